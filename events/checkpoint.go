@@ -1,0 +1,76 @@
+package events
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/transparency-dev/formats/log"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// MaxCheckpointSize bounds a signed checkpoint note.
+const MaxCheckpointSize = 4 << 10
+
+// Checkpoint is a verified C2SP tlog-checkpoint: the log's origin, its size
+// and the root hash of the tree of that size.
+type Checkpoint struct {
+	Origin string
+	Size   uint64
+	Root   Hash
+	// Note holds the signed note exactly as issued.
+	Note []byte
+}
+
+// SignCheckpoint issues a signed checkpoint note for a tree of size with
+// the given root.
+func SignCheckpoint(s note.Signer, origin string, size uint64, root Hash) ([]byte, error) {
+	body := log.Checkpoint{Origin: origin, Size: size, Hash: root[:]}.Marshal()
+	return note.Sign(&note.Note{Text: string(body)}, s)
+}
+
+// ErrCheckpointKey is returned when a checkpoint carries no valid signature
+// of the expected key.
+var ErrCheckpointKey = errors.New("checkpoint is not signed by the log's key")
+
+// ParseCheckpoint verifies a signed checkpoint note against the log's
+// verifier key and origin and returns its contents. Extension lines are
+// refused: Custos issues none.
+func ParseCheckpoint(b []byte, origin string, v note.Verifier) (*Checkpoint, error) {
+	if len(b) > MaxCheckpointSize {
+		return nil, fmt.Errorf("checkpoint of %d bytes exceeds the %d-byte limit", len(b), MaxCheckpointSize)
+	}
+	cp, rest, _, err := log.ParseCheckpoint(b, origin, v)
+	if err != nil {
+		var unknown *note.UnknownVerifierError
+		var invalid *note.InvalidSignatureError
+		if errors.As(err, &unknown) || errors.As(err, &invalid) || bytes.Contains([]byte(err.Error()), []byte("signature")) {
+			return nil, fmt.Errorf("%w: %v", ErrCheckpointKey, err)
+		}
+		return nil, fmt.Errorf("bad checkpoint: %w", err)
+	}
+	if len(rest) != 0 {
+		return nil, errors.New("bad checkpoint: unexpected extension lines")
+	}
+	if len(cp.Hash) != len(Hash{}) {
+		return nil, fmt.Errorf("bad checkpoint: root hash of %d bytes", len(cp.Hash))
+	}
+	out := &Checkpoint{Origin: cp.Origin, Size: cp.Size, Note: append([]byte(nil), b...)}
+	copy(out.Root[:], cp.Hash)
+	return out, nil
+}
+
+// PeekCheckpoint reads a checkpoint's origin and size without verifying
+// any signature, so that a tool can say what it was given before it has
+// the key. Never trust its result.
+func PeekCheckpoint(b []byte) (origin string, size uint64, err error) {
+	text, _, ok := bytes.Cut(b, []byte("\n\n"))
+	if !ok {
+		return "", 0, errors.New("bad checkpoint: not a signed note")
+	}
+	var cp log.Checkpoint
+	if _, err := cp.Unmarshal(append(text, '\n')); err != nil {
+		return "", 0, fmt.Errorf("bad checkpoint: %w", err)
+	}
+	return cp.Origin, cp.Size, nil
+}

@@ -1,0 +1,191 @@
+package events
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Version is the envelope version written into every event ("v").
+const Version = 1
+
+// MaxEventSize bounds the encoded size of one event. Events carry metadata,
+// never evidence, so anything larger is a bug or an attack.
+const MaxEventSize = 64 << 10
+
+// TimeFormat is the fixed-width UTC timestamp layout of the "time" field.
+const TimeFormat = "2006-01-02T15:04:05.000000000Z"
+
+// Hash is a SHA-256 digest: a leaf hash, a node hash or a tree root.
+type Hash [32]byte
+
+// String returns the lowercase hex form used in event bytes.
+func (h Hash) String() string { return hex.EncodeToString(h[:]) }
+
+// ZeroHash is the "prev" of the first event of a log.
+var ZeroHash Hash
+
+// Actor names who caused an event: a person as the vault knows them, the
+// role they acted in, and how they proved who they are.
+type Actor struct {
+	Person string `json:"person"`
+	Role   string `json:"role"`
+	Auth   string `json:"auth"`
+}
+
+// Event is one custody event. Its field order is the wire order.
+type Event struct {
+	V     int             `json:"v"`
+	Seq   uint64          `json:"seq"`
+	ID    string          `json:"id"`
+	Type  string          `json:"type"`
+	Time  string          `json:"time"`
+	Actor Actor           `json:"actor"`
+	Case  string          `json:"case"`
+	Item  string          `json:"item"`
+	Data  json.RawMessage `json:"data"`
+	Prev  string          `json:"prev"`
+}
+
+// NewID returns a fresh random event id: 16 bytes, lowercase hex.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("events: no randomness: " + err.Error())
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// FormatTime renders t in the event time layout (UTC, nanoseconds).
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+
+// Encode returns the canonical bytes of e: compact JSON, fields in
+// declaration order, no HTML escaping, no trailing newline. data must itself
+// be compact JSON (an object); Encode compacts it if needed.
+func Encode(e *Event) ([]byte, error) {
+	if len(e.Data) == 0 {
+		e.Data = json.RawMessage("{}")
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(e); err != nil {
+		return nil, fmt.Errorf("failed to encode event: %w", err)
+	}
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	if len(b) > MaxEventSize {
+		return nil, fmt.Errorf("event of %d bytes exceeds the %d-byte limit", len(b), MaxEventSize)
+	}
+	if err := e.check(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// ErrNotCanonical is returned by Decode for bytes that parse but are not the
+// one encoding Encode would produce (extra spaces, another field order,
+// other escapes): accepting them would let two byte strings stand for one
+// event.
+var ErrNotCanonical = errors.New("event bytes are not in canonical form")
+
+// Decode parses stored event bytes strictly: unknown fields, a wrong
+// version, malformed ids, times or hashes, and non-canonical bytes are
+// errors.
+func Decode(b []byte) (*Event, error) {
+	if len(b) > MaxEventSize {
+		return nil, fmt.Errorf("event of %d bytes exceeds the %d-byte limit", len(b), MaxEventSize)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	e := new(Event)
+	if err := dec.Decode(e); err != nil {
+		return nil, fmt.Errorf("malformed event: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("malformed event: trailing data")
+	}
+	if err := e.check(); err != nil {
+		return nil, err
+	}
+	again, err := Encode(e)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(again, b) {
+		return nil, ErrNotCanonical
+	}
+	return e, nil
+}
+
+func (e *Event) check() error {
+	if e.V != Version {
+		return fmt.Errorf("unsupported event version %d", e.V)
+	}
+	if !isHex(e.ID, 32) {
+		return fmt.Errorf("event %d: id %q is not 32 lowercase hex digits", e.Seq, e.ID)
+	}
+	if e.Type == "" || len(e.Type) > 64 {
+		return fmt.Errorf("event %d: missing or overlong type", e.Seq)
+	}
+	if _, err := time.Parse(TimeFormat, e.Time); err != nil || len(e.Time) != len(TimeFormat) {
+		return fmt.Errorf("event %d: time %q is not in the layout %s", e.Seq, e.Time, TimeFormat)
+	}
+	if !isHex(e.Prev, 64) {
+		return fmt.Errorf("event %d: prev is not 64 lowercase hex digits", e.Seq)
+	}
+	if len(e.Data) == 0 || e.Data[0] != '{' {
+		return fmt.Errorf("event %d: data is not a JSON object", e.Seq)
+	}
+	return nil
+}
+
+// PrevHash returns the decoded "prev" field.
+func (e *Event) PrevHash() Hash {
+	var h Hash
+	hex.Decode(h[:], []byte(e.Prev)) // validated by check
+	return h
+}
+
+// Timestamp returns the parsed "time" field.
+func (e *Event) Timestamp() time.Time {
+	t, _ := time.Parse(TimeFormat, e.Time) // validated by check
+	return t
+}
+
+// DecodeData unmarshals the type-specific data into v.
+func (e *Event) DecodeData(v any) error {
+	if err := json.Unmarshal(e.Data, v); err != nil {
+		return fmt.Errorf("event %d (%s): bad data: %w", e.Seq, e.Type, err)
+	}
+	return nil
+}
+
+// LeafHash is the RFC 6962 leaf hash of stored event bytes:
+// SHA-256(0x00 || bytes). It is both the Merkle leaf and the next event's
+// "prev".
+func LeafHash(b []byte) Hash {
+	h := sha256.New()
+	h.Write([]byte{0})
+	h.Write(b)
+	var out Hash
+	h.Sum(out[:0])
+	return out
+}
+
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

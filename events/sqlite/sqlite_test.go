@@ -1,0 +1,88 @@
+package sqlite_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/events/storetest"
+)
+
+func open(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.New(context.Background(), sqlite.Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) (events.Store, func() events.Store) {
+		path := filepath.Join(t.TempDir(), "custody.db")
+		s := open(t, path)
+		t.Cleanup(func() { s.Close() })
+		return s, func() events.Store { return open(t, path) }
+	})
+}
+
+func TestRefusesForeignAndCorruptFiles(t *testing.T) {
+	dir := t.TempDir()
+	notDB := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notDB, []byte(strings.Repeat("this is not a database\n", 200)), 0o600)
+	before, _ := os.ReadFile(notDB)
+	if _, err := sqlite.New(context.Background(), sqlite.Config{Path: notDB}); err == nil {
+		t.Fatal("opened a text file as a custody log")
+	} else {
+		t.Logf("text file: %v", err)
+	}
+	after, _ := os.ReadFile(notDB)
+	if string(before) != string(after) {
+		t.Fatal("the refused file was modified")
+	}
+
+	// A real SQLite database that is not ours.
+	foreign := filepath.Join(dir, "foreign.db")
+	s := open(t, foreign)
+	s.Close()
+	raw, _ := os.ReadFile(foreign)
+	// Clear the application id (bytes 68..71 of the header).
+	copy(raw[68:72], []byte{0, 0, 0, 0})
+	os.WriteFile(foreign, raw, 0o600)
+	if _, err := sqlite.New(context.Background(), sqlite.Config{Path: foreign}); err == nil || !strings.Contains(err.Error(), "not a Custos custody log") {
+		t.Fatalf("foreign database: %v", err)
+	}
+}
+
+func TestCorruptPagesAreReported(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "custody.db")
+	s := open(t, path)
+	var recs []events.Record
+	for i := 0; i < 500; i++ {
+		recs = append(recs, events.Record{Seq: uint64(i), ID: events.NewID(), Bytes: []byte(strings.Repeat("x", 300))})
+	}
+	if err := s.Append(context.Background(), 0, recs, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	os.Remove(path + "-wal")
+	os.Remove(path + "-shm")
+	raw, _ := os.ReadFile(path)
+	if len(raw) < 4*4096 {
+		t.Fatalf("database unexpectedly small: %d", len(raw))
+	}
+	// Scribble over an interior page.
+	for i := 2 * 4096; i < 3*4096; i++ {
+		raw[i] = 0xA5
+	}
+	os.WriteFile(path, raw, 0o600)
+	if _, err := sqlite.New(context.Background(), sqlite.Config{Path: path}); err == nil {
+		t.Fatal("opened a log with a scribbled page")
+	} else {
+		t.Logf("corrupt: %v", err)
+	}
+}

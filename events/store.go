@@ -1,0 +1,52 @@
+package events
+
+import (
+	"context"
+	"errors"
+)
+
+// Record is one event as a store keeps it: the exact bytes, plus the fields
+// a store indexes so it can answer reads by case and by item without
+// decoding anything.
+type Record struct {
+	Seq   uint64
+	ID    string
+	Case  string
+	Item  string
+	Bytes []byte
+}
+
+// StoredCheckpoint is a signed checkpoint note as the store keeps it.
+type StoredCheckpoint struct {
+	Size uint64
+	Note []byte
+}
+
+// ErrConflict is returned by Store.Append when the log does not end where
+// the caller expected: another writer appended first. Nothing was written.
+var ErrConflict = errors.New("custody log conflict: the log does not end at the expected position")
+
+// Store is a custody-log backend. It stores bytes; it never interprets,
+// re-encodes or repairs them. Every backend passes events/storetest.
+type Store interface {
+	// Append writes recs, whose Seq must run from expected on, and the
+	// optional checkpoint, atomically and durably: when it returns nil all
+	// of it survives a crash, and when it returns an error none of it is
+	// visible. If the log's size is not expected it returns an error
+	// wrapping ErrConflict - unless the records at those positions are
+	// already stored with the same ids and bytes (a retried append), which
+	// succeeds without writing again.
+	Append(ctx context.Context, expected uint64, recs []Record, cp *StoredCheckpoint) error
+	// Size returns the number of events in the log.
+	Size(ctx context.Context) (uint64, error)
+	// Read calls fn for every event from position from on, in order.
+	Read(ctx context.Context, from uint64, fn func(Record) error) error
+	// ReadCase and ReadItem call fn, in log order, for the events that name
+	// that case or item.
+	ReadCase(ctx context.Context, caseID string, fn func(Record) error) error
+	ReadItem(ctx context.Context, itemID string, fn func(Record) error) error
+	// Checkpoints returns every checkpoint ever stored, in order of size.
+	Checkpoints(ctx context.Context) ([]StoredCheckpoint, error)
+	// Close releases the store.
+	Close() error
+}

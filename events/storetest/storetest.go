@@ -1,0 +1,347 @@
+// Package storetest is the conformance suite every custody-log backend must
+// pass. A backend's test calls Run with a function that opens a fresh,
+// empty store and can reopen the same one.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/custos-vault/custos/events"
+)
+
+// Opener opens a fresh, empty store for one test. reopen closes nothing:
+// it opens the same underlying log again, as a restarted process would.
+type Opener func(t *testing.T) (s events.Store, reopen func() events.Store)
+
+// Run runs the whole suite.
+func Run(t *testing.T, open Opener) {
+	t.Run("Empty", func(t *testing.T) { testEmpty(t, open) })
+	t.Run("AppendAndRead", func(t *testing.T) { testAppendAndRead(t, open) })
+	t.Run("ReadFromAnyPosition", func(t *testing.T) { testReadFrom(t, open) })
+	t.Run("ConflictOnWrongPosition", func(t *testing.T) { testConflict(t, open) })
+	t.Run("IdempotentRetry", func(t *testing.T) { testRetry(t, open) })
+	t.Run("DurableAcrossReopen", func(t *testing.T) { testReopen(t, open) })
+	t.Run("ConcurrentWritersNeverFork", func(t *testing.T) { testConcurrent(t, open) })
+	t.Run("ReadByCaseAndItem", func(t *testing.T) { testByCaseItem(t, open) })
+	t.Run("Checkpoints", func(t *testing.T) { testCheckpoints(t, open) })
+}
+
+// chain builds n records continuing a log of size from, with prev hashes
+// that really chain, so the records are realistic event bytes.
+type chain struct {
+	prev events.Hash
+	size uint64
+}
+
+func (c *chain) next(t testing.TB, caseID, itemID string) events.Record {
+	ev := &events.Event{
+		V: events.Version, Seq: c.size, ID: events.NewID(), Type: "test.event",
+		Time: "2026-01-02T03:04:05.000000006Z", Actor: events.Actor{Person: "alice", Role: "investigator", Auth: "token"},
+		Case: caseID, Item: itemID, Data: []byte(fmt.Sprintf(`{"n":%d}`, c.size)), Prev: c.prev.String(),
+	}
+	b, err := events.Encode(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.prev = events.LeafHash(b)
+	c.size++
+	return events.Record{Seq: ev.Seq, ID: ev.ID, Case: caseID, Item: itemID, Bytes: b}
+}
+
+func (c *chain) batch(t testing.TB, n int) []events.Record {
+	out := make([]events.Record, n)
+	for i := range out {
+		out[i] = c.next(t, "", "")
+	}
+	return out
+}
+
+func readAll(t *testing.T, s events.Store, from uint64) []events.Record {
+	t.Helper()
+	var out []events.Record
+	if err := s.Read(context.Background(), from, func(r events.Record) error {
+		out = append(out, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func mustAppend(t *testing.T, s events.Store, expected uint64, recs []events.Record) {
+	t.Helper()
+	if err := s.Append(context.Background(), expected, recs, nil); err != nil {
+		t.Fatalf("append at %d: %v", expected, err)
+	}
+}
+
+func sameRecords(t *testing.T, got, want []events.Record) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("read %d records, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Seq != w.Seq || g.ID != w.ID || g.Case != w.Case || g.Item != w.Item || !bytes.Equal(g.Bytes, w.Bytes) {
+			t.Fatalf("record %d differs:\n got %d %s %q\nwant %d %s %q", i, g.Seq, g.ID, g.Bytes, w.Seq, w.ID, w.Bytes)
+		}
+	}
+}
+
+func size(t *testing.T, s events.Store) uint64 {
+	t.Helper()
+	n, err := s.Size(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func testEmpty(t *testing.T, open Opener) {
+	s, _ := open(t)
+	if n := size(t, s); n != 0 {
+		t.Fatalf("new store has size %d", n)
+	}
+	if got := readAll(t, s, 0); len(got) != 0 {
+		t.Fatalf("new store read %d records", len(got))
+	}
+	cps, err := s.Checkpoints(context.Background())
+	if err != nil || len(cps) != 0 {
+		t.Fatalf("new store checkpoints: %v, %v", cps, err)
+	}
+}
+
+func testAppendAndRead(t *testing.T, open Opener) {
+	s, _ := open(t)
+	var c chain
+	var all []events.Record
+	for _, n := range []int{1, 5, 64} {
+		recs := c.batch(t, n)
+		mustAppend(t, s, uint64(len(all)), recs)
+		all = append(all, recs...)
+	}
+	if n := size(t, s); n != uint64(len(all)) {
+		t.Fatalf("size %d, want %d", n, len(all))
+	}
+	sameRecords(t, readAll(t, s, 0), all)
+}
+
+func testReadFrom(t *testing.T, open Opener) {
+	s, _ := open(t)
+	var c chain
+	all := c.batch(t, 20)
+	mustAppend(t, s, 0, all)
+	for _, from := range []uint64{0, 1, 7, 19, 20, 100} {
+		want := []events.Record{}
+		if from < 20 {
+			want = all[from:]
+		}
+		sameRecords(t, readAll(t, s, from), want)
+	}
+	// A callback error stops the read and is returned as is.
+	stop := errors.New("stop")
+	n := 0
+	err := s.Read(context.Background(), 0, func(events.Record) error { n++; return stop })
+	if !errors.Is(err, stop) || n != 1 {
+		t.Fatalf("read did not stop on callback error: n=%d err=%v", n, err)
+	}
+}
+
+func testConflict(t *testing.T, open Opener) {
+	s, _ := open(t)
+	var c chain
+	first := c.batch(t, 3)
+	mustAppend(t, s, 0, first)
+	// A writer that believes the log is shorter, or longer, is refused and
+	// writes nothing.
+	var other chain
+	stale := other.batch(t, 2)
+	if err := s.Append(context.Background(), 0, stale, nil); !errors.Is(err, events.ErrConflict) {
+		t.Fatalf("append at stale position: got %v, want ErrConflict", err)
+	}
+	ahead := events.Record{Seq: 5, ID: events.NewID(), Bytes: []byte(`{}`)}
+	if err := s.Append(context.Background(), 5, []events.Record{ahead}, nil); !errors.Is(err, events.ErrConflict) {
+		t.Fatalf("append beyond the end: got %v, want ErrConflict", err)
+	}
+	// Same ids at the right positions but other bytes is not a retry.
+	forged := first[1:]
+	forged = append([]events.Record(nil), forged...)
+	forged[0].Bytes = append([]byte(nil), forged[0].Bytes...)
+	forged[0].Bytes[len(forged[0].Bytes)-2] ^= 1
+	if err := s.Append(context.Background(), 1, forged, &events.StoredCheckpoint{Size: 3, Note: []byte("x")}); !errors.Is(err, events.ErrConflict) {
+		t.Fatalf("append of altered bytes at stored positions: got %v, want ErrConflict", err)
+	}
+	sameRecords(t, readAll(t, s, 0), first)
+	if cps, _ := s.Checkpoints(context.Background()); len(cps) != 0 {
+		t.Fatalf("a refused append stored a checkpoint")
+	}
+}
+
+func testRetry(t *testing.T, open Opener) {
+	s, _ := open(t)
+	var c chain
+	a := c.batch(t, 4)
+	mustAppend(t, s, 0, a)
+	// The answer to this append was "lost"; the writer retries it as is.
+	if err := s.Append(context.Background(), 0, a, nil); err != nil {
+		t.Fatalf("retry of a stored append: %v", err)
+	}
+	if err := s.Append(context.Background(), 2, a[2:], nil); err != nil {
+		t.Fatalf("retry of the stored tail: %v", err)
+	}
+	if n := size(t, s); n != 4 {
+		t.Fatalf("retries duplicated events: size %d", n)
+	}
+	sameRecords(t, readAll(t, s, 0), a)
+}
+
+func testReopen(t *testing.T, open Opener) {
+	s, reopen := open(t)
+	var c chain
+	a := c.batch(t, 10)
+	mustAppend(t, s, 0, a)
+	cp := events.StoredCheckpoint{Size: 10, Note: []byte("checkpoint note\n")}
+	b := c.batch(t, 1)
+	if err := s.Append(context.Background(), 10, b, &cp); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := reopen()
+	defer s2.Close()
+	sameRecords(t, readAll(t, s2, 0), append(a, b...))
+	cps, err := s2.Checkpoints(context.Background())
+	if err != nil || len(cps) != 1 || cps[0].Size != 10 || !bytes.Equal(cps[0].Note, cp.Note) {
+		t.Fatalf("checkpoint after reopen: %v %v", cps, err)
+	}
+}
+
+func testConcurrent(t *testing.T, open Opener) {
+	s, _ := open(t)
+	// Writers race for each position with different events; exactly one
+	// wins each position and the rest get ErrConflict.
+	const writers, rounds = 8, 25
+	var mu sync.Mutex
+	var chains [writers]chain
+	wins := 0
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := 0; r < rounds; r++ {
+				n, err := s.Size(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				chains[w].size = n
+				rec := chains[w].next(t, "", "")
+				mu.Unlock()
+				err = s.Append(context.Background(), n, []events.Record{rec}, nil)
+				switch {
+				case err == nil:
+					mu.Lock()
+					wins++
+					mu.Unlock()
+				case errors.Is(err, events.ErrConflict):
+				default:
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	got := readAll(t, s, 0)
+	if len(got) != wins {
+		t.Fatalf("%d appends succeeded but the log has %d events", wins, len(got))
+	}
+	ids := map[string]bool{}
+	for i, r := range got {
+		if r.Seq != uint64(i) {
+			t.Fatalf("position %d holds seq %d: the order has a gap or a fork", i, r.Seq)
+		}
+		if ids[r.ID] {
+			t.Fatalf("event id %s stored twice", r.ID)
+		}
+		ids[r.ID] = true
+	}
+}
+
+func testByCaseItem(t *testing.T, open Opener) {
+	s, _ := open(t)
+	var c chain
+	var recs []events.Record
+	for i := 0; i < 30; i++ {
+		caseID := fmt.Sprintf("case-%d", i%3)
+		item := ""
+		if i%2 == 0 {
+			item = fmt.Sprintf("item-%d", i%4)
+		}
+		recs = append(recs, c.next(t, caseID, item))
+	}
+	mustAppend(t, s, 0, recs)
+	for _, caseID := range []string{"case-0", "case-2", "nope", ""} {
+		var want, got []events.Record
+		for _, r := range recs {
+			if r.Case == caseID && caseID != "" {
+				want = append(want, r)
+			}
+		}
+		if err := s.ReadCase(context.Background(), caseID, func(r events.Record) error { got = append(got, r); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		sameRecords(t, got, want)
+	}
+	for _, item := range []string{"item-0", "item-2", "item-1", ""} {
+		var want, got []events.Record
+		for _, r := range recs {
+			if r.Item == item && item != "" {
+				want = append(want, r)
+			}
+		}
+		if err := s.ReadItem(context.Background(), item, func(r events.Record) error { got = append(got, r); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		sameRecords(t, got, want)
+	}
+}
+
+func testCheckpoints(t *testing.T, open Opener) {
+	s, _ := open(t)
+	var c chain
+	var want []events.StoredCheckpoint
+	for i := 0; i < 5; i++ {
+		recs := c.batch(t, 3)
+		cp := &events.StoredCheckpoint{Size: c.size, Note: []byte(fmt.Sprintf("note %d\n", i))}
+		if err := s.Append(context.Background(), c.size-3, recs, cp); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, *cp)
+	}
+	// A checkpoint may also be appended alone.
+	cp := &events.StoredCheckpoint{Size: c.size, Note: []byte("again\n")}
+	if err := s.Append(context.Background(), c.size, nil, cp); err == nil {
+		t.Fatal("a second checkpoint for the same size was accepted")
+	}
+	got, err := s.Checkpoints(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d checkpoints, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Size != want[i].Size || !bytes.Equal(got[i].Note, want[i].Note) {
+			t.Fatalf("checkpoint %d: got %d %q want %d %q", i, got[i].Size, got[i].Note, want[i].Size, want[i].Note)
+		}
+	}
+}

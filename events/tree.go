@@ -1,0 +1,162 @@
+package events
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+)
+
+// Hasher is the RFC 6962 SHA-256 hasher used for every tree and proof.
+var Hasher = rfc6962.DefaultHasher
+
+var rangeFactory = compact.RangeFactory{Hash: Hasher.HashChildren}
+
+// Tree holds every complete node of the log's Merkle tree in memory, so that
+// roots, inclusion proofs and consistency proofs for any earlier size can be
+// answered without touching the store. Level 0 holds the leaf hashes; level
+// L holds the floor(size/2^L) complete nodes of height L. It costs about 64
+// bytes per event. Tree is safe for concurrent use.
+type Tree struct {
+	mu     sync.RWMutex
+	levels [][]Hash
+}
+
+// Size returns the number of leaves.
+func (t *Tree) Size() uint64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.size()
+}
+
+func (t *Tree) size() uint64 {
+	if len(t.levels) == 0 {
+		return 0
+	}
+	return uint64(len(t.levels[0]))
+}
+
+// Append adds leaf hashes and the complete nodes they finish.
+func (t *Tree) Append(leaves ...Hash) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, leaf := range leaves {
+		t.appendOne(leaf)
+	}
+}
+
+func (t *Tree) appendOne(h Hash) {
+	for level := 0; ; level++ {
+		if level == len(t.levels) {
+			t.levels = append(t.levels, nil)
+		}
+		t.levels[level] = append(t.levels[level], h)
+		n := len(t.levels[level])
+		if n%2 == 1 {
+			return
+		}
+		left, right := t.levels[level][n-2], t.levels[level][n-1]
+		copy(h[:], Hasher.HashChildren(left[:], right[:]))
+	}
+}
+
+// Truncate drops leaves from size on, with the nodes above them. The
+// sequencer uses it to undo a batch the store refused.
+func (t *Tree) Truncate(size uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for level := range t.levels {
+		n := size >> uint(level)
+		if uint64(len(t.levels[level])) > n {
+			t.levels[level] = t.levels[level][:n]
+		}
+	}
+}
+
+// Leaf returns the leaf hash at index.
+func (t *Tree) Leaf(index uint64) (Hash, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if index >= t.size() {
+		return Hash{}, fmt.Errorf("leaf %d beyond tree size %d", index, t.size())
+	}
+	return t.levels[0][index], nil
+}
+
+func (t *Tree) node(id compact.NodeID) []byte {
+	h := t.levels[id.Level][id.Index]
+	return h[:]
+}
+
+// Root returns the root hash of the tree of the given size.
+func (t *Tree) Root(size uint64) (Hash, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if size > t.size() {
+		return Hash{}, fmt.Errorf("size %d beyond tree size %d", size, t.size())
+	}
+	var root Hash
+	if size == 0 {
+		copy(root[:], Hasher.EmptyRoot())
+		return root, nil
+	}
+	ids := compact.RangeNodes(0, size, nil)
+	hashes := make([][]byte, len(ids))
+	for i, id := range ids {
+		hashes[i] = t.node(id)
+	}
+	r, err := rangeFactory.NewRange(0, size, hashes)
+	if err != nil {
+		return Hash{}, err
+	}
+	h, err := r.GetRootHash(nil)
+	if err != nil {
+		return Hash{}, err
+	}
+	copy(root[:], h)
+	return root, nil
+}
+
+// InclusionProof proves that leaf index is in the tree of the given size.
+func (t *Tree) InclusionProof(index, size uint64) ([][]byte, error) {
+	nodes, err := proof.Inclusion(index, size)
+	if err != nil {
+		return nil, err
+	}
+	return t.fetch(nodes, size)
+}
+
+// ConsistencyProof proves that the tree of size1 is a prefix of the tree of
+// size2.
+func (t *Tree) ConsistencyProof(size1, size2 uint64) ([][]byte, error) {
+	nodes, err := proof.Consistency(size1, size2)
+	if err != nil {
+		return nil, err
+	}
+	return t.fetch(nodes, size2)
+}
+
+func (t *Tree) fetch(nodes proof.Nodes, size uint64) ([][]byte, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if size > t.size() {
+		return nil, fmt.Errorf("size %d beyond tree size %d", size, t.size())
+	}
+	hashes := make([][]byte, len(nodes.IDs))
+	for i, id := range nodes.IDs {
+		hashes[i] = append([]byte(nil), t.node(id)...)
+	}
+	return nodes.Rehash(hashes, Hasher.HashChildren)
+}
+
+// VerifyInclusion checks an inclusion proof of leaf at index against root.
+func VerifyInclusion(index, size uint64, leaf Hash, p [][]byte, root Hash) error {
+	return proof.VerifyInclusion(Hasher, index, size, leaf[:], p, root[:])
+}
+
+// VerifyConsistency checks that root2 (size2) extends root1 (size1).
+func VerifyConsistency(size1, size2 uint64, p [][]byte, root1, root2 Hash) error {
+	return proof.VerifyConsistency(Hasher, size1, size2, p, root1[:], root2[:])
+}

@@ -1,0 +1,225 @@
+// Package verify is the custody log's audit engine. It replays a log's
+// stored event bytes from position 0, checks each event's encoding, sequence
+// number and hash chain, rebuilds the RFC 6962 tree, checks every signed
+// checkpoint against the tree of its size, and - given a checkpoint saved
+// earlier, outside the vault - proves that the log still extends it.
+//
+// It depends only on package events and the transparency-log libraries, so
+// the offline verifier and any auditor's tool can import it without the
+// server.
+package verify
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/transparency-dev/merkle/compact"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// Problem describes the first discrepancy found: the position at which the
+// log stops being what it claims, and what is wrong there.
+type Problem struct {
+	Seq    uint64
+	Reason string
+}
+
+func (p *Problem) Error() string { return fmt.Sprintf("event %d: %s", p.Seq, p.Reason) }
+
+// Result summarises a replay that found nothing wrong.
+type Result struct {
+	Events      uint64
+	Root        events.Hash
+	Checkpoints int
+	// Latest is the checkpoint of the greatest size that was checked.
+	Latest *events.Checkpoint
+}
+
+type pendingCheckpoint struct {
+	cp     *events.Checkpoint
+	source string
+}
+
+// Engine replays one log. Give it the checkpoints to check with
+// AddCheckpoint before the replay passes their size, feed it every event in
+// order with Add or AddBatch, then call Finish. It keeps only the compact
+// range of the tree (O(log n) hashes), so it replays logs of any length in
+// constant memory.
+type Engine struct {
+	origin   string
+	verifier note.Verifier
+
+	rng     *compact.Range
+	prev    events.Hash
+	pending []pendingCheckpoint // sorted by size, not yet reached
+	checked int
+	latest  *events.Checkpoint
+	failed  error
+}
+
+var factory = compact.RangeFactory{Hash: events.Hasher.HashChildren}
+
+// New returns an engine for the log with the given origin whose
+// checkpoints are signed by verifier.
+func New(origin string, verifier note.Verifier) *Engine {
+	return &Engine{origin: origin, verifier: verifier, rng: factory.NewEmptyRange(0)}
+}
+
+// Size returns the number of events replayed so far.
+func (e *Engine) Size() uint64 { return e.rng.End() }
+
+// AddCheckpoint verifies a signed checkpoint's signature and queues it: its
+// root is compared with the replayed tree when the replay reaches its size.
+// source says where it came from ("stored checkpoint 12", "--checkpoint
+// FILE"), so that a mismatch names it.
+func (e *Engine) AddCheckpoint(b []byte, source string) error {
+	cp, err := events.ParseCheckpoint(b, e.origin, e.verifier)
+	if err != nil {
+		return fmt.Errorf("%s: %w", source, err)
+	}
+	if cp.Size < e.Size() {
+		return fmt.Errorf("%s: checkpoint for size %d given after the replay passed it", source, cp.Size)
+	}
+	e.pending = append(e.pending, pendingCheckpoint{cp, source})
+	sort.SliceStable(e.pending, func(i, j int) bool { return e.pending[i].cp.Size < e.pending[j].cp.Size })
+	return e.reach()
+}
+
+// reach checks every queued checkpoint whose size the replay has reached.
+func (e *Engine) reach() error {
+	for len(e.pending) > 0 && e.pending[0].cp.Size == e.Size() {
+		p := e.pending[0]
+		e.pending = e.pending[1:]
+		root, err := e.root()
+		if err != nil {
+			return e.fail(&Problem{Seq: p.cp.Size, Reason: err.Error()})
+		}
+		if root != p.cp.Root {
+			return e.fail(&Problem{Seq: p.cp.Size, Reason: fmt.Sprintf(
+				"%s commits to root %x for the first %d events, but the replayed log has root %x: events before position %d were altered, removed, inserted or reordered",
+				p.source, p.cp.Root[:8], p.cp.Size, root[:8], p.cp.Size)})
+		}
+		e.checked++
+		e.latest = p.cp
+	}
+	return nil
+}
+
+func (e *Engine) root() (events.Hash, error) {
+	var root events.Hash
+	if e.Size() == 0 {
+		copy(root[:], events.Hasher.EmptyRoot())
+		return root, nil
+	}
+	h, err := e.rng.GetRootHash(nil)
+	copy(root[:], h)
+	return root, err
+}
+
+func (e *Engine) fail(err error) error {
+	if e.failed == nil {
+		e.failed = err
+	}
+	return e.failed
+}
+
+// decoded is one event checked in isolation: parsed, canonical, hashed.
+type decoded struct {
+	ev   *events.Event
+	leaf events.Hash
+	err  error
+}
+
+func decodeOne(b []byte) decoded {
+	ev, err := events.Decode(b)
+	if err != nil {
+		return decoded{err: err}
+	}
+	return decoded{ev: ev, leaf: events.LeafHash(b)}
+}
+
+// Add replays the next event's stored bytes.
+func (e *Engine) Add(b []byte) error {
+	if e.failed != nil {
+		return e.failed
+	}
+	return e.link(decodeOne(b))
+}
+
+// AddBatch replays consecutive events, decoding and hashing them on every
+// core; the chain and tree checks stay sequential.
+func (e *Engine) AddBatch(bs [][]byte) error {
+	if e.failed != nil {
+		return e.failed
+	}
+	out := make([]decoded, len(bs))
+	workers := runtime.GOMAXPROCS(0)
+	if len(bs) < 256 {
+		workers = 1
+	}
+	var wg sync.WaitGroup
+	chunk := (len(bs) + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, len(bs))
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				out[i] = decodeOne(bs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for _, d := range out {
+		if err := e.link(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Engine) link(d decoded) error {
+	seq := e.Size()
+	if d.err != nil {
+		return e.fail(&Problem{Seq: seq, Reason: d.err.Error()})
+	}
+	if d.ev.Seq != seq {
+		return e.fail(&Problem{Seq: seq, Reason: fmt.Sprintf(
+			"event claims position %d: events were removed, inserted or reordered", d.ev.Seq)})
+	}
+	if prev := d.ev.PrevHash(); !bytes.Equal(prev[:], e.prev[:]) {
+		return e.fail(&Problem{Seq: seq, Reason: fmt.Sprintf(
+			"prev is %x but the event before it hashes to %x: the chain is broken", prev[:8], e.prev[:8])})
+	}
+	if err := e.rng.Append(d.leaf[:], nil); err != nil {
+		return e.fail(&Problem{Seq: seq, Reason: err.Error()})
+	}
+	e.prev = d.leaf
+	return e.reach()
+}
+
+// Finish ends the replay. It fails if a checkpoint commits to more events
+// than the log has: the log was truncated or rolled back to an older copy.
+func (e *Engine) Finish() (*Result, error) {
+	if e.failed != nil {
+		return nil, e.failed
+	}
+	if len(e.pending) > 0 {
+		p := e.pending[0]
+		return nil, e.fail(&Problem{Seq: e.Size(), Reason: fmt.Sprintf(
+			"the log ends after %d events, but %s commits to %d: the log was truncated or rolled back",
+			e.Size(), p.source, p.cp.Size)})
+	}
+	root, err := e.root()
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Events: e.Size(), Root: root, Checkpoints: e.checked, Latest: e.latest}, nil
+}
