@@ -1,0 +1,284 @@
+// Package fs is the embedded object store: one folder on local disk.
+//
+// Every object is written to a temporary file, fsynced, linked into place
+// (link fails rather than replace an existing name), made read-only, and
+// the folder is fsynced, so an object is either complete and durable or
+// absent. Retention and legal holds are kept in a small sidecar file next to
+// each object and enforced by Delete; they protect against mistakes of the
+// vault, not against the machine's root user (use the s3 backend with
+// object lock for that).
+package fs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	iofs "io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/custos-vault/custos/objects"
+)
+
+const (
+	tmpDir     = ".tmp"
+	lockSuffix = ".lock"
+)
+
+// Config names the folder.
+type Config struct {
+	Dir string
+	// Now is the clock used for retention; default time.Now.
+	Now func() time.Time
+}
+
+// Store is the filesystem object store.
+type Store struct {
+	dir string
+	now func() time.Time
+}
+
+var _ objects.Store = (*Store)(nil)
+
+// New opens (creating if needed) the store in cfg.Dir and removes temporary
+// files a crash left behind: they never became objects.
+func New(_ context.Context, cfg Config) (*Store, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("fs objects: no folder")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.Dir, tmpDir), 0o700); err != nil {
+		return nil, fmt.Errorf("fs objects: %w", err)
+	}
+	leftovers, _ := os.ReadDir(filepath.Join(cfg.Dir, tmpDir))
+	for _, e := range leftovers {
+		os.Remove(filepath.Join(cfg.Dir, tmpDir, e.Name()))
+	}
+	return &Store{dir: cfg.Dir, now: cfg.Now}, nil
+}
+
+func (s *Store) path(name string) (string, error) {
+	if err := objects.ValidName(name); err != nil {
+		return "", err
+	}
+	return filepath.Join(s.dir, filepath.FromSlash(name)), nil
+}
+
+type lockInfo struct {
+	RetainUntil time.Time `json:"retain_until,omitzero"`
+	LegalHold   bool      `json:"legal_hold"`
+}
+
+// Put implements objects.Store.
+func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.PutOptions) (info objects.Info, err error) {
+	final, err := s.path(name)
+	if err != nil {
+		return objects.Info{}, err
+	}
+	if _, err := os.Lstat(final); err == nil {
+		return objects.Info{}, fmt.Errorf("%s: %w", name, objects.ErrExists)
+	}
+	var rnd [12]byte
+	rand.Read(rnd[:])
+	tmp := filepath.Join(s.dir, tmpDir, hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return objects.Info{}, fmt.Errorf("fs objects: %w", err)
+	}
+	defer func() {
+		f.Close()
+		os.Remove(tmp)
+	}()
+	n, err := io.Copy(f, ctxReader{ctx, r})
+	if err != nil {
+		return objects.Info{}, fmt.Errorf("fs objects: writing %s: %w", name, err)
+	}
+	if err := f.Sync(); err != nil {
+		return objects.Info{}, fmt.Errorf("fs objects: fsync: %w", err)
+	}
+	if err := f.Chmod(0o400); err != nil {
+		return objects.Info{}, fmt.Errorf("fs objects: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
+		return objects.Info{}, fmt.Errorf("fs objects: %w", err)
+	}
+	if !opts.RetainUntil.IsZero() {
+		if err := s.writeLock(final, lockInfo{RetainUntil: opts.RetainUntil.UTC()}); err != nil {
+			return objects.Info{}, err
+		}
+	}
+	// link refuses to replace an existing name, unlike rename.
+	if err := os.Link(tmp, final); err != nil {
+		if errors.Is(err, iofs.ErrExist) {
+			return objects.Info{}, fmt.Errorf("%s: %w", name, objects.ErrExists)
+		}
+		return objects.Info{}, fmt.Errorf("fs objects: %w", err)
+	}
+	if err := syncDir(filepath.Dir(final)); err != nil {
+		return objects.Info{}, err
+	}
+	return objects.Info{Name: name, Size: n}, nil
+}
+
+func (s *Store) writeLock(final string, li lockInfo) error {
+	b, _ := json.Marshal(li)
+	tmp := final + lockSuffix + ".new"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("fs objects: %w", err)
+	}
+	if err := os.Rename(tmp, final+lockSuffix); err != nil {
+		return fmt.Errorf("fs objects: %w", err)
+	}
+	return syncDir(filepath.Dir(final))
+}
+
+func (s *Store) readLock(final string) (lockInfo, error) {
+	var li lockInfo
+	b, err := os.ReadFile(final + lockSuffix)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return li, nil
+	}
+	if err != nil {
+		return li, fmt.Errorf("fs objects: %w", err)
+	}
+	if err := json.Unmarshal(b, &li); err != nil {
+		return li, fmt.Errorf("fs objects: bad lock file %s: %w", final+lockSuffix, err)
+	}
+	return li, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("fs objects: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fs objects: fsync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Open implements objects.Store.
+func (s *Store) Open(_ context.Context, name string) (io.ReadCloser, error) {
+	p, err := s.path(name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", name, objects.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fs objects: %w", err)
+	}
+	return f, nil
+}
+
+// Stat implements objects.Store.
+func (s *Store) Stat(_ context.Context, name string) (objects.Info, error) {
+	p, err := s.path(name)
+	if err != nil {
+		return objects.Info{}, err
+	}
+	fi, err := os.Stat(p)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return objects.Info{}, fmt.Errorf("%s: %w", name, objects.ErrNotFound)
+	}
+	if err != nil {
+		return objects.Info{}, fmt.Errorf("fs objects: %w", err)
+	}
+	return objects.Info{Name: name, Size: fi.Size()}, nil
+}
+
+// List implements objects.Store.
+func (s *Store) List(ctx context.Context, prefix string, fn func(objects.Info) error) error {
+	return filepath.WalkDir(s.dir, func(p string, d iofs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(s.dir, p)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if rel == tmpDir {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if objects.ValidName(rel) != nil || !strings.HasPrefix(rel, prefix) {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return fn(objects.Info{Name: rel, Size: fi.Size()})
+	})
+}
+
+// Delete implements objects.Store.
+func (s *Store) Delete(_ context.Context, name string) error {
+	p, err := s.path(name)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Lstat(p); errors.Is(err, iofs.ErrNotExist) {
+		return fmt.Errorf("%s: %w", name, objects.ErrNotFound)
+	}
+	li, err := s.readLock(p)
+	if err != nil {
+		return err
+	}
+	if li.LegalHold || s.now().Before(li.RetainUntil) {
+		return fmt.Errorf("%s: %w", name, objects.ErrLocked)
+	}
+	if err := os.Remove(p); err != nil {
+		return fmt.Errorf("fs objects: %w", err)
+	}
+	os.Remove(p + lockSuffix)
+	return syncDir(filepath.Dir(p))
+}
+
+// SetLegalHold implements objects.Store.
+func (s *Store) SetLegalHold(_ context.Context, name string, on bool) error {
+	p, err := s.path(name)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Lstat(p); errors.Is(err, iofs.ErrNotExist) {
+		return fmt.Errorf("%s: %w", name, objects.ErrNotFound)
+	}
+	li, err := s.readLock(p)
+	if err != nil {
+		return err
+	}
+	li.LegalHold = on
+	return s.writeLock(p, li)
+}
+
+// Close implements objects.Store.
+func (s *Store) Close() error { return nil }
+
+// ctxReader stops a copy when the context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
