@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/custos-vault/custos/objects"
@@ -42,6 +43,10 @@ type Config struct {
 type Store struct {
 	dir string
 	now func() time.Time
+	// mu serializes the last step of Put (check, lock file, link) with
+	// Delete and SetLegalHold, so a Put that loses a race for a name can
+	// never rewrite the winner's lock file.
+	mu sync.Mutex
 }
 
 var _ objects.Store = (*Store)(nil)
@@ -110,6 +115,11 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.
 	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
 		return objects.Info{}, fmt.Errorf("fs objects: %w", err)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := os.Lstat(final); err == nil {
+		return objects.Info{}, fmt.Errorf("%s: %w", name, objects.ErrExists)
+	}
 	if !opts.RetainUntil.IsZero() {
 		if err := s.writeLock(final, lockInfo{RetainUntil: opts.RetainUntil.UTC()}); err != nil {
 			return objects.Info{}, err
@@ -117,6 +127,9 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.
 	}
 	// link refuses to replace an existing name, unlike rename.
 	if err := os.Link(tmp, final); err != nil {
+		if !opts.RetainUntil.IsZero() {
+			os.Remove(final + lockSuffix) // ours: no object held the name
+		}
 		if errors.Is(err, iofs.ErrExist) {
 			return objects.Info{}, fmt.Errorf("%s: %w", name, objects.ErrExists)
 		}
@@ -180,6 +193,10 @@ func (s *Store) Open(_ context.Context, name string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fs objects: %w", err)
 	}
+	if fi, err := f.Stat(); err != nil || fi.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", name, objects.ErrNotFound)
+	}
 	return f, nil
 }
 
@@ -190,7 +207,7 @@ func (s *Store) Stat(_ context.Context, name string) (objects.Info, error) {
 		return objects.Info{}, err
 	}
 	fi, err := os.Stat(p)
-	if errors.Is(err, iofs.ErrNotExist) {
+	if errors.Is(err, iofs.ErrNotExist) || err == nil && fi.IsDir() {
 		return objects.Info{}, fmt.Errorf("%s: %w", name, objects.ErrNotFound)
 	}
 	if err != nil {
@@ -233,7 +250,9 @@ func (s *Store) Delete(_ context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Lstat(p); errors.Is(err, iofs.ErrNotExist) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if fi, err := os.Lstat(p); errors.Is(err, iofs.ErrNotExist) || err == nil && fi.IsDir() {
 		return fmt.Errorf("%s: %w", name, objects.ErrNotFound)
 	}
 	li, err := s.readLock(p)
@@ -256,7 +275,9 @@ func (s *Store) SetLegalHold(_ context.Context, name string, on bool) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Lstat(p); errors.Is(err, iofs.ErrNotExist) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if fi, err := os.Lstat(p); errors.Is(err, iofs.ErrNotExist) || err == nil && fi.IsDir() {
 		return fmt.Errorf("%s: %w", name, objects.ErrNotFound)
 	}
 	li, err := s.readLock(p)
