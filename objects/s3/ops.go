@@ -1,0 +1,160 @@
+package s3
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/custos-vault/custos/objects"
+)
+
+// The bucket is versioned (object lock needs it), and whoever holds write
+// credentials can still put a newer version over a name or hide it behind
+// a delete marker; only the versions themselves are locked. So the object
+// a name stands for is its original version, the one Put wrote: Open,
+// Stat, List and SetLegalHold use it, and newer versions or delete markers
+// change nothing the vault sees.
+
+// original returns the oldest version of name that is not a delete marker.
+func (s *Store) original(ctx context.Context, name string) (minio.ObjectInfo, error) {
+	var found minio.ObjectInfo
+	ok := false
+	for oi := range s.versions(ctx, name) {
+		if oi.Err != nil {
+			return minio.ObjectInfo{}, s.fail(ctx, "listing versions of", name, oi.Err)
+		}
+		// Versions come newest first: the last one seen is the oldest.
+		if oi.Key == name && !oi.IsDeleteMarker {
+			found, ok = oi, true
+		}
+	}
+	if !ok {
+		return minio.ObjectInfo{}, fmt.Errorf("%s: %w", name, objects.ErrNotFound)
+	}
+	return found, nil
+}
+
+func (s *Store) versions(ctx context.Context, prefix string) <-chan minio.ObjectInfo {
+	return s.core.Client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, WithVersions: true, Recursive: true})
+}
+
+// Open implements objects.Store.
+func (s *Store) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	if err := objects.ValidName(name); err != nil {
+		return nil, err
+	}
+	v, err := s.original(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := s.core.Client.GetObject(ctx, s.bucket, name, minio.GetObjectOptions{VersionID: v.VersionID})
+	if err != nil {
+		return nil, s.fail(ctx, "opening", name, err)
+	}
+	// GetObject is lazy: Stat sends the request, so a failure is reported
+	// here rather than on the first Read.
+	if _, err := obj.Stat(); err != nil {
+		obj.Close()
+		return nil, s.fail(ctx, "opening", name, err)
+	}
+	return obj, nil
+}
+
+// Stat implements objects.Store.
+func (s *Store) Stat(ctx context.Context, name string) (objects.Info, error) {
+	if err := objects.ValidName(name); err != nil {
+		return objects.Info{}, err
+	}
+	v, err := s.original(ctx, name)
+	if err != nil {
+		return objects.Info{}, err
+	}
+	return objects.Info{Name: name, Size: v.Size}, nil
+}
+
+// List implements objects.Store. Keys that are not valid object names
+// (put there by something other than the vault) are skipped.
+func (s *Store) List(ctx context.Context, prefix string, fn func(objects.Info) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops minio-go's listing goroutine if fn fails
+	var pending *objects.Info
+	flush := func() error {
+		if pending == nil {
+			return nil
+		}
+		i := *pending
+		pending = nil
+		return fn(i)
+	}
+	key := ""
+	for oi := range s.versions(ctx, prefix) {
+		if oi.Err != nil {
+			return s.fail(ctx, "listing", prefix, oi.Err)
+		}
+		if oi.Key != key {
+			if err := flush(); err != nil {
+				return err
+			}
+			key = oi.Key
+		}
+		if objects.ValidName(oi.Key) == nil && !oi.IsDeleteMarker {
+			pending = &objects.Info{Name: oi.Key, Size: oi.Size}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return flush()
+}
+
+// Delete implements objects.Store. A plain S3 delete would only put a
+// delete marker over the object: Delete removes every version of the
+// name, oldest first, so a refusal leaves what Open returns unchanged.
+func (s *Store) Delete(ctx context.Context, name string) error {
+	if err := objects.ValidName(name); err != nil {
+		return err
+	}
+	var all []minio.ObjectInfo
+	live := false
+	for oi := range s.versions(ctx, name) {
+		if oi.Err != nil {
+			return s.fail(ctx, "listing versions of", name, oi.Err)
+		}
+		if oi.Key == name {
+			all = append(all, oi)
+			live = live || !oi.IsDeleteMarker
+		}
+	}
+	if !live {
+		return fmt.Errorf("%s: %w", name, objects.ErrNotFound)
+	}
+	for i := len(all) - 1; i >= 0; i-- {
+		err := s.core.RemoveObject(ctx, s.bucket, name, minio.RemoveObjectOptions{VersionID: all[i].VersionID})
+		if err != nil {
+			return s.fail(ctx, "deleting", name, err)
+		}
+	}
+	return nil
+}
+
+// SetLegalHold implements objects.Store, on the original version.
+func (s *Store) SetLegalHold(ctx context.Context, name string, on bool) error {
+	if err := objects.ValidName(name); err != nil {
+		return err
+	}
+	v, err := s.original(ctx, name)
+	if err != nil {
+		return err
+	}
+	status := minio.LegalHoldDisabled
+	if on {
+		status = minio.LegalHoldEnabled
+	}
+	err = s.core.PutObjectLegalHold(ctx, s.bucket, name, minio.PutObjectLegalHoldOptions{VersionID: v.VersionID, Status: &status})
+	if err != nil {
+		return s.fail(ctx, "setting legal hold on", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/custos-vault/custos/objects"
+)
+
+const (
+	checksumHeader = "X-Amz-Checksum-Sha256"
+	maxParts       = 10000 // the S3 limit
+)
+
+// Put implements objects.Store.
+//
+// The parts are uploaded here rather than by minio-go's PutObject because
+// minio-go sends If-None-Match only when it starts a multipart upload, not
+// when it completes it: a writer finishing in between would then be
+// replaced. The server checks If-None-Match at completion, under its
+// lock on the name.
+func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.PutOptions) (objects.Info, error) {
+	if err := objects.ValidName(name); err != nil {
+		return objects.Info{}, err
+	}
+	if _, err := s.Stat(ctx, name); err == nil {
+		return objects.Info{}, fmt.Errorf("%s: %w", name, objects.ErrExists)
+	} else if !errors.Is(err, objects.ErrNotFound) {
+		return objects.Info{}, err
+	}
+	po := s.putOptions(opts)
+	cr := ctxReader{ctx, r}
+	buf := make([]byte, s.partSize)
+	n, err := io.ReadFull(cr, buf)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return s.putSingle(ctx, name, buf[:n], po)
+	case err != nil:
+		return objects.Info{}, fmt.Errorf("s3 objects: reading %s: %w", name, err)
+	}
+	return s.putMultipart(ctx, name, cr, buf, po)
+}
+
+// putOptions sets COMPLIANCE retention (rounded up to the second, the
+// precision S3 keeps) and forbids replacing an existing object.
+func (s *Store) putOptions(opts objects.PutOptions) minio.PutObjectOptions {
+	po := minio.PutObjectOptions{ContentType: "application/octet-stream"}
+	until := opts.RetainUntil
+	if until.IsZero() && s.retention > 0 {
+		until = time.Now().Add(s.retention)
+	}
+	if until.After(time.Now()) {
+		po.Mode = minio.Compliance
+		po.RetainUntilDate = until.Add(time.Second - 1).Truncate(time.Second).UTC()
+	}
+	po.SetMatchETagExcept("*")
+	return po
+}
+
+// putSingle stores an object smaller than a part in one request.
+func (s *Store) putSingle(ctx context.Context, name string, data []byte, po minio.PutObjectOptions) (objects.Info, error) {
+	sum := sha256.Sum256(data)
+	po.UserMetadata = map[string]string{checksumHeader: base64.StdEncoding.EncodeToString(sum[:])}
+	// The payload hash goes in the signature instead of a second pass.
+	po.DisableContentSha256 = true
+	_, err := s.core.PutObject(ctx, s.bucket, name, bytes.NewReader(data), int64(len(data)), "", hex.EncodeToString(sum[:]), po)
+	if err != nil {
+		return objects.Info{}, s.fail(ctx, "putting", name, err)
+	}
+	return objects.Info{Name: name, Size: int64(len(data))}, nil
+}
+
+// putMultipart uploads buf (already full) and the rest of r in parts,
+// reusing buf, and aborts the upload on any failure so no parts linger.
+func (s *Store) putMultipart(ctx context.Context, name string, r io.Reader, buf []byte, po minio.PutObjectOptions) (info objects.Info, err error) {
+	init := po
+	init.UserMetadata = map[string]string{"X-Amz-Checksum-Algorithm": "SHA256"}
+	uploadID, err := s.core.NewMultipartUpload(ctx, s.bucket, name, init)
+	if err != nil {
+		return objects.Info{}, s.fail(ctx, "starting upload of", name, err)
+	}
+	defer func() {
+		if err != nil {
+			// Abort even when ctx has ended; bounded so a dead server
+			// cannot hold the caller. MinIO also expires stale uploads.
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			s.core.AbortMultipartUpload(actx, s.bucket, name, uploadID)
+		}
+	}()
+
+	var parts []minio.CompletePart
+	var total int64
+	n, last := len(buf), false
+	for num := 1; ; num++ {
+		sum := sha256.Sum256(buf[:n])
+		p, err := s.core.PutObjectPart(ctx, s.bucket, name, uploadID, num, bytes.NewReader(buf[:n]), int64(n),
+			minio.PutObjectPartOptions{
+				Sha256Hex:            hex.EncodeToString(sum[:]),
+				CustomHeader:         http.Header{checksumHeader: {base64.StdEncoding.EncodeToString(sum[:])}},
+				DisableContentSha256: true,
+			})
+		if err != nil {
+			return objects.Info{}, s.fail(ctx, fmt.Sprintf("uploading part %d of", num), name, err)
+		}
+		parts = append(parts, minio.CompletePart{PartNumber: num, ETag: p.ETag, ChecksumSHA256: p.ChecksumSHA256})
+		total += int64(n)
+		if last {
+			break
+		}
+		var rerr error
+		n, rerr = io.ReadFull(r, buf)
+		if rerr == io.EOF {
+			break
+		}
+		if rerr == io.ErrUnexpectedEOF {
+			last = true
+		} else if rerr != nil {
+			return objects.Info{}, fmt.Errorf("s3 objects: reading %s: %w", name, rerr)
+		}
+		if num == maxParts {
+			return objects.Info{}, fmt.Errorf("s3 objects: %s is larger than %d parts of %d bytes", name, maxParts, len(buf))
+		}
+	}
+
+	var co minio.PutObjectOptions
+	co.SetMatchETagExcept("*")
+	if _, err := s.core.CompleteMultipartUpload(ctx, s.bucket, name, uploadID, parts, co); err != nil {
+		return objects.Info{}, s.fail(ctx, "completing upload of", name, err)
+	}
+	return objects.Info{Name: name, Size: total}, nil
+}
+
+// ctxReader stops reading the caller's data once ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

@@ -1,0 +1,215 @@
+package s3_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/custos-vault/custos/internal/testenv"
+	"github.com/custos-vault/custos/objects"
+	"github.com/custos-vault/custos/objects/s3"
+)
+
+// TestWORMAgainstRoot proves the promise of the s3 backend with MinIO's
+// own root credentials: the storage administrator cannot delete the
+// version Put wrote, nor shorten its retention, and an overwrite neither
+// changes its bytes nor what the Store returns.
+func TestWORMAgainstRoot(t *testing.T) {
+	ctx := context.Background()
+	srv := testenv.SharedMinIO(t)
+	s, cfg := open(t, srv)
+	root := rootClient(t, srv)
+	until := time.Now().Add(4 * time.Second)
+	if _, err := s.Put(ctx, "ev/locked", bytes.NewReader([]byte("evidence")), objects.PutOptions{RetainUntil: until}); err != nil {
+		t.Fatal(err)
+	}
+	oi, err := root.StatObject(ctx, cfg.Bucket, "ev/locked", minio.StatObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vid := oi.VersionID
+	if vid == "" || oi.Metadata.Get("X-Amz-Object-Lock-Mode") != "COMPLIANCE" {
+		t.Fatalf("object not written in COMPLIANCE mode: version %q, headers %v", vid, oi.Metadata)
+	}
+
+	for _, opts := range []minio.RemoveObjectOptions{
+		{VersionID: vid},
+		{VersionID: vid, GovernanceBypass: true},
+	} {
+		if err := root.RemoveObject(ctx, cfg.Bucket, "ev/locked", opts); err == nil {
+			t.Fatalf("root deleted the locked version with %+v", opts)
+		}
+	}
+	earlier := time.Now().Add(time.Second)
+	compliance := minio.Compliance
+	if err := root.PutObjectRetention(ctx, cfg.Bucket, "ev/locked", minio.PutObjectRetentionOptions{
+		VersionID: vid, Mode: &compliance, RetainUntilDate: &earlier,
+	}); err == nil {
+		t.Fatal("root shortened COMPLIANCE retention")
+	}
+	governance := minio.Governance
+	if err := root.PutObjectRetention(ctx, cfg.Bucket, "ev/locked", minio.PutObjectRetentionOptions{
+		VersionID: vid, Mode: &governance, RetainUntilDate: &until, GovernanceBypass: true,
+	}); err == nil {
+		t.Fatal("root weakened COMPLIANCE to GOVERNANCE")
+	}
+
+	// An overwrite and a delete marker by root are new versions on top.
+	if _, err := root.PutObject(ctx, cfg.Bucket, "ev/locked", strings.NewReader("tampered"), 8, minio.PutObjectOptions{}); err != nil {
+		t.Logf("root overwrite refused: %v", err)
+	}
+	if err := root.RemoveObject(ctx, cfg.Bucket, "ev/locked", minio.RemoveObjectOptions{}); err != nil {
+		t.Logf("root delete marker refused: %v", err)
+	}
+	obj, err := root.GetObject(ctx, cfg.Bucket, "ev/locked", minio.GetObjectOptions{VersionID: vid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(obj)
+	if err != nil || string(b) != "evidence" {
+		t.Fatalf("locked version now holds %q (%v)", b, err)
+	}
+	if got := readAll(t, s, "ev/locked"); got != "evidence" {
+		t.Fatalf("store returns %q after root overwrite", got)
+	}
+	if err := s.Delete(ctx, "ev/locked"); !errors.Is(err, objects.ErrLocked) {
+		t.Fatalf("store delete: got %v, want ErrLocked", err)
+	}
+	if got := readAll(t, s, "ev/locked"); got != "evidence" {
+		t.Fatalf("store returns %q after refused delete", got)
+	}
+
+	time.Sleep(time.Until(until) + 1500*time.Millisecond)
+	if err := s.Delete(ctx, "ev/locked"); err != nil {
+		t.Fatalf("delete after retention: %v", err)
+	}
+	if _, err := s.Stat(ctx, "ev/locked"); !errors.Is(err, objects.ErrNotFound) {
+		t.Fatalf("stat after delete: %v", err)
+	}
+}
+
+func readAll(t *testing.T, s objects.Store, name string) string {
+	t.Helper()
+	rc, err := s.Open(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestLegalHoldIsS3LegalHold checks that SetLegalHold is the S3 legal
+// hold, which the administrator sees and which outlives retention.
+func TestLegalHoldIsS3LegalHold(t *testing.T) {
+	ctx := context.Background()
+	srv := testenv.SharedMinIO(t)
+	s, cfg := open(t, srv)
+	root := rootClient(t, srv)
+	if _, err := s.Put(ctx, "ev/held", bytes.NewReader([]byte("x")), objects.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	hold := func() minio.LegalHoldStatus {
+		t.Helper()
+		st, err := root.GetObjectLegalHold(ctx, cfg.Bucket, "ev/held", minio.GetObjectLegalHoldOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *st
+	}
+	if err := s.SetLegalHold(ctx, "ev/held", true); err != nil {
+		t.Fatal(err)
+	}
+	if h := hold(); h != minio.LegalHoldEnabled {
+		t.Fatalf("legal hold %q after SetLegalHold(true)", h)
+	}
+	oi, _ := root.StatObject(ctx, cfg.Bucket, "ev/held", minio.StatObjectOptions{})
+	if err := root.RemoveObject(ctx, cfg.Bucket, "ev/held", minio.RemoveObjectOptions{VersionID: oi.VersionID, GovernanceBypass: true}); err == nil {
+		t.Fatal("root deleted a held version")
+	}
+	if err := s.SetLegalHold(ctx, "ev/held", false); err != nil {
+		t.Fatal(err)
+	}
+	if h := hold(); h != minio.LegalHoldDisabled {
+		t.Fatalf("legal hold %q after SetLegalHold(false)", h)
+	}
+	if err := s.Delete(ctx, "ev/held"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRefusesBucketWithoutObjectLock: in such a bucket evidence could be
+// deleted by whoever holds the credentials, so New must not accept it.
+func TestRefusesBucketWithoutObjectLock(t *testing.T) {
+	ctx := context.Background()
+	srv := testenv.SharedMinIO(t)
+	root := rootClient(t, srv)
+	for _, versioned := range []bool{false, true} {
+		bucket := newBucket()
+		if err := root.MakeBucket(ctx, bucket, minio.MakeBucketOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if versioned {
+			if err := root.EnableVersioning(ctx, bucket); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := s3.New(ctx, s3.Config{Endpoint: srv.Endpoint(), Bucket: bucket, AccessKey: srv.AccessKey(), SecretKey: srv.SecretKey()})
+		if err == nil || !strings.Contains(err.Error(), "no object lock") {
+			t.Fatalf("bucket without object lock (versioned %v): got %v, want a refusal naming object lock", versioned, err)
+		}
+	}
+}
+
+// TestNewCreatesLockedBucket checks the bucket New creates, and that a
+// second New on it (a restart) accepts it.
+func TestNewCreatesLockedBucket(t *testing.T) {
+	ctx := context.Background()
+	srv := testenv.SharedMinIO(t)
+	_, cfg := open(t, srv)
+	lock, _, _, _, err := rootClient(t, srv).GetObjectLockConfig(ctx, cfg.Bucket)
+	if err != nil || lock != "Enabled" {
+		t.Fatalf("object lock %q, %v", lock, err)
+	}
+	if _, err := s3.New(ctx, cfg); err != nil {
+		t.Fatalf("reopening: %v", err)
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	for _, tc := range []struct {
+		cfg  s3.Config
+		want string
+	}{
+		{s3.Config{Bucket: "b12"}, "no endpoint"},
+		{s3.Config{Endpoint: "127.0.0.1:1", Bucket: "B"}, "bucket"},
+		{s3.Config{Endpoint: "127.0.0.1:1", Bucket: "ok-bucket"}, "AWS_ACCESS_KEY_ID"},
+		{s3.Config{Endpoint: "127.0.0.1:1", Bucket: "ok-bucket", AccessKey: "a", SecretKey: "b", PartSize: 1 << 20}, "part size"},
+		{s3.Config{Endpoint: "127.0.0.1:1", Bucket: "ok-bucket", AccessKey: "a", SecretKey: "b"}, "object store unreachable at 127.0.0.1:1"},
+	} {
+		_, err := s3.New(ctx, tc.cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%+v): got %v, want %q", tc.cfg, err, tc.want)
+		}
+	}
+}
+
+func TestWrongCredentials(t *testing.T) {
+	srv := testenv.SharedMinIO(t)
+	_, err := s3.New(context.Background(), s3.Config{Endpoint: srv.Endpoint(), Bucket: newBucket(), AccessKey: srv.AccessKey(), SecretKey: "wrong-secret"})
+	if err == nil || !strings.Contains(err.Error(), "credentials refused") {
+		t.Fatalf("got %v, want credentials refused", err)
+	}
+}
