@@ -124,7 +124,7 @@ func (m *MinIO) URL(bucket string) string {
 }
 
 // Start runs the server on its folder and port and waits until it is
-// live. Starting a running server does nothing.
+// live and serving S3 calls. Starting a running server does nothing.
 func (m *MinIO) Start() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -191,7 +191,9 @@ func waitLive(endpoint string, exited <-chan struct{}, limit time.Duration) erro
 		resp, err := client.Get("http://" + endpoint + "/minio/health/live")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			// Live comes before the object layer: until then the server
+			// answers 200 with this header and refuses S3 calls.
+			if resp.StatusCode == http.StatusOK && resp.Header.Get("X-Minio-Server-Status") != "offline" {
 				return nil
 			}
 		}

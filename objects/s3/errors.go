@@ -56,8 +56,11 @@ func (s *Store) fail(ctx context.Context, op, name string, err error) error {
 		return fmt.Errorf("s3 objects: %s %s: credentials refused by %s: %w", op, name, s.host, err)
 	}
 	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // the URL repeats the host and adds upload ids
+	}
 	var ne net.Error
-	if errors.As(err, &ue) || errors.As(err, &ne) {
+	if ue != nil || errors.As(err, &ne) {
 		return fmt.Errorf("object store unreachable at %s: %s %s: %w", s.host, op, name, err)
 	}
 	return fmt.Errorf("s3 objects: %s %s: %w", op, name, err)
