@@ -41,6 +41,15 @@ type Rotator interface {
 	RetireOld(ctx context.Context) error
 }
 
+// Rewrapper is implemented by sealers that can move a blob to the current
+// KEK version. Where the device allows it (Vault Transit rewrap, PKCS#11
+// unwrap then wrap inside the token) the secret never reaches the caller's
+// memory; `custos admin rotate-kek` uses it after Rotate, and falls back to
+// Unseal then Seal for sealers without it.
+type Rewrapper interface {
+	Rewrap(ctx context.Context, blob []byte) ([]byte, error)
+}
+
 // MaxSecret is the largest secret a Sealer must accept: an age X25519
 // identity string is 74 bytes; a note signing key about 100.
 const MaxSecret = 256

@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/custos-vault/custos/hsm"
 )
@@ -38,6 +39,8 @@ type Sealer struct {
 	dir  string
 	aead cipher.AEAD
 	id   [8]byte // first bytes of SHA-256(kek), binds blobs to this key
+
+	closed atomic.Bool
 }
 
 var _ hsm.Sealer = (*Sealer)(nil)
@@ -98,6 +101,9 @@ func writeNew(path string, b []byte) error {
 // Seal implements hsm.Sealer: AES-256-GCM with a random nonce; the header
 // and key id are authenticated as associated data.
 func (s *Sealer) Seal(_ context.Context, secret []byte) ([]byte, error) {
+	if s.closed.Load() {
+		return nil, fmt.Errorf("soft sealer: closed: %w", hsm.ErrUnavailable)
+	}
 	if len(secret) > hsm.MaxSecret {
 		return nil, hsm.ErrTooLarge
 	}
@@ -110,6 +116,9 @@ func (s *Sealer) Seal(_ context.Context, secret []byte) ([]byte, error) {
 
 // Unseal implements hsm.Sealer.
 func (s *Sealer) Unseal(_ context.Context, blob []byte) ([]byte, error) {
+	if s.closed.Load() {
+		return nil, fmt.Errorf("soft sealer: closed: %w", hsm.ErrUnavailable)
+	}
 	hl := len(magic) + len(s.id)
 	ns := s.aead.NonceSize()
 	if len(blob) < hl+ns+s.aead.Overhead() || string(blob[:len(magic)]) != magic {
@@ -126,5 +135,9 @@ func (s *Sealer) Unseal(_ context.Context, blob []byte) ([]byte, error) {
 // KeyRef implements hsm.Sealer.
 func (s *Sealer) KeyRef() string { return fmt.Sprintf("soft:%s#%x", s.dir, s.id[:4]) }
 
-// Close implements hsm.Sealer.
-func (s *Sealer) Close() error { return nil }
+// Close implements hsm.Sealer. A closed sealer refuses to seal or unseal,
+// as the device-backed sealers do once their device is released.
+func (s *Sealer) Close() error {
+	s.closed.Store(true)
+	return nil
+}
