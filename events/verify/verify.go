@@ -14,7 +14,7 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
-	"sync"
+	"sync/atomic"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/transparency-dev/merkle/compact"
@@ -150,36 +150,49 @@ func (e *Engine) Add(b []byte) error {
 	return e.link(decodeOne(b))
 }
 
-// AddBatch replays consecutive events, decoding and hashing them on every
-// core; the chain and tree checks stay sequential.
+// AddBatch replays consecutive events. Decoding and hashing, the costly
+// part, run on every core in chunks; the calling goroutine checks the
+// chain and extends the tree chunk by chunk as soon as each is decoded, so
+// the sequential part overlaps the parallel one.
 func (e *Engine) AddBatch(bs [][]byte) error {
 	if e.failed != nil {
 		return e.failed
 	}
+	const chunk = 512
 	out := make([]decoded, len(bs))
-	workers := runtime.GOMAXPROCS(0)
-	if len(bs) < 256 {
-		workers = 1
+	nchunks := (len(bs) + chunk - 1) / chunk
+	ready := make([]chan struct{}, nchunks)
+	for i := range ready {
+		ready[i] = make(chan struct{})
 	}
-	var wg sync.WaitGroup
-	chunk := (len(bs) + workers - 1) / workers
-	for w := 0; w < workers; w++ {
-		lo, hi := w*chunk, min((w+1)*chunk, len(bs))
-		if lo >= hi {
-			break
-		}
-		wg.Add(1)
+	var next atomic.Int64
+	stop := make(chan struct{})
+	defer close(stop)
+	for w := 0; w < min(runtime.GOMAXPROCS(0), nchunks); w++ {
 		go func() {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				out[i] = decodeOne(bs[i])
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= nchunks {
+					return
+				}
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for i := c * chunk; i < min(len(bs), (c+1)*chunk); i++ {
+					out[i] = decodeOne(bs[i])
+				}
+				close(ready[c])
 			}
 		}()
 	}
-	wg.Wait()
-	for _, d := range out {
-		if err := e.link(d); err != nil {
-			return err
+	for c := 0; c < nchunks; c++ {
+		<-ready[c]
+		for i := c * chunk; i < min(len(bs), (c+1)*chunk); i++ {
+			if err := e.link(out[i]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -1,0 +1,230 @@
+package sequencer_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/events/verify"
+	"golang.org/x/mod/sumdb/note"
+)
+
+const origin = "custos.test/log"
+
+type fixture struct {
+	path     string
+	signer   note.Signer
+	verifier note.Verifier
+}
+
+func newFixture(t testing.TB) *fixture {
+	skey, vkey, _ := note.GenerateKey(rand.Reader, "custos.test")
+	s, _ := note.NewSigner(skey)
+	v, _ := note.NewVerifier(vkey)
+	return &fixture{path: filepath.Join(t.TempDir(), "log.db"), signer: s, verifier: v}
+}
+
+func (f *fixture) open(t testing.TB, onEvent func(*events.Event, []byte)) (*sequencer.Sequencer, events.Store) {
+	t.Helper()
+	st, err := sqlite.New(context.Background(), sqlite.Config{Path: f.path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq, err := sequencer.Open(context.Background(), sequencer.Config{
+		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier, OnEvent: onEvent,
+	})
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	return seq, st
+}
+
+// audit replays the store with the verification engine.
+func (f *fixture) audit(t *testing.T) *verify.Result {
+	t.Helper()
+	st, err := sqlite.New(context.Background(), sqlite.Config{Path: f.path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e := verify.New(origin, f.verifier)
+	cps, _ := st.Checkpoints(context.Background())
+	for i, c := range cps {
+		if err := e.AddCheckpoint(c.Note, fmt.Sprint("checkpoint ", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Read(context.Background(), 0, func(r events.Record) error { return e.Add(r.Bytes) }); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestConcurrentAppendsAreTotallyOrderedAndDurable(t *testing.T) {
+	f := newFixture(t)
+	seq, st := f.open(t, nil)
+	const writers, each = 32, 40
+	var mu sync.Mutex
+	acked := map[string]uint64{}
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				evs, err := seq.Append(context.Background(),
+					sequencer.Draft{Type: "test.a", Case: fmt.Sprint("case-", w), Data: map[string]int{"w": w, "i": i}},
+					sequencer.Draft{Type: "test.b", Case: fmt.Sprint("case-", w)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if evs[1].Seq != evs[0].Seq+1 {
+					t.Errorf("one request's events were split: %d, %d", evs[0].Seq, evs[1].Seq)
+				}
+				mu.Lock()
+				for _, ev := range evs {
+					acked[ev.ID] = ev.Seq
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	seq.Close()
+	st.Close()
+
+	// After a restart every acknowledged event is there, where it was
+	// acknowledged, and the log verifies with a checkpoint covering it all.
+	var seen []*events.Event
+	seq2, st2 := f.open(t, func(ev *events.Event, _ []byte) { seen = append(seen, ev) })
+	defer st2.Close()
+	defer seq2.Close()
+	if len(seen) != writers*each*2 {
+		t.Fatalf("replayed %d events, want %d", len(seen), writers*each*2)
+	}
+	for _, ev := range seen {
+		if s, ok := acked[ev.ID]; !ok || s != ev.Seq {
+			t.Fatalf("event %s at %d was not acknowledged there", ev.ID, ev.Seq)
+		}
+	}
+	res := f.audit(t)
+	if res.Latest == nil || res.Latest.Size != uint64(len(seen)) {
+		t.Fatalf("no checkpoint covers the whole log after Close: %+v", res.Latest)
+	}
+}
+
+func TestTwoWritersOnOneStoreNeverFork(t *testing.T) {
+	f := newFixture(t)
+	a, sa := f.open(t, nil)
+	defer sa.Close()
+	defer a.Close()
+	var fromB []string
+	b, sb := f.open(t, func(ev *events.Event, _ []byte) { fromB = append(fromB, ev.ID) })
+	defer sb.Close()
+	defer b.Close()
+
+	var wg sync.WaitGroup
+	for _, s := range []*sequencer.Sequencer{a, b, a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				if _, err := s.Append(context.Background(), sequencer.Draft{Type: "test.x"}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	a.Close()
+	b.Close()
+	res := f.audit(t)
+	if res.Events != 200 {
+		t.Fatalf("log has %d events, want 200", res.Events)
+	}
+}
+
+func TestOpenRefusesATamperedLog(t *testing.T) {
+	for _, tc := range []struct {
+		name, sql string
+	}{
+		{"edited", `UPDATE events SET bytes = replace(bytes, '"n":3', '"n":4') WHERE seq = 3`},
+		{"deleted", `DELETE FROM events WHERE seq = 9`},
+		{"truncated", `DELETE FROM events WHERE seq >= 15`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			seq, st := f.open(t, nil)
+			for i := 0; i < 20; i++ {
+				seq.Append(context.Background(), sequencer.Draft{Type: "t", Data: map[string]int{"n": i}})
+			}
+			seq.Checkpoint(context.Background())
+			seq.Close()
+			st.Close()
+			db, _ := sql.Open("sqlite", f.path)
+			if _, err := db.Exec(tc.sql); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			st2, err := sqlite.New(context.Background(), sqlite.Config{Path: f.path})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st2.Close()
+			_, err = sequencer.Open(context.Background(), sequencer.Config{Store: st2, Origin: origin, Signer: f.signer, Verifier: f.verifier})
+			if err == nil {
+				t.Fatal("opened a tampered log")
+			}
+			t.Logf("refused: %v", err)
+		})
+	}
+}
+
+func TestBadDraftFailsAloneAndChangesNothing(t *testing.T) {
+	f := newFixture(t)
+	seq, st := f.open(t, nil)
+	defer st.Close()
+	defer seq.Close()
+	_, err := seq.Append(context.Background(),
+		sequencer.Draft{Type: "ok"},
+		sequencer.Draft{Type: "big", Data: map[string]string{"x": strings.Repeat("x", events.MaxEventSize)}})
+	if err == nil {
+		t.Fatal("oversized event accepted")
+	}
+	if seq.Size() != 0 {
+		t.Fatalf("a refused request left %d events", seq.Size())
+	}
+	if _, err := seq.Append(context.Background(), sequencer.Draft{Type: strings.Repeat("t", 100)}); err == nil {
+		t.Fatal("overlong type accepted")
+	}
+	evs, err := seq.Append(context.Background(), sequencer.Draft{Type: "ok"})
+	if err != nil || evs[0].Seq != 0 {
+		t.Fatalf("append after refusals: %v", err)
+	}
+}
+
+func TestClosed(t *testing.T) {
+	f := newFixture(t)
+	seq, st := f.open(t, nil)
+	defer st.Close()
+	seq.Close()
+	if _, err := seq.Append(context.Background(), sequencer.Draft{Type: "x"}); !errors.Is(err, sequencer.ErrClosed) {
+		t.Fatalf("append after close: %v", err)
+	}
+}

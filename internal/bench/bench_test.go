@@ -1,0 +1,14 @@
+package bench
+
+import "testing"
+
+func TestAuditVerifyProfile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measurement")
+	}
+	ms, err := AuditVerify(200_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(ms)
+}

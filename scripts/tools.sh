@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs, pinned, every real component the tests and benchmarks run
+# against: Go tools into $CUSTOS_TOOLS/bin (default ~/.cache/custos/tools,
+# shared by every checkout on the machine) and Debian packages.
+# Reuses what is already installed at the right version, so a second run
+# takes seconds. Needs root for apt-get (CI and these machines run as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${CUSTOS_TOOLS:-$HOME/.cache/custos/tools}/bin
+mkdir -p "$bin"
+export GOBIN=$bin GOFLAGS=-buildvcs=false
+
+AGE_VERSION=v1.3.2
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+STATICCHECK_VERSION=v0.8.2
+
+log() { printf 'tools: %s\n' "$*" >&2; }
+
+# go_tool MODULE@VERSION BINARY...: installs unless every binary is there
+# with a stamp naming that version.
+go_tool() {
+	local spec=$1; shift
+	local stamp=$bin/.$(echo "$spec" | tr '/@' '__')
+	local ok=1
+	for b in "$@"; do [ -x "$bin/$b" ] || ok=0; done
+	if [ "$ok" = 1 ] && [ -f "$stamp" ]; then return; fi
+	log "go install $spec"
+	go install "$spec"
+	touch "$stamp"
+}
+
+apt_pkgs=()
+need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_pkgs+=("$1"); }
+need_pkg swtpm
+need_pkg swtpm-tools
+need_pkg softhsm2
+need_pkg libssl-dev
+if [ ${#apt_pkgs[@]} -gt 0 ]; then
+	log "apt-get install ${apt_pkgs[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq "${apt_pkgs[@]}" >/dev/null
+fi
+
+go_tool "filippo.io/age/cmd/...@$AGE_VERSION" age age-keygen
+go_tool "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" staticcheck
+if [ "${CUSTOS_SKIP_MINIO:-}" != 1 ]; then
+	# About 6 minutes on 2 cores the first time; reused afterwards.
+	go_tool "github.com/minio/minio@$MINIO_VERSION" minio
+fi
+log "ready in $bin"
