@@ -78,6 +78,8 @@ type Sequencer struct {
 	tree events.Tree
 
 	reqs    chan *request
+	closeMu sync.RWMutex
+	closed  bool
 	stop    chan struct{}
 	stopped chan struct{}
 
@@ -199,11 +201,18 @@ func (s *Sequencer) Checkpoint(ctx context.Context) (*events.Checkpoint, error) 
 }
 
 func (s *Sequencer) submit(ctx context.Context, req *request) (result, error) {
+	// closeMu makes "not closed" and "queued" one step, so that a request
+	// can never be queued after the writer has drained the queue and left.
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return result{}, ErrClosed
+	}
 	select {
 	case s.reqs <- req:
-	case <-s.stop:
-		return result{}, ErrClosed
+		s.closeMu.RUnlock()
 	case <-ctx.Done():
+		s.closeMu.RUnlock()
 		return result{}, ctx.Err()
 	}
 	// Once submitted, the request is answered even if ctx ends: the caller
@@ -228,11 +237,12 @@ func (s *Sequencer) LatestCheckpoint() *events.Checkpoint {
 // Close stops the writer after answering what was submitted, signing a
 // final checkpoint if events are not yet covered by one.
 func (s *Sequencer) Close() error {
-	select {
-	case <-s.stop:
-	default:
+	s.closeMu.Lock()
+	if !s.closed {
+		s.closed = true
 		close(s.stop)
 	}
+	s.closeMu.Unlock()
 	<-s.stopped
 	return nil
 }

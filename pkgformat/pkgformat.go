@@ -1,0 +1,160 @@
+// Package pkgformat is the sealed-package format (docs/package-format.md):
+// one tar file holding evidence items as standard age files for one
+// recipient, the custody events of those items exactly as stored, their
+// inclusion proofs, a signed checkpoint covering them, a manifest, a
+// signature over the manifest, and a human-readable report.
+//
+// The writer lives here so that the reader, which the offline verifier
+// uses, is checked against exactly what the vault produces. The package
+// imports no server code.
+package pkgformat
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+)
+
+// Format is the manifest's format line.
+const Format = "custos-package/1"
+
+// Fixed member names.
+const (
+	ManifestName   = "manifest.json"
+	SignatureName  = "manifest.sig"
+	CheckpointName = "checkpoint"
+	ProofsName     = "proofs.json"
+	ReportName     = "report.txt"
+	EventsDir      = "events/"
+	ItemsDir       = "items/"
+)
+
+// Limits on members other than items, so that a hostile package cannot
+// exhaust the verifier's memory.
+const (
+	MaxSmallMember = 16 << 20
+	MaxMembers     = 100_000
+)
+
+// Person names who sealed a package.
+type Person struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+// Item describes one evidence item in the package.
+type Item struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	Path         string `json:"path"`
+	Size         int64  `json:"size"`
+	SHA256       string `json:"sha256"`
+	MD5          string `json:"md5,omitempty"`
+	SHA1         string `json:"sha1,omitempty"`
+	DepositEvent uint64 `json:"deposit_event"`
+}
+
+// Event names one custody event file in the package.
+type Event struct {
+	Seq      uint64 `json:"seq"`
+	Path     string `json:"path"`
+	LeafHash string `json:"leaf_hash"`
+}
+
+// Manifest is manifest.json.
+type Manifest struct {
+	Format         string  `json:"format"`
+	Package        string  `json:"package"`
+	Case           string  `json:"case"`
+	Origin         string  `json:"origin"`
+	LogKey         string  `json:"log_key"`
+	SealedBy       Person  `json:"sealed_by"`
+	SealedFor      string  `json:"sealed_for"`
+	Recipient      string  `json:"recipient"`
+	Purpose        string  `json:"purpose"`
+	SealedAt       string  `json:"sealed_at"`
+	SealingEvent   uint64  `json:"sealing_event"`
+	CheckpointSize uint64  `json:"checkpoint_size"`
+	Items          []Item  `json:"items"`
+	Events         []Event `json:"events"`
+}
+
+// Proofs is proofs.json: for each event (by seq, as a decimal string) the
+// RFC 6962 inclusion proof, hex encoded, in the tree of the checkpoint's
+// size.
+type Proofs struct {
+	TreeSize uint64              `json:"tree_size"`
+	Proofs   map[string][]string `json:"proofs"`
+}
+
+var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// ItemPath returns the archive path of the n-th item: a number, so that
+// equal names cannot collide, and the name made safe for any file system.
+func ItemPath(n int, name string) string {
+	safe := strings.Trim(unsafeChars.ReplaceAllString(name, "_"), "._")
+	if len(safe) > 96 {
+		safe = safe[:96]
+	}
+	if safe == "" {
+		safe = "item"
+	}
+	return fmt.Sprintf("%s%03d-%s.age", ItemsDir, n+1, safe)
+}
+
+// EventPath returns the archive path of the event at seq.
+func EventPath(seq uint64) string { return fmt.Sprintf("%s%012d.json", EventsDir, seq) }
+
+// signatureText is the text of the signed note over a manifest.
+func signatureText(pkg string, manifest []byte) string {
+	sum := sha256.Sum256(manifest)
+	return fmt.Sprintf("%s\n%s\nsha256 %s\n", Format, pkg, hex.EncodeToString(sum[:]))
+}
+
+// SignManifest signs the manifest bytes with the log's key.
+func SignManifest(s note.Signer, pkg string, manifest []byte) ([]byte, error) {
+	return note.Sign(&note.Note{Text: signatureText(pkg, manifest)}, s)
+}
+
+// Writer writes a package's members in the order the reader expects:
+// manifest, signature, checkpoint, proofs, events, items, report.
+type Writer struct {
+	tw  *tar.Writer
+	now time.Time
+}
+
+// NewWriter starts a package on w.
+func NewWriter(w io.Writer, now time.Time) *Writer {
+	return &Writer{tw: tar.NewWriter(w), now: now.UTC().Truncate(time.Second)}
+}
+
+// Add writes one member of known size from r.
+func (w *Writer) Add(name string, size int64, r io.Reader) error {
+	hdr := &tar.Header{Name: name, Mode: 0o644, Size: size, ModTime: w.now, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+	if err := w.tw.WriteHeader(hdr); err != nil {
+		return fmt.Errorf("package: %w", err)
+	}
+	n, err := io.Copy(w.tw, r)
+	if err != nil {
+		return fmt.Errorf("package: writing %s: %w", name, err)
+	}
+	if n != size {
+		return fmt.Errorf("package: %s: wrote %d bytes, expected %d", name, n, size)
+	}
+	return nil
+}
+
+// AddBytes writes one small member.
+func (w *Writer) AddBytes(name string, b []byte) error {
+	return w.Add(name, int64(len(b)), strings.NewReader(string(b)))
+}
+
+// Close finishes the archive.
+func (w *Writer) Close() error { return w.tw.Close() }

@@ -1,0 +1,106 @@
+package vault
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/custos-vault/custos/crypto/agestream"
+	"github.com/custos-vault/custos/events/sequencer"
+)
+
+// Reveal streams one item's plaintext after its access event is durable.
+// Read it to the end, then call Finish.
+type Reveal struct {
+	v      *Vault
+	who    Principal
+	Item   Item
+	Access uint64
+	obj    io.Closer
+	dec    *agestream.Decrypter
+	err    error
+}
+
+// OpenItem authorises and records an access to an item, then opens its
+// plaintext stream. Nothing is read from the object store before the
+// access event is durable.
+func (v *Vault) OpenItem(ctx context.Context, who Principal, itemID, purpose string) (*Reveal, error) {
+	if !itemIDPattern.MatchString(itemID) {
+		return nil, badInput("item id %q is malformed", truncate(itemID))
+	}
+	it, ok := v.state.getItem(itemID)
+	if !ok {
+		return nil, v.refuse(ctx, who, "item.get", itemID, "no such item", ErrNotFound)
+	}
+	c, _ := v.state.getCase(it.Case)
+	if !v.memberOf(who, c) {
+		return nil, v.refuse(ctx, who, "item.get", itemID, "only investigators assigned to the case view its items", ErrForbidden)
+	}
+	if err := checkText("purpose", purpose, 1024, true, false); err != nil {
+		return nil, err
+	}
+	evs, err := v.log.Append(ctx, sequencer.Draft{Type: TypeItemAccessed, Actor: who.actor(), Case: it.Case, Item: itemID,
+		Data: ItemAccessed{Purpose: purpose, Access: "view"}})
+	if err != nil {
+		return nil, fmt.Errorf("recording the access: %w", err)
+	}
+	r := &Reveal{v: v, who: who, Item: it, Access: evs[0].Seq}
+	id, err := v.keys.caseIdentity(ctx, it.Case)
+	if err != nil {
+		return nil, r.integrity(ctx, err)
+	}
+	obj, err := v.objects.Open(ctx, it.Deposit.Object)
+	if err != nil {
+		return nil, r.integrity(ctx, fmt.Errorf("opening ciphertext: %w", err))
+	}
+	dec, err := agestream.NewDecrypter(obj, id)
+	if err != nil {
+		obj.Close()
+		return nil, r.integrity(ctx, err)
+	}
+	r.obj, r.dec = obj, dec
+	return r, nil
+}
+
+func (r *Reveal) Read(p []byte) (int, error) {
+	n, err := r.dec.Read(p)
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
+	return n, err
+}
+
+// Finish checks the streamed plaintext against the deposit and records
+// the outcome: completion, or an integrity failure (and an error).
+func (r *Reveal) Finish(ctx context.Context) error {
+	r.obj.Close()
+	n, sum := r.dec.Sum()
+	got := hex.EncodeToString(sum[:])
+	switch {
+	case r.err != nil:
+		return r.integrity(ctx, fmt.Errorf("decryption failed after %d bytes: %w", n, r.err))
+	case n != r.Item.Deposit.Size || got != r.Item.Deposit.SHA256:
+		return r.integrity(ctx, fmt.Errorf("plaintext of %d bytes with SHA-256 %s does not match the deposit (%d bytes, %s)",
+			n, got, r.Item.Deposit.Size, r.Item.Deposit.SHA256))
+	}
+	_, err := r.v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeItemAccessDone, Actor: r.who.actor(),
+		Case: r.Item.Case, Item: r.Item.ID, Data: ItemAccessDone{Access: fmt.Sprint(r.Access), Bytes: n, SHA256: got}})
+	return err
+}
+
+// Abort records that the reader went away before the end.
+func (r *Reveal) Abort(ctx context.Context, why error) {
+	r.obj.Close()
+	n, _ := r.dec.Sum()
+	r.v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeItemAccessDone, Actor: r.who.actor(),
+		Case: r.Item.Case, Item: r.Item.ID, Data: map[string]any{"access_event": fmt.Sprint(r.Access), "bytes": n, "aborted": why.Error()}})
+}
+
+func (r *Reveal) integrity(ctx context.Context, cause error) error {
+	_, err := r.v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeIntegrityFailed, Actor: System,
+		Case: r.Item.Case, Item: r.Item.ID, Data: IntegrityFailed{Object: r.Item.Deposit.Object, Reason: cause.Error()}})
+	r.v.logger.Error("integrity failure", "item", r.Item.ID, "err", cause)
+	return errors.Join(fmt.Errorf("%w: item %s: %v", ErrIntegrity, r.Item.ID, cause), err)
+}

@@ -1,0 +1,131 @@
+package vault
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/objects"
+)
+
+// ScrubResult is the outcome of re-hashing every stored object.
+type ScrubResult struct {
+	Objects     int      `json:"objects"`
+	OK          bool     `json:"ok"`
+	Mismatched  []string `json:"mismatched,omitempty"`
+	Missing     []string `json:"missing,omitempty"`
+	Unaccounted []string `json:"unaccounted,omitempty"`
+}
+
+// Scrub re-hashes every evidence object's ciphertext against the SHA-256
+// its deposit event recorded, without any key, and lists objects that no
+// event accounts for. The outcome is recorded.
+func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) {
+	if who.Role != RoleAuditor && who.Role != RoleCustodian {
+		return nil, v.refuse(ctx, who, "audit.scrub", "", "only auditors and custodians scrub", ErrForbidden)
+	}
+	res := &ScrubResult{}
+	items := v.state.allItems()
+	sort.Slice(items, func(i, j int) bool { return items[i].DepositAt < items[j].DepositAt })
+	for _, it := range items {
+		res.Objects++
+		rc, err := v.objects.Open(ctx, it.Deposit.Object)
+		if err != nil {
+			res.Missing = append(res.Missing, it.ID)
+			continue
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, rc)
+		rc.Close()
+		if err != nil || n != it.Deposit.CipherSize || hex.EncodeToString(h.Sum(nil)) != it.Deposit.CipherSHA256 {
+			res.Mismatched = append(res.Mismatched, it.ID)
+		}
+	}
+	for _, prefix := range []string{"ev/", "pk/"} {
+		err := v.objects.List(ctx, prefix, func(info objects.Info) error {
+			if _, ok := v.state.objectOwner(info.Name); !ok {
+				res.Unaccounted = append(res.Unaccounted, info.Name)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("listing objects: %w", err)
+		}
+	}
+	res.OK = len(res.Mismatched)+len(res.Missing)+len(res.Unaccounted) == 0
+	d := AuditScrubbed{Objects: res.Objects, Mismatched: res.Mismatched, Missing: res.Missing, Unaccount: res.Unaccounted}
+	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeAuditScrubbed, Actor: who.actor(), Data: d}); err != nil {
+		return nil, err
+	}
+	for _, id := range append(append([]string(nil), res.Mismatched...), res.Missing...) {
+		it, _ := v.state.getItem(id)
+		r := &Reveal{v: v, Item: it}
+		r.integrity(ctx, fmt.Errorf("scrub: stored ciphertext does not match the deposit"))
+	}
+	return res, nil
+}
+
+// AuditReader checks that who may read the custody log.
+func (v *Vault) AuditReader(ctx context.Context, who Principal, action string) error {
+	if who.Role != RoleAuditor {
+		return v.refuse(ctx, who, action, "", "only auditors read the custody log", ErrForbidden)
+	}
+	return nil
+}
+
+// Timeline returns the stored events of a case, an item, or the whole log.
+func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID string, fn func(events.Record) error) error {
+	if err := v.AuditReader(ctx, who, "audit.log"); err != nil {
+		return err
+	}
+	switch {
+	case itemID != "":
+		return v.cfg.Log.ReadItem(ctx, itemID, fn)
+	case caseID != "":
+		return v.cfg.Log.ReadCase(ctx, caseID, fn)
+	default:
+		return v.cfg.Log.Read(ctx, 0, fn)
+	}
+}
+
+// sweep deletes objects that no event accounts for - the ciphertext of
+// deposits (or packages) that crashed before their event was written. As
+// with every action, the sweep is recorded first; objects the store then
+// refuses to delete (retention, legal hold) are recorded as retained.
+func (v *Vault) sweep(ctx context.Context) error {
+	var orphans []string
+	for _, prefix := range []string{"ev/", "pk/"} {
+		err := v.objects.List(ctx, prefix, func(info objects.Info) error {
+			if _, ok := v.state.objectOwner(info.Name); !ok {
+				orphans = append(orphans, info.Name)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("sweeping objects: %w", err)
+		}
+	}
+	if len(orphans) == 0 {
+		return nil
+	}
+	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeObjectsSwept, Actor: System, Data: ObjectsSwept{Orphans: orphans}}); err != nil {
+		return err
+	}
+	var retained []string
+	for _, name := range orphans {
+		if err := v.objects.Delete(ctx, name); err != nil {
+			retained = append(retained, name)
+		}
+	}
+	v.logger.Info("swept objects left by interrupted deposits", "orphans", len(orphans), "retained", len(retained))
+	if len(retained) == 0 {
+		return nil
+	}
+	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeObjectsRetained, Actor: System, Data: ObjectsSwept{Orphans: retained}})
+	return err
+}

@@ -1,0 +1,136 @@
+package vault
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"filippo.io/age"
+	"github.com/custos-vault/custos/crypto/agestream"
+	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/objects"
+)
+
+// DepositRequest is one evidence file to deposit.
+type DepositRequest struct {
+	Case   string
+	Name   string
+	Note   string
+	Source string
+	Body   io.Reader
+	// ClientSHA256, if set, is called after Body is exhausted and returns
+	// the SHA-256 the depositor computed (hex); a mismatch aborts the
+	// deposit before its event is written.
+	ClientSHA256 func() string
+	Progress     func(n int64)
+}
+
+// DepositResult describes a durable deposit.
+type DepositResult struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	MD5    string `json:"md5,omitempty"`
+	SHA1   string `json:"sha1,omitempty"`
+	Event  uint64 `json:"event"`
+}
+
+// Deposit encrypts one file to its case's key, stores the ciphertext, and
+// records the deposit. The answer comes only when both the object and the
+// event are durable; on any failure nothing is visible: the object is
+// deleted (or, if the store refuses, swept at the next start) and no event
+// exists.
+func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) (*DepositResult, error) {
+	if err := checkCaseID(req.Case); err != nil {
+		return nil, err
+	}
+	c, ok := v.state.getCase(req.Case)
+	if !ok {
+		return nil, v.refuse(ctx, who, "item.deposit", req.Case, "no such case", ErrNotFound)
+	}
+	if !v.memberOf(who, c) {
+		return nil, v.refuse(ctx, who, "item.deposit", req.Case, "only investigators assigned to the case deposit", ErrForbidden)
+	}
+	if err := checkFileName(req.Name); err != nil {
+		return nil, err
+	}
+	if err := checkText("note", req.Note, 4096, false, true); err != nil {
+		return nil, err
+	}
+	if err := checkText("source", req.Source, 2048, false, false); err != nil {
+		return nil, err
+	}
+	recipient, err := age.ParseX25519Recipient(c.Recipient)
+	if err != nil {
+		return nil, fmt.Errorf("case %s recipient: %w", c.ID, err)
+	}
+
+	itemID := "it_" + randomHex(12)
+	object := "ev/" + randomHex(16)
+	pr, pw := io.Pipe()
+	type encResult struct {
+		res *agestream.Result
+		err error
+	}
+	done := make(chan encResult, 1)
+	go func() {
+		res, err := agestream.Encrypt(pw, req.Body, []age.Recipient{recipient},
+			agestream.Options{NoLegacyHashes: v.cfg.NoLegacyHashes, Progress: req.Progress})
+		pw.CloseWithError(err)
+		done <- encResult{res, err}
+	}()
+	_, putErr := v.objects.Put(ctx, object, pr, objects.PutOptions{RetainUntil: v.cfg.Now().Add(v.cfg.Retention)})
+	pr.CloseWithError(errors.New("object store stopped reading"))
+	enc := <-done
+	fail := func(err error) (*DepositResult, error) {
+		if putErr == nil {
+			v.discard(ctx, object)
+		}
+		return nil, err
+	}
+	if enc.err != nil {
+		return fail(fmt.Errorf("%w: upload interrupted: %v", ErrBadInput, enc.err))
+	}
+	if putErr != nil {
+		return nil, fmt.Errorf("storing ciphertext: %w", putErr)
+	}
+	res := enc.res
+	sum := hex.EncodeToString(res.Plain.SHA256[:])
+	if req.ClientSHA256 != nil {
+		claimed := strings.ToLower(strings.TrimSpace(req.ClientSHA256()))
+		if claimed == "" {
+			return fail(badInput("the client sent no SHA-256 of what it uploaded"))
+		}
+		if subtle.ConstantTimeCompare([]byte(claimed), []byte(sum)) != 1 {
+			return fail(fmt.Errorf("%w: the client hashed %s but the vault received %s", ErrIntegrity, claimed, sum))
+		}
+	}
+	d := ItemDeposited{
+		Name: req.Name, Size: res.Plain.Size, SHA256: sum,
+		Object: object, CipherSize: res.CipherSize, CipherSHA256: hex.EncodeToString(res.CipherSHA256[:]),
+		Source: req.Source, Note: req.Note,
+	}
+	if !v.cfg.NoLegacyHashes {
+		d.MD5 = hex.EncodeToString(res.Plain.MD5[:])
+		d.SHA1 = hex.EncodeToString(res.Plain.SHA1[:])
+	}
+	evs, err := v.log.Append(ctx, sequencer.Draft{Type: TypeItemDeposited, Actor: who.actor(), Case: c.ID, Item: itemID, Data: d})
+	if err != nil {
+		return fail(fmt.Errorf("recording the deposit: %w", err))
+	}
+	return &DepositResult{ID: itemID, Name: d.Name, Size: d.Size, SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1, Event: evs[0].Seq}, nil
+}
+
+// discard removes an object that never got its deposit event. Under
+// object lock the store refuses; the object is then an orphan that the
+// start-up sweep reports.
+func (v *Vault) discard(ctx context.Context, object string) {
+	if err := v.objects.Delete(context.WithoutCancel(ctx), object); err != nil {
+		v.logger.Warn("could not delete the ciphertext of a failed deposit; it will be swept at the next start", "object", object, "err", err)
+	}
+}

@@ -1,0 +1,351 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"github.com/custos-vault/custos/crypto/agestream"
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/objects"
+	"github.com/custos-vault/custos/pkgformat"
+)
+
+// SealRequest asks for a package of a case's items for one person.
+type SealRequest struct {
+	Case    string
+	For     string
+	Purpose string
+	// Items to include; empty means every item of the case.
+	Items []string
+}
+
+// SealedPackage describes a sealed package.
+type SealedPackage struct {
+	ID     string `json:"package"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	Items  int    `json:"items"`
+}
+
+// SealPackage builds a package of evidence re-encrypted to the recipient
+// of the person it is for. The sealing event (who, for whom, why, which
+// items) is durable before any item is decrypted, and is itself inside the
+// package with an inclusion proof.
+func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest) (*SealedPackage, error) {
+	if err := checkCaseID(req.Case); err != nil {
+		return nil, err
+	}
+	c, ok := v.state.getCase(req.Case)
+	if !ok {
+		return nil, v.refuse(ctx, who, "package.seal", req.Case, "no such case", ErrNotFound)
+	}
+	if !v.memberOf(who, c) && who.Role != RoleCustodian {
+		return nil, v.refuse(ctx, who, "package.seal", req.Case, "only the case's investigators and custodians seal packages", ErrForbidden)
+	}
+	if err := checkText("purpose", req.Purpose, 1024, true, false); err != nil {
+		return nil, err
+	}
+	if err := checkPersonName(req.For); err != nil {
+		return nil, err
+	}
+	target, ok := v.state.personByName(req.For)
+	if !ok || target.Role != RoleProsecutor {
+		return nil, badInput("%s is not a prosecutor known to this vault", req.For)
+	}
+	if target.Recipient == "" {
+		return nil, badInput("%s has not registered an age recipient (custos recipient set)", req.For)
+	}
+	recipient, err := age.ParseX25519Recipient(target.Recipient)
+	if err != nil {
+		return nil, err
+	}
+	items := req.Items
+	if len(items) == 0 {
+		items = c.Items
+	}
+	if len(items) == 0 {
+		return nil, badInput("case %s has no items to seal", c.ID)
+	}
+	if len(items) > 10_000 {
+		return nil, badInput("too many items in one package")
+	}
+	seen := map[string]bool{}
+	var its []Item
+	for _, id := range items {
+		it, ok := v.state.getItem(id)
+		if !ok || it.Case != c.ID {
+			return nil, badInput("item %q is not an item of case %s", truncate(id), c.ID)
+		}
+		if seen[id] {
+			return nil, badInput("item %s listed twice", id)
+		}
+		seen[id] = true
+		its = append(its, it)
+	}
+
+	pkgID := "pk_" + randomHex(12)
+	sealing := PackageSealing{Package: pkgID, For: target.Name, Recipient: target.Recipient, Purpose: req.Purpose, Items: items}
+	evs, err := v.log.Append(ctx, sequencer.Draft{Type: TypePackageSealing, Actor: who.actor(), Case: c.ID, Data: sealing})
+	if err != nil {
+		return nil, fmt.Errorf("recording the sealing: %w", err)
+	}
+	sealingEv := evs[0]
+	cp, err := v.log.Checkpoint(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+
+	spool, err := os.MkdirTemp(v.cfg.SpoolDir, "pkg-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(spool)
+
+	m := &pkgformat.Manifest{
+		Format: pkgformat.Format, Package: pkgID, Case: c.ID, Origin: v.origin, LogKey: v.vkey,
+		SealedBy: pkgformat.Person{Name: who.Name, Role: who.Role}, SealedFor: target.Name,
+		Recipient: target.Recipient, Purpose: req.Purpose, SealedAt: sealingEv.Time,
+		SealingEvent: sealingEv.Seq, CheckpointSize: cp.Size,
+	}
+	// Re-encrypt each item to the recipient, into the spool (ciphertext
+	// only), checking its plaintext against the deposit on the way.
+	id, err := v.keys.caseIdentity(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	spooled := make([]string, len(its))
+	for i, it := range its {
+		path := filepath.Join(spool, strconv.Itoa(i))
+		if err := v.reencrypt(ctx, it, id, recipient, path); err != nil {
+			return nil, err
+		}
+		spooled[i] = path
+		m.Items = append(m.Items, pkgformat.Item{
+			ID: it.ID, Name: it.Deposit.Name, Path: pkgformat.ItemPath(i, it.Deposit.Name), Size: it.Deposit.Size,
+			SHA256: it.Deposit.SHA256, MD5: it.Deposit.MD5, SHA1: it.Deposit.SHA1, DepositEvent: it.DepositAt,
+		})
+	}
+
+	// The custody events: the case's opening, every event of each item,
+	// and the sealing event, all as stored, with proofs.
+	raw, err := v.packageEvents(ctx, c.ID, items, sealingEv.Seq, cp.Size)
+	if err != nil {
+		return nil, err
+	}
+	proofs := pkgformat.Proofs{TreeSize: cp.Size, Proofs: map[string][]string{}}
+	seqs := make([]uint64, 0, len(raw))
+	for seq := range raw {
+		seqs = append(seqs, seq)
+	}
+	slices.Sort(seqs)
+	for _, seq := range seqs {
+		p, err := v.log.Tree().InclusionProof(seq, cp.Size)
+		if err != nil {
+			return nil, err
+		}
+		hs := make([]string, len(p))
+		for i, h := range p {
+			hs[i] = hex.EncodeToString(h)
+		}
+		proofs.Proofs[strconv.FormatUint(seq, 10)] = hs
+		m.Events = append(m.Events, pkgformat.Event{Seq: seq, Path: pkgformat.EventPath(seq), LeafHash: events.LeafHash(raw[seq]).String()})
+	}
+	mb, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	sig, err := pkgformat.SignManifest(v.signer, pkgID, mb)
+	if err != nil {
+		return nil, err
+	}
+	pb, _ := json.MarshalIndent(proofs, "", "  ")
+	report := custodyReport(m, raw, seqs)
+
+	// Stream the tar into the object store, hashing it.
+	object := "pk/" + randomHex(16)
+	pr, pw := io.Pipe()
+	h := sha256.New()
+	go func() {
+		pw.CloseWithError(writePackage(io.MultiWriter(pw, h), v.cfg.Now(), mb, sig, cp.Note, pb, raw, seqs, m, spooled, report))
+	}()
+	info, err := v.objects.Put(ctx, object, pr, objects.PutOptions{RetainUntil: v.cfg.Now().Add(v.cfg.Retention)})
+	pr.Close()
+	if err != nil {
+		return nil, fmt.Errorf("storing the package: %w", err)
+	}
+	mh := sha256.Sum256(mb)
+	sealed := PackageSealed{Package: pkgID, Object: object, Size: info.Size, SHA256: hex.EncodeToString(h.Sum(nil)), ManifestSHA256: hex.EncodeToString(mh[:])}
+	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypePackageSealed, Actor: who.actor(), Case: c.ID, Data: sealed}); err != nil {
+		v.discard(ctx, object)
+		return nil, fmt.Errorf("recording the sealed package: %w", err)
+	}
+	return &SealedPackage{ID: pkgID, Size: sealed.Size, SHA256: sealed.SHA256, Items: len(its)}, nil
+}
+
+func (v *Vault) reencrypt(ctx context.Context, it Item, id age.Identity, to age.Recipient, path string) error {
+	obj, err := v.objects.Open(ctx, it.Deposit.Object)
+	if err != nil {
+		return fmt.Errorf("item %s: %w", it.ID, err)
+	}
+	defer obj.Close()
+	dec, err := agestream.NewDecrypter(obj, id)
+	if err != nil {
+		return fmt.Errorf("%w: item %s: %v", ErrIntegrity, it.ID, err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := agestream.Encrypt(f, dec, []age.Recipient{to}, agestream.Options{NoLegacyHashes: true}); err != nil {
+		return fmt.Errorf("%w: item %s: %v", ErrIntegrity, it.ID, err)
+	}
+	n, sum := dec.Sum()
+	if n != it.Deposit.Size || hex.EncodeToString(sum[:]) != it.Deposit.SHA256 {
+		r := &Reveal{v: v, Item: it}
+		return r.integrity(ctx, errors.New("plaintext does not match the deposit while sealing a package"))
+	}
+	return nil
+}
+
+func (v *Vault) packageEvents(ctx context.Context, caseID string, items []string, sealing, size uint64) (map[uint64][]byte, error) {
+	raw := map[uint64][]byte{}
+	keep := func(r events.Record) error {
+		if r.Seq < size {
+			raw[r.Seq] = r.Bytes
+		}
+		return nil
+	}
+	first := true
+	if err := v.cfg.Log.ReadCase(ctx, caseID, func(r events.Record) error {
+		if first {
+			first = false
+			return keep(r) // case.opened
+		}
+		if r.Seq == sealing {
+			return keep(r)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	for _, id := range items {
+		if err := v.cfg.Log.ReadItem(ctx, id, keep); err != nil {
+			return nil, err
+		}
+	}
+	return raw, nil
+}
+
+func writePackage(w io.Writer, now time.Time, manifest, sig, cp, proofs []byte,
+	raw map[uint64][]byte, seqs []uint64, m *pkgformat.Manifest, spooled []string, report []byte) error {
+	pw := pkgformat.NewWriter(w, now)
+	for _, f := range []struct {
+		name string
+		b    []byte
+	}{{pkgformat.ManifestName, manifest}, {pkgformat.SignatureName, sig}, {pkgformat.CheckpointName, cp}, {pkgformat.ProofsName, proofs}} {
+		if err := pw.AddBytes(f.name, f.b); err != nil {
+			return err
+		}
+	}
+	for _, seq := range seqs {
+		if err := pw.AddBytes(pkgformat.EventPath(seq), raw[seq]); err != nil {
+			return err
+		}
+	}
+	for i, path := range spooled {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		fi, _ := f.Stat()
+		err = pw.Add(m.Items[i].Path, fi.Size(), f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	if err := pw.AddBytes(pkgformat.ReportName, report); err != nil {
+		return err
+	}
+	return pw.Close()
+}
+
+// custodyReport is the human-readable summary a prosecutor can print: each
+// item, its hashes, and its custody timeline.
+func custodyReport(m *pkgformat.Manifest, raw map[uint64][]byte, seqs []uint64) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "CUSTOS SEALED PACKAGE %s\n\n", m.Package)
+	fmt.Fprintf(&b, "Case:        %s\nSealed by:   %s (%s)\nSealed for:  %s (%s)\nPurpose:     %s\nSealed at:   %s\n",
+		m.Case, m.SealedBy.Name, m.SealedBy.Role, m.SealedFor, m.Recipient, m.Purpose, m.SealedAt)
+	fmt.Fprintf(&b, "Custody log: %s, checkpoint of %d events\n\n", m.Origin, m.CheckpointSize)
+	fmt.Fprintf(&b, "ITEMS\n")
+	for _, it := range m.Items {
+		fmt.Fprintf(&b, "  %s  %s\n    size %d bytes\n    sha256 %s\n", it.ID, it.Name, it.Size, it.SHA256)
+		if it.MD5 != "" {
+			fmt.Fprintf(&b, "    md5    %s\n    sha1   %s\n", it.MD5, it.SHA1)
+		}
+		fmt.Fprintf(&b, "    file in package: %s (age, for %s)\n", it.Path, m.SealedFor)
+	}
+	fmt.Fprintf(&b, "\nCUSTODY EVENTS (each proven included in the signed checkpoint)\n")
+	for _, seq := range seqs {
+		ev, err := events.Decode(raw[seq])
+		if err != nil {
+			continue
+		}
+		who := ev.Actor.Person
+		if who == "" {
+			who = "(unauthenticated)"
+		}
+		fmt.Fprintf(&b, "  #%d  %s  %-22s %s (%s)", ev.Seq, ev.Time, ev.Type, who, ev.Actor.Role)
+		if ev.Item != "" {
+			fmt.Fprintf(&b, "  item %s", ev.Item)
+		}
+		var d map[string]any
+		json.Unmarshal(ev.Data, &d)
+		if p, ok := d["purpose"].(string); ok {
+			fmt.Fprintf(&b, "  purpose: %q", p)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "\nVerify offline: custos-verify PACKAGE [--identity KEY] ; open items: age -d -i KEY items/...age\n")
+	return []byte(strings.ReplaceAll(b.String(), "\r", ""))
+}
+
+// FetchPackage records the retrieval of a package by the person it is
+// sealed for, then opens the package file.
+func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (io.ReadCloser, *PackageSealed, error) {
+	if !pkgIDPattern.MatchString(pkgID) {
+		return nil, nil, badInput("package id %q is malformed", truncate(pkgID))
+	}
+	p, ok := v.state.getPackage(pkgID)
+	if !ok || p.Sealed == nil {
+		return nil, nil, v.refuse(ctx, who, "package.fetch", pkgID, "no such package", ErrNotFound)
+	}
+	if who.Role != RoleProsecutor || who.Name != p.For {
+		return nil, nil, v.refuse(ctx, who, "package.fetch", pkgID, "a package is fetched only by the person it is sealed for", ErrForbidden)
+	}
+	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypePackageFetched, Actor: who.actor(), Case: p.Case,
+		Data: PackageFetched{Package: pkgID}}); err != nil {
+		return nil, nil, err
+	}
+	rc, err := v.objects.Open(ctx, p.Sealed.Object)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rc, p.Sealed, nil
+}

@@ -1,0 +1,211 @@
+package vault
+
+import (
+	"sync"
+
+	"github.com/custos-vault/custos/events"
+)
+
+// State is the projection of the custody log that requests are decided
+// on: persons, cases, items, packages. It is rebuilt from the log at every
+// start and updated by the sequencer as each event becomes durable; it is
+// never stored, so it can never disagree with the log.
+type State struct {
+	mu       sync.RWMutex
+	log      LogOpened
+	persons  map[string]*Person // by name
+	byToken  map[string]*Person // by token SHA-256 hex
+	cases    map[string]*Case
+	items    map[string]*Item
+	packages map[string]*Package
+	objects  map[string]string // object name -> item or package id
+}
+
+// Person is someone the vault knows.
+type Person struct {
+	Name        string
+	Role        string
+	tokenSHA256 string
+	Recipient   string
+}
+
+// Case is a case's projection.
+type Case struct {
+	ID        string
+	Title     string
+	Recipient string
+	Members   map[string]bool
+	Items     []string
+}
+
+// Item is a deposited evidence item.
+type Item struct {
+	ID        string
+	Case      string
+	Deposit   ItemDeposited
+	DepositAt uint64
+}
+
+// Package is a sealed package.
+type Package struct {
+	ID      string
+	Case    string
+	For     string
+	Sealing PackageSealing
+	Sealed  *PackageSealed
+}
+
+func newState() *State {
+	return &State{
+		persons:  map[string]*Person{},
+		byToken:  map[string]*Person{},
+		cases:    map[string]*Case{},
+		items:    map[string]*Item{},
+		packages: map[string]*Package{},
+		objects:  map[string]string{},
+	}
+}
+
+// apply folds one durable event into the state. Events that fail to decode
+// were already refused by the sequencer's replay, so errors here mean a
+// bug; they are ignored rather than half-applied.
+func (s *State) apply(ev *events.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch ev.Type {
+	case TypeLogOpened:
+		ev.DecodeData(&s.log)
+	case TypePersonEnrolled:
+		var d PersonEnrolled
+		if ev.DecodeData(&d) == nil {
+			p := &Person{Name: d.Name, Role: d.Role, tokenSHA256: d.TokenSHA256}
+			if old := s.persons[d.Name]; old != nil {
+				delete(s.byToken, old.tokenSHA256)
+				p.Recipient = old.Recipient
+			}
+			s.persons[d.Name] = p
+			s.byToken[d.TokenSHA256] = p
+		}
+	case TypeRecipientSet:
+		var d RecipientSet
+		if p := s.persons[ev.Actor.Person]; p != nil && ev.DecodeData(&d) == nil {
+			p.Recipient = d.Recipient
+		}
+	case TypeCaseOpened:
+		var d CaseOpened
+		if ev.DecodeData(&d) == nil {
+			c := &Case{ID: ev.Case, Title: d.Title, Recipient: d.Recipient, Members: map[string]bool{}}
+			for _, m := range d.Members {
+				c.Members[m] = true
+			}
+			s.cases[ev.Case] = c
+		}
+	case TypeItemDeposited:
+		var d ItemDeposited
+		if c := s.cases[ev.Case]; c != nil && ev.DecodeData(&d) == nil {
+			s.items[ev.Item] = &Item{ID: ev.Item, Case: ev.Case, Deposit: d, DepositAt: ev.Seq}
+			c.Items = append(c.Items, ev.Item)
+			s.objects[d.Object] = ev.Item
+		}
+	case TypePackageSealing:
+		var d PackageSealing
+		if ev.DecodeData(&d) == nil {
+			s.packages[d.Package] = &Package{ID: d.Package, Case: ev.Case, For: d.For, Sealing: d}
+		}
+	case TypePackageSealed:
+		var d PackageSealed
+		if ev.DecodeData(&d) == nil {
+			if p := s.packages[d.Package]; p != nil {
+				p.Sealed = &d
+				s.objects[d.Object] = d.Package
+			}
+		}
+	}
+}
+
+func (s *State) person(tokenSHA256 string) *Person {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.byToken[tokenSHA256]
+}
+
+func (s *State) personByName(name string) (Person, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p := s.persons[name]
+	if p == nil {
+		return Person{}, false
+	}
+	return *p, true
+}
+
+func (s *State) getCase(id string) (Case, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c := s.cases[id]
+	if c == nil {
+		return Case{}, false
+	}
+	cp := *c
+	cp.Items = append([]string(nil), c.Items...)
+	return cp, true
+}
+
+func (s *State) getItem(id string) (Item, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	it := s.items[id]
+	if it == nil {
+		return Item{}, false
+	}
+	return *it, true
+}
+
+func (s *State) getPackage(id string) (Package, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p := s.packages[id]
+	if p == nil {
+		return Package{}, false
+	}
+	return *p, true
+}
+
+func (s *State) objectOwner(name string) (string, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	id, ok := s.objects[name]
+	return id, ok
+}
+
+func (s *State) allItems() []Item {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Item, 0, len(s.items))
+	for _, it := range s.items {
+		out = append(out, *it)
+	}
+	return out
+}
+
+func (s *State) allCases() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]string, 0, len(s.cases))
+	for id := range s.cases {
+		out = append(out, id)
+	}
+	return out
+}
+
+func (s *State) logInfo() LogOpened {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.log
+}
+
+func (s *State) empty() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.log.Origin == ""
+}

@@ -1,0 +1,155 @@
+package vault
+
+// Event types. The custody log is the only record of what happened; these
+// names and the data each carries are part of the log format
+// (docs/custody-log.md) and never change meaning once written.
+const (
+	TypeLogOpened       = "log.opened"
+	TypePersonEnrolled  = "person.enrolled"
+	TypeRecipientSet    = "recipient.set"
+	TypeCaseOpened      = "case.opened"
+	TypeItemDeposited   = "item.deposited"
+	TypeItemAccessed    = "item.accessed"
+	TypeItemAccessDone  = "item.access.completed"
+	TypeIntegrityFailed = "integrity.failed"
+	TypePackageSealing  = "package.sealing"
+	TypePackageSealed   = "package.sealed"
+	TypePackageFetched  = "package.fetched"
+	TypeAccessRefused   = "access.refused"
+	TypeObjectsSwept    = "objects.swept"
+	TypeObjectsRetained = "objects.retained"
+	TypeAuditScrubbed   = "audit.scrubbed"
+	TypeKeysRecovered   = "keys.recovered"
+	TypeKeysRotated     = "keys.rotated"
+	TypeServerStarted   = "server.started"
+)
+
+// Roles, as in DESIGN.md.
+const (
+	RoleInvestigator = "investigator"
+	RoleProsecutor   = "prosecutor"
+	RoleAuditor      = "auditor"
+	RoleCustodian    = "custodian"
+	RoleSystem       = "system"
+)
+
+// LogOpened is the first event of every log: it names the log and the key
+// that signs its checkpoints, so that a verifier holding only the log can
+// see which key it is meant to trust (and compare it with the one it
+// pinned).
+type LogOpened struct {
+	Origin            string `json:"origin"`
+	CheckpointKey     string `json:"checkpoint_key"`
+	RecoveryRecipient string `json:"recovery_recipient"`
+	Sealer            string `json:"sealer"`
+}
+
+// PersonEnrolled records a person, their role, and the SHA-256 of their
+// bearer token (never the token).
+type PersonEnrolled struct {
+	Name        string `json:"name"`
+	Role        string `json:"role"`
+	TokenSHA256 string `json:"token_sha256"`
+}
+
+// RecipientSet records the age recipient a person receives packages for.
+type RecipientSet struct {
+	Recipient string `json:"recipient"`
+}
+
+// CaseOpened records a case, its age recipient and which sealer holds its
+// identity.
+type CaseOpened struct {
+	Title     string   `json:"title"`
+	Recipient string   `json:"recipient"`
+	Sealer    string   `json:"sealer"`
+	Members   []string `json:"members"`
+}
+
+// ItemDeposited records a deposit once its ciphertext is durable.
+type ItemDeposited struct {
+	Name         string `json:"name"`
+	Size         int64  `json:"size"`
+	SHA256       string `json:"sha256"`
+	MD5          string `json:"md5,omitempty"`
+	SHA1         string `json:"sha1,omitempty"`
+	Object       string `json:"object"`
+	CipherSize   int64  `json:"ciphertext_size"`
+	CipherSHA256 string `json:"ciphertext_sha256"`
+	Source       string `json:"source,omitempty"`
+	Note         string `json:"note,omitempty"`
+}
+
+// ItemAccessed is written, and durable, before any plaintext leaves.
+type ItemAccessed struct {
+	Purpose string `json:"purpose"`
+	Access  string `json:"access"`
+}
+
+// ItemAccessDone records that the plaintext was streamed in full and its
+// SHA-256 matched the deposit.
+type ItemAccessDone struct {
+	Access string `json:"access_event"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// IntegrityFailed records stored evidence that did not match its deposit.
+type IntegrityFailed struct {
+	Object string `json:"object,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// PackageSealing is written before a package is built: who asked, for
+// whom, why, and which items.
+type PackageSealing struct {
+	Package   string   `json:"package"`
+	For       string   `json:"for"`
+	Recipient string   `json:"recipient"`
+	Purpose   string   `json:"purpose"`
+	Items     []string `json:"items"`
+}
+
+// PackageSealed records the finished package file.
+type PackageSealed struct {
+	Package        string `json:"package"`
+	Object         string `json:"object"`
+	Size           int64  `json:"size"`
+	SHA256         string `json:"sha256"`
+	ManifestSHA256 string `json:"manifest_sha256"`
+}
+
+// PackageFetched is written before the package file is sent.
+type PackageFetched struct {
+	Package string `json:"package"`
+}
+
+// AccessRefused records a refused request.
+type AccessRefused struct {
+	Action string `json:"action"`
+	Target string `json:"target,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// ObjectsSwept records objects found at start that no event accounts for
+// (leftovers of deposits that crashed before their event was written),
+// before they are deleted; with TypeObjectsRetained, those the store
+// refused to delete.
+type ObjectsSwept struct {
+	Orphans []string `json:"orphans"`
+}
+
+// AuditScrubbed records a scrub's outcome.
+type AuditScrubbed struct {
+	Objects    int      `json:"objects"`
+	Mismatched []string `json:"mismatched,omitempty"`
+	Missing    []string `json:"missing,omitempty"`
+	Unaccount  []string `json:"unaccounted,omitempty"`
+}
+
+// KeysResealed records a recovery or a key-encryption-key rotation.
+type KeysResealed struct {
+	Sealer string   `json:"sealer"`
+	Cases  []string `json:"cases"`
+	Reason string   `json:"reason"`
+}

@@ -1,0 +1,183 @@
+// Package vault is Custos's domain: the commands people issue (open a
+// case, deposit, view, seal and fetch a package, audit), who may issue
+// them, and the state they are decided on, rebuilt from the custody log.
+//
+// Every command writes its custody event before it acts: an access event
+// is durable before a byte of plaintext leaves, a package's sealing event
+// before the package is built, a refusal as soon as it is decided. A
+// deposit is acknowledged only after both its ciphertext and its event are
+// durable.
+package vault
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"filippo.io/age"
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/hsm"
+	"github.com/custos-vault/custos/objects"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// Config wires a vault to its backends.
+type Config struct {
+	Log     events.Store
+	Objects objects.Store
+	Sealer  hsm.Sealer
+	// KeyringDir holds the sealed keys (see Keyring).
+	KeyringDir string
+	// SpoolDir holds packages while they are built: age ciphertext to the
+	// prosecutor's recipient and metadata, never plaintext.
+	SpoolDir string
+	// RecoveryRecipient is the offline recovery recipient (age1...).
+	RecoveryRecipient string
+	// Retention is how long evidence objects stay write-once. Default
+	// ten years.
+	Retention time.Duration
+	// NoLegacyHashes skips MD5 and SHA-1 at deposit.
+	NoLegacyHashes bool
+	// CheckpointInterval: see sequencer.Config. Default 1s.
+	CheckpointInterval time.Duration
+	Logger             *slog.Logger
+	Now                func() time.Time
+}
+
+// Vault is a running vault.
+type Vault struct {
+	cfg      Config
+	log      *sequencer.Sequencer
+	state    *State
+	keys     *Keyring
+	objects  objects.Store
+	recovery age.Recipient
+	origin   string
+	vkey     string
+	verifier note.Verifier
+	signer   note.Signer
+	logger   *slog.Logger
+}
+
+// System is the actor of events the vault itself causes.
+var System = events.Actor{Person: "custos", Role: RoleSystem, Auth: "server"}
+
+// Open starts a vault: unseals the log signing key, replays and checks the
+// whole custody log, writes the log's first event if it is new, and sweeps
+// objects that a crash left without a deposit event.
+func Open(ctx context.Context, cfg Config) (*Vault, error) {
+	if cfg.Retention == 0 {
+		cfg.Retention = 10 * 365 * 24 * time.Hour
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	recovery, err := age.ParseX25519Recipient(cfg.RecoveryRecipient)
+	if err != nil {
+		return nil, fmt.Errorf("recovery recipient: %w", err)
+	}
+	if err := os.MkdirAll(cfg.SpoolDir, 0o700); err != nil {
+		return nil, err
+	}
+	// Leftover spool files are incomplete packages (ciphertext only).
+	if old, err := os.ReadDir(cfg.SpoolDir); err == nil {
+		for _, e := range old {
+			os.RemoveAll(filepath.Join(cfg.SpoolDir, e.Name()))
+		}
+	}
+	keys, err := newKeyring(cfg.KeyringDir, cfg.Sealer)
+	if err != nil {
+		return nil, err
+	}
+	size, err := cfg.Log.Size(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("custody log: %w", err)
+	}
+	skey, vkey, err := keys.logKey(ctx, size == 0, recovery, func() (string, string, error) {
+		return note.GenerateKey(rand.Reader, "custos-"+randomHex(6))
+	})
+	if err != nil {
+		return nil, err
+	}
+	signer, err := note.NewSigner(string(skey))
+	hsm.Zero(skey)
+	if err != nil {
+		return nil, fmt.Errorf("log signing key: %w", err)
+	}
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, fmt.Errorf("log verifier key: %w", err)
+	}
+	v := &Vault{
+		cfg: cfg, state: newState(), keys: keys, objects: cfg.Objects, recovery: recovery,
+		origin: verifier.Name(), vkey: vkey, verifier: verifier, signer: signer, logger: cfg.Logger,
+	}
+	v.log, err = sequencer.Open(ctx, sequencer.Config{
+		Store: cfg.Log, Origin: v.origin, Signer: signer, Verifier: verifier,
+		CheckpointInterval: cfg.CheckpointInterval, Now: cfg.Now,
+		OnEvent: func(ev *events.Event, _ []byte) { v.state.apply(ev) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("custody log failed its integrity check, refusing to start: %w", err)
+	}
+	if v.state.empty() {
+		_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeLogOpened, Actor: System, Data: LogOpened{
+			Origin: v.origin, CheckpointKey: vkey, RecoveryRecipient: cfg.RecoveryRecipient, Sealer: cfg.Sealer.KeyRef(),
+		}})
+		if err != nil {
+			v.log.Close()
+			return nil, err
+		}
+	} else if got := v.state.logInfo().CheckpointKey; got != vkey {
+		v.log.Close()
+		return nil, fmt.Errorf("the keyring's log key %q is not the key this custody log was opened with (%q)", vkey, got)
+	}
+	if err := v.sweep(ctx); err != nil {
+		v.log.Close()
+		return nil, err
+	}
+	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeServerStarted, Actor: System,
+		Data: map[string]string{"sealer": cfg.Sealer.KeyRef()}}); err != nil {
+		v.log.Close()
+		return nil, err
+	}
+	return v, nil
+}
+
+// Close flushes the log (with a final checkpoint) and closes it.
+func (v *Vault) Close() error {
+	return v.log.Close()
+}
+
+// Origin returns the log's origin line; VerifierKey its public key.
+func (v *Vault) Origin() string      { return v.origin }
+func (v *Vault) VerifierKey() string { return v.vkey }
+
+// Log gives read access to the sequencer (proofs, checkpoints).
+func (v *Vault) Log() *sequencer.Sequencer { return v.log }
+
+// Store returns the custody-log store, for audit reads.
+func (v *Vault) Store() events.Store { return v.cfg.Log }
+
+// Errors that the API maps to HTTP statuses.
+var (
+	ErrUnauthenticated = errors.New("unauthenticated")
+	ErrForbidden       = errors.New("forbidden")
+	ErrNotFound        = errors.New("not found")
+	ErrBadInput        = errors.New("bad request")
+	ErrConflict        = errors.New("conflict")
+	ErrIntegrity       = errors.New("integrity failure")
+)
+
+func badInput(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadInput, fmt.Sprintf(format, args...))
+}
