@@ -104,3 +104,7 @@ func (r *Reveal) integrity(ctx context.Context, cause error) error {
 	r.v.logger.Error("integrity failure", "item", r.Item.ID, "err", cause)
 	return errors.Join(fmt.Errorf("%w: item %s: %v", ErrIntegrity, r.Item.ID, cause), err)
 }
+
+// Failed reports whether reading the plaintext failed (decryption or
+// authentication error), as opposed to the reader going away.
+func (r *Reveal) Failed() bool { return r.err != nil }

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/verify"
+	"github.com/custos-vault/custos/vault"
+	"github.com/custos-vault/custos/vault/api"
+	"golang.org/x/mod/sumdb/note"
+)
+
+func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
+
+// runAuditVerify downloads the whole custody log and every checkpoint and
+// checks them here, on the auditor's machine, with the same engine the
+// offline verifier uses: the vault is not trusted to check itself.
+func runAuditVerify(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("audit verify")
+	saved := fs.String("checkpoint", "", "a checkpoint saved earlier (outside the vault); prove the log extends it")
+	save := fs.String("save-checkpoint", "", "write the newest verified checkpoint to this file")
+	key := fs.String("key", "", "the log's verifier key to trust (default: the one the vault names, checked against the log's first event)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return usageErr("audit verify takes no arguments")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var k api.KeyResponse
+	if err := c.call("GET", "/v1/log/key", nil, nil, &k); err != nil {
+		return err
+	}
+	if *key != "" && *key != k.Key {
+		return fmt.Errorf("%w: the vault's log key %q is not the trusted key", errAuditFailed, k.Key)
+	}
+	verifier, err := note.NewVerifier(k.Key)
+	if err != nil {
+		return fmt.Errorf("vault log key: %w", err)
+	}
+	var cps api.CheckpointsResponse
+	if err := c.call("GET", "/v1/log/checkpoints", nil, nil, &cps); err != nil {
+		return err
+	}
+	eng := verify.New(k.Origin, verifier)
+	fail := func(err error) error {
+		if *asJSON {
+			json.NewEncoder(stdout).Encode(map[string]any{"ok": false, "events": eng.Size(), "error": err.Error()})
+		}
+		return fmt.Errorf("%w: %v", errAuditFailed, err)
+	}
+	var external *events.Checkpoint
+	if *saved != "" {
+		b, err := os.ReadFile(*saved)
+		if err != nil {
+			return err
+		}
+		if external, err = events.ParseCheckpoint(b, k.Origin, verifier); err != nil {
+			return fail(fmt.Errorf("saved checkpoint %s: %v", *saved, err))
+		}
+		if err := eng.AddCheckpoint(b, "the saved checkpoint "+*saved); err != nil {
+			return fail(err)
+		}
+	}
+	for i, cp := range cps.Checkpoints {
+		if err := eng.AddCheckpoint([]byte(cp), fmt.Sprintf("stored checkpoint %d", i)); err != nil {
+			return fail(err)
+		}
+	}
+	req, err := http.NewRequest("GET", c.url("/v1/log/events", url.Values{"from": {"0"}}), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), events.MaxEventSize+1)
+	var batch [][]byte
+	first := true
+	flush := func() error {
+		err := eng.AddBatch(batch)
+		batch = batch[:0]
+		return err
+	}
+	for sc.Scan() {
+		b := append([]byte(nil), sc.Bytes()...)
+		if first {
+			first = false
+			if err := checkGenesis(b, k); err != nil {
+				return fail(err)
+			}
+		}
+		batch = append(batch, b)
+		if len(batch) == 8192 {
+			if err := flush(); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fail(fmt.Errorf("reading the log after %d events: %v", eng.Size()+uint64(len(batch)), err))
+	}
+	if err := flush(); err != nil {
+		return fail(err)
+	}
+	res, err := eng.Finish()
+	if err != nil {
+		return fail(err)
+	}
+	if res.Latest == nil || res.Latest.Size != res.Events {
+		return fail(fmt.Errorf("no signed checkpoint covers the whole log (%d events)", res.Events))
+	}
+	// The replay already proved the log extends the saved checkpoint; the
+	// vault's consistency proof must agree with it too.
+	if external != nil && external.Size > 0 {
+		var cr api.ConsistencyResponse
+		q := url.Values{"from": {strconv.FormatUint(external.Size, 10)}, "to": {strconv.FormatUint(res.Latest.Size, 10)}}
+		if err := c.call("GET", "/v1/log/consistency", q, nil, &cr); err != nil {
+			return fail(err)
+		}
+		proof := make([][]byte, len(cr.Proof))
+		for i, h := range cr.Proof {
+			proof[i], _ = hex.DecodeString(h)
+		}
+		if err := events.VerifyConsistency(external.Size, res.Latest.Size, proof, external.Root, res.Latest.Root); err != nil {
+			return fail(fmt.Errorf("consistency proof from the saved checkpoint: %v", err))
+		}
+	}
+	if *save != "" {
+		if err := os.WriteFile(*save, res.Latest.Note, 0o644); err != nil {
+			return err
+		}
+	}
+	out := map[string]any{"ok": true, "events": res.Events, "checkpoints": res.Checkpoints,
+		"root": hex.EncodeToString(res.Root[:]), "origin": k.Origin}
+	if external != nil {
+		out["extends_checkpoint"] = external.Size
+	}
+	text := fmt.Sprintf("ok: %d events, hash chain intact, %d signed checkpoints match the tree; root %x", res.Events, res.Checkpoints, res.Root)
+	if external != nil {
+		text += fmt.Sprintf("; the log extends the saved checkpoint of %d events", external.Size)
+	}
+	return printResult(stdout, *asJSON, out, text)
+}
+
+// checkGenesis checks that the log's first event names the key the vault
+// served, so that a vault cannot swap keys under an auditor who did not
+// pin one.
+func checkGenesis(b []byte, k api.KeyResponse) error {
+	ev, err := events.Decode(b)
+	if err != nil {
+		return fmt.Errorf("event 0: %v", err)
+	}
+	var d vault.LogOpened
+	if ev.Type != vault.TypeLogOpened || ev.DecodeData(&d) != nil || d.CheckpointKey != k.Key || d.Origin != k.Origin {
+		return fmt.Errorf("event 0 does not open this log with the key the vault serves")
+	}
+	return nil
+}
+
+func runAuditScrub(args []string, stdout io.Writer) error {
+	fs := newFlags("audit scrub")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var res vault.ScrubResult
+	if err := c.call("POST", "/v1/audit/scrub", nil, nil, &res); err != nil {
+		return err
+	}
+	if err := printResult(stdout, *asJSON, res, fmt.Sprintf("scrubbed %d objects: ok=%v", res.Objects, res.OK)); err != nil {
+		return err
+	}
+	if !res.OK {
+		return fmt.Errorf("%w: mismatched %v, missing %v, unaccounted %v", errAuditFailed, res.Mismatched, res.Missing, res.Unaccounted)
+	}
+	return nil
+}
+
+func runAuditLog(args []string, stdout io.Writer) error {
+	fs := newFlags("audit log")
+	caseID := fs.String("case", "", "only this case's events")
+	item := fs.String("item", "", "only this item's events")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out api.TimelineResponse
+	q := url.Values{}
+	if *caseID != "" {
+		q.Set("case", *caseID)
+	}
+	if *item != "" {
+		q.Set("item", *item)
+	}
+	if err := c.call("GET", "/v1/log/timeline", q, nil, &out); err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(out)
+	}
+	for _, ev := range out.Events {
+		who := ev.Actor.Person
+		if who == "" {
+			who = "(unauthenticated)"
+		}
+		fmt.Fprintf(stdout, "#%-6d %s  %-22s %-18s %-12s case=%s item=%s %s\n", ev.Seq, ev.Time, ev.Type, who, ev.Actor.Role, ev.Case, ev.Item, ev.Data)
+	}
+	return nil
+}

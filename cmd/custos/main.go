@@ -1,0 +1,169 @@
+// Command custos is the vault's one binary: `custos server` runs it, and
+// every other verb is a client of its HTTP API. Usage: custos help.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+const usage = `Usage: custos VERB [flags] [args]
+
+Server and administration (on the server host):
+  server --dev --data DIR --listen 127.0.0.1:PORT   run the vault
+  admin recover --data DIR [backend flags] --identity FILE
+                                                    re-seal every key after a lost TPM/HSM
+
+Client verbs (read CUSTOS_SERVER and CUSTOS_TOKEN; --json prints one JSON object):
+  case open CASE --title T                          open a case
+  deposit --case CASE [--source URL] [--note T] FILE...
+  get ITEM --purpose TEXT -o FILE                   record the access, then write the plaintext
+  recipient set AGE_RECIPIENT                       (prosecutor) register your age recipient
+  package seal --case CASE --for PERSON --purpose TEXT [--items ID,...]
+  package fetch ID -o FILE                          (prosecutor) fetch a package sealed for you
+  audit verify [--checkpoint FILE] [--save-checkpoint FILE]
+  audit scrub                                       re-hash every stored ciphertext
+  audit log [--case CASE] [--item ITEM]             the custody timeline
+  admin rotate-kek                                  (custodian) re-seal every case key under a new KEK
+
+Offline verification of packages: custos-verify PACKAGE [--identity FILE]
+`
+
+// errUsage marks errors that should print the usage text.
+var errUsage = errors.New("usage")
+
+func main() {
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	if err == nil {
+		return
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	msg := strings.TrimPrefix(err.Error(), "usage: ")
+	fmt.Fprintf(os.Stderr, "custos: error: %s\n", oneLine(msg))
+	if errors.Is(err, errUsage) {
+		fmt.Fprint(os.Stderr, "\n"+usage)
+		os.Exit(2)
+	}
+	os.Exit(1)
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
+
+func usageErr(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageErr("no verb given")
+	}
+	verb, rest := args[0], args[1:]
+	sub := func() (string, []string, error) {
+		if len(rest) == 0 {
+			return "", nil, usageErr("%s needs a sub-verb", verb)
+		}
+		return rest[0], rest[1:], nil
+	}
+	switch verb {
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "server":
+		return runServer(rest, stderr)
+	case "deposit":
+		return runDeposit(rest, stdout, stderr)
+	case "get":
+		return runGet(rest, stdout, stderr)
+	case "case":
+		s, r, err := sub()
+		if err != nil {
+			return err
+		}
+		if s == "open" {
+			return runCaseOpen(r, stdout)
+		}
+	case "recipient":
+		s, r, err := sub()
+		if err != nil {
+			return err
+		}
+		if s == "set" {
+			return runRecipientSet(r, stdout)
+		}
+	case "package":
+		s, r, err := sub()
+		if err != nil {
+			return err
+		}
+		switch s {
+		case "seal":
+			return runPackageSeal(r, stdout)
+		case "fetch":
+			return runPackageFetch(r, stdout, stderr)
+		}
+	case "audit":
+		s, r, err := sub()
+		if err != nil {
+			return err
+		}
+		switch s {
+		case "verify":
+			return runAuditVerify(r, stdout, stderr)
+		case "scrub":
+			return runAuditScrub(r, stdout)
+		case "log":
+			return runAuditLog(r, stdout)
+		}
+	case "admin":
+		s, r, err := sub()
+		if err != nil {
+			return err
+		}
+		switch s {
+		case "recover":
+			return runAdminRecover(r, stdout, stderr)
+		case "rotate-kek":
+			return runAdminRotate(r, stdout)
+		}
+	default:
+		return usageErr("unknown verb %q", verb)
+	}
+	return usageErr("unknown command %q", strings.Join(args[:min(2, len(args))], " "))
+}
+
+// flags makes a flag set that reports errors instead of exiting, and
+// accepts flags after positional arguments (custos get ITEM --purpose X).
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parse parses flags anywhere among the arguments and returns the
+// positional ones.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageErr("%s: %v", fs.Name(), err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}

@@ -1,0 +1,345 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"filippo.io/age"
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/hsm"
+	"github.com/custos-vault/custos/objects"
+	"github.com/custos-vault/custos/hsm/sealers"
+	"github.com/custos-vault/custos/hsm/soft"
+	"github.com/custos-vault/custos/objects/stores"
+	"github.com/custos-vault/custos/vault"
+	"github.com/custos-vault/custos/vault/api"
+)
+
+// serverFlags are the flags shared by `server` and `admin recover`.
+type serverFlags struct {
+	dev       bool
+	data      string
+	logURL    string
+	objURL    string
+	sealerURL string
+	recovery  string
+	retention time.Duration
+	createKEK bool
+	config    string
+}
+
+func (f *serverFlags) register(fs interface {
+	BoolVar(*bool, string, bool, string)
+	StringVar(*string, string, string, string)
+	DurationVar(*time.Duration, string, time.Duration, string)
+}) {
+	fs.BoolVar(&f.dev, "dev", false, "development mode: embedded defaults under --data, dev persons, loopback only")
+	fs.StringVar(&f.data, "data", "", "data folder (keyring, spool; with --dev also the log, objects and dev keys)")
+	fs.StringVar(&f.logURL, "log", "", "custody log: sqlite:PATH, postgres://..., esdb://HOST:2113?tls=false, kurrentdb://...")
+	fs.StringVar(&f.objURL, "objects", "", "object store: "+stores.Forms)
+	fs.StringVar(&f.sealerURL, "sealer", "", "key sealer: tpm:/dev/tpmrm0, tpm+tcp://HOST:PORT, pkcs11:..., transit://HOST:PORT/KEY, soft:PATH (--dev only)")
+	fs.StringVar(&f.recovery, "recovery-recipient", "", "offline recovery recipient (age1...); generated under --data with --dev")
+	fs.DurationVar(&f.retention, "retention", 10*365*24*time.Hour, "how long evidence objects stay write-once")
+	fs.BoolVar(&f.createKEK, "create-kek", false, "pkcs11: create the key-encryption key in the token if it is absent")
+	fs.StringVar(&f.config, "config", "", "a config file of `flag = value` lines (flags on the command line win)")
+}
+
+func (f *serverFlags) defaults() error {
+	if f.data == "" {
+		return usageErr("--data DIR is required")
+	}
+	if f.dev {
+		if f.logURL == "" {
+			f.logURL = "sqlite:" + filepath.Join(f.data, "custody.db")
+		}
+		if f.objURL == "" {
+			f.objURL = "fs:" + filepath.Join(f.data, "objects")
+		}
+		if f.sealerURL == "" {
+			f.sealerURL = "soft:" + filepath.Join(f.data, "keys")
+		}
+	}
+	if f.logURL == "" || f.objURL == "" || f.sealerURL == "" {
+		return usageErr("--log, --objects and --sealer are required without --dev")
+	}
+	return nil
+}
+
+// backends opens the three backends the flags name.
+func (f *serverFlags) backends(ctx context.Context, logger *slog.Logger) (*backendSet, error) {
+	b := &backendSet{}
+	var err error
+	if b.sealer, err = sealers.Open(ctx, f.sealerURL, sealers.Options{Dev: f.dev, CreateKEK: f.createKEK}); err != nil {
+		return nil, fmt.Errorf("--sealer: %w", err)
+	}
+	if strings.HasPrefix(f.sealerURL, "soft:") {
+		logger.Warn(soft.Warning)
+	}
+	if b.objects, err = stores.Open(ctx, f.objURL, stores.Options{DefaultRetention: f.retention}); err != nil {
+		b.close()
+		return nil, fmt.Errorf("--objects: %w", err)
+	}
+	if b.log, err = openLog(ctx, f.logURL); err != nil {
+		b.close()
+		return nil, fmt.Errorf("--log: %w", err)
+	}
+	return b, nil
+}
+
+func (f *serverFlags) vaultConfig(b *backendSet, logger *slog.Logger) (vault.Config, error) {
+	rec := f.recovery
+	if rec == "" && f.dev {
+		var err error
+		if rec, err = devRecovery(f.data); err != nil {
+			return vault.Config{}, err
+		}
+	}
+	if rec == "" {
+		return vault.Config{}, usageErr("--recovery-recipient age1... is required without --dev (its identity is kept offline)")
+	}
+	return vault.Config{
+		Log: b.log, Objects: b.objects, Sealer: b.sealer,
+		KeyringDir: filepath.Join(f.data, "keyring"), SpoolDir: filepath.Join(f.data, "spool"),
+		RecoveryRecipient: rec, Retention: f.retention, Logger: logger,
+	}, nil
+}
+
+func runServer(args []string, stderr io.Writer) error {
+	fs := newFlags("server")
+	var f serverFlags
+	f.register(fs)
+	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return usageErr("server takes no arguments")
+	}
+	if err := loadConfig(fs, f.config); err != nil {
+		return err
+	}
+	if err := f.defaults(); err != nil {
+		return err
+	}
+	host, _, err := net.SplitHostPort(*listen)
+	if err != nil {
+		return usageErr("--listen %q: %v", *listen, err)
+	}
+	if !isLoopback(host) {
+		// No TLS listener yet: plain HTTP is refused off loopback, dev or
+		// not. Put a TLS-terminating proxy in front (deploy/).
+		return fmt.Errorf("--listen %s: plain HTTP is served only on loopback; put a TLS proxy in front (see deploy/)", *listen)
+	}
+	if err := os.MkdirAll(f.data, 0o700); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+
+	b, err := f.backends(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	cfg, err := f.vaultConfig(b, logger)
+	if err != nil {
+		return err
+	}
+	v, err := vault.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	if f.dev {
+		if err := devPersons(ctx, v, f.data, base, logger); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	srv := &http.Server{
+		Handler:           api.New(v, logger),
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("listening on " + base)
+	if f.dev {
+		fmt.Fprintf(stderr, "\nCustos is running (development mode). In another terminal:\n"+
+			"  . %s        # then: custos case open CASE-1 --title 'First case'\n"+
+			"  custos deposit --case CASE-1 FILE\n"+
+			"Other persons: %s/{prosecutor,auditor,custodian,custodian2}.env\n\n",
+			filepath.Join(f.data, "dev", "investigator.env"), filepath.Join(f.data, "dev"))
+	}
+	select {
+	case <-ctx.Done():
+		logger.Info("stopping")
+	case err := <-errc:
+		return err
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+type backendSet struct {
+	log     events.Store
+	objects objects.Store
+	sealer  hsm.Sealer
+}
+
+func (b *backendSet) close() {
+	if b.log != nil {
+		b.log.Close()
+	}
+	if b.objects != nil {
+		b.objects.Close()
+	}
+	if b.sealer != nil {
+		b.sealer.Close()
+	}
+}
+
+// devRecovery returns the development recovery recipient, generating its
+// identity into DIR/dev/recovery.key on first start. In real use that
+// identity lives offline, in a safe.
+func devRecovery(data string) (string, error) {
+	dir := filepath.Join(data, "dev")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "recovery.key")
+	if b, err := os.ReadFile(path); err == nil {
+		ids, err := age.ParseIdentities(strings.NewReader(string(b)))
+		if err != nil || len(ids) != 1 {
+			return "", fmt.Errorf("%s: not an age identity file", path)
+		}
+		x, ok := ids[0].(*age.X25519Identity)
+		if !ok {
+			return "", fmt.Errorf("%s: not an X25519 identity", path)
+		}
+		return x.Recipient().String(), nil
+	}
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return "", err
+	}
+	content := fmt.Sprintf("# Custos development recovery identity. In real use this lives offline.\n# public key: %s\n%s\n", id.Recipient(), id)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		return "", err
+	}
+	return id.Recipient().String(), nil
+}
+
+var devRoles = []struct{ name, role string }{
+	{"investigator", vault.RoleInvestigator},
+	{"prosecutor", vault.RoleProsecutor},
+	{"auditor", vault.RoleAuditor},
+	{"custodian", vault.RoleCustodian},
+	{"custodian2", vault.RoleCustodian},
+}
+
+// devPersons enrols one person per role on first start and writes their
+// credentials as shell-sourceable files; on later starts it points the
+// files at the current address.
+func devPersons(ctx context.Context, v *vault.Vault, data, base string, logger *slog.Logger) error {
+	dir := filepath.Join(data, "dev")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for _, p := range devRoles {
+		path := filepath.Join(dir, p.name+".env")
+		token := ""
+		if b, err := os.ReadFile(path); err == nil {
+			token = envValue(string(b), "CUSTOS_TOKEN")
+		}
+		if token == "" {
+			t, err := v.Enroll(ctx, p.name, p.role)
+			if err != nil {
+				return fmt.Errorf("enrolling %s: %w", p.name, err)
+			}
+			token = t
+			logger.Info("enrolled development person", "name", p.name, "role", p.role, "credentials", path)
+		}
+		content := fmt.Sprintf("# Custos development credentials of %s (%s). Source this file.\nexport CUSTOS_SERVER=%s\nexport CUSTOS_TOKEN=%s\nexport CUSTOS_PERSON=%s\n",
+			p.name, p.role, base, token, p.name)
+		if err := os.WriteFile(path+".new", []byte(content), 0o600); err != nil {
+			return err
+		}
+		if err := os.Rename(path+".new", path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func envValue(content, name string) string {
+	sc := bufio.NewScanner(strings.NewReader(content))
+	for sc.Scan() {
+		line := strings.TrimPrefix(strings.TrimSpace(sc.Text()), "export ")
+		if v, ok := strings.CutPrefix(line, name+"="); ok {
+			return strings.Trim(v, `"'`)
+		}
+	}
+	return ""
+}
+
+// loadConfig applies `name = value` lines (# starts a comment) from path
+// to the flags that were not given on the command line.
+func loadConfig(fs *flag.FlagSet, path string) error {
+	if path == "" {
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--config: %w", err)
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	sc := bufio.NewScanner(strings.NewReader(string(b)))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, value, ok := strings.Cut(line, "=")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !ok || fs.Lookup(name) == nil || name == "config" {
+			return fmt.Errorf("--config %s line %d: expected `flag = value` with a known flag", path, n)
+		}
+		if given[name] {
+			continue
+		}
+		if err := fs.Set(name, value); err != nil {
+			return fmt.Errorf("--config %s line %d: %v", path, n, err)
+		}
+	}
+	return sc.Err()
+}

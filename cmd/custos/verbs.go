@@ -1,0 +1,337 @@
+package main
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/custos-vault/custos/vault"
+	"github.com/custos-vault/custos/vault/api"
+)
+
+func runCaseOpen(args []string, stdout io.Writer) error {
+	fs := newFlags("case open")
+	title := fs.String("title", "", "the case's title")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErr("case open takes one CASE")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out map[string]string
+	if err := c.call("POST", "/v1/cases", nil, api.CaseRequest{Case: pos[0], Title: *title}, &out); err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, out, "opened case "+out["case"])
+}
+
+// hashingReader hashes and counts what is read through it and, at EOF,
+// sets the deposit's SHA-256 trailer so the vault can refuse a body that
+// does not match what the client sent.
+type hashingReader struct {
+	r       io.Reader
+	h       hash.Hash
+	n       int64
+	trailer http.Header
+	bar     io.Writer
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	h.n += int64(n)
+	h.bar.Write(p[:n])
+	if err == io.EOF && h.trailer != nil {
+		h.trailer.Set(api.HeaderContentSHA256, hex.EncodeToString(h.h.Sum(nil)))
+	}
+	return n, err
+}
+
+func runDeposit(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("deposit")
+	caseID := fs.String("case", "", "the case to deposit into")
+	source := fs.String("source", "", "where the evidence came from (URL or description)")
+	note := fs.String("note", "", "a note kept with the deposit")
+	asJSON := fs.Bool("json", false, "print JSON")
+	files, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *caseID == "" || len(files) == 0 {
+		return usageErr("deposit needs --case CASE and at least one FILE")
+	}
+	// Check every file before depositing any.
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("%s is not a regular file", f)
+		}
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var items []vault.DepositResult
+	for _, f := range files {
+		res, err := depositOne(c, stderr, *caseID, f, *source, *note, *asJSON)
+		if err != nil {
+			if len(items) > 0 {
+				return fmt.Errorf("%s: %w (deposited before it: %s)", f, err, depositedList(items))
+			}
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		items = append(items, *res)
+		if !*asJSON {
+			fmt.Fprintf(stdout, "%s  %s  %d bytes  sha256 %s\n", res.ID, res.Name, res.Size, res.SHA256)
+		}
+	}
+	if *asJSON {
+		return printResult(stdout, true, map[string]any{"items": items}, "")
+	}
+	return nil
+}
+
+func depositedList(items []vault.DepositResult) string {
+	var s []string
+	for _, it := range items {
+		s = append(s, it.Name+"="+it.ID)
+	}
+	return strings.Join(s, ", ")
+}
+
+func depositOne(c *client, stderr io.Writer, caseID, path, source, note string, quiet bool) (*vault.DepositResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	bar := progress(stderr, quiet, fi.Size(), "depositing "+filepath.Base(path))
+	defer bar.Close()
+	q := url.Values{"name": {filepath.Base(path)}}
+	if source != "" {
+		q.Set("source", source)
+	}
+	if note != "" {
+		q.Set("note", note)
+	}
+	hr := &hashingReader{r: f, h: sha256.New(), bar: bar}
+	req, err := http.NewRequest("POST", c.url("/v1/cases/"+url.PathEscape(caseID)+"/items", q), hr)
+	if err != nil {
+		return nil, err
+	}
+	req.ContentLength = -1
+	req.Trailer = http.Header{api.HeaderContentSHA256: nil}
+	hr.trailer = req.Trailer
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := c.do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var res vault.DepositResult
+	if err := decodeJSON(resp.Body, &res); err != nil {
+		return nil, err
+	}
+	mine := hex.EncodeToString(hr.h.Sum(nil))
+	if res.SHA256 != mine || res.Size != hr.n {
+		return nil, fmt.Errorf("the vault acknowledged %d bytes with SHA-256 %s, but this client sent %d bytes with SHA-256 %s", res.Size, res.SHA256, hr.n, mine)
+	}
+	return &res, nil
+}
+
+func runGet(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("get")
+	purpose := fs.String("purpose", "", "why you are viewing the item (recorded)")
+	out := fs.String("o", "", "file to write the plaintext to")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *out == "" || *purpose == "" {
+		return usageErr("get needs ITEM, --purpose TEXT and -o FILE")
+	}
+	if _, err := os.Lstat(*out); err == nil {
+		return fmt.Errorf("%s exists; refusing to overwrite it", *out)
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequest("GET", c.url("/v1/items/"+url.PathEscape(pos[0]), url.Values{"purpose": {*purpose}}), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	size, _ := strconv.ParseInt(resp.Header.Get(api.HeaderSize), 10, 64)
+	sum, err := download(resp.Body, *out, size, resp.Header.Get(api.HeaderSHA256), progress(stderr, *asJSON, size, "retrieving "+pos[0]))
+	if err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, map[string]any{"id": pos[0], "sha256": sum, "size": size, "file": *out},
+		fmt.Sprintf("%s written to %s (sha256 %s, verified)", pos[0], *out, sum))
+}
+
+// download writes body to a temporary file beside path, checks its size
+// and SHA-256 against what the vault promised, and only then renames it
+// into place; anything that does not verify is removed.
+func download(body io.Reader, path string, size int64, wantSHA string, bar io.WriteCloser) (string, error) {
+	defer bar.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-")
+	if err != nil {
+		return "", err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	tmp.Chmod(0o600)
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h, bar), bufio.NewReaderSize(body, 1<<20))
+	if err != nil {
+		return "", fmt.Errorf("transfer broken after %d bytes (nothing written): %w", n, err)
+	}
+	got := hex.EncodeToString(h.Sum(nil))
+	if n != size || got != wantSHA {
+		return "", fmt.Errorf("received %d bytes with SHA-256 %s, but the vault recorded %d bytes with %s; nothing written", n, got, size, wantSHA)
+	}
+	if err := tmp.Sync(); err != nil {
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return "", err
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		return "", err
+	}
+	os.Remove(tmp.Name())
+	ok = true
+	return got, nil
+}
+
+func decodeJSON(r io.Reader, v any) error {
+	if err := jsonDecode(r, v); err != nil {
+		return fmt.Errorf("malformed answer from the vault: %w", err)
+	}
+	return nil
+}
+
+func runRecipientSet(args []string, stdout io.Writer) error {
+	fs := newFlags("recipient set")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErr("recipient set takes one AGE_RECIPIENT")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out map[string]string
+	if err := c.call("POST", "/v1/recipient", nil, api.RecipientRequest{Recipient: pos[0]}, &out); err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, out, "packages will be sealed to "+out["recipient"])
+}
+
+func runPackageSeal(args []string, stdout io.Writer) error {
+	fs := newFlags("package seal")
+	caseID := fs.String("case", "", "the case")
+	forWhom := fs.String("for", "", "the person the package is for")
+	purpose := fs.String("purpose", "", "why the package is sealed (recorded)")
+	items := fs.String("items", "", "comma-separated item ids (default: every item of the case)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 || *caseID == "" || *forWhom == "" || *purpose == "" {
+		return usageErr("package seal needs --case, --for and --purpose")
+	}
+	req := api.PackageRequest{Case: *caseID, For: *forWhom, Purpose: *purpose}
+	if *items != "" {
+		for _, id := range strings.Split(*items, ",") {
+			req.Items = append(req.Items, strings.TrimSpace(id))
+		}
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out vault.SealedPackage
+	if err := c.call("POST", "/v1/packages", nil, req, &out); err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("sealed package %s (%d items, %d bytes, sha256 %s)", out.ID, out.Items, out.Size, out.SHA256))
+}
+
+func runPackageFetch(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("package fetch")
+	out := fs.String("o", "", "file to write the package to")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *out == "" {
+		return usageErr("package fetch needs ID and -o FILE")
+	}
+	if _, err := os.Lstat(*out); err == nil {
+		return fmt.Errorf("%s exists; refusing to overwrite it", *out)
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequest("GET", c.url("/v1/packages/"+url.PathEscape(pos[0]), nil), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	size, _ := strconv.ParseInt(resp.Header.Get(api.HeaderSize), 10, 64)
+	sum, err := download(resp.Body, *out, size, resp.Header.Get(api.HeaderSHA256), progress(stderr, *asJSON, size, "fetching "+pos[0]))
+	if err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, map[string]any{"package": pos[0], "sha256": sum, "size": size, "file": *out},
+		fmt.Sprintf("package %s written to %s (sha256 %s); check it with: custos-verify %s --identity KEYFILE", pos[0], *out, sum, *out))
+}
+
+var errAuditFailed = errors.New("audit failed")

@@ -1,0 +1,377 @@
+// Package api is the vault's HTTP interface (docs/api.yaml). Bodies stream:
+// deposits are read and encrypted as they arrive, plaintext and packages
+// are written as they are decrypted or read; nothing is buffered whole.
+package api
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/vault"
+)
+
+// Header and trailer names.
+const (
+	// HeaderContentSHA256 is the trailer a depositing client sends with the
+	// SHA-256 it computed of the bytes it uploaded.
+	HeaderContentSHA256 = "Custos-Content-Sha256"
+	// HeaderSHA256 carries the expected SHA-256 of a response body (the
+	// deposit's plaintext hash, or a package file's hash).
+	HeaderSHA256 = "Custos-Sha256"
+	// HeaderSize carries the expected size of a response body.
+	HeaderSize = "Custos-Size"
+	// HeaderAccessEvent names the access event recorded before a reveal.
+	HeaderAccessEvent = "Custos-Access-Event"
+)
+
+// MaxJSONBody bounds every JSON request body.
+const MaxJSONBody = 64 << 10
+
+// Handler serves the API of one vault.
+type Handler struct {
+	v   *vault.Vault
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New returns the API handler.
+func New(v *vault.Vault, logger *slog.Logger) *Handler {
+	h := &Handler{v: v, log: logger, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]bool{"ok": true}) })
+	h.route("POST /v1/cases", h.openCase)
+	h.route("POST /v1/cases/{case}/items", h.deposit)
+	h.route("GET /v1/items/{item}", h.getItem)
+	h.route("POST /v1/recipient", h.setRecipient)
+	h.route("POST /v1/packages", h.sealPackage)
+	h.route("GET /v1/packages/{package}", h.fetchPackage)
+	h.route("GET /v1/log/key", h.logKey)
+	h.route("GET /v1/log/checkpoints", h.checkpoints)
+	h.route("GET /v1/log/events", h.logEvents)
+	h.route("GET /v1/log/timeline", h.timeline)
+	h.route("GET /v1/log/consistency", h.consistency)
+	h.route("POST /v1/audit/scrub", h.scrub)
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	h.mux.ServeHTTP(w, r)
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, who vault.Principal) error
+
+// route wraps a handler with authentication and error mapping. A request
+// without valid credentials is refused and recorded.
+func (h *Handler) route(pattern string, f handlerFunc) {
+	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		who, err := h.v.Authenticate(strings.TrimSpace(token))
+		if !ok || err != nil {
+			h.v.RefuseUnauthenticated(r.Context(), pattern)
+			h.fail(w, r, vault.ErrUnauthenticated)
+			return
+		}
+		if err := f(w, r, who); err != nil {
+			h.fail(w, r, err)
+		}
+	})
+}
+
+func status(err error) int {
+	switch {
+	case errors.Is(err, vault.ErrUnauthenticated):
+		return http.StatusUnauthorized
+	case errors.Is(err, vault.ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, vault.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, vault.ErrBadInput):
+		return http.StatusBadRequest
+	case errors.Is(err, vault.ErrConflict):
+		return http.StatusConflict
+	case errors.Is(err, vault.ErrIntegrity):
+		return http.StatusUnprocessableEntity
+	case errors.Is(err, context.Canceled):
+		return 499
+	}
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusInternalServerError
+}
+
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := status(err)
+	if code >= 500 {
+		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, code, map[string]string{"error": err.Error()})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSONBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return fmt.Errorf("%w: request body over %d bytes", vault.ErrBadInput, MaxJSONBody)
+		}
+		return fmt.Errorf("%w: malformed JSON: %v", vault.ErrBadInput, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: trailing data after JSON", vault.ErrBadInput)
+	}
+	return nil
+}
+
+// CaseRequest is the body of POST /v1/cases.
+type CaseRequest struct {
+	Case  string `json:"case"`
+	Title string `json:"title"`
+}
+
+func (h *Handler) openCase(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req CaseRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := h.v.OpenCase(r.Context(), who, req.Case, req.Title); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"case": req.Case})
+	return nil
+}
+
+func (h *Handler) deposit(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	q := r.URL.Query()
+	res, err := h.v.Deposit(r.Context(), who, vault.DepositRequest{
+		Case: r.PathValue("case"), Name: q.Get("name"), Note: q.Get("note"), Source: q.Get("source"),
+		Body:         r.Body,
+		ClientSHA256: func() string { return r.Trailer.Get(HeaderContentSHA256) },
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, res)
+	return nil
+}
+
+func (h *Handler) getItem(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	rev, err := h.v.OpenItem(r.Context(), who, r.PathValue("item"), r.URL.Query().Get("purpose"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set(HeaderSHA256, rev.Item.Deposit.SHA256)
+	w.Header().Set(HeaderSize, strconv.FormatInt(rev.Item.Deposit.Size, 10))
+	w.Header().Set(HeaderAccessEvent, strconv.FormatUint(rev.Access, 10))
+	w.Header().Set("Content-Length", strconv.FormatInt(rev.Item.Deposit.Size, 10))
+	w.WriteHeader(http.StatusOK)
+	if _, err := io.Copy(w, rev); err != nil {
+		if rev.Failed() {
+			rev.Finish(r.Context())
+		} else {
+			rev.Abort(r.Context(), err)
+		}
+		// Cut the connection: the client must see a broken transfer, never
+		// a short body that looks complete.
+		panic(http.ErrAbortHandler)
+	}
+	if err := rev.Finish(r.Context()); err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// RecipientRequest is the body of POST /v1/recipient.
+type RecipientRequest struct {
+	Recipient string `json:"recipient"`
+}
+
+func (h *Handler) setRecipient(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req RecipientRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	rec, err := h.v.SetRecipient(r.Context(), who, req.Recipient)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"recipient": rec})
+	return nil
+}
+
+// PackageRequest is the body of POST /v1/packages.
+type PackageRequest struct {
+	Case    string   `json:"case"`
+	For     string   `json:"for"`
+	Purpose string   `json:"purpose"`
+	Items   []string `json:"items,omitempty"`
+}
+
+func (h *Handler) sealPackage(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req PackageRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	p, err := h.v.SealPackage(r.Context(), who, vault.SealRequest{Case: req.Case, For: req.For, Purpose: req.Purpose, Items: req.Items})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, p)
+	return nil
+}
+
+func (h *Handler) fetchPackage(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	rc, sealed, err := h.v.FetchPackage(r.Context(), who, r.PathValue("package"))
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", "application/x-tar")
+	w.Header().Set(HeaderSHA256, sealed.SHA256)
+	w.Header().Set(HeaderSize, strconv.FormatInt(sealed.Size, 10))
+	w.Header().Set("Content-Length", strconv.FormatInt(sealed.Size, 10))
+	w.WriteHeader(http.StatusOK)
+	if _, err := io.Copy(w, rc); err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// KeyResponse is the answer of GET /v1/log/key.
+type KeyResponse struct {
+	Origin string `json:"origin"`
+	Key    string `json:"key"`
+}
+
+func (h *Handler) logKey(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	writeJSON(w, http.StatusOK, KeyResponse{Origin: h.v.Origin(), Key: h.v.VerifierKey()})
+	return nil
+}
+
+// CheckpointsResponse is the answer of GET /v1/log/checkpoints.
+type CheckpointsResponse struct {
+	Checkpoints []string `json:"checkpoints"`
+}
+
+func (h *Handler) checkpoints(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	if err := h.v.AuditReader(r.Context(), who, "audit.checkpoints"); err != nil {
+		return err
+	}
+	// Make sure the newest events are covered before an audit starts.
+	if _, err := h.v.Log().Checkpoint(r.Context()); err != nil {
+		return err
+	}
+	cps, err := h.v.Store().Checkpoints(r.Context())
+	if err != nil {
+		return err
+	}
+	out := CheckpointsResponse{Checkpoints: []string{}}
+	for _, c := range cps {
+		out.Checkpoints = append(out.Checkpoints, string(c.Note))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// logEvents streams stored event bytes, one per line (NDJSON), exactly as
+// stored: the auditor's client hashes these bytes.
+func (h *Handler) logEvents(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	if err := h.v.AuditReader(r.Context(), who, "audit.events"); err != nil {
+		return err
+	}
+	from, err := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
+	if err != nil && r.URL.Query().Get("from") != "" {
+		return fmt.Errorf("%w: from must be a number", vault.ErrBadInput)
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	bw := newLineWriter(w)
+	err = h.v.Store().Read(r.Context(), from, func(rec events.Record) error { return bw.line(rec.Bytes) })
+	if err == nil {
+		err = bw.flush()
+	}
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// TimelineResponse is the answer of GET /v1/log/timeline.
+type TimelineResponse struct {
+	Events []*events.Event `json:"events"`
+}
+
+func (h *Handler) timeline(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	q := r.URL.Query()
+	out := TimelineResponse{Events: []*events.Event{}}
+	err := h.v.Timeline(r.Context(), who, q.Get("case"), q.Get("item"), func(rec events.Record) error {
+		ev, err := events.Decode(rec.Bytes)
+		if err != nil {
+			return fmt.Errorf("%w: event %d: %v", vault.ErrIntegrity, rec.Seq, err)
+		}
+		out.Events = append(out.Events, ev)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// ConsistencyResponse is the answer of GET /v1/log/consistency.
+type ConsistencyResponse struct {
+	From  uint64   `json:"from"`
+	To    uint64   `json:"to"`
+	Proof []string `json:"proof"`
+}
+
+func (h *Handler) consistency(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	if err := h.v.AuditReader(r.Context(), who, "audit.consistency"); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	from, err1 := strconv.ParseUint(q.Get("from"), 10, 64)
+	to, err2 := strconv.ParseUint(q.Get("to"), 10, 64)
+	if err1 != nil || err2 != nil || from > to {
+		return fmt.Errorf("%w: from and to must be sizes with from <= to", vault.ErrBadInput)
+	}
+	p, err := h.v.Log().Tree().ConsistencyProof(from, to)
+	if err != nil {
+		return fmt.Errorf("%w: %v", vault.ErrBadInput, err)
+	}
+	out := ConsistencyResponse{From: from, To: to, Proof: []string{}}
+	for _, n := range p {
+		out.Proof = append(out.Proof, hex.EncodeToString(n))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) scrub(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	res, err := h.v.Scrub(r.Context(), who)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
