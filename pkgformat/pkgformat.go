@@ -82,6 +82,7 @@ type Manifest struct {
 	SealedAt       string  `json:"sealed_at"`
 	SealingEvent   uint64  `json:"sealing_event"`
 	CheckpointSize uint64  `json:"checkpoint_size"`
+	ReportSHA256   string  `json:"report_sha256"`
 	Items          []Item  `json:"items"`
 	Events         []Event `json:"events"`
 }

@@ -206,9 +206,14 @@ func Verify(r io.Reader, opts VerifyOptions) (*Report, error) {
 		rep.passed("%d items decrypted; every plaintext SHA-256 matches its deposit", rep.Decrypted)
 	}
 
-	if _, _, err := next(ReportName); err != nil {
+	_, report, err := next(ReportName)
+	if err != nil {
 		return rep, err
 	}
+	if sum := sha256.Sum256(report); hex.EncodeToString(sum[:]) != m.ReportSHA256 {
+		return rep, errors.New("report.txt is not the report the manifest names")
+	}
+	rep.passed("report.txt is the one the signed manifest names")
 	if h, err := tr.Next(); err != io.EOF {
 		if err == nil {
 			return rep, fmt.Errorf("unexpected member %q after the report", h.Name)

@@ -78,9 +78,16 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		err error
 	}
 	done := make(chan encResult, 1)
+	// The depositor's own hash is checked before the object store sees
+	// the end of the stream: a mismatch fails the upload itself, so the
+	// store never commits an object (under object lock it could never be
+	// deleted again).
 	go func() {
 		res, err := agestream.Encrypt(pw, req.Body, []age.Recipient{recipient},
 			agestream.Options{NoLegacyHashes: v.cfg.NoLegacyHashes, Progress: req.Progress})
+		if err == nil && req.ClientSHA256 != nil {
+			err = checkClientSum(req.ClientSHA256(), res.Plain.SHA256[:])
+		}
 		pw.CloseWithError(err)
 		done <- encResult{res, err}
 	}()
@@ -94,6 +101,9 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		return nil, err
 	}
 	if enc.err != nil {
+		if errors.Is(enc.err, ErrBadInput) || errors.Is(enc.err, ErrIntegrity) {
+			return fail(enc.err)
+		}
 		return fail(fmt.Errorf("%w: upload interrupted: %v", ErrBadInput, enc.err))
 	}
 	if putErr != nil {
@@ -101,15 +111,6 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	}
 	res := enc.res
 	sum := hex.EncodeToString(res.Plain.SHA256[:])
-	if req.ClientSHA256 != nil {
-		claimed := strings.ToLower(strings.TrimSpace(req.ClientSHA256()))
-		if claimed == "" {
-			return fail(badInput("the client sent no SHA-256 of what it uploaded"))
-		}
-		if subtle.ConstantTimeCompare([]byte(claimed), []byte(sum)) != 1 {
-			return fail(fmt.Errorf("%w: the client hashed %s but the vault received %s", ErrIntegrity, claimed, sum))
-		}
-	}
 	d := ItemDeposited{
 		Name: req.Name, Size: res.Plain.Size, SHA256: sum,
 		Object: object, CipherSize: res.CipherSize, CipherSHA256: hex.EncodeToString(res.CipherSHA256[:]),
@@ -133,4 +134,18 @@ func (v *Vault) discard(ctx context.Context, object string) {
 	if err := v.objects.Delete(context.WithoutCancel(ctx), object); err != nil {
 		v.logger.Warn("could not delete the ciphertext of a failed deposit; it will be swept at the next start", "object", object, "err", err)
 	}
+}
+
+// checkClientSum compares the depositor's SHA-256 (hex, from the request
+// trailer) with the vault's.
+func checkClientSum(claimed string, sum []byte) error {
+	claimed = strings.ToLower(strings.TrimSpace(claimed))
+	got := hex.EncodeToString(sum)
+	if claimed == "" {
+		return badInput("the client sent no SHA-256 of what it uploaded")
+	}
+	if subtle.ConstantTimeCompare([]byte(claimed), []byte(got)) != 1 {
+		return fmt.Errorf("%w: the client hashed %s but the vault received %s", ErrIntegrity, claimed, got)
+	}
+	return nil
 }

@@ -164,6 +164,9 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 		proofs.Proofs[strconv.FormatUint(seq, 10)] = hs
 		m.Events = append(m.Events, pkgformat.Event{Seq: seq, Path: pkgformat.EventPath(seq), LeafHash: events.LeafHash(raw[seq]).String()})
 	}
+	report := custodyReport(m, raw, seqs)
+	rs := sha256.Sum256(report)
+	m.ReportSHA256 = hex.EncodeToString(rs[:])
 	mb, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return nil, err
@@ -173,7 +176,6 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 		return nil, err
 	}
 	pb, _ := json.MarshalIndent(proofs, "", "  ")
-	report := custodyReport(m, raw, seqs)
 
 	// Stream the tar into the object store, hashing it.
 	object := "pk/" + randomHex(16)

@@ -1,0 +1,53 @@
+# Custos. `make run` starts a development vault; `make test` runs everything.
+SHELL := /bin/bash
+GO ?= go
+TOOLS ?= $(or $(CUSTOS_TOOLS),$(HOME)/.cache/custos/tools)
+export PATH := $(TOOLS)/bin:$(PATH)
+export GOFLAGS ?= -buildvcs=false
+DATA ?= .run/data
+LISTEN ?= 127.0.0.1:8443
+FUZZTIME ?= 10s
+
+.PHONY: all build run tools test test-short lint fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+## run: start a development vault on embedded defaults in $(DATA).
+run: build
+	@mkdir -p $(DATA)
+	@echo "Starting Custos (development mode) on http://$(LISTEN); data in $(DATA). Stop with Ctrl-C."
+	@echo "Use it from another terminal: export PATH=\$$PWD/bin:\$$PATH; . $(DATA)/dev/investigator.env"
+	bin/custos server --dev --data $(DATA) --listen $(LISTEN)
+
+## tools: install the pinned real components (MinIO, age, swtpm, SoftHSM2, ...).
+tools:
+	scripts/tools.sh
+
+## test: lint, then every test against real components, with the race detector.
+test: tools lint
+	CUSTOS_REQUIRE_COMPONENTS=1 $(GO) test -race -timeout 45m -count=1 ./...
+
+## test-short: the fast inner loop (no race detector, long tests skipped).
+test-short:
+	$(GO) test -short ./...
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	staticcheck ./...
+
+## fuzz: run each fuzz target for $(FUZZTIME).
+fuzz:
+	@for spec in $$($(GO) test -list 'Fuzz.*' ./... | awk '/^ok/ {pkg=$$2} /^Fuzz/ {print pkg":"$$1}' ); do \
+		pkg=$${spec%%:*}; fn=$${spec##*:}; echo "fuzz $$pkg $$fn"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done
+
+## bench: the headline figures as `metric NAME VALUE UNIT` lines.
+bench: tools build
+	$(GO) run ./cmd/custos-bench
+
+clean:
+	rm -rf bin .run

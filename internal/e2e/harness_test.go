@@ -1,0 +1,196 @@
+// Package e2e drives the built binaries exactly as a user would: a
+// development server on loopback, the custos client verbs with each
+// person's credentials, the stock age CLI and sha256sum.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/custos-vault/custos/internal/testenv"
+)
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "custos-e2e-bin-")
+	if err != nil {
+		panic(err)
+	}
+	build := exec.Command("go", "build", "-o", dir+"/", "./cmd/custos", "./cmd/custos-verify")
+	build.Dir = testenv.Root()
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building binaries:", err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is one running `custos server --dev`.
+type server struct {
+	t      *testing.T
+	data   string
+	tmp    string // the server's TMPDIR
+	listen string
+	extra  []string
+	cmd    *exec.Cmd
+	logs   *bytes.Buffer
+	url    string
+}
+
+func newServer(t *testing.T, extra ...string) *server {
+	s := &server{t: t, data: filepath.Join(t.TempDir(), "data"), tmp: t.TempDir(),
+		listen: testenv.Addr(testenv.FreePort(t)), extra: extra}
+	s.start()
+	t.Cleanup(s.stop)
+	return s
+}
+
+func (s *server) start() {
+	s.t.Helper()
+	args := append([]string{"server", "--dev", "--data", s.data, "--listen", s.listen}, s.extra...)
+	s.cmd = exec.Command(filepath.Join(binDir, "custos"), args...)
+	s.cmd.Env = append(os.Environ(), "TMPDIR="+s.tmp)
+	s.logs = new(bytes.Buffer)
+	pr, pw, _ := os.Pipe()
+	s.cmd.Stderr, s.cmd.Stdout = pw, pw
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	pw.Close()
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text()
+			s.logs.WriteString(line + "\n")
+			if i := strings.Index(line, "listening on "); i >= 0 {
+				ready <- strings.Trim(line[i+len("listening on "):], `"`)
+			}
+		}
+	}()
+	select {
+	case s.url = <-ready:
+	case <-time.After(60 * time.Second):
+		s.t.Fatalf("server did not start:\n%s", s.logs)
+	}
+}
+
+func (s *server) stop() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			s.t.Errorf("server did not stop cleanly on SIGTERM: %v\n%s", err, s.logs)
+		}
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill()
+		s.t.Errorf("server ignored SIGTERM")
+	}
+	s.cmd = nil
+}
+
+func (s *server) kill() {
+	s.cmd.Process.Kill()
+	s.cmd.Wait()
+	s.cmd = nil
+}
+
+// env returns the environment of a dev person, read from the .env file
+// the server wrote, as a user's shell would source it.
+func (s *server) env(person string) []string {
+	s.t.Helper()
+	b, err := os.ReadFile(filepath.Join(s.data, "dev", person+".env"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	env := os.Environ()
+	for _, line := range strings.Split(string(b), "\n") {
+		if kv, ok := strings.CutPrefix(line, "export "); ok {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (r result) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &m); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s\nstderr: %s", err, r.stdout, r.stderr)
+	}
+	return m
+}
+
+// run runs a binary as person ("" for no credentials) in dir.
+func (s *server) run(person, dir, bin string, args ...string) result {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	path := bin
+	if !filepath.IsAbs(bin) {
+		path = filepath.Join(binDir, bin)
+	}
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Dir = dir
+	if person != "" {
+		cmd.Env = s.env(person)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		s.t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+// ok runs a custos verb and fails the test unless it succeeds.
+func (s *server) ok(person, dir string, args ...string) result {
+	s.t.Helper()
+	r := s.run(person, dir, "custos", args...)
+	if r.code != 0 {
+		s.t.Fatalf("custos %s failed (%d): %s", strings.Join(args, " "), r.code, r.stderr)
+	}
+	return r
+}
+
+// refused runs a custos verb that must fail with a one-line reason.
+func (s *server) refused(person, dir, want string, args ...string) result {
+	s.t.Helper()
+	r := s.run(person, dir, "custos", args...)
+	if r.code == 0 {
+		s.t.Fatalf("custos %s succeeded; it must be refused", strings.Join(args, " "))
+	}
+	if !strings.HasPrefix(r.stderr, "custos: error: ") || !strings.Contains(r.stderr, want) {
+		s.t.Fatalf("custos %s: stderr %q does not say %q", strings.Join(args, " "), r.stderr, want)
+	}
+	return r
+}
