@@ -20,6 +20,7 @@ const (
 	TypeObjectsRetained = "objects.retained"
 	TypeAuditScrubbed   = "audit.scrubbed"
 	TypeKeysRecovered   = "keys.recovered"
+	TypeKeysRotating    = "keys.rotating"
 	TypeKeysRotated     = "keys.rotated"
 	TypeServerStarted   = "server.started"
 )

@@ -1,13 +1,89 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"filippo.io/age"
+	"github.com/custos-vault/custos/vault"
+	"github.com/custos-vault/custos/vault/api"
 )
 
+// runAdminRecover re-seals every key under the sealer now configured, from
+// the recovery copies, after a TPM or HSM is lost. The server must be
+// stopped: it runs against the same data folder and backends.
 func runAdminRecover(args []string, stdout, stderr io.Writer) error {
-	return usageErr("admin recover: see docs/keys.md")
+	fs := newFlags("admin recover")
+	var f serverFlags
+	f.register(fs)
+	identity := fs.String("identity", "", "the offline recovery identity file (age)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return usageErr("admin recover takes no arguments")
+	}
+	if err := loadConfig(fs, f.config); err != nil {
+		return err
+	}
+	if *identity == "" {
+		return usageErr("admin recover needs --identity FILE (the offline recovery identity)")
+	}
+	if err := f.defaults(); err != nil {
+		return err
+	}
+	idf, err := os.Open(*identity)
+	if err != nil {
+		return err
+	}
+	ids, err := age.ParseIdentities(idf)
+	idf.Close()
+	if err != nil || len(ids) != 1 {
+		return fmt.Errorf("%s: expected one age identity", *identity)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	ctx := context.Background()
+	b, err := f.backends(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	cfg, err := f.vaultConfig(b, logger)
+	if err != nil {
+		return err
+	}
+	x, ok := ids[0].(*age.X25519Identity)
+	if !ok || x.Recipient().String() != cfg.RecoveryRecipient {
+		return fmt.Errorf("%s is not the identity of the recovery recipient %s", *identity, cfg.RecoveryRecipient)
+	}
+	cases, err := vault.Recover(ctx, cfg, ids[0])
+	if err != nil {
+		return fmt.Errorf("recovery failed: %w", err)
+	}
+	return printResult(stdout, *asJSON, map[string]any{"sealer": b.sealer.KeyRef(), "cases": cases},
+		fmt.Sprintf("re-sealed the log key and %d case keys under %s: %s", len(cases), b.sealer.KeyRef(), strings.Join(cases, ", ")))
 }
 
 func runAdminRotate(args []string, stdout io.Writer) error {
-	return usageErr("admin rotate-kek: see docs/keys.md")
+	fs := newFlags("admin rotate-kek")
+	retire := fs.Bool("retire-old", false, "destroy older key-encryption-key versions afterwards")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return usageErr("admin rotate-kek takes no arguments")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var res vault.RotateResult
+	if err := c.call("POST", "/v1/admin/rotate-kek", nil, api.RotateRequest{RetireOld: *retire}, &res); err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, res, fmt.Sprintf("re-sealed the log key and %d case keys under %s (old versions retired: %v)", len(res.Cases), res.Sealer, res.Retired))
 }

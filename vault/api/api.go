@@ -59,6 +59,7 @@ func New(v *vault.Vault, logger *slog.Logger) *Handler {
 	h.route("GET /v1/log/timeline", h.timeline)
 	h.route("GET /v1/log/consistency", h.consistency)
 	h.route("POST /v1/audit/scrub", h.scrub)
+	h.route("POST /v1/admin/rotate-kek", h.rotateKEK)
 	return h
 }
 
@@ -369,6 +370,24 @@ func (h *Handler) consistency(w http.ResponseWriter, r *http.Request, who vault.
 
 func (h *Handler) scrub(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
 	res, err := h.v.Scrub(r.Context(), who)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// RotateRequest is the body of POST /v1/admin/rotate-kek.
+type RotateRequest struct {
+	RetireOld bool `json:"retire_old"`
+}
+
+func (h *Handler) rotateKEK(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req RotateRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	res, err := h.v.RotateKEK(r.Context(), who, req.RetireOld)
 	if err != nil {
 		return err
 	}

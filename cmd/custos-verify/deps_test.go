@@ -1,0 +1,45 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestVerifierStaysSmall fails if the offline verifier grows a dependency
+// on the server, the stores, the sealers or the network: a defence expert
+// must be able to read everything it runs.
+func TestVerifierStaysSmall(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := []string{
+		"github.com/custos-vault/custos/cmd/custos-verify",
+		"github.com/custos-vault/custos/pkgformat",
+		"github.com/custos-vault/custos/events",
+		"filippo.io/age", "filippo.io/hpke",
+		"golang.org/x/crypto/", "golang.org/x/sys/cpu", "golang.org/x/mod/sumdb/note",
+		"github.com/transparency-dev/merkle", "github.com/transparency-dev/formats/log",
+	}
+	forbidden := []string{"net", "net/http", "os/exec", "database/sql", "plugin"}
+	for _, pkg := range strings.Fields(string(out)) {
+		for _, f := range forbidden {
+			if pkg == f {
+				t.Errorf("custos-verify depends on %s", pkg)
+			}
+		}
+		if !strings.Contains(strings.SplitN(pkg, "/", 2)[0], ".") {
+			continue // standard library
+		}
+		ok := false
+		for _, a := range allowed {
+			if pkg == a || strings.HasPrefix(pkg, a+"/") || (strings.HasSuffix(a, "/") && strings.HasPrefix(pkg, a)) {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Errorf("custos-verify depends on %s; keep the verifier to the format and crypto packages", pkg)
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/custos-vault/custos/internal/testenv"
+)
+
+// flow runs the core of the vertical slice against s and returns the
+// deposited item ids and their SHA-256s.
+func flow(t *testing.T, s *server, work string) map[string]string {
+	t.Helper()
+	a, _, sumA := evidence(t, work, "a.bin", 2<<20+7)
+	b, _, sumB := evidence(t, work, "b.txt", 900)
+	s.ok("investigator", work, "case", "open", "HW-1", "--title", "hardware sealer case")
+	dep := s.ok("investigator", work, "deposit", "--case", "HW-1", a, b, "--json").json(t)
+	sums := map[string]string{}
+	for i, it := range dep["items"].([]any) {
+		sums[it.(map[string]any)["id"].(string)] = []string{sumA, sumB}[i]
+	}
+	for id, want := range sums {
+		out := filepath.Join(work, id+".out")
+		got := s.ok("investigator", work, "get", id, "--purpose", "check", "-o", out, "--json").json(t)
+		if got["sha256"] != want {
+			t.Fatalf("get %s: %v", id, got)
+		}
+		os.Remove(out)
+	}
+	key := filepath.Join(work, "p.key")
+	s.ok("prosecutor", work, "recipient", "set", newAgeKey(t, key))
+	pk := s.ok("investigator", work, "package", "seal", "--case", "HW-1", "--for", "prosecutor", "--purpose", "court", "--json").json(t)
+	s.ok("prosecutor", work, "package", "fetch", pk["package"].(string), "-o", "pkg.tar")
+	if r := s.run("", work, "custos-verify", "pkg.tar", "--identity", key); r.code != 0 {
+		t.Fatalf("custos-verify: %s", r.stderr)
+	}
+	os.Remove(filepath.Join(work, "pkg.tar"))
+	s.ok("auditor", work, "audit", "verify")
+	return sums
+}
+
+func getAll(t *testing.T, s *server, work string, sums map[string]string) {
+	t.Helper()
+	for id, want := range sums {
+		out := filepath.Join(work, id+".again")
+		got := s.ok("investigator", work, "get", id, "--purpose", "after recovery", "-o", out, "--json").json(t)
+		if got["sha256"] != want {
+			t.Fatalf("get %s: %v", id, got)
+		}
+		os.Remove(out)
+	}
+}
+
+// TestLostTPMIsRecoverable: deposit with keys sealed to a (software) TPM,
+// lose the TPM, see reads fail clearly, recover onto a new TPM with the
+// offline recovery identity, and read everything again.
+func TestLostTPMIsRecoverable(t *testing.T) {
+	tpm := testenv.StartSwtpm(t)
+	s := newServer(t, "--sealer", tpm.URL())
+	work := t.TempDir()
+	sums := flow(t, s, work)
+
+	// The TPM is lost (its state destroyed) and replaced by a new one.
+	tpm.Kill()
+	if err := tpm.Wipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tpm.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	for k := range sums {
+		id = k
+	}
+	r := s.refused("investigator", work, "integrity failure", "get", id, "--purpose", "after loss", "-o", filepath.Join(work, "lost"))
+	if !strings.Contains(r.stderr, "unsealing the key of case HW-1") {
+		t.Fatalf("unclear error after TPM loss: %s", r.stderr)
+	}
+	s.stop()
+	// The server does not start without its keys, and says why.
+	start := s.run("", work, "custos", "server", "--dev", "--data", s.data, "--listen", s.listen, "--sealer", tpm.URL())
+	if start.code == 0 || !strings.Contains(start.stderr, "unsealing the log signing key") {
+		t.Fatalf("server start after TPM loss: %d %s", start.code, start.stderr)
+	}
+	rec := s.run("", work, "custos", "admin", "recover", "--dev", "--data", s.data, "--sealer", tpm.URL(),
+		"--identity", filepath.Join(s.data, "dev", "recovery.key"), "--json")
+	if rec.code != 0 || !strings.Contains(rec.stdout, "HW-1") {
+		t.Fatalf("admin recover: %s %s", rec.stdout, rec.stderr)
+	}
+	s.start()
+	getAll(t, s, work, sums)
+	tl := s.ok("auditor", work, "audit", "log", "--json").stdout
+	if !strings.Contains(tl, `"type":"keys.recovered"`) || !strings.Contains(tl, `"type":"integrity.failed"`) {
+		t.Fatal("the loss and the recovery are not in the custody log")
+	}
+	s.ok("auditor", work, "audit", "verify")
+}
+
+// TestHSMSealerAndRotation runs the flow with case keys wrapped by an AES
+// key inside a PKCS#11 token (SoftHSM2), rotates the key-encryption key,
+// destroys the old one, and reads everything again, also after a restart.
+func TestHSMSealerAndRotation(t *testing.T) {
+	h := testenv.NewSoftHSM(t)
+	tok := h.InitToken(t, "custos-e2e")
+	s := newServer(t, "--sealer", h.URI(tok, "custos-kek"), "--create-kek")
+	work := t.TempDir()
+	sums := flow(t, s, work)
+	s.refused("investigator", work, "only custodians", "admin", "rotate-kek")
+	r := s.ok("custodian", work, "admin", "rotate-kek", "--retire-old", "--json").json(t)
+	if r["retired"] != true || len(r["cases"].([]any)) != 1 {
+		t.Fatalf("rotate-kek answered %v", r)
+	}
+	getAll(t, s, work, sums)
+	s.stop()
+	s.start()
+	getAll(t, s, work, sums)
+	tl := s.ok("auditor", work, "audit", "log", "--json").stdout
+	if !strings.Contains(tl, `"type":"keys.rotating"`) || !strings.Contains(tl, `"type":"keys.rotated"`) {
+		t.Fatal("the rotation is not in the custody log")
+	}
+	s.ok("auditor", work, "audit", "scrub")
+}
