@@ -100,14 +100,16 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		}
 		return nil, err
 	}
-	if enc.err != nil {
-		if errors.Is(enc.err, ErrBadInput) || errors.Is(enc.err, ErrIntegrity) {
-			return fail(enc.err)
-		}
+	clientFault := enc.err != nil && (errors.Is(enc.err, ErrBadInput) || errors.Is(enc.err, ErrIntegrity) || errors.Is(enc.err, agestream.ErrReadPlaintext))
+	switch {
+	case clientFault && (errors.Is(enc.err, ErrBadInput) || errors.Is(enc.err, ErrIntegrity)):
+		return fail(enc.err)
+	case clientFault:
 		return fail(fmt.Errorf("%w: upload interrupted: %v", ErrBadInput, enc.err))
-	}
-	if putErr != nil {
-		return nil, fmt.Errorf("storing ciphertext: %w", putErr)
+	case putErr != nil:
+		return nil, fmt.Errorf("%w: storing ciphertext: %v", ErrUnavailable, putErr)
+	case enc.err != nil:
+		return fail(fmt.Errorf("encrypting: %w", enc.err))
 	}
 	res := enc.res
 	sum := hex.EncodeToString(res.Plain.SHA256[:])

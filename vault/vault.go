@@ -176,6 +176,7 @@ var (
 	ErrBadInput        = errors.New("bad request")
 	ErrConflict        = errors.New("conflict")
 	ErrIntegrity       = errors.New("integrity failure")
+	ErrUnavailable     = errors.New("a backend is unavailable")
 )
 
 func badInput(format string, args ...any) error {

@@ -26,6 +26,10 @@ import (
 // ChunkSize is the unit of work handed between the pipeline's goroutines.
 const ChunkSize = 1 << 20
 
+// ErrReadPlaintext wraps failures to read the plaintext (for a deposit:
+// the client's upload broke), as opposed to failures to write ciphertext.
+var ErrReadPlaintext = errors.New("reading plaintext")
+
 // Sums are the digests of one stream.
 type Sums struct {
 	Size   int64
@@ -157,7 +161,7 @@ func Encrypt(dst io.Writer, src io.Reader, recipients []age.Recipient, opts Opti
 	}
 	wg.Wait()
 	if readErr != nil {
-		return nil, fmt.Errorf("agestream: reading plaintext: %w", readErr)
+		return nil, fmt.Errorf("agestream: %w: %w", ErrReadPlaintext, readErr)
 	}
 	for _, c := range consumers {
 		if c.err != nil {

@@ -47,14 +47,19 @@ type server struct {
 	tmp    string // the server's TMPDIR
 	listen string
 	extra  []string
+	envs   []string // extra environment of the server process
 	cmd    *exec.Cmd
 	logs   *bytes.Buffer
 	url    string
 }
 
 func newServer(t *testing.T, extra ...string) *server {
+	return newServerEnv(t, nil, extra...)
+}
+
+func newServerEnv(t *testing.T, envs []string, extra ...string) *server {
 	s := &server{t: t, data: filepath.Join(t.TempDir(), "data"), tmp: t.TempDir(),
-		listen: testenv.Addr(testenv.FreePort(t)), extra: extra}
+		listen: testenv.Addr(testenv.FreePort(t)), extra: extra, envs: envs}
 	s.start()
 	t.Cleanup(s.stop)
 	return s
@@ -64,7 +69,7 @@ func (s *server) start() {
 	s.t.Helper()
 	args := append([]string{"server", "--dev", "--data", s.data, "--listen", s.listen}, s.extra...)
 	s.cmd = exec.Command(filepath.Join(binDir, "custos"), args...)
-	s.cmd.Env = append(os.Environ(), "TMPDIR="+s.tmp)
+	s.cmd.Env = append(append(os.Environ(), "TMPDIR="+s.tmp), s.envs...)
 	s.logs = new(bytes.Buffer)
 	pr, pw, _ := os.Pipe()
 	s.cmd.Stderr, s.cmd.Stdout = pw, pw

@@ -102,6 +102,8 @@ func status(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, vault.ErrIntegrity):
 		return http.StatusUnprocessableEntity
+	case errors.Is(err, vault.ErrUnavailable):
+		return http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled):
 		return 499
 	}

@@ -1,0 +1,130 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/jackc/pgx/v5"
+)
+
+// copyThreshold is the batch size from which rows go in with COPY rather
+// than one multi-row INSERT: COPY costs an extra round trip but streams.
+const copyThreshold = 64
+
+// Append implements events.Store. It runs in one transaction that first
+// locks the head row: every writer queues there, so the expected-position
+// check and the inserts cannot interleave with another writer's.
+func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Record, cp *events.StoredCheckpoint) error {
+	for i, r := range recs {
+		if r.Seq != expected+uint64(i) {
+			return fmt.Errorf("postgres: record %d has seq %d, want %d", i, r.Seq, expected+uint64(i))
+		}
+	}
+	end := expected + uint64(len(recs))
+	if cp != nil && cp.Size > end {
+		return fmt.Errorf("postgres: checkpoint for size %d would cover events that are not stored (the log would have %d)", cp.Size, end)
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return s.errorf("%w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	var size int64
+	if err := tx.QueryRow(ctx, `SELECT size FROM custody_head FOR UPDATE`).Scan(&size); err != nil {
+		return s.errorf("locking the head: %w", err)
+	}
+	if uint64(size) != expected {
+		if uint64(size) > expected {
+			stored, err := alreadyStored(ctx, tx, recs)
+			if err != nil {
+				return s.errorf("%w", err)
+			}
+			if stored {
+				return nil
+			}
+		}
+		return fmt.Errorf("%w (expected %d events, found %d)", events.ErrConflict, expected, size)
+	}
+	if err := insert(ctx, tx, recs); err != nil {
+		return s.errorf("appending events %d..%d: %w", expected, end, err)
+	}
+	if len(recs) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE custody_head SET size = $1`, int64(end)); err != nil {
+			return s.errorf("moving the head: %w", err)
+		}
+	}
+	if cp != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO custody_checkpoints(size, note) VALUES ($1, $2)`, int64(cp.Size), cp.Note); err != nil {
+			return s.errorf("storing checkpoint %d: %w", cp.Size, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return s.errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func insert(ctx context.Context, tx pgx.Tx, recs []events.Record) error {
+	if len(recs) >= copyThreshold {
+		n, err := tx.CopyFrom(ctx, pgx.Identifier{"custody_events"},
+			[]string{"seq", "id", "case_id", "item_id", "bytes"},
+			pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) {
+				r := recs[i]
+				return []any{int64(r.Seq), r.ID, r.Case, r.Item, r.Bytes}, nil
+			}))
+		if err == nil && n != int64(len(recs)) {
+			err = fmt.Errorf("copied %d rows of %d", n, len(recs))
+		}
+		return err
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	var q bytes.Buffer
+	q.WriteString(`INSERT INTO custody_events(seq, id, case_id, item_id, bytes) VALUES `)
+	args := make([]any, 0, 5*len(recs))
+	for i, r := range recs {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		fmt.Fprintf(&q, "($%d,$%d,$%d,$%d,$%d)", 5*i+1, 5*i+2, 5*i+3, 5*i+4, 5*i+5)
+		args = append(args, int64(r.Seq), r.ID, r.Case, r.Item, r.Bytes)
+	}
+	_, err := tx.Exec(ctx, q.String(), args...)
+	return err
+}
+
+// alreadyStored reports whether every record is stored at its position with
+// the same id and bytes: the append is a retry of one that succeeded.
+func alreadyStored(ctx context.Context, tx pgx.Tx, recs []events.Record) (bool, error) {
+	if len(recs) == 0 {
+		return false, nil
+	}
+	first := recs[0].Seq
+	rows, err := tx.Query(ctx, `SELECT seq, id, bytes FROM custody_events WHERE seq >= $1 AND seq < $2 ORDER BY seq`,
+		int64(first), int64(first)+int64(len(recs)))
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var seq int64
+		var id string
+		var b []byte
+		if err := rows.Scan(&seq, &id, &b); err != nil {
+			return false, err
+		}
+		r := recs[n]
+		if uint64(seq) != r.Seq || id != r.ID || !bytes.Equal(b, r.Bytes) {
+			return false, nil
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	return n == len(recs), nil
+}

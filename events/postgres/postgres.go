@@ -1,0 +1,207 @@
+// Package postgres is the custody-log backend on PostgreSQL, for a vault
+// whose operators already run a replicated PostgreSQL.
+//
+// The log lives in four tables of the connection's current schema:
+// custody_meta marks the schema as a Custos custody log with its version,
+// custody_head is one row holding the log's size, custody_events holds the
+// event bytes by position, and custody_checkpoints the signed checkpoint
+// notes by size. Every append takes the head row's lock, so two vault
+// processes on one database are serialised and can never fork the log.
+//
+// A database that holds other tables but no custody_meta, or whose
+// custody_meta describes something else, is refused at open: the store
+// never writes into a database it did not create.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// kind is what custody_meta says a Custos custody log is.
+const kind = "custos custody log"
+
+// schemaVersion is the version of the schema below.
+const schemaVersion = "1"
+
+// initLock is the advisory lock key that serialises schema creation, so
+// two processes opening one fresh database do not both create it.
+const initLock = 0x43535444 // "CSTD", as the SQLite application id
+
+const schema = `
+CREATE TABLE custody_meta (
+	key   text PRIMARY KEY,
+	value text NOT NULL
+);
+CREATE TABLE custody_head (
+	one  boolean PRIMARY KEY DEFAULT true CHECK (one),
+	size bigint NOT NULL CHECK (size >= 0)
+);
+CREATE TABLE custody_events (
+	seq     bigint PRIMARY KEY CHECK (seq >= 0),
+	id      text NOT NULL UNIQUE,
+	case_id text NOT NULL,
+	item_id text NOT NULL,
+	bytes   bytea NOT NULL
+);
+CREATE INDEX custody_events_by_case ON custody_events(case_id, seq) WHERE case_id <> '';
+CREATE INDEX custody_events_by_item ON custody_events(item_id, seq) WHERE item_id <> '';
+CREATE TABLE custody_checkpoints (
+	size bigint PRIMARY KEY CHECK (size >= 0),
+	note bytea NOT NULL
+);
+INSERT INTO custody_head(one, size) VALUES (true, 0);
+`
+
+// Config names the database.
+type Config struct {
+	// URL is a postgres:// or postgresql:// connection URL, with any of
+	// libpq's parameters (sslmode, search_path through options, ...).
+	URL string
+}
+
+// Store is the PostgreSQL custody log.
+type Store struct {
+	pool *pgxpool.Pool
+	name string // the URL without password, for error messages
+}
+
+var _ events.Store = (*Store)(nil)
+
+// New connects to the database, creates the schema if the database is
+// empty, and checks that an existing one is a Custos custody log of this
+// version whose head agrees with its events.
+func New(ctx context.Context, cfg Config) (*Store, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return nil, errors.New("postgres: URL must be postgres://USER@HOST:PORT/DBNAME or postgresql://...")
+	}
+	name := u.Redacted()
+	pcfg, err := pgxpool.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %s: %w", name, err)
+	}
+	// Acknowledged means durable: refuse to run with asynchronous commit
+	// even if the server or role defaults to it.
+	pcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %s: %w", name, err)
+	}
+	s := &Store{pool: pool, name: name}
+	if err := s.init(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) errorf(format string, args ...any) error {
+	return fmt.Errorf("postgres: %s: "+format, append([]any{s.name}, args...)...)
+}
+
+// init creates or checks the schema under an advisory lock.
+func (s *Store) init(ctx context.Context) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(initLock)); err != nil {
+			return s.errorf("%w", err)
+		}
+		rows, err := tx.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`)
+		if err != nil {
+			return s.errorf("listing tables: %w", err)
+		}
+		tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return s.errorf("listing tables: %w", err)
+		}
+		if len(tables) == 0 {
+			return s.create(ctx, tx)
+		}
+		return s.check(ctx, tx, tables)
+	})
+}
+
+func (s *Store) create(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, schema); err != nil {
+		return s.errorf("creating the custody log: %w", err)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO custody_meta(key, value) VALUES ('kind', $1), ('version', $2)`, kind, schemaVersion)
+	if err != nil {
+		return s.errorf("creating the custody log: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) check(ctx context.Context, tx pgx.Tx, tables []string) error {
+	have := map[string]bool{}
+	for _, t := range tables {
+		have[t] = true
+	}
+	if !have["custody_meta"] {
+		if len(tables) > 5 {
+			tables = append(tables[:5], "...")
+		}
+		return s.errorf("the database holds tables (%s) but is not a Custos custody log (no custody_meta); refusing to touch it", strings.Join(tables, ", "))
+	}
+	meta := map[string]string{}
+	rows, err := tx.Query(ctx, `SELECT key::text, value::text FROM custody_meta`)
+	if err != nil {
+		return s.errorf("custody_meta is not ours: %w; refusing to touch it", err)
+	}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			rows.Close()
+			return s.errorf("custody_meta is not ours: %w; refusing to touch it", err)
+		}
+		meta[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		return s.errorf("custody_meta is not ours: %w; refusing to touch it", err)
+	}
+	if meta["kind"] != kind {
+		return s.errorf("custody_meta does not mark a Custos custody log (kind %q); refusing to touch it", meta["kind"])
+	}
+	if meta["version"] != schemaVersion {
+		return s.errorf("the custody log has schema version %q; this build reads version %s", meta["version"], schemaVersion)
+	}
+	for _, t := range []string{"custody_head", "custody_events", "custody_checkpoints"} {
+		if !have[t] {
+			return s.errorf("the custody log has no %s table: it is damaged", t)
+		}
+	}
+	// The head must agree with the events: the first is 0 and the last is
+	// size-1 (the primary key rules out duplicates). MIN and MAX alone are
+	// answered from the primary key's index, so this is cheap on any size.
+	var heads int64
+	var size, lo, hi *int64
+	err = tx.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM custody_head), (SELECT MAX(size) FROM custody_head),
+		(SELECT MIN(seq) FROM custody_events), (SELECT MAX(seq) + 1 FROM custody_events)`).Scan(&heads, &size, &lo, &hi)
+	if err != nil {
+		return s.errorf("reading the head: %w", err)
+	}
+	if heads != 1 {
+		return s.errorf("the custody log is damaged: %d head rows", heads)
+	}
+	if lo == nil {
+		zero := int64(0)
+		lo, hi = &zero, &zero
+	}
+	if *hi != *size || *lo != 0 {
+		return s.errorf("the custody log is damaged: its head says %d events, but they run from %d to %d", *size, *lo, *hi)
+	}
+	return nil
+}
+
+// Close implements events.Store.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
