@@ -81,7 +81,7 @@ var _ events.Store = (*Store)(nil)
 func New(ctx context.Context, cfg Config) (*Store, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return nil, errors.New("postgres: URL must be postgres://USER@HOST:PORT/DBNAME or postgresql://...")
+		return nil, errors.New("postgres: the URL must be postgres://USER@HOST:PORT/DBNAME or postgresql://USER@HOST:PORT/DBNAME")
 	}
 	name := u.Redacted()
 	pcfg, err := pgxpool.ParseConfig(cfg.URL)
@@ -109,23 +109,36 @@ func (s *Store) errorf(format string, args ...any) error {
 
 // init creates or checks the schema under an advisory lock.
 func (s *Store) init(ctx context.Context) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(initLock)); err != nil {
-			return s.errorf("%w", err)
-		}
-		rows, err := tx.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`)
-		if err != nil {
-			return s.errorf("listing tables: %w", err)
-		}
-		tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return s.errorf("listing tables: %w", err)
-		}
-		if len(tables) == 0 {
-			return s.create(ctx, tx)
-		}
-		return s.check(ctx, tx, tables)
-	})
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return s.errorf("connecting: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := s.initTx(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return s.errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) initTx(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(initLock)); err != nil {
+		return s.errorf("%w", err)
+	}
+	rows, err := tx.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`)
+	if err != nil {
+		return s.errorf("listing tables: %w", err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return s.errorf("listing tables: %w", err)
+	}
+	if len(tables) == 0 {
+		return s.create(ctx, tx)
+	}
+	return s.check(ctx, tx, tables)
 }
 
 func (s *Store) create(ctx context.Context, tx pgx.Tx) error {

@@ -1,0 +1,213 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/postgres"
+	"github.com/custos-vault/custos/events/storetest"
+	"github.com/custos-vault/custos/internal/testenv"
+	"github.com/jackc/pgx/v5"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.StopSharedPostgres()
+	os.Exit(code)
+}
+
+func open(t testing.TB, url string) *postgres.Store {
+	t.Helper()
+	s, err := postgres.New(context.Background(), postgres.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	pg := testenv.SharedPostgres(t)
+	storetest.Run(t, func(t *testing.T) (events.Store, func() events.Store) {
+		url := pg.URL(t, t.Name())
+		s := open(t, url)
+		t.Cleanup(func() { s.Close() })
+		return s, func() events.Store {
+			s2 := open(t, url)
+			t.Cleanup(func() { s2.Close() })
+			return s2
+		}
+	})
+}
+
+// exec runs SQL on a database directly, as another program would.
+func exec(t *testing.T, url string, sql string, args ...any) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRefusesForeignDatabases(t *testing.T) {
+	pg := testenv.SharedPostgres(t)
+	cases := []struct {
+		name  string
+		setup string
+		want  string
+	}{
+		{"application tables", `CREATE TABLE users (id int); CREATE TABLE events (seq bigint, payload jsonb)`, "not a Custos custody log"},
+		{"our table names without meta", `CREATE TABLE custody_events (seq bigint PRIMARY KEY, bytes bytea)`, "not a Custos custody log"},
+		{"meta of something else", `CREATE TABLE custody_meta (key text, value text); INSERT INTO custody_meta VALUES ('kind', 'billing ledger'), ('version', '1')`, "does not mark a Custos custody log"},
+		{"meta with other columns", `CREATE TABLE custody_meta (name int)`, "refusing to touch it"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			url := pg.URL(t, t.Name())
+			exec(t, url, c.setup)
+			_, err := postgres.New(context.Background(), postgres.Config{URL: url})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want an error mentioning %q", err, c.want)
+			}
+			t.Logf("refused: %v", err)
+			// Nothing was created in the refused database.
+			conn, _ := pgx.Connect(context.Background(), url)
+			defer conn.Close(context.Background())
+			var n int
+			conn.QueryRow(context.Background(), `SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'custody_head'`).Scan(&n)
+			if n != 0 {
+				t.Fatal("the refused database was modified")
+			}
+		})
+	}
+}
+
+func TestRefusesOtherVersionsAndDamage(t *testing.T) {
+	pg := testenv.SharedPostgres(t)
+	mk := func(t *testing.T) string {
+		url := pg.URL(t, t.Name())
+		s := open(t, url)
+		var c chainer
+		if err := s.Append(context.Background(), 0, c.recs(3), nil); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		return url
+	}
+	cases := []struct {
+		name, sql, want string
+	}{
+		{"newer schema", `UPDATE custody_meta SET value = '2' WHERE key = 'version'`, "schema version"},
+		{"head ahead of events", `UPDATE custody_head SET size = 5`, "damaged"},
+		{"event deleted at the end", `DELETE FROM custody_events WHERE seq = 2`, "damaged"},
+		{"event deleted at the start", `DELETE FROM custody_events WHERE seq = 0`, "damaged"},
+		{"table dropped", `DROP TABLE custody_checkpoints`, "no custody_checkpoints"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			url := mk(t)
+			exec(t, url, c.sql)
+			_, err := postgres.New(context.Background(), postgres.Config{URL: url})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want an error mentioning %q", err, c.want)
+			}
+			t.Logf("refused: %v", err)
+		})
+	}
+}
+
+func TestBadURLs(t *testing.T) {
+	for _, u := range []string{"", "sqlite:/tmp/x.db", "mysql://h/db", "postgres://[::1", "esdb://localhost:2113"} {
+		if _, err := postgres.New(context.Background(), postgres.Config{URL: u}); err == nil {
+			t.Errorf("%q accepted", u)
+		}
+	}
+	// Unreachable server: a prompt error, and the password is not echoed.
+	port := testenv.FreePort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := postgres.New(ctx, postgres.Config{URL: fmt.Sprintf("postgres://u:s3cret@127.0.0.1:%d/db?sslmode=disable", port)})
+	if err == nil {
+		t.Fatal("opened a log on a port nobody listens on")
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("error reveals the password: %v", err)
+	}
+	t.Logf("unreachable: %v", err)
+}
+
+// Two processes (two stores with their own connection pools) on one
+// database race for every position: the head lock admits one per position.
+func TestTwoStoresNeverFork(t *testing.T) {
+	pg := testenv.SharedPostgres(t)
+	url := pg.URL(t, t.Name())
+	a, b := open(t, url), open(t, url)
+	defer a.Close()
+	defer b.Close()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for _, s := range []events.Store{a, b, a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var c chainer
+			for range 40 {
+				n, err := s.Size(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				c.size = n
+				err = s.Append(context.Background(), n, c.recs(3), nil)
+				if err == nil {
+					mu.Lock()
+					wins++
+					mu.Unlock()
+				} else if !errors.Is(err, events.ErrConflict) {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	n, _ := a.Size(context.Background())
+	if n != uint64(3*wins) {
+		t.Fatalf("%d appends of 3 won but the log has %d events", wins, n)
+	}
+	var i uint64
+	b.Read(context.Background(), 0, func(r events.Record) error {
+		if r.Seq != i {
+			t.Fatalf("position %d holds seq %d", i, r.Seq)
+		}
+		i++
+		return nil
+	})
+	if i != n {
+		t.Fatalf("read %d of %d", i, n)
+	}
+}
+
+// chainer makes records with unique ids; their bytes need not be real
+// events for store-level tests.
+type chainer struct{ size uint64 }
+
+func (c *chainer) recs(n int) []events.Record {
+	out := make([]events.Record, n)
+	for i := range out {
+		out[i] = events.Record{Seq: c.size, ID: events.NewID(), Case: "c", Bytes: []byte(fmt.Sprintf(`{"seq":%d,"pad":%q}`, c.size, strings.Repeat("x", 400)))}
+		c.size++
+	}
+	return out
+}
