@@ -47,6 +47,12 @@ type Store interface {
 	Delete(ctx context.Context, name string) error
 	// SetLegalHold places or lifts a legal hold on an object.
 	SetLegalHold(ctx context.Context, name string, on bool) error
+	// ExtendRetention moves an object's retention date to until; it never
+	// shortens it (object lock in COMPLIANCE mode forbids that too). The
+	// vault writes evidence with a short pending retention and extends it
+	// once the deposit event is durable, so that ciphertext a crash left
+	// without an event can be swept once that short retention ends.
+	ExtendRetention(ctx context.Context, name string, until time.Time) error
 	// Close releases the store.
 	Close() error
 }

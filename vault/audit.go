@@ -20,6 +20,10 @@ type ScrubResult struct {
 	Mismatched  []string `json:"mismatched,omitempty"`
 	Missing     []string `json:"missing,omitempty"`
 	Unaccounted []string `json:"unaccounted,omitempty"`
+	// AwaitingSweep counts orphans of interrupted deposits that the
+	// log records as retained by the store until their pending retention
+	// ends; the next start after that deletes them.
+	AwaitingSweep int `json:"awaiting_sweep"`
 }
 
 // Scrub re-hashes every evidence object's ciphertext against the SHA-256
@@ -48,7 +52,12 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	}
 	for _, prefix := range []string{"ev/", "pk/"} {
 		err := v.objects.List(ctx, prefix, func(info objects.Info) error {
-			if _, ok := v.state.objectOwner(info.Name); !ok {
+			if _, ok := v.state.objectOwner(info.Name); ok {
+				return nil
+			}
+			if _, ok := v.state.retainedSince(info.Name); ok {
+				res.AwaitingSweep++
+			} else {
 				res.Unaccounted = append(res.Unaccounted, info.Name)
 			}
 			return nil
@@ -101,9 +110,15 @@ func (v *Vault) sweep(ctx context.Context) error {
 	var orphans []string
 	for _, prefix := range []string{"ev/", "pk/"} {
 		err := v.objects.List(ctx, prefix, func(info objects.Info) error {
-			if _, ok := v.state.objectOwner(info.Name); !ok {
-				orphans = append(orphans, info.Name)
+			if _, ok := v.state.objectOwner(info.Name); ok {
+				return nil
 			}
+			// An orphan already recorded as retained is tried again only
+			// once its pending retention has ended.
+			if at, ok := v.state.retainedSince(info.Name); ok && v.cfg.Now().Before(at.Add(v.cfg.PendingRetention)) {
+				return nil
+			}
+			orphans = append(orphans, info.Name)
 			return nil
 		})
 		if err != nil {

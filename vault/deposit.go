@@ -91,7 +91,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		pw.CloseWithError(err)
 		done <- encResult{res, err}
 	}()
-	_, putErr := v.objects.Put(ctx, object, pr, objects.PutOptions{RetainUntil: v.cfg.Now().Add(v.cfg.Retention)})
+	_, putErr := v.objects.Put(ctx, object, pr, objects.PutOptions{RetainUntil: v.cfg.Now().Add(v.cfg.PendingRetention)})
 	pr.CloseWithError(errors.New("object store stopped reading"))
 	enc := <-done
 	fail := func(err error) (*DepositResult, error) {
@@ -126,6 +126,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	if err != nil {
 		return fail(fmt.Errorf("recording the deposit: %w", err))
 	}
+	v.extendRetention(ctx, object)
 	return &DepositResult{ID: itemID, Name: d.Name, Size: d.Size, SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1, Event: evs[0].Seq}, nil
 }
 
@@ -150,4 +151,21 @@ func checkClientSum(claimed string, sum []byte) error {
 		return fmt.Errorf("%w: the client hashed %s but the vault received %s", ErrIntegrity, claimed, got)
 	}
 	return nil
+}
+
+// extendRetention moves a durable object from its pending retention to the
+// full one. A failure is logged, not returned: the deposit is already
+// durable, and the next start extends the retention of recent objects.
+func (v *Vault) extendRetention(ctx context.Context, object string) {
+	if err := v.objects.ExtendRetention(context.WithoutCancel(ctx), object, v.cfg.Now().Add(v.cfg.Retention)); err != nil {
+		v.logger.Error("could not extend the retention of a stored object; it will be retried at the next start", "object", object, "err", err)
+	}
+}
+
+// extendRecentRetention finishes retention extensions that a crash may
+// have interrupted: every object recorded within the pending window.
+func (v *Vault) extendRecentRetention(ctx context.Context) {
+	for _, o := range v.state.recentObjects(v.cfg.Now().Add(-v.cfg.PendingRetention)) {
+		v.extendRetention(ctx, o)
+	}
 }

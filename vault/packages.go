@@ -184,7 +184,7 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 	go func() {
 		pw.CloseWithError(writePackage(io.MultiWriter(pw, h), v.cfg.Now(), mb, sig, cp.Note, pb, raw, seqs, m, spooled, report))
 	}()
-	info, err := v.objects.Put(ctx, object, pr, objects.PutOptions{RetainUntil: v.cfg.Now().Add(v.cfg.Retention)})
+	info, err := v.objects.Put(ctx, object, pr, objects.PutOptions{RetainUntil: v.cfg.Now().Add(v.cfg.PendingRetention)})
 	pr.Close()
 	if err != nil {
 		return nil, fmt.Errorf("storing the package: %w", err)
@@ -195,6 +195,7 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 		v.discard(ctx, object)
 		return nil, fmt.Errorf("recording the sealed package: %w", err)
 	}
+	v.extendRetention(ctx, object)
 	return &SealedPackage{ID: pkgID, Size: sealed.Size, SHA256: sealed.SHA256, Items: len(its)}, nil
 }
 

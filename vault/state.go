@@ -2,6 +2,7 @@ package vault
 
 import (
 	"sync"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 )
@@ -19,6 +20,13 @@ type State struct {
 	items    map[string]*Item
 	packages map[string]*Package
 	objects  map[string]string // object name -> item or package id
+	// retained are orphan objects the store refused to delete, by the
+	// time they were recorded; a later start deletes them.
+	retained map[string]time.Time
+	// recent are objects by the time of their event, until they leave
+	// the pending-retention window, so that a start can finish
+	// extending their retention.
+	recent map[string]time.Time
 }
 
 // Person is someone the vault knows.
@@ -63,6 +71,8 @@ func newState() *State {
 		items:    map[string]*Item{},
 		packages: map[string]*Package{},
 		objects:  map[string]string{},
+		retained: map[string]time.Time{},
+		recent:   map[string]time.Time{},
 	}
 }
 
@@ -106,6 +116,7 @@ func (s *State) apply(ev *events.Event) {
 			s.items[ev.Item] = &Item{ID: ev.Item, Case: ev.Case, Deposit: d, DepositAt: ev.Seq}
 			c.Items = append(c.Items, ev.Item)
 			s.objects[d.Object] = ev.Item
+			s.recent[d.Object] = ev.Timestamp()
 		}
 	case TypePackageSealing:
 		var d PackageSealing
@@ -118,6 +129,21 @@ func (s *State) apply(ev *events.Event) {
 			if p := s.packages[d.Package]; p != nil {
 				p.Sealed = &d
 				s.objects[d.Object] = d.Package
+				s.recent[d.Object] = ev.Timestamp()
+			}
+		}
+	case TypeObjectsRetained:
+		var d ObjectsSwept
+		if ev.DecodeData(&d) == nil {
+			for _, o := range d.Orphans {
+				s.retained[o] = ev.Timestamp()
+			}
+		}
+	case TypeObjectsSwept:
+		var d ObjectsSwept
+		if ev.DecodeData(&d) == nil {
+			for _, o := range d.Orphans {
+				delete(s.retained, o)
 			}
 		}
 	}
@@ -176,6 +202,30 @@ func (s *State) objectOwner(name string) (string, bool) {
 	defer s.mu.RUnlock()
 	id, ok := s.objects[name]
 	return id, ok
+}
+
+// retainedSince reports whether an orphan was recorded as retained, and
+// when.
+func (s *State) retainedSince(name string) (time.Time, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t, ok := s.retained[name]
+	return t, ok
+}
+
+// recentObjects returns objects whose events are newer than since.
+func (s *State) recentObjects(since time.Time) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for name, t := range s.recent {
+		if t.After(since) {
+			out = append(out, name)
+		} else {
+			delete(s.recent, name)
+		}
+	}
+	return out
 }
 
 func (s *State) allItems() []Item {

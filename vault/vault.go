@@ -42,6 +42,11 @@ type Config struct {
 	// Retention is how long evidence objects stay write-once. Default
 	// ten years.
 	Retention time.Duration
+	// PendingRetention is the retention an object is written with before
+	// its deposit event is durable; the vault then extends it to
+	// Retention. Ciphertext a crash left without an event can be swept
+	// once it ends. Default 24 hours.
+	PendingRetention time.Duration
 	// NoLegacyHashes skips MD5 and SHA-1 at deposit.
 	NoLegacyHashes bool
 	// CheckpointInterval: see sequencer.Config. Default 1s.
@@ -74,6 +79,9 @@ var System = events.Actor{Person: "custos", Role: RoleSystem, Auth: "server"}
 func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	if cfg.Retention == 0 {
 		cfg.Retention = 10 * 365 * 24 * time.Hour
+	}
+	if cfg.PendingRetention == 0 {
+		cfg.PendingRetention = 24 * time.Hour
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -145,6 +153,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		v.log.Close()
 		return nil, err
 	}
+	v.extendRecentRetention(ctx)
 	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeServerStarted, Actor: System,
 		Data: map[string]string{"sealer": cfg.Sealer.KeyRef()}}); err != nil {
 		v.log.Close()

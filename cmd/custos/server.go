@@ -36,6 +36,7 @@ type serverFlags struct {
 	sealerURL string
 	recovery  string
 	retention time.Duration
+	pending   time.Duration
 	createKEK bool
 	config    string
 }
@@ -52,6 +53,7 @@ func (f *serverFlags) register(fs interface {
 	fs.StringVar(&f.sealerURL, "sealer", "", "key sealer: tpm:/dev/tpmrm0, tpm+tcp://HOST:PORT, pkcs11:..., transit://HOST:PORT/KEY, soft:PATH (--dev only)")
 	fs.StringVar(&f.recovery, "recovery-recipient", "", "offline recovery recipient (age1...); generated under --data with --dev")
 	fs.DurationVar(&f.retention, "retention", 10*365*24*time.Hour, "how long evidence objects stay write-once")
+	fs.DurationVar(&f.pending, "pending-retention", 24*time.Hour, "retention of an object until its deposit event is durable (orphans of crashes are swept after it)")
 	fs.BoolVar(&f.createKEK, "create-kek", false, "pkcs11: create the key-encryption key in the token if it is absent")
 	fs.StringVar(&f.config, "config", "", "a config file of `flag = value` lines (flags on the command line win)")
 }
@@ -112,7 +114,7 @@ func (f *serverFlags) vaultConfig(b *backendSet, logger *slog.Logger) (vault.Con
 	return vault.Config{
 		Log: b.log, Objects: b.objects, Sealer: b.sealer,
 		KeyringDir: filepath.Join(f.data, "keyring"), SpoolDir: filepath.Join(f.data, "spool"),
-		RecoveryRecipient: rec, Retention: f.retention, Logger: logger,
+		RecoveryRecipient: rec, Retention: f.retention, PendingRetention: f.pending, Logger: logger,
 	}, nil
 }
 

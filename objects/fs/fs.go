@@ -288,6 +288,28 @@ func (s *Store) SetLegalHold(_ context.Context, name string, on bool) error {
 	return s.writeLock(p, li)
 }
 
+// ExtendRetention implements objects.Store.
+func (s *Store) ExtendRetention(_ context.Context, name string, until time.Time) error {
+	p, err := s.path(name)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := os.Lstat(p); errors.Is(err, iofs.ErrNotExist) {
+		return fmt.Errorf("%s: %w", name, objects.ErrNotFound)
+	}
+	li, err := s.readLock(p)
+	if err != nil {
+		return err
+	}
+	if !until.After(li.RetainUntil) {
+		return nil
+	}
+	li.RetainUntil = until.UTC()
+	return s.writeLock(p, li)
+}
+
 // Close implements objects.Store.
 func (s *Store) Close() error { return nil }
 

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) objects.Store) {
 		{"InvalidNames", testInvalidNames},
 		{"Missing", testMissing},
 		{"RetentionAndLegalHold", testRetentionAndHold},
+		{"ExtendRetention", testExtendRetention},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -416,5 +417,34 @@ func testRetentionAndHold(t *testing.T, s objects.Store, k string) {
 			t.Errorf("delete %s after retention and hold ended: %v", n, err)
 		}
 		absent(t, s, n)
+	}
+}
+
+// testExtendRetention: a short pending retention, extended, outlives its
+// original date; an extension never shortens; a missing object is
+// ErrNotFound.
+func testExtendRetention(t *testing.T, s objects.Store, k string) {
+	ctx := context.Background()
+	short := time.Now().Add(time.Second).Truncate(time.Second).Add(time.Second)
+	long := time.Now().Add(time.Hour)
+	ext, plain := k+"/extended", k+"/plain"
+	put(t, s, ext, bytes.NewReader([]byte("e")), objects.PutOptions{RetainUntil: short})
+	put(t, s, plain, bytes.NewReader([]byte("p")), objects.PutOptions{RetainUntil: short})
+	if err := s.ExtendRetention(ctx, ext, long); err != nil {
+		t.Fatalf("extend: %v", err)
+	}
+	// Asking for an earlier date changes nothing.
+	if err := s.ExtendRetention(ctx, ext, short); err != nil {
+		t.Fatalf("extend to an earlier date: %v", err)
+	}
+	if err := s.ExtendRetention(ctx, k+"/missing", long); !errors.Is(err, objects.ErrNotFound) {
+		t.Errorf("extend of a missing object: got %v, want ErrNotFound", err)
+	}
+	time.Sleep(time.Until(short) + 1500*time.Millisecond)
+	if err := s.Delete(ctx, ext); !errors.Is(err, objects.ErrLocked) {
+		t.Errorf("delete after the original date of an extended object: got %v, want ErrLocked", err)
+	}
+	if err := s.Delete(ctx, plain); err != nil {
+		t.Errorf("delete after a short retention ended: %v", err)
 	}
 }

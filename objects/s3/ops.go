@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 
@@ -155,6 +156,28 @@ func (s *Store) SetLegalHold(ctx context.Context, name string, on bool) error {
 	err = s.core.PutObjectLegalHold(ctx, s.bucket, name, minio.PutObjectLegalHoldOptions{VersionID: v.VersionID, Status: &status})
 	if err != nil {
 		return s.fail(ctx, "setting legal hold on", name, err)
+	}
+	return nil
+}
+
+// ExtendRetention implements objects.Store on the original version, in
+// COMPLIANCE mode (MinIO refuses to shorten it).
+func (s *Store) ExtendRetention(ctx context.Context, name string, until time.Time) error {
+	if err := objects.ValidName(name); err != nil {
+		return err
+	}
+	v, err := s.original(ctx, name)
+	if err != nil {
+		return err
+	}
+	if _, current, err := s.core.GetObjectRetention(ctx, s.bucket, name, v.VersionID); err == nil && current != nil && !until.After(*current) {
+		return nil
+	}
+	mode := minio.Compliance
+	date := until.Add(time.Second - 1).Truncate(time.Second).UTC()
+	err = s.core.PutObjectRetention(ctx, s.bucket, name, minio.PutObjectRetentionOptions{VersionID: v.VersionID, Mode: &mode, RetainUntilDate: &date})
+	if err != nil {
+		return s.fail(ctx, "extending the retention of", name, err)
 	}
 	return nil
 }

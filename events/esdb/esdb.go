@@ -1,0 +1,191 @@
+// Package esdb is the custody-log backend on KurrentDB/EventStoreDB, for a
+// national unit that runs a replicated cluster.
+//
+// The whole log is one stream (default "custody"): event n of the log is
+// revision n of the stream, and an append states the expected revision
+// (the last sequence number), so the server refuses a writer that is
+// behind and two vault processes can never fork the log. Each event's data
+// is the event's exact bytes; its EventID is the event's id, so the server
+// deduplicates a retried append; its metadata names the sequence number,
+// id, case and item, so reads by case or item filter the stream without
+// decoding events. Only the log's own streams are ever read, never $all.
+//
+// Signed checkpoints go to a second stream (the log stream's name plus
+// "-checkpoints"). The server cannot append to two streams atomically, so
+// Append writes the events first and the checkpoint only after they are
+// stored: a checkpoint never covers events that are not stored, and a
+// crash between the two leaves a checkpoint stream that lags - a
+// checkpoint not issued, which the sequencer issues again later.
+package esdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net/url"
+	"strings"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/custos-vault/custos/events"
+)
+
+// DefaultStream is the log stream's name when none is configured.
+const DefaultStream = "custody"
+
+// checkpointSuffix names the checkpoint stream after the log stream.
+const checkpointSuffix = "-checkpoints"
+
+// Config names the cluster and the stream.
+type Config struct {
+	// URL is an esdb://, esdb+discover://, kurrentdb:// or
+	// kurrentdb+discover:// connection string. TLS is on unless it says
+	// tls=false. It may carry stream=NAME, which Stream overrides.
+	URL string
+	// Stream is the log stream's name; default DefaultStream.
+	Stream string
+}
+
+// Store is the KurrentDB/EventStoreDB custody log.
+type Store struct {
+	client      *esdb.Client
+	stream      string
+	checkpoints string
+}
+
+var _ events.Store = (*Store)(nil)
+
+// ClientURL turns a --log URL into the connection string the client
+// parses and the stream it names: kurrentdb schemes become their esdb
+// equivalents (the v4 client predates the rename), and a stream=NAME
+// parameter, which is ours and not the client's, is taken out.
+func ClientURL(raw string) (connection, stream string, err error) {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return "", "", fmt.Errorf("esdb: %q is not a connection string (esdb://HOST:2113, esdb+discover://HOST:2113, kurrentdb://... or kurrentdb+discover://...)", raw)
+	}
+	switch strings.ToLower(scheme) {
+	case "esdb", "kurrentdb":
+		scheme = "esdb"
+	case "esdb+discover", "kurrentdb+discover":
+		scheme = "esdb+discover"
+	default:
+		return "", "", fmt.Errorf("esdb: unknown scheme %q (want esdb, esdb+discover, kurrentdb or kurrentdb+discover)", scheme)
+	}
+	hosts, query, _ := strings.Cut(rest, "?")
+	if query != "" {
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return "", "", fmt.Errorf("esdb: connection string parameters: %w", err)
+		}
+		for k, v := range q {
+			if strings.EqualFold(k, "stream") {
+				stream = v[len(v)-1]
+				q.Del(k)
+			}
+		}
+		query = q.Encode()
+	}
+	connection = scheme + "://" + hosts
+	if query != "" {
+		connection += "?" + query
+	}
+	return connection, stream, nil
+}
+
+// New connects to the cluster and checks that the log's streams, if they
+// exist, hold Custos custody events and carry no truncation or expiry
+// setting that would let the server drop events.
+func New(ctx context.Context, cfg Config) (*Store, error) {
+	conn, stream, err := ClientURL(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Stream != "" {
+		stream = cfg.Stream
+	}
+	if stream == "" {
+		stream = DefaultStream
+	}
+	if strings.HasPrefix(stream, "$") {
+		return nil, fmt.Errorf("esdb: stream %q is a system stream name", stream)
+	}
+	ccfg, err := esdb.ParseConnectionString(conn)
+	if err != nil {
+		return nil, fmt.Errorf("esdb: connection string: %w", err)
+	}
+	ccfg.Logger = warnings
+	client, err := esdb.NewClient(ccfg)
+	if err != nil {
+		return nil, fmt.Errorf("esdb: %w", err)
+	}
+	s := &Store{client: client, stream: stream, checkpoints: stream + checkpointSuffix}
+	if err := s.check(ctx); err != nil {
+		client.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// warnings passes the client's warnings and errors (lost connections,
+// leader changes) to the process log and drops its chatter.
+func warnings(level esdb.LogLevel, format string, args ...any) {
+	if level == esdb.LogWarn || level == esdb.LogError {
+		log.Printf("esdb client: "+level+": "+format, args...)
+	}
+}
+
+// check validates both streams' first and last entries and their
+// metadata. It is also the connection check: an unreachable cluster fails
+// here, at open.
+func (s *Store) check(ctx context.Context) error {
+	for _, name := range []string{s.stream, s.checkpoints} {
+		md, err := s.client.GetStreamMetadata(ctx, name, esdb.ReadStreamOptions{})
+		if err != nil && !isCode(err, esdb.ErrorCodeResourceNotFound) {
+			return fmt.Errorf("esdb: reading the metadata of stream %q: %w", name, err)
+		}
+		if err == nil {
+			if err := retentionProblem(md); err != nil {
+				return fmt.Errorf("esdb: stream %q %w; refusing to use it as a custody log", name, err)
+			}
+		}
+	}
+	if _, err := s.first(ctx, s.stream, s.decodeEvent); err != nil {
+		return err
+	}
+	if _, err := s.Size(ctx); err != nil {
+		return err
+	}
+	_, err := s.first(ctx, s.checkpoints, func(ev *esdb.RecordedEvent) error {
+		_, err := s.decodeCheckpoint(ev)
+		return err
+	})
+	return err
+}
+
+// retentionProblem reports a stream setting that lets the server delete
+// events: a custody log is kept whole.
+func retentionProblem(md *esdb.StreamMetadata) error {
+	switch {
+	case md == nil:
+		return nil
+	case md.MaxCount() != nil:
+		return fmt.Errorf("has $maxCount %d", *md.MaxCount())
+	case md.MaxAge() != nil:
+		return fmt.Errorf("has $maxAge %v", *md.MaxAge())
+	case md.TruncateBefore() != nil:
+		return fmt.Errorf("has $tb %d (truncated or deleted)", *md.TruncateBefore())
+	}
+	return nil
+}
+
+// isCode reports whether err is a client error with that code.
+func isCode(err error, code esdb.ErrorCode) bool {
+	var e *esdb.Error
+	return errors.As(err, &e) && e.Code() == code
+}
+
+// Close implements events.Store.
+func (s *Store) Close() error {
+	return s.client.Close()
+}

@@ -1,0 +1,138 @@
+package esdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/custos-vault/custos/events"
+)
+
+// pageSize is how many entries one read call asks for; a replay pages
+// through the stream so no single call is unbounded.
+const pageSize = 4096
+
+// scan calls fn for the stream's entries from revision from on, in order.
+// A stream that does not exist is empty: the server only says so at the
+// first Recv.
+func (s *Store) scan(ctx context.Context, stream string, from uint64, fn func(*esdb.RecordedEvent) error) error {
+	for {
+		n, err := s.page(ctx, stream, esdb.ReadStreamOptions{From: esdb.Revision(from)}, pageSize, func(ev *esdb.RecordedEvent) error {
+			from = ev.EventNumber + 1
+			return fn(ev)
+		})
+		if err != nil || n < pageSize {
+			return err
+		}
+	}
+}
+
+// page reads up to count entries and reports how many it passed to fn.
+func (s *Store) page(ctx context.Context, stream string, opts esdb.ReadStreamOptions, count uint64, fn func(*esdb.RecordedEvent) error) (uint64, error) {
+	rs, err := s.client.ReadStream(ctx, stream, opts, count)
+	if err != nil {
+		return 0, fmt.Errorf("esdb: reading stream %q: %w", stream, err)
+	}
+	defer rs.Close()
+	var n uint64
+	for {
+		ev, err := rs.Recv()
+		switch {
+		case errors.Is(err, io.EOF):
+			return n, nil
+		case err != nil && isCode(err, esdb.ErrorCodeResourceNotFound):
+			return n, nil
+		case err != nil:
+			return n, fmt.Errorf("esdb: reading stream %q: %w", stream, err)
+		}
+		rec := ev.OriginalEvent()
+		if ev.Link != nil || rec == nil || rec.StreamID != stream {
+			return n, fmt.Errorf("esdb: stream %q holds a link to another stream: not a custody log", stream)
+		}
+		n++
+		if err := fn(rec); err != nil {
+			return n, err
+		}
+	}
+}
+
+// first decodes the stream's first entry, if any, with decode.
+func (s *Store) first(ctx context.Context, stream string, decode func(*esdb.RecordedEvent) error) (bool, error) {
+	n, err := s.page(ctx, stream, esdb.ReadStreamOptions{From: esdb.Start{}}, 1, decode)
+	return n > 0, err
+}
+
+// last returns the stream's last entry, or nil for an empty stream.
+func (s *Store) last(ctx context.Context, stream string) (*esdb.RecordedEvent, error) {
+	var out *esdb.RecordedEvent
+	_, err := s.page(ctx, stream, esdb.ReadStreamOptions{From: esdb.End{}, Direction: esdb.Backwards}, 1, func(ev *esdb.RecordedEvent) error {
+		out = ev
+		return nil
+	})
+	return out, err
+}
+
+// Size implements events.Store: one past the last event's revision, after
+// checking that the last entry is a custody event at its own position.
+func (s *Store) Size(ctx context.Context) (uint64, error) {
+	ev, err := s.last(ctx, s.stream)
+	if err != nil || ev == nil {
+		return 0, err
+	}
+	r, err := s.decodeEvent(ev)
+	if err != nil {
+		return 0, err
+	}
+	return r.Seq + 1, nil
+}
+
+// Read implements events.Store.
+func (s *Store) Read(ctx context.Context, from uint64, fn func(events.Record) error) error {
+	return s.records(ctx, from, func(r events.Record) bool { return true }, fn)
+}
+
+// ReadCase implements events.Store. The stream is read whole and filtered
+// on the metadata: the server keeps no per-case index of one stream.
+func (s *Store) ReadCase(ctx context.Context, caseID string, fn func(events.Record) error) error {
+	if caseID == "" {
+		return nil
+	}
+	return s.records(ctx, 0, func(r events.Record) bool { return r.Case == caseID }, fn)
+}
+
+// ReadItem implements events.Store, as ReadCase.
+func (s *Store) ReadItem(ctx context.Context, itemID string, fn func(events.Record) error) error {
+	if itemID == "" {
+		return nil
+	}
+	return s.records(ctx, 0, func(r events.Record) bool { return r.Item == itemID }, fn)
+}
+
+func (s *Store) records(ctx context.Context, from uint64, keep func(events.Record) bool, fn func(events.Record) error) error {
+	return s.scan(ctx, s.stream, from, func(ev *esdb.RecordedEvent) error {
+		r, err := s.decodeEvent(ev)
+		if err != nil {
+			return err
+		}
+		if !keep(r) {
+			return nil
+		}
+		return fn(r)
+	})
+}
+
+// Checkpoints implements events.Store.
+func (s *Store) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, error) {
+	var out []events.StoredCheckpoint
+	err := s.scan(ctx, s.checkpoints, 0, func(ev *esdb.RecordedEvent) error {
+		c, err := s.decodeCheckpoint(ev)
+		if err != nil {
+			return err
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
