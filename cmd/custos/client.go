@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,7 +37,19 @@ func newClient() (*client, error) {
 	if token == "" {
 		return nil, errors.New("CUSTOS_TOKEN is not set")
 	}
-	return &client{base: u, token: token, http: &http.Client{}}, nil
+	hc := &http.Client{}
+	if ca := os.Getenv("CUSTOS_CACERT"); ca != "" {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			return nil, fmt.Errorf("CUSTOS_CACERT: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CUSTOS_CACERT %s holds no PEM certificate", ca)
+		}
+		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	}
+	return &client{base: u, token: token, http: hc}, nil
 }
 
 func (c *client) url(path string, q url.Values) string {

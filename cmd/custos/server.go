@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -123,6 +124,8 @@ func runServer(args []string, stderr io.Writer) error {
 	var f serverFlags
 	f.register(fs)
 	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on")
+	tlsCert := fs.String("tls-cert", "", "TLS certificate (PEM); with --tls-key, serve HTTPS (required off loopback)")
+	tlsKey := fs.String("tls-key", "", "TLS private key (PEM)")
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) != 0 {
@@ -138,10 +141,15 @@ func runServer(args []string, stderr io.Writer) error {
 	if err != nil {
 		return usageErr("--listen %q: %v", *listen, err)
 	}
-	if !isLoopback(host) {
-		// No TLS listener yet: plain HTTP is refused off loopback, dev or
-		// not. Put a TLS-terminating proxy in front (deploy/).
-		return fmt.Errorf("--listen %s: plain HTTP is served only on loopback; put a TLS proxy in front (see deploy/)", *listen)
+	useTLS := *tlsCert != "" || *tlsKey != ""
+	if useTLS && (*tlsCert == "" || *tlsKey == "") {
+		return usageErr("--tls-cert and --tls-key go together")
+	}
+	if f.dev && !isLoopback(host) {
+		return fmt.Errorf("--listen %s: --dev listens only on loopback", *listen)
+	}
+	if !useTLS && !isLoopback(host) {
+		return fmt.Errorf("--listen %s: plain HTTP is served only on loopback; give --tls-cert and --tls-key", *listen)
 	}
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
 		return err
@@ -170,6 +178,9 @@ func runServer(args []string, stderr io.Writer) error {
 		return err
 	}
 	base := "http://" + ln.Addr().String()
+	if useTLS {
+		base = "https://" + ln.Addr().String()
+	}
 	if f.dev {
 		if err := devPersons(ctx, v, f.data, base, logger); err != nil {
 			ln.Close()
@@ -183,7 +194,14 @@ func runServer(args []string, stderr io.Writer) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if useTLS {
+			srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+			errc <- srv.ServeTLS(ln, *tlsCert, *tlsKey)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	logger.Info("listening on " + base)
 	if f.dev {
 		fmt.Fprintf(stderr, "\nCustos is running (development mode). In another terminal:\n"+
