@@ -150,7 +150,10 @@ func (s *Store) check(ctx context.Context) error {
 			}
 		}
 	}
-	if _, err := s.first(ctx, s.stream, s.decodeEvent); err != nil {
+	if _, err := s.first(ctx, s.stream, func(ev *esdb.RecordedEvent) error {
+		_, err := s.decodeEvent(ev)
+		return err
+	}); err != nil {
 		return err
 	}
 	if _, err := s.Size(ctx); err != nil {

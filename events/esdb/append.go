@@ -1,0 +1,169 @@
+package esdb
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/custos-vault/custos/events"
+)
+
+// ErrCheckpointNotStored is returned (wrapped) by Append when its events
+// are stored but its checkpoint is not: the two streams cannot be written
+// atomically. The log is intact and the events are durable; the
+// checkpoint was simply not issued, and a later one will cover them.
+var ErrCheckpointNotStored = errors.New("the events are stored but the checkpoint is not")
+
+// expectedRevision is the stream revision an append at position expected
+// states: no stream for an empty log, else the last event's revision.
+func expectedRevision(expected uint64) esdb.ExpectedRevision {
+	if expected == 0 {
+		return esdb.NoStream{}
+	}
+	return esdb.Revision(expected - 1)
+}
+
+// Append implements events.Store. The batch is one AppendToStream call
+// with the expected revision, so it is stored whole or not at all.
+//
+// The server deduplicates a repeated append by event ids alone, without
+// comparing data, so Append first compares the stream's end with expected
+// itself: records already stored at those positions are a retry only if
+// their bytes are the same too.
+func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Record, cp *events.StoredCheckpoint) error {
+	for i, r := range recs {
+		if r.Seq != expected+uint64(i) {
+			return fmt.Errorf("esdb: record %d has seq %d, want %d", i, r.Seq, expected+uint64(i))
+		}
+	}
+	end := expected + uint64(len(recs))
+	if cp != nil && cp.Size > end {
+		return fmt.Errorf("esdb: checkpoint for size %d would cover events that are not stored (the log would have %d)", cp.Size, end)
+	}
+	evs := make([]esdb.EventData, len(recs))
+	for i, r := range recs {
+		var err error
+		if evs[i], err = encodeEvent(r); err != nil {
+			return err
+		}
+	}
+	if err := s.appendEvents(ctx, expected, recs, evs); err != nil {
+		return err
+	}
+	if cp == nil {
+		return nil
+	}
+	if err := s.appendCheckpoint(ctx, cp); err != nil {
+		if len(recs) == 0 {
+			return err
+		}
+		return fmt.Errorf("esdb: events %d..%d: %w: %w", expected, end-1, ErrCheckpointNotStored, err)
+	}
+	return nil
+}
+
+// appendEvents stores recs at expected, or finds them already stored.
+func (s *Store) appendEvents(ctx context.Context, expected uint64, recs []events.Record, evs []esdb.EventData) error {
+	size, err := s.Size(ctx)
+	if err != nil {
+		return err
+	}
+	if size != expected {
+		return s.retryOrConflict(ctx, expected, size, recs)
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	_, err = s.client.AppendToStream(ctx, s.stream, esdb.AppendToStreamOptions{ExpectedRevision: expectedRevision(expected)}, evs...)
+	if err == nil {
+		return nil
+	}
+	if !IsConflict(err) {
+		return fmt.Errorf("esdb: appending events %d..%d to %q: %w", expected, expected+uint64(len(recs))-1, s.stream, err)
+	}
+	// Another writer got there between our check and our append.
+	if size, err = s.Size(ctx); err != nil {
+		return err
+	}
+	return s.retryOrConflict(ctx, expected, size, recs)
+}
+
+// retryOrConflict decides an append whose expected position is not the
+// log's end: nil if every record is stored at its position with the same
+// id and bytes, else ErrConflict.
+func (s *Store) retryOrConflict(ctx context.Context, expected, size uint64, recs []events.Record) error {
+	conflict := fmt.Errorf("%w (expected %d events, found %d)", events.ErrConflict, expected, size)
+	if size < expected+uint64(len(recs)) || len(recs) == 0 {
+		return conflict
+	}
+	i := 0
+	errDiffer := errors.New("differs")
+	err := s.scan(ctx, s.stream, expected, func(ev *esdb.RecordedEvent) error {
+		r, err := s.decodeEvent(ev)
+		if err != nil {
+			return err
+		}
+		if r.ID != recs[i].ID || !bytes.Equal(r.Bytes, recs[i].Bytes) {
+			return errDiffer
+		}
+		if i++; i == len(recs) {
+			return errStop
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errStop):
+		return nil
+	case err == nil || errors.Is(err, errDiffer):
+		return conflict
+	default:
+		return err
+	}
+}
+
+var errStop = errors.New("stop")
+
+// appendCheckpoint adds cp to the checkpoint stream, whose sizes strictly
+// increase. The stream's expected revision makes a concurrent writer's
+// checkpoint a conflict; the same checkpoint already stored is a retry.
+func (s *Store) appendCheckpoint(ctx context.Context, cp *events.StoredCheckpoint) error {
+	for attempt := 0; ; attempt++ {
+		last, err := s.last(ctx, s.checkpoints)
+		if err != nil {
+			return err
+		}
+		var want esdb.ExpectedRevision = esdb.NoStream{}
+		if last != nil {
+			prev, err := s.decodeCheckpoint(last)
+			if err != nil {
+				return err
+			}
+			if prev.Size == cp.Size && bytes.Equal(prev.Note, cp.Note) {
+				return nil
+			}
+			if prev.Size >= cp.Size {
+				return fmt.Errorf("esdb: a checkpoint for size %d is already stored; refusing checkpoint %d", prev.Size, cp.Size)
+			}
+			want = esdb.Revision(last.EventNumber)
+		}
+		ev, err := encodeCheckpoint(cp)
+		if err != nil {
+			return err
+		}
+		_, err = s.client.AppendToStream(ctx, s.checkpoints, esdb.AppendToStreamOptions{ExpectedRevision: want}, ev)
+		if err == nil {
+			return nil
+		}
+		if !IsConflict(err) || attempt == 2 {
+			return fmt.Errorf("esdb: storing checkpoint %d in %q: %w", cp.Size, s.checkpoints, err)
+		}
+	}
+}
+
+// IsConflict reports whether err is the server refusing an append whose
+// expected revision is not the stream's.
+func IsConflict(err error) bool {
+	return isCode(err, esdb.ErrorCodeWrongExpectedVersion)
+}
