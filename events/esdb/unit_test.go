@@ -118,13 +118,15 @@ func TestEventCodec(t *testing.T) {
 	other := events.NewID()
 	otherUUID, _ := IDToUUID(other)
 	mutations := map[string]func(e *esdb.RecordedEvent){
-		"foreign type":          func(e *esdb.RecordedEvent) { e.EventType = "OrderPlaced" },
-		"no metadata":           func(e *esdb.RecordedEvent) { e.UserMetadata = nil },
-		"foreign metadata":      func(e *esdb.RecordedEvent) { e.UserMetadata = []byte(`{"correlationId":"x"}`) },
-		"metadata of other log": func(e *esdb.RecordedEvent) { e.UserMetadata = []byte(strings.Replace(string(e.UserMetadata), logMark, "other", 1)) },
-		"trailing metadata":     func(e *esdb.RecordedEvent) { e.UserMetadata = append(e.UserMetadata, []byte(` {}`)...) },
-		"wrong revision":        func(e *esdb.RecordedEvent) { e.EventNumber = 40 },
-		"wrong event id":        func(e *esdb.RecordedEvent) { e.EventID = otherUUID },
+		"foreign type":     func(e *esdb.RecordedEvent) { e.EventType = "OrderPlaced" },
+		"no metadata":      func(e *esdb.RecordedEvent) { e.UserMetadata = nil },
+		"foreign metadata": func(e *esdb.RecordedEvent) { e.UserMetadata = []byte(`{"correlationId":"x"}`) },
+		"metadata of other log": func(e *esdb.RecordedEvent) {
+			e.UserMetadata = []byte(strings.Replace(string(e.UserMetadata), logMark, "other", 1))
+		},
+		"trailing metadata": func(e *esdb.RecordedEvent) { e.UserMetadata = append(e.UserMetadata, []byte(` {}`)...) },
+		"wrong revision":    func(e *esdb.RecordedEvent) { e.EventNumber = 40 },
+		"wrong event id":    func(e *esdb.RecordedEvent) { e.EventID = otherUUID },
 	}
 	for name, mutate := range mutations {
 		e := recorded(ev, "custody", 41)
