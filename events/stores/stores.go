@@ -1,0 +1,52 @@
+// Package stores opens a custody-log backend from its --log URL, so that
+// the server and the migration tool name backends the same way.
+package stores
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/esdb"
+	"github.com/custos-vault/custos/events/postgres"
+	"github.com/custos-vault/custos/events/sqlite"
+)
+
+// Forms lists the accepted URL forms, for help texts and errors.
+const Forms = "sqlite:PATH, postgres://USER@HOST:PORT/DB (or postgresql://), " +
+	"esdb://HOST:2113 (or esdb+discover://, kurrentdb://, kurrentdb+discover://; tls=false for plain text; stream=NAME)"
+
+// Open opens the custody log that url names:
+//
+//	sqlite:PATH                      embedded SQLite file (created if missing)
+//	postgres://... postgresql://...  PostgreSQL database
+//	esdb://... esdb+discover://...   KurrentDB/EventStoreDB cluster
+//	kurrentdb://... kurrentdb+discover://...
+func Open(ctx context.Context, url string) (events.Store, error) {
+	scheme, rest, _ := strings.Cut(url, ":")
+	switch strings.ToLower(scheme) {
+	case "sqlite":
+		path := strings.TrimPrefix(rest, "//")
+		if path == "" {
+			return nil, fmt.Errorf("custody log %q: no path (want sqlite:PATH)", url)
+		}
+		return sqlite.New(ctx, sqlite.Config{Path: path})
+	case "postgres", "postgresql":
+		return postgres.New(ctx, postgres.Config{URL: url})
+	case "esdb", "esdb+discover", "kurrentdb", "kurrentdb+discover":
+		return esdb.New(ctx, esdb.Config{URL: url})
+	}
+	return nil, fmt.Errorf("custody log %q: unknown kind; accepted forms: %s", redact(url), Forms)
+}
+
+// redact drops anything after "://" up to "@", so a mistyped URL with a
+// password is not echoed.
+func redact(url string) string {
+	i := strings.Index(url, "://")
+	j := strings.LastIndex(url, "@")
+	if i < 0 || j < i {
+		return url
+	}
+	return url[:i+3] + "…" + url[j:]
+}
