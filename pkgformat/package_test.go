@@ -1,0 +1,415 @@
+package pkgformat_test
+
+// The sealed-package vector in testdata/package (specified in
+// docs/package-format.md): a real package built with the format's own
+// writer and signer, the event encoder, the Merkle tree and age, and
+// written by
+//
+//	go test ./pkgformat -run TestPackageVector -update
+//
+// The age encryption is randomised, so the package is not reproducible
+// byte for byte; the normal test checks the committed file instead.
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/ed25519"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/pkgformat"
+	"github.com/custos-vault/custos/vault"
+	"golang.org/x/mod/sumdb/note"
+)
+
+var update = flag.Bool("update", false, "rewrite the package vector in testdata/package")
+
+const (
+	packageDir     = "../testdata/package"
+	packageFile    = "package.tar"
+	identityFile   = "identity.txt"
+	packageKeyName = "custos-5ea1ed0c0de5"
+	packageCase    = "KH-2026-014"
+	packageID      = "pk_0a1b2c3d4e5f60718293a4b5"
+)
+
+// packageKeys builds the log key of the vector from the fixed Ed25519 seed
+// 0x20, 0x21, ..., 0x3f.
+func packageKeys(t testing.TB) (note.Signer, string) {
+	t.Helper()
+	seed := make([]byte, ed25519.SeedSize)
+	for i := range seed {
+		seed[i] = byte(0x20 + i)
+	}
+	priv := ed25519.NewKeyFromSeed(seed)
+	vkey, err := note.NewEd25519VerifierKey(packageKeyName, priv.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.SplitN(vkey, "+", 3)
+	signer, err := note.NewSigner("PRIVATE+KEY+" + parts[0] + "+" + parts[1] + "+" + base64.StdEncoding.EncodeToString(append([]byte{1}, seed...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer, vkey
+}
+
+// packageItems are the plaintexts of the vector's items.
+var packageItems = []struct{ id, name, content string }{
+	{"it_0f1e2d3c4b5a69788796a5b4", "chat <export> & log.txt", "2026-02-28 21:04 user1: test message\n2026-02-28 21:05 user2: reply\n"},
+	{"it_5a4b3c2d1e0f112233445566", "ឯកសារ 0001.jpg", "\xff\xd8\xff\xe0 not really a JPEG\n"},
+}
+
+func readIdentity(t testing.TB) *age.X25519Identity {
+	t.Helper()
+	f, err := os.Open(filepath.Join(packageDir, identityFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ids, err := age.ParseIdentities(f)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("%s: %v", identityFile, err)
+	}
+	return ids[0].(*age.X25519Identity)
+}
+
+// buildPackage seals a package as the vault does (vault/packages.go): a
+// small log with the case's events and the sealing event, a checkpoint
+// after the sealing, proofs, the manifest and its signature, items
+// encrypted to the identity, and a report.
+func buildPackage(t testing.TB, id *age.X25519Identity) []byte {
+	t.Helper()
+	signer, vkey := packageKeys(t)
+	recipient := id.Recipient().String()
+	investigator := events.Actor{Person: "sok.dara", Role: vault.RoleInvestigator, Auth: "token"}
+	type draft struct {
+		typ    string
+		actor  events.Actor
+		c, it  string
+		data   any
+		inPkg  bool
+		itemNo int
+	}
+	drafts := []draft{
+		{vault.TypeLogOpened, vault.System, "", "", vault.LogOpened{Origin: packageKeyName, CheckpointKey: vkey,
+			RecoveryRecipient: "age19khm6ltzrdkw3twz3kh5l7wnr0kyqlmexnlvxe428es3gc2egffqaxrd97", Sealer: "soft:/var/lib/custos/keys#1a2b3c4d"}, false, -1},
+		{vault.TypeCaseOpened, investigator, packageCase, "", vault.CaseOpened{Title: "Hotline report 2026/014",
+			Recipient: "age192zp7hvun92c2ynwjnzm60cat3ugejm0qhe9xp5ejn7syvnmjuwqkz4n5z", Sealer: "soft:/var/lib/custos/keys#1a2b3c4d", Members: []string{"sok.dara"}}, true, -1},
+	}
+	for i, it := range packageItems {
+		p := []byte(it.content)
+		s256, m5, s1 := sha256.Sum256(p), md5.Sum(p), sha1.Sum(p)
+		obj := sha256.Sum256([]byte("object " + it.id))
+		drafts = append(drafts, draft{vault.TypeItemDeposited, investigator, packageCase, it.id, vault.ItemDeposited{
+			Name: it.name, Size: int64(len(p)), SHA256: hex.EncodeToString(s256[:]), MD5: hex.EncodeToString(m5[:]), SHA1: hex.EncodeToString(s1[:]),
+			Object: "ev/" + hex.EncodeToString(obj[:16]), CipherSize: int64(len(p)) + 200, CipherSHA256: hex.EncodeToString(obj[:]),
+		}, true, i})
+	}
+	first := sha256.Sum256([]byte(packageItems[0].content))
+	drafts = append(drafts,
+		draft{vault.TypeItemAccessed, investigator, packageCase, packageItems[0].id, vault.ItemAccessed{Purpose: "Prepare the brief", Access: "view"}, true, -1},
+		draft{vault.TypeItemAccessDone, investigator, packageCase, packageItems[0].id, vault.ItemAccessDone{Access: "4",
+			Bytes: int64(len(packageItems[0].content)), SHA256: hex.EncodeToString(first[:])}, true, -1},
+		draft{vault.TypeAccessRefused, events.Actor{Auth: "none"}, "", "", vault.AccessRefused{Action: "GET /v1/items/{item}", Reason: "no valid credentials"}, false, -1},
+		draft{vault.TypePackageSealing, investigator, packageCase, "", vault.PackageSealing{Package: packageID, For: "chea.sopheap",
+			Recipient: recipient, Purpose: "Trial 2026/88", Items: []string{packageItems[0].id, packageItems[1].id}}, true, -1},
+	)
+
+	base := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	var tree events.Tree
+	raw := map[uint64][]byte{}
+	var seqs []uint64
+	depositAt := map[int]uint64{}
+	var sealingTime string
+	prev := events.ZeroHash
+	for i, d := range drafts {
+		data, err := json.Marshal(d.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256([]byte("package vector event " + strconv.Itoa(i)))
+		ev := &events.Event{V: events.Version, Seq: uint64(i), ID: hex.EncodeToString(sum[:16]), Type: d.typ,
+			Time: events.FormatTime(base.Add(time.Duration(i) * time.Minute)), Actor: d.actor, Case: d.c, Item: d.it, Data: data, Prev: prev.String()}
+		b, err := events.Encode(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev = events.LeafHash(b)
+		tree.Append(prev)
+		if d.inPkg {
+			raw[ev.Seq] = b
+			seqs = append(seqs, ev.Seq)
+		}
+		if d.itemNo >= 0 {
+			depositAt[d.itemNo] = ev.Seq
+		}
+		if d.typ == vault.TypePackageSealing {
+			sealingTime = ev.Time
+		}
+	}
+	size := tree.Size()
+	sealingSeq := size - 1
+	root, _ := tree.Root(size)
+	cp, err := events.SignCheckpoint(signer, packageKeyName, size, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	m := &pkgformat.Manifest{
+		Format: pkgformat.Format, Package: packageID, Case: packageCase, Origin: packageKeyName, LogKey: vkey,
+		SealedBy: pkgformat.Person{Name: investigator.Person, Role: investigator.Role}, SealedFor: "chea.sopheap",
+		Recipient: recipient, Purpose: "Trial 2026/88", SealedAt: sealingTime, SealingEvent: sealingSeq, CheckpointSize: size,
+	}
+	var ciphertexts [][]byte
+	for i, it := range packageItems {
+		var ct bytes.Buffer
+		w, err := age.Encrypt(&ct, id.Recipient())
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, it.content)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		ciphertexts = append(ciphertexts, ct.Bytes())
+		p := []byte(it.content)
+		s256, m5, s1 := sha256.Sum256(p), md5.Sum(p), sha1.Sum(p)
+		m.Items = append(m.Items, pkgformat.Item{ID: it.id, Name: it.name, Path: pkgformat.ItemPath(i, it.name), Size: int64(len(p)),
+			SHA256: hex.EncodeToString(s256[:]), MD5: hex.EncodeToString(m5[:]), SHA1: hex.EncodeToString(s1[:]), DepositEvent: depositAt[i]})
+	}
+	proofs := pkgformat.Proofs{TreeSize: size, Proofs: map[string][]string{}}
+	for _, seq := range seqs {
+		p, err := tree.InclusionProof(seq, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := make([]string, len(p))
+		for i, h := range p {
+			hs[i] = hex.EncodeToString(h)
+		}
+		proofs.Proofs[strconv.FormatUint(seq, 10)] = hs
+		m.Events = append(m.Events, pkgformat.Event{Seq: seq, Path: pkgformat.EventPath(seq), LeafHash: events.LeafHash(raw[seq]).String()})
+	}
+	var report bytes.Buffer
+	fmt.Fprintf(&report, "CUSTOS SEALED PACKAGE %s\n\nCase:        %s\nSealed for:  %s (%s)\nPurpose:     %s\n\nITEMS\n", m.Package, m.Case, m.SealedFor, m.Recipient, m.Purpose)
+	for _, it := range m.Items {
+		fmt.Fprintf(&report, "  %s  %s\n    size %d bytes\n    sha256 %s\n    file in package: %s\n", it.ID, it.Name, it.Size, it.SHA256, it.Path)
+	}
+	rs := sha256.Sum256(report.Bytes())
+	m.ReportSHA256 = hex.EncodeToString(rs[:])
+	mb, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := pkgformat.SignManifest(signer, packageID, mb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, _ := json.MarshalIndent(proofs, "", "  ")
+
+	var out bytes.Buffer
+	w := pkgformat.NewWriter(&out, base.Add(time.Hour))
+	add := func(name string, b []byte) {
+		if err := w.AddBytes(name, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(pkgformat.ManifestName, mb)
+	add(pkgformat.SignatureName, sig)
+	add(pkgformat.CheckpointName, cp)
+	add(pkgformat.ProofsName, pb)
+	for _, seq := range seqs {
+		add(pkgformat.EventPath(seq), raw[seq])
+	}
+	for i, ct := range ciphertexts {
+		add(m.Items[i].Path, ct)
+	}
+	add(pkgformat.ReportName, report.Bytes())
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+func writeVector(t *testing.T) {
+	if err := os.MkdirAll(packageDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	idPath := filepath.Join(packageDir, identityFile)
+	if _, err := os.Stat(idPath); errors.Is(err, os.ErrNotExist) {
+		id, err := age.GenerateX25519Identity()
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := fmt.Sprintf("# Test identity of the package vector; it protects nothing. Never use it for anything else.\n# public key: %s\n%s\n", id.Recipient(), id)
+		if err := os.WriteFile(idPath, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(packageDir, packageFile), buildPackage(t, readIdentity(t)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readPackage(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(packageDir, packageFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// member is one tar member as Verify sees it: name, type and content, and
+// where its content starts in the file.
+type member struct {
+	name   string
+	typ    byte
+	header int64
+	offset int64
+	data   []byte
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// members lists a tar file's members; the tar reader reads exactly the
+// header blocks before each member's content, so the count of bytes read
+// is the content's offset. A member's headers start at the 512-byte
+// boundary after the previous member's content.
+func members(b []byte) ([]member, error) {
+	cr := &countingReader{r: bytes.NewReader(b)}
+	tr := tar.NewReader(cr)
+	var out []member
+	for {
+		var start int64
+		if len(out) > 0 {
+			last := out[len(out)-1]
+			start = (last.offset + int64(len(last.data)) + 511) / 512 * 512
+		}
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		m := member{name: h.Name, typ: h.Typeflag, header: start, offset: cr.n}
+		if m.data, err = io.ReadAll(tr); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+}
+
+func TestPackageVector(t *testing.T) {
+	if *update {
+		writeVector(t)
+	}
+	pkg := readPackage(t)
+	id := readIdentity(t)
+	_, vkey := packageKeys(t)
+
+	rep, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{})
+	if err != nil {
+		t.Fatalf("Verify without identity: %v", err)
+	}
+	if rep.KeyPinned || rep.Decrypted != 0 || rep.Manifest.Package != packageID || rep.Checkpoint.Size != 8 || len(rep.Checks) != 6 {
+		t.Fatalf("report without identity: %+v", rep)
+	}
+	if rep.Manifest.LogKey != vkey || rep.Manifest.Recipient != id.Recipient().String() {
+		t.Fatal("the vector is not sealed with the documented key to the committed identity")
+	}
+	rep, err = pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: vkey + "\n", Identities: []age.Identity{id}})
+	if err != nil {
+		t.Fatalf("Verify with identity: %v", err)
+	}
+	if !rep.KeyPinned || rep.Decrypted != len(packageItems) || len(rep.Checks) != 7 {
+		t.Fatalf("report with identity: %+v", rep)
+	}
+	if _, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: "custos-other+01234567+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4"}); err == nil {
+		t.Fatal("Verify accepted the package under another trusted key")
+	}
+	other, _ := age.GenerateX25519Identity()
+	if _, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{Identities: []age.Identity{other}}); err == nil {
+		t.Fatal("Verify decrypted the package with another identity")
+	}
+
+	// Extracted plaintexts are the deposited ones.
+	dir := t.TempDir()
+	rep, err = pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{Identities: []age.Identity{id}, ExtractDir: dir})
+	if err != nil || len(rep.Extracted) != len(packageItems) {
+		t.Fatalf("extract: %v %v", rep, err)
+	}
+	for i, it := range packageItems {
+		got, err := os.ReadFile(rep.Extracted[i])
+		if err != nil || string(got) != it.content || filepath.Base(rep.Extracted[i]) != it.name {
+			t.Fatalf("extracted %s: %q %v", rep.Extracted[i], got, err)
+		}
+	}
+
+	// The layout is the one docs/package-format.md describes.
+	ms, err := members(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range ms {
+		names = append(names, m.name)
+	}
+	want := "manifest.json manifest.sig checkpoint proofs.json events/000000000001.json events/000000000002.json events/000000000003.json " +
+		"events/000000000004.json events/000000000005.json events/000000000007.json items/001-chat_export_log.txt.age items/002-0001.jpg.age report.txt"
+	if strings.Join(names, " ") != want {
+		t.Fatalf("members:\n %s\nwant\n %s", strings.Join(names, " "), want)
+	}
+
+	// Every one-byte change fails: in each member's header and at the
+	// start, middle and end of its content. Without the identity, an item's
+	// ciphertext after its age header line is not checked (the document
+	// says so); with it, everything is.
+	const ageHeader = "age-encryption.org/v1\n"
+	for _, m := range ms {
+		positions := map[string]int64{
+			"header name": m.header, "header checksum": m.header + 148,
+			"first byte": m.offset, "middle byte": m.offset + int64(len(m.data))/2, "last byte": m.offset + int64(len(m.data)) - 1,
+		}
+		for what, pos := range positions {
+			bad := bytes.Clone(pkg)
+			bad[pos] ^= 0x01
+			_, errID := pkgformat.Verify(bytes.NewReader(bad), pkgformat.VerifyOptions{Identities: []age.Identity{id}})
+			if errID == nil {
+				t.Errorf("%s, %s (offset %d) changed: Verify with identity accepted it", m.name, what, pos)
+			}
+			_, errNoID := pkgformat.Verify(bytes.NewReader(bad), pkgformat.VerifyOptions{})
+			unchecked := strings.HasPrefix(m.name, pkgformat.ItemsDir) && pos >= m.offset+int64(len(ageHeader))
+			if errNoID == nil && !unchecked {
+				t.Errorf("%s, %s (offset %d) changed: Verify without identity accepted it", m.name, what, pos)
+			}
+		}
+	}
+}
