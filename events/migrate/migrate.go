@@ -1,0 +1,184 @@
+// Package migrate moves a custody log from one backend to another - from
+// the embedded SQLite file to PostgreSQL or KurrentDB when a hotline
+// grows, or between clusters - without changing a byte of it.
+//
+// The log's integrity rests on its event bytes and signed checkpoints, not
+// on the backend, so a move must copy both exactly and prove it did. The
+// signing key's verifier and the log's origin are parameters, not read
+// from the log: a log must never be what vouches for itself.
+package migrate
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/verify"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// batchSize is the most events written in one append to the destination.
+const batchSize = 1000
+
+// MigrateLog copies every event and every checkpoint of from into to,
+// which must be empty, and returns the number of events copied. It runs
+// in three passes:
+//
+//  1. It replays from with the audit engine (encoding, positions, hash
+//     chain, every stored checkpoint's signature and root). A source that
+//     fails is refused before anything is written.
+//  2. It copies the verified events in batches, each stored checkpoint in
+//     the same append as the events that reach its size.
+//  3. It replays to the same way, and checks that it holds the same
+//     number of events with the same tree root (so the same bytes) and the
+//     same checkpoint notes as the source.
+//
+// Stop every writer of from first: events appended during a migration are
+// not copied. If it fails in pass 2 or 3 the destination holds a partial
+// copy; it is never repaired - start again with a new, empty one.
+func MigrateLog(ctx context.Context, from, to events.Store, origin string, verifier note.Verifier) (uint64, error) {
+	if verifier == nil || origin == "" {
+		return 0, errors.New("migrate: the log's origin and checkpoint verifier are required")
+	}
+	if err := requireEmpty(ctx, to); err != nil {
+		return 0, err
+	}
+	cps, err := from.Checkpoints(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrate: reading the source's checkpoints: %w", err)
+	}
+	src, err := audit(ctx, from, cps, origin, verifier)
+	if err != nil {
+		return 0, fmt.Errorf("migrate: the source log does not verify; nothing was copied: %w", err)
+	}
+	if err := copyLog(ctx, from, to, cps, src.Events); err != nil {
+		return 0, err
+	}
+	dcps, err := to.Checkpoints(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrate: reading the copy's checkpoints: %w", err)
+	}
+	dst, err := audit(ctx, to, dcps, origin, verifier)
+	if err != nil {
+		return 0, fmt.Errorf("migrate: the copy does not verify: %w", err)
+	}
+	if err := sameLog(src, dst, cps, dcps); err != nil {
+		return 0, fmt.Errorf("migrate: the copy differs from the source: %w", err)
+	}
+	return dst.Events, nil
+}
+
+func requireEmpty(ctx context.Context, to events.Store) error {
+	n, err := to.Size(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: destination: %w", err)
+	}
+	cps, err := to.Checkpoints(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: destination: %w", err)
+	}
+	if n != 0 || len(cps) != 0 {
+		return fmt.Errorf("migrate: the destination is not empty (%d events, %d checkpoints); refusing to write into it", n, len(cps))
+	}
+	return nil
+}
+
+// audit replays s against cps.
+func audit(ctx context.Context, s events.Store, cps []events.StoredCheckpoint, origin string, verifier note.Verifier) (*verify.Result, error) {
+	e := verify.New(origin, verifier)
+	for i, c := range cps {
+		if err := e.AddCheckpoint(c.Note, fmt.Sprintf("stored checkpoint %d (size %d)", i, c.Size)); err != nil {
+			return nil, err
+		}
+	}
+	batch := make([][]byte, 0, 4096)
+	err := s.Read(ctx, 0, func(r events.Record) error {
+		batch = append(batch, r.Bytes)
+		if len(batch) == cap(batch) {
+			err := e.AddBatch(batch)
+			batch = batch[:0]
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := e.AddBatch(batch); err != nil {
+		return nil, err
+	}
+	return e.Finish()
+}
+
+// copyLog writes the first n events of from into the empty to, cutting
+// batches at checkpoint sizes so each checkpoint is stored with the events
+// that complete it and never before them.
+func copyLog(ctx context.Context, from, to events.Store, cps []events.StoredCheckpoint, n uint64) error {
+	next := 0 // index of the next checkpoint to store
+	var batch []events.Record
+	written := uint64(0)
+	flush := func() error {
+		var cp *events.StoredCheckpoint
+		end := written + uint64(len(batch))
+		if next < len(cps) && cps[next].Size == end {
+			cp = &cps[next]
+			next++
+		}
+		if len(batch) == 0 && cp == nil {
+			return nil
+		}
+		if err := to.Append(ctx, written, batch, cp); err != nil {
+			return fmt.Errorf("migrate: writing events %d..%d: %w", written, end, err)
+		}
+		written, batch = end, batch[:0]
+		return nil
+	}
+	// A checkpoint of the empty log, if one was ever stored.
+	if err := flush(); err != nil {
+		return err
+	}
+	errDone := errors.New("done")
+	err := from.Read(ctx, 0, func(r events.Record) error {
+		if r.Seq >= n {
+			return errDone
+		}
+		r.Bytes = bytes.Clone(r.Bytes)
+		batch = append(batch, r)
+		end := written + uint64(len(batch))
+		if len(batch) == batchSize || (next < len(cps) && cps[next].Size == end) {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errDone) {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if written != n {
+		return fmt.Errorf("migrate: the source shrank while it was copied: %d events of %d", written, n)
+	}
+	if next != len(cps) {
+		return fmt.Errorf("migrate: checkpoint for size %d was not copied", cps[next].Size)
+	}
+	return nil
+}
+
+// sameLog compares the verified replays of source and copy.
+func sameLog(src, dst *verify.Result, cps, dcps []events.StoredCheckpoint) error {
+	if dst.Events != src.Events || dst.Root != src.Root {
+		return fmt.Errorf("%d events with root %x, the source has %d with root %x", dst.Events, dst.Root[:8], src.Events, src.Root[:8])
+	}
+	if len(dcps) != len(cps) {
+		return fmt.Errorf("%d checkpoints, the source has %d", len(dcps), len(cps))
+	}
+	for i := range cps {
+		if dcps[i].Size != cps[i].Size || !bytes.Equal(dcps[i].Note, cps[i].Note) {
+			return fmt.Errorf("checkpoint %d (size %d) differs", i, cps[i].Size)
+		}
+	}
+	return nil
+}
