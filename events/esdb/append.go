@@ -26,7 +26,9 @@ func expectedRevision(expected uint64) esdb.ExpectedRevision {
 }
 
 // Append implements events.Store. The batch is one AppendToStream call
-// with the expected revision, so it is stored whole or not at all.
+// with the expected revision, so it is stored whole or not at all; it is
+// never split, so it must fit the server's MaxAppendSize (1 MiB by
+// default), which bounds the sequencer's batch.
 //
 // The server deduplicates a repeated append by event ids alone, without
 // comparing data, so Append first compares the stream's end with expected
