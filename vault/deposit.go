@@ -72,7 +72,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 
 	itemID := "it_" + randomHex(12)
 	object := "ev/" + randomHex(16)
-	pr, pw := io.Pipe()
+	pipe := agestream.NewPipe(8)
 	type encResult struct {
 		res *agestream.Result
 		err error
@@ -83,16 +83,16 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	// store never commits an object (under object lock it could never be
 	// deleted again).
 	go func() {
-		res, err := agestream.Encrypt(pw, req.Body, []age.Recipient{recipient},
+		res, err := agestream.Encrypt(pipe, req.Body, []age.Recipient{recipient},
 			agestream.Options{NoLegacyHashes: v.cfg.NoLegacyHashes, Progress: req.Progress})
 		if err == nil && req.ClientSHA256 != nil {
 			err = checkClientSum(req.ClientSHA256(), res.Plain.SHA256[:])
 		}
-		pw.CloseWithError(err)
+		pipe.CloseWithError(err)
 		done <- encResult{res, err}
 	}()
-	_, putErr := v.objects.Put(ctx, object, pr, objects.PutOptions{RetainUntil: v.cfg.Now().Add(v.cfg.PendingRetention)})
-	pr.CloseWithError(errors.New("object store stopped reading"))
+	_, putErr := v.objects.Put(ctx, object, pipe, objects.PutOptions{RetainUntil: v.cfg.Now().Add(v.cfg.PendingRetention)})
+	pipe.CloseRead(errors.New("object store stopped reading"))
 	enc := <-done
 	fail := func(err error) (*DepositResult, error) {
 		if putErr == nil {

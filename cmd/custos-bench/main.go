@@ -15,6 +15,9 @@ func main() {
 	only := flag.String("only", "", "run only this group: custody, audit, deposit, s3")
 	dur := flag.Duration("append-duration", 5*time.Second, "how long the append measurement runs")
 	auditN := flag.Int("audit-events", 1_000_000, "events in the audit replay")
+	custos := flag.String("custos", "bin/custos", "the custos binary the deposit measurements run")
+	depositSize := flag.Int64("deposit-bytes", 1<<30, "size of the measured deposit")
+	rssSize := flag.Int64("rss-bytes", 4<<30, "size of the deposit during which peak RSS is measured (0: skip)")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "custos-bench-")
 	if err != nil {
@@ -35,6 +38,7 @@ func main() {
 	}
 	run("custody", func() ([]bench.Metric, error) { return bench.CustodyAppend(dir, 64, *dur) })
 	run("audit", func() ([]bench.Metric, error) { return bench.AuditVerify(*auditN) })
+	run("deposit", func() ([]bench.Metric, error) { return bench.DepositFS(*custos, dir, *depositSize, *rssSize) })
 }
 
 func fail(err error) {

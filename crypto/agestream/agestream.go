@@ -115,6 +115,7 @@ func Encrypt(dst io.Writer, src io.Reader, recipients []age.Recipient, opts Opti
 		consumers = append(consumers, &consumer{work: func(b []byte) error { m5.Write(b); return nil }})
 	}
 	var wg sync.WaitGroup
+	var failed atomic.Bool // a consumer failed: stop reading the input
 	for _, c := range consumers {
 		c.in = make(chan *chunk, 4)
 		wg.Add(1)
@@ -122,7 +123,9 @@ func Encrypt(dst io.Writer, src io.Reader, recipients []age.Recipient, opts Opti
 			defer wg.Done()
 			for ch := range c.in {
 				if c.err == nil {
-					c.err = c.work(ch.buf)
+					if c.err = c.work(ch.buf); c.err != nil {
+						failed.Store(true)
+					}
 				}
 				ch.release()
 			}
@@ -131,7 +134,7 @@ func Encrypt(dst io.Writer, src io.Reader, recipients []age.Recipient, opts Opti
 
 	var total int64
 	var readErr error
-	for {
+	for !failed.Load() {
 		ch := chunkPool.Get().(*chunk)
 		ch.buf = ch.buf[:cap(ch.buf)]
 		n, err := io.ReadFull(src, ch.buf)

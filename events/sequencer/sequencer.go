@@ -52,6 +52,10 @@ type Draft struct {
 	Data  any
 }
 
+// lingerMax bounds how long the writer waits to fill a batch: a small
+// fraction of one fsync.
+const lingerMax = 200 * time.Microsecond
+
 // ErrClosed is returned by calls on a closed Sequencer.
 var ErrClosed = errors.New("custody log is closed")
 
@@ -251,6 +255,7 @@ func (s *Sequencer) run() {
 	defer close(s.stopped)
 	timer := time.NewTimer(s.cfg.CheckpointInterval)
 	defer timer.Stop()
+	lastBatch := 0
 	for {
 		var first *request
 		select {
@@ -267,16 +272,33 @@ func (s *Sequencer) run() {
 		}
 		batch := []*request{first}
 		n := len(first.drafts)
+		// Group commit: take everything already queued. If the previous
+		// batch was bigger, its callers are probably re-submitting right
+		// now; linger briefly for them rather than commit a small batch
+		// and make them wait a whole fsync.
+		linger := time.NewTimer(lingerMax)
 	fill:
 		for n < s.cfg.MaxBatch {
 			select {
 			case r := <-s.reqs:
 				batch = append(batch, r)
 				n += len(r.drafts)
+				continue
 			default:
+			}
+			if len(batch) >= lastBatch/2 {
+				break fill
+			}
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+				n += len(r.drafts)
+			case <-linger.C:
 				break fill
 			}
 		}
+		linger.Stop()
+		lastBatch = len(batch)
 		s.commit(batch)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/custos-vault/custos/events/storetest"
 )
 
-func open(t *testing.T, path string) *sqlite.Store {
+func open(t testing.TB, path string) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.New(context.Background(), sqlite.Config{Path: path})
 	if err != nil {

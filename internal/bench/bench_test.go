@@ -12,3 +12,14 @@ func TestAuditVerifyProfile(t *testing.T) {
 	}
 	t.Log(ms)
 }
+
+func TestCustodyAppendProfile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measurement")
+	}
+	ms, err := CustodyAppend(t.TempDir(), 64, 3e9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(ms)
+}

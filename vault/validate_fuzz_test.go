@@ -1,0 +1,77 @@
+package vault
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/custos-vault/custos/pkgformat"
+)
+
+// FuzzValidators checks the input validators every command relies on:
+// whatever they accept has no path separator, no control character, is
+// valid UTF-8 and fits its limit; whatever they refuse is refused as bad
+// input (HTTP 400). An accepted file name also gives a package item path
+// that is one plain file name under items/.
+func FuzzValidators(f *testing.F) {
+	for _, s := range []string{"", "a", "KH-2026-014", "sok.dara", "chat <export> & log.txt", "..", ".", "a/b", `a\b`,
+		"line\nbreak", "tab\there", "\x00", "\u0085", "\u202e", "ឯកសារ 0001.jpg", " ", "\xff", strings.Repeat("x", 300)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		noControl := func(multiline bool) bool {
+			for _, r := range s {
+				if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t')) {
+					return false
+				}
+			}
+			return true
+		}
+		check := func(what string, err error, ok func() bool) {
+			if err != nil {
+				if !errors.Is(err, ErrBadInput) {
+					t.Fatalf("%s refused %q with %v, not bad input", what, s, err)
+				}
+				return
+			}
+			if !utf8.ValidString(s) || !ok() {
+				t.Fatalf("%s accepted %q", what, s)
+			}
+		}
+		check("checkFileName", checkFileName(s), func() bool {
+			if len(s) > 255 || strings.TrimSpace(s) == "" || strings.ContainsAny(s, `/\`) || s == "." || s == ".." || !noControl(false) {
+				return false
+			}
+			p := pkgformat.ItemPath(0, s)
+			rest, ok := strings.CutPrefix(p, pkgformat.ItemsDir)
+			return ok && !strings.ContainsAny(rest, `/\`) && rest != "." && rest != ".." && strings.HasSuffix(rest, ".age")
+		})
+		for _, c := range []struct {
+			field               string
+			max                 int
+			required, multiline bool
+		}{{"title", 256, true, false}, {"purpose", 1024, true, false}, {"note", 4096, false, true}, {"source", 2048, false, false}} {
+			check("checkText "+c.field, checkText(c.field, s, c.max, c.required, c.multiline), func() bool {
+				return len(s) <= c.max && (!c.required || strings.TrimSpace(s) != "") && noControl(c.multiline)
+			})
+		}
+		ident := func(lower bool) func() bool {
+			return func() bool {
+				if len(s) < 1 || len(s) > 64 || s[0] == '.' || s[0] == '_' || s[0] == '-' {
+					return false
+				}
+				for _, r := range s {
+					ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' || !lower && r >= 'A' && r <= 'Z'
+					if !ok {
+						return false
+					}
+				}
+				return true
+			}
+		}
+		check("checkCaseID", checkCaseID(s), ident(false))
+		check("checkPersonName", checkPersonName(s), ident(true))
+	})
+}

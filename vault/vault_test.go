@@ -1,0 +1,72 @@
+package vault
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+
+	"filippo.io/age"
+	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/hsm/soft"
+	"github.com/custos-vault/custos/objects/fs"
+)
+
+// openTestVault opens a vault on the embedded backends in a temp folder.
+func openTestVault(t testing.TB) *Vault {
+	t.Helper()
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "log.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, _ := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
+	sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
+	rec, _ := age.GenerateX25519Identity()
+	v, err := Open(ctx, Config{
+		Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"), SpoolDir: filepath.Join(dir, "spool"),
+		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close(); st.Close() })
+	return v
+}
+
+type zeroSource struct{ left int64 }
+
+func (z *zeroSource) Read(p []byte) (int, error) {
+	if z.left == 0 {
+		return 0, io.EOF
+	}
+	n := int64(len(p))
+	if n > z.left {
+		n = z.left
+	}
+	z.left -= n
+	return int(n), nil
+}
+
+// BenchmarkDeposit measures Deposit in process (no HTTP), for profiling.
+func BenchmarkDeposit(b *testing.B) {
+	v := openTestVault(b)
+	ctx := context.Background()
+	tok, _ := v.Enroll(ctx, "inv", RoleInvestigator)
+	who, _ := v.Authenticate(tok)
+	if err := v.OpenCase(ctx, who, "B-1", "bench"); err != nil {
+		b.Fatal(err)
+	}
+	const size = 256 << 20
+	b.SetBytes(size)
+	buf := make([]byte, 1)
+	rand.Read(buf)
+	for b.Loop() {
+		if _, err := v.Deposit(ctx, who, DepositRequest{Case: "B-1", Name: "x.bin", Body: &zeroSource{left: size}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
