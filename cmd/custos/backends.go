@@ -2,17 +2,12 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/custos-vault/custos/events"
-	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/events/stores"
 )
 
 // openLog opens the custody-log store a --log URL names.
 func openLog(ctx context.Context, url string) (events.Store, error) {
-	if path, ok := strings.CutPrefix(url, "sqlite:"); ok {
-		return sqlite.New(ctx, sqlite.Config{Path: path})
-	}
-	return nil, fmt.Errorf("unsupported custody log %q (sqlite:PATH)", url)
+	return stores.Open(ctx, url)
 }

@@ -276,4 +276,3 @@ func DepositFS(custos, dir string, size, rssSize int64) ([]Metric, error) {
 	os.RemoveAll(s.data)
 	return out, nil
 }
-
