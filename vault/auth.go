@@ -56,6 +56,10 @@ var roles = map[string]bool{RoleInvestigator: true, RoleProsecutor: true, RoleAu
 // new bearer token. It is an administrative action of the server's
 // operator, recorded as a system event.
 func (v *Vault) Enroll(ctx context.Context, name, role string) (string, error) {
+	return v.enroll(ctx, System, name, role)
+}
+
+func (v *Vault) enroll(ctx context.Context, by events.Actor, name, role string) (string, error) {
 	if err := checkPersonName(name); err != nil {
 		return "", err
 	}
@@ -65,7 +69,7 @@ func (v *Vault) Enroll(ctx context.Context, name, role string) (string, error) {
 	raw := make([]byte, 32)
 	rand.Read(raw)
 	token := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
-	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypePersonEnrolled, Actor: System,
+	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypePersonEnrolled, Actor: by,
 		Data: PersonEnrolled{Name: name, Role: role, TokenSHA256: tokenHash(token)}})
 	if err != nil {
 		return "", err

@@ -56,3 +56,44 @@ func (v *Vault) SetRecipient(ctx context.Context, who Principal, recipient strin
 func (v *Vault) memberOf(who Principal, c Case) bool {
 	return who.Role == RoleInvestigator && c.Members[who.Name]
 }
+
+// AddMember assigns an investigator to a case. Only custodians manage
+// membership.
+func (v *Vault) AddMember(ctx context.Context, who Principal, caseID, person string) error {
+	if who.Role != RoleCustodian {
+		return v.refuse(ctx, who, "case.member.add", caseID, "only custodians assign people to cases", ErrForbidden)
+	}
+	if err := checkCaseID(caseID); err != nil {
+		return err
+	}
+	if err := checkPersonName(person); err != nil {
+		return err
+	}
+	c, ok := v.state.getCase(caseID)
+	if !ok {
+		return fmt.Errorf("%w: no case %s", ErrNotFound, caseID)
+	}
+	p, ok := v.state.personByName(person)
+	if !ok || p.Role != RoleInvestigator {
+		return badInput("%s is not an investigator known to this vault", person)
+	}
+	if c.Members[person] {
+		return fmt.Errorf("%w: %s is already assigned to %s", ErrConflict, person, caseID)
+	}
+	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeMemberAdded, Actor: who.actor(), Case: caseID, Data: MemberAdded{Person: person}})
+	return err
+}
+
+// EnrollBy lets a custodian enrol a person (or issue a new token to one,
+// which invalidates the old). The token is returned once and never stored.
+func (v *Vault) EnrollBy(ctx context.Context, who Principal, name, role string) (string, error) {
+	if who.Role != RoleCustodian {
+		return "", v.refuse(ctx, who, "person.enroll", name, "only custodians enrol people", ErrForbidden)
+	}
+	if _, exists := v.state.personByName(name); exists {
+		if p, _ := v.state.personByName(name); p.Role != role {
+			return "", fmt.Errorf("%w: %s is already enrolled as %s", ErrConflict, name, p.Role)
+		}
+	}
+	return v.enroll(ctx, who.actor(), name, role)
+}

@@ -110,6 +110,11 @@ func (s *State) apply(ev *events.Event) {
 			}
 			s.cases[ev.Case] = c
 		}
+	case TypeMemberAdded:
+		var d MemberAdded
+		if c := s.cases[ev.Case]; c != nil && ev.DecodeData(&d) == nil {
+			c.Members[d.Person] = true
+		}
 	case TypeItemDeposited:
 		var d ItemDeposited
 		if c := s.cases[ev.Case]; c != nil && ev.DecodeData(&d) == nil {

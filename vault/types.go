@@ -8,6 +8,7 @@ const (
 	TypePersonEnrolled  = "person.enrolled"
 	TypeRecipientSet    = "recipient.set"
 	TypeCaseOpened      = "case.opened"
+	TypeMemberAdded     = "case.member.added"
 	TypeItemDeposited   = "item.deposited"
 	TypeItemAccessed    = "item.accessed"
 	TypeItemAccessDone  = "item.access.completed"
@@ -65,6 +66,11 @@ type CaseOpened struct {
 	Recipient string   `json:"recipient"`
 	Sealer    string   `json:"sealer"`
 	Members   []string `json:"members"`
+}
+
+// MemberAdded records a person assigned to a case.
+type MemberAdded struct {
+	Person string `json:"person"`
 }
 
 // ItemDeposited records a deposit once its ciphertext is durable.

@@ -87,3 +87,48 @@ func runAdminRotate(args []string, stdout io.Writer) error {
 	}
 	return printResult(stdout, *asJSON, res, fmt.Sprintf("re-sealed the log key and %d case keys under %s (old versions retired: %v)", len(res.Cases), res.Sealer, res.Retired))
 }
+
+// runAdminEnroll enrols a person from the server host with the server
+// stopped: how the first custodian of a production vault is created.
+func runAdminEnroll(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("admin enroll")
+	var f serverFlags
+	f.register(fs)
+	role := fs.String("role", "", "investigator, prosecutor, auditor or custodian")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *role == "" {
+		return usageErr("admin enroll takes NAME and --role ROLE")
+	}
+	if err := loadConfig(fs, f.config); err != nil {
+		return err
+	}
+	if err := f.defaults(); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	ctx := context.Background()
+	b, err := f.backends(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	cfg, err := f.vaultConfig(b, logger)
+	if err != nil {
+		return err
+	}
+	v, err := vault.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	token, err := v.Enroll(ctx, pos[0], *role)
+	if err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, map[string]string{"name": pos[0], "role": *role, "token": token},
+		fmt.Sprintf("enrolled %s as %s; their token (shown once):\n%s", pos[0], *role, token))
+}

@@ -17,9 +17,13 @@ Server and administration (on the server host):
   server --dev --data DIR --listen 127.0.0.1:PORT   run the vault
   admin recover --data DIR [backend flags] --identity FILE
                                                     re-seal every key after a lost TPM/HSM
+  admin enroll --data DIR [backend flags] NAME --role ROLE
+                                                    enrol a person (the first custodian); server stopped
 
 Client verbs (read CUSTOS_SERVER and CUSTOS_TOKEN; --json prints one JSON object):
   case open CASE --title T                          open a case
+  case add-member CASE PERSON                       (custodian) assign an investigator to a case
+  person add NAME --role ROLE                       (custodian) enrol a person; prints their token once
   deposit --case CASE [--source URL] [--note T] FILE...
   get ITEM --purpose TEXT -o FILE                   record the access, then write the plaintext
   recipient set AGE_RECIPIENT                       (prosecutor) register your age recipient
@@ -85,8 +89,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if s == "open" {
+		switch s {
+		case "open":
 			return runCaseOpen(r, stdout)
+		case "add-member":
+			return runCaseAddMember(r, stdout)
+		}
+	case "person":
+		s, r, err := sub()
+		if err != nil {
+			return err
+		}
+		if s == "add" {
+			return runPersonAdd(r, stdout)
 		}
 	case "recipient":
 		s, r, err := sub()
@@ -130,6 +145,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return runAdminRecover(r, stdout, stderr)
 		case "rotate-kek":
 			return runAdminRotate(r, stdout)
+		case "enroll":
+			return runAdminEnroll(r, stdout, stderr)
 		}
 	default:
 		return usageErr("unknown verb %q", verb)

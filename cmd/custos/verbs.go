@@ -335,3 +335,46 @@ func runPackageFetch(args []string, stdout, stderr io.Writer) error {
 }
 
 var errAuditFailed = errors.New("audit failed")
+
+func runCaseAddMember(args []string, stdout io.Writer) error {
+	fs := newFlags("case add-member")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usageErr("case add-member takes CASE and PERSON")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out map[string]string
+	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/members", nil, api.MemberRequest{Person: pos[1]}, &out); err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("%s assigned to %s", pos[1], pos[0]))
+}
+
+func runPersonAdd(args []string, stdout io.Writer) error {
+	fs := newFlags("person add")
+	role := fs.String("role", "", "investigator, prosecutor, auditor or custodian")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *role == "" {
+		return usageErr("person add takes NAME and --role ROLE")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out map[string]string
+	if err := c.call("POST", "/v1/persons", nil, api.PersonRequest{Name: pos[0], Role: *role}, &out); err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("enrolled %s as %s; their token (shown once, give it to them in person):\n%s", out["name"], out["role"], out["token"]))
+}

@@ -49,6 +49,8 @@ func New(v *vault.Vault, logger *slog.Logger) *Handler {
 	h.mux.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]bool{"ok": true}) })
 	h.route("POST /v1/cases", h.openCase)
 	h.route("POST /v1/cases/{case}/items", h.deposit)
+	h.route("POST /v1/cases/{case}/members", h.addMember)
+	h.route("POST /v1/persons", h.enroll)
 	h.route("GET /v1/items/{item}", h.getItem)
 	h.route("POST /v1/recipient", h.setRecipient)
 	h.route("POST /v1/packages", h.sealPackage)
@@ -394,5 +396,41 @@ func (h *Handler) rotateKEK(w http.ResponseWriter, r *http.Request, who vault.Pr
 		return err
 	}
 	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// MemberRequest is the body of POST /v1/cases/{case}/members.
+type MemberRequest struct {
+	Person string `json:"person"`
+}
+
+func (h *Handler) addMember(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req MemberRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := h.v.AddMember(r.Context(), who, r.PathValue("case"), req.Person); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"case": r.PathValue("case"), "person": req.Person})
+	return nil
+}
+
+// PersonRequest is the body of POST /v1/persons.
+type PersonRequest struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+func (h *Handler) enroll(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req PersonRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	token, err := h.v.EnrollBy(r.Context(), who, req.Name, req.Role)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"name": req.Name, "role": req.Role, "token": token})
 	return nil
 }
