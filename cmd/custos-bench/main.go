@@ -39,6 +39,7 @@ func main() {
 	run("custody", func() ([]bench.Metric, error) { return bench.CustodyAppend(dir, 64, *dur) })
 	run("audit", func() ([]bench.Metric, error) { return bench.AuditVerify(*auditN) })
 	run("deposit", func() ([]bench.Metric, error) { return bench.DepositFS(*custos, dir, *depositSize, *rssSize) })
+	run("s3", func() ([]bench.Metric, error) { return bench.DepositS3(*custos, dir, *depositSize) })
 }
 
 func fail(err error) {

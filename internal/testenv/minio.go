@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -211,4 +212,20 @@ func tail(path string) string {
 		b = b[len(b)-4000:]
 	}
 	return string(bytes.TrimSpace(b))
+}
+
+// LaunchMinIO starts a MinIO server outside a test (the benchmarks use
+// it): binary bin, data under dir, a free loopback port. Stop it when done.
+func LaunchMinIO(bin, dir string) (*MinIO, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	m := newMinIO(bin, dir, port)
+	if err := m.Start(); err != nil {
+		return nil, err
+	}
+	return m, nil
 }

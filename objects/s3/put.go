@@ -99,24 +99,57 @@ func (s *Store) putMultipart(ctx context.Context, name string, r io.Reader, buf 
 		}
 	}()
 
-	var parts []minio.CompletePart
+	// Two part buffers: while one part uploads, the next is read, so the
+	// producer (the vault's encrypter) never waits for the network. The
+	// parts upload one at a time, in order; memory stays at two parts.
+	type part struct {
+		num int
+		buf []byte
+		n   int
+	}
+	uploads := make(chan part)
+	free := make(chan []byte, 2) // room for both, so the uploader never blocks
+	free <- make([]byte, len(buf))
+	type result struct {
+		parts []minio.CompletePart
+		err   error
+	}
+	done := make(chan result, 1)
+	failed := make(chan struct{}) // closed on the first failed part
+	go func() {
+		var res result
+		for p := range uploads {
+			if res.err == nil {
+				sum := sha256.Sum256(p.buf[:p.n])
+				up, err := s.core.PutObjectPart(ctx, s.bucket, name, uploadID, p.num, bytes.NewReader(p.buf[:p.n]), int64(p.n),
+					minio.PutObjectPartOptions{
+						Sha256Hex:            hex.EncodeToString(sum[:]),
+						CustomHeader:         http.Header{checksumHeader: {base64.StdEncoding.EncodeToString(sum[:])}},
+						DisableContentSha256: true,
+					})
+				if err != nil {
+					res.err = s.fail(ctx, fmt.Sprintf("uploading part %d of", p.num), name, err)
+					close(failed)
+				} else {
+					res.parts = append(res.parts, minio.CompletePart{PartNumber: p.num, ETag: up.ETag, ChecksumSHA256: up.ChecksumSHA256})
+				}
+			}
+			free <- p.buf
+		}
+		done <- res
+	}()
 	var total int64
+	var readErr error
 	n, last := len(buf), false
 	for num := 1; ; num++ {
-		sum := sha256.Sum256(buf[:n])
-		p, err := s.core.PutObjectPart(ctx, s.bucket, name, uploadID, num, bytes.NewReader(buf[:n]), int64(n),
-			minio.PutObjectPartOptions{
-				Sha256Hex:            hex.EncodeToString(sum[:]),
-				CustomHeader:         http.Header{checksumHeader: {base64.StdEncoding.EncodeToString(sum[:])}},
-				DisableContentSha256: true,
-			})
-		if err != nil {
-			return objects.Info{}, s.fail(ctx, fmt.Sprintf("uploading part %d of", num), name, err)
-		}
-		parts = append(parts, minio.CompletePart{PartNumber: num, ETag: p.ETag, ChecksumSHA256: p.ChecksumSHA256})
+		uploads <- part{num, buf, n}
 		total += int64(n)
 		if last {
 			break
+		}
+		buf = <-free
+		if isClosed(failed) {
+			break // the upload is lost: stop reading the caller's stream
 		}
 		var rerr error
 		n, rerr = io.ReadFull(r, buf)
@@ -126,12 +159,23 @@ func (s *Store) putMultipart(ctx context.Context, name string, r io.Reader, buf 
 		if rerr == io.ErrUnexpectedEOF {
 			last = true
 		} else if rerr != nil {
-			return objects.Info{}, fmt.Errorf("s3 objects: reading %s: %w", name, rerr)
+			readErr = fmt.Errorf("s3 objects: reading %s: %w", name, rerr)
+			break
 		}
 		if num == maxParts {
-			return objects.Info{}, fmt.Errorf("s3 objects: %s is larger than %d parts of %d bytes", name, maxParts, len(buf))
+			readErr = fmt.Errorf("s3 objects: %s is larger than %d parts of %d bytes", name, maxParts, len(buf))
+			break
 		}
 	}
+	close(uploads)
+	res := <-done
+	if readErr != nil {
+		return objects.Info{}, readErr
+	}
+	if res.err != nil {
+		return objects.Info{}, res.err
+	}
+	parts := res.parts
 
 	var co minio.PutObjectOptions
 	co.SetMatchETagExcept("*")
@@ -152,4 +196,13 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
