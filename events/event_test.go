@@ -103,3 +103,17 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestImpossibleDatesRefused(t *testing.T) {
+	good, _ := events.Encode(sample())
+	for _, day := range []string{"2026-02-29", "2026-02-31", "2026-04-31", "2026-13-01", "2026-00-10"} {
+		bad := strings.Replace(string(good), "2026-11-27", day, 1)
+		if _, err := events.Decode([]byte(bad)); err == nil {
+			t.Errorf("accepted the date %s", day)
+		}
+	}
+	leap := strings.Replace(string(good), "2026-11-27", "2028-02-29", 1)
+	if _, err := events.Decode([]byte(leap)); err != nil {
+		t.Errorf("refused a leap day: %v", err)
+	}
+}

@@ -62,14 +62,7 @@ func FuzzParseManifest(f *testing.F) {
 			return
 		}
 		if rest := afterFirstValue(b); len(rest) != 0 {
-			// Known defect (strictJSON in verify.go): anything after the
-			// manifest that starts with '}' or ']' is accepted, because
-			// Decoder.More reports false there. Drop this exception once
-			// strictJSON checks for EOF; other trailing data is a new bug.
-			if rest[0] != '}' && rest[0] != ']' {
-				t.Fatalf("accepted trailing data %q", rest)
-			}
-			return
+			t.Fatalf("accepted trailing data %q", rest)
 		}
 		if m.Format != pkgformat.Format || len(m.Items) > pkgformat.MaxMembers || len(m.Events) > pkgformat.MaxMembers {
 			t.Fatalf("accepted format %q with %d items and %d events", m.Format, len(m.Items), len(m.Events))

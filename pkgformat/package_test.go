@@ -413,3 +413,11 @@ func TestPackageVector(t *testing.T) {
 		}
 	}
 }
+
+func TestManifestTrailingDataRefused(t *testing.T) {
+	for _, in := range []string{`{"format":"custos-package/1"}}`, `{"format":"custos-package/1"}]x`, `{"format":"custos-package/1"} {}`} {
+		if _, err := pkgformat.ParseManifest([]byte(in)); err == nil {
+			t.Errorf("accepted %q", in)
+		}
+	}
+}

@@ -132,6 +132,11 @@ func checkText(field, s string, max int, required, multiline bool) error {
 		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t')) {
 			return badInput("%s contains a control character", field)
 		}
+		// Format characters such as U+202E (right-to-left override) can
+		// make a file name read as something it is not.
+		if unicode.Is(unicode.Cf, r) {
+			return badInput("%s contains an invisible formatting character (U+%04X)", field, r)
+		}
 	}
 	return nil
 }

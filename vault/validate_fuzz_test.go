@@ -75,3 +75,12 @@ func FuzzValidators(f *testing.F) {
 		check("checkPersonName", checkPersonName(s), ident(true))
 	})
 }
+
+func TestInvisibleFormattingRefused(t *testing.T) {
+	if err := checkFileName("invoice\u202Efdp.exe"); err == nil {
+		t.Fatal("accepted a right-to-left override in a file name")
+	}
+	if err := checkText("note", "zero\u200bwidth", 100, false, false); err == nil {
+		t.Fatal("accepted a zero-width space")
+	}
+}

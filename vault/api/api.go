@@ -140,7 +140,8 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return fmt.Errorf("%w: malformed JSON: %v", vault.ErrBadInput, err)
 	}
-	if dec.More() {
+	// More() misses a stray '}' or ']': demand the end of the body.
+	if _, err := dec.Token(); err != io.EOF {
 		return fmt.Errorf("%w: trailing data after JSON", vault.ErrBadInput)
 	}
 	return nil

@@ -53,14 +53,7 @@ func FuzzReadJSON(f *testing.F) {
 				t.Fatalf("accepted a body encoding/json cannot parse: %q", body)
 			}
 			if rest := bytes.TrimSpace(body[dec.InputOffset():]); len(rest) != 0 {
-				// Known defect (readJSON): anything after the value that
-				// starts with '}' or ']' is accepted, because Decoder.More
-				// reports false there. Drop this exception once readJSON
-				// checks for EOF; other trailing data is a new bug.
-				if rest[0] != '}' && rest[0] != ']' {
-					t.Fatalf("accepted trailing data %q", rest)
-				}
-				continue
+				t.Fatalf("accepted trailing data %q", rest)
 			}
 			again, err := json.Marshal(req)
 			if err != nil {
