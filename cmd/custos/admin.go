@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/custos-vault/custos/events/migrate"
+	"golang.org/x/mod/sumdb/note"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"filippo.io/age"
@@ -131,4 +134,52 @@ func runAdminEnroll(args []string, stdout, stderr io.Writer) error {
 	}
 	return printResult(stdout, *asJSON, map[string]string{"name": pos[0], "role": *role, "token": token},
 		fmt.Sprintf("enrolled %s as %s; their token (shown once):\n%s", pos[0], *role, token))
+}
+
+// runAdminMigrateLog copies a custody log to another backend byte for
+// byte and verifies the copy against the source's signed checkpoints.
+func runAdminMigrateLog(args []string, stdout io.Writer) error {
+	fs := newFlags("admin migrate-log")
+	from := fs.String("from", "", "source --log URL")
+	to := fs.String("to", "", "destination --log URL (must be empty)")
+	data := fs.String("data", "", "the vault's data folder: its keyring names the log's key")
+	key := fs.String("key", "", "the log's verifier key (instead of --data)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 || *from == "" || *to == "" {
+		return usageErr("admin migrate-log needs --from URL and --to URL")
+	}
+	vkey := *key
+	if vkey == "" {
+		if *data == "" {
+			return usageErr("admin migrate-log needs --data DIR or --key KEY to know which key signs the log")
+		}
+		b, err := os.ReadFile(filepath.Join(*data, "keyring", "log.pub"))
+		if err != nil {
+			return err
+		}
+		vkey = strings.TrimSpace(string(b))
+	}
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		return fmt.Errorf("log key: %w", err)
+	}
+	ctx := context.Background()
+	src, err := openLog(ctx, *from)
+	if err != nil {
+		return fmt.Errorf("--from: %w", err)
+	}
+	defer src.Close()
+	dst, err := openLog(ctx, *to)
+	if err != nil {
+		return fmt.Errorf("--to: %w", err)
+	}
+	defer dst.Close()
+	n, err := migrate.MigrateLog(ctx, src, dst, verifier.Name(), verifier)
+	if err != nil {
+		return fmt.Errorf("migration failed: %w", err)
+	}
+	return printResult(stdout, *asJSON, map[string]any{"events": n, "ok": true},
+		fmt.Sprintf("copied and verified %d events; start the server with --log %s", n, *to))
 }

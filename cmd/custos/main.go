@@ -19,6 +19,7 @@ Server and administration (on the server host):
                                                     re-seal every key after a lost TPM/HSM
   admin enroll --data DIR [backend flags] NAME --role ROLE
                                                     enrol a person (the first custodian); server stopped
+  admin migrate-log --from URL --to URL --data DIR  copy the custody log to another backend, verified
 
 Client verbs (read CUSTOS_SERVER and CUSTOS_TOKEN; --json prints one JSON object):
   case open CASE --title T                          open a case
@@ -147,6 +148,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return runAdminRotate(r, stdout)
 		case "enroll":
 			return runAdminEnroll(r, stdout, stderr)
+		case "migrate-log":
+			return runAdminMigrateLog(r, stdout)
 		}
 	default:
 		return usageErr("unknown verb %q", verb)
