@@ -24,7 +24,9 @@ type Pipe struct {
 	stopped sync.Once
 }
 
-var pipeChunks = sync.Pool{New: func() any { return make([]byte, 0, ChunkSize) }}
+// pipeChunks holds *[]byte, so that putting a buffer back does not
+// allocate.
+var pipeChunks = sync.Pool{New: func() any { b := make([]byte, 0, ChunkSize); return &b }}
 
 // NewPipe returns a pipe holding at most depth full chunks.
 func NewPipe(depth int) *Pipe {
@@ -36,7 +38,7 @@ func (p *Pipe) Write(b []byte) (int, error) {
 	n := 0
 	for len(b) > 0 {
 		if p.cur == nil {
-			p.cur = pipeChunks.Get().([]byte)[:0]
+			p.cur = (*pipeChunks.Get().(*[]byte))[:0]
 		}
 		k := copy(p.cur[len(p.cur):cap(p.cur)], b)
 		p.cur = p.cur[:len(p.cur)+k]
@@ -86,7 +88,8 @@ func (p *Pipe) CloseWithError(err error) {
 func (p *Pipe) Read(b []byte) (int, error) {
 	for len(p.out) == 0 {
 		if p.outBuf != nil {
-			pipeChunks.Put(p.outBuf[:0])
+			b := p.outBuf[:0]
+			pipeChunks.Put(&b)
 			p.outBuf = nil
 		}
 		c, ok := <-p.ch

@@ -372,8 +372,7 @@ func (s *Sequencer) tryCommit(ctx context.Context, batch []*request) (error, boo
 	type span struct{ from, to int }
 	spans := make([]span, len(batch))
 	evs := make([]*events.Event, 0, len(batch))
-	var bad []error
-	bad = make([]error, len(batch))
+	bad := make([]error, len(batch))
 	force := false
 	for i, r := range batch {
 		force = force || r.force
