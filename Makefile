@@ -41,9 +41,7 @@ lint:
 
 ## fuzz: run each fuzz target for $(FUZZTIME).
 fuzz:
-	@for spec in $$($(GO) test -list 'Fuzz.*' ./... | awk '/^ok/ {pkg=$$2} /^Fuzz/ {print pkg":"$$1}' ); do \
-		pkg=$${spec%%:*}; fn=$${spec##*:}; echo "fuzz $$pkg $$fn"; \
-		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 ## bench: the headline figures as `metric NAME VALUE UNIT` lines.
 bench: tools build
