@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -49,8 +50,27 @@ type server struct {
 	extra  []string
 	envs   []string // extra environment of the server process
 	cmd    *exec.Cmd
-	logs   *bytes.Buffer
+	logs   *logBuffer
 	url    string
+}
+
+// logBuffer collects a server's output; the reader goroutine writes while
+// the test may read it for a failure message.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) add(line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.WriteString(line + "\n")
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func newServer(t *testing.T, extra ...string) *server {
@@ -70,7 +90,8 @@ func (s *server) start() {
 	args := append([]string{"server", "--dev", "--data", s.data, "--listen", s.listen}, s.extra...)
 	s.cmd = exec.Command(filepath.Join(binDir, "custos"), args...)
 	s.cmd.Env = append(append(os.Environ(), "TMPDIR="+s.tmp), s.envs...)
-	s.logs = new(bytes.Buffer)
+	logs := new(logBuffer)
+	s.logs = logs
 	pr, pw, _ := os.Pipe()
 	s.cmd.Stderr, s.cmd.Stdout = pw, pw
 	if err := s.cmd.Start(); err != nil {
@@ -82,7 +103,7 @@ func (s *server) start() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			line := sc.Text()
-			s.logs.WriteString(line + "\n")
+			logs.add(line)
 			if i := strings.Index(line, "listening on "); i >= 0 {
 				ready <- strings.Trim(line[i+len("listening on "):], `"`)
 			}
