@@ -36,6 +36,7 @@ need_pkg swtpm-tools
 need_pkg softhsm2
 need_pkg libssl-dev
 need_pkg postgresql
+need_pkg openssl
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
 	log "apt-get install ${apt_pkgs[*]}"
 	export DEBIAN_FRONTEND=noninteractive
