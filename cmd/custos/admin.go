@@ -50,15 +50,11 @@ func runAdminRecover(args []string, stdout, stderr io.Writer) error {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	ctx := context.Background()
-	b, err := f.backends(ctx, logger)
+	b, cfg, err := f.open(ctx, logger)
 	if err != nil {
 		return err
 	}
 	defer b.close()
-	cfg, err := f.vaultConfig(b, logger)
-	if err != nil {
-		return err
-	}
 	x, ok := ids[0].(*age.X25519Identity)
 	if !ok || x.Recipient().String() != cfg.RecoveryRecipient {
 		return fmt.Errorf("%s is not the identity of the recovery recipient %s", *identity, cfg.RecoveryRecipient)
@@ -114,15 +110,11 @@ func runAdminEnroll(args []string, stdout, stderr io.Writer) error {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	ctx := context.Background()
-	b, err := f.backends(ctx, logger)
+	b, cfg, err := f.open(ctx, logger)
 	if err != nil {
 		return err
 	}
 	defer b.close()
-	cfg, err := f.vaultConfig(b, logger)
-	if err != nil {
-		return err
-	}
 	v, err := vault.Open(ctx, cfg)
 	if err != nil {
 		return err

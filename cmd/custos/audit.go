@@ -18,8 +18,6 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
-
 // runAuditVerify downloads the whole custody log and every checkpoint and
 // checks them here, on the auditor's machine, with the same engine the
 // offline verifier uses: the vault is not trusted to check itself.

@@ -103,6 +103,21 @@ func (f *serverFlags) backends(ctx context.Context, logger *slog.Logger) (*backe
 	return b, nil
 }
 
+// open opens the backends and builds the vault configuration: what the
+// server and every offline admin verb start with. The caller closes b.
+func (f *serverFlags) open(ctx context.Context, logger *slog.Logger) (*backendSet, vault.Config, error) {
+	b, err := f.backends(ctx, logger)
+	if err != nil {
+		return nil, vault.Config{}, err
+	}
+	cfg, err := f.vaultConfig(b, logger)
+	if err != nil {
+		b.close()
+		return nil, vault.Config{}, err
+	}
+	return b, cfg, nil
+}
+
 func (f *serverFlags) vaultConfig(b *backendSet, logger *slog.Logger) (vault.Config, error) {
 	rec := f.recovery
 	if rec == "" && f.dev {
@@ -160,15 +175,11 @@ func runServer(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
-	b, err := f.backends(ctx, logger)
+	b, cfg, err := f.open(ctx, logger)
 	if err != nil {
 		return err
 	}
 	defer b.close()
-	cfg, err := f.vaultConfig(b, logger)
-	if err != nil {
-		return err
-	}
 	v, err := vault.Open(ctx, cfg)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -240,7 +241,7 @@ func download(body io.Reader, path string, size int64, wantSHA string, bar io.Wr
 }
 
 func decodeJSON(r io.Reader, v any) error {
-	if err := jsonDecode(r, v); err != nil {
+	if err := json.NewDecoder(r).Decode(v); err != nil {
 		return fmt.Errorf("malformed answer from the vault: %w", err)
 	}
 	return nil
