@@ -245,18 +245,25 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(objects.Info) e
 	})
 }
 
-// Delete implements objects.Store.
-func (s *Store) Delete(_ context.Context, name string) error {
+// existing returns the path and lock of an object that exists. The caller
+// holds s.mu.
+func (s *Store) existing(name string) (string, lockInfo, error) {
 	p, err := s.path(name)
 	if err != nil {
-		return err
+		return "", lockInfo{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if fi, err := os.Lstat(p); errors.Is(err, iofs.ErrNotExist) || err == nil && fi.IsDir() {
-		return fmt.Errorf("%s: %w", name, objects.ErrNotFound)
+		return "", lockInfo{}, fmt.Errorf("%s: %w", name, objects.ErrNotFound)
 	}
 	li, err := s.readLock(p)
+	return p, li, err
+}
+
+// Delete implements objects.Store.
+func (s *Store) Delete(_ context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, li, err := s.existing(name)
 	if err != nil {
 		return err
 	}
@@ -272,16 +279,9 @@ func (s *Store) Delete(_ context.Context, name string) error {
 
 // SetLegalHold implements objects.Store.
 func (s *Store) SetLegalHold(_ context.Context, name string, on bool) error {
-	p, err := s.path(name)
-	if err != nil {
-		return err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if fi, err := os.Lstat(p); errors.Is(err, iofs.ErrNotExist) || err == nil && fi.IsDir() {
-		return fmt.Errorf("%s: %w", name, objects.ErrNotFound)
-	}
-	li, err := s.readLock(p)
+	p, li, err := s.existing(name)
 	if err != nil {
 		return err
 	}
@@ -291,16 +291,9 @@ func (s *Store) SetLegalHold(_ context.Context, name string, on bool) error {
 
 // ExtendRetention implements objects.Store.
 func (s *Store) ExtendRetention(_ context.Context, name string, until time.Time) error {
-	p, err := s.path(name)
-	if err != nil {
-		return err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := os.Lstat(p); errors.Is(err, iofs.ErrNotExist) {
-		return fmt.Errorf("%s: %w", name, objects.ErrNotFound)
-	}
-	li, err := s.readLock(p)
+	p, li, err := s.existing(name)
 	if err != nil {
 		return err
 	}
