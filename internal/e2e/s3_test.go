@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/url"
@@ -46,14 +48,21 @@ func TestMinIOOutageMidUpload(t *testing.T) {
 			env[k] = v
 		}
 	}
+	// 200 MiB of zeros, with its true SHA-256 as the trailer, so that the
+	// outage is the only thing that can fail this deposit.
+	const mib = 200
+	chunk := make([]byte, 1<<20)
+	h := sha256.New()
+	for i := 0; i < mib; i++ {
+		h.Write(chunk)
+	}
 	pr, pw := io.Pipe()
 	go func() {
-		chunk := make([]byte, 1<<20)
-		for i := 0; i < 40; i++ {
+		for i := 0; i < mib; i++ {
 			if _, err := pw.Write(chunk); err != nil {
 				return
 			}
-			if i == 20 {
+			if i == 4 {
 				m.Stop()
 			}
 		}
@@ -62,7 +71,7 @@ func TestMinIOOutageMidUpload(t *testing.T) {
 	req, _ := http.NewRequest("POST", env["CUSTOS_SERVER"]+"/v1/cases/OUT-1/items?name="+url.QueryEscape("big.bin"), pr)
 	req.Header.Set("Authorization", "Bearer "+env["CUSTOS_TOKEN"])
 	req.ContentLength = -1
-	req.Trailer = http.Header{"Custos-Content-Sha256": {"0"}}
+	req.Trailer = http.Header{"Custos-Content-Sha256": {hex.EncodeToString(h.Sum(nil))}}
 	start := time.Now()
 	resp, err := http.DefaultClient.Do(req)
 	if err == nil {
