@@ -186,4 +186,12 @@ func TestEndToEnd(t *testing.T) {
 	for _, marker := range [][]byte{marker1, marker2} {
 		scanFor(t, marker, s.data, s.tmp)
 	}
+	// Keys only sealed: no unsealed age identity or signing key anywhere
+	// the vault writes (the development recovery identity, which in real
+	// use lives offline, is the one expected exception).
+	logFiles, _ := filepath.Glob(filepath.Join(s.data, "custody.db*"))
+	roots := append([]string{filepath.Join(s.data, "keyring"), filepath.Join(s.data, "objects"), s.tmp}, logFiles...)
+	for _, key := range [][]byte{[]byte("AGE-SECRET-KEY-1"), []byte("PRIVATE+KEY+")} {
+		scanFor(t, key, roots...)
+	}
 }
