@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"filippo.io/age"
 	"github.com/custos-vault/custos/crypto/agestream"
@@ -91,7 +92,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		pipe.CloseWithError(err)
 		done <- encResult{res, err}
 	}()
-	_, putErr := v.objects.Put(ctx, object, pipe, objects.PutOptions{RetainUntil: v.cfg.Now().Add(v.cfg.PendingRetention)})
+	_, putErr := v.objects.Put(ctx, object, pipe, objects.PutOptions{RetainUntil: v.pendingUntil(c)})
 	pipe.CloseRead(errors.New("object store stopped reading"))
 	enc := <-done
 	fail := func(err error) (*DepositResult, error) {
@@ -153,12 +154,36 @@ func checkClientSum(claimed string, sum []byte) error {
 	return nil
 }
 
+// retention returns how long the case's objects stay write-once.
+func (v *Vault) retention(c Case) time.Duration {
+	if c.Retention > 0 {
+		return c.Retention
+	}
+	return v.cfg.Retention
+}
+
+// pendingUntil is the retention date an object of case c is written with
+// before its event is durable: the pending retention, or the case's own if
+// shorter (a COMPLIANCE date can be extended but never shortened).
+func (v *Vault) pendingUntil(c Case) time.Time {
+	return v.cfg.Now().Add(min(v.cfg.PendingRetention, v.retention(c)))
+}
+
 // extendRetention moves a durable object from its pending retention to the
 // full one. A failure is logged, not returned: the deposit is already
 // durable, and the next start extends the retention of recent objects.
+// The object's case decides its retention, and whether it is under a
+// legal hold.
 func (v *Vault) extendRetention(ctx context.Context, object string) {
-	if err := v.objects.ExtendRetention(context.WithoutCancel(ctx), object, v.cfg.Now().Add(v.cfg.Retention)); err != nil {
+	ctx = context.WithoutCancel(ctx)
+	c, ok := v.state.objectCase(object)
+	if err := v.objects.ExtendRetention(ctx, object, v.cfg.Now().Add(v.retention(c))); err != nil {
 		v.logger.Error("could not extend the retention of a stored object; it will be retried at the next start", "object", object, "err", err)
+	}
+	if ok && c.Held {
+		if err := v.objects.SetLegalHold(ctx, object, true); err != nil {
+			v.logger.Error("could not place the case's legal hold on a stored object; repeat `custos case hold`", "object", object, "err", err)
+		}
 	}
 }
 

@@ -184,7 +184,7 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 	go func() {
 		pw.CloseWithError(writePackage(io.MultiWriter(pw, h), v.cfg.Now(), mb, sig, cp.Note, pb, raw, seqs, m, spooled, report))
 	}()
-	info, err := v.objects.Put(ctx, object, pr, objects.PutOptions{RetainUntil: v.cfg.Now().Add(v.cfg.PendingRetention)})
+	info, err := v.objects.Put(ctx, object, pr, objects.PutOptions{RetainUntil: v.pendingUntil(c)})
 	pr.Close()
 	if err != nil {
 		return nil, fmt.Errorf("storing the package: %w", err)

@@ -41,6 +41,8 @@ type Person struct {
 type Case struct {
 	ID        string
 	Title     string
+	Retention time.Duration // 0: the vault's default
+	Held      bool
 	Recipient string
 	Members   map[string]bool
 	Items     []string
@@ -105,10 +107,15 @@ func (s *State) apply(ev *events.Event) {
 		var d CaseOpened
 		if ev.DecodeData(&d) == nil {
 			c := &Case{ID: ev.Case, Title: d.Title, Recipient: d.Recipient, Members: map[string]bool{}}
+			c.Retention, _ = time.ParseDuration(d.Retention)
 			for _, m := range d.Members {
 				c.Members[m] = true
 			}
 			s.cases[ev.Case] = c
+		}
+	case TypeHoldPlaced, TypeHoldLifted:
+		if c := s.cases[ev.Case]; c != nil {
+			c.Held = ev.Type == TypeHoldPlaced
 		}
 	case TypeMemberAdded:
 		var d MemberAdded
@@ -228,6 +235,41 @@ func (s *State) recentObjects(since time.Time) []string {
 			out = append(out, name)
 		} else {
 			delete(s.recent, name)
+		}
+	}
+	return out
+}
+
+// objectCase returns the case an object belongs to.
+func (s *State) objectCase(name string) (Case, bool) {
+	s.mu.RLock()
+	owner, ok := s.objects[name]
+	var caseID string
+	if it := s.items[owner]; ok && it != nil {
+		caseID = it.Case
+	} else if p := s.packages[owner]; ok && p != nil {
+		caseID = p.Case
+	}
+	s.mu.RUnlock()
+	if caseID == "" {
+		return Case{}, false
+	}
+	return s.getCase(caseID)
+}
+
+// caseObjects returns the objects of a case's items and packages.
+func (s *State) caseObjects(caseID string) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []string
+	if c := s.cases[caseID]; c != nil {
+		for _, id := range c.Items {
+			out = append(out, s.items[id].Deposit.Object)
+		}
+	}
+	for _, p := range s.packages {
+		if p.Case == caseID && p.Sealed != nil {
+			out = append(out, p.Sealed.Object)
 		}
 	}
 	return out

@@ -9,6 +9,8 @@ const (
 	TypeRecipientSet    = "recipient.set"
 	TypeCaseOpened      = "case.opened"
 	TypeMemberAdded     = "case.member.added"
+	TypeHoldPlaced      = "case.hold.placed"
+	TypeHoldLifted      = "case.hold.lifted"
 	TypeItemDeposited   = "item.deposited"
 	TypeItemAccessed    = "item.accessed"
 	TypeItemAccessDone  = "item.access.completed"
@@ -62,10 +64,19 @@ type RecipientSet struct {
 // CaseOpened records a case, its age recipient and which sealer holds its
 // identity.
 type CaseOpened struct {
-	Title     string   `json:"title"`
+	Title string `json:"title"`
+	// Retention, a Go duration, overrides the vault's default retention
+	// for this case's objects.
+	Retention string   `json:"retention,omitempty"`
 	Recipient string   `json:"recipient"`
 	Sealer    string   `json:"sealer"`
 	Members   []string `json:"members"`
+}
+
+// HoldChanged records a legal hold placed on or lifted from a case, and
+// why (a court order, a preservation request).
+type HoldChanged struct {
+	Reason string `json:"reason"`
 }
 
 // MemberAdded records a person assigned to a case.

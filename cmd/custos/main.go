@@ -22,7 +22,9 @@ Server and administration (on the server host):
   admin migrate-log --from URL --to URL --data DIR  copy the custody log to another backend, verified
 
 Client verbs (read CUSTOS_SERVER and CUSTOS_TOKEN; --json prints one JSON object):
-  case open CASE --title T                          open a case
+  case open CASE --title T [--retention 87600h]     open a case
+  case hold CASE --reason T / case release CASE --reason T
+                                                    (custodian) place or lift a legal hold
   case add-member CASE PERSON                       (custodian) assign an investigator to a case
   person add NAME --role ROLE                       (custodian) enrol a person; prints their token once
   deposit --case CASE [--source URL] [--note T] FILE...
@@ -95,6 +97,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return runCaseOpen(r, stdout)
 		case "add-member":
 			return runCaseAddMember(r, stdout)
+		case "hold":
+			return runCaseHold(r, stdout, true)
+		case "release":
+			return runCaseHold(r, stdout, false)
 		}
 	case "person":
 		s, r, err := sub()

@@ -23,6 +23,7 @@ import (
 func runCaseOpen(args []string, stdout io.Writer) error {
 	fs := newFlags("case open")
 	title := fs.String("title", "", "the case's title")
+	retention := fs.String("retention", "", "how long the case's evidence stays write-once, e.g. 87600h (default: the vault's)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -36,7 +37,7 @@ func runCaseOpen(args []string, stdout io.Writer) error {
 		return err
 	}
 	var out map[string]string
-	if err := c.call("POST", "/v1/cases", nil, api.CaseRequest{Case: pos[0], Title: *title}, &out); err != nil {
+	if err := c.call("POST", "/v1/cases", nil, api.CaseRequest{Case: pos[0], Title: *title, Retention: *retention}, &out); err != nil {
 		return err
 	}
 	return printResult(stdout, *asJSON, out, "opened case "+out["case"])
@@ -378,4 +379,28 @@ func runPersonAdd(args []string, stdout io.Writer) error {
 		return err
 	}
 	return printResult(stdout, *asJSON, out, fmt.Sprintf("enrolled %s as %s; their token (shown once, give it to them in person):\n%s", out["name"], out["role"], out["token"]))
+}
+
+func runCaseHold(args []string, stdout io.Writer, on bool) error {
+	name := map[bool]string{true: "case hold", false: "case release"}[on]
+	fs := newFlags(name)
+	reason := fs.String("reason", "", "why (court order, preservation request); recorded")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *reason == "" {
+		return usageErr("%s takes CASE and --reason TEXT", name)
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out map[string]any
+	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/hold", nil, api.HoldRequest{On: on, Reason: *reason}, &out); err != nil {
+		return err
+	}
+	verb := map[bool]string{true: "placed on", false: "lifted from"}[on]
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("legal hold %s %s (%v objects)", verb, pos[0], out["objects"]))
 }

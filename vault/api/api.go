@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/vault"
@@ -50,6 +51,7 @@ func New(v *vault.Vault, logger *slog.Logger) *Handler {
 	h.route("POST /v1/cases", h.openCase)
 	h.route("POST /v1/cases/{case}/items", h.deposit)
 	h.route("POST /v1/cases/{case}/members", h.addMember)
+	h.route("POST /v1/cases/{case}/hold", h.hold)
 	h.route("POST /v1/persons", h.enroll)
 	h.route("GET /v1/items/{item}", h.getItem)
 	h.route("POST /v1/recipient", h.setRecipient)
@@ -151,6 +153,8 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 type CaseRequest struct {
 	Case  string `json:"case"`
 	Title string `json:"title"`
+	// Retention, a Go duration ("87600h"), overrides the default.
+	Retention string `json:"retention,omitempty"`
 }
 
 func (h *Handler) openCase(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
@@ -158,7 +162,15 @@ func (h *Handler) openCase(w http.ResponseWriter, r *http.Request, who vault.Pri
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	if err := h.v.OpenCase(r.Context(), who, req.Case, req.Title); err != nil {
+	var retention time.Duration
+	if req.Retention != "" {
+		d, err := time.ParseDuration(req.Retention)
+		if err != nil {
+			return fmt.Errorf("%w: retention %q is not a duration such as 87600h", vault.ErrBadInput, req.Retention)
+		}
+		retention = d
+	}
+	if err := h.v.OpenCaseWith(r.Context(), who, req.Case, req.Title, retention); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"case": req.Case})
@@ -433,5 +445,24 @@ func (h *Handler) enroll(w http.ResponseWriter, r *http.Request, who vault.Princ
 		return err
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"name": req.Name, "role": req.Role, "token": token})
+	return nil
+}
+
+// HoldRequest is the body of POST /v1/cases/{case}/hold.
+type HoldRequest struct {
+	On     bool   `json:"on"`
+	Reason string `json:"reason"`
+}
+
+func (h *Handler) hold(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req HoldRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	n, err := h.v.SetHold(r.Context(), who, r.PathValue("case"), req.On, req.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"case": r.PathValue("case"), "held": req.On, "objects": n})
 	return nil
 }
