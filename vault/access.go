@@ -35,6 +35,9 @@ func (v *Vault) OpenItem(ctx context.Context, who Principal, itemID, purpose str
 		return nil, v.refuse(ctx, who, "item.get", itemID, "no such item", ErrNotFound)
 	}
 	c, _ := v.state.getCase(it.Case)
+	if c.Destroyed {
+		return nil, v.refuse(ctx, who, "item.get", itemID, "the item's case was destroyed under a court order", ErrNotFound)
+	}
 	if !v.memberOf(who, c) {
 		return nil, v.refuse(ctx, who, "item.get", itemID, "only investigators assigned to the case view its items", ErrForbidden)
 	}

@@ -37,6 +37,9 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	items := v.state.allItems()
 	sort.Slice(items, func(i, j int) bool { return items[i].DepositAt < items[j].DepositAt })
 	for _, it := range items {
+		if c, _ := v.state.getCase(it.Case); c.Destroyed {
+			continue // its objects were deleted, or are kept only until their retention ends
+		}
 		res.Objects++
 		rc, err := v.objects.Open(ctx, it.Deposit.Object)
 		if err != nil {

@@ -64,7 +64,7 @@ func (v *Vault) SetRecipient(ctx context.Context, who Principal, recipient strin
 // memberOf checks that who may act on the case's evidence: an investigator
 // assigned to it. Custodians manage cases but do not view evidence.
 func (v *Vault) memberOf(who Principal, c Case) bool {
-	return who.Role == RoleInvestigator && c.Members[who.Name]
+	return who.Role == RoleInvestigator && c.Members[who.Name] && !c.Destroyed
 }
 
 // AddMember assigns an investigator to a case. Only custodians manage

@@ -56,6 +56,9 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 	if !v.memberOf(who, c) && who.Role != RoleCustodian {
 		return nil, v.refuse(ctx, who, "package.seal", req.Case, "only the case's investigators and custodians seal packages", ErrForbidden)
 	}
+	if c.Destroyed {
+		return nil, v.refuse(ctx, who, "package.seal", req.Case, "the case was destroyed", ErrConflict)
+	}
 	if err := checkText("purpose", req.Purpose, 1024, true, false); err != nil {
 		return nil, err
 	}
@@ -341,6 +344,9 @@ func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (
 	}
 	if who.Role != RoleProsecutor || who.Name != p.For {
 		return nil, nil, v.refuse(ctx, who, "package.fetch", pkgID, "a package is fetched only by the person it is sealed for", ErrForbidden)
+	}
+	if c, _ := v.state.getCase(p.Case); c.Destroyed {
+		return nil, nil, v.refuse(ctx, who, "package.fetch", pkgID, "the package's case was destroyed", ErrConflict)
 	}
 	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypePackageFetched, Actor: who.actor(), Case: p.Case,
 		Data: PackageFetched{Package: pkgID}}); err != nil {

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"maps"
 	"sync"
 	"time"
 
@@ -43,9 +44,18 @@ type Case struct {
 	Title     string
 	Retention time.Duration // 0: the vault's default
 	Held      bool
+	Destroyed bool
+	// Pending destruction requests, by id.
+	Requests  map[string]DestructionRequest
 	Recipient string
 	Members   map[string]bool
 	Items     []string
+}
+
+// DestructionRequest is a request awaiting a second custodian.
+type DestructionRequest struct {
+	DestructionRequested
+	By string
 }
 
 // Item is a deposited evidence item.
@@ -106,7 +116,7 @@ func (s *State) apply(ev *events.Event) {
 	case TypeCaseOpened:
 		var d CaseOpened
 		if ev.DecodeData(&d) == nil {
-			c := &Case{ID: ev.Case, Title: d.Title, Recipient: d.Recipient, Members: map[string]bool{}}
+			c := &Case{ID: ev.Case, Title: d.Title, Recipient: d.Recipient, Members: map[string]bool{}, Requests: map[string]DestructionRequest{}}
 			c.Retention, _ = time.ParseDuration(d.Retention)
 			for _, m := range d.Members {
 				c.Members[m] = true
@@ -116,6 +126,18 @@ func (s *State) apply(ev *events.Event) {
 	case TypeHoldPlaced, TypeHoldLifted:
 		if c := s.cases[ev.Case]; c != nil {
 			c.Held = ev.Type == TypeHoldPlaced
+		}
+	case TypeDestroyRequest:
+		var d DestructionRequested
+		if c := s.cases[ev.Case]; c != nil && ev.DecodeData(&d) == nil {
+			c.Requests[d.Request] = DestructionRequest{DestructionRequested: d, By: ev.Actor.Person}
+		}
+	case TypeDestroyApproved:
+		// From here on nothing of the case is revealed, even if the
+		// shredding that follows was interrupted.
+		if c := s.cases[ev.Case]; c != nil {
+			c.Destroyed = true
+			c.Requests = map[string]DestructionRequest{}
 		}
 	case TypeMemberAdded:
 		var d MemberAdded
@@ -186,6 +208,7 @@ func (s *State) getCase(id string) (Case, bool) {
 	}
 	cp := *c
 	cp.Items = append([]string(nil), c.Items...)
+	cp.Requests = maps.Clone(c.Requests)
 	return cp, true
 }
 

@@ -11,6 +11,9 @@ const (
 	TypeMemberAdded     = "case.member.added"
 	TypeHoldPlaced      = "case.hold.placed"
 	TypeHoldLifted      = "case.hold.lifted"
+	TypeDestroyRequest  = "case.destruction.requested"
+	TypeDestroyApproved = "case.destruction.approved"
+	TypeCaseDestroyed   = "case.destroyed"
 	TypeItemDeposited   = "item.deposited"
 	TypeItemAccessed    = "item.accessed"
 	TypeItemAccessDone  = "item.access.completed"
@@ -77,6 +80,32 @@ type CaseOpened struct {
 // why (a court order, a preservation request).
 type HoldChanged struct {
 	Reason string `json:"reason"`
+}
+
+// DestructionRequested records a custodian's request to destroy a case
+// under a court order. It takes effect only when a second custodian
+// approves it.
+type DestructionRequested struct {
+	Request string `json:"request"`
+	Order   string `json:"order"`
+	Reason  string `json:"reason"`
+}
+
+// DestructionApproved records the second custodian's approval, before the
+// keys are destroyed.
+type DestructionApproved struct {
+	Request     string `json:"request"`
+	Order       string `json:"order"`
+	RequestedBy string `json:"requested_by"`
+}
+
+// CaseDestroyed records the outcome: the case's keys are gone
+// (crypto-shredding), and which objects the store let the vault delete.
+type CaseDestroyed struct {
+	Request  string   `json:"request"`
+	Order    string   `json:"order"`
+	Deleted  []string `json:"deleted,omitempty"`
+	Retained []string `json:"retained,omitempty"`
 }
 
 // MemberAdded records a person assigned to a case.

@@ -25,6 +25,8 @@ Client verbs (read CUSTOS_SERVER and CUSTOS_TOKEN; --json prints one JSON object
   case open CASE --title T [--retention 87600h]     open a case
   case hold CASE --reason T / case release CASE --reason T
                                                     (custodian) place or lift a legal hold
+  case destroy CASE --order REF --reason T          (custodian) request destruction under a court order
+  case approve-destruction CASE REQUEST             (a second custodian) approve it: the case's keys are destroyed
   case add-member CASE PERSON                       (custodian) assign an investigator to a case
   person add NAME --role ROLE                       (custodian) enrol a person; prints their token once
   deposit --case CASE [--source URL] [--note T] FILE...
@@ -101,6 +103,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return runCaseHold(r, stdout, true)
 		case "release":
 			return runCaseHold(r, stdout, false)
+		case "destroy":
+			return runCaseDestroy(r, stdout)
+		case "approve-destruction":
+			return runCaseApproveDestruction(r, stdout)
 		}
 	case "person":
 		s, r, err := sub()

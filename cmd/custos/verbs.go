@@ -404,3 +404,47 @@ func runCaseHold(args []string, stdout io.Writer, on bool) error {
 	verb := map[bool]string{true: "placed on", false: "lifted from"}[on]
 	return printResult(stdout, *asJSON, out, fmt.Sprintf("legal hold %s %s (%v objects)", verb, pos[0], out["objects"]))
 }
+
+func runCaseDestroy(args []string, stdout io.Writer) error {
+	fs := newFlags("case destroy")
+	order := fs.String("order", "", "the court order that directs the destruction")
+	reason := fs.String("reason", "", "why; recorded")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *order == "" || *reason == "" {
+		return usageErr("case destroy takes CASE, --order REF and --reason TEXT")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out map[string]string
+	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/destruction", nil, api.DestructionRequest{Order: *order, Reason: *reason}, &out); err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("destruction of %s requested as %s; a second custodian approves with: custos case approve-destruction %s %s", pos[0], out["request"], pos[0], out["request"]))
+}
+
+func runCaseApproveDestruction(args []string, stdout io.Writer) error {
+	fs := newFlags("case approve-destruction")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usageErr("case approve-destruction takes CASE and REQUEST")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out vault.DestroyResult
+	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/destruction/"+url.PathEscape(pos[1])+"/approve", nil, nil, &out); err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("case %s destroyed: its keys are gone; %d objects deleted, %d kept until their retention ends (unreadable)", out.Case, len(out.Deleted), len(out.Retained)))
+}

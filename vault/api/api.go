@@ -52,6 +52,8 @@ func New(v *vault.Vault, logger *slog.Logger) *Handler {
 	h.route("POST /v1/cases/{case}/items", h.deposit)
 	h.route("POST /v1/cases/{case}/members", h.addMember)
 	h.route("POST /v1/cases/{case}/hold", h.hold)
+	h.route("POST /v1/cases/{case}/destruction", h.requestDestruction)
+	h.route("POST /v1/cases/{case}/destruction/{request}/approve", h.approveDestruction)
 	h.route("POST /v1/persons", h.enroll)
 	h.route("GET /v1/items/{item}", h.getItem)
 	h.route("POST /v1/recipient", h.setRecipient)
@@ -464,5 +466,33 @@ func (h *Handler) hold(w http.ResponseWriter, r *http.Request, who vault.Princip
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"case": r.PathValue("case"), "held": req.On, "objects": n})
+	return nil
+}
+
+// DestructionRequest is the body of POST /v1/cases/{case}/destruction.
+type DestructionRequest struct {
+	Order  string `json:"order"`
+	Reason string `json:"reason"`
+}
+
+func (h *Handler) requestDestruction(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req DestructionRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	id, err := h.v.RequestDestruction(r.Context(), who, r.PathValue("case"), req.Order, req.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"case": r.PathValue("case"), "request": id})
+	return nil
+}
+
+func (h *Handler) approveDestruction(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	res, err := h.v.ApproveDestruction(r.Context(), who, r.PathValue("case"), r.PathValue("request"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }
