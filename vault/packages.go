@@ -78,7 +78,7 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 	}
 	items := req.Items
 	if len(items) == 0 {
-		items = c.Items
+		items = v.state.caseItems(c.ID)
 	}
 	if len(items) == 0 {
 		return nil, badInput("case %s has no items to seal", c.ID)

@@ -49,7 +49,7 @@ type Case struct {
 	Requests  map[string]DestructionRequest
 	Recipient string
 	Members   map[string]bool
-	Items     []string
+	Items     []string // empty in getCase's snapshots; see caseItems
 }
 
 // DestructionRequest is a request awaiting a second custodian.
@@ -206,8 +206,12 @@ func (s *State) getCase(id string) (Case, bool) {
 	if c == nil {
 		return Case{}, false
 	}
+	// A snapshot the caller may read without the lock: the maps are
+	// cloned (they are small), the item list is left out (it can be long,
+	// and only sealing needs it: caseItems).
 	cp := *c
-	cp.Items = append([]string(nil), c.Items...)
+	cp.Items = nil
+	cp.Members = maps.Clone(c.Members)
 	cp.Requests = maps.Clone(c.Requests)
 	return cp, true
 }
@@ -261,6 +265,16 @@ func (s *State) recentObjects(since time.Time) []string {
 		}
 	}
 	return out
+}
+
+// caseItems returns a copy of a case's item ids, in deposit order.
+func (s *State) caseItems(id string) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if c := s.cases[id]; c != nil {
+		return append([]string(nil), c.Items...)
+	}
+	return nil
 }
 
 // objectCase returns the case an object belongs to.

@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -67,6 +68,46 @@ func BenchmarkDeposit(b *testing.B) {
 	for b.Loop() {
 		if _, err := v.Deposit(ctx, who, DepositRequest{Case: "B-1", Name: "x.bin", Body: &zeroSource{left: size}}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestCaseSnapshotsAreSafeToRead: requests read a case's members while
+// other requests change them; under -race this fails if a snapshot
+// shares the projection's maps.
+func TestCaseSnapshotsAreSafeToRead(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	custTok, _ := v.Enroll(ctx, "cust", RoleCustodian)
+	cust, _ := v.Authenticate(custTok)
+	if err := v.OpenCase(ctx, cust, "R-1", "race"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 20; i++ {
+			name := fmt.Sprintf("inv%d", i)
+			v.Enroll(ctx, name, RoleInvestigator)
+			if err := v.AddMember(ctx, cust, "R-1", name); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case <-done:
+			c, _ := v.state.getCase("R-1")
+			if len(c.Members) != 21 {
+				t.Fatalf("case has %d members, want 21", len(c.Members))
+			}
+			return
+		default:
+			c, _ := v.state.getCase("R-1")
+			_ = v.memberOf(Principal{Name: "inv3", Role: RoleInvestigator}, c)
+			for range c.Members {
+			}
 		}
 	}
 }
