@@ -102,10 +102,17 @@ func (r *Reveal) Abort(ctx context.Context, why error) {
 }
 
 func (r *Reveal) integrity(ctx context.Context, cause error) error {
-	_, err := r.v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeIntegrityFailed, Actor: System,
-		Case: r.Item.Case, Item: r.Item.ID, Data: IntegrityFailed{Object: r.Item.Deposit.Object, Reason: cause.Error()}})
-	r.v.logger.Error("integrity failure", "item", r.Item.ID, "err", cause)
-	return errors.Join(fmt.Errorf("%w: item %s: %v", ErrIntegrity, r.Item.ID, cause), err)
+	return r.v.integrityFailed(ctx, r.Item, cause)
+}
+
+// integrityFailed records that stored evidence did not match its deposit
+// (however it was found: a view, a package being sealed, a scrub) and
+// returns the error for the caller.
+func (v *Vault) integrityFailed(ctx context.Context, it Item, cause error) error {
+	_, err := v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeIntegrityFailed, Actor: System,
+		Case: it.Case, Item: it.ID, Data: IntegrityFailed{Object: it.Deposit.Object, Reason: cause.Error()}})
+	v.logger.Error("integrity failure", "item", it.ID, "err", cause)
+	return errors.Join(fmt.Errorf("%w: item %s: %v", ErrIntegrity, it.ID, cause), err)
 }
 
 // Failed reports whether reading the plaintext failed (decryption or

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -74,10 +75,13 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeAuditScrubbed, Actor: who.actor(), Data: d}); err != nil {
 		return nil, err
 	}
-	for _, id := range append(append([]string(nil), res.Mismatched...), res.Missing...) {
+	for _, id := range res.Mismatched {
 		it, _ := v.state.getItem(id)
-		r := &Reveal{v: v, Item: it}
-		r.integrity(ctx, fmt.Errorf("scrub: stored ciphertext does not match the deposit"))
+		v.integrityFailed(ctx, it, errors.New("scrub: stored ciphertext does not match the deposit"))
+	}
+	for _, id := range res.Missing {
+		it, _ := v.state.getItem(id)
+		v.integrityFailed(ctx, it, errors.New("scrub: stored ciphertext is missing"))
 	}
 	return res, nil
 }

@@ -210,7 +210,7 @@ func (v *Vault) reencrypt(ctx context.Context, it Item, id age.Identity, to age.
 	defer obj.Close()
 	dec, err := agestream.NewDecrypter(obj, id)
 	if err != nil {
-		return fmt.Errorf("%w: item %s: %v", ErrIntegrity, it.ID, err)
+		return v.integrityFailed(ctx, it, fmt.Errorf("sealing a package: %w", err))
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -218,12 +218,14 @@ func (v *Vault) reencrypt(ctx context.Context, it Item, id age.Identity, to age.
 	}
 	defer f.Close()
 	if _, err := agestream.Encrypt(f, dec, []age.Recipient{to}, agestream.Options{NoLegacyHashes: true}); err != nil {
-		return fmt.Errorf("%w: item %s: %v", ErrIntegrity, it.ID, err)
+		if errors.Is(err, agestream.ErrReadPlaintext) {
+			return v.integrityFailed(ctx, it, fmt.Errorf("sealing a package: %w", err))
+		}
+		return fmt.Errorf("spooling item %s: %w", it.ID, err)
 	}
 	n, sum := dec.Sum()
 	if n != it.Deposit.Size || hex.EncodeToString(sum[:]) != it.Deposit.SHA256 {
-		r := &Reveal{v: v, Item: it}
-		return r.integrity(ctx, errors.New("plaintext does not match the deposit while sealing a package"))
+		return v.integrityFailed(ctx, it, errors.New("sealing a package: plaintext does not match the deposit"))
 	}
 	return nil
 }

@@ -64,10 +64,14 @@ func TestFlippedObjectByteIsCaughtByScrubAndGet(t *testing.T) {
 	if len(leftovers) != 0 {
 		t.Fatalf("partial plaintext left behind: %v", leftovers)
 	}
-	// The failure is on record, and the intact item still reads.
+	// Sealing a package of it fails too, before anything is stored.
+	s.ok("prosecutor", work, "recipient", "set", newAgeKey(t, filepath.Join(work, "p.key")))
+	s.refused("investigator", work, "integrity failure", "package", "seal", "--case", "C-1", "--for", "prosecutor", "--purpose", "court")
+	// Each failure is on record (scrub, get, seal), and the intact item
+	// still reads.
 	tl := s.ok("auditor", work, "audit", "log", "--item", id1, "--json").stdout
-	if !strings.Contains(tl, "integrity.failed") {
-		t.Fatalf("no integrity event recorded: %s", tl)
+	if n := strings.Count(tl, "integrity.failed"); n != 3 {
+		t.Fatalf("%d integrity events recorded, want 3 (scrub, get, seal): %s", n, tl)
 	}
 	s.ok("investigator", work, "get", id2, "--purpose", "check", "-o", filepath.Join(work, "b.out"))
 }
