@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -76,11 +75,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			return fail(err)
 		}
 	}
-	req, err := http.NewRequest("GET", c.url("/v1/log/events", url.Values{"from": {"0"}}), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.do(req)
+	resp, err := c.get("/v1/log/events", url.Values{"from": {"0"}})
 	if err != nil {
 		return err
 	}

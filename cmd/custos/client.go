@@ -79,6 +79,15 @@ func (c *client) do(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// get starts a GET whose body the caller streams and closes.
+func (c *client) get(path string, q url.Values) (*http.Response, error) {
+	req, err := http.NewRequest("GET", c.url(path, q), nil)
+	if err != nil {
+		return nil, err
+	}
+	return c.do(req)
+}
+
 // call sends a JSON request (body may be nil) and decodes a JSON answer.
 func (c *client) call(method, path string, q url.Values, body, out any) error {
 	var r io.Reader

@@ -176,29 +176,33 @@ func runGet(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 || *out == "" || *purpose == "" {
 		return usageErr("get needs ITEM, --purpose TEXT and -o FILE")
 	}
-	if _, err := os.Lstat(*out); err == nil {
-		return fmt.Errorf("%s exists; refusing to overwrite it", *out)
-	}
-	c, err := newClient()
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequest("GET", c.url("/v1/items/"+url.PathEscape(pos[0]), url.Values{"purpose": {*purpose}}), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	size, _ := strconv.ParseInt(resp.Header.Get(api.HeaderSize), 10, 64)
-	sum, err := download(resp.Body, *out, size, resp.Header.Get(api.HeaderSHA256), progress(stderr, *asJSON, size, "retrieving "+pos[0]))
+	sum, size, err := fetchTo(stderr, *asJSON, "/v1/items/"+url.PathEscape(pos[0]), url.Values{"purpose": {*purpose}}, *out, "retrieving "+pos[0])
 	if err != nil {
 		return err
 	}
 	return printResult(stdout, *asJSON, map[string]any{"id": pos[0], "sha256": sum, "size": size, "file": *out},
 		fmt.Sprintf("%s written to %s (sha256 %s, verified)", pos[0], *out, sum))
+}
+
+// fetchTo GETs a body the vault describes with its size and SHA-256
+// headers (an item's plaintext, a package file) and writes it to out
+// through download. It never overwrites out.
+func fetchTo(stderr io.Writer, quiet bool, path string, q url.Values, out, desc string) (string, int64, error) {
+	if _, err := os.Lstat(out); err == nil {
+		return "", 0, fmt.Errorf("%s exists; refusing to overwrite it", out)
+	}
+	c, err := newClient()
+	if err != nil {
+		return "", 0, err
+	}
+	resp, err := c.get(path, q)
+	if err != nil {
+		return "", 0, err
+	}
+	defer resp.Body.Close()
+	size, _ := strconv.ParseInt(resp.Header.Get(api.HeaderSize), 10, 64)
+	sum, err := download(resp.Body, out, size, resp.Header.Get(api.HeaderSHA256), progress(stderr, quiet, size, desc))
+	return sum, size, err
 }
 
 // download writes body to a temporary file beside path, checks its size
@@ -311,24 +315,7 @@ func runPackageFetch(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 || *out == "" {
 		return usageErr("package fetch needs ID and -o FILE")
 	}
-	if _, err := os.Lstat(*out); err == nil {
-		return fmt.Errorf("%s exists; refusing to overwrite it", *out)
-	}
-	c, err := newClient()
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequest("GET", c.url("/v1/packages/"+url.PathEscape(pos[0]), nil), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	size, _ := strconv.ParseInt(resp.Header.Get(api.HeaderSize), 10, 64)
-	sum, err := download(resp.Body, *out, size, resp.Header.Get(api.HeaderSHA256), progress(stderr, *asJSON, size, "fetching "+pos[0]))
+	sum, size, err := fetchTo(stderr, *asJSON, "/v1/packages/"+url.PathEscape(pos[0]), nil, *out, "fetching "+pos[0])
 	if err != nil {
 		return err
 	}
