@@ -168,6 +168,20 @@ func TestEndToEnd(t *testing.T) {
 
 	// A restart rebuilds everything from the log; the saved checkpoint is
 	// still extended by the (longer) log.
+	noPlaintextInLogs := func() {
+		t.Helper()
+		logs := s.logs.String()
+		// The development sealer says what it is on every start.
+		if !strings.Contains(logs, "DEVELOPMENT KEY SEALER") {
+			t.Fatalf("the development sealer did not warn at start:\n%s", logs)
+		}
+		for _, m := range [][]byte{marker1, marker2} {
+			if strings.Contains(logs, string(m)) {
+				t.Fatal("evidence plaintext in the server's log")
+			}
+		}
+	}
+	noPlaintextInLogs()
 	s.stop()
 	s.start()
 	s.ok("investigator", work, "get", id2, "--purpose", "prepare exhibit list", "-o", filepath.Join(work, "again.csv"))
@@ -179,6 +193,7 @@ func TestEndToEnd(t *testing.T) {
 	if v["ok"] != true || v["extends_checkpoint"] == nil {
 		t.Fatalf("audit verify --checkpoint answered %v", v)
 	}
+	noPlaintextInLogs()
 	s.stop()
 
 	// No plaintext at rest: not in the data folder, not in the server's
