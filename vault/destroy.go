@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/internal/durable"
 )
 
 // RequestDestruction records a custodian's request to destroy a case under
@@ -81,7 +82,7 @@ func (v *Vault) ApproveDestruction(ctx context.Context, who Principal, caseID, r
 			return nil, fmt.Errorf("destroying the key of case %s: %w", caseID, err)
 		}
 	}
-	if err := syncDirOf(v.keys.caseFile(caseID, "")); err != nil {
+	if err := durable.SyncDir(filepath.Dir(v.keys.caseFile(caseID, ""))); err != nil {
 		return nil, err
 	}
 	res := &DestroyResult{Case: caseID, Deleted: []string{}, Retained: []string{}}
@@ -95,13 +96,4 @@ func (v *Vault) ApproveDestruction(ctx context.Context, who Principal, caseID, r
 	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeCaseDestroyed, Actor: who.actor(), Case: caseID,
 		Data: CaseDestroyed{Request: request, Order: req.Order, Deleted: res.Deleted, Retained: res.Retained}})
 	return res, err
-}
-
-func syncDirOf(path string) error {
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

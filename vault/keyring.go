@@ -17,6 +17,7 @@ import (
 	"filippo.io/age"
 	"filippo.io/age/armor"
 	"github.com/custos-vault/custos/hsm"
+	"github.com/custos-vault/custos/internal/durable"
 )
 
 // Keyring is the folder that holds every key the vault has, each only in
@@ -43,59 +44,6 @@ func (k *Keyring) caseFile(caseID, suffix string) string {
 	return filepath.Join(k.dir, "cases", hex.EncodeToString(sum[:16])+suffix)
 }
 
-// writeNew writes a file durably and refuses to replace one.
-func writeNew(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Link(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	os.Remove(tmp)
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
-// replace writes a file durably, replacing any existing one atomically.
-func replace(path string, b []byte) error {
-	tmp := path + ".new"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	f, err := os.Open(tmp)
-	if err == nil {
-		f.Sync()
-		f.Close()
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
 // logKey returns the unsealed checkpoint-signing key and its public
 // verifier key, creating both if create is set and none exist.
 func (k *Keyring) logKey(ctx context.Context, create bool, recovery age.Recipient, gen func() (skey, vkey string, err error)) (skey []byte, vkey string, err error) {
@@ -118,10 +66,10 @@ func (k *Keyring) logKey(ctx context.Context, create bool, recovery age.Recipien
 		if err := k.writeRecovery(filepath.Join(k.dir, "log.key.recovery.age"), sk, recovery); err != nil {
 			return nil, "", err
 		}
-		if err := writeNew(pubPath, []byte(v+"\n")); err != nil {
+		if err := durable.WriteNew(pubPath, []byte(v+"\n")); err != nil {
 			return nil, "", fmt.Errorf("keyring: %w", err)
 		}
-		if err := writeNew(sealedPath, sealed); err != nil {
+		if err := durable.WriteNew(sealedPath, sealed); err != nil {
 			return nil, "", fmt.Errorf("keyring: %w", err)
 		}
 		return sk, v, nil
@@ -156,7 +104,7 @@ func (k *Keyring) newCaseKey(ctx context.Context, caseID string, recovery age.Re
 	if err := k.writeRecovery(k.caseFile(caseID, ".recovery.age"), secret, recovery); err != nil {
 		return "", err
 	}
-	if err := writeNew(k.caseFile(caseID, ".sealed"), sealed); err != nil {
+	if err := durable.WriteNew(k.caseFile(caseID, ".sealed"), sealed); err != nil {
 		os.Remove(k.caseFile(caseID, ".recovery.age"))
 		return "", fmt.Errorf("keyring: %w", err)
 	}
@@ -179,7 +127,7 @@ func (k *Keyring) writeRecovery(path string, secret []byte, recovery age.Recipie
 	if err := aw.Close(); err != nil {
 		return err
 	}
-	if err := writeNew(path, rec.Bytes()); err != nil {
+	if err := durable.WriteNew(path, rec.Bytes()); err != nil {
 		return fmt.Errorf("keyring: %w", err)
 	}
 	return nil
@@ -234,7 +182,7 @@ func (k *Keyring) storeSealed(ctx context.Context, caseID string, secret []byte)
 	if err != nil {
 		return fmt.Errorf("sealing the key of case %s: %w", caseID, err)
 	}
-	return replace(k.caseFile(caseID, ".sealed"), sealed)
+	return durable.Replace(k.caseFile(caseID, ".sealed"), sealed)
 }
 
 // resealLogKeyFromRecovery seals the log signing key again under the
@@ -254,7 +202,7 @@ func (k *Keyring) resealLogKey(ctx context.Context, skey []byte) error {
 	if err != nil {
 		return err
 	}
-	return replace(filepath.Join(k.dir, "log.key.sealed"), sealed)
+	return durable.Replace(filepath.Join(k.dir, "log.key.sealed"), sealed)
 }
 
 func randomHex(n int) string {

@@ -10,6 +10,7 @@ import (
 	"filippo.io/age"
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/hsm"
+	"github.com/custos-vault/custos/internal/durable"
 )
 
 // Recover re-seals every key in the keyring under cfg.Sealer from the
@@ -112,5 +113,5 @@ func (v *Vault) reseal(ctx context.Context, path string) error {
 	if err != nil {
 		return fmt.Errorf("re-sealing %s: %w", filepath.Base(path), err)
 	}
-	return replace(path, fresh)
+	return durable.Replace(path, fresh)
 }

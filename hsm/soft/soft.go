@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 
 	"github.com/custos-vault/custos/hsm"
+	"github.com/custos-vault/custos/internal/durable"
 )
 
 // Warning is what the server prints on every start with this sealer.
@@ -58,7 +59,7 @@ func New(_ context.Context, cfg Config) (*Sealer, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		kek = make([]byte, 32)
 		rand.Read(kek)
-		if err := writeNew(path, kek); err != nil {
+		if err := durable.WriteNew(path, kek); err != nil {
 			return nil, fmt.Errorf("soft sealer: %w", err)
 		}
 	} else if err != nil {
@@ -80,22 +81,6 @@ func New(_ context.Context, cfg Config) (*Sealer, error) {
 	sum := sha256.Sum256(kek)
 	copy(s.id[:], sum[:])
 	return s, nil
-}
-
-func writeNew(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // Seal implements hsm.Sealer: AES-256-GCM with a random nonce; the header

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/custos-vault/custos/internal/durable"
 	"github.com/custos-vault/custos/objects"
 	"golang.org/x/sys/unix"
 )
@@ -144,14 +145,12 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.
 
 func (s *Store) writeLock(final string, li lockInfo) error {
 	b, _ := json.Marshal(li)
-	tmp := final + lockSuffix + ".new"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	// fsynced before it replaces the old one: a crash never leaves an
+	// empty or torn lock that would make the object unreadable as locked.
+	if err := durable.Replace(final+lockSuffix, b); err != nil {
 		return fmt.Errorf("fs objects: %w", err)
 	}
-	if err := os.Rename(tmp, final+lockSuffix); err != nil {
-		return fmt.Errorf("fs objects: %w", err)
-	}
-	return syncDir(filepath.Dir(final))
+	return nil
 }
 
 func (s *Store) readLock(final string) (lockInfo, error) {
@@ -170,13 +169,8 @@ func (s *Store) readLock(final string) (lockInfo, error) {
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return fmt.Errorf("fs objects: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fs objects: fsync %s: %w", dir, err)
 	}
 	return nil
 }

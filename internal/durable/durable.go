@@ -1,0 +1,76 @@
+// Package durable writes small files so that they survive a crash: the
+// bytes are fsynced before the file gets its name, and the folder is
+// fsynced after. The keyring and the development sealer keep their keys
+// this way; the object store uses SyncDir for its own renames.
+package durable
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// WriteNew writes b to path with mode 0600, refusing to replace an
+// existing file (a key must never be overwritten by accident).
+func WriteNew(path string, b []byte) error {
+	tmp, err := writeTemp(path, b)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	// link, unlike rename, fails if path exists.
+	if err := os.Link(tmp, path); err != nil {
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// Replace writes b to path with mode 0600, atomically replacing any
+// existing file.
+func Replace(path string, b []byte) error {
+	tmp, err := writeTemp(path, b)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// writeTemp writes and fsyncs b into a new temporary file beside path.
+func writeTemp(path string, b []byte) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return "", err
+	}
+	if err := f.Chmod(0o600); err == nil {
+		_, err = f.Write(b)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// SyncDir fsyncs a folder, making the names created or removed in it
+// durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", dir, err)
+	}
+	return nil
+}
