@@ -45,7 +45,8 @@ func writeTemp(path string, b []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := f.Chmod(0o600); err == nil {
+	err = f.Chmod(0o600)
+	if err == nil {
 		_, err = f.Write(b)
 	}
 	if err == nil {
