@@ -5,8 +5,24 @@
 // callers. The store's expected-position check is the concurrency control:
 // two processes on one store can never fork the log.
 //
-// Checkpoints are signed per batch on a timer (and on demand), never per
-// event, and are stored in the same atomic append as the batch they cover.
+// Checkpoints are signed on a timer (and on demand), never per event. A
+// checkpoint is signed only once the events it covers are durable, handed
+// to Config.BeforePublish (the vault keeps its sticky head there), and
+// then stored.
+//
+// # Preconditions
+//
+// A decision (approve a destruction, view an item, accept a deposit) is
+// only sound if its precondition holds at the position its event takes in
+// the log, not a moment earlier. A Draft can carry a Check that the writer
+// evaluates when it gives the draft its position, with every earlier
+// durable event already passed to OnEvent; events of the same batch ahead
+// of it are passed to the Check, which may answer ErrNotYet to be decided
+// first thing in the next batch, once those are durable and applied.
+//
+// The code is in three parts: this file (the API, opening and replay),
+// queue.go (the writer goroutine and its batching) and flush.go (writing
+// one batch, with its named outcomes).
 package sequencer
 
 import (
@@ -38,6 +54,11 @@ type Config struct {
 	// Open, then for each new event before its caller is answered. It must
 	// not call back into the Sequencer.
 	OnEvent func(ev *events.Event, raw []byte)
+	// BeforePublish, if set, is called on the writer goroutine with each
+	// newly signed checkpoint after the events it covers are durable and
+	// before the checkpoint is stored or returned to anyone. If it fails,
+	// the checkpoint is dropped (a later one is signed on the next tick).
+	BeforePublish func(ctx context.Context, cp *events.Checkpoint) error
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -50,7 +71,21 @@ type Draft struct {
 	Case  string
 	Item  string
 	Data  any
+	// Check, if set, is the event's precondition (see the package doc).
+	// It runs on the writer goroutine when the draft is given its
+	// position; ahead are the events of the same batch before it, which
+	// are neither durable nor applied yet. It returns nil to append,
+	// ErrNotYet if its answer could depend on an event in ahead, or any
+	// other error to refuse: then nothing of the draft's request is
+	// appended and Append returns that error. It must not call back into
+	// the Sequencer and must be quick.
+	Check func(ahead []*events.Event) error
 }
+
+// ErrNotYet is returned by a Draft's Check whose answer depends on events
+// ahead of it in the same batch. The draft's request is then checked again
+// first in the next batch, after those events are durable and applied.
+var ErrNotYet = errors.New("precondition depends on events not yet durable")
 
 // lingerMax bounds how long the writer waits to fill a batch: a small
 // fraction of one fsync.
@@ -198,7 +233,8 @@ func (s *Sequencer) Append(ctx context.Context, drafts ...Draft) ([]*events.Even
 }
 
 // Checkpoint returns a signed checkpoint covering every event appended
-// before the call, issuing a new one if needed.
+// before the call, issuing a new one if needed. It fails if the new
+// checkpoint could not be published (BeforePublish or the store failed).
 func (s *Sequencer) Checkpoint(ctx context.Context) (*events.Checkpoint, error) {
 	r, err := s.submit(ctx, &request{force: true, done: make(chan result, 1)})
 	return r.cp, err
@@ -251,218 +287,3 @@ func (s *Sequencer) Close() error {
 	return nil
 }
 
-func (s *Sequencer) run() {
-	defer close(s.stopped)
-	timer := time.NewTimer(s.cfg.CheckpointInterval)
-	defer timer.Stop()
-	lastBatch := 0
-	for {
-		var first *request
-		select {
-		case first = <-s.reqs:
-		case <-timer.C:
-			if s.uncovered() {
-				s.commit([]*request{{force: true, done: make(chan result, 1)}})
-			}
-			timer.Reset(s.cfg.CheckpointInterval)
-			continue
-		case <-s.stop:
-			s.drain()
-			return
-		}
-		batch := []*request{first}
-		n := len(first.drafts)
-		// Group commit: take everything already queued. If the previous
-		// batch was bigger, its callers are probably re-submitting right
-		// now; linger briefly for them rather than commit a small batch
-		// and make them wait a whole fsync.
-		linger := time.NewTimer(lingerMax)
-	fill:
-		for n < s.cfg.MaxBatch {
-			select {
-			case r := <-s.reqs:
-				batch = append(batch, r)
-				n += len(r.drafts)
-				continue
-			default:
-			}
-			if len(batch) >= lastBatch/2 {
-				break fill
-			}
-			select {
-			case r := <-s.reqs:
-				batch = append(batch, r)
-				n += len(r.drafts)
-			case <-linger.C:
-				break fill
-			}
-		}
-		linger.Stop()
-		lastBatch = len(batch)
-		s.commit(batch)
-	}
-}
-
-// drain answers requests still queued at Close, then covers the tail.
-func (s *Sequencer) drain() {
-	for {
-		select {
-		case r := <-s.reqs:
-			s.commit([]*request{r})
-		default:
-			if s.uncovered() {
-				s.commit([]*request{{force: true, done: make(chan result, 1)}})
-			}
-			return
-		}
-	}
-}
-
-func (s *Sequencer) uncovered() bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	cp := s.latestCP
-	return s.broken == nil && s.tree.Size() > 0 && (cp == nil || cp.Size < s.tree.Size())
-}
-
-// commit writes one batch. It runs only on the writer goroutine.
-func (s *Sequencer) commit(batch []*request) {
-	ctx := context.Background()
-	if s.broken != nil {
-		// A previous append failed in a way that left our view of the
-		// store uncertain: re-read it before writing anything.
-		if err := s.catchUp(ctx, s.tree.Size(), nil); err != nil {
-			answerAll(batch, fmt.Errorf("custody log unavailable: %w", err))
-			return
-		}
-		s.setBroken(nil)
-	}
-	for attempt := 0; ; attempt++ {
-		err, retry := s.tryCommit(ctx, batch)
-		if err == nil {
-			return
-		}
-		if !retry || attempt == 3 {
-			answerAll(batch, err)
-			return
-		}
-	}
-}
-
-func (s *Sequencer) setBroken(err error) {
-	s.mu.Lock()
-	s.broken = err
-	s.mu.Unlock()
-}
-
-func answerAll(batch []*request, err error) {
-	for _, r := range batch {
-		r.done <- result{err: err}
-	}
-}
-
-// tryCommit encodes and appends the batch once. It answers the requests
-// itself on success; on failure it reports whether a retry may succeed.
-func (s *Sequencer) tryCommit(ctx context.Context, batch []*request) (error, bool) {
-	start := s.tree.Size()
-	now := events.FormatTime(s.cfg.Now())
-	prev := s.head
-	var recs []events.Record
-	var leaves []events.Hash
-	type span struct{ from, to int }
-	spans := make([]span, len(batch))
-	evs := make([]*events.Event, 0, len(batch))
-	bad := make([]error, len(batch))
-	force := false
-	for i, r := range batch {
-		force = force || r.force
-		spans[i].from = len(evs)
-		savePrev, saveRecs := prev, len(recs)
-		for _, d := range r.drafts {
-			ev := &events.Event{
-				V: events.Version, Seq: start + uint64(len(recs)), ID: events.NewID(),
-				Type: d.Type, Time: now, Actor: d.Actor, Case: d.Case, Item: d.Item,
-				Data: d.data, Prev: prev.String(),
-			}
-			b, err := events.Encode(ev)
-			if err != nil {
-				bad[i] = err
-				break
-			}
-			leaf := events.LeafHash(b)
-			recs = append(recs, events.Record{Seq: ev.Seq, ID: ev.ID, Case: ev.Case, Item: ev.Item, Bytes: b})
-			leaves = append(leaves, leaf)
-			evs = append(evs, ev)
-			prev = leaf
-		}
-		if bad[i] != nil {
-			prev, recs, leaves, evs = savePrev, recs[:saveRecs], leaves[:saveRecs], evs[:spans[i].from]
-		}
-		spans[i].to = len(evs)
-	}
-
-	s.tree.Append(leaves...)
-	end := s.tree.Size()
-	var stored *events.StoredCheckpoint
-	var signed *events.Checkpoint
-	latest := s.LatestCheckpoint()
-	needCP := end > 0 && (latest == nil || latest.Size < end) &&
-		(force || s.cfg.Now().Sub(s.lastSign) >= s.cfg.CheckpointInterval)
-	if needCP {
-		root, err := s.tree.Root(end)
-		if err == nil {
-			var n []byte
-			n, err = events.SignCheckpoint(s.cfg.Signer, s.cfg.Origin, end, root)
-			signed = &events.Checkpoint{Origin: s.cfg.Origin, Size: end, Root: root, Note: n}
-			stored = &events.StoredCheckpoint{Size: end, Note: n}
-		}
-		if err != nil {
-			s.tree.Truncate(start)
-			return fmt.Errorf("signing checkpoint: %w", err), false
-		}
-	}
-	if len(recs) > 0 || stored != nil {
-		if err := s.cfg.Store.Append(ctx, start, recs, stored); err != nil {
-			s.tree.Truncate(start)
-			// Find out what the store holds now: our batch (the append
-			// succeeded but its answer was lost), someone else's events
-			// (a conflict: re-encode and retry), or nothing reachable.
-			cerr := s.catchUp(ctx, start, recs)
-			switch {
-			case cerr == nil && len(recs) > 0:
-				// Everything of ours is stored. The checkpoint may not be;
-				// the timer will issue another.
-				stored, signed = nil, nil
-			case errors.Is(cerr, errNotOurs):
-				return fmt.Errorf("custody log: %w", err), true
-			case cerr != nil:
-				s.setBroken(cerr)
-				return fmt.Errorf("custody log: %w", err), false
-			default:
-				return fmt.Errorf("custody log: %w", err), errors.Is(err, events.ErrConflict)
-			}
-		} else {
-			s.head = prev
-			if s.cfg.OnEvent != nil {
-				for i, ev := range evs {
-					s.cfg.OnEvent(ev, recs[i].Bytes)
-				}
-			}
-		}
-	}
-	if signed != nil {
-		s.mu.Lock()
-		s.latestCP = signed
-		s.mu.Unlock()
-		s.lastSign = s.cfg.Now()
-	}
-	cp := s.LatestCheckpoint()
-	for i, r := range batch {
-		if bad[i] != nil {
-			r.done <- result{err: bad[i]}
-			continue
-		}
-		r.done <- result{events: evs[spans[i].from:spans[i].to], cp: cp}
-	}
-	return nil, false
-}

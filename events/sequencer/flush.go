@@ -1,0 +1,223 @@
+package sequencer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/custos-vault/custos/events"
+)
+
+// outcome names what became of one attempt to write a batch.
+type outcome int
+
+const (
+	// committed: the batch's events are durable and applied, and every
+	// request not carried to the next batch has been answered.
+	committed outcome = iota
+	// retry: another writer appended first. Its events have been read
+	// and applied; the batch is built again on top of them (its
+	// preconditions are checked again).
+	retry
+	// failed: nothing of the batch is known to be stored; every request
+	// is answered with the error. If the store's state is uncertain the
+	// sequencer is marked broken and re-reads the store before its next
+	// write.
+	failed
+)
+
+// maxRetries bounds how often one batch is rebuilt after conflicts.
+const maxRetries = 3
+
+// commit writes one batch, rebuilding it after conflicts, and returns the
+// requests whose preconditions wait for the next batch. It runs only on
+// the writer goroutine.
+func (s *Sequencer) commit(batch []*request) (carry []*request) {
+	ctx := context.Background()
+	if s.broken != nil {
+		// A previous append failed in a way that left our view of the
+		// store uncertain: re-read it before writing anything.
+		if err := s.catchUp(ctx, s.tree.Size(), nil); err != nil {
+			answerAll(batch, fmt.Errorf("custody log unavailable: %w", err))
+			return nil
+		}
+		s.setBroken(nil)
+	}
+	for attempt := 0; ; attempt++ {
+		out, carry, err := s.flush(ctx, batch)
+		switch {
+		case out == committed:
+			return carry
+		case out == retry && attempt < maxRetries:
+			continue
+		default:
+			answerAll(batch, err)
+			return nil
+		}
+	}
+}
+
+func (s *Sequencer) setBroken(err error) {
+	s.mu.Lock()
+	s.broken = err
+	s.mu.Unlock()
+}
+
+func answerAll(batch []*request, err error) {
+	for _, r := range batch {
+		r.done <- result{err: err}
+	}
+}
+
+// span is the range of a batch's events that belong to one request.
+type span struct{ from, to int }
+
+// built is a batch given its positions: every draft whose request passed
+// its checks, numbered, chained and encoded.
+type built struct {
+	start   uint64
+	recs    []events.Record
+	leaves  []events.Hash
+	evs     []*events.Event
+	prev    events.Hash // leaf hash of the batch's last event
+	spans   []span      // per request
+	refused []error     // per request: a failed check or encoding
+	carried []bool      // per request: waits for the next batch
+	force   bool        // a request asked for a checkpoint
+}
+
+// build numbers, chains and encodes a batch, evaluating each draft's
+// precondition at the position it would take.
+func (s *Sequencer) build(batch []*request) *built {
+	b := &built{
+		start: s.tree.Size(), prev: s.head,
+		spans: make([]span, len(batch)), refused: make([]error, len(batch)), carried: make([]bool, len(batch)),
+	}
+	now := events.FormatTime(s.cfg.Now())
+	for i, r := range batch {
+		b.force = b.force || r.force
+		b.spans[i].from = len(b.evs)
+		savePrev, saveLen := b.prev, len(b.recs)
+		for _, d := range r.drafts {
+			if d.Check != nil {
+				if err := d.Check(b.evs); errors.Is(err, ErrNotYet) && len(b.evs) > 0 {
+					b.carried[i] = true
+					break
+				} else if err != nil {
+					if errors.Is(err, ErrNotYet) {
+						err = fmt.Errorf("event %s: its precondition could not be decided", d.Type)
+					}
+					b.refused[i] = err
+					break
+				}
+			}
+			ev := &events.Event{
+				V: events.Version, Seq: b.start + uint64(len(b.recs)), ID: events.NewID(),
+				Type: d.Type, Time: now, Actor: d.Actor, Case: d.Case, Item: d.Item,
+				Data: d.data, Prev: b.prev.String(),
+			}
+			raw, err := events.Encode(ev)
+			if err != nil {
+				b.refused[i] = err
+				break
+			}
+			leaf := events.LeafHash(raw)
+			b.recs = append(b.recs, events.Record{Seq: ev.Seq, ID: ev.ID, Case: ev.Case, Item: ev.Item, Bytes: raw})
+			b.leaves = append(b.leaves, leaf)
+			b.evs = append(b.evs, ev)
+			b.prev = leaf
+		}
+		if b.refused[i] != nil || b.carried[i] {
+			// A request is appended whole or not at all.
+			b.prev, b.recs, b.leaves, b.evs = savePrev, b.recs[:saveLen], b.leaves[:saveLen], b.evs[:b.spans[i].from]
+		}
+		b.spans[i].to = len(b.evs)
+	}
+	return b
+}
+
+// flush makes one attempt at writing a batch: its events in one append,
+// then, if one is due, a checkpoint covering them. Requests are answered
+// here on success; on failure the caller answers them.
+func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*request, error) {
+	b := s.build(batch)
+	if len(b.recs) > 0 {
+		s.tree.Append(b.leaves...)
+		if err := s.cfg.Store.Append(ctx, b.start, b.recs, nil); err != nil {
+			s.tree.Truncate(b.start)
+			// Find out what the store holds now: our batch (the append
+			// succeeded but its answer was lost; catchUp has applied it),
+			// someone else's events (a conflict: rebuild and retry), or
+			// nothing reachable.
+			switch cerr := s.catchUp(ctx, b.start, b.recs); {
+			case cerr == nil:
+			case errors.Is(cerr, errNotOurs):
+				return retry, nil, fmt.Errorf("custody log: %w", err)
+			default:
+				s.setBroken(cerr)
+				return failed, nil, fmt.Errorf("custody log: %w", err)
+			}
+		} else {
+			s.head = b.prev
+			if s.cfg.OnEvent != nil {
+				for i, ev := range b.evs {
+					s.cfg.OnEvent(ev, b.recs[i].Bytes)
+				}
+			}
+		}
+	}
+	cp, cpErr := s.publish(ctx, b.force)
+	var carry []*request
+	for i, r := range batch {
+		switch {
+		case b.carried[i]:
+			carry = append(carry, r)
+		case b.refused[i] != nil:
+			r.done <- result{err: b.refused[i]}
+		case r.force && cpErr != nil:
+			r.done <- result{err: cpErr}
+		default:
+			r.done <- result{events: b.evs[b.spans[i].from:b.spans[i].to], cp: cp}
+		}
+	}
+	return committed, carry, nil
+}
+
+// publish signs a checkpoint of the durable log if one is due (force, or
+// the checkpoint interval has passed and events are uncovered), hands it
+// to BeforePublish, stores it, and returns the newest published
+// checkpoint.
+func (s *Sequencer) publish(ctx context.Context, force bool) (*events.Checkpoint, error) {
+	end := s.tree.Size()
+	latest := s.LatestCheckpoint()
+	if end == 0 || (latest != nil && latest.Size >= end) {
+		return latest, nil
+	}
+	if !force && s.cfg.Now().Sub(s.lastSign) < s.cfg.CheckpointInterval {
+		return latest, nil
+	}
+	// Failed attempts also wait for the interval, so that a failing
+	// BeforePublish does not slow every batch.
+	s.lastSign = s.cfg.Now()
+	root, err := s.tree.Root(end)
+	if err != nil {
+		return latest, err
+	}
+	n, err := events.SignCheckpoint(s.cfg.Signer, s.cfg.Origin, end, root)
+	if err != nil {
+		return latest, fmt.Errorf("signing checkpoint: %w", err)
+	}
+	cp := &events.Checkpoint{Origin: s.cfg.Origin, Size: end, Root: root, Note: n}
+	if s.cfg.BeforePublish != nil {
+		if err := s.cfg.BeforePublish(ctx, cp); err != nil {
+			return latest, fmt.Errorf("publishing checkpoint %d: %w", end, err)
+		}
+	}
+	if err := s.cfg.Store.Append(ctx, end, nil, &events.StoredCheckpoint{Size: end, Note: n}); err != nil {
+		return latest, fmt.Errorf("storing checkpoint %d: %w", end, err)
+	}
+	s.mu.Lock()
+	s.latestCP = cp
+	s.mu.Unlock()
+	return cp, nil
+}
