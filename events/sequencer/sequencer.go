@@ -286,4 +286,3 @@ func (s *Sequencer) Close() error {
 	<-s.stopped
 	return nil
 }
-
