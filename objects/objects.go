@@ -28,6 +28,11 @@ type PutOptions struct {
 	// administrator (S3 object lock in COMPLIANCE mode). The fs backend
 	// records it and refuses deletion before it.
 	RetainUntil time.Time
+	// Unlocked writes the object with no retention at all, not even a
+	// store's default: the vault must be able to delete it. Only copies
+	// of keys and of the vault's sticky log head are written so; a case
+	// key that could not be deleted would defeat crypto-shredding.
+	Unlocked bool
 }
 
 // Store is a write-once object store.

@@ -34,25 +34,35 @@ func (v *Vault) OpenItem(ctx context.Context, who Principal, itemID, purpose str
 	if !ok {
 		return nil, v.refuse(ctx, who, "item.get", itemID, "no such item", ErrNotFound)
 	}
-	c, _ := v.state.getCase(it.Case)
-	if c.Destroyed {
-		return nil, v.refuse(ctx, who, "item.get", itemID, "the item's case was destroyed under a court order", ErrNotFound)
-	}
-	if !v.memberOf(who, c) {
-		return nil, v.refuse(ctx, who, "item.get", itemID, "only investigators assigned to the case view its items", ErrForbidden)
-	}
 	if err := checkText("purpose", purpose, 1024, true, false); err != nil {
 		return nil, err
 	}
-	evs, err := v.log.Append(ctx, sequencer.Draft{Type: TypeItemAccessed, Actor: who.actor(), Case: it.Case, Item: itemID,
+	// Decided now and again at the access event's position: a member
+	// removed, or the case destroyed, before the event is refused.
+	pre := func(c Case, _ bool) error {
+		switch {
+		case c.Destroyed:
+			return refused(ErrNotFound, "the item's case was destroyed under a court order")
+		case !v.memberOf(who, c):
+			return refused(ErrForbidden, "only investigators assigned to the case view its items")
+		}
+		return nil
+	}
+	if err := v.now(it.Case, pre); err != nil {
+		return nil, v.refusedAs(ctx, who, "item.get", itemID, err)
+	}
+	evs, err := v.decide(ctx, who, "item.get", itemID, pre, sequencer.Draft{Type: TypeItemAccessed, Actor: who.actor(), Case: it.Case, Item: itemID,
 		Data: ItemAccessed{Purpose: purpose, Access: "view"}})
 	if err != nil {
 		return nil, fmt.Errorf("recording the access: %w", err)
 	}
 	r := &Reveal{v: v, who: who, Item: it, Access: evs[0].Seq}
-	id, err := v.keys.caseIdentity(ctx, it.Case)
+	id, err := v.caseIdentity(ctx, it.Case, it.ID)
 	if err != nil {
-		return nil, r.integrity(ctx, err)
+		// A key problem, recorded as one: the evidence is not suspect.
+		r.v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeItemAccessDone, Actor: who.actor(),
+			Case: it.Case, Item: it.ID, Data: map[string]any{"access_event": fmt.Sprint(r.Access), "bytes": 0, "aborted": "the case key is unavailable"}})
+		return nil, err
 	}
 	obj, err := v.objects.Open(ctx, it.Deposit.Object)
 	if err != nil {

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -28,19 +29,46 @@ func (v *Vault) OpenCaseWith(ctx context.Context, who Principal, caseID, title s
 	if err := checkText("title", title, 256, true, false); err != nil {
 		return err
 	}
-	if retention < 0 || retention > 100*365*24*time.Hour {
-		return badInput("retention %s is out of range (0 to 100 years)", retention)
+	if err := v.checkRetention(who, retention); err != nil {
+		return v.refusedAs(ctx, who, "case.open", caseID, err)
 	}
-	if _, exists := v.state.getCase(caseID); exists {
-		return fmt.Errorf("%w: case %s already exists", ErrConflict, caseID)
+	notYet := func(c Case, exists bool) error {
+		if exists {
+			return refused(ErrConflict, "case %s already exists", caseID)
+		}
+		return nil
 	}
+	v.openMu.Lock()
+	defer v.openMu.Unlock()
+	if err := v.now(caseID, notYet); err != nil {
+		return v.refusedAs(ctx, who, "case.open", caseID, err)
+	}
+	// Both copies of the key are durable, locally and replicated, before
+	// the case exists.
 	recipient, err := v.keys.newCaseKey(ctx, caseID, v.recovery)
 	if err != nil {
 		return err
 	}
-	_, err = v.log.Append(ctx, sequencer.Draft{Type: TypeCaseOpened, Actor: who.actor(), Case: caseID,
+	_, err = v.decide(ctx, who, "case.open", caseID, notYet, sequencer.Draft{Type: TypeCaseOpened, Actor: who.actor(), Case: caseID,
 		Data: CaseOpened{Title: title, Retention: durationString(retention), Recipient: recipient, Sealer: v.cfg.Sealer.KeyRef(), Members: []string{who.Name}}})
 	return err
+}
+
+// checkRetention decides a case's own retention: never below the vault's
+// floor (Config.MinRetention), at most 100 years, and shorter than the
+// vault's default only by a custodian's decision.
+func (v *Vault) checkRetention(who Principal, retention time.Duration) error {
+	switch {
+	case retention == 0:
+		return nil
+	case retention < 0 || retention > 100*365*24*time.Hour:
+		return badInput("retention %s is out of range (up to 100 years)", retention)
+	case retention < v.cfg.MinRetention:
+		return badInput("retention %s is below this vault's floor of %s", retention, v.cfg.MinRetention)
+	case retention < v.cfg.Retention && who.Role != RoleCustodian:
+		return refused(ErrForbidden, "only a custodian may give a case a retention shorter than the vault's default (%s)", v.cfg.Retention)
+	}
+	return nil
 }
 
 // SetRecipient registers the age recipient a prosecutor receives packages
@@ -79,18 +107,58 @@ func (v *Vault) AddMember(ctx context.Context, who Principal, caseID, person str
 	if err := checkPersonName(person); err != nil {
 		return err
 	}
-	c, ok := v.state.getCase(caseID)
-	if !ok {
-		return fmt.Errorf("%w: no case %s", ErrNotFound, caseID)
+	pre := func(c Case, ok bool) error {
+		switch p, known := v.state.personByName(person); {
+		case !ok:
+			return refused(ErrNotFound, "no case %s", caseID)
+		case c.Destroyed:
+			return refused(ErrConflict, "case %s was destroyed", caseID)
+		case !known || p.Role != RoleInvestigator:
+			return badInput("%s is not an investigator known to this vault", person)
+		case c.Members[person]:
+			return fmt.Errorf("%w: %s is already assigned to %s", ErrConflict, person, caseID)
+		}
+		return nil
 	}
-	p, ok := v.state.personByName(person)
-	if !ok || p.Role != RoleInvestigator {
-		return badInput("%s is not an investigator known to this vault", person)
+	if err := v.now(caseID, pre); err != nil {
+		return v.refusedAs(ctx, who, "case.member.add", caseID, err)
 	}
-	if c.Members[person] {
-		return fmt.Errorf("%w: %s is already assigned to %s", ErrConflict, person, caseID)
+	_, err := v.decide(ctx, who, "case.member.add", caseID, pre,
+		sequencer.Draft{Type: TypeMemberAdded, Actor: who.actor(), Case: caseID, Data: MemberAdded{Person: person}})
+	return err
+}
+
+// RemoveMember ends a person's assignment to a case: from the position of
+// its event on, they can no longer view, deposit or seal the case's
+// evidence. A view that is recorded before it was allowed; one after it
+// is refused.
+func (v *Vault) RemoveMember(ctx context.Context, who Principal, caseID, person, reason string) error {
+	if who.Role != RoleCustodian {
+		return v.refuse(ctx, who, "case.member.remove", caseID, "only custodians change who is assigned to a case", ErrForbidden)
 	}
-	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeMemberAdded, Actor: who.actor(), Case: caseID, Data: MemberAdded{Person: person}})
+	if err := checkCaseID(caseID); err != nil {
+		return err
+	}
+	if err := checkPersonName(person); err != nil {
+		return err
+	}
+	if err := checkText("reason", reason, 1024, true, false); err != nil {
+		return err
+	}
+	pre := func(c Case, ok bool) error {
+		switch {
+		case !ok:
+			return refused(ErrNotFound, "no case %s", caseID)
+		case !c.Members[person]:
+			return fmt.Errorf("%w: %s is not assigned to %s", ErrConflict, person, caseID)
+		}
+		return nil
+	}
+	if err := v.now(caseID, pre); err != nil {
+		return v.refusedAs(ctx, who, "case.member.remove", caseID, err)
+	}
+	_, err := v.decide(ctx, who, "case.member.remove", caseID, pre,
+		sequencer.Draft{Type: TypeMemberRemoved, Actor: who.actor(), Case: caseID, Data: MemberRemoved{Person: person, Reason: reason}})
 	return err
 }
 
@@ -131,19 +199,36 @@ func (v *Vault) SetHold(ctx context.Context, who Principal, caseID string, on bo
 	if err := checkText("reason", reason, 1024, true, false); err != nil {
 		return 0, err
 	}
-	c, ok := v.state.getCase(caseID)
-	if !ok {
-		return 0, fmt.Errorf("%w: no case %s", ErrNotFound, caseID)
-	}
-	if c.Held != on {
-		typ := map[bool]string{true: TypeHoldPlaced, false: TypeHoldLifted}[on]
-		if _, err := v.log.Append(ctx, sequencer.Draft{Type: typ, Actor: who.actor(), Case: caseID, Data: HoldChanged{Reason: reason}}); err != nil {
-			return 0, err
+	typ := map[bool]string{true: TypeHoldPlaced, false: TypeHoldLifted}[on]
+	pre := func(c Case, ok bool) error {
+		switch {
+		case !ok:
+			return refused(ErrNotFound, "no case %s", caseID)
+		case c.Destroyed:
+			return refused(ErrConflict, "case %s was destroyed", caseID)
+		case c.Held == on:
+			return errUnchanged
 		}
+		return nil
 	}
+	// Asking again for the state the case is already in records nothing
+	// and re-applies the hold to the objects below.
+	if err := v.now(caseID, pre); err != nil && !errors.Is(err, errUnchanged) {
+		return 0, v.refusedAs(ctx, who, action, caseID, err)
+	}
+	if _, err := v.decide(ctx, who, action, caseID, pre,
+		sequencer.Draft{Type: typ, Actor: who.actor(), Case: caseID, Data: HoldChanged{Reason: reason}}); err != nil {
+		return 0, err
+	}
+	// The objects get the case's hold as the log now has it: if another
+	// custodian's opposite decision came after ours, theirs is what
+	// stands. One application at a time, so the last one wins.
+	v.holdMu.Lock()
+	defer v.holdMu.Unlock()
+	c, _ := v.state.getCase(caseID)
 	objs := v.state.caseObjects(caseID)
 	for _, o := range objs {
-		if err := v.objects.SetLegalHold(ctx, o, on); err != nil {
+		if err := v.objects.SetLegalHold(ctx, o, c.Held); err != nil {
 			return 0, fmt.Errorf("%w: the hold is recorded but not yet applied to every object (%v); repeat the command", ErrUnavailable, err)
 		}
 	}

@@ -50,13 +50,24 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	if err := checkCaseID(req.Case); err != nil {
 		return nil, err
 	}
-	c, ok := v.state.getCase(req.Case)
-	if !ok {
-		return nil, v.refuse(ctx, who, "item.deposit", req.Case, "no such case", ErrNotFound)
+	// The precondition is checked now, before anything is streamed, and
+	// again at the deposit event's position: a case destroyed, or a
+	// depositor removed, while the upload ran refuses the deposit.
+	pre := func(c Case, ok bool) error {
+		switch {
+		case !ok:
+			return refused(ErrNotFound, "no such case")
+		case c.Destroyed:
+			return refused(ErrConflict, "the case was destroyed under a court order")
+		case !v.memberOf(who, c):
+			return refused(ErrForbidden, "only investigators assigned to the case deposit")
+		}
+		return nil
 	}
-	if !v.memberOf(who, c) {
-		return nil, v.refuse(ctx, who, "item.deposit", req.Case, "only investigators assigned to the case deposit", ErrForbidden)
+	if err := v.now(req.Case, pre); err != nil {
+		return nil, v.refusedAs(ctx, who, "item.deposit", req.Case, err)
 	}
+	c, _ := v.state.getCase(req.Case)
 	if err := checkFileName(req.Name); err != nil {
 		return nil, err
 	}
@@ -123,7 +134,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		d.MD5 = hex.EncodeToString(res.Plain.MD5[:])
 		d.SHA1 = hex.EncodeToString(res.Plain.SHA1[:])
 	}
-	evs, err := v.log.Append(ctx, sequencer.Draft{Type: TypeItemDeposited, Actor: who.actor(), Case: c.ID, Item: itemID, Data: d})
+	evs, err := v.decide(ctx, who, "item.deposit", c.ID, pre, sequencer.Draft{Type: TypeItemDeposited, Actor: who.actor(), Case: c.ID, Item: itemID, Data: d})
 	if err != nil {
 		return fail(fmt.Errorf("recording the deposit: %w", err))
 	}
@@ -132,11 +143,18 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 }
 
 // discard removes an object that never got its deposit event. Under
-// object lock the store refuses; the object is then an orphan that the
-// start-up sweep reports.
+// object lock the store refuses until the object's pending retention
+// ends; the object is then recorded as retained, so that scrub accounts
+// for it and a start after that date sweeps it.
 func (v *Vault) discard(ctx context.Context, object string) {
-	if err := v.objects.Delete(context.WithoutCancel(ctx), object); err != nil {
-		v.logger.Warn("could not delete the ciphertext of a failed deposit; it will be swept at the next start", "object", object, "err", err)
+	ctx = context.WithoutCancel(ctx)
+	err := v.objects.Delete(ctx, object)
+	if err == nil {
+		return
+	}
+	v.logger.Warn("could not delete the ciphertext of a failed deposit; it is recorded as retained and swept once its pending retention ends", "object", object, "err", err)
+	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeObjectsRetained, Actor: System, Data: ObjectsSwept{Orphans: []string{object}}}); err != nil {
+		v.logger.Error("could not record a retained orphan; the next start's sweep finds it", "object", object, "err", err)
 	}
 }
 

@@ -3,11 +3,8 @@ package vault
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/custos-vault/custos/events/sequencer"
-	"github.com/custos-vault/custos/internal/durable"
 )
 
 // RequestDestruction records a custodian's request to destroy a case under
@@ -25,19 +22,27 @@ func (v *Vault) RequestDestruction(ctx context.Context, who Principal, caseID, o
 	if err := checkText("reason", reason, 1024, true, false); err != nil {
 		return "", err
 	}
-	c, ok := v.state.getCase(caseID)
-	switch {
-	case !ok:
-		return "", fmt.Errorf("%w: no case %s", ErrNotFound, caseID)
-	case c.Destroyed:
-		return "", fmt.Errorf("%w: case %s is already destroyed", ErrConflict, caseID)
-	case c.Held:
-		return "", v.refuse(ctx, who, "case.destroy.request", caseID, "the case is under a legal hold", ErrConflict)
+	pre := func(c Case, ok bool) error {
+		switch {
+		case !ok:
+			return refused(ErrNotFound, "no case %s", caseID)
+		case c.Destroyed:
+			return refused(ErrConflict, "case %s is already destroyed", caseID)
+		case c.Held:
+			return refused(ErrConflict, "the case is under a legal hold")
+		}
+		return nil
+	}
+	if err := v.now(caseID, pre); err != nil {
+		return "", v.refusedAs(ctx, who, "case.destroy.request", caseID, err)
 	}
 	id := "dr_" + randomHex(8)
-	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeDestroyRequest, Actor: who.actor(), Case: caseID,
+	_, err := v.decide(ctx, who, "case.destroy.request", caseID, pre, sequencer.Draft{Type: TypeDestroyRequest, Actor: who.actor(), Case: caseID,
 		Data: DestructionRequested{Request: id, Order: order, Reason: reason}})
-	return id, err
+	if err != nil {
+		return "", err
+	}
+	return id, nil
 }
 
 // DestroyResult describes a destroyed case.
@@ -59,31 +64,35 @@ func (v *Vault) ApproveDestruction(ctx context.Context, who Principal, caseID, r
 	if err := checkCaseID(caseID); err != nil {
 		return nil, err
 	}
-	c, ok := v.state.getCase(caseID)
-	if !ok {
-		return nil, fmt.Errorf("%w: no case %s", ErrNotFound, caseID)
+	var req DestructionRequest
+	pre := func(c Case, ok bool) error {
+		r, pending := c.Requests[request]
+		switch {
+		case !ok:
+			return refused(ErrNotFound, "no case %s", caseID)
+		case c.Destroyed:
+			return refused(ErrConflict, "case %s is already destroyed", caseID)
+		case !pending:
+			return refused(ErrNotFound, "no pending destruction request %q for case %s", request, caseID)
+		case r.By == who.Name:
+			return refused(ErrForbidden, "a custodian cannot approve their own request; a second custodian must")
+		case c.Held:
+			return refused(ErrConflict, "the case is under a legal hold")
+		}
+		req = r
+		return nil
 	}
-	req, ok := c.Requests[request]
-	if !ok {
-		return nil, fmt.Errorf("%w: no pending destruction request %q for case %s", ErrNotFound, request, caseID)
+	if err := v.now(caseID, pre); err != nil {
+		return nil, v.refusedAs(ctx, who, "case.destroy.approve", caseID, err)
 	}
-	if req.By == who.Name {
-		return nil, v.refuse(ctx, who, "case.destroy.approve", caseID, "a custodian cannot approve their own request; a second custodian must", ErrForbidden)
-	}
-	if c.Held {
-		return nil, v.refuse(ctx, who, "case.destroy.approve", caseID, "the case is under a legal hold", ErrConflict)
-	}
-	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeDestroyApproved, Actor: who.actor(), Case: caseID,
+	// A request never changes once recorded: if it is still pending at
+	// the approval's position, it is the one read above.
+	if _, err := v.decide(ctx, who, "case.destroy.approve", caseID, pre, sequencer.Draft{Type: TypeDestroyApproved, Actor: who.actor(), Case: caseID,
 		Data: DestructionApproved{Request: request, Order: req.Order, RequestedBy: req.By}}); err != nil {
 		return nil, err
 	}
-	for _, suffix := range []string{".sealed", ".recovery.age"} {
-		if err := os.Remove(v.keys.caseFile(caseID, suffix)); err != nil && !os.IsNotExist(err) {
-			return nil, fmt.Errorf("destroying the key of case %s: %w", caseID, err)
-		}
-	}
-	if err := durable.SyncDir(filepath.Dir(v.keys.caseFile(caseID, ""))); err != nil {
-		return nil, err
+	if err := v.keys.destroyCase(ctx, caseID); err != nil {
+		return nil, fmt.Errorf("destroying the key of case %s: %w", caseID, err)
 	}
 	res := &DestroyResult{Case: caseID, Deleted: []string{}, Retained: []string{}}
 	for _, o := range v.state.caseObjects(caseID) {

@@ -12,36 +12,216 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"time"
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
 	"github.com/custos-vault/custos/hsm"
 	"github.com/custos-vault/custos/internal/durable"
+	"github.com/custos-vault/custos/objects"
 )
 
-// Keyring is the folder that holds every key the vault has, each only in
-// sealed form: the log's checkpoint-signing key and one age identity per
-// case, each sealed by the key sealer and each case identity also
-// encrypted to the offline recovery recipient. Destroying a case's two
-// files is crypto-shredding: its evidence can no longer be opened.
+// Keyring holds every key the vault has, each only in sealed form: the
+// log's checkpoint-signing key and one age identity per case, each sealed
+// by the key sealer and each also encrypted to the offline recovery
+// recipient.
+//
+// The keys live in a local folder, and every case key (both copies) is
+// also replicated into the object store under "key/", written before the
+// case's opening is recorded. A keyring folder restored from a backup
+// older than a case therefore loses nothing: the missing files are
+// restored from the replica at the next start. Replicas carry no
+// retention, so that destroying a case's keys under a court order
+// (crypto-shredding) deletes every copy.
+//
+// A case key is bound to its case by the case's recipient, recorded in
+// the signed case.opened event: a key that does not open to that
+// recipient is reported as a key problem (ErrKey), never as evidence
+// tampering.
 type Keyring struct {
-	dir    string
-	sealer hsm.Sealer
+	dir     string
+	sealer  hsm.Sealer
+	replica objects.Store
 }
 
-func newKeyring(dir string, sealer hsm.Sealer) (*Keyring, error) {
+func newKeyring(dir string, sealer hsm.Sealer, replica objects.Store) (*Keyring, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "cases"), 0o700); err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
 	}
-	return &Keyring{dir: dir, sealer: sealer}, nil
+	return &Keyring{dir: dir, sealer: sealer, replica: replica}, nil
 }
 
-// caseFile names a case's key files by a hash of the case id, so the
-// folder listing reveals no case names.
-func (k *Keyring) caseFile(caseID, suffix string) string {
+// Suffixes of a case's key files, and the kinds of its replicas.
+const (
+	sealedSuffix   = ".sealed"
+	recoverySuffix = ".recovery.age"
+)
+
+var replicaKind = map[string]string{sealedSuffix: "s", recoverySuffix: "r"}
+
+// caseHash names a case's key files and replicas by a hash of the case
+// id, so that no listing reveals case names.
+func caseHash(caseID string) string {
 	sum := sha256.Sum256([]byte("custos case key\x00" + caseID))
-	return filepath.Join(k.dir, "cases", hex.EncodeToString(sum[:16])+suffix)
+	return hex.EncodeToString(sum[:16])
+}
+
+func (k *Keyring) caseFile(caseID, suffix string) string {
+	return filepath.Join(k.dir, "cases", caseHash(caseID)+suffix)
+}
+
+// replicaPrefix is the object-name prefix of one kind of a case's
+// replicas; each write adds "-" and a 16-digit hex time, so names sort by
+// age and a replica is never overwritten.
+func replicaPrefix(caseID, suffix string) string {
+	return "key/" + caseHash(caseID) + "-" + replicaKind[suffix]
+}
+
+// storeCaseFile writes one of a case's key files, locally and as a new
+// replica, and then deletes the older replicas of that kind.
+func (k *Keyring) storeCaseFile(ctx context.Context, caseID, suffix string, b []byte) error {
+	if err := durable.Replace(k.caseFile(caseID, suffix), b); err != nil {
+		return fmt.Errorf("keyring: %w", err)
+	}
+	if k.replica == nil {
+		return nil
+	}
+	old, err := k.replicas(ctx, caseID, suffix)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("%s-%016x", replicaPrefix(caseID, suffix), time.Now().UnixNano())
+	if _, err := k.replica.Put(ctx, name, bytes.NewReader(b), objects.PutOptions{Unlocked: true}); err != nil {
+		return fmt.Errorf("replicating a key of case %s to the object store: %w", caseID, err)
+	}
+	for _, o := range old {
+		if o != name {
+			k.replica.Delete(ctx, o) // an older copy left behind is replaced at the next write
+		}
+	}
+	return nil
+}
+
+// replicas lists the replica names of one kind of a case's key files,
+// oldest first.
+func (k *Keyring) replicas(ctx context.Context, caseID, suffix string) ([]string, error) {
+	var names []string
+	err := k.replica.List(ctx, replicaPrefix(caseID, suffix)+"-", func(i objects.Info) error {
+		names = append(names, i.Name)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing key replicas: %w", err)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// readCaseFile reads one of a case's key files from the keyring folder,
+// or, if it is missing there, from the newest replica, restoring the
+// local file from it.
+func (k *Keyring) readCaseFile(ctx context.Context, caseID, suffix string) ([]byte, error) {
+	b, err := os.ReadFile(k.caseFile(caseID, suffix))
+	if err == nil || !errors.Is(err, fs.ErrNotExist) || k.replica == nil {
+		return b, err
+	}
+	names, lerr := k.replicas(ctx, caseID, suffix)
+	if lerr != nil || len(names) == 0 {
+		return nil, err
+	}
+	rc, oerr := k.replica.Open(ctx, names[len(names)-1])
+	if oerr != nil {
+		return nil, fmt.Errorf("%w (and its replica: %v)", err, oerr)
+	}
+	defer rc.Close()
+	b, rerr := io.ReadAll(io.LimitReader(rc, 64<<10))
+	if rerr != nil {
+		return nil, fmt.Errorf("%w (and its replica: %v)", err, rerr)
+	}
+	if werr := durable.Replace(k.caseFile(caseID, suffix), b); werr != nil {
+		return nil, fmt.Errorf("keyring: restoring a key file from its replica: %w", werr)
+	}
+	return b, nil
+}
+
+// replicated lists which kinds of replicas exist, as a set of
+// replicaPrefix values, with one listing of the object store.
+func (k *Keyring) replicated(ctx context.Context) (map[string]bool, error) {
+	have := map[string]bool{}
+	if k.replica == nil {
+		return have, nil
+	}
+	err := k.replica.List(ctx, "key/", func(i objects.Info) error {
+		if n := strings.LastIndexByte(i.Name, '-'); n > 0 {
+			have[i.Name[:n]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing key replicas: %w", err)
+	}
+	return have, nil
+}
+
+// ensureReplicated makes both copies of a case key exist in both places,
+// restoring local files from replicas and replicating local files that
+// have none (keys of cases opened before replication). have is the
+// result of replicated. It returns which of the sealed and the recovery
+// copy exist afterwards.
+func (k *Keyring) ensureReplicated(ctx context.Context, caseID string, have map[string]bool) (sealed, recovery bool, err error) {
+	exists := map[string]bool{}
+	for _, suffix := range []string{sealedSuffix, recoverySuffix} {
+		replicated := have[replicaPrefix(caseID, suffix)]
+		_, err := os.Stat(k.caseFile(caseID, suffix))
+		local := err == nil
+		switch {
+		case local && !replicated && k.replica != nil:
+			b, err := os.ReadFile(k.caseFile(caseID, suffix))
+			if err != nil {
+				return false, false, fmt.Errorf("keyring: %w", err)
+			}
+			if err := k.storeCaseFile(ctx, caseID, suffix, b); err != nil {
+				return false, false, err
+			}
+		case !local && replicated:
+			if _, err := k.readCaseFile(ctx, caseID, suffix); err != nil {
+				return false, false, err
+			}
+		}
+		exists[suffix] = local || replicated
+	}
+	return exists[sealedSuffix], exists[recoverySuffix], nil
+}
+
+// destroyCase deletes every copy of a case's key: the local files and
+// every replica. Afterwards nothing can open the case's evidence.
+func (k *Keyring) destroyCase(ctx context.Context, caseID string) error {
+	for _, suffix := range []string{sealedSuffix, recoverySuffix} {
+		if err := os.Remove(k.caseFile(caseID, suffix)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if k.replica == nil {
+			continue
+		}
+		names, err := k.replicas(ctx, caseID, suffix)
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			if err := k.replica.Delete(ctx, n); err != nil && !errors.Is(err, objects.ErrNotFound) {
+				return fmt.Errorf("deleting a key replica: %w", err)
+			}
+		}
+	}
+	return durable.SyncDir(filepath.Join(k.dir, "cases"))
+}
+
+// hasLogKey reports whether the keyring holds a log signing key.
+func (k *Keyring) hasLogKey() bool {
+	_, err := os.Stat(filepath.Join(k.dir, "log.key.sealed"))
+	return err == nil
 }
 
 // logKey returns the unsealed checkpoint-signing key and its public
@@ -89,7 +269,9 @@ func (k *Keyring) logKey(ctx context.Context, create bool, recovery age.Recipien
 }
 
 // newCaseKey creates a case's age identity and stores it sealed and
-// encrypted to the recovery recipient. It returns the public recipient.
+// encrypted to the recovery recipient, locally and replicated, replacing
+// any files a failed opening of the same case id left behind (the caller
+// has checked that no such case exists). It returns the public recipient.
 func (k *Keyring) newCaseKey(ctx context.Context, caseID string, recovery age.Recipient) (string, error) {
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
@@ -101,94 +283,125 @@ func (k *Keyring) newCaseKey(ctx context.Context, caseID string, recovery age.Re
 	if err != nil {
 		return "", fmt.Errorf("sealing the case key: %w", err)
 	}
-	if err := k.writeRecovery(k.caseFile(caseID, ".recovery.age"), secret, recovery); err != nil {
+	rec, err := encryptRecovery(secret, recovery)
+	if err != nil {
 		return "", err
 	}
-	if err := durable.WriteNew(k.caseFile(caseID, ".sealed"), sealed); err != nil {
-		os.Remove(k.caseFile(caseID, ".recovery.age"))
-		return "", fmt.Errorf("keyring: %w", err)
+	if err := k.storeCaseFile(ctx, caseID, recoverySuffix, rec); err != nil {
+		return "", err
+	}
+	if err := k.storeCaseFile(ctx, caseID, sealedSuffix, sealed); err != nil {
+		return "", err
 	}
 	return id.Recipient().String(), nil
 }
 
-// writeRecovery stores secret encrypted (armored) to the offline recovery
+// encryptRecovery encrypts secret (armored) to the offline recovery
 // recipient.
-func (k *Keyring) writeRecovery(path string, secret []byte, recovery age.Recipient) error {
+func encryptRecovery(secret []byte, recovery age.Recipient) ([]byte, error) {
 	var rec bytes.Buffer
 	aw := armor.NewWriter(&rec)
 	w, err := age.Encrypt(aw, recovery)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	w.Write(secret)
 	if err := w.Close(); err != nil {
-		return err
+		return nil, err
 	}
 	if err := aw.Close(); err != nil {
+		return nil, err
+	}
+	return rec.Bytes(), nil
+}
+
+// writeRecovery stores secret encrypted to the recovery recipient at path.
+func (k *Keyring) writeRecovery(path string, secret []byte, recovery age.Recipient) error {
+	rec, err := encryptRecovery(secret, recovery)
+	if err != nil {
 		return err
 	}
-	if err := durable.WriteNew(path, rec.Bytes()); err != nil {
+	if err := durable.WriteNew(path, rec); err != nil {
 		return fmt.Errorf("keyring: %w", err)
 	}
 	return nil
 }
 
 // openRecovery decrypts a recovery copy with the recovery identity.
-func openRecovery(path string, recovery age.Identity) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r, err := age.Decrypt(armor.NewReader(f), recovery)
+func openRecovery(blob []byte, recovery age.Identity) ([]byte, error) {
+	r, err := age.Decrypt(armor.NewReader(bytes.NewReader(blob)), recovery)
 	if err != nil {
 		return nil, err
 	}
 	return io.ReadAll(io.LimitReader(r, hsm.MaxSecret))
 }
 
-// caseIdentity unseals a case's age identity. The caller should drop it
-// as soon as it is done; Go cannot zero the identity's internal copy.
-func (k *Keyring) caseIdentity(ctx context.Context, caseID string) (*age.X25519Identity, error) {
-	blob, err := os.ReadFile(k.caseFile(caseID, ".sealed"))
+// caseIdentity unseals a case's age identity and checks that it is the
+// case's own: its recipient must be want, the one recorded when the case
+// was opened. Every failure wraps ErrKey. The caller should drop the
+// identity as soon as it is done; Go cannot zero its internal copy.
+func (k *Keyring) caseIdentity(ctx context.Context, caseID, want string) (*age.X25519Identity, error) {
+	blob, err := k.readCaseFile(ctx, caseID, sealedSuffix)
 	if err != nil {
-		return nil, fmt.Errorf("case key for %s is missing from the keyring: %w", caseID, err)
+		return nil, fmt.Errorf("%w: the key of case %s is missing from the keyring and its replicas: restore the keyring or run `custos admin recover`", ErrKey, caseID)
 	}
 	secret, err := k.sealer.Unseal(ctx, blob)
 	if err != nil {
-		return nil, fmt.Errorf("unsealing the key of case %s with %s: %w", caseID, k.sealer.KeyRef(), err)
+		return nil, fmt.Errorf("%w: unsealing the key of case %s with %s: %v", ErrKey, caseID, k.sealer.KeyRef(), err)
 	}
 	defer hsm.Zero(secret)
-	return age.ParseX25519Identity(string(secret))
+	return boundIdentity(caseID, secret, want)
 }
 
-// reseal seals a case identity again under the current sealer, from the
-// recovery copy opened with the recovery identity (recover) or from the
-// current sealed copy (rotation).
-func (k *Keyring) resealFromRecovery(ctx context.Context, caseID string, recovery age.Identity) error {
-	secret, err := openRecovery(k.caseFile(caseID, ".recovery.age"), recovery)
+// boundIdentity parses a case key and checks it against the case's
+// recorded recipient.
+func boundIdentity(caseID string, secret []byte, want string) (*age.X25519Identity, error) {
+	id, err := age.ParseX25519Identity(string(secret))
+	if err != nil {
+		return nil, fmt.Errorf("%w: the stored key of case %s is not an age identity", ErrKey, caseID)
+	}
+	if got := id.Recipient().String(); got != want {
+		return nil, fmt.Errorf("%w: the key stored for case %s belongs to another case (it opens to %s, the case was opened with %s): the keyring was altered or its files swapped; restore it or run `custos admin recover`", ErrKey, caseID, got, want)
+	}
+	return id, nil
+}
+
+// resealFromRecovery seals a case identity again under the current
+// sealer, from its recovery copy (local, or the replica) opened with the
+// recovery identity, after checking it is the case's own key.
+func (k *Keyring) resealFromRecovery(ctx context.Context, caseID, want string, recovery age.Identity) error {
+	blob, err := k.readCaseFile(ctx, caseID, recoverySuffix)
+	if err != nil {
+		return fmt.Errorf("the recovery copy of case %s is missing from the keyring and its replicas", caseID)
+	}
+	secret, err := openRecovery(blob, recovery)
 	if err != nil {
 		return fmt.Errorf("opening the recovery copy of case %s: %w", caseID, err)
 	}
 	defer hsm.Zero(secret)
+	if _, err := boundIdentity(caseID, secret, want); err != nil {
+		return err
+	}
 	return k.storeSealed(ctx, caseID, secret)
 }
 
+// storeSealed seals a case key under the current sealer and stores it.
 func (k *Keyring) storeSealed(ctx context.Context, caseID string, secret []byte) error {
-	if _, err := age.ParseX25519Identity(string(secret)); err != nil {
-		return fmt.Errorf("case %s: recovered key is not an age identity", caseID)
-	}
 	sealed, err := k.sealer.Seal(ctx, secret)
 	if err != nil {
 		return fmt.Errorf("sealing the key of case %s: %w", caseID, err)
 	}
-	return durable.Replace(k.caseFile(caseID, ".sealed"), sealed)
+	return k.storeCaseFile(ctx, caseID, sealedSuffix, sealed)
 }
 
 // resealLogKeyFromRecovery seals the log signing key again under the
 // current sealer, from its recovery copy.
 func (k *Keyring) resealLogKeyFromRecovery(ctx context.Context, recovery age.Identity) error {
-	skey, err := openRecovery(filepath.Join(k.dir, "log.key.recovery.age"), recovery)
+	blob, err := os.ReadFile(filepath.Join(k.dir, "log.key.recovery.age"))
+	if err != nil {
+		return fmt.Errorf("reading the recovery copy of the log key: %w", err)
+	}
+	skey, err := openRecovery(blob, recovery)
 	if err != nil {
 		return fmt.Errorf("opening the recovery copy of the log key: %w", err)
 	}

@@ -13,36 +13,57 @@ import (
 	"github.com/custos-vault/custos/internal/durable"
 )
 
+// RecoverResult describes a recovery: the cases whose keys were sealed
+// again, and those whose key could not be recovered.
+type RecoverResult struct {
+	Sealer string    `json:"sealer"`
+	Cases  []string  `json:"cases"`
+	Lost   []LostKey `json:"lost"`
+}
+
 // Recover re-seals every key in the keyring under cfg.Sealer from the
-// recovery copies, opened with the offline recovery identity: the way
-// back after a TPM or HSM is lost. It runs with the server stopped. The
-// log signing key is recovered first (the vault cannot append without
-// it), then the log is opened and checked as at any start, every case key
-// is re-sealed, and the recovery is recorded.
-func Recover(ctx context.Context, cfg Config, recovery age.Identity) ([]string, error) {
-	keys, err := newKeyring(cfg.KeyringDir, cfg.Sealer)
+// recovery copies (from the keyring folder, or their replicas in the
+// object store), opened with the offline recovery identity: the way back
+// after a TPM or HSM is lost, or after a keyring restored from an old
+// backup. It runs with the server stopped. The log signing key is
+// recovered first (the vault cannot append without it), then the log is
+// opened and checked as at any start, and every live case key is
+// re-sealed. A case whose key cannot be recovered does not stop the
+// others: it is reported, and recorded as lost in the keys.recovered
+// event, so that the vault starts again with the loss on the record.
+func Recover(ctx context.Context, cfg Config, recovery age.Identity) (*RecoverResult, error) {
+	keys, err := newKeyring(cfg.KeyringDir, cfg.Sealer, cfg.Objects)
 	if err != nil {
 		return nil, err
 	}
 	if err := keys.resealLogKeyFromRecovery(ctx, recovery); err != nil {
 		return nil, err
 	}
+	cfg.skipKeyCheck = true
 	v, err := Open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer v.Close()
-	cases := v.state.allCases()
-	sort.Strings(cases)
-	for _, c := range cases {
-		if err := keys.resealFromRecovery(ctx, c, recovery); err != nil {
-			return nil, err
+	all := v.state.allCases()
+	sort.Strings(all)
+	res := &RecoverResult{Sealer: cfg.Sealer.KeyRef(), Cases: []string{}, Lost: []LostKey{}}
+	for _, id := range all {
+		c, _ := v.state.getCase(id)
+		if c.Destroyed {
+			continue
 		}
+		if err := keys.resealFromRecovery(ctx, id, c.Recipient, recovery); err != nil {
+			res.Lost = append(res.Lost, LostKey{Case: id, Reason: err.Error()})
+			continue
+		}
+		res.Cases = append(res.Cases, id)
 	}
 	_, err = v.log.Append(ctx, sequencer.Draft{Type: TypeKeysRecovered, Actor: System, Data: KeysResealed{
-		Sealer: cfg.Sealer.KeyRef(), Cases: cases, Reason: "recovered from the offline recovery identity after the previous sealer was lost",
+		Sealer: cfg.Sealer.KeyRef(), Cases: res.Cases, Lost: res.Lost,
+		Reason: "recovered from the offline recovery identity",
 	}})
-	return cases, err
+	return res, err
 }
 
 // RotateResult describes a key-encryption-key rotation.
@@ -63,7 +84,12 @@ func (v *Vault) RotateKEK(ctx context.Context, who Principal, retireOld bool) (*
 	if !ok {
 		return nil, badInput("the sealer %s cannot rotate its key-encryption key", v.cfg.Sealer.KeyRef())
 	}
-	cases := v.state.allCases()
+	var cases []string
+	for _, id := range v.state.allCases() {
+		if c, _ := v.state.getCase(id); !c.Destroyed && !v.state.keyLost(id) {
+			cases = append(cases, id)
+		}
+	}
 	sort.Strings(cases)
 	// Recorded before the keys change, like every action.
 	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeKeysRotating, Actor: who.actor(), Data: KeysResealed{
@@ -74,12 +100,28 @@ func (v *Vault) RotateKEK(ctx context.Context, who Principal, retireOld bool) (*
 	if err != nil {
 		return nil, fmt.Errorf("rotating %s: %w", v.cfg.Sealer.KeyRef(), err)
 	}
-	paths := []string{filepath.Join(v.keys.dir, "log.key.sealed")}
-	for _, c := range cases {
-		paths = append(paths, v.keys.caseFile(c, ".sealed"))
+	logKey := filepath.Join(v.keys.dir, "log.key.sealed")
+	blob, err := os.ReadFile(logKey)
+	if err != nil {
+		return nil, err
 	}
-	for _, p := range paths {
-		if err := v.reseal(ctx, p); err != nil {
+	fresh, err := v.reseal(ctx, blob)
+	if err != nil {
+		return nil, fmt.Errorf("re-sealing the log key: %w", err)
+	}
+	if err := durable.Replace(logKey, fresh); err != nil {
+		return nil, err
+	}
+	for _, c := range cases {
+		blob, err := v.keys.readCaseFile(ctx, c, sealedSuffix)
+		if err != nil {
+			return nil, fmt.Errorf("%w: the key of case %s is missing", ErrKey, c)
+		}
+		fresh, err := v.reseal(ctx, blob)
+		if err != nil {
+			return nil, fmt.Errorf("re-sealing the key of case %s: %w", c, err)
+		}
+		if err := v.keys.storeCaseFile(ctx, c, sealedSuffix, fresh); err != nil {
 			return nil, err
 		}
 	}
@@ -95,23 +137,14 @@ func (v *Vault) RotateKEK(ctx context.Context, who Principal, retireOld bool) (*
 
 // reseal moves one sealed blob to the sealer's current KEK version,
 // inside the device where it can (Rewrapper).
-func (v *Vault) reseal(ctx context.Context, path string) error {
-	blob, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	var fresh []byte
+func (v *Vault) reseal(ctx context.Context, blob []byte) ([]byte, error) {
 	if rw, ok := v.cfg.Sealer.(hsm.Rewrapper); ok {
-		fresh, err = rw.Rewrap(ctx, blob)
-	} else {
-		var secret []byte
-		if secret, err = v.cfg.Sealer.Unseal(ctx, blob); err == nil {
-			fresh, err = v.cfg.Sealer.Seal(ctx, secret)
-			hsm.Zero(secret)
-		}
+		return rw.Rewrap(ctx, blob)
 	}
+	secret, err := v.cfg.Sealer.Unseal(ctx, blob)
 	if err != nil {
-		return fmt.Errorf("re-sealing %s: %w", filepath.Base(path), err)
+		return nil, err
 	}
-	return durable.Replace(path, fresh)
+	defer hsm.Zero(secret)
+	return v.cfg.Sealer.Seal(ctx, secret)
 }

@@ -102,7 +102,7 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 
 	pkgID := "pk_" + randomHex(12)
 	sealing := PackageSealing{Package: pkgID, For: target.Name, Recipient: target.Recipient, Purpose: req.Purpose, Items: items}
-	evs, err := v.log.Append(ctx, sequencer.Draft{Type: TypePackageSealing, Actor: who.actor(), Case: c.ID, Data: sealing})
+	evs, err := v.decide(ctx, who, "package.seal", c.ID, v.mayExport(who), sequencer.Draft{Type: TypePackageSealing, Actor: who.actor(), Case: c.ID, Data: sealing})
 	if err != nil {
 		return nil, fmt.Errorf("recording the sealing: %w", err)
 	}
@@ -126,7 +126,7 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 	}
 	// Re-encrypt each item to the recipient, into the spool (ciphertext
 	// only), checking its plaintext against the deposit on the way.
-	id, err := v.keys.caseIdentity(ctx, c.ID)
+	id, err := v.caseIdentity(ctx, c.ID, "")
 	if err != nil {
 		return nil, err
 	}
@@ -334,6 +334,20 @@ func custodyReport(m *pkgformat.Manifest, raw map[uint64][]byte, seqs []uint64) 
 	return []byte(strings.ReplaceAll(b.String(), "\r", ""))
 }
 
+// mayExport is the precondition of sealing a package: the case is not
+// destroyed, and who is one of its investigators or a custodian.
+func (v *Vault) mayExport(who Principal) casePrecondition {
+	return func(c Case, _ bool) error {
+		switch {
+		case c.Destroyed:
+			return refused(ErrConflict, "the case was destroyed")
+		case !v.memberOf(who, c) && who.Role != RoleCustodian:
+			return refused(ErrForbidden, "only the case's investigators and custodians seal packages")
+		}
+		return nil
+	}
+}
+
 // FetchPackage records the retrieval of a package by the person it is
 // sealed for, then opens the package file.
 func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (io.ReadCloser, *PackageSealed, error) {
@@ -350,7 +364,13 @@ func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (
 	if c, _ := v.state.getCase(p.Case); c.Destroyed {
 		return nil, nil, v.refuse(ctx, who, "package.fetch", pkgID, "the package's case was destroyed", ErrConflict)
 	}
-	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypePackageFetched, Actor: who.actor(), Case: p.Case,
+	notDestroyed := func(c Case, _ bool) error {
+		if c.Destroyed {
+			return refused(ErrConflict, "the package's case was destroyed")
+		}
+		return nil
+	}
+	if _, err := v.decide(ctx, who, "package.fetch", pkgID, notDestroyed, sequencer.Draft{Type: TypePackageFetched, Actor: who.actor(), Case: p.Case,
 		Data: PackageFetched{Package: pkgID}}); err != nil {
 		return nil, nil, err
 	}

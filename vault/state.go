@@ -28,6 +28,8 @@ type State struct {
 	// the pending-retention window, so that a start can finish
 	// extending their retention.
 	recent map[string]time.Time
+	// lostKeys are cases whose key a recovery recorded as lost.
+	lostKeys map[string]bool
 }
 
 // Person is someone the vault knows.
@@ -85,6 +87,7 @@ func newState() *State {
 		objects:  map[string]string{},
 		retained: map[string]time.Time{},
 		recent:   map[string]time.Time{},
+		lostKeys: map[string]bool{},
 	}
 }
 
@@ -144,6 +147,11 @@ func (s *State) apply(ev *events.Event) {
 		if c := s.cases[ev.Case]; c != nil && ev.DecodeData(&d) == nil {
 			c.Members[d.Person] = true
 		}
+	case TypeMemberRemoved:
+		var d MemberRemoved
+		if c := s.cases[ev.Case]; c != nil && ev.DecodeData(&d) == nil {
+			delete(c.Members, d.Person)
+		}
 	case TypeItemDeposited:
 		var d ItemDeposited
 		if c := s.cases[ev.Case]; c != nil && ev.DecodeData(&d) == nil {
@@ -164,6 +172,16 @@ func (s *State) apply(ev *events.Event) {
 				p.Sealed = &d
 				s.objects[d.Object] = d.Package
 				s.recent[d.Object] = ev.Timestamp()
+			}
+		}
+	case TypeKeysRecovered:
+		var d KeysResealed
+		if ev.DecodeData(&d) == nil {
+			for _, c := range d.Cases {
+				delete(s.lostKeys, c)
+			}
+			for _, l := range d.Lost {
+				s.lostKeys[l.Case] = true
 			}
 		}
 	case TypeObjectsRetained:
@@ -330,6 +348,13 @@ func (s *State) allCases() []string {
 		out = append(out, id)
 	}
 	return out
+}
+
+// keyLost reports whether a recovery recorded the case's key as lost.
+func (s *State) keyLost(caseID string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.lostKeys[caseID]
 }
 
 func (s *State) logInfo() LogOpened {

@@ -9,6 +9,8 @@ const (
 	TypeRecipientSet    = "recipient.set"
 	TypeCaseOpened      = "case.opened"
 	TypeMemberAdded     = "case.member.added"
+	TypeMemberRemoved   = "case.member.removed"
+	TypeKeyFailed       = "case.key.failed"
 	TypeHoldPlaced      = "case.hold.placed"
 	TypeHoldLifted      = "case.hold.lifted"
 	TypeDestroyRequest  = "case.destruction.requested"
@@ -113,6 +115,20 @@ type MemberAdded struct {
 	Person string `json:"person"`
 }
 
+// MemberRemoved records the end of a person's assignment to a case, and
+// why.
+type MemberRemoved struct {
+	Person string `json:"person"`
+	Reason string `json:"reason"`
+}
+
+// KeyFailed records that a case's key could not be used: missing from the
+// keyring, not unsealed by the sealer, or not the key recorded when the
+// case was opened. It is a problem of the keys, never of the evidence.
+type KeyFailed struct {
+	Reason string `json:"reason"`
+}
+
 // ItemDeposited records a deposit once its ciphertext is durable.
 type ItemDeposited struct {
 	Name         string `json:"name"`
@@ -194,9 +210,18 @@ type AuditScrubbed struct {
 	Unaccount  []string `json:"unaccounted,omitempty"`
 }
 
-// KeysResealed records a recovery or a key-encryption-key rotation.
+// KeysResealed records a recovery or a key-encryption-key rotation: the
+// cases whose keys were sealed again, and (recovery only) those whose key
+// could not be recovered, each with why.
 type KeysResealed struct {
-	Sealer string   `json:"sealer"`
-	Cases  []string `json:"cases"`
-	Reason string   `json:"reason"`
+	Sealer string    `json:"sealer"`
+	Cases  []string  `json:"cases"`
+	Lost   []LostKey `json:"lost,omitempty"`
+	Reason string    `json:"reason"`
+}
+
+// LostKey is a case whose key a recovery could not restore.
+type LostKey struct {
+	Case   string `json:"case"`
+	Reason string `json:"reason"`
 }

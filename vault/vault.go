@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"filippo.io/age"
@@ -47,12 +48,20 @@ type Config struct {
 	// Retention. Ciphertext a crash left without an event can be swept
 	// once it ends. Default 24 hours.
 	PendingRetention time.Duration
+	// MinRetention is the floor below which no case's retention may be
+	// set, so that nobody can switch write-once protection off for a
+	// case. Default 24 hours; Retention must not be below it.
+	MinRetention time.Duration
 	// NoLegacyHashes skips MD5 and SHA-1 at deposit.
 	NoLegacyHashes bool
 	// CheckpointInterval: see sequencer.Config. Default 1s.
 	CheckpointInterval time.Duration
 	Logger             *slog.Logger
 	Now                func() time.Time
+
+	// skipKeyCheck lets Recover open a vault whose case keys it is about
+	// to restore.
+	skipKeyCheck bool
 }
 
 // Vault is a running vault.
@@ -68,6 +77,12 @@ type Vault struct {
 	verifier note.Verifier
 	signer   note.Signer
 	logger   *slog.Logger
+	head     *stickyHead
+	// holdMu serialises applying a case's legal hold to its objects.
+	holdMu sync.Mutex
+	// openMu serialises case openings, each of which writes its key
+	// files under a name derived from the case id.
+	openMu sync.Mutex
 }
 
 // System is the actor of events the vault itself causes.
@@ -82,6 +97,12 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	}
 	if cfg.PendingRetention == 0 {
 		cfg.PendingRetention = 24 * time.Hour
+	}
+	if cfg.MinRetention == 0 {
+		cfg.MinRetention = min(24*time.Hour, cfg.Retention)
+	}
+	if cfg.Retention < cfg.MinRetention {
+		return nil, fmt.Errorf("the default retention %s is below the retention floor %s", cfg.Retention, cfg.MinRetention)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -102,13 +123,18 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 			os.RemoveAll(filepath.Join(cfg.SpoolDir, e.Name()))
 		}
 	}
-	keys, err := newKeyring(cfg.KeyringDir, cfg.Sealer)
+	keys, err := newKeyring(cfg.KeyringDir, cfg.Sealer, cfg.Objects)
 	if err != nil {
 		return nil, err
 	}
 	size, err := cfg.Log.Size(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("custody log: %w", err)
+	}
+	if size == 0 && keys.hasLogKey() {
+		return nil, fmt.Errorf("the custody log is empty, but the keyring %s holds this vault's log key: the log store was lost or replaced. "+
+			"Restore the custody log from backup. An empty log with an existing log key is never a new vault "+
+			"(only if this vault never finished its first start may its keyring folder be removed to begin again)", cfg.KeyringDir)
 	}
 	skey, vkey, err := keys.logKey(ctx, size == 0, recovery, func() (string, string, error) {
 		return note.GenerateKey(rand.Reader, "custos-"+randomHex(6))
@@ -128,14 +154,24 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	v := &Vault{
 		cfg: cfg, state: newState(), keys: keys, objects: cfg.Objects, recovery: recovery,
 		origin: verifier.Name(), vkey: vkey, verifier: verifier, signer: signer, logger: cfg.Logger,
+		head: newStickyHead(cfg.KeyringDir, cfg.Objects),
+	}
+	head, where, err := v.head.load(ctx, v.origin, verifier)
+	if err != nil {
+		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
 	v.log, err = sequencer.Open(ctx, sequencer.Config{
 		Store: cfg.Log, Origin: v.origin, Signer: signer, Verifier: verifier,
 		CheckpointInterval: cfg.CheckpointInterval, Now: cfg.Now,
-		OnEvent: func(ev *events.Event, _ []byte) { v.state.apply(ev) },
+		OnEvent:       func(ev *events.Event, _ []byte) { v.state.apply(ev) },
+		BeforePublish: v.head.save,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("custody log failed its integrity check, refusing to start: %w", err)
+	}
+	if err := checkExtends(head, where, v.log.Size(), v.log.Tree().Root); err != nil {
+		v.log.Close()
+		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
 	if v.state.empty() {
 		_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeLogOpened, Actor: System, Data: LogOpened{
@@ -148,6 +184,12 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	} else if got := v.state.logInfo().CheckpointKey; got != vkey {
 		v.log.Close()
 		return nil, fmt.Errorf("the keyring's log key %q is not the key this custody log was opened with (%q)", vkey, got)
+	}
+	if !cfg.skipKeyCheck {
+		if err := v.checkCaseKeys(ctx); err != nil {
+			v.log.Close()
+			return nil, fmt.Errorf("refusing to start: %w", err)
+		}
 	}
 	if err := v.sweep(ctx); err != nil {
 		v.log.Close()
@@ -186,6 +228,9 @@ var (
 	ErrConflict        = errors.New("conflict")
 	ErrIntegrity       = errors.New("integrity failure")
 	ErrUnavailable     = errors.New("a backend is unavailable")
+	// ErrKey is a case key that is missing, cannot be unsealed, or is not
+	// the case's own. It is a problem of the keys, not of the evidence.
+	ErrKey = fmt.Errorf("%w: case key unavailable", ErrUnavailable)
 )
 
 func badInput(format string, args ...any) error {

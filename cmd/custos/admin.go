@@ -59,12 +59,21 @@ func runAdminRecover(args []string, stdout, stderr io.Writer) error {
 	if !ok || x.Recipient().String() != cfg.RecoveryRecipient {
 		return fmt.Errorf("%s is not the identity of the recovery recipient %s", *identity, cfg.RecoveryRecipient)
 	}
-	cases, err := vault.Recover(ctx, cfg, ids[0])
+	res, err := vault.Recover(ctx, cfg, ids[0])
 	if err != nil {
 		return fmt.Errorf("recovery failed: %w", err)
 	}
-	return printResult(stdout, *asJSON, map[string]any{"sealer": b.sealer.KeyRef(), "cases": cases},
-		fmt.Sprintf("re-sealed the log key and %d case keys under %s: %s", len(cases), b.sealer.KeyRef(), strings.Join(cases, ", ")))
+	msg := fmt.Sprintf("re-sealed the log key and %d case keys under %s: %s", len(res.Cases), res.Sealer, strings.Join(res.Cases, ", "))
+	for _, l := range res.Lost {
+		msg += fmt.Sprintf("\nLOST: the key of case %s could not be recovered (%s); recorded in the custody log", l.Case, l.Reason)
+	}
+	if err := printResult(stdout, *asJSON, res, msg); err != nil {
+		return err
+	}
+	if len(res.Lost) > 0 {
+		return fmt.Errorf("the keys of %d case(s) could not be recovered; the loss is recorded", len(res.Lost))
+	}
+	return nil
 }
 
 func runAdminRotate(args []string, stdout io.Writer) error {

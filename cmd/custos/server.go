@@ -38,6 +38,7 @@ type serverFlags struct {
 	recovery  string
 	retention time.Duration
 	pending   time.Duration
+	minRet    time.Duration
 	noLegacy  bool
 	createKEK bool
 	config    string
@@ -55,6 +56,7 @@ func (f *serverFlags) register(fs interface {
 	fs.StringVar(&f.sealerURL, "sealer", "", "key sealer: tpm:/dev/tpmrm0, tpm+tcp://HOST:PORT, pkcs11:..., transit://HOST:PORT/KEY, soft:PATH (--dev only)")
 	fs.StringVar(&f.recovery, "recovery-recipient", "", "offline recovery recipient (age1...); generated under --data with --dev")
 	fs.DurationVar(&f.retention, "retention", 10*365*24*time.Hour, "how long evidence objects stay write-once")
+	fs.DurationVar(&f.minRet, "min-retention", 0, "the floor for any case's retention (default: 24h, or --retention if shorter)")
 	fs.DurationVar(&f.pending, "pending-retention", 24*time.Hour, "retention of an object until its deposit event is durable (orphans of crashes are swept after it)")
 	fs.BoolVar(&f.noLegacy, "no-legacy-hashes", false, "skip MD5 and SHA-1 at deposit (kept by default for law-enforcement hash lists)")
 	fs.BoolVar(&f.createKEK, "create-kek", false, "pkcs11: create the key-encryption key in the token if it is absent")
@@ -132,7 +134,7 @@ func (f *serverFlags) vaultConfig(b *backendSet, logger *slog.Logger) (vault.Con
 	return vault.Config{
 		Log: b.log, Objects: b.objects, Sealer: b.sealer,
 		KeyringDir: filepath.Join(f.data, "keyring"), SpoolDir: filepath.Join(f.data, "spool"),
-		RecoveryRecipient: rec, Retention: f.retention, PendingRetention: f.pending, NoLegacyHashes: f.noLegacy, Logger: logger,
+		RecoveryRecipient: rec, Retention: f.retention, PendingRetention: f.pending, MinRetention: f.minRet, NoLegacyHashes: f.noLegacy, Logger: logger,
 	}, nil
 }
 

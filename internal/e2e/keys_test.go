@@ -74,7 +74,8 @@ func TestLostTPMIsRecoverable(t *testing.T) {
 	for k := range sums {
 		id = k
 	}
-	r := s.refused("investigator", work, "integrity failure", "get", id, "--purpose", "after loss", "-o", filepath.Join(work, "lost"))
+	// A lost key is a key problem, never reported as evidence tampering.
+	r := s.refused("investigator", work, "case key unavailable", "get", id, "--purpose", "after loss", "-o", filepath.Join(work, "lost"))
 	if !strings.Contains(r.stderr, "unsealing the key of case HW-1") {
 		t.Fatalf("unclear error after TPM loss: %s", r.stderr)
 	}
@@ -92,8 +93,11 @@ func TestLostTPMIsRecoverable(t *testing.T) {
 	s.start()
 	getAll(t, s, work, sums)
 	tl := s.ok("auditor", work, "audit", "log", "--json").stdout
-	if !strings.Contains(tl, `"type":"keys.recovered"`) || !strings.Contains(tl, `"type":"integrity.failed"`) {
+	if !strings.Contains(tl, `"type":"keys.recovered"`) || !strings.Contains(tl, `"type":"case.key.failed"`) {
 		t.Fatal("the loss and the recovery are not in the custody log")
+	}
+	if strings.Contains(tl, `"type":"integrity.failed"`) {
+		t.Fatal("a lost TPM was recorded as an integrity failure of the evidence")
 	}
 	s.ok("auditor", work, "audit", "verify")
 }

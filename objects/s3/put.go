@@ -56,7 +56,7 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.
 func (s *Store) putOptions(opts objects.PutOptions) minio.PutObjectOptions {
 	po := minio.PutObjectOptions{ContentType: "application/octet-stream"}
 	until := opts.RetainUntil
-	if until.IsZero() && s.retention > 0 {
+	if until.IsZero() && s.retention > 0 && !opts.Unlocked {
 		until = time.Now().Add(s.retention)
 	}
 	if until.After(time.Now()) {

@@ -1,0 +1,93 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
+)
+
+// Decisions and their preconditions.
+//
+// A request is decided twice on the same rule: once when it arrives, so
+// that an obviously refused request costs nothing (no upload streamed, no
+// key unsealed), and again by the sequencer at the position its event
+// takes in the log, against the state of every event before it. Only the
+// second answer counts: whatever happened between the two (a legal hold, a
+// destruction, a member removed) is either before the event, and refuses
+// it, or after it, and the log order explains the outcome.
+
+// refusal is a decision's "no": a reason for the custody log and the
+// error class the API maps to a status.
+type refusal struct {
+	reason string
+	kind   error
+}
+
+func (r *refusal) Error() string { return fmt.Sprintf("%v: %s", r.kind, r.reason) }
+func (r *refusal) Unwrap() error { return r.kind }
+
+func refused(kind error, format string, args ...any) error {
+	return &refusal{reason: fmt.Sprintf(format, args...), kind: kind}
+}
+
+// errUnchanged is a precondition's answer when the decision asks for the
+// state the case is already in: nothing is recorded.
+var errUnchanged = errors.New("already in that state")
+
+// dependsOn reports whether a decision about caseID could be changed by
+// one of the events ahead of it in a batch: any decision about the same
+// case ("case.*"), and any change to a person ("person.*").
+func dependsOn(ahead []*events.Event, caseID string) bool {
+	for _, ev := range ahead {
+		if strings.HasPrefix(ev.Type, "person.") || (ev.Case == caseID && strings.HasPrefix(ev.Type, "case.")) {
+			return true
+		}
+	}
+	return false
+}
+
+// casePrecondition is a decision's rule about one case, given the case's
+// state (ok is false if there is no such case).
+type casePrecondition func(c Case, ok bool) error
+
+// now evaluates pre against the current state.
+func (v *Vault) now(caseID string, pre casePrecondition) error {
+	c, ok := v.state.getCase(caseID)
+	return pre(c, ok)
+}
+
+// atPosition turns pre into the sequencer check of an event about caseID.
+func (v *Vault) atPosition(caseID string, pre casePrecondition) func([]*events.Event) error {
+	return func(ahead []*events.Event) error {
+		if dependsOn(ahead, caseID) {
+			return sequencer.ErrNotYet
+		}
+		return v.now(caseID, pre)
+	}
+}
+
+// decide appends a decision's event with its precondition checked at the
+// event's position. A refusal is itself recorded, as every refusal is;
+// errUnchanged is answered with no event and no error.
+func (v *Vault) decide(ctx context.Context, who Principal, action, target string, pre casePrecondition, d sequencer.Draft) ([]*events.Event, error) {
+	d.Check = v.atPosition(d.Case, pre)
+	evs, err := v.log.Append(ctx, d)
+	return evs, v.refusedAs(ctx, who, action, target, err)
+}
+
+// refusedAs records err if it is a refusal and returns the error for the
+// caller; other errors pass through.
+func (v *Vault) refusedAs(ctx context.Context, who Principal, action, target string, err error) error {
+	var r *refusal
+	switch {
+	case errors.Is(err, errUnchanged):
+		return nil
+	case errors.As(err, &r):
+		return v.refuse(ctx, who, action, target, r.reason, r.kind)
+	}
+	return err
+}

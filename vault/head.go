@@ -1,0 +1,147 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/internal/durable"
+	"github.com/custos-vault/custos/objects"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// The sticky head.
+//
+// The vault remembers, outside the log store, the largest checkpoint it
+// has signed: in the keyring folder (head.checkpoint) and in the object
+// store ("head/" and the size in 20 digits). Both are written after the
+// events a checkpoint covers are durable and before the checkpoint is
+// stored or served (sequencer.Config.BeforePublish). At every start the
+// log must extend the larger of the two: a log store that was deleted,
+// truncated, rolled back or rewritten is refused, with what to do about
+// it, instead of being continued or started afresh. Deceiving this check
+// takes both the log store's administrator and the keyring's and the
+// object store's, and witnesses then still see the fork.
+
+const (
+	headFile   = "head.checkpoint"
+	headPrefix = "head/"
+	// maxHeadNote bounds a stored head read back (a checkpoint note with
+	// a few signatures is far smaller).
+	maxHeadNote = 16 << 10
+)
+
+type stickyHead struct {
+	file    string
+	objects objects.Store
+	mu      sync.Mutex
+	stored  string // the object holding the newest head this process wrote
+}
+
+func newStickyHead(keyringDir string, store objects.Store) *stickyHead {
+	return &stickyHead{file: filepath.Join(keyringDir, headFile), objects: store}
+}
+
+func headObject(size uint64) string { return fmt.Sprintf("%s%020d", headPrefix, size) }
+
+// save records cp as the vault's head in both places. It is called from
+// the sequencer's writer, before cp is published.
+func (h *stickyHead) save(ctx context.Context, cp *events.Checkpoint) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := durable.Replace(h.file, cp.Note); err != nil {
+		return fmt.Errorf("saving the log head: %w", err)
+	}
+	name := headObject(cp.Size)
+	_, err := h.objects.Put(ctx, name, bytes.NewReader(cp.Note), objects.PutOptions{Unlocked: true})
+	if err != nil && !errors.Is(err, objects.ErrExists) {
+		return fmt.Errorf("saving the log head in the object store: %w", err)
+	}
+	if h.stored != "" && h.stored != name {
+		h.objects.Delete(ctx, h.stored) // an older head left behind is harmless
+	}
+	h.stored = name
+	return nil
+}
+
+// load returns the largest head found in either place (nil if none),
+// each verified as a checkpoint of this log signed by its key, and where
+// it was found.
+func (h *stickyHead) load(ctx context.Context, origin string, v note.Verifier) (*events.Checkpoint, string, error) {
+	var best *events.Checkpoint
+	var where string
+	consider := func(b []byte, from string) error {
+		cp, err := events.ParseCheckpoint(b, origin, v)
+		if err != nil {
+			return fmt.Errorf("the vault's log head in %s is not a checkpoint of this log signed by its key (%v): it was altered, or belongs to another vault", from, err)
+		}
+		if best == nil || cp.Size > best.Size {
+			best, where = cp, from
+		}
+		return nil
+	}
+	b, err := os.ReadFile(h.file)
+	switch {
+	case err == nil:
+		if err := consider(b, h.file); err != nil {
+			return nil, "", err
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, "", fmt.Errorf("reading the log head: %w", err)
+	}
+	var names []string
+	if err := h.objects.List(ctx, headPrefix, func(i objects.Info) error {
+		names = append(names, i.Name)
+		return nil
+	}); err != nil {
+		return nil, "", fmt.Errorf("reading the log head from the object store: %w", err)
+	}
+	sort.Strings(names)
+	if len(names) > 0 {
+		name := names[len(names)-1]
+		rc, err := h.objects.Open(ctx, name)
+		if err != nil {
+			return nil, "", fmt.Errorf("reading the log head from the object store: %w", err)
+		}
+		b, err := io.ReadAll(io.LimitReader(rc, maxHeadNote))
+		rc.Close()
+		if err != nil {
+			return nil, "", fmt.Errorf("reading the log head from the object store: %w", err)
+		}
+		if err := consider(b, "the object store ("+name+")"); err != nil {
+			return nil, "", err
+		}
+		h.stored = name
+	}
+	return best, where, nil
+}
+
+// checkExtends refuses a log that does not extend the head: fewer events
+// than the vault once signed for, or different ones.
+func checkExtends(head *events.Checkpoint, where string, size uint64, root func(uint64) (events.Hash, error)) error {
+	if head == nil {
+		return nil
+	}
+	if size < head.Size {
+		return fmt.Errorf("the custody log holds %d events, but this vault signed a checkpoint of %d events (kept in %s): "+
+			"the log was truncated, rolled back or replaced. Restore the custody log from a backup holding at least %d events; "+
+			"never start a new log under this vault's keys", size, head.Size, where, head.Size)
+	}
+	r, err := root(head.Size)
+	if err != nil {
+		return err
+	}
+	if r != head.Root {
+		return fmt.Errorf("the first %d events of the custody log are not the ones this vault signed (kept in %s): "+
+			"the log was rewritten. Restore the custody log from backup and compare it with the auditors' saved checkpoints", head.Size, where)
+	}
+	return nil
+}
