@@ -30,7 +30,16 @@ type State struct {
 	recent map[string]time.Time
 	// lostKeys are cases whose key a recovery recorded as lost.
 	lostKeys map[string]bool
+	// caseEvents and itemEvents count the verified events that name each
+	// case and item, so that what a store's lookup columns return can be
+	// checked against the signed bytes (reads.go).
+	caseEvents map[string]*named
+	itemEvents map[string]*named
 }
+
+// named counts the events that name a case or an item, and the position
+// of the last one.
+type named struct{ n, last uint64 }
 
 // Person is someone the vault knows.
 type Person struct {
@@ -88,6 +97,9 @@ func newState() *State {
 		retained: map[string]time.Time{},
 		recent:   map[string]time.Time{},
 		lostKeys: map[string]bool{},
+
+		caseEvents: map[string]*named{},
+		itemEvents: map[string]*named{},
 	}
 }
 
@@ -97,6 +109,8 @@ func newState() *State {
 func (s *State) apply(ev *events.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	count(s.caseEvents, ev.Case, ev.Seq)
+	count(s.itemEvents, ev.Item, ev.Seq)
 	switch ev.Type {
 	case TypeLogOpened:
 		ev.DecodeData(&s.log)
@@ -199,6 +213,32 @@ func (s *State) apply(ev *events.Event) {
 			}
 		}
 	}
+}
+
+func count(m map[string]*named, key string, seq uint64) {
+	if key == "" {
+		return
+	}
+	if c := m[key]; c != nil {
+		c.n, c.last = c.n+1, seq
+	} else {
+		m[key] = &named{n: 1, last: seq}
+	}
+}
+
+// namedBy returns how many verified events name a case (or an item), and
+// the last one's position.
+func (s *State) namedBy(key string, item bool) named {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m := s.caseEvents
+	if item {
+		m = s.itemEvents
+	}
+	if c := m[key]; c != nil {
+		return *c
+	}
+	return named{}
 }
 
 func (s *State) person(tokenSHA256 string) *Person {
