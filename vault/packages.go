@@ -365,8 +365,13 @@ func custodyReport(m *pkgformat.Manifest, raw map[uint64][]byte, seqs []uint64) 
 	return []byte(strings.ReplaceAll(b.String(), "\r", ""))
 }
 
-// FetchPackage records the retrieval of a package by the person it is
-// sealed for, then opens the package file.
+// FetchPackage checks the stored package file against the size and
+// SHA-256 its package.sealed event recorded, records the retrieval by the
+// person it is sealed for, then opens the file. A missing or altered file
+// is recorded as an integrity failure and answered with ErrIntegrity; the
+// returned reader checks the file again as it is read and fails (with
+// ErrIntegrity, recorded) before the last byte of a file that changed in
+// between.
 func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (io.ReadCloser, *PackageSealed, error) {
 	if !pkgIDPattern.MatchString(pkgID) {
 		return nil, nil, badInput("package id %q is malformed", truncate(pkgID))
@@ -381,13 +386,25 @@ func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (
 	if c, _ := v.state.getCase(p.Case); c.Destroyed {
 		return nil, nil, v.refuse(ctx, who, "package.fetch", pkgID, "the package's case was destroyed", ErrConflict)
 	}
+	// The stored file is checked against its package.sealed event before
+	// the retrieval is recorded and anything is sent, and again while it is
+	// sent; a missing or altered file is an integrity failure, recorded.
+	if err := v.checkPackageObject(ctx, p); err != nil {
+		if errors.Is(err, errObjectMissing) || errors.Is(err, errObjectAltered) {
+			return nil, nil, v.packageIntegrityFailed(ctx, p, fmt.Errorf("fetching a package: %w", err))
+		}
+		return nil, nil, err
+	}
 	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypePackageFetched, Actor: who.actor(), Case: p.Case,
 		Data: PackageFetched{Package: pkgID}}); err != nil {
 		return nil, nil, err
 	}
 	rc, err := v.objects.Open(ctx, p.Sealed.Object)
 	if err != nil {
+		if errors.Is(err, objects.ErrNotFound) {
+			return nil, nil, v.packageIntegrityFailed(ctx, p, fmt.Errorf("fetching a package: %w", errObjectMissing))
+		}
 		return nil, nil, err
 	}
-	return rc, p.Sealed, nil
+	return v.newVerifiedReader(ctx, p, rc), p.Sealed, nil
 }
