@@ -17,9 +17,8 @@ import (
 
 // ScrubResult is the outcome of re-hashing every stored object.
 type ScrubResult struct {
-	// Objects counts the objects checked: evidence items and package
-	// files of cases that were not destroyed; Packages counts the package
-	// files among them.
+	// Objects counts the evidence objects checked and Packages the
+	// package files checked (of cases that were not destroyed).
 	Objects  int  `json:"objects"`
 	Packages int  `json:"packages"`
 	OK       bool `json:"ok"`

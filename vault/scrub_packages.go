@@ -107,7 +107,6 @@ func (v *Vault) scrubPackages(ctx context.Context, res *ScrubResult) (missing, a
 		if c, _ := v.state.getCase(p.Case); c.Destroyed {
 			continue // reported by the listing if the object is still there
 		}
-		res.Objects++
 		res.Packages++
 		switch err := v.checkPackageObject(ctx, p); {
 		case err == nil:

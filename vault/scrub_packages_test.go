@@ -122,7 +122,7 @@ func TestScrubAndFetchCatchPackageObjects(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newPackageFixture(t)
 			res, err := f.v.Scrub(ctx, f.auditor)
-			if err != nil || !res.OK || res.Objects != 3 || res.Packages != 1 {
+			if err != nil || !res.OK || res.Objects != 2 || res.Packages != 1 {
 				t.Fatalf("scrub of an intact vault: %+v %v", res, err)
 			}
 			tamper(t, f.objectPath(t, f.object))
