@@ -26,7 +26,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 
 	"filippo.io/age"
 	"github.com/custos-vault/custos/pkgformat"
@@ -106,6 +110,37 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitFailed
 }
 
+// removeTempOnSignal makes an interrupt (Ctrl-C, SIGTERM) remove the
+// temporary folders this run creates in dir before exiting, so that no
+// plaintext is left behind when the user stops a check. (Nothing can
+// clean up after SIGKILL or a power loss: the folder is then left, named
+// .custos-verify-*, readable by its owner only.)
+func removeTempOnSignal(dir string, stderr io.Writer) (stop func()) {
+	before, _ := filepath.Glob(filepath.Join(dir, ".custos-verify-*"))
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ch:
+			now, _ := filepath.Glob(filepath.Join(dir, ".custos-verify-*"))
+			for _, p := range now {
+				if !slices.Contains(before, p) {
+					for range 3 { // a file may appear while it is removed
+						if os.RemoveAll(p) == nil {
+							break
+						}
+					}
+				}
+			}
+			fmt.Fprintln(stderr, "custos-verify: interrupted; the temporary extraction folder was removed")
+			os.Exit(exitFailed)
+		case <-done:
+		}
+	}()
+	return func() { signal.Stop(ch); close(done) }
+}
+
 func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
 
 func usageErr(format string, args ...any) error {
@@ -180,6 +215,8 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		opts.ExtractDir = *extract
+		stop := removeTempOnSignal(*extract, stderr)
+		defer stop()
 	}
 	f, err := os.Open(pos[0])
 	if err != nil {
@@ -200,7 +237,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case errors.Is(verr, pkgformat.ErrNotAuthenticated):
 		res.Status, res.Error = "authenticity-not-established", verr.Error()
-		verr = fmt.Errorf("%s: AUTHENTICITY NOT ESTABLISHED: %w", pos[0], verr)
+		verr = fmt.Errorf("%s: %w", pos[0], verr)
 	case verr != nil:
 		res.Status, res.Error = "failed", verr.Error()
 		verr = fmt.Errorf("%s FAILED: %w", pos[0], verr)
