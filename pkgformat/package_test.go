@@ -70,8 +70,11 @@ func packageKeys(t testing.TB) (note.Signer, string) {
 	return signer, vkey
 }
 
+// vectorItem is one item of a test package.
+type vectorItem struct{ id, name, content string }
+
 // packageItems are the plaintexts of the vector's items.
-var packageItems = []struct{ id, name, content string }{
+var packageItems = []vectorItem{
 	{"it_0f1e2d3c4b5a69788796a5b4", "chat <export> & log.txt", "2026-02-28 21:04 user1: test message\n2026-02-28 21:05 user2: reply\n"},
 	{"it_5a4b3c2d1e0f112233445566", "ឯកសារ 0001.jpg", "\xff\xd8\xff\xe0 not really a JPEG\n"},
 }
@@ -97,6 +100,14 @@ func readIdentity(t testing.TB) *age.X25519Identity {
 func buildPackage(t testing.TB, id *age.X25519Identity) []byte {
 	t.Helper()
 	signer, vkey := packageKeys(t)
+	return buildPackageWith(t, id, packageItems, signer, vkey)
+}
+
+// buildPackageWith builds a package of the given items, signed (log,
+// checkpoint and manifest) by signer, whose verifier key is vkey.
+func buildPackageWith(t testing.TB, id *age.X25519Identity, packageItems []vectorItem, signer note.Signer, vkey string) []byte {
+	t.Helper()
+	packageKeyName := signer.Name()
 	recipient := id.Recipient().String()
 	investigator := events.Actor{Person: "sok.dara", Role: vault.RoleInvestigator, Auth: "token"}
 	type draft struct {
@@ -122,6 +133,10 @@ func buildPackage(t testing.TB, id *age.X25519Identity) []byte {
 			Object: "ev/" + hex.EncodeToString(obj[:16]), CipherSize: int64(len(p)) + 200, CipherSHA256: hex.EncodeToString(obj[:]),
 		}, true, i})
 	}
+	var ids []string
+	for _, it := range packageItems {
+		ids = append(ids, it.id)
+	}
 	first := sha256.Sum256([]byte(packageItems[0].content))
 	drafts = append(drafts,
 		draft{vault.TypeItemAccessed, investigator, packageCase, packageItems[0].id, vault.ItemAccessed{Purpose: "Prepare the brief", Access: "view"}, true, -1},
@@ -129,7 +144,7 @@ func buildPackage(t testing.TB, id *age.X25519Identity) []byte {
 			Bytes: int64(len(packageItems[0].content)), SHA256: hex.EncodeToString(first[:])}, true, -1},
 		draft{vault.TypeAccessRefused, events.Actor{Auth: "none"}, "", "", vault.AccessRefused{Action: "GET /v1/items/{item}", Reason: "no valid credentials"}, false, -1},
 		draft{vault.TypePackageSealing, investigator, packageCase, "", vault.PackageSealing{Package: packageID, For: "chea.sopheap",
-			Recipient: recipient, Purpose: "Trial 2026/88", Items: []string{packageItems[0].id, packageItems[1].id}}, true, -1},
+			Recipient: recipient, Purpose: "Trial 2026/88", Items: ids}, true, -1},
 	)
 
 	base := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -176,6 +191,7 @@ func buildPackage(t testing.TB, id *age.X25519Identity) []byte {
 		Format: pkgformat.Format, Package: packageID, Case: packageCase, Origin: packageKeyName, LogKey: vkey,
 		SealedBy: pkgformat.Person{Name: investigator.Person, Role: investigator.Role}, SealedFor: "chea.sopheap",
 		Recipient: recipient, Purpose: "Trial 2026/88", SealedAt: sealingTime, SealingEvent: sealingSeq, CheckpointSize: size,
+		LogKeyFingerprint: pkgformat.KeyFingerprint(vkey), CheckpointSHA256: sha256hex(cp),
 	}
 	var ciphertexts [][]byte
 	for i, it := range packageItems {
@@ -192,7 +208,8 @@ func buildPackage(t testing.TB, id *age.X25519Identity) []byte {
 		p := []byte(it.content)
 		s256, m5, s1 := sha256.Sum256(p), md5.Sum(p), sha1.Sum(p)
 		m.Items = append(m.Items, pkgformat.Item{ID: it.id, Name: it.name, Path: pkgformat.ItemPath(i, it.name), Size: int64(len(p)),
-			SHA256: hex.EncodeToString(s256[:]), MD5: hex.EncodeToString(m5[:]), SHA1: hex.EncodeToString(s1[:]), DepositEvent: depositAt[i]})
+			SHA256: hex.EncodeToString(s256[:]), MD5: hex.EncodeToString(m5[:]), SHA1: hex.EncodeToString(s1[:]), DepositEvent: depositAt[i],
+			FileSize: int64(ct.Len()), FileSHA256: sha256hex(ct.Bytes())})
 	}
 	proofs := pkgformat.Proofs{TreeSize: size, Proofs: map[string][]string{}}
 	for _, seq := range seqs {
@@ -207,6 +224,8 @@ func buildPackage(t testing.TB, id *age.X25519Identity) []byte {
 		proofs.Proofs[strconv.FormatUint(seq, 10)] = hs
 		m.Events = append(m.Events, pkgformat.Event{Seq: seq, Path: pkgformat.EventPath(seq), LeafHash: events.LeafHash(raw[seq]).String()})
 	}
+	pb, _ := json.MarshalIndent(proofs, "", "  ")
+	m.ProofsSHA256 = sha256hex(pb)
 	var report bytes.Buffer
 	fmt.Fprintf(&report, "CUSTOS SEALED PACKAGE %s\n\nCase:        %s\nSealed for:  %s (%s)\nPurpose:     %s\n\nITEMS\n", m.Package, m.Case, m.SealedFor, m.Recipient, m.Purpose)
 	for _, it := range m.Items {
@@ -222,8 +241,6 @@ func buildPackage(t testing.TB, id *age.X25519Identity) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pb, _ := json.MarshalIndent(proofs, "", "  ")
-
 	var out bytes.Buffer
 	w := pkgformat.NewWriter(&out, base.Add(time.Hour))
 	add := func(name string, b []byte) {
@@ -246,6 +263,11 @@ func buildPackage(t testing.TB, id *age.X25519Identity) []byte {
 		t.Fatal(err)
 	}
 	return out.Bytes()
+}
+
+func sha256hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 func writeVector(t *testing.T) {
@@ -335,12 +357,21 @@ func TestPackageVector(t *testing.T) {
 	id := readIdentity(t)
 	_, vkey := packageKeys(t)
 
+	// Without a trusted key everything is checked, but the package is not
+	// verified: nothing shows which vault signed it.
 	rep, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{})
-	if err != nil {
-		t.Fatalf("Verify without identity: %v", err)
+	if !errors.Is(err, pkgformat.ErrNotAuthenticated) {
+		t.Fatalf("Verify without a trusted key: %v, want ErrNotAuthenticated", err)
 	}
 	if rep.KeyPinned || rep.Decrypted != 0 || rep.Manifest.Package != packageID || rep.Checkpoint.Size != 8 || len(rep.Checks) != 6 {
 		t.Fatalf("report without identity: %+v", rep)
+	}
+	rep, err = pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: vkey})
+	if err != nil || !rep.KeyPinned || len(rep.Checks) != 7 {
+		t.Fatalf("Verify with the trusted key, without identity: %v %+v", err, rep)
+	}
+	if rep.Manifest.LogKeyFingerprint != pkgformat.KeyFingerprint(vkey) {
+		t.Fatal("the manifest does not carry the key's fingerprint")
 	}
 	if rep.Manifest.LogKey != vkey || rep.Manifest.Recipient != id.Recipient().String() {
 		t.Fatal("the vector is not sealed with the documented key to the committed identity")
@@ -349,28 +380,32 @@ func TestPackageVector(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Verify with identity: %v", err)
 	}
-	if !rep.KeyPinned || rep.Decrypted != len(packageItems) || len(rep.Checks) != 7 {
+	if !rep.KeyPinned || rep.Decrypted != len(packageItems) || len(rep.Checks) != 8 {
 		t.Fatalf("report with identity: %+v", rep)
 	}
 	if _, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: "custos-other+01234567+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4"}); err == nil {
 		t.Fatal("Verify accepted the package under another trusted key")
 	}
 	other, _ := age.GenerateX25519Identity()
-	if _, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{Identities: []age.Identity{other}}); err == nil {
+	if _, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: vkey, Identities: []age.Identity{other}}); err == nil || errors.Is(err, pkgformat.ErrNotAuthenticated) {
 		t.Fatal("Verify decrypted the package with another identity")
 	}
 
 	// Extracted plaintexts are the deposited ones.
 	dir := t.TempDir()
-	rep, err = pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{Identities: []age.Identity{id}, ExtractDir: dir})
+	rep, err = pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: vkey, Identities: []age.Identity{id}, ExtractDir: dir})
 	if err != nil || len(rep.Extracted) != len(packageItems) {
 		t.Fatalf("extract: %v %v", rep, err)
 	}
 	for i, it := range packageItems {
-		got, err := os.ReadFile(rep.Extracted[i])
-		if err != nil || string(got) != it.content || filepath.Base(rep.Extracted[i]) != it.name {
-			t.Fatalf("extracted %s: %q %v", rep.Extracted[i], got, err)
+		x := rep.Extracted[i]
+		got, err := os.ReadFile(x.Path)
+		if err != nil || string(got) != it.content || filepath.Base(x.Path) != it.name || x.Fallback != "" {
+			t.Fatalf("extracted %+v: %q %v", x, got, err)
 		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != len(packageItems) {
+		t.Fatalf("extraction left %d entries in the folder, want %d", len(ents), len(packageItems))
 	}
 
 	// The layout is the one docs/package-format.md describes.
@@ -388,11 +423,9 @@ func TestPackageVector(t *testing.T) {
 		t.Fatalf("members:\n %s\nwant\n %s", strings.Join(names, " "), want)
 	}
 
-	// Every one-byte change fails: in each member's header and at the
-	// start, middle and end of its content. Without the identity, an item's
-	// ciphertext after its age header line is not checked (the document
-	// says so); with it, everything is.
-	const ageHeader = "age-encryption.org/v1\n"
+	// Every one-byte change fails, with the identity and without it (the
+	// manifest commits to every item file's bytes): in each member's header
+	// and at the start, middle and end of its content.
 	for _, m := range ms {
 		positions := map[string]int64{
 			"header name": m.header, "header checksum": m.header + 148,
@@ -401,13 +434,12 @@ func TestPackageVector(t *testing.T) {
 		for what, pos := range positions {
 			bad := bytes.Clone(pkg)
 			bad[pos] ^= 0x01
-			_, errID := pkgformat.Verify(bytes.NewReader(bad), pkgformat.VerifyOptions{Identities: []age.Identity{id}})
+			_, errID := pkgformat.Verify(bytes.NewReader(bad), pkgformat.VerifyOptions{TrustedKey: vkey, Identities: []age.Identity{id}})
 			if errID == nil {
 				t.Errorf("%s, %s (offset %d) changed: Verify with identity accepted it", m.name, what, pos)
 			}
-			_, errNoID := pkgformat.Verify(bytes.NewReader(bad), pkgformat.VerifyOptions{})
-			unchecked := strings.HasPrefix(m.name, pkgformat.ItemsDir) && pos >= m.offset+int64(len(ageHeader))
-			if errNoID == nil && !unchecked {
+			_, errNoID := pkgformat.Verify(bytes.NewReader(bad), pkgformat.VerifyOptions{TrustedKey: vkey})
+			if errNoID == nil {
 				t.Errorf("%s, %s (offset %d) changed: Verify without identity accepted it", m.name, what, pos)
 			}
 		}
@@ -415,7 +447,7 @@ func TestPackageVector(t *testing.T) {
 }
 
 func TestManifestTrailingDataRefused(t *testing.T) {
-	for _, in := range []string{`{"format":"custos-package/1"}}`, `{"format":"custos-package/1"}]x`, `{"format":"custos-package/1"} {}`} {
+	for _, in := range []string{`{"format":"custos-package/2"}}`, `{"format":"custos-package/2"}]x`, `{"format":"custos-package/2"} {}`} {
 		if _, err := pkgformat.ParseManifest([]byte(in)); err == nil {
 			t.Errorf("accepted %q", in)
 		}

@@ -22,8 +22,24 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-// Format is the manifest's format line.
-const Format = "custos-package/1"
+// KeyFingerprint returns the fingerprint of a note verifier key
+// (docs/package-format.md, section 2): the SHA-256 of the key's exact
+// string (name+hash+base64, UTF-8, no surrounding white space), as 64
+// lowercase hex digits. Equal fingerprints mean equal keys, so a person
+// may pin either.
+func KeyFingerprint(verifierKey string) string {
+	sum := sha256.Sum256([]byte(verifierKey))
+	return hex.EncodeToString(sum[:])
+}
+
+// Format is the manifest's format line, and the first line of the
+// manifest's signed text (docs/package-format.md, section 11).
+const Format = "custos-package/2"
+
+// FormatV1 is the earlier format, which did not commit to the bytes of
+// the item files, proofs.json or the checkpoint. Readers refuse it
+// (docs/package-format.md, section 11).
+const FormatV1 = "custos-package/1"
 
 // Fixed member names.
 const (
@@ -59,6 +75,11 @@ type Item struct {
 	MD5          string `json:"md5,omitempty"`
 	SHA1         string `json:"sha1,omitempty"`
 	DepositEvent uint64 `json:"deposit_event"`
+	// FileSize and FileSHA256 are the size in bytes and the SHA-256
+	// (lowercase hex) of the item's archive member: the age file exactly
+	// as stored in the package.
+	FileSize   int64  `json:"file_size"`
+	FileSHA256 string `json:"file_sha256"`
 }
 
 // Event names one custody event file in the package.
@@ -70,21 +91,28 @@ type Event struct {
 
 // Manifest is manifest.json.
 type Manifest struct {
-	Format         string  `json:"format"`
-	Package        string  `json:"package"`
-	Case           string  `json:"case"`
-	Origin         string  `json:"origin"`
-	LogKey         string  `json:"log_key"`
-	SealedBy       Person  `json:"sealed_by"`
-	SealedFor      string  `json:"sealed_for"`
-	Recipient      string  `json:"recipient"`
-	Purpose        string  `json:"purpose"`
-	SealedAt       string  `json:"sealed_at"`
-	SealingEvent   uint64  `json:"sealing_event"`
-	CheckpointSize uint64  `json:"checkpoint_size"`
-	ReportSHA256   string  `json:"report_sha256"`
-	Items          []Item  `json:"items"`
-	Events         []Event `json:"events"`
+	Format  string `json:"format"`
+	Package string `json:"package"`
+	Case    string `json:"case"`
+	Origin  string `json:"origin"`
+	LogKey  string `json:"log_key"`
+	// LogKeyFingerprint is KeyFingerprint(LogKey).
+	LogKeyFingerprint string `json:"log_key_fingerprint"`
+	SealedBy          Person `json:"sealed_by"`
+	SealedFor         string `json:"sealed_for"`
+	Recipient         string `json:"recipient"`
+	Purpose           string `json:"purpose"`
+	SealedAt          string `json:"sealed_at"`
+	SealingEvent      uint64 `json:"sealing_event"`
+	CheckpointSize    uint64 `json:"checkpoint_size"`
+	// CheckpointSHA256, ProofsSHA256 and ReportSHA256 are the SHA-256
+	// (lowercase hex) of the members checkpoint, proofs.json and
+	// report.txt.
+	CheckpointSHA256 string  `json:"checkpoint_sha256"`
+	ProofsSHA256     string  `json:"proofs_sha256"`
+	ReportSHA256     string  `json:"report_sha256"`
+	Items            []Item  `json:"items"`
+	Events           []Event `json:"events"`
 }
 
 // Proofs is proofs.json: for each event (by seq, as a decimal string) the

@@ -10,8 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,28 +19,67 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-// VerifyOptions say what to check beyond what needs no keys.
+// VerifyOptions say what to trust and what to check beyond what needs no
+// keys.
+//
+// A package's authenticity (which vault sealed it) is established only
+// by a key the user trusts, given in one of three ways: TrustedKey,
+// TrustedKeys, or TrustedCheckpoint. Without any of them Verify checks
+// everything else and then returns ErrNotAuthenticated.
 type VerifyOptions struct {
-	// TrustedKey, if set, is the log verifier key the package must be
-	// signed with (obtained from the vault's operators or an earlier
-	// audit). Without it the key named in the manifest is used, which
-	// proves integrity but not origin; the report says which.
+	// TrustedKey, if set, is the log's note verifier key (or its
+	// KeyFingerprint) that must have signed the package; surrounding white
+	// space is ignored. Any other key fails the check.
 	TrustedKey string
+	// TrustedKeys, if not empty, lists note verifier keys (or their
+	// fingerprints), one of which must have signed the package
+	// (ParseTrustedKeys reads a file of them). Any other key fails.
+	TrustedKeys []string
+	// TrustedCheckpoint, if set, is a signed checkpoint note the user saved
+	// earlier (custos audit verify --save-checkpoint). Its origin must be
+	// the package's, and the package's log key must verify its signature;
+	// otherwise the check fails.
+	TrustedCheckpoint []byte
 	// Identities, if set, decrypt every item and re-hash its plaintext.
 	Identities []age.Identity
-	// ExtractDir, with Identities, receives each item's plaintext under
-	// its original name. Files are created, never overwritten.
+	// ExtractDir, with Identities, receives each item's plaintext. The
+	// plaintexts are written into a private (0700) temporary folder inside
+	// ExtractDir and moved into ExtractDir only once every check has
+	// passed, including authenticity; on any failure the temporary folder
+	// is removed and ExtractDir is left as it was. Files are never
+	// overwritten.
 	ExtractDir string
 }
 
+// ErrNotAuthenticated is returned, after every other check has passed,
+// when no trusted key was given: the package is intact and consistent
+// with the key it names, but nothing shows that key is the vault's.
+var ErrNotAuthenticated = errors.New("authenticity not established: the package is intact and consistent, " +
+	"but its log key was not pinned (give the vault's key with --key, a trusted-keys file, or a saved checkpoint)")
+
 // Report is what Verify established.
 type Report struct {
-	Manifest   *Manifest
-	KeyPinned  bool
-	Checks     []string
-	Decrypted  int
-	Extracted  []string
+	Manifest *Manifest
+	// KeyPinned is true when the package's log key was matched against a
+	// key the caller trusts; PinnedBy says how.
+	KeyPinned bool
+	PinnedBy  string
+	Checks    []string
+	Decrypted int
+	// Extracted lists the plaintexts written under ExtractDir, in
+	// manifest order; it is empty unless Verify returned nil.
+	Extracted  []Extracted
 	Checkpoint *events.Checkpoint
+}
+
+// Extracted is one plaintext written by an extraction.
+type Extracted struct {
+	// Name is the item's deposited name; Path is the file written.
+	Name string `json:"name"`
+	Path string `json:"path"`
+	// Fallback, if not empty, says why Path is the item's archive name
+	// (without .age) instead of the base of its deposited name.
+	Fallback string `json:"fallback,omitempty"`
 }
 
 func (r *Report) passed(format string, args ...any) {
@@ -66,15 +103,19 @@ type sealingData struct {
 }
 
 // Verify reads a package from r, front to back, and checks everything it
-// can: the manifest's signature, the checkpoint's signature, every
-// custody event's bytes and inclusion proof, that each item's deposit
-// event and the sealing event agree with the manifest, that every member
-// is accounted for and none is extra; with identities, it decrypts every
-// item and compares size and SHA-256 with the deposit. It returns the first
-// failure.
-func Verify(r io.Reader, opts VerifyOptions) (*Report, error) {
+// can (docs/package-format.md, section 9): the manifest's signature, the
+// checkpoint's signature, every custody event's bytes and inclusion proof,
+// that each item's deposit event and the sealing event agree with the
+// manifest, that every member's bytes are the ones the signed manifest
+// commits to, and that no member is missing or extra; with identities, it
+// decrypts every item and compares size and SHA-256 with the deposit.
+//
+// It returns the first failure. If everything passed but no trusted key
+// was given (see VerifyOptions), it returns ErrNotAuthenticated with a
+// complete Report; only a nil error means the package is verified.
+func Verify(r io.Reader, opts VerifyOptions) (rep *Report, err error) {
 	tr := tar.NewReader(r)
-	rep := &Report{}
+	rep = &Report{}
 	next := func(want string) (*tar.Header, []byte, error) {
 		h, err := tr.Next()
 		if err != nil {
@@ -87,29 +128,42 @@ func Verify(r io.Reader, opts VerifyOptions) (*Report, error) {
 		return h, b, err
 	}
 
+	var ex *extraction
+	if opts.ExtractDir != "" && len(opts.Identities) > 0 {
+		if ex, err = newExtraction(opts.ExtractDir); err != nil {
+			return rep, err
+		}
+		// Nothing is left behind unless every check passed.
+		defer func() {
+			if err == nil {
+				err = ex.commit(rep)
+			}
+			ex.cleanup()
+		}()
+	}
+
 	_, mb, err := next(ManifestName)
 	if err != nil {
-		return nil, err
+		return rep, err
 	}
 	m, err := ParseManifest(mb)
 	if err != nil {
-		return nil, err
+		return rep, err
 	}
 	rep.Manifest = m
 
-	key := m.LogKey
-	if opts.TrustedKey != "" {
-		if strings.TrimSpace(opts.TrustedKey) != m.LogKey {
-			return rep, fmt.Errorf("package is signed by log key %q, not the trusted key", m.LogKey)
-		}
-		rep.KeyPinned = true
-	}
-	verifier, err := note.NewVerifier(key)
+	verifier, err := note.NewVerifier(m.LogKey)
 	if err != nil {
 		return rep, fmt.Errorf("manifest log_key: %w", err)
 	}
 	if verifier.Name() != m.Origin {
 		return rep, fmt.Errorf("manifest origin %q does not match its log key %q", m.Origin, verifier.Name())
+	}
+	if m.LogKeyFingerprint != KeyFingerprint(m.LogKey) {
+		return rep, errors.New("manifest log_key_fingerprint is not the fingerprint of its log_key")
+	}
+	if err := pinKey(m, verifier, opts, rep); err != nil {
+		return rep, err
 	}
 
 	_, sig, err := next(SignatureName)
@@ -123,11 +177,19 @@ func Verify(r io.Reader, opts VerifyOptions) (*Report, error) {
 	if n.Text != signatureText(m.Package, mb) {
 		return rep, errors.New("manifest signature covers another manifest")
 	}
-	rep.passed("manifest signed by the log key %s", verifier.Name())
+	// The signature is the one member the manifest cannot commit to:
+	// demand that it holds exactly the log key's signature and nothing else.
+	if len(n.Sigs) != 1 || len(n.UnverifiedSigs) != 0 || !bytes.Equal(sig, signedBytes(n)) {
+		return rep, errors.New("manifest.sig holds more than the log key's one signature")
+	}
+	rep.passed("manifest signed by the log key %s (fingerprint %s)", verifier.Name(), m.LogKeyFingerprint)
 
 	_, cpb, err := next(CheckpointName)
 	if err != nil {
 		return rep, err
+	}
+	if sha256Hex(cpb) != m.CheckpointSHA256 {
+		return rep, errors.New("checkpoint is not the one the signed manifest names")
 	}
 	cp, err := events.ParseCheckpoint(cpb, m.Origin, verifier)
 	if err != nil {
@@ -142,6 +204,9 @@ func Verify(r io.Reader, opts VerifyOptions) (*Report, error) {
 	_, pb, err := next(ProofsName)
 	if err != nil {
 		return rep, err
+	}
+	if sha256Hex(pb) != m.ProofsSHA256 {
+		return rep, errors.New("proofs.json is not the one the signed manifest names")
 	}
 	var proofs Proofs
 	if err := strictJSON(pb, &proofs); err != nil {
@@ -186,7 +251,7 @@ func Verify(r io.Reader, opts VerifyOptions) (*Report, error) {
 	rep.passed("sealing event %d names this package, its recipient, purpose and items", m.SealingEvent)
 
 	// Items.
-	for _, it := range m.Items {
+	for i, it := range m.Items {
 		if err := checkDeposit(m, it, decoded); err != nil {
 			return rep, err
 		}
@@ -197,11 +262,14 @@ func Verify(r io.Reader, opts VerifyOptions) (*Report, error) {
 		if h.Name != it.Path || h.Typeflag != tar.TypeReg {
 			return rep, fmt.Errorf("expected item %s, found %q", it.Path, h.Name)
 		}
-		if err := checkItem(tr, it, opts, rep); err != nil {
+		if h.Size != it.FileSize {
+			return rep, fmt.Errorf("%s is %d bytes, the signed manifest says %d", it.Path, h.Size, it.FileSize)
+		}
+		if err := checkItem(tr, i, it, opts, ex, rep); err != nil {
 			return rep, err
 		}
 	}
-	rep.passed("%d items match their deposit events (name, size, SHA-256)", len(m.Items))
+	rep.passed("%d item files are the bytes the signed manifest names, and match their deposit events (name, size, SHA-256)", len(m.Items))
 	if len(opts.Identities) > 0 {
 		rep.passed("%d items decrypted; every plaintext SHA-256 matches its deposit", rep.Decrypted)
 	}
@@ -210,7 +278,7 @@ func Verify(r io.Reader, opts VerifyOptions) (*Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	if sum := sha256.Sum256(report); hex.EncodeToString(sum[:]) != m.ReportSHA256 {
+	if sha256Hex(report) != m.ReportSHA256 {
 		return rep, errors.New("report.txt is not the report the manifest names")
 	}
 	rep.passed("report.txt is the one the signed manifest names")
@@ -220,17 +288,109 @@ func Verify(r io.Reader, opts VerifyOptions) (*Report, error) {
 		}
 		return rep, fmt.Errorf("reading package: %w", err)
 	}
+	if !rep.KeyPinned {
+		return rep, ErrNotAuthenticated
+	}
+	rep.passed("log key pinned by %s", rep.PinnedBy)
 	return rep, nil
+}
+
+// pinKey checks the manifest's log key against what the caller trusts.
+// A key that contradicts the caller's trust is a failure; no trust at all
+// leaves KeyPinned false.
+func pinKey(m *Manifest, verifier note.Verifier, opts VerifyOptions, rep *Report) error {
+	if k := strings.TrimSpace(opts.TrustedKey); k != "" {
+		if !keyMatches(k, m.LogKey) {
+			return fmt.Errorf("package is signed by log key %q (fingerprint %s), not the trusted key", m.LogKey, m.LogKeyFingerprint)
+		}
+		rep.KeyPinned, rep.PinnedBy = true, "the trusted key given"
+	}
+	if len(opts.TrustedKeys) > 0 {
+		if !slices.ContainsFunc(opts.TrustedKeys, func(k string) bool { return keyMatches(strings.TrimSpace(k), m.LogKey) }) {
+			return fmt.Errorf("package is signed by log key %q (fingerprint %s), which is not among the trusted keys", m.LogKey, m.LogKeyFingerprint)
+		}
+		rep.KeyPinned, rep.PinnedBy = true, "the trusted-keys list"
+	}
+	if len(opts.TrustedCheckpoint) > 0 {
+		origin, _, _ := strings.Cut(string(opts.TrustedCheckpoint), "\n")
+		if origin != m.Origin {
+			return fmt.Errorf("the saved checkpoint is of log %q, the package of %q", origin, m.Origin)
+		}
+		if _, err := events.ParseCheckpoint(opts.TrustedCheckpoint, m.Origin, verifier); err != nil {
+			return fmt.Errorf("the package's log key %q (fingerprint %s) does not verify the saved checkpoint: %w", m.LogKey, m.LogKeyFingerprint, err)
+		}
+		rep.KeyPinned, rep.PinnedBy = true, "the saved checkpoint"
+	}
+	return nil
+}
+
+// keyMatches reports whether trusted names key: the key itself, or its
+// fingerprint (any case).
+func keyMatches(trusted, key string) bool {
+	return trusted == key || strings.EqualFold(trusted, KeyFingerprint(key))
+}
+
+// ParseTrustedKeys reads a trusted-keys file: one note verifier key (or
+// KeyFingerprint) per line; blank lines and lines starting with # are
+// ignored. Every other line must parse as a verifier key or be 64 hex
+// digits, and at least one key must be given.
+func ParseTrustedKeys(b []byte) ([]string, error) {
+	var keys []string
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if _, err := note.NewVerifier(line); err != nil {
+			if d, herr := hex.DecodeString(line); herr != nil || len(d) != sha256.Size {
+				return nil, fmt.Errorf("line %d is neither a note verifier key nor a key fingerprint", i+1)
+			}
+		}
+		keys = append(keys, line)
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("no trusted keys in the file")
+	}
+	return keys, nil
+}
+
+// signedBytes re-creates a signed note's bytes from its text and verified
+// signatures, to check that a note holds nothing else.
+func signedBytes(n *note.Note) []byte {
+	var b bytes.Buffer
+	b.WriteString(n.Text)
+	b.WriteString("\n")
+	for _, s := range n.Sigs {
+		fmt.Fprintf(&b, "— %s %s\n", s.Name, s.Base64)
+	}
+	return b.Bytes()
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // ParseManifest parses manifest.json strictly.
 func ParseManifest(b []byte) (*Manifest, error) {
+	// The format first, so that another version is named as such.
+	var f struct {
+		Format string `json:"format"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("manifest.json: %w", err)
+	}
+	switch f.Format {
+	case Format:
+	case FormatV1:
+		return nil, fmt.Errorf("manifest.json: format %q is no longer read: it does not commit to the bytes of the item files; "+
+			"ask the vault to seal the package again (this verifier reads %q)", f.Format, Format)
+	default:
+		return nil, fmt.Errorf("manifest.json: unknown format %q, this verifier reads %q", truncate(f.Format), Format)
+	}
 	var m Manifest
 	if err := strictJSON(b, &m); err != nil {
 		return nil, fmt.Errorf("manifest.json: %w", err)
-	}
-	if m.Format != Format {
-		return nil, fmt.Errorf("manifest.json: format %q, this verifier reads %q", m.Format, Format)
 	}
 	if len(m.Events) > MaxMembers || len(m.Items) > MaxMembers {
 		return nil, errors.New("manifest.json: too many members")
@@ -248,6 +408,13 @@ func ParseManifest(b []byte) (*Manifest, error) {
 		}
 	}
 	return &m, nil
+}
+
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
 }
 
 func strictJSON(b []byte, v any) error {
@@ -325,28 +492,39 @@ func checkDeposit(m *Manifest, it Item, evs map[uint64]*events.Event) error {
 
 const ageHeader = "age-encryption.org/v1\n"
 
-func checkItem(tr io.Reader, it Item, opts VerifyOptions, rep *Report) error {
-	br := bufio.NewReaderSize(tr, 64<<10)
+// checkItem checks the i-th item's member: every byte hashes to the
+// manifest's file_sha256 (its size was checked from the header); with
+// identities, the plaintext matches the deposit and, with an extraction,
+// is written to the temporary folder.
+func checkItem(tr io.Reader, i int, it Item, opts VerifyOptions, ex *extraction, rep *Report) error {
+	fh := sha256.New()
+	br := bufio.NewReaderSize(io.TeeReader(tr, fh), 64<<10)
 	head, err := br.Peek(len(ageHeader))
 	if err != nil || string(head) != ageHeader {
 		return fmt.Errorf("%s is not an age file", it.Path)
 	}
-	if len(opts.Identities) == 0 {
-		return nil
+	if len(opts.Identities) > 0 {
+		d, err := age.Decrypt(br, opts.Identities...)
+		if err != nil {
+			return fmt.Errorf("%s: %w", it.Path, err)
+		}
+		if ex == nil {
+			err = rehash(io.Discard, d, it)
+		} else {
+			err = ex.write(i, d, it)
+		}
+		if err != nil {
+			return err
+		}
+		rep.Decrypted++
 	}
-	d, err := age.Decrypt(br, opts.Identities...)
-	if err != nil {
-		return fmt.Errorf("%s: %w", it.Path, err)
+	// Whatever decryption did not read is hashed too.
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return fmt.Errorf("reading %s: %w", it.Path, err)
 	}
-	if opts.ExtractDir == "" {
-		err = rehash(io.Discard, d, it)
-	} else {
-		err = extract(d, it, opts.ExtractDir, rep)
+	if hex.EncodeToString(fh.Sum(nil)) != it.FileSHA256 {
+		return fmt.Errorf("%s is not the file the signed manifest names (file_sha256 differs)", it.Path)
 	}
-	if err != nil {
-		return err
-	}
-	rep.Decrypted++
 	return nil
 }
 
@@ -361,36 +539,5 @@ func rehash(out io.Writer, plain io.Reader, it Item) error {
 	if n != it.Size || hex.EncodeToString(h.Sum(nil)) != it.SHA256 {
 		return fmt.Errorf("%s: plaintext does not match the deposit (%d bytes, expected %d, or SHA-256 differs)", it.Path, n, it.Size)
 	}
-	return nil
-}
-
-// extract writes an item's plaintext under its original base name (or its
-// archive name if that is taken or unusable); a partial or wrong plaintext
-// is removed, never left behind.
-func extract(plain io.Reader, it Item, dir string, rep *Report) error {
-	name := filepath.Base(filepath.Clean("/" + it.Name))
-	if name == "/" || name == "." || name == ".." {
-		name = strings.TrimSuffix(filepath.Base(it.Path), ".age")
-	}
-	path := filepath.Join(dir, name)
-	if _, err := os.Lstat(path); err == nil {
-		path = filepath.Join(dir, strings.TrimSuffix(filepath.Base(it.Path), ".age"))
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("extracting %s: %w", it.Name, err)
-	}
-	err = rehash(f, plain, it)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-		return err
-	}
-	rep.Extracted = append(rep.Extracted, path)
 	return nil
 }

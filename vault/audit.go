@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/custos-vault/custos/events"
@@ -16,11 +17,21 @@ import (
 
 // ScrubResult is the outcome of re-hashing every stored object.
 type ScrubResult struct {
-	Objects     int      `json:"objects"`
-	OK          bool     `json:"ok"`
-	Mismatched  []string `json:"mismatched,omitempty"`
-	Missing     []string `json:"missing,omitempty"`
+	// Objects counts the evidence objects checked and Packages the
+	// package files checked (of cases that were not destroyed).
+	Objects  int  `json:"objects"`
+	Packages int  `json:"packages"`
+	OK       bool `json:"ok"`
+	// Mismatched and Missing list item ids (it_...) and package ids
+	// (pk_...) whose object is altered or gone.
+	Mismatched []string `json:"mismatched,omitempty"`
+	Missing    []string `json:"missing,omitempty"`
+	// Unaccounted lists objects in the store that no event accounts for.
 	Unaccounted []string `json:"unaccounted,omitempty"`
+	// RetainedDestroyed lists objects of destroyed cases still in the
+	// store (kept by their retention or a failed deletion): ciphertext
+	// whose keys are destroyed. They do not make OK false.
+	RetainedDestroyed []string `json:"retained_destroyed,omitempty"`
 	// AwaitingSweep counts orphans of interrupted deposits that the
 	// log records as retained by the store until their pending retention
 	// ends; the next start after that deletes them.
@@ -28,8 +39,12 @@ type ScrubResult struct {
 }
 
 // Scrub re-hashes every evidence object's ciphertext against the SHA-256
-// its deposit event recorded, without any key, and lists objects that no
-// event accounts for. The outcome is recorded.
+// its deposit event recorded, and every package file against its
+// package.sealed event, without any key; it lists every object in the
+// store that no event accounts for, and the objects of destroyed cases
+// still present. OK is false if any object is missing, altered or
+// unaccounted. The outcome is recorded, then each failure as an
+// integrity.failed event.
 func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) {
 	if who.Role != RoleAuditor && who.Role != RoleCustodian {
 		return nil, v.refuse(ctx, who, "audit.scrub", "", "only auditors and custodians scrub", ErrForbidden)
@@ -54,32 +69,36 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 			res.Mismatched = append(res.Mismatched, it.ID)
 		}
 	}
-	for _, prefix := range []string{"ev/", "pk/"} {
-		err := v.objects.List(ctx, prefix, func(info objects.Info) error {
-			if _, ok := v.state.objectOwner(info.Name); ok {
-				return nil
-			}
-			if _, ok := v.state.retainedSince(info.Name); ok {
-				res.AwaitingSweep++
-			} else {
-				res.Unaccounted = append(res.Unaccounted, info.Name)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("listing objects: %w", err)
-		}
+	itemMismatched, itemMissing := slices.Clone(res.Mismatched), slices.Clone(res.Missing)
+	pkgMissing, pkgAltered, err := v.scrubPackages(ctx, res)
+	if err != nil {
+		return nil, err
+	}
+	// Every object in the store, whatever its name.
+	keys := v.liveKeyReplicas()
+	if err := v.objects.List(ctx, "", func(info objects.Info) error {
+		v.classifyListed(info, res, keys)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("listing objects: %w", err)
 	}
 	res.OK = len(res.Mismatched)+len(res.Missing)+len(res.Unaccounted) == 0
-	d := AuditScrubbed{Objects: res.Objects, Mismatched: res.Mismatched, Missing: res.Missing, Unaccount: res.Unaccounted}
+	d := AuditScrubbed{Objects: res.Objects, Packages: res.Packages, Mismatched: res.Mismatched, Missing: res.Missing,
+		Unaccount: res.Unaccounted, RetainedDestroyed: res.RetainedDestroyed}
 	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeAuditScrubbed, Actor: who.actor(), Data: d}); err != nil {
 		return nil, err
 	}
-	for _, id := range res.Mismatched {
+	for _, p := range pkgMissing {
+		v.packageIntegrityFailed(ctx, p, fmt.Errorf("scrub: %w", errObjectMissing))
+	}
+	for _, p := range pkgAltered {
+		v.packageIntegrityFailed(ctx, p, fmt.Errorf("scrub: %w", errObjectAltered))
+	}
+	for _, id := range itemMismatched {
 		it, _ := v.state.getItem(id)
 		v.integrityFailed(ctx, it, errors.New("scrub: stored ciphertext does not match the deposit"))
 	}
-	for _, id := range res.Missing {
+	for _, id := range itemMissing {
 		it, _ := v.state.getItem(id)
 		v.integrityFailed(ctx, it, errors.New("scrub: stored ciphertext is missing"))
 	}
@@ -99,11 +118,14 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 	if err := v.AuditReader(ctx, who, "audit.log"); err != nil {
 		return err
 	}
+	// A case's or an item's events are read through the store's lookup
+	// columns but decided on the signed bytes (reads.go).
+	named := func(r events.Record, _ *events.Event) error { return fn(r) }
 	switch {
 	case itemID != "":
-		return v.cfg.Log.ReadItem(ctx, itemID, fn)
+		return v.readNamed(ctx, itemID, true, named)
 	case caseID != "":
-		return v.cfg.Log.ReadCase(ctx, caseID, fn)
+		return v.readNamed(ctx, caseID, false, named)
 	default:
 		return v.cfg.Log.Read(ctx, 0, fn)
 	}

@@ -64,3 +64,16 @@ func (v *Vault) caseIdentity(ctx context.Context, caseID, itemID string) (*age.X
 	v.logger.Error("case key problem", "case", caseID, "err", err)
 	return nil, errors.Join(err, lerr)
 }
+
+// liveKeyReplicas returns the replica prefixes (replicaPrefix) of the keys
+// of every case that is neither destroyed nor recorded as lost.
+func (v *Vault) liveKeyReplicas() map[string]bool {
+	out := map[string]bool{}
+	for _, id := range v.state.allCases() {
+		if c, _ := v.state.getCase(id); !c.Destroyed {
+			out[replicaPrefix(id, sealedSuffix)] = true
+			out[replicaPrefix(id, recoverySuffix)] = true
+		}
+	}
+	return out
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -120,6 +121,7 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 
 	m := &pkgformat.Manifest{
 		Format: pkgformat.Format, Package: pkgID, Case: c.ID, Origin: v.origin, LogKey: v.vkey,
+		LogKeyFingerprint: pkgformat.KeyFingerprint(v.vkey), CheckpointSHA256: sha256Hex(cp.Note),
 		SealedBy: pkgformat.Person{Name: who.Name, Role: who.Role}, SealedFor: target.Name,
 		Recipient: target.Recipient, Purpose: req.Purpose, SealedAt: sealingEv.Time,
 		SealingEvent: sealingEv.Seq, CheckpointSize: cp.Size,
@@ -133,13 +135,15 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 	spooled := make([]string, len(its))
 	for i, it := range its {
 		path := filepath.Join(spool, strconv.Itoa(i))
-		if err := v.reencrypt(ctx, it, id, recipient, path); err != nil {
+		fileSize, fileSHA256, err := v.reencrypt(ctx, it, id, recipient, path)
+		if err != nil {
 			return nil, err
 		}
 		spooled[i] = path
 		m.Items = append(m.Items, pkgformat.Item{
 			ID: it.ID, Name: it.Deposit.Name, Path: pkgformat.ItemPath(i, it.Deposit.Name), Size: it.Deposit.Size,
 			SHA256: it.Deposit.SHA256, MD5: it.Deposit.MD5, SHA1: it.Deposit.SHA1, DepositEvent: it.DepositAt,
+			FileSize: fileSize, FileSHA256: fileSHA256,
 		})
 	}
 
@@ -167,6 +171,11 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 		proofs.Proofs[strconv.FormatUint(seq, 10)] = hs
 		m.Events = append(m.Events, pkgformat.Event{Seq: seq, Path: pkgformat.EventPath(seq), LeafHash: events.LeafHash(raw[seq]).String()})
 	}
+	pb, err := json.MarshalIndent(proofs, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	m.ProofsSHA256 = sha256Hex(pb)
 	report := custodyReport(m, raw, seqs)
 	rs := sha256.Sum256(report)
 	m.ReportSHA256 = hex.EncodeToString(rs[:])
@@ -178,8 +187,6 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 	if err != nil {
 		return nil, err
 	}
-	pb, _ := json.MarshalIndent(proofs, "", "  ")
-
 	// Stream the tar into the object store, hashing it.
 	object := "pk/" + randomHex(16)
 	pr, pw := io.Pipe()
@@ -202,32 +209,53 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 	return &SealedPackage{ID: pkgID, Size: sealed.Size, SHA256: sealed.SHA256, Items: len(its)}, nil
 }
 
-func (v *Vault) reencrypt(ctx context.Context, it Item, id age.Identity, to age.Recipient, path string) error {
+// reencrypt writes an item's plaintext, re-encrypted to the recipient,
+// to path, and returns the size and SHA-256 (hex) of the age file
+// written, which the manifest commits to.
+func (v *Vault) reencrypt(ctx context.Context, it Item, id age.Identity, to age.Recipient, path string) (int64, string, error) {
 	obj, err := v.objects.Open(ctx, it.Deposit.Object)
 	if err != nil {
-		return fmt.Errorf("item %s: %w", it.ID, err)
+		return 0, "", fmt.Errorf("item %s: %w", it.ID, err)
 	}
 	defer obj.Close()
 	dec, err := agestream.NewDecrypter(obj, id)
 	if err != nil {
-		return v.integrityFailed(ctx, it, fmt.Errorf("sealing a package: %w", err))
+		return 0, "", v.integrityFailed(ctx, it, fmt.Errorf("sealing a package: %w", err))
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return err
+		return 0, "", err
 	}
 	defer f.Close()
-	if _, err := agestream.Encrypt(f, dec, []age.Recipient{to}, agestream.Options{NoLegacyHashes: true}); err != nil {
+	fh := &countingHash{h: sha256.New()}
+	if _, err := agestream.Encrypt(io.MultiWriter(f, fh), dec, []age.Recipient{to}, agestream.Options{NoLegacyHashes: true}); err != nil {
 		if errors.Is(err, agestream.ErrReadPlaintext) {
-			return v.integrityFailed(ctx, it, fmt.Errorf("sealing a package: %w", err))
+			return 0, "", v.integrityFailed(ctx, it, fmt.Errorf("sealing a package: %w", err))
 		}
-		return fmt.Errorf("spooling item %s: %w", it.ID, err)
+		return 0, "", fmt.Errorf("spooling item %s: %w", it.ID, err)
 	}
 	n, sum := dec.Sum()
 	if n != it.Deposit.Size || hex.EncodeToString(sum[:]) != it.Deposit.SHA256 {
-		return v.integrityFailed(ctx, it, errors.New("sealing a package: plaintext does not match the deposit"))
+		return 0, "", v.integrityFailed(ctx, it, errors.New("sealing a package: plaintext does not match the deposit"))
 	}
-	return nil
+	return fh.n, hex.EncodeToString(fh.h.Sum(nil)), nil
+}
+
+// countingHash hashes and counts what is written to it.
+type countingHash struct {
+	h hash.Hash
+	n int64
+}
+
+func (c *countingHash) Write(p []byte) (int, error) {
+	c.h.Write(p)
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 func (v *Vault) packageEvents(ctx context.Context, caseID string, items []string, sealing, size uint64) (map[uint64][]byte, error) {
@@ -238,13 +266,9 @@ func (v *Vault) packageEvents(ctx context.Context, caseID string, items []string
 		}
 		return nil
 	}
-	first := true
-	if err := v.cfg.Log.ReadCase(ctx, caseID, func(r events.Record) error {
-		if first {
-			first = false
-			return keep(r) // case.opened
-		}
-		if r.Seq == sealing {
+	// Only the signed bytes decide which events belong (reads.go).
+	if err := v.readNamed(ctx, caseID, false, func(r events.Record, ev *events.Event) error {
+		if ev.Type == TypeCaseOpened || r.Seq == sealing {
 			return keep(r)
 		}
 		return nil
@@ -252,7 +276,12 @@ func (v *Vault) packageEvents(ctx context.Context, caseID string, items []string
 		return nil, err
 	}
 	for _, id := range items {
-		if err := v.cfg.Log.ReadItem(ctx, id, keep); err != nil {
+		if err := v.readNamed(ctx, id, true, func(r events.Record, ev *events.Event) error {
+			if ev.Case != caseID {
+				return fmt.Errorf("%w: event %d names item %s of case %s, not %s", ErrIntegrity, ev.Seq, id, ev.Case, caseID)
+			}
+			return keep(r)
+		}); err != nil {
 			return nil, err
 		}
 	}
@@ -300,7 +329,8 @@ func custodyReport(m *pkgformat.Manifest, raw map[uint64][]byte, seqs []uint64) 
 	fmt.Fprintf(&b, "CUSTOS SEALED PACKAGE %s\n\n", m.Package)
 	fmt.Fprintf(&b, "Case:        %s\nSealed by:   %s (%s)\nSealed for:  %s (%s)\nPurpose:     %s\nSealed at:   %s\n",
 		m.Case, m.SealedBy.Name, m.SealedBy.Role, m.SealedFor, m.Recipient, m.Purpose, m.SealedAt)
-	fmt.Fprintf(&b, "Custody log: %s, checkpoint of %d events\n\n", m.Origin, m.CheckpointSize)
+	fmt.Fprintf(&b, "Custody log: %s, checkpoint of %d events\n", m.Origin, m.CheckpointSize)
+	fmt.Fprintf(&b, "Log key:     %s\nKey fingerprint (SHA-256 of the log key): %s\n\n", m.LogKey, m.LogKeyFingerprint)
 	fmt.Fprintf(&b, "ITEMS\n")
 	for _, it := range m.Items {
 		fmt.Fprintf(&b, "  %s  %s\n    size %d bytes\n    sha256 %s\n", it.ID, it.Name, it.Size, it.SHA256)
@@ -330,7 +360,9 @@ func custodyReport(m *pkgformat.Manifest, raw map[uint64][]byte, seqs []uint64) 
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "\nVerify offline: custos-verify PACKAGE [--identity KEY] ; open items: age -d -i KEY items/...age\n")
+	fmt.Fprintf(&b, "\nVerify offline, pinning the log key: custos-verify PACKAGE --key %s [--identity KEY]\n", m.LogKeyFingerprint)
+	fmt.Fprintf(&b, "(obtain the key or its fingerprint from the vault's operators, e.g. custos audit key, not from this report)\n")
+	fmt.Fprintf(&b, "Open items: age -d -i KEY items/...age\n")
 	return []byte(strings.ReplaceAll(b.String(), "\r", ""))
 }
 
@@ -348,8 +380,13 @@ func (v *Vault) mayExport(who Principal) casePrecondition {
 	}
 }
 
-// FetchPackage records the retrieval of a package by the person it is
-// sealed for, then opens the package file.
+// FetchPackage checks the stored package file against the size and
+// SHA-256 its package.sealed event recorded, records the retrieval by the
+// person it is sealed for, then opens the file. A missing or altered file
+// is recorded as an integrity failure and answered with ErrIntegrity; the
+// returned reader checks the file again as it is read and fails (with
+// ErrIntegrity, recorded) before the last byte of a file that changed in
+// between.
 func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (io.ReadCloser, *PackageSealed, error) {
 	if !pkgIDPattern.MatchString(pkgID) {
 		return nil, nil, badInput("package id %q is malformed", truncate(pkgID))
@@ -364,6 +401,15 @@ func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (
 	if c, _ := v.state.getCase(p.Case); c.Destroyed {
 		return nil, nil, v.refuse(ctx, who, "package.fetch", pkgID, "the package's case was destroyed", ErrConflict)
 	}
+	// The stored file is checked against its package.sealed event before
+	// the retrieval is recorded and anything is sent, and again while it is
+	// sent; a missing or altered file is an integrity failure, recorded.
+	if err := v.checkPackageObject(ctx, p); err != nil {
+		if errors.Is(err, errObjectMissing) || errors.Is(err, errObjectAltered) {
+			return nil, nil, v.packageIntegrityFailed(ctx, p, fmt.Errorf("fetching a package: %w", err))
+		}
+		return nil, nil, err
+	}
 	notDestroyed := func(c Case, _ bool) error {
 		if c.Destroyed {
 			return refused(ErrConflict, "the package's case was destroyed")
@@ -376,7 +422,10 @@ func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (
 	}
 	rc, err := v.objects.Open(ctx, p.Sealed.Object)
 	if err != nil {
+		if errors.Is(err, objects.ErrNotFound) {
+			return nil, nil, v.packageIntegrityFailed(ctx, p, fmt.Errorf("fetching a package: %w", errObjectMissing))
+		}
 		return nil, nil, err
 	}
-	return rc, p.Sealed, nil
+	return v.newVerifiedReader(ctx, p, rc), p.Sealed, nil
 }

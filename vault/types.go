@@ -208,6 +208,10 @@ type AuditScrubbed struct {
 	Mismatched []string `json:"mismatched,omitempty"`
 	Missing    []string `json:"missing,omitempty"`
 	Unaccount  []string `json:"unaccounted,omitempty"`
+	// Packages counts the package files among Objects; RetainedDestroyed
+	// lists objects of destroyed cases still in the store.
+	Packages          int      `json:"packages,omitempty"`
+	RetainedDestroyed []string `json:"retained_destroyed,omitempty"`
 }
 
 // KeysResealed records a recovery or a key-encryption-key rotation: the

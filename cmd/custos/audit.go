@@ -12,6 +12,7 @@ import (
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/verify"
+	"github.com/custos-vault/custos/pkgformat"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 	"golang.org/x/mod/sumdb/note"
@@ -139,7 +140,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	out := map[string]any{"ok": true, "events": res.Events, "checkpoints": res.Checkpoints,
-		"root": hex.EncodeToString(res.Root[:]), "origin": k.Origin}
+		"root": hex.EncodeToString(res.Root[:]), "origin": k.Origin, "key": k.Key, "fingerprint": pkgformat.KeyFingerprint(k.Key)}
 	if external != nil {
 		out["extends_checkpoint"] = external.Size
 	}
@@ -163,6 +164,34 @@ func checkGenesis(b []byte, k api.KeyResponse) error {
 		return fmt.Errorf("event 0 does not open this log with the key the vault serves")
 	}
 	return nil
+}
+
+// runAuditKey prints the vault's log key: the note verifier key that signs
+// its checkpoints and packages, its origin, and its fingerprint
+// (pkgformat.KeyFingerprint), to pin with custos-verify --key.
+func runAuditKey(args []string, stdout io.Writer) error {
+	fs := newFlags("audit key")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return usageErr("audit key takes no arguments")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var k api.KeyResponse
+	if err := c.call("GET", "/v1/log/key", nil, nil, &k); err != nil {
+		return err
+	}
+	v, err := note.NewVerifier(k.Key)
+	if err != nil || v.Name() != k.Origin {
+		return fmt.Errorf("the vault answered a log key that is not a verifier key of its origin %q", k.Origin)
+	}
+	fp := pkgformat.KeyFingerprint(k.Key)
+	out := map[string]string{"key": k.Key, "origin": k.Origin, "fingerprint": fp}
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("%s\norigin %s\nfingerprint %s", k.Key, k.Origin, fp))
 }
 
 func runAuditScrub(args []string, stdout io.Writer) error {

@@ -36,10 +36,11 @@ Client verbs (read CUSTOS_SERVER and CUSTOS_TOKEN; --json prints one JSON object
   package fetch ID -o FILE                          (prosecutor) fetch a package sealed for you
   audit verify [--checkpoint FILE] [--save-checkpoint FILE]
   audit scrub                                       re-hash every stored ciphertext
+  audit key                                         the log's verifier key and fingerprint, to pin with custos-verify --key
   audit log [--case CASE] [--item ITEM]             the custody timeline
   admin rotate-kek                                  (custodian) re-seal every case key under a new KEK
 
-Offline verification of packages: custos-verify PACKAGE [--identity FILE]
+Offline verification of packages: custos-verify PACKAGE --key KEY [--identity FILE]
 `
 
 // errUsage marks errors that should print the usage text.
@@ -145,6 +146,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return runAuditVerify(r, stdout, stderr)
 		case "scrub":
 			return runAuditScrub(r, stdout)
+		case "key":
+			return runAuditKey(r, stdout)
 		case "log":
 			return runAuditLog(r, stdout)
 		}

@@ -119,12 +119,14 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("package fetch answered %v", f)
 	}
 
-	// Offline: custos-verify with and without the key, then the stock age
-	// CLI opens every item and sha256sum agrees with the deposits.
-	if r := s.run("", work, "custos-verify", "bundle.tar"); r.code != 0 || !strings.Contains(r.stdout, "VERIFIED") {
+	// Offline: custos-verify with the vault's log key pinned (from custos
+	// audit key), with and without the identity, then the stock age CLI
+	// opens every item and sha256sum agrees with the deposits.
+	logKey, _ := vaultKey(t, s, work, "prosecutor")
+	if r := s.run("", work, "custos-verify", "bundle.tar", "--key", logKey); r.code != 0 || !strings.Contains(r.stdout, "VERIFIED") {
 		t.Fatalf("custos-verify: %s %s", r.stdout, r.stderr)
 	}
-	if r := s.run("", work, "custos-verify", "bundle.tar", "--identity", key, "--extract", "out"); r.code != 0 {
+	if r := s.run("", work, "custos-verify", "bundle.tar", "--key", logKey, "--identity", key, "--extract", "out"); r.code != 0 {
 		t.Fatalf("custos-verify --identity: %s %s", r.stdout, r.stderr)
 	}
 	if sha256sum(t, s, work, "out/chat export (1).bin") != sum1 || sha256sum(t, s, work, "out/payment-records.csv") != sum2 {

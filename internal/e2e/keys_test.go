@@ -33,7 +33,8 @@ func flow(t *testing.T, s *server, work string) map[string]string {
 	s.ok("prosecutor", work, "recipient", "set", newAgeKey(t, key))
 	pk := s.ok("investigator", work, "package", "seal", "--case", "HW-1", "--for", "prosecutor", "--purpose", "court", "--json").json(t)
 	s.ok("prosecutor", work, "package", "fetch", pk["package"].(string), "-o", "pkg.tar")
-	if r := s.run("", work, "custos-verify", "pkg.tar", "--identity", key); r.code != 0 {
+	logKey, _ := vaultKey(t, s, work, "prosecutor")
+	if r := s.run("", work, "custos-verify", "pkg.tar", "--key", logKey, "--identity", key); r.code != 0 {
 		t.Fatalf("custos-verify: %s", r.stderr)
 	}
 	os.Remove(filepath.Join(work, "pkg.tar"))

@@ -126,7 +126,8 @@ func TestAlteredPackageFailsVerification(t *testing.T) {
 	pk := s.ok("investigator", work, "package", "seal", "--case", "C-1", "--for", "prosecutor", "--purpose", "trial", "--json").json(t)
 	s.ok("prosecutor", work, "package", "fetch", pk["package"].(string), "-o", "p.tar")
 	orig, _ := os.ReadFile(filepath.Join(work, "p.tar"))
-	if res := s.run("", work, "custos-verify", "p.tar", "--identity", key); res.code != 0 {
+	logKey, _ := vaultKey(t, s, work, "prosecutor")
+	if res := s.run("", work, "custos-verify", "p.tar", "--key", logKey, "--identity", key); res.code != 0 {
 		t.Fatalf("intact package failed: %s", res.stderr)
 	}
 	// Flip a byte in several places: manifest, an event, an item, the
@@ -140,7 +141,7 @@ func TestAlteredPackageFailsVerification(t *testing.T) {
 		bad := append([]byte(nil), orig...)
 		bad[i+len(at)+40] ^= 0x01
 		os.WriteFile(filepath.Join(work, "bad.tar"), bad, 0o600)
-		if res := s.run("", work, "custos-verify", "bad.tar", "--identity", key); res.code == 0 {
+		if res := s.run("", work, "custos-verify", "bad.tar", "--key", logKey, "--identity", key); res.code != 1 {
 			t.Fatalf("package altered after %q verified", at)
 		} else {
 			t.Logf("altered after %q: %s", at, strings.TrimSpace(res.stderr))

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+)
+
+const (
+	vectorPkg = "../../testdata/package/package.tar"
+	vectorID  = "../../testdata/package/identity.txt"
+)
+
+// vectorKey is the log key of testdata/package (its README: Ed25519 seed
+// 0x20..0x3f, name custos-5ea1ed0c0de5).
+func vectorKey(t *testing.T) string {
+	seed := make([]byte, ed25519.SeedSize)
+	for i := range seed {
+		seed[i] = byte(0x20 + i)
+	}
+	k, err := note.NewEd25519VerifierKey("custos-5ea1ed0c0de5", ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func runVerify(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// Without a pinned key the verifier never says VERIFIED and exits 3; with
+// the key (or its fingerprint, a trusted-keys file, a saved checkpoint) it
+// exits 0; a package that fails a check exits 1; a usage error exits 2.
+func TestExitStatus(t *testing.T) {
+	key := vectorKey(t)
+	dir := t.TempDir()
+	trusted := filepath.Join(dir, "trusted")
+	os.WriteFile(trusted, []byte("# ours\n"+key+"\n"), 0o600)
+	pkg, _ := os.ReadFile(vectorPkg)
+	cp := memberOf(t, pkg, "checkpoint")
+	cpFile := filepath.Join(dir, "saved.checkpoint")
+	os.WriteFile(cpFile, cp, 0o600)
+	bad := bytes.Clone(pkg)
+	i := bytes.LastIndex(bad, []byte("age-encryption.org/v1"))
+	bad[i+200] ^= 1 // inside an item's ciphertext
+	badFile := filepath.Join(dir, "bad.tar")
+	os.WriteFile(badFile, bad, 0o600)
+
+	code, out, errs := runVerify(vectorPkg)
+	if code != 3 || strings.Contains(out, "\nVERIFIED") || !strings.Contains(out, "AUTHENTICITY NOT ESTABLISHED") || !strings.Contains(errs, "authenticity not established") {
+		t.Fatalf("without a key: %d\n%s\n%s", code, out, errs)
+	}
+	for _, args := range [][]string{
+		{vectorPkg, "--key", key},
+		{vectorPkg, "--key", strings.ToUpper(keyFingerprint(t, key))},
+		{vectorPkg, "--trusted-keys", trusted},
+		{vectorPkg, "--checkpoint", cpFile},
+		{vectorPkg, "--key", key, "--identity", vectorID},
+	} {
+		if code, out, errs := runVerify(args...); code != 0 || !strings.HasSuffix(out, "VERIFIED\n") {
+			t.Errorf("%q: %d\n%s\n%s", args, code, out, errs)
+		}
+	}
+	// One byte of an item's ciphertext changed: caught without the identity.
+	if code, out, _ := runVerify(badFile, "--key", key); code != 1 || !strings.HasSuffix(out, "FAILED\n") {
+		t.Errorf("altered item without identity: %d\n%s", code, out)
+	}
+	if code, _, _ := runVerify(badFile); code != 1 {
+		t.Errorf("altered item, no key: %d, want 1 (failed takes precedence)", code)
+	}
+	for _, args := range [][]string{{}, {vectorPkg, "--bogus"}, {vectorPkg, "--extract", dir}, {vectorPkg, vectorPkg}} {
+		if code, _, errs := runVerify(args...); code != 2 || !strings.HasPrefix(errs, "custos-verify: error: ") {
+			t.Errorf("%q: %d %q", args, code, errs)
+		}
+	}
+	code, out, _ = runVerify(vectorPkg, "--json")
+	var res result
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 3 || res.Status != "authenticity-not-established" || res.KeyPinned || res.LogKey != key {
+		t.Fatalf("--json without key: %d %v %+v", code, err, res)
+	}
+	code, out, _ = runVerify(vectorPkg, "--json", "--key", key)
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 || res.Status != "verified" || !res.KeyPinned || res.LogKeyFingerprint != keyFingerprint(t, key) {
+		t.Fatalf("--json with key: %d %v %+v", code, err, res)
+	}
+}
+
+// keyFingerprint is the documented fingerprint, computed here
+// independently: SHA-256 of the key string, lowercase hex.
+func keyFingerprint(t *testing.T, key string) string {
+	t.Helper()
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+func memberOf(t *testing.T, pkg []byte, name string) []byte {
+	t.Helper()
+	tr := tar.NewReader(bytes.NewReader(pkg))
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("no member %s: %v", name, err)
+		}
+		if h.Name == name {
+			b, _ := io.ReadAll(tr)
+			return b
+		}
+	}
+}

@@ -1,0 +1,192 @@
+package pkgformat
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// An extraction writes plaintexts into a private temporary folder inside
+// the target folder (so on the same file system), under names any file
+// system accepts, and moves them to their final names only when every
+// check of the package has passed (docs/package-format.md, section 9).
+type extraction struct {
+	dir, tmp string
+	files    []pending
+}
+
+type pending struct {
+	tmp string
+	it  Item
+}
+
+func newExtraction(dir string) (*extraction, error) {
+	tmp, err := os.MkdirTemp(dir, ".custos-verify-")
+	if err != nil {
+		return nil, fmt.Errorf("extract: %w", err)
+	}
+	if err := os.Chmod(tmp, 0o700); err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("extract: %w", err)
+	}
+	return &extraction{dir: dir, tmp: tmp}, nil
+}
+
+// write stores the i-th item's plaintext in the temporary folder and
+// checks it against the deposit.
+func (e *extraction) write(i int, plain io.Reader, it Item) error {
+	path := filepath.Join(e.tmp, strconv.Itoa(i))
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("extracting %s: %w", it.Path, err)
+	}
+	err = rehash(f, plain, it)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	e.files = append(e.files, pending{tmp: path, it: it})
+	return nil
+}
+
+// commit moves every plaintext to its final name. If one cannot be moved,
+// those already moved are removed again, so that the target folder holds
+// all of the package's plaintexts or none.
+func (e *extraction) commit(rep *Report) error {
+	var done []Extracted
+	for _, p := range e.files {
+		x, err := e.place(p)
+		if err != nil {
+			for _, d := range done {
+				os.Remove(d.Path)
+			}
+			return err
+		}
+		done = append(done, x)
+	}
+	if d, err := os.Open(e.dir); err == nil {
+		d.Sync() // make the new names durable where the OS allows it
+		d.Close()
+	}
+	rep.Extracted = done
+	return nil
+}
+
+// place moves one plaintext to the base of its deposited name, or to its
+// archive name (without .age) when that name is unusable, taken, one that
+// some common file system alters or treats as a device, or refused by
+// this file system.
+func (e *extraction) place(p pending) (Extracted, error) {
+	archive := strings.TrimSuffix(filepath.Base(p.it.Path), ".age")
+	x := Extracted{Name: p.it.Name}
+	name, why := extractName(p.it.Name)
+	if why == "" {
+		err := renameHook(p.tmp, filepath.Join(e.dir, name))
+		switch {
+		case err == nil:
+			x.Path = filepath.Join(e.dir, name)
+			return x, nil
+		case errors.Is(err, fs.ErrExist):
+			why = "a file of that name exists"
+		case nameRefused(err):
+			why = fmt.Sprintf("the file system refused the name (%v)", unwrapPathError(err))
+		default:
+			return x, fmt.Errorf("extracting %s: %w", p.it.Path, err)
+		}
+	}
+	x.Fallback = why
+	x.Path = filepath.Join(e.dir, archive)
+	if err := renameHook(p.tmp, x.Path); err != nil {
+		return x, fmt.Errorf("extracting %s as %s (%s): %w", p.it.Path, archive, why, err)
+	}
+	return x, nil
+}
+
+func (e *extraction) cleanup() { os.RemoveAll(e.tmp) }
+
+// renameHook moves a file without overwriting; tests replace it to
+// simulate file systems that refuse names.
+var renameHook = renameNoReplace
+
+// renameNoReplace moves oldpath to newpath unless newpath exists (then the
+// error wraps fs.ErrExist). A hard link makes the check and the move one
+// step where the file system supports links; elsewhere (FAT, exFAT) the
+// check and the rename are two steps.
+func renameNoReplace(oldpath, newpath string) error {
+	err := os.Link(oldpath, newpath)
+	if err == nil {
+		return os.Remove(oldpath)
+	}
+	if errors.Is(err, fs.ErrExist) || nameRefused(err) {
+		return err
+	}
+	// No hard links here: check, then rename.
+	if _, serr := os.Lstat(newpath); serr == nil {
+		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: fs.ErrExist}
+	}
+	return os.Rename(oldpath, newpath)
+}
+
+func unwrapPathError(err error) error {
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// extractName returns the base of a deposited name, or why it cannot be
+// used. Names are refused here, before any file system sees them, when
+// they are empty, "." or "..", not UTF-8, or names that some common file
+// system silently changes or opens as a device instead of refusing:
+// Windows device names (CON, PRN, AUX, NUL, COM0-9, LPT0-9, with or
+// without an extension) and names ending in a dot or a space. Names with
+// characters FAT, exFAT or NTFS refuse (<>:"|?*\ and control characters)
+// or longer than 255 bytes are tried, and fall back when refused.
+func extractName(deposited string) (string, string) {
+	name := filepath.Base(filepath.Clean("/" + deposited))
+	switch {
+	case name == "/" || name == "." || name == "..":
+		return "", "the name is empty or a folder name"
+	case !utf8.ValidString(name):
+		return "", "the name is not valid UTF-8"
+	case strings.HasSuffix(name, ".") || strings.HasSuffix(name, " "):
+		return "", "the name ends in a dot or a space, which Windows file systems drop"
+	case windowsDevice(name):
+		return "", "the name is a Windows device name"
+	}
+	return name, ""
+}
+
+func windowsDevice(name string) bool {
+	stem, _, _ := strings.Cut(name, ".")
+	stem = strings.ToUpper(strings.TrimRight(stem, " "))
+	switch stem {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
+		return true
+	}
+	if len(stem) == 4 && (strings.HasPrefix(stem, "COM") || strings.HasPrefix(stem, "LPT")) {
+		c := stem[3]
+		return c >= '0' && c <= '9'
+	}
+	// COM¹²³ and LPT¹²³ are devices too.
+	if r := []rune(stem); len(r) == 4 && (strings.HasPrefix(stem, "COM") || strings.HasPrefix(stem, "LPT")) {
+		return r[3] == '¹' || r[3] == '²' || r[3] == '³'
+	}
+	return false
+}

@@ -1,0 +1,308 @@
+package pkgformat_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"github.com/custos-vault/custos/pkgformat"
+	"golang.org/x/mod/sumdb/note"
+)
+
+var fixedTime = time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC)
+
+// forgedKeys makes another log key under the vector's origin name: what
+// an insider who can rebuild a package end to end would use.
+func forgedKeys(t *testing.T) (note.Signer, string) {
+	t.Helper()
+	skey, vkey, err := note.GenerateKey(rand.Reader, packageKeyName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, vkey
+}
+
+// replaceMember rebuilds a package with one member's content replaced.
+func replaceMember(t *testing.T, pkg []byte, name string, data []byte) []byte {
+	t.Helper()
+	ms, err := members(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	w := pkgformat.NewWriter(&out, fixedTime)
+	found := false
+	for _, m := range ms {
+		d := m.data
+		if m.name == name {
+			d, found = data, true
+		}
+		if err := w.AddBytes(m.name, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !found {
+		t.Fatalf("no member %s", name)
+	}
+	w.Close()
+	return out.Bytes()
+}
+
+// A package forged end to end with another key, under the same origin, is
+// consistent with the key it names. It is never VERIFIED: without a
+// trusted key it is "not authenticated", and every way of trusting the
+// real key refutes it.
+func TestForgedPackageNotVerified(t *testing.T) {
+	id := readIdentity(t)
+	_, realKey := packageKeys(t)
+	fs, fkey := forgedKeys(t)
+	forged := buildPackageWith(t, id, packageItems, fs, fkey)
+
+	rep, err := pkgformat.Verify(bytes.NewReader(forged), pkgformat.VerifyOptions{Identities: []age.Identity{id}})
+	if !errors.Is(err, pkgformat.ErrNotAuthenticated) || rep.KeyPinned {
+		t.Fatalf("forged package without a trusted key: %v, want ErrNotAuthenticated", err)
+	}
+
+	// The real vault's checkpoint, saved by an auditor.
+	realPkg := readPackage(t)
+	savedCP := vectorMember(t, realPkg, pkgformat.CheckpointName)
+	trustedFile := []byte("# keys of vaults we accept packages from\n\n" + realKey + "\n")
+	keys, err := pkgformat.ParseTrustedKeys(trustedFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := pkgformat.KeyFingerprint(realKey)
+	for name, opts := range map[string]pkgformat.VerifyOptions{
+		"--key":               {TrustedKey: realKey},
+		"--key fingerprint":   {TrustedKey: strings.ToUpper(fp)},
+		"--trusted-keys":      {TrustedKeys: keys},
+		"--checkpoint":        {TrustedCheckpoint: savedCP},
+		"fingerprint in list": {TrustedKeys: []string{fp}},
+	} {
+		if _, err := pkgformat.Verify(bytes.NewReader(forged), opts); err == nil || errors.Is(err, pkgformat.ErrNotAuthenticated) {
+			t.Errorf("%s: forged package: %v, want a failure", name, err)
+		}
+		rep, err := pkgformat.Verify(bytes.NewReader(realPkg), opts)
+		if err != nil || !rep.KeyPinned {
+			t.Errorf("%s: real package: %v", name, err)
+		}
+	}
+	// A saved checkpoint of another log does not pin anything.
+	other := bytes.Replace(savedCP, []byte(packageKeyName), []byte("custos-other"), 1)
+	if _, err := pkgformat.Verify(bytes.NewReader(realPkg), pkgformat.VerifyOptions{TrustedCheckpoint: other}); err == nil {
+		t.Error("a checkpoint of another origin pinned the key")
+	}
+}
+
+func TestParseTrustedKeys(t *testing.T) {
+	_, realKey := packageKeys(t)
+	for _, bad := range []string{"", "# only a comment\n", "not a key\n", realKey + "\nzz\n"} {
+		if _, err := pkgformat.ParseTrustedKeys([]byte(bad)); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+	keys, err := pkgformat.ParseTrustedKeys([]byte(" " + realKey + " \r\n" + pkgformat.KeyFingerprint(realKey) + "\n"))
+	if err != nil || len(keys) != 2 || keys[0] != realKey {
+		t.Fatalf("%q %v", keys, err)
+	}
+}
+
+// Every member the manifest did not commit to in format 1 is now bound:
+// an extra proof, an extra signature line on the checkpoint or on the
+// manifest's signature, each fail even though the signatures that matter
+// still verify.
+func TestUncommittedMembersRefused(t *testing.T) {
+	pkg := readPackage(t)
+	_, vkey := packageKeys(t)
+	other, _ := forgedKeys(t)
+	opts := pkgformat.VerifyOptions{TrustedKey: vkey}
+	if _, err := pkgformat.Verify(bytes.NewReader(pkg), opts); err != nil {
+		t.Fatal(err)
+	}
+	proofs := vectorMember(t, pkg, pkgformat.ProofsName)
+	cp := vectorMember(t, pkg, pkgformat.CheckpointName)
+	sig := vectorMember(t, pkg, pkgformat.SignatureName)
+	cosign := func(b []byte) []byte {
+		n, err := note.Open(b, note.VerifierList(mustVerifier(t, vkey)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		extra, err := note.Sign(&note.Note{Text: n.Text}, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, line, _ := bytes.Cut(extra, []byte("\n\n"))
+		return append(bytes.Clone(b), line...)
+	}
+	cases := map[string][]byte{
+		pkgformat.ProofsName:     bytes.Replace(proofs, []byte(`"proofs": {`), []byte(`"proofs": {"999": [],`), 1),
+		pkgformat.CheckpointName: cosign(cp),
+		pkgformat.SignatureName:  cosign(sig),
+	}
+	for name, data := range cases {
+		if bytes.Equal(data, vectorMember(t, pkg, name)) {
+			t.Fatalf("%s unchanged", name)
+		}
+		if _, err := pkgformat.Verify(bytes.NewReader(replaceMember(t, pkg, name, data)), opts); err == nil {
+			t.Errorf("%s with extra content verified", name)
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
+	}
+}
+
+func mustVerifier(t *testing.T, vkey string) note.Verifier {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestOtherFormatsRefused(t *testing.T) {
+	for _, f := range []string{pkgformat.FormatV1, "custos-package/3", ""} {
+		_, err := pkgformat.ParseManifest([]byte(fmt.Sprintf(`{"format":%q}`, f)))
+		if err == nil || !strings.Contains(err.Error(), "format") {
+			t.Errorf("format %q: %v", f, err)
+		}
+	}
+	if _, err := pkgformat.ParseManifest([]byte(`{"format":"custos-package/1"}`)); err == nil || !strings.Contains(err.Error(), "no longer read") {
+		t.Errorf("format 1: %v", err)
+	}
+}
+
+// A failure after items were decrypted leaves nothing in the extract
+// folder: not for an altered report, an extra member, or a package whose
+// key is not pinned.
+func TestExtractLeavesNothingOnFailure(t *testing.T) {
+	pkg := readPackage(t)
+	id := readIdentity(t)
+	_, vkey := packageKeys(t)
+	report := vectorMember(t, pkg, pkgformat.ReportName)
+	badReport := bytes.Clone(report)
+	badReport[len(badReport)-2] ^= 1
+	extra := append(bytes.Clone(pkg[:len(pkg)-1024]), tarMember(t, "zz", []byte("x"))...)
+	for name, c := range map[string]struct {
+		pkg []byte
+		key string
+	}{
+		"altered report":      {replaceMember(t, pkg, pkgformat.ReportName, badReport), vkey},
+		"extra member":        {extra, vkey},
+		"key not pinned":      {pkg, ""},
+		"another trusted key": {pkg, "custos-other+01234567+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4"},
+	} {
+		dir := filepath.Join(t.TempDir(), "out")
+		os.Mkdir(dir, 0o755)
+		rep, err := pkgformat.Verify(bytes.NewReader(c.pkg), pkgformat.VerifyOptions{TrustedKey: c.key, Identities: []age.Identity{id}, ExtractDir: dir})
+		if err == nil {
+			t.Errorf("%s: verified", name)
+			continue
+		}
+		ents, _ := os.ReadDir(dir)
+		if len(ents) != 0 || len(rep.Extracted) != 0 {
+			t.Errorf("%s: %v; the folder holds %d entries after the failure", name, err, len(ents))
+		}
+	}
+}
+
+func tarMember(t *testing.T, name string, data []byte) []byte {
+	var b bytes.Buffer
+	w := pkgformat.NewWriter(&b, fixedTime)
+	w.AddBytes(name, data)
+	w.Close()
+	return b.Bytes()
+}
+
+// fatRefuses simulates a FAT32 or exFAT file system, which refuses names
+// with <>:"|?*\ or control characters (EINVAL) and longer than 255 bytes
+// (ENAMETOOLONG). No FAT file system can be mounted in a test, so the
+// refusal is simulated in front of the real rename.
+func fatRefuses(oldpath, newpath string) error {
+	base := filepath.Base(newpath)
+	if strings.ContainsAny(base, "<>:\"|?*\\") || strings.ContainsFunc(base, func(r rune) bool { return r < 0x20 }) {
+		return &os.LinkError{Op: "link", Old: oldpath, New: newpath, Err: syscall.EINVAL}
+	}
+	if len(base) > 255 {
+		return &os.LinkError{Op: "link", Old: oldpath, New: newpath, Err: syscall.ENAMETOOLONG}
+	}
+	return pkgformat.RenameNoReplace(oldpath, newpath)
+}
+
+// An intact package extracts onto a file system that refuses some names:
+// each refused or unsafe name falls back to the item's archive name, and
+// the report says why.
+func TestExtractFallsBackOnRefusedNames(t *testing.T) {
+	id := readIdentity(t)
+	signer, vkey := packageKeys(t)
+	long := strings.Repeat("ម", 90) + ".txt" // 274 bytes: too long for ext4, NTFS, FAT
+	items := []vectorItem{
+		{"it_000000000000000000000001", "report: 2026?.txt", "colon and question mark\n"},
+		{"it_000000000000000000000002", "chat <export> & log.txt", "angle brackets\n"},
+		{"it_000000000000000000000003", "CON.txt", "a Windows device name\n"},
+		{"it_000000000000000000000004", "notes. ", "trailing dot and space\n"},
+		{"it_000000000000000000000005", "photo.jpg", "an ordinary name\n"},
+		{"it_000000000000000000000006", "dir/photo.jpg", "the same base name again\n"},
+		{"it_000000000000000000000007", long, "a long name\n"},
+		{"it_000000000000000000000008", "a|b*c\"d", "pipe, star, quote\n"},
+	}
+	pkg := buildPackageWith(t, id, items, signer, vkey)
+	check := func(t *testing.T, rep *pkgformat.Report, dir string, kept []int) {
+		t.Helper()
+		if len(rep.Extracted) != len(items) {
+			t.Fatalf("extracted %d of %d", len(rep.Extracted), len(items))
+		}
+		for i, it := range items {
+			x := rep.Extracted[i]
+			got, err := os.ReadFile(x.Path)
+			if err != nil || string(got) != it.content || filepath.Dir(x.Path) != dir {
+				t.Fatalf("%q: %s %q %v", it.name, x.Path, got, err)
+			}
+			archive := strings.TrimSuffix(filepath.Base(pkgformat.ItemPath(i, it.name)), ".age")
+			if slices.Contains(kept, i) {
+				if x.Fallback != "" || filepath.Base(x.Path) != filepath.Base(it.name) {
+					t.Errorf("%q extracted as %s (%s)", it.name, x.Path, x.Fallback)
+				}
+			} else if x.Fallback == "" || filepath.Base(x.Path) != archive {
+				t.Errorf("%q extracted as %s, want %s with a reason", it.name, x.Path, archive)
+			} else {
+				t.Logf("%q -> %s: %s", it.name, filepath.Base(x.Path), x.Fallback)
+			}
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) != len(items) {
+			t.Errorf("folder holds %d entries, want %d", len(ents), len(items))
+		}
+	}
+
+	t.Run("simulated FAT", func(t *testing.T) {
+		defer pkgformat.SetRenameHook(fatRefuses)()
+		dir := t.TempDir()
+		rep, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: vkey, Identities: []age.Identity{id}, ExtractDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, rep, dir, []int{4})
+	})
+	t.Run("local file system", func(t *testing.T) {
+		// Real refusals: the long name (ENAMETOOLONG on every common Linux
+		// file system); device names and trailing dots are never tried.
+		dir := t.TempDir()
+		rep, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: vkey, Identities: []age.Identity{id}, ExtractDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, rep, dir, []int{0, 1, 4, 7})
+	})
+}

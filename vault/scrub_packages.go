@@ -1,0 +1,220 @@
+package vault
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/objects"
+)
+
+// Package objects are checked like evidence objects: against the size and
+// SHA-256 that the package.sealed event recorded when the package file
+// was stored. A scrub re-hashes them, and a fetch checks the object before
+// anything is sent and again while it is sent.
+
+// errObjectMissing and errObjectAltered are the two ways a stored object
+// can fail its check.
+var (
+	errObjectMissing = errors.New("stored object is missing")
+	errObjectAltered = errors.New("stored object does not match the size and SHA-256 recorded when it was sealed")
+)
+
+// PackageIntegrityFailed is the data of an integrity.failed event about a
+// package file (the event names the case, and no item).
+type PackageIntegrityFailed struct {
+	Package string `json:"package"`
+	Object  string `json:"object"`
+	Reason  string `json:"reason"`
+}
+
+// allPackages returns every sealed package, in no particular order.
+func (s *State) allPackages() []Package {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Package, 0, len(s.packages))
+	for _, p := range s.packages {
+		if p.Sealed != nil {
+			cp := *p
+			sealed := *p.Sealed
+			cp.Sealed = &sealed
+			out = append(out, cp)
+		}
+	}
+	return out
+}
+
+// checkPackageObject reads a sealed package's object whole and compares
+// its size and SHA-256 with the package.sealed event. It returns nil,
+// errObjectMissing or errObjectAltered (wrapped with the cause).
+func (v *Vault) checkPackageObject(ctx context.Context, p Package) error {
+	info, err := v.objects.Stat(ctx, p.Sealed.Object)
+	if err != nil {
+		if errors.Is(err, objects.ErrNotFound) {
+			return errObjectMissing
+		}
+		return err
+	}
+	if info.Size != p.Sealed.Size {
+		return fmt.Errorf("%w (%d bytes, recorded %d)", errObjectAltered, info.Size, p.Sealed.Size)
+	}
+	rc, err := v.objects.Open(ctx, p.Sealed.Object)
+	if err != nil {
+		if errors.Is(err, objects.ErrNotFound) {
+			return errObjectMissing
+		}
+		return err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, rc)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%w (reading it failed: %v)", errObjectAltered, err)
+	}
+	if n != p.Sealed.Size || hex.EncodeToString(h.Sum(nil)) != p.Sealed.SHA256 {
+		return errObjectAltered
+	}
+	return nil
+}
+
+// packageIntegrityFailed records that a package's stored file did not
+// match its package.sealed event and returns the error for the caller
+// (ErrIntegrity: HTTP 422).
+func (v *Vault) packageIntegrityFailed(ctx context.Context, p Package, cause error) error {
+	_, err := v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeIntegrityFailed, Actor: System,
+		Case: p.Case, Data: PackageIntegrityFailed{Package: p.ID, Object: p.Sealed.Object, Reason: cause.Error()}})
+	v.logger.Error("integrity failure", "package", p.ID, "err", cause)
+	return errors.Join(fmt.Errorf("%w: package %s: %v", ErrIntegrity, p.ID, cause), err)
+}
+
+// scrubPackages re-hashes the file of every sealed package of a case that
+// was not destroyed, adding package ids to res.Missing or res.Mismatched,
+// and returns the packages that failed (to be recorded after the scrub's
+// own event).
+func (v *Vault) scrubPackages(ctx context.Context, res *ScrubResult) (missing, altered []Package, err error) {
+	pkgs := v.state.allPackages()
+	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].ID < pkgs[j].ID })
+	for _, p := range pkgs {
+		if c, _ := v.state.getCase(p.Case); c.Destroyed {
+			continue // reported by the listing if the object is still there
+		}
+		res.Packages++
+		switch err := v.checkPackageObject(ctx, p); {
+		case err == nil:
+		case errors.Is(err, errObjectMissing):
+			res.Missing = append(res.Missing, p.ID)
+			missing = append(missing, p)
+		case errors.Is(err, errObjectAltered):
+			res.Mismatched = append(res.Mismatched, p.ID)
+			altered = append(altered, p)
+		default:
+			return nil, nil, fmt.Errorf("scrubbing package %s: %w", p.ID, err)
+		}
+	}
+	return missing, altered, nil
+}
+
+// classifyListed sorts one object the store lists: an object of a live
+// item or package is accounted for; one of a destroyed case is retained
+// ciphertext (listed, not a failure: the store's retention may keep it
+// after the keys are destroyed); an orphan recorded as retained awaits
+// the sweep; anything else is unaccounted.
+func (v *Vault) classifyListed(info objects.Info, res *ScrubResult, keys map[string]bool) {
+	// The vault's own metadata: its sticky log head, and the key
+	// replicas of live cases. A key replica of no live case (a destroyed
+	// one, say) is unaccounted: it could open evidence that should be
+	// gone.
+	if strings.HasPrefix(info.Name, headPrefix) {
+		return
+	}
+	if n := strings.LastIndexByte(info.Name, '-'); strings.HasPrefix(info.Name, "key/") && n > 0 && keys[info.Name[:n]] {
+		return
+	}
+	if _, ok := v.state.objectOwner(info.Name); ok {
+		if c, ok := v.state.objectCase(info.Name); ok && c.Destroyed {
+			res.RetainedDestroyed = append(res.RetainedDestroyed, info.Name)
+		}
+		return
+	}
+	if _, ok := v.state.retainedSince(info.Name); ok {
+		res.AwaitingSweep++
+		return
+	}
+	res.Unaccounted = append(res.Unaccounted, info.Name)
+}
+
+// verifiedReader streams a package file and checks it against its
+// package.sealed event as it goes. It holds back the file's last byte
+// until every byte has been hashed and matched, so a client never
+// receives a complete altered file; on a mismatch it records the
+// integrity failure and returns an error wrapping ErrIntegrity.
+type verifiedReader struct {
+	rc   io.ReadCloser
+	h    hash.Hash
+	n    int64
+	want *PackageSealed
+	fail func(error) error
+	err  error
+	last []byte
+}
+
+func (v *Vault) newVerifiedReader(ctx context.Context, p Package, rc io.ReadCloser) *verifiedReader {
+	return &verifiedReader{rc: rc, h: sha256.New(), want: p.Sealed,
+		fail: func(cause error) error { return v.packageIntegrityFailed(ctx, p, cause) }}
+}
+
+func (r *verifiedReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if r.last != nil {
+		p[0] = r.last[0]
+		r.last = nil
+		r.err = io.EOF
+		return 1, nil
+	}
+	size := r.want.Size
+	if r.n < size-1 {
+		if rest := size - 1 - r.n; int64(len(p)) > rest {
+			p = p[:rest]
+		}
+		k, err := r.rc.Read(p)
+		r.h.Write(p[:k])
+		r.n += int64(k)
+		if err == io.EOF {
+			err = r.fail(fmt.Errorf("%w (it ends after %d bytes, recorded %d)", errObjectAltered, r.n, size))
+		}
+		if err != nil {
+			r.err = err
+		}
+		return k, err
+	}
+	// The last byte: read it and make sure nothing follows, then compare.
+	tail, err := io.ReadAll(io.LimitReader(r.rc, 2))
+	if err != nil {
+		r.err = err
+		return 0, err
+	}
+	r.h.Write(tail)
+	if len(tail) != 1 || size < 1 || hex.EncodeToString(r.h.Sum(nil)) != r.want.SHA256 {
+		r.err = r.fail(errObjectAltered)
+		return 0, r.err
+	}
+	r.last = tail
+	return r.Read(p)
+}
+
+func (r *verifiedReader) Close() error { return r.rc.Close() }

@@ -1,0 +1,262 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/hsm/soft"
+	"github.com/custos-vault/custos/objects"
+	"github.com/custos-vault/custos/objects/fs"
+)
+
+// packageFixture is a vault with one case of two items, and one package of
+// them sealed for a prosecutor; objects is the fs store's folder.
+type packageFixture struct {
+	v                  *Vault
+	objects            string
+	inv, pros, auditor Principal
+	pkg                *SealedPackage
+	object             string // the package's object name
+}
+
+func newPackageFixture(t *testing.T) *packageFixture {
+	t.Helper()
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "log.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, _ := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
+	sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
+	rec, _ := age.GenerateX25519Identity()
+	v, err := Open(ctx, Config{
+		Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"), SpoolDir: filepath.Join(dir, "spool"),
+		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close(); st.Close() })
+	f := &packageFixture{v: v, objects: filepath.Join(dir, "objects")}
+	login := func(name, role string) Principal {
+		tok, err := v.Enroll(ctx, name, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := v.Authenticate(tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	f.inv, f.pros, f.auditor = login("inv", RoleInvestigator), login("pros", RoleProsecutor), login("aud", RoleAuditor)
+	if err := v.OpenCase(ctx, f.inv, "P-1", "packages"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a.txt", "b.txt"} {
+		if _, err := v.Deposit(ctx, f.inv, DepositRequest{Case: "P-1", Name: name, Body: strings.NewReader("evidence " + name)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id, _ := age.GenerateX25519Identity()
+	if _, err := v.SetRecipient(ctx, f.pros, id.Recipient().String()); err != nil {
+		t.Fatal(err)
+	}
+	if f.pkg, err = v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "trial"}); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := v.state.getPackage(f.pkg.ID)
+	f.object = p.Sealed.Object
+	return f
+}
+
+// objectPath is the file of an object in the fs store, made writable so
+// that the test can act as the object store's administrator.
+func (f *packageFixture) objectPath(t *testing.T, name string) string {
+	t.Helper()
+	p := filepath.Join(f.objects, filepath.FromSlash(name))
+	if err := os.Chmod(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// integrityEvents returns the integrity.failed events naming the package.
+func (f *packageFixture) events(t *testing.T, typ, contains string) int {
+	t.Helper()
+	n := 0
+	f.v.cfg.Log.Read(context.Background(), 0, func(r events.Record) error {
+		ev, err := events.Decode(r.Bytes)
+		if err == nil && ev.Type == typ && bytes.Contains(ev.Data, []byte(contains)) {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+// Scrub checks package files like evidence objects: a package file
+// deleted, altered or truncated by the object store's administrator makes
+// the scrub fail and is recorded; fetching it is an integrity failure
+// (HTTP 422), recorded, and no retrieval is recorded.
+func TestScrubAndFetchCatchPackageObjects(t *testing.T) {
+	ctx := context.Background()
+	for name, tamper := range map[string]func(t *testing.T, path string){
+		"deleted":   func(t *testing.T, path string) { os.Remove(path) },
+		"altered":   func(t *testing.T, path string) { flipByte(t, path, 700) },
+		"truncated": func(t *testing.T, path string) { os.Truncate(path, 1024) },
+		"extended":  func(t *testing.T, path string) { appendBytes(t, path, []byte("x")) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newPackageFixture(t)
+			res, err := f.v.Scrub(ctx, f.auditor)
+			if err != nil || !res.OK || res.Objects != 2 || res.Packages != 1 {
+				t.Fatalf("scrub of an intact vault: %+v %v", res, err)
+			}
+			tamper(t, f.objectPath(t, f.object))
+			res, err = f.v.Scrub(ctx, f.auditor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bad := append(slices.Clone(res.Missing), res.Mismatched...)
+			if res.OK || !slices.Equal(bad, []string{f.pkg.ID}) {
+				t.Fatalf("scrub after the package file was %s: %+v", name, res)
+			}
+			if n := f.events(t, TypeIntegrityFailed, f.pkg.ID); n != 1 {
+				t.Fatalf("%d integrity.failed events name the package after the scrub, want 1", n)
+			}
+			rc, _, err := f.v.FetchPackage(ctx, f.pros, f.pkg.ID)
+			if !errors.Is(err, ErrIntegrity) {
+				if rc != nil {
+					rc.Close()
+				}
+				t.Fatalf("fetching a %s package: %v, want an integrity failure", name, err)
+			}
+			if n := f.events(t, TypeIntegrityFailed, f.pkg.ID); n != 2 {
+				t.Fatalf("%d integrity.failed events name the package after the fetch, want 2", n)
+			}
+			if n := f.events(t, TypePackageFetched, f.pkg.ID); n != 0 {
+				t.Fatalf("a retrieval was recorded for a package that was not sent")
+			}
+		})
+	}
+}
+
+// Scrub sees every object in the store: an object under an unknown
+// prefix, or an evidence-like name no event accounts for, is unaccounted.
+func TestScrubListsEveryObject(t *testing.T) {
+	ctx := context.Background()
+	f := newPackageFixture(t)
+	for _, name := range []string{"zz/0123abcd", "pk/ffffffffffffffffffffffffffffffff"} {
+		if _, err := f.v.objects.Put(ctx, name, strings.NewReader("planted"), objects.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := f.v.Scrub(ctx, f.auditor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(res.Unaccounted)
+	if res.OK || !slices.Equal(res.Unaccounted, []string{"pk/ffffffffffffffffffffffffffffffff", "zz/0123abcd"}) {
+		t.Fatalf("scrub: %+v", res)
+	}
+}
+
+// The objects of a destroyed case still in the store are listed.
+func TestScrubReportsRetainedCiphertextOfDestroyedCases(t *testing.T) {
+	ctx := context.Background()
+	f := newPackageFixture(t)
+	// Destruction as the vault records it (two custodians). The store
+	// keeps what its retention protects.
+	all := f.v.state.caseObjects("P-1")
+	c1, _ := f.v.Enroll(ctx, "c1", RoleCustodian)
+	c2, _ := f.v.Enroll(ctx, "c2", RoleCustodian)
+	p1, _ := f.v.Authenticate(c1)
+	p2, _ := f.v.Authenticate(c2)
+	req, err := f.v.RequestDestruction(ctx, p1, "P-1", "order 1", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.ApproveDestruction(ctx, p2, "P-1", req); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.v.Scrub(ctx, f.auditor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var present []string
+	for _, o := range all {
+		if _, err := os.Stat(filepath.Join(f.objects, filepath.FromSlash(o))); err == nil {
+			present = append(present, o)
+		}
+	}
+	if len(present) == 0 {
+		t.Fatal("the store kept no object of the destroyed case; nothing to report")
+	}
+	slices.Sort(present)
+	slices.Sort(res.RetainedDestroyed)
+	if !res.OK || res.Objects != 0 || !slices.Equal(res.RetainedDestroyed, present) {
+		t.Fatalf("scrub after destruction: %+v, want retained %v", res, present)
+	}
+}
+
+// The reader a fetch returns withholds the last byte until the whole file
+// has matched: a file altered after the check is never delivered whole,
+// and the failure is recorded.
+func TestFetchStreamNeverDeliversAlteredFile(t *testing.T) {
+	f := newPackageFixture(t)
+	p, _ := f.v.state.getPackage(f.pkg.ID)
+	good, err := os.ReadFile(filepath.Join(f.objects, filepath.FromSlash(f.object)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.v.newVerifiedReader(context.Background(), p, io.NopCloser(bytes.NewReader(good)))
+	if got, err := io.ReadAll(r); err != nil || !bytes.Equal(got, good) {
+		t.Fatalf("intact file: %d bytes, %v", len(got), err)
+	}
+	for name, b := range map[string][]byte{
+		"last byte":  append(bytes.Clone(good[:len(good)-1]), good[len(good)-1]^1),
+		"first byte": append([]byte{good[0] ^ 1}, good[1:]...),
+		"longer":     append(bytes.Clone(good), 0),
+		"shorter":    good[:len(good)-1],
+	} {
+		r := f.v.newVerifiedReader(context.Background(), p, io.NopCloser(bytes.NewReader(b)))
+		got, err := io.ReadAll(r)
+		if !errors.Is(err, ErrIntegrity) || len(got) >= len(good) {
+			t.Errorf("%s: read %d of %d bytes, %v", name, len(got), len(good), err)
+		}
+	}
+	if n := f.events(t, TypeIntegrityFailed, f.pkg.ID); n != 4 {
+		t.Errorf("%d integrity.failed events, want 4", n)
+	}
+}
+
+func flipByte(t *testing.T, path string, at int64) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[at] ^= 1
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func appendBytes(t *testing.T, path string, extra []byte) {
+	t.Helper()
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, append(b, extra...), 0o600)
+}
