@@ -81,6 +81,12 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer resp.Body.Close()
+	lresp, err := c.get("/v1/log/lookups", url.Values{"from": {"0"}})
+	if err != nil {
+		return err
+	}
+	defer lresp.Body.Close()
+	lookups := newLookupCheck(lresp.Body)
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), events.MaxEventSize+1)
 	var batch [][]byte
@@ -98,6 +104,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 				return fail(err)
 			}
 		}
+		lookups.next(b)
 		batch = append(batch, b)
 		if len(batch) == 8192 {
 			if err := flush(); err != nil {
@@ -113,6 +120,9 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	res, err := eng.Finish()
 	if err != nil {
+		return fail(err)
+	}
+	if err := lookups.finish(); err != nil {
 		return fail(err)
 	}
 	if res.Latest == nil || res.Latest.Size != res.Events {

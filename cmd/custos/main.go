@@ -28,6 +28,7 @@ Client verbs (read CUSTOS_SERVER and CUSTOS_TOKEN; --json prints one JSON object
   case destroy CASE --order REF --reason T          (custodian) request destruction under a court order
   case approve-destruction CASE REQUEST             (a second custodian) approve it: the case's keys are destroyed
   case add-member CASE PERSON                       (custodian) assign an investigator to a case
+  case remove-member CASE PERSON --reason R         (custodian) end an investigator's assignment
   person add NAME --role ROLE                       (custodian) enrol a person; prints their token once
   deposit --case CASE [--source URL] [--note T] FILE...
   get ITEM --purpose TEXT -o FILE                   record the access, then write the plaintext
@@ -100,6 +101,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return runCaseOpen(r, stdout)
 		case "add-member":
 			return runCaseAddMember(r, stdout)
+		case "remove-member":
+			return runCaseRemoveMember(r, stdout)
 		case "hold":
 			return runCaseHold(r, stdout, true)
 		case "release":

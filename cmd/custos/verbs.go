@@ -346,6 +346,32 @@ func runCaseAddMember(args []string, stdout io.Writer) error {
 	return printResult(stdout, *asJSON, out, fmt.Sprintf("%s assigned to %s", pos[1], pos[0]))
 }
 
+func runCaseRemoveMember(args []string, stdout io.Writer) error {
+	fs := newFlags("case remove-member")
+	reason := fs.String("reason", "", "why the assignment ends (recorded)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usageErr("case remove-member takes CASE and PERSON")
+	}
+	if *reason == "" {
+		return usageErr("case remove-member needs --reason")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out map[string]string
+	path := "/v1/cases/" + url.PathEscape(pos[0]) + "/members/" + url.PathEscape(pos[1]) + "/remove"
+	if err := c.call("POST", path, nil, api.RemoveMemberRequest{Reason: *reason}, &out); err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("%s is no longer assigned to %s", pos[1], pos[0]))
+}
+
 func runPersonAdd(args []string, stdout io.Writer) error {
 	fs := newFlags("person add")
 	role := fs.String("role", "", "investigator, prosecutor, auditor or custodian")

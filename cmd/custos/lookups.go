@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/vault/api"
+)
+
+// maxLookupProblems bounds how many disagreeing events audit verify names
+// one by one; the total is always given.
+const maxLookupProblems = 1000
+
+// lookupCheck compares, event by event, the lookup values the vault's log
+// store keeps beside each event (case, item, id, position: what decides a
+// timeline or a package) with the event's signed bytes. Nobody signs the
+// lookup values, so a database administrator could edit them; every one
+// that disagrees is reported, naming the event.
+type lookupCheck struct {
+	sc       *bufio.Scanner
+	problems []string
+	count    int
+	done     bool
+}
+
+func newLookupCheck(r io.Reader) *lookupCheck {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 64<<10)
+	return &lookupCheck{sc: sc}
+}
+
+func (l *lookupCheck) fault(format string, args ...any) {
+	l.count++
+	if len(l.problems) < maxLookupProblems {
+		l.problems = append(l.problems, fmt.Sprintf(format, args...))
+	}
+}
+
+// next checks the lookup line of the next event, whose signed bytes are b.
+func (l *lookupCheck) next(b []byte) {
+	ev, err := events.Decode(b)
+	if err != nil {
+		return // the replay reports it
+	}
+	if l.done || !l.sc.Scan() {
+		l.done = true
+		l.fault("event %d: the store returned no lookup values for it", ev.Seq)
+		return
+	}
+	var got api.Lookup
+	if err := json.Unmarshal(l.sc.Bytes(), &got); err != nil {
+		l.fault("event %d: unreadable lookup line: %v", ev.Seq, err)
+		return
+	}
+	var bad []string
+	if got.Seq != ev.Seq {
+		bad = append(bad, fmt.Sprintf("position %d", got.Seq))
+	}
+	if got.ID != ev.ID {
+		bad = append(bad, fmt.Sprintf("id %q", got.ID))
+	}
+	if got.Case != ev.Case {
+		bad = append(bad, fmt.Sprintf("case %q (signed: %q)", got.Case, ev.Case))
+	}
+	if got.Item != ev.Item {
+		bad = append(bad, fmt.Sprintf("item %q (signed: %q)", got.Item, ev.Item))
+	}
+	if len(bad) > 0 {
+		l.fault("event %d: the log store's lookup values say %s", ev.Seq, strings.Join(bad, ", "))
+	}
+}
+
+// finish reports every disagreement, or nil.
+func (l *lookupCheck) finish() error {
+	if !l.done && l.sc.Scan() {
+		l.fault("the store returned lookup values for more events than the log holds")
+	}
+	if err := l.sc.Err(); err != nil {
+		l.fault("reading the lookup values: %v", err)
+	}
+	if l.count == 0 {
+		return nil
+	}
+	more := ""
+	if l.count > len(l.problems) {
+		more = fmt.Sprintf(" (and %d more)", l.count-len(l.problems))
+	}
+	return fmt.Errorf("%d event(s) have lookup values that disagree with their signed bytes (an edited log store): %s%s",
+		l.count, strings.Join(l.problems, "; "), more)
+}
