@@ -44,6 +44,7 @@ type stickyHead struct {
 	objects objects.Store
 	mu      sync.Mutex
 	stored  string // the object holding the newest head this process wrote
+	size    uint64 // the largest head known; a smaller one is never saved
 }
 
 func newStickyHead(keyringDir string, store objects.Store) *stickyHead {
@@ -57,6 +58,11 @@ func headObject(size uint64) string { return fmt.Sprintf("%s%020d", headPrefix, 
 func (h *stickyHead) save(ctx context.Context, cp *events.Checkpoint) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if cp.Size < h.size {
+		// The head only grows (the sequencer never publishes a smaller
+		// checkpoint of a log that extends it; this is a second guard).
+		return fmt.Errorf("checkpoint of %d events is below the vault's head of %d", cp.Size, h.size)
+	}
 	if err := durable.Replace(h.file, cp.Note); err != nil {
 		return fmt.Errorf("saving the log head: %w", err)
 	}
@@ -68,7 +74,7 @@ func (h *stickyHead) save(ctx context.Context, cp *events.Checkpoint) error {
 	if h.stored != "" && h.stored != name {
 		h.objects.Delete(ctx, h.stored) // an older head left behind is harmless
 	}
-	h.stored = name
+	h.stored, h.size = name, cp.Size
 	return nil
 }
 
@@ -120,6 +126,9 @@ func (h *stickyHead) load(ctx context.Context, origin string, v note.Verifier) (
 			return nil, "", err
 		}
 		h.stored = name
+	}
+	if best != nil {
+		h.size = best.Size
 	}
 	return best, where, nil
 }

@@ -165,12 +165,11 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		CheckpointInterval: cfg.CheckpointInterval, Now: cfg.Now,
 		OnEvent:       func(ev *events.Event, _ []byte) { v.state.apply(ev) },
 		BeforePublish: v.head.save,
+		MustExtend: func(size uint64, root func(uint64) (events.Hash, error)) error {
+			return checkExtends(head, where, size, root)
+		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("custody log failed its integrity check, refusing to start: %w", err)
-	}
-	if err := checkExtends(head, where, v.log.Size(), v.log.Tree().Root); err != nil {
-		v.log.Close()
 		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
 	if v.state.empty() {

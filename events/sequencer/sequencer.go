@@ -59,6 +59,10 @@ type Config struct {
 	// before the checkpoint is stored or returned to anyone. If it fails,
 	// the checkpoint is dropped (a later one is signed on the next tick).
 	BeforePublish func(ctx context.Context, cp *events.Checkpoint) error
+	// MustExtend, if set, is a checkpoint this log once had (the vault's
+	// sticky head): Open refuses a log that does not extend it, before
+	// anything is written or signed.
+	MustExtend func(size uint64, root func(uint64) (events.Hash, error)) error
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -169,6 +173,11 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 			return nil, fmt.Errorf("stored checkpoint for size %d does not match the log: events were altered", cp.Size)
 		}
 		s.latestCP = cp
+	}
+	if cfg.MustExtend != nil {
+		if err := cfg.MustExtend(s.tree.Size(), s.tree.Root); err != nil {
+			return nil, err
+		}
 	}
 	s.lastSign = cfg.Now()
 	go s.run()

@@ -1,0 +1,679 @@
+package e2e
+
+// Attacks by the people who run the vault: decisions raced against each
+// other, a database administrator editing lookup columns or dropping the
+// log, a backup operator restoring an old keyring, keys swapped on disk,
+// and an investigator switching write-once protection off. Each test
+// fails on a vault without the corresponding defence.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+)
+
+// client talks to the API directly, as a person, for tests that need
+// hundreds of requests or precise concurrency.
+type client struct {
+	t     *testing.T
+	url   string
+	token string
+}
+
+func (s *server) client(person string) *client {
+	s.t.Helper()
+	c := &client{t: s.t}
+	for _, kv := range s.env(person) {
+		if v, ok := strings.CutPrefix(kv, "CUSTOS_SERVER="); ok {
+			c.url = v
+		}
+		if v, ok := strings.CutPrefix(kv, "CUSTOS_TOKEN="); ok {
+			c.token = v
+		}
+	}
+	if c.url == "" || c.token == "" {
+		s.t.Fatalf("no credentials for %s", person)
+	}
+	return c
+}
+
+// call sends a JSON request and returns the status and the decoded answer.
+func (c *client) call(method, path string, body any) (int, map[string]any) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.url+path, rd)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Errorf("%s %s: %v", method, path, err)
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// deposit uploads body as one item, streaming; the returned status is
+// the vault's answer.
+func (c *client) deposit(caseID, name string, body io.Reader, sum string) (int, map[string]any) {
+	req, _ := http.NewRequest("POST", c.url+"/v1/cases/"+caseID+"/items?name="+name, body)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Trailer = http.Header{"Custos-Content-Sha256": {sum}}
+	req.ContentLength = -1
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, map[string]any{"error": err.Error()}
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// view reads an item's plaintext; it returns the status.
+func (c *client) view(item string) int {
+	req, _ := http.NewRequest("GET", c.url+"/v1/items/"+item+"?purpose=race", nil)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Errorf("view: %v", err)
+		return 0
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// logEvents reads every event of the custody log, as stored.
+func logEvents(t *testing.T, s *server) []*events.Event {
+	t.Helper()
+	c := s.client("auditor")
+	req, _ := http.NewRequest("GET", c.url+"/v1/log/events", nil)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out []*events.Event
+	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		ev, err := events.Decode(line)
+		if err != nil {
+			t.Fatalf("event: %v", err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+func byCase(evs []*events.Event) map[string][]*events.Event {
+	out := map[string][]*events.Event{}
+	for _, ev := range evs {
+		if ev.Case != "" {
+			out[ev.Case] = append(out[ev.Case], ev)
+		}
+	}
+	return out
+}
+
+// TestRacedDecisionsHoldAtTheirLogPosition runs hundreds of concurrent
+// pairs of decisions that exclude each other and checks that the custody
+// log explains every outcome: a legal hold placed while a destruction is
+// approved, and a hold released while one is approved.
+func TestRacedDecisionsHoldAtTheirLogPosition(t *testing.T) {
+	s := newServer(t)
+	inv, cust, cust2 := s.client("investigator"), s.client("custodian"), s.client("custodian2")
+	const tries = 120
+	type outcome struct{ hold, approve int }
+	var mu sync.Mutex
+	outcomes := map[string]outcome{}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i := range tries {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			id := fmt.Sprintf("RACE-%03d", i)
+			// Half the cases start held: there the race is release
+			// against approval.
+			held := i%2 == 1
+			if code, out := inv.call("POST", "/v1/cases", map[string]string{"case": id, "title": "race"}); code != 201 {
+				t.Errorf("open %s: %d %v", id, code, out)
+				return
+			}
+			code, out := cust.call("POST", "/v1/cases/"+id+"/destruction", map[string]string{"order": "order 1", "reason": "race"})
+			if code != 201 && code != 200 {
+				t.Errorf("request destruction %s: %d %v", id, code, out)
+				return
+			}
+			req, _ := out["request"].(string)
+			if held {
+				if code, out := cust.call("POST", "/v1/cases/"+id+"/hold", map[string]any{"on": true, "reason": "preservation"}); code != 200 {
+					t.Errorf("hold %s: %d %v", id, code, out)
+					return
+				}
+			}
+			var o outcome
+			var pair sync.WaitGroup
+			pair.Add(2)
+			go func() {
+				defer pair.Done()
+				o.hold, _ = cust.call("POST", "/v1/cases/"+id+"/hold", map[string]any{"on": !held, "reason": "race"})
+			}()
+			go func() {
+				defer pair.Done()
+				o.approve, _ = cust2.call("POST", "/v1/cases/"+id+"/destruction/"+req+"/approve", nil)
+			}()
+			pair.Wait()
+			mu.Lock()
+			outcomes[id] = o
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	violations, approved, refusedApprovals := 0, 0, 0
+	for id, evs := range byCase(logEvents(t, s)) {
+		o, ok := outcomes[id]
+		if !ok {
+			continue
+		}
+		isHeld, approvedAt := false, -1
+		for i, ev := range evs {
+			switch ev.Type {
+			case "case.hold.placed":
+				isHeld = true
+			case "case.hold.lifted":
+				isHeld = false
+			case "case.destruction.approved":
+				approvedAt = i
+				if isHeld {
+					violations++
+					t.Errorf("%s: destruction approved at event %d while the case was held", id, ev.Seq)
+				}
+			}
+		}
+		// The answers agree with the log.
+		switch {
+		case approvedAt >= 0 && o.approve != 200:
+			t.Errorf("%s: approval recorded but answered %d", id, o.approve)
+		case approvedAt < 0 && o.approve == 200:
+			violations++
+			t.Errorf("%s: approval answered 200 but not recorded", id)
+		}
+		if approvedAt >= 0 {
+			approved++
+		} else {
+			refusedApprovals++
+		}
+	}
+	if violations != 0 {
+		t.Fatalf("%d violations in %d tries", violations, tries)
+	}
+	t.Logf("%d tries: %d destructions approved, %d refused by a hold at an earlier position", tries, approved, refusedApprovals)
+	s.ok("auditor", t.TempDir(), "audit", "verify")
+}
+
+// slowBody sends a few bytes, then waits until released, then the rest.
+type slowBody struct {
+	first   []byte
+	rest    []byte
+	release chan struct{}
+	sent    chan struct{}
+	state   int
+}
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	switch b.state {
+	case 0:
+		b.state = 1
+		return copy(p, b.first), nil
+	case 1:
+		close(b.sent)
+		<-b.release
+		b.state = 2
+		return copy(p, b.rest), nil
+	}
+	return 0, io.EOF
+}
+
+// TestDepositStreamingWhileCaseDestroyedIsRefused: a deposit whose upload
+// is still running when its case is destroyed must not be acknowledged,
+// must leave no deposit event after the destruction, and must leave its
+// ciphertext deleted or recorded as retained. The same holds for a view
+// by an investigator removed from the case (another decision that races
+// an act).
+func TestDepositStreamingWhileCaseDestroyedIsRefused(t *testing.T) {
+	s := newServer(t, "--retention", "2s", "--pending-retention", "2s")
+	inv, cust, cust2 := s.client("investigator"), s.client("custodian"), s.client("custodian2")
+	if code, out := inv.call("POST", "/v1/cases", map[string]string{"case": "D-1", "title": "t"}); code != 201 {
+		t.Fatalf("open: %d %v", code, out)
+	}
+	content := bytes.Repeat([]byte("evidence "), 10_000)
+	sum := sha256.Sum256(content)
+	body := &slowBody{first: content[:10], rest: content[10:], release: make(chan struct{}), sent: make(chan struct{})}
+	type answer struct {
+		code int
+		out  map[string]any
+	}
+	done := make(chan answer, 1)
+	go func() {
+		code, out := inv.deposit("D-1", "late.bin", body, hex.EncodeToString(sum[:]))
+		done <- answer{code, out}
+	}()
+	<-body.sent
+	_, out := cust.call("POST", "/v1/cases/D-1/destruction", map[string]string{"order": "court 7", "reason": "order"})
+	if code, out := cust2.call("POST", "/v1/cases/D-1/destruction/"+out["request"].(string)+"/approve", nil); code != 200 {
+		t.Fatalf("approve: %d %v", code, out)
+	}
+	close(body.release)
+	a := <-done
+	if a.code == 200 || a.code == 201 {
+		t.Fatalf("a deposit into a case destroyed while it streamed was acknowledged: %v", a.out)
+	}
+	evs := logEvents(t, s)
+	destroyed := false
+	for _, ev := range evs {
+		switch {
+		case ev.Type == "case.destruction.approved" && ev.Case == "D-1":
+			destroyed = true
+		case ev.Type == "item.deposited" && ev.Case == "D-1" && destroyed:
+			t.Fatalf("item.deposited (event %d) follows the case's destruction", ev.Seq)
+		}
+	}
+	// Its ciphertext is deleted, or recorded as retained until swept.
+	scrub := s.ok("auditor", t.TempDir(), "audit", "scrub", "--json").json(t)
+	if scrub["ok"] != true {
+		t.Fatalf("after the refused deposit, scrub is not clean: %v", scrub)
+	}
+
+	// A member removed while views run: no view is recorded after the
+	// removal.
+	if code, out := inv.call("POST", "/v1/cases", map[string]string{"case": "M-1", "title": "t"}); code != 201 {
+		t.Fatalf("open: %d %v", code, out)
+	}
+	code, dep := inv.deposit("M-1", "a.bin", bytes.NewReader(content), hex.EncodeToString(sum[:]))
+	if code != 201 && code != 200 {
+		t.Fatalf("deposit: %d %v", code, dep)
+	}
+	item, _ := dep["id"].(string)
+	stop := make(chan struct{})
+	var views sync.WaitGroup
+	ok, refused := 0, 0
+	var vm sync.Mutex
+	for range 4 {
+		views.Add(1)
+		go func() {
+			defer views.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				code := inv.view(item)
+				vm.Lock()
+				if code == 200 {
+					ok++
+				} else {
+					refused++
+				}
+				vm.Unlock()
+				if code != 200 {
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	if code, out := cust.call("POST", "/v1/cases/M-1/members/investigator/remove", map[string]string{"reason": "reassigned"}); code != 200 {
+		t.Fatalf("remove member: %d %v", code, out)
+	}
+	time.Sleep(200 * time.Millisecond)
+	close(stop)
+	views.Wait()
+	removed := false
+	for _, ev := range logEvents(t, s) {
+		switch {
+		case ev.Type == "case.member.removed" && ev.Case == "M-1":
+			removed = true
+		case ev.Type == "item.accessed" && ev.Case == "M-1" && removed:
+			t.Fatalf("a view (event %d) was recorded after the viewer's removal", ev.Seq)
+		}
+	}
+	if ok == 0 || refused == 0 || !removed {
+		t.Fatalf("views before and after the removal: %d allowed, %d refused", ok, refused)
+	}
+}
+
+// sqliteExec edits the stopped server's custody.db, as a database
+// administrator could.
+func sqliteExec(t *testing.T, s *server, q string, args ...any) int64 {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(s.data, "custody.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	res, err := db.Exec(q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := res.RowsAffected()
+	return n
+}
+
+// TestEditedLookupColumnsAreNotTrusted: the SQLite case_id and item_id
+// columns are edited offline to hide a view from an item's timeline and
+// to pull another case's deposit into a package; the vault answers from
+// the signed bytes, and audit verify names every edited event.
+func TestEditedLookupColumnsAreNotTrusted(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	idA, _ := setup(t, s, work) // case C-1
+	b, _, _ := evidence(t, work, "other.bin", 5000)
+	s.ok("investigator", work, "case", "open", "C-2", "--title", "other")
+	depB := s.ok("investigator", work, "deposit", "--case", "C-2", "--note", "NOTE OF CASE C-2", b, "--json").json(t)
+	idB := depB["items"].([]any)[0].(map[string]any)["id"].(string)
+	s.ok("investigator", work, "get", idA, "--purpose", "the view to hide", "-o", filepath.Join(work, "a.out"))
+	s.ok("prosecutor", work, "recipient", "set", newAgeKey(t, filepath.Join(work, "p.key")))
+	s.stop()
+
+	// Hide the view from the item's timeline, and make C-2's deposit
+	// look like an event of item A of case C-1.
+	if n := sqliteExec(t, s, `UPDATE events SET item_id = 'it_000000000000000000000000', case_id = '' WHERE item_id = ? AND CAST(bytes AS TEXT) LIKE '%"item.accessed"%'`, idA); n != 1 {
+		t.Fatalf("edited %d rows", n)
+	}
+	if n := sqliteExec(t, s, `UPDATE events SET item_id = ?, case_id = 'C-1' WHERE item_id = ? AND CAST(bytes AS TEXT) LIKE '%"item.deposited"%'`, idA, idB); n != 1 {
+		t.Fatalf("edited %d rows", n)
+	}
+	s.start()
+
+	tl := s.ok("auditor", work, "audit", "log", "--item", idA, "--json").stdout
+	if !strings.Contains(tl, "the view to hide") {
+		t.Fatal("an edited item_id column hid a view from the item's timeline")
+	}
+	if strings.Contains(tl, "NOTE OF CASE C-2") {
+		t.Fatal("an edited item_id column pulled another case's deposit into an item's timeline")
+	}
+	ctl := s.ok("auditor", work, "audit", "log", "--case", "C-1", "--json").stdout
+	if !strings.Contains(ctl, "the view to hide") || strings.Contains(ctl, "NOTE OF CASE C-2") {
+		t.Fatal("the case timeline follows the edited columns")
+	}
+	seal := s.ok("investigator", work, "package", "seal", "--case", "C-1", "--for", "prosecutor", "--purpose", "trial", "--items", idA, "--json").json(t)
+	pkg := filepath.Join(work, "p.tar")
+	s.ok("prosecutor", work, "package", "fetch", seal["package"].(string), "-o", pkg)
+	raw, _ := os.ReadFile(pkg)
+	if bytes.Contains(raw, []byte("NOTE OF CASE C-2")) {
+		t.Fatal("the package holds another case's deposit, pulled in by an edited column")
+	}
+	if !bytes.Contains(raw, []byte("the view to hide")) {
+		t.Fatal("the package lacks the item's hidden view")
+	}
+	r := s.run("auditor", work, "custos", "audit", "verify")
+	if r.code == 0 || !strings.Contains(r.stderr, "lookup values") {
+		t.Fatalf("audit verify did not report the edited columns: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	// Every edited event is named.
+	evs := logEvents(t, s)
+	for _, ev := range evs {
+		if (ev.Type == "item.accessed" && ev.Item == idA) || (ev.Type == "item.deposited" && ev.Item == idB) {
+			if !strings.Contains(r.stderr, fmt.Sprintf("event %d:", ev.Seq)) {
+				t.Errorf("audit verify does not name edited event %d: %s", ev.Seq, r.stderr)
+			}
+		}
+	}
+}
+
+// TestLostOrShortenedLogIsRefused: the vault remembers the largest
+// checkpoint it signed outside the log store, and refuses to start on a
+// log that does not extend it: deleted, truncated with its checkpoints,
+// or replaced by an older copy.
+func TestLostOrShortenedLogIsRefused(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	setup(t, s, work)
+	s.stop()
+	db := filepath.Join(s.data, "custody.db")
+	old, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.start()
+	s.ok("investigator", work, "case", "open", "C-9", "--title", "after the backup")
+	s.ok("auditor", work, "audit", "verify") // a checkpoint covers C-9
+	s.stop()
+	start := func() result {
+		return s.run("", work, "custos", append([]string{"server", "--dev", "--data", s.data, "--listen", s.listen}, s.extra...)...)
+	}
+	saved := map[string][]byte{}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		saved[suffix], _ = os.ReadFile(db + suffix)
+	}
+	restore := func() {
+		for suffix, b := range saved {
+			os.Remove(db + suffix)
+			if b != nil {
+				os.WriteFile(db+suffix, b, 0o600)
+			}
+		}
+	}
+
+	// 1. The log store is deleted.
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(db + suffix)
+	}
+	if r := start(); r.code == 0 || !strings.Contains(r.stderr, "the log store was lost") || !strings.Contains(r.stderr, "Restore the custody log") {
+		t.Fatalf("a vault with its log deleted started (or said nothing useful): %d %s", r.code, r.stderr)
+	}
+	restore()
+
+	// 2. The last events are deleted together with their checkpoints.
+	var n int64
+	{
+		dbh, _ := sql.Open("sqlite", db)
+		dbh.QueryRow(`SELECT COUNT(*) FROM events`).Scan(&n)
+		dbh.Close()
+	}
+	sqliteExec(t, s, `DELETE FROM events WHERE seq >= ?`, n-3)
+	sqliteExec(t, s, `DELETE FROM checkpoints WHERE size > ?`, n-3)
+	if r := start(); r.code == 0 || !strings.Contains(r.stderr, "truncated, rolled back or replaced") {
+		t.Fatalf("a truncated log started: %d %s", r.code, r.stderr)
+	}
+	restore()
+
+	// 3. An older copy of the whole log is put back.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		os.Remove(db + suffix)
+	}
+	os.WriteFile(db, old, 0o600)
+	if r := start(); r.code == 0 || !strings.Contains(r.stderr, "truncated, rolled back or replaced") {
+		t.Fatalf("a rolled-back log started: %d %s", r.code, r.stderr)
+	}
+	restore()
+	s.start()
+	s.ok("auditor", work, "audit", "verify")
+}
+
+// keyFiles lists a data folder's case key files.
+func keyFiles(t *testing.T, s *server, suffix string) []string {
+	m, _ := filepath.Glob(filepath.Join(s.data, "keyring", "cases", "*"+suffix))
+	return m
+}
+
+// TestStaleKeyringBackupLosesNothing: the keyring folder is restored
+// from a backup taken before a case was opened; the case's key comes back
+// from its replica in the object store and its evidence reads again.
+func TestStaleKeyringBackupLosesNothing(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	setup(t, s, work)
+	s.stop()
+	backup := filepath.Join(t.TempDir(), "keys")
+	if err := os.CopyFS(backup, os.DirFS(filepath.Join(s.data, "keyring"))); err != nil {
+		t.Fatal(err)
+	}
+	s.start()
+	f, _, sum := evidence(t, work, "late.bin", 20_000)
+	s.ok("investigator", work, "case", "open", "C-2", "--title", "after the backup")
+	dep := s.ok("investigator", work, "deposit", "--case", "C-2", f, "--json").json(t)
+	id := dep["items"].([]any)[0].(map[string]any)["id"].(string)
+	s.stop()
+	os.RemoveAll(filepath.Join(s.data, "keyring"))
+	if err := os.CopyFS(filepath.Join(s.data, "keyring"), os.DirFS(backup)); err != nil {
+		t.Fatal(err)
+	}
+	s.start()
+	out := filepath.Join(work, "late.out")
+	got := s.ok("investigator", work, "get", id, "--purpose", "after restore", "-o", out, "--json").json(t)
+	if got["sha256"] != sum {
+		t.Fatalf("evidence of a case newer than the keyring backup: %v", got)
+	}
+}
+
+// TestMissingOrSwappedCaseKeys: a server refuses to start while a live
+// case has no key anywhere and says which; admin recover goes on past
+// that case and records its loss; swapped key files are reported as a
+// key problem, never as evidence tampering.
+func TestMissingOrSwappedCaseKeys(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	id1, _ := setup(t, s, work) // C-1
+	s.ok("investigator", work, "case", "open", "C-2", "--title", "two")
+	s.ok("investigator", work, "case", "open", "C-3", "--title", "three")
+	s.stop()
+
+	// Swap the sealed keys of C-1 and C-2, and their replicas.
+	swapKeys(t, s, "C-1", "C-2")
+	s.start()
+	r := s.refused("investigator", work, "case key unavailable", "get", id1, "--purpose", "after swap", "-o", filepath.Join(work, "x"))
+	if !strings.Contains(r.stderr, "belongs to another case") {
+		t.Fatalf("a swapped key is not named as such: %s", r.stderr)
+	}
+	tl := s.ok("auditor", work, "audit", "log", "--json").stdout
+	if strings.Contains(tl, `"integrity.failed"`) || !strings.Contains(tl, `"case.key.failed"`) {
+		t.Fatal("a swapped key was recorded as evidence tampering, or not recorded")
+	}
+	s.stop()
+	swapKeys(t, s, "C-1", "C-2")
+
+	// C-3 loses every copy of its key.
+	removeKeys(t, s, "C-3")
+	start := s.run("", work, "custos", "server", "--dev", "--data", s.data, "--listen", s.listen)
+	if start.code == 0 || !strings.Contains(start.stderr, "C-3") || !strings.Contains(start.stderr, "no usable key") {
+		t.Fatalf("a vault with a keyless case started, or did not name it: %d %s", start.code, start.stderr)
+	}
+	rec := s.run("", work, "custos", "admin", "recover", "--dev", "--data", s.data,
+		"--identity", filepath.Join(s.data, "dev", "recovery.key"), "--json")
+	if rec.code == 0 || !strings.Contains(rec.stdout, `"C-1"`) || !strings.Contains(rec.stdout, `"C-2"`) || !strings.Contains(rec.stdout, "C-3") {
+		t.Fatalf("admin recover stopped at the lost case or hid it: %d %s %s", rec.code, rec.stdout, rec.stderr)
+	}
+	s.start()
+	s.ok("investigator", work, "get", id1, "--purpose", "after recovery", "-o", filepath.Join(work, "y"))
+	tl = s.ok("auditor", work, "audit", "log", "--json").stdout
+	if !strings.Contains(tl, `"lost":[{"case":"C-3"`) {
+		t.Fatal("the lost case key is not recorded")
+	}
+}
+
+// caseKeyPaths returns the local files and replica objects of a case's
+// key in a dev vault (fs object store).
+func caseKeyPaths(t *testing.T, s *server, caseID string) (local, replicas []string) {
+	sum := sha256.Sum256([]byte("custos case key\x00" + caseID))
+	h := hex.EncodeToString(sum[:16])
+	local, _ = filepath.Glob(filepath.Join(s.data, "keyring", "cases", h+"*"))
+	replicas, _ = filepath.Glob(filepath.Join(s.data, "objects", "key", h+"-*"))
+	return local, replicas
+}
+
+func swapKeys(t *testing.T, s *server, a, b string) {
+	t.Helper()
+	sealed := func(caseID string) (local, replica string) {
+		l, r := caseKeyPaths(t, s, caseID)
+		for _, p := range l {
+			if strings.HasSuffix(p, ".sealed") {
+				local = p
+			}
+		}
+		for _, p := range r {
+			if strings.Contains(filepath.Base(p), "-s-") {
+				replica = p
+			}
+		}
+		if local == "" || replica == "" {
+			t.Fatalf("key files of %s: %v %v", caseID, l, r)
+		}
+		return local, replica
+	}
+	swap := func(p, q string) {
+		bp, _ := os.ReadFile(p)
+		bq, _ := os.ReadFile(q)
+		os.Chmod(p, 0o600)
+		os.Chmod(q, 0o600)
+		if os.WriteFile(p, bq, 0o600) != nil || os.WriteFile(q, bp, 0o600) != nil {
+			t.Fatal("swapping key files")
+		}
+	}
+	la, ra := sealed(a)
+	lb, rb := sealed(b)
+	swap(la, lb)
+	swap(ra, rb)
+}
+
+func removeKeys(t *testing.T, s *server, caseID string) {
+	t.Helper()
+	l, r := caseKeyPaths(t, s, caseID)
+	if len(l) != 2 || len(r) != 2 {
+		t.Fatalf("key files of %s: %v %v", caseID, l, r)
+	}
+	for _, p := range append(l, r...) {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRetentionFloorAndWhoMayShortenIt: a retention of 1ns would switch
+// write-once protection off for a case; below the floor is refused for
+// everyone, and shorter than the vault's default only for custodians.
+func TestRetentionFloorAndWhoMayShortenIt(t *testing.T) {
+	s := newServer(t, "--min-retention", "1h")
+	work := t.TempDir()
+	s.refused("investigator", work, "below this vault's floor", "case", "open", "R-1", "--title", "t", "--retention", "1ns")
+	s.refused("custodian", work, "below this vault's floor", "case", "open", "R-2", "--title", "t", "--retention", "59m")
+	s.refused("investigator", work, "only a custodian", "case", "open", "R-3", "--title", "t", "--retention", "2h")
+	s.ok("custodian", work, "case", "open", "R-4", "--title", "t", "--retention", "2h")
+	s.ok("investigator", work, "case", "open", "R-5", "--title", "t", "--retention", "876000h")
+	tl := s.ok("auditor", work, "audit", "log", "--json").stdout
+	if strings.Count(tl, `"access.refused"`) < 1 || !strings.Contains(tl, "only a custodian may give a case a retention shorter") {
+		t.Fatal("the refused retention is not recorded")
+	}
+	// A server whose default is below its floor does not start.
+	bad := s.run("", work, "custos", "server", "--dev", "--data", t.TempDir(), "--listen", "127.0.0.1:1", "--retention", "1m", "--min-retention", "1h")
+	if bad.code == 0 || !strings.Contains(bad.stderr, "below the retention floor") {
+		t.Fatalf("server with a default below its floor: %d %s", bad.code, bad.stderr)
+	}
+}
