@@ -51,11 +51,12 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		return nil, err
 	}
 	c, ok := v.state.getCase(req.Case)
-	if !ok {
-		return nil, v.refuse(ctx, who, "item.deposit", req.Case, "no such case", ErrNotFound)
-	}
-	if !v.memberOf(who, c) {
-		return nil, v.refuse(ctx, who, "item.deposit", req.Case, "only investigators assigned to the case deposit", ErrForbidden)
+	if !ok || !v.memberOf(who, c) {
+		reason := "no such case"
+		if ok {
+			reason = "only investigators assigned to the case deposit"
+		}
+		return nil, v.refuseUnseen(ctx, who, "item.deposit", "case", req.Case, reason, "only investigators assigned to a case deposit to it")
 	}
 	if err := checkFileName(req.Name); err != nil {
 		return nil, err
