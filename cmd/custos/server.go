@@ -156,6 +156,9 @@ func runServer(args []string, stderr io.Writer) error {
 	if err := f.defaults(); err != nil {
 		return err
 	}
+	if err := lim.check(); err != nil {
+		return err
+	}
 	host, _, err := net.SplitHostPort(*listen)
 	if err != nil {
 		return usageErr("--listen %q: %v", *listen, err)
@@ -266,6 +269,20 @@ func (l *limitFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&l.unauthRate, "unauth-rate", 5, "requests/s without valid credentials allowed per client IP address (token bucket; then 429)")
 	fs.IntVar(&l.unauthBurst, "unauth-burst", 20, "burst of requests without valid credentials allowed per client IP address")
 	fs.DurationVar(&l.refusalWindow, "refusal-window", time.Minute, "refusals without valid credentials (and of unknown routes) are recorded once per client, action and reason per window, then summarised")
+}
+
+func (l *limitFlags) check() error {
+	switch {
+	case l.headerTimeout <= 0 || l.idleTimeout <= 0 || l.uploadWindow <= 0 || l.refusalWindow <= 0:
+		return usageErr("--read-header-timeout, --idle-timeout, --upload-window and --refusal-window must be positive")
+	case l.connsPerClient < 1:
+		return usageErr("--max-conns-per-client must be at least 1")
+	case l.minUploadRate < 0:
+		return usageErr("--min-upload-rate must be 0 (no limit) or more")
+	case l.unauthRate <= 0 || l.unauthBurst < 1:
+		return usageErr("--unauth-rate must be positive and --unauth-burst at least 1")
+	}
+	return nil
 }
 
 func (l *limitFlags) options() api.Options {
