@@ -255,6 +255,7 @@ type limitFlags struct {
 	connsPerClient int
 	minUploadRate  int64
 	uploadWindow   time.Duration
+	writeStall     time.Duration
 	unauthRate     float64
 	unauthBurst    int
 	refusalWindow  time.Duration
@@ -266,6 +267,7 @@ func (l *limitFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&l.connsPerClient, "max-conns-per-client", 64, "open connections allowed per client IP address; more are closed at once")
 	fs.Int64Var(&l.minUploadRate, "min-upload-rate", 1024, "bytes/s a request body must average over each --upload-window, or it is cut (0: no limit)")
 	fs.DurationVar(&l.uploadWindow, "upload-window", 30*time.Second, "window over which --min-upload-rate is measured")
+	fs.DurationVar(&l.writeStall, "write-stall-timeout", 30*time.Second, "a response write a client does not take within it (the client stopped reading) cuts the connection")
 	fs.Float64Var(&l.unauthRate, "unauth-rate", 5, "requests/s without valid credentials allowed per client IP address (token bucket; then 429)")
 	fs.IntVar(&l.unauthBurst, "unauth-burst", 20, "burst of requests without valid credentials allowed per client IP address")
 	fs.DurationVar(&l.refusalWindow, "refusal-window", time.Minute, "refusals without valid credentials (and of unknown routes) are recorded once per client, action and reason per window, then summarised")
@@ -273,8 +275,8 @@ func (l *limitFlags) register(fs *flag.FlagSet) {
 
 func (l *limitFlags) check() error {
 	switch {
-	case l.headerTimeout <= 0 || l.idleTimeout <= 0 || l.uploadWindow <= 0 || l.refusalWindow <= 0:
-		return usageErr("--read-header-timeout, --idle-timeout, --upload-window and --refusal-window must be positive")
+	case l.headerTimeout <= 0 || l.idleTimeout <= 0 || l.uploadWindow <= 0 || l.refusalWindow <= 0 || l.writeStall <= 0:
+		return usageErr("--read-header-timeout, --idle-timeout, --upload-window, --write-stall-timeout and --refusal-window must be positive")
 	case l.connsPerClient < 1:
 		return usageErr("--max-conns-per-client must be at least 1")
 	case l.minUploadRate < 0:
@@ -291,7 +293,7 @@ func (l *limitFlags) options() api.Options {
 		rate = -1
 	}
 	return api.Options{RefusalWindow: l.refusalWindow, UnauthRate: l.unauthRate, UnauthBurst: l.unauthBurst,
-		MinUploadRate: rate, UploadWindow: l.uploadWindow}
+		MinUploadRate: rate, UploadWindow: l.uploadWindow, WriteStall: l.writeStall}
 }
 
 func isLoopback(host string) bool {

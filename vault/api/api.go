@@ -64,6 +64,10 @@ type Options struct {
 	// negative: no limit).
 	MinUploadRate int64
 	UploadWindow  time.Duration
+	// WriteStall: a response write that cannot hand its bytes to a client
+	// within it (the client stopped reading) cuts the connection
+	// (default 30 seconds).
+	WriteStall time.Duration
 }
 
 func (o *Options) defaults() {
@@ -84,6 +88,9 @@ func (o *Options) defaults() {
 	}
 	if o.UploadWindow <= 0 {
 		o.UploadWindow = 30 * time.Second
+	}
+	if o.WriteStall <= 0 {
+		o.WriteStall = 30 * time.Second
 	}
 }
 
@@ -138,6 +145,13 @@ func (h *Handler) Close() {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	rc := http.NewResponseController(w)
+	if rc.SetWriteDeadline(time.Now().Add(h.opts.WriteStall)) == nil {
+		w = &stallWriter{ResponseWriter: w, rc: rc, stall: h.opts.WriteStall}
+		// A fresh window for what the server writes after the handler
+		// (the buffered end of the answer).
+		defer rc.SetWriteDeadline(time.Now().Add(h.opts.WriteStall))
+	}
 	if _, pattern := h.mux.Handler(r); pattern == "" || r.Method == http.MethodHead && r.URL.Path != "/v1/health" {
 		h.unknown(w, r)
 		return

@@ -620,3 +620,37 @@ func TestConnectionsPerClientLimited(t *testing.T) {
 		t.Fatal("a freed slot was not reusable")
 	}
 }
+
+// TestStalledReaderIsCut: a client that asks for an item and stops
+// reading does not hold the connection: the write stalls, the server cuts
+// it, and the access is recorded as aborted, not completed.
+func TestStalledReaderIsCut(t *testing.T) {
+	tv := newTestVault(t, Options{WriteStall: 300 * time.Millisecond})
+	if a := tv.postJSON("inv", "/v1/cases", `{"case":"R-1","title":"reader"}`); a.code != 201 {
+		t.Fatal(a.body)
+	}
+	a := tv.deposit("inv", "R-1", "big.bin", bytes.Repeat([]byte("z"), 32<<20))
+	if a.code != 201 {
+		t.Fatalf("deposit: %d %s", a.code, a.body)
+	}
+	var dep struct{ ID string }
+	json.Unmarshal([]byte(a.body), &dep)
+	c, err := net.Dial("tcp", tv.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.(*net.TCPConn).SetReadBuffer(4096)
+	io.WriteString(c, "GET /v1/items/"+dep.ID+"?purpose=stall HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+tv.tokens["inv"]+"\r\n\r\n")
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if evs := tv.events(vault.TypeItemAccessDone); len(evs) == 1 {
+			if !strings.Contains(string(evs[0].Data), "aborted") {
+				t.Fatalf("a stalled reader's access was recorded as completed: %s", evs[0].Data)
+			}
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("a client that stopped reading held the connection for 20 s")
+}

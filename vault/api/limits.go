@@ -192,3 +192,21 @@ func (b *minRateBody) Read(p []byte) (int, error) {
 }
 
 func (b *minRateBody) Close() error { return b.r.Close() }
+
+// stallWriter cuts a response that a client stops reading: before each
+// Write the connection's write deadline is set stall ahead, so a Write
+// that cannot hand its bytes to the connection within stall fails, and a
+// streaming handler then cuts the connection.
+type stallWriter struct {
+	http.ResponseWriter
+	rc    *http.ResponseController
+	stall time.Duration
+}
+
+func (s *stallWriter) Write(p []byte) (int, error) {
+	s.rc.SetWriteDeadline(time.Now().Add(s.stall))
+	return s.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (s *stallWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
