@@ -31,8 +31,13 @@ func (v *Vault) OpenItem(ctx context.Context, who Principal, itemID, purpose str
 		return nil, badInput("item id %q is malformed", truncate(itemID))
 	}
 	it, ok := v.state.getItem(itemID)
-	if !ok {
-		return nil, v.refuse(ctx, who, "item.get", itemID, "no such item", ErrNotFound)
+	c, _ := v.state.getCase(it.Case)
+	if !ok || !assigned(who, c) {
+		reason := "no such item"
+		if ok {
+			reason = "only investigators assigned to the case view its items"
+		}
+		return nil, v.refuseUnseen(ctx, who, "item.get", "item", itemID, reason, "items are seen only by investigators assigned to their case")
 	}
 	if err := checkText("purpose", purpose, 1024, true, false); err != nil {
 		return nil, err

@@ -7,8 +7,11 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -77,6 +80,19 @@ func (v *Vault) enroll(ctx context.Context, by events.Actor, name, role string) 
 	return token, nil
 }
 
+// recordedMark is joined to every error whose refusal is already in the
+// custody log, so that the API records the others (see Recorded). Its
+// message is empty: it changes nothing a client reads.
+type recordedMark struct{}
+
+func (recordedMark) Error() string { return "" }
+
+// Recorded reports whether err is a refusal that is already recorded as an
+// access.refused event.
+func Recorded(err error) bool {
+	return errors.As(err, new(recordedMark))
+}
+
 // refuse records a refused request and returns the error for the caller.
 // The refusal is a custody event even though nothing else happens.
 func (v *Vault) refuse(ctx context.Context, who Principal, action, target, reason string, kind error) error {
@@ -85,14 +101,38 @@ func (v *Vault) refuse(ctx context.Context, who Principal, action, target, reaso
 	if err != nil {
 		return fmt.Errorf("recording a refusal: %w", err)
 	}
-	return fmt.Errorf("%w: %s", kind, reason)
+	return fmt.Errorf("%w: %s%w", kind, reason, recordedMark{})
 }
 
-// RefuseUnauthenticated records a request that named no valid person.
-func (v *Vault) RefuseUnauthenticated(ctx context.Context, action string) {
-	v.log.Append(ctx, sequencer.Draft{Type: TypeAccessRefused,
-		Actor: events.Actor{Person: "", Role: "", Auth: "none"},
-		Data:  AccessRefused{Action: action, Reason: "no valid credentials"}})
+// refuseUnseen refuses a request about a case, item or package (what) that
+// does not exist or that who may not see, and answers both alike: the
+// same ErrNotFound and the same message (no such WHAT TARGET, then rule),
+// so that the answer does not tell whether the target exists. The custody
+// log records the true reason.
+func (v *Vault) refuseUnseen(ctx context.Context, who Principal, action, what, target, reason, rule string) error {
+	if err := v.refuse(ctx, who, action, target, reason, ErrNotFound); !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return fmt.Errorf("%w: no such %s %s (%s)%w", ErrNotFound, what, shown(target), rule, recordedMark{})
+}
+
+// assigned reports whether who is an investigator assigned to the case,
+// destroyed or not.
+func assigned(who Principal, c Case) bool {
+	return who.Role == RoleInvestigator && c.Members[who.Name]
+}
+
+// RecordRefusal records a refusal decided outside the vault's commands: a
+// request without valid credentials (who nil: actor auth "none"), an
+// unknown route, or a summary of repeated refusals (AccessRefused.Count).
+// It returns the error of the append.
+func (v *Vault) RecordRefusal(ctx context.Context, who *Principal, d AccessRefused) error {
+	actor := events.Actor{Auth: "none"}
+	if who != nil {
+		actor = who.actor()
+	}
+	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeAccessRefused, Actor: actor, Data: d})
+	return err
 }
 
 var (
@@ -116,8 +156,12 @@ func checkPersonName(name string) error {
 	return nil
 }
 
-// checkText accepts free text of at most max bytes: valid UTF-8 with no
-// control characters (newlines and tabs are allowed when multiline).
+// checkText accepts free text of at most max bytes that a person will
+// read: valid UTF-8 with no control characters (newlines and tabs are
+// allowed when multiline), no line or paragraph separators (Unicode Zl,
+// Zp), no default-ignorable or otherwise invisible code points (see
+// invisible), and, unless empty and not required, at least one visible
+// character: a text that shows as blank on screen is refused.
 func checkText(field, s string, max int, required, multiline bool) error {
 	if required && strings.TrimSpace(s) == "" {
 		return badInput("%s is required", field)
@@ -128,17 +172,42 @@ func checkText(field, s string, max int, required, multiline bool) error {
 	if !utf8.ValidString(s) {
 		return badInput("%s is not valid UTF-8", field)
 	}
+	visible := false
 	for _, r := range s {
-		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t')) {
-			return badInput("%s contains a control character", field)
-		}
-		// Format characters such as U+202E (right-to-left override) can
-		// make a file name read as something it is not.
-		if unicode.Is(unicode.Cf, r) {
-			return badInput("%s contains an invisible formatting character (U+%04X)", field, r)
+		switch {
+		case multiline && (r == '\n' || r == '\t'):
+		case unicode.IsControl(r):
+			return badInput("%s contains a control character (U+%04X)", field, r)
+		case unicode.In(r, unicode.Zl, unicode.Zp):
+			return badInput("%s contains a line or paragraph separator (U+%04X)", field, r)
+		case invisible(r):
+			// Format characters such as U+202E (right-to-left override)
+			// can make a file name read as something it is not; fillers
+			// such as U+3164 show as nothing at all.
+			return badInput("%s contains an invisible character (U+%04X)", field, r)
+		case !unicode.IsSpace(r) && !unicode.Is(unicode.Mn, r):
+			visible = true
 		}
 	}
+	if s != "" && !visible {
+		return badInput("%s shows as blank: it has no visible character", field)
+	}
 	return nil
+}
+
+// invisible reports whether r is a code point that shows as nothing, or
+// is not a character at all: Unicode Default_Ignorable_Code_Point (format
+// characters Cf, Other_Default_Ignorable_Code_Point such as the Hangul
+// fillers U+115F, U+1160, U+3164, U+FFA0 and U+034F, variation selectors,
+// the U+E0000 block), the blank Braille pattern U+2800, private-use,
+// surrogate and unassigned code points. Spaces (Zs) are not invisible
+// here; checkText refuses a text made of nothing else.
+func invisible(r rune) bool {
+	if unicode.Is(unicode.Zs, r) {
+		return false
+	}
+	return !unicode.IsGraphic(r) || r == '\u2800' ||
+		unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
 }
 
 // checkFileName accepts an evidence file's name as the depositor's machine
@@ -155,9 +224,30 @@ func checkFileName(name string) error {
 	return nil
 }
 
-func truncate(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "..."
+// shown is user text echoed in an error message: at most 40 bytes (cut at
+// a character boundary, then "..."), and printed only in ASCII, with every
+// other character escaped as Go does (strconv.QuoteToASCII), so that an
+// answer never carries a control character, a separator or an invisible
+// character to the reader's screen. %q quotes it; %s and %v print the
+// same escapes without the quotes.
+type shown string
+
+func (s shown) Format(f fmt.State, verb rune) {
+	q := strconv.QuoteToASCII(string(s))
+	if verb != 'q' {
+		q = q[1 : len(q)-1]
 	}
-	return s
+	io.WriteString(f, q)
+}
+
+// truncate returns s as echoed in an error message (see shown).
+func truncate(s string) shown {
+	if len(s) > 40 {
+		cut := 40
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return shown(s[:cut] + "...")
+	}
+	return shown(s)
 }

@@ -50,6 +50,14 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	if err := checkCaseID(req.Case); err != nil {
 		return nil, err
 	}
+	c, ok := v.state.getCase(req.Case)
+	if !ok || !v.memberOf(who, c) {
+		reason := "no such case"
+		if ok {
+			reason = "only investigators assigned to the case deposit"
+		}
+		return nil, v.refuseUnseen(ctx, who, "item.deposit", "case", req.Case, reason, "only investigators assigned to a case deposit to it")
+	}
 	// The precondition is checked now, before anything is streamed, and
 	// again at the deposit event's position: a case destroyed, or a
 	// depositor removed, while the upload ran refuses the deposit.
@@ -67,7 +75,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	if err := v.now(req.Case, pre); err != nil {
 		return nil, v.refusedAs(ctx, who, "item.deposit", req.Case, err)
 	}
-	c, _ := v.state.getCase(req.Case)
+	c, _ = v.state.getCase(req.Case)
 	if err := checkFileName(req.Name); err != nil {
 		return nil, err
 	}

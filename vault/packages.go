@@ -51,11 +51,12 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 		return nil, err
 	}
 	c, ok := v.state.getCase(req.Case)
-	if !ok {
-		return nil, v.refuse(ctx, who, "package.seal", req.Case, "no such case", ErrNotFound)
-	}
-	if !v.memberOf(who, c) && who.Role != RoleCustodian {
-		return nil, v.refuse(ctx, who, "package.seal", req.Case, "only the case's investigators and custodians seal packages", ErrForbidden)
+	if !ok || !assigned(who, c) && who.Role != RoleCustodian {
+		reason := "no such case"
+		if ok {
+			reason = "only the case's investigators and custodians seal packages"
+		}
+		return nil, v.refuseUnseen(ctx, who, "package.seal", "case", req.Case, reason, "only the case's investigators and custodians seal packages")
 	}
 	if c.Destroyed {
 		return nil, v.refuse(ctx, who, "package.seal", req.Case, "the case was destroyed", ErrConflict)
@@ -392,11 +393,12 @@ func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (
 		return nil, nil, badInput("package id %q is malformed", truncate(pkgID))
 	}
 	p, ok := v.state.getPackage(pkgID)
-	if !ok || p.Sealed == nil {
-		return nil, nil, v.refuse(ctx, who, "package.fetch", pkgID, "no such package", ErrNotFound)
-	}
-	if who.Role != RoleProsecutor || who.Name != p.For {
-		return nil, nil, v.refuse(ctx, who, "package.fetch", pkgID, "a package is fetched only by the person it is sealed for", ErrForbidden)
+	if !ok || p.Sealed == nil || who.Role != RoleProsecutor || who.Name != p.For {
+		reason := "no such package"
+		if ok && p.Sealed != nil {
+			reason = "a package is fetched only by the person it is sealed for"
+		}
+		return nil, nil, v.refuseUnseen(ctx, who, "package.fetch", "package", pkgID, reason, "a package is fetched only by the person it is sealed for")
 	}
 	if c, _ := v.state.getCase(p.Case); c.Destroyed {
 		return nil, nil, v.refuse(ctx, who, "package.fetch", pkgID, "the package's case was destroyed", ErrConflict)

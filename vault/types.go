@@ -187,11 +187,21 @@ type PackageFetched struct {
 	Package string `json:"package"`
 }
 
-// AccessRefused records a refused request.
+// AccessRefused records a refused request. Refusals that no valid
+// credential answers for (and unknown routes) are aggregated per source
+// address, action and reason over a window: the first is recorded at
+// once, the later ones of the window in one summary event whose Count says
+// how many it stands for, between First and Last (RFC 3339, UTC). Count,
+// First and Last are absent from an event that stands for one refusal.
 type AccessRefused struct {
 	Action string `json:"action"`
 	Target string `json:"target,omitempty"`
 	Reason string `json:"reason"`
+	// Source is the client's IP address, where the API records it.
+	Source string `json:"source,omitempty"`
+	Count  int64  `json:"count,omitempty"`
+	First  string `json:"first,omitempty"`
+	Last   string `json:"last,omitempty"`
 }
 
 // ObjectsSwept records objects found at start that no event accounts for

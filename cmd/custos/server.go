@@ -145,6 +145,8 @@ func runServer(args []string, stderr io.Writer) error {
 	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate (PEM); with --tls-key, serve HTTPS (required off loopback)")
 	tlsKey := fs.String("tls-key", "", "TLS private key (PEM)")
+	var lim limitFlags
+	lim.register(fs)
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) != 0 {
@@ -154,6 +156,9 @@ func runServer(args []string, stderr io.Writer) error {
 		return err
 	}
 	if err := f.defaults(); err != nil {
+		return err
+	}
+	if err := lim.check(); err != nil {
 		return err
 	}
 	host, _, err := net.SplitHostPort(*listen)
@@ -202,9 +207,13 @@ func runServer(args []string, stderr io.Writer) error {
 			return err
 		}
 	}
+	handler := api.New(v, logger, lim.options())
+	defer handler.Close()
+	ln = api.LimitListener(ln, lim.connsPerClient)
 	srv := &http.Server{
-		Handler:           api.New(v, logger),
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:           handler,
+		ReadHeaderTimeout: lim.headerTimeout,
+		IdleTimeout:       lim.idleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
@@ -233,7 +242,60 @@ func runServer(args []string, stderr io.Writer) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdown)
+	err = srv.Shutdown(shutdown)
+	// Record the summaries of refusals still being aggregated while the
+	// vault is open.
+	handler.Close()
+	return err
+}
+
+// limitFlags bound what a client can hold without doing anything: idle
+// and slow connections, slow uploads, unauthenticated requests.
+type limitFlags struct {
+	headerTimeout  time.Duration
+	idleTimeout    time.Duration
+	connsPerClient int
+	minUploadRate  int64
+	uploadWindow   time.Duration
+	writeStall     time.Duration
+	unauthRate     float64
+	unauthBurst    int
+	refusalWindow  time.Duration
+}
+
+func (l *limitFlags) register(fs *flag.FlagSet) {
+	fs.DurationVar(&l.headerTimeout, "read-header-timeout", 10*time.Second, "time a client has to send a request's headers")
+	fs.DurationVar(&l.idleTimeout, "idle-timeout", time.Minute, "how long an idle keep-alive connection is kept open")
+	fs.IntVar(&l.connsPerClient, "max-conns-per-client", 64, "open connections allowed per client IP address; more are closed at once")
+	fs.Int64Var(&l.minUploadRate, "min-upload-rate", 1024, "bytes/s a request body must average over each --upload-window, or it is cut (0: no limit)")
+	fs.DurationVar(&l.uploadWindow, "upload-window", 30*time.Second, "window over which --min-upload-rate is measured")
+	fs.DurationVar(&l.writeStall, "write-stall-timeout", 30*time.Second, "a response write a client does not take within it (the client stopped reading) cuts the connection")
+	fs.Float64Var(&l.unauthRate, "unauth-rate", 5, "requests/s without valid credentials allowed per client IP address (token bucket; then 429)")
+	fs.IntVar(&l.unauthBurst, "unauth-burst", 20, "burst of requests without valid credentials allowed per client IP address")
+	fs.DurationVar(&l.refusalWindow, "refusal-window", time.Minute, "refusals without valid credentials (and of unknown routes) are recorded once per client, action and reason per window, then summarised")
+}
+
+func (l *limitFlags) check() error {
+	switch {
+	case l.headerTimeout <= 0 || l.idleTimeout <= 0 || l.uploadWindow <= 0 || l.refusalWindow <= 0 || l.writeStall <= 0:
+		return usageErr("--read-header-timeout, --idle-timeout, --upload-window, --write-stall-timeout and --refusal-window must be positive")
+	case l.connsPerClient < 1:
+		return usageErr("--max-conns-per-client must be at least 1")
+	case l.minUploadRate < 0:
+		return usageErr("--min-upload-rate must be 0 (no limit) or more")
+	case l.unauthRate <= 0 || l.unauthBurst < 1:
+		return usageErr("--unauth-rate must be positive and --unauth-burst at least 1")
+	}
+	return nil
+}
+
+func (l *limitFlags) options() api.Options {
+	rate := l.minUploadRate
+	if rate == 0 {
+		rate = -1
+	}
+	return api.Options{RefusalWindow: l.refusalWindow, UnauthRate: l.unauthRate, UnauthBurst: l.unauthBurst,
+		MinUploadRate: rate, UploadWindow: l.uploadWindow, WriteStall: l.writeStall}
 }
 
 func isLoopback(host string) bool {

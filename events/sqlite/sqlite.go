@@ -104,6 +104,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil && !fresh {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
+	if err := restrictFiles(cfg.Path); err != nil {
+		return nil, err
+	}
 	writer, err := sql.Open("sqlite", dsn(cfg.Path, "immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
@@ -120,7 +123,31 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	s.inserts = map[int]*sql.Stmt{}
+	if err := restrictFiles(cfg.Path); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// restrictFiles makes the database file and its -wal and -shm files
+// readable and writable by the owner only (0600), whatever the umask: they
+// hold names, notes and token hashes. A missing database file is created
+// 0600 first; SQLite creates the -wal and -shm files with the database
+// file's permissions, and existing ones are changed here.
+func restrictFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		f.Close()
+	} else if !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+	}
+	return nil
 }
 
 func (s *Store) init(ctx context.Context, fresh bool) error {

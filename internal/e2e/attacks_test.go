@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -570,7 +571,8 @@ func TestMissingOrSwappedCaseKeys(t *testing.T) {
 	swapKeys(t, s, "C-1", "C-2")
 	s.start()
 	r := s.refused("investigator", work, "case key unavailable", "get", id1, "--purpose", "after swap", "-o", filepath.Join(work, "x"))
-	if !strings.Contains(r.stderr, "belongs to another case") {
+	ref := regexp.MustCompile(`reference ([0-9a-f]{16})`).FindStringSubmatch(r.stderr)
+	if ref == nil || !regexp.MustCompile(`ref=` + ref[1] + `.*belongs to another case`).MatchString(s.logs.String()) {
 		t.Fatalf("a swapped key is not named as such: %s", r.stderr)
 	}
 	tl := s.ok("auditor", work, "audit", "log", "--json").stdout

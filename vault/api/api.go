@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/vault"
@@ -37,16 +40,77 @@ const (
 // MaxJSONBody bounds every JSON request body.
 const MaxJSONBody = 64 << 10
 
-// Handler serves the API of one vault.
-type Handler struct {
-	v   *vault.Vault
-	log *slog.Logger
-	mux *http.ServeMux
+// Options bound what the API spends on requests nobody answers for. A
+// zero field takes the default named in its comment.
+type Options struct {
+	// RefusalWindow is the window over which refusals of requests without
+	// valid credentials, and requests for unknown routes or methods, are
+	// aggregated per client address, action and reason: the first is
+	// recorded at once, the rest in one summary event at the window's end
+	// (default 1 minute).
+	RefusalWindow time.Duration
+	// UnauthRate and UnauthBurst are the token bucket of requests without
+	// valid credentials per client address, in requests per second and
+	// requests (default 5 and 20); beyond it the API answers 429 with
+	// Retry-After.
+	UnauthRate  float64
+	UnauthBurst int
+	// MaxTracked bounds the client addresses the rate limiter and the
+	// refusal aggregator each keep (default 10000).
+	MaxTracked int
+	// MinUploadRate, in bytes per second, over UploadWindow: a request
+	// body that delivers fewer than MinUploadRate x UploadWindow bytes in
+	// any UploadWindow is cut (default 1024 bytes/s over 30 seconds;
+	// negative: no limit).
+	MinUploadRate int64
+	UploadWindow  time.Duration
+	// WriteStall: a response write that cannot hand its bytes to a client
+	// within it (the client stopped reading) cuts the connection
+	// (default 30 seconds).
+	WriteStall time.Duration
 }
 
-// New returns the API handler.
-func New(v *vault.Vault, logger *slog.Logger) *Handler {
-	h := &Handler{v: v, log: logger, mux: http.NewServeMux()}
+func (o *Options) defaults() {
+	if o.RefusalWindow <= 0 {
+		o.RefusalWindow = time.Minute
+	}
+	if o.UnauthRate <= 0 {
+		o.UnauthRate = 5
+	}
+	if o.UnauthBurst <= 0 {
+		o.UnauthBurst = 20
+	}
+	if o.MaxTracked <= 0 {
+		o.MaxTracked = 10000
+	}
+	if o.MinUploadRate == 0 {
+		o.MinUploadRate = 1024
+	}
+	if o.UploadWindow <= 0 {
+		o.UploadWindow = 30 * time.Second
+	}
+	if o.WriteStall <= 0 {
+		o.WriteStall = 30 * time.Second
+	}
+}
+
+// Handler serves the API of one vault.
+type Handler struct {
+	v        *vault.Vault
+	log      *slog.Logger
+	mux      *http.ServeMux
+	opts     Options
+	limiter  *rateLimiter
+	refusals *refusalLog
+}
+
+// New returns the API handler. Close it after the HTTP server has shut
+// down, to record the summaries of refusals still being aggregated.
+func New(v *vault.Vault, logger *slog.Logger, opts Options) *Handler {
+	opts.defaults()
+	h := &Handler{v: v, log: logger, mux: http.NewServeMux(), opts: opts,
+		limiter:  newRateLimiter(opts.UnauthRate, opts.UnauthBurst, opts.MaxTracked),
+		refusals: newRefusalLog(v, logger, opts.RefusalWindow, opts.MaxTracked)}
 	h.mux.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]bool{"ok": true}) })
 	h.route("POST /v1/cases", h.openCase)
 	h.route("POST /v1/cases/{case}/items", h.deposit)
@@ -71,28 +135,140 @@ func New(v *vault.Vault, logger *slog.Logger) *Handler {
 	return h
 }
 
+// Close records the summaries of refusals still being aggregated.
+func (h *Handler) Close() {
+	h.refusals.close()
+}
+
+// ServeHTTP answers a request. A method or path no route serves is
+// refused (404, or 405 with Allow) and recorded; so is HEAD everywhere but
+// /v1/health: Go would route it to the GET handler, which records (and
+// performs) a reveal whose bytes are then never sent.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	rc := http.NewResponseController(w)
+	if rc.SetWriteDeadline(time.Now().Add(h.opts.WriteStall)) == nil {
+		w = &stallWriter{ResponseWriter: w, rc: rc, stall: h.opts.WriteStall}
+		// A fresh window for what the server writes after the handler
+		// (the buffered end of the answer).
+		defer rc.SetWriteDeadline(time.Now().Add(h.opts.WriteStall))
+	}
+	if _, pattern := h.mux.Handler(r); pattern == "" || r.Method == http.MethodHead && r.URL.Path != "/v1/health" {
+		h.unknown(w, r)
+		return
+	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// allowed returns the methods (other than HEAD) that some route serves at
+// r's path.
+func (h *Handler) allowed(r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := h.mux.Handler(probe); pattern != "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// unknown refuses a request no route serves, and records it (aggregated,
+// as unauthenticated refusals are).
+func (h *Handler) unknown(w http.ResponseWriter, r *http.Request) {
+	who, ok := h.authenticate(r)
+	var by *vault.Principal
+	if ok {
+		by = &who
+	} else if h.rateLimited(w, r, "route") {
+		return
+	}
+	target := shortTarget(r.Method + " " + r.URL.EscapedPath())
+	allow := h.allowed(r)
+	action, reason, code := "route.unknown", "no such route", http.StatusNotFound
+	if len(allow) > 0 {
+		action, reason, code = "route.method", "method not allowed", http.StatusMethodNotAllowed
+	}
+	if err := h.refusals.note(r.Context(), by, clientIP(r), action, target, reason); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if code == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeJSON(w, code, map[string]string{"error": "method not allowed: " + target + " (allowed: " + strings.Join(allow, ", ") + ")"})
+		return
+	}
+	writeJSON(w, code, map[string]string{"error": "not found: no such route: " + target})
+}
+
+// shortTarget is a request line as recorded and echoed: ASCII only (the
+// escaped path), at most 256 bytes.
+func shortTarget(s string) string {
+	q := strconv.QuoteToASCII(s)
+	q = q[1 : len(q)-1]
+	if len(q) > 256 {
+		q = q[:256] + "..."
+	}
+	return q
+}
+
+func (h *Handler) authenticate(r *http.Request) (vault.Principal, bool) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	who, err := h.v.Authenticate(strings.TrimSpace(token))
+	return who, ok && err == nil
+}
+
+// rateLimited takes a token of the client's bucket of requests without
+// valid credentials; without one it answers 429 with Retry-After, records
+// the refusal (aggregated) and returns true.
+func (h *Handler) rateLimited(w http.ResponseWriter, r *http.Request, action string) bool {
+	wait, ok := h.limiter.allow(clientIP(r), time.Now())
+	if ok {
+		return false
+	}
+	if err := h.refusals.note(r.Context(), nil, clientIP(r), action, "", "too many requests without valid credentials"); err != nil {
+		h.fail(w, r, err)
+		return true
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(max(1, (wait+time.Second-1)/time.Second))))
+	writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "too many requests without valid credentials; retry later"})
+	return true
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, who vault.Principal) error
 
-// route wraps a handler with authentication and error mapping. A request
-// without valid credentials is refused and recorded.
+// route wraps a handler with authentication, the minimum upload rate and
+// error mapping. A request without valid credentials is refused and
+// recorded (aggregated per client address, and rate-limited). A refusal
+// (403, 404) that the vault did not record is recorded here.
 func (h *Handler) route(pattern string, f handlerFunc) {
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		who, err := h.v.Authenticate(strings.TrimSpace(token))
-		if !ok || err != nil {
-			h.v.RefuseUnauthenticated(r.Context(), pattern)
+		who, ok := h.authenticate(r)
+		if !ok {
+			if h.rateLimited(w, r, pattern) {
+				return
+			}
+			if err := h.refusals.note(r.Context(), nil, clientIP(r), pattern, shortTarget(r.URL.EscapedPath()), "no valid credentials"); err != nil {
+				h.fail(w, r, err)
+				return
+			}
 			h.fail(w, r, vault.ErrUnauthenticated)
 			return
 		}
-		if err := f(w, r, who); err != nil {
-			h.fail(w, r, err)
+		limitBodyRate(w, r, h.opts.MinUploadRate, h.opts.UploadWindow)
+		err := f(w, r, who)
+		if err == nil {
+			return
 		}
+		if code := status(err); (code == http.StatusForbidden || code == http.StatusNotFound) && !vault.Recorded(err) {
+			if rerr := h.v.RecordRefusal(r.Context(), &who, vault.AccessRefused{Action: pattern,
+				Target: shortTarget(r.URL.EscapedPath()), Reason: sanitize(err.Error()), Source: clientIP(r)}); rerr != nil {
+				err = rerr
+			}
+		}
+		h.fail(w, r, err)
 	})
 }
 
@@ -110,6 +286,8 @@ func status(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, vault.ErrIntegrity):
 		return http.StatusUnprocessableEntity
+	case errors.Is(err, errMediaType):
+		return http.StatusUnsupportedMediaType
 	case errors.Is(err, vault.ErrUnavailable):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled):
@@ -122,35 +300,74 @@ func status(err error) int {
 	return http.StatusInternalServerError
 }
 
+// fail answers err. Refusals and bad input (4xx but 422) carry the
+// vault's message, with any character that is not printable escaped
+// (sanitize). Internal errors, unavailable backends and integrity
+// failures (5xx, 422) can carry local paths and backend addresses: their
+// detail goes only to the server's log, under a reference id that the
+// answer names.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := status(err)
-	if code >= 500 {
-		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	msg := sanitize(err.Error())
+	if code >= 500 || code == http.StatusUnprocessableEntity || code == 499 {
+		ref := newRef()
+		level := slog.LevelError
+		if code == 499 {
+			level = slog.LevelInfo
+		}
+		h.log.Log(r.Context(), level, "request failed", "ref", ref, "status", code, "method", r.Method, "path", shortTarget(r.URL.EscapedPath()), "err", err)
+		msg = genericMessage(code)
+		if errors.Is(err, vault.ErrKey) {
+			msg = "case key unavailable: the case's key is missing, cannot be unsealed, or is not the case's own; this is a problem of the keys, recorded in the custody log, not of the evidence"
+		}
+		msg += " (reference " + ref + " in the server log)"
 	}
-	writeJSON(w, code, map[string]string{"error": err.Error()})
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+// genericMessage names what went wrong, without detail, for an answer
+// whose detail stays in the server's log.
+func genericMessage(code int) string {
+	switch code {
+	case http.StatusUnprocessableEntity:
+		return "integrity failure: stored evidence or an upload did not match what was recorded; the failure is in the custody log"
+	case http.StatusServiceUnavailable:
+		return "a backend is unavailable"
+	case 499:
+		return "request canceled"
+	}
+	return "internal error"
+}
+
+func newRef() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// sanitize escapes every character of an answer's message that a
+// terminal would not show as itself: controls, line and paragraph
+// separators, invisible and default-ignorable code points, invalid UTF-8
+// (as \u or \x escapes, as strconv.QuoteToASCII writes them).
+func sanitize(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r == utf8.RuneError || !unicode.IsGraphic(r) || r == '\u2800' ||
+			unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector) {
+			_, size := utf8.DecodeRuneInString(s[i:])
+			q := strconv.QuoteToASCII(s[i : i+size])
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(v)
-}
-
-func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSONBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
-			return fmt.Errorf("%w: request body over %d bytes", vault.ErrBadInput, MaxJSONBody)
-		}
-		return fmt.Errorf("%w: malformed JSON: %v", vault.ErrBadInput, err)
-	}
-	// More() misses a stray '}' or ']': demand the end of the body.
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("%w: trailing data after JSON", vault.ErrBadInput)
-	}
-	return nil
 }
 
 // CaseRequest is the body of POST /v1/cases.

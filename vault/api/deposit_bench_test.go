@@ -64,7 +64,7 @@ func BenchmarkDepositHTTP(b *testing.B) {
 	tok, _ := v.Enroll(ctx, "inv", vault.RoleInvestigator)
 	who, _ := v.Authenticate(tok)
 	v.OpenCase(ctx, who, "B", "bench")
-	srv := httptest.NewServer(New(v, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(New(v, slog.New(slog.DiscardHandler), Options{}))
 	defer srv.Close()
 	const size = 256 << 20
 	b.SetBytes(size)

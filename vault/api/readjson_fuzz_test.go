@@ -14,6 +14,7 @@ import (
 // decodeBody runs readJSON on body as the handlers do.
 func decodeBody(body []byte, v any) error {
 	r := httptest.NewRequest("POST", "/v1/cases", bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
 	return readJSON(httptest.NewRecorder(), r, v)
 }
 
@@ -67,6 +68,45 @@ func FuzzReadJSON(f *testing.F) {
 			}
 			if third, _ := json.Marshal(req2); !bytes.Equal(third, again) {
 				t.Fatalf("round trip of %q changed the request: %s != %s", body, again, third)
+			}
+		}
+	})
+}
+
+// FuzzStrictJSON checks what the strict decoder accepts: an object whose
+// keys, at every level, appear once, and at the top level are exactly the
+// request type's json names; it also never panics on any body.
+func FuzzStrictJSON(f *testing.F) {
+	f.Add([]byte(`{"case":"A","case":"B"}`))
+	f.Add([]byte(`{"Case":"A","title":"t"}`))
+	f.Add([]byte(`{"case":"A","for":"p","purpose":"x","items":["a","b"]}`))
+	f.Add([]byte(`{"case":"A","items":[{"a":1,"a":2}]}`))
+	f.Add([]byte(`{"case":"\u0063"}`))
+	f.Add([]byte(`{"c\u0061se":"A","case":"B"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var req PackageRequest
+		if decodeStrict(body, &req) != nil {
+			return
+		}
+		names := map[string]bool{"case": true, "for": true, "purpose": true, "items": true}
+		dec := json.NewDecoder(bytes.NewReader(body))
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+			t.Fatalf("accepted a body that is not an object: %q", body)
+		}
+		seen := map[string]bool{}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				t.Fatal(err)
+			}
+			key := tok.(string)
+			if seen[key] || !names[key] {
+				t.Fatalf("accepted key %q (duplicate or not exact) in %q", key, body)
+			}
+			seen[key] = true
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				t.Fatal(err)
 			}
 		}
 	})

@@ -1,0 +1,88 @@
+package vault
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestInvisibleAndSeparatorsRefused: every human-facing text refuses line
+// and paragraph separators, default-ignorable and other invisible code
+// points, and text that is blank on screen; what it accepts still
+// includes ordinary text in any script.
+func TestInvisibleAndSeparatorsRefused(t *testing.T) {
+	bad := map[string]string{
+		"line separator":         "line1\u2028APPROVED BY JUDGE",
+		"paragraph separator":    "a\u2029b",
+		"two Hangul fillers":     "\u3164\u3164",
+		"Hangul choseong filler": "a\u115Fb",
+		"Hangul jungseong":       "a\u1160b",
+		"halfwidth filler":       "a\uFFA0b",
+		"grapheme joiner":        "a\u034Fb",
+		"Mongolian selector":     "a\u180Bb",
+		"Mongolian separator":    "a\u180Eb",
+		"variation selector":     "a\uFE0Fb",
+		"variation selector 17":  "a\U000E0100b",
+		"tag character":          "a\U000E0041b",
+		"language tag":           "a\U000E0001b",
+		"braille blank":          "\u2800",
+		"word joiner":            "a\u2060b",
+		"private use":            "a\uE000b",
+		"unassigned":             "a\U000E0080b",
+		"only spaces":            "\u00a0\u3000 ",
+		"spaces and a mark":      " \u0301 ",
+		"next line":              "a\u0085b",
+	}
+	for what, s := range bad {
+		for _, c := range []struct {
+			field               string
+			required, multiline bool
+		}{{"title", true, false}, {"note", false, true}, {"court order", true, false}} {
+			err := checkText(c.field, s, 1024, c.required, c.multiline)
+			if !errors.Is(err, ErrBadInput) {
+				t.Errorf("%s %s (%+q) accepted: %v", c.field, what, s, err)
+			}
+			if err != nil && strings.IndexFunc(err.Error(), func(r rune) bool { return r < 0x20 || r > 0x7e }) >= 0 {
+				t.Errorf("%s: the message is not plain ASCII: %q", what, err)
+			}
+		}
+		if checkFileName(s) == nil {
+			t.Errorf("file name %s (%+q) accepted", what, s)
+		}
+	}
+	for _, s := range []string{"Live-streamed abuse, Phnom Penh", "ឯកសារ 0001.jpg", "Café résumé", "日本語 ファイル", "a b", "e\u0301"} {
+		if err := checkText("title", s, 1024, true, false); err != nil {
+			t.Errorf("%q refused: %v", s, err)
+		}
+	}
+	if err := checkText("note", "line one\nline two\tend", 1024, false, true); err != nil {
+		t.Errorf("multiline note refused: %v", err)
+	}
+	if err := checkText("note", "", 1024, false, true); err != nil {
+		t.Errorf("an empty optional note refused: %v", err)
+	}
+}
+
+// TestEchoedInputIsEscaped: messages that echo what the client sent show
+// it in ASCII escapes (case ids, file names, item and package ids,
+// recipients).
+func TestEchoedInputIsEscaped(t *testing.T) {
+	for _, err := range []error{
+		checkCaseID("C\u2028\u3164\x1b[2J"),
+		checkFileName("a/\u2028\u3164b"),
+		checkPersonName("p\u202e"),
+		badInput("item id %q is malformed", truncate("it_\u2029\u3164")),
+		badInput("x %s y", truncate("\u3164\u2028")),
+	} {
+		msg := err.Error()
+		for _, r := range msg {
+			if r < 0x20 || r > 0x7e {
+				t.Errorf("message %q carries %U raw", msg, r)
+				break
+			}
+		}
+	}
+	if got := truncate(strings.Repeat("ឯ", 20)); len(string(got)) > 43 || strings.Contains(strings.TrimSuffix(string(got), "..."), "\ufffd") {
+		t.Errorf("truncate cut a character: %q", string(got))
+	}
+}
