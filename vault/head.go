@@ -154,3 +154,27 @@ func checkExtends(head *events.Checkpoint, where string, size uint64, root func(
 	}
 	return nil
 }
+
+// reset forgets every stored head (both places), so that the next save
+// may record a smaller one. Only AcceptRollback calls it.
+func (h *stickyHead) reset(ctx context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var names []string
+	if err := h.objects.List(ctx, headPrefix, func(i objects.Info) error {
+		names = append(names, i.Name)
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := h.objects.Delete(ctx, n); err != nil && !errors.Is(err, objects.ErrNotFound) {
+			return err
+		}
+	}
+	if err := os.Remove(h.file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	h.stored, h.size = "", 0
+	return nil
+}

@@ -62,6 +62,10 @@ type Config struct {
 	// skipKeyCheck lets Recover open a vault whose case keys it is about
 	// to restore.
 	skipKeyCheck bool
+	// acceptRollback lets AcceptRollback open a log that does not extend
+	// the sticky head.
+	acceptRollback bool
+	rollbackReason string
 }
 
 // Vault is a running vault.
@@ -78,6 +82,8 @@ type Vault struct {
 	signer   note.Signer
 	logger   *slog.Logger
 	head     *stickyHead
+	// rolledBack is set by AcceptRollback's Open.
+	rolledBack *RollbackAccepted
 	// holdMu serialises applying a case's legal hold to its objects.
 	holdMu sync.Mutex
 	// openMu serialises case openings, each of which writes its key
@@ -166,11 +172,20 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		OnEvent:       func(ev *events.Event, _ []byte) { v.state.apply(ev) },
 		BeforePublish: v.head.save,
 		MustExtend: func(size uint64, root func(uint64) (events.Hash, error)) error {
+			if cfg.acceptRollback {
+				return nil
+			}
 			return checkExtends(head, where, size, root)
 		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("refusing to start: %w", err)
+	}
+	if cfg.acceptRollback {
+		if err := v.acceptRollback(ctx, head); err != nil {
+			v.log.Close()
+			return nil, err
+		}
 	}
 	if v.state.empty() {
 		_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeLogOpened, Actor: System, Data: LogOpened{

@@ -184,3 +184,42 @@ func runAdminMigrateLog(args []string, stdout io.Writer) error {
 	return printResult(stdout, *asJSON, map[string]any{"events": n, "ok": true},
 		fmt.Sprintf("copied and verified %d events; start the server with --log %s", n, *to))
 }
+
+// runAdminAcceptRollback accepts, on the record, a custody log restored
+// from a backup older than the vault's sticky head when no newer copy
+// exists anywhere. The server must be stopped.
+func runAdminAcceptRollback(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("admin accept-rollback")
+	var f serverFlags
+	f.register(fs)
+	reason := fs.String("reason", "", "why the lost events cannot be restored (recorded)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return usageErr("admin accept-rollback takes no arguments")
+	}
+	if err := loadConfig(fs, f.config); err != nil {
+		return err
+	}
+	if *reason == "" {
+		return usageErr("admin accept-rollback needs --reason TEXT (recorded in the custody log)")
+	}
+	if err := f.defaults(); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	ctx := context.Background()
+	b, cfg, err := f.open(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	res, err := vault.AcceptRollback(ctx, cfg, *reason)
+	if err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, res, fmt.Sprintf(
+		"recorded: events %d to %d are lost; the custody log continues from %d events; holders of the lost checkpoint can prove the fork",
+		res.Size, res.LostSize-1, res.Size))
+}

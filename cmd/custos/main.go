@@ -15,6 +15,8 @@ const usage = `Usage: custos VERB [flags] [args]
 
 Server and administration (on the server host):
   server --dev --data DIR --listen 127.0.0.1:PORT   run the vault
+  admin accept-rollback --data DIR [backend flags] --reason TEXT
+                                                    (operator, server stopped) continue on a log older than the vault's head, recorded
   admin recover --data DIR [backend flags] --identity FILE
                                                     re-seal every key after a lost TPM/HSM
   admin enroll --data DIR [backend flags] NAME --role ROLE
@@ -162,6 +164,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		switch s {
 		case "recover":
 			return runAdminRecover(r, stdout, stderr)
+		case "accept-rollback":
+			return runAdminAcceptRollback(r, stdout, stderr)
 		case "rotate-kek":
 			return runAdminRotate(r, stdout)
 		case "enroll":

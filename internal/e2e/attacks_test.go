@@ -514,9 +514,24 @@ func TestLostOrShortenedLogIsRefused(t *testing.T) {
 	if r := start(); r.code == 0 || !strings.Contains(r.stderr, "truncated, rolled back or replaced") {
 		t.Fatalf("a rolled-back log started: %d %s", r.code, r.stderr)
 	}
-	restore()
+	// With no newer copy anywhere, the operator accepts the loss on the
+	// record; the vault then continues from the old copy.
+	acc := s.run("", work, "custos", "admin", "accept-rollback", "--dev", "--data", s.data, "--reason", "the only backup left", "--json")
+	if acc.code != 0 || !strings.Contains(acc.stdout, `"lost_size"`) {
+		t.Fatalf("accept-rollback: %d %s %s", acc.code, acc.stdout, acc.stderr)
+	}
 	s.start()
+	tl := s.ok("auditor", work, "audit", "log", "--json").stdout
+	if !strings.Contains(tl, `"log.rollback.accepted"`) || !strings.Contains(tl, "the only backup left") || strings.Contains(tl, "after the backup") {
+		t.Fatal("the accepted rollback is not on the record")
+	}
 	s.ok("auditor", work, "audit", "verify")
+	s.stop()
+	// A log that extends the head has nothing to accept.
+	if r := s.run("", work, "custos", "admin", "accept-rollback", "--dev", "--data", s.data, "--reason", "x"); r.code == 0 {
+		t.Fatal("accept-rollback accepted a log that extends the head")
+	}
+	s.start()
 }
 
 // keyFiles lists a data folder's case key files.

@@ -1,0 +1,67 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
+)
+
+// RollbackAccepted records that the operator accepted a custody log that
+// does not extend the vault's sticky head, because no newer copy of the
+// log exists anywhere: the head the vault had, the size the log restarts
+// from, and why. Events after that size are lost for good, and every
+// holder of the lost head can prove the fork; this event says it happened.
+type RollbackAccepted struct {
+	LostSize uint64 `json:"lost_size"`
+	LostRoot string `json:"lost_root"`
+	LostHead string `json:"lost_head"` // the signed checkpoint note
+	Size     uint64 `json:"size"`
+	Reason   string `json:"reason"`
+}
+
+// TypeRollbackAccepted is the event of RollbackAccepted.
+const TypeRollbackAccepted = "log.rollback.accepted"
+
+// AcceptRollback opens a vault whose custody log does not extend its
+// sticky head (a backup older than the vault's last checkpoint, with no
+// newer copy anywhere), records the loss as the log's next event, and
+// makes the restored log's checkpoint the new head. It runs with the
+// server stopped. A log that does extend the head needs no acceptance and
+// is refused here.
+func AcceptRollback(ctx context.Context, cfg Config, reason string) (*RollbackAccepted, error) {
+	if err := checkText("reason", reason, 1024, true, false); err != nil {
+		return nil, err
+	}
+	cfg.acceptRollback = true
+	cfg.rollbackReason = reason
+	v, err := Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer v.Close()
+	return v.rolledBack, nil
+}
+
+// acceptRollback is AcceptRollback's work inside Open, after the replay
+// and before anything else is appended.
+func (v *Vault) acceptRollback(ctx context.Context, head *events.Checkpoint) error {
+	if head == nil || checkExtends(head, "", v.log.Size(), v.log.Tree().Root) == nil {
+		return errors.New("the custody log extends the vault's head: there is no rollback to accept")
+	}
+	d := RollbackAccepted{LostSize: head.Size, LostRoot: head.Root.String(), LostHead: string(head.Note),
+		Size: v.log.Size(), Reason: v.cfg.rollbackReason}
+	if err := v.head.reset(ctx); err != nil {
+		return fmt.Errorf("resetting the vault's head: %w", err)
+	}
+	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeRollbackAccepted, Actor: System, Data: d}); err != nil {
+		return err
+	}
+	if _, err := v.log.Checkpoint(ctx); err != nil {
+		return err
+	}
+	v.rolledBack = &d
+	return nil
+}
