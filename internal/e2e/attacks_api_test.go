@@ -274,19 +274,20 @@ func TestAttackAPIDataFilesOwnerOnly(t *testing.T) {
 
 var absPathRE = regexp.MustCompile(`(^|[\s"'(:=])/[A-Za-z0-9._-]+/`)
 
-// TestAttackAPIErrorsNameNoPath: an integrity failure (the case key is
-// gone from the keyring) answers without the server's file paths; the
-// detail and a reference are in the server's log.
+// TestAttackAPIErrorsNameNoPath: an integrity failure (the evidence
+// object is gone from the store, and the store's error names its file)
+// answers without the server's file paths; the detail and a reference are
+// in the server's log.
 func TestAttackAPIErrorsNameNoPath(t *testing.T) {
 	s := newServer(t)
 	work := t.TempDir()
 	id1, _ := setup(t, s, work)
-	keys, _ := filepath.Glob(filepath.Join(s.data, "keyring", "cases", "*"))
-	if len(keys) == 0 {
-		t.Fatal("no case keys")
+	objs := objectFiles(t, s)
+	if len(objs) == 0 {
+		t.Fatal("no evidence objects")
 	}
-	for _, k := range keys {
-		os.Remove(k)
+	for _, o := range objs {
+		os.Remove(o)
 	}
 	r := s.refused("investigator", work, "integrity failure", "get", id1, "--purpose", "check", "-o", "out.bin")
 	if strings.Contains(r.stderr, s.data) || absPathRE.MatchString(r.stderr) {

@@ -80,7 +80,7 @@ func TestMinIOOutageMidUpload(t *testing.T) {
 		if resp.StatusCode < 400 {
 			t.Fatalf("deposit acknowledged while MinIO was down: %s", b)
 		}
-		if resp.StatusCode != 503 || !strings.Contains(string(b), "unreachable") {
+		if resp.StatusCode != 503 || !strings.Contains(string(b), "backend is unavailable") {
 			t.Fatalf("unclear error: %s", b)
 		}
 		t.Logf("after %s: HTTP %d %s", time.Since(start).Round(time.Millisecond), resp.StatusCode, strings.TrimSpace(string(b)))

@@ -148,7 +148,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	rc := http.NewResponseController(w)
-	if rc.SetWriteDeadline(time.Now().Add(h.opts.WriteStall)) == nil {
+	// No deadline while the handler works (a long deposit answers only
+	// at its end); each write gets its own (stallWriter).
+	if rc.SetWriteDeadline(time.Time{}) == nil {
 		w = &stallWriter{ResponseWriter: w, rc: rc, stall: h.opts.WriteStall}
 		// A fresh window for what the server writes after the handler
 		// (the buffered end of the answer).

@@ -454,10 +454,13 @@ var absPath = regexp.MustCompile(`(^|[\s"'(:=])/[A-Za-z0-9._-]+/`)
 func TestErrorsNameNoLocalPath(t *testing.T) {
 	tv := newTestVault(t, Options{})
 	item, _ := tv.setupCase()
-	// 422: the case key is gone from the keyring.
-	keys, _ := filepath.Glob(filepath.Join(tv.dir, "keyring", "cases", "*"))
-	for _, k := range keys {
-		os.Remove(k)
+	// 422: the evidence object is gone (the store's error names its file).
+	objs, _ := filepath.Glob(filepath.Join(tv.dir, "objects", "ev", "*"))
+	if len(objs) == 0 {
+		t.Fatal("no evidence objects")
+	}
+	for _, o := range objs {
+		os.Remove(o)
 	}
 	a := tv.do("inv", "GET", "/v1/items/"+item+"?purpose=check", "", nil)
 	if a.code != 422 || absPath.MatchString(a.body) || strings.Contains(a.body, tv.dir) || !strings.Contains(a.body, "reference") {

@@ -205,7 +205,11 @@ type stallWriter struct {
 
 func (s *stallWriter) Write(p []byte) (int, error) {
 	s.rc.SetWriteDeadline(time.Now().Add(s.stall))
-	return s.ResponseWriter.Write(p)
+	n, err := s.ResponseWriter.Write(p)
+	// Time spent between writes (decrypting, waiting for the custody
+	// log) is not the client's stall.
+	s.rc.SetWriteDeadline(time.Time{})
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the connection.
