@@ -1,0 +1,117 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/custos-vault/custos/events"
+)
+
+// editedLookups is a log store whose lookup answers were edited the way a
+// database administrator could edit any backend's unsigned lookup values
+// (SQLite or PostgreSQL columns, KurrentDB metadata): records left out,
+// records of other items slipped in under the asked-for id, and bytes
+// swapped. Read (the full log) is left intact.
+type editedLookups struct {
+	events.Store
+	omit    func(events.Record) bool
+	foreign []events.Record
+}
+
+func (e *editedLookups) ReadItem(ctx context.Context, id string, fn func(events.Record) error) error {
+	err := e.Store.ReadItem(ctx, id, func(r events.Record) error {
+		if e.omit != nil && e.omit(r) {
+			return nil
+		}
+		return fn(r)
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range e.foreign {
+		r.Item = id
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *editedLookups) ReadCase(ctx context.Context, id string, fn func(events.Record) error) error {
+	return e.Store.ReadCase(ctx, id, func(r events.Record) error {
+		if e.omit != nil && e.omit(r) {
+			return nil
+		}
+		return fn(r)
+	})
+}
+
+func TestLookupsAreCheckedAgainstTheSignedBytes(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	invTok, _ := v.Enroll(ctx, "inv", RoleInvestigator)
+	inv, _ := v.Authenticate(invTok)
+	audTok, _ := v.Enroll(ctx, "aud", RoleAuditor)
+	aud, _ := v.Authenticate(audTok)
+	for _, c := range []string{"A", "B"} {
+		if err := v.OpenCase(ctx, inv, c, "t"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := v.Deposit(ctx, inv, DepositRequest{Case: "A", Name: "a.bin", Body: strings.NewReader("aaaa")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := v.Deposit(ctx, inv, DepositRequest{Case: "B", Name: "b.bin", Note: "NOTE OF B", Body: strings.NewReader("bbbb")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := v.OpenItem(ctx, inv, a.ID, "the view")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Finish(ctx)
+
+	real := v.cfg.Log
+	var depositB events.Record
+	real.ReadItem(ctx, b.ID, func(r events.Record) error {
+		if bytes.Contains(r.Bytes, []byte("item.deposited")) {
+			depositB = r
+		}
+		return nil
+	})
+	timeline := func(caseID, item string) string {
+		var out strings.Builder
+		if err := v.Timeline(ctx, aud, caseID, item, func(r events.Record) error {
+			out.Write(r.Bytes)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	cases := []struct {
+		name  string
+		store *editedLookups
+	}{
+		{"an access left out", &editedLookups{Store: real, omit: func(r events.Record) bool { return bytes.Contains(r.Bytes, []byte(`"purpose":"the view"`)) }}},
+		{"another case's deposit slipped in", &editedLookups{Store: real, foreign: []events.Record{depositB}}},
+		{"a record with other bytes under a real position", &editedLookups{Store: real, foreign: []events.Record{{Seq: depositB.Seq, ID: depositB.ID, Case: "A", Bytes: bytes.Replace(depositB.Bytes, []byte(`"B"`), []byte(`"A"`), 1)}}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v.cfg.Log = tc.store
+			defer func() { v.cfg.Log = real }()
+			for _, tl := range []string{timeline("", a.ID), timeline("A", "")} {
+				if !strings.Contains(tl, "the view") {
+					t.Error("the timeline lost an event the lookup left out")
+				}
+				if strings.Contains(tl, "NOTE OF B") {
+					t.Error("the timeline holds another case's event the lookup slipped in")
+				}
+			}
+		})
+	}
+}
