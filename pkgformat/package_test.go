@@ -130,7 +130,7 @@ func buildPackageWith(t testing.TB, id *age.X25519Identity, packageItems []vecto
 		obj := sha256.Sum256([]byte("object " + it.id))
 		drafts = append(drafts, draft{vault.TypeItemDeposited, investigator, packageCase, it.id, vault.ItemDeposited{
 			Name: it.name, Size: int64(len(p)), SHA256: hex.EncodeToString(s256[:]), MD5: hex.EncodeToString(m5[:]), SHA1: hex.EncodeToString(s1[:]),
-			Object: "ev/" + hex.EncodeToString(obj[:16]), CipherSize: int64(len(p)) + 200, CipherSHA256: hex.EncodeToString(obj[:]),
+			Object: "ev/" + hex.EncodeToString(obj[:16]), CiphertextSize: int64(len(p)) + 200, CiphertextSHA256: hex.EncodeToString(obj[:]),
 		}, true, i})
 	}
 	var ids []string
@@ -140,7 +140,7 @@ func buildPackageWith(t testing.TB, id *age.X25519Identity, packageItems []vecto
 	first := sha256.Sum256([]byte(packageItems[0].content))
 	drafts = append(drafts,
 		draft{vault.TypeItemAccessed, investigator, packageCase, packageItems[0].id, vault.ItemAccessed{Purpose: "Prepare the brief", Access: "view"}, true, -1},
-		draft{vault.TypeItemAccessDone, investigator, packageCase, packageItems[0].id, vault.ItemAccessDone{Access: "4",
+		draft{vault.TypeItemAccessCompleted, investigator, packageCase, packageItems[0].id, vault.ItemAccessCompleted{AccessEvent: "4",
 			Bytes: int64(len(packageItems[0].content)), SHA256: hex.EncodeToString(first[:])}, true, -1},
 		draft{vault.TypeAccessRefused, events.Actor{Auth: "none"}, "", "", vault.AccessRefused{Action: "GET /v1/items/{item}", Reason: "no valid credentials"}, false, -1},
 		draft{vault.TypePackageSealing, investigator, packageCase, "", vault.PackageSealing{Package: packageID, For: "chea.sopheap",

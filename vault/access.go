@@ -65,8 +65,8 @@ func (v *Vault) OpenItem(ctx context.Context, who Principal, itemID, purpose str
 	id, err := v.caseIdentity(ctx, it.Case, it.ID)
 	if err != nil {
 		// A key problem, recorded as one: the evidence is not suspect.
-		r.v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeItemAccessDone, Actor: who.actor(),
-			Case: it.Case, Item: it.ID, Data: map[string]any{"access_event": fmt.Sprint(r.Access), "bytes": 0, "aborted": "the case key is unavailable"}})
+		r.v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeItemAccessCompleted, Actor: who.actor(),
+			Case: it.Case, Item: it.ID, Data: ItemAccessCompleted{AccessEvent: fmt.Sprint(r.Access), Aborted: "the case key is unavailable"}})
 		return nil, err
 	}
 	obj, err := v.objects.Open(ctx, it.Deposit.Object)
@@ -103,8 +103,8 @@ func (r *Reveal) Finish(ctx context.Context) error {
 		return r.integrity(ctx, fmt.Errorf("plaintext of %d bytes with SHA-256 %s does not match the deposit (%d bytes, %s)",
 			n, got, r.Item.Deposit.Size, r.Item.Deposit.SHA256))
 	}
-	_, err := r.v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeItemAccessDone, Actor: r.who.actor(),
-		Case: r.Item.Case, Item: r.Item.ID, Data: ItemAccessDone{Access: fmt.Sprint(r.Access), Bytes: n, SHA256: got}})
+	_, err := r.v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeItemAccessCompleted, Actor: r.who.actor(),
+		Case: r.Item.Case, Item: r.Item.ID, Data: ItemAccessCompleted{AccessEvent: fmt.Sprint(r.Access), Bytes: n, SHA256: got}})
 	return err
 }
 
@@ -112,8 +112,8 @@ func (r *Reveal) Finish(ctx context.Context) error {
 func (r *Reveal) Abort(ctx context.Context, why error) {
 	r.obj.Close()
 	n, _ := r.dec.Sum()
-	r.v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeItemAccessDone, Actor: r.who.actor(),
-		Case: r.Item.Case, Item: r.Item.ID, Data: map[string]any{"access_event": fmt.Sprint(r.Access), "bytes": n, "aborted": why.Error()}})
+	r.v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeItemAccessCompleted, Actor: r.who.actor(),
+		Case: r.Item.Case, Item: r.Item.ID, Data: ItemAccessCompleted{AccessEvent: fmt.Sprint(r.Access), Bytes: n, Aborted: why.Error()}})
 }
 
 func (r *Reveal) integrity(ctx context.Context, cause error) error {

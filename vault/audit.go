@@ -65,7 +65,7 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 		h := sha256.New()
 		n, err := io.Copy(h, rc)
 		rc.Close()
-		if err != nil || n != it.Deposit.CipherSize || hex.EncodeToString(h.Sum(nil)) != it.Deposit.CipherSHA256 {
+		if err != nil || n != it.Deposit.CiphertextSize || hex.EncodeToString(h.Sum(nil)) != it.Deposit.CiphertextSHA256 {
 			res.Mismatched = append(res.Mismatched, it.ID)
 		}
 	}
@@ -84,7 +84,7 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	}
 	res.OK = len(res.Mismatched)+len(res.Missing)+len(res.Unaccounted) == 0
 	d := AuditScrubbed{Objects: res.Objects, Packages: res.Packages, Mismatched: res.Mismatched, Missing: res.Missing,
-		Unaccount: res.Unaccounted, RetainedDestroyed: res.RetainedDestroyed}
+		Unaccounted: res.Unaccounted, RetainedDestroyed: res.RetainedDestroyed}
 	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeAuditScrubbed, Actor: who.actor(), Data: d}); err != nil {
 		return nil, err
 	}

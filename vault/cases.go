@@ -124,7 +124,7 @@ func (v *Vault) AddMember(ctx context.Context, who Principal, caseID, person str
 		return v.refusedAs(ctx, who, "case.member.add", caseID, err)
 	}
 	_, err := v.decide(ctx, who, "case.member.add", caseID, pre,
-		sequencer.Draft{Type: TypeMemberAdded, Actor: who.actor(), Case: caseID, Data: MemberAdded{Person: person}})
+		sequencer.Draft{Type: TypeCaseMemberAdded, Actor: who.actor(), Case: caseID, Data: MemberAdded{Person: person}})
 	return err
 }
 
@@ -158,7 +158,7 @@ func (v *Vault) RemoveMember(ctx context.Context, who Principal, caseID, person,
 		return v.refusedAs(ctx, who, "case.member.remove", caseID, err)
 	}
 	_, err := v.decide(ctx, who, "case.member.remove", caseID, pre,
-		sequencer.Draft{Type: TypeMemberRemoved, Actor: who.actor(), Case: caseID, Data: MemberRemoved{Person: person, Reason: reason}})
+		sequencer.Draft{Type: TypeCaseMemberRemoved, Actor: who.actor(), Case: caseID, Data: MemberRemoved{Person: person, Reason: reason}})
 	return err
 }
 
@@ -199,7 +199,7 @@ func (v *Vault) SetHold(ctx context.Context, who Principal, caseID string, on bo
 	if err := checkText("reason", reason, 1024, true, false); err != nil {
 		return 0, err
 	}
-	typ := map[bool]string{true: TypeHoldPlaced, false: TypeHoldLifted}[on]
+	typ := map[bool]string{true: TypeCaseHoldPlaced, false: TypeCaseHoldLifted}[on]
 	pre := func(c Case, ok bool) error {
 		switch {
 		case !ok:

@@ -135,7 +135,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	sum := hex.EncodeToString(res.Plain.SHA256[:])
 	d := ItemDeposited{
 		Name: req.Name, Size: res.Plain.Size, SHA256: sum,
-		Object: object, CipherSize: res.CipherSize, CipherSHA256: hex.EncodeToString(res.CipherSHA256[:]),
+		Object: object, CiphertextSize: res.CipherSize, CiphertextSHA256: hex.EncodeToString(res.CipherSHA256[:]),
 		Source: req.Source, Note: req.Note,
 	}
 	if !v.cfg.NoLegacyHashes {

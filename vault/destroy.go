@@ -37,7 +37,7 @@ func (v *Vault) RequestDestruction(ctx context.Context, who Principal, caseID, o
 		return "", v.refusedAs(ctx, who, "case.destroy.request", caseID, err)
 	}
 	id := "dr_" + randomHex(8)
-	_, err := v.decide(ctx, who, "case.destroy.request", caseID, pre, sequencer.Draft{Type: TypeDestroyRequest, Actor: who.actor(), Case: caseID,
+	_, err := v.decide(ctx, who, "case.destroy.request", caseID, pre, sequencer.Draft{Type: TypeDestructionRequested, Actor: who.actor(), Case: caseID,
 		Data: DestructionRequested{Request: id, Order: order, Reason: reason}})
 	if err != nil {
 		return "", err
@@ -87,7 +87,7 @@ func (v *Vault) ApproveDestruction(ctx context.Context, who Principal, caseID, r
 	}
 	// A request never changes once recorded: if it is still pending at
 	// the approval's position, it is the one read above.
-	if _, err := v.decide(ctx, who, "case.destroy.approve", caseID, pre, sequencer.Draft{Type: TypeDestroyApproved, Actor: who.actor(), Case: caseID,
+	if _, err := v.decide(ctx, who, "case.destroy.approve", caseID, pre, sequencer.Draft{Type: TypeDestructionApproved, Actor: who.actor(), Case: caseID,
 		Data: DestructionApproved{Request: request, Order: req.Order, RequestedBy: req.By}}); err != nil {
 		return nil, err
 	}

@@ -140,28 +140,28 @@ func (s *State) apply(ev *events.Event) {
 			}
 			s.cases[ev.Case] = c
 		}
-	case TypeHoldPlaced, TypeHoldLifted:
+	case TypeCaseHoldPlaced, TypeCaseHoldLifted:
 		if c := s.cases[ev.Case]; c != nil {
-			c.Held = ev.Type == TypeHoldPlaced
+			c.Held = ev.Type == TypeCaseHoldPlaced
 		}
-	case TypeDestroyRequest:
+	case TypeDestructionRequested:
 		var d DestructionRequested
 		if c := s.cases[ev.Case]; c != nil && ev.DecodeData(&d) == nil {
 			c.Requests[d.Request] = DestructionRequest{DestructionRequested: d, By: ev.Actor.Person}
 		}
-	case TypeDestroyApproved:
+	case TypeDestructionApproved:
 		// From here on nothing of the case is revealed, even if the
 		// shredding that follows was interrupted.
 		if c := s.cases[ev.Case]; c != nil {
 			c.Destroyed = true
 			c.Requests = map[string]DestructionRequest{}
 		}
-	case TypeMemberAdded:
+	case TypeCaseMemberAdded:
 		var d MemberAdded
 		if c := s.cases[ev.Case]; c != nil && ev.DecodeData(&d) == nil {
 			c.Members[d.Person] = true
 		}
-	case TypeMemberRemoved:
+	case TypeCaseMemberRemoved:
 		var d MemberRemoved
 		if c := s.cases[ev.Case]; c != nil && ev.DecodeData(&d) == nil {
 			delete(c.Members, d.Person)

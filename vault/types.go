@@ -4,33 +4,33 @@ package vault
 // names and the data each carries are part of the log format
 // (docs/custody-log.md) and never change meaning once written.
 const (
-	TypeLogOpened       = "log.opened"
-	TypePersonEnrolled  = "person.enrolled"
-	TypeRecipientSet    = "recipient.set"
-	TypeCaseOpened      = "case.opened"
-	TypeMemberAdded     = "case.member.added"
-	TypeMemberRemoved   = "case.member.removed"
-	TypeKeyFailed       = "case.key.failed"
-	TypeHoldPlaced      = "case.hold.placed"
-	TypeHoldLifted      = "case.hold.lifted"
-	TypeDestroyRequest  = "case.destruction.requested"
-	TypeDestroyApproved = "case.destruction.approved"
-	TypeCaseDestroyed   = "case.destroyed"
-	TypeItemDeposited   = "item.deposited"
-	TypeItemAccessed    = "item.accessed"
-	TypeItemAccessDone  = "item.access.completed"
-	TypeIntegrityFailed = "integrity.failed"
-	TypePackageSealing  = "package.sealing"
-	TypePackageSealed   = "package.sealed"
-	TypePackageFetched  = "package.fetched"
-	TypeAccessRefused   = "access.refused"
-	TypeObjectsSwept    = "objects.swept"
-	TypeObjectsRetained = "objects.retained"
-	TypeAuditScrubbed   = "audit.scrubbed"
-	TypeKeysRecovered   = "keys.recovered"
-	TypeKeysRotating    = "keys.rotating"
-	TypeKeysRotated     = "keys.rotated"
-	TypeServerStarted   = "server.started"
+	TypeLogOpened            = "log.opened"
+	TypePersonEnrolled       = "person.enrolled"
+	TypeRecipientSet         = "recipient.set"
+	TypeCaseOpened           = "case.opened"
+	TypeCaseMemberAdded      = "case.member.added"
+	TypeCaseMemberRemoved    = "case.member.removed"
+	TypeCaseKeyFailed        = "case.key.failed"
+	TypeCaseHoldPlaced       = "case.hold.placed"
+	TypeCaseHoldLifted       = "case.hold.lifted"
+	TypeDestructionRequested = "case.destruction.requested"
+	TypeDestructionApproved  = "case.destruction.approved"
+	TypeCaseDestroyed        = "case.destroyed"
+	TypeItemDeposited        = "item.deposited"
+	TypeItemAccessed         = "item.accessed"
+	TypeItemAccessCompleted  = "item.access.completed"
+	TypeIntegrityFailed      = "integrity.failed"
+	TypePackageSealing       = "package.sealing"
+	TypePackageSealed        = "package.sealed"
+	TypePackageFetched       = "package.fetched"
+	TypeAccessRefused        = "access.refused"
+	TypeObjectsSwept         = "objects.swept"
+	TypeObjectsRetained      = "objects.retained"
+	TypeAuditScrubbed        = "audit.scrubbed"
+	TypeKeysRecovered        = "keys.recovered"
+	TypeKeysRotating         = "keys.rotating"
+	TypeKeysRotated          = "keys.rotated"
+	TypeServerStarted        = "server.started"
 )
 
 // Roles, as in DESIGN.md.
@@ -131,16 +131,16 @@ type KeyFailed struct {
 
 // ItemDeposited records a deposit once its ciphertext is durable.
 type ItemDeposited struct {
-	Name         string `json:"name"`
-	Size         int64  `json:"size"`
-	SHA256       string `json:"sha256"`
-	MD5          string `json:"md5,omitempty"`
-	SHA1         string `json:"sha1,omitempty"`
-	Object       string `json:"object"`
-	CipherSize   int64  `json:"ciphertext_size"`
-	CipherSHA256 string `json:"ciphertext_sha256"`
-	Source       string `json:"source,omitempty"`
-	Note         string `json:"note,omitempty"`
+	Name             string `json:"name"`
+	Size             int64  `json:"size"`
+	SHA256           string `json:"sha256"`
+	MD5              string `json:"md5,omitempty"`
+	SHA1             string `json:"sha1,omitempty"`
+	Object           string `json:"object"`
+	CiphertextSize   int64  `json:"ciphertext_size"`
+	CiphertextSHA256 string `json:"ciphertext_sha256"`
+	Source           string `json:"source,omitempty"`
+	Note             string `json:"note,omitempty"`
 }
 
 // ItemAccessed is written, and durable, before any plaintext leaves.
@@ -149,12 +149,15 @@ type ItemAccessed struct {
 	Access  string `json:"access"`
 }
 
-// ItemAccessDone records that the plaintext was streamed in full and its
+// ItemAccessCompleted records that the plaintext was streamed in full and its
 // SHA-256 matched the deposit.
-type ItemAccessDone struct {
-	Access string `json:"access_event"`
-	Bytes  int64  `json:"bytes"`
-	SHA256 string `json:"sha256"`
+type ItemAccessCompleted struct {
+	AccessEvent string `json:"access_event"`
+	// Aborted, when set, says why the reader went away before the end;
+	// the event then has no sha256.
+	Aborted string `json:"aborted,omitempty"`
+	Bytes   int64  `json:"bytes"`
+	SHA256  string `json:"sha256,omitempty"`
 }
 
 // IntegrityFailed records stored evidence that did not match its deposit.
@@ -214,10 +217,10 @@ type ObjectsSwept struct {
 
 // AuditScrubbed records a scrub's outcome.
 type AuditScrubbed struct {
-	Objects    int      `json:"objects"`
-	Mismatched []string `json:"mismatched,omitempty"`
-	Missing    []string `json:"missing,omitempty"`
-	Unaccount  []string `json:"unaccounted,omitempty"`
+	Objects     int      `json:"objects"`
+	Mismatched  []string `json:"mismatched,omitempty"`
+	Missing     []string `json:"missing,omitempty"`
+	Unaccounted []string `json:"unaccounted,omitempty"`
 	// Packages counts the package files among Objects; RetainedDestroyed
 	// lists objects of destroyed cases still in the store.
 	Packages          int      `json:"packages,omitempty"`

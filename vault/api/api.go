@@ -152,9 +152,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// at its end); each write gets its own (stallWriter).
 	if rc.SetWriteDeadline(time.Time{}) == nil {
 		w = &stallWriter{ResponseWriter: w, rc: rc, stall: h.opts.WriteStall}
-		// A fresh window for what the server writes after the handler
-		// (the buffered end of the answer).
-		defer rc.SetWriteDeadline(time.Now().Add(h.opts.WriteStall))
+		// A fresh window for the buffered end of the answer, flushed
+		// here; then no deadline, so that none is left on a kept-alive
+		// connection for the next request (a long deposit would be cut).
+		defer func() {
+			rc.SetWriteDeadline(time.Now().Add(h.opts.WriteStall))
+			rc.Flush()
+			rc.SetWriteDeadline(time.Time{})
+		}()
 	}
 	if _, pattern := h.mux.Handler(r); pattern == "" || r.Method == http.MethodHead && r.URL.Path != "/v1/health" {
 		h.unknown(w, r)

@@ -325,14 +325,14 @@ func TestUnknownRoutesAndMethodsRecorded(t *testing.T) {
 func TestHeadRevealsNothing(t *testing.T) {
 	tv := newTestVault(t, Options{})
 	item, pkg := tv.setupCase()
-	before := len(tv.events(vault.TypeItemAccessed)) + len(tv.events(vault.TypeItemAccessDone)) + len(tv.events(vault.TypePackageFetched))
+	before := len(tv.events(vault.TypeItemAccessed)) + len(tv.events(vault.TypeItemAccessCompleted)) + len(tv.events(vault.TypePackageFetched))
 	if a := tv.do("inv", "HEAD", "/v1/items/"+item+"?purpose=check", "", nil); a.code != 405 || a.header.Get(HeaderAccessEvent) != "" {
 		t.Fatalf("HEAD item: %d, access event %q", a.code, a.header.Get(HeaderAccessEvent))
 	}
 	if a := tv.do("pros", "HEAD", "/v1/packages/"+pkg, "", nil); a.code != 405 {
 		t.Fatalf("HEAD package: %d", a.code)
 	}
-	after := len(tv.events(vault.TypeItemAccessed)) + len(tv.events(vault.TypeItemAccessDone)) + len(tv.events(vault.TypePackageFetched))
+	after := len(tv.events(vault.TypeItemAccessed)) + len(tv.events(vault.TypeItemAccessCompleted)) + len(tv.events(vault.TypePackageFetched))
 	if after != before {
 		t.Fatalf("HEAD recorded %d reveal events", after-before)
 	}
@@ -343,7 +343,7 @@ func TestHeadRevealsNothing(t *testing.T) {
 	if a := tv.do("inv", "GET", "/v1/items/"+item+"?purpose=check", "", nil); a.code != 200 || a.body != "evidence bytes" {
 		t.Fatalf("GET item: %d", a.code)
 	}
-	if n := len(tv.events(vault.TypeItemAccessDone)); n != 1 {
+	if n := len(tv.events(vault.TypeItemAccessCompleted)); n != 1 {
 		t.Fatalf("%d completed accesses after one GET", n)
 	}
 }
@@ -647,7 +647,7 @@ func TestStalledReaderIsCut(t *testing.T) {
 	io.WriteString(c, "GET /v1/items/"+dep.ID+"?purpose=stall HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+tv.tokens["inv"]+"\r\n\r\n")
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if evs := tv.events(vault.TypeItemAccessDone); len(evs) == 1 {
+		if evs := tv.events(vault.TypeItemAccessCompleted); len(evs) == 1 {
 			if !strings.Contains(string(evs[0].Data), "aborted") {
 				t.Fatalf("a stalled reader's access was recorded as completed: %s", evs[0].Data)
 			}
