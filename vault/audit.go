@@ -170,6 +170,6 @@ func (v *Vault) sweep(ctx context.Context) error {
 	if len(retained) == 0 {
 		return nil
 	}
-	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeObjectsRetained, Actor: System, Data: ObjectsSwept{Orphans: retained}})
+	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeObjectsRetained, Actor: System, Data: ObjectsRetained{Orphans: retained}})
 	return err
 }

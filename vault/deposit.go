@@ -120,15 +120,14 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		}
 		return nil, err
 	}
-	clientFault := enc.err != nil && (errors.Is(enc.err, ErrBadInput) || errors.Is(enc.err, ErrIntegrity) || errors.Is(enc.err, agestream.ErrReadPlaintext))
-	switch {
-	case clientFault && (errors.Is(enc.err, ErrBadInput) || errors.Is(enc.err, ErrIntegrity)):
+	switch classifyUpload(enc.err, putErr) {
+	case uploadRefused:
 		return fail(enc.err)
-	case clientFault:
+	case uploadInterrupted:
 		return fail(fmt.Errorf("%w: upload interrupted: %v", ErrBadInput, enc.err))
-	case putErr != nil:
+	case uploadStoreFailed:
 		return nil, fmt.Errorf("%w: storing ciphertext: %v", ErrUnavailable, putErr)
-	case enc.err != nil:
+	case uploadEncryptFailed:
 		return fail(fmt.Errorf("encrypting: %w", enc.err))
 	}
 	res := enc.res
@@ -150,6 +149,45 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	return &DepositResult{ID: itemID, Name: d.Name, Size: d.Size, SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1, Event: evs[0].Seq}, nil
 }
 
+// uploadOutcome is what became of a deposit's upload: the depositor's
+// stream, hashed and encrypted on one side, and the object store's write
+// on the other.
+type uploadOutcome int
+
+const (
+	// uploadStored: both sides succeeded.
+	uploadStored uploadOutcome = iota
+	// uploadRefused: the depositor's fault, already classified (bad
+	// input, or their SHA-256 disagrees: an integrity failure).
+	uploadRefused
+	// uploadInterrupted: the depositor's stream broke while it was read.
+	uploadInterrupted
+	// uploadStoreFailed: the object store failed while the depositor's
+	// side was fine; nothing was committed.
+	uploadStoreFailed
+	// uploadEncryptFailed: the vault's own hashing or encryption failed.
+	uploadEncryptFailed
+)
+
+// classifyUpload decides which failure of a deposit wins. The
+// depositor's comes first: a store that stopped because the client's
+// stream failed is not an outage. The store's comes before the vault's
+// own: an encryption that failed because the store stopped reading is the
+// store's failure.
+func classifyUpload(encErr, putErr error) uploadOutcome {
+	switch {
+	case errors.Is(encErr, ErrBadInput) || errors.Is(encErr, ErrIntegrity):
+		return uploadRefused
+	case errors.Is(encErr, agestream.ErrReadPlaintext):
+		return uploadInterrupted
+	case putErr != nil:
+		return uploadStoreFailed
+	case encErr != nil:
+		return uploadEncryptFailed
+	}
+	return uploadStored
+}
+
 // discard removes an object that never got its deposit event. Under
 // object lock the store refuses until the object's pending retention
 // ends; the object is then recorded as retained, so that scrub accounts
@@ -161,7 +199,7 @@ func (v *Vault) discard(ctx context.Context, object string) {
 		return
 	}
 	v.logger.Warn("could not delete the ciphertext of a failed deposit; it is recorded as retained and swept once its pending retention ends", "object", object, "err", err)
-	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeObjectsRetained, Actor: System, Data: ObjectsSwept{Orphans: []string{object}}}); err != nil {
+	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeObjectsRetained, Actor: System, Data: ObjectsRetained{Orphans: []string{object}}}); err != nil {
 		v.logger.Error("could not record a retained orphan; the next start's sweep finds it", "object", object, "err", err)
 	}
 }
@@ -216,7 +254,9 @@ func (v *Vault) extendRetention(ctx context.Context, object string) {
 // extendRecentRetention finishes retention extensions that a crash may
 // have interrupted: every object recorded within the pending window.
 func (v *Vault) extendRecentRetention(ctx context.Context) {
-	for _, o := range v.state.recentObjects(v.cfg.Now().Add(-v.cfg.PendingRetention)) {
+	since := v.cfg.Now().Add(-v.cfg.PendingRetention)
+	v.state.pruneRecent(since)
+	for _, o := range v.state.recentObjects(since) {
 		v.extendRetention(ctx, o)
 	}
 }

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"fmt"
 	"maps"
 	"sync"
 	"time"
@@ -103,116 +104,253 @@ func newState() *State {
 	}
 }
 
-// apply folds one durable event into the state. Events that fail to decode
-// were already refused by the sequencer's replay, so errors here mean a
-// bug; they are ignored rather than half-applied.
-func (s *State) apply(ev *events.Event) {
+// apply folds one durable event into the state, with the applier of its
+// type (appliers). Types without one change nothing the vault decides on.
+// An error means an event the vault cannot read (bad data for its type):
+// at start it stops the vault (vault.Open), since deciding on a state
+// that skipped an event would be deciding on a lie.
+func (s *State) apply(ev *events.Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	count(s.caseEvents, ev.Case, ev.Seq)
 	count(s.itemEvents, ev.Item, ev.Seq)
-	switch ev.Type {
-	case TypeLogOpened:
-		ev.DecodeData(&s.log)
-	case TypePersonEnrolled:
-		var d PersonEnrolled
-		if ev.DecodeData(&d) == nil {
-			p := &Person{Name: d.Name, Role: d.Role, tokenSHA256: d.TokenSHA256}
-			if old := s.persons[d.Name]; old != nil {
-				delete(s.byToken, old.tokenSHA256)
-				p.Recipient = old.Recipient
-			}
-			s.persons[d.Name] = p
-			s.byToken[d.TokenSHA256] = p
-		}
-	case TypeRecipientSet:
-		var d RecipientSet
-		if p := s.persons[ev.Actor.Person]; p != nil && ev.DecodeData(&d) == nil {
-			p.Recipient = d.Recipient
-		}
-	case TypeCaseOpened:
-		var d CaseOpened
-		if ev.DecodeData(&d) == nil {
-			c := &Case{ID: ev.Case, Title: d.Title, Recipient: d.Recipient, Members: map[string]bool{}, Requests: map[string]DestructionRequest{}}
-			c.Retention, _ = time.ParseDuration(d.Retention)
-			for _, m := range d.Members {
-				c.Members[m] = true
-			}
-			s.cases[ev.Case] = c
-		}
-	case TypeCaseHoldPlaced, TypeCaseHoldLifted:
-		if c := s.cases[ev.Case]; c != nil {
-			c.Held = ev.Type == TypeCaseHoldPlaced
-		}
-	case TypeDestructionRequested:
-		var d DestructionRequested
-		if c := s.cases[ev.Case]; c != nil && ev.DecodeData(&d) == nil {
-			c.Requests[d.Request] = DestructionRequest{DestructionRequested: d, By: ev.Actor.Person}
-		}
-	case TypeDestructionApproved:
-		// From here on nothing of the case is revealed, even if the
-		// shredding that follows was interrupted.
-		if c := s.cases[ev.Case]; c != nil {
-			c.Destroyed = true
-			c.Requests = map[string]DestructionRequest{}
-		}
-	case TypeCaseMemberAdded:
-		var d MemberAdded
-		if c := s.cases[ev.Case]; c != nil && ev.DecodeData(&d) == nil {
-			c.Members[d.Person] = true
-		}
-	case TypeCaseMemberRemoved:
-		var d MemberRemoved
-		if c := s.cases[ev.Case]; c != nil && ev.DecodeData(&d) == nil {
-			delete(c.Members, d.Person)
-		}
-	case TypeItemDeposited:
-		var d ItemDeposited
-		if c := s.cases[ev.Case]; c != nil && ev.DecodeData(&d) == nil {
-			s.items[ev.Item] = &Item{ID: ev.Item, Case: ev.Case, Deposit: d, DepositAt: ev.Seq}
-			c.Items = append(c.Items, ev.Item)
-			s.objects[d.Object] = ev.Item
-			s.recent[d.Object] = ev.Timestamp()
-		}
-	case TypePackageSealing:
-		var d PackageSealing
-		if ev.DecodeData(&d) == nil {
-			s.packages[d.Package] = &Package{ID: d.Package, Case: ev.Case, For: d.For, Sealing: d}
-		}
-	case TypePackageSealed:
-		var d PackageSealed
-		if ev.DecodeData(&d) == nil {
-			if p := s.packages[d.Package]; p != nil {
-				p.Sealed = &d
-				s.objects[d.Object] = d.Package
-				s.recent[d.Object] = ev.Timestamp()
-			}
-		}
-	case TypeKeysRecovered:
-		var d KeysResealed
-		if ev.DecodeData(&d) == nil {
-			for _, c := range d.Cases {
-				delete(s.lostKeys, c)
-			}
-			for _, l := range d.Lost {
-				s.lostKeys[l.Case] = true
-			}
-		}
-	case TypeObjectsRetained:
-		var d ObjectsSwept
-		if ev.DecodeData(&d) == nil {
-			for _, o := range d.Orphans {
-				s.retained[o] = ev.Timestamp()
-			}
-		}
-	case TypeObjectsSwept:
-		var d ObjectsSwept
-		if ev.DecodeData(&d) == nil {
-			for _, o := range d.Orphans {
-				delete(s.retained, o)
-			}
+	f := appliers[ev.Type]
+	if f == nil {
+		return nil
+	}
+	if err := f(s, ev); err != nil {
+		return fmt.Errorf("event %d (%s): %w", ev.Seq, ev.Type, err)
+	}
+	return nil
+}
+
+// applier folds one event of its type into the state, under the lock.
+type applier func(s *State, ev *events.Event) error
+
+// appliers maps each event type the projection depends on to its
+// applier (docs/custody-log.md section 8 describes each type).
+var appliers = map[string]applier{
+	TypeLogOpened:            applyLogOpened,
+	TypePersonEnrolled:       applyPersonEnrolled,
+	TypeRecipientSet:         applyRecipientSet,
+	TypeCaseOpened:           applyCaseOpened,
+	TypeCaseHoldPlaced:       applyHold(true),
+	TypeCaseHoldLifted:       applyHold(false),
+	TypeDestructionRequested: applyDestructionRequested,
+	TypeDestructionApproved:  applyDestructionApproved,
+	TypeCaseMemberAdded:      applyMemberAdded,
+	TypeCaseMemberRemoved:    applyMemberRemoved,
+	TypeItemDeposited:        applyItemDeposited,
+	TypePackageSealing:       applyPackageSealing,
+	TypePackageSealed:        applyPackageSealed,
+	TypeKeysRecovered:        applyKeysRecovered,
+	TypeObjectsRetained:      applyObjectsRetained,
+	TypeObjectsSwept:         applyObjectsSwept,
+}
+
+// data decodes an event's data for an applier.
+func data[T any](ev *events.Event) (T, error) {
+	var d T
+	err := ev.DecodeData(&d)
+	return d, err
+}
+
+// caseOf returns the case an event names; an event about a case the log
+// never opened cannot be applied.
+func (s *State) caseOf(ev *events.Event) (*Case, error) {
+	c := s.cases[ev.Case]
+	if c == nil {
+		return nil, fmt.Errorf("names case %q, which the log never opened", ev.Case)
+	}
+	return c, nil
+}
+
+func applyLogOpened(s *State, ev *events.Event) error {
+	d, err := data[LogOpened](ev)
+	s.log = d
+	return err
+}
+
+func applyPersonEnrolled(s *State, ev *events.Event) error {
+	d, err := data[PersonEnrolled](ev)
+	if err != nil {
+		return err
+	}
+	p := &Person{Name: d.Name, Role: d.Role, tokenSHA256: d.TokenSHA256}
+	if old := s.persons[d.Name]; old != nil {
+		delete(s.byToken, old.tokenSHA256)
+		p.Recipient = old.Recipient
+	}
+	s.persons[d.Name] = p
+	s.byToken[d.TokenSHA256] = p
+	return nil
+}
+
+func applyRecipientSet(s *State, ev *events.Event) error {
+	d, err := data[RecipientSet](ev)
+	if err != nil {
+		return err
+	}
+	if p := s.persons[ev.Actor.Person]; p != nil {
+		p.Recipient = d.Recipient
+	}
+	return nil
+}
+
+func applyCaseOpened(s *State, ev *events.Event) error {
+	d, err := data[CaseOpened](ev)
+	if err != nil {
+		return err
+	}
+	c := &Case{ID: ev.Case, Title: d.Title, Recipient: d.Recipient, Members: map[string]bool{}, Requests: map[string]DestructionRequest{}}
+	if d.Retention != "" {
+		if c.Retention, err = time.ParseDuration(d.Retention); err != nil {
+			return fmt.Errorf("retention: %w", err)
 		}
 	}
+	for _, m := range d.Members {
+		c.Members[m] = true
+	}
+	s.cases[ev.Case] = c
+	return nil
+}
+
+func applyHold(on bool) applier {
+	return func(s *State, ev *events.Event) error {
+		c, err := s.caseOf(ev)
+		if err != nil {
+			return err
+		}
+		c.Held = on
+		return nil
+	}
+}
+
+func applyDestructionRequested(s *State, ev *events.Event) error {
+	d, err := data[DestructionRequested](ev)
+	if err != nil {
+		return err
+	}
+	c, err := s.caseOf(ev)
+	if err != nil {
+		return err
+	}
+	c.Requests[d.Request] = DestructionRequest{DestructionRequested: d, By: ev.Actor.Person}
+	return nil
+}
+
+// applyDestructionApproved: from here on nothing of the case is revealed,
+// even if the shredding that follows was interrupted.
+func applyDestructionApproved(s *State, ev *events.Event) error {
+	c, err := s.caseOf(ev)
+	if err != nil {
+		return err
+	}
+	c.Destroyed = true
+	c.Requests = map[string]DestructionRequest{}
+	return nil
+}
+
+func applyMemberAdded(s *State, ev *events.Event) error {
+	d, err := data[MemberAdded](ev)
+	if err != nil {
+		return err
+	}
+	c, err := s.caseOf(ev)
+	if err != nil {
+		return err
+	}
+	c.Members[d.Person] = true
+	return nil
+}
+
+func applyMemberRemoved(s *State, ev *events.Event) error {
+	d, err := data[MemberRemoved](ev)
+	if err != nil {
+		return err
+	}
+	c, err := s.caseOf(ev)
+	if err != nil {
+		return err
+	}
+	delete(c.Members, d.Person)
+	return nil
+}
+
+func applyItemDeposited(s *State, ev *events.Event) error {
+	d, err := data[ItemDeposited](ev)
+	if err != nil {
+		return err
+	}
+	c, err := s.caseOf(ev)
+	if err != nil {
+		return err
+	}
+	s.items[ev.Item] = &Item{ID: ev.Item, Case: ev.Case, Deposit: d, DepositAt: ev.Seq}
+	c.Items = append(c.Items, ev.Item)
+	s.objects[d.Object] = ev.Item
+	s.recent[d.Object] = ev.Timestamp()
+	return nil
+}
+
+func applyPackageSealing(s *State, ev *events.Event) error {
+	d, err := data[PackageSealing](ev)
+	if err != nil {
+		return err
+	}
+	s.packages[d.Package] = &Package{ID: d.Package, Case: ev.Case, For: d.For, Sealing: d}
+	return nil
+}
+
+func applyPackageSealed(s *State, ev *events.Event) error {
+	d, err := data[PackageSealed](ev)
+	if err != nil {
+		return err
+	}
+	p := s.packages[d.Package]
+	if p == nil {
+		return fmt.Errorf("package %s was never being sealed", d.Package)
+	}
+	p.Sealed = &d
+	s.objects[d.Object] = d.Package
+	s.recent[d.Object] = ev.Timestamp()
+	return nil
+}
+
+func applyKeysRecovered(s *State, ev *events.Event) error {
+	d, err := data[KeysResealed](ev)
+	if err != nil {
+		return err
+	}
+	for _, c := range d.Cases {
+		delete(s.lostKeys, c)
+	}
+	for _, l := range d.Lost {
+		s.lostKeys[l.Case] = true
+	}
+	return nil
+}
+
+func applyObjectsRetained(s *State, ev *events.Event) error {
+	d, err := data[ObjectsRetained](ev)
+	if err != nil {
+		return err
+	}
+	for _, o := range d.Orphans {
+		s.retained[o] = ev.Timestamp()
+	}
+	return nil
+}
+
+func applyObjectsSwept(s *State, ev *events.Event) error {
+	d, err := data[ObjectsSwept](ev)
+	if err != nil {
+		return err
+	}
+	for _, o := range d.Orphans {
+		delete(s.retained, o)
+	}
+	return nil
 }
 
 func count(m map[string]*named, key string, seq uint64) {
@@ -312,17 +450,27 @@ func (s *State) retainedSince(name string) (time.Time, bool) {
 
 // recentObjects returns objects whose events are newer than since.
 func (s *State) recentObjects(since time.Time) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	var out []string
 	for name, t := range s.recent {
 		if t.After(since) {
 			out = append(out, name)
-		} else {
-			delete(s.recent, name)
 		}
 	}
 	return out
+}
+
+// pruneRecent forgets objects whose events are not newer than before:
+// their retention no longer needs finishing at a start.
+func (s *State) pruneRecent(before time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, t := range s.recent {
+		if !t.After(before) {
+			delete(s.recent, name)
+		}
+	}
 }
 
 // caseItems returns a copy of a case's item ids, in deposit order.

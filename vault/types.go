@@ -215,6 +215,13 @@ type ObjectsSwept struct {
 	Orphans []string `json:"orphans"`
 }
 
+// ObjectsRetained records the swept objects (or the ciphertext of a
+// refused deposit) that the store refused to delete, so that scrub
+// accounts for them and a later start sweeps them.
+type ObjectsRetained struct {
+	Orphans []string `json:"orphans"`
+}
+
 // AuditScrubbed records a scrub's outcome.
 type AuditScrubbed struct {
 	Objects     int      `json:"objects"`

@@ -82,6 +82,8 @@ type Vault struct {
 	signer   note.Signer
 	logger   *slog.Logger
 	head     *stickyHead
+	// applyErr is the first event the state could not apply.
+	applyErr error
 	// rolledBack is set by AcceptRollback's Open.
 	rolledBack *RollbackAccepted
 	// holdMu serialises applying a case's legal hold to its objects.
@@ -169,7 +171,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	v.log, err = sequencer.Open(ctx, sequencer.Config{
 		Store: cfg.Log, Origin: v.origin, Signer: signer, Verifier: verifier,
 		CheckpointInterval: cfg.CheckpointInterval, Now: cfg.Now,
-		OnEvent:       func(ev *events.Event, _ []byte) { v.state.apply(ev) },
+		OnEvent:       v.onEvent,
 		BeforePublish: v.head.save,
 		MustExtend: func(size uint64, root func(uint64) (events.Hash, error)) error {
 			if cfg.acceptRollback {
@@ -178,6 +180,10 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 			return checkExtends(head, where, size, root)
 		},
 	})
+	if err == nil && v.applyErr != nil {
+		v.log.Close()
+		err = fmt.Errorf("the custody log holds an event the vault cannot apply: %w", v.applyErr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
@@ -216,6 +222,18 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		return nil, err
 	}
 	return v, nil
+}
+
+// onEvent applies each durable event to the state, on the sequencer's
+// writer goroutine. A failure during the start-up replay stops the start;
+// one afterwards (an event this vault just wrote) is a bug, logged loudly.
+func (v *Vault) onEvent(ev *events.Event, _ []byte) {
+	if err := v.state.apply(ev); err != nil {
+		if v.applyErr == nil {
+			v.applyErr = err
+		}
+		v.logger.Error("an event could not be applied to the vault's state", "err", err)
+	}
 }
 
 // Close flushes the log (with a final checkpoint) and closes it.

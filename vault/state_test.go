@@ -1,0 +1,75 @@
+package vault
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/hsm/soft"
+	"github.com/custos-vault/custos/objects/fs"
+)
+
+// TestEveryApplierReadsItsType feeds each applier an event of its type
+// whose data it cannot read, and one about a case the log never opened:
+// each must answer an error (which stops a start), never skip the event.
+func TestEveryApplierReadsItsType(t *testing.T) {
+	for typ := range appliers {
+		t.Run(typ, func(t *testing.T) {
+			s := newState()
+			ev := &events.Event{Seq: 7, Type: typ, Case: "NEVER-OPENED", Data: []byte(`{"title":5,"name":[],"orphans":"x","cases":1,"package":{},"recipient":3,"person":2,"request":1,"retention":"soon","origin":4}`)}
+			if err := s.apply(ev); err == nil && typ != TypeDestructionApproved && !strings.HasPrefix(typ, "case.hold.") {
+				t.Fatalf("%s: unreadable data applied without an error", typ)
+			}
+			if strings.HasPrefix(typ, "case.") && typ != TypeCaseOpened {
+				ev.Data = []byte(`{}`)
+				if err := s.apply(ev); err == nil {
+					t.Fatalf("%s: an event about a case the log never opened was applied", typ)
+				}
+			}
+		})
+	}
+}
+
+// TestUnreadableEventStopsTheStart: a log holding an event the state
+// cannot apply is refused at start, naming the event.
+func TestUnreadableEventStopsTheStart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	rec, _ := age.GenerateX25519Identity()
+	open := func() (*Vault, events.Store, error) {
+		st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "log.db")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, _ := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
+		sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
+		v, err := Open(ctx, Config{Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"),
+			SpoolDir: filepath.Join(dir, "spool"), RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler),
+			CheckpointInterval: time.Hour})
+		return v, st, err
+	}
+	v, st, err := open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A correctly chained and signed event whose data the state cannot
+	// read (as a buggy or foreign writer could leave).
+	evs, err := v.log.Append(ctx, sequencer.Draft{Type: TypeCaseOpened, Actor: System, Case: "X-1", Data: map[string]any{"title": 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	st.Close()
+	if _, st, err = open(); err == nil || !strings.Contains(err.Error(), "cannot apply") || !strings.Contains(err.Error(), "event "+strconv.FormatUint(evs[0].Seq, 10)) {
+		t.Fatalf("start on a log with an unreadable event: %v", err)
+	}
+	st.Close()
+}
