@@ -3,6 +3,7 @@ package sequencer_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -159,4 +160,80 @@ func openStore(t testing.TB, f *fixture) events.Store {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// flakyStore fails appends on demand: either before writing anything
+// (down), or after writing (the answer is lost on the way back).
+type flakyStore struct {
+	events.Store
+	down, lostAnswer atomic.Bool
+}
+
+var errDown = errors.New("store unreachable")
+
+func (f *flakyStore) Append(ctx context.Context, expected uint64, recs []events.Record, cp *events.StoredCheckpoint) error {
+	if f.down.Load() {
+		return errDown
+	}
+	err := f.Store.Append(ctx, expected, recs, cp)
+	if err == nil && f.lostAnswer.Load() && len(recs) > 0 {
+		return errDown
+	}
+	return err
+}
+
+func (f *flakyStore) Read(ctx context.Context, from uint64, fn func(events.Record) error) error {
+	if f.down.Load() {
+		return errDown
+	}
+	return f.Store.Read(ctx, from, fn)
+}
+
+// TestFlushOutcomes walks each named outcome of writing a batch:
+// committed; committed although the store's answer was lost (the events
+// are found stored and applied once); failed while the store is down
+// (answered with the error, nothing applied), then committed again once
+// it is back, continuing the chain.
+func TestFlushOutcomes(t *testing.T) {
+	f := newFixture(t)
+	st := &flakyStore{Store: openStore(t, f)}
+	defer st.Close()
+	var applied []uint64
+	var mu sync.Mutex
+	seq, err := sequencer.Open(context.Background(), sequencer.Config{
+		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier,
+		OnEvent: func(ev *events.Event, _ []byte) { mu.Lock(); applied = append(applied, ev.Seq); mu.Unlock() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seq.Close()
+	ctx := context.Background()
+	if _, err := seq.Append(ctx, sequencer.Draft{Type: "committed"}); err != nil {
+		t.Fatal(err)
+	}
+	st.lostAnswer.Store(true)
+	evs, err := seq.Append(ctx, sequencer.Draft{Type: "answer.lost"})
+	if err != nil || evs[0].Seq != 1 {
+		t.Fatalf("append whose answer was lost: %v", err)
+	}
+	st.lostAnswer.Store(false)
+	st.down.Store(true)
+	if _, err := seq.Append(ctx, sequencer.Draft{Type: "failed"}); !errors.Is(err, errDown) {
+		t.Fatalf("append while the store is down: %v", err)
+	}
+	st.down.Store(false)
+	evs, err = seq.Append(ctx, sequencer.Draft{Type: "after"})
+	if err != nil || evs[0].Seq != 2 {
+		t.Fatalf("append after the store came back: %v %v", evs, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(applied) != "[0 1 2]" {
+		t.Fatalf("applied %v, want each durable event once, in order", applied)
+	}
+	seq.Close()
+	if res := f.audit(t); res.Events != 3 {
+		t.Fatalf("log has %d events", res.Events)
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 )
@@ -26,8 +28,11 @@ const (
 	failed
 )
 
-// maxRetries bounds how often one batch is rebuilt after conflicts.
-const maxRetries = 3
+// maxRetries bounds how often one batch is rebuilt after conflicts. A
+// conflict means another writer appended, so the log moves on with every
+// retry; two writers on one store are a safety property (they never
+// fork), not a way to run, so this only has to outlast bursts.
+const maxRetries = 32
 
 // commit writes one batch, rebuilding it after conflicts, and returns the
 // requests whose preconditions wait for the next batch. It runs only on
@@ -49,6 +54,9 @@ func (s *Sequencer) commit(batch []*request) (carry []*request) {
 		case out == committed:
 			return carry
 		case out == retry && attempt < maxRetries:
+			// A short random pause, so that two writers do not keep
+			// colliding in step.
+			time.Sleep(time.Duration(rand.IntN(1000*(attempt+1))) * time.Microsecond)
 			continue
 		default:
 			answerAll(batch, err)
