@@ -147,18 +147,21 @@ func (c *limitConn) Close() error {
 	return c.Conn.Close()
 }
 
-// minRateBody cuts a request body that delivers fewer than need bytes in
-// any window: the connection's read deadline is set window ahead and moved
-// on each time need more bytes have arrived, so a stalled body fails its
-// Read with a timeout, which the handler sees as an interrupted upload.
-// At the end of the body the deadline is cleared: the handler may take
-// its time to answer.
+// minRateBody cuts a request body that delivers fewer than need bytes
+// while the server waits window for them. Only the time spent waiting in
+// Read counts: a server slow to read (a busy object store, a loaded
+// machine) never makes a client look slow. Before each Read the
+// connection's read deadline is set to what is left of the window, so a
+// body that stops entirely fails its Read with a timeout, which the
+// handler sees as an interrupted upload. At the end of the body the
+// deadline is cleared: the handler may take its time to answer.
 type minRateBody struct {
 	r      io.ReadCloser
 	rc     *http.ResponseController
 	need   int64
 	window time.Duration
-	got    int64
+	got    int64         // bytes since the window began
+	waited time.Duration // time spent in Read since the window began
 	done   bool
 }
 
@@ -174,19 +177,24 @@ func limitBodyRate(w http.ResponseWriter, r *http.Request, rate int64, window ti
 }
 
 func (b *minRateBody) Read(p []byte) (int, error) {
+	if b.done {
+		return b.r.Read(p)
+	}
+	start := time.Now()
+	b.rc.SetReadDeadline(start.Add(b.window - b.waited))
 	n, err := b.r.Read(p)
+	b.waited += time.Since(start)
 	b.got += int64(n)
 	switch {
 	case err != nil && errors.Is(err, os.ErrDeadlineExceeded):
 		return n, fmt.Errorf("%w: the upload stalled: fewer than %d bytes arrived in %s", vault.ErrBadInput, b.need, b.window)
 	case err != nil:
-		if !b.done {
-			b.done = true
-			b.rc.SetReadDeadline(time.Time{})
-		}
+		b.done = true
+		b.rc.SetReadDeadline(time.Time{})
 	case b.got >= b.need:
-		b.got = 0
-		b.rc.SetReadDeadline(time.Now().Add(b.window))
+		b.got, b.waited = 0, 0
+	case b.waited >= b.window:
+		return n, fmt.Errorf("%w: the upload stalled: fewer than %d bytes arrived in %s", vault.ErrBadInput, b.need, b.window)
 	}
 	return n, err
 }
