@@ -15,6 +15,8 @@ package hsm
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 )
 
 // Sealer seals and unseals short secrets (keys of up to MaxSecret bytes).
@@ -25,7 +27,7 @@ type Sealer interface {
 	// done. A blob that was altered, or sealed by another device, token or
 	// key, gives an error wrapping ErrUnseal; an unreachable device gives
 	// one wrapping ErrUnavailable.
-	Unseal(ctx context.Context, blob []byte) ([]byte, error)
+	Unseal(ctx context.Context, blob []byte) (Secret, error)
 	// KeyRef names the KEK without revealing anything secret, for custody
 	// events and logs ("tpm+tcp://127.0.0.1:2321 srk=ecc", "soft:/path").
 	KeyRef() string
@@ -49,6 +51,30 @@ type Rotator interface {
 type Rewrapper interface {
 	Rewrap(ctx context.Context, blob []byte) ([]byte, error)
 }
+
+// Secret is unsealed key material. Like secret.String, it never prints,
+// logs or encodes its bytes (String, GoString, Format, LogValue and
+// MarshalJSON give "[redacted]"); it converts to []byte where the bytes
+// are needed, and its holder zeroes it (Zero) when done.
+type Secret []byte
+
+func (Secret) String() string   { return "[redacted]" }
+func (Secret) GoString() string { return "hsm.Secret([redacted])" }
+
+// Format makes every verb print the redaction.
+func (s Secret) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		fmt.Fprint(f, s.GoString())
+		return
+	}
+	fmt.Fprint(f, "[redacted]")
+}
+
+// LogValue keeps the secret out of slog output.
+func (Secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// MarshalJSON encodes the redaction, never the bytes.
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }
 
 // MaxSecret is the largest secret a Sealer must accept: an age X25519
 // identity string is 74 bytes; a note signing key about 100.

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"filippo.io/age"
+	"github.com/custos-vault/custos/internal/logscrub"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 )
@@ -48,7 +49,7 @@ func runAdminRecover(args []string, stdout, stderr io.Writer) error {
 	if err != nil || len(ids) != 1 {
 		return fmt.Errorf("%s: expected one age identity", *identity)
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logger := slog.New(logscrub.New(slog.NewTextHandler(stderr, nil)))
 	ctx := context.Background()
 	b, cfg, err := f.open(ctx, logger)
 	if err != nil {
@@ -117,7 +118,7 @@ func runAdminEnroll(args []string, stdout, stderr io.Writer) error {
 	if err := f.defaults(); err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logger := slog.New(logscrub.New(slog.NewTextHandler(stderr, nil)))
 	ctx := context.Background()
 	b, cfg, err := f.open(ctx, logger)
 	if err != nil {
@@ -208,7 +209,7 @@ func runAdminAcceptRollback(args []string, stdout, stderr io.Writer) error {
 	if err := f.defaults(); err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logger := slog.New(logscrub.New(slog.NewTextHandler(stderr, nil)))
 	ctx := context.Background()
 	b, cfg, err := f.open(ctx, logger)
 	if err != nil {

@@ -22,8 +22,10 @@ import (
 	"github.com/custos-vault/custos/hsm"
 	"github.com/custos-vault/custos/hsm/sealers"
 	"github.com/custos-vault/custos/hsm/soft"
+	"github.com/custos-vault/custos/internal/logscrub"
+	"github.com/custos-vault/custos/internal/secret"
 	"github.com/custos-vault/custos/objects"
-	"github.com/custos-vault/custos/objects/stores"
+	"github.com/custos-vault/custos/objects/objectstore"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 )
@@ -52,7 +54,7 @@ func (f *serverFlags) register(fs interface {
 	fs.BoolVar(&f.dev, "dev", false, "development mode: embedded defaults under --data, dev persons, loopback only")
 	fs.StringVar(&f.data, "data", "", "data folder (keyring, spool; with --dev also the log, objects and dev keys)")
 	fs.StringVar(&f.logURL, "log", "", "custody log: sqlite:PATH, postgres://..., esdb://HOST:2113?tls=false, kurrentdb://...")
-	fs.StringVar(&f.objURL, "objects", "", "object store: "+stores.Forms)
+	fs.StringVar(&f.objURL, "objects", "", "object store: "+objectstore.Forms)
 	fs.StringVar(&f.sealerURL, "sealer", "", "key sealer: tpm:/dev/tpmrm0, tpm+tcp://HOST:PORT, pkcs11:..., transit://HOST:PORT/KEY, soft:PATH (--dev only)")
 	fs.StringVar(&f.recovery, "recovery-recipient", "", "offline recovery recipient (age1...); generated under --data with --dev")
 	fs.DurationVar(&f.retention, "retention", 10*365*24*time.Hour, "how long evidence objects stay write-once")
@@ -88,13 +90,14 @@ func (f *serverFlags) defaults() error {
 func (f *serverFlags) backends(ctx context.Context, logger *slog.Logger) (*backendSet, error) {
 	b := &backendSet{}
 	var err error
-	if b.sealer, err = sealers.Open(ctx, f.sealerURL, sealers.Options{Dev: f.dev, CreateKEK: f.createKEK}); err != nil {
+	if b.sealer, err = sealers.Open(ctx, f.sealerURL, sealers.Options{Dev: f.dev, CreateKEK: f.createKEK, Getenv: os.Getenv}); err != nil {
 		return nil, fmt.Errorf("--sealer: %w", err)
 	}
 	if strings.HasPrefix(f.sealerURL, "soft:") {
 		logger.Warn(soft.Warning)
 	}
-	if b.objects, err = stores.Open(ctx, f.objURL, stores.Options{DefaultRetention: f.retention}); err != nil {
+	if b.objects, err = objectstore.Open(ctx, f.objURL, objectstore.Options{DefaultRetention: f.retention,
+		AccessKey: os.Getenv("AWS_ACCESS_KEY_ID"), SecretKey: secret.New(os.Getenv("AWS_SECRET_ACCESS_KEY"))}); err != nil {
 		b.close()
 		return nil, fmt.Errorf("--objects: %w", err)
 	}
@@ -178,7 +181,7 @@ func runServer(args []string, stderr io.Writer) error {
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logger := slog.New(logscrub.New(slog.NewTextHandler(stderr, nil)))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 

@@ -39,7 +39,7 @@ func New(_ context.Context, cfg Config) (*Sealer, error) {
 func (*Sealer) Seal(context.Context, []byte) ([]byte, error) { return nil, errNoCgo }
 
 // Unseal implements hsm.Sealer.
-func (*Sealer) Unseal(context.Context, []byte) ([]byte, error) { return nil, errNoCgo }
+func (*Sealer) Unseal(context.Context, []byte) (hsm.Secret, error) { return nil, errNoCgo }
 
 // KeyRef implements hsm.Sealer.
 func (*Sealer) KeyRef() string { return "pkcs11:unavailable" }

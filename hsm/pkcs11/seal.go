@@ -145,7 +145,7 @@ func (s *Sealer) unwrap(blob []byte, readable bool) (pkcs11.ObjectHandle, error)
 }
 
 // Unseal implements hsm.Sealer.
-func (s *Sealer) Unseal(_ context.Context, blob []byte) ([]byte, error) {
+func (s *Sealer) Unseal(_ context.Context, blob []byte) (hsm.Secret, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ctx == nil {

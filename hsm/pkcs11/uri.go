@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/custos-vault/custos/hsm"
+	"github.com/custos-vault/custos/internal/secret"
 	"net/url"
 	"os"
 	"strings"
@@ -20,14 +22,14 @@ import (
 // key) are refused rather than ignored, so a URI never silently means less
 // than it says.
 type URI struct {
-	Token        string // token label (path attribute "token")
-	Serial       string // token serial number, optional ("serial")
-	Manufacturer string // optional ("manufacturer")
-	Model        string // optional ("model")
-	Object       string // KEK label ("object")
-	ModulePath   string // query attribute "module-path"
-	PINSource    string // query attribute "pin-source": a file path or file: URI
-	PINValue     string // query attribute "pin-value"; prefer pin-source
+	Token        string        // token label (path attribute "token")
+	Serial       string        // token serial number, optional ("serial")
+	Manufacturer string        // optional ("manufacturer")
+	Model        string        // optional ("model")
+	Object       string        // KEK label ("object")
+	ModulePath   string        // query attribute "module-path"
+	PINSource    string        // query attribute "pin-source": a file path or file: URI
+	PINValue     secret.String // query attribute "pin-value"; prefer pin-source
 }
 
 // ParseURI parses an RFC 7512 URI naming a secret-key object in a token.
@@ -91,7 +93,7 @@ func ParseURI(raw string) (*URI, error) {
 			case "pin-source":
 				u.PINSource = value
 			case "pin-value":
-				u.PINValue = value
+				u.PINValue = secret.New(value)
 			case "module-name":
 				return nil, errors.New("pkcs11: URI module-name is not supported: give module-path")
 			default:
@@ -106,7 +108,7 @@ func ParseURI(raw string) (*URI, error) {
 		return nil, errors.New("pkcs11: URI names no KEK object (object=LABEL)")
 	case u.ModulePath == "":
 		return nil, errors.New("pkcs11: URI names no module (?module-path=/path/to/module.so)")
-	case u.PINSource != "" && u.PINValue != "":
+	case u.PINSource != "" && !u.PINValue.Empty():
 		return nil, errors.New("pkcs11: URI gives both pin-source and pin-value")
 	}
 	return u, nil
@@ -128,9 +130,9 @@ func attribute(part string) (name, value string, err error) {
 // path or a file: URI, one trailing newline removed) or taken from
 // pin-value. The caller zeroes it after logging in. An empty result means
 // the URI gives no PIN.
-func (u *URI) PIN() ([]byte, error) {
-	if u.PINValue != "" {
-		return []byte(u.PINValue), nil
+func (u *URI) PIN() (hsm.Secret, error) {
+	if !u.PINValue.Empty() {
+		return []byte(u.PINValue.Reveal()), nil
 	}
 	if u.PINSource == "" {
 		return nil, nil

@@ -1,6 +1,7 @@
 package pkcs11
 
 import (
+	"github.com/custos-vault/custos/internal/secret"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,7 +18,7 @@ func TestParseURI(t *testing.T) {
 		{uri: "pkcs11:token=custos;object=kek?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=/etc/pin",
 			want: URI{Token: "custos", Object: "kek", ModulePath: "/usr/lib/softhsm/libsofthsm2.so", PINSource: "/etc/pin"}},
 		{uri: "pkcs11:object=case%20keys;token=My%20Token;type=secret-key?pin-value=12%3B34&module-path=%2Fopt%2Fhsm.so",
-			want: URI{Token: "My Token", Object: "case keys", ModulePath: "/opt/hsm.so", PINValue: "12;34"}},
+			want: URI{Token: "My Token", Object: "case keys", ModulePath: "/opt/hsm.so", PINValue: secret.New("12;34")}},
 		{uri: "pkcs11:token=a+b;serial=0123;object=k?module-path=/m.so",
 			want: URI{Token: "a+b", Serial: "0123", Object: "k", ModulePath: "/m.so"}},
 		{uri: "pkcs11:token=t;object=k;manufacturer=SoftHSM%20project;model=SoftHSM%20v2?module-path=/m.so",
@@ -71,10 +72,10 @@ func TestPIN(t *testing.T) {
 	if _, err := (&URI{PINSource: filepath.Join(dir, "absent")}).PIN(); err == nil {
 		t.Error("an absent pin file was accepted")
 	}
-	if pin, _ := (&URI{PINValue: "42"}).PIN(); string(pin) != "42" {
+	if pin, _ := (&URI{PINValue: secret.New("42")}).PIN(); string(pin) != "42" {
 		t.Error("pin-value not used")
 	}
-	u := &URI{Token: "t;x", Object: "k", ModulePath: "/m.so", PINValue: "42"}
+	u := &URI{Token: "t;x", Object: "k", ModulePath: "/m.so", PINValue: secret.New("42")}
 	if s := u.String(); s != "pkcs11:token=t%3Bx;object=k" {
 		t.Errorf("String() = %q", s)
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/custos-vault/custos/internal/secret"
 	"net"
 	"net/url"
 	"os"
@@ -38,7 +39,8 @@ type Options struct {
 	// CreateKEK lets the PKCS#11 sealer generate its KEK in the token if
 	// absent (first start); leave it off afterwards.
 	CreateKEK bool
-	// Getenv reads VAULT_TOKEN and VAULT_CACERT (default os.Getenv).
+	// Getenv reads VAULT_TOKEN and VAULT_CACERT; cmd/custos passes
+	// os.Getenv (nil reads nothing: the environment is read only there).
 	Getenv func(string) string
 }
 
@@ -75,7 +77,7 @@ type spec struct {
 func parse(raw string, opts Options) (spec, error) {
 	getenv := opts.Getenv
 	if getenv == nil {
-		getenv = os.Getenv
+		getenv = func(string) string { return "" }
 	}
 	scheme, rest, ok := strings.Cut(raw, ":")
 	if !ok {
@@ -168,7 +170,7 @@ func parseTransit(raw string, getenv func(string) string) (spec, error) {
 	if u.Host == "" || u.Port() == "" || path == "" || u.RawQuery != "" || u.User != nil || u.Fragment != "" {
 		return spec{}, errors.New("sealer: Transit URL is transit://HOST:PORT/[MOUNT/]KEY")
 	}
-	cfg := transit.Config{Key: path, Token: getenv("VAULT_TOKEN"), CACert: getenv("VAULT_CACERT")}
+	cfg := transit.Config{Key: path, Token: secret.New(getenv("VAULT_TOKEN")), CACert: getenv("VAULT_CACERT")}
 	if i := strings.LastIndexByte(path, '/'); i >= 0 {
 		cfg.Mount, cfg.Key = path[:i], path[i+1:]
 	}
@@ -183,7 +185,7 @@ func parseTransit(raw string, getenv func(string) string) (spec, error) {
 	if _, _, err := net.SplitHostPort(u.Host); err != nil {
 		return spec{}, fmt.Errorf("sealer: Transit URL host: %w", err)
 	}
-	if cfg.Token == "" {
+	if cfg.Token.Empty() {
 		return spec{}, errors.New("sealer: Vault Transit needs a token in VAULT_TOKEN")
 	}
 	return spec{kind: "transit", transit: cfg}, nil

@@ -3,6 +3,7 @@ package sealers
 import (
 	"context"
 	"errors"
+	"github.com/custos-vault/custos/internal/secret"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -50,13 +51,13 @@ func TestParse(t *testing.T) {
 		{url: p11, opts: Options{CreateKEK: true}, want: spec{kind: "pkcs11", pkcs11: pkcs11.Config{URI: p11, CreateKEK: true}}},
 		{url: "pkcs11:token=custos", wantErr: "object"},
 		{url: "transit://vault.example.org:8200/custos",
-			want: spec{kind: "transit", transit: transit.Config{Address: "https://vault.example.org:8200", Key: "custos", Token: "hvs.test", CACert: "/etc/ca.pem"}}},
+			want: spec{kind: "transit", transit: transit.Config{Address: "https://vault.example.org:8200", Key: "custos", Token: secret.New("hvs.test"), CACert: "/etc/ca.pem"}}},
 		{url: "transit://vault.example.org:8200/kv/custos-transit/kek",
-			want: spec{kind: "transit", transit: transit.Config{Address: "https://vault.example.org:8200", Mount: "kv/custos-transit", Key: "kek", Token: "hvs.test", CACert: "/etc/ca.pem"}}},
+			want: spec{kind: "transit", transit: transit.Config{Address: "https://vault.example.org:8200", Mount: "kv/custos-transit", Key: "kek", Token: secret.New("hvs.test"), CACert: "/etc/ca.pem"}}},
 		{url: "transit+http://127.0.0.1:8200/custos",
-			want: spec{kind: "transit", transit: transit.Config{Address: "http://127.0.0.1:8200", Key: "custos", Token: "hvs.test", CACert: "/etc/ca.pem"}}},
+			want: spec{kind: "transit", transit: transit.Config{Address: "http://127.0.0.1:8200", Key: "custos", Token: secret.New("hvs.test"), CACert: "/etc/ca.pem"}}},
 		{url: "transit+http://[::1]:8200/custos",
-			want: spec{kind: "transit", transit: transit.Config{Address: "http://[::1]:8200", Key: "custos", Token: "hvs.test", CACert: "/etc/ca.pem"}}},
+			want: spec{kind: "transit", transit: transit.Config{Address: "http://[::1]:8200", Key: "custos", Token: secret.New("hvs.test"), CACert: "/etc/ca.pem"}}},
 		{url: "transit+http://10.0.0.5:8200/custos", wantErr: "loopback only"},
 		{url: "transit+http://vault.example.org:8200/custos", wantErr: "loopback only"},
 		{url: "transit://vault.example.org:8200/", wantErr: "KEY"},

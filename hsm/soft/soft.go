@@ -100,7 +100,7 @@ func (s *Sealer) Seal(_ context.Context, secret []byte) ([]byte, error) {
 }
 
 // Unseal implements hsm.Sealer.
-func (s *Sealer) Unseal(_ context.Context, blob []byte) ([]byte, error) {
+func (s *Sealer) Unseal(_ context.Context, blob []byte) (hsm.Secret, error) {
 	if s.closed.Load() {
 		return nil, fmt.Errorf("soft sealer: closed: %w", hsm.ErrUnavailable)
 	}

@@ -181,7 +181,7 @@ func (s *Sealer) policyDigest(t transport.TPM, mask uint32) ([]byte, error) {
 }
 
 // Unseal implements hsm.Sealer.
-func (s *Sealer) Unseal(ctx context.Context, raw []byte) ([]byte, error) {
+func (s *Sealer) Unseal(ctx context.Context, raw []byte) (hsm.Secret, error) {
 	if err := s.usable(); err != nil {
 		return nil, err
 	}

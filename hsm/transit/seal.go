@@ -97,7 +97,7 @@ func ciphertextOf(data map[string]any) (string, error) {
 }
 
 // Unseal implements hsm.Sealer.
-func (s *Sealer) Unseal(ctx context.Context, blob []byte) ([]byte, error) {
+func (s *Sealer) Unseal(ctx context.Context, blob []byte) (hsm.Secret, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}

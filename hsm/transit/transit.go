@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/custos-vault/custos/internal/secret"
 	"net"
 	"net/url"
 	"strings"
@@ -46,7 +47,7 @@ type Config struct {
 	// Key is the Transit key's name.
 	Key string
 	// Token is the Vault token (normally from VAULT_TOKEN).
-	Token string
+	Token secret.String
 	// CACert is a PEM file of the CA that signed Vault's certificate; empty
 	// means the system's roots.
 	CACert string
@@ -95,7 +96,7 @@ func New(ctx context.Context, cfg Config) (*Sealer, error) {
 	if cfg.Key == "" || strings.ContainsAny(cfg.Key, "/?#") {
 		return nil, fmt.Errorf("transit: bad key name %q", cfg.Key)
 	}
-	if cfg.Token == "" {
+	if cfg.Token.Empty() {
 		return nil, errors.New("transit: no Vault token (set VAULT_TOKEN)")
 	}
 	mount := strings.Trim(cfg.Mount, "/")
@@ -126,7 +127,7 @@ func New(ctx context.Context, cfg Config) (*Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("transit: %w", err)
 	}
-	client.SetToken(cfg.Token)
+	client.SetToken(cfg.Token.Reveal())
 	client.SetNamespace("")
 	s := &Sealer{client: client, host: u.Host, mount: mount, key: cfg.Key}
 	if u.Scheme == "http" {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"github.com/custos-vault/custos/internal/secret"
 	"os"
 	"strings"
 	"testing"
@@ -32,8 +33,8 @@ func TestFakeTransitConformance(t *testing.T) {
 	a, b := newFakeVault(t, "tok-a"), newFakeVault(t, "tok-b")
 	a.addKey("custos", false)
 	b.addKey("custos", false)
-	cfgA := transit.Config{Address: a.URL, Key: "custos", Token: "tok-a", MaxRetries: -1}
-	cfgB := transit.Config{Address: b.URL, Key: "custos", Token: "tok-b", MaxRetries: -1}
+	cfgA := transit.Config{Address: a.URL, Key: "custos", Token: secret.New("tok-a"), MaxRetries: -1}
+	cfgB := transit.Config{Address: b.URL, Key: "custos", Token: secret.New("tok-b"), MaxRetries: -1}
 	sealertest.Run(t, func(t *testing.T) hsm.Sealer { return open(t, cfgA) }, sealertest.Options{
 		Other: func(t *testing.T) hsm.Sealer { return open(t, cfgB) },
 		Unavailable: func(t *testing.T, _ hsm.Sealer) func() {
@@ -49,7 +50,7 @@ func TestFakeTransitRefusals(t *testing.T) {
 	f.addKey("custos", false)
 	f.addKey("other", false)
 	f.addKey("leaky", true)
-	cfg := transit.Config{Address: f.URL, Key: "custos", Token: "tok", MaxRetries: -1}
+	cfg := transit.Config{Address: f.URL, Key: "custos", Token: secret.New("tok"), MaxRetries: -1}
 
 	t.Run("another key on the same Vault", func(t *testing.T) {
 		o := cfg
@@ -80,7 +81,7 @@ func TestFakeTransitRefusals(t *testing.T) {
 		s := open(t, cfg)
 		blob, _ := s.Seal(ctx, []byte("secret"))
 		o := cfg
-		o.Token = "wrong"
+		o.Token = secret.New("wrong")
 		if _, err := transit.New(ctx, o); !errors.Is(err, hsm.ErrUnavailable) {
 			t.Fatalf("New with a wrong token: %v", err)
 		}
@@ -117,7 +118,7 @@ func TestFakeTransitRefusals(t *testing.T) {
 	})
 	t.Run("no token", func(t *testing.T) {
 		o := cfg
-		o.Token = ""
+		o.Token = secret.New("")
 		if _, err := transit.New(ctx, o); err == nil {
 			t.Fatal("accepted")
 		}
@@ -158,7 +159,7 @@ func TestVaultConformance(t *testing.T) {
 	}
 	a, b := newKey(), newKey()
 	cfg := func(key string) transit.Config {
-		return transit.Config{Address: addr, Mount: mount, Key: key, Token: token, CACert: os.Getenv("VAULT_CACERT")}
+		return transit.Config{Address: addr, Mount: mount, Key: key, Token: secret.New(token), CACert: os.Getenv("VAULT_CACERT")}
 	}
 	sealertest.Run(t, func(t *testing.T) hsm.Sealer { return open(t, cfg(a)) }, sealertest.Options{
 		Other: func(t *testing.T) hsm.Sealer { return open(t, cfg(b)) },
@@ -171,7 +172,7 @@ func TestVaultConformance(t *testing.T) {
 func TestNonCanonicalBase64Refused(t *testing.T) {
 	f := newFakeVault(t, "tok")
 	f.addKey("custos", false)
-	s := open(t, transit.Config{Address: f.URL, Key: "custos", Token: "tok", MaxRetries: -1})
+	s := open(t, transit.Config{Address: f.URL, Key: "custos", Token: secret.New("tok"), MaxRetries: -1})
 	blob, err := s.Seal(context.Background(), []byte{42}) // 29 raw bytes: one '=' of padding
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"github.com/custos-vault/custos/internal/secret"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -42,7 +42,8 @@ type Config struct {
 	Secure bool
 	// AccessKey and SecretKey default to AWS_ACCESS_KEY_ID and
 	// AWS_SECRET_ACCESS_KEY.
-	AccessKey, SecretKey string
+	AccessKey string
+	SecretKey secret.String
 	// DefaultRetention, if set, is the retention of objects put without
 	// PutOptions.RetainUntil.
 	DefaultRetention time.Duration
@@ -72,11 +73,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s3utils.CheckValidBucketNameStrict(cfg.Bucket); err != nil {
 		return nil, fmt.Errorf("s3 objects: bucket %q: %w", cfg.Bucket, err)
 	}
-	if cfg.AccessKey == "" && cfg.SecretKey == "" {
-		cfg.AccessKey = os.Getenv("AWS_ACCESS_KEY_ID")
-		cfg.SecretKey = os.Getenv("AWS_SECRET_ACCESS_KEY")
-	}
-	if cfg.AccessKey == "" || cfg.SecretKey == "" {
+	if cfg.AccessKey == "" || cfg.SecretKey.Empty() {
 		return nil, errors.New("s3 objects: no credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
 	}
 	if cfg.PartSize == 0 {
@@ -86,7 +83,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("s3 objects: part size %d outside 5 MiB to 5 GiB", cfg.PartSize)
 	}
 	core, err := minio.NewCore(cfg.Endpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey.Reveal(), ""),
 		Secure: cfg.Secure,
 		// Needed for checksums on uploads.
 		TrailingHeaders: true,

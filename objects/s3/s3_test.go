@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/custos-vault/custos/internal/secret"
 	"os"
 	"testing"
 
@@ -31,7 +32,7 @@ func newBucket() string {
 // open returns a Store on a fresh bucket of srv.
 func open(t testing.TB, srv *testenv.MinIO) (*s3.Store, s3.Config) {
 	t.Helper()
-	cfg := s3.Config{Endpoint: srv.Endpoint(), Bucket: newBucket(), AccessKey: srv.AccessKey(), SecretKey: srv.SecretKey()}
+	cfg := s3.Config{Endpoint: srv.Endpoint(), Bucket: newBucket(), AccessKey: srv.AccessKey(), SecretKey: secret.New(srv.SecretKey())}
 	s, err := s3.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

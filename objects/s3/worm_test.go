@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/custos-vault/custos/internal/secret"
 	"io"
 	"strings"
 	"testing"
@@ -163,7 +164,7 @@ func TestRefusesBucketWithoutObjectLock(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		_, err := s3.New(ctx, s3.Config{Endpoint: srv.Endpoint(), Bucket: bucket, AccessKey: srv.AccessKey(), SecretKey: srv.SecretKey()})
+		_, err := s3.New(ctx, s3.Config{Endpoint: srv.Endpoint(), Bucket: bucket, AccessKey: srv.AccessKey(), SecretKey: secret.New(srv.SecretKey())})
 		if err == nil || !strings.Contains(err.Error(), "no object lock") {
 			t.Fatalf("bucket without object lock (versioned %v): got %v, want a refusal naming object lock", versioned, err)
 		}
@@ -196,8 +197,8 @@ func TestBadConfig(t *testing.T) {
 		{s3.Config{Bucket: "b12"}, "no endpoint"},
 		{s3.Config{Endpoint: "127.0.0.1:1", Bucket: "B"}, "bucket"},
 		{s3.Config{Endpoint: "127.0.0.1:1", Bucket: "ok-bucket"}, "AWS_ACCESS_KEY_ID"},
-		{s3.Config{Endpoint: "127.0.0.1:1", Bucket: "ok-bucket", AccessKey: "a", SecretKey: "b", PartSize: 1 << 20}, "part size"},
-		{s3.Config{Endpoint: "127.0.0.1:1", Bucket: "ok-bucket", AccessKey: "a", SecretKey: "b"}, "object store unreachable at 127.0.0.1:1"},
+		{s3.Config{Endpoint: "127.0.0.1:1", Bucket: "ok-bucket", AccessKey: "a", SecretKey: secret.New("b"), PartSize: 1 << 20}, "part size"},
+		{s3.Config{Endpoint: "127.0.0.1:1", Bucket: "ok-bucket", AccessKey: "a", SecretKey: secret.New("b")}, "object store unreachable at 127.0.0.1:1"},
 	} {
 		_, err := s3.New(ctx, tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -208,7 +209,7 @@ func TestBadConfig(t *testing.T) {
 
 func TestWrongCredentials(t *testing.T) {
 	srv := testenv.SharedMinIO(t)
-	_, err := s3.New(context.Background(), s3.Config{Endpoint: srv.Endpoint(), Bucket: newBucket(), AccessKey: srv.AccessKey(), SecretKey: "wrong-secret"})
+	_, err := s3.New(context.Background(), s3.Config{Endpoint: srv.Endpoint(), Bucket: newBucket(), AccessKey: srv.AccessKey(), SecretKey: secret.New("wrong-secret")})
 	if err == nil || !strings.Contains(err.Error(), "credentials refused") {
 		t.Fatalf("got %v, want credentials refused", err)
 	}

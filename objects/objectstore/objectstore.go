@@ -1,4 +1,4 @@
-// Package stores opens the object store named by a --objects URL:
+// Package objectstore opens the object store named by a --objects URL:
 //
 //	fs:PATH                      a local folder (the embedded default)
 //	s3://HOST:PORT/BUCKET        S3 or MinIO over TLS
@@ -6,7 +6,7 @@
 //
 // Plain HTTP is refused off loopback: credentials and evidence would
 // cross the network in the clear.
-package stores
+package objectstore
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custos-vault/custos/internal/secret"
 	"github.com/custos-vault/custos/objects"
 	"github.com/custos-vault/custos/objects/fs"
 	"github.com/custos-vault/custos/objects/s3"
@@ -26,9 +27,10 @@ const Forms = "fs:PATH, s3://HOST:PORT/BUCKET (TLS) or s3+http://HOST:PORT/BUCKE
 
 // Options carry what a URL does not.
 type Options struct {
-	// AccessKey and SecretKey for s3; default AWS_ACCESS_KEY_ID and
-	// AWS_SECRET_ACCESS_KEY.
-	AccessKey, SecretKey string
+	// AccessKey and SecretKey for s3 (cmd/custos reads them from
+	// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
+	AccessKey string
+	SecretKey secret.String
 	// DefaultRetention for s3 objects put without a retention date.
 	DefaultRetention time.Duration
 }

@@ -1,6 +1,8 @@
-// Package stores opens a custody-log backend from its --log URL, so that
-// the server and the migration tool name backends the same way.
-package stores
+// Package logstore opens a custody-log backend from its --log URL, so
+// that the server and the migration tool name backends the same way. Its
+// Open has the shape of objectstore.Open and sealers.Open: a context, the
+// URL, and Options for what a URL does not carry.
+package logstore
 
 import (
 	"context"
@@ -17,13 +19,18 @@ import (
 const Forms = "sqlite:PATH, postgres://USER@HOST:PORT/DB (or postgresql://), " +
 	"esdb://HOST:2113 (or esdb+discover://, kurrentdb://, kurrentdb+discover://; tls=false for plain text; stream=NAME)"
 
+// Options carry what a --log URL does not. There is nothing yet: every
+// backend's settings fit in its URL (PostgreSQL's libpq variables are read
+// by pgx itself). It exists so that the three openers read alike.
+type Options struct{}
+
 // Open opens the custody log that url names:
 //
 //	sqlite:PATH                      embedded SQLite file (created if missing)
 //	postgres://... postgresql://...  PostgreSQL database
 //	esdb://... esdb+discover://...   KurrentDB/EventStoreDB cluster
 //	kurrentdb://... kurrentdb+discover://...
-func Open(ctx context.Context, url string) (events.Store, error) {
+func Open(ctx context.Context, url string, opts Options) (events.Store, error) {
 	scheme, rest, _ := strings.Cut(url, ":")
 	switch strings.ToLower(scheme) {
 	case "sqlite":

@@ -1,4 +1,4 @@
-package stores_test
+package logstore_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/postgres"
 	"github.com/custos-vault/custos/events/sqlite"
-	"github.com/custos-vault/custos/events/stores"
+	"github.com/custos-vault/custos/events/logstore"
 	"github.com/custos-vault/custos/internal/testenv"
 )
 
@@ -41,7 +41,7 @@ func TestOpensEachBackend(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s, err := stores.Open(context.Background(), c.url(t))
+			s, err := logstore.Open(context.Background(), c.url(t), logstore.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,7 +66,7 @@ func TestESDBFormsReachTheBackend(t *testing.T) {
 	q := "?tls=false&maxDiscoverAttempts=1&discoveryInterval=10&gossipTimeout=1"
 	for _, scheme := range []string{"esdb", "esdb+discover", "kurrentdb", "kurrentdb+discover"} {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		_, err := stores.Open(ctx, fmt.Sprintf("%s://%s%s", scheme, addr, q))
+		_, err := logstore.Open(ctx, fmt.Sprintf("%s://%s%s", scheme, addr, q), logstore.Options{})
 		cancel()
 		if err == nil {
 			t.Fatalf("%s: opened with nothing listening", scheme)
@@ -80,7 +80,7 @@ func TestESDBFormsReachTheBackend(t *testing.T) {
 func TestRefusesOtherForms(t *testing.T) {
 	for _, u := range []string{"", "custody.db", "/var/lib/custos/custody.db", "sqlite:", "file:custody.db",
 		"mysql://u:hunter2@h/db", "s3://h/bucket", "fs:/tmp/x", "http://h:2113", "bolt:x.db"} {
-		_, err := stores.Open(context.Background(), u)
+		_, err := logstore.Open(context.Background(), u, logstore.Options{})
 		if err == nil {
 			t.Errorf("%q accepted", u)
 			continue
@@ -88,11 +88,11 @@ func TestRefusesOtherForms(t *testing.T) {
 		if strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("%q: error reveals the password: %v", u, err)
 		}
-		if u != "sqlite:" && !strings.Contains(err.Error(), stores.Forms) {
+		if u != "sqlite:" && !strings.Contains(err.Error(), logstore.Forms) {
 			t.Errorf("%q: error does not list the accepted forms: %v", u, err)
 		}
 	}
-	if !strings.Contains(stores.Forms, "kurrentdb://") || !strings.Contains(stores.Forms, "sqlite:PATH") {
-		t.Fatalf("Forms: %s", stores.Forms)
+	if !strings.Contains(logstore.Forms, "kurrentdb://") || !strings.Contains(logstore.Forms, "sqlite:PATH") {
+		t.Fatalf("Forms: %s", logstore.Forms)
 	}
 }

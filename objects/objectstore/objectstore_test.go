@@ -1,9 +1,10 @@
-package stores
+package objectstore
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/custos-vault/custos/internal/secret"
 	"io"
 	"strings"
 	"testing"
@@ -94,9 +95,8 @@ func TestOpenFS(t *testing.T) {
 
 func TestOpenMinIO(t *testing.T) {
 	srv := testenv.StartMinIO(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey())
-	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey())
-	s, err := Open(context.Background(), srv.URL("evidence"), Options{})
+	creds := Options{AccessKey: srv.AccessKey(), SecretKey: secret.New(srv.SecretKey())}
+	s, err := Open(context.Background(), srv.URL("evidence"), creds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestOpenMinIO(t *testing.T) {
 	roundTrip(t, s)
 
 	// TLS to a plain HTTP server fails clearly instead of falling back.
-	_, err = Open(context.Background(), "s3://"+srv.Endpoint()+"/evidence", Options{})
+	_, err = Open(context.Background(), "s3://"+srv.Endpoint()+"/evidence", creds)
 	if err == nil || !strings.Contains(err.Error(), "object store unreachable at "+srv.Endpoint()) {
 		t.Fatalf("s3:// to a plain HTTP server: got %v", err)
 	}
