@@ -1,6 +1,12 @@
 // Package api is the vault's HTTP interface (docs/api.yaml). Bodies stream:
 // deposits are read and encrypted as they arrive, plaintext and packages
 // are written as they are decrypted or read; nothing is buffered whole.
+//
+// Routes (routes.go) lists every route with the types of its JSON bodies;
+// New registers exactly those, and the tests check the table against
+// docs/api.yaml. The handlers sit one file per resource (cases.go,
+// items.go, packages.go, persons.go, log.go, audit.go, admin.go);
+// errors.go maps errors to statuses and answers.
 package api
 
 import (

@@ -63,7 +63,7 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 	sort.Strings(documented)
 	want := registered(t)
 	if strings.Join(documented, "\n") != strings.Join(want, "\n") {
-		t.Errorf("docs/api.yaml and api.go disagree:\n documented: %v\n registered: %v", documented, want)
+		t.Errorf("docs/api.yaml and the route table disagree:\n documented: %v\n registered: %v", documented, want)
 	}
 	checkRefs(t, doc, doc)
 }
