@@ -90,7 +90,7 @@ func runAdminRotate(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var res vault.RotateResult
+	var res api.RotateResponse
 	if err := c.call("POST", "/v1/admin/rotate-kek", nil, api.RotateRequest{RetireOld: *retire}, &res); err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func runAdminEnroll(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, map[string]string{"name": pos[0], "role": *role, "token": token},
+	return printResult(stdout, *asJSON, api.PersonResponse{Name: pos[0], Role: *role, Token: token},
 		fmt.Sprintf("enrolled %s as %s; their token (shown once):\n%s", pos[0], *role, token))
 }
 
@@ -182,7 +182,7 @@ func runAdminMigrateLog(args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("migration failed: %w", err)
 	}
-	return printResult(stdout, *asJSON, map[string]any{"events": n, "ok": true},
+	return printResult(stdout, *asJSON, migrateOutput{Events: n, OK: true},
 		fmt.Sprintf("copied and verified %d events; start the server with --log %s", n, *to))
 }
 

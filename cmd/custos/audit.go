@@ -54,7 +54,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	eng := verify.New(k.Origin, verifier)
 	fail := func(err error) error {
 		if *asJSON {
-			json.NewEncoder(stdout).Encode(map[string]any{"ok": false, "events": eng.Size(), "error": err.Error()})
+			json.NewEncoder(stdout).Encode(verifyFailure{OK: false, Events: eng.Size(), Error: err.Error()})
 		}
 		return fmt.Errorf("%w: %v", errAuditFailed, err)
 	}
@@ -149,10 +149,10 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	out := map[string]any{"ok": true, "events": res.Events, "checkpoints": res.Checkpoints,
-		"root": hex.EncodeToString(res.Root[:]), "origin": k.Origin, "key": k.Key, "fingerprint": pkgformat.KeyFingerprint(k.Key)}
+	out := verifyOutput{OK: true, Events: res.Events, Checkpoints: res.Checkpoints,
+		Root: hex.EncodeToString(res.Root[:]), Origin: k.Origin, Key: k.Key, Fingerprint: pkgformat.KeyFingerprint(k.Key)}
 	if external != nil {
-		out["extends_checkpoint"] = external.Size
+		out.ExtendsCheckpoint = &external.Size
 	}
 	text := fmt.Sprintf("ok: %d events, hash chain intact, %d signed checkpoints match the tree; root %x", res.Events, res.Checkpoints, res.Root)
 	if external != nil {
@@ -200,7 +200,7 @@ func runAuditKey(args []string, stdout io.Writer) error {
 		return fmt.Errorf("the vault answered a log key that is not a verifier key of its origin %q", k.Origin)
 	}
 	fp := pkgformat.KeyFingerprint(k.Key)
-	out := map[string]string{"key": k.Key, "origin": k.Origin, "fingerprint": fp}
+	out := keyOutput{Key: k.Key, Origin: k.Origin, Fingerprint: fp}
 	return printResult(stdout, *asJSON, out, fmt.Sprintf("%s\norigin %s\nfingerprint %s", k.Key, k.Origin, fp))
 }
 
@@ -214,7 +214,7 @@ func runAuditScrub(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var res vault.ScrubResult
+	var res api.ScrubResponse
 	if err := c.call("POST", "/v1/audit/scrub", nil, nil, &res); err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/custos-vault/custos/vault/api"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -67,9 +68,7 @@ func (c *client) do(req *http.Request) (*http.Response, error) {
 	}
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()
-		var e struct {
-			Error string `json:"error"`
-		}
+		var e api.ErrorResponse
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		if json.Unmarshal(b, &e) == nil && e.Error != "" {
 			return nil, fmt.Errorf("%s (HTTP %d)", e.Error, resp.StatusCode)

@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 )
 
@@ -36,11 +35,11 @@ func runCaseOpen(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var out map[string]string
+	var out api.CaseResponse
 	if err := c.call("POST", "/v1/cases", nil, api.CaseRequest{Case: pos[0], Title: *title, Retention: *retention}, &out); err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, out, "opened case "+out["case"])
+	return printResult(stdout, *asJSON, out, "opened case "+out.Case)
 }
 
 // hashingReader hashes and counts what is read through it and, at EOF,
@@ -92,7 +91,7 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var items []vault.DepositResult
+	var items []api.DepositResponse
 	for _, f := range files {
 		res, err := depositOne(c, stderr, *caseID, f, *source, *note, *asJSON)
 		if err != nil {
@@ -107,12 +106,12 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *asJSON {
-		return printResult(stdout, true, map[string]any{"items": items}, "")
+		return printResult(stdout, true, depositOutput{Items: items}, "")
 	}
 	return nil
 }
 
-func depositedList(items []vault.DepositResult) string {
+func depositedList(items []api.DepositResponse) string {
 	var s []string
 	for _, it := range items {
 		s = append(s, it.Name+"="+it.ID)
@@ -120,7 +119,7 @@ func depositedList(items []vault.DepositResult) string {
 	return strings.Join(s, ", ")
 }
 
-func depositOne(c *client, stderr io.Writer, caseID, path, source, note string, quiet bool) (*vault.DepositResult, error) {
+func depositOne(c *client, stderr io.Writer, caseID, path, source, note string, quiet bool) (*api.DepositResponse, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -153,7 +152,7 @@ func depositOne(c *client, stderr io.Writer, caseID, path, source, note string, 
 		return nil, err
 	}
 	defer resp.Body.Close()
-	var res vault.DepositResult
+	var res api.DepositResponse
 	if err := decodeJSON(resp.Body, &res); err != nil {
 		return nil, err
 	}
@@ -180,7 +179,7 @@ func runGet(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, map[string]any{"id": pos[0], "sha256": sum, "size": size, "file": *out},
+	return printResult(stdout, *asJSON, getOutput{ID: pos[0], SHA256: sum, Size: size, File: *out},
 		fmt.Sprintf("%s written to %s (sha256 %s, verified)", pos[0], *out, sum))
 }
 
@@ -266,11 +265,11 @@ func runRecipientSet(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var out map[string]string
+	var out api.RecipientResponse
 	if err := c.call("POST", "/v1/recipient", nil, api.RecipientRequest{Recipient: pos[0]}, &out); err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, out, "packages will be sealed to "+out["recipient"])
+	return printResult(stdout, *asJSON, out, "packages will be sealed to "+out.Recipient)
 }
 
 func runPackageSeal(args []string, stdout io.Writer) error {
@@ -297,7 +296,7 @@ func runPackageSeal(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var out vault.SealedPackage
+	var out api.PackageResponse
 	if err := c.call("POST", "/v1/packages", nil, req, &out); err != nil {
 		return err
 	}
@@ -319,7 +318,7 @@ func runPackageFetch(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, map[string]any{"package": pos[0], "sha256": sum, "size": size, "file": *out},
+	return printResult(stdout, *asJSON, fetchOutput{Package: pos[0], SHA256: sum, Size: size, File: *out},
 		fmt.Sprintf("package %s written to %s (sha256 %s); check it with: custos-verify %s --identity KEYFILE", pos[0], *out, sum, *out))
 }
 
@@ -339,7 +338,7 @@ func runCaseAddMember(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var out map[string]string
+	var out api.MemberResponse
 	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/members", nil, api.MemberRequest{Person: pos[1]}, &out); err != nil {
 		return err
 	}
@@ -364,7 +363,7 @@ func runCaseRemoveMember(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var out map[string]string
+	var out api.MemberResponse
 	path := "/v1/cases/" + url.PathEscape(pos[0]) + "/members/" + url.PathEscape(pos[1]) + "/remove"
 	if err := c.call("POST", path, nil, api.RemoveMemberRequest{Reason: *reason}, &out); err != nil {
 		return err
@@ -387,11 +386,11 @@ func runPersonAdd(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var out map[string]string
+	var out api.PersonResponse
 	if err := c.call("POST", "/v1/persons", nil, api.PersonRequest{Name: pos[0], Role: *role}, &out); err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("enrolled %s as %s; their token (shown once, give it to them in person):\n%s", out["name"], out["role"], out["token"]))
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("enrolled %s as %s; their token (shown once, give it to them in person):\n%s", out.Name, out.Role, out.Token))
 }
 
 func runCaseHold(args []string, stdout io.Writer, on bool) error {
@@ -410,12 +409,12 @@ func runCaseHold(args []string, stdout io.Writer, on bool) error {
 	if err != nil {
 		return err
 	}
-	var out map[string]any
+	var out api.HoldResponse
 	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/hold", nil, api.HoldRequest{On: on, Reason: *reason}, &out); err != nil {
 		return err
 	}
 	verb := map[bool]string{true: "placed on", false: "lifted from"}[on]
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("legal hold %s %s (%v objects)", verb, pos[0], out["objects"]))
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("legal hold %s %s (%d objects)", verb, pos[0], out.Objects))
 }
 
 func runCaseDestroy(args []string, stdout io.Writer) error {
@@ -434,11 +433,11 @@ func runCaseDestroy(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var out map[string]string
+	var out api.DestructionResponse
 	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/destruction", nil, api.DestructionRequest{Order: *order, Reason: *reason}, &out); err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("destruction of %s requested as %s; a second custodian approves with: custos case approve-destruction %s %s", pos[0], out["request"], pos[0], out["request"]))
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("destruction of %s requested as %s; a second custodian approves with: custos case approve-destruction %s %s", pos[0], out.Request, pos[0], out.Request))
 }
 
 func runCaseApproveDestruction(args []string, stdout io.Writer) error {
@@ -455,7 +454,7 @@ func runCaseApproveDestruction(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var out vault.DestroyResult
+	var out api.DestroyResponse
 	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/destruction/"+url.PathEscape(pos[1])+"/approve", nil, nil, &out); err != nil {
 		return err
 	}

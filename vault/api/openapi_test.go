@@ -2,8 +2,13 @@ package api
 
 import (
 	"fmt"
+	"log/slog"
+	"maps"
+	"net/http/httptest"
 	"os"
+	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -11,20 +16,15 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// registered returns "METHOD /path" for every route New registers, read
-// from this package's source so that nothing is exported for the test.
+// registered returns "METHOD /path" for every route of the table New
+// registers.
 func registered(t *testing.T) []string {
-	src, err := os.ReadFile("api.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	re := regexp.MustCompile(`h\.(?:route|mux\.HandleFunc)\("([A-Z]+) (/[^"]*)"`)
 	var out []string
-	for _, m := range re.FindAllStringSubmatch(string(src), -1) {
-		out = append(out, m[1]+" "+m[2])
+	for _, rt := range Routes() {
+		out = append(out, rt.Method+" "+rt.Pattern)
 	}
 	if len(out) < 10 {
-		t.Fatalf("found only %d routes in api.go; has the registration changed shape?", len(out))
+		t.Fatalf("found only %d routes in the table", len(out))
 	}
 	sort.Strings(out)
 	return out
@@ -63,7 +63,7 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 	sort.Strings(documented)
 	want := registered(t)
 	if strings.Join(documented, "\n") != strings.Join(want, "\n") {
-		t.Errorf("docs/api.yaml and api.go disagree:\n documented: %v\n registered: %v", documented, want)
+		t.Errorf("docs/api.yaml and the route table disagree:\n documented: %v\n registered: %v", documented, want)
 	}
 	checkRefs(t, doc, doc)
 }
@@ -126,5 +126,265 @@ func checkRefs(t *testing.T, doc map[string]any, node any) {
 	case nil, string, bool, int, float64:
 	default:
 		t.Errorf("unexpected YAML node %s", fmt.Sprintf("%T", n))
+	}
+}
+
+// loadSpec parses docs/api.yaml.
+func loadSpec(t *testing.T) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile("../../docs/api.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("docs/api.yaml: %v", err)
+	}
+	return doc
+}
+
+// operation returns the document's operation for rt, or nil.
+func operation(doc map[string]any, rt Route) map[string]any {
+	paths, _ := doc["paths"].(map[string]any)
+	item, _ := paths[rt.Pattern].(map[string]any)
+	op, _ := item[strings.ToLower(rt.Method)].(map[string]any)
+	return op
+}
+
+// TestNewRegistersTheRoutes checks that New serves each route of the
+// table at its method and pattern, and nothing else at their paths.
+func TestNewRegistersTheRoutes(t *testing.T) {
+	h := New(nil, slog.New(slog.DiscardHandler), Options{})
+	defer h.Close()
+	seen := map[string]bool{}
+	for _, rt := range Routes() {
+		if seen[rt.action()] {
+			t.Errorf("%s is in the table twice", rt.action())
+		}
+		seen[rt.action()] = true
+		if rt.serve == nil || rt.Name == "" || rt.Summary == "" {
+			t.Errorf("%s: no handler, name or summary", rt.action())
+		}
+		path := pathParam.ReplaceAllString(rt.Pattern, "x")
+		r := httptest.NewRequest(rt.Method, path, nil)
+		if _, pattern := h.mux.Handler(r); pattern != rt.action() {
+			t.Errorf("%s %s is served by %q, want %q", rt.Method, path, pattern, rt.action())
+		}
+	}
+}
+
+// TestRoutesMatchOpenAPI checks each route's operationId, summary and
+// bearer token against docs/api.yaml, and that an operation with a JSON
+// body documents the answers of a bad one (400, 415).
+func TestRoutesMatchOpenAPI(t *testing.T) {
+	doc := loadSpec(t)
+	for _, rt := range Routes() {
+		op := operation(doc, rt)
+		if op == nil {
+			t.Errorf("%s is not documented", rt.action())
+			continue
+		}
+		if op["operationId"] != rt.Name {
+			t.Errorf("%s: operationId %v, the table says %s", rt.action(), op["operationId"], rt.Name)
+		}
+		if op["summary"] != rt.Summary {
+			t.Errorf("%s: summary %q, the table says %q", rt.action(), op["summary"], rt.Summary)
+		}
+		sec, hasSec := op["security"].([]any)
+		if public := hasSec && len(sec) == 0; public == rt.Auth {
+			t.Errorf("%s: documented without the bearer token: %v; the table says it needs one: %v", rt.action(), public, rt.Auth)
+		}
+		if rt.Request != nil {
+			responses, _ := op["responses"].(map[string]any)
+			for _, code := range []string{"400", "415"} {
+				if responses[code] == nil {
+					t.Errorf("%s: takes a JSON body but documents no %s", rt.action(), code)
+				}
+			}
+		}
+	}
+}
+
+// TestBodiesMatchOpenAPI checks, for every route, the JSON field names of
+// its request and response types (their json tags) against the
+// properties of the schemas docs/api.yaml gives them, recursively through
+// nested objects and arrays. A response field is required in the schema
+// exactly when it is always sent (no omitempty); a field a request schema
+// requires must exist, and request schemas refuse other properties, as
+// the handlers do.
+func TestBodiesMatchOpenAPI(t *testing.T) {
+	doc := loadSpec(t)
+	for _, rt := range Routes() {
+		op := operation(doc, rt)
+		if op == nil {
+			continue // TestRoutesMatchOpenAPI reports it
+		}
+		reqBody, _ := op["requestBody"].(map[string]any)
+		reqSchema := contentSchema(reqBody, "application/json")
+		switch {
+		case rt.Request == nil && reqSchema != nil:
+			t.Errorf("%s: documented with a JSON request body, but the table has no request type", rt.action())
+		case rt.Request != nil && reqSchema == nil:
+			t.Errorf("%s: request type %T, but no application/json request body is documented", rt.action(), rt.Request)
+		case rt.Request != nil:
+			s := resolve(t, doc, reqSchema)
+			if s["additionalProperties"] != false {
+				t.Errorf("%s: the request schema does not refuse unknown properties (additionalProperties: false)", rt.action())
+			}
+			compareSchema(t, doc, rt.action()+" request", reflect.TypeOf(rt.Request), s, false)
+		}
+		ok, media := successResponse(op)
+		respSchema := contentSchema(ok, media)
+		switch {
+		case rt.Response == nil && media == "application/json":
+			t.Errorf("%s: documented with a JSON answer, but the table has no response type", rt.action())
+		case rt.Response != nil && respSchema == nil:
+			t.Errorf("%s: response type %T, but no JSON or NDJSON answer is documented", rt.action(), rt.Response)
+		case rt.Response != nil:
+			compareSchema(t, doc, rt.action()+" response", reflect.TypeOf(rt.Response), respSchema, true)
+		}
+	}
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	compareSchema(t, doc, "error answers", reflect.TypeOf(ErrorResponse{}), schemas["Error"].(map[string]any), true)
+}
+
+// successResponse returns an operation's 2xx response and the media type
+// of its content (application/json or application/x-ndjson, if any).
+func successResponse(op map[string]any) (map[string]any, string) {
+	responses, _ := op["responses"].(map[string]any)
+	for code, r := range responses {
+		if !strings.HasPrefix(code, "2") {
+			continue
+		}
+		resp, _ := r.(map[string]any)
+		content, _ := resp["content"].(map[string]any)
+		for _, media := range []string{"application/json", "application/x-ndjson"} {
+			if content[media] != nil {
+				return resp, media
+			}
+		}
+		return resp, ""
+	}
+	return nil, ""
+}
+
+// contentSchema returns the schema of a request body or response in the
+// given media type, or nil.
+func contentSchema(body map[string]any, media string) map[string]any {
+	content, _ := body["content"].(map[string]any)
+	mt, _ := content[media].(map[string]any)
+	s, _ := mt["schema"].(map[string]any)
+	return s
+}
+
+// resolve follows a schema's local $ref.
+func resolve(t *testing.T, doc, s map[string]any) map[string]any {
+	for {
+		ref, ok := s["$ref"].(string)
+		if !ok {
+			return s
+		}
+		var cur any = doc
+		for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+			m, _ := cur.(map[string]any)
+			cur = m[part]
+		}
+		next, ok := cur.(map[string]any)
+		if !ok {
+			t.Fatalf("$ref %s does not resolve", ref)
+		}
+		s = next
+	}
+}
+
+type jsonField struct {
+	typ       reflect.Type
+	omitempty bool
+}
+
+// jsonFieldsOf returns the JSON object keys encoding/json writes for a
+// struct type, from its json tags.
+func jsonFieldsOf(typ reflect.Type) map[string]jsonField {
+	out := map[string]jsonField{}
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		tag := f.Tag.Get("json")
+		if !f.IsExported() || tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			maps.Copy(out, jsonFieldsOf(f.Type))
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = jsonField{typ: f.Type, omitempty: slices.Contains(strings.Split(opts, ","), "omitempty")}
+	}
+	return out
+}
+
+// compareSchema compares a Go type's JSON shape with a schema.
+func compareSchema(t *testing.T, doc map[string]any, where string, typ reflect.Type, schema map[string]any, response bool) {
+	t.Helper()
+	s := resolve(t, doc, schema)
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	switch typ.Kind() {
+	case reflect.Slice, reflect.Array:
+		if typ.Elem().Kind() == reflect.Uint8 {
+			return // raw JSON or bytes
+		}
+		if s["type"] != "array" {
+			t.Errorf("%s: %s is an array, the schema's type is %v", where, typ, s["type"])
+			return
+		}
+		if items, ok := s["items"].(map[string]any); ok {
+			compareSchema(t, doc, where+"[]", typ.Elem(), items, response)
+		}
+		return
+	case reflect.Struct:
+	default:
+		return
+	}
+	props, ok := s["properties"].(map[string]any)
+	if !ok {
+		t.Errorf("%s: %s is a JSON object, but its schema lists no properties", where, typ)
+		return
+	}
+	fields := jsonFieldsOf(typ)
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		if props[name] == nil {
+			t.Errorf("%s: %s has field %q, which the schema does not document", where, typ, name)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(props)) {
+		if _, ok := fields[name]; !ok {
+			t.Errorf("%s: the schema documents %q, which %s does not have", where, name, typ)
+		}
+	}
+	required := map[string]bool{}
+	reqList, _ := s["required"].([]any)
+	for _, r := range reqList {
+		name, _ := r.(string)
+		required[name] = true
+		if _, ok := fields[name]; !ok {
+			t.Errorf("%s: the schema requires %q, which %s does not have", where, name, typ)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		f := fields[name]
+		if response && required[name] == f.omitempty {
+			if f.omitempty {
+				t.Errorf("%s: the schema requires %q, but %s omits it when empty", where, name, typ)
+			} else {
+				t.Errorf("%s: %s always sends %q, but the schema does not require it", where, typ, name)
+			}
+		}
+		if p, ok := props[name].(map[string]any); ok {
+			compareSchema(t, doc, where+"."+name, f.typ, p, response)
+		}
 	}
 }

@@ -1,0 +1,65 @@
+package main
+
+import "github.com/custos-vault/custos/vault/api"
+
+// What the verbs print with --json beyond the vault's own answers (those
+// are the vault/api types). Fields are in alphabetical order: the order
+// encoding/json gave these objects when they were maps, kept so that the
+// output stays byte for byte the same.
+
+// depositOutput is what deposit prints: one entry per file, in order.
+type depositOutput struct {
+	Items []api.DepositResponse `json:"items"`
+}
+
+// getOutput is what get prints once the plaintext is written and
+// verified.
+type getOutput struct {
+	File   string `json:"file"`
+	ID     string `json:"id"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// fetchOutput is what package fetch prints once the file is written and
+// verified.
+type fetchOutput struct {
+	File    string `json:"file"`
+	Package string `json:"package"`
+	SHA256  string `json:"sha256"`
+	Size    int64  `json:"size"`
+}
+
+// verifyOutput is what audit verify prints when every check passes.
+type verifyOutput struct {
+	Checkpoints int    `json:"checkpoints"`
+	Events      uint64 `json:"events"`
+	// ExtendsCheckpoint is the size of the saved checkpoint (--checkpoint)
+	// the log was proved to extend.
+	ExtendsCheckpoint *uint64 `json:"extends_checkpoint,omitempty"`
+	Fingerprint       string  `json:"fingerprint"`
+	Key               string  `json:"key"`
+	OK                bool    `json:"ok"`
+	Origin            string  `json:"origin"`
+	Root              string  `json:"root"`
+}
+
+// verifyFailure is what audit verify prints when a check fails.
+type verifyFailure struct {
+	Error  string `json:"error"`
+	Events uint64 `json:"events"`
+	OK     bool   `json:"ok"`
+}
+
+// keyOutput is what audit key prints.
+type keyOutput struct {
+	Fingerprint string `json:"fingerprint"`
+	Key         string `json:"key"`
+	Origin      string `json:"origin"`
+}
+
+// migrateOutput is what admin migrate-log prints.
+type migrateOutput struct {
+	Events uint64 `json:"events"`
+	OK     bool   `json:"ok"`
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/custos-vault/custos/vault/api"
+)
+
+// TestOutputKeyOrder checks that the objects the verbs print (and those
+// they pass on from the vault) encode byte for byte as a map with the
+// same keys would: top-level keys in sorted order. These objects were printed as
+// maps before they were types, and scripts may compare the bytes.
+func TestOutputKeyOrder(t *testing.T) {
+	size := uint64(7)
+	for _, v := range []any{
+		depositOutput{Items: []api.DepositResponse{{ID: "it_1", Name: "a", Size: 1, SHA256: "00", Event: 3}}},
+		getOutput{File: "f", ID: "it_1", SHA256: "00", Size: 1},
+		fetchOutput{File: "f", Package: "pk_1", SHA256: "00", Size: 1},
+		verifyOutput{Checkpoints: 1, Events: 2, ExtendsCheckpoint: &size, Fingerprint: "fp", Key: "k", OK: true, Origin: "o", Root: "r"},
+		verifyOutput{Checkpoints: 1, Events: 2, Fingerprint: "fp", Key: "k", OK: true, Origin: "o", Root: "r"},
+		verifyFailure{Error: "e", Events: 2},
+		keyOutput{Fingerprint: "fp", Key: "k", Origin: "o"},
+		migrateOutput{Events: 2, OK: true},
+		api.CaseResponse{Case: "C"},
+		api.MemberResponse{Case: "C", Person: "p"},
+		api.HoldResponse{Case: "C", Held: true, Objects: 2},
+		api.DestructionResponse{Case: "C", Request: "r"},
+		api.PersonResponse{Name: "n", Role: "r", Token: "t"},
+		api.RecipientResponse{Recipient: "age1x"},
+		api.ErrorResponse{Error: "e"},
+	} {
+		var typed, asMap bytes.Buffer
+		if err := json.NewEncoder(&typed).Encode(v); err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]json.RawMessage // nested values were types already
+		if err := json.Unmarshal(typed.Bytes(), &m); err != nil {
+			t.Fatal(err)
+		}
+		json.NewEncoder(&asMap).Encode(m)
+		if typed.String() != asMap.String() {
+			t.Errorf("%s prints\n%s not, as a map would,\n%s", reflect.TypeOf(v), typed.String(), asMap.String())
+		}
+	}
+}

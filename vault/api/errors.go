@@ -1,0 +1,114 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/custos-vault/custos/vault"
+)
+
+// ErrorResponse is the body of every answer that is not a success.
+type ErrorResponse struct {
+	Error string `json:"error"`
+}
+
+// status is the HTTP status that answers err.
+func status(err error) int {
+	switch {
+	case errors.Is(err, vault.ErrUnauthenticated):
+		return http.StatusUnauthorized
+	case errors.Is(err, vault.ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, vault.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, vault.ErrBadInput):
+		return http.StatusBadRequest
+	case errors.Is(err, vault.ErrConflict):
+		return http.StatusConflict
+	case errors.Is(err, vault.ErrIntegrity):
+		return http.StatusUnprocessableEntity
+	case errors.Is(err, errMediaType):
+		return http.StatusUnsupportedMediaType
+	case errors.Is(err, vault.ErrUnavailable):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, context.Canceled):
+		return 499
+	}
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusInternalServerError
+}
+
+// fail answers err. Refusals and bad input (4xx but 422) carry the
+// vault's message, with any character that is not printable escaped
+// (sanitize). Internal errors, unavailable backends and integrity
+// failures (5xx, 422) can carry local paths and backend addresses: their
+// detail goes only to the server's log, under a reference id that the
+// answer names.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := status(err)
+	msg := sanitize(err.Error())
+	if code >= 500 || code == http.StatusUnprocessableEntity || code == 499 {
+		ref := newRef()
+		level := slog.LevelError
+		if code == 499 {
+			level = slog.LevelInfo
+		}
+		h.log.Log(r.Context(), level, "request failed", "ref", ref, "status", code, "method", r.Method, "path", shortTarget(r.URL.EscapedPath()), "err", err)
+		msg = genericMessage(code)
+		if errors.Is(err, vault.ErrKey) {
+			msg = "case key unavailable: the case's key is missing, cannot be unsealed, or is not the case's own; this is a problem of the keys, recorded in the custody log, not of the evidence"
+		}
+		msg += " (reference " + ref + " in the server log)"
+	}
+	writeJSON(w, code, ErrorResponse{Error: msg})
+}
+
+// genericMessage names what went wrong, without detail, for an answer
+// whose detail stays in the server's log.
+func genericMessage(code int) string {
+	switch code {
+	case http.StatusUnprocessableEntity:
+		return "integrity failure: stored evidence or an upload did not match what was recorded; the failure is in the custody log"
+	case http.StatusServiceUnavailable:
+		return "a backend is unavailable"
+	case 499:
+		return "request canceled"
+	}
+	return "internal error"
+}
+
+func newRef() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// sanitize escapes every character of an answer's message that a
+// terminal would not show as itself: controls, line and paragraph
+// separators, invisible and default-ignorable code points, invalid UTF-8
+// (as \u or \x escapes, as strconv.QuoteToASCII writes them).
+func sanitize(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r == utf8.RuneError || !unicode.IsGraphic(r) || r == '\u2800' ||
+			unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector) {
+			_, size := utf8.DecodeRuneInString(s[i:])
+			q := strconv.QuoteToASCII(s[i : i+size])
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,55 @@
+package api
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/custos-vault/custos/vault"
+)
+
+// DepositResponse is the answer of POST /v1/cases/{case}/items, whose
+// body is the file's bytes.
+type DepositResponse = vault.DepositResult
+
+func (h *Handler) deposit(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	q := r.URL.Query()
+	res, err := h.v.Deposit(r.Context(), who, vault.DepositRequest{
+		Case: r.PathValue("case"), Name: q.Get("name"), Note: q.Get("note"), Source: q.Get("source"),
+		Body:         r.Body,
+		ClientSHA256: func() string { return r.Trailer.Get(HeaderContentSHA256) },
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, res)
+	return nil
+}
+
+// getItem streams an item's plaintext (GET /v1/items/{item}).
+func (h *Handler) getItem(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	rev, err := h.v.OpenItem(r.Context(), who, r.PathValue("item"), r.URL.Query().Get("purpose"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set(HeaderSHA256, rev.Item.Deposit.SHA256)
+	w.Header().Set(HeaderSize, strconv.FormatInt(rev.Item.Deposit.Size, 10))
+	w.Header().Set(HeaderAccessEvent, strconv.FormatUint(rev.Access, 10))
+	w.Header().Set("Content-Length", strconv.FormatInt(rev.Item.Deposit.Size, 10))
+	w.WriteHeader(http.StatusOK)
+	if _, err := io.Copy(w, rev); err != nil {
+		if rev.Failed() {
+			rev.Finish(r.Context())
+		} else {
+			rev.Abort(r.Context(), err)
+		}
+		// Cut the connection: the client must see a broken transfer, never
+		// a short body that looks complete.
+		panic(http.ErrAbortHandler)
+	}
+	if err := rev.Finish(r.Context()); err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}

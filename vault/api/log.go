@@ -1,0 +1,163 @@
+package api
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/vault"
+)
+
+// KeyResponse is the answer of GET /v1/log/key.
+type KeyResponse struct {
+	Origin string `json:"origin"`
+	Key    string `json:"key"`
+}
+
+func (h *Handler) logKey(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	writeJSON(w, http.StatusOK, KeyResponse{Origin: h.v.Origin(), Key: h.v.VerifierKey()})
+	return nil
+}
+
+// CheckpointsResponse is the answer of GET /v1/log/checkpoints.
+type CheckpointsResponse struct {
+	Checkpoints []string `json:"checkpoints"`
+}
+
+func (h *Handler) checkpoints(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	if err := h.v.AuditReader(r.Context(), who, "audit.checkpoints"); err != nil {
+		return err
+	}
+	// Make sure the newest events are covered before an audit starts.
+	if _, err := h.v.Log().Checkpoint(r.Context()); err != nil {
+		return err
+	}
+	cps, err := h.v.Store().Checkpoints(r.Context())
+	if err != nil {
+		return err
+	}
+	out := CheckpointsResponse{Checkpoints: []string{}}
+	for _, c := range cps {
+		out.Checkpoints = append(out.Checkpoints, string(c.Note))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// logEvents streams stored event bytes, one per line (NDJSON), exactly as
+// stored: the auditor's client hashes these bytes.
+func (h *Handler) logEvents(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	if err := h.v.AuditReader(r.Context(), who, "audit.events"); err != nil {
+		return err
+	}
+	from, err := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
+	if err != nil && r.URL.Query().Get("from") != "" {
+		return fmt.Errorf("%w: from must be a number", vault.ErrBadInput)
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	bw := newLineWriter(w)
+	err = h.v.Store().Read(r.Context(), from, func(rec events.Record) error { return bw.line(rec.Bytes) })
+	if err == nil {
+		err = bw.flush()
+	}
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// Lookup is one line of GET /v1/log/lookups: the values a log store keeps
+// beside an event's signed bytes, exactly as the store returns them, so
+// that an auditor can check them against the bytes (they decide which
+// events a case's timeline, an item's history and a package hold).
+type Lookup struct {
+	Seq  uint64 `json:"seq"`
+	ID   string `json:"id"`
+	Case string `json:"case"`
+	Item string `json:"item"`
+}
+
+// logLookups streams one Lookup per event from position from on, in log
+// order, as application/x-ndjson. Auditors only.
+func (h *Handler) logLookups(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	if err := h.v.AuditReader(r.Context(), who, "audit.lookups"); err != nil {
+		return err
+	}
+	from, err := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
+	if err != nil && r.URL.Query().Get("from") != "" {
+		return fmt.Errorf("%w: from must be a number", vault.ErrBadInput)
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	bw := newLineWriter(w)
+	err = h.v.Store().Read(r.Context(), from, func(rec events.Record) error {
+		b, err := json.Marshal(Lookup{Seq: rec.Seq, ID: rec.ID, Case: rec.Case, Item: rec.Item})
+		if err != nil {
+			return err
+		}
+		return bw.line(b)
+	})
+	if err == nil {
+		err = bw.flush()
+	}
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// TimelineResponse is the answer of GET /v1/log/timeline.
+type TimelineResponse struct {
+	Events []*events.Event `json:"events"`
+}
+
+func (h *Handler) timeline(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	q := r.URL.Query()
+	out := TimelineResponse{Events: []*events.Event{}}
+	err := h.v.Timeline(r.Context(), who, q.Get("case"), q.Get("item"), func(rec events.Record) error {
+		ev, err := events.Decode(rec.Bytes)
+		if err != nil {
+			return fmt.Errorf("%w: event %d: %v", vault.ErrIntegrity, rec.Seq, err)
+		}
+		out.Events = append(out.Events, ev)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// ConsistencyResponse is the answer of GET /v1/log/consistency.
+type ConsistencyResponse struct {
+	From  uint64   `json:"from"`
+	To    uint64   `json:"to"`
+	Proof []string `json:"proof"`
+}
+
+func (h *Handler) consistency(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	if err := h.v.AuditReader(r.Context(), who, "audit.consistency"); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	from, err1 := strconv.ParseUint(q.Get("from"), 10, 64)
+	to, err2 := strconv.ParseUint(q.Get("to"), 10, 64)
+	if err1 != nil || err2 != nil || from > to {
+		return fmt.Errorf("%w: from and to must be sizes with from <= to", vault.ErrBadInput)
+	}
+	p, err := h.v.Log().Tree().ConsistencyProof(from, to)
+	if err != nil {
+		return fmt.Errorf("%w: %v", vault.ErrBadInput, err)
+	}
+	out := ConsistencyResponse{From: from, To: to, Proof: []string{}}
+	for _, n := range p {
+		out.Proof = append(out.Proof, hex.EncodeToString(n))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

@@ -1,0 +1,51 @@
+package api
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/custos-vault/custos/vault"
+)
+
+// PackageRequest is the body of POST /v1/packages.
+type PackageRequest struct {
+	Case    string   `json:"case"`
+	For     string   `json:"for"`
+	Purpose string   `json:"purpose"`
+	Items   []string `json:"items,omitempty"`
+}
+
+// PackageResponse is the answer of POST /v1/packages.
+type PackageResponse = vault.SealedPackage
+
+func (h *Handler) sealPackage(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req PackageRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	p, err := h.v.SealPackage(r.Context(), who, vault.SealRequest{Case: req.Case, For: req.For, Purpose: req.Purpose, Items: req.Items})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, p)
+	return nil
+}
+
+// fetchPackage streams a package file (GET /v1/packages/{package}).
+func (h *Handler) fetchPackage(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	rc, sealed, err := h.v.FetchPackage(r.Context(), who, r.PathValue("package"))
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", "application/x-tar")
+	w.Header().Set(HeaderSHA256, sealed.SHA256)
+	w.Header().Set(HeaderSize, strconv.FormatInt(sealed.Size, 10))
+	w.Header().Set("Content-Length", strconv.FormatInt(sealed.Size, 10))
+	w.WriteHeader(http.StatusOK)
+	if _, err := io.Copy(w, rc); err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/custos-vault/custos/vault"
+)
+
+// Route is one route of the API, as docs/api.yaml documents it: New
+// registers exactly the routes Routes returns, and the tests check the
+// table against the document (paths, operation ids, summaries, bearer
+// token, and the JSON fields of each body).
+type Route struct {
+	Method string
+	// Pattern is the path, with {wildcards} as net/http.ServeMux reads
+	// them; Method and Pattern joined by a space are the route's action
+	// in recorded refusals.
+	Pattern string
+	// Name is the operation's operationId.
+	Name    string
+	Summary string
+	// Auth: the route needs a bearer token. Only /v1/health does not.
+	Auth bool
+	// Request and Response are zero values of the JSON bodies' types, or
+	// nil where the body is not JSON (a deposit's bytes, a plaintext, a
+	// package file, the stored events) or there is none. A response that
+	// streams one JSON object per line (application/x-ndjson) names the
+	// type of one line.
+	Request, Response any
+
+	serve handlerFunc
+}
+
+// handlerFunc serves one route for an authenticated person (the zero
+// Principal on a route without Auth).
+type handlerFunc func(h *Handler, w http.ResponseWriter, r *http.Request, who vault.Principal) error
+
+var routes = []Route{
+	{Method: "GET", Pattern: "/v1/health", Name: "health", Summary: "Liveness check",
+		Response: HealthResponse{}, serve: (*Handler).health},
+
+	{Method: "POST", Pattern: "/v1/cases", Name: "openCase", Auth: true,
+		Summary: "Open a case (investigator, custodian); the opener becomes a member",
+		Request: CaseRequest{}, Response: CaseResponse{}, serve: (*Handler).openCase},
+	{Method: "POST", Pattern: "/v1/cases/{case}/items", Name: "deposit", Auth: true,
+		Summary:  "Deposit one evidence file (investigator assigned to the case)",
+		Response: DepositResponse{}, serve: (*Handler).deposit},
+	{Method: "POST", Pattern: "/v1/cases/{case}/members", Name: "addMember", Auth: true,
+		Summary: "Assign an investigator to a case (custodian)",
+		Request: MemberRequest{}, Response: MemberResponse{}, serve: (*Handler).addMember},
+	{Method: "POST", Pattern: "/v1/cases/{case}/members/{person}/remove", Name: "removeMember", Auth: true,
+		Summary: "End a person's assignment to a case (custodian)",
+		Request: RemoveMemberRequest{}, Response: MemberResponse{}, serve: (*Handler).removeMember},
+	{Method: "POST", Pattern: "/v1/cases/{case}/hold", Name: "hold", Auth: true,
+		Summary: "Place or lift a legal hold on a case (custodian)",
+		Request: HoldRequest{}, Response: HoldResponse{}, serve: (*Handler).hold},
+	{Method: "POST", Pattern: "/v1/cases/{case}/destruction", Name: "requestDestruction", Auth: true,
+		Summary: "Request the destruction of a case under a court order (custodian)",
+		Request: DestructionRequest{}, Response: DestructionResponse{}, serve: (*Handler).requestDestruction},
+	{Method: "POST", Pattern: "/v1/cases/{case}/destruction/{request}/approve", Name: "approveDestruction", Auth: true,
+		Summary:  "Approve a destruction request (a second custodian, not the requester)",
+		Response: DestroyResponse{}, serve: (*Handler).approveDestruction},
+
+	{Method: "POST", Pattern: "/v1/persons", Name: "enroll", Auth: true,
+		Summary: "Enrol a person, or issue a new token to one (custodian)",
+		Request: PersonRequest{}, Response: PersonResponse{}, serve: (*Handler).enroll},
+	{Method: "POST", Pattern: "/v1/recipient", Name: "setRecipient", Auth: true,
+		Summary: "Register the caller's own age recipient for packages (prosecutor)",
+		Request: RecipientRequest{}, Response: RecipientResponse{}, serve: (*Handler).setRecipient},
+
+	{Method: "GET", Pattern: "/v1/items/{item}", Name: "getItem", Auth: true,
+		Summary: "View an item's plaintext (investigator assigned to the case)",
+		serve:   (*Handler).getItem},
+
+	{Method: "POST", Pattern: "/v1/packages", Name: "sealPackage", Auth: true,
+		Summary: "Seal a package of a case's items for a prosecutor (investigator of the case, custodian)",
+		Request: PackageRequest{}, Response: PackageResponse{}, serve: (*Handler).sealPackage},
+	{Method: "GET", Pattern: "/v1/packages/{package}", Name: "fetchPackage", Auth: true,
+		Summary: "Fetch a sealed package file (the prosecutor it is sealed for)",
+		serve:   (*Handler).fetchPackage},
+
+	{Method: "GET", Pattern: "/v1/log/key", Name: "logKey", Auth: true,
+		Summary:  "The custody log's origin and checkpoint verifier key (any authenticated person)",
+		Response: KeyResponse{}, serve: (*Handler).logKey},
+	{Method: "GET", Pattern: "/v1/log/checkpoints", Name: "checkpoints", Auth: true,
+		Summary:  "Every stored signed checkpoint, oldest first (auditor)",
+		Response: CheckpointsResponse{}, serve: (*Handler).checkpoints},
+	{Method: "GET", Pattern: "/v1/log/events", Name: "logEvents", Auth: true,
+		Summary: "The custody log's stored event bytes (auditor)",
+		serve:   (*Handler).logEvents},
+	{Method: "GET", Pattern: "/v1/log/lookups", Name: "logLookups", Auth: true,
+		Summary:  "The lookup values the log store keeps beside each event (auditor)",
+		Response: Lookup{}, serve: (*Handler).logLookups},
+	{Method: "GET", Pattern: "/v1/log/timeline", Name: "timeline", Auth: true,
+		Summary:  "Decoded events of an item, a case, or the whole log (auditor)",
+		Response: TimelineResponse{}, serve: (*Handler).timeline},
+	{Method: "GET", Pattern: "/v1/log/consistency", Name: "consistency", Auth: true,
+		Summary:  "A consistency proof between two tree sizes (auditor)",
+		Response: ConsistencyResponse{}, serve: (*Handler).consistency},
+
+	{Method: "POST", Pattern: "/v1/audit/scrub", Name: "scrub", Auth: true,
+		Summary:  "Re-hash every stored object against the event that recorded it, without keys (auditor, custodian)",
+		Response: ScrubResponse{}, serve: (*Handler).scrub},
+
+	{Method: "POST", Pattern: "/v1/admin/rotate-kek", Name: "rotateKEK", Auth: true,
+		Summary: "Re-seal every case key under a new key-encryption-key version (custodian)",
+		Request: RotateRequest{}, Response: RotateResponse{}, serve: (*Handler).rotateKEK},
+}
+
+// Routes returns the API's routes, in the order New registers them.
+func Routes() []Route { return slices.Clone(routes) }
+
+// action is the route's pattern as net/http.ServeMux reads it, and its
+// action in recorded refusals: "POST /v1/cases".
+func (rt Route) action() string { return rt.Method + " " + rt.Pattern }
+
+// HealthResponse is the answer of GET /v1/health.
+type HealthResponse struct {
+	OK bool `json:"ok"`
+}
+
+func (h *Handler) health(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	writeJSON(w, http.StatusOK, HealthResponse{OK: true})
+	return nil
+}
