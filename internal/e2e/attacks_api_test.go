@@ -297,7 +297,7 @@ func TestAttackAPIErrorsNameNoPath(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no reference in %q", r.stderr)
 	}
-	if !strings.Contains(s.logs.String(), m[1]) {
+	if !s.logs.waitFor(regexp.MustCompile(regexp.QuoteMeta(m[1]))) {
 		t.Fatalf("reference %s is not in the server's log", m[1])
 	}
 }

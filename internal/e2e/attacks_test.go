@@ -585,7 +585,7 @@ func TestMissingOrSwappedCaseKeys(t *testing.T) {
 	s.start()
 	r := s.refused("investigator", work, "case key unavailable", "get", id1, "--purpose", "after swap", "-o", filepath.Join(work, "x"))
 	ref := regexp.MustCompile(`reference ([0-9a-f]{16})`).FindStringSubmatch(r.stderr)
-	if ref == nil || !regexp.MustCompile(`ref=`+ref[1]+`.*belongs to another case`).MatchString(s.logs.String()) {
+	if ref == nil || !s.logs.waitFor(regexp.MustCompile(`ref=`+ref[1]+`.*belongs to another case`)) {
 		t.Fatalf("a swapped key is not named as such: %s", r.stderr)
 	}
 	tl := s.ok("auditor", work, "audit", "log", "--json").stdout

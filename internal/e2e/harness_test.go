@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -65,6 +66,20 @@ func (l *logBuffer) add(line string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.b.WriteString(line + "\n")
+}
+
+// waitFor reports whether the server's output matches re within a few
+// seconds: a line the server logged may still be on its way through the
+// pipe when the client's answer arrives.
+func (l *logBuffer) waitFor(re *regexp.Regexp) bool {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if re.MatchString(l.String()) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
 }
 
 func (l *logBuffer) String() string {

@@ -81,7 +81,7 @@ func TestLostTPMIsRecoverable(t *testing.T) {
 	// The answer names no server detail; the server's log has it under
 	// the answer's reference.
 	ref := regexp.MustCompile(`reference ([0-9a-f]{16})`).FindStringSubmatch(r.stderr)
-	if ref == nil || !regexp.MustCompile(`ref=`+ref[1]+`.*unsealing the key of case HW-1`).MatchString(s.logs.String()) {
+	if ref == nil || !s.logs.waitFor(regexp.MustCompile(`ref=`+ref[1]+`.*unsealing the key of case HW-1`)) {
 		t.Fatalf("unclear error after TPM loss: %s\n%s", r.stderr, s.logs)
 	}
 	s.stop()

@@ -148,11 +148,13 @@ func (c *limitConn) Close() error {
 }
 
 // minRateBody cuts a request body that delivers fewer than need bytes
-// while the server waits window for them. Only the time spent waiting in
-// Read counts: a server slow to read (a busy object store, a loaded
-// machine) never makes a client look slow. Before each Read the
-// connection's read deadline is set to what is left of the window, so a
-// body that stops entirely fails its Read with a timeout, which the
+// while the server waits window for them. Mainly the time spent waiting
+// in Read counts, so that a server slow to read (a busy object store, a
+// loaded machine) does not make a client look slow; but a body that stays
+// under need bytes for wallFactor windows of wall time is cut too, so that
+// a trickling client cannot hold a connection for ever on a busy server.
+// Before each Read the connection's read deadline is set to what is left,
+// so a body that stops entirely fails its Read with a timeout, which the
 // handler sees as an interrupted upload. At the end of the body the
 // deadline is cleared: the handler may take its time to answer.
 type minRateBody struct {
@@ -162,8 +164,13 @@ type minRateBody struct {
 	window time.Duration
 	got    int64         // bytes since the window began
 	waited time.Duration // time spent in Read since the window began
+	began  time.Time     // when the window began
 	done   bool
 }
+
+// wallFactor bounds a window in wall time, as a multiple of its waiting
+// time.
+const wallFactor = 4
 
 func limitBodyRate(w http.ResponseWriter, r *http.Request, rate int64, window time.Duration) {
 	if rate <= 0 || window <= 0 || r.Body == nil || r.Body == http.NoBody {
@@ -173,7 +180,7 @@ func limitBodyRate(w http.ResponseWriter, r *http.Request, rate int64, window ti
 	if rc.SetReadDeadline(time.Now().Add(window)) != nil {
 		return
 	}
-	r.Body = &minRateBody{r: r.Body, rc: rc, need: max(1, int64(window.Seconds()*float64(rate))), window: window}
+	r.Body = &minRateBody{r: r.Body, rc: rc, need: max(1, int64(window.Seconds()*float64(rate))), window: window, began: time.Now()}
 }
 
 func (b *minRateBody) Read(p []byte) (int, error) {
@@ -181,20 +188,26 @@ func (b *minRateBody) Read(p []byte) (int, error) {
 		return b.r.Read(p)
 	}
 	start := time.Now()
-	b.rc.SetReadDeadline(start.Add(b.window - b.waited))
+	deadline := start.Add(b.window - b.waited)
+	if wall := b.began.Add(wallFactor * b.window); wall.Before(deadline) {
+		deadline = wall
+	}
+	b.rc.SetReadDeadline(deadline)
 	n, err := b.r.Read(p)
-	b.waited += time.Since(start)
+	now := time.Now()
+	b.waited += now.Sub(start)
 	b.got += int64(n)
+	stalled := fmt.Errorf("%w: the upload stalled: fewer than %d bytes arrived in %s", vault.ErrBadInput, b.need, b.window)
 	switch {
 	case err != nil && errors.Is(err, os.ErrDeadlineExceeded):
-		return n, fmt.Errorf("%w: the upload stalled: fewer than %d bytes arrived in %s", vault.ErrBadInput, b.need, b.window)
+		return n, stalled
 	case err != nil:
 		b.done = true
 		b.rc.SetReadDeadline(time.Time{})
 	case b.got >= b.need:
-		b.got, b.waited = 0, 0
-	case b.waited >= b.window:
-		return n, fmt.Errorf("%w: the upload stalled: fewer than %d bytes arrived in %s", vault.ErrBadInput, b.need, b.window)
+		b.got, b.waited, b.began = 0, 0, now
+	case b.waited >= b.window || now.Sub(b.began) >= wallFactor*b.window:
+		return n, stalled
 	}
 	return n, err
 }
