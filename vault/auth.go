@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/custos-vault/custos/internal/secret"
 	"io"
 	"regexp"
 	"strconv"
@@ -58,16 +59,16 @@ var roles = map[string]bool{RoleInvestigator: true, RoleProsecutor: true, RoleAu
 // Enroll creates (or re-issues the token of) a person and returns their
 // new bearer token. It is an administrative action of the server's
 // operator, recorded as a system event.
-func (v *Vault) Enroll(ctx context.Context, name, role string) (string, error) {
+func (v *Vault) Enroll(ctx context.Context, name, role string) (secret.String, error) {
 	return v.enroll(ctx, System, name, role)
 }
 
-func (v *Vault) enroll(ctx context.Context, by events.Actor, name, role string) (string, error) {
+func (v *Vault) enroll(ctx context.Context, by events.Actor, name, role string) (secret.String, error) {
 	if err := checkPersonName(name); err != nil {
-		return "", err
+		return secret.String{}, err
 	}
 	if !roles[role] {
-		return "", badInput("unknown role %q", role)
+		return secret.String{}, badInput("unknown role %q", role)
 	}
 	raw := make([]byte, 32)
 	rand.Read(raw)
@@ -75,9 +76,9 @@ func (v *Vault) enroll(ctx context.Context, by events.Actor, name, role string) 
 	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypePersonEnrolled, Actor: by,
 		Data: PersonEnrolled{Name: name, Role: role, TokenSHA256: tokenHash(token)}})
 	if err != nil {
-		return "", err
+		return secret.String{}, err
 	}
-	return token, nil
+	return secret.New(token), nil
 }
 
 // recordedMark is joined to every error whose refusal is already in the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/custos-vault/custos/internal/secret"
 	"strings"
 	"time"
 
@@ -164,13 +165,13 @@ func (v *Vault) RemoveMember(ctx context.Context, who Principal, caseID, person,
 
 // EnrollBy lets a custodian enrol a person (or issue a new token to one,
 // which invalidates the old). The token is returned once and never stored.
-func (v *Vault) EnrollBy(ctx context.Context, who Principal, name, role string) (string, error) {
+func (v *Vault) EnrollBy(ctx context.Context, who Principal, name, role string) (secret.String, error) {
 	if who.Role != RoleCustodian {
-		return "", v.refuse(ctx, who, "person.enroll", name, "only custodians enrol people", ErrForbidden)
+		return secret.String{}, v.refuse(ctx, who, "person.enroll", name, "only custodians enrol people", ErrForbidden)
 	}
 	if _, exists := v.state.personByName(name); exists {
 		if p, _ := v.state.personByName(name); p.Role != role {
-			return "", fmt.Errorf("%w: %s is already enrolled as %s", ErrConflict, name, p.Role)
+			return secret.String{}, fmt.Errorf("%w: %s is already enrolled as %s", ErrConflict, name, p.Role)
 		}
 	}
 	return v.enroll(ctx, who.actor(), name, role)

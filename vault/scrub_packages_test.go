@@ -55,7 +55,7 @@ func newPackageFixture(t *testing.T) *packageFixture {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := v.Authenticate(tok)
+		p, err := v.Authenticate(tok.Reveal())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,8 +183,8 @@ func TestScrubReportsRetainedCiphertextOfDestroyedCases(t *testing.T) {
 	all := f.v.state.caseObjects("P-1")
 	c1, _ := f.v.Enroll(ctx, "c1", RoleCustodian)
 	c2, _ := f.v.Enroll(ctx, "c2", RoleCustodian)
-	p1, _ := f.v.Authenticate(c1)
-	p2, _ := f.v.Authenticate(c2)
+	p1, _ := f.v.Authenticate(c1.Reveal())
+	p2, _ := f.v.Authenticate(c2.Reveal())
 	req, err := f.v.RequestDestruction(ctx, p1, "P-1", "order 1", "court order")
 	if err != nil {
 		t.Fatal(err)

@@ -57,7 +57,7 @@ func BenchmarkDeposit(b *testing.B) {
 	v := openTestVault(b)
 	ctx := context.Background()
 	tok, _ := v.Enroll(ctx, "inv", RoleInvestigator)
-	who, _ := v.Authenticate(tok)
+	who, _ := v.Authenticate(tok.Reveal())
 	if err := v.OpenCase(ctx, who, "B-1", "bench"); err != nil {
 		b.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestCaseSnapshotsAreSafeToRead(t *testing.T) {
 	v := openTestVault(t)
 	ctx := context.Background()
 	custTok, _ := v.Enroll(ctx, "cust", RoleCustodian)
-	cust, _ := v.Authenticate(custTok)
+	cust, _ := v.Authenticate(custTok.Reveal())
 	if err := v.OpenCase(ctx, cust, "R-1", "race"); err != nil {
 		t.Fatal(err)
 	}

@@ -134,8 +134,8 @@ func runAdminEnroll(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, api.PersonResponse{Name: pos[0], Role: *role, Token: token},
-		fmt.Sprintf("enrolled %s as %s; their token (shown once):\n%s", pos[0], *role, token))
+	return printResult(stdout, *asJSON, api.PersonResponse{Name: pos[0], Role: *role, Token: token.Reveal()},
+		fmt.Sprintf("enrolled %s as %s; their token (shown once):\n%s", pos[0], *role, token.Reveal()))
 }
 
 // runAdminMigrateLog copies a custody log to another backend byte for

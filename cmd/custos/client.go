@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/custos-vault/custos/internal/secret"
 	"io"
 	"net/http"
 	"net/url"
@@ -21,7 +22,7 @@ import (
 // client talks to the vault's API as one person.
 type client struct {
 	base  *url.URL
-	token string
+	token secret.String
 	http  *http.Client
 }
 
@@ -50,7 +51,7 @@ func newClient() (*client, error) {
 		}
 		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	}
-	return &client{base: u, token: token, http: hc}, nil
+	return &client{base: u, token: secret.New(token), http: hc}, nil
 }
 
 func (c *client) url(path string, q url.Values) string {
@@ -61,7 +62,7 @@ func (c *client) url(path string, q url.Values) string {
 }
 
 func (c *client) do(req *http.Request) (*http.Response, error) {
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("vault unreachable: %w", err)

@@ -385,7 +385,7 @@ func devPersons(ctx context.Context, v *vault.Vault, data, base string, logger *
 			if err != nil {
 				return fmt.Errorf("enrolling %s: %w", p.name, err)
 			}
-			token = t
+			token = t.Reveal() // written only to the person's 0600 file below
 			logger.Info("enrolled development person", "name", p.name, "role", p.role, "credentials", path)
 		}
 		content := fmt.Sprintf("# Custos development credentials of %s (%s). Source this file.\nexport CUSTOS_SERVER=%s\nexport CUSTOS_TOKEN=%s\nexport CUSTOS_PERSON=%s\n",

@@ -68,7 +68,7 @@ func newTestVault(t *testing.T, opts Options) *testVault {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tv.tokens[p.name] = tok
+		tv.tokens[p.name] = tok.Reveal()
 	}
 	tv.h = New(v, slog.New(slog.DiscardHandler), opts)
 	tv.srv = httptest.NewServer(tv.h)

@@ -62,7 +62,7 @@ func BenchmarkDepositHTTP(b *testing.B) {
 	}
 	defer v.Close()
 	tok, _ := v.Enroll(ctx, "inv", vault.RoleInvestigator)
-	who, _ := v.Authenticate(tok)
+	who, _ := v.Authenticate(tok.Reveal())
 	v.OpenCase(ctx, who, "B", "bench")
 	srv := httptest.NewServer(New(v, slog.New(slog.DiscardHandler), Options{}))
 	defer srv.Close()
@@ -71,7 +71,7 @@ func BenchmarkDepositHTTP(b *testing.B) {
 	for b.Loop() {
 		body := &trailerBody{r: &zeros{left: size}, h: sha256.New()}
 		req, _ := http.NewRequest("POST", srv.URL+"/v1/cases/B/items?name=x", body)
-		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Authorization", "Bearer "+tok.Reveal())
 		req.ContentLength = -1
 		req.Trailer = http.Header{HeaderContentSHA256: nil}
 		body.tr = req.Trailer

@@ -15,8 +15,10 @@ type PersonRequest struct {
 // PersonResponse is the answer of POST /v1/persons: the person's new
 // bearer token, shown once and stored nowhere.
 type PersonResponse struct {
-	Name  string `json:"name"`
-	Role  string `json:"role"`
+	Name string `json:"name"`
+	Role string `json:"role"`
+	// Token is the new bearer token, shown this once (revealed from its
+	// secret type only here).
 	Token string `json:"token"`
 }
 
@@ -29,7 +31,7 @@ func (h *Handler) enroll(w http.ResponseWriter, r *http.Request, who vault.Princ
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, PersonResponse{Name: req.Name, Role: req.Role, Token: token})
+	writeJSON(w, http.StatusCreated, PersonResponse{Name: req.Name, Role: req.Role, Token: token.Reveal()})
 	return nil
 }
 
