@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/logstore"
 	"github.com/custos-vault/custos/events/postgres"
 	"github.com/custos-vault/custos/events/sqlite"
-	"github.com/custos-vault/custos/events/logstore"
 	"github.com/custos-vault/custos/internal/testenv"
 )
 
