@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/custos-vault/custos/internal/deplist"
 )
 
 // TestVerifierStaysSmall fails if the offline verifier grows a dependency
@@ -43,3 +45,7 @@ func TestVerifierStaysSmall(t *testing.T) {
 		}
 	}
 }
+
+// TestDeps fails when the verifier's dependencies differ from deps.txt,
+// so that a new import is a visible decision (internal/deplist).
+func TestDeps(t *testing.T) { deplist.Check(t, "deps.txt") }
