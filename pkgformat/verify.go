@@ -125,7 +125,9 @@ func Verify(r io.Reader, opts VerifyOptions) (rep *Report, err error) {
 			if err == nil {
 				err = v.ex.commit(rep)
 			}
-			v.ex.cleanup()
+			if cerr := v.ex.cleanup(); cerr != nil {
+				err = errors.Join(err, cerr)
+			}
 		}()
 	}
 

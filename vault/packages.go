@@ -61,7 +61,12 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(spool)
+	defer func() {
+		// The spool holds ciphertext only; one left behind is named in the log.
+		if err := os.RemoveAll(spool); err != nil {
+			v.logger.Warn("could not remove a package spool", "dir", spool, "err", err)
+		}
+	}()
 
 	m := s.manifest(v)
 	pkg := &pkgformat.Package{Manifest: m, Checkpoint: s.cp.Note}
@@ -274,7 +279,7 @@ func (v *Vault) storePackage(ctx context.Context, s *sealing, pkg *pkgformat.Pac
 		pw.CloseWithError(err)
 	}()
 	info, err := v.objects.Put(ctx, object, pr, objects.PutOptions{RetainUntil: v.pendingUntil(s.c)})
-	pr.Close()
+	pr.Close() // stops the writer if Put returned early; a PipeReader's Close returns nil
 	if err != nil {
 		return nil, fmt.Errorf("storing the package: %w", err)
 	}
@@ -304,12 +309,16 @@ func (v *Vault) reencrypt(ctx context.Context, it Item, id age.Identity, to age.
 	if err != nil {
 		return 0, "", err
 	}
-	defer f.Close()
+	defer f.Close() // on failure; closed and checked below otherwise
 	fh := &countingHash{h: sha256.New()}
 	if _, err := agestream.Encrypt(io.MultiWriter(f, fh), dec, []age.Recipient{to}, agestream.Options{NoLegacyHashes: true}); err != nil {
 		if errors.Is(err, agestream.ErrReadPlaintext) {
 			return 0, "", v.integrityFailed(ctx, it, fmt.Errorf("sealing a package: %w", err))
 		}
+		return 0, "", fmt.Errorf("spooling item %s: %w", it.ID, err)
+	}
+	// The spooled file is read back into the package and must be whole.
+	if err := f.Close(); err != nil {
 		return 0, "", fmt.Errorf("spooling item %s: %w", it.ID, err)
 	}
 	n, sum := dec.Sum()
@@ -326,7 +335,7 @@ type countingHash struct {
 }
 
 func (c *countingHash) Write(p []byte) (int, error) {
-	c.h.Write(p)
+	c.h.Write(p) // a hash.Hash's Write never returns an error
 	c.n += int64(len(p))
 	return len(p), nil
 }
