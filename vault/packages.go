@@ -62,7 +62,7 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 		return nil, err
 	}
 	defer func() {
-		// The spool holds ciphertext only; one left behind is named in the log.
+		// The spool holds ciphertext only; the server log names one left behind.
 		if err := os.RemoveAll(spool); err != nil {
 			v.logger.Warn("could not remove a package spool", "dir", spool, "err", err)
 		}
