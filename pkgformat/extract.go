@@ -32,8 +32,7 @@ func newExtraction(dir string) (*extraction, error) {
 		return nil, fmt.Errorf("extract: %w", err)
 	}
 	if err := os.Chmod(tmp, 0o700); err != nil {
-		os.RemoveAll(tmp)
-		return nil, fmt.Errorf("extract: %w", err)
+		return nil, fmt.Errorf("extract: %w", errors.Join(err, os.RemoveAll(tmp)))
 	}
 	return &extraction{dir: dir, tmp: tmp}, nil
 }
@@ -69,15 +68,20 @@ func (e *extraction) commit(rep *Report) error {
 		x, err := e.place(p)
 		if err != nil {
 			for _, d := range done {
-				os.Remove(d.Path)
+				if rerr := os.Remove(d.Path); rerr != nil {
+					err = errors.Join(err, fmt.Errorf("extract: could not remove %s again: %w", d.Path, rerr))
+				}
 			}
 			return err
 		}
 		done = append(done, x)
 	}
+	// Make the new names durable where the OS allows it. Errors are not
+	// failures: some systems (Windows) cannot open or sync a folder, and
+	// each file was synced before it was moved.
 	if d, err := os.Open(e.dir); err == nil {
-		d.Sync() // make the new names durable where the OS allows it
-		d.Close()
+		_ = d.Sync()
+		_ = d.Close()
 	}
 	rep.Extracted = done
 	return nil
@@ -113,7 +117,13 @@ func (e *extraction) place(p pending) (Extracted, error) {
 	return x, nil
 }
 
-func (e *extraction) cleanup() { os.RemoveAll(e.tmp) }
+// cleanup removes the temporary folder and whatever is left in it.
+func (e *extraction) cleanup() error {
+	if err := os.RemoveAll(e.tmp); err != nil {
+		return fmt.Errorf("extract: could not remove the temporary folder %s: %w", e.tmp, err)
+	}
+	return nil
+}
 
 // renameHook moves a file without overwriting; tests replace it to
 // simulate file systems that refuse names.

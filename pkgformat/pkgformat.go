@@ -4,9 +4,10 @@
 // inclusion proofs, a signed checkpoint covering them, a manifest, a
 // signature over the manifest, and a human-readable report.
 //
-// The writer lives here so that the reader, which the offline verifier
-// uses, is checked against exactly what the vault produces. The package
-// imports no server code.
+// The writer (Package.WriteTo) lives here so that the reader (Verify),
+// which the offline verifier uses, is checked against exactly what the
+// vault produces; both follow one list of the members and their order
+// (layout.go). The package imports no server code.
 package pkgformat
 
 import (
@@ -152,8 +153,9 @@ func SignManifest(s note.Signer, pkg string, manifest []byte) ([]byte, error) {
 	return note.Sign(&note.Note{Text: signatureText(pkg, manifest)}, s)
 }
 
-// Writer writes a package's members in the order the reader expects:
-// manifest, signature, checkpoint, proofs, events, items, report.
+// Writer writes tar members as packages store them (regular files, mode
+// 0644, the same time on each). It knows nothing of their order:
+// Package.WriteTo writes a package's members in the order of layout.
 type Writer struct {
 	tw  *tar.Writer
 	now time.Time

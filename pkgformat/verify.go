@@ -114,175 +114,38 @@ type sealingData struct {
 // was given (see VerifyOptions), it returns ErrNotAuthenticated with a
 // complete Report; only a nil error means the package is verified.
 func Verify(r io.Reader, opts VerifyOptions) (rep *Report, err error) {
-	tr := tar.NewReader(r)
-	rep = &Report{}
-	next := func(want string) (*tar.Header, []byte, error) {
-		h, err := tr.Next()
-		if err != nil {
-			return nil, nil, fmt.Errorf("package ends before %s: %w", want, err)
-		}
-		if h.Name != want {
-			return nil, nil, fmt.Errorf("expected member %s, found %q", want, h.Name)
-		}
-		b, err := readSmall(tr, h)
-		return h, b, err
-	}
-
-	var ex *extraction
+	v := &verification{tr: tar.NewReader(r), opts: opts, rep: &Report{}, decoded: map[uint64]*events.Event{}}
+	rep = v.rep
 	if opts.ExtractDir != "" && len(opts.Identities) > 0 {
-		if ex, err = newExtraction(opts.ExtractDir); err != nil {
+		if v.ex, err = newExtraction(opts.ExtractDir); err != nil {
 			return rep, err
 		}
 		// Nothing is left behind unless every check passed.
 		defer func() {
 			if err == nil {
-				err = ex.commit(rep)
+				err = v.ex.commit(rep)
 			}
-			ex.cleanup()
+			if cerr := v.ex.cleanup(); cerr != nil {
+				err = errors.Join(err, cerr)
+			}
 		}()
 	}
 
-	_, mb, err := next(ManifestName)
-	if err != nil {
+	// The manifest first: the rest of the layout is read from it.
+	if err := v.manifest(); err != nil {
 		return rep, err
 	}
-	m, err := ParseManifest(mb)
-	if err != nil {
-		return rep, err
-	}
-	rep.Manifest = m
-
-	verifier, err := note.NewVerifier(m.LogKey)
-	if err != nil {
-		return rep, fmt.Errorf("manifest log_key: %w", err)
-	}
-	if verifier.Name() != m.Origin {
-		return rep, fmt.Errorf("manifest origin %q does not match its log key %q", m.Origin, verifier.Name())
-	}
-	if m.LogKeyFingerprint != KeyFingerprint(m.LogKey) {
-		return rep, errors.New("manifest log_key_fingerprint is not the fingerprint of its log_key")
-	}
-	if err := pinKey(m, verifier, opts, rep); err != nil {
-		return rep, err
-	}
-
-	_, sig, err := next(SignatureName)
-	if err != nil {
-		return rep, err
-	}
-	n, err := note.Open(sig, note.VerifierList(verifier))
-	if err != nil {
-		return rep, fmt.Errorf("manifest signature: %w", err)
-	}
-	if n.Text != signatureText(m.Package, mb) {
-		return rep, errors.New("manifest signature covers another manifest")
-	}
-	// The signature is the one member the manifest cannot commit to:
-	// demand that it holds exactly the log key's signature and nothing else.
-	if len(n.Sigs) != 1 || len(n.UnverifiedSigs) != 0 || !bytes.Equal(sig, signedBytes(n)) {
-		return rep, errors.New("manifest.sig holds more than the log key's one signature")
-	}
-	rep.passed("manifest signed by the log key %s (fingerprint %s)", verifier.Name(), m.LogKeyFingerprint)
-
-	_, cpb, err := next(CheckpointName)
-	if err != nil {
-		return rep, err
-	}
-	if sha256Hex(cpb) != m.CheckpointSHA256 {
-		return rep, errors.New("checkpoint is not the one the signed manifest names")
-	}
-	cp, err := events.ParseCheckpoint(cpb, m.Origin, verifier)
-	if err != nil {
-		return rep, fmt.Errorf("checkpoint: %w", err)
-	}
-	if cp.Size != m.CheckpointSize {
-		return rep, fmt.Errorf("checkpoint is for %d events, manifest says %d", cp.Size, m.CheckpointSize)
-	}
-	rep.Checkpoint = cp
-	rep.passed("checkpoint signed for the first %d custody events", cp.Size)
-
-	_, pb, err := next(ProofsName)
-	if err != nil {
-		return rep, err
-	}
-	if sha256Hex(pb) != m.ProofsSHA256 {
-		return rep, errors.New("proofs.json is not the one the signed manifest names")
-	}
-	var proofs Proofs
-	if err := strictJSON(pb, &proofs); err != nil {
-		return rep, fmt.Errorf("proofs.json: %w", err)
-	}
-	if proofs.TreeSize != cp.Size {
-		return rep, fmt.Errorf("proofs are for tree size %d, checkpoint for %d", proofs.TreeSize, cp.Size)
-	}
-
-	// Custody events.
-	decoded := map[uint64]*events.Event{}
-	for _, me := range m.Events {
-		_, b, err := next(me.Path)
-		if err != nil {
-			return rep, err
+	for _, s := range layout(v.m)[1:] {
+		for i, name := range s.names {
+			if err := v.member(s.kind, i, name); err != nil {
+				return rep, err
+			}
 		}
-		ev, err := events.Decode(b)
-		if err != nil {
-			return rep, fmt.Errorf("%s: %w", me.Path, err)
-		}
-		if ev.Seq != me.Seq || me.Path != EventPath(me.Seq) {
-			return rep, fmt.Errorf("%s holds event %d, manifest says %d", me.Path, ev.Seq, me.Seq)
-		}
-		leaf := events.LeafHash(b)
-		if leaf.String() != me.LeafHash {
-			return rep, fmt.Errorf("%s: bytes do not hash to the manifest's leaf hash", me.Path)
-		}
-		p, err := decodeProof(proofs.Proofs[strconv.FormatUint(me.Seq, 10)])
-		if err != nil {
-			return rep, fmt.Errorf("proof of event %d: %w", me.Seq, err)
-		}
-		if err := events.VerifyInclusion(me.Seq, cp.Size, leaf, p, cp.Root); err != nil {
-			return rep, fmt.Errorf("event %d is not in the checkpointed log: %w", me.Seq, err)
-		}
-		decoded[me.Seq] = ev
-	}
-	rep.passed("%d custody events, each proven included in the checkpoint", len(m.Events))
-
-	if err := checkSealing(m, decoded); err != nil {
-		return rep, err
-	}
-	rep.passed("sealing event %d names this package, its recipient, purpose and items", m.SealingEvent)
-
-	// Items.
-	for i, it := range m.Items {
-		if err := checkDeposit(m, it, decoded); err != nil {
-			return rep, err
-		}
-		h, err := tr.Next()
-		if err != nil {
-			return rep, fmt.Errorf("package ends before %s: %w", it.Path, err)
-		}
-		if h.Name != it.Path || h.Typeflag != tar.TypeReg {
-			return rep, fmt.Errorf("expected item %s, found %q", it.Path, h.Name)
-		}
-		if h.Size != it.FileSize {
-			return rep, fmt.Errorf("%s is %d bytes, the signed manifest says %d", it.Path, h.Size, it.FileSize)
-		}
-		if err := checkItem(tr, i, it, opts, ex, rep); err != nil {
+		if err := v.end(s.kind); err != nil {
 			return rep, err
 		}
 	}
-	rep.passed("%d item files are the bytes the signed manifest names, and match their deposit events (name, size, SHA-256)", len(m.Items))
-	if len(opts.Identities) > 0 {
-		rep.passed("%d items decrypted; every plaintext SHA-256 matches its deposit", rep.Decrypted)
-	}
-
-	_, report, err := next(ReportName)
-	if err != nil {
-		return rep, err
-	}
-	if sha256Hex(report) != m.ReportSHA256 {
-		return rep, errors.New("report.txt is not the report the manifest names")
-	}
-	rep.passed("report.txt is the one the signed manifest names")
-	if h, err := tr.Next(); err != io.EOF {
+	if h, err := v.tr.Next(); err != io.EOF {
 		if err == nil {
 			return rep, fmt.Errorf("unexpected member %q after the report", h.Name)
 		}
@@ -293,6 +156,216 @@ func Verify(r io.Reader, opts VerifyOptions) (rep *Report, err error) {
 	}
 	rep.passed("log key pinned by %s", rep.PinnedBy)
 	return rep, nil
+}
+
+// A verification is the state of one Verify: what has been read and
+// established so far.
+type verification struct {
+	tr   *tar.Reader
+	opts VerifyOptions
+	rep  *Report
+	ex   *extraction
+
+	m        *Manifest
+	mb       []byte // manifest.json as read
+	verifier note.Verifier
+	cp       *events.Checkpoint
+	proofs   Proofs
+	decoded  map[uint64]*events.Event
+}
+
+// next reads the next member, which must be the small member want.
+func (v *verification) next(want string) (*tar.Header, []byte, error) {
+	h, err := v.tr.Next()
+	if err != nil {
+		return nil, nil, fmt.Errorf("package ends before %s: %w", want, err)
+	}
+	if h.Name != want {
+		return nil, nil, fmt.Errorf("expected member %s, found %q", want, h.Name)
+	}
+	b, err := readSmall(v.tr, h)
+	return h, b, err
+}
+
+// member reads and checks the i-th member of a section, named name.
+func (v *verification) member(k kind, i int, name string) error {
+	switch k {
+	case kindSignature:
+		return v.signature(name)
+	case kindCheckpoint:
+		return v.checkpoint(name)
+	case kindProofs:
+		return v.proofsMember(name)
+	case kindEvent:
+		return v.event(v.m.Events[i])
+	case kindItem:
+		return v.item(i, v.m.Items[i])
+	case kindReport:
+		return v.report(name)
+	}
+	return fmt.Errorf("package: no reader for member %s", name)
+}
+
+// end checks what a whole section establishes, once all its members
+// were read.
+func (v *verification) end(k kind) error {
+	switch k {
+	case kindEvent:
+		v.rep.passed("%d custody events, each proven included in the checkpoint", len(v.m.Events))
+		if err := checkSealing(v.m, v.decoded); err != nil {
+			return err
+		}
+		v.rep.passed("sealing event %d names this package, its recipient, purpose and items", v.m.SealingEvent)
+	case kindItem:
+		v.rep.passed("%d item files are the bytes the signed manifest names, and match their deposit events (name, size, SHA-256)", len(v.m.Items))
+		if len(v.opts.Identities) > 0 {
+			v.rep.passed("%d items decrypted; every plaintext SHA-256 matches its deposit", v.rep.Decrypted)
+		}
+	case kindReport:
+		v.rep.passed("report.txt is the one the signed manifest names")
+	}
+	return nil
+}
+
+func (v *verification) manifest() error {
+	_, mb, err := v.next(ManifestName)
+	if err != nil {
+		return err
+	}
+	m, err := ParseManifest(mb)
+	if err != nil {
+		return err
+	}
+	v.m, v.mb, v.rep.Manifest = m, mb, m
+
+	verifier, err := note.NewVerifier(m.LogKey)
+	if err != nil {
+		return fmt.Errorf("manifest log_key: %w", err)
+	}
+	if verifier.Name() != m.Origin {
+		return fmt.Errorf("manifest origin %q does not match its log key %q", m.Origin, verifier.Name())
+	}
+	if m.LogKeyFingerprint != KeyFingerprint(m.LogKey) {
+		return errors.New("manifest log_key_fingerprint is not the fingerprint of its log_key")
+	}
+	v.verifier = verifier
+	return pinKey(m, verifier, v.opts, v.rep)
+}
+
+func (v *verification) signature(name string) error {
+	_, sig, err := v.next(name)
+	if err != nil {
+		return err
+	}
+	n, err := note.Open(sig, note.VerifierList(v.verifier))
+	if err != nil {
+		return fmt.Errorf("manifest signature: %w", err)
+	}
+	if n.Text != signatureText(v.m.Package, v.mb) {
+		return errors.New("manifest signature covers another manifest")
+	}
+	// The signature is the one member the manifest cannot commit to:
+	// demand that it holds exactly the log key's signature and nothing else.
+	if len(n.Sigs) != 1 || len(n.UnverifiedSigs) != 0 || !bytes.Equal(sig, signedBytes(n)) {
+		return errors.New("manifest.sig holds more than the log key's one signature")
+	}
+	v.rep.passed("manifest signed by the log key %s (fingerprint %s)", v.verifier.Name(), v.m.LogKeyFingerprint)
+	return nil
+}
+
+func (v *verification) checkpoint(name string) error {
+	_, cpb, err := v.next(name)
+	if err != nil {
+		return err
+	}
+	if sha256Hex(cpb) != v.m.CheckpointSHA256 {
+		return errors.New("checkpoint is not the one the signed manifest names")
+	}
+	cp, err := events.ParseCheckpoint(cpb, v.m.Origin, v.verifier)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if cp.Size != v.m.CheckpointSize {
+		return fmt.Errorf("checkpoint is for %d events, manifest says %d", cp.Size, v.m.CheckpointSize)
+	}
+	v.cp, v.rep.Checkpoint = cp, cp
+	v.rep.passed("checkpoint signed for the first %d custody events", cp.Size)
+	return nil
+}
+
+func (v *verification) proofsMember(name string) error {
+	_, pb, err := v.next(name)
+	if err != nil {
+		return err
+	}
+	if sha256Hex(pb) != v.m.ProofsSHA256 {
+		return errors.New("proofs.json is not the one the signed manifest names")
+	}
+	if err := strictJSON(pb, &v.proofs); err != nil {
+		return fmt.Errorf("proofs.json: %w", err)
+	}
+	if v.proofs.TreeSize != v.cp.Size {
+		return fmt.Errorf("proofs are for tree size %d, checkpoint for %d", v.proofs.TreeSize, v.cp.Size)
+	}
+	return nil
+}
+
+// event checks one custody event: its bytes, the manifest's leaf hash,
+// and its inclusion proof.
+func (v *verification) event(me Event) error {
+	_, b, err := v.next(me.Path)
+	if err != nil {
+		return err
+	}
+	ev, err := events.Decode(b)
+	if err != nil {
+		return fmt.Errorf("%s: %w", me.Path, err)
+	}
+	if ev.Seq != me.Seq || me.Path != EventPath(me.Seq) {
+		return fmt.Errorf("%s holds event %d, manifest says %d", me.Path, ev.Seq, me.Seq)
+	}
+	leaf := events.LeafHash(b)
+	if leaf.String() != me.LeafHash {
+		return fmt.Errorf("%s: bytes do not hash to the manifest's leaf hash", me.Path)
+	}
+	p, err := decodeProof(v.proofs.Proofs[strconv.FormatUint(me.Seq, 10)])
+	if err != nil {
+		return fmt.Errorf("proof of event %d: %w", me.Seq, err)
+	}
+	if err := events.VerifyInclusion(me.Seq, v.cp.Size, leaf, p, v.cp.Root); err != nil {
+		return fmt.Errorf("event %d is not in the checkpointed log: %w", me.Seq, err)
+	}
+	v.decoded[me.Seq] = ev
+	return nil
+}
+
+// item checks the i-th item: its deposit event, then its file (checkItem).
+func (v *verification) item(i int, it Item) error {
+	if err := checkDeposit(v.m, it, v.decoded); err != nil {
+		return err
+	}
+	h, err := v.tr.Next()
+	if err != nil {
+		return fmt.Errorf("package ends before %s: %w", it.Path, err)
+	}
+	if h.Name != it.Path || h.Typeflag != tar.TypeReg {
+		return fmt.Errorf("expected item %s, found %q", it.Path, h.Name)
+	}
+	if h.Size != it.FileSize {
+		return fmt.Errorf("%s is %d bytes, the signed manifest says %d", it.Path, h.Size, it.FileSize)
+	}
+	return checkItem(v.tr, i, it, v.opts, v.ex, v.rep)
+}
+
+func (v *verification) report(name string) error {
+	_, report, err := v.next(name)
+	if err != nil {
+		return err
+	}
+	if sha256Hex(report) != v.m.ReportSHA256 {
+		return errors.New("report.txt is not the report the manifest names")
+	}
+	return nil
 }
 
 // pinKey checks the manifest's log key against what the caller trusts.

@@ -124,10 +124,16 @@ func (r *Reveal) integrity(ctx context.Context, cause error) error {
 // (however it was found: a view, a package being sealed, a scrub) and
 // returns the error for the caller.
 func (v *Vault) integrityFailed(ctx context.Context, it Item, cause error) error {
+	return errors.Join(fmt.Errorf("%w: item %s: %v", ErrIntegrity, it.ID, cause), v.recordIntegrityFailure(ctx, it, cause))
+}
+
+// recordIntegrityFailure appends the integrity.failed event of an item
+// and returns the log's error, if the event could not be appended.
+func (v *Vault) recordIntegrityFailure(ctx context.Context, it Item, cause error) error {
 	_, err := v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeIntegrityFailed, Actor: System,
 		Case: it.Case, Item: it.ID, Data: IntegrityFailed{Object: it.Deposit.Object, Reason: cause.Error()}})
 	v.logger.Error("integrity failure", "item", it.ID, "err", cause)
-	return errors.Join(fmt.Errorf("%w: item %s: %v", ErrIntegrity, it.ID, cause), err)
+	return err
 }
 
 // Failed reports whether reading the plaintext failed (decryption or

@@ -52,11 +52,13 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	res := &ScrubResult{}
 	items := v.state.allItems()
 	sort.Slice(items, func(i, j int) bool { return items[i].DepositAt < items[j].DepositAt })
+	checked := map[string]Item{} // by id, as checked
 	for _, it := range items {
 		if c, _ := v.state.getCase(it.Case); c.Destroyed {
 			continue // its objects were deleted, or are kept only until their retention ends
 		}
 		res.Objects++
+		checked[it.ID] = it
 		rc, err := v.objects.Open(ctx, it.Deposit.Object)
 		if err != nil {
 			res.Missing = append(res.Missing, it.ID)
@@ -64,7 +66,7 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 		}
 		h := sha256.New()
 		n, err := io.Copy(h, rc)
-		rc.Close()
+		rc.Close() // read to the end or failed: either way the hash decides
 		if err != nil || n != it.Deposit.CiphertextSize || hex.EncodeToString(h.Sum(nil)) != it.Deposit.CiphertextSHA256 {
 			res.Mismatched = append(res.Mismatched, it.ID)
 		}
@@ -88,19 +90,23 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeAuditScrubbed, Actor: who.actor(), Data: d}); err != nil {
 		return nil, err
 	}
+	// Each failure is recorded even if recording another one failed; a
+	// failure that could not be recorded fails the scrub.
+	var unrecorded []error
 	for _, p := range pkgMissing {
-		v.packageIntegrityFailed(ctx, p, fmt.Errorf("scrub: %w", errObjectMissing))
+		unrecorded = append(unrecorded, v.recordPackageIntegrityFailure(ctx, p, fmt.Errorf("scrub: %w", errObjectMissing)))
 	}
 	for _, p := range pkgAltered {
-		v.packageIntegrityFailed(ctx, p, fmt.Errorf("scrub: %w", errObjectAltered))
+		unrecorded = append(unrecorded, v.recordPackageIntegrityFailure(ctx, p, fmt.Errorf("scrub: %w", errObjectAltered)))
 	}
 	for _, id := range itemMismatched {
-		it, _ := v.state.getItem(id)
-		v.integrityFailed(ctx, it, errors.New("scrub: stored ciphertext does not match the deposit"))
+		unrecorded = append(unrecorded, v.recordIntegrityFailure(ctx, checked[id], errors.New("scrub: stored ciphertext does not match the deposit")))
 	}
 	for _, id := range itemMissing {
-		it, _ := v.state.getItem(id)
-		v.integrityFailed(ctx, it, errors.New("scrub: stored ciphertext is missing"))
+		unrecorded = append(unrecorded, v.recordIntegrityFailure(ctx, checked[id], errors.New("scrub: stored ciphertext is missing")))
+	}
+	if err := errors.Join(unrecorded...); err != nil {
+		return nil, fmt.Errorf("recording the scrub's integrity failures: %w", err)
 	}
 	return res, nil
 }

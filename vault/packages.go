@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"filippo.io/age"
 	"github.com/custos-vault/custos/crypto/agestream"
@@ -46,7 +45,63 @@ type SealedPackage struct {
 // of the person it is for. The sealing event (who, for whom, why, which
 // items) is durable before any item is decrypted, and is itself inside the
 // package with an inclusion proof.
+//
+// The steps: authorise and record the sealing; re-encrypt each item to
+// the spool; collect the custody events and their proofs; build the
+// manifest and the report; sign; store the package and record it.
 func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest) (*SealedPackage, error) {
+	s, err := v.authoriseSealing(ctx, who, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.recordSealing(ctx, s); err != nil {
+		return nil, err
+	}
+	spool, err := os.MkdirTemp(v.cfg.SpoolDir, "pkg-")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		// The spool holds ciphertext only; the server log names one left behind.
+		if err := os.RemoveAll(spool); err != nil {
+			v.logger.Warn("could not remove a package spool", "dir", spool, "err", err)
+		}
+	}()
+
+	m := s.manifest(v)
+	pkg := &pkgformat.Package{Manifest: m, Checkpoint: s.cp.Note}
+	if pkg.ItemFiles, err = v.spoolItems(ctx, s, spool, m); err != nil {
+		return nil, err
+	}
+	if pkg.Events, pkg.Proofs, err = v.collectEvents(ctx, s, m); err != nil {
+		return nil, err
+	}
+	if err := v.finishManifest(s, pkg); err != nil {
+		return nil, err
+	}
+	return v.storePackage(ctx, s, pkg)
+}
+
+// A sealing is one SealPackage under way: what was authorised, and the
+// sealing event and checkpoint once recorded.
+type sealing struct {
+	who       Principal
+	req       SealRequest
+	c         Case
+	target    Person
+	recipient *age.X25519Recipient
+	items     []string // ids, in package order
+	its       []Item
+	pkgID     string
+
+	event *events.Event      // package.sealing, durable
+	cp    *events.Checkpoint // covers event
+}
+
+// authoriseSealing checks the request: the case, who may seal it, the
+// person it is for and their recipient, and the items. A refusal of who
+// is recorded; bad input changes nothing.
+func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealRequest) (*sealing, error) {
 	if err := checkCaseID(req.Case); err != nil {
 		return nil, err
 	}
@@ -101,42 +156,49 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 		seen[id] = true
 		its = append(its, it)
 	}
+	return &sealing{who: who, req: req, c: c, target: target, recipient: recipient, items: items, its: its,
+		pkgID: "pk_" + randomHex(12)}, nil
+}
 
-	pkgID := "pk_" + randomHex(12)
-	sealing := PackageSealing{Package: pkgID, For: target.Name, Recipient: target.Recipient, Purpose: req.Purpose, Items: items}
-	evs, err := v.decide(ctx, who, "package.seal", c.ID, v.mayExport(who), sequencer.Draft{Type: TypePackageSealing, Actor: who.actor(), Case: c.ID, Data: sealing})
+// recordSealing makes the sealing event durable, decided at its position
+// in the log (mayExport), and takes a checkpoint that covers it.
+func (v *Vault) recordSealing(ctx context.Context, s *sealing) error {
+	d := PackageSealing{Package: s.pkgID, For: s.target.Name, Recipient: s.target.Recipient, Purpose: s.req.Purpose, Items: s.items}
+	evs, err := v.decide(ctx, s.who, "package.seal", s.c.ID, v.mayExport(s.who), sequencer.Draft{Type: TypePackageSealing, Actor: s.who.actor(), Case: s.c.ID, Data: d})
 	if err != nil {
-		return nil, fmt.Errorf("recording the sealing: %w", err)
+		return fmt.Errorf("recording the sealing: %w", err)
 	}
-	sealingEv := evs[0]
-	cp, err := v.log.Checkpoint(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
+	s.event = evs[0]
+	if s.cp, err = v.log.Checkpoint(ctx); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
 	}
+	return nil
+}
 
-	spool, err := os.MkdirTemp(v.cfg.SpoolDir, "pkg-")
+// manifest returns the manifest's fields known once the sealing is
+// recorded; items, events and the hashes of the other members follow.
+func (s *sealing) manifest(v *Vault) *pkgformat.Manifest {
+	return &pkgformat.Manifest{
+		Format: pkgformat.Format, Package: s.pkgID, Case: s.c.ID, Origin: v.origin, LogKey: v.vkey,
+		LogKeyFingerprint: pkgformat.KeyFingerprint(v.vkey), CheckpointSHA256: sha256Hex(s.cp.Note),
+		SealedBy: pkgformat.Person{Name: s.who.Name, Role: s.who.Role}, SealedFor: s.target.Name,
+		Recipient: s.target.Recipient, Purpose: s.req.Purpose, SealedAt: s.event.Time,
+		SealingEvent: s.event.Seq, CheckpointSize: s.cp.Size,
+	}
+}
+
+// spoolItems re-encrypts each item to the recipient, into the spool
+// (ciphertext only), checking its plaintext against the deposit on the
+// way; it adds the items to the manifest and returns the spooled files.
+func (v *Vault) spoolItems(ctx context.Context, s *sealing, spool string, m *pkgformat.Manifest) ([]string, error) {
+	id, err := v.caseIdentity(ctx, s.c.ID, "")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(spool)
-
-	m := &pkgformat.Manifest{
-		Format: pkgformat.Format, Package: pkgID, Case: c.ID, Origin: v.origin, LogKey: v.vkey,
-		LogKeyFingerprint: pkgformat.KeyFingerprint(v.vkey), CheckpointSHA256: sha256Hex(cp.Note),
-		SealedBy: pkgformat.Person{Name: who.Name, Role: who.Role}, SealedFor: target.Name,
-		Recipient: target.Recipient, Purpose: req.Purpose, SealedAt: sealingEv.Time,
-		SealingEvent: sealingEv.Seq, CheckpointSize: cp.Size,
-	}
-	// Re-encrypt each item to the recipient, into the spool (ciphertext
-	// only), checking its plaintext against the deposit on the way.
-	id, err := v.caseIdentity(ctx, c.ID, "")
-	if err != nil {
-		return nil, err
-	}
-	spooled := make([]string, len(its))
-	for i, it := range its {
+	spooled := make([]string, len(s.its))
+	for i, it := range s.its {
 		path := filepath.Join(spool, strconv.Itoa(i))
-		fileSize, fileSHA256, err := v.reencrypt(ctx, it, id, recipient, path)
+		fileSize, fileSHA256, err := v.reencrypt(ctx, it, id, s.recipient, path)
 		if err != nil {
 			return nil, err
 		}
@@ -147,23 +209,29 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 			FileSize: fileSize, FileSHA256: fileSHA256,
 		})
 	}
+	return spooled, nil
+}
 
-	// The custody events: the case's opening, every event of each item,
-	// and the sealing event, all as stored, with proofs.
-	raw, err := v.packageEvents(ctx, c.ID, items, sealingEv.Seq, cp.Size)
+// collectEvents gathers the custody events (the case's opening, every
+// event of each item, and the sealing event, all as stored, in sequence
+// order) with their inclusion proofs in the checkpoint; it adds the
+// events to the manifest and returns their bytes and proofs.json.
+func (v *Vault) collectEvents(ctx context.Context, s *sealing, m *pkgformat.Manifest) ([][]byte, []byte, error) {
+	raw, err := v.packageEvents(ctx, s.c.ID, s.items, s.event.Seq, s.cp.Size)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	proofs := pkgformat.Proofs{TreeSize: cp.Size, Proofs: map[string][]string{}}
+	proofs := pkgformat.Proofs{TreeSize: s.cp.Size, Proofs: map[string][]string{}}
 	seqs := make([]uint64, 0, len(raw))
 	for seq := range raw {
 		seqs = append(seqs, seq)
 	}
 	slices.Sort(seqs)
-	for _, seq := range seqs {
-		p, err := v.log.Tree().InclusionProof(seq, cp.Size)
+	evs := make([][]byte, len(seqs))
+	for i, seq := range seqs {
+		p, err := v.log.Tree().InclusionProof(seq, s.cp.Size)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		hs := make([]string, len(p))
 		for i, h := range p {
@@ -171,43 +239,57 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 		}
 		proofs.Proofs[strconv.FormatUint(seq, 10)] = hs
 		m.Events = append(m.Events, pkgformat.Event{Seq: seq, Path: pkgformat.EventPath(seq), LeafHash: events.LeafHash(raw[seq]).String()})
+		evs[i] = raw[seq]
 	}
 	pb, err := json.MarshalIndent(proofs, "", "  ")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	m.ProofsSHA256 = sha256Hex(pb)
-	report := custodyReport(m, raw, seqs)
-	rs := sha256.Sum256(report)
-	m.ReportSHA256 = hex.EncodeToString(rs[:])
-	mb, err := json.MarshalIndent(m, "", "  ")
+	return evs, pb, nil
+}
+
+// finishManifest writes the report, commits the manifest to the proofs,
+// checkpoint and report, and signs it with the log's key.
+func (v *Vault) finishManifest(s *sealing, pkg *pkgformat.Package) error {
+	m := pkg.Manifest
+	m.ProofsSHA256 = sha256Hex(pkg.Proofs)
+	report, err := custodyReport(m, pkg.Events)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sig, err := pkgformat.SignManifest(v.signer, pkgID, mb)
-	if err != nil {
-		return nil, err
+	pkg.Report = report
+	m.ReportSHA256 = sha256Hex(report)
+	if pkg.ManifestJSON, err = json.MarshalIndent(m, "", "  "); err != nil {
+		return err
 	}
-	// Stream the tar into the object store, hashing it.
+	pkg.Signature, err = pkgformat.SignManifest(v.signer, s.pkgID, pkg.ManifestJSON)
+	return err
+}
+
+// storePackage streams the package's tar into the object store, hashing
+// it, and records it (package.sealed); a package whose record fails is
+// discarded.
+func (v *Vault) storePackage(ctx context.Context, s *sealing, pkg *pkgformat.Package) (*SealedPackage, error) {
+	pkg.ModTime = v.cfg.Now()
 	object := "pk/" + randomHex(16)
 	pr, pw := io.Pipe()
 	h := sha256.New()
 	go func() {
-		pw.CloseWithError(writePackage(io.MultiWriter(pw, h), v.cfg.Now(), mb, sig, cp.Note, pb, raw, seqs, m, spooled, report))
+		_, err := pkg.WriteTo(io.MultiWriter(pw, h))
+		pw.CloseWithError(err)
 	}()
-	info, err := v.objects.Put(ctx, object, pr, objects.PutOptions{RetainUntil: v.pendingUntil(c)})
-	pr.Close()
+	info, err := v.objects.Put(ctx, object, pr, objects.PutOptions{RetainUntil: v.pendingUntil(s.c)})
+	pr.Close() // stops the writer if Put returned early; a PipeReader's Close returns nil
 	if err != nil {
 		return nil, fmt.Errorf("storing the package: %w", err)
 	}
-	mh := sha256.Sum256(mb)
-	sealed := PackageSealed{Package: pkgID, Object: object, Size: info.Size, SHA256: hex.EncodeToString(h.Sum(nil)), ManifestSHA256: hex.EncodeToString(mh[:])}
-	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypePackageSealed, Actor: who.actor(), Case: c.ID, Data: sealed}); err != nil {
+	sealed := PackageSealed{Package: s.pkgID, Object: object, Size: info.Size, SHA256: hex.EncodeToString(h.Sum(nil)), ManifestSHA256: sha256Hex(pkg.ManifestJSON)}
+	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypePackageSealed, Actor: s.who.actor(), Case: s.c.ID, Data: sealed}); err != nil {
 		v.discard(ctx, object)
 		return nil, fmt.Errorf("recording the sealed package: %w", err)
 	}
 	v.extendRetention(ctx, object)
-	return &SealedPackage{ID: pkgID, Size: sealed.Size, SHA256: sealed.SHA256, Items: len(its)}, nil
+	return &SealedPackage{ID: s.pkgID, Size: sealed.Size, SHA256: sealed.SHA256, Items: len(s.its)}, nil
 }
 
 // reencrypt writes an item's plaintext, re-encrypted to the recipient,
@@ -227,12 +309,16 @@ func (v *Vault) reencrypt(ctx context.Context, it Item, id age.Identity, to age.
 	if err != nil {
 		return 0, "", err
 	}
-	defer f.Close()
+	defer f.Close() // on failure; closed and checked below otherwise
 	fh := &countingHash{h: sha256.New()}
 	if _, err := agestream.Encrypt(io.MultiWriter(f, fh), dec, []age.Recipient{to}, agestream.Options{NoLegacyHashes: true}); err != nil {
 		if errors.Is(err, agestream.ErrReadPlaintext) {
 			return 0, "", v.integrityFailed(ctx, it, fmt.Errorf("sealing a package: %w", err))
 		}
+		return 0, "", fmt.Errorf("spooling item %s: %w", it.ID, err)
+	}
+	// The spooled file is read back into the package and must be whole.
+	if err := f.Close(); err != nil {
 		return 0, "", fmt.Errorf("spooling item %s: %w", it.ID, err)
 	}
 	n, sum := dec.Sum()
@@ -249,7 +335,7 @@ type countingHash struct {
 }
 
 func (c *countingHash) Write(p []byte) (int, error) {
-	c.h.Write(p)
+	c.h.Write(p) // a hash.Hash's Write never returns an error
 	c.n += int64(len(p))
 	return len(p), nil
 }
@@ -289,43 +375,13 @@ func (v *Vault) packageEvents(ctx context.Context, caseID string, items []string
 	return raw, nil
 }
 
-func writePackage(w io.Writer, now time.Time, manifest, sig, cp, proofs []byte,
-	raw map[uint64][]byte, seqs []uint64, m *pkgformat.Manifest, spooled []string, report []byte) error {
-	pw := pkgformat.NewWriter(w, now)
-	for _, f := range []struct {
-		name string
-		b    []byte
-	}{{pkgformat.ManifestName, manifest}, {pkgformat.SignatureName, sig}, {pkgformat.CheckpointName, cp}, {pkgformat.ProofsName, proofs}} {
-		if err := pw.AddBytes(f.name, f.b); err != nil {
-			return err
-		}
-	}
-	for _, seq := range seqs {
-		if err := pw.AddBytes(pkgformat.EventPath(seq), raw[seq]); err != nil {
-			return err
-		}
-	}
-	for i, path := range spooled {
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		fi, _ := f.Stat()
-		err = pw.Add(m.Items[i].Path, fi.Size(), f)
-		f.Close()
-		if err != nil {
-			return err
-		}
-	}
-	if err := pw.AddBytes(pkgformat.ReportName, report); err != nil {
-		return err
-	}
-	return pw.Close()
-}
-
 // custodyReport is the human-readable summary a prosecutor can print: each
 // item, its hashes, and its custody timeline.
-func custodyReport(m *pkgformat.Manifest, raw map[uint64][]byte, seqs []uint64) []byte {
+//
+// Every event was read back through the verified log (packageEvents), so
+// each decodes; an event that does not, or whose data is not a JSON
+// object, is an integrity failure, not a gap in the report.
+func custodyReport(m *pkgformat.Manifest, evs [][]byte) ([]byte, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "CUSTOS SEALED PACKAGE %s\n\n", m.Package)
 	fmt.Fprintf(&b, "Case:        %s\nSealed by:   %s (%s)\nSealed for:  %s (%s)\nPurpose:     %s\nSealed at:   %s\n",
@@ -341,10 +397,10 @@ func custodyReport(m *pkgformat.Manifest, raw map[uint64][]byte, seqs []uint64) 
 		fmt.Fprintf(&b, "    file in package: %s (age, for %s)\n", it.Path, m.SealedFor)
 	}
 	fmt.Fprintf(&b, "\nCUSTODY EVENTS (each proven included in the signed checkpoint)\n")
-	for _, seq := range seqs {
-		ev, err := events.Decode(raw[seq])
+	for i, raw := range evs {
+		ev, err := events.Decode(raw)
 		if err != nil {
-			continue
+			return nil, fmt.Errorf("%w: package event %d: %v", ErrIntegrity, m.Events[i].Seq, err)
 		}
 		who := ev.Actor.Person
 		if who == "" {
@@ -355,7 +411,9 @@ func custodyReport(m *pkgformat.Manifest, raw map[uint64][]byte, seqs []uint64) 
 			fmt.Fprintf(&b, "  item %s", ev.Item)
 		}
 		var d map[string]any
-		json.Unmarshal(ev.Data, &d)
+		if err := ev.DecodeData(&d); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrIntegrity, err)
+		}
 		if p, ok := d["purpose"].(string); ok {
 			fmt.Fprintf(&b, "  purpose: %q", p)
 		}
@@ -364,7 +422,7 @@ func custodyReport(m *pkgformat.Manifest, raw map[uint64][]byte, seqs []uint64) 
 	fmt.Fprintf(&b, "\nVerify offline, pinning the log key: custos-verify PACKAGE --key %s [--identity KEY]\n", m.LogKeyFingerprint)
 	fmt.Fprintf(&b, "(obtain the key or its fingerprint from the vault's operators, e.g. custos audit key, not from this report)\n")
 	fmt.Fprintf(&b, "Open items: age -d -i KEY items/...age\n")
-	return []byte(strings.ReplaceAll(b.String(), "\r", ""))
+	return []byte(strings.ReplaceAll(b.String(), "\r", "")), nil
 }
 
 // mayExport is the precondition of sealing a package: the case is not

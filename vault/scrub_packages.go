@@ -91,10 +91,17 @@ func (v *Vault) checkPackageObject(ctx context.Context, p Package) error {
 // match its package.sealed event and returns the error for the caller
 // (ErrIntegrity: HTTP 422).
 func (v *Vault) packageIntegrityFailed(ctx context.Context, p Package, cause error) error {
+	return errors.Join(fmt.Errorf("%w: package %s: %v", ErrIntegrity, p.ID, cause), v.recordPackageIntegrityFailure(ctx, p, cause))
+}
+
+// recordPackageIntegrityFailure appends the integrity.failed event of a
+// package and returns the log's error, if the event could not be
+// appended.
+func (v *Vault) recordPackageIntegrityFailure(ctx context.Context, p Package, cause error) error {
 	_, err := v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeIntegrityFailed, Actor: System,
 		Case: p.Case, Data: PackageIntegrityFailed{Package: p.ID, Object: p.Sealed.Object, Reason: cause.Error()}})
 	v.logger.Error("integrity failure", "package", p.ID, "err", cause)
-	return errors.Join(fmt.Errorf("%w: package %s: %v", ErrIntegrity, p.ID, cause), err)
+	return err
 }
 
 // scrubPackages re-hashes the file of every sealed package of a case that

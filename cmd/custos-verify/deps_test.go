@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/custos-vault/custos/internal/deplist"
 )
 
 // TestVerifierStaysSmall fails if the offline verifier grows a dependency
@@ -21,9 +23,6 @@ func TestVerifierStaysSmall(t *testing.T) {
 		"filippo.io/age", "filippo.io/hpke",
 		"golang.org/x/crypto/", "golang.org/x/sys/cpu", "golang.org/x/mod/sumdb/note",
 		"github.com/transparency-dev/merkle", "github.com/transparency-dev/formats/log",
-		// events.Decode parses with it; acceptance is still checked against
-		// encoding/json (see events/event.go).
-		"github.com/goccy/go-json",
 	}
 	forbidden := []string{"net", "net/http", "os/exec", "database/sql", "plugin"}
 	for _, pkg := range strings.Fields(string(out)) {
@@ -46,3 +45,7 @@ func TestVerifierStaysSmall(t *testing.T) {
 		}
 	}
 }
+
+// TestDeps fails when the verifier's dependencies differ from deps.txt,
+// so that a new import is a visible decision (internal/deplist).
+func TestDeps(t *testing.T) { deplist.Check(t, "deps.txt") }

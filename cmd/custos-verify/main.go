@@ -115,30 +115,63 @@ func run(args []string, stdout, stderr io.Writer) int {
 // plaintext is left behind when the user stops a check. (Nothing can
 // clean up after SIGKILL or a power loss: the folder is then left, named
 // .custos-verify-*, readable by its owner only.)
-func removeTempOnSignal(dir string, stderr io.Writer) (stop func()) {
-	before, _ := filepath.Glob(filepath.Join(dir, ".custos-verify-*"))
+func removeTempOnSignal(dir string, stderr io.Writer) (stop func(), err error) {
+	before, err := tempFolders(dir)
+	if err != nil {
+		return nil, err
+	}
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() {
 		select {
 		case <-ch:
-			now, _ := filepath.Glob(filepath.Join(dir, ".custos-verify-*"))
+			now, err := tempFolders(dir)
+			if err != nil {
+				fmt.Fprintf(stderr, "custos-verify: interrupted; could not list %s (%v): remove any .custos-verify-* folder in it by hand\n", dir, err)
+				os.Exit(exitFailed)
+			}
+			var left []string
 			for _, p := range now {
-				if !slices.Contains(before, p) {
-					for range 3 { // a file may appear while it is removed
-						if os.RemoveAll(p) == nil {
-							break
-						}
+				if slices.Contains(before, p) {
+					continue
+				}
+				var err error
+				for range 3 { // a file may appear while it is removed
+					if err = os.RemoveAll(p); err == nil {
+						break
 					}
 				}
+				if err != nil {
+					left = append(left, p)
+				}
+			}
+			if len(left) > 0 {
+				fmt.Fprintf(stderr, "custos-verify: interrupted; could not remove %s: remove it by hand\n", strings.Join(left, ", "))
+				os.Exit(exitFailed)
 			}
 			fmt.Fprintln(stderr, "custos-verify: interrupted; the temporary extraction folder was removed")
 			os.Exit(exitFailed)
 		case <-done:
 		}
 	}()
-	return func() { signal.Stop(ch); close(done) }
+	return func() { signal.Stop(ch); close(done) }, nil
+}
+
+// tempFolders lists the temporary extraction folders in dir. (Not a glob:
+// dir may hold characters a pattern would read as its own.)
+func tempFolders(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".custos-verify-") {
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
+	return out, nil
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
@@ -204,7 +237,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		ids, err := age.ParseIdentities(f)
-		f.Close()
+		f.Close() // read only: nothing to lose
 		if err != nil {
 			return fmt.Errorf("%s: %w", *identity, err)
 		}
@@ -215,7 +248,10 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		opts.ExtractDir = *extract
-		stop := removeTempOnSignal(*extract, stderr)
+		stop, err := removeTempOnSignal(*extract, stderr)
+		if err != nil {
+			return err
+		}
 		defer stop()
 	}
 	f, err := os.Open(pos[0])

@@ -4,9 +4,11 @@
 // checkpoint against the tree of its size, and - given a checkpoint saved
 // earlier, outside the vault - proves that the log still extends it.
 //
-// It depends only on package events and the transparency-log libraries, so
-// the offline verifier and any auditor's tool can import it without the
-// server.
+// It depends only on package events, the transparency-log libraries and a
+// fast JSON parser (decode.go), so any auditor's tool can import it
+// without the server. The offline verifier, custos-verify, does not
+// import it: it reads packages, not whole logs, and decodes with the
+// standard library alone.
 package verify
 
 import (
@@ -135,7 +137,7 @@ type decoded struct {
 }
 
 func decodeOne(b []byte) decoded {
-	ev, err := events.Decode(b)
+	ev, err := decodeEvent(b)
 	if err != nil {
 		return decoded{err: err}
 	}
