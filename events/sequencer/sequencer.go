@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/verify"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -190,7 +191,7 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 func (s *Sequencer) catchUp(ctx context.Context, from uint64, ours []events.Record) error {
 	found := 0
 	err := s.cfg.Store.Read(ctx, from, func(r events.Record) error {
-		ev, err := events.Decode(r.Bytes)
+		ev, err := verify.DecodeEvent(r.Bytes)
 		if err != nil {
 			return fmt.Errorf("custody log event %d: %w", r.Seq, err)
 		}

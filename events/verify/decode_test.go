@@ -37,7 +37,7 @@ func FuzzDecodeAgreesWithStdlib(f *testing.F) {
 		f.Add(line)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		ev, err := decodeEvent(b)
+		ev, err := DecodeEvent(b)
 		if err != nil {
 			return
 		}

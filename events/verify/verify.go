@@ -137,7 +137,7 @@ type decoded struct {
 }
 
 func decodeOne(b []byte) decoded {
-	ev, err := decodeEvent(b)
+	ev, err := DecodeEvent(b)
 	if err != nil {
 		return decoded{err: err}
 	}
