@@ -20,6 +20,14 @@ type Record struct {
 type StoredCheckpoint struct {
 	Size uint64
 	Note []byte
+	// Seal marks the batch seal: the checkpoint the writer signs for the
+	// log's new size with every batch, stored in the same atomic append
+	// as the batch. A store keeps only the newest seal (Store.Seal) and
+	// never lists it among the published checkpoints. Every durable event
+	// is thus covered by a signature of the log's key: events that
+	// someone with write access to the store added are not, and are
+	// refused (docs/custody-log.md 5.8).
+	Seal bool
 }
 
 // ErrConflict is returned by Store.Append when the log does not end where
@@ -30,7 +38,8 @@ var ErrConflict = errors.New("custody log conflict: the log does not end at the 
 // re-encodes or repairs them. Every backend passes events/storetest.
 type Store interface {
 	// Append writes recs, whose Seq must run from expected on, and the
-	// optional checkpoint, atomically and durably: when it returns nil all
+	// optional checkpoint (a published one, or the batch seal),
+	// atomically and durably: when it returns nil all
 	// of it survives a crash, and when it returns an error none of it is
 	// visible. If the log's size is not expected it returns an error
 	// wrapping ErrConflict - unless the records at those positions are
@@ -45,8 +54,12 @@ type Store interface {
 	// that case or item.
 	ReadCase(ctx context.Context, caseID string, fn func(Record) error) error
 	ReadItem(ctx context.Context, itemID string, fn func(Record) error) error
-	// Checkpoints returns every checkpoint ever stored, in order of size.
+	// Checkpoints returns every published checkpoint ever stored, in
+	// order of size (not the seal).
 	Checkpoints(ctx context.Context) ([]StoredCheckpoint, error)
+	// Seal returns the newest batch seal (Seal set), or nil if none was
+	// ever stored.
+	Seal(ctx context.Context) (*StoredCheckpoint, error)
 	// Close releases the store.
 	Close() error
 }

@@ -44,17 +44,24 @@ func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Recor
 	if cp != nil && cp.Size > end {
 		return fmt.Errorf("esdb: checkpoint for size %d would cover events that are not stored (the log would have %d)", cp.Size, end)
 	}
+	if cp != nil && cp.Seal && (len(recs) == 0 || cp.Size != end) {
+		return fmt.Errorf("esdb: a seal is stored with the batch it covers (size %d, batch ends at %d)", cp.Size, end)
+	}
 	evs := make([]esdb.EventData, len(recs))
 	for i, r := range recs {
+		var seal []byte
+		if cp != nil && cp.Seal && i == len(recs)-1 {
+			seal = cp.Note
+		}
 		var err error
-		if evs[i], err = encodeEvent(r); err != nil {
+		if evs[i], err = encodeEvent(r, seal); err != nil {
 			return err
 		}
 	}
 	if err := s.appendEvents(ctx, expected, recs, evs); err != nil {
 		return err
 	}
-	if cp == nil {
+	if cp == nil || cp.Seal {
 		return nil
 	}
 	if err := s.appendCheckpoint(ctx, cp); err != nil {

@@ -33,6 +33,10 @@ type eventMeta struct {
 	ID   string `json:"id"`
 	Case string `json:"case,omitempty"`
 	Item string `json:"item,omitempty"`
+	// Seal is the batch seal's note, on the last event of each batch:
+	// metadata is written with the event, so the seal is as atomic as
+	// the batch (events.StoredCheckpoint.Seal).
+	Seal []byte `json:"seal,omitempty"`
 }
 
 // checkpointMeta is a checkpoint's metadata; the note itself is the data.
@@ -70,12 +74,12 @@ func checkpointID(cp *events.StoredCheckpoint) uuid.UUID {
 
 // encodeEvent makes the EventData of one record. The bytes go in as
 // binary content so the server never parses or rewrites them.
-func encodeEvent(r events.Record) (esdb.EventData, error) {
+func encodeEvent(r events.Record, seal []byte) (esdb.EventData, error) {
 	id, err := IDToUUID(r.ID)
 	if err != nil {
 		return esdb.EventData{}, err
 	}
-	md, err := json.Marshal(eventMeta{Log: logMark, Seq: r.Seq, ID: r.ID, Case: r.Case, Item: r.Item})
+	md, err := json.Marshal(eventMeta{Log: logMark, Seq: r.Seq, ID: r.ID, Case: r.Case, Item: r.Item, Seal: seal})
 	if err != nil {
 		return esdb.EventData{}, err
 	}

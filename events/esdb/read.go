@@ -2,6 +2,7 @@ package esdb
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -121,6 +122,26 @@ func (s *Store) records(ctx context.Context, from uint64, keep func(events.Recor
 		}
 		return fn(r)
 	})
+}
+
+// Seal implements events.Store: the seal in the metadata of the stream's
+// last event (nil if that event carries none).
+func (s *Store) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
+	ev, err := s.last(ctx, s.stream)
+	if err != nil || ev == nil {
+		return nil, err
+	}
+	if _, err := s.decodeEvent(ev); err != nil {
+		return nil, err
+	}
+	var m eventMeta
+	if err := json.Unmarshal(ev.UserMetadata, &m); err != nil {
+		return nil, fmt.Errorf("esdb: reading the seal: %w", err)
+	}
+	if len(m.Seal) == 0 {
+		return nil, nil
+	}
+	return &events.StoredCheckpoint{Size: m.Seq + 1, Note: m.Seal, Seal: true}, nil
 }
 
 // Checkpoints implements events.Store.

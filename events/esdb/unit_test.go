@@ -97,7 +97,7 @@ func recorded(ev esdb.EventData, stream string, n uint64) *esdb.RecordedEvent {
 func TestEventCodec(t *testing.T) {
 	s := &Store{stream: "custody", checkpoints: "custody-checkpoints"}
 	r := events.Record{Seq: 41, ID: events.NewID(), Case: "case-1", Item: "item-9", Bytes: []byte(`{"v":1,"seq":41,"odd":"\u00e9 \n"}`)}
-	ev, err := encodeEvent(r)
+	ev, err := encodeEvent(r, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestEventCodec(t *testing.T) {
 	if back.Seq != r.Seq || back.ID != r.ID || back.Case != r.Case || back.Item != r.Item || string(back.Bytes) != string(r.Bytes) {
 		t.Fatalf("round trip: %+v", back)
 	}
-	if _, err := encodeEvent(events.Record{ID: "not-hex"}); err == nil {
+	if _, err := encodeEvent(events.Record{ID: "not-hex"}, nil); err == nil {
 		t.Fatal("encoded an event whose id is not a UUID")
 	}
 

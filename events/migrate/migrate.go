@@ -53,7 +53,11 @@ func MigrateLog(ctx context.Context, from, to events.Store, origin string, verif
 	if err != nil {
 		return 0, fmt.Errorf("migrate: the source log does not verify; nothing was copied: %w", err)
 	}
-	if err := copyLog(ctx, from, to, cps, src.Events); err != nil {
+	seal, err := from.Seal(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrate: reading the source's seal: %w", err)
+	}
+	if err := copyLog(ctx, from, to, cps, seal, src.Events); err != nil {
 		return 0, err
 	}
 	dcps, err := to.Checkpoints(ctx)
@@ -115,7 +119,10 @@ func audit(ctx context.Context, s events.Store, cps []events.StoredCheckpoint, o
 // copyLog writes the first n events of from into the empty to, cutting
 // batches at checkpoint sizes so each checkpoint is stored with the events
 // that complete it and never before them.
-func copyLog(ctx context.Context, from, to events.Store, cps []events.StoredCheckpoint, n uint64) error {
+//
+// The source's batch seal, if it covers the whole log, is stored with the
+// last batch, so that the copy's tail is covered as the source's was.
+func copyLog(ctx context.Context, from, to events.Store, cps []events.StoredCheckpoint, seal *events.StoredCheckpoint, n uint64) error {
 	next := 0 // index of the next checkpoint to store
 	var batch []events.Record
 	written := uint64(0)
@@ -125,6 +132,8 @@ func copyLog(ctx context.Context, from, to events.Store, cps []events.StoredChec
 		if next < len(cps) && cps[next].Size == end {
 			cp = &cps[next]
 			next++
+		} else if seal != nil && seal.Size == end && end == n && len(batch) > 0 {
+			cp = seal
 		}
 		if len(batch) == 0 && cp == nil {
 			return nil

@@ -55,7 +55,13 @@ func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Recor
 			return s.errorf("moving the head: %w", err)
 		}
 	}
-	if cp != nil {
+	switch {
+	case cp != nil && cp.Seal:
+		if _, err := tx.Exec(ctx, `INSERT INTO custody_seal(one, size, note) VALUES (true, $1, $2)
+			ON CONFLICT (one) DO UPDATE SET size = excluded.size, note = excluded.note`, int64(cp.Size), cp.Note); err != nil {
+			return s.errorf("storing the seal of %d: %w", cp.Size, err)
+		}
+	case cp != nil:
 		if _, err := tx.Exec(ctx, `INSERT INTO custody_checkpoints(size, note) VALUES ($1, $2)`, int64(cp.Size), cp.Note); err != nil {
 			return s.errorf("storing checkpoint %d: %w", cp.Size, err)
 		}

@@ -28,8 +28,18 @@ import (
 // kind is what custody_meta says a Custos custody log is.
 const kind = "custos custody log"
 
-// schemaVersion is the version of the schema below.
-const schemaVersion = "1"
+// schemaVersion is the version of the schema below. Version 1 lacked
+// custody_seal; opening one adds it.
+const schemaVersion = "2"
+
+// sealTable keeps the newest batch seal, in one row.
+const sealTable = `
+CREATE TABLE custody_seal (
+	one  boolean PRIMARY KEY DEFAULT true CHECK (one),
+	size bigint NOT NULL CHECK (size >= 0),
+	note bytea NOT NULL
+);
+`
 
 // initLock is the advisory lock key that serialises schema creation, so
 // two processes opening one fresh database do not both create it.
@@ -58,7 +68,7 @@ CREATE TABLE custody_checkpoints (
 	note bytea NOT NULL
 );
 INSERT INTO custody_head(one, size) VALUES (true, 0);
-`
+` + sealTable
 
 // Config names the database.
 type Config struct {
@@ -182,10 +192,20 @@ func (s *Store) check(ctx context.Context, tx pgx.Tx, tables []string) error {
 	if meta["kind"] != kind {
 		return s.errorf("custody_meta does not mark a Custos custody log (kind %q); refusing to touch it", meta["kind"])
 	}
+	if meta["version"] == "1" {
+		if _, err := tx.Exec(ctx, sealTable); err != nil {
+			return s.errorf("upgrading the custody log to schema version %s: %w", schemaVersion, err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE custody_meta SET value = $1 WHERE key = 'version'`, schemaVersion); err != nil {
+			return s.errorf("upgrading the custody log to schema version %s: %w", schemaVersion, err)
+		}
+		meta["version"] = schemaVersion
+		have["custody_seal"] = true
+	}
 	if meta["version"] != schemaVersion {
 		return s.errorf("the custody log has schema version %q; this build reads version %s", meta["version"], schemaVersion)
 	}
-	for _, t := range []string{"custody_head", "custody_events", "custody_checkpoints"} {
+	for _, t := range []string{"custody_head", "custody_events", "custody_checkpoints", "custody_seal"} {
 		if !have[t] {
 			return s.errorf("the custody log has no %s table: it is damaged", t)
 		}

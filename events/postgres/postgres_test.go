@@ -107,12 +107,25 @@ func TestRefusesOtherVersionsAndDamage(t *testing.T) {
 	cases := []struct {
 		name, sql, want string
 	}{
-		{"newer schema", `UPDATE custody_meta SET value = '2' WHERE key = 'version'`, "schema version"},
+		{"newer schema", `UPDATE custody_meta SET value = '3' WHERE key = 'version'`, "schema version"},
 		{"head ahead of events", `UPDATE custody_head SET size = 5`, "damaged"},
 		{"event deleted at the end", `DELETE FROM custody_events WHERE seq = 2`, "damaged"},
 		{"event deleted at the start", `DELETE FROM custody_events WHERE seq = 0`, "damaged"},
 		{"table dropped", `DROP TABLE custody_checkpoints`, "no custody_checkpoints"},
 	}
+	// A version 1 log (before batch seals) is upgraded in place.
+	t.Run("version 1 upgraded", func(t *testing.T) {
+		url := mk(t)
+		exec(t, url, `DROP TABLE custody_seal; UPDATE custody_meta SET value = '1' WHERE key = 'version'`)
+		s, err := postgres.New(context.Background(), postgres.Config{URL: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if seal, err := s.Seal(context.Background()); err != nil || seal != nil {
+			t.Fatalf("seal of an upgraded log: %v %v", seal, err)
+		}
+	})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			url := mk(t)

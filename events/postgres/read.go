@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/jackc/pgx/v5"
@@ -82,6 +83,20 @@ func (s *Store) pages(ctx context.Context, from uint64, fn func(events.Record) e
 		}
 		from = page[len(page)-1].Seq + 1
 	}
+}
+
+// Seal implements events.Store.
+func (s *Store) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
+	var size int64
+	var note []byte
+	err := s.pool.QueryRow(ctx, `SELECT size, note FROM custody_seal`).Scan(&size, &note)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.errorf("reading the seal: %w", err)
+	}
+	return &events.StoredCheckpoint{Size: uint64(size), Note: note, Seal: true}, nil
 }
 
 // Checkpoints implements events.Store.

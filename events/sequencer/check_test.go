@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
@@ -235,5 +237,71 @@ func TestFlushOutcomes(t *testing.T) {
 	seq.Close()
 	if res := f.audit(t); res.Events != 3 {
 		t.Fatalf("log has %d events", res.Events)
+	}
+}
+
+// forge appends n events to the store directly, chained and encoded as a
+// writer would, but without any seal: what someone with write access to
+// the log store (not the log's key) can do.
+func forge(t *testing.T, st events.Store, n int, typ string) {
+	t.Helper()
+	ctx := context.Background()
+	size, _ := st.Size(ctx)
+	var prev events.Hash
+	if size > 0 {
+		st.Read(ctx, size-1, func(r events.Record) error { prev = events.LeafHash(r.Bytes); return nil })
+	}
+	var recs []events.Record
+	for i := range n {
+		ev := &events.Event{V: events.Version, Seq: size + uint64(i), ID: events.NewID(), Type: typ,
+			Time: events.FormatTime(time.Now()), Actor: events.Actor{Person: "custodian", Role: "custodian", Auth: "token"},
+			Data: []byte(`{}`), Prev: prev.String()}
+		b, err := events.Encode(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, events.Record{Seq: ev.Seq, ID: ev.ID, Bytes: b})
+		prev = events.LeafHash(b)
+	}
+	if err := st.Append(ctx, size, recs, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUnsealedEventsAreNeverApplied: events added to the store by someone
+// without the log's key are neither applied nor signed over by a running
+// writer, and a log ending in them does not open.
+func TestUnsealedEventsAreNeverApplied(t *testing.T) {
+	f := newFixture(t)
+	var applied []string
+	var mu sync.Mutex
+	seq, st := f.open(t, func(ev *events.Event, _ []byte) { mu.Lock(); applied = append(applied, ev.Type); mu.Unlock() })
+	ctx := context.Background()
+	if _, err := seq.Append(ctx, sequencer.Draft{Type: "genuine"}); err != nil {
+		t.Fatal(err)
+	}
+	forge(t, st, 2, "forged.enrolment")
+	if _, err := seq.Append(ctx, sequencer.Draft{Type: "after"}); err == nil || !strings.Contains(err.Error(), "not sealed") {
+		t.Fatalf("append after forged events: %v", err)
+	}
+	if _, err := seq.Checkpoint(ctx); err == nil {
+		if cp := seq.LatestCheckpoint(); cp != nil && cp.Size > 1 {
+			t.Fatalf("a checkpoint of size %d covers the forged events", cp.Size)
+		}
+	}
+	mu.Lock()
+	for _, typ := range applied {
+		if typ == "forged.enrolment" {
+			t.Fatal("a forged event was applied")
+		}
+	}
+	mu.Unlock()
+	seq.Close()
+	st.Close()
+	// Forged while the writer was stopped: the log does not open.
+	st2 := openStore(t, f)
+	defer st2.Close()
+	if _, err := sequencer.Open(ctx, sequencer.Config{Store: st2, Origin: origin, Signer: f.signer, Verifier: f.verifier}); err == nil || !strings.Contains(err.Error(), "not sealed") {
+		t.Fatalf("open on a log ending in forged events: %v", err)
 	}
 }

@@ -42,7 +42,7 @@ func (s *Sequencer) commit(batch []*request) (carry []*request) {
 	if s.broken != nil {
 		// A previous append failed in a way that left our view of the
 		// store uncertain: re-read it before writing anything.
-		if err := s.catchUp(ctx, s.tree.Size(), nil); err != nil {
+		if err := s.catchUpSealed(ctx, s.tree.Size(), nil); err != nil {
 			answerAll(batch, fmt.Errorf("custody log unavailable: %w", err))
 			return nil
 		}
@@ -151,19 +151,29 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 	b := s.build(batch)
 	if len(b.recs) > 0 {
 		s.tree.Append(b.leaves...)
-		if err := s.cfg.Store.Append(ctx, b.start, b.recs, nil); err != nil {
+		// The batch's seal: a checkpoint of the log's new size, stored
+		// with the batch, so that every durable event is covered by a
+		// signature of the log's key.
+		seal, err := s.seal()
+		if err != nil {
+			s.tree.Truncate(b.start)
+			return failed, nil, err
+		}
+		if err := s.cfg.Store.Append(ctx, b.start, b.recs, seal); err != nil {
 			s.tree.Truncate(b.start)
 			// Find out what the store holds now: our batch (the append
 			// succeeded but its answer was lost; catchUp has applied it),
 			// someone else's events (a conflict: rebuild and retry), or
 			// nothing reachable.
-			switch cerr := s.catchUp(ctx, b.start, b.recs); {
+			switch cerr := s.catchUpSealed(ctx, b.start, b.recs); {
 			case cerr == nil:
 			case errors.Is(cerr, errNotOurs):
 				return retry, nil, fmt.Errorf("custody log: %w", err)
+			case errors.Is(cerr, errNothingStored):
+				return failed, nil, fmt.Errorf("custody log: %w", err)
 			default:
 				s.setBroken(cerr)
-				return failed, nil, fmt.Errorf("custody log: %w", err)
+				return failed, nil, fmt.Errorf("custody log: %v; re-reading it: %w", err, cerr)
 			}
 		} else {
 			s.head = b.prev
@@ -189,6 +199,20 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 		}
 	}
 	return committed, carry, nil
+}
+
+// seal signs the batch seal for the tree's current size.
+func (s *Sequencer) seal() (*events.StoredCheckpoint, error) {
+	end := s.tree.Size()
+	root, err := s.tree.Root(end)
+	if err != nil {
+		return nil, err
+	}
+	n, err := events.SignCheckpoint(s.cfg.Signer, s.cfg.Origin, end, root)
+	if err != nil {
+		return nil, fmt.Errorf("signing the batch seal: %w", err)
+	}
+	return &events.StoredCheckpoint{Size: end, Note: n, Seal: true}, nil
 }
 
 // publish signs a checkpoint of the durable log if one is due (force, or

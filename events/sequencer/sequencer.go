@@ -175,6 +175,9 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 		}
 		s.latestCP = cp
 	}
+	if err := s.checkSealed(ctx, cps); err != nil {
+		return nil, err
+	}
 	if cfg.MustExtend != nil {
 		if err := cfg.MustExtend(s.tree.Size(), s.tree.Root); err != nil {
 			return nil, err
@@ -223,6 +226,10 @@ func (s *Sequencer) catchUp(ctx context.Context, from uint64, ours []events.Reco
 }
 
 var errNotOurs = errors.New("another writer appended first")
+
+// errNothingStored: the log ends where the writer thought; its failed
+// append left nothing.
+var errNothingStored = errors.New("nothing of the batch was stored")
 
 // Append appends drafts as consecutive events, atomically, and returns them
 // once they are durable.
@@ -294,5 +301,137 @@ func (s *Sequencer) Close() error {
 	}
 	s.closeMu.Unlock()
 	<-s.stopped
+	return nil
+}
+
+// errUnsealed is returned for events no signature of the log's key
+// covers.
+var errUnsealed = errors.New("not sealed by this log's key")
+
+// parseSeal verifies a stored seal as a checkpoint of this log.
+func (s *Sequencer) parseSeal(c *events.StoredCheckpoint) (*events.Checkpoint, error) {
+	cp, err := events.ParseCheckpoint(c.Note, s.cfg.Origin, s.cfg.Verifier)
+	if err != nil {
+		return nil, fmt.Errorf("the log's seal for size %d: %w", c.Size, err)
+	}
+	if cp.Size != c.Size {
+		return nil, fmt.Errorf("the log's seal is stored for size %d but signs size %d", c.Size, cp.Size)
+	}
+	return cp, nil
+}
+
+// checkSealed refuses a replayed log whose last events no signature of
+// the log's key covers: every batch this log's writers append carries a
+// seal, and a writer's published checkpoints cover the rest, so an
+// uncovered tail was added by someone with write access to the store,
+// not by the vault.
+func (s *Sequencer) checkSealed(ctx context.Context, cps []events.StoredCheckpoint) error {
+	n := s.tree.Size()
+	covered := uint64(0)
+	for _, c := range cps {
+		covered = max(covered, c.Size)
+	}
+	stored, err := s.cfg.Store.Seal(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the log's seal: %w", err)
+	}
+	if stored != nil {
+		cp, err := s.parseSeal(stored)
+		if err != nil {
+			return err
+		}
+		if cp.Size > n {
+			return fmt.Errorf("the log's seal covers %d events but the log holds %d: it was truncated", cp.Size, n)
+		}
+		root, err := s.tree.Root(cp.Size)
+		if err != nil || root != cp.Root {
+			return fmt.Errorf("the log's seal for size %d does not match the log: events were altered", cp.Size)
+		}
+		covered = max(covered, cp.Size)
+	}
+	if n > covered {
+		return fmt.Errorf("custody log events %d to %d are %w: they were added by someone with write access to the log store, not by the vault; restore the log store from backup (and compare it with the auditors' saved checkpoints)", covered, n-1, errUnsealed)
+	}
+	return nil
+}
+
+// catchUpSealed brings the tree and the state up to the store's newest
+// seal, for a writer that found the log longer than it thought (another
+// writer appended, or its own append's answer was lost). Records are
+// checked as the continuation of the tree and against the seal's root
+// before any is applied: events that no seal of the log's key covers are
+// never applied, and are reported (errUnsealed). ours are records this
+// writer tried to append; errNotOurs reports that the store holds others
+// at their positions.
+func (s *Sequencer) catchUpSealed(ctx context.Context, from uint64, ours []events.Record) error {
+	stored, err := s.cfg.Store.Seal(ctx)
+	if err != nil {
+		return err
+	}
+	if stored == nil || stored.Size <= from {
+		n, err := s.cfg.Store.Size(ctx)
+		if err != nil {
+			return err
+		}
+		if n > from {
+			return fmt.Errorf("custody log events %d to %d are %w: they were added by someone with write access to the log store, not by the vault", from, n-1, errUnsealed)
+		}
+		if len(ours) > 0 {
+			return errNothingStored
+		}
+		return nil
+	}
+	seal, err := s.parseSeal(stored)
+	if err != nil {
+		return err
+	}
+	var recs []events.Record
+	var evs []*events.Event
+	var leaves []events.Hash
+	head := s.head
+	errEnough := errors.New("enough")
+	err = s.cfg.Store.Read(ctx, from, func(r events.Record) error {
+		pos := from + uint64(len(recs))
+		if pos >= seal.Size {
+			return errEnough
+		}
+		ev, err := verify.DecodeEvent(r.Bytes)
+		if err != nil {
+			return fmt.Errorf("custody log event %d: %w", r.Seq, err)
+		}
+		if ev.Seq != pos || r.Seq != pos {
+			return fmt.Errorf("custody log event %d: found at position %d, expected %d", ev.Seq, r.Seq, pos)
+		}
+		if ev.PrevHash() != head {
+			return fmt.Errorf("custody log event %d: hash chain broken", ev.Seq)
+		}
+		head = events.LeafHash(r.Bytes)
+		recs, evs, leaves = append(recs, r), append(evs, ev), append(leaves, head)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return err
+	}
+	if from+uint64(len(recs)) != seal.Size {
+		return fmt.Errorf("the log's seal covers %d events but only %d are stored: it was truncated", seal.Size, from+uint64(len(recs)))
+	}
+	s.tree.Append(leaves...)
+	if root, err := s.tree.Root(seal.Size); err != nil || root != seal.Root {
+		s.tree.Truncate(from)
+		return fmt.Errorf("custody log events %d to %d do not match the log's seal: %w", from, seal.Size-1, errUnsealed)
+	}
+	s.head = head
+	found := 0
+	for i, r := range recs {
+		if found == i && found < len(ours) && ours[found].ID == r.ID && bytes.Equal(ours[found].Bytes, r.Bytes) {
+			found++
+		}
+		if s.cfg.OnEvent != nil {
+			s.cfg.OnEvent(evs[i], r.Bytes)
+		}
+	}
+	if len(ours) > 0 && found != len(ours) {
+		return errNotOurs
+	}
 	return nil
 }

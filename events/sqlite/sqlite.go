@@ -23,8 +23,20 @@ import (
 // applicationID marks a Custos custody log ("CSTD").
 const applicationID = 0x43535444
 
-// schemaVersion is the user_version of the schema below.
-const schemaVersion = 1
+// schemaVersion is the user_version of the schema below. Version 1
+// lacked the seal table; opening one adds it (a log written by version 1
+// has no seal, and every durable event of it is covered by a published
+// checkpoint written when its writer stopped).
+const schemaVersion = 2
+
+// sealTable keeps the newest batch seal, in one row.
+const sealTable = `
+CREATE TABLE seal (
+	one  INTEGER PRIMARY KEY CHECK (one = 1),
+	size INTEGER NOT NULL,
+	note BLOB NOT NULL
+);
+`
 
 const schema = `
 CREATE TABLE events (
@@ -38,7 +50,7 @@ CREATE TABLE checkpoints (
 	size INTEGER PRIMARY KEY,
 	note BLOB NOT NULL
 );
-`
+` + sealTable
 
 // Config names the database file.
 type Config struct {
@@ -168,6 +180,13 @@ func (s *Store) init(ctx context.Context, fresh bool) error {
 	if err := s.writer.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", s.path, err)
 	}
+	if version == 1 {
+		upgrade := fmt.Sprintf("BEGIN;%sPRAGMA user_version = %d;COMMIT;", sealTable, schemaVersion)
+		if _, err := s.writer.ExecContext(ctx, upgrade); err != nil {
+			return fmt.Errorf("sqlite: upgrading %s to schema version %d: %w", s.path, schemaVersion, err)
+		}
+		version = schemaVersion
+	}
 	if version != schemaVersion {
 		return fmt.Errorf("sqlite: %s has schema version %d; this build reads version %d", s.path, version, schemaVersion)
 	}
@@ -224,7 +243,12 @@ func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Recor
 		}
 		recs = recs[n:]
 	}
-	if cp != nil {
+	switch {
+	case cp != nil && cp.Seal:
+		if _, err := tx.ExecContext(ctx, `INSERT INTO seal(one, size, note) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET size = excluded.size, note = excluded.note`, int64(cp.Size), cp.Note); err != nil {
+			return fmt.Errorf("sqlite: storing the seal of %d: %w", cp.Size, err)
+		}
+	case cp != nil:
 		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints(size, note) VALUES (?, ?)`, int64(cp.Size), cp.Note); err != nil {
 			return fmt.Errorf("sqlite: storing checkpoint %d: %w", cp.Size, err)
 		}
@@ -381,6 +405,20 @@ func (s *Store) query(ctx context.Context, fn func(events.Record) error, q strin
 		return fmt.Errorf("sqlite: %w", err)
 	}
 	return nil
+}
+
+// Seal implements events.Store.
+func (s *Store) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
+	var size int64
+	var note []byte
+	err := s.reader.QueryRowContext(ctx, `SELECT size, note FROM seal WHERE one = 1`).Scan(&size, &note)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: reading the seal: %w", err)
+	}
+	return &events.StoredCheckpoint{Size: uint64(size), Note: note, Seal: true}, nil
 }
 
 // Checkpoints implements events.Store.

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,5 +85,27 @@ func TestCorruptPagesAreReported(t *testing.T) {
 		t.Fatal("opened a log with a scribbled page")
 	} else {
 		t.Logf("corrupt: %v", err)
+	}
+}
+
+// TestVersionOneIsUpgraded: a log written before batch seals existed
+// (schema version 1, no seal table) opens, gains the table, and keeps
+// its events.
+func TestVersionOneIsUpgraded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "custody.db")
+	s := open(t, path)
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DROP TABLE seal; PRAGMA user_version = 1`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s = open(t, path)
+	defer s.Close()
+	if seal, err := s.Seal(context.Background()); err != nil || seal != nil {
+		t.Fatalf("seal of an upgraded log: %v %v", seal, err)
 	}
 }

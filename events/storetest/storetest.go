@@ -29,6 +29,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ConcurrentWritersNeverFork", func(t *testing.T) { testConcurrent(t, open) })
 	t.Run("ReadByCaseAndItem", func(t *testing.T) { testByCaseItem(t, open) })
 	t.Run("Checkpoints", func(t *testing.T) { testCheckpoints(t, open) })
+	t.Run("SealWithItsBatch", func(t *testing.T) { testSeal(t, open) })
 }
 
 // chain builds n records continuing a log of size from, with prev hashes
@@ -342,6 +343,48 @@ func testCheckpoints(t *testing.T, open Opener) {
 	for i := range want {
 		if got[i].Size != want[i].Size || !bytes.Equal(got[i].Note, want[i].Note) {
 			t.Fatalf("checkpoint %d: got %d %q want %d %q", i, got[i].Size, got[i].Note, want[i].Size, want[i].Note)
+		}
+	}
+}
+
+// testSeal: the batch seal is stored with its batch, atomically; only the
+// newest is kept; it is never listed as a published checkpoint; and a
+// refused append stores neither its events nor its seal.
+func testSeal(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s, reopen := open(t)
+	if got, err := s.Seal(ctx); err != nil || got != nil {
+		t.Fatalf("seal of an empty log: %v %v", got, err)
+	}
+	var c chain
+	for i := 0; i < 3; i++ {
+		recs := c.batch(t, 4)
+		seal := &events.StoredCheckpoint{Size: c.size, Note: []byte(fmt.Sprintf("seal %d\n", i)), Seal: true}
+		if err := s.Append(ctx, c.size-4, recs, seal); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Seal(ctx)
+		if err != nil || got == nil || got.Size != seal.Size || !bytes.Equal(got.Note, seal.Note) || !got.Seal {
+			t.Fatalf("seal after batch %d: %+v %v", i, got, err)
+		}
+	}
+	if cps, err := s.Checkpoints(ctx); err != nil || len(cps) != 0 {
+		t.Fatalf("the seal is listed among the published checkpoints: %d %v", len(cps), err)
+	}
+	// A conflicting append (a stale position) stores nothing.
+	stale := chain{size: c.size - 4, prev: c.prev}
+	recs := stale.batch(t, 2)
+	err := s.Append(ctx, c.size-4, recs, &events.StoredCheckpoint{Size: c.size - 2, Note: []byte("stale seal\n"), Seal: true})
+	if !errors.Is(err, events.ErrConflict) {
+		t.Fatalf("stale append: %v", err)
+	}
+	if got, _ := s.Seal(ctx); got == nil || got.Size != c.size || !bytes.Equal(got.Note, []byte("seal 2\n")) {
+		t.Fatalf("a refused append changed the seal: %+v", got)
+	}
+	if reopen != nil {
+		s = reopen()
+		if got, err := s.Seal(ctx); err != nil || got == nil || got.Size != c.size {
+			t.Fatalf("seal after reopening: %+v %v", got, err)
 		}
 	}
 }
