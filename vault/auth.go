@@ -73,7 +73,21 @@ func (v *Vault) enroll(ctx context.Context, by events.Actor, name, role string) 
 	raw := make([]byte, 32)
 	rand.Read(raw)
 	token := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
-	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypePersonEnrolled, Actor: by,
+	// A person keeps the role they were enrolled in, decided at the
+	// enrolment's position (two concurrent enrolments of one name with
+	// two roles: the second is refused).
+	sameRole := func(ahead []*events.Event) error {
+		for _, ev := range ahead {
+			if strings.HasPrefix(ev.Type, "person.") {
+				return sequencer.ErrNotYet
+			}
+		}
+		if p, ok := v.state.personByName(name); ok && p.Role != role {
+			return fmt.Errorf("%w: %s is already enrolled as %s", ErrConflict, name, p.Role)
+		}
+		return nil
+	}
+	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypePersonEnrolled, Actor: by, Check: sameRole,
 		Data: PersonEnrolled{Name: name, Role: role, TokenSHA256: tokenHash(token)}})
 	if err != nil {
 		return secret.String{}, err
@@ -97,8 +111,11 @@ func Recorded(err error) bool {
 // refuse records a refused request and returns the error for the caller.
 // The refusal is a custody event even though nothing else happens.
 func (v *Vault) refuse(ctx context.Context, who Principal, action, target, reason string, kind error) error {
+	// The target is whatever the caller named, refused before it was
+	// validated: recorded escaped and bounded, so that a refusal costs
+	// the log a bounded size and carries nothing invisible.
 	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeAccessRefused, Actor: who.actor(),
-		Data: AccessRefused{Action: action, Target: target, Reason: reason}})
+		Data: AccessRefused{Action: action, Target: recordedTarget(target), Reason: reason}})
 	if err != nil {
 		return fmt.Errorf("recording a refusal: %w", err)
 	}
@@ -239,6 +256,25 @@ func (s shown) Format(f fmt.State, verb rune) {
 		q = q[1 : len(q)-1]
 	}
 	io.WriteString(f, q)
+}
+
+// maxRecordedTarget bounds the target of a recorded refusal, in bytes
+// before escaping.
+const maxRecordedTarget = 128
+
+// recordedTarget is a refused request's target as the custody log keeps
+// it: cut to maxRecordedTarget bytes at a character boundary (then
+// "..."), with every non-ASCII or invisible character escaped as
+// strconv.QuoteToASCII does.
+func recordedTarget(s string) string {
+	if len(s) > maxRecordedTarget {
+		cut := maxRecordedTarget
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return fmt.Sprintf("%s", shown(s))
 }
 
 // truncate returns s as echoed in an error message (see shown).

@@ -40,10 +40,11 @@ var errUnchanged = errors.New("already in that state")
 
 // dependsOn reports whether a decision about caseID could be changed by
 // one of the events ahead of it in a batch: any decision about the same
-// case ("case.*"), and any change to a person ("person.*").
+// case ("case.*"), and any change to a person ("person.*", and the
+// recipient packages are sealed to).
 func dependsOn(ahead []*events.Event, caseID string) bool {
 	for _, ev := range ahead {
-		if strings.HasPrefix(ev.Type, "person.") || (ev.Case == caseID && strings.HasPrefix(ev.Type, "case.")) {
+		if strings.HasPrefix(ev.Type, "person.") || ev.Type == TypeRecipientSet || (ev.Case == caseID && strings.HasPrefix(ev.Type, "case.")) {
 			return true
 		}
 	}

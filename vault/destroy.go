@@ -2,9 +2,12 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/objects"
 )
 
 // RequestDestruction records a custodian's request to destroy a case under
@@ -64,6 +67,11 @@ func (v *Vault) ApproveDestruction(ctx context.Context, who Principal, caseID, r
 	if err := checkCaseID(caseID); err != nil {
 		return nil, err
 	}
+	// An approval whose shredding was interrupted (a key copy that could
+	// not be deleted, a crash) is finished by approving it again.
+	if c, ok := v.state.getCase(caseID); ok && c.Destroyed && !c.Shredded && c.Approved.Request == request {
+		return v.finishDestruction(ctx, who.actor(), caseID)
+	}
 	var req DestructionRequest
 	pre := func(c Case, ok bool) error {
 		r, pending := c.Requests[request]
@@ -91,18 +99,50 @@ func (v *Vault) ApproveDestruction(ctx context.Context, who Principal, caseID, r
 		Data: DestructionApproved{Request: request, Order: req.Order, RequestedBy: req.By}}); err != nil {
 		return nil, err
 	}
+	return v.finishDestruction(ctx, who.actor(), caseID)
+}
+
+// finishDestruction carries out a recorded approval: every copy of the
+// case's key is destroyed (crypto-shredding), its objects are deleted
+// where retention allows, and the outcome is recorded. It can run again
+// after an interruption: each step is idempotent.
+func (v *Vault) finishDestruction(ctx context.Context, by events.Actor, caseID string) (*DestroyResult, error) {
+	c, _ := v.state.getCase(caseID)
 	if err := v.keys.destroyCase(ctx, caseID); err != nil {
-		return nil, fmt.Errorf("destroying the key of case %s: %w", caseID, err)
+		return nil, fmt.Errorf("destroying the key of case %s (approve again to finish): %w", caseID, err)
 	}
 	res := &DestroyResult{Case: caseID, Deleted: []string{}, Retained: []string{}}
 	for _, o := range v.state.caseObjects(caseID) {
-		if err := v.objects.Delete(ctx, o); err != nil {
-			res.Retained = append(res.Retained, o)
-		} else {
+		switch err := v.objects.Delete(ctx, o); {
+		case err == nil, errors.Is(err, objects.ErrNotFound):
 			res.Deleted = append(res.Deleted, o)
+		default:
+			res.Retained = append(res.Retained, o)
 		}
 	}
-	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeCaseDestroyed, Actor: who.actor(), Case: caseID,
-		Data: CaseDestroyed{Request: request, Order: req.Order, Deleted: res.Deleted, Retained: res.Retained}})
+	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeCaseDestroyed, Actor: by, Case: caseID,
+		Data: CaseDestroyed{Request: c.Approved.Request, Order: c.Approved.Order, Deleted: res.Deleted, Retained: res.Retained}})
 	return res, err
+}
+
+// finishInterruptedDestructions finishes, at start, every approved
+// destruction that has no case.destroyed event, and makes sure no copy of
+// a destroyed case's key is left (a keyring restored from a backup taken
+// before the destruction brings them back). Failures are logged: the
+// case stays destroyed for every request whatever happens here.
+func (v *Vault) finishInterruptedDestructions(ctx context.Context) {
+	for _, id := range v.state.allCases() {
+		c, _ := v.state.getCase(id)
+		switch {
+		case c.Destroyed && !c.Shredded:
+			v.logger.Warn("finishing an interrupted destruction", "case", id)
+			if _, err := v.finishDestruction(ctx, System, id); err != nil {
+				v.logger.Error("could not finish a destruction; approve it again", "case", id, "err", err)
+			}
+		case c.Destroyed:
+			if err := v.keys.destroyCase(ctx, id); err != nil {
+				v.logger.Error("a key copy of a destroyed case could not be removed", "case", id, "err", err)
+			}
+		}
+	}
 }

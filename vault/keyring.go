@@ -345,12 +345,47 @@ func (k *Keyring) caseIdentity(ctx context.Context, caseID, want string) (*age.X
 	if err != nil {
 		return nil, fmt.Errorf("%w: the key of case %s is missing from the keyring and its replicas: restore the keyring or run `custos admin recover`", ErrKey, caseID)
 	}
+	id, err := k.openSealed(ctx, caseID, blob, want)
+	if err == nil {
+		return id, nil
+	}
+	// The local copy may be damaged, or stale (a keyring restored from a
+	// backup older than a rotation): the newest replica, if it opens to
+	// the case's recipient, replaces it.
+	if k.replica != nil {
+		if names, lerr := k.replicas(ctx, caseID, sealedSuffix); lerr == nil && len(names) > 0 {
+			if rb, rerr := k.readReplica(ctx, names[len(names)-1]); rerr == nil && !bytes.Equal(rb, blob) {
+				if rid, rerr := k.openSealed(ctx, caseID, rb, want); rerr == nil {
+					if werr := durable.Replace(k.caseFile(caseID, sealedSuffix), rb); werr != nil {
+						return nil, fmt.Errorf("keyring: repairing the key of case %s from its replica: %w", caseID, werr)
+					}
+					return rid, nil
+				}
+			}
+		}
+	}
+	return nil, err
+}
+
+// openSealed unseals one sealed copy of a case key and checks it against
+// the case's recipient.
+func (k *Keyring) openSealed(ctx context.Context, caseID string, blob []byte, want string) (*age.X25519Identity, error) {
 	secret, err := k.sealer.Unseal(ctx, blob)
 	if err != nil {
 		return nil, fmt.Errorf("%w: unsealing the key of case %s with %s: %v", ErrKey, caseID, k.sealer.KeyRef(), err)
 	}
 	defer hsm.Zero(secret)
 	return boundIdentity(caseID, secret, want)
+}
+
+// readReplica reads one replica object.
+func (k *Keyring) readReplica(ctx context.Context, name string) ([]byte, error) {
+	rc, err := k.replica.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, 64<<10))
 }
 
 // boundIdentity parses a case key and checks it against the case's

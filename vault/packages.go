@@ -79,6 +79,9 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 	if err := v.finishManifest(s, pkg); err != nil {
 		return nil, err
 	}
+	if v.testBeforeStorePackage != nil {
+		v.testBeforeStorePackage()
+	}
 	return v.storePackage(ctx, s, pkg)
 }
 
@@ -164,7 +167,20 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 // in the log (mayExport), and takes a checkpoint that covers it.
 func (v *Vault) recordSealing(ctx context.Context, s *sealing) error {
 	d := PackageSealing{Package: s.pkgID, For: s.target.Name, Recipient: s.target.Recipient, Purpose: s.req.Purpose, Items: s.items}
-	evs, err := v.decide(ctx, s.who, "package.seal", s.c.ID, v.mayExport(s.who), sequencer.Draft{Type: TypePackageSealing, Actor: s.who.actor(), Case: s.c.ID, Data: d})
+	// Who may export, and to which recipient, are decided at the event's
+	// position: a recipient replaced, or a role changed, before it
+	// refuses the sealing.
+	export := v.mayExport(s.who)
+	pre := func(c Case, ok bool) error {
+		if err := export(c, ok); err != nil {
+			return err
+		}
+		if p, known := v.state.personByName(s.target.Name); !known || p.Role != RoleProsecutor || p.Recipient != s.target.Recipient {
+			return refused(ErrConflict, "%s's recipient or role changed while the package was requested; ask again", s.target.Name)
+		}
+		return nil
+	}
+	evs, err := v.decide(ctx, s.who, "package.seal", s.c.ID, pre, sequencer.Draft{Type: TypePackageSealing, Actor: s.who.actor(), Case: s.c.ID, Data: d})
 	if err != nil {
 		return fmt.Errorf("recording the sealing: %w", err)
 	}
@@ -284,7 +300,16 @@ func (v *Vault) storePackage(ctx context.Context, s *sealing, pkg *pkgformat.Pac
 		return nil, fmt.Errorf("storing the package: %w", err)
 	}
 	sealed := PackageSealed{Package: s.pkgID, Object: object, Size: info.Size, SHA256: hex.EncodeToString(h.Sum(nil)), ManifestSHA256: sha256Hex(pkg.ManifestJSON)}
-	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypePackageSealed, Actor: s.who.actor(), Case: s.c.ID, Data: sealed}); err != nil {
+	// A case destroyed while the package was built gets no package: the
+	// sealed event is refused at its position and the file discarded.
+	notDestroyed := func(c Case, _ bool) error {
+		if c.Destroyed {
+			return refused(ErrConflict, "the case was destroyed while the package was built")
+		}
+		return nil
+	}
+	if _, err := v.decide(ctx, s.who, "package.seal", s.c.ID, notDestroyed,
+		sequencer.Draft{Type: TypePackageSealed, Actor: s.who.actor(), Case: s.c.ID, Data: sealed}); err != nil {
 		v.discard(ctx, object)
 		return nil, fmt.Errorf("recording the sealed package: %w", err)
 	}

@@ -53,11 +53,13 @@ func (v *Vault) acceptRollback(ctx context.Context, head *events.Checkpoint) err
 	}
 	d := RollbackAccepted{LostSize: head.Size, LostRoot: head.Root.String(), LostHead: string(head.Note),
 		Size: v.log.Size(), Reason: v.cfg.rollbackReason}
-	if err := v.head.reset(ctx); err != nil {
-		return fmt.Errorf("resetting the vault's head: %w", err)
-	}
+	// Recorded first: a crash before the head is reset leaves the vault
+	// refusing to start as before (accept again), never a forgotten head.
 	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeRollbackAccepted, Actor: System, Data: d}); err != nil {
 		return err
+	}
+	if err := v.head.reset(ctx); err != nil {
+		return fmt.Errorf("resetting the vault's head: %w", err)
 	}
 	if _, err := v.log.Checkpoint(ctx); err != nil {
 		return err

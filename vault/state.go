@@ -57,6 +57,11 @@ type Case struct {
 	Retention time.Duration // 0: the vault's default
 	Held      bool
 	Destroyed bool
+	// Approved is the approval that destroyed the case; Shredded is set
+	// once its case.destroyed event records that the keys and deletable
+	// objects are gone (a start finishes an approval without one).
+	Approved DestructionApproved
+	Shredded bool
 	// Pending destruction requests, by id.
 	Requests  map[string]DestructionRequest
 	Recipient string
@@ -138,6 +143,7 @@ var appliers = map[string]applier{
 	TypeCaseHoldLifted:       applyHold(false),
 	TypeDestructionRequested: applyDestructionRequested,
 	TypeDestructionApproved:  applyDestructionApproved,
+	TypeCaseDestroyed:        applyCaseDestroyed,
 	TypeCaseMemberAdded:      applyMemberAdded,
 	TypeCaseMemberRemoved:    applyMemberRemoved,
 	TypeItemDeposited:        applyItemDeposited,
@@ -242,12 +248,26 @@ func applyDestructionRequested(s *State, ev *events.Event) error {
 // applyDestructionApproved: from here on nothing of the case is revealed,
 // even if the shredding that follows was interrupted.
 func applyDestructionApproved(s *State, ev *events.Event) error {
+	d, err := data[DestructionApproved](ev)
+	if err != nil {
+		return err
+	}
 	c, err := s.caseOf(ev)
 	if err != nil {
 		return err
 	}
 	c.Destroyed = true
+	c.Approved = d
 	c.Requests = map[string]DestructionRequest{}
+	return nil
+}
+
+func applyCaseDestroyed(s *State, ev *events.Event) error {
+	c, err := s.caseOf(ev)
+	if err != nil {
+		return err
+	}
+	c.Shredded = true
 	return nil
 }
 

@@ -84,6 +84,9 @@ type Vault struct {
 	head     *stickyHead
 	// applyErr is the first event the state could not apply.
 	applyErr error
+	// testBeforeStorePackage, set only by tests, runs between building a
+	// package and recording it.
+	testBeforeStorePackage func()
 	// rolledBack is set by AcceptRollback's Open.
 	rolledBack *RollbackAccepted
 	// holdMu serialises applying a case's legal hold to its objects.
@@ -211,6 +214,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 			return nil, fmt.Errorf("refusing to start: %w", err)
 		}
 	}
+	v.finishInterruptedDestructions(ctx)
 	if err := v.sweep(ctx); err != nil {
 		v.log.Close()
 		return nil, err

@@ -804,3 +804,165 @@ func TestRacedActsAgainstDecisions(t *testing.T) {
 		t.Fatalf("scrub after the races: %v", scrub)
 	}
 }
+
+// TestForgedEventsAreRefused: root on the database appends events that
+// chain correctly but that the vault did not write (enrolling a person
+// with a token of their choosing and assigning them to a case), while the
+// vault runs and while it is stopped. The vault never applies them, never
+// signs over them, refuses to write after them, and does not start on
+// them; the forged person reads nothing.
+func TestForgedEventsAreRefused(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	idA, _ := setup(t, s, work)
+	forgedToken := "cst_" + strings.Repeat("M", 43)
+	tokSum := sha256.Sum256([]byte(forgedToken))
+	forgeRows := func() {
+		db, err := sql.Open("sqlite", filepath.Join(s.data, "custody.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var size int64
+		var last []byte
+		if err := db.QueryRow(`SELECT seq + 1, bytes FROM events ORDER BY seq DESC LIMIT 1`).Scan(&size, &last); err != nil {
+			t.Fatal(err)
+		}
+		prev := events.LeafHash(last)
+		for i, d := range []struct{ typ, caseID, data string }{
+			{"person.enrolled", "", fmt.Sprintf(`{"name":"mallory","role":"investigator","token_sha256":"%x"}`, tokSum)},
+			{"case.member.added", "C-1", `{"person":"mallory"}`},
+		} {
+			ev := &events.Event{V: events.Version, Seq: uint64(size) + uint64(i), ID: events.NewID(), Type: d.typ,
+				Time: events.FormatTime(time.Now()), Actor: events.Actor{Person: "custodian", Role: "custodian", Auth: "token"},
+				Case: d.caseID, Data: []byte(d.data), Prev: prev.String()}
+			b, err := events.Encode(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(`INSERT INTO events(seq, id, case_id, item_id, bytes) VALUES (?, ?, ?, '', ?)`, int64(ev.Seq), ev.ID, ev.Case, b); err != nil {
+				t.Fatal(err)
+			}
+			prev = events.LeafHash(b)
+		}
+	}
+	mallory := &client{t: t, url: s.client("investigator").url, token: forgedToken}
+	// While the vault runs.
+	forgeRows()
+	inv := s.client("investigator")
+	if code, _ := inv.call("POST", "/v1/cases", map[string]string{"case": "AFTER-1", "title": "x"}); code == 201 {
+		t.Fatal("the vault appended after forged events")
+	}
+	if code := mallory.view(idA); code == 200 {
+		t.Fatal("a person enrolled by a forged event read evidence")
+	}
+	if r := s.run("auditor", work, "custos", "audit", "verify"); r.code == 0 {
+		t.Fatal("audit verify passed a log ending in forged events")
+	}
+	s.stop()
+	// And at the next start.
+	r := s.run("", work, "custos", "server", "--dev", "--data", s.data, "--listen", s.listen)
+	if r.code == 0 || !strings.Contains(r.stderr, "not sealed by this log's key") {
+		t.Fatalf("the vault started on forged events: %d %s", r.code, r.stderr)
+	}
+	// Removing the forged rows restores the vault.
+	sqliteExec(t, s, `DELETE FROM events WHERE CAST(bytes AS TEXT) LIKE '%mallory%'`)
+	s.start()
+	if code := mallory.view(idA); code == 200 {
+		t.Fatal("the forged person reads evidence after the restore")
+	}
+	s.ok("investigator", work, "case", "open", "AFTER-2", "--title", "after the restore")
+	s.ok("auditor", work, "audit", "verify")
+}
+
+// TestRecipientAndRoleDecidedAtPosition: a prosecutor's recipient
+// replaced while packages are sealed, and two enrolments of one name with
+// two roles sent together. Every package.sealing names the recipient the
+// log held at its position, and a name never holds two roles.
+func TestRecipientAndRoleDecidedAtPosition(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	setup(t, s, work)
+	inv, pros, cust := s.client("investigator"), s.client("prosecutor"), s.client("custodian")
+	s.ok("prosecutor", work, "recipient", "set", newAgeKey(t, filepath.Join(work, "first.key")))
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Add(2)
+		key := newAgeKey(t, filepath.Join(work, fmt.Sprintf("k%d", i)))
+		go func() { defer wg.Done(); pros.call("POST", "/v1/recipient", map[string]string{"recipient": key}) }()
+		go func() {
+			defer wg.Done()
+			inv.call("POST", "/v1/packages", map[string]any{"case": "C-1", "for": "prosecutor", "purpose": "race"})
+		}()
+	}
+	for i := range 15 {
+		wg.Add(2)
+		name := fmt.Sprintf("zed%d", i)
+		go func() { defer wg.Done(); cust.call("POST", "/v1/persons", map[string]string{"name": name, "role": "investigator"}) }()
+		go func() { defer wg.Done(); cust.call("POST", "/v1/persons", map[string]string{"name": name, "role": "custodian"}) }()
+	}
+	wg.Wait()
+	recipient := ""
+	roles := map[string]string{}
+	sealings := 0
+	for _, ev := range logEvents(t, s) {
+		var d map[string]any
+		json.Unmarshal(ev.Data, &d)
+		switch ev.Type {
+		case "recipient.set":
+			recipient, _ = d["recipient"].(string)
+		case "package.sealing":
+			sealings++
+			if d["recipient"] != recipient {
+				t.Errorf("package.sealing %d names recipient %v; the log held %s", ev.Seq, d["recipient"], recipient)
+			}
+		case "person.enrolled":
+			name, role := d["name"].(string), d["role"].(string)
+			if old, ok := roles[name]; ok && old != role {
+				t.Errorf("%s enrolled as %s at event %d, already %s", name, role, ev.Seq, old)
+			}
+			roles[name] = role
+		}
+	}
+	if sealings == 0 {
+		t.Fatal("no package was sealed")
+	}
+}
+
+// TestRefusedTargetIsBounded: a refusal recorded before its target was
+// validated costs the log a bounded size and carries no invisible
+// characters.
+func TestRefusedTargetIsBounded(t *testing.T) {
+	s := newServer(t)
+	inv := s.client("investigator")
+	long := strings.Repeat("\u202e", 1000) + strings.Repeat("x", 40000)
+	if code, _ := inv.call("POST", "/v1/persons", map[string]string{"name": long, "role": "custodian"}); code == 201 {
+		t.Fatal("an investigator enrolled a person")
+	}
+	for _, ev := range logEvents(t, s) {
+		if ev.Type != "access.refused" {
+			continue
+		}
+		if len(ev.Data) > 1024 || strings.Contains(string(ev.Data), "\u202e") {
+			t.Fatalf("refusal event %d holds %d bytes of data, or a raw U+202E", ev.Seq, len(ev.Data))
+		}
+	}
+}
+
+// TestDamagedLocalKeyRepairedFromReplica: a case's local sealed key cut
+// short (or left stale) is replaced by its intact replica.
+func TestDamagedLocalKeyRepairedFromReplica(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	id1, _ := setup(t, s, work)
+	s.stop()
+	local, _ := caseKeyPaths(t, s, "C-1")
+	for _, p := range local {
+		if strings.HasSuffix(p, ".sealed") {
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, b[:20], 0o600)
+		}
+	}
+	s.start()
+	s.ok("investigator", work, "get", id1, "--purpose", "after damage", "-o", filepath.Join(work, "out"))
+}
