@@ -898,8 +898,14 @@ func TestRecipientAndRoleDecidedAtPosition(t *testing.T) {
 	for i := range 15 {
 		wg.Add(2)
 		name := fmt.Sprintf("zed%d", i)
-		go func() { defer wg.Done(); cust.call("POST", "/v1/persons", map[string]string{"name": name, "role": "investigator"}) }()
-		go func() { defer wg.Done(); cust.call("POST", "/v1/persons", map[string]string{"name": name, "role": "custodian"}) }()
+		go func() {
+			defer wg.Done()
+			cust.call("POST", "/v1/persons", map[string]string{"name": name, "role": "investigator"})
+		}()
+		go func() {
+			defer wg.Done()
+			cust.call("POST", "/v1/persons", map[string]string{"name": name, "role": "custodian"})
+		}()
 	}
 	wg.Wait()
 	recipient := ""
