@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,10 +13,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/custos-vault/custos/events"
-	"github.com/custos-vault/custos/events/sqlite"
-	"github.com/custos-vault/custos/hsm/soft"
 	"github.com/custos-vault/custos/objects"
-	"github.com/custos-vault/custos/objects/fs"
 )
 
 // packageFixture is a vault with one case of two items, and one package of
@@ -32,23 +28,8 @@ type packageFixture struct {
 
 func newPackageFixture(t *testing.T) *packageFixture {
 	t.Helper()
-	dir := t.TempDir()
 	ctx := context.Background()
-	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "log.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, _ := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
-	sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
-	rec, _ := age.GenerateX25519Identity()
-	v, err := Open(ctx, Config{
-		Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"), SpoolDir: filepath.Join(dir, "spool"),
-		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close(); st.Close() })
+	v, dir := openTestVaultDir(t)
 	f := &packageFixture{v: v, objects: filepath.Join(dir, "objects")}
 	login := func(name, role string) Principal {
 		tok, err := v.Enroll(ctx, name, role)
@@ -74,6 +55,7 @@ func newPackageFixture(t *testing.T) *packageFixture {
 	if _, err := v.SetRecipient(ctx, f.pros, id.Recipient().String()); err != nil {
 		t.Fatal(err)
 	}
+	var err error
 	if f.pkg, err = v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "trial"}); err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,14 @@ import (
 // openTestVault opens a vault on the embedded backends in a temp folder.
 func openTestVault(t testing.TB) *Vault {
 	t.Helper()
+	v, _ := openTestVaultDir(t)
+	return v
+}
+
+// openTestVaultDir is openTestVault, also returning the folder (objects
+// are under DIR/objects, the keyring under DIR/keyring).
+func openTestVaultDir(t testing.TB) (*Vault, string) {
+	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
 	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "log.db")})
@@ -35,7 +43,7 @@ func openTestVault(t testing.TB) *Vault {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { v.Close(); st.Close() })
-	return v
+	return v, dir
 }
 
 type zeroSource struct{ left int64 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"github.com/custos-vault/custos/events/migrate"
 	"golang.org/x/mod/sumdb/note"
@@ -21,25 +22,22 @@ import (
 // the recovery copies, after a TPM or HSM is lost. The server must be
 // stopped: it runs against the same data folder and backends.
 func runAdminRecover(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("admin recover")
-	var f serverFlags
-	f.register(fs)
-	identity := fs.String("identity", "", "the offline recovery identity file (age)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if pos, err := parse(fs, args); err != nil {
-		return err
-	} else if len(pos) != 0 {
-		return usageErr("admin recover takes no arguments")
-	}
-	if err := loadConfig(fs, f.config); err != nil {
-		return err
-	}
-	if *identity == "" {
-		return usageErr("admin recover needs --identity FILE (the offline recovery identity)")
-	}
-	if err := f.defaults(); err != nil {
+	o := newOfflineVerb("admin recover")
+	identity := o.fs.String("identity", "", "the offline recovery identity file (age)")
+	asJSON := o.fs.Bool("json", false, "print JSON")
+	err := o.start(args, stderr, func(pos []string) error {
+		if err := noArgs("admin recover")(pos); err != nil {
+			return err
+		}
+		if *identity == "" {
+			return usageErr("admin recover needs --identity FILE (the offline recovery identity)")
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
+	defer o.close()
 	idf, err := os.Open(*identity)
 	if err != nil {
 		return err
@@ -49,18 +47,11 @@ func runAdminRecover(args []string, stdout, stderr io.Writer) error {
 	if err != nil || len(ids) != 1 {
 		return fmt.Errorf("%s: expected one age identity", *identity)
 	}
-	logger := slog.New(logscrub.New(slog.NewTextHandler(stderr, nil)))
-	ctx := context.Background()
-	b, cfg, err := f.open(ctx, logger)
-	if err != nil {
-		return err
-	}
-	defer b.close()
 	x, ok := ids[0].(*age.X25519Identity)
-	if !ok || x.Recipient().String() != cfg.RecoveryRecipient {
-		return fmt.Errorf("%s is not the identity of the recovery recipient %s", *identity, cfg.RecoveryRecipient)
+	if !ok || x.Recipient().String() != o.cfg.RecoveryRecipient {
+		return fmt.Errorf("%s is not the identity of the recovery recipient %s", *identity, o.cfg.RecoveryRecipient)
 	}
-	res, err := vault.Recover(ctx, cfg, ids[0])
+	res, err := vault.Recover(o.ctx, o.cfg, ids[0])
 	if err != nil {
 		return fmt.Errorf("recovery failed: %w", err)
 	}
@@ -75,6 +66,63 @@ func runAdminRecover(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("the keys of %d case(s) could not be recovered; the loss is recorded", len(res.Lost))
 	}
 	return nil
+}
+
+// offlineVerb is an admin verb that runs on the server host with the
+// server stopped, against the same data folder and backends: it takes the
+// server's flags and its own.
+type offlineVerb struct {
+	f     serverFlags
+	fs    *flag.FlagSet
+	pos   []string
+	ctx   context.Context
+	b     *backendSet
+	cfg   vault.Config
+	close func()
+}
+
+// newOfflineVerb registers the server's flags on a new flag set; the
+// caller adds its own, then calls start.
+func newOfflineVerb(name string) *offlineVerb {
+	o := &offlineVerb{fs: newFlags(name), ctx: context.Background()}
+	o.f.register(o.fs)
+	return o
+}
+
+// start parses args, lets check judge the positional arguments and the
+// verb's own flags (a usage error), loads the config file, applies the
+// defaults and opens the backends, logging to stderr. Call o.close after.
+func (o *offlineVerb) start(args []string, stderr io.Writer, check func(pos []string) error) error {
+	pos, err := parse(o.fs, args)
+	if err != nil {
+		return err
+	}
+	if err := check(pos); err != nil {
+		return err
+	}
+	o.pos = pos
+	if err := loadConfig(o.fs, o.f.config); err != nil {
+		return err
+	}
+	if err := o.f.defaults(); err != nil {
+		return err
+	}
+	logger := slog.New(logscrub.New(slog.NewTextHandler(stderr, nil)))
+	if o.b, o.cfg, err = o.f.open(o.ctx, logger); err != nil {
+		return err
+	}
+	o.close = o.b.close
+	return nil
+}
+
+// noArgs is a start check for verbs without positional arguments.
+func noArgs(name string) func([]string) error {
+	return func(pos []string) error {
+		if len(pos) != 0 {
+			return usageErr("%s takes no arguments", name)
+		}
+		return nil
+	}
 }
 
 func runAdminRotate(args []string, stdout io.Writer) error {
@@ -100,42 +148,31 @@ func runAdminRotate(args []string, stdout io.Writer) error {
 // runAdminEnroll enrols a person from the server host with the server
 // stopped: how the first custodian of a production vault is created.
 func runAdminEnroll(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("admin enroll")
-	var f serverFlags
-	f.register(fs)
-	role := fs.String("role", "", "investigator, prosecutor, auditor or custodian")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parse(fs, args)
+	o := newOfflineVerb("admin enroll")
+	role := o.fs.String("role", "", "investigator, prosecutor, auditor or custodian")
+	asJSON := o.fs.Bool("json", false, "print JSON")
+	err := o.start(args, stderr, func(pos []string) error {
+		if len(pos) != 1 || *role == "" {
+			return usageErr("admin enroll takes NAME and --role ROLE")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || *role == "" {
-		return usageErr("admin enroll takes NAME and --role ROLE")
-	}
-	if err := loadConfig(fs, f.config); err != nil {
-		return err
-	}
-	if err := f.defaults(); err != nil {
-		return err
-	}
-	logger := slog.New(logscrub.New(slog.NewTextHandler(stderr, nil)))
-	ctx := context.Background()
-	b, cfg, err := f.open(ctx, logger)
-	if err != nil {
-		return err
-	}
-	defer b.close()
-	v, err := vault.Open(ctx, cfg)
+	defer o.close()
+	v, err := vault.Open(o.ctx, o.cfg)
 	if err != nil {
 		return err
 	}
 	defer v.Close()
-	token, err := v.Enroll(ctx, pos[0], *role)
+	name := o.pos[0]
+	token, err := v.Enroll(o.ctx, name, *role)
 	if err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, api.PersonResponse{Name: pos[0], Role: *role, Token: token.Reveal()},
-		fmt.Sprintf("enrolled %s as %s; their token (shown once):\n%s", pos[0], *role, token.Reveal()))
+	return printResult(stdout, *asJSON, api.PersonResponse{Name: name, Role: *role, Token: token.Reveal()},
+		fmt.Sprintf("enrolled %s as %s; their token (shown once):\n%s", name, *role, token.Reveal()))
 }
 
 // runAdminMigrateLog copies a custody log to another backend byte for
@@ -190,33 +227,23 @@ func runAdminMigrateLog(args []string, stdout io.Writer) error {
 // from a backup older than the vault's sticky head when no newer copy
 // exists anywhere. The server must be stopped.
 func runAdminAcceptRollback(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("admin accept-rollback")
-	var f serverFlags
-	f.register(fs)
-	reason := fs.String("reason", "", "why the lost events cannot be restored (recorded)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if pos, err := parse(fs, args); err != nil {
-		return err
-	} else if len(pos) != 0 {
-		return usageErr("admin accept-rollback takes no arguments")
-	}
-	if err := loadConfig(fs, f.config); err != nil {
-		return err
-	}
-	if *reason == "" {
-		return usageErr("admin accept-rollback needs --reason TEXT (recorded in the custody log)")
-	}
-	if err := f.defaults(); err != nil {
-		return err
-	}
-	logger := slog.New(logscrub.New(slog.NewTextHandler(stderr, nil)))
-	ctx := context.Background()
-	b, cfg, err := f.open(ctx, logger)
+	o := newOfflineVerb("admin accept-rollback")
+	reason := o.fs.String("reason", "", "why the lost events cannot be restored (recorded)")
+	asJSON := o.fs.Bool("json", false, "print JSON")
+	err := o.start(args, stderr, func(pos []string) error {
+		if err := noArgs("admin accept-rollback")(pos); err != nil {
+			return err
+		}
+		if *reason == "" {
+			return usageErr("admin accept-rollback needs --reason TEXT (recorded in the custody log)")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	defer b.close()
-	res, err := vault.AcceptRollback(ctx, cfg, *reason)
+	defer o.close()
+	res, err := vault.AcceptRollback(o.ctx, o.cfg, *reason)
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,15 @@ func (h *Handler) checkpoints(w http.ResponseWriter, r *http.Request, who vault.
 // logEvents streams stored event bytes, one per line (NDJSON), exactly as
 // stored: the auditor's client hashes these bytes.
 func (h *Handler) logEvents(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
-	if err := h.v.AuditReader(r.Context(), who, "audit.events"); err != nil {
+	return h.streamLog(w, r, who, "audit.events", func(rec events.Record) ([]byte, error) { return rec.Bytes, nil })
+}
+
+// streamLog answers an auditor's read of the whole log from the query's
+// "from" position, one NDJSON line per stored record, as line makes it.
+// A failure once the answer has begun cuts the connection, so that a
+// client never takes a short answer for a whole one.
+func (h *Handler) streamLog(w http.ResponseWriter, r *http.Request, who vault.Principal, action string, line func(events.Record) ([]byte, error)) error {
+	if err := h.v.AuditReader(r.Context(), who, action); err != nil {
 		return err
 	}
 	from, err := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
@@ -60,7 +68,13 @@ func (h *Handler) logEvents(w http.ResponseWriter, r *http.Request, who vault.Pr
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
 	bw := newLineWriter(w)
-	err = h.v.Store().Read(r.Context(), from, func(rec events.Record) error { return bw.line(rec.Bytes) })
+	err = h.v.Store().Read(r.Context(), from, func(rec events.Record) error {
+		b, err := line(rec)
+		if err != nil {
+			return err
+		}
+		return bw.line(b)
+	})
 	if err == nil {
 		err = bw.flush()
 	}
@@ -84,30 +98,9 @@ type Lookup struct {
 // logLookups streams one Lookup per event from position from on, in log
 // order, as application/x-ndjson. Auditors only.
 func (h *Handler) logLookups(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
-	if err := h.v.AuditReader(r.Context(), who, "audit.lookups"); err != nil {
-		return err
-	}
-	from, err := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
-	if err != nil && r.URL.Query().Get("from") != "" {
-		return fmt.Errorf("%w: from must be a number", vault.ErrBadInput)
-	}
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.WriteHeader(http.StatusOK)
-	bw := newLineWriter(w)
-	err = h.v.Store().Read(r.Context(), from, func(rec events.Record) error {
-		b, err := json.Marshal(Lookup{Seq: rec.Seq, ID: rec.ID, Case: rec.Case, Item: rec.Item})
-		if err != nil {
-			return err
-		}
-		return bw.line(b)
+	return h.streamLog(w, r, who, "audit.lookups", func(rec events.Record) ([]byte, error) {
+		return json.Marshal(Lookup{Seq: rec.Seq, ID: rec.ID, Case: rec.Case, Item: rec.Item})
 	})
-	if err == nil {
-		err = bw.flush()
-	}
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	return nil
 }
 
 // TimelineResponse is the answer of GET /v1/log/timeline.
