@@ -505,7 +505,9 @@ func TestLostOrShortenedLogIsRefused(t *testing.T) {
 	}
 	sqliteExec(t, s, `DELETE FROM events WHERE seq >= ?`, n-3)
 	sqliteExec(t, s, `DELETE FROM checkpoints WHERE size > ?`, n-3)
-	if r := start(); r.code == 0 || !strings.Contains(r.stderr, "truncated, rolled back or replaced") {
+	// Refused by the log's own seal or by the sticky head, whichever is
+	// read first: both say it was truncated.
+	if r := start(); r.code == 0 || !strings.Contains(r.stderr, "truncated") {
 		t.Fatalf("a truncated log started: %d %s", r.code, r.stderr)
 	}
 	restore()
@@ -885,27 +887,34 @@ func TestRecipientAndRoleDecidedAtPosition(t *testing.T) {
 	setup(t, s, work)
 	inv, pros, cust := s.client("investigator"), s.client("prosecutor"), s.client("custodian")
 	s.ok("prosecutor", work, "recipient", "set", newAgeKey(t, filepath.Join(work, "first.key")))
+	// Pairs race each other; at most 8 pairs run at once, well under the
+	// server's connections per client.
 	var wg sync.WaitGroup
-	for i := range 30 {
-		wg.Add(2)
-		key := newAgeKey(t, filepath.Join(work, fmt.Sprintf("k%d", i)))
-		go func() { defer wg.Done(); pros.call("POST", "/v1/recipient", map[string]string{"recipient": key}) }()
+	sem := make(chan struct{}, 8)
+	pair := func(a, b func()) {
+		wg.Add(1)
+		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			inv.call("POST", "/v1/packages", map[string]any{"case": "C-1", "for": "prosecutor", "purpose": "race"})
+			defer func() { <-sem }()
+			var p sync.WaitGroup
+			p.Add(2)
+			go func() { defer p.Done(); a() }()
+			go func() { defer p.Done(); b() }()
+			p.Wait()
 		}()
 	}
+	for i := range 30 {
+		key := newAgeKey(t, filepath.Join(work, fmt.Sprintf("k%d", i)))
+		pair(func() { pros.call("POST", "/v1/recipient", map[string]string{"recipient": key}) },
+			func() {
+				inv.call("POST", "/v1/packages", map[string]any{"case": "C-1", "for": "prosecutor", "purpose": "race"})
+			})
+	}
 	for i := range 15 {
-		wg.Add(2)
 		name := fmt.Sprintf("zed%d", i)
-		go func() {
-			defer wg.Done()
-			cust.call("POST", "/v1/persons", map[string]string{"name": name, "role": "investigator"})
-		}()
-		go func() {
-			defer wg.Done()
-			cust.call("POST", "/v1/persons", map[string]string{"name": name, "role": "custodian"})
-		}()
+		pair(func() { cust.call("POST", "/v1/persons", map[string]string{"name": name, "role": "investigator"}) },
+			func() { cust.call("POST", "/v1/persons", map[string]string{"name": name, "role": "custodian"}) })
 	}
 	wg.Wait()
 	recipient := ""
