@@ -108,7 +108,10 @@ func (v *Vault) ApproveDestruction(ctx context.Context, who Principal, caseID, r
 // after an interruption: each step is idempotent.
 func (v *Vault) finishDestruction(ctx context.Context, by events.Actor, caseID string) (*DestroyResult, error) {
 	c, _ := v.state.getCase(caseID)
-	if err := v.keys.destroyCase(ctx, caseID); err != nil {
+	v.keysMu.Lock()
+	err := v.keys.destroyCase(ctx, caseID)
+	v.keysMu.Unlock()
+	if err != nil {
 		return nil, fmt.Errorf("destroying the key of case %s (approve again to finish): %w", caseID, err)
 	}
 	res := &DestroyResult{Case: caseID, Deleted: []string{}, Retained: []string{}}
@@ -120,7 +123,7 @@ func (v *Vault) finishDestruction(ctx context.Context, by events.Actor, caseID s
 			res.Retained = append(res.Retained, o)
 		}
 	}
-	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeCaseDestroyed, Actor: by, Case: caseID,
+	_, err = v.log.Append(ctx, sequencer.Draft{Type: TypeCaseDestroyed, Actor: by, Case: caseID,
 		Data: CaseDestroyed{Request: c.Approved.Request, Order: c.Approved.Order, Deleted: res.Deleted, Retained: res.Retained}})
 	return res, err
 }
@@ -140,7 +143,10 @@ func (v *Vault) finishInterruptedDestructions(ctx context.Context) {
 				v.logger.Error("could not finish a destruction; approve it again", "case", id, "err", err)
 			}
 		case c.Destroyed:
-			if err := v.keys.destroyCase(ctx, id); err != nil {
+			v.keysMu.Lock()
+			err := v.keys.destroyCase(ctx, id)
+			v.keysMu.Unlock()
+			if err != nil {
 				v.logger.Error("a key copy of a destroyed case could not be removed", "case", id, "err", err)
 			}
 		}

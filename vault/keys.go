@@ -84,6 +84,11 @@ func (v *Vault) RotateKEK(ctx context.Context, who Principal, retireOld bool) (*
 	if !ok {
 		return nil, badInput("the sealer %s cannot rotate its key-encryption key", v.cfg.Sealer.KeyRef())
 	}
+	// No case is opened during a rotation: one opened after the list is
+	// made but sealed under the old version would be lost when the old
+	// version is retired.
+	v.openMu.Lock()
+	defer v.openMu.Unlock()
 	var cases []string
 	for _, id := range v.state.allCases() {
 		if c, _ := v.state.getCase(id); !c.Destroyed && !v.state.keyLost(id) {
@@ -113,15 +118,7 @@ func (v *Vault) RotateKEK(ctx context.Context, who Principal, retireOld bool) (*
 		return nil, err
 	}
 	for _, c := range cases {
-		blob, err := v.keys.readCaseFile(ctx, c, sealedSuffix)
-		if err != nil {
-			return nil, fmt.Errorf("%w: the key of case %s is missing", ErrKey, c)
-		}
-		fresh, err := v.reseal(ctx, blob)
-		if err != nil {
-			return nil, fmt.Errorf("re-sealing the key of case %s: %w", c, err)
-		}
-		if err := v.keys.storeCaseFile(ctx, c, sealedSuffix, fresh); err != nil {
+		if err := v.resealCase(ctx, c); err != nil {
 			return nil, err
 		}
 	}
@@ -133,6 +130,26 @@ func (v *Vault) RotateKEK(ctx context.Context, who Principal, retireOld bool) (*
 	res := &RotateResult{Sealer: newRef, Cases: cases, Retired: retireOld}
 	_, err = v.log.Append(ctx, sequencer.Draft{Type: TypeKeysRotated, Actor: who.actor(), Data: res})
 	return res, err
+}
+
+// resealCase moves one case key to the sealer's current KEK version. It
+// holds keysMu, as destruction does, and skips a case destroyed in the
+// meantime: a rotation never writes back the key of a destroyed case.
+func (v *Vault) resealCase(ctx context.Context, caseID string) error {
+	v.keysMu.Lock()
+	defer v.keysMu.Unlock()
+	if c, _ := v.state.getCase(caseID); c.Destroyed {
+		return nil
+	}
+	blob, err := v.keys.readCaseFile(ctx, caseID, sealedSuffix)
+	if err != nil {
+		return fmt.Errorf("%w: the key of case %s is missing", ErrKey, caseID)
+	}
+	fresh, err := v.reseal(ctx, blob)
+	if err != nil {
+		return fmt.Errorf("re-sealing the key of case %s: %w", caseID, err)
+	}
+	return v.keys.storeCaseFile(ctx, caseID, sealedSuffix, fresh)
 }
 
 // reseal moves one sealed blob to the sealer's current KEK version,

@@ -92,8 +92,11 @@ type Vault struct {
 	// holdMu serialises applying a case's legal hold to its objects.
 	holdMu sync.Mutex
 	// openMu serialises case openings, each of which writes its key
-	// files under a name derived from the case id.
+	// files under a name derived from the case id, and keeps them out of
+	// a key-encryption-key rotation.
 	openMu sync.Mutex
+	// keysMu serialises destroying a case's keys and re-sealing them.
+	keysMu sync.Mutex
 }
 
 // System is the actor of events the vault itself causes.
