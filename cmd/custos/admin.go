@@ -25,6 +25,18 @@ func runAdminRecover(args []string, stdout, stderr io.Writer) error {
 	o := newOfflineVerb("admin recover")
 	identity := o.fs.String("identity", "", "the offline recovery identity file (age)")
 	asJSON := o.fs.Bool("json", false, "print JSON")
+	var ids []age.Identity
+	readIdentity := func() error {
+		idf, err := os.Open(*identity)
+		if err != nil {
+			return err
+		}
+		defer idf.Close()
+		if ids, err = age.ParseIdentities(idf); err != nil || len(ids) != 1 {
+			return fmt.Errorf("%s: expected one age identity", *identity)
+		}
+		return nil
+	}
 	err := o.start(args, stderr, func(pos []string) error {
 		if err := noArgs("admin recover")(pos); err != nil {
 			return err
@@ -33,20 +45,11 @@ func runAdminRecover(args []string, stdout, stderr io.Writer) error {
 			return usageErr("admin recover needs --identity FILE (the offline recovery identity)")
 		}
 		return nil
-	})
+	}, readIdentity)
 	if err != nil {
 		return err
 	}
 	defer o.close()
-	idf, err := os.Open(*identity)
-	if err != nil {
-		return err
-	}
-	ids, err := age.ParseIdentities(idf)
-	idf.Close()
-	if err != nil || len(ids) != 1 {
-		return fmt.Errorf("%s: expected one age identity", *identity)
-	}
 	x, ok := ids[0].(*age.X25519Identity)
 	if !ok || x.Recipient().String() != o.cfg.RecoveryRecipient {
 		return fmt.Errorf("%s is not the identity of the recovery recipient %s", *identity, o.cfg.RecoveryRecipient)
@@ -91,8 +94,10 @@ func newOfflineVerb(name string) *offlineVerb {
 
 // start parses args, lets check judge the positional arguments and the
 // verb's own flags (a usage error), loads the config file, applies the
-// defaults and opens the backends, logging to stderr. Call o.close after.
-func (o *offlineVerb) start(args []string, stderr io.Writer, check func(pos []string) error) error {
+// defaults, runs prepare (if any: what the verb can check before any
+// backend is touched), and opens the backends, logging to stderr. Call
+// o.close after.
+func (o *offlineVerb) start(args []string, stderr io.Writer, check func(pos []string) error, prepare ...func() error) error {
 	pos, err := parse(o.fs, args)
 	if err != nil {
 		return err
@@ -106,6 +111,11 @@ func (o *offlineVerb) start(args []string, stderr io.Writer, check func(pos []st
 	}
 	if err := o.f.defaults(); err != nil {
 		return err
+	}
+	for _, p := range prepare {
+		if err := p(); err != nil {
+			return err
+		}
 	}
 	logger := slog.New(logscrub.New(slog.NewTextHandler(stderr, nil)))
 	if o.b, o.cfg, err = o.f.open(o.ctx, logger); err != nil {
