@@ -37,6 +37,8 @@ const (
 	// maxHeadNote bounds a stored head read back (a checkpoint note with
 	// a few signatures is far smaller).
 	maxHeadNote = 16 << 10
+	// maxHeadObjects bounds how many head objects a start reads.
+	maxHeadObjects = 64
 )
 
 type stickyHead struct {
@@ -110,9 +112,15 @@ func (h *stickyHead) load(ctx context.Context, origin string, v note.Verifier) (
 	}); err != nil {
 		return nil, "", fmt.Errorf("reading the log head from the object store: %w", err)
 	}
-	sort.Strings(names)
-	if len(names) > 0 {
-		name := names[len(names)-1]
+	// Every head object is read, not only the one whose name says it is
+	// the largest: a name is not signed, the note in it is. (There are
+	// one or two unless deletions failed; at most maxHeadObjects, newest
+	// names first, are read.)
+	sort.Sort(sort.Reverse(sort.StringSlice(names)))
+	for i, name := range names {
+		if i == maxHeadObjects {
+			break
+		}
 		rc, err := h.objects.Open(ctx, name)
 		if err != nil {
 			return nil, "", fmt.Errorf("reading the log head from the object store: %w", err)
@@ -125,7 +133,9 @@ func (h *stickyHead) load(ctx context.Context, origin string, v note.Verifier) (
 		if err := consider(b, "the object store ("+name+")"); err != nil {
 			return nil, "", err
 		}
-		h.stored = name
+		if i == 0 {
+			h.stored = name
+		}
 	}
 	if best != nil {
 		h.size = best.Size

@@ -85,9 +85,14 @@ func (v *Vault) readNamed(ctx context.Context, key string, item bool, fn func(ev
 		counted uint64
 		bad     []string
 	)
+	var last int64 = -1
 	err := lookup(ctx, key, func(r events.Record) error {
 		ev, why := v.verifiedRecord(r)
 		switch {
+		case int64(r.Seq) <= last:
+			// A record returned twice (or out of order) could stand in
+			// for one the lookup hid, and keep the count right.
+			bad = append(bad, fmt.Sprintf("event %d was returned out of order or twice", r.Seq))
 		case why != "":
 			bad = append(bad, why)
 		case !names(ev):
@@ -98,6 +103,7 @@ func (v *Vault) readNamed(ctx context.Context, key string, item bool, fn func(ev
 			}
 			recs, evs = append(recs, r), append(evs, ev)
 		}
+		last = max(last, int64(r.Seq))
 		return nil
 	})
 	if err != nil {
