@@ -244,7 +244,15 @@ func (v *Vault) extendRetention(ctx context.Context, object string) {
 	if err := v.objects.ExtendRetention(ctx, object, v.cfg.Now().Add(v.retention(c))); err != nil {
 		v.logger.Error("could not extend the retention of a stored object; it will be retried at the next start", "object", object, "err", err)
 	}
-	if ok && c.Held {
+	if !ok {
+		return
+	}
+	// The hold is read and applied under holdMu, as SetHold applies a
+	// case's hold to its objects: whichever runs last applies the hold as
+	// the log has it then, so a lift is never undone by a late deposit.
+	v.holdMu.Lock()
+	defer v.holdMu.Unlock()
+	if c, _ = v.state.getCase(c.ID); c.Held {
 		if err := v.objects.SetLegalHold(ctx, object, true); err != nil {
 			v.logger.Error("could not place the case's legal hold on a stored object; repeat `custos case hold`", "object", object, "err", err)
 		}
