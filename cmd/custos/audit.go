@@ -32,12 +32,8 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	} else if len(pos) != 0 {
 		return usageErr("audit verify takes no arguments")
 	}
-	c, err := newClient()
+	c, k, err := clientAndLogKey()
 	if err != nil {
-		return err
-	}
-	var k api.KeyResponse
-	if err := c.call("GET", "/v1/log/key", nil, nil, &k); err != nil {
 		return err
 	}
 	if *key != "" && *key != k.Key {
@@ -187,12 +183,8 @@ func runAuditKey(args []string, stdout io.Writer) error {
 	} else if len(pos) != 0 {
 		return usageErr("audit key takes no arguments")
 	}
-	c, err := newClient()
+	_, k, err := clientAndLogKey()
 	if err != nil {
-		return err
-	}
-	var k api.KeyResponse
-	if err := c.call("GET", "/v1/log/key", nil, nil, &k); err != nil {
 		return err
 	}
 	v, err := note.NewVerifier(k.Key)
@@ -261,4 +253,16 @@ func runAuditLog(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "#%-6d %s  %-22s %-18s %-12s case=%s item=%s %s\n", ev.Seq, ev.Time, ev.Type, who, ev.Actor.Role, ev.Case, ev.Item, ev.Data)
 	}
 	return nil
+}
+
+// clientAndLogKey connects as the environment says and fetches the log's
+// key as the vault names it (GET /v1/log/key).
+func clientAndLogKey() (*client, api.KeyResponse, error) {
+	var k api.KeyResponse
+	c, err := newClient()
+	if err != nil {
+		return nil, k, err
+	}
+	err = c.call("GET", "/v1/log/key", nil, nil, &k)
+	return c, k, err
 }
