@@ -373,13 +373,13 @@ func (v *verification) report(name string) error {
 // leaves KeyPinned false.
 func pinKey(m *Manifest, verifier note.Verifier, opts VerifyOptions, rep *Report) error {
 	if k := strings.TrimSpace(opts.TrustedKey); k != "" {
-		if !keyMatches(k, m.LogKey) {
+		if !KeyMatches(k, m.LogKey) {
 			return fmt.Errorf("package is signed by log key %q (fingerprint %s), not the trusted key", m.LogKey, m.LogKeyFingerprint)
 		}
 		rep.KeyPinned, rep.PinnedBy = true, "the trusted key given"
 	}
 	if len(opts.TrustedKeys) > 0 {
-		if !slices.ContainsFunc(opts.TrustedKeys, func(k string) bool { return keyMatches(strings.TrimSpace(k), m.LogKey) }) {
+		if !slices.ContainsFunc(opts.TrustedKeys, func(k string) bool { return KeyMatches(strings.TrimSpace(k), m.LogKey) }) {
 			return fmt.Errorf("package is signed by log key %q (fingerprint %s), which is not among the trusted keys", m.LogKey, m.LogKeyFingerprint)
 		}
 		rep.KeyPinned, rep.PinnedBy = true, "the trusted-keys list"
@@ -397,9 +397,9 @@ func pinKey(m *Manifest, verifier note.Verifier, opts VerifyOptions, rep *Report
 	return nil
 }
 
-// keyMatches reports whether trusted names key: the key itself, or its
-// fingerprint (any case).
-func keyMatches(trusted, key string) bool {
+// KeyMatches reports whether trusted names key: the key itself, or its
+// fingerprint (KeyFingerprint, any case).
+func KeyMatches(trusted, key string) bool {
 	return trusted == key || strings.EqualFold(trusted, KeyFingerprint(key))
 }
 

@@ -114,7 +114,8 @@ func (v *Vault) refuse(ctx context.Context, who Principal, action, target, reaso
 	// The target is whatever the caller named, refused before it was
 	// validated: recorded escaped and bounded, so that a refusal costs
 	// the log a bounded size and carries nothing invisible.
-	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeAccessRefused, Actor: who.actor(),
+	caseID, itemID := v.refusalScope(action, target)
+	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeAccessRefused, Actor: who.actor(), Case: caseID, Item: itemID,
 		Data: AccessRefused{Action: action, Target: recordedTarget(target), Reason: reason}})
 	if err != nil {
 		return fmt.Errorf("recording a refusal: %w", err)
@@ -256,6 +257,27 @@ func (s shown) Format(f fmt.State, verb rune) {
 		q = q[1 : len(q)-1]
 	}
 	io.WriteString(f, q)
+}
+
+// refusalScope names the case (and item) a refused request was about, if
+// its target is one the vault knows, so that the refusal is part of that
+// case's and item's custody timeline.
+func (v *Vault) refusalScope(action, target string) (caseID, itemID string) {
+	switch {
+	case itemIDPattern.MatchString(target):
+		if it, ok := v.state.getItem(target); ok {
+			return it.Case, it.ID
+		}
+	case pkgIDPattern.MatchString(target):
+		if p, ok := v.state.getPackage(target); ok {
+			return p.Case, ""
+		}
+	case strings.HasPrefix(action, "case.") || strings.HasPrefix(action, "item.") || strings.HasPrefix(action, "package."):
+		if _, ok := v.state.getCase(target); ok {
+			return target, ""
+		}
+	}
+	return "", ""
 }
 
 // maxRecordedTarget bounds the target of a recorded refusal, in bytes

@@ -58,7 +58,8 @@ Exit status: 0 verified; 1 failed (a check failed or the package is unreadable);
 2 usage error; 3 authenticity not established (intact, but no trusted key given).
 
 Example:
-  custos-verify bundle.tar --key "$(cat vault.key)" --identity me.key --extract evidence/
+  custos audit key > vault.key      (or a fingerprint the vault's operators publish)
+  custos-verify bundle.tar --trusted-keys vault.key --identity me.key --extract evidence/
 `
 
 // Exit codes.

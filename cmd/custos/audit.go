@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/verify"
@@ -36,7 +37,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *key != "" && *key != k.Key {
+	if *key != "" && !pkgformat.KeyMatches(strings.TrimSpace(*key), k.Key) {
 		return fmt.Errorf("%w: the vault's log key %q is not the trusted key", errAuditFailed, k.Key)
 	}
 	verifier, err := note.NewVerifier(k.Key)
@@ -150,7 +151,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	if external != nil {
 		out.ExtendsCheckpoint = &external.Size
 	}
-	text := fmt.Sprintf("ok: %d events, hash chain intact, %d signed checkpoints match the tree; root %x", res.Events, res.Checkpoints, res.Root)
+	text := fmt.Sprintf("ok: %d events, hash chain intact, %d signed checkpoints match the tree; root %s", res.Events, res.Checkpoints, out.Root)
 	if external != nil {
 		text += fmt.Sprintf("; the log extends the saved checkpoint of %d events", external.Size)
 	}
@@ -193,7 +194,9 @@ func runAuditKey(args []string, stdout io.Writer) error {
 	}
 	fp := pkgformat.KeyFingerprint(k.Key)
 	out := keyOutput{Key: k.Key, Origin: k.Origin, Fingerprint: fp}
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("%s\norigin %s\nfingerprint %s", k.Key, k.Origin, fp))
+	// The key alone on the first line; the rest are comments, so that the
+	// output saved to a file is a trusted-keys file for custos-verify.
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("%s\n# origin %s\n# fingerprint %s", k.Key, k.Origin, fp))
 }
 
 func runAuditScrub(args []string, stdout io.Writer) error {
