@@ -3,6 +3,7 @@ package pkgformat_test
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -305,4 +306,39 @@ func TestExtractFallsBackOnRefusedNames(t *testing.T) {
 		}
 		check(t, rep, dir, []int{0, 1, 4, 7})
 	})
+}
+
+// TestSignatureInOneEncodingOnly: manifest.sig re-encoded with non-zero
+// unused base64 bits still decodes to the same signature; it is refused,
+// so that the package's bytes cannot change without the key.
+func TestSignatureInOneEncodingOnly(t *testing.T) {
+	pkg := readPackage(t)
+	_, vkey := packageKeys(t)
+	sig := vectorMember(t, pkg, pkgformat.SignatureName)
+	line := bytes.TrimRight(sig, "\n")
+	i := bytes.LastIndexByte(line, ' ') + 1
+	b64 := string(line[i:])
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An Ed25519 note signature (4-byte key hash + 64 bytes) is 68
+	// bytes: 92 base64 characters with two unused bits before "==".
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	pos := strings.IndexByte(b64, '=') - 1
+	if pos < 0 {
+		t.Skip("this signature's encoding has no unused bits")
+	}
+	c := strings.IndexByte(alphabet, b64[pos])
+	mutated := b64[:pos] + string(alphabet[c|1]) + b64[pos+1:]
+	if c|1 == c {
+		mutated = b64[:pos] + string(alphabet[c&^1]) + b64[pos+1:]
+	}
+	if again, err := base64.StdEncoding.DecodeString(mutated); err != nil || !bytes.Equal(again, raw) {
+		t.Fatalf("the mutation changed the signature itself: %v", err)
+	}
+	altered := append(append(bytes.Clone(line[:i]), mutated...), '\n')
+	if _, err := pkgformat.Verify(bytes.NewReader(replaceMember(t, pkg, pkgformat.SignatureName, altered)), pkgformat.VerifyOptions{TrustedKey: vkey}); err == nil {
+		t.Fatal("a re-encoded manifest signature verified")
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -268,6 +269,12 @@ func (v *verification) signature(name string) error {
 	// demand that it holds exactly the log key's signature and nothing else.
 	if len(n.Sigs) != 1 || len(n.UnverifiedSigs) != 0 || !bytes.Equal(sig, signedBytes(n)) {
 		return errors.New("manifest.sig holds more than the log key's one signature")
+	}
+	// And in its one encoding: base64 whose unused bits are not zero
+	// decodes to the same signature, so the file (and the package's
+	// SHA-256) could otherwise change without the key.
+	if _, err := base64.StdEncoding.Strict().DecodeString(n.Sigs[0].Base64); err != nil {
+		return errors.New("manifest.sig's signature is not in canonical base64")
 	}
 	v.rep.passed("manifest signed by the log key %s (fingerprint %s)", v.verifier.Name(), v.m.LogKeyFingerprint)
 	return nil
