@@ -114,11 +114,15 @@ func (v *Vault) refuse(ctx context.Context, who Principal, action, target, reaso
 	// The target is whatever the caller named, refused before it was
 	// validated: recorded escaped and bounded, so that a refusal costs
 	// the log a bounded size and carries nothing invisible.
-	caseID, itemID := v.refusalScope(action, target)
-	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeAccessRefused, Actor: who.actor(), Case: caseID, Item: itemID,
-		Data: AccessRefused{Action: action, Target: recordedTarget(target), Reason: reason}})
-	if err != nil {
-		return fmt.Errorf("recording a refusal: %w", err)
+	// Past the person's burst for this window, the refusal is counted in
+	// the window's summary instead (refusals.go).
+	if v.refusals.admit(refusalKey{person: who.Name, role: who.Role, action: action, reason: reason}, v.cfg.Now()) {
+		caseID, itemID := v.refusalScope(action, target)
+		_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeAccessRefused, Actor: who.actor(), Case: caseID, Item: itemID,
+			Data: AccessRefused{Action: action, Target: recordedTarget(target), Reason: reason}})
+		if err != nil {
+			return fmt.Errorf("recording a refusal: %w", err)
+		}
 	}
 	return fmt.Errorf("%w: %s%w", kind, reason, recordedMark{})
 }

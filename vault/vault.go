@@ -52,6 +52,12 @@ type Config struct {
 	// set, so that nobody can switch write-once protection off for a
 	// case. Default 24 hours; Retention must not be below it.
 	MinRetention time.Duration
+	// RefusalWindow and RefusalBurst bound what a signed-in person's
+	// refusals cost the log: per person, action and reason, RefusalBurst
+	// refusals a window are recorded one by one, the rest in one summary
+	// (refusals.go). Defaults one minute and 20.
+	RefusalWindow time.Duration
+	RefusalBurst  int
 	// NoLegacyHashes skips MD5 and SHA-1 at deposit.
 	NoLegacyHashes bool
 	// CheckpointInterval: see sequencer.Config. Default 1s.
@@ -82,6 +88,10 @@ type Vault struct {
 	signer   note.Signer
 	logger   *slog.Logger
 	head     *stickyHead
+	// refusals bounds signed-in persons' refusals (refusals.go).
+	refusals            *refusalBudget
+	stopRefusals        chan struct{}
+	refusalSummariesRun chan struct{}
 	// applyErr is the first event the state could not apply.
 	applyErr error
 	// testBeforeStorePackage, set only by tests, runs between building a
@@ -111,6 +121,12 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	}
 	if cfg.PendingRetention == 0 {
 		cfg.PendingRetention = 24 * time.Hour
+	}
+	if cfg.RefusalWindow <= 0 {
+		cfg.RefusalWindow = time.Minute
+	}
+	if cfg.RefusalBurst <= 0 {
+		cfg.RefusalBurst = 20
 	}
 	if cfg.MinRetention == 0 {
 		cfg.MinRetention = min(24*time.Hour, cfg.Retention)
@@ -168,7 +184,8 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	v := &Vault{
 		cfg: cfg, state: newState(), keys: keys, objects: cfg.Objects, recovery: recovery,
 		origin: verifier.Name(), vkey: vkey, verifier: verifier, signer: signer, logger: cfg.Logger,
-		head: newStickyHead(cfg.KeyringDir, cfg.Objects),
+		head:     newStickyHead(cfg.KeyringDir, cfg.Objects),
+		refusals: &refusalBudget{window: cfg.RefusalWindow, burst: cfg.RefusalBurst, open: map[refusalKey]*refusalWindow{}},
 	}
 	head, where, err := v.head.load(ctx, v.origin, verifier)
 	if err != nil {
@@ -228,6 +245,8 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		v.log.Close()
 		return nil, err
 	}
+	v.stopRefusals, v.refusalSummariesRun = make(chan struct{}), make(chan struct{})
+	go v.runRefusalSummaries(v.stopRefusals, v.refusalSummariesRun)
 	return v, nil
 }
 
@@ -243,8 +262,14 @@ func (v *Vault) onEvent(ev *events.Event, _ []byte) {
 	}
 }
 
-// Close flushes the log (with a final checkpoint) and closes it.
+// Close records what is pending (refusal summaries), flushes the log
+// (with a final checkpoint) and closes it.
 func (v *Vault) Close() error {
+	if v.stopRefusals != nil {
+		close(v.stopRefusals)
+		<-v.refusalSummariesRun
+		v.stopRefusals = nil
+	}
 	return v.log.Close()
 }
 

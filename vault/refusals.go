@@ -1,0 +1,105 @@
+package vault
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/custos-vault/custos/events/sequencer"
+)
+
+// Refusals of signed-in persons at bounded cost.
+//
+// Every refusal is a custody event, and one of a signed-in person names
+// who was refused and at what. A person who keeps asking for what they
+// may not have must still not be able to grow the log without bound: per
+// person, role, action and reason, the first RefusalBurst refusals of a
+// RefusalWindow are recorded one by one, with their targets, and the rest
+// of that window in one summary event (AccessRefused.Count, First, Last)
+// when the window ends or the vault closes. Refusals of requests without
+// valid credentials are aggregated by the API (vault/api), per client
+// address.
+
+type refusalKey struct{ person, role, action, reason string }
+
+type refusalWindow struct {
+	until       time.Time
+	recorded    int
+	suppressed  int64
+	first, last time.Time
+}
+
+type refusalBudget struct {
+	window time.Duration
+	burst  int
+	mu     sync.Mutex
+	open   map[refusalKey]*refusalWindow
+}
+
+// admit reports whether a refusal is recorded by itself; if not, it is
+// counted for the window's summary.
+func (b *refusalBudget) admit(k refusalKey, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w := b.open[k]
+	if w == nil || now.After(w.until) && w.suppressed == 0 {
+		w = &refusalWindow{until: now.Add(b.window)}
+		b.open[k] = w
+	}
+	if w.recorded < b.burst && !now.After(w.until) {
+		w.recorded++
+		return true
+	}
+	if w.suppressed == 0 {
+		w.first = now
+	}
+	w.suppressed++
+	w.last = now
+	return false
+}
+
+// due removes and returns the windows whose summaries are due (all of
+// them when final).
+func (b *refusalBudget) due(now time.Time, final bool) map[refusalKey]*refusalWindow {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := map[refusalKey]*refusalWindow{}
+	for k, w := range b.open {
+		if final || now.After(w.until) {
+			if w.suppressed > 0 {
+				out[k] = w
+			}
+			delete(b.open, k)
+		}
+	}
+	return out
+}
+
+// summarise records the summaries that are due.
+func (v *Vault) summariseRefusals(final bool) {
+	for k, w := range v.refusals.due(v.cfg.Now(), final) {
+		d := AccessRefused{Action: k.action, Reason: k.reason, Count: w.suppressed,
+			First: w.first.UTC().Format(time.RFC3339Nano), Last: w.last.UTC().Format(time.RFC3339Nano)}
+		who := Principal{Name: k.person, Role: k.role}
+		if _, err := v.log.Append(context.Background(), sequencer.Draft{Type: TypeAccessRefused, Actor: who.actor(), Data: d}); err != nil {
+			v.logger.Error("could not record a summary of refusals", "person", k.person, "count", w.suppressed, "err", err)
+		}
+	}
+}
+
+// runRefusalSummaries records due summaries until stop is closed, then
+// the rest.
+func (v *Vault) runRefusalSummaries(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	tick := time.NewTicker(max(v.refusals.window/4, 10*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			v.summariseRefusals(true)
+			return
+		case <-tick.C:
+			v.summariseRefusals(false)
+		}
+	}
+}
