@@ -150,52 +150,43 @@ func TestRacedDecisionsHoldAtTheirLogPosition(t *testing.T) {
 	type outcome struct{ hold, approve int }
 	var mu sync.Mutex
 	outcomes := map[string]outcome{}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for i := range tries {
-		wg.Add(1)
-		sem <- struct{}{}
+	forEachConcurrently(tries, 8, func(i int) {
+		id := fmt.Sprintf("RACE-%03d", i)
+		// Half the cases start held: there the race is release
+		// against approval.
+		held := i%2 == 1
+		if code, out := inv.call("POST", "/v1/cases", map[string]string{"case": id, "title": "race"}); code != 201 {
+			t.Errorf("open %s: %d %v", id, code, out)
+			return
+		}
+		code, out := cust.call("POST", "/v1/cases/"+id+"/destruction", map[string]string{"order": "order 1", "reason": "race"})
+		if code != 201 && code != 200 {
+			t.Errorf("request destruction %s: %d %v", id, code, out)
+			return
+		}
+		req, _ := out["request"].(string)
+		if held {
+			if code, out := cust.call("POST", "/v1/cases/"+id+"/hold", map[string]any{"on": true, "reason": "preservation"}); code != 200 {
+				t.Errorf("hold %s: %d %v", id, code, out)
+				return
+			}
+		}
+		var o outcome
+		var pair sync.WaitGroup
+		pair.Add(2)
 		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			id := fmt.Sprintf("RACE-%03d", i)
-			// Half the cases start held: there the race is release
-			// against approval.
-			held := i%2 == 1
-			if code, out := inv.call("POST", "/v1/cases", map[string]string{"case": id, "title": "race"}); code != 201 {
-				t.Errorf("open %s: %d %v", id, code, out)
-				return
-			}
-			code, out := cust.call("POST", "/v1/cases/"+id+"/destruction", map[string]string{"order": "order 1", "reason": "race"})
-			if code != 201 && code != 200 {
-				t.Errorf("request destruction %s: %d %v", id, code, out)
-				return
-			}
-			req, _ := out["request"].(string)
-			if held {
-				if code, out := cust.call("POST", "/v1/cases/"+id+"/hold", map[string]any{"on": true, "reason": "preservation"}); code != 200 {
-					t.Errorf("hold %s: %d %v", id, code, out)
-					return
-				}
-			}
-			var o outcome
-			var pair sync.WaitGroup
-			pair.Add(2)
-			go func() {
-				defer pair.Done()
-				o.hold, _ = cust.call("POST", "/v1/cases/"+id+"/hold", map[string]any{"on": !held, "reason": "race"})
-			}()
-			go func() {
-				defer pair.Done()
-				o.approve, _ = cust2.call("POST", "/v1/cases/"+id+"/destruction/"+req+"/approve", nil)
-			}()
-			pair.Wait()
-			mu.Lock()
-			outcomes[id] = o
-			mu.Unlock()
+			defer pair.Done()
+			o.hold, _ = cust.call("POST", "/v1/cases/"+id+"/hold", map[string]any{"on": !held, "reason": "race"})
 		}()
-	}
-	wg.Wait()
+		go func() {
+			defer pair.Done()
+			o.approve, _ = cust2.call("POST", "/v1/cases/"+id+"/destruction/"+req+"/approve", nil)
+		}()
+		pair.Wait()
+		mu.Lock()
+		outcomes[id] = o
+		mu.Unlock()
+	})
 	violations, approved, refusedApprovals := 0, 0, 0
 	for id, evs := range byCase(logEvents(t, s)) {
 		o, ok := outcomes[id]
@@ -712,55 +703,46 @@ func TestRacedActsAgainstDecisions(t *testing.T) {
 	type answer struct{ act, decision int }
 	var mu sync.Mutex
 	answers := map[string]answer{}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 6)
-	for i := range tries {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			var a answer
-			if i%2 == 0 {
-				id := fmt.Sprintf("DEP-%03d", i)
-				inv.call("POST", "/v1/cases", map[string]string{"case": id, "title": "race"})
-				_, out := cust.call("POST", "/v1/cases/"+id+"/destruction", map[string]string{"order": "o", "reason": "r"})
-				req, _ := out["request"].(string)
-				body := &slowBody{first: content[:100], rest: content[100:], release: make(chan struct{}), sent: make(chan struct{})}
-				done := make(chan int, 1)
-				go func() {
-					code, _ := inv.deposit(id, "x.bin", body, sumHex)
-					done <- code
-				}()
-				<-body.sent
-				// The upload ends a little before or after the approval
-				// is sent.
-				go func() {
-					time.Sleep(time.Duration(i%5) * time.Millisecond)
-					close(body.release)
-				}()
-				time.Sleep(time.Duration((i/2)%5) * 8 * time.Millisecond)
-				a.decision, _ = cust2.call("POST", "/v1/cases/"+id+"/destruction/"+req+"/approve", nil)
-				a.act = <-done
-				mu.Lock()
-				answers[id] = a
-				mu.Unlock()
-				return
-			}
-			id := fmt.Sprintf("VIEW-%03d", i)
+	forEachConcurrently(tries, 6, func(i int) {
+		var a answer
+		if i%2 == 0 {
+			id := fmt.Sprintf("DEP-%03d", i)
 			inv.call("POST", "/v1/cases", map[string]string{"case": id, "title": "race"})
-			_, dep := inv.deposit(id, "x.bin", bytes.NewReader(content), sumHex)
-			item, _ := dep["id"].(string)
+			_, out := cust.call("POST", "/v1/cases/"+id+"/destruction", map[string]string{"order": "o", "reason": "r"})
+			req, _ := out["request"].(string)
+			body := &slowBody{first: content[:100], rest: content[100:], release: make(chan struct{}), sent: make(chan struct{})}
 			done := make(chan int, 1)
-			go func() { done <- inv.view(item) }()
-			a.decision, _ = cust.call("POST", "/v1/cases/"+id+"/members/investigator/remove", map[string]string{"reason": "race"})
+			go func() {
+				code, _ := inv.deposit(id, "x.bin", body, sumHex)
+				done <- code
+			}()
+			<-body.sent
+			// The upload ends a little before or after the approval
+			// is sent.
+			go func() {
+				time.Sleep(time.Duration(i%5) * time.Millisecond)
+				close(body.release)
+			}()
+			time.Sleep(time.Duration((i/2)%5) * 8 * time.Millisecond)
+			a.decision, _ = cust2.call("POST", "/v1/cases/"+id+"/destruction/"+req+"/approve", nil)
 			a.act = <-done
 			mu.Lock()
 			answers[id] = a
 			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+			return
+		}
+		id := fmt.Sprintf("VIEW-%03d", i)
+		inv.call("POST", "/v1/cases", map[string]string{"case": id, "title": "race"})
+		_, dep := inv.deposit(id, "x.bin", bytes.NewReader(content), sumHex)
+		item, _ := dep["id"].(string)
+		done := make(chan int, 1)
+		go func() { done <- inv.view(item) }()
+		a.decision, _ = cust.call("POST", "/v1/cases/"+id+"/members/investigator/remove", map[string]string{"reason": "race"})
+		a.act = <-done
+		mu.Lock()
+		answers[id] = a
+		mu.Unlock()
+	})
 	acts := map[string]int{}
 	for id, evs := range byCase(logEvents(t, s)) {
 		a, ok := answers[id]
@@ -980,4 +962,22 @@ func TestDamagedLocalKeyRepairedFromReplica(t *testing.T) {
 	}
 	s.start()
 	s.ok("investigator", work, "get", id1, "--purpose", "after damage", "-o", filepath.Join(work, "out"))
+}
+
+// forEachConcurrently runs fn(i) for every i from 0 to n-1, at most
+// parallel at once (staying under the server's connections per client),
+// and returns when all are done.
+func forEachConcurrently(n, parallel int, fn func(i int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, parallel)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
 }
