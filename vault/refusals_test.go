@@ -14,9 +14,8 @@ import (
 // costs the log at most the burst plus one summary per window, and the
 // summary accounts for every refusal.
 func TestSignedInRefusalsCostBoundedLog(t *testing.T) {
-	v := openTestVault(t)
+	v, _ := openTestVaultDir(t, func(c *Config) { c.RefusalWindow, c.RefusalBurst = time.Hour, 3 })
 	ctx := context.Background()
-	v.refusals = &refusalBudget{window: time.Hour, burst: 3, open: map[refusalKey]*refusalWindow{}}
 	tok, _ := v.Enroll(ctx, "inv", RoleInvestigator)
 	inv, _ := v.Authenticate(tok.Reveal())
 	before := v.log.Size()

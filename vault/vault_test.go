@@ -24,7 +24,7 @@ func openTestVault(t testing.TB) *Vault {
 
 // openTestVaultDir is openTestVault, also returning the folder (objects
 // are under DIR/objects, the keyring under DIR/keyring).
-func openTestVaultDir(t testing.TB) (*Vault, string) {
+func openTestVaultDir(t testing.TB, configure ...func(*Config)) (*Vault, string) {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -35,10 +35,14 @@ func openTestVaultDir(t testing.TB) (*Vault, string) {
 	objs, _ := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
 	sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
 	rec, _ := age.GenerateX25519Identity()
-	v, err := Open(ctx, Config{
+	cfg := Config{
 		Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"), SpoolDir: filepath.Join(dir, "spool"),
 		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler),
-	})
+	}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	v, err := Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
