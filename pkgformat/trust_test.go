@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -341,4 +342,86 @@ func TestSignatureInOneEncodingOnly(t *testing.T) {
 	if _, err := pkgformat.Verify(bytes.NewReader(replaceMember(t, pkg, pkgformat.SignatureName, altered)), pkgformat.VerifyOptions{TrustedKey: vkey}); err == nil {
 		t.Fatal("a re-encoded manifest signature verified")
 	}
+}
+
+// TestSignedButContradictedManifestRefused: a manifest signed with the
+// log key that contradicts the signed events it carries (a vault bug or
+// an insider with the key) is not VERIFIED: the legacy hashes of an item
+// against its deposit event, the sealing time against the sealing event,
+// the case's opening missing, an event of another case.
+func TestSignedButContradictedManifestRefused(t *testing.T) {
+	pkg := readPackage(t)
+	signer, vkey := packageKeys(t)
+	opts := pkgformat.VerifyOptions{TrustedKey: vkey}
+	resign := func(mutate func(m *pkgformat.Manifest)) []byte {
+		m, err := pkgformat.ParseManifest(vectorMember(t, pkg, pkgformat.ManifestName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mutate(m)
+		mb, err := json.MarshalIndent(m, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, err := pkgformat.SignManifest(signer, m.Package, mb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return replaceMember(t, replaceMember(t, pkg, pkgformat.ManifestName, mb), pkgformat.SignatureName, sig)
+	}
+	if _, err := pkgformat.Verify(bytes.NewReader(resign(func(*pkgformat.Manifest) {})), opts); err != nil {
+		t.Fatalf("the re-signed, unchanged manifest: %v", err)
+	}
+	cases := map[string]func(m *pkgformat.Manifest){
+		"md5 of an item":      func(m *pkgformat.Manifest) { m.Items[0].MD5 = strings.Repeat("0", 32) },
+		"sha1 of an item":     func(m *pkgformat.Manifest) { m.Items[0].SHA1 = "" },
+		"sealing time":        func(m *pkgformat.Manifest) { m.SealedAt = "1999-01-01T00:00:00.000000000Z" },
+		"case of the package": func(m *pkgformat.Manifest) { m.Case = "OTHER-CASE" },
+	}
+	for name, mutate := range cases {
+		if _, err := pkgformat.Verify(bytes.NewReader(resign(mutate)), opts); err == nil {
+			t.Errorf("%s contradicting the signed events verified", name)
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
+	}
+	// The case's opening left out: the event removed from the manifest and
+	// the archive (its proof stays harmless).
+	m, _ := pkgformat.ParseManifest(vectorMember(t, pkg, pkgformat.ManifestName))
+	opened := ""
+	for _, e := range m.Events {
+		if bytes.Contains(vectorMember(t, pkg, e.Path), []byte(`"type":"case.opened"`)) {
+			opened = e.Path
+		}
+	}
+	if opened == "" {
+		t.Fatal("the vector has no case.opened event")
+	}
+	without := resign(func(m *pkgformat.Manifest) {
+		m.Events = slices.DeleteFunc(m.Events, func(e pkgformat.Event) bool { return e.Path == opened })
+	})
+	without = removeMember(t, without, opened)
+	if _, err := pkgformat.Verify(bytes.NewReader(without), opts); err == nil || !strings.Contains(err.Error(), "case.opened") {
+		t.Errorf("a package without its case's opening: %v", err)
+	}
+}
+
+func removeMember(t *testing.T, pkg []byte, name string) []byte {
+	t.Helper()
+	ms, err := members(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	w := pkgformat.NewWriter(&out, fixedTime)
+	for _, m := range ms {
+		if m.name == name {
+			continue
+		}
+		if err := w.AddBytes(m.name, m.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	return out.Bytes()
 }

@@ -93,6 +93,8 @@ type depositData struct {
 	Name   string `json:"name"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
+	MD5    string `json:"md5"`
+	SHA1   string `json:"sha1"`
 }
 
 type sealingData struct {
@@ -212,13 +214,16 @@ func (v *verification) member(k kind, i int, name string) error {
 func (v *verification) end(k kind) error {
 	switch k {
 	case kindEvent:
-		v.rep.passed("%d custody events, each proven included in the checkpoint", len(v.m.Events))
+		v.rep.passed("%d custody events of case %s, each proven included in the checkpoint", len(v.m.Events), v.m.Case)
+		if err := checkOpened(v.m, v.decoded); err != nil {
+			return err
+		}
 		if err := checkSealing(v.m, v.decoded); err != nil {
 			return err
 		}
 		v.rep.passed("sealing event %d names this package, its recipient, purpose and items", v.m.SealingEvent)
 	case kindItem:
-		v.rep.passed("%d item files are the bytes the signed manifest names, and match their deposit events (name, size, SHA-256)", len(v.m.Items))
+		v.rep.passed("%d item files are the bytes the signed manifest names, and match their deposit events (name, size, SHA-256, MD5, SHA-1)", len(v.m.Items))
 		if len(v.opts.Identities) > 0 {
 			v.rep.passed("%d items decrypted; every plaintext SHA-256 matches its deposit", v.rep.Decrypted)
 		}
@@ -330,6 +335,9 @@ func (v *verification) event(me Event) error {
 	}
 	if ev.Seq != me.Seq || me.Path != EventPath(me.Seq) {
 		return fmt.Errorf("%s holds event %d, manifest says %d", me.Path, ev.Seq, me.Seq)
+	}
+	if ev.Case != v.m.Case {
+		return fmt.Errorf("%s is an event of case %q, not of the package's case %q", me.Path, ev.Case, v.m.Case)
 	}
 	leaf := events.LeafHash(b)
 	if leaf.String() != me.LeafHash {
@@ -549,10 +557,23 @@ func checkSealing(m *Manifest, evs map[uint64]*events.Event) error {
 		ids[i] = it.ID
 	}
 	if d.Package != m.Package || d.Recipient != m.Recipient || d.For != m.SealedFor || d.Purpose != m.Purpose ||
-		ev.Case != m.Case || ev.Actor.Person != m.SealedBy.Name || ev.Actor.Role != m.SealedBy.Role || !slices.Equal(d.Items, ids) {
-		return fmt.Errorf("sealing event %d does not match the manifest", m.SealingEvent)
+		ev.Case != m.Case || ev.Actor.Person != m.SealedBy.Name || ev.Actor.Role != m.SealedBy.Role || !slices.Equal(d.Items, ids) ||
+		ev.Time != m.SealedAt {
+		return fmt.Errorf("sealing event %d does not match the manifest (package, case, who sealed it, for whom, recipient, purpose, items, time)", m.SealingEvent)
 	}
 	return nil
+}
+
+// checkOpened requires the case's opening among the package's events: it
+// names the case's recipient and who opened it, the start of the case's
+// custody.
+func checkOpened(m *Manifest, evs map[uint64]*events.Event) error {
+	for _, ev := range evs {
+		if ev.Type == "case.opened" && ev.Case == m.Case {
+			return nil
+		}
+	}
+	return fmt.Errorf("the package does not hold the opening of case %s (its case.opened event)", m.Case)
 }
 
 func checkDeposit(m *Manifest, it Item, evs map[uint64]*events.Event) error {
@@ -564,8 +585,8 @@ func checkDeposit(m *Manifest, it Item, evs map[uint64]*events.Event) error {
 	if err := ev.DecodeData(&d); err != nil {
 		return err
 	}
-	if d.Name != it.Name || d.Size != it.Size || d.SHA256 != it.SHA256 {
-		return fmt.Errorf("item %s: manifest (name, size, sha256) disagrees with deposit event %d", it.ID, it.DepositEvent)
+	if d.Name != it.Name || d.Size != it.Size || d.SHA256 != it.SHA256 || d.MD5 != it.MD5 || d.SHA1 != it.SHA1 {
+		return fmt.Errorf("item %s: manifest (name, size, sha256, md5, sha1) disagrees with deposit event %d", it.ID, it.DepositEvent)
 	}
 	return nil
 }
