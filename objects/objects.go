@@ -92,6 +92,24 @@ func ValidName(name string) error {
 	return nil
 }
 
+// ReadSmall reads a whole object of at most max bytes (a key copy, a
+// checkpoint note): a larger object is an error, never silently cut.
+func ReadSmall(ctx context.Context, s Store, name string, max int64) ([]byte, error) {
+	rc, err := s.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes", name, max)
+	}
+	return b, nil
+}
+
 // CountingReader counts the bytes read through it.
 type CountingReader struct {
 	R io.Reader

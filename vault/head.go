@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -121,12 +120,7 @@ func (h *stickyHead) load(ctx context.Context, origin string, v note.Verifier) (
 		if i == maxHeadObjects {
 			break
 		}
-		rc, err := h.objects.Open(ctx, name)
-		if err != nil {
-			return nil, "", fmt.Errorf("reading the log head from the object store: %w", err)
-		}
-		b, err := io.ReadAll(io.LimitReader(rc, maxHeadNote))
-		rc.Close()
+		b, err := objects.ReadSmall(ctx, h.objects, name, maxHeadNote)
 		if err != nil {
 			return nil, "", fmt.Errorf("reading the log head from the object store: %w", err)
 		}

@@ -127,23 +127,37 @@ func (k *Keyring) readCaseFile(ctx context.Context, caseID, suffix string) ([]by
 	if err == nil || !errors.Is(err, fs.ErrNotExist) || k.replica == nil {
 		return b, err
 	}
-	names, lerr := k.replicas(ctx, caseID, suffix)
-	if lerr != nil || len(names) == 0 {
-		return nil, err
-	}
-	rc, oerr := k.replica.Open(ctx, names[len(names)-1])
-	if oerr != nil {
-		return nil, fmt.Errorf("%w (and its replica: %v)", err, oerr)
-	}
-	defer rc.Close()
-	b, rerr := io.ReadAll(io.LimitReader(rc, 64<<10))
+	b, rerr := k.newestReplica(ctx, caseID, suffix)
 	if rerr != nil {
 		return nil, fmt.Errorf("%w (and its replica: %v)", err, rerr)
 	}
-	if werr := durable.Replace(k.caseFile(caseID, suffix), b); werr != nil {
-		return nil, fmt.Errorf("keyring: restoring a key file from its replica: %w", werr)
+	if err := k.restore(caseID, suffix, b); err != nil {
+		return nil, err
 	}
 	return b, nil
+}
+
+// maxKeyFile bounds a key file read back from a replica.
+const maxKeyFile = 64 << 10
+
+// newestReplica reads the newest replica of one of a case's key files.
+func (k *Keyring) newestReplica(ctx context.Context, caseID, suffix string) ([]byte, error) {
+	names, err := k.replicas(ctx, caseID, suffix)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, fs.ErrNotExist
+	}
+	return objects.ReadSmall(ctx, k.replica, names[len(names)-1], maxKeyFile)
+}
+
+// restore writes a key file read from its replica back into the folder.
+func (k *Keyring) restore(caseID, suffix string, b []byte) error {
+	if err := durable.Replace(k.caseFile(caseID, suffix), b); err != nil {
+		return fmt.Errorf("keyring: restoring a key file of case %s from its replica: %w", caseID, err)
+	}
+	return nil
 }
 
 // replicated lists which kinds of replicas exist, as a set of
@@ -353,14 +367,9 @@ func (k *Keyring) caseIdentity(ctx context.Context, caseID, want string) (*age.X
 	// backup older than a rotation): the newest replica, if it opens to
 	// the case's recipient, replaces it.
 	if k.replica != nil {
-		if names, lerr := k.replicas(ctx, caseID, sealedSuffix); lerr == nil && len(names) > 0 {
-			if rb, rerr := k.readReplica(ctx, names[len(names)-1]); rerr == nil && !bytes.Equal(rb, blob) {
-				if rid, rerr := k.openSealed(ctx, caseID, rb, want); rerr == nil {
-					if werr := durable.Replace(k.caseFile(caseID, sealedSuffix), rb); werr != nil {
-						return nil, fmt.Errorf("keyring: repairing the key of case %s from its replica: %w", caseID, werr)
-					}
-					return rid, nil
-				}
+		if rb, rerr := k.newestReplica(ctx, caseID, sealedSuffix); rerr == nil && !bytes.Equal(rb, blob) {
+			if rid, rerr := k.openSealed(ctx, caseID, rb, want); rerr == nil {
+				return rid, k.restore(caseID, sealedSuffix, rb)
 			}
 		}
 	}
@@ -376,16 +385,6 @@ func (k *Keyring) openSealed(ctx context.Context, caseID string, blob []byte, wa
 	}
 	defer hsm.Zero(secret)
 	return boundIdentity(caseID, secret, want)
-}
-
-// readReplica reads one replica object.
-func (k *Keyring) readReplica(ctx context.Context, name string) ([]byte, error) {
-	rc, err := k.replica.Open(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return io.ReadAll(io.LimitReader(rc, 64<<10))
 }
 
 // boundIdentity parses a case key and checks it against the case's
