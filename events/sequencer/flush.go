@@ -162,7 +162,7 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 		if err := s.cfg.Store.Append(ctx, b.start, b.recs, seal); err != nil {
 			s.tree.Truncate(b.start)
 			// Find out what the store holds now: our batch (the append
-			// succeeded but its answer was lost; catchUp has applied it),
+			// succeeded but its answer was lost; catchUpSealed has applied it),
 			// someone else's events (a conflict: rebuild and retry), or
 			// nothing reachable.
 			switch cerr := s.catchUpSealed(ctx, b.start, b.recs); {

@@ -158,7 +158,7 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading checkpoints: %w", err)
 	}
-	if err := s.catchUp(ctx, 0, nil); err != nil {
+	if err := s.replay(ctx); err != nil {
 		return nil, err
 	}
 	for _, c := range cps {
@@ -188,27 +188,14 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 	return s, nil
 }
 
-// catchUp reads the store from position from, verifies each record as the
-// continuation of the tree, and applies it. ours are records this writer
-// tried to append; it reports how many of them it found stored.
-func (s *Sequencer) catchUp(ctx context.Context, from uint64, ours []events.Record) error {
-	found := 0
-	err := s.cfg.Store.Read(ctx, from, func(r events.Record) error {
-		ev, err := verify.DecodeEvent(r.Bytes)
+// replay reads the whole store at Open, checks each record as the
+// continuation of the tree, and applies it.
+func (s *Sequencer) replay(ctx context.Context) error {
+	return s.cfg.Store.Read(ctx, 0, func(r events.Record) error {
+		ev, leaf, err := continues(r, s.tree.Size(), s.head)
 		if err != nil {
-			return fmt.Errorf("custody log event %d: %w", r.Seq, err)
+			return err
 		}
-		size := s.tree.Size()
-		if ev.Seq != size || r.Seq != size {
-			return fmt.Errorf("custody log event %d: found at position %d, expected %d", ev.Seq, r.Seq, size)
-		}
-		if ev.PrevHash() != s.head {
-			return fmt.Errorf("custody log event %d: hash chain broken", ev.Seq)
-		}
-		if found == int(r.Seq-from) && found < len(ours) && ours[found].ID == r.ID && bytes.Equal(ours[found].Bytes, r.Bytes) {
-			found++
-		}
-		leaf := events.LeafHash(r.Bytes)
 		s.tree.Append(leaf)
 		s.head = leaf
 		if s.cfg.OnEvent != nil {
@@ -216,13 +203,23 @@ func (s *Sequencer) catchUp(ctx context.Context, from uint64, ours []events.Reco
 		}
 		return nil
 	})
+}
+
+// continues checks a stored record as the event at position pos, after
+// the event whose leaf hash is head, and returns it decoded with its leaf
+// hash.
+func continues(r events.Record, pos uint64, head events.Hash) (*events.Event, events.Hash, error) {
+	ev, err := verify.DecodeEvent(r.Bytes)
 	if err != nil {
-		return err
+		return nil, events.Hash{}, fmt.Errorf("custody log event %d: %w", r.Seq, err)
 	}
-	if len(ours) > 0 && found != len(ours) {
-		return errNotOurs
+	if ev.Seq != pos || r.Seq != pos {
+		return nil, events.Hash{}, fmt.Errorf("custody log event %d: found at position %d, expected %d", ev.Seq, r.Seq, pos)
 	}
-	return nil
+	if ev.PrevHash() != head {
+		return nil, events.Hash{}, fmt.Errorf("custody log event %d: hash chain broken", ev.Seq)
+	}
+	return ev, events.LeafHash(r.Bytes), nil
 }
 
 var errNotOurs = errors.New("another writer appended first")
@@ -395,18 +392,12 @@ func (s *Sequencer) catchUpSealed(ctx context.Context, from uint64, ours []event
 		if pos >= seal.Size {
 			return errEnough
 		}
-		ev, err := verify.DecodeEvent(r.Bytes)
+		ev, leaf, err := continues(r, pos, head)
 		if err != nil {
-			return fmt.Errorf("custody log event %d: %w", r.Seq, err)
+			return err
 		}
-		if ev.Seq != pos || r.Seq != pos {
-			return fmt.Errorf("custody log event %d: found at position %d, expected %d", ev.Seq, r.Seq, pos)
-		}
-		if ev.PrevHash() != head {
-			return fmt.Errorf("custody log event %d: hash chain broken", ev.Seq)
-		}
-		head = events.LeafHash(r.Bytes)
-		recs, evs, leaves = append(recs, r), append(evs, ev), append(leaves, head)
+		head = leaf
+		recs, evs, leaves = append(recs, r), append(evs, ev), append(leaves, leaf)
 		return nil
 	})
 	if err != nil && !errors.Is(err, errEnough) {
