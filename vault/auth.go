@@ -293,24 +293,22 @@ const maxRecordedTarget = 128
 // "..."), with every non-ASCII or invisible character escaped as
 // strconv.QuoteToASCII does.
 func recordedTarget(s string) string {
-	if len(s) > maxRecordedTarget {
-		cut := maxRecordedTarget
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "..."
+	return fmt.Sprintf("%s", shown(cut(s, maxRecordedTarget)))
+}
+
+// cut returns s cut to at most n bytes at a character boundary, with
+// "..." when it was cut.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return fmt.Sprintf("%s", shown(s))
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // truncate returns s as echoed in an error message (see shown).
 func truncate(s string) shown {
-	if len(s) > 40 {
-		cut := 40
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		return shown(s[:cut] + "...")
-	}
-	return shown(s)
+	return shown(cut(s, 40))
 }
