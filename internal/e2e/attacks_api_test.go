@@ -24,13 +24,7 @@ import (
 
 // token returns the bearer token of a dev person.
 func token(s *server, person string) string {
-	for _, kv := range s.env(person) {
-		if v, ok := strings.CutPrefix(kv, "CUSTOS_TOKEN="); ok {
-			return v
-		}
-	}
-	s.t.Fatalf("no token for %s", person)
-	return ""
+	return s.client(person).token
 }
 
 // storedRefusals reads the access.refused events from the stopped
