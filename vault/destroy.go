@@ -134,6 +134,13 @@ func (v *Vault) finishDestruction(ctx context.Context, by events.Actor, caseID s
 // before the destruction brings them back). Failures are logged: the
 // case stays destroyed for every request whatever happens here.
 func (v *Vault) finishInterruptedDestructions(ctx context.Context) {
+	// One listing of the replicas serves every case: a destroyed case's
+	// keys are looked for only where a copy exists.
+	have, err := v.keys.replicated(ctx)
+	if err != nil {
+		v.logger.Error("could not list key replicas to check destroyed cases", "err", err)
+		return
+	}
 	for _, id := range v.state.allCases() {
 		c, _ := v.state.getCase(id)
 		switch {
@@ -142,7 +149,7 @@ func (v *Vault) finishInterruptedDestructions(ctx context.Context) {
 			if _, err := v.finishDestruction(ctx, System, id); err != nil {
 				v.logger.Error("could not finish a destruction; approve it again", "case", id, "err", err)
 			}
-		case c.Destroyed:
+		case c.Destroyed && v.keys.anyCopy(id, have):
 			v.keysMu.Lock()
 			err := v.keys.destroyCase(ctx, id)
 			v.keysMu.Unlock()

@@ -209,6 +209,17 @@ func (k *Keyring) ensureReplicated(ctx context.Context, caseID string, have map[
 	return exists[sealedSuffix], exists[recoverySuffix], nil
 }
 
+// anyCopy reports whether any copy of a case's key exists: a local file,
+// or a replica in have (the result of replicated).
+func (k *Keyring) anyCopy(caseID string, have map[string]bool) bool {
+	for _, suffix := range []string{sealedSuffix, recoverySuffix} {
+		if _, err := os.Stat(k.caseFile(caseID, suffix)); err == nil || have[replicaPrefix(caseID, suffix)] {
+			return true
+		}
+	}
+	return false
+}
+
 // destroyCase deletes every copy of a case's key: the local files and
 // every replica. Afterwards nothing can open the case's evidence.
 func (k *Keyring) destroyCase(ctx context.Context, caseID string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,6 +108,11 @@ func TestInterruptedDestructionIsFinished(t *testing.T) {
 			if err := v.OpenCase(ctx, inv, "D-1", "t"); err != nil {
 				t.Fatal(err)
 			}
+			backup := map[string][]byte{}
+			files, _ := filepath.Glob(filepath.Join(dir, "keyring", "cases", caseHash("D-1")+"*"))
+			for _, f := range files {
+				backup[f], _ = os.ReadFile(f)
+			}
 			req, _ := v.RequestDestruction(ctx, c1, "D-1", "order", "reason")
 			objs.fail = true
 			if _, err := v.ApproveDestruction(ctx, c2, "D-1", req); err == nil {
@@ -133,6 +139,22 @@ func TestInterruptedDestructionIsFinished(t *testing.T) {
 			local, _ := filepath.Glob(filepath.Join(dir, "keyring", "cases", caseHash("D-1")+"*"))
 			if left != 0 || len(local) != 0 {
 				t.Fatalf("key copies left after the destruction: %d replicas, %v", left, local)
+			}
+			// A keyring restored from a backup taken before the
+			// destruction brings the key files back; the next start
+			// removes them.
+			for f, b := range backup {
+				if err := os.WriteFile(f, b, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			v.Close()
+			if v, err = Open(ctx, cfg); err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			if local, _ := filepath.Glob(filepath.Join(dir, "keyring", "cases", caseHash("D-1")+"*")); len(local) != 0 || len(backup) != 2 {
+				t.Fatalf("restored key files of a destroyed case survived a start: %v (backup of %d files)", local, len(backup))
 			}
 		})
 	}
