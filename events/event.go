@@ -32,11 +32,27 @@ func (h Hash) String() string { return hex.EncodeToString(h[:]) }
 var ZeroHash Hash
 
 // Actor names who caused an event: a person as the vault knows them, the
-// role they acted in, and how they proved who they are.
+// role they acted in, and how they proved who they are. Auth is "local"
+// (a session opened with a local credential), "oidc" (a session opened
+// with an OpenID provider's ID token), "certificate" (a TLS client
+// certificate), "invitation" (redeeming an invitation), "server" (the
+// vault itself), "none" (a request without valid credentials), or "token"
+// (logs written before sessions existed). The fields after Auth name the
+// credential, and are absent where they do not apply: Session, the
+// session's id; Issuer and Subject, the OpenID provider's issuer and the
+// ID token's sub, or the certificate's issuer and subject distinguished
+// names (RFC 4514); Certificate, the SHA-256 of the client certificate
+// (hex); ACR and AMR, the ID token's acr and amr claims.
 type Actor struct {
-	Person string `json:"person"`
-	Role   string `json:"role"`
-	Auth   string `json:"auth"`
+	Person      string   `json:"person"`
+	Role        string   `json:"role"`
+	Auth        string   `json:"auth"`
+	Session     string   `json:"session,omitempty"`
+	Issuer      string   `json:"issuer,omitempty"`
+	Subject     string   `json:"subject,omitempty"`
+	Certificate string   `json:"certificate,omitempty"`
+	ACR         string   `json:"acr,omitempty"`
+	AMR         []string `json:"amr,omitempty"`
 }
 
 // Event is one custody event. Its field order is the wire order.

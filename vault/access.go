@@ -65,7 +65,7 @@ func (v *Vault) OpenItem(ctx context.Context, who Principal, itemID, purpose str
 	id, err := v.caseIdentity(ctx, it.Case, it.ID)
 	if err != nil {
 		// A key problem, recorded as one: the evidence is not suspect.
-		r.v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeItemAccessCompleted, Actor: who.actor(),
+		r.v.append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeItemAccessCompleted, Actor: who.actor(),
 			Case: it.Case, Item: it.ID, Data: ItemAccessCompleted{AccessEvent: fmt.Sprint(r.Access), Aborted: "the case key is unavailable"}})
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func (r *Reveal) Finish(ctx context.Context) error {
 		return r.integrity(ctx, fmt.Errorf("plaintext of %d bytes with SHA-256 %s does not match the deposit (%d bytes, %s)",
 			n, got, r.Item.Deposit.Size, r.Item.Deposit.SHA256))
 	}
-	_, err := r.v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeItemAccessCompleted, Actor: r.who.actor(),
+	_, err := r.v.append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeItemAccessCompleted, Actor: r.who.actor(),
 		Case: r.Item.Case, Item: r.Item.ID, Data: ItemAccessCompleted{AccessEvent: fmt.Sprint(r.Access), Bytes: n, SHA256: got}})
 	return err
 }
@@ -112,7 +112,7 @@ func (r *Reveal) Finish(ctx context.Context) error {
 func (r *Reveal) Abort(ctx context.Context, why error) {
 	r.obj.Close()
 	n, _ := r.dec.Sum()
-	r.v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeItemAccessCompleted, Actor: r.who.actor(),
+	r.v.append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeItemAccessCompleted, Actor: r.who.actor(),
 		Case: r.Item.Case, Item: r.Item.ID, Data: ItemAccessCompleted{AccessEvent: fmt.Sprint(r.Access), Bytes: n, Aborted: why.Error()}})
 }
 
@@ -130,7 +130,7 @@ func (v *Vault) integrityFailed(ctx context.Context, it Item, cause error) error
 // recordIntegrityFailure appends the integrity.failed event of an item
 // and returns the log's error, if the event could not be appended.
 func (v *Vault) recordIntegrityFailure(ctx context.Context, it Item, cause error) error {
-	_, err := v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeIntegrityFailed, Actor: System,
+	_, err := v.append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeIntegrityFailed, Actor: System,
 		Case: it.Case, Item: it.ID, Data: IntegrityFailed{Object: it.Deposit.Object, Reason: cause.Error()}})
 	v.logger.Error("integrity failure", "item", it.ID, "err", cause)
 	return err

@@ -87,7 +87,7 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	res.OK = len(res.Mismatched)+len(res.Missing)+len(res.Unaccounted) == 0
 	d := AuditScrubbed{Objects: res.Objects, Packages: res.Packages, Mismatched: res.Mismatched, Missing: res.Missing,
 		Unaccounted: res.Unaccounted, RetainedDestroyed: res.RetainedDestroyed}
-	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeAuditScrubbed, Actor: who.actor(), Data: d}); err != nil {
+	if _, err := v.append(ctx, sequencer.Draft{Type: TypeAuditScrubbed, Actor: who.actor(), Data: d}); err != nil {
 		return nil, err
 	}
 	// Each failure is recorded even if recording another one failed; a
@@ -163,7 +163,7 @@ func (v *Vault) sweep(ctx context.Context) error {
 	if len(orphans) == 0 {
 		return nil
 	}
-	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeObjectsSwept, Actor: System, Data: ObjectsSwept{Orphans: orphans}}); err != nil {
+	if _, err := v.append(ctx, sequencer.Draft{Type: TypeObjectsSwept, Actor: System, Data: ObjectsSwept{Orphans: orphans}}); err != nil {
 		return err
 	}
 	var retained []string
@@ -176,6 +176,6 @@ func (v *Vault) sweep(ctx context.Context) error {
 	if len(retained) == 0 {
 		return nil
 	}
-	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeObjectsRetained, Actor: System, Data: ObjectsRetained{Orphans: retained}})
+	_, err := v.append(ctx, sequencer.Draft{Type: TypeObjectsRetained, Actor: System, Data: ObjectsRetained{Orphans: retained}})
 	return err
 }

@@ -2,11 +2,6 @@ package vault
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"github.com/custos-vault/custos/internal/secret"
@@ -21,79 +16,41 @@ import (
 	"github.com/custos-vault/custos/events/sequencer"
 )
 
-// Principal is an authenticated person acting in their role.
-type Principal struct {
-	Name string
-	Role string
-}
-
-func (p Principal) actor() events.Actor {
-	return events.Actor{Person: p.Name, Role: p.Role, Auth: "token"}
-}
-
-// TokenPrefix marks Custos bearer tokens so that secret scanners find them.
-const TokenPrefix = "cst_"
-
-func tokenHash(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
-// Authenticate maps a bearer token to its person. Only the token's SHA-256
-// is stored (in the person's enrolment event); the comparison of the
-// found hash is constant-time.
-func (v *Vault) Authenticate(token string) (Principal, error) {
-	if !strings.HasPrefix(token, TokenPrefix) || len(token) > 128 {
-		return Principal{}, ErrUnauthenticated
-	}
-	h := tokenHash(token)
-	p := v.state.person(h)
-	if p == nil || subtle.ConstantTimeCompare([]byte(p.tokenSHA256), []byte(h)) != 1 {
-		return Principal{}, ErrUnauthenticated
-	}
-	return Principal{Name: p.Name, Role: p.Role}, nil
-}
-
 var roles = map[string]bool{RoleInvestigator: true, RoleProsecutor: true, RoleAuditor: true, RoleCustodian: true}
 
-// Enroll creates (or re-issues the token of) a person and returns their
-// new bearer token. It is an administrative action of the server's
-// operator, recorded as a system event.
+// Enroll enrols a person directly, as the vault itself (no request, no
+// second custodian), and returns their local credential, shown this once.
+// It is for the server's operator only: the development persons of --dev,
+// and the first custodians of a new vault (custos admin enroll, with the
+// server stopped). A name already enrolled is refused.
 func (v *Vault) Enroll(ctx context.Context, name, role string) (secret.String, error) {
-	return v.enroll(ctx, System, name, role)
-}
-
-func (v *Vault) enroll(ctx context.Context, by events.Actor, name, role string) (secret.String, error) {
 	if err := checkPersonName(name); err != nil {
 		return secret.String{}, err
 	}
 	if !roles[role] {
 		return secret.String{}, badInput("unknown role %q", role)
 	}
-	raw := make([]byte, 32)
-	rand.Read(raw)
-	token := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
-	// A person keeps the role they were enrolled in, decided at the
-	// enrolment's position (two concurrent enrolments of one name with
-	// two roles: the second is refused).
-	sameRole := func(ahead []*events.Event) error {
-		for _, ev := range ahead {
-			if strings.HasPrefix(ev.Type, "person.") {
-				return sequencer.ErrNotYet
-			}
+	token := newToken(TokenPrefix)
+	notEnrolled := func(ahead []*events.Event) error {
+		if touchesPersons(ahead) {
+			return sequencer.ErrNotYet
 		}
-		if p, ok := v.state.personByName(name); ok && p.Role != role {
+		if p, ok := v.state.personByName(name); ok {
 			return fmt.Errorf("%w: %s is already enrolled as %s", ErrConflict, name, p.Role)
 		}
 		return nil
 	}
-	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypePersonEnrolled, Actor: by, Check: sameRole,
+	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypePersonEnrolled, Actor: System, Check: notEnrolled,
 		Data: PersonEnrolled{Name: name, Role: role, TokenSHA256: tokenHash(token)}})
 	if err != nil {
 		return secret.String{}, err
 	}
 	return secret.New(token), nil
 }
+
+// Custodians counts the enrolled custodians who are neither suspended nor
+// removed.
+func (v *Vault) Custodians() int { return v.state.activeCustodians() }
 
 // recordedMark is joined to every error whose refusal is already in the
 // custody log, so that the API records the others (see Recorded). Its
@@ -118,7 +75,7 @@ func (v *Vault) refuse(ctx context.Context, who Principal, action, target, reaso
 	// the window's summary instead (refusals.go).
 	if v.refusals.admit(refusalKey{person: who.Name, role: who.Role, action: action, reason: reason}, v.cfg.Now()) {
 		caseID, itemID := v.refusalScope(action, target)
-		_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeAccessRefused, Actor: who.actor(), Case: caseID, Item: itemID,
+		_, err := v.append(ctx, sequencer.Draft{Type: TypeAccessRefused, Actor: who.actor(), Case: caseID, Item: itemID,
 			Data: AccessRefused{Action: action, Target: recordedTarget(target), Reason: reason}})
 		if err != nil {
 			return fmt.Errorf("recording a refusal: %w", err)

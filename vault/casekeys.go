@@ -59,7 +59,7 @@ func (v *Vault) caseIdentity(ctx context.Context, caseID, itemID string) (*age.X
 	if err == nil {
 		return id, nil
 	}
-	_, lerr := v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeCaseKeyFailed, Actor: System,
+	_, lerr := v.append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeCaseKeyFailed, Actor: System,
 		Case: caseID, Item: itemID, Data: KeyFailed{Reason: err.Error()}})
 	v.logger.Error("case key problem", "case", caseID, "err", err)
 	return nil, errors.Join(err, lerr)

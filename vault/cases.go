@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/custos-vault/custos/internal/secret"
 	"strings"
 	"time"
 
 	"filippo.io/age"
+	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 )
 
@@ -73,21 +73,42 @@ func (v *Vault) checkRetention(who Principal, retention time.Duration) error {
 }
 
 // SetRecipient registers the age recipient a prosecutor receives packages
-// for.
-func (v *Vault) SetRecipient(ctx context.Context, who Principal, recipient string) (string, error) {
+// for. Their first registration takes effect at once; replacing a
+// registered recipient is a request a custodian approves (whoever holds a
+// prosecutor's session could otherwise redirect every later package to a
+// key of their own).
+func (v *Vault) SetRecipient(ctx context.Context, who Principal, recipient string) (string, *RequestInfo, error) {
 	if who.Role != RoleProsecutor {
-		return "", v.refuse(ctx, who, "recipient.set", "", "only prosecutors register package recipients", ErrForbidden)
+		return "", nil, v.refuse(ctx, who, "recipient.set", "", "only prosecutors register package recipients", ErrForbidden)
 	}
 	recipient = strings.TrimSpace(recipient)
 	if len(recipient) > 256 {
-		return "", badInput("recipient too long")
+		return "", nil, badInput("recipient too long")
 	}
 	r, err := age.ParseX25519Recipient(recipient)
 	if err != nil {
-		return "", badInput("recipient %q is not an age X25519 recipient (age1...)", truncate(recipient))
+		return "", nil, badInput("recipient %q is not an age X25519 recipient (age1...)", truncate(recipient))
 	}
-	_, err = v.log.Append(ctx, sequencer.Draft{Type: TypeRecipientSet, Actor: who.actor(), Data: RecipientSet{Recipient: r.String()}})
-	return r.String(), err
+	p, _ := v.state.personByName(who.Name)
+	switch p.Recipient {
+	case r.String():
+		return r.String(), nil, nil
+	case "":
+	default:
+		info, err := v.openRequest(ctx, who, Request{Kind: KindRecipient, Person: who.Name}, recipientParams{Recipient: r.String()})
+		return r.String(), info, err
+	}
+	first := func(ahead []*events.Event) error {
+		if touchesPersons(ahead) || requestDepends(ahead) {
+			return sequencer.ErrNotYet
+		}
+		if q, _ := v.state.personByName(who.Name); q.Recipient != "" {
+			return refused(ErrConflict, "a recipient was registered meanwhile; a replacement needs a custodian's approval, ask again")
+		}
+		return nil
+	}
+	_, err = v.append(ctx, sequencer.Draft{Type: TypeRecipientSet, Actor: who.actor(), Check: first, Data: RecipientSet{Recipient: r.String()}})
+	return r.String(), nil, v.refusedAs(ctx, who, "recipient.set", "", err)
 }
 
 // memberOf checks that who may act on the case's evidence: an investigator
@@ -96,19 +117,25 @@ func (v *Vault) memberOf(who Principal, c Case) bool {
 	return who.Role == RoleInvestigator && c.Members[who.Name] && !c.Destroyed
 }
 
-// AddMember assigns an investigator to a case. Only custodians manage
-// membership.
-func (v *Vault) AddMember(ctx context.Context, who Principal, caseID, person string) error {
+// AddMember asks for an investigator to be assigned to a case. Only
+// custodians ask, and another custodian approves (Approve): the answer is
+// the pending request.
+func (v *Vault) AddMember(ctx context.Context, who Principal, caseID, person string) (*RequestInfo, error) {
 	if who.Role != RoleCustodian {
-		return v.refuse(ctx, who, "case.member.add", caseID, "only custodians assign people to cases", ErrForbidden)
+		return nil, v.refuse(ctx, who, "case.member.add", caseID, "only custodians assign people to cases", ErrForbidden)
 	}
 	if err := checkCaseID(caseID); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkPersonName(person); err != nil {
-		return err
+		return nil, err
 	}
-	pre := func(c Case, ok bool) error {
+	return v.openRequest(ctx, who, Request{Kind: KindMember, Case: caseID, Person: person}, struct{}{})
+}
+
+// memberAddable is the rule of assigning person to a case.
+func (v *Vault) memberAddable(caseID, person string) casePrecondition {
+	return func(c Case, ok bool) error {
 		switch p, known := v.state.personByName(person); {
 		case !ok:
 			return refused(ErrNotFound, "no case %s", caseID)
@@ -116,17 +143,49 @@ func (v *Vault) AddMember(ctx context.Context, who Principal, caseID, person str
 			return refused(ErrConflict, "case %s was destroyed", caseID)
 		case !known || p.Role != RoleInvestigator:
 			return badInput("%s is not an investigator known to this vault", person)
+		case p.Removed || p.Suspended:
+			return refused(ErrConflict, "%s is suspended or removed", person)
 		case c.Members[person]:
 			return fmt.Errorf("%w: %s is already assigned to %s", ErrConflict, person, caseID)
 		}
 		return nil
 	}
-	if err := v.now(caseID, pre); err != nil {
-		return v.refusedAs(ctx, who, "case.member.add", caseID, err)
+}
+
+// SetCasePolicy sets a case's export policy (ExportApprovalRequired or
+// ExportApprovalNone). Requiring approval takes effect at once; dropping
+// the requirement is a request another custodian approves.
+func (v *Vault) SetCasePolicy(ctx context.Context, who Principal, caseID, exportApproval string) (*RequestInfo, error) {
+	if who.Role != RoleCustodian {
+		return nil, v.refuse(ctx, who, "case.policy", caseID, "only custodians set a case's policy", ErrForbidden)
 	}
-	_, err := v.decide(ctx, who, "case.member.add", caseID, pre,
-		sequencer.Draft{Type: TypeCaseMemberAdded, Actor: who.actor(), Case: caseID, Data: MemberAdded{Person: person}})
-	return err
+	if err := checkCaseID(caseID); err != nil {
+		return nil, err
+	}
+	if exportApproval != ExportApprovalRequired && exportApproval != ExportApprovalNone {
+		return nil, badInput("export approval %q: use %s or %s", truncate(exportApproval), ExportApprovalRequired, ExportApprovalNone)
+	}
+	required := exportApproval == ExportApprovalRequired
+	pre := func(c Case, ok bool) error {
+		switch {
+		case !ok:
+			return refused(ErrNotFound, "no case %s", caseID)
+		case c.Destroyed:
+			return refused(ErrConflict, "case %s was destroyed", caseID)
+		case c.ExportApproval == required:
+			return errUnchanged
+		}
+		return nil
+	}
+	if err := v.now(caseID, pre); err != nil {
+		return nil, v.refusedAs(ctx, who, "case.policy", caseID, err)
+	}
+	if !required {
+		return v.openRequest(ctx, who, Request{Kind: KindPolicy, Case: caseID}, policyParams{ExportApproval: exportApproval})
+	}
+	_, err := v.decide(ctx, who, "case.policy", caseID, pre,
+		sequencer.Draft{Type: TypeCasePolicySet, Actor: who.actor(), Case: caseID, Data: CasePolicySet{ExportApproval: exportApproval}})
+	return nil, err
 }
 
 // RemoveMember ends a person's assignment to a case: from the position of
@@ -161,20 +220,6 @@ func (v *Vault) RemoveMember(ctx context.Context, who Principal, caseID, person,
 	_, err := v.decide(ctx, who, "case.member.remove", caseID, pre,
 		sequencer.Draft{Type: TypeCaseMemberRemoved, Actor: who.actor(), Case: caseID, Data: MemberRemoved{Person: person, Reason: reason}})
 	return err
-}
-
-// EnrollBy lets a custodian enrol a person (or issue a new token to one,
-// which invalidates the old). The token is returned once and never stored.
-func (v *Vault) EnrollBy(ctx context.Context, who Principal, name, role string) (secret.String, error) {
-	if who.Role != RoleCustodian {
-		return secret.String{}, v.refuse(ctx, who, "person.enroll", name, "only custodians enrol people", ErrForbidden)
-	}
-	if _, exists := v.state.personByName(name); exists {
-		if p, _ := v.state.personByName(name); p.Role != role {
-			return secret.String{}, fmt.Errorf("%w: %s is already enrolled as %s", ErrConflict, name, p.Role)
-		}
-	}
-	return v.enroll(ctx, who.actor(), name, role)
 }
 
 func durationString(d time.Duration) string {

@@ -76,7 +76,7 @@ func (v *Vault) atPosition(caseID string, pre casePrecondition) func([]*events.E
 // errUnchanged is answered with no event and no error.
 func (v *Vault) decide(ctx context.Context, who Principal, action, target string, pre casePrecondition, d sequencer.Draft) ([]*events.Event, error) {
 	d.Check = v.atPosition(d.Case, pre)
-	evs, err := v.log.Append(ctx, d)
+	evs, err := v.append(ctx, d)
 	return evs, v.refusedAs(ctx, who, action, target, err)
 }
 

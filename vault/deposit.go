@@ -199,7 +199,7 @@ func (v *Vault) discard(ctx context.Context, object string) {
 		return
 	}
 	v.logger.Warn("could not delete the ciphertext of a failed deposit; it is recorded as retained and swept once its pending retention ends", "object", object, "err", err)
-	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeObjectsRetained, Actor: System, Data: ObjectsRetained{Orphans: []string{object}}}); err != nil {
+	if _, err := v.append(ctx, sequencer.Draft{Type: TypeObjectsRetained, Actor: System, Data: ObjectsRetained{Orphans: []string{object}}}); err != nil {
 		v.logger.Error("could not record a retained orphan; the next start's sweep finds it", "object", object, "err", err)
 	}
 }

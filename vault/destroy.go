@@ -123,7 +123,7 @@ func (v *Vault) finishDestruction(ctx context.Context, by events.Actor, caseID s
 			res.Retained = append(res.Retained, o)
 		}
 	}
-	_, err = v.log.Append(ctx, sequencer.Draft{Type: TypeCaseDestroyed, Actor: by, Case: caseID,
+	_, err = v.append(ctx, sequencer.Draft{Type: TypeCaseDestroyed, Actor: by, Case: caseID,
 		Data: CaseDestroyed{Request: c.Approved.Request, Order: c.Approved.Order, Deleted: res.Deleted, Retained: res.Retained}})
 	return res, err
 }

@@ -59,7 +59,7 @@ func Recover(ctx context.Context, cfg Config, recovery age.Identity) (*RecoverRe
 		}
 		res.Cases = append(res.Cases, id)
 	}
-	_, err = v.log.Append(ctx, sequencer.Draft{Type: TypeKeysRecovered, Actor: System, Data: KeysResealed{
+	_, err = v.append(ctx, sequencer.Draft{Type: TypeKeysRecovered, Actor: System, Data: KeysResealed{
 		Sealer: cfg.Sealer.KeyRef(), Cases: res.Cases, Lost: res.Lost,
 		Reason: "recovered from the offline recovery identity",
 	}})
@@ -97,7 +97,7 @@ func (v *Vault) RotateKEK(ctx context.Context, who Principal, retireOld bool) (*
 	}
 	sort.Strings(cases)
 	// Recorded before the keys change, like every action.
-	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeKeysRotating, Actor: who.actor(), Data: KeysResealed{
+	if _, err := v.append(ctx, sequencer.Draft{Type: TypeKeysRotating, Actor: who.actor(), Data: KeysResealed{
 		Sealer: v.cfg.Sealer.KeyRef(), Cases: cases, Reason: "key-encryption-key rotation"}}); err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (v *Vault) RotateKEK(ctx context.Context, who Principal, retireOld bool) (*
 		}
 	}
 	res := &RotateResult{Sealer: newRef, Cases: cases, Retired: retireOld}
-	_, err = v.log.Append(ctx, sequencer.Draft{Type: TypeKeysRotated, Actor: who.actor(), Data: res})
+	_, err = v.append(ctx, sequencer.Draft{Type: TypeKeysRotated, Actor: who.actor(), Data: res})
 	return res, err
 }
 

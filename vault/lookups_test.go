@@ -52,9 +52,9 @@ func TestLookupsAreCheckedAgainstTheSignedBytes(t *testing.T) {
 	v := openTestVault(t)
 	ctx := context.Background()
 	invTok, _ := v.Enroll(ctx, "inv", RoleInvestigator)
-	inv, _ := v.Authenticate(invTok.Reveal())
+	inv, _ := signIn(v, invTok)
 	audTok, _ := v.Enroll(ctx, "aud", RoleAuditor)
-	aud, _ := v.Authenticate(audTok.Reveal())
+	aud, _ := signIn(v, audTok)
 	for _, c := range []string{"A", "B"} {
 		if err := v.OpenCase(ctx, inv, c, "t"); err != nil {
 			t.Fatal(err)

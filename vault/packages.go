@@ -39,6 +39,9 @@ type SealedPackage struct {
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
 	Items  int    `json:"items"`
+	// Request, instead of the rest, is the pending request of a case
+	// whose policy requires a second custodian's approval of exports.
+	Request *RequestInfo `json:"-"`
 }
 
 // SealPackage builds a package of evidence re-encrypted to the recipient
@@ -54,6 +57,37 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 	if err != nil {
 		return nil, err
 	}
+	if s.c.ExportApproval {
+		info, err := v.openRequest(ctx, who, Request{Kind: KindSeal, Case: req.Case, Person: req.For},
+			sealParams{For: req.For, Purpose: req.Purpose, Items: req.Items})
+		if err != nil {
+			return nil, err
+		}
+		return &SealedPackage{Request: info}, nil
+	}
+	return v.seal(ctx, s)
+}
+
+// approveSeal seals the package of an approved package.seal request, as
+// the approving custodian; the approval is appended with the sealing.
+func (v *Vault) approveSeal(ctx context.Context, who Principal, r Request) (*Approval, error) {
+	p := params[sealParams](r)
+	s, err := v.authoriseSealing(ctx, who, SealRequest{Case: r.Case, For: p.For, Purpose: p.Purpose, Items: p.Items})
+	if err != nil {
+		return nil, err
+	}
+	s.request = &r
+	pkg, err := v.seal(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return &Approval{RequestInfo: RequestInfo{ID: r.ID, Kind: r.Kind, Case: r.Case, Person: r.Person, By: r.By, Expires: r.Expires},
+		Package: pkg}, nil
+}
+
+// seal builds, stores and records an authorised sealing.
+func (v *Vault) seal(ctx context.Context, s *sealing) (*SealedPackage, error) {
+	var err error
 	if err := v.recordSealing(ctx, s); err != nil {
 		return nil, err
 	}
@@ -96,6 +130,8 @@ type sealing struct {
 	items     []string // ids, in package order
 	its       []Item
 	pkgID     string
+	// request is the approved request, where the case's policy needs one.
+	request *Request
 
 	event *events.Event      // package.sealing, durable
 	cp    *events.Checkpoint // covers event
@@ -167,6 +203,9 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 // in the log (mayExport), and takes a checkpoint that covers it.
 func (v *Vault) recordSealing(ctx context.Context, s *sealing) error {
 	d := PackageSealing{Package: s.pkgID, For: s.target.Name, Recipient: s.target.Recipient, Purpose: s.req.Purpose, Items: s.items}
+	if s.request != nil {
+		d.Request, d.RequestedBy = s.request.ID, s.request.By
+	}
 	// Who may export, and to which recipient, are decided at the event's
 	// position: a recipient replaced, or a role changed, before it
 	// refuses the sealing.
@@ -175,12 +214,30 @@ func (v *Vault) recordSealing(ctx context.Context, s *sealing) error {
 		if err := export(c, ok); err != nil {
 			return err
 		}
+		if c.ExportApproval && s.request == nil {
+			return refused(ErrConflict, "the case's policy now requires a second custodian's approval of exports; ask again")
+		}
 		if p, known := v.state.personByName(s.target.Name); !known || p.Role != RoleProsecutor || p.Recipient != s.target.Recipient {
 			return refused(ErrConflict, "%s's recipient or role changed while the package was requested; ask again", s.target.Name)
 		}
 		return nil
 	}
-	evs, err := v.decide(ctx, s.who, "package.seal", s.c.ID, pre, sequencer.Draft{Type: TypePackageSealing, Actor: s.who.actor(), Case: s.c.ID, Data: d})
+	draft := sequencer.Draft{Type: TypePackageSealing, Actor: s.who.actor(), Case: s.c.ID, Data: d}
+	var evs []*events.Event
+	var err error
+	if s.request != nil {
+		// The approval and the sealing, together: the approval's rule
+		// and the sealing's, each at its position.
+		draft.Check = v.atPosition(s.c.ID, pre)
+		approval := v.approvalDraft(s.who, *s.request, RequestDecided{Request: s.request.ID, Kind: s.request.Kind, RequestedBy: s.request.By})
+		evs, err = v.append(ctx, approval, draft)
+		err = v.refusedAs(ctx, s.who, "request.approve", s.request.ID, err)
+		if err == nil {
+			evs = evs[1:]
+		}
+	} else {
+		evs, err = v.decide(ctx, s.who, "package.seal", s.c.ID, pre, draft)
+	}
 	if err != nil {
 		return fmt.Errorf("recording the sealing: %w", err)
 	}

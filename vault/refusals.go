@@ -81,7 +81,7 @@ func (v *Vault) summariseRefusals(final bool) {
 		d := AccessRefused{Action: k.action, Reason: k.reason, Count: w.suppressed,
 			First: w.first.UTC().Format(time.RFC3339Nano), Last: w.last.UTC().Format(time.RFC3339Nano)}
 		who := Principal{Name: k.person, Role: k.role}
-		if _, err := v.log.Append(context.Background(), sequencer.Draft{Type: TypeAccessRefused, Actor: who.actor(), Data: d}); err != nil {
+		if _, err := v.append(context.Background(), sequencer.Draft{Type: TypeAccessRefused, Actor: who.actor(), Data: d}); err != nil {
 			v.logger.Error("could not record a summary of refusals", "person", k.person, "count", w.suppressed, "err", err)
 		}
 	}

@@ -17,11 +17,11 @@ func TestSignedInRefusalsCostBoundedLog(t *testing.T) {
 	v, _ := openTestVaultDir(t, func(c *Config) { c.RefusalWindow, c.RefusalBurst = time.Hour, 3 })
 	ctx := context.Background()
 	tok, _ := v.Enroll(ctx, "inv", RoleInvestigator)
-	inv, _ := v.Authenticate(tok.Reveal())
+	inv, _ := signIn(v, tok)
 	before := v.log.Size()
 	const n = 50
 	for i := range n {
-		if _, err := v.EnrollBy(ctx, inv, "x", RoleCustodian); !errors.Is(err, ErrForbidden) {
+		if _, err := v.EnrollBy(ctx, inv, Enrolment{Name: "x", Role: RoleCustodian}); !errors.Is(err, ErrForbidden) {
 			t.Fatalf("refusal %d: %v", i, err)
 		}
 	}

@@ -55,7 +55,7 @@ func (v *Vault) acceptRollback(ctx context.Context, head *events.Checkpoint) err
 		Size: v.log.Size(), Reason: v.cfg.rollbackReason}
 	// Recorded first: a crash before the head is reset leaves the vault
 	// refusing to start as before (accept again), never a forgotten head.
-	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeRollbackAccepted, Actor: System, Data: d}); err != nil {
+	if _, err := v.append(ctx, sequencer.Draft{Type: TypeRollbackAccepted, Actor: System, Data: d}); err != nil {
 		return err
 	}
 	if err := v.head.reset(ctx); err != nil {

@@ -98,7 +98,7 @@ func (v *Vault) packageIntegrityFailed(ctx context.Context, p Package, cause err
 // package and returns the log's error, if the event could not be
 // appended.
 func (v *Vault) recordPackageIntegrityFailure(ctx context.Context, p Package, cause error) error {
-	_, err := v.log.Append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeIntegrityFailed, Actor: System,
+	_, err := v.append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeIntegrityFailed, Actor: System,
 		Case: p.Case, Data: PackageIntegrityFailed{Package: p.ID, Object: p.Sealed.Object, Reason: cause.Error()}})
 	v.logger.Error("integrity failure", "package", p.ID, "err", cause)
 	return err

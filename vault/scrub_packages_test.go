@@ -36,7 +36,7 @@ func newPackageFixture(t *testing.T) *packageFixture {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := v.Authenticate(tok.Reveal())
+		p, err := signIn(v, tok)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +52,7 @@ func newPackageFixture(t *testing.T) *packageFixture {
 		}
 	}
 	id, _ := age.GenerateX25519Identity()
-	if _, err := v.SetRecipient(ctx, f.pros, id.Recipient().String()); err != nil {
+	if _, _, err := v.SetRecipient(ctx, f.pros, id.Recipient().String()); err != nil {
 		t.Fatal(err)
 	}
 	var err error
@@ -165,8 +165,8 @@ func TestScrubReportsRetainedCiphertextOfDestroyedCases(t *testing.T) {
 	all := f.v.state.caseObjects("P-1")
 	c1, _ := f.v.Enroll(ctx, "c1", RoleCustodian)
 	c2, _ := f.v.Enroll(ctx, "c2", RoleCustodian)
-	p1, _ := f.v.Authenticate(c1.Reveal())
-	p2, _ := f.v.Authenticate(c2.Reveal())
+	p1, _ := signIn(f.v, c1)
+	p2, _ := signIn(f.v, c2)
 	req, err := f.v.RequestDestruction(ctx, p1, "P-1", "order 1", "court order")
 	if err != nil {
 		t.Fatal(err)

@@ -26,8 +26,8 @@ func TestDestructionWhileAPackageIsBuilt(t *testing.T) {
 	ctx := context.Background()
 	c1tok, _ := v.Enroll(ctx, "c1", RoleCustodian)
 	c2tok, _ := v.Enroll(ctx, "c2", RoleCustodian)
-	c1, _ := v.Authenticate(c1tok.Reveal())
-	c2, _ := v.Authenticate(c2tok.Reveal())
+	c1, _ := signIn(v, c1tok)
+	c2, _ := signIn(v, c2tok)
 	req, err := v.RequestDestruction(ctx, c1, "P-1", "court order 9", "ended")
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func TestInterruptedDestructionIsFinished(t *testing.T) {
 			}
 			login := func(name, role string) Principal {
 				tok, _ := v.Enroll(ctx, name, role)
-				p, _ := v.Authenticate(tok.Reveal())
+				p, _ := signIn(v, tok)
 				return p
 			}
 			inv, c1, c2 := login("inv", RoleInvestigator), login("c1", RoleCustodian), login("c2", RoleCustodian)

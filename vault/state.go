@@ -36,6 +36,15 @@ type State struct {
 	// checked against the signed bytes (reads.go).
 	caseEvents map[string]*named
 	itemEvents map[string]*named
+	// sessions are the open sessions by their token's SHA-256 (and by
+	// id); requests the pending two-person requests by id
+	// (state_identity.go).
+	sessions    map[string]*session
+	sessionByID map[string]*session
+	requests    map[string]*Request
+	// approvedHalves are the invitation halves of an approval, until the
+	// enrolment or re-issue that follows it in the same append applies.
+	approvedHalves map[string][2]string
 }
 
 // named counts the events that name a case or an item, and the position
@@ -44,10 +53,19 @@ type named struct{ n, last uint64 }
 
 // Person is someone the vault knows.
 type Person struct {
-	Name        string
-	Role        string
+	Name string
+	Role string
+	// tokenSHA256 is the SHA-256 of the person's local credential, if
+	// they have one.
 	tokenSHA256 string
-	Recipient   string
+	// OIDC and Certificate are the claim value and certificate name
+	// that sign the person in; empty means the name.
+	OIDC, Certificate string
+	Recipient         string
+	Suspended         bool
+	Removed           bool
+	// invitation is the person's open invitation, if any.
+	invitation *invitation
 }
 
 // Case is a case's projection.
@@ -67,6 +85,9 @@ type Case struct {
 	Recipient string
 	Members   map[string]bool
 	Items     []string // empty in getCase's snapshots; see caseItems
+	// ExportApproval: every package sealed of the case needs a second
+	// custodian's approval.
+	ExportApproval bool
 }
 
 // DestructionRequest is a request awaiting a second custodian.
@@ -106,6 +127,12 @@ func newState() *State {
 
 		caseEvents: map[string]*named{},
 		itemEvents: map[string]*named{},
+
+		sessions:    map[string]*session{},
+		sessionByID: map[string]*session{},
+		requests:    map[string]*Request{},
+
+		approvedHalves: map[string][2]string{},
 	}
 }
 
@@ -152,6 +179,18 @@ var appliers = map[string]applier{
 	TypeKeysRecovered:        applyKeysRecovered,
 	TypeObjectsRetained:      applyObjectsRetained,
 	TypeObjectsSwept:         applyObjectsSwept,
+
+	TypeCredentialIssued:   applyCredentialIssued,
+	TypeCredentialReissued: applyCredentialReissued,
+	TypePersonSuspended:    applyPersonStatus(TypePersonSuspended),
+	TypePersonReinstated:   applyPersonStatus(TypePersonReinstated),
+	TypePersonRemoved:      applyPersonStatus(TypePersonRemoved),
+	TypeSessionOpened:      applySessionOpened,
+	TypeSessionEnded:       applySessionEnded,
+	TypeRequestOpened:      applyRequestOpened,
+	TypeRequestApproved:    applyRequestDecided,
+	TypeRequestRejected:    applyRequestDecided,
+	TypeCasePolicySet:      applyCasePolicySet,
 }
 
 // data decodes an event's data for an applier.
@@ -182,13 +221,25 @@ func applyPersonEnrolled(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	p := &Person{Name: d.Name, Role: d.Role, tokenSHA256: d.TokenSHA256}
+	p := &Person{Name: d.Name, Role: d.Role, tokenSHA256: d.TokenSHA256, OIDC: d.OIDC, Certificate: d.Certificate}
 	if old := s.persons[d.Name]; old != nil {
+		// Logs from before requests re-enrolled a person to issue a new
+		// token: the old one ends, the recipient stays.
 		delete(s.byToken, old.tokenSHA256)
+		s.endSessionsOf(d.Name)
 		p.Recipient = old.Recipient
 	}
+	if d.Invitation != "" {
+		inv, err := s.invitationOf(d.Invitation, d.Expires)
+		if err != nil {
+			return err
+		}
+		p.invitation = inv
+	}
 	s.persons[d.Name] = p
-	s.byToken[d.TokenSHA256] = p
+	if d.TokenSHA256 != "" {
+		s.byToken[d.TokenSHA256] = p
+	}
 	return nil
 }
 
@@ -197,7 +248,11 @@ func applyRecipientSet(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	if p := s.persons[ev.Actor.Person]; p != nil {
+	name := ev.Actor.Person
+	if d.Person != "" {
+		name = d.Person
+	}
+	if p := s.persons[name]; p != nil {
 		p.Recipient = d.Recipient
 	}
 	return nil

@@ -24,7 +24,7 @@ func TestEveryApplierReadsItsType(t *testing.T) {
 	for typ := range appliers {
 		t.Run(typ, func(t *testing.T) {
 			s := newState()
-			ev := &events.Event{Seq: 7, Type: typ, Case: "NEVER-OPENED", Data: []byte(`{"title":5,"name":[],"orphans":"x","cases":1,"package":{},"recipient":3,"person":2,"request":1,"retention":"soon","origin":4}`)}
+			ev := &events.Event{Seq: 7, Type: typ, Case: "NEVER-OPENED", Data: []byte(`{"title":5,"name":[],"orphans":"x","cases":1,"package":{},"recipient":3,"person":2,"request":1,"retention":"soon","origin":4,"session":5}`)}
 			if err := s.apply(ev); err == nil && typ != TypeDestructionApproved && !strings.HasPrefix(typ, "case.hold.") {
 				t.Fatalf("%s: unreadable data applied without an error", typ)
 			}

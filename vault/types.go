@@ -1,5 +1,7 @@
 package vault
 
+import "encoding/json"
+
 // Event types. The custody log is the only record of what happened; these
 // names and the data each carries are part of the log format
 // (docs/custody-log.md) and never change meaning once written.
@@ -31,6 +33,19 @@ const (
 	TypeKeysRotating         = "keys.rotating"
 	TypeKeysRotated          = "keys.rotated"
 	TypeServerStarted        = "server.started"
+
+	// Identity (docs/identity.md).
+	TypeCredentialIssued   = "person.credential.issued"
+	TypePersonSuspended    = "person.suspended"
+	TypePersonReinstated   = "person.reinstated"
+	TypePersonRemoved      = "person.removed"
+	TypeSessionOpened      = "session.opened"
+	TypeSessionEnded       = "session.ended"
+	TypeRequestOpened      = "request.opened"
+	TypeRequestApproved    = "request.approved"
+	TypeRequestRejected    = "request.rejected"
+	TypeCasePolicySet      = "case.policy.set"
+	TypeCredentialReissued = "person.credential.reissued"
 )
 
 // Roles, as in DESIGN.md.
@@ -53,17 +68,115 @@ type LogOpened struct {
 	Sealer            string `json:"sealer"`
 }
 
-// PersonEnrolled records a person, their role, and the SHA-256 of their
-// bearer token (never the token).
+// PersonEnrolled records a person, their role, and how they prove who
+// they are. A person enrolled by the server itself (development persons,
+// the first custodians of `custos admin enroll`) has TokenSHA256, the
+// SHA-256 of their local credential (never the credential). A person
+// enrolled on a custodian's request approved by another has an
+// invitation instead (Invitation, the request's id; the two halves'
+// hashes are in the request.opened and request.approved events) unless
+// the vault has no local accounts. OIDC and Certificate name the
+// identity-provider claim value and the certificate name that sign this
+// person in; empty means the person's name.
 type PersonEnrolled struct {
 	Name        string `json:"name"`
 	Role        string `json:"role"`
+	TokenSHA256 string `json:"token_sha256,omitempty"`
+	OIDC        string `json:"oidc,omitempty"`
+	Certificate string `json:"certificate,omitempty"`
+	Request     string `json:"request,omitempty"`
+	// Invitation is set when the person redeems two invitation halves
+	// for a credential of their own; Expires bounds when (RFC 3339).
+	Invitation string `json:"invitation,omitempty"`
+	Expires    string `json:"expires,omitempty"`
+}
+
+// CredentialReissued records that a person's local credential and every
+// session they had are ended, and that a new invitation (the request's)
+// replaces them.
+type CredentialReissued struct {
+	Name       string `json:"name"`
+	Request    string `json:"request"`
+	Invitation string `json:"invitation"`
+	Expires    string `json:"expires"`
+}
+
+// CredentialIssued records a person redeeming their invitation for a
+// local credential of their own: its SHA-256, never the credential.
+type CredentialIssued struct {
+	Name        string `json:"name"`
+	Invitation  string `json:"invitation"`
 	TokenSHA256 string `json:"token_sha256"`
 }
 
+// PersonStatus records a person suspended, reinstated or removed, and
+// why. Suspension and removal take effect at once (they take power
+// away); a reinstatement is a request another custodian approved.
+type PersonStatus struct {
+	Name    string `json:"name"`
+	Reason  string `json:"reason,omitempty"`
+	Request string `json:"request,omitempty"`
+}
+
+// SessionOpened records a sign-in: the session's id, the SHA-256 of its
+// bearer token (never the token), and when it expires (RFC 3339, UTC).
+// The event's actor says how the person authenticated. Refreshed names
+// the session a refresh replaced (which ends with it).
+type SessionOpened struct {
+	Session     string `json:"session"`
+	TokenSHA256 string `json:"token_sha256"`
+	Expires     string `json:"expires"`
+	Refreshed   string `json:"refreshed,omitempty"`
+}
+
+// SessionEnded records a session ended before it expired: a sign-out.
+type SessionEnded struct {
+	Session string `json:"session"`
+	Reason  string `json:"reason"`
+}
+
+// RequestOpened records a decision that needs a second custodian: its
+// kind (see requests.go), what it asks, who asked (the actor) and until
+// when it may be approved (RFC 3339, UTC). For a kind that issues an
+// invitation, InvitationSHA256 is the SHA-256 of the half given to the
+// requester.
+type RequestOpened struct {
+	Request          string          `json:"request"`
+	Kind             string          `json:"kind"`
+	Case             string          `json:"case,omitempty"`
+	Person           string          `json:"person,omitempty"`
+	Params           json.RawMessage `json:"params"`
+	Expires          string          `json:"expires"`
+	InvitationSHA256 string          `json:"invitation_sha256,omitempty"`
+}
+
+// RequestDecided records a second custodian's approval (then the
+// decision's own event follows in the same append) or a rejection. For
+// a kind that issues an invitation, InvitationSHA256 is the SHA-256 of
+// the half given to the approver.
+type RequestDecided struct {
+	Request          string `json:"request"`
+	Kind             string `json:"kind"`
+	RequestedBy      string `json:"requested_by"`
+	Reason           string `json:"reason,omitempty"`
+	InvitationSHA256 string `json:"invitation_sha256,omitempty"`
+}
+
+// CasePolicySet records a case's export policy: with ExportApproval
+// "required", every package sealed of the case needs a second custodian's
+// approval.
+type CasePolicySet struct {
+	ExportApproval string `json:"export_approval"`
+	Request        string `json:"request,omitempty"`
+}
+
 // RecipientSet records the age recipient a person receives packages for.
+// A replacement of a registered recipient is approved by a custodian:
+// Person and Request name whose recipient it is and the request.
 type RecipientSet struct {
 	Recipient string `json:"recipient"`
+	Person    string `json:"person,omitempty"`
+	Request   string `json:"request,omitempty"`
 }
 
 // CaseOpened records a case, its age recipient and which sealer holds its
@@ -112,7 +225,8 @@ type CaseDestroyed struct {
 
 // MemberAdded records a person assigned to a case.
 type MemberAdded struct {
-	Person string `json:"person"`
+	Person  string `json:"person"`
+	Request string `json:"request,omitempty"`
 }
 
 // MemberRemoved records the end of a person's assignment to a case, and
@@ -174,6 +288,10 @@ type PackageSealing struct {
 	Recipient string   `json:"recipient"`
 	Purpose   string   `json:"purpose"`
 	Items     []string `json:"items"`
+	// Request and RequestedBy name the request a second custodian
+	// approved, where the case's policy requires one.
+	Request     string `json:"request,omitempty"`
+	RequestedBy string `json:"requested_by,omitempty"`
 }
 
 // PackageSealed records the finished package file.

@@ -58,6 +58,23 @@ type Config struct {
 	// (refusals.go). Defaults one minute and 20.
 	RefusalWindow time.Duration
 	RefusalBurst  int
+	// Identity (docs/identity.md). NoLocalAccounts turns local
+	// credentials off (a vault whose people sign in through an OpenID
+	// provider or with client certificates): no session is opened with a
+	// credential and no invitation is issued.
+	NoLocalAccounts bool
+	// SessionTTL is how long a session lasts (default 12 hours);
+	// InvitationTTL how long an invitation may be redeemed (default 72
+	// hours); RequestTTL how long a two-person request may be approved
+	// (default 7 days).
+	SessionTTL    time.Duration
+	InvitationTTL time.Duration
+	RequestTTL    time.Duration
+	// OIDCClaim names the identity-provider claim that names a person
+	// (for messages; the verification is the caller's). RequireMFA is, per
+	// role, what an OIDC sign-in must show.
+	OIDCClaim  string
+	RequireMFA map[string]MFARequirement
 	// NoLegacyHashes skips MD5 and SHA-1 at deposit.
 	NoLegacyHashes bool
 	// CheckpointInterval: see sequencer.Config. Default 1s.
@@ -140,6 +157,18 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.InvitationTTL <= 0 {
+		cfg.InvitationTTL = 72 * time.Hour
+	}
+	if cfg.RequestTTL <= 0 {
+		cfg.RequestTTL = 7 * 24 * time.Hour
+	}
+	if cfg.OIDCClaim == "" {
+		cfg.OIDCClaim = "sub"
+	}
 	recovery, err := age.ParseX25519Recipient(cfg.RecoveryRecipient)
 	if err != nil {
 		return nil, fmt.Errorf("recovery recipient: %w", err)
@@ -217,7 +246,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		}
 	}
 	if v.state.empty() {
-		_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeLogOpened, Actor: System, Data: LogOpened{
+		_, err := v.append(ctx, sequencer.Draft{Type: TypeLogOpened, Actor: System, Data: LogOpened{
 			Origin: v.origin, CheckpointKey: vkey, RecoveryRecipient: cfg.RecoveryRecipient, Sealer: cfg.Sealer.KeyRef(),
 		}})
 		if err != nil {
@@ -240,7 +269,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		return nil, err
 	}
 	v.extendRecentRetention(ctx)
-	if _, err := v.log.Append(ctx, sequencer.Draft{Type: TypeServerStarted, Actor: System,
+	if _, err := v.append(ctx, sequencer.Draft{Type: TypeServerStarted, Actor: System,
 		Data: map[string]string{"sealer": cfg.Sealer.KeyRef()}}); err != nil {
 		v.log.Close()
 		return nil, err

@@ -69,7 +69,7 @@ func BenchmarkDeposit(b *testing.B) {
 	v := openTestVault(b)
 	ctx := context.Background()
 	tok, _ := v.Enroll(ctx, "inv", RoleInvestigator)
-	who, _ := v.Authenticate(tok.Reveal())
+	who, _ := signIn(v, tok)
 	if err := v.OpenCase(ctx, who, "B-1", "bench"); err != nil {
 		b.Fatal(err)
 	}
@@ -91,7 +91,9 @@ func TestCaseSnapshotsAreSafeToRead(t *testing.T) {
 	v := openTestVault(t)
 	ctx := context.Background()
 	custTok, _ := v.Enroll(ctx, "cust", RoleCustodian)
-	cust, _ := v.Authenticate(custTok.Reveal())
+	cust, _ := signIn(v, custTok)
+	cust2Tok, _ := v.Enroll(ctx, "cust2", RoleCustodian)
+	cust2, _ := signIn(v, cust2Tok)
 	if err := v.OpenCase(ctx, cust, "R-1", "race"); err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +103,11 @@ func TestCaseSnapshotsAreSafeToRead(t *testing.T) {
 		for i := 0; i < 20; i++ {
 			name := fmt.Sprintf("inv%d", i)
 			v.Enroll(ctx, name, RoleInvestigator)
-			if err := v.AddMember(ctx, cust, "R-1", name); err != nil {
+			req, err := v.AddMember(ctx, cust, "R-1", name)
+			if err == nil {
+				_, err = v.Approve(ctx, cust2, req.ID)
+			}
+			if err != nil {
 				t.Error(err)
 				return
 			}

@@ -155,11 +155,12 @@ func runAdminRotate(args []string, stdout io.Writer) error {
 	return printResult(stdout, *asJSON, res, fmt.Sprintf("re-sealed the log key and %d case keys under %s (old versions retired: %v)", len(res.Cases), res.Sealer, res.Retired))
 }
 
-// runAdminEnroll enrols a person from the server host with the server
-// stopped: how the first custodian of a production vault is created.
+// runAdminEnroll enrols one of a new vault's first two custodians from
+// the server host with the server stopped; everyone after them is
+// enrolled on a request two custodians decide.
 func runAdminEnroll(args []string, stdout, stderr io.Writer) error {
 	o := newOfflineVerb("admin enroll")
-	role := o.fs.String("role", "", "investigator, prosecutor, auditor or custodian")
+	role := o.fs.String("role", "", "custodian (the only role enrolled offline)")
 	asJSON := o.fs.Bool("json", false, "print JSON")
 	err := o.start(args, stderr, func(pos []string) error {
 		if len(pos) != 1 || *role == "" {
@@ -177,12 +178,21 @@ func runAdminEnroll(args []string, stdout, stderr io.Writer) error {
 	}
 	defer v.Close()
 	name := o.pos[0]
+	if *role != vault.RoleCustodian {
+		return fmt.Errorf("admin enroll enrols only the first two custodians; a %s is enrolled by a custodian's request another approves (custos person add)", *role)
+	}
+	if n := v.Custodians(); n >= 2 {
+		return fmt.Errorf("this vault has %d custodians: every other person is enrolled by a custodian's request another approves (custos person add)", n)
+	}
 	token, err := v.Enroll(o.ctx, name, *role)
 	if err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, api.PersonResponse{Name: name, Role: *role, Token: token.Reveal()},
-		fmt.Sprintf("enrolled %s as %s; their token (shown once):\n%s", name, *role, token.Reveal()))
+	// Shown once, to the operator who enrols the first custodians: each
+	// of them should have the other re-issue their credential
+	// (custos person reissue) so that no one else has held it.
+	return printResult(stdout, *asJSON, api.RedeemResponse{Name: name, Credential: token.Reveal()},
+		fmt.Sprintf("enrolled %s as %s; their credential (shown once; set it as CUSTOS_TOKEN):\n%s", name, *role, token.Reveal()))
 }
 
 // runAdminMigrateLog copies a custody log to another backend byte for

@@ -24,9 +24,31 @@ type client struct {
 	base  *url.URL
 	token secret.String
 	http  *http.Client
+	// hasCert: a client certificate signs every request in.
+	hasCert bool
+	// status, when set, receives the status of the next call's answer.
+	status *int
+	// resign, when set, signs in anew after a session from the config
+	// folder was refused.
+	resign func() error
 }
 
+// newClient returns a client signed in as CUSTOS_TOKEN or the stored
+// login says (session.go).
 func newClient() (*client, error) {
+	c, err := newAnonymousClient()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.signIn(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// newAnonymousClient returns a client of CUSTOS_SERVER that is not signed
+// in, for signing in.
+func newAnonymousClient() (*client, error) {
 	server := os.Getenv("CUSTOS_SERVER")
 	if server == "" {
 		return nil, errors.New("CUSTOS_SERVER is not set (source one of the .env files the server wrote, e.g. DIR/dev/investigator.env)")
@@ -34,10 +56,6 @@ func newClient() (*client, error) {
 	u, err := url.Parse(server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("CUSTOS_SERVER %q is not an http(s) URL", server)
-	}
-	token := os.Getenv("CUSTOS_TOKEN")
-	if token == "" {
-		return nil, errors.New("CUSTOS_TOKEN is not set")
 	}
 	hc := &http.Client{}
 	if ca := os.Getenv("CUSTOS_CACERT"); ca != "" {
@@ -51,7 +69,20 @@ func newClient() (*client, error) {
 		}
 		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	}
-	return &client{base: u, token: secret.New(token), http: hc}, nil
+	if cert, key := os.Getenv("CUSTOS_CLIENT_CERT"), os.Getenv("CUSTOS_CLIENT_KEY"); cert != "" || key != "" {
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			return nil, fmt.Errorf("CUSTOS_CLIENT_CERT and CUSTOS_CLIENT_KEY: %w", err)
+		}
+		t, _ := hc.Transport.(*http.Transport)
+		if t == nil {
+			t = &http.Transport{TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12}}
+		}
+		t.TLSClientConfig.Certificates = []tls.Certificate{pair}
+		hc.Transport = t
+		return &client{base: u, http: hc, hasCert: true}, nil
+	}
+	return &client{base: u, http: hc}, nil
 }
 
 func (c *client) url(path string, q url.Values) string {
@@ -62,10 +93,27 @@ func (c *client) url(path string, q url.Values) string {
 }
 
 func (c *client) do(req *http.Request) (*http.Response, error) {
-	req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
+	if !c.token.Empty() {
+		req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("vault unreachable: %w", err)
+	}
+	if resp.StatusCode == http.StatusUnauthorized && c.resign != nil && (req.Body == nil || req.GetBody != nil) {
+		// A kept session the vault no longer knows: sign in again and
+		// send the request once more (only a body that can be re-read).
+		resp.Body.Close()
+		if err := c.resign(); err != nil {
+			return nil, err
+		}
+		retry := req.Clone(req.Context())
+		if req.GetBody != nil {
+			if retry.Body, err = req.GetBody(); err != nil {
+				return nil, err
+			}
+		}
+		return c.do(retry)
 	}
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()
@@ -110,6 +158,9 @@ func (c *client) call(method, path string, q url.Values, body, out any) error {
 		return err
 	}
 	defer resp.Body.Close()
+	if c.status != nil {
+		*c.status = resp.StatusCode
+	}
 	if out == nil {
 		return nil
 	}
@@ -117,6 +168,38 @@ func (c *client) call(method, path string, q url.Values, body, out any) error {
 		return fmt.Errorf("malformed answer from the vault: %w", err)
 	}
 	return nil
+}
+
+// callOrRequest is call for a route that answers 202 with a
+// RequestResponse when the decision needs a second custodian: it returns
+// that request (out untouched), or nil once out holds the answer.
+func (c *client) callOrRequest(method, path string, body, out any) (*api.RequestResponse, error) {
+	var raw json.RawMessage
+	var status int
+	c.status = &status
+	defer func() { c.status = nil }()
+	if err := c.call(method, path, nil, body, &raw); err != nil {
+		return nil, err
+	}
+	if status == http.StatusAccepted {
+		var req api.RequestResponse
+		if err := json.Unmarshal(raw, &req); err != nil || req.Request == "" {
+			return nil, fmt.Errorf("malformed answer from the vault: %v", err)
+		}
+		return &req, nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return nil, fmt.Errorf("malformed answer from the vault: %w", err)
+	}
+	return nil, nil
+}
+
+// callAnonymous is call without the session token (signing in).
+func (c *client) callAnonymous(method, path string, body, out any) error {
+	saved := c.token
+	c.token = secret.String{}
+	defer func() { c.token = saved }()
+	return c.call(method, path, nil, body, out)
 }
 
 // printResult prints v as one JSON object with --json, or text otherwise.

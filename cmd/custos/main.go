@@ -19,19 +19,36 @@ Server and administration (on the server host):
                                                     (operator, server stopped) continue on a log older than the vault's head, recorded
   admin recover --data DIR [backend flags] --identity FILE
                                                     re-seal every key after a lost TPM/HSM
-  admin enroll --data DIR [backend flags] NAME --role ROLE
-                                                    enrol a person (the first custodian); server stopped
+  admin enroll --data DIR [backend flags] NAME --role custodian
+                                                    enrol one of a new vault's first two custodians; server stopped
   admin migrate-log --from URL --to URL --data DIR  copy the custody log to another backend, verified
 
-Client verbs (read CUSTOS_SERVER and CUSTOS_TOKEN; --json prints one JSON object):
+Signing in (CUSTOS_SERVER names the vault):
+  login                                             sign in through the organisation's identity provider (prints a URL and a code)
+  login --name NAME --invitation HALF1 --invitation HALF2
+                                                    redeem your invitation (one half from each custodian) for your own credential
+  logout / whoami                                   end your session / who you are signed in as
+  CUSTOS_TOKEN (a credential, cst_...) or CUSTOS_CLIENT_CERT and CUSTOS_CLIENT_KEY sign in without custos login.
+
+Two custodians for every grant of power:
+  person add NAME --role ROLE [--oidc V] [--certificate V]
+                                                    (custodian) ask to enrol a person; answers a request and your invitation half
+  person list / person reissue NAME / person reinstate NAME
+                                                    (custodian) list people / ask for a new credential / ask to reinstate
+  person suspend NAME --reason T / person remove NAME --reason T
+                                                    (custodian) take a person's power away at once
+  requests                                          pending requests
+  approve REQUEST / reject REQUEST --reason T       (another custodian) carry out or refuse a request
+  case policy CASE --export-approval required|none  (custodian) whether exports of the case need a second custodian
+
+Client verbs (read CUSTOS_SERVER and your login; --json prints one JSON object):
   case open CASE --title T [--retention 87600h]     open a case
   case hold CASE --reason T / case release CASE --reason T
                                                     (custodian) place or lift a legal hold
   case destroy CASE --order REF --reason T          (custodian) request destruction under a court order
   case approve-destruction CASE REQUEST             (a second custodian) approve it: the case's keys are destroyed
-  case add-member CASE PERSON                       (custodian) assign an investigator to a case
+  case add-member CASE PERSON                       (custodian) ask to assign an investigator to a case
   case remove-member CASE PERSON --reason R         (custodian) end an investigator's assignment
-  person add NAME --role ROLE                       (custodian) enrol a person; prints their token once
   deposit --case CASE [--source URL] [--note T] FILE...
   get ITEM --purpose TEXT -o FILE                   record the access, then write the plaintext
   recipient set AGE_RECIPIENT                       (prosecutor) register your age recipient
@@ -113,14 +130,27 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return runCaseDestroy(r, stdout)
 		case "approve-destruction":
 			return runCaseApproveDestruction(r, stdout)
+		case "policy":
+			return runCasePolicy(r, stdout)
 		}
+	case "login":
+		return runLogin(rest, stdout, stderr)
+	case "logout":
+		return runLogout(rest, stdout)
+	case "whoami":
+		return runWhoami(rest, stdout)
+	case "requests":
+		return runRequests(rest, stdout)
+	case "approve", "reject":
+		return runDecide(verb, rest, stdout)
 	case "person":
 		s, r, err := sub()
 		if err != nil {
 			return err
 		}
-		if s == "add" {
-			return runPersonAdd(r, stdout)
+		switch s {
+		case "add", "list", "reissue", "reinstate", "suspend", "remove":
+			return runPerson(s, r, stdout)
 		}
 	case "recipient":
 		s, r, err := sub()

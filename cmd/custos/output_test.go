@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 )
 
@@ -28,7 +29,16 @@ func TestOutputKeyOrder(t *testing.T) {
 		api.MemberResponse{Case: "C", Person: "p"},
 		api.HoldResponse{Case: "C", Held: true, Objects: 2},
 		api.DestructionResponse{Case: "C", Request: "r"},
-		api.PersonResponse{Name: "n", Role: "r", Token: "t"},
+		api.RequestResponse{Request: "rq_1", Kind: "person.enroll", By: "c"},
+		api.RedeemResponse{Name: "n", Credential: "c"},
+		api.WhoAmIResponse{Name: "n", Role: "r", Auth: "oidc", Session: "s", Issuer: "i", Subject: "s", ACR: "a", AMR: []string{"pwd"}, Certificate: "c"},
+		api.PersonsResponse{},
+		vault.PersonInfo{Name: "n", Role: "r", Status: "active", OIDC: "o", Certificate: "c", HasRecipient: true},
+		api.RequestsResponse{},
+		vault.Request{ID: "rq", Kind: "k", Case: "c", Person: "p", Params: []byte("{}"), By: "b", ByRole: "r"},
+		api.PersonStatusResponse{Person: "p", Status: "suspended"},
+		api.PolicyResponse{Case: "c", ExportApproval: "required"},
+		api.EndSessionResponse{Session: "s", Ended: true},
 		api.RecipientResponse{Recipient: "age1x"},
 		api.ErrorResponse{Error: "e"},
 	} {

@@ -150,6 +150,8 @@ func runServer(args []string, stderr io.Writer) error {
 	tlsKey := fs.String("tls-key", "", "TLS private key (PEM)")
 	var lim limitFlags
 	lim.register(fs)
+	var id identityFlags
+	id.register(fs)
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) != 0 {
@@ -162,6 +164,9 @@ func runServer(args []string, stderr io.Writer) error {
 		return err
 	}
 	if err := lim.check(); err != nil {
+		return err
+	}
+	if err := id.check(f.dev); err != nil {
 		return err
 	}
 	host, _, err := net.SplitHostPort(*listen)
@@ -190,6 +195,14 @@ func runServer(args []string, stderr io.Writer) error {
 		return err
 	}
 	defer b.close()
+	id.apply(&cfg)
+	opts := lim.options()
+	if err := id.apiOptions(ctx, &opts, logger); err != nil {
+		return err
+	}
+	if opts.ClientCerts != nil && !useTLS {
+		return usageErr("--client-ca needs HTTPS (--tls-cert and --tls-key)")
+	}
 	v, err := vault.Open(ctx, cfg)
 	if err != nil {
 		return err
@@ -210,7 +223,7 @@ func runServer(args []string, stderr io.Writer) error {
 			return err
 		}
 	}
-	handler := api.New(v, logger, lim.options())
+	handler := api.New(v, logger, opts)
 	defer handler.Close()
 	ln = api.LimitListener(ln, lim.connsPerClient)
 	srv := &http.Server{
@@ -223,7 +236,7 @@ func runServer(args []string, stderr io.Writer) error {
 	errc := make(chan error, 1)
 	go func() {
 		if useTLS {
-			srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+			srv.TLSConfig = id.tlsConfig(&tls.Config{MinVersion: tls.VersionTLS12})
 			errc <- srv.ServeTLS(ln, *tlsCert, *tlsKey)
 			return
 		}

@@ -266,8 +266,12 @@ func runRecipientSet(args []string, stdout io.Writer) error {
 		return err
 	}
 	var out api.RecipientResponse
-	if err := c.call("POST", "/v1/recipient", nil, api.RecipientRequest{Recipient: pos[0]}, &out); err != nil {
+	req, err := c.callOrRequest("POST", "/v1/recipient", api.RecipientRequest{Recipient: pos[0]}, &out)
+	if err != nil {
 		return err
+	}
+	if req != nil {
+		return printRequest(stdout, *asJSON, *req, "replacing your recipient")
 	}
 	return printResult(stdout, *asJSON, out, "packages will be sealed to "+out.Recipient)
 }
@@ -297,8 +301,12 @@ func runPackageSeal(args []string, stdout io.Writer) error {
 		return err
 	}
 	var out api.PackageResponse
-	if err := c.call("POST", "/v1/packages", nil, req, &out); err != nil {
+	pending, err := c.callOrRequest("POST", "/v1/packages", req, &out)
+	if err != nil {
 		return err
+	}
+	if pending != nil {
+		return printRequest(stdout, *asJSON, *pending, "sealing a package of "+*caseID+" for "+*forWhom)
 	}
 	return printResult(stdout, *asJSON, out, fmt.Sprintf("sealed package %s (%d items, %d bytes, sha256 %s)", out.ID, out.Items, out.Size, out.SHA256))
 }
@@ -338,11 +346,11 @@ func runCaseAddMember(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var out api.MemberResponse
+	var out api.RequestResponse
 	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/members", nil, api.MemberRequest{Person: pos[1]}, &out); err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("%s assigned to %s", pos[1], pos[0]))
+	return printRequest(stdout, *asJSON, out, fmt.Sprintf("assigning %s to %s", pos[1], pos[0]))
 }
 
 func runCaseRemoveMember(args []string, stdout io.Writer) error {
@@ -369,28 +377,6 @@ func runCaseRemoveMember(args []string, stdout io.Writer) error {
 		return err
 	}
 	return printResult(stdout, *asJSON, out, fmt.Sprintf("%s is no longer assigned to %s", pos[1], pos[0]))
-}
-
-func runPersonAdd(args []string, stdout io.Writer) error {
-	fs := newFlags("person add")
-	role := fs.String("role", "", "investigator, prosecutor, auditor or custodian")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 || *role == "" {
-		return usageErr("person add takes NAME and --role ROLE")
-	}
-	c, err := newClient()
-	if err != nil {
-		return err
-	}
-	var out api.PersonResponse
-	if err := c.call("POST", "/v1/persons", nil, api.PersonRequest{Name: pos[0], Role: *role}, &out); err != nil {
-		return err
-	}
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("enrolled %s as %s; their token (shown once, give it to them in person):\n%s", out.Name, out.Role, out.Token))
 }
 
 func runCaseHold(args []string, stdout io.Writer, on bool) error {

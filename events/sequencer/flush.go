@@ -108,7 +108,10 @@ func (s *Sequencer) build(batch []*request) *built {
 		savePrev, saveLen := b.prev, len(b.recs)
 		for _, d := range r.drafts {
 			if d.Check != nil {
-				if err := d.Check(b.evs); errors.Is(err, ErrNotYet) && len(b.evs) > 0 {
+				// Ahead are the other requests' events: a request's own
+				// drafts are one decision, appended whole or not at all.
+				ahead := b.evs[:b.spans[i].from]
+				if err := d.Check(ahead); errors.Is(err, ErrNotYet) && len(ahead) > 0 {
 					b.carried[i] = true
 					break
 				} else if err != nil {

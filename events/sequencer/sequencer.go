@@ -78,8 +78,10 @@ type Draft struct {
 	Data  any
 	// Check, if set, is the event's precondition (see the package doc).
 	// It runs on the writer goroutine when the draft is given its
-	// position; ahead are the events of the same batch before it, which
-	// are neither durable nor applied yet. It returns nil to append,
+	// position; ahead are the events of other requests of the same batch
+	// before it, which are neither durable nor applied yet (the events of
+	// the draft's own request before it are not passed: they are one
+	// decision with it). It returns nil to append,
 	// ErrNotYet if its answer could depend on an event in ahead, or any
 	// other error to refuse: then nothing of the draft's request is
 	// appended and Append returns that error. It must not call back into

@@ -120,6 +120,14 @@ func startServer(custos, dir string, extra []string, env []string) (*devServer, 
 						s.token = v
 					}
 				}
+				// The credential opens a session, whose token the
+				// requests carry.
+				tok, err := signIn(s.url, s.token)
+				if err != nil {
+					p.Kill()
+					return nil, err
+				}
+				s.token = tok
 				return s, nil
 			}
 		}
@@ -275,4 +283,20 @@ func DepositFS(custos, dir string, size, rssSize int64) ([]Metric, error) {
 	}
 	os.RemoveAll(s.data)
 	return out, nil
+}
+
+// signIn opens a session with a local credential and returns its token.
+func signIn(base, credential string) (string, error) {
+	resp, err := http.Post(base+"/v1/sessions", "application/json", strings.NewReader(`{"credential":"`+credential+`"}`))
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Token string `json:"token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated {
+		return "", fmt.Errorf("sign-in: HTTP %d %v", resp.StatusCode, err)
+	}
+	return out.Token, nil
 }

@@ -37,17 +37,8 @@ type client struct {
 func (s *server) client(person string) *client {
 	s.t.Helper()
 	c := &client{t: s.t}
-	for _, kv := range s.env(person) {
-		if v, ok := strings.CutPrefix(kv, "CUSTOS_SERVER="); ok {
-			c.url = v
-		}
-		if v, ok := strings.CutPrefix(kv, "CUSTOS_TOKEN="); ok {
-			c.token = v
-		}
-	}
-	if c.url == "" || c.token == "" {
-		s.t.Fatalf("no credentials for %s", person)
-	}
+	c.url, _ = s.credential(person)
+	c.token = s.session(person)
 	return c
 }
 
@@ -830,15 +821,27 @@ func TestForgedEventsAreRefused(t *testing.T) {
 			prev = events.LeafHash(b)
 		}
 	}
-	mallory := &client{t: t, url: s.client("investigator").url, token: forgedToken}
+	inv := s.client("investigator")
+	mallory := &client{t: t, url: inv.url, token: forgedToken}
+	signIn := func() int {
+		b, _ := json.Marshal(map[string]string{"credential": forgedToken})
+		resp, err := http.Post(inv.url+"/v1/sessions", "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
 	// While the vault runs.
 	forgeRows()
-	inv := s.client("investigator")
 	if code, _ := inv.call("POST", "/v1/cases", map[string]string{"case": "AFTER-1", "title": "x"}); code == 201 {
 		t.Fatal("the vault appended after forged events")
 	}
 	if code := mallory.view(idA); code == 200 {
 		t.Fatal("a person enrolled by a forged event read evidence")
+	}
+	if code := signIn(); code == http.StatusCreated {
+		t.Fatal("a person enrolled by a forged event signed in")
 	}
 	if r := s.run("auditor", work, "custos", "audit", "verify"); r.code == 0 {
 		t.Fatal("audit verify passed a log ending in forged events")
@@ -852,8 +855,8 @@ func TestForgedEventsAreRefused(t *testing.T) {
 	// Removing the forged rows restores the vault.
 	sqliteExec(t, s, `DELETE FROM events WHERE CAST(bytes AS TEXT) LIKE '%mallory%'`)
 	s.start()
-	if code := mallory.view(idA); code == 200 {
-		t.Fatal("the forged person reads evidence after the restore")
+	if code := signIn(); code == http.StatusCreated {
+		t.Fatal("the forged person signs in after the restore")
 	}
 	s.ok("investigator", work, "case", "open", "AFTER-2", "--title", "after the restore")
 	s.ok("auditor", work, "audit", "verify")

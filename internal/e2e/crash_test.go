@@ -28,14 +28,8 @@ type apiClient struct {
 
 func newAPIClient(s *server, person string) *apiClient {
 	c := &apiClient{http: &http.Client{Transport: &http.Transport{}, Timeout: time.Minute}}
-	for _, kv := range s.env(person) {
-		if v, ok := strings.CutPrefix(kv, "CUSTOS_SERVER="); ok {
-			c.base = v
-		}
-		if v, ok := strings.CutPrefix(kv, "CUSTOS_TOKEN="); ok {
-			c.token = v
-		}
-	}
+	c.base, _ = s.credential(person)
+	c.token = s.session(person)
 	return c
 }
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -164,13 +165,58 @@ func (s *server) env(person string) []string {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	env := os.Environ()
+	// Each server's clients keep their sessions in a folder of the
+	// server's own, as each user has their own config folder.
+	env := append(os.Environ(), "CUSTOS_CONFIG_DIR="+filepath.Join(s.tmp, "config-"+person))
 	for _, line := range strings.Split(string(b), "\n") {
 		if kv, ok := strings.CutPrefix(line, "export "); ok {
 			env = append(env, kv)
 		}
 	}
 	return env
+}
+
+// sessionToken signs in with a local credential (POST /v1/sessions) and
+// returns the session's bearer token.
+func sessionToken(t testing.TB, base, credential string) string {
+	t.Helper()
+	b, _ := json.Marshal(map[string]string{"credential": credential})
+	resp, err := http.Post(base+"/v1/sessions", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Token string `json:"token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("sign-in: HTTP %d %v", resp.StatusCode, err)
+	}
+	return out.Token
+}
+
+// credential returns a dev person's local credential and the server's
+// address, from their .env file.
+func (s *server) credential(person string) (base, credential string) {
+	s.t.Helper()
+	for _, kv := range s.env(person) {
+		if v, ok := strings.CutPrefix(kv, "CUSTOS_SERVER="); ok {
+			base = v
+		}
+		if v, ok := strings.CutPrefix(kv, "CUSTOS_TOKEN="); ok {
+			credential = v
+		}
+	}
+	if base == "" || credential == "" {
+		s.t.Fatalf("no credentials for %s", person)
+	}
+	return base, credential
+}
+
+// session returns a new session token of a dev person.
+func (s *server) session(person string) string {
+	base, cred := s.credential(person)
+	return sessionToken(s.t, base, cred)
 }
 
 type result struct {

@@ -8,51 +8,103 @@ import (
 	"testing"
 )
 
-// TestPeopleAndMembership: a custodian enrols a second investigator, who
-// is refused the case's evidence until the custodian assigns them to it;
-// a person can also be enrolled offline (the first custodian of a vault).
+// asUser runs custos as someone with no dev credentials: only
+// CUSTOS_SERVER and their own config folder, as a new user's shell has.
+func (s *server) asUser(config, dir string, args ...string) result {
+	s.t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "custos"), args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CUSTOS_SERVER="+s.url, "CUSTOS_CONFIG_DIR="+config, "CUSTOS_TOKEN=")
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	return result{o.String(), e.String(), code}
+}
+
+// enrolByTwo has custodian ask for a person and custodian2 approve, and
+// returns the two invitation halves.
+func (s *server) enrolByTwo(work, name, role string, extra ...string) (half1, half2 string) {
+	s.t.Helper()
+	req := s.ok("custodian", work, append([]string{"person", "add", name, "--role", role, "--json"}, extra...)...).json(s.t)
+	id, _ := req["request"].(string)
+	half1, _ = req["invitation_part"].(string)
+	if !strings.HasPrefix(id, "rq_") || !strings.HasPrefix(half1, "csi_") || req["approved"] != false {
+		s.t.Fatalf("person add answered %v", req)
+	}
+	s.refused("custodian", work, "their own request", "approve", id)
+	app := s.ok("custodian2", work, "approve", id, "--json").json(s.t)
+	half2, _ = app["invitation_part"].(string)
+	if app["approved"] != true || !strings.HasPrefix(half2, "csi_") || half2 == half1 {
+		s.t.Fatalf("approve answered %v", app)
+	}
+	return half1, half2
+}
+
+// TestPeopleAndMembership: two custodians enrol a second investigator,
+// who redeems the two halves of their invitation for a credential of
+// their own and is refused the case's evidence until two custodians
+// assign them to it; the first custodians of a vault are enrolled
+// offline, and nobody else is.
 func TestPeopleAndMembership(t *testing.T) {
 	s := newServer(t)
 	work := t.TempDir()
 	id, _ := setup(t, s, work)
 
 	s.refused("investigator", work, "only custodians", "person", "add", "dara", "--role", "investigator")
-	out := s.ok("custodian", work, "person", "add", "dara", "--role", "investigator", "--json").json(t)
-	token := out["token"].(string)
-	if !strings.HasPrefix(token, "cst_") {
-		t.Fatalf("person add answered %v", out)
+	h1, h2 := s.enrolByTwo(work, "dara", "investigator")
+	dara := t.TempDir()
+	if r := s.asUser(dara, work, "login", "--name", "dara", "--invitation", h1, "--invitation", h1); r.code == 0 {
+		t.Fatalf("one half given twice redeemed the invitation: %s", r.stdout)
 	}
-	dara := func(args ...string) result {
-		cmd := exec.Command(filepath.Join(binDir, "custos"), args...)
-		cmd.Dir = work
-		cmd.Env = append(os.Environ(), "CUSTOS_SERVER="+s.url, "CUSTOS_TOKEN="+token)
-		var o, e strings.Builder
-		cmd.Stdout, cmd.Stderr = &o, &e
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		}
-		return result{o.String(), e.String(), code}
+	if r := s.asUser(dara, work, "login", "--name", "dara", "--invitation", h2, "--invitation", h1, "--json"); r.code != 0 || !strings.Contains(r.stdout, `"name":"dara"`) {
+		t.Fatalf("login with the invitation: %s %s", r.stdout, r.stderr)
 	}
-	if r := dara("get", id, "--purpose", "x", "-o", "d1"); r.code == 0 || !strings.Contains(r.stderr, "assigned") {
+	if r := s.asUser(t.TempDir(), work, "login", "--name", "dara", "--invitation", h1, "--invitation", h2); r.code == 0 {
+		t.Fatal("an invitation was redeemed twice")
+	}
+	if r := s.asUser(dara, work, "get", id, "--purpose", "x", "-o", "d1"); r.code == 0 || !strings.Contains(r.stderr, "assigned") {
 		t.Fatalf("an unassigned investigator read evidence: %q", r.stderr)
 	}
 	s.refused("investigator", work, "only custodians", "case", "add-member", "C-1", "dara")
-	s.ok("custodian", work, "case", "add-member", "C-1", "dara")
-	if r := dara("get", id, "--purpose", "second opinion", "-o", "d2"); r.code != 0 {
+	req := s.ok("custodian", work, "case", "add-member", "C-1", "dara", "--json").json(t)
+	if r := s.asUser(dara, work, "get", id, "--purpose", "x", "-o", "d1"); r.code == 0 {
+		t.Fatal("a membership was in force before a second custodian approved it")
+	}
+	s.ok("custodian2", work, "approve", req["request"].(string))
+	if r := s.asUser(dara, work, "get", id, "--purpose", "second opinion", "-o", "d2"); r.code != 0 {
 		t.Fatalf("an assigned investigator was refused: %q", r.stderr)
+	}
+	if r := s.asUser(dara, work, "whoami", "--json"); r.code != 0 || !strings.Contains(r.stdout, `"auth":"local"`) {
+		t.Fatalf("whoami: %s %s", r.stdout, r.stderr)
 	}
 	s.stop()
 
-	// Offline enrolment, with the server stopped.
+	// Offline enrolment, with the server stopped, is for the first two
+	// custodians only; this vault has them.
 	r := s.run("", work, "custos", "admin", "enroll", "--dev", "--data", s.data, "sok", "--role", "custodian", "--json")
-	if r.code != 0 || !strings.Contains(r.stdout, `"token":"cst_`) {
-		t.Fatalf("admin enroll: %s %s", r.stdout, r.stderr)
+	if r.code == 0 || !strings.Contains(r.stderr, "custodians") {
+		t.Fatalf("admin enroll of a third custodian: %s %s", r.stdout, r.stderr)
+	}
+	fresh := t.TempDir()
+	for i, name := range []string{"first", "second"} {
+		r := s.run("", work, "custos", "admin", "enroll", "--dev", "--data", fresh, name, "--role", "custodian", "--json")
+		if r.code != 0 || !strings.Contains(r.stdout, `"credential":"cst_`) {
+			t.Fatalf("admin enroll of custodian %d: %s %s", i+1, r.stdout, r.stderr)
+		}
+	}
+	for _, try := range [][]string{{"third", "--role", "custodian"}, {"inv", "--role", "investigator"}} {
+		args := append([]string{"admin", "enroll", "--dev", "--data", fresh}, try...)
+		if r := s.run("", work, "custos", args...); r.code == 0 {
+			t.Fatalf("admin enroll %v succeeded", try)
+		}
 	}
 	s.start()
 	tl := s.ok("auditor", work, "audit", "log", "--json").stdout
-	for _, want := range []string{`"type":"case.member.added"`, `"name":"dara"`, `"name":"sok"`} {
+	for _, want := range []string{`"type":"case.member.added"`, `"name":"dara"`, `"type":"request.approved"`, `"type":"person.credential.issued"`} {
 		if !strings.Contains(tl, want) {
 			t.Fatalf("custody log lacks %s", want)
 		}

@@ -69,7 +69,7 @@ func TestMinIOOutageMidUpload(t *testing.T) {
 		pw.Close()
 	}()
 	req, _ := http.NewRequest("POST", env["CUSTOS_SERVER"]+"/v1/cases/OUT-1/items?name="+url.QueryEscape("big.bin"), pr)
-	req.Header.Set("Authorization", "Bearer "+env["CUSTOS_TOKEN"])
+	req.Header.Set("Authorization", "Bearer "+sessionToken(t, env["CUSTOS_SERVER"], env["CUSTOS_TOKEN"]))
 	req.ContentLength = -1
 	req.Trailer = http.Header{"Custos-Content-Sha256": {hex.EncodeToString(h.Sum(nil))}}
 	start := time.Now()

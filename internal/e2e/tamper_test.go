@@ -178,7 +178,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	}
 	post := func(name string, body io.Reader) (int, string) {
 		req, _ := http.NewRequest("POST", env["CUSTOS_SERVER"]+"/v1/cases/C-1/items?name="+url.QueryEscape(name), body)
-		req.Header.Set("Authorization", "Bearer "+env["CUSTOS_TOKEN"])
+		req.Header.Set("Authorization", "Bearer "+sessionToken(t, env["CUSTOS_SERVER"], env["CUSTOS_TOKEN"]))
 		req.ContentLength = -1
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -65,6 +65,15 @@ type Options struct {
 	// within it (the client stopped reading) cuts the connection
 	// (default 30 seconds).
 	WriteStall time.Duration
+
+	// Sign-in (docs/identity.md): NoLocalAccounts as the vault has it;
+	// OIDC verifies ID tokens and OIDCClient is what clients are told of
+	// the provider (nil: no OpenID provider); ClientCerts identifies TLS
+	// client certificates (nil: none are accepted).
+	NoLocalAccounts bool
+	OIDC            OIDCVerifier
+	OIDCClient      OIDCClient
+	ClientCerts     CertIdentifier
 }
 
 func (o *Options) defaults() {
@@ -172,9 +181,9 @@ func (h *Handler) allowed(r *http.Request) []string {
 // unknown refuses a request no route serves, and records it (aggregated,
 // as unauthenticated refusals are).
 func (h *Handler) unknown(w http.ResponseWriter, r *http.Request) {
-	who, ok := h.authenticate(r)
+	who, err := h.authenticate(r)
 	var by *vault.Principal
-	if ok {
+	if err == nil {
 		by = &who
 	} else if h.rateLimited(w, r, "route") {
 		return
@@ -208,12 +217,6 @@ func shortTarget(s string) string {
 	return q
 }
 
-func (h *Handler) authenticate(r *http.Request) (vault.Principal, bool) {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	who, err := h.v.Authenticate(strings.TrimSpace(token))
-	return who, ok && err == nil
-}
-
 // rateLimited takes a token of the client's bucket of requests without
 // valid credentials; without one it answers 429 with Retry-After, records
 // the refusal (aggregated) and returns true.
@@ -237,16 +240,16 @@ func (h *Handler) rateLimited(w http.ResponseWriter, r *http.Request, action str
 // (403, 404) that the vault did not record is recorded here.
 func (h *Handler) route(pattern string, f handlerFunc) {
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		who, ok := h.authenticate(r)
-		if !ok {
+		who, aerr := h.authenticate(r)
+		if aerr != nil {
 			if h.rateLimited(w, r, pattern) {
 				return
 			}
-			if err := h.refusals.note(r.Context(), nil, clientIP(r), pattern, shortTarget(r.URL.EscapedPath()), "no valid credentials"); err != nil {
+			if err := h.refusals.note(r.Context(), nil, clientIP(r), pattern, shortTarget(r.URL.EscapedPath()), signInReason(aerr)); err != nil {
 				h.fail(w, r, err)
 				return
 			}
-			h.fail(w, r, vault.ErrUnauthenticated)
+			h.fail(w, r, aerr)
 			return
 		}
 		limitBodyRate(w, r, h.opts.MinUploadRate, h.opts.UploadWindow)

@@ -68,7 +68,11 @@ func newTestVault(t *testing.T, opts Options) *testVault {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tv.tokens[p.name] = tok.Reveal()
+		s, err := v.OpenSession(ctx, tok.Reveal())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tv.tokens[p.name] = s.Token.Reveal()
 	}
 	tv.h = New(v, slog.New(slog.DiscardHandler), opts)
 	tv.srv = httptest.NewServer(tv.h)

@@ -58,10 +58,11 @@ func (h *Handler) addMember(w http.ResponseWriter, r *http.Request, who vault.Pr
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	if err := h.v.AddMember(r.Context(), who, r.PathValue("case"), req.Person); err != nil {
+	info, err := h.v.AddMember(r.Context(), who, r.PathValue("case"), req.Person)
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, MemberResponse{Case: r.PathValue("case"), Person: req.Person})
+	writeJSON(w, http.StatusAccepted, requestResponse(info, false))
 	return nil
 }
 

@@ -62,7 +62,11 @@ func BenchmarkDepositHTTP(b *testing.B) {
 	}
 	defer v.Close()
 	tok, _ := v.Enroll(ctx, "inv", vault.RoleInvestigator)
-	who, _ := v.Authenticate(tok.Reveal())
+	sess, err := v.OpenSession(ctx, tok.Reveal())
+	if err != nil {
+		b.Fatal(err)
+	}
+	who, _ := v.Authenticate(sess.Token.Reveal())
 	v.OpenCase(ctx, who, "B", "bench")
 	srv := httptest.NewServer(New(v, slog.New(slog.DiscardHandler), Options{}))
 	defer srv.Close()

@@ -28,6 +28,10 @@ func (h *Handler) sealPackage(w http.ResponseWriter, r *http.Request, who vault.
 	if err != nil {
 		return err
 	}
+	if p.Request != nil {
+		writeJSON(w, http.StatusAccepted, requestResponse(p.Request, false))
+		return nil
+	}
 	writeJSON(w, http.StatusCreated, p)
 	return nil
 }

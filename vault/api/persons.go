@@ -2,24 +2,43 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/custos-vault/custos/vault"
 )
 
-// PersonRequest is the body of POST /v1/persons.
+// PersonRequest is the body of POST /v1/persons: the person to enrol and,
+// optionally, the identity-provider claim value and certificate name that
+// sign them in (default: their name).
 type PersonRequest struct {
-	Name string `json:"name"`
-	Role string `json:"role"`
+	Name        string `json:"name"`
+	Role        string `json:"role"`
+	OIDC        string `json:"oidc,omitempty"`
+	Certificate string `json:"certificate,omitempty"`
 }
 
-// PersonResponse is the answer of POST /v1/persons: the person's new
-// bearer token, shown once and stored nowhere.
-type PersonResponse struct {
-	Name string `json:"name"`
-	Role string `json:"role"`
-	// Token is the new bearer token, shown this once (revealed from its
-	// secret type only here).
-	Token string `json:"token"`
+// RequestResponse answers a command that needs a second custodian
+// (202 Accepted), and an approval or rejection (200): the request, and,
+// where the decision issues an invitation, this custodian's half of it,
+// shown this once.
+type RequestResponse struct {
+	Approved       bool      `json:"approved"`
+	By             string    `json:"by"`
+	Case           string    `json:"case,omitempty"`
+	Expires        time.Time `json:"expires"`
+	InvitationPart string    `json:"invitation_part,omitempty"`
+	Kind           string    `json:"kind"`
+	// Package is the sealed package of an approved package.seal request.
+	Package *vault.SealedPackage `json:"package,omitempty"`
+	Person  string               `json:"person,omitempty"`
+	Request string               `json:"request"`
+}
+
+func requestResponse(info *vault.RequestInfo, approved bool) RequestResponse {
+	return RequestResponse{Request: info.ID, Kind: info.Kind, Case: info.Case, Person: info.Person, By: info.By,
+		Expires: info.Expires, Approved: approved,
+		// Revealed from its secret type only here: this custodian's half.
+		InvitationPart: info.InvitationPart.Reveal()}
 }
 
 func (h *Handler) enroll(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
@@ -27,11 +46,79 @@ func (h *Handler) enroll(w http.ResponseWriter, r *http.Request, who vault.Princ
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	token, err := h.v.EnrollBy(r.Context(), who, req.Name, req.Role)
+	info, err := h.v.EnrollBy(r.Context(), who, vault.Enrolment{Name: req.Name, Role: req.Role, OIDC: req.OIDC, Certificate: req.Certificate})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, PersonResponse{Name: req.Name, Role: req.Role, Token: token.Reveal()})
+	writeJSON(w, http.StatusAccepted, requestResponse(info, false))
+	return nil
+}
+
+// PersonsResponse is the answer of GET /v1/persons.
+type PersonsResponse struct {
+	Persons []vault.PersonInfo `json:"persons"`
+}
+
+func (h *Handler) persons(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	ps, err := h.v.Persons(r.Context(), who)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, PersonsResponse{Persons: append([]vault.PersonInfo{}, ps...)})
+	return nil
+}
+
+func (h *Handler) reissue(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	info, err := h.v.Reissue(r.Context(), who, r.PathValue("person"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, requestResponse(info, false))
+	return nil
+}
+
+func (h *Handler) reinstate(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	info, err := h.v.Reinstate(r.Context(), who, r.PathValue("person"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, requestResponse(info, false))
+	return nil
+}
+
+// PersonStatusRequest is the body of POST /v1/persons/{person}/suspend and
+// /remove.
+type PersonStatusRequest struct {
+	Reason string `json:"reason"`
+}
+
+// PersonStatusResponse is their answer.
+type PersonStatusResponse struct {
+	Person string `json:"person"`
+	Status string `json:"status"`
+}
+
+func (h *Handler) suspend(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req PersonStatusRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := h.v.Suspend(r.Context(), who, r.PathValue("person"), req.Reason); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, PersonStatusResponse{Person: r.PathValue("person"), Status: "suspended"})
+	return nil
+}
+
+func (h *Handler) remove(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req PersonStatusRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := h.v.Remove(r.Context(), who, r.PathValue("person"), req.Reason); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, PersonStatusResponse{Person: r.PathValue("person"), Status: "removed"})
 	return nil
 }
 
@@ -41,7 +128,8 @@ type RecipientRequest struct {
 }
 
 // RecipientResponse is the answer of POST /v1/recipient: the recipient in
-// canonical form.
+// canonical form. A replacement of a registered recipient is answered 202
+// with a RequestResponse instead.
 type RecipientResponse struct {
 	Recipient string `json:"recipient"`
 }
@@ -51,9 +139,13 @@ func (h *Handler) setRecipient(w http.ResponseWriter, r *http.Request, who vault
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	rec, err := h.v.SetRecipient(r.Context(), who, req.Recipient)
+	rec, info, err := h.v.SetRecipient(r.Context(), who, req.Recipient)
 	if err != nil {
 		return err
+	}
+	if info != nil {
+		writeJSON(w, http.StatusAccepted, requestResponse(info, false))
+		return nil
 	}
 	writeJSON(w, http.StatusOK, RecipientResponse{Recipient: rec})
 	return nil

@@ -20,7 +20,8 @@ type Route struct {
 	// Name is the operation's operationId.
 	Name    string
 	Summary string
-	// Auth: the route needs a bearer token. Only /v1/health does not.
+	// Auth: the route needs a signed-in person (a session token or a client
+	// certificate). /v1/health and the sign-in routes do not.
 	Auth bool
 	// Request and Response are zero values of the JSON bodies' types, or
 	// nil where the body is not JSON (a deposit's bytes, a plaintext, a
@@ -40,6 +41,24 @@ var routes = []Route{
 	{Method: "GET", Pattern: "/v1/health", Name: "health", Summary: "Liveness check",
 		Response: HealthResponse{}, serve: (*Handler).health},
 
+	{Method: "GET", Pattern: "/v1/auth", Name: "authConfig", Summary: "How people sign in to this vault",
+		Response: AuthResponse{}, serve: (*Handler).authConfig},
+	{Method: "POST", Pattern: "/v1/sessions", Name: "openSession",
+		Summary: "Sign in with a local credential or an OpenID provider's ID token; answers a session token",
+		Request: SessionRequest{}, Response: SessionResponse{}, serve: (*Handler).openSession},
+	{Method: "POST", Pattern: "/v1/invitations/redeem", Name: "redeemInvitation",
+		Summary: "Redeem both halves of an invitation for one's own local credential",
+		Request: RedeemRequest{}, Response: RedeemResponse{}, serve: (*Handler).redeem},
+	{Method: "POST", Pattern: "/v1/sessions/refresh", Name: "refreshSession", Auth: true,
+		Summary:  "Replace the caller's local session with a new one",
+		Response: SessionResponse{}, serve: (*Handler).refreshSession},
+	{Method: "POST", Pattern: "/v1/sessions/end", Name: "endSession", Auth: true,
+		Summary:  "Sign out: end the caller's session",
+		Response: EndSessionResponse{}, serve: (*Handler).endSession},
+	{Method: "GET", Pattern: "/v1/whoami", Name: "whoami", Auth: true,
+		Summary:  "The caller's name, role and credential",
+		Response: WhoAmIResponse{}, serve: (*Handler).whoami},
+
 	{Method: "POST", Pattern: "/v1/cases", Name: "openCase", Auth: true,
 		Summary: "Open a case (investigator, custodian); the opener becomes a member",
 		Request: CaseRequest{}, Response: CaseResponse{}, serve: (*Handler).openCase},
@@ -47,8 +66,11 @@ var routes = []Route{
 		Summary:  "Deposit one evidence file (investigator assigned to the case)",
 		Response: DepositResponse{}, serve: (*Handler).deposit},
 	{Method: "POST", Pattern: "/v1/cases/{case}/members", Name: "addMember", Auth: true,
-		Summary: "Assign an investigator to a case (custodian)",
-		Request: MemberRequest{}, Response: MemberResponse{}, serve: (*Handler).addMember},
+		Summary: "Ask for an investigator to be assigned to a case (custodian; another custodian approves)",
+		Request: MemberRequest{}, Response: RequestResponse{}, serve: (*Handler).addMember},
+	{Method: "POST", Pattern: "/v1/cases/{case}/policy", Name: "setPolicy", Auth: true,
+		Summary: "Set whether the case's exports need a second custodian (custodian; dropping it is a request)",
+		Request: PolicyRequest{}, Response: PolicyResponse{}, serve: (*Handler).setPolicy},
 	{Method: "POST", Pattern: "/v1/cases/{case}/members/{person}/remove", Name: "removeMember", Auth: true,
 		Summary: "End a person's assignment to a case (custodian)",
 		Request: RemoveMemberRequest{}, Response: MemberResponse{}, serve: (*Handler).removeMember},
@@ -63,10 +85,34 @@ var routes = []Route{
 		Response: DestroyResponse{}, serve: (*Handler).approveDestruction},
 
 	{Method: "POST", Pattern: "/v1/persons", Name: "enroll", Auth: true,
-		Summary: "Enrol a person, or issue a new token to one (custodian)",
-		Request: PersonRequest{}, Response: PersonResponse{}, serve: (*Handler).enroll},
+		Summary: "Ask for a person to be enrolled (custodian; another custodian approves)",
+		Request: PersonRequest{}, Response: RequestResponse{}, serve: (*Handler).enroll},
+	{Method: "GET", Pattern: "/v1/persons", Name: "persons", Auth: true,
+		Summary:  "Every person the vault knows, with their status (custodian, auditor)",
+		Response: PersonsResponse{}, serve: (*Handler).persons},
+	{Method: "POST", Pattern: "/v1/persons/{person}/reissue", Name: "reissue", Auth: true,
+		Summary:  "Ask for a person's local credential to be replaced by a new invitation (custodian; another approves)",
+		Response: RequestResponse{}, serve: (*Handler).reissue},
+	{Method: "POST", Pattern: "/v1/persons/{person}/suspend", Name: "suspend", Auth: true,
+		Summary: "Suspend a person at once: their sessions end (custodian)",
+		Request: PersonStatusRequest{}, Response: PersonStatusResponse{}, serve: (*Handler).suspend},
+	{Method: "POST", Pattern: "/v1/persons/{person}/reinstate", Name: "reinstate", Auth: true,
+		Summary:  "Ask for a suspended person to be reinstated (custodian; another approves)",
+		Response: RequestResponse{}, serve: (*Handler).reinstate},
+	{Method: "POST", Pattern: "/v1/persons/{person}/remove", Name: "remove", Auth: true,
+		Summary: "Remove a person for good (custodian)",
+		Request: PersonStatusRequest{}, Response: PersonStatusResponse{}, serve: (*Handler).remove},
+	{Method: "GET", Pattern: "/v1/requests", Name: "requests", Auth: true,
+		Summary:  "Pending two-person requests (all for custodians, one's own for others)",
+		Response: RequestsResponse{}, serve: (*Handler).requests},
+	{Method: "POST", Pattern: "/v1/requests/{request}/approve", Name: "approve", Auth: true,
+		Summary:  "Approve and carry out a request (a custodian other than the requester)",
+		Response: RequestResponse{}, serve: (*Handler).approve},
+	{Method: "POST", Pattern: "/v1/requests/{request}/reject", Name: "reject", Auth: true,
+		Summary: "Reject a request (a custodian other than the requester)",
+		Request: RejectRequest{}, Response: RequestResponse{}, serve: (*Handler).reject},
 	{Method: "POST", Pattern: "/v1/recipient", Name: "setRecipient", Auth: true,
-		Summary: "Register the caller's own age recipient for packages (prosecutor)",
+		Summary: "Register the caller's own age recipient for packages (prosecutor; a replacement is a request a custodian approves)",
 		Request: RecipientRequest{}, Response: RecipientResponse{}, serve: (*Handler).setRecipient},
 
 	{Method: "GET", Pattern: "/v1/items/{item}", Name: "getItem", Auth: true,

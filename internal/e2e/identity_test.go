@@ -1,0 +1,186 @@
+package e2e
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+)
+
+// The three ways one custodian could act as anyone while the vault
+// issued every credential to whichever custodian asked. Each must fail.
+
+// TestCustodianCannotReissueAndViewAsInvestigator: re-issuing the
+// investigator's credential is a request; the requesting custodian gets
+// one half of the new invitation, which redeems nothing; the approval of
+// a second custodian ends the old credential and its sessions.
+func TestCustodianCannotReissueAndViewAsInvestigator(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	id, _ := setup(t, s, work)
+	inv := s.client("investigator")
+
+	req := s.ok("custodian", work, "person", "reissue", "investigator", "--json").json(t)
+	rq, half := req["request"].(string), req["invitation_part"].(string)
+	s.refused("custodian", work, "their own request", "approve", rq)
+	// The custodian's half alone, twice, or with a guess, redeems nothing.
+	mallory := t.TempDir()
+	for _, halves := range [][]string{{half, half}, {half, "csi_" + strings.Repeat("A", 43)}} {
+		if r := s.asUser(mallory, work, "login", "--name", "investigator", "--invitation", halves[0], "--invitation", halves[1]); r.code == 0 {
+			t.Fatalf("a custodian redeemed the investigator's invitation with %v", halves)
+		}
+	}
+	// Before the approval the investigator works as before.
+	if code := inv.view(id); code != http.StatusOK {
+		t.Fatalf("investigator refused before the re-issue was approved: %d", code)
+	}
+	s.ok("custodian2", work, "approve", rq)
+	if code := inv.view(id); code != http.StatusUnauthorized {
+		t.Fatalf("a session of the re-issued credential still works: %d", code)
+	}
+	if r := s.run("investigator", work, "custos", "whoami"); r.code == 0 {
+		t.Fatal("the re-issued credential still signs in")
+	}
+	for _, ev := range logEvents(t, s) {
+		if ev.Type == "item.accessed" && ev.Actor.Person == "investigator" && ev.Actor.Session == "" {
+			t.Fatalf("an access names no session: %+v", ev.Actor)
+		}
+	}
+	n := 0
+	for _, ev := range logEvents(t, s) {
+		if ev.Type == "access.refused" && strings.Contains(string(ev.Data), "invitation.redeem") {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("the refused redemptions were not recorded")
+	}
+}
+
+// TestCustodianCannotReissueColleagueAndApproveOwnDestruction: the second
+// custodian's credential is out of the first's reach, so the first cannot
+// approve their own destruction request.
+func TestCustodianCannotReissueColleagueAndApproveOwnDestruction(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	setup(t, s, work)
+	req := s.ok("custodian", work, "person", "reissue", "custodian2", "--json").json(t)
+	s.refused("custodian", work, "their own request", "approve", req["request"].(string))
+	d := s.ok("custodian", work, "case", "destroy", "C-1", "--order", "ORD-1", "--reason", "r", "--json").json(t)
+	s.refused("custodian", work, "second custodian", "case", "approve-destruction", "C-1", d["request"].(string))
+	if r := s.run("custodian2", work, "custos", "whoami", "--json"); r.code != 0 || !strings.Contains(r.stdout, `"name":"custodian2"`) {
+		t.Fatalf("custodian2 lost their credential to an unapproved request: %s %s", r.stdout, r.stderr)
+	}
+}
+
+// TestCustodianCannotEnrolProsecutorAndExport: a prosecutor enrolled by
+// one custodian does not exist until another approves, so nothing can be
+// sealed for them.
+func TestCustodianCannotEnrolProsecutorAndExport(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	setup(t, s, work)
+	req := s.ok("custodian", work, "person", "add", "mallory", "--role", "prosecutor", "--json").json(t)
+	s.refused("custodian", work, "their own request", "approve", req["request"].(string))
+	s.refused("custodian", work, "not a prosecutor known", "package", "seal", "--case", "C-1", "--for", "mallory", "--purpose", "p")
+	list := s.ok("custodian2", work, "requests", "--json").stdout
+	if !strings.Contains(list, req["request"].(string)) || !strings.Contains(list, `"kind":"person.enroll"`) {
+		t.Fatalf("requests does not list the pending enrolment: %s", list)
+	}
+	s.ok("custodian2", work, "reject", req["request"].(string), "--reason", "not known to the unit")
+	s.refused("custodian2", work, "no pending request", "approve", req["request"].(string))
+}
+
+// TestSessionsExpireAndPeopleAreSuspended: a session ends after
+// --session-ttl; a suspended person is refused at once, and only two
+// custodians reinstate them; every refusal is recorded.
+func TestSessionsExpireAndPeopleAreSuspended(t *testing.T) {
+	s := newServer(t, "--session-ttl", "2s")
+	work := t.TempDir()
+	id, _ := setup(t, s, work)
+	inv := s.client("investigator")
+	if code := inv.view(id); code != http.StatusOK {
+		t.Fatalf("view: %d", code)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	if code, body := inv.call("GET", "/v1/whoami", nil); code != http.StatusUnauthorized || !strings.Contains(body["error"].(string), "expired") {
+		t.Fatalf("an expired session answered %d %v", code, body)
+	}
+	// The client signs in again with its credential.
+	s.ok("investigator", work, "whoami")
+
+	inv = s.client("investigator")
+	s.refused("investigator", work, "only custodians", "person", "suspend", "custodian", "--reason", "x")
+	s.ok("custodian", work, "person", "suspend", "investigator", "--reason", "under internal investigation")
+	if code := inv.view(id); code != http.StatusUnauthorized {
+		t.Fatalf("a suspended person's session answered %d", code)
+	}
+	s.refused("investigator", work, "suspended", "whoami")
+	req := s.ok("custodian", work, "person", "reinstate", "investigator", "--json").json(t)
+	s.refused("investigator", work, "suspended", "whoami")
+	s.ok("custodian2", work, "approve", req["request"].(string))
+	s.ok("investigator", work, "whoami")
+	s.ok("custodian", work, "person", "remove", "investigator", "--reason", "left the unit")
+	s.refused("investigator", work, "removed", "whoami")
+	s.refused("custodian", work, "removed", "person", "reinstate", "investigator")
+	list := s.ok("auditor", work, "person", "list", "--json").stdout
+	if !strings.Contains(list, `"name":"investigator","role":"investigator","status":"removed"`) {
+		t.Fatalf("person list: %s", list)
+	}
+
+	var expired, suspended bool
+	for _, ev := range logEvents(t, s) {
+		if ev.Type != "access.refused" {
+			continue
+		}
+		expired = expired || strings.Contains(string(ev.Data), "expired")
+		suspended = suspended || strings.Contains(string(ev.Data), "suspended")
+	}
+	if !expired || !suspended {
+		t.Fatalf("refusals recorded: expired %v, suspended %v", expired, suspended)
+	}
+}
+
+// TestRecipientReplacementAndExportPolicy: a prosecutor's first
+// recipient takes effect at once, a replacement only once a custodian
+// approves; a case whose policy requires it seals a package only on a
+// second custodian's approval.
+func TestRecipientReplacementAndExportPolicy(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	setup(t, s, work)
+	first, _ := age.GenerateX25519Identity()
+	second, _ := age.GenerateX25519Identity()
+	s.ok("prosecutor", work, "recipient", "set", first.Recipient().String())
+	req := s.ok("prosecutor", work, "recipient", "set", second.Recipient().String(), "--json").json(t)
+	if req["kind"] != "recipient.replace" {
+		t.Fatalf("a replacement answered %v", req)
+	}
+
+	s.ok("custodian", work, "case", "policy", "C-1", "--export-approval", "required")
+	seal := s.ok("investigator", work, "package", "seal", "--case", "C-1", "--for", "prosecutor", "--purpose", "trial", "--json").json(t)
+	if seal["kind"] != "package.seal" || seal["request"] == nil {
+		t.Fatalf("a sealing under an approval policy answered %v", seal)
+	}
+	app := s.ok("custodian", work, "approve", seal["request"].(string), "--json").json(t)
+	pkg := app["package"].(map[string]any)["package"].(string)
+	out := filepath.Join(work, "p.tar")
+	s.ok("prosecutor", work, "package", "fetch", pkg, "-o", out)
+	// Sealed to the first recipient: the replacement is not approved.
+	idFile := filepath.Join(work, "first.key")
+	os.WriteFile(idFile, []byte(first.String()+"\n"), 0o600)
+	key := strings.Fields(s.ok("auditor", work, "audit", "key").stdout)[0]
+	if r := s.run("", work, "custos-verify", out, "--key", key, "--identity", idFile); r.code != 0 {
+		t.Fatalf("custos-verify with the first recipient's identity: %s %s", r.stdout, r.stderr)
+	}
+	s.ok("custodian", work, "approve", req["request"].(string))
+	drop := s.ok("custodian", work, "case", "policy", "C-1", "--export-approval", "none", "--json").json(t)
+	if drop["kind"] != "case.policy" {
+		t.Fatalf("dropping the approval policy answered %v", drop)
+	}
+	s.refused("custodian", work, "their own request", "approve", drop["request"].(string))
+}

@@ -1,0 +1,77 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/custos-vault/custos/vault"
+)
+
+// RequestsResponse is the answer of GET /v1/requests: the pending
+// two-person requests the caller may see, oldest first.
+type RequestsResponse struct {
+	Requests []vault.Request `json:"requests"`
+}
+
+func (h *Handler) requests(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	writeJSON(w, http.StatusOK, RequestsResponse{Requests: append([]vault.Request{}, h.v.Requests(who)...)})
+	return nil
+}
+
+func (h *Handler) approve(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	a, err := h.v.Approve(r.Context(), who, r.PathValue("request"))
+	if err != nil {
+		return err
+	}
+	resp := requestResponse(&a.RequestInfo, true)
+	resp.Package = a.Package
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// RejectRequest is the body of POST /v1/requests/{request}/reject.
+type RejectRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (h *Handler) reject(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req RejectRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	info, err := h.v.Reject(r.Context(), who, r.PathValue("request"), req.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, requestResponse(info, false))
+	return nil
+}
+
+// PolicyRequest is the body of POST /v1/cases/{case}/policy.
+type PolicyRequest struct {
+	ExportApproval string `json:"export_approval"`
+}
+
+// PolicyResponse answers it when the policy took effect at once
+// (requiring approval); dropping the requirement is answered 202 with a
+// RequestResponse.
+type PolicyResponse struct {
+	Case           string `json:"case"`
+	ExportApproval string `json:"export_approval"`
+}
+
+func (h *Handler) setPolicy(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req PolicyRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	info, err := h.v.SetCasePolicy(r.Context(), who, r.PathValue("case"), req.ExportApproval)
+	if err != nil {
+		return err
+	}
+	if info != nil {
+		writeJSON(w, http.StatusAccepted, requestResponse(info, false))
+		return nil
+	}
+	writeJSON(w, http.StatusOK, PolicyResponse{Case: r.PathValue("case"), ExportApproval: req.ExportApproval})
+	return nil
+}

@@ -1,0 +1,457 @@
+package vault
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/internal/secret"
+)
+
+// Identity (docs/identity.md).
+//
+// A person is someone the custody log enrolled, in one role. They prove
+// who they are in one of three ways, and every event they cause names the
+// credential in its actor:
+//
+//   - a local credential (cst_...), which they received by redeeming an
+//     invitation whose two halves two custodians handed them, and which
+//     opens sessions (auth "local");
+//   - their organisation's OpenID provider, whose verified ID token opens
+//     a session (auth "oidc", with issuer, subject, acr and amr);
+//   - a TLS client certificate of their organisation's CA, on each
+//     request (auth "certificate", with fingerprint, issuer and subject).
+//
+// Sessions (css_...) expire (Config.SessionTTL); a session's token is
+// stored only as its SHA-256, in the session.opened event.
+
+// Principal is an authenticated person acting in their role, and how they
+// proved who they are.
+type Principal struct {
+	Name string
+	Role string
+	// Credential is what the person authenticated with, as the actor of
+	// every event they cause records it. The zero value records auth
+	// "token" (a principal made directly by a caller of this package).
+	Credential Credential
+}
+
+// Credential is how a person authenticated: the actor fields of
+// events.Actor beyond the person and role.
+type Credential struct {
+	// Auth is "local", "oidc", "certificate" or "invitation".
+	Auth string
+	// Session is the session's id (local and OIDC sign-ins).
+	Session string
+	// Issuer and Subject are the OpenID provider's issuer and the ID
+	// token's sub, or the client certificate's issuer and subject DNs.
+	Issuer, Subject string
+	// Certificate is the SHA-256 of the client certificate (hex).
+	Certificate string
+	// ACR and AMR are the ID token's authentication context class and
+	// methods, when it carries them.
+	ACR string
+	AMR []string
+	// Expires is when the session ends (zero for certificates).
+	Expires time.Time
+}
+
+func (p Principal) actor() events.Actor {
+	c := p.Credential
+	a := events.Actor{Person: p.Name, Role: p.Role, Auth: c.Auth, Session: c.Session, Issuer: c.Issuer,
+		Subject: c.Subject, Certificate: c.Certificate, ACR: c.ACR, AMR: slices.Clone(c.AMR)}
+	if a.Auth == "" {
+		a.Auth = "token"
+	}
+	return a
+}
+
+// Token prefixes, so that secret scanners find them: a local credential,
+// a session token and an invitation half.
+const (
+	TokenPrefix      = "cst_"
+	SessionPrefix    = "css_"
+	InvitationPrefix = "csi_"
+)
+
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// newToken returns a fresh random token with prefix: 32 random bytes,
+// base64url.
+func newToken(prefix string) string {
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	return prefix + base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// ExternalIdentity is a person's identity as an OpenID provider (Kind
+// "oidc") or a client certificate (Kind "certificate") asserted it,
+// already verified by the caller (vault/oidcauth, vault/clientcert).
+type ExternalIdentity struct {
+	Kind string
+	// Name is the value that maps to a person: the configured claim's
+	// value, or the certificate's mapped name.
+	Name string
+	// Issuer and Subject: the provider's issuer and the token's sub, or
+	// the certificate's issuer and subject DNs.
+	Issuer, Subject string
+	ACR             string
+	AMR             []string
+	// Fingerprint is the certificate's SHA-256 (hex).
+	Fingerprint string
+}
+
+// MFARequirement is what an OIDC sign-in must show for a role: an acr
+// value equal to ACR, or AMR among the token's amr values (either, when
+// both are set).
+type MFARequirement struct {
+	ACR string
+	AMR string
+}
+
+func (m MFARequirement) satisfiedBy(id ExternalIdentity) bool {
+	if m.ACR == "" && m.AMR == "" {
+		return true
+	}
+	return (m.ACR != "" && subtle.ConstantTimeCompare([]byte(m.ACR), []byte(id.ACR)) == 1) ||
+		(m.AMR != "" && slices.Contains(id.AMR, m.AMR))
+}
+
+// Authenticate maps a session token to its person. Only the token's
+// SHA-256 is stored (in its session.opened event); the comparison of the
+// found hash is constant-time. An expired or ended session, and a
+// suspended or removed person, are refused with ErrUnauthenticated.
+func (v *Vault) Authenticate(token string) (Principal, error) {
+	if !strings.HasPrefix(token, SessionPrefix) || len(token) > 128 {
+		return Principal{}, ErrUnauthenticated
+	}
+	h := tokenHash(token)
+	s, p := v.state.session(h)
+	if s == nil || subtle.ConstantTimeCompare([]byte(s.tokenSHA256), []byte(h)) != 1 {
+		return Principal{}, ErrUnauthenticated
+	}
+	if !v.cfg.Now().Before(s.expires) {
+		return Principal{}, fmt.Errorf("%w: the session expired; sign in again", ErrUnauthenticated)
+	}
+	if err := p.active(); err != nil {
+		return Principal{}, err
+	}
+	return Principal{Name: p.Name, Role: p.Role, Credential: s.credential}, nil
+}
+
+// AuthenticateCertificate maps a verified client certificate to the
+// person enrolled with its name (or, without one, named so), for one
+// request.
+func (v *Vault) AuthenticateCertificate(id ExternalIdentity) (Principal, error) {
+	if id.Kind != "certificate" || id.Fingerprint == "" {
+		return Principal{}, ErrUnauthenticated
+	}
+	p, ok := v.state.personByIdentity("certificate", id.Name)
+	if !ok {
+		return Principal{}, fmt.Errorf("%w: no person is enrolled with this certificate's name", ErrUnauthenticated)
+	}
+	if err := p.active(); err != nil {
+		return Principal{}, err
+	}
+	return Principal{Name: p.Name, Role: p.Role, Credential: Credential{Auth: "certificate",
+		Issuer: id.Issuer, Subject: id.Subject, Certificate: id.Fingerprint}}, nil
+}
+
+// active refuses a suspended or removed person.
+func (p Person) active() error {
+	switch {
+	case p.Removed:
+		return fmt.Errorf("%w: %s was removed from this vault", ErrUnauthenticated, p.Name)
+	case p.Suspended:
+		return fmt.Errorf("%w: %s is suspended", ErrUnauthenticated, p.Name)
+	}
+	return nil
+}
+
+// Session is an opened session: its bearer token, shown once, and who it
+// is for.
+type Session struct {
+	Token   secret.String
+	ID      string
+	Name    string
+	Role    string
+	Expires time.Time
+	Auth    string
+}
+
+// OpenSession signs a person in with their local credential (cst_...).
+// It fails with ErrUnauthenticated for an unknown credential, a
+// suspended or removed person, or a vault without local accounts; the
+// caller records those refusals (aggregated).
+func (v *Vault) OpenSession(ctx context.Context, credential string) (*Session, error) {
+	if v.cfg.NoLocalAccounts {
+		return nil, fmt.Errorf("%w: this vault has no local accounts; sign in through the identity provider", ErrUnauthenticated)
+	}
+	if !strings.HasPrefix(credential, TokenPrefix) || len(credential) > 128 {
+		return nil, ErrUnauthenticated
+	}
+	h := tokenHash(credential)
+	p := v.state.person(h)
+	if p == nil || subtle.ConstantTimeCompare([]byte(p.tokenSHA256), []byte(h)) != 1 {
+		return nil, ErrUnauthenticated
+	}
+	if err := p.active(); err != nil {
+		return nil, err
+	}
+	return v.openSession(ctx, *p, Credential{Auth: "local"}, "", func(q Person) error {
+		if q.tokenSHA256 != h {
+			return fmt.Errorf("%w: the credential was replaced", ErrUnauthenticated)
+		}
+		return nil
+	})
+}
+
+// OpenExternalSession signs a person in with an identity their OpenID
+// provider asserted (verified by the caller): the person enrolled with
+// that claim value, in a role whose MFA requirement (Config.RequireMFA)
+// the token meets.
+func (v *Vault) OpenExternalSession(ctx context.Context, id ExternalIdentity) (*Session, error) {
+	if id.Kind != "oidc" || id.Subject == "" {
+		return nil, ErrUnauthenticated
+	}
+	p, ok := v.state.personByIdentity("oidc", id.Name)
+	if !ok {
+		return nil, fmt.Errorf("%w: no person is enrolled with this identity (%s %q)", ErrUnauthenticated, v.cfg.OIDCClaim, truncate(id.Name))
+	}
+	if err := p.active(); err != nil {
+		return nil, err
+	}
+	if req := v.cfg.RequireMFA[p.Role]; !req.satisfiedBy(id) {
+		return nil, fmt.Errorf("%w: a %s must sign in with multi-factor authentication (%s)", ErrUnauthenticated, p.Role, req)
+	}
+	c := Credential{Auth: "oidc", Issuer: id.Issuer, Subject: id.Subject, ACR: id.ACR, AMR: id.AMR}
+	return v.openSession(ctx, p, c, "", func(Person) error { return nil })
+}
+
+func (m MFARequirement) String() string {
+	switch {
+	case m.ACR != "" && m.AMR != "":
+		return fmt.Sprintf("acr %s or amr %s", m.ACR, m.AMR)
+	case m.ACR != "":
+		return "acr " + m.ACR
+	}
+	return "amr " + m.AMR
+}
+
+// RefreshSession replaces the caller's unexpired local session with a new
+// one (the old one ends). OIDC sessions are renewed by signing in again
+// with a fresh ID token, so that the provider still decides.
+func (v *Vault) RefreshSession(ctx context.Context, who Principal) (*Session, error) {
+	if who.Credential.Auth != "local" || who.Credential.Session == "" {
+		return nil, badInput("only a local session is refreshed here; sign in again (custos login)")
+	}
+	p, ok := v.state.personByName(who.Name)
+	if !ok {
+		return nil, ErrUnauthenticated
+	}
+	return v.openSession(ctx, p, Credential{Auth: "local"}, who.Credential.Session, func(Person) error {
+		if !v.state.sessionLive(who.Credential.Session) {
+			return fmt.Errorf("%w: the session ended", ErrUnauthenticated)
+		}
+		return nil
+	})
+}
+
+// openSession records a session.opened event for p, decided at its
+// position (p still active in the same role, and still), and returns the
+// token.
+func (v *Vault) openSession(ctx context.Context, p Person, c Credential, refreshed string, still func(Person) error) (*Session, error) {
+	token := newToken(SessionPrefix)
+	c.Session = "se_" + randomHex(12)
+	c.Expires = v.cfg.Now().Add(v.cfg.SessionTTL).UTC().Truncate(time.Second)
+	who := Principal{Name: p.Name, Role: p.Role, Credential: c}
+	check := func(ahead []*events.Event) error {
+		if touchesPersons(ahead) {
+			return sequencer.ErrNotYet
+		}
+		q, ok := v.state.personByName(p.Name)
+		if !ok || q.Role != p.Role {
+			return ErrUnauthenticated
+		}
+		if err := q.active(); err != nil {
+			return err
+		}
+		return still(q)
+	}
+	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeSessionOpened, Actor: who.actor(), Check: check,
+		Data: SessionOpened{Session: c.Session, TokenSHA256: tokenHash(token), Expires: c.Expires.Format(time.RFC3339), Refreshed: refreshed}})
+	if err != nil {
+		return nil, err
+	}
+	return &Session{Token: secret.New(token), ID: c.Session, Name: p.Name, Role: p.Role, Expires: c.Expires, Auth: c.Auth}, nil
+}
+
+// EndSession signs the caller out: their session ends now.
+func (v *Vault) EndSession(ctx context.Context, who Principal) error {
+	if who.Credential.Session == "" {
+		return badInput("this sign-in has no session to end (a client certificate signs each request)")
+	}
+	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeSessionEnded, Actor: who.actor(),
+		Data: SessionEnded{Session: who.Credential.Session, Reason: "signed out"}})
+	return err
+}
+
+// touchesPersons reports whether an event ahead in a batch changes a
+// person or a session, so that a decision about who may act waits for it.
+func touchesPersons(ahead []*events.Event) bool {
+	for _, ev := range ahead {
+		if strings.HasPrefix(ev.Type, "person.") || strings.HasPrefix(ev.Type, "session.") || ev.Type == TypeRequestApproved {
+			return true
+		}
+	}
+	return false
+}
+
+// standing is the check, at an event's position, that its actor may
+// still act: the person is enrolled in that role, neither suspended nor
+// removed, and the session they act in has not ended. The vault's own
+// events, refusals, and the records that finish what an allowed act began
+// (the end of a view, an integrity failure, a sign-out) are not held to
+// it.
+func (v *Vault) standing(d sequencer.Draft) func(ahead []*events.Event) error {
+	a := d.Actor
+	switch {
+	case a.Role == RoleSystem, a.Auth == "none", d.Type == TypeAccessRefused, d.Type == TypeItemAccessCompleted,
+		d.Type == TypeIntegrityFailed, d.Type == TypeSessionEnded, d.Type == TypeSessionOpened, d.Type == TypeCredentialIssued:
+		return d.Check
+	}
+	own := d.Check
+	return func(ahead []*events.Event) error {
+		if touchesPersons(ahead) {
+			return sequencer.ErrNotYet
+		}
+		p, ok := v.state.personByName(a.Person)
+		switch {
+		case !ok || p.Role != a.Role:
+			return refused(ErrForbidden, "%s is not enrolled as %s", a.Person, a.Role)
+		case p.Removed:
+			return refused(ErrForbidden, "%s was removed from this vault", a.Person)
+		case p.Suspended:
+			return refused(ErrForbidden, "%s is suspended", a.Person)
+		case a.Session != "" && !v.state.sessionLive(a.Session):
+			return refused(ErrForbidden, "the session ended")
+		}
+		if own != nil {
+			return own(ahead)
+		}
+		return nil
+	}
+}
+
+// append appends drafts, each held to its actor's standing (see
+// standing) as well as its own check.
+func (v *Vault) append(ctx context.Context, drafts ...sequencer.Draft) ([]*events.Event, error) {
+	for i := range drafts {
+		drafts[i].Check = v.standing(drafts[i])
+	}
+	return v.log.Append(ctx, drafts...)
+}
+
+// WhoAmI describes the caller: name, role and credential.
+type WhoAmI struct {
+	ACR         string    `json:"acr,omitempty"`
+	AMR         []string  `json:"amr,omitempty"`
+	Auth        string    `json:"auth"`
+	Certificate string    `json:"certificate,omitempty"`
+	Expires     time.Time `json:"expires,omitzero"`
+	Issuer      string    `json:"issuer,omitempty"`
+	Name        string    `json:"name"`
+	Role        string    `json:"role"`
+	Session     string    `json:"session,omitempty"`
+	Subject     string    `json:"subject,omitempty"`
+}
+
+// Describe returns who as WhoAmI.
+func Describe(who Principal) WhoAmI {
+	c := who.Credential
+	return WhoAmI{Name: who.Name, Role: who.Role, Auth: who.actor().Auth, Session: c.Session, Expires: c.Expires,
+		Issuer: c.Issuer, Subject: c.Subject, Certificate: c.Certificate, ACR: c.ACR, AMR: c.AMR}
+}
+
+// RedeemInvitation exchanges the two halves of a person's invitation (in
+// either order) for a local credential of their own, shown this once.
+// Each invitation is redeemed once, before it expires; nobody but the
+// holder of both halves (one from each custodian of the enrolment) can
+// redeem it. A failure is ErrUnauthenticated and changes nothing; the
+// caller records it (aggregated).
+func (v *Vault) RedeemInvitation(ctx context.Context, name string, halves []string) (secret.String, error) {
+	if v.cfg.NoLocalAccounts {
+		return secret.String{}, fmt.Errorf("%w: this vault has no local accounts", ErrUnauthenticated)
+	}
+	if checkPersonName(name) != nil || len(halves) != 2 {
+		return secret.String{}, badInput("give the person's name and both halves of the invitation")
+	}
+	var got []string
+	for _, h := range halves {
+		if !strings.HasPrefix(h, InvitationPrefix) || len(h) > 128 {
+			return secret.String{}, ErrUnauthenticated
+		}
+		got = append(got, tokenHash(h))
+	}
+	p, ok := v.state.personByName(name)
+	if !ok || p.invitation == nil {
+		return secret.String{}, fmt.Errorf("%w: no open invitation for %s", ErrUnauthenticated, name)
+	}
+	inv := *p.invitation
+	if !inv.matches(got) {
+		return secret.String{}, fmt.Errorf("%w: the invitation halves do not match", ErrUnauthenticated)
+	}
+	if !v.cfg.Now().Before(inv.expires) {
+		return secret.String{}, fmt.Errorf("%w: the invitation expired; ask the custodians for a new one", ErrUnauthenticated)
+	}
+	if err := p.active(); err != nil {
+		return secret.String{}, err
+	}
+	credential := newToken(TokenPrefix)
+	who := Principal{Name: p.Name, Role: p.Role, Credential: Credential{Auth: "invitation"}}
+	check := func(ahead []*events.Event) error {
+		if touchesPersons(ahead) {
+			return sequencer.ErrNotYet
+		}
+		q, ok := v.state.personByName(name)
+		if !ok || q.invitation == nil || q.invitation.id != inv.id {
+			return fmt.Errorf("%w: the invitation was already redeemed or replaced", ErrUnauthenticated)
+		}
+		return q.active()
+	}
+	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeCredentialIssued, Actor: who.actor(), Check: check,
+		Data: CredentialIssued{Name: name, Invitation: inv.id, TokenSHA256: tokenHash(credential)}})
+	if err != nil {
+		return secret.String{}, err
+	}
+	return secret.New(credential), nil
+}
+
+// invitation is a person's open invitation: the hashes of its two
+// halves, from the request.opened and request.approved events.
+type invitation struct {
+	id      string
+	halves  [2]string
+	expires time.Time
+}
+
+func (inv invitation) matches(got []string) bool {
+	a := subtle.ConstantTimeCompare([]byte(inv.halves[0]), []byte(got[0])) & subtle.ConstantTimeCompare([]byte(inv.halves[1]), []byte(got[1]))
+	b := subtle.ConstantTimeCompare([]byte(inv.halves[0]), []byte(got[1])) & subtle.ConstantTimeCompare([]byte(inv.halves[1]), []byte(got[0]))
+	return a|b == 1 && inv.halves[0] != "" && inv.halves[1] != ""
+}
+
+var errNoSuchPerson = errors.New("no such person")

@@ -1,0 +1,161 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
+)
+
+// Enrolment asks the vault to know a person in a role.
+type Enrolment struct {
+	Name string
+	Role string
+	// OIDC is the value of the configured identity-provider claim that
+	// signs this person in; Certificate the name mapped from their client
+	// certificate. Empty means the person's name.
+	OIDC        string
+	Certificate string
+}
+
+// maxIdentity bounds an OIDC claim value or certificate name, in bytes.
+const maxIdentity = 256
+
+// EnrollBy asks for a person to be enrolled, as a custodian; another
+// custodian approves (Approve). With local accounts, the request and the
+// approval each give their custodian one half of the person's invitation
+// (RequestInfo.InvitationPart): the person redeems both halves for a
+// credential nobody else has seen.
+func (v *Vault) EnrollBy(ctx context.Context, who Principal, e Enrolment) (*RequestInfo, error) {
+	if who.Role != RoleCustodian {
+		return nil, v.refuse(ctx, who, "person.enroll", e.Name, "only custodians enrol people", ErrForbidden)
+	}
+	if err := checkPersonName(e.Name); err != nil {
+		return nil, err
+	}
+	if !roles[e.Role] {
+		return nil, badInput("unknown role %q (investigator, prosecutor, auditor, custodian)", truncate(e.Role))
+	}
+	for _, f := range []struct{ field, value string }{{"oidc", e.OIDC}, {"certificate", e.Certificate}} {
+		if f.value != "" {
+			if err := checkText(f.field+" name", f.value, maxIdentity, false, false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return v.openRequest(ctx, who, Request{Kind: KindEnroll, Person: e.Name},
+		enrollParams{Name: e.Name, Role: e.Role, OIDC: e.OIDC, Certificate: e.Certificate})
+}
+
+// Reissue asks for a person's local credential to be replaced: once
+// another custodian approves, the old credential and every session of the
+// person end, and a new invitation (in two halves, as at enrolment)
+// replaces them.
+func (v *Vault) Reissue(ctx context.Context, who Principal, name string) (*RequestInfo, error) {
+	if who.Role != RoleCustodian {
+		return nil, v.refuse(ctx, who, "person.reissue", name, "only custodians re-issue credentials", ErrForbidden)
+	}
+	if err := checkPersonName(name); err != nil {
+		return nil, err
+	}
+	return v.openRequest(ctx, who, Request{Kind: KindReissue, Person: name}, struct{}{})
+}
+
+// Reinstate asks for a suspended person to be reinstated; another
+// custodian approves.
+func (v *Vault) Reinstate(ctx context.Context, who Principal, name string) (*RequestInfo, error) {
+	if who.Role != RoleCustodian {
+		return nil, v.refuse(ctx, who, "person.reinstate", name, "only custodians reinstate people", ErrForbidden)
+	}
+	if err := checkPersonName(name); err != nil {
+		return nil, err
+	}
+	return v.openRequest(ctx, who, Request{Kind: KindReinstate, Person: name}, struct{}{})
+}
+
+// Suspend takes a person's power away at once, as one custodian: their
+// sessions end and every later act of theirs is refused, until two
+// custodians reinstate them. Remove does the same for good: a removed
+// person's name is never enrolled again.
+func (v *Vault) Suspend(ctx context.Context, who Principal, name, reason string) error {
+	return v.setStatus(ctx, who, name, reason, TypePersonSuspended)
+}
+
+// Remove removes a person for good (see Suspend).
+func (v *Vault) Remove(ctx context.Context, who Principal, name, reason string) error {
+	return v.setStatus(ctx, who, name, reason, TypePersonRemoved)
+}
+
+func (v *Vault) setStatus(ctx context.Context, who Principal, name, reason, typ string) error {
+	action := map[string]string{TypePersonSuspended: "person.suspend", TypePersonRemoved: "person.remove"}[typ]
+	if who.Role != RoleCustodian {
+		return v.refuse(ctx, who, action, name, "only custodians suspend or remove people", ErrForbidden)
+	}
+	if err := checkPersonName(name); err != nil {
+		return err
+	}
+	if err := checkText("reason", reason, 1024, true, false); err != nil {
+		return err
+	}
+	pre := func() error {
+		p, ok := v.state.personByName(name)
+		switch {
+		case !ok:
+			return refused(ErrNotFound, "no person %s", name)
+		case p.Removed:
+			return refused(ErrConflict, "%s was removed", name)
+		case p.Suspended && typ == TypePersonSuspended:
+			return errUnchanged
+		}
+		return nil
+	}
+	if err := pre(); err != nil {
+		return v.refusedAs(ctx, who, action, name, err)
+	}
+	check := func(ahead []*events.Event) error {
+		if touchesPersons(ahead) {
+			return sequencer.ErrNotYet
+		}
+		return pre()
+	}
+	_, err := v.append(ctx, sequencer.Draft{Type: typ, Actor: who.actor(), Check: check, Data: PersonStatus{Name: name, Reason: reason}})
+	return v.refusedAs(ctx, who, action, name, err)
+}
+
+// PersonInfo describes a person to a custodian or an auditor.
+type PersonInfo struct {
+	Certificate  string `json:"certificate,omitempty"`
+	HasRecipient bool   `json:"has_recipient,omitempty"`
+	Name         string `json:"name"`
+	OIDC         string `json:"oidc,omitempty"`
+	Role         string `json:"role"`
+	Status       string `json:"status"` // active, suspended, removed, invited
+}
+
+// Persons lists every person the vault knows, for custodians and
+// auditors.
+func (v *Vault) Persons(ctx context.Context, who Principal) ([]PersonInfo, error) {
+	if who.Role != RoleCustodian && who.Role != RoleAuditor {
+		return nil, v.refuse(ctx, who, "person.list", "", "only custodians and auditors list people", ErrForbidden)
+	}
+	var out []PersonInfo
+	for _, p := range v.state.allPersons() {
+		status := "active"
+		switch {
+		case p.Removed:
+			status = "removed"
+		case p.Suspended:
+			status = "suspended"
+		case p.invitation != nil:
+			status = "invited"
+		}
+		out = append(out, PersonInfo{Name: p.Name, Role: p.Role, Status: status, OIDC: p.OIDC, Certificate: p.Certificate,
+			HasRecipient: p.Recipient != ""})
+	}
+	return out, nil
+}
+
+func (r RequestInfo) String() string {
+	return fmt.Sprintf("request %s (%s)", r.ID, r.Kind)
+}

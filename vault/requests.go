@@ -1,0 +1,406 @@
+package vault
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/internal/secret"
+)
+
+// Two people for every grant of power (docs/identity.md).
+//
+// A decision that gives someone power is a request, recorded as
+// request.opened, that a different custodian approves: the approval's
+// request.approved event and the decision's own events are appended
+// together, and the decision's rule is checked again at their position,
+// so that nothing that happened while the request waited is overlooked.
+// Nobody approves their own request; a request expires
+// (Config.RequestTTL); a rejection is recorded too. Decisions that only
+// take power away (suspending or removing a person, ending a membership,
+// placing a hold, requiring approval for exports) stay immediate.
+
+// Request kinds.
+const (
+	KindEnroll    = "person.enroll"
+	KindReissue   = "person.reissue"
+	KindReinstate = "person.reinstate"
+	KindMember    = "case.member.add"
+	KindRecipient = "recipient.replace"
+	KindPolicy    = "case.policy"
+	KindSeal      = "package.seal"
+)
+
+// Export approval policies of a case (CasePolicySet).
+const (
+	ExportApprovalRequired = "required"
+	ExportApprovalNone     = "none"
+)
+
+// RequestInfo answers a command that opened a request, or an approval.
+type RequestInfo struct {
+	ID      string
+	Kind    string
+	Case    string
+	Person  string
+	By      string
+	Expires time.Time
+	// InvitationPart is the half of a new person's invitation given to
+	// this custodian (the requester's at the request, the approver's at
+	// the approval), shown this once: the person needs both halves.
+	InvitationPart secret.String
+}
+
+// Approval is the outcome of approving a request.
+type Approval struct {
+	RequestInfo
+	// Package is the sealed package of an approved package.seal request.
+	Package *SealedPackage
+}
+
+var requestIDPattern = regexp.MustCompile(`^rq_[0-9a-f]{24}$`)
+
+// requestKind is what a kind of request does once approved.
+type requestKind struct {
+	// check is the decision's rule, when asked, when approved and at the
+	// approval's position.
+	check func(v *Vault, r Request) error
+	// drafts are the decision's events, appended with request.approved.
+	drafts func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error)
+	// invites: the approval issues an invitation (with local accounts).
+	invites bool
+}
+
+type enrollParams struct {
+	Name        string `json:"name"`
+	Role        string `json:"role"`
+	OIDC        string `json:"oidc,omitempty"`
+	Certificate string `json:"certificate,omitempty"`
+}
+
+type recipientParams struct {
+	Recipient string `json:"recipient"`
+}
+
+type policyParams struct {
+	ExportApproval string `json:"export_approval"`
+}
+
+type sealParams struct {
+	For     string   `json:"for"`
+	Purpose string   `json:"purpose"`
+	Items   []string `json:"items,omitempty"`
+}
+
+func params[T any](r Request) T {
+	var p T
+	json.Unmarshal(r.Params, &p) // written by this package from a T
+	return p
+}
+
+var requestKinds map[string]requestKind
+
+func init() {
+	requestKinds = map[string]requestKind{
+		KindEnroll: {invites: true,
+			check: func(v *Vault, r Request) error {
+				p := params[enrollParams](r)
+				if q, ok := v.state.personByName(p.Name); ok {
+					return refused(ErrConflict, "%s is already enrolled as %s", p.Name, q.Role)
+				}
+				return v.identityFree(p)
+			},
+			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
+				p := params[enrollParams](r)
+				d := PersonEnrolled{Name: p.Name, Role: p.Role, OIDC: p.OIDC, Certificate: p.Certificate, Request: r.ID}
+				if r.invitationHalf != "" {
+					d.Invitation, d.Expires = r.ID, v.invitationExpiry()
+				}
+				return []sequencer.Draft{{Type: TypePersonEnrolled, Actor: by.actor(), Data: d}}, nil
+			}},
+		KindReissue: {invites: true,
+			check: func(v *Vault, r Request) error {
+				if v.cfg.NoLocalAccounts {
+					return refused(ErrConflict, "this vault has no local accounts")
+				}
+				p, ok := v.state.personByName(r.Person)
+				switch {
+				case !ok:
+					return refused(ErrNotFound, "no person %s", r.Person)
+				case p.Removed:
+					return refused(ErrConflict, "%s was removed", r.Person)
+				}
+				return nil
+			},
+			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
+				return []sequencer.Draft{{Type: TypeCredentialReissued, Actor: by.actor(),
+					Data: CredentialReissued{Name: r.Person, Request: r.ID, Invitation: r.ID, Expires: v.invitationExpiry()}}}, nil
+			}},
+		KindReinstate: {
+			check: func(v *Vault, r Request) error {
+				p, ok := v.state.personByName(r.Person)
+				switch {
+				case !ok:
+					return refused(ErrNotFound, "no person %s", r.Person)
+				case p.Removed:
+					return refused(ErrConflict, "%s was removed", r.Person)
+				case !p.Suspended:
+					return refused(ErrConflict, "%s is not suspended", r.Person)
+				}
+				return nil
+			},
+			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
+				return []sequencer.Draft{{Type: TypePersonReinstated, Actor: by.actor(),
+					Data: PersonStatus{Name: r.Person, Request: r.ID}}}, nil
+			}},
+		KindMember: {
+			check: func(v *Vault, r Request) error { return v.now(r.Case, v.memberAddable(r.Case, r.Person)) },
+			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
+				return []sequencer.Draft{{Type: TypeCaseMemberAdded, Actor: by.actor(), Case: r.Case,
+					Data: MemberAdded{Person: r.Person, Request: r.ID}}}, nil
+			}},
+		KindRecipient: {
+			check: func(v *Vault, r Request) error {
+				p, ok := v.state.personByName(r.Person)
+				switch {
+				case !ok || p.Role != RoleProsecutor:
+					return refused(ErrConflict, "%s is no longer a prosecutor", r.Person)
+				case p.Removed || p.Suspended:
+					return refused(ErrConflict, "%s is suspended or removed", r.Person)
+				}
+				return nil
+			},
+			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
+				return []sequencer.Draft{{Type: TypeRecipientSet, Actor: by.actor(),
+					Data: RecipientSet{Recipient: params[recipientParams](r).Recipient, Person: r.Person, Request: r.ID}}}, nil
+			}},
+		KindPolicy: {
+			check: func(v *Vault, r Request) error {
+				return v.now(r.Case, func(c Case, ok bool) error {
+					switch {
+					case !ok:
+						return refused(ErrNotFound, "no case %s", r.Case)
+					case c.Destroyed:
+						return refused(ErrConflict, "case %s was destroyed", r.Case)
+					}
+					return nil
+				})
+			},
+			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
+				return []sequencer.Draft{{Type: TypeCasePolicySet, Actor: by.actor(), Case: r.Case,
+					Data: CasePolicySet{ExportApproval: params[policyParams](r).ExportApproval, Request: r.ID}}}, nil
+			}},
+		// KindSeal's approval seals the package (packages.go).
+		KindSeal: {
+			check: func(v *Vault, r Request) error {
+				return v.now(r.Case, func(c Case, ok bool) error {
+					switch {
+					case !ok:
+						return refused(ErrNotFound, "no case %s", r.Case)
+					case c.Destroyed:
+						return refused(ErrConflict, "case %s was destroyed", r.Case)
+					}
+					return nil
+				})
+			}},
+	}
+}
+
+// identityFree refuses an enrolment whose OIDC claim value or certificate
+// name already signs someone else in.
+func (v *Vault) identityFree(p enrollParams) error {
+	for _, q := range v.state.allPersons() {
+		if q.Removed {
+			continue
+		}
+		if p.OIDC != "" && (q.OIDC == p.OIDC || q.OIDC == "" && q.Name == p.OIDC) ||
+			p.OIDC == "" && q.OIDC == p.Name {
+			return refused(ErrConflict, "the identity-provider name of %s already signs %s in", p.Name, q.Name)
+		}
+		if p.Certificate != "" && (q.Certificate == p.Certificate || q.Certificate == "" && q.Name == p.Certificate) ||
+			p.Certificate == "" && q.Certificate == p.Name {
+			return refused(ErrConflict, "the certificate name of %s already signs %s in", p.Name, q.Name)
+		}
+	}
+	return nil
+}
+
+func (v *Vault) invitationExpiry() string {
+	return v.cfg.Now().Add(v.cfg.InvitationTTL).UTC().Truncate(time.Second).Format(time.RFC3339)
+}
+
+// requestDepends reports whether a decision about requests could change
+// with an event ahead of it in a batch.
+func requestDepends(ahead []*events.Event) bool {
+	for _, ev := range ahead {
+		if strings.HasPrefix(ev.Type, "person.") || strings.HasPrefix(ev.Type, "request.") || strings.HasPrefix(ev.Type, "case.") ||
+			strings.HasPrefix(ev.Type, "session.") || ev.Type == TypeRecipientSet {
+			return true
+		}
+	}
+	return false
+}
+
+// openRequest records a request of kind by who, after checking the
+// kind's rule now and at the request's position. The caller has checked
+// that who may ask.
+func (v *Vault) openRequest(ctx context.Context, who Principal, r Request, p any) (*RequestInfo, error) {
+	k := requestKinds[r.Kind]
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	r.ID, r.Params, r.By, r.ByRole = "rq_"+randomHex(12), b, who.Name, who.Role
+	r.Expires = v.cfg.Now().Add(v.cfg.RequestTTL).UTC().Truncate(time.Second)
+	var half string
+	if k.invites && !v.cfg.NoLocalAccounts {
+		half = newToken(InvitationPrefix)
+		r.invitationHalf = tokenHash(half)
+	}
+	if err := k.check(v, r); err != nil {
+		return nil, v.refusedAs(ctx, who, r.Kind, r.target(), err)
+	}
+	check := func(ahead []*events.Event) error {
+		if requestDepends(ahead) {
+			return sequencer.ErrNotYet
+		}
+		return k.check(v, r)
+	}
+	_, err = v.append(ctx, sequencer.Draft{Type: TypeRequestOpened, Actor: who.actor(), Case: r.Case, Check: check,
+		Data: RequestOpened{Request: r.ID, Kind: r.Kind, Case: r.Case, Person: r.Person, Params: b,
+			Expires: r.Expires.Format(time.RFC3339), InvitationSHA256: r.invitationHalf}})
+	if err != nil {
+		return nil, v.refusedAs(ctx, who, r.Kind, r.target(), err)
+	}
+	return &RequestInfo{ID: r.ID, Kind: r.Kind, Case: r.Case, Person: r.Person, By: who.Name, Expires: r.Expires,
+		InvitationPart: secret.New(half)}, nil
+}
+
+func (r Request) target() string {
+	if r.Case != "" {
+		return r.Case
+	}
+	return r.Person
+}
+
+// Requests lists the pending requests a person may see: every one for
+// custodians, their own for anyone else.
+func (v *Vault) Requests(who Principal) []Request {
+	var out []Request
+	for _, r := range v.state.pendingRequests(v.cfg.Now()) {
+		if who.Role == RoleCustodian || r.By == who.Name {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// approvable is the rule of an approval or rejection by who, now and at
+// its position: a pending, unexpired request; who a custodian other than
+// the requester; the requester still enrolled in the role they asked in,
+// neither suspended nor removed.
+func (v *Vault) approvable(who Principal, id string) (Request, error) {
+	r, ok := v.state.request(id)
+	switch {
+	case !ok:
+		return Request{}, refused(ErrNotFound, "no pending request %s", id)
+	case !v.cfg.Now().Before(r.Expires):
+		return Request{}, refused(ErrConflict, "request %s expired at %s", id, r.Expires.Format(time.RFC3339))
+	case r.By == who.Name:
+		return Request{}, refused(ErrForbidden, "nobody approves or rejects their own request; another custodian must")
+	}
+	if p, ok := v.state.personByName(r.By); !ok || p.Role != r.ByRole || p.active() != nil {
+		return Request{}, refused(ErrConflict, "the requester %s is no longer an active %s", r.By, r.ByRole)
+	}
+	return r, nil
+}
+
+// Approve carries out a pending request as a second custodian: the
+// approval and the decision's events are appended together, both rules
+// checked at their position.
+func (v *Vault) Approve(ctx context.Context, who Principal, id string) (*Approval, error) {
+	if who.Role != RoleCustodian {
+		return nil, v.refuse(ctx, who, "request.approve", id, "only custodians approve requests", ErrForbidden)
+	}
+	if !requestIDPattern.MatchString(id) {
+		return nil, badInput("request id %q is not rq_ and 24 hex digits", truncate(id))
+	}
+	r, err := v.approvable(who, id)
+	if err != nil {
+		return nil, v.refusedAs(ctx, who, "request.approve", id, err)
+	}
+	k := requestKinds[r.Kind]
+	if err := k.check(v, r); err != nil {
+		return nil, v.refusedAs(ctx, who, "request.approve", id, err)
+	}
+	if r.Kind == KindSeal {
+		return v.approveSeal(ctx, who, r)
+	}
+	var half string
+	decided := RequestDecided{Request: r.ID, Kind: r.Kind, RequestedBy: r.By}
+	if r.invitationHalf != "" {
+		half = newToken(InvitationPrefix)
+		decided.InvitationSHA256 = tokenHash(half)
+	}
+	drafts, err := k.drafts(v, r, who)
+	if err != nil {
+		return nil, err
+	}
+	drafts = append([]sequencer.Draft{v.approvalDraft(who, r, decided)}, drafts...)
+	if _, err := v.append(ctx, drafts...); err != nil {
+		return nil, v.refusedAs(ctx, who, "request.approve", id, err)
+	}
+	return &Approval{RequestInfo: RequestInfo{ID: r.ID, Kind: r.Kind, Case: r.Case, Person: r.Person, By: r.By,
+		Expires: r.Expires, InvitationPart: secret.New(half)}}, nil
+}
+
+// approvalDraft is the request.approved event of r by who, with the rules
+// of the approval and of r's kind checked at its position.
+func (v *Vault) approvalDraft(who Principal, r Request, decided RequestDecided) sequencer.Draft {
+	k := requestKinds[r.Kind]
+	check := func(ahead []*events.Event) error {
+		if requestDepends(ahead) {
+			return sequencer.ErrNotYet
+		}
+		if _, err := v.approvable(who, r.ID); err != nil {
+			return err
+		}
+		return k.check(v, r)
+	}
+	return sequencer.Draft{Type: TypeRequestApproved, Actor: who.actor(), Case: r.Case, Check: check, Data: decided}
+}
+
+// Reject ends a pending request unapproved, with a reason, as a custodian
+// other than the requester.
+func (v *Vault) Reject(ctx context.Context, who Principal, id, reason string) (*RequestInfo, error) {
+	if who.Role != RoleCustodian {
+		return nil, v.refuse(ctx, who, "request.reject", id, "only custodians reject requests", ErrForbidden)
+	}
+	if !requestIDPattern.MatchString(id) {
+		return nil, badInput("request id %q is not rq_ and 24 hex digits", truncate(id))
+	}
+	if err := checkText("reason", reason, 1024, true, false); err != nil {
+		return nil, err
+	}
+	r, err := v.approvable(who, id)
+	if err != nil {
+		return nil, v.refusedAs(ctx, who, "request.reject", id, err)
+	}
+	check := func(ahead []*events.Event) error {
+		if requestDepends(ahead) {
+			return sequencer.ErrNotYet
+		}
+		_, err := v.approvable(who, id)
+		return err
+	}
+	_, err = v.append(ctx, sequencer.Draft{Type: TypeRequestRejected, Actor: who.actor(), Case: r.Case, Check: check,
+		Data: RequestDecided{Request: id, Kind: r.Kind, RequestedBy: r.By, Reason: reason}})
+	if err != nil {
+		return nil, v.refusedAs(ctx, who, "request.reject", id, err)
+	}
+	return &RequestInfo{ID: r.ID, Kind: r.Kind, Case: r.Case, Person: r.Person, By: r.By, Expires: r.Expires}, nil
+}

@@ -1,0 +1,332 @@
+package vault
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+)
+
+// The projection of identity events: sessions, invitations, suspensions
+// and the pending two-person requests.
+
+// session is an open session, as its session.opened event recorded it.
+type session struct {
+	id          string
+	person      string
+	tokenSHA256 string
+	expires     time.Time
+	credential  Credential
+}
+
+// Request is a pending decision that needs a second custodian.
+type Request struct {
+	// By and ByRole are the requester and their role.
+	By      string          `json:"by"`
+	ByRole  string          `json:"by_role"`
+	Case    string          `json:"case,omitempty"`
+	Expires time.Time       `json:"expires"`
+	Kind    string          `json:"kind"`
+	Opened  time.Time       `json:"opened"`
+	Params  json.RawMessage `json:"params"`
+	Person  string          `json:"person,omitempty"`
+	ID      string          `json:"request"`
+
+	invitationHalf string // SHA-256 of the requester's invitation half
+}
+
+// sessionSweepEvery is how many sign-ins pass between sweeps of expired
+// sessions from the state.
+const sessionSweepEvery = 1024
+
+func applySessionOpened(s *State, ev *events.Event) error {
+	d, err := data[SessionOpened](ev)
+	if err != nil {
+		return err
+	}
+	exp, err := time.Parse(time.RFC3339, d.Expires)
+	if err != nil {
+		return fmt.Errorf("expires: %w", err)
+	}
+	if d.Session == "" || d.Session != ev.Actor.Session {
+		return fmt.Errorf("session %q is not the actor's session %q", d.Session, ev.Actor.Session)
+	}
+	if old := s.sessionByID[d.Refreshed]; d.Refreshed != "" && old != nil {
+		s.dropSession(old)
+	}
+	a := ev.Actor
+	se := &session{id: d.Session, person: a.Person, tokenSHA256: d.TokenSHA256, expires: exp,
+		credential: Credential{Auth: a.Auth, Session: a.Session, Issuer: a.Issuer, Subject: a.Subject,
+			Certificate: a.Certificate, ACR: a.ACR, AMR: slices.Clone(a.AMR), Expires: exp}}
+	s.sessions[d.TokenSHA256] = se
+	s.sessionByID[d.Session] = se
+	if len(s.sessionByID)%sessionSweepEvery == 0 {
+		now := ev.Timestamp()
+		for _, o := range s.sessionByID {
+			if !now.Before(o.expires) {
+				s.dropSession(o)
+			}
+		}
+	}
+	return nil
+}
+
+func applySessionEnded(s *State, ev *events.Event) error {
+	d, err := data[SessionEnded](ev)
+	if err != nil {
+		return err
+	}
+	if se := s.sessionByID[d.Session]; se != nil {
+		s.dropSession(se)
+	}
+	return nil
+}
+
+func (s *State) dropSession(se *session) {
+	delete(s.sessions, se.tokenSHA256)
+	delete(s.sessionByID, se.id)
+}
+
+// endSessionsOf ends every session of a person (a credential re-issued,
+// a person suspended or removed).
+func (s *State) endSessionsOf(name string) {
+	for _, se := range s.sessionByID {
+		if se.person == name {
+			s.dropSession(se)
+		}
+	}
+}
+
+func applyCredentialIssued(s *State, ev *events.Event) error {
+	d, err := data[CredentialIssued](ev)
+	if err != nil {
+		return err
+	}
+	p := s.persons[d.Name]
+	if p == nil || p.invitation == nil || p.invitation.id != d.Invitation {
+		return fmt.Errorf("redeems invitation %q, which %s does not hold", d.Invitation, d.Name)
+	}
+	delete(s.byToken, p.tokenSHA256)
+	p.invitation = nil
+	p.tokenSHA256 = d.TokenSHA256
+	s.byToken[d.TokenSHA256] = p
+	return nil
+}
+
+func applyCredentialReissued(s *State, ev *events.Event) error {
+	d, err := data[CredentialReissued](ev)
+	if err != nil {
+		return err
+	}
+	p := s.persons[d.Name]
+	if p == nil {
+		return fmt.Errorf("re-issues the credential of %q, who was never enrolled", d.Name)
+	}
+	inv, err := s.invitationOf(d.Invitation, d.Expires)
+	if err != nil {
+		return err
+	}
+	delete(s.byToken, p.tokenSHA256)
+	p.tokenSHA256 = ""
+	p.invitation = inv
+	s.endSessionsOf(d.Name)
+	return nil
+}
+
+// invitationOf builds the invitation of an approved request from the
+// halves its request.opened and request.approved events recorded.
+func (s *State) invitationOf(id, expires string) (*invitation, error) {
+	halves, ok := s.approvedHalves[id]
+	if !ok {
+		return nil, fmt.Errorf("invitation %q follows no approval that issued one", id)
+	}
+	delete(s.approvedHalves, id)
+	exp, err := time.Parse(time.RFC3339, expires)
+	if err != nil {
+		return nil, fmt.Errorf("expires: %w", err)
+	}
+	return &invitation{id: id, halves: halves, expires: exp}, nil
+}
+
+func applyPersonStatus(typ string) applier {
+	return func(s *State, ev *events.Event) error {
+		d, err := data[PersonStatus](ev)
+		if err != nil {
+			return err
+		}
+		p := s.persons[d.Name]
+		if p == nil {
+			return fmt.Errorf("names %q, who was never enrolled", d.Name)
+		}
+		switch typ {
+		case TypePersonSuspended:
+			p.Suspended = true
+			s.endSessionsOf(d.Name)
+		case TypePersonReinstated:
+			p.Suspended = false
+		case TypePersonRemoved:
+			// The credential stays known, so that signing in with it is
+			// answered "removed" (and refused).
+			p.Removed = true
+			p.invitation = nil
+			s.endSessionsOf(d.Name)
+		}
+		return nil
+	}
+}
+
+func applyRequestOpened(s *State, ev *events.Event) error {
+	d, err := data[RequestOpened](ev)
+	if err != nil {
+		return err
+	}
+	exp, err := time.Parse(time.RFC3339, d.Expires)
+	if err != nil {
+		return fmt.Errorf("expires: %w", err)
+	}
+	s.requests[d.Request] = &Request{ID: d.Request, Kind: d.Kind, Case: d.Case, Person: d.Person, Params: d.Params,
+		By: ev.Actor.Person, ByRole: ev.Actor.Role, Opened: ev.Timestamp(), Expires: exp, invitationHalf: d.InvitationSHA256}
+	// Requests that ended unanswered leave the state once expired.
+	now := ev.Timestamp()
+	for id, r := range s.requests {
+		if now.After(r.Expires) {
+			delete(s.requests, id)
+		}
+	}
+	return nil
+}
+
+func applyRequestDecided(s *State, ev *events.Event) error {
+	d, err := data[RequestDecided](ev)
+	if err != nil {
+		return err
+	}
+	r := s.requests[d.Request]
+	if r == nil {
+		return fmt.Errorf("decides request %q, which is not pending", d.Request)
+	}
+	delete(s.requests, d.Request)
+	if ev.Type == TypeRequestApproved && d.InvitationSHA256 != "" {
+		s.approvedHalves[d.Request] = [2]string{r.invitationHalf, d.InvitationSHA256}
+	}
+	return nil
+}
+
+func applyCasePolicySet(s *State, ev *events.Event) error {
+	d, err := data[CasePolicySet](ev)
+	if err != nil {
+		return err
+	}
+	c, err := s.caseOf(ev)
+	if err != nil {
+		return err
+	}
+	c.ExportApproval = d.ExportApproval == ExportApprovalRequired
+	return nil
+}
+
+// session returns the session with the token hash, and its person.
+func (s *State) session(tokenSHA256 string) (*session, Person) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	se := s.sessions[tokenSHA256]
+	if se == nil {
+		return nil, Person{}
+	}
+	p := s.persons[se.person]
+	if p == nil {
+		return nil, Person{}
+	}
+	return se, *p
+}
+
+// sessionLive reports whether the session is open (not ended, not
+// replaced, not dropped with its person's credential).
+func (s *State) sessionLive(id string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.sessionByID[id] != nil
+}
+
+// personByIdentity finds the person an external identity names: the one
+// enrolled with that OIDC claim value or certificate name, or, among those
+// enrolled without one, the one of that name.
+func (s *State) personByIdentity(kind, name string) (Person, bool) {
+	if name == "" {
+		return Person{}, false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, p := range s.persons {
+		bound := p.OIDC
+		if kind == "certificate" {
+			bound = p.Certificate
+		}
+		if bound == name {
+			return *p, true
+		}
+	}
+	if p := s.persons[name]; p != nil {
+		bound := p.OIDC
+		if kind == "certificate" {
+			bound = p.Certificate
+		}
+		if bound == "" {
+			return *p, true
+		}
+	}
+	return Person{}, false
+}
+
+func (s *State) activeCustodians() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := 0
+	for _, p := range s.persons {
+		if p.Role == RoleCustodian && !p.Suspended && !p.Removed {
+			n++
+		}
+	}
+	return n
+}
+
+// request returns a pending request.
+func (s *State) request(id string) (Request, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.requests[id]
+	if r == nil {
+		return Request{}, false
+	}
+	return *r, true
+}
+
+// pendingRequests returns the pending requests not expired at now, oldest
+// first.
+func (s *State) pendingRequests(now time.Time) []Request {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []Request
+	for _, r := range s.requests {
+		if now.Before(r.Expires) {
+			out = append(out, *r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Opened.Before(out[j].Opened) })
+	return out
+}
+
+// persons returns every person, by name.
+func (s *State) allPersons() []Person {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Person, 0, len(s.persons))
+	for _, p := range s.persons {
+		out = append(out, *p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
