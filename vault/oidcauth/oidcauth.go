@@ -1,0 +1,420 @@
+// Package oidcauth verifies, on the vault's side, that a person signed in
+// at the organisation's OpenID provider: it checks an ID token (and the
+// access token that came with it) and says who the person is, by the
+// claim the vault is configured to name people by, and how they signed
+// in (acr, amr), so that a role can require a second factor.
+//
+// The provider's discovery document and keys are read with go-oidc; keys
+// are fetched again when a token names a key not seen before. The
+// provider must be reached over https, except on a loopback address.
+//
+// Verify refuses, with an error that wraps ErrRefused (and ErrExpired for
+// an expired token), a token that is malformed, not signed by the
+// provider's keys, issued by another issuer, not for this client, or
+// expired; errors never quote a token.
+package oidcauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// Config says which provider, which client and which claim.
+type Config struct {
+	// Issuer is the provider's issuer URL exactly as its discovery
+	// document states it (a trailing slash matters).
+	Issuer string
+	// ClientID is the client the tokens must be issued for (their aud).
+	ClientID string
+	// Claim names people: "sub" (the default; stable and unique at the
+	// provider), "email" (refused unless the provider has verified it,
+	// see Verify) or "preferred_username" (which providers may let
+	// people change; use it only where the provider forbids that).
+	Claim string
+	// HTTPClient makes the requests to the provider; nil means a client
+	// with a 10-second timeout per request.
+	HTTPClient *http.Client
+	// Now is the clock for expiry checks; nil means time.Now.
+	Now func() time.Time
+}
+
+// Identity is a verified sign-in.
+type Identity struct {
+	Issuer  string
+	Subject string // the ID token's sub
+	// Name is the value of the configured claim (equal to Subject for
+	// "sub").
+	Name string
+	// ACR is the ID token's acr ("" if none): the authentication context
+	// class the provider says the sign-in met.
+	ACR string
+	// AMR lists the ID token's amr (RFC 8176 values such as "pwd",
+	// "otp", "hwk", "mfa"), the methods used to sign in.
+	AMR []string
+	// Expiry is the ID token's exp.
+	Expiry time.Time
+}
+
+// Satisfies reports whether the sign-in meets a role's requirement: an
+// acr value the ID token's acr must equal, or an amr value its amr list
+// must contain; either one met is enough. Both empty means no
+// requirement.
+func (id Identity) Satisfies(acr, amr string) bool {
+	if acr == "" && amr == "" {
+		return true
+	}
+	if acr != "" && id.ACR == acr {
+		return true
+	}
+	if amr != "" {
+		for _, m := range id.AMR {
+			if m == amr {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// The claims Config.Claim may name.
+const (
+	ClaimSub               = "sub"
+	ClaimEmail             = "email"
+	ClaimPreferredUsername = "preferred_username"
+)
+
+var (
+	// ErrRefused is wrapped by every refusal of a token.
+	ErrRefused = errors.New("oidcauth: sign-in refused")
+	// ErrExpired is wrapped (with ErrRefused) when the ID token has
+	// expired.
+	ErrExpired = errors.New("oidcauth: the ID token has expired")
+)
+
+// refusal is a refused token; it matches ErrRefused, and ErrExpired
+// when expired is set.
+type refusal struct {
+	msg     string
+	expired bool
+}
+
+func (r *refusal) Error() string { return "oidcauth: sign-in refused: " + r.msg }
+
+func (r *refusal) Is(target error) bool {
+	return target == ErrRefused || (r.expired && target == ErrExpired)
+}
+
+func refuse(format string, args ...any) error {
+	return &refusal{msg: fmt.Sprintf(format, args...)}
+}
+
+// maxToken bounds the tokens Verify looks at.
+const maxToken = 16 << 10
+
+// Verifier checks sign-ins against one provider and client.
+type Verifier struct {
+	cfg      Config
+	client   *http.Client
+	provider *oidc.Provider
+	verifier *oidc.IDTokenVerifier
+	// emailVerifiedStated: the provider lists email_verified among its
+	// claims, so an email without it is refused.
+	emailVerifiedStated bool
+}
+
+// New reads the provider's discovery document (at
+// Issuer/.well-known/openid-configuration) and returns a Verifier. It
+// fails if the provider cannot be reached, if the document names another
+// issuer, or if the configuration is incomplete.
+func New(ctx context.Context, cfg Config) (*Verifier, error) {
+	switch cfg.Claim {
+	case "":
+		cfg.Claim = ClaimSub
+	case ClaimSub, ClaimEmail, ClaimPreferredUsername:
+	default:
+		return nil, fmt.Errorf("oidcauth: claim %q: use sub, email or preferred_username", cfg.Claim)
+	}
+	if cfg.ClientID == "" {
+		return nil, errors.New("oidcauth: no client id")
+	}
+	if err := secureURL(cfg.Issuer); err != nil {
+		return nil, fmt.Errorf("oidcauth: issuer: %w", err)
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	p, err := oidc.NewProvider(oidc.ClientContext(ctx, hc), cfg.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("oidcauth: discovery at %s: %w", cfg.Issuer, err)
+	}
+	var meta struct {
+		JWKS     string   `json:"jwks_uri"`
+		UserInfo string   `json:"userinfo_endpoint"`
+		Claims   []string `json:"claims_supported"`
+	}
+	if err := p.Claims(&meta); err != nil {
+		return nil, fmt.Errorf("oidcauth: discovery document: %w", err)
+	}
+	for _, u := range []string{meta.JWKS, meta.UserInfo} {
+		if u == "" {
+			continue
+		}
+		if err := secureURL(u); err != nil {
+			return nil, fmt.Errorf("oidcauth: provider endpoint: %w", err)
+		}
+	}
+	v := &Verifier{cfg: cfg, client: hc, provider: p}
+	for _, c := range meta.Claims {
+		if c == "email_verified" {
+			v.emailVerifiedStated = true
+		}
+	}
+	v.verifier = p.Verifier(&oidc.Config{ClientID: cfg.ClientID, Now: cfg.Now})
+	return v, nil
+}
+
+// idClaims are the claims Verify reads beyond go-oidc's.
+type idClaims struct {
+	ACR string      `json:"acr"`
+	AMR stringOrSet `json:"amr"`
+	names
+}
+
+// names are the claims a person may be named by, in an ID token or a
+// userinfo answer.
+type names struct {
+	Sub               string   `json:"sub"`
+	Email             *string  `json:"email"`
+	EmailVerified     *boolish `json:"email_verified"`
+	PreferredUsername *string  `json:"preferred_username"`
+}
+
+// Verify checks idToken (signature, issuer, audience = the client id,
+// expiry) and, if accessToken is not empty and the ID token carries
+// at_hash, that the access token is the one issued with it. It returns
+// who signed in and how.
+//
+// If the configured claim is not in the ID token (providers often keep
+// names out of ID tokens issued with an access token), it is read from
+// the provider's userinfo endpoint with accessToken, and the answer is
+// refused unless its sub equals the ID token's. An email is refused if
+// email_verified, where it is given, is not true, or if it is not given
+// though the provider lists it among its claims_supported (some
+// providers, zitadel's library among them, leave out a false
+// email_verified).
+//
+// Errors that wrap ErrRefused are refusals of the sign-in; other errors
+// (the userinfo endpoint cannot be reached, ctx ends) are failures to
+// decide.
+func (v *Verifier) Verify(ctx context.Context, idToken, accessToken string) (Identity, error) {
+	if idToken == "" {
+		return Identity{}, refuse("no ID token")
+	}
+	if len(idToken) > maxToken || len(accessToken) > maxToken {
+		return Identity{}, refuse("token longer than %d bytes", maxToken)
+	}
+	ctx = oidc.ClientContext(ctx, v.client)
+	tok, err := v.verifier.Verify(ctx, idToken)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Identity{}, fmt.Errorf("oidcauth: verifying the ID token: %w", ctx.Err())
+		}
+		var exp *oidc.TokenExpiredError
+		if errors.As(err, &exp) {
+			return Identity{}, &refusal{msg: fmt.Sprintf("the ID token expired at %s", exp.Expiry.UTC().Format(time.RFC3339)), expired: true}
+		}
+		return Identity{}, refuse("the ID token does not verify: %v", err)
+	}
+	if accessToken != "" && tok.AccessTokenHash != "" {
+		if err := tok.VerifyAccessToken(accessToken); err != nil {
+			return Identity{}, refuse("the access token was not issued with this ID token (at_hash)")
+		}
+	}
+	var c idClaims
+	if err := tok.Claims(&c); err != nil {
+		return Identity{}, refuse("the ID token's claims do not parse: %v", err)
+	}
+	if tok.Subject == "" {
+		return Identity{}, refuse("the ID token has no sub")
+	}
+	id := Identity{
+		Issuer:  tok.Issuer,
+		Subject: tok.Subject,
+		ACR:     c.ACR,
+		AMR:     []string(c.AMR),
+		Expiry:  tok.Expiry,
+	}
+	name, found, err := v.name(c.names)
+	if err != nil {
+		return Identity{}, err
+	}
+	if !found {
+		if accessToken == "" {
+			return Identity{}, refuse("the ID token has no %s claim, and no access token came with it to ask the userinfo endpoint", v.cfg.Claim)
+		}
+		name, err = v.fromUserInfo(ctx, tok.Subject, accessToken)
+		if err != nil {
+			return Identity{}, err
+		}
+	}
+	id.Name = name
+	return id, nil
+}
+
+// fromUserInfo reads the configured claim from the userinfo endpoint.
+func (v *Verifier) fromUserInfo(ctx context.Context, sub, accessToken string) (string, error) {
+	if v.provider.UserInfoEndpoint() == "" {
+		return "", refuse("the ID token has no %s claim and the provider has no userinfo endpoint", v.cfg.Claim)
+	}
+	ui, err := v.provider.UserInfo(ctx, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: accessToken, TokenType: "Bearer"}))
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("oidcauth: userinfo: %w", ctx.Err())
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return "", fmt.Errorf("oidcauth: userinfo at %s: %w", v.provider.UserInfoEndpoint(), ue.Err)
+		}
+		// go-oidc's error for an answer other than 200 is "STATUS: BODY";
+		// only the status is repeated here.
+		switch status := httpStatusOf(err.Error()); status {
+		case http.StatusUnauthorized, http.StatusForbidden:
+			return "", refuse("the userinfo endpoint refused the access token")
+		case 0:
+			return "", errors.New("oidcauth: userinfo: the provider's answer is unusable")
+		default:
+			return "", fmt.Errorf("oidcauth: userinfo: the provider answered %d", status)
+		}
+	}
+	var n names
+	if err := ui.Claims(&n); err != nil {
+		return "", refuse("the userinfo answer does not parse: %v", err)
+	}
+	if n.Sub != sub {
+		return "", refuse("the userinfo answer is about another subject than the ID token")
+	}
+	name, found, err := v.name(n)
+	if err != nil {
+		return "", err
+	}
+	if !found {
+		return "", refuse("neither the ID token nor the userinfo answer has a %s claim", v.cfg.Claim)
+	}
+	return name, nil
+}
+
+// name picks the configured claim out of n: found is false if n lacks
+// it; an error refuses the sign-in.
+func (v *Verifier) name(n names) (name string, found bool, err error) {
+	switch v.cfg.Claim {
+	case ClaimSub:
+		return n.Sub, n.Sub != "", nil
+	case ClaimPreferredUsername:
+		if n.PreferredUsername == nil {
+			return "", false, nil
+		}
+		if *n.PreferredUsername == "" {
+			return "", false, refuse("preferred_username is empty")
+		}
+		return *n.PreferredUsername, true, nil
+	case ClaimEmail:
+		if n.Email == nil {
+			return "", false, nil
+		}
+		if *n.Email == "" {
+			return "", false, refuse("email is empty")
+		}
+		switch {
+		case n.EmailVerified != nil && !bool(*n.EmailVerified):
+			return "", false, refuse("the provider has not verified the email address")
+		case n.EmailVerified == nil && v.emailVerifiedStated:
+			return "", false, refuse("the provider does not say it has verified the email address")
+		}
+		return *n.Email, true, nil
+	}
+	return "", false, refuse("unknown claim %q", v.cfg.Claim)
+}
+
+// httpStatusOf reads the status code that starts msg ("401 Unauthorized:
+// ..."), or gives 0.
+func httpStatusOf(msg string) int {
+	if len(msg) < 4 || msg[3] != ' ' {
+		return 0
+	}
+	n := 0
+	for _, c := range msg[:3] {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n < 100 {
+		return 0
+	}
+	return n
+}
+
+// boolish is a JSON boolean, or the strings "true" and "false", which
+// some providers send for email_verified.
+type boolish bool
+
+func (b *boolish) UnmarshalJSON(data []byte) error {
+	switch string(data) {
+	case `true`, `"true"`:
+		*b = true
+	case `false`, `"false"`:
+		*b = false
+	default:
+		return errors.New("email_verified is neither true nor false")
+	}
+	return nil
+}
+
+// stringOrSet is a JSON array of strings, or a single string, which some
+// providers send for amr.
+type stringOrSet []string
+
+func (s *stringOrSet) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var one string
+	if err := json.Unmarshal(data, &one); err == nil {
+		*s = []string{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(data, &many); err != nil {
+		return errors.New("amr is neither a string nor a list of strings")
+	}
+	*s = many
+	return nil
+}
+
+// secureURL accepts https URLs, and http ones on a loopback address.
+func secureURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return errors.New("not an absolute URL")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		h := u.Hostname()
+		if ip := net.ParseIP(h); h == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s://%s is not https (plain http is allowed only on a loopback address)", u.Scheme, u.Host)
+}
