@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -114,6 +113,30 @@ type ExternalIdentity struct {
 	Fingerprint string
 }
 
+// checkAsserted refuses an asserted identity whose fields would not fit
+// an event's actor: each string at most maxIdentity bytes of visible
+// text, at most 16 amr values of at most 64 bytes. An identity provider
+// or a CA is trusted to say who someone is, not to choose what the
+// custody log holds.
+func checkAsserted(id ExternalIdentity) error {
+	for _, f := range []struct{ name, v string }{{"name", id.Name}, {"issuer", id.Issuer}, {"subject", id.Subject}, {"acr", id.ACR}} {
+		if f.v != "" {
+			if err := checkText(f.name, f.v, maxIdentity, false, false); err != nil {
+				return fmt.Errorf("%w: the asserted %s is unusable", ErrUnauthenticated, f.name)
+			}
+		}
+	}
+	if len(id.AMR) > 16 {
+		return fmt.Errorf("%w: the ID token lists over 16 authentication methods", ErrUnauthenticated)
+	}
+	for _, m := range id.AMR {
+		if checkText("amr", m, 64, true, false) != nil {
+			return fmt.Errorf("%w: the asserted amr is unusable", ErrUnauthenticated)
+		}
+	}
+	return nil
+}
+
 // MFARequirement is what an OIDC sign-in must show for a role: an acr
 // value equal to ACR, or AMR among the token's amr values (either, when
 // both are set).
@@ -158,6 +181,9 @@ func (v *Vault) Authenticate(token string) (Principal, error) {
 func (v *Vault) AuthenticateCertificate(id ExternalIdentity) (Principal, error) {
 	if id.Kind != "certificate" || id.Fingerprint == "" {
 		return Principal{}, ErrUnauthenticated
+	}
+	if err := checkAsserted(id); err != nil {
+		return Principal{}, err
 	}
 	p, ok := v.state.personByIdentity("certificate", id.Name)
 	if !ok {
@@ -226,6 +252,9 @@ func (v *Vault) OpenSession(ctx context.Context, credential string) (*Session, e
 func (v *Vault) OpenExternalSession(ctx context.Context, id ExternalIdentity) (*Session, error) {
 	if id.Kind != "oidc" || id.Subject == "" {
 		return nil, ErrUnauthenticated
+	}
+	if err := checkAsserted(id); err != nil {
+		return nil, err
 	}
 	p, ok := v.state.personByIdentity("oidc", id.Name)
 	if !ok {
@@ -453,5 +482,3 @@ func (inv invitation) matches(got []string) bool {
 	b := subtle.ConstantTimeCompare([]byte(inv.halves[0]), []byte(got[1])) & subtle.ConstantTimeCompare([]byte(inv.halves[1]), []byte(got[0]))
 	return a|b == 1 && inv.halves[0] != "" && inv.halves[1] != ""
 }
-
-var errNoSuchPerson = errors.New("no such person")

@@ -162,6 +162,7 @@ func runLogout(args []string, stdout io.Writer) error {
 			fmt.Fprintf(os.Stderr, "custos: the vault did not end the session (%v); the login is removed here anyway\n", err)
 		}
 	}
+	forgetOIDC(c.base.String())
 	if err := os.Remove(path); err != nil {
 		return err
 	}
