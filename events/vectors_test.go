@@ -96,8 +96,13 @@ func vectorHex(s string) string {
 func vectorEvents(t testing.TB, vkey string) []*events.Event {
 	t.Helper()
 	base := time.Date(2026, 3, 2, 9, 15, 0, 0, time.UTC)
-	investigator := events.Actor{Person: "sok.dara", Role: vault.RoleInvestigator, Auth: "token"}
-	prosecutor := events.Actor{Person: "chea.sopheap", Role: vault.RoleProsecutor, Auth: "token"}
+	// The actors show the credential members: an investigator signed in
+	// through the unit's OpenID provider, a prosecutor with a smart card.
+	investigator := events.Actor{Person: "sok.dara", Role: vault.RoleInvestigator, Auth: "oidc", Session: "se_0a1b2c3d4e5f60718293a4b5",
+		Issuer: "https://login.police.example.kh/realms/unit/", Subject: "8f2c6a1e-3b7d-4f0a-9c5e-1d2b3a4c5d6e", AMR: []string{"pwd", "otp"}}
+	prosecutor := events.Actor{Person: "chea.sopheap", Role: vault.RoleProsecutor, Auth: "certificate",
+		Issuer: "CN=Prosecution Service CA,O=Ministry of Justice,C=KH", Subject: "CN=chea.sopheap,O=Ministry of Justice,C=KH",
+		Certificate: vectorHex("certificate 1")}
 	const caseID, item1, item2 = "KH-2026-014", "it_0f1e2d3c4b5a69788796a5b4", "it_5a4b3c2d1e0f112233445566"
 	type draft struct {
 		typ        string

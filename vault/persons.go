@@ -45,7 +45,7 @@ func (v *Vault) EnrollBy(ctx context.Context, who Principal, e Enrolment) (*Requ
 		}
 	}
 	return v.openRequest(ctx, who, Request{Kind: KindEnroll, Person: e.Name},
-		enrollParams{Name: e.Name, Role: e.Role, OIDC: e.OIDC, Certificate: e.Certificate})
+		enrollParams(e))
 }
 
 // Reissue asks for a person's local credential to be replaced: once

@@ -34,7 +34,8 @@ type testVault struct {
 	v      *vault.Vault
 	h      *Handler
 	srv    *httptest.Server
-	tokens map[string]string
+	tokens map[string]string // session tokens
+	creds  map[string]string // local credentials
 }
 
 func newTestVault(t *testing.T, opts Options) *testVault {
@@ -59,7 +60,7 @@ func newTestVault(t *testing.T, opts Options) *testVault {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tv := &testVault{t: t, dir: dir, v: v, tokens: map[string]string{}}
+	tv := &testVault{t: t, dir: dir, v: v, tokens: map[string]string{}, creds: map[string]string{}}
 	for _, p := range []struct{ name, role string }{
 		{"inv", vault.RoleInvestigator}, {"inv2", vault.RoleInvestigator}, {"pros", vault.RoleProsecutor},
 		{"pros2", vault.RoleProsecutor}, {"aud", vault.RoleAuditor}, {"cust", vault.RoleCustodian},
@@ -73,6 +74,7 @@ func newTestVault(t *testing.T, opts Options) *testVault {
 			t.Fatal(err)
 		}
 		tv.tokens[p.name] = s.Token.Reveal()
+		tv.creds[p.name] = tok.Reveal()
 	}
 	tv.h = New(v, slog.New(slog.DiscardHandler), opts)
 	tv.srv = httptest.NewServer(tv.h)

@@ -1,0 +1,268 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+)
+
+// clock is a settable Config.Now.
+type clock struct{ t atomic.Int64 }
+
+func (c *clock) now() time.Time          { return time.Unix(0, c.t.Load()) }
+func (c *clock) advance(d time.Duration) { c.t.Add(int64(d)) }
+func newClock(t time.Time) *clock        { c := &clock{}; c.t.Store(t.UnixNano()); return c }
+func withClock(c *clock) func(*Config)   { return func(cfg *Config) { cfg.Now = c.now } }
+
+// people enrols the named persons directly and signs each in.
+func people(t *testing.T, v *Vault, roles map[string]string) map[string]Principal {
+	t.Helper()
+	out := map[string]Principal{}
+	for name, role := range roles {
+		tok, err := v.Enroll(context.Background(), name, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[name], err = signIn(v, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// logged returns every event of the log, decoded.
+func logged(t *testing.T, v *Vault) []*events.Event {
+	t.Helper()
+	var out []*events.Event
+	err := v.cfg.Log.Read(context.Background(), 0, func(r events.Record) error {
+		ev, err := events.Decode(r.Bytes)
+		out = append(out, ev)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func countType(t *testing.T, v *Vault, typ string) int {
+	n := 0
+	for _, ev := range logged(t, v) {
+		if ev.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// TestConcurrentApprovalsGrantOnce: two custodians approve one request at
+// the same moment, many times over: exactly one approval stands each time.
+func TestConcurrentApprovalsGrantOnce(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian})
+	const n = 20
+	for i := range n {
+		name := "inv" + string(rune('a'+i))
+		req, err := v.EnrollBy(ctx, p["c1"], Enrolment{Name: name, Role: RoleInvestigator})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ok atomic.Int32
+		var wg sync.WaitGroup
+		for _, c := range []string{"c2", "c3"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := v.Approve(ctx, p[c], req.ID); err == nil {
+					ok.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if ok.Load() != 1 {
+			t.Fatalf("request %d: %d approvals stood", i, ok.Load())
+		}
+	}
+	if got := countType(t, v, TypeRequestApproved); got != n {
+		t.Fatalf("%d approvals recorded, want %d", got, n)
+	}
+}
+
+// TestApprovalRules: nobody approves their own request; a suspended
+// custodian approves nothing; a request whose requester was suspended is
+// void; a request expires; an invitation expires.
+func TestApprovalRules(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC))
+	v, _ := openTestVaultDir(t, withClock(clk))
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian, "inv": RoleInvestigator})
+
+	req, _ := v.EnrollBy(ctx, p["c1"], Enrolment{Name: "dara", Role: RoleInvestigator})
+	if _, err := v.Approve(ctx, p["c1"], req.ID); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("own approval: %v", err)
+	}
+	if _, err := v.Approve(ctx, p["inv"], req.ID); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("an investigator approved: %v", err)
+	}
+	if err := v.Suspend(ctx, p["c3"], "c2", "under investigation"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, p["c2"], req.ID); err == nil {
+		t.Fatal("a suspended custodian approved")
+	}
+	if err := v.Suspend(ctx, p["c3"], "c1", "under investigation"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, p["c3"], req.ID); !errors.Is(err, ErrConflict) {
+		t.Fatalf("the request of a suspended requester was approved: %v", err)
+	}
+
+	// Expiry of a request, then of an invitation.
+	c4 := people(t, v, map[string]string{"c4": RoleCustodian})["c4"]
+	old, _ := v.EnrollBy(ctx, p["c3"], Enrolment{Name: "late", Role: RoleInvestigator})
+	clk.advance(v.cfg.RequestTTL + time.Second)
+	if _, err := v.Approve(ctx, c4, old.ID); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("an expired request was approved: %v", err)
+	}
+	fresh, _ := v.EnrollBy(ctx, p["c3"], Enrolment{Name: "eve", Role: RoleInvestigator})
+	app, err := v.Approve(ctx, c4, fresh.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(v.cfg.InvitationTTL + time.Second)
+	_, err = v.RedeemInvitation(ctx, "eve", []string{fresh.InvitationPart.Reveal(), app.InvitationPart.Reveal()})
+	if !errors.Is(err, ErrUnauthenticated) || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("an expired invitation was redeemed: %v", err)
+	}
+}
+
+// TestInvitationNeedsBothHalves: each custodian's half alone, or with the
+// other's half of another invitation, redeems nothing; both redeem once,
+// and the credential opens sessions; a re-issue ends them.
+func TestInvitationNeedsBothHalves(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
+	a, _ := v.EnrollBy(ctx, p["c1"], Enrolment{Name: "dara", Role: RoleInvestigator})
+	b, _ := v.Approve(ctx, p["c2"], a.ID)
+	x, _ := v.EnrollBy(ctx, p["c1"], Enrolment{Name: "sok", Role: RoleInvestigator})
+	y, _ := v.Approve(ctx, p["c2"], x.ID)
+	h1, h2 := a.InvitationPart.Reveal(), b.InvitationPart.Reveal()
+	for _, try := range [][]string{{h1, h1}, {h2, h2}, {h1, y.InvitationPart.Reveal()}, {x.InvitationPart.Reveal(), h2}, {h1}} {
+		if _, err := v.RedeemInvitation(ctx, "dara", try); err == nil {
+			t.Fatalf("redeemed with %d halves that do not belong together", len(try))
+		}
+	}
+	cred, err := v.RedeemInvitation(ctx, "dara", []string{h2, h1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.RedeemInvitation(ctx, "dara", []string{h1, h2}); err == nil {
+		t.Fatal("an invitation was redeemed twice")
+	}
+	dara, err := signIn(v, cred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dara.Credential.Auth != "local" || dara.Credential.Session == "" {
+		t.Fatalf("session credential %+v", dara.Credential)
+	}
+	// Refresh: the old session ends, the new one works.
+	s2, err := v.RefreshSession(ctx, dara)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.state.sessionLive(dara.Credential.Session) {
+		t.Fatal("the refreshed session is still open")
+	}
+	if _, err := v.Authenticate(s2.Token.Reveal()); err != nil {
+		t.Fatal(err)
+	}
+	// A re-issue approved ends the credential and its sessions.
+	r, _ := v.Reissue(ctx, p["c1"], "dara")
+	if _, err := v.Approve(ctx, p["c2"], r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Authenticate(s2.Token.Reveal()); err == nil {
+		t.Fatal("a session outlived its credential's re-issue")
+	}
+	if _, err := signIn(v, cred); err == nil {
+		t.Fatal("a re-issued credential still opens sessions")
+	}
+}
+
+// TestActsAfterSuspensionAreRefused: a person acting while they are
+// suspended has every act at a position after the suspension refused.
+func TestActsAfterSuspensionAreRefused(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "inv": RoleInvestigator})
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			v.OpenCase(ctx, p["inv"], "S-"+strings.Repeat("x", i%5)+string(rune('a'+i%26))+strings.Repeat("y", i/26), "t")
+		}
+	}()
+	time.Sleep(20 * time.Millisecond)
+	if err := v.Suspend(ctx, p["c1"], "inv", "x"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	suspended := false
+	for _, ev := range logged(t, v) {
+		switch {
+		case ev.Type == TypePersonSuspended:
+			suspended = true
+		case suspended && ev.Actor.Person == "inv" && ev.Type != TypeAccessRefused:
+			t.Fatalf("event %d (%s) by the suspended person", ev.Seq, ev.Type)
+		}
+	}
+	if !suspended {
+		t.Fatal("no suspension recorded")
+	}
+}
+
+// TestAssertedIdentitiesAreBounded: an identity provider does not choose
+// what the log holds: oversized or invisible values are refused.
+func TestAssertedIdentitiesAreBounded(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	people(t, v, map[string]string{"alice": RoleInvestigator})
+	good := ExternalIdentity{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: "1001", AMR: []string{"pwd", "mfa"}}
+	if _, err := v.OpenExternalSession(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []ExternalIdentity{
+		{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: strings.Repeat("s", 300)},
+		{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/\u202e", Subject: "1001"},
+		{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: "1001", AMR: make([]string, 17)},
+		{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: "1001", AMR: []string{"a\nb"}},
+		{Kind: "oidc", Name: "nobody", Issuer: "https://idp.example/", Subject: "1002"},
+	} {
+		if _, err := v.OpenExternalSession(ctx, bad); !errors.Is(err, ErrUnauthenticated) {
+			t.Fatalf("%+v: %v", bad, err)
+		}
+	}
+	v.cfg.RequireMFA = map[string]MFARequirement{RoleInvestigator: {AMR: "mfa"}}
+	good.AMR = []string{"pwd"}
+	if _, err := v.OpenExternalSession(ctx, good); err == nil || !strings.Contains(err.Error(), "multi-factor") {
+		t.Fatalf("a sign-in without MFA: %v", err)
+	}
+}
