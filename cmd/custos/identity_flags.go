@@ -31,10 +31,11 @@ type identityFlags struct {
 
 	mfa  map[string]vault.MFARequirement
 	cert certAuthority
+	dev  bool
 }
 
 func (f *identityFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.localAccounts, "local-accounts", "auto", "local credentials and invitations: true, false, or auto (on unless --oidc-issuer or --client-ca is given)")
+	fs.StringVar(&f.localAccounts, "local-accounts", "auto", "local credentials and invitations: true, false, or auto (on with --dev, or unless --oidc-issuer or --client-ca is given)")
 	fs.DurationVar(&f.sessionTTL, "session-ttl", 12*time.Hour, "how long a session lasts before its person signs in again")
 	fs.DurationVar(&f.invitationTTL, "invitation-ttl", 72*time.Hour, "how long an invitation may be redeemed")
 	fs.DurationVar(&f.requestTTL, "request-ttl", 7*24*time.Hour, "how long a two-person request may be approved")
@@ -48,6 +49,7 @@ func (f *identityFlags) register(fs *flag.FlagSet) {
 }
 
 func (f *identityFlags) check(dev bool) error {
+	f.dev = dev
 	switch f.localAccounts {
 	case "auto", "true", "false":
 	default:
@@ -93,10 +95,12 @@ func (f *identityFlags) check(dev bool) error {
 	return nil
 }
 
-// local reports whether local accounts are on.
+// local reports whether local accounts are on: with auto, unless an
+// identity provider or a client CA signs people in (the development
+// persons of --dev sign in with local credentials, so --dev keeps them).
 func (f *identityFlags) local() bool {
 	if f.localAccounts == "auto" {
-		return f.oidcIssuer == "" && f.clientCA == ""
+		return f.dev || f.oidcIssuer == "" && f.clientCA == ""
 	}
 	return f.localAccounts == "true"
 }

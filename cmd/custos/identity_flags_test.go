@@ -1,0 +1,60 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/custos-vault/custos/vault"
+)
+
+// TestIdentityFlagsFromConfigFile: the sign-in flags read from a config
+// file as from the command line, repeatable ones included, and bad
+// values are usage errors that name the flag.
+func TestIdentityFlagsFromConfigFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "custos.conf")
+	os.WriteFile(path, []byte("oidc-issuer = https://idp.example/\noidc-client-id = custos\noidc-claim = email\n"+
+		"oidc-require = custodian=amr:mfa\noidc-require = investigator=acr:phr\nsession-ttl = 8h\n"), 0o600)
+	fs := newFlags("server")
+	var f identityFlags
+	f.register(fs)
+	if err := loadConfig(fs, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.check(false); err != nil {
+		t.Fatal(err)
+	}
+	var cfg vault.Config
+	f.apply(&cfg)
+	want := map[string]vault.MFARequirement{vault.RoleCustodian: {AMR: "mfa"}, vault.RoleInvestigator: {ACR: "phr"}}
+	if cfg.OIDCClaim != "email" || cfg.SessionTTL.Hours() != 8 || len(cfg.RequireMFA) != 2 ||
+		cfg.RequireMFA[vault.RoleCustodian] != want[vault.RoleCustodian] || cfg.RequireMFA[vault.RoleInvestigator] != want[vault.RoleInvestigator] {
+		t.Fatalf("config: claim %q ttl %s mfa %v", cfg.OIDCClaim, cfg.SessionTTL, cfg.RequireMFA)
+	}
+	if !cfg.NoLocalAccounts {
+		t.Fatal("local accounts stayed on with an identity provider and --local-accounts auto")
+	}
+
+	for _, bad := range [][]string{
+		{"--oidc-issuer", "https://idp.example/"},
+		{"--oidc-claim", "name", "--oidc-issuer", "i", "--oidc-client-id", "c"},
+		{"--oidc-require", "custodian=mfa", "--oidc-issuer", "i", "--oidc-client-id", "c"},
+		{"--oidc-require", "judge=amr:mfa", "--oidc-issuer", "i", "--oidc-client-id", "c"},
+		{"--oidc-require", "custodian=amr:mfa"},
+		{"--client-crl", "x.crl"},
+		{"--local-accounts", "maybe"},
+		{"--session-ttl", "-1h"},
+	} {
+		fs := newFlags("server")
+		var f identityFlags
+		f.register(fs)
+		if _, err := parse(fs, bad); err != nil {
+			t.Fatalf("%v: %v", bad, err)
+		}
+		err := f.check(false)
+		if err == nil || !strings.Contains(err.Error(), "--") {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+}
