@@ -88,6 +88,9 @@ type Case struct {
 	// ExportApproval: every package sealed of the case needs a second
 	// custodian's approval.
 	ExportApproval bool
+	// OpenedBy and OpenedAt: who opened the case, and when.
+	OpenedBy string
+	OpenedAt time.Time
 }
 
 // DestructionRequest is a request awaiting a second custodian.
@@ -102,6 +105,11 @@ type Item struct {
 	Case      string
 	Deposit   ItemDeposited
 	DepositAt uint64
+	// By and At: who deposited it, and when (the event's time).
+	By string
+	At time.Time
+	// Accesses counts the item.accessed events of the item.
+	Accesses int
 }
 
 // Package is a sealed package.
@@ -111,6 +119,8 @@ type Package struct {
 	For     string
 	Sealing PackageSealing
 	Sealed  *PackageSealed
+	// SealedAt is the time of the package.sealed event.
+	SealedAt time.Time
 }
 
 func newState() *State {
@@ -174,6 +184,7 @@ var appliers = map[string]applier{
 	TypeCaseMemberAdded:      applyMemberAdded,
 	TypeCaseMemberRemoved:    applyMemberRemoved,
 	TypeItemDeposited:        applyItemDeposited,
+	TypeItemAccessed:         applyItemAccessed,
 	TypePackageSealing:       applyPackageSealing,
 	TypePackageSealed:        applyPackageSealed,
 	TypeKeysRecovered:        applyKeysRecovered,
@@ -263,7 +274,8 @@ func applyCaseOpened(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	c := &Case{ID: ev.Case, Title: d.Title, Recipient: d.Recipient, Members: map[string]bool{}, Requests: map[string]DestructionRequest{}}
+	c := &Case{ID: ev.Case, Title: d.Title, Recipient: d.Recipient, Members: map[string]bool{}, Requests: map[string]DestructionRequest{},
+		OpenedBy: ev.Actor.Person, OpenedAt: ev.Timestamp()}
 	if d.Retention != "" {
 		if c.Retention, err = time.ParseDuration(d.Retention); err != nil {
 			return fmt.Errorf("retention: %w", err)
@@ -361,10 +373,22 @@ func applyItemDeposited(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	s.items[ev.Item] = &Item{ID: ev.Item, Case: ev.Case, Deposit: d, DepositAt: ev.Seq}
+	s.items[ev.Item] = &Item{ID: ev.Item, Case: ev.Case, Deposit: d, DepositAt: ev.Seq, By: ev.Actor.Person, At: ev.Timestamp()}
 	c.Items = append(c.Items, ev.Item)
 	s.objects[d.Object] = ev.Item
 	s.recent[d.Object] = ev.Timestamp()
+	return nil
+}
+
+func applyItemAccessed(s *State, ev *events.Event) error {
+	if _, err := data[ItemAccessed](ev); err != nil {
+		return err
+	}
+	it := s.items[ev.Item]
+	if it == nil {
+		return fmt.Errorf("names item %q, which was never deposited", ev.Item)
+	}
+	it.Accesses++
 	return nil
 }
 
@@ -387,6 +411,7 @@ func applyPackageSealed(s *State, ev *events.Event) error {
 		return fmt.Errorf("package %s was never being sealed", d.Package)
 	}
 	p.Sealed = &d
+	p.SealedAt = ev.Timestamp()
 	s.objects[d.Object] = d.Package
 	s.recent[d.Object] = ev.Timestamp()
 	return nil

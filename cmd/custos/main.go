@@ -42,6 +42,10 @@ Two custodians for every grant of power:
   case policy CASE --export-approval required|none  (custodian) whether exports of the case need a second custodian
 
 Client verbs (read CUSTOS_SERVER and your login; --json prints one JSON object):
+  case list / case show CASE                        your cases (all for custodians and auditors) / one case
+  item list --case CASE [--name GLOB] [--sha256 H|--md5 H|--sha1 H]
+                                                    a case's items / item show ITEM: one item, without its content
+  package list                                      packages you may know (a prosecutor's own)
   case open CASE --title T [--retention 87600h]     open a case
   case hold CASE --reason T / case release CASE --reason T
                                                     (custodian) place or lift a legal hold
@@ -118,6 +122,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		switch s {
 		case "open":
 			return runCaseOpen(r, stdout)
+		case "list":
+			return runCaseList(r, stdout)
+		case "show":
+			return runCaseShow(r, stdout)
 		case "add-member":
 			return runCaseAddMember(r, stdout)
 		case "remove-member":
@@ -152,6 +160,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 		case "add", "list", "reissue", "reinstate", "suspend", "remove":
 			return runPerson(s, r, stdout)
 		}
+	case "item":
+		s, r, err := sub()
+		if err != nil {
+			return err
+		}
+		switch s {
+		case "list":
+			return runItemList(r, stdout)
+		case "show":
+			return runItemShow(r, stdout)
+		}
 	case "recipient":
 		s, r, err := sub()
 		if err != nil {
@@ -168,6 +187,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		switch s {
 		case "seal":
 			return runPackageSeal(r, stdout)
+		case "list":
+			return runPackageList(r, stdout)
 		case "fetch":
 			return runPackageFetch(r, stdout, stderr)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
@@ -39,6 +40,11 @@ func TestOutputKeyOrder(t *testing.T) {
 		api.PersonStatusResponse{Person: "p", Status: "suspended"},
 		api.PolicyResponse{Case: "c", ExportApproval: "required"},
 		api.EndSessionResponse{Session: "s", Ended: true},
+		vault.CaseSummary{Case: "c", Title: "t", Items: 1, Held: true},
+		vault.CaseDetail{Case: "c", Title: "t", Members: []string{"m"}, Retention: "1h", VaultRetention: "2h", OpenedBy: "o"},
+		vault.ItemSummary{ID: "i", Name: "n", SHA256: "s", Size: 1},
+		vault.ItemDetail{ID: "i", Case: "c", Name: "n", SHA256: "s", MD5: "m", SHA1: "h", Source: "u", Note: "x", DepositedBy: "d", Accesses: 1},
+		vault.PackageSummary{Package: "p", Case: "c", For: "f", Purpose: "p", Items: 1, SHA256: "s", Size: 1, SealedAt: time.Unix(1, 0)},
 		api.RecipientResponse{Recipient: "age1x"},
 		api.ErrorResponse{Error: "e"},
 	} {

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/custos-vault/custos/vault/api"
+)
+
+// Finding one's work: case list/show, item list/show, package list.
+
+// size formats a byte count in binary units, with the exact count.
+func size(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 5; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB (%d bytes)", float64(n)/float64(div), "KMGTPE"[exp], n)
+}
+
+// when formats a time in UTC with the zone written.
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// table writes rows as aligned columns.
+func table(header []string, rows [][]string) string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	tw.Flush()
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+func runCaseList(args []string, stdout io.Writer) error {
+	fs := newFlags("case list")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return usageErr("case list takes no arguments")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out api.CasesResponse
+	if err := c.call("GET", "/v1/cases", nil, nil, &out); err != nil {
+		return err
+	}
+	if len(out.Cases) == 0 {
+		return printResult(stdout, *asJSON, out, "no cases")
+	}
+	var rows [][]string
+	for _, cs := range out.Cases {
+		state := ""
+		switch {
+		case cs.Destroyed:
+			state = "destroyed"
+		case cs.Held:
+			state = "on hold"
+		}
+		rows = append(rows, []string{cs.Case, cs.Title, fmt.Sprint(cs.Items), when(cs.OpenedAt), state})
+	}
+	return printResult(stdout, *asJSON, out, table([]string{"CASE", "TITLE", "ITEMS", "OPENED", ""}, rows))
+}
+
+func runCaseShow(args []string, stdout io.Writer) error {
+	fs := newFlags("case show")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErr("case show takes one CASE")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var d api.CaseDetailResponse
+	if err := c.call("GET", "/v1/cases/"+url.PathEscape(pos[0]), nil, nil, &d); err != nil {
+		return err
+	}
+	retention := d.Retention
+	if retention == "" {
+		retention = d.VaultRetention + " (the vault's default)"
+	}
+	lines := []string{
+		"case:       " + d.Case,
+		"title:      " + d.Title,
+		"opened:     " + when(d.OpenedAt) + " by " + d.OpenedBy,
+		"members:    " + strings.Join(d.Members, ", "),
+		fmt.Sprintf("items:      %d, %s", d.Items, size(d.Size)),
+		"retention:  " + retention,
+		"legal hold: " + map[bool]string{true: "yes", false: "no"}[d.Held],
+		"exports:    " + map[bool]string{true: "need a second custodian's approval", false: "no approval needed"}[d.ExportApproval],
+	}
+	if d.Destroyed {
+		lines = append(lines, "destroyed:  yes (its keys are gone)")
+	}
+	return printResult(stdout, *asJSON, d, strings.Join(lines, "\n"))
+}
+
+func runItemList(args []string, stdout io.Writer) error {
+	fs := newFlags("item list")
+	caseID := fs.String("case", "", "the case")
+	name := fs.String("name", "", "only items whose name (or its last path element) matches this pattern (*, ?, [...])")
+	sha256 := fs.String("sha256", "", "only items with this SHA-256")
+	md5 := fs.String("md5", "", "only items with this MD5")
+	sha1 := fs.String("sha1", "", "only items with this SHA-1")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 || *caseID == "" {
+		return usageErr("item list needs --case CASE and takes no arguments")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	q := url.Values{}
+	for k, v := range map[string]string{"name": *name, "sha256": *sha256, "md5": *md5, "sha1": *sha1} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	var out api.ItemsResponse
+	if err := c.call("GET", "/v1/cases/"+url.PathEscape(*caseID)+"/items", q, nil, &out); err != nil {
+		return err
+	}
+	if len(out.Items) == 0 {
+		return printResult(stdout, *asJSON, out, "no items")
+	}
+	var rows [][]string
+	for _, it := range out.Items {
+		rows = append(rows, []string{it.ID, it.Name, size(it.Size), it.SHA256})
+	}
+	return printResult(stdout, *asJSON, out, table([]string{"ITEM", "NAME", "SIZE", "SHA-256"}, rows))
+}
+
+func runItemShow(args []string, stdout io.Writer) error {
+	fs := newFlags("item show")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErr("item show takes one ITEM")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var d api.ItemDetailResponse
+	if err := c.call("GET", "/v1/items/"+url.PathEscape(pos[0])+"/details", nil, nil, &d); err != nil {
+		return err
+	}
+	lines := []string{
+		"item:       " + d.ID,
+		"case:       " + d.Case,
+		"name:       " + d.Name,
+		"size:       " + size(d.Size),
+		"sha256:     " + d.SHA256,
+	}
+	if d.MD5 != "" {
+		lines = append(lines, "md5:        "+d.MD5)
+	}
+	if d.SHA1 != "" {
+		lines = append(lines, "sha1:       "+d.SHA1)
+	}
+	if d.Source != "" {
+		lines = append(lines, "source:     "+d.Source)
+	}
+	lines = append(lines, "deposited:  "+when(d.DepositedAt)+" by "+d.DepositedBy, fmt.Sprintf("views:      %d (custos audit log --item %s)", d.Accesses, d.ID))
+	if d.Note != "" {
+		lines = append(lines, "note:       "+strings.ReplaceAll(d.Note, "\n", "\n            "))
+	}
+	return printResult(stdout, *asJSON, d, strings.Join(lines, "\n"))
+}
+
+func runPackageList(args []string, stdout io.Writer) error {
+	fs := newFlags("package list")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return usageErr("package list takes no arguments")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out api.PackagesResponse
+	if err := c.call("GET", "/v1/packages", nil, nil, &out); err != nil {
+		return err
+	}
+	if len(out.Packages) == 0 {
+		return printResult(stdout, *asJSON, out, "no packages")
+	}
+	var rows [][]string
+	for _, p := range out.Packages {
+		rows = append(rows, []string{p.Package, p.Case, p.For, fmt.Sprint(p.Items), size(p.Size), when(p.SealedAt), p.Purpose})
+	}
+	return printResult(stdout, *asJSON, out, table([]string{"PACKAGE", "CASE", "FOR", "ITEMS", "SIZE", "SEALED", "PURPOSE"}, rows))
+}

@@ -1,0 +1,240 @@
+package vault
+
+import (
+	"context"
+	"encoding/hex"
+	"path"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Finding one's work: cases, items and packages as each person may know
+// them. Listing records nothing (it reveals no evidence); a refusal is
+// recorded, and an unknown or unseen case or item is answered alike
+// (refuseUnseen).
+
+// CaseSummary is one case in a list.
+type CaseSummary struct {
+	Case      string    `json:"case"`
+	Destroyed bool      `json:"destroyed"`
+	Held      bool      `json:"held"`
+	Items     int       `json:"items"`
+	OpenedAt  time.Time `json:"opened_at"`
+	Title     string    `json:"title"`
+}
+
+// CaseDetail is one case as `case show` describes it.
+type CaseDetail struct {
+	Case           string    `json:"case"`
+	Destroyed      bool      `json:"destroyed"`
+	ExportApproval bool      `json:"export_approval"`
+	Held           bool      `json:"held"`
+	Items          int       `json:"items"`
+	Members        []string  `json:"members"`
+	OpenedAt       time.Time `json:"opened_at"`
+	OpenedBy       string    `json:"opened_by"`
+	// Retention is the case's own retention (a Go duration), or "" for
+	// the vault's default, given in VaultRetention.
+	Retention      string `json:"retention,omitempty"`
+	Size           int64  `json:"size"`
+	Title          string `json:"title"`
+	VaultRetention string `json:"vault_retention"`
+}
+
+// ItemSummary is one item in a list.
+type ItemSummary struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// ItemDetail is one item as `item show` describes it.
+type ItemDetail struct {
+	Accesses    int       `json:"accesses"`
+	Case        string    `json:"case"`
+	DepositedAt time.Time `json:"deposited_at"`
+	DepositedBy string    `json:"deposited_by"`
+	ID          string    `json:"id"`
+	MD5         string    `json:"md5,omitempty"`
+	Name        string    `json:"name"`
+	Note        string    `json:"note,omitempty"`
+	SHA1        string    `json:"sha1,omitempty"`
+	SHA256      string    `json:"sha256"`
+	Size        int64     `json:"size"`
+	Source      string    `json:"source,omitempty"`
+}
+
+// PackageSummary is one package in a list.
+type PackageSummary struct {
+	Case     string    `json:"case"`
+	For      string    `json:"for"`
+	Items    int       `json:"items"`
+	Package  string    `json:"package"`
+	Purpose  string    `json:"purpose"`
+	SealedAt time.Time `json:"sealed_at,omitzero"`
+	SHA256   string    `json:"sha256,omitempty"`
+	Size     int64     `json:"size,omitempty"`
+}
+
+// seesAllCases: custodians and auditors know every case.
+func seesAllCases(who Principal) bool {
+	return who.Role == RoleCustodian || who.Role == RoleAuditor
+}
+
+// Cases lists the cases who may know: their own (assigned
+// investigators; prosecutors, those with a package sealed for them), all
+// for custodians and auditors; oldest first.
+func (v *Vault) Cases(who Principal) []CaseSummary {
+	forMe := map[string]bool{}
+	if who.Role == RoleProsecutor {
+		for _, p := range v.state.allPackages() {
+			if p.For == who.Name {
+				forMe[p.Case] = true
+			}
+		}
+	}
+	var out []CaseSummary
+	for _, id := range v.state.allCases() {
+		c, ok := v.state.getCase(id)
+		if !ok || !(seesAllCases(who) || assigned(who, c) || forMe[id]) {
+			continue
+		}
+		out = append(out, CaseSummary{Case: c.ID, Title: c.Title, Held: c.Held, Destroyed: c.Destroyed,
+			Items: len(v.state.caseItems(id)), OpenedAt: c.OpenedAt})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].OpenedAt.Before(out[j].OpenedAt) })
+	return out
+}
+
+// ShowCase describes a case to its investigators, custodians and
+// auditors.
+func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*CaseDetail, error) {
+	if err := checkCaseID(caseID); err != nil {
+		return nil, err
+	}
+	c, ok := v.state.getCase(caseID)
+	if !ok || !(seesAllCases(who) || assigned(who, c)) {
+		reason := "no such case"
+		if ok {
+			reason = "not assigned to the case"
+		}
+		return nil, v.refuseUnseen(ctx, who, "case.show", "case", caseID, reason, "only the case's investigators, custodians and auditors see a case")
+	}
+	d := &CaseDetail{Case: c.ID, Title: c.Title, Held: c.Held, Destroyed: c.Destroyed, ExportApproval: c.ExportApproval,
+		OpenedBy: c.OpenedBy, OpenedAt: c.OpenedAt, Retention: durationString(c.Retention), VaultRetention: v.cfg.Retention.String(),
+		Members: []string{}}
+	for m := range c.Members {
+		d.Members = append(d.Members, m)
+	}
+	sort.Strings(d.Members)
+	for _, id := range v.state.caseItems(caseID) {
+		if it, ok := v.state.getItem(id); ok {
+			d.Items++
+			d.Size += it.Deposit.Size
+		}
+	}
+	return d, nil
+}
+
+// ItemFilter narrows an item list: a path.Match pattern on the name, and
+// hashes (lowercase or uppercase hex) the item must have.
+type ItemFilter struct {
+	Name              string
+	SHA256, MD5, SHA1 string
+}
+
+// Items lists a case's items, in deposit order, to its assigned
+// investigators.
+func (v *Vault) Items(ctx context.Context, who Principal, caseID string, f ItemFilter) ([]ItemSummary, error) {
+	if err := checkCaseID(caseID); err != nil {
+		return nil, err
+	}
+	if _, err := path.Match(f.Name, ""); err != nil {
+		return nil, badInput("--name %q is not a valid pattern (use *, ? and [...])", truncate(f.Name))
+	}
+	for _, h := range []struct {
+		name, v string
+		n       int
+	}{{"sha256", f.SHA256, 64}, {"md5", f.MD5, 32}, {"sha1", f.SHA1, 40}} {
+		if _, err := hex.DecodeString(h.v); h.v != "" && (err != nil || len(h.v) != h.n) {
+			return nil, badInput("%s %q is not %d hex digits", h.name, truncate(h.v), h.n)
+		}
+	}
+	c, ok := v.state.getCase(caseID)
+	if !ok || !assigned(who, c) {
+		reason := "no such case"
+		if ok {
+			reason = "not assigned to the case"
+		}
+		return nil, v.refuseUnseen(ctx, who, "item.list", "case", caseID, reason, "only the case's investigators list its items")
+	}
+	out := []ItemSummary{}
+	for _, id := range v.state.caseItems(caseID) {
+		it, ok := v.state.getItem(id)
+		d := it.Deposit
+		switch {
+		case !ok,
+			f.Name != "" && !matchName(f.Name, d.Name),
+			f.SHA256 != "" && !strings.EqualFold(f.SHA256, d.SHA256),
+			f.MD5 != "" && !strings.EqualFold(f.MD5, d.MD5),
+			f.SHA1 != "" && !strings.EqualFold(f.SHA1, d.SHA1):
+			continue
+		}
+		out = append(out, ItemSummary{ID: it.ID, Name: d.Name, Size: d.Size, SHA256: d.SHA256})
+	}
+	return out, nil
+}
+
+// matchName matches a name, or any of its path's final elements, against
+// a pattern.
+func matchName(pattern, name string) bool {
+	if ok, _ := path.Match(pattern, name); ok {
+		return true
+	}
+	ok, _ := path.Match(pattern, path.Base(name))
+	return ok
+}
+
+// ShowItem describes an item to its case's assigned investigators.
+func (v *Vault) ShowItem(ctx context.Context, who Principal, itemID string) (*ItemDetail, error) {
+	if !itemIDPattern.MatchString(itemID) {
+		return nil, badInput("item id %q is not it_ and 24 hex digits", truncate(itemID))
+	}
+	it, ok := v.state.getItem(itemID)
+	var c Case
+	if ok {
+		c, _ = v.state.getCase(it.Case)
+	}
+	if !ok || !assigned(who, c) {
+		reason := "no such item"
+		if ok {
+			reason = "not assigned to the item's case"
+		}
+		return nil, v.refuseUnseen(ctx, who, "item.show", "item", itemID, reason, "only the case's investigators see its items")
+	}
+	d := it.Deposit
+	return &ItemDetail{ID: it.ID, Case: it.Case, Name: d.Name, Size: d.Size, SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1,
+		Source: d.Source, Note: d.Note, DepositedBy: it.By, DepositedAt: it.At, Accesses: it.Accesses}, nil
+}
+
+// Packages lists the packages who may know: a prosecutor's own, those of
+// an investigator's cases, all for custodians and auditors; oldest first.
+func (v *Vault) Packages(who Principal) []PackageSummary {
+	var out []PackageSummary
+	for _, p := range v.state.allPackages() {
+		c, _ := v.state.getCase(p.Case)
+		if !(seesAllCases(who) || p.For == who.Name && who.Role == RoleProsecutor || assigned(who, c)) {
+			continue
+		}
+		s := PackageSummary{Package: p.ID, Case: p.Case, For: p.For, Purpose: p.Sealing.Purpose, Items: len(p.Sealing.Items), SealedAt: p.SealedAt}
+		if p.Sealed == nil {
+			continue // being sealed, or the sealing never finished
+		}
+		s.Size, s.SHA256 = p.Sealed.Size, p.Sealed.SHA256
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].SealedAt.Before(out[j].SealedAt) })
+	return out
+}
