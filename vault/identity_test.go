@@ -266,3 +266,34 @@ func TestAssertedIdentitiesAreBounded(t *testing.T) {
 		t.Fatalf("a sign-in without MFA: %v", err)
 	}
 }
+
+// TestRequestHygiene: a second identical request is refused while the
+// first is pending; a requester withdraws their own; a removed name is
+// never enrolled again.
+func TestRequestHygiene(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "inv": RoleInvestigator})
+	first, err := v.EnrollBy(ctx, p["c1"], Enrolment{Name: "ivan", Role: RoleInvestigator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.EnrollBy(ctx, p["c2"], Enrolment{Name: "ivan", Role: RoleProsecutor}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("a second enrolment of a pending name: %v", err)
+	}
+	if _, err := v.Reject(ctx, p["inv"], first.ID, "not mine"); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("an investigator rejected a custodian's request: %v", err)
+	}
+	if _, err := v.Reject(ctx, p["c1"], first.ID, "wrong role"); err != nil {
+		t.Fatalf("the requester could not withdraw: %v", err)
+	}
+	if _, err := v.Approve(ctx, p["c2"], first.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a withdrawn request was approved: %v", err)
+	}
+	if err := v.Remove(ctx, p["c1"], "inv", "left"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.EnrollBy(ctx, p["c1"], Enrolment{Name: "inv", Role: RoleInvestigator}); err == nil || !strings.Contains(err.Error(), "never enrolled again") {
+		t.Fatalf("re-enrolling a removed name: %v", err)
+	}
+}

@@ -488,7 +488,7 @@ func custodyReport(m *pkgformat.Manifest, evs [][]byte) ([]byte, error) {
 		if who == "" {
 			who = "(unauthenticated)"
 		}
-		fmt.Fprintf(&b, "  #%d  %s  %-22s %s (%s)", ev.Seq, ev.Time, ev.Type, who, ev.Actor.Role)
+		fmt.Fprintf(&b, "  #%d  %s  %-22s %s (%s%s)", ev.Seq, ev.Time, ev.Type, who, ev.Actor.Role, credentialNote(ev.Actor))
 		if ev.Item != "" {
 			fmt.Fprintf(&b, "  item %s", ev.Item)
 		}
@@ -499,12 +499,29 @@ func custodyReport(m *pkgformat.Manifest, evs [][]byte) ([]byte, error) {
 		if p, ok := d["purpose"].(string); ok {
 			fmt.Fprintf(&b, "  purpose: %q", p)
 		}
+		if r, ok := d["requested_by"].(string); ok && ev.Type == TypePackageSealing {
+			fmt.Fprintf(&b, "  requested by %s, approved by %s (request %v)", r, who, d["request"])
+		}
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "\nVerify offline, pinning the log key: custos-verify PACKAGE --key %s [--identity KEY]\n", m.LogKeyFingerprint)
 	fmt.Fprintf(&b, "(obtain the key or its fingerprint from the vault's operators, e.g. custos audit key, not from this report)\n")
 	fmt.Fprintf(&b, "Open items: age -d -i KEY items/...age\n")
 	return []byte(strings.ReplaceAll(b.String(), "\r", "")), nil
+}
+
+// credentialNote is how an event's actor authenticated, for a person
+// reading a report: ", signed in with ...".
+func credentialNote(a events.Actor) string {
+	switch a.Auth {
+	case "oidc":
+		return ", signed in through " + a.Issuer + " as " + a.Subject
+	case "certificate":
+		return ", client certificate " + a.Certificate[:min(16, len(a.Certificate))] + "... of " + a.Issuer
+	case "local":
+		return ", local session " + a.Session
+	}
+	return ""
 }
 
 // mayExport is the precondition of sealing a package: the case is not

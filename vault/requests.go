@@ -109,7 +109,9 @@ func init() {
 		KindEnroll: {invites: true,
 			check: func(v *Vault, r Request) error {
 				p := params[enrollParams](r)
-				if q, ok := v.state.personByName(p.Name); ok {
+				if q, ok := v.state.personByName(p.Name); ok && q.Removed {
+					return refused(ErrConflict, "%s was removed; a removed name is never enrolled again", p.Name)
+				} else if ok {
 					return refused(ErrConflict, "%s is already enrolled as %s", p.Name, q.Role)
 				}
 				return v.identityFree(p)
@@ -261,12 +263,29 @@ func (v *Vault) openRequest(ctx context.Context, who Principal, r Request, p any
 		half = newToken(InvitationPrefix)
 		r.invitationHalf = tokenHash(half)
 	}
+	pending := func() error {
+		if r.Kind == KindSeal {
+			return nil // packages of one case for one person may differ
+		}
+		for _, o := range v.state.pendingRequests(v.cfg.Now()) {
+			if o.Kind == r.Kind && o.Case == r.Case && o.Person == r.Person {
+				return refused(ErrConflict, "request %s by %s already asks this (%s); approve, reject or withdraw it first", o.ID, o.By, o.Kind)
+			}
+		}
+		return nil
+	}
 	if err := k.check(v, r); err != nil {
+		return nil, v.refusedAs(ctx, who, r.Kind, r.target(), err)
+	}
+	if err := pending(); err != nil {
 		return nil, v.refusedAs(ctx, who, r.Kind, r.target(), err)
 	}
 	check := func(ahead []*events.Event) error {
 		if requestDepends(ahead) {
 			return sequencer.ErrNotYet
+		}
+		if err := pending(); err != nil {
+			return err
 		}
 		return k.check(v, r)
 	}
@@ -374,19 +393,28 @@ func (v *Vault) approvalDraft(who Principal, r Request, decided RequestDecided) 
 	return sequencer.Draft{Type: TypeRequestApproved, Actor: who.actor(), Case: r.Case, Check: check, Data: decided}
 }
 
-// Reject ends a pending request unapproved, with a reason, as a custodian
-// other than the requester.
+// Reject ends a pending request unapproved, with a reason: as a custodian
+// other than the requester, or as the requester withdrawing it.
 func (v *Vault) Reject(ctx context.Context, who Principal, id, reason string) (*RequestInfo, error) {
-	if who.Role != RoleCustodian {
-		return nil, v.refuse(ctx, who, "request.reject", id, "only custodians reject requests", ErrForbidden)
-	}
 	if !requestIDPattern.MatchString(id) {
 		return nil, badInput("request id %q is not rq_ and 24 hex digits", truncate(id))
 	}
 	if err := checkText("reason", reason, 1024, true, false); err != nil {
 		return nil, err
 	}
-	r, err := v.approvable(who, id)
+	rejectable := func() (Request, error) {
+		r, ok := v.state.request(id)
+		switch {
+		case !ok:
+			return Request{}, refused(ErrNotFound, "no pending request %s", id)
+		case r.By == who.Name:
+			return r, nil // withdrawn by its requester
+		case who.Role != RoleCustodian:
+			return Request{}, refused(ErrForbidden, "only custodians reject requests, and requesters withdraw their own")
+		}
+		return r, nil
+	}
+	r, err := rejectable()
 	if err != nil {
 		return nil, v.refusedAs(ctx, who, "request.reject", id, err)
 	}
@@ -394,7 +422,7 @@ func (v *Vault) Reject(ctx context.Context, who Principal, id, reason string) (*
 		if requestDepends(ahead) {
 			return sequencer.ErrNotYet
 		}
-		_, err := v.approvable(who, id)
+		_, err := rejectable()
 		return err
 	}
 	_, err = v.append(ctx, sequencer.Draft{Type: TypeRequestRejected, Actor: who.actor(), Case: r.Case, Check: check,

@@ -226,9 +226,12 @@ func runAuditLog(args []string, stdout io.Writer) error {
 	fs := newFlags("audit log")
 	caseID := fs.String("case", "", "only this case's events")
 	item := fs.String("item", "", "only this item's events")
+	verbose := fs.Bool("verbose", false, "also print each event's data and credential")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parse(fs, args); err != nil {
+	if pos, err := parse(fs, args); err != nil {
 		return err
+	} else if len(pos) != 0 {
+		return usageErr("audit log takes no arguments")
 	}
 	c, err := newClient()
 	if err != nil {
@@ -248,14 +251,51 @@ func runAuditLog(args []string, stdout io.Writer) error {
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(out)
 	}
-	for _, ev := range out.Events {
+	printTimeline(stdout, out.Events, *verbose)
+	return nil
+}
+
+// printTimeline prints events for people: one line each, with time (UTC),
+// who and how they signed in, what, the item's name and the purpose or
+// reason; with verbose, the event's data and full credential below.
+func printTimeline(w io.Writer, evs []*events.Event, verbose bool) {
+	names := map[string]string{}
+	for _, ev := range evs {
+		if ev.Type == "item.deposited" {
+			var d struct{ Name string }
+			json.Unmarshal(ev.Data, &d)
+			names[ev.Item] = d.Name
+		}
+	}
+	for _, ev := range evs {
 		who := ev.Actor.Person
 		if who == "" {
-			who = "(unauthenticated)"
+			who = "(not signed in)"
 		}
-		fmt.Fprintf(stdout, "#%-6d %s  %-22s %-18s %-12s case=%s item=%s %s\n", ev.Seq, ev.Time, ev.Type, who, ev.Actor.Role, ev.Case, ev.Item, ev.Data)
+		t := ev.Timestamp().UTC().Format("2006-01-02 15:04:05 UTC")
+		line := fmt.Sprintf("%s  #%-5d %-14s %-13s %-26s", t, ev.Seq, who, ev.Actor.Role+"/"+ev.Actor.Auth, ev.Type)
+		if ev.Case != "" {
+			line += " " + ev.Case
+		}
+		if ev.Item != "" {
+			line += " " + ev.Item
+			if n := names[ev.Item]; n != "" {
+				line += fmt.Sprintf(" %q", n)
+			}
+		}
+		var d map[string]any
+		json.Unmarshal(ev.Data, &d)
+		for _, k := range []string{"purpose", "reason", "action", "kind", "person", "name", "package", "for"} {
+			if v, ok := d[k].(string); ok && v != "" {
+				line += fmt.Sprintf(" %s=%q", k, v)
+			}
+		}
+		fmt.Fprintln(w, line)
+		if verbose {
+			a, _ := json.Marshal(ev.Actor)
+			fmt.Fprintf(w, "    actor %s\n    data  %s\n", a, ev.Data)
+		}
 	}
-	return nil
 }
 
 // clientAndLogKey connects as the environment says and fetches the log's

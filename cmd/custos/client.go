@@ -70,6 +70,9 @@ func newAnonymousClient() (*client, error) {
 		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	}
 	if cert, key := os.Getenv("CUSTOS_CLIENT_CERT"), os.Getenv("CUSTOS_CLIENT_KEY"); cert != "" || key != "" {
+		if cert == "" || key == "" {
+			return nil, errors.New("CUSTOS_CLIENT_CERT and CUSTOS_CLIENT_KEY go together: set both (the certificate and its private key, PEM files)")
+		}
 		pair, err := tls.LoadX509KeyPair(cert, key)
 		if err != nil {
 			return nil, fmt.Errorf("CUSTOS_CLIENT_CERT and CUSTOS_CLIENT_KEY: %w", err)
@@ -98,14 +101,22 @@ func (c *client) do(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		var unknown x509.UnknownAuthorityError
+		if errors.As(err, &unknown) {
+			return nil, fmt.Errorf("the vault's TLS certificate is not trusted here: set CUSTOS_CACERT to its CA's certificate (%w)", err)
+		}
 		return nil, fmt.Errorf("vault unreachable: %w", err)
 	}
-	if resp.StatusCode == http.StatusUnauthorized && c.resign != nil && (req.Body == nil || req.GetBody != nil) {
-		// A kept session the vault no longer knows: sign in again and
-		// send the request once more (only a body that can be re-read).
+	if resp.StatusCode == http.StatusUnauthorized && c.resign != nil {
+		// A kept session the vault no longer knows: sign in again (whose
+		// refusal says why) and send the request once more, if its body
+		// can be read again.
 		resp.Body.Close()
 		if err := c.resign(); err != nil {
 			return nil, err
+		}
+		if req.Body != nil && req.GetBody == nil {
+			return nil, errors.New("the session had ended and a new one is open; run the command again")
 		}
 		retry := req.Clone(req.Context())
 		if req.GetBody != nil {

@@ -1,16 +1,21 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	iofs "io/fs"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/custos-vault/custos/internal/secret"
+	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 )
 
@@ -18,8 +23,12 @@ import (
 // custodian: its id, and this custodian's invitation half where there is
 // one (shown once).
 func printRequest(w io.Writer, asJSON bool, r api.RequestResponse, what string) error {
-	text := fmt.Sprintf("%s needs a second custodian: request %s (%s), open until %s.\nAnother custodian approves it with: custos approve %s",
-		what, r.Request, r.Kind, r.Expires.Local().Format(time.DateTime), r.Request)
+	approver := "a second custodian"
+	if r.Kind == vault.KindRecipient || r.Kind == vault.KindSeal {
+		approver = "a custodian's approval"
+	}
+	text := fmt.Sprintf("%s needs %s: request %s (%s), open until %s.\nA custodian other than you approves it with: custos approve %s (or rejects it; you may withdraw it with custos reject %s --reason ...)",
+		what, approver, r.Request, r.Kind, when(r.Expires), r.Request, r.Request)
 	if r.InvitationPart != "" {
 		text += fmt.Sprintf("\nYour half of %s's invitation (shown once; hand it to them yourself, never through the other custodian):\n%s", r.Person, r.InvitationPart)
 	}
@@ -44,7 +53,7 @@ func runWhoami(args []string, stdout io.Writer) error {
 	}
 	text := fmt.Sprintf("%s (%s), signed in with %s", out.Name, out.Role, describeAuth(out))
 	if !out.Expires.IsZero() {
-		text += ", session until " + out.Expires.Local().Format(time.DateTime)
+		text += ", session until " + when(out.Expires)
 	}
 	return printResult(stdout, *asJSON, out, text)
 }
@@ -132,11 +141,12 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 	if err := c.call("GET", "/v1/whoami", nil, nil, &who); err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, who, fmt.Sprintf("signed in to %s as %s (%s) until %s", c.base, who.Name, who.Role, who.Expires.Local().Format(time.DateTime)))
+	return printResult(stdout, *asJSON, who, fmt.Sprintf("signed in to %s as %s (%s) until %s", c.base, who.Name, who.Role, when(who.Expires)))
 }
 
 func runLogout(args []string, stdout io.Writer) error {
 	fs := newFlags("logout")
+	forget := fs.Bool("forget", false, "also remove the credential kept from your invitation (afterwards only a re-issue, approved by two custodians, signs you in again)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if pos, err := parse(fs, args); err != nil {
 		return err
@@ -147,26 +157,65 @@ func runLogout(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	path, err := loginPath(c.base.String(), "login")
+	server := c.base.String()
+	var out api.EndSessionResponse
+	end := func(token string) {
+		c.token = secret.New(token)
+		if err := c.call("POST", "/v1/sessions/end", nil, nil, &out); err != nil {
+			fmt.Fprintf(os.Stderr, "custos: the vault did not end the session (%v)\n", err)
+		}
+	}
+	// A sign-in through CUSTOS_TOKEN: end the session in use.
+	if token := os.Getenv("CUSTOS_TOKEN"); token != "" {
+		if strings.HasPrefix(token, vault.SessionPrefix) {
+			end(token)
+			return printResult(stdout, *asJSON, out, "session ended; unset CUSTOS_TOKEN")
+		}
+		sum := sha256.Sum256([]byte(token))
+		path, err := loginPath(server, hex.EncodeToString(sum[:]))
+		if err != nil {
+			return err
+		}
+		if l, err := readLogin(path); err == nil && l.Session != "" && time.Now().Before(l.Expires) {
+			end(l.Session)
+		}
+		os.Remove(path)
+		return printResult(stdout, *asJSON, out, "session ended; CUSTOS_TOKEN still holds your credential and signs you in at the next command: unset it to stay signed out")
+	}
+	path, err := loginPath(server, "login")
 	if err != nil {
 		return err
 	}
 	l, err := readLogin(path)
 	if errors.Is(err, iofs.ErrNotExist) {
-		return printResult(stdout, *asJSON, api.EndSessionResponse{}, "not signed in to "+c.base.String())
+		return printResult(stdout, *asJSON, out, "not signed in to "+server)
 	}
-	var out api.EndSessionResponse
 	if err == nil && l.Session != "" && time.Now().Before(l.Expires) {
-		c.token = secret.New(l.Session)
-		if err := c.call("POST", "/v1/sessions/end", nil, nil, &out); err != nil {
-			fmt.Fprintf(os.Stderr, "custos: the vault did not end the session (%v); the login is removed here anyway\n", err)
-		}
+		end(l.Session)
 	}
-	forgetOIDC(c.base.String())
+	if err == nil && l.Kind == "local" && !*forget {
+		// The credential is the person's only way in: keep it, drop the
+		// session.
+		l.Session, l.Expires = "", time.Time{}
+		if err := writeLogin(path, l); err != nil {
+			return err
+		}
+		return printResult(stdout, *asJSON, out, "signed out of "+server+"; your credential stays in "+path+
+			" and signs you in at the next command (custos logout --forget removes it)")
+	}
+	forgetOIDC(server)
 	if err := os.Remove(path); err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, out, "signed out of "+c.base.String())
+	return printResult(stdout, *asJSON, out, "signed out of "+server)
+}
+
+// plural is "1 item", "2 items".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // stringList is a repeatable string flag.
@@ -256,15 +305,50 @@ func runRequests(args []string, stdout io.Writer) error {
 	if len(out.Requests) == 0 {
 		return printResult(stdout, *asJSON, out, "no pending requests")
 	}
-	var b strings.Builder
+	var rows [][]string
 	for _, r := range out.Requests {
-		what := r.Person
-		if r.Case != "" {
-			what = strings.TrimSpace(r.Case + " " + r.Person)
-		}
-		fmt.Fprintf(&b, "%s  %-18s %-24s by %-16s until %s\n", r.ID, r.Kind, what, r.By, r.Expires.Local().Format(time.DateTime))
+		rows = append(rows, []string{r.ID, r.Kind, describeRequest(r), r.By, when(r.Expires)})
 	}
-	return printResult(stdout, *asJSON, out, strings.TrimSuffix(b.String(), "\n"))
+	return printResult(stdout, *asJSON, out, table([]string{"REQUEST", "KIND", "ASKS", "BY", "OPEN UNTIL"}, rows))
+}
+
+// describeRequest says what a request asks, as its approver must check
+// it.
+func describeRequest(r vault.Request) string {
+	var p struct {
+		Role, OIDC, Certificate, Recipient, For, Purpose string
+		ExportApproval                                   string `json:"export_approval"`
+		Items                                            []string
+	}
+	json.Unmarshal(r.Params, &p)
+	switch r.Kind {
+	case vault.KindEnroll:
+		s := r.Person + " as " + p.Role
+		if p.OIDC != "" {
+			s += ", identity-provider name " + strconv.Quote(p.OIDC)
+		}
+		if p.Certificate != "" {
+			s += ", certificate name " + strconv.Quote(p.Certificate)
+		}
+		return s
+	case vault.KindMember:
+		return r.Person + " to case " + r.Case
+	case vault.KindRecipient:
+		return r.Person + "'s recipient becomes " + p.Recipient
+	case vault.KindSeal:
+		items := "every item"
+		if len(p.Items) > 0 {
+			items = plural(len(p.Items), "item")
+		}
+		return fmt.Sprintf("a package of %s (%s) for %s: %q", r.Case, items, p.For, p.Purpose)
+	case vault.KindPolicy:
+		return "case " + r.Case + ": export approval " + p.ExportApproval
+	case vault.KindReissue:
+		return "a new credential for " + r.Person
+	case vault.KindReinstate:
+		return "reinstate " + r.Person
+	}
+	return r.Person
 }
 
 func runDecide(verb string, args []string, stdout io.Writer) error {
@@ -298,9 +382,9 @@ func runDecide(verb string, args []string, stdout io.Writer) error {
 	if err := c.call("POST", "/v1/requests/"+url.PathEscape(pos[0])+"/approve", nil, nil, &out); err != nil {
 		return err
 	}
-	text := fmt.Sprintf("approved request %s (%s by %s): done", out.Request, out.Kind, out.By)
+	text := fmt.Sprintf("approved request %s (%s by %s); it is carried out", out.Request, out.Kind, out.By)
 	if out.Package != nil {
-		text += fmt.Sprintf("; sealed package %s (%d items, sha256 %s)", out.Package.ID, out.Package.Items, out.Package.SHA256)
+		text += fmt.Sprintf(": sealed package %s (%s, sha256 %s); its prosecutor finds it with custos package list", out.Package.ID, plural(out.Package.Items, "item"), out.Package.SHA256)
 	}
 	if out.InvitationPart != "" {
 		text += fmt.Sprintf("\nYour half of %s's invitation (shown once; hand it to them yourself):\n%s\n%s redeems both halves with: custos login --name %s --invitation HALF1 --invitation HALF2",

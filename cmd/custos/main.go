@@ -1,5 +1,8 @@
 // Command custos is the vault's one binary: `custos server` runs it, and
 // every other verb is a client of its HTTP API. Usage: custos help.
+//
+// Every verb is declared once, in commands.go; dispatch, help, usage
+// errors and docs/cli.md's command table come from that declaration.
 package main
 
 import (
@@ -11,64 +14,15 @@ import (
 	"strings"
 )
 
-const usage = `Usage: custos VERB [flags] [args]
-
-Server and administration (on the server host):
-  server --dev --data DIR --listen 127.0.0.1:PORT   run the vault
-  admin accept-rollback --data DIR [backend flags] --reason TEXT
-                                                    (operator, server stopped) continue on a log older than the vault's head, recorded
-  admin recover --data DIR [backend flags] --identity FILE
-                                                    re-seal every key after a lost TPM/HSM
-  admin enroll --data DIR [backend flags] NAME --role custodian
-                                                    enrol one of a new vault's first two custodians; server stopped
-  admin migrate-log --from URL --to URL --data DIR  copy the custody log to another backend, verified
-
-Signing in (CUSTOS_SERVER names the vault):
-  login                                             sign in through the organisation's identity provider (prints a URL and a code)
-  login --name NAME --invitation HALF1 --invitation HALF2
-                                                    redeem your invitation (one half from each custodian) for your own credential
-  logout / whoami                                   end your session / who you are signed in as
-  CUSTOS_TOKEN (a credential, cst_...) or CUSTOS_CLIENT_CERT and CUSTOS_CLIENT_KEY sign in without custos login.
-
-Two custodians for every grant of power:
-  person add NAME --role ROLE [--oidc V] [--certificate V]
-                                                    (custodian) ask to enrol a person; answers a request and your invitation half
-  person list / person reissue NAME / person reinstate NAME
-                                                    (custodian) list people / ask for a new credential / ask to reinstate
-  person suspend NAME --reason T / person remove NAME --reason T
-                                                    (custodian) take a person's power away at once
-  requests                                          pending requests
-  approve REQUEST / reject REQUEST --reason T       (another custodian) carry out or refuse a request
-  case policy CASE --export-approval required|none  (custodian) whether exports of the case need a second custodian
-
-Client verbs (read CUSTOS_SERVER and your login; --json prints one JSON object):
-  case list / case show CASE                        your cases (all for custodians and auditors) / one case
-  item list --case CASE [--name GLOB] [--sha256 H|--md5 H|--sha1 H]
-                                                    a case's items / item show ITEM: one item, without its content
-  package list                                      packages you may know (a prosecutor's own)
-  case open CASE --title T [--retention 87600h]     open a case
-  case hold CASE --reason T / case release CASE --reason T
-                                                    (custodian) place or lift a legal hold
-  case destroy CASE --order REF --reason T          (custodian) request destruction under a court order
-  case approve-destruction CASE REQUEST             (a second custodian) approve it: the case's keys are destroyed
-  case add-member CASE PERSON                       (custodian) ask to assign an investigator to a case
-  case remove-member CASE PERSON --reason R         (custodian) end an investigator's assignment
-  deposit --case CASE [--source URL] [--note T] FILE...
-  get ITEM --purpose TEXT -o FILE                   record the access, then write the plaintext
-  recipient set AGE_RECIPIENT                       (prosecutor) register your age recipient
-  package seal --case CASE --for PERSON --purpose TEXT [--items ID,...]
-  package fetch ID -o FILE                          (prosecutor) fetch a package sealed for you
-  audit verify [--checkpoint FILE] [--save-checkpoint FILE]
-  audit scrub                                       re-hash every stored ciphertext
-  audit key                                         the log's verifier key and fingerprint, to pin with custos-verify --key
-  audit log [--case CASE] [--item ITEM]             the custody timeline
-  admin rotate-kek                                  (custodian) re-seal every case key under a new KEK
-
-Offline verification of packages: custos-verify PACKAGE --key KEY [--identity FILE]
-`
-
-// errUsage marks errors that should print the usage text.
+// errUsage marks errors of how a verb was typed: one line, a pointer to
+// its --help, exit status 2.
 var errUsage = errors.New("usage")
+
+// current is the command being run, for help and usage errors.
+var current *command
+
+// helpOut is where --help writes (standard output).
+var helpOut io.Writer = os.Stdout
 
 func main() {
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
@@ -81,7 +35,11 @@ func main() {
 	msg := strings.TrimPrefix(err.Error(), "usage: ")
 	fmt.Fprintf(os.Stderr, "custos: error: %s\n", oneLine(msg))
 	if errors.Is(err, errUsage) {
-		fmt.Fprint(os.Stderr, "\n"+usage)
+		if current != nil {
+			fmt.Fprintf(os.Stderr, "usage: custos %s %s\nRun 'custos %s --help' for more.\n", current.name, current.args, current.name)
+		} else {
+			fmt.Fprintln(os.Stderr, "Run 'custos help' for the list of commands.")
+		}
 		os.Exit(2)
 	}
 	os.Exit(1)
@@ -94,143 +52,166 @@ func usageErr(format string, args ...any) error {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
+	helpOut = stdout
+	current = nil
 	if len(args) == 0 {
-		return usageErr("no verb given")
+		return usageErr("no command given")
 	}
-	verb, rest := args[0], args[1:]
-	sub := func() (string, []string, error) {
-		if len(rest) == 0 {
-			return "", nil, usageErr("%s needs a sub-verb", verb)
+	switch args[0] {
+	case "help", "-h", "--help", "-help":
+		if len(args) > 1 && args[0] == "help" {
+			if c, rest := lookup(args[1:]); c != nil && len(rest) == 0 {
+				current = c
+				printHelp(stdout, c, nil)
+				return nil
+			}
+			return usageErr("no command %q", strings.Join(args[1:], " "))
 		}
-		return rest[0], rest[1:], nil
-	}
-	switch verb {
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		printOverview(stdout)
 		return nil
-	case "server":
-		return runServer(rest, stderr)
-	case "deposit":
-		return runDeposit(rest, stdout, stderr)
-	case "get":
-		return runGet(rest, stdout, stderr)
-	case "case":
-		s, r, err := sub()
-		if err != nil {
-			return err
-		}
-		switch s {
-		case "open":
-			return runCaseOpen(r, stdout)
-		case "list":
-			return runCaseList(r, stdout)
-		case "show":
-			return runCaseShow(r, stdout)
-		case "add-member":
-			return runCaseAddMember(r, stdout)
-		case "remove-member":
-			return runCaseRemoveMember(r, stdout)
-		case "hold":
-			return runCaseHold(r, stdout, true)
-		case "release":
-			return runCaseHold(r, stdout, false)
-		case "destroy":
-			return runCaseDestroy(r, stdout)
-		case "approve-destruction":
-			return runCaseApproveDestruction(r, stdout)
-		case "policy":
-			return runCasePolicy(r, stdout)
-		}
-	case "login":
-		return runLogin(rest, stdout, stderr)
-	case "logout":
-		return runLogout(rest, stdout)
-	case "whoami":
-		return runWhoami(rest, stdout)
-	case "requests":
-		return runRequests(rest, stdout)
-	case "approve", "reject":
-		return runDecide(verb, rest, stdout)
-	case "person":
-		s, r, err := sub()
-		if err != nil {
-			return err
-		}
-		switch s {
-		case "add", "list", "reissue", "reinstate", "suspend", "remove":
-			return runPerson(s, r, stdout)
-		}
-	case "item":
-		s, r, err := sub()
-		if err != nil {
-			return err
-		}
-		switch s {
-		case "list":
-			return runItemList(r, stdout)
-		case "show":
-			return runItemShow(r, stdout)
-		}
-	case "recipient":
-		s, r, err := sub()
-		if err != nil {
-			return err
-		}
-		if s == "set" {
-			return runRecipientSet(r, stdout)
-		}
-	case "package":
-		s, r, err := sub()
-		if err != nil {
-			return err
-		}
-		switch s {
-		case "seal":
-			return runPackageSeal(r, stdout)
-		case "list":
-			return runPackageList(r, stdout)
-		case "fetch":
-			return runPackageFetch(r, stdout, stderr)
-		}
-	case "audit":
-		s, r, err := sub()
-		if err != nil {
-			return err
-		}
-		switch s {
-		case "verify":
-			return runAuditVerify(r, stdout, stderr)
-		case "scrub":
-			return runAuditScrub(r, stdout)
-		case "key":
-			return runAuditKey(r, stdout)
-		case "log":
-			return runAuditLog(r, stdout)
-		}
-	case "admin":
-		s, r, err := sub()
-		if err != nil {
-			return err
-		}
-		switch s {
-		case "recover":
-			return runAdminRecover(r, stdout, stderr)
-		case "accept-rollback":
-			return runAdminAcceptRollback(r, stdout, stderr)
-		case "rotate-kek":
-			return runAdminRotate(r, stdout)
-		case "enroll":
-			return runAdminEnroll(r, stdout, stderr)
-		case "migrate-log":
-			return runAdminMigrateLog(r, stdout)
-		}
-	default:
-		return usageErr("unknown verb %q", verb)
 	}
-	return usageErr("unknown command %q", strings.Join(args[:min(2, len(args))], " "))
+	c, rest := lookup(args)
+	if c == nil {
+		if len(args) > 1 && known(args[0]) {
+			return usageErr("unknown command %q (custos help lists them)", args[0]+" "+args[1])
+		}
+		if known(args[0]) {
+			return usageErr("%q needs a sub-command (custos help lists them)", args[0])
+		}
+		return usageErr("unknown command %q (custos help lists them)", args[0])
+	}
+	// Two declarations share `login`: one help for both.
+	current = c
+	return c.run(rest, stdout, stderr)
 }
 
-// flags makes a flag set that reports errors instead of exiting, and
+// printOverview is `custos help`: every command by group, one line each.
+func printOverview(w io.Writer) {
+	fmt.Fprintln(w, "Usage: custos COMMAND [flags] [args]   (custos COMMAND --help for its flags and examples)")
+	fmt.Fprintln(w, "\nClients read CUSTOS_SERVER and your sign-in (custos login, or CUSTOS_TOKEN, or")
+	fmt.Fprintln(w, "CUSTOS_CLIENT_CERT and CUSTOS_CLIENT_KEY); with --json a command prints one JSON object.")
+	for _, g := range groups {
+		fmt.Fprintf(w, "\n%s:\n", g)
+		for _, c := range commands {
+			if c.group != g {
+				continue
+			}
+			syn := strings.TrimSpace(c.name + " " + c.args)
+			if len(syn) > 46 {
+				fmt.Fprintf(w, "  %s\n  %-46s  %s\n", syn, "", c.summary)
+				continue
+			}
+			fmt.Fprintf(w, "  %-46s  %s\n", syn, c.summary)
+		}
+	}
+	fs, _ := newServerFlags()
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, "--"+f.Name) })
+	fmt.Fprintf(w, "\nServer flags (custos server --help explains each; each is also a config-file key):\n%s\n", indent(wrap(strings.Join(names, " "), 74), "  "))
+	fmt.Fprintln(w, "\nOffline verification of packages: custos-verify PACKAGE --key KEY [--identity FILE]")
+	fmt.Fprintln(w, "Documentation: docs/cli.md, docs/identity.md, docs/operations.md.")
+}
+
+// printHelp is `custos COMMAND --help`: the synopsis, who may use it,
+// what it does, its flags (from the flag set, when it is known) and
+// examples.
+func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
+	for _, d := range commands {
+		if d.name != c.name {
+			continue
+		}
+		fmt.Fprintf(w, "usage: custos %s\n", strings.TrimSpace(d.name+" "+d.args))
+	}
+	fmt.Fprintf(w, "\n%s.\n", upper(c.summary))
+	if c.details != "" {
+		fmt.Fprintf(w, "%s\n", wrap(c.details, 76))
+	}
+	if c.who != "" {
+		fmt.Fprintf(w, "\nWho: %s.\n", c.who)
+	}
+	if fs != nil {
+		var b strings.Builder
+		fs.VisitAll(func(f *flag.Flag) {
+			name, usage := flag.UnquoteUsage(f)
+			dash := "--"
+			if len(f.Name) == 1 {
+				dash = "-"
+			}
+			fmt.Fprintf(&b, "  %s%s", dash, f.Name)
+			if name != "" {
+				fmt.Fprintf(&b, " %s", placeholder(name))
+			}
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
+				usage += " (default " + f.DefValue + ")"
+			}
+			fmt.Fprintf(&b, "\n%s\n", indent(wrap(usage, 70), "        "))
+		})
+		if b.Len() > 0 {
+			fmt.Fprintf(w, "\nFlags:\n%s", b.String())
+		}
+	}
+	if c.json != "" {
+		fmt.Fprintf(w, "\nWith --json it prints %s.\n", c.json)
+	}
+	var ex []string
+	for _, d := range commands {
+		if d.name == c.name {
+			ex = append(ex, d.examples...)
+		}
+	}
+	if len(ex) > 0 {
+		fmt.Fprintln(w, "\nExamples:")
+		for _, e := range ex {
+			fmt.Fprintf(w, "  %s\n", e)
+		}
+	}
+}
+
+// placeholder is how a flag's value is shown: the usage's `name`, or its
+// kind.
+func placeholder(name string) string {
+	switch name {
+	case "string":
+		return "TEXT"
+	case "duration":
+		return "DURATION"
+	case "int", "uint", "int64", "uint64", "float":
+		return "N"
+	}
+	return strings.ToUpper(name)
+}
+
+// indent prefixes every line of s.
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+}
+
+func upper(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// wrap breaks text into lines of at most width bytes at spaces.
+func wrap(text string, width int) string {
+	var b strings.Builder
+	n := 0
+	for _, word := range strings.Fields(text) {
+		if n > 0 && n+1+len(word) > width {
+			b.WriteByte('\n')
+			n = 0
+		} else if n > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(word)
+		n += len(word)
+	}
+	return b.String()
+}
+
+// newFlags makes a flag set that reports errors instead of exiting, and
 // accepts flags after positional arguments (custos get ITEM --purpose X).
 func newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -239,12 +220,15 @@ func newFlags(name string) *flag.FlagSet {
 }
 
 // parse parses flags anywhere among the arguments and returns the
-// positional ones.
+// positional ones. -h and --help print the command's help (exit 0).
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				if current != nil {
+					printHelp(helpOut, current, fs)
+				}
 				return nil, err
 			}
 			return nil, usageErr("%s: %v", fs.Name(), err)

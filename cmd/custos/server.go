@@ -141,17 +141,29 @@ func (f *serverFlags) vaultConfig(b *backendSet, logger *slog.Logger) (vault.Con
 	}, nil
 }
 
-func runServer(args []string, stderr io.Writer) error {
+// serverCommand is every flag of `custos server`.
+type serverCommand struct {
+	f                       serverFlags
+	listen, tlsCert, tlsKey *string
+	lim                     limitFlags
+	id                      identityFlags
+}
+
+func newServerFlags() (*flag.FlagSet, *serverCommand) {
 	fs := newFlags("server")
-	var f serverFlags
-	f.register(fs)
-	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on")
-	tlsCert := fs.String("tls-cert", "", "TLS certificate (PEM); with --tls-key, serve HTTPS (required off loopback)")
-	tlsKey := fs.String("tls-key", "", "TLS private key (PEM)")
-	var lim limitFlags
-	lim.register(fs)
-	var id identityFlags
-	id.register(fs)
+	sc := &serverCommand{}
+	sc.f.register(fs)
+	sc.listen = fs.String("listen", "127.0.0.1:8443", "address to listen on")
+	sc.tlsCert = fs.String("tls-cert", "", "TLS certificate (PEM); with --tls-key, serve HTTPS (required off loopback)")
+	sc.tlsKey = fs.String("tls-key", "", "TLS private key (PEM)")
+	sc.lim.register(fs)
+	sc.id.register(fs)
+	return fs, sc
+}
+
+func runServer(args []string, stderr io.Writer) error {
+	fs, sc := newServerFlags()
+	f, listen, tlsCert, tlsKey, lim, id := &sc.f, sc.listen, sc.tlsCert, sc.tlsKey, &sc.lim, &sc.id
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) != 0 {

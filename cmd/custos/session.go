@@ -162,7 +162,7 @@ func (c *client) signInWith(fresh bool) (cached bool, err error) {
 		}
 		s, err := c.openSession(api.SessionRequest{Credential: token})
 		if err != nil {
-			return false, err
+			return false, signInHint(err)
 		}
 		c.token = secret.New(s.Token)
 		if perr == nil {
@@ -200,7 +200,7 @@ func (c *client) signInWith(fresh bool) (cached bool, err error) {
 		return false, fmt.Errorf("%s: unknown login kind %q; run custos login again", path, l.Kind)
 	}
 	if err != nil {
-		return false, fmt.Errorf("signing in again: %w (run custos login)", err)
+		return false, signInHint(err)
 	}
 	l.Session, l.Expires = s.Token, s.Expires
 	if err := writeLogin(path, l); err != nil {
@@ -208,6 +208,21 @@ func (c *client) signInWith(fresh bool) (cached bool, err error) {
 	}
 	c.token = secret.New(s.Token)
 	return false, nil
+}
+
+// signInHint adds what the person can do about a refused sign-in: sign in
+// again, unless a custodian must act first.
+func signInHint(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, " is suspended"):
+		return fmt.Errorf("%w: ask a custodian (two custodians reinstate a suspended person)", err)
+	case strings.Contains(msg, " was removed"):
+		return err
+	case strings.Contains(msg, "credential was replaced") || strings.Contains(msg, "sign-in refused: unauthenticated (HTTP 401)"):
+		return fmt.Errorf("%w: your credential is no longer valid; ask the custodians for a new invitation (custos person reissue)", err)
+	}
+	return fmt.Errorf("%w (run custos login)", err)
 }
 
 // openSession posts a sign-in (POST /v1/sessions, no bearer token).

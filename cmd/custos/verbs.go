@@ -308,7 +308,7 @@ func runPackageSeal(args []string, stdout io.Writer) error {
 	if pending != nil {
 		return printRequest(stdout, *asJSON, *pending, "sealing a package of "+*caseID+" for "+*forWhom)
 	}
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("sealed package %s (%d items, %d bytes, sha256 %s)", out.ID, out.Items, out.Size, out.SHA256))
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("sealed package %s (%s, %s, sha256 %s)", out.ID, plural(out.Items, "item"), size(out.Size), out.SHA256))
 }
 
 func runPackageFetch(args []string, stdout, stderr io.Writer) error {

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"strings"
+	"testing"
+)
+
+// updating reports whether the test runs with -update (the flag is
+// internal/deplist's, which also rewrites deps.txt).
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+const (
+	docPath  = "../../docs/cli.md"
+	docBegin = "<!-- commands: generated from cmd/custos/commands.go by `go test ./cmd/custos -run TestCLIDoc -update`; do not edit -->"
+	docEnd   = "<!-- end of commands -->"
+)
+
+// commandTable renders the command declarations as docs/cli.md shows
+// them.
+func commandTable() string {
+	var b strings.Builder
+	for _, g := range groups {
+		b.WriteString("\n### " + g + "\n\n| command | who | does | `--json` prints |\n|---|---|---|---|\n")
+		for _, c := range commands {
+			if c.group != g {
+				continue
+			}
+			does := upper(c.summary) + "."
+			if c.details != "" {
+				does += " " + c.details
+			}
+			cell := func(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+			json := c.json
+			if json != "" && !strings.Contains(json, "`") {
+				json = "`" + json + "`"
+			}
+			b.WriteString("| `" + cell(strings.TrimSpace("custos "+c.name+" "+c.args)) + "` | " + cell(c.who) + " | " + cell(does) + " | " + cell(json) + " |\n")
+		}
+	}
+	return b.String()
+}
+
+// TestCLIDoc: docs/cli.md's command table is the declaration's, so that
+// the two cannot drift.
+func TestCLIDoc(t *testing.T) {
+	b, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	i, j := strings.Index(doc, docBegin), strings.Index(doc, docEnd)
+	if i < 0 || j < i {
+		t.Fatalf("docs/cli.md lacks the markers %q and %q", docBegin, docEnd)
+	}
+	want := doc[:i+len(docBegin)] + "\n" + commandTable() + "\n" + doc[j:]
+	if updating() {
+		if err := os.WriteFile(docPath, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if doc != want {
+		t.Fatal("docs/cli.md's command table differs from commands.go: go test ./cmd/custos -run TestCLIDoc -update")
+	}
+}
+
+// TestEveryCommandHasHelp: each command's --help prints its synopsis and
+// exits 0; a usage error names the command's --help.
+func TestEveryCommandHasHelp(t *testing.T) {
+	for _, c := range commands {
+		var out, errb strings.Builder
+		err := run(append(strings.Fields(c.name), "--help"), &out, &errb)
+		if err != nil && !strings.Contains(err.Error(), "help requested") {
+			t.Errorf("%s --help: %v", c.name, err)
+		}
+		if !strings.Contains(out.String(), "usage: custos "+c.name) || !strings.Contains(out.String(), "Flags:") && c.name != "logout" {
+			t.Errorf("%s --help printed %q", c.name, out.String())
+		}
+	}
+}

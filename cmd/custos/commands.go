@@ -1,0 +1,217 @@
+package main
+
+import (
+	"io"
+	"strings"
+)
+
+// command is one verb of the CLI, declared once: dispatch, `custos help`,
+// `custos VERB --help`, usage errors and docs/cli.md's command table
+// (TestCLIDoc) are all built from this table.
+type command struct {
+	// name is the verb as typed: "case open".
+	name string
+	// args is the synopsis after the name: "CASE --title T [--retention D]".
+	args    string
+	summary string // one line
+	// who may use it; "" for anyone.
+	who string
+	// details says more, for --help and the docs (one paragraph).
+	details string
+	// json is what --json prints ("" for verbs without --json).
+	json     string
+	examples []string
+	group    string
+	run      func(args []string, stdout, stderr io.Writer) error
+}
+
+// Groups, in the order help lists them.
+var groups = []string{"Signing in", "Cases and evidence", "Packages", "People and approvals", "Audit", "Server and administration (on the server host)"}
+
+func out(f func([]string, io.Writer) error) func([]string, io.Writer, io.Writer) error {
+	return func(args []string, stdout, _ io.Writer) error { return f(args, stdout) }
+}
+
+func errOnly(f func([]string, io.Writer) error) func([]string, io.Writer, io.Writer) error {
+	return func(args []string, _, stderr io.Writer) error { return f(args, stderr) }
+}
+
+var commands []command
+
+func init() {
+	const sg, cs, pk, pe, au, ad = "Signing in", "Cases and evidence", "Packages", "People and approvals", "Audit", "Server and administration (on the server host)"
+	person := func(sub string) func([]string, io.Writer, io.Writer) error {
+		return func(args []string, stdout, _ io.Writer) error { return runPerson(sub, args, stdout) }
+	}
+	decide := func(verb string) func([]string, io.Writer, io.Writer) error {
+		return func(args []string, stdout, _ io.Writer) error { return runDecide(verb, args, stdout) }
+	}
+	hold := func(on bool) func([]string, io.Writer, io.Writer) error {
+		return func(args []string, stdout, _ io.Writer) error { return runCaseHold(args, stdout, on) }
+	}
+	commands = []command{
+		{name: "login", args: "[--browser]", group: sg, summary: "sign in through the organisation's identity provider",
+			details: "Learns the provider from the vault (only CUSTOS_SERVER is needed), prints a URL and a code to open on any device (device grant), or with --browser opens the provider on this machine (PKCE, loopback redirect), and waits. Keeps the session and the provider's tokens in the config folder.",
+			json:    `{"name","role","auth",...}` + " (as `whoami`)", run: runLogin,
+			examples: []string{"export CUSTOS_SERVER=https://vault.hotline.example", "custos login"}},
+		{name: "login", args: "--name NAME --invitation HALF1 --invitation HALF2", group: sg, who: "a newly enrolled person",
+			summary: "redeem your invitation (one half from each custodian) for your own credential",
+			details: "The credential is kept in your config folder and never printed; nobody else ever sees it.",
+			json:    "as `whoami`", run: runLogin,
+			examples: []string{"custos login --name dara --invitation csi_AAAA... --invitation csi_BBBB..."}},
+		{name: "logout", group: sg, who: "anyone signed in", summary: "end your session and forget the kept login",
+			json: `{"session","ended"}`, run: out(runLogout)},
+		{name: "whoami", group: sg, who: "anyone signed in", summary: "who you are signed in as, and with what",
+			json: `{"name","role","auth","session"?,"expires"?,"issuer"?,"subject"?,"acr"?,"amr"?,"certificate"?}`, run: out(runWhoami)},
+
+		{name: "case list", group: cs, who: "anyone (their own cases; all for custodians and auditors)", summary: "the cases you may know",
+			json: `{"cases":[{"case","title","items","held","destroyed","opened_at"}]}`, run: out(runCaseList)},
+		{name: "case show", args: "CASE", group: cs, who: "the case's investigators, custodians, auditors",
+			summary: "a case's title, members, hold, retention, item count and size",
+			json:    `{"case","title","items","members","size","held","retention"?,"vault_retention","export_approval","opened_by","opened_at","destroyed"}`, run: out(runCaseShow)},
+		{name: "case open", args: "CASE --title T [--retention D]", group: cs, who: "investigator, custodian",
+			summary: "open a case with its own key; the opener is a member",
+			details: "--retention gives the case its own write-once period (a Go duration such as 87600h); shorter than the vault's default is a custodian's decision, never below the vault's floor.",
+			json:    `{"case"}`, run: out(runCaseOpen),
+			examples: []string{`custos case open KH-2026-014 --title "Live-streamed abuse, report 118"`}},
+		{name: "deposit", args: "--case CASE [--source URL] [--note T] FILE...", group: cs, who: "investigator assigned to the case",
+			summary: "encrypt, store and record each file",
+			details: "Streams each file; the vault encrypts, stores and records it; a progress bar on a terminal. The client's own SHA-256 is checked by the vault before the object commits, and against the answer.",
+			json:    `{"items":[{"id","name","size","sha256","md5","sha1","event"}]}`, run: runDeposit,
+			examples: []string{"custos deposit --case KH-2026-014 --source https://hotline.example/r/118 chat.txt video.mp4"}},
+		{name: "get", args: "ITEM --purpose TEXT -o FILE", group: cs, who: "investigator assigned to the case",
+			summary: "record the access, then write the plaintext and check its SHA-256",
+			details: "Writes to a temporary file and renames it into place only if the size and SHA-256 match; never overwrites a file.",
+			json:    `{"id","sha256","size","file"}`, run: runGet,
+			examples: []string{`custos get it_0f1e2d3c4b5a69788796a5b4 --purpose "identify the victim's location" -o copy.mp4`}},
+		{name: "item list", args: "--case CASE [--name GLOB] [--sha256 H] [--md5 H] [--sha1 H]", group: cs, who: "investigator assigned to the case",
+			summary: "a case's items, by name pattern or hash",
+			json:    `{"items":[{"id","name","size","sha256"}]}`, run: out(runItemList),
+			examples: []string{"custos item list --case KH-2026-014 --name '*.mp4'"}},
+		{name: "item show", args: "ITEM", group: cs, who: "investigator assigned to the case",
+			summary: "an item's name, size, hashes, source, depositor and views, without its content",
+			json:    `{"id","case","name","size","sha256","md5"?,"sha1"?,"source"?,"note"?,"deposited_by","deposited_at","accesses"}`, run: out(runItemShow)},
+		{name: "case add-member", args: "CASE PERSON", group: cs, who: "custodian",
+			summary: "ask for an investigator to be assigned to a case; a second custodian approves",
+			json:    "a request, as `person add`", run: out(runCaseAddMember)},
+		{name: "case remove-member", args: "CASE PERSON --reason R", group: cs, who: "custodian",
+			summary: "end an investigator's assignment to a case",
+			details: "Their views, deposits and sealings at a later position in the log are refused.",
+			json:    `{"case","person"}`, run: out(runCaseRemoveMember)},
+		{name: "case hold", args: "CASE --reason T", group: cs, who: "custodian", summary: "place a legal hold on every object of the case",
+			details: "S3 legal hold on MinIO; objects deposited while held are held too.",
+			json:    `{"case","held","objects"}`, run: hold(true)},
+		{name: "case release", args: "CASE --reason T", group: cs, who: "custodian", summary: "lift a case's legal hold",
+			json: `{"case","held","objects"}`, run: hold(false)},
+		{name: "case policy", args: "CASE --export-approval required|none", group: cs, who: "custodian",
+			summary: "whether every package of the case needs a second custodian's approval",
+			details: "Requiring approval takes effect at once; dropping it is a request another custodian approves.",
+			json:    `{"case","export_approval"}` + " or a request", run: out(runCasePolicy)},
+		{name: "case destroy", args: "CASE --order REF --reason T", group: cs, who: "custodian",
+			summary: "request a case's destruction under a court order (refused while the case is held)",
+			json:    `{"case","request"}`, run: out(runCaseDestroy)},
+		{name: "case approve-destruction", args: "CASE REQUEST", group: cs, who: "a second custodian",
+			summary: "destroy the case's keys (crypto-shredding) and delete its objects where retention allows",
+			details: "Nothing of the case can be read afterwards.",
+			json:    `{"case","deleted","retained"}`, run: out(runCaseApproveDestruction)},
+
+		{name: "recipient set", args: "AGE_RECIPIENT", group: pk, who: "prosecutor",
+			summary: "register your own age recipient for packages",
+			details: "The first registration takes effect at once; replacing a registered recipient is a request a custodian approves.",
+			json:    `{"recipient"}` + " or a request", run: out(runRecipientSet),
+			examples: []string{"age-keygen -o prosecutor.key", `custos recipient set "$(age-keygen -y prosecutor.key)"`}},
+		{name: "package seal", args: "--case CASE --for PERSON --purpose TEXT [--items ID,...]", group: pk, who: "investigator assigned to the case, custodian",
+			summary: "seal a package of the case's items (or the listed ones) for a prosecutor",
+			details: "Under a case's export approval policy, opens a request that a second custodian's approve carries out.",
+			json:    `{"package","size","sha256","items"}` + " or a request", run: out(runPackageSeal)},
+		{name: "package list", group: pk, who: "anyone (a prosecutor: theirs; all for custodians and auditors)", summary: "the packages you may know",
+			json: `{"packages":[{"package","case","for","items","purpose","sealed_at","size","sha256"}]}`, run: out(runPackageList)},
+		{name: "package fetch", args: "ID -o FILE", group: pk, who: "the prosecutor it is sealed for",
+			summary: "record the retrieval, then write and check the package file",
+			json:    `{"package","sha256","size","file"}`, run: runPackageFetch},
+
+		{name: "person add", args: "NAME --role ROLE [--oidc V] [--certificate V]", group: pe, who: "custodian",
+			summary: "ask for a person to be enrolled; prints your half of their invitation, once",
+			details: "A second custodian approves (and gets the other half). --oidc and --certificate name the identity-provider claim value and the certificate name that sign the person in (default: the name).",
+			json:    `{"request","kind","person","by","expires","approved":false,"invitation_part"}`, run: person("add"),
+			examples: []string{"custos person add dara --role investigator"}},
+		{name: "person list", group: pe, who: "custodian, auditor", summary: "every person, with role and status",
+			json: `{"persons":[{"name","role","status",...}]}`, run: person("list")},
+		{name: "person reissue", args: "NAME", group: pe, who: "custodian",
+			summary: "ask for a new credential; at the approval the old one and its sessions end",
+			json:    "a request, as `person add`", run: person("reissue")},
+		{name: "person suspend", args: "NAME --reason T", group: pe, who: "custodian", summary: "take a person's power away at once: their sessions end",
+			json: `{"person","status"}`, run: person("suspend")},
+		{name: "person reinstate", args: "NAME", group: pe, who: "custodian", summary: "ask for a suspended person to be reinstated",
+			json: "a request, as `person add`", run: person("reinstate")},
+		{name: "person remove", args: "NAME --reason T", group: pe, who: "custodian", summary: "remove a person for good",
+			json: `{"person","status"}`, run: person("remove")},
+		{name: "requests", group: pe, who: "custodians (all), anyone (their own)", summary: "pending two-person requests",
+			json: `{"requests":[{"request","kind","by","expires",...}]}`, run: out(runRequests)},
+		{name: "approve", args: "REQUEST", group: pe, who: "a custodian other than the requester",
+			summary: "carry out a request (for a sealing, seal the package)",
+			json:    `{"request","kind","approved":true,"invitation_part"?,"package"?}`, run: decide("approve"),
+			examples: []string{"custos requests", "custos approve rq_0123456789abcdef01234567"}},
+		{name: "reject", args: "REQUEST --reason T", group: pe, who: "a custodian other than the requester", summary: "end a request unapproved",
+			json: `{"request","kind","approved":false}`, run: decide("reject")},
+
+		{name: "audit verify", args: "[--checkpoint FILE] [--save-checkpoint FILE] [--key KEY]", group: au, who: "auditor",
+			summary: "replay and check the whole custody log",
+			details: "Downloads the log and every checkpoint and checks them locally: encoding, sequence, hash chain, tree, signatures; with --checkpoint, that the log extends it. Exits 1 on any discrepancy, naming it.",
+			json:    `{"events","ok","checkpoints","root","origin","key","fingerprint","extends_checkpoint"}`, run: runAuditVerify,
+			examples: []string{"custos audit verify --save-checkpoint november.checkpoint", "custos audit verify --checkpoint november.checkpoint"}},
+		{name: "audit scrub", group: au, who: "auditor, custodian", summary: "re-hash every stored object against the event that recorded it",
+			details: "Without keys; packages included; lists missing and altered items and packages and objects no event accounts for. Exits 1 unless ok.",
+			json:    `{"objects","packages","ok","mismatched","missing","unaccounted","retained_destroyed","awaiting_sweep"}`, run: out(runAuditScrub)},
+		{name: "audit key", group: au, who: "anyone signed in", summary: "the custody log's verifier key and fingerprint, to pin with custos-verify --key",
+			json: `{"key","origin","fingerprint"}`, run: out(runAuditKey)},
+		{name: "audit log", args: "[--case CASE] [--item ITEM] [--verbose]", group: au, who: "auditor", summary: "the custody timeline",
+			details: "One line per event: time (UTC), sequence number, who, role and how they signed in, what, the case, the item and its name, and the purpose or reason; --verbose adds each event's full credential and data.",
+			json:    `{"events":[...]}`, run: out(runAuditLog)},
+
+		{name: "server", args: "--dev --data DIR --listen 127.0.0.1:PORT", group: ad, summary: "run the vault",
+			details: "Production: --data DIR --log URL --objects URL --sealer URL --recovery-recipient age1... --listen ADDR --tls-cert F --tls-key F, and the sign-in flags (--oidc-issuer, --oidc-client-id, --client-ca, ...). Every flag is also a config-file key (--config FILE).",
+			run:     errOnly(func(args []string, stderr io.Writer) error { return runServer(args, stderr) })},
+		{name: "admin enroll", args: "--data DIR [backend flags] NAME --role custodian", group: ad, who: "operator, server stopped",
+			summary: "enrol one of a new vault's first two custodians; prints their credential once",
+			json:    `{"name","credential"}`, run: runAdminEnroll},
+		{name: "admin recover", args: "--data DIR [backend flags] --identity FILE", group: ad, who: "operator, server stopped",
+			summary: "re-seal every key under the sealer now configured, from the recovery identity",
+			json:    `{"sealer","cases","lost"}`, run: runAdminRecover},
+		{name: "admin accept-rollback", args: "--data DIR [backend flags] --reason TEXT", group: ad, who: "operator, server stopped",
+			summary: "continue on a log older than the vault's head, recorded", run: runAdminAcceptRollback},
+		{name: "admin migrate-log", args: "--from URL --to URL (--data DIR | --key KEY)", group: ad, who: "operator, server stopped",
+			summary: "copy the custody log to another backend, verified", json: `{"events","ok"}`, run: out(runAdminMigrateLog)},
+		{name: "admin rotate-kek", args: "[--retire-old]", group: ad, who: "custodian",
+			summary: "re-seal every case key under a new key-encryption-key version",
+			json:    `{"sealer","cases","retired"}`, run: out(runAdminRotate)},
+	}
+}
+
+// lookup finds the command args start with: the longest name that
+// matches the first one or two words. It returns the rest of args.
+func lookup(args []string) (*command, []string) {
+	if len(args) >= 2 {
+		for i := range commands {
+			if commands[i].name == args[0]+" "+args[1] {
+				return &commands[i], args[2:]
+			}
+		}
+	}
+	for i := range commands {
+		if commands[i].name == args[0] {
+			return &commands[i], args[1:]
+		}
+	}
+	return nil, nil
+}
+
+// known reports whether word starts some command's name.
+func known(word string) bool {
+	for _, c := range commands {
+		if c.name == word || strings.HasPrefix(c.name, word+" ") {
+			return true
+		}
+	}
+	return false
+}
