@@ -1,0 +1,63 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// badHalves is a well-formed invitation half that matches nothing.
+var badHalves = `["csi_` + strings.Repeat("A", 43) + `","csi_` + strings.Repeat("B", 43) + `"]`
+
+// TestRefusedRedemptionsAreAggregated: refused sign-ins are recorded at
+// bounded cost, aggregated per client address, action and reason, so
+// that an anonymous client cannot fill the log (security.md, "anonymous
+// client"). The reason of a refused redemption must not carry the name
+// the client chose, or every name tried is an event of its own.
+func TestRefusedRedemptionsAreAggregated(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	const n = 15 // within one address's burst
+	for i := range n {
+		body := fmt.Sprintf(`{"name":"nobody-%d","halves":%s}`, i, badHalves)
+		if a := tv.postJSON("", "/v1/invitations/redeem", body); a.code != http.StatusUnauthorized {
+			t.Fatalf("redemption %d: %d %s", i, a.code, a.body)
+		}
+	}
+	if got := refusalsOf(t, tv, "invitation.redeem"); len(got) > 2 {
+		t.Fatalf("%d refused redemptions from one address in one window cost %d events, not one and a summary: %q ...", n, len(got), got[:3])
+	}
+}
+
+// TestRedemptionAnswersDoNotTellWhoIsInvited: an anonymous client, with
+// halves that match nothing, must get the same answer whether or not the
+// name it gives has an open invitation; otherwise it learns who is about
+// to join the unit, and whose invitation is worth intercepting.
+func TestRedemptionAnswersDoNotTellWhoIsInvited(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	ctx := context.Background()
+	tok, err := tv.v.Enroll(ctx, "cust2", "custodian")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := tv.v.OpenSession(ctx, tok.Reveal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tv.tokens["cust2"] = s.Token.Reveal()
+	a := tv.postJSON("cust", "/v1/persons", `{"name":"dara","role":"investigator"}`)
+	var req RequestResponse
+	if a.code != http.StatusAccepted || json.Unmarshal([]byte(a.body), &req) != nil {
+		t.Fatalf("enrol: %d %s", a.code, a.body)
+	}
+	if a := tv.postJSON("cust2", "/v1/requests/"+req.Request+"/approve", ""); a.code != http.StatusOK {
+		t.Fatalf("approve: %d %s", a.code, a.body)
+	}
+	invited := tv.postJSON("", "/v1/invitations/redeem", `{"name":"dara","halves":`+badHalves+`}`)
+	unknown := tv.postJSON("", "/v1/invitations/redeem", `{"name":"sok","halves":`+badHalves+`}`)
+	if invited.code != unknown.code || strings.ReplaceAll(unknown.body, "sok", "dara") != invited.body {
+		t.Fatalf("the answers tell an invited name from another:\n  dara (invited): %d %s  sok: %d %s", invited.code, invited.body, unknown.code, unknown.body)
+	}
+}
