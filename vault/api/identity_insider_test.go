@@ -61,3 +61,41 @@ func TestRedemptionAnswersDoNotTellWhoIsInvited(t *testing.T) {
 		t.Fatalf("the answers tell an invited name from another:\n  dara (invited): %d %s  sok: %d %s", invited.code, invited.body, unknown.code, unknown.body)
 	}
 }
+
+// TestRefusalSummariesDoNotBlameAnotherCredential: every event's actor
+// names the credential that acted. Refusals of one person from one
+// address are summarised per window; the summary must not attribute the
+// refusals of one credential (here a second session in the person's
+// name, as an identity-provider administrator would open) to another
+// (the person's own session, refused once first).
+func TestRefusalSummariesDoNotBlameAnotherCredential(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	own := tv.tokens["inv"]
+	s, err := tv.v.OpenSession(context.Background(), tv.creds["inv"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tv.tokens["other"] = s.Token.Reveal()
+	ownSession, err := tv.v.Authenticate(own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tv.do("inv", "GET", "/v1/no-such-route", "", nil)
+	const n = 5
+	for range n {
+		tv.do("other", "GET", "/v1/no-such-route", "", nil)
+	}
+	tv.h.Close()
+	var blamed int64
+	for _, ev := range tv.events("access.refused") {
+		if ev.Actor.Session != ownSession.Credential.Session {
+			continue
+		}
+		var d struct{ Count int64 }
+		json.Unmarshal(ev.Data, &d)
+		blamed += max(d.Count, 1)
+	}
+	if blamed != 1 {
+		t.Fatalf("session %s was refused once; the log attributes %d refusals to it (the other %d are session %s's)", ownSession.Credential.Session, blamed, blamed-1, s.ID)
+	}
+}
