@@ -1,0 +1,216 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Insider attacks on identity: each test states a claim of
+// docs/identity.md and tries to break it as one insider.
+
+// TestRefreshDoesNotOutliveTheSignIn: sessions expire (--session-ttl).
+// Whoever holds a copy of a session token, and never the credential,
+// must lose it at the session's expiry; refreshing it before each expiry
+// must not keep it alive for good. The client never refreshes (it signs
+// in again with the credential it keeps), so a refresh chain is only
+// ever the work of someone who has a token and not the credential.
+func TestRefreshDoesNotOutliveTheSignIn(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC))
+	v, _ := openTestVaultDir(t, withClock(clk))
+	ctx := context.Background()
+	tok, err := v.Enroll(ctx, "inv", RoleInvestigator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	who, err := signIn(v, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttl := v.cfg.SessionTTL
+	signedIn := clk.now()
+	var token string
+	for range 4 {
+		clk.advance(ttl - time.Minute)
+		s, err := v.RefreshSession(ctx, who)
+		if err != nil {
+			return
+		}
+		token = s.Token.Reveal()
+		if who, err = v.Authenticate(token); err != nil {
+			return
+		}
+	}
+	t.Fatalf("a copied session token, refreshed without the credential, still signs in %s after the only sign-in (session TTL %s)",
+		clk.now().Sub(signedIn), ttl)
+}
+
+// TestRefreshNeedsLocalAccounts: once a vault is moved to its identity
+// provider (restarted without local accounts, docs/identity.md section
+// 7), credentials no longer open sessions and every new session is the
+// provider's decision (with the MFA a role requires). A local session
+// from before the move must not be renewed into new local sessions.
+func TestRefreshNeedsLocalAccounts(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	c := people(t, v, map[string]string{"c1": RoleCustodian})["c1"]
+	// The restart without local accounts, and with MFA required of
+	// custodians at the provider.
+	v.cfg.NoLocalAccounts = true
+	v.cfg.RequireMFA = map[string]MFARequirement{RoleCustodian: {AMR: "mfa"}}
+	s, err := v.RefreshSession(ctx, c)
+	if err == nil {
+		t.Fatalf("a vault without local accounts opened local session %s for custodian c1 (no MFA, no provider)", s.ID)
+	}
+}
+
+// TestRemovedPersonsIdentityIsNotBoundAgain: a removed person's name is
+// never enrolled again, so that the log's history of that name stays one
+// person's. The identity-provider value (or certificate name) that
+// signed them in must not be bound to a new person either: the value is
+// opaque (a provider's sub), the approving custodian cannot recognise
+// it, and the removed person's account at the provider would then sign
+// in as the newcomer.
+func TestRemovedPersonsIdentityIsNotBoundAgain(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
+	const sub = "248289761001"
+	r, err := v.EnrollBy(ctx, p["c1"], Enrolment{Name: "ana", Role: RoleInvestigator, OIDC: sub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, p["c2"], r.ID); err != nil {
+		t.Fatal(err)
+	}
+	ana := ExternalIdentity{Kind: "oidc", Name: sub, Issuer: "https://idp.example/", Subject: sub}
+	if _, err := v.OpenExternalSession(ctx, ana); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Remove(ctx, p["c1"], "ana", "dismissed"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.OpenExternalSession(ctx, ana); err == nil {
+		t.Fatal("a removed person signed in")
+	}
+
+	// One custodian asks for a newcomer, a custodian, bound to ana's sub;
+	// the other approves a value they cannot tell apart from any other.
+	r, err = v.EnrollBy(ctx, p["c1"], Enrolment{Name: "newcomer", Role: RoleCustodian, OIDC: sub})
+	if err == nil {
+		_, err = v.Approve(ctx, p["c2"], r.ID)
+	}
+	if err == nil {
+		for range 64 {
+			if s, err := v.OpenExternalSession(ctx, ana); err == nil {
+				t.Fatalf("the removed ana's provider account (sub %s) signed in as %s (%s)", sub, s.Name, s.Role)
+			}
+		}
+		t.Fatalf("the identity value of removed ana was bound to newcomer")
+	}
+	if !errors.Is(err, ErrConflict) {
+		t.Fatalf("enrolling with a removed person's identity value: %v", err)
+	}
+}
+
+// TestSummarisedRefusalsNameTheCredential: every event's actor names the
+// credential that acted (custody-log.md 2.1), so that the acts of a
+// second credential in someone's name (a certificate a CA administrator
+// issued, a session an identity-provider administrator opened) stand
+// apart from those of the person's own. Refusals past the burst are
+// summarised; the summary must not drop the credential, nor merge two
+// credentials' refusals under neither.
+func TestSummarisedRefusalsNameTheCredential(t *testing.T) {
+	v, _ := openTestVaultDir(t, func(c *Config) { c.RefusalWindow, c.RefusalBurst = time.Hour, 1 })
+	ctx := context.Background()
+	tok, _ := v.Enroll(ctx, "inv", RoleInvestigator)
+	own, err := signIn(v, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := strings.Repeat("ab", 32)
+	card, err := v.AuthenticateCertificate(ExternalIdentity{Kind: "certificate", Name: "inv",
+		Issuer: "CN=Org CA", Subject: "CN=inv", Fingerprint: forged})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []Principal{own, own, card, card, card} {
+		if _, err := v.EnrollBy(ctx, who, Enrolment{Name: "x", Role: RoleCustodian}); !errors.Is(err, ErrForbidden) {
+			t.Fatalf("refusal: %v", err)
+		}
+	}
+	v.summariseRefusals(true)
+	seen := false
+	for _, ev := range logged(t, v) {
+		if ev.Type != TypeAccessRefused || ev.Actor.Person != "inv" {
+			continue
+		}
+		if ev.Actor.Auth == "token" || ev.Actor.Session == "" && ev.Actor.Certificate == "" {
+			t.Errorf("event %d records refusals of inv with actor %+v: no credential named (data %s)", ev.Seq, ev.Actor, ev.Data)
+		}
+		seen = seen || ev.Actor.Certificate == forged
+	}
+	if !seen {
+		t.Errorf("no refusal names certificate %s…, which was refused three times", forged[:16])
+	}
+}
+
+// TestSealApprovalNeedsTheRequesterOnTheCase: a request whose requester
+// lost their standing is void (identity.md section 5). An investigator
+// taken off a case (case.member.removed: from its position on, they can
+// no longer seal the case's evidence) must not still have their sealing
+// carried out by a custodian who approves the request afterwards.
+func TestSealApprovalNeedsTheRequesterOnTheCase(t *testing.T) {
+	f := newPackageFixture(t)
+	v := f.v
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
+	if _, err := v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalRequired); err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "send it all out"})
+	if err != nil || pkg.Request == nil {
+		t.Fatalf("sealing under the policy: %+v %v", pkg, err)
+	}
+	if err := v.RemoveMember(ctx, p["c1"], "P-1", "inv", "suspected of leaking"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "again"}); err == nil {
+		t.Fatal("a removed member asked for a sealing")
+	}
+	a, err := v.Approve(ctx, p["c2"], pkg.Request.ID)
+	if err == nil {
+		t.Fatalf("the sealing asked for by inv was carried out after inv was taken off the case: package %s (%d items)", a.Package.ID, a.Package.Items)
+	}
+}
+
+// TestSealApprovalSealsWhatWasAsked: the approving custodian approves
+// the request as recorded. A request for "every item" (no items listed)
+// must not carry out, at the approval, a package of items that did not
+// exist when it was asked for.
+func TestSealApprovalSealsWhatWasAsked(t *testing.T) {
+	f := newPackageFixture(t)
+	v := f.v
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
+	if _, err := v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalRequired); err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "trial"})
+	if err != nil || pkg.Request == nil {
+		t.Fatalf("sealing under the policy: %+v %v", pkg, err)
+	}
+	asked := len(v.state.caseItems("P-1"))
+	if _, err := v.Deposit(ctx, f.inv, DepositRequest{Case: "P-1", Name: "later.txt", Body: strings.NewReader("deposited after the request")}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := v.Approve(ctx, p["c2"], pkg.Request.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Package.Items != asked {
+		t.Fatalf("the request was opened over %d items; the approval sealed %d, including one deposited after the request", asked, a.Package.Items)
+	}
+}
