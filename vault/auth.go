@@ -52,6 +52,11 @@ func (v *Vault) Enroll(ctx context.Context, name, role string) (secret.String, e
 // removed.
 func (v *Vault) Custodians() int { return v.state.activeCustodians() }
 
+// CustodiansEver counts every custodian ever enrolled, suspended and
+// removed ones included: `admin enroll` works only while it is below two,
+// so that an operator can never add a custodian to a vault in use.
+func (v *Vault) CustodiansEver() int { return v.state.custodiansEver() }
+
 // recordedMark is joined to every error whose refusal is already in the
 // custody log, so that the API records the others (see Recorded). Its
 // message is empty: it changes nothing a client reads.
@@ -73,7 +78,7 @@ func (v *Vault) refuse(ctx context.Context, who Principal, action, target, reaso
 	// the log a bounded size and carries nothing invisible.
 	// Past the person's burst for this window, the refusal is counted in
 	// the window's summary instead (refusals.go).
-	if v.refusals.admit(refusalKey{person: who.Name, role: who.Role, action: action, reason: reason}, v.cfg.Now()) {
+	if v.refusals.admit(who, refusalKey{person: who.Name, role: who.Role, credential: credentialKey(who.Credential), action: action, reason: reason}, v.cfg.Now()) {
 		caseID, itemID := v.refusalScope(action, target)
 		_, err := v.append(ctx, sequencer.Draft{Type: TypeAccessRefused, Actor: who.actor(), Case: caseID, Item: itemID,
 			Data: AccessRefused{Action: action, Target: recordedTarget(target), Reason: reason}})

@@ -281,15 +281,26 @@ func (m MFARequirement) String() string {
 }
 
 // RefreshSession replaces the caller's unexpired local session with a new
-// one (the old one ends). OIDC sessions are renewed by signing in again
-// with a fresh ID token, so that the provider still decides.
+// one (the old one ends). A chain of refreshes never outlives the sign-in
+// that began it by more than Config.SessionTTL: a new session then needs
+// the credential again, so that a copied session token cannot be kept
+// alive for good. A vault without local accounts refreshes nothing. OIDC
+// sessions are renewed by signing in again with a fresh ID token, so
+// that the provider still decides.
 func (v *Vault) RefreshSession(ctx context.Context, who Principal) (*Session, error) {
 	if who.Credential.Auth != "local" || who.Credential.Session == "" {
 		return nil, badInput("only a local session is refreshed here; sign in again (custos login)")
 	}
+	if v.cfg.NoLocalAccounts {
+		return nil, fmt.Errorf("%w: this vault has no local accounts; sign in through the identity provider", ErrUnauthenticated)
+	}
 	p, ok := v.state.personByName(who.Name)
 	if !ok {
 		return nil, ErrUnauthenticated
+	}
+	signedIn := v.state.sessionSignedIn(who.Credential.Session)
+	if signedIn.IsZero() || !v.cfg.Now().Before(signedIn.Add(v.cfg.SessionTTL)) {
+		return nil, fmt.Errorf("%w: this sign-in is %s old; sign in again with your credential", ErrUnauthenticated, v.cfg.SessionTTL)
 	}
 	return v.openSession(ctx, p, Credential{Auth: "local"}, who.Credential.Session, func(Person) error {
 		if !v.state.sessionLive(who.Credential.Session) {
@@ -306,6 +317,15 @@ func (v *Vault) openSession(ctx context.Context, p Person, c Credential, refresh
 	token := newToken(SessionPrefix)
 	c.Session = "se_" + randomHex(12)
 	c.Expires = v.cfg.Now().Add(v.cfg.SessionTTL).UTC().Truncate(time.Second)
+	signedIn := ""
+	if refreshed != "" {
+		// A refresh ends no later than the sign-in it continues.
+		start := v.state.sessionSignedIn(refreshed)
+		if end := start.Add(v.cfg.SessionTTL).UTC().Truncate(time.Second); end.Before(c.Expires) {
+			c.Expires = end
+		}
+		signedIn = start.UTC().Format(time.RFC3339Nano)
+	}
 	who := Principal{Name: p.Name, Role: p.Role, Credential: c}
 	check := func(ahead []*events.Event) error {
 		if touchesPersons(ahead) {
@@ -321,7 +341,7 @@ func (v *Vault) openSession(ctx context.Context, p Person, c Credential, refresh
 		return still(q)
 	}
 	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeSessionOpened, Actor: who.actor(), Check: check,
-		Data: SessionOpened{Session: c.Session, TokenSHA256: tokenHash(token), Expires: c.Expires.Format(time.RFC3339), Refreshed: refreshed}})
+		Data: SessionOpened{Session: c.Session, TokenSHA256: tokenHash(token), Expires: c.Expires.Format(time.RFC3339), Refreshed: refreshed, SignedIn: signedIn}})
 	if err != nil {
 		return nil, err
 	}
@@ -428,20 +448,26 @@ func (v *Vault) RedeemInvitation(ctx context.Context, name string, halves []stri
 	if checkPersonName(name) != nil || len(halves) != 2 {
 		return secret.String{}, badInput("give the person's name and both halves of the invitation")
 	}
+	// Every mismatch is answered alike (and so recorded alike, and
+	// aggregated): the answer does not tell who holds an invitation.
+	noMatch := fmt.Errorf("%w: the invitation does not match", ErrUnauthenticated)
 	var got []string
 	for _, h := range halves {
 		if !strings.HasPrefix(h, InvitationPrefix) || len(h) > 128 {
-			return secret.String{}, ErrUnauthenticated
+			return secret.String{}, noMatch
 		}
 		got = append(got, tokenHash(h))
 	}
 	p, ok := v.state.personByName(name)
 	if !ok || p.invitation == nil {
-		return secret.String{}, fmt.Errorf("%w: no open invitation for %s", ErrUnauthenticated, name)
+		// The same work as a comparison, so that the time taken does
+		// not tell either.
+		(&invitation{}).matches(got)
+		return secret.String{}, noMatch
 	}
 	inv := *p.invitation
 	if !inv.matches(got) {
-		return secret.String{}, fmt.Errorf("%w: the invitation halves do not match", ErrUnauthenticated)
+		return secret.String{}, noMatch
 	}
 	if !v.cfg.Now().Before(inv.expires) {
 		return secret.String{}, fmt.Errorf("%w: the invitation expired; ask the custodians for a new one", ErrUnauthenticated)

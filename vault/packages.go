@@ -58,8 +58,10 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 		return nil, err
 	}
 	if s.c.ExportApproval {
+		// The request names the items as they are now: an approval
+		// seals what was asked, not what was deposited since.
 		info, err := v.openRequest(ctx, who, Request{Kind: KindSeal, Case: req.Case, Person: req.For},
-			sealParams{For: req.For, Purpose: req.Purpose, Items: req.Items})
+			sealParams{For: req.For, Purpose: req.Purpose, Items: s.items})
 		if err != nil {
 			return nil, err
 		}

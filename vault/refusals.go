@@ -20,9 +20,18 @@ import (
 // valid credentials are aggregated by the API (vault/api), per client
 // address.
 
-type refusalKey struct{ person, role, action, reason string }
+// refusalKey is what summarised refusals have in common: one credential
+// (a session, or a certificate) of one person in one role, one action and
+// one reason. Two credentials in one person's name (their own session and
+// a certificate someone else was issued) are never merged.
+type refusalKey struct{ person, role, credential, action, reason string }
+
+func credentialKey(c Credential) string {
+	return c.Auth + "|" + c.Session + "|" + c.Certificate + "|" + c.Issuer + "|" + c.Subject
+}
 
 type refusalWindow struct {
+	who         Principal // the refused, with their credential
 	until       time.Time
 	recorded    int
 	suppressed  int64
@@ -38,12 +47,12 @@ type refusalBudget struct {
 
 // admit reports whether a refusal is recorded by itself; if not, it is
 // counted for the window's summary.
-func (b *refusalBudget) admit(k refusalKey, now time.Time) bool {
+func (b *refusalBudget) admit(who Principal, k refusalKey, now time.Time) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	w := b.open[k]
 	if w == nil || now.After(w.until) && w.suppressed == 0 {
-		w = &refusalWindow{until: now.Add(b.window)}
+		w = &refusalWindow{who: who, until: now.Add(b.window)}
 		b.open[k] = w
 	}
 	if w.recorded < b.burst && !now.After(w.until) {
@@ -80,7 +89,7 @@ func (v *Vault) summariseRefusals(final bool) {
 	for k, w := range v.refusals.due(v.cfg.Now(), final) {
 		d := AccessRefused{Action: k.action, Reason: k.reason, Count: w.suppressed,
 			First: w.first.UTC().Format(time.RFC3339Nano), Last: w.last.UTC().Format(time.RFC3339Nano)}
-		who := Principal{Name: k.person, Role: k.role}
+		who := w.who
 		if _, err := v.append(context.Background(), sequencer.Draft{Type: TypeAccessRefused, Actor: who.actor(), Data: d}); err != nil {
 			v.logger.Error("could not record a summary of refusals", "person", k.person, "count", w.suppressed, "err", err)
 		}

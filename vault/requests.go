@@ -196,15 +196,20 @@ func init() {
 				return []sequencer.Draft{{Type: TypeCasePolicySet, Actor: by.actor(), Case: r.Case,
 					Data: CasePolicySet{ExportApproval: params[policyParams](r).ExportApproval, Request: r.ID}}}, nil
 			}},
-		// KindSeal's approval seals the package (packages.go).
+		// KindSeal's approval seals the package (packages.go), of the
+		// items the request named, while its requester may still seal the
+		// case.
 		KindSeal: {
 			check: func(v *Vault, r Request) error {
 				return v.now(r.Case, func(c Case, ok bool) error {
+					requester := Principal{Name: r.By, Role: r.ByRole}
 					switch {
 					case !ok:
 						return refused(ErrNotFound, "no case %s", r.Case)
 					case c.Destroyed:
 						return refused(ErrConflict, "case %s was destroyed", r.Case)
+					case !v.memberOf(requester, c) && requester.Role != RoleCustodian:
+						return refused(ErrConflict, "the requester %s may no longer seal packages of %s", r.By, r.Case)
 					}
 					return nil
 				})
@@ -215,10 +220,9 @@ func init() {
 // identityFree refuses an enrolment whose OIDC claim value or certificate
 // name already signs someone else in.
 func (v *Vault) identityFree(p enrollParams) error {
+	// Removed persons included: a value that signed someone in never
+	// signs anyone else in.
 	for _, q := range v.state.allPersons() {
-		if q.Removed {
-			continue
-		}
 		if p.OIDC != "" && (q.OIDC == p.OIDC || q.OIDC == "" && q.Name == p.OIDC) ||
 			p.OIDC == "" && q.OIDC == p.Name {
 			return refused(ErrConflict, "the identity-provider name of %s already signs %s in", p.Name, q.Name)

@@ -19,7 +19,9 @@ type session struct {
 	person      string
 	tokenSHA256 string
 	expires     time.Time
-	credential  Credential
+	// signedIn is when the sign-in this session continues was made.
+	signedIn   time.Time
+	credential Credential
 }
 
 // Request is a pending decision that needs a second custodian.
@@ -58,7 +60,13 @@ func applySessionOpened(s *State, ev *events.Event) error {
 		s.dropSession(old)
 	}
 	a := ev.Actor
-	se := &session{id: d.Session, person: a.Person, tokenSHA256: d.TokenSHA256, expires: exp,
+	signedIn := ev.Timestamp()
+	if d.SignedIn != "" {
+		if signedIn, err = time.Parse(time.RFC3339Nano, d.SignedIn); err != nil {
+			return fmt.Errorf("signed_in: %w", err)
+		}
+	}
+	se := &session{id: d.Session, person: a.Person, tokenSHA256: d.TokenSHA256, expires: exp, signedIn: signedIn,
 		credential: Credential{Auth: a.Auth, Session: a.Session, Issuer: a.Issuer, Subject: a.Subject,
 			Certificate: a.Certificate, ACR: a.ACR, AMR: slices.Clone(a.AMR), Expires: exp}}
 	s.sessions[d.TokenSHA256] = se
@@ -243,6 +251,17 @@ func (s *State) session(tokenSHA256 string) (*session, Person) {
 	return se, *p
 }
 
+// sessionSignedIn returns when the sign-in an open session continues was
+// made (zero if the session is not open).
+func (s *State) sessionSignedIn(id string) time.Time {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if se := s.sessionByID[id]; se != nil {
+		return se.signedIn
+	}
+	return time.Time{}
+}
+
 // sessionLive reports whether the session is open (not ended, not
 // replaced, not dropped with its person's credential).
 func (s *State) sessionLive(id string) bool {
@@ -260,6 +279,9 @@ func (s *State) personByIdentity(kind, name string) (Person, bool) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	// An explicit binding first; bindings are unique among every person
+	// ever enrolled (identityFree), removed ones included, so at most one
+	// matches.
 	for _, p := range s.persons {
 		bound := p.OIDC
 		if kind == "certificate" {
@@ -279,6 +301,20 @@ func (s *State) personByIdentity(kind, name string) (Person, bool) {
 		}
 	}
 	return Person{}, false
+}
+
+// custodiansEver counts every custodian the log ever enrolled, whatever
+// became of them.
+func (s *State) custodiansEver() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := 0
+	for _, p := range s.persons {
+		if p.Role == RoleCustodian {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *State) activeCustodians() int {

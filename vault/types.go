@@ -127,6 +127,9 @@ type SessionOpened struct {
 	TokenSHA256 string `json:"token_sha256"`
 	Expires     string `json:"expires"`
 	Refreshed   string `json:"refreshed,omitempty"`
+	// SignedIn is, on a refresh, when the sign-in the refreshed chain
+	// began with was made (RFC 3339, UTC); absent, the event's own time.
+	SignedIn string `json:"signed_in,omitempty"`
 }
 
 // SessionEnded records a session ended before it expired: a sign-out.

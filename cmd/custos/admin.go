@@ -181,8 +181,8 @@ func runAdminEnroll(args []string, stdout, stderr io.Writer) error {
 	if *role != vault.RoleCustodian {
 		return fmt.Errorf("admin enroll enrols only the first two custodians; a %s is enrolled by a custodian's request another approves (custos person add)", *role)
 	}
-	if n := v.Custodians(); n >= 2 {
-		return fmt.Errorf("this vault has %d custodians: every other person is enrolled by a custodian's request another approves (custos person add)", n)
+	if n := v.CustodiansEver(); n >= 2 {
+		return fmt.Errorf("this vault has had %d custodians: every other person is enrolled by a custodian's request another approves (custos person add)", n)
 	}
 	token, err := v.Enroll(o.ctx, name, *role)
 	if err != nil {

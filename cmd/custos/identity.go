@@ -17,6 +17,7 @@ import (
 	"github.com/custos-vault/custos/internal/secret"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
+	"golang.org/x/term"
 )
 
 // printRequest prints the answer of a decision that waits for a second
@@ -74,17 +75,54 @@ func describeAuth(w api.WhoAmIResponse) string {
 	return w.Auth
 }
 
+// readHalves reads the two halves of an invitation: typed at a prompt
+// that does not echo them on a terminal, or two words from standard input
+// otherwise (`custos login --name N --invitation < halves.txt`). Never
+// from the command line, which every local user can read.
+func readHalves(stdin io.Reader, stderr io.Writer) ([]string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		var halves []string
+		for _, which := range []string{"first", "second"} {
+			fmt.Fprintf(stderr, "The %s half of your invitation (csi_..., not shown as you type or paste): ", which)
+			b, err := term.ReadPassword(int(f.Fd()))
+			fmt.Fprintln(stderr)
+			if err != nil {
+				return nil, err
+			}
+			halves = append(halves, strings.TrimSpace(string(b)))
+		}
+		return halves, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(stdin, 4096))
+	if err != nil {
+		return nil, err
+	}
+	halves := strings.Fields(string(b))
+	if len(halves) != 2 {
+		return nil, usageErr("login --invitation reads the two halves from standard input (or asks on a terminal); it read %d words", len(halves))
+	}
+	return halves, nil
+}
+
 func runLogin(args []string, stdout, stderr io.Writer) error {
+	return runLoginFrom(args, os.Stdin, stdout, stderr)
+}
+
+func runLoginFrom(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("login")
 	name := fs.String("name", "", "your name in the vault (with --invitation)")
-	var halves stringList
-	fs.Var(&halves, "invitation", "one half of your invitation (give it twice: one from each custodian)")
+	invited := fs.Bool("invitation", false, "redeem your invitation: asks for its two halves (one from each custodian), never taken on the command line")
 	browser := fs.Bool("browser", false, "sign in through a browser on this machine (authorization code with PKCE) instead of a code typed on another device")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if pos, err := parse(fs, args); err != nil {
 		return err
+	} else if len(pos) != 0 && *invited {
+		return usageErr("login --invitation asks for the halves: never put them on the command line, where other users of this machine can read them")
 	} else if len(pos) != 0 {
 		return usageErr("login takes no arguments")
+	}
+	if *invited && *name == "" {
+		return usageErr("login --invitation needs --name NAME")
 	}
 	c, err := newAnonymousClient()
 	if err != nil {
@@ -100,9 +138,10 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 	}
 	var l *storedLogin
 	switch {
-	case len(halves) > 0:
-		if len(halves) != 2 || *name == "" {
-			return usageErr("login --invitation takes both halves (--invitation A --invitation B) and --name NAME")
+	case *invited:
+		halves, err := readHalves(stdin, stderr)
+		if err != nil {
+			return err
 		}
 		var red api.RedeemResponse
 		if err := c.callAnonymous("POST", "/v1/invitations/redeem", api.RedeemRequest{Name: *name, Halves: halves}, &red); err != nil {
@@ -131,7 +170,7 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 		}
 		l = &storedLogin{Server: c.base.String(), Kind: "local", Credential: tok, Session: s.Token, Expires: s.Expires}
 	default:
-		return errors.New("this vault has no identity provider: sign in with your invitation (custos login --name NAME --invitation A --invitation B) or a credential in CUSTOS_TOKEN")
+		return errors.New("this vault has no identity provider: sign in with your invitation (custos login --name NAME --invitation) or a credential in CUSTOS_TOKEN")
 	}
 	if err := writeLogin(path, l); err != nil {
 		return err
@@ -387,7 +426,7 @@ func runDecide(verb string, args []string, stdout io.Writer) error {
 		text += fmt.Sprintf(": sealed package %s (%s, sha256 %s); its prosecutor finds it with custos package list", out.Package.ID, plural(out.Package.Items, "item"), out.Package.SHA256)
 	}
 	if out.InvitationPart != "" {
-		text += fmt.Sprintf("\nYour half of %s's invitation (shown once; hand it to them yourself):\n%s\n%s redeems both halves with: custos login --name %s --invitation HALF1 --invitation HALF2",
+		text += fmt.Sprintf("\nYour half of %s's invitation (shown once; hand it to them yourself):\n%s\n%s redeems both halves with: custos login --name %s --invitation (it asks for them)",
 			out.Person, out.InvitationPart, out.Person, out.Person)
 	}
 	return printResult(stdout, *asJSON, out, text)

@@ -117,7 +117,8 @@ func TestInvitationHalvesStayOffTheCommandLine(t *testing.T) {
 		}
 	}()
 
-	login := exec.Command(filepath.Join(binDir, "custos"), "login", "--name", "dara", "--invitation", h1, "--invitation", h2)
+	login := exec.Command(filepath.Join(binDir, "custos"), "login", "--name", "dara", "--invitation")
+	login.Stdin = strings.NewReader(h1 + "\n" + h2 + "\n")
 	login.Env = append(os.Environ(), "CUSTOS_SERVER="+front.URL, "CUSTOS_CONFIG_DIR="+t.TempDir(), "CUSTOS_TOKEN=")
 	var stderr bytes.Buffer
 	login.Stderr = &stderr
@@ -154,7 +155,9 @@ func TestInvitationHalvesStayOffTheCommandLine(t *testing.T) {
 		}
 	}
 	close(release)
-	login.Wait()
+	if err := login.Wait(); err != nil {
+		t.Fatalf("the newcomer's own login failed: %v %s", err, stderr.String())
+	}
 	if len(halves) > 0 {
 		msg := "the login's command line shows %d invitation halves to every local user"
 		if stolen != "" {

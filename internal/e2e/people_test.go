@@ -12,7 +12,14 @@ import (
 // CUSTOS_SERVER and their own config folder, as a new user's shell has.
 func (s *server) asUser(config, dir string, args ...string) result {
 	s.t.Helper()
+	return s.asUserIn(config, dir, "", args...)
+}
+
+// asUserIn is asUser with stdin.
+func (s *server) asUserIn(config, dir, stdin string, args ...string) result {
+	s.t.Helper()
 	cmd := exec.Command(filepath.Join(binDir, "custos"), args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CUSTOS_SERVER="+s.url, "CUSTOS_CONFIG_DIR="+config, "CUSTOS_TOKEN=")
 	var o, e strings.Builder
@@ -23,6 +30,13 @@ func (s *server) asUser(config, dir string, args ...string) result {
 		code = ee.ExitCode()
 	}
 	return result{o.String(), e.String(), code}
+}
+
+// redeem runs custos login --invitation as a new user, the halves on
+// standard input.
+func (s *server) redeem(config, dir, name string, halves []string, extra ...string) result {
+	s.t.Helper()
+	return s.asUserIn(config, dir, strings.Join(halves, "\n")+"\n", append([]string{"login", "--name", name, "--invitation"}, extra...)...)
 }
 
 // enrolByTwo has custodian ask for a person and custodian2 approve, and
@@ -57,13 +71,16 @@ func TestPeopleAndMembership(t *testing.T) {
 	s.refused("investigator", work, "only custodians", "person", "add", "dara", "--role", "investigator")
 	h1, h2 := s.enrolByTwo(work, "dara", "investigator")
 	dara := t.TempDir()
-	if r := s.asUser(dara, work, "login", "--name", "dara", "--invitation", h1, "--invitation", h1); r.code == 0 {
+	if r := s.asUser(dara, work, "login", "--name", "dara", "--invitation", h1); r.code != 2 || !strings.Contains(r.stderr, "never put them on the command line") {
+		t.Fatalf("halves on the command line: %d %s", r.code, r.stderr)
+	}
+	if r := s.redeem(dara, work, "dara", []string{h1, h1}); r.code == 0 {
 		t.Fatalf("one half given twice redeemed the invitation: %s", r.stdout)
 	}
-	if r := s.asUser(dara, work, "login", "--name", "dara", "--invitation", h2, "--invitation", h1, "--json"); r.code != 0 || !strings.Contains(r.stdout, `"name":"dara"`) {
+	if r := s.redeem(dara, work, "dara", []string{h2, h1}, "--json"); r.code != 0 || !strings.Contains(r.stdout, `"name":"dara"`) {
 		t.Fatalf("login with the invitation: %s %s", r.stdout, r.stderr)
 	}
-	if r := s.asUser(t.TempDir(), work, "login", "--name", "dara", "--invitation", h1, "--invitation", h2); r.code == 0 {
+	if r := s.redeem(t.TempDir(), work, "dara", []string{h1, h2}); r.code == 0 {
 		t.Fatal("an invitation was redeemed twice")
 	}
 	if r := s.asUser(dara, work, "get", id, "--purpose", "x", "-o", "d1"); r.code == 0 || !strings.Contains(r.stderr, "assigned") {

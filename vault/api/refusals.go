@@ -13,6 +13,10 @@ import (
 // (a path, an id) is not part of it: a caller chooses it freely.
 type refusalKey struct {
 	source, person, role, action, reason string
+	// credential tells two credentials of one person apart (a session, a
+	// certificate), so that a summary never blames one for the other's
+	// refusals.
+	credential string
 }
 
 type refusalWindow struct {
@@ -67,7 +71,9 @@ func (l *refusalLog) run() {
 func (l *refusalLog) note(ctx context.Context, who *vault.Principal, source, action, target, reason string) error {
 	k := refusalKey{source: source, action: action, reason: reason}
 	if who != nil {
+		c := who.Credential
 		k.person, k.role = who.Name, who.Role
+		k.credential = c.Auth + "|" + c.Session + "|" + c.Certificate + "|" + c.Issuer + "|" + c.Subject
 	}
 	now := l.now().UTC()
 	l.mu.Lock()
