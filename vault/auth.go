@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"encoding/hex"
 	"context"
 	"errors"
 	"fmt"
@@ -195,18 +196,91 @@ func invisible(r rune) bool {
 		unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
 }
 
-// checkFileName accepts an evidence file's name as the depositor's machine
-// called it, without any path: no separators, no "." or "..", no NUL or
-// control characters, at most 255 bytes. The name is metadata only;
-// nothing is ever written under it on the server.
+// checkFileName accepts an evidence item's name as the depositor's
+// machine called it: a file name, or a path relative to a deposited
+// folder (components separated by '/'), at most 1024 bytes. Each
+// component is at most 255 bytes of visible text (checkText), not "." or
+// "..", without '\\' except in the escapes \xHH (two lowercase hex
+// digits, 80 to ff) that stand for the bytes of a name that are not
+// UTF-8 (old Windows media in Latin-1), so that the exact bytes can be
+// restored (UnescapeName). The name is metadata only; nothing is ever
+// written under it on the server.
 func checkFileName(name string) error {
-	if err := checkText("file name", name, 255, true, false); err != nil {
-		return err
+	if len(name) > 1024 {
+		return badInput("file name of %d bytes; the limit is 1024", len(name))
 	}
-	if strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
-		return badInput("file name %q must be a plain name without a path", truncate(name))
+	if name == "" {
+		return badInput("file name is required")
+	}
+	for _, part := range strings.Split(name, "/") {
+		if err := checkText("file name", part, 255, true, false); err != nil {
+			if part == "" {
+				return badInput("file name %q has an empty path component (a leading, trailing or doubled '/')", truncate(name))
+			}
+			return err
+		}
+		if part == "." || part == ".." {
+			return badInput("file name %q must not contain . or .. components", truncate(name))
+		}
+		if err := checkEscapes(part); err != nil {
+			return badInput("file name %q: %v", truncate(name), err)
+		}
 	}
 	return nil
+}
+
+// checkEscapes allows '\\' only in canonical \xHH escapes of bytes that
+// are not UTF-8 on their own (80 to ff, lowercase hex), and \x5c for a
+// backslash itself.
+func checkEscapes(s string) error {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' {
+			continue
+		}
+		if i+4 > len(s) || s[i+1] != 'x' || !isLowerHex(s[i+2]) || !isLowerHex(s[i+3]) || s[i+2] < '8' && s[i+2:i+4] != "5c" {
+			return errors.New(`'\\' is allowed only in \xHH escapes of bytes 80 to ff, and \x5c for '\\' itself (lowercase hex)`)
+		}
+		i += 3
+	}
+	return nil
+}
+
+func isLowerHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
+
+// EscapeName turns a file name's bytes into an item name: each byte that
+// is not part of valid UTF-8 becomes \xHH; everything else is kept as it
+// is (NFC and NFD forms stay distinct), but '\\', which becomes \x5c.
+// UnescapeName reverses it.
+func EscapeName(b []byte) string {
+	var out strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n <= 1 || r == '\\' {
+			fmt.Fprintf(&out, `\x%02x`, b[0])
+			b = b[1:]
+			continue
+		}
+		out.Write(b[:n])
+		b = b[n:]
+	}
+	return out.String()
+}
+
+// UnescapeName returns the bytes an item name stands for (see
+// EscapeName).
+func UnescapeName(name string) []byte {
+	var out []byte
+	for i := 0; i < len(name); i++ {
+		if name[i] == '\\' && i+4 <= len(name) && name[i+1] == 'x' && isLowerHex(name[i+2]) && isLowerHex(name[i+3]) {
+			var b [1]byte
+			hex.Decode(b[:], []byte(name[i+2:i+4]))
+			out = append(out, b[0])
+			i += 3
+			continue
+		}
+		out = append(out, name[i])
+	}
+	return out
 }
 
 // shown is user text echoed in an error message: at most 40 bytes (cut at

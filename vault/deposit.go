@@ -27,7 +27,16 @@ type DepositRequest struct {
 	// the SHA-256 the depositor computed (hex); a mismatch aborts the
 	// deposit before its event is written.
 	ClientSHA256 func() string
-	Progress     func(n int64)
+	// Expect holds acquisition hashes (hex) the content must have, for
+	// example those of a forensic image: an item whose content differs is
+	// refused (ErrIntegrity, recorded) before anything is committed.
+	Expect   Hashes
+	Progress func(n int64)
+}
+
+// Hashes are hex digests of an item's content; empty ones are not given.
+type Hashes struct {
+	SHA256, MD5, SHA1 string
 }
 
 // DepositResult describes a durable deposit.
@@ -85,6 +94,17 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	if err := checkText("source", req.Source, 2048, false, false); err != nil {
 		return nil, err
 	}
+	for _, h := range []struct {
+		name, v string
+		n       int
+	}{{"sha256", req.Expect.SHA256, 64}, {"md5", req.Expect.MD5, 32}, {"sha1", req.Expect.SHA1, 40}} {
+		if _, err := hex.DecodeString(h.v); h.v != "" && (err != nil || len(h.v) != h.n) {
+			return nil, badInput("expected %s %q is not %d hex digits", h.name, truncate(h.v), h.n)
+		}
+	}
+	if v.cfg.NoLegacyHashes && (req.Expect.MD5 != "" || req.Expect.SHA1 != "") {
+		return nil, badInput("this vault does not compute MD5 or SHA-1 (--no-legacy-hashes): give the expected SHA-256")
+	}
 	recipient, err := age.ParseX25519Recipient(c.Recipient)
 	if err != nil {
 		return nil, fmt.Errorf("case %s recipient: %w", c.ID, err)
@@ -108,6 +128,9 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		if err == nil && req.ClientSHA256 != nil {
 			err = checkClientSum(req.ClientSHA256(), res.Plain.SHA256[:])
 		}
+		if err == nil {
+			err = checkExpected(req.Expect, res)
+		}
 		pipe.CloseWithError(err)
 		done <- encResult{res, err}
 	}()
@@ -122,6 +145,13 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	}
 	switch classifyUpload(enc.err, putErr) {
 	case uploadRefused:
+		if errors.Is(enc.err, errNotExpected) {
+			// An acquisition hash that does not hold is a custody fact:
+			// recorded, and nothing of the content kept.
+			fail(nil)
+			reason := strings.TrimPrefix(enc.err.Error(), ErrBadInput.Error()+": ")
+			return nil, v.refuse(ctx, who, "item.deposit", req.Case, req.Name+": "+reason, ErrBadInput)
+		}
 		return fail(enc.err)
 	case uploadInterrupted:
 		return fail(fmt.Errorf("%w: upload interrupted: %v", ErrBadInput, enc.err))
@@ -202,6 +232,26 @@ func (v *Vault) discard(ctx context.Context, object string) {
 	if _, err := v.append(ctx, sequencer.Draft{Type: TypeObjectsRetained, Actor: System, Data: ObjectsRetained{Orphans: []string{object}}}); err != nil {
 		v.logger.Error("could not record a retained orphan; the next start's sweep finds it", "object", object, "err", err)
 	}
+}
+
+// errNotExpected marks content whose hash differs from an expected one.
+var errNotExpected = errors.New("the content is not what its acquisition hash says")
+
+// checkExpected compares the content's hashes with the expected ones.
+func checkExpected(want Hashes, res *agestream.Result) error {
+	for _, h := range []struct {
+		name, want string
+		got        []byte
+	}{{"SHA-256", want.SHA256, res.Plain.SHA256[:]}, {"MD5", want.MD5, res.Plain.MD5[:]}, {"SHA-1", want.SHA1, res.Plain.SHA1[:]}} {
+		if h.want == "" {
+			continue
+		}
+		got := hex.EncodeToString(h.got)
+		if subtle.ConstantTimeCompare([]byte(strings.ToLower(h.want)), []byte(got)) != 1 {
+			return fmt.Errorf("%w: %w: its %s is %s, not the expected %s", ErrBadInput, errNotExpected, h.name, got, strings.ToLower(h.want))
+		}
+	}
+	return nil
 }
 
 // checkClientSum compares the depositor's SHA-256 (hex, from the request

@@ -16,7 +16,7 @@ import (
 // input (HTTP 400). An accepted file name also gives a package item path
 // that is one plain file name under items/.
 func FuzzValidators(f *testing.F) {
-	for _, s := range []string{"", "a", "KH-2026-014", "sok.dara", "chat <export> & log.txt", "..", ".", "a/b", `a\b`,
+	for _, s := range []string{"", "a", "KH-2026-014", "sok.dara", "chat <export> & log.txt", "..", ".", "a/b", `a\b`, "a//b", "/a", "a/", "a/../b", `caf\xe9.txt`, `a\x41`, `a\xE9`, `a\x5c`,
 		"line\nbreak", "tab\there", "\x00", "\u0085", "\u202e", "ឯកសារ 0001.jpg", " ", "\xff", strings.Repeat("x", 300)} {
 		f.Add(s)
 	}
@@ -41,7 +41,15 @@ func FuzzValidators(f *testing.F) {
 			}
 		}
 		check("checkFileName", checkFileName(s), func() bool {
-			if len(s) > 255 || strings.TrimSpace(s) == "" || strings.ContainsAny(s, `/\`) || s == "." || s == ".." || !noControl(false) {
+			if len(s) > 1024 || !noControl(false) || checkEscapes(s) != nil {
+				return false
+			}
+			for _, part := range strings.Split(s, "/") {
+				if len(part) > 255 || strings.TrimSpace(part) == "" || part == "." || part == ".." {
+					return false
+				}
+			}
+			if got := EscapeName(UnescapeName(s)); got != s && !strings.Contains(s, `\x`) {
 				return false
 			}
 			p := pkgformat.ItemPath(0, s)
@@ -83,4 +91,24 @@ func TestInvisibleFormattingRefused(t *testing.T) {
 	if err := checkText("note", "zero\u200bwidth", 100, false, false); err == nil {
 		t.Fatal("accepted a zero-width space")
 	}
+}
+
+// FuzzNameEscape: any bytes a file system gives as a name become valid
+// UTF-8 whose escapes the name check accepts, and come back exactly.
+func FuzzNameEscape(f *testing.F) {
+	for _, s := range []string{"caf\xe9.txt", "café", "cafe\u0301", `a\b`, "\xff\xfe", "\\x41", ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		name := EscapeName(b)
+		if !utf8.ValidString(name) {
+			t.Fatalf("EscapeName(%q) = %q is not UTF-8", b, name)
+		}
+		if err := checkEscapes(name); err != nil {
+			t.Fatalf("EscapeName(%q) = %q: %v", b, name, err)
+		}
+		if got := UnescapeName(name); string(got) != string(b) {
+			t.Fatalf("UnescapeName(EscapeName(%q)) = %q", b, got)
+		}
+	})
 }

@@ -150,7 +150,7 @@ func runItemList(args []string, stdout io.Writer) error {
 	}
 	var rows [][]string
 	for _, it := range out.Items {
-		rows = append(rows, []string{it.ID, it.Name, size(it.Size), it.SHA256})
+		rows = append(rows, []string{it.ID, displayName(it.Name), size(it.Size), it.SHA256})
 	}
 	return printResult(stdout, *asJSON, out, table([]string{"ITEM", "NAME", "SIZE", "SHA-256"}, rows))
 }
@@ -176,7 +176,7 @@ func runItemShow(args []string, stdout io.Writer) error {
 	lines := []string{
 		"item:       " + d.ID,
 		"case:       " + d.Case,
-		"name:       " + d.Name,
+		"name:       " + displayName(d.Name),
 		"size:       " + size(d.Size),
 		"sha256:     " + d.SHA256,
 	}

@@ -9,7 +9,12 @@ import "github.com/custos-vault/custos/vault/api"
 
 // depositOutput is what deposit prints: one entry per file, in order.
 type depositOutput struct {
-	Items []api.DepositResponse `json:"items"`
+	// Already lists files found deposited before (same name and SHA-256),
+	// not stored again.
+	Already []already             `json:"already,omitempty"`
+	Items   []api.DepositResponse `json:"items"`
+	// Skipped lists what a folder held that is not a regular file.
+	Skipped []skipped `json:"skipped,omitempty"`
 }
 
 // getOutput is what get prints once the plaintext is written and

@@ -50,6 +50,7 @@ func (f *serverFlags) register(fs interface {
 	BoolVar(*bool, string, bool, string)
 	StringVar(*string, string, string, string)
 	DurationVar(*time.Duration, string, time.Duration, string)
+	Var(flag.Value, string, string)
 }) {
 	fs.BoolVar(&f.dev, "dev", false, "development mode: embedded defaults under --data, dev persons, loopback only")
 	fs.StringVar(&f.data, "data", "", "data folder (keyring, spool; with --dev also the log, objects and dev keys)")
@@ -57,9 +58,10 @@ func (f *serverFlags) register(fs interface {
 	fs.StringVar(&f.objURL, "objects", "", "object store: "+objectstore.Forms)
 	fs.StringVar(&f.sealerURL, "sealer", "", "key sealer: tpm:/dev/tpmrm0, tpm+tcp://HOST:PORT, pkcs11:..., transit://HOST:PORT/KEY, soft:PATH (--dev only)")
 	fs.StringVar(&f.recovery, "recovery-recipient", "", "offline recovery recipient (age1...); generated under --data with --dev")
-	fs.DurationVar(&f.retention, "retention", 10*365*24*time.Hour, "how long evidence objects stay write-once")
-	fs.DurationVar(&f.minRet, "min-retention", 0, "the floor for any case's retention (default: 24h, or --retention if shorter)")
-	fs.DurationVar(&f.pending, "pending-retention", 24*time.Hour, "retention of an object until its deposit event is durable (orphans of crashes are swept after it)")
+	f.retention, f.pending = 10*365*24*time.Hour, 24*time.Hour
+	fs.Var(durationFlag{&f.retention}, "retention", "how long evidence objects stay write-once: 10y, 3650d or 87600h (default 10y)")
+	fs.Var(durationFlag{&f.minRet}, "min-retention", "the floor for any case's retention (default: 24h, or --retention if shorter)")
+	fs.Var(durationFlag{&f.pending}, "pending-retention", "retention of an object until its deposit event is durable (orphans of crashes are swept after it; default 24h)")
 	fs.BoolVar(&f.noLegacy, "no-legacy-hashes", false, "skip MD5 and SHA-1 at deposit (kept by default for law-enforcement hash lists)")
 	fs.BoolVar(&f.createKEK, "create-kek", false, "pkcs11: create the key-encryption key in the token if it is absent")
 	fs.StringVar(&f.config, "config", "", "a config file of `flag = value` lines (flags on the command line win)")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,20 +10,26 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	iofs "io/fs"
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+	"unicode"
 
+	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 )
 
 func runCaseOpen(args []string, stdout io.Writer) error {
 	fs := newFlags("case open")
 	title := fs.String("title", "", "the case's title")
-	retention := fs.String("retention", "", "how long the case's evidence stays write-once, e.g. 87600h (default: the vault's)")
+	retention := fs.String("retention", "", "how long the case's evidence stays write-once: 10y, 3650d or 87600h (default: the vault's)")
+	yes := fs.Bool("yes", false, "confirm a --retention shorter than a year")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -30,6 +37,16 @@ func runCaseOpen(args []string, stdout io.Writer) error {
 	}
 	if len(pos) != 1 {
 		return usageErr("case open takes one CASE")
+	}
+	if *retention != "" {
+		d, err := parseDuration(*retention)
+		if err != nil {
+			return usageErr("--retention: %v", err)
+		}
+		if d < shortRetention && !*yes {
+			return usageErr("--retention %s is shorter than a year: evidence may be deletable before a trial ends; add --yes if that is intended", d)
+		}
+		*retention = d.String()
 	}
 	c, err := newClient()
 	if err != nil {
@@ -64,51 +81,265 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// upload is one thing to deposit: a file (path) or standard input
+// (path ""), under its item name.
+type upload struct {
+	path   string
+	name   string
+	expect api.Hashes
+}
+
+// skipped is a file a folder deposit did not store, and why.
+type skipped struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// already is a file found deposited before, with the same name and
+// SHA-256.
+type already struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
 func runDeposit(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("deposit")
 	caseID := fs.String("case", "", "the case to deposit into")
 	source := fs.String("source", "", "where the evidence came from (URL or description)")
 	note := fs.String("note", "", "a note kept with the deposit")
+	name := fs.String("name", "", "the item's name when depositing standard input (-)")
+	var expect api.Hashes
+	fs.StringVar(&expect.SHA256, "expect-sha256", "", "the acquisition SHA-256 the content must have (one file or -)")
+	fs.StringVar(&expect.MD5, "expect-md5", "", "the acquisition MD5 the content must have (one file or -)")
+	fs.StringVar(&expect.SHA1, "expect-sha1", "", "the acquisition SHA-1 the content must have (one file or -)")
+	expectFrom := fs.String("expect-from", "", "a sha256sum, sha1sum or md5sum file with the acquisition hash of every file")
+	again := fs.Bool("again", false, "deposit files even if the case already has an item of the same name and SHA-256")
 	asJSON := fs.Bool("json", false, "print JSON")
-	files, err := parse(fs, args)
+	paths, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if *caseID == "" || len(files) == 0 {
-		return usageErr("deposit needs --case CASE and at least one FILE")
+	if *caseID == "" || len(paths) == 0 {
+		return usageErr("deposit needs --case CASE and at least one FILE, DIR or -")
 	}
-	// Check every file before depositing any.
-	for _, f := range files {
-		fi, err := os.Stat(f)
-		if err != nil {
-			return err
-		}
-		if !fi.Mode().IsRegular() {
-			return fmt.Errorf("%s is not a regular file", f)
-		}
+	uploads, skips, err := collectUploads(paths, *name)
+	if err != nil {
+		return err
+	}
+	for _, sk := range skips {
+		fmt.Fprintf(stderr, "custos: skipped %s: %s\n", sk.Path, sk.Reason)
+	}
+	if err := assignExpected(uploads, expect, *expectFrom); err != nil {
+		return err
 	}
 	c, err := newClient()
 	if err != nil {
 		return err
 	}
-	var items []api.DepositResponse
-	for _, f := range files {
-		res, err := depositOne(c, stderr, *caseID, f, *source, *note, *asJSON)
-		if err != nil {
-			if len(items) > 0 {
-				return fmt.Errorf("%s: %w (deposited before it: %s)", f, err, depositedList(items))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	out := depositOutput{Items: []api.DepositResponse{}}
+	for _, u := range uploads {
+		if u.path != "" && !*again {
+			if id, err := depositedBefore(c, *caseID, u); err != nil {
+				return err
+			} else if id != "" {
+				out.Already = append(out.Already, already{ID: id, Name: u.name})
+				if !*asJSON {
+					fmt.Fprintf(stdout, "%s  %s  already deposited as %s (--again deposits it once more)\n", id, displayName(u.name), id)
+				}
+				continue
 			}
-			return fmt.Errorf("%s: %w", f, err)
 		}
-		items = append(items, *res)
+		res, err := depositOne(ctx, c, stderr, *caseID, u, *source, *note, *asJSON)
+		if err != nil {
+			if ctx.Err() != nil {
+				err = fmt.Errorf("cancelled: %s was not stored (nothing of it is kept)", describe(u))
+			} else {
+				err = fmt.Errorf("%s: %w", describe(u), err)
+			}
+			if len(out.Items) > 0 {
+				return fmt.Errorf("%w (deposited before it: %s)", err, depositedList(out.Items))
+			}
+			return err
+		}
+		out.Items = append(out.Items, *res)
 		if !*asJSON {
-			fmt.Fprintf(stdout, "%s  %s  %d bytes  sha256 %s\n", res.ID, res.Name, res.Size, res.SHA256)
+			fmt.Fprintf(stdout, "%s  %s  %s  sha256 %s\n", res.ID, displayName(res.Name), size(res.Size), res.SHA256)
 		}
 	}
+	out.Skipped = skips
 	if *asJSON {
-		return printResult(stdout, true, depositOutput{Items: items}, "")
+		return printResult(stdout, true, out, "")
+	}
+	if len(uploads) > 1 || len(skips) > 0 {
+		fmt.Fprintf(stdout, "%s deposited, %d already there, %d skipped\n", plural(len(out.Items), "item"), len(out.Already), len(skips))
 	}
 	return nil
+}
+
+func describe(u upload) string {
+	if u.path == "" {
+		return "standard input"
+	}
+	return u.path
+}
+
+// collectUploads turns the arguments into uploads: files by their base
+// name, folders walked with each file under its path relative to the
+// folder (special files and symbolic links are reported, never followed
+// or skipped silently), and "-" (standard input) under --name. Names that
+// are not UTF-8 are kept as their exact bytes, escaped (vault.EscapeName).
+func collectUploads(paths []string, stdinName string) ([]upload, []skipped, error) {
+	var ups []upload
+	var skips []skipped
+	stdin := false
+	for _, p := range paths {
+		if p == "-" {
+			if stdin {
+				return nil, nil, usageErr("deposit reads standard input (-) once")
+			}
+			if stdinName == "" {
+				return nil, nil, usageErr("deposit - needs --name NAME for what standard input holds")
+			}
+			stdin = true
+			ups = append(ups, upload{name: stdinName})
+			continue
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		switch {
+		case fi.Mode().IsRegular():
+			ups = append(ups, upload{path: p, name: vault.EscapeName([]byte(filepath.Base(p)))})
+		case fi.IsDir():
+			err := filepath.WalkDir(p, func(path string, d iofs.DirEntry, err error) error {
+				if err != nil {
+					skips = append(skips, skipped{Path: path, Reason: err.Error()})
+					return nil
+				}
+				if d.IsDir() {
+					return nil
+				}
+				rel, err := filepath.Rel(p, path)
+				if err != nil {
+					return err
+				}
+				if !d.Type().IsRegular() {
+					skips = append(skips, skipped{Path: path, Reason: "not a regular file (" + d.Type().String() + ")"})
+					return nil
+				}
+				ups = append(ups, upload{path: path, name: vault.EscapeName([]byte(filepath.ToSlash(rel)))})
+				return nil
+			})
+			if err != nil {
+				return nil, nil, err
+			}
+		default:
+			return nil, nil, fmt.Errorf("%s is not a regular file or a folder (%s)", p, fi.Mode().Type())
+		}
+	}
+	if stdinName != "" && !stdin {
+		return nil, nil, usageErr("--name is for standard input (-)")
+	}
+	return ups, skips, nil
+}
+
+// assignExpected gives each upload its acquisition hashes: the --expect
+// flags (one upload only), or the entries of a sha256sum/sha1sum/md5sum
+// file, which must list every file.
+func assignExpected(ups []upload, flags api.Hashes, from string) error {
+	given := flags != (api.Hashes{})
+	if given && len(ups) != 1 {
+		return usageErr("--expect-sha256, --expect-md5 and --expect-sha1 go with one file or -; use --expect-from FILE for many")
+	}
+	if given && from != "" {
+		return usageErr("give --expect-* or --expect-from, not both")
+	}
+	if given {
+		ups[0].expect = flags
+		return nil
+	}
+	if from == "" {
+		return nil
+	}
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return fmt.Errorf("--expect-from: %w", err)
+	}
+	sums := map[string]api.Hashes{}
+	for n, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		sum, file, ok := strings.Cut(line, " ")
+		file = strings.TrimPrefix(strings.TrimLeft(file, " "), "*")
+		if !ok || file == "" {
+			return fmt.Errorf("--expect-from %s line %d: expected `HEX  FILE` (sha256sum format)", from, n+1)
+		}
+		h := sums[filepath.Clean(file)]
+		switch len(sum) {
+		case 64:
+			h.SHA256 = sum
+		case 40:
+			h.SHA1 = sum
+		case 32:
+			h.MD5 = sum
+		default:
+			return fmt.Errorf("--expect-from %s line %d: %q is not a SHA-256, SHA-1 or MD5", from, n+1, sum)
+		}
+		sums[filepath.Clean(file)] = h
+	}
+	for i := range ups {
+		h, ok := sums[filepath.Clean(ups[i].path)]
+		if !ok {
+			h, ok = sums[filepath.Clean(ups[i].name)]
+		}
+		if !ok {
+			return fmt.Errorf("--expect-from %s has no hash for %s: nothing was deposited", from, describe(ups[i]))
+		}
+		ups[i].expect = h
+	}
+	return nil
+}
+
+// depositedBefore hashes a file and asks the vault whether the case has
+// an item of the same name and SHA-256; it returns that item's id.
+func depositedBefore(c *client, caseID string, u upload) (string, error) {
+	f, err := os.Open(u.path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	var out api.ItemsResponse
+	q := url.Values{"sha256": {hex.EncodeToString(h.Sum(nil))}}
+	if err := c.call("GET", "/v1/cases/"+url.PathEscape(caseID)+"/items", q, nil, &out); err != nil {
+		return "", err
+	}
+	for _, it := range out.Items {
+		if it.Name == u.name {
+			return it.ID, nil
+		}
+	}
+	return "", nil
+}
+
+// displayName shows an item name so that look-alikes can be told apart:
+// a name with combining marks (NFD) is shown with its code points
+// escaped.
+func displayName(name string) string {
+	for _, r := range name {
+		if unicode.Is(unicode.Mn, r) {
+			return strconv.QuoteToASCII(name)
+		}
+	}
+	return name
 }
 
 func depositedList(items []api.DepositResponse) string {
@@ -119,27 +350,37 @@ func depositedList(items []api.DepositResponse) string {
 	return strings.Join(s, ", ")
 }
 
-func depositOne(c *client, stderr io.Writer, caseID, path, source, note string, quiet bool) (*api.DepositResponse, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+func depositOne(ctx context.Context, c *client, stderr io.Writer, caseID string, u upload, source, note string, quiet bool) (*api.DepositResponse, error) {
+	var r io.Reader = os.Stdin
+	total := int64(-1)
+	if u.path != "" {
+		f, err := os.Open(u.path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return nil, err
+		}
+		r, total = f, fi.Size()
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	bar := progress(stderr, quiet, fi.Size(), "depositing "+filepath.Base(path))
+	bar := progress(stderr, quiet, total, "depositing "+displayName(u.name))
 	defer bar.Close()
-	q := url.Values{"name": {filepath.Base(path)}}
+	q := url.Values{"name": {u.name}}
 	if source != "" {
 		q.Set("source", source)
 	}
 	if note != "" {
 		q.Set("note", note)
 	}
-	hr := &hashingReader{r: f, h: sha256.New(), bar: bar}
-	req, err := http.NewRequest("POST", c.url("/v1/cases/"+url.PathEscape(caseID)+"/items", q), hr)
+	for k, v := range map[string]string{"expect_sha256": u.expect.SHA256, "expect_md5": u.expect.MD5, "expect_sha1": u.expect.SHA1} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	hr := &hashingReader{r: r, h: sha256.New(), bar: bar}
+	req, err := http.NewRequestWithContext(ctx, "POST", c.url("/v1/cases/"+url.PathEscape(caseID)+"/items", q), hr)
 	if err != nil {
 		return nil, err
 	}
@@ -160,6 +401,7 @@ func depositOne(c *client, stderr io.Writer, caseID, path, source, note string, 
 	if res.SHA256 != mine || res.Size != hr.n {
 		return nil, fmt.Errorf("the vault acknowledged %d bytes with SHA-256 %s, but this client sent %d bytes with SHA-256 %s", res.Size, res.SHA256, hr.n, mine)
 	}
+	bar.Finish()
 	return &res, nil
 }
 

@@ -188,7 +188,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	for _, name := range []string{"../../etc/passwd", `..\..\boot.ini`, "a/b", "..", "", "bad\x00name", strings.Repeat("x", 300)} {
+	for _, name := range []string{"../../etc/passwd", `..\..\boot.ini`, "a//b", "/etc/passwd", "a/./b", "..", "", "bad\x00name", strings.Repeat("x", 300)} {
 		code, body := post(name, strings.NewReader("data"))
 		if code != 400 {
 			t.Fatalf("file name %q: HTTP %d %s", name, code, body)

@@ -8,6 +8,9 @@ import (
 	"github.com/custos-vault/custos/vault"
 )
 
+// Hashes are expected acquisition hashes of a deposit (hex).
+type Hashes = vault.Hashes
+
 // DepositResponse is the answer of POST /v1/cases/{case}/items, whose
 // body is the file's bytes.
 type DepositResponse = vault.DepositResult
@@ -18,6 +21,7 @@ func (h *Handler) deposit(w http.ResponseWriter, r *http.Request, who vault.Prin
 		Case: r.PathValue("case"), Name: q.Get("name"), Note: q.Get("note"), Source: q.Get("source"),
 		Body:         r.Body,
 		ClientSHA256: func() string { return r.Trailer.Get(HeaderContentSHA256) },
+		Expect:       vault.Hashes{SHA256: q.Get("expect_sha256"), MD5: q.Get("expect_md5"), SHA1: q.Get("expect_sha1")},
 	})
 	if err != nil {
 		return err

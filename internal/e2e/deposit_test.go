@@ -1,0 +1,104 @@
+package e2e
+
+import (
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestDepositAsEvidenceArrives: folders keep their files' relative paths
+// and report what is not a regular file; a second run deposits only what
+// is new; standard input is deposited under --name; an acquisition hash
+// that does not hold refuses the item, leaving nothing but the recorded
+// refusal; names that are not UTF-8 keep their exact bytes, escaped.
+func TestDepositAsEvidenceArrives(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	s.ok("investigator", work, "case", "open", "F-1", "--title", "seized phone")
+
+	dump := filepath.Join(work, "dump")
+	os.MkdirAll(filepath.Join(dump, "DCIM", "Camera"), 0o755)
+	os.WriteFile(filepath.Join(dump, "chat.db"), []byte("chat database"), 0o644)
+	os.WriteFile(filepath.Join(dump, "DCIM", "Camera", "IMG_0001.jpg"), []byte("jpeg bytes"), 0o644)
+	os.WriteFile(filepath.Join(dump, "caf\xe9.txt"), []byte("latin-1 name"), 0o644)
+	os.WriteFile(filepath.Join(dump, "cafe\u0301.txt"), []byte("nfd name"), 0o644)
+	os.Symlink("/etc/passwd", filepath.Join(dump, "link"))
+	syscall.Mkfifo(filepath.Join(dump, "pipe"), 0o644)
+
+	r := s.ok("investigator", work, "deposit", "--case", "F-1", dump, "--json")
+	out := r.json(t)
+	names := map[string]bool{}
+	for _, it := range out["items"].([]any) {
+		names[it.(map[string]any)["name"].(string)] = true
+	}
+	for _, want := range []string{"chat.db", "DCIM/Camera/IMG_0001.jpg", `caf\xe9.txt`, "cafe\u0301.txt"} {
+		if !names[want] {
+			t.Errorf("folder deposit lacks %q: %v", want, names)
+		}
+	}
+	if sk := out["skipped"].([]any); len(sk) != 2 || !strings.Contains(r.stderr, "skipped") {
+		t.Fatalf("special files not reported: %v %s", sk, r.stderr)
+	}
+
+	// Again: nothing new is stored; one new file is.
+	os.WriteFile(filepath.Join(dump, "new.txt"), []byte("arrived later"), 0o644)
+	again := s.ok("investigator", work, "deposit", "--case", "F-1", dump, "--json").json(t)
+	if items := again["items"].([]any); len(items) != 1 || items[0].(map[string]any)["name"] != "new.txt" {
+		t.Fatalf("second run deposited %v", items)
+	}
+	if len(again["already"].([]any)) != 4 {
+		t.Fatalf("second run: %v", again["already"])
+	}
+
+	// Standard input under --name.
+	cmd := exec.Command(filepath.Join(binDir, "custos"), "deposit", "--case", "F-1", "--name", "stream.bin", "-", "--json")
+	cmd.Env, cmd.Dir = s.env("investigator"), work
+	cmd.Stdin = strings.NewReader("streamed evidence")
+	if b, err := cmd.Output(); err != nil || !strings.Contains(string(b), `"name":"stream.bin"`) {
+		t.Fatalf("stdin deposit: %v %s", err, b)
+	}
+
+	// Acquisition hashes.
+	img := filepath.Join(work, "image.dd")
+	os.WriteFile(img, []byte("forensic image"), 0o644)
+	sum := sha256.Sum256([]byte("forensic image"))
+	md := md5.Sum([]byte("forensic image"))
+	wrong := strings.Repeat("0", 64)
+	s.refused("investigator", work, "not the expected", "deposit", "--case", "F-1", "--expect-sha256", wrong, img)
+	list := s.ok("investigator", work, "item", "list", "--case", "F-1", "--name", "image.dd", "--json").json(t)
+	if len(list["items"].([]any)) != 0 {
+		t.Fatal("an item whose acquisition hash did not hold was stored")
+	}
+	s.ok("investigator", work, "deposit", "--case", "F-1", "--expect-sha256", hex.EncodeToString(sum[:]), "--expect-md5", hex.EncodeToString(md[:]), img)
+	sums := filepath.Join(work, "SHA256SUMS")
+	os.WriteFile(sums, []byte(wrong+"  "+img+"\n"), 0o644)
+	s.refused("investigator", work, "not the expected", "deposit", "--case", "F-1", "--again", "--expect-from", sums, img)
+	s.refused("investigator", work, "no hash for", "deposit", "--case", "F-1", "--expect-from", sums, filepath.Join(dump, "chat.db"))
+
+	// The Latin-1 name's item shows its escaped form; NFC and NFD stay apart.
+	all := s.ok("investigator", work, "item", "list", "--case", "F-1").stdout
+	if !strings.Contains(all, `caf\xe9.txt`) || !strings.Contains(all, `cafe\u0301.txt`) {
+		t.Fatalf("item list for people:\n%s", all)
+	}
+	refused := false
+	for _, ev := range logEvents(t, s) {
+		refused = refused || ev.Type == "access.refused" && strings.Contains(string(ev.Data), "not the expected")
+	}
+	if !refused {
+		t.Fatal("the refused acquisition hash was not recorded")
+	}
+
+	// Retention in days and years; short ones need --yes.
+	s.ok("investigator", work, "case", "open", "F-2", "--title", "t", "--retention", "12y")
+	s.refused("custodian", work, "--yes", "case", "open", "F-3", "--title", "t", "--retention", "30d")
+	s.ok("custodian", work, "case", "open", "F-3", "--title", "t", "--retention", "30d", "--yes")
+	if out := s.ok("custodian", work, "case", "show", "F-2", "--json").stdout; !strings.Contains(out, `"retention":"105120h0m0s"`) {
+		t.Fatalf("12y: %s", out)
+	}
+}
