@@ -1,8 +1,8 @@
 package vault
 
 import (
-	"encoding/hex"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"github.com/custos-vault/custos/internal/secret"
