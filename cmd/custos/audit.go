@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -147,11 +148,11 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	out := verifyOutput{OK: true, Events: res.Events, Checkpoints: res.Checkpoints,
-		Root: hex.EncodeToString(res.Root[:]), Origin: k.Origin, Key: k.Key, Fingerprint: pkgformat.KeyFingerprint(k.Key)}
+		Root: hex.EncodeToString(res.Root[:]), RootBase64: base64.StdEncoding.EncodeToString(res.Root[:]), Origin: k.Origin, Key: k.Key, Fingerprint: pkgformat.KeyFingerprint(k.Key)}
 	if external != nil {
 		out.ExtendsCheckpoint = &external.Size
 	}
-	text := fmt.Sprintf("ok: %d events, hash chain intact, %d signed checkpoints match the tree; root %s", res.Events, res.Checkpoints, out.Root)
+	text := fmt.Sprintf("ok: %d events, hash chain intact, %d signed checkpoints match the tree\nroot %s\n     (base64 %s, as the checkpoint note writes it)", res.Events, res.Checkpoints, out.Root, out.RootBase64)
 	if external != nil {
 		text += fmt.Sprintf("; the log extends the saved checkpoint of %d events", external.Size)
 	}

@@ -223,15 +223,22 @@ func printResult(w io.Writer, asJSON bool, v any, text string) error {
 }
 
 // progress returns a progress bar on stderr when it is a terminal and the
-// output is not JSON; otherwise a silent one.
+// output is not JSON; otherwise a silent one. The bar's width follows the
+// terminal's (a narrow or unknown one gets a short bar, never none), and
+// it ends at 100 % (Finish) before the summary line. size -1: unknown
+// (standard input).
 func progress(stderr io.Writer, quiet bool, size int64, desc string) *progressbar.ProgressBar {
 	f, ok := stderr.(*os.File)
 	if quiet || !ok || !term.IsTerminal(int(f.Fd())) {
 		return progressbar.DefaultBytesSilent(size, desc)
 	}
+	width := 10
+	if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 80 {
+		width = min(40, w-70)
+	}
 	return progressbar.NewOptions64(size,
 		progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription(desc),
 		progressbar.OptionShowBytes(true), progressbar.OptionShowCount(),
 		progressbar.OptionThrottle(100_000_000), progressbar.OptionClearOnFinish(),
-		progressbar.OptionSetPredictTime(true), progressbar.OptionFullWidth())
+		progressbar.OptionSetPredictTime(true), progressbar.OptionSetWidth(width))
 }

@@ -46,7 +46,10 @@ type verifyOutput struct {
 	Key               string  `json:"key"`
 	OK                bool    `json:"ok"`
 	Origin            string  `json:"origin"`
-	Root              string  `json:"root"`
+	// Root is the tree root as 64 hex digits; RootBase64 the same bytes
+	// as a checkpoint note writes them.
+	Root       string `json:"root"`
+	RootBase64 string `json:"root_base64"`
 }
 
 // verifyFailure is what audit verify prints when a check fails.

@@ -23,6 +23,7 @@ import (
 
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
+	"github.com/schollz/progressbar/v3"
 )
 
 func runCaseOpen(args []string, stdout io.Writer) error {
@@ -427,11 +428,20 @@ func runGet(args []string, stdout, stderr io.Writer) error {
 
 // fetchTo GETs a body the vault describes with its size and SHA-256
 // headers (an item's plaintext, a package file) and writes it to out
-// through download. It never overwrites out.
+// through download. It never overwrites out, and it checks that out can
+// be written (the folder exists and takes a new file) before it asks the
+// vault, so that no access is recorded for a copy that could never be
+// written.
 func fetchTo(stderr io.Writer, quiet bool, path string, q url.Values, out, desc string) (string, int64, error) {
-	if _, err := os.Lstat(out); err == nil {
-		return "", 0, fmt.Errorf("%s exists; refusing to overwrite it", out)
+	tmp, err := prepareOutput(out)
+	if err != nil {
+		return "", 0, err
 	}
+	defer func() {
+		// Removed unless download moved it into place.
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}()
 	c, err := newClient()
 	if err != nil {
 		return "", 0, err
@@ -442,27 +452,48 @@ func fetchTo(stderr io.Writer, quiet bool, path string, q url.Values, out, desc 
 	}
 	defer resp.Body.Close()
 	size, _ := strconv.ParseInt(resp.Header.Get(api.HeaderSize), 10, 64)
-	sum, err := download(resp.Body, out, size, resp.Header.Get(api.HeaderSHA256), progress(stderr, quiet, size, desc))
+	sum, err := download(resp.Body, tmp, out, size, resp.Header.Get(api.HeaderSHA256), progress(stderr, quiet, size, desc))
 	return sum, size, err
 }
 
-// download writes body to a temporary file beside path, checks its size
-// and SHA-256 against what the vault promised, and only then renames it
-// into place; anything that does not verify is removed.
-func download(body io.Reader, path string, size int64, wantSHA string, bar io.WriteCloser) (string, error) {
-	defer bar.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-")
-	if err != nil {
-		return "", err
+// prepareOutput checks that out does not exist and that its folder takes
+// a new file, by creating the temporary file the download goes to (0600,
+// beside out). Its errors name out and its folder, never the temporary
+// file.
+func prepareOutput(out string) (*os.File, error) {
+	if _, err := os.Lstat(out); err == nil {
+		return nil, fmt.Errorf("%s exists; refusing to overwrite it", out)
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	dir := filepath.Dir(out)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("cannot write %s: the folder %s does not exist", out, dir)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(out)+".partial-")
+	if err != nil {
+		return nil, fmt.Errorf("cannot write %s: the folder %s does not take new files (%v)", out, dir, unwrapPath(err))
+	}
 	tmp.Chmod(0o600)
+	return tmp, nil
+}
+
+// unwrapPath is err without the path an os error carries.
+func unwrapPath(err error) error {
+	var pe *iofs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
+
+// download writes body to tmp, checks its size and SHA-256 against what
+// the vault promised, and only then links it into place as path; anything
+// that does not verify is left for the caller to remove.
+func download(body io.Reader, tmp *os.File, path string, size int64, wantSHA string, bar *progressbar.ProgressBar) (string, error) {
+	defer bar.Close()
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(tmp, h, bar), bufio.NewReaderSize(body, 1<<20))
 	if err != nil {
@@ -473,16 +504,12 @@ func download(body io.Reader, path string, size int64, wantSHA string, bar io.Wr
 		return "", fmt.Errorf("received %d bytes with SHA-256 %s, but the vault recorded %d bytes with %s; nothing written", n, got, size, wantSHA)
 	}
 	if err := tmp.Sync(); err != nil {
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		return "", err
+		return "", fmt.Errorf("writing %s: %v", path, unwrapPath(err))
 	}
 	if err := os.Link(tmp.Name(), path); err != nil {
-		return "", err
+		return "", fmt.Errorf("putting the verified copy in place as %s: %v (nothing written)", path, unwrapPath(err))
 	}
-	os.Remove(tmp.Name())
-	ok = true
+	bar.Finish()
 	return got, nil
 }
 

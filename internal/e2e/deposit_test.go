@@ -102,3 +102,31 @@ func TestDepositAsEvidenceArrives(t *testing.T) {
 		t.Fatalf("12y: %s", out)
 	}
 }
+
+// TestGetChecksItsOutputFirst: a copy that could never be written is not
+// asked for, so no access is recorded for it; messages never name the
+// temporary file.
+func TestGetChecksItsOutputFirst(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	id, _ := setup(t, s, work)
+	r := s.refused("investigator", work, "does not exist", "get", id, "--purpose", "x", "-o", filepath.Join(work, "no-such-folder", "copy"))
+	locked := filepath.Join(work, "locked")
+	os.Mkdir(locked, 0o500)
+	if os.Geteuid() != 0 { // root writes anywhere
+		r2 := s.refused("investigator", work, "does not take new files", "get", id, "--purpose", "x", "-o", filepath.Join(locked, "copy"))
+		r.stderr += r2.stderr
+	}
+	if strings.Contains(r.stderr, "partial") {
+		t.Fatalf("a message names the temporary file: %s", r.stderr)
+	}
+	for _, ev := range logEvents(t, s) {
+		if ev.Type == "item.accessed" {
+			t.Fatalf("an access was recorded for a copy that could not be written: event %d", ev.Seq)
+		}
+	}
+	v := s.ok("auditor", work, "audit", "verify", "--json").json(t)
+	if len(v["root"].(string)) != 64 || v["root_base64"] == "" {
+		t.Fatalf("audit verify root: %v", v)
+	}
+}
