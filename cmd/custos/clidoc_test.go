@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"os"
 	"strings"
@@ -80,6 +81,20 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		}
 		if !strings.Contains(out.String(), "usage: custos "+c.name) || !strings.Contains(out.String(), "Flags:") && c.name != "logout" {
 			t.Errorf("%s --help printed %q", c.name, out.String())
+		}
+	}
+}
+
+// TestEveryCommandRefusesUnknownFlags: a flag a command does not have is a
+// usage error (exit 2, a pointer to --help), for every command, before
+// anything is read or sent.
+func TestEveryCommandRefusesUnknownFlags(t *testing.T) {
+	t.Setenv("CUSTOS_SERVER", "")
+	for _, c := range commands {
+		var out, errb strings.Builder
+		err := run(append(strings.Fields(c.name), "--no-such-flag"), &out, &errb)
+		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "no-such-flag") {
+			t.Errorf("%s --no-such-flag: %v", c.name, err)
 		}
 	}
 }

@@ -36,7 +36,12 @@ func main() {
 	fmt.Fprintf(os.Stderr, "custos: error: %s\n", oneLine(msg))
 	if errors.Is(err, errUsage) {
 		if current != nil {
-			fmt.Fprintf(os.Stderr, "usage: custos %s %s\nRun 'custos %s --help' for more.\n", current.name, current.args, current.name)
+			for _, c := range commands {
+				if c.name == current.name {
+					fmt.Fprintf(os.Stderr, "usage: custos %s\n", strings.TrimSpace(c.name+" "+c.args))
+				}
+			}
+			fmt.Fprintf(os.Stderr, "Run 'custos %s --help' for more.\n", current.name)
 		} else {
 			fmt.Fprintln(os.Stderr, "Run 'custos help' for the list of commands.")
 		}

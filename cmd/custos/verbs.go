@@ -123,6 +123,9 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 	if *caseID == "" || len(paths) == 0 {
 		return usageErr("deposit needs --case CASE and at least one FILE, DIR or -")
 	}
+	if expect != (api.Hashes{}) && len(paths) != 1 {
+		return usageErr("--expect-sha256, --expect-md5 and --expect-sha1 go with one file or -; use --expect-from FILE for many")
+	}
 	uploads, skips, err := collectUploads(paths, *name)
 	if err != nil {
 		return err

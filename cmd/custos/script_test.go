@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// The command line as people type it: testdata/script/*.txtar, in the
+// style of age's cmd/age/testdata. Each script runs `custos` as a program
+// (this test binary, through testscript.Main). Two commands of the
+// scripts' own:
+//
+//	serve          starts `custos server --dev` in $WORK/data on a free
+//	               loopback port, for the script's length
+//	as PERSON      signs the following commands in as a development
+//	               person (CUSTOS_SERVER, CUSTOS_TOKEN and a config folder
+//	               of their own), as sourcing DIR/dev/PERSON.env does
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){"custos": main})
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("CUSTOS_CONFIG_DIR", filepath.Join(env.WorkDir, "config"))
+			env.Setenv("HOME", env.WorkDir)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"serve": serveCmd,
+			"as":    asCmd,
+		},
+	})
+}
+
+func serveCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: serve")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	addr := l.Addr().String()
+	l.Close()
+	data := ts.MkAbs("data")
+	bin, err := exec.LookPath("custos")
+	if p := ts.Getenv("PATH"); p != "" {
+		for _, dir := range filepath.SplitList(p) {
+			if _, e := os.Stat(filepath.Join(dir, "custos")); e == nil {
+				bin, err = filepath.Join(dir, "custos"), nil
+				break
+			}
+		}
+	}
+	ts.Check(err)
+	cmd := exec.Command(bin, "server", "--dev", "--data", data, "--listen", addr)
+	cmd.Env = append(os.Environ(), "TMPDIR="+ts.MkAbs("tmp"))
+	os.MkdirAll(ts.MkAbs("tmp"), 0o700)
+	logf, err := os.Create(ts.MkAbs("server.log"))
+	ts.Check(err)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	ts.Check(cmd.Start())
+	ts.Defer(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+		}
+		logf.Close()
+	})
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if b, err := os.ReadFile(ts.MkAbs("server.log")); err == nil && strings.Contains(string(b), "listening on") {
+			if _, err := os.Stat(filepath.Join(data, "dev", "custodian2.env")); err == nil {
+				ts.Setenv("SERVER", "http://"+addr)
+				return
+			}
+		}
+	}
+	b, _ := os.ReadFile(ts.MkAbs("server.log"))
+	ts.Fatalf("the server did not start:\n%s", b)
+}
+
+func asCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: as PERSON")
+	}
+	f, err := os.Open(filepath.Join(ts.MkAbs("data"), "dev", args[0]+".env"))
+	ts.Check(err)
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if kv, ok := strings.CutPrefix(sc.Text(), "export "); ok {
+			k, v, _ := strings.Cut(kv, "=")
+			ts.Setenv(k, v)
+		}
+	}
+	ts.Setenv("CUSTOS_CONFIG_DIR", ts.MkAbs("config-"+args[0]))
+	fmt.Fprintf(ts.Stdout(), "")
+}
