@@ -18,7 +18,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 	"unicode"
 
 	"github.com/custos-vault/custos/vault"
@@ -140,8 +142,27 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sending := ""
+	var mu sync.Mutex
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; !ok {
+			return
+		}
+		// Ctrl-C: the upload stops, so the vault keeps nothing of the
+		// file being sent. A read of standard input cannot be
+		// interrupted, so the process ends here if the request does not
+		// end by itself at once.
+		cancel()
+		time.Sleep(2 * time.Second)
+		mu.Lock()
+		fmt.Fprintf(stderr, "custos: error: cancelled: %s was not stored (nothing of it is kept)\n", sending)
+		os.Exit(130)
+	}()
 	out := depositOutput{Items: []api.DepositResponse{}}
 	for _, u := range uploads {
 		if u.path != "" && !*again {
@@ -155,6 +176,9 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 				continue
 			}
 		}
+		mu.Lock()
+		sending = describe(u)
+		mu.Unlock()
 		res, err := depositOne(ctx, c, stderr, *caseID, u, *source, *note, *asJSON)
 		if err != nil {
 			if ctx.Err() != nil {

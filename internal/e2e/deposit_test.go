@@ -7,9 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestDepositAsEvidenceArrives: folders keep their files' relative paths
@@ -128,5 +130,40 @@ func TestGetChecksItsOutputFirst(t *testing.T) {
 	v := s.ok("auditor", work, "audit", "verify", "--json").json(t)
 	if len(v["root"].(string)) != 64 || v["root_base64"] == "" {
 		t.Fatalf("audit verify root: %v", v)
+	}
+}
+
+// TestDepositCancelled: Ctrl-C during a deposit leaves nothing, tells the
+// person so, and the server logs a client's cancellation, not a failure.
+func TestDepositCancelled(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	s.ok("investigator", work, "case", "open", "X-1", "--title", "t")
+	cmd := exec.Command(filepath.Join(binDir, "custos"), "deposit", "--case", "X-1", "--name", "slow.bin", "-")
+	cmd.Env, cmd.Dir = s.env("investigator"), work
+	pr, pw, _ := os.Pipe()
+	cmd.Stdin = pr
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pr.Close()
+	pw.Write(make([]byte, 1<<20)) // the upload is under way
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	pw.Close()
+	if err == nil || !strings.Contains(stderr.String(), "cancelled") {
+		t.Fatalf("Ctrl-C: %v %q", err, stderr.String())
+	}
+	if !s.logs.waitFor(regexp.MustCompile(`cancelled by its client`)) {
+		t.Fatalf("the server did not log a client cancellation:\n%s", s.logs)
+	}
+	if strings.Contains(s.logs.String(), "level=ERROR") {
+		t.Fatalf("a cancellation was logged as an error:\n%s", s.logs)
+	}
+	if out := s.ok("investigator", work, "item", "list", "--case", "X-1", "--json").stdout; strings.Contains(out, "slow.bin") {
+		t.Fatalf("a cancelled deposit left an item: %s", out)
 	}
 }

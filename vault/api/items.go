@@ -23,6 +23,12 @@ func (h *Handler) deposit(w http.ResponseWriter, r *http.Request, who vault.Prin
 		ClientSHA256: func() string { return r.Trailer.Get(HeaderContentSHA256) },
 		Expect:       vault.Hashes{SHA256: q.Get("expect_sha256"), MD5: q.Get("expect_md5"), SHA1: q.Get("expect_sha1")},
 	})
+	if err != nil && r.Context().Err() != nil {
+		// The depositor went away (Ctrl-C, a lost connection): nothing
+		// was kept, and no backend failed.
+		h.log.Info("a deposit was cancelled by its client; nothing of it is kept", "case", r.PathValue("case"), "person", who.Name, "source", clientIP(r))
+		return err
+	}
 	if err != nil {
 		return err
 	}
