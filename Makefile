@@ -13,7 +13,7 @@ FUZZTIME ?= 10s
 all: build
 
 build:
-	$(GO) build -o bin/ ./cmd/...
+	$(GO) build -o bin/ $$($(GO) list ./cmd/... | grep -v '/custos-verify$$') && CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/custos-verify
 
 ## run: start a development vault on embedded defaults in $(DATA).
 run: build

@@ -42,6 +42,10 @@ type VerifyOptions struct {
 	// otherwise the check fails.
 	TrustedCheckpoint []byte
 	// Identities, if set, decrypt every item and re-hash its plaintext.
+	// When none is the package's recipient (an *age.X25519Identity or
+	// *age.HybridIdentity tells its recipient; another type is tried on
+	// the first item), Verify checks the rest and returns a
+	// *KeyMismatchError.
 	Identities []age.Identity
 	// ExtractDir, with Identities, receives each item's plaintext. The
 	// plaintexts are written into a private (0700) temporary folder inside
@@ -57,6 +61,29 @@ type VerifyOptions struct {
 // with the key it names, but nothing shows that key is the vault's.
 var ErrNotAuthenticated = errors.New("authenticity not established: the package is intact and consistent, " +
 	"but its log key was not pinned (give the vault's key with --key, a trusted-keys file, or a saved checkpoint)")
+
+// KeyMismatchError is returned by Verify when identities were given and
+// none of them is the package's recipient: the package is sealed to
+// another key. It is returned only once every other check has passed (a
+// failed check wins), and then nothing was decrypted. It is not a sign of
+// tampering: the recipient is the one the signed manifest and the sealing
+// event name.
+type KeyMismatchError struct {
+	// Recipient is the package's recipient (the manifest's), age1... or
+	// age1pq1....
+	Recipient string
+	// IdentityRecipients are the recipients of the identities given, in
+	// their order; empty when their type does not tell (the identities
+	// were then tried on the first item and failed).
+	IdentityRecipients []string
+}
+
+func (e *KeyMismatchError) Error() string {
+	if len(e.IdentityRecipients) == 0 {
+		return fmt.Sprintf("key mismatch: the package is sealed to %s, and the identity given does not open it", e.Recipient)
+	}
+	return fmt.Sprintf("key mismatch: the package is sealed to %s, and the identity given is for %s", e.Recipient, strings.Join(e.IdentityRecipients, ", "))
+}
 
 // Report is what Verify established.
 type Report struct {
@@ -113,9 +140,12 @@ type sealingData struct {
 // commits to, and that no member is missing or extra; with identities, it
 // decrypts every item and compares size and SHA-256 with the deposit.
 //
-// It returns the first failure. If everything passed but no trusted key
-// was given (see VerifyOptions), it returns ErrNotAuthenticated with a
-// complete Report; only a nil error means the package is verified.
+// It returns the first failure. If everything passed but none of the
+// identities is the package's recipient, it returns a *KeyMismatchError
+// (nothing is decrypted, nothing extracted); if everything passed but no
+// trusted key was given (see VerifyOptions), it returns
+// ErrNotAuthenticated; both with a complete Report. Only a nil error
+// means the package is verified.
 func Verify(r io.Reader, opts VerifyOptions) (rep *Report, err error) {
 	v := &verification{tr: tar.NewReader(r), opts: opts, rep: &Report{}, decoded: map[uint64]*events.Event{}}
 	rep = v.rep
@@ -154,10 +184,15 @@ func Verify(r io.Reader, opts VerifyOptions) (rep *Report, err error) {
 		}
 		return rep, fmt.Errorf("reading package: %w", err)
 	}
+	if rep.KeyPinned {
+		rep.passed("log key pinned by %s", rep.PinnedBy)
+	}
+	if v.mismatch != nil {
+		return rep, v.mismatch
+	}
 	if !rep.KeyPinned {
 		return rep, ErrNotAuthenticated
 	}
-	rep.passed("log key pinned by %s", rep.PinnedBy)
 	return rep, nil
 }
 
@@ -175,6 +210,8 @@ type verification struct {
 	cp       *events.Checkpoint
 	proofs   Proofs
 	decoded  map[uint64]*events.Event
+	// mismatch is set when no identity given is the package's recipient.
+	mismatch *KeyMismatchError
 }
 
 // next reads the next member, which must be the small member want.
@@ -255,7 +292,36 @@ func (v *verification) manifest() error {
 		return errors.New("manifest log_key_fingerprint is not the fingerprint of its log_key")
 	}
 	v.verifier = verifier
-	return pinKey(m, verifier, v.opts, v.rep)
+	if err := pinKey(m, verifier, v.opts, v.rep); err != nil {
+		return err
+	}
+	// Identities for another recipient: check the rest without them, and
+	// say so at the end, instead of failing on the first item.
+	if len(v.opts.Identities) > 0 {
+		var recs []string
+		for _, id := range v.opts.Identities {
+			if r := identityRecipient(id); r != "" {
+				recs = append(recs, r)
+			}
+		}
+		if len(recs) == len(v.opts.Identities) && !slices.Contains(recs, m.Recipient) {
+			v.mismatch = &KeyMismatchError{Recipient: m.Recipient, IdentityRecipients: recs}
+			v.opts.Identities = nil
+		}
+	}
+	return nil
+}
+
+// identityRecipient returns the recipient of an identity of a type that
+// tells it, or "".
+func identityRecipient(id age.Identity) string {
+	switch i := id.(type) {
+	case *age.X25519Identity:
+		return i.Recipient().String()
+	case *age.HybridIdentity:
+		return i.Recipient().String()
+	}
+	return ""
 }
 
 func (v *verification) signature(name string) error {
@@ -369,7 +435,12 @@ func (v *verification) item(i int, it Item) error {
 	if h.Size != it.FileSize {
 		return fmt.Errorf("%s is %d bytes, the signed manifest says %d", it.Path, h.Size, it.FileSize)
 	}
-	return checkItem(v.tr, i, it, v.opts, v.ex, v.rep)
+	err = checkItem(v.tr, i, it, v.opts, v.ex, v.rep)
+	var nm *age.NoIdentityMatchError
+	if errors.As(err, &nm) {
+		return &KeyMismatchError{Recipient: v.m.Recipient}
+	}
+	return err
 }
 
 func (v *verification) report(name string) error {
@@ -418,10 +489,23 @@ func KeyMatches(trusted, key string) bool {
 	return trusted == key || strings.EqualFold(trusted, KeyFingerprint(key))
 }
 
+// CheckTrustedKey returns an error unless k is a note verifier key or a
+// KeyFingerprint (64 hex digits, any case), so that a mistyped key is
+// reported as such and not as a package signed by another key.
+func CheckTrustedKey(k string) error {
+	if _, err := note.NewVerifier(k); err == nil {
+		return nil
+	}
+	if d, err := hex.DecodeString(k); err == nil && len(d) == sha256.Size {
+		return nil
+	}
+	return errors.New("neither a note verifier key (NAME+HASH+BASE64, as custos audit key prints it) nor a key fingerprint (64 hex digits)")
+}
+
 // ParseTrustedKeys reads a trusted-keys file: one note verifier key (or
 // KeyFingerprint) per line; blank lines and lines starting with # are
-// ignored. Every other line must parse as a verifier key or be 64 hex
-// digits, and at least one key must be given.
+// ignored, and white space around a line (CR included) is. Every other
+// line must pass CheckTrustedKey, and at least one key must be given.
 func ParseTrustedKeys(b []byte) ([]string, error) {
 	var keys []string
 	for i, line := range strings.Split(string(b), "\n") {
@@ -429,10 +513,8 @@ func ParseTrustedKeys(b []byte) ([]string, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		if _, err := note.NewVerifier(line); err != nil {
-			if d, herr := hex.DecodeString(line); herr != nil || len(d) != sha256.Size {
-				return nil, fmt.Errorf("line %d is neither a note verifier key nor a key fingerprint", i+1)
-			}
+		if err := CheckTrustedKey(line); err != nil {
+			return nil, fmt.Errorf("line %d is %v", i+1, err)
 		}
 		keys = append(keys, line)
 	}

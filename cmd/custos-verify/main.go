@@ -6,17 +6,22 @@
 // re-hashes it.
 //
 // It is deliberately small and imports only the format packages (pkgformat,
-// events), age and the standard library, so that a defence expert can read
-// all of it. A test keeps it that way.
+// events), the key-file reader (internal/keyfile), age and the standard
+// library, so that a defence expert can read all of it. A test keeps it
+// that way. It needs no C library: `make build` builds it with
+// CGO_ENABLED=0, one static file to copy.
 //
 // Exit status (docs/package-format.md, section 9):
 //
 //	0  VERIFIED: every check passed and the log key is one the user trusts
 //	1  FAILED: a check failed, or the package could not be read
-//	2  usage error
+//	2  usage error, or a key, checkpoint, identity or passphrase file that
+//	   is missing, malformed or does not open: the package was not checked
 //	3  AUTHENTICITY NOT ESTABLISHED: every check passed, but no trusted key
 //	   was given (--key, --trusted-keys or --checkpoint), so nothing shows
 //	   which vault sealed the package
+//	4  KEY MISMATCH: every other check passed, but the identity given is
+//	   not the package's recipient (not a sign of tampering)
 package main
 
 import (
@@ -32,12 +37,13 @@ import (
 	"strings"
 	"syscall"
 
-	"filippo.io/age"
+	"github.com/custos-vault/custos/internal/keyfile"
 	"github.com/custos-vault/custos/pkgformat"
 )
 
 const usage = `Usage: custos-verify PACKAGE (--key KEY | --trusted-keys FILE | --checkpoint FILE)
-                     [--identity FILE] [--extract DIR] [--json] [--quiet]
+                     [--identity FILE [--identity-passphrase-file FILE]] [--extract DIR]
+                     [--json] [--quiet]
 
 Checks a Custos sealed package offline. Exits 0 (VERIFIED) only if every
 check passes and the package's log key is one you trust.
@@ -48,14 +54,21 @@ check passes and the package's log key is one you trust.
                         (blank lines and lines starting with # are ignored)
   --checkpoint FILE     a checkpoint saved earlier (custos audit verify --save-checkpoint):
                         the package's log key must have signed it
-  --identity FILE       age identity file of the recipient: also decrypt and re-hash every item
+  --identity FILE       age identity file of the recipient (age-keygen or age-keygen -pq,
+                        plain or encrypted with age -p): also decrypt and re-hash every item
+  --identity-passphrase-file FILE
+                        the passphrase of an encrypted --identity, alone in FILE ("-" reads
+                        standard input); custos-verify does not ask for it on the terminal
   --extract DIR         with --identity, write each item's plaintext into DIR (created if
                         needed) once every check has passed; nothing is left on failure
   --json                print one JSON object
   --quiet               print nothing on success
 
 Exit status: 0 verified; 1 failed (a check failed or the package is unreadable);
-2 usage error; 3 authenticity not established (intact, but no trusted key given).
+2 usage error, or a key, checkpoint, identity or passphrase file that is missing,
+malformed or does not open (the package was not checked); 3 authenticity not
+established (intact, but no trusted key given); 4 key mismatch (intact, but the
+identity is not the package's recipient).
 
 Example:
   custos audit key > vault.key      (or a fingerprint the vault's operators publish)
@@ -68,9 +81,18 @@ const (
 	exitFailed           = 1
 	exitUsage            = 2
 	exitNotAuthenticated = 3
+	exitKeyMismatch      = 4
 )
 
 var errUsage = errors.New("usage")
+
+// inputError is a problem with what the user gave besides the package: a
+// key, checkpoint, identity or passphrase file that is missing, malformed
+// or does not open. The package is not checked.
+type inputError struct{ err error }
+
+func (e inputError) Error() string { return e.err.Error() }
+func (e inputError) Unwrap() error { return e.err }
 
 func main() {
 	code := run(os.Args[1:], os.Stdout, os.Stderr)
@@ -79,17 +101,21 @@ func main() {
 
 // result is what --json prints.
 type result struct {
-	Status            string                `json:"status"` // verified, failed, authenticity-not-established
-	Package           string                `json:"package,omitempty"`
-	Case              string                `json:"case,omitempty"`
-	LogKey            string                `json:"log_key,omitempty"`
-	LogKeyFingerprint string                `json:"log_key_fingerprint,omitempty"`
-	KeyPinned         bool                  `json:"key_pinned"`
-	PinnedBy          string                `json:"pinned_by,omitempty"`
-	Checks            []string              `json:"checks"`
-	Decrypted         int                   `json:"decrypted"`
-	Extracted         []pkgformat.Extracted `json:"extracted"`
-	Error             string                `json:"error,omitempty"`
+	Status            string   `json:"status"` // verified, failed, authenticity-not-established, key-mismatch
+	Package           string   `json:"package,omitempty"`
+	Case              string   `json:"case,omitempty"`
+	LogKey            string   `json:"log_key,omitempty"`
+	LogKeyFingerprint string   `json:"log_key_fingerprint,omitempty"`
+	KeyPinned         bool     `json:"key_pinned"`
+	PinnedBy          string   `json:"pinned_by,omitempty"`
+	Checks            []string `json:"checks"`
+	// Recipient is the package's recipient; IdentityRecipients, on a key
+	// mismatch, those of the identities given.
+	Recipient          string                `json:"recipient,omitempty"`
+	IdentityRecipients []string              `json:"identity_recipients,omitempty"`
+	Decrypted          int                   `json:"decrypted"`
+	Extracted          []pkgformat.Extracted `json:"extracted"`
+	Error              string                `json:"error,omitempty"`
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -103,6 +129,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "custos-verify: error: %s (see custos-verify --help)\n", oneLine(strings.TrimPrefix(err.Error(), "usage: ")))
 		return exitUsage
+	case errors.As(err, new(inputError)):
+		fmt.Fprintf(stderr, "custos-verify: error: %s; the package was not checked\n", oneLine(err.Error()))
+		return exitUsage
+	case errors.As(err, new(*pkgformat.KeyMismatchError)):
+		fmt.Fprintf(stderr, "custos-verify: error: %s\n", oneLine(err.Error()))
+		return exitKeyMismatch
 	case errors.Is(err, pkgformat.ErrNotAuthenticated):
 		fmt.Fprintf(stderr, "custos-verify: error: %s\n", oneLine(err.Error()))
 		return exitNotAuthenticated
@@ -112,11 +144,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // removeTempOnSignal makes an interrupt (Ctrl-C, SIGTERM) remove the
-// temporary folders this run creates in dir before exiting, so that no
-// plaintext is left behind when the user stops a check. (Nothing can
-// clean up after SIGKILL or a power loss: the folder is then left, named
+// temporary folders this run creates in dir, and the folders it created
+// for dir (created, see makeFolders), before exiting, so that nothing is
+// left behind when the user stops a check. (Nothing can clean up after
+// SIGKILL or a power loss: the folder is then left, named
 // .custos-verify-*, readable by its owner only.)
-func removeTempOnSignal(dir string, stderr io.Writer) (stop func(), err error) {
+func removeTempOnSignal(dir string, created []string, stderr io.Writer) (stop func(), err error) {
 	before, err := tempFolders(dir)
 	if err != nil {
 		return nil, err
@@ -151,6 +184,7 @@ func removeTempOnSignal(dir string, stderr io.Writer) (stop func(), err error) {
 				fmt.Fprintf(stderr, "custos-verify: interrupted; could not remove %s: remove it by hand\n", strings.Join(left, ", "))
 				os.Exit(exitFailed)
 			}
+			removeFolders(created)
 			fmt.Fprintln(stderr, "custos-verify: interrupted; the temporary extraction folder was removed")
 			os.Exit(exitFailed)
 		case <-done:
@@ -175,6 +209,46 @@ func tempFolders(dir string) ([]string, error) {
 	return out, nil
 }
 
+// makeFolders creates dir and whichever of its parents are missing
+// (mode 0700), and returns those it created, outermost first, for
+// removeFolders.
+func makeFolders(dir string) ([]string, error) {
+	var created []string
+	for p := filepath.Clean(dir); ; {
+		if _, err := os.Lstat(p); err == nil || !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		created = append([]string{p}, created...)
+		parent := filepath.Dir(p)
+		if parent == p {
+			break
+		}
+		p = parent
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		removeFolders(created)
+		return nil, err
+	}
+	return created, nil
+}
+
+// removeFolders removes the folders makeFolders created, innermost first,
+// each only if it is empty.
+func removeFolders(created []string) {
+	for i := len(created) - 1; i >= 0; i-- {
+		_ = os.Remove(created[i]) // fails, as it should, if anything is in it
+	}
+}
+
+// short abbreviates a long recipient (a hybrid post-quantum one is about
+// 2,000 characters) for a line of text; --json gives it whole.
+func short(r string) string {
+	if len(r) <= 72 {
+		return r
+	}
+	return r[:24] + "..." + r[len(r)-16:]
+}
+
 func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
 
 func usageErr(format string, args ...any) error {
@@ -189,6 +263,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	key := fs.String("key", "", "trusted log verifier key or fingerprint")
 	trustedKeys := fs.String("trusted-keys", "", "file of trusted log verifier keys")
 	checkpoint := fs.String("checkpoint", "", "a saved checkpoint of the vault's log")
+	passFile := fs.String("identity-passphrase-file", "", "file holding the passphrase of an encrypted identity")
 	asJSON := fs.Bool("json", false, "print JSON")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
 	var pos []string
@@ -211,56 +286,39 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	if *extract != "" && *identity == "" {
 		return usageErr("--extract needs --identity")
 	}
+	if *passFile != "" && *identity == "" {
+		return usageErr("--identity-passphrase-file needs --identity")
+	}
 	var opts pkgformat.VerifyOptions
-	opts.TrustedKey = strings.TrimSpace(*key)
-	if *trustedKeys != "" {
-		b, err := os.ReadFile(*trustedKeys)
-		if err != nil {
-			return err
-		}
-		if opts.TrustedKeys, err = pkgformat.ParseTrustedKeys(b); err != nil {
-			return fmt.Errorf("%s: %w", *trustedKeys, err)
-		}
+	var err error
+	if opts, err = readInputs(*key, *trustedKeys, *checkpoint, *identity, *passFile); err != nil {
+		return inputError{err}
 	}
-	if *checkpoint != "" {
-		b, err := os.ReadFile(*checkpoint)
-		if err != nil {
-			return err
-		}
-		if len(b) == 0 {
-			return fmt.Errorf("%s is empty", *checkpoint)
-		}
-		opts.TrustedCheckpoint = b
-	}
-	if *identity != "" {
-		f, err := os.Open(*identity)
-		if err != nil {
-			return err
-		}
-		ids, err := age.ParseIdentities(f)
-		f.Close() // read only: nothing to lose
-		if err != nil {
-			return fmt.Errorf("%s: %w", *identity, err)
-		}
-		opts.Identities = ids
-	}
+	var created []string
 	if *extract != "" {
-		if err := os.MkdirAll(*extract, 0o700); err != nil {
+		if created, err = makeFolders(*extract); err != nil {
 			return err
 		}
 		opts.ExtractDir = *extract
-		stop, err := removeTempOnSignal(*extract, stderr)
+		stop, err := removeTempOnSignal(*extract, created, stderr)
 		if err != nil {
+			removeFolders(created)
 			return err
 		}
 		defer stop()
 	}
 	f, err := os.Open(pos[0])
 	if err != nil {
+		removeFolders(created)
 		return err
 	}
 	defer f.Close()
 	rep, verr := pkgformat.Verify(f, opts)
+	if verr != nil {
+		// The docs promise that nothing is left on failure: not even the
+		// folder --extract created.
+		removeFolders(created)
+	}
 
 	res := result{Status: "verified", Checks: []string{}, Extracted: []pkgformat.Extracted{}}
 	if rep != nil {
@@ -269,9 +327,14 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		res.Extracted = append(res.Extracted, rep.Extracted...)
 		if m := rep.Manifest; m != nil {
 			res.Package, res.Case, res.LogKey, res.LogKeyFingerprint = m.Package, m.Case, m.LogKey, m.LogKeyFingerprint
+			res.Recipient = m.Recipient
 		}
 	}
+	var mismatch *pkgformat.KeyMismatchError
 	switch {
+	case errors.As(verr, &mismatch):
+		res.Status, res.Error, res.IdentityRecipients = "key-mismatch", verr.Error(), mismatch.IdentityRecipients
+		verr = fmt.Errorf("%s: %w", pos[0], mismatchError{mismatch})
 	case errors.Is(verr, pkgformat.ErrNotAuthenticated):
 		res.Status, res.Error = "authenticity-not-established", verr.Error()
 		verr = fmt.Errorf("%s: %w", pos[0], verr)
@@ -302,10 +365,23 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  ok  %s\n", c)
 	}
 	if verr != nil {
-		if res.Status == "authenticity-not-established" {
+		switch res.Status {
+		case "key-mismatch":
+			fmt.Fprintf(stdout, "  key mismatch: the identity %s is not this package's recipient\n", *identity)
+			fmt.Fprintf(stdout, "    the package is sealed to  %s\n", short(mismatch.Recipient))
+			for _, r := range mismatch.IdentityRecipients {
+				fmt.Fprintf(stdout, "    the identity is for       %s\n", short(r))
+			}
+			fmt.Fprintln(stdout, "  Nothing was decrypted. Every other check passed: this is not a sign of tampering.")
+			fmt.Fprintln(stdout, "  Use the identity whose recipient you registered (custos recipient set), or ask for the package to be sealed to this one.")
+			if !res.KeyPinned {
+				fmt.Fprintln(stdout, "  not established: which vault sealed this package; pin its log key with --key, --trusted-keys or --checkpoint")
+			}
+			fmt.Fprintln(stdout, "KEY MISMATCH")
+		case "authenticity-not-established":
 			fmt.Fprintln(stdout, "  not established: which vault sealed this package; pin its log key with --key, --trusted-keys or --checkpoint")
 			fmt.Fprintln(stdout, "AUTHENTICITY NOT ESTABLISHED")
-		} else {
+		default:
 			fmt.Fprintln(stdout, "FAILED")
 		}
 		return verr
@@ -318,4 +394,69 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "VERIFIED")
 	return nil
+}
+
+// mismatchError words a key mismatch for the one line on stderr, with
+// long recipients abbreviated (--json has them whole).
+type mismatchError struct{ *pkgformat.KeyMismatchError }
+
+func (e mismatchError) Error() string {
+	var ids []string
+	for _, r := range e.IdentityRecipients {
+		ids = append(ids, short(r))
+	}
+	what := "does not open it"
+	if len(ids) > 0 {
+		what = "is for " + strings.Join(ids, ", ")
+	}
+	return fmt.Sprintf("key mismatch: the package is sealed to %s, and the identity given %s; every other check passed, so this is not a sign of tampering", short(e.Recipient), what)
+}
+
+func (e mismatchError) Unwrap() error { return e.KeyMismatchError }
+
+// readInputs reads what the user trusts and the identity, tolerating how
+// people save and paste keys (internal/keyfile), and reports anything
+// malformed as such, never as a failed check of the package.
+func readInputs(key, trustedKeys, checkpoint, identity, passFile string) (pkgformat.VerifyOptions, error) {
+	var opts pkgformat.VerifyOptions
+	if key != "" {
+		opts.TrustedKey = keyfile.NormalizeKey(key)
+		if err := pkgformat.CheckTrustedKey(opts.TrustedKey); err != nil {
+			return opts, &keyfile.MalformedError{File: "--key", What: "log key", Reason: "it is " + err.Error()}
+		}
+	}
+	if trustedKeys != "" {
+		b, err := keyfile.ReadText(trustedKeys, "trusted-keys file")
+		if err != nil {
+			return opts, err
+		}
+		if opts.TrustedKeys, err = pkgformat.ParseTrustedKeys(b); err != nil {
+			return opts, &keyfile.MalformedError{File: trustedKeys, What: "trusted-keys file", Reason: err.Error()}
+		}
+	}
+	if checkpoint != "" {
+		b, err := keyfile.ReadCheckpoint(checkpoint)
+		if err != nil {
+			return opts, err
+		}
+		opts.TrustedCheckpoint = b
+	}
+	if identity != "" {
+		var pass keyfile.Passphrase
+		if passFile != "" {
+			pass = func() (string, error) { return keyfile.ReadPassphrase(passFile) }
+		}
+		ids, err := keyfile.ReadIdentities(identity, pass)
+		switch {
+		case errors.Is(err, keyfile.ErrPassphraseNeeded):
+			return opts, fmt.Errorf("%s is encrypted with a passphrase (as `age -p` makes it), and custos-verify does not ask for passphrases on the terminal: "+
+				"put the passphrase alone in a file and give --identity-passphrase-file FILE", identity)
+		case errors.Is(err, keyfile.ErrWrongPassphrase):
+			return opts, fmt.Errorf("the passphrase in %s does not open the identity file %s", passFile, identity)
+		case err != nil:
+			return opts, err
+		}
+		opts.Identities = ids
+	}
+	return opts, nil
 }
