@@ -10,10 +10,10 @@ import (
 	"net/url"
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/verify"
+	"github.com/custos-vault/custos/internal/keyfile"
 	"github.com/custos-vault/custos/pkgformat"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
@@ -38,8 +38,16 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *key != "" && !pkgformat.KeyMatches(strings.TrimSpace(*key), k.Key) {
-		return fmt.Errorf("%w: the vault's log key %q is not the trusted key", errAuditFailed, k.Key)
+	if *key != "" {
+		// A pasted key may carry a byte-order mark or a line end; a
+		// mistyped one is malformed, not another vault's key.
+		trusted := keyfile.NormalizeKey(*key)
+		if err := pkgformat.CheckTrustedKey(trusted); err != nil {
+			return &keyfile.MalformedError{File: "--key", What: "log key", Reason: "it is " + err.Error()}
+		}
+		if !pkgformat.KeyMatches(trusted, k.Key) {
+			return fmt.Errorf("%w: the vault's log key %q is not the trusted key", errAuditFailed, k.Key)
+		}
 	}
 	verifier, err := note.NewVerifier(k.Key)
 	if err != nil {
@@ -58,7 +66,10 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	var external *events.Checkpoint
 	if *saved != "" {
-		b, err := os.ReadFile(*saved)
+		// Saved and mailed checkpoints come back with CRLF, a byte-order
+		// mark or trailing blanks (normalised); a damaged one is malformed,
+		// not a signature the log fails.
+		b, err := keyfile.ReadCheckpoint(*saved)
 		if err != nil {
 			return err
 		}
