@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"filippo.io/age"
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 )
@@ -73,30 +71,30 @@ func (v *Vault) checkRetention(who Principal, retention time.Duration) error {
 }
 
 // SetRecipient registers the age recipient a prosecutor receives packages
-// for. Their first registration takes effect at once; replacing a
-// registered recipient is a request a custodian approves (whoever holds a
+// for: an X25519 recipient (age1..., 62 characters) or a hybrid
+// post-quantum one (age1pq1..., 1,959 characters; at most
+// MaxRecipientLen bytes), answered in canonical form. SSH, plugin and
+// other recipients are refused with ErrBadInput naming what is supported.
+// Their first registration takes effect at once; replacing a registered
+// recipient is a request a custodian approves (whoever holds a
 // prosecutor's session could otherwise redirect every later package to a
 // key of their own).
 func (v *Vault) SetRecipient(ctx context.Context, who Principal, recipient string) (string, *RequestInfo, error) {
 	if who.Role != RoleProsecutor {
 		return "", nil, v.refuse(ctx, who, "recipient.set", "", "only prosecutors register package recipients", ErrForbidden)
 	}
-	recipient = strings.TrimSpace(recipient)
-	if len(recipient) > 256 {
-		return "", nil, badInput("recipient too long")
-	}
-	r, err := age.ParseX25519Recipient(recipient)
+	_, canonical, err := parsePackageRecipient(recipient)
 	if err != nil {
-		return "", nil, badInput("recipient %q is not an age X25519 recipient (age1...)", truncate(recipient))
+		return "", nil, err
 	}
 	p, _ := v.state.personByName(who.Name)
 	switch p.Recipient {
-	case r.String():
-		return r.String(), nil, nil
+	case canonical:
+		return canonical, nil, nil
 	case "":
 	default:
-		info, err := v.openRequest(ctx, who, Request{Kind: KindRecipient, Person: who.Name}, recipientParams{Recipient: r.String()})
-		return r.String(), info, err
+		info, err := v.openRequest(ctx, who, Request{Kind: KindRecipient, Person: who.Name}, recipientParams{Recipient: canonical})
+		return canonical, info, err
 	}
 	first := func(ahead []*events.Event) error {
 		if touchesPersons(ahead) || requestDepends(ahead) {
@@ -107,8 +105,8 @@ func (v *Vault) SetRecipient(ctx context.Context, who Principal, recipient strin
 		}
 		return nil
 	}
-	_, err = v.append(ctx, sequencer.Draft{Type: TypeRecipientSet, Actor: who.actor(), Check: first, Data: RecipientSet{Recipient: r.String()}})
-	return r.String(), nil, v.refusedAs(ctx, who, "recipient.set", "", err)
+	_, err = v.append(ctx, sequencer.Draft{Type: TypeRecipientSet, Actor: who.actor(), Check: first, Data: RecipientSet{Recipient: canonical}})
+	return canonical, nil, v.refusedAs(ctx, who, "recipient.set", "", err)
 }
 
 // memberOf checks that who may act on the case's evidence: an investigator

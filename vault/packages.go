@@ -128,8 +128,8 @@ type sealing struct {
 	req       SealRequest
 	c         Case
 	target    Person
-	recipient *age.X25519Recipient
-	items     []string // ids, in package order
+	recipient age.Recipient // X25519 or hybrid post-quantum
+	items     []string      // ids, in package order
 	its       []Item
 	pkgID     string
 	// request is the approved request, where the case's policy needs one.
@@ -170,7 +170,7 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 	if target.Recipient == "" {
 		return nil, badInput("%s has not registered an age recipient (custos recipient set)", req.For)
 	}
-	recipient, err := age.ParseX25519Recipient(target.Recipient)
+	recipient, _, err := parsePackageRecipient(target.Recipient)
 	if err != nil {
 		return nil, err
 	}

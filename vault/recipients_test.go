@@ -1,0 +1,144 @@
+package vault
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+	"github.com/custos-vault/custos/internal/testenv"
+	"github.com/custos-vault/custos/pkgformat"
+)
+
+// Package recipients: X25519 and hybrid post-quantum ones, as pasted;
+// everything else refused saying what is supported, never "too long".
+func TestPackageRecipients(t *testing.T) {
+	x, _ := age.GenerateX25519Identity()
+	pq, _ := age.GenerateHybridIdentity()
+	xr, pqr := x.Recipient().String(), pq.Recipient().String()
+	if len(pqr) > MaxRecipientLen || len(pqr) < 1900 {
+		t.Fatalf("a hybrid recipient is %d characters; MaxRecipientLen is %d", len(pqr), MaxRecipientLen)
+	}
+	for in, want := range map[string]string{
+		xr:                                  xr,
+		strings.ToUpper(xr):                 xr,
+		"\uFEFF " + xr + "\r\n":             xr,
+		pqr:                                 pqr,
+		" " + strings.ToUpper(pqr) + "\n\n": pqr,
+	} {
+		r, canonical, err := parsePackageRecipient(in)
+		if err != nil || canonical != want || r == nil {
+			t.Errorf("%.30q...: %q %v", in, canonical, err)
+		}
+	}
+	damagedPQ := pqr[:100] + map[bool]string{true: "q", false: "p"}[pqr[100] != 'q'] + pqr[101:]
+	for in, want := range map[string]string{
+		"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHX me@laptop":              "SSH keys are not supported",
+		"ssh-rsa AAAAB3NzaC1yc2E" + strings.Repeat("A", 3000):            "SSH keys are not supported",
+		"ecdsa-sha2-nistp256 AAAA":                                       "SSH keys are not supported",
+		"age1yubikey1qpzry9x8gf2tvdw0s3jn54khce6mua7lqpzry9x8gf2tvdw0s3": `the age plugin "yubikey"`,
+		"age1tag1qpzry9x8gf2tvdw0s3jn54khce6mua7lqpzry9x8gf2tvdw0s3jn":   `the age plugin "tag"`,
+		x.String():                         "secret key",
+		"":                                 "no recipient",
+		"hello":                            "not an age recipient",
+		"age1" + strings.Repeat("q", 3000): "longer than any supported one",
+		"age1bogus":                        "not an age X25519 recipient",
+		xr[:len(xr)-1]:                     "not an age X25519 recipient",
+		damagedPQ:                          "not an age hybrid post-quantum recipient",
+	} {
+		_, _, err := parsePackageRecipient(in)
+		if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), supportedRecipients) {
+			t.Errorf("%.40q: %v, want %q and what is supported", in, err, want)
+		}
+		if strings.Contains(err.Error(), "AGE-SECRET-KEY-1") {
+			t.Errorf("the refusal quotes a secret key: %v", err)
+		}
+	}
+}
+
+// A prosecutor registers a hybrid post-quantum recipient; the package's
+// items are sealed to it: they open with the hybrid identity (and with
+// the stock age command line), the package verifies, and an X25519
+// identity is a key mismatch.
+func TestSealToHybridRecipient(t *testing.T) {
+	ctx := context.Background()
+	v, _ := openTestVaultDir(t)
+	login := func(name, role string) Principal {
+		tok, err := v.Enroll(ctx, name, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := signIn(v, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	inv, pros := login("inv", RoleInvestigator), login("pros", RoleProsecutor)
+	if err := v.OpenCase(ctx, inv, "PQ-1", "post-quantum"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "PQ-1", Name: "a.txt", Body: strings.NewReader("evidence a")}); err != nil {
+		t.Fatal(err)
+	}
+	pq, _ := age.GenerateHybridIdentity()
+	got, req, err := v.SetRecipient(ctx, pros, " "+pq.Recipient().String()+"\r\n")
+	if err != nil || req != nil || got != pq.Recipient().String() {
+		t.Fatalf("SetRecipient(hybrid): %.20q %v %v", got, req, err)
+	}
+	sealed, err := v.SealPackage(ctx, inv, SealRequest{Case: "PQ-1", For: "pros", Purpose: "trial"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, _, err := v.FetchPackage(ctx, pros, sealed.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: v.VerifierKey(), Identities: []age.Identity{pq}})
+	if err != nil || rep.Decrypted != 1 || rep.Manifest.Recipient != pq.Recipient().String() {
+		t.Fatalf("Verify with the hybrid identity: %v %+v", err, rep)
+	}
+	x, _ := age.GenerateX25519Identity()
+	var km *pkgformat.KeyMismatchError
+	if _, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: v.VerifierKey(), Identities: []age.Identity{x}}); !errors.As(err, &km) {
+		t.Fatalf("Verify with an X25519 identity: %v, want a key mismatch", err)
+	}
+
+	// The item is a standard age file with one mlkem768x25519 stanza: the
+	// stock age opens it with the identity file.
+	var item []byte
+	tr := tar.NewReader(bytes.NewReader(pkg))
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatal("no item in the package")
+		}
+		if strings.HasPrefix(h.Name, pkgformat.ItemsDir) {
+			item, _ = io.ReadAll(tr)
+			break
+		}
+	}
+	if !bytes.Contains(item[:200], []byte("\n-> mlkem768x25519 ")) {
+		t.Fatalf("the item's header has no hybrid stanza: %q", item[:120])
+	}
+	ageBin := testenv.Binary(t, "age")
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "pq.key"), []byte(pq.String()+"\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "item.age"), item, 0o600)
+	out, err := exec.Command(ageBin, "-d", "-i", filepath.Join(dir, "pq.key"), filepath.Join(dir, "item.age")).Output()
+	if err != nil || string(out) != "evidence a" {
+		t.Fatalf("stock age -d: %q %v", out, err)
+	}
+}
