@@ -58,6 +58,13 @@ func TestKeyMismatch(t *testing.T) {
 	if _, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: vkey, Identities: []age.Identity{x, id}}); err != nil {
 		t.Fatalf("with the recipient's identity among others: %v", err)
 	}
+	// An item whose header was altered does not open with the
+	// recipient's identity: that is a failure, not a key mismatch.
+	hdr := bytes.Clone(pkg)
+	hdr[bytes.Index(hdr, []byte("age-encryption.org/v1"))+40] ^= 1
+	if _, err := pkgformat.Verify(bytes.NewReader(hdr), pkgformat.VerifyOptions{TrustedKey: vkey, Identities: []age.Identity{id}}); err == nil || errors.As(err, new(*pkgformat.KeyMismatchError)) {
+		t.Fatalf("an altered item header with the recipient's identity: %v, want a failure", err)
+	}
 	// A failed check wins over the mismatch.
 	bad := bytes.Clone(pkg)
 	i := bytes.LastIndex(bad, []byte("age-encryption.org/v1"))

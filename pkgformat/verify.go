@@ -210,8 +210,10 @@ type verification struct {
 	cp       *events.Checkpoint
 	proofs   Proofs
 	decoded  map[uint64]*events.Event
-	// mismatch is set when no identity given is the package's recipient.
-	mismatch *KeyMismatchError
+	// mismatch is set when no identity given is the package's recipient;
+	// recipientKnown when every identity's type tells its recipient.
+	mismatch       *KeyMismatchError
+	recipientKnown bool
 }
 
 // next reads the next member, which must be the small member want.
@@ -304,7 +306,8 @@ func (v *verification) manifest() error {
 				recs = append(recs, r)
 			}
 		}
-		if len(recs) == len(v.opts.Identities) && !slices.Contains(recs, m.Recipient) {
+		v.recipientKnown = len(recs) == len(v.opts.Identities)
+		if v.recipientKnown && !slices.Contains(recs, m.Recipient) {
 			v.mismatch = &KeyMismatchError{Recipient: m.Recipient, IdentityRecipients: recs}
 			v.opts.Identities = nil
 		}
@@ -437,10 +440,15 @@ func (v *verification) item(i int, it Item) error {
 	}
 	err = checkItem(v.tr, i, it, v.opts, v.ex, v.rep)
 	var nm *age.NoIdentityMatchError
-	if errors.As(err, &nm) {
-		return &KeyMismatchError{Recipient: v.m.Recipient}
+	switch {
+	case !errors.As(err, &nm):
+		return err
+	case v.recipientKnown:
+		// The identity is the recipient's, and the file does not open
+		// with it: the file is not the one sealed.
+		return fmt.Errorf("%s does not open with the identity of the package's recipient: it is not a file sealed to that recipient (altered?)", it.Path)
 	}
-	return err
+	return &KeyMismatchError{Recipient: v.m.Recipient}
 }
 
 func (v *verification) report(name string) error {
