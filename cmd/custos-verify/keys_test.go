@@ -221,6 +221,9 @@ func TestPassphraseIdentity(t *testing.T) {
 	if code, _, errs := runVerify(vectorPkg, "--identity-passphrase-file", pass); code != 2 || !strings.Contains(errs, "needs --identity") {
 		t.Fatalf("a passphrase without an identity: %d %s", code, errs)
 	}
+	if code, _, errs := runVerify(vectorPkg, "--identity", "-", "--identity-passphrase-file", "-"); code != 2 || !strings.Contains(errs, "standard input") {
+		t.Fatalf("two files from standard input: %d %s", code, errs)
+	}
 }
 
 // custos-verify builds without cgo into one static file, and `make build`

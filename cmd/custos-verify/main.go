@@ -289,6 +289,15 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	if *passFile != "" && *identity == "" {
 		return usageErr("--identity-passphrase-file needs --identity")
 	}
+	stdin := 0
+	for _, f := range []string{*trustedKeys, *checkpoint, *identity, *passFile} {
+		if f == "-" {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return usageErr("only one of the files may be standard input (-)")
+	}
 	var opts pkgformat.VerifyOptions
 	var err error
 	if opts, err = readInputs(*key, *trustedKeys, *checkpoint, *identity, *passFile); err != nil {
