@@ -112,16 +112,22 @@ func (o *offlineVerb) start(args []string, stderr io.Writer, check func(pos []st
 	if err := o.f.defaults(); err != nil {
 		return err
 	}
+	lock, err := lockData(o.f.data)
+	if err != nil {
+		return err
+	}
 	for _, p := range prepare {
 		if err := p(); err != nil {
+			lock.Close()
 			return err
 		}
 	}
 	logger := slog.New(logscrub.New(slog.NewTextHandler(stderr, nil)))
 	if o.b, o.cfg, err = o.f.open(o.ctx, logger); err != nil {
+		lock.Close()
 		return err
 	}
-	o.close = o.b.close
+	o.close = func() { o.b.close(); lock.Close() }
 	return nil
 }
 

@@ -105,6 +105,10 @@ func (c *client) do(req *http.Request) (*http.Response, error) {
 		if errors.As(err, &unknown) {
 			return nil, fmt.Errorf("the vault's TLS certificate is not trusted here: set CUSTOS_CACERT to its CA's certificate (%w)", err)
 		}
+		var host x509.HostnameError
+		if errors.As(err, &host) {
+			return nil, fmt.Errorf("the vault's TLS certificate does not name %s: use a name it holds in CUSTOS_SERVER, or have the certificate re-issued with this one (%w)", req.URL.Hostname(), err)
+		}
 		return nil, fmt.Errorf("vault unreachable: %w", err)
 	}
 	if resp.StatusCode == http.StatusUnauthorized && c.resign != nil {
@@ -131,6 +135,9 @@ func (c *client) do(req *http.Request) (*http.Response, error) {
 		var e api.ErrorResponse
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		if json.Unmarshal(b, &e) == nil && e.Error != "" {
+			if resp.StatusCode == http.StatusUnauthorized && strings.HasPrefix(os.Getenv("CUSTOS_TOKEN"), "css_") {
+				return nil, fmt.Errorf("%s (HTTP 401): the session in CUSTOS_TOKEN has expired or ended: unset CUSTOS_TOKEN and use your kept login, or run custos login", e.Error)
+			}
 			return nil, fmt.Errorf("%s (HTTP %d)", e.Error, resp.StatusCode)
 		}
 		return nil, fmt.Errorf("vault answered HTTP %d", resp.StatusCode)

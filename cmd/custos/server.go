@@ -197,9 +197,11 @@ func runServer(args []string, stderr io.Writer) error {
 	if !useTLS && !isLoopback(host) {
 		return fmt.Errorf("--listen %s: plain HTTP is served only on loopback; give --tls-cert and --tls-key", *listen)
 	}
-	if err := os.MkdirAll(f.data, 0o700); err != nil {
+	lock, err := lockData(f.data)
+	if err != nil {
 		return err
 	}
+	defer lock.Close()
 	logger := slog.New(logscrub.New(slog.NewTextHandler(stderr, nil)))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()

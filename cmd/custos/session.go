@@ -220,7 +220,12 @@ func signInHint(err error) error {
 	case strings.Contains(msg, " was removed"):
 		return err
 	case strings.Contains(msg, "credential was replaced") || strings.Contains(msg, "sign-in refused: unauthenticated (HTTP 401)"):
+		if os.Getenv("CUSTOS_TOKEN") != "" {
+			return fmt.Errorf("%w: this vault does not know the credential in CUSTOS_TOKEN: check that CUSTOS_SERVER and CUSTOS_TOKEN come from the same .env file (a development vault started afresh writes new ones); otherwise ask the custodians for a new invitation", err)
+		}
 		return fmt.Errorf("%w: your credential is no longer valid; ask the custodians for a new invitation (custos person reissue)", err)
+	case !strings.Contains(msg, "HTTP "):
+		return err // the vault was not reached: signing in again changes nothing
 	}
 	return fmt.Errorf("%w (run custos login)", err)
 }

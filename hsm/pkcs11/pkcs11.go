@@ -97,7 +97,7 @@ func (s *Sealer) open(pin []byte, create bool) error {
 	}
 	if len(s.keks) == 0 {
 		if !create {
-			return fmt.Errorf("pkcs11: no KEK labelled %q in token %q: %w", s.uri.Object, s.uri.Token, hsm.ErrUnavailable)
+			return fmt.Errorf("pkcs11: no KEK labelled %q in token %q (on a new token, create it once with --create-kek, or create-kek = true in the config file, then remove it): %w", s.uri.Object, s.uri.Token, hsm.ErrUnavailable)
 		}
 		if _, err := s.generate(1); err != nil {
 			return err

@@ -127,3 +127,18 @@ func TestPeopleAndMembership(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminVerbsWaitForTheServer: an offline admin verb refuses to run on
+// a data folder the server is using, and says so.
+func TestAdminVerbsWaitForTheServer(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	r := s.run("", work, "custos", "admin", "enroll", "--dev", "--data", s.data, "late", "--role", "custodian")
+	if r.code == 0 || !strings.Contains(r.stderr, "stop the server first") {
+		t.Fatalf("admin enroll beside a running server: %d %s", r.code, r.stderr)
+	}
+	r = s.run("", work, "custos", "server", "--dev", "--data", s.data, "--listen", "127.0.0.1:1")
+	if r.code == 0 || !strings.Contains(r.stderr, "another custos process") {
+		t.Fatalf("a second server on one data folder: %d %s", r.code, r.stderr)
+	}
+}
