@@ -69,15 +69,19 @@ type invocation struct {
 
 // --- what the code accepts ---------------------------------------------
 
-var flagCall = regexp.MustCompile(`fs\.(?:Bool|String|Duration|Int|Int64|Uint|Uint64|Float64|Func|Var|TextVar)(?:Var)?\((?:&?[\w.\[\]]+,\s*)?"([a-z0-9][a-z0-9-]*)"`)
+var flagCall = regexp.MustCompile(`fs\.(?:Bool|String|Duration|Int|Int64|Uint|Uint64|Float64|Func|Var|TextVar)(?:Var)?\((?:&?[\w.\[\]{}&]+,\s*)?"([a-z0-9][a-z0-9-]*)"`)
 
-// serverFlags parses cmd/custos/server.go for the flags `custos server`
-// registers (`custos server --help` prints no listing to compare with).
+// serverFlags parses cmd/custos/server.go and identity_flags.go for the
+// flags `custos server` registers.
 func serverFlags(t *testing.T) map[string]bool {
 	t.Helper()
-	src, err := os.ReadFile("../cmd/custos/server.go")
-	if err != nil {
-		t.Fatal(err)
+	var src []byte
+	for _, f := range []string{"../cmd/custos/server.go", "../cmd/custos/identity_flags.go"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = append(src, b...)
 	}
 	flags := map[string]bool{}
 	for _, m := range flagCall.FindAllStringSubmatch(string(src), -1) {

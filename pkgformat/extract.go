@@ -19,6 +19,9 @@ import (
 type extraction struct {
 	dir, tmp string
 	files    []pending
+	// made are the folders commit created for items' relative paths,
+	// removed again if the extraction is undone.
+	made []string
 }
 
 type pending struct {
@@ -72,6 +75,9 @@ func (e *extraction) commit(rep *Report) error {
 					err = errors.Join(err, fmt.Errorf("extract: could not remove %s again: %w", d.Path, rerr))
 				}
 			}
+			for i := len(e.made) - 1; i >= 0; i-- {
+				os.Remove(e.made[i]) // only if empty
+			}
 			return err
 		}
 		done = append(done, x)
@@ -95,6 +101,11 @@ func (e *extraction) place(p pending) (Extracted, error) {
 	archive := strings.TrimSuffix(filepath.Base(p.it.Path), ".age")
 	x := Extracted{Name: p.it.Name}
 	name, why := extractName(p.it.Name)
+	if why == "" && filepath.Dir(name) != "." {
+		if err := e.mkdirs(filepath.Dir(name)); err != nil {
+			why = fmt.Sprintf("its folder could not be made (%v)", unwrapPathError(err))
+		}
+	}
 	if why == "" {
 		err := renameHook(p.tmp, filepath.Join(e.dir, name))
 		switch {
@@ -115,6 +126,27 @@ func (e *extraction) place(p pending) (Extracted, error) {
 		return x, fmt.Errorf("extracting %s as %s (%s): %w", p.it.Path, archive, why, err)
 	}
 	return x, nil
+}
+
+// mkdirs makes the folders of a relative path under the target folder,
+// 0700, remembering each one it made.
+func (e *extraction) mkdirs(rel string) error {
+	path := e.dir
+	for _, part := range strings.Split(rel, string(filepath.Separator)) {
+		path = filepath.Join(path, part)
+		err := os.Mkdir(path, 0o700)
+		switch {
+		case err == nil:
+			e.made = append(e.made, path)
+		case errors.Is(err, fs.ErrExist):
+			if fi, serr := os.Lstat(path); serr != nil || !fi.IsDir() {
+				return fmt.Errorf("%s exists and is not a folder", path)
+			}
+		default:
+			return err
+		}
+	}
+	return nil
 }
 
 // cleanup removes the temporary folder and whatever is left in it.
@@ -169,18 +201,58 @@ func unwrapPathError(err error) error {
 // characters FAT, exFAT or NTFS refuse (<>:"|?*\ and control characters)
 // or longer than 255 bytes are tried, and fall back when refused.
 func extractName(deposited string) (string, string) {
-	name := filepath.Base(filepath.Clean("/" + deposited))
-	switch {
-	case name == "/" || name == "." || name == "..":
-		return "", "the name is empty or a folder name"
-	case !utf8.ValidString(name):
-		return "", "the name is not valid UTF-8"
-	case strings.HasSuffix(name, ".") || strings.HasSuffix(name, " "):
-		return "", "the name ends in a dot or a space, which Windows file systems drop"
-	case windowsDevice(name):
-		return "", "the name is a Windows device name"
+	if deposited == "" || strings.HasPrefix(deposited, "/") {
+		return "", "the name is empty or absolute"
 	}
-	return name, ""
+	var parts []string
+	for _, part := range strings.Split(deposited, "/") {
+		switch {
+		case part == "" || part == "." || part == "..":
+			return "", "the name has an empty, . or .. path component"
+		case !utf8.ValidString(part):
+			return "", "the name is not valid UTF-8"
+		case strings.HasSuffix(part, ".") || strings.HasSuffix(part, " "):
+			return "", "a component ends in a dot or a space, which Windows file systems drop"
+		case windowsDevice(part):
+			return "", "the name is a Windows device name"
+		}
+		raw, ok := unescapeName(part)
+		if !ok {
+			return "", "the name has a backslash that is not a \\xHH escape"
+		}
+		if strings.ContainsRune(raw, filepath.Separator) || raw == "." || raw == ".." {
+			return "", "an escaped byte is a path separator here"
+		}
+		parts = append(parts, raw)
+	}
+	return filepath.Join(parts...), ""
+}
+
+// unescapeName returns the bytes a name component stands for: each \xHH
+// escape (lowercase hex, 80 to ff, or 5c: the vault's escapes of names
+// that are not UTF-8, docs/package-format.md) becomes its byte; any other
+// backslash makes the name unusable (ok false).
+func unescapeName(s string) (string, bool) {
+	if !strings.Contains(s, `\`) {
+		return s, true
+	}
+	var out []byte
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' {
+			out = append(out, s[i])
+			continue
+		}
+		if i+4 > len(s) || s[i+1] != 'x' {
+			return "", false
+		}
+		b, err := strconv.ParseUint(s[i+2:i+4], 16, 8)
+		if err != nil || s[i+2:i+4] != strings.ToLower(s[i+2:i+4]) || b < 0x80 && b != 0x5c {
+			return "", false
+		}
+		out = append(out, byte(b))
+		i += 3
+	}
+	return string(out), true
 }
 
 func windowsDevice(name string) bool {

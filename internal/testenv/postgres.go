@@ -208,6 +208,22 @@ func (p *Postgres) Stop() {
 	p.running = false
 }
 
+// Crash stops the server at once, as a power loss would (pg_ctl -m
+// immediate: no backend finishes what it was doing, and the next Start
+// recovers from the write-ahead log).
+func (p *Postgres) Crash() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.running {
+		return
+	}
+	if out, err := p.run("pg_ctl", "stop", "-D", p.data(), "-m", "immediate", "-w", "-t", "60"); err != nil {
+		fmt.Fprintf(os.Stderr, "testenv: pg_ctl stop -m immediate: %v\n%s\n", err, out)
+		return
+	}
+	p.running = false
+}
+
 // URL creates a new, empty database named after dbname (made unique on
 // this server) and returns its postgres:// URL for the superuser.
 func (p *Postgres) URL(t testing.TB, dbname string) string {
