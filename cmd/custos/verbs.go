@@ -90,6 +90,9 @@ type upload struct {
 	path   string
 	name   string
 	expect api.Hashes
+	// inFolder: found by walking a folder given, so checked against what
+	// the case already holds (a deposit resumed).
+	inFolder bool
 }
 
 // skipped is a file a folder deposit did not store, and why.
@@ -165,7 +168,7 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 	}()
 	out := depositOutput{Items: []api.DepositResponse{}}
 	for _, u := range uploads {
-		if u.path != "" && !*again {
+		if u.inFolder && !*again {
 			if id, err := depositedBefore(c, *caseID, u); err != nil {
 				return err
 			} else if id != "" {
@@ -258,7 +261,7 @@ func collectUploads(paths []string, stdinName string) ([]upload, []skipped, erro
 					skips = append(skips, skipped{Path: path, Reason: "not a regular file (" + d.Type().String() + ")"})
 					return nil
 				}
-				ups = append(ups, upload{path: path, name: vault.EscapeName([]byte(filepath.ToSlash(rel)))})
+				ups = append(ups, upload{path: path, name: vault.EscapeName([]byte(filepath.ToSlash(rel))), inFolder: true})
 				return nil
 			})
 			if err != nil {

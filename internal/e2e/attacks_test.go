@@ -661,10 +661,11 @@ func removeKeys(t *testing.T, s *server, caseID string) {
 func TestRetentionFloorAndWhoMayShortenIt(t *testing.T) {
 	s := newServer(t, "--min-retention", "1h")
 	work := t.TempDir()
-	s.refused("investigator", work, "below this vault's floor", "case", "open", "R-1", "--title", "t", "--retention", "1ns")
-	s.refused("custodian", work, "below this vault's floor", "case", "open", "R-2", "--title", "t", "--retention", "59m")
-	s.refused("investigator", work, "only a custodian", "case", "open", "R-3", "--title", "t", "--retention", "2h")
-	s.ok("custodian", work, "case", "open", "R-4", "--title", "t", "--retention", "2h")
+	s.refused("custodian", work, "shorter than a year", "case", "open", "R-0", "--title", "t", "--retention", "2h")
+	s.refused("investigator", work, "below this vault's floor", "case", "open", "R-1", "--title", "t", "--retention", "1ns", "--yes")
+	s.refused("custodian", work, "below this vault's floor", "case", "open", "R-2", "--title", "t", "--retention", "59m", "--yes")
+	s.refused("investigator", work, "only a custodian", "case", "open", "R-3", "--title", "t", "--retention", "2h", "--yes")
+	s.ok("custodian", work, "case", "open", "R-4", "--title", "t", "--retention", "2h", "--yes")
 	s.ok("investigator", work, "case", "open", "R-5", "--title", "t", "--retention", "876000h")
 	tl := s.ok("auditor", work, "audit", "log", "--json").stdout
 	if strings.Count(tl, `"access.refused"`) < 1 || !strings.Contains(tl, "only a custodian may give a case a retention shorter") {

@@ -21,7 +21,7 @@ func TestCaseRetentionAndLegalHoldOnMinIO(t *testing.T) {
 	work := t.TempDir()
 	a, _, _ := evidence(t, work, "a.bin", 50_000)
 	b, _, _ := evidence(t, work, "b.bin", 60_000)
-	s.ok("investigator", work, "case", "open", "HOLD-1", "--title", "held", "--retention", "2h")
+	s.ok("investigator", work, "case", "open", "HOLD-1", "--title", "held", "--retention", "2h", "--yes")
 	s.refused("investigator", work, "retention", "case", "open", "HOLD-2", "--title", "x", "--retention", "soon")
 	s.ok("investigator", work, "deposit", "--case", "HOLD-1", a)
 
