@@ -165,12 +165,10 @@ func (v *Vault) SetCasePolicy(ctx context.Context, who Principal, caseID, export
 	}
 	required := exportApproval == ExportApprovalRequired
 	pre := func(c Case, ok bool) error {
-		switch {
-		case !ok:
-			return refused(ErrNotFound, "no case %s", caseID)
-		case c.Destroyed:
-			return refused(ErrConflict, "case %s was destroyed", caseID)
-		case c.ExportApproval == required:
+		if err := liveCase(caseID, c, ok); err != nil {
+			return err
+		}
+		if c.ExportApproval == required {
 			return errUnchanged
 		}
 		return nil
@@ -245,12 +243,10 @@ func (v *Vault) SetHold(ctx context.Context, who Principal, caseID string, on bo
 	}
 	typ := map[bool]string{true: TypeCaseHoldPlaced, false: TypeCaseHoldLifted}[on]
 	pre := func(c Case, ok bool) error {
-		switch {
-		case !ok:
-			return refused(ErrNotFound, "no case %s", caseID)
-		case c.Destroyed:
-			return refused(ErrConflict, "case %s was destroyed", caseID)
-		case c.Held == on:
+		if err := liveCase(caseID, c, ok); err != nil {
+			return err
+		}
+		if c.Held == on {
 			return errUnchanged
 		}
 		return nil

@@ -55,6 +55,18 @@ func dependsOn(ahead []*events.Event, caseID string) bool {
 // state (ok is false if there is no such case).
 type casePrecondition func(c Case, ok bool) error
 
+// liveCase is the rule most decisions about a case start with: the case
+// exists and was not destroyed.
+func liveCase(caseID string, c Case, ok bool) error {
+	switch {
+	case !ok:
+		return refused(ErrNotFound, "no case %s", caseID)
+	case c.Destroyed:
+		return refused(ErrConflict, "case %s was destroyed", caseID)
+	}
+	return nil
+}
+
 // now evaluates pre against the current state.
 func (v *Vault) now(caseID string, pre casePrecondition) error {
 	c, ok := v.state.getCase(caseID)

@@ -99,16 +99,11 @@ func (v *Vault) setStatus(ctx context.Context, who Principal, name, reason, typ 
 		return err
 	}
 	pre := func() error {
-		p, ok := v.state.personByName(name)
-		switch {
-		case !ok:
-			return refused(ErrNotFound, "no person %s", name)
-		case p.Removed:
-			return refused(ErrConflict, "%s was removed", name)
-		case p.Suspended && typ == TypePersonSuspended:
+		p, err := v.enrolled(name)
+		if err == nil && p.Suspended && typ == TypePersonSuspended {
 			return errUnchanged
 		}
-		return nil
+		return err
 	}
 	if err := pre(); err != nil {
 		return v.refusedAs(ctx, who, action, name, err)

@@ -129,14 +129,8 @@ func init() {
 				if v.cfg.NoLocalAccounts {
 					return refused(ErrConflict, "this vault has no local accounts")
 				}
-				p, ok := v.state.personByName(r.Person)
-				switch {
-				case !ok:
-					return refused(ErrNotFound, "no person %s", r.Person)
-				case p.Removed:
-					return refused(ErrConflict, "%s was removed", r.Person)
-				}
-				return nil
+				_, err := v.enrolled(r.Person)
+				return err
 			},
 			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
 				return []sequencer.Draft{{Type: TypeCredentialReissued, Actor: by.actor(),
@@ -144,16 +138,11 @@ func init() {
 			}},
 		KindReinstate: {
 			check: func(v *Vault, r Request) error {
-				p, ok := v.state.personByName(r.Person)
-				switch {
-				case !ok:
-					return refused(ErrNotFound, "no person %s", r.Person)
-				case p.Removed:
-					return refused(ErrConflict, "%s was removed", r.Person)
-				case !p.Suspended:
-					return refused(ErrConflict, "%s is not suspended", r.Person)
+				p, err := v.enrolled(r.Person)
+				if err == nil && !p.Suspended {
+					err = refused(ErrConflict, "%s is not suspended", r.Person)
 				}
-				return nil
+				return err
 			},
 			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
 				return []sequencer.Draft{{Type: TypePersonReinstated, Actor: by.actor(),
@@ -182,15 +171,7 @@ func init() {
 			}},
 		KindPolicy: {
 			check: func(v *Vault, r Request) error {
-				return v.now(r.Case, func(c Case, ok bool) error {
-					switch {
-					case !ok:
-						return refused(ErrNotFound, "no case %s", r.Case)
-					case c.Destroyed:
-						return refused(ErrConflict, "case %s was destroyed", r.Case)
-					}
-					return nil
-				})
+				return v.now(r.Case, func(c Case, ok bool) error { return liveCase(r.Case, c, ok) })
 			},
 			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
 				return []sequencer.Draft{{Type: TypeCasePolicySet, Actor: by.actor(), Case: r.Case,
@@ -203,11 +184,10 @@ func init() {
 			check: func(v *Vault, r Request) error {
 				return v.now(r.Case, func(c Case, ok bool) error {
 					requester := Principal{Name: r.By, Role: r.ByRole}
+					if err := liveCase(r.Case, c, ok); err != nil {
+						return err
+					}
 					switch {
-					case !ok:
-						return refused(ErrNotFound, "no case %s", r.Case)
-					case c.Destroyed:
-						return refused(ErrConflict, "case %s was destroyed", r.Case)
 					case !v.memberOf(requester, c) && requester.Role != RoleCustodian:
 						return refused(ErrConflict, "the requester %s may no longer seal packages of %s", r.By, r.Case)
 					}
@@ -215,6 +195,18 @@ func init() {
 				})
 			}},
 	}
+}
+
+// enrolled returns a person the log enrolled and did not remove.
+func (v *Vault) enrolled(name string) (Person, error) {
+	p, ok := v.state.personByName(name)
+	switch {
+	case !ok:
+		return Person{}, refused(ErrNotFound, "no person %s", name)
+	case p.Removed:
+		return Person{}, refused(ErrConflict, "%s was removed", name)
+	}
+	return p, nil
 }
 
 // identityFree refuses an enrolment whose OIDC claim value or certificate

@@ -20,17 +20,7 @@ import (
 // config folder of its own, as someone holding only that credential.
 func (s *server) asToken(token, dir string, args ...string) result {
 	s.t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "custos"), args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CUSTOS_SERVER="+s.url, "CUSTOS_CONFIG_DIR="+s.t.TempDir(), "CUSTOS_TOKEN="+token)
-	var o, e strings.Builder
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	}
-	return result{o.String(), e.String(), code}
+	return runWith(dir, "", []string{"CUSTOS_SERVER=" + s.url, "CUSTOS_CONFIG_DIR=" + s.t.TempDir(), "CUSTOS_TOKEN=" + token}, args...)
 }
 
 // TestAdminEnrollOnlyForANewVault: the operator enrols the first two

@@ -18,10 +18,16 @@ func (s *server) asUser(config, dir string, args ...string) result {
 // asUserIn is asUser with stdin.
 func (s *server) asUserIn(config, dir, stdin string, args ...string) result {
 	s.t.Helper()
+	return runWith(dir, stdin, []string{"CUSTOS_SERVER=" + s.url, "CUSTOS_CONFIG_DIR=" + config, "CUSTOS_TOKEN="}, args...)
+}
+
+// runWith runs custos in dir with stdin and the test's environment plus
+// env (later entries win).
+func runWith(dir, stdin string, env []string, args ...string) result {
 	cmd := exec.Command(filepath.Join(binDir, "custos"), args...)
-	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CUSTOS_SERVER="+s.url, "CUSTOS_CONFIG_DIR="+config, "CUSTOS_TOKEN=")
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Env = append(os.Environ(), env...)
 	var o, e strings.Builder
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()

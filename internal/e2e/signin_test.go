@@ -250,18 +250,8 @@ func TestClientCertificateSignIn(t *testing.T) {
 	}
 	work := t.TempDir()
 	card := func(cert, key string, args ...string) result {
-		cmd := exec.Command(filepath.Join(binDir, "custos"), args...)
-		cmd.Dir = work
-		cmd.Env = append(os.Environ(), "CUSTOS_SERVER="+s.url, "CUSTOS_TOKEN=", "CUSTOS_CONFIG_DIR="+t.TempDir(),
-			"CUSTOS_CACERT="+filepath.Join(p.dir, "ca.pem"), "CUSTOS_CLIENT_CERT="+cert, "CUSTOS_CLIENT_KEY="+key)
-		var o, e strings.Builder
-		cmd.Stdout, cmd.Stderr = &o, &e
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		}
-		return result{o.String(), e.String(), code}
+		return runWith(work, "", []string{"CUSTOS_SERVER=" + s.url, "CUSTOS_TOKEN=", "CUSTOS_CONFIG_DIR=" + t.TempDir(),
+			"CUSTOS_CACERT=" + filepath.Join(p.dir, "ca.pem"), "CUSTOS_CLIENT_CERT=" + cert, "CUSTOS_CLIENT_KEY=" + key}, args...)
 	}
 	who := card(cardCert, cardKey, "whoami", "--json")
 	if who.code != 0 || !strings.Contains(who.stdout, `"auth":"certificate"`) || !strings.Contains(who.stdout, `"name":"investigator"`) {
