@@ -28,7 +28,7 @@ type Reveal struct {
 // access event is durable.
 func (v *Vault) OpenItem(ctx context.Context, who Principal, itemID, purpose string) (*Reveal, error) {
 	if !itemIDPattern.MatchString(itemID) {
-		return nil, badInput("item id %q is malformed", truncate(itemID))
+		return nil, badInput("item id %q is malformed: item ids are it_ and 24 hex digits (custos item list --case CASE lists them)", truncate(itemID))
 	}
 	it, ok := v.state.getItem(itemID)
 	c, _ := v.state.getCase(it.Case)

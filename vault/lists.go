@@ -115,12 +115,12 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 		return nil, err
 	}
 	c, ok := v.state.getCase(caseID)
-	if !ok || !(seesAllCases(who) || assigned(who, c)) {
+	if !ok || !(seesAllCases(who) || assigned(who, c) || v.packageFor(who, caseID)) {
 		reason := "no such case"
 		if ok {
 			reason = "not assigned to the case"
 		}
-		return nil, v.refuseUnseen(ctx, who, "case.show", "case", caseID, reason, "only the case's investigators, custodians and auditors see a case")
+		return nil, v.refuseUnseen(ctx, who, "case.show", "case", caseID, reason, "only the case's investigators, custodians, auditors and the prosecutors it has packages for see a case")
 	}
 	d := &CaseDetail{Case: c.ID, Title: c.Title, Held: c.Held, Destroyed: c.Destroyed, ExportApproval: c.ExportApproval,
 		OpenedBy: c.OpenedBy, OpenedAt: c.OpenedAt, Retention: durationString(c.Retention), VaultRetention: v.cfg.Retention.String(),
@@ -163,6 +163,10 @@ func (v *Vault) Items(ctx context.Context, who Principal, caseID string, f ItemF
 		}
 	}
 	c, ok := v.state.getCase(caseID)
+	if ok && !assigned(who, c) && (seesAllCases(who) || v.packageFor(who, caseID)) {
+		// They know the case: say why, not "no such case".
+		return nil, v.refuse(ctx, who, "item.list", caseID, "only the case's investigators list its items", ErrForbidden)
+	}
 	if !ok || !assigned(who, c) {
 		reason := "no such case"
 		if ok {
@@ -187,14 +191,33 @@ func (v *Vault) Items(ctx context.Context, who Principal, caseID string, f ItemF
 	return out, nil
 }
 
-// matchName matches a name, or any of its path's final elements, against
-// a pattern.
+// matchName matches a name against a pattern: the whole name, its last
+// path element (*.jpg), or a leading part of its path, so that DCIM/*
+// takes in everything below DCIM/.
 func matchName(pattern, name string) bool {
-	if ok, _ := path.Match(pattern, name); ok {
+	if ok, _ := path.Match(pattern, path.Base(name)); ok {
 		return true
 	}
-	ok, _ := path.Match(pattern, path.Base(name))
-	return ok
+	for p := name; p != "." && p != "/" && p != ""; p = path.Dir(p) {
+		if ok, _ := path.Match(pattern, p); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// packageFor reports whether who is a prosecutor with a package sealed
+// for them of the case.
+func (v *Vault) packageFor(who Principal, caseID string) bool {
+	if who.Role != RoleProsecutor {
+		return false
+	}
+	for _, p := range v.state.allPackages() {
+		if p.Case == caseID && p.For == who.Name {
+			return true
+		}
+	}
+	return false
 }
 
 // ShowItem describes an item to its case's assigned investigators.

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"filippo.io/age"
 	"github.com/custos-vault/custos/crypto/agestream"
@@ -469,7 +470,7 @@ func custodyReport(m *pkgformat.Manifest, evs [][]byte) ([]byte, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "CUSTOS SEALED PACKAGE %s\n\n", m.Package)
 	fmt.Fprintf(&b, "Case:        %s\nSealed by:   %s (%s)\nSealed for:  %s (%s)\nPurpose:     %s\nSealed at:   %s\n",
-		m.Case, m.SealedBy.Name, m.SealedBy.Role, m.SealedFor, m.Recipient, m.Purpose, m.SealedAt)
+		m.Case, m.SealedBy.Name, m.SealedBy.Role, m.SealedFor, m.Recipient, m.Purpose, readableTime(m.SealedAt))
 	fmt.Fprintf(&b, "Custody log: %s, checkpoint of %d events\n", m.Origin, m.CheckpointSize)
 	fmt.Fprintf(&b, "Log key:     %s\nKey fingerprint (SHA-256 of the log key): %s\n\n", m.LogKey, m.LogKeyFingerprint)
 	fmt.Fprintf(&b, "ITEMS\n")
@@ -510,6 +511,16 @@ func custodyReport(m *pkgformat.Manifest, evs [][]byte) ([]byte, error) {
 	fmt.Fprintf(&b, "(obtain the key or its fingerprint from the vault's operators, e.g. custos audit key, not from this report)\n")
 	fmt.Fprintf(&b, "Open items: age -d -i KEY items/...age\n")
 	return []byte(strings.ReplaceAll(b.String(), "\r", "")), nil
+}
+
+// readableTime is an RFC 3339 time as people read it, UTC and the zone
+// written, with the exact value after it.
+func readableTime(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC") + " (" + s + ")"
 }
 
 // credentialNote is how an event's actor authenticated, for a person

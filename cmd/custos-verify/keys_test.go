@@ -109,6 +109,11 @@ func TestExtractFolderNotLeft(t *testing.T) {
 	if code, stdout, stderr := runVerify(vectorPkg, "--key", key, "--identity", vectorID, "--extract", out); code != 0 {
 		t.Fatalf("intact: %d\n%s%s", code, stdout, stderr)
 	}
+	// Again into the same folder: refused before any check (exit 2), not
+	// FAILED, and the first extraction untouched.
+	if code, _, stderr := runVerify(vectorPkg, "--key", key, "--identity", vectorID, "--extract", out); code != 2 || !strings.Contains(stderr, "already holds files") {
+		t.Fatalf("a second extraction into the same folder: %d %s", code, stderr)
+	}
 	if ents, _ := os.ReadDir(out); len(ents) != 2 {
 		t.Fatalf("%d files extracted", len(ents))
 	}

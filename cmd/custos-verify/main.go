@@ -36,6 +36,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/custos-vault/custos/internal/keyfile"
 	"github.com/custos-vault/custos/pkgformat"
@@ -305,6 +306,9 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	}
 	var created []string
 	if *extract != "" {
+		if ents, err := os.ReadDir(*extract); err == nil && len(ents) > 0 {
+			return inputError{fmt.Errorf("--extract %s already holds files (an earlier extraction?): extract into a new or empty folder, so that this package's exhibits stand apart", *extract)}
+		}
 		if created, err = makeFolders(*extract); err != nil {
 			return err
 		}
@@ -353,7 +357,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, x := range res.Extracted {
 		if x.Fallback != "" {
-			fmt.Fprintf(stderr, "custos-verify: note: %q extracted as %s: %s\n", x.Name, x.Path, x.Fallback)
+			fmt.Fprintf(stderr, "custos-verify: note: the item named %s extracted as %s: %s\n", x.Name, printablePath(x.Path), x.Fallback)
 		}
 	}
 	if *asJSON {
@@ -399,7 +403,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "  note: items were not decrypted; pass --identity to re-hash their plaintext")
 	}
 	for _, x := range res.Extracted {
-		fmt.Fprintf(stdout, "  extracted %s\n", x.Path)
+		fmt.Fprintf(stdout, "  extracted %s\n", printablePath(x.Path))
 	}
 	fmt.Fprintln(stdout, "VERIFIED")
 	return nil
@@ -468,4 +472,25 @@ func readInputs(key, trustedKeys, checkpoint, identity, passFile string) (pkgfor
 		opts.Identities = ids
 	}
 	return opts, nil
+}
+
+// printablePath shows a path whose bytes are not all UTF-8 (a name
+// restored from old media) with those bytes escaped, as the vault records
+// them (\xe9), so that a terminal shows what is on disk.
+func printablePath(p string) string {
+	if utf8.ValidString(p) {
+		return p
+	}
+	var b strings.Builder
+	for len(p) > 0 {
+		r, n := utf8.DecodeRuneInString(p)
+		if r == utf8.RuneError && n <= 1 {
+			fmt.Fprintf(&b, "\\x%02x", p[0])
+			p = p[1:]
+			continue
+		}
+		b.WriteString(p[:n])
+		p = p[n:]
+	}
+	return b.String()
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/verify"
@@ -225,7 +226,16 @@ func runAuditScrub(args []string, stdout io.Writer) error {
 	if err := c.call("POST", "/v1/audit/scrub", nil, nil, &res); err != nil {
 		return err
 	}
-	if err := printResult(stdout, *asJSON, res, fmt.Sprintf("scrubbed %d objects: ok=%v", res.Objects, res.OK)); err != nil {
+	text := fmt.Sprintf("%s and %s re-hashed against the events that recorded them: ", plural(res.Objects-res.Packages, "item"), plural(res.Packages, "package"))
+	if res.OK {
+		text += "all match"
+	} else {
+		text += fmt.Sprintf("%d altered, %d missing, %d that no event accounts for", len(res.Mismatched), len(res.Missing), len(res.Unaccounted))
+	}
+	if n := len(res.RetainedDestroyed); n > 0 {
+		text += fmt.Sprintf("; %s of destroyed cases still stored until their retention ends (unreadable)", plural(n, "object"))
+	}
+	if err := printResult(stdout, *asJSON, res, text); err != nil {
 		return err
 	}
 	if !res.OK {
@@ -285,21 +295,21 @@ func printTimeline(w io.Writer, evs []*events.Event, verbose bool) {
 			who = "(not signed in)"
 		}
 		t := ev.Timestamp().UTC().Format("2006-01-02 15:04:05 UTC")
-		line := fmt.Sprintf("%s  #%-5d %-14s %-13s %-26s", t, ev.Seq, who, ev.Actor.Role+"/"+ev.Actor.Auth, ev.Type)
+		line := fmt.Sprintf("%s  #%-5d %-16s %-20s %-26s", t, ev.Seq, who, ev.Actor.Role+"/"+ev.Actor.Auth, ev.Type)
 		if ev.Case != "" {
 			line += " " + ev.Case
 		}
 		if ev.Item != "" {
 			line += " " + ev.Item
 			if n := names[ev.Item]; n != "" {
-				line += fmt.Sprintf(" %q", n)
+				line += " " + displayName(n)
 			}
 		}
 		var d map[string]any
 		json.Unmarshal(ev.Data, &d)
-		for _, k := range []string{"purpose", "reason", "action", "kind", "person", "name", "package", "for"} {
-			if v, ok := d[k].(string); ok && v != "" {
-				line += fmt.Sprintf(" %s=%q", k, v)
+		for _, k := range []string{"purpose", "reason", "action", "target", "kind", "person", "name", "package", "for"} {
+			if v, ok := d[k].(string); ok && v != "" && !(k == "name" && v == names[ev.Item]) {
+				line += " " + k + "=" + quoteIfSpaced(v)
 			}
 		}
 		fmt.Fprintln(w, line)
@@ -308,6 +318,15 @@ func printTimeline(w io.Writer, evs []*events.Event, verbose bool) {
 			fmt.Fprintf(w, "    actor %s\n    data  %s\n", a, ev.Data)
 		}
 	}
+}
+
+// quoteIfSpaced quotes a value that has spaces, and leaves one without
+// (whose escapes are already printable) as it is.
+func quoteIfSpaced(v string) string {
+	if strings.ContainsAny(v, " \t\"") {
+		return `"` + strings.ReplaceAll(v, `"`, `\"`) + `"`
+	}
+	return v
 }
 
 // clientAndLogKey connects as the environment says and fetches the log's

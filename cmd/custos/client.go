@@ -51,7 +51,7 @@ func newClient() (*client, error) {
 func newAnonymousClient() (*client, error) {
 	server := os.Getenv("CUSTOS_SERVER")
 	if server == "" {
-		return nil, errors.New("CUSTOS_SERVER is not set (source one of the .env files the server wrote, e.g. DIR/dev/investigator.env)")
+		return nil, errors.New("CUSTOS_SERVER is not set: export CUSTOS_SERVER=https://ADDRESS-OF-YOUR-VAULT (on a development vault, source one of the .env files it wrote, e.g. DIR/dev/investigator.env)")
 	}
 	u, err := url.Parse(server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -109,7 +109,7 @@ func (c *client) do(req *http.Request) (*http.Response, error) {
 		if errors.As(err, &host) {
 			return nil, fmt.Errorf("the vault's TLS certificate does not name %s: use a name it holds in CUSTOS_SERVER, or have the certificate re-issued with this one (%w)", req.URL.Hostname(), err)
 		}
-		return nil, fmt.Errorf("vault unreachable: %w", err)
+		return nil, fmt.Errorf("vault unreachable at %s: %v", c.base, unwrapURL(err))
 	}
 	if resp.StatusCode == http.StatusUnauthorized && c.resign != nil {
 		// A kept session the vault no longer knows: sign in again (whose
@@ -134,6 +134,15 @@ func (c *client) do(req *http.Request) (*http.Response, error) {
 		defer resp.Body.Close()
 		var e api.ErrorResponse
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if json.Unmarshal(b, &e) == nil && e.Error != "" && resp.StatusCode < 500 && resp.StatusCode != http.StatusUnauthorized {
+			// A refusal or bad input: the vault's sentence, without the
+			// class and status a person does not need.
+			msg := e.Error
+			for _, class := range []string{"bad request: ", "forbidden: ", "not found: ", "conflict: "} {
+				msg = strings.TrimPrefix(msg, class)
+			}
+			return nil, errors.New(msg)
+		}
 		if json.Unmarshal(b, &e) == nil && e.Error != "" {
 			if resp.StatusCode == http.StatusUnauthorized && strings.HasPrefix(os.Getenv("CUSTOS_TOKEN"), "css_") {
 				return nil, fmt.Errorf("%s (HTTP 401): the session in CUSTOS_TOKEN has expired or ended: unset CUSTOS_TOKEN and use your kept login, or run custos login", e.Error)
@@ -188,6 +197,16 @@ func (c *client) call(method, path string, q url.Values, body, out any) error {
 	return nil
 }
 
+// unwrapURL is a transport error without the method and URL net/http
+// puts before it.
+func unwrapURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
 // callOrRequest is call for a route that answers 202 with a
 // RequestResponse when the decision needs a second custodian: it returns
 // that request (out untouched), or nil once out holds the answer.
@@ -240,12 +259,32 @@ func progress(stderr io.Writer, quiet bool, size int64, desc string) *progressba
 		return progressbar.DefaultBytesSilent(size, desc)
 	}
 	width := 10
-	if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 80 {
-		width = min(40, w-70)
+	cols := 80
+	if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+		cols = w
 	}
-	return progressbar.NewOptions64(size,
-		progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription(desc),
-		progressbar.OptionShowBytes(true), progressbar.OptionShowCount(),
-		progressbar.OptionThrottle(100_000_000), progressbar.OptionClearOnFinish(),
-		progressbar.OptionSetPredictTime(true), progressbar.OptionSetWidth(width))
+	if cols > 80 {
+		width = min(40, cols-70)
+	}
+	opts := []progressbar.Option{progressbar.OptionSetWriter(stderr),
+		progressbar.OptionShowBytes(true), progressbar.OptionUseIECUnits(true),
+		progressbar.OptionThrottle(100_000_000), progressbar.OptionClearOnFinish(), progressbar.OptionSetWidth(width)}
+	if cols >= 72 {
+		// Room for the description, the count and the time left; a
+		// narrow terminal gets the bar and the rate alone, so that no
+		// line wraps (a wrapped line leaves a trail at every update).
+		opts = append(opts, progressbar.OptionSetDescription(cut(desc, 24)), progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true))
+	} else {
+		opts = append(opts, progressbar.OptionSetPredictTime(false))
+	}
+	return progressbar.NewOptions64(size, opts...)
+}
+
+// cut shortens s to n characters, ending in "…".
+func cut(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }

@@ -15,7 +15,7 @@ func parseDuration(s string) (time.Duration, error) {
 	for unit, d := range map[string]time.Duration{"d": 24 * time.Hour, "y": 365 * 24 * time.Hour} {
 		if n, ok := strings.CutSuffix(s, unit); ok {
 			f, err := strconv.ParseFloat(n, 64)
-			if err != nil || f < 0 || f > 1000 {
+			if err != nil || f < 0 || f*float64(d) > float64(200*365*24*time.Hour) {
 				return 0, fmt.Errorf("%q is not a duration such as 3650d, 10y or 87600h", s)
 			}
 			return time.Duration(f * float64(d)), nil
@@ -50,3 +50,25 @@ func (f durationFlag) Set(s string) error {
 // shortRetention is the retention below which a case's own retention
 // needs --yes: a year.
 const shortRetention = 365 * 24 * time.Hour
+
+// humanDuration writes a duration as people read retention periods: whole
+// years (10y) or days (30d) where it is one, otherwise Go's form.
+func humanDuration(d time.Duration) string {
+	const day, year = 24 * time.Hour, 365 * 24 * time.Hour
+	switch {
+	case d > 0 && d%year == 0:
+		return fmt.Sprintf("%dy", d/year)
+	case d > 0 && d%day == 0:
+		return fmt.Sprintf("%dd", d/day)
+	}
+	return d.String()
+}
+
+// humanDurationText is humanDuration of a Go duration string ("" stays "").
+func humanDurationText(s string) string {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return s
+	}
+	return humanDuration(d)
+}

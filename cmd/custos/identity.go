@@ -299,11 +299,11 @@ func runPerson(sub string, args []string, stdout io.Writer) error {
 		if err := c.call("GET", "/v1/persons", nil, nil, &out); err != nil {
 			return err
 		}
-		var b strings.Builder
+		var rows [][]string
 		for _, p := range out.Persons {
-			fmt.Fprintf(&b, "%-24s %-13s %s\n", p.Name, p.Role, p.Status)
+			rows = append(rows, []string{p.Name, p.Role, p.Status})
 		}
-		return printResult(stdout, *asJSON, out, strings.TrimSuffix(b.String(), "\n"))
+		return printResult(stdout, *asJSON, out, table([]string{"NAME", "ROLE", "STATUS"}, rows))
 	case "add":
 		var out api.RequestResponse
 		if err := c.call("POST", "/v1/persons", nil, api.PersonRequest{Name: pos[0], Role: *role, OIDC: *oidc, Certificate: *cert}, &out); err != nil {

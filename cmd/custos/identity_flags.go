@@ -45,7 +45,7 @@ func (f *identityFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.oidcRequire, "oidc-require", "ROLE=acr:VALUE or ROLE=amr:VALUE: what an OIDC sign-in must show for that role (MFA); repeatable")
 	fs.StringVar(&f.clientCA, "client-ca", "", "PEM file of the CA(s) whose TLS client certificates sign people in (smart cards, PIV); needs --tls-cert")
 	fs.StringVar(&f.clientCRL, "client-crl", "", "CRL file (PEM or DER) of --client-ca, reloaded when it changes")
-	fs.StringVar(&f.clientCertName, "client-cert-name", "cn", "what names a person in a client certificate: cn, email, dns or uri")
+	fs.StringVar(&f.clientCertName, "client-cert-name", "cn", "what names a person in a client certificate: cn, email, dns, uri or upn")
 }
 
 func (f *identityFlags) check(dev bool) error {

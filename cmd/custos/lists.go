@@ -98,9 +98,9 @@ func runCaseShow(args []string, stdout io.Writer) error {
 	if err := c.call("GET", "/v1/cases/"+url.PathEscape(pos[0]), nil, nil, &d); err != nil {
 		return err
 	}
-	retention := d.Retention
+	retention := humanDurationText(d.Retention)
 	if retention == "" {
-		retention = d.VaultRetention + " (the vault's default)"
+		retention = humanDurationText(d.VaultRetention) + " (the vault's default)"
 	}
 	lines := []string{
 		"case:       " + d.Case,
@@ -189,7 +189,7 @@ func runItemShow(args []string, stdout io.Writer) error {
 	if d.Source != "" {
 		lines = append(lines, "source:     "+d.Source)
 	}
-	lines = append(lines, "deposited:  "+when(d.DepositedAt)+" by "+d.DepositedBy, fmt.Sprintf("views:      %d (custos audit log --item %s)", d.Accesses, d.ID))
+	lines = append(lines, "deposited:  "+when(d.DepositedAt)+" by "+d.DepositedBy, fmt.Sprintf("views:      %d (each one in the custody log: an auditor's custos audit log --item %s)", d.Accesses, d.ID))
 	if d.Note != "" {
 		lines = append(lines, "note:       "+strings.ReplaceAll(d.Note, "\n", "\n            "))
 	}

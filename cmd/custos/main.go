@@ -146,7 +146,7 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 			if name != "" {
 				fmt.Fprintf(&b, " %s", placeholder(name))
 			}
-			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" && f.DefValue != "[]" && !strings.Contains(usage, "(default") {
 				usage += " (default " + f.DefValue + ")"
 			}
 			fmt.Fprintf(&b, "\n%s\n", indent(wrap(usage, 70), "        "))

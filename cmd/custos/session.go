@@ -234,6 +234,9 @@ func signInHint(err error) error {
 func (c *client) openSession(req api.SessionRequest) (*api.SessionResponse, error) {
 	var out api.SessionResponse
 	if err := c.callAnonymous("POST", "/v1/sessions", req, &out); err != nil {
+		if strings.Contains(err.Error(), "vault unreachable") || strings.Contains(err.Error(), "TLS certificate") {
+			return nil, err
+		}
 		return nil, fmt.Errorf("sign-in refused: %w", err)
 	}
 	return &out, nil

@@ -41,13 +41,16 @@ func runCaseOpen(args []string, stdout io.Writer) error {
 	if len(pos) != 1 {
 		return usageErr("case open takes one CASE")
 	}
+	if strings.TrimSpace(*title) == "" {
+		return usageErr("case open needs --title TEXT (what the case is about, as people will read it)")
+	}
 	if *retention != "" {
 		d, err := parseDuration(*retention)
 		if err != nil {
 			return usageErr("--retention: %v", err)
 		}
 		if d < shortRetention && !*yes {
-			return usageErr("--retention %s is shorter than a year: evidence may be deletable before a trial ends; add --yes if that is intended", d)
+			return usageErr("--retention %s is shorter than a year: evidence may be deletable before a trial ends; add --yes if that is intended", strings.TrimSpace(*retention))
 		}
 		*retention = d.String()
 	}
@@ -167,7 +170,7 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 		os.Exit(130)
 	}()
 	out := depositOutput{Items: []api.DepositResponse{}}
-	for _, u := range uploads {
+	for n, u := range uploads {
 		if u.inFolder && !*again {
 			if id, err := depositedBefore(c, *caseID, u); err != nil {
 				return err
@@ -187,7 +190,10 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 			if ctx.Err() != nil {
 				err = fmt.Errorf("cancelled: %s was not stored (nothing of it is kept)", describe(u))
 			} else {
-				err = fmt.Errorf("%s: %w", describe(u), err)
+				err = fmt.Errorf("%s: %w (nothing of it was kept)", describe(u), err)
+			}
+			if rest := len(uploads) - n - 1; rest > 0 {
+				err = fmt.Errorf("%w; %s after it not deposited: run the command again to continue", err, plural(rest, "file"))
 			}
 			if len(out.Items) > 0 {
 				return fmt.Errorf("%w (deposited before it: %s)", err, depositedList(out.Items))
@@ -207,6 +213,21 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s deposited, %d already there, %d skipped\n", plural(len(out.Items), "item"), len(out.Already), len(skips))
 	}
 	return nil
+}
+
+// kindOf names what a file that is not a regular file is.
+func kindOf(m iofs.FileMode) string {
+	switch {
+	case m&iofs.ModeSymlink != 0:
+		return "a symbolic link (not followed)"
+	case m&iofs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&iofs.ModeSocket != 0:
+		return "a socket"
+	case m&iofs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
 }
 
 func describe(u upload) string {
@@ -239,7 +260,7 @@ func collectUploads(paths []string, stdinName string) ([]upload, []skipped, erro
 		}
 		fi, err := os.Lstat(p)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("%s: %v (nothing was deposited)", p, unwrapPath(err))
 		}
 		switch {
 		case fi.Mode().IsRegular():
@@ -258,7 +279,7 @@ func collectUploads(paths []string, stdinName string) ([]upload, []skipped, erro
 					return err
 				}
 				if !d.Type().IsRegular() {
-					skips = append(skips, skipped{Path: path, Reason: "not a regular file (" + d.Type().String() + ")"})
+					skips = append(skips, skipped{Path: path, Reason: kindOf(d.Type())})
 					return nil
 				}
 				ups = append(ups, upload{path: path, name: vault.EscapeName([]byte(filepath.ToSlash(rel))), inFolder: true})
@@ -268,7 +289,7 @@ func collectUploads(paths []string, stdinName string) ([]upload, []skipped, erro
 				return nil, nil, err
 			}
 		default:
-			return nil, nil, fmt.Errorf("%s is not a regular file or a folder (%s)", p, fi.Mode().Type())
+			return nil, nil, fmt.Errorf("%s is %s: give a file or a folder (nothing was deposited)", p, kindOf(fi.Mode().Type()))
 		}
 	}
 	if stdinName != "" && !stdin {
@@ -445,8 +466,13 @@ func runGet(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || *out == "" || *purpose == "" {
+	switch {
+	case len(pos) != 1:
 		return usageErr("get needs ITEM, --purpose TEXT and -o FILE")
+	case strings.TrimSpace(*purpose) == "":
+		return usageErr("get needs --purpose TEXT: why you view the item, recorded before you see it")
+	case *out == "":
+		return usageErr("get needs -o FILE: where the copy is written")
 	}
 	sum, size, err := fetchTo(stderr, *asJSON, "/v1/items/"+url.PathEscape(pos[0]), url.Values{"purpose": {*purpose}}, *out, "retrieving "+pos[0])
 	if err != nil {

@@ -164,7 +164,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	s.refused("auditor", work, "only investigators and custodians", "case", "open", "C-2", "--title", "x")
 	s.refused("investigator", work, "note is", "deposit", "--case", "C-1", "--note", strings.Repeat("n", 5000), f)
 	s.refused("investigator", work, "case id", "case", "open", "../../etc", "--title", "x")
-	s.refused("investigator", work, "title is required", "case", "open", "C-3")
+	s.refused("investigator", work, "case open needs --title", "case", "open", "C-3")
 	s.refused("prosecutor", work, "not an age X25519 recipient", "recipient", "set", "age1bogus")
 	s.refused("investigator", work, "is malformed", "get", "../../../etc/passwd", "--purpose", "x", "-o", filepath.Join(work, "y"))
 	s.refused("investigator", work, "no such item", "get", "it_000000000000000000000000", "--purpose", "x", "-o", filepath.Join(work, "y"))
