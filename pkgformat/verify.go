@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/custos-vault/custos/internal/keyfile"
 	"io"
 	"slices"
 	"strconv"
@@ -302,7 +303,7 @@ func (v *verification) manifest() error {
 	if len(v.opts.Identities) > 0 {
 		var recs []string
 		for _, id := range v.opts.Identities {
-			if r := identityRecipient(id); r != "" {
+			if r := keyfile.Recipient(id); r != "" {
 				recs = append(recs, r)
 			}
 		}
@@ -313,18 +314,6 @@ func (v *verification) manifest() error {
 		}
 	}
 	return nil
-}
-
-// identityRecipient returns the recipient of an identity of a type that
-// tells it, or "".
-func identityRecipient(id age.Identity) string {
-	switch i := id.(type) {
-	case *age.X25519Identity:
-		return i.Recipient().String()
-	case *age.HybridIdentity:
-		return i.Recipient().String()
-	}
-	return ""
 }
 
 func (v *verification) signature(name string) error {

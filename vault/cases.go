@@ -61,11 +61,11 @@ func (v *Vault) checkRetention(who Principal, retention time.Duration) error {
 	case retention == 0:
 		return nil
 	case retention < 0 || retention > 100*365*24*time.Hour:
-		return badInput("retention %s is out of range (up to 100 years)", readable(retention))
+		return badInput("retention %s is out of range (up to 100 years)", ReadableDuration(retention))
 	case retention < v.cfg.MinRetention:
-		return badInput("retention %s is below this vault's floor of %s", readable(retention), readable(v.cfg.MinRetention))
+		return badInput("retention %s is below this vault's floor of %s", ReadableDuration(retention), ReadableDuration(v.cfg.MinRetention))
 	case retention < v.cfg.Retention && who.Role != RoleCustodian:
-		return refused(ErrForbidden, "only a custodian may give a case a retention shorter than the vault's default (%s)", readable(v.cfg.Retention))
+		return refused(ErrForbidden, "only a custodian may give a case a retention shorter than the vault's default (%s)", ReadableDuration(v.cfg.Retention))
 	}
 	return nil
 }
@@ -218,9 +218,9 @@ func (v *Vault) RemoveMember(ctx context.Context, who Principal, caseID, person,
 	return err
 }
 
-// readable writes a retention as people read it: whole years (10y) or
-// days (30d) where it is one, otherwise Go's form.
-func readable(d time.Duration) string {
+// ReadableDuration writes a retention as people read it: whole years
+// (10y) or days (30d) where it is one, otherwise Go's form (90m0s).
+func ReadableDuration(d time.Duration) string {
 	const day, year = 24 * time.Hour, 365 * 24 * time.Hour
 	switch {
 	case d > 0 && d%year == 0:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/custos-vault/custos/vault"
 	"strconv"
 	"strings"
 	"time"
@@ -51,24 +52,11 @@ func (f durationFlag) Set(s string) error {
 // needs --yes: a year.
 const shortRetention = 365 * 24 * time.Hour
 
-// humanDuration writes a duration as people read retention periods: whole
-// years (10y) or days (30d) where it is one, otherwise Go's form.
-func humanDuration(d time.Duration) string {
-	const day, year = 24 * time.Hour, 365 * 24 * time.Hour
-	switch {
-	case d > 0 && d%year == 0:
-		return fmt.Sprintf("%dy", d/year)
-	case d > 0 && d%day == 0:
-		return fmt.Sprintf("%dd", d/day)
-	}
-	return d.String()
-}
-
 // humanDurationText is humanDuration of a Go duration string ("" stays "").
 func humanDurationText(s string) string {
 	d, err := time.ParseDuration(s)
 	if err != nil {
 		return s
 	}
-	return humanDuration(d)
+	return vault.ReadableDuration(d)
 }
