@@ -129,7 +129,32 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 	named := func(r events.Record, _ *events.Event) error { return fn(r) }
 	switch {
 	case itemID != "":
-		return v.readNamed(ctx, itemID, true, named)
+		it, ok := v.state.getItem(itemID)
+		if !ok {
+			return v.readNamed(ctx, itemID, true, named)
+		}
+		// An item's timeline includes the packages that carried it out
+		// of the vault: the case's package events that name it.
+		pkgs := map[string]bool{}
+		return v.readNamed(ctx, it.Case, false, func(r events.Record, ev *events.Event) error {
+			switch ev.Type {
+			case TypePackageSealing:
+				var d PackageSealing
+				if ev.DecodeData(&d) == nil && slices.Contains(d.Items, itemID) {
+					pkgs[d.Package] = true
+					return fn(r)
+				}
+			case TypePackageSealed, TypePackageFetched:
+				var d struct{ Package string }
+				if ev.DecodeData(&d) == nil && pkgs[d.Package] {
+					return fn(r)
+				}
+			}
+			if ev.Item == itemID {
+				return fn(r)
+			}
+			return nil
+		})
 	case caseID != "":
 		return v.readNamed(ctx, caseID, false, named)
 	default:

@@ -169,7 +169,7 @@ func init() {
 		{name: "audit key", group: au, who: "anyone signed in", summary: "the custody log's verifier key and fingerprint, to pin with custos-verify --key",
 			json: `{"key","origin","fingerprint"}`, run: out(runAuditKey)},
 		{name: "audit log", args: "[--case CASE] [--item ITEM] [--verbose]", group: au, who: "auditor", summary: "the custody timeline",
-			details: "One line per event: time (UTC), sequence number, who, role and how they signed in, what, the case, the item and its name, and the purpose or reason; --verbose adds each event's full credential and data.",
+			details: "One line per event: time (UTC), sequence number, who, role and how they signed in, what, the case, the item and its name, and the purpose or reason; --verbose adds each event's full credential and data. An item's timeline (--item) includes the packages that carried it out of the vault.",
 			json:    `{"events":[...]}`, run: out(runAuditLog)},
 
 		{name: "server", args: "--dev --data DIR --listen 127.0.0.1:PORT", group: ad, summary: "run the vault",

@@ -162,7 +162,8 @@ func TestEndToEnd(t *testing.T) {
 	for _, e := range tl["events"].([]any) {
 		types = append(types, e.(map[string]any)["type"].(string))
 	}
-	if strings.Join(types, ",") != "item.deposited,item.accessed,item.access.completed" {
+	// The item's own events, and the package that carried it out.
+	if strings.Join(types, ",") != "item.deposited,item.accessed,item.access.completed,package.sealing,package.sealed,package.fetched" {
 		t.Fatalf("timeline of %s: %v", id1, types)
 	}
 	s.refused("investigator", work, "only auditors", "audit", "log")

@@ -64,6 +64,10 @@ func TestFindingOnesWork(t *testing.T) {
 	if out := s.ok("prosecutor", work, "package", "list", "--json").stdout; !strings.Contains(out, pkg) || !strings.Contains(out, `"sealed_at"`) {
 		t.Fatalf("prosecutor's package list: %s", out)
 	}
+	s.ok("prosecutor", work, "package", "fetch", pkg, "-o", "p.tar")
+	if tl := s.ok("auditor", work, "audit", "log", "--item", id, "--json").stdout; !strings.Contains(tl, `"package.sealing"`) || !strings.Contains(tl, `"package.fetched"`) {
+		t.Fatalf("the item's timeline does not show the package that carried it out:\n%s", tl)
+	}
 	if out := s.ok("prosecutor", work, "case", "list").stdout; !strings.Contains(out, "C-1") {
 		t.Fatalf("a prosecutor with a package does not see its case: %s", out)
 	}
