@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -223,9 +224,51 @@ func extractName(deposited string) (string, string) {
 		if strings.ContainsRune(raw, filepath.Separator) || raw == "." || raw == ".." {
 			return "", "an escaped byte is a path separator here"
 		}
+		if hidden(raw) || escape(raw) != part {
+			return "", "the name holds control or invisible characters, or escapes that spell characters"
+		}
+		if windowsDevice(raw) {
+			return "", "the name is a Windows device name"
+		}
 		parts = append(parts, raw)
 	}
 	return filepath.Join(parts...), ""
+}
+
+// hidden reports whether a restored name component holds what a name
+// must not: a valid character written as escapes (only bytes that are not
+// UTF-8 are escaped, so a run of escapes that decodes is a disguise), or a
+// control, format, separator or otherwise invisible character.
+func hidden(raw string) bool {
+	for i := 0; i < len(raw); {
+		r, n := utf8.DecodeRuneInString(raw[i:])
+		if r == utf8.RuneError && n <= 1 {
+			i++
+			continue
+		}
+		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || !unicode.IsGraphic(r) && r != ' ' {
+			return true
+		}
+		i += n
+	}
+	return false
+}
+
+// escape is the vault's escaping of a name's bytes (vault.EscapeName):
+// bytes that are not UTF-8, and '\\', as \xHH.
+func escape(raw string) string {
+	var b strings.Builder
+	for i := 0; i < len(raw); {
+		r, n := utf8.DecodeRuneInString(raw[i:])
+		if r == utf8.RuneError && n <= 1 || r == '\\' {
+			fmt.Fprintf(&b, `\x%02x`, raw[i])
+			i++
+			continue
+		}
+		b.WriteString(raw[i : i+n])
+		i += n
+	}
+	return b.String()
 }
 
 // unescapeName returns the bytes a name component stands for: each \xHH

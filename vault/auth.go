@@ -225,9 +225,18 @@ func checkFileName(name string) error {
 		if err := checkEscapes(part); err != nil {
 			return badInput("file name %q: %v", truncate(name), err)
 		}
+		if EscapeName(UnescapeName(part)) != part {
+			// Escapes that spell valid UTF-8 would carry, once restored,
+			// characters the checks above refuse when written plainly.
+			return badInput("file name %q: escapes stand only for bytes that are not UTF-8; write other characters as they are", truncate(name))
+		}
 	}
 	return nil
 }
+
+// CheckItemName reports whether the vault accepts name as an item's name
+// (checkFileName), so that a client can tell before it uploads.
+func CheckItemName(name string) error { return checkFileName(name) }
 
 // checkEscapes allows '\\' only in canonical \xHH escapes of bytes that
 // are not UTF-8 on their own (80 to ff, lowercase hex), and \x5c for a

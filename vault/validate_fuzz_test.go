@@ -49,8 +49,10 @@ func FuzzValidators(f *testing.F) {
 					return false
 				}
 			}
-			if got := EscapeName(UnescapeName(s)); got != s && !strings.Contains(s, `\x`) {
-				return false
+			for _, part := range strings.Split(s, "/") {
+				if EscapeName(UnescapeName(part)) != part {
+					return false
+				}
 			}
 			p := pkgformat.ItemPath(0, s)
 			rest, ok := strings.CutPrefix(p, pkgformat.ItemsDir)

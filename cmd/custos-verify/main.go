@@ -36,6 +36,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/custos-vault/custos/internal/keyfile"
@@ -250,7 +251,11 @@ func short(r string) string {
 	return r[:24] + "..." + r[len(r)-16:]
 }
 
-func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
+// oneLine is an error message on one line, with anything a package could
+// have put in it made safe for a terminal (safeText).
+func oneLine(s string) string {
+	return safeText(strings.ReplaceAll(strings.TrimSpace(s), "\n", "; "))
+}
 
 func usageErr(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))
@@ -371,8 +376,9 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	}
 	if rep != nil && rep.Manifest != nil {
 		m := rep.Manifest
-		fmt.Fprintf(stdout, "package %s of case %s, sealed by %s (%s) for %s: %q\n", m.Package, m.Case, m.SealedBy.Name, m.SealedBy.Role, m.SealedFor, m.Purpose)
-		fmt.Fprintf(stdout, "  log key %s\n  key fingerprint %s\n", m.LogKey, m.LogKeyFingerprint)
+		fmt.Fprintf(stdout, "package %s of case %s, sealed by %s (%s) for %s: %q\n", safeText(m.Package), safeText(m.Case), safeText(m.SealedBy.Name),
+			safeText(m.SealedBy.Role), safeText(m.SealedFor), m.Purpose)
+		fmt.Fprintf(stdout, "  log key %s\n  key fingerprint %s\n", safeText(m.LogKey), safeText(m.LogKeyFingerprint))
 	}
 	for _, c := range res.Checks {
 		fmt.Fprintf(stdout, "  ok  %s\n", c)
@@ -474,23 +480,27 @@ func readInputs(key, trustedKeys, checkpoint, identity, passFile string) (pkgfor
 	return opts, nil
 }
 
-// printablePath shows a path whose bytes are not all UTF-8 (a name
-// restored from old media) with those bytes escaped, as the vault records
-// them (\xe9), so that a terminal shows what is on disk.
-func printablePath(p string) string {
-	if utf8.ValidString(p) {
-		return p
-	}
+// printablePath shows a path as safeText does.
+func printablePath(p string) string { return safeText(p) }
+
+// safeText is text from a package (or a name restored from it) as it may
+// reach a terminal: bytes that are not UTF-8 as \xHH (as the vault records
+// them), and control, format, separator and other invisible characters as
+// \uXXXX, so that nothing a package says can move the cursor, hide a line
+// or print a line of its own.
+func safeText(s string) string {
 	var b strings.Builder
-	for len(p) > 0 {
-		r, n := utf8.DecodeRuneInString(p)
-		if r == utf8.RuneError && n <= 1 {
-			fmt.Fprintf(&b, "\\x%02x", p[0])
-			p = p[1:]
-			continue
+	for len(s) > 0 {
+		r, n := utf8.DecodeRuneInString(s)
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			fmt.Fprintf(&b, "\\x%02x", s[0])
+		case unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || !unicode.IsGraphic(r) && r != ' ':
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteString(s[:n])
 		}
-		b.WriteString(p[:n])
-		p = p[n:]
+		s = s[n:]
 	}
 	return b.String()
 }

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
@@ -139,7 +140,7 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	for _, sk := range skips {
-		fmt.Fprintf(stderr, "custos: skipped %s: %s\n", sk.Path, sk.Reason)
+		fmt.Fprintf(stderr, "custos: skipped %s: %s\n", shownPath(sk.Path), sk.Reason)
 	}
 	if err := assignExpected(uploads, expect, *expectFrom); err != nil {
 		return err
@@ -234,7 +235,28 @@ func describe(u upload) string {
 	if u.path == "" {
 		return "standard input"
 	}
-	return u.path
+	return shownPath(u.path)
+}
+
+// shownPath is a file-system path as it may reach the terminal: the
+// names on seized media are chosen by the other side, so bytes that are
+// not UTF-8 are shown as \xHH and control, format and invisible characters
+// as \uXXXX.
+func shownPath(p string) string {
+	var b strings.Builder
+	for len(p) > 0 {
+		r, n := utf8.DecodeRuneInString(p)
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			fmt.Fprintf(&b, `\x%02x`, p[0])
+		case unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || !unicode.IsGraphic(r) && r != ' ':
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(p[:n])
+		}
+		p = p[n:]
+	}
+	return b.String()
 }
 
 // collectUploads turns the arguments into uploads: files by their base
@@ -260,15 +282,19 @@ func collectUploads(paths []string, stdinName string) ([]upload, []skipped, erro
 		}
 		fi, err := os.Lstat(p)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %v (nothing was deposited)", p, unwrapPath(err))
+			return nil, nil, fmt.Errorf("%s: %v (nothing was deposited)", shownPath(p), unwrapPath(err))
 		}
 		switch {
 		case fi.Mode().IsRegular():
-			ups = append(ups, upload{path: p, name: vault.EscapeName([]byte(filepath.Base(p)))})
+			name := vault.EscapeName([]byte(filepath.Base(p)))
+			if err := vault.CheckItemName(name); err != nil {
+				return nil, nil, fmt.Errorf("%s: %s (nothing was deposited)", shownPath(p), strings.TrimPrefix(err.Error(), "bad request: "))
+			}
+			ups = append(ups, upload{path: p, name: name})
 		case fi.IsDir():
 			err := filepath.WalkDir(p, func(path string, d iofs.DirEntry, err error) error {
 				if err != nil {
-					skips = append(skips, skipped{Path: path, Reason: err.Error()})
+					skips = append(skips, skipped{Path: shownPath(path), Reason: unwrapPath(err).Error()})
 					return nil
 				}
 				if d.IsDir() {
@@ -279,17 +305,22 @@ func collectUploads(paths []string, stdinName string) ([]upload, []skipped, erro
 					return err
 				}
 				if !d.Type().IsRegular() {
-					skips = append(skips, skipped{Path: path, Reason: kindOf(d.Type())})
+					skips = append(skips, skipped{Path: shownPath(path), Reason: kindOf(d.Type())})
 					return nil
 				}
-				ups = append(ups, upload{path: path, name: vault.EscapeName([]byte(filepath.ToSlash(rel))), inFolder: true})
+				name := vault.EscapeName([]byte(filepath.ToSlash(rel)))
+				if err := vault.CheckItemName(name); err != nil {
+					skips = append(skips, skipped{Path: shownPath(path), Reason: "a name the vault does not accept: " + strings.TrimPrefix(err.Error(), "bad request: ")})
+					return nil
+				}
+				ups = append(ups, upload{path: path, name: name, inFolder: true})
 				return nil
 			})
 			if err != nil {
 				return nil, nil, err
 			}
 		default:
-			return nil, nil, fmt.Errorf("%s is %s: give a file or a folder (nothing was deposited)", p, kindOf(fi.Mode().Type()))
+			return nil, nil, fmt.Errorf("%s is %s: give a file or a folder (nothing was deposited)", shownPath(p), kindOf(fi.Mode().Type()))
 		}
 	}
 	if stdinName != "" && !stdin {
@@ -391,7 +422,7 @@ func displayName(name string) string {
 			return strconv.QuoteToASCII(name)
 		}
 	}
-	return name
+	return shownPath(name)
 }
 
 func depositedList(items []api.DepositResponse) string {
