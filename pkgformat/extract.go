@@ -3,13 +3,13 @@ package pkgformat
 import (
 	"errors"
 	"fmt"
+	"github.com/custos-vault/custos/internal/printable"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -217,14 +217,15 @@ func extractName(deposited string) (string, string) {
 		case windowsDevice(part):
 			return "", "the name is a Windows device name"
 		}
-		raw, ok := unescapeName(part)
+		b, ok := printable.Unescape(part)
+		raw := string(b)
 		if !ok {
 			return "", "the name has a backslash that is not a \\xHH escape"
 		}
 		if strings.ContainsRune(raw, filepath.Separator) || raw == "." || raw == ".." {
 			return "", "an escaped byte is a path separator here"
 		}
-		if hidden(raw) || escape(raw) != part {
+		if strings.ContainsFunc(raw, printable.Hidden) || printable.Escape(b) != part {
 			return "", "the name holds control or invisible characters, or escapes that spell characters"
 		}
 		if windowsDevice(raw) {
@@ -233,69 +234,6 @@ func extractName(deposited string) (string, string) {
 		parts = append(parts, raw)
 	}
 	return filepath.Join(parts...), ""
-}
-
-// hidden reports whether a restored name component holds what a name
-// must not: a valid character written as escapes (only bytes that are not
-// UTF-8 are escaped, so a run of escapes that decodes is a disguise), or a
-// control, format, separator or otherwise invisible character.
-func hidden(raw string) bool {
-	for i := 0; i < len(raw); {
-		r, n := utf8.DecodeRuneInString(raw[i:])
-		if r == utf8.RuneError && n <= 1 {
-			i++
-			continue
-		}
-		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || !unicode.IsGraphic(r) && r != ' ' {
-			return true
-		}
-		i += n
-	}
-	return false
-}
-
-// escape is the vault's escaping of a name's bytes (vault.EscapeName):
-// bytes that are not UTF-8, and '\\', as \xHH.
-func escape(raw string) string {
-	var b strings.Builder
-	for i := 0; i < len(raw); {
-		r, n := utf8.DecodeRuneInString(raw[i:])
-		if r == utf8.RuneError && n <= 1 || r == '\\' {
-			fmt.Fprintf(&b, `\x%02x`, raw[i])
-			i++
-			continue
-		}
-		b.WriteString(raw[i : i+n])
-		i += n
-	}
-	return b.String()
-}
-
-// unescapeName returns the bytes a name component stands for: each \xHH
-// escape (lowercase hex, 80 to ff, or 5c: the vault's escapes of names
-// that are not UTF-8, docs/package-format.md) becomes its byte; any other
-// backslash makes the name unusable (ok false).
-func unescapeName(s string) (string, bool) {
-	if !strings.Contains(s, `\`) {
-		return s, true
-	}
-	var out []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' {
-			out = append(out, s[i])
-			continue
-		}
-		if i+4 > len(s) || s[i+1] != 'x' {
-			return "", false
-		}
-		b, err := strconv.ParseUint(s[i+2:i+4], 16, 8)
-		if err != nil || s[i+2:i+4] != strings.ToLower(s[i+2:i+4]) || b < 0x80 && b != 0x5c {
-			return "", false
-		}
-		out = append(out, byte(b))
-		i += 3
-	}
-	return string(out), true
 }
 
 func windowsDevice(name string) bool {

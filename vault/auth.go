@@ -2,9 +2,9 @@ package vault
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/custos-vault/custos/internal/printable"
 	"github.com/custos-vault/custos/internal/secret"
 	"io"
 	"regexp"
@@ -256,40 +256,15 @@ func checkEscapes(s string) error {
 
 func isLowerHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
 
-// EscapeName turns a file name's bytes into an item name: each byte that
-// is not part of valid UTF-8 becomes \xHH; everything else is kept as it
-// is (NFC and NFD forms stay distinct), but '\\', which becomes \x5c.
-// UnescapeName reverses it.
-func EscapeName(b []byte) string {
-	var out strings.Builder
-	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		if r == utf8.RuneError && n <= 1 || r == '\\' {
-			fmt.Fprintf(&out, `\x%02x`, b[0])
-			b = b[1:]
-			continue
-		}
-		out.Write(b[:n])
-		b = b[n:]
-	}
-	return out.String()
-}
+// EscapeName turns a file name's bytes into an item name
+// (printable.Escape): bytes that are not UTF-8, and '\\', as \xHH.
+func EscapeName(b []byte) string { return printable.Escape(b) }
 
 // UnescapeName returns the bytes an item name stands for (see
-// EscapeName).
+// EscapeName); checkFileName has accepted the name.
 func UnescapeName(name string) []byte {
-	var out []byte
-	for i := 0; i < len(name); i++ {
-		if name[i] == '\\' && i+4 <= len(name) && name[i+1] == 'x' && isLowerHex(name[i+2]) && isLowerHex(name[i+3]) {
-			var b [1]byte
-			hex.Decode(b[:], []byte(name[i+2:i+4]))
-			out = append(out, b[0])
-			i += 3
-			continue
-		}
-		out = append(out, name[i])
-	}
-	return out
+	b, _ := printable.Unescape(name)
+	return b
 }
 
 // shown is user text echoed in an error message: at most 40 bytes (cut at

@@ -29,6 +29,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/custos-vault/custos/internal/printable"
 	"io"
 	"os"
 	"os/signal"
@@ -36,8 +37,6 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/custos-vault/custos/internal/keyfile"
 	"github.com/custos-vault/custos/pkgformat"
@@ -480,27 +479,10 @@ func readInputs(key, trustedKeys, checkpoint, identity, passFile string) (pkgfor
 	return opts, nil
 }
 
-// printablePath shows a path as safeText does.
+// printablePath shows a restored path as safeText does.
 func printablePath(p string) string { return safeText(p) }
 
 // safeText is text from a package (or a name restored from it) as it may
-// reach a terminal: bytes that are not UTF-8 as \xHH (as the vault records
-// them), and control, format, separator and other invisible characters as
-// \uXXXX, so that nothing a package says can move the cursor, hide a line
-// or print a line of its own.
-func safeText(s string) string {
-	var b strings.Builder
-	for len(s) > 0 {
-		r, n := utf8.DecodeRuneInString(s)
-		switch {
-		case r == utf8.RuneError && n <= 1:
-			fmt.Fprintf(&b, "\\x%02x", s[0])
-		case unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || !unicode.IsGraphic(r) && r != ' ':
-			fmt.Fprintf(&b, "\\u%04x", r)
-		default:
-			b.WriteString(s[:n])
-		}
-		s = s[n:]
-	}
-	return b.String()
-}
+// reach a terminal (printable.Terminal), so that nothing a package says
+// can move the cursor, hide a line or print a line of its own.
+func safeText(s string) string { return printable.Terminal(s) }

@@ -22,8 +22,8 @@ import (
 	"syscall"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
+	"github.com/custos-vault/custos/internal/printable"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 	"github.com/schollz/progressbar/v3"
@@ -238,26 +238,10 @@ func describe(u upload) string {
 	return shownPath(u.path)
 }
 
-// shownPath is a file-system path as it may reach the terminal: the
-// names on seized media are chosen by the other side, so bytes that are
-// not UTF-8 are shown as \xHH and control, format and invisible characters
-// as \uXXXX.
-func shownPath(p string) string {
-	var b strings.Builder
-	for len(p) > 0 {
-		r, n := utf8.DecodeRuneInString(p)
-		switch {
-		case r == utf8.RuneError && n <= 1:
-			fmt.Fprintf(&b, `\x%02x`, p[0])
-		case unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || !unicode.IsGraphic(r) && r != ' ':
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteString(p[:n])
-		}
-		p = p[n:]
-	}
-	return b.String()
-}
+// shownPath is a file-system path as it may reach the terminal
+// (printable.Terminal): the names on seized media are chosen by the other
+// side.
+func shownPath(p string) string { return printable.Terminal(p) }
 
 // collectUploads turns the arguments into uploads: files by their base
 // name, folders walked with each file under its path relative to the
