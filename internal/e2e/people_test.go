@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // asUser runs custos as someone with no dev credentials: only
@@ -70,7 +71,7 @@ func (s *server) enrolByTwo(work, name, role string, extra ...string) (half1, ha
 // assign them to it; the first custodians of a vault are enrolled
 // offline, and nobody else is.
 func TestPeopleAndMembership(t *testing.T) {
-	s := newServer(t)
+	s := newServer(t, "--request-ttl", "2h", "--invitation-ttl", "1h")
 	work := t.TempDir()
 	id, _ := setup(t, s, work)
 
@@ -103,6 +104,23 @@ func TestPeopleAndMembership(t *testing.T) {
 	}
 	if r := s.asUser(dara, work, "whoami", "--json"); r.code != 0 || !strings.Contains(r.stdout, `"auth":"local"`) {
 		t.Fatalf("whoami: %s %s", r.stdout, r.stderr)
+	}
+	// Signing out keeps the redeemed credential (the next command signs
+	// in again); --forget removes it.
+	if r := s.asUser(dara, work, "logout"); r.code != 0 || !strings.Contains(r.stdout, "credential stays") {
+		t.Fatalf("logout: %s %s", r.stdout, r.stderr)
+	}
+	s.asUser(dara, work, "whoami")
+	if r := s.asUser(dara, work, "logout", "--forget"); r.code != 0 {
+		t.Fatalf("logout --forget: %s", r.stderr)
+	}
+	if r := s.asUser(dara, work, "whoami"); r.code == 0 || !strings.Contains(r.stderr, "not signed in") {
+		t.Fatalf("whoami after logout --forget: %d %s", r.code, r.stderr)
+	}
+	// --request-ttl: a request is open for two hours.
+	pending := s.ok("custodian", work, "person", "add", "late", "--role", "auditor", "--json").json(t)
+	if exp, err := time.Parse(time.RFC3339, pending["expires"].(string)); err != nil || time.Until(exp) > 2*time.Hour+time.Minute || time.Until(exp) < time.Hour {
+		t.Fatalf("a request under --request-ttl 2h expires %v (%v)", pending["expires"], err)
 	}
 	s.stop()
 
