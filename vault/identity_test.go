@@ -297,3 +297,44 @@ func TestRequestHygiene(t *testing.T) {
 		t.Fatalf("re-enrolling a removed name: %v", err)
 	}
 }
+
+// TestIdentityBadInputChangesNothing: malformed requests to the identity
+// commands are answered and leave the log as it was (DESIGN.md,
+// invariant 7).
+func TestIdentityBadInputChangesNothing(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "inv": RoleInvestigator})
+	if err := v.OpenCase(ctx, p["inv"], "B-1", "t"); err != nil {
+		t.Fatal(err)
+	}
+	before := v.log.Size()
+	for what, err := range map[string]error{
+		"enrol, bad name": func() error {
+			_, e := v.EnrollBy(ctx, p["c1"], Enrolment{Name: "Eve", Role: RoleInvestigator})
+			return e
+		}(),
+		"enrol, bad role": func() error { _, e := v.EnrollBy(ctx, p["c1"], Enrolment{Name: "eve", Role: "admin"}); return e }(),
+		"enrol, hidden oidc": func() error {
+			_, e := v.EnrollBy(ctx, p["c1"], Enrolment{Name: "eve", Role: RoleAuditor, OIDC: "a\u202eb"})
+			return e
+		}(),
+		"policy, bad value":  func() error { _, e := v.SetCasePolicy(ctx, p["c1"], "B-1", "sometimes"); return e }(),
+		"approve, bad id":    func() error { _, e := v.Approve(ctx, p["c1"], "rq_nope"); return e }(),
+		"reject, no reason":  func() error { _, e := v.Reject(ctx, p["c1"], "rq_000000000000000000000000", ""); return e }(),
+		"suspend, no reason": v.Suspend(ctx, p["c1"], "inv", " "),
+		"member, bad person": func() error { _, e := v.AddMember(ctx, p["c1"], "B-1", "Not A Name"); return e }(),
+		"redeem, one half":   func() error { _, e := v.RedeemInvitation(ctx, "inv", []string{"csi_x"}); return e }(),
+		"recipient, ssh key": func() error {
+			_, _, e := v.SetRecipient(ctx, Principal{Name: "x", Role: RoleProsecutor}, "ssh-ed25519 AAAA")
+			return e
+		}(),
+	} {
+		if !errors.Is(err, ErrBadInput) {
+			t.Errorf("%s: %v, want bad input", what, err)
+		}
+	}
+	if got := v.log.Size(); got != before {
+		t.Fatalf("bad input appended %d events", got-before)
+	}
+}
