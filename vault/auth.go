@@ -49,10 +49,6 @@ func (v *Vault) Enroll(ctx context.Context, name, role string) (secret.String, e
 	return secret.New(token), nil
 }
 
-// Custodians counts the enrolled custodians who are neither suspended nor
-// removed.
-func (v *Vault) Custodians() int { return v.state.activeCustodians() }
-
 // CustodiansEver counts every custodian ever enrolled, suspended and
 // removed ones included: `admin enroll` works only while it is below two,
 // so that an operator can never add a custodian to a vault in use.

@@ -317,18 +317,6 @@ func (s *State) custodiansEver() int {
 	return n
 }
 
-func (s *State) activeCustodians() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	n := 0
-	for _, p := range s.persons {
-		if p.Role == RoleCustodian && !p.Suspended && !p.Removed {
-			n++
-		}
-	}
-	return n
-}
-
 // request returns a pending request.
 func (s *State) request(id string) (Request, bool) {
 	s.mu.RLock()
