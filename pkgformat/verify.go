@@ -18,6 +18,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/witness"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -55,6 +56,10 @@ type VerifyOptions struct {
 	// is removed and ExtractDir is left as it was. Files are never
 	// overwritten.
 	ExtractDir string
+	// WitnessPolicy, if set, names the witnesses the user trusts and
+	// their quorum (docs/witnesses.md): the package's checkpoint must
+	// carry the quorum's cosignatures, or the check fails.
+	WitnessPolicy *witness.Policy
 }
 
 // ErrNotAuthenticated is returned, after every other check has passed,
@@ -360,6 +365,13 @@ func (v *verification) checkpoint(name string) error {
 	}
 	v.cp, v.rep.Checkpoint = cp, cp
 	v.rep.passed("checkpoint signed for the first %d custody events", cp.Size)
+	if p := v.opts.WitnessPolicy; p != nil {
+		verdict := p.Check(cpb)
+		if !verdict.Satisfied {
+			return fmt.Errorf("checkpoint lacks the witness quorum: %s", p.Describe(verdict))
+		}
+		v.rep.passed("checkpoint %s", p.Describe(verdict))
+	}
 	return nil
 }
 

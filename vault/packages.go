@@ -106,7 +106,7 @@ func (v *Vault) seal(ctx context.Context, s *sealing) (*SealedPackage, error) {
 	}()
 
 	m := s.manifest(v)
-	pkg := &pkgformat.Package{Manifest: m, Checkpoint: s.cp.Note}
+	pkg := &pkgformat.Package{Manifest: m, Checkpoint: s.anchored.Note}
 	if pkg.ItemFiles, err = v.spoolItems(ctx, s, spool, m); err != nil {
 		return nil, err
 	}
@@ -138,6 +138,8 @@ type sealing struct {
 
 	event *events.Event      // package.sealing, durable
 	cp    *events.Checkpoint // covers event
+	// anchored is cp with its cosignatures (the package's checkpoint).
+	anchored Anchored
 }
 
 // authoriseSealing checks the request: the case, who may seal it, the
@@ -248,6 +250,15 @@ func (v *Vault) recordSealing(ctx context.Context, s *sealing) error {
 	if s.cp, err = v.log.Checkpoint(ctx); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
+	// The package carries the checkpoint with the witnesses'
+	// cosignatures gathered within a bounded wait; a package sealed while
+	// witnesses are down carries fewer, and a verifier with a witness
+	// policy says so.
+	s.anchored = v.anchor(ctx, s.cp)
+	if v.cfg.Witnesses != nil && !s.anchored.Verdict.Satisfied {
+		v.logger.Warn("a package is sealed with a checkpoint its witness quorum has not cosigned", "package", s.pkgID,
+			"size", s.cp.Size, "verdict", v.cfg.Witnesses.Describe(s.anchored.Verdict))
+	}
 	return nil
 }
 
@@ -256,7 +267,7 @@ func (v *Vault) recordSealing(ctx context.Context, s *sealing) error {
 func (s *sealing) manifest(v *Vault) *pkgformat.Manifest {
 	return &pkgformat.Manifest{
 		Format: pkgformat.Format, Package: s.pkgID, Case: s.c.ID, Origin: v.origin, LogKey: v.vkey,
-		LogKeyFingerprint: pkgformat.KeyFingerprint(v.vkey), CheckpointSHA256: sha256Hex(s.cp.Note),
+		LogKeyFingerprint: pkgformat.KeyFingerprint(v.vkey), CheckpointSHA256: sha256Hex(s.anchored.Note),
 		SealedBy: pkgformat.Person{Name: s.who.Name, Role: s.who.Role}, SealedFor: s.target.Name,
 		Recipient: s.target.Recipient, Purpose: s.req.Purpose, SealedAt: s.event.Time,
 		SealingEvent: s.event.Seq, CheckpointSize: s.cp.Size,

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -23,6 +24,7 @@ import (
 	"filippo.io/age"
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/events/witness"
 	"github.com/custos-vault/custos/hsm"
 	"github.com/custos-vault/custos/objects"
 	"golang.org/x/mod/sumdb/note"
@@ -38,6 +40,10 @@ type Config struct {
 	// SpoolDir holds packages while they are built: age ciphertext to the
 	// prosecutor's recipient and metadata, never plaintext.
 	SpoolDir string
+	// TileDir holds the custody log's Merkle tree as tiles (package
+	// events/tiles), rebuilt from the log at every start; "" keeps the
+	// tree in memory.
+	TileDir string
 	// RecoveryRecipient is the offline recovery recipient (age1...).
 	RecoveryRecipient string
 	// Retention is how long evidence objects stay write-once. Default
@@ -77,6 +83,12 @@ type Config struct {
 	RequireMFA map[string]MFARequirement
 	// NoLegacyHashes skips MD5 and SHA-1 at deposit.
 	NoLegacyHashes bool
+	// Witnesses, if set, is the witness policy: every published
+	// checkpoint is submitted to its witnesses (docs/witnesses.md).
+	// AnchorHTTP is the HTTP client for witnesses (default: a 10-second
+	// timeout). Without witnesses the vault dials nothing.
+	Witnesses  *witness.Policy
+	AnchorHTTP *http.Client
 	// CheckpointInterval: see sequencer.Config. Default 1s.
 	CheckpointInterval time.Duration
 	Logger             *slog.Logger
@@ -116,6 +128,10 @@ type Vault struct {
 	testBeforeStorePackage func()
 	// rolledBack is set by AcceptRollback's Open.
 	rolledBack *RollbackAccepted
+	// witnesses submits checkpoints to the witness policy's witnesses
+	// (anchors.go); nil without a policy.
+	witnesses *witness.Client
+	witnessMu sync.Mutex
 	// holdMu serialises applying a case's legal hold to its objects.
 	holdMu sync.Mutex
 	// openMu serialises case openings, each of which writes its key
@@ -223,8 +239,10 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	v.log, err = sequencer.Open(ctx, sequencer.Config{
 		Store: cfg.Log, Origin: v.origin, Signer: signer, Verifier: verifier,
 		CheckpointInterval: cfg.CheckpointInterval, Now: cfg.Now,
+		TileDir: cfg.TileDir, Logger: cfg.Logger,
 		OnEvent:       v.onEvent,
 		BeforePublish: v.head.save,
+		AfterPublish:  v.afterPublish,
 		MustExtend: func(size uint64, root func(uint64) (events.Hash, error)) error {
 			if cfg.acceptRollback {
 				return nil
@@ -276,6 +294,13 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	}
 	v.stopRefusals, v.refusalSummariesRun = make(chan struct{}), make(chan struct{})
 	go v.runRefusalSummaries(v.stopRefusals, v.refusalSummariesRun)
+	// The witnesses start last, with the newest checkpoint (one signed
+	// before this start, or during it).
+	if _, err := v.log.Checkpoint(ctx); err != nil {
+		v.Close()
+		return nil, err
+	}
+	v.startAnchors()
 	return v, nil
 }
 
@@ -299,7 +324,9 @@ func (v *Vault) Close() error {
 		<-v.refusalSummariesRun
 		v.stopRefusals = nil
 	}
-	return v.log.Close()
+	err := v.log.Close()
+	v.stopAnchors()
+	return err
 }
 
 // Origin returns the log's origin line; VerifierKey its public key.

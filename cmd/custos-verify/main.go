@@ -38,13 +38,14 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/custos-vault/custos/events/witness"
 	"github.com/custos-vault/custos/internal/keyfile"
 	"github.com/custos-vault/custos/pkgformat"
 )
 
 const usage = `Usage: custos-verify PACKAGE (--key KEY | --trusted-keys FILE | --checkpoint FILE)
                      [--identity FILE [--identity-passphrase-file FILE]] [--extract DIR]
-                     [--json] [--quiet]
+                     [--witness-policy FILE] [--json] [--quiet]
 
 Checks a Custos sealed package offline. Exits 0 (VERIFIED) only if every
 check passes and the package's log key is one you trust.
@@ -62,6 +63,8 @@ check passes and the package's log key is one you trust.
                         standard input); custos-verify does not ask for it on the terminal
   --extract DIR         with --identity, write each item's plaintext into DIR (created if
                         needed) once every check has passed; nothing is left on failure
+  --witness-policy FILE the witnesses you trust and their quorum (docs/witnesses.md): the
+                        package's checkpoint must carry the quorum's cosignatures
   --json                print one JSON object
   --quiet               print nothing on success
 
@@ -269,6 +272,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	trustedKeys := fs.String("trusted-keys", "", "file of trusted log verifier keys")
 	checkpoint := fs.String("checkpoint", "", "a saved checkpoint of the vault's log")
 	passFile := fs.String("identity-passphrase-file", "", "file holding the passphrase of an encrypted identity")
+	policy := fs.String("witness-policy", "", "witness policy file")
 	asJSON := fs.Bool("json", false, "print JSON")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
 	var pos []string
@@ -295,7 +299,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		return usageErr("--identity-passphrase-file needs --identity")
 	}
 	stdin := 0
-	for _, f := range []string{*trustedKeys, *checkpoint, *identity, *passFile} {
+	for _, f := range []string{*trustedKeys, *checkpoint, *identity, *passFile, *policy} {
 		if f == "-" {
 			stdin++
 		}
@@ -307,6 +311,15 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	var err error
 	if opts, err = readInputs(*key, *trustedKeys, *checkpoint, *identity, *passFile); err != nil {
 		return inputError{err}
+	}
+	if *policy != "" {
+		b, err := keyfile.ReadText(*policy, "witness policy")
+		if err != nil {
+			return inputError{err}
+		}
+		if opts.WitnessPolicy, err = witness.ParsePolicy(b); err != nil {
+			return inputError{&keyfile.MalformedError{File: *policy, What: "witness policy", Reason: err.Error()}}
+		}
 	}
 	var created []string
 	if *extract != "" {

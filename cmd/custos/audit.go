@@ -5,21 +5,32 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/verify"
+	"github.com/custos-vault/custos/events/witness"
 	"github.com/custos-vault/custos/internal/keyfile"
+	"github.com/custos-vault/custos/internal/printable"
 	"github.com/custos-vault/custos/pkgformat"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 	"golang.org/x/mod/sumdb/note"
 )
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
 
 // runAuditVerify downloads the whole custody log and every checkpoint and
 // checks them here, on the auditor's machine, with the same engine the
@@ -29,11 +40,22 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	saved := fs.String("checkpoint", "", "a checkpoint saved earlier (outside the vault); prove the log extends it")
 	save := fs.String("save-checkpoint", "", "write the newest verified checkpoint to this file")
 	key := fs.String("key", "", "the log's verifier key to trust (default: the one the vault names, checked against the log's first event)")
+	policyFile := fs.String("witness-policy", "", "a witness policy file (docs/witnesses.md): the newest checkpoint must carry its quorum's cosignatures")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) != 0 {
 		return usageErr("audit verify takes no arguments")
+	}
+	var policy *witness.Policy
+	if *policyFile != "" {
+		b, err := keyfile.ReadText(*policyFile, "witness policy")
+		if err != nil {
+			return err
+		}
+		if policy, err = witness.ParsePolicy(b); err != nil {
+			return &keyfile.MalformedError{File: *policyFile, What: "witness policy", Reason: err.Error()}
+		}
 	}
 	c, k, err := clientAndLogKey()
 	if err != nil {
@@ -83,6 +105,19 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	for i, cp := range cps.Checkpoints {
 		if err := eng.AddCheckpoint([]byte(cp), fmt.Sprintf("stored checkpoint %d", i)); err != nil {
+			return fail(err)
+		}
+	}
+	var witnessed *events.Checkpoint
+	if policy != nil {
+		if cps.Witnessed == "" {
+			return fail(errors.New("the vault gave no witnessed checkpoint: it is not configured with witnesses (--witness or --witness-policy)"))
+		}
+		if witnessed, err = events.ParseCheckpoint([]byte(cps.Witnessed), k.Origin, verifier); err != nil {
+			return fail(fmt.Errorf("the witnessed checkpoint: %v", err))
+		}
+		// The replay checks its root against the log like any other.
+		if err := eng.AddCheckpoint([]byte(cps.Witnessed), "the witnessed checkpoint"); err != nil {
 			return fail(err)
 		}
 	}
@@ -154,6 +189,20 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			return fail(fmt.Errorf("consistency proof from the saved checkpoint: %v", err))
 		}
 	}
+	var wout *witnessedOutput
+	if policy != nil {
+		verdict := policy.Check([]byte(cps.Witnessed))
+		wout = &witnessedOutput{Size: witnessed.Size, Quorum: policy.Quorum, Cosigned: orEmpty(verdict.Cosigned), Missing: orEmpty(verdict.Missing)}
+		if !verdict.Satisfied {
+			msg := fmt.Sprintf("the newest checkpoint (%d events) lacks its witness quorum: %s", witnessed.Size, policy.Describe(verdict))
+			for _, st := range cps.Witnesses {
+				if st.LastError != "" && slices.Contains(verdict.Missing, st.Name) {
+					msg += fmt.Sprintf("; the vault reports of witness %s: %s", printable.Terminal(st.Name), printable.Terminal(st.LastError))
+				}
+			}
+			return fail(errors.New(msg))
+		}
+	}
 	if *save != "" {
 		if err := os.WriteFile(*save, res.Latest.Note, 0o644); err != nil {
 			return err
@@ -164,9 +213,16 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	if external != nil {
 		out.ExtendsCheckpoint = &external.Size
 	}
+	out.Witnessed = wout
 	text := fmt.Sprintf("ok: %d events, hash chain intact, %d signed checkpoints match the tree\nroot %s\n     (base64 %s, as the checkpoint note writes it)", res.Events, res.Checkpoints, out.Root, out.RootBase64)
 	if external != nil {
 		text += fmt.Sprintf("; the log extends the saved checkpoint of %d events", external.Size)
+	}
+	if wout != nil {
+		text += fmt.Sprintf("\nwitnessed: the checkpoint of %d events is %s", wout.Size, policy.Describe(policy.Check([]byte(cps.Witnessed))))
+		if wout.Size < res.Events {
+			text += fmt.Sprintf(" (the %d events after it were appended during the audit)", res.Events-wout.Size)
+		}
 	}
 	return printResult(stdout, *asJSON, out, text)
 }

@@ -50,6 +50,17 @@ type verifyOutput struct {
 	// as a checkpoint note writes them.
 	Root       string `json:"root"`
 	RootBase64 string `json:"root_base64"`
+	// Witnessed is, with --witness-policy, the newest checkpoint's
+	// witnessing.
+	Witnessed *witnessedOutput `json:"witnessed,omitempty"`
+}
+
+// witnessedOutput is what a witness policy says of a checkpoint.
+type witnessedOutput struct {
+	Size     uint64   `json:"size"`
+	Quorum   string   `json:"quorum"`
+	Cosigned []string `json:"cosigned"`
+	Missing  []string `json:"missing"`
 }
 
 // verifyFailure is what audit verify prints when a check fails.

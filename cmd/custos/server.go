@@ -139,6 +139,7 @@ func (f *serverFlags) vaultConfig(b *backendSet, logger *slog.Logger) (vault.Con
 	return vault.Config{
 		Log: b.log, Objects: b.objects, Sealer: b.sealer,
 		KeyringDir: filepath.Join(f.data, "keyring"), SpoolDir: filepath.Join(f.data, "spool"),
+		TileDir:           filepath.Join(f.data, "tiles"),
 		RecoveryRecipient: rec, Retention: f.retention, PendingRetention: f.pending, MinRetention: f.minRet, NoLegacyHashes: f.noLegacy, Logger: logger,
 	}, nil
 }
@@ -149,6 +150,7 @@ type serverCommand struct {
 	listen, tlsCert, tlsKey *string
 	lim                     limitFlags
 	id                      identityFlags
+	anchors                 anchorFlags
 }
 
 func newServerFlags() (*flag.FlagSet, *serverCommand) {
@@ -160,6 +162,7 @@ func newServerFlags() (*flag.FlagSet, *serverCommand) {
 	sc.tlsKey = fs.String("tls-key", "", "TLS private key (PEM)")
 	sc.lim.register(fs)
 	sc.id.register(fs)
+	sc.anchors.register(fs)
 	return fs, sc
 }
 
@@ -181,6 +184,9 @@ func runServer(args []string, stderr io.Writer) error {
 		return err
 	}
 	if err := id.check(f.dev); err != nil {
+		return err
+	}
+	if err := sc.anchors.check(); err != nil {
 		return err
 	}
 	host, _, err := net.SplitHostPort(*listen)
@@ -212,6 +218,7 @@ func runServer(args []string, stderr io.Writer) error {
 	}
 	defer b.close()
 	id.apply(&cfg)
+	sc.anchors.apply(&cfg)
 	opts := lim.options()
 	if err := id.apiOptions(ctx, &opts, logger); err != nil {
 		return err

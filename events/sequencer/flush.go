@@ -180,6 +180,7 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 			}
 		} else {
 			s.head = b.prev
+			s.commitTiles()
 			if s.cfg.OnEvent != nil {
 				for i, ev := range b.evs {
 					s.cfg.OnEvent(ev, b.recs[i].Bytes)
@@ -202,6 +203,15 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 		}
 	}
 	return committed, carry, nil
+}
+
+// commitTiles writes the tiles the durable events completed. A failure
+// (a full disk) is logged: the tiles stay in memory and the next batch
+// tries again; the events are durable either way.
+func (s *Sequencer) commitTiles() {
+	if err := s.tree.Commit(); err != nil {
+		s.cfg.Logger.Error("the custody log's tiles could not be written; they are kept in memory and written with the next batch", "err", err)
+	}
 }
 
 // seal signs the batch seal for the tree's current size.
@@ -254,5 +264,8 @@ func (s *Sequencer) publish(ctx context.Context, force bool) (*events.Checkpoint
 	s.mu.Lock()
 	s.latestCP = cp
 	s.mu.Unlock()
+	if s.cfg.AfterPublish != nil {
+		s.cfg.AfterPublish(cp)
+	}
 	return cp, nil
 }

@@ -31,10 +31,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/tiles"
 	"github.com/custos-vault/custos/events/verify"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -60,12 +62,22 @@ type Config struct {
 	// before the checkpoint is stored or returned to anyone. If it fails,
 	// the checkpoint is dropped (a later one is signed on the next tick).
 	BeforePublish func(ctx context.Context, cp *events.Checkpoint) error
+	// AfterPublish, if set, is called on the writer goroutine with each
+	// checkpoint once it is stored (the vault hands it to its witnesses
+	// and time-stamping authorities). It must not block.
+	AfterPublish func(cp *events.Checkpoint)
 	// MustExtend, if set, is a checkpoint this log once had (the vault's
 	// sticky head): Open refuses a log that does not extend it, before
 	// anything is written or signed.
 	MustExtend func(size uint64, root func(uint64) (events.Hash, error)) error
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// TileDir is the folder of the log's Merkle tree tiles (package
+	// tiles); "" keeps the whole tree in memory.
+	TileDir string
+	// Logger receives what the writer cannot return to a caller (a tile
+	// that could not be written). Default: discarded.
+	Logger *slog.Logger
 }
 
 // Draft is an event to append: everything but the fields the sequencer
@@ -121,7 +133,7 @@ type result struct {
 // Sequencer appends events to a custody log. It is safe for concurrent use.
 type Sequencer struct {
 	cfg  Config
-	tree events.Tree
+	tree *tiles.Tree
 
 	reqs    chan *request
 	closeMu sync.RWMutex
@@ -150,7 +162,15 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	tree, err := tiles.Open(cfg.TileDir)
+	if err != nil {
+		return nil, err
+	}
 	s := &Sequencer{
+		tree:    tree,
 		cfg:     cfg,
 		reqs:    make(chan *request, 1024),
 		stop:    make(chan struct{}),
@@ -162,6 +182,13 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 	}
 	if err := s.replay(ctx); err != nil {
 		return nil, err
+	}
+	if err := s.tree.Commit(); err != nil {
+		return nil, fmt.Errorf("writing the log's tiles: %w", err)
+	}
+	if _, repaired := s.tree.Stats(); repaired > 0 {
+		cfg.Logger.Warn("tiles of the custody log's Merkle tree differed from the log and were rewritten from it: someone or something altered the tile folder",
+			"tiles", repaired, "folder", cfg.TileDir)
 	}
 	for _, c := range cps {
 		cp, err := events.ParseCheckpoint(c.Note, cfg.Origin, cfg.Verifier)
@@ -202,6 +229,11 @@ func (s *Sequencer) replay(ctx context.Context) error {
 		s.head = leaf
 		if s.cfg.OnEvent != nil {
 			s.cfg.OnEvent(ev, r.Bytes)
+		}
+		if s.tree.Size()%replayCommit == 0 {
+			// Write full tiles as the replay goes, so that memory stays
+			// flat however long the log.
+			return s.tree.Commit()
 		}
 		return nil
 	})
@@ -281,7 +313,11 @@ func (s *Sequencer) submit(ctx context.Context, req *request) (result, error) {
 func (s *Sequencer) Size() uint64 { return s.tree.Size() }
 
 // Tree gives read access to the Merkle tree of the durable events.
-func (s *Sequencer) Tree() *events.Tree { return &s.tree }
+func (s *Sequencer) Tree() *tiles.Tree { return s.tree }
+
+// replayCommit is how many replayed events are appended to the tree
+// between writes of its full tiles.
+const replayCommit = 1 << 16
 
 // LatestCheckpoint returns the newest signed checkpoint, or nil.
 func (s *Sequencer) LatestCheckpoint() *events.Checkpoint {
@@ -413,6 +449,7 @@ func (s *Sequencer) catchUpSealed(ctx context.Context, from uint64, ours []event
 		s.tree.Truncate(from)
 		return fmt.Errorf("custody log events %d to %d do not match the log's seal: %w", from, seal.Size-1, errUnsealed)
 	}
+	s.commitTiles()
 	s.head = head
 	found := 0
 	for i, r := range recs {

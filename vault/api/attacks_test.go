@@ -56,7 +56,8 @@ func newTestVault(t *testing.T, opts Options) *testVault {
 	}
 	rec, _ := age.GenerateX25519Identity()
 	v, err := vault.Open(ctx, vault.Config{Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"),
-		SpoolDir: filepath.Join(dir, "spool"), RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler)})
+		SpoolDir: filepath.Join(dir, "spool"), TileDir: filepath.Join(dir, "tiles"),
+		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/witness"
 	"github.com/custos-vault/custos/vault"
 )
 
@@ -25,6 +26,14 @@ func (h *Handler) logKey(w http.ResponseWriter, r *http.Request, who vault.Princ
 // CheckpointsResponse is the answer of GET /v1/log/checkpoints.
 type CheckpointsResponse struct {
 	Checkpoints []string `json:"checkpoints"`
+	// Witnessed is the newest checkpoint (the last of Checkpoints, or a
+	// newer one) with the cosignatures its witnesses gave within a
+	// bounded wait; absent without a witness policy.
+	Witnessed string `json:"witnessed,omitempty"`
+	// Witnesses is each witness's state as the server sees it (what it
+	// last cosigned, its last error): for messages only, since nothing
+	// here is signed.
+	Witnesses []witness.Status `json:"witnesses,omitempty"`
 }
 
 func (h *Handler) checkpoints(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
@@ -32,7 +41,8 @@ func (h *Handler) checkpoints(w http.ResponseWriter, r *http.Request, who vault.
 		return err
 	}
 	// Make sure the newest events are covered before an audit starts.
-	if _, err := h.v.Log().Checkpoint(r.Context()); err != nil {
+	anchored, err := h.v.AnchoredCheckpoint(r.Context())
+	if err != nil {
 		return err
 	}
 	cps, err := h.v.Store().Checkpoints(r.Context())
@@ -42,6 +52,10 @@ func (h *Handler) checkpoints(w http.ResponseWriter, r *http.Request, who vault.
 	out := CheckpointsResponse{Checkpoints: []string{}}
 	for _, c := range cps {
 		out.Checkpoints = append(out.Checkpoints, string(c.Note))
+	}
+	if h.v.WitnessPolicy() != nil {
+		out.Witnessed = string(anchored.Note)
+		out.Witnesses = h.v.WitnessStatus()
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

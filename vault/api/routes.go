@@ -160,6 +160,13 @@ var routes = []Route{
 		Summary:  "A consistency proof between two tree sizes (auditor)",
 		Response: ConsistencyResponse{}, serve: (*Handler).consistency},
 
+	{Method: "GET", Pattern: "/checkpoint", Name: "publicCheckpoint",
+		Summary: "The newest witnessed checkpoint with its cosignatures (C2SP tlog-tiles; no sign-in)",
+		serve:   (*Handler).publicCheckpoint},
+	{Method: "GET", Pattern: "/tile/{path...}", Name: "tile",
+		Summary: "A hash tile of the custody log's Merkle tree (C2SP tlog-tiles; no sign-in; never entry bundles)",
+		serve:   (*Handler).tile},
+
 	{Method: "POST", Pattern: "/v1/audit/scrub", Name: "scrub", Auth: true,
 		Summary:  "Re-hash every stored object against the event that recorded it, without keys (auditor, custodian)",
 		Response: ScrubResponse{}, serve: (*Handler).scrub},

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/custos-vault/custos/events/witness"
+	"github.com/custos-vault/custos/vault"
+)
+
+// anchorFlags are the server's flags for anchoring the custody log
+// outside the vault: witnesses (docs/witnesses.md). Without any, the
+// server dials nothing.
+type anchorFlags struct {
+	witnesses stringList
+	quorum    int
+	policy    string
+
+	pol *witness.Policy
+}
+
+func (f *anchorFlags) register(fs *flag.FlagSet) {
+	fs.Var(&f.witnesses, "witness", "NAME=VERIFIER_KEY@URL: a C2SP witness that cosigns each checkpoint (its cosignature/v1 key and base URL); repeatable")
+	fs.IntVar(&f.quorum, "witness-quorum", 0, "how many --witness must cosign a checkpoint (default: all of them)")
+	fs.StringVar(&f.policy, "witness-policy", "", "a witness policy file (`witness NAME VKEY URL`, `group`, `quorum` lines) instead of --witness and --witness-quorum")
+}
+
+func (f *anchorFlags) check() error {
+	if f.policy != "" && (len(f.witnesses) > 0 || f.quorum != 0) {
+		return usageErr("--witness-policy replaces --witness and --witness-quorum; give one or the other")
+	}
+	if f.policy != "" {
+		b, err := os.ReadFile(f.policy)
+		if err != nil {
+			return fmt.Errorf("--witness-policy: %w", err)
+		}
+		if f.pol, err = witness.ParsePolicy(b); err != nil {
+			return fmt.Errorf("--witness-policy %s: %w", f.policy, err)
+		}
+		for _, w := range f.pol.Witnesses {
+			if w.URL == "" {
+				return fmt.Errorf("--witness-policy %s: witness %s has no URL: the server must reach every witness", f.policy, w.Name)
+			}
+		}
+		return nil
+	}
+	if len(f.witnesses) == 0 {
+		if f.quorum != 0 {
+			return usageErr("--witness-quorum needs --witness")
+		}
+		return nil
+	}
+	var ws []witness.Witness
+	for _, s := range f.witnesses {
+		w, err := witness.ParseFlag(s)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		ws = append(ws, w)
+	}
+	p, err := witness.NewPolicy(ws, f.quorum)
+	if err != nil {
+		return usageErr("--witness-quorum: %v", err)
+	}
+	f.pol = p
+	return nil
+}
+
+func (f *anchorFlags) apply(cfg *vault.Config) {
+	cfg.Witnesses = f.pol
+}

@@ -1,0 +1,481 @@
+// Package tiles keeps the custody log's Merkle tree as C2SP tlog-tiles
+// hash tiles (https://c2sp.org/tlog-tiles), so that the server's memory
+// does not grow with the log: full tiles live on disk, and only the
+// rightmost, incomplete tile of each level is held in memory (at most 255
+// hashes a level, so under 64 KiB for any log of up to 2^64 events).
+//
+// A tile of level L and index N holds the 256 hashes of the tree's level
+// 8·L at positions 256·N to 256·N+255 (level 0 holds the RFC 6962 leaf
+// hashes); a node at tree level 8·L+h (h < 8) is computed from 2^h
+// consecutive hashes of one such tile. Tiles are derived data: the
+// sequencer writes every full tile once the events under it are durable,
+// rebuilds (and repairs) them from the log at every start, and every tile
+// read from disk is checked against the node above it, up to the hashes
+// held in memory, so a tile altered on disk is detected (ErrAltered) and
+// never used.
+//
+// docs/custody-log.md section 9 describes the layout and what is served.
+package tiles
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/proof"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+const (
+	// Height is the number of tree levels a tile spans.
+	Height = 8
+	// Width is the number of hashes in a full tile.
+	Width = 1 << Height
+	// HashSize is the size of one hash in a tile, in bytes.
+	HashSize = 32
+	// FullSize is the size of a full tile, in bytes.
+	FullSize = Width * HashSize
+)
+
+// ErrAltered is returned when a tile read from disk does not hash to the
+// node the tree above it records: it was altered, truncated or replaced.
+var ErrAltered = errors.New("tile altered on disk")
+
+// ErrNotFound is returned by Data for a tile the tree does not hold.
+var ErrNotFound = errors.New("no such tile")
+
+type tileID struct{ level, index uint64 }
+
+type fullTile = [Width]events.Hash
+
+// Tree is a Merkle tree of RFC 6962 leaf hashes stored as tiles. It is
+// safe for concurrent use: one writer (Append, Truncate, Commit) and any
+// number of readers.
+type Tree struct {
+	dir string
+
+	mu        sync.RWMutex
+	size      uint64
+	committed uint64
+	// edge[L] holds the hashes of the rightmost incomplete tile of level
+	// L: (size >> (8L)) mod 256 of them.
+	edge [][]events.Hash
+	// pending holds full tiles completed since the last Commit; mem holds
+	// every committed full tile when the tree has no folder.
+	pending map[tileID]*fullTile
+	mem     map[tileID]*fullTile
+	// stats
+	written, repaired uint64
+
+	cache tileCache
+}
+
+// Open returns an empty tree whose full tiles are kept in dir (created if
+// missing); tiles already there are checked, and rewritten if they
+// differ, as the log is replayed into the tree (Append, Commit). With dir
+// "" every tile is held in memory (for tests and small tools).
+func Open(dir string) (*Tree, error) {
+	t := &Tree{dir: dir, pending: map[tileID]*fullTile{}, cache: tileCache{max: 64}}
+	if dir == "" {
+		t.mem = map[tileID]*fullTile{}
+		return t, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("tile folder: %w", err)
+	}
+	return t, nil
+}
+
+// Size returns the number of leaves.
+func (t *Tree) Size() uint64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.size
+}
+
+// Append adds leaf hashes. Tiles they complete are kept in memory until
+// Commit.
+func (t *Tree) Append(leaves ...events.Hash) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, leaf := range leaves {
+		t.appendOne(leaf)
+	}
+}
+
+func (t *Tree) appendOne(h events.Hash) {
+	t.size++
+	for level := 0; ; level++ {
+		if level == len(t.edge) {
+			t.edge = append(t.edge, make([]events.Hash, 0, Width))
+		}
+		t.edge[level] = append(t.edge[level], h)
+		if len(t.edge[level]) < Width {
+			return
+		}
+		full := new(fullTile)
+		copy(full[:], t.edge[level])
+		index := (t.size>>(Height*uint(level)))/Width - 1
+		t.pending[tileID{uint64(level), index}] = full
+		h = tileRoot(full[:])
+		t.edge[level] = t.edge[level][:0]
+	}
+}
+
+// Truncate drops leaves from size on. Only leaves appended since the last
+// Commit can be dropped (the sequencer undoes a batch the store refused);
+// Truncate below the committed size returns an error and changes nothing.
+func (t *Tree) Truncate(size uint64) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if size < t.committed {
+		return fmt.Errorf("tiles: cannot truncate to %d below the committed size %d", size, t.committed)
+	}
+	if size >= t.size {
+		return nil
+	}
+	for level := range t.edge {
+		shift := Height * uint(level)
+		n, old := size>>shift, t.size>>shift
+		index, count := n/Width, int(n%Width)
+		if index != old/Width {
+			full, ok := t.pending[tileID{uint64(level), index}]
+			if !ok {
+				return fmt.Errorf("tiles: tile %d/%d to reopen is not pending", level, index)
+			}
+			t.edge[level] = append(t.edge[level][:0], full[:count]...)
+		} else {
+			t.edge[level] = t.edge[level][:count]
+		}
+		for id := range t.pending {
+			if id.level == uint64(level) && id.index >= index {
+				delete(t.pending, id)
+			}
+		}
+	}
+	t.size = size
+	return nil
+}
+
+// Commit persists the full tiles completed since the last Commit: the
+// caller says the leaves appended so far are durable. A tile already on
+// disk with the same contents is left alone; one that differs is
+// rewritten and counted as repaired (Stats). Tiles are written to a
+// temporary file and renamed into place, without fsync: they are
+// rebuilt from the log at every start, so a tile lost in a crash costs
+// nothing. If a write fails the tile stays pending and Commit returns the
+// error; the next Commit tries again.
+func (t *Tree) Commit() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var firstErr error
+	for id, full := range t.pending {
+		if t.mem != nil {
+			t.mem[id] = full
+			delete(t.pending, id)
+			continue
+		}
+		if err := t.writeTile(id, full); err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		delete(t.pending, id)
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	t.committed = t.size
+	return nil
+}
+
+// Stats reports how many tiles Commit wrote and, of those, how many it
+// found on disk with other contents (repaired).
+func (t *Tree) Stats() (written, repaired uint64) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.written, t.repaired
+}
+
+func (t *Tree) writeTile(id tileID, full *fullTile) error {
+	data := tileBytes(full[:])
+	path := filepath.Join(t.dir, filepath.FromSlash(Path(id.level, id.index, Width)))
+	old, err := os.ReadFile(path)
+	if err == nil && bytes.Equal(old, data) {
+		return nil
+	}
+	if err == nil {
+		t.repaired++
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("writing tile %s: %w", Path(id.level, id.index, Width), err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("writing tile %s: %w", Path(id.level, id.index, Width), err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing tile %s: %w", Path(id.level, id.index, Width), err)
+	}
+	t.cache.drop(id)
+	t.written++
+	return nil
+}
+
+// Leaf returns the leaf hash at index.
+func (t *Tree) Leaf(index uint64) (events.Hash, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if index >= t.size {
+		return events.Hash{}, fmt.Errorf("leaf %d beyond tree size %d", index, t.size)
+	}
+	return t.node(compact.NodeID{Level: 0, Index: index})
+}
+
+// Root returns the root hash of the tree of the given size.
+func (t *Tree) Root(size uint64) (events.Hash, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.root(size)
+}
+
+func (t *Tree) root(size uint64) (events.Hash, error) {
+	var root events.Hash
+	if size > t.size {
+		return root, fmt.Errorf("size %d beyond tree size %d", size, t.size)
+	}
+	if size == 0 {
+		copy(root[:], events.Hasher.EmptyRoot())
+		return root, nil
+	}
+	ids := compact.RangeNodes(0, size, nil)
+	hashes := make([][]byte, len(ids))
+	for i, id := range ids {
+		h, err := t.node(id)
+		if err != nil {
+			return root, err
+		}
+		hashes[i] = h[:]
+	}
+	r, err := (&compact.RangeFactory{Hash: events.Hasher.HashChildren}).NewRange(0, size, hashes)
+	if err != nil {
+		return root, err
+	}
+	h, err := r.GetRootHash(nil)
+	if err != nil {
+		return root, err
+	}
+	copy(root[:], h)
+	return root, nil
+}
+
+// InclusionProof proves that leaf index is in the tree of the given size
+// (RFC 6962 section 2.1.1).
+func (t *Tree) InclusionProof(index, size uint64) ([][]byte, error) {
+	nodes, err := proof.Inclusion(index, size)
+	if err != nil {
+		return nil, err
+	}
+	return t.fetch(nodes, size)
+}
+
+// ConsistencyProof proves that the tree of size1 is a prefix of the tree
+// of size2 (RFC 6962 section 2.1.2).
+func (t *Tree) ConsistencyProof(size1, size2 uint64) ([][]byte, error) {
+	nodes, err := proof.Consistency(size1, size2)
+	if err != nil {
+		return nil, err
+	}
+	return t.fetch(nodes, size2)
+}
+
+func (t *Tree) fetch(nodes proof.Nodes, size uint64) ([][]byte, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if size > t.size {
+		return nil, fmt.Errorf("size %d beyond tree size %d", size, t.size)
+	}
+	hashes := make([][]byte, len(nodes.IDs))
+	for i, id := range nodes.IDs {
+		h, err := t.node(id)
+		if err != nil {
+			return nil, err
+		}
+		hashes[i] = h[:]
+	}
+	return nodes.Rehash(hashes, events.Hasher.HashChildren)
+}
+
+// Data returns the first width hashes of the tile of the given level and
+// index, concatenated (the tile's bytes as C2SP tlog-tiles serves them),
+// if the tree of size limit holds them; ErrNotFound otherwise.
+func (t *Tree) Data(level, index uint64, width int, limit uint64) ([]byte, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if width < 1 || width > Width || level >= 64/Height || limit > t.size {
+		return nil, ErrNotFound
+	}
+	have := limit >> (Height * level)
+	if index > have/Width || index*Width+uint64(width) > have {
+		return nil, ErrNotFound
+	}
+	hashes, err := t.tile(level, index)
+	if err != nil {
+		return nil, err
+	}
+	return tileBytes(hashes[:width]), nil
+}
+
+// node returns a complete node of the tree; t.mu is held.
+func (t *Tree) node(id compact.NodeID) (events.Hash, error) {
+	level, h := uint64(id.Level)/Height, uint64(id.Level)%Height
+	first := id.Index << h
+	hashes, err := t.tile(level, first/Width)
+	if err != nil {
+		return events.Hash{}, err
+	}
+	from, to := first%Width, first%Width+1<<h
+	if to > uint64(len(hashes)) {
+		return events.Hash{}, fmt.Errorf("tiles: node %d/%d is not complete", id.Level, id.Index)
+	}
+	return hashUp(hashes[from:to]), nil
+}
+
+// tile returns the hashes of a tile: the edge tile (incomplete), a
+// pending or in-memory one, or one read from disk and checked against the
+// node above it. t.mu is held.
+func (t *Tree) tile(level, index uint64) ([]events.Hash, error) {
+	if int(level) < len(t.edge) && index == (t.size>>(Height*level))/Width {
+		return t.edge[level], nil
+	}
+	id := tileID{level, index}
+	if full, ok := t.pending[id]; ok {
+		return full[:], nil
+	}
+	if t.mem != nil {
+		if full, ok := t.mem[id]; ok {
+			return full[:], nil
+		}
+		return nil, fmt.Errorf("tiles: no tile %d/%d", level, index)
+	}
+	if full := t.cache.get(id); full != nil {
+		return full[:], nil
+	}
+	p := Path(level, index, Width)
+	data, err := os.ReadFile(filepath.Join(t.dir, filepath.FromSlash(p)))
+	if err != nil {
+		return nil, fmt.Errorf("reading tile %s: %w", p, err)
+	}
+	if len(data) != FullSize {
+		return nil, fmt.Errorf("%w: %s holds %d bytes, not %d", ErrAltered, p, len(data), FullSize)
+	}
+	full := new(fullTile)
+	for i := range full {
+		copy(full[i][:], data[i*HashSize:])
+	}
+	want, err := t.node(compact.NodeID{Level: uint(Height * (level + 1)), Index: index})
+	if err != nil {
+		return nil, fmt.Errorf("checking tile %s: %w", p, err)
+	}
+	if tileRoot(full[:]) != want {
+		return nil, fmt.Errorf("%w: %s does not hash to the tree's node above it", ErrAltered, p)
+	}
+	t.cache.put(id, full)
+	return full[:], nil
+}
+
+// hashUp returns the root of a perfect subtree given its bottom row (a
+// power of two of hashes).
+func hashUp(row []events.Hash) events.Hash {
+	if len(row) == 1 {
+		return row[0]
+	}
+	next := make([]events.Hash, len(row)/2)
+	for i := range next {
+		copy(next[i][:], events.Hasher.HashChildren(row[2*i][:], row[2*i+1][:]))
+	}
+	return hashUp(next)
+}
+
+func tileRoot(row []events.Hash) events.Hash { return hashUp(row) }
+
+func tileBytes(hashes []events.Hash) []byte {
+	b := make([]byte, 0, len(hashes)*HashSize)
+	for _, h := range hashes {
+		b = append(b, h[:]...)
+	}
+	return b
+}
+
+// Path returns the C2SP tlog-tiles path of a hash tile, relative to the
+// log's prefix: "tile/<L>/<N>" for a full tile and "tile/<L>/<N>.p/<W>"
+// for a partial one of width W, with N in three-digit groups, each but
+// the last prefixed "x" (index 1234067 is "x001/x234/067").
+func Path(level, index uint64, width int) string {
+	// golang.org/x/mod/sumdb/tlog spells N the same way; its paths carry
+	// the tile height after "tile/", which C2SP tlog-tiles leaves out.
+	p := tlog.Tile{H: Height, L: int(level), N: int64(index), W: width}.Path()
+	return "tile/" + strings.TrimPrefix(p, fmt.Sprintf("tile/%d/", Height))
+}
+
+// ParsePath parses a C2SP tlog-tiles hash-tile path (see Path). Entry
+// bundles ("tile/entries/...") and malformed paths are refused.
+func ParsePath(p string) (level, index uint64, width int, err error) {
+	rest, ok := strings.CutPrefix(p, "tile/")
+	if !ok || strings.HasPrefix(rest, "entries/") {
+		return 0, 0, 0, fmt.Errorf("not a hash tile path: %q", p)
+	}
+	tile, err := tlog.ParseTilePath(fmt.Sprintf("tile/%d/", Height) + rest)
+	if err != nil || tile.L < 0 || tile.N < 0 || tile.L >= 64/Height {
+		return 0, 0, 0, fmt.Errorf("not a hash tile path: %q", p)
+	}
+	// Refuse spellings other than the canonical one.
+	if Path(uint64(tile.L), uint64(tile.N), tile.W) != p {
+		return 0, 0, 0, fmt.Errorf("not a canonical hash tile path: %q", p)
+	}
+	return uint64(tile.L), uint64(tile.N), tile.W, nil
+}
+
+// tileCache holds a few verified tiles read from disk.
+type tileCache struct {
+	mu    sync.Mutex
+	max   int
+	order []tileID
+	tiles map[tileID]*fullTile
+}
+
+func (c *tileCache) get(id tileID) *fullTile {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tiles[id]
+}
+
+func (c *tileCache) put(id tileID, full *fullTile) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tiles == nil {
+		c.tiles = map[tileID]*fullTile{}
+	}
+	if _, ok := c.tiles[id]; ok {
+		return
+	}
+	if len(c.order) >= c.max {
+		delete(c.tiles, c.order[0])
+		c.order = c.order[1:]
+	}
+	c.order = append(c.order, id)
+	c.tiles[id] = full
+}
+
+func (c *tileCache) drop(id tileID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.tiles, id)
+}

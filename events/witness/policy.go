@@ -1,0 +1,210 @@
+// Package witness anchors the custody log outside the vault: it submits
+// each signed checkpoint to independent witnesses per C2SP tlog-witness
+// (https://c2sp.org/tlog-witness), collects their Ed25519 cosignatures
+// (https://c2sp.org/tlog-cosignature), and checks cosigned checkpoints
+// against a witness policy. A witness cosigns a checkpoint only if it is
+// consistent with every checkpoint of the same log it cosigned before, so
+// a log that was rolled back, forked, or shown differently to two
+// auditors cannot gather a quorum for both histories.
+//
+// docs/witnesses.md describes the policy file, what the vault does with
+// each answer, and how to run a witness.
+package witness
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	fnote "github.com/transparency-dev/formats/note"
+	fwitness "github.com/transparency-dev/formats/witness"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// MaxPolicySize bounds a policy file, in bytes.
+const MaxPolicySize = 64 << 10
+
+// Witness is one witness of a policy.
+type Witness struct {
+	// Name is the policy's name for it; VKey its cosignature/v1 verifier
+	// key (C2SP signed-note vkey, type 0x04 or 0x01), whose own name is
+	// Key.Name().
+	Name string
+	VKey string
+	Key  note.Verifier
+	// URL is its add-checkpoint endpoint (the witness URL with
+	// "/add-checkpoint" appended); "" in a policy used only to verify.
+	URL string
+}
+
+// Policy is a set of witnesses and the quorum of them that must cosign a
+// checkpoint. Its text form is the Sigsum policy format that Tessera and
+// torchwood read (parsed by github.com/transparency-dev/formats/witness):
+//
+//	witness NAME VKEY [URL]
+//	group NAME K|any|all MEMBER...
+//	quorum NAME|none
+//
+// with "#" comments; "log" lines are ignored. A witness line without a
+// URL can be used to verify but not to submit.
+type Policy struct {
+	Witnesses []Witness
+	group     fwitness.Group
+	// Quorum describes the quorum in words ("2 of 3", "all of 2").
+	Quorum string
+}
+
+// placeholderURL stands in for a witness line's missing URL, which the
+// format's parser requires.
+const placeholderURL = "https://custos.invalid/no-url"
+
+// ParsePolicy parses a policy file. Errors name the line at fault.
+func ParsePolicy(b []byte) (*Policy, error) {
+	if len(b) > MaxPolicySize {
+		return nil, fmt.Errorf("witness policy of %d bytes exceeds the %d-byte limit", len(b), MaxPolicySize)
+	}
+	b = bytes.TrimPrefix(b, []byte("\ufeff"))
+	var text strings.Builder
+	p := &Policy{}
+	names := map[string]bool{}
+	for n, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimRight(line, "\r")
+		body, _, _ := strings.Cut(line, "#")
+		f := strings.Fields(body)
+		if len(f) > 0 && f[0] == "witness" {
+			if len(f) != 3 && len(f) != 4 {
+				return nil, fmt.Errorf("witness policy line %d: want `witness NAME VKEY [URL]`", n+1)
+			}
+			w := Witness{Name: f[1], VKey: f[2]}
+			k, err := fnote.NewVerifierForCosignatureV1(w.VKey)
+			if err != nil {
+				return nil, fmt.Errorf("witness policy line %d: witness %s: bad verifier key: %v", n+1, w.Name, err)
+			}
+			w.Key = k
+			u := placeholderURL
+			if len(f) == 4 {
+				pu, err := url.Parse(f[3])
+				if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" || pu.User != nil {
+					return nil, fmt.Errorf("witness policy line %d: witness %s: the URL must be http:// or https:// with a host and no user name", n+1, w.Name)
+				}
+				u = f[3]
+				w.URL = pu.JoinPath("add-checkpoint").String()
+			}
+			if names[w.Name] {
+				return nil, fmt.Errorf("witness policy line %d: witness %s is named twice", n+1, w.Name)
+			}
+			names[w.Name] = true
+			p.Witnesses = append(p.Witnesses, w)
+			fmt.Fprintf(&text, "witness %s %s %s\n", w.Name, w.VKey, u)
+			continue
+		}
+		text.WriteString(body + "\n")
+	}
+	g, err := fwitness.ParsePolicy([]byte(text.String()))
+	if err != nil {
+		return nil, fmt.Errorf("witness policy: %w", err)
+	}
+	if len(p.Witnesses) == 0 {
+		return nil, errors.New("witness policy: no witness")
+	}
+	if g.N == 0 {
+		return nil, errors.New("witness policy: quorum none: a policy that needs no witness is no policy")
+	}
+	p.group = g
+	p.Quorum = fmt.Sprintf("%d of %d", g.N, len(g.Components))
+	return p, nil
+}
+
+// NewPolicy builds the policy of the server flags --witness and
+// --witness-quorum: the given witnesses, any quorum of them (0 means
+// all).
+func NewPolicy(ws []Witness, quorum int) (*Policy, error) {
+	if len(ws) == 0 {
+		return nil, errors.New("no witness")
+	}
+	if quorum == 0 {
+		quorum = len(ws)
+	}
+	if quorum < 0 || quorum > len(ws) {
+		return nil, fmt.Errorf("a quorum of %d witnesses out of %d is impossible", quorum, len(ws))
+	}
+	var b strings.Builder
+	var names []string
+	for _, w := range ws {
+		u := strings.TrimSuffix(w.URL, "/add-checkpoint")
+		fmt.Fprintf(&b, "witness %s %s %s\n", w.Name, w.VKey, u)
+		names = append(names, w.Name)
+	}
+	fmt.Fprintf(&b, "group custos-quorum %d %s\nquorum custos-quorum\n", quorum, strings.Join(names, " "))
+	return ParsePolicy([]byte(b.String()))
+}
+
+// ParseFlag parses one --witness flag value, NAME=VKEY@URL, where URL is
+// the witness's base URL (to which /add-checkpoint is appended).
+func ParseFlag(s string) (Witness, error) {
+	name, rest, ok := strings.Cut(s, "=")
+	vkey, u, ok2 := strings.Cut(rest, "@")
+	if !ok || !ok2 || name == "" || vkey == "" || u == "" || strings.ContainsAny(name, " \t#") {
+		return Witness{}, fmt.Errorf("--witness %q: want NAME=VERIFIER_KEY@URL", s)
+	}
+	p, err := ParsePolicy([]byte("witness " + name + " " + vkey + " " + u + "\nquorum " + name + "\n"))
+	if err != nil {
+		return Witness{}, fmt.Errorf("--witness %s: %v", name, strings.TrimPrefix(err.Error(), "witness policy line 1: "))
+	}
+	return p.Witnesses[0], nil
+}
+
+// Verdict is what a policy says of one cosigned checkpoint.
+type Verdict struct {
+	// Satisfied: the quorum of witnesses cosigned it.
+	Satisfied bool
+	// Cosigned and Missing name the policy's witnesses that did and did
+	// not cosign it.
+	Cosigned, Missing []string
+}
+
+// Check checks the cosignatures on a checkpoint note against the policy.
+// It does not check the log's own signature (events.ParseCheckpoint
+// does): cosigned must be a checkpoint already verified as the log's.
+func (p *Policy) Check(cosigned []byte) Verdict {
+	var v Verdict
+	for _, w := range p.Witnesses {
+		if n, err := note.Open(cosigned, note.VerifierList(w.Key)); err == nil && len(n.Sigs) == 1 {
+			v.Cosigned = append(v.Cosigned, w.Name)
+		} else {
+			v.Missing = append(v.Missing, w.Name)
+		}
+	}
+	v.Satisfied = p.group.Satisfied(cosigned)
+	return v
+}
+
+// Describe says a verdict in one line: "cosigned by a, b (quorum 2 of 3
+// met)".
+func (p *Policy) Describe(v Verdict) string {
+	s := "cosigned by " + orNone(v.Cosigned)
+	if v.Satisfied {
+		return s + " (quorum " + p.Quorum + " met)"
+	}
+	return s + "; not by " + orNone(v.Missing) + " (quorum " + p.Quorum + " NOT met)"
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "no witness"
+	}
+	return strings.Join(names, ", ")
+}
+
+// parseSize parses a text/x.tlog.size body: a decimal without leading
+// zeroes and a newline.
+func parseSize(b []byte) (uint64, error) {
+	s, ok := strings.CutSuffix(string(b), "\n")
+	if !ok || s == "" || (len(s) > 1 && s[0] == '0') || strings.ContainsAny(s, "+-\n ") {
+		return 0, fmt.Errorf("malformed size %q", b)
+	}
+	return strconv.ParseUint(s, 10, 64)
+}

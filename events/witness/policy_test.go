@@ -1,0 +1,158 @@
+package witness
+
+import (
+	"crypto/rand"
+	"strings"
+	"testing"
+
+	fnote "github.com/transparency-dev/formats/note"
+	"golang.org/x/mod/sumdb/note"
+)
+
+func TestParsePolicy(t *testing.T) {
+	_, va := testKey(t, "witness.a.example")
+	_, vb := testKey(t, "witness.b.example")
+	p, err := ParsePolicy([]byte("\ufeff# two partners\r\nlog custos-x+1234+AAAA\r\nwitness a " + va + " https://a.example/w\nwitness b " + vb + "\ngroup both all a b\nquorum both\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Witnesses) != 2 || p.Quorum != "2 of 2" {
+		t.Fatalf("policy %+v", p)
+	}
+	if p.Witnesses[0].URL != "https://a.example/w/add-checkpoint" || p.Witnesses[1].URL != "" {
+		t.Fatalf("urls %q %q", p.Witnesses[0].URL, p.Witnesses[1].URL)
+	}
+	for _, bad := range []string{
+		"",
+		"witness a " + va + " https://a.example\n",                                 // no quorum
+		"witness a " + va + " https://a.example\nquorum none\n",                    // needs no witness
+		"witness a " + va + " https://a.example\nquorum b\n",                       // unknown
+		"witness a " + va + " ftp://a.example\nquorum a\n",                         // scheme
+		"witness a " + va + " https://user:pw@a.example\nquorum a\n",               // credentials
+		"witness a notakey https://a.example\nquorum a\n",                          // key
+		"witness a " + va + " https://a.example\nwitness a " + vb + "\nquorum a\n", // twice
+		"witness a " + va + " https://a.example\ngroup g 2 a\nquorum g\n",          // impossible
+		"witnesses a " + va + "\nquorum a\n",                                       // keyword
+		strings.Repeat("#", MaxPolicySize+1),
+	} {
+		if _, err := ParsePolicy([]byte(bad)); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}
+
+func TestParseFlagAndNewPolicy(t *testing.T) {
+	_, va := testKey(t, "witness.a.example")
+	_, vb := testKey(t, "witness.b.example")
+	a, err := ParseFlag("a=" + va + "@http://127.0.0.1:7380")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ParseFlag("b=" + vb + "@http://127.0.0.1:7381/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.URL != "http://127.0.0.1:7380/add-checkpoint" || b.URL != "http://127.0.0.1:7381/add-checkpoint" {
+		t.Fatalf("urls %q %q", a.URL, b.URL)
+	}
+	for _, bad := range []string{"a", "a=" + va, "=" + va + "@http://x", "a=nokey@http://x", "a b=" + va + "@http://x"} {
+		if _, err := ParseFlag(bad); err == nil {
+			t.Errorf("accepted --witness %q", bad)
+		}
+	}
+	p, err := NewPolicy([]Witness{a, b}, 0)
+	if err != nil || p.Quorum != "2 of 2" {
+		t.Fatalf("default quorum: %v %v", p, err)
+	}
+	p, err = NewPolicy([]Witness{a, b}, 1)
+	if err != nil || p.Quorum != "1 of 2" {
+		t.Fatalf("quorum 1: %v %v", p, err)
+	}
+	if _, err := NewPolicy([]Witness{a, b}, 3); err == nil {
+		t.Fatal("quorum 3 of 2 accepted")
+	}
+}
+
+// Check counts only cosignatures that verify over the very checkpoint.
+func TestCheck(t *testing.T) {
+	sa, va := testKey(t, "witness.a.example")
+	sb, vb := testKey(t, "witness.b.example")
+	p, err := ParsePolicy([]byte("witness a " + va + "\nwitness b " + vb + "\ngroup g 2 a b\nquorum g\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logS, _, err := note.GenerateKey(rand.Reader, "custos-log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, _ := note.NewSigner(logS)
+	text := "custos-log\n5\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"
+	signed, err := note.Sign(&note.Note{Text: text}, ls, sa, sb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := p.Check(signed); !v.Satisfied || len(v.Cosigned) != 2 {
+		t.Fatalf("both: %+v", v)
+	}
+	onlyA, _ := note.Sign(&note.Note{Text: text}, ls, sa)
+	v := p.Check(onlyA)
+	if v.Satisfied || len(v.Missing) != 1 || v.Missing[0] != "b" {
+		t.Fatalf("one: %+v", v)
+	}
+	if !strings.Contains(p.Describe(v), "NOT met") {
+		t.Fatal(p.Describe(v))
+	}
+	// b's cosignature moved onto another checkpoint does not count.
+	other, _ := note.Sign(&note.Note{Text: "custos-log\n6\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"}, ls, sb)
+	_, bline, _ := strings.Cut(string(other), "\n\n")
+	lines := strings.SplitAfter(bline, "\n")
+	forged := string(onlyA) + lines[1]
+	if v := p.Check([]byte(forged)); v.Satisfied {
+		t.Fatalf("a cosignature of another checkpoint counted: %+v", v)
+	}
+}
+
+// testKey returns a cosignature/v1 signer and its vkey.
+func testKey(t *testing.T, name string) (note.Signer, string) {
+	t.Helper()
+	skey, vkey, err := note.GenerateKey(rand.Reader, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := fnote.NewSignerForCosignatureV1(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv, err := fnote.VKeyToCosignatureV1(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, cv
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]uint64{"0\n": 0, "10\n": 10, "18446744073709551615\n": 1<<64 - 1} {
+		if got, err := parseSize([]byte(in)); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"", "10", "010\n", "-1\n", "+1\n", "1 \n", "1\n\n", "18446744073709551616\n"} {
+		if _, err := parseSize([]byte(bad)); err == nil {
+			t.Errorf("parseSize(%q) accepted", bad)
+		}
+	}
+}
+
+func FuzzParsePolicy(f *testing.F) {
+	f.Add([]byte("witness a witness.a+00000000+BAAA https://a.example\nquorum a\n"))
+	f.Add([]byte("# c\nwitness a x y z\ngroup g any a\nquorum g\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := ParsePolicy(b)
+		if err != nil {
+			return
+		}
+		if len(p.Witnesses) == 0 || p.group.N == 0 {
+			t.Fatalf("accepted a policy that needs no witness: %q", b)
+		}
+	})
+}

@@ -1,0 +1,146 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/witness"
+	"github.com/custos-vault/custos/objects"
+)
+
+// Anchors outside the vault (docs/witnesses.md).
+//
+// Every published checkpoint is handed to the witnesses of the vault's
+// policy (events/witness), beside the appends: an acknowledgement never
+// waits for a witness. A checkpoint whose cosignatures meet the quorum
+// is stored in the object store as "witnessed/<size, 20 digits>" (the
+// log's note with the cosignature lines), write-once under the store's
+// default retention. Packages and audits wait, a bounded time, for their
+// checkpoint's cosignatures. With no witness configured the vault makes
+// no outbound connection.
+
+const (
+	witnessedPrefix = "witnessed/"
+	// anchorWait bounds how long a package or an audit waits for its
+	// checkpoint's cosignatures.
+	anchorWait = 10 * time.Second
+)
+
+func witnessedObject(size uint64) string { return fmt.Sprintf("%s%020d", witnessedPrefix, size) }
+
+// startAnchors starts the witness client if a policy is configured.
+func (v *Vault) startAnchors() {
+	if v.cfg.Witnesses == nil {
+		return
+	}
+	c := witness.Start(witness.Config{
+		Policy: v.cfg.Witnesses,
+		Proof:  func(from, to uint64) ([][]byte, error) { return v.log.Tree().ConsistencyProof(from, to) },
+		Save:   v.saveWitnessed,
+		Logger: v.logger,
+		HTTP:   v.cfg.AnchorHTTP,
+	})
+	v.witnessMu.Lock()
+	v.witnesses = c
+	v.witnessMu.Unlock()
+	if cp := v.log.LatestCheckpoint(); cp != nil {
+		c.Submit(cp)
+	}
+}
+
+func (v *Vault) witnessClient() *witness.Client {
+	v.witnessMu.Lock()
+	defer v.witnessMu.Unlock()
+	return v.witnesses
+}
+
+// afterPublish runs on the log's writer for every stored checkpoint; it
+// must not block.
+func (v *Vault) afterPublish(cp *events.Checkpoint) {
+	if c := v.witnessClient(); c != nil {
+		c.Submit(cp)
+	}
+}
+
+func (v *Vault) saveWitnessed(ctx context.Context, cp *events.Checkpoint, cosigned []byte) error {
+	_, err := v.objects.Put(ctx, witnessedObject(cp.Size), bytes.NewReader(cosigned), objects.PutOptions{})
+	if err != nil && err != objects.ErrExists {
+		return err
+	}
+	return nil
+}
+
+func (v *Vault) stopAnchors() {
+	if c := v.witnessClient(); c != nil {
+		c.Close()
+	}
+}
+
+// WitnessPolicy returns the vault's witness policy, or nil.
+func (v *Vault) WitnessPolicy() *witness.Policy { return v.cfg.Witnesses }
+
+// WitnessStatus returns each witness's state (nil without a policy).
+func (v *Vault) WitnessStatus() []witness.Status {
+	if c := v.witnessClient(); c != nil {
+		return c.Status()
+	}
+	return nil
+}
+
+// Anchored is a checkpoint with what vouches for it outside the vault.
+type Anchored struct {
+	Checkpoint *events.Checkpoint
+	// Note is the checkpoint note with the witnesses' cosignature lines
+	// gathered for it (the log's note alone without witnesses).
+	Note []byte
+	// Verdict is the policy's verdict on Note (zero without a policy).
+	Verdict witness.Verdict
+}
+
+// anchor waits, at most anchorWait or until ctx ends, for the witnesses
+// to answer for cp, and returns cp with the cosignatures they gave.
+func (v *Vault) anchor(ctx context.Context, cp *events.Checkpoint) Anchored {
+	a := Anchored{Checkpoint: cp, Note: cp.Note}
+	c := v.witnessClient()
+	if c == nil {
+		return a
+	}
+	wctx, cancel := context.WithTimeout(ctx, anchorWait)
+	defer cancel()
+	if n := c.Wait(wctx, cp.Size); n != nil {
+		a.Note = n
+	}
+	a.Verdict = v.cfg.Witnesses.Check(a.Note)
+	return a
+}
+
+// AnchoredCheckpoint signs a checkpoint covering every event appended so
+// far (if one is due) and returns it with its cosignatures, waiting a
+// bounded time for the witnesses (an auditor's read).
+func (v *Vault) AnchoredCheckpoint(ctx context.Context) (Anchored, error) {
+	cp, err := v.log.Checkpoint(ctx)
+	if err != nil {
+		return Anchored{}, err
+	}
+	return v.anchor(ctx, cp), nil
+}
+
+// PublicCheckpoint returns the checkpoint the vault serves at
+// /checkpoint: the newest one whose cosignatures meet the witness
+// policy, with them, or without a policy the newest checkpoint; nil if
+// there is none yet.
+func (v *Vault) PublicCheckpoint() (*events.Checkpoint, []byte) {
+	if c := v.witnessClient(); c != nil {
+		if cp, n := c.Latest(); cp != nil {
+			return cp, n
+		}
+	}
+	cp := v.log.LatestCheckpoint()
+	if cp == nil {
+		return nil, nil
+	}
+	return cp, cp.Note
+}
