@@ -292,4 +292,3 @@ func FuzzParsePath(f *testing.F) {
 		}
 	})
 }
-
