@@ -14,6 +14,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -51,9 +53,11 @@ type server struct {
 	listen string
 	extra  []string
 	envs   []string // extra environment of the server process
-	cmd    *exec.Cmd
-	logs   *logBuffer
-	url    string
+	// wrap, if set, runs the server under another command (strace).
+	wrap []string
+	cmd  *exec.Cmd
+	logs *logBuffer
+	url  string
 }
 
 // logBuffer collects a server's output; the reader goroutine writes while
@@ -103,8 +107,9 @@ func newServerEnv(t *testing.T, envs []string, extra ...string) *server {
 
 func (s *server) start() {
 	s.t.Helper()
-	args := append([]string{"server", "--dev", "--data", s.data, "--listen", s.listen}, s.extra...)
-	s.cmd = exec.Command(filepath.Join(binDir, "custos"), args...)
+	args := append([]string{filepath.Join(binDir, "custos"), "server", "--dev", "--data", s.data, "--listen", s.listen}, s.extra...)
+	args = append(slices.Clone(s.wrap), args...)
+	s.cmd = exec.Command(args[0], args[1:]...)
 	s.cmd.Env = append(append(os.Environ(), "TMPDIR="+s.tmp), s.envs...)
 	logs := new(logBuffer)
 	s.logs = logs
@@ -136,7 +141,7 @@ func (s *server) stop() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
+	s.serverProcess().Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- s.cmd.Wait() }()
 	select {
@@ -149,6 +154,25 @@ func (s *server) stop() {
 		s.t.Errorf("server ignored SIGTERM")
 	}
 	s.cmd = nil
+}
+
+// serverProcess is the custos process: the command's, or under wrap its
+// child (strace passes no signal on).
+func (s *server) serverProcess() *os.Process {
+	if len(s.wrap) == 0 {
+		return s.cmd.Process
+	}
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", s.cmd.Process.Pid, s.cmd.Process.Pid))
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return s.cmd.Process
+	}
+	pid, _ := strconv.Atoi(f[0])
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return s.cmd.Process
+	}
+	return p
 }
 
 func (s *server) kill() {
