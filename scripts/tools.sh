@@ -13,6 +13,8 @@ export GOBIN=$bin GOFLAGS=-buildvcs=false
 AGE_VERSION=v1.3.2
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 STATICCHECK_VERSION=v0.8.2
+# C2SP tlog-witness server. v0.10 needs Go 1.27: stay on v0.6.1.
+LITEWITNESS_VERSION=v0.6.1
 
 log() { printf 'tools: %s\n' "$*" >&2; }
 
@@ -37,6 +39,8 @@ need_pkg softhsm2
 need_pkg libssl-dev
 need_pkg postgresql
 need_pkg openssl
+# ssh-agent, ssh-add and ssh-keygen: litewitness signs through an ssh-agent.
+need_pkg openssh-client
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
 	log "apt-get install ${apt_pkgs[*]}"
 	export DEBIAN_FRONTEND=noninteractive
@@ -46,6 +50,7 @@ fi
 
 go_tool "filippo.io/age/cmd/...@$AGE_VERSION" age age-keygen
 go_tool "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" staticcheck
+go_tool "filippo.io/torchwood/cmd/litewitness@$LITEWITNESS_VERSION" litewitness
 if [ "${CUSTOS_SKIP_MINIO:-}" != 1 ]; then
 	# About 6 minutes on 2 cores the first time; reused afterwards.
 	go_tool "github.com/minio/minio@$MINIO_VERSION" minio
