@@ -114,10 +114,12 @@ func Start(cfg Config) *Client {
 	c := &Client{cfg: cfg, rounds: map[uint64]*round{}}
 	c.cond = sync.NewCond(&c.mu)
 	c.ctx, c.stop = context.WithCancel(context.Background())
-	for i, w := range cfg.Policy.Witnesses {
+	for _, w := range cfg.Policy.Witnesses {
 		c.state = append(c.state, Status{Name: w.Name})
 		c.tried = append(c.tried, 0)
 		c.wake = append(c.wake, make(chan struct{}, 1))
+	}
+	for i, w := range cfg.Policy.Witnesses {
 		if w.URL == "" {
 			continue
 		}
