@@ -39,6 +39,7 @@ need_pkg softhsm2
 need_pkg libssl-dev
 need_pkg postgresql
 need_pkg openssl
+need_pkg strace
 # ssh-agent, ssh-add and ssh-keygen: litewitness signs through an ssh-agent.
 need_pkg openssh-client
 if [ ${#apt_pkgs[@]} -gt 0 ]; then

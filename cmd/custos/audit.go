@@ -195,9 +195,14 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		wout = &witnessedOutput{Size: witnessed.Size, Quorum: policy.Quorum, Cosigned: orEmpty(verdict.Cosigned), Missing: orEmpty(verdict.Missing)}
 		if !verdict.Satisfied {
 			msg := fmt.Sprintf("the newest checkpoint (%d events) lacks its witness quorum: %s", witnessed.Size, policy.Describe(verdict))
-			for _, st := range cps.Witnesses {
-				if st.LastError != "" && slices.Contains(verdict.Missing, st.Name) {
-					msg += fmt.Sprintf("; the vault reports of witness %s: %s", printable.Terminal(st.Name), printable.Terminal(st.LastError))
+			for _, w := range policy.Witnesses {
+				if !slices.Contains(verdict.Missing, w.Name) {
+					continue
+				}
+				for _, st := range cps.Witnesses {
+					if st.Key == witness.KeyID(w.Key) && st.LastError != "" {
+						msg += fmt.Sprintf("; the vault reports of witness %s: %s", w.Name, printable.Terminal(st.LastError))
+					}
 				}
 			}
 			return fail(errors.New(msg))

@@ -58,6 +58,10 @@ type Config struct {
 // Status is one witness's state, for the health route and metrics.
 type Status struct {
 	Name string `json:"name"`
+	// Key is the witness's cosigner key: its name and key hash (C2SP
+	// signed-note), "NAME+HASH", by which a verifier with a policy of its
+	// own names finds it.
+	Key string `json:"key"`
 	// Size is the checkpoint size the witness last cosigned for this log
 	// (or said it holds).
 	Size uint64 `json:"size"`
@@ -70,6 +74,10 @@ type Status struct {
 	// LastError is the last failure, "" after a success.
 	LastError string `json:"last_error,omitempty"`
 }
+
+// KeyID names a cosigner key as Status.Key does: "NAME+HASH" (the key
+// hash in 8 hex digits).
+func KeyID(k note.Verifier) string { return fmt.Sprintf("%s+%08x", k.Name(), k.KeyHash()) }
 
 // Client submits checkpoints to a policy's witnesses, one goroutine per
 // witness, each always working on the newest checkpoint (checkpoints
@@ -115,7 +123,7 @@ func Start(cfg Config) *Client {
 	c.cond = sync.NewCond(&c.mu)
 	c.ctx, c.stop = context.WithCancel(context.Background())
 	for _, w := range cfg.Policy.Witnesses {
-		c.state = append(c.state, Status{Name: w.Name})
+		c.state = append(c.state, Status{Name: w.Name, Key: KeyID(w.Key)})
 		c.tried = append(c.tried, 0)
 		c.wake = append(c.wake, make(chan struct{}, 1))
 	}

@@ -1,0 +1,245 @@
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-vault/custos/internal/testenv"
+)
+
+// witnessFlags names two witnesses on the server's command line, with a
+// quorum of both.
+func witnessFlags(ws ...*testenv.Witness) []string {
+	var out []string
+	for _, w := range ws {
+		out = append(out, "--witness", w.Name+"="+w.VKey+"@"+w.URL)
+	}
+	return append(out, "--witness-quorum", fmt.Sprint(len(ws)))
+}
+
+// writePolicy writes the witness policy a defence expert or auditor
+// keeps: the witnesses' keys, no URLs, and the quorum.
+func writePolicy(t *testing.T, dir string, ws ...*testenv.Witness) string {
+	var b strings.Builder
+	b.WriteString("# the partners that witness the vault's custody log\n")
+	var names []string
+	for i, w := range ws {
+		name := fmt.Sprintf("w%d", i+1)
+		fmt.Fprintf(&b, "witness %s %s\n", name, w.VKey)
+		names = append(names, name)
+	}
+	fmt.Fprintf(&b, "group partners all %s\nquorum partners\n", strings.Join(names, " "))
+	p := filepath.Join(dir, "witnesses.policy")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func getPublic(t *testing.T, s *server, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(s.url + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// cosignatureLines counts the signature lines of a note beyond the log's.
+func cosignatureLines(n string) int {
+	_, sigs, _ := strings.Cut(n, "\n\n")
+	return strings.Count(sigs, "\u2014 ") - 1
+}
+
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	os.RemoveAll(to)
+	if out, err := exec.Command("cp", "-a", from, to).CombinedOutput(); err != nil {
+		t.Fatalf("cp -a %s %s: %v %s", from, to, err, out)
+	}
+}
+
+// A vault with two real witnesses (litewitness) and a quorum of both:
+// checkpoints are cosigned beside the appends; packages carry the
+// cosigned checkpoint and custos-verify checks it against a policy;
+// audit verify checks the newest checkpoint's quorum. With one witness
+// down, appends go on and the checkpoints stay below the quorum until it
+// returns. A vault restored from an older copy of its data folder, which
+// then appends (a fork of its history), is refused by both witnesses:
+// the server logs it at level ERROR and audit verify fails naming them.
+func TestWitnessedVault(t *testing.T) {
+	a := testenv.StartWitness(t, "witness-a.partner-one.example")
+	b := testenv.StartWitness(t, "witness-b.partner-two.example")
+	s := newServer(t)
+	work := t.TempDir()
+	logKey, _ := vaultKey(t, s, work, "auditor")
+	origin, _, _ := strings.Cut(logKey, "+")
+	for _, w := range []*testenv.Witness{a, b} {
+		if err := w.RegisterLog(origin, logKey); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.stop()
+	s.extra = witnessFlags(a, b)
+	s.start()
+	policy := writePolicy(t, work, a, b)
+
+	s.ok("investigator", work, "case", "open", "KH-2026-201", "--title", "witnessed")
+	file, _, _ := evidence(t, work, "photo.jpg", 40_000)
+	s.ok("investigator", work, "deposit", "--case", "KH-2026-201", file)
+	v := s.ok("auditor", work, "audit", "verify", "--witness-policy", policy, "--json").json(t)
+	w, _ := v["witnessed"].(map[string]any)
+	if v["ok"] != true || w == nil || len(w["cosigned"].([]any)) != 2 || w["quorum"] != "2 of 2" {
+		t.Fatalf("audit verify with witnesses answered %v", v)
+	}
+	text := s.ok("auditor", work, "audit", "verify", "--witness-policy", policy).stdout
+	if !strings.Contains(text, "cosigned by w1, w2 (quorum 2 of 2 met)") {
+		t.Fatalf("audit verify said:\n%s", text)
+	}
+	code, cp := getPublic(t, s, "/checkpoint")
+	if code != 200 || !strings.HasPrefix(cp, origin+"\n") || cosignatureLines(cp) != 2 {
+		t.Fatalf("/checkpoint: %d\n%s", code, cp)
+	}
+	if n, err := a.Size(origin); err != nil || n == 0 {
+		t.Fatalf("witness a holds %d, %v", n, err)
+	}
+
+	// A package carries its checkpoint with both cosignatures.
+	kg := s.run("", work, testenv.Binary(t, "age-keygen"), "-o", filepath.Join(work, "p.key"))
+	s.ok("prosecutor", work, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg.stderr, "Public key: ")))
+	pkg := s.ok("investigator", work, "package", "seal", "--case", "KH-2026-201", "--for", "prosecutor", "--purpose", "trial", "--json").json(t)
+	s.ok("prosecutor", work, "package", "fetch", pkg["package"].(string), "-o", "bundle.tar")
+	r := s.run("", work, "custos-verify", "bundle.tar", "--key", logKey, "--witness-policy", policy)
+	if r.code != 0 || !strings.Contains(r.stdout, "cosigned by w1, w2 (quorum 2 of 2 met)") {
+		t.Fatalf("custos-verify with the policy: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// A policy naming a third witness the vault never used: the package
+	// lacks its quorum.
+	c := testenv.StartWitness(t, "witness-c.partner-three.example")
+	strict := writePolicy(t, t.TempDir(), a, b, c)
+	r = s.run("", work, "custos-verify", "bundle.tar", "--key", logKey, "--witness-policy", strict)
+	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "lacks the witness quorum") {
+		t.Fatalf("custos-verify with a stricter policy: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// Witness b down: appends are acknowledged, audits see the missing
+	// cosignature; once b is back the newest checkpoint reaches the quorum.
+	b.Stop()
+	s.ok("investigator", work, "case", "open", "KH-2026-202", "--title", "while b is down")
+	r = s.run("auditor", work, "custos", "audit", "verify", "--witness-policy", policy)
+	if r.code == 0 || !strings.Contains(r.stderr, "not by w2") || !strings.Contains(r.stderr, "unreachable") {
+		t.Fatalf("audit verify with b down: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r = s.run("auditor", work, "custos", "audit", "verify", "--witness-policy", policy)
+		if r.code == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never witnessed after b returned:\n%s", r.stderr)
+		}
+		time.Sleep(time.Second)
+	}
+
+	// An operator keeps a copy of the data folder, the vault goes on, and
+	// later the copy is put back and the vault appends again: a fork.
+	s.stop()
+	backup := filepath.Join(t.TempDir(), "backup")
+	copyTree(t, s.data, backup)
+	s.start()
+	for i := 0; i < 5; i++ {
+		s.ok("investigator", work, "case", "open", fmt.Sprintf("KH-2026-3%02d", i), "--title", "after the copy")
+	}
+	s.ok("auditor", work, "audit", "verify", "--witness-policy", policy)
+	held, _ := a.Size(origin)
+	s.stop()
+	copyTree(t, backup, s.data)
+	s.start()
+	s.ok("investigator", work, "case", "open", "KH-2026-400", "--title", "on the restored copy")
+	forked := regexp.MustCompile(`level=ERROR msg="witness did not cosign the custody log's checkpoint" witness=witness-a\.partner-one\.example .*rolled back or forked`)
+	if !s.logs.waitFor(forked) {
+		t.Fatalf("the server did not report the fork:\n%s", s.logs)
+	}
+	r = s.run("auditor", work, "custos", "audit", "verify", "--witness-policy", policy)
+	if r.code == 0 || !strings.Contains(r.stderr, "not by w1, w2") || !strings.Contains(r.stderr, "rolled back or forked") {
+		t.Fatalf("audit verify of the fork: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if now, _ := a.Size(origin); now != held {
+		t.Fatalf("witness a moved from %d to %d on the fork", held, now)
+	}
+}
+
+// With no witness configured, the server makes no outbound connection:
+// the whole flow (deposit, view, package, audit) runs under strace, and
+// every connect() it made was to the loopback address (its own clients'
+// connections are accepted, not made) or a local socket.
+func TestNoOutboundConnections(t *testing.T) {
+	straceBin := testenv.Binary(t, "strace")
+	trace := filepath.Join(t.TempDir(), "connect.trace")
+	s := &server{t: t, data: filepath.Join(t.TempDir(), "data"), tmp: t.TempDir(),
+		listen: testenv.Addr(testenv.FreePort(t)),
+		wrap:   []string{straceBin, "-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-o", trace}}
+	s.start()
+	t.Cleanup(s.stop)
+	work := t.TempDir()
+	s.ok("investigator", work, "case", "open", "KH-2026-500", "--title", "offline")
+	file, _, _ := evidence(t, work, "chat.txt", 10_000)
+	dep := s.ok("investigator", work, "deposit", "--case", "KH-2026-500", file, "--json").json(t)
+	id := dep["items"].([]any)[0].(map[string]any)["id"].(string)
+	s.ok("investigator", work, "get", id, "--purpose", "review", "-o", filepath.Join(work, "out.txt"))
+	kg := s.run("", work, testenv.Binary(t, "age-keygen"), "-o", filepath.Join(work, "p.key"))
+	s.ok("prosecutor", work, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg.stderr, "Public key: ")))
+	pkg := s.ok("investigator", work, "package", "seal", "--case", "KH-2026-500", "--for", "prosecutor", "--purpose", "trial", "--json").json(t)
+	s.ok("prosecutor", work, "package", "fetch", pkg["package"].(string), "-o", "bundle.tar")
+	s.ok("auditor", work, "audit", "verify")
+	s.stop()
+	if out := outbound(t, trace); len(out) > 0 {
+		t.Errorf("the server connected out:\n%s", strings.Join(out, "\n"))
+	}
+
+	// The check sees a dial: the same server given a witness (at an
+	// address where nothing listens) connects to it.
+	trace2 := filepath.Join(t.TempDir(), "connect.trace")
+	s.wrap[len(s.wrap)-1] = trace2
+	s.extra = []string{"--witness", "w=witness.example+7a2b52ad+BEC5fu6IAUbjz+KQwbQXhGJNiRJ29WQNF6iTvPLpcR9e@http://127.0.0.2:9"}
+	s.start()
+	s.ok("investigator", work, "case", "open", "KH-2026-501", "--title", "dials")
+	time.Sleep(time.Second)
+	s.stop()
+	if out := outbound(t, trace2); len(out) == 0 || !strings.Contains(out[0], "127.0.0.2") {
+		t.Fatalf("the trace shows no dial to the witness: %v", out)
+	}
+}
+
+// outbound returns the connect() calls of a strace file to addresses
+// other than 127.0.0.1 and ::1.
+func outbound(t *testing.T, trace string) []string {
+	t.Helper()
+	b, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		switch {
+		case strings.Contains(line, "sa_family=AF_INET,") && !strings.Contains(line, `inet_addr("127.0.0.1")`),
+			strings.Contains(line, "sa_family=AF_INET6") && !strings.Contains(line, `inet_pton(AF_INET6, "::1"`):
+			out = append(out, line)
+		}
+	}
+	return out
+}
