@@ -178,6 +178,10 @@ func TestWitnessedVault(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.stderr, "not by w1, w2") || !strings.Contains(r.stderr, "rolled back or forked") {
 		t.Fatalf("audit verify of the fork: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	_, metrics := getPublic(t, s, "/metrics")
+	if !regexp.MustCompile(`custos_witness_forks_total\{witness="witness-a\.partner-one\.example"\} [1-9]`).MatchString(metrics) {
+		t.Fatalf("the fork is not in the metrics:\n%s", metrics)
+	}
 	if now, _ := a.Size(origin); now != held {
 		t.Fatalf("witness a moved from %d to %d on the fork", held, now)
 	}

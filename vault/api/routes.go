@@ -160,6 +160,9 @@ var routes = []Route{
 		Summary:  "A consistency proof between two tree sizes (auditor)",
 		Response: ConsistencyResponse{}, serve: (*Handler).consistency},
 
+	{Method: "GET", Pattern: "/metrics", Name: "metrics",
+		Summary: "The custody log's size, checkpoint and witnesses as Prometheus metrics (no sign-in)",
+		serve:   (*Handler).metrics},
 	{Method: "GET", Pattern: "/checkpoint", Name: "publicCheckpoint",
 		Summary: "The newest witnessed checkpoint with its cosignatures (C2SP tlog-tiles; no sign-in)",
 		serve:   (*Handler).publicCheckpoint},

@@ -1,0 +1,55 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/custos-vault/custos/vault"
+)
+
+// metrics answers GET /metrics in the Prometheus text exposition format
+// (version 0.0.4): the custody log's size and checkpoint, and each
+// witness's state. Nothing here names a case, an item or a person.
+func (h *Handler) metrics(w http.ResponseWriter, r *http.Request, _ vault.Principal) error {
+	var b strings.Builder
+	gauge := func(name, help, typ string) {
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
+	}
+	gauge("custos_log_events", "Events in the custody log.", "gauge")
+	fmt.Fprintf(&b, "custos_log_events %d\n", h.v.Log().Size())
+	gauge("custos_log_checkpoint_size", "Events covered by the newest signed checkpoint.", "gauge")
+	size := uint64(0)
+	if cp := h.v.Log().LatestCheckpoint(); cp != nil {
+		size = cp.Size
+	}
+	fmt.Fprintf(&b, "custos_log_checkpoint_size %d\n", size)
+	_, repaired := h.v.Log().Tree().Stats()
+	gauge("custos_log_tiles_repaired_total", "Tiles found altered on disk and rewritten from the log at start.", "counter")
+	fmt.Fprintf(&b, "custos_log_tiles_repaired_total %d\n", repaired)
+	if st := h.v.WitnessStatus(); st != nil {
+		witnessed := uint64(0)
+		if cp, _ := h.v.PublicCheckpoint(); cp != nil && h.v.WitnessPolicy() != nil {
+			witnessed = cp.Size
+		}
+		gauge("custos_log_witnessed_size", "Events covered by the newest checkpoint whose cosignatures meet the witness quorum.", "gauge")
+		fmt.Fprintf(&b, "custos_log_witnessed_size %d\n", witnessed)
+		for _, m := range []struct {
+			name, help, typ string
+			value           func(i int) uint64
+		}{
+			{"custos_witness_size", "The checkpoint size the witness last cosigned or said it holds.", "gauge", func(i int) uint64 { return st[i].Size }},
+			{"custos_witness_cosigned_total", "Checkpoints the witness cosigned since the server started.", "counter", func(i int) uint64 { return st[i].Cosigned }},
+			{"custos_witness_failures_total", "Attempts to have the witness cosign that failed.", "counter", func(i int) uint64 { return st[i].Failures }},
+			{"custos_witness_forks_total", "Answers of the witness showing a history this log does not extend (rollback or fork).", "counter", func(i int) uint64 { return st[i].Forks }},
+		} {
+			gauge(m.name, m.help, m.typ)
+			for i := range st {
+				fmt.Fprintf(&b, "%s{witness=%q} %d\n", m.name, st[i].Name, m.value(i))
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	w.Write([]byte(b.String()))
+	return nil
+}
