@@ -12,12 +12,14 @@ import (
 )
 
 func main() {
-	only := flag.String("only", "", "run only this group: custody, audit, deposit, s3")
+	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, deposit, s3")
 	dur := flag.Duration("append-duration", 5*time.Second, "how long the append measurement runs")
 	auditN := flag.Int("audit-events", 1_000_000, "events in the audit replay")
 	custos := flag.String("custos", "bin/custos", "the custos binary the deposit measurements run")
 	depositSize := flag.Int64("deposit-bytes", 1<<30, "size of the measured deposit")
 	rssSize := flag.Int64("rss-bytes", 4<<30, "size of the deposit during which peak RSS is measured (0: skip)")
+	growthN := flag.Int("growth-events", 10_000_000, "events appended to measure the custody log's memory growth")
+	witnessedN := flag.Int("witnessed-checkpoints", 100, "checkpoints timed from signing to their witness quorum")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "custos-bench-")
 	if err != nil {
@@ -37,6 +39,19 @@ func main() {
 		}
 	}
 	run("custody", func() ([]bench.Metric, error) { return bench.CustodyAppend(dir, 64, *dur) })
+	run("anchors", func() ([]bench.Metric, error) {
+		ms, err := bench.CustodyAppend(dir, 64, *dur)
+		if err != nil {
+			return nil, err
+		}
+		an, err := bench.CustodyAppendAnchored(dir, 64, *dur)
+		if err != nil {
+			return nil, err
+		}
+		w, err := bench.CheckpointWitnessed(dir, *witnessedN)
+		return append(append(ms, an...), w...), err
+	})
+	run("growth", func() ([]bench.Metric, error) { return bench.CustodyRSSGrowth(dir, *growthN) })
 	run("audit", func() ([]bench.Metric, error) { return bench.AuditVerify(*auditN) })
 	run("deposit", func() ([]bench.Metric, error) { return bench.DepositFS(*custos, dir, *depositSize, *rssSize) })
 	run("s3", func() ([]bench.Metric, error) { return bench.DepositS3(*custos, dir, *depositSize) })

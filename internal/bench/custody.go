@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -32,10 +33,17 @@ func (m Metric) String() string { return fmt.Sprintf("metric %s %.6g %s", m.Name
 const benchOrigin = "custos.bench/log"
 
 func benchKeys() (note.Signer, note.Verifier) {
+	s, v, _ := benchKeysWithVKey()
+	return s, v
+}
+
+// benchKeysWithVKey also returns the verifier key string (a witness
+// registers the log by it).
+func benchKeysWithVKey() (note.Signer, note.Verifier, string) {
 	skey, vkey, _ := note.GenerateKey(rand.Reader, "custos.bench")
 	s, _ := note.NewSigner(skey)
 	v, _ := note.NewVerifier(vkey)
-	return s, v
+	return s, v, vkey
 }
 
 // typicalDraft is the size and shape of a real access event.
@@ -56,18 +64,46 @@ func typicalDraft(w, i int) sequencer.Draft {
 // and wait for its acknowledgement (which comes only after fsync), for
 // the given duration.
 func CustodyAppend(dir string, writers int, d time.Duration) ([]Metric, error) {
+	return custodyAppend(dir, writers, d, "custody_append", false)
+}
+
+// CustodyAppendAnchored is CustodyAppend with every checkpoint submitted
+// to two local witnesses (litewitness) and time-stamped by a local TSA,
+// as a server with --witness and --tsa does: the figures must not move.
+func CustodyAppendAnchored(dir string, writers int, d time.Duration) ([]Metric, error) {
+	return custodyAppend(dir, writers, d, "custody_append_anchored", true)
+}
+
+func custodyAppend(dir string, writers int, d time.Duration, name string, anchored bool) ([]Metric, error) {
 	ctx := context.Background()
-	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "append.db")})
+	sub, err := os.MkdirTemp(dir, name+"-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(sub)
+	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(sub, "append.db")})
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	s, v := benchKeys()
-	seq, err := sequencer.Open(ctx, sequencer.Config{Store: st, Origin: benchOrigin, Signer: s, Verifier: v})
+	s, v, vkey := benchKeysWithVKey()
+	cfg := sequencer.Config{Store: st, Origin: benchOrigin, Signer: s, Verifier: v, TileDir: filepath.Join(sub, "tiles")}
+	var an *anchors
+	if anchored {
+		if an, err = startAnchors(vkey); err != nil {
+			return nil, err
+		}
+		defer an.close()
+		cfg.BeforePublish, cfg.AfterPublish = an.signed, an.published
+	}
+	seq, err := sequencer.Open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer seq.Close()
+	if an != nil {
+		an.start(seq)
+	}
 	// Warm up the database file and the page cache.
 	for i := 0; i < 200; i++ {
 		if _, err := seq.Append(ctx, typicalDraft(0, i)); err != nil {
@@ -107,10 +143,16 @@ func CustodyAppend(dir string, writers int, d time.Duration) ([]Metric, error) {
 	}
 	slices.Sort(all)
 	p99 := all[len(all)*99/100]
-	return []Metric{
-		{"custody_append_events_per_s", float64(len(all)) / elapsed.Seconds(), "events/s"},
-		{"custody_append_p99_ms", float64(p99) / float64(time.Millisecond), "ms"},
-	}, nil
+	ms := []Metric{
+		{name + "_events_per_s", float64(len(all)) / elapsed.Seconds(), "events/s"},
+		{name + "_p99_ms", float64(p99) / float64(time.Millisecond), "ms"},
+	}
+	if an != nil {
+		if n := an.witnessedCount(); n == 0 {
+			return nil, fmt.Errorf("no checkpoint was witnessed during the run")
+		}
+	}
+	return ms, nil
 }
 
 // AuditVerify builds a log of n events (in memory: the engine's input is

@@ -76,41 +76,89 @@ type Witness struct {
 // URL-like (example.com/witness): a note name, without spaces or '+'.
 func StartWitness(t testing.TB, name string) *Witness {
 	t.Helper()
-	bin := Binary(t, "litewitness")
-	agentBin := Binary(t, "ssh-agent")
-	keygen := Binary(t, "ssh-keygen")
-	add := Binary(t, "ssh-add")
-	port := FreePort(t)
+	bins := WitnessBinaries{Binary(t, "litewitness"), Binary(t, "ssh-agent"), Binary(t, "ssh-keygen"), Binary(t, "ssh-add")}
+	w, err := LaunchWitness(bins, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("witness %s (%s) log:\n%s", w.Name, w.URL, tail(w.logPath()))
+			t.Logf("witness %s ssh-agent log:\n%s", w.Name, tail(filepath.Join(w.dir, "agent.log")))
+		}
+		w.Close()
+	})
+	return w
+}
+
+// WitnessBinaries are the programs a witness runs: litewitness, and the
+// stock OpenSSH client's ssh-agent, ssh-keygen and ssh-add.
+type WitnessBinaries struct{ Litewitness, Agent, Keygen, Add string }
+
+// FindWitnessBinaries finds the witness's programs in the project's tool
+// folder or PATH, for callers outside tests (the benchmarks).
+func FindWitnessBinaries() (WitnessBinaries, error) {
+	var out [4]string
+	for i, name := range []string{"litewitness", "ssh-agent", "ssh-keygen", "ssh-add"} {
+		if p := filepath.Join(ToolsDir(), name); isExec(p) {
+			out[i] = p
+			continue
+		}
+		p, err := exec.LookPath(name)
+		if err != nil {
+			return WitnessBinaries{}, fmt.Errorf("%s is not installed (run `make tools`)", name)
+		}
+		out[i] = p
+	}
+	return WitnessBinaries{out[0], out[1], out[2], out[3]}, nil
+}
+
+// LaunchWitness starts a witness as StartWitness does, for callers
+// outside tests; Close stops it and removes its folder.
+func LaunchWitness(bins WitnessBinaries, name string) (*Witness, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	// The folder holds a Unix socket, whose path must stay short (about
 	// 100 bytes): t.TempDir's paths grow with the test's name.
 	dir, err := os.MkdirTemp("", "custos-witness-")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	w := &Witness{
 		Name: name,
-		bin:  bin,
+		bin:  bins.Litewitness,
 		dir:  dir,
 		port: port,
 		sock: filepath.Join(dir, "agent.sock"),
 	}
 	w.URL = "http://" + Addr(w.port)
-	t.Cleanup(func() {
-		w.Stop()
-		w.stopAgent()
-		if t.Failed() {
-			t.Logf("witness %s (%s) log:\n%s", w.Name, w.URL, tail(w.logPath()))
-			t.Logf("witness %s ssh-agent log:\n%s", w.Name, tail(filepath.Join(w.dir, "agent.log")))
-		}
-		os.RemoveAll(w.dir)
-	})
-	if err := w.startAgent(agentBin, keygen, add); err != nil {
-		t.Fatal(err)
+	if err := w.startAgent(bins.Agent, bins.Keygen, bins.Add); err != nil {
+		w.Close()
+		return nil, err
 	}
 	if err := w.Start(); err != nil {
-		t.Fatal(err)
+		w.Close()
+		return nil, err
 	}
-	return w
+	return w, nil
+}
+
+// Close stops the witness and its agent and removes its folder.
+func (w *Witness) Close() {
+	w.Stop()
+	w.stopAgent()
+	os.RemoveAll(w.dir)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func (w *Witness) logPath() string { return filepath.Join(w.dir, "litewitness.log") }

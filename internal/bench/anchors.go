@@ -1,0 +1,284 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/events/witness"
+	"github.com/custos-vault/custos/internal/testenv"
+)
+
+// anchors is what a server with --witness (two local litewitness
+// instances, quorum 2) runs beside its log.
+type anchors struct {
+	ws     []*testenv.Witness
+	policy *witness.Policy
+	client *witness.Client
+
+	mu        sync.Mutex
+	seq       *sequencer.Sequencer
+	signedAt  map[uint64]time.Time
+	latencies []time.Duration
+	saved     chan uint64
+}
+
+func startAnchors(logVKey string) (*anchors, error) {
+	bins, err := testenv.FindWitnessBinaries()
+	if err != nil {
+		return nil, err
+	}
+	a := &anchors{signedAt: map[uint64]time.Time{}, saved: make(chan uint64, 1024)}
+	var list []witness.Witness
+	for _, name := range []string{"witness-a.bench.example", "witness-b.bench.example"} {
+		w, err := testenv.LaunchWitness(bins, name)
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		a.ws = append(a.ws, w)
+		if err := w.RegisterLog(benchOrigin, logVKey); err != nil {
+			a.close()
+			return nil, err
+		}
+		x, err := witness.ParseFlag(w.Name + "=" + w.VKey + "@" + w.URL)
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		list = append(list, x)
+	}
+	if a.policy, err = witness.NewPolicy(list, 2); err != nil {
+		a.close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// start starts the witness client once the log is open.
+func (a *anchors) start(seq *sequencer.Sequencer) {
+	a.mu.Lock()
+	a.seq = seq
+	a.mu.Unlock()
+	a.client = witness.Start(witness.Config{
+		Policy: a.policy,
+		Proof:  func(from, to uint64) ([][]byte, error) { return seq.Tree().ConsistencyProof(from, to) },
+		Save: func(_ context.Context, cp *events.Checkpoint, _ []byte) error {
+			a.mu.Lock()
+			if t, ok := a.signedAt[cp.Size]; ok {
+				a.latencies = append(a.latencies, time.Since(t))
+			}
+			a.mu.Unlock()
+			select {
+			case a.saved <- cp.Size:
+			default:
+			}
+			return nil
+		},
+	})
+}
+
+// signed is the sequencer's BeforePublish: the checkpoint was just signed.
+func (a *anchors) signed(_ context.Context, cp *events.Checkpoint) error {
+	a.mu.Lock()
+	a.signedAt[cp.Size] = time.Now()
+	a.mu.Unlock()
+	return nil
+}
+
+// published is the sequencer's AfterPublish.
+func (a *anchors) published(cp *events.Checkpoint) {
+	a.mu.Lock()
+	c := a.client
+	a.mu.Unlock()
+	if c != nil {
+		c.Submit(cp)
+	}
+}
+
+func (a *anchors) witnessedCount() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.latencies)
+}
+
+func (a *anchors) close() {
+	if a.client != nil {
+		a.client.Close()
+	}
+	for _, w := range a.ws {
+		w.Close()
+	}
+}
+
+// CheckpointWitnessed measures the time from signing a checkpoint to
+// holding its quorum of cosignatures (two local litewitness instances,
+// quorum 2): n checkpoints, each after one appended event.
+func CheckpointWitnessed(dir string, n int) ([]Metric, error) {
+	ctx := context.Background()
+	sub, err := os.MkdirTemp(dir, "witnessed-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(sub)
+	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(sub, "log.db")})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	s, v, vkey := benchKeysWithVKey()
+	an, err := startAnchors(vkey)
+	if err != nil {
+		return nil, err
+	}
+	defer an.close()
+	seq, err := sequencer.Open(ctx, sequencer.Config{Store: st, Origin: benchOrigin, Signer: s, Verifier: v,
+		TileDir: filepath.Join(sub, "tiles"), BeforePublish: an.signed, AfterPublish: an.published, CheckpointInterval: time.Hour})
+	if err != nil {
+		return nil, err
+	}
+	defer seq.Close()
+	an.start(seq)
+	for i := 0; i < n; i++ {
+		if _, err := seq.Append(ctx, typicalDraft(0, i)); err != nil {
+			return nil, err
+		}
+		cp, err := seq.Checkpoint(ctx)
+		if err != nil {
+			return nil, err
+		}
+		timeout := time.After(10 * time.Second)
+	wait:
+		for {
+			select {
+			case size := <-an.saved:
+				if size >= cp.Size {
+					break wait
+				}
+			case <-timeout:
+				return nil, fmt.Errorf("checkpoint %d not witnessed within 10s: %+v", cp.Size, an.client.Status())
+			}
+		}
+	}
+	an.mu.Lock()
+	lat := slices.Clone(an.latencies)
+	an.mu.Unlock()
+	slices.Sort(lat)
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	return []Metric{
+		{"checkpoint_witnessed_p50_ms", ms(lat[len(lat)/2]), "ms"},
+		{"checkpoint_witnessed_p99_ms", ms(lat[len(lat)*99/100]), "ms"},
+	}, nil
+}
+
+// CustodyRSSGrowth appends total events through the sequencer into the
+// embedded log (tiles on disk, as the server runs) and reports how much
+// the process's resident memory grew between the first 100,000 events
+// and the last, scaled to 10,000,000 events. Events are appended in
+// requests of 256 by 16 writers, so that the run is bounded by the CPU,
+// not by fsyncs.
+func CustodyRSSGrowth(dir string, total int) ([]Metric, error) {
+	ctx := context.Background()
+	sub, err := os.MkdirTemp(dir, "rss-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(sub)
+	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(sub, "log.db")})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	s, v := benchKeys()
+	seq, err := sequencer.Open(ctx, sequencer.Config{Store: st, Origin: benchOrigin, Signer: s, Verifier: v, TileDir: filepath.Join(sub, "tiles")})
+	if err != nil {
+		return nil, err
+	}
+	defer seq.Close()
+	const per, writers, base = 256, 16, 100_000
+	appendUpTo := func(target int) error {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var firstErr error
+		next := int(seq.Size())
+		for w := 0; w < writers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				drafts := make([]sequencer.Draft, per)
+				for {
+					mu.Lock()
+					if next >= target || firstErr != nil {
+						mu.Unlock()
+						return
+					}
+					i := next
+					next += per
+					mu.Unlock()
+					for j := range drafts {
+						drafts[j] = typicalDraft(w, i+j)
+					}
+					if _, err := seq.Append(ctx, drafts...); err != nil {
+						mu.Lock()
+						firstErr = err
+						mu.Unlock()
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return firstErr
+	}
+	if err := appendUpTo(base); err != nil {
+		return nil, err
+	}
+	before, err := settledRSS()
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if err := appendUpTo(total); err != nil {
+		return nil, err
+	}
+	rate := float64(int(seq.Size())-base) / time.Since(start).Seconds()
+	after, err := settledRSS()
+	if err != nil {
+		return nil, err
+	}
+	growth := float64(after-before) / (1 << 20) * 10_000_000 / float64(int(seq.Size())-base)
+	return []Metric{
+		{"custody_rss_growth_mib_per_10m_events", growth, "MiB"},
+		{"custody_rss_after_mib", float64(after) / (1 << 20), "MiB"},
+		{"custody_bulk_append_events_per_s", rate, "events/s"},
+	}, nil
+}
+
+// settledRSS returns the process's resident set size in bytes after a
+// collection that returns freed memory to the system.
+func settledRSS() (int64, error) {
+	runtime.GC()
+	debug.FreeOSMemory()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/self/status")
+}
