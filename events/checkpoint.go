@@ -74,3 +74,21 @@ func PeekCheckpoint(b []byte) (origin string, size uint64, err error) {
 	}
 	return cp.Origin, cp.Size, nil
 }
+
+// LogSigned returns a checkpoint note as the log signed it: its text, the
+// blank line and the log key's signature line, without any other
+// signature (a witness's cosignature, docs/custody-log.md 5.9). It is the
+// message an RFC 3161 time-stamp token over a checkpoint covers
+// (docs/timestamps.md). The note must hold a valid signature of v.
+func LogSigned(b []byte, v note.Verifier) ([]byte, error) {
+	n, err := note.Open(b, note.VerifierList(v))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpointKey, err)
+	}
+	for _, s := range n.Sigs {
+		if s.Name == v.Name() && s.Hash == v.KeyHash() {
+			return []byte(n.Text + "\n\u2014 " + s.Name + " " + s.Base64 + "\n"), nil
+		}
+	}
+	return nil, ErrCheckpointKey
+}

@@ -7,6 +7,7 @@ const (
 	kindManifest kind = iota
 	kindSignature
 	kindCheckpoint
+	kindTimestamp
 	kindProofs
 	kindEvent
 	kindItem
@@ -23,8 +24,9 @@ type section struct {
 // layout returns the members of the package m describes, in the one
 // order in which Package.WriteTo writes them and Verify reads them
 // (docs/package-format.md, section 1): manifest.json, manifest.sig,
-// checkpoint, proofs.json, each event in the manifest's order, each item
-// file in the manifest's order, report.txt. There are no other members.
+// checkpoint, each time-stamp token in the manifest's order, proofs.json,
+// each event in the manifest's order, each item file in the manifest's
+// order, report.txt. There are no other members.
 //
 // The manifest comes first because the rest of the layout is read from
 // it: a reader reads ManifestName, parses it, and then follows the layout
@@ -38,10 +40,15 @@ func layout(m *Manifest) []section {
 	for i, it := range m.Items {
 		its[i] = it.Path
 	}
+	tss := make([]string, len(m.Timestamps))
+	for i, ts := range m.Timestamps {
+		tss[i] = ts.Path
+	}
 	return []section{
 		{kindManifest, []string{ManifestName}},
 		{kindSignature, []string{SignatureName}},
 		{kindCheckpoint, []string{CheckpointName}},
+		{kindTimestamp, tss},
 		{kindProofs, []string{ProofsName}},
 		{kindEvent, evs},
 		{kindItem, its},

@@ -26,6 +26,9 @@ type Package struct {
 	Checkpoint []byte
 	Proofs     []byte
 	Report     []byte
+	// Timestamps holds the RFC 3161 tokens of Manifest.Timestamps, in
+	// that order.
+	Timestamps [][]byte
 	// Events holds the stored bytes of each event of Manifest.Events, in
 	// that order.
 	Events [][]byte
@@ -42,6 +45,9 @@ type Package struct {
 // number of events or item files, or an item file's size).
 func (p *Package) WriteTo(w io.Writer) (int64, error) {
 	m := p.Manifest
+	if len(p.Timestamps) != len(m.Timestamps) {
+		return 0, fmt.Errorf("package: %d time-stamp tokens for a manifest of %d", len(p.Timestamps), len(m.Timestamps))
+	}
 	if len(p.Events) != len(m.Events) || len(p.ItemFiles) != len(m.Items) {
 		return 0, fmt.Errorf("package: %d events and %d item files for a manifest of %d events and %d items",
 			len(p.Events), len(p.ItemFiles), len(m.Events), len(m.Items))
@@ -58,6 +64,8 @@ func (p *Package) WriteTo(w io.Writer) (int64, error) {
 				err = tw.AddBytes(name, p.Signature)
 			case kindCheckpoint:
 				err = tw.AddBytes(name, p.Checkpoint)
+			case kindTimestamp:
+				err = tw.AddBytes(name, p.Timestamps[i])
 			case kindProofs:
 				err = tw.AddBytes(name, p.Proofs)
 			case kindEvent:

@@ -109,12 +109,30 @@ type Manifest struct {
 	// CheckpointSHA256, ProofsSHA256 and ReportSHA256 are the SHA-256
 	// (lowercase hex) of the members checkpoint, proofs.json and
 	// report.txt.
-	CheckpointSHA256 string  `json:"checkpoint_sha256"`
-	ProofsSHA256     string  `json:"proofs_sha256"`
-	ReportSHA256     string  `json:"report_sha256"`
-	Items            []Item  `json:"items"`
-	Events           []Event `json:"events"`
+	CheckpointSHA256 string `json:"checkpoint_sha256"`
+	// Timestamps lists the RFC 3161 time-stamp tokens over the
+	// checkpoint as the log signed it (CheckpointMessage), one member
+	// each; absent when the vault has no time-stamping authority.
+	Timestamps   []Timestamp `json:"timestamps,omitempty"`
+	ProofsSHA256 string      `json:"proofs_sha256"`
+	ReportSHA256 string      `json:"report_sha256"`
+	Items        []Item      `json:"items"`
+	Events       []Event     `json:"events"`
 }
+
+// Timestamp is one time-stamp token member: its path,
+// TimestampPath(n), and the SHA-256 (lowercase hex) of its bytes.
+type Timestamp struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// MaxTimestamps bounds the time-stamp tokens of a package.
+const MaxTimestamps = 16
+
+// TimestampPath returns the archive path of the n-th time-stamp token
+// (from 0): "timestamps/1.tsr", "timestamps/2.tsr", ...
+func TimestampPath(n int) string { return fmt.Sprintf("timestamps/%d.tsr", n+1) }
 
 // Proofs is proofs.json: for each event (by seq, as a decimal string) the
 // RFC 6962 inclusion proof, hex encoded, in the tree of the checkpoint's

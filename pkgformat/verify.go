@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -15,10 +16,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"filippo.io/age"
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/tsa"
 	"github.com/custos-vault/custos/events/witness"
+	"github.com/custos-vault/custos/internal/printable"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -56,6 +60,11 @@ type VerifyOptions struct {
 	// is removed and ExtractDir is left as it was. Files are never
 	// overwritten.
 	ExtractDir string
+	// TSACerts, if set, are the certificates of the time-stamping
+	// authorities the user trusts (the TSA's own or its CA): at least one
+	// of the package's RFC 3161 tokens must verify against them, and the
+	// attested time is reported (docs/timestamps.md).
+	TSACerts []*x509.Certificate
 	// WitnessPolicy, if set, names the witnesses the user trusts and
 	// their quorum (docs/witnesses.md): the package's checkpoint must
 	// carry the quorum's cosignatures, or the check fails.
@@ -104,6 +113,18 @@ type Report struct {
 	// manifest order; it is empty unless Verify returned nil.
 	Extracted  []Extracted
 	Checkpoint *events.Checkpoint
+	// Notes are what was present but not checked (no certificate given),
+	// said so that nobody takes it for checked.
+	Notes []string
+	// Timestamps are the verified time-stamp tokens' attested times.
+	Timestamps []TimestampReport
+}
+
+// TimestampReport is one verified RFC 3161 token: the attested time
+// (RFC 3339, UTC) and the subject of the TSA's certificate.
+type TimestampReport struct {
+	Time string `json:"time"`
+	TSA  string `json:"tsa"`
 }
 
 // Extracted is one plaintext written by an extraction.
@@ -118,6 +139,22 @@ type Extracted struct {
 
 func (r *Report) passed(format string, args ...any) {
 	r.Checks = append(r.Checks, fmt.Sprintf(format, args...))
+}
+
+func (r *Report) note(format string, args ...any) {
+	r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
+}
+
+func isLowerHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // depositData and sealingData are the fields of those custody events that
@@ -214,6 +251,8 @@ type verification struct {
 	mb       []byte // manifest.json as read
 	verifier note.Verifier
 	cp       *events.Checkpoint
+	cpNote   []byte // the checkpoint member
+	tokens   []tsa.Token
 	proofs   Proofs
 	decoded  map[uint64]*events.Event
 	// mismatch is set when no identity given is the package's recipient;
@@ -242,6 +281,8 @@ func (v *verification) member(k kind, i int, name string) error {
 		return v.signature(name)
 	case kindCheckpoint:
 		return v.checkpoint(name)
+	case kindTimestamp:
+		return v.timestamp(i, name)
 	case kindProofs:
 		return v.proofsMember(name)
 	case kindEvent:
@@ -258,6 +299,8 @@ func (v *verification) member(k kind, i int, name string) error {
 // were read.
 func (v *verification) end(k kind) error {
 	switch k {
+	case kindTimestamp:
+		return v.checkTimestamps()
 	case kindEvent:
 		v.rep.passed("%d custody events of case %s, each proven included in the checkpoint", len(v.m.Events), v.m.Case)
 		if err := checkOpened(v.m, v.decoded); err != nil {
@@ -321,6 +364,56 @@ func (v *verification) manifest() error {
 	return nil
 }
 
+// timestamp reads the i-th time-stamp token member.
+func (v *verification) timestamp(i int, name string) error {
+	_, b, err := v.next(name)
+	if err != nil {
+		return err
+	}
+	if sha256Hex(b) != v.m.Timestamps[i].SHA256 {
+		return fmt.Errorf("%s is not the time-stamp token the signed manifest names", name)
+	}
+	v.tokens = append(v.tokens, b)
+	return nil
+}
+
+// checkTimestamps checks the tokens against the user's TSA certificates:
+// at least one must verify; a token of a TSA the user did not name is
+// reported, any other failure fails the package.
+func (v *verification) checkTimestamps() error {
+	if len(v.opts.TSACerts) == 0 {
+		if len(v.tokens) > 0 {
+			v.rep.note("%d RFC 3161 time-stamp token(s) over the checkpoint, not checked: give the time-stamping authority's certificate (--tsa-cert)", len(v.tokens))
+		}
+		return nil
+	}
+	if len(v.tokens) == 0 {
+		return errors.New("the package carries no time-stamp token, and a time-stamping authority's certificate was given")
+	}
+	msg, err := events.LogSigned(v.cpNote, v.verifier)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	verified := 0
+	for i, tok := range v.tokens {
+		a, err := tsa.Verify(tok, msg, v.opts.TSACerts)
+		switch {
+		case errors.Is(err, tsa.ErrUntrustedSigner):
+			v.rep.note("%s: signed by a time-stamping authority whose certificate was not given", TimestampPath(i))
+		case err != nil:
+			return fmt.Errorf("%s: %w", TimestampPath(i), err)
+		default:
+			verified++
+			v.rep.Timestamps = append(v.rep.Timestamps, TimestampReport{Time: a.Time.UTC().Format(time.RFC3339), TSA: a.Subject})
+			v.rep.passed("checkpoint time-stamped at %s by %s (RFC 3161, %s)", a.Time.UTC().Format(time.RFC3339), printable.Terminal(a.Subject), TimestampPath(i))
+		}
+	}
+	if verified == 0 {
+		return errors.New("no time-stamp token is signed by a time-stamping authority whose certificate was given")
+	}
+	return nil
+}
+
 func (v *verification) signature(name string) error {
 	_, sig, err := v.next(name)
 	if err != nil {
@@ -363,7 +456,7 @@ func (v *verification) checkpoint(name string) error {
 	if cp.Size != v.m.CheckpointSize {
 		return fmt.Errorf("checkpoint is for %d events, manifest says %d", cp.Size, v.m.CheckpointSize)
 	}
-	v.cp, v.rep.Checkpoint = cp, cp
+	v.cp, v.rep.Checkpoint, v.cpNote = cp, cp, cpb
 	v.rep.passed("checkpoint signed for the first %d custody events", cp.Size)
 	if p := v.opts.WitnessPolicy; p != nil {
 		verdict := p.Check(cpb)
@@ -584,6 +677,17 @@ func ParseManifest(b []byte) (*Manifest, error) {
 	for i, e := range m.Events {
 		if i > 0 && e.Seq <= m.Events[i-1].Seq {
 			return nil, errors.New("manifest.json: events out of order")
+		}
+	}
+	if m.Timestamps != nil && len(m.Timestamps) == 0 {
+		return nil, errors.New("manifest.json: timestamps is present but empty")
+	}
+	if len(m.Timestamps) > MaxTimestamps {
+		return nil, errors.New("manifest.json: too many time-stamp tokens")
+	}
+	for i, ts := range m.Timestamps {
+		if ts.Path != TimestampPath(i) || !isLowerHex(ts.SHA256, 64) {
+			return nil, fmt.Errorf("manifest.json: time-stamp token %d has path %q or a malformed sha256", i, ts.Path)
 		}
 	}
 	return &m, nil

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/tsa"
 	"github.com/custos-vault/custos/events/witness"
+	"github.com/custos-vault/custos/events/witness/witnessclient"
 	"github.com/custos-vault/custos/objects"
 )
 
@@ -31,12 +34,22 @@ const (
 
 func witnessedObject(size uint64) string { return fmt.Sprintf("%s%020d", witnessedPrefix, size) }
 
-// startAnchors starts the witness client if a policy is configured.
+// startAnchors starts the witness client if a policy is configured, and
+// the time-stamping if TSAs are.
 func (v *Vault) startAnchors() {
+	if len(v.cfg.TSAs) > 0 {
+		st := newStamper(v.cfg.TSAs, v.cfg.AnchorHTTP, v.cfg.TSAInterval, v.logger, v.objects)
+		v.witnessMu.Lock()
+		v.stamps = st
+		v.witnessMu.Unlock()
+		if cp := v.log.LatestCheckpoint(); cp != nil {
+			st.submit(cp)
+		}
+	}
 	if v.cfg.Witnesses == nil {
 		return
 	}
-	c := witness.Start(witness.Config{
+	c := witnessclient.Start(witnessclient.Config{
 		Policy: v.cfg.Witnesses,
 		Proof:  func(from, to uint64) ([][]byte, error) { return v.log.Tree().ConsistencyProof(from, to) },
 		Save:   v.saveWitnessed,
@@ -51,10 +64,16 @@ func (v *Vault) startAnchors() {
 	}
 }
 
-func (v *Vault) witnessClient() *witness.Client {
+func (v *Vault) witnessClient() *witnessclient.Client {
 	v.witnessMu.Lock()
 	defer v.witnessMu.Unlock()
 	return v.witnesses
+}
+
+func (v *Vault) stamper() *stamper {
+	v.witnessMu.Lock()
+	defer v.witnessMu.Unlock()
+	return v.stamps
 }
 
 // afterPublish runs on the log's writer for every stored checkpoint; it
@@ -62,6 +81,9 @@ func (v *Vault) witnessClient() *witness.Client {
 func (v *Vault) afterPublish(cp *events.Checkpoint) {
 	if c := v.witnessClient(); c != nil {
 		c.Submit(cp)
+	}
+	if st := v.stamper(); st != nil {
+		st.submit(cp)
 	}
 }
 
@@ -77,13 +99,19 @@ func (v *Vault) stopAnchors() {
 	if c := v.witnessClient(); c != nil {
 		c.Close()
 	}
+	if st := v.stamper(); st != nil {
+		st.close()
+	}
 }
+
+// TimeStamped reports whether time-stamping authorities are configured.
+func (v *Vault) TimeStamped() bool { return len(v.cfg.TSAs) > 0 }
 
 // WitnessPolicy returns the vault's witness policy, or nil.
 func (v *Vault) WitnessPolicy() *witness.Policy { return v.cfg.Witnesses }
 
 // WitnessStatus returns each witness's state (nil without a policy).
-func (v *Vault) WitnessStatus() []witness.Status {
+func (v *Vault) WitnessStatus() []witnessclient.Status {
 	if c := v.witnessClient(); c != nil {
 		return c.Status()
 	}
@@ -98,22 +126,32 @@ type Anchored struct {
 	Note []byte
 	// Verdict is the policy's verdict on Note (zero without a policy).
 	Verdict witness.Verdict
+	// Tokens are RFC 3161 time-stamp tokens over the checkpoint as the
+	// log signed it (Checkpoint.Note), one per TSA that answered.
+	Tokens []tsa.Token
 }
 
 // anchor waits, at most anchorWait or until ctx ends, for the witnesses
 // to answer for cp, and returns cp with the cosignatures they gave.
 func (v *Vault) anchor(ctx context.Context, cp *events.Checkpoint) Anchored {
 	a := Anchored{Checkpoint: cp, Note: cp.Note}
-	c := v.witnessClient()
-	if c == nil {
-		return a
-	}
 	wctx, cancel := context.WithTimeout(ctx, anchorWait)
 	defer cancel()
-	if n := c.Wait(wctx, cp.Size); n != nil {
-		a.Note = n
+	var wg sync.WaitGroup
+	if st := v.stamper(); st != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.Tokens = st.stamp(wctx, cp)
+		}()
 	}
-	a.Verdict = v.cfg.Witnesses.Check(a.Note)
+	if c := v.witnessClient(); c != nil {
+		if n := c.Wait(wctx, cp.Size); n != nil {
+			a.Note = n
+		}
+		a.Verdict = v.cfg.Witnesses.Check(a.Note)
+	}
+	wg.Wait()
 	return a
 }
 

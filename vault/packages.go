@@ -107,6 +107,10 @@ func (v *Vault) seal(ctx context.Context, s *sealing) (*SealedPackage, error) {
 
 	m := s.manifest(v)
 	pkg := &pkgformat.Package{Manifest: m, Checkpoint: s.anchored.Note}
+	for i, tok := range s.anchored.Tokens {
+		m.Timestamps = append(m.Timestamps, pkgformat.Timestamp{Path: pkgformat.TimestampPath(i), SHA256: sha256Hex(tok)})
+		pkg.Timestamps = append(pkg.Timestamps, tok)
+	}
 	if pkg.ItemFiles, err = v.spoolItems(ctx, s, spool, m); err != nil {
 		return nil, err
 	}
@@ -255,6 +259,9 @@ func (v *Vault) recordSealing(ctx context.Context, s *sealing) error {
 	// witnesses are down carries fewer, and a verifier with a witness
 	// policy says so.
 	s.anchored = v.anchor(ctx, s.cp)
+	if len(v.cfg.TSAs) > 0 && len(s.anchored.Tokens) == 0 {
+		v.logger.Warn("a package is sealed with a checkpoint no time-stamping authority time-stamped", "package", s.pkgID, "size", s.cp.Size)
+	}
 	if v.cfg.Witnesses != nil && !s.anchored.Verdict.Satisfied {
 		v.logger.Warn("a package is sealed with a checkpoint its witness quorum has not cosigned", "package", s.pkgID,
 			"size", s.cp.Size, "verdict", v.cfg.Witnesses.Describe(s.anchored.Verdict))

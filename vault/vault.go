@@ -25,6 +25,7 @@ import (
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/events/witness"
+	"github.com/custos-vault/custos/events/witness/witnessclient"
 	"github.com/custos-vault/custos/hsm"
 	"github.com/custos-vault/custos/objects"
 	"golang.org/x/mod/sumdb/note"
@@ -89,6 +90,11 @@ type Config struct {
 	// timeout). Without witnesses the vault dials nothing.
 	Witnesses  *witness.Policy
 	AnchorHTTP *http.Client
+	// TSAs are the URLs of RFC 3161 time-stamping authorities; checkpoints
+	// are time-stamped at most once per TSAInterval (0: each checkpoint)
+	// and on demand for packages and audits (docs/timestamps.md).
+	TSAs        []string
+	TSAInterval time.Duration
 	// CheckpointInterval: see sequencer.Config. Default 1s.
 	CheckpointInterval time.Duration
 	Logger             *slog.Logger
@@ -130,7 +136,8 @@ type Vault struct {
 	rolledBack *RollbackAccepted
 	// witnesses submits checkpoints to the witness policy's witnesses
 	// (anchors.go); nil without a policy.
-	witnesses *witness.Client
+	witnesses *witnessclient.Client
+	stamps    *stamper
 	witnessMu sync.Mutex
 	// holdMu serialises applying a case's legal hold to its objects.
 	holdMu sync.Mutex

@@ -38,6 +38,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/custos-vault/custos/events/tsa"
 	"github.com/custos-vault/custos/events/witness"
 	"github.com/custos-vault/custos/internal/keyfile"
 	"github.com/custos-vault/custos/pkgformat"
@@ -45,7 +46,7 @@ import (
 
 const usage = `Usage: custos-verify PACKAGE (--key KEY | --trusted-keys FILE | --checkpoint FILE)
                      [--identity FILE [--identity-passphrase-file FILE]] [--extract DIR]
-                     [--witness-policy FILE] [--json] [--quiet]
+                     [--witness-policy FILE] [--tsa-cert FILE] [--json] [--quiet]
 
 Checks a Custos sealed package offline. Exits 0 (VERIFIED) only if every
 check passes and the package's log key is one you trust.
@@ -65,6 +66,9 @@ check passes and the package's log key is one you trust.
                         needed) once every check has passed; nothing is left on failure
   --witness-policy FILE the witnesses you trust and their quorum (docs/witnesses.md): the
                         package's checkpoint must carry the quorum's cosignatures
+  --tsa-cert FILE       PEM certificate(s) of the time-stamping authorities you trust (their
+                        own or their CA): a token of one of them must time-stamp the package's
+                        checkpoint, and the attested time is printed
   --json                print one JSON object
   --quiet               print nothing on success
 
@@ -113,6 +117,10 @@ type result struct {
 	KeyPinned         bool     `json:"key_pinned"`
 	PinnedBy          string   `json:"pinned_by,omitempty"`
 	Checks            []string `json:"checks"`
+	// Notes say what the package carries that was not checked.
+	Notes []string `json:"notes"`
+	// Timestamps are the verified RFC 3161 tokens' attested times.
+	Timestamps []pkgformat.TimestampReport `json:"timestamps"`
 	// Recipient is the package's recipient; IdentityRecipients, on a key
 	// mismatch, those of the identities given.
 	Recipient          string                `json:"recipient,omitempty"`
@@ -273,6 +281,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	checkpoint := fs.String("checkpoint", "", "a saved checkpoint of the vault's log")
 	passFile := fs.String("identity-passphrase-file", "", "file holding the passphrase of an encrypted identity")
 	policy := fs.String("witness-policy", "", "witness policy file")
+	tsaCert := fs.String("tsa-cert", "", "TSA certificates (PEM)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
 	var pos []string
@@ -299,7 +308,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		return usageErr("--identity-passphrase-file needs --identity")
 	}
 	stdin := 0
-	for _, f := range []string{*trustedKeys, *checkpoint, *identity, *passFile, *policy} {
+	for _, f := range []string{*trustedKeys, *checkpoint, *identity, *passFile, *policy, *tsaCert} {
 		if f == "-" {
 			stdin++
 		}
@@ -319,6 +328,15 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		}
 		if opts.WitnessPolicy, err = witness.ParsePolicy(b); err != nil {
 			return inputError{&keyfile.MalformedError{File: *policy, What: "witness policy", Reason: err.Error()}}
+		}
+	}
+	if *tsaCert != "" {
+		b, err := keyfile.ReadText(*tsaCert, "TSA certificate")
+		if err != nil {
+			return inputError{err}
+		}
+		if opts.TSACerts, err = tsa.ParseCertificatesPEM(b); err != nil {
+			return inputError{&keyfile.MalformedError{File: *tsaCert, What: "TSA certificate", Reason: err.Error()}}
 		}
 	}
 	var created []string
@@ -350,10 +368,12 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		removeFolders(created)
 	}
 
-	res := result{Status: "verified", Checks: []string{}, Extracted: []pkgformat.Extracted{}}
+	res := result{Status: "verified", Checks: []string{}, Notes: []string{}, Timestamps: []pkgformat.TimestampReport{}, Extracted: []pkgformat.Extracted{}}
 	if rep != nil {
 		res.KeyPinned, res.PinnedBy, res.Decrypted = rep.KeyPinned, rep.PinnedBy, rep.Decrypted
 		res.Checks = append(res.Checks, rep.Checks...)
+		res.Notes = append(res.Notes, rep.Notes...)
+		res.Timestamps = append(res.Timestamps, rep.Timestamps...)
 		res.Extracted = append(res.Extracted, rep.Extracted...)
 		if m := rep.Manifest; m != nil {
 			res.Package, res.Case, res.LogKey, res.LogKeyFingerprint = m.Package, m.Case, m.LogKey, m.LogKeyFingerprint
@@ -416,6 +436,9 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stdout, "FAILED")
 		}
 		return verr
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(stdout, "  note: %s\n", n)
 	}
 	if len(opts.Identities) == 0 {
 		fmt.Fprintln(stdout, "  note: items were not decrypted; pass --identity to re-hash their plaintext")

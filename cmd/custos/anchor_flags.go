@@ -3,19 +3,24 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
+	"time"
 
+	"github.com/custos-vault/custos/events/tsa/tsaclient"
 	"github.com/custos-vault/custos/events/witness"
 	"github.com/custos-vault/custos/vault"
 )
 
 // anchorFlags are the server's flags for anchoring the custody log
-// outside the vault: witnesses (docs/witnesses.md). Without any, the
-// server dials nothing.
+// outside the vault: witnesses (docs/witnesses.md) and time-stamping
+// authorities (docs/timestamps.md). Without any, the server dials nothing.
 type anchorFlags struct {
 	witnesses stringList
 	quorum    int
 	policy    string
+	tsas      stringList
+	tsaEvery  time.Duration
 
 	pol *witness.Policy
 }
@@ -24,9 +29,20 @@ func (f *anchorFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.witnesses, "witness", "NAME=VERIFIER_KEY@URL: a C2SP witness that cosigns each checkpoint (its cosignature/v1 key and base URL); repeatable")
 	fs.IntVar(&f.quorum, "witness-quorum", 0, "how many --witness must cosign a checkpoint (default: all of them)")
 	fs.StringVar(&f.policy, "witness-policy", "", "a witness policy file (`witness NAME VKEY URL`, `group`, `quorum` lines) instead of --witness and --witness-quorum")
+	fs.Var(&f.tsas, "tsa", "URL of an RFC 3161 time-stamping authority that time-stamps checkpoints, packages and audits; repeatable")
+	fs.Var(durationFlag{&f.tsaEvery}, "tsa-interval", "time-stamp published checkpoints at most this often (default 0: each one; packages and audits are always time-stamped)")
 }
 
 func (f *anchorFlags) check() error {
+	for _, u := range f.tsas {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return usageErr("--tsa %q: want an http:// or https:// URL", tsaclient.Redact(u))
+		}
+	}
+	if f.tsaEvery < 0 {
+		return usageErr("--tsa-interval must not be negative")
+	}
 	if f.policy != "" && (len(f.witnesses) > 0 || f.quorum != 0) {
 		return usageErr("--witness-policy replaces --witness and --witness-quorum; give one or the other")
 	}
@@ -69,4 +85,5 @@ func (f *anchorFlags) check() error {
 
 func (f *anchorFlags) apply(cfg *vault.Config) {
 	cfg.Witnesses = f.pol
+	cfg.TSAs, cfg.TSAInterval = f.tsas, f.tsaEvery
 }

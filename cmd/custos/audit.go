@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -13,8 +14,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/tsa"
 	"github.com/custos-vault/custos/events/verify"
 	"github.com/custos-vault/custos/events/witness"
 	"github.com/custos-vault/custos/internal/keyfile"
@@ -40,12 +43,23 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	saved := fs.String("checkpoint", "", "a checkpoint saved earlier (outside the vault); prove the log extends it")
 	save := fs.String("save-checkpoint", "", "write the newest verified checkpoint to this file")
 	key := fs.String("key", "", "the log's verifier key to trust (default: the one the vault names, checked against the log's first event)")
+	tsaCert := fs.String("tsa-cert", "", "PEM certificate(s) of the time-stamping authorities you trust (their own or their CA): the newest checkpoint must carry a token of one of them")
 	policyFile := fs.String("witness-policy", "", "a witness policy file (docs/witnesses.md): the newest checkpoint must carry its quorum's cosignatures")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) != 0 {
 		return usageErr("audit verify takes no arguments")
+	}
+	var tsaCerts []*x509.Certificate
+	if *tsaCert != "" {
+		b, err := keyfile.ReadText(*tsaCert, "TSA certificate")
+		if err != nil {
+			return err
+		}
+		if tsaCerts, err = tsa.ParseCertificatesPEM(b); err != nil {
+			return &keyfile.MalformedError{File: *tsaCert, What: "TSA certificate", Reason: err.Error()}
+		}
 	}
 	var policy *witness.Policy
 	if *policyFile != "" {
@@ -105,6 +119,14 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	for i, cp := range cps.Checkpoints {
 		if err := eng.AddCheckpoint([]byte(cp), fmt.Sprintf("stored checkpoint %d", i)); err != nil {
+			return fail(err)
+		}
+	}
+	if len(tsaCerts) > 0 {
+		if cps.Timestamped == "" {
+			return fail(errors.New("the vault gave no time-stamped checkpoint: it is not configured with a time-stamping authority (--tsa)"))
+		}
+		if err := eng.AddCheckpoint([]byte(cps.Timestamped), "the time-stamped checkpoint"); err != nil {
 			return fail(err)
 		}
 	}
@@ -208,6 +230,36 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			return fail(errors.New(msg))
 		}
 	}
+	var stamps []timestampOutput
+	if len(tsaCerts) > 0 {
+		cp, err := events.ParseCheckpoint([]byte(cps.Timestamped), k.Origin, verifier)
+		if err != nil {
+			return fail(fmt.Errorf("the time-stamped checkpoint: %v", err))
+		}
+		msg, err := events.LogSigned(cp.Note, verifier)
+		if err != nil {
+			return fail(fmt.Errorf("the time-stamped checkpoint: %v", err))
+		}
+		var errs []string
+		for i, b64 := range cps.Timestamps {
+			tok, err := base64.StdEncoding.DecodeString(b64)
+			if err != nil {
+				return fail(fmt.Errorf("time-stamp token %d is not base64", i+1))
+			}
+			a, err := tsa.Verify(tok, msg, tsaCerts)
+			if errors.Is(err, tsa.ErrUntrustedSigner) {
+				errs = append(errs, fmt.Sprintf("token %d: %v", i+1, err))
+				continue
+			}
+			if err != nil {
+				return fail(fmt.Errorf("time-stamp token %d over the checkpoint of %d events: %v", i+1, cp.Size, err))
+			}
+			stamps = append(stamps, timestampOutput{Size: cp.Size, Time: a.Time.UTC().Format(time.RFC3339), TSA: printable.Terminal(a.Subject)})
+		}
+		if len(stamps) == 0 {
+			return fail(fmt.Errorf("the newest checkpoint (%d events) carries no time-stamp token of a TSA whose certificate was given (%d token(s): %s)", cp.Size, len(cps.Timestamps), strings.Join(errs, "; ")))
+		}
+	}
 	if *save != "" {
 		if err := os.WriteFile(*save, res.Latest.Note, 0o644); err != nil {
 			return err
@@ -219,6 +271,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		out.ExtendsCheckpoint = &external.Size
 	}
 	out.Witnessed = wout
+	out.Timestamps = stamps
 	text := fmt.Sprintf("ok: %d events, hash chain intact, %d signed checkpoints match the tree\nroot %s\n     (base64 %s, as the checkpoint note writes it)", res.Events, res.Checkpoints, out.Root, out.RootBase64)
 	if external != nil {
 		text += fmt.Sprintf("; the log extends the saved checkpoint of %d events", external.Size)
@@ -228,6 +281,9 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		if wout.Size < res.Events {
 			text += fmt.Sprintf(" (the %d events after it were appended during the audit)", res.Events-wout.Size)
 		}
+	}
+	for _, st := range stamps {
+		text += fmt.Sprintf("\ntime-stamped: the checkpoint of %d events existed at %s, says %s (RFC 3161)", st.Size, st.Time, st.TSA)
 	}
 	return printResult(stdout, *asJSON, out, text)
 }

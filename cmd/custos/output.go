@@ -53,6 +53,16 @@ type verifyOutput struct {
 	// Witnessed is, with --witness-policy, the newest checkpoint's
 	// witnessing.
 	Witnessed *witnessedOutput `json:"witnessed,omitempty"`
+	// Timestamps are, with --tsa-cert, the verified RFC 3161 tokens over
+	// the newest checkpoint.
+	Timestamps []timestampOutput `json:"timestamps,omitempty"`
+}
+
+// timestampOutput is one verified time-stamp token.
+type timestampOutput struct {
+	Size uint64 `json:"size"`
+	Time string `json:"time"`
+	TSA  string `json:"tsa"`
 }
 
 // witnessedOutput is what a witness policy says of a checkpoint.

@@ -1,8 +1,9 @@
-// Package witness anchors the custody log outside the vault: it submits
-// each signed checkpoint to independent witnesses per C2SP tlog-witness
-// (https://c2sp.org/tlog-witness), collects their Ed25519 cosignatures
-// (https://c2sp.org/tlog-cosignature), and checks cosigned checkpoints
-// against a witness policy. A witness cosigns a checkpoint only if it is
+// Package witness checks the custody log's cosigned checkpoints against a
+// witness policy: which witnesses (C2SP tlog-witness,
+// https://c2sp.org/tlog-witness) must have cosigned them, with Ed25519
+// cosignatures (https://c2sp.org/tlog-cosignature). It has no network
+// code, so that verifiers can use it; the server's client that submits
+// checkpoints to witnesses is package witnessclient. A witness cosigns a checkpoint only if it is
 // consistent with every checkpoint of the same log it cosigned before, so
 // a log that was rolled back, forked, or shown differently to two
 // auditors cannot gather a quorum for both histories.
@@ -16,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 
 	fnote "github.com/transparency-dev/formats/note"
@@ -182,6 +182,14 @@ func (p *Policy) Check(cosigned []byte) Verdict {
 	return v
 }
 
+// Satisfied reports whether the cosignatures on a checkpoint note meet
+// the policy's quorum.
+func (p *Policy) Satisfied(cosigned []byte) bool { return p.group.Satisfied(cosigned) }
+
+// KeyID names a cosigner key: "NAME+HASH" (the C2SP signed-note key name
+// and key hash in 8 hex digits).
+func KeyID(k note.Verifier) string { return fmt.Sprintf("%s+%08x", k.Name(), k.KeyHash()) }
+
 // Describe says a verdict in one line: "cosigned by a, b (quorum 2 of 3
 // met)".
 func (p *Policy) Describe(v Verdict) string {
@@ -197,14 +205,4 @@ func orNone(names []string) string {
 		return "no witness"
 	}
 	return strings.Join(names, ", ")
-}
-
-// parseSize parses a text/x.tlog.size body: a decimal without leading
-// zeroes and a newline.
-func parseSize(b []byte) (uint64, error) {
-	s, ok := strings.CutSuffix(string(b), "\n")
-	if !ok || s == "" || (len(s) > 1 && s[0] == '0') || strings.ContainsAny(s, "+-\n ") {
-		return 0, fmt.Errorf("malformed size %q", b)
-	}
-	return strconv.ParseUint(s, 10, 64)
 }

@@ -130,19 +130,6 @@ func testKey(t *testing.T, name string) (note.Signer, string) {
 	return s, cv
 }
 
-func TestParseSize(t *testing.T) {
-	for in, want := range map[string]uint64{"0\n": 0, "10\n": 10, "18446744073709551615\n": 1<<64 - 1} {
-		if got, err := parseSize([]byte(in)); err != nil || got != want {
-			t.Errorf("parseSize(%q) = %d, %v", in, got, err)
-		}
-	}
-	for _, bad := range []string{"", "10", "010\n", "-1\n", "+1\n", "1 \n", "1\n\n", "18446744073709551616\n"} {
-		if _, err := parseSize([]byte(bad)); err == nil {
-			t.Errorf("parseSize(%q) accepted", bad)
-		}
-	}
-}
-
 func FuzzParsePolicy(f *testing.F) {
 	f.Add([]byte("witness a witness.a+00000000+BAAA https://a.example\nquorum a\n"))
 	f.Add([]byte("# c\nwitness a x y z\ngroup g any a\nquorum g\n"))

@@ -17,6 +17,7 @@ import (
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/events/sqlite"
 	"github.com/custos-vault/custos/events/witness"
+	"github.com/custos-vault/custos/events/witness/witnessclient"
 	"github.com/custos-vault/custos/internal/testenv"
 )
 
@@ -25,7 +26,7 @@ import (
 type anchors struct {
 	ws     []*testenv.Witness
 	policy *witness.Policy
-	client *witness.Client
+	client *witnessclient.Client
 
 	mu        sync.Mutex
 	seq       *sequencer.Sequencer
@@ -71,7 +72,7 @@ func (a *anchors) start(seq *sequencer.Sequencer) {
 	a.mu.Lock()
 	a.seq = seq
 	a.mu.Unlock()
-	a.client = witness.Start(witness.Config{
+	a.client = witnessclient.Start(witnessclient.Config{
 		Policy: a.policy,
 		Proof:  func(from, to uint64) ([][]byte, error) { return seq.Tree().ConsistencyProof(from, to) },
 		Save: func(_ context.Context, cp *events.Checkpoint, _ []byte) error {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -8,7 +9,7 @@ import (
 	"strconv"
 
 	"github.com/custos-vault/custos/events"
-	"github.com/custos-vault/custos/events/witness"
+	"github.com/custos-vault/custos/events/witness/witnessclient"
 	"github.com/custos-vault/custos/vault"
 )
 
@@ -33,7 +34,13 @@ type CheckpointsResponse struct {
 	// Witnesses is each witness's state as the server sees it (what it
 	// last cosigned, its last error): for messages only, since nothing
 	// here is signed.
-	Witnesses []witness.Status `json:"witnesses,omitempty"`
+	Witnesses []witnessclient.Status `json:"witnesses,omitempty"`
+	// Timestamped is, with time-stamping authorities configured, the
+	// newest checkpoint as the log signed it, and Timestamps the RFC 3161
+	// tokens over it (base64 of the DER), one per TSA that answered within
+	// a bounded wait (docs/timestamps.md).
+	Timestamped string   `json:"timestamped,omitempty"`
+	Timestamps  []string `json:"timestamps,omitempty"`
 }
 
 func (h *Handler) checkpoints(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
@@ -56,6 +63,13 @@ func (h *Handler) checkpoints(w http.ResponseWriter, r *http.Request, who vault.
 	if h.v.WitnessPolicy() != nil {
 		out.Witnessed = string(anchored.Note)
 		out.Witnesses = h.v.WitnessStatus()
+	}
+	if h.v.TimeStamped() {
+		out.Timestamped = string(anchored.Checkpoint.Note)
+		out.Timestamps = []string{}
+		for _, t := range anchored.Tokens {
+			out.Timestamps = append(out.Timestamps, base64.StdEncoding.EncodeToString(t))
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

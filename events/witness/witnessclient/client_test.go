@@ -1,4 +1,4 @@
-package witness_test
+package witnessclient
 
 import (
 	"context"
@@ -78,9 +78,9 @@ func (s *saved) has(size uint64) bool {
 	return s.notes[size] != nil
 }
 
-func startClient(t *testing.T, h *history, p *witness.Policy) (*witness.Client, *saved) {
+func startClient(t *testing.T, h *history, p *witness.Policy) (*Client, *saved) {
 	sv := &saved{notes: map[uint64][]byte{}}
-	c := witness.Start(witness.Config{Policy: p, Proof: h.tree.ConsistencyProof, Save: sv.save, Retry: 200 * time.Millisecond})
+	c := Start(Config{Policy: p, Proof: h.tree.ConsistencyProof, Save: sv.save, Retry: 200 * time.Millisecond})
 	t.Cleanup(c.Close)
 	return c, sv
 }
@@ -101,7 +101,7 @@ func policyOf(t *testing.T, quorum int, ws ...*testenv.Witness) *witness.Policy 
 	return p
 }
 
-func wait(t *testing.T, c *witness.Client, size uint64) []byte {
+func wait(t *testing.T, c *Client, size uint64) []byte {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return c.Wait(ctx, size)
@@ -151,7 +151,7 @@ func TestTwoWitnessesQuorum(t *testing.T) {
 	if got, _ := c.Latest(); got.Size != 10 || sv.has(15) {
 		t.Fatalf("an unwitnessed checkpoint counts as witnessed: latest %d", got.Size)
 	}
-	var bst witness.Status
+	var bst Status
 	for _, st := range c.Status() {
 		if st.Name == b.Name {
 			bst = st
@@ -215,7 +215,7 @@ func TestForkRefused(t *testing.T) {
 				t.Fatalf("the fork was witnessed")
 			}
 			st := fc.Status()[0]
-			if st.Forks == 0 || !strings.Contains(st.LastError, tc.wants) || !strings.Contains(st.LastError, witness.ErrFork.Error()) {
+			if st.Forks == 0 || !strings.Contains(st.LastError, tc.wants) || !strings.Contains(st.LastError, ErrFork.Error()) {
 				t.Fatalf("status %+v", st)
 			}
 			if held, _ := a.Size(h.origin); held != 10 {
@@ -239,7 +239,20 @@ func TestUnknownLog(t *testing.T) {
 	if !strings.Contains(st.LastError, "403") || !strings.Contains(st.LastError, "register") || sv.has(2) || st.Forks != 0 {
 		t.Fatalf("status %+v", st)
 	}
-	if errors.Is(errors.New(st.LastError), witness.ErrFork) {
+	if errors.Is(errors.New(st.LastError), ErrFork) {
 		t.Fatal("a 403 is no fork")
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]uint64{"0\n": 0, "10\n": 10, "18446744073709551615\n": 1<<64 - 1} {
+		if got, err := parseSize([]byte(in)); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"", "10", "010\n", "-1\n", "+1\n", "1 \n", "1\n\n", "18446744073709551616\n"} {
+		if _, err := parseSize([]byte(bad)); err == nil {
+			t.Errorf("parseSize(%q) accepted", bad)
+		}
 	}
 }

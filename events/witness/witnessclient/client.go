@@ -1,4 +1,8 @@
-package witness
+// Package witnessclient submits the custody log's checkpoints to
+// witnesses per C2SP tlog-witness (https://c2sp.org/tlog-witness) and
+// collects their cosignatures. It is the server's half of package
+// witness, which verifiers use without any network code.
+package witnessclient
 
 import (
 	"bytes"
@@ -11,11 +15,13 @@ import (
 	"mime"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/witness"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -36,7 +42,7 @@ var ErrFork = errors.New("the witness saw a history this log does not extend: ro
 
 // Config configures a Client.
 type Config struct {
-	Policy *Policy
+	Policy *witness.Policy
 	// Proof returns the consistency proof between two sizes of the log
 	// (RFC 6962 section 2.1.2).
 	Proof func(from, to uint64) ([][]byte, error)
@@ -74,10 +80,6 @@ type Status struct {
 	// LastError is the last failure, "" after a success.
 	LastError string `json:"last_error,omitempty"`
 }
-
-// KeyID names a cosigner key as Status.Key does: "NAME+HASH" (the key
-// hash in 8 hex digits).
-func KeyID(k note.Verifier) string { return fmt.Sprintf("%s+%08x", k.Name(), k.KeyHash()) }
 
 // Client submits checkpoints to a policy's witnesses, one goroutine per
 // witness, each always working on the newest checkpoint (checkpoints
@@ -123,7 +125,7 @@ func Start(cfg Config) *Client {
 	c.cond = sync.NewCond(&c.mu)
 	c.ctx, c.stop = context.WithCancel(context.Background())
 	for _, w := range cfg.Policy.Witnesses {
-		c.state = append(c.state, Status{Name: w.Name, Key: KeyID(w.Key)})
+		c.state = append(c.state, Status{Name: w.Name, Key: witness.KeyID(w.Key)})
 		c.tried = append(c.tried, 0)
 		c.wake = append(c.wake, make(chan struct{}, 1))
 	}
@@ -320,7 +322,7 @@ func (c *Client) maybeSave(r *round) {
 		return
 	}
 	n := r.note()
-	if !c.cfg.Policy.group.Satisfied(n) {
+	if !c.cfg.Policy.Satisfied(n) {
 		return
 	}
 	r.done = true
@@ -339,7 +341,7 @@ func (c *Client) maybeSave(r *round) {
 // witness is believed to hold, following one 409 to the size it says it
 // holds. It returns the verified cosignature lines and the size the
 // witness now holds (0 if unknown).
-func (c *Client) add(w Witness, cp *events.Checkpoint, held uint64) ([]byte, uint64, error) {
+func (c *Client) add(w witness.Witness, cp *events.Checkpoint, held uint64) ([]byte, uint64, error) {
 	for attempt := 0; attempt < 2; attempt++ {
 		if held > cp.Size {
 			return nil, held, fmt.Errorf("%w: the witness holds a checkpoint of %d events, this log has only %d", ErrFork, held, cp.Size)
@@ -414,7 +416,7 @@ func (c *Client) add(w Witness, cp *events.Checkpoint, held uint64) ([]byte, uin
 
 // cosignatures parses a 200 answer: signature lines ("— NAME BASE64"),
 // keeping those of w's key, which must verify over cp.
-func cosignatures(b []byte, w Witness, cp *events.Checkpoint) ([]byte, error) {
+func cosignatures(b []byte, w witness.Witness, cp *events.Checkpoint) ([]byte, error) {
 	var keep []byte
 	for _, line := range strings.SplitAfter(string(b), "\n") {
 		if line == "" {
@@ -446,4 +448,14 @@ func excerpt(b []byte) string {
 		}
 		return r
 	}, s)
+}
+
+// parseSize parses a text/x.tlog.size body: a decimal without leading
+// zeroes and a newline.
+func parseSize(b []byte) (uint64, error) {
+	s, ok := strings.CutSuffix(string(b), "\n")
+	if !ok || s == "" || (len(s) > 1 && s[0] == '0') || strings.ContainsAny(s, "+-\n ") {
+		return 0, fmt.Errorf("malformed size %q", b)
+	}
+	return strconv.ParseUint(s, 10, 64)
 }

@@ -1,0 +1,173 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/tsa"
+	"github.com/custos-vault/custos/events/tsa/tsaclient"
+	"github.com/custos-vault/custos/objects"
+)
+
+// Trusted time (docs/timestamps.md).
+//
+// With time-stamping authorities configured (--tsa), published
+// checkpoints are time-stamped beside the appends, at most once per
+// TSAInterval (every checkpoint by default; a checkpoint that comes while
+// a request is under way waits for the next), each token stored in the
+// object store as "timestamps/<size, 20 digits>/<n>.tsr" (n: the TSA's
+// position in the configuration, from 1). A package's checkpoint and an
+// audit's are time-stamped on demand, within a bounded wait. The message
+// is the checkpoint note as the log signed it (events.LogSigned).
+
+const (
+	timestampsPrefix = "timestamps/"
+	// keepStamped is how many recent checkpoints keep their tokens in
+	// memory.
+	keepStamped = 64
+)
+
+func timestampObject(size uint64, n int) string {
+	return fmt.Sprintf("%s%020d/%d.tsr", timestampsPrefix, size, n+1)
+}
+
+type stamper struct {
+	urls     []string
+	http     *http.Client
+	interval time.Duration
+	logger   *slog.Logger
+	objects  objects.Store
+
+	ctx  context.Context
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+	next chan *events.Checkpoint // the newest checkpoint to stamp (latest wins)
+
+	mu     sync.Mutex
+	tokens map[uint64]map[int]tsa.Token
+	last   time.Time // when the background stamping last began
+}
+
+func newStamper(urls []string, client *http.Client, interval time.Duration, logger *slog.Logger, store objects.Store) *stamper {
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	s := &stamper{urls: urls, http: client, interval: interval, logger: logger, objects: store,
+		next: make(chan *events.Checkpoint, 1), tokens: map[uint64]map[int]tsa.Token{}}
+	s.ctx, s.stop = context.WithCancel(context.Background())
+	s.wg.Add(1)
+	go s.run()
+	return s
+}
+
+// submit hands a published checkpoint to the background stamping; it
+// never blocks.
+func (s *stamper) submit(cp *events.Checkpoint) {
+	s.mu.Lock()
+	due := time.Since(s.last) >= s.interval
+	s.mu.Unlock()
+	if !due {
+		return
+	}
+	for {
+		select {
+		case s.next <- cp:
+			return
+		default:
+		}
+		select {
+		case <-s.next: // drop the older one
+		default:
+		}
+	}
+}
+
+func (s *stamper) run() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case cp := <-s.next:
+			s.mu.Lock()
+			s.last = time.Now()
+			s.mu.Unlock()
+			s.stamp(s.ctx, cp)
+		}
+	}
+}
+
+func (s *stamper) close() {
+	s.stop()
+	s.wg.Wait()
+}
+
+// stamp returns tokens over cp from every TSA that answers within ctx,
+// requesting those not already held, and stores new ones.
+func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint) []tsa.Token {
+	s.mu.Lock()
+	have := s.tokens[cp.Size]
+	var missing []int
+	for i := range s.urls {
+		if have[i] == nil {
+			missing = append(missing, i)
+		}
+	}
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	got := make([]tsa.Token, len(s.urls))
+	for _, i := range missing {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok, err := tsaclient.Request(ctx, s.http, s.urls[i], cp.Note)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.logger.Warn("a time-stamping authority did not time-stamp the custody log's checkpoint", "tsa", tsaclient.Redact(s.urls[i]), "size", cp.Size, "err", err)
+				}
+				return
+			}
+			got[i] = tok
+			if _, err := s.objects.Put(ctx, timestampObject(cp.Size, i), bytes.NewReader(tok), objects.PutOptions{}); err != nil && err != objects.ErrExists {
+				s.logger.Error("a time-stamp token could not be stored", "size", cp.Size, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.tokens[cp.Size]
+	if m == nil {
+		m = map[int]tsa.Token{}
+		s.tokens[cp.Size] = m
+	}
+	for i, tok := range got {
+		if tok != nil {
+			m[i] = tok
+		}
+	}
+	if len(s.tokens) > keepStamped {
+		sizes := make([]uint64, 0, len(s.tokens))
+		for sz := range s.tokens {
+			sizes = append(sizes, sz)
+		}
+		sort.Slice(sizes, func(a, b int) bool { return sizes[a] < sizes[b] })
+		for _, sz := range sizes[:len(sizes)-keepStamped] {
+			delete(s.tokens, sz)
+		}
+	}
+	out := make([]tsa.Token, 0, len(m))
+	for i := range s.urls {
+		if m[i] != nil {
+			out = append(out, m[i])
+		}
+	}
+	return out
+}
