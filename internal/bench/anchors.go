@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -16,6 +17,7 @@ import (
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/events/tsa/tsaclient"
 	"github.com/custos-vault/custos/events/witness"
 	"github.com/custos-vault/custos/events/witness/witnessclient"
 	"github.com/custos-vault/custos/internal/testenv"
@@ -25,12 +27,18 @@ import (
 // instances, quorum 2) runs beside its log.
 type anchors struct {
 	ws     []*testenv.Witness
+	scope  testenv.Scope
+	tsa    *testenv.TSA
+	stamps int // tokens obtained
 	policy *witness.Policy
 	client *witnessclient.Client
 
 	mu        sync.Mutex
 	seq       *sequencer.Sequencer
 	signedAt  map[uint64]time.Time
+	toStamp   chan *events.Checkpoint
+	ctx       context.Context
+	stop      context.CancelFunc
 	latencies []time.Duration
 	saved     chan uint64
 }
@@ -40,7 +48,8 @@ func startAnchors(logVKey string) (*anchors, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &anchors{signedAt: map[uint64]time.Time{}, saved: make(chan uint64, 1024)}
+	a := &anchors{signedAt: map[uint64]time.Time{}, saved: make(chan uint64, 1024), toStamp: make(chan *events.Checkpoint, 1)}
+	a.ctx, a.stop = context.WithCancel(context.Background())
 	var list []witness.Witness
 	for _, name := range []string{"witness-a.bench.example", "witness-b.bench.example"} {
 		w, err := testenv.LaunchWitness(bins, name)
@@ -64,11 +73,17 @@ func startAnchors(logVKey string) (*anchors, error) {
 		a.close()
 		return nil, err
 	}
+	if err := a.scope.Run(func() { a.tsa = testenv.StartTSA(&a.scope) }); err != nil {
+		a.close()
+		return nil, err
+	}
 	return a, nil
 }
 
-// start starts the witness client once the log is open.
+// start starts the witness client and the time-stamping once the log is
+// open.
 func (a *anchors) start(seq *sequencer.Sequencer) {
+	go a.stampLoop(a.ctx)
 	a.mu.Lock()
 	a.seq = seq
 	a.mu.Unlock()
@@ -98,13 +113,37 @@ func (a *anchors) signed(_ context.Context, cp *events.Checkpoint) error {
 	return nil
 }
 
-// published is the sequencer's AfterPublish.
+// published is the sequencer's AfterPublish: the checkpoint goes to the
+// witnesses and, in the background (one request at a time, newer
+// checkpoints waiting), to the TSA, as the server does.
 func (a *anchors) published(cp *events.Checkpoint) {
 	a.mu.Lock()
 	c := a.client
 	a.mu.Unlock()
 	if c != nil {
 		c.Submit(cp)
+	}
+	if a.tsa != nil {
+		select {
+		case a.toStamp <- cp:
+		default:
+		}
+	}
+}
+
+// stampLoop time-stamps checkpoints handed to it until ctx ends.
+func (a *anchors) stampLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case cp := <-a.toStamp:
+			if _, err := tsaclient.Request(ctx, http.DefaultClient, a.tsa.URL, cp.Note); err == nil {
+				a.mu.Lock()
+				a.stamps++
+				a.mu.Unlock()
+			}
+		}
 	}
 }
 
@@ -115,9 +154,11 @@ func (a *anchors) witnessedCount() int {
 }
 
 func (a *anchors) close() {
+	a.stop()
 	if a.client != nil {
 		a.client.Close()
 	}
+	a.scope.Close()
 	for _, w := range a.ws {
 		w.Close()
 	}

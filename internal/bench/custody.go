@@ -151,6 +151,12 @@ func custodyAppend(dir string, writers int, d time.Duration, name string, anchor
 		if n := an.witnessedCount(); n == 0 {
 			return nil, fmt.Errorf("no checkpoint was witnessed during the run")
 		}
+		an.mu.Lock()
+		stamped := an.stamps
+		an.mu.Unlock()
+		if stamped == 0 {
+			return nil, fmt.Errorf("no checkpoint was time-stamped during the run")
+		}
 	}
 	return ms, nil
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -246,4 +247,95 @@ func outbound(t *testing.T, trace string) []string {
 		}
 	}
 	return out
+}
+
+// A vault with a real RFC 3161 time-stamping authority (OpenSSL's ts
+// responder): packages carry tokens over their checkpoint, which
+// custos-verify checks against the TSA's CA certificate and reports the
+// attested time of, and which the stock `openssl ts -verify` accepts too;
+// audit verify does the same for the newest checkpoint. A token of a TSA
+// the user did not name establishes nothing; a package sealed while the
+// TSA is down carries no token, and a verifier that wants one says so.
+func TestTimestampedVault(t *testing.T) {
+	ts := testenv.StartTSA(t)
+	other := testenv.NewCA(t, "Another CA")
+	s := newServer(t, "--tsa", ts.URL)
+	work := t.TempDir()
+	logKey, _ := vaultKey(t, s, work, "auditor")
+	s.ok("investigator", work, "case", "open", "KH-2026-600", "--title", "time-stamped")
+	file, _, _ := evidence(t, work, "ledger.csv", 5_000)
+	s.ok("investigator", work, "deposit", "--case", "KH-2026-600", file)
+	kg := s.run("", work, testenv.Binary(t, "age-keygen"), "-o", filepath.Join(work, "p.key"))
+	s.ok("prosecutor", work, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg.stderr, "Public key: ")))
+	seal := func(name string) string {
+		pkg := s.ok("investigator", work, "package", "seal", "--case", "KH-2026-600", "--for", "prosecutor", "--purpose", "trial", "--json").json(t)
+		s.ok("prosecutor", work, "package", "fetch", pkg["package"].(string), "-o", name)
+		return name
+	}
+	seal("bundle.tar")
+
+	r := s.run("", work, "custos-verify", "bundle.tar", "--key", logKey, "--tsa-cert", ts.CACertPEM, "--json")
+	var res struct {
+		Status     string
+		Timestamps []struct{ Time, TSA string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 0 || res.Status != "verified" || len(res.Timestamps) != 1 {
+		t.Fatalf("custos-verify --tsa-cert: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	at, err := time.Parse(time.RFC3339, res.Timestamps[0].Time)
+	if err != nil || time.Since(at) > time.Minute || time.Since(at) < -time.Minute || !strings.Contains(res.Timestamps[0].TSA, "Custos test TSA") {
+		t.Fatalf("attested %v (%v) by %q", at, err, res.Timestamps[0].TSA)
+	}
+	// The stock tool agrees: the token covers the checkpoint as the log
+	// signed it.
+	members := readTar(t, filepath.Join(work, "bundle.tar"))
+	var token, cp []byte
+	for _, m := range members {
+		switch m.name {
+		case "timestamps/1.tsr":
+			token = m.data
+		case "checkpoint":
+			cp = m.data
+		}
+	}
+	if token == nil || cp == nil {
+		t.Fatal("the package has no timestamps/1.tsr or checkpoint")
+	}
+	if err := testenv.OpenSSLVerifyToken(t, token, cp, ts.CACertPEM); err != nil {
+		t.Fatalf("openssl ts -verify: %v", err)
+	}
+	// Without --tsa-cert the token is noted, not taken as checked.
+	r = s.run("", work, "custos-verify", "bundle.tar", "--key", logKey)
+	if r.code != 0 || !strings.Contains(r.stdout, "not checked: give the time-stamping authority's certificate") {
+		t.Fatalf("custos-verify without --tsa-cert: %d\n%s", r.code, r.stdout)
+	}
+	// Another CA's certificate: no token of a trusted TSA.
+	r = s.run("", work, "custos-verify", "bundle.tar", "--key", logKey, "--tsa-cert", other.CertPEM)
+	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "no time-stamp token is signed by a time-stamping authority whose certificate was given") {
+		t.Fatalf("custos-verify with another CA: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	v := s.ok("auditor", work, "audit", "verify", "--tsa-cert", ts.CACertPEM, "--json").json(t)
+	if stamps, _ := v["timestamps"].([]any); v["ok"] != true || len(stamps) != 1 {
+		t.Fatalf("audit verify --tsa-cert answered %v", v)
+	}
+	if out := s.ok("auditor", work, "audit", "verify", "--tsa-cert", ts.CACertPEM).stdout; !strings.Contains(out, "time-stamped: the checkpoint of") {
+		t.Fatalf("audit verify said:\n%s", out)
+	}
+	r = s.run("auditor", work, "custos", "audit", "verify", "--tsa-cert", other.CertPEM)
+	if r.code == 0 || !strings.Contains(r.stderr, "carries no time-stamp token of a TSA whose certificate was given") {
+		t.Fatalf("audit verify with another CA: %d\n%s", r.code, r.stderr)
+	}
+
+	// The TSA is down: sealing still works, the package has no token,
+	// the server says so, and a verifier that wants one fails.
+	ts.Stop()
+	seal("untimed.tar")
+	if !s.logs.waitFor(regexp.MustCompile(`a package is sealed with a checkpoint no time-stamping authority time-stamped`)) {
+		t.Fatalf("no warning for the untimed package:\n%s", s.logs)
+	}
+	r = s.run("", work, "custos-verify", "untimed.tar", "--key", logKey, "--tsa-cert", ts.CACertPEM)
+	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "carries no time-stamp token") {
+		t.Fatalf("custos-verify of the untimed package: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 }

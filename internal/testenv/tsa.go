@@ -21,7 +21,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -38,7 +37,7 @@ type CA struct {
 }
 
 // NewCA makes a CA whose subject's common name is name.
-func NewCA(t testing.TB, name string) *CA {
+func NewCA(t TB, name string) *CA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -105,7 +104,7 @@ var oidTimeStamping = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 8}
 // IssueTSACert issues a TSA signing certificate. Go's crypto/x509 marks
 // the extended key usage extension non-critical, so the critical one is
 // written as an extra extension.
-func (ca *CA) IssueTSACert(t testing.TB, opts TSACertOptions) *TSACert {
+func (ca *CA) IssueTSACert(t TB, opts TSACertOptions) *TSACert {
 	t.Helper()
 	var key crypto.Signer
 	var err error
@@ -208,7 +207,7 @@ type TSA struct {
 	openssl string
 	dir     string
 	srv     *httptest.Server
-	t       testing.TB
+	t       TB
 
 	mu       sync.Mutex // serialises openssl and guards the rest
 	mode     TSAMode
@@ -220,7 +219,7 @@ type TSA struct {
 // StartTSA starts a compliant TSA with a CA of its own for this test and
 // stops it when the test ends. A missing openssl skips the test (fails it
 // under `make test`).
-func StartTSA(t testing.TB) *TSA {
+func StartTSA(t TB) *TSA {
 	t.Helper()
 	return StartTSAWith(t, TSAOptions{})
 }
@@ -228,9 +227,9 @@ func StartTSA(t testing.TB) *TSA {
 // StartTSAWith starts a TSA shaped by opts. OpenSSL refuses to sign with
 // a certificate that breaks RFC 3161 section 2.3 (EKUNonCritical,
 // EKUAbsent): the TSA then answers HTTP 500 to every request.
-func StartTSAWith(t testing.TB, opts TSAOptions) *TSA {
+func StartTSAWith(t TB, opts TSAOptions) *TSA {
 	t.Helper()
-	openssl := Binary(t, "openssl")
+	openssl := binaryOf(t, "openssl")
 	ca := opts.CA
 	if ca == nil {
 		ca = NewCA(t, "Custos test TSA CA")
@@ -372,16 +371,16 @@ func (a *TSA) reply(query []byte, conf string) ([]byte, error) {
 // VerifyWithOpenSSL checks token (a DER TimeStampToken) over message with
 // the stock `openssl ts -verify`, trusting the TSA's CA; it returns
 // OpenSSL's output as the error if the token does not verify.
-func (a *TSA) VerifyWithOpenSSL(t testing.TB, token, message []byte) error {
+func (a *TSA) VerifyWithOpenSSL(t TB, token, message []byte) error {
 	t.Helper()
 	return OpenSSLVerifyToken(t, token, message, a.CACertPEM)
 }
 
 // OpenSSLVerifyToken checks token over message with `openssl ts -verify
 // -token_in`, trusting the certificates in the PEM file caFile.
-func OpenSSLVerifyToken(t testing.TB, token, message []byte, caFile string) error {
+func OpenSSLVerifyToken(t TB, token, message []byte, caFile string) error {
 	t.Helper()
-	openssl := Binary(t, "openssl")
+	openssl := binaryOf(t, "openssl")
 	dir := t.TempDir()
 	tok, msg := filepath.Join(dir, "token.der"), filepath.Join(dir, "message")
 	if err := os.WriteFile(tok, token, 0o600); err != nil {
@@ -404,9 +403,9 @@ func OpenSSLVerifyToken(t testing.TB, token, message []byte, caFile string) erro
 // DER ContentInfo. OpenSSL's TSA refuses to sign with a certificate that
 // breaks RFC 3161 section 2.3, and this is how a test gets a token from
 // one.
-func SignTSTInfo(t testing.TB, tstInfo []byte, signer *TSACert) []byte {
+func SignTSTInfo(t TB, tstInfo []byte, signer *TSACert) []byte {
 	t.Helper()
-	openssl := Binary(t, "openssl")
+	openssl := binaryOf(t, "openssl")
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "tstinfo.der"), filepath.Join(dir, "token.der")
 	if err := os.WriteFile(in, tstInfo, 0o600); err != nil {
@@ -425,7 +424,7 @@ func SignTSTInfo(t testing.TB, tstInfo []byte, signer *TSACert) []byte {
 	return token
 }
 
-func randSerial(t testing.TB) *big.Int {
+func randSerial(t TB) *big.Int {
 	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
 		t.Fatal(err)
@@ -433,7 +432,7 @@ func randSerial(t testing.TB) *big.Int {
 	return n.Add(n, big.NewInt(1))
 }
 
-func writePEM(t testing.TB, path, typ string, der []byte) {
+func writePEM(t TB, path, typ string, der []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
