@@ -131,8 +131,8 @@ type Timestamp struct {
 const MaxTimestamps = 16
 
 // TimestampPath returns the archive path of the n-th time-stamp token
-// (from 0): "timestamps/1.tsr", "timestamps/2.tsr", ...
-func TimestampPath(n int) string { return fmt.Sprintf("timestamps/%d.tsr", n+1) }
+// (from 0): "timestamps/1.tst", "timestamps/2.tst", ...
+func TimestampPath(n int) string { return fmt.Sprintf("timestamps/%d.tst", n+1) }
 
 // Proofs is proofs.json: for each event (by seq, as a decimal string) the
 // RFC 6962 inclusion proof, hex encoded, in the tree of the checkpoint's

@@ -292,14 +292,14 @@ func TestTimestampedVault(t *testing.T) {
 	var token, cp []byte
 	for _, m := range members {
 		switch m.name {
-		case "timestamps/1.tsr":
+		case "timestamps/1.tst":
 			token = m.data
 		case "checkpoint":
 			cp = m.data
 		}
 	}
 	if token == nil || cp == nil {
-		t.Fatal("the package has no timestamps/1.tsr or checkpoint")
+		t.Fatal("the package has no timestamps/1.tst or checkpoint")
 	}
 	if err := testenv.OpenSSLVerifyToken(t, token, cp, ts.CACertPEM); err != nil {
 		t.Fatalf("openssl ts -verify: %v", err)
