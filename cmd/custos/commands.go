@@ -158,10 +158,10 @@ func init() {
 		{name: "reject", args: "REQUEST --reason T", group: pe, who: "a custodian other than the requester", summary: "end a request unapproved",
 			json: `{"request","kind","approved":false}`, run: decide("reject")},
 
-		{name: "audit verify", args: "[--checkpoint FILE] [--save-checkpoint FILE] [--key KEY] [--witness-policy FILE]", group: au, who: "auditor",
+		{name: "audit verify", args: "[--checkpoint FILE] [--save-checkpoint FILE] [--key KEY] [--witness-policy FILE] [--tsa-cert FILE]", group: au, who: "auditor",
 			summary: "replay and check the whole custody log",
-			details: "Downloads the log and every checkpoint and checks them locally: encoding, sequence, hash chain, tree, signatures; with --checkpoint, that the log extends it; with --witness-policy, that the newest checkpoint carries the policy's quorum of witness cosignatures (docs/witnesses.md). Exits 1 on any discrepancy, naming it.",
-			json:    `{"events","ok","checkpoints","root","origin","key","fingerprint","extends_checkpoint","witnessed"}`, run: runAuditVerify,
+			details: "Downloads the log and every checkpoint and checks them locally: encoding, sequence, hash chain, tree, signatures; with --checkpoint, that the log extends it; with --witness-policy, that the newest checkpoint carries the policy's quorum of witness cosignatures (docs/witnesses.md); with --tsa-cert, that an RFC 3161 token of one of those time-stamping authorities covers it, printing the attested time (docs/timestamps.md). Exits 1 on any discrepancy, naming it.",
+			json:    `{"events","ok","checkpoints","root","origin","key","fingerprint","extends_checkpoint","witnessed","timestamps"}`, run: runAuditVerify,
 			examples: []string{"custos audit verify --save-checkpoint november.checkpoint", "custos audit verify --checkpoint november.checkpoint"}},
 		{name: "audit scrub", group: au, who: "auditor, custodian", summary: "re-hash every stored object against the event that recorded it",
 			details: "Without keys; packages included; lists missing and altered items and packages and objects no event accounts for. Exits 1 unless ok.",
@@ -173,7 +173,7 @@ func init() {
 			json:    `{"events":[...]}`, run: out(runAuditLog)},
 
 		{name: "server", args: "--dev --data DIR --listen 127.0.0.1:PORT", group: ad, summary: "run the vault",
-			details: "Production: --data DIR --log URL --objects URL --sealer URL --recovery-recipient age1... --listen ADDR --tls-cert F --tls-key F, the sign-in flags (--oidc-issuer, --oidc-client-id, --client-ca, ...), and the anchors outside the vault (--witness NAME=KEY@URL with --witness-quorum K, or --witness-policy FILE; docs/witnesses.md). Every flag is also a config-file key (--config FILE).",
+			details: "Production: --data DIR --log URL --objects URL --sealer URL --recovery-recipient age1... --listen ADDR --tls-cert F --tls-key F, the sign-in flags (--oidc-issuer, --oidc-client-id, --client-ca, ...), and the anchors outside the vault (--witness NAME=KEY@URL with --witness-quorum K, or --witness-policy FILE; --tsa URL with --tsa-interval D; docs/witnesses.md, docs/timestamps.md). Every flag is also a config-file key (--config FILE).",
 			run:     errOnly(func(args []string, stderr io.Writer) error { return runServer(args, stderr) })},
 		{name: "admin enroll", args: "--data DIR [backend flags] NAME --role custodian", group: ad, who: "operator, server stopped",
 			summary: "enrol one of a new vault's first two custodians; prints their credential once",
