@@ -355,7 +355,7 @@ func opensslToken(t *testing.T, a *testenv.TSA, message []byte, withCert bool) t
 	t.Helper()
 	openssl := testenv.Binary(t, "openssl")
 	dir := t.TempDir()
-	msg, query, reply, token := filepath.Join(dir, "msg"), filepath.Join(dir, "q.tsq"), filepath.Join(dir, "r.tst"), filepath.Join(dir, "t.tst")
+	msg, query, reply, token := filepath.Join(dir, "msg"), filepath.Join(dir, "q.tsq"), filepath.Join(dir, "r.tsr"), filepath.Join(dir, "t.tst")
 	if err := os.WriteFile(msg, message, 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ var writeVectors = flag.Bool("write-vectors", false, "make testdata/ anew with a
 //
 //	message       a signed checkpoint note of a test log
 //	token.tst     an RFC 3161 token over it from openssl ts -reply (DER)
-//	response.tst  the TimeStampResp the token came in (DER)
+//	response.tsr  the TimeStampResp the token came in (DER)
 //	ca.pem        the CA of the TSA, the certificate to trust
 //	tsa.pem       the TSA's certificate, valid for minutes only
 //	vector.json   what the token attests, and the request's nonce
@@ -60,7 +60,7 @@ func readVectors(t testing.TB) (message []byte, token tsa.Token, response []byte
 	if err := json.Unmarshal(read("vector.json"), &v); err != nil {
 		t.Fatal(err)
 	}
-	return read("message"), read("token.tst"), read("response.tst"), cert("ca.pem"), cert("tsa.pem"), v
+	return read("message"), read("token.tst"), read("response.tsr"), cert("ca.pem"), cert("tsa.pem"), v
 }
 
 // The stored token verifies long after the TSA's certificate expired:
@@ -163,7 +163,7 @@ func TestWriteVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, b := range map[string][]byte{
-		"message": message, "token.tst": token, "response.tst": response, "vector.json": append(v, '\n'),
+		"message": message, "token.tst": token, "response.tsr": response, "vector.json": append(v, '\n'),
 	} {
 		if err := os.WriteFile(filepath.Join("testdata", name), b, 0o644); err != nil {
 			t.Fatal(err)

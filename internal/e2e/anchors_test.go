@@ -115,6 +115,11 @@ func TestWitnessedVault(t *testing.T) {
 		t.Fatalf("witness a holds %d, %v", n, err)
 	}
 
+	// The cosigned checkpoints stored in the object store are the
+	// vault's own metadata to a scrub.
+	if sc := s.ok("auditor", work, "audit", "scrub", "--json").json(t); sc["ok"] != true {
+		t.Fatalf("audit scrub with witnessed checkpoints stored: %v", sc)
+	}
 	// A package carries its checkpoint with both cosignatures.
 	kg := s.run("", work, testenv.Binary(t, "age-keygen"), "-o", filepath.Join(work, "p.key"))
 	s.ok("prosecutor", work, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg.stderr, "Public key: ")))
@@ -315,6 +320,9 @@ func TestTimestampedVault(t *testing.T) {
 		t.Fatalf("custos-verify with another CA: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
+	if sc := s.ok("auditor", work, "audit", "scrub", "--json").json(t); sc["ok"] != true {
+		t.Fatalf("audit scrub with time-stamp tokens stored: %v", sc)
+	}
 	v := s.ok("auditor", work, "audit", "verify", "--tsa-cert", ts.CACertPEM, "--json").json(t)
 	if stamps, _ := v["timestamps"].([]any); v["ok"] != true || len(stamps) != 1 {
 		t.Fatalf("audit verify --tsa-cert answered %v", v)

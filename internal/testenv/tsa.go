@@ -351,7 +351,7 @@ func (a *TSA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // reply runs openssl ts -reply on one query; a.mu is held.
 func (a *TSA) reply(query []byte, conf string) ([]byte, error) {
-	in, out := filepath.Join(a.dir, "query.tsq"), filepath.Join(a.dir, "reply.tst")
+	in, out := filepath.Join(a.dir, "query.tsq"), filepath.Join(a.dir, "reply.tsr")
 	os.Remove(out)
 	if err := os.WriteFile(in, query, 0o600); err != nil {
 		return nil, err
