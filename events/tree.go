@@ -85,11 +85,6 @@ func (t *Tree) Leaf(index uint64) (Hash, error) {
 	return t.levels[0][index], nil
 }
 
-func (t *Tree) node(id compact.NodeID) []byte {
-	h := t.levels[id.Level][id.Index]
-	return h[:]
-}
-
 // Root returns the root hash of the tree of the given size.
 func (t *Tree) Root(size uint64) (Hash, error) {
 	t.mu.RLock()
@@ -97,6 +92,41 @@ func (t *Tree) Root(size uint64) (Hash, error) {
 	if size > t.size() {
 		return Hash{}, fmt.Errorf("size %d beyond tree size %d", size, t.size())
 	}
+	return RootOf(size, t.nodeOf)
+}
+
+// InclusionProof proves that leaf index is in the tree of the given size.
+func (t *Tree) InclusionProof(index, size uint64) ([][]byte, error) {
+	return t.proof(proof.Inclusion(index, size))
+}
+
+// ConsistencyProof proves that the tree of size1 is a prefix of the tree of
+// size2.
+func (t *Tree) ConsistencyProof(size1, size2 uint64) ([][]byte, error) {
+	return t.proof(proof.Consistency(size1, size2))
+}
+
+func (t *Tree) proof(nodes proof.Nodes, err error) ([][]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return ProofOf(nodes, t.size(), t.nodeOf)
+}
+
+func (t *Tree) nodeOf(id compact.NodeID) (Hash, error) {
+	return t.levels[id.Level][id.Index], nil
+}
+
+// A NodeReader returns a complete node of a tree: the root of the perfect
+// subtree at level id.Level (0: leaves) and index id.Index.
+type NodeReader func(id compact.NodeID) (Hash, error)
+
+// RootOf computes the root hash of the tree of the given size (RFC 6962
+// section 2.1) from the complete nodes node returns: those of
+// compact.RangeNodes(0, size).
+func RootOf(size uint64, node NodeReader) (Hash, error) {
 	var root Hash
 	if size == 0 {
 		copy(root[:], Hasher.EmptyRoot())
@@ -105,48 +135,38 @@ func (t *Tree) Root(size uint64) (Hash, error) {
 	ids := compact.RangeNodes(0, size, nil)
 	hashes := make([][]byte, len(ids))
 	for i, id := range ids {
-		hashes[i] = t.node(id)
+		h, err := node(id)
+		if err != nil {
+			return root, err
+		}
+		hashes[i] = h[:]
 	}
 	r, err := rangeFactory.NewRange(0, size, hashes)
 	if err != nil {
-		return Hash{}, err
+		return root, err
 	}
 	h, err := r.GetRootHash(nil)
 	if err != nil {
-		return Hash{}, err
+		return root, err
 	}
 	copy(root[:], h)
 	return root, nil
 }
 
-// InclusionProof proves that leaf index is in the tree of the given size.
-func (t *Tree) InclusionProof(index, size uint64) ([][]byte, error) {
-	nodes, err := proof.Inclusion(index, size)
-	if err != nil {
-		return nil, err
-	}
-	return t.fetch(nodes, size)
-}
-
-// ConsistencyProof proves that the tree of size1 is a prefix of the tree of
-// size2.
-func (t *Tree) ConsistencyProof(size1, size2 uint64) ([][]byte, error) {
-	nodes, err := proof.Consistency(size1, size2)
-	if err != nil {
-		return nil, err
-	}
-	return t.fetch(nodes, size2)
-}
-
-func (t *Tree) fetch(nodes proof.Nodes, size uint64) ([][]byte, error) {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	if size > t.size() {
-		return nil, fmt.Errorf("size %d beyond tree size %d", size, t.size())
-	}
+// ProofOf assembles an inclusion or consistency proof (RFC 6962 section
+// 2.1.1 and 2.1.2) in a tree of treeSize leaves from the nodes it names,
+// as node returns them.
+func ProofOf(nodes proof.Nodes, treeSize uint64, node NodeReader) ([][]byte, error) {
 	hashes := make([][]byte, len(nodes.IDs))
 	for i, id := range nodes.IDs {
-		hashes[i] = append([]byte(nil), t.node(id)...)
+		if (id.Index+1)<<id.Level > treeSize {
+			return nil, fmt.Errorf("proof node %d/%d beyond tree size %d", id.Level, id.Index, treeSize)
+		}
+		h, err := node(id)
+		if err != nil {
+			return nil, err
+		}
+		hashes[i] = h[:]
 	}
 	return nodes.Rehash(hashes, Hasher.HashChildren)
 }

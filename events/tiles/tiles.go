@@ -247,33 +247,10 @@ func (t *Tree) Root(size uint64) (events.Hash, error) {
 }
 
 func (t *Tree) root(size uint64) (events.Hash, error) {
-	var root events.Hash
 	if size > t.size {
-		return root, fmt.Errorf("size %d beyond tree size %d", size, t.size)
+		return events.Hash{}, fmt.Errorf("size %d beyond tree size %d", size, t.size)
 	}
-	if size == 0 {
-		copy(root[:], events.Hasher.EmptyRoot())
-		return root, nil
-	}
-	ids := compact.RangeNodes(0, size, nil)
-	hashes := make([][]byte, len(ids))
-	for i, id := range ids {
-		h, err := t.node(id)
-		if err != nil {
-			return root, err
-		}
-		hashes[i] = h[:]
-	}
-	r, err := (&compact.RangeFactory{Hash: events.Hasher.HashChildren}).NewRange(0, size, hashes)
-	if err != nil {
-		return root, err
-	}
-	h, err := r.GetRootHash(nil)
-	if err != nil {
-		return root, err
-	}
-	copy(root[:], h)
-	return root, nil
+	return events.RootOf(size, t.node)
 }
 
 // InclusionProof proves that leaf index is in the tree of the given size
@@ -302,15 +279,7 @@ func (t *Tree) fetch(nodes proof.Nodes, size uint64) ([][]byte, error) {
 	if size > t.size {
 		return nil, fmt.Errorf("size %d beyond tree size %d", size, t.size)
 	}
-	hashes := make([][]byte, len(nodes.IDs))
-	for i, id := range nodes.IDs {
-		h, err := t.node(id)
-		if err != nil {
-			return nil, err
-		}
-		hashes[i] = h[:]
-	}
-	return nodes.Rehash(hashes, events.Hasher.HashChildren)
+	return events.ProofOf(nodes, t.size, t.node)
 }
 
 // Data returns the first width hashes of the tile of the given level and
