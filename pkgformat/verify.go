@@ -121,10 +121,34 @@ type Report struct {
 }
 
 // TimestampReport is one verified RFC 3161 token: the attested time
-// (RFC 3339, UTC) and the subject of the TSA's certificate.
+// (RFC 3339, UTC), the TSA's stated accuracy of it ("1s", "" if none:
+// the checkpoint existed no later than Time plus Accuracy), and the
+// subject of the TSA's certificate.
 type TimestampReport struct {
-	Time string `json:"time"`
-	TSA  string `json:"tsa"`
+	Time     string `json:"time"`
+	Accuracy string `json:"accuracy,omitempty"`
+	TSA      string `json:"tsa"`
+}
+
+func accuracy(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return d.String()
+}
+
+// withAccuracy is " (±1s)" for a stated accuracy, "" without one.
+func withAccuracy(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return " (\u00b1" + d.String() + ")"
+}
+
+// WithAccuracy formats an attested time with its accuracy, as Verify
+// reports it: "2026-11-30T19:40:12Z (±1s)".
+func WithAccuracy(t time.Time, d time.Duration) string {
+	return t.UTC().Format(time.RFC3339Nano) + withAccuracy(d)
 }
 
 // Extracted is one plaintext written by an extraction.
@@ -404,8 +428,8 @@ func (v *verification) checkTimestamps() error {
 			return fmt.Errorf("%s: %w", TimestampPath(i), err)
 		default:
 			verified++
-			v.rep.Timestamps = append(v.rep.Timestamps, TimestampReport{Time: a.Time.UTC().Format(time.RFC3339), TSA: a.Subject})
-			v.rep.passed("checkpoint time-stamped at %s by %s (RFC 3161, %s)", a.Time.UTC().Format(time.RFC3339), printable.Terminal(a.Subject), TimestampPath(i))
+			v.rep.Timestamps = append(v.rep.Timestamps, TimestampReport{Time: a.Time.UTC().Format(time.RFC3339Nano), Accuracy: accuracy(a.Accuracy), TSA: a.Subject})
+			v.rep.passed("checkpoint time-stamped at %s%s by %s (RFC 3161, %s)", a.Time.UTC().Format(time.RFC3339Nano), withAccuracy(a.Accuracy), printable.Terminal(a.Subject), TimestampPath(i))
 		}
 	}
 	if verified == 0 {

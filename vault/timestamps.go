@@ -22,7 +22,7 @@ import (
 // checkpoints are time-stamped beside the appends, at most once per
 // TSAInterval (every checkpoint by default; a checkpoint that comes while
 // a request is under way waits for the next), each token stored in the
-// object store as "timestamps/<size, 20 digits>/<n>.tst" (n: the TSA's
+// object store as "timestamps/<size, 20 digits>-<n>" (n: the TSA's
 // position in the configuration, from 1). A package's checkpoint and an
 // audit's are time-stamped on demand, within a bounded wait. The message
 // is the checkpoint note as the log signed it (events.LogSigned).
@@ -35,7 +35,7 @@ const (
 )
 
 func timestampObject(size uint64, n int) string {
-	return fmt.Sprintf("%s%020d/%d.tst", timestampsPrefix, size, n+1)
+	return fmt.Sprintf("%s%020d-%d", timestampsPrefix, size, n+1)
 }
 
 type stamper struct {

@@ -254,7 +254,8 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			if err != nil {
 				return fail(fmt.Errorf("time-stamp token %d over the checkpoint of %d events: %v", i+1, cp.Size, err))
 			}
-			stamps = append(stamps, timestampOutput{Size: cp.Size, Time: a.Time.UTC().Format(time.RFC3339), TSA: printable.Terminal(a.Subject)})
+			stamps = append(stamps, timestampOutput{Size: cp.Size, Time: a.Time.UTC().Format(time.RFC3339Nano), Accuracy: a.Accuracy.String(), TSA: printable.Terminal(a.Subject),
+				text: pkgformat.WithAccuracy(a.Time, a.Accuracy)})
 		}
 		if len(stamps) == 0 {
 			return fail(fmt.Errorf("the newest checkpoint (%d events) carries no time-stamp token of a TSA whose certificate was given (%d token(s): %s)", cp.Size, len(cps.Timestamps), strings.Join(errs, "; ")))
@@ -283,7 +284,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	for _, st := range stamps {
-		text += fmt.Sprintf("\ntime-stamped: the checkpoint of %d events existed at %s, says %s (RFC 3161)", st.Size, st.Time, st.TSA)
+		text += fmt.Sprintf("\ntime-stamped: the checkpoint of %d events existed at %s, says %s (RFC 3161)", st.Size, st.text, st.TSA)
 	}
 	return printResult(stdout, *asJSON, out, text)
 }

@@ -62,7 +62,10 @@ type verifyOutput struct {
 type timestampOutput struct {
 	Size uint64 `json:"size"`
 	Time string `json:"time"`
-	TSA  string `json:"tsa"`
+	// Accuracy is the TSA's stated accuracy of Time ("0s": none stated).
+	Accuracy string `json:"accuracy"`
+	TSA      string `json:"tsa"`
+	text     string
 }
 
 // witnessedOutput is what a witness policy says of a checkpoint.

@@ -136,19 +136,36 @@ type StatusError struct {
 	Text []string
 }
 
+// statusTextMax bounds the TSA's status text kept in a StatusError.
+const statusTextMax = 512
+
 func newStatusError(s pkiStatusInfo) *StatusError {
+	// A refusal is shown to people and logged: only the named failure
+	// bits of RFC 3161 section 2.4.2, and at most statusTextMax bytes of
+	// the TSA's text, whatever it sent.
 	e := &StatusError{Status: s.Status}
+	unknown := 0
 	for i := 0; i < s.FailInfo.BitLength; i++ {
 		if s.FailInfo.At(i) == 1 {
-			name, ok := failureNames[i]
-			if !ok {
-				name = fmt.Sprintf("failure bit %d", i)
+			if name, ok := failureNames[i]; ok {
+				e.Failures = append(e.Failures, name)
+			} else {
+				unknown++
 			}
-			e.Failures = append(e.Failures, name)
 		}
 	}
+	if unknown > 0 {
+		e.Failures = append(e.Failures, fmt.Sprintf("%d unknown failure bits", unknown))
+	}
+	left := statusTextMax
 	for _, t := range s.StatusString {
-		e.Text = append(e.Text, printable.Terminal(t))
+		t = printable.Terminal(t)
+		if len(t) > left {
+			e.Text = append(e.Text, t[:left]+"…")
+			break
+		}
+		left -= len(t)
+		e.Text = append(e.Text, t)
 	}
 	return e
 }

@@ -14,6 +14,7 @@ package witness
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -70,6 +71,7 @@ func ParsePolicy(b []byte) (*Policy, error) {
 	var text strings.Builder
 	p := &Policy{}
 	names := map[string]bool{}
+	keys := map[string]string{} // raw public key -> witness name
 	for n, line := range strings.Split(string(b), "\n") {
 		line = strings.TrimRight(line, "\r")
 		body, _, _ := strings.Cut(line, "#")
@@ -84,11 +86,19 @@ func ParsePolicy(b []byte) (*Policy, error) {
 				return nil, fmt.Errorf("witness policy line %d: witness %s: bad verifier key: %v", n+1, w.Name, err)
 			}
 			w.Key = k
+			raw, err := checkVKey(w.VKey, k)
+			if err != nil {
+				return nil, fmt.Errorf("witness policy line %d: witness %s: %v", n+1, w.Name, err)
+			}
+			if other, ok := keys[raw]; ok {
+				return nil, fmt.Errorf("witness policy line %d: witness %s has the key of witness %s: one key counts once", n+1, w.Name, other)
+			}
+			keys[raw] = w.Name
 			u := placeholderURL
 			if len(f) == 4 {
 				pu, err := url.Parse(f[3])
-				if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" || pu.User != nil {
-					return nil, fmt.Errorf("witness policy line %d: witness %s: the URL must be http:// or https:// with a host and no user name", n+1, w.Name)
+				if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" || pu.User != nil || pu.RawQuery != "" || pu.Fragment != "" || pu.ForceQuery {
+					return nil, fmt.Errorf("witness policy line %d: witness %s: the URL must be http:// or https:// with a host, and no user name, query or fragment", n+1, w.Name)
 				}
 				u = f[3]
 				w.URL = pu.JoinPath("add-checkpoint").String()
@@ -100,6 +110,11 @@ func ParsePolicy(b []byte) (*Policy, error) {
 			p.Witnesses = append(p.Witnesses, w)
 			fmt.Fprintf(&text, "witness %s %s %s\n", w.Name, w.VKey, u)
 			continue
+		}
+		if len(f) > 0 && f[0] == "group" {
+			if err := checkGroup(f); err != nil {
+				return nil, fmt.Errorf("witness policy line %d: %v", n+1, err)
+			}
 		}
 		text.WriteString(body + "\n")
 	}
@@ -116,6 +131,56 @@ func ParsePolicy(b []byte) (*Policy, error) {
 	p.group = g
 	p.Quorum = fmt.Sprintf("%d of %d", g.N, len(g.Components))
 	return p, nil
+}
+
+// checkVKey checks what formats/note leaves unchecked in a witness's
+// verifier key: its key hash must be the one its name and key give (C2SP
+// signed-note), and its type one of Ed25519 (0x01, counted as its
+// cosignature/v1 key) and Ed25519 cosignature/v1 (0x04). It returns the
+// raw public key, by which a policy counts each key once.
+func checkVKey(vkey string, k note.Verifier) (string, error) {
+	parts := strings.SplitN(vkey, "+", 3)
+	if len(parts) != 3 {
+		return "", errors.New("bad verifier key")
+	}
+	b, err := base64.StdEncoding.DecodeString(parts[2])
+	if err != nil || len(b) != 33 {
+		return "", errors.New("bad verifier key: only Ed25519 keys (types 0x01 and 0x04) are accepted")
+	}
+	switch b[0] {
+	case 0x01:
+		if _, err := fnote.VKeyToCosignatureV1(vkey); err != nil {
+			return "", fmt.Errorf("bad verifier key: its key hash %s is not the one its name and key give", parts[1])
+		}
+	case 0x04:
+		if parts[1] != fmt.Sprintf("%08x", k.KeyHash()) {
+			return "", fmt.Errorf("bad verifier key: its key hash %s is not the one its name and key give (%08x)", parts[1], k.KeyHash())
+		}
+	default:
+		return "", fmt.Errorf("bad verifier key: type 0x%02x; only Ed25519 keys (0x01, 0x04) are accepted", b[0])
+	}
+	return string(b[1:]), nil
+}
+
+// checkGroup refuses what the format's parser lets through and a quorum
+// must not hold: a group without members, a member named twice, a
+// threshold of zero (at any depth: a nested group that needs nobody
+// would satisfy its parent with no cosignature).
+func checkGroup(f []string) error {
+	if len(f) < 4 {
+		return fmt.Errorf("group %s has no members", strings.Join(f[1:min(2, len(f))], ""))
+	}
+	if f[2] == "0" || strings.TrimLeft(f[2], "0") == "" {
+		return fmt.Errorf("group %s has a threshold of 0: a group that needs no witness is no group", f[1])
+	}
+	seen := map[string]bool{}
+	for _, m := range f[3:] {
+		if seen[m] {
+			return fmt.Errorf("group %s names %s twice", f[1], m)
+		}
+		seen[m] = true
+	}
+	return nil
 }
 
 // NewPolicy builds the policy of the server flags --witness and

@@ -9,9 +9,25 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
+// badHash changes the key hash of a verifier key.
+func badHash(vkey string) string {
+	parts := strings.SplitN(vkey, "+", 3)
+	h := []byte(parts[1])
+	if h[0] == '0' {
+		h[0] = '1'
+	} else {
+		h[0] = '0'
+	}
+	return parts[0] + "+" + string(h) + "+" + parts[2]
+}
+
 func TestParsePolicy(t *testing.T) {
-	_, va := testKey(t, "witness.a.example")
+	_, va, va01 := testKey3(t, "witness.a.example")
 	_, vb := testKey(t, "witness.b.example")
+	// The plain Ed25519 form of a key is accepted, as its cosignature/v1 key.
+	if _, err := ParsePolicy([]byte("witness a " + va01 + "\nquorum a\n")); err != nil {
+		t.Fatalf("a type 0x01 key: %v", err)
+	}
 	p, err := ParsePolicy([]byte("\ufeff# two partners\r\nlog custos-x+1234+AAAA\r\nwitness a " + va + " https://a.example/w\nwitness b " + vb + "\ngroup both all a b\nquorum both\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -34,6 +50,22 @@ func TestParsePolicy(t *testing.T) {
 		"witness a " + va + " https://a.example\ngroup g 2 a\nquorum g\n",          // impossible
 		"witnesses a " + va + "\nquorum a\n",                                       // keyword
 		strings.Repeat("#", MaxPolicySize+1),
+		// A nested group that needs nobody, or has nobody, would satisfy
+		// its parent without a cosignature.
+		"witness a " + va + "\nwitness b " + vb + "\ngroup nobody 0 a\ngroup partners 1 nobody b\nquorum partners\n",
+		"witness a " + va + "\nwitness b " + vb + "\ngroup empty all\ngroup partners 1 empty b\nquorum partners\n",
+		"witness a " + va + "\nwitness b " + vb + "\ngroup partners 00 a b\nquorum partners\n",
+		// A member named twice would count its cosignature twice.
+		"witness a " + va + "\nwitness b " + vb + "\ngroup partners 2 a a b\nquorum partners\n",
+		// One key under two names (or in its 0x01 and 0x04 forms) too.
+		"witness a " + va + "\nwitness a2 " + va + "\ngroup partners 2 a a2\nquorum partners\n",
+		"witness a " + va + "\nwitness a2 " + va01 + "\ngroup partners 2 a a2\nquorum partners\n",
+		// A mistyped key hash is refused, in both key types.
+		"witness a " + badHash(va) + "\nquorum a\n",
+		"witness a " + badHash(va01) + "\nquorum a\n",
+		// A URL with a query (a key that would reach logs); "#" starts a
+		// comment, so a fragment never reaches the URL.
+		"witness a " + va + " https://a.example/w?apikey=SECRET\nquorum a\n",
 	} {
 		if _, err := ParsePolicy([]byte(bad)); err == nil {
 			t.Errorf("accepted %q", bad)
@@ -114,6 +146,12 @@ func TestCheck(t *testing.T) {
 
 // testKey returns a cosignature/v1 signer and its vkey.
 func testKey(t *testing.T, name string) (note.Signer, string) {
+	s, v, _ := testKey3(t, name)
+	return s, v
+}
+
+// testKey3 also returns the key's plain Ed25519 (0x01) vkey.
+func testKey3(t *testing.T, name string) (note.Signer, string, string) {
 	t.Helper()
 	skey, vkey, err := note.GenerateKey(rand.Reader, name)
 	if err != nil {
@@ -127,7 +165,7 @@ func testKey(t *testing.T, name string) (note.Signer, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, cv
+	return s, cv, vkey
 }
 
 func FuzzParsePolicy(f *testing.F) {

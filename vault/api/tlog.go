@@ -28,7 +28,7 @@ func (h *Handler) publicCheckpoint(w http.ResponseWriter, r *http.Request, _ vau
 func (h *Handler) tile(w http.ResponseWriter, r *http.Request, _ vault.Principal) error {
 	level, index, width, err := tiles.ParsePath("tile/" + r.PathValue("path"))
 	if err != nil {
-		return fmt.Errorf("%w: not a hash tile (entry bundles are not served)", vault.ErrNotFound)
+		return fmt.Errorf("%w: not a C2SP hash tile path (tile/<L>/<N>[.p/<W>]); entry bundles are never served", vault.ErrNotFound)
 	}
 	cp, _ := h.v.PublicCheckpoint()
 	if cp == nil {
