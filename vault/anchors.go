@@ -3,14 +3,19 @@ package vault
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"sync"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/tsa"
 	"github.com/custos-vault/custos/events/witness"
 	"github.com/custos-vault/custos/events/witness/witnessclient"
+	"github.com/custos-vault/custos/internal/durable"
 	"github.com/custos-vault/custos/objects"
 )
 
@@ -38,7 +43,8 @@ func witnessedObject(size uint64) string { return fmt.Sprintf("%s%020d", witness
 // the time-stamping if TSAs are.
 func (v *Vault) startAnchors() {
 	if len(v.cfg.TSAs) > 0 {
-		st := newStamper(v.cfg.TSAs, v.cfg.AnchorHTTP, v.cfg.TSAInterval, v.logger, v.objects)
+		st := newStamper(v.cfg.TSAs, v.anchorHTTP(), v.cfg.TSAInterval, v.logger, v.objects)
+		v.logger.Info("checkpoints are time-stamped", "tsas", len(v.cfg.TSAs), "interval", v.cfg.TSAInterval.String())
 		v.witnessMu.Lock()
 		v.stamps = st
 		v.witnessMu.Unlock()
@@ -54,14 +60,59 @@ func (v *Vault) startAnchors() {
 		Proof:  func(from, to uint64) ([][]byte, error) { return v.log.Tree().ConsistencyProof(from, to) },
 		Save:   v.saveWitnessed,
 		Logger: v.logger,
-		HTTP:   v.cfg.AnchorHTTP,
+		HTTP:   v.anchorHTTP(),
 	})
+	if cp, n := v.loadWitnessed(); cp != nil {
+		c.SetLatest(cp, n)
+	}
 	v.witnessMu.Lock()
 	v.witnesses = c
 	v.witnessMu.Unlock()
+	names := make([]string, len(v.cfg.Witnesses.Witnesses))
+	for i, w := range v.cfg.Witnesses.Witnesses {
+		names[i] = w.Name
+	}
+	v.logger.Info("checkpoints are submitted to witnesses", "witnesses", strings.Join(names, ","), "quorum", v.cfg.Witnesses.Quorum)
 	if cp := v.log.LatestCheckpoint(); cp != nil {
 		c.Submit(cp)
 	}
+}
+
+// anchorHTTP is the client for witnesses and TSAs: the configured one,
+// or one with a 10-second timeout; neither follows redirects.
+func (v *Vault) anchorHTTP() *http.Client {
+	c := &http.Client{Timeout: 10 * time.Second}
+	if v.cfg.AnchorHTTP != nil {
+		cp := *v.cfg.AnchorHTTP
+		c = &cp
+	}
+	return witnessclient.NoRedirects(c)
+}
+
+// The newest witnessed checkpoint is also kept in the keyring folder, so
+// that a restarted vault serves it (and reports the witnessed size) from
+// the start; it is checked like the sticky head before it is used.
+const witnessedFile = "witnessed.checkpoint"
+
+func (v *Vault) loadWitnessed() (*events.Checkpoint, []byte) {
+	b, err := os.ReadFile(filepath.Join(v.cfg.KeyringDir, witnessedFile))
+	if err != nil {
+		return nil, nil
+	}
+	cp, err := events.ParseCheckpoint(b, v.origin, v.verifier)
+	if err == nil && !v.cfg.Witnesses.Satisfied(b) {
+		err = errors.New("its cosignatures do not meet the witness policy")
+	}
+	if err == nil {
+		if root, rerr := v.log.Tree().Root(cp.Size); rerr != nil || root != cp.Root {
+			err = errors.New("the log does not extend it")
+		}
+	}
+	if err != nil {
+		v.logger.Warn("the stored witnessed checkpoint is not used", "file", witnessedFile, "err", err)
+		return nil, nil
+	}
+	return cp, b
 }
 
 func (v *Vault) witnessClient() *witnessclient.Client {
@@ -91,6 +142,14 @@ func (v *Vault) saveWitnessed(ctx context.Context, cp *events.Checkpoint, cosign
 	_, err := v.objects.Put(ctx, witnessedObject(cp.Size), bytes.NewReader(cosigned), objects.PutOptions{})
 	if err != nil && err != objects.ErrExists {
 		return err
+	}
+	v.witnessedMu.Lock()
+	defer v.witnessedMu.Unlock()
+	if cp.Size > v.witnessedSize {
+		if err := durable.Replace(filepath.Join(v.cfg.KeyringDir, witnessedFile), cosigned); err != nil {
+			return err
+		}
+		v.witnessedSize = cp.Size
 	}
 	return nil
 }
@@ -132,26 +191,22 @@ type Anchored struct {
 }
 
 // anchor waits, at most anchorWait or until ctx ends, for the witnesses
-// to answer for cp, and returns cp with the cosignatures they gave.
+// to cosign cp or a newer checkpoint (under load a witness is already on
+// a newer one, which covers cp's events as well), then for the TSAs to
+// time-stamp the checkpoint chosen, and returns it with both.
 func (v *Vault) anchor(ctx context.Context, cp *events.Checkpoint) Anchored {
 	a := Anchored{Checkpoint: cp, Note: cp.Note}
 	wctx, cancel := context.WithTimeout(ctx, anchorWait)
 	defer cancel()
-	var wg sync.WaitGroup
-	if st := v.stamper(); st != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a.Tokens = st.stamp(wctx, cp)
-		}()
-	}
 	if c := v.witnessClient(); c != nil {
-		if n := c.Wait(wctx, cp.Size); n != nil {
-			a.Note = n
+		if got, n := c.Wait(wctx, cp.Size); got != nil && len(n) <= events.MaxCheckpointSize {
+			a.Checkpoint, a.Note = got, n
 		}
 		a.Verdict = v.cfg.Witnesses.Check(a.Note)
 	}
-	wg.Wait()
+	if st := v.stamper(); st != nil {
+		a.Tokens = st.stamp(wctx, a.Checkpoint)
+	}
 	return a
 }
 
@@ -167,14 +222,17 @@ func (v *Vault) AnchoredCheckpoint(ctx context.Context) (Anchored, error) {
 }
 
 // PublicCheckpoint returns the checkpoint the vault serves at
-// /checkpoint: the newest one whose cosignatures meet the witness
-// policy, with them, or without a policy the newest checkpoint; nil if
-// there is none yet.
+// /checkpoint: with a witness policy, the newest one whose cosignatures
+// meet it, with them (nil while there is none: an unwitnessed
+// checkpoint is never served in its place, so a fork shows as a
+// witnessed size that stops growing); without a policy the newest
+// checkpoint; nil if there is none yet.
 func (v *Vault) PublicCheckpoint() (*events.Checkpoint, []byte) {
-	if c := v.witnessClient(); c != nil {
-		if cp, n := c.Latest(); cp != nil {
-			return cp, n
+	if v.cfg.Witnesses != nil {
+		if c := v.witnessClient(); c != nil {
+			return c.Latest()
 		}
+		return nil, nil
 	}
 	cp := v.log.LatestCheckpoint()
 	if cp == nil {

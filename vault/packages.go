@@ -259,6 +259,9 @@ func (v *Vault) recordSealing(ctx context.Context, s *sealing) error {
 	// witnesses are down carries fewer, and a verifier with a witness
 	// policy says so.
 	s.anchored = v.anchor(ctx, s.cp)
+	// The witnesses may have cosigned a newer checkpoint (under load):
+	// it covers the sealing event too, and the package is proven in it.
+	s.cp = s.anchored.Checkpoint
 	if len(v.cfg.TSAs) > 0 && len(s.anchored.Tokens) == 0 {
 		v.logger.Warn("a package is sealed with a checkpoint no time-stamping authority time-stamped", "package", s.pkgID, "size", s.cp.Size)
 	}

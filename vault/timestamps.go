@@ -53,6 +53,18 @@ type stamper struct {
 	mu     sync.Mutex
 	tokens map[uint64]map[int]tsa.Token
 	last   time.Time // when the background stamping last began
+	status []TSAStatus
+}
+
+// TSAStatus is one time-stamping authority's state, for the metrics.
+type TSAStatus struct {
+	// URL is the TSA's URL without credentials, query or fragment.
+	URL string
+	// Size is the newest checkpoint size it time-stamped; Stamped and
+	// Failures count tokens obtained and requests that failed since the
+	// server started.
+	Size              uint64
+	Stamped, Failures uint64
 }
 
 func newStamper(urls []string, client *http.Client, interval time.Duration, logger *slog.Logger, store objects.Store) *stamper {
@@ -61,6 +73,9 @@ func newStamper(urls []string, client *http.Client, interval time.Duration, logg
 	}
 	s := &stamper{urls: urls, http: client, interval: interval, logger: logger, objects: store,
 		next: make(chan *events.Checkpoint, 1), tokens: map[uint64]map[int]tsa.Token{}}
+	for _, u := range urls {
+		s.status = append(s.status, TSAStatus{URL: tsaclient.Redact(u)})
+	}
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.wg.Add(1)
 	go s.run()
@@ -128,6 +143,14 @@ func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint) []tsa.Token 
 		go func() {
 			defer wg.Done()
 			tok, err := tsaclient.Request(ctx, s.http, s.urls[i], cp.Note)
+			s.mu.Lock()
+			if err != nil {
+				s.status[i].Failures++
+			} else {
+				s.status[i].Stamped++
+				s.status[i].Size = max(s.status[i].Size, cp.Size)
+			}
+			s.mu.Unlock()
 			if err != nil {
 				if ctx.Err() == nil {
 					s.logger.Warn("a time-stamping authority did not time-stamp the custody log's checkpoint", "tsa", tsaclient.Redact(s.urls[i]), "size", cp.Size, "err", err)
@@ -170,4 +193,19 @@ func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint) []tsa.Token 
 		}
 	}
 	return out
+}
+
+func (s *stamper) statuses() []TSAStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]TSAStatus(nil), s.status...)
+}
+
+// TSAStatus returns each time-stamping authority's state (nil without
+// any).
+func (v *Vault) TSAStatus() []TSAStatus {
+	if st := v.stamper(); st != nil {
+		return st.statuses()
+	}
+	return nil
 }

@@ -139,6 +139,10 @@ type Vault struct {
 	witnesses *witnessclient.Client
 	stamps    *stamper
 	witnessMu sync.Mutex
+	// witnessedMu guards witnessedSize, the size of the witnessed
+	// checkpoint last written to the keyring folder.
+	witnessedMu   sync.Mutex
+	witnessedSize uint64
 	// holdMu serialises applying a case's legal hold to its objects.
 	holdMu sync.Mutex
 	// openMu serialises case openings, each of which writes its key

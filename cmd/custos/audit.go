@@ -214,7 +214,16 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	var wout *witnessedOutput
 	if policy != nil {
 		verdict := policy.Check([]byte(cps.Witnessed))
-		wout = &witnessedOutput{Size: witnessed.Size, Quorum: policy.Quorum, Cosigned: orEmpty(verdict.Cosigned), Missing: orEmpty(verdict.Missing)}
+		wout = &witnessedOutput{Size: witnessed.Size, Quorum: policy.Quorum, Cosigned: orEmpty(verdict.Cosigned), Missing: orEmpty(verdict.Missing),
+			CosignedAt: map[string]string{}}
+		for name, t := range verdict.Times {
+			wout.CosignedAt[name] = t.Format(time.RFC3339)
+		}
+		if witnessed.Size < res.Latest.Size {
+			// An older witnessed checkpoint proves nothing of the events
+			// after it: the vault could have rewritten them unseen.
+			return fail(fmt.Errorf("the witnessed checkpoint covers %d events, but the log's newest checkpoint %d: the vault did not have its newest checkpoint witnessed", witnessed.Size, res.Latest.Size))
+		}
 		if !verdict.Satisfied {
 			msg := fmt.Sprintf("the newest checkpoint (%d events) lacks its witness quorum: %s", witnessed.Size, policy.Describe(verdict))
 			for _, w := range policy.Witnesses {
@@ -278,9 +287,16 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		text += fmt.Sprintf("; the log extends the saved checkpoint of %d events", external.Size)
 	}
 	if wout != nil {
-		text += fmt.Sprintf("\nwitnessed: the checkpoint of %d events is %s", wout.Size, policy.Describe(policy.Check([]byte(cps.Witnessed))))
-		if wout.Size < res.Events {
-			text += fmt.Sprintf(" (the %d events after it were appended during the audit)", res.Events-wout.Size)
+		verdict := policy.Check([]byte(cps.Witnessed))
+		text += fmt.Sprintf("\nwitnessed: the checkpoint of %d events is %s", wout.Size, policy.Describe(verdict))
+		var times []string
+		for _, name := range verdict.Cosigned {
+			if t, ok := wout.CosignedAt[name]; ok {
+				times = append(times, name+" at "+t)
+			}
+		}
+		if len(times) > 0 {
+			text += "; cosigned " + strings.Join(times, ", ")
 		}
 	}
 	for _, st := range stamps {

@@ -74,6 +74,9 @@ type witnessedOutput struct {
 	Quorum   string   `json:"quorum"`
 	Cosigned []string `json:"cosigned"`
 	Missing  []string `json:"missing"`
+	// CosignedAt is, per witness that cosigned, the time its
+	// cosignature states (RFC 3339, UTC).
+	CosignedAt map[string]string `json:"cosigned_at"`
 }
 
 // verifyFailure is what audit verify prints when a check fails.

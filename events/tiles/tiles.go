@@ -21,6 +21,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -206,27 +207,63 @@ func (t *Tree) Stats() (written, repaired uint64) {
 
 func (t *Tree) writeTile(id tileID, full *fullTile) error {
 	data := tileBytes(full[:])
-	path := filepath.Join(t.dir, filepath.FromSlash(Path(id.level, id.index, Width)))
-	old, err := os.ReadFile(path)
+	name := Path(id.level, id.index, Width)
+	path := filepath.Join(t.dir, filepath.FromSlash(name))
+	old, err := readTile(path)
 	if err == nil && bytes.Equal(old, data) {
 		return nil
 	}
-	if err == nil {
-		t.repaired++
+	if _, serr := os.Lstat(path); serr == nil {
+		t.repaired++ // something else is at the tile's path
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("writing tile %s: %w", Path(id.level, id.index, Width), err)
+		return fmt.Errorf("writing tile %s: %w", name, err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return fmt.Errorf("writing tile %s: %w", Path(id.level, id.index, Width), err)
+	// A fresh temporary name (created exclusively), so that nothing
+	// placed in the folder beforehand (a symbolic link) is written
+	// through; the rename replaces whatever is at the tile's path.
+	f, err := os.CreateTemp(filepath.Dir(path), ".tile-*")
+	if err != nil {
+		return fmt.Errorf("writing tile %s: %w", name, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing tile %s: %w", Path(id.level, id.index, Width), err)
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(f.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("writing tile %s: %w", name, werr)
 	}
 	t.cache.drop(id)
 	t.written++
 	return nil
+}
+
+// readTile reads a full tile's file: a regular file of exactly FullSize
+// bytes, opened without following a symbolic link or blocking on a FIFO,
+// and never read beyond FullSize.
+func readTile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, openFlags, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() || st.Size() != FullSize {
+		return nil, fmt.Errorf("%w: not a regular file of %d bytes", ErrAltered, FullSize)
+	}
+	data := make([]byte, FullSize)
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrAltered, err)
+	}
+	return data, nil
 }
 
 // Leaf returns the leaf hash at index.
@@ -338,12 +375,9 @@ func (t *Tree) tile(level, index uint64) ([]events.Hash, error) {
 		return full[:], nil
 	}
 	p := Path(level, index, Width)
-	data, err := os.ReadFile(filepath.Join(t.dir, filepath.FromSlash(p)))
+	data, err := readTile(filepath.Join(t.dir, filepath.FromSlash(p)))
 	if err != nil {
 		return nil, fmt.Errorf("reading tile %s: %w", p, err)
-	}
-	if len(data) != FullSize {
-		return nil, fmt.Errorf("%w: %s holds %d bytes, not %d", ErrAltered, p, len(data), FullSize)
 	}
 	full := new(fullTile)
 	for i := range full {

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	fnote "github.com/transparency-dev/formats/note"
 	fwitness "github.com/transparency-dev/formats/witness"
@@ -229,16 +230,23 @@ type Verdict struct {
 	// Cosigned and Missing name the policy's witnesses that did and did
 	// not cosign it.
 	Cosigned, Missing []string
+	// Times holds, for each witness that cosigned, the time its
+	// cosignature states (C2SP tlog-cosignature): when it saw the
+	// checkpoint.
+	Times map[string]time.Time
 }
 
 // Check checks the cosignatures on a checkpoint note against the policy.
 // It does not check the log's own signature (events.ParseCheckpoint
 // does): cosigned must be a checkpoint already verified as the log's.
 func (p *Policy) Check(cosigned []byte) Verdict {
-	var v Verdict
+	v := Verdict{Times: map[string]time.Time{}}
 	for _, w := range p.Witnesses {
 		if n, err := note.Open(cosigned, note.VerifierList(w.Key)); err == nil && len(n.Sigs) == 1 {
 			v.Cosigned = append(v.Cosigned, w.Name)
+			if t, err := fnote.CoSigV1Timestamp(n.Sigs[0]); err == nil {
+				v.Times[w.Name] = t.UTC()
+			}
 		} else {
 			v.Missing = append(v.Missing, w.Name)
 		}

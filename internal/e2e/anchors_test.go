@@ -188,6 +188,26 @@ func TestWitnessedVault(t *testing.T) {
 	if !regexp.MustCompile(`custos_witness_forks_total\{witness="witness-a\.partner-one\.example"\} [1-9]`).MatchString(metrics) {
 		t.Fatalf("the fork is not in the metrics:\n%s", metrics)
 	}
+	// The unwitnessed checkpoints are never reported as witnessed: the
+	// witnessed size stays behind, and /checkpoint serves only a
+	// checkpoint with its quorum.
+	cs := regexp.MustCompile(`(?m)^custos_log_checkpoint_size (\d+)`).FindStringSubmatch(metrics)
+	ws := regexp.MustCompile(`(?m)^custos_log_witnessed_size (\d+)`).FindStringSubmatch(metrics)
+	if len(cs) != 2 || len(ws) != 2 || cs[1] == ws[1] {
+		t.Fatalf("checkpoint size %v, witnessed size %v after the fork", cs, ws)
+	}
+	if code, pub := getPublic(t, s, "/checkpoint"); code == 200 && cosignatureLines(pub) != 2 {
+		t.Fatalf("/checkpoint after the fork serves a checkpoint with %d cosignatures", cosignatureLines(pub))
+	}
+	// The operator hands the auditor the older checkpoint the witnesses
+	// did cosign (from its own object store): it covers fewer events than
+	// the log's newest checkpoint, and the audit says so.
+	_, old := storedWitnessed(t, s.data)
+	front := forgeWitnessed(t, s, old)
+	r = s.runVia("auditor", work, front.URL, "audit", "verify", "--witness-policy", policy)
+	if r.code == 0 || !strings.Contains(r.stderr, "did not have its newest checkpoint witnessed") {
+		t.Fatalf("audit verify given an older witnessed checkpoint: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	if now, _ := a.Size(origin); now != held {
 		t.Fatalf("witness a moved from %d to %d on the fork", held, now)
 	}
@@ -225,7 +245,7 @@ func TestNoOutboundConnections(t *testing.T) {
 	// address where nothing listens) connects to it.
 	trace2 := filepath.Join(t.TempDir(), "connect.trace")
 	s.wrap[len(s.wrap)-1] = trace2
-	s.extra = []string{"--witness", "w=witness.example+7a2b52ad+BEC5fu6IAUbjz+KQwbQXhGJNiRJ29WQNF6iTvPLpcR9e@http://127.0.0.2:9"}
+	s.extra = []string{"--witness", "w=witness.example+43d877ca+BEC5fu6IAUbjz+KQwbQXhGJNiRJ29WQNF6iTvPLpcR9e@http://127.0.0.2:9"}
 	s.start()
 	s.ok("investigator", work, "case", "open", "KH-2026-501", "--title", "dials")
 	time.Sleep(time.Second)

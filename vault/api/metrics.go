@@ -29,7 +29,7 @@ func (h *Handler) metrics(w http.ResponseWriter, r *http.Request, _ vault.Princi
 	fmt.Fprintf(&b, "custos_log_tiles_repaired_total %d\n", repaired)
 	if st := h.v.WitnessStatus(); st != nil {
 		witnessed := uint64(0)
-		if cp, _ := h.v.PublicCheckpoint(); cp != nil && h.v.WitnessPolicy() != nil {
+		if cp, _ := h.v.PublicCheckpoint(); cp != nil {
 			witnessed = cp.Size
 		}
 		gauge("custos_log_witnessed_size", "Events covered by the newest checkpoint whose cosignatures meet the witness quorum.", "gauge")
@@ -46,6 +46,21 @@ func (h *Handler) metrics(w http.ResponseWriter, r *http.Request, _ vault.Princi
 			gauge(m.name, m.help, m.typ)
 			for i := range st {
 				fmt.Fprintf(&b, "%s{witness=%q} %d\n", m.name, st[i].Name, m.value(i))
+			}
+		}
+	}
+	if ts := h.v.TSAStatus(); ts != nil {
+		for _, m := range []struct {
+			name, help, typ string
+			value           func(i int) uint64
+		}{
+			{"custos_tsa_stamped_size", "The newest checkpoint size the time-stamping authority time-stamped.", "gauge", func(i int) uint64 { return ts[i].Size }},
+			{"custos_tsa_stamped_total", "Time-stamp tokens the authority issued since the server started.", "counter", func(i int) uint64 { return ts[i].Stamped }},
+			{"custos_tsa_failures_total", "Time-stamp requests to the authority that failed.", "counter", func(i int) uint64 { return ts[i].Failures }},
+		} {
+			gauge(m.name, m.help, m.typ)
+			for i := range ts {
+				fmt.Fprintf(&b, "%s{tsa=%q} %d\n", m.name, ts[i].URL, m.value(i))
 			}
 		}
 	}

@@ -26,6 +26,8 @@ import (
 )
 
 const (
+	// relogEvery is how often a failure that lasts is logged again.
+	relogEvery = 10 * time.Minute
 	// maxResponse bounds a witness's answer, in bytes.
 	maxResponse = 64 << 10
 	// keepRounds is how many recent checkpoints keep their cosignatures
@@ -100,6 +102,10 @@ type Client struct {
 	// failed for).
 	tried []uint64
 	saved uint64
+	// latest is the newest checkpoint whose quorum was met, with its
+	// cosignatures; it outlives the rounds kept.
+	latest     *events.Checkpoint
+	latestNote []byte
 	// wake[i] tells witness i's goroutine of a newer checkpoint.
 	wake []chan struct{}
 }
@@ -116,7 +122,7 @@ func Start(cfg Config) *Client {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.HTTP == nil {
-		cfg.HTTP = &http.Client{Timeout: 10 * time.Second}
+		cfg.HTTP = NoRedirects(&http.Client{Timeout: 10 * time.Second})
 	}
 	if cfg.Retry <= 0 {
 		cfg.Retry = 5 * time.Second
@@ -192,23 +198,32 @@ func (c *Client) Latest() (*events.Checkpoint, []byte) {
 }
 
 func (c *Client) latestLocked() (*events.Checkpoint, []byte) {
-	var best *round
-	for _, r := range c.rounds {
-		if r.done && (best == nil || r.cp.Size > best.cp.Size) {
-			best = r
-		}
-	}
-	if best == nil {
-		return nil, nil
-	}
-	return best.cp, best.note()
+	return c.latest, c.latestNote
 }
 
-// Wait waits until every witness has answered (or failed) for a
-// checkpoint of at least size, or ctx ends, and returns the checkpoint
-// of exactly that size with whatever cosignatures it gathered (nil if
-// the client never saw it). The caller checks the policy.
-func (c *Client) Wait(ctx context.Context, size uint64) []byte {
+// SetLatest hands the client the newest witnessed checkpoint known from
+// before it started (the vault keeps it across restarts). The caller has
+// verified it: the log's signature, the policy's quorum, and that the log
+// extends it.
+func (c *Client) SetLatest(cp *events.Checkpoint, cosigned []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.latest == nil || cp.Size > c.latest.Size {
+		c.latest, c.latestNote = cp, cosigned
+		c.saved = max(c.saved, cp.Size)
+	}
+}
+
+// Wait waits, until ctx ends, for a checkpoint of at least size whose
+// cosignatures meet the quorum, and returns the smallest such one with
+// its cosignatures. If every witness has answered (or failed) for a
+// checkpoint of at least size first, or ctx ends, it returns the
+// checkpoint of at least size with the most cosignatures (the one of
+// exactly size on a tie), which the caller's policy check then refuses;
+// nil if the client saw none. A witness working on a newer checkpoint
+// than size is not waited for in vain: its cosignature of the newer one
+// serves.
+func (c *Client) Wait(ctx context.Context, size uint64) (*events.Checkpoint, []byte) {
 	stop := context.AfterFunc(ctx, func() {
 		c.mu.Lock()
 		c.cond.Broadcast()
@@ -218,8 +233,8 @@ func (c *Client) Wait(ctx context.Context, size uint64) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for ctx.Err() == nil && c.ctx.Err() == nil {
-		if r := c.rounds[size]; r != nil && r.done {
-			break
+		if r := c.doneFrom(size); r != nil {
+			return r.cp, r.note()
 		}
 		all := true
 		for i, w := range c.cfg.Policy.Witnesses {
@@ -232,10 +247,34 @@ func (c *Client) Wait(ctx context.Context, size uint64) []byte {
 		}
 		c.cond.Wait()
 	}
-	if r := c.rounds[size]; r != nil {
-		return r.note()
+	if r := c.doneFrom(size); r != nil {
+		return r.cp, r.note()
 	}
-	return nil
+	var best *round
+	for _, r := range c.rounds {
+		if r.cp.Size < size {
+			continue
+		}
+		if best == nil || len(r.lines) > len(best.lines) || len(r.lines) == len(best.lines) && r.cp.Size < best.cp.Size {
+			best = r
+		}
+	}
+	if best == nil {
+		return nil, nil
+	}
+	return best.cp, best.note()
+}
+
+// doneFrom returns the smallest round of at least size whose quorum is
+// met; c.mu is held.
+func (c *Client) doneFrom(size uint64) *round {
+	var best *round
+	for _, r := range c.rounds {
+		if r.done && r.cp.Size >= size && (best == nil || r.cp.Size < best.cp.Size) {
+			best = r
+		}
+	}
+	return best
 }
 
 func (r *round) note() []byte {
@@ -255,9 +294,9 @@ func (r *round) note() []byte {
 func (c *Client) run(i int) {
 	defer c.wg.Done()
 	w := c.cfg.Policy.Witnesses[i]
-	var held uint64 // what the witness holds, as far as we know (0: unknown)
+	var held uint64 // what the witness last cosigned (0: unknown)
 	var tried uint64
-	var retryAt time.Time
+	var retryAt, lastLogged time.Time
 	for {
 		c.mu.Lock()
 		cp := c.newest
@@ -284,34 +323,58 @@ func (c *Client) run(i int) {
 		c.mu.Lock()
 		st := &c.state[i]
 		if size > 0 {
-			held, st.Size = size, size
+			st.Size = size
 		}
 		c.tried[i] = max(c.tried[i], cp.Size)
+		failuresBefore := st.Failures
 		if err != nil {
+			// The size an unsigned answer named is not kept: the next
+			// attempt asks the witness afresh (a forged 409 must not
+			// silence a witness for good).
+			held = 0
 			retryAt = time.Now().Add(c.cfg.Retry)
 			st.Failures++
-			st.LastError = err.Error()
 			if errors.Is(err, ErrFork) {
 				st.Forks++
 			}
 		} else {
+			held = size
 			retryAt = time.Time{}
 			st.Cosigned++
-			st.LastError = ""
 			if r := c.rounds[cp.Size]; r != nil {
 				r.lines[i] = lines
 				c.maybeSave(r)
 			}
 		}
+		lastError := st.LastError
+		st.LastError = ""
+		if err != nil {
+			st.LastError = err.Error()
+		}
 		c.cond.Broadcast()
 		c.mu.Unlock()
-		if err != nil {
-			level := slog.LevelWarn
-			if errors.Is(err, ErrFork) {
-				level = slog.LevelError
-			}
-			c.cfg.Logger.Log(c.ctx, level, "witness did not cosign the custody log's checkpoint", "witness", w.Name, "size", cp.Size, "err", err)
+		c.report(w, cp, err, lastError, &lastLogged, failuresBefore)
+	}
+}
+
+// report logs an attempt's outcome: every fork (level ERROR); a failure
+// when it is new or differs from the last one, and again at most every
+// relogEvery while it lasts (level WARN); the first success after
+// failures (level INFO), so that a recovery shows in the log too.
+func (c *Client) report(w witness.Witness, cp *events.Checkpoint, err error, lastError string, lastLogged *time.Time, failuresBefore uint64) {
+	switch {
+	case err != nil && errors.Is(err, ErrFork):
+		c.cfg.Logger.Error("witness did not cosign the custody log's checkpoint", "witness", w.Name, "size", cp.Size, "err", err)
+		*lastLogged = time.Now()
+	case err != nil:
+		if err.Error() != lastError || time.Since(*lastLogged) >= relogEvery {
+			c.cfg.Logger.Warn("witness did not cosign the custody log's checkpoint", "witness", w.Name, "size", cp.Size, "err", err,
+				"failures", failuresBefore+1)
+			*lastLogged = time.Now()
 		}
+	case lastError != "":
+		c.cfg.Logger.Info("witness cosigns the custody log's checkpoints again", "witness", w.Name, "size", cp.Size, "failures", failuresBefore)
+		*lastLogged = time.Time{}
 	}
 }
 
@@ -326,6 +389,9 @@ func (c *Client) maybeSave(r *round) {
 		return
 	}
 	r.done = true
+	if c.latest == nil || r.cp.Size > c.latest.Size {
+		c.latest, c.latestNote = r.cp, n
+	}
 	if c.cfg.Save == nil || r.cp.Size <= c.saved {
 		return
 	}
@@ -429,7 +495,10 @@ func cosignatures(b []byte, w witness.Witness, cp *events.Checkpoint) ([]byte, e
 		if err != nil || len(n.Sigs) != 1 {
 			continue
 		}
-		keep = append(keep, line...)
+		// One cosignature a witness: more would only lengthen the note
+		// past what readers take (events.MaxCheckpointSize).
+		keep = []byte(line)
+		break
 	}
 	if keep == nil {
 		return nil, fmt.Errorf("no cosignature of the witness's key %s verifies over the checkpoint", w.Key.Name())
@@ -458,4 +527,13 @@ func parseSize(b []byte) (uint64, error) {
 		return 0, fmt.Errorf("malformed size %q", b)
 	}
 	return strconv.ParseUint(s, 10, 64)
+}
+
+// NoRedirects makes client refuse to follow redirects: a witness or a
+// time-stamping authority answers where it was asked, and a redirect to
+// an address inside the network (where a metadata or admin service
+// answers) is never followed. It returns client.
+func NoRedirects(client *http.Client) *http.Client {
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return client
 }

@@ -114,7 +114,8 @@ func waitSaved(t *testing.T, sv *saved, size uint64) {
 func wait(t *testing.T, c *Client, size uint64) []byte {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return c.Wait(ctx, size)
+	_, n := c.Wait(ctx, size)
+	return n
 }
 
 // Two real witnesses with quorum 2 cosign each checkpoint, from the size
