@@ -40,6 +40,9 @@ type SealedPackage struct {
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
 	Items  int    `json:"items"`
+	// Warnings say what the package lacks that a verifier may demand: its
+	// checkpoint's witness quorum, a time-stamp token.
+	Warnings []string `json:"warnings,omitempty"`
 	// Request, instead of the rest, is the pending request of a case
 	// whose policy requires a second custodian's approval of exports.
 	Request *RequestInfo `json:"-"`
@@ -142,8 +145,10 @@ type sealing struct {
 
 	event *events.Event      // package.sealing, durable
 	cp    *events.Checkpoint // covers event
-	// anchored is cp with its cosignatures (the package's checkpoint).
+	// anchored is cp with its cosignatures (the package's checkpoint);
+	// warnings say what it lacks.
 	anchored Anchored
+	warnings []string
 }
 
 // authoriseSealing checks the request: the case, who may seal it, the
@@ -264,10 +269,13 @@ func (v *Vault) recordSealing(ctx context.Context, s *sealing) error {
 	s.cp = s.anchored.Checkpoint
 	if len(v.cfg.TSAs) > 0 && len(s.anchored.Tokens) == 0 {
 		v.logger.Warn("a package is sealed with a checkpoint no time-stamping authority time-stamped", "package", s.pkgID, "size", s.cp.Size)
+		s.warnings = append(s.warnings, "no time-stamping authority time-stamped the package's checkpoint: a verifier with --tsa-cert will refuse it; seal it again once the authority answers")
 	}
 	if v.cfg.Witnesses != nil && !s.anchored.Verdict.Satisfied {
 		v.logger.Warn("a package is sealed with a checkpoint its witness quorum has not cosigned", "package", s.pkgID,
 			"size", s.cp.Size, "verdict", v.cfg.Witnesses.Describe(s.anchored.Verdict))
+		s.warnings = append(s.warnings, "the package's checkpoint is "+v.cfg.Witnesses.Describe(s.anchored.Verdict)+
+			": a verifier with --witness-policy will refuse it; seal it again once the witnesses answer")
 	}
 	return nil
 }
@@ -395,7 +403,7 @@ func (v *Vault) storePackage(ctx context.Context, s *sealing, pkg *pkgformat.Pac
 		return nil, fmt.Errorf("recording the sealed package: %w", err)
 	}
 	v.extendRetention(ctx, object)
-	return &SealedPackage{ID: s.pkgID, Size: sealed.Size, SHA256: sealed.SHA256, Items: len(s.its)}, nil
+	return &SealedPackage{ID: s.pkgID, Size: sealed.Size, SHA256: sealed.SHA256, Items: len(s.its), Warnings: s.warnings}, nil
 }
 
 // reencrypt writes an item's plaintext, re-encrypted to the recipient,

@@ -26,11 +26,11 @@ type anchorFlags struct {
 }
 
 func (f *anchorFlags) register(fs *flag.FlagSet) {
-	fs.Var(&f.witnesses, "witness", "NAME=VERIFIER_KEY@URL: a C2SP witness that cosigns each checkpoint (its cosignature/v1 key and base URL); repeatable")
+	fs.Var(&f.witnesses, "witness", "a C2SP witness that cosigns each checkpoint: `NAME=VKEY@URL`, its name for messages, its cosignature/v1 verifier key and base URL; repeatable")
 	fs.IntVar(&f.quorum, "witness-quorum", 0, "how many --witness must cosign a checkpoint (default: all of them)")
-	fs.StringVar(&f.policy, "witness-policy", "", "a witness policy file (`witness NAME VKEY URL`, `group`, `quorum` lines) instead of --witness and --witness-quorum")
-	fs.Var(&f.tsas, "tsa", "URL of an RFC 3161 time-stamping authority that time-stamps checkpoints, packages and audits; repeatable")
-	fs.Var(durationFlag{&f.tsaEvery}, "tsa-interval", "time-stamp published checkpoints at most this often (default 0: each one; packages and audits are always time-stamped)")
+	fs.StringVar(&f.policy, "witness-policy", "", "a `FILE` of witness policy lines (witness NAME VKEY URL, group, quorum; docs/witnesses.md) instead of --witness and --witness-quorum")
+	fs.Var(&f.tsas, "tsa", "`URL` of an RFC 3161 time-stamping authority that time-stamps checkpoints, packages and audits; repeatable")
+	fs.Var(durationFlag{&f.tsaEvery}, "tsa-interval", "time-stamp published checkpoints at most this `DURATION` apart (default 0: each one; packages and audits are always time-stamped)")
 }
 
 func (f *anchorFlags) check() error {

@@ -266,6 +266,9 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			stamps = append(stamps, timestampOutput{Size: cp.Size, Time: a.Time.UTC().Format(time.RFC3339Nano), Accuracy: a.Accuracy.String(), TSA: printable.Terminal(a.Subject),
 				text: pkgformat.WithAccuracy(a.Time, a.Accuracy)})
 		}
+		if len(cps.Timestamps) == 0 {
+			return fail(fmt.Errorf("the vault has no time-stamp token for its newest checkpoint (%d events): its time-stamping authorities did not answer (the server's log and custos_tsa_failures_total say why)", cp.Size))
+		}
 		if len(stamps) == 0 {
 			return fail(fmt.Errorf("the newest checkpoint (%d events) carries no time-stamp token of a TSA whose certificate was given (%d token(s): %s)", cp.Size, len(cps.Timestamps), strings.Join(errs, "; ")))
 		}
@@ -360,7 +363,7 @@ func runAuditScrub(args []string, stdout io.Writer) error {
 	if err := c.call("POST", "/v1/audit/scrub", nil, nil, &res); err != nil {
 		return err
 	}
-	text := fmt.Sprintf("%s and %s re-hashed against the events that recorded them: ", plural(res.Objects-res.Packages, "item"), plural(res.Packages, "package"))
+	text := fmt.Sprintf("%s and %s re-hashed against the events that recorded them: ", plural(res.Objects, "item"), plural(res.Packages, "package"))
 	if res.OK {
 		text += "all match"
 	} else {

@@ -126,7 +126,7 @@ func init() {
 		{name: "package seal", args: "--case CASE --for PERSON --purpose TEXT [--items ID,...]", group: pk, who: "investigator assigned to the case, custodian",
 			summary: "seal a package of the case's items (or the listed ones) for a prosecutor",
 			details: "Under a case's export approval policy, opens a request that a second custodian's approve carries out.",
-			json:    `{"package","size","sha256","items"}` + " or a request", run: out(runPackageSeal)},
+			json:    `{"package","size","sha256","items","warnings"}` + " or a request", run: out(runPackageSeal)},
 		{name: "package list", group: pk, who: "anyone (a prosecutor: theirs; all for custodians and auditors)", summary: "the packages you may know",
 			json: `{"packages":[{"package","case","for","items","purpose","sealed_at","size","sha256"}]}`, run: out(runPackageList)},
 		{name: "package fetch", args: "ID -o FILE", group: pk, who: "the prosecutor it is sealed for",

@@ -64,7 +64,7 @@ func (f *serverFlags) register(fs interface {
 	fs.Var(durationFlag{&f.pending}, "pending-retention", "retention of an object until its deposit event is durable (orphans of crashes are swept after it; default 24h)")
 	fs.BoolVar(&f.noLegacy, "no-legacy-hashes", false, "skip MD5 and SHA-1 at deposit (kept by default for law-enforcement hash lists)")
 	fs.BoolVar(&f.createKEK, "create-kek", false, "pkcs11: create the key-encryption key in the token if it is absent")
-	fs.StringVar(&f.config, "config", "", "a config file of `flag = value` lines (flags on the command line win)")
+	fs.StringVar(&f.config, "config", "", "a config `FILE` of \"flag = value\" lines (flags on the command line win)")
 }
 
 func (f *serverFlags) defaults() error {

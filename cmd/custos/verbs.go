@@ -648,7 +648,11 @@ func runPackageSeal(args []string, stdout io.Writer) error {
 	if pending != nil {
 		return printRequest(stdout, *asJSON, *pending, "sealing a package of "+*caseID+" for "+*forWhom)
 	}
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("sealed package %s (%s, %s, sha256 %s)", out.ID, plural(out.Items, "item"), size(out.Size), out.SHA256))
+	text := fmt.Sprintf("sealed package %s (%s, %s, sha256 %s)", out.ID, plural(out.Items, "item"), size(out.Size), out.SHA256)
+	for _, w := range out.Warnings {
+		text += "\nwarning: " + printable.Terminal(w)
+	}
+	return printResult(stdout, *asJSON, out, text)
 }
 
 func runPackageFetch(args []string, stdout, stderr io.Writer) error {

@@ -125,6 +125,9 @@ func TestWitnessedVault(t *testing.T) {
 	s.ok("prosecutor", work, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg.stderr, "Public key: ")))
 	pkg := s.ok("investigator", work, "package", "seal", "--case", "KH-2026-201", "--for", "prosecutor", "--purpose", "trial", "--json").json(t)
 	s.ok("prosecutor", work, "package", "fetch", pkg["package"].(string), "-o", "bundle.tar")
+	if out := s.ok("auditor", work, "audit", "scrub").stdout; !strings.Contains(out, "1 item and 1 package re-hashed") {
+		t.Fatalf("audit scrub said: %s", out)
+	}
 	r := s.run("", work, "custos-verify", "bundle.tar", "--key", logKey, "--witness-policy", policy)
 	if r.code != 0 || !strings.Contains(r.stdout, "cosigned by w1, w2 (quorum 2 of 2 met)") {
 		t.Fatalf("custos-verify with the policy: %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -292,10 +295,10 @@ func TestTimestampedVault(t *testing.T) {
 	s.ok("investigator", work, "deposit", "--case", "KH-2026-600", file)
 	kg := s.run("", work, testenv.Binary(t, "age-keygen"), "-o", filepath.Join(work, "p.key"))
 	s.ok("prosecutor", work, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg.stderr, "Public key: ")))
-	seal := func(name string) string {
+	seal := func(name string) map[string]any {
 		pkg := s.ok("investigator", work, "package", "seal", "--case", "KH-2026-600", "--for", "prosecutor", "--purpose", "trial", "--json").json(t)
 		s.ok("prosecutor", work, "package", "fetch", pkg["package"].(string), "-o", name)
-		return name
+		return pkg
 	}
 	seal("bundle.tar")
 
@@ -358,7 +361,9 @@ func TestTimestampedVault(t *testing.T) {
 	// The TSA is down: sealing still works, the package has no token,
 	// the server says so, and a verifier that wants one fails.
 	ts.Stop()
-	seal("untimed.tar")
+	if w, _ := seal("untimed.tar")["warnings"].([]any); len(w) != 1 || !strings.Contains(w[0].(string), "no time-stamping authority time-stamped") {
+		t.Fatalf("the sealer was not warned: %v", w)
+	}
 	if !s.logs.waitFor(regexp.MustCompile(`a package is sealed with a checkpoint no time-stamping authority time-stamped`)) {
 		t.Fatalf("no warning for the untimed package:\n%s", s.logs)
 	}
