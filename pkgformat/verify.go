@@ -401,6 +401,11 @@ func (v *verification) timestamp(i int, name string) error {
 	return nil
 }
 
+// clockSkew is how much later than a token's time (plus its accuracy)
+// the sealing event's time may be before a verifier notes the vault's
+// clock as ahead.
+const clockSkew = 5 * time.Minute
+
 // checkTimestamps checks the tokens against the user's TSA certificates:
 // at least one must verify; a token of a TSA the user did not name is
 // reported, any other failure fails the package.
@@ -428,6 +433,10 @@ func (v *verification) checkTimestamps() error {
 			return fmt.Errorf("%s: %w", TimestampPath(i), err)
 		default:
 			verified++
+			if sealed, err := time.Parse(time.RFC3339Nano, v.m.SealedAt); err == nil && sealed.After(a.Time.Add(a.Accuracy+clockSkew)) {
+				v.rep.note("the sealing event's time %s is %s after the time-stamping authority's %s: the vault's clock was ahead",
+					v.m.SealedAt, sealed.Sub(a.Time.Add(a.Accuracy)).Round(time.Second), a.Time.UTC().Format(time.RFC3339))
+			}
 			v.rep.Timestamps = append(v.rep.Timestamps, TimestampReport{Time: a.Time.UTC().Format(time.RFC3339Nano), Accuracy: accuracy(a.Accuracy), TSA: a.Subject})
 			v.rep.passed("checkpoint time-stamped at %s%s by %s (RFC 3161, %s)", a.Time.UTC().Format(time.RFC3339Nano), withAccuracy(a.Accuracy), printable.Terminal(a.Subject), TimestampPath(i))
 		}
