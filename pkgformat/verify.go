@@ -406,6 +406,18 @@ func (v *verification) timestamp(i int, name string) error {
 // clock as ahead.
 const clockSkew = 5 * time.Minute
 
+// clockAhead reports by how much the sealing event's time (the vault's
+// clock) is later than a time-stamp over a checkpoint covering it allows
+// (its time plus accuracy), if by more than clockSkew.
+func clockAhead(sealedAt string, at time.Time, accuracy time.Duration) (time.Duration, bool) {
+	sealed, err := time.Parse(time.RFC3339Nano, sealedAt)
+	if err != nil {
+		return 0, false
+	}
+	ahead := sealed.Sub(at.Add(accuracy))
+	return ahead.Round(time.Second), ahead > clockSkew
+}
+
 // checkTimestamps checks the tokens against the user's TSA certificates:
 // at least one must verify; a token of a TSA the user did not name is
 // reported, any other failure fails the package.
@@ -433,9 +445,9 @@ func (v *verification) checkTimestamps() error {
 			return fmt.Errorf("%s: %w", TimestampPath(i), err)
 		default:
 			verified++
-			if sealed, err := time.Parse(time.RFC3339Nano, v.m.SealedAt); err == nil && sealed.After(a.Time.Add(a.Accuracy+clockSkew)) {
+			if ahead, ok := clockAhead(v.m.SealedAt, a.Time, a.Accuracy); ok {
 				v.rep.note("the sealing event's time %s is %s after the time-stamping authority's %s: the vault's clock was ahead",
-					v.m.SealedAt, sealed.Sub(a.Time.Add(a.Accuracy)).Round(time.Second), a.Time.UTC().Format(time.RFC3339))
+					v.m.SealedAt, ahead, a.Time.UTC().Format(time.RFC3339))
 			}
 			v.rep.Timestamps = append(v.rep.Timestamps, TimestampReport{Time: a.Time.UTC().Format(time.RFC3339Nano), Accuracy: accuracy(a.Accuracy), TSA: a.Subject})
 			v.rep.passed("checkpoint time-stamped at %s%s by %s (RFC 3161, %s)", a.Time.UTC().Format(time.RFC3339Nano), withAccuracy(a.Accuracy), printable.Terminal(a.Subject), TimestampPath(i))
