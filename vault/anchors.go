@@ -140,7 +140,7 @@ func (v *Vault) afterPublish(cp *events.Checkpoint) {
 
 func (v *Vault) saveWitnessed(ctx context.Context, cp *events.Checkpoint, cosigned []byte) error {
 	_, err := v.objects.Put(ctx, witnessedObject(cp.Size), bytes.NewReader(cosigned), objects.PutOptions{})
-	if err != nil && err != objects.ErrExists {
+	if err != nil && !errors.Is(err, objects.ErrExists) {
 		return err
 	}
 	v.witnessedMu.Lock()

@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -158,7 +159,7 @@ func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint) []tsa.Token 
 				return
 			}
 			got[i] = tok
-			if _, err := s.objects.Put(ctx, timestampObject(cp.Size, i), bytes.NewReader(tok), objects.PutOptions{}); err != nil && err != objects.ErrExists {
+			if _, err := s.objects.Put(ctx, timestampObject(cp.Size, i), bytes.NewReader(tok), objects.PutOptions{}); err != nil && !errors.Is(err, objects.ErrExists) {
 				s.logger.Error("a time-stamp token could not be stored", "size", cp.Size, "err", err)
 			}
 		}()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -343,6 +344,18 @@ func TestTimestampedVault(t *testing.T) {
 		t.Fatalf("custos-verify with another CA: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
+	// The tokens are stored beside their checkpoints, and a scrub takes
+	// them for the vault's metadata.
+	var stored int
+	filepath.WalkDir(filepath.Join(s.data, "objects"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Contains(p, "timestamps") {
+			stored++
+		}
+		return nil
+	})
+	if stored == 0 || strings.Contains(s.logs.String(), "could not be stored") {
+		t.Fatalf("%d time-stamp tokens stored:\n%s", stored, s.logs)
+	}
 	if sc := s.ok("auditor", work, "audit", "scrub", "--json").json(t); sc["ok"] != true {
 		t.Fatalf("audit scrub with time-stamp tokens stored: %v", sc)
 	}
