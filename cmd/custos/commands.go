@@ -132,6 +132,10 @@ func init() {
 		{name: "package fetch", args: "ID -o FILE", group: pk, who: "the prosecutor it is sealed for",
 			summary: "record the retrieval, then write and check the package file",
 			json:    `{"package","sha256","size","file"}`, run: runPackageFetch},
+		{name: "export hashes", args: "--case CASE --format sha256sum|sha1sum|md5sum|csv|vics -o FILE", group: pk, who: "investigator assigned to the case, custodian",
+			summary: "the case's hash list for partner agencies, recorded before it is written",
+			details: "The plain formats are what sha256sum -c, sha1sum -c and md5sum -c read (names as deposited, relative to the folder custos-verify --extract writes); csv has one row an item; vics is Project VIC's VICS 2.0 JSON (docs/formats.md).",
+			json:    `{"case","format","sha256","size","file"}`, run: runExportHashes},
 
 		{name: "person add", args: "NAME --role ROLE [--oidc V] [--certificate V]", group: pe, who: "custodian",
 			summary: "ask for a person to be enrolled; prints your half of their invitation, once",

@@ -790,3 +790,33 @@ func runCaseApproveDestruction(args []string, stdout io.Writer) error {
 	}
 	return printResult(stdout, *asJSON, out, fmt.Sprintf("case %s destroyed: its keys are gone; %d objects deleted, %d kept until their retention ends (unreadable)", out.Case, len(out.Deleted), len(out.Retained)))
 }
+
+// exportOutput is what export hashes prints.
+type exportOutput struct {
+	Case   string `json:"case"`
+	Format string `json:"format"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	File   string `json:"file"`
+}
+
+func runExportHashes(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("export hashes")
+	caseID := fs.String("case", "", "the case")
+	format := fs.String("format", "", "sha256sum, sha1sum, md5sum, csv or vics")
+	out := fs.String("o", "", "file to write the hash list to")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 || *caseID == "" || *format == "" || *out == "" {
+		return usageErr("export hashes needs --case CASE, --format FORMAT and -o FILE")
+	}
+	sum, size, err := fetchTo(stderr, true, "/v1/cases/"+url.PathEscape(*caseID)+"/hashes", url.Values{"format": {*format}}, *out, "exporting hashes of "+*caseID)
+	if err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, exportOutput{Case: *caseID, Format: *format, SHA256: sum, Size: size, File: *out},
+		fmt.Sprintf("hash list of case %s (%s) written to %s (sha256 %s); the export is recorded in the custody log", *caseID, *format, *out, sum))
+}

@@ -1,0 +1,209 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/internal/printable"
+)
+
+// Hash lists for partner agencies (docs/formats.md).
+//
+// A case's hash list is built from the deposit events of its items, then
+// recorded (case.hashes.exported: format, item count, the list's size and
+// SHA-256) before it is answered, so that the log says who exported which
+// hashes of which case, and a list found later can be matched to its
+// event.
+
+// TypeHashesExported records a hash list of a case leaving the vault.
+const TypeHashesExported = "case.hashes.exported"
+
+// HashFormats are the formats of ExportHashes.
+var HashFormats = []string{"sha256sum", "sha1sum", "md5sum", "csv", "vics"}
+
+// HashesExported is the data of case.hashes.exported.
+type HashesExported struct {
+	Format string `json:"format"`
+	Items  int    `json:"items"`
+	Size   int    `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// HashList is an exported hash list: its bytes, and the event that
+// recorded it.
+type HashList struct {
+	Format string
+	Body   []byte
+	SHA256 string
+	Event  uint64
+}
+
+// VICSDocument is a Project VIC (VICS 2.0) JSON document in its OData
+// layout: an @odata.context and a value of cases, each with its media
+// (docs/formats.md says which fields Custos fills, from what).
+type VICSDocument struct {
+	Context string     `json:"@odata.context"`
+	Value   []VICSCase `json:"value"`
+}
+
+// VICSCase is one case of a VICS document.
+type VICSCase struct {
+	CaseNumber            string      `json:"CaseNumber"`
+	SourceApplicationName string      `json:"SourceApplicationName"`
+	Media                 []VICSMedia `json:"Media"`
+}
+
+// VICSMedia is one item: its MD5 and SHA-1 in upper-case hex (the
+// model's convention; absent when the deposit computed none), its size in
+// bytes and its file.
+type VICSMedia struct {
+	MediaID    int             `json:"MediaID"`
+	MD5        string          `json:"MD5,omitempty"`
+	SHA1       string          `json:"SHA1,omitempty"`
+	MediaSize  int64           `json:"MediaSize"`
+	MediaFiles []VICSMediaFile `json:"MediaFiles"`
+}
+
+// VICSMediaFile is where the item was found: the deposited name's last
+// element and the folder before it.
+type VICSMediaFile struct {
+	FileName string `json:"FileName"`
+	FilePath string `json:"FilePath"`
+}
+
+// vicsContext is the OData context of a Project VIC (VICS) 2.0 case list.
+const vicsContext = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/CUSTOM/$metadata#Cases"
+
+// ExportHashes builds a case's hash list in format (one of HashFormats)
+// for an investigator assigned to the case or a custodian, records it,
+// and returns it. The plain formats need every item to have that hash
+// (MD5 and SHA-1 are skipped at deposit with --no-legacy-hashes): an item
+// without it fails the export, naming it.
+func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format string) (*HashList, error) {
+	if err := checkCaseID(caseID); err != nil {
+		return nil, err
+	}
+	known := false
+	for _, f := range HashFormats {
+		known = known || f == format
+	}
+	if !known {
+		return nil, badInput("format %q: use one of %s", truncate(format), strings.Join(HashFormats, ", "))
+	}
+	c, ok := v.state.getCase(caseID)
+	mayExport := func(c Case) bool { return who.Role == RoleCustodian || v.memberOf(who, c) }
+	if !ok || !(who.Role == RoleCustodian || assigned(who, c)) {
+		reason := "no such case"
+		if ok {
+			reason = "only the case's investigators and custodians export its hashes"
+		}
+		return nil, v.refuseUnseen(ctx, who, "case.hashes", "case", caseID, reason, "only the case's investigators and custodians export its hashes")
+	}
+	pre := func(c Case, ok bool) error {
+		if err := liveCase(caseID, c, ok); err != nil {
+			return err
+		}
+		if !mayExport(c) {
+			return refused(ErrForbidden, "only the case's investigators and custodians export its hashes")
+		}
+		return nil
+	}
+	if err := v.now(caseID, pre); err != nil {
+		return nil, v.refusedAs(ctx, who, "case.hashes", caseID, err)
+	}
+	var items []Item
+	for _, id := range v.state.caseItems(caseID) {
+		if it, ok := v.state.getItem(id); ok {
+			items = append(items, it)
+		}
+	}
+	body, err := hashList(caseID, format, items)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256Hex(body)
+	evs, err := v.decide(ctx, who, "case.hashes", caseID, pre, sequencer.Draft{Type: TypeHashesExported, Actor: who.actor(), Case: caseID,
+		Data: HashesExported{Format: format, Items: len(items), Size: len(body), SHA256: sum}})
+	if err != nil {
+		return nil, fmt.Errorf("recording the export: %w", err)
+	}
+	return &HashList{Format: format, Body: body, SHA256: sum, Event: evs[0].Seq}, nil
+}
+
+// hashList renders items in format.
+func hashList(caseID, format string, items []Item) ([]byte, error) {
+	var b bytes.Buffer
+	switch format {
+	case "sha256sum", "sha1sum", "md5sum":
+		for _, it := range items {
+			d := it.Deposit
+			sum := map[string]string{"sha256sum": d.SHA256, "sha1sum": d.SHA1, "md5sum": d.MD5}[format]
+			if sum == "" {
+				return nil, fmt.Errorf("%w: item %s (%s) has no %s: it was deposited without MD5 and SHA-1 (--no-legacy-hashes); use sha256sum, csv or vics",
+					ErrConflict, it.ID, truncate(d.Name), strings.TrimSuffix(format, "sum"))
+			}
+			b.WriteString(sumLine(sum, d.Name))
+		}
+	case "csv":
+		w := csv.NewWriter(&b)
+		w.Write([]string{"item", "name", "size", "sha256", "sha1", "md5", "deposited_at", "deposit_event"})
+		for _, it := range items {
+			d := it.Deposit
+			w.Write([]string{it.ID, csvText(d.Name), strconv.FormatInt(d.Size, 10), d.SHA256, d.SHA1, d.MD5, it.At.UTC().Format(time.RFC3339Nano), strconv.FormatUint(it.DepositAt, 10)})
+		}
+		w.Flush()
+	case "vics":
+		c := VICSCase{CaseNumber: caseID, SourceApplicationName: "Custos", Media: []VICSMedia{}}
+		for i, it := range items {
+			d := it.Deposit
+			dir := path.Dir(d.Name)
+			if dir == "." {
+				dir = ""
+			}
+			c.Media = append(c.Media, VICSMedia{MediaID: i + 1, MD5: strings.ToUpper(d.MD5), SHA1: strings.ToUpper(d.SHA1), MediaSize: d.Size,
+				MediaFiles: []VICSMediaFile{{FileName: path.Base(d.Name), FilePath: dir}}})
+		}
+		enc := json.NewEncoder(&b)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(VICSDocument{Context: vicsContext, Value: []VICSCase{c}}); err != nil {
+			return nil, err
+		}
+	}
+	return b.Bytes(), nil
+}
+
+// sumLine is one line of the GNU coreutils checksum format (sha256sum,
+// sha1sum, md5sum): the hash, two spaces, the name as the file is named
+// on disk (a name's \xHH escapes, for bytes that are not UTF-8, are
+// written as those bytes, as custos-verify --extract restores them). A
+// name holding a backslash, a newline or a carriage return is escaped as
+// coreutils escapes it (\\, \n, \r) and its line starts with a
+// backslash, so that `sha256sum -c` reads it back.
+func sumLine(sum, name string) string {
+	if raw, ok := printable.Unescape(name); ok {
+		name = string(raw)
+	}
+	if !strings.ContainsAny(name, "\\\n\r") {
+		return sum + "  " + name + "\n"
+	}
+	r := strings.NewReplacer("\\", "\\\\", "\n", "\\n", "\r", "\\r")
+	return "\\" + sum + "  " + r.Replace(name) + "\n"
+}
+
+// csvText keeps a spreadsheet from taking a file name for a formula
+// (OWASP "CSV injection"): a name that starts with =, +, -, @, a tab or
+// a carriage return gets a leading apostrophe.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
