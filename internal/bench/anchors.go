@@ -169,16 +169,11 @@ func (a *anchors) close() {
 // quorum 2): n checkpoints, each after one appended event.
 func CheckpointWitnessed(dir string, n int) ([]Metric, error) {
 	ctx := context.Background()
-	sub, err := os.MkdirTemp(dir, "witnessed-")
+	sub, st, done, err := benchLog(dir, "witnessed-")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(sub)
-	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(sub, "log.db")})
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
+	defer done()
 	s, v, vkey := benchKeysWithVKey()
 	an, err := startAnchors(vkey)
 	if err != nil {
@@ -232,16 +227,11 @@ func CheckpointWitnessed(dir string, n int) ([]Metric, error) {
 // not by fsyncs.
 func CustodyRSSGrowth(dir string, total int) ([]Metric, error) {
 	ctx := context.Background()
-	sub, err := os.MkdirTemp(dir, "rss-")
+	sub, st, done, err := benchLog(dir, "rss-")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(sub)
-	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(sub, "log.db")})
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
+	defer done()
 	s, v := benchKeys()
 	seq, err := sequencer.Open(ctx, sequencer.Config{Store: st, Origin: benchOrigin, Signer: s, Verifier: v, TileDir: filepath.Join(sub, "tiles")})
 	if err != nil {
@@ -323,4 +313,19 @@ func settledRSS() (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmRSS in /proc/self/status")
+}
+
+// benchLog makes a folder in dir and an embedded custody log in it; done
+// closes the log and removes the folder.
+func benchLog(dir, prefix string) (string, *sqlite.Store, func(), error) {
+	sub, err := os.MkdirTemp(dir, prefix)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	st, err := sqlite.New(context.Background(), sqlite.Config{Path: filepath.Join(sub, "log.db")})
+	if err != nil {
+		os.RemoveAll(sub)
+		return "", nil, nil, err
+	}
+	return sub, st, func() { st.Close(); os.RemoveAll(sub) }, nil
 }

@@ -16,7 +16,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -52,19 +51,9 @@ func storedWitnessed(t *testing.T, data string) (string, []byte) {
 // runVia runs custos as person against another server address.
 func (s *server) runVia(person, dir, base string, args ...string) result {
 	s.t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "custos"), args...)
-	cmd.Dir = dir
-	cmd.Env = append(s.env(person), "CUSTOS_SERVER="+base)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		s.t.Fatal(err)
-	}
-	return result{out.String(), errb.String(), code}
+	s.runEnv = []string{"CUSTOS_SERVER=" + base}
+	defer func() { s.runEnv = nil }()
+	return s.run(person, dir, "custos", args...)
 }
 
 // forgeWitnessed is the operator of a forked vault answering the

@@ -55,9 +55,11 @@ type server struct {
 	envs   []string // extra environment of the server process
 	// wrap, if set, runs the server under another command (strace).
 	wrap []string
-	cmd  *exec.Cmd
-	logs *logBuffer
-	url  string
+	// runEnv, if set, is added to the environment of the commands run.
+	runEnv []string
+	cmd    *exec.Cmd
+	logs   *logBuffer
+	url    string
 }
 
 // logBuffer collects a server's output; the reader goroutine writes while
@@ -270,6 +272,9 @@ func (s *server) run(person, dir, bin string, args ...string) result {
 	cmd.Dir = dir
 	if person != "" {
 		cmd.Env = s.env(person)
+	}
+	if len(s.runEnv) > 0 {
+		cmd.Env = append(cmd.Environ(), s.runEnv...)
 	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
