@@ -62,8 +62,11 @@ type Person struct {
 	// that sign the person in; empty means the name.
 	OIDC, Certificate string
 	Recipient         string
-	Suspended         bool
-	Removed           bool
+	// ReceiptKey is the OpenSSH public key the person signs package
+	// receipts with (receipts.go).
+	ReceiptKey string
+	Suspended  bool
+	Removed    bool
 	// invitation is the person's open invitation, if any.
 	invitation *invitation
 }
@@ -121,6 +124,8 @@ type Package struct {
 	Sealed  *PackageSealed
 	// SealedAt is the time of the package.sealed event.
 	SealedAt time.Time
+	// Received is set by the package.received event.
+	Received bool
 }
 
 func newState() *State {
@@ -175,6 +180,8 @@ var appliers = map[string]applier{
 	TypeLogOpened:            applyLogOpened,
 	TypePersonEnrolled:       applyPersonEnrolled,
 	TypeRecipientSet:         applyRecipientSet,
+	TypeReceiptKeySet:        applyReceiptKeySet,
+	TypePackageReceived:      applyPackageReceived,
 	TypeCaseOpened:           applyCaseOpened,
 	TypeCaseHoldPlaced:       applyHold(true),
 	TypeCaseHoldLifted:       applyHold(false),
@@ -267,6 +274,35 @@ func applyRecipientSet(s *State, ev *events.Event) error {
 		p.Recipient = d.Recipient
 	}
 	return nil
+}
+
+func applyReceiptKeySet(s *State, ev *events.Event) error {
+	d, err := data[ReceiptKeySet](ev)
+	if err != nil {
+		return err
+	}
+	if p := s.persons[ev.Actor.Person]; p != nil {
+		p.ReceiptKey = d.Key
+	}
+	return nil
+}
+
+func applyPackageReceived(s *State, ev *events.Event) error {
+	d, err := data[PackageReceived](ev)
+	if err != nil {
+		return err
+	}
+	if p := s.packages[d.Package]; p != nil {
+		p.Received = true
+	}
+	return nil
+}
+
+func (s *State) packageReceived(id string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p := s.packages[id]
+	return p != nil && p.Received
 }
 
 func applyCaseOpened(s *State, ev *events.Event) error {

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -819,4 +820,92 @@ func runExportHashes(args []string, stdout, stderr io.Writer) error {
 	}
 	return printResult(stdout, *asJSON, exportOutput{Case: *caseID, Format: *format, SHA256: sum, Size: size, File: *out},
 		fmt.Sprintf("hash list of case %s (%s) written to %s (sha256 %s); the export is recorded in the custody log", *caseID, *format, *out, sum))
+}
+
+func runReceiptKeySet(args []string, stdout io.Writer) error {
+	fs := newFlags("receipt-key set")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErr("receipt-key set takes KEY.pub (an OpenSSH public key file)")
+	}
+	b, err := os.ReadFile(pos[0])
+	if err != nil {
+		return err
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out api.ReceiptKeyResponse
+	if err := c.call("POST", "/v1/receipt-key", nil, api.ReceiptKeyRequest{Key: string(b)}, &out); err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("receipt key %s registered", out.Fingerprint))
+}
+
+func runPackageReceipt(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("package receipt")
+	file := fs.String("file", "", "the package file as fetched")
+	key := fs.String("ssh-key", "", "the private key of your registered receipt key")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *file == "" || *key == "" {
+		return usageErr("package receipt needs ID, --file FILE and --ssh-key KEY")
+	}
+	sum, err := fileSHA256(*file)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "custos-receipt-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	msg := filepath.Join(dir, "receipt")
+	if err := os.WriteFile(msg, vault.ReceiptMessage(pos[0], sum), 0o600); err != nil {
+		return err
+	}
+	keygen, err := exec.LookPath("ssh-keygen")
+	if err != nil {
+		return fmt.Errorf("ssh-keygen is needed to sign the receipt (Debian: openssh-client): %w", err)
+	}
+	cmd := exec.Command(keygen, "-q", "-Y", "sign", "-f", *key, "-n", vault.ReceiptNamespace, msg)
+	cmd.Stdin, cmd.Stderr = os.Stdin, stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("ssh-keygen -Y sign with %s: %w", *key, err)
+	}
+	sig, err := os.ReadFile(msg + ".sig")
+	if err != nil {
+		return err
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out api.ReceiptResponse
+	if err := c.call("POST", "/v1/packages/"+url.PathEscape(pos[0])+"/receipt", nil, api.ReceiptRequest{SHA256: sum, Signature: string(sig)}, &out); err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("package %s acknowledged: receipt signed by %s recorded in the custody log", out.Package, out.Fingerprint))
+}
+
+// fileSHA256 is a file's SHA-256, lowercase hex.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

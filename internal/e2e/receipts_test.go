@@ -1,0 +1,84 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/custos-vault/custos/internal/testenv"
+)
+
+// TestPackageReceipts: a prosecutor registers an SSH key made with the
+// stock ssh-keygen, acknowledges a package with `custos package receipt`
+// (ssh-keygen -Y sign), and the vault records the signature; later, the
+// stock `ssh-keygen -Y verify` checks the recorded receipt alone, from
+// the audit log. A receipt for another file, by another key, by someone
+// the package is not for, or a second one, is refused and recorded as a
+// refusal; the key is set once.
+func TestPackageReceipts(t *testing.T) {
+	keygen := testenv.Binary(t, "ssh-keygen")
+	s := newServer(t)
+	work := t.TempDir()
+	s.ok("investigator", work, "case", "open", "KH-2026-950", "--title", "receipts")
+	file, _, _ := evidence(t, work, "ledger.csv", 3_000)
+	s.ok("investigator", work, "deposit", "--case", "KH-2026-950", file)
+	kg := s.run("", work, testenv.Binary(t, "age-keygen"), "-o", filepath.Join(work, "p.key"))
+	s.ok("prosecutor", work, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg.stderr, "Public key: ")))
+	pkg := s.ok("investigator", work, "package", "seal", "--case", "KH-2026-950", "--for", "prosecutor", "--purpose", "trial", "--json").json(t)
+	id := pkg["package"].(string)
+	s.ok("prosecutor", work, "package", "fetch", id, "-o", "bundle.tar")
+
+	for _, k := range []string{"receipt_key", "other_key"} {
+		if r := s.run("", work, keygen, "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(work, k)); r.code != 0 {
+			t.Fatal(r.stderr)
+		}
+	}
+	// No key registered yet.
+	s.refused("prosecutor", work, "register your receipt key first", "package", "receipt", id, "--file", "bundle.tar", "--ssh-key", "receipt_key")
+	set := s.ok("prosecutor", work, "receipt-key", "set", "receipt_key.pub", "--json").json(t)
+	if !strings.HasPrefix(set["fingerprint"].(string), "SHA256:") {
+		t.Fatalf("receipt-key set answered %v", set)
+	}
+	s.refused("prosecutor", work, "registered already", "receipt-key", "set", "other_key.pub")
+	s.refused("investigator", work, "only prosecutors", "receipt-key", "set", "other_key.pub")
+
+	// Another file, another key, another person: refused.
+	os.WriteFile(filepath.Join(work, "other.tar"), []byte("not the package"), 0o644)
+	s.refused("prosecutor", work, "not the package file's", "package", "receipt", id, "--file", "other.tar", "--ssh-key", "receipt_key")
+	s.refused("prosecutor", work, "not by the registered receipt key", "package", "receipt", id, "--file", "bundle.tar", "--ssh-key", "other_key")
+	s.refused("investigator", work, "sealed for", "package", "receipt", id, "--file", "bundle.tar", "--ssh-key", "receipt_key")
+
+	rec := s.ok("prosecutor", work, "package", "receipt", id, "--file", "bundle.tar", "--ssh-key", "receipt_key", "--json").json(t)
+	if rec["package"] != id || rec["sha256"] != sha256sum(t, s, work, "bundle.tar") || rec["fingerprint"] != set["fingerprint"] {
+		t.Fatalf("package receipt answered %v", rec)
+	}
+	s.refused("prosecutor", work, "acknowledged already", "package", "receipt", id, "--file", "bundle.tar", "--ssh-key", "receipt_key")
+
+	// Later, from the log alone: the recorded signature, the message of
+	// docs/formats.md and the registered key, checked by ssh-keygen.
+	tl := s.ok("auditor", work, "audit", "log", "--case", "KH-2026-950", "--json").json(t)
+	var sig string
+	for _, e := range tl["events"].([]any) {
+		ev := e.(map[string]any)
+		if ev["type"] == "package.received" {
+			sig = ev["data"].(map[string]any)["signature"].(string)
+		}
+	}
+	if sig == "" {
+		t.Fatalf("no package.received event with a signature: %v", tl)
+	}
+	os.WriteFile(filepath.Join(work, "receipt.sig"), []byte(sig), 0o644)
+	msg := "custos package receipt v1\npackage " + id + "\nsha256 " + rec["sha256"].(string) + "\n"
+	os.WriteFile(filepath.Join(work, "receipt.txt"), []byte(msg), 0o644)
+	pub, _ := os.ReadFile(filepath.Join(work, "receipt_key.pub"))
+	os.WriteFile(filepath.Join(work, "allowed_signers"), []byte("prosecutor "+string(pub)), 0o644)
+	cmd := "ssh-keygen -Y verify -f allowed_signers -I prosecutor -n custos-receipt -s receipt.sig < receipt.txt"
+	if r := s.run("", work, "/bin/sh", "-c", cmd); r.code != 0 || !strings.Contains(r.stdout+r.stderr, "Good") {
+		t.Fatalf("%s: %d %s%s", cmd, r.code, r.stdout, r.stderr)
+	}
+	os.WriteFile(filepath.Join(work, "receipt.txt"), []byte(strings.Replace(msg, "sha256 ", "sha256 0", 1)), 0o644)
+	if r := s.run("", work, "/bin/sh", "-c", cmd); r.code == 0 {
+		t.Fatal("ssh-keygen verified the receipt over another message")
+	}
+}

@@ -1,0 +1,172 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/hiddeco/sshsig"
+	"golang.org/x/crypto/ssh"
+)
+
+// Receipts (docs/formats.md, "Receipts").
+//
+// A prosecutor acknowledges a package with an SSH signature (the stock
+// `ssh-keygen -Y sign` format, SSHSIG, namespace "custos-receipt") over
+// ReceiptMessage(package, sha256), with the key they registered once
+// (receipt.key.set). The vault checks it and records package.received
+// with the signature, which `ssh-keygen -Y verify` checks later alone.
+
+const (
+	// TypeReceiptKeySet records a person's receipt key.
+	TypeReceiptKeySet = "receipt.key.set"
+	// TypePackageReceived records a signed acknowledgement of a package.
+	TypePackageReceived = "package.received"
+	// ReceiptNamespace is the SSHSIG namespace of receipts.
+	ReceiptNamespace = "custos-receipt"
+	// maxSignature bounds an armored signature, in bytes.
+	maxSignature = 16 << 10
+)
+
+// ReceiptKeySet is the data of receipt.key.set.
+type ReceiptKeySet struct {
+	// Key is the OpenSSH public key (authorized_keys form, no comment);
+	// Fingerprint its SHA256 fingerprint as ssh-keygen -l prints it.
+	Key         string `json:"key"`
+	Fingerprint string `json:"fingerprint"`
+}
+
+// PackageReceived is the data of package.received.
+type PackageReceived struct {
+	Package string `json:"package"`
+	SHA256  string `json:"sha256"`
+	// Signature is the armored SSHSIG signature over
+	// ReceiptMessage(Package, SHA256); Fingerprint the signing key's.
+	Signature   string `json:"signature"`
+	Fingerprint string `json:"fingerprint"`
+}
+
+// ReceiptMessage is the text a receipt signs: three lines naming the
+// format, the package and its file's SHA-256 (lowercase hex).
+func ReceiptMessage(pkgID, sha256 string) []byte {
+	return []byte("custos package receipt v1\npackage " + pkgID + "\nsha256 " + sha256 + "\n")
+}
+
+// SetReceiptKey registers the key with which a prosecutor signs package
+// receipts: an OpenSSH public key line (ssh-ed25519, ecdsa-sha2-*, or
+// ssh-rsa of at least 3072 bits). It is set once; a second, different key
+// is refused.
+func (v *Vault) SetReceiptKey(ctx context.Context, who Principal, line string) (ReceiptKeySet, error) {
+	if who.Role != RoleProsecutor {
+		return ReceiptKeySet{}, v.refuse(ctx, who, "receipt.key.set", "", "only prosecutors register receipt keys", ErrForbidden)
+	}
+	if len(line) > 16<<10 {
+		return ReceiptKeySet{}, badInput("the key is over 16 KiB")
+	}
+	pub, _, _, rest, err := ssh.ParseAuthorizedKey([]byte(line))
+	if err != nil || len(strings.TrimSpace(string(rest))) != 0 {
+		return ReceiptKeySet{}, badInput("not one OpenSSH public key line (as in id_ed25519.pub)")
+	}
+	if err := receiptKeyType(pub); err != nil {
+		return ReceiptKeySet{}, err
+	}
+	d := ReceiptKeySet{Key: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub))), Fingerprint: ssh.FingerprintSHA256(pub)}
+	if p, _ := v.state.personByName(who.Name); p.ReceiptKey == d.Key {
+		return d, nil
+	}
+	first := func(ahead []*events.Event) error {
+		if touchesPersons(ahead) {
+			return sequencer.ErrNotYet
+		}
+		if p, _ := v.state.personByName(who.Name); p.ReceiptKey != "" {
+			return refused(ErrConflict, "a receipt key is registered already; it is not replaced")
+		}
+		return nil
+	}
+	_, err = v.append(ctx, sequencer.Draft{Type: TypeReceiptKeySet, Actor: who.actor(), Check: first, Data: d})
+	return d, v.refusedAs(ctx, who, "receipt.key.set", "", err)
+}
+
+func receiptKeyType(pub ssh.PublicKey) error {
+	switch pub.Type() {
+	case ssh.KeyAlgoED25519, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521:
+		return nil
+	case ssh.KeyAlgoRSA:
+		if ck, ok := pub.(ssh.CryptoPublicKey); ok {
+			if rk, ok := ck.CryptoPublicKey().(interface{ Size() int }); ok && rk.Size()*8 >= 3072 {
+				return nil
+			}
+		}
+		return badInput("an RSA key must have at least 3072 bits")
+	}
+	return badInput("key type %s is not accepted: use ssh-ed25519 or ecdsa", pub.Type())
+}
+
+// ReceivePackage records a prosecutor's signed acknowledgement of a
+// package sealed for them: sha256 must be the package file's, and
+// signature (armored SSHSIG) must verify over ReceiptMessage with their
+// registered receipt key in ReceiptNamespace. A package is acknowledged
+// once.
+func (v *Vault) ReceivePackage(ctx context.Context, who Principal, pkgID, sha256, signature string) (PackageReceived, error) {
+	p, ok := v.state.getPackage(pkgID)
+	if !ok || p.For != who.Name || who.Role != RoleProsecutor || p.Sealed == nil {
+		return PackageReceived{}, v.refuseUnseen(ctx, who, "package.receipt", "package", pkgID, "not a package sealed for them", "a package is acknowledged by the prosecutor it is sealed for")
+	}
+	if sha256 != p.Sealed.SHA256 {
+		return PackageReceived{}, badInput("the SHA-256 %s is not the package file's: acknowledge the file the vault sealed (custos package fetch)", truncate(sha256))
+	}
+	person, _ := v.state.personByName(who.Name)
+	if person.ReceiptKey == "" {
+		return PackageReceived{}, fmt.Errorf("%w: register your receipt key first (custos receipt-key set KEY.pub)", ErrConflict)
+	}
+	if len(signature) > maxSignature {
+		return PackageReceived{}, badInput("the signature is over %d bytes", maxSignature)
+	}
+	pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(person.ReceiptKey))
+	if err != nil {
+		return PackageReceived{}, err
+	}
+	if err := verifyReceipt(pub, pkgID, sha256, signature); err != nil {
+		return PackageReceived{}, v.refuse(ctx, who, "package.receipt", pkgID, err.Error(), ErrForbidden)
+	}
+	d := PackageReceived{Package: pkgID, SHA256: sha256, Signature: strings.TrimSpace(signature) + "\n", Fingerprint: ssh.FingerprintSHA256(pub)}
+	once := func(ahead []*events.Event) error {
+		for _, ev := range ahead {
+			if ev.Type == TypePackageReceived {
+				return sequencer.ErrNotYet
+			}
+		}
+		if v.state.packageReceived(pkgID) {
+			return refused(ErrConflict, "the package is acknowledged already")
+		}
+		return nil
+	}
+	_, err = v.append(ctx, sequencer.Draft{Type: TypePackageReceived, Actor: who.actor(), Case: p.Case, Check: once, Data: d})
+	return d, v.refusedAs(ctx, who, "package.receipt", pkgID, err)
+}
+
+// verifyReceipt checks an armored SSHSIG signature by pub over the
+// receipt message of pkgID and sha256.
+func verifyReceipt(pub ssh.PublicKey, pkgID, sha256, armored string) error {
+	sig, err := sshsig.Unarmor([]byte(armored))
+	if err != nil {
+		return errors.New("the signature is not an SSH signature (ssh-keygen -Y sign)")
+	}
+	h := sshsig.HashAlgorithm(sig.HashAlgorithm)
+	if err := h.Available(); err != nil {
+		return fmt.Errorf("the signature's hash %q is not accepted", sig.HashAlgorithm)
+	}
+	if err := sshsig.Verify(strings.NewReader(string(ReceiptMessage(pkgID, sha256))), sig, pub, h, ReceiptNamespace); err != nil {
+		switch {
+		case errors.Is(err, sshsig.ErrPublicKeyMismatch):
+			return errors.New("the signature is not by the registered receipt key")
+		case errors.Is(err, sshsig.ErrNamespaceMismatch):
+			return fmt.Errorf("the signature's namespace is not %s", ReceiptNamespace)
+		}
+		return errors.New("the signature does not verify over this package's receipt")
+	}
+	return nil
+}
