@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"golang.org/x/crypto/ssh"
 )
 
 // State is the projection of the custody log that requests are decided
@@ -280,6 +281,9 @@ func applyReceiptKeySet(s *State, ev *events.Event) error {
 	d, err := data[ReceiptKeySet](ev)
 	if err != nil {
 		return err
+	}
+	if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(d.Key)); err != nil {
+		return fmt.Errorf("the receipt key is not an OpenSSH public key")
 	}
 	if p := s.persons[ev.Actor.Person]; p != nil {
 		p.ReceiptKey = d.Key
