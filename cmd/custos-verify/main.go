@@ -47,6 +47,7 @@ import (
 const usage = `Usage: custos-verify PACKAGE (--key KEY | --trusted-keys FILE | --checkpoint FILE)
                      [--identity FILE [--identity-passphrase-file FILE]] [--extract DIR]
                      [--witness-policy FILE] [--tsa-cert FILE] [--json] [--quiet]
+       custos-verify --same-items PACKAGE_A PACKAGE_B (--key KEY | --trusted-keys FILE | ...)
 
 Checks a Custos sealed package offline. Exits 0 (VERIFIED) only if every
 check passes and the package's log key is one you trust.
@@ -69,6 +70,9 @@ check passes and the package's log key is one you trust.
   --tsa-cert FILE       PEM certificate(s) of the time-stamping authorities you trust (their
                         own or their CA): a token of one of them must time-stamp the package's
                         checkpoint, and the attested time is printed
+  --same-items          with two packages: check both, then show whether they carry exactly
+                        the same items (deposit events, names, sizes, plaintext hashes),
+                        without decrypting either; exits 0 if they do, 1 if not
   --json                print one JSON object
   --quiet               print nothing on success
 
@@ -282,6 +286,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	passFile := fs.String("identity-passphrase-file", "", "file holding the passphrase of an encrypted identity")
 	policy := fs.String("witness-policy", "", "witness policy file")
 	tsaCert := fs.String("tsa-cert", "", "TSA certificates (PEM)")
+	sameItems := fs.Bool("same-items", false, "compare the items of two packages")
 	asJSON := fs.Bool("json", false, "print JSON")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
 	var pos []string
@@ -298,7 +303,11 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	if len(pos) != 1 {
+	if *sameItems {
+		if len(pos) != 2 || *identity != "" || *extract != "" {
+			return usageErr("--same-items takes two packages and no --identity or --extract")
+		}
+	} else if len(pos) != 1 {
 		return usageErr("expected one PACKAGE")
 	}
 	if *extract != "" && *identity == "" {
@@ -338,6 +347,9 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		if opts.TSACerts, err = tsa.ParseCertificatesPEM(b); err != nil {
 			return inputError{&keyfile.MalformedError{File: *tsaCert, What: "TSA certificate", Reason: err.Error()}}
 		}
+	}
+	if *sameItems {
+		return compareItems(pos, opts, *asJSON, stdout)
 	}
 	var created []string
 	if *extract != "" {
@@ -522,3 +534,59 @@ func printablePath(p string) string { return safeText(p) }
 // reach a terminal (printable.Terminal), so that nothing a package says
 // can move the cursor, hide a line or print a line of its own.
 func safeText(s string) string { return printable.Terminal(s) }
+
+// compareItems verifies two packages and compares their items
+// (pkgformat.SameItems). Both must verify with a pinned key.
+func compareItems(paths []string, opts pkgformat.VerifyOptions, asJSON bool, stdout io.Writer) error {
+	var ms [2]*pkgformat.Manifest
+	for i, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		rep, err := pkgformat.Verify(f, opts)
+		f.Close()
+		if err != nil {
+			if errors.Is(err, pkgformat.ErrNotAuthenticated) {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			return fmt.Errorf("%s FAILED: %w", p, err)
+		}
+		ms[i] = rep.Manifest
+	}
+	r, err := pkgformat.SameItems(ms[0], ms[1])
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		if err := json.NewEncoder(stdout).Encode(struct {
+			pkgformat.SameItemsResult
+			A string `json:"package_a"`
+			B string `json:"package_b"`
+		}{r, ms[0].Package, ms[1].Package}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(stdout, "packages %s and %s, both verified\n", safeText(ms[0].Package), safeText(ms[1].Package))
+		for _, id := range r.OnlyA {
+			fmt.Fprintf(stdout, "  only in %s: item %s\n", safeText(ms[0].Package), safeText(id))
+		}
+		for _, id := range r.OnlyB {
+			fmt.Fprintf(stdout, "  only in %s: item %s\n", safeText(ms[1].Package), safeText(id))
+		}
+		for _, d := range r.Differ {
+			fmt.Fprintf(stdout, "  differs: %s\n", safeText(d))
+		}
+		if r.Same {
+			fmt.Fprintf(stdout, "SAME ITEMS: %d items, the same deposit events, names, sizes and plaintext hashes\n", r.Items)
+		} else {
+			fmt.Fprintln(stdout, "ITEMS DIFFER")
+		}
+	}
+	if !r.Same {
+		return errItemsDiffer
+	}
+	return nil
+}
+
+var errItemsDiffer = errors.New("the packages do not carry the same items")

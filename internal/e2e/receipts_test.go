@@ -82,3 +82,57 @@ func TestPackageReceipts(t *testing.T) {
 		t.Fatal("ssh-keygen verified the receipt over another message")
 	}
 }
+
+// TestSameItems: custos-verify --same-items proves offline, without
+// decrypting either, that two packages carry exactly the same items
+// (sealed for two people), and names what one carries that the other
+// does not; a package of another vault is refused.
+func TestSameItems(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	s.ok("investigator", work, "case", "open", "KH-2026-960", "--title", "disclosure")
+	a, _, _ := evidence(t, work, "a.jpg", 2_000)
+	b, _, _ := evidence(t, work, "b.jpg", 3_000)
+	dep := s.ok("investigator", work, "deposit", "--case", "KH-2026-960", a, b, "--json").json(t)
+	first := dep["items"].([]any)[0].(map[string]any)["id"].(string)
+	kg := s.run("", work, testenv.Binary(t, "age-keygen"), "-o", filepath.Join(work, "p.key"))
+	s.ok("prosecutor", work, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg.stderr, "Public key: ")))
+	seal := func(name string, extra ...string) {
+		args := append([]string{"package", "seal", "--case", "KH-2026-960", "--for", "prosecutor", "--purpose", "trial", "--json"}, extra...)
+		pkg := s.ok("investigator", work, args...).json(t)
+		s.ok("prosecutor", work, "package", "fetch", pkg["package"].(string), "-o", name)
+	}
+	seal("all-1.tar")
+	seal("all-2.tar")
+	seal("one.tar", "--items", first)
+	logKey, _ := vaultKey(t, s, work, "prosecutor")
+	r := s.run("", work, "custos-verify", "--same-items", "all-1.tar", "all-2.tar", "--key", logKey)
+	if r.code != 0 || !strings.Contains(r.stdout, "SAME ITEMS: 2 items") {
+		t.Fatalf("same items: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = s.run("", work, "custos-verify", "--same-items", "all-1.tar", "one.tar", "--key", logKey, "--json")
+	if r.code != 1 || !strings.Contains(r.stdout, `"same":false`) || !strings.Contains(r.stdout, `"only_a":["it_`) {
+		t.Fatalf("different items: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := s.run("", work, "custos-verify", "--same-items", "all-1.tar", "all-2.tar"); r.code != 3 {
+		t.Fatalf("without a pinned key: %d %s", r.code, r.stderr)
+	}
+	if r := s.run("", work, "custos-verify", "--same-items", "all-1.tar", "--key", logKey); r.code != 2 {
+		t.Fatalf("one package: %d %s", r.code, r.stderr)
+	}
+	// A package of another vault: refused, by its key.
+	s2 := newServer(t)
+	w2 := t.TempDir()
+	s2.ok("investigator", w2, "case", "open", "OTHER-1", "--title", "elsewhere")
+	c, _, _ := evidence(t, w2, "c.jpg", 1_000)
+	s2.ok("investigator", w2, "deposit", "--case", "OTHER-1", c)
+	kg2 := s2.run("", w2, testenv.Binary(t, "age-keygen"), "-o", filepath.Join(w2, "p.key"))
+	s2.ok("prosecutor", w2, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg2.stderr, "Public key: ")))
+	pkg := s2.ok("investigator", w2, "package", "seal", "--case", "OTHER-1", "--for", "prosecutor", "--purpose", "x", "--json").json(t)
+	s2.ok("prosecutor", w2, "package", "fetch", pkg["package"].(string), "-o", filepath.Join(work, "other.tar"))
+	key2, _ := vaultKey(t, s2, w2, "prosecutor")
+	os.WriteFile(filepath.Join(work, "keys"), []byte(logKey+"\n"+key2+"\n"), 0o644)
+	if r := s.run("", work, "custos-verify", "--same-items", "all-1.tar", "other.tar", "--trusted-keys", "keys"); r.code != 1 || !strings.Contains(r.stderr, "two custody logs") {
+		t.Fatalf("packages of two vaults: %d %s%s", r.code, r.stdout, r.stderr)
+	}
+}
