@@ -3,7 +3,6 @@ package vault
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -153,13 +152,11 @@ func hashList(caseID, format string, items []Item) ([]byte, error) {
 			b.WriteString(sumLine(sum, d.Name))
 		}
 	case "csv":
-		w := csv.NewWriter(&b)
-		w.Write([]string{"item", "name", "size", "sha256", "sha1", "md5", "deposited_at", "deposit_event"})
+		writeCSVRow(&b, "item", "name", "size", "sha256", "sha1", "md5", "deposited_at", "deposit_event")
 		for _, it := range items {
 			d := it.Deposit
-			w.Write([]string{it.ID, csvText(d.Name), strconv.FormatInt(d.Size, 10), d.SHA256, d.SHA1, d.MD5, it.At.UTC().Format(time.RFC3339Nano), strconv.FormatUint(it.DepositAt, 10)})
+			writeCSVRow(&b, it.ID, csvText(d.Name), strconv.FormatInt(d.Size, 10), d.SHA256, d.SHA1, d.MD5, it.At.UTC().Format(time.RFC3339Nano), strconv.FormatUint(it.DepositAt, 10))
 		}
-		w.Flush()
 	case "vics":
 		c := VICSCase{CaseNumber: caseID, SourceApplicationName: "Custos", Media: []VICSMedia{}}
 		for i, it := range items {
@@ -196,6 +193,20 @@ func sumLine(sum, name string) string {
 	}
 	r := strings.NewReplacer("\\", "\\\\", "\n", "\\n", "\r", "\\r")
 	return "\\" + sum + "  " + r.Replace(name) + "\n"
+}
+
+// writeCSVRow writes one RFC 4180 row with every field quoted, so that a
+// spreadsheet that splits on semicolons (the default in many European
+// locales) or tabs still reads each field as one cell, never a formula
+// after a separator inside a name.
+func writeCSVRow(b *bytes.Buffer, fields ...string) {
+	for i, f := range fields {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"` + strings.ReplaceAll(f, `"`, `""`) + `"`)
+	}
+	b.WriteString("\r\n")
 }
 
 // csvText keeps a spreadsheet from taking a file name for a formula

@@ -1,6 +1,9 @@
 package vault
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestSumLine(t *testing.T) {
 	for name, want := range map[string]string{
@@ -21,5 +24,19 @@ func TestCSVText(t *testing.T) {
 		if got := csvText(in); got != want {
 			t.Errorf("csvText(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Every CSV field is quoted, so that a spreadsheet splitting on
+// semicolons (European locales) keeps a name whole, never a formula after
+// a separator inside it.
+func TestCSVQuotesEveryField(t *testing.T) {
+	b, err := hashList("C-1", "csv", []Item{{ID: "it_1", Deposit: ItemDeposited{Name: `photo;=2+3*7 "x".jpg`, Size: 10, SHA256: "ab"}, DepositAt: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `"it_1","photo;=2+3*7 ""x"".jpg","10","ab","","","0001-01-01T00:00:00Z","5"`
+	if got := string(b); !strings.Contains(got, want+"\r\n") || !strings.HasPrefix(got, `"item","name",`) {
+		t.Fatalf("csv:\n%s\nwant a row %s", got, want)
 	}
 }

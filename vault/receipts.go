@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
@@ -115,12 +116,16 @@ func (v *Vault) ReceivePackage(ctx context.Context, who Principal, pkgID, sha256
 	if !ok || p.For != who.Name || who.Role != RoleProsecutor || p.Sealed == nil {
 		return PackageReceived{}, v.refuseUnseen(ctx, who, "package.receipt", "package", pkgID, "not a package sealed for them", "a package is acknowledged by the prosecutor it is sealed for")
 	}
+	if c, _ := v.state.getCase(p.Case); c.Destroyed {
+		return PackageReceived{}, v.refuse(ctx, who, "package.receipt", pkgID, "the package's case was destroyed", ErrConflict)
+	}
 	if sha256 != p.Sealed.SHA256 {
-		return PackageReceived{}, badInput("the SHA-256 %s is not the package file's: acknowledge the file the vault sealed (custos package fetch)", truncate(sha256))
+		return PackageReceived{}, v.refuse(ctx, who, "package.receipt", pkgID,
+			fmt.Sprintf("the SHA-256 %s is not the package file's: acknowledge the file the vault sealed (custos package fetch)", truncate(sha256)), ErrBadInput)
 	}
 	person, _ := v.state.personByName(who.Name)
 	if person.ReceiptKey == "" {
-		return PackageReceived{}, fmt.Errorf("%w: register your receipt key first (custos receipt-key set KEY.pub)", ErrConflict)
+		return PackageReceived{}, v.refuse(ctx, who, "package.receipt", pkgID, "register your receipt key first (custos receipt-key set KEY.pub)", ErrConflict)
 	}
 	if len(signature) > maxSignature {
 		return PackageReceived{}, badInput("the signature is over %d bytes", maxSignature)
@@ -149,9 +154,18 @@ func (v *Vault) ReceivePackage(ctx context.Context, who Principal, pkgID, sha256
 }
 
 // verifyReceipt checks an armored SSHSIG signature by pub over the
-// receipt message of pkgID and sha256.
+// receipt message of pkgID and sha256. The signature must be the armored
+// block alone, as ssh-keygen writes it: the vault records it as sent, and
+// `ssh-keygen -Y verify` must read the record later (a PEM parser would
+// skip text around the block or headers in it; OpenSSH does not).
 func verifyReceipt(pub ssh.PublicKey, pkgID, sha256, armored string) error {
-	sig, err := sshsig.Unarmor([]byte(armored))
+	trimmed := strings.TrimSpace(armored)
+	block, rest := pem.Decode([]byte(trimmed))
+	if block == nil || block.Type != "SSH SIGNATURE" || len(block.Headers) != 0 || len(rest) != 0 ||
+		!strings.HasPrefix(trimmed, "-----BEGIN SSH SIGNATURE-----\n") || !strings.HasSuffix(trimmed, "\n-----END SSH SIGNATURE-----") {
+		return errors.New("the signature is not one SSH signature block alone, as ssh-keygen -Y sign writes it")
+	}
+	sig, err := sshsig.Unarmor([]byte(trimmed))
 	if err != nil {
 		return errors.New("the signature is not an SSH signature (ssh-keygen -Y sign)")
 	}

@@ -30,8 +30,19 @@ func FuzzVerifyReceipt(f *testing.F) {
 	if err := verifyReceipt(signer.PublicKey(), "pk_2", "ab", string(sshsig.Armor(good))); err == nil {
 		f.Fatal("a receipt of another package verified")
 	}
+	// Text around the block, or headers in it, would be recorded with the
+	// receipt and make ssh-keygen -Y verify fail on the record later.
+	for _, bad := range []string{
+		"NOT RECEIVED: the seal was broken\n" + string(sshsig.Armor(good)),
+		string(sshsig.Armor(good)) + "and more\n",
+		strings.Replace(string(sshsig.Armor(good)), "-----BEGIN SSH SIGNATURE-----\n", "-----BEGIN SSH SIGNATURE-----\nNote: x\n\n", 1),
+	} {
+		if err := verifyReceipt(signer.PublicKey(), "pk_1", "ab", bad); err == nil {
+			f.Fatalf("accepted %q", bad)
+		}
+	}
 	f.Fuzz(func(t *testing.T, armored string) {
-		if verifyReceipt(signer.PublicKey(), "pk_1", "ab", armored) == nil && !strings.Contains(armored, "SSH SIGNATURE") {
+		if verifyReceipt(signer.PublicKey(), "pk_1", "ab", armored) == nil && !strings.HasPrefix(strings.TrimSpace(armored), "-----BEGIN SSH SIGNATURE-----") {
 			t.Fatalf("accepted %q", armored)
 		}
 	})
