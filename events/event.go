@@ -159,7 +159,7 @@ func (e *Event) check() error {
 	if e.V != Version {
 		return fmt.Errorf("unsupported event version %d", e.V)
 	}
-	if !isHex(e.ID, 32) {
+	if !IsHex(e.ID, 32) {
 		return fmt.Errorf("event %d: id %q is not 32 lowercase hex digits", e.Seq, e.ID)
 	}
 	if e.Type == "" || len(e.Type) > 64 {
@@ -168,7 +168,7 @@ func (e *Event) check() error {
 	if !validTime(e.Time) {
 		return fmt.Errorf("event %d: time %q is not in the layout %s", e.Seq, e.Time, TimeFormat)
 	}
-	if !isHex(e.Prev, 64) {
+	if !IsHex(e.Prev, 64) {
 		return fmt.Errorf("event %d: prev is not 64 lowercase hex digits", e.Seq)
 	}
 	if len(e.Data) == 0 || e.Data[0] != '{' {
@@ -256,7 +256,8 @@ var lowerHex = func() (t [256]bool) {
 	return t
 }()
 
-func isHex(s string, n int) bool {
+// IsHex reports whether s is n lowercase hexadecimal digits.
+func IsHex(s string, n int) bool {
 	if len(s) != n {
 		return false
 	}

@@ -169,18 +169,6 @@ func (r *Report) note(format string, args ...any) {
 	r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
 }
 
-func isLowerHex(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
 // depositData and sealingData are the fields of those custody events that
 // a package's manifest must agree with.
 type depositData struct {
@@ -731,7 +719,7 @@ func ParseManifest(b []byte) (*Manifest, error) {
 		return nil, errors.New("manifest.json: too many time-stamp tokens")
 	}
 	for i, ts := range m.Timestamps {
-		if ts.Path != TimestampPath(i) || !isLowerHex(ts.SHA256, 64) {
+		if ts.Path != TimestampPath(i) || !events.IsHex(ts.SHA256, 64) {
 			return nil, fmt.Errorf("manifest.json: time-stamp token %d has path %q or a malformed sha256", i, ts.Path)
 		}
 	}

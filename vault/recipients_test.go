@@ -70,17 +70,7 @@ func TestPackageRecipients(t *testing.T) {
 func TestSealToHybridRecipient(t *testing.T) {
 	ctx := context.Background()
 	v, _ := openTestVaultDir(t)
-	login := func(name, role string) Principal {
-		tok, err := v.Enroll(ctx, name, role)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := signIn(v, tok)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	login := func(name, role string) Principal { return enrolled(t, v, name, role) }
 	inv, pros := login("inv", RoleInvestigator), login("pros", RoleProsecutor)
 	if err := v.OpenCase(ctx, inv, "PQ-1", "post-quantum"); err != nil {
 		t.Fatal(err)

@@ -31,17 +31,7 @@ func newPackageFixture(t *testing.T) *packageFixture {
 	ctx := context.Background()
 	v, dir := openTestVaultDir(t)
 	f := &packageFixture{v: v, objects: filepath.Join(dir, "objects")}
-	login := func(name, role string) Principal {
-		tok, err := v.Enroll(ctx, name, role)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := signIn(v, tok)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	login := func(name, role string) Principal { return enrolled(t, v, name, role) }
 	f.inv, f.pros, f.auditor = login("inv", RoleInvestigator), login("pros", RoleProsecutor), login("aud", RoleAuditor)
 	if err := v.OpenCase(ctx, f.inv, "P-1", "packages"); err != nil {
 		t.Fatal(err)

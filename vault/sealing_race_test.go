@@ -99,11 +99,7 @@ func TestInterruptedDestructionIsFinished(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			login := func(name, role string) Principal {
-				tok, _ := v.Enroll(ctx, name, role)
-				p, _ := signIn(v, tok)
-				return p
-			}
+			login := func(name, role string) Principal { return enrolled(t, v, name, role) }
 			inv, c1, c2 := login("inv", RoleInvestigator), login("c1", RoleCustodian), login("c2", RoleCustodian)
 			if err := v.OpenCase(ctx, inv, "D-1", "t"); err != nil {
 				t.Fatal(err)

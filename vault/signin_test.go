@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"testing"
 
 	"github.com/custos-vault/custos/internal/secret"
 )
@@ -14,4 +15,19 @@ func signIn(v *Vault, credential secret.String) (Principal, error) {
 		return Principal{}, err
 	}
 	return v.Authenticate(s.Token.Reveal())
+}
+
+// enrolled enrols a person directly and signs them in; a failure fails
+// the test.
+func enrolled(t testing.TB, v *Vault, name, role string) Principal {
+	t.Helper()
+	tok, err := v.Enroll(context.Background(), name, role)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := signIn(v, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -376,17 +376,12 @@ func assignExpected(ups []upload, flags api.Hashes, from string) error {
 // depositedBefore hashes a file and asks the vault whether the case has
 // an item of the same name and SHA-256; it returns that item's id.
 func depositedBefore(c *client, caseID string, u upload) (string, error) {
-	f, err := os.Open(u.path)
+	sum, err := fileSHA256(u.path)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
 	var out api.ItemsResponse
-	q := url.Values{"sha256": {hex.EncodeToString(h.Sum(nil))}}
+	q := url.Values{"sha256": {sum}}
 	if err := c.call("GET", "/v1/cases/"+url.PathEscape(caseID)+"/items", q, nil, &out); err != nil {
 		return "", err
 	}

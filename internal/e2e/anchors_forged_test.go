@@ -26,18 +26,25 @@ import (
 	"github.com/custos-vault/custos/internal/testenv"
 )
 
-// storedWitnessed returns the newest witnessed/<size> object of the fs
-// object store in data, as any operator with the object store reads it.
-func storedWitnessed(t *testing.T, data string) (string, []byte) {
-	t.Helper()
+// storedObjects returns the files of the fs object store in data whose
+// path contains kind ("witnessed", "timestamps"), sorted, as any operator
+// with the object store reads them.
+func storedObjects(data, kind string) []string {
 	var found []string
 	filepath.WalkDir(filepath.Join(data, "objects"), func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.Contains(p, "witnessed") {
+		if err == nil && !d.IsDir() && strings.Contains(p, kind) {
 			found = append(found, p)
 		}
 		return nil
 	})
 	sort.Strings(found)
+	return found
+}
+
+// storedWitnessed returns the newest witnessed/<size> object.
+func storedWitnessed(t *testing.T, data string) (string, []byte) {
+	t.Helper()
+	found := storedObjects(data, "witnessed")
 	if len(found) == 0 {
 		t.Fatalf("no witnessed/ object under %s", data)
 	}
@@ -46,6 +53,19 @@ func storedWitnessed(t *testing.T, data string) (string, []byte) {
 		t.Fatal(err)
 	}
 	return found[len(found)-1], b
+}
+
+// prosecutorRecipient makes the dev prosecutor an age key in dir
+// (p.key) with the stock age-keygen and registers its recipient.
+func (s *server) prosecutorRecipient(dir string) string {
+	s.t.Helper()
+	key := filepath.Join(dir, "p.key")
+	kg := s.run("", dir, testenv.Binary(s.t, "age-keygen"), "-o", key)
+	if kg.code != 0 {
+		s.t.Fatal(kg.stderr)
+	}
+	s.ok("prosecutor", dir, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg.stderr, "Public key: ")))
+	return key
 }
 
 // runVia runs custos as person against another server address.
@@ -116,8 +136,7 @@ func TestCosignatureFloodKeepsPackagesVerifiable(t *testing.T) {
 	s.ok("investigator", work, "case", "open", "KH-2026-801", "--title", "flood")
 	file, _, _ := evidence(t, work, "photo.jpg", 10_000)
 	s.ok("investigator", work, "deposit", "--case", "KH-2026-801", file)
-	kg := s.run("", work, testenv.Binary(t, "age-keygen"), "-o", filepath.Join(work, "p.key"))
-	s.ok("prosecutor", work, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg.stderr, "Public key: ")))
+	s.prosecutorRecipient(work)
 	pkg := s.ok("investigator", work, "package", "seal", "--case", "KH-2026-801", "--for", "prosecutor", "--purpose", "trial", "--json").json(t)
 	s.ok("prosecutor", work, "package", "fetch", pkg["package"].(string), "-o", "bundle.tar")
 	r := s.run("", work, "custos-verify", "bundle.tar", "--key", logKey)

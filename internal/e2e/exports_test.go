@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/custos-vault/custos/internal/testenv"
 )
 
 // TestHashListsForPartners: a case's hash lists, in the formats partner
@@ -47,8 +45,7 @@ func TestHashListsForPartners(t *testing.T) {
 
 	// The defence expert's view: the plaintext files as custos-verify
 	// extracts them from a package.
-	kg := s.run("", work, testenv.Binary(t, "age-keygen"), "-o", filepath.Join(work, "p.key"))
-	s.ok("prosecutor", work, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg.stderr, "Public key: ")))
+	s.prosecutorRecipient(work)
 	pkg := s.ok("investigator", work, "package", "seal", "--case", "KH-2026-900", "--for", "prosecutor", "--purpose", "disclosure", "--json").json(t)
 	s.ok("prosecutor", work, "package", "fetch", pkg["package"].(string), "-o", "bundle.tar")
 	logKey, _ := vaultKey(t, s, work, "prosecutor")
