@@ -216,3 +216,46 @@ func TestSkippedCheckpointUnderLoad(t *testing.T) {
 		t.Errorf("the package's checkpoint %d: got %v, %s", pkg.Size, got, p.Describe(v))
 	}
 }
+
+// Every refusal C2SP tlog-witness defines is reported as the spec means
+// it, not only the ones litewitness gives (it answers 403 where the spec
+// allows 404): 404 (unknown origin) is a configuration error, 409
+// without a size (another checkpoint of the same size) and 422 are
+// forks, 403 is an unaccepted key, and a 400 is a failure. Nothing is
+// cosigned or saved.
+func TestEveryRefusal(t *testing.T) {
+	for _, c := range []struct {
+		status      int
+		contentType string
+		body        string
+		fork        bool
+		says        string
+	}{
+		{404, "text/plain", "unknown log\n", false, "does not know this log's origin"},
+		{409, "text/plain", "root mismatch\n", true, "holds another checkpoint"},
+		{422, "text/plain", "bad proof\n", true, "refused the consistency proof"},
+		{403, "text/plain", "invalid signature\n", false, "register the log's verifier key"},
+		{400, "text/plain", "invalid input\n", false, "answer 400"},
+		{409, "text/x.tlog.size", "01\n", false, "409 with a malformed size"},
+	} {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.ReadAll(r.Body)
+			w.Header().Set("Content-Type", c.contentType)
+			w.WriteHeader(c.status)
+			io.WriteString(w, c.body)
+		}))
+		f := newFakeWitness("w.example")
+		wi, _ := witness.ParseFlag("w=" + f.vkey() + "@" + s.URL)
+		p, _ := witness.NewPolicy([]witness.Witness{wi}, 1)
+		h, _ := newLog(t)
+		c2, sv := startClient(t, h, p)
+		cp := h.grow(2, 0)
+		c2.Submit(cp)
+		wait(t, c2, cp.Size)
+		st := c2.Status()[0]
+		if (st.Forks > 0) != c.fork || !strings.Contains(st.LastError, c.says) || st.Cosigned != 0 || sv.has(cp.Size) {
+			t.Errorf("%d %s: status %+v", c.status, c.contentType, st)
+		}
+		s.Close()
+	}
+}
