@@ -29,6 +29,8 @@ import (
 // is the checkpoint note as the log signed it (events.LogSigned).
 
 const (
+	// relogEvery is how often a TSA failure that lasts is logged again.
+	relogEvery       = 10 * time.Minute
 	timestampsPrefix = "timestamps/"
 	// keepStamped is how many recent checkpoints keep their tokens in
 	// memory.
@@ -66,6 +68,9 @@ type TSAStatus struct {
 	// server started.
 	Size              uint64
 	Stamped, Failures uint64
+
+	lastError  string
+	lastLogged time.Time
 }
 
 func newStamper(urls []string, client *http.Client, interval time.Duration, logger *slog.Logger, store objects.Store) *stamper {
@@ -144,18 +149,11 @@ func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint) []tsa.Token 
 		go func() {
 			defer wg.Done()
 			tok, err := tsaclient.Request(ctx, s.http, s.urls[i], cp.Note)
-			s.mu.Lock()
-			if err != nil {
-				s.status[i].Failures++
-			} else {
-				s.status[i].Stamped++
-				s.status[i].Size = max(s.status[i].Size, cp.Size)
+			if err != nil && ctx.Err() != nil {
+				return // the wait ended, not the TSA
 			}
-			s.mu.Unlock()
+			s.report(i, cp, err)
 			if err != nil {
-				if ctx.Err() == nil {
-					s.logger.Warn("a time-stamping authority did not time-stamp the custody log's checkpoint", "tsa", tsaclient.Redact(s.urls[i]), "size", cp.Size, "err", err)
-				}
 				return
 			}
 			got[i] = tok
@@ -194,6 +192,37 @@ func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint) []tsa.Token 
 		}
 	}
 	return out
+}
+
+// report counts an attempt and logs it as the witnesses' failures are
+// logged: a failure when it starts or changes and again every relogEvery
+// while it lasts (WARN), the first success after failures (INFO).
+func (s *stamper) report(i int, cp *events.Checkpoint, err error) {
+	s.mu.Lock()
+	st := &s.status[i]
+	last := st.lastError
+	log := false
+	if err != nil {
+		st.Failures++
+		st.lastError = err.Error()
+		log = st.lastError != last || time.Since(st.lastLogged) >= relogEvery
+	} else {
+		st.Stamped++
+		st.Size = max(st.Size, cp.Size)
+		st.lastError = ""
+		log = last != ""
+	}
+	if log {
+		st.lastLogged = time.Now()
+	}
+	failures := st.Failures
+	s.mu.Unlock()
+	switch {
+	case log && err != nil:
+		s.logger.Warn("a time-stamping authority did not time-stamp the custody log's checkpoint", "tsa", st.URL, "size", cp.Size, "err", err, "failures", failures)
+	case log:
+		s.logger.Info("a time-stamping authority time-stamps the custody log's checkpoints again", "tsa", st.URL, "size", cp.Size)
+	}
 }
 
 func (s *stamper) statuses() []TSAStatus {

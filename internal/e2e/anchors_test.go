@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -122,8 +121,7 @@ func TestWitnessedVault(t *testing.T) {
 		t.Fatalf("audit scrub with witnessed checkpoints stored: %v", sc)
 	}
 	// A package carries its checkpoint with both cosignatures.
-	kg := s.run("", work, testenv.Binary(t, "age-keygen"), "-o", filepath.Join(work, "p.key"))
-	s.ok("prosecutor", work, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg.stderr, "Public key: ")))
+	s.prosecutorRecipient(work)
 	pkg := s.ok("investigator", work, "package", "seal", "--case", "KH-2026-201", "--for", "prosecutor", "--purpose", "trial", "--json").json(t)
 	s.ok("prosecutor", work, "package", "fetch", pkg["package"].(string), "-o", "bundle.tar")
 	if out := s.ok("auditor", work, "audit", "scrub").stdout; !strings.Contains(out, "1 item and 1 package re-hashed") {
@@ -235,8 +233,7 @@ func TestNoOutboundConnections(t *testing.T) {
 	dep := s.ok("investigator", work, "deposit", "--case", "KH-2026-500", file, "--json").json(t)
 	id := dep["items"].([]any)[0].(map[string]any)["id"].(string)
 	s.ok("investigator", work, "get", id, "--purpose", "review", "-o", filepath.Join(work, "out.txt"))
-	kg := s.run("", work, testenv.Binary(t, "age-keygen"), "-o", filepath.Join(work, "p.key"))
-	s.ok("prosecutor", work, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg.stderr, "Public key: ")))
+	s.prosecutorRecipient(work)
 	pkg := s.ok("investigator", work, "package", "seal", "--case", "KH-2026-500", "--for", "prosecutor", "--purpose", "trial", "--json").json(t)
 	s.ok("prosecutor", work, "package", "fetch", pkg["package"].(string), "-o", "bundle.tar")
 	s.ok("auditor", work, "audit", "verify")
@@ -294,8 +291,7 @@ func TestTimestampedVault(t *testing.T) {
 	s.ok("investigator", work, "case", "open", "KH-2026-600", "--title", "time-stamped")
 	file, _, _ := evidence(t, work, "ledger.csv", 5_000)
 	s.ok("investigator", work, "deposit", "--case", "KH-2026-600", file)
-	kg := s.run("", work, testenv.Binary(t, "age-keygen"), "-o", filepath.Join(work, "p.key"))
-	s.ok("prosecutor", work, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg.stderr, "Public key: ")))
+	s.prosecutorRecipient(work)
 	seal := func(name string) map[string]any {
 		pkg := s.ok("investigator", work, "package", "seal", "--case", "KH-2026-600", "--for", "prosecutor", "--purpose", "trial", "--json").json(t)
 		s.ok("prosecutor", work, "package", "fetch", pkg["package"].(string), "-o", name)
@@ -346,13 +342,7 @@ func TestTimestampedVault(t *testing.T) {
 
 	// The tokens are stored beside their checkpoints, and a scrub takes
 	// them for the vault's metadata.
-	var stored int
-	filepath.WalkDir(filepath.Join(s.data, "objects"), func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.Contains(p, "timestamps") {
-			stored++
-		}
-		return nil
-	})
+	stored := len(storedObjects(s.data, "timestamps"))
 	if stored == 0 || strings.Contains(s.logs.String(), "could not be stored") {
 		t.Fatalf("%d time-stamp tokens stored:\n%s", stored, s.logs)
 	}
@@ -379,6 +369,13 @@ func TestTimestampedVault(t *testing.T) {
 	}
 	if !s.logs.waitFor(regexp.MustCompile(`a package is sealed with a checkpoint no time-stamping authority time-stamped`)) {
 		t.Fatalf("no warning for the untimed package:\n%s", s.logs)
+	}
+	// More checkpoints while it is down: the failure is logged once, not
+	// once a checkpoint.
+	s.ok("investigator", work, "case", "open", "KH-2026-601", "--title", "while the TSA is down")
+	s.ok("auditor", work, "audit", "verify")
+	if n := strings.Count(s.logs.String(), "did not time-stamp the custody log's checkpoint"); n != 1 {
+		t.Fatalf("the TSA's failure logged %d times:\n%s", n, s.logs)
 	}
 	r = s.run("", work, "custos-verify", "untimed.tar", "--key", logKey, "--tsa-cert", ts.CACertPEM)
 	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "carries no time-stamp token") {
