@@ -42,6 +42,8 @@ need_pkg openssl
 need_pkg strace
 # ssh-agent, ssh-add and ssh-keygen: litewitness signs through an ssh-agent.
 need_pkg openssh-client
+# pdftotext and pdftoppm read back the custody reports' PDF.
+need_pkg poppler-utils
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
 	log "apt-get install ${apt_pkgs[*]}"
 	export DEBIAN_FRONTEND=noninteractive
