@@ -110,8 +110,8 @@ type Item struct {
 	Source, Note string
 	// Deposit is the item.deposited event.
 	Deposit Event
-	// Chain is every event of the item, in log order, from its deposit:
-	// accesses and their completion, integrity failures, refusals, and
+	// Chain is every event of the item, in log order, starting with its
+	// deposit (the same event as Deposit): accesses and their completion, integrity failures, refusals, and
 	// the package events (sealing, sealed, fetched, received) of every
 	// package the record shows that carries the item.
 	Chain []Event

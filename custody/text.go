@@ -1,0 +1,181 @@
+package custody
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Text renders a record as plain UTF-8 text (report.txt): the same
+// content as the PDF report, one fact per line, every text an event
+// recorded passed through Shown, so that each line of the report is
+// written by the report and none by a name.
+func Text(r *Record) []byte {
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	field := func(indent, label, value string) {
+		if value != "" {
+			line("%s%-22s %s", indent, label+":", value)
+		}
+	}
+	heading := func(s string) { line("\n%s\n%s", s, strings.Repeat("=", len(s))) }
+
+	line("CHAIN OF CUSTODY REPORT")
+	field("", "Case", Shown(r.Case.ID)+"  "+quoted(r.Case.Title))
+	if p := r.Package; p != nil {
+		field("", "Package", p.ID)
+		field("", "Sealed by", PersonText(p.SealedBy))
+		field("", "Sealed for", PersonText(p.SealedFor))
+		field("", "Recipient", Shown(p.Recipient))
+		field("", "Purpose", Shown(p.Purpose))
+		field("", "Sealed at", fmt.Sprintf("%s (event %d)", TimeText(p.SealedAt), p.Sealing.Seq))
+		if p.Request != "" {
+			field("", "Requested by", fmt.Sprintf("%s, request %s, approved by %s", Shown(p.RequestedBy), Shown(p.Request), Shown(p.SealedBy.Name)))
+		}
+	}
+	if e := r.Report; e != nil {
+		field("", "Report made for", PersonText(e.Actor))
+		field("", "Purpose", Shown(e.Purpose))
+		field("", "Made at", fmt.Sprintf("%s (event %d)", TimeText(e.Time), e.Seq))
+		field("", "Authenticated by", Shown(e.Auth))
+	}
+	field("", "Made by", r.Generator)
+
+	heading("CHECKPOINT")
+	cp := r.Checkpoint
+	field("  ", "Custody log", Shown(cp.Origin))
+	field("  ", "Size", fmt.Sprintf("%d events", cp.Size))
+	field("  ", "Root hash", cp.Root)
+	field("  ", "Log key fingerprint", cp.LogKeyFingerprint)
+	field("  ", "Log key", Shown(cp.LogKey))
+	for _, c := range cp.Cosignatures {
+		field("  ", "Witness cosignature", fmt.Sprintf("%s at %s", Shown(c.Witness), TimeText(c.Time)))
+	}
+	if len(cp.Cosignatures) == 0 {
+		field("  ", "Witness cosignatures", "none")
+	}
+	for _, t := range cp.Timestamps {
+		field("  ", "RFC 3161 time", fmt.Sprintf("%s by %s, serial %s", TimeText(t.Time), Shown(t.Authority), t.Serial))
+	}
+	line("  Every event listed in this report is proven included in this checkpoint.")
+
+	heading("CASE")
+	field("  ", "Opened", fmt.Sprintf("%s by %s (event %d)", TimeText(r.Case.Opened.Time), PersonText(r.Case.Opened.Actor), r.Case.Opened.Seq))
+	field("  ", "Legal hold", yesNo(r.Held, "on", "none"))
+	field("  ", "Retention", orDefault(Shown(r.Retention), "the vault's default"))
+	field("  ", "Destroyed", yesNo(r.Destroyed, "yes", "no"))
+	line("  Case events (%d):", len(r.CaseEvents))
+	for _, e := range r.CaseEvents {
+		textEvent(&b, e)
+	}
+
+	heading("ITEMS")
+	line("%d items.", len(r.Items))
+	for _, it := range r.Items {
+		line("\nItem %s", it.ID)
+		field("  ", "Name", Shown(it.Name))
+		field("  ", "File in package", it.Path)
+		field("  ", "Size", fmt.Sprintf("%s bytes", Thousands(it.Size)))
+		field("  ", "SHA-256", it.Hashes.SHA256)
+		field("  ", "SHA-1", it.Hashes.SHA1)
+		field("  ", "MD5", it.Hashes.MD5)
+		if a := it.Acquisition; a != (Hashes{}) {
+			field("  ", "Acquisition SHA-256", matched(a.SHA256))
+			field("  ", "Acquisition SHA-1", matched(a.SHA1))
+			field("  ", "Acquisition MD5", matched(a.MD5))
+		} else {
+			field("  ", "Acquisition hash", "none given")
+		}
+		field("  ", "Source", Shown(it.Source))
+		field("  ", "Note", Shown(it.Note))
+		field("  ", "Deposited", fmt.Sprintf("%s by %s (event %d)", TimeText(it.Deposit.Time), PersonText(it.Deposit.Actor), it.Deposit.Seq))
+		line("  Chain of custody (%d events):", len(it.Chain))
+		for _, e := range it.Chain {
+			textEvent(&b, e)
+		}
+	}
+
+	if len(r.Disclosures) > 0 {
+		heading("OTHER DISCLOSURES OF THESE ITEMS")
+		for _, d := range r.Disclosures {
+			line("  Package %s for %s, sealed %s", d.Package, PersonText(d.SealedFor), TimeText(d.SealedAt))
+			field("    ", "Items", strings.Join(d.Items, ", "))
+			if !d.Fetched.IsZero() {
+				field("    ", "Fetched", TimeText(d.Fetched))
+			}
+			if !d.Received.IsZero() {
+				field("    ", "Receipt signed", TimeText(d.Received))
+			}
+		}
+	}
+
+	heading("HOW TO VERIFY THIS INDEPENDENTLY")
+	for _, p := range Instructions(r) {
+		line("%s", p)
+	}
+
+	c := Certificate(r)
+	heading(strings.ToUpper(c.Title))
+	for _, p := range c.Paragraphs {
+		line("%s", p)
+	}
+	for _, row := range c.Rows {
+		line("  %s  %s\n    SHA-256 %s (%s)", row[0], row[1], row[2], row[3])
+	}
+	line("")
+	for _, l := range c.Blanks {
+		line("%-30s ______________________________", l+":")
+	}
+	return []byte(b.String())
+}
+
+// textEvent writes one event as an indented block.
+func textEvent(b *strings.Builder, e Event) {
+	fmt.Fprintf(b, "    Event %d  %s  %s\n", e.Seq, TimeText(e.Time), e.Action)
+	fmt.Fprintf(b, "      Person:           %s\n", PersonText(e.Actor))
+	fmt.Fprintf(b, "      Authenticated by: %s\n", Shown(e.Auth))
+	if e.Purpose != "" {
+		fmt.Fprintf(b, "      Purpose:          %s\n", Shown(e.Purpose))
+	}
+	if e.Details != "" {
+		fmt.Fprintf(b, "      Details:          %s\n", Shown(e.Details))
+	}
+}
+
+// Thousands writes n with a comma every three digits: 1,234,567.
+func Thousands(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
+}
+
+func matched(h string) string {
+	if h == "" {
+		return ""
+	}
+	return h + " (matched at deposit)"
+}
+
+func yesNo(b bool, yes, no string) string {
+	if b {
+		return yes
+	}
+	return no
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}

@@ -1,0 +1,106 @@
+package custody
+
+import (
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// TimeText is how documents write a time: UTC, to the second, with the
+// zone stated ("2026-11-30 21:50:03 UTC").
+func TimeText(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+}
+
+// PersonText is a person with their role: "ana (investigator)".
+func PersonText(p Person) string {
+	if p.Name == "" {
+		return "(not authenticated)"
+	}
+	return Shown(p.Name) + " (" + Shown(p.Role) + ")"
+}
+
+// Instructions are the paragraphs telling a reader how to check the
+// document without the vault, in the order to print them.
+func Instructions(r *Record) []string {
+	fp := r.Checkpoint.LogKeyFingerprint
+	if r.Package != nil {
+		return []string{
+			"Nothing in this report needs to be taken on trust: every fact in it comes from the custody events inside the package, each signed into the custody log and proven included in the checkpoint above. Check them with the offline verifier, which needs no network and no access to the vault.",
+			"1. Obtain the custody log's key fingerprint from a source other than this report (the vault's operators give it with `custos audit key`; a court may have it on file). It must equal " + fp + ".",
+			"2. Run: custos-verify PACKAGE.tar --key " + fp + " --identity YOUR_AGE_KEY --extract FOLDER. It checks the manifest's signature, the checkpoint, every event's inclusion proof and hash chain, decrypts every item and compares its SHA-256 with its deposit event, and writes the items to FOLDER. It exits with status 0 only if every check passes.",
+			"3. By hand, with the stock tools: extract the package (tar -xf PACKAGE.tar); decrypt each item with age (age -d -i YOUR_AGE_KEY -o ITEM items/NNN-NAME.age); compute sha256sum ITEM, sha1sum ITEM and md5sum ITEM; each must equal the hashes printed for the item in this report.",
+			"4. To show that two packages (for example the prosecution's and the defence's) carry exactly the same items, without decrypting either: custos-verify --same-items PACKAGE_A.tar PACKAGE_B.tar.",
+		}
+	}
+	return []string{
+		"This report was made on demand from the vault's custody log. Every event listed is signed into the log and was proven included in the checkpoint above when the report was made.",
+		"1. An auditor replays the whole log, checking every event, the hash chain, the tree and the signed checkpoints: custos audit verify. The events of this case are listed with custos audit log --case " + Shown(r.Case.ID) + ".",
+		"2. The log's key fingerprint is " + fp + "; obtain it from a source other than this report (custos audit key) before relying on the checkpoint.",
+		"3. Items delivered in a sealed package are checked offline with custos-verify, and by hand with age and sha256sum, as each package's own report describes.",
+	}
+}
+
+// CertificateText is the certificate page: a title, paragraphs, one row
+// per item, and the lines a custodian fills in by hand.
+type CertificateText struct {
+	Title      string
+	Paragraphs []string
+	// Columns heads Rows; each row is an item: id, name, SHA-256, how the
+	// hash was produced.
+	Columns []string
+	Rows    [][]string
+	// Blanks are the labels of the lines to fill in by hand.
+	Blanks []string
+}
+
+// Certificate is the certificate of the items' hashes, in the manner of
+// records certified under US Federal Rule of Evidence 902(14) and kept as
+// ISO/IEC 27037 asks: what produced each hash, with which tool and
+// version, and who certifies it.
+func Certificate(r *Record) CertificateText {
+	c := CertificateText{
+		Title: "Certificate of authenticity of digital evidence by hash value",
+		Paragraphs: []string{
+			"I, the undersigned custodian of the evidence vault whose custody log is " + Shown(r.Checkpoint.Origin) + ", certify the following from the vault's signed custody records.",
+			"1. Each item listed below was received into the vault's custody at the time, and from the person, that its deposit event records. As the vault received each item it computed, over the item's exact bytes, its SHA-256 (FIPS 180-4) and, unless the vault was configured not to, its SHA-1 and MD5, and recorded them in the deposit event before confirming the deposit. Where an acquisition hash is shown, the depositor supplied it from the acquisition, and the vault refused the deposit unless the content matched it.",
+			"2. The vault stores each item encrypted (age format) and records every access, export and other action on it in an append-only, hash-chained custody log before the action takes place; each event in this report is proven included in the signed checkpoint of " + fmt.Sprint(r.Checkpoint.Size) + " events whose log key fingerprint is " + r.Checkpoint.LogKeyFingerprint + ".",
+		},
+		Columns: []string{"Item", "Name", "SHA-256", "Hash produced by"},
+		Blanks:  []string{"Name of certifying custodian", "Position and organisation", "Signature", "Date", "Place"},
+	}
+	if r.Package != nil {
+		c.Paragraphs = append(c.Paragraphs, "3. When package "+r.Package.ID+" was sealed, the vault decrypted each item again, computed its SHA-256 and compared it with the deposit's; the package was sealed only because every item matched.")
+	} else {
+		c.Paragraphs = append(c.Paragraphs, "3. Each time an item was viewed, the vault computed the SHA-256 of what it sent and recorded whether it matched the deposit; those events are in the item's chain of custody.")
+	}
+	c.Paragraphs = append(c.Paragraphs, "4. The hashes were computed by the vault at deposit, by the process described in 1, with the Go standard library's crypto/sha256, crypto/sha1 and crypto/md5; this report and certificate were made from the signed records by "+r.Generator+". This certificate attests to the items' hashes and custody records; it says nothing of their content.")
+	for _, it := range r.Items {
+		c.Rows = append(c.Rows, []string{it.ID, Shown(it.Name), it.Hashes.SHA256, fmt.Sprintf("deposit, event %d", it.Deposit.Seq)})
+	}
+	return c
+}
+
+// Generator names this program and its version as the build recorded it
+// ("custos (devel), go1.26.8"), for Input.Generator.
+func Generator() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "custos"
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	s := "custos " + v
+	for _, st := range bi.Settings {
+		if st.Key == "vcs.revision" && len(st.Value) >= 12 {
+			s += ", revision " + st.Value[:12]
+		}
+	}
+	return s + ", " + strings.TrimSpace(bi.GoVersion)
+}
