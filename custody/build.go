@@ -108,31 +108,31 @@ type data struct {
 		SHA1   string `json:"sha1"`
 		MD5    string `json:"md5"`
 	} `json:"acquisition"`
-	Source          string   `json:"source"`
-	Note            string   `json:"note"`
-	Purpose         string   `json:"purpose"`
-	Access          string   `json:"access"`
-	AccessEvent     string   `json:"access_event"`
-	Aborted         string   `json:"aborted"`
-	Bytes           int64    `json:"bytes"`
-	Reason          string   `json:"reason"`
-	Package         string   `json:"package"`
-	For             string   `json:"for"`
-	ForRole         string   `json:"for_role"`
-	Recipient       string   `json:"recipient"`
+	Source          string          `json:"source"`
+	Note            string          `json:"note"`
+	Purpose         string          `json:"purpose"`
+	Access          string          `json:"access"`
+	AccessEvent     string          `json:"access_event"`
+	Aborted         string          `json:"aborted"`
+	Bytes           int64           `json:"bytes"`
+	Reason          string          `json:"reason"`
+	Package         string          `json:"package"`
+	For             string          `json:"for"`
+	ForRole         string          `json:"for_role"`
+	Recipient       string          `json:"recipient"`
 	Items           json.RawMessage `json:"items"`
-	Request         string   `json:"request"`
-	RequestedBy     string   `json:"requested_by"`
-	DisclosesOthers bool     `json:"discloses_others"`
-	Action          string   `json:"action"`
-	Target          string   `json:"target"`
-	Count           int64    `json:"count"`
-	Person          string   `json:"person"`
-	Order           string   `json:"order"`
-	ExportApproval  string   `json:"export_approval"`
-	Format          string   `json:"format"`
-	Fingerprint     string   `json:"fingerprint"`
-	Kind            string   `json:"kind"`
+	Request         string          `json:"request"`
+	RequestedBy     string          `json:"requested_by"`
+	DisclosesOthers bool            `json:"discloses_others"`
+	Action          string          `json:"action"`
+	Target          string          `json:"target"`
+	Count           int64           `json:"count"`
+	Person          string          `json:"person"`
+	Order           string          `json:"order"`
+	ExportApproval  string          `json:"export_approval"`
+	Format          string          `json:"format"`
+	Fingerprint     string          `json:"fingerprint"`
+	Kind            string          `json:"kind"`
 }
 
 // itemList is the items field of a package.sealing or custody.report
@@ -214,7 +214,7 @@ func Build(in Input) (*Record, error) {
 				r.Package.SealedFor.Role = "prosecutor" // sealings before defence counsel were prosecutors'
 			}
 		}
-		if x.ev.Seq == in.Report && x.ev.Type == typeReport {
+		if x.ev.Seq == in.Report && (x.ev.Type == typeReport || x.ev.Type == typeCaseUCOExported) {
 			e := x.e
 			r.Report = &e
 		}
@@ -225,7 +225,7 @@ func Build(in Input) (*Record, error) {
 	case in.Sealing != 0 && r.Package == nil:
 		return nil, fmt.Errorf("%w: no package.sealing event at %d", ErrRecord, in.Sealing)
 	case in.Report != 0 && r.Report == nil:
-		return nil, fmt.Errorf("%w: no custody.report event at %d", ErrRecord, in.Report)
+		return nil, fmt.Errorf("%w: no custody.report or case.caseuco.exported event at %d", ErrRecord, in.Report)
 	}
 
 	// The items, in the order asked for.

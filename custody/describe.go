@@ -96,11 +96,11 @@ func describe(x *decoded) {
 	case typeHashesExported:
 		e.Action = "Hash list exported"
 		add("%s format, sha256 %s", d.Format, d.SHA256)
-	case typeCaseUCOExported:
-		e.Action = "CASE/UCO record exported"
-		add("sha256 %s", d.SHA256)
-	case typeReport:
-		e.Action = "Custody report made"
+	case typeReport, typeCaseUCOExported:
+		e.Action = "Custody report made (" + d.Format + ")"
+		if x.ev.Type == typeCaseUCOExported {
+			e.Action = "CASE/UCO record exported"
+		}
 		if n := len(d.itemList()); n > 0 {
 			add("%d items", n)
 		} else {

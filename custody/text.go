@@ -130,7 +130,7 @@ func Text(r *Record) []byte {
 
 // textEvent writes one event as an indented block.
 func textEvent(b *strings.Builder, e Event) {
-	fmt.Fprintf(b, "    Event %d  %s  %s\n", e.Seq, TimeText(e.Time), e.Action)
+	fmt.Fprintf(b, "    Event %d  %s  %s\n", e.Seq, TimeText(e.Time), Shown(e.Action))
 	fmt.Fprintf(b, "      Person:           %s\n", PersonText(e.Actor))
 	fmt.Fprintf(b, "      Authenticated by: %s\n", Shown(e.Auth))
 	if e.Purpose != "" {

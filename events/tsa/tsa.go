@@ -468,3 +468,39 @@ func shortASN1(err error) string {
 	}
 	return msg
 }
+
+// Read returns what a token states without deciding whom to trust: it
+// parses the token as Verify does (step 1, ErrMalformed), checks that the
+// CMS signature verifies with the certificate the token carries (step 3,
+// ErrBadSignature; a token without its signer's certificate is
+// ErrMalformed here), and that its imprint is of message (step 6). It
+// does not check the chain or the time-stamping usage (steps 4 and 5):
+// Signer and Subject are what the token claims, and a reader relying on
+// the time must Verify it against the authority's certificate. The
+// vault uses Read to print a token's time in reports; verifiers use
+// Verify.
+func Read(token Token, message []byte) (Attestation, error) {
+	p, err := parseToken(token, nil)
+	if err != nil {
+		return Attestation{}, err
+	}
+	if p.signer == nil {
+		return Attestation{}, fmt.Errorf("%w: the token carries no signer's certificate", ErrMalformed)
+	}
+	if err := p.checkSignature(); err != nil {
+		return Attestation{}, err
+	}
+	imprint := p.info.MessageImprint
+	h := hashFor(imprint.HashAlgorithm.Algorithm)
+	if h == 0 {
+		return Attestation{}, fmt.Errorf("%w: message imprint uses %s", ErrWeakHash, hashName(imprint.HashAlgorithm.Algorithm))
+	}
+	d := h.New()
+	d.Write(message)
+	if !bytes.Equal(d.Sum(nil), imprint.HashedMessage) {
+		return Attestation{}, fmt.Errorf("%w: its %s imprint differs from the message's", ErrWrongMessage, h)
+	}
+	return Attestation{Time: p.info.GenTime.UTC(), Accuracy: p.accuracy, Policy: p.info.Policy,
+		SerialNumber: p.info.SerialNumber, Ordering: p.info.Ordering, Nonce: p.info.Nonce, Hash: h.String(),
+		Subject: p.signer.Subject.String(), Signer: p.signer}, nil
+}

@@ -399,3 +399,36 @@ func post(t *testing.T, url string, query []byte) []byte {
 	}
 	return body
 }
+
+// Read states a token's time and authority, checks its signature and
+// imprint, and does not decide trust: a token of another CA reads, an
+// altered one does not.
+func TestRead(t *testing.T) {
+	a := testenv.StartTSA(t)
+	tok := stamp(t, a, checkpoint)
+	att, err := tsa.Read(tok, checkpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ver, err := tsa.Verify(tok, checkpoint, certs(a.CA.Cert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !att.Time.Equal(ver.Time) || att.SerialNumber.Cmp(ver.SerialNumber) != 0 || att.Subject != ver.Subject {
+		t.Errorf("Read says %s %s %q, Verify %s %s %q", att.Time, att.SerialNumber, att.Subject, ver.Time, ver.SerialNumber, ver.Subject)
+	}
+	other := append([]byte(nil), checkpoint...)
+	other[len("custos.test/log\n")] = '3'
+	if _, err := tsa.Read(tok, other); !errors.Is(err, tsa.ErrWrongMessage) {
+		t.Errorf("another message: %v, want ErrWrongMessage", err)
+	}
+	bad := append(tsa.Token(nil), tok...)
+	i := bytes.Index(bad, []byte("Custos test TSA"))
+	if i < 0 {
+		t.Fatal("the token carries no certificate subject to alter")
+	}
+	bad[i] ^= 1
+	if _, err := tsa.Read(bad, checkpoint); err == nil {
+		t.Error("Read accepts a token whose certificate was altered")
+	}
+}
