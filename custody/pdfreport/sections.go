@@ -1,0 +1,420 @@
+package pdfreport
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/custos-vault/custos/custody"
+)
+
+// The styles, sizes in points.
+var (
+	stTitle   = style{size: 18, kind: bold}
+	stH2      = style{size: 13, kind: bold}
+	stH3      = style{size: 11, kind: bold}
+	stBody    = style{size: 9.5}
+	stLabel   = style{size: 9, gray: 0.3}
+	stValue   = style{size: 9}
+	stHash    = style{size: 9, kind: mono}
+	stCell    = style{size: 8.5}
+	stCellB   = style{size: 8.5, kind: bold}
+	stCellH   = style{size: 8.5, kind: mono}
+	stNote    = style{size: 8.5, gray: 0.3}
+	stHeader  = style{size: 8, gray: 0.35}
+	stCertT   = style{size: 14, kind: bold}
+	stBlankLb = style{size: 9.5}
+)
+
+// shown is text from an event, made safe to show.
+func shown(s string) string { return custody.Shown(s) }
+
+func itoa[T ~int | ~int64 | ~uint64](v T) string { return fmt.Sprint(v) }
+
+// prose is text whose long hexadecimal words (hashes, fingerprints) are
+// set in the monospaced font.
+func prose(s string, st, hash style) []span {
+	var out []span
+	for i, w := range strings.Split(s, " ") {
+		t := st
+		if isHex(strings.TrimRight(w, ".,;:)")) {
+			t = hash
+		}
+		if i > 0 {
+			out = appendSpan(out, " ", st)
+		}
+		out = appendSpan(out, w, t)
+	}
+	return out
+}
+
+// appendSpan adds text in a style, to the last span if it has that style.
+func appendSpan(spans []span, text string, st style) []span {
+	if n := len(spans); n > 0 && spans[n-1].st == st {
+		spans[n-1].text += text
+		return spans
+	}
+	return append(spans, span{text, st})
+}
+
+// isHex reports whether w looks like a hash: 32 or more hex digits.
+func isHex(w string) bool {
+	if len(w) < 32 {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// kvRow is a label and its value.
+type kvRow struct {
+	label string
+	value []span
+}
+
+func val(s string) []span  { return []span{{s, stValue}} }
+func hash(s string) []span { return []span{{s, stHash}} }
+
+// kv places label/value rows as a borderless two-column block, leaving
+// out rows whose value is empty.
+func (rep *report) kv(rows []kvRow) {
+	var cells [][]cell
+	for _, r := range rows {
+		empty := true
+		for _, s := range r.value {
+			empty = empty && s.text == ""
+		}
+		if empty {
+			continue
+		}
+		cells = append(cells, []cell{{{{r.label, stLabel}}}, {r.value}})
+	}
+	spec := tableSpec{cols: []column{{"", 118}, {"", contentW - 118}}, pad: 1.6}
+	rep.L.table(spec, cells, stValue)
+}
+
+func (rep *report) para(s string) {
+	rep.L.paragraph(prose(s, stBody, stHash), margin, contentW, stBody)
+	rep.L.y += 4
+}
+
+func (rep *report) h2(s string) { rep.L.heading(s, stH2, 16, 6, 50, true) }
+func (rep *report) h3(s string) { rep.L.heading(s, stH3, 12, 4, 50, false) }
+
+// title is the report's first block: what it is, for which case, and
+// the package or the request it was made for.
+func (rep *report) title() {
+	r := rep.r
+	rep.L.heading("Chain of custody report", stTitle, 0, 8, 80, false)
+	rows := []kvRow{
+		{"Case", val(shown(r.Case.ID))},
+		{"Case title", val(shown(r.Case.Title))},
+	}
+	if p := r.Package; p != nil {
+		rows = append(rows,
+			kvRow{"Package", val(shown(p.ID))},
+			kvRow{"Sealed by", val(custody.PersonText(p.SealedBy))},
+			kvRow{"Sealed for", val(custody.PersonText(p.SealedFor))},
+			kvRow{"Recipient (age)", hash(shown(p.Recipient))},
+			kvRow{"Purpose", val(shown(p.Purpose))},
+			kvRow{"Sealed at", val(fmt.Sprintf("%s (event %d)", custody.TimeText(p.SealedAt), p.Sealing.Seq))},
+		)
+		if p.Request != "" {
+			rows = append(rows, kvRow{"Requested by", val(fmt.Sprintf("%s, request %s, approved by %s", shown(p.RequestedBy), shown(p.Request), shown(p.SealedBy.Name)))})
+		}
+	}
+	if e := r.Report; e != nil {
+		rows = append(rows,
+			kvRow{"Report made for", val(custody.PersonText(e.Actor))},
+			kvRow{"Purpose", val(shown(e.Purpose))},
+			kvRow{"Made at", val(fmt.Sprintf("%s (event %d)", custody.TimeText(e.Time), e.Seq))},
+			kvRow{"Authenticated by", val(shown(e.Auth))},
+		)
+	}
+	rows = append(rows, kvRow{"Made by", val(shown(r.Generator))})
+	rep.kv(rows)
+}
+
+// checkpoint is the signed checkpoint every event is proven included in.
+func (rep *report) checkpoint() {
+	cp := rep.r.Checkpoint
+	rep.h2("Checkpoint")
+	rep.kv([]kvRow{
+		{"Custody log", val(shown(cp.Origin))},
+		{"Size", val(fmt.Sprintf("%s events", custody.Thousands(int64(cp.Size))))},
+		{"Root hash", hash(shown(cp.Root))},
+		{"Log key fingerprint", hash(shown(cp.LogKeyFingerprint))},
+		{"Log key", hash(shown(cp.LogKey))},
+	})
+	rep.L.y += 4
+	if len(cp.Cosignatures) == 0 {
+		rep.para("Witness cosignatures: none.")
+	} else {
+		rows := make([][]cell, len(cp.Cosignatures))
+		for i, c := range cp.Cosignatures {
+			rows[i] = []cell{txt(shown(c.Witness)), txt(custody.TimeText(c.Time))}
+		}
+		spec := ruledSpec([]column{{"Witness", 0}, {"Cosigned at (UTC)", 130}})
+		spec.caption = []span{{"Witness cosignatures", stCellB}}
+		rep.L.table(spec, rows, stCell)
+		rep.L.y += 6
+	}
+	if len(cp.Timestamps) == 0 {
+		rep.para("RFC 3161 time-stamps: none.")
+	} else {
+		rows := make([][]cell, len(cp.Timestamps))
+		for i, t := range cp.Timestamps {
+			auth := shown(t.Authority)
+			if auth == "" {
+				auth = "(the token names no authority)"
+			}
+			rows[i] = []cell{txt(auth), txt(custody.TimeText(t.Time)), {{{shown(t.Serial), stCellH}}}}
+		}
+		spec := ruledSpec([]column{{"Time-stamping authority", 0}, {"Time (UTC)", 110}, {"Serial", 130}})
+		spec.caption = []span{{"RFC 3161 time-stamps", stCellB}}
+		rep.L.table(spec, rows, stCell)
+		rep.L.y += 6
+	}
+	rep.para("Every event listed in this report is proven included in this checkpoint.")
+	if cp.Text != "" {
+		rep.L.paragraph([]span{{"The signed checkpoint, as stored:", stLabel}}, margin, contentW, stLabel)
+		rep.L.y += 2
+		for _, l := range strings.Split(strings.TrimRight(cp.Text, "\n"), "\n") {
+			rep.L.paragraph([]span{{shown(l), style{size: 8, kind: mono}}}, margin+8, contentW-8, style{size: 8, kind: mono})
+		}
+		rep.L.y += 4
+	}
+}
+
+// caseSection is the case's state and its own events.
+func (rep *report) caseSection() {
+	r := rep.r
+	rep.h2("Case")
+	retention := shown(r.Retention)
+	if retention == "" {
+		retention = "the vault's default"
+	}
+	rep.kv([]kvRow{
+		{"Opened", val(fmt.Sprintf("%s by %s (event %d)", custody.TimeText(r.Case.Opened.Time), custody.PersonText(r.Case.Opened.Actor), r.Case.Opened.Seq))},
+		{"Legal hold", val(yesNo(r.Held, "on", "none"))},
+		{"Retention", val(retention)},
+		{"Destroyed", val(yesNo(r.Destroyed, "yes", "no"))},
+	})
+	rep.L.y += 6
+	rep.events(fmt.Sprintf("Case events (%d)", len(r.CaseEvents)), r.CaseEvents, "No case events.")
+}
+
+// items is each item, its hashes and its complete chain of custody.
+func (rep *report) items() {
+	r := rep.r
+	rep.h2(fmt.Sprintf("Items (%d)", len(r.Items)))
+	if len(r.Items) == 0 {
+		rep.para("No items.")
+	}
+	for _, it := range r.Items {
+		rep.h3("Item " + shown(it.ID) + ": " + shown(it.Name))
+		rows := []kvRow{
+			{"Name", val(shown(it.Name))},
+			{"File in package", val(shown(it.Path))},
+			{"Size", val(sizeText(it.Size))},
+			{"SHA-256", hash(shown(it.Hashes.SHA256))},
+			{"SHA-1", hash(shown(it.Hashes.SHA1))},
+			{"MD5", hash(shown(it.Hashes.MD5))},
+		}
+		if a := it.Acquisition; a != (custody.Hashes{}) {
+			for _, h := range [][2]string{{"SHA-256", a.SHA256}, {"SHA-1", a.SHA1}, {"MD5", a.MD5}} {
+				if h[1] != "" {
+					rows = append(rows, kvRow{"Acquisition " + h[0], []span{{shown(h[1]), stHash}, {" (matched at deposit)", stValue}}})
+				}
+			}
+		} else {
+			rows = append(rows, kvRow{"Acquisition hash", val("none given")})
+		}
+		rows = append(rows,
+			kvRow{"Source", val(shown(it.Source))},
+			kvRow{"Note", val(shown(it.Note))},
+			kvRow{"Deposited", val(fmt.Sprintf("%s by %s (event %d)", custody.TimeText(it.Deposit.Time), custody.PersonText(it.Deposit.Actor), it.Deposit.Seq))},
+		)
+		rep.kv(rows)
+		rep.L.y += 6
+		rep.events(fmt.Sprintf("Chain of custody of item %s (%d events)", shown(it.ID), len(it.Chain)), it.Chain, "No events.")
+	}
+}
+
+// events places a table of events with its caption.
+func (rep *report) events(caption string, evs []custody.Event, none string) {
+	if len(evs) == 0 {
+		rep.L.ensure(40)
+		rep.L.paragraph([]span{{caption, stCellB}}, margin, contentW, stCellB)
+		rep.L.y += 2
+		rep.para(none)
+		return
+	}
+	rows := make([][]cell, len(evs))
+	for i, e := range evs {
+		var pd cell
+		if e.Purpose != "" {
+			pd = append(pd, []span{{"Purpose: ", stNote}, {shown(e.Purpose), stCell}})
+		}
+		if e.Details != "" {
+			pd = append(pd, prose(shown(e.Details), stCell, stCellH))
+		}
+		rows[i] = []cell{
+			txt(strconv.FormatUint(e.Seq, 10)),
+			txt(custody.TimeText(e.Time)),
+			txt(custody.PersonText(e.Actor)),
+			txt(shown(e.Auth)),
+			txt(shown(e.Action)),
+			pd,
+		}
+	}
+	spec := ruledSpec(eventColumns)
+	spec.caption = []span{{caption, stCellB}}
+	rep.L.table(spec, rows, stCell)
+	rep.L.y += 6
+}
+
+// eventColumns are the columns of every table of events; the last takes
+// the width left.
+var eventColumns = []column{
+	{"Event no.", 46},
+	{"Time (UTC)", 62},
+	{"Person (role)", 82},
+	{"Authenticated by", 88},
+	{"Action", 76},
+	{"Purpose / details", 0},
+}
+
+// ruledSpec is a ruled table with headings; a column of width 0 takes
+// the width the others leave.
+func ruledSpec(cols []column) tableSpec {
+	cs := append([]column(nil), cols...)
+	used := 0.0
+	for _, c := range cs {
+		used += c.width
+	}
+	for i := range cs {
+		if cs[i].width == 0 {
+			cs[i].width = contentW - used
+		}
+	}
+	return tableSpec{cols: cs, head: true, ruled: true, headStyle: stCellB, pad: 3}
+}
+
+// txt is a cell of one paragraph of plain text.
+func txt(s string) cell { return cell{{{s, stCell}}} }
+
+// disclosures are the other packages that carried these items.
+func (rep *report) disclosures() {
+	ds := rep.r.Disclosures
+	if len(ds) == 0 {
+		return
+	}
+	rep.h2("Other disclosures of these items")
+	rows := make([][]cell, len(ds))
+	for i, d := range ds {
+		items := make([]string, len(d.Items))
+		for j, it := range d.Items {
+			items[j] = shown(it)
+		}
+		rows[i] = []cell{
+			txt(shown(d.Package)),
+			txt(custody.PersonText(d.SealedFor)),
+			txt(custody.TimeText(d.SealedAt)),
+			txt(strings.Join(items, ", ")),
+			txt(orText(d.Fetched.IsZero(), "not fetched", custody.TimeText(d.Fetched))),
+			txt(orText(d.Received.IsZero(), "no receipt", custody.TimeText(d.Received))),
+		}
+	}
+	rep.L.table(ruledSpec([]column{{"Package", 90}, {"Sealed for", 84}, {"Sealed at (UTC)", 66}, {"Items", 0}, {"Fetched (UTC)", 66}, {"Receipt signed (UTC)", 66}}), rows, stCell)
+}
+
+// instructions say how to verify the report without the vault, in the
+// words the text report uses.
+func (rep *report) instructions() {
+	rep.h2("How to verify this independently")
+	for _, p := range custody.Instructions(rep.r) {
+		rep.para(shown(p))
+	}
+}
+
+// certificate is the certificate of the items' hashes, on a page of its
+// own, in the words the text report uses, with lines to sign by hand.
+func (rep *report) certificate() {
+	c := custody.Certificate(rep.r)
+	L := rep.L
+	if !L.atTop() {
+		L.newPage()
+	}
+	L.heading(shown(c.Title), stCertT, 0, 10, 60, false)
+	for _, p := range c.Paragraphs {
+		rep.para(shown(p))
+	}
+	L.y += 4
+	if len(c.Rows) > 0 {
+		cols := make([]column, len(c.Columns))
+		// The SHA-256 column holds a hash in two lines of 32 digits.
+		zero := rep.sh.width([]span{{strings.Repeat("0", 32), stCellH}})
+		for i, h := range c.Columns {
+			cols[i] = column{head: shown(h)}
+			switch {
+			case strings.Contains(h, "SHA"):
+				cols[i].width = zero + 6 + 0.5
+			case i == 0:
+				cols[i].width = 70
+			case i == len(c.Columns)-1:
+				cols[i].width = 0
+			default:
+				cols[i].width = 96
+			}
+		}
+		rows := make([][]cell, len(c.Rows))
+		for i, row := range c.Rows {
+			rows[i] = make([]cell, len(cols))
+			for j := range cols {
+				if j >= len(row) {
+					continue
+				}
+				if strings.Contains(c.Columns[j], "SHA") {
+					rows[i][j] = cell{{{shown(row[j]), stCellH}}}
+				} else {
+					rows[i][j] = txt(shown(row[j]))
+				}
+			}
+		}
+		L.table(ruledSpec(cols), rows, stCell)
+	}
+	L.y += 18
+	for _, b := range c.Blanks {
+		L.blank(shown(b), stBlankLb)
+	}
+}
+
+// sizeText is a size in bytes with thousands separators, and exact
+// without them when they differ: "1,234,567 bytes (1234567)".
+func sizeText(n int64) string {
+	s := custody.Thousands(n) + " bytes"
+	if n >= 1000 || n <= -1000 {
+		s += " (" + strconv.FormatInt(n, 10) + ")"
+	}
+	return s
+}
+
+func yesNo(b bool, yes, no string) string {
+	if b {
+		return yes
+	}
+	return no
+}
+
+func orText(cond bool, a, b string) string {
+	if cond {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,174 @@
+package pdfreport
+
+import "strings"
+
+// span is text in one style; a paragraph is a list of spans.
+type span struct {
+	text string
+	st   style
+}
+
+// piece is one cluster placed on a line, x points from the line's start.
+type piece struct {
+	c  cluster
+	st style
+	x  float64
+}
+
+// line is one line of text, ready to place: its pieces, its width, and
+// how far its ink and its fonts' ascent and descent reach above and
+// below the baseline, in points (descent positive).
+type line struct {
+	pieces []piece
+	// width is where the pen ends; ink where the ink ends, at least
+	// width (a glyph may reach past its advance).
+	width, ink      float64
+	ascent, descent float64
+}
+
+func (l *line) height() float64 { return l.ascent + l.descent }
+
+// token is a word or a space of a paragraph.
+type token struct {
+	clusters []cluster
+	st       style
+	space    bool
+	// width is the advance, ink where the ink ends, lead how far the
+	// first cluster's ink hangs left of the origin; in points.
+	width, ink, lead float64
+}
+
+// tokens splits a paragraph at spaces (U+0020), shaping each word.
+func (s *shaper) tokens(spans []span) []token {
+	var out []token
+	for _, sp := range spans {
+		for i, w := range strings.Split(sp.text, " ") {
+			if i > 0 {
+				c := s.spaceCluster(sp.st.kind)
+				out = append(out, token{clusters: []cluster{c}, st: sp.st, space: true, width: c.width * sp.st.size / 1000})
+			}
+			if w == "" {
+				continue
+			}
+			cs := s.word(sp.st.kind, w)
+			t := token{clusters: cs, st: sp.st}
+			k := sp.st.size / 1000
+			for _, c := range cs {
+				t.ink = max(t.ink, t.width+c.right*k)
+				t.width += c.width * k
+			}
+			if len(cs) > 0 {
+				t.lead = max(0, -cs[0].left*k)
+			}
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// wrap breaks a paragraph into lines whose ink is no wider than width
+// points. Lines break at spaces; a word longer than a line is broken
+// between clusters (never inside a Khmer syllable or between a letter
+// and its marks). Spaces where a line breaks are not drawn. base gives
+// an empty paragraph its height. A paragraph always has at least one
+// line. Only a single cluster wider than width (which the report's
+// columns do not allow) can make a line wider.
+func (s *shaper) wrap(spans []span, width float64, base style) []*line {
+	var (
+		lines    []*line
+		cur      = &line{}
+		pending  []token // spaces not yet placed
+		pendingW float64
+	)
+	add := func(c cluster, st style) {
+		k := st.size / 1000
+		if len(cur.pieces) == 0 && c.left < 0 {
+			// A mark with no base before it hangs left of its
+			// origin: indent the line so that its ink stays inside.
+			cur.width = -c.left * k
+		}
+		cur.pieces = append(cur.pieces, piece{c: c, st: st, x: cur.width})
+		cur.ink = max(cur.ink, cur.width+c.right*k)
+		cur.width += c.width * k
+		cur.ink = max(cur.ink, cur.width)
+	}
+	placePending := func() {
+		for _, t := range pending {
+			add(t.clusters[0], t.st)
+		}
+		pending, pendingW = nil, 0
+	}
+	flush := func() {
+		s.measure(cur, base)
+		lines = append(lines, cur)
+		cur = &line{}
+		pending, pendingW = nil, 0
+	}
+	// fits reports whether word t fits on the current line.
+	fits := func(t token) bool {
+		if len(cur.pieces) == 0 && len(pending) == 0 {
+			return t.lead+t.ink <= width
+		}
+		return cur.width+pendingW+t.ink <= width
+	}
+	for _, t := range s.tokens(spans) {
+		switch {
+		case t.space:
+			// Spaces at the start of a paragraph are kept; after a
+			// break they are dropped.
+			if len(cur.pieces) > 0 || len(lines) == 0 {
+				pending = append(pending, t)
+				pendingW += t.width
+			}
+		case fits(t):
+			placePending()
+			for _, c := range t.clusters {
+				add(c, t.st)
+			}
+		case t.lead+t.ink <= width && len(cur.pieces) > 0:
+			flush()
+			for _, c := range t.clusters {
+				add(c, t.st)
+			}
+		default:
+			// A word longer than a line: fill this line's rest, unless
+			// little is left, then break it between clusters.
+			if len(cur.pieces) > 0 && width-cur.width-pendingW < width/3 {
+				flush()
+			}
+			placePending()
+			k := t.st.size / 1000
+			for _, c := range t.clusters {
+				if len(cur.pieces) > 0 && max(cur.width+c.right*k, cur.width+c.width*k) > width {
+					flush()
+				}
+				add(c, t.st)
+			}
+		}
+	}
+	flush()
+	return lines
+}
+
+// measure sets a line's ascent and descent: the larger of its fonts'
+// and its ink's.
+func (s *shaper) measure(l *line, base style) {
+	if len(l.pieces) == 0 {
+		f := s.faces.primary(base.kind)
+		l.ascent, l.descent = f.ascent*base.size/1000, -f.descent*base.size/1000
+		return
+	}
+	for _, p := range l.pieces {
+		l.ascent = max(l.ascent, p.c.top*p.st.size/1000)
+		l.descent = max(l.descent, -p.c.bottom*p.st.size/1000)
+	}
+}
+
+// width is the width of a single-line text, in points.
+func (s *shaper) width(spans []span) float64 {
+	var w float64
+	for _, t := range s.tokens(spans) {
+		w += t.width
+	}
+	return w
+}
