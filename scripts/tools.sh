@@ -59,3 +59,18 @@ if [ "${CUSTOS_SKIP_MINIO:-}" != 1 ]; then
 	go_tool "github.com/minio/minio@$MINIO_VERSION" minio
 fi
 log "ready in $bin"
+
+# npm packages of the CASE/UCO export's validator (scripts/shacl/validate.mjs,
+# run by `go test ./custody/caseuco`), exactly as scripts/shacl/package-lock.json
+# pins them; installed again when node_modules is missing or older than the
+# lock file. Needs Node.js 20 or later and npm.
+shacl=scripts/shacl
+if [ ! -d "$shacl/node_modules" ] || [ "$shacl/package-lock.json" -nt "$shacl/node_modules" ]; then
+	if ! command -v npm >/dev/null 2>&1; then
+		log "npm is missing: install Node.js 20 or later (with npm) for $shacl"
+		exit 1
+	fi
+	log "npm ci --prefix $shacl"
+	npm ci --prefix "$shacl" --no-audit --no-fund
+	touch "$shacl/node_modules"
+fi
