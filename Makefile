@@ -28,7 +28,7 @@ tools:
 
 ## test: lint, then every test against real components, with the race detector.
 test: tools lint
-	CUSTOS_REQUIRE_COMPONENTS=1 $(GO) test -race -timeout 45m -count=1 ./...
+	CUSTOS_REQUIRE_COMPONENTS=1 CUSTOS_ARTIFACTS=$(CURDIR)/.run/artifacts $(GO) test -race -timeout 45m -count=1 ./...
 
 ## test-short: the fast inner loop (no race detector, long tests skipped).
 test-short:

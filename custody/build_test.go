@@ -24,7 +24,6 @@ var (
 	ana  = events.Actor{Person: "ana", Role: "investigator", Auth: "local", Session: "s_1"}
 	carl = events.Actor{Person: "carl", Role: "custodian", Auth: "oidc", Issuer: "https://id.example", Subject: "c-17", AMR: []string{"pwd", "otp"}}
 	pia  = events.Actor{Person: "pia", Role: "prosecutor", Auth: "certificate", Issuer: "CN=Court CA", Subject: "CN=pia", Certificate: strings.Repeat("ab", 32)}
-	dan  = events.Actor{Person: "dan", Role: "defence", Auth: "local", Session: "s_9"}
 	aud  = events.Actor{Person: "audrey", Role: "auditor", Auth: "local", Session: "s_5"}
 )
 

@@ -53,6 +53,7 @@ func FuzzParseManifest(f *testing.F) {
 	f.Add([]byte(`{"format":"custos-package/2","items":[{"name":"a/b","path":"items/001-a_b.age"}],"events":[{"seq":2},{"seq":1}]}`))
 	f.Add([]byte(`{"format":"custos-package/2","items":[{"name":"..","path":"items/001-item.age"}]}`))
 	f.Add([]byte(`{"format":"custos-package/3"}`))
+	f.Add([]byte(`{"format":"custos-package/4"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := pkgformat.ParseManifest(b)
 		if err != nil {
@@ -64,7 +65,7 @@ func FuzzParseManifest(f *testing.F) {
 		if rest := afterFirstValue(b); len(rest) != 0 {
 			t.Fatalf("accepted trailing data %q", rest)
 		}
-		if m.Format != pkgformat.Format || len(m.Items) > pkgformat.MaxMembers || len(m.Events) > pkgformat.MaxMembers {
+		if m.Format != pkgformat.Format && m.Format != pkgformat.FormatV2 || len(m.Items) > pkgformat.MaxMembers || len(m.Events) > pkgformat.MaxMembers {
 			t.Fatalf("accepted format %q with %d items and %d events", m.Format, len(m.Items), len(m.Events))
 		}
 		paths := map[string]bool{}

@@ -12,6 +12,7 @@ const (
 	kindEvent
 	kindItem
 	kindReport
+	kindReportPDF
 )
 
 // section is one part of a package and the names of its members, in
@@ -26,7 +27,8 @@ type section struct {
 // (docs/package-format.md, section 1): manifest.json, manifest.sig,
 // checkpoint, each time-stamp token in the manifest's order, proofs.json,
 // each event in the manifest's order, each item file in the manifest's
-// order, report.txt. There are no other members.
+// order, report.txt, and (format 3) report.pdf. There are no other
+// members.
 //
 // The manifest comes first because the rest of the layout is read from
 // it: a reader reads ManifestName, parses it, and then follows the layout
@@ -44,6 +46,10 @@ func layout(m *Manifest) []section {
 	for i, ts := range m.Timestamps {
 		tss[i] = ts.Path
 	}
+	var pdf []string
+	if m.Format != FormatV2 {
+		pdf = []string{ReportPDFName}
+	}
 	return []section{
 		{kindManifest, []string{ManifestName}},
 		{kindSignature, []string{SignatureName}},
@@ -53,5 +59,6 @@ func layout(m *Manifest) []section {
 		{kindEvent, evs},
 		{kindItem, its},
 		{kindReport, []string{ReportName}},
+		{kindReportPDF, pdf},
 	}
 }

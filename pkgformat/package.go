@@ -26,6 +26,8 @@ type Package struct {
 	Checkpoint []byte
 	Proofs     []byte
 	Report     []byte
+	// ReportPDF is report.pdf (format 3).
+	ReportPDF []byte
 	// Timestamps holds the RFC 3161 tokens of Manifest.Timestamps, in
 	// that order.
 	Timestamps [][]byte
@@ -74,6 +76,8 @@ func (p *Package) WriteTo(w io.Writer) (int64, error) {
 				err = addFile(tw, name, m.Items[i].FileSize, p.ItemFiles[i])
 			case kindReport:
 				err = tw.AddBytes(name, p.Report)
+			case kindReportPDF:
+				err = tw.AddBytes(name, p.ReportPDF)
 			}
 			if err != nil {
 				return cw.n, err

@@ -233,6 +233,10 @@ func buildPackageWith(t testing.TB, id *age.X25519Identity, packageItems []vecto
 	}
 	rs := sha256.Sum256(report.Bytes())
 	m.ReportSHA256 = hex.EncodeToString(rs[:])
+	// The reader checks report.pdf by its hash alone; the vector's is a
+	// minimal PDF file.
+	reportPDF := []byte("%PDF-1.7\n% custody report of the test vector\n%%EOF\n")
+	m.ReportPDFSHA256 = sha256hex(reportPDF)
 	mb, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		t.Fatal(err)
@@ -259,6 +263,7 @@ func buildPackageWith(t testing.TB, id *age.X25519Identity, packageItems []vecto
 		add(m.Items[i].Path, ct)
 	}
 	add(pkgformat.ReportName, report.Bytes())
+	add(pkgformat.ReportPDFName, reportPDF)
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -363,11 +368,11 @@ func TestPackageVector(t *testing.T) {
 	if !errors.Is(err, pkgformat.ErrNotAuthenticated) {
 		t.Fatalf("Verify without a trusted key: %v, want ErrNotAuthenticated", err)
 	}
-	if rep.KeyPinned || rep.Decrypted != 0 || rep.Manifest.Package != packageID || rep.Checkpoint.Size != 8 || len(rep.Checks) != 6 {
+	if rep.KeyPinned || rep.Decrypted != 0 || rep.Manifest.Package != packageID || rep.Checkpoint.Size != 8 || len(rep.Checks) != 7 {
 		t.Fatalf("report without identity: %+v", rep)
 	}
 	rep, err = pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: vkey})
-	if err != nil || !rep.KeyPinned || len(rep.Checks) != 7 {
+	if err != nil || !rep.KeyPinned || len(rep.Checks) != 8 {
 		t.Fatalf("Verify with the trusted key, without identity: %v %+v", err, rep)
 	}
 	if rep.Manifest.LogKeyFingerprint != pkgformat.KeyFingerprint(vkey) {
@@ -380,7 +385,7 @@ func TestPackageVector(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Verify with identity: %v", err)
 	}
-	if !rep.KeyPinned || rep.Decrypted != len(packageItems) || len(rep.Checks) != 8 {
+	if !rep.KeyPinned || rep.Decrypted != len(packageItems) || len(rep.Checks) != 9 {
 		t.Fatalf("report with identity: %+v", rep)
 	}
 	if _, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: "custos-other+01234567+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4"}); err == nil {
@@ -418,7 +423,7 @@ func TestPackageVector(t *testing.T) {
 		names = append(names, m.name)
 	}
 	want := "manifest.json manifest.sig checkpoint proofs.json events/000000000001.json events/000000000002.json events/000000000003.json " +
-		"events/000000000004.json events/000000000005.json events/000000000007.json items/001-chat_export_log.txt.age items/002-0001.jpg.age report.txt"
+		"events/000000000004.json events/000000000005.json events/000000000007.json items/001-chat_export_log.txt.age items/002-0001.jpg.age report.txt report.pdf"
 	if strings.Join(names, " ") != want {
 		t.Fatalf("members:\n %s\nwant\n %s", strings.Join(names, " "), want)
 	}
@@ -450,6 +455,51 @@ func TestManifestTrailingDataRefused(t *testing.T) {
 	for _, in := range []string{`{"format":"custos-package/2"}}`, `{"format":"custos-package/2"}]x`, `{"format":"custos-package/2"} {}`} {
 		if _, err := pkgformat.ParseManifest([]byte(in)); err == nil {
 			t.Errorf("accepted %q", in)
+		}
+	}
+}
+
+// A version 2 package (testdata/package/package-v2.tar, the vector as it
+// was before report.pdf) still verifies, with and without the identity;
+// it has no report.pdf, and one appended is refused.
+func TestPackageVectorV2(t *testing.T) {
+	pkg, err := os.ReadFile(filepath.Join(packageDir, "package-v2.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, vkey := packageKeys(t)
+	m, err := pkgformat.ParseManifest(vectorMember(t, pkg, pkgformat.ManifestName))
+	if err != nil || m.Format != pkgformat.FormatV2 || m.ReportPDFSHA256 != "" {
+		t.Fatalf("the v2 vector's manifest: %+v %v", m, err)
+	}
+	rep, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: vkey, Identities: []age.Identity{readIdentity(t)}})
+	if err != nil || !rep.KeyPinned || rep.Decrypted != len(packageItems) {
+		t.Fatalf("version 2 package: %v %+v", err, rep)
+	}
+	for _, c := range rep.Checks {
+		if strings.Contains(c, "report.pdf") {
+			t.Errorf("a version 2 package reports a check of report.pdf: %q", c)
+		}
+	}
+	// A manifest of version 2 naming a report.pdf is refused.
+	b := bytes.Replace(vectorMember(t, pkg, pkgformat.ManifestName), []byte(`"report_sha256"`), []byte(`"report_pdf_sha256": "`+strings.Repeat("a", 64)+`",
+  "report_sha256"`), 1)
+	if _, err := pkgformat.ParseManifest(b); err == nil || !strings.Contains(err.Error(), "report_pdf_sha256") {
+		t.Errorf("a version 2 manifest with report_pdf_sha256: %v", err)
+	}
+}
+
+// A version 3 manifest must commit to report.pdf.
+func TestManifestV3NeedsReportPDF(t *testing.T) {
+	b := vectorMember(t, readPackage(t), pkgformat.ManifestName)
+	m, err := pkgformat.ParseManifest(b)
+	if err != nil || m.Format != pkgformat.Format || m.ReportPDFSHA256 == "" {
+		t.Fatalf("the vector's manifest: %+v %v", m, err)
+	}
+	for _, bad := range []string{"", "ABC", strings.Repeat("A", 64)} {
+		c := bytes.Replace(b, []byte(`"report_pdf_sha256": "`+m.ReportPDFSHA256+`"`), []byte(`"report_pdf_sha256": "`+bad+`"`), 1)
+		if _, err := pkgformat.ParseManifest(c); err == nil {
+			t.Errorf("report_pdf_sha256 %q accepted", bad)
 		}
 	}
 }

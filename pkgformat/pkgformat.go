@@ -34,8 +34,12 @@ func KeyFingerprint(verifierKey string) string {
 }
 
 // Format is the manifest's format line, and the first line of the
-// manifest's signed text (docs/package-format.md, section 11).
-const Format = "custos-package/2"
+// manifest's signed text (docs/package-format.md, section 11). Format 3
+// adds report.pdf, the custody report as PDF, after report.txt.
+const Format = "custos-package/3"
+
+// FormatV2 is the earlier format without report.pdf. Readers read it.
+const FormatV2 = "custos-package/2"
 
 // FormatV1 is the earlier format, which did not commit to the bytes of
 // the item files, proofs.json or the checkpoint. Readers refuse it
@@ -49,6 +53,7 @@ const (
 	CheckpointName = "checkpoint"
 	ProofsName     = "proofs.json"
 	ReportName     = "report.txt"
+	ReportPDFName  = "report.pdf"
 	EventsDir      = "events/"
 	ItemsDir       = "items/"
 )
@@ -116,8 +121,11 @@ type Manifest struct {
 	Timestamps   []Timestamp `json:"timestamps,omitempty"`
 	ProofsSHA256 string      `json:"proofs_sha256"`
 	ReportSHA256 string      `json:"report_sha256"`
-	Items        []Item      `json:"items"`
-	Events       []Event     `json:"events"`
+	// ReportPDFSHA256 is the SHA-256 (lowercase hex) of report.pdf;
+	// format 3 only.
+	ReportPDFSHA256 string  `json:"report_pdf_sha256,omitempty"`
+	Items           []Item  `json:"items"`
+	Events          []Event `json:"events"`
 }
 
 // Timestamp is one time-stamp token member: its path,
@@ -160,15 +168,17 @@ func ItemPath(n int, name string) string {
 // EventPath returns the archive path of the event at seq.
 func EventPath(seq uint64) string { return fmt.Sprintf("%s%012d.json", EventsDir, seq) }
 
-// signatureText is the text of the signed note over a manifest.
-func signatureText(pkg string, manifest []byte) string {
+// signatureText is the text of the signed note over a manifest of the
+// given format.
+func signatureText(format, pkg string, manifest []byte) string {
 	sum := sha256.Sum256(manifest)
-	return fmt.Sprintf("%s\n%s\nsha256 %s\n", Format, pkg, hex.EncodeToString(sum[:]))
+	return fmt.Sprintf("%s\n%s\nsha256 %s\n", format, pkg, hex.EncodeToString(sum[:]))
 }
 
-// SignManifest signs the manifest bytes with the log's key.
+// SignManifest signs the manifest bytes (of the current Format) with the
+// log's key.
 func SignManifest(s note.Signer, pkg string, manifest []byte) ([]byte, error) {
-	return note.Sign(&note.Note{Text: signatureText(pkg, manifest)}, s)
+	return note.Sign(&note.Note{Text: signatureText(Format, pkg, manifest)}, s)
 }
 
 // Writer writes tar members as packages store them (regular files, mode

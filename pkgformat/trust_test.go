@@ -175,7 +175,7 @@ func mustVerifier(t *testing.T, vkey string) note.Verifier {
 }
 
 func TestOtherFormatsRefused(t *testing.T) {
-	for _, f := range []string{pkgformat.FormatV1, "custos-package/3", ""} {
+	for _, f := range []string{pkgformat.FormatV1, "custos-package/4", ""} {
 		_, err := pkgformat.ParseManifest([]byte(fmt.Sprintf(`{"format":%q}`, f)))
 		if err == nil || !strings.Contains(err.Error(), "format") {
 			t.Errorf("format %q: %v", f, err)

@@ -303,6 +303,8 @@ func (v *verification) member(k kind, i int, name string) error {
 		return v.item(i, v.m.Items[i])
 	case kindReport:
 		return v.report(name)
+	case kindReportPDF:
+		return v.reportPDF(name)
 	}
 	return fmt.Errorf("package: no reader for member %s", name)
 }
@@ -329,6 +331,10 @@ func (v *verification) end(k kind) error {
 		}
 	case kindReport:
 		v.rep.passed("report.txt is the one the signed manifest names")
+	case kindReportPDF:
+		if v.m.Format != FormatV2 {
+			v.rep.passed("report.pdf is the one the signed manifest names")
+		}
 	}
 	return nil
 }
@@ -456,7 +462,7 @@ func (v *verification) signature(name string) error {
 	if err != nil {
 		return fmt.Errorf("manifest signature: %w", err)
 	}
-	if n.Text != signatureText(v.m.Package, v.mb) {
+	if n.Text != signatureText(v.m.Format, v.m.Package, v.mb) {
 		return errors.New("manifest signature covers another manifest")
 	}
 	// The signature is the one member the manifest cannot commit to:
@@ -589,6 +595,17 @@ func (v *verification) report(name string) error {
 	return nil
 }
 
+func (v *verification) reportPDF(name string) error {
+	_, report, err := v.next(name)
+	if err != nil {
+		return err
+	}
+	if sha256Hex(report) != v.m.ReportPDFSHA256 {
+		return errors.New("report.pdf is not the report the manifest names")
+	}
+	return nil
+}
+
 // pinKey checks the manifest's log key against what the caller trusts.
 // A key that contradicts the caller's trust is a failure; no trust at all
 // leaves KeyPinned false.
@@ -686,7 +703,7 @@ func ParseManifest(b []byte) (*Manifest, error) {
 		return nil, fmt.Errorf("manifest.json: %w", err)
 	}
 	switch f.Format {
-	case Format:
+	case Format, FormatV2:
 	case FormatV1:
 		return nil, fmt.Errorf("manifest.json: format %q is no longer read: it does not commit to the bytes of the item files; "+
 			"ask the vault to seal the package again (this verifier reads %q)", f.Format, Format)
@@ -722,6 +739,13 @@ func ParseManifest(b []byte) (*Manifest, error) {
 		if ts.Path != TimestampPath(i) || !events.IsHex(ts.SHA256, 64) {
 			return nil, fmt.Errorf("manifest.json: time-stamp token %d has path %q or a malformed sha256", i, ts.Path)
 		}
+	}
+	// Format 3 commits to report.pdf; format 2 has none.
+	switch pdf := m.ReportPDFSHA256; {
+	case m.Format == FormatV2 && pdf != "":
+		return nil, fmt.Errorf("manifest.json: format %s has no report.pdf, yet report_pdf_sha256 is set", FormatV2)
+	case m.Format == Format && !events.IsHex(pdf, 64):
+		return nil, errors.New("manifest.json: report_pdf_sha256 is missing or malformed")
 	}
 	return &m, nil
 }

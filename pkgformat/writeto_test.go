@@ -35,7 +35,7 @@ func TestWriteToReproducesVector(t *testing.T) {
 	}
 	p := &pkgformat.Package{
 		Manifest: m, ManifestJSON: byName[pkgformat.ManifestName], Signature: byName[pkgformat.SignatureName],
-		Checkpoint: byName[pkgformat.CheckpointName], Proofs: byName[pkgformat.ProofsName], Report: byName[pkgformat.ReportName],
+		Checkpoint: byName[pkgformat.CheckpointName], Proofs: byName[pkgformat.ProofsName], Report: byName[pkgformat.ReportName], ReportPDF: byName[pkgformat.ReportPDFName],
 		ModTime: h.ModTime,
 	}
 	for _, e := range m.Events {

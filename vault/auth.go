@@ -17,7 +17,7 @@ import (
 	"github.com/custos-vault/custos/events/sequencer"
 )
 
-var roles = map[string]bool{RoleInvestigator: true, RoleProsecutor: true, RoleAuditor: true, RoleCustodian: true}
+var roles = map[string]bool{RoleInvestigator: true, RoleProsecutor: true, RoleAuditor: true, RoleCustodian: true, RoleDefence: true}
 
 // Enroll enrols a person directly, as the vault itself (no request, no
 // second custodian), and returns their local credential, shown this once.

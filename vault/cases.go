@@ -80,8 +80,8 @@ func (v *Vault) checkRetention(who Principal, retention time.Duration) error {
 // prosecutor's session could otherwise redirect every later package to a
 // key of their own).
 func (v *Vault) SetRecipient(ctx context.Context, who Principal, recipient string) (string, *RequestInfo, error) {
-	if who.Role != RoleProsecutor {
-		return "", nil, v.refuse(ctx, who, "recipient.set", "", "only prosecutors register package recipients", ErrForbidden)
+	if !receivesPackages(who.Role) {
+		return "", nil, v.refuse(ctx, who, "recipient.set", "", "only prosecutors and defence counsel register package recipients", ErrForbidden)
 	}
 	_, canonical, err := parsePackageRecipient(recipient)
 	if err != nil {

@@ -167,6 +167,9 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		Object: object, CiphertextSize: res.CipherSize, CiphertextSHA256: hex.EncodeToString(res.CipherSHA256[:]),
 		Source: req.Source, Note: req.Note,
 	}
+	if e := req.Expect; e != (Hashes{}) {
+		d.Acquisition = &AcquisitionHashes{SHA256: strings.ToLower(e.SHA256), SHA1: strings.ToLower(e.SHA1), MD5: strings.ToLower(e.MD5)}
+	}
 	if !v.cfg.NoLegacyHashes {
 		d.MD5 = hex.EncodeToString(res.Plain.MD5[:])
 		d.SHA1 = hex.EncodeToString(res.Plain.SHA1[:])

@@ -248,7 +248,7 @@ func (v *Vault) Packages(who Principal) []PackageSummary {
 	var out []PackageSummary
 	for _, p := range v.state.allPackages() {
 		c, _ := v.state.getCase(p.Case)
-		if !(seesAllCases(who) || p.For == who.Name && who.Role == RoleProsecutor || assigned(who, c)) {
+		if !(seesAllCases(who) || p.For == who.Name && receivesPackages(who.Role) || assigned(who, c)) {
 			continue
 		}
 		s := PackageSummary{Package: p.ID, Case: p.Case, For: p.For, Purpose: p.Sealing.Purpose, Items: len(p.Sealing.Items), SealedAt: p.SealedAt}

@@ -14,11 +14,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
-	"time"
 
 	"filippo.io/age"
 	"github.com/custos-vault/custos/crypto/agestream"
+	"github.com/custos-vault/custos/custody"
+	"github.com/custos-vault/custos/custody/pdfreport"
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/objects"
@@ -32,6 +32,10 @@ type SealRequest struct {
 	Purpose string
 	// Items to include; empty means every item of the case.
 	Items []string
+	// DiscloseOthers asks the package's report to state the other
+	// packages the same items were sealed in (for whom, when); the
+	// sealing event records the choice.
+	DiscloseOthers bool
 }
 
 // SealedPackage describes a sealed package.
@@ -65,7 +69,7 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 		// The request names the items as they are now: an approval
 		// seals what was asked, not what was deposited since.
 		info, err := v.openRequest(ctx, who, Request{Kind: KindSeal, Case: req.Case, Person: req.For},
-			sealParams{For: req.For, Purpose: req.Purpose, Items: s.items})
+			sealParams{For: req.For, Purpose: req.Purpose, Items: s.items, DiscloseOthers: req.DiscloseOthers})
 		if err != nil {
 			return nil, err
 		}
@@ -78,7 +82,7 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 // the approving custodian; the approval is appended with the sealing.
 func (v *Vault) approveSeal(ctx context.Context, who Principal, r Request) (*Approval, error) {
 	p := params[sealParams](r)
-	s, err := v.authoriseSealing(ctx, who, SealRequest{Case: r.Case, For: p.For, Purpose: p.Purpose, Items: p.Items})
+	s, err := v.authoriseSealing(ctx, who, SealRequest{Case: r.Case, For: p.For, Purpose: p.Purpose, Items: p.Items, DiscloseOthers: p.DiscloseOthers})
 	if err != nil {
 		return nil, err
 	}
@@ -176,8 +180,8 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 		return nil, err
 	}
 	target, ok := v.state.personByName(req.For)
-	if !ok || target.Role != RoleProsecutor {
-		return nil, badInput("%s is not a prosecutor known to this vault", req.For)
+	if !ok || !receivesPackages(target.Role) {
+		return nil, badInput("%s is not a prosecutor or defence counsel known to this vault", req.For)
 	}
 	if target.Recipient == "" {
 		return nil, badInput("%s has not registered an age recipient (custos recipient set)", req.For)
@@ -216,7 +220,8 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 // recordSealing makes the sealing event durable, decided at its position
 // in the log (mayExport), and takes a checkpoint that covers it.
 func (v *Vault) recordSealing(ctx context.Context, s *sealing) error {
-	d := PackageSealing{Package: s.pkgID, For: s.target.Name, Recipient: s.target.Recipient, Purpose: s.req.Purpose, Items: s.items}
+	d := PackageSealing{Package: s.pkgID, For: s.target.Name, ForRole: s.target.Role, Recipient: s.target.Recipient,
+		Purpose: s.req.Purpose, Items: s.items, DisclosesOthers: s.req.DiscloseOthers}
 	if s.request != nil {
 		d.Request, d.RequestedBy = s.request.ID, s.request.By
 	}
@@ -231,7 +236,7 @@ func (v *Vault) recordSealing(ctx context.Context, s *sealing) error {
 		if c.ExportApproval && s.request == nil {
 			return refused(ErrConflict, "the case's policy now requires a second custodian's approval of exports; ask again")
 		}
-		if p, known := v.state.personByName(s.target.Name); !known || p.Role != RoleProsecutor || p.Recipient != s.target.Recipient {
+		if p, known := v.state.personByName(s.target.Name); !known || p.Role != s.target.Role || p.Recipient != s.target.Recipient {
 			return refused(ErrConflict, "%s's recipient or role changed while the package was requested; ask again", s.target.Name)
 		}
 		return nil
@@ -322,7 +327,7 @@ func (v *Vault) spoolItems(ctx context.Context, s *sealing, spool string, m *pkg
 // order) with their inclusion proofs in the checkpoint; it adds the
 // events to the manifest and returns their bytes and proofs.json.
 func (v *Vault) collectEvents(ctx context.Context, s *sealing, m *pkgformat.Manifest) ([][]byte, []byte, error) {
-	raw, err := v.packageEvents(ctx, s.c.ID, s.items, s.event.Seq, s.cp.Size)
+	raw, err := v.custodyEvents(ctx, s.c.ID, s.items, s.cp.Size, func(pkg string) bool { return pkg == s.pkgID || s.req.DiscloseOthers })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -358,12 +363,27 @@ func (v *Vault) collectEvents(ctx context.Context, s *sealing, m *pkgformat.Mani
 func (v *Vault) finishManifest(s *sealing, pkg *pkgformat.Package) error {
 	m := pkg.Manifest
 	m.ProofsSHA256 = sha256Hex(pkg.Proofs)
-	report, err := custodyReport(m, pkg.Events)
-	if err != nil {
-		return err
+	raw := make([]custody.Raw, len(pkg.Events))
+	for i, b := range pkg.Events {
+		raw[i] = custody.Raw{Seq: m.Events[i].Seq, Bytes: b}
 	}
-	pkg.Report = report
-	m.ReportSHA256 = sha256Hex(report)
+	paths := map[string]string{}
+	for _, it := range m.Items {
+		paths[it.ID] = it.Path
+	}
+	rec, err := custody.Build(custody.Input{Case: m.Case, Events: raw, Items: s.items, Sealing: s.event.Seq, Paths: paths,
+		Checkpoint: v.custodyCheckpoint(s.anchored), Generator: custody.Generator()})
+	if err != nil {
+		return fmt.Errorf("%w: the package's custody report: %v", ErrIntegrity, err)
+	}
+	pkg.Report = custody.Text(rec)
+	m.ReportSHA256 = sha256Hex(pkg.Report)
+	var pdf bytes.Buffer
+	if err := pdfreport.Render(&pdf, rec); err != nil {
+		return fmt.Errorf("the package's PDF report: %w", err)
+	}
+	pkg.ReportPDF = pdf.Bytes()
+	m.ReportPDFSHA256 = sha256Hex(pkg.ReportPDF)
 	if pkg.ManifestJSON, err = json.MarshalIndent(m, "", "  "); err != nil {
 		return err
 	}
@@ -459,113 +479,6 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (v *Vault) packageEvents(ctx context.Context, caseID string, items []string, sealing, size uint64) (map[uint64][]byte, error) {
-	raw := map[uint64][]byte{}
-	keep := func(r events.Record) error {
-		if r.Seq < size {
-			raw[r.Seq] = r.Bytes
-		}
-		return nil
-	}
-	// Only the signed bytes decide which events belong (reads.go).
-	if err := v.readNamed(ctx, caseID, false, func(r events.Record, ev *events.Event) error {
-		if ev.Type == TypeCaseOpened || r.Seq == sealing {
-			return keep(r)
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	for _, id := range items {
-		if err := v.readNamed(ctx, id, true, func(r events.Record, ev *events.Event) error {
-			if ev.Case != caseID {
-				return fmt.Errorf("%w: event %d names item %s of case %s, not %s", ErrIntegrity, ev.Seq, id, ev.Case, caseID)
-			}
-			return keep(r)
-		}); err != nil {
-			return nil, err
-		}
-	}
-	return raw, nil
-}
-
-// custodyReport is the human-readable summary a prosecutor can print: each
-// item, its hashes, and its custody timeline.
-//
-// Every event was read back through the verified log (packageEvents), so
-// each decodes; an event that does not, or whose data is not a JSON
-// object, is an integrity failure, not a gap in the report.
-func custodyReport(m *pkgformat.Manifest, evs [][]byte) ([]byte, error) {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "CUSTOS SEALED PACKAGE %s\n\n", m.Package)
-	fmt.Fprintf(&b, "Case:        %s\nSealed by:   %s (%s)\nSealed for:  %s (%s)\nPurpose:     %s\nSealed at:   %s\n",
-		m.Case, m.SealedBy.Name, m.SealedBy.Role, m.SealedFor, m.Recipient, m.Purpose, readableTime(m.SealedAt))
-	fmt.Fprintf(&b, "Custody log: %s, checkpoint of %d events\n", m.Origin, m.CheckpointSize)
-	fmt.Fprintf(&b, "Log key:     %s\nKey fingerprint (SHA-256 of the log key): %s\n\n", m.LogKey, m.LogKeyFingerprint)
-	fmt.Fprintf(&b, "ITEMS\n")
-	for _, it := range m.Items {
-		fmt.Fprintf(&b, "  %s  %s\n    size %d bytes\n    sha256 %s\n", it.ID, it.Name, it.Size, it.SHA256)
-		if it.MD5 != "" {
-			fmt.Fprintf(&b, "    md5    %s\n    sha1   %s\n", it.MD5, it.SHA1)
-		}
-		fmt.Fprintf(&b, "    file in package: %s (age, for %s)\n", it.Path, m.SealedFor)
-	}
-	fmt.Fprintf(&b, "\nCUSTODY EVENTS (each proven included in the signed checkpoint)\n")
-	for i, raw := range evs {
-		ev, err := events.Decode(raw)
-		if err != nil {
-			return nil, fmt.Errorf("%w: package event %d: %v", ErrIntegrity, m.Events[i].Seq, err)
-		}
-		who := ev.Actor.Person
-		if who == "" {
-			who = "(unauthenticated)"
-		}
-		fmt.Fprintf(&b, "  #%d  %s  %-22s %s (%s%s)", ev.Seq, ev.Time, ev.Type, who, ev.Actor.Role, credentialNote(ev.Actor))
-		if ev.Item != "" {
-			fmt.Fprintf(&b, "  item %s", ev.Item)
-		}
-		var d map[string]any
-		if err := ev.DecodeData(&d); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrIntegrity, err)
-		}
-		if p, ok := d["purpose"].(string); ok {
-			fmt.Fprintf(&b, "  purpose: %q", p)
-		}
-		if r, ok := d["requested_by"].(string); ok && ev.Type == TypePackageSealing {
-			fmt.Fprintf(&b, "  requested by %s, approved by %s (request %v)", r, who, d["request"])
-		}
-		b.WriteString("\n")
-	}
-	fmt.Fprintf(&b, "\nVerify offline, pinning the log key: custos-verify PACKAGE --key %s [--identity KEY]\n", m.LogKeyFingerprint)
-	fmt.Fprintf(&b, "(obtain the key or its fingerprint from the vault's operators, e.g. custos audit key, not from this report)\n")
-	fmt.Fprintf(&b, "Open items: age -d -i KEY items/...age\n")
-	return []byte(strings.ReplaceAll(b.String(), "\r", "")), nil
-}
-
-// readableTime is an RFC 3339 time as people read it, UTC and the zone
-// written, with the exact value after it.
-func readableTime(s string) string {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return s
-	}
-	return t.UTC().Format("2006-01-02 15:04:05 UTC") + " (" + s + ")"
-}
-
-// credentialNote is how an event's actor authenticated, for a person
-// reading a report: ", signed in with ...".
-func credentialNote(a events.Actor) string {
-	switch a.Auth {
-	case "oidc":
-		return ", signed in through " + a.Issuer + " as " + a.Subject
-	case "certificate":
-		return ", client certificate " + a.Certificate[:min(16, len(a.Certificate))] + "... of " + a.Issuer
-	case "local":
-		return ", local session " + a.Session
-	}
-	return ""
-}
-
 // mayExport is the precondition of sealing a package: the case is not
 // destroyed, and who is one of its investigators or a custodian.
 func (v *Vault) mayExport(who Principal) casePrecondition {
@@ -592,7 +505,7 @@ func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (
 		return nil, nil, badInput("package id %q is malformed", truncate(pkgID))
 	}
 	p, ok := v.state.getPackage(pkgID)
-	if !ok || p.Sealed == nil || who.Role != RoleProsecutor || who.Name != p.For {
+	if !ok || p.Sealed == nil || !receivesPackages(who.Role) || who.Name != p.For {
 		reason := "no such package"
 		if ok && p.Sealed != nil {
 			reason = "a package is fetched only by the person it is sealed for"

@@ -61,8 +61,8 @@ func ReceiptMessage(pkgID, sha256 string) []byte {
 // ssh-rsa of at least 3072 bits). It is set once; a second, different key
 // is refused.
 func (v *Vault) SetReceiptKey(ctx context.Context, who Principal, line string) (ReceiptKeySet, error) {
-	if who.Role != RoleProsecutor {
-		return ReceiptKeySet{}, v.refuse(ctx, who, "receipt.key.set", "", "only prosecutors register receipt keys", ErrForbidden)
+	if !receivesPackages(who.Role) {
+		return ReceiptKeySet{}, v.refuse(ctx, who, "receipt.key.set", "", "only prosecutors and defence counsel register receipt keys", ErrForbidden)
 	}
 	if len(line) > 16<<10 {
 		return ReceiptKeySet{}, badInput("the key is over 16 KiB")
@@ -113,8 +113,8 @@ func receiptKeyType(pub ssh.PublicKey) error {
 // once.
 func (v *Vault) ReceivePackage(ctx context.Context, who Principal, pkgID, sha256, signature string) (PackageReceived, error) {
 	p, ok := v.state.getPackage(pkgID)
-	if !ok || p.For != who.Name || who.Role != RoleProsecutor || p.Sealed == nil {
-		return PackageReceived{}, v.refuseUnseen(ctx, who, "package.receipt", "package", pkgID, "not a package sealed for them", "a package is acknowledged by the prosecutor it is sealed for")
+	if !ok || p.For != who.Name || !receivesPackages(who.Role) || p.Sealed == nil {
+		return PackageReceived{}, v.refuseUnseen(ctx, who, "package.receipt", "package", pkgID, "not a package sealed for them", "a package is acknowledged by the person it is sealed for")
 	}
 	if c, _ := v.state.getCase(p.Case); c.Destroyed {
 		return PackageReceived{}, v.refuse(ctx, who, "package.receipt", pkgID, "the package's case was destroyed", ErrConflict)

@@ -94,6 +94,8 @@ type sealParams struct {
 	For     string   `json:"for"`
 	Purpose string   `json:"purpose"`
 	Items   []string `json:"items,omitempty"`
+	// DiscloseOthers: SealRequest.DiscloseOthers.
+	DiscloseOthers bool `json:"disclose_others,omitempty"`
 }
 
 func params[T any](r Request) T {
@@ -158,8 +160,8 @@ func init() {
 			check: func(v *Vault, r Request) error {
 				p, ok := v.state.personByName(r.Person)
 				switch {
-				case !ok || p.Role != RoleProsecutor:
-					return refused(ErrConflict, "%s is no longer a prosecutor", r.Person)
+				case !ok || !receivesPackages(p.Role):
+					return refused(ErrConflict, "%s is no longer a prosecutor or defence counsel", r.Person)
 				case p.Removed || p.Suspended:
 					return refused(ErrConflict, "%s is suspended or removed", r.Person)
 				}

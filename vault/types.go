@@ -54,8 +54,16 @@ const (
 	RoleProsecutor   = "prosecutor"
 	RoleAuditor      = "auditor"
 	RoleCustodian    = "custodian"
-	RoleSystem       = "system"
+	// RoleDefence is defence counsel (or the defence's expert): they
+	// receive packages sealed for them, fetch and acknowledge them, and
+	// see nothing else of the vault.
+	RoleDefence = "defence"
+	RoleSystem  = "system"
 )
+
+// receivesPackages reports whether a role holds a package recipient:
+// packages are sealed for prosecutors and for defence counsel.
+func receivesPackages(role string) bool { return role == RoleProsecutor || role == RoleDefence }
 
 // LogOpened is the first event of every log: it names the log and the key
 // that signs its checkpoints, so that a verifier holding only the log can
@@ -258,6 +266,18 @@ type ItemDeposited struct {
 	CiphertextSHA256 string `json:"ciphertext_sha256"`
 	Source           string `json:"source,omitempty"`
 	Note             string `json:"note,omitempty"`
+	// Acquisition holds the hashes the depositor gave from the
+	// acquisition (--expect-sha256 and the like), which the content
+	// matched; absent when none was given.
+	Acquisition *AcquisitionHashes `json:"acquisition,omitempty"`
+}
+
+// AcquisitionHashes are acquisition hashes (lowercase hex), each absent
+// where not given.
+type AcquisitionHashes struct {
+	SHA256 string `json:"sha256,omitempty"`
+	SHA1   string `json:"sha1,omitempty"`
+	MD5    string `json:"md5,omitempty"`
 }
 
 // ItemAccessed is written, and durable, before any plaintext leaves.
@@ -295,6 +315,12 @@ type PackageSealing struct {
 	// approved, where the case's policy requires one.
 	Request     string `json:"request,omitempty"`
 	RequestedBy string `json:"requested_by,omitempty"`
+	// ForRole is the role of the person it is for (prosecutor or
+	// defence); absent in events before defence counsel.
+	ForRole string `json:"for_role,omitempty"`
+	// DisclosesOthers says the sealer chose to state, in the package's
+	// report, the other packages the same items were sealed in.
+	DisclosesOthers bool `json:"discloses_others,omitempty"`
 }
 
 // PackageSealed records the finished package file.

@@ -400,6 +400,7 @@ var devRoles = []struct{ name, role string }{
 	{"auditor", vault.RoleAuditor},
 	{"custodian", vault.RoleCustodian},
 	{"custodian2", vault.RoleCustodian},
+	{"defence", vault.RoleDefence},
 }
 
 // devPersons enrols one person per role on first start and writes their

@@ -500,9 +500,15 @@ func runGet(args []string, stdout, stderr io.Writer) error {
 // vault, so that no access is recorded for a copy that could never be
 // written.
 func fetchTo(stderr io.Writer, quiet bool, path string, q url.Values, out, desc string) (string, int64, error) {
+	sum, size, _, err := fetchWithHeader(stderr, quiet, path, q, out, desc)
+	return sum, size, err
+}
+
+// fetchWithHeader is fetchTo, returning the response's header too.
+func fetchWithHeader(stderr io.Writer, quiet bool, path string, q url.Values, out, desc string) (string, int64, http.Header, error) {
 	tmp, err := prepareOutput(out)
 	if err != nil {
-		return "", 0, err
+		return "", 0, nil, err
 	}
 	defer func() {
 		// Removed unless download moved it into place.
@@ -511,16 +517,16 @@ func fetchTo(stderr io.Writer, quiet bool, path string, q url.Values, out, desc 
 	}()
 	c, err := newClient()
 	if err != nil {
-		return "", 0, err
+		return "", 0, nil, err
 	}
 	resp, err := c.get(path, q)
 	if err != nil {
-		return "", 0, err
+		return "", 0, nil, err
 	}
 	defer resp.Body.Close()
 	size, _ := strconv.ParseInt(resp.Header.Get(api.HeaderSize), 10, 64)
 	sum, err := download(resp.Body, tmp, out, size, resp.Header.Get(api.HeaderSHA256), progress(stderr, quiet, size, desc))
-	return sum, size, err
+	return sum, size, resp.Header, err
 }
 
 // prepareOutput checks that out does not exist and that its folder takes
@@ -618,6 +624,7 @@ func runPackageSeal(args []string, stdout io.Writer) error {
 	forWhom := fs.String("for", "", "the person the package is for")
 	purpose := fs.String("purpose", "", "why the package is sealed (recorded)")
 	items := fs.String("items", "", "comma-separated item ids (default: every item of the case)")
+	disclose := fs.Bool("disclose-others", false, "state in the package's report the other packages the same items were sealed in (for whom, when)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -626,7 +633,7 @@ func runPackageSeal(args []string, stdout io.Writer) error {
 	if len(pos) != 0 || *caseID == "" || *forWhom == "" || *purpose == "" {
 		return usageErr("package seal needs --case, --for and --purpose")
 	}
-	req := api.PackageRequest{Case: *caseID, For: *forWhom, Purpose: *purpose}
+	req := api.PackageRequest{Case: *caseID, For: *forWhom, Purpose: *purpose, DiscloseOthers: *disclose}
 	if *items != "" {
 		for _, id := range strings.Split(*items, ",") {
 			req.Items = append(req.Items, strings.TrimSpace(id))
@@ -903,4 +910,80 @@ func fileSHA256(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// documentOutput is what report and export case-uco print.
+type documentOutput struct {
+	Case   string `json:"case"`
+	Format string `json:"format"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	File   string `json:"file"`
+	// Event is the event that recorded the request; Checkpoint the size
+	// of the checkpoint the document's events are proven in.
+	Event      uint64 `json:"event"`
+	Checkpoint uint64 `json:"checkpoint"`
+}
+
+func runReport(args []string, stdout, stderr io.Writer) error {
+	return runDocument("report", "/report", args, stdout, stderr)
+}
+
+func runExportCaseUCO(args []string, stdout, stderr io.Writer) error {
+	return runDocument("export case-uco", "/case-uco", args, stdout, stderr)
+}
+
+// runDocument fetches a custody document of a case to -o FILE.
+func runDocument(verb, route string, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags(verb)
+	caseID := fs.String("case", "", "the case")
+	items := fs.String("items", "", "comma-separated item ids (default: every item of the case)")
+	purpose := fs.String("purpose", "", "why the document is made (recorded)")
+	format := new(string)
+	if verb == "report" {
+		format = fs.String("format", "", "pdf or text (default: text when FILE ends in .txt, else pdf)")
+	}
+	out := fs.String("o", "", "file to write the document to")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 || *caseID == "" || *out == "" {
+		return usageErr("%s needs --case CASE and -o FILE", verb)
+	}
+	q := url.Values{}
+	if *items != "" {
+		var ids []string
+		for _, id := range strings.Split(*items, ",") {
+			ids = append(ids, strings.TrimSpace(id))
+		}
+		q.Set("items", strings.Join(ids, ","))
+	}
+	if *purpose != "" {
+		q.Set("purpose", *purpose)
+	}
+	kind := "CASE/UCO record"
+	if verb == "report" {
+		switch {
+		case *format == "" && strings.HasSuffix(strings.ToLower(*out), ".txt"):
+			*format = "text"
+		case *format == "":
+			*format = "pdf"
+		case *format != "pdf" && *format != "text":
+			return usageErr("--format %q: use pdf or text", *format)
+		}
+		q.Set("format", *format)
+		kind = "custody report (" + *format + ")"
+	} else {
+		*format = "case-uco"
+	}
+	sum, size, h, err := fetchWithHeader(stderr, true, "/v1/cases/"+url.PathEscape(*caseID)+route, q, *out, "making the "+kind+" of "+*caseID)
+	if err != nil {
+		return err
+	}
+	ev, _ := strconv.ParseUint(h.Get(api.HeaderAccessEvent), 10, 64)
+	cp, _ := strconv.ParseUint(h.Get(api.HeaderCheckpointSize), 10, 64)
+	return printResult(stdout, *asJSON, documentOutput{Case: *caseID, Format: *format, SHA256: sum, Size: size, File: *out, Event: ev, Checkpoint: cp},
+		fmt.Sprintf("%s of case %s written to %s (sha256 %s); recorded as event %d, its events proven in the checkpoint of %d events", kind, *caseID, *out, sum, ev, cp))
 }

@@ -32,6 +32,9 @@ const (
 	HeaderSize = "Custos-Size"
 	// HeaderAccessEvent names the access event recorded before a reveal.
 	HeaderAccessEvent = "Custos-Access-Event"
+	// HeaderCheckpointSize is the size of the checkpoint a custody
+	// document's events are proven in.
+	HeaderCheckpointSize = "Custos-Checkpoint-Size"
 )
 
 // MaxJSONBody bounds every JSON request body.

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/custos-vault/custos/vault"
 )
@@ -28,5 +29,47 @@ func (h *Handler) exportHashes(w http.ResponseWriter, r *http.Request, who vault
 	w.Header().Set(HeaderSize, strconv.Itoa(len(list.Body)))
 	w.Header().Set(HeaderAccessEvent, strconv.FormatUint(list.Event, 10))
 	w.Write(list.Body)
+	return nil
+}
+
+// custodyReport answers GET /v1/cases/{case}/report?format=pdf|text
+// [&items=ID,...][&purpose=TEXT]: the custody report, recorded
+// (custody.report) before it is made; its SHA-256 in Custos-Sha256, the
+// recording event in Custos-Access-Event and the checkpoint it is proven
+// in in Custos-Checkpoint-Size (docs/custody-report.md).
+func (h *Handler) custodyReport(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = vault.FormatPDF
+	}
+	if format == vault.FormatCaseUCO {
+		format = "" // the CASE/UCO record has its own route and rule
+	}
+	return h.document(w, r, who, format)
+}
+
+// exportCaseUCO answers GET /v1/cases/{case}/case-uco[?items=ID,...]
+// [&purpose=TEXT]: the case's custody as CASE/UCO JSON-LD, recorded
+// (case.caseuco.exported) before it is made (docs/formats.md).
+func (h *Handler) exportCaseUCO(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	return h.document(w, r, who, vault.FormatCaseUCO)
+}
+
+func (h *Handler) document(w http.ResponseWriter, r *http.Request, who vault.Principal, format string) error {
+	q := r.URL.Query()
+	var items []string
+	if s := q.Get("items"); s != "" {
+		items = strings.Split(s, ",")
+	}
+	doc, err := h.v.CustodyDocument(r.Context(), who, vault.DocumentRequest{Case: r.PathValue("case"), Items: items, Format: format, Purpose: q.Get("purpose")})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", doc.ContentType)
+	w.Header().Set(HeaderSHA256, doc.SHA256)
+	w.Header().Set(HeaderSize, strconv.Itoa(len(doc.Body)))
+	w.Header().Set(HeaderAccessEvent, strconv.FormatUint(doc.Event, 10))
+	w.Header().Set(HeaderCheckpointSize, strconv.FormatUint(doc.Checkpoint, 10))
+	w.Write(doc.Body)
 	return nil
 }

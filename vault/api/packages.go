@@ -14,6 +14,9 @@ type PackageRequest struct {
 	For     string   `json:"for"`
 	Purpose string   `json:"purpose"`
 	Items   []string `json:"items,omitempty"`
+	// DiscloseOthers: the package's report states the other packages
+	// the same items were sealed in.
+	DiscloseOthers bool `json:"disclose_others,omitempty"`
 }
 
 // PackageResponse is the answer of POST /v1/packages.
@@ -24,7 +27,7 @@ func (h *Handler) sealPackage(w http.ResponseWriter, r *http.Request, who vault.
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	p, err := h.v.SealPackage(r.Context(), who, vault.SealRequest{Case: req.Case, For: req.For, Purpose: req.Purpose, Items: req.Items})
+	p, err := h.v.SealPackage(r.Context(), who, vault.SealRequest{Case: req.Case, For: req.For, Purpose: req.Purpose, Items: req.Items, DiscloseOthers: req.DiscloseOthers})
 	if err != nil {
 		return err
 	}

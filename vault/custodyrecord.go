@@ -1,0 +1,112 @@
+package vault
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+
+	"github.com/custos-vault/custos/custody"
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/tsa"
+	"github.com/custos-vault/custos/pkgformat"
+)
+
+// caseCustodyTypes are the case's own events that a package's report
+// shows besides its items' events: how the case was opened, staffed,
+// held, governed and exported. Requests are not among them (a pending
+// request to seal for someone else is not this package's business), nor
+// other packages' events unless the sealer discloses them.
+var caseCustodyTypes = map[string]bool{
+	TypeCaseOpened: true, TypeCaseMemberAdded: true, TypeCaseMemberRemoved: true,
+	TypeCaseHoldPlaced: true, TypeCaseHoldLifted: true, TypeCasePolicySet: true, TypeCaseKeyFailed: true,
+	TypeHashesExported: true, TypeCustodyReport: true, TypeCaseUCOExported: true,
+}
+
+// packageTypes are the events of one package's life.
+var packageTypes = map[string]bool{
+	TypePackageSealing: true, TypePackageSealed: true, TypePackageFetched: true, TypePackageReceived: true,
+}
+
+// custodyCheckpoint is an anchored checkpoint as documents show it: the
+// witnesses whose cosignatures verified under the vault's policy, and
+// what each time-stamp token states (its signature checked, not its
+// authority: a reader verifies that with custos-verify --tsa-cert).
+func (v *Vault) custodyCheckpoint(a Anchored) custody.Checkpoint {
+	cp := a.Checkpoint
+	out := custody.Checkpoint{Origin: cp.Origin, Size: cp.Size, Root: base64.StdEncoding.EncodeToString(cp.Root[:]),
+		LogKey: v.vkey, LogKeyFingerprint: pkgformat.KeyFingerprint(v.vkey), Text: string(a.Note)}
+	for _, name := range a.Verdict.Cosigned {
+		out.Cosignatures = append(out.Cosignatures, custody.Cosignature{Witness: name, Time: a.Verdict.Times[name]})
+	}
+	for _, tok := range a.Tokens {
+		att, err := tsa.Read(tok, cp.Note)
+		if err != nil {
+			v.logger.Warn("a time-stamp token over a checkpoint does not read; the report leaves it out", "size", cp.Size, "err", err)
+			continue
+		}
+		serial := ""
+		if att.SerialNumber != nil {
+			serial = att.SerialNumber.String()
+		}
+		out.Timestamps = append(out.Timestamps, custody.Timestamp{Authority: att.Subject, Time: att.Time, Serial: serial})
+	}
+	return out
+}
+
+// custodyEvents reads, through the verified log, the events a custody
+// record of items of a case shows, below size: the case's own events
+// (caseCustodyTypes), every event of each item, and the events of the
+// packages that carry any of the items for which shown says yes (by
+// package id); keyed by seq.
+func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string, size uint64, shown func(pkg string) bool) (map[uint64][]byte, error) {
+	raw := map[uint64][]byte{}
+	want := map[string]bool{}
+	for _, id := range items {
+		want[id] = true
+	}
+	carries := map[string]bool{} // packages sealing any of the items
+	if err := v.readNamed(ctx, caseID, false, func(r events.Record, ev *events.Event) error {
+		if r.Seq >= size || ev.Item != "" {
+			return nil
+		}
+		switch {
+		case caseCustodyTypes[ev.Type]:
+			raw[r.Seq] = r.Bytes
+		case packageTypes[ev.Type]:
+			var d struct {
+				Package string   `json:"package"`
+				Items   []string `json:"items"`
+			}
+			if err := ev.DecodeData(&d); err != nil {
+				return err
+			}
+			if ev.Type == TypePackageSealing {
+				for _, id := range d.Items {
+					if want[id] {
+						carries[d.Package] = true
+					}
+				}
+			}
+			if carries[d.Package] && shown(d.Package) {
+				raw[r.Seq] = r.Bytes
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	for _, id := range items {
+		if err := v.readNamed(ctx, id, true, func(r events.Record, ev *events.Event) error {
+			if ev.Case != caseID {
+				return fmt.Errorf("%w: event %d names item %s of case %s, not %s", ErrIntegrity, ev.Seq, id, ev.Case, caseID)
+			}
+			if r.Seq < size {
+				raw[r.Seq] = r.Bytes
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return raw, nil
+}

@@ -1,0 +1,149 @@
+package vault
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/pkgformat"
+)
+
+// packageMembers fetches a package as the person it is for and returns
+// its members by name.
+func packageMembers(t *testing.T, v *Vault, who Principal, id string) map[string][]byte {
+	t.Helper()
+	rc, _, err := v.FetchPackage(context.Background(), who, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	out := map[string][]byte{}
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[h.Name] = b
+	}
+}
+
+// packageEventTypes are the types of the events inside a package, by
+// package id they name (data.package), and the seqs of all.
+func packageEventTypes(t *testing.T, members map[string][]byte) (map[string]bool, []uint64) {
+	t.Helper()
+	var m pkgformat.Manifest
+	if err := json.Unmarshal(members[pkgformat.ManifestName], &m); err != nil {
+		t.Fatal(err)
+	}
+	named := map[string]bool{}
+	var seqs []uint64
+	for _, e := range m.Events {
+		ev, err := events.Decode(members[e.Path])
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, ev.Seq)
+		var d struct {
+			Package string `json:"package"`
+		}
+		ev.DecodeData(&d)
+		if d.Package != "" {
+			named[d.Package] = true
+		}
+	}
+	return named, seqs
+}
+
+// Defence counsel receives packages sealed for them, and nothing else:
+// not the case, its items, the log, nor anyone else's package. A
+// package for the defence does not reveal the prosecution's package of
+// the same items unless the sealer says so, and then its report does.
+func TestDefenceSeesOnlyTheirPackages(t *testing.T) {
+	f := newPackageFixture(t) // P-1 with a.txt and b.txt, sealed for pros
+	v := f.v
+	ctx := context.Background()
+	dan := enrolled(t, v, "dan", RoleDefence)
+	id, _ := age.GenerateX25519Identity()
+	if _, _, err := v.SetRecipient(ctx, dan, id.Recipient().String()); err != nil {
+		t.Fatal(err)
+	}
+	quiet, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "dan", Purpose: "disclosure to the defence"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	told, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "dan", Purpose: "disclosure, stating the others", DiscloseOthers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Theirs: listed, fetched, acknowledged.
+	var listed []string
+	for _, p := range v.Packages(dan) {
+		listed = append(listed, p.Package)
+	}
+	if strings.Join(listed, ",") != quiet.ID+","+told.ID {
+		t.Errorf("defence counsel lists %v, want their two packages", listed)
+	}
+	quietMembers := packageMembers(t, v, dan, quiet.ID)
+	named, _ := packageEventTypes(t, quietMembers)
+	if named[f.pkg.ID] {
+		t.Errorf("the defence's package carries events of the prosecution's package %s, which the sealer did not disclose", f.pkg.ID)
+	}
+	report := string(quietMembers[pkgformat.ReportName])
+	if strings.Contains(report, f.pkg.ID) || !strings.Contains(report, "dan (defence)") {
+		t.Errorf("report of the undisclosing package:\n%s", report)
+	}
+	if len(quietMembers[pkgformat.ReportPDFName]) == 0 || !bytes.HasPrefix(quietMembers[pkgformat.ReportPDFName], []byte("%PDF-")) {
+		t.Error("the package has no PDF report")
+	}
+	toldMembers := packageMembers(t, v, dan, told.ID)
+	if named, _ := packageEventTypes(t, toldMembers); !named[f.pkg.ID] {
+		t.Errorf("the disclosing package does not carry the prosecution's package %s", f.pkg.ID)
+	}
+	if r := string(toldMembers[pkgformat.ReportName]); !strings.Contains(r, "OTHER DISCLOSURES") || !strings.Contains(r, "Package "+f.pkg.ID+" for pros (prosecutor)") {
+		t.Errorf("the disclosing package's report does not state the prosecution's package:\n%s", r)
+	}
+
+	// Nothing else.
+	if cs := v.Cases(dan); len(cs) != 0 {
+		t.Errorf("defence counsel lists cases %+v", cs)
+	}
+	items := v.state.caseItems("P-1")
+	refusals := map[string]error{}
+	_, refusals["case show"] = v.ShowCase(ctx, dan, "P-1")
+	_, refusals["items"] = v.Items(ctx, dan, "P-1", ItemFilter{})
+	_, refusals["item show"] = v.ShowItem(ctx, dan, items[0])
+	_, refusals["item open"] = v.OpenItem(ctx, dan, items[0], "curious")
+	_, refusals["deposit"] = v.Deposit(ctx, dan, DepositRequest{Case: "P-1", Name: "x", Body: strings.NewReader("x")})
+	_, refusals["seal"] = v.SealPackage(ctx, dan, SealRequest{Case: "P-1", For: "dan", Purpose: "self-service"})
+	_, _, refusals["fetch another's"] = v.FetchPackage(ctx, dan, f.pkg.ID)
+	refusals["timeline"] = v.Timeline(ctx, dan, "P-1", "", func(events.Record) error { return nil })
+	_, refusals["report"] = v.CustodyDocument(ctx, dan, DocumentRequest{Case: "P-1", Format: FormatText})
+	_, refusals["case-uco"] = v.CustodyDocument(ctx, dan, DocumentRequest{Case: "P-1", Format: FormatCaseUCO})
+	_, refusals["hashes"] = v.ExportHashes(ctx, dan, "P-1", "sha256sum")
+	_, refusals["scrub"] = v.Scrub(ctx, dan)
+	for what, err := range refusals {
+		if !errors.Is(err, ErrForbidden) && !errors.Is(err, ErrNotFound) {
+			t.Errorf("%s by defence counsel: %v, want a refusal", what, err)
+		}
+	}
+	// A prosecutor is not sent the defence's packages either.
+	if _, _, err := v.FetchPackage(ctx, f.pros, quiet.ID); err == nil {
+		t.Error("the prosecutor fetched the defence's package")
+	}
+}

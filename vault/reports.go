@@ -1,0 +1,174 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/custos-vault/custos/custody"
+	"github.com/custos-vault/custos/custody/caseuco"
+	"github.com/custos-vault/custos/custody/pdfreport"
+	"github.com/custos-vault/custos/events/sequencer"
+)
+
+// Event types of custody documents made on demand.
+const (
+	// TypeCustodyReport records a custody report (PDF or text) made on
+	// demand, before it is made.
+	TypeCustodyReport = "custody.report"
+	// TypeCaseUCOExported records a CASE/UCO export, before it is made.
+	TypeCaseUCOExported = "case.caseuco.exported"
+)
+
+// CustodyDocumentMade is the data of custody.report and
+// case.caseuco.exported: the format, the items asked for (absent: every
+// item of the case) and the purpose stated, if any.
+type CustodyDocumentMade struct {
+	Format  string   `json:"format"`
+	Items   []string `json:"items,omitempty"`
+	Purpose string   `json:"purpose,omitempty"`
+}
+
+// Formats of custody documents (DocumentRequest.Format).
+const (
+	FormatPDF     = "pdf"
+	FormatText    = "text"
+	FormatCaseUCO = "case-uco"
+)
+
+// DocumentRequest asks for a custody document of a case.
+type DocumentRequest struct {
+	Case string
+	// Items to cover, in order; empty means every item of the case.
+	Items []string
+	// Format is FormatPDF, FormatText or FormatCaseUCO.
+	Format string
+	// Purpose is why it is asked for (optional, recorded).
+	Purpose string
+}
+
+// Document is a custody document made on demand.
+type Document struct {
+	Format      string
+	ContentType string
+	Body        []byte
+	SHA256      string
+	// Event is the event that recorded the request, which the document
+	// itself shows; Checkpoint the size of the checkpoint it is proven in.
+	Event, Checkpoint uint64
+}
+
+// CustodyDocument makes a custody document of a case from the custody
+// log: the custody report (PDF or text) for auditors and custodians, the
+// CASE/UCO record (JSON-LD) for them and the case's investigators. The
+// request is recorded (custody.report or case.caseuco.exported) before
+// the document is made, and the document shows that event; every event in
+// it is read through the verified log and proven included in a checkpoint
+// taken after it. A destroyed case's custody can still be reported.
+func (v *Vault) CustodyDocument(ctx context.Context, who Principal, req DocumentRequest) (*Document, error) {
+	if err := checkCaseID(req.Case); err != nil {
+		return nil, err
+	}
+	typ, action, rule := TypeCustodyReport, "custody.report", "only auditors and custodians make custody reports"
+	may := func(Case) bool { return who.Role == RoleAuditor || who.Role == RoleCustodian }
+	switch req.Format {
+	case FormatPDF, FormatText:
+	case FormatCaseUCO:
+		typ, action, rule = TypeCaseUCOExported, "case.caseuco", "only auditors, custodians and the case's investigators export its CASE/UCO record"
+		may = func(c Case) bool { return who.Role == RoleAuditor || who.Role == RoleCustodian || assigned(who, c) }
+	default:
+		return nil, badInput("format %q: use %s, %s or %s", truncate(req.Format), FormatPDF, FormatText, FormatCaseUCO)
+	}
+	if err := checkText("purpose", req.Purpose, 1024, false, false); err != nil {
+		return nil, err
+	}
+	c, ok := v.state.getCase(req.Case)
+	if !ok || !may(c) {
+		reason := "no such case"
+		if ok {
+			reason = rule
+		}
+		return nil, v.refuseUnseen(ctx, who, action, "case", req.Case, reason, rule)
+	}
+	items := req.Items
+	if len(items) > 10_000 {
+		return nil, badInput("too many items in one document")
+	}
+	seen := map[string]bool{}
+	for _, id := range items {
+		it, ok := v.state.getItem(id)
+		if !ok || it.Case != c.ID {
+			return nil, badInput("item %q is not an item of case %s", truncate(id), c.ID)
+		}
+		if seen[id] {
+			return nil, badInput("item %s listed twice", id)
+		}
+		seen[id] = true
+	}
+	pre := func(c Case, ok bool) error {
+		switch {
+		case !ok:
+			return refused(ErrNotFound, "no case %s", req.Case)
+		case !may(c):
+			return refused(ErrForbidden, "%s", rule)
+		}
+		return nil
+	}
+	evs, err := v.decide(ctx, who, action, c.ID, pre, sequencer.Draft{Type: typ, Actor: who.actor(), Case: c.ID,
+		Data: CustodyDocumentMade{Format: req.Format, Items: items, Purpose: req.Purpose}})
+	if err != nil {
+		return nil, fmt.Errorf("recording the request: %w", err)
+	}
+	rec, size, err := v.custodyRecord(ctx, c.ID, items, evs[0].Seq)
+	if err != nil {
+		return nil, err
+	}
+	doc := &Document{Format: req.Format, Event: evs[0].Seq, Checkpoint: size}
+	var b bytes.Buffer
+	switch req.Format {
+	case FormatPDF:
+		doc.ContentType = "application/pdf"
+		err = pdfreport.Render(&b, rec)
+	case FormatText:
+		doc.ContentType = "text/plain; charset=utf-8"
+		b.Write(custody.Text(rec))
+	case FormatCaseUCO:
+		doc.ContentType = "application/ld+json"
+		err = caseuco.Export(&b, rec)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("making the %s document: %w", req.Format, err)
+	}
+	doc.Body, doc.SHA256 = b.Bytes(), sha256Hex(b.Bytes())
+	return doc, nil
+}
+
+// custodyRecord reads the custody record of a case's items (every item
+// when items is empty) made for the request recorded at event, in a
+// checkpoint taken (and anchored) after it.
+func (v *Vault) custodyRecord(ctx context.Context, caseID string, items []string, event uint64) (*custody.Record, uint64, error) {
+	cp, err := v.log.Checkpoint(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	anchored := v.anchor(ctx, cp)
+	size := anchored.Checkpoint.Size
+	all := items
+	if len(all) == 0 {
+		all = v.state.caseItems(caseID)
+	}
+	raw, err := v.custodyEvents(ctx, caseID, all, size, func(string) bool { return true })
+	if err != nil {
+		return nil, 0, err
+	}
+	in := custody.Input{Case: caseID, Items: all, Report: event, Checkpoint: v.custodyCheckpoint(anchored), Generator: custody.Generator()}
+	for seq, b := range raw {
+		in.Events = append(in.Events, custody.Raw{Seq: seq, Bytes: b})
+	}
+	rec, err := custody.Build(in)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: the custody record of case %s: %v", ErrIntegrity, caseID, strings.TrimPrefix(err.Error(), "custody record: "))
+	}
+	return rec, size, nil
+}

@@ -1,0 +1,118 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// A custody report made on demand is recorded before it is made, shows
+// its own event and every event of each item, and is refused (and the
+// refusal recorded) to those who may not make one.
+func TestCustodyReportOnDemand(t *testing.T) {
+	f := newPackageFixture(t)
+	v := f.v
+	ctx := context.Background()
+	items := v.state.caseItems("P-1")
+	if _, err := v.OpenItem(ctx, f.inv, items[0], "classify the photo"); err != nil {
+		t.Fatal(err)
+	}
+	before := len(logged(t, v))
+	doc, err := v.CustodyDocument(ctx, f.auditor, DocumentRequest{Case: "P-1", Format: FormatText, Purpose: "for the hearing of 3 December"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := logged(t, v)
+	if ev := evs[doc.Event]; ev.Type != TypeCustodyReport || ev.Actor.Person != "aud" || !strings.Contains(string(ev.Data), "for the hearing") {
+		t.Fatalf("event %d is %s by %s: %s", doc.Event, ev.Type, ev.Actor.Person, ev.Data)
+	}
+	if doc.Event < uint64(before) || doc.Checkpoint <= doc.Event {
+		t.Errorf("report event %d, checkpoint %d, log had %d events before", doc.Event, doc.Checkpoint, before)
+	}
+	text := string(doc.Body)
+	// Every event of every item, with its number, person and purpose.
+	for _, ev := range evs[:doc.Checkpoint] {
+		if ev.Item == "" {
+			continue
+		}
+		if !strings.Contains(text, "Event "+itoa(ev.Seq)+" ") {
+			t.Errorf("the report lacks event %d (%s of %s)", ev.Seq, ev.Type, ev.Item)
+		}
+	}
+	for _, want := range []string{"classify the photo", "inv (investigator)", "for the hearing of 3 December", "Package " + f.pkg.ID + " for pros (prosecutor)", "a.txt", "b.txt"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if doc.SHA256 != sha256Hex(doc.Body) {
+		t.Error("the document's SHA-256 is not its body's")
+	}
+
+	// One item, as PDF.
+	pdf, err := v.CustodyDocument(ctx, f.auditor, DocumentRequest{Case: "P-1", Format: FormatPDF, Items: items[1:]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(pdf.Body, []byte("%PDF-")) || pdf.ContentType != "application/pdf" {
+		t.Errorf("not a PDF: %q", pdf.Body[:min(8, len(pdf.Body))])
+	}
+
+	// Refused: the case's own investigator (reports are for auditors and
+	// custodians), a prosecutor, bad input; the refusals of people are
+	// recorded, bad input changes nothing.
+	for _, who := range []Principal{f.inv, f.pros} {
+		if _, err := v.CustodyDocument(ctx, who, DocumentRequest{Case: "P-1", Format: FormatPDF}); !errors.Is(err, ErrForbidden) && !errors.Is(err, ErrNotFound) {
+			t.Errorf("%s: %v, want a refusal", who.Name, err)
+		}
+	}
+	n := len(logged(t, v))
+	for _, req := range []DocumentRequest{
+		{Case: "P-1", Format: "docx"},
+		{Case: "P-1", Format: FormatPDF, Items: []string{"it_000000000000000000000000"}},
+		{Case: "P-1", Format: FormatPDF, Items: []string{items[0], items[0]}},
+		{Case: "P-1", Format: FormatPDF, Purpose: "line\nbreak"},
+		{Case: "../P-1", Format: FormatPDF},
+	} {
+		if _, err := v.CustodyDocument(ctx, f.auditor, req); !errors.Is(err, ErrBadInput) {
+			t.Errorf("%+v: %v, want a bad request", req, err)
+		}
+	}
+	if m := len(logged(t, v)); m != n {
+		t.Errorf("bad input wrote %d events", m-n)
+	}
+}
+
+// A CASE/UCO export is for the case's investigators too; it is recorded.
+func TestCaseUCOExportRecorded(t *testing.T) {
+	f := newPackageFixture(t)
+	doc, err := f.v.CustodyDocument(context.Background(), f.inv, DocumentRequest{Case: "P-1", Format: FormatCaseUCO})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := logged(t, f.v)[doc.Event]; ev.Type != TypeCaseUCOExported || ev.Actor.Person != "inv" {
+		t.Errorf("event %d is %s", doc.Event, ev.Type)
+	}
+	if !bytes.Contains(doc.Body, []byte("uco-observable:File")) {
+		t.Error("the export has no uco-observable:File")
+	}
+}
+
+// The acquisition hash a depositor gives is recorded with the deposit.
+func TestAcquisitionHashRecorded(t *testing.T) {
+	f := newPackageFixture(t)
+	body := "seized content"
+	res, err := f.v.Deposit(context.Background(), f.inv, DepositRequest{Case: "P-1", Name: "c.txt", Body: strings.NewReader(body),
+		Expect: Hashes{SHA256: strings.ToUpper(sha256Hex([]byte(body)))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, _ := f.v.state.getItem(res.ID)
+	if it.Deposit.Acquisition == nil || it.Deposit.Acquisition.SHA256 != sha256Hex([]byte(body)) || it.Deposit.Acquisition.MD5 != "" {
+		t.Errorf("acquisition %+v", it.Deposit.Acquisition)
+	}
+}
+
+func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
