@@ -229,3 +229,29 @@ func equal(a, b []uint64) bool {
 }
 
 func equalS(a, b []string) bool { return strings.Join(a, ",") == strings.Join(b, ",") }
+
+// In a document every backslash starts an escape: a purpose that holds
+// the six characters \u202e reads differently from one holding U+202E,
+// and a recorded name keeps its own escapes.
+func TestShownIsUnambiguous(t *testing.T) {
+	for in, want := range map[string]string{
+		"\u202e":          `\u202e`,
+		`\u202e`:          `\x5cu202e`,
+		`C:\Users\x`:      `C:\Users\x5cx`,
+		"line\nFORGED":    `line\u000aFORGED`,
+		"ស្រីពៅ":          "ស្រីពៅ",
+		"caf\xe9":         `caf\xe9`,
+		`a\b`:             `a\b`,
+		"tab\there\u2028": `tab\u0009here\u2028`,
+	} {
+		if got := custody.Shown(in); got != want {
+			t.Errorf("Shown(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := custody.ShownName(`caf\xe9 \x5c.txt`); got != `caf\xe9 \x5c.txt` {
+		t.Errorf("ShownName re-escaped a recorded name: %q", got)
+	}
+	if custody.Shown(`\u202e`) == custody.Shown("\u202e") {
+		t.Error("the text \\u202e and the character U+202E are shown alike")
+	}
+}

@@ -16,18 +16,18 @@ func describe(x *decoded) {
 	switch x.ev.Type {
 	case typeCaseOpened:
 		e.Action = "Case opened"
-		add("title %q", d.Title)
+		add("title “%s”", d.Title)
 		if d.Retention != "" {
 			add("retention %s", d.Retention)
 		}
 	case typeItemDeposited:
 		e.Action = "Deposited (received into custody)"
-		add("%s, %d bytes, sha256 %s", quoted(d.Name), d.Size, d.SHA256)
+		add("%d bytes, sha256 %s", d.Size, d.SHA256)
 		if d.Acquisition.SHA256 != "" || d.Acquisition.SHA1 != "" || d.Acquisition.MD5 != "" {
 			add("matched the acquisition hash given")
 		}
 		if d.Source != "" {
-			add("source %q", d.Source)
+			add("source “%s”", d.Source)
 		}
 	case typeItemAccessed:
 		e.Action = "Viewed (plaintext opened)"
@@ -86,13 +86,13 @@ func describe(x *decoded) {
 		add("second custodian's approval of exports: %s", d.ExportApproval)
 	case typeDestroyRequested:
 		e.Action = "Destruction requested"
-		add("order %q: %s", d.Order, d.Reason)
+		add("order “%s”: %s", d.Order, d.Reason)
 	case typeDestroyApproved:
 		e.Action = "Destruction approved"
-		add("order %q, requested by %s", d.Order, d.RequestedBy)
+		add("order “%s”, requested by %s", d.Order, d.RequestedBy)
 	case typeCaseDestroyed:
 		e.Action = "Case destroyed (keys shredded)"
-		add("order %q", d.Order)
+		add("order “%s”", d.Order)
 	case typeHashesExported:
 		e.Action = "Hash list exported"
 		add("%s format, sha256 %s", d.Format, d.SHA256)
@@ -122,6 +122,5 @@ func roleOr(role, dflt string) string {
 	return role
 }
 
-// quoted is a name in quotes, escaped as Go quotes it: what is inside the
-// quotes is exactly the recorded name.
-func quoted(s string) string { return fmt.Sprintf("%q", s) }
+// quoted is text in quotation marks; documents pass it through Shown.
+func quoted(s string) string { return "“" + s + "”" }

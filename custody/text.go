@@ -20,7 +20,7 @@ func Text(r *Record) []byte {
 	heading := func(s string) { line("\n%s\n%s", s, strings.Repeat("=", len(s))) }
 
 	line("CHAIN OF CUSTODY REPORT")
-	field("", "Case", Shown(r.Case.ID)+"  "+quoted(r.Case.Title))
+	field("", "Case", Shown(r.Case.ID)+"  "+quoted(Shown(r.Case.Title)))
 	if p := r.Package; p != nil {
 		field("", "Package", p.ID)
 		field("", "Sealed by", PersonText(p.SealedBy))
@@ -72,7 +72,7 @@ func Text(r *Record) []byte {
 	line("%d items.", len(r.Items))
 	for _, it := range r.Items {
 		line("\nItem %s", it.ID)
-		field("  ", "Name", Shown(it.Name))
+		field("  ", "Name", ShownName(it.Name))
 		field("  ", "File in package", it.Path)
 		field("  ", "Size", fmt.Sprintf("%s bytes", Thousands(it.Size)))
 		field("  ", "SHA-256", it.Hashes.SHA256)

@@ -80,7 +80,7 @@ func Certificate(r *Record) CertificateText {
 	}
 	c.Paragraphs = append(c.Paragraphs, "4. The hashes were computed by the vault at deposit, by the process described in 1, with the Go standard library's crypto/sha256, crypto/sha1 and crypto/md5; this report and certificate were made from the signed records by "+r.Generator+". This certificate attests to the items' hashes and custody records; it says nothing of their content.")
 	for _, it := range r.Items {
-		c.Rows = append(c.Rows, []string{it.ID, Shown(it.Name), it.Hashes.SHA256, fmt.Sprintf("deposit, event %d", it.Deposit.Seq)})
+		c.Rows = append(c.Rows, []string{it.ID, ShownName(it.Name), it.Hashes.SHA256, fmt.Sprintf("deposit, event %d", it.Deposit.Seq)})
 	}
 	return c
 }

@@ -217,9 +217,9 @@ func (rep *report) items() {
 		rep.para("No items.")
 	}
 	for _, it := range r.Items {
-		rep.h3("Item " + shown(it.ID) + ": " + shown(it.Name))
+		rep.h3("Item " + shown(it.ID) + ": " + custody.ShownName(it.Name))
 		rows := []kvRow{
-			{"Name", val(shown(it.Name))},
+			{"Name", val(custody.ShownName(it.Name))},
 			{"File in package", val(shown(it.Path))},
 			{"Size", val(sizeText(it.Size))},
 			{"SHA-256", hash(shown(it.Hashes.SHA256))},

@@ -235,6 +235,32 @@ func TestCourtDocuments(t *testing.T) {
 	if !strings.Contains(squeezed("on demand (PDF)"), def) || !strings.Contains(squeezed("on demand (PDF)"), pros) {
 		t.Error("the auditor's report does not list both packages")
 	}
+	// The CASE/UCO record: recorded, valid against the CASE 1.4 ontology
+	// and shapes, and holding every item's hashes and every event.
+	uco := s.ok("investigator", work, "export", "case-uco", "--case", caseID, "--purpose", "for the partner agency", "-o", "custody.jsonld", "--json").json(t)
+	if uco["sha256"] != sha256sum(t, s, work, "custody.jsonld") {
+		t.Fatalf("export case-uco answered %v", uco)
+	}
+	if r := s.run("", work, testenv.Binary(t, "node"), filepath.Join(repoRoot(t), "scripts", "shacl", "validate.mjs"), filepath.Join(work, "custody.jsonld")); r.code != 0 {
+		t.Fatalf("the CASE/UCO export does not validate: %s%s", r.stdout, r.stderr)
+	}
+	jsonld := readFile(t, filepath.Join(work, "custody.jsonld"))
+	for _, it := range items {
+		if h := it.(map[string]any)["sha256"].(string); !strings.Contains(jsonld, h) {
+			t.Errorf("the CASE/UCO export lacks the SHA-256 %s", h)
+		}
+	}
+	if !strings.Contains(jsonld, "classify the photograph") || !strings.Contains(jsonld, "case-investigation:InvestigativeAction") {
+		t.Error("the CASE/UCO export lacks the custody events")
+	}
+	recorded := false
+	for _, ev := range timeline(t, s, work, caseID) {
+		recorded = recorded || ev.Type == "case.caseuco.exported" && ev.Actor.Person == "investigator" && ev.Data["purpose"] == "for the partner agency"
+	}
+	if !recorded {
+		t.Error("the CASE/UCO export was not recorded")
+	}
+
 	for _, name := range []string{"on demand (PDF)", "prosecution (PDF)"} {
 		if !strings.Contains(documents[name], "Signature") || !strings.Contains(documents[name], "custos-verify") {
 			t.Errorf("%s has no certificate or no verification instructions", name)
@@ -249,4 +275,17 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// repoRoot is the module's root folder.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
+		t.Fatalf("no go.mod in %s", dir)
+	}
+	return dir
 }
