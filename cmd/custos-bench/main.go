@@ -12,13 +12,14 @@ import (
 )
 
 func main() {
-	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, deposit, s3")
+	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, reports, deposit, s3")
 	dur := flag.Duration("append-duration", 5*time.Second, "how long the append measurement runs")
 	auditN := flag.Int("audit-events", 1_000_000, "events in the audit replay")
 	custos := flag.String("custos", "bin/custos", "the custos binary the deposit measurements run")
 	depositSize := flag.Int64("deposit-bytes", 1<<30, "size of the measured deposit")
 	rssSize := flag.Int64("rss-bytes", 4<<30, "size of the deposit during which peak RSS is measured (0: skip)")
 	growthN := flag.Int("growth-events", 10_000_000, "events appended to measure the custody log's memory growth")
+	reportN := flag.Int("report-events", 300, "custody events of the item the court documents are timed for")
 	witnessedN := flag.Int("witnessed-checkpoints", 100, "checkpoints timed from signing to their witness quorum")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "custos-bench-")
@@ -53,6 +54,7 @@ func main() {
 	})
 	run("growth", func() ([]bench.Metric, error) { return bench.CustodyRSSGrowth(dir, *growthN) })
 	run("audit", func() ([]bench.Metric, error) { return bench.AuditVerify(*auditN) })
+	run("reports", func() ([]bench.Metric, error) { return bench.CustodyReports(*reportN, 9) })
 	run("deposit", func() ([]bench.Metric, error) { return bench.DepositFS(*custos, dir, *depositSize, *rssSize) })
 	run("s3", func() ([]bench.Metric, error) { return bench.DepositS3(*custos, dir, *depositSize) })
 }

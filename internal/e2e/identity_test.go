@@ -86,7 +86,7 @@ func TestCustodianCannotEnrolProsecutorAndExport(t *testing.T) {
 	setup(t, s, work)
 	req := s.ok("custodian", work, "person", "add", "mallory", "--role", "prosecutor", "--json").json(t)
 	s.refused("custodian", work, "their own request", "approve", req["request"].(string))
-	s.refused("custodian", work, "not a prosecutor known", "package", "seal", "--case", "C-1", "--for", "mallory", "--purpose", "p")
+	s.refused("custodian", work, "not a prosecutor or defence counsel known", "package", "seal", "--case", "C-1", "--for", "mallory", "--purpose", "p")
 	list := s.ok("custodian2", work, "requests", "--json").stdout
 	if !strings.Contains(list, req["request"].(string)) || !strings.Contains(list, `"kind":"person.enroll"`) {
 		t.Fatalf("requests does not list the pending enrolment: %s", list)

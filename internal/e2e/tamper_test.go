@@ -131,9 +131,9 @@ func TestAlteredPackageFailsVerification(t *testing.T) {
 		t.Fatalf("intact package failed: %s", res.stderr)
 	}
 	// Flip a byte in several places: manifest, an event, an item, the
-	// report. Every one must fail verification (with the identity, so the
+	// text and PDF reports. Every one must fail verification (with the identity, so the
 	// item bytes are checked too).
-	for _, at := range []string{`"purpose"`, `"type":"item.deposited"`, "age-encryption.org/v1", "CUSTOS SEALED PACKAGE"} {
+	for _, at := range []string{`"purpose"`, `"type":"item.deposited"`, "age-encryption.org/v1", "CHAIN OF CUSTODY REPORT", "%PDF-1.7"} {
 		i := strings.Index(string(orig), at)
 		if i < 0 {
 			t.Fatalf("marker %q not in package", at)
