@@ -9,6 +9,7 @@ import (
 	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/custody/caseuco"
 	"github.com/custos-vault/custos/custody/pdfreport"
+	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 )
 
@@ -163,7 +164,16 @@ func (v *Vault) custodyRecord(ctx context.Context, caseID string, items []string
 		return nil, 0, err
 	}
 	in := custody.Input{Case: caseID, Items: all, Report: event, Checkpoint: v.custodyCheckpoint(anchored), Generator: custody.Generator()}
+	// Each event is proven included in the checkpoint the report names,
+	// as a reader of the report would prove it.
 	for seq, b := range raw {
+		p, err := v.log.Tree().InclusionProof(seq, size)
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := events.VerifyInclusion(seq, size, events.LeafHash(b), p, anchored.Checkpoint.Root); err != nil {
+			return nil, 0, fmt.Errorf("%w: event %d is not included in the checkpoint of %d events: %v", ErrIntegrity, seq, size, err)
+		}
 		in.Events = append(in.Events, custody.Raw{Seq: seq, Bytes: b})
 	}
 	rec, err := custody.Build(in)
