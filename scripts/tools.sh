@@ -39,6 +39,8 @@ need_pkg softhsm2
 need_pkg libssl-dev
 need_pkg postgresql
 need_pkg openssl
+# xxd: the by-hand package check of docs/package-format.md section 10.
+need_pkg xxd
 need_pkg strace
 # ssh-agent, ssh-add and ssh-keygen: litewitness signs through an ssh-agent.
 need_pkg openssh-client
