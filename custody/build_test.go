@@ -97,8 +97,14 @@ func TestBuildPackageRecordKeepsOtherPackagesUnlessDisclosed(t *testing.T) {
 	if want := []uint64{s["dep2"], s["seal3"]}; !equal(seqs, want) {
 		t.Errorf("chain %v, want %v", seqs, want)
 	}
-	if text := string(custody.Text(rec)); strings.Contains(text, "pk_a") || strings.Contains(text, "pk_b") {
+	text := string(custody.Text(rec))
+	if strings.Contains(text, "pk_a") || strings.Contains(text, "pk_b") {
 		t.Error("the report of an undisclosing package names another package")
+	}
+	// It says that it leaves them out, so that nobody takes the chains
+	// for complete in that respect.
+	if !strings.Contains(text, "Not stated: the sealer did not choose to disclose other packages") {
+		t.Errorf("the report of an undisclosing package does not say it leaves other packages out:\n%s", text)
 	}
 }
 

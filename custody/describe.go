@@ -16,18 +16,14 @@ func describe(x *decoded) {
 	switch x.ev.Type {
 	case typeCaseOpened:
 		e.Action = "Case opened"
-		add("title “%s”", d.Title)
 		if d.Retention != "" {
-			add("retention %s", d.Retention)
+			add("retention %s", Shown(d.Retention))
 		}
 	case typeItemDeposited:
 		e.Action = "Deposited (received into custody)"
-		add("%d bytes, sha256 %s", d.Size, d.SHA256)
+		add("%s, sha256 %s", Bytes(d.Size), Shown(d.SHA256))
 		if d.Acquisition.SHA256 != "" || d.Acquisition.SHA1 != "" || d.Acquisition.MD5 != "" {
 			add("matched the acquisition hash given")
-		}
-		if d.Source != "" {
-			add("source “%s”", d.Source)
 		}
 	case typeItemAccessed:
 		e.Action = "Viewed (plaintext opened)"
@@ -37,67 +33,67 @@ func describe(x *decoded) {
 	case typeAccessCompleted:
 		if d.Aborted != "" {
 			e.Action = "Viewing ended early"
-			add("after %d bytes: %s", d.Bytes, d.Aborted)
+			add("after %s: %s", Bytes(d.Bytes), quoted(d.Aborted))
 		} else {
 			e.Action = "Viewing completed"
-			add("%d bytes streamed, sha256 %s matched the deposit", d.Bytes, d.SHA256)
+			add("%s streamed, sha256 %s matched the deposit", Bytes(d.Bytes), Shown(d.SHA256))
 		}
 		if d.AccessEvent != "" {
-			add("of access event %s", d.AccessEvent)
+			add("of access event %s", Shown(d.AccessEvent))
 		}
 	case typeIntegrityFailed:
 		e.Action = "INTEGRITY FAILURE"
-		add("%s", d.Reason)
+		add("%s", quoted(d.Reason))
 	case typeAccessRefused:
 		e.Action = "Refused"
-		add("%s refused: %s", d.Action, d.Reason)
+		add("%s refused: %s", quoted(d.Action), quoted(d.Reason))
 		if d.Count > 1 {
 			add("%d refusals", d.Count)
 		}
 	case typePackageSealing:
 		e.Action = "Sealing a package"
-		add("package %s for %s (%s)", d.Package, d.For, roleOr(d.ForRole, "prosecutor"))
+		add("package %s for %s (%s)", Shown(d.Package), Shown(d.For), Shown(roleOr(d.ForRole, "prosecutor")))
 		if d.Request != "" {
-			add("requested by %s in request %s, approved by %s", d.RequestedBy, d.Request, e.Actor.Name)
+			add("requested by %s in request %s, approved by %s", Shown(d.RequestedBy), Shown(d.Request), Shown(e.Actor.Name))
 		}
 	case typePackageSealed:
 		e.Action = "Package sealed"
-		add("package %s, %d bytes, sha256 %s", d.Package, d.Size, d.SHA256)
+		add("package %s, %s, sha256 %s", Shown(d.Package), Bytes(d.Size), Shown(d.SHA256))
 	case typePackageFetched:
 		e.Action = "Package fetched"
-		add("package %s", d.Package)
+		add("package %s", Shown(d.Package))
 	case typePackageReceived:
 		e.Action = "Package receipt signed"
-		add("package %s, sha256 %s, signed with key %s", d.Package, d.SHA256, d.Fingerprint)
+		add("package %s, sha256 %s, signed with key %s", Shown(d.Package), Shown(d.SHA256), Shown(d.Fingerprint))
 	case typeHoldPlaced:
 		e.Action = "Legal hold placed"
-		add("%s", d.Reason)
+		add("%s", quoted(d.Reason))
 	case typeHoldLifted:
 		e.Action = "Legal hold lifted"
-		add("%s", d.Reason)
+		add("%s", quoted(d.Reason))
 	case typeMemberAdded:
 		e.Action = "Person assigned to the case"
-		add("%s", d.Person)
+		add("%s", Shown(d.Person))
 	case typeMemberRemoved:
 		e.Action = "Person's assignment ended"
-		add("%s: %s", d.Person, d.Reason)
+		add("%s: %s", Shown(d.Person), quoted(d.Reason))
 	case typePolicySet:
 		e.Action = "Case policy set"
-		add("second custodian's approval of exports: %s", d.ExportApproval)
+		add("second custodian's approval of exports: %s", Shown(d.ExportApproval))
 	case typeDestroyRequested:
 		e.Action = "Destruction requested"
-		add("order “%s”: %s", d.Order, d.Reason)
+		add("order %s: %s", quoted(d.Order), quoted(d.Reason))
 	case typeDestroyApproved:
 		e.Action = "Destruction approved"
-		add("order “%s”, requested by %s", d.Order, d.RequestedBy)
+		add("order %s, requested by %s", quoted(d.Order), Shown(d.RequestedBy))
 	case typeCaseDestroyed:
 		e.Action = "Case destroyed (keys shredded)"
-		add("order “%s”", d.Order)
+		add("order %s", quoted(d.Order))
 	case typeHashesExported:
 		e.Action = "Hash list exported"
-		add("%s format, sha256 %s", d.Format, d.SHA256)
+		add("%s format, sha256 %s", Shown(d.Format), Shown(d.SHA256))
 	case typeReport, typeCaseUCOExported:
-		e.Action = "Custody report made (" + d.Format + ")"
+		e.Action = "Custody report made (" + d.Format + ")" // escaped below
 		if x.ev.Type == typeCaseUCOExported {
 			e.Action = "CASE/UCO record exported"
 		}
@@ -108,10 +104,11 @@ func describe(x *decoded) {
 		}
 	case typeCaseKeyFailed:
 		e.Action = "Case key could not be used"
-		add("%s", d.Reason)
+		add("%s", quoted(d.Reason))
 	default:
 		e.Action = x.ev.Type
 	}
+	e.Action = Shown(e.Action)
 	e.Details = strings.Join(details, "; ")
 }
 
@@ -122,5 +119,10 @@ func roleOr(role, dflt string) string {
 	return role
 }
 
-// quoted is text in quotation marks; documents pass it through Shown.
-func quoted(s string) string { return "“" + s + "”" }
+// quoted is free text in quotation marks, as documents show it: through
+// Shown, with any quotation mark inside written \u201c or \u201d, so that
+// a text cannot close its quotes and append a clause of its own.
+func quoted(s string) string {
+	s = strings.NewReplacer("“", `\u201c`, "”", `\u201d`).Replace(Shown(s))
+	return "“" + s + "”"
+}

@@ -125,7 +125,10 @@ type Event struct {
 	Time time.Time
 	// Type is the event's type ("item.accessed").
 	Type string
-	// Action says in words what happened ("Viewed (plaintext streamed)").
+	// Action says in words what happened ("Viewed (plaintext opened)").
+	// Action and Details are written as documents show them: every text
+	// from the event in them is escaped (Shown) and quoted already, so
+	// renderers write them as they are, never through Shown again.
 	Action string
 	// Actor is who acted; Auth how they authenticated, in words ("OpenID
 	// Connect: https://id.example/ as 2f1c...", "local session s_...").

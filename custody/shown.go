@@ -11,10 +11,10 @@ import (
 // in a document starts an escape and nothing else:
 //
 //   - a backslash that a reader could take for the start of an escape
-//     (followed by u or x) is written \x5c;
+//     (followed by u, U or x) is written \x5c;
 //   - every character that is a control, a format character (such as
 //     U+202E RIGHT-TO-LEFT OVERRIDE), a line or paragraph separator, or
-//     otherwise not graphic is written \uXXXX;
+//     otherwise not graphic is written \uXXXX (\UXXXXXXXX above U+FFFF);
 //   - bytes that are not UTF-8 are written \xHH.
 //
 // So a name cannot reorder, hide or forge any part of a document, and a
@@ -25,7 +25,7 @@ func Shown(s string) string {
 	if strings.Contains(s, `\`) {
 		var b strings.Builder
 		for i := 0; i < len(s); i++ {
-			if s[i] == '\\' && i+1 < len(s) && (s[i+1] == 'u' || s[i+1] == 'x') {
+			if s[i] == '\\' && i+1 < len(s) && (s[i+1] == 'u' || s[i+1] == 'U' || s[i+1] == 'x') {
 				b.WriteString(`\x5c`)
 				continue
 			}

@@ -33,18 +33,19 @@ func Text(r *Record) []byte {
 		}
 	}
 	if e := r.Report; e != nil {
-		field("", "Report made for", PersonText(e.Actor))
+		field("", "Requested by", PersonText(e.Actor))
 		field("", "Purpose", Shown(e.Purpose))
 		field("", "Made at", fmt.Sprintf("%s (event %d)", TimeText(e.Time), e.Seq))
 		field("", "Authenticated by", Shown(e.Auth))
 	}
-	field("", "Made by", r.Generator)
+	field("", "Other packages", OtherPackages(r))
+	field("", "Made with", r.Generator+" (software)")
 
 	heading("CHECKPOINT")
 	cp := r.Checkpoint
 	field("  ", "Custody log", Shown(cp.Origin))
 	field("  ", "Size", fmt.Sprintf("%d events", cp.Size))
-	field("  ", "Root hash", cp.Root)
+	field("  ", "Root hash", RootText(cp.Root))
 	field("  ", "Log key fingerprint", cp.LogKeyFingerprint)
 	field("  ", "Log key", Shown(cp.LogKey))
 	for _, c := range cp.Cosignatures {
@@ -56,7 +57,16 @@ func Text(r *Record) []byte {
 	for _, t := range cp.Timestamps {
 		field("  ", "RFC 3161 time", fmt.Sprintf("%s by %s, serial %s", TimeText(t.Time), Shown(t.Authority), t.Serial))
 	}
+	if len(cp.Timestamps) == 0 {
+		field("  ", "RFC 3161 time-stamps", "none")
+	}
 	line("  Every event listed in this report is proven included in this checkpoint.")
+	if cp.Text != "" {
+		line("  The signed checkpoint, as stored:")
+		for _, l := range strings.Split(strings.TrimRight(cp.Text, "\n"), "\n") {
+			line("    %s", Shown(l))
+		}
+	}
 
 	heading("CASE")
 	field("  ", "Opened", fmt.Sprintf("%s by %s (event %d)", TimeText(r.Case.Opened.Time), PersonText(r.Case.Opened.Actor), r.Case.Opened.Seq))
@@ -74,7 +84,7 @@ func Text(r *Record) []byte {
 		line("\nItem %s", it.ID)
 		field("  ", "Name", ShownName(it.Name))
 		field("  ", "File in package", it.Path)
-		field("  ", "Size", fmt.Sprintf("%s bytes", Thousands(it.Size)))
+		field("  ", "Size", Bytes(it.Size))
 		field("  ", "SHA-256", it.Hashes.SHA256)
 		field("  ", "SHA-1", it.Hashes.SHA1)
 		field("  ", "MD5", it.Hashes.MD5)
@@ -83,7 +93,7 @@ func Text(r *Record) []byte {
 			field("  ", "Acquisition SHA-1", matched(a.SHA1))
 			field("  ", "Acquisition MD5", matched(a.MD5))
 		} else {
-			field("  ", "Acquisition hash", "none given")
+			field("  ", "Acquisition hash", "none given at deposit (optional: the hashes above are the vault's own)")
 		}
 		field("  ", "Source", Shown(it.Source))
 		field("  ", "Note", Shown(it.Note))
@@ -104,6 +114,8 @@ func Text(r *Record) []byte {
 			}
 			if !d.Received.IsZero() {
 				field("    ", "Receipt signed", TimeText(d.Received))
+			} else {
+				field("    ", "Receipt signed", "not (yet) acknowledged with a signed receipt")
 			}
 		}
 	}
@@ -112,6 +124,7 @@ func Text(r *Record) []byte {
 	for _, p := range Instructions(r) {
 		line("%s", p)
 	}
+	line("%s", Reading())
 
 	c := Certificate(r)
 	heading(strings.ToUpper(c.Title))
@@ -130,14 +143,14 @@ func Text(r *Record) []byte {
 
 // textEvent writes one event as an indented block.
 func textEvent(b *strings.Builder, e Event) {
-	fmt.Fprintf(b, "    Event %d  %s  %s\n", e.Seq, TimeText(e.Time), Shown(e.Action))
+	fmt.Fprintf(b, "    Event %d  %s  %s\n", e.Seq, TimeText(e.Time), e.Action)
 	fmt.Fprintf(b, "      Person:           %s\n", PersonText(e.Actor))
 	fmt.Fprintf(b, "      Authenticated by: %s\n", Shown(e.Auth))
 	if e.Purpose != "" {
 		fmt.Fprintf(b, "      Purpose:          %s\n", Shown(e.Purpose))
 	}
 	if e.Details != "" {
-		fmt.Fprintf(b, "      Details:          %s\n", Shown(e.Details))
+		fmt.Fprintf(b, "      Details:          %s\n", e.Details)
 	}
 }
 

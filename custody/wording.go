@@ -1,11 +1,38 @@
 package custody
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"runtime/debug"
 	"strings"
 	"time"
 )
+
+// Bytes is a size in words: "1 byte", "1,234,567 bytes".
+func Bytes(n int64) string {
+	if n == 1 {
+		return "1 byte"
+	}
+	return Thousands(n) + " bytes"
+}
+
+// RootText is a checkpoint's root hash as documents show it: the base64
+// the checkpoint carries, and the same 32 bytes in hex, as custos audit
+// verify prints them.
+func RootText(root string) string {
+	b, err := base64.StdEncoding.DecodeString(root)
+	if err != nil || len(b) != 32 {
+		return Shown(root)
+	}
+	return root + " (hex " + hex.EncodeToString(b) + ")"
+}
+
+// Reading is the paragraph telling a reader how to read times, the order
+// of events and escaped text.
+func Reading() string {
+	return "Reading this report: times are in UTC, to the second (fractions are cut, not rounded); events in the same second happened in the order of their event numbers. Text that could hide, reorder or forge characters is shown escaped: \\uXXXX stands for the Unicode character with that hexadecimal code (\\u000a a line break, \\u202e a right-to-left override), \\xHH for a byte that is not text (a file name from old media), and \\x5c for a backslash that would otherwise look like the start of an escape."
+}
 
 // TimeText is how documents write a time: UTC, to the second, with the
 // zone stated ("2026-11-30 21:50:03 UTC").
@@ -24,17 +51,34 @@ func PersonText(p Person) string {
 	return Shown(p.Name) + " (" + Shown(p.Role) + ")"
 }
 
+// OtherPackages says what the record shows of other packages of its
+// items: in a package whose sealer did not choose to disclose them, that
+// they are left out (so that no reader takes the chains for complete in
+// that respect); "" in a report made on demand, which shows them all.
+func OtherPackages(r *Record) string {
+	switch {
+	case r.Package == nil:
+		return ""
+	case !r.Package.DisclosesOthers:
+		return "Not stated: the sealer did not choose to disclose other packages of these items. Each item's chain of custody below shows this package's events, and leaves out those of any other package that carried the item; a report made on demand by the vault's auditors shows them."
+	case len(r.Disclosures) == 0:
+		return "None: no other package carried these items when this one was sealed."
+	}
+	return fmt.Sprintf("%d other packages carried some of these items; they are listed under Other disclosures, and their events are in each item's chain of custody.", len(r.Disclosures))
+}
+
 // Instructions are the paragraphs telling a reader how to check the
-// document without the vault, in the order to print them.
+// document without the vault, in the order to print them; escaped
+// already, written as they are.
 func Instructions(r *Record) []string {
 	fp := r.Checkpoint.LogKeyFingerprint
 	if r.Package != nil {
 		return []string{
 			"Nothing in this report needs to be taken on trust: every fact in it comes from the custody events inside the package, each signed into the custody log and proven included in the checkpoint above. Check them with the offline verifier, which needs no network and no access to the vault.",
-			"1. Obtain the custody log's key fingerprint from a source other than this report (the vault's operators give it with `custos audit key`; a court may have it on file). It must equal " + fp + ".",
-			"2. Run: custos-verify PACKAGE.tar --key " + fp + " --identity YOUR_AGE_KEY --extract FOLDER. It checks the manifest's signature, the checkpoint, every event's inclusion proof and hash chain, decrypts every item and compares its SHA-256 with its deposit event, and writes the items to FOLDER. It exits with status 0 only if every check passes.",
+			"1. Obtain the custody log's key fingerprint from a source other than this report (the vault's operators give it with custos audit key; a court may have it on file). It must equal " + fp + ".",
+			"2. Run: custos-verify PACKAGE.tar --key " + fp + " --identity YOUR_AGE_KEY --extract FOLDER. It checks the manifest's signature, the checkpoint's signature, every event's inclusion proof in the checkpoint, decrypts every item and compares its SHA-256 with its deposit event, and writes the items to FOLDER. It exits with status 0 only if every check passes.",
 			"3. By hand, with the stock tools: extract the package (tar -xf PACKAGE.tar); decrypt each item with age (age -d -i YOUR_AGE_KEY -o ITEM items/NNN-NAME.age); compute sha256sum ITEM, sha1sum ITEM and md5sum ITEM; each must equal the hashes printed for the item in this report.",
-			"4. To show that two packages (for example the prosecution's and the defence's) carry exactly the same items, without decrypting either: custos-verify --same-items PACKAGE_A.tar PACKAGE_B.tar.",
+			"4. Whoever holds two packages (for example the prosecution's and the defence's) shows that they carry exactly the same items, without decrypting either: custos-verify --same-items PACKAGE_A.tar PACKAGE_B.tar --key " + fp + ".",
 		}
 	}
 	return []string{
@@ -46,7 +90,8 @@ func Instructions(r *Record) []string {
 }
 
 // CertificateText is the certificate page: a title, paragraphs, one row
-// per item, and the lines a custodian fills in by hand.
+// per item, and the lines a custodian fills in by hand. Every text in it
+// is escaped already (Shown): renderers write it as it is.
 type CertificateText struct {
 	Title      string
 	Paragraphs []string
@@ -66,12 +111,12 @@ func Certificate(r *Record) CertificateText {
 	c := CertificateText{
 		Title: "Certificate of authenticity of digital evidence by hash value",
 		Paragraphs: []string{
-			"I, the undersigned custodian of the evidence vault whose custody log is " + Shown(r.Checkpoint.Origin) + ", certify the following from the vault's signed custody records.",
+			"I, the undersigned, a custodian or auditor of the evidence vault whose custody log is " + Shown(r.Checkpoint.Origin) + ", certify the following from the vault's signed custody records, which I have checked as section How to verify this independently describes.",
 			"1. Each item listed below was received into the vault's custody at the time, and from the person, that its deposit event records. As the vault received each item it computed, over the item's exact bytes, its SHA-256 (FIPS 180-4) and, unless the vault was configured not to, its SHA-1 and MD5, and recorded them in the deposit event before confirming the deposit. Where an acquisition hash is shown, the depositor supplied it from the acquisition, and the vault refused the deposit unless the content matched it.",
 			"2. The vault stores each item encrypted (age format) and records every access, export and other action on it in an append-only, hash-chained custody log before the action takes place; each event in this report is proven included in the signed checkpoint of " + fmt.Sprint(r.Checkpoint.Size) + " events whose log key fingerprint is " + r.Checkpoint.LogKeyFingerprint + ".",
 		},
 		Columns: []string{"Item", "Name", "SHA-256", "Hash produced by"},
-		Blanks:  []string{"Name of certifying custodian", "Position and organisation", "Signature", "Date", "Place"},
+		Blanks:  []string{"Name of the person certifying", "Role in the vault (custodian or auditor)", "Position and organisation", "Signature", "Date", "Place"},
 	}
 	if r.Package != nil {
 		c.Paragraphs = append(c.Paragraphs, "3. When package "+r.Package.ID+" was sealed, the vault decrypted each item again, computed its SHA-256 and compared it with the deposit's; the package was sealed only because every item matched.")
@@ -80,7 +125,7 @@ func Certificate(r *Record) CertificateText {
 	}
 	c.Paragraphs = append(c.Paragraphs, "4. The hashes were computed by the vault at deposit, by the process described in 1, with the Go standard library's crypto/sha256, crypto/sha1 and crypto/md5; this report and certificate were made from the signed records by "+r.Generator+". This certificate attests to the items' hashes and custody records; it says nothing of their content.")
 	for _, it := range r.Items {
-		c.Rows = append(c.Rows, []string{it.ID, ShownName(it.Name), it.Hashes.SHA256, fmt.Sprintf("deposit, event %d", it.Deposit.Seq)})
+		c.Rows = append(c.Rows, []string{Shown(it.ID), ShownName(it.Name), Shown(it.Hashes.SHA256), fmt.Sprintf("deposit, event %d", it.Deposit.Seq)})
 	}
 	return c
 }

@@ -32,6 +32,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/custos-vault/custos/custody"
+	"github.com/custos-vault/custos/custody/pdfreport"
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/pkgformat"
 	"github.com/custos-vault/custos/vault"
@@ -226,16 +228,28 @@ func buildPackageWith(t testing.TB, id *age.X25519Identity, packageItems []vecto
 	}
 	pb, _ := json.MarshalIndent(proofs, "", "  ")
 	m.ProofsSHA256 = sha256hex(pb)
-	var report bytes.Buffer
-	fmt.Fprintf(&report, "CUSTOS SEALED PACKAGE %s\n\nCase:        %s\nSealed for:  %s (%s)\nPurpose:     %s\n\nITEMS\n", m.Package, m.Case, m.SealedFor, m.Recipient, m.Purpose)
-	for _, it := range m.Items {
-		fmt.Fprintf(&report, "  %s  %s\n    size %d bytes\n    sha256 %s\n    file in package: %s\n", it.ID, it.Name, it.Size, it.SHA256, it.Path)
+	// The reports, made as the vault makes them, from the events.
+	var evs []custody.Raw
+	for _, seq := range seqs {
+		evs = append(evs, custody.Raw{Seq: seq, Bytes: raw[seq]})
 	}
-	rs := sha256.Sum256(report.Bytes())
-	m.ReportSHA256 = hex.EncodeToString(rs[:])
-	// The reader checks report.pdf by its hash alone; the vector's is a
-	// minimal PDF file.
-	reportPDF := []byte("%PDF-1.7\n% custody report of the test vector\n%%EOF\n")
+	paths := map[string]string{}
+	for _, it := range m.Items {
+		paths[it.ID] = it.Path
+	}
+	rec, err := custody.Build(custody.Input{Case: packageCase, Events: evs, Items: ids, Sealing: sealingSeq, Paths: paths, Generator: "custos (test vector)",
+		Checkpoint: custody.Checkpoint{Origin: packageKeyName, Size: size, Root: base64.StdEncoding.EncodeToString(root[:]),
+			LogKey: vkey, LogKeyFingerprint: pkgformat.KeyFingerprint(vkey), Text: string(cp)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := bytes.NewBuffer(custody.Text(rec))
+	m.ReportSHA256 = sha256hex(report.Bytes())
+	var pdf bytes.Buffer
+	if err := pdfreport.Render(&pdf, rec); err != nil {
+		t.Fatal(err)
+	}
+	reportPDF := pdf.Bytes()
 	m.ReportPDFSHA256 = sha256hex(reportPDF)
 	mb, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -501,5 +515,31 @@ func TestManifestV3NeedsReportPDF(t *testing.T) {
 		if _, err := pkgformat.ParseManifest(c); err == nil {
 			t.Errorf("report_pdf_sha256 %q accepted", bad)
 		}
+	}
+}
+
+// report.txt and report.pdf are hashed as they are read, not held: a
+// report of thousands of items, over MaxSmallMember, verifies; one over
+// MaxReportMember is refused by its size alone.
+func TestLargeReportVerifies(t *testing.T) {
+	pkg := readPackage(t)
+	signer, vkey := packageKeys(t)
+	m, err := pkgformat.ParseManifest(vectorMember(t, pkg, pkgformat.ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := bytes.Repeat([]byte("Event 1  2026-03-02 10:01:00 UTC  Deposited\n"), (pkgformat.MaxSmallMember/44)+1000)
+	m.ReportSHA256 = sha256hex(big)
+	mb, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := pkgformat.SignManifest(signer, m.Package, mb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := replaceMember(t, replaceMember(t, replaceMember(t, pkg, pkgformat.ReportName, big), pkgformat.ManifestName, mb), pkgformat.SignatureName, sig)
+	if _, err := pkgformat.Verify(bytes.NewReader(out), pkgformat.VerifyOptions{TrustedKey: vkey}); err != nil {
+		t.Fatalf("a %d-byte report.txt: %v", len(big), err)
 	}
 }

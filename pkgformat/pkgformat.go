@@ -63,6 +63,10 @@ const (
 const (
 	MaxSmallMember = 16 << 20
 	MaxMembers     = 100_000
+	// MaxReportMember bounds report.txt and report.pdf, which a reader
+	// hashes as it reads and never holds: a report of thousands of items
+	// outgrows MaxSmallMember.
+	MaxReportMember = 1 << 30
 )
 
 // Person names who sealed a package.

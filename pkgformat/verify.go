@@ -585,25 +585,49 @@ func (v *verification) item(i int, it Item) error {
 }
 
 func (v *verification) report(name string) error {
-	_, report, err := v.next(name)
+	sum, err := v.hashNext(name, MaxReportMember)
 	if err != nil {
 		return err
 	}
-	if sha256Hex(report) != v.m.ReportSHA256 {
+	if sum != v.m.ReportSHA256 {
 		return errors.New("report.txt is not the report the manifest names")
 	}
 	return nil
 }
 
 func (v *verification) reportPDF(name string) error {
-	_, report, err := v.next(name)
+	sum, err := v.hashNext(name, MaxReportMember)
 	if err != nil {
 		return err
 	}
-	if sha256Hex(report) != v.m.ReportPDFSHA256 {
+	if sum != v.m.ReportPDFSHA256 {
 		return errors.New("report.pdf is not the report the manifest names")
 	}
 	return nil
+}
+
+// hashNext reads the next member, which must be the regular file want of
+// at most limit bytes, and returns its SHA-256 (lowercase hex), without
+// holding it in memory: the reports are only hashed.
+func (v *verification) hashNext(want string, limit int64) (string, error) {
+	h, err := v.tr.Next()
+	if err != nil {
+		return "", fmt.Errorf("package ends before %s: %w", want, err)
+	}
+	if h.Name != want {
+		return "", fmt.Errorf("expected member %s, found %q", want, h.Name)
+	}
+	if h.Typeflag != tar.TypeReg {
+		return "", fmt.Errorf("%s is not a regular file", h.Name)
+	}
+	if h.Size > limit {
+		return "", fmt.Errorf("%s is %d bytes; the limit is %d", h.Name, h.Size, limit)
+	}
+	d := sha256.New()
+	if _, err := io.Copy(d, v.tr); err != nil {
+		return "", fmt.Errorf("reading %s: %w", want, err)
+	}
+	return hex.EncodeToString(d.Sum(nil)), nil
 }
 
 // pinKey checks the manifest's log key against what the caller trusts.

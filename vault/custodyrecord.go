@@ -22,6 +22,16 @@ var caseCustodyTypes = map[string]bool{
 	TypeHashesExported: true, TypeCustodyReport: true, TypeCaseUCOExported: true,
 }
 
+// othersRefused reports whether ev is a refusal of someone who receives
+// packages (a prosecutor, defence counsel) other than person: in a package
+// for person whose sealer did not disclose other packages, it would tell
+// that the other side holds the item.
+func othersRefused(person string) func(*events.Event) bool {
+	return func(ev *events.Event) bool {
+		return ev.Type == TypeAccessRefused && receivesPackages(ev.Actor.Role) && ev.Actor.Person != person
+	}
+}
+
 // packageTypes are the events of one package's life.
 var packageTypes = map[string]bool{
 	TypePackageSealing: true, TypePackageSealed: true, TypePackageFetched: true, TypePackageReceived: true,
@@ -57,8 +67,9 @@ func (v *Vault) custodyCheckpoint(a Anchored) custody.Checkpoint {
 // record of items of a case shows, below size: the case's own events
 // (caseCustodyTypes), every event of each item, and the events of the
 // packages that carry any of the items for which shown says yes (by
-// package id); keyed by seq.
-func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string, size uint64, shown func(pkg string) bool) (map[uint64][]byte, error) {
+// package id); keyed by seq. An item's event for which hidden says yes is
+// left out.
+func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string, size uint64, shown func(pkg string) bool, hidden func(*events.Event) bool) (map[uint64][]byte, error) {
 	raw := map[uint64][]byte{}
 	want := map[string]bool{}
 	for _, id := range items {
@@ -100,7 +111,7 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 			if ev.Case != caseID {
 				return fmt.Errorf("%w: event %d names item %s of case %s, not %s", ErrIntegrity, ev.Seq, id, ev.Case, caseID)
 			}
-			if r.Seq < size {
+			if r.Seq < size && (hidden == nil || !hidden(ev)) {
 				raw[r.Seq] = r.Bytes
 			}
 			return nil

@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -13,6 +15,8 @@ import (
 	"filippo.io/age"
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/pkgformat"
+	"github.com/hiddeco/sshsig"
+	"golang.org/x/crypto/ssh"
 )
 
 // packageMembers fetches a package as the person it is for and returns
@@ -145,5 +149,61 @@ func TestDefenceSeesOnlyTheirPackages(t *testing.T) {
 	// A prosecutor is not sent the defence's packages either.
 	if _, _, err := v.FetchPackage(ctx, f.pros, quiet.ID); err == nil {
 		t.Error("the prosecutor fetched the defence's package")
+	}
+}
+
+// A receipt key is replaced only through a request a custodian approves;
+// until then receipts signed with the new key are refused.
+func TestReceiptKeyReplacementNeedsACustodian(t *testing.T) {
+	f := newPackageFixture(t)
+	v := f.v
+	ctx := context.Background()
+	keyLine := func() (string, ssh.Signer) {
+		_, priv, _ := ed25519.GenerateKey(rand.Reader)
+		s, _ := ssh.NewSignerFromKey(priv)
+		return string(ssh.MarshalAuthorizedKey(s.PublicKey())), s
+	}
+	first, _ := keyLine()
+	second, signer := keyLine()
+	if _, info, err := v.SetReceiptKey(ctx, f.pros, first); err != nil || info != nil {
+		t.Fatalf("first key: %v %+v", err, info)
+	}
+	_, info, err := v.SetReceiptKey(ctx, f.pros, second)
+	if err != nil || info == nil || info.Kind != KindReceiptKey {
+		t.Fatalf("replacement: %v %+v", err, info)
+	}
+	p, _ := v.state.personByName("pros")
+	if p.ReceiptKey != strings.TrimSpace(first) {
+		t.Fatal("the key was replaced before a custodian approved")
+	}
+	c := people(t, v, map[string]string{"c1": RoleCustodian})
+	if _, err := v.Approve(ctx, f.pros, info.ID); err == nil {
+		t.Fatal("the prosecutor approved their own replacement")
+	}
+	if _, err := v.Approve(ctx, c["c1"], info.ID); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = v.state.personByName("pros")
+	if p.ReceiptKey != strings.TrimSpace(second) {
+		t.Fatal("the approved replacement did not take effect")
+	}
+	// The recorded event names whose key and the request.
+	var found bool
+	for _, ev := range logged(t, v) {
+		if ev.Type == TypeReceiptKeySet && strings.Contains(string(ev.Data), info.ID) && strings.Contains(string(ev.Data), `"person":"pros"`) {
+			found = ev.Actor.Person == "c1"
+		}
+	}
+	if !found {
+		t.Error("no receipt.key.set by the custodian naming pros and the request")
+	}
+	// A receipt signed with the new key is accepted.
+	sealed, _ := v.state.getPackage(f.pkg.ID)
+	sig, err := sshsig.Sign(strings.NewReader(string(ReceiptMessage(f.pkg.ID, sealed.Sealed.SHA256))), signer, sshsig.HashSHA512, ReceiptNamespace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ReceivePackage(ctx, f.pros, f.pkg.ID, sealed.Sealed.SHA256, string(sshsig.Armor(sig))); err != nil {
+		t.Fatal(err)
 	}
 }

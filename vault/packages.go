@@ -327,7 +327,11 @@ func (v *Vault) spoolItems(ctx context.Context, s *sealing, spool string, m *pkg
 // order) with their inclusion proofs in the checkpoint; it adds the
 // events to the manifest and returns their bytes and proofs.json.
 func (v *Vault) collectEvents(ctx context.Context, s *sealing, m *pkgformat.Manifest) ([][]byte, []byte, error) {
-	raw, err := v.custodyEvents(ctx, s.c.ID, s.items, s.cp.Size, func(pkg string) bool { return pkg == s.pkgID || s.req.DiscloseOthers })
+	var hidden func(*events.Event) bool
+	if !s.req.DiscloseOthers {
+		hidden = othersRefused(s.target.Name)
+	}
+	raw, err := v.custodyEvents(ctx, s.c.ID, s.items, s.cp.Size, func(pkg string) bool { return pkg == s.pkgID || s.req.DiscloseOthers }, hidden)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -384,6 +388,9 @@ func (v *Vault) finishManifest(s *sealing, pkg *pkgformat.Package) error {
 	}
 	pkg.ReportPDF = pdf.Bytes()
 	m.ReportPDFSHA256 = sha256Hex(pkg.ReportPDF)
+	if len(pkg.Report) > pkgformat.MaxReportMember || len(pkg.ReportPDF) > pkgformat.MaxReportMember {
+		return badInput("the package's custody report would be over %d bytes: seal fewer items in each package", pkgformat.MaxReportMember)
+	}
 	if pkg.ManifestJSON, err = json.MarshalIndent(m, "", "  "); err != nil {
 		return err
 	}

@@ -38,6 +38,11 @@ type ReceiptKeySet struct {
 	// Fingerprint its SHA256 fingerprint as ssh-keygen -l prints it.
 	Key         string `json:"key"`
 	Fingerprint string `json:"fingerprint"`
+	// Person and Request name whose key it is and the request a
+	// custodian approved, on a replacement (absent on a first
+	// registration, whose actor is the person).
+	Person  string `json:"person,omitempty"`
+	Request string `json:"request,omitempty"`
 }
 
 // PackageReceived is the data of package.received.
@@ -58,12 +63,42 @@ func ReceiptMessage(pkgID, sha256 string) []byte {
 
 // SetReceiptKey registers the key with which a prosecutor signs package
 // receipts: an OpenSSH public key line (ssh-ed25519, ecdsa-sha2-*, or
-// ssh-rsa of at least 3072 bits). It is set once; a second, different key
-// is refused.
-func (v *Vault) SetReceiptKey(ctx context.Context, who Principal, line string) (ReceiptKeySet, error) {
+// ssh-rsa of at least 3072 bits). The first registration takes effect
+// at once; replacing a registered key (a lost or compromised one) is a
+// request a custodian approves (KindReceiptKey), returned instead: whoever
+// held the person's session could otherwise sign receipts in their name
+// from then on.
+func (v *Vault) SetReceiptKey(ctx context.Context, who Principal, line string) (ReceiptKeySet, *RequestInfo, error) {
 	if !receivesPackages(who.Role) {
-		return ReceiptKeySet{}, v.refuse(ctx, who, "receipt.key.set", "", "only prosecutors and defence counsel register receipt keys", ErrForbidden)
+		return ReceiptKeySet{}, nil, v.refuse(ctx, who, "receipt.key.set", "", "only prosecutors and defence counsel register receipt keys", ErrForbidden)
 	}
+	d, err := parseReceiptKey(line)
+	if err != nil {
+		return ReceiptKeySet{}, nil, err
+	}
+	switch p, _ := v.state.personByName(who.Name); p.ReceiptKey {
+	case d.Key:
+		return d, nil, nil
+	case "":
+	default:
+		info, err := v.openRequest(ctx, who, Request{Kind: KindReceiptKey, Person: who.Name}, receiptKeyParams{Key: d.Key, Fingerprint: d.Fingerprint})
+		return d, info, err
+	}
+	first := func(ahead []*events.Event) error {
+		if touchesPersons(ahead) || requestDepends(ahead) {
+			return sequencer.ErrNotYet
+		}
+		if p, _ := v.state.personByName(who.Name); p.ReceiptKey != "" {
+			return refused(ErrConflict, "a receipt key was registered meanwhile; a replacement needs a custodian's approval, ask again")
+		}
+		return nil
+	}
+	_, err = v.append(ctx, sequencer.Draft{Type: TypeReceiptKeySet, Actor: who.actor(), Check: first, Data: d})
+	return d, nil, v.refusedAs(ctx, who, "receipt.key.set", "", err)
+}
+
+// parseReceiptKey reads one OpenSSH public key line of an accepted type.
+func parseReceiptKey(line string) (ReceiptKeySet, error) {
 	if len(line) > 16<<10 {
 		return ReceiptKeySet{}, badInput("the key is over 16 KiB")
 	}
@@ -74,21 +109,7 @@ func (v *Vault) SetReceiptKey(ctx context.Context, who Principal, line string) (
 	if err := receiptKeyType(pub); err != nil {
 		return ReceiptKeySet{}, err
 	}
-	d := ReceiptKeySet{Key: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub))), Fingerprint: ssh.FingerprintSHA256(pub)}
-	if p, _ := v.state.personByName(who.Name); p.ReceiptKey == d.Key {
-		return d, nil
-	}
-	first := func(ahead []*events.Event) error {
-		if touchesPersons(ahead) {
-			return sequencer.ErrNotYet
-		}
-		if p, _ := v.state.personByName(who.Name); p.ReceiptKey != "" {
-			return refused(ErrConflict, "a receipt key is registered already; it is not replaced")
-		}
-		return nil
-	}
-	_, err = v.append(ctx, sequencer.Draft{Type: TypeReceiptKeySet, Actor: who.actor(), Check: first, Data: d})
-	return d, v.refusedAs(ctx, who, "receipt.key.set", "", err)
+	return ReceiptKeySet{Key: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub))), Fingerprint: ssh.FingerprintSHA256(pub)}, nil
 }
 
 func receiptKeyType(pub ssh.PublicKey) error {

@@ -85,7 +85,13 @@ func (v *Vault) CustodyDocument(ctx context.Context, who Principal, req Document
 		return nil, err
 	}
 	c, ok := v.state.getCase(req.Case)
-	if !ok || !may(c) {
+	switch {
+	case !ok && seesAllCases(who):
+		return nil, v.refuseUnseen(ctx, who, action, "case", req.Case, "no such case", "custos case list shows the cases; ids are case-sensitive")
+	case ok && !may(c) && (assigned(who, c) || seesAllCases(who)):
+		// Who knows the case is told the rule plainly.
+		return nil, v.refuse(ctx, who, action, req.Case, rule+"; ask one of them", ErrForbidden)
+	case !ok || !may(c):
 		reason := "no such case"
 		if ok {
 			reason = rule
@@ -149,17 +155,20 @@ func (v *Vault) CustodyDocument(ctx context.Context, who Principal, req Document
 // when items is empty) made for the request recorded at event, in a
 // checkpoint taken (and anchored) after it.
 func (v *Vault) custodyRecord(ctx context.Context, caseID string, items []string, event uint64) (*custody.Record, uint64, error) {
+	// The items are those of the case when the request was recorded:
+	// read before the checkpoint, so that an item deposited while the
+	// checkpoint is anchored is not asked of a checkpoint without it.
+	all := items
+	if len(all) == 0 {
+		all = v.state.caseItems(caseID)
+	}
 	cp, err := v.log.Checkpoint(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("checkpoint: %w", err)
 	}
 	anchored := v.anchor(ctx, cp)
 	size := anchored.Checkpoint.Size
-	all := items
-	if len(all) == 0 {
-		all = v.state.caseItems(caseID)
-	}
-	raw, err := v.custodyEvents(ctx, caseID, all, size, func(string) bool { return true })
+	raw, err := v.custodyEvents(ctx, caseID, all, size, func(string) bool { return true }, nil)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -31,8 +31,10 @@ const (
 	KindReinstate = "person.reinstate"
 	KindMember    = "case.member.add"
 	KindRecipient = "recipient.replace"
-	KindPolicy    = "case.policy"
-	KindSeal      = "package.seal"
+	// KindReceiptKey replaces a person's registered receipt key.
+	KindReceiptKey = "receipt.key.replace"
+	KindPolicy     = "case.policy"
+	KindSeal       = "package.seal"
 )
 
 // Export approval policies of a case (CasePolicySet).
@@ -84,6 +86,11 @@ type enrollParams struct {
 
 type recipientParams struct {
 	Recipient string `json:"recipient"`
+}
+
+type receiptKeyParams struct {
+	Key         string `json:"key"`
+	Fingerprint string `json:"fingerprint"`
 }
 
 type policyParams struct {
@@ -170,6 +177,25 @@ func init() {
 			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
 				return []sequencer.Draft{{Type: TypeRecipientSet, Actor: by.actor(),
 					Data: RecipientSet{Recipient: params[recipientParams](r).Recipient, Person: r.Person, Request: r.ID}}}, nil
+			}},
+		KindReceiptKey: {
+			check: func(v *Vault, r Request) error {
+				p, ok := v.state.personByName(r.Person)
+				switch {
+				case !ok || !receivesPackages(p.Role):
+					return refused(ErrConflict, "%s is no longer a prosecutor or defence counsel", r.Person)
+				case p.Removed || p.Suspended:
+					return refused(ErrConflict, "%s is suspended or removed", r.Person)
+				}
+				return nil
+			},
+			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
+				d, err := parseReceiptKey(params[receiptKeyParams](r).Key)
+				if err != nil {
+					return nil, err
+				}
+				d.Person, d.Request = r.Person, r.ID
+				return []sequencer.Draft{{Type: TypeReceiptKeySet, Actor: by.actor(), Data: d}}, nil
 			}},
 		KindPolicy: {
 			check: func(v *Vault, r Request) error {

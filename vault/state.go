@@ -285,7 +285,11 @@ func applyReceiptKeySet(s *State, ev *events.Event) error {
 	if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(d.Key)); err != nil {
 		return fmt.Errorf("the receipt key is not an OpenSSH public key")
 	}
-	if p := s.persons[ev.Actor.Person]; p != nil {
+	name := ev.Actor.Person
+	if d.Person != "" {
+		name = d.Person
+	}
+	if p := s.persons[name]; p != nil {
 		p.ReceiptKey = d.Key
 	}
 	return nil

@@ -26,7 +26,7 @@ type command struct {
 }
 
 // Groups, in the order help lists them.
-var groups = []string{"Signing in", "Cases and evidence", "Packages", "People and approvals", "Audit", "Server and administration (on the server host)"}
+var groups = []string{"Signing in", "Cases and evidence", "Packages", "Court documents and exports", "People and approvals", "Audit", "Server and administration (on the server host)"}
 
 func out(f func([]string, io.Writer) error) func([]string, io.Writer, io.Writer) error {
 	return func(args []string, stdout, _ io.Writer) error { return f(args, stdout) }
@@ -40,6 +40,7 @@ var commands []command
 
 func init() {
 	const sg, cs, pk, pe, au, ad = "Signing in", "Cases and evidence", "Packages", "People and approvals", "Audit", "Server and administration (on the server host)"
+	const cd = "Court documents and exports"
 	person := func(sub string) func([]string, io.Writer, io.Writer) error {
 		return func(args []string, stdout, _ io.Writer) error { return runPerson(sub, args, stdout) }
 	}
@@ -133,22 +134,22 @@ func init() {
 			summary: "record the retrieval, then write and check the package file",
 			json:    `{"package","sha256","size","file"}`, run: runPackageFetch},
 		{name: "receipt-key set", args: "KEY.pub", group: pk, who: "prosecutor, defence",
-			summary: "register the SSH key you sign package receipts with (once)",
-			details: "An OpenSSH public key file (ssh-ed25519 recommended; ecdsa, or RSA of 3072 bits or more).",
-			json:    `{"key","fingerprint"}`, run: out(runReceiptKeySet)},
+			summary: "register the SSH key you sign package receipts with",
+			details: "An OpenSSH public key file (ssh-ed25519 recommended; ecdsa, or RSA of 3072 bits or more). The first registration takes effect at once; replacing a registered key (lost or compromised) is a request a custodian approves.",
+			json:    `{"key","fingerprint"}` + " or a request", run: out(runReceiptKeySet)},
 		{name: "package receipt", args: "ID --file FILE --ssh-key KEY", group: pk, who: "the prosecutor or defence counsel it is sealed for",
 			summary: "acknowledge a package: sign its SHA-256 with ssh-keygen -Y sign and have the vault record it",
 			details: "FILE is the package as fetched; KEY the private key of the registered receipt key (ssh-keygen may ask for its passphrase). The receipt can be checked later with ssh-keygen -Y verify alone (docs/formats.md).",
 			json:    `{"package","sha256","signature","fingerprint"}`, run: runPackageReceipt},
-		{name: "report", args: "--case CASE [--items ID,...] [--purpose TEXT] [--format pdf|text] -o FILE", group: pk, who: "auditor, custodian",
+		{name: "report", args: "--case CASE [--items ID,...] [--purpose TEXT] [--format pdf|text] -o FILE", group: cd, who: "auditor, custodian",
 			summary: "the chain-of-custody report of a case's items, for a court, recorded before it is made",
 			details: "Made from the custody log: each item's hashes and every event of its custody (who, when, how they signed in, what, why), holds and destruction, the checkpoint with its witnesses and time-stamps, how to verify, and a certificate page to sign. --format defaults to pdf, or text when FILE ends in .txt (docs/custody-report.md).",
 			json:    `{"case","format","sha256","size","file","event"}`, run: runReport},
-		{name: "export case-uco", args: "--case CASE [--items ID,...] [--purpose TEXT] -o FILE", group: pk, who: "auditor, custodian, investigator assigned to the case",
+		{name: "export case-uco", args: "--case CASE [--items ID,...] [--purpose TEXT] -o FILE", group: cd, who: "auditor, custodian, investigator assigned to the case",
 			summary: "the case's custody as CASE 1.4 JSON-LD for partner agencies and forensic tools, recorded",
 			details: "Items as uco-observable:File with their hashes, each custody event as a case-investigation:InvestigativeAction, provenance records, and the checkpoint as a signed attestation (docs/formats.md).",
 			json:    `{"case","format","sha256","size","file","event"}`, run: runExportCaseUCO},
-		{name: "export hashes", args: "--case CASE --format sha256sum|sha1sum|md5sum|csv|vics -o FILE", group: pk, who: "investigator assigned to the case, custodian",
+		{name: "export hashes", args: "--case CASE --format sha256sum|sha1sum|md5sum|csv|vics -o FILE", group: cd, who: "investigator assigned to the case, custodian",
 			summary: "the case's hash list for partner agencies, recorded before it is written",
 			details: "The plain formats are what sha256sum -c, sha1sum -c and md5sum -c read (names as deposited, relative to the folder custos-verify --extract writes); csv has one row an item; vics is Project VIC's VICS 2.0 JSON (docs/formats.md).",
 			json:    `{"case","format","sha256","size","file"}`, run: runExportHashes},

@@ -25,7 +25,7 @@ import (
 // one (shown once).
 func printRequest(w io.Writer, asJSON bool, r api.RequestResponse, what string) error {
 	approver := "a second custodian"
-	if r.Kind == vault.KindRecipient || r.Kind == vault.KindSeal {
+	if r.Kind == vault.KindRecipient || r.Kind == vault.KindReceiptKey || r.Kind == vault.KindSeal {
 		approver = "a custodian's approval"
 	}
 	text := fmt.Sprintf("%s needs %s: request %s (%s), open until %s.\nA custodian other than you approves it with: custos approve %s (or rejects it; you may withdraw it with custos reject %s --reason ...)",
@@ -355,9 +355,9 @@ func runRequests(args []string, stdout io.Writer) error {
 // it.
 func describeRequest(r vault.Request) string {
 	var p struct {
-		Role, OIDC, Certificate, Recipient, For, Purpose string
-		ExportApproval                                   string `json:"export_approval"`
-		Items                                            []string
+		Role, OIDC, Certificate, Recipient, For, Purpose, Fingerprint string
+		ExportApproval                                                string `json:"export_approval"`
+		Items                                                         []string
 	}
 	json.Unmarshal(r.Params, &p)
 	switch r.Kind {
@@ -374,6 +374,8 @@ func describeRequest(r vault.Request) string {
 		return r.Person + " to case " + r.Case
 	case vault.KindRecipient:
 		return r.Person + "'s recipient becomes " + p.Recipient
+	case vault.KindReceiptKey:
+		return r.Person + "'s receipt key becomes " + p.Fingerprint
 	case vault.KindSeal:
 		items := "every item"
 		if len(p.Items) > 0 {

@@ -76,6 +76,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	c, rest := lookup(args)
+	if c == nil && known(args[0]) && (len(args) == 1 || isHelpFlag(args[1])) {
+		// `custos package --help`: the family's commands.
+		printFamily(stdout, args[0])
+		if len(args) == 1 {
+			return usageErr("%q needs a sub-command: one of those above", args[0])
+		}
+		return nil
+	}
 	if c == nil {
 		if len(args) > 1 && known(args[0]) {
 			return usageErr("unknown command %q (custos help lists them)", args[0]+" "+args[1])
@@ -88,6 +96,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 	// Two declarations share `login`: one help for both.
 	current = c
 	return c.run(rest, stdout, stderr)
+}
+
+func isHelpFlag(s string) bool { return s == "-h" || s == "--help" || s == "-help" || s == "help" }
+
+// printFamily lists the commands whose name starts with word, as
+// `custos help` does.
+func printFamily(w io.Writer, word string) {
+	fmt.Fprintf(w, "custos %s has these commands (custos %s COMMAND --help for each):\n", word, word)
+	for _, c := range commands {
+		if strings.HasPrefix(c.name, word+" ") {
+			fmt.Fprintf(w, "  %-46s  %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+		}
+	}
 }
 
 // printOverview is `custos help`: every command by group, one line each.

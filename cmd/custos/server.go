@@ -270,7 +270,7 @@ func runServer(args []string, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "\nCustos is running (development mode). In another terminal:\n"+
 			"  . %s        # then: custos case open CASE-1 --title 'First case'\n"+
 			"  custos deposit --case CASE-1 FILE\n"+
-			"Other persons: %s/{prosecutor,auditor,custodian,custodian2}.env\n\n",
+			"Other persons: %s/{prosecutor,defence,auditor,custodian,custodian2}.env\n\n",
 			filepath.Join(f.data, "dev", "investigator.env"), filepath.Join(f.data, "dev"))
 	}
 	select {

@@ -843,8 +843,12 @@ func runReceiptKeySet(args []string, stdout io.Writer) error {
 		return err
 	}
 	var out api.ReceiptKeyResponse
-	if err := c.call("POST", "/v1/receipt-key", nil, api.ReceiptKeyRequest{Key: string(b)}, &out); err != nil {
+	pending, err := c.callOrRequest("POST", "/v1/receipt-key", api.ReceiptKeyRequest{Key: string(b)}, &out)
+	if err != nil {
 		return err
+	}
+	if pending != nil {
+		return printRequest(stdout, *asJSON, *pending, "replacing your receipt key")
 	}
 	return printResult(stdout, *asJSON, out, fmt.Sprintf("receipt key %s registered", out.Fingerprint))
 }
@@ -895,7 +899,9 @@ func runPackageReceipt(args []string, stdout, stderr io.Writer) error {
 	if err := c.call("POST", "/v1/packages/"+url.PathEscape(pos[0])+"/receipt", nil, api.ReceiptRequest{SHA256: sum, Signature: string(sig)}, &out); err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("package %s acknowledged: receipt signed by %s recorded in the custody log", out.Package, out.Fingerprint))
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("package %s acknowledged: receipt signed by %s recorded in the custody log.\n"+
+		"Keep this receipt; anyone checks it with ssh-keygen -Y verify -n custos-receipt over the receipt message (docs/formats.md):\n%s",
+		out.Package, out.Fingerprint, strings.TrimRight(out.Signature, "\n")))
 }
 
 // fileSHA256 is a file's SHA-256, lowercase hex.
@@ -951,6 +957,13 @@ func runDocument(verb, route string, args []string, stdout, stderr io.Writer) er
 	}
 	if len(pos) != 0 || *caseID == "" || *out == "" {
 		return usageErr("%s needs --case CASE and -o FILE", verb)
+	}
+	if *out == "-" {
+		return usageErr("%s writes to a file: give -o FILE (a file name, not -)", verb)
+	}
+	ext := strings.ToLower(filepath.Ext(*out))
+	if verb == "report" && (*format == "pdf" && ext == ".txt" || *format == "text" && ext == ".pdf") {
+		return usageErr("-o %s ends in %s but --format is %s: name the file for its format", *out, ext, *format)
 	}
 	q := url.Values{}
 	if *items != "" {

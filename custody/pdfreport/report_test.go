@@ -86,9 +86,9 @@ func TestEveryEventOfEveryItemIsInTheText(t *testing.T) {
 		"witness.example.net", "CN=Example TSA, O=Example, C=KH", "1234567890123456789",
 		"Every event listed in this report is proven included in this checkpoint.",
 		"Legal hold on", "Retention 10y", "Destroyed no",
-		"pk_11aa", "defence.lee (defence)", "pk_22bb", "it_01, it_02", "no receipt",
+		"pk_11aa", "defence.lee (defence)", "pk_22bb", "it_01, it_02", "not (yet) acknowledged",
 		"matched at deposit", "Acquisition hash none given",
-		"Name of certifying custodian", "Signature", "Date", "Place",
+		"Name of the person certifying", "Signature", "Date", "Place",
 	} {
 		if !strings.Contains(text, norm(want)) {
 			t.Errorf("text lacks %q", want)
@@ -124,7 +124,7 @@ func TestOnDemandReport(t *testing.T) {
 	out := renderTest(t, r)
 	text := norm(strings.Join(pdfText(t, out.pdf, true), " "))
 	for _, want := range []string{
-		"On-demand report, event 99", "Report made for judge.sok (auditor)", "Purpose hearing of 3 December",
+		"On-demand report, event 99", "Requested by judge.sok (auditor)", "Purpose hearing of 3 December",
 		"Made at " + custody.TimeText(r.Report.Time) + " (event 99)", "Authenticated by local session s_1",
 	} {
 		if !strings.Contains(text, want) {
@@ -209,7 +209,7 @@ func TestHiddenCharactersAreShownEscaped(t *testing.T) {
 	out := renderTest(t, r)
 	for _, raw := range []bool{false, true} {
 		text := strings.Join(pdfText(t, out.pdf, raw), "")
-		for _, want := range []string{"Name " + `invoice\u202efdp.exe`, `Note bad byte \xff here; Arabic \u0645; emoji \u1f600`} {
+		for _, want := range []string{"Name " + `invoice\u202efdp.exe`, `Note bad byte \xff here; Arabic \u0645; emoji \U0001f600`} {
 			if !strings.Contains(norm(text), want) {
 				t.Errorf("raw=%v: text lacks %q", raw, want)
 			}

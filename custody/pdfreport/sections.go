@@ -130,13 +130,16 @@ func (rep *report) title() {
 	}
 	if e := r.Report; e != nil {
 		rows = append(rows,
-			kvRow{"Report made for", val(custody.PersonText(e.Actor))},
+			kvRow{"Requested by", val(custody.PersonText(e.Actor))},
 			kvRow{"Purpose", val(shown(e.Purpose))},
 			kvRow{"Made at", val(fmt.Sprintf("%s (event %d)", custody.TimeText(e.Time), e.Seq))},
 			kvRow{"Authenticated by", val(shown(e.Auth))},
 		)
 	}
-	rows = append(rows, kvRow{"Made by", val(shown(r.Generator))})
+	if o := custody.OtherPackages(r); o != "" {
+		rows = append(rows, kvRow{"Other packages", val(o)})
+	}
+	rows = append(rows, kvRow{"Made with", val(shown(r.Generator) + " (software)")})
 	rep.kv(rows)
 }
 
@@ -147,7 +150,7 @@ func (rep *report) checkpoint() {
 	rep.kv([]kvRow{
 		{"Custody log", val(shown(cp.Origin))},
 		{"Size", val(fmt.Sprintf("%s events", custody.Thousands(int64(cp.Size))))},
-		{"Root hash", hash(shown(cp.Root))},
+		{"Root hash", hash(custody.RootText(cp.Root))},
 		{"Log key fingerprint", hash(shown(cp.LogKeyFingerprint))},
 		{"Log key", hash(shown(cp.LogKey))},
 	})
@@ -233,7 +236,7 @@ func (rep *report) items() {
 				}
 			}
 		} else {
-			rows = append(rows, kvRow{"Acquisition hash", val("none given")})
+			rows = append(rows, kvRow{"Acquisition hash", val("none given at deposit (optional: the hashes above are the vault's own)")})
 		}
 		rows = append(rows,
 			kvRow{"Source", val(shown(it.Source))},
@@ -262,14 +265,14 @@ func (rep *report) events(caption string, evs []custody.Event, none string) {
 			pd = append(pd, []span{{"Purpose: ", stNote}, {shown(e.Purpose), stCell}})
 		}
 		if e.Details != "" {
-			pd = append(pd, prose(shown(e.Details), stCell, stCellH))
+			pd = append(pd, prose(e.Details, stCell, stCellH)) // escaped already
 		}
 		rows[i] = []cell{
 			txt(strconv.FormatUint(e.Seq, 10)),
 			txt(custody.TimeText(e.Time)),
 			txt(custody.PersonText(e.Actor)),
 			txt(shown(e.Auth)),
-			txt(shown(e.Action)),
+			txt(e.Action), // escaped already
 			pd,
 		}
 	}
@@ -328,7 +331,7 @@ func (rep *report) disclosures() {
 			txt(custody.TimeText(d.SealedAt)),
 			txt(strings.Join(items, ", ")),
 			txt(orText(d.Fetched.IsZero(), "not fetched", custody.TimeText(d.Fetched))),
-			txt(orText(d.Received.IsZero(), "no receipt", custody.TimeText(d.Received))),
+			txt(orText(d.Received.IsZero(), "not (yet) acknowledged", custody.TimeText(d.Received))),
 		}
 	}
 	rep.L.table(ruledSpec([]column{{"Package", 90}, {"Sealed for", 84}, {"Sealed at (UTC)", 66}, {"Items", 0}, {"Fetched (UTC)", 66}, {"Receipt signed (UTC)", 66}}), rows, stCell)
@@ -338,9 +341,11 @@ func (rep *report) disclosures() {
 // words the text report uses.
 func (rep *report) instructions() {
 	rep.h2("How to verify this independently")
+	// The paragraphs hold their recorded text escaped already.
 	for _, p := range custody.Instructions(rep.r) {
-		rep.para(shown(p))
+		rep.para(p)
 	}
+	rep.para(custody.Reading())
 }
 
 // certificate is the certificate of the items' hashes, on a page of its
@@ -352,8 +357,8 @@ func (rep *report) certificate() {
 		L.newPage()
 	}
 	L.heading(shown(c.Title), stCertT, 0, 10, 60, false)
-	for _, p := range c.Paragraphs {
-		rep.para(shown(p))
+	for _, p := range c.Paragraphs { // escaped already
+		rep.para(p)
 	}
 	L.y += 4
 	if len(c.Rows) > 0 {
@@ -381,9 +386,9 @@ func (rep *report) certificate() {
 					continue
 				}
 				if strings.Contains(c.Columns[j], "SHA") {
-					rows[i][j] = cell{{{shown(row[j]), stCellH}}}
+					rows[i][j] = cell{{{row[j], stCellH}}} // escaped already
 				} else {
-					rows[i][j] = txt(shown(row[j]))
+					rows[i][j] = txt(row[j])
 				}
 			}
 		}

@@ -111,6 +111,15 @@ func (s *shaper) display(k styleKind, text string) []dispRune {
 			out = append(out, dispRune{r, prim})
 		}
 	}
+	// escapeRune writes r as \uXXXX, or \UXXXXXXXX above U+FFFF, as
+	// custody.Shown does: fixed widths, so no two texts look alike.
+	escapeRune := func(r rune) {
+		if r > 0xffff {
+			escape(`\U%08x`, r)
+			return
+		}
+		escape(`\u%04x`, r)
+	}
 	var prev *face
 	marks := 0 // nonspacing marks in a row
 	for len(text) > 0 {
@@ -125,17 +134,17 @@ func (s *shaper) display(k styleKind, text string) []dispRune {
 			escape(`\x%02x`, text[0])
 			prev = nil
 		case printable.Hidden(r):
-			escape(`\u%04x`, r)
+			escapeRune(r)
 			prev = nil
 		case marks > maxMarks:
 			// A stack of marks this high is not writing: it would
 			// draw over the lines around it.
-			escape(`\u%04x`, r)
+			escapeRune(r)
 			prev = nil
 		default:
 			f := s.choose(k, r, prev)
 			if f == nil {
-				escape(`\u%04x`, r)
+				escapeRune(r)
 				prev = nil
 				break
 			}

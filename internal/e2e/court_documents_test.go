@@ -232,6 +232,11 @@ func TestCourtDocuments(t *testing.T) {
 	if strings.Contains(squeezed("prosecution (PDF)"), def) || strings.Contains(squeezed("prosecution (text)"), def) {
 		t.Error("the prosecution's report names the defence's package")
 	}
+	for _, name := range []string{"prosecution (PDF)", "prosecution (text)"} {
+		if !strings.Contains(documents[name], "did not choose to disclose other packages") {
+			t.Errorf("%s does not say that it leaves other packages out", name)
+		}
+	}
 	if !strings.Contains(squeezed("on demand (PDF)"), def) || !strings.Contains(squeezed("on demand (PDF)"), pros) {
 		t.Error("the auditor's report does not list both packages")
 	}

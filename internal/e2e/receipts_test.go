@@ -39,7 +39,12 @@ func TestPackageReceipts(t *testing.T) {
 	if !strings.HasPrefix(set["fingerprint"].(string), "SHA256:") {
 		t.Fatalf("receipt-key set answered %v", set)
 	}
-	s.refused("prosecutor", work, "registered already", "receipt-key", "set", "other_key.pub")
+	// Replacing the key is a request a custodian approves; until then the
+	// registered key stands.
+	repl := s.ok("prosecutor", work, "receipt-key", "set", "other_key.pub", "--json").json(t)
+	if repl["kind"] != "receipt.key.replace" || repl["request"] == nil {
+		t.Fatalf("replacing the receipt key answered %v", repl)
+	}
 	s.refused("investigator", work, "only prosecutors", "receipt-key", "set", "other_key.pub")
 
 	// Another file, another key, another person: refused.

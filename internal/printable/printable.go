@@ -70,7 +70,9 @@ func Hidden(r rune) bool {
 }
 
 // Terminal is s as it may reach a terminal: bytes that are not UTF-8 as
-// \xHH, hidden characters (Hidden) as \uXXXX, the rest as it is.
+// \xHH, hidden characters (Hidden) as \uXXXX, or \UXXXXXXXX above
+// U+FFFF (fixed widths, so that no two texts are shown alike), the rest
+// as it is.
 func Terminal(s string) string {
 	var b strings.Builder
 	for len(s) > 0 {
@@ -78,6 +80,8 @@ func Terminal(s string) string {
 		switch {
 		case r == utf8.RuneError && n <= 1:
 			fmt.Fprintf(&b, `\x%02x`, s[0])
+		case Hidden(r) && r > 0xffff:
+			fmt.Fprintf(&b, `\U%08x`, r)
 		case Hidden(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:

@@ -20,9 +20,13 @@ func (h *Handler) setReceiptKey(w http.ResponseWriter, r *http.Request, who vaul
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	d, err := h.v.SetReceiptKey(r.Context(), who, req.Key)
+	d, info, err := h.v.SetReceiptKey(r.Context(), who, req.Key)
 	if err != nil {
 		return err
+	}
+	if info != nil {
+		writeJSON(w, http.StatusAccepted, requestResponse(info, false))
+		return nil
 	}
 	writeJSON(w, http.StatusOK, d)
 	return nil

@@ -147,7 +147,7 @@ var routes = []Route{
 		Summary: "Seal a package of a case's items for a prosecutor or defence counsel (investigator of the case, custodian)",
 		Request: PackageRequest{}, Response: PackageResponse{}, serve: (*Handler).sealPackage},
 	{Method: "POST", Pattern: "/v1/receipt-key", Name: "setReceiptKey", Auth: true,
-		Summary: "Register the SSH key the caller signs package receipts with (prosecutor, defence; once)",
+		Summary: "Register the SSH key the caller signs package receipts with (prosecutor, defence; a replacement is a request a custodian approves)",
 		Request: ReceiptKeyRequest{}, Response: ReceiptKeyResponse{}, serve: (*Handler).setReceiptKey},
 	{Method: "POST", Pattern: "/v1/packages/{package}/receipt", Name: "receivePackage", Auth: true,
 		Summary: "Acknowledge a package with an SSH signature over its SHA-256 (the person it is sealed for; recorded)",
