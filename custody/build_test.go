@@ -243,7 +243,8 @@ func TestShownIsUnambiguous(t *testing.T) {
 	for in, want := range map[string]string{
 		"\u202e":          `\u202e`,
 		`\u202e`:          `\x5cu202e`,
-		`C:\Users\x`:      `C:\Users\x5cx`,
+		`C:\Users\x`:      `C:\x5cUsers\x5cx`,
+		`C:\temp\a`:       `C:\temp\a`,
 		"line\nFORGED":    `line\u000aFORGED`,
 		"ស្រីពៅ":          "ស្រីពៅ",
 		"caf\xe9":         `caf\xe9`,
