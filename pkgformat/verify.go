@@ -521,6 +521,18 @@ func (v *verification) proofsMember(name string) error {
 	if v.proofs.TreeSize != v.cp.Size {
 		return fmt.Errorf("proofs are for tree size %d, checkpoint for %d", v.proofs.TreeSize, v.cp.Size)
 	}
+	// Each key is a seq in canonical decimal ("3", never "03" or "+3"),
+	// each hash 64 lowercase hex digits: one spelling for each proof.
+	for k, hs := range v.proofs.Proofs {
+		if n, err := strconv.ParseUint(k, 10, 64); err != nil || strconv.FormatUint(n, 10) != k {
+			return fmt.Errorf("proofs.json: key %q is not a seq in canonical decimal", truncate(k))
+		}
+		for _, h := range hs {
+			if !events.IsHex(h, 64) {
+				return fmt.Errorf("proofs.json: proof of event %s holds %q, not 64 lowercase hex digits", k, truncate(h))
+			}
+		}
+	}
 	return nil
 }
 
@@ -779,19 +791,6 @@ func truncate(s string) string {
 		return s[:64] + "..."
 	}
 	return s
-}
-
-func strictJSON(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	// More() misses a stray '}' or ']': demand the end of input.
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("trailing data")
-	}
-	return nil
 }
 
 func readSmall(tr *tar.Reader, h *tar.Header) ([]byte, error) {
