@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"filippo.io/age"
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/pkgformat"
 )
@@ -24,11 +23,7 @@ func TestAttackDefencePackageCarriesProsecutorRefusals(t *testing.T) {
 	f := newPackageFixture(t) // P-1 with a.txt and b.txt, sealed for pros
 	v := f.v
 	ctx := context.Background()
-	dan := enrolled(t, v, "dan", RoleDefence)
-	id, _ := age.GenerateX25519Identity()
-	if _, _, err := v.SetRecipient(ctx, dan, id.Recipient().String()); err != nil {
-		t.Fatal(err)
-	}
+	dan := defenceCounsel(t, v)
 	items := v.state.caseItems("P-1")
 	// The prosecutor looks up an item of their package.
 	if _, err := v.ShowItem(ctx, f.pros, items[0]); err == nil {

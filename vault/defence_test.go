@@ -19,6 +19,17 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
+// defenceCounsel enrols dan as defence counsel, with an age recipient.
+func defenceCounsel(t *testing.T, v *Vault) Principal {
+	t.Helper()
+	dan := enrolled(t, v, "dan", RoleDefence)
+	id, _ := age.GenerateX25519Identity()
+	if _, _, err := v.SetRecipient(context.Background(), dan, id.Recipient().String()); err != nil {
+		t.Fatal(err)
+	}
+	return dan
+}
+
 // packageMembers fetches a package as the person it is for and returns
 // its members by name.
 func packageMembers(t *testing.T, v *Vault, who Principal, id string) map[string][]byte {
@@ -81,11 +92,7 @@ func TestDefenceSeesOnlyTheirPackages(t *testing.T) {
 	f := newPackageFixture(t) // P-1 with a.txt and b.txt, sealed for pros
 	v := f.v
 	ctx := context.Background()
-	dan := enrolled(t, v, "dan", RoleDefence)
-	id, _ := age.GenerateX25519Identity()
-	if _, _, err := v.SetRecipient(ctx, dan, id.Recipient().String()); err != nil {
-		t.Fatal(err)
-	}
+	dan := defenceCounsel(t, v)
 	quiet, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "dan", Purpose: "disclosure to the defence"})
 	if err != nil {
 		t.Fatal(err)

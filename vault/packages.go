@@ -197,12 +197,24 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 	if len(items) == 0 {
 		return nil, badInput("case %s has no items to seal", c.ID)
 	}
-	if len(items) > 10_000 {
-		return nil, badInput("too many items in one package")
+	its, err := v.itemsOf(c, items, "package")
+	if err != nil {
+		return nil, err
+	}
+	return &sealing{who: who, req: req, c: c, target: target, recipient: recipient, items: items, its: its,
+		pkgID: "pk_" + randomHex(12)}, nil
+}
+
+// itemsOf returns the items ids names, each an item of case c listed
+// once, at most 10,000 of them in one package or document (what); bad
+// input otherwise.
+func (v *Vault) itemsOf(c Case, ids []string, what string) ([]Item, error) {
+	if len(ids) > 10_000 {
+		return nil, badInput("too many items in one %s", what)
 	}
 	seen := map[string]bool{}
-	var its []Item
-	for _, id := range items {
+	its := make([]Item, 0, len(ids))
+	for _, id := range ids {
 		it, ok := v.state.getItem(id)
 		if !ok || it.Case != c.ID {
 			return nil, badInput("item %q is not an item of case %s", truncate(id), c.ID)
@@ -213,8 +225,7 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 		seen[id] = true
 		its = append(its, it)
 	}
-	return &sealing{who: who, req: req, c: c, target: target, recipient: recipient, items: items, its: its,
-		pkgID: "pk_" + randomHex(12)}, nil
+	return its, nil
 }
 
 // recordSealing makes the sealing event durable, decided at its position

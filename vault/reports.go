@@ -99,19 +99,8 @@ func (v *Vault) CustodyDocument(ctx context.Context, who Principal, req Document
 		return nil, v.refuseUnseen(ctx, who, action, "case", req.Case, reason, rule)
 	}
 	items := req.Items
-	if len(items) > 10_000 {
-		return nil, badInput("too many items in one document")
-	}
-	seen := map[string]bool{}
-	for _, id := range items {
-		it, ok := v.state.getItem(id)
-		if !ok || it.Case != c.ID {
-			return nil, badInput("item %q is not an item of case %s", truncate(id), c.ID)
-		}
-		if seen[id] {
-			return nil, badInput("item %s listed twice", id)
-		}
-		seen[id] = true
+	if _, err := v.itemsOf(c, items, "document"); err != nil {
+		return nil, err
 	}
 	pre := func(c Case, ok bool) error {
 		switch {

@@ -105,6 +105,19 @@ type sealParams struct {
 	DiscloseOthers bool `json:"disclose_others,omitempty"`
 }
 
+// stillReceivesPackages is the check of a request about a person's
+// recipient or receipt key: they still receive packages and are active.
+func stillReceivesPackages(v *Vault, r Request) error {
+	p, ok := v.state.personByName(r.Person)
+	switch {
+	case !ok || !receivesPackages(p.Role):
+		return refused(ErrConflict, "%s is no longer a prosecutor or defence counsel", r.Person)
+	case p.Removed || p.Suspended:
+		return refused(ErrConflict, "%s is suspended or removed", r.Person)
+	}
+	return nil
+}
+
 func params[T any](r Request) T {
 	var p T
 	json.Unmarshal(r.Params, &p) // written by this package from a T
@@ -164,31 +177,13 @@ func init() {
 					Data: MemberAdded{Person: r.Person, Request: r.ID}}}, nil
 			}},
 		KindRecipient: {
-			check: func(v *Vault, r Request) error {
-				p, ok := v.state.personByName(r.Person)
-				switch {
-				case !ok || !receivesPackages(p.Role):
-					return refused(ErrConflict, "%s is no longer a prosecutor or defence counsel", r.Person)
-				case p.Removed || p.Suspended:
-					return refused(ErrConflict, "%s is suspended or removed", r.Person)
-				}
-				return nil
-			},
+			check: stillReceivesPackages,
 			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
 				return []sequencer.Draft{{Type: TypeRecipientSet, Actor: by.actor(),
 					Data: RecipientSet{Recipient: params[recipientParams](r).Recipient, Person: r.Person, Request: r.ID}}}, nil
 			}},
 		KindReceiptKey: {
-			check: func(v *Vault, r Request) error {
-				p, ok := v.state.personByName(r.Person)
-				switch {
-				case !ok || !receivesPackages(p.Role):
-					return refused(ErrConflict, "%s is no longer a prosecutor or defence counsel", r.Person)
-				case p.Removed || p.Suspended:
-					return refused(ErrConflict, "%s is suspended or removed", r.Person)
-				}
-				return nil
-			},
+			check: stillReceivesPackages,
 			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
 				d, err := parseReceiptKey(params[receiptKeyParams](r).Key)
 				if err != nil {
