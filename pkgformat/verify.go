@@ -202,7 +202,8 @@ type sealingData struct {
 // ErrNotAuthenticated; both with a complete Report. Only a nil error
 // means the package is verified.
 func Verify(r io.Reader, opts VerifyOptions) (rep *Report, err error) {
-	v := &verification{tr: tar.NewReader(r), opts: opts, rep: &Report{}, decoded: map[uint64]*events.Event{}}
+	raw := &tailReader{r: r}
+	v := &verification{tr: tar.NewReader(raw), raw: raw, opts: opts, rep: &Report{}, decoded: map[uint64]*events.Event{}}
 	rep = v.rep
 	if opts.ExtractDir != "" && len(opts.Identities) > 0 {
 		if v.ex, err = newExtraction(opts.ExtractDir); err != nil {
@@ -233,11 +234,8 @@ func Verify(r io.Reader, opts VerifyOptions) (rep *Report, err error) {
 			return rep, err
 		}
 	}
-	if h, err := v.tr.Next(); err != io.EOF {
-		if err == nil {
-			return rep, fmt.Errorf("unexpected member %q after the report", h.Name)
-		}
-		return rep, fmt.Errorf("reading package: %w", err)
+	if err := v.endOfArchive(v.lastEnd, v.lastSize); err != nil {
+		return rep, err
 	}
 	if rep.KeyPinned {
 		rep.passed("log key pinned by %s", rep.PinnedBy)
@@ -271,18 +269,21 @@ type verification struct {
 	// recipientKnown when every identity's type tells its recipient.
 	mismatch       *KeyMismatchError
 	recipientKnown bool
+	// raw is what the tar reader reads from; lastEnd and lastSize are
+	// raw's count when the last member read so far was read to its end,
+	// and that member's size.
+	raw               *tailReader
+	lastEnd, lastSize int64
 }
 
 // next reads the next member, which must be the small member want.
 func (v *verification) next(want string) (*tar.Header, []byte, error) {
-	h, err := v.tr.Next()
+	h, err := v.header(want)
 	if err != nil {
-		return nil, nil, fmt.Errorf("package ends before %s: %w", want, err)
-	}
-	if h.Name != want {
-		return nil, nil, fmt.Errorf("expected member %s, found %q", want, h.Name)
+		return nil, nil, err
 	}
 	b, err := readSmall(v.tr, h)
+	v.lastEnd, v.lastSize = v.raw.n, h.Size
 	return h, b, err
 }
 
@@ -573,12 +574,9 @@ func (v *verification) item(i int, it Item) error {
 	if err := checkDeposit(v.m, it, v.decoded); err != nil {
 		return err
 	}
-	h, err := v.tr.Next()
+	h, err := v.header(it.Path)
 	if err != nil {
-		return fmt.Errorf("package ends before %s: %w", it.Path, err)
-	}
-	if h.Name != it.Path || h.Typeflag != tar.TypeReg {
-		return fmt.Errorf("expected item %s, found %q", it.Path, h.Name)
+		return err
 	}
 	if h.Size != it.FileSize {
 		return fmt.Errorf("%s is %d bytes, the signed manifest says %d", it.Path, h.Size, it.FileSize)
@@ -622,15 +620,9 @@ func (v *verification) reportPDF(name string) error {
 // at most limit bytes, and returns its SHA-256 (lowercase hex), without
 // holding it in memory: the reports are only hashed.
 func (v *verification) hashNext(want string, limit int64) (string, error) {
-	h, err := v.tr.Next()
+	h, err := v.header(want)
 	if err != nil {
-		return "", fmt.Errorf("package ends before %s: %w", want, err)
-	}
-	if h.Name != want {
-		return "", fmt.Errorf("expected member %s, found %q", want, h.Name)
-	}
-	if h.Typeflag != tar.TypeReg {
-		return "", fmt.Errorf("%s is not a regular file", h.Name)
+		return "", err
 	}
 	if h.Size > limit {
 		return "", fmt.Errorf("%s is %d bytes; the limit is %d", h.Name, h.Size, limit)
@@ -639,6 +631,7 @@ func (v *verification) hashNext(want string, limit int64) (string, error) {
 	if _, err := io.Copy(d, v.tr); err != nil {
 		return "", fmt.Errorf("reading %s: %w", want, err)
 	}
+	v.lastEnd, v.lastSize = v.raw.n, h.Size
 	return hex.EncodeToString(d.Sum(nil)), nil
 }
 
