@@ -2,8 +2,11 @@ package events
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/transparency-dev/formats/log"
 	"golang.org/x/mod/sumdb/note"
@@ -52,12 +55,45 @@ func ParseCheckpoint(b []byte, origin string, v note.Verifier) (*Checkpoint, err
 	if len(rest) != 0 {
 		return nil, errors.New("bad checkpoint: unexpected extension lines")
 	}
+	// golang.org/x/mod/sumdb/note verifies the first signature of a key
+	// and skips any later one by the same key, so a valid line followed
+	// by an invalid one would pass and the reverse would not. The order
+	// must not matter: exactly one signature line by the log's key.
+	if n := signaturesBy(b, v); n != 1 {
+		return nil, fmt.Errorf("%w: %d signature lines by the log's key; a checkpoint carries exactly one", ErrCheckpointKey, n)
+	}
 	if len(cp.Hash) != len(Hash{}) {
 		return nil, fmt.Errorf("bad checkpoint: root hash of %d bytes", len(cp.Hash))
 	}
 	out := &Checkpoint{Origin: cp.Origin, Size: cp.Size, Note: append([]byte(nil), b...)}
 	copy(out.Root[:], cp.Hash)
 	return out, nil
+}
+
+// signaturesBy counts the signature lines of a signed note (C2SP
+// signed-note: "— NAME BASE64" after the blank line) whose key name and
+// 4-byte key hash are v's, whether or not they verify.
+func signaturesBy(b []byte, v note.Verifier) int {
+	_, sigs, ok := bytes.Cut(b, []byte("\n\n"))
+	if !ok {
+		return 0
+	}
+	n := 0
+	for _, line := range strings.Split(string(sigs), "\n") {
+		rest, ok := strings.CutPrefix(line, "\u2014 ")
+		if !ok {
+			continue
+		}
+		name, b64, ok := strings.Cut(rest, " ")
+		if !ok || name != v.Name() {
+			continue
+		}
+		raw, err := base64.StdEncoding.DecodeString(b64)
+		if err == nil && len(raw) >= 4 && binary.BigEndian.Uint32(raw) == v.KeyHash() {
+			n++
+		}
+	}
+	return n
 }
 
 // PeekCheckpoint reads a checkpoint's origin and size without verifying

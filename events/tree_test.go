@@ -1,8 +1,13 @@
 package events_test
 
 import (
+	"bytes"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"testing"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/transparency-dev/merkle/compact"
@@ -108,5 +113,36 @@ func TestTreeTruncate(t *testing.T) {
 	}
 	if _, err := tree.Root(12); err == nil {
 		t.Fatal("root beyond size accepted")
+	}
+}
+
+// A checkpoint carries exactly one signature line by the log's key: a
+// valid one followed by an invalid one by the same key is refused, as the
+// reverse order is (note.Open would skip the second).
+func TestCheckpointOneLogSignature(t *testing.T) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, "custos.test/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	verifier, _ := note.NewVerifier(vkey)
+	cp, err := events.SignCheckpoint(signer, "custos.test/log", 3, events.Hash{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := events.ParseCheckpoint(cp, "custos.test/log", verifier); err != nil {
+		t.Fatal(err)
+	}
+	line := cp[bytes.LastIndex(cp[:len(cp)-1], []byte("\n"))+1:]
+	bad := append([]byte(nil), line...)
+	bad[len(bad)-3] ^= 'A' ^ 'B' // another signature, same key name and hash
+	for name, note := range map[string][]byte{
+		"valid then invalid": append(append([]byte(nil), cp...), bad...),
+		"invalid then valid": append(append([]byte(nil), cp[:len(cp)-len(line)]...), append(append([]byte(nil), bad...), line...)...),
+		"valid twice":        append(append([]byte(nil), cp...), line...),
+	} {
+		if _, err := events.ParseCheckpoint(note, "custos.test/log", verifier); !errors.Is(err, events.ErrCheckpointKey) {
+			t.Errorf("%s: %v, want ErrCheckpointKey", name, err)
+		}
 	}
 }
