@@ -80,3 +80,17 @@ func TestProofsSpelledOneWay(t *testing.T) {
 		}
 	}
 }
+
+// The manifest is json.MarshalIndent's bytes: nothing before its "{",
+// nothing after its "}" (no final newline).
+func TestManifestHasNoSurroundingSpace(t *testing.T) {
+	b := vectorMember(t, readPackage(t), pkgformat.ManifestName)
+	for name, bad := range map[string][]byte{
+		"final newline": append(append([]byte(nil), b...), '\n'),
+		"leading space": append([]byte(" "), b...),
+	} {
+		if _, err := pkgformat.ParseManifest(bad); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

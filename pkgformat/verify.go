@@ -739,6 +739,11 @@ func ParseManifest(b []byte) (*Manifest, error) {
 	default:
 		return nil, fmt.Errorf("manifest.json: unknown format %q, this verifier reads %q", truncate(f.Format), Format)
 	}
+	// json.MarshalIndent's bytes: "{" first, "}" last, no final newline
+	// (section 2); a reader takes no other spelling of the same manifest.
+	if b[0] != '{' || b[len(b)-1] != '}' {
+		return nil, errors.New("manifest.json: white space before its opening or after its closing brace (section 2: no final newline)")
+	}
 	var m Manifest
 	if err := strictJSON(b, &m); err != nil {
 		return nil, fmt.Errorf("manifest.json: %w", err)
