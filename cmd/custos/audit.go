@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +27,7 @@ import (
 	"github.com/custos-vault/custos/pkgformat"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
+	"github.com/schollz/progressbar/v3"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -476,4 +479,234 @@ func clientAndLogKey() (*client, api.KeyResponse, error) {
 	}
 	err = c.call("GET", "/v1/log/key", nil, nil, &k)
 	return c, k, err
+}
+
+// logExportOutput is what audit export prints with --json (keys in sorted
+// order, as TestOutputKeyOrder wants of every output).
+type logExportOutput struct {
+	Checkpoints    int    `json:"checkpoints"`
+	Dir            string `json:"dir"`
+	Events         uint64 `json:"events"`
+	KeyFingerprint string `json:"key_fingerprint"`
+}
+
+// exportReadme is README.txt of an audit export.
+const exportReadme = `Custody log export (custos audit export)
+
+This folder holds what a verifier outside the vault needs to check the
+custody log, as docs/custody-log.md specifies it (sections 2 to 7 and 11):
+
+key
+    The log's verifier key, one line NAME+HASH+BASE64 (section 5.1). Its
+    name is the log's origin. Compare it with the key or fingerprint you
+    obtained from the vault's operators, not from this folder: this file
+    is what the vault served.
+
+events.ndjson
+    Every event of the log up to the newest checkpoint, in sequence order
+    (seq 0, 1, 2, ...), each exactly as stored, followed by one newline
+    (section 2). Hash these bytes without the newline (section 3); never
+    re-encode them. Event 0 (log.opened) names the key.
+
+checkpoints/
+    Every signed checkpoint the vault stored, as issued (section 5), one
+    file each, named by its tree size in 20 decimal digits. A second,
+    different checkpoint of a size already seen (which a sound vault never
+    issues) is kept beside the first as SIZE-2, SIZE-3, ...
+
+witnessed (only when the vault has witnesses)
+    The newest checkpoint with its witnesses' cosignature lines (section
+    5.9, docs/witnesses.md).
+
+To verify: check each checkpoint's signature with the key (section 5.4),
+replay the events (section 7: decoding, seq, prev, leaf hashes, tree) and
+check that the tree of every checkpoint's size has its root, and that the
+newest checkpoint covers every event here. Consistency proofs between any
+two sizes can be recomputed from the events (section 6).
+`
+
+// runAuditExport writes the custody log, its stored checkpoints and its
+// key into a new folder, for a verifier outside the vault (README.txt in
+// it says what each file is). The export is cut at the newest stored
+// checkpoint, so that it is complete and consistent even while the vault
+// appends: every exported event is covered by a checkpoint in it.
+func runAuditExport(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("audit export")
+	dir := fs.String("o", "", "the folder to write: new, or empty")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return usageErr("audit export takes no arguments")
+	} else if *dir == "" {
+		return usageErr("audit export needs -o DIR: the new folder to write the log into")
+	}
+	tmp, err := prepareExportDir(*dir)
+	if err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if !done {
+			os.RemoveAll(tmp)
+		}
+	}()
+	c, k, err := clientAndLogKey()
+	if err != nil {
+		return err
+	}
+	verifier, err := note.NewVerifier(k.Key)
+	if err != nil || verifier.Name() != k.Origin {
+		return fmt.Errorf("the vault answered a log key that is not a verifier key of its origin %q", k.Origin)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "key"), []byte(k.Key+"\n"), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "README.txt"), []byte(exportReadme), 0o644); err != nil {
+		return err
+	}
+	var cps api.CheckpointsResponse
+	if err := c.call("GET", "/v1/log/checkpoints", nil, nil, &cps); err != nil {
+		return err
+	}
+	if err := os.Mkdir(filepath.Join(tmp, "checkpoints"), 0o755); err != nil {
+		return err
+	}
+	// The events are cut at the largest size a checkpoint signed by the
+	// key covers; the checkpoints themselves are all written as served,
+	// valid or not: judging them is the verifier's work.
+	var covered uint64
+	haveCovered := false
+	written := map[string][]byte{}
+	for i, cp := range cps.Checkpoints {
+		b := []byte(cp)
+		_, size, err := events.PeekCheckpoint(b)
+		if err != nil {
+			return fmt.Errorf("stored checkpoint %d is not a checkpoint note: %v", i, err)
+		}
+		if p, err := events.ParseCheckpoint(b, k.Origin, verifier); err == nil && (!haveCovered || p.Size > covered) {
+			covered, haveCovered = p.Size, true
+		}
+		name := fmt.Sprintf("%020d", size)
+		for n := 2; written[name] != nil && !bytes.Equal(written[name], b); n++ {
+			name = fmt.Sprintf("%020d-%d", size, n)
+		}
+		if written[name] != nil {
+			continue // the same note twice
+		}
+		written[name] = b
+		if err := os.WriteFile(filepath.Join(tmp, "checkpoints", name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	if cps.Witnessed != "" {
+		if err := os.WriteFile(filepath.Join(tmp, "witnessed"), []byte(cps.Witnessed), 0o644); err != nil {
+			return err
+		}
+	}
+	if !haveCovered {
+		return fmt.Errorf("the vault served no checkpoint signed by its log key %q: nothing to export that a verifier could check", k.Key)
+	}
+	n, err := exportEvents(c, filepath.Join(tmp, "events.ndjson"), covered, progress(stderr, *asJSON, -1, "exporting the log"))
+	if err != nil {
+		return err
+	}
+	if err := finishExportDir(tmp, *dir); err != nil {
+		return err
+	}
+	done = true
+	fp := pkgformat.KeyFingerprint(k.Key)
+	out := logExportOutput{Dir: *dir, Events: n, Checkpoints: len(written), KeyFingerprint: fp}
+	return printResult(stdout, *asJSON, out,
+		fmt.Sprintf("%s, %s and the log key (fingerprint %s) written to %s; %s says what each file is",
+			plural(int(n), "event"), plural(len(written), "checkpoint"), fp, *dir, filepath.Join(*dir, "README.txt")))
+}
+
+// exportEvents writes the first n events the vault serves (GET
+// /v1/log/events), each as stored and followed by "\n", to path. Fewer
+// than n is an error: a checkpoint covers events the vault did not send.
+func exportEvents(c *client, path string, n uint64, bar *progressbar.ProgressBar) (uint64, error) {
+	defer bar.Close()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var got uint64
+	if n > 0 {
+		resp, err := c.get("/v1/log/events", url.Values{"from": {"0"}})
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), events.MaxEventSize+1)
+		w := bufio.NewWriterSize(io.MultiWriter(f, bar), 1<<20)
+		for got < n && sc.Scan() {
+			w.Write(sc.Bytes())
+			if err := w.WriteByte('\n'); err != nil {
+				return got, err
+			}
+			got++
+		}
+		if err := sc.Err(); err != nil {
+			return got, fmt.Errorf("reading the log after %d events: %v", got, err)
+		}
+		if err := w.Flush(); err != nil {
+			return got, err
+		}
+	}
+	if got < n {
+		return got, fmt.Errorf("the vault sent %d events, but its newest checkpoint covers %d", got, n)
+	}
+	if err := f.Sync(); err != nil {
+		return got, err
+	}
+	bar.Finish()
+	return got, f.Close()
+}
+
+// prepareExportDir refuses an existing dir that is not an empty folder,
+// and makes the temporary folder beside it that the export is written
+// into (finishExportDir moves it into place).
+func prepareExportDir(dir string) (string, error) {
+	if fi, err := os.Lstat(dir); err == nil {
+		if !fi.IsDir() {
+			return "", fmt.Errorf("%s exists and is not a folder; refusing to overwrite it", dir)
+		}
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return "", fmt.Errorf("cannot read the folder %s: %v", dir, unwrapPath(err))
+		}
+		if len(ents) > 0 {
+			return "", fmt.Errorf("the folder %s is not empty; give a new or empty folder", dir)
+		}
+	}
+	parent := filepath.Dir(filepath.Clean(dir))
+	if fi, err := os.Stat(parent); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("cannot write %s: the folder %s does not exist", dir, parent)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(filepath.Clean(dir))+".partial-")
+	if err != nil {
+		return "", fmt.Errorf("cannot write %s: the folder %s does not take new files (%v)", dir, parent, unwrapPath(err))
+	}
+	return tmp, nil
+}
+
+// finishExportDir moves the finished export into place, in place of an
+// empty folder dir if there is one.
+func finishExportDir(tmp, dir string) error {
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	if fi, err := os.Lstat(dir); err == nil && fi.IsDir() {
+		// Empty when checked; os.Remove refuses a folder that is not.
+		if err := os.Remove(dir); err != nil {
+			return fmt.Errorf("the folder %s is no longer empty; the export was not written", dir)
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return fmt.Errorf("cannot write %s: %v", dir, unwrapPath(err))
+	}
+	return nil
 }

@@ -25,6 +25,7 @@ func TestOutputKeyOrder(t *testing.T) {
 		verifyOutput{Checkpoints: 1, Events: 2, Fingerprint: "fp", Key: "k", OK: true, Origin: "o", Root: "r"},
 		verifyFailure{Error: "e", Events: 2},
 		keyOutput{Fingerprint: "fp", Key: "k", Origin: "o"},
+		logExportOutput{Checkpoints: 1, Dir: "d", Events: 2, KeyFingerprint: "fp"},
 		migrateOutput{Events: 2, OK: true},
 		api.CaseResponse{Case: "C"},
 		api.MemberResponse{Case: "C", Person: "p"},

@@ -154,7 +154,9 @@ func (h *Handler) timeline(w http.ResponseWriter, r *http.Request, who vault.Pri
 	return nil
 }
 
-// ConsistencyResponse is the answer of GET /v1/log/consistency.
+// ConsistencyResponse is the answer of GET /v1/log/consistency: the RFC
+// 9162 consistency path from tree size From to tree size To (sizes count
+// events), each node hash in lowercase hex; empty when From = To.
 type ConsistencyResponse struct {
 	From  uint64   `json:"from"`
 	To    uint64   `json:"to"`
@@ -168,10 +170,11 @@ func (h *Handler) consistency(w http.ResponseWriter, r *http.Request, who vault.
 	q := r.URL.Query()
 	from, err1 := strconv.ParseUint(q.Get("from"), 10, 64)
 	to, err2 := strconv.ParseUint(q.Get("to"), 10, 64)
-	if err1 != nil || err2 != nil || from > to {
-		return fmt.Errorf("%w: from and to must be sizes with from <= to", vault.ErrBadInput)
+	tree := h.v.Log().Tree()
+	if err := consistencyBounds(from, to, tree.Size(), err1, err2); err != nil {
+		return err
 	}
-	p, err := h.v.Log().Tree().ConsistencyProof(from, to)
+	p, err := tree.ConsistencyProof(from, to)
 	if err != nil {
 		return fmt.Errorf("%w: %v", vault.ErrBadInput, err)
 	}
@@ -180,5 +183,23 @@ func (h *Handler) consistency(w http.ResponseWriter, r *http.Request, who vault.
 		out.Proof = append(out.Proof, hex.EncodeToString(n))
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// consistencyBounds refuses a consistency query that RFC 9162 section
+// 2.1.4 does not define (it needs 0 < from <= to) or that the log cannot
+// answer (to beyond its size). An empty tree extends nothing that a proof
+// could show: a verifier holding a checkpoint of size 0 needs none.
+func consistencyBounds(from, to, size uint64, errFrom, errTo error) error {
+	switch {
+	case errFrom != nil || errTo != nil:
+		return fmt.Errorf("%w: from and to must be tree sizes in decimal (numbers of events), 0 < from <= to", vault.ErrBadInput)
+	case from == 0:
+		return fmt.Errorf("%w: from must be at least 1: a consistency proof is from a non-empty tree (RFC 9162 section 2.1.4: 0 < from <= to)", vault.ErrBadInput)
+	case from > to:
+		return fmt.Errorf("%w: from (%d) is larger than to (%d): a consistency proof goes from an older, smaller tree to a newer one", vault.ErrBadInput, from, to)
+	case to > size:
+		return fmt.Errorf("%w: to (%d) is beyond the log's size (%d events)", vault.ErrBadInput, to, size)
+	}
 	return nil
 }
