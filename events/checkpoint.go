@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/transparency-dev/formats/log"
@@ -64,6 +65,11 @@ func ParseCheckpoint(b []byte, origin string, v note.Verifier) (*Checkpoint, err
 	}
 	if len(cp.Hash) != len(Hash{}) {
 		return nil, fmt.Errorf("bad checkpoint: root hash of %d bytes", len(cp.Hash))
+	}
+	// The size line is canonical decimal ("6", never "06" or "+6"): one
+	// spelling for each checkpoint (custody-log.md 5.2).
+	if lines := strings.SplitN(string(b), "\n", 3); len(lines) < 3 || lines[1] != strconv.FormatUint(cp.Size, 10) {
+		return nil, errors.New("bad checkpoint: the size is not written in canonical decimal")
 	}
 	out := &Checkpoint{Origin: cp.Origin, Size: cp.Size, Note: append([]byte(nil), b...)}
 	copy(out.Root[:], cp.Hash)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
@@ -144,5 +145,32 @@ func TestCheckpointOneLogSignature(t *testing.T) {
 		if _, err := events.ParseCheckpoint(note, "custos.test/log", verifier); !errors.Is(err, events.ErrCheckpointKey) {
 			t.Errorf("%s: %v, want ErrCheckpointKey", name, err)
 		}
+	}
+}
+
+// The size line of a checkpoint is canonical decimal: "06" is refused
+// even under a valid signature.
+func TestCheckpointSizeIsCanonical(t *testing.T) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, "custos.test/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	verifier, _ := note.NewVerifier(vkey)
+	root := events.Hash{7}
+	good, err := events.SignCheckpoint(signer, "custos.test/log", 6, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := events.ParseCheckpoint(good, "custos.test/log", verifier); err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(good[:bytes.Index(good, []byte("\n\n"))+1]), "\n6\n", "\n06\n", 1)
+	bad, err := note.Sign(&note.Note{Text: text}, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := events.ParseCheckpoint(bad, "custos.test/log", verifier); err == nil {
+		t.Error("a checkpoint of size 06 was accepted")
 	}
 }
