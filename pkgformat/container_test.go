@@ -2,7 +2,7 @@ package pkgformat_test
 
 import (
 	"bytes"
-	"strings"
+	"fmt"
 	"testing"
 
 	"github.com/custos-vault/custos/pkgformat"
@@ -48,7 +48,7 @@ func TestContainerEndAndTypeFlag(t *testing.T) {
 				sum += int(out[j])
 			}
 		}
-		copy(out[i+148:i+156], []byte(strings.Repeat("0", 6-len(octal(sum)))+octal(sum)+"\x00 "))
+		copy(out[i+148:i+156], fmt.Sprintf("%06o\x00 ", sum))
 		return out
 	}
 	for name, bad := range map[string][]byte{
@@ -67,12 +67,4 @@ func TestContainerEndAndTypeFlag(t *testing.T) {
 	if _, err := pkgformat.Verify(bytes.NewReader(append(append([]byte(nil), pkg...), make([]byte, 4096)...)), opts); err != nil {
 		t.Errorf("zero record padding after the end blocks: %v", err)
 	}
-}
-
-func octal(n int) string {
-	s := ""
-	for ; n > 0; n /= 8 {
-		s = string(rune('0'+n%8)) + s
-	}
-	return s
 }

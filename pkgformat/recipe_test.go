@@ -17,7 +17,7 @@ import (
 // that check manifest.sig, exactly as the document prints them.
 func recipe(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "docs", "package-format.md"))
+	b, err := os.ReadFile(filepath.Join(testenv.Root(), "docs", "package-format.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

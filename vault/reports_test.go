@@ -38,7 +38,7 @@ func TestCustodyReportOnDemand(t *testing.T) {
 		if ev.Item == "" {
 			continue
 		}
-		if !strings.Contains(text, "Event "+itoa(ev.Seq)+" ") {
+		if !strings.Contains(text, "Event "+strconv.FormatUint(ev.Seq, 10)+" ") {
 			t.Errorf("the report lacks event %d (%s of %s)", ev.Seq, ev.Type, ev.Item)
 		}
 	}
@@ -114,5 +114,3 @@ func TestAcquisitionHashRecorded(t *testing.T) {
 		t.Errorf("acquisition %+v", it.Deposit.Acquisition)
 	}
 }
-
-func itoa(n uint64) string { return strconv.FormatUint(n, 10) }

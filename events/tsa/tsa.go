@@ -190,16 +190,9 @@ func Verify(token Token, message []byte, trusted []*x509.Certificate) (Attestati
 		return Attestation{}, err
 	}
 
-	imprint := p.info.MessageImprint
-	alg := imprint.HashAlgorithm.Algorithm
-	h := hashFor(alg)
-	if h == 0 {
-		return Attestation{}, fmt.Errorf("%w: message imprint uses %s", ErrWeakHash, hashName(alg))
-	}
-	d := h.New()
-	d.Write(message)
-	if !bytes.Equal(d.Sum(nil), imprint.HashedMessage) {
-		return Attestation{}, fmt.Errorf("%w: its %s imprint differs from the message's", ErrWrongMessage, h)
+	h, err := p.checkImprint(message)
+	if err != nil {
+		return Attestation{}, err
 	}
 
 	return Attestation{
@@ -214,6 +207,24 @@ func Verify(token Token, message []byte, trusted []*x509.Certificate) (Attestati
 		Signer:       signer,
 		Chain:        chains[0],
 	}, nil
+}
+
+// checkImprint is step 6 of Verify: the message imprint is SHA-256,
+// SHA-384 or SHA-512 (ErrWeakHash) of message (ErrWrongMessage). It
+// returns the imprint's hash.
+func (p *parsed) checkImprint(message []byte) (crypto.Hash, error) {
+	imprint := p.info.MessageImprint
+	alg := imprint.HashAlgorithm.Algorithm
+	h := hashFor(alg)
+	if h == 0 {
+		return 0, fmt.Errorf("%w: message imprint uses %s", ErrWeakHash, hashName(alg))
+	}
+	d := h.New()
+	d.Write(message)
+	if !bytes.Equal(d.Sum(nil), imprint.HashedMessage) {
+		return 0, fmt.Errorf("%w: its %s imprint differs from the message's", ErrWrongMessage, h)
+	}
+	return h, nil
 }
 
 // checkTimeStampingCert applies RFC 3161 section 2.3 to the TSA's
@@ -490,15 +501,9 @@ func Read(token Token, message []byte) (Attestation, error) {
 	if err := p.checkSignature(); err != nil {
 		return Attestation{}, err
 	}
-	imprint := p.info.MessageImprint
-	h := hashFor(imprint.HashAlgorithm.Algorithm)
-	if h == 0 {
-		return Attestation{}, fmt.Errorf("%w: message imprint uses %s", ErrWeakHash, hashName(imprint.HashAlgorithm.Algorithm))
-	}
-	d := h.New()
-	d.Write(message)
-	if !bytes.Equal(d.Sum(nil), imprint.HashedMessage) {
-		return Attestation{}, fmt.Errorf("%w: its %s imprint differs from the message's", ErrWrongMessage, h)
+	h, err := p.checkImprint(message)
+	if err != nil {
+		return Attestation{}, err
 	}
 	return Attestation{Time: p.info.GenTime.UTC(), Accuracy: p.accuracy, Policy: p.info.Policy,
 		SerialNumber: p.info.SerialNumber, Ordering: p.info.Ordering, Nonce: p.info.Nonce, Hash: h.String(),

@@ -58,13 +58,34 @@ func storedWitnessed(t *testing.T, data string) (string, []byte) {
 // prosecutorRecipient makes the dev prosecutor an age key in dir
 // (p.key) with the stock age-keygen and registers its recipient.
 func (s *server) prosecutorRecipient(dir string) string {
+	return s.registerRecipient("prosecutor", dir, "p.key")
+}
+
+// sealAndFetch seals a package of a case as sealer for person (purpose
+// "trial" unless extra says otherwise), fetches it as that person to out
+// in dir, and returns its id.
+func (s *server) sealAndFetch(sealer, person, dir, caseID, out string, extra ...string) string {
 	s.t.Helper()
-	key := filepath.Join(dir, "p.key")
+	args := append([]string{"package", "seal", "--case", caseID, "--for", person, "--json"}, extra...)
+	if !slices.Contains(extra, "--purpose") {
+		args = append(args, "--purpose", "trial")
+	}
+	id := s.ok(sealer, dir, args...).json(s.t)["package"].(string)
+	s.ok(person, dir, "package", "fetch", id, "-o", out)
+	return id
+}
+
+// registerRecipient makes a dev person an age key in dir (file) with the
+// stock age-keygen, registers its recipient as that person, and returns
+// the key's path.
+func (s *server) registerRecipient(person, dir, file string) string {
+	s.t.Helper()
+	key := filepath.Join(dir, file)
 	kg := s.run("", dir, testenv.Binary(s.t, "age-keygen"), "-o", key)
 	if kg.code != 0 {
 		s.t.Fatal(kg.stderr)
 	}
-	s.ok("prosecutor", dir, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg.stderr, "Public key: ")))
+	s.ok(person, dir, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg.stderr, "Public key: ")))
 	return key
 }
 

@@ -121,16 +121,9 @@ func TestCourtDocuments(t *testing.T) {
 
 	// The prosecution's package, then the defence's, which states it.
 	s.prosecutorRecipient(work)
-	pros := s.ok("investigator", work, "package", "seal", "--case", caseID, "--for", "prosecutor", "--purpose", "trial bundle", "--json").json(t)["package"].(string)
-	s.ok("prosecutor", work, "package", "fetch", pros, "-o", "pros.tar")
-	kg := s.run("", work, testenv.Binary(t, "age-keygen"), "-o", filepath.Join(work, "d.key"))
-	if kg.code != 0 {
-		t.Fatal(kg.stderr)
-	}
-	s.ok("defence", work, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg.stderr, "Public key: ")))
-	def := s.ok("custodian", work, "package", "seal", "--case", caseID, "--for", "defence", "--purpose", "disclosure to the defence",
-		"--disclose-others", "--json").json(t)["package"].(string)
-	s.ok("defence", work, "package", "fetch", def, "-o", "def.tar")
+	pros := s.sealAndFetch("investigator", "prosecutor", work, caseID, "pros.tar", "--purpose", "trial bundle")
+	s.registerRecipient("defence", work, "d.key")
+	def := s.sealAndFetch("custodian", "defence", work, caseID, "def.tar", "--purpose", "disclosure to the defence", "--disclose-others")
 
 	// The defence sees its package and nothing else.
 	if l := s.ok("defence", work, "package", "list", "--json").json(t)["packages"].([]any); len(l) != 1 || l[0].(map[string]any)["package"] != def {
@@ -246,7 +239,7 @@ func TestCourtDocuments(t *testing.T) {
 	if uco["sha256"] != sha256sum(t, s, work, "custody.jsonld") {
 		t.Fatalf("export case-uco answered %v", uco)
 	}
-	if r := s.run("", work, testenv.Binary(t, "node"), filepath.Join(repoRoot(t), "scripts", "shacl", "validate.mjs"), filepath.Join(work, "custody.jsonld")); r.code != 0 {
+	if r := s.run("", work, testenv.Binary(t, "node"), filepath.Join(testenv.Root(), "scripts", "shacl", "validate.mjs"), filepath.Join(work, "custody.jsonld")); r.code != 0 {
 		t.Fatalf("the CASE/UCO export does not validate: %s%s", r.stdout, r.stderr)
 	}
 	jsonld := readFile(t, filepath.Join(work, "custody.jsonld"))
@@ -280,17 +273,4 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// repoRoot is the module's root folder.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
-		t.Fatalf("no go.mod in %s", dir)
-	}
-	return dir
 }

@@ -15,7 +15,7 @@ import (
 // stock `ssh-keygen -Y verify` checks the recorded receipt alone, from
 // the audit log. A receipt for another file, by another key, by someone
 // the package is not for, or a second one, is refused and recorded as a
-// refusal; the key is set once.
+// refusal; replacing the key is a request a custodian approves.
 func TestPackageReceipts(t *testing.T) {
 	keygen := testenv.Binary(t, "ssh-keygen")
 	s := newServer(t)
@@ -24,9 +24,7 @@ func TestPackageReceipts(t *testing.T) {
 	file, _, _ := evidence(t, work, "ledger.csv", 3_000)
 	s.ok("investigator", work, "deposit", "--case", "KH-2026-950", file)
 	s.prosecutorRecipient(work)
-	pkg := s.ok("investigator", work, "package", "seal", "--case", "KH-2026-950", "--for", "prosecutor", "--purpose", "trial", "--json").json(t)
-	id := pkg["package"].(string)
-	s.ok("prosecutor", work, "package", "fetch", id, "-o", "bundle.tar")
+	id := s.sealAndFetch("investigator", "prosecutor", work, "KH-2026-950", "bundle.tar")
 
 	for _, k := range []string{"receipt_key", "other_key"} {
 		if r := s.run("", work, keygen, "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(work, k)); r.code != 0 {
@@ -101,9 +99,7 @@ func TestSameItems(t *testing.T) {
 	first := dep["items"].([]any)[0].(map[string]any)["id"].(string)
 	s.prosecutorRecipient(work)
 	seal := func(name string, extra ...string) {
-		args := append([]string{"package", "seal", "--case", "KH-2026-960", "--for", "prosecutor", "--purpose", "trial", "--json"}, extra...)
-		pkg := s.ok("investigator", work, args...).json(t)
-		s.ok("prosecutor", work, "package", "fetch", pkg["package"].(string), "-o", name)
+		s.sealAndFetch("investigator", "prosecutor", work, "KH-2026-960", name, extra...)
 	}
 	seal("all-1.tar")
 	seal("all-2.tar")
@@ -130,8 +126,7 @@ func TestSameItems(t *testing.T) {
 	c, _, _ := evidence(t, w2, "c.jpg", 1_000)
 	s2.ok("investigator", w2, "deposit", "--case", "OTHER-1", c)
 	s2.prosecutorRecipient(w2)
-	pkg := s2.ok("investigator", w2, "package", "seal", "--case", "OTHER-1", "--for", "prosecutor", "--purpose", "x", "--json").json(t)
-	s2.ok("prosecutor", w2, "package", "fetch", pkg["package"].(string), "-o", filepath.Join(work, "other.tar"))
+	s2.sealAndFetch("investigator", "prosecutor", w2, "OTHER-1", filepath.Join(work, "other.tar"), "--purpose", "x")
 	key2, _ := vaultKey(t, s2, w2, "prosecutor")
 	os.WriteFile(filepath.Join(work, "keys"), []byte(logKey+"\n"+key2+"\n"), 0o644)
 	if r := s.run("", work, "custos-verify", "--same-items", "all-1.tar", "other.tar", "--trusted-keys", "keys"); r.code != 1 || !strings.Contains(r.stderr, "two custody logs") {
