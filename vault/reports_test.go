@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,6 +99,12 @@ func TestCaseUCOExportRecorded(t *testing.T) {
 	}
 	if !bytes.Contains(doc.Body, []byte("uco-observable:File")) {
 		t.Error("the export has no uco-observable:File")
+	}
+	// Recorded before it was made: the export shows its own event.
+	own := regexp.MustCompile(fmt.Sprintf(`"uco-observable:eventRecordID":\s*"%d",\s*"uco-observable:eventType":\s*"%s"`,
+		doc.Event, regexp.QuoteMeta(TypeCaseUCOExported)))
+	if !own.Match(doc.Body) {
+		t.Errorf("the export does not show its own event %d", doc.Event)
 	}
 }
 
