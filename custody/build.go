@@ -156,8 +156,8 @@ func Build(in Input) (*Record, error) {
 			return nil, fmt.Errorf("%w: event %d is of case %q, not %s", ErrRecord, ev.Seq, ev.Case, in.Case)
 		}
 		var d data
-		if err := json.Unmarshal(ev.Data, &d); err != nil {
-			return nil, fmt.Errorf("%w: event %d: data: %v", ErrRecord, ev.Seq, err)
+		if err := ev.DecodeData(&d); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrRecord, err)
 		}
 		t, err := time.Parse(time.RFC3339Nano, ev.Time)
 		if err != nil {

@@ -60,8 +60,14 @@ func ParseCheckpoint(b []byte, origin string, v note.Verifier) (*Checkpoint, err
 	// and skips any later one by the same key, so a valid line followed
 	// by an invalid one would pass and the reverse would not. The order
 	// must not matter: exactly one signature line by the log's key.
-	if n := signaturesBy(b, v); n != 1 {
+	n, canonical := signaturesBy(b, v)
+	if n != 1 {
 		return nil, fmt.Errorf("%w: %d signature lines by the log's key; a checkpoint carries exactly one", ErrCheckpointKey, n)
+	}
+	// One spelling of the signature too: base64 decoders differ on the
+	// unused bits of the last character (RFC 4648 section 3.5).
+	if !canonical {
+		return nil, fmt.Errorf("%w: the log key's signature is not in canonical base64", ErrCheckpointKey)
 	}
 	if len(cp.Hash) != len(Hash{}) {
 		return nil, fmt.Errorf("bad checkpoint: root hash of %d bytes", len(cp.Hash))
@@ -78,13 +84,14 @@ func ParseCheckpoint(b []byte, origin string, v note.Verifier) (*Checkpoint, err
 
 // signaturesBy counts the signature lines of a signed note (C2SP
 // signed-note: "— NAME BASE64" after the blank line) whose key name and
-// 4-byte key hash are v's, whether or not they verify.
-func signaturesBy(b []byte, v note.Verifier) int {
+// 4-byte key hash are v's, whether or not they verify, and reports
+// whether each of them is in canonical padded base64.
+func signaturesBy(b []byte, v note.Verifier) (n int, canonical bool) {
 	_, sigs, ok := bytes.Cut(b, []byte("\n\n"))
 	if !ok {
-		return 0
+		return 0, false
 	}
-	n := 0
+	canonical = true
 	for _, line := range strings.Split(string(sigs), "\n") {
 		rest, ok := strings.CutPrefix(line, "\u2014 ")
 		if !ok {
@@ -97,9 +104,10 @@ func signaturesBy(b []byte, v note.Verifier) int {
 		raw, err := base64.StdEncoding.DecodeString(b64)
 		if err == nil && len(raw) >= 4 && binary.BigEndian.Uint32(raw) == v.KeyHash() {
 			n++
+			canonical = canonical && base64.StdEncoding.EncodeToString(raw) == b64
 		}
 	}
-	return n
+	return n, canonical
 }
 
 // PeekCheckpoint reads a checkpoint's origin and size without verifying

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/custos-vault/custos/internal/strictjson"
 )
 
 // Version is the envelope version written into every event ("v").
@@ -194,9 +196,15 @@ func (e *Event) Timestamp() time.Time {
 	return t
 }
 
-// DecodeData unmarshals the type-specific data into v.
+// DecodeData unmarshals the type-specific data into v, a pointer to a
+// struct of the members the caller reads, by the grammar every reader
+// applies to data (docs/custody-log.md section 12, strictjson.EventData):
+// member names exact, no member repeated at any depth, integers in
+// canonical decimal; members v does not declare are ignored, and null or
+// an absent member leaves the field's zero value. The event's bytes and
+// hash do not depend on it: Decode accepts any data object (section 2.4).
 func (e *Event) DecodeData(v any) error {
-	if err := json.Unmarshal(e.Data, v); err != nil {
+	if err := strictjson.Decode(e.Data, v, strictjson.EventData); err != nil {
 		return fmt.Errorf("event %d (%s): bad data: %w", e.Seq, e.Type, err)
 	}
 	return nil

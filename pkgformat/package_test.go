@@ -109,6 +109,15 @@ func buildPackage(t testing.TB, id *age.X25519Identity) []byte {
 // checkpoint and manifest) by signer, whose verifier key is vkey.
 func buildPackageWith(t testing.TB, id *age.X25519Identity, packageItems []vectorItem, signer note.Signer, vkey string) []byte {
 	t.Helper()
+	return buildPackageHook(t, id, packageItems, signer, vkey, nil)
+}
+
+// buildPackageHook is buildPackageWith with hook applied to every event
+// before it is encoded, as a forger holding the log key could: the
+// package's events, tree, checkpoint and manifest follow the changed
+// events, while its reports are made from the events as they were.
+func buildPackageHook(t testing.TB, id *age.X25519Identity, packageItems []vectorItem, signer note.Signer, vkey string, hook func(*events.Event)) []byte {
+	t.Helper()
 	packageKeyName := signer.Name()
 	recipient := id.Recipient().String()
 	investigator := events.Actor{Person: "sok.dara", Role: vault.RoleInvestigator, Auth: "token"}
@@ -151,7 +160,7 @@ func buildPackageWith(t testing.TB, id *age.X25519Identity, packageItems []vecto
 
 	base := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	var tree events.Tree
-	raw := map[uint64][]byte{}
+	raw, unchanged := map[uint64][]byte{}, map[uint64][]byte{}
 	var seqs []uint64
 	depositAt := map[int]uint64{}
 	var sealingTime string
@@ -164,14 +173,21 @@ func buildPackageWith(t testing.TB, id *age.X25519Identity, packageItems []vecto
 		sum := sha256.Sum256([]byte("package vector event " + strconv.Itoa(i)))
 		ev := &events.Event{V: events.Version, Seq: uint64(i), ID: hex.EncodeToString(sum[:16]), Type: d.typ,
 			Time: events.FormatTime(base.Add(time.Duration(i) * time.Minute)), Actor: d.actor, Case: d.c, Item: d.it, Data: data, Prev: prev.String()}
-		b, err := events.Encode(ev)
+		orig, err := events.Encode(ev)
 		if err != nil {
 			t.Fatal(err)
+		}
+		b := orig
+		if hook != nil {
+			hook(ev)
+			if b, err = events.Encode(ev); err != nil {
+				t.Fatal(err)
+			}
 		}
 		prev = events.LeafHash(b)
 		tree.Append(prev)
 		if d.inPkg {
-			raw[ev.Seq] = b
+			raw[ev.Seq], unchanged[ev.Seq] = b, orig
 			seqs = append(seqs, ev.Seq)
 		}
 		if d.itemNo >= 0 {
@@ -231,7 +247,7 @@ func buildPackageWith(t testing.TB, id *age.X25519Identity, packageItems []vecto
 	// The reports, made as the vault makes them, from the events.
 	var evs []custody.Raw
 	for _, seq := range seqs {
-		evs = append(evs, custody.Raw{Seq: seq, Bytes: raw[seq]})
+		evs = append(evs, custody.Raw{Seq: seq, Bytes: unchanged[seq]})
 	}
 	paths := map[string]string{}
 	for _, it := range m.Items {

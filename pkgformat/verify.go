@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/custos-vault/custos/internal/keyfile"
 	"io"
 	"slices"
 	"strconv"
@@ -22,7 +21,9 @@ import (
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/tsa"
 	"github.com/custos-vault/custos/events/witness"
+	"github.com/custos-vault/custos/internal/keyfile"
 	"github.com/custos-vault/custos/internal/printable"
+	"github.com/custos-vault/custos/internal/strictjson"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -461,10 +462,10 @@ func (v *verification) signature(name string) error {
 	}
 	n, err := note.Open(sig, note.VerifierList(v.verifier))
 	if err != nil {
-		return fmt.Errorf("manifest signature: %w", err)
+		return fmt.Errorf("manifest.sig: %w", err)
 	}
 	if n.Text != signatureText(v.m.Format, v.m.Package, v.mb) {
-		return errors.New("manifest signature covers another manifest")
+		return errors.New("manifest.sig: the signed text is not the three lines of this manifest (format, package id, SHA-256 of manifest.json)")
 	}
 	// The signature is the one member the manifest cannot commit to:
 	// demand that it holds exactly the log key's signature and nothing else.
@@ -516,7 +517,7 @@ func (v *verification) proofsMember(name string) error {
 	if sha256Hex(pb) != v.m.ProofsSHA256 {
 		return errors.New("proofs.json is not the one the signed manifest names")
 	}
-	if err := strictJSON(pb, &v.proofs); err != nil {
+	if err := strictjson.Decode(pb, &v.proofs, strictjson.Manifest); err != nil {
 		return fmt.Errorf("proofs.json: %w", err)
 	}
 	if v.proofs.TreeSize != v.cp.Size {
@@ -533,6 +534,20 @@ func (v *verification) proofsMember(name string) error {
 				return fmt.Errorf("proofs.json: proof of event %s holds %q, not 64 lowercase hex digits", k, truncate(h))
 			}
 		}
+	}
+	// Exactly one proof per event the manifest lists, and no other: the
+	// member holds nothing the events do not use.
+	listed := make(map[string]bool, len(v.m.Events))
+	for _, e := range v.m.Events {
+		listed[strconv.FormatUint(e.Seq, 10)] = true
+	}
+	for k := range v.proofs.Proofs {
+		if !listed[k] {
+			return fmt.Errorf("proofs.json: a proof for event %s, which the manifest does not list", k)
+		}
+	}
+	if len(v.proofs.Proofs) != len(listed) {
+		return fmt.Errorf("proofs.json holds %d proofs for the manifest's %d events", len(v.proofs.Proofs), len(listed))
 	}
 	return nil
 }
@@ -745,7 +760,7 @@ func ParseManifest(b []byte) (*Manifest, error) {
 		return nil, errors.New("manifest.json: white space before its opening or after its closing brace (section 2: no final newline)")
 	}
 	var m Manifest
-	if err := strictJSON(b, &m); err != nil {
+	if err := strictjson.Decode(b, &m, strictjson.Manifest); err != nil {
 		return nil, fmt.Errorf("manifest.json: %w", err)
 	}
 	if len(m.Events) > MaxMembers || len(m.Items) > MaxMembers {

@@ -1,0 +1,239 @@
+// Package strictjson decodes the JSON that Custos's formats carry by one
+// grammar, so that every reader of a package or of custody events reads
+// the same bytes the same way (docs/custody-log.md section 12). It adds
+// to encoding/json (RFC 8259) what that package leaves open:
+//
+//   - member names are matched exactly, case included (encoding/json takes
+//     "Purpose" for "purpose"); where unknown members are allowed, one
+//     that differs only in case from a member the reader reads is refused;
+//   - no object repeats a member name, at any depth (encoding/json keeps
+//     the last of two, another reader may keep the first);
+//   - a member that the Go type declares without ",omitempty" is required;
+//   - null stands for no value only where the rules allow it;
+//   - a number read into an integer is written in canonical decimal: an
+//     optional "-" for signed members, no leading zero, no fraction, no
+//     exponent, no "-0", within the member's range (so "15.0", "1e1" and
+//     "-0" are refused, although JSON allows them);
+//   - one JSON value and nothing after it.
+//
+// Nesting is bounded by encoding/json's own limit of 10,000 levels.
+package strictjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// Rules select what differs between the formats.
+type Rules struct {
+	// AllowUnknown ignores members the type does not declare (event data,
+	// which gains optional members within a version: custody-log.md
+	// section 9). Unknown members are still checked for repeats.
+	AllowUnknown bool
+	// AllowNull accepts null as the absence of a value (event data,
+	// written by Go's json.Marshal, which writes a nil list as null).
+	AllowNull bool
+	// Optional makes no member required (event data, whose members
+	// depend on when the event was written).
+	Optional bool
+}
+
+// Manifest is the grammar of a package's manifest.json and proofs.json:
+// exact and complete, no null, no unknown member.
+var Manifest = Rules{}
+
+// EventData is the grammar a reader applies to an event's data member
+// when it interprets it: exact names and no repeats for every member, and
+// canonical integers for the members it reads; unknown members, null and
+// absent members are allowed.
+var EventData = Rules{AllowUnknown: true, AllowNull: true, Optional: true}
+
+// Decode decodes b, exactly one JSON value, into v (a pointer) under the
+// rules. Its errors name the member at fault, as a path such as
+// items[0].size.
+func Decode(b []byte, v any, r Rules) error {
+	t := reflect.TypeOf(v)
+	if t == nil || t.Kind() != reflect.Pointer {
+		return errors.New("strictjson: Decode needs a pointer")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := walk(dec, t, "", r); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("trailing data after the JSON value")
+	}
+	dec = json.NewDecoder(bytes.NewReader(b))
+	if !r.AllowUnknown {
+		dec.DisallowUnknownFields()
+	}
+	return dec.Decode(v)
+}
+
+// walk reads one JSON value from dec, checking it against t (nil: a value
+// the reader does not interpret).
+func walk(dec *json.Decoder, t reflect.Type, path string, r Rules) error {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok := tok.(type) {
+	case nil:
+		if t != nil && !r.AllowNull {
+			return fmt.Errorf("%s: null is not a value here", where(path))
+		}
+		return nil
+	case json.Number:
+		if t != nil {
+			return checkInteger(t, string(tok), path)
+		}
+		return nil
+	case json.Delim:
+		if tok == '[' {
+			var elem reflect.Type
+			if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+				elem = t.Elem()
+			}
+			for i := 0; dec.More(); i++ {
+				if err := walk(dec, elem, fmt.Sprintf("%s[%d]", path, i), r); err != nil {
+					return err
+				}
+			}
+		} else if err := walkObject(dec, t, path, r); err != nil {
+			return err
+		}
+		_, err = dec.Token() // the closing ] or }
+		return err
+	}
+	return nil // a string or a boolean: its type is encoding/json's to check
+}
+
+func walkObject(dec *json.Decoder, t reflect.Type, path string, r Rules) error {
+	seen := map[string]bool{}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := kt.(string)
+		if seen[key] {
+			return fmt.Errorf("%s: member %q appears twice", where(path), key)
+		}
+		seen[key] = true
+		var sub reflect.Type
+		switch {
+		case t == nil:
+		case t.Kind() == reflect.Map:
+			sub = t.Elem()
+		case t.Kind() == reflect.Struct:
+			f, ok := field(t, key)
+			if !ok && !r.AllowUnknown {
+				return fmt.Errorf("%s: unknown member %q (member names are exact, case included)", where(path), key)
+			}
+			// encoding/json would read an unknown "Size" as "size"
+			// (bytes.EqualFold); refuse it rather than guess.
+			if !ok && foldsToField(t, key) {
+				return fmt.Errorf("%s: member %q differs only in case from a member read here (member names are exact)", where(path), key)
+			}
+			if ok {
+				sub = f.Type
+			}
+		}
+		if err := walk(dec, sub, path+"."+key, r); err != nil {
+			return err
+		}
+	}
+	if t != nil && t.Kind() == reflect.Struct && !r.Optional {
+		for i := range t.NumField() {
+			name, omit, ok := jsonName(t.Field(i))
+			if ok && !omit && !seen[name] {
+				return fmt.Errorf("%s: required member %q is missing", where(path), name)
+			}
+		}
+	}
+	return nil
+}
+
+// checkInteger refuses a number that is not in canonical decimal when t
+// is an integer type. Other number types are left to encoding/json.
+func checkInteger(t reflect.Type, s, path string) error {
+	var canon string
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, err := strconv.ParseInt(s, 10, t.Bits())
+		if err != nil {
+			return fmt.Errorf("%s: %s is not an integer in range, in canonical decimal", where(path), s)
+		}
+		canon = strconv.FormatInt(n, 10)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, err := strconv.ParseUint(s, 10, t.Bits())
+		if err != nil {
+			return fmt.Errorf("%s: %s is not a non-negative integer in range, in canonical decimal", where(path), s)
+		}
+		canon = strconv.FormatUint(n, 10)
+	default:
+		return nil
+	}
+	if s != canon {
+		return fmt.Errorf("%s: %s is not written in canonical decimal (write %s)", where(path), s, canon)
+	}
+	return nil
+}
+
+// field returns the field of struct t whose JSON name is exactly name.
+func field(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if n, _, ok := jsonName(f); ok && n == name {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// foldsToField reports whether name equals, ignoring case as
+// encoding/json does, a member name of struct t.
+func foldsToField(t reflect.Type, name string) bool {
+	for i := range t.NumField() {
+		if n, _, ok := jsonName(t.Field(i)); ok && strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonName is f's member name as encoding/json writes it, and whether the
+// tag says omitempty; ok is false for a field encoding/json skips.
+func jsonName(f reflect.StructField) (name string, omitempty, ok bool) {
+	tag := f.Tag.Get("json")
+	if tag == "-" || !f.IsExported() {
+		return "", false, false
+	}
+	name, opts, _ := strings.Cut(tag, ",")
+	if name == "" {
+		name = f.Name
+	}
+	for _, o := range strings.Split(opts, ",") {
+		if o == "omitempty" || o == "omitzero" {
+			omitempty = true
+		}
+	}
+	return name, omitempty, true
+}
+
+func where(path string) string {
+	if path == "" {
+		return "the top-level value"
+	}
+	return strings.TrimPrefix(path, ".")
+}

@@ -1,0 +1,136 @@
+package strictjson
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+type person struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+type doc struct {
+	Size  int64    `json:"size"`
+	Seq   uint64   `json:"seq"`
+	Hash  string   `json:"hash"`
+	Note  string   `json:"note,omitempty"`
+	By    person   `json:"by"`
+	Items []person `json:"items"`
+}
+
+const good = `{"size":15,"seq":0,"hash":"ab","by":{"name":"a","role":"b"},"items":[{"name":"c","role":"d"}]}`
+
+func TestManifestRules(t *testing.T) {
+	var d doc
+	if err := Decode([]byte(good), &d, Manifest); err != nil || d.Size != 15 || d.Items[0].Role != "d" {
+		t.Fatalf("%+v %v", d, err)
+	}
+	// Borderline but valid: negative numbers for signed members, the
+	// largest values, an optional member given, escapes inside strings.
+	for _, in := range []string{
+		strings.Replace(good, `"size":15`, `"size":-15`, 1),
+		strings.Replace(good, `"seq":0`, `"seq":18446744073709551615`, 1),
+		strings.Replace(good, `"size":15`, `"size":9223372036854775807`, 1),
+		strings.Replace(good, `"hash":"ab"`, `"hash":"\u0061b","note":"x"`, 1),
+		strings.Replace(good, `{"size"`, " \n{\"size\"", 1) + "\n",
+	} {
+		if err := Decode([]byte(in), new(doc), Manifest); err != nil {
+			t.Errorf("%s: %v", in, err)
+		}
+	}
+	for name, in := range map[string]string{
+		"fraction":           strings.Replace(good, `"size":15`, `"size":15.0`, 1),
+		"exponent":           strings.Replace(good, `"size":15`, `"size":1.5e1`, 1),
+		"integer exponent":   strings.Replace(good, `"seq":0`, `"seq":0e0`, 1),
+		"minus zero":         strings.Replace(good, `"size":15`, `"size":-0`, 1),
+		"negative unsigned":  strings.Replace(good, `"seq":0`, `"seq":-1`, 1),
+		"out of range":       strings.Replace(good, `"seq":0`, `"seq":18446744073709551616`, 1),
+		"signed overflow":    strings.Replace(good, `"size":15`, `"size":9223372036854775808`, 1),
+		"leading zero":       strings.Replace(good, `"size":15`, `"size":015`, 1),
+		"case of a name":     strings.Replace(good, `"hash"`, `"Hash"`, 1),
+		"nested case":        strings.Replace(good, `"role":"d"`, `"ROLE":"d"`, 1),
+		"repeat":             strings.Replace(good, `"hash":"ab"`, `"hash":"ab","hash":"cd"`, 1),
+		"nested repeat":      strings.Replace(good, `"name":"a"`, `"name":"a","name":"a"`, 1),
+		"unknown":            strings.Replace(good, `"hash":"ab"`, `"hash":"ab","extra":1`, 1),
+		"missing required":   strings.Replace(good, `"hash":"ab",`, ``, 1),
+		"missing nested":     strings.Replace(good, `"role":"b"`, `"x":"b"`, 1),
+		"null string":        strings.Replace(good, `"hash":"ab"`, `"hash":null`, 1),
+		"null list":          strings.Replace(good, `[{"name":"c","role":"d"}]`, `null`, 1),
+		"string for number":  strings.Replace(good, `"size":15`, `"size":"15"`, 1),
+		"trailing value":     good + ` {}`,
+		"trailing brace":     good + `}`,
+		"not JSON":           `{"size":15,}`,
+		"two values in list": strings.Replace(good, `"items":[`, `"items":[1,`, 1),
+	} {
+		if err := Decode([]byte(in), new(doc), Manifest); err == nil {
+			t.Errorf("%s: accepted %s", name, in)
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestEventDataRules(t *testing.T) {
+	var d doc
+	in := `{"size":15,"other":{"Size":1.5,"deep":[1,2]},"items":null,"hash":"x"}`
+	if err := Decode([]byte(in), &d, EventData); err != nil || d.Size != 15 || d.Items != nil || d.Seq != 0 {
+		t.Fatalf("%+v %v", d, err)
+	}
+	for name, in := range map[string]string{
+		"fraction in a member read":    `{"size":15.0}`,
+		"minus zero":                   `{"size":-0}`,
+		"repeat of a member read":      `{"size":1,"size":2}`,
+		"repeat of an unknown member":  `{"size":1,"x":1,"x":2}`,
+		"repeat deep in unknown":       `{"x":[{"a":1,"a":1}]}`,
+		"another case of a name":       `{"Size":1}`,
+		"escaped capital in a nested name": `{"by":{"n\u0041me":"a"}}`,
+		"long s for s":                 `{"\u017fize":1}`,
+		"not an object at the top":     `[1]`,
+		"whitespace-separated extra":   `{} {}`,
+		"string where a struct is due": `{"by":"a"}`,
+	} {
+		if err := Decode([]byte(in), new(doc), EventData); err == nil {
+			t.Errorf("%s: accepted %s", name, in)
+		}
+	}
+}
+
+func TestDepthLimit(t *testing.T) {
+	deep := func(n int) string { return `{"x":` + strings.Repeat("[", n-1) + strings.Repeat("]", n-1) + `}` }
+	if err := Decode([]byte(deep(10000)), new(doc), EventData); err != nil {
+		t.Errorf("10,000 levels: %v", err)
+	}
+	if err := Decode([]byte(deep(10001)), new(doc), EventData); err == nil {
+		t.Error("10,001 levels accepted")
+	}
+}
+
+// FuzzDecode checks that whatever Decode accepts, encoding/json accepts
+// and reads to the same value, and that an accepted manifest-rules input
+// re-encodes to a value Decode accepts again.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(good))
+	f.Add([]byte(`{"size":15.0}`))
+	f.Add([]byte(`{"size":1,"size":2}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, r := range []Rules{Manifest, EventData} {
+			var d doc
+			if Decode(b, &d, r) != nil {
+				continue
+			}
+			var std doc
+			if err := json.Unmarshal(b, &std); err != nil {
+				t.Fatalf("accepted what encoding/json refuses: %q: %v", b, err)
+			}
+			again, _ := json.Marshal(d)
+			var d2 doc
+			if r == Manifest {
+				if err := Decode(again, &d2, r); err != nil {
+					t.Fatalf("re-encoding of an accepted value refused: %q: %v", again, err)
+				}
+			}
+		}
+	})
+}

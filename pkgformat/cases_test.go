@@ -1,0 +1,662 @@
+package pkgformat_test
+
+// The package cases in testdata/package/cases: packages that each differ
+// from the vector in one way, invalid ones (with the rule of
+// docs/package-format.md section 12 that refuses them) and borderline
+// valid ones, so that another implementation can run the same set. Most
+// are made from the committed package.tar and are reproducible byte for
+// byte; those marked "forged log" are rebuilt end to end with the test
+// key (age encryption is randomised). Written by
+//
+//	go test ./pkgformat -run TestPackageCases -update-cases
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/pkgformat"
+	"golang.org/x/mod/sumdb/note"
+)
+
+var updateCases = flag.Bool("update-cases", false, "rewrite the package cases in testdata/package/cases")
+
+const casesDir = packageDir + "/cases"
+
+// PackageCase is one entry of cases.json.
+type PackageCase struct {
+	File  string `json:"file"`
+	Valid bool   `json:"valid"`
+	// Exit is custos-verify's exit status with --key and --identity.
+	Exit   int    `json:"exit"`
+	Rule   string `json:"rule"`
+	Change string `json:"change"`
+	// CustosError is part of custos-verify's message for an invalid
+	// case, so that the case is known to fail by its rule; another
+	// implementation's wording is its own.
+	CustosError string `json:"custos_error,omitempty"`
+}
+
+// CaseFile is cases.json.
+type CaseFile struct {
+	Spec     string        `json:"spec"`
+	Key      string        `json:"key"`
+	Identity string        `json:"identity"`
+	Command  string        `json:"command"`
+	Cases    []PackageCase `json:"cases"`
+}
+
+type caseKit struct {
+	t      *testing.T
+	base   []byte
+	ms     []member
+	signer note.Signer
+	vkey   string
+	id     *age.X25519Identity
+}
+
+func (k *caseKit) get(ms []member, name string) []byte {
+	for _, m := range ms {
+		if m.name == name {
+			return m.data
+		}
+	}
+	k.t.Fatalf("no member %s", name)
+	return nil
+}
+
+func (k *caseKit) clone() []member { return append([]member(nil), k.ms...) }
+
+func set(ms []member, name string, data []byte) []member {
+	out := append([]member(nil), ms...)
+	for i := range out {
+		if out[i].name == name {
+			out[i].data = data
+			return out
+		}
+	}
+	panic("no member " + name)
+}
+
+// tar writes members as the vault does, at the vector's time.
+func (k *caseKit) tar(ms []member) []byte {
+	var out bytes.Buffer
+	w := pkgformat.NewWriter(&out, fixedTime)
+	for _, m := range ms {
+		if err := w.AddBytes(m.name, m.data); err != nil {
+			k.t.Fatal(err)
+		}
+	}
+	w.Close()
+	return out.Bytes()
+}
+
+// manifest replaces manifest.json by edit's result and signs it again
+// with the log key, so that only what edit changed is wrong.
+func (k *caseKit) manifest(ms []member, edit func(string) string) []member {
+	old := string(k.get(ms, pkgformat.ManifestName))
+	mb := []byte(edit(old))
+	if string(mb) == old {
+		k.t.Fatal("the edit did not change the manifest")
+	}
+	return k.sign(set(ms, pkgformat.ManifestName, mb))
+}
+
+// sign replaces manifest.sig by the log key's signature over the
+// current manifest.
+func (k *caseKit) sign(ms []member) []member {
+	mb := k.get(ms, pkgformat.ManifestName)
+	sig, err := pkgformat.SignManifest(k.signer, packageID, mb)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	return set(ms, pkgformat.SignatureName, sig)
+}
+
+// commit replaces a member and the hash the manifest names it by, and
+// signs the manifest again.
+func (k *caseKit) commit(ms []member, name string, data []byte) []member {
+	old := sha256hex(k.get(ms, name))
+	ms = set(ms, name, data)
+	return k.manifest(ms, func(s string) string { return strings.Replace(s, old, sha256hex(data), 1) })
+}
+
+func replaceOnce(old, new string) func(string) string {
+	return func(s string) string { return strings.Replace(s, old, new, 1) }
+}
+
+// header rewrites byte off of member name's tar header (fixing the
+// header checksum, as a writer would).
+func (k *caseKit) header(b []byte, name string, edit func(h []byte)) []byte {
+	for _, m := range k.ms {
+		if m.name != name {
+			continue
+		}
+		out := bytes.Clone(b)
+		h := out[m.header : m.header+512]
+		edit(h)
+		var sum int
+		for j := range h {
+			if j >= 148 && j < 156 {
+				sum += ' '
+			} else {
+				sum += int(h[j])
+			}
+		}
+		copy(h[148:156], fmt.Sprintf("%06o\x00 ", sum))
+		return out
+	}
+	k.t.Fatalf("no member %s", name)
+	return nil
+}
+
+// cosign adds a signature line of another key to a checkpoint note.
+func cosign(cp []byte, name string, sig []byte) []byte {
+	return append(bytes.Clone(cp), []byte("\u2014 "+name+" "+base64.StdEncoding.EncodeToString(sig)+"\n")...)
+}
+
+// logLine returns the log key's signature line of a note (its last line).
+func logLine(b []byte) []byte {
+	return b[bytes.LastIndex(b[:len(b)-1], []byte("\n"))+1:]
+}
+
+// nonCanonical spells the last signature line's base64 another way:
+// the unused low bits of its last character set.
+func nonCanonical(b []byte) []byte {
+	line := logLine(b)
+	i := bytes.LastIndex(b, line)
+	fields := strings.Fields(string(line))
+	b64 := fields[len(fields)-1]
+	j := strings.IndexByte(b64, '=') - 1
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	v := strings.IndexByte(alphabet, b64[j])
+	b64 = b64[:j] + string(alphabet[v|1]) + b64[j+1:]
+	if v|1 == v {
+		b64 = b64[:j] + string(alphabet[v&^1|2]) + b64[j+1:]
+	}
+	out := bytes.Clone(b[:i])
+	return append(out, []byte(strings.Join(fields[:len(fields)-1], " ")+" "+b64+"\n")...)
+}
+
+// signCheckpoint signs a checkpoint text with the log key.
+func (k *caseKit) signCheckpoint(text string) []byte {
+	b, err := note.Sign(&note.Note{Text: text}, k.signer)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	return b
+}
+
+// forged rebuilds the package with hook applied to its events.
+func (k *caseKit) forged(hook func(*events.Event)) []byte {
+	return buildPackageHook(k.t, k.id, packageItems, k.signer, k.vkey, hook)
+}
+
+// onDeposit edits the data of the first item's deposit event.
+func onDeposit(edit func(string) string) func(*events.Event) {
+	return func(ev *events.Event) {
+		if ev.Type == "item.deposited" && ev.Item == packageItems[0].id {
+			ev.Data = []byte(edit(string(ev.Data)))
+		}
+	}
+}
+
+type caseDef struct {
+	PackageCase
+	make func(k *caseKit) []byte
+}
+
+func packageCases() []caseDef {
+	invalid := func(file, rule, change, custosErr string, make func(k *caseKit) []byte) caseDef {
+		return caseDef{PackageCase{File: "invalid-" + file + ".tar", Exit: 1, Rule: rule, Change: change, CustosError: custosErr}, make}
+	}
+	valid := func(file, rule, change string, make func(k *caseKit) []byte) caseDef {
+		return caseDef{PackageCase{File: "valid-" + file + ".tar", Valid: true, Rule: rule, Change: change}, make}
+	}
+	endOf := func(k *caseKit) int {
+		// The end of the last member's padding: the two end blocks follow.
+		last := k.ms[len(k.ms)-1]
+		return int((last.offset + int64(len(last.data)) + 511) / 512 * 512)
+	}
+	head := []caseDef{
+		valid("vector", "-", "none: the vector itself", func(k *caseKit) []byte { return k.base }),
+
+		// Container (section 1).
+		invalid("container-type-nul", "container.type", "the type flag of proofs.json is NUL (pre-POSIX regular file), not '0'", "not a regular file",
+			func(k *caseKit) []byte { return k.header(k.base, pkgformat.ProofsName, func(h []byte) { h[156] = 0 }) }),
+		invalid("container-type-symlink", "container.type", "report.txt is a symbolic link member (type '2')", "report.txt",
+			func(k *caseKit) []byte { return k.header(k.base, pkgformat.ReportName, func(h []byte) { h[156] = '2' }) }),
+		invalid("container-no-end-blocks", "container.end", "the archive ends after the last member's padding, without the two zero blocks", "end",
+			func(k *caseKit) []byte { return k.base[:endOf(k)] }),
+		invalid("container-one-end-block", "container.end", "only one zero block after the last member", "end",
+			func(k *caseKit) []byte { return k.base[:endOf(k)+512] }),
+		valid("container-two-end-blocks-only", "container.end", "exactly the two zero blocks, without tar's record padding", func(k *caseKit) []byte { return k.base[:endOf(k)+1024] }),
+		valid("container-bytes-after-end", "container.end", "4 KiB of non-zero bytes after the two end blocks (not read)",
+			func(k *caseKit) []byte {
+				return append(bytes.Clone(k.base[:endOf(k)+1024]), bytes.Repeat([]byte("x"), 4096)...)
+			}),
+		valid("container-metadata", "container.metadata", "manifest.json's header says mode 0600, owner 1000/1000 and another time (not checked)",
+			func(k *caseKit) []byte {
+				return k.header(k.base, pkgformat.ManifestName, func(h []byte) {
+					copy(h[100:108], "0000600\x00")
+					copy(h[108:116], "0001750\x00")
+					copy(h[116:124], "0001750\x00")
+					copy(h[136:148], "14000000000\x00")
+				})
+			}),
+		invalid("container-order", "container.order", "proofs.json comes before checkpoint", "checkpoint",
+			func(k *caseKit) []byte {
+				ms := k.clone()
+				ms[2], ms[3] = ms[3], ms[2]
+				return k.tar(ms)
+			}),
+		invalid("container-extra-member", "container.members", "a member notes.txt after report.pdf", "notes.txt",
+			func(k *caseKit) []byte { return k.tar(append(k.clone(), member{name: "notes.txt", data: []byte("x")})) }),
+		invalid("container-missing-member", "container.members", "report.pdf is missing", "report.pdf",
+			func(k *caseKit) []byte { return k.tar(k.ms[:len(k.ms)-1]) }),
+		invalid("container-directory-member", "container.members", "a directory member events/ before the first event", "events/",
+			func(k *caseKit) []byte {
+				var hb bytes.Buffer
+				tw := tar.NewWriter(&hb)
+				if err := tw.WriteHeader(&tar.Header{Name: "events/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: fixedTime, Format: tar.FormatUSTAR}); err != nil {
+					k.t.Fatal(err)
+				}
+				tw.Flush()
+				for _, m := range k.ms {
+					if m.name == pkgformat.EventPath(1) {
+						return append(append(bytes.Clone(k.base[:m.header]), hb.Bytes()[:512]...), k.base[m.header:]...)
+					}
+				}
+				k.t.Fatal("no event 1")
+				return nil
+			}),
+
+		// manifest.json (section 2).
+		valid("manifest-compact", "manifest.json", "the manifest written compact (json.Marshal, no indentation) and signed", func(k *caseKit) []byte {
+			return k.tar(k.manifest(k.clone(), func(s string) string {
+				var b bytes.Buffer
+				json.Compact(&b, []byte(s))
+				return b.String()
+			}))
+		}),
+		valid("manifest-escaped-name", "manifest.names", `the member name "purpose" written "\u0070urpose" (names compare after JSON unescaping)`, func(k *caseKit) []byte {
+			return k.tar(k.manifest(k.clone(), replaceOnce(`"purpose":`, `"\u0070urpose":`)))
+		}),
+		invalid("manifest-name-case", "manifest.names", `"purpose" written "Purpose"`, "Purpose",
+			func(k *caseKit) []byte { return k.tar(k.manifest(k.clone(), replaceOnce(`"purpose":`, `"Purpose":`))) }),
+		invalid("manifest-repeated-member", "manifest.repeat", `"purpose" twice, the first "Another trial"`, "twice",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), replaceOnce(`"purpose": "`, `"purpose": "Another trial", "purpose": "`)))
+			}),
+		invalid("manifest-repeated-nested", "manifest.repeat", `an item's "sha256" twice, with the same value`, "twice",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), func(s string) string {
+					i := strings.Index(s, `"sha256": "`)
+					j := i + strings.Index(s[i:], ",")
+					return s[:j+1] + s[i:j+1] + s[j+1:]
+				}))
+			}),
+		invalid("manifest-unknown-member", "manifest.members", `an extra member "comment"`, "comment",
+			func(k *caseKit) []byte { return k.tar(k.manifest(k.clone(), replaceOnce(`"format":`, `"comment": "x", "format":`))) }),
+		invalid("manifest-missing-sealed-at", "manifest.required", `"sealed_at" removed`, "sealed_at",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), func(s string) string {
+					i := strings.Index(s, `  "sealed_at"`)
+					j := i + strings.Index(s[i:], "\n")
+					return s[:i] + s[j+1:]
+				}))
+			}),
+		invalid("manifest-missing-item-file-size", "manifest.required", `the first item's "file_size" removed`, "file_size",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), func(s string) string {
+					i := strings.Index(s, `      "file_size"`)
+					j := i + strings.Index(s[i:], "\n")
+					return s[:i] + s[j+1:]
+				}))
+			}),
+		invalid("manifest-null", "manifest.null", `"purpose": null`, "null",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), func(s string) string {
+					i := strings.Index(s, `"purpose": "`) + len(`"purpose": `)
+					j := i + 1 + strings.Index(s[i+1:], `"`)
+					return s[:i] + "null" + s[j+1:]
+				}))
+			}),
+		invalid("manifest-integer-fraction", "manifest.integers", `"checkpoint_size": 8.0`, "canonical decimal",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), replaceOnce(`"checkpoint_size": 8,`, `"checkpoint_size": 8.0,`)))
+			}),
+		invalid("manifest-integer-exponent", "manifest.integers", `"sealing_event": 7e0`, "canonical decimal",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), replaceOnce(`"sealing_event": 7,`, `"sealing_event": 7e0,`)))
+			}),
+		invalid("manifest-final-newline", "manifest.space", "a newline after the manifest's closing brace", "white space",
+			func(k *caseKit) []byte { return k.tar(k.manifest(k.clone(), func(s string) string { return s + "\n" })) }),
+		invalid("manifest-format-4", "manifest.format", `"format": "custos-package/4"`, "unknown format",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), replaceOnce(`"custos-package/3"`, `"custos-package/4"`)))
+			}),
+		invalid("manifest-item-path", "manifest.paths", "the first item's path is items/001-chat.age, not ItemPath(0, name)", "path",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), replaceOnce(`"path": "items/001-chat_export_log.txt.age"`, `"path": "items/001-chat.age"`)))
+			}),
+		invalid("manifest-uppercase-hex", "manifest.hex", "the first item's file_sha256 in uppercase hex", "",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), func(s string) string {
+					i := strings.Index(s, `"file_sha256": "`) + len(`"file_sha256": "`)
+					return s[:i] + strings.ToUpper(s[i:i+64]) + s[i+64:]
+				}))
+			}),
+		invalid("manifest-fingerprint-uppercase", "manifest.hex", "log_key_fingerprint in uppercase hex", "fingerprint",
+			func(k *caseKit) []byte {
+				fp := pkgformat.KeyFingerprint(k.vkey)
+				return k.tar(k.manifest(k.clone(), replaceOnce(fp, strings.ToUpper(fp))))
+			}),
+		invalid("manifest-no-report-pdf-hash", "manifest.required", "report_pdf_sha256 removed from a version 3 manifest", "report_pdf_sha256",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), func(s string) string {
+					i := strings.Index(s, `  "report_pdf_sha256"`)
+					j := i + strings.Index(s[i:], "\n")
+					return s[:i] + s[j+1:]
+				}))
+			}),
+
+		// manifest.sig (section 3).
+		invalid("signature-second-line", "signature.one", "manifest.sig carries its signature line twice", "manifest.sig",
+			func(k *caseKit) []byte {
+				sig := k.get(k.ms, pkgformat.SignatureName)
+				return k.tar(set(k.clone(), pkgformat.SignatureName, append(bytes.Clone(sig), logLine(sig)...)))
+			}),
+		invalid("signature-other-key-line", "signature.one", "manifest.sig carries a second signature line, of another key", "manifest.sig",
+			func(k *caseKit) []byte {
+				sig := k.get(k.ms, pkgformat.SignatureName)
+				return k.tar(set(k.clone(), pkgformat.SignatureName, cosign(sig, "witness.example", bytes.Repeat([]byte{7}, 68))))
+			}),
+		invalid("signature-non-canonical-base64", "signature.base64", "the signature's base64 with the unused bits of its last character set", "manifest.sig",
+			func(k *caseKit) []byte {
+				return k.tar(set(k.clone(), pkgformat.SignatureName, nonCanonical(k.get(k.ms, pkgformat.SignatureName))))
+			}),
+		invalid("signature-text-version", "signature.text", "the signed text's first line is custos-package/2 in a version 3 package", "manifest.sig: the signed text",
+			func(k *caseKit) []byte {
+				mb := k.get(k.ms, pkgformat.ManifestName)
+				sig, err := note.Sign(&note.Note{Text: fmt.Sprintf("custos-package/2\n%s\nsha256 %s\n", packageID, sha256hex(mb))}, k.signer)
+				if err != nil {
+					k.t.Fatal(err)
+				}
+				return k.tar(set(k.clone(), pkgformat.SignatureName, sig))
+			}),
+		invalid("signature-no-final-newline", "signature.one", "manifest.sig without its final newline", "manifest.sig",
+			func(k *caseKit) []byte {
+				sig := k.get(k.ms, pkgformat.SignatureName)
+				return k.tar(set(k.clone(), pkgformat.SignatureName, sig[:len(sig)-1]))
+			}),
+
+		// checkpoint (section 4, custody-log.md 5).
+		invalid("checkpoint-log-signature-twice", "checkpoint.one-log-signature", "the checkpoint carries the log key's signature line twice", "exactly one",
+			func(k *caseKit) []byte {
+				cp := k.get(k.ms, pkgformat.CheckpointName)
+				return k.tar(k.commit(k.clone(), pkgformat.CheckpointName, append(bytes.Clone(cp), logLine(cp)...)))
+			}),
+		invalid("checkpoint-non-canonical-base64", "checkpoint.base64", "the checkpoint's log signature in non-canonical base64", "canonical base64",
+			func(k *caseKit) []byte {
+				return k.tar(k.commit(k.clone(), pkgformat.CheckpointName, nonCanonical(k.get(k.ms, pkgformat.CheckpointName))))
+			}),
+		invalid("checkpoint-size-leading-zero", "checkpoint.size", "the checkpoint's size written 08, signed by the log key", "canonical decimal",
+			func(k *caseKit) []byte {
+				cp := string(k.get(k.ms, pkgformat.CheckpointName))
+				text := strings.Replace(cp[:strings.Index(cp, "\n\n")+1], "\n8\n", "\n08\n", 1)
+				return k.tar(k.commit(k.clone(), pkgformat.CheckpointName, k.signCheckpoint(text)))
+			}),
+		invalid("checkpoint-extension-line", "checkpoint.text", "a fourth line in the checkpoint's text, signed by the log key", "extension",
+			func(k *caseKit) []byte {
+				cp := string(k.get(k.ms, pkgformat.CheckpointName))
+				text := cp[:strings.Index(cp, "\n\n")+1] + "extension\n"
+				return k.tar(k.commit(k.clone(), pkgformat.CheckpointName, k.signCheckpoint(text)))
+			}),
+		valid("checkpoint-unknown-cosignature", "checkpoint.cosignatures", "a cosignature line of an unknown witness key after the log's line (ignored)",
+			func(k *caseKit) []byte {
+				cp := k.get(k.ms, pkgformat.CheckpointName)
+				return k.tar(k.commit(k.clone(), pkgformat.CheckpointName, cosign(cp, "witness.example/w1", bytes.Repeat([]byte{9}, 76))))
+			}),
+	}
+	// Signer names (custody-log.md 5.3): white space refused, other
+	// characters accepted, in a cosignature line of an unknown key.
+	out := head
+	for _, n := range []struct {
+		r    rune
+		slug string
+		ok   bool
+	}{{0x00a0, "nbsp", false}, {0x0085, "nel", false}, {0x2028, "line-separator", false}, {0x3000, "ideographic-space", false},
+		{0x007f, "del", true}, {0x0080, "c1-control", true}, {0xfeff, "bom", true}, {0x200b, "zero-width-space", true}} {
+		name := "witness" + string(n.r) + "example"
+		change := fmt.Sprintf("a cosignature line whose key name holds U+%04X", n.r)
+		mk := func(k *caseKit) []byte {
+			cp := k.get(k.ms, pkgformat.CheckpointName)
+			return k.tar(k.commit(k.clone(), pkgformat.CheckpointName, cosign(cp, name, bytes.Repeat([]byte{9}, 76))))
+		}
+		if n.ok {
+			out = append(out, valid("checkpoint-signer-name-"+n.slug, "checkpoint.signer-names", change, mk))
+		} else {
+			out = append(out, invalid("checkpoint-signer-name-"+n.slug, "checkpoint.signer-names", change, "checkpoint", mk))
+		}
+	}
+	proofs := func(edit func(string) string) func(k *caseKit) []byte {
+		return func(k *caseKit) []byte {
+			pb := string(k.get(k.ms, pkgformat.ProofsName))
+			nb := edit(pb)
+			if nb == pb {
+				k.t.Fatal("the edit did not change proofs.json")
+			}
+			return k.tar(k.commit(k.clone(), pkgformat.ProofsName, []byte(nb)))
+		}
+	}
+	out = append(out,
+		// proofs.json (section 5).
+		invalid("proofs-key-leading-zero", "proofs.keys", `the proof of event 3 keyed "03"`, "proofs.json", proofs(replaceOnce(`"3":`, `"03":`))),
+		invalid("proofs-key-plus", "proofs.keys", `the proof of event 3 keyed "+3"`, "proofs.json", proofs(replaceOnce(`"3":`, `"+3":`))),
+		invalid("proofs-repeated-key", "proofs.repeat", `the proof of event 3 given twice`, "twice", proofs(func(s string) string {
+			i := strings.Index(s, `    "3": [`)
+			j := i + strings.Index(s[i:], "]") + 1
+			return s[:i] + s[i:j] + ",\n" + s[i:]
+		})),
+		invalid("proofs-uppercase-hex", "proofs.hex", "one proof hash in uppercase hex", "proofs.json", proofs(func(s string) string {
+			i := strings.Index(s, `      "`) + len(`      "`)
+			return s[:i] + strings.ToUpper(s[i:i+64]) + s[i+64:]
+		})),
+		invalid("proofs-tree-size", "proofs.tree-size", `"tree_size": 9, the checkpoint's is 8`, "tree size", proofs(replaceOnce(`"tree_size": 8`, `"tree_size": 9`))),
+		invalid("proofs-extra-proof", "proofs.members", "a proof for event 6, which the package does not carry", "proofs.json", proofs(replaceOnce(`"proofs": {`, `"proofs": {
+    "6": [],`))),
+		valid("proofs-compact", "proofs.json", "proofs.json written compact (no indentation)", proofs(func(s string) string {
+			var b bytes.Buffer
+			json.Compact(&b, []byte(s))
+			return b.String()
+		})),
+
+		// events/ (section 6).
+		invalid("event-not-canonical", "events.canonical", "a space after the first colon of event 1 (leaf hash in the manifest updated)", "event",
+			func(k *caseKit) []byte {
+				name := pkgformat.EventPath(1)
+				old := k.get(k.ms, name)
+				nb := bytes.Replace(old, []byte(`"v":1`), []byte(`"v": 1`), 1)
+				ms := set(k.clone(), name, nb)
+				return k.tar(k.manifest(ms, replaceOnce(events.LeafHash(old).String(), events.LeafHash(nb).String())))
+			}),
+		invalid("event-path", "events.path", "event 1's member named events/1.json", "events/",
+			func(k *caseKit) []byte {
+				ms := k.clone()
+				for i := range ms {
+					if ms[i].name == pkgformat.EventPath(1) {
+						ms[i].name = "events/1.json"
+					}
+				}
+				return k.tar(ms)
+			}),
+
+		// Event data as the reader interprets it (custody-log.md 12), in a
+		// log forged with the test key.
+		invalid("data-size-fraction", "data.integers", `forged log: the deposit's "size" written 67.0`, "canonical decimal",
+			func(k *caseKit) []byte { return k.forged(onDeposit(replaceOnce(`"size":67,`, `"size":67.0,`))) }),
+		invalid("data-repeated-member", "data.repeat", `forged log: the deposit's "sha256" twice, the same value`, "twice",
+			func(k *caseKit) []byte {
+				return k.forged(onDeposit(func(s string) string {
+					i := strings.Index(s, `"sha256":"`)
+					j := i + len(`"sha256":"`) + 65
+					return s[:j+1] + s[i:j+1] + s[j+1:]
+				}))
+			}),
+		invalid("data-name-case", "data.names", `forged log: the deposit's data holds also "SHA256"`, "differs only in case",
+			func(k *caseKit) []byte { return k.forged(onDeposit(replaceOnce(`{`, `{"SHA256":"00",`))) }),
+		valid("data-unknown-member", "data.names", `forged log: the deposit's data holds an unknown member "x" (ignored)`,
+			func(k *caseKit) []byte { return k.forged(onDeposit(replaceOnce(`{`, `{"x":{"size":1.5,"y":null},`))) }),
+		valid("data-escaped", "data.names", `forged log: the deposit's "name" written with \u escapes of the same characters`,
+			func(k *caseKit) []byte { return k.forged(onDeposit(replaceOnce(`"name":"chat `, `"name":"\u0063hat `))) }),
+
+		// items/ and the reports (sections 7 to 9).
+		invalid("item-byte-changed", "items.bytes", "one byte of the first item's age file changed", "items/001",
+			func(k *caseKit) []byte {
+				name := k.ms[len(k.ms)-4].name
+				b := bytes.Clone(k.get(k.ms, name))
+				b[len(b)-1] ^= 1
+				return k.tar(set(k.clone(), name, b))
+			}),
+		invalid("item-other-recipient", "items.decrypt", "the first item re-encrypted to another recipient, its file hashes updated in the manifest", "items/001",
+			func(k *caseKit) []byte {
+				name := k.ms[len(k.ms)-4].name
+				other, _ := age.GenerateX25519Identity()
+				var ct bytes.Buffer
+				w, _ := age.Encrypt(&ct, other.Recipient())
+				w.Write([]byte(packageItems[0].content))
+				w.Close()
+				old := k.get(k.ms, name)
+				ms := set(k.clone(), name, ct.Bytes())
+				return k.tar(k.manifest(ms, func(s string) string {
+					s = strings.Replace(s, sha256hex(old), sha256hex(ct.Bytes()), 1)
+					return strings.Replace(s, fmt.Sprintf(`"file_size": %d,`, len(old)), fmt.Sprintf(`"file_size": %d,`, ct.Len()), 1)
+				}))
+			}),
+		invalid("report-pdf-changed", "report.bytes", "one byte of report.pdf changed", "report.pdf",
+			func(k *caseKit) []byte {
+				b := bytes.Clone(k.get(k.ms, pkgformat.ReportPDFName))
+				b[len(b)/2] ^= 1
+				return k.tar(set(k.clone(), pkgformat.ReportPDFName, b))
+			}),
+	)
+	return out
+}
+
+func newCaseKit(t *testing.T) *caseKit {
+	base := readPackage(t)
+	ms, err := members(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, vkey := packageKeys(t)
+	return &caseKit{t: t, base: base, ms: ms, signer: signer, vkey: vkey, id: readIdentity(t)}
+}
+
+func writeCases(t *testing.T) {
+	k := newCaseKit(t)
+	if err := os.MkdirAll(casesDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := filepath.Glob(filepath.Join(casesDir, "*.tar"))
+	for _, f := range old {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cf := CaseFile{
+		Spec:     "docs/package-format.md, section 12",
+		Key:      k.vkey,
+		Identity: "../identity.txt",
+		Command:  "custos-verify CASE --key KEY --identity ../identity.txt",
+	}
+	for _, c := range packageCases() {
+		b := c.make(k)
+		if err := os.WriteFile(filepath.Join(casesDir, c.File), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cf.Cases = append(cf.Cases, c.PackageCase)
+	}
+	js, _ := json.MarshalIndent(cf, "", "  ")
+	if err := os.WriteFile(filepath.Join(casesDir, "cases.json"), append(js, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ReadCases reads cases.json.
+func readCases(t testing.TB) CaseFile {
+	b, err := os.ReadFile(filepath.Join(casesDir, "cases.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cf CaseFile
+	if err := json.Unmarshal(b, &cf); err != nil {
+		t.Fatal(err)
+	}
+	return cf
+}
+
+// Every case gets the verdict cases.json states, and an invalid one fails
+// by its own rule. The committed files are the ones the definitions
+// make, except the forged-log ones (age encryption is randomised).
+func TestPackageCases(t *testing.T) {
+	if *updateCases {
+		writeCases(t)
+	}
+	cf := readCases(t)
+	defs := packageCases()
+	if len(cf.Cases) != len(defs) {
+		t.Fatalf("cases.json lists %d cases, the definitions %d: regenerate with -update-cases", len(cf.Cases), len(defs))
+	}
+	k := newCaseKit(t)
+	id := readIdentity(t)
+	rules := map[string]bool{}
+	for i, c := range cf.Cases {
+		if c != defs[i].PackageCase {
+			t.Errorf("case %d: cases.json says %+v, the definition %+v", i, c, defs[i].PackageCase)
+			continue
+		}
+		rules[c.Rule] = true
+		b, err := os.ReadFile(filepath.Join(casesDir, c.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(c.Change, "forged log") {
+			if want := defs[i].make(k); !bytes.Equal(b, want) && !strings.Contains(c.File, "other-recipient") {
+				t.Errorf("%s: the committed file is not what its definition makes", c.File)
+			}
+		}
+		_, err = pkgformat.Verify(bytes.NewReader(b), pkgformat.VerifyOptions{TrustedKey: cf.Key, Identities: []age.Identity{id}})
+		switch {
+		case c.Valid && err != nil:
+			t.Errorf("%s (%s): %v, want VERIFIED", c.File, c.Change, err)
+		case !c.Valid && err == nil:
+			t.Errorf("%s (%s): VERIFIED, want a failure by rule %s", c.File, c.Change, c.Rule)
+		case !c.Valid && (errors.Is(err, pkgformat.ErrNotAuthenticated) || !strings.Contains(err.Error(), c.CustosError)):
+			t.Errorf("%s (%s): %v, want a failure naming %q", c.File, c.Change, err, c.CustosError)
+		case !c.Valid:
+			t.Logf("%s: %v", c.File, err)
+		}
+	}
+	// Every rule the spec names in section 12 has a case.
+	spec, err := os.ReadFile("../docs/package-format.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := range rules {
+		if r != "-" && !bytes.Contains(spec, []byte("`"+r+"`")) {
+			t.Errorf("rule %s is not named in docs/package-format.md", r)
+		}
+	}
+}
