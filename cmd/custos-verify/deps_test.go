@@ -21,7 +21,8 @@ func TestVerifierStaysSmall(t *testing.T) {
 		"github.com/custos-vault/custos/pkgformat",
 		"github.com/custos-vault/custos/events",
 		"github.com/custos-vault/custos/internal/keyfile",
-		"github.com/custos-vault/custos/internal/printable", // standard library only: the escaping of names and terminal text
+		"github.com/custos-vault/custos/internal/printable",  // standard library only: the escaping of names and terminal text
+		"github.com/custos-vault/custos/internal/strictjson", // standard library only: the one JSON grammar of the formats
 		"filippo.io/age", "filippo.io/hpke",
 		"golang.org/x/crypto/", "golang.org/x/sys/cpu", "golang.org/x/mod/sumdb/note",
 		"github.com/transparency-dev/merkle", "github.com/transparency-dev/formats/log",
