@@ -77,6 +77,11 @@ func ParseCheckpoint(b []byte, origin string, v note.Verifier) (*Checkpoint, err
 	if lines := strings.SplitN(string(b), "\n", 3); len(lines) < 3 || lines[1] != strconv.FormatUint(cp.Size, 10) {
 		return nil, errors.New("bad checkpoint: the size is not written in canonical decimal")
 	}
+	// And the root in canonical base64: the text is exactly what
+	// SignCheckpoint writes for its origin, size and root.
+	if text, _, _ := bytes.Cut(b, []byte("\n\n")); !bytes.Equal(append(text, '\n'), log.Checkpoint{Origin: cp.Origin, Size: cp.Size, Hash: cp.Hash}.Marshal()) {
+		return nil, errors.New("bad checkpoint: the root is not written in canonical base64")
+	}
 	out := &Checkpoint{Origin: cp.Origin, Size: cp.Size, Note: append([]byte(nil), b...)}
 	copy(out.Root[:], cp.Hash)
 	return out, nil

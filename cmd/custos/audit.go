@@ -25,7 +25,6 @@ import (
 	"github.com/custos-vault/custos/internal/keyfile"
 	"github.com/custos-vault/custos/internal/printable"
 	"github.com/custos-vault/custos/pkgformat"
-	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/mod/sumdb/note"
@@ -315,15 +314,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 // served, so that a vault cannot swap keys under an auditor who did not
 // pin one.
 func checkGenesis(b []byte, k api.KeyResponse) error {
-	ev, err := events.Decode(b)
-	if err != nil {
-		return fmt.Errorf("event 0: %v", err)
-	}
-	var d vault.LogOpened
-	if ev.Type != vault.TypeLogOpened || ev.DecodeData(&d) != nil || d.CheckpointKey != k.Key || d.Origin != k.Origin {
-		return fmt.Errorf("event 0 does not open this log with the key the vault serves")
-	}
-	return nil
+	return verify.CheckGenesis(b, k.Origin, k.Key)
 }
 
 // runAuditKey prints the vault's log key: the note verifier key that signs

@@ -13,6 +13,7 @@ package verify
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"runtime"
 	"sort"
@@ -237,4 +238,23 @@ func (e *Engine) Finish() (*Result, error) {
 		return nil, err
 	}
 	return &Result{Events: e.Size(), Root: root, Checkpoints: e.checked, Latest: e.latest}, nil
+}
+
+// CheckGenesis checks the first event of a log: it must decode, be of
+// type log.opened, and name the origin and the note verifier key that an
+// auditor was given (docs/custody-log.md section 7, step 3), so that a
+// vault cannot swap keys under an auditor who pinned none.
+func CheckGenesis(b []byte, origin, key string) error {
+	ev, err := DecodeEvent(b)
+	if err != nil {
+		return fmt.Errorf("event 0: %v", err)
+	}
+	var d struct {
+		Origin        string `json:"origin"`
+		CheckpointKey string `json:"checkpoint_key"`
+	}
+	if ev.Seq != 0 || ev.Type != "log.opened" || ev.DecodeData(&d) != nil || d.CheckpointKey != key || d.Origin != origin {
+		return errors.New("event 0 does not open this log with this key (a log.opened event naming its origin and key)")
+	}
+	return nil
 }
