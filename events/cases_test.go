@@ -249,7 +249,7 @@ func logCases(k *logKit) []logCaseDef {
 		cp(false, "size-plus", "checkpoint.text", "size +5, signed", k.sign(strings.Replace(t5, "\n5\n", "\n+5\n", 1))),
 		cp(false, "extension-line", "checkpoint.text", "a fourth line, signed", k.sign(t5+"extension\n")),
 		cp(false, "root-31-bytes", "checkpoint.text", "a root of 31 bytes, signed", k.sign(strings.Replace(t5, rootB64, base64.StdEncoding.EncodeToString(rootRaw[:31]), 1))),
-		cp(false, "root-non-canonical", "checkpoint.text", "the root in non-canonical base64, signed", k.sign(strings.Replace(t5, rootB64, strings.Fields(nonCanon("x y "+rootB64))[2], 1))),
+		cp(false, "root-non-canonical", "checkpoint.text", "the root in non-canonical base64, signed", k.sign(strings.Replace(t5, rootB64, strings.Fields(nonCanon("x y " + rootB64))[2], 1))),
 		cp(false, "tab", "checkpoint.note", "a tab after the size, signed", k.sign(strings.Replace(t5, "\n5\n", "\n5\t\n", 1))),
 		cp(false, "crlf", "checkpoint.note", "CRLF line ends", []byte(strings.ReplaceAll(string(cp5), "\n", "\r\n"))),
 		cp(false, "no-blank-line", "checkpoint.note", "no blank line before the signature", []byte(t5+line)),

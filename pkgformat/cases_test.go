@@ -235,7 +235,9 @@ func packageCases() []caseDef {
 		invalid("container-type-nul", "container.type", "the type flag of proofs.json is NUL (pre-POSIX regular file), not '0'", "not a regular file",
 			func(k *caseKit) []byte { return k.header(k.base, pkgformat.ProofsName, func(h []byte) { h[156] = 0 }) }),
 		invalid("container-type-symlink", "container.type", "report.txt is a symbolic link member (type '2')", "report.txt",
-			func(k *caseKit) []byte { return k.header(k.base, pkgformat.ReportName, func(h []byte) { h[156] = '2' }) }),
+			func(k *caseKit) []byte {
+				return k.header(k.base, pkgformat.ReportName, func(h []byte) { h[156] = '2' })
+			}),
 		invalid("container-no-end-blocks", "container.end", "the archive ends after the last member's padding, without the two zero blocks", "end",
 			func(k *caseKit) []byte { return k.base[:endOf(k)] }),
 		invalid("container-one-end-block", "container.end", "only one zero block after the last member", "end",
@@ -307,7 +309,9 @@ func packageCases() []caseDef {
 				}))
 			}),
 		invalid("manifest-unknown-member", "manifest.members", `an extra member "comment"`, "comment",
-			func(k *caseKit) []byte { return k.tar(k.manifest(k.clone(), replaceOnce(`"format":`, `"comment": "x", "format":`))) }),
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), replaceOnce(`"format":`, `"comment": "x", "format":`)))
+			}),
 		invalid("manifest-missing-sealed-at", "manifest.required", `"sealed_at" removed`, "sealed_at",
 			func(k *caseKit) []byte {
 				return k.tar(k.manifest(k.clone(), func(s string) string {
@@ -341,7 +345,9 @@ func packageCases() []caseDef {
 				return k.tar(k.manifest(k.clone(), replaceOnce(`"sealing_event": 7,`, `"sealing_event": 7e0,`)))
 			}),
 		invalid("manifest-final-newline", "manifest.space", "a newline after the manifest's closing brace", "white space",
-			func(k *caseKit) []byte { return k.tar(k.manifest(k.clone(), func(s string) string { return s + "\n" })) }),
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), func(s string) string { return s + "\n" }))
+			}),
 		invalid("manifest-format-4", "manifest.format", `"format": "custos-package/4"`, "unknown format",
 			func(k *caseKit) []byte {
 				return k.tar(k.manifest(k.clone(), replaceOnce(`"custos-package/3"`, `"custos-package/4"`)))
@@ -519,7 +525,9 @@ func packageCases() []caseDef {
 		valid("data-unknown-member", "data.names", `forged log: the deposit's data holds an unknown member "x" (ignored)`,
 			func(k *caseKit) []byte { return k.forged(onDeposit(replaceOnce(`{`, `{"x":{"size":1.5,"y":null},`))) }),
 		valid("data-escaped", "data.names", `forged log: the deposit's "name" written with \u escapes of the same characters`,
-			func(k *caseKit) []byte { return k.forged(onDeposit(replaceOnce(`"name":"chat `, `"name":"\u0063hat `))) }),
+			func(k *caseKit) []byte {
+				return k.forged(onDeposit(replaceOnce(`"name":"chat `, `"name":"\u0063hat `)))
+			}),
 
 		// items/ and the reports (sections 7 to 9).
 		invalid("item-byte-changed", "items.bytes", "one byte of the first item's age file changed", "items/001",

@@ -79,17 +79,17 @@ func TestEventDataRules(t *testing.T) {
 		t.Fatalf("%+v %v", d, err)
 	}
 	for name, in := range map[string]string{
-		"fraction in a member read":    `{"size":15.0}`,
-		"minus zero":                   `{"size":-0}`,
-		"repeat of a member read":      `{"size":1,"size":2}`,
-		"repeat of an unknown member":  `{"size":1,"x":1,"x":2}`,
-		"repeat deep in unknown":       `{"x":[{"a":1,"a":1}]}`,
-		"another case of a name":       `{"Size":1}`,
+		"fraction in a member read":        `{"size":15.0}`,
+		"minus zero":                       `{"size":-0}`,
+		"repeat of a member read":          `{"size":1,"size":2}`,
+		"repeat of an unknown member":      `{"size":1,"x":1,"x":2}`,
+		"repeat deep in unknown":           `{"x":[{"a":1,"a":1}]}`,
+		"another case of a name":           `{"Size":1}`,
 		"escaped capital in a nested name": `{"by":{"n\u0041me":"a"}}`,
-		"long s for s":                 `{"\u017fize":1}`,
-		"not an object at the top":     `[1]`,
-		"whitespace-separated extra":   `{} {}`,
-		"string where a struct is due": `{"by":"a"}`,
+		"long s for s":                     `{"\u017fize":1}`,
+		"not an object at the top":         `[1]`,
+		"whitespace-separated extra":       `{} {}`,
+		"string where a struct is due":     `{"by":"a"}`,
 	} {
 		if err := Decode([]byte(in), new(doc), EventData); err == nil {
 			t.Errorf("%s: accepted %s", name, in)
