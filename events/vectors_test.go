@@ -52,16 +52,7 @@ func vectorSeed() []byte {
 // the same encoding ("PRIVATE+KEY+name+hash+base64(0x01 || seed)").
 func vectorKeys(t testing.TB) (note.Signer, note.Verifier, string) {
 	t.Helper()
-	priv := ed25519.NewKeyFromSeed(vectorSeed())
-	vkey, err := note.NewEd25519VerifierKey(vectorKeyName, priv.Public().(ed25519.PublicKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	parts := strings.SplitN(vkey, "+", 3)
-	if len(parts) != 3 {
-		t.Fatalf("unexpected verifier key %q", vkey)
-	}
-	skey := "PRIVATE+KEY+" + parts[0] + "+" + parts[1] + "+" + base64.StdEncoding.EncodeToString(append([]byte{1}, vectorSeed()...))
+	skey, vkey := seedKeys(t, vectorKeyName, vectorSeed())
 	signer, err := note.NewSigner(skey)
 	if err != nil {
 		t.Fatal(err)

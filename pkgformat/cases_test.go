@@ -25,6 +25,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/pkgformat"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -171,21 +172,13 @@ func logLine(b []byte) []byte {
 }
 
 // nonCanonical spells the last signature line's base64 another way:
-// the unused low bits of its last character set.
+// the unused bits of its last character set.
 func nonCanonical(b []byte) []byte {
 	line := logLine(b)
-	i := bytes.LastIndex(b, line)
 	fields := strings.Fields(string(line))
-	b64 := fields[len(fields)-1]
-	j := strings.IndexByte(b64, '=') - 1
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	v := strings.IndexByte(alphabet, b64[j])
-	b64 = b64[:j] + string(alphabet[v|1]) + b64[j+1:]
-	if v|1 == v {
-		b64 = b64[:j] + string(alphabet[v&^1|2]) + b64[j+1:]
-	}
-	out := bytes.Clone(b[:i])
-	return append(out, []byte(strings.Join(fields[:len(fields)-1], " ")+" "+b64+"\n")...)
+	fields[len(fields)-1] = testenv.NonCanonicalBase64(fields[len(fields)-1])
+	out := bytes.Clone(b[:bytes.LastIndex(b, line)])
+	return append(out, []byte(strings.Join(fields, " ")+"\n")...)
 }
 
 // signCheckpoint signs a checkpoint text with the log key.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/pkgformat"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -328,16 +329,7 @@ func TestSignatureInOneEncodingOnly(t *testing.T) {
 	}
 	// An Ed25519 note signature (4-byte key hash + 64 bytes) is 68
 	// bytes: 92 base64 characters with two unused bits before "==".
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	pos := strings.IndexByte(b64, '=') - 1
-	if pos < 0 {
-		t.Skip("this signature's encoding has no unused bits")
-	}
-	c := strings.IndexByte(alphabet, b64[pos])
-	mutated := b64[:pos] + string(alphabet[c|1]) + b64[pos+1:]
-	if c|1 == c {
-		mutated = b64[:pos] + string(alphabet[c&^1]) + b64[pos+1:]
-	}
+	mutated := testenv.NonCanonicalBase64(b64)
 	if again, err := base64.StdEncoding.DecodeString(mutated); err != nil || !bytes.Equal(again, raw) {
 		t.Fatalf("the mutation changed the signature itself: %v", err)
 	}
@@ -389,7 +381,7 @@ func TestSignedButContradictedManifestRefused(t *testing.T) {
 		}
 	}
 	// The case's opening left out: the event removed from the manifest and
-	// the archive (its proof stays harmless).
+	// the archive.
 	m, _ := pkgformat.ParseManifest(vectorMember(t, pkg, pkgformat.ManifestName))
 	opened := ""
 	for _, e := range m.Events {
@@ -400,8 +392,18 @@ func TestSignedButContradictedManifestRefused(t *testing.T) {
 	if opened == "" {
 		t.Fatal("the vector has no case.opened event")
 	}
+	// Its proof goes too: proofs.json holds one proof per listed event.
+	var proofs pkgformat.Proofs
+	if err := json.Unmarshal(vectorMember(t, pkg, pkgformat.ProofsName), &proofs); err != nil {
+		t.Fatal(err)
+	}
+	seq := strings.TrimLeft(strings.TrimSuffix(strings.TrimPrefix(opened, "events/"), ".json"), "0")
+	delete(proofs.Proofs, seq)
+	pb, _ := json.MarshalIndent(proofs, "", "  ")
+	pkg = replaceMember(t, pkg, pkgformat.ProofsName, pb)
 	without := resign(func(m *pkgformat.Manifest) {
 		m.Events = slices.DeleteFunc(m.Events, func(e pkgformat.Event) bool { return e.Path == opened })
+		m.ProofsSHA256 = sha256hex(pb)
 	})
 	without = removeMember(t, without, opened)
 	if _, err := pkgformat.Verify(bytes.NewReader(without), opts); err == nil || !strings.Contains(err.Error(), "case.opened") {
