@@ -181,6 +181,25 @@ func nonCanonical(b []byte) []byte {
 	return append(out, []byte(strings.Join(fields, " ")+"\n")...)
 }
 
+// reencrypt replaces the first item's age file by one encrypted to rs,
+// its size and hash updated in the manifest, which is signed again.
+func (k *caseKit) reencrypt(rs ...age.Recipient) []byte {
+	name := k.ms[len(k.ms)-4].name
+	var ct bytes.Buffer
+	w, err := age.Encrypt(&ct, rs...)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	w.Write([]byte(packageItems[0].content))
+	w.Close()
+	old := k.get(k.ms, name)
+	ms := set(k.clone(), name, ct.Bytes())
+	return k.tar(k.manifest(ms, func(s string) string {
+		s = strings.Replace(s, sha256hex(old), sha256hex(ct.Bytes()), 1)
+		return strings.Replace(s, fmt.Sprintf(`"file_size": %d,`, len(old)), fmt.Sprintf(`"file_size": %d,`, ct.Len()), 1)
+	}))
+}
+
 // signCheckpoint signs a checkpoint text with the log key.
 func (k *caseKit) signCheckpoint(text string) []byte {
 	b, err := note.Sign(&note.Note{Text: text}, k.signer)
@@ -475,6 +494,8 @@ func packageCases() []caseDef {
 		invalid("proofs-tree-size", "proofs.tree-size", `"tree_size": 9, the checkpoint's is 8`, "tree size", proofs(replaceOnce(`"tree_size": 8`, `"tree_size": 9`))),
 		invalid("proofs-extra-proof", "proofs.members", "a proof for event 6, which the package does not carry", "proofs.json", proofs(replaceOnce(`"proofs": {`, `"proofs": {
     "6": [],`))),
+		invalid("proofs-final-newline", "proofs.space", "a newline after proofs.json's closing brace", "white space", proofs(func(s string) string { return s + "\n" })),
+		invalid("proofs-leading-space", "proofs.space", "a space before proofs.json's opening brace", "white space", proofs(func(s string) string { return " " + s })),
 		valid("proofs-compact", "proofs.json", "proofs.json written compact (no indentation)", proofs(func(s string) string {
 			var b bytes.Buffer
 			json.Compact(&b, []byte(s))
@@ -532,18 +553,13 @@ func packageCases() []caseDef {
 			}),
 		invalid("item-other-recipient", "items.decrypt", "the first item re-encrypted to another recipient, its file hashes updated in the manifest", "items/001",
 			func(k *caseKit) []byte {
-				name := k.ms[len(k.ms)-4].name
 				other, _ := age.GenerateX25519Identity()
-				var ct bytes.Buffer
-				w, _ := age.Encrypt(&ct, other.Recipient())
-				w.Write([]byte(packageItems[0].content))
-				w.Close()
-				old := k.get(k.ms, name)
-				ms := set(k.clone(), name, ct.Bytes())
-				return k.tar(k.manifest(ms, func(s string) string {
-					s = strings.Replace(s, sha256hex(old), sha256hex(ct.Bytes()), 1)
-					return strings.Replace(s, fmt.Sprintf(`"file_size": %d,`, len(old)), fmt.Sprintf(`"file_size": %d,`, ct.Len()), 1)
-				}))
+				return k.reencrypt(other.Recipient())
+			}),
+		invalid("item-second-recipient", "items.recipient", "the first item encrypted to the recipient and to a second key, its file hashes updated in the manifest", "sealed to the package's recipient alone",
+			func(k *caseKit) []byte {
+				other, _ := age.GenerateX25519Identity()
+				return k.reencrypt(k.id.Recipient(), other.Recipient())
 			}),
 		invalid("report-pdf-changed", "report.bytes", "one byte of report.pdf changed", "report.pdf",
 			func(k *caseKit) []byte {
@@ -634,7 +650,7 @@ func TestPackageCases(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !strings.HasPrefix(c.Change, "forged log") {
-			if want := defs[i].make(k); !bytes.Equal(b, want) && !strings.Contains(c.File, "other-recipient") {
+			if want := defs[i].make(k); !bytes.Equal(b, want) && !strings.Contains(c.File, "-recipient") {
 				t.Errorf("%s: the committed file is not what its definition makes", c.File)
 			}
 		}

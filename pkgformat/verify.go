@@ -596,7 +596,7 @@ func (v *verification) item(i int, it Item) error {
 	if h.Size != it.FileSize {
 		return fmt.Errorf("%s is %d bytes, the signed manifest says %d", it.Path, h.Size, it.FileSize)
 	}
-	err = checkItem(v.tr, i, it, v.opts, v.ex, v.rep)
+	err = checkItem(v.tr, i, it, v.m.Recipient, v.opts, v.ex, v.rep)
 	var nm *age.NoIdentityMatchError
 	switch {
 	case !errors.As(err, &nm):
@@ -881,16 +881,48 @@ func checkDeposit(m *Manifest, it Item, evs map[uint64]*events.Event) error {
 
 const ageHeader = "age-encryption.org/v1\n"
 
+// oneStanza checks an age header (age-encryption.org/v1: stanzas "-> TYPE
+// ARGS" with base64 bodies, ended by the "--- MAC" line) for exactly one
+// recipient stanza, of the type of the package's recipient: X25519 for
+// age1..., mlkem768x25519 for the hybrid age1pq1....
+func oneStanza(head []byte, recipient string) error {
+	want := "X25519"
+	if strings.HasPrefix(recipient, "age1pq1") {
+		want = "mlkem768x25519"
+	}
+	var types []string
+	for _, line := range strings.Split(string(head), "\n")[1:] {
+		if t, ok := strings.CutPrefix(line, "-> "); ok {
+			typ, _, _ := strings.Cut(t, " ")
+			types = append(types, typ)
+			continue
+		}
+		if strings.HasPrefix(line, "--- ") {
+			if len(types) != 1 || types[0] != want {
+				return fmt.Errorf("its age header holds recipient stanzas %q; a package item is sealed to the package's recipient alone (one %s stanza)", types, want)
+			}
+			return nil
+		}
+	}
+	return errors.New("its age header does not end within the first 64 KiB")
+}
+
 // checkItem checks the i-th item's member: every byte hashes to the
 // manifest's file_sha256 (its size was checked from the header); with
 // identities, the plaintext matches the deposit and, with an extraction,
 // is written to the temporary folder.
-func checkItem(tr io.Reader, i int, it Item, opts VerifyOptions, ex *extraction, rep *Report) error {
+func checkItem(tr io.Reader, i int, it Item, recipient string, opts VerifyOptions, ex *extraction, rep *Report) error {
 	fh := sha256.New()
 	br := bufio.NewReaderSize(io.TeeReader(tr, fh), 64<<10)
 	head, err := br.Peek(len(ageHeader))
 	if err != nil || string(head) != ageHeader {
 		return fmt.Errorf("%s is not an age file", it.Path)
+	}
+	// Sealed to the recipient alone (section 7): no one else holds a
+	// key to the evidence. Checked without any identity.
+	head, _ = br.Peek(int(min(it.FileSize, int64(br.Size()))))
+	if err := oneStanza(head, recipient); err != nil {
+		return fmt.Errorf("%s: %w", it.Path, err)
 	}
 	if len(opts.Identities) > 0 {
 		d, err := age.Decrypt(br, opts.Identities...)

@@ -145,7 +145,9 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 					return fn(r)
 				}
 			case TypePackageSealed, TypePackageFetched:
-				var d struct{ Package string }
+				var d struct {
+					Package string `json:"package"`
+				}
 				if ev.DecodeData(&d) == nil && pkgs[d.Package] {
 					return fn(r)
 				}

@@ -14,7 +14,11 @@
 //     optional "-" for signed members, no leading zero, no fraction, no
 //     exponent, no "-0", within the member's range (so "15.0", "1e1" and
 //     "-0" are refused, although JSON allows them);
-//   - one JSON value and nothing after it.
+//   - one JSON value, with nothing before or after it (not even white
+//     space);
+//   - valid UTF-8, and no \u escape of a lone UTF-16 surrogate
+//     (encoding/json would read both as U+FFFD, so two different byte
+//     strings would read as one text).
 //
 // Nesting is bounded by encoding/json's own limit of 10,000 levels.
 package strictjson
@@ -28,6 +32,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Rules select what differs between the formats.
@@ -62,13 +67,22 @@ func Decode(b []byte, v any, r Rules) error {
 	if t == nil || t.Kind() != reflect.Pointer {
 		return errors.New("strictjson: Decode needs a pointer")
 	}
+	if len(b) == 0 || isSpace(b[0]) || isSpace(b[len(b)-1]) {
+		return errors.New("white space before or after the JSON value")
+	}
+	if !utf8.Valid(b) {
+		return errors.New("not valid UTF-8")
+	}
+	if LoneSurrogate(b) {
+		return errors.New(`a \u escape of a lone UTF-16 surrogate (\ud800-\udfff)`)
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := walk(dec, t, "", r); err != nil {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("trailing data after the JSON value")
+		return errors.New("data after the JSON value")
 	}
 	dec = json.NewDecoder(bytes.NewReader(b))
 	if !r.AllowUnknown {
@@ -236,4 +250,51 @@ func where(path string) string {
 		return "the top-level value"
 	}
 	return strings.TrimPrefix(path, ".")
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// LoneSurrogate reports whether JSON text b holds a \u escape of a UTF-16
+// surrogate that is not half of a high-low pair. encoding/json reads one
+// as U+FFFD, so the text decoded would not be the text written.
+func LoneSurrogate(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			continue
+		}
+		if b[i+1] != 'u' {
+			i++ // an escaped character, perhaps a backslash
+			continue
+		}
+		r, ok := hex4(b, i+2)
+		if !ok {
+			continue // malformed; the decoder refuses it
+		}
+		switch {
+		case r >= 0xD800 && r <= 0xDBFF:
+			var low uint16
+			ok := i+7 < len(b) && b[i+6] == '\\' && b[i+7] == 'u'
+			if ok {
+				low, ok = hex4(b, i+8)
+			}
+			if !ok || low < 0xDC00 || low > 0xDFFF {
+				return true
+			}
+			i += 11
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true
+		default:
+			i += 5
+		}
+	}
+	return false
+}
+
+// hex4 reads four hex digits at b[i:].
+func hex4(b []byte, i int) (uint16, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(b[i:i+4]), 16, 16)
+	return uint16(v), err == nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/custos-vault/custos/internal/strictjson"
 	"github.com/custos-vault/custos/vault"
 )
 
@@ -205,47 +206,10 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 }
 
 // checkSurrogates refuses a \u escape of a UTF-16 surrogate that is not
-// half of a high-low pair: encoding/json would silently store it as
-// U+FFFD, so the text recorded would not be the text sent.
+// half of a pair, which encoding/json would replace with U+FFFD.
 func checkSurrogates(body []byte) error {
-	bad := fmt.Errorf("%w: the request body escapes a lone UTF-16 surrogate (\\uD800-\\uDFFF)", vault.ErrBadInput)
-	for i := 0; i < len(body); i++ {
-		if body[i] != '\\' || i+1 >= len(body) {
-			continue
-		}
-		if body[i+1] != 'u' {
-			i++ // an escaped character, perhaps a backslash
-			continue
-		}
-		r, ok := hex4(body, i+2)
-		if !ok {
-			continue // malformed; the decoder refuses it
-		}
-		switch {
-		case r >= 0xD800 && r <= 0xDBFF:
-			var low uint16
-			ok := i+7 < len(body) && body[i+6] == '\\' && body[i+7] == 'u'
-			if ok {
-				low, ok = hex4(body, i+8)
-			}
-			if !ok || low < 0xDC00 || low > 0xDFFF {
-				return bad
-			}
-			i += 11
-		case r >= 0xDC00 && r <= 0xDFFF:
-			return bad
-		default:
-			i += 5
-		}
+	if strictjson.LoneSurrogate(body) {
+		return fmt.Errorf("%w: the request body escapes a lone UTF-16 surrogate (\\uD800-\\uDFFF)", vault.ErrBadInput)
 	}
 	return nil
-}
-
-// hex4 reads four hex digits at b[i:].
-func hex4(b []byte, i int) (uint16, bool) {
-	if i+4 > len(b) {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(string(b[i:i+4]), 16, 16)
-	return uint16(v), err == nil
 }
