@@ -47,6 +47,12 @@ type Rules struct {
 	// Optional makes no member required (event data, whose members
 	// depend on when the event was written).
 	Optional bool
+	// MaxDepth, if not 0, bounds nesting below encoding/json's 10,000
+	// levels; the top-level value is level 1.
+	MaxDepth int
+	// Space allows white space before and after the value (request
+	// bodies, which tools end with a newline).
+	Space bool
 }
 
 // Manifest is the grammar of a package's manifest.json and proofs.json:
@@ -67,7 +73,7 @@ func Decode(b []byte, v any, r Rules) error {
 	if t == nil || t.Kind() != reflect.Pointer {
 		return errors.New("strictjson: Decode needs a pointer")
 	}
-	if len(b) == 0 || isSpace(b[0]) || isSpace(b[len(b)-1]) {
+	if len(b) == 0 || !r.Space && (isSpace(b[0]) || isSpace(b[len(b)-1])) {
 		return errors.New("white space before or after the JSON value")
 	}
 	if !utf8.Valid(b) {
@@ -78,7 +84,7 @@ func Decode(b []byte, v any, r Rules) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
-	if err := walk(dec, t, "", r); err != nil {
+	if err := walk(dec, t, "", 1, r); err != nil {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -93,7 +99,10 @@ func Decode(b []byte, v any, r Rules) error {
 
 // walk reads one JSON value from dec, checking it against t (nil: a value
 // the reader does not interpret).
-func walk(dec *json.Decoder, t reflect.Type, path string, r Rules) error {
+func walk(dec *json.Decoder, t reflect.Type, path string, depth int, r Rules) error {
+	if r.MaxDepth > 0 && depth > r.MaxDepth {
+		return fmt.Errorf("%s: JSON nested deeper than %d levels", where(path), r.MaxDepth)
+	}
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -119,11 +128,11 @@ func walk(dec *json.Decoder, t reflect.Type, path string, r Rules) error {
 				elem = t.Elem()
 			}
 			for i := 0; dec.More(); i++ {
-				if err := walk(dec, elem, fmt.Sprintf("%s[%d]", path, i), r); err != nil {
+				if err := walk(dec, elem, fmt.Sprintf("%s[%d]", path, i), depth+1, r); err != nil {
 					return err
 				}
 			}
-		} else if err := walkObject(dec, t, path, r); err != nil {
+		} else if err := walkObject(dec, t, path, depth, r); err != nil {
 			return err
 		}
 		_, err = dec.Token() // the closing ] or }
@@ -132,7 +141,7 @@ func walk(dec *json.Decoder, t reflect.Type, path string, r Rules) error {
 	return nil // a string or a boolean: its type is encoding/json's to check
 }
 
-func walkObject(dec *json.Decoder, t reflect.Type, path string, r Rules) error {
+func walkObject(dec *json.Decoder, t reflect.Type, path string, depth int, r Rules) error {
 	seen := map[string]bool{}
 	for dec.More() {
 		kt, err := dec.Token()
@@ -141,7 +150,7 @@ func walkObject(dec *json.Decoder, t reflect.Type, path string, r Rules) error {
 		}
 		key, _ := kt.(string)
 		if seen[key] {
-			return fmt.Errorf("%s: member %q appears twice", where(path), key)
+			return fmt.Errorf("%s: member %q appears twice (a duplicate key)", where(path), key)
 		}
 		seen[key] = true
 		var sub reflect.Type
@@ -151,26 +160,26 @@ func walkObject(dec *json.Decoder, t reflect.Type, path string, r Rules) error {
 			sub = t.Elem()
 		case t.Kind() == reflect.Struct:
 			f, ok := field(t, key)
-			if !ok && !r.AllowUnknown {
-				return fmt.Errorf("%s: unknown member %q (member names are exact, case included)", where(path), key)
-			}
 			// encoding/json would read an unknown "Size" as "size"
 			// (bytes.EqualFold); refuse it rather than guess.
-			if !ok && foldsToField(t, key) {
-				return fmt.Errorf("%s: member %q differs only in case from a member read here (member names are exact)", where(path), key)
+			if folded, found := foldedField(t, key); !ok && found {
+				return fmt.Errorf("%s: member %q differs only in case from %q (member names are exact: keys are case-sensitive)", where(path), key, folded)
+			}
+			if !ok && !r.AllowUnknown {
+				return fmt.Errorf("%s: unknown member %q (an unknown key)", where(path), key)
 			}
 			if ok {
 				sub = f.Type
 			}
 		}
-		if err := walk(dec, sub, path+"."+key, r); err != nil {
+		if err := walk(dec, sub, path+"."+key, depth+1, r); err != nil {
 			return err
 		}
 	}
 	if t != nil && t.Kind() == reflect.Struct && !r.Optional {
-		for i := range t.NumField() {
-			name, omit, ok := jsonName(t.Field(i))
-			if ok && !omit && !seen[name] {
+		for _, f := range fields(t) {
+			name, omit, _ := jsonName(f)
+			if !omit && !seen[name] {
 				return fmt.Errorf("%s: required member %q is missing", where(path), name)
 			}
 		}
@@ -204,26 +213,37 @@ func checkInteger(t reflect.Type, s, path string) error {
 	return nil
 }
 
+// fields returns the fields of struct t that encoding/json reads,
+// promoted fields of embedded structs included.
+func fields(t reflect.Type) []reflect.StructField {
+	var out []reflect.StructField
+	for _, f := range reflect.VisibleFields(t) {
+		if _, _, ok := jsonName(f); ok && !f.Anonymous {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // field returns the field of struct t whose JSON name is exactly name.
 func field(t reflect.Type, name string) (reflect.StructField, bool) {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if n, _, ok := jsonName(f); ok && n == name {
+	for _, f := range fields(t) {
+		if n, _, _ := jsonName(f); n == name {
 			return f, true
 		}
 	}
 	return reflect.StructField{}, false
 }
 
-// foldsToField reports whether name equals, ignoring case as
-// encoding/json does, a member name of struct t.
-func foldsToField(t reflect.Type, name string) bool {
-	for i := range t.NumField() {
-		if n, _, ok := jsonName(t.Field(i)); ok && strings.EqualFold(n, name) {
-			return true
+// foldedField returns the member name of struct t that equals name
+// ignoring case as encoding/json does (bytes.EqualFold), if any.
+func foldedField(t reflect.Type, name string) (string, bool) {
+	for _, f := range fields(t) {
+		if n, _, _ := jsonName(f); strings.EqualFold(n, name) {
+			return n, true
 		}
 	}
-	return false
+	return "", false
 }
 
 // jsonName is f's member name as encoding/json writes it, and whether the

@@ -140,3 +140,42 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+type inner struct {
+	Case string `json:"case"`
+}
+
+type outer struct {
+	inner
+	Title string `json:"title"`
+}
+
+// The rules request bodies use: space around the value, a depth bound,
+// and members promoted from an embedded struct read as encoding/json
+// reads them.
+func TestRequestRules(t *testing.T) {
+	r := Rules{AllowNull: true, Optional: true, MaxDepth: 3, Space: true}
+	var o outer
+	if err := Decode([]byte(" {\"case\":\"A\",\"title\":null}\n"), &o, r); err != nil || o.Case != "A" {
+		t.Fatalf("%+v %v", o, err)
+	}
+	for name, in := range map[string]string{
+		"embedded name in another case": `{"CASE":"A"}`,
+		"repeated promoted member":      `{"case":"A","case":"B"}`,
+		"unknown":                       `{"x":1}`,
+	} {
+		if err := Decode([]byte(in), new(outer), r); err == nil {
+			t.Errorf("%s: accepted %s", name, in)
+		}
+	}
+	deep := Rules{AllowUnknown: true, MaxDepth: 3, Optional: true}
+	if err := Decode([]byte(`{"x":[[]]}`), new(outer), deep); err != nil {
+		t.Errorf("3 levels: %v", err)
+	}
+	if err := Decode([]byte(`{"x":[[[]]]}`), new(outer), deep); err == nil || !strings.Contains(err.Error(), "deeper than 3") {
+		t.Errorf("4 levels: %v", err)
+	}
+	if err := Decode([]byte(`{"case":"A"}`+"\n"), new(outer), Manifest); err == nil {
+		t.Error("a final newline accepted without Space")
+	}
+}
