@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/transparency-dev/formats/log"
@@ -72,15 +71,12 @@ func ParseCheckpoint(b []byte, origin string, v note.Verifier) (*Checkpoint, err
 	if len(cp.Hash) != len(Hash{}) {
 		return nil, fmt.Errorf("bad checkpoint: root hash of %d bytes", len(cp.Hash))
 	}
-	// The size line is canonical decimal ("6", never "06" or "+6"): one
-	// spelling for each checkpoint (custody-log.md 5.2).
-	if lines := strings.SplitN(string(b), "\n", 3); len(lines) < 3 || lines[1] != strconv.FormatUint(cp.Size, 10) {
-		return nil, errors.New("bad checkpoint: the size is not written in canonical decimal")
-	}
-	// And the root in canonical base64: the text is exactly what
-	// SignCheckpoint writes for its origin, size and root.
+	// One spelling for each checkpoint (custody-log.md 5.2, 5.4): the text
+	// is exactly what SignCheckpoint writes for its origin, size and root,
+	// so the size is canonical decimal ("6", never "06") and the root
+	// canonical base64.
 	if text, _, _ := bytes.Cut(b, []byte("\n\n")); !bytes.Equal(append(text, '\n'), log.Checkpoint{Origin: cp.Origin, Size: cp.Size, Hash: cp.Hash}.Marshal()) {
-		return nil, errors.New("bad checkpoint: the root is not written in canonical base64")
+		return nil, errors.New("bad checkpoint: the text is not written as a writer writes it (size in canonical decimal, root in canonical base64)")
 	}
 	out := &Checkpoint{Origin: cp.Origin, Size: cp.Size, Note: append([]byte(nil), b...)}
 	copy(out.Root[:], cp.Hash)
@@ -109,7 +105,8 @@ func signaturesBy(b []byte, v note.Verifier) (n int, canonical bool) {
 		raw, err := base64.StdEncoding.DecodeString(b64)
 		if err == nil && len(raw) >= 4 && binary.BigEndian.Uint32(raw) == v.KeyHash() {
 			n++
-			canonical = canonical && base64.StdEncoding.EncodeToString(raw) == b64
+			_, err := base64.StdEncoding.Strict().DecodeString(b64)
+			canonical = canonical && err == nil
 		}
 	}
 	return n, canonical

@@ -42,6 +42,16 @@ type Result struct {
 	Latest *events.Checkpoint
 }
 
+// Covered returns an error unless a checked checkpoint covers every
+// replayed event (docs/custody-log.md section 7, step 6): events after
+// the newest checkpoint are signed for by nobody an auditor can check.
+func (r *Result) Covered() error {
+	if r.Latest == nil || r.Latest.Size != r.Events {
+		return fmt.Errorf("no signed checkpoint covers the whole log (%d events)", r.Events)
+	}
+	return nil
+}
+
 type pendingCheckpoint struct {
 	cp     *events.Checkpoint
 	source string
