@@ -90,17 +90,7 @@ func set(ms []member, name string, data []byte) []member {
 }
 
 // tar writes members as the vault does, at the vector's time.
-func (k *caseKit) tar(ms []member) []byte {
-	var out bytes.Buffer
-	w := pkgformat.NewWriter(&out, fixedTime)
-	for _, m := range ms {
-		if err := w.AddBytes(m.name, m.data); err != nil {
-			k.t.Fatal(err)
-		}
-	}
-	w.Close()
-	return out.Bytes()
-}
+func (k *caseKit) tar(ms []member) []byte { return writeMembers(k.t, ms) }
 
 // manifest replaces manifest.json by edit's result and signs it again
 // with the log key, so that only what edit changed is wrong.

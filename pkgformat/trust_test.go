@@ -38,6 +38,21 @@ func forgedKeys(t *testing.T) (note.Signer, string) {
 	return s, vkey
 }
 
+// writeMembers writes members as the vault writes a package, at the
+// vector's time.
+func writeMembers(t testing.TB, ms []member) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	w := pkgformat.NewWriter(&out, fixedTime)
+	for _, m := range ms {
+		if err := w.AddBytes(m.name, m.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	return out.Bytes()
+}
+
 // replaceMember rebuilds a package with one member's content replaced.
 func replaceMember(t *testing.T, pkg []byte, name string, data []byte) []byte {
 	t.Helper()
@@ -45,23 +60,16 @@ func replaceMember(t *testing.T, pkg []byte, name string, data []byte) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	w := pkgformat.NewWriter(&out, fixedTime)
 	found := false
-	for _, m := range ms {
-		d := m.data
-		if m.name == name {
-			d, found = data, true
-		}
-		if err := w.AddBytes(m.name, d); err != nil {
-			t.Fatal(err)
+	for i := range ms {
+		if ms[i].name == name {
+			ms[i].data, found = data, true
 		}
 	}
 	if !found {
 		t.Fatalf("no member %s", name)
 	}
-	w.Close()
-	return out.Bytes()
+	return writeMembers(t, ms)
 }
 
 // A package forged end to end with another key, under the same origin, is
@@ -417,16 +425,5 @@ func removeMember(t *testing.T, pkg []byte, name string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	w := pkgformat.NewWriter(&out, fixedTime)
-	for _, m := range ms {
-		if m.name == name {
-			continue
-		}
-		if err := w.AddBytes(m.name, m.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w.Close()
-	return out.Bytes()
+	return writeMembers(t, slices.DeleteFunc(ms, func(m member) bool { return m.name == name }))
 }
