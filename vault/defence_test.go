@@ -1,19 +1,18 @@
 package vault
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 
 	"filippo.io/age"
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/pkgformat"
 	"github.com/hiddeco/sshsig"
 	"golang.org/x/crypto/ssh"
@@ -40,21 +39,10 @@ func packageMembers(t *testing.T, v *Vault, who Principal, id string) map[string
 	}
 	defer rc.Close()
 	out := map[string][]byte{}
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[h.Name] = b
+	for _, m := range testenv.TarMembers(t, rc) {
+		out[m.Name] = m.Data
 	}
+	return out
 }
 
 // packageEventTypes are the types of the events inside a package, by

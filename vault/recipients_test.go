@@ -1,7 +1,6 @@
 package vault
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
@@ -109,16 +108,13 @@ func TestSealToHybridRecipient(t *testing.T) {
 	// The item is a standard age file with one mlkem768x25519 stanza: the
 	// stock age opens it with the identity file.
 	var item []byte
-	tr := tar.NewReader(bytes.NewReader(pkg))
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			t.Fatal("no item in the package")
+	for _, m := range testenv.TarMembers(t, bytes.NewReader(pkg)) {
+		if item == nil && strings.HasPrefix(m.Name, pkgformat.ItemsDir) {
+			item = m.Data
 		}
-		if strings.HasPrefix(h.Name, pkgformat.ItemsDir) {
-			item, _ = io.ReadAll(tr)
-			break
-		}
+	}
+	if item == nil {
+		t.Fatal("no item in the package")
 	}
 	if !bytes.Contains(item[:200], []byte("\n-> mlkem768x25519 ")) {
 		t.Fatalf("the item's header has no hybrid stanza: %q", item[:120])

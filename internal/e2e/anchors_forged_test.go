@@ -165,8 +165,8 @@ func TestCosignatureFloodKeepsPackagesVerifiable(t *testing.T) {
 	if r.code != 0 {
 		t.Errorf("a package sealed by an honest vault fails custos-verify because of one witness's answer")
 	}
-	if tm := readTar(t, filepath.Join(work, "bundle.tar")); !slices.ContainsFunc(tm, func(m tarMember) bool {
-		return m.name == "checkpoint" && cosignatureLines(string(m.data)) == 1
+	if tm := readTar(t, filepath.Join(work, "bundle.tar")); !slices.ContainsFunc(tm, func(m testenv.TarMember) bool {
+		return m.Name == "checkpoint" && cosignatureLines(string(m.Data)) == 1
 	}) {
 		t.Error("the package's checkpoint does not carry the witness's one cosignature")
 	}

@@ -316,11 +316,11 @@ func TestTimestampedVault(t *testing.T) {
 	members := readTar(t, filepath.Join(work, "bundle.tar"))
 	var token, cp []byte
 	for _, m := range members {
-		switch m.name {
+		switch m.Name {
 		case "timestamps/1.tst":
-			token = m.data
+			token = m.Data
 		case "checkpoint":
-			cp = m.data
+			cp = m.Data
 		}
 	}
 	if token == nil || cp == nil {

@@ -6,7 +6,6 @@ package e2e
 // administrator cannot delete or alter a package file unnoticed.
 
 import (
-	"archive/tar"
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
@@ -20,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/pkgformat"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -51,39 +51,22 @@ func vaultKey(t *testing.T, s *server, work, person string) (key, fingerprint st
 	return key, fingerprint
 }
 
-type tarMember struct {
-	name string
-	data []byte
-}
-
-func readTar(t *testing.T, path string) []tarMember {
+func readTar(t *testing.T, path string) []testenv.TarMember {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	tr := tar.NewReader(f)
-	var out []tarMember
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(tr)
-		out = append(out, tarMember{h.Name, b})
-	}
+	return testenv.TarMembers(t, f)
 }
 
-func writeTar(t *testing.T, path string, ms []tarMember) {
+func writeTar(t *testing.T, path string, ms []testenv.TarMember) {
 	t.Helper()
 	var b bytes.Buffer
 	w := pkgformat.NewWriter(&b, time.Now())
 	for _, m := range ms {
-		if err := w.AddBytes(m.name, m.data); err != nil {
+		if err := w.AddBytes(m.Name, m.Data); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -93,9 +76,9 @@ func writeTar(t *testing.T, path string, ms []tarMember) {
 	}
 }
 
-func member(ms []tarMember, name string) *tarMember {
+func member(ms []testenv.TarMember, name string) *testenv.TarMember {
 	for i := range ms {
-		if ms[i].name == name {
+		if ms[i].Name == name {
 			return &ms[i]
 		}
 	}
@@ -108,7 +91,7 @@ func member(ms []tarMember, name string) *tarMember {
 func forge(t *testing.T, in, out string) {
 	t.Helper()
 	ms := readTar(t, in)
-	m, err := pkgformat.ParseManifest(member(ms, pkgformat.ManifestName).data)
+	m, err := pkgformat.ParseManifest(member(ms, pkgformat.ManifestName).Data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,18 +102,18 @@ func forge(t *testing.T, in, out string) {
 	signer, _ := note.NewSigner(skey)
 	genuine, _ := note.NewVerifier(m.LogKey)
 	cpm := member(ms, pkgformat.CheckpointName)
-	n, err := note.Open(cpm.data, note.VerifierList(genuine))
+	n, err := note.Open(cpm.Data, note.VerifierList(genuine))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cpm.data, err = note.Sign(&note.Note{Text: n.Text}, signer); err != nil {
+	if cpm.Data, err = note.Sign(&note.Note{Text: n.Text}, signer); err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(cpm.data)
+	sum := sha256.Sum256(cpm.Data)
 	m.LogKey, m.LogKeyFingerprint, m.CheckpointSHA256 = vkey, pkgformat.KeyFingerprint(vkey), hex.EncodeToString(sum[:])
 	mb, _ := json.MarshalIndent(m, "", "  ")
-	member(ms, pkgformat.ManifestName).data = mb
-	if member(ms, pkgformat.SignatureName).data, err = pkgformat.SignManifest(signer, m.Package, mb); err != nil {
+	member(ms, pkgformat.ManifestName).Data = mb
+	if member(ms, pkgformat.SignatureName).Data, err = pkgformat.SignManifest(signer, m.Package, mb); err != nil {
 		t.Fatal(err)
 	}
 	writeTar(t, out, ms)
@@ -157,7 +140,7 @@ func TestForgedPackageIsNotVerified(t *testing.T) {
 	os.WriteFile(trusted, []byte("# the vault of the Phnom Penh unit\n"+key+"\n"), 0o600)
 
 	// The report a prosecutor prints names the fingerprint to pin.
-	if rep := member(readTar(t, filepath.Join(work, "p.tar")), pkgformat.ReportName); rep == nil || !bytes.Contains(rep.data, []byte(fp)) {
+	if rep := member(readTar(t, filepath.Join(work, "p.tar")), pkgformat.ReportName); rep == nil || !bytes.Contains(rep.Data, []byte(fp)) {
 		t.Fatal("report.txt does not carry the log key's fingerprint")
 	}
 	forge(t, filepath.Join(work, "p.tar"), filepath.Join(work, "forged.tar"))
@@ -194,36 +177,36 @@ func TestAlteredMemberCaughtWithoutIdentity(t *testing.T) {
 	if r := s.run("", work, "custos-verify", "p.tar", "--key", key); r.code != 0 {
 		t.Fatalf("intact package: %d %s", r.code, r.stderr)
 	}
-	clone := func() []tarMember {
-		out := make([]tarMember, len(orig))
+	clone := func() []testenv.TarMember {
+		out := make([]testenv.TarMember, len(orig))
 		for i, m := range orig {
-			out[i] = tarMember{m.name, bytes.Clone(m.data)}
+			out[i] = testenv.TarMember{Name: m.Name, Data: bytes.Clone(m.Data)}
 		}
 		return out
 	}
 	var itemName string
 	for _, m := range orig {
-		if strings.HasPrefix(m.name, pkgformat.ItemsDir) {
-			itemName = m.name
+		if strings.HasPrefix(m.Name, pkgformat.ItemsDir) {
+			itemName = m.Name
 		}
 	}
-	attacks := map[string]func([]tarMember){
-		"item ciphertext byte": func(ms []tarMember) {
+	attacks := map[string]func([]testenv.TarMember){
+		"item ciphertext byte": func(ms []testenv.TarMember) {
 			it := member(ms, itemName)
-			it.data[len(it.data)/2] ^= 0x01
+			it.Data[len(it.Data)/2] ^= 0x01
 		},
-		"extra proof": func(ms []tarMember) {
+		"extra proof": func(ms []testenv.TarMember) {
 			p := member(ms, pkgformat.ProofsName)
-			p.data = bytes.Replace(p.data, []byte(`"proofs": {`), []byte(`"proofs": {"99999": [],`), 1)
+			p.Data = bytes.Replace(p.Data, []byte(`"proofs": {`), []byte(`"proofs": {"99999": [],`), 1)
 		},
-		"extra checkpoint signature": func(ms []tarMember) {
+		"extra checkpoint signature": func(ms []testenv.TarMember) {
 			c := member(ms, pkgformat.CheckpointName)
 			skey, _, _ := note.GenerateKey(rand.Reader, "witness.example")
 			signer, _ := note.NewSigner(skey)
-			text, _, _ := bytes.Cut(c.data, []byte("\n\n"))
+			text, _, _ := bytes.Cut(c.Data, []byte("\n\n"))
 			signed, _ := note.Sign(&note.Note{Text: string(text) + "\n"}, signer)
 			_, line, _ := bytes.Cut(signed, []byte("\n\n"))
-			c.data = append(c.data, line...)
+			c.Data = append(c.Data, line...)
 		},
 	}
 	for name, attack := range attacks {
@@ -250,7 +233,7 @@ func TestExtractLeavesNoPlaintextOnFailure(t *testing.T) {
 	key, _ := vaultKey(t, s, work, "prosecutor")
 	ms := readTar(t, filepath.Join(work, "p.tar"))
 	rep := member(ms, pkgformat.ReportName)
-	rep.data[len(rep.data)/2] ^= 0x01
+	rep.Data[len(rep.Data)/2] ^= 0x01
 	writeTar(t, filepath.Join(work, "bad-report.tar"), ms)
 	for name, args := range map[string][]string{
 		"altered report": {"bad-report.tar", "--key", key},
