@@ -415,9 +415,12 @@ func printTimeline(w io.Writer, evs []*events.Event, verbose bool) {
 	names := map[string]string{}
 	for _, ev := range evs {
 		if ev.Type == "item.deposited" {
-			var d struct{ Name string }
-			json.Unmarshal(ev.Data, &d)
-			names[ev.Item] = d.Name
+			var d struct {
+				Name string `json:"name"`
+			}
+			if ev.DecodeData(&d) == nil {
+				names[ev.Item] = d.Name
+			}
 		}
 	}
 	for _, ev := range evs {
@@ -436,8 +439,10 @@ func printTimeline(w io.Writer, evs []*events.Event, verbose bool) {
 				line += " " + displayName(n)
 			}
 		}
+		// Data that breaks the grammar every reader applies (repeated
+		// members) shows no details here; --verbose prints it as stored.
 		var d map[string]any
-		json.Unmarshal(ev.Data, &d)
+		ev.DecodeData(&d)
 		for _, k := range []string{"purpose", "reason", "action", "target", "kind", "person", "name", "package", "for"} {
 			if v, ok := d[k].(string); ok && v != "" && !(k == "name" && v == names[ev.Item]) {
 				line += " " + k + "=" + quoteIfSpaced(v)
