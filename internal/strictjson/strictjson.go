@@ -32,6 +32,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -159,27 +160,29 @@ func walkObject(dec *json.Decoder, t reflect.Type, path string, depth int, r Rul
 		case t.Kind() == reflect.Map:
 			sub = t.Elem()
 		case t.Kind() == reflect.Struct:
-			f, ok := field(t, key)
-			// encoding/json would read an unknown "Size" as "size"
-			// (bytes.EqualFold); refuse it rather than guess.
-			if folded, found := foldedField(t, key); !ok && found {
-				return fmt.Errorf("%s: member %q differs only in case from %q (member names are exact: keys are case-sensitive)", where(path), key, folded)
+			info := structOf(t)
+			f, ok := info.byName[key]
+			if !ok {
+				// encoding/json would read an unknown "Size" as "size"
+				// (bytes.EqualFold); refuse it rather than guess.
+				for _, n := range info.names {
+					if strings.EqualFold(n, key) {
+						return fmt.Errorf("%s: member %q differs only in case from %q (member names are exact: keys are case-sensitive)", where(path), key, n)
+					}
+				}
+				if !r.AllowUnknown {
+					return fmt.Errorf("%s: unknown member %q (an unknown key)", where(path), key)
+				}
 			}
-			if !ok && !r.AllowUnknown {
-				return fmt.Errorf("%s: unknown member %q (an unknown key)", where(path), key)
-			}
-			if ok {
-				sub = f.Type
-			}
+			sub = f
 		}
 		if err := walk(dec, sub, path+"."+key, depth+1, r); err != nil {
 			return err
 		}
 	}
 	if t != nil && t.Kind() == reflect.Struct && !r.Optional {
-		for _, f := range fields(t) {
-			name, omit, _ := jsonName(f)
-			if !omit && !seen[name] {
+		for _, name := range structOf(t).required {
+			if !seen[name] {
 				return fmt.Errorf("%s: required member %q is missing", where(path), name)
 			}
 		}
@@ -213,37 +216,36 @@ func checkInteger(t reflect.Type, s, path string) error {
 	return nil
 }
 
-// fields returns the fields of struct t that encoding/json reads,
-// promoted fields of embedded structs included.
-func fields(t reflect.Type) []reflect.StructField {
-	var out []reflect.StructField
+// structInfo is what the walk needs of a struct type, worked out once
+// per type: the type of each member by its exact JSON name (promoted
+// fields of embedded structs included, as encoding/json reads them), the
+// names, and the required ones (no omitempty).
+type structInfo struct {
+	byName   map[string]reflect.Type
+	names    []string
+	required []string
+}
+
+var structs sync.Map // reflect.Type -> *structInfo
+
+func structOf(t reflect.Type) *structInfo {
+	if v, ok := structs.Load(t); ok {
+		return v.(*structInfo)
+	}
+	info := &structInfo{byName: map[string]reflect.Type{}}
 	for _, f := range reflect.VisibleFields(t) {
-		if _, _, ok := jsonName(f); ok && !f.Anonymous {
-			out = append(out, f)
+		name, omit, ok := jsonName(f)
+		if !ok || f.Anonymous {
+			continue
+		}
+		info.byName[name] = f.Type
+		info.names = append(info.names, name)
+		if !omit {
+			info.required = append(info.required, name)
 		}
 	}
-	return out
-}
-
-// field returns the field of struct t whose JSON name is exactly name.
-func field(t reflect.Type, name string) (reflect.StructField, bool) {
-	for _, f := range fields(t) {
-		if n, _, _ := jsonName(f); n == name {
-			return f, true
-		}
-	}
-	return reflect.StructField{}, false
-}
-
-// foldedField returns the member name of struct t that equals name
-// ignoring case as encoding/json does (bytes.EqualFold), if any.
-func foldedField(t reflect.Type, name string) (string, bool) {
-	for _, f := range fields(t) {
-		if n, _, _ := jsonName(f); strings.EqualFold(n, name) {
-			return n, true
-		}
-	}
-	return "", false
+	v, _ := structs.LoadOrStore(t, info)
+	return v.(*structInfo)
 }
 
 // jsonName is f's member name as encoding/json writes it, and whether the
