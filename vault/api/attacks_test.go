@@ -427,6 +427,7 @@ func TestStrictJSON(t *testing.T) {
 		{"application/json", `{"case":"B","title":"t","x":{"a":1,"a":2}}`, 400, "unknown key"},
 		{"application/json", `["case","B"]`, 400, "one JSON object"},
 		{"application/json", "{\"case\":\"B\",\"title\":\"t\xff\"}", 400, "UTF-8"},
+		{"application/json", `{"case":"B","title":"t\ud800"}`, 400, "surrogate"},
 		{"text/plain", `{"case":"B","title":"t"}`, 415, "application/json"},
 		{"", `{"case":"B","title":"t"}`, 415, "application/json"},
 		{"application/json; charset=latin1", `{"case":"B","title":"t"}`, 415, "utf-8"},

@@ -111,3 +111,21 @@ func FuzzStrictJSON(f *testing.F) {
 		}
 	})
 }
+
+// Request bodies nest at most 32 levels, a newline may follow the
+// object, and a number is refused where a list of ids is due.
+func TestReadJSONBounds(t *testing.T) {
+	deep := func(n int) []byte {
+		return []byte(`{"items":` + strings.Repeat("[", n-1) + strings.Repeat("]", n-1) + `}`)
+	}
+	if err := decodeBody(deep(32), new(PackageRequest)); err == nil || strings.Contains(err.Error(), "deeper") {
+		t.Errorf("32 levels: %v, want a type error, not a depth error", err)
+	}
+	if err := decodeBody(deep(33), new(PackageRequest)); err == nil || !strings.Contains(err.Error(), "deeper than 32") {
+		t.Errorf("33 levels: %v", err)
+	}
+	var req RecipientRequest
+	if err := decodeBody([]byte("{\"recipient\":\"age1x\"}\n"), &req); err != nil || req.Recipient != "age1x" {
+		t.Errorf("a final newline: %v", err)
+	}
+}
