@@ -17,7 +17,7 @@ import (
 	"github.com/custos-vault/custos/events/sequencer"
 )
 
-var roles = map[string]bool{RoleInvestigator: true, RoleProsecutor: true, RoleAuditor: true, RoleCustodian: true, RoleDefence: true}
+var roles = map[string]bool{RoleInvestigator: true, RoleProsecutor: true, RoleAuditor: true, RoleCustodian: true, RoleDefence: true, RoleAnalyst: true}
 
 // Enroll enrols a person directly, as the vault itself (no request, no
 // second custodian), and returns their local credential, shown this once.
@@ -101,8 +101,12 @@ func (v *Vault) refuseUnseen(ctx context.Context, who Principal, action, what, t
 // assigned reports whether who is an investigator assigned to the case,
 // destroyed or not.
 func assigned(who Principal, c Case) bool {
-	return who.Role == RoleInvestigator && c.Members[who.Name]
+	return handlesEvidence(who.Role) && c.Members[who.Name]
 }
+
+// handlesEvidence reports whether a role works on the evidence of the
+// cases it is assigned to: investigators, and hotline analysts.
+func handlesEvidence(role string) bool { return role == RoleInvestigator || role == RoleAnalyst }
 
 // RecordRefusal records a refusal decided outside the vault's commands: a
 // request without valid credentials (who nil: actor auth "none"), an

@@ -19,8 +19,8 @@ func (v *Vault) OpenCase(ctx context.Context, who Principal, caseID, title strin
 // OpenCaseWith opens a case whose objects are kept write-once for
 // retention instead of the vault's default (0 keeps the default).
 func (v *Vault) OpenCaseWith(ctx context.Context, who Principal, caseID, title string, retention time.Duration) error {
-	if who.Role != RoleInvestigator && who.Role != RoleCustodian {
-		return v.refuse(ctx, who, "case.open", caseID, "only investigators and custodians open cases", ErrForbidden)
+	if !handlesEvidence(who.Role) && who.Role != RoleCustodian {
+		return v.refuse(ctx, who, "case.open", caseID, "only investigators, analysts and custodians open cases", ErrForbidden)
 	}
 	if err := checkCaseID(caseID); err != nil {
 		return err
@@ -112,7 +112,7 @@ func (v *Vault) SetRecipient(ctx context.Context, who Principal, recipient strin
 // memberOf checks that who may act on the case's evidence: an investigator
 // assigned to it. Custodians manage cases but do not view evidence.
 func (v *Vault) memberOf(who Principal, c Case) bool {
-	return who.Role == RoleInvestigator && c.Members[who.Name] && !c.Destroyed
+	return handlesEvidence(who.Role) && c.Members[who.Name] && !c.Destroyed
 }
 
 // AddMember asks for an investigator to be assigned to a case. Only
@@ -139,8 +139,8 @@ func (v *Vault) memberAddable(caseID, person string) casePrecondition {
 			return refused(ErrNotFound, "no case %s", caseID)
 		case c.Destroyed:
 			return refused(ErrConflict, "case %s was destroyed", caseID)
-		case !known || p.Role != RoleInvestigator:
-			return badInput("%s is not an investigator known to this vault", person)
+		case !known || !handlesEvidence(p.Role):
+			return badInput("%s is not an investigator or analyst known to this vault", person)
 		case p.Removed || p.Suspended:
 			return refused(ErrConflict, "%s is suspended or removed", person)
 		case c.Members[person]:

@@ -32,6 +32,9 @@ type DepositRequest struct {
 	// refused (ErrIntegrity, recorded) before anything is committed.
 	Expect   Hashes
 	Progress func(n int64)
+	// Report is the hotline report the file was captured for; the
+	// report must be assessed into the same case (docs/hotline.md).
+	Report string
 }
 
 // Hashes are hex digests of an item's content; empty ones are not given.
@@ -48,6 +51,12 @@ type DepositResult struct {
 	MD5    string `json:"md5,omitempty"`
 	SHA1   string `json:"sha1,omitempty"`
 	Event  uint64 `json:"event"`
+	// Matches, Media and Known: the known-material hash-set entries the
+	// content matched, what the pass learned of an image or video, and
+	// why the item counts as known material ("" if it does not).
+	Matches []HashSetMatch `json:"matches,omitempty"`
+	Media   *MediaInfo     `json:"media,omitempty"`
+	Known   string         `json:"known,omitempty"`
 }
 
 // Deposit encrypts one file to its case's key, stores the ciphertext, and
@@ -79,7 +88,23 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		case !v.memberOf(who, c):
 			return refused(ErrForbidden, "only investigators assigned to the case deposit")
 		}
+		if req.Report != "" {
+			r, ok := v.state.getReport(req.Report)
+			switch {
+			case !ok:
+				return badInput("no report %s", req.Report)
+			case r.Status == StatusClosed:
+				return refused(ErrConflict, "report %s was closed (%s)", req.Report, r.ClosedReason)
+			case r.Case != c.ID:
+				return refused(ErrConflict, "report %s is not assessed into case %s: custos report assess %s --case %s first", req.Report, c.ID, req.Report, c.ID)
+			}
+		}
 		return nil
+	}
+	if req.Report != "" {
+		if err := checkReportID(req.Report); err != nil {
+			return nil, err
+		}
 	}
 	if err := v.now(req.Case, pre); err != nil {
 		return nil, v.refusedAs(ctx, who, "item.deposit", req.Case, err)
@@ -122,8 +147,9 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	// the end of the stream: a mismatch fails the upload itself, so the
 	// store never commits an object (under object lock it could never be
 	// deleted again).
+	body, probe := v.probeMedia(req.Body)
 	go func() {
-		res, err := agestream.Encrypt(pipe, req.Body, []age.Recipient{recipient},
+		res, err := agestream.Encrypt(pipe, body, []age.Recipient{recipient},
 			agestream.Options{NoLegacyHashes: v.cfg.NoLegacyHashes, Progress: req.Progress})
 		if err == nil && req.ClientSHA256 != nil {
 			err = checkClientSum(req.ClientSHA256(), res.Plain.SHA256[:])
@@ -137,6 +163,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	_, putErr := v.objects.Put(ctx, object, pipe, objects.PutOptions{RetainUntil: v.pendingUntil(c)})
 	pipe.CloseRead(errors.New("object store stopped reading"))
 	enc := <-done
+	media := probe.result(enc.err)
 	fail := func(err error) (*DepositResult, error) {
 		if putErr == nil {
 			v.discard(ctx, object)
@@ -174,12 +201,16 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		d.MD5 = hex.EncodeToString(res.Plain.MD5[:])
 		d.SHA1 = hex.EncodeToString(res.Plain.SHA1[:])
 	}
+	d.Report, d.Media = req.Report, media
+	d.Matches = v.hashsets.match(d)
 	evs, err := v.decide(ctx, who, "item.deposit", c.ID, pre, sequencer.Draft{Type: TypeItemDeposited, Actor: who.actor(), Case: c.ID, Item: itemID, Data: d})
 	if err != nil {
 		return fail(fmt.Errorf("recording the deposit: %w", err))
 	}
 	v.extendRetention(ctx, object)
-	return &DepositResult{ID: itemID, Name: d.Name, Size: d.Size, SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1, Event: evs[0].Seq}, nil
+	it, _ := v.state.getItem(itemID)
+	return &DepositResult{ID: itemID, Name: d.Name, Size: d.Size, SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1, Event: evs[0].Seq,
+		Matches: d.Matches, Media: d.Media, Known: v.knownBecause(it)}, nil
 }
 
 // uploadOutcome is what became of a deposit's upload: the depositor's

@@ -44,26 +44,42 @@ type CaseDetail struct {
 
 // ItemSummary is one item in a list.
 type ItemSummary struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	SHA256 string `json:"sha256"`
-	Size   int64  `json:"size"`
+	// Category is the item's settled category, if any; Known says why
+	// it is known material, hidden from review by default.
+	Category string `json:"category,omitempty"`
+	ID       string `json:"id"`
+	Known    string `json:"known,omitempty"`
+	Name     string `json:"name"`
+	Report   string `json:"report,omitempty"`
+	SHA256   string `json:"sha256"`
+	Size     int64  `json:"size"`
 }
 
 // ItemDetail is one item as `item show` describes it.
+//
+// Hotline work (docs/hotline.md): Classification, Known (why it is known
+// material, hidden from review unless revealed with a recorded purpose),
+// Matches (the hash-set entries it matched at deposit) and Media (what
+// the deposit learned of the image or video).
 type ItemDetail struct {
-	Accesses    int       `json:"accesses"`
-	Case        string    `json:"case"`
-	DepositedAt time.Time `json:"deposited_at"`
-	DepositedBy string    `json:"deposited_by"`
-	ID          string    `json:"id"`
-	MD5         string    `json:"md5,omitempty"`
-	Name        string    `json:"name"`
-	Note        string    `json:"note,omitempty"`
-	SHA1        string    `json:"sha1,omitempty"`
-	SHA256      string    `json:"sha256"`
-	Size        int64     `json:"size"`
-	Source      string    `json:"source,omitempty"`
+	Accesses       int            `json:"accesses"`
+	Case           string         `json:"case"`
+	Classification Classification `json:"classification"`
+	DepositedAt    time.Time      `json:"deposited_at"`
+	DepositedBy    string         `json:"deposited_by"`
+	ID             string         `json:"id"`
+	Known          string         `json:"known,omitempty"`
+	Matches        []HashSetMatch `json:"matches,omitempty"`
+	MD5            string         `json:"md5,omitempty"`
+	Media          *MediaInfo     `json:"media,omitempty"`
+	Name           string         `json:"name"`
+	Note           string         `json:"note,omitempty"`
+	// Report is the hotline report it was captured for.
+	Report string `json:"report,omitempty"`
+	SHA1   string `json:"sha1,omitempty"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	Source string `json:"source,omitempty"`
 }
 
 // PackageSummary is one package in a list.
@@ -186,7 +202,8 @@ func (v *Vault) Items(ctx context.Context, who Principal, caseID string, f ItemF
 			f.SHA1 != "" && !strings.EqualFold(f.SHA1, d.SHA1):
 			continue
 		}
-		out = append(out, ItemSummary{ID: it.ID, Name: d.Name, Size: d.Size, SHA256: d.SHA256})
+		out = append(out, ItemSummary{ID: it.ID, Name: d.Name, Size: d.Size, SHA256: d.SHA256,
+			Category: v.classification(it).Category, Known: v.knownBecause(it), Report: d.Report})
 	}
 	return out, nil
 }
@@ -239,7 +256,8 @@ func (v *Vault) ShowItem(ctx context.Context, who Principal, itemID string) (*It
 	}
 	d := it.Deposit
 	return &ItemDetail{ID: it.ID, Case: it.Case, Name: d.Name, Size: d.Size, SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1,
-		Source: d.Source, Note: d.Note, DepositedBy: it.By, DepositedAt: it.At, Accesses: it.Accesses}, nil
+		Source: d.Source, Note: d.Note, DepositedBy: it.By, DepositedAt: it.At, Accesses: it.Accesses,
+		Report: d.Report, Matches: d.Matches, Media: d.Media, Classification: v.classification(it), Known: v.knownBecause(it)}, nil
 }
 
 // Packages lists the packages who may know: a prosecutor's own, those of

@@ -46,6 +46,8 @@ type State struct {
 	// approvedHalves are the invitation halves of an approval, until the
 	// enrolment or re-issue that follows it in the same append applies.
 	approvedHalves map[string][2]string
+	// hot is the projection of hotline work (state_hotline.go).
+	hot *hotlineState
 }
 
 // named counts the events that name a case or an item, and the position
@@ -149,6 +151,7 @@ func newState() *State {
 		requests:    map[string]*Request{},
 
 		approvedHalves: map[string][2]string{},
+		hot:            newHotlineState(),
 	}
 }
 
@@ -417,7 +420,9 @@ func applyItemDeposited(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	s.items[ev.Item] = &Item{ID: ev.Item, Case: ev.Case, Deposit: d, DepositAt: ev.Seq, By: ev.Actor.Person, At: ev.Timestamp()}
+	it := &Item{ID: ev.Item, Case: ev.Case, Deposit: d, DepositAt: ev.Seq, By: ev.Actor.Person, At: ev.Timestamp()}
+	s.items[ev.Item] = it
+	s.hot.noteDeposit(it)
 	c.Items = append(c.Items, ev.Item)
 	s.objects[d.Object] = ev.Item
 	s.recent[d.Object] = ev.Timestamp()
@@ -425,7 +430,8 @@ func applyItemDeposited(s *State, ev *events.Event) error {
 }
 
 func applyItemAccessed(s *State, ev *events.Event) error {
-	if _, err := data[ItemAccessed](ev); err != nil {
+	d, err := data[ItemAccessed](ev)
+	if err != nil {
 		return err
 	}
 	it := s.items[ev.Item]
@@ -433,6 +439,7 @@ func applyItemAccessed(s *State, ev *events.Event) error {
 		return fmt.Errorf("names item %q, which was never deposited", ev.Item)
 	}
 	it.Accesses++
+	s.hot.noteAccess(ev, it, d)
 	return nil
 }
 

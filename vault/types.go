@@ -58,6 +58,12 @@ const (
 	// receive packages sealed for them, fetch and acknowledge them, and
 	// see nothing else of the vault.
 	RoleDefence = "defence"
+	// RoleAnalyst is a hotline analyst: they take reports, deposit
+	// captures and classify the items of the cases they are assigned
+	// to, record notices and takedowns and forward; known material is
+	// hidden from them unless they override with a recorded purpose
+	// (docs/hotline.md).
+	RoleAnalyst = "analyst"
 	RoleSystem  = "system"
 )
 
@@ -270,6 +276,13 @@ type ItemDeposited struct {
 	// acquisition (--expect-sha256 and the like), which the content
 	// matched; absent when none was given.
 	Acquisition *AcquisitionHashes `json:"acquisition,omitempty"`
+	// Report is the hotline report the item was captured for.
+	Report string `json:"report,omitempty"`
+	// Matches are the known-material hash-set entries the content
+	// matched when it was deposited (docs/hotline.md).
+	Matches []HashSetMatch `json:"matches,omitempty"`
+	// Media is what the deposit's pass learned of an image or video.
+	Media *MediaInfo `json:"media,omitempty"`
 }
 
 // AcquisitionHashes are acquisition hashes (lowercase hex), each absent
@@ -284,6 +297,9 @@ type AcquisitionHashes struct {
 type ItemAccessed struct {
 	Purpose string `json:"purpose"`
 	Access  string `json:"access"`
+	// Override, when set, says why the item counted as known material
+	// that the person chose to see anyway (docs/hotline.md).
+	Override string `json:"override,omitempty"`
 }
 
 // ItemAccessCompleted records that the plaintext was streamed in full and its

@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -84,6 +85,13 @@ type Config struct {
 	RequireMFA map[string]MFARequirement
 	// NoLegacyHashes skips MD5 and SHA-1 at deposit.
 	NoLegacyHashes bool
+	// ExposureDailyLimit, if positive, is how many items a person may be
+	// shown a day before every further reveal warns them
+	// (docs/hotline.md).
+	ExposureDailyLimit int
+	// HashSetDir holds the imported known-material hash sets; "" turns
+	// hash sets off.
+	HashSetDir string
 	// Witnesses, if set, is the witness policy: every published
 	// checkpoint is submitted to its witnesses (docs/witnesses.md).
 	// AnchorHTTP is the HTTP client for witnesses (default: a 10-second
@@ -143,6 +151,12 @@ type Vault struct {
 	// checkpoint last written to the keyring folder.
 	witnessedMu   sync.Mutex
 	witnessedSize uint64
+	// hashsets are the loaded known-material hash sets (hashsets.go);
+	// nil without Config.HashSetDir.
+	hashsets *hashSets
+	// hashImage computes an image's PDQ hash from its plaintext stream
+	// (media.go); nil turns perceptual hashing off.
+	hashImage func(io.Reader) *MediaInfo
 	// holdMu serialises applying a case's legal hold to its objects.
 	holdMu sync.Mutex
 	// openMu serialises case openings, each of which writes its key

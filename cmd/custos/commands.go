@@ -3,6 +3,8 @@ package main
 import (
 	"io"
 	"strings"
+
+	"github.com/custos-vault/custos/vault"
 )
 
 // command is one verb of the CLI, declared once: dispatch, `custos help`,
@@ -26,7 +28,7 @@ type command struct {
 }
 
 // Groups, in the order help lists them.
-var groups = []string{"Signing in", "Cases and evidence", "Packages", "Court documents and exports", "People and approvals", "Audit", "Server and administration (on the server host)"}
+var groups = []string{"Signing in", "Cases and evidence", "Hotline work", "Packages", "Court documents and exports", "People and approvals", "Audit", "Server and administration (on the server host)"}
 
 func out(f func([]string, io.Writer) error) func([]string, io.Writer, io.Writer) error {
 	return func(args []string, stdout, _ io.Writer) error { return f(args, stdout) }
@@ -41,6 +43,7 @@ var commands []command
 func init() {
 	const sg, cs, pk, pe, au, ad = "Signing in", "Cases and evidence", "Packages", "People and approvals", "Audit", "Server and administration (on the server host)"
 	const cd = "Court documents and exports"
+	const hw = "Hotline work"
 	person := func(sub string) func([]string, io.Writer, io.Writer) error {
 		return func(args []string, stdout, _ io.Writer) error { return runPerson(sub, args, stdout) }
 	}
@@ -76,16 +79,16 @@ func init() {
 			details: "--retention gives the case its own write-once period (10y, 3650d or 87600h); shorter than a year needs --yes, shorter than the vault's default is a custodian's decision, and never below the vault's floor.",
 			json:    `{"case"}`, run: out(runCaseOpen),
 			examples: []string{`custos case open KH-2026-014 --title "Live-streamed abuse, report 118"`}},
-		{name: "deposit", args: "--case CASE [--source URL] [--note T] [--expect-sha256 H|--expect-from SUMS] [--again] [--name NAME] FILE|DIR|-...", group: cs, who: "investigator assigned to the case",
+		{name: "deposit", args: "--case CASE [--source URL] [--note T] [--expect-sha256 H|--expect-from SUMS] [--again] [--name NAME] [--report REPORT] FILE|DIR|-...", group: cs, who: "investigator or analyst assigned to the case",
 			summary: "encrypt, store and record each file, folder or standard input",
-			details: "Folders are walked: each file keeps its path relative to the folder given, and what is not a regular file (links, devices, pipes) is reported, never followed. A file found in a folder that the case already holds under the same name and SHA-256 is reported as already deposited and not stored again, unless --again (files named one by one, and standard input, are always deposited). - deposits standard input under --name. --expect-sha256/--expect-md5/--expect-sha1 (one file) or --expect-from SUMS (a sha256sum-format file listing every file) carry acquisition hashes into custody: an item whose content differs is refused, nothing of it kept, the refusal recorded. Names that are not UTF-8 keep their exact bytes, shown escaped (\\xe9). Ctrl-C stops cleanly: the file being sent is not stored. The vault checks the client's own SHA-256 before the object commits.",
+			details: "Folders are walked: each file keeps its path relative to the folder given, and what is not a regular file (links, devices, pipes) is reported, never followed. A file found in a folder that the case already holds under the same name and SHA-256 is reported as already deposited and not stored again, unless --again (files named one by one, and standard input, are always deposited). - deposits standard input under --name. --expect-sha256/--expect-md5/--expect-sha1 (one file) or --expect-from SUMS (a sha256sum-format file listing every file) carry acquisition hashes into custody: an item whose content differs is refused, nothing of it kept, the refusal recorded. Names that are not UTF-8 keep their exact bytes, shown escaped (\\xe9). Ctrl-C stops cleanly: the file being sent is not stored. The vault checks the client's own SHA-256 before the object commits. Each file is matched, in the same pass, against the imported hash sets (MD5, SHA-1, SHA-256) and, for images, hashed with PDQ; matches and known material are printed under the item (docs/hotline.md). --report names the hotline report the files were captured for.",
 			json:    `{"items":[{"id","name","size","sha256","md5","sha1","event"}],"already"?,"skipped"?}`, run: runDeposit,
 			examples: []string{"custos deposit --case KH-2026-014 --source https://hotline.example/r/118 chat.txt video.mp4",
 				"custos deposit --case KH-2026-014 --expect-from phone.sha256 phone-dump/",
 				"adb exec-out cat /sdcard/chat.db | custos deposit --case KH-2026-014 --name chat.db -"}},
-		{name: "get", args: "ITEM --purpose TEXT -o FILE", group: cs, who: "investigator assigned to the case",
+		{name: "get", args: "ITEM --purpose TEXT [--reveal-known] -o FILE", group: cs, who: "investigator or analyst assigned to the case",
 			summary: "record the access, then write the plaintext and check its SHA-256",
-			details: "Writes to a temporary file and renames it into place only if the size and SHA-256 match; never overwrites a file.",
+			details: "Writes to a temporary file and renames it into place only if the size and SHA-256 match; never overwrites a file. Known material (classified, or matching a known-illegal hash set or a classified item) is refused for reviewer welfare unless --reveal-known, which the access event records with the reason it was known. Past the vault's daily exposure limit each view warns on standard error.",
 			json:    `{"id","sha256","size","file"}`, run: runGet,
 			examples: []string{`custos get it_0f1e2d3c4b5a69788796a5b4 --purpose "identify the victim's location" -o copy.mp4`}},
 		{name: "item list", args: "--case CASE [--name GLOB] [--sha256 H] [--md5 H] [--sha1 H]", group: cs, who: "investigator assigned to the case",
@@ -118,6 +121,50 @@ func init() {
 			summary: "destroy the case's keys (crypto-shredding) and delete its objects where retention allows",
 			details: "Nothing of the case can be read afterwards.",
 			json:    `{"case","deleted","retained"}`, run: out(runCaseApproveDestruction)},
+
+		{name: "report new", args: "--url URL [--url URL...] [--channel C] [--description T] [--anonymous | --contact C] [--reference R]", group: hw, who: "analyst",
+			summary: "record a report received by email, phone or from a partner hotline",
+			details: "Reports from the public arrive through the public intake (custos server --public-listen) by themselves. The vault never opens a reported URL: capture what you find with your own tools and deposit it with --report.",
+			json:    `{"report"}`, run: out(runReportNew),
+			examples: []string{"custos report new --channel email --url https://host.example/a.jpg --description 'sent by a parent'"}},
+		{name: "report list", args: "[--status received|assessing|actioned|closed|open]", group: hw, who: "analyst, custodian, auditor",
+			summary: "reports, oldest first", json: `{"reports":[{"report","channel","status","received_at","urls","case",...}]}`, run: out(runReportList)},
+		{name: "report show", args: "REPORT", group: hw, who: "analyst, custodian, auditor",
+			summary: "one report: its URLs with their notices and takedowns, its items, its forwardings",
+			details: "The reporter's contact is shown to analysts only.",
+			json:    `{"report","status","urls","notices","items","forwards",...}`, run: out(runReportShow)},
+		{name: "report assess", args: "REPORT --case CASE [--note T]", group: hw, who: "analyst assigned to the case",
+			summary: "take a report on into a case; its captures are then deposited with --report",
+			json:    "the report, as `report show`", run: out(runReportAssess),
+			examples: []string{"custos report assess rp_0123456789abcdef01234567 --case HL-2026-0042", "custos deposit --case HL-2026-0042 --report rp_0123456789abcdef01234567 capture/"}},
+		{name: "report notice", args: "REPORT --url URL --to PROVIDER [--via email|web-form|iccam|...] [--reference R] [--country CC]", group: hw, who: "analyst",
+			summary: "record the notice and takedown request sent for one reported URL",
+			details: "Times to removal are measured from the first notice of each URL (custos stats).",
+			json:    "the report, as `report show`", run: out(runReportNotice)},
+		{name: "report acknowledged", args: "REPORT --url URL [--note T]", group: hw, who: "analyst",
+			summary: "record that the provider acknowledged the notice", json: "the report, as `report show`", run: out(runNoticeProgress("report acknowledged", "acknowledged"))},
+		{name: "report removed", args: "REPORT --url URL [--note T]", group: hw, who: "analyst",
+			summary: "record that the content is confirmed gone from the URL", json: "the report, as `report show`", run: out(runNoticeProgress("report removed", "removed"))},
+		{name: "report forward", args: "REPORT --to NAME [--kind hotline|police] [--format csv|vics] -o FILE", group: hw, who: "analyst",
+			summary: "export a report's URLs and item hashes for a partner hotline or the police, recorded before it is written",
+			details: "Evidence itself goes to the police as a sealed package (custos package seal); this export carries hashes, URLs and notices only.",
+			json:    `{"report","to","format","sha256","size","file"}`, run: runReportForward},
+		{name: "report close", args: "REPORT --reason " + strings.Join(vault.ReportCloseReasons, "|") + " [--note T]", group: hw, who: "analyst",
+			summary: "close a report", json: "the report, as `report show`", run: out(runReportClose)},
+		{name: "classify", args: "ITEM --category baseline|national|not-illegal [--age-group G] [--sex S] [--series NAME] [--note T]", group: hw, who: "analyst, investigator assigned to the case",
+			summary: "vote on an item's category (INHOPE's universal classification)",
+			details: "Each vote is recorded; your later vote replaces your earlier one. The case's policy (case classification-votes) says how many agreeing votes settle a category; disagreements are shown. An item whose category is settled as baseline or national, and every copy or near-copy of it (same SHA-256, or PDQ within 31 bits), is then known material: hidden from review unless revealed with get --reveal-known.",
+			json:    `{"item","category","votes","needed","settled","disputed","classification"}`, run: out(runClassify)},
+		{name: "case classification-votes", args: "CASE N", group: hw, who: "custodian",
+			summary: "how many agreeing votes settle an item's category in the case (default 1; CAID-style 3)",
+			json:    `{"case","votes"}`, run: out(runCaseClassificationPolicy)},
+		{name: "exposure", args: "[--person NAME]", group: hw, who: "anyone (their own), custodian (anyone's)",
+			summary: "what a person was shown, day by day: items, known items revealed, minutes of video",
+			json:    `{"person","daily_limit","today","days":[{"date","items","overrides","video_minutes"}]}`, run: out(runExposure)},
+		{name: "stats", args: "[--from DATE] [--to DATE]", group: hw, who: "custodian, auditor, analyst",
+			summary: "the figures hotlines publish: reports, items by category, hash-set matches, new material, notices and times to removal",
+			details: "Derived from the custody events alone (docs/hotline.md says how each figure is counted). --to is exclusive: --from 2026-01-01 --to 2026-07-01 is the first half of 2026.",
+			json:    `{"reports","items","by_category","matches_by_hashset","notices","forwarded"}`, run: out(runStats)},
 
 		{name: "recipient set", args: "AGE_RECIPIENT", group: pk, who: "prosecutor, defence",
 			summary: "register your own age recipient for packages",

@@ -74,7 +74,7 @@ func (f *identityFlags) check(dev bool) error {
 			return usageErr("--oidc-require %q: use ROLE=acr:VALUE or ROLE=amr:VALUE", r)
 		}
 		switch role {
-		case vault.RoleInvestigator, vault.RoleProsecutor, vault.RoleAuditor, vault.RoleCustodian, vault.RoleDefence:
+		case vault.RoleInvestigator, vault.RoleProsecutor, vault.RoleAuditor, vault.RoleCustodian, vault.RoleDefence, vault.RoleAnalyst:
 		default:
 			return usageErr("--oidc-require %q: unknown role %q", r, role)
 		}

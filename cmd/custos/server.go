@@ -151,6 +151,7 @@ type serverCommand struct {
 	lim                     limitFlags
 	id                      identityFlags
 	anchors                 anchorFlags
+	hotline                 hotlineFlags
 }
 
 func newServerFlags() (*flag.FlagSet, *serverCommand) {
@@ -163,6 +164,7 @@ func newServerFlags() (*flag.FlagSet, *serverCommand) {
 	sc.lim.register(fs)
 	sc.id.register(fs)
 	sc.anchors.register(fs)
+	sc.hotline.register(fs)
 	return fs, sc
 }
 
@@ -203,6 +205,9 @@ func runServer(args []string, stderr io.Writer) error {
 	if !useTLS && !isLoopback(host) {
 		return fmt.Errorf("--listen %s: plain HTTP is served only on loopback; give --tls-cert and --tls-key", *listen)
 	}
+	if err := sc.hotline.check(f.dev, useTLS); err != nil {
+		return err
+	}
 	lock, err := lockData(f.data)
 	if err != nil {
 		return err
@@ -219,6 +224,7 @@ func runServer(args []string, stderr io.Writer) error {
 	defer b.close()
 	id.apply(&cfg)
 	sc.anchors.apply(&cfg)
+	sc.hotline.apply(&cfg)
 	opts := lim.options()
 	if err := id.apiOptions(ctx, &opts, logger); err != nil {
 		return err
@@ -266,11 +272,40 @@ func runServer(args []string, stderr io.Writer) error {
 		errc <- srv.Serve(ln)
 	}()
 	logger.Info("listening on " + base)
+	if sc.hotline.publicListen != "" {
+		public := api.NewPublic(v, logger, sc.hotline.publicOptions())
+		defer public.Close()
+		pln, err := net.Listen("tcp", sc.hotline.publicListen)
+		if err != nil {
+			return fmt.Errorf("--public-listen: %w", err)
+		}
+		pln = api.LimitListener(pln, lim.connsPerClient)
+		psrv := &http.Server{Handler: public, ReadHeaderTimeout: lim.headerTimeout, IdleTimeout: lim.idleTimeout, MaxHeaderBytes: 16 << 10,
+			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+		defer psrv.Close()
+		go func() {
+			var err error
+			if useTLS {
+				psrv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+				err = psrv.ServeTLS(pln, *tlsCert, *tlsKey)
+			} else {
+				err = psrv.Serve(pln)
+			}
+			if err != nil && err != http.ErrServerClosed {
+				errc <- fmt.Errorf("public intake: %w", err)
+			}
+		}()
+		scheme := "http://"
+		if useTLS {
+			scheme = "https://"
+		}
+		logger.Info("public report intake listening on " + scheme + pln.Addr().String())
+	}
 	if f.dev {
 		fmt.Fprintf(stderr, "\nCustos is running (development mode). In another terminal:\n"+
 			"  . %s        # then: custos case open CASE-1 --title 'First case'\n"+
 			"  custos deposit --case CASE-1 FILE\n"+
-			"Other persons: %s/{prosecutor,defence,auditor,custodian,custodian2}.env\n\n",
+			"Other persons: %s/{analyst,prosecutor,defence,auditor,custodian,custodian2}.env\n\n",
 			filepath.Join(f.data, "dev", "investigator.env"), filepath.Join(f.data, "dev"))
 	}
 	select {
@@ -401,6 +436,7 @@ var devRoles = []struct{ name, role string }{
 	{"custodian", vault.RoleCustodian},
 	{"custodian2", vault.RoleCustodian},
 	{"defence", vault.RoleDefence},
+	{"analyst", vault.RoleAnalyst},
 }
 
 // devPersons enrols one person per role on first start and writes their

@@ -118,6 +118,7 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 	caseID := fs.String("case", "", "the case to deposit into")
 	source := fs.String("source", "", "where the evidence came from (URL or description)")
 	note := fs.String("note", "", "a note kept with the deposit")
+	report := fs.String("report", "", "the hotline report the files were captured for (assessed into --case)")
 	name := fs.String("name", "", "the item's name when depositing standard input (-)")
 	var expect api.Hashes
 	fs.StringVar(&expect.SHA256, "expect-sha256", "", "the acquisition SHA-256 the content must have (one file or -)")
@@ -187,7 +188,7 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 		mu.Lock()
 		sending = describe(u)
 		mu.Unlock()
-		res, err := depositOne(ctx, c, stderr, *caseID, u, *source, *note, *asJSON)
+		res, err := depositOne(ctx, c, stderr, *caseID, u, depositMeta{*source, *note, *report}, *asJSON)
 		if err != nil {
 			if ctx.Err() != nil {
 				err = fmt.Errorf("cancelled: %s was not stored (nothing of it is kept)", describe(u))
@@ -205,6 +206,12 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 		out.Items = append(out.Items, *res)
 		if !*asJSON {
 			fmt.Fprintf(stdout, "%s  %s  %s  sha256 %s\n", res.ID, displayName(res.Name), size(res.Size), res.SHA256)
+			for _, m := range res.Matches {
+				fmt.Fprintf(stdout, "    matches hash set %s, entry %d (%s%s)\n", m.Set, m.Entry, m.Algorithm, prefixed(", ", m.Category))
+			}
+			if res.Known != "" {
+				fmt.Fprintf(stdout, "    known material, hidden from review: %s\n", res.Known)
+			}
 		}
 	}
 	out.Skipped = skips
@@ -413,7 +420,11 @@ func depositedList(items []api.DepositResponse) string {
 	return strings.Join(s, ", ")
 }
 
-func depositOne(ctx context.Context, c *client, stderr io.Writer, caseID string, u upload, source, note string, quiet bool) (*api.DepositResponse, error) {
+// depositMeta is what every file of one deposit command carries.
+type depositMeta struct{ source, note, report string }
+
+func depositOne(ctx context.Context, c *client, stderr io.Writer, caseID string, u upload, meta depositMeta, quiet bool) (*api.DepositResponse, error) {
+	source, note := meta.source, meta.note
 	var r io.Reader = os.Stdin
 	total := int64(-1)
 	if u.path != "" {
@@ -436,6 +447,9 @@ func depositOne(ctx context.Context, c *client, stderr io.Writer, caseID string,
 	}
 	if note != "" {
 		q.Set("note", note)
+	}
+	if meta.report != "" {
+		q.Set("report", meta.report)
 	}
 	for k, v := range map[string]string{"expect_sha256": u.expect.SHA256, "expect_md5": u.expect.MD5, "expect_sha1": u.expect.SHA1} {
 		if v != "" {
@@ -471,6 +485,7 @@ func depositOne(ctx context.Context, c *client, stderr io.Writer, caseID string,
 func runGet(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("get")
 	purpose := fs.String("purpose", "", "why you are viewing the item (recorded)")
+	revealKnown := fs.Bool("reveal-known", false, "view the item even though it is known material (the override is recorded with your purpose)")
 	out := fs.String("o", "", "file to write the plaintext to")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
@@ -485,9 +500,16 @@ func runGet(args []string, stdout, stderr io.Writer) error {
 	case *out == "":
 		return usageErr("get needs -o FILE: where the copy is written")
 	}
-	sum, size, err := fetchTo(stderr, *asJSON, "/v1/items/"+url.PathEscape(pos[0]), url.Values{"purpose": {*purpose}}, *out, "retrieving "+pos[0])
+	q := url.Values{"purpose": {*purpose}}
+	if *revealKnown {
+		q.Set("reveal_known", "true")
+	}
+	sum, size, hdr, err := fetchWithHeader(stderr, *asJSON, "/v1/items/"+url.PathEscape(pos[0]), q, *out, "retrieving "+pos[0])
 	if err != nil {
 		return err
+	}
+	if w := hdr.Get(api.HeaderWarning); w != "" {
+		fmt.Fprintln(stderr, "custos: warning:", w)
 	}
 	return printResult(stdout, *asJSON, getOutput{ID: pos[0], SHA256: sum, Size: size, File: *out},
 		fmt.Sprintf("%s written to %s (sha256 %s, verified)", pos[0], *out, sum))
@@ -999,4 +1021,12 @@ func runDocument(verb, route string, args []string, stdout, stderr io.Writer) er
 	cp, _ := strconv.ParseUint(h.Get(api.HeaderCheckpointSize), 10, 64)
 	return printResult(stdout, *asJSON, documentOutput{Case: *caseID, Format: *format, SHA256: sum, Size: size, File: *out, Event: ev, Checkpoint: cp},
 		fmt.Sprintf("%s of case %s written to %s (sha256 %s); recorded as event %d, its events proven in the checkpoint of %d events", kind, *caseID, *out, sum, ev, cp))
+}
+
+// prefixed is prefix and s, or "" when s is empty.
+func prefixed(prefix, s string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + s
 }

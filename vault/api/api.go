@@ -35,6 +35,9 @@ const (
 	// HeaderCheckpointSize is the size of the checkpoint a custody
 	// document's events are proven in.
 	HeaderCheckpointSize = "Custos-Checkpoint-Size"
+	// HeaderWarning carries a reviewer-welfare warning with a reveal
+	// (the person's daily exposure limit is reached).
+	HeaderWarning = "Custos-Warning"
 )
 
 // MaxJSONBody bounds every JSON request body.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -18,7 +19,7 @@ type DepositResponse = vault.DepositResult
 func (h *Handler) deposit(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
 	q := r.URL.Query()
 	res, err := h.v.Deposit(r.Context(), who, vault.DepositRequest{
-		Case: r.PathValue("case"), Name: q.Get("name"), Note: q.Get("note"), Source: q.Get("source"),
+		Case: r.PathValue("case"), Name: q.Get("name"), Note: q.Get("note"), Source: q.Get("source"), Report: q.Get("report"),
 		Body:         r.Body,
 		ClientSHA256: func() string { return r.Trailer.Get(HeaderContentSHA256) },
 		Expect:       vault.Hashes{SHA256: q.Get("expect_sha256"), MD5: q.Get("expect_md5"), SHA1: q.Get("expect_sha1")},
@@ -38,9 +39,17 @@ func (h *Handler) deposit(w http.ResponseWriter, r *http.Request, who vault.Prin
 
 // getItem streams an item's plaintext (GET /v1/items/{item}).
 func (h *Handler) getItem(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
-	rev, err := h.v.OpenItem(r.Context(), who, r.PathValue("item"), r.URL.Query().Get("purpose"))
+	q := r.URL.Query()
+	reveal := q.Get("reveal_known")
+	if reveal != "" && reveal != "true" && reveal != "false" {
+		return fmt.Errorf("%w: reveal_known is true or false", vault.ErrBadInput)
+	}
+	rev, err := h.v.Open(r.Context(), who, vault.RevealRequest{Item: r.PathValue("item"), Purpose: q.Get("purpose"), RevealKnown: reveal == "true"})
 	if err != nil {
 		return err
+	}
+	if rev.Warning != "" {
+		w.Header().Set(HeaderWarning, rev.Warning)
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set(HeaderSHA256, rev.Item.Deposit.SHA256)

@@ -1,0 +1,467 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/custos-vault/custos/internal/printable"
+	"github.com/custos-vault/custos/vault"
+	"github.com/custos-vault/custos/vault/api"
+)
+
+// Hotline work (docs/hotline.md): reports, notice and takedown,
+// forwarding, classification, exposure and statistics.
+
+func runReportNew(args []string, stdout io.Writer) error {
+	fs := newFlags("report new")
+	var urls stringList
+	fs.Var(&urls, "url", "a reported URL (repeat for several)")
+	channel := fs.String("channel", "email", "how it reached the hotline: "+strings.Join(vault.ReportChannels, ", "))
+	desc := fs.String("description", "", "what the reporter said")
+	anonymous := fs.Bool("anonymous", false, "the reporter asked to stay anonymous (no contact is kept)")
+	contact := fs.String("contact", "", "the reporter's contact, if they gave one")
+	ref := fs.String("reference", "", "the report's reference elsewhere (a partner hotline's, ICCAM's)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 || len(urls) == 0 {
+		return usageErr("report new needs --url URL (repeat for several) and takes no arguments")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out api.ReportCreated
+	if err := c.call("POST", "/v1/reports", nil, api.ReportRequest{Channel: *channel, URLs: urls, Description: *desc, Anonymous: *anonymous,
+		Contact: *contact, Reference: *ref}, &out); err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, out, "recorded report "+out.Report)
+}
+
+func runReportList(args []string, stdout io.Writer) error {
+	fs := newFlags("report list")
+	status := fs.String("status", "", "only reports of this status: received, assessing, actioned, closed, or open (all but closed)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageErr("report list takes no arguments")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out api.ReportsResponse
+	q := url.Values{}
+	if *status != "" {
+		q.Set("status", *status)
+	}
+	if err := c.call("GET", "/v1/reports", q, nil, &out); err != nil {
+		return err
+	}
+	if *asJSON {
+		return printResult(stdout, true, out, "")
+	}
+	if len(out.Reports) == 0 {
+		fmt.Fprintln(stdout, "no reports")
+		return nil
+	}
+	var rows [][]string
+	for _, r := range out.Reports {
+		rows = append(rows, []string{r.Report, when(r.ReceivedAt), r.Channel, r.Status, orDash(r.Case), fmt.Sprint(len(r.URLs)), clip(r.URLs[0], 60)})
+	}
+	_, err = fmt.Fprintln(stdout, table([]string{"REPORT", "RECEIVED", "CHANNEL", "STATUS", "CASE", "URLS", "FIRST URL"}, rows))
+	return err
+}
+
+func runReportShow(args []string, stdout io.Writer) error {
+	fs := newFlags("report show")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErr("report show takes one REPORT")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var r vault.ReportView
+	if err := c.call("GET", "/v1/reports/"+url.PathEscape(pos[0]), nil, nil, &r); err != nil {
+		return err
+	}
+	if *asJSON {
+		return printResult(stdout, true, r, "")
+	}
+	printReport(stdout, r)
+	return nil
+}
+
+func printReport(w io.Writer, r vault.ReportView) {
+	fmt.Fprintf(w, "report %s (%s)\n", r.Report, r.Status)
+	fmt.Fprintf(w, "  received   %s by %s%s\n", r.ReceivedAt.UTC().Format(time.RFC3339), r.Channel, prefixed(" from ", r.ReceivedBy))
+	if r.Anonymous {
+		fmt.Fprintln(w, "  reporter   anonymous")
+	} else if r.Contact != "" {
+		fmt.Fprintf(w, "  contact    %s\n", safeText(r.Contact))
+	}
+	if r.Reference != "" {
+		fmt.Fprintf(w, "  reference  %s\n", safeText(r.Reference))
+	}
+	if r.Case != "" {
+		fmt.Fprintf(w, "  case       %s (assessed by %s)\n", r.Case, r.AssessedBy)
+	}
+	if r.ClosedAt != nil {
+		fmt.Fprintf(w, "  closed     %s: %s\n", r.ClosedAt.Format(time.RFC3339), r.ClosedReason)
+	}
+	if r.Description != "" {
+		fmt.Fprintf(w, "  description:\n    %s\n", strings.ReplaceAll(safeText(r.Description), "\n", "\n    "))
+	}
+	fmt.Fprintln(w, "  URLs:")
+	for _, u := range r.URLs {
+		fmt.Fprintf(w, "    %s\n", u)
+		for _, n := range r.Notices {
+			if n.URL != u {
+				continue
+			}
+			fmt.Fprintf(w, "      notice to %s by %s at %s%s\n", safeText(n.To), n.Via, n.SentAt.Format(time.RFC3339), prefixed(", ref ", safeText(n.Reference)))
+			if n.AcknowledgedAt != nil {
+				fmt.Fprintf(w, "      acknowledged at %s\n", n.AcknowledgedAt.Format(time.RFC3339))
+			}
+			if n.RemovedAt != nil {
+				fmt.Fprintf(w, "      removed at %s (%s after the notice)\n", n.RemovedAt.Format(time.RFC3339), n.RemovedAt.Sub(n.SentAt).Round(time.Minute))
+			}
+		}
+	}
+	if len(r.Items) > 0 {
+		fmt.Fprintf(w, "  items: %s\n", strings.Join(r.Items, ", "))
+	}
+	for _, f := range r.Forwards {
+		fmt.Fprintf(w, "  forwarded to %s (%s, %s) at %s by %s\n", safeText(f.To), f.Kind, f.Format, f.At.Format(time.RFC3339), f.By)
+	}
+}
+
+// postReport sends a decision about a report and prints the report after
+// it.
+func postReport(id, path string, body any, asJSON bool, stdout io.Writer) error {
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var r vault.ReportView
+	if err := c.call("POST", "/v1/reports/"+url.PathEscape(id)+"/"+path, nil, body, &r); err != nil {
+		return err
+	}
+	if asJSON {
+		return printResult(stdout, true, r, "")
+	}
+	printReport(stdout, r)
+	return nil
+}
+
+func runReportAssess(args []string, stdout io.Writer) error {
+	fs := newFlags("report assess")
+	caseID := fs.String("case", "", "the case the report's captures are deposited to (you are assigned to it)")
+	note := fs.String("note", "", "a note kept with the assessment")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *caseID == "" {
+		return usageErr("report assess needs REPORT and --case CASE")
+	}
+	return postReport(pos[0], "assess", api.AssessRequest{Case: *caseID, Note: *note}, *asJSON, stdout)
+}
+
+func runReportClose(args []string, stdout io.Writer) error {
+	fs := newFlags("report close")
+	reason := fs.String("reason", "", "why: "+strings.Join(vault.ReportCloseReasons, ", "))
+	note := fs.String("note", "", "a note kept with the closing")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *reason == "" {
+		return usageErr("report close needs REPORT and --reason (%s)", strings.Join(vault.ReportCloseReasons, ", "))
+	}
+	return postReport(pos[0], "close", api.CloseReportRequest{Reason: *reason, Note: *note}, *asJSON, stdout)
+}
+
+func runReportNotice(args []string, stdout io.Writer) error {
+	fs := newFlags("report notice")
+	u := fs.String("url", "", "the reported URL the notice is about")
+	to := fs.String("to", "", "who the notice went to: the hosting provider, registrar or partner hotline")
+	via := fs.String("via", "email", "how: "+strings.Join(vault.NoticeVias, ", "))
+	ref := fs.String("reference", "", "the notice's reference (ticket number, message id)")
+	country := fs.String("country", "", "the hosting country, ISO 3166-1 alpha-2 (KH, PH, NL, ...)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *u == "" || *to == "" {
+		return usageErr("report notice needs REPORT, --url URL and --to PROVIDER")
+	}
+	return postReport(pos[0], "notices", api.NoticeRequest{URL: *u, To: *to, Via: *via, Reference: *ref, Country: *country}, *asJSON, stdout)
+}
+
+func runNoticeProgress(name, path string) func([]string, io.Writer) error {
+	return func(args []string, stdout io.Writer) error {
+		fs := newFlags(name)
+		u := fs.String("url", "", "the reported URL")
+		note := fs.String("note", "", "a note (how it was confirmed)")
+		asJSON := fs.Bool("json", false, "print JSON")
+		pos, err := parse(fs, args)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 || *u == "" {
+			return usageErr("%s needs REPORT and --url URL", name)
+		}
+		return postReport(pos[0], path, api.NoticeProgressRequest{URL: *u, Note: *note}, *asJSON, stdout)
+	}
+}
+
+func runReportForward(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("report forward")
+	to := fs.String("to", "", "who receives it: a partner hotline or police unit")
+	kind := fs.String("kind", "hotline", "hotline or police")
+	format := fs.String("format", "csv", "csv (URLs and item hashes) or vics (items as Project VIC VICS 2.0 JSON)")
+	out := fs.String("o", "", "file to write the export to")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *to == "" || *out == "" {
+		return usageErr("report forward needs REPORT, --to NAME and -o FILE")
+	}
+	sum, n, err := fetchTo(stderr, true, "/v1/reports/"+url.PathEscape(pos[0])+"/forward", url.Values{"to": {*to}, "kind": {*kind}, "format": {*format}}, *out, "forwarding "+pos[0])
+	if err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, forwardOutput{Report: pos[0], To: *to, Format: *format, SHA256: sum, Size: n, File: *out},
+		fmt.Sprintf("report %s for %s (%s) written to %s (sha256 %s); the forwarding is recorded in the custody log", pos[0], *to, *format, *out, sum))
+}
+
+type forwardOutput struct {
+	Report string `json:"report"`
+	To     string `json:"to"`
+	Format string `json:"format"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	File   string `json:"file"`
+}
+
+func runClassify(args []string, stdout io.Writer) error {
+	fs := newFlags("classify")
+	category := fs.String("category", "", "baseline (illegal everywhere), national (illegal here) or not-illegal")
+	age := fs.String("age-group", "", strings.Join(vault.AgeGroups, ", "))
+	sex := fs.String("sex", "", strings.Join(vault.Sexes, ", "))
+	series := fs.String("series", "", "the series the material belongs to, if known")
+	note := fs.String("note", "", "a note kept with the vote")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *category == "" {
+		return usageErr("classify needs ITEM and --category baseline|national|not-illegal")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out api.ClassifyResponse
+	if err := c.call("POST", "/v1/items/"+url.PathEscape(pos[0])+"/classification", nil, api.ClassifyRequest{Category: *category, AgeGroup: *age,
+		Sex: *sex, Series: *series, Note: *note}, &out); err != nil {
+		return err
+	}
+	text := fmt.Sprintf("%s: your vote %s recorded; %d of %d agreeing votes", out.Item, out.Category, out.Votes, out.Needed)
+	switch {
+	case out.Disputed:
+		text += "; the votes disagree: " + tally(out.Classification.Tally)
+	case out.Settled != "":
+		text += "; settled as " + out.Settled
+	}
+	return printResult(stdout, *asJSON, out, text)
+}
+
+func tally(t map[string]int) string {
+	var parts []string
+	for _, c := range vault.Categories {
+		if t[c] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", c, t[c]))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func runExposure(args []string, stdout io.Writer) error {
+	fs := newFlags("exposure")
+	person := fs.String("person", "", "whose (custodians; default: yours)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageErr("exposure takes no arguments")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var e vault.ExposureView
+	q := url.Values{}
+	if *person != "" {
+		q.Set("person", *person)
+	}
+	if err := c.call("GET", "/v1/exposure", q, nil, &e); err != nil {
+		return err
+	}
+	var rows [][]string
+	for _, d := range e.Days {
+		rows = append(rows, []string{d.Date, fmt.Sprint(d.Items), fmt.Sprint(d.Overrides), fmt.Sprintf("%.1f", d.VideoMinutes)})
+	}
+	limit := "no daily limit is set"
+	if e.Limit > 0 {
+		limit = fmt.Sprintf("daily limit %d items", e.Limit)
+	}
+	text := fmt.Sprintf("%s: %d items today (%s)", e.Person, e.Today.Items, limit)
+	if len(rows) > 0 {
+		text += "\n" + table([]string{"DAY", "ITEMS", "KNOWN, REVEALED", "VIDEO MINUTES"}, rows)
+	}
+	return printResult(stdout, *asJSON, e, text)
+}
+
+func runStats(args []string, stdout io.Writer) error {
+	fs := newFlags("stats")
+	from := fs.String("from", "", "start of the period (2026-01-01, UTC; default: the log's start)")
+	to := fs.String("to", "", "end of the period, exclusive (2026-07-01 ends with June; default: now)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageErr("stats takes no arguments")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	q := url.Values{}
+	if *from != "" {
+		q.Set("from", *from)
+	}
+	if *to != "" {
+		q.Set("to", *to)
+	}
+	var s vault.Stats
+	if err := c.call("GET", "/v1/stats", q, nil, &s); err != nil {
+		return err
+	}
+	if *asJSON {
+		return printResult(stdout, true, s, "")
+	}
+	fmt.Fprintf(stdout, "period %s to %s\n", s.From.Format(time.RFC3339), s.To.Format(time.RFC3339))
+	fmt.Fprintf(stdout, "reports: %d received, %d relevant (noticed or forwarded), %d still open\n", s.Reports.Received, s.Reports.Relevant, s.Reports.Open)
+	fmt.Fprintf(stdout, "items: %d deposited, %d matched a hash set, %d known material, %d new, %d known good\n",
+		s.Items.Deposited, s.Items.Matched, s.Items.Known, s.Items.New, s.Items.KnownGood)
+	fmt.Fprintf(stdout, "by category: %s\n", counts(s.ByCategory))
+	fmt.Fprintf(stdout, "matches by hash set: %s\n", counts(s.MatchesByHashSet))
+	n := s.Notices
+	fmt.Fprintf(stdout, "notices: %d sent, %d acknowledged, %d removed\n", n.Sent, n.Acknowledged, n.Removed)
+	if n.RemovalHours.N > 0 {
+		fmt.Fprintf(stdout, "time to removal after the notice: median %.1f h, 90th percentile %.1f h (%d removals)\n", n.RemovalHours.Median, n.RemovalHours.P90, n.RemovalHours.N)
+		fmt.Fprintf(stdout, "time to removal after the report: median %.1f h, 90th percentile %.1f h\n", n.FromReportHours.Median, n.FromReportHours.P90)
+	}
+	fmt.Fprintf(stdout, "forwarded: %s\n", counts(s.Forwarded))
+	return nil
+}
+
+// counts prints a map of counts in key order, or "none".
+func counts(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func runCaseClassificationPolicy(args []string, stdout io.Writer) error {
+	fs := newFlags("case classification-votes")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usageErr("case classification-votes takes CASE and N (1 to %d)", vault.MaxClassificationVotes)
+	}
+	n, err := strconv.Atoi(pos[1])
+	if err != nil {
+		return usageErr("N %q is not a number", pos[1])
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out api.ClassificationPolicyResponse
+	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/classification-policy", nil, api.ClassificationPolicyRequest{Votes: n}, &out); err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("case %s: %d agreeing votes settle an item's category", out.Case, out.Votes))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// clip shortens s to at most n runes, marking the cut.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-3]) + "..."
+}
+
+// safeText is text the vault stored, escaped for a terminal (lines kept).
+func safeText(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = printable.Terminal(l)
+	}
+	return strings.Join(lines, "\n")
+}

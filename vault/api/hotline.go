@@ -1,0 +1,268 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/custos-vault/custos/vault"
+)
+
+// Hotline work (docs/hotline.md): reports, notice and takedown,
+// forwarding, classification, exposure and statistics.
+
+// ReportRequest is the body of POST /v1/reports: a report an analyst
+// received by email, phone or from a partner hotline.
+type ReportRequest struct {
+	Channel     string   `json:"channel"`
+	URLs        []string `json:"urls"`
+	Description string   `json:"description,omitempty"`
+	Anonymous   bool     `json:"anonymous,omitempty"`
+	Contact     string   `json:"contact,omitempty"`
+	Reference   string   `json:"reference,omitempty"`
+}
+
+// ReportCreated answers POST /v1/reports and the public intake: the
+// report's id (the reporter's receipt number).
+type ReportCreated struct {
+	Report string `json:"report"`
+}
+
+// ReportsResponse answers GET /v1/reports.
+type ReportsResponse struct {
+	Reports []vault.ReportView `json:"reports"`
+}
+
+// AssessRequest is the body of POST /v1/reports/{report}/assess.
+type AssessRequest struct {
+	Case string `json:"case"`
+	Note string `json:"note,omitempty"`
+}
+
+// CloseReportRequest is the body of POST /v1/reports/{report}/close.
+type CloseReportRequest struct {
+	Reason string `json:"reason"`
+	Note   string `json:"note,omitempty"`
+}
+
+// NoticeRequest is the body of POST /v1/reports/{report}/notices.
+type NoticeRequest struct {
+	URL       string `json:"url"`
+	To        string `json:"to"`
+	Via       string `json:"via"`
+	Reference string `json:"reference,omitempty"`
+	Country   string `json:"country,omitempty"`
+}
+
+// NoticeProgressRequest is the body of POST
+// /v1/reports/{report}/acknowledged and /v1/reports/{report}/removed.
+type NoticeProgressRequest struct {
+	URL  string `json:"url"`
+	Note string `json:"note,omitempty"`
+}
+
+// ClassifyRequest is the body of POST /v1/items/{item}/classification.
+type ClassifyRequest struct {
+	Category string `json:"category"`
+	AgeGroup string `json:"age_group,omitempty"`
+	Sex      string `json:"sex,omitempty"`
+	Series   string `json:"series,omitempty"`
+	Note     string `json:"note,omitempty"`
+}
+
+// ClassifyResponse answers a vote: the category voted, how many current
+// votes agree with it, how many settle a category, the settled category
+// (if any) and the whole classification.
+type ClassifyResponse struct {
+	Item           string               `json:"item"`
+	Category       string               `json:"category"`
+	Votes          int                  `json:"votes"`
+	Needed         int                  `json:"needed"`
+	Settled        string               `json:"settled,omitempty"`
+	Disputed       bool                 `json:"disputed"`
+	Classification vault.Classification `json:"classification"`
+}
+
+// ClassificationPolicyRequest is the body of POST
+// /v1/cases/{case}/classification-policy.
+type ClassificationPolicyRequest struct {
+	Votes int `json:"votes"`
+}
+
+// ClassificationPolicyResponse answers it.
+type ClassificationPolicyResponse struct {
+	Case  string `json:"case"`
+	Votes int    `json:"votes"`
+}
+
+func (h *Handler) recordReport(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req ReportRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	id, err := h.v.RecordReport(r.Context(), who, vault.ReportRequest{Channel: req.Channel, URLs: req.URLs, Description: req.Description,
+		Anonymous: req.Anonymous, Contact: req.Contact, Reference: req.Reference})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, ReportCreated{Report: id})
+	return nil
+}
+
+func (h *Handler) listReports(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	list, err := h.v.Reports(r.Context(), who, r.URL.Query().Get("status"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ReportsResponse{Reports: list})
+	return nil
+}
+
+func (h *Handler) showReport(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	rep, err := h.v.ReportDetail(r.Context(), who, r.PathValue("report"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+func (h *Handler) assessReport(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req AssessRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := h.v.AssessReport(r.Context(), who, r.PathValue("report"), req.Case, req.Note); err != nil {
+		return err
+	}
+	return h.showReport(w, r, who)
+}
+
+func (h *Handler) closeReport(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req CloseReportRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := h.v.CloseReport(r.Context(), who, r.PathValue("report"), req.Reason, req.Note); err != nil {
+		return err
+	}
+	return h.showReport(w, r, who)
+}
+
+func (h *Handler) sendNotice(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req NoticeRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := h.v.SendNotice(r.Context(), who, r.PathValue("report"), vault.NoticeSent{URL: req.URL, To: req.To, Via: req.Via,
+		Reference: req.Reference, Country: req.Country}); err != nil {
+		return err
+	}
+	return h.showReport(w, r, who)
+}
+
+func noticeProgress(removed bool) handlerFunc {
+	return func(h *Handler, w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+		var req NoticeProgressRequest
+		if err := readJSON(w, r, &req); err != nil {
+			return err
+		}
+		if err := h.v.NoticeProgressed(r.Context(), who, r.PathValue("report"), req.URL, removed, req.Note); err != nil {
+			return err
+		}
+		return h.showReport(w, r, who)
+	}
+}
+
+// forwardReport answers GET /v1/reports/{report}/forward?to=&kind=&format=:
+// the export, recorded (report.forwarded) before it is sent; its SHA-256
+// in Custos-Sha256 and the recording event in Custos-Access-Event.
+func (h *Handler) forwardReport(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	q := r.URL.Query()
+	list, err := h.v.ForwardReport(r.Context(), who, r.PathValue("report"), q.Get("to"), q.Get("kind"), q.Get("format"))
+	if err != nil {
+		return err
+	}
+	ctype := "text/csv; charset=utf-8"
+	if list.Format == "vics" {
+		ctype = "application/json"
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set(HeaderSHA256, list.SHA256)
+	w.Header().Set(HeaderSize, strconv.Itoa(len(list.Body)))
+	w.Header().Set(HeaderAccessEvent, strconv.FormatUint(list.Event, 10))
+	w.Write(list.Body)
+	return nil
+}
+
+func (h *Handler) classify(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req ClassifyRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	cl, err := h.v.Classify(r.Context(), who, r.PathValue("item"), vault.ClassifyRequest{Category: req.Category, AgeGroup: req.AgeGroup,
+		Sex: req.Sex, Series: req.Series, Note: req.Note})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ClassifyResponse{Item: r.PathValue("item"), Category: req.Category, Votes: cl.Tally[req.Category],
+		Needed: cl.Needed, Settled: cl.Category, Disputed: cl.Disputed, Classification: cl})
+	return nil
+}
+
+func (h *Handler) setClassificationPolicy(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req ClassificationPolicyRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := h.v.SetClassificationPolicy(r.Context(), who, r.PathValue("case"), req.Votes); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ClassificationPolicyResponse{Case: r.PathValue("case"), Votes: req.Votes})
+	return nil
+}
+
+func (h *Handler) exposure(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	e, err := h.v.Exposure(r.Context(), who, r.URL.Query().Get("person"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+// stats answers GET /v1/stats?from=DATE&to=DATE: dates (2006-01-02, UTC)
+// or RFC 3339 times; from defaults to the start of the log, to to now
+// (to is exclusive; a date means the start of that day, so to=2026-12-01
+// ends with November).
+func (h *Handler) stats(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	q := r.URL.Query()
+	from, err := parseWhen("from", q.Get("from"), time.Unix(0, 0))
+	if err != nil {
+		return err
+	}
+	to, err := parseWhen("to", q.Get("to"), time.Now().Add(time.Second))
+	if err != nil {
+		return err
+	}
+	s, err := h.v.Statistics(r.Context(), who, from, to)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s)
+	return nil
+}
+
+func parseWhen(name, s string, def time.Time) (time.Time, error) {
+	if s == "" {
+		return def, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%w: %s %q is not a date (2026-11-30) or an RFC 3339 time", vault.ErrBadInput, name, shortTarget(s))
+}

@@ -1,0 +1,245 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/custos-vault/custos/vault"
+)
+
+// The public intake (docs/hotline.md): a listener of its own, which can
+// face the internet while the vault's API stays internal. It serves only
+// a report form (GET /) and report submission (POST /report): a URL or
+// several and a description, no uploads, and nothing read back but the
+// receipt number. Every other request is refused and recorded, as the
+// API records refusals (aggregated per address, action and reason);
+// submissions are rate-limited per source address. Nothing of a
+// reporter's connection is written to the custody log: the address is
+// kept in memory for the rate limit only (and in a refusal's source when
+// a request is refused).
+
+// PublicOptions bound the public intake. A zero field takes the default
+// named in its comment.
+type PublicOptions struct {
+	// ReportRate and ReportBurst are the token bucket of reports per
+	// source address, in reports per second and reports (default one a
+	// minute, 5).
+	ReportRate  float64
+	ReportBurst int
+	// RequestRate and RequestBurst bound every request per source address
+	// (default 2 a second, 20).
+	RequestRate  float64
+	RequestBurst int
+	// MaxBody bounds a submission's body (default 16 KiB).
+	MaxBody int64
+	// RefusalWindow aggregates refusals as Options.RefusalWindow does
+	// (default 1 minute); MaxTracked bounds the addresses tracked
+	// (default 10000).
+	RefusalWindow time.Duration
+	MaxTracked    int
+	// Hotline is the name shown on the form (default "the hotline").
+	Hotline string
+}
+
+func (o *PublicOptions) defaults() {
+	if o.ReportRate <= 0 {
+		o.ReportRate = 1.0 / 60
+	}
+	if o.ReportBurst <= 0 {
+		o.ReportBurst = 5
+	}
+	if o.RequestRate <= 0 {
+		o.RequestRate = 2
+	}
+	if o.RequestBurst <= 0 {
+		o.RequestBurst = 20
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = 16 << 10
+	}
+	if o.RefusalWindow <= 0 {
+		o.RefusalWindow = time.Minute
+	}
+	if o.MaxTracked <= 0 {
+		o.MaxTracked = 10000
+	}
+	if o.Hotline == "" {
+		o.Hotline = "the hotline"
+	}
+}
+
+// PublicReport is the JSON body of POST /report (a form posts the same
+// fields as application/x-www-form-urlencoded, urls one per line).
+type PublicReport struct {
+	URLs        []string `json:"urls"`
+	Description string   `json:"description,omitempty"`
+	Anonymous   bool     `json:"anonymous,omitempty"`
+	Contact     string   `json:"contact,omitempty"`
+}
+
+// Public serves the public intake.
+type Public struct {
+	v        *vault.Vault
+	log      *slog.Logger
+	opts     PublicOptions
+	reports  *rateLimiter
+	requests *rateLimiter
+	refusals *refusalLog
+}
+
+// NewPublic returns the public intake's handler. Close it after its HTTP
+// server has shut down.
+func NewPublic(v *vault.Vault, logger *slog.Logger, opts PublicOptions) *Public {
+	opts.defaults()
+	return &Public{v: v, log: logger, opts: opts,
+		reports:  newRateLimiter(opts.ReportRate, opts.ReportBurst, opts.MaxTracked),
+		requests: newRateLimiter(opts.RequestRate, opts.RequestBurst, opts.MaxTracked),
+		refusals: newRefusalLog(v, logger, opts.RefusalWindow, opts.MaxTracked)}
+}
+
+// Close records the summaries of refusals still being aggregated.
+func (p *Public) Close() { p.refusals.close() }
+
+func (p *Public) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	w.Header().Set("X-Frame-Options", "DENY")
+	source := clientIP(r)
+	if _, ok := p.requests.allow(source, time.Now()); !ok {
+		p.refuse(w, r, "public.request", "too many requests", http.StatusTooManyRequests)
+		return
+	}
+	switch {
+	case r.URL.Path == "/" && r.Method == http.MethodGet:
+		p.form(w, http.StatusOK, "", "")
+	case r.URL.Path == "/report" && r.Method == http.MethodPost:
+		p.submit(w, r)
+	case r.URL.Path == "/" || r.URL.Path == "/report":
+		w.Header().Set("Allow", map[string]string{"/": "GET", "/report": "POST"}[r.URL.Path])
+		p.refuse(w, r, "route.method", "method not allowed", http.StatusMethodNotAllowed)
+	default:
+		p.refuse(w, r, "route.unknown", "no such route", http.StatusNotFound)
+	}
+}
+
+// refuse answers a refused request and records it (aggregated).
+func (p *Public) refuse(w http.ResponseWriter, r *http.Request, action, reason string, code int) {
+	target := shortTarget(r.Method + " " + r.URL.EscapedPath())
+	if err := p.refusals.note(r.Context(), nil, clientIP(r), "public "+action, target, reason); err != nil {
+		p.log.Error("could not record a refused public request", "err", err)
+		code, reason = http.StatusServiceUnavailable, "the hotline cannot take reports just now; try again later"
+	}
+	if code == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "60")
+	}
+	writeJSON(w, code, ErrorResponse{Error: reason})
+}
+
+// submit records one report.
+func (p *Public) submit(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, p.opts.MaxBody))
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			p.refuse(w, r, "public.report", fmt.Sprintf("report over %d bytes", p.opts.MaxBody), http.StatusRequestEntityTooLarge)
+			return
+		}
+		writeJSON(w, http.StatusBadRequest, ErrorResponse{Error: "the report could not be read"})
+		return
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var rep PublicReport
+	form := mt == "application/x-www-form-urlencoded"
+	switch {
+	case mt == "application/json":
+		if err := decodeStrict(body, &rep); err != nil {
+			writeJSON(w, http.StatusBadRequest, ErrorResponse{Error: sanitize(err.Error())})
+			return
+		}
+	case form:
+		vals, err := url.ParseQuery(string(body))
+		if err != nil {
+			p.form(w, http.StatusBadRequest, "The form could not be read.", "")
+			return
+		}
+		for _, line := range strings.Split(vals.Get("urls"), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				rep.URLs = append(rep.URLs, line)
+			}
+		}
+		rep.Description = strings.ReplaceAll(vals.Get("description"), "\r\n", "\n")
+		rep.Anonymous = vals.Get("anonymous") != ""
+		rep.Contact = strings.TrimSpace(vals.Get("contact"))
+	default:
+		writeJSON(w, http.StatusUnsupportedMediaType, ErrorResponse{Error: "send the report as application/json or as the form does"})
+		return
+	}
+	if _, ok := p.reports.allow(clientIP(r), time.Now()); !ok {
+		p.refuse(w, r, "public.report", "too many reports from one address", http.StatusTooManyRequests)
+		return
+	}
+	// The report is recorded even if the reporter goes away meanwhile.
+	ctx := context.WithoutCancel(r.Context())
+	id, err := p.v.ReceivePublicReport(ctx, vault.ReportRequest{URLs: rep.URLs, Description: rep.Description, Anonymous: rep.Anonymous, Contact: rep.Contact})
+	if err != nil {
+		msg := sanitize(err.Error())
+		code := status(err)
+		if code >= 500 {
+			p.log.Error("could not record a public report", "err", err)
+			msg = "the hotline cannot take reports just now; try again later"
+		}
+		if form {
+			p.form(w, code, strings.TrimPrefix(msg, vault.ErrBadInput.Error()+": "), "")
+			return
+		}
+		writeJSON(w, code, ErrorResponse{Error: msg})
+		return
+	}
+	if form {
+		p.form(w, http.StatusCreated, "", id)
+		return
+	}
+	writeJSON(w, http.StatusCreated, ReportCreated{Report: id})
+}
+
+var publicPage = template.Must(template.New("form").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Report illegal content to {{.Hotline}}</title>
+<style>body{font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em;line-height:1.5}
+label{display:block;margin-top:1em;font-weight:bold}textarea,input[type=text]{width:100%;box-sizing:border-box}
+.error{color:#a00}.receipt{border:2px solid #060;padding:1em}</style></head><body>
+<h1>Report illegal content to {{.Hotline}}</h1>
+{{if .Receipt}}<div class="receipt"><p>Thank you. Your report was received.</p>
+<p>Receipt number: <strong>{{.Receipt}}</strong></p><p>Keep it if you want to refer to this report. Nothing more is shown here.</p></div>
+{{else}}<p>Give the web address (URL) where you saw the material. Do not download, copy or send the material itself: only the address.
+Analysts of the hotline will look at it; this form never shows anything back.</p>
+{{if .Error}}<p class="error">{{.Error}}</p>{{end}}
+<form method="post" action="/report">
+<label for="urls">Web address(es), one per line</label><textarea id="urls" name="urls" rows="3" required></textarea>
+<label for="description">What did you see? (optional)</label><textarea id="description" name="description" rows="6"></textarea>
+<label><input type="checkbox" name="anonymous" value="1" checked> Report anonymously</label>
+<label for="contact">Contact (optional, kept only if you untick "anonymously")</label><input type="text" id="contact" name="contact">
+<p><button type="submit">Send report</button></p></form>{{end}}
+</body></html>
+`))
+
+// form answers the report form with status code, and an error or a
+// receipt.
+func (p *Public) form(w http.ResponseWriter, code int, errMsg, receipt string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	if err := publicPage.Execute(w, struct{ Hotline, Error, Receipt string }{p.opts.Hotline, errMsg, receipt}); err != nil {
+		p.log.Error("could not write the report form", "err", err)
+	}
+}

@@ -1,0 +1,185 @@
+package vault
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/custos-vault/custos/events/sequencer"
+)
+
+// Classification (docs/hotline.md): each vote is an item.classified
+// event; a case's policy says how many agreeing votes settle a category
+// (default 1; CAID-style 3). A person's later vote replaces their
+// earlier one. Where no vote settles it, a category inherited from a
+// known-illegal hash set the deposit matched stands.
+
+// MaxClassificationVotes bounds a case's classification policy.
+const MaxClassificationVotes = 9
+
+// Classification is an item's classification as the votes and hash-set
+// matches have it.
+type Classification struct {
+	// Category is the settled category ("" while unsettled or disputed).
+	Category string `json:"category,omitempty"`
+	// Source says what settled it: "votes" or "hashset".
+	Source string `json:"source,omitempty"`
+	// Needed is the agreeing votes that settle a category in the case.
+	Needed int `json:"needed"`
+	// Tally counts the current votes by category.
+	Tally map[string]int `json:"tally"`
+	// Disputed: the votes disagree (more than one category has votes).
+	Disputed bool         `json:"disputed"`
+	Votes    []VoteView   `json:"votes"`
+	Inherit  *InheritView `json:"inherited,omitempty"`
+	// KnownGood: the deposit matched a known-good (NSRL-style) set.
+	KnownGood bool `json:"known_good,omitempty"`
+}
+
+// VoteView is one vote as shown.
+type VoteView struct {
+	By       string `json:"by"`
+	Category string `json:"category"`
+	AgeGroup string `json:"age_group,omitempty"`
+	Sex      string `json:"sex,omitempty"`
+	Series   string `json:"series,omitempty"`
+	Note     string `json:"note,omitempty"`
+	At       string `json:"at"`
+	Event    uint64 `json:"event"`
+}
+
+// InheritView is a category inherited from a hash-set match.
+type InheritView struct {
+	Category string `json:"category"`
+	Set      string `json:"set"`
+	Entry    uint64 `json:"entry"`
+	Series   string `json:"series,omitempty"`
+}
+
+// severity orders categories: an item that matches two sets inherits the
+// graver category.
+func severity(c string) int {
+	switch c {
+	case CategoryBaseline:
+		return 3
+	case CategoryNational:
+		return 2
+	case CategoryNotIllegal:
+		return 1
+	}
+	return 0
+}
+
+// classification computes an item's classification from the state.
+func (v *Vault) classification(it Item) Classification {
+	cl := Classification{Needed: v.state.votesNeeded(it.Case), Tally: map[string]int{}, Votes: []VoteView{}}
+	for _, vt := range v.state.votesOf(it.ID) {
+		cl.Tally[vt.Category]++
+		cl.Votes = append(cl.Votes, VoteView{By: vt.By, Category: vt.Category, AgeGroup: vt.AgeGroup, Sex: vt.Sex, Series: vt.Series,
+			Note: vt.Note, At: vt.At.UTC().Format("2006-01-02T15:04:05Z"), Event: vt.Seq})
+	}
+	cl.Disputed = len(cl.Tally) > 1
+	var reached []string
+	for c, n := range cl.Tally {
+		if n >= cl.Needed {
+			reached = append(reached, c)
+		}
+	}
+	if len(reached) == 1 && !cl.Disputed {
+		cl.Category, cl.Source = reached[0], "votes"
+	}
+	for _, m := range it.Deposit.Matches {
+		if m.Category == CategoryKnownGood {
+			cl.KnownGood = true
+			continue
+		}
+		if severity(m.Category) > 0 && (cl.Inherit == nil || severity(m.Category) > severity(cl.Inherit.Category)) {
+			cl.Inherit = &InheritView{Category: m.Category, Set: m.Set, Entry: m.Entry, Series: m.Series}
+		}
+	}
+	if cl.Category == "" && len(cl.Tally) == 0 && cl.Inherit != nil {
+		cl.Category, cl.Source = cl.Inherit.Category, "hashset"
+	}
+	return cl
+}
+
+// ClassifyRequest is one vote.
+type ClassifyRequest = ItemClassified
+
+// Classify records a vote on an item (an analyst or investigator assigned
+// to its case) and returns the item's classification after it.
+func (v *Vault) Classify(ctx context.Context, who Principal, itemID string, req ClassifyRequest) (Classification, error) {
+	if !itemIDPattern.MatchString(itemID) {
+		return Classification{}, badInput("item id %q is malformed: item ids are it_ and 24 hex digits", truncate(itemID))
+	}
+	it, ok := v.state.getItem(itemID)
+	c, _ := v.state.getCase(it.Case)
+	if !ok || !assigned(who, c) {
+		reason := "no such item"
+		if ok {
+			reason = "only analysts and investigators assigned to the case classify its items"
+		}
+		return Classification{}, v.refuseUnseen(ctx, who, "item.classify", "item", itemID, reason, "items are classified by analysts and investigators assigned to their case")
+	}
+	if !slices.Contains(Categories, req.Category) {
+		return Classification{}, badInput("category %q: use one of %s", truncate(req.Category), strings.Join(Categories, ", "))
+	}
+	if req.AgeGroup != "" && !slices.Contains(AgeGroups, req.AgeGroup) {
+		return Classification{}, badInput("age group %q: use one of %s", truncate(req.AgeGroup), strings.Join(AgeGroups, ", "))
+	}
+	if req.Sex != "" && !slices.Contains(Sexes, req.Sex) {
+		return Classification{}, badInput("sex %q: use one of %s", truncate(req.Sex), strings.Join(Sexes, ", "))
+	}
+	if err := checkText("series", req.Series, 128, false, false); err != nil {
+		return Classification{}, err
+	}
+	if err := checkText("note", req.Note, 4096, false, true); err != nil {
+		return Classification{}, err
+	}
+	pre := func(c Case, _ bool) error {
+		switch {
+		case c.Destroyed:
+			return refused(ErrNotFound, "the item's case was destroyed under a court order")
+		case !v.memberOf(who, c):
+			return refused(ErrForbidden, "only analysts and investigators assigned to the case classify its items")
+		}
+		return nil
+	}
+	if err := v.now(it.Case, pre); err != nil {
+		return Classification{}, v.refusedAs(ctx, who, "item.classify", itemID, err)
+	}
+	if _, err := v.decide(ctx, who, "item.classify", itemID, pre, sequencer.Draft{Type: TypeItemClassified, Actor: who.actor(), Case: it.Case, Item: itemID, Data: req}); err != nil {
+		return Classification{}, err
+	}
+	it, _ = v.state.getItem(itemID)
+	return v.classification(it), nil
+}
+
+// SetClassificationPolicy sets how many agreeing votes settle a category
+// in a case (custodian, 1 to MaxClassificationVotes).
+func (v *Vault) SetClassificationPolicy(ctx context.Context, who Principal, caseID string, votes int) error {
+	if who.Role != RoleCustodian {
+		return v.refuse(ctx, who, "case.classification.policy", caseID, "only custodians set a case's classification policy", ErrForbidden)
+	}
+	if err := checkCaseID(caseID); err != nil {
+		return err
+	}
+	if votes < 1 || votes > MaxClassificationVotes {
+		return badInput("votes %d: between 1 and %d agreeing analysts settle a category", votes, MaxClassificationVotes)
+	}
+	pre := func(c Case, ok bool) error {
+		if err := liveCase(caseID, c, ok); err != nil {
+			return err
+		}
+		if v.state.votesNeeded(caseID) == votes {
+			return errUnchanged
+		}
+		return nil
+	}
+	if err := v.now(caseID, pre); err != nil {
+		return v.refusedAs(ctx, who, "case.classification.policy", caseID, err)
+	}
+	_, err := v.decide(ctx, who, "case.classification.policy", caseID, pre, sequencer.Draft{Type: TypeClassificationPolicySet, Actor: who.actor(), Case: caseID,
+		Data: ClassificationPolicySet{Votes: votes}})
+	return err
+}

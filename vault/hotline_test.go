@@ -1,0 +1,329 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+)
+
+// hotline is a vault with a custodian pair, three analysts assigned to
+// case HL-1 and an investigator who is not.
+type hotline struct {
+	v                *Vault
+	cust, cust2      Principal
+	a1, a2, a3, inv  Principal
+	ctx              context.Context
+	eventsBeforeTest int
+}
+
+func newHotline(t *testing.T, configure ...func(*Config)) *hotline {
+	t.Helper()
+	v, _ := openTestVaultDir(t, configure...)
+	h := &hotline{v: v, ctx: context.Background()}
+	h.cust = enrolled(t, v, "cust", RoleCustodian)
+	h.cust2 = enrolled(t, v, "cust2", RoleCustodian)
+	h.a1 = enrolled(t, v, "ana1", RoleAnalyst)
+	h.a2 = enrolled(t, v, "ana2", RoleAnalyst)
+	h.a3 = enrolled(t, v, "ana3", RoleAnalyst)
+	h.inv = enrolled(t, v, "inv", RoleInvestigator)
+	if err := v.OpenCase(h.ctx, h.a1, "HL-1", "hotline reports"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"ana2", "ana3"} {
+		req, err := v.AddMember(h.ctx, h.cust, "HL-1", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Approve(h.ctx, h.cust2, req.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h
+}
+
+func (h *hotline) deposit(t *testing.T, who Principal, name string, body []byte, report string) *DepositResult {
+	t.Helper()
+	res, err := h.v.Deposit(h.ctx, who, DepositRequest{Case: "HL-1", Name: name, Body: bytes.NewReader(body), Report: report})
+	if err != nil {
+		t.Fatalf("deposit %s: %v", name, err)
+	}
+	return res
+}
+
+func (h *hotline) view(who Principal, item string, reveal bool) (*Reveal, error) {
+	r, err := h.v.Open(h.ctx, who, RevealRequest{Item: item, Purpose: "assessment", RevealKnown: reveal})
+	if err != nil {
+		return nil, err
+	}
+	io.Copy(io.Discard, r)
+	return r, r.Finish(h.ctx)
+}
+
+func (h *hotline) eventsOf(t *testing.T, typ string) []*events.Event {
+	t.Helper()
+	var out []*events.Event
+	err := h.v.cfg.Log.Read(h.ctx, 0, func(r events.Record) error {
+		ev, err := events.Decode(r.Bytes)
+		if err == nil && ev.Type == typ {
+			out = append(out, ev)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestReportLifecycle(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	pub, err := v.ReceivePublicReport(ctx, ReportRequest{URLs: []string{"https://host.example/a.jpg", "https://host.example/b"}, Description: "seen on a forum", Contact: "me@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon, err := v.ReceivePublicReport(ctx, ReportRequest{URLs: []string{"http://other.example/x"}, Anonymous: true, Contact: "dropped@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The public actor: nobody signed in, nothing of the connection.
+	recv := h.eventsOf(t, TypeReportReceived)
+	if len(recv) != 2 || recv[0].Actor.Role != RolePublic || recv[0].Actor.Auth != "none" {
+		t.Fatalf("report.received events: %+v", recv)
+	}
+	var d ReportReceived
+	if err := recv[1].DecodeData(&d); err != nil || d.Contact != "" || !d.Anonymous {
+		t.Fatalf("an anonymous report kept its contact: %+v %v", d, err)
+	}
+	// Contact: analysts only.
+	rv, err := v.ReportDetail(ctx, h.a1, pub)
+	if err != nil || rv.Contact != "me@example.org" || rv.Status != StatusReceived {
+		t.Fatalf("analyst's view: %+v %v", rv, err)
+	}
+	if rv, err := v.ReportDetail(ctx, h.cust, pub); err != nil || rv.Contact != "" {
+		t.Fatalf("custodian's view shows the contact: %+v %v", rv, err)
+	}
+	if _, err := v.ReportDetail(ctx, h.inv, pub); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an investigator read a report: %v", err)
+	}
+	// Deposits for a report need it assessed into the case.
+	if _, err := v.Deposit(ctx, h.a1, DepositRequest{Case: "HL-1", Name: "cap.png", Body: strings.NewReader("x"), Report: pub}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("deposit for an unassessed report: %v", err)
+	}
+	if err := v.AssessReport(ctx, h.inv, pub, "HL-1", ""); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an investigator assessed a report: %v", err)
+	}
+	if err := v.AssessReport(ctx, h.a1, pub, "HL-1", "looks real"); err != nil {
+		t.Fatal(err)
+	}
+	it := h.deposit(t, h.a1, "capture.txt", []byte("capture of the page"), pub)
+	// Notice and takedown, in order.
+	if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", true, ""); !errors.Is(err, ErrConflict) {
+		t.Fatalf("removal before a notice: %v", err)
+	}
+	if err := v.SendNotice(ctx, h.a1, pub, NoticeSent{URL: "https://not.in.report/", To: "Host Ltd", Via: "email"}); !errors.Is(err, ErrBadInput) {
+		t.Fatalf("notice for a URL the report does not name: %v", err)
+	}
+	if err := v.SendNotice(ctx, h.a1, pub, NoticeSent{URL: "https://host.example/a.jpg", To: "Host Ltd", Via: "email", Country: "NL"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", false, "ticket 7"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", true, "checked: 404"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", true, ""); !errors.Is(err, ErrConflict) {
+		t.Fatalf("a second removal: %v", err)
+	}
+	list, err := v.ForwardReport(ctx, h.a1, pub, "ECPAT Philippines", "hotline", "csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(list.Body, []byte(it.SHA256)) || !bytes.Contains(list.Body, []byte("https://host.example/b")) {
+		t.Fatalf("forward export lacks the item's hash or a URL:\n%s", list.Body)
+	}
+	fw := h.eventsOf(t, TypeReportForwarded)
+	if len(fw) != 1 {
+		t.Fatalf("%d forward events", len(fw))
+	}
+	var f ReportForwarded
+	fw[0].DecodeData(&f)
+	if f.SHA256 != list.SHA256 || f.Items != 1 || f.URLs != 2 {
+		t.Fatalf("forward event %+v does not describe the export", f)
+	}
+	rv, _ = v.ReportDetail(ctx, h.a1, pub)
+	if rv.Status != StatusActioned || len(rv.Items) != 1 || rv.Items[0] != it.ID || rv.Notices[0].RemovedAt == nil {
+		t.Fatalf("report after takedown: %+v", rv)
+	}
+	if err := v.CloseReport(ctx, h.a1, pub, "actioned", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.CloseReport(ctx, h.a1, pub, "actioned", ""); !errors.Is(err, ErrConflict) {
+		t.Fatalf("closing twice: %v", err)
+	}
+	if err := v.CloseReport(ctx, h.a1, anon, "content-gone", ""); err != nil {
+		t.Fatal(err)
+	}
+	s, err := v.Statistics(ctx, h.cust, time.Unix(0, 0), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Reports.Received != 2 || s.Reports.Relevant != 1 || s.Reports.Closed["actioned"] != 1 || s.Reports.Closed["content-gone"] != 1 ||
+		s.Notices.Sent != 1 || s.Notices.Removed != 1 || s.Notices.RemovalHours.N != 1 || s.Items.Deposited != 1 || s.Forwarded["hotline"] != 1 {
+		t.Fatalf("stats: %+v", s)
+	}
+}
+
+// TestReportBadInputChangesNothing: each malformed report is refused with
+// a clear error and leaves the log as it was.
+func TestReportBadInputChangesNothing(t *testing.T) {
+	h := newHotline(t)
+	size := h.v.log.Size()
+	long := "https://host.example/" + strings.Repeat("a", MaxURLBytes)
+	many := make([]string, MaxReportURLs+1)
+	for i := range many {
+		many[i] = "https://host.example/" + strings.Repeat("x", i+1)
+	}
+	for name, req := range map[string]ReportRequest{
+		"no URL":             {},
+		"relative URL":       {URLs: []string{"/a.jpg"}},
+		"javascript URL":     {URLs: []string{"javascript:alert(1)"}},
+		"file URL":           {URLs: []string{"file:///etc/passwd"}},
+		"space in URL":       {URLs: []string{"https://host.example/a b"}},
+		"control in URL":     {URLs: []string{"https://host.example/\x1b[2J"}},
+		"non-ASCII URL":      {URLs: []string{"https://host.example/é"}},
+		"too long URL":       {URLs: []string{long}},
+		"too many URLs":      {URLs: many},
+		"duplicate URL":      {URLs: []string{"https://h.example/", "https://h.example/"}},
+		"control in text":    {URLs: []string{"https://h.example/"}, Description: "a\x00b"},
+		"invisible contact":  {URLs: []string{"https://h.example/"}, Contact: "\u200b"},
+		"oversized text":     {URLs: []string{"https://h.example/"}, Description: strings.Repeat("d", MaxDescriptionBytes+1)},
+		"bidi control text":  {URLs: []string{"https://h.example/"}, Description: "abc\u202edef"},
+		"newline in contact": {URLs: []string{"https://h.example/"}, Contact: "a\nb"},
+	} {
+		if _, err := h.v.ReceivePublicReport(h.ctx, req); !errors.Is(err, ErrBadInput) {
+			t.Errorf("%s: %v, want bad input", name, err)
+		}
+	}
+	if _, err := h.v.RecordReport(h.ctx, h.a1, ReportRequest{Channel: "carrier-pigeon", URLs: []string{"https://h.example/"}}); !errors.Is(err, ErrBadInput) {
+		t.Errorf("unknown channel: %v", err)
+	}
+	if got := h.v.log.Size(); got != size {
+		t.Fatalf("bad input changed the log: %d events, was %d", got, size)
+	}
+}
+
+func TestClassificationVotesAndKnownMaterial(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	if err := v.SetClassificationPolicy(ctx, h.a1, "HL-1", 3); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("an analyst set the policy: %v", err)
+	}
+	if err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 3); err != nil {
+		t.Fatal(err)
+	}
+	photo := []byte("pretend this is a photo that analysts must classify")
+	first := h.deposit(t, h.a1, "first.jpg", photo, "")
+	// Three votes settle it; a disagreement is visible and settles
+	// nothing.
+	cl, err := v.Classify(ctx, h.a1, first.ID, ClassifyRequest{Category: CategoryBaseline, AgeGroup: "pre-pubescent", Sex: "female"})
+	if err != nil || cl.Category != "" || cl.Tally[CategoryBaseline] != 1 || cl.Needed != 3 {
+		t.Fatalf("after one vote: %+v %v", cl, err)
+	}
+	if _, err := h.view(h.a2, first.ID, false); err != nil {
+		t.Fatalf("an unsettled item must be viewable by the next analyst: %v", err)
+	}
+	cl, _ = v.Classify(ctx, h.a2, first.ID, ClassifyRequest{Category: CategoryNational})
+	if !cl.Disputed || cl.Category != "" {
+		t.Fatalf("a disagreement: %+v", cl)
+	}
+	cl, _ = v.Classify(ctx, h.a2, first.ID, ClassifyRequest{Category: CategoryBaseline}) // replaces their vote
+	if cl.Disputed || cl.Tally[CategoryBaseline] != 2 || len(cl.Votes) != 2 {
+		t.Fatalf("a changed vote: %+v", cl)
+	}
+	if _, err := v.Classify(ctx, h.inv, first.ID, ClassifyRequest{Category: CategoryBaseline}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an investigator outside the case voted: %v", err)
+	}
+	if _, err := v.Classify(ctx, h.a3, first.ID, ClassifyRequest{Category: "bad"}); !errors.Is(err, ErrBadInput) {
+		t.Fatalf("an unknown category: %v", err)
+	}
+	cl, err = v.Classify(ctx, h.a3, first.ID, ClassifyRequest{Category: CategoryBaseline})
+	if err != nil || cl.Category != CategoryBaseline || cl.Source != "votes" {
+		t.Fatalf("three agreeing votes: %+v %v", cl, err)
+	}
+	// Settled: the item and an identical copy are known material,
+	// hidden by default; the override is recorded with why.
+	copyRes := h.deposit(t, h.a1, "renamed-copy.jpg", photo, "")
+	if !strings.Contains(copyRes.Known, "identical (SHA-256) to an item classified baseline") {
+		t.Fatalf("the copy's deposit answer: %+v", copyRes)
+	}
+	before := len(h.eventsOf(t, TypeItemAccessed))
+	for _, id := range []string{first.ID, copyRes.ID} {
+		if _, err := h.view(h.a2, id, false); !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "known material") {
+			t.Fatalf("known item %s shown without an override: %v", id, err)
+		}
+	}
+	if n := len(h.eventsOf(t, TypeItemAccessed)); n != before {
+		t.Fatalf("a refused reveal left an access event")
+	}
+	refusals := h.eventsOf(t, TypeAccessRefused)
+	if last := refusals[len(refusals)-1]; last.Item != copyRes.ID {
+		t.Fatalf("the refusal was not recorded against the item: %+v", last)
+	}
+	if _, err := h.view(h.a2, copyRes.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	acc := h.eventsOf(t, TypeItemAccessed)
+	var d ItemAccessed
+	acc[len(acc)-1].DecodeData(&d)
+	if !strings.Contains(d.Override, "identical (SHA-256)") {
+		t.Fatalf("the override's reason is not recorded: %+v", d)
+	}
+	// Exposure: a2 saw first.jpg (before it was settled) and the copy.
+	e, err := v.Exposure(ctx, h.a2, "")
+	if err != nil || e.Today.Items != 2 || e.Today.Overrides != 1 {
+		t.Fatalf("exposure: %+v %v", e, err)
+	}
+	if _, err := v.Exposure(ctx, h.a1, "ana2"); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("an analyst read another's exposure: %v", err)
+	}
+	if e, err := v.Exposure(ctx, h.cust, "ana2"); err != nil || e.Today.Items != 2 {
+		t.Fatalf("the custodian's view of the exposure: %+v %v", e, err)
+	}
+	// Unrelated material stays visible.
+	other := h.deposit(t, h.a1, "other.txt", []byte("unrelated"), "")
+	if other.Known != "" {
+		t.Fatalf("unrelated item known: %q", other.Known)
+	}
+	s, err := v.Statistics(ctx, h.cust, time.Unix(0, 0), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ByCategory[CategoryBaseline] != 1 || s.ByCategory["unclassified"] != 2 || s.Items.Known != 2 || s.Items.New != 2 {
+		t.Fatalf("stats: %+v", s)
+	}
+}
+
+func TestExposureLimitWarns(t *testing.T) {
+	h := newHotline(t, func(c *Config) { c.ExposureDailyLimit = 2 })
+	var ids []string
+	for i := range 3 {
+		ids = append(ids, h.deposit(t, h.a1, "f"+string(rune('a'+i)), []byte{byte(i)}, "").ID)
+	}
+	for i, id := range ids {
+		r, err := h.view(h.a1, id, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (r.Warning != "") != (i >= 1) {
+			t.Fatalf("view %d: warning %q", i+1, r.Warning)
+		}
+	}
+}

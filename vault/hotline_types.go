@@ -1,0 +1,220 @@
+package vault
+
+// Hotline work (docs/hotline.md): public reports, their assessment,
+// notice and takedown, forwarding, classification votes and known
+// material. Each step is a custody event like any other; the figures of
+// `custos stats` are derived from these events alone.
+
+// Event types of hotline work.
+const (
+	// TypeReportReceived records a report of a URL: from the public
+	// intake (actor role "public", auth "none", nothing of the
+	// reporter's connection kept) or entered by an analyst.
+	TypeReportReceived = "report.received"
+	// TypeReportAssessing records an analyst taking a report on, and the
+	// case its captures are deposited to (the event's case).
+	TypeReportAssessing = "report.assessing"
+	// TypeReportClosed records a report closed, and why.
+	TypeReportClosed = "report.closed"
+	// TypeNoticeSent, TypeNoticeAcknowledged and TypeContentRemoved
+	// record notice and takedown of one reported URL.
+	TypeNoticeSent         = "report.notice.sent"
+	TypeNoticeAcknowledged = "report.notice.acknowledged"
+	TypeContentRemoved     = "report.content.removed"
+	// TypeReportForwarded records a report's hashes and URLs leaving the
+	// vault for a partner hotline or the police, before they are
+	// answered.
+	TypeReportForwarded = "report.forwarded"
+	// TypeItemClassified records one person's classification vote on an
+	// item.
+	TypeItemClassified = "item.classified"
+	// TypeClassificationPolicySet records how many agreeing votes settle
+	// an item's category in a case.
+	TypeClassificationPolicySet = "case.classification.policy"
+	// TypeHashSetImported and TypeHashSetRemoved record known-material
+	// hash sets being loaded and removed.
+	TypeHashSetImported = "hashset.imported"
+	TypeHashSetRemoved  = "hashset.removed"
+)
+
+// RolePublic is the actor role of a report received through the public
+// intake: nobody signed in, and the vault keeps nothing of the
+// connection.
+const RolePublic = "public"
+
+// Report statuses, in the order a report moves through them.
+const (
+	StatusReceived  = "received"
+	StatusAssessing = "assessing"
+	StatusActioned  = "actioned"
+	StatusClosed    = "closed"
+)
+
+// Report channels.
+var ReportChannels = []string{"web", "email", "phone", "hotline", "police", "other"}
+
+// ReportCloseReasons are why a report is closed.
+var ReportCloseReasons = []string{"actioned", "not-illegal", "duplicate", "content-gone", "out-of-scope", "unreachable"}
+
+// ReportReceived is the data of report.received. Contact is kept only
+// when the reporter gave one and did not ask to stay anonymous.
+type ReportReceived struct {
+	Report      string   `json:"report"`
+	Channel     string   `json:"channel"`
+	URLs        []string `json:"urls"`
+	Description string   `json:"description,omitempty"`
+	Anonymous   bool     `json:"anonymous,omitempty"`
+	Contact     string   `json:"contact,omitempty"`
+	// Reference is the report's reference elsewhere (a partner
+	// hotline's or ICCAM's), if any.
+	Reference string `json:"reference,omitempty"`
+}
+
+// ReportAssessing is the data of report.assessing; the event's case is
+// the case the report's captures go to.
+type ReportAssessing struct {
+	Report string `json:"report"`
+	Note   string `json:"note,omitempty"`
+}
+
+// ReportClosed is the data of report.closed.
+type ReportClosed struct {
+	Report string `json:"report"`
+	Reason string `json:"reason"`
+	Note   string `json:"note,omitempty"`
+}
+
+// NoticeSent is the data of report.notice.sent: to whom (a hosting
+// provider, a registrar, a partner hotline), how (email, web form,
+// ICCAM, phone, letter) and the notice's reference, if any.
+type NoticeSent struct {
+	Report    string `json:"report"`
+	URL       string `json:"url"`
+	To        string `json:"to"`
+	Via       string `json:"via"`
+	Reference string `json:"reference,omitempty"`
+	// Country is the hosting country (ISO 3166-1 alpha-2), if traced.
+	Country string `json:"country,omitempty"`
+}
+
+// NoticeProgress is the data of report.notice.acknowledged and
+// report.content.removed.
+type NoticeProgress struct {
+	Report string `json:"report"`
+	URL    string `json:"url"`
+	Note   string `json:"note,omitempty"`
+}
+
+// ReportForwarded is the data of report.forwarded: the export's format,
+// what it holds, its size and SHA-256.
+type ReportForwarded struct {
+	Report string `json:"report"`
+	To     string `json:"to"`
+	Kind   string `json:"kind"`
+	Format string `json:"format"`
+	Items  int    `json:"items"`
+	URLs   int    `json:"urls"`
+	Size   int    `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Categories of INHOPE's universal classification.
+const (
+	// CategoryBaseline: illegal in every country (INTERPOL's baseline
+	// criteria).
+	CategoryBaseline = "baseline"
+	// CategoryNational: illegal under national law only.
+	CategoryNational = "national"
+	// CategoryNotIllegal: assessed and not illegal.
+	CategoryNotIllegal = "not-illegal"
+	// CategoryKnownGood is a hash set's category only: files known to be
+	// ordinary (NSRL-style reference sets), never a vote.
+	CategoryKnownGood = "known-good"
+)
+
+// Categories are the categories of a vote.
+var Categories = []string{CategoryBaseline, CategoryNational, CategoryNotIllegal}
+
+// AgeGroups and Sexes are INHOPE's universal classification attributes.
+var (
+	AgeGroups = []string{"infant", "pre-pubescent", "pubescent", "unknown"}
+	Sexes     = []string{"female", "male", "both", "unknown"}
+)
+
+// Illegal reports whether a category is known-illegal material.
+func Illegal(category string) bool {
+	return category == CategoryBaseline || category == CategoryNational
+}
+
+// ItemClassified is the data of item.classified: one vote. A person's
+// later vote on the same item replaces their earlier one.
+type ItemClassified struct {
+	Category string `json:"category"`
+	AgeGroup string `json:"age_group,omitempty"`
+	Sex      string `json:"sex,omitempty"`
+	Series   string `json:"series,omitempty"`
+	Note     string `json:"note,omitempty"`
+}
+
+// ClassificationPolicySet is the data of case.classification.policy.
+type ClassificationPolicySet struct {
+	Votes int `json:"votes"`
+}
+
+// HashSetImported is the data of hashset.imported: the set's name, the
+// format read, the category its entries carry when they name none, the
+// SHA-256 of the file imported, how many entries were imported and
+// rejected, and the digest of the lookup tables built (docs/hashsets.md),
+// which the vault checks before it matches against them.
+type HashSetImported struct {
+	Name         string `json:"name"`
+	Format       string `json:"format"`
+	Category     string `json:"category,omitempty"`
+	SourceSHA256 string `json:"source_sha256"`
+	Imported     int    `json:"imported"`
+	Rejected     int    `json:"rejected"`
+	TableSHA256  string `json:"table_sha256"`
+}
+
+// HashSetRemoved is the data of hashset.removed.
+type HashSetRemoved struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// HashSetMatch is one match of a deposit against an imported hash set,
+// recorded in its item.deposited event.
+type HashSetMatch struct {
+	Set       string `json:"set"`
+	Entry     uint64 `json:"entry"`
+	Algorithm string `json:"algorithm"`
+	Category  string `json:"category,omitempty"`
+	Series    string `json:"series,omitempty"`
+}
+
+// MediaInfo is what the deposit's one pass learned of an image or a
+// video: an image's PDQ hash (64 hex digits, docs/pdq.md) and quality
+// (0-100) or why it was not hashed, its size in pixels, and a video's
+// duration in milliseconds.
+type MediaInfo struct {
+	Kind       string `json:"kind"`
+	Format     string `json:"format,omitempty"`
+	PDQ        string `json:"pdq,omitempty"`
+	// Dihedral are the PDQ hashes of the image's seven other
+	// rotations and flips, in the order of docs/pdq.md, so that a
+	// rotated or mirrored copy matches it.
+	Dihedral []string `json:"dihedral,omitempty"`
+	Quality    int    `json:"quality,omitempty"`
+	NotHashed  string `json:"not_hashed,omitempty"`
+	Width      int    `json:"width,omitempty"`
+	Height     int    `json:"height,omitempty"`
+	DurationMS int64  `json:"duration_ms,omitempty"`
+}
+
+// pdqMinQuality is the quality below which a PDQ hash is not matched
+// (Meta's recommendation: discard hashes of quality 49 or less).
+const pdqMinQuality = 50
+
+// pdqMaxDistance is the default matching threshold of PDQ hashes, in bits
+// (Meta's recommendation: at most 31 of 256).
+const pdqMaxDistance = 31

@@ -1,0 +1,483 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
+)
+
+// Reports of URLs (docs/hotline.md): received from the public intake or
+// entered by an analyst, assessed into a case, noticed and taken down,
+// forwarded, closed. The vault never fetches a reported URL: analysts'
+// capture tools deposit what they collect.
+
+// Limits of a report.
+const (
+	MaxReportURLs        = 20
+	MaxURLBytes          = 2048
+	MaxDescriptionBytes  = 8192
+	MaxContactBytes      = 256
+	maxReportFieldBytes  = 256
+	maxReportNoteBytes   = 4096
+	reportIDPrefixLength = 3
+)
+
+// ReportRequest is a report to record.
+type ReportRequest struct {
+	Channel     string
+	URLs        []string
+	Description string
+	Anonymous   bool
+	Contact     string
+	Reference   string
+}
+
+// ReceivePublicReport records a report made through the public intake and
+// returns its id, the reporter's receipt number. Nobody is signed in: the
+// event's actor is the public (auth "none"), and nothing of the
+// connection (address, browser) is kept.
+func (v *Vault) ReceivePublicReport(ctx context.Context, req ReportRequest) (string, error) {
+	req.Channel = "web"
+	req.Reference = ""
+	d, err := checkReport(req)
+	if err != nil {
+		return "", err
+	}
+	_, err = v.log.Append(ctx, sequencer.Draft{Type: TypeReportReceived, Actor: events.Actor{Person: RolePublic, Role: RolePublic, Auth: "none"}, Data: d})
+	if err != nil {
+		return "", fmt.Errorf("recording the report: %w", err)
+	}
+	return d.Report, nil
+}
+
+// RecordReport records a report an analyst received by another channel
+// (email, phone, a partner hotline) and returns its id.
+func (v *Vault) RecordReport(ctx context.Context, who Principal, req ReportRequest) (string, error) {
+	if who.Role != RoleAnalyst {
+		return "", v.refuse(ctx, who, "report.record", "", "only analysts record reports", ErrForbidden)
+	}
+	if req.Channel == "" {
+		req.Channel = "other"
+	}
+	d, err := checkReport(req)
+	if err != nil {
+		return "", err
+	}
+	if _, err := v.append(ctx, sequencer.Draft{Type: TypeReportReceived, Actor: who.actor(), Data: d}); err != nil {
+		return "", v.refusedAs(ctx, who, "report.record", "", err)
+	}
+	return d.Report, nil
+}
+
+func checkReport(req ReportRequest) (ReportReceived, error) {
+	if !slices.Contains(ReportChannels, req.Channel) {
+		return ReportReceived{}, badInput("channel %q: use one of %s", truncate(req.Channel), strings.Join(ReportChannels, ", "))
+	}
+	if len(req.URLs) == 0 {
+		return ReportReceived{}, badInput("a report names at least one URL")
+	}
+	if len(req.URLs) > MaxReportURLs {
+		return ReportReceived{}, badInput("a report names at most %d URLs, not %d", MaxReportURLs, len(req.URLs))
+	}
+	seen := map[string]bool{}
+	for _, u := range req.URLs {
+		if err := checkReportedURL(u); err != nil {
+			return ReportReceived{}, err
+		}
+		if seen[u] {
+			return ReportReceived{}, badInput("URL %q is given twice", truncate(u))
+		}
+		seen[u] = true
+	}
+	if err := checkText("description", req.Description, MaxDescriptionBytes, false, true); err != nil {
+		return ReportReceived{}, err
+	}
+	if err := checkText("contact", req.Contact, MaxContactBytes, false, false); err != nil {
+		return ReportReceived{}, err
+	}
+	if err := checkText("reference", req.Reference, maxReportFieldBytes, false, false); err != nil {
+		return ReportReceived{}, err
+	}
+	d := ReportReceived{Report: "rp_" + randomHex(12), Channel: req.Channel, URLs: slices.Clone(req.URLs),
+		Description: req.Description, Anonymous: req.Anonymous, Reference: req.Reference}
+	if !req.Anonymous {
+		d.Contact = strings.TrimSpace(req.Contact)
+	}
+	return d, nil
+}
+
+// checkReportedURL accepts an absolute http, https or ftp URL with a host,
+// of at most MaxURLBytes, printable ASCII (an internationalised name is
+// given in its punycode or percent-encoded form, as browsers copy it).
+func checkReportedURL(s string) error {
+	if len(s) > MaxURLBytes {
+		return badInput("URL is %d bytes; the limit is %d", len(s), MaxURLBytes)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return badInput("URL %q holds a space, a control character or a non-ASCII byte: give it percent-encoded, as the browser's address bar copies it", truncate(s))
+		}
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return badInput("%q is not an absolute URL such as https://host/path", truncate(s))
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https", "ftp":
+	default:
+		return badInput("URL %q: the scheme is http, https or ftp", truncate(s))
+	}
+	return nil
+}
+
+// ReportView is a report as the API shows it. Contact is shown to
+// analysts only.
+type ReportView struct {
+	Report       string        `json:"report"`
+	Channel      string        `json:"channel"`
+	Status       string        `json:"status"`
+	ReceivedAt   time.Time     `json:"received_at"`
+	ReceivedBy   string        `json:"received_by,omitempty"`
+	URLs         []string      `json:"urls"`
+	Description  string        `json:"description,omitempty"`
+	Anonymous    bool          `json:"anonymous"`
+	Contact      string        `json:"contact,omitempty"`
+	Reference    string        `json:"reference,omitempty"`
+	Case         string        `json:"case,omitempty"`
+	AssessedBy   string        `json:"assessed_by,omitempty"`
+	ClosedReason string        `json:"closed_reason,omitempty"`
+	ClosedAt     *time.Time    `json:"closed_at,omitempty"`
+	Items        []string      `json:"items"`
+	Notices      []NoticeView  `json:"notices"`
+	Forwards     []ForwardView `json:"forwards"`
+}
+
+// NoticeView is one URL's notice and takedown.
+type NoticeView struct {
+	URL            string     `json:"url"`
+	To             string     `json:"to"`
+	Via            string     `json:"via"`
+	Reference      string     `json:"reference,omitempty"`
+	Country        string     `json:"country,omitempty"`
+	SentAt         time.Time  `json:"sent_at"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	RemovedAt      *time.Time `json:"removed_at,omitempty"`
+}
+
+// ForwardView is one forwarding of a report.
+type ForwardView struct {
+	To     string    `json:"to"`
+	Kind   string    `json:"kind"`
+	Format string    `json:"format"`
+	Items  int       `json:"items"`
+	URLs   int       `json:"urls"`
+	SHA256 string    `json:"sha256"`
+	At     time.Time `json:"at"`
+	By     string    `json:"by"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+func (r Report) view(who Principal) ReportView {
+	out := ReportView{Report: r.Report, Channel: r.Channel, Status: r.Status, ReceivedAt: r.ReceivedAt.UTC(), ReceivedBy: r.ReceivedBy,
+		URLs: r.URLs, Description: r.Description, Anonymous: r.Anonymous, Reference: r.Reference, Case: r.Case, AssessedBy: r.AssessedBy,
+		ClosedReason: r.ClosedReason, ClosedAt: timePtr(r.ClosedAt), Items: r.Items, Notices: []NoticeView{}, Forwards: []ForwardView{}}
+	if out.Items == nil {
+		out.Items = []string{}
+	}
+	if who.Role == RoleAnalyst {
+		out.Contact = r.Contact
+	}
+	for _, n := range r.Notices {
+		out.Notices = append(out.Notices, NoticeView{URL: n.URL, To: n.To, Via: n.Via, Reference: n.Reference, Country: n.Country,
+			SentAt: n.SentAt.UTC(), AcknowledgedAt: timePtr(n.AcknowledgedAt), RemovedAt: timePtr(n.RemovedAt)})
+	}
+	for _, f := range r.Forwards {
+		out.Forwards = append(out.Forwards, ForwardView{To: f.To, Kind: f.Kind, Format: f.Format, Items: f.Items, URLs: f.URLs, SHA256: f.SHA256, At: f.At.UTC(), By: f.By})
+	}
+	return out
+}
+
+// readsReports: analysts work the reports; custodians and auditors
+// oversee them.
+func readsReports(role string) bool {
+	return role == RoleAnalyst || role == RoleCustodian || role == RoleAuditor
+}
+
+// Reports lists reports, oldest first, optionally only those of one
+// status (analysts, custodians, auditors).
+func (v *Vault) Reports(ctx context.Context, who Principal, status string) ([]ReportView, error) {
+	if !readsReports(who.Role) {
+		return nil, v.refuse(ctx, who, "report.list", "", "only analysts, custodians and auditors read reports", ErrForbidden)
+	}
+	if status != "" && !slices.Contains([]string{StatusReceived, StatusAssessing, StatusActioned, StatusClosed, "open"}, status) {
+		return nil, badInput("status %q: use received, assessing, actioned, closed or open", truncate(status))
+	}
+	out := []ReportView{}
+	for _, r := range v.state.allReports() {
+		if status == "" || r.Status == status || status == "open" && r.Status != StatusClosed {
+			out = append(out, r.view(who))
+		}
+	}
+	return out, nil
+}
+
+// ReportDetail is one report (analysts, custodians, auditors).
+func (v *Vault) ReportDetail(ctx context.Context, who Principal, id string) (ReportView, error) {
+	if err := checkReportID(id); err != nil {
+		return ReportView{}, err
+	}
+	r, ok := v.state.getReport(id)
+	if !ok || !readsReports(who.Role) {
+		reason := "no such report"
+		if ok {
+			reason = "only analysts, custodians and auditors read reports"
+		}
+		return ReportView{}, v.refuseUnseen(ctx, who, "report.show", "report", id, reason, "reports are read by analysts, custodians and auditors")
+	}
+	return r.view(who), nil
+}
+
+func checkReportID(id string) error {
+	if len(id) != 27 || !strings.HasPrefix(id, "rp_") || strings.Trim(id[3:], "0123456789abcdef") != "" {
+		return badInput("report id %q is malformed: report ids are rp_ and 24 hex digits (custos report list lists them)", truncate(id))
+	}
+	return nil
+}
+
+// reportCheck is the precondition of a decision about a report, at its
+// event's position: any report event ahead (and any case or person
+// event, for decisions that also depend on a case) waits.
+func (v *Vault) reportCheck(id, caseID string, pre func(r Report, ok bool) error) func([]*events.Event) error {
+	return func(ahead []*events.Event) error {
+		for _, ev := range ahead {
+			if strings.HasPrefix(ev.Type, "report.") {
+				return sequencer.ErrNotYet
+			}
+		}
+		if caseID != "" && dependsOn(ahead, caseID) {
+			return sequencer.ErrNotYet
+		}
+		r, ok := v.state.getReport(id)
+		return pre(r, ok)
+	}
+}
+
+// reportDecision runs a decision about a report by an analyst: the
+// report exists and is not closed, pre holds now and at the event's
+// position.
+func (v *Vault) reportDecision(ctx context.Context, who Principal, action, id string, pre func(r Report) error, d sequencer.Draft) ([]*events.Event, error) {
+	if err := checkReportID(id); err != nil {
+		return nil, err
+	}
+	r, ok := v.state.getReport(id)
+	if !ok || who.Role != RoleAnalyst {
+		reason := "no such report"
+		if ok {
+			reason = "only analysts work on reports"
+		}
+		return nil, v.refuseUnseen(ctx, who, action, "report", id, reason, "analysts work on reports")
+	}
+	full := func(r Report, ok bool) error {
+		switch {
+		case !ok:
+			return refused(ErrNotFound, "no report %s", id)
+		case r.Status == StatusClosed:
+			return refused(ErrConflict, "report %s was closed (%s)", id, r.ClosedReason)
+		}
+		return pre(r)
+	}
+	if err := full(r, ok); err != nil {
+		return nil, v.refusedAs(ctx, who, action, id, err)
+	}
+	d.Actor = who.actor()
+	d.Check = v.reportCheck(id, d.Case, full)
+	evs, err := v.append(ctx, d)
+	return evs, v.refusedAs(ctx, who, action, id, err)
+}
+
+// AssessReport takes a report on into a case: the analyst's captures for
+// it are deposited to that case (deposit --report). The analyst is
+// assigned to the case.
+func (v *Vault) AssessReport(ctx context.Context, who Principal, id, caseID, note string) error {
+	if err := checkCaseID(caseID); err != nil {
+		return err
+	}
+	if err := checkText("note", note, maxReportNoteBytes, false, true); err != nil {
+		return err
+	}
+	pre := func(r Report) error {
+		c, ok := v.state.getCase(caseID)
+		if err := liveCase(caseID, c, ok); err != nil {
+			return err
+		}
+		if !v.memberOf(who, c) {
+			return refused(ErrForbidden, "%s is not assigned to case %s", who.Name, caseID)
+		}
+		if r.Case == caseID {
+			return errUnchanged
+		}
+		if r.Case != "" && len(r.Items) > 0 {
+			return refused(ErrConflict, "report %s is assessed in case %s, which holds its captures", id, r.Case)
+		}
+		return nil
+	}
+	_, err := v.reportDecision(ctx, who, "report.assess", id, pre, sequencer.Draft{Type: TypeReportAssessing, Case: caseID, Data: ReportAssessing{Report: id, Note: note}})
+	return err
+}
+
+// CloseReport closes a report with one of ReportCloseReasons.
+func (v *Vault) CloseReport(ctx context.Context, who Principal, id, reason, note string) error {
+	if !slices.Contains(ReportCloseReasons, reason) {
+		return badInput("reason %q: use one of %s", truncate(reason), strings.Join(ReportCloseReasons, ", "))
+	}
+	if err := checkText("note", note, maxReportNoteBytes, false, true); err != nil {
+		return err
+	}
+	r, _ := v.state.getReport(id)
+	_, err := v.reportDecision(ctx, who, "report.close", id, func(Report) error { return nil },
+		sequencer.Draft{Type: TypeReportClosed, Case: r.Case, Data: ReportClosed{Report: id, Reason: reason, Note: note}})
+	return err
+}
+
+// NoticeVias are how a notice is sent.
+var NoticeVias = []string{"email", "web-form", "iccam", "phone", "letter", "api", "other"}
+
+// SendNotice records a notice sent for one of the report's URLs.
+func (v *Vault) SendNotice(ctx context.Context, who Principal, id string, n NoticeSent) error {
+	n.Report = id
+	if err := checkText("to", n.To, maxReportFieldBytes, true, false); err != nil {
+		return err
+	}
+	if !slices.Contains(NoticeVias, n.Via) {
+		return badInput("via %q: use one of %s", truncate(n.Via), strings.Join(NoticeVias, ", "))
+	}
+	if err := checkText("reference", n.Reference, maxReportFieldBytes, false, false); err != nil {
+		return err
+	}
+	if n.Country != "" && (len(n.Country) != 2 || strings.Trim(n.Country, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
+		return badInput("country %q: give the ISO 3166-1 alpha-2 code in capitals, such as KH or PH", truncate(n.Country))
+	}
+	pre := func(r Report) error {
+		if !slices.Contains(r.URLs, n.URL) {
+			return badInput("report %s does not name the URL %q", id, truncate(n.URL))
+		}
+		return nil
+	}
+	r, _ := v.state.getReport(id)
+	_, err := v.reportDecision(ctx, who, "report.notice", id, pre, sequencer.Draft{Type: TypeNoticeSent, Case: r.Case, Data: n})
+	return err
+}
+
+// NoticeProgressed records a provider's acknowledgement of a notice, or
+// (removed) that the content is confirmed gone from the URL.
+func (v *Vault) NoticeProgressed(ctx context.Context, who Principal, id, u string, removed bool, note string) error {
+	if err := checkText("note", note, maxReportNoteBytes, false, true); err != nil {
+		return err
+	}
+	typ, action := TypeNoticeAcknowledged, "report.acknowledged"
+	if removed {
+		typ, action = TypeContentRemoved, "report.removed"
+	}
+	pre := func(r Report) error {
+		n := r.notice(u)
+		switch {
+		case n == nil:
+			return refused(ErrConflict, "no notice was recorded for %q in report %s: record it first (custos report notice)", truncate(u), id)
+		case removed && !n.RemovedAt.IsZero(), !removed && !n.AcknowledgedAt.IsZero():
+			return refused(ErrConflict, "that was already recorded for %q", truncate(u))
+		}
+		return nil
+	}
+	r, _ := v.state.getReport(id)
+	_, err := v.reportDecision(ctx, who, action, id, pre, sequencer.Draft{Type: typ, Case: r.Case, Data: NoticeProgress{Report: id, URL: u, Note: note}})
+	return err
+}
+
+// ForwardFormats are the formats of ForwardReport.
+var ForwardFormats = []string{"csv", "vics"}
+
+// ForwardReport builds the export of a report for a partner hotline or the
+// police: its URLs and its items' hashes (csv), or its items as a VICS
+// document, records it (report.forwarded) and returns it. Evidence itself
+// goes to the police as a sealed package (custos package seal).
+func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, format string) (*HashList, error) {
+	if err := checkText("to", to, maxReportFieldBytes, true, false); err != nil {
+		return nil, err
+	}
+	if kind != "hotline" && kind != "police" {
+		return nil, badInput("kind %q: hotline or police", truncate(kind))
+	}
+	if !slices.Contains(ForwardFormats, format) {
+		return nil, badInput("format %q: use one of %s", truncate(format), strings.Join(ForwardFormats, ", "))
+	}
+	r, ok := v.state.getReport(id)
+	if !ok {
+		_, err := v.reportDecision(ctx, who, "report.forward", id, nil, sequencer.Draft{})
+		return nil, err
+	}
+	var items []Item
+	for _, iid := range r.Items {
+		if it, ok := v.state.getItem(iid); ok {
+			items = append(items, it)
+		}
+	}
+	body, err := v.forwardBody(r, format, items)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256Hex(body)
+	pre := func(now Report) error {
+		if len(now.Items) != len(r.Items) {
+			return refused(ErrConflict, "report %s changed while its export was built; repeat", id)
+		}
+		return nil
+	}
+	evs, err := v.reportDecision(ctx, who, "report.forward", id, pre, sequencer.Draft{Type: TypeReportForwarded, Case: r.Case,
+		Data: ReportForwarded{Report: id, To: to, Kind: kind, Format: format, Items: len(items), URLs: len(r.URLs), Size: len(body), SHA256: sum}})
+	if err != nil {
+		return nil, err
+	}
+	return &HashList{Format: format, Body: body, SHA256: sum, Event: evs[0].Seq}, nil
+}
+
+// forwardBody renders a report's export: csv has one row per URL (with
+// its notice) and one per item (with hashes and classification); vics is
+// the items as a VICS 2.0 case named by the report id.
+func (v *Vault) forwardBody(r Report, format string, items []Item) ([]byte, error) {
+	if format == "vics" {
+		return hashList(r.Report, "vics", items)
+	}
+	var b bytes.Buffer
+	writeCSVRow(&b, "report", "kind", "url_or_item", "name", "size", "sha256", "sha1", "md5", "category", "notice_to", "notice_sent_at", "removed_at")
+	for _, u := range r.URLs {
+		to, sent, removed := "", "", ""
+		if n := r.notice(u); n != nil {
+			to, sent = n.To, n.SentAt.UTC().Format(time.RFC3339)
+			if !n.RemovedAt.IsZero() {
+				removed = n.RemovedAt.UTC().Format(time.RFC3339)
+			}
+		}
+		writeCSVRow(&b, r.Report, "url", csvText(u), "", "", "", "", "", "", csvText(to), sent, removed)
+	}
+	for _, it := range items {
+		d := it.Deposit
+		cl := v.classification(it)
+		writeCSVRow(&b, r.Report, "item", it.ID, csvText(d.Name), strconv.FormatInt(d.Size, 10), d.SHA256, d.SHA1, d.MD5, cl.Category, "", "", "")
+	}
+	return b.Bytes(), nil
+}

@@ -1,0 +1,454 @@
+package vault
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"math/bits"
+	"strings"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+)
+
+// The projection of hotline work: reports and their notices, votes,
+// classification policies, hash sets, and each person's exposure. Like
+// the rest of State it is rebuilt from the log at every start.
+
+// Report is a report's projection.
+type Report struct {
+	ReportReceived
+	ReceivedAt time.Time
+	// ReceivedBy is the analyst who entered it, or "" for the public
+	// intake.
+	ReceivedBy string
+	Status     string
+	// Case is the case its captures go to, once assessed.
+	Case         string
+	AssessedBy   string
+	AssessedAt   time.Time
+	ClosedReason string
+	ClosedAt     time.Time
+	// Notices by URL, in the order they were sent.
+	Notices  []*Notice
+	Forwards []Forward
+	Items    []string
+}
+
+// Notice is the notice and takedown of one reported URL.
+type Notice struct {
+	NoticeSent
+	SentAt, AcknowledgedAt, RemovedAt time.Time
+	By                                string
+}
+
+// Forward is a report forwarded out of the vault.
+type Forward struct {
+	ReportForwarded
+	At time.Time
+	By string
+}
+
+// Vote is one person's classification of an item.
+type Vote struct {
+	ItemClassified
+	By  string
+	At  time.Time
+	Seq uint64
+}
+
+// HashSet is an imported hash set's projection.
+type HashSet struct {
+	HashSetImported
+	At time.Time
+	By string
+}
+
+// Exposure counts what a person was shown on one day (UTC).
+type Exposure struct {
+	Items int
+	// Overrides counts items revealed although known.
+	Overrides int
+	// VideoMS is the duration of the videos revealed, in milliseconds.
+	VideoMS int64
+}
+
+type hotlineState struct {
+	reports     map[string]*Report
+	reportOrder []string
+	// votes: item -> person -> their latest vote.
+	votes map[string]map[string]Vote
+	// policy: case -> votes that settle a category (absent: 1).
+	policy   map[string]int
+	hashsets map[string]*HashSet
+	// bySHA256 lists the items of each content SHA-256.
+	bySHA256 map[string][]string
+	// pdq holds the items with a PDQ hash of quality at least
+	// pdqMinQuality, in deposit order.
+	pdq []pdqItem
+	// exposure: person -> day (2006-01-02) -> counts.
+	exposure map[string]map[string]*Exposure
+}
+
+type pdqItem struct {
+	item string
+	hash [32]byte
+}
+
+func newHotlineState() *hotlineState {
+	return &hotlineState{reports: map[string]*Report{}, votes: map[string]map[string]Vote{}, policy: map[string]int{},
+		hashsets: map[string]*HashSet{}, bySHA256: map[string][]string{}, exposure: map[string]map[string]*Exposure{}}
+}
+
+func init() {
+	appliers[TypeReportReceived] = applyReportReceived
+	appliers[TypeReportAssessing] = applyReportAssessing
+	appliers[TypeReportClosed] = applyReportClosed
+	appliers[TypeNoticeSent] = applyNoticeSent
+	appliers[TypeNoticeAcknowledged] = applyNoticeProgress(false)
+	appliers[TypeContentRemoved] = applyNoticeProgress(true)
+	appliers[TypeReportForwarded] = applyReportForwarded
+	appliers[TypeItemClassified] = applyItemClassified
+	appliers[TypeClassificationPolicySet] = applyClassificationPolicy
+	appliers[TypeHashSetImported] = applyHashSetImported
+	appliers[TypeHashSetRemoved] = applyHashSetRemoved
+}
+
+func (s *State) reportOf(id string) (*Report, error) {
+	r := s.hot.reports[id]
+	if r == nil {
+		return nil, fmt.Errorf("names report %q, which the log never received", id)
+	}
+	return r, nil
+}
+
+func applyReportReceived(s *State, ev *events.Event) error {
+	d, err := data[ReportReceived](ev)
+	if err != nil {
+		return err
+	}
+	if err := checkReportID(d.Report); err != nil {
+		return err
+	}
+	if s.hot.reports[d.Report] != nil {
+		return fmt.Errorf("report %s was already received", d.Report)
+	}
+	r := &Report{ReportReceived: d, ReceivedAt: ev.Timestamp(), Status: StatusReceived}
+	if ev.Actor.Role != RolePublic {
+		r.ReceivedBy = ev.Actor.Person
+	}
+	s.hot.reports[d.Report] = r
+	s.hot.reportOrder = append(s.hot.reportOrder, d.Report)
+	return nil
+}
+
+func applyReportAssessing(s *State, ev *events.Event) error {
+	d, err := data[ReportAssessing](ev)
+	if err != nil {
+		return err
+	}
+	r, err := s.reportOf(d.Report)
+	if err != nil {
+		return err
+	}
+	if _, err := s.caseOf(ev); err != nil {
+		return err
+	}
+	r.Status, r.Case, r.AssessedBy, r.AssessedAt = StatusAssessing, ev.Case, ev.Actor.Person, ev.Timestamp()
+	return nil
+}
+
+func applyReportClosed(s *State, ev *events.Event) error {
+	d, err := data[ReportClosed](ev)
+	if err != nil {
+		return err
+	}
+	r, err := s.reportOf(d.Report)
+	if err != nil {
+		return err
+	}
+	r.Status, r.ClosedReason, r.ClosedAt = StatusClosed, d.Reason, ev.Timestamp()
+	return nil
+}
+
+func applyNoticeSent(s *State, ev *events.Event) error {
+	d, err := data[NoticeSent](ev)
+	if err != nil {
+		return err
+	}
+	r, err := s.reportOf(d.Report)
+	if err != nil {
+		return err
+	}
+	if n := r.notice(d.URL); n != nil {
+		// A notice sent again (to another provider, or repeated) keeps
+		// the first sending time: removal is timed from the first.
+		n.To, n.Via, n.Reference, n.Country = d.To, d.Via, d.Reference, d.Country
+	} else {
+		r.Notices = append(r.Notices, &Notice{NoticeSent: d, SentAt: ev.Timestamp(), By: ev.Actor.Person})
+	}
+	if r.Status != StatusClosed {
+		r.Status = StatusActioned
+	}
+	return nil
+}
+
+func applyNoticeProgress(removed bool) applier {
+	return func(s *State, ev *events.Event) error {
+		d, err := data[NoticeProgress](ev)
+		if err != nil {
+			return err
+		}
+		r, err := s.reportOf(d.Report)
+		if err != nil {
+			return err
+		}
+		n := r.notice(d.URL)
+		if n == nil {
+			return fmt.Errorf("report %s has no notice for %s", d.Report, d.URL)
+		}
+		if removed {
+			n.RemovedAt = ev.Timestamp()
+		} else {
+			n.AcknowledgedAt = ev.Timestamp()
+		}
+		return nil
+	}
+}
+
+func applyReportForwarded(s *State, ev *events.Event) error {
+	d, err := data[ReportForwarded](ev)
+	if err != nil {
+		return err
+	}
+	r, err := s.reportOf(d.Report)
+	if err != nil {
+		return err
+	}
+	r.Forwards = append(r.Forwards, Forward{ReportForwarded: d, At: ev.Timestamp(), By: ev.Actor.Person})
+	if r.Status != StatusClosed {
+		r.Status = StatusActioned
+	}
+	return nil
+}
+
+func applyItemClassified(s *State, ev *events.Event) error {
+	d, err := data[ItemClassified](ev)
+	if err != nil {
+		return err
+	}
+	if s.items[ev.Item] == nil {
+		return fmt.Errorf("names item %q, which was never deposited", ev.Item)
+	}
+	m := s.hot.votes[ev.Item]
+	if m == nil {
+		m = map[string]Vote{}
+		s.hot.votes[ev.Item] = m
+	}
+	m[ev.Actor.Person] = Vote{ItemClassified: d, By: ev.Actor.Person, At: ev.Timestamp(), Seq: ev.Seq}
+	return nil
+}
+
+func applyClassificationPolicy(s *State, ev *events.Event) error {
+	d, err := data[ClassificationPolicySet](ev)
+	if err != nil {
+		return err
+	}
+	if _, err := s.caseOf(ev); err != nil {
+		return err
+	}
+	s.hot.policy[ev.Case] = d.Votes
+	return nil
+}
+
+func applyHashSetImported(s *State, ev *events.Event) error {
+	d, err := data[HashSetImported](ev)
+	if err != nil {
+		return err
+	}
+	if d.Name == "" || d.TableSHA256 == "" {
+		return fmt.Errorf("a hash set import without a name or table digest")
+	}
+	s.hot.hashsets[d.Name] = &HashSet{HashSetImported: d, At: ev.Timestamp(), By: ev.Actor.Person}
+	return nil
+}
+
+func applyHashSetRemoved(s *State, ev *events.Event) error {
+	d, err := data[HashSetRemoved](ev)
+	if err != nil {
+		return err
+	}
+	delete(s.hot.hashsets, d.Name)
+	return nil
+}
+
+// noteDeposit indexes a deposited item for known-material checks; under
+// the lock, from applyItemDeposited.
+func (h *hotlineState) noteDeposit(it *Item) {
+	h.bySHA256[it.Deposit.SHA256] = append(h.bySHA256[it.Deposit.SHA256], it.ID)
+	if m := it.Deposit.Media; m != nil && m.PDQ != "" && m.Quality >= pdqMinQuality {
+		var p pdqItem
+		if b, err := hex.DecodeString(m.PDQ); err == nil && len(b) == 32 {
+			p.item = it.ID
+			copy(p.hash[:], b)
+			h.pdq = append(h.pdq, p)
+		}
+	}
+	if it.Deposit.Report != "" {
+		if r := h.reports[it.Deposit.Report]; r != nil {
+			r.Items = append(r.Items, it.ID)
+		}
+	}
+}
+
+// noteAccess counts a reveal in its person's exposure of the day; under
+// the lock, from applyItemAccessed.
+func (h *hotlineState) noteAccess(ev *events.Event, it *Item, d ItemAccessed) {
+	if d.Access != "view" || ev.Actor.Person == "" {
+		return
+	}
+	days := h.exposure[ev.Actor.Person]
+	if days == nil {
+		days = map[string]*Exposure{}
+		h.exposure[ev.Actor.Person] = days
+	}
+	day := ev.Timestamp().UTC().Format(time.DateOnly)
+	e := days[day]
+	if e == nil {
+		e = &Exposure{}
+		days[day] = e
+	}
+	e.Items++
+	if d.Override != "" {
+		e.Overrides++
+	}
+	if m := it.Deposit.Media; m != nil && m.Kind == "video" {
+		e.VideoMS += m.DurationMS
+	}
+}
+
+func (r *Report) notice(url string) *Notice {
+	for _, n := range r.Notices {
+		if n.URL == url {
+			return n
+		}
+	}
+	return nil
+}
+
+// clone copies a report deeply enough to hand out of the lock.
+func (r *Report) clone() Report {
+	c := *r
+	c.URLs = slices.Clone(r.URLs)
+	c.Items = slices.Clone(r.Items)
+	c.Forwards = slices.Clone(r.Forwards)
+	c.Notices = nil
+	for _, n := range r.Notices {
+		nn := *n
+		c.Notices = append(c.Notices, &nn)
+	}
+	return c
+}
+
+func (s *State) getReport(id string) (Report, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.hot.reports[id]
+	if r == nil {
+		return Report{}, false
+	}
+	return r.clone(), true
+}
+
+func (s *State) allReports() []Report {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Report, 0, len(s.hot.reports))
+	for _, id := range s.hot.reportOrder {
+		out = append(out, s.hot.reports[id].clone())
+	}
+	return out
+}
+
+func (s *State) votesOf(item string) []Vote {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := slices.Collect(maps.Values(s.hot.votes[item]))
+	slices.SortFunc(out, func(a, b Vote) int { return int(a.Seq) - int(b.Seq) })
+	return out
+}
+
+func (s *State) votesNeeded(caseID string) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if n := s.hot.policy[caseID]; n > 0 {
+		return n
+	}
+	return 1
+}
+
+func (s *State) hashSets() []HashSet {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []HashSet
+	for _, h := range s.hot.hashsets {
+		out = append(out, *h)
+	}
+	slices.SortFunc(out, func(a, b HashSet) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+func (s *State) hashSet(name string) (HashSet, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	h := s.hot.hashsets[name]
+	if h == nil {
+		return HashSet{}, false
+	}
+	return *h, true
+}
+
+func (s *State) exposureOf(person string) map[string]Exposure {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string]Exposure{}
+	for day, e := range s.hot.exposure[person] {
+		out[day] = *e
+	}
+	return out
+}
+
+func (s *State) itemsBySHA256(sum string) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.hot.bySHA256[sum])
+}
+
+// pdqWithin returns the items whose PDQ hash is within maxDistance of
+// one of qs (an image's eight dihedral variants, or just its own).
+func (s *State) pdqWithin(qs [][32]byte, maxDistance int) map[string]int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string]int{}
+	for _, p := range s.hot.pdq {
+		for _, q := range qs {
+			if d := hamming(p.hash, q); d <= maxDistance {
+				if old, ok := out[p.item]; !ok || d < old {
+					out[p.item] = d
+				}
+			}
+		}
+	}
+	return out
+}
+
+// hamming is the number of bits in which two PDQ hashes differ.
+func hamming(a, b [32]byte) int {
+	n := 0
+	for i := 0; i < 32; i += 8 {
+		n += bits.OnesCount64(binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]))
+	}
+	return n
+}

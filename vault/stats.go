@@ -1,0 +1,186 @@
+package vault
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Statistics of hotline work, as INHOPE members publish them, derived
+// from the custody events alone (docs/hotline.md says how each figure is
+// counted).
+
+// Stats are the figures of a period [From, To).
+type Stats struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Reports: received in the period, by channel; relevant (actioned:
+	// a notice sent or the report forwarded, at any time); closed in the
+	// period by reason.
+	Reports ReportStats `json:"reports"`
+	// Items deposited in the period: matched a hash set, known (hidden
+	// from review), new (neither matched nor identical to an earlier
+	// item).
+	Items ItemStats `json:"items"`
+	// ByCategory counts the period's items by settled category now
+	// ("unclassified" and "disputed" included).
+	ByCategory map[string]int `json:"by_category"`
+	// MatchesByHashSet counts the period's items matching each set.
+	MatchesByHashSet map[string]int `json:"matches_by_hashset"`
+	// Notices sent in the period, and the takedowns of those notices.
+	Notices NoticeStats `json:"notices"`
+	// Forwarded counts reports forwarded in the period, by kind.
+	Forwarded map[string]int `json:"forwarded"`
+}
+
+// ReportStats counts reports.
+type ReportStats struct {
+	Received  int            `json:"received"`
+	Relevant  int            `json:"relevant"`
+	ByChannel map[string]int `json:"by_channel"`
+	Closed    map[string]int `json:"closed"`
+	Open      int            `json:"open"`
+}
+
+// ItemStats counts items.
+type ItemStats struct {
+	Deposited int `json:"deposited"`
+	Matched   int `json:"matched"`
+	Known     int `json:"known"`
+	New       int `json:"new"`
+	KnownGood int `json:"known_good"`
+	Images    int `json:"images"`
+	Videos    int `json:"videos"`
+}
+
+// NoticeStats counts notices and times their takedowns.
+type NoticeStats struct {
+	Sent         int `json:"sent"`
+	Acknowledged int `json:"acknowledged"`
+	Removed      int `json:"removed"`
+	// RemovalHours: from the notice to the content confirmed removed;
+	// FromReportHours: from the report's receipt to the removal. Each
+	// the median and the 90th percentile (nearest rank), in hours, over
+	// the removals counted in N.
+	RemovalHours    Percentiles `json:"removal_hours"`
+	FromReportHours Percentiles `json:"from_report_hours"`
+}
+
+// Percentiles of durations, in hours.
+type Percentiles struct {
+	N      int     `json:"n"`
+	Median float64 `json:"median"`
+	P90    float64 `json:"p90"`
+}
+
+// percentiles is the median and 90th percentile (nearest rank) of ds.
+func percentiles(ds []time.Duration) Percentiles {
+	if len(ds) == 0 {
+		return Percentiles{}
+	}
+	slices.Sort(ds)
+	rank := func(p float64) time.Duration {
+		i := int(p*float64(len(ds))+0.999999) - 1
+		return ds[max(0, min(i, len(ds)-1))]
+	}
+	return Percentiles{N: len(ds), Median: rank(0.5).Hours(), P90: rank(0.9).Hours()}
+}
+
+// Statistics computes the figures of [from, to) (custodians, auditors,
+// analysts).
+func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Time) (*Stats, error) {
+	if !readsReports(who.Role) {
+		return nil, v.refuse(ctx, who, "stats", "", "only custodians, auditors and analysts read the statistics", ErrForbidden)
+	}
+	if !to.After(from) {
+		return nil, badInput("the period is empty: --to must be after --from")
+	}
+	in := func(t time.Time) bool { return !t.IsZero() && !t.Before(from) && t.Before(to) }
+	s := &Stats{From: from.UTC(), To: to.UTC(), ByCategory: map[string]int{}, MatchesByHashSet: map[string]int{}, Forwarded: map[string]int{},
+		Reports: ReportStats{ByChannel: map[string]int{}, Closed: map[string]int{}}}
+	var removal, fromReport []time.Duration
+	for _, r := range v.state.allReports() {
+		if in(r.ReceivedAt) {
+			s.Reports.Received++
+			s.Reports.ByChannel[r.Channel]++
+			if len(r.Notices) > 0 || len(r.Forwards) > 0 {
+				s.Reports.Relevant++
+			}
+			if r.Status != StatusClosed {
+				s.Reports.Open++
+			}
+		}
+		if in(r.ClosedAt) {
+			s.Reports.Closed[r.ClosedReason]++
+		}
+		for _, n := range r.Notices {
+			if !in(n.SentAt) {
+				continue
+			}
+			s.Notices.Sent++
+			if !n.AcknowledgedAt.IsZero() {
+				s.Notices.Acknowledged++
+			}
+			if !n.RemovedAt.IsZero() {
+				s.Notices.Removed++
+				removal = append(removal, n.RemovedAt.Sub(n.SentAt))
+				fromReport = append(fromReport, n.RemovedAt.Sub(r.ReceivedAt))
+			}
+		}
+		for _, f := range r.Forwards {
+			if in(f.At) {
+				s.Forwarded[f.Kind]++
+			}
+		}
+	}
+	s.Notices.RemovalHours, s.Notices.FromReportHours = percentiles(removal), percentiles(fromReport)
+	for _, it := range v.state.allItems() {
+		if !in(it.At) {
+			continue
+		}
+		s.Items.Deposited++
+		cl := v.classification(it)
+		switch {
+		case cl.Category != "":
+			s.ByCategory[cl.Category]++
+		case cl.Disputed:
+			s.ByCategory["disputed"]++
+		default:
+			s.ByCategory["unclassified"]++
+		}
+		if cl.KnownGood {
+			s.Items.KnownGood++
+		}
+		sets := map[string]bool{}
+		for _, m := range it.Deposit.Matches {
+			sets[m.Set] = true
+		}
+		for set := range sets {
+			s.MatchesByHashSet[set]++
+		}
+		if len(sets) > 0 {
+			s.Items.Matched++
+		}
+		if v.knownBecause(it) != "" {
+			s.Items.Known++
+		}
+		earlier := false
+		for _, other := range v.state.itemsBySHA256(it.Deposit.SHA256) {
+			if o, ok := v.state.getItem(other); ok && o.DepositAt < it.DepositAt {
+				earlier = true
+			}
+		}
+		if len(sets) == 0 && !earlier {
+			s.Items.New++
+		}
+		if m := it.Deposit.Media; m != nil {
+			switch m.Kind {
+			case "image":
+				s.Items.Images++
+			case "video":
+				s.Items.Videos++
+			}
+		}
+	}
+	return s, nil
+}

@@ -1,0 +1,142 @@
+package vault
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Reviewer welfare (docs/hotline.md): material already known is not shown
+// again for review unless the person overrides with a purpose, and the
+// override is recorded in the access event; what each person was shown is
+// counted per day, visible to them and to custodians, with an optional
+// daily limit that warns.
+
+// knownBecause says why an item is known material, or "" if it is not:
+// its own category is settled as illegal (by votes, or inherited from a
+// known-illegal hash set it matched at deposit), it matches an entry of a
+// known-illegal hash set loaded now, or it is identical to (same
+// SHA-256) or looks like (PDQ within the threshold, either hash of
+// quality at least 50) an item whose category is settled as illegal. The
+// reason never names another case or item.
+func (v *Vault) knownBecause(it Item) string {
+	cl := v.classification(it)
+	if Illegal(cl.Category) {
+		if cl.Source == "hashset" {
+			return fmt.Sprintf("it matches entry %d of hash set %s (%s)", cl.Inherit.Entry, cl.Inherit.Set, cl.Category)
+		}
+		return fmt.Sprintf("it is classified %s", cl.Category)
+	}
+	if len(cl.Tally) > 0 {
+		// Votes that settle it otherwise, or are still out, stand:
+		// the analysts voting need to see it.
+		return ""
+	}
+	if v.hashsets != nil {
+		for _, m := range v.hashsets.match(it.Deposit) {
+			if Illegal(m.Category) {
+				return fmt.Sprintf("it matches entry %d of hash set %s (%s)", m.Entry, m.Set, m.Category)
+			}
+		}
+	}
+	for _, other := range v.state.itemsBySHA256(it.Deposit.SHA256) {
+		if other == it.ID {
+			continue
+		}
+		if o, ok := v.state.getItem(other); ok {
+			if c := v.classification(o).Category; Illegal(c) {
+				return fmt.Sprintf("it is identical (SHA-256) to an item classified %s", c)
+			}
+		}
+	}
+	if m := it.Deposit.Media; m != nil && m.PDQ != "" && m.Quality >= pdqMinQuality {
+		if qs, ok := pdqVariants(m); ok {
+			best, cat := pdqMaxDistance+1, ""
+			for other, d := range v.state.pdqWithin(qs, pdqMaxDistance) {
+				if other == it.ID || d >= best {
+					continue
+				}
+				if o, ok := v.state.getItem(other); ok {
+					if c := v.classification(o).Category; Illegal(c) {
+						best, cat = d, c
+					}
+				}
+			}
+			if cat != "" {
+				return fmt.Sprintf("it looks like (PDQ distance %d) an item classified %s", best, cat)
+			}
+		}
+	}
+	return ""
+}
+
+// ExposureDay is what a person was shown on one day (UTC).
+type ExposureDay struct {
+	Date         string  `json:"date"`
+	Items        int     `json:"items"`
+	Overrides    int     `json:"overrides"`
+	VideoMinutes float64 `json:"video_minutes"`
+}
+
+// ExposureView is a person's exposure, newest day first.
+type ExposureView struct {
+	Person string        `json:"person"`
+	Limit  int           `json:"daily_limit,omitempty"`
+	Today  ExposureDay   `json:"today"`
+	Days   []ExposureDay `json:"days"`
+}
+
+// Exposure shows what a person was shown, day by day: to themselves, and
+// to custodians.
+func (v *Vault) Exposure(ctx context.Context, who Principal, person string) (ExposureView, error) {
+	if person == "" {
+		person = who.Name
+	}
+	if err := checkPersonName(person); err != nil {
+		return ExposureView{}, err
+	}
+	if person != who.Name && who.Role != RoleCustodian {
+		return ExposureView{}, v.refuse(ctx, who, "exposure.show", person, "only custodians see another person's exposure", ErrForbidden)
+	}
+	today := v.cfg.Now().UTC().Format(time.DateOnly)
+	out := ExposureView{Person: person, Limit: v.cfg.ExposureDailyLimit, Today: ExposureDay{Date: today}, Days: []ExposureDay{}}
+	for day, e := range v.state.exposureOf(person) {
+		d := ExposureDay{Date: day, Items: e.Items, Overrides: e.Overrides, VideoMinutes: float64(e.VideoMS) / 60000}
+		out.Days = append(out.Days, d)
+		if day == today {
+			out.Today = d
+		}
+	}
+	slices.SortFunc(out.Days, func(a, b ExposureDay) int { return strings.Compare(b.Date, a.Date) })
+	return out, nil
+}
+
+// exposureWarning is the warning a reveal answers with once the person's
+// items of the day reach the daily limit, or "".
+func (v *Vault) exposureWarning(person string) string {
+	limit := v.cfg.ExposureDailyLimit
+	if limit <= 0 {
+		return ""
+	}
+	e := v.state.exposureOf(person)[v.cfg.Now().UTC().Format(time.DateOnly)]
+	if e.Items < limit {
+		return ""
+	}
+	return fmt.Sprintf("you have been shown %d items today; the daily limit set for reviewer welfare is %d: consider stopping, and talk to your custodian", e.Items, limit)
+}
+
+// pdqVariants decodes an image's PDQ hash and its dihedral variants.
+func pdqVariants(m *MediaInfo) ([][32]byte, bool) {
+	var out [][32]byte
+	for _, s := range append([]string{m.PDQ}, m.Dihedral...) {
+		b, err := hex.DecodeString(s)
+		if err != nil || len(b) != 32 {
+			return nil, false
+		}
+		out = append(out, [32]byte(b))
+	}
+	return out, true
+}
