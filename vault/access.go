@@ -22,8 +22,8 @@ type Reveal struct {
 	// daily exposure limit.
 	Warning string
 	obj     io.Closer
-	dec    *agestream.Decrypter
-	err    error
+	dec     *agestream.Decrypter
+	err     error
 }
 
 // OpenItem authorises and records an access to an item, then opens its

@@ -197,18 +197,18 @@ type HashSetMatch struct {
 // (0-100) or why it was not hashed, its size in pixels, and a video's
 // duration in milliseconds.
 type MediaInfo struct {
-	Kind       string `json:"kind"`
-	Format     string `json:"format,omitempty"`
-	PDQ        string `json:"pdq,omitempty"`
+	Kind   string `json:"kind"`
+	Format string `json:"format,omitempty"`
+	PDQ    string `json:"pdq,omitempty"`
 	// Dihedral are the PDQ hashes of the image's seven other
 	// rotations and flips, in the order of docs/pdq.md, so that a
 	// rotated or mirrored copy matches it.
-	Dihedral []string `json:"dihedral,omitempty"`
-	Quality    int    `json:"quality,omitempty"`
-	NotHashed  string `json:"not_hashed,omitempty"`
-	Width      int    `json:"width,omitempty"`
-	Height     int    `json:"height,omitempty"`
-	DurationMS int64  `json:"duration_ms,omitempty"`
+	Dihedral   []string `json:"dihedral,omitempty"`
+	Quality    int      `json:"quality,omitempty"`
+	NotHashed  string   `json:"not_hashed,omitempty"`
+	Width      int      `json:"width,omitempty"`
+	Height     int      `json:"height,omitempty"`
+	DurationMS int64    `json:"duration_ms,omitempty"`
 }
 
 // pdqMinQuality is the quality below which a PDQ hash is not matched

@@ -3,11 +3,11 @@ package vault
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"math/bits"
-	"strings"
 	"fmt"
 	"maps"
+	"math/bits"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/custos-vault/custos/events"
