@@ -1,0 +1,144 @@
+package api
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-vault/custos/vault"
+)
+
+// publicIntake serves the public intake of tv's vault.
+func publicIntake(t *testing.T, tv *testVault, opts PublicOptions) *httptest.Server {
+	t.Helper()
+	p := NewPublic(tv.v, slog.New(slog.DiscardHandler), opts)
+	srv := httptest.NewServer(p)
+	t.Cleanup(func() { srv.Close(); p.Close() })
+	return srv
+}
+
+func send(t *testing.T, srv *httptest.Server, method, path, ctype, body string) answer {
+	t.Helper()
+	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return answer{resp.StatusCode, resp.Header, string(b)}
+}
+
+// TestPublicIntakeTakesReportsOnly: the form and report submission work,
+// JSON and form-encoded; the receipt is all that comes back; nothing of
+// the vault's API is reachable through the public listener, and every
+// refused request is recorded.
+func TestPublicIntakeTakesReportsOnly(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	srv := publicIntake(t, tv, PublicOptions{Hotline: "APLE Cambodia"})
+	if a := send(t, srv, "GET", "/", "", ""); a.code != 200 || !strings.Contains(a.body, "APLE Cambodia") || !strings.Contains(a.body, `action="/report"`) ||
+		!strings.Contains(a.header.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Fatalf("form: %d %v %s", a.code, a.header, a.body)
+	}
+	a := send(t, srv, "POST", "/report", "application/json", `{"urls":["https://host.example/a.jpg"],"description":"seen in a chat group","contact":"parent@example.org"}`)
+	var created ReportCreated
+	if a.code != 201 || json.Unmarshal([]byte(a.body), &created) != nil || !strings.HasPrefix(created.Report, "rp_") {
+		t.Fatalf("JSON report: %d %s", a.code, a.body)
+	}
+	form := url.Values{"urls": {"https://one.example/\r\nhttps://two.example/x"}, "description": {"two links"}, "anonymous": {"1"}, "contact": {"ignored"}}
+	a = send(t, srv, "POST", "/report", "application/x-www-form-urlencoded", form.Encode())
+	if a.code != 201 || !strings.Contains(a.body, "Receipt number: <strong>rp_") {
+		t.Fatalf("form report: %d %s", a.code, a.body)
+	}
+	recv := tv.events(vault.TypeReportReceived)
+	if len(recv) != 2 {
+		t.Fatalf("%d reports recorded", len(recv))
+	}
+	var d vault.ReportReceived
+	json.Unmarshal(recv[1].Data, &d)
+	if len(d.URLs) != 2 || d.Contact != "" || !d.Anonymous || d.Channel != "web" {
+		t.Fatalf("form report recorded as %+v", d)
+	}
+	// Nothing else: the API's routes, other methods, reading reports.
+	refusedBefore := len(tv.events(vault.TypeAccessRefused))
+	for _, r := range []struct{ method, path string }{
+		{"GET", "/v1/reports"}, {"GET", "/v1/reports/" + created.Report}, {"GET", "/report"}, {"GET", "/v1/health"},
+		{"POST", "/v1/cases"}, {"GET", "/metrics"}, {"GET", "/checkpoint"}, {"PUT", "/"},
+	} {
+		a := send(t, srv, r.method, r.path, "", "")
+		if a.code != 404 && a.code != 405 {
+			t.Errorf("%s %s answered %d %s", r.method, r.path, a.code, a.body)
+		}
+		if strings.Contains(a.body, "rp_") {
+			t.Errorf("%s %s leaked a report id", r.method, r.path)
+		}
+	}
+	if got := len(tv.events(vault.TypeAccessRefused)); got <= refusedBefore {
+		t.Fatalf("refused public requests were not recorded")
+	}
+	// Bad input: a clear error, nothing recorded.
+	before := len(tv.events(vault.TypeReportReceived))
+	for _, body := range []string{`{"urls":["javascript:alert(1)"]}`, `{"urls":[]}`, `{"urls":["https://a.example/"],"extra":1}`, `{"urls":"https://a.example/"}`} {
+		if a := send(t, srv, "POST", "/report", "application/json", body); a.code != 400 {
+			t.Errorf("%s: %d %s", body, a.code, a.body)
+		}
+	}
+	if a := send(t, srv, "POST", "/report", "text/plain", "https://a.example/"); a.code != 415 {
+		t.Errorf("text/plain: %d", a.code)
+	}
+	if got := len(tv.events(vault.TypeReportReceived)); got != before {
+		t.Fatalf("bad reports were recorded")
+	}
+}
+
+// TestPublicIntakeLimits: an oversized body is refused and recorded, and
+// one address cannot flood the log with reports.
+func TestPublicIntakeLimits(t *testing.T) {
+	tv := newTestVault(t, Options{RefusalWindow: time.Hour})
+	srv := publicIntake(t, tv, PublicOptions{ReportRate: 1.0 / 3600, ReportBurst: 3, MaxBody: 4096, RefusalWindow: time.Hour})
+	big := `{"urls":["https://a.example/"],"description":"` + strings.Repeat("x", 5000) + `"}`
+	if a := send(t, srv, "POST", "/report", "application/json", big); a.code != 413 {
+		t.Fatalf("oversized report: %d %s", a.code, a.body)
+	}
+	ok, limited := 0, 0
+	for i := range 20 {
+		a := send(t, srv, "POST", "/report", "application/json", `{"urls":["https://flood.example/`+strings.Repeat("a", i+1)+`"]}`)
+		switch a.code {
+		case 201:
+			ok++
+		case 429:
+			limited++
+			if a.header.Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
+		default:
+			t.Fatalf("report %d: %d %s", i, a.code, a.body)
+		}
+	}
+	if ok != 3 || limited != 17 {
+		t.Fatalf("%d accepted, %d limited; want 3 and 17", ok, limited)
+	}
+	if n := len(tv.events(vault.TypeReportReceived)); n != 3 {
+		t.Fatalf("%d reports recorded, want 3", n)
+	}
+	// The refusals of one window cost one event per reason (and the
+	// summary at the window's end), not one per request.
+	var limitedEvents int
+	for _, ev := range tv.events(vault.TypeAccessRefused) {
+		if strings.Contains(string(ev.Data), "too many reports") {
+			limitedEvents++
+		}
+	}
+	if limitedEvents != 1 {
+		t.Fatalf("%d refusal events for 17 limited reports, want 1 until the window ends", limitedEvents)
+	}
+}
