@@ -39,9 +39,10 @@ func (c *newlineCounter) lines() int {
 // hyphens and underscores, so "Victim identified", "VictimIdentified" and
 // "victim_identified" are one column, in any order.
 type csvTable struct {
-	cr   *csv.Reader
-	nc   *newlineCounter
-	cols map[string]int
+	cr    *csv.Reader
+	nc    *newlineCounter
+	cols  map[string]int
+	width int // fields in the header
 }
 
 func normColumn(s string) string {
@@ -78,7 +79,7 @@ func openCSV(r io.Reader, sniff bool) (*csvTable, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the header row: %w", err)
 	}
-	t := &csvTable{cr: cr, nc: nc, cols: map[string]int{}}
+	t := &csvTable{cr: cr, nc: nc, cols: map[string]int{}, width: len(header)}
 	for i, h := range header {
 		if _, dup := t.cols[normColumn(h)]; !dup {
 			t.cols[normColumn(h)] = i
@@ -161,8 +162,8 @@ func parseNSRL(r io.Reader, fn func(Entry) error, st *ParseStats) error {
 		return errors.New(`not an NSRL RDS file: the header has no "SHA-1" and "MD5" columns`)
 	}
 	return t.rows(st, "NSRL RDS", func(rec []string, line int) error {
-		if len(rec) < len(t.cols) {
-			st.reject(line, "%d fields, the header has %d", len(rec), len(t.cols))
+		if len(rec) != t.width {
+			st.reject(line, "%d fields, the header has %d", len(rec), t.width)
 			return nil
 		}
 		e := Entry{Size: -1, FileName: field(rec, namec)}
