@@ -62,12 +62,14 @@ type offsetLines struct {
 	pending []byte
 	base    int64 // stream offset of pending[0]
 	line    int   // line number at base
+	nc      newlineCounter
 }
 
 func newOffsetLines(r io.Reader) *offsetLines { return &offsetLines{r: r, line: 1} }
 
 func (o *offsetLines) Read(p []byte) (int, error) {
-	n, err := o.r.Read(p)
+	o.nc.r = o.r
+	n, err := o.nc.Read(p)
 	o.pending = append(o.pending, p[:n]...)
 	return n, err
 }
@@ -97,6 +99,4 @@ func (o *offsetLines) lineAt(off int64) int {
 }
 
 // lines returns the number of lines in everything read so far.
-func (o *offsetLines) lines() int {
-	return o.line + bytes.Count(o.pending, []byte("\n"))
-}
+func (o *offsetLines) lines() int { return o.nc.lines() }
