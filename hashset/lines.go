@@ -12,7 +12,6 @@ import (
 type lineReader struct {
 	br   *bufio.Reader
 	line int
-	buf  []byte
 }
 
 const maxLine = 64 << 10
