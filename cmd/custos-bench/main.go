@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, reports, deposit, s3")
+	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, reports, deposit, s3, hashset")
 	dur := flag.Duration("append-duration", 5*time.Second, "how long the append measurement runs")
 	auditN := flag.Int("audit-events", 1_000_000, "events in the audit replay")
 	custos := flag.String("custos", "bin/custos", "the custos binary the deposit measurements run")
@@ -20,6 +20,7 @@ func main() {
 	rssSize := flag.Int64("rss-bytes", 4<<30, "size of the deposit during which peak RSS is measured (0: skip)")
 	growthN := flag.Int("growth-events", 10_000_000, "events appended to measure the custody log's memory growth")
 	reportN := flag.Int("report-events", 300, "custody events of the item the court documents are timed for")
+	hashsetN := flag.Int("hashset-entries", 10_000_000, "SHA-256 digests in the measured hash set")
 	witnessedN := flag.Int("witnessed-checkpoints", 100, "checkpoints timed from signing to their witness quorum")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "custos-bench-")
@@ -57,6 +58,7 @@ func main() {
 	run("reports", func() ([]bench.Metric, error) { return bench.CustodyReports(*reportN, 9) })
 	run("deposit", func() ([]bench.Metric, error) { return bench.DepositFS(*custos, dir, *depositSize, *rssSize) })
 	run("s3", func() ([]bench.Metric, error) { return bench.DepositS3(*custos, dir, *depositSize) })
+	run("hashset", func() ([]bench.Metric, error) { return bench.HashSet(dir, *hashsetN) })
 }
 
 func fail(err error) {

@@ -26,3 +26,17 @@ func TestCustodyAppendProfile(t *testing.T) {
 	}
 	t.Log(ms)
 }
+
+func TestHashSetSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a set of 200,000 digests")
+	}
+	ms, err := HashSet(t.TempDir(), 200_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 4 || ms[0].Value <= 0 || ms[2].Value <= 0 || ms[3].Value <= 0 {
+		t.Fatal(ms)
+	}
+	t.Log(ms)
+}

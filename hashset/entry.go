@@ -1,0 +1,164 @@
+package hashset
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Entry is one record of a hash set. Absent values are nil or empty; a
+// record carries at least one of MD5, SHA1 and SHA256.
+type Entry struct {
+	MD5    []byte // 16 bytes
+	SHA1   []byte // 20 bytes
+	SHA256 []byte // 32 bytes
+	// PDQ is a 256-bit PDQ perceptual hash (32 bytes), from a VICS
+	// AlternativeHashes item named "PDQ".
+	PDQ []byte
+	// PhotoDNA is kept as the text the source gives (base64 or hex); it
+	// is opaque to Custos.
+	PhotoDNA string
+	// Category is the source's category as text: a VICS category number
+	// ("0" to "4" in Project VIC sets), or empty.
+	Category string
+	Series   string
+	// VictimIdentified is nil when the source does not say.
+	VictimIdentified *bool
+	FileName         string
+	// Size is the file size in bytes, or -1 when the source does not say.
+	Size int64
+	// ID is the record's identifier in its source (VICS MediaID, ICSE
+	// Image ID), or empty.
+	ID string
+}
+
+// Problem is a record that was skipped.
+type Problem struct {
+	// Line is the 1-based line of the record (for JSON, the line where
+	// the record's object starts).
+	Line   int
+	Reason string
+}
+
+func (p Problem) String() string { return fmt.Sprintf("line %d: %s", p.Line, p.Reason) }
+
+// MaxProblems bounds ParseStats.Problems; Rejected counts them all.
+const MaxProblems = 100
+
+// ParseStats counts what a parse read.
+type ParseStats struct {
+	Lines    int // lines read (for JSON: lines of the whole document)
+	Imported int // entries handed to the callback
+	Rejected int // records skipped as malformed
+	Problems []Problem
+}
+
+func (s *ParseStats) reject(line int, format string, args ...any) {
+	s.Rejected++
+	if len(s.Problems) < MaxProblems {
+		s.Problems = append(s.Problems, Problem{line, fmt.Sprintf(format, args...)})
+	}
+}
+
+// Formats are the names Parse accepts.
+var Formats = []string{"vics", "caid", "icse", "nsrl", "md5sum", "sha1sum", "sha256sum"}
+
+// ErrNoEntries is returned when a source holds no valid entry.
+var ErrNoEntries = errors.New("no valid entry in the source")
+
+// Parse reads a hash set in the named format from r and calls fn for each
+// valid entry, in source order. The Entry and its slices are fn's to keep.
+//
+// Malformed records are skipped and counted in the stats. A fatal error
+// aborts the parse: a source that is not in the format at all, broken
+// JSON structure, a read error, an error returned by fn, or a source with
+// no valid entry (ErrNoEntries). The stats are valid even with an error.
+func Parse(r io.Reader, format string, fn func(Entry) error) (ParseStats, error) {
+	var st ParseStats
+	var err error
+	switch format {
+	case "vics":
+		err = parseVICS(r, fn, &st, false)
+	case "caid":
+		err = parseVICS(r, fn, &st, true)
+	case "icse":
+		err = parseICSE(r, fn, &st)
+	case "nsrl":
+		err = parseNSRL(r, fn, &st)
+	case "md5sum":
+		err = parseSums(r, MD5, fn, &st)
+	case "sha1sum":
+		err = parseSums(r, SHA1, fn, &st)
+	case "sha256sum":
+		err = parseSums(r, SHA256, fn, &st)
+	default:
+		return st, fmt.Errorf("unknown hash set format %q (known: %s)", format, strings.Join(Formats, ", "))
+	}
+	if err == nil && st.Imported == 0 {
+		err = ErrNoEntries
+	}
+	return st, err
+}
+
+// Algorithm names a hash algorithm of the tables.
+type Algorithm string
+
+const (
+	MD5    Algorithm = "md5"
+	SHA1   Algorithm = "sha1"
+	SHA256 Algorithm = "sha256"
+)
+
+// Algorithms are the algorithms a set has tables for, in table order.
+var Algorithms = []Algorithm{MD5, SHA1, SHA256}
+
+// Size returns the digest size in bytes, or 0 for an unknown algorithm.
+func (a Algorithm) Size() int {
+	switch a {
+	case MD5:
+		return 16
+	case SHA1:
+		return 20
+	case SHA256:
+		return 32
+	}
+	return 0
+}
+
+func (e *Entry) digest(a Algorithm) []byte {
+	switch a {
+	case MD5:
+		return e.MD5
+	case SHA1:
+		return e.SHA1
+	case SHA256:
+		return e.SHA256
+	}
+	return nil
+}
+
+// decodeHex decodes s, which must be exactly n bytes in hex (either case).
+func decodeHex(s string, n int) ([]byte, error) {
+	if len(s) != 2*n {
+		return nil, fmt.Errorf("%d hex digits, want %d", len(s), 2*n)
+	}
+	b := make([]byte, n)
+	if _, err := hex.Decode(b, []byte(s)); err != nil {
+		return nil, errors.New("not hexadecimal")
+	}
+	return b, nil
+}
+
+// parseFlag reads the yes/no values the formats use: true/false, yes/no,
+// y/n, 1/0, in any case. ok is false for anything else.
+func parseFlag(s string) (v, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "yes", "y", "1":
+		return true, true
+	case "false", "no", "n", "0":
+		return false, true
+	}
+	return false, false
+}

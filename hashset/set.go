@@ -1,0 +1,375 @@
+package hashset
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Set is an open hash set. Its methods are safe for concurrent use; it
+// reads with positioned reads and keeps in memory only the manifest and
+// each table's fan-out (4 bytes per 16 records).
+type Set struct {
+	dir      string
+	m        Manifest
+	entries  *os.File
+	offsets  *os.File
+	pdq      *os.File
+	tables   [3]*table
+	nEntries uint64
+	entEnd   int64
+}
+
+type table struct {
+	a     Algorithm
+	f     *os.File
+	count uint64
+	ks    int
+	bits  uint32
+	fan   []uint32
+}
+
+// Match is a digest found in a set.
+type Match struct {
+	Set       string
+	Algorithm Algorithm
+	// Number is the entry's number in its set, from 0 in source order.
+	Number uint32
+	// Entry is the entry's metadata, with the matched digest set and the
+	// set's default category where the source gave none.
+	Entry     Entry
+	KnownGood bool
+}
+
+// ErrCorrupt wraps every error caused by a set's files not being what
+// their headers and manifest say.
+var ErrCorrupt = errors.New("corrupt hash set")
+
+func corrupt(file, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrCorrupt, file, fmt.Sprintf(format, args...))
+}
+
+// Open opens the set in dir, checking its manifest and the headers and
+// sizes of its files (not their digests: see Verify).
+func Open(dir string) (*Set, error) {
+	mb, err := os.ReadFile(filepath.Join(dir, manifestName))
+	if err != nil {
+		return nil, err
+	}
+	s := &Set{dir: dir}
+	if err := json.Unmarshal(mb, &s.m); err != nil {
+		return nil, corrupt(manifestName, "%v", err)
+	}
+	if s.m.Version != formatVersion {
+		return nil, corrupt(manifestName, "version %d, this build reads %d", s.m.Version, formatVersion)
+	}
+	if len(s.m.Files) != len(dataFiles) {
+		return nil, corrupt(manifestName, "%d files listed, want %d", len(s.m.Files), len(dataFiles))
+	}
+	for i, f := range s.m.Files {
+		if f.Name != dataFiles[i] {
+			return nil, corrupt(manifestName, "file %d is %q, want %q", i, f.Name, dataFiles[i])
+		}
+	}
+	if err := s.open(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Set) open() error {
+	sizes := map[string]int64{}
+	for _, f := range s.m.Files {
+		sizes[f.Name] = f.Size
+	}
+	openFile := func(name string, count uint64) (*os.File, header, error) {
+		f, err := os.Open(filepath.Join(s.dir, name))
+		if err != nil {
+			return nil, header{}, err
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, header{}, err
+		}
+		if fi.Size() != sizes[name] {
+			f.Close()
+			return nil, header{}, corrupt(name, "%d bytes, the manifest says %d", fi.Size(), sizes[name])
+		}
+		h, err := readHeader(f, kinds[name])
+		if err == nil && h.count != count {
+			err = fmt.Errorf("%d records, the manifest says %d", h.count, count)
+		}
+		if err != nil {
+			f.Close()
+			return nil, header{}, corrupt(name, "%v", err)
+		}
+		return f, h, nil
+	}
+	var err error
+	s.nEntries = s.m.Entries
+	if s.nEntries > maxEntries {
+		return corrupt(manifestName, "%d entries", s.nEntries)
+	}
+	if s.entries, _, err = openFile(entriesName, s.nEntries); err != nil {
+		return err
+	}
+	s.entEnd = sizes[entriesName]
+	if s.offsets, _, err = openFile(offsetsName, s.nEntries); err != nil {
+		return err
+	}
+	if sizes[offsetsName] != headerSize+8*int64(s.nEntries+1) {
+		return corrupt(offsetsName, "%d bytes for %d entries", sizes[offsetsName], s.nEntries)
+	}
+	if s.pdq, _, err = openFile(pdqName, s.m.Counts.PDQ); err != nil {
+		return err
+	}
+	if s.m.Counts.PDQ > s.nEntries || sizes[pdqName] != headerSize+pdqRecord*int64(s.m.Counts.PDQ) {
+		return corrupt(pdqName, "%d bytes for %d records", sizes[pdqName], s.m.Counts.PDQ)
+	}
+	for i, a := range Algorithms {
+		name := tableName(a)
+		f, h, err := openFile(name, s.m.Counts.of(a))
+		if err != nil {
+			return err
+		}
+		t := &table{a: a, f: f, count: h.count, ks: a.Size(), bits: h.bits}
+		s.tables[i] = t
+		if int(h.keySize) != t.ks || h.bits < 8 || h.bits > 24 || h.count > maxEntries {
+			return corrupt(name, "key size %d, fan-out bits %d, %d records", h.keySize, h.bits, h.count)
+		}
+		recs := int64(h.count) * int64(t.ks+4)
+		fanLen := int64(1)<<h.bits + 1
+		if sizes[name] != headerSize+recs+4*fanLen {
+			return corrupt(name, "%d bytes for %d records", sizes[name], h.count)
+		}
+		fb := make([]byte, 4*fanLen)
+		if _, err := f.ReadAt(fb, headerSize+recs); err != nil {
+			return corrupt(name, "reading the fan-out: %v", err)
+		}
+		t.fan = make([]uint32, fanLen)
+		for j := range t.fan {
+			t.fan[j] = binary.LittleEndian.Uint32(fb[4*j:])
+			if j > 0 && t.fan[j] < t.fan[j-1] {
+				return corrupt(name, "fan-out decreases at %d", j)
+			}
+		}
+		if t.fan[0] != 0 || uint64(t.fan[fanLen-1]) != h.count {
+			return corrupt(name, "fan-out does not span the %d records", h.count)
+		}
+	}
+	return nil
+}
+
+// Close closes the set's files.
+func (s *Set) Close() error {
+	var err error
+	for _, f := range []*os.File{s.entries, s.offsets, s.pdq} {
+		if f != nil {
+			err = errors.Join(err, f.Close())
+		}
+	}
+	for _, t := range s.tables {
+		if t != nil {
+			err = errors.Join(err, t.f.Close())
+		}
+	}
+	return err
+}
+
+// Manifest returns the set's manifest.
+func (s *Set) Manifest() Manifest { return s.m }
+
+// Name returns the set's name.
+func (s *Set) Name() string { return s.m.Name }
+
+// Lookup returns the entries whose digest of algorithm a is digest, in
+// entry order; none is not an error. A digest of the wrong length is.
+func (s *Set) Lookup(a Algorithm, digest []byte) ([]Match, error) {
+	i := indexOf(a)
+	if i < 0 {
+		return nil, fmt.Errorf("unknown algorithm %q", a)
+	}
+	if len(digest) != a.Size() {
+		return nil, fmt.Errorf("%s digest of %d bytes, want %d", a, len(digest), a.Size())
+	}
+	nums, err := s.tables[i].find(digest, s.nEntries)
+	if err != nil || len(nums) == 0 {
+		return nil, err
+	}
+	ms := make([]Match, 0, len(nums))
+	for _, n := range nums {
+		e, err := s.Entry(n)
+		if err != nil {
+			return nil, err
+		}
+		d := append([]byte(nil), digest...)
+		switch a {
+		case MD5:
+			e.MD5 = d
+		case SHA1:
+			e.SHA1 = d
+		case SHA256:
+			e.SHA256 = d
+		}
+		ms = append(ms, Match{Set: s.m.Name, Algorithm: a, Number: n, Entry: e, KnownGood: s.m.KnownGood})
+	}
+	return ms, nil
+}
+
+func indexOf(a Algorithm) int {
+	for i, x := range Algorithms {
+		if x == a {
+			return i
+		}
+	}
+	return -1
+}
+
+// searchWindow is the number of records read at once at the end of a
+// search; a larger fan-out slot is first narrowed one record at a time.
+const searchWindow = 64
+
+// find returns the entry numbers of the records whose key is key.
+func (t *table) find(key []byte, nEntries uint64) ([]uint32, error) {
+	rs := int64(t.ks + 4)
+	p := prefix(key, t.bits)
+	lo, end := int64(t.fan[p]), int64(t.fan[p+1])
+	hi := end
+	var kb [32]byte
+	// Narrow [lo, hi) to the first record >= key.
+	for hi-lo > searchWindow {
+		mid := lo + (hi-lo)/2
+		if _, err := t.f.ReadAt(kb[:t.ks], headerSize+mid*rs); err != nil {
+			return nil, t.readErr(err)
+		}
+		if bytes.Compare(kb[:t.ks], key) < 0 {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	var out []uint32
+	var buf [searchWindow * (32 + 4)]byte // on the stack: no garbage per lookup
+	for lo < end {
+		n := min(end-lo, searchWindow)
+		b := buf[:n*rs]
+		if _, err := t.f.ReadAt(b, headerSize+lo*rs); err != nil {
+			return nil, t.readErr(err)
+		}
+		for i := range n {
+			r := b[i*rs : (i+1)*rs]
+			switch c := bytes.Compare(r[:t.ks], key); {
+			case c < 0:
+				continue
+			case c > 0:
+				return out, nil
+			}
+			num := binary.LittleEndian.Uint32(r[t.ks:])
+			if uint64(num) >= nEntries {
+				return nil, corrupt(tableName(t.a), "entry number %d of %d", num, nEntries)
+			}
+			out = append(out, num)
+		}
+		lo += n
+	}
+	return out, nil
+}
+
+func (t *table) readErr(err error) error {
+	if errors.Is(err, io.EOF) {
+		return corrupt(tableName(t.a), "truncated")
+	}
+	return err
+}
+
+// Entry returns entry n's metadata (without digests), with the set's
+// default category where the source gave none.
+func (s *Set) Entry(n uint32) (Entry, error) {
+	if uint64(n) >= s.nEntries {
+		return Entry{}, fmt.Errorf("entry %d of %d", n, s.nEntries)
+	}
+	var ob [16]byte
+	if _, err := s.offsets.ReadAt(ob[:], headerSize+8*int64(n)); err != nil {
+		return Entry{}, corrupt(offsetsName, "%v", err)
+	}
+	start, end := binary.LittleEndian.Uint64(ob[:]), binary.LittleEndian.Uint64(ob[8:])
+	if start < headerSize || end < start || end > uint64(s.entEnd) || end-start > maxRecord {
+		return Entry{}, corrupt(offsetsName, "entry %d at [%d, %d)", n, start, end)
+	}
+	b := make([]byte, end-start)
+	if _, err := s.entries.ReadAt(b, int64(start)); err != nil {
+		return Entry{}, corrupt(entriesName, "entry %d: %v", n, err)
+	}
+	e, err := decodeEntry(b)
+	if err != nil {
+		return Entry{}, corrupt(entriesName, "entry %d: %v", n, err)
+	}
+	if e.Category == "" {
+		e.Category = s.m.DefaultCategory
+	}
+	return e, nil
+}
+
+// PDQ calls fn with every PDQ hash of the set and its entry number, in
+// entry order, until fn returns an error.
+func (s *Set) PDQ(fn func(entry uint32, pdq [32]byte) error) error {
+	r := io.NewSectionReader(s.pdq, headerSize, pdqRecord*int64(s.m.Counts.PDQ))
+	buf := make([]byte, pdqRecord*1024)
+	for {
+		n, err := io.ReadFull(r, buf)
+		if n%pdqRecord != 0 {
+			return corrupt(pdqName, "truncated")
+		}
+		for i := 0; i < n; i += pdqRecord {
+			num := binary.LittleEndian.Uint32(buf[i:])
+			if uint64(num) >= s.nEntries {
+				return corrupt(pdqName, "entry number %d of %d", num, s.nEntries)
+			}
+			var h [32]byte
+			copy(h[:], buf[i+4:i+pdqRecord])
+			if err := fn(num, h); err != nil {
+				return err
+			}
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// Verify re-hashes the set's files and compares them with the manifest
+// and its table digest; an edited, truncated or replaced file is
+// reported with ErrCorrupt.
+func (s *Set) Verify() error {
+	files := map[string]*os.File{entriesName: s.entries, offsetsName: s.offsets, pdqName: s.pdq}
+	for _, t := range s.tables {
+		files[tableName(t.a)] = t.f
+	}
+	var sums []FileSum
+	for _, want := range s.m.Files {
+		// The open files, not the paths: the set may have been replaced
+		// on disk since it was opened.
+		got, err := hashReader(want.Name, io.NewSectionReader(files[want.Name], 0, 1<<62))
+		if err != nil {
+			return err
+		}
+		if got != want {
+			return corrupt(want.Name, "SHA-256 %s (%d bytes), the manifest says %s (%d bytes)", got.SHA256, got.Size, want.SHA256, want.Size)
+		}
+		sums = append(sums, got)
+	}
+	if d := tableDigest(sums); d != s.m.TableSHA256 {
+		return corrupt(manifestName, "table digest %s, the manifest says %s", d, s.m.TableSHA256)
+	}
+	return nil
+}

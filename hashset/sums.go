@@ -1,0 +1,107 @@
+package hashset
+
+import (
+	"bytes"
+	"encoding/hex"
+	"io"
+	"strings"
+)
+
+// parseSums reads the output of coreutils md5sum, sha1sum and sha256sum:
+// "HEX  NAME" (text mode) or "HEX *NAME" (binary mode), or a bare "HEX".
+// A line starting with a backslash has its name escaped ("\\" and "\n"),
+// as coreutils writes names holding a newline or backslash. Hex digits
+// may be in either case. Empty lines and lines starting with "#" are
+// skipped.
+func parseSums(r io.Reader, a Algorithm, fn func(Entry) error, st *ParseStats) error {
+	lr := newLineReader(r)
+	defer func() { st.Lines = lr.line }()
+	n := a.Size()
+	name := string(a) + "sum"
+	for {
+		b, long, err := lr.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if long {
+			st.reject(lr.line, "line longer than %d bytes", maxLine)
+		} else if len(b) == 0 || b[0] == '#' {
+			continue
+		} else if e, reason := sumLine(b, n); reason != "" {
+			st.reject(lr.line, "%s", reason)
+		} else {
+			switch a {
+			case MD5:
+				e.MD5 = e.SHA256
+				e.SHA256 = nil
+			case SHA1:
+				e.SHA1 = e.SHA256
+				e.SHA256 = nil
+			}
+			st.Imported++
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if err := notFormat(st, name); err != nil {
+			return err
+		}
+	}
+}
+
+// sumLine parses one line; the digest is returned in SHA256 whatever its
+// algorithm.
+func sumLine(b []byte, n int) (Entry, string) {
+	e := Entry{Size: -1}
+	escaped := b[0] == '\\'
+	if escaped {
+		b = b[1:]
+	}
+	if len(b) < 2*n {
+		return e, "line shorter than a digest"
+	}
+	d := make([]byte, n)
+	if _, err := hex.Decode(d, b[:2*n]); err != nil {
+		return e, "digest is not hexadecimal"
+	}
+	rest := b[2*n:]
+	switch {
+	case len(rest) == 0:
+	case len(rest) >= 3 && rest[0] == ' ' && (rest[1] == ' ' || rest[1] == '*'):
+		name := string(rest[2:])
+		if escaped {
+			name = unescapeName(name)
+		}
+		e.FileName = name
+	default:
+		return e, `digest not followed by "  NAME", " *NAME" or the end of the line`
+	}
+	e.SHA256 = d
+	return e, ""
+}
+
+func unescapeName(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var out bytes.Buffer
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+			switch s[i] {
+			case 'n':
+				out.WriteByte('\n')
+			case 'r':
+				out.WriteByte('\r')
+			default:
+				out.WriteByte(s[i])
+			}
+			continue
+		}
+		out.WriteByte(s[i])
+	}
+	return out.String()
+}

@@ -1,0 +1,190 @@
+package bench
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/custos-vault/custos/hashset"
+)
+
+// hashSetChildEnv makes a process started from os.Args[0] run the lookup
+// half of HashSet and exit (see init below).
+const hashSetChildEnv = "CUSTOS_BENCH_HASHSET_CHILD"
+
+// hashSetLookups is the number of timed lookups, half of present keys.
+const hashSetLookups = 100_000
+
+// HashSet measures the hash-set tables with n SHA-256 digests:
+//
+//   - hashset_import_hashes_per_s: hashset.Build of a sha256sum file of n
+//     lines ("HEX  file-I.jpg"), from opening the file to the set in
+//     place, fsyncs included, in digests per second;
+//   - hashset_lookup_p99_us (and _p50_us): the 99th percentile (median)
+//     of 100,000 lookups, half of present digests (with their entry's
+//     metadata read) and half of absent ones, in a fresh process that
+//     has just opened the set;
+//   - hashset_rss_mib_per_10m: that process's resident set (VmRSS, after
+//     the lookups and a garbage collection), scaled to 10,000,000
+//     digests.
+//
+// The lookups and the memory are measured in a child process (this
+// program started again with an environment variable) so that the
+// import's memory and the generator's do not count.
+func HashSet(dir string, n int) ([]Metric, error) {
+	sub, err := os.MkdirTemp(dir, "hashset-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(sub)
+	src := filepath.Join(sub, "source.sha256")
+	if err := writeSumFile(src, n); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		return nil, err
+	}
+	root := filepath.Join(sub, "sets")
+	start := time.Now()
+	sum, err := hashset.Build(root, "bench", f, "sha256sum", hashset.BuildOptions{})
+	elapsed := time.Since(start)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	if sum.Entries != n {
+		return nil, fmt.Errorf("imported %d of %d digests", sum.Entries, n)
+	}
+	os.Remove(src)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), hashSetChildEnv+"="+filepath.Join(root, "bench")+","+strconv.Itoa(n))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("lookup process: %w", err)
+	}
+	var r hashSetChildResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		return nil, fmt.Errorf("lookup process: %w (%q)", err, out)
+	}
+	return []Metric{
+		{"hashset_import_hashes_per_s", float64(n) / elapsed.Seconds(), "hashes/s"},
+		{"hashset_lookup_p50_us", r.P50us, "µs"},
+		{"hashset_lookup_p99_us", r.P99us, "µs"},
+		{"hashset_rss_mib_per_10m", r.RSSKiB / 1024 * 10e6 / float64(n), "MiB"},
+	}, nil
+}
+
+func benchDigest(i int) [32]byte {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(i))
+	return sha256.Sum256(b[:])
+}
+
+func writeSumFile(path string, n int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	var line []byte
+	for i := range n {
+		d := benchDigest(i)
+		line = hex.AppendEncode(line[:0], d[:])
+		line = append(line, "  file-"...)
+		line = strconv.AppendInt(line, int64(i), 10)
+		line = append(line, ".jpg\n"...)
+		w.Write(line)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+type hashSetChildResult struct {
+	P50us  float64 `json:"p50_us"`
+	P99us  float64 `json:"p99_us"`
+	RSSKiB float64 `json:"rss_kib"`
+}
+
+func init() {
+	arg := os.Getenv(hashSetChildEnv)
+	if arg == "" {
+		return
+	}
+	r, err := hashSetChild(arg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hashset lookup process:", err)
+		os.Exit(1)
+	}
+	json.NewEncoder(os.Stdout).Encode(r)
+	os.Exit(0)
+}
+
+func hashSetChild(arg string) (hashSetChildResult, error) {
+	var r hashSetChildResult
+	dir, ns, _ := strings.Cut(arg, ",")
+	n, err := strconv.Atoi(ns)
+	if err != nil {
+		return r, err
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	keys := make([][32]byte, hashSetLookups)
+	for i := range keys {
+		if i%2 == 0 {
+			keys[i] = benchDigest(rng.IntN(n))
+		} else {
+			keys[i] = benchDigest(n + rng.IntN(n)) // not in the set
+		}
+	}
+	s, err := hashset.Open(dir)
+	if err != nil {
+		return r, err
+	}
+	defer s.Close()
+	lat := make([]time.Duration, len(keys))
+	for i := range keys {
+		t0 := time.Now()
+		ms, err := s.Lookup(hashset.SHA256, keys[i][:])
+		lat[i] = time.Since(t0)
+		if err != nil {
+			return r, err
+		}
+		if (len(ms) == 1) != (i%2 == 0) {
+			return r, fmt.Errorf("lookup %d: %d matches", i, len(ms))
+		}
+	}
+	slices.Sort(lat)
+	r.P50us = float64(lat[len(lat)/2]) / float64(time.Microsecond)
+	r.P99us = float64(lat[len(lat)*99/100]) / float64(time.Microsecond)
+	keys, lat = nil, nil
+	runtime.GC()
+	debug.FreeOSMemory()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return r, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" {
+			r.RSSKiB, _ = strconv.ParseFloat(f[1], 64)
+		}
+	}
+	runtime.KeepAlive(s)
+	return r, nil
+}
