@@ -31,6 +31,11 @@ type BuildOptions struct {
 	Progress func(entries int)
 	// Now stamps the manifest; time.Now if nil.
 	Now func() time.Time
+	// BeforeCommit, if set, is called with the summary once the new set
+	// is built and durable, before it replaces the old one: an error
+	// abandons the new set (the old one stays) and Build returns it. A
+	// custody log records the import here, before the set is used.
+	BeforeCommit func(*Summary) error
 }
 
 // Summary reports an import.
@@ -133,13 +138,20 @@ func Build(root, name string, src io.Reader, format string, opts BuildOptions) (
 	if err := durable.SyncDir(tmp); err != nil {
 		return nil, err
 	}
+	sum := &Summary{Name: name, Format: format, SourceSHA256: m.SourceSHA256,
+		Lines: st.Lines, Entries: int(b.n), Rejected: st.Rejected, Problems: st.Problems,
+		Counts: counts, TableSHA256: m.TableSHA256}
+	if opts.BeforeCommit != nil {
+		if err := opts.BeforeCommit(sum); err != nil {
+			return nil, err
+		}
+	}
 	if err := replaceDir(root, tmp, name); err != nil {
 		return nil, err
 	}
 	ok = true
-	return &Summary{Name: name, Format: format, SourceSHA256: m.SourceSHA256,
-		Lines: st.Lines, Entries: int(b.n), Rejected: st.Rejected, Problems: st.Problems,
-		Counts: counts, TableSHA256: m.TableSHA256, Elapsed: time.Since(start)}, nil
+	sum.Elapsed = time.Since(start)
+	return sum, nil
 }
 
 // replaceDir renames tmp to root/name, replacing any set there: by an

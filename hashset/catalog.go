@@ -51,6 +51,12 @@ func OpenAll(root string) (*Catalog, error) {
 	return c, nil
 }
 
+// Clean tidies root after interrupted imports and removals, as OpenAll
+// does: temporary folders are removed, and a set moved aside by a
+// replacement that did not finish is restored. For callers that open
+// sets one by one.
+func Clean(root string) error { return cleanRoot(root) }
+
 func cleanRoot(root string) error {
 	ents, err := os.ReadDir(root)
 	if err != nil {

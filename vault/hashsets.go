@@ -1,7 +1,440 @@
 package vault
 
-// hashSets are the loaded known-material hash sets.
-type hashSets struct{}
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 
-// match looks a deposit's hashes up in every loaded set.
-func (h *hashSets) match(d ItemDeposited) []HashSetMatch { return nil }
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/hashset"
+)
+
+// Known-material hash sets (docs/hotline.md, docs/hashsets.md). A set is
+// imported by a custodian; its hashset.imported event carries the digest
+// of the lookup tables built, and the vault matches against a set only
+// while its files hash to that digest: a set edited on disk, put there
+// without an import, or half-replaced by a crash is not used, and says
+// why in `hashset list`.
+
+// HashSetCategories are the categories a set may be imported with.
+var HashSetCategories = []string{CategoryBaseline, CategoryNational, CategoryNotIllegal, CategoryKnownGood}
+
+// hashSets are the loaded, verified sets.
+type hashSets struct {
+	root   string
+	logger *slog.Logger
+	imu    sync.Mutex // serialises imports and removals
+	mu     sync.RWMutex
+	sets   map[string]*hashset.Set
+	// problems says why a set the log or the folder knows is not used.
+	problems map[string]string
+	// pdq holds the PDQ hashes of every loaded set.
+	pdq []setPDQ
+}
+
+type setPDQ struct {
+	set   string
+	entry uint32
+	hash  [32]byte
+}
+
+// openHashSets opens and verifies the sets under root against the state's
+// import events.
+func openHashSets(root string, st *State, logger *slog.Logger) (*hashSets, error) {
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, err
+	}
+	if err := hashset.Clean(root); err != nil {
+		return nil, fmt.Errorf("hash sets: %w", err)
+	}
+	h := &hashSets{root: root, logger: logger, sets: map[string]*hashset.Set{}, problems: map[string]string{}}
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return nil, err
+	}
+	onDisk := map[string]bool{}
+	for _, e := range ents {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		onDisk[e.Name()] = true
+		if err := h.load(e.Name(), st); err != nil {
+			h.problems[e.Name()] = err.Error()
+			logger.Error("a hash set is not used", "set", e.Name(), "reason", err)
+		}
+	}
+	for _, hs := range st.hashSets() {
+		if !onDisk[hs.Name] {
+			h.problems[hs.Name] = "its files are missing from the hash-set folder: import it again"
+			logger.Error("a hash set is not used", "set", hs.Name, "reason", h.problems[hs.Name])
+		}
+	}
+	h.indexPDQ()
+	return h, nil
+}
+
+// load opens one set and checks it against its import event.
+func (h *hashSets) load(name string, st *State) error {
+	hs, ok := st.hashSet(name)
+	if !ok {
+		return errors.New("it is in the hash-set folder but no import in the custody log made it (remove the folder, or import it)")
+	}
+	s, err := hashset.Open(filepath.Join(h.root, name))
+	if err != nil {
+		return fmt.Errorf("cannot be opened: %w", err)
+	}
+	if s.Manifest().TableSHA256 != hs.TableSHA256 {
+		s.Close()
+		return fmt.Errorf("its tables (%s) are not those its import recorded (%s): import it again", s.Manifest().TableSHA256, hs.TableSHA256)
+	}
+	if err := s.Verify(); err != nil {
+		s.Close()
+		return fmt.Errorf("its files were changed after the import (%v): import it again", err)
+	}
+	h.sets[name] = s
+	return nil
+}
+
+// indexPDQ rebuilds the in-memory PDQ index of the loaded sets.
+func (h *hashSets) indexPDQ() {
+	var idx []setPDQ
+	h.mu.RLock()
+	for name, s := range h.sets {
+		err := s.PDQ(func(entry uint32, p [32]byte) error {
+			idx = append(idx, setPDQ{set: name, entry: entry, hash: p})
+			return nil
+		})
+		if err != nil {
+			h.logger.Error("could not read a hash set's PDQ hashes", "set", name, "err", err)
+		}
+	}
+	h.mu.RUnlock()
+	h.mu.Lock()
+	h.pdq = idx
+	h.mu.Unlock()
+}
+
+func (h *hashSets) close() {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, s := range h.sets {
+		s.Close()
+	}
+	h.sets = nil
+}
+
+// vicsCategories maps Project VIC's category numbers onto INHOPE's
+// categories (docs/hotline.md): 1 (child abuse material) is baseline; 2
+// (child exploitative, age difficult) and 3 (CGI or animation) are
+// national; 0 (uncategorised, non-pertinent) and 4 (comparison images)
+// carry no category.
+var vicsCategories = map[string]string{"1": CategoryBaseline, "2": CategoryNational, "3": CategoryNational}
+
+// entryCategory is the category a match carries: known-good for a
+// known-good set; an INHOPE category named by the entry (or a VICS
+// number); otherwise the set's category.
+func entryCategory(m hashset.Match, setCategory string) string {
+	if m.KnownGood {
+		return CategoryKnownGood
+	}
+	c := strings.ToLower(strings.TrimSpace(m.Entry.Category))
+	if slices.Contains(Categories, c) {
+		return c
+	}
+	if v, ok := vicsCategories[c]; ok {
+		return v
+	}
+	return setCategory
+}
+
+// match looks a deposit's hashes up in every loaded set (nil-safe: no
+// sets, no matches). Errors reading a set are logged: a deposit is never
+// refused because a hash set is broken.
+func (h *hashSets) match(d ItemDeposited) []HashSetMatch {
+	if h == nil {
+		return nil
+	}
+	md5, _ := hex.DecodeString(d.MD5)
+	sha1, _ := hex.DecodeString(d.SHA1)
+	sha256, _ := hex.DecodeString(d.SHA256)
+	h.mu.RLock()
+	names := make([]string, 0, len(h.sets))
+	for n := range h.sets {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var out []HashSetMatch
+	seen := map[string]bool{}
+	for _, n := range names {
+		s := h.sets[n]
+		for _, q := range []struct {
+			a hashset.Algorithm
+			d []byte
+		}{{hashset.MD5, md5}, {hashset.SHA1, sha1}, {hashset.SHA256, sha256}} {
+			if len(q.d) != q.a.Size() {
+				continue
+			}
+			ms, err := s.Lookup(q.a, q.d)
+			if err != nil {
+				h.logger.Error("hash set lookup failed; the deposit goes on without it", "set", n, "err", err)
+				continue
+			}
+			for _, m := range ms {
+				key := fmt.Sprint(n, "/", m.Number)
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				out = append(out, HashSetMatch{Set: n, Entry: uint64(m.Number), Algorithm: string(m.Algorithm),
+					Category: entryCategory(m, s.Manifest().DefaultCategory), SourceCategory: m.Entry.Category, Series: m.Entry.Series})
+			}
+		}
+	}
+	h.mu.RUnlock()
+	if m := d.Media; m != nil && m.PDQ != "" && m.Quality >= pdqMinQuality {
+		if qs, ok := pdqVariants(m); ok {
+			out = append(out, h.pdqMatches(qs, pdqMaxDistance)...)
+		}
+	}
+	return out
+}
+
+// pdqMatches are the set entries whose PDQ hash is within maxDistance of
+// one of qs, nearest first.
+func (h *hashSets) pdqMatches(qs [][32]byte, maxDistance int) []HashSetMatch {
+	if h == nil {
+		return nil
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	var out []HashSetMatch
+	for _, p := range h.pdq {
+		best := maxDistance + 1
+		for _, q := range qs {
+			best = min(best, hamming(p.hash, q))
+		}
+		if best > maxDistance {
+			continue
+		}
+		s := h.sets[p.set]
+		if s == nil {
+			continue
+		}
+		e, err := s.Entry(p.entry)
+		if err != nil {
+			continue
+		}
+		m := hashset.Match{Set: p.set, Number: p.entry, Entry: e, KnownGood: s.Manifest().KnownGood}
+		out = append(out, HashSetMatch{Set: p.set, Entry: uint64(p.entry), Algorithm: "pdq", Distance: best,
+			Category: entryCategory(m, s.Manifest().DefaultCategory), SourceCategory: e.Category, Series: e.Series})
+	}
+	slices.SortStableFunc(out, func(a, b HashSetMatch) int { return a.Distance - b.Distance })
+	return out
+}
+
+// HashSetImport is a hash set to import.
+type HashSetImport struct {
+	Name, Format, Category string
+	Body                   io.Reader
+	Progress               func(entries int)
+}
+
+// HashSetImported answers an import: the set, what was read, the
+// problems found (the first 100, with their line numbers), and the
+// event that recorded it.
+type HashSetImportResult struct {
+	HashSet      string            `json:"hashset"`
+	Format       string            `json:"format"`
+	Category     string            `json:"category,omitempty"`
+	Lines        int               `json:"lines"`
+	Imported     int               `json:"imported"`
+	Rejected     int               `json:"rejected"`
+	Problems     []hashset.Problem `json:"problems"`
+	SourceSHA256 string            `json:"source_sha256"`
+	TableSHA256  string            `json:"table_sha256"`
+	Event        uint64            `json:"event"`
+}
+
+// ImportHashSet imports a known-material hash set (custodian). The file
+// is parsed and the lookup tables built beside the set it replaces; the
+// import is recorded (hashset.imported, with the file's SHA-256, the
+// counts and the tables' digest); only then does the new set replace the
+// old one. A fatal error in the file (not that format, broken
+// structure, no valid entry) changes nothing and records nothing.
+func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImport) (*HashSetImportResult, error) {
+	if who.Role != RoleCustodian {
+		return nil, v.refuse(ctx, who, "hashset.import", req.Name, "only custodians import hash sets", ErrForbidden)
+	}
+	h := v.hashsets
+	if h == nil {
+		return nil, fmt.Errorf("%w: this vault keeps no hash sets (no hash-set folder configured)", ErrConflict)
+	}
+	if !hashset.ValidName(req.Name) {
+		return nil, badInput("hash set name %q: use 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit", truncate(req.Name))
+	}
+	if !slices.Contains(hashset.Formats, req.Format) {
+		return nil, badInput("format %q: use one of %s", truncate(req.Format), strings.Join(hashset.Formats, ", "))
+	}
+	if req.Category != "" && !slices.Contains(HashSetCategories, req.Category) {
+		return nil, badInput("category %q: use one of %s", truncate(req.Category), strings.Join(HashSetCategories, ", "))
+	}
+	h.imu.Lock()
+	defer h.imu.Unlock()
+	var seq uint64
+	var recordErr error
+	opts := hashset.BuildOptions{KnownGood: req.Category == CategoryKnownGood, Progress: req.Progress, Now: v.cfg.Now,
+		BeforeCommit: func(s *hashset.Summary) error {
+			evs, err := v.append(ctx, sequencer.Draft{Type: TypeHashSetImported, Actor: who.actor(), Data: HashSetImported{
+				Name: req.Name, Format: req.Format, Category: req.Category, SourceSHA256: s.SourceSHA256,
+				Imported: s.Entries, Rejected: s.Rejected, TableSHA256: s.TableSHA256}})
+			if err != nil {
+				recordErr = v.refusedAs(ctx, who, "hashset.import", req.Name, err)
+				return recordErr
+			}
+			seq = evs[0].Seq
+			return nil
+		}}
+	if !opts.KnownGood {
+		opts.DefaultCategory = req.Category
+	}
+	sum, err := hashset.Build(h.root, req.Name, req.Body, req.Format, opts)
+	switch {
+	case recordErr != nil:
+		return nil, recordErr
+	case err != nil && seq == 0:
+		return nil, fmt.Errorf("%w: %v (nothing was imported; the set as it was stays in use)", ErrBadInput, err)
+	case err != nil:
+		// Recorded, but the new files could not be put in place: the
+		// next start finds the old set unlike its newest import event
+		// and does not use it.
+		h.mu.Lock()
+		h.problems[req.Name] = "its import was recorded but its files could not be put in place: import it again"
+		if old := h.sets[req.Name]; old != nil {
+			delete(h.sets, req.Name)
+			old.Close()
+		}
+		h.mu.Unlock()
+		return nil, fmt.Errorf("%w: putting the imported set in place: %v", ErrUnavailable, err)
+	}
+	s, err := hashset.Open(filepath.Join(h.root, req.Name))
+	if err != nil {
+		return nil, fmt.Errorf("opening the imported set: %w", err)
+	}
+	h.mu.Lock()
+	old := h.sets[req.Name]
+	h.sets[req.Name] = s
+	delete(h.problems, req.Name)
+	h.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	h.indexPDQ()
+	problems := sum.Problems
+	if problems == nil {
+		problems = []hashset.Problem{}
+	}
+	return &HashSetImportResult{HashSet: req.Name, Format: req.Format, Category: req.Category, Lines: sum.Lines, Imported: sum.Entries,
+		Rejected: sum.Rejected, Problems: problems, SourceSHA256: sum.SourceSHA256, TableSHA256: sum.TableSHA256, Event: seq}, nil
+}
+
+// HashSetView is a set as `hashset list` shows it.
+type HashSetView struct {
+	Name         string `json:"name"`
+	Format       string `json:"format"`
+	Category     string `json:"category,omitempty"`
+	Imported     int    `json:"imported"`
+	Rejected     int    `json:"rejected"`
+	SourceSHA256 string `json:"source_sha256"`
+	TableSHA256  string `json:"table_sha256"`
+	ImportedAt   string `json:"imported_at"`
+	ImportedBy   string `json:"imported_by"`
+	// Status is "in use", or why the set is not used.
+	Status string `json:"status"`
+}
+
+// HashSets lists the imported sets (custodians, auditors, analysts).
+func (v *Vault) HashSets(ctx context.Context, who Principal) ([]HashSetView, error) {
+	if !readsReports(who.Role) {
+		return nil, v.refuse(ctx, who, "hashset.list", "", "only custodians, auditors and analysts list hash sets", ErrForbidden)
+	}
+	out := []HashSetView{}
+	for _, hs := range v.state.hashSets() {
+		st := "in use"
+		if h := v.hashsets; h == nil {
+			st = "not used: this vault keeps no hash sets"
+		} else {
+			h.mu.RLock()
+			if p, bad := h.problems[hs.Name]; bad {
+				st = "not used: " + p
+			} else if h.sets[hs.Name] == nil {
+				st = "not used"
+			}
+			h.mu.RUnlock()
+		}
+		out = append(out, HashSetView{Name: hs.Name, Format: hs.Format, Category: hs.Category, Imported: hs.Imported, Rejected: hs.Rejected,
+			SourceSHA256: hs.SourceSHA256, TableSHA256: hs.TableSHA256, ImportedAt: hs.At.UTC().Format("2006-01-02T15:04:05Z"), ImportedBy: hs.By, Status: st})
+	}
+	return out, nil
+}
+
+// RemoveHashSet removes a set (custodian): recorded, then its files are
+// deleted. Items matched against it keep their recorded matches.
+func (v *Vault) RemoveHashSet(ctx context.Context, who Principal, name, reason string) error {
+	if who.Role != RoleCustodian {
+		return v.refuse(ctx, who, "hashset.remove", name, "only custodians remove hash sets", ErrForbidden)
+	}
+	if err := checkText("reason", reason, 1024, true, false); err != nil {
+		return err
+	}
+	h := v.hashsets
+	if h == nil {
+		return fmt.Errorf("%w: this vault keeps no hash sets", ErrConflict)
+	}
+	h.imu.Lock()
+	defer h.imu.Unlock()
+	exists := func(ahead []*events.Event) error {
+		for _, ev := range ahead {
+			if strings.HasPrefix(ev.Type, "hashset.") {
+				return sequencer.ErrNotYet
+			}
+		}
+		if _, ok := v.state.hashSet(name); !ok {
+			return refused(ErrNotFound, "no hash set %s", name)
+		}
+		return nil
+	}
+	if err := exists(nil); err != nil {
+		return v.refusedAs(ctx, who, "hashset.remove", name, err)
+	}
+	if _, err := v.append(ctx, sequencer.Draft{Type: TypeHashSetRemoved, Actor: who.actor(), Check: exists, Data: HashSetRemoved{Name: name, Reason: reason}}); err != nil {
+		return v.refusedAs(ctx, who, "hashset.remove", name, err)
+	}
+	h.mu.Lock()
+	s := h.sets[name]
+	delete(h.sets, name)
+	delete(h.problems, name)
+	h.mu.Unlock()
+	if s != nil {
+		s.Close()
+	}
+	h.indexPDQ()
+	gone := filepath.Join(h.root, ".tmp-"+name+"-removed-"+randomHex(4))
+	if err := os.Rename(filepath.Join(h.root, name), gone); err != nil && !errors.Is(err, os.ErrNotExist) {
+		v.logger.Error("could not delete a removed hash set's files; it is no longer used", "set", name, "err", err)
+		return nil
+	}
+	os.RemoveAll(gone)
+	return nil
+}

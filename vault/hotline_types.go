@@ -188,8 +188,15 @@ type HashSetMatch struct {
 	Set       string `json:"set"`
 	Entry     uint64 `json:"entry"`
 	Algorithm string `json:"algorithm"`
-	Category  string `json:"category,omitempty"`
-	Series    string `json:"series,omitempty"`
+	// Category is the INHOPE category (or known-good) the match
+	// carries; SourceCategory the entry's own category text, as the set
+	// gave it.
+	Category       string `json:"category,omitempty"`
+	SourceCategory string `json:"source_category,omitempty"`
+	Series         string `json:"series,omitempty"`
+	// Distance is, for a PDQ match (algorithm "pdq"), the Hamming
+	// distance in bits.
+	Distance int `json:"distance,omitempty"`
 }
 
 // MediaInfo is what the deposit's one pass learned of an image or a

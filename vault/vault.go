@@ -312,6 +312,14 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		return nil, err
 	}
 	v.extendRecentRetention(ctx)
+	if cfg.HashSetDir != "" {
+		h, err := openHashSets(cfg.HashSetDir, v.state, v.logger)
+		if err != nil {
+			v.log.Close()
+			return nil, err
+		}
+		v.hashsets = h
+	}
 	if _, err := v.append(ctx, sequencer.Draft{Type: TypeServerStarted, Actor: System,
 		Data: map[string]string{"sealer": cfg.Sealer.KeyRef()}}); err != nil {
 		v.log.Close()
@@ -351,6 +359,7 @@ func (v *Vault) Close() error {
 	}
 	err := v.log.Close()
 	v.stopAnchors()
+	v.hashsets.close()
 	return err
 }
 

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -464,4 +468,113 @@ func safeText(s string) string {
 		lines[i] = printable.Terminal(l)
 	}
 	return strings.Join(lines, "\n")
+}
+
+func runHashSetImport(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("hashset import")
+	format := fs.String("format", "", "vics, caid, icse, nsrl, md5sum, sha1sum or sha256sum")
+	name := fs.String("name", "", "the set's name (lowercase letters, digits, '.', '_', '-'); a later import of the same name replaces it")
+	category := fs.String("category", "", "what a match means: baseline, national, not-illegal, or known-good (an NSRL-style set of ordinary files); entries naming their own category keep it")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *format == "" || *name == "" {
+		return usageErr("hashset import needs FILE, --format FORMAT and --name NAME")
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	bar := progress(stderr, *asJSON, fi.Size(), "importing "+filepath.Base(pos[0]))
+	defer bar.Close()
+	q := url.Values{"name": {*name}, "format": {*format}}
+	if *category != "" {
+		q.Set("category", *category)
+	}
+	req, err := http.NewRequest("POST", c.url("/v1/hashsets", q), io.TeeReader(f, bar))
+	if err != nil {
+		return err
+	}
+	req.ContentLength = fi.Size()
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := c.do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var out vault.HashSetImportResult
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return fmt.Errorf("malformed answer from the vault: %w", err)
+	}
+	bar.Finish()
+	text := fmt.Sprintf("hash set %s: %d entries imported from %d lines, %d rejected (file sha256 %s); recorded in the custody log",
+		out.HashSet, out.Imported, out.Lines, out.Rejected, out.SourceSHA256)
+	for _, p := range out.Problems {
+		text += fmt.Sprintf("\n  line %d: %s", p.Line, printable.Terminal(p.Reason))
+	}
+	if out.Rejected > len(out.Problems) {
+		text += fmt.Sprintf("\n  (%d more rejected lines not listed)", out.Rejected-len(out.Problems))
+	}
+	return printResult(stdout, *asJSON, out, text)
+}
+
+func runHashSetList(args []string, stdout io.Writer) error {
+	fs := newFlags("hashset list")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageErr("hashset list takes no arguments")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out api.HashSetsResponse
+	if err := c.call("GET", "/v1/hashsets", nil, nil, &out); err != nil {
+		return err
+	}
+	if len(out.HashSets) == 0 {
+		return printResult(stdout, *asJSON, out, "no hash sets")
+	}
+	var rows [][]string
+	for _, h := range out.HashSets {
+		rows = append(rows, []string{h.Name, h.Format, orDash(h.Category), fmt.Sprint(h.Imported), h.ImportedAt, h.ImportedBy, h.Status})
+	}
+	return printResult(stdout, *asJSON, out, table([]string{"NAME", "FORMAT", "CATEGORY", "ENTRIES", "IMPORTED", "BY", "STATUS"}, rows))
+}
+
+func runHashSetRemove(args []string, stdout io.Writer) error {
+	fs := newFlags("hashset remove")
+	reason := fs.String("reason", "", "why the set is removed (recorded)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *reason == "" {
+		return usageErr("hashset remove needs NAME and --reason TEXT")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out api.RemoveHashSetResponse
+	if err := c.call("POST", "/v1/hashsets/"+url.PathEscape(pos[0])+"/remove", nil, api.RemoveHashSetRequest{Reason: *reason}, &out); err != nil {
+		return err
+	}
+	return printResult(stdout, *asJSON, out, "removed hash set "+out.HashSet+"; items matched against it keep their recorded matches")
 }

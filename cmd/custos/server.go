@@ -139,7 +139,7 @@ func (f *serverFlags) vaultConfig(b *backendSet, logger *slog.Logger) (vault.Con
 	return vault.Config{
 		Log: b.log, Objects: b.objects, Sealer: b.sealer,
 		KeyringDir: filepath.Join(f.data, "keyring"), SpoolDir: filepath.Join(f.data, "spool"),
-		TileDir:           filepath.Join(f.data, "tiles"),
+		TileDir: filepath.Join(f.data, "tiles"), HashSetDir: filepath.Join(f.data, "hashsets"),
 		RecoveryRecipient: rec, Retention: f.retention, PendingRetention: f.pending, MinRetention: f.minRet, NoLegacyHashes: f.noLegacy, Logger: logger,
 	}, nil
 }

@@ -266,3 +266,52 @@ func parseWhen(name, s string, def time.Time) (time.Time, error) {
 	}
 	return time.Time{}, fmt.Errorf("%w: %s %q is not a date (2026-11-30) or an RFC 3339 time", vault.ErrBadInput, name, shortTarget(s))
 }
+
+// HashSetsResponse answers GET /v1/hashsets.
+type HashSetsResponse struct {
+	HashSets []vault.HashSetView `json:"hashsets"`
+}
+
+// RemoveHashSetRequest is the body of POST /v1/hashsets/{name}/remove.
+type RemoveHashSetRequest struct {
+	Reason string `json:"reason"`
+}
+
+// RemoveHashSetResponse answers it.
+type RemoveHashSetResponse struct {
+	HashSet string `json:"hashset"`
+	Removed bool   `json:"removed"`
+}
+
+// importHashSet answers POST /v1/hashsets?name=&format=&category=: the
+// body is the hash-set file, read as it arrives.
+func (h *Handler) importHashSet(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	q := r.URL.Query()
+	res, err := h.v.ImportHashSet(r.Context(), who, vault.HashSetImport{Name: q.Get("name"), Format: q.Get("format"), Category: q.Get("category"), Body: r.Body})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, res)
+	return nil
+}
+
+func (h *Handler) listHashSets(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	list, err := h.v.HashSets(r.Context(), who)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, HashSetsResponse{HashSets: list})
+	return nil
+}
+
+func (h *Handler) removeHashSet(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req RemoveHashSetRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := h.v.RemoveHashSet(r.Context(), who, r.PathValue("name"), req.Reason); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, RemoveHashSetResponse{HashSet: r.PathValue("name"), Removed: true})
+	return nil
+}

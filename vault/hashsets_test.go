@@ -1,0 +1,183 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func sums(b []byte) (md5hex, sha1hex, sha256hex string) {
+	m, s1, s2 := md5.Sum(b), sha1.Sum(b), sha256.Sum256(b)
+	return hex.EncodeToString(m[:]), hex.EncodeToString(s1[:]), hex.EncodeToString(s2[:])
+}
+
+// TestHashSetMatching imports a set of each kind from fixtures the test
+// writes, deposits files they list, and checks what each match means:
+// a known-illegal set's category is inherited and the item hidden; a
+// known-good set marks the item as ordinary.
+func TestHashSetMatching(t *testing.T) {
+	dir := t.TempDir()
+	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(dir, "hashsets") })
+	v, ctx := h.v, h.ctx
+	listed := []byte("a file a partner hotline has already classified")
+	vicsFile := []byte("a file listed in a VICS case")
+	ordinary := []byte("MZ this is an ordinary operating-system file")
+	_, _, listedSHA := sums(listed)
+	vicsMD5, _, _ := sums(vicsFile)
+	goodMD5, goodSHA1, _ := sums(ordinary)
+
+	imp := func(who Principal, name, format, category, body string) (*HashSetImportResult, error) {
+		return v.ImportHashSet(ctx, who, HashSetImport{Name: name, Format: format, Category: category, Body: strings.NewReader(body)})
+	}
+	if _, err := imp(h.a1, "sums", "sha256sum", "baseline", listedSHA+"  x.jpg\n"); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("an analyst imported a hash set: %v", err)
+	}
+	res, err := imp(h.cust, "sums", "sha256sum", "baseline", listedSHA+"  x.jpg\nnot-a-hash  y.jpg\n")
+	if err != nil || res.Imported != 1 || res.Rejected != 1 || len(res.Problems) != 1 || res.Problems[0].Line != 2 {
+		t.Fatalf("sha256sum import: %+v %v", res, err)
+	}
+	vics := fmt.Sprintf(`{"@odata.context":"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Cases","value":[{"CaseNumber":"P-1","Media":[{"MediaID":1,"Category":1,"MD5":%q,"MediaSize":%d,"Series":"S-1"}]}]}`,
+		strings.ToUpper(vicsMD5), len(vicsFile))
+	if _, err := imp(h.cust, "projectvic", "vics", "", vics); err != nil {
+		t.Fatal(err)
+	}
+	nsrl := `"SHA-1","MD5","CRC32","FileName","FileSize","ProductCode","OpSystemCode","SpecialCode"` + "\n" +
+		fmt.Sprintf(`%q,%q,"00000000","notepad.exe",%d,1,"WIN",""`, strings.ToUpper(goodSHA1), strings.ToUpper(goodMD5), len(ordinary)) + "\n"
+	if _, err := imp(h.cust, "nsrl", "nsrl", "known-good", nsrl); err != nil {
+		t.Fatal(err)
+	}
+
+	a := h.deposit(t, h.a1, "listed.jpg", listed, "")
+	if len(a.Matches) != 1 || a.Matches[0].Set != "sums" || a.Matches[0].Category != CategoryBaseline || a.Matches[0].Algorithm != "sha256" {
+		t.Fatalf("sha256sum match: %+v", a.Matches)
+	}
+	if !strings.Contains(a.Known, "hash set sums") {
+		t.Fatalf("a known-illegal match is not known material: %q", a.Known)
+	}
+	b := h.deposit(t, h.a1, "vics.jpg", vicsFile, "")
+	if len(b.Matches) != 1 || b.Matches[0].Category != CategoryBaseline || b.Matches[0].SourceCategory != "1" || b.Matches[0].Series != "S-1" {
+		t.Fatalf("VICS match: %+v", b.Matches)
+	}
+	it, _ := v.state.getItem(b.ID)
+	if cl := v.classification(it); cl.Category != CategoryBaseline || cl.Source != "hashset" {
+		t.Fatalf("the VICS category is not inherited: %+v", cl)
+	}
+	c := h.deposit(t, h.a1, "notepad.exe", ordinary, "")
+	it, _ = v.state.getItem(c.ID)
+	if cl := v.classification(it); !cl.KnownGood || c.Known != "" {
+		t.Fatalf("an NSRL match is not known good: %+v %q", cl, c.Known)
+	}
+	if _, err := h.view(h.a2, a.ID, false); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("a hash-set match was shown without an override: %v", err)
+	}
+	s, _ := v.Statistics(ctx, h.cust, it.At.Add(-60e9), it.At.Add(60e9))
+	if s.MatchesByHashSet["sums"] != 1 || s.MatchesByHashSet["projectvic"] != 1 || s.MatchesByHashSet["nsrl"] != 1 || s.Items.KnownGood != 1 {
+		t.Fatalf("stats: %+v", s)
+	}
+
+	// A fatal import error changes nothing: the set stays as it was.
+	before := v.log.Size()
+	if _, err := imp(h.cust, "sums", "vics", "baseline", `{"value": [ {"Media": [`); !errors.Is(err, ErrBadInput) {
+		t.Fatalf("a broken file: %v", err)
+	}
+	if _, err := imp(h.cust, "sums", "sha256sum", "", "nothing valid here\n"); !errors.Is(err, ErrBadInput) {
+		t.Fatalf("a file without one valid entry: %v", err)
+	}
+	if _, err := imp(h.cust, "../escape", "sha256sum", "", listedSHA+"  x\n"); !errors.Is(err, ErrBadInput) {
+		t.Fatalf("a path in the name: %v", err)
+	}
+	if v.log.Size() != before {
+		t.Fatal("failed imports changed the log")
+	}
+	if again := h.deposit(t, h.a1, "listed-again.jpg", listed, ""); len(again.Matches) != 1 {
+		t.Fatalf("the set was damaged by a failed import: %+v", again.Matches)
+	}
+}
+
+// TestHashSetTamperedOnDisk: a set whose files are edited after its
+// import, or put in the folder without one, is not used after a start,
+// and hashset list says why.
+func TestHashSetTamperedOnDisk(t *testing.T) {
+	hsDir := filepath.Join(t.TempDir(), "hashsets")
+	v, _ := openTestVaultDir(t, func(c *Config) { c.HashSetDir = hsDir })
+	ctx := context.Background()
+	cust := enrolled(t, v, "cust", RoleCustodian)
+	anaTok, err := v.Enroll(ctx, "ana", RoleAnalyst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ana, _ := signIn(v, anaTok)
+	if err := v.OpenCase(ctx, ana, "HL-1", "t"); err != nil {
+		t.Fatal(err)
+	}
+	file := []byte("listed content")
+	_, _, sum := sums(file)
+	for _, name := range []string{"edited", "intact"} {
+		if _, err := v.ImportHashSet(ctx, cust, HashSetImport{Name: name, Format: "sha256sum", Category: "baseline", Body: strings.NewReader(sum + "  a\n")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The database administrator's edit: a byte of a table flipped,
+	// and a set copied in without an import.
+	var table string
+	filepath.WalkDir(filepath.Join(hsDir, "edited"), func(p string, d os.DirEntry, err error) error {
+		if !d.IsDir() && !strings.HasSuffix(p, ".json") && table == "" {
+			if fi, _ := d.Info(); fi.Size() > 64 {
+				table = p
+			}
+		}
+		return nil
+	})
+	b, _ := os.ReadFile(table)
+	b[len(b)-1] ^= 0xFF
+	os.Chmod(table, 0o600)
+	if err := os.WriteFile(table, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(filepath.Join(hsDir, "smuggled"), os.DirFS(filepath.Join(hsDir, "intact"))); err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	v2, err := Open(ctx, v.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v2.Close()
+	list, err := v2.HashSets(ctx, cust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]string{}
+	for _, h := range list {
+		status[h.Name] = h.Status
+	}
+	if status["intact"] != "in use" || !strings.Contains(status["edited"], "not used") {
+		t.Fatalf("statuses after the edit: %v", status)
+	}
+	if _, listed := status["smuggled"]; listed {
+		t.Fatalf("a set without an import is listed as imported")
+	}
+	if !strings.Contains(v2.hashsets.problems["smuggled"], "no import in the custody log") {
+		t.Fatalf("the smuggled set: %q", v2.hashsets.problems["smuggled"])
+	}
+	ana2, err := signIn(v2, anaTok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := v2.Deposit(ctx, ana2, DepositRequest{Case: "HL-1", Name: "f", Body: bytes.NewReader(file)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Matches) != 1 || res.Matches[0].Set != "intact" {
+		t.Fatalf("matches after the edit: %+v (only the intact set may match)", res.Matches)
+	}
+}
