@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	stddraw "image/draw"
 	"image/jpeg"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -48,11 +50,13 @@ func transform(img image.Image, v int) *image.RGBA {
 	if dihedralSigns[v].transpose {
 		ow, oh = h, w
 	}
+	in := image.NewRGBA(image.Rect(0, 0, w, h))
+	stddraw.Draw(in, in.Rect, img, b.Min, stddraw.Src)
 	out := image.NewRGBA(image.Rect(0, 0, ow, oh))
 	for y := range h {
 		for x := range w {
 			tx, ty := transforms[v](x, y, w, h)
-			out.Set(tx, ty, img.At(b.Min.X+x, b.Min.Y+y))
+			copy(out.Pix[out.PixOffset(tx, ty):][:4], in.Pix[in.PixOffset(x, y):][:4])
 		}
 	}
 	return out
@@ -83,4 +87,12 @@ func encodeJPEG(t testing.TB, img image.Image, q int) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+type runtimeMem struct{ total uint64 }
+
+func (m *runtimeMem) read() {
+	var s runtime.MemStats
+	runtime.ReadMemStats(&s)
+	m.total = s.TotalAlloc
 }

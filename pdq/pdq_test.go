@@ -3,6 +3,7 @@ package pdq
 import (
 	"encoding/json"
 	"errors"
+	"image/color"
 	"strings"
 	"testing"
 )
@@ -134,5 +135,20 @@ func TestFlatImage(t *testing.T) {
 	}
 	if _, q := FromImage(noise(200, 100, 1)); q < MinQuality {
 		t.Errorf("noise: quality %d, want at least %d", q, MinQuality)
+	}
+}
+
+// TestYCbCrLuma checks the inlined conversion against the standard
+// library's on every colour.
+func TestYCbCrLuma(t *testing.T) {
+	for y := range 256 {
+		for cb := range 256 {
+			for cr := range 256 {
+				r, g, b := color.YCbCrToRGB(uint8(y), uint8(cb), uint8(cr))
+				if got, want := ycbcrLuma(uint8(y), uint8(cb), uint8(cr)), luma(r, g, b); got != want {
+					t.Fatalf("YCbCr %d %d %d: %v, want %v", y, cb, cr, got, want)
+				}
+			}
+		}
 	}
 }
