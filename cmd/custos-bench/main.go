@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, reports, deposit, s3")
+	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, reports, deposit, s3, pdq")
 	dur := flag.Duration("append-duration", 5*time.Second, "how long the append measurement runs")
 	auditN := flag.Int("audit-events", 1_000_000, "events in the audit replay")
 	custos := flag.String("custos", "bin/custos", "the custos binary the deposit measurements run")
@@ -57,6 +57,7 @@ func main() {
 	run("reports", func() ([]bench.Metric, error) { return bench.CustodyReports(*reportN, 9) })
 	run("deposit", func() ([]bench.Metric, error) { return bench.DepositFS(*custos, dir, *depositSize, *rssSize) })
 	run("s3", func() ([]bench.Metric, error) { return bench.DepositS3(*custos, dir, *depositSize) })
+	run("pdq", bench.PDQ)
 }
 
 func fail(err error) {
