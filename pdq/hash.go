@@ -34,10 +34,13 @@ const (
 // Dihedral returns the hashes of img's eight dihedral variants, indexed
 // by Original, Rotate90, ..., FlipMinus1 (the reference's order), and
 // img's quality, which all eight share. [Original] is FromImage's hash;
-// [Rotate90] is (up to a few bits of rounding at the image's edges) the
-// hash of img rotated 90° counter-clockwise, and so on. They come from
-// one DCT, whose coefficients a rotation or mirror only transposes or
-// negates, so the eight cost little more than one.
+// [Rotate90] is close to the hash of img rotated 90° counter-clockwise,
+// and so on. They come from one DCT, whose coefficients a rotation or
+// mirror only transposes or negates, so the eight cost little more than
+// one. Close, not equal: the reference's filter and sampling sit up to a
+// pixel off centre, so mirroring an axis shifts what is sampled; on the
+// reference's photos a variant is 16 to 24 bits from the hash of the
+// turned pixels, within DefaultMaxDistance (docs/pdq.md).
 //
 // To match an image against a list in any orientation, look up all eight
 // hashes of the query (Index.SearchDihedral) and store one hash per

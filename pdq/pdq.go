@@ -13,25 +13,27 @@
 // used for matching. Dihedral returns the hashes of the image's eight
 // rotations and mirror images, computed from one pass over the pixels.
 //
-// The steps follow the C++ reference (pdq/cpp/hashing/pdqhashing.cpp):
+// The steps follow the reference implementations
+// (pdq/cpp/hashing/pdqhashing.cpp, pdq/python/pdqhashing):
 //
 //  1. luminance Y = 0.299 R + 0.587 G + 0.114 B of the 8-bit,
 //     non-premultiplied RGB values, in float32;
-//  2. a tent filter: a box filter of window ceil(n/128) pixels run twice
+//  2. an image larger than 512 pixels on a side is first shrunk to fit
+//     in 512 x 512, keeping its aspect ratio, as the reference tools do;
+//  3. a tent filter: a box filter of window ceil(n/128) pixels run twice
 //     along each axis of length n (Jarosz, "Fast image convolutions");
-//  3. decimation to 64x64 by taking the pixel at the centre of each
+//  4. decimation to 64x64 by taking the pixel at the centre of each
 //     cell, at floor((k+0.5) n/64);
-//  4. the quality, from the sum of the vertical and horizontal gradients
+//  5. the quality, from the sum of the vertical and horizontal gradients
 //     of the 64x64 image;
-//  5. the DCT coefficients 1..16 by 1..16 of the 64x64 image (the DC
+//  6. the DCT coefficients 1..16 by 1..16 of the 64x64 image (the DC
 //     row and column are left out);
-//  6. bit 16i+j set when coefficient (i, j) is above the median of the
+//  7. bit 16i+j set when coefficient (i, j) is above the median of the
 //     256 coefficients.
 //
 // Images narrower or lower than 5 pixels hash to the zero Hash with
-// quality 0, as in the reference. docs/pdq.md says more, and where this
-// package departs from the reference (it filters the full-size image
-// where the reference tools first shrink it to 512 pixels).
+// quality 0, as in the reference. docs/pdq.md gives the details and the
+// distances measured against the reference's hashes.
 //
 // # Matching
 //
