@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, reports, deposit, s3, hashset")
+	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, reports, deposit, s3, hashset, pdq")
 	dur := flag.Duration("append-duration", 5*time.Second, "how long the append measurement runs")
 	auditN := flag.Int("audit-events", 1_000_000, "events in the audit replay")
 	custos := flag.String("custos", "bin/custos", "the custos binary the deposit measurements run")
@@ -59,6 +59,7 @@ func main() {
 	run("deposit", func() ([]bench.Metric, error) { return bench.DepositFS(*custos, dir, *depositSize, *rssSize) })
 	run("s3", func() ([]bench.Metric, error) { return bench.DepositS3(*custos, dir, *depositSize) })
 	run("hashset", func() ([]bench.Metric, error) { return bench.HashSet(dir, *hashsetN) })
+	run("pdq", bench.PDQ)
 }
 
 func fail(err error) {
