@@ -44,8 +44,11 @@ func (l Limits) orDefault() Limits {
 
 // Result is what HashReader found.
 type Result struct {
-	Hash    Hash
-	Quality int // 0 to 100; below MinQuality the hash is not for matching
+	Hash Hash
+	// Dihedral are the eight dihedral variants of the image as shown
+	// (Dihedral[Original] is Hash), in the order of Dihedral.
+	Dihedral [8]Hash
+	Quality  int // 0 to 100; below MinQuality the hash is not for matching
 	// Width and Height are as the image is shown, after its orientation.
 	Width, Height int
 	// Format is "jpeg", "png", "gif" or "webp".
@@ -156,7 +159,7 @@ func HashReader(r io.Reader, lim Limits) (Result, error) {
 	}
 	o := exifOrientation(exif)
 	c, q := coefficients(img, o)
-	res := Result{Hash: c.hash(), Quality: q, Width: img.Bounds().Dx(), Height: img.Bounds().Dy(), Format: f.name, Orientation: max(exif, 1)}
+	res := Result{Hash: c.hash(), Dihedral: c.dihedral(), Quality: q, Width: img.Bounds().Dx(), Height: img.Bounds().Dy(), Format: f.name, Orientation: max(exif, 1)}
 	if o.transpose {
 		res.Width, res.Height = res.Height, res.Width
 	}

@@ -91,6 +91,12 @@ func TestEXIFOrientation(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("re-encoding alone: distance %d", Distance(plain.Hash, want))
+	if plain.Dihedral[Original] != plain.Hash {
+		t.Fatalf("Result.Dihedral[Original] %v is not Result.Hash %v", plain.Dihedral[Original], plain.Hash)
+	}
+	if dih, _ := Dihedral(decodeBytes(t, encodeJPEG(t, upright, 90))); dih != plain.Dihedral {
+		t.Fatalf("Result.Dihedral differs from Dihedral of the same image")
+	}
 	maxD := 0
 	for k := 1; k <= 8; k++ {
 		stored := transform(upright, inverse(exifToVariant[k]))
@@ -384,4 +390,13 @@ func offset(img image.Image, dx, dy int) image.Image {
 		}
 	}
 	return out
+}
+
+func decodeBytes(t testing.TB, b []byte) image.Image {
+	t.Helper()
+	img, _, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }

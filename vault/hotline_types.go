@@ -1,5 +1,7 @@
 package vault
 
+import "github.com/custos-vault/custos/pdq"
+
 // Hotline work (docs/hotline.md): public reports, their assessment,
 // notice and takedown, forwarding, classification votes and known
 // material. Each step is a custody event like any other; the figures of
@@ -220,8 +222,8 @@ type MediaInfo struct {
 
 // pdqMinQuality is the quality below which a PDQ hash is not matched
 // (Meta's recommendation: discard hashes of quality 49 or less).
-const pdqMinQuality = 50
+const pdqMinQuality = pdq.MinQuality
 
 // pdqMaxDistance is the default matching threshold of PDQ hashes, in bits
 // (Meta's recommendation: at most 31 of 256).
-const pdqMaxDistance = 31
+const pdqMaxDistance = pdq.DefaultMaxDistance

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/internal/mp4"
+	"github.com/custos-vault/custos/pdq"
 )
 
 // What a deposit learns of an image or a video in its one pass: the
@@ -110,4 +111,20 @@ func (t *teeToProbe) Read(p []byte) (int, error) {
 		t.pw.Close()
 	}
 	return n, err
+}
+
+// hashImagePDQ computes an image's PDQ hash, quality and dihedral
+// variants (docs/pdq.md) with pdq's default limits; an image it cannot
+// or will not decode (too many pixels, a damaged file) gets the reason
+// instead.
+func hashImagePDQ(r io.Reader) *MediaInfo {
+	res, err := pdq.HashReader(r, pdq.DefaultLimits)
+	if err != nil {
+		return &MediaInfo{Kind: "image", NotHashed: err.Error()}
+	}
+	m := &MediaInfo{Kind: "image", Format: res.Format, PDQ: res.Hash.String(), Quality: res.Quality, Width: res.Width, Height: res.Height}
+	for _, h := range res.Dihedral[1:] {
+		m.Dihedral = append(m.Dihedral, h.String())
+	}
+	return m
 }

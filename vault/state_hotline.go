@@ -1,16 +1,15 @@
 package vault
 
 import (
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"maps"
-	"math/bits"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/pdq"
 )
 
 // The projection of hotline work: reports and their notices, votes,
@@ -445,10 +444,4 @@ func (s *State) pdqWithin(qs [][32]byte, maxDistance int) map[string]int {
 }
 
 // hamming is the number of bits in which two PDQ hashes differ.
-func hamming(a, b [32]byte) int {
-	n := 0
-	for i := 0; i < 32; i += 8 {
-		n += bits.OnesCount64(binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]))
-	}
-	return n
-}
+func hamming(a, b [32]byte) int { return pdq.Distance(a, b) }

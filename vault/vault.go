@@ -252,7 +252,8 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		return nil, fmt.Errorf("log verifier key: %w", err)
 	}
 	v := &Vault{
-		cfg: cfg, state: newState(), keys: keys, objects: cfg.Objects, recovery: recovery,
+		hashImage: hashImagePDQ,
+		cfg:       cfg, state: newState(), keys: keys, objects: cfg.Objects, recovery: recovery,
 		origin: verifier.Name(), vkey: vkey, verifier: verifier, signer: signer, logger: cfg.Logger,
 		head:     newStickyHead(cfg.KeyringDir, cfg.Objects),
 		refusals: &refusalBudget{window: cfg.RefusalWindow, burst: cfg.RefusalBurst, open: map[refusalKey]*refusalWindow{}},

@@ -1,0 +1,122 @@
+package vault
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// photos are the PDQ reference vectors (testdata/pdq).
+const photos = "../testdata/pdq/images"
+
+func readPhoto(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(photos, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// rotated90 is the photo's pixels turned a quarter clockwise,
+// re-encoded as a JPEG: a copy that only PDQ's dihedral variants match.
+func rotated90(t *testing.T, b []byte) []byte {
+	t.Helper()
+	img, _, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, r.Dy(), r.Dx()))
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			out.Set(r.Max.Y-1-y, x-r.Min.X, img.At(x, y))
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, out, &jpeg.Options{Quality: 85}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestPDQKnownMaterial: the deposit of a photo records its PDQ hash; once
+// it is classified baseline, a shrunk copy and a rotated copy (different
+// bytes, so no exact hash matches) are known material and hidden, while
+// an unrelated photo is not.
+func TestPDQKnownMaterial(t *testing.T) {
+	h := newHotline(t)
+	orig := h.deposit(t, h.a1, "orig.jpg", readPhoto(t, "bridge-mods/aaa-orig.jpg"), "")
+	if orig.Media == nil || orig.Media.Kind != "image" || len(orig.Media.PDQ) != 64 || orig.Media.Quality < 50 || len(orig.Media.Dihedral) != 7 {
+		t.Fatalf("the photo's deposit learned %+v", orig.Media)
+	}
+	if _, err := h.v.Classify(h.ctx, h.a1, orig.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+		t.Fatal(err)
+	}
+	shrunk := h.deposit(t, h.a1, "shrunk.jpg", readPhoto(t, "bridge-mods/shrink-a-lot.jpg"), "")
+	turned := h.deposit(t, h.a1, "turned.jpg", rotated90(t, readPhoto(t, "bridge-mods/aaa-orig.jpg")), "")
+	other := h.deposit(t, h.a1, "other.jpg", readPhoto(t, "reg-test-input/labelme-subset/q0122.jpg"), "")
+	for _, c := range []*DepositResult{shrunk, turned} {
+		if !strings.Contains(c.Known, "looks like (PDQ distance") || !strings.Contains(c.Known, "classified baseline") {
+			t.Errorf("%s: known %q, media %+v", c.Name, c.Known, c.Media)
+		}
+		if _, err := h.view(h.a2, c.ID, false); !errors.Is(err, ErrForbidden) {
+			t.Errorf("%s shown without an override: %v", c.Name, err)
+		}
+	}
+	if other.Known != "" {
+		t.Errorf("an unrelated photo is known: %q", other.Known)
+	}
+	if _, err := h.view(h.a2, other.ID, false); err != nil {
+		t.Errorf("an unrelated photo is hidden: %v", err)
+	}
+}
+
+// TestMediaNotHashed: a decompression bomb and a damaged image are
+// deposited (the deposit never depends on the decoder) with the reason
+// they were not hashed; a video's duration is read in the same pass.
+func TestMediaNotHashed(t *testing.T) {
+	h := newHotline(t)
+	// A PNG whose header declares 100000 x 100000 pixels.
+	var bomb bytes.Buffer
+	png.Encode(&bomb, image.NewGray(image.Rect(0, 0, 1, 1)))
+	b := bomb.Bytes()
+	binary.BigEndian.PutUint32(b[16:], 100000)
+	binary.BigEndian.PutUint32(b[20:], 100000)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29])) // IHDR's CRC
+	res := h.deposit(t, h.a1, "bomb.png", b, "")
+	if res.Media == nil || !strings.Contains(res.Media.NotHashed, "limit") || res.Media.PDQ != "" {
+		t.Fatalf("bomb: %+v", res.Media)
+	}
+	photo := readPhoto(t, "bridge-mods/aaa-orig.jpg")
+	res = h.deposit(t, h.a1, "cut.jpg", photo[:len(photo)/3], "")
+	if res.Media == nil || res.Media.NotHashed == "" {
+		t.Fatalf("truncated JPEG: %+v", res.Media)
+	}
+	box := func(typ string, body []byte) []byte {
+		return append(append(binary.BigEndian.AppendUint32(nil, uint32(8+len(body))), typ...), body...)
+	}
+	mvhd := make([]byte, 100)
+	binary.BigEndian.PutUint32(mvhd[12:], 1000)
+	binary.BigEndian.PutUint32(mvhd[16:], 150000)
+	mp4 := append(box("ftyp", []byte("isom\x00\x00\x02\x00isom")), box("mdat", bytes.Repeat([]byte{1}, 300000))...)
+	mp4 = append(mp4, box("moov", box("mvhd", mvhd))...)
+	res = h.deposit(t, h.a1, "clip.mp4", mp4, "")
+	if res.Media == nil || res.Media.Kind != "video" || res.Media.DurationMS != 150000 {
+		t.Fatalf("video: %+v", res.Media)
+	}
+	if _, err := h.view(h.a1, res.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := h.v.Exposure(h.ctx, h.a1, ""); e.Today.VideoMinutes != 2.5 {
+		t.Fatalf("exposure counts %v minutes of video, want 2.5", e.Today.VideoMinutes)
+	}
+}
