@@ -37,8 +37,10 @@ type hashSets struct {
 	sets   map[string]*hashset.Set
 	// problems says why a set the log or the folder knows is not used.
 	problems map[string]string
-	// pdq holds the PDQ hashes of every loaded set.
-	pdq []setPDQ
+	// pdq holds the PDQ hashes of every loaded set; maxDistance is the
+	// PDQ matching threshold.
+	pdq         []setPDQ
+	maxDistance int
 }
 
 type setPDQ struct {
@@ -49,14 +51,14 @@ type setPDQ struct {
 
 // openHashSets opens and verifies the sets under root against the state's
 // import events.
-func openHashSets(root string, st *State, logger *slog.Logger) (*hashSets, error) {
+func openHashSets(root string, st *State, logger *slog.Logger, maxDistance int) (*hashSets, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, err
 	}
 	if err := hashset.Clean(root); err != nil {
 		return nil, fmt.Errorf("hash sets: %w", err)
 	}
-	h := &hashSets{root: root, logger: logger, sets: map[string]*hashset.Set{}, problems: map[string]string{}}
+	h := &hashSets{root: root, logger: logger, maxDistance: maxDistance, sets: map[string]*hashset.Set{}, problems: map[string]string{}}
 	ents, err := os.ReadDir(root)
 	if err != nil {
 		return nil, err
@@ -205,7 +207,7 @@ func (h *hashSets) match(d ItemDeposited) []HashSetMatch {
 	h.mu.RUnlock()
 	if m := d.Media; m != nil && m.PDQ != "" && m.Quality >= pdqMinQuality {
 		if qs, ok := pdqVariants(m); ok {
-			out = append(out, h.pdqMatches(qs, pdqMaxDistance)...)
+			out = append(out, h.pdqMatches(qs, h.maxDistance)...)
 		}
 	}
 	return out

@@ -224,6 +224,11 @@ type MediaInfo struct {
 // (Meta's recommendation: discard hashes of quality 49 or less).
 const pdqMinQuality = pdq.MinQuality
 
-// pdqMaxDistance is the default matching threshold of PDQ hashes, in bits
-// (Meta's recommendation: at most 31 of 256).
-const pdqMaxDistance = pdq.DefaultMaxDistance
+// pdqDistance is the vault's PDQ matching threshold, in bits: the
+// configured one, or Meta's recommendation of 31 of 256.
+func (v *Vault) pdqDistance() int {
+	if d := v.cfg.PDQMaxDistance; d > 0 {
+		return min(d, 64)
+	}
+	return pdq.DefaultMaxDistance
+}

@@ -89,6 +89,9 @@ type Config struct {
 	// shown a day before every further reveal warns them
 	// (docs/hotline.md).
 	ExposureDailyLimit int
+	// PDQMaxDistance is the Hamming distance, in bits, within which two
+	// PDQ hashes match (default 31, Meta's recommendation; at most 64).
+	PDQMaxDistance int
 	// HashSetDir holds the imported known-material hash sets; "" turns
 	// hash sets off.
 	HashSetDir string
@@ -314,7 +317,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	}
 	v.extendRecentRetention(ctx)
 	if cfg.HashSetDir != "" {
-		h, err := openHashSets(cfg.HashSetDir, v.state, v.logger)
+		h, err := openHashSets(cfg.HashSetDir, v.state, v.logger, v.pdqDistance())
 		if err != nil {
 			v.log.Close()
 			return nil, err

@@ -54,8 +54,8 @@ func (v *Vault) knownBecause(it Item) string {
 	}
 	if m := it.Deposit.Media; m != nil && m.PDQ != "" && m.Quality >= pdqMinQuality {
 		if qs, ok := pdqVariants(m); ok {
-			best, cat := pdqMaxDistance+1, ""
-			for other, d := range v.state.pdqWithin(qs, pdqMaxDistance) {
+			best, cat := v.pdqDistance()+1, ""
+			for other, d := range v.state.pdqWithin(qs, v.pdqDistance()) {
 				if other == it.ID || d >= best {
 					continue
 				}

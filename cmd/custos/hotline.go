@@ -578,3 +578,57 @@ func runHashSetRemove(args []string, stdout io.Writer) error {
 	}
 	return printResult(stdout, *asJSON, out, "removed hash set "+out.HashSet+"; items matched against it keep their recorded matches")
 }
+
+func runSimilar(args []string, stdout io.Writer) error {
+	fs := newFlags("similar")
+	caseID := fs.String("case", "", "search every image of this case")
+	maxD := fs.Int("max-distance", 0, "match within this many bits of 256 (default: the vault's, 31)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if (len(pos) == 1) == (*caseID != "") || len(pos) > 1 {
+		return usageErr("similar takes one ITEM, or --case CASE")
+	}
+	path := "/v1/cases/" + url.PathEscape(*caseID) + "/similar"
+	if len(pos) == 1 {
+		path = "/v1/items/" + url.PathEscape(pos[0]) + "/similar"
+	}
+	q := url.Values{}
+	if *maxD != 0 {
+		q.Set("max_distance", strconv.Itoa(*maxD))
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var out api.SimilarResponse
+	if err := c.call("GET", path, q, nil, &out); err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, it := range out.Items {
+		switch {
+		case it.NotSearched != "":
+			if len(pos) == 1 {
+				fmt.Fprintf(&b, "%s  %s: not searched (%s)\n", it.Item, displayName(it.Name), it.NotSearched)
+			}
+		case len(it.Matches) == 0:
+			fmt.Fprintf(&b, "%s  %s: no near-duplicates\n", it.Item, displayName(it.Name))
+		default:
+			fmt.Fprintf(&b, "%s  %s:\n", it.Item, displayName(it.Name))
+			for _, m := range it.Matches {
+				what := m.Item
+				switch {
+				case m.Set != "":
+					what = fmt.Sprintf("hash set %s, entry %d", m.Set, m.Entry)
+				case m.Item == "":
+					what = "an item of another case"
+				}
+				fmt.Fprintf(&b, "    distance %2d  %s%s\n", m.Distance, what, prefixed(", ", m.Category))
+			}
+		}
+	}
+	return printResult(stdout, *asJSON, out, strings.TrimSuffix(b.String(), "\n"))
+}

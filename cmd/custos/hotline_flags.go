@@ -15,18 +15,23 @@ type hotlineFlags struct {
 	hotlineName   string
 	reportsPerMin float64
 	exposureLimit int
+	pdqDistance   int
 }
 
 func (h *hotlineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&h.publicListen, "public-listen", "", "address of the public report intake (a form and report submission only; may face the internet while --listen stays internal)")
 	fs.StringVar(&h.hotlineName, "hotline-name", "", "the hotline's name, shown on the public report form")
 	fs.Float64Var(&h.reportsPerMin, "public-reports-per-minute", 1, "reports per minute the public intake takes from one address (after a burst of 5)")
+	fs.IntVar(&h.pdqDistance, "pdq-max-distance", 31, "bits of 256 within which two PDQ hashes match (near-copies are known material)")
 	fs.IntVar(&h.exposureLimit, "exposure-daily-limit", 0, "items a person may be shown a day before each further reveal warns them (0: no limit)")
 }
 
 func (h *hotlineFlags) check(dev, useTLS bool) error {
 	if h.reportsPerMin <= 0 {
 		return usageErr("--public-reports-per-minute must be positive")
+	}
+	if h.pdqDistance < 1 || h.pdqDistance > 64 {
+		return usageErr("--pdq-max-distance is between 1 and 64 bits")
 	}
 	if h.exposureLimit < 0 {
 		return usageErr("--exposure-daily-limit must be 0 (no limit) or more")
@@ -49,6 +54,7 @@ func (h *hotlineFlags) check(dev, useTLS bool) error {
 
 func (h *hotlineFlags) apply(cfg *vault.Config) {
 	cfg.ExposureDailyLimit = h.exposureLimit
+	cfg.PDQMaxDistance = h.pdqDistance
 }
 
 func (h *hotlineFlags) publicOptions() api.PublicOptions {

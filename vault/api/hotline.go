@@ -315,3 +315,27 @@ func (h *Handler) removeHashSet(w http.ResponseWriter, r *http.Request, who vaul
 	writeJSON(w, http.StatusOK, RemoveHashSetResponse{HashSet: r.PathValue("name"), Removed: true})
 	return nil
 }
+
+// SimilarResponse answers GET /v1/items/{item}/similar and
+// /v1/cases/{case}/similar.
+type SimilarResponse struct {
+	Items []vault.SimilarItems `json:"items"`
+}
+
+// similar answers the near-duplicate searches (?max_distance=BITS).
+func (h *Handler) similar(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	d := 0
+	if s := r.URL.Query().Get("max_distance"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return fmt.Errorf("%w: max_distance %q is not a number of bits", vault.ErrBadInput, shortTarget(s))
+		}
+		d = n
+	}
+	items, err := h.v.Similar(r.Context(), who, r.PathValue("case"), r.PathValue("item"), d)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, SimilarResponse{Items: items})
+	return nil
+}

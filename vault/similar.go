@@ -1,0 +1,119 @@
+package vault
+
+import (
+	"context"
+	"slices"
+)
+
+// Near-duplicate search (docs/hotline.md section 5): an item, or every
+// item of a case, against the PDQ hashes of classified items and of the
+// hash sets in use. Items of cases the person is not assigned to are
+// counted, never named.
+
+// SimilarMatch is one near-duplicate of an image.
+type SimilarMatch struct {
+	// Item is a matching item the person may see (an item of a case
+	// they are assigned to); "" for one of another case.
+	Item     string `json:"item,omitempty"`
+	Category string `json:"category,omitempty"`
+	Distance int    `json:"distance"`
+	// Set and Entry name a matching hash-set entry.
+	Set   string `json:"set,omitempty"`
+	Entry uint64 `json:"entry,omitempty"`
+}
+
+// SimilarItems are the near-duplicates of one item; NotSearched says
+// why an item was not searched (not an image, or no usable hash).
+type SimilarItems struct {
+	Item        string         `json:"item"`
+	Name        string         `json:"name"`
+	Matches     []SimilarMatch `json:"matches"`
+	NotSearched string         `json:"not_searched,omitempty"`
+}
+
+// Similar finds the near-duplicates of one item, or (itemID "") of
+// every item of caseID, within maxDistance bits (0: the vault's
+// threshold), for an analyst or investigator assigned to the case.
+func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID string, maxDistance int) ([]SimilarItems, error) {
+	if maxDistance < 0 || maxDistance > 64 {
+		return nil, badInput("max distance %d: between 0 and 64 bits (default %d)", maxDistance, v.pdqDistance())
+	}
+	if maxDistance == 0 {
+		maxDistance = v.pdqDistance()
+	}
+	var items []Item
+	if itemID != "" {
+		if !itemIDPattern.MatchString(itemID) {
+			return nil, badInput("item id %q is malformed: item ids are it_ and 24 hex digits", truncate(itemID))
+		}
+		it, ok := v.state.getItem(itemID)
+		c, _ := v.state.getCase(it.Case)
+		if !ok || !assigned(who, c) {
+			reason := "no such item"
+			if ok {
+				reason = "not assigned to the item's case"
+			}
+			return nil, v.refuseUnseen(ctx, who, "item.similar", "item", itemID, reason, "only the case's analysts and investigators search its items")
+		}
+		items = []Item{it}
+	} else {
+		if err := checkCaseID(caseID); err != nil {
+			return nil, err
+		}
+		c, ok := v.state.getCase(caseID)
+		if !ok || !assigned(who, c) {
+			reason := "no such case"
+			if ok {
+				reason = "not assigned to the case"
+			}
+			return nil, v.refuseUnseen(ctx, who, "case.similar", "case", caseID, reason, "only the case's analysts and investigators search its items")
+		}
+		for _, id := range v.state.caseItems(caseID) {
+			if it, ok := v.state.getItem(id); ok {
+				items = append(items, it)
+			}
+		}
+	}
+	out := []SimilarItems{}
+	for _, it := range items {
+		s := SimilarItems{Item: it.ID, Name: it.Deposit.Name, Matches: []SimilarMatch{}}
+		m := it.Deposit.Media
+		qs, ok := [][32]byte(nil), false
+		switch {
+		case m == nil || m.Kind != "image":
+			s.NotSearched = "not an image"
+		case m.PDQ == "":
+			s.NotSearched = "not hashed: " + m.NotHashed
+		case m.Quality < pdqMinQuality:
+			s.NotSearched = "PDQ quality below 50"
+		default:
+			qs, ok = pdqVariants(m)
+		}
+		if ok {
+			for other, d := range v.state.pdqWithin(qs, maxDistance) {
+				if other == it.ID {
+					continue
+				}
+				o, found := v.state.getItem(other)
+				if !found {
+					continue
+				}
+				cat := v.classification(o).Category
+				oc, _ := v.state.getCase(o.Case)
+				if !assigned(who, oc) {
+					if !Illegal(cat) {
+						continue // another case's unclassified material stays unseen
+					}
+					other = ""
+				}
+				s.Matches = append(s.Matches, SimilarMatch{Item: other, Category: cat, Distance: d})
+			}
+			for _, hm := range v.hashsets.pdqMatches(qs, maxDistance) {
+				s.Matches = append(s.Matches, SimilarMatch{Set: hm.Set, Entry: hm.Entry, Category: hm.Category, Distance: hm.Distance})
+			}
+			slices.SortStableFunc(s.Matches, func(a, b SimilarMatch) int { return a.Distance - b.Distance })
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
