@@ -196,7 +196,10 @@ func parseNSRL(r io.Reader, fn func(Entry) error, st *ParseStats) error {
 // Victim identified, Offender identified, Series name, Number of
 // submissions, File Available, Media Type, Baseline, separated by ";".
 // The delimiter is sniffed from the header; SHA256, Category, File name
-// and File size columns are read if present.
+// and File size columns are read if present. Without a Category column, a
+// row whose Baseline is yes gets the category "baseline" (INTERPOL's
+// baseline: illegal in every country); a row whose Baseline is no gets
+// none.
 func parseICSE(r io.Reader, fn func(Entry) error, st *ParseStats) error {
 	t, err := openCSV(r, true)
 	if err != nil {
@@ -211,6 +214,7 @@ func parseICSE(r io.Reader, fn func(Entry) error, st *ParseStats) error {
 	seriesc := t.col("seriesname", "series")
 	victimc := t.col("victimidentified")
 	catc := t.col("category")
+	baselinec := t.col("baseline")
 	namec := t.col("filename", "name")
 	sizec := t.col("filesize", "size")
 	return t.rows(st, "ICSE", func(rec []string, line int) error {
@@ -224,6 +228,14 @@ func parseICSE(r io.Reader, fn func(Entry) error, st *ParseStats) error {
 		}
 		if reason == "" && e.MD5 == nil && e.SHA1 == nil && e.SHA256 == nil {
 			reason = "no MD5, SHA1 or SHA256"
+		}
+		if s := field(rec, baselinec); reason == "" && catc < 0 && s != "" {
+			v, ok := parseFlag(s)
+			if !ok {
+				reason = fmt.Sprintf("Baseline is %q, not yes or no", s)
+			} else if v {
+				e.Category = "baseline"
+			}
 		}
 		if s := field(rec, victimc); reason == "" && s != "" {
 			v, ok := parseFlag(s)

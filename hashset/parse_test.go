@@ -132,6 +132,10 @@ func TestParseICSE(t *testing.T) {
 	if es[1].SHA1 != nil || es[1].VictimIdentified == nil || *es[1].VictimIdentified {
 		t.Errorf("entry %+v", es[1])
 	}
+	// Baseline: yes is INTERPOL's baseline category; no is none.
+	if es[0].Category != "" || es[1].Category != "baseline" {
+		t.Errorf("categories from the Baseline column: %q, %q", es[0].Category, es[1].Category)
+	}
 }
 
 func TestParseNSRL(t *testing.T) {
