@@ -1,0 +1,293 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/custos-vault/custos/internal/testenv"
+)
+
+// digests returns a file's MD5, SHA-1 and SHA-256 in hex.
+func digests(b []byte) (string, string, string) {
+	m, s1, s2 := md5.Sum(b), sha1.Sum(b), sha256.Sum256(b)
+	return hex.EncodeToString(m[:]), hex.EncodeToString(s1[:]), hex.EncodeToString(s2[:])
+}
+
+// rotatedJPEG is a photo's pixels turned a quarter clockwise.
+func rotatedJPEG(t *testing.T, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, r.Dy(), r.Dx()))
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			out.Set(r.Max.Y-1-y, x-r.Min.X, img.At(x, y))
+		}
+	}
+	var buf bytes.Buffer
+	jpeg.Encode(&buf, out, &jpeg.Options{Quality: 85})
+	return buf.Bytes()
+}
+
+func write(t *testing.T, dir, name string, b []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func itemOf(t *testing.T, r result) map[string]any {
+	t.Helper()
+	items := r.json(t)["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("%d items deposited", len(items))
+	}
+	return items[0].(map[string]any)
+}
+
+// TestHotlineEndToEnd is a hotline's day on a development vault, through
+// the public intake and the CLI: a public report, assessed into a case;
+// hash sets of every format imported from fixtures written here (and a
+// malformed one that changes nothing); captures deposited for the
+// report, among them a photo classified by three analysts, then a
+// shrunk and a rotated copy of it (PDQ matches, hidden from review), an
+// NSRL-known file and a VICS-listed file (category inherited); notice
+// and takedown; and statistics that match what happened.
+func TestHotlineEndToEnd(t *testing.T) {
+	public := testenv.Addr(testenv.FreePort(t))
+	s := newServer(t, "--public-listen", public, "--hotline-name", "Test Hotline")
+	work := t.TempDir()
+
+	// 1. A member of the public reports two URLs.
+	body := `{"urls":["https://abuse-host.example/gallery/1","https://abuse-host.example/v.mp4"],"description":"found through a chat link","anonymous":true}`
+	resp, err := http.Post("http://"+public+"/report", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var receipt struct{ Report string }
+	json.NewDecoder(resp.Body).Decode(&receipt)
+	resp.Body.Close()
+	if resp.StatusCode != 201 || !strings.HasPrefix(receipt.Report, "rp_") {
+		t.Fatalf("public report: %d %+v", resp.StatusCode, receipt)
+	}
+	rep := receipt.Report
+	if resp, err := http.Get("http://" + public + "/v1/reports"); err != nil || resp.StatusCode != 404 {
+		t.Fatalf("the public listener served the API: %v %v", resp, err)
+	}
+
+	// 2. The analyst takes it on.
+	s.ok("analyst", work, "case", "open", "HL-2026-1", "--title", "reports of November")
+	list := s.ok("analyst", work, "report", "list", "--status", "received", "--json").json(t)
+	if reps := list["reports"].([]any); len(reps) != 1 || reps[0].(map[string]any)["report"] != rep {
+		t.Fatalf("report list: %v", list)
+	}
+	s.refused("investigator", work, "no such report", "report", "assess", rep, "--case", "HL-2026-1")
+	s.ok("analyst", work, "report", "assess", rep, "--case", "HL-2026-1")
+
+	// 3. Hash sets of every format, from fixtures written here.
+	photoDir := filepath.Join(testenv.Root(), "testdata", "pdq", "images")
+	orig := filepath.Join(photoDir, "bridge-mods", "aaa-orig.jpg")
+	listed := []byte("a capture a partner hotline already listed (sha256sum)")
+	vicsListed := []byte("a capture Project VIC lists with category 1")
+	caidListed := []byte("a capture CAID lists")
+	icseListed := []byte("a capture ICSE lists as baseline")
+	ordinary := []byte("MZ an ordinary Windows program NSRL lists")
+	md5Listed := []byte("listed by MD5 only")
+	sha1Listed := []byte("listed by SHA-1 only")
+	_, _, listedSHA := digests(listed)
+	vicsMD5, vicsSHA1, _ := digests(vicsListed)
+	caidMD5, _, _ := digests(caidListed)
+	icseMD5, _, _ := digests(icseListed)
+	goodMD5, goodSHA1, _ := digests(ordinary)
+	m5, _, _ := digests(md5Listed)
+	_, s1, _ := digests(sha1Listed)
+	fixtures := []struct{ name, format, category, content string }{
+		{"partner", "sha256sum", "national", listedSHA + "  capture.png\n"},
+		{"md5list", "md5sum", "baseline", strings.ToUpper(m5) + " *x.bin\n"},
+		{"sha1list", "sha1sum", "baseline", s1 + "  y.bin\n"},
+		{"projectvic", "vics", "", fmt.Sprintf(`{"@odata.context":"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Cases","value":[{"CaseNumber":"PV-1","Media":[{"MediaID":1,"Category":1,"MD5":"%s","SHA1":"%s","MediaSize":%d,"Series":"Series-A","VictimIdentified":false}]}]}`,
+			strings.ToUpper(vicsMD5), strings.ToUpper(vicsSHA1), len(vicsListed))},
+		{"caid", "caid", "baseline", fmt.Sprintf(`{"odata.metadata":"http://github.com/ICMEC/ProjectVic/DataModels/1.2.xml#Media","value":[{"MediaID":1,"MD5":"%s","MediaSize":"%d"}]}`,
+			strings.ToUpper(caidMD5), len(caidListed))},
+		{"icse", "icse", "", "MD5;SHA1;PhotoDNA;Image ID;Is distributed;Victim identified;Offender identified;Series name;Number of submissions;File Available;Media Type;Baseline\n" +
+			icseMD5 + ";;;77;Yes;No;No;;1;Yes;Image;Yes\n"},
+		{"nsrl", "nsrl", "known-good", `"SHA-1","MD5","CRC32","FileName","FileSize","ProductCode","OpSystemCode","SpecialCode"` + "\n" +
+			fmt.Sprintf(`"%s","%s","00000000","prog.exe",%d,1,"WIN",""`, strings.ToUpper(goodSHA1), strings.ToUpper(goodMD5), len(ordinary)) + "\n"},
+	}
+	s.refused("analyst", work, "only custodians", "hashset", "import", write(t, work, "x.sha256", []byte(listedSHA+"  a\n")), "--format", "sha256sum", "--name", "x")
+	for _, f := range fixtures {
+		p := write(t, work, f.name+".set", []byte(f.content))
+		args := []string{"hashset", "import", p, "--format", f.format, "--name", f.name, "--json"}
+		if f.category != "" {
+			args = append(args, "--category", f.category)
+		}
+		out := s.ok("custodian", work, args...).json(t)
+		if out["imported"] != 1.0 || out["rejected"] != 0.0 || out["hashset"] != f.name {
+			t.Fatalf("import %s: %v", f.name, out)
+		}
+	}
+	before := s.ok("custodian", work, "hashset", "list", "--json").stdout
+	bad := write(t, work, "bad.json", []byte(`{"@odata.context":"x","value":[{"Media":[{"MD5":"00"`))
+	s.refused("custodian", work, "nothing was imported", "hashset", "import", bad, "--format", "vics", "--name", "projectvic")
+	if after := s.ok("custodian", work, "hashset", "list", "--json").stdout; after != before {
+		t.Fatalf("a malformed import changed the sets:\n%s\n%s", before, after)
+	}
+	withBadLines := write(t, work, "partial.sha256", []byte(strings.Repeat("1", 64)+"  a\nnot a hash\n\n"+strings.Repeat("0", 64)+"  b\n"))
+	out := s.ok("custodian", work, "hashset", "import", withBadLines, "--format", "sha256sum", "--name", "partial", "--json").json(t)
+	if out["imported"] != 2.0 || out["rejected"] != 1.0 || !strings.Contains(fmt.Sprint(out["problems"]), "2") {
+		t.Fatalf("an import with a malformed line: %v", out)
+	}
+
+	// 4. Three analysts, and a case that needs three agreeing votes.
+	configs := map[string]string{}
+	for _, name := range []string{"sokha", "maria"} {
+		configs[name] = t.TempDir()
+		h1, h2 := s.enrolByTwo(work, name, "analyst")
+		if r := s.redeem(configs[name], work, name, []string{h1, h2}); r.code != 0 {
+			t.Fatalf("redeem %s: %s", name, r.stderr)
+		}
+		req := s.ok("custodian", work, "case", "add-member", "HL-2026-1", name, "--json").json(t)
+		s.ok("custodian2", work, "approve", req["request"].(string))
+	}
+	s.refused("analyst", work, "only custodians", "case", "classification-votes", "HL-2026-1", "3")
+	s.ok("custodian", work, "case", "classification-votes", "HL-2026-1", "3")
+
+	// 5. The photo, deposited for the report and classified by three.
+	photo := itemOf(t, s.ok("analyst", work, "deposit", "--case", "HL-2026-1", "--report", rep, orig, "--json"))
+	pid := photo["id"].(string)
+	if m := photo["media"].(map[string]any); len(m["pdq"].(string)) != 64 {
+		t.Fatalf("the photo's PDQ: %v", m)
+	}
+	v1 := s.ok("analyst", work, "classify", pid, "--category", "baseline", "--age-group", "pre-pubescent", "--json").json(t)
+	if v1["votes"] != 1.0 || v1["needed"] != 3.0 || v1["settled"] != nil {
+		t.Fatalf("first vote: %v", v1)
+	}
+	if r := s.asUser(configs["sokha"], work, "classify", pid, "--category", "national", "--json"); r.code != 0 || !strings.Contains(r.stdout, `"disputed":true`) {
+		t.Fatalf("a disagreeing vote: %s %s", r.stdout, r.stderr)
+	}
+	s.asUser(configs["sokha"], work, "classify", pid, "--category", "baseline")
+	r := s.asUser(configs["maria"], work, "classify", pid, "--category", "baseline", "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"settled":"baseline"`) {
+		t.Fatalf("third vote: %s %s", r.stdout, r.stderr)
+	}
+
+	// 6. A shrunk and a rotated copy: known by PDQ, hidden by default.
+	for _, c := range []struct{ name, path string }{
+		{"shrunk", filepath.Join(photoDir, "bridge-mods", "shrink-a-lot.jpg")},
+		{"rotated", write(t, work, "rotated.jpg", rotatedJPEG(t, orig))},
+	} {
+		it := itemOf(t, s.ok("analyst", work, "deposit", "--case", "HL-2026-1", "--report", rep, c.path, "--json"))
+		if known, _ := it["known"].(string); !strings.Contains(known, "PDQ distance") {
+			t.Fatalf("%s copy: %v", c.name, it)
+		}
+		id := it["id"].(string)
+		s.refused("analyst", work, "known material", "get", id, "--purpose", "review", "-o", filepath.Join(work, c.name+".out"))
+		if _, err := os.Stat(filepath.Join(work, c.name+".out")); err == nil {
+			t.Fatalf("a refused reveal wrote a file")
+		}
+		s.ok("analyst", work, "get", id, "--purpose", "confirm the match for the police referral", "--reveal-known", "-o", filepath.Join(work, c.name+".out"))
+	}
+	timeline := s.ok("auditor", work, "audit", "log", "--case", "HL-2026-1", "--json").stdout
+	if !strings.Contains(timeline, `"override"`) || !strings.Contains(timeline, "known material") {
+		t.Fatalf("the override and the refusals are not in the custody timeline")
+	}
+
+	// 7. Files the sets know.
+	for _, c := range []struct {
+		file     []byte
+		set, cat string
+		known    bool
+	}{
+		{listed, "partner", "national", true},
+		{vicsListed, "projectvic", "baseline", true},
+		{caidListed, "caid", "baseline", true},
+		{icseListed, "icse", "baseline", true},
+		{md5Listed, "md5list", "baseline", true},
+		{sha1Listed, "sha1list", "baseline", true},
+		{ordinary, "nsrl", "known-good", false},
+	} {
+		it := itemOf(t, s.ok("analyst", work, "deposit", "--case", "HL-2026-1", write(t, work, c.set+".bin", c.file), "--json"))
+		ms, _ := it["matches"].([]any)
+		if len(ms) == 0 || ms[0].(map[string]any)["set"] != c.set || ms[0].(map[string]any)["category"] != c.cat {
+			t.Fatalf("%s: matches %v", c.set, it["matches"])
+		}
+		if known, _ := it["known"].(string); (known != "") != c.known {
+			t.Fatalf("%s: known %q", c.set, known)
+		}
+		show := s.ok("analyst", work, "item", "show", it["id"].(string), "--json").json(t)
+		cl := show["classification"].(map[string]any)
+		if c.known && (cl["category"] != c.cat || cl["source"] != "hashset") {
+			t.Fatalf("%s: the category is not inherited: %v", c.set, cl)
+		}
+		if !c.known && cl["known_good"] != true {
+			t.Fatalf("%s: not marked known good: %v", c.set, cl)
+		}
+	}
+
+	// 8. Notice and takedown, then the figures.
+	u := "https://abuse-host.example/gallery/1"
+	s.ok("analyst", work, "report", "notice", rep, "--url", u, "--to", "Example Hosting B.V.", "--via", "email", "--country", "NL")
+	s.ok("analyst", work, "report", "acknowledged", rep, "--url", u)
+	s.ok("analyst", work, "report", "removed", rep, "--url", u, "--note", "404 since 10:02")
+	shown := s.ok("analyst", work, "report", "show", rep).stdout
+	if !strings.Contains(shown, "removed at") || !strings.Contains(shown, "actioned") {
+		t.Fatalf("report show:\n%s", shown)
+	}
+	fw := s.ok("analyst", work, "report", "forward", rep, "--to", "ECPAT Philippines", "-o", filepath.Join(work, "forward.csv"), "--json").json(t)
+	csv, _ := os.ReadFile(filepath.Join(work, "forward.csv"))
+	if !bytes.Contains(csv, []byte(u)) || !bytes.Contains(csv, []byte(pid)) || fw["sha256"] == "" {
+		t.Fatalf("forward export: %v\n%s", fw, csv)
+	}
+	s.ok("analyst", work, "report", "close", rep, "--reason", "actioned")
+
+	stats := s.ok("custodian", work, "stats", "--json").json(t)
+	reports := stats["reports"].(map[string]any)
+	items := stats["items"].(map[string]any)
+	byCat := stats["by_category"].(map[string]any)
+	notices := stats["notices"].(map[string]any)
+	bySet := stats["matches_by_hashset"].(map[string]any)
+	switch {
+	case reports["received"] != 1.0, reports["relevant"] != 1.0, reports["closed"].(map[string]any)["actioned"] != 1.0:
+		t.Fatalf("reports: %v", reports)
+	case items["deposited"] != 10.0, items["known"] != 9.0, items["known_good"] != 1.0, items["matched"] != 7.0:
+		t.Fatalf("items: %v", items)
+	case byCat["baseline"] != 6.0, byCat["national"] != 1.0:
+		t.Fatalf("by category: %v", byCat)
+	case notices["sent"] != 1.0, notices["removed"] != 1.0, notices["removal_hours"].(map[string]any)["n"] != 1.0:
+		t.Fatalf("notices: %v", notices)
+	case bySet["projectvic"] != 1.0, bySet["nsrl"] != 1.0, bySet["icse"] != 1.0:
+		t.Fatalf("matches by set: %v", bySet)
+	}
+	text := s.ok("auditor", work, "stats").stdout
+	if !strings.Contains(text, "time to removal after the notice") {
+		t.Fatalf("stats text:\n%s", text)
+	}
+	exp := s.ok("analyst", work, "exposure", "--json").json(t)
+	if today := exp["today"].(map[string]any); today["items"] != 2.0 || today["overrides"] != 2.0 {
+		t.Fatalf("exposure: %v", exp)
+	}
+	s.ok("custodian", work, "exposure", "--person", "analyst")
+	s.refused("analyst", work, "only custodians", "exposure", "--person", "sokha")
+}
