@@ -1,6 +1,7 @@
 package hashset
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -32,7 +33,21 @@ type table struct {
 	ks    int
 	bits  uint32
 	fan   []uint32
+	// resident is the table's index in memory: per record, in table
+	// order, the first residentKey bytes of its key (the whole of an
+	// MD5) and its entry number, residentRecord bytes in all.
+	resident []byte
 }
+
+// The resident index keeps 128 bits of each key: enough to decide that
+// a digest is absent without reading the disk, and to find the records
+// a present one may be. A candidate is confirmed against the whole key
+// on disk before it is reported (Lookup), so a file crafted to share a
+// listed digest's first 128 bits never matches.
+const (
+	residentKey    = 16
+	residentRecord = residentKey + 4
+)
 
 // Match is a digest found in a set.
 type Match struct {
@@ -163,6 +178,31 @@ func (s *Set) open() error {
 		if t.fan[0] != 0 || uint64(t.fan[fanLen-1]) != h.count {
 			return corrupt(name, "fan-out does not span the %d records", h.count)
 		}
+		if err := t.load(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// load reads the table's records once, in order, into its resident
+// index.
+func (t *table) load() error {
+	rs := t.ks + 4
+	t.resident = make([]byte, 0, int(t.count)*residentRecord)
+	r := bufio.NewReaderSize(io.NewSectionReader(t.f, headerSize, int64(t.count)*int64(rs)), 1<<20)
+	rec := make([]byte, rs)
+	var prev []byte
+	for i := uint64(0); i < t.count; i++ {
+		if _, err := io.ReadFull(r, rec); err != nil {
+			return corrupt(tableName(t.a), "reading record %d: %v", i, err)
+		}
+		if prev != nil && bytes.Compare(prev, rec[:t.ks]) > 0 {
+			return corrupt(tableName(t.a), "record %d is out of order", i)
+		}
+		prev = append(prev[:0], rec[:t.ks]...)
+		t.resident = append(t.resident, rec[:residentKey]...)
+		t.resident = append(t.resident, rec[t.ks:]...)
 	}
 	return nil
 }
@@ -232,54 +272,88 @@ func indexOf(a Algorithm) int {
 	return -1
 }
 
-// searchWindow is the number of records read at once at the end of a
-// search; a larger fan-out slot is first narrowed one record at a time.
-const searchWindow = 64
-
-// find returns the entry numbers of the records whose key is key.
-func (t *table) find(key []byte, nEntries uint64) ([]uint32, error) {
-	rs := int64(t.ks + 4)
+// candidates returns the positions of the records whose key starts with
+// key's first residentKey bytes, from the resident index alone.
+func (t *table) candidates(key []byte) (lo, hi int64) {
 	p := prefix(key, t.bits)
-	lo, end := int64(t.fan[p]), int64(t.fan[p+1])
-	hi := end
-	var kb [32]byte
-	// Narrow [lo, hi) to the first record >= key.
-	for hi-lo > searchWindow {
-		mid := lo + (hi-lo)/2
-		if _, err := t.f.ReadAt(kb[:t.ks], headerSize+mid*rs); err != nil {
-			return nil, t.readErr(err)
-		}
-		if bytes.Compare(kb[:t.ks], key) < 0 {
-			lo = mid + 1
+	lo, hi = int64(t.fan[p]), int64(t.fan[p+1])
+	k := key[:residentKey]
+	at := func(i int64) []byte { return t.resident[i*residentRecord : i*residentRecord+residentKey] }
+	// The first record >= k, then the first > k.
+	a, b := lo, hi
+	for a < b {
+		mid := a + (b-a)/2
+		if bytes.Compare(at(mid), k) < 0 {
+			a = mid + 1
 		} else {
-			hi = mid
+			b = mid
 		}
 	}
+	end := a
+	for end < hi && bytes.Equal(at(end), k) {
+		end++
+	}
+	return a, end
+}
+
+// find returns the entry numbers of the records whose key is key: the
+// resident index names the candidates, and each is confirmed against
+// its whole key on disk unless the key is no longer than the index's.
+func (t *table) find(key []byte, nEntries uint64) ([]uint32, error) {
+	lo, hi := t.candidates(key)
 	var out []uint32
-	var buf [searchWindow * (32 + 4)]byte // on the stack: no garbage per lookup
-	for lo < end {
-		n := min(end-lo, searchWindow)
-		b := buf[:n*rs]
-		if _, err := t.f.ReadAt(b, headerSize+lo*rs); err != nil {
-			return nil, t.readErr(err)
+	rs := int64(t.ks + 4)
+	var rec [32 + 4]byte
+	for i := lo; i < hi; i++ {
+		num := binary.LittleEndian.Uint32(t.resident[i*residentRecord+residentKey:])
+		if uint64(num) >= nEntries {
+			return nil, corrupt(tableName(t.a), "entry number %d of %d", num, nEntries)
 		}
-		for i := range n {
-			r := b[i*rs : (i+1)*rs]
-			switch c := bytes.Compare(r[:t.ks], key); {
-			case c < 0:
+		if t.ks > residentKey {
+			if _, err := t.f.ReadAt(rec[:rs], headerSize+i*rs); err != nil {
+				return nil, t.readErr(err)
+			}
+			if !bytes.Equal(rec[:t.ks], key) {
 				continue
-			case c > 0:
-				return out, nil
 			}
-			num := binary.LittleEndian.Uint32(r[t.ks:])
-			if uint64(num) >= nEntries {
-				return nil, corrupt(tableName(t.a), "entry number %d of %d", num, nEntries)
+			if binary.LittleEndian.Uint32(rec[t.ks:]) != num {
+				return nil, corrupt(tableName(t.a), "record %d changed on disk", i)
 			}
-			out = append(out, num)
 		}
-		lo += n
+		out = append(out, num)
 	}
 	return out, nil
+}
+
+// Find returns the entry numbers of the records of algorithm a whose
+// digest is digest, confirmed against the whole key (one disk read per
+// candidate; none for an absent digest), without reading their metadata.
+func (s *Set) Find(a Algorithm, digest []byte) ([]uint32, error) {
+	i := indexOf(a)
+	if i < 0 {
+		return nil, fmt.Errorf("unknown algorithm %q", a)
+	}
+	if len(digest) != a.Size() {
+		return nil, fmt.Errorf("%s digest of %d bytes, want %d", a, len(digest), a.Size())
+	}
+	return s.tables[i].find(digest, s.nEntries)
+}
+
+// Contains reports how many records of algorithm a may hold digest,
+// from the memory-resident index alone (no disk read): 0 means the
+// digest is certainly absent; a positive count is confirmed by Lookup.
+// This is what a deposit's matching costs for a digest the set does not
+// list, the usual case.
+func (s *Set) Contains(a Algorithm, digest []byte) (int, error) {
+	i := indexOf(a)
+	if i < 0 {
+		return 0, fmt.Errorf("unknown algorithm %q", a)
+	}
+	if len(digest) != a.Size() {
+		return 0, fmt.Errorf("%s digest of %d bytes, want %d", a, len(digest), a.Size())
+	}
+	lo, hi := s.tables[i].candidates(digest)
+	return int(hi - lo), nil
 }
 
 func (t *table) readErr(err error) error {

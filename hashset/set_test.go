@@ -266,8 +266,10 @@ func TestCorruptFiles(t *testing.T) {
 	}
 }
 
-// A flipped byte inside a table or an entry passes Open's checks; Verify
-// finds it, and reads give wrong answers or errors, never a panic.
+// A flipped byte inside an entry passes Open's checks; Verify finds it,
+// and reads give wrong answers or errors, never a panic. A table whose
+// records are no longer in order is refused by Open itself, which reads
+// every record into the resident index.
 func TestVerifyFindsFlippedByte(t *testing.T) {
 	root := t.TempDir()
 	src := sumLines("v", 3000)
@@ -286,6 +288,12 @@ func TestVerifyFindsFlippedByte(t *testing.T) {
 				flip(p, off)
 			}
 			s, err := Open(filepath.Join(root, "v"))
+			if file == "sha256.tab" {
+				if !errors.Is(err, ErrCorrupt) {
+					t.Fatalf("Open of a table out of order: %v", err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -444,5 +452,36 @@ func TestCatalogConcurrentReplace(t *testing.T) {
 	}
 	if ms, _ := c.Match(nil, nil, genKey("a", 5)); len(ms) != 1 {
 		t.Fatal("final set is not a")
+	}
+}
+
+// TestResidentIndexConfirmsOnDisk: a digest sharing a listed digest's
+// first 128 bits (the resident index's) is not a match: the whole key on
+// disk decides. Contains counts it as a candidate, from memory alone.
+func TestResidentIndexConfirmsOnDisk(t *testing.T) {
+	root := t.TempDir()
+	if _, err := Build(root, "p", bytes.NewReader(sumLines("p", 100)), "sha256sum", BuildOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(filepath.Join(root, "p"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	listed := genKey("p", 7)
+	forged := append([]byte(nil), listed...)
+	forged[31] ^= 1
+	if n, err := s.Contains(SHA256, forged); err != nil || n != 1 {
+		t.Fatalf("Contains(forged) = %d, %v; want one candidate", n, err)
+	}
+	if ms, err := s.Lookup(SHA256, forged); err != nil || len(ms) != 0 {
+		t.Fatalf("Lookup(forged) = %+v, %v; want no match", ms, err)
+	}
+	if ms, err := s.Lookup(SHA256, listed); err != nil || len(ms) != 1 || ms[0].Number != 7 {
+		t.Fatalf("Lookup(listed) = %+v, %v", ms, err)
+	}
+	absent := genKey("q", 1)
+	if n, _ := s.Contains(SHA256, absent); n != 0 {
+		t.Fatalf("Contains(absent) = %d", n)
 	}
 }
