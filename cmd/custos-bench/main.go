@@ -22,6 +22,7 @@ func main() {
 	reportN := flag.Int("report-events", 300, "custody events of the item the court documents are timed for")
 	hashsetN := flag.Int("hashset-entries", 10_000_000, "SHA-256 digests in the measured hash set")
 	witnessedN := flag.Int("witnessed-checkpoints", 100, "checkpoints timed from signing to their witness quorum")
+	matchBytes := flag.Int64("match-deposit-bytes", 4<<20, "size of the deposits timed with and without a hash set loaded")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "custos-bench-")
 	if err != nil {
@@ -58,7 +59,14 @@ func main() {
 	run("reports", func() ([]bench.Metric, error) { return bench.CustodyReports(*reportN, 9) })
 	run("deposit", func() ([]bench.Metric, error) { return bench.DepositFS(*custos, dir, *depositSize, *rssSize) })
 	run("s3", func() ([]bench.Metric, error) { return bench.DepositS3(*custos, dir, *depositSize) })
-	run("hashset", func() ([]bench.Metric, error) { return bench.HashSet(dir, *hashsetN) })
+	run("hashset", func() ([]bench.Metric, error) {
+		ms, err := bench.HashSet(dir, *hashsetN)
+		if err != nil {
+			return nil, err
+		}
+		dm, err := bench.DepositMatching(*custos, dir, *matchBytes, *hashsetN)
+		return append(ms, dm...), err
+	})
 	run("pdq", bench.PDQ)
 }
 

@@ -164,6 +164,7 @@ func (s *devServer) call(method, path string, body any) error {
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest(method, s.url+path, strings.NewReader(string(b)))
 	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err

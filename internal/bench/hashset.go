@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -215,4 +217,92 @@ func hashSetChild(arg string) (hashSetChildResult, error) {
 	}
 	runtime.KeepAlive(s)
 	return r, nil
+}
+
+// DepositMatching measures what matching against a hash set of n
+// digests adds to a deposit: two development servers, one with a set of
+// n SHA-256 digests (category baseline) imported through the API and one
+// without, take deposits of size bytes in turn, matchRounds each; each
+// side's median throughput is compared. Small deposits are the strict
+// case: matching costs the same whatever the size. hashset_deposit_overhead_pct is how much
+// slower the side with the set is, in percent (negative: within noise).
+func DepositMatching(custos, dir string, size int64, n int) ([]Metric, error) {
+	var servers [2]*devServer
+	for i := range servers {
+		s, err := startServer(custos, dir, nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { s.stop(); os.RemoveAll(s.data) }()
+		if err := s.call("POST", "/v1/cases", map[string]string{"case": "MATCH", "title": "bench"}); err != nil {
+			return nil, err
+		}
+		servers[i] = s
+	}
+	src := filepath.Join(dir, "match-set.sha256")
+	if err := writeSumFile(src, n); err != nil {
+		return nil, err
+	}
+	defer os.Remove(src)
+	if err := servers[1].importSet(src, "bench"); err != nil {
+		return nil, err
+	}
+	var runs [2][]float64
+	for round := range 2 * matchRounds {
+		s := servers[round%2]
+		t, err := s.deposit("MATCH", size)
+		if err != nil {
+			return nil, err
+		}
+		runs[round%2] = append(runs[round%2], t)
+	}
+	var best [2]float64
+	for i := range runs {
+		slices.Sort(runs[i])
+		best[i] = runs[i][len(runs[i])/2]
+	}
+	return []Metric{
+		{"hashset_deposit_mb_per_s_without", best[0] / 1e6, "MB/s"},
+		{"hashset_deposit_mb_per_s_with", best[1] / 1e6, "MB/s"},
+		{"hashset_deposit_overhead_pct", (best[0]/best[1] - 1) * 100, "%"},
+	}, nil
+}
+
+// matchRounds is the number of deposits timed on each side.
+const matchRounds = 25
+
+// importSet imports a sha256sum file as the development custodian.
+func (s *devServer) importSet(path, name string) error {
+	b, err := os.ReadFile(filepath.Join(s.data, "dev", "custodian.env"))
+	if err != nil {
+		return err
+	}
+	var cred string
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "export CUSTOS_TOKEN="); ok {
+			cred = v
+		}
+	}
+	tok, err := signIn(s.url, cred)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	req, _ := http.NewRequest("POST", s.url+"/v1/hashsets?format=sha256sum&category=baseline&name="+name, f)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		msg, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("importing the hash set: HTTP %d %s", resp.StatusCode, msg)
+	}
+	return nil
 }
