@@ -15,11 +15,10 @@ import (
 // hotline is a vault with a custodian pair, three analysts assigned to
 // case HL-1 and an investigator who is not.
 type hotline struct {
-	v                *Vault
-	cust, cust2      Principal
-	a1, a2, a3, inv  Principal
-	ctx              context.Context
-	eventsBeforeTest int
+	v               *Vault
+	cust, cust2     Principal
+	a1, a2, a3, inv Principal
+	ctx             context.Context
 }
 
 func newHotline(t *testing.T, configure ...func(*Config)) *hotline {

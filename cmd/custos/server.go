@@ -242,6 +242,16 @@ func runServer(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The public intake is bound with the API's listener, before the
+	// vault answers anything, so that both are ready together.
+	var pln net.Listener
+	if sc.hotline.publicListen != "" {
+		if pln, err = net.Listen("tcp", sc.hotline.publicListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("--public-listen: %w", err)
+		}
+		defer pln.Close()
+	}
 	base := "http://" + ln.Addr().String()
 	if useTLS {
 		base = "https://" + ln.Addr().String()
@@ -271,14 +281,9 @@ func runServer(args []string, stderr io.Writer) error {
 		}
 		errc <- srv.Serve(ln)
 	}()
-	logger.Info("listening on " + base)
-	if sc.hotline.publicListen != "" {
+	if pln != nil {
 		public := api.NewPublic(v, logger, sc.hotline.publicOptions())
 		defer public.Close()
-		pln, err := net.Listen("tcp", sc.hotline.publicListen)
-		if err != nil {
-			return fmt.Errorf("--public-listen: %w", err)
-		}
 		pln = api.LimitListener(pln, lim.connsPerClient)
 		psrv := &http.Server{Handler: public, ReadHeaderTimeout: lim.headerTimeout, IdleTimeout: lim.idleTimeout, MaxHeaderBytes: 16 << 10,
 			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
@@ -299,8 +304,9 @@ func runServer(args []string, stderr io.Writer) error {
 		if useTLS {
 			scheme = "https://"
 		}
-		logger.Info("public report intake listening on " + scheme + pln.Addr().String())
+		logger.Info("public report intake open at " + scheme + pln.Addr().String())
 	}
+	logger.Info("listening on " + base)
 	if f.dev {
 		fmt.Fprintf(stderr, "\nCustos is running (development mode). In another terminal:\n"+
 			"  . %s        # then: custos case open CASE-1 --title 'First case'\n"+

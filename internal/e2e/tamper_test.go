@@ -161,7 +161,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 
 	s.refused("investigator", work, "no such case", "deposit", "--case", "NOPE", f)
 	s.refused("prosecutor", work, "assigned", "deposit", "--case", "C-1", f)
-	s.refused("auditor", work, "only investigators and custodians", "case", "open", "C-2", "--title", "x")
+	s.refused("auditor", work, "only investigators, analysts and custodians", "case", "open", "C-2", "--title", "x")
 	s.refused("investigator", work, "note is", "deposit", "--case", "C-1", "--note", strings.Repeat("n", 5000), f)
 	s.refused("investigator", work, "case id", "case", "open", "../../etc", "--title", "x")
 	s.refused("investigator", work, "case open needs --title", "case", "open", "C-3")
