@@ -185,8 +185,7 @@ func parseNSRL(r io.Reader, fn func(Entry) error, st *ParseStats) error {
 			st.reject(line, "%s", reason)
 			return nil
 		}
-		st.Imported++
-		return fn(e)
+		return st.accept(line, e, fn)
 	})
 }
 
@@ -255,7 +254,6 @@ func parseICSE(r io.Reader, fn func(Entry) error, st *ParseStats) error {
 			st.reject(line, "%s", reason)
 			return nil
 		}
-		st.Imported++
-		return fn(e)
+		return st.accept(line, e, fn)
 	})
 }

@@ -55,6 +55,24 @@ type ParseStats struct {
 	Problems []Problem
 }
 
+// maxField bounds each text member of an entry (identifier, category,
+// series, file name, PhotoDNA), in bytes.
+const maxField = 4096
+
+// accept checks what every format's entry must be (text members of at
+// most maxField bytes, so that every entry record stays far below what a
+// reader accepts) and hands it to fn, or rejects it at line.
+func (s *ParseStats) accept(line int, e Entry, fn func(Entry) error) error {
+	for name, v := range map[string]string{"identifier": e.ID, "category": e.Category, "series": e.Series, "file name": e.FileName, "PhotoDNA": e.PhotoDNA} {
+		if len(v) > maxField {
+			s.reject(line, "%s of %d bytes: the limit is %d", name, len(v), maxField)
+			return nil
+		}
+	}
+	s.Imported++
+	return fn(e)
+}
+
 func (s *ParseStats) reject(line int, format string, args ...any) {
 	s.Rejected++
 	if len(s.Problems) < MaxProblems {

@@ -41,8 +41,7 @@ func parseSums(r io.Reader, a Algorithm, fn func(Entry) error, st *ParseStats) e
 				e.SHA1 = e.SHA256
 				e.SHA256 = nil
 			}
-			st.Imported++
-			if err := fn(e); err != nil {
+			if err := st.accept(lr.line, e, fn); err != nil {
 				return err
 			}
 		}

@@ -264,8 +264,7 @@ func vicsEntry(m *vicsMedia, line int, fn func(Entry) error, st *ParseStats) err
 		st.reject(line, "%s", reason)
 		return nil
 	}
-	st.Imported++
-	return fn(e)
+	return st.accept(line, e, fn)
 }
 
 func vicsToEntry(m *vicsMedia) (Entry, string) {

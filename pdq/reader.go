@@ -91,7 +91,26 @@ var formats = []format{
 	}, gif.DecodeConfig, gif.Decode, nil, nil},
 	{"webp", "WebP", func(b []byte) bool {
 		return len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP"
-	}, webp.DecodeConfig, webp.Decode, nil, nil},
+	}, webpDecodeConfig, webp.Decode, nil, nil},
+}
+
+// ErrExtendedWebP is returned for an extended WebP file (a VP8X chunk:
+// alpha, animation or metadata). Its canvas size, which the header gives,
+// need not be the size its bitstream decodes to, so the pixel limit could
+// not be enforced before decoding: it is not decoded at all.
+var ErrExtendedWebP = errors.New("extended WebP (VP8X) is not decoded: its declared canvas need not be the size its bitstream decodes to")
+
+// webpDecodeConfig is webp.DecodeConfig for simple WebP files (a VP8 or
+// VP8L chunk first, whose own header gives the size decoded).
+func webpDecodeConfig(r io.Reader) (image.Config, error) {
+	head := make([]byte, 16)
+	if _, err := io.ReadFull(r, head); err != nil {
+		return image.Config{}, err
+	}
+	if string(head[12:16]) == "VP8X" {
+		return image.Config{}, ErrExtendedWebP
+	}
+	return webp.DecodeConfig(io.MultiReader(bytes.NewReader(head), r))
 }
 
 // HashReader reads one image from r, JPEG, PNG, GIF (its first frame) or
@@ -150,10 +169,18 @@ func HashReader(r io.Reader, lim Limits) (Result, error) {
 	if f.orientation != nil {
 		exif = f.orientation(rec.buf)
 	}
-	img, err := f.decode(io.MultiReader(bytes.NewReader(rec.buf), src))
+	var body io.Reader = io.MultiReader(bytes.NewReader(rec.buf), src)
+	scans := &scanCounter{r: body, max: maxJPEGScans}
+	if f.name == "jpeg" {
+		body = scans
+	}
+	img, err := f.decode(body)
 	if err != nil {
 		if src.err != nil {
 			return Result{}, src.explain(err)
+		}
+		if scans.over {
+			return Result{}, fmt.Errorf("%w: a JPEG of more than %d scans", ErrTooLarge, maxJPEGScans)
 		}
 		return Result{}, fmt.Errorf("damaged or truncated %s image: %w", f.upper, err)
 	}
@@ -172,6 +199,8 @@ func headerError(f *format, src *sourceReader, err error) error {
 		return fmt.Errorf("%w: %w", ErrTooLarge, err)
 	case src.err != nil:
 		return src.explain(err)
+	case errors.Is(err, ErrExtendedWebP):
+		return err
 	}
 	return fmt.Errorf("damaged or truncated %s header: %w", f.upper, err)
 }
@@ -261,4 +290,44 @@ func (s *sourceReader) explain(err error) error {
 		return fmt.Errorf("reading the image: %w", s.err)
 	}
 	return fmt.Errorf("reading the image: %w", err)
+}
+
+// maxJPEGScans bounds the scans (start-of-scan markers) of a JPEG that is
+// decoded. Each scan of a progressive JPEG costs a pass over the whole
+// image's coefficients, so a small file of thousands of tiny scans costs
+// minutes; encoders write about ten (libjpeg's progressive default), and
+// 64 leaves room for any camera or editor.
+const maxJPEGScans = 64
+
+// scanCounter passes a JPEG through and fails the read once more than max
+// start-of-scan markers (0xFF 0xDA) have gone by. In entropy-coded data a
+// 0xFF byte is followed by 0x00 or a restart marker, never 0xDA; a marker
+// inside a header segment (an EXIF thumbnail's own scan) counts too,
+// which the bound allows for.
+type scanCounter struct {
+	r      io.Reader
+	max    int
+	n      int
+	lastFF bool
+	over   bool
+}
+
+var errTooManyScans = errors.New("too many JPEG scans")
+
+func (s *scanCounter) Read(p []byte) (int, error) {
+	if s.over {
+		return 0, errTooManyScans
+	}
+	n, err := s.r.Read(p)
+	for _, b := range p[:n] {
+		if s.lastFF && b == 0xDA {
+			s.n++
+		}
+		s.lastFF = b == 0xFF
+	}
+	if s.n > s.max {
+		s.over = true
+		return 0, errTooManyScans
+	}
+	return n, err
 }

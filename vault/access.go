@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/custos-vault/custos/crypto/agestream"
+	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 )
 
@@ -77,12 +79,47 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 		return nil, v.refusedAs(ctx, who, "item.get", itemID, err)
 	}
 	known := v.knownBecause(it)
-	if known != "" && !req.RevealKnown {
-		return nil, v.refuse(ctx, who, "item.get", itemID, fmt.Sprintf("known material, not shown for review: %s; to see it anyway, reveal it explicitly with your purpose (custos get --reveal-known), which is recorded", known), ErrForbidden)
+	hidden := func(known string) error {
+		return refused(ErrForbidden, "known material, not shown for review: %s; to see it anyway, reveal it explicitly with your purpose (custos get --reveal-known), which is recorded", known)
 	}
-	evs, err := v.decide(ctx, who, "item.get", itemID, pre, sequencer.Draft{Type: TypeItemAccessed, Actor: who.actor(), Case: it.Case, Item: itemID,
-		Data: ItemAccessed{Purpose: purpose, Access: "view", Override: known}})
+	if known != "" && !req.RevealKnown {
+		return nil, v.refusedAs(ctx, who, "item.get", itemID, hidden(known))
+	}
+	// Whether the item is known material is decided again at the access
+	// event's position, as membership is: a vote or an import that makes
+	// it known just ahead of the event refuses the reveal (or, with the
+	// override, asks for it again, so that the recorded reason is the
+	// one that held).
+	atPosition := func(c Case, ok bool) error {
+		if err := pre(c, ok); err != nil {
+			return err
+		}
+		now, _ := v.state.getItem(itemID)
+		switch k := v.knownBecause(now); {
+		case k == known:
+			return nil
+		case k != "" && !req.RevealKnown:
+			return hidden(k)
+		default:
+			return refused(ErrConflict, "whether item %s is known material changed while the access was decided (now: %s); repeat the request", itemID, orNot(k))
+		}
+	}
+	d := sequencer.Draft{Type: TypeItemAccessed, Actor: who.actor(), Case: it.Case, Item: itemID,
+		Data: ItemAccessed{Purpose: purpose, Access: "view", Override: known}}
+	d.Check = func(ahead []*events.Event) error {
+		for _, ev := range ahead {
+			if ev.Type == TypeItemClassified || ev.Type == TypeClassificationPolicySet || strings.HasPrefix(ev.Type, "hashset.") || ev.Type == TypeItemDeposited {
+				return sequencer.ErrNotYet
+			}
+		}
+		return v.atPosition(it.Case, atPosition)(ahead)
+	}
+	evs, err := v.append(ctx, d)
+	err = v.refusedAs(ctx, who, "item.get", itemID, err)
 	if err != nil {
+		if Recorded(err) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("recording the access: %w", err)
 	}
 	r := &Reveal{v: v, who: who, Item: it, Access: evs[0].Seq, Warning: v.exposureWarning(who.Name)}

@@ -66,9 +66,14 @@ func (v *Vault) caseIdentity(ctx context.Context, caseID, itemID string) (*age.X
 }
 
 // liveKeyReplicas returns the replica prefixes (replicaPrefix) of the keys
-// of every case that is neither destroyed nor recorded as lost.
+// of every case that is neither destroyed nor recorded as lost, and of the
+// reporter-contacts key once the log records it.
 func (v *Vault) liveKeyReplicas() map[string]bool {
 	out := map[string]bool{}
+	if v.state.contactsRecipient() != "" {
+		out[replicaPrefix(contactsKeyID, sealedSuffix)] = true
+		out[replicaPrefix(contactsKeyID, recoverySuffix)] = true
+	}
 	for _, id := range v.state.allCases() {
 		if c, _ := v.state.getCase(id); !c.Destroyed {
 			out[replicaPrefix(id, sealedSuffix)] = true

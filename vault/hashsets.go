@@ -94,9 +94,23 @@ func (h *hashSets) load(name string, st *State) error {
 	if err != nil {
 		return fmt.Errorf("cannot be opened: %w", err)
 	}
-	if s.Manifest().TableSHA256 != hs.TableSHA256 {
+	m := s.Manifest()
+	if m.TableSHA256 != hs.TableSHA256 {
 		s.Close()
-		return fmt.Errorf("its tables (%s) are not those its import recorded (%s): import it again", s.Manifest().TableSHA256, hs.TableSHA256)
+		return fmt.Errorf("its tables (%s) are not those its import recorded (%s): import it again", m.TableSHA256, hs.TableSHA256)
+	}
+	// What a match means is the import event's, not the manifest's: a
+	// manifest edited to read known-good, or another default category,
+	// is refused.
+	knownGood := hs.Category == CategoryKnownGood
+	wantDefault := hs.Category
+	if knownGood {
+		wantDefault = ""
+	}
+	if m.Name != name || m.Format != hs.Format || m.KnownGood != knownGood || m.DefaultCategory != wantDefault {
+		s.Close()
+		return fmt.Errorf("its manifest (name %q, format %q, category %q, known good %v) is not what its import recorded (%q, %q, %q): import it again",
+			m.Name, m.Format, m.DefaultCategory, m.KnownGood, name, hs.Format, hs.Category)
 	}
 	if err := s.Verify(); err != nil {
 		s.Close()
@@ -165,7 +179,9 @@ func entryCategory(m hashset.Match, setCategory string) string {
 // sets, no matches). Errors reading a set are logged: a deposit is never
 // refused because a hash set is broken.
 func (h *hashSets) match(d ItemDeposited) []HashSetMatch {
-	if h == nil {
+	if h == nil || d.Size == 0 {
+		// An empty file is no sign of known material, whatever a set
+		// lists (NSRL lists it; a careless set may too).
 		return nil
 	}
 	md5, _ := hex.DecodeString(d.MD5)

@@ -97,8 +97,11 @@ func TestReportLifecycle(t *testing.T) {
 		t.Fatalf("report.received events: %+v", recv)
 	}
 	var d ReportReceived
-	if err := recv[1].DecodeData(&d); err != nil || d.Contact != "" || !d.Anonymous {
+	if err := recv[1].DecodeData(&d); err != nil || d.ContactSealed != "" || !d.Anonymous || bytes.Contains(recv[1].Data, []byte("dropped@")) {
 		t.Fatalf("an anonymous report kept its contact: %+v %v", d, err)
+	}
+	if err := recv[0].DecodeData(&d); err != nil || d.ContactSealed == "" || bytes.Contains(recv[0].Data, []byte("me@example.org")) {
+		t.Fatalf("a contact is not sealed in the log: %+v %v", d, err)
 	}
 	// Contact: analysts only.
 	rv, err := v.ReportDetail(ctx, h.a1, pub)

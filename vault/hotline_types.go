@@ -39,6 +39,17 @@ const (
 	TypeHashSetRemoved  = "hashset.removed"
 )
 
+// TypeContactsKeyCreated records the creation of the vault's
+// reporter-contacts key: its age recipient, which every contact is
+// sealed to, and the sealer holding it.
+const TypeContactsKeyCreated = "reports.contacts.key"
+
+// ContactsKeyCreated is the data of reports.contacts.key.
+type ContactsKeyCreated struct {
+	Recipient string `json:"recipient"`
+	Sealer    string `json:"sealer"`
+}
+
 // RolePublic is the actor role of a report received through the public
 // intake: nobody signed in, and the vault keeps nothing of the
 // connection.
@@ -58,15 +69,19 @@ var ReportChannels = []string{"web", "email", "phone", "hotline", "police", "oth
 // ReportCloseReasons are why a report is closed.
 var ReportCloseReasons = []string{"actioned", "not-illegal", "duplicate", "content-gone", "out-of-scope", "unreachable"}
 
-// ReportReceived is the data of report.received. Contact is kept only
-// when the reporter gave one and did not ask to stay anonymous.
+// ReportReceived is the data of report.received. A contact is kept only
+// when the reporter gave one and did not ask to stay anonymous, and then
+// only sealed (ContactSealed): an age file, base64, encrypted to the
+// vault's reporter-contacts key and to the recovery recipient, so that
+// the custody log, its auditors and its store's administrator never read
+// it (docs/hotline.md 2.2).
 type ReportReceived struct {
-	Report      string   `json:"report"`
-	Channel     string   `json:"channel"`
-	URLs        []string `json:"urls"`
-	Description string   `json:"description,omitempty"`
-	Anonymous   bool     `json:"anonymous,omitempty"`
-	Contact     string   `json:"contact,omitempty"`
+	Report        string   `json:"report"`
+	Channel       string   `json:"channel"`
+	URLs          []string `json:"urls"`
+	Description   string   `json:"description,omitempty"`
+	Anonymous     bool     `json:"anonymous,omitempty"`
+	ContactSealed string   `json:"contact_sealed,omitempty"`
 	// Reference is the report's reference elsewhere (a partner
 	// hotline's or ICCAM's), if any.
 	Reference string `json:"reference,omitempty"`

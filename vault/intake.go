@@ -45,10 +45,12 @@ type ReportRequest struct {
 // event's actor is the public (auth "none"), and nothing of the
 // connection (address, browser) is kept.
 func (v *Vault) ReceivePublicReport(ctx context.Context, req ReportRequest) (string, error) {
-	req.Channel = "web"
-	req.Reference = ""
+	req.Channel, req.Reference = "web", ""
 	d, err := checkReport(req)
 	if err != nil {
+		return "", err
+	}
+	if err := v.withContact(ctx, &d, req); err != nil {
 		return "", err
 	}
 	_, err = v.log.Append(ctx, sequencer.Draft{Type: TypeReportReceived, Actor: events.Actor{Person: RolePublic, Role: RolePublic, Auth: "none"}, Data: d})
@@ -56,6 +58,14 @@ func (v *Vault) ReceivePublicReport(ctx context.Context, req ReportRequest) (str
 		return "", fmt.Errorf("recording the report: %w", err)
 	}
 	return d.Report, nil
+}
+
+// CheckPublicReport says whether ReceivePublicReport would take req (nil)
+// or refuse it as bad input, without recording anything.
+func CheckPublicReport(req ReportRequest) error {
+	req.Channel, req.Reference = "web", ""
+	_, err := checkReport(req)
+	return err
 }
 
 // RecordReport records a report an analyst received by another channel
@@ -69,6 +79,9 @@ func (v *Vault) RecordReport(ctx context.Context, who Principal, req ReportReque
 	}
 	d, err := checkReport(req)
 	if err != nil {
+		return "", err
+	}
+	if err := v.withContact(ctx, &d, req); err != nil {
 		return "", err
 	}
 	if _, err := v.append(ctx, sequencer.Draft{Type: TypeReportReceived, Actor: who.actor(), Data: d}); err != nil {
@@ -108,10 +121,22 @@ func checkReport(req ReportRequest) (ReportReceived, error) {
 	}
 	d := ReportReceived{Report: "rp_" + randomHex(12), Channel: req.Channel, URLs: slices.Clone(req.URLs),
 		Description: req.Description, Anonymous: req.Anonymous, Reference: req.Reference}
-	if !req.Anonymous {
-		d.Contact = strings.TrimSpace(req.Contact)
-	}
 	return d, nil
+}
+
+// withContact seals req's contact into d, unless the reporter asked to
+// stay anonymous or gave none.
+func (v *Vault) withContact(ctx context.Context, d *ReportReceived, req ReportRequest) error {
+	c := strings.TrimSpace(req.Contact)
+	if req.Anonymous || c == "" {
+		return nil
+	}
+	sealed, err := v.sealContact(ctx, c)
+	if err != nil {
+		return fmt.Errorf("sealing the reporter's contact: %w", err)
+	}
+	d.ContactSealed = sealed
+	return nil
 }
 
 // checkReportedURL accepts an absolute http, https or ftp URL with a host,
@@ -192,15 +217,33 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
+// view is the report as who may see it: the contact for analysts only,
+// and the case and its items only for those who may know the case (its
+// analysts, custodians and auditors).
+func (v *Vault) reportView(ctx context.Context, r Report, who Principal) ReportView {
+	out := r.view(who)
+	if who.Role == RoleAnalyst && r.ContactSealed != "" {
+		c, err := v.openContact(ctx, r.ContactSealed)
+		if err != nil {
+			v.logger.Error("a reporter's contact could not be opened", "report", r.Report, "err", err)
+			c = "(sealed; it could not be opened: " + err.Error() + ")"
+		}
+		out.Contact = c
+	}
+	if r.Case != "" && who.Role == RoleAnalyst {
+		if c, _ := v.state.getCase(r.Case); !assigned(who, c) {
+			out.Case, out.Items = "", []string{}
+		}
+	}
+	return out
+}
+
 func (r Report) view(who Principal) ReportView {
 	out := ReportView{Report: r.Report, Channel: r.Channel, Status: r.Status, ReceivedAt: r.ReceivedAt.UTC(), ReceivedBy: r.ReceivedBy,
 		URLs: r.URLs, Description: r.Description, Anonymous: r.Anonymous, Reference: r.Reference, Case: r.Case, AssessedBy: r.AssessedBy,
 		ClosedReason: r.ClosedReason, ClosedAt: timePtr(r.ClosedAt), Items: r.Items, Notices: []NoticeView{}, Forwards: []ForwardView{}}
 	if out.Items == nil {
 		out.Items = []string{}
-	}
-	if who.Role == RoleAnalyst {
-		out.Contact = r.Contact
 	}
 	for _, n := range r.Notices {
 		out.Notices = append(out.Notices, NoticeView{URL: n.URL, To: n.To, Via: n.Via, Reference: n.Reference, Country: n.Country,
@@ -230,7 +273,7 @@ func (v *Vault) Reports(ctx context.Context, who Principal, status string) ([]Re
 	out := []ReportView{}
 	for _, r := range v.state.allReports() {
 		if status == "" || r.Status == status || status == "open" && r.Status != StatusClosed {
-			out = append(out, r.view(who))
+			out = append(out, v.reportView(ctx, r, who))
 		}
 	}
 	return out, nil
@@ -249,7 +292,7 @@ func (v *Vault) ReportDetail(ctx context.Context, who Principal, id string) (Rep
 		}
 		return ReportView{}, v.refuseUnseen(ctx, who, "report.show", "report", id, reason, "reports are read by analysts, custodians and auditors")
 	}
-	return r.view(who), nil
+	return v.reportView(ctx, r, who), nil
 }
 
 func checkReportID(id string) error {
@@ -297,7 +340,18 @@ func (v *Vault) reportDecision(ctx context.Context, who Principal, action, id st
 		case !ok:
 			return refused(ErrNotFound, "no report %s", id)
 		case r.Status == StatusClosed:
-			return refused(ErrConflict, "report %s was closed (%s)", id, r.ClosedReason)
+			return refused(ErrConflict, "report %s was closed (%s); a closed report is not changed", id, r.ClosedReason)
+		}
+		// A report assessed into a case is that case's work: only the
+		// analysts assigned to it act on it (and see its items).
+		if r.Case != "" {
+			c, ok := v.state.getCase(r.Case)
+			if err := liveCase(r.Case, c, ok); err != nil {
+				return err
+			}
+			if !v.memberOf(who, c) && d.Type != TypeReportAssessing {
+				return refused(ErrForbidden, "report %s is assessed into a case you are not assigned to; ask its analysts, or a custodian to assign you", id)
+			}
 		}
 		return pre(r)
 	}
@@ -305,6 +359,9 @@ func (v *Vault) reportDecision(ctx context.Context, who Principal, action, id st
 		return nil, v.refusedAs(ctx, who, action, id, err)
 	}
 	d.Actor = who.actor()
+	if d.Case == "" {
+		d.Case = r.Case
+	}
 	d.Check = v.reportCheck(id, d.Case, full)
 	evs, err := v.append(ctx, d)
 	return evs, v.refusedAs(ctx, who, action, id, err)

@@ -59,6 +59,13 @@ func Recover(ctx context.Context, cfg Config, recovery age.Identity) (*RecoverRe
 		}
 		res.Cases = append(res.Cases, id)
 	}
+	// The reporter-contacts key, if the vault has one, is recovered as a
+	// case key is; its loss is recorded under its keyring name.
+	if r := v.state.contactsRecipient(); r != "" {
+		if err := keys.resealFromRecovery(ctx, contactsKeyID, r, recovery); err != nil {
+			res.Lost = append(res.Lost, LostKey{Case: contactsKeyID, Reason: err.Error()})
+		}
+	}
 	_, err = v.append(ctx, sequencer.Draft{Type: TypeKeysRecovered, Actor: System, Data: KeysResealed{
 		Sealer: cfg.Sealer.KeyRef(), Cases: res.Cases, Lost: res.Lost,
 		Reason: "recovered from the offline recovery identity",
@@ -120,6 +127,11 @@ func (v *Vault) RotateKEK(ctx context.Context, who Principal, retireOld bool) (*
 	for _, c := range cases {
 		if err := v.resealCase(ctx, c); err != nil {
 			return nil, err
+		}
+	}
+	if v.state.contactsRecipient() != "" {
+		if err := v.resealCase(ctx, contactsKeyID); err != nil {
+			return nil, fmt.Errorf("re-sealing the reporter-contacts key: %w", err)
 		}
 	}
 	if retireOld {

@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,5 +119,29 @@ func TestMediaNotHashed(t *testing.T) {
 	}
 	if e, _ := h.v.Exposure(h.ctx, h.a1, ""); e.Today.VideoMinutes != 2.5 {
 		t.Fatalf("exposure counts %v minutes of video, want 2.5", e.Today.VideoMinutes)
+	}
+}
+
+// TestProbeBufferNeverBlocksTheWriter: the probe's buffer takes what the
+// deposit reads without ever waiting for the probe; past its bound it
+// drops everything and the probe's reads fail, while the writer goes on.
+func TestProbeBufferNeverBlocksTheWriter(t *testing.T) {
+	b := newProbeBuffer(1000)
+	for range 10 {
+		b.write(make([]byte, 300)) // no reader at all: must not block
+	}
+	if !b.overflowed() {
+		t.Fatal("3000 bytes in a 1000-byte buffer did not overflow it")
+	}
+	if _, err := b.Read(make([]byte, 10)); !errors.Is(err, errProbeAbandoned) {
+		t.Fatalf("read after the overflow: %v", err)
+	}
+	ok := newProbeBuffer(1 << 20)
+	ok.write([]byte("hello, "))
+	ok.write([]byte("world"))
+	ok.closeWrite(nil)
+	got, err := io.ReadAll(ok)
+	if err != nil || string(got) != "hello, world" {
+		t.Fatalf("read back %q, %v", got, err)
 	}
 }

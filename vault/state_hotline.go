@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/pdq"
 )
@@ -89,6 +90,8 @@ type hotlineState struct {
 	pdq []pdqItem
 	// exposure: person -> day (2006-01-02) -> counts.
 	exposure map[string]map[string]*Exposure
+	// contacts is the reporter-contacts key's recipient, once created.
+	contacts string
 }
 
 type pdqItem struct {
@@ -445,3 +448,23 @@ func (s *State) pdqWithin(qs [][32]byte, maxDistance int) map[string]int {
 
 // hamming is the number of bits in which two PDQ hashes differ.
 func hamming(a, b [32]byte) int { return pdq.Distance(a, b) }
+
+func init() { appliers[TypeContactsKeyCreated] = applyContactsKeyCreated }
+
+func applyContactsKeyCreated(s *State, ev *events.Event) error {
+	d, err := data[ContactsKeyCreated](ev)
+	if err != nil {
+		return err
+	}
+	if _, err := age.ParseX25519Recipient(d.Recipient); err != nil {
+		return fmt.Errorf("reporter-contacts key: %w", err)
+	}
+	s.hot.contacts = d.Recipient
+	return nil
+}
+
+func (s *State) contactsRecipient() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.hot.contacts
+}

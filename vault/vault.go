@@ -160,6 +160,9 @@ type Vault struct {
 	// hashImage computes an image's PDQ hash from its plaintext stream
 	// (media.go); nil turns perceptual hashing off.
 	hashImage func(io.Reader) *MediaInfo
+	// probeGrace is how long a deposit waits for its media probe once
+	// its stream has ended (0: probeGrace); tests shorten it.
+	probeGrace time.Duration
 	// holdMu serialises applying a case's legal hold to its objects.
 	holdMu sync.Mutex
 	// openMu serialises case openings, each of which writes its key

@@ -15,25 +15,26 @@ import (
 // counted per day, visible to them and to custodians, with an optional
 // daily limit that warns.
 
-// knownBecause says why an item is known material, or "" if it is not:
-// its own category is settled as illegal (by votes, or inherited from a
-// known-illegal hash set it matched at deposit), it matches an entry of a
-// known-illegal hash set loaded now, or it is identical to (same
-// SHA-256) or looks like (PDQ within the threshold, either hash of
-// quality at least 50) an item whose category is settled as illegal. The
-// reason never names another case or item.
+// knownBecause says why an item is known material, or "" if it is not.
+// Votes that settle its category decide: settled as illegal, it is
+// known; settled as not illegal, it is not. Otherwise (no votes, votes
+// still out, or votes that disagree) it is known if it matched a
+// known-illegal hash-set entry at deposit, matches one of a set loaded
+// now, or is identical to (same SHA-256) or looks like (PDQ within the
+// threshold, both hashes of quality at least 50) an item whose category
+// is settled as illegal. Votes still out never unhide what is known
+// otherwise: an analyst who votes on such an item reveals it with the
+// override. The reason never names another case or item.
 func (v *Vault) knownBecause(it Item) string {
 	cl := v.classification(it)
-	if Illegal(cl.Category) {
-		if cl.Source == "hashset" {
-			return fmt.Sprintf("it matches entry %d of hash set %s (%s)", cl.Inherit.Entry, cl.Inherit.Set, cl.Category)
+	if cl.Source == "votes" {
+		if Illegal(cl.Category) {
+			return fmt.Sprintf("it is classified %s", cl.Category)
 		}
-		return fmt.Sprintf("it is classified %s", cl.Category)
-	}
-	if len(cl.Tally) > 0 {
-		// Votes that settle it otherwise, or are still out, stand:
-		// the analysts voting need to see it.
 		return ""
+	}
+	if in := cl.Inherit; in != nil && Illegal(in.Category) {
+		return fmt.Sprintf("it matches entry %d of hash set %s (%s)", in.Entry, in.Set, in.Category)
 	}
 	if v.hashsets != nil {
 		for _, m := range v.hashsets.match(it.Deposit) {
@@ -139,4 +140,11 @@ func pdqVariants(m *MediaInfo) ([][32]byte, bool) {
 		out = append(out, [32]byte(b))
 	}
 	return out, true
+}
+
+func orNot(known string) string {
+	if known == "" {
+		return "not known"
+	}
+	return known
 }

@@ -63,6 +63,7 @@ func TestLostTPMIsRecoverable(t *testing.T) {
 	s := newServer(t, "--sealer", tpm.URL())
 	work := t.TempDir()
 	sums := flow(t, s, work)
+	rep := reportWithContact(t, s, work)
 
 	// The TPM is lost (its state destroyed) and replaced by a new one.
 	tpm.Kill()
@@ -97,6 +98,7 @@ func TestLostTPMIsRecoverable(t *testing.T) {
 	}
 	s.start()
 	getAll(t, s, work, sums)
+	checkContact(t, s, work, rep)
 	tl := s.ok("auditor", work, "audit", "log", "--json").stdout
 	if !strings.Contains(tl, `"type":"keys.recovered"`) || !strings.Contains(tl, `"type":"case.key.failed"`) {
 		t.Fatal("the loss and the recovery are not in the custody log")
@@ -116,6 +118,7 @@ func TestHSMSealerAndRotation(t *testing.T) {
 	s := newServer(t, "--sealer", h.URI(tok, "custos-kek"), "--create-kek")
 	work := t.TempDir()
 	sums := flow(t, s, work)
+	rep := reportWithContact(t, s, work)
 	s.refused("investigator", work, "only custodians", "admin", "rotate-kek")
 	r := s.ok("custodian", work, "admin", "rotate-kek", "--retire-old", "--json").json(t)
 	if r["retired"] != true || len(r["cases"].([]any)) != 1 {
@@ -125,9 +128,33 @@ func TestHSMSealerAndRotation(t *testing.T) {
 	s.stop()
 	s.start()
 	getAll(t, s, work, sums)
+	checkContact(t, s, work, rep)
 	tl := s.ok("auditor", work, "audit", "log", "--json").stdout
 	if !strings.Contains(tl, `"type":"keys.rotating"`) || !strings.Contains(tl, `"type":"keys.rotated"`) {
 		t.Fatal("the rotation is not in the custody log")
 	}
 	s.ok("auditor", work, "audit", "scrub")
+}
+
+// reporterContact is the contact reportWithContact records.
+const reporterContact = "+63 917 000 0000, evenings"
+
+// reportWithContact records a report whose contact is sealed to the
+// vault's reporter-contacts key, and returns its id.
+func reportWithContact(t *testing.T, s *server, work string) string {
+	t.Helper()
+	r := s.ok("analyst", work, "report", "new", "--channel", "phone", "--url", "https://host.example/x", "--contact", reporterContact, "--json").json(t)
+	return r["report"].(string)
+}
+
+// checkContact: the analyst still reads the sealed contact (the key moved
+// with the keyring's other keys), and the custody log does not hold it.
+func checkContact(t *testing.T, s *server, work, rep string) {
+	t.Helper()
+	if got := s.ok("analyst", work, "report", "show", rep, "--json").json(t)["contact"]; got != reporterContact {
+		t.Fatalf("the reporter's contact after the keys moved: %v", got)
+	}
+	if strings.Contains(s.ok("auditor", work, "audit", "log", "--json", "--verbose").stdout, "917 000") {
+		t.Fatal("the custody log holds the reporter's contact in clear")
+	}
 }

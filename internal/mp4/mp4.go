@@ -15,8 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"time"
 )
+
+// MaxDuration bounds a duration read: a longer one is refused as not
+// plausible (a crafted header), rather than counted.
+const MaxDuration = 48 * time.Hour
 
 // ErrNoDuration is returned when the stream ends without a movie header.
 var ErrNoDuration = errors.New("mp4: no movie header (moov/mvhd) found")
@@ -147,11 +152,15 @@ func mvhd(b []byte) (time.Duration, error) {
 	if units == 0xFFFFFFFF || units == 1<<64-1 {
 		return 0, errors.New("mp4: mvhd duration is unknown (all ones)")
 	}
+	// Whole seconds are compared with the bound before anything is
+	// multiplied, so nothing overflows.
 	secs := units / scale
-	if secs > uint64(1<<63-1)/uint64(time.Second) {
-		return 0, errors.New("mp4: mvhd duration overflows")
+	if secs >= uint64(MaxDuration/time.Second) {
+		return 0, fmt.Errorf("mp4: mvhd duration of %d s is more than %v: not a plausible recording", secs, MaxDuration)
 	}
-	return time.Duration(secs)*time.Second + time.Duration((units%scale)*uint64(time.Second)/scale), nil
+	frac := new(big.Int).Mul(new(big.Int).SetUint64(units%scale), big.NewInt(int64(time.Second)))
+	frac.Quo(frac, new(big.Int).SetUint64(scale))
+	return time.Duration(secs)*time.Second + time.Duration(frac.Int64()), nil
 }
 
 func printable(typ string) string {

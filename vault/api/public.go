@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -41,6 +42,15 @@ type PublicOptions struct {
 	RequestBurst int
 	// MaxBody bounds a submission's body (default 16 KiB).
 	MaxBody int64
+	// TotalRate and TotalBurst are the token bucket of reports from all
+	// sources together, in reports per second and reports (default 30 a
+	// minute, 60): a bound on what the internet can add to the custody
+	// log, whatever addresses it comes from.
+	TotalRate  float64
+	TotalBurst int
+	// BodyTimeout is how long a request has, once its headers are read,
+	// to deliver its body (default 4 seconds: a report is a few KiB).
+	BodyTimeout time.Duration
 	// RefusalWindow aggregates refusals as Options.RefusalWindow does
 	// (default 1 minute); MaxTracked bounds the addresses tracked
 	// (default 10000).
@@ -62,6 +72,15 @@ func (o *PublicOptions) defaults() {
 	}
 	if o.RequestBurst <= 0 {
 		o.RequestBurst = 20
+	}
+	if o.TotalRate <= 0 {
+		o.TotalRate = 30.0 / 60
+	}
+	if o.TotalBurst <= 0 {
+		o.TotalBurst = 60
+	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = 4 * time.Second
 	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = 16 << 10
@@ -93,6 +112,7 @@ type Public struct {
 	opts     PublicOptions
 	reports  *rateLimiter
 	requests *rateLimiter
+	total    *rateLimiter
 	refusals *refusalLog
 }
 
@@ -103,6 +123,7 @@ func NewPublic(v *vault.Vault, logger *slog.Logger, opts PublicOptions) *Public 
 	return &Public{v: v, log: logger, opts: opts,
 		reports:  newRateLimiter(opts.ReportRate, opts.ReportBurst, opts.MaxTracked),
 		requests: newRateLimiter(opts.RequestRate, opts.RequestBurst, opts.MaxTracked),
+		total:    newRateLimiter(opts.TotalRate, opts.TotalBurst, 1),
 		refusals: newRefusalLog(v, logger, opts.RefusalWindow, opts.MaxTracked)}
 }
 
@@ -115,7 +136,7 @@ func (p *Public) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
 	w.Header().Set("X-Frame-Options", "DENY")
-	source := clientIP(r)
+	source := publicSource(r)
 	if _, ok := p.requests.allow(source, time.Now()); !ok {
 		p.refuse(w, r, "public.request", "too many requests", http.StatusTooManyRequests)
 		return
@@ -136,18 +157,30 @@ func (p *Public) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // refuse answers a refused request and records it (aggregated).
 func (p *Public) refuse(w http.ResponseWriter, r *http.Request, action, reason string, code int) {
 	target := shortTarget(r.Method + " " + r.URL.EscapedPath())
-	if err := p.refusals.note(r.Context(), nil, clientIP(r), "public "+action, target, reason); err != nil {
+	if err := p.refusals.note(r.Context(), nil, publicSource(r), "public "+action, target, reason); err != nil {
 		p.log.Error("could not record a refused public request", "err", err)
 		code, reason = http.StatusServiceUnavailable, "the hotline cannot take reports just now; try again later"
 	}
 	if code == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "60")
 	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" && r.Method == http.MethodPost {
+		// A person at a browser gets the form again, in words.
+		msg := "The report could not be taken: " + reason + "."
+		if code == http.StatusTooManyRequests {
+			msg = "Too many reports have arrived in a short time. Please try again in a few minutes."
+		}
+		p.form(w, code, msg, "")
+		return
+	}
 	writeJSON(w, code, ErrorResponse{Error: reason})
 }
 
 // submit records one report.
 func (p *Public) submit(w http.ResponseWriter, r *http.Request) {
+	// The whole body must arrive within BodyTimeout: a client trickling
+	// it holds nothing for long.
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(p.opts.BodyTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, p.opts.MaxBody))
 	if err != nil {
 		var mb *http.MaxBytesError
@@ -185,25 +218,25 @@ func (p *Public) submit(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnsupportedMediaType, ErrorResponse{Error: "send the report as application/json or as the form does"})
 		return
 	}
-	if _, ok := p.reports.allow(clientIP(r), time.Now()); !ok {
+	req := vault.ReportRequest{URLs: rep.URLs, Description: rep.Description, Anonymous: rep.Anonymous, Contact: rep.Contact}
+	// A report that would be refused anyway costs no token.
+	if err := vault.CheckPublicReport(req); err != nil {
+		p.answerError(w, form, err)
+		return
+	}
+	if _, ok := p.reports.allow(publicSource(r), time.Now()); !ok {
 		p.refuse(w, r, "public.report", "too many reports from one address", http.StatusTooManyRequests)
+		return
+	}
+	if _, ok := p.total.allow("", time.Now()); !ok {
+		p.refuse(w, r, "public.report", "too many reports from everyone at once", http.StatusTooManyRequests)
 		return
 	}
 	// The report is recorded even if the reporter goes away meanwhile.
 	ctx := context.WithoutCancel(r.Context())
-	id, err := p.v.ReceivePublicReport(ctx, vault.ReportRequest{URLs: rep.URLs, Description: rep.Description, Anonymous: rep.Anonymous, Contact: rep.Contact})
+	id, err := p.v.ReceivePublicReport(ctx, req)
 	if err != nil {
-		msg := sanitize(err.Error())
-		code := status(err)
-		if code >= 500 {
-			p.log.Error("could not record a public report", "err", err)
-			msg = "the hotline cannot take reports just now; try again later"
-		}
-		if form {
-			p.form(w, code, strings.TrimPrefix(msg, vault.ErrBadInput.Error()+": "), "")
-			return
-		}
-		writeJSON(w, code, ErrorResponse{Error: msg})
+		p.answerError(w, form, err)
 		return
 	}
 	if form {
@@ -233,6 +266,33 @@ Analysts of the hotline will look at it; this form never shows anything back.</p
 <p><button type="submit">Send report</button></p></form>{{end}}
 </body></html>
 `))
+
+// answerError answers a report that was not recorded: the form again with
+// the reason, or JSON.
+func (p *Public) answerError(w http.ResponseWriter, form bool, err error) {
+	msg := sanitize(err.Error())
+	code := status(err)
+	if code >= 500 {
+		p.log.Error("could not record a public report", "err", err)
+		msg = "the hotline cannot take reports just now; try again later"
+	}
+	if form {
+		p.form(w, code, strings.TrimPrefix(msg, vault.ErrBadInput.Error()+": "), "")
+		return
+	}
+	writeJSON(w, code, ErrorResponse{Error: msg})
+}
+
+// publicSource is what the public intake counts a client by: its IPv4
+// address, or its IPv6 address's /64 (one subscriber's network, which
+// holds 2^64 addresses to rotate through).
+func publicSource(r *http.Request) string {
+	ip := net.ParseIP(clientIP(r))
+	if ip == nil || ip.To4() != nil {
+		return clientIP(r)
+	}
+	return (&net.IPNet{IP: ip.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()
+}
 
 // form answers the report form with status code, and an error or a
 // receipt.
