@@ -57,9 +57,9 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 	if !ok || !assigned(who, c) {
 		reason := "no such item"
 		if ok {
-			reason = "only investigators assigned to the case view its items"
+			reason = "only investigators and analysts assigned to the case view its items"
 		}
-		return nil, v.refuseUnseen(ctx, who, "item.get", "item", itemID, reason, "items are seen only by investigators assigned to their case")
+		return nil, v.refuseUnseen(ctx, who, "item.get", "item", itemID, reason, "items are seen only by the investigators and analysts assigned to their case")
 	}
 	if err := checkText("purpose", purpose, 1024, true, false); err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 		case c.Destroyed:
 			return refused(ErrNotFound, "the item's case was destroyed under a court order")
 		case !v.memberOf(who, c):
-			return refused(ErrForbidden, "only investigators assigned to the case view its items")
+			return refused(ErrForbidden, "only investigators and analysts assigned to the case view its items")
 		}
 		return nil
 	}

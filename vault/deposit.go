@@ -72,9 +72,9 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	if !ok || !v.memberOf(who, c) {
 		reason := "no such case"
 		if ok {
-			reason = "only investigators assigned to the case deposit"
+			reason = "only investigators and analysts assigned to the case deposit"
 		}
-		return nil, v.refuseUnseen(ctx, who, "item.deposit", "case", req.Case, reason, "only investigators assigned to a case deposit to it")
+		return nil, v.refuseUnseen(ctx, who, "item.deposit", "case", req.Case, reason, "only investigators and analysts assigned to a case deposit to it")
 	}
 	// The precondition is checked now, before anything is streamed, and
 	// again at the deposit event's position: a case destroyed, or a
@@ -86,7 +86,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		case c.Destroyed:
 			return refused(ErrConflict, "the case was destroyed under a court order")
 		case !v.memberOf(who, c):
-			return refused(ErrForbidden, "only investigators assigned to the case deposit")
+			return refused(ErrForbidden, "only investigators and analysts assigned to the case deposit")
 		}
 		if req.Report != "" {
 			r, ok := v.state.getReport(req.Report)

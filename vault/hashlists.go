@@ -64,11 +64,44 @@ type VICSCase struct {
 // model's convention; absent when the deposit computed none), its size in
 // bytes and its file.
 type VICSMedia struct {
-	MediaID    int             `json:"MediaID"`
-	MD5        string          `json:"MD5,omitempty"`
-	SHA1       string          `json:"SHA1,omitempty"`
-	MediaSize  int64           `json:"MediaSize"`
+	MediaID   int    `json:"MediaID"`
+	MD5       string `json:"MD5,omitempty"`
+	SHA1      string `json:"SHA1,omitempty"`
+	MediaSize int64  `json:"MediaSize"`
+	// Category and Series: the item's settled classification mapped
+	// onto VICS (vicsCategory), and its series; absent when unsettled.
+	Category   *int            `json:"Category,omitempty"`
+	Series     string          `json:"Series,omitempty"`
 	MediaFiles []VICSMediaFile `json:"MediaFiles"`
+}
+
+// vicsCategory maps an INHOPE category onto the VICS category numbers
+// (docs/formats.md): baseline 1, national 2, not-illegal 0.
+func vicsCategory(c string) *int {
+	n, ok := map[string]int{CategoryBaseline: 1, CategoryNational: 2, CategoryNotIllegal: 0}[c]
+	if !ok {
+		return nil
+	}
+	return &n
+}
+
+// itemSeries is the series an item's agreeing votes name (all the same),
+// or that of the hash-set entry its category was inherited from.
+func itemSeries(cl Classification) string {
+	if cl.Source == "hashset" && cl.Inherit != nil {
+		return cl.Inherit.Series
+	}
+	series := ""
+	for _, v := range cl.Votes {
+		if v.Category != cl.Category || v.Series == "" {
+			continue
+		}
+		if series != "" && series != v.Series {
+			return ""
+		}
+		series = v.Series
+	}
+	return series
 }
 
 // VICSMediaFile is where the item was found: the deposited name's last
@@ -124,7 +157,7 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 			items = append(items, it)
 		}
 	}
-	body, err := hashList(caseID, format, items)
+	body, err := hashList(caseID, format, items, v.classification)
 	if err != nil {
 		return nil, err
 	}
@@ -137,8 +170,9 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 	return &HashList{Format: format, Body: body, SHA256: sum, Event: evs[0].Seq}, nil
 }
 
-// hashList renders items in format.
-func hashList(caseID, format string, items []Item) ([]byte, error) {
+// hashList renders items in format; classify gives each item's
+// classification (for VICS), or is nil.
+func hashList(caseID, format string, items []Item, classify func(Item) Classification) ([]byte, error) {
 	var b bytes.Buffer
 	switch format {
 	case "sha256sum", "sha1sum", "md5sum":
@@ -165,8 +199,13 @@ func hashList(caseID, format string, items []Item) ([]byte, error) {
 			if dir == "." {
 				dir = ""
 			}
-			c.Media = append(c.Media, VICSMedia{MediaID: i + 1, MD5: strings.ToUpper(d.MD5), SHA1: strings.ToUpper(d.SHA1), MediaSize: d.Size,
-				MediaFiles: []VICSMediaFile{{FileName: path.Base(d.Name), FilePath: dir}}})
+			m := VICSMedia{MediaID: i + 1, MD5: strings.ToUpper(d.MD5), SHA1: strings.ToUpper(d.SHA1), MediaSize: d.Size,
+				MediaFiles: []VICSMediaFile{{FileName: path.Base(d.Name), FilePath: dir}}}
+			if classify != nil {
+				cl := classify(it)
+				m.Category, m.Series = vicsCategory(cl.Category), itemSeries(cl)
+			}
+			c.Media = append(c.Media, m)
 		}
 		enc := json.NewEncoder(&b)
 		enc.SetIndent("", "  ")

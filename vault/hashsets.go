@@ -25,6 +25,10 @@ import (
 // without an import, or half-replaced by a crash is not used, and says
 // why in `hashset list`.
 
+// uncategorisedFormats are the formats whose entries carry no category:
+// their imports must say what a match means.
+var uncategorisedFormats = []string{"md5sum", "sha1sum", "sha256sum", "nsrl"}
+
 // HashSetCategories are the categories a set may be imported with.
 var HashSetCategories = []string{CategoryBaseline, CategoryNational, CategoryNotIllegal, CategoryKnownGood}
 
@@ -307,6 +311,9 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 	}
 	if req.Category != "" && !slices.Contains(HashSetCategories, req.Category) {
 		return nil, badInput("category %q: use one of %s", truncate(req.Category), strings.Join(HashSetCategories, ", "))
+	}
+	if req.Category == "" && slices.Contains(uncategorisedFormats, req.Format) {
+		return nil, badInput("a %s file names no category for its entries: say what a match means with --category (baseline or national: known-illegal, hidden from review; not-illegal; known-good: ordinary files, as NSRL lists)", req.Format)
 	}
 	h.imu.Lock()
 	defer h.imu.Unlock()

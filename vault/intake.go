@@ -431,7 +431,7 @@ func (v *Vault) SendNotice(ctx context.Context, who Principal, id string, n Noti
 	}
 	pre := func(r Report) error {
 		if !slices.Contains(r.URLs, n.URL) {
-			return badInput("report %s does not name the URL %q", id, truncate(n.URL))
+			return badInput("report %s does not name the URL %q; its URLs: %s", id, truncate(n.URL), strings.Join(r.URLs, " "))
 		}
 		return nil
 	}
@@ -453,6 +453,8 @@ func (v *Vault) NoticeProgressed(ctx context.Context, who Principal, id, u strin
 	pre := func(r Report) error {
 		n := r.notice(u)
 		switch {
+		case !slices.Contains(r.URLs, u):
+			return badInput("report %s does not name the URL %q; its URLs: %s", id, truncate(u), strings.Join(r.URLs, " "))
 		case n == nil:
 			return refused(ErrConflict, "no notice was recorded for %q in report %s: record it first (custos report notice)", truncate(u), id)
 		case removed && !n.RemovedAt.IsZero(), !removed && !n.AcknowledgedAt.IsZero():
@@ -517,7 +519,7 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 // the items as a VICS 2.0 case named by the report id.
 func (v *Vault) forwardBody(r Report, format string, items []Item) ([]byte, error) {
 	if format == "vics" {
-		return hashList(r.Report, "vics", items)
+		return hashList(r.Report, "vics", items, v.classification)
 	}
 	var b bytes.Buffer
 	writeCSVRow(&b, "report", "kind", "url_or_item", "name", "size", "sha256", "sha1", "md5", "category", "notice_to", "notice_sent_at", "removed_at")

@@ -181,14 +181,14 @@ func (v *Vault) Items(ctx context.Context, who Principal, caseID string, f ItemF
 	c, ok := v.state.getCase(caseID)
 	if ok && !assigned(who, c) && (seesAllCases(who) || v.packageFor(who, caseID)) {
 		// They know the case: say why, not "no such case".
-		return nil, v.refuse(ctx, who, "item.list", caseID, "only the case's investigators list its items", ErrForbidden)
+		return nil, v.refuse(ctx, who, "item.list", caseID, "only the case's investigators and analysts list its items", ErrForbidden)
 	}
 	if !ok || !assigned(who, c) {
 		reason := "no such case"
 		if ok {
 			reason = "not assigned to the case"
 		}
-		return nil, v.refuseUnseen(ctx, who, "item.list", "case", caseID, reason, "only the case's investigators list its items")
+		return nil, v.refuseUnseen(ctx, who, "item.list", "case", caseID, reason, "only the case's investigators and analysts list its items")
 	}
 	out := []ItemSummary{}
 	for _, id := range v.state.caseItems(caseID) {
@@ -252,7 +252,7 @@ func (v *Vault) ShowItem(ctx context.Context, who Principal, itemID string) (*It
 		if ok {
 			reason = "not assigned to the item's case"
 		}
-		return nil, v.refuseUnseen(ctx, who, "item.show", "item", itemID, reason, "only the case's investigators see its items")
+		return nil, v.refuseUnseen(ctx, who, "item.show", "item", itemID, reason, "only the case's investigators and analysts see its items")
 	}
 	d := it.Deposit
 	return &ItemDetail{ID: it.ID, Case: it.Case, Name: d.Name, Size: d.Size, SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1,

@@ -102,6 +102,9 @@ func (v *Vault) Exposure(ctx context.Context, who Principal, person string) (Exp
 	if person != who.Name && who.Role != RoleCustodian {
 		return ExposureView{}, v.refuse(ctx, who, "exposure.show", person, "only custodians see another person's exposure", ErrForbidden)
 	}
+	if _, ok := v.state.personByName(person); !ok {
+		return ExposureView{}, fmt.Errorf("%w: no person %s (custos person list shows who is enrolled)", ErrNotFound, person)
+	}
 	today := v.cfg.Now().UTC().Format(time.DateOnly)
 	out := ExposureView{Person: person, Limit: v.cfg.ExposureDailyLimit, Today: ExposureDay{Date: today}, Days: []ExposureDay{}}
 	for day, e := range v.state.exposureOf(person) {

@@ -157,7 +157,7 @@ func init() {
 			json:    `{"item","category","votes","needed","settled","disputed","classification"}`, run: out(runClassify)},
 		{name: "similar", args: "ITEM | --case CASE [--max-distance BITS]", group: hw, who: "analyst, investigator assigned to the case",
 			summary: "near-duplicates of an image, or of every image of a case: classified items and hash-set entries",
-			details: "Compares PDQ hashes (docs/pdq.md) and their rotations and flips, within 31 bits of 256 by default; hashes of quality below 50 are not used. Items of cases you are not assigned to are shown only when classified illegal, and never named.",
+			details: "Compares PDQ hashes (docs/pdq.md) and their rotations and flips, within 31 bits of 256 by default (--max-distance 1 to 64); hashes of quality below 50 are not used. Items of cases you are not assigned to are shown only when classified illegal, and never named.",
 			json:    `{"items":[{"item","name","matches":[{"item"?,"set"?,"entry"?,"category","distance"}],"not_searched"?}]}`, run: out(runSimilar)},
 		{name: "case classification-votes", args: "CASE N", group: hw, who: "custodian",
 			summary: "how many agreeing votes settle an item's category in the case (default 1; CAID-style 3)",
@@ -260,7 +260,7 @@ func init() {
 			json:    `{"events":[...]}`, run: out(runAuditLog)},
 
 		{name: "server", args: "--dev --data DIR --listen 127.0.0.1:PORT", group: ad, summary: "run the vault",
-			details: "Production: --data DIR --log URL --objects URL --sealer URL --recovery-recipient age1... --listen ADDR --tls-cert F --tls-key F, the sign-in flags (--oidc-issuer, --oidc-client-id, --client-ca, ...), and the anchors outside the vault (--witness NAME=KEY@URL with --witness-quorum K, or --witness-policy FILE; --tsa URL with --tsa-interval D; docs/witnesses.md, docs/timestamps.md). Every flag is also a config-file key (--config FILE).",
+			details: "Production: --data DIR --log URL --objects URL --sealer URL --recovery-recipient age1... --listen ADDR --tls-cert F --tls-key F, the sign-in flags (--oidc-issuer, --oidc-client-id, --client-ca, ...), and the anchors outside the vault (--witness NAME=KEY@URL with --witness-quorum K, or --witness-policy FILE; --tsa URL with --tsa-interval D; docs/witnesses.md, docs/timestamps.md), and hotline work (--public-listen ADDR: the public report form, which may face the internet; --hotline-name, --exposure-daily-limit N, --pdq-max-distance BITS; docs/hotline.md). Every flag is also a config-file key (--config FILE).",
 			run:     errOnly(func(args []string, stderr io.Writer) error { return runServer(args, stderr) })},
 		{name: "admin enroll", args: "--data DIR [backend flags] NAME --role custodian", group: ad, who: "operator, server stopped",
 			summary: "enrol one of a new vault's first two custodians; prints their credential once",

@@ -383,8 +383,14 @@ func runStats(args []string, stdout io.Writer) error {
 	if *asJSON {
 		return printResult(stdout, true, s, "")
 	}
-	fmt.Fprintf(stdout, "period %s to %s\n", s.From.Format(time.RFC3339), s.To.Format(time.RFC3339))
+	start := s.From.Format(time.RFC3339)
+	if s.From.Unix() <= 0 {
+		start = "the vault's start"
+	}
+	fmt.Fprintf(stdout, "period: from %s to %s (exclusive)\n", start, s.To.Format(time.RFC3339))
 	fmt.Fprintf(stdout, "reports: %d received, %d relevant (noticed or forwarded), %d still open\n", s.Reports.Received, s.Reports.Relevant, s.Reports.Open)
+	fmt.Fprintf(stdout, "reports by channel: %s\n", counts(s.Reports.ByChannel))
+	fmt.Fprintf(stdout, "reports closed, by reason: %s\n", counts(s.Reports.Closed))
 	fmt.Fprintf(stdout, "items: %d deposited, %d matched a hash set, %d known material, %d new, %d known good\n",
 		s.Items.Deposited, s.Items.Matched, s.Items.Known, s.Items.New, s.Items.KnownGood)
 	fmt.Fprintf(stdout, "by category: %s\n", counts(s.ByCategory))
@@ -518,8 +524,8 @@ func runHashSetImport(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("malformed answer from the vault: %w", err)
 	}
 	bar.Finish()
-	text := fmt.Sprintf("hash set %s: %d entries imported from %d lines, %d rejected (file sha256 %s); recorded in the custody log",
-		out.HashSet, out.Imported, out.Lines, out.Rejected, out.SourceSHA256)
+	text := fmt.Sprintf("hash set %s: %s imported from %s, %d rejected (file sha256 %s); recorded in the custody log",
+		out.HashSet, entries(out.Imported), plural(out.Lines, "line"), out.Rejected, out.SourceSHA256)
 	for _, p := range out.Problems {
 		text += fmt.Sprintf("\n  line %d: %s", p.Line, printable.Terminal(p.Reason))
 	}
@@ -582,7 +588,7 @@ func runHashSetRemove(args []string, stdout io.Writer) error {
 func runSimilar(args []string, stdout io.Writer) error {
 	fs := newFlags("similar")
 	caseID := fs.String("case", "", "search every image of this case")
-	maxD := fs.Int("max-distance", 0, "match within this many bits of 256 (default: the vault's, 31)")
+	maxD := fs.Int("max-distance", 0, "match within this many bits of 256, 1 to 64 (default: the vault's, 31)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -631,4 +637,57 @@ func runSimilar(args []string, stdout io.Writer) error {
 		}
 	}
 	return printResult(stdout, *asJSON, out, strings.TrimSuffix(b.String(), "\n"))
+}
+
+// hotlineLines are the lines item show adds for hotline work: the report,
+// the classification and its votes, the hash-set matches, what the
+// deposit learned of an image or video, and whether it is known material.
+func hotlineLines(d api.ItemDetailResponse) []string {
+	var lines []string
+	if d.Report != "" {
+		lines = append(lines, "report:     "+d.Report)
+	}
+	cl := d.Classification
+	switch {
+	case cl.Category != "" && cl.Source == "hashset":
+		lines = append(lines, fmt.Sprintf("category:   %s (inherited from hash set %s, entry %d)", cl.Category, cl.Inherit.Set, cl.Inherit.Entry))
+	case cl.Category != "":
+		lines = append(lines, fmt.Sprintf("category:   %s (settled: %d of %d agreeing votes needed)", cl.Category, cl.Tally[cl.Category], cl.Needed))
+	case cl.Disputed:
+		lines = append(lines, "category:   disputed: the votes disagree ("+tally(cl.Tally)+")")
+	case len(cl.Votes) > 0:
+		lines = append(lines, fmt.Sprintf("category:   not settled (%s; %d agreeing votes settle it)", tally(cl.Tally), cl.Needed))
+	default:
+		lines = append(lines, "category:   not classified")
+	}
+	for _, v := range cl.Votes {
+		lines = append(lines, fmt.Sprintf("  vote:     %s by %s at %s%s%s", v.Category, v.By, v.At, prefixed(", ", v.AgeGroup), prefixed(", ", v.Sex)))
+	}
+	if cl.KnownGood {
+		lines = append(lines, "known good: it matched a known-good (NSRL-style) hash set")
+	}
+	for _, m := range d.Matches {
+		lines = append(lines, fmt.Sprintf("matches:    hash set %s, entry %d (%s%s%s)", m.Set, m.Entry, m.Algorithm, prefixed(", ", m.Category), prefixed(", series ", m.Series)))
+	}
+	if m := d.Media; m != nil {
+		switch {
+		case m.PDQ != "":
+			lines = append(lines, fmt.Sprintf("image:      %s, %d x %d, PDQ %s (quality %d)", m.Format, m.Width, m.Height, m.PDQ, m.Quality))
+		case m.Kind == "video" && m.DurationMS > 0:
+			lines = append(lines, fmt.Sprintf("video:      %s long", (time.Duration(m.DurationMS)*time.Millisecond).Round(time.Second)))
+		case m.NotHashed != "":
+			lines = append(lines, fmt.Sprintf("%-11s %s", m.Kind+":", m.NotHashed))
+		}
+	}
+	if d.Known != "" {
+		lines = append(lines, "known:      known material, hidden from review: "+d.Known+" (custos get --reveal-known shows it, recorded)")
+	}
+	return lines
+}
+
+func entries(n int) string {
+	if n == 1 {
+		return "1 entry"
+	}
+	return fmt.Sprintf("%d entries", n)
 }

@@ -150,9 +150,13 @@ func runItemList(args []string, stdout io.Writer) error {
 	}
 	var rows [][]string
 	for _, it := range out.Items {
-		rows = append(rows, []string{it.ID, displayName(it.Name), size(it.Size), it.SHA256})
+		note := it.Category
+		if it.Known != "" {
+			note = "known material" + prefixed(", ", it.Category)
+		}
+		rows = append(rows, []string{it.ID, displayName(it.Name), size(it.Size), it.SHA256, note})
 	}
-	return printResult(stdout, *asJSON, out, table([]string{"ITEM", "NAME", "SIZE", "SHA-256"}, rows))
+	return printResult(stdout, *asJSON, out, table([]string{"ITEM", "NAME", "SIZE", "SHA-256", "CLASSIFICATION"}, rows))
 }
 
 func runItemShow(args []string, stdout io.Writer) error {
@@ -193,6 +197,7 @@ func runItemShow(args []string, stdout io.Writer) error {
 	if d.Note != "" {
 		lines = append(lines, "note:       "+strings.ReplaceAll(d.Note, "\n", "\n            "))
 	}
+	lines = append(lines, hotlineLines(d)...)
 	return printResult(stdout, *asJSON, d, strings.Join(lines, "\n"))
 }
 

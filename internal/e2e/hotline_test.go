@@ -155,7 +155,8 @@ func TestHotlineEndToEnd(t *testing.T) {
 		t.Fatalf("a malformed import changed the sets:\n%s\n%s", before, after)
 	}
 	withBadLines := write(t, work, "partial.sha256", []byte(strings.Repeat("1", 64)+"  a\nnot a hash\n\n"+strings.Repeat("0", 64)+"  b\n"))
-	out := s.ok("custodian", work, "hashset", "import", withBadLines, "--format", "sha256sum", "--name", "partial", "--json").json(t)
+	s.refused("custodian", work, "names no category", "hashset", "import", withBadLines, "--format", "sha256sum", "--name", "partial")
+	out := s.ok("custodian", work, "hashset", "import", withBadLines, "--format", "sha256sum", "--name", "partial", "--category", "national", "--json").json(t)
 	if out["imported"] != 2.0 || out["rejected"] != 1.0 || !strings.Contains(fmt.Sprint(out["problems"]), "2") {
 		t.Fatalf("an import with a malformed line: %v", out)
 	}
@@ -255,6 +256,10 @@ func TestHotlineEndToEnd(t *testing.T) {
 	if !strings.Contains(shown, "removed at") || !strings.Contains(shown, "actioned") {
 		t.Fatalf("report show:\n%s", shown)
 	}
+	s.ok("analyst", work, "report", "forward", rep, "--to", "ECPAT Philippines", "--format", "vics", "-o", filepath.Join(work, "forward.json"))
+	if vics, _ := os.ReadFile(filepath.Join(work, "forward.json")); !bytes.Contains(vics, []byte(`"Category": 1`)) {
+		t.Fatalf("the VICS forward carries no category for the photo classified baseline:\n%s", vics)
+	}
 	fw := s.ok("analyst", work, "report", "forward", rep, "--to", "ECPAT Philippines", "-o", filepath.Join(work, "forward.csv"), "--json").json(t)
 	csv, _ := os.ReadFile(filepath.Join(work, "forward.csv"))
 	if !bytes.Contains(csv, []byte(u)) || !bytes.Contains(csv, []byte(pid)) || fw["sha256"] == "" {
@@ -289,5 +294,12 @@ func TestHotlineEndToEnd(t *testing.T) {
 		t.Fatalf("exposure: %v", exp)
 	}
 	s.ok("custodian", work, "exposure", "--person", "analyst")
+	s.refused("custodian", work, "no person", "exposure", "--person", "nobody")
+	if show := s.ok("analyst", work, "item", "show", pid).stdout; !strings.Contains(show, "category:   baseline (settled") || !strings.Contains(show, "known material") {
+		t.Fatalf("item show does not say what the hotline decided:\n%s", show)
+	}
+	if list := s.ok("analyst", work, "item", "list", "--case", "HL-2026-1").stdout; !strings.Contains(list, "known material, baseline") {
+		t.Fatalf("item list does not mark known items:\n%s", list)
+	}
 	s.refused("analyst", work, "only custodians", "exposure", "--person", "sokha")
 }

@@ -44,7 +44,7 @@ func TestFindingOnesWork(t *testing.T) {
 	if got := s.ok("investigator", work, "item", "list", "--case", "C-1", "--name", "b.*", "--json").json(t)["items"].([]any); len(got) != 1 {
 		t.Fatalf("item list by name: %v", got)
 	}
-	s.refused("custodian", work, "only the case's investigators list its items", "item", "list", "--case", "C-1")
+	s.refused("custodian", work, "only the case's investigators and analysts list its items", "item", "list", "--case", "C-1")
 	s.refused("investigator", work, "hex digits", "item", "list", "--case", "C-1", "--sha256", "xyz")
 
 	s.ok("investigator", work, "get", id, "--purpose", "look", "-o", "copy")

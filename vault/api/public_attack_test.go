@@ -65,7 +65,7 @@ func TestPublicIntakeTakesReportsOnly(t *testing.T) {
 	}
 	var d vault.ReportReceived
 	json.Unmarshal(recv[1].Data, &d)
-	if len(d.URLs) != 2 || d.Contact != "" || !d.Anonymous || d.Channel != "web" {
+	if len(d.URLs) != 2 || d.ContactSealed != "" || !d.Anonymous || d.Channel != "web" {
 		t.Fatalf("form report recorded as %+v", d)
 	}
 	// Nothing else: the API's routes, other methods, reading reports.
