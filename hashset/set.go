@@ -304,6 +304,24 @@ func (t *table) find(key []byte, nEntries uint64) ([]uint32, error) {
 	var out []uint32
 	rs := int64(t.ks + 4)
 	var rec [32 + 4]byte
+	if t.ks > residentKey && hi-lo > 8 {
+		// Many records share the key's first 128 bits (a set crafted
+		// or generated that way): narrow them on disk, by binary
+		// search on the whole key, instead of reading each.
+		a, b := lo, hi
+		for a < b {
+			mid := a + (b-a)/2
+			if _, err := t.f.ReadAt(rec[:t.ks], headerSize+mid*rs); err != nil {
+				return nil, t.readErr(err)
+			}
+			if bytes.Compare(rec[:t.ks], key) < 0 {
+				a = mid + 1
+			} else {
+				b = mid
+			}
+		}
+		lo = a
+	}
 	for i := lo; i < hi; i++ {
 		num := binary.LittleEndian.Uint32(t.resident[i*residentRecord+residentKey:])
 		if uint64(num) >= nEntries {
@@ -313,7 +331,10 @@ func (t *table) find(key []byte, nEntries uint64) ([]uint32, error) {
 			if _, err := t.f.ReadAt(rec[:rs], headerSize+i*rs); err != nil {
 				return nil, t.readErr(err)
 			}
-			if !bytes.Equal(rec[:t.ks], key) {
+			switch c := bytes.Compare(rec[:t.ks], key); {
+			case c > 0:
+				return out, nil // sorted: no later record has the key
+			case c < 0:
 				continue
 			}
 			if binary.LittleEndian.Uint32(rec[t.ks:]) != num {
