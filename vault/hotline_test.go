@@ -103,6 +103,13 @@ func TestReportLifecycle(t *testing.T) {
 	if err := recv[0].DecodeData(&d); err != nil || d.ContactSealed == "" || bytes.Contains(recv[0].Data, []byte("me@example.org")) {
 		t.Fatalf("a contact is not sealed in the log: %+v %v", d, err)
 	}
+	// Was it reported before? By URL, as a person writes it.
+	if l, err := v.Reports(ctx, h.a1, "", "host.example/b/"); err != nil || len(l) != 1 || l[0].Report != pub {
+		t.Fatalf("reports naming host.example/b: %+v %v", l, err)
+	}
+	if l, _ := v.Reports(ctx, h.a1, "", "https://host.example/c"); len(l) != 0 {
+		t.Fatalf("a URL no report names: %+v", l)
+	}
 	// Contact: analysts only.
 	rv, err := v.ReportDetail(ctx, h.a1, pub)
 	if err != nil || rv.Contact != "me@example.org" || rv.Status != StatusReceived {
@@ -126,7 +133,7 @@ func TestReportLifecycle(t *testing.T) {
 	}
 	it := h.deposit(t, h.a1, "capture.txt", []byte("capture of the page"), pub)
 	// Notice and takedown, in order.
-	if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", true, ""); !errors.Is(err, ErrConflict) {
+	if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", true, "", ""); !errors.Is(err, ErrConflict) {
 		t.Fatalf("removal before a notice: %v", err)
 	}
 	if err := v.SendNotice(ctx, h.a1, pub, NoticeSent{URL: "https://not.in.report/", To: "Host Ltd", Via: "email"}); !errors.Is(err, ErrBadInput) {
@@ -135,13 +142,21 @@ func TestReportLifecycle(t *testing.T) {
 	if err := v.SendNotice(ctx, h.a1, pub, NoticeSent{URL: "https://host.example/a.jpg", To: "Host Ltd", Via: "email", Country: "NL"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", false, "ticket 7"); err != nil {
+	// Stated times: never before what they follow, in the future, or
+	// more than 30 days ago.
+	for _, at := range []string{time.Now().Add(-time.Hour).Format(time.RFC3339), time.Now().Add(time.Hour).Format(time.RFC3339),
+		time.Now().Add(-40 * 24 * time.Hour).Format(time.RFC3339), "yesterday"} {
+		if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", true, "", at); !errors.Is(err, ErrBadInput) {
+			t.Fatalf("removal stated at %s: %v", at, err)
+		}
+	}
+	if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", false, "ticket 7", time.Now().UTC().Format(time.RFC3339)); err != nil {
 		t.Fatal(err)
 	}
-	if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", true, "checked: 404"); err != nil {
+	if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", true, "checked: 404", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", true, ""); !errors.Is(err, ErrConflict) {
+	if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", true, "", ""); !errors.Is(err, ErrConflict) {
 		t.Fatalf("a second removal: %v", err)
 	}
 	list, err := v.ForwardReport(ctx, h.a1, pub, "ECPAT Philippines", "hotline", "csv")

@@ -1,6 +1,10 @@
 package vault
 
-import "github.com/custos-vault/custos/pdq"
+import (
+	"time"
+
+	"github.com/custos-vault/custos/pdq"
+)
 
 // Hotline work (docs/hotline.md): public reports, their assessment,
 // notice and takedown, forwarding, classification votes and known
@@ -112,6 +116,9 @@ type NoticeSent struct {
 	Reference string `json:"reference,omitempty"`
 	// Country is the hosting country (ISO 3166-1 alpha-2), if traced.
 	Country string `json:"country,omitempty"`
+	// At is when the notice was sent (RFC 3339, UTC), where that was
+	// before it was recorded; absent, the event's time.
+	At string `json:"at,omitempty"`
 }
 
 // NoticeProgress is the data of report.notice.acknowledged and
@@ -120,6 +127,21 @@ type NoticeProgress struct {
 	Report string `json:"report"`
 	URL    string `json:"url"`
 	Note   string `json:"note,omitempty"`
+	// At is when it happened (RFC 3339, UTC), where that was before it
+	// was recorded; absent, the event's time.
+	At string `json:"at,omitempty"`
+}
+
+// MaxBackdate bounds how long before its recording a notice, an
+// acknowledgement or a removal may be stated to have happened.
+const MaxBackdate = 30 * 24 * time.Hour
+
+// statedTime is a stated time (At) or, absent, the event's.
+func statedTime(at string, ev time.Time) time.Time {
+	if t, err := time.Parse(time.RFC3339, at); err == nil && at != "" {
+		return t.UTC()
+	}
+	return ev
 }
 
 // ReportForwarded is the data of report.forwarded: the export's format,

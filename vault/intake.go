@@ -262,17 +262,34 @@ func readsReports(role string) bool {
 }
 
 // Reports lists reports, oldest first, optionally only those of one
-// status (analysts, custodians, auditors).
-func (v *Vault) Reports(ctx context.Context, who Principal, status string) ([]ReportView, error) {
+// status, and only those naming one URL (exactly, or after the scheme
+// and a "www." are set aside: "was this reported before?"), for
+// analysts, custodians and auditors.
+func (v *Vault) Reports(ctx context.Context, who Principal, status string, urls ...string) ([]ReportView, error) {
 	if !readsReports(who.Role) {
 		return nil, v.refuse(ctx, who, "report.list", "", "only analysts, custodians and auditors read reports", ErrForbidden)
 	}
 	if status != "" && !slices.Contains([]string{StatusReceived, StatusAssessing, StatusActioned, StatusClosed, "open"}, status) {
 		return nil, badInput("status %q: use received, assessing, actioned, closed or open", truncate(status))
 	}
+	names := func(r Report) bool {
+		for _, want := range urls {
+			if want == "" {
+				continue
+			}
+			found := false
+			for _, u := range r.URLs {
+				found = found || sameURL(u, want)
+			}
+			if !found {
+				return false
+			}
+		}
+		return true
+	}
 	out := []ReportView{}
 	for _, r := range v.state.allReports() {
-		if status == "" || r.Status == status || status == "open" && r.Status != StatusClosed {
+		if (status == "" || r.Status == status || status == "open" && r.Status != StatusClosed) && names(r) {
 			out = append(out, v.reportView(ctx, r, who))
 		}
 	}
@@ -429,21 +446,34 @@ func (v *Vault) SendNotice(ctx context.Context, who Principal, id string, n Noti
 	if n.Country != "" && (len(n.Country) != 2 || strings.Trim(n.Country, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
 		return badInput("country %q: give the ISO 3166-1 alpha-2 code in capitals, such as KH or PH", truncate(n.Country))
 	}
+	at, err := v.checkStated(n.At)
+	if err != nil {
+		return err
+	}
+	n.At = at
 	pre := func(r Report) error {
 		if !slices.Contains(r.URLs, n.URL) {
 			return badInput("report %s does not name the URL %q; its URLs: %s", id, truncate(n.URL), strings.Join(r.URLs, " "))
 		}
+		if at != "" && statedTime(at, time.Time{}).Before(r.ReceivedAt.Truncate(time.Second)) {
+			return badInput("the notice cannot have been sent (%s) before the report was received (%s)", at, r.ReceivedAt.UTC().Format(time.RFC3339))
+		}
 		return nil
 	}
 	r, _ := v.state.getReport(id)
-	_, err := v.reportDecision(ctx, who, "report.notice", id, pre, sequencer.Draft{Type: TypeNoticeSent, Case: r.Case, Data: n})
+	_, err = v.reportDecision(ctx, who, "report.notice", id, pre, sequencer.Draft{Type: TypeNoticeSent, Case: r.Case, Data: n})
 	return err
 }
 
 // NoticeProgressed records a provider's acknowledgement of a notice, or
-// (removed) that the content is confirmed gone from the URL.
-func (v *Vault) NoticeProgressed(ctx context.Context, who Principal, id, u string, removed bool, note string) error {
+// (removed) that the content is confirmed gone from the URL; at, if set,
+// is when that happened (RFC 3339), at most MaxBackdate ago.
+func (v *Vault) NoticeProgressed(ctx context.Context, who Principal, id, u string, removed bool, note, at string) error {
 	if err := checkText("note", note, maxReportNoteBytes, false, true); err != nil {
+		return err
+	}
+	at, err := v.checkStated(at)
+	if err != nil {
 		return err
 	}
 	typ, action := TypeNoticeAcknowledged, "report.acknowledged"
@@ -457,13 +487,17 @@ func (v *Vault) NoticeProgressed(ctx context.Context, who Principal, id, u strin
 			return badInput("report %s does not name the URL %q; its URLs: %s", id, truncate(u), strings.Join(r.URLs, " "))
 		case n == nil:
 			return refused(ErrConflict, "no notice was recorded for %q in report %s: record it first (custos report notice)", truncate(u), id)
-		case removed && !n.RemovedAt.IsZero(), !removed && !n.AcknowledgedAt.IsZero():
-			return refused(ErrConflict, "that was already recorded for %q", truncate(u))
+		case removed && !n.RemovedAt.IsZero():
+			return refused(ErrConflict, "the removal of %q was already recorded (%s)", truncate(u), n.RemovedAt.UTC().Format(time.RFC3339))
+		case !removed && !n.AcknowledgedAt.IsZero():
+			return refused(ErrConflict, "the acknowledgement of the notice for %q was already recorded (%s)", truncate(u), n.AcknowledgedAt.UTC().Format(time.RFC3339))
+		case at != "" && statedTime(at, time.Time{}).Before(n.SentAt.Truncate(time.Second)):
+			return badInput("that cannot have happened (%s) before the notice was sent (%s)", at, n.SentAt.UTC().Format(time.RFC3339))
 		}
 		return nil
 	}
 	r, _ := v.state.getReport(id)
-	_, err := v.reportDecision(ctx, who, action, id, pre, sequencer.Draft{Type: typ, Case: r.Case, Data: NoticeProgress{Report: id, URL: u, Note: note}})
+	_, err = v.reportDecision(ctx, who, action, id, pre, sequencer.Draft{Type: typ, Case: r.Case, Data: NoticeProgress{Report: id, URL: u, Note: note, At: at}})
 	return err
 }
 
@@ -539,4 +573,40 @@ func (v *Vault) forwardBody(r Report, format string, items []Item) ([]byte, erro
 		writeCSVRow(&b, r.Report, "item", it.ID, csvText(d.Name), strconv.FormatInt(d.Size, 10), d.SHA256, d.SHA1, d.MD5, cl.Category, "", "", "")
 	}
 	return b.Bytes(), nil
+}
+
+// checkStated checks a stated time of something that happened before it
+// was recorded: RFC 3339, not in the future, at most MaxBackdate ago. It
+// returns it in UTC ("" stays "").
+func (v *Vault) checkStated(at string) (string, error) {
+	if at == "" {
+		return "", nil
+	}
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return "", badInput("time %q: give it as 2026-11-30T14:05:00Z or with its offset, 2026-11-30T21:05:00+07:00", truncate(at))
+	}
+	now := v.cfg.Now()
+	switch {
+	case t.After(now):
+		return "", badInput("time %s is in the future", at)
+	case now.Sub(t) > MaxBackdate:
+		return "", badInput("time %s is more than %d days ago: record it as it happens, or note the real time in --note", at, int(MaxBackdate.Hours()/24))
+	}
+	return t.UTC().Format(time.RFC3339), nil
+}
+
+// sameURL compares two reported URLs as a person means them: the scheme,
+// a leading "www." and a final "/" set aside, the host in any case.
+func sameURL(a, b string) bool {
+	norm := func(s string) string {
+		s = strings.TrimSpace(s)
+		if i := strings.Index(s, "://"); i >= 0 {
+			s = s[i+3:]
+		}
+		host, rest, _ := strings.Cut(s, "/")
+		host = strings.TrimPrefix(strings.ToLower(host), "www.")
+		return strings.TrimSuffix(host+"/"+rest, "/")
+	}
+	return norm(a) == norm(b)
 }

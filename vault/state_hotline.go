@@ -189,7 +189,7 @@ func applyNoticeSent(s *State, ev *events.Event) error {
 		// the first sending time: removal is timed from the first.
 		n.To, n.Via, n.Reference, n.Country = d.To, d.Via, d.Reference, d.Country
 	} else {
-		r.Notices = append(r.Notices, &Notice{NoticeSent: d, SentAt: ev.Timestamp(), By: ev.Actor.Person})
+		r.Notices = append(r.Notices, &Notice{NoticeSent: d, SentAt: statedTime(d.At, ev.Timestamp()), By: ev.Actor.Person})
 	}
 	if r.Status != StatusClosed {
 		r.Status = StatusActioned
@@ -212,9 +212,9 @@ func applyNoticeProgress(removed bool) applier {
 			return fmt.Errorf("report %s has no notice for %s", d.Report, d.URL)
 		}
 		if removed {
-			n.RemovedAt = ev.Timestamp()
+			n.RemovedAt = statedTime(d.At, ev.Timestamp())
 		} else {
-			n.AcknowledgedAt = ev.Timestamp()
+			n.AcknowledgedAt = statedTime(d.At, ev.Timestamp())
 		}
 		return nil
 	}

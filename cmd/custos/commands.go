@@ -127,7 +127,7 @@ func init() {
 			details: "Reports from the public arrive through the public intake (custos server --public-listen) by themselves. The vault never opens a reported URL: capture what you find with your own tools and deposit it with --report.",
 			json:    `{"report"}`, run: out(runReportNew),
 			examples: []string{"custos report new --channel email --url https://host.example/a.jpg --description 'sent by a parent'"}},
-		{name: "report list", args: "[--status received|assessing|actioned|closed|open]", group: hw, who: "analyst, custodian, auditor",
+		{name: "report list", args: "[--status received|assessing|actioned|closed|open] [--url URL]", group: hw, who: "analyst, custodian, auditor",
 			summary: "reports, oldest first", json: `{"reports":[{"report","channel","status","received_at","urls","case",...}]}`, run: out(runReportList)},
 		{name: "report show", args: "REPORT", group: hw, who: "analyst, custodian, auditor",
 			summary: "one report: its URLs with their notices and takedowns, its items, its forwardings",

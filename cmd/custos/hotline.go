@@ -53,6 +53,7 @@ func runReportNew(args []string, stdout io.Writer) error {
 func runReportList(args []string, stdout io.Writer) error {
 	fs := newFlags("report list")
 	status := fs.String("status", "", "only reports of this status: received, assessing, actioned, closed, or open (all but closed)")
+	u := fs.String("url", "", "only reports naming this URL (scheme, www. and a final / set aside): was it reported before?")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -69,6 +70,9 @@ func runReportList(args []string, stdout io.Writer) error {
 	q := url.Values{}
 	if *status != "" {
 		q.Set("status", *status)
+	}
+	if *u != "" {
+		q.Set("url", *u)
 	}
 	if err := c.call("GET", "/v1/reports", q, nil, &out); err != nil {
 		return err
@@ -212,6 +216,7 @@ func runReportNotice(args []string, stdout io.Writer) error {
 	via := fs.String("via", "email", "how: "+strings.Join(vault.NoticeVias, ", "))
 	ref := fs.String("reference", "", "the notice's reference (ticket number, message id)")
 	country := fs.String("country", "", "the hosting country, ISO 3166-1 alpha-2 (KH, PH, NL, ...)")
+	at := fs.String("at", "", "when it was sent, if earlier (2026-11-30T14:05:00+07:00; at most 30 days ago)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -220,7 +225,7 @@ func runReportNotice(args []string, stdout io.Writer) error {
 	if len(pos) != 1 || *u == "" || *to == "" {
 		return usageErr("report notice needs REPORT, --url URL and --to PROVIDER")
 	}
-	return postReport(pos[0], "notices", api.NoticeRequest{URL: *u, To: *to, Via: *via, Reference: *ref, Country: *country}, *asJSON, stdout)
+	return postReport(pos[0], "notices", api.NoticeRequest{URL: *u, To: *to, Via: *via, Reference: *ref, Country: *country, At: *at}, *asJSON, stdout)
 }
 
 func runNoticeProgress(name, path string) func([]string, io.Writer) error {
@@ -228,6 +233,7 @@ func runNoticeProgress(name, path string) func([]string, io.Writer) error {
 		fs := newFlags(name)
 		u := fs.String("url", "", "the reported URL")
 		note := fs.String("note", "", "a note (how it was confirmed)")
+		at := fs.String("at", "", "when it happened, if earlier (2026-11-30T14:05:00+07:00; at most 30 days ago)")
 		asJSON := fs.Bool("json", false, "print JSON")
 		pos, err := parse(fs, args)
 		if err != nil {
@@ -236,7 +242,7 @@ func runNoticeProgress(name, path string) func([]string, io.Writer) error {
 		if len(pos) != 1 || *u == "" {
 			return usageErr("%s needs REPORT and --url URL", name)
 		}
-		return postReport(pos[0], path, api.NoticeProgressRequest{URL: *u, Note: *note}, *asJSON, stdout)
+		return postReport(pos[0], path, api.NoticeProgressRequest{URL: *u, Note: *note, At: *at}, *asJSON, stdout)
 	}
 }
 

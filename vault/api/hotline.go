@@ -53,6 +53,8 @@ type NoticeRequest struct {
 	Via       string `json:"via"`
 	Reference string `json:"reference,omitempty"`
 	Country   string `json:"country,omitempty"`
+	// At is when it was sent (RFC 3339), if before now.
+	At string `json:"at,omitempty"`
 }
 
 // NoticeProgressRequest is the body of POST
@@ -60,6 +62,8 @@ type NoticeRequest struct {
 type NoticeProgressRequest struct {
 	URL  string `json:"url"`
 	Note string `json:"note,omitempty"`
+	// At is when it happened (RFC 3339), if before now.
+	At string `json:"at,omitempty"`
 }
 
 // ClassifyRequest is the body of POST /v1/items/{item}/classification.
@@ -111,7 +115,7 @@ func (h *Handler) recordReport(w http.ResponseWriter, r *http.Request, who vault
 }
 
 func (h *Handler) listReports(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
-	list, err := h.v.Reports(r.Context(), who, r.URL.Query().Get("status"))
+	list, err := h.v.Reports(r.Context(), who, r.URL.Query().Get("status"), r.URL.Query().Get("url"))
 	if err != nil {
 		return err
 	}
@@ -156,7 +160,7 @@ func (h *Handler) sendNotice(w http.ResponseWriter, r *http.Request, who vault.P
 		return err
 	}
 	if err := h.v.SendNotice(r.Context(), who, r.PathValue("report"), vault.NoticeSent{URL: req.URL, To: req.To, Via: req.Via,
-		Reference: req.Reference, Country: req.Country}); err != nil {
+		Reference: req.Reference, Country: req.Country, At: req.At}); err != nil {
 		return err
 	}
 	return h.showReport(w, r, who)
@@ -168,7 +172,7 @@ func noticeProgress(removed bool) handlerFunc {
 		if err := readJSON(w, r, &req); err != nil {
 			return err
 		}
-		if err := h.v.NoticeProgressed(r.Context(), who, r.PathValue("report"), req.URL, removed, req.Note); err != nil {
+		if err := h.v.NoticeProgressed(r.Context(), who, r.PathValue("report"), req.URL, removed, req.Note, req.At); err != nil {
 			return err
 		}
 		return h.showReport(w, r, who)
