@@ -174,12 +174,8 @@ func parseNSRL(r io.Reader, fn func(Entry) error, st *ParseStats) error {
 		if reason == "" && e.SHA1 == nil && e.MD5 == nil {
 			reason = "no SHA-1 or MD5"
 		}
-		if s := field(rec, sizec); reason == "" && s != "" {
-			n, err := strconv.ParseInt(s, 10, 64)
-			if err != nil || n < 0 {
-				reason = fmt.Sprintf("FileSize %q is not a size in bytes", s)
-			}
-			e.Size = n
+		if reason == "" {
+			e.Size, reason = sizeField(rec, sizec, "FileSize")
 		}
 		if reason != "" {
 			st.reject(line, "%s", reason)
@@ -243,12 +239,8 @@ func parseICSE(r io.Reader, fn func(Entry) error, st *ParseStats) error {
 			}
 			e.VictimIdentified = &v
 		}
-		if s := field(rec, sizec); reason == "" && s != "" {
-			n, err := strconv.ParseInt(s, 10, 64)
-			if err != nil || n < 0 {
-				reason = fmt.Sprintf("size %q is not a size in bytes", s)
-			}
-			e.Size = n
+		if reason == "" {
+			e.Size, reason = sizeField(rec, sizec, "size")
 		}
 		if reason != "" {
 			st.reject(line, "%s", reason)
@@ -256,4 +248,18 @@ func parseICSE(r io.Reader, fn func(Entry) error, st *ParseStats) error {
 		}
 		return st.accept(line, e, fn)
 	})
+}
+
+// sizeField reads column col as a size in bytes: -1 when the column or
+// the field is absent, or a reason naming it when it is not a size.
+func sizeField(rec []string, col int, name string) (int64, string) {
+	s := field(rec, col)
+	if s == "" {
+		return -1, ""
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return -1, fmt.Sprintf("%s %q is not a size in bytes", name, s)
+	}
+	return n, ""
 }

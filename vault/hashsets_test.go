@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/custos-vault/custos/internal/secret"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,18 +108,8 @@ func TestHashSetMatching(t *testing.T) {
 // import, or put in the folder without one, is not used after a start,
 // and hashset list says why.
 func TestHashSetTamperedOnDisk(t *testing.T) {
-	hsDir := filepath.Join(t.TempDir(), "hashsets")
-	v, _ := openTestVaultDir(t, func(c *Config) { c.HashSetDir = hsDir })
+	v, hsDir, cust, anaTok := restartableHashSetVault(t)
 	ctx := context.Background()
-	cust := enrolled(t, v, "cust", RoleCustodian)
-	anaTok, err := v.Enroll(ctx, "ana", RoleAnalyst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ana, _ := signIn(v, anaTok)
-	if err := v.OpenCase(ctx, ana, "HL-1", "t"); err != nil {
-		t.Fatal(err)
-	}
 	file := []byte("listed content")
 	_, _, sum := sums(file)
 	for _, name := range []string{"edited", "intact"} {
@@ -180,4 +171,24 @@ func TestHashSetTamperedOnDisk(t *testing.T) {
 	if len(res.Matches) != 1 || res.Matches[0].Set != "intact" {
 		t.Fatalf("matches after the edit: %+v (only the intact set may match)", res.Matches)
 	}
+}
+
+// restartableHashSetVault is a vault keeping hash sets in hsDir, with a
+// custodian and an analyst (whose credential is returned, to sign in
+// again after a restart) who opened case HL-1.
+func restartableHashSetVault(t *testing.T) (v *Vault, hsDir string, cust Principal, anaTok secret.String) {
+	t.Helper()
+	hsDir = filepath.Join(t.TempDir(), "hashsets")
+	v, _ = openTestVaultDir(t, func(c *Config) { c.HashSetDir = hsDir })
+	ctx := context.Background()
+	cust = enrolled(t, v, "cust", RoleCustodian)
+	anaTok, err := v.Enroll(ctx, "ana", RoleAnalyst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ana, _ := signIn(v, anaTok)
+	if err := v.OpenCase(ctx, ana, "HL-1", "t"); err != nil {
+		t.Fatal(err)
+	}
+	return v, hsDir, cust, anaTok
 }

@@ -20,18 +20,8 @@ import (
 // manifest of a baseline sha256sum set keeps the set "in use" after a
 // restart, and its matches stop being known material.
 func TestAttackHashSetManifestEditFlipsCategory(t *testing.T) {
-	hsDir := filepath.Join(t.TempDir(), "hashsets")
-	v, _ := openTestVaultDir(t, func(c *Config) { c.HashSetDir = hsDir })
+	v, hsDir, cust, anaTok := restartableHashSetVault(t)
 	ctx := context.Background()
-	cust := enrolled(t, v, "cust", RoleCustodian)
-	anaTok, err := v.Enroll(ctx, "ana", RoleAnalyst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ana, _ := signIn(v, anaTok)
-	if err := v.OpenCase(ctx, ana, "HL-1", "t"); err != nil {
-		t.Fatal(err)
-	}
 	file := []byte("known illegal content listed by a partner")
 	_, _, sum := sums(file)
 	if _, err := v.ImportHashSet(ctx, cust, HashSetImport{Name: "baseline", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(sum + "  a\n")}); err != nil {

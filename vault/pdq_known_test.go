@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/custos-vault/custos/internal/testenv"
 	"hash/crc32"
 	"image"
-	"image/jpeg"
 	"image/png"
 	"io"
 	"os"
@@ -27,28 +27,6 @@ func readPhoto(t *testing.T, name string) []byte {
 	return b
 }
 
-// rotated90 is the photo's pixels turned a quarter clockwise,
-// re-encoded as a JPEG: a copy that only PDQ's dihedral variants match.
-func rotated90(t *testing.T, b []byte) []byte {
-	t.Helper()
-	img, _, err := image.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := img.Bounds()
-	out := image.NewRGBA(image.Rect(0, 0, r.Dy(), r.Dx()))
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			out.Set(r.Max.Y-1-y, x-r.Min.X, img.At(x, y))
-		}
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, out, &jpeg.Options{Quality: 85}); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // TestPDQKnownMaterial: the deposit of a photo records its PDQ hash; once
 // it is classified baseline, a shrunk copy and a rotated copy (different
 // bytes, so no exact hash matches) are known material and hidden, while
@@ -63,7 +41,7 @@ func TestPDQKnownMaterial(t *testing.T) {
 		t.Fatal(err)
 	}
 	shrunk := h.deposit(t, h.a1, "shrunk.jpg", readPhoto(t, "bridge-mods/shrink-a-lot.jpg"), "")
-	turned := h.deposit(t, h.a1, "turned.jpg", rotated90(t, readPhoto(t, "bridge-mods/aaa-orig.jpg")), "")
+	turned := h.deposit(t, h.a1, "turned.jpg", testenv.RotatedJPEG(t, readPhoto(t, "bridge-mods/aaa-orig.jpg")), "")
 	other := h.deposit(t, h.a1, "other.jpg", readPhoto(t, "reg-test-input/labelme-subset/q0122.jpg"), "")
 	for _, c := range []*DepositResult{shrunk, turned} {
 		if !strings.Contains(c.Known, "looks like (PDQ distance") || !strings.Contains(c.Known, "classified baseline") {

@@ -8,8 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/jpeg"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -23,30 +21,6 @@ import (
 func digests(b []byte) (string, string, string) {
 	m, s1, s2 := md5.Sum(b), sha1.Sum(b), sha256.Sum256(b)
 	return hex.EncodeToString(m[:]), hex.EncodeToString(s1[:]), hex.EncodeToString(s2[:])
-}
-
-// rotatedJPEG is a photo's pixels turned a quarter clockwise.
-func rotatedJPEG(t *testing.T, path string) []byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := img.Bounds()
-	out := image.NewRGBA(image.Rect(0, 0, r.Dy(), r.Dx()))
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			out.Set(r.Max.Y-1-y, x-r.Min.X, img.At(x, y))
-		}
-	}
-	var buf bytes.Buffer
-	jpeg.Encode(&buf, out, &jpeg.Options{Quality: 85})
-	return buf.Bytes()
 }
 
 func write(t *testing.T, dir, name string, b []byte) string {
@@ -197,7 +171,7 @@ func TestHotlineEndToEnd(t *testing.T) {
 	// 6. A shrunk and a rotated copy: known by PDQ, hidden by default.
 	for _, c := range []struct{ name, path string }{
 		{"shrunk", filepath.Join(photoDir, "bridge-mods", "shrink-a-lot.jpg")},
-		{"rotated", write(t, work, "rotated.jpg", rotatedJPEG(t, orig))},
+		{"rotated", write(t, work, "rotated.jpg", testenv.RotatedJPEG(t, mustRead(t, orig)))},
 	} {
 		it := itemOf(t, s.ok("analyst", work, "deposit", "--case", "HL-2026-1", "--report", rep, c.path, "--json"))
 		if known, _ := it["known"].(string); !strings.Contains(known, "PDQ distance") {
@@ -302,4 +276,13 @@ func TestHotlineEndToEnd(t *testing.T) {
 		t.Fatalf("item list does not mark known items:\n%s", list)
 	}
 	s.refused("analyst", work, "only custodians", "exposure", "--person", "sokha")
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

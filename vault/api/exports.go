@@ -17,6 +17,13 @@ func (h *Handler) exportHashes(w http.ResponseWriter, r *http.Request, who vault
 	if err != nil {
 		return err
 	}
+	writeHashList(w, list)
+	return nil
+}
+
+// writeHashList answers a recorded export: its bytes, with their SHA-256
+// in Custos-Sha256 and the recording event in Custos-Access-Event.
+func writeHashList(w http.ResponseWriter, list *vault.HashList) {
 	ctype := "text/plain; charset=utf-8"
 	switch list.Format {
 	case "csv":
@@ -29,7 +36,6 @@ func (h *Handler) exportHashes(w http.ResponseWriter, r *http.Request, who vault
 	w.Header().Set(HeaderSize, strconv.Itoa(len(list.Body)))
 	w.Header().Set(HeaderAccessEvent, strconv.FormatUint(list.Event, 10))
 	w.Write(list.Body)
-	return nil
 }
 
 // custodyReport answers GET /v1/cases/{case}/report?format=pdf|text

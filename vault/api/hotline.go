@@ -188,15 +188,7 @@ func (h *Handler) forwardReport(w http.ResponseWriter, r *http.Request, who vaul
 	if err != nil {
 		return err
 	}
-	ctype := "text/csv; charset=utf-8"
-	if list.Format == "vics" {
-		ctype = "application/json"
-	}
-	w.Header().Set("Content-Type", ctype)
-	w.Header().Set(HeaderSHA256, list.SHA256)
-	w.Header().Set(HeaderSize, strconv.Itoa(len(list.Body)))
-	w.Header().Set(HeaderAccessEvent, strconv.FormatUint(list.Event, 10))
-	w.Write(list.Body)
+	writeHashList(w, list)
 	return nil
 }
 
