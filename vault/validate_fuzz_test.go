@@ -114,3 +114,36 @@ func FuzzNameEscape(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReportedURL: a reported URL that is accepted is printable ASCII
+// with no space, at most MaxURLBytes, parses as an absolute http, https or
+// ftp URL with a host; anything else is refused as bad input; and the
+// URL comparison of report list --url never panics.
+func FuzzReportedURL(f *testing.F) {
+	for _, s := range []string{"https://host.example/a.jpg", "http://[::1]:8080/x?y=1#z", "ftp://h/", "javascript:alert(1)", "//host/a",
+		"https://host.example/a b", "https://", "HTTP://WWW.Host.example/", "https://h\x00/", "mailto:a@b", "https://h.example/%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		err := checkReportedURL(s)
+		_ = sameURL(s, "https://www.host.example/a/")
+		if err != nil {
+			if !errors.Is(err, ErrBadInput) {
+				t.Fatalf("%q refused as %v, not bad input", s, err)
+			}
+			return
+		}
+		if len(s) > MaxURLBytes || strings.ContainsAny(s, " \t\r\n") {
+			t.Fatalf("%q accepted", s)
+		}
+		for i := 0; i < len(s); i++ {
+			if s[i] < 0x21 || s[i] > 0x7e {
+				t.Fatalf("%q accepted with byte %#x", s, s[i])
+			}
+		}
+		scheme, _, ok := strings.Cut(s, "://")
+		if !ok || !map[string]bool{"http": true, "https": true, "ftp": true}[strings.ToLower(scheme)] {
+			t.Fatalf("%q accepted without an http, https or ftp scheme", s)
+		}
+	})
+}
