@@ -326,8 +326,8 @@ func vicsToEntry(m *vicsMedia) (Entry, string) {
 			}
 		}
 	}
-	if e.MD5 == nil && e.SHA1 == nil && e.SHA256 == nil {
-		return e, "no MD5, SHA1 or SHA256"
+	if e.MD5 == nil && e.SHA1 == nil && e.SHA256 == nil && e.PDQ == nil {
+		return e, "no MD5, SHA1, SHA256 or PDQ"
 	}
 	if e.Category, ok = jsonScalar(m.Category); !ok {
 		return e, "Category is neither a number nor a string"

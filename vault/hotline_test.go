@@ -115,7 +115,7 @@ func TestReportLifecycle(t *testing.T) {
 	if err != nil || rv.Contact != "me@example.org" || rv.Status != StatusReceived {
 		t.Fatalf("analyst's view: %+v %v", rv, err)
 	}
-	if rv, err := v.ReportDetail(ctx, h.cust, pub); err != nil || rv.Contact != "" {
+	if rv, err := v.ReportDetail(ctx, h.cust, pub); err != nil || rv.Contact != "" || !rv.ContactWithheld {
 		t.Fatalf("custodian's view shows the contact: %+v %v", rv, err)
 	}
 	if _, err := v.ReportDetail(ctx, h.inv, pub); !errors.Is(err, ErrNotFound) {

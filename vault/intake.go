@@ -166,23 +166,26 @@ func checkReportedURL(s string) error {
 // ReportView is a report as the API shows it. Contact is shown to
 // analysts only.
 type ReportView struct {
-	Report       string        `json:"report"`
-	Channel      string        `json:"channel"`
-	Status       string        `json:"status"`
-	ReceivedAt   time.Time     `json:"received_at"`
-	ReceivedBy   string        `json:"received_by,omitempty"`
-	URLs         []string      `json:"urls"`
-	Description  string        `json:"description,omitempty"`
-	Anonymous    bool          `json:"anonymous"`
-	Contact      string        `json:"contact,omitempty"`
-	Reference    string        `json:"reference,omitempty"`
-	Case         string        `json:"case,omitempty"`
-	AssessedBy   string        `json:"assessed_by,omitempty"`
-	ClosedReason string        `json:"closed_reason,omitempty"`
-	ClosedAt     *time.Time    `json:"closed_at,omitempty"`
-	Items        []string      `json:"items"`
-	Notices      []NoticeView  `json:"notices"`
-	Forwards     []ForwardView `json:"forwards"`
+	Report      string    `json:"report"`
+	Channel     string    `json:"channel"`
+	Status      string    `json:"status"`
+	ReceivedAt  time.Time `json:"received_at"`
+	ReceivedBy  string    `json:"received_by,omitempty"`
+	URLs        []string  `json:"urls"`
+	Description string    `json:"description,omitempty"`
+	Anonymous   bool      `json:"anonymous"`
+	Contact     string    `json:"contact,omitempty"`
+	// ContactWithheld says that the reporter gave a contact, which only
+	// analysts see.
+	ContactWithheld bool          `json:"contact_withheld,omitempty"`
+	Reference       string        `json:"reference,omitempty"`
+	Case            string        `json:"case,omitempty"`
+	AssessedBy      string        `json:"assessed_by,omitempty"`
+	ClosedReason    string        `json:"closed_reason,omitempty"`
+	ClosedAt        *time.Time    `json:"closed_at,omitempty"`
+	Items           []string      `json:"items"`
+	Notices         []NoticeView  `json:"notices"`
+	Forwards        []ForwardView `json:"forwards"`
 }
 
 // NoticeView is one URL's notice and takedown.
@@ -222,6 +225,9 @@ func timePtr(t time.Time) *time.Time {
 // analysts, custodians and auditors).
 func (v *Vault) reportView(ctx context.Context, r Report, who Principal) ReportView {
 	out := r.view(who)
+	if who.Role != RoleAnalyst && r.ContactSealed != "" {
+		out.ContactWithheld = true
+	}
 	if who.Role == RoleAnalyst && r.ContactSealed != "" {
 		c, err := v.openContact(ctx, r.ContactSealed)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"github.com/custos-vault/custos/internal/testenv"
+	"github.com/custos-vault/custos/pdq"
 	"hash/crc32"
 	"image"
 	"image/png"
@@ -121,5 +122,32 @@ func TestProbeBufferNeverBlocksTheWriter(t *testing.T) {
 	got, err := io.ReadAll(ok)
 	if err != nil || string(got) != "hello, world" {
 		t.Fatalf("read back %q, %v", got, err)
+	}
+}
+
+// TestPDQOnlyHashSet: a VICS set listing a photo by its PDQ hash alone
+// (no exact digest) makes a shrunk copy of the photo known material, with
+// the match recorded as algorithm pdq and its distance.
+func TestPDQOnlyHashSet(t *testing.T) {
+	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
+	res, err := pdq.HashReader(bytes.NewReader(readPhoto(t, "bridge-mods/aaa-orig.jpg")), pdq.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vics := `{"@odata.context":"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Cases","value":[{"CaseNumber":"P","Media":[` +
+		`{"MediaID":1,"Category":1,"AlternativeHashes":[{"HashName":"PDQ","HashValue":"` + res.Hash.String() + `"}]}]}]}`
+	if _, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "pdq-only", Format: "vics", Body: strings.NewReader(vics)}); err != nil {
+		t.Fatal(err)
+	}
+	d := h.deposit(t, h.a1, "shrunk.jpg", readPhoto(t, "bridge-mods/shrink-a-lot.jpg"), "")
+	if len(d.Matches) != 1 || d.Matches[0].Algorithm != "pdq" || d.Matches[0].Category != CategoryBaseline || d.Matches[0].Distance > 31 {
+		t.Fatalf("matches: %+v", d.Matches)
+	}
+	if !strings.Contains(d.Known, "hash set pdq-only") {
+		t.Fatalf("known: %q", d.Known)
+	}
+	other := h.deposit(t, h.a1, "other.jpg", readPhoto(t, "reg-test-input/labelme-subset/q0122.jpg"), "")
+	if len(other.Matches) != 0 || other.Known != "" {
+		t.Fatalf("an unrelated photo: %+v", other)
 	}
 }

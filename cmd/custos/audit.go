@@ -443,7 +443,8 @@ func printTimeline(w io.Writer, evs []*events.Event, verbose bool) {
 		// members) shows no details here; --verbose prints it as stored.
 		var d map[string]any
 		ev.DecodeData(&d)
-		for _, k := range []string{"purpose", "reason", "action", "target", "kind", "person", "name", "package", "for"} {
+		for _, k := range []string{"purpose", "reason", "action", "target", "kind", "person", "name", "package", "for",
+			"report", "url", "to", "category", "override", "at"} {
 			if v, ok := d[k].(string); ok && v != "" && !(k == "name" && v == names[ev.Item]) {
 				line += " " + k + "=" + quoteIfSpaced(v)
 			}

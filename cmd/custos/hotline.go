@@ -124,6 +124,8 @@ func printReport(w io.Writer, r vault.ReportView) {
 		fmt.Fprintln(w, "  reporter   anonymous")
 	} else if r.Contact != "" {
 		fmt.Fprintf(w, "  contact    %s\n", safeText(r.Contact))
+	} else if r.ContactWithheld {
+		fmt.Fprintln(w, "  contact    given, and shown to analysts only")
 	}
 	if r.Reference != "" {
 		fmt.Fprintf(w, "  reference  %s\n", safeText(r.Reference))
