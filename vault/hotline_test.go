@@ -185,6 +185,23 @@ func TestReportLifecycle(t *testing.T) {
 	if err := v.CloseReport(ctx, h.a1, pub, "actioned", ""); !errors.Is(err, ErrConflict) {
 		t.Fatalf("closing twice: %v", err)
 	}
+	// Closed by mistake: opened again, with its status as its events
+	// give it, and closed again.
+	if err := v.ReopenReport(ctx, h.inv, pub, "x"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an investigator reopened a report: %v", err)
+	}
+	if err := v.ReopenReport(ctx, h.a1, pub, "closed before the second URL was checked"); err != nil {
+		t.Fatal(err)
+	}
+	if rv, _ := v.ReportDetail(ctx, h.a1, pub); rv.Status != StatusActioned || rv.ClosedAt != nil {
+		t.Fatalf("reopened report: %+v", rv)
+	}
+	if err := v.ReopenReport(ctx, h.a1, pub, "again"); !errors.Is(err, ErrConflict) {
+		t.Fatalf("reopening an open report: %v", err)
+	}
+	if err := v.CloseReport(ctx, h.a1, pub, "actioned", ""); err != nil {
+		t.Fatal(err)
+	}
 	if err := v.CloseReport(ctx, h.a1, anon, "content-gone", ""); err != nil {
 		t.Fatal(err)
 	}

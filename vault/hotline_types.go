@@ -22,6 +22,8 @@ const (
 	TypeReportAssessing = "report.assessing"
 	// TypeReportClosed records a report closed, and why.
 	TypeReportClosed = "report.closed"
+	// TypeReportReopened records a closed report opened again, and why.
+	TypeReportReopened = "report.reopened"
 	// TypeNoticeSent, TypeNoticeAcknowledged and TypeContentRemoved
 	// record notice and takedown of one reported URL.
 	TypeNoticeSent         = "report.notice.sent"
@@ -103,6 +105,12 @@ type ReportClosed struct {
 	Report string `json:"report"`
 	Reason string `json:"reason"`
 	Note   string `json:"note,omitempty"`
+}
+
+// ReportReopened is the data of report.reopened.
+type ReportReopened struct {
+	Report string `json:"report"`
+	Reason string `json:"reason"`
 }
 
 // NoticeSent is the data of report.notice.sent: to whom (a hosting

@@ -434,6 +434,50 @@ func (v *Vault) CloseReport(ctx context.Context, who Principal, id, reason, note
 	return err
 }
 
+// ReopenReport opens a closed report again (an analyst; of the report's
+// case, if it was assessed into one), with the reason; it takes the status
+// its events give it (received, assessing or actioned).
+func (v *Vault) ReopenReport(ctx context.Context, who Principal, id, reason string) error {
+	if err := checkReportID(id); err != nil {
+		return err
+	}
+	if err := checkText("reason", reason, maxReportNoteBytes, true, false); err != nil {
+		return err
+	}
+	r, ok := v.state.getReport(id)
+	if !ok || who.Role != RoleAnalyst {
+		why := "no such report"
+		if ok {
+			why = "only analysts work on reports"
+		}
+		return v.refuseUnseen(ctx, who, "report.reopen", "report", id, why, "analysts work on reports")
+	}
+	pre := func(r Report, ok bool) error {
+		switch {
+		case !ok:
+			return refused(ErrNotFound, "no report %s", id)
+		case r.Status != StatusClosed:
+			return refused(ErrConflict, "report %s is not closed (%s)", id, r.Status)
+		}
+		if r.Case != "" {
+			c, ok := v.state.getCase(r.Case)
+			if err := liveCase(r.Case, c, ok); err != nil {
+				return err
+			}
+			if !v.memberOf(who, c) {
+				return refused(ErrForbidden, "report %s is assessed into a case you are not assigned to", id)
+			}
+		}
+		return nil
+	}
+	if err := pre(r, ok); err != nil {
+		return v.refusedAs(ctx, who, "report.reopen", id, err)
+	}
+	_, err := v.append(ctx, sequencer.Draft{Type: TypeReportReopened, Actor: who.actor(), Case: r.Case,
+		Check: v.reportCheck(id, r.Case, pre), Data: ReportReopened{Report: id, Reason: reason}})
+	return v.refusedAs(ctx, who, "report.reopen", id, err)
+}
+
 // NoticeVias are how a notice is sent.
 var NoticeVias = []string{"email", "web-form", "iccam", "phone", "letter", "api", "other"}
 

@@ -108,6 +108,7 @@ func init() {
 	appliers[TypeReportReceived] = applyReportReceived
 	appliers[TypeReportAssessing] = applyReportAssessing
 	appliers[TypeReportClosed] = applyReportClosed
+	appliers[TypeReportReopened] = applyReportReopened
 	appliers[TypeNoticeSent] = applyNoticeSent
 	appliers[TypeNoticeAcknowledged] = applyNoticeProgress(false)
 	appliers[TypeContentRemoved] = applyNoticeProgress(true)
@@ -172,6 +173,27 @@ func applyReportClosed(s *State, ev *events.Event) error {
 		return err
 	}
 	r.Status, r.ClosedReason, r.ClosedAt = StatusClosed, d.Reason, ev.Timestamp()
+	return nil
+}
+
+func applyReportReopened(s *State, ev *events.Event) error {
+	d, err := data[ReportReopened](ev)
+	if err != nil {
+		return err
+	}
+	r, err := s.reportOf(d.Report)
+	if err != nil {
+		return err
+	}
+	r.ClosedReason, r.ClosedAt = "", time.Time{}
+	switch {
+	case len(r.Notices) > 0 || len(r.Forwards) > 0:
+		r.Status = StatusActioned
+	case r.Case != "":
+		r.Status = StatusAssessing
+	default:
+		r.Status = StatusReceived
+	}
 	return nil
 }
 

@@ -151,6 +151,8 @@ func init() {
 			json:    `{"report","to","format","sha256","size","file"}`, run: runReportForward},
 		{name: "report close", args: "REPORT --reason " + strings.Join(vault.ReportCloseReasons, "|") + " [--note T]", group: hw, who: "analyst",
 			summary: "close a report", json: "the report, as `report show`", run: out(runReportClose)},
+		{name: "report reopen", args: "REPORT --reason T", group: hw, who: "analyst",
+			summary: "open a closed report again", json: "the report, as `report show`", run: out(runReportReopen)},
 		{name: "classify", args: "ITEM --category baseline|national|not-illegal [--age-group G] [--sex S] [--series NAME] [--note T]", group: hw, who: "analyst, investigator assigned to the case",
 			summary: "vote on an item's category (INHOPE's universal classification)",
 			details: "Each vote is recorded; your later vote replaces your earlier one. The case's policy (case classification-votes) says how many agreeing votes settle a category; disagreements are shown. An item whose category is settled as baseline or national, and every copy or near-copy of it (same SHA-256, or PDQ within 31 bits), is then known material: hidden from review unless revealed with get --reveal-known.",

@@ -211,6 +211,20 @@ func runReportClose(args []string, stdout io.Writer) error {
 	return postReport(pos[0], "close", api.CloseReportRequest{Reason: *reason, Note: *note}, *asJSON, stdout)
 }
 
+func runReportReopen(args []string, stdout io.Writer) error {
+	fs := newFlags("report reopen")
+	reason := fs.String("reason", "", "why the report is opened again (recorded)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *reason == "" {
+		return usageErr("report reopen needs REPORT and --reason TEXT")
+	}
+	return postReport(pos[0], "reopen", api.ReopenReportRequest{Reason: *reason}, *asJSON, stdout)
+}
+
 func runReportNotice(args []string, stdout io.Writer) error {
 	fs := newFlags("report notice")
 	u := fs.String("url", "", "the reported URL the notice is about")

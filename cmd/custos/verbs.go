@@ -957,7 +957,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		// `report WORD`: a hotline report verb mistyped, not the
 		// chain-of-custody document.
-		return usageErr("unknown report command %q: hotline reports are report new|list|show|assess|notice|acknowledged|removed|forward|close; the chain-of-custody document is report --case CASE -o FILE", args[0])
+		return usageErr("unknown report command %q: hotline reports are report new|list|show|assess|notice|acknowledged|removed|forward|close|reopen; the chain-of-custody document is report --case CASE -o FILE", args[0])
 	}
 	return runDocument("report", "/report", args, stdout, stderr)
 }

@@ -46,6 +46,22 @@ type CloseReportRequest struct {
 	Note   string `json:"note,omitempty"`
 }
 
+// ReopenReportRequest is the body of POST /v1/reports/{report}/reopen.
+type ReopenReportRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (h *Handler) reopenReport(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req ReopenReportRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := h.v.ReopenReport(r.Context(), who, r.PathValue("report"), req.Reason); err != nil {
+		return err
+	}
+	return h.showReport(w, r, who)
+}
+
 // NoticeRequest is the body of POST /v1/reports/{report}/notices.
 type NoticeRequest struct {
 	URL       string `json:"url"`
