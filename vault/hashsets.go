@@ -220,7 +220,8 @@ func (h *hashSets) match(d ItemDeposited) []HashSetMatch {
 				}
 				seen[key] = true
 				out = append(out, HashSetMatch{Set: n, Entry: uint64(m.Number), Algorithm: string(m.Algorithm),
-					Category: entryCategory(m, s.Manifest().DefaultCategory), SourceCategory: m.Entry.Category, Series: m.Entry.Series})
+					Category: entryCategory(m, s.Manifest().DefaultCategory), SourceCategory: m.Entry.Category, Series: m.Entry.Series,
+					Table: s.Manifest().TableSHA256})
 			}
 		}
 	}
@@ -260,7 +261,8 @@ func (h *hashSets) pdqMatches(qs [][32]byte, maxDistance int) []HashSetMatch {
 		}
 		m := hashset.Match{Set: p.set, Number: p.entry, Entry: e, KnownGood: s.Manifest().KnownGood}
 		out = append(out, HashSetMatch{Set: p.set, Entry: uint64(p.entry), Algorithm: "pdq", Distance: best,
-			Category: entryCategory(m, s.Manifest().DefaultCategory), SourceCategory: e.Category, Series: e.Series})
+			Category: entryCategory(m, s.Manifest().DefaultCategory), SourceCategory: e.Category, Series: e.Series,
+			Table: s.Manifest().TableSHA256})
 	}
 	slices.SortStableFunc(out, func(a, b HashSetMatch) int { return a.Distance - b.Distance })
 	return out

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/internal/secret"
 	"os"
 	"path/filepath"
@@ -159,6 +160,20 @@ func TestHashSetTamperedOnDisk(t *testing.T) {
 	}
 	if !strings.Contains(v2.hashsets.problems["smuggled"], "no import in the custody log") {
 		t.Fatalf("the smuggled set: %q", v2.hashsets.problems["smuggled"])
+	}
+	// Both are recorded as unused, with why.
+	var unused []string
+	v2.cfg.Log.Read(ctx, 0, func(r events.Record) error {
+		ev, err := events.Decode(r.Bytes)
+		if err == nil && ev.Type == TypeHashSetUnused {
+			var d HashSetUnused
+			ev.DecodeData(&d)
+			unused = append(unused, d.Name)
+		}
+		return err
+	})
+	if strings.Join(unused, ",") != "edited,smuggled" {
+		t.Fatalf("hashset.unused events name %v", unused)
 	}
 	ana2, err := signIn(v2, anaTok)
 	if err != nil {

@@ -209,7 +209,7 @@ func TestReportLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Reports.Received != 2 || s.Reports.Relevant != 1 || s.Reports.Closed["actioned"] != 1 || s.Reports.Closed["content-gone"] != 1 ||
+	if s.Reports.Received != 2 || s.Reports.Relevant != 1 || s.Reports.Closed["actioned"] != 2 || s.Reports.Closed["content-gone"] != 1 ||
 		s.Notices.Sent != 1 || s.Notices.Removed != 1 || s.Notices.RemovalHours.N != 1 || s.Items.Deposited != 1 || s.Forwarded["hotline"] != 1 {
 		t.Fatalf("stats: %+v", s)
 	}
@@ -356,7 +356,7 @@ func TestExposureLimitWarns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if (r.Warning != "") != (i >= 1) {
+		if (r.Warning != "") != (i >= 2) {
 			t.Fatalf("view %d: warning %q", i+1, r.Warning)
 		}
 	}

@@ -9,7 +9,8 @@ import (
 // Hotline work (docs/hotline.md): public reports, their assessment,
 // notice and takedown, forwarding, classification votes and known
 // material. Each step is a custody event like any other; the figures of
-// `custos stats` are derived from these events alone.
+// `custos stats` are derived from these events (whether an item is known
+// material also from the hash sets in use now).
 
 // Event types of hotline work.
 const (
@@ -43,6 +44,10 @@ const (
 	// hash sets being loaded and removed.
 	TypeHashSetImported = "hashset.imported"
 	TypeHashSetRemoved  = "hashset.removed"
+	// TypeHashSetUnused records, at a start, a hash set the vault does
+	// not match against, and why (its files differ from its import, or
+	// no import made it).
+	TypeHashSetUnused = "hashset.unused"
 )
 
 // TypeContactsKeyCreated records the creation of the vault's
@@ -229,6 +234,12 @@ type HashSetRemoved struct {
 	Reason string `json:"reason"`
 }
 
+// HashSetUnused is the data of hashset.unused.
+type HashSetUnused struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
 // HashSetMatch is one match of a deposit against an imported hash set,
 // recorded in its item.deposited event.
 type HashSetMatch struct {
@@ -242,8 +253,11 @@ type HashSetMatch struct {
 	SourceCategory string `json:"source_category,omitempty"`
 	Series         string `json:"series,omitempty"`
 	// Distance is, for a PDQ match (algorithm "pdq"), the Hamming
-	// distance in bits.
+	// distance in bits (absent: 0).
 	Distance int `json:"distance,omitempty"`
+	// Table is the table digest of the set the match was found in, as
+	// its hashset.imported event records it.
+	Table string `json:"table,omitempty"`
 }
 
 // MediaInfo is what the deposit's one pass learned of an image or a

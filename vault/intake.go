@@ -358,6 +358,10 @@ func (v *Vault) reportDecision(ctx context.Context, who Principal, action, id st
 		}
 		return nil, v.refuseUnseen(ctx, who, action, "report", id, reason, "analysts work on reports")
 	}
+	// eventCase is the case the event names (set below); a decision
+	// other than an assessment must name the case the report is in at
+	// its position.
+	var eventCase string
 	full := func(r Report, ok bool) error {
 		switch {
 		case !ok:
@@ -372,19 +376,23 @@ func (v *Vault) reportDecision(ctx context.Context, who Principal, action, id st
 			if err := liveCase(r.Case, c, ok); err != nil {
 				return err
 			}
-			if !v.memberOf(who, c) && d.Type != TypeReportAssessing {
+			if !v.memberOf(who, c) {
 				return refused(ErrForbidden, "report %s is assessed into a case you are not assigned to; ask its analysts, or a custodian to assign you", id)
 			}
 		}
+		if d.Type != TypeReportAssessing && r.Case != eventCase {
+			return refused(ErrConflict, "report %s was assessed into another case meanwhile; repeat", id)
+		}
 		return pre(r)
 	}
+	if d.Case == "" {
+		d.Case = r.Case
+	}
+	eventCase = d.Case
 	if err := full(r, ok); err != nil {
 		return nil, v.refusedAs(ctx, who, action, id, err)
 	}
 	d.Actor = who.actor()
-	if d.Case == "" {
-		d.Case = r.Case
-	}
 	d.Check = v.reportCheck(id, d.Case, full)
 	evs, err := v.append(ctx, d)
 	return evs, v.refusedAs(ctx, who, action, id, err)

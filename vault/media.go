@@ -42,6 +42,7 @@ func mediaKind(head []byte) string {
 
 // mediaProbe is the second reader of a deposit's plaintext.
 type mediaProbe struct {
+	kind  string
 	buf   *probeBuffer
 	done  chan *MediaInfo
 	grace time.Duration
@@ -78,7 +79,7 @@ func (v *Vault) probeMedia(body io.Reader) (io.Reader, *mediaProbe) {
 	if grace <= 0 {
 		grace = probeGrace
 	}
-	p := &mediaProbe{buf: newProbeBuffer(probeBufferBytes), done: make(chan *MediaInfo, 1), grace: grace}
+	p := &mediaProbe{kind: kind, buf: newProbeBuffer(probeBufferBytes), done: make(chan *MediaInfo, 1), grace: grace}
 	go func() {
 		var m *MediaInfo
 		if kind == "image" {
@@ -121,7 +122,10 @@ func (p *mediaProbe) result(encErr error) *MediaInfo {
 		return m
 	case <-time.After(p.grace):
 		p.buf.abandon()
-		return &MediaInfo{NotHashed: "not hashed: the image took too long to decode"}
+		if p.kind == "video" {
+			return &MediaInfo{Kind: "video", NotHashed: "duration not read: the file took too long to read"}
+		}
+		return &MediaInfo{Kind: "image", NotHashed: "not hashed: the image took too long to decode"}
 	}
 }
 

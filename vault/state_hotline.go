@@ -31,10 +31,19 @@ type Report struct {
 	AssessedAt   time.Time
 	ClosedReason string
 	ClosedAt     time.Time
+	// Closings are every report.closed event of the report (a reopened
+	// report keeps them), for the statistics.
+	Closings []Closing
 	// Notices by URL, in the order they were sent.
 	Notices  []*Notice
 	Forwards []Forward
 	Items    []string
+}
+
+// Closing is one report.closed event: its reason and time.
+type Closing struct {
+	Reason string
+	At     time.Time
 }
 
 // Notice is the notice and takedown of one reported URL.
@@ -173,6 +182,7 @@ func applyReportClosed(s *State, ev *events.Event) error {
 		return err
 	}
 	r.Status, r.ClosedReason, r.ClosedAt = StatusClosed, d.Reason, ev.Timestamp()
+	r.Closings = append(r.Closings, Closing{Reason: d.Reason, At: ev.Timestamp()})
 	return nil
 }
 
@@ -368,6 +378,7 @@ func (r *Report) clone() Report {
 	c.URLs = slices.Clone(r.URLs)
 	c.Items = slices.Clone(r.Items)
 	c.Forwards = slices.Clone(r.Forwards)
+	c.Closings = slices.Clone(r.Closings)
 	c.Notices = nil
 	for _, n := range r.Notices {
 		nn := *n

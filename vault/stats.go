@@ -7,13 +7,16 @@ import (
 )
 
 // Statistics of hotline work, as INHOPE members publish them, derived
-// from the custody events alone (docs/hotline.md says how each figure is
-// counted).
+// from the custody events (known items also from the hash sets in use;
+// docs/hotline.md section 7 says how each figure is counted).
 
 // Stats are the figures of a period [From, To).
 type Stats struct {
 	From time.Time `json:"from"`
 	To   time.Time `json:"to"`
+	// LogSize is the number of custody events the figures were computed
+	// from: the log's prefix an auditor recomputes them against.
+	LogSize uint64 `json:"log_size"`
 	// Reports: received in the period, by channel; relevant (actioned:
 	// a notice sent or the report forwarded, at any time); closed in the
 	// period by reason.
@@ -96,7 +99,7 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 		return nil, badInput("the period is empty: --to must be after --from")
 	}
 	in := func(t time.Time) bool { return !t.IsZero() && !t.Before(from) && t.Before(to) }
-	s := &Stats{From: from.UTC(), To: to.UTC(), ByCategory: map[string]int{}, MatchesByHashSet: map[string]int{}, Forwarded: map[string]int{},
+	s := &Stats{From: from.UTC(), To: to.UTC(), LogSize: v.log.Size(), ByCategory: map[string]int{}, MatchesByHashSet: map[string]int{}, Forwarded: map[string]int{},
 		Reports: ReportStats{ByChannel: map[string]int{}, Closed: map[string]int{}}}
 	var removal, fromReport []time.Duration
 	for _, r := range v.state.allReports() {
@@ -110,8 +113,10 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 				s.Reports.Open++
 			}
 		}
-		if in(r.ClosedAt) {
-			s.Reports.Closed[r.ClosedReason]++
+		for _, c := range r.Closings {
+			if in(c.At) {
+				s.Reports.Closed[c.Reason]++
+			}
 		}
 		for _, n := range r.Notices {
 			if !in(n.SentAt) {

@@ -16,9 +16,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -326,9 +329,18 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 			return nil, err
 		}
 		v.hashsets = h
+		// A set not used is a custody fact: the matches of later
+		// deposits depend on it.
+		names := slices.Sorted(maps.Keys(h.problems))
+		for _, name := range names {
+			if _, err := v.append(ctx, sequencer.Draft{Type: TypeHashSetUnused, Actor: System, Data: HashSetUnused{Name: name, Reason: h.problems[name]}}); err != nil {
+				v.log.Close()
+				return nil, err
+			}
+		}
 	}
 	if _, err := v.append(ctx, sequencer.Draft{Type: TypeServerStarted, Actor: System,
-		Data: map[string]string{"sealer": cfg.Sealer.KeyRef()}}); err != nil {
+		Data: map[string]string{"sealer": cfg.Sealer.KeyRef(), "pdq_max_distance": strconv.Itoa(v.pdqDistance())}}); err != nil {
 		v.log.Close()
 		return nil, err
 	}

@@ -126,7 +126,7 @@ func (v *Vault) exposureWarning(person string) string {
 		return ""
 	}
 	e := v.state.exposureOf(person)[v.cfg.Now().UTC().Format(time.DateOnly)]
-	if e.Items < limit {
+	if e.Items <= limit {
 		return ""
 	}
 	return fmt.Sprintf("you have been shown %d items today; the daily limit set for reviewer welfare is %d: consider stopping, and talk to your custodian", e.Items, limit)

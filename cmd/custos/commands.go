@@ -179,7 +179,7 @@ func init() {
 			json: `{"hashset","removed"}`, run: out(runHashSetRemove)},
 		{name: "stats", args: "[--from DATE] [--to DATE]", group: hw, who: "custodian, auditor, analyst",
 			summary: "the figures hotlines publish: reports, items by category, hash-set matches, new material, notices and times to removal",
-			details: "Derived from the custody events alone (docs/hotline.md says how each figure is counted). --to is exclusive: --from 2026-01-01 --to 2026-07-01 is the first half of 2026.",
+			details: "Derived from the custody events; log_size says how many (whether an item is known material also depends on the hash sets in use now; docs/hotline.md section 7 says how each figure is counted). --to is exclusive: --from 2026-01-01 --to 2026-07-01 is the first half of 2026.",
 			json:    `{"reports","items","by_category","matches_by_hashset","notices","forwarded"}`, run: out(runStats)},
 
 		{name: "recipient set", args: "AGE_RECIPIENT", group: pk, who: "prosecutor, defence",
