@@ -55,6 +55,11 @@ func TestPDQKnownMaterial(t *testing.T) {
 	if other.Known != "" {
 		t.Errorf("an unrelated photo is known: %q", other.Known)
 	}
+	// Known-material checks compare with the one classified photo only,
+	// not with every image ever deposited.
+	if n := len(h.v.state.hot.judged); n != 1 {
+		t.Errorf("known-material checks compare with %d images, want the 1 classified", n)
+	}
 	if _, err := h.view(h.a2, other.ID, false); err != nil {
 		t.Errorf("an unrelated photo is hidden: %v", err)
 	}

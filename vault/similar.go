@@ -90,7 +90,7 @@ func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID strin
 			qs, ok = pdqVariants(m)
 		}
 		if ok {
-			for other, d := range v.state.pdqWithin(qs, maxDistance) {
+			for other, d := range v.state.pdqWithin(qs, maxDistance, false) {
 				if other == it.ID {
 					continue
 				}

@@ -97,6 +97,13 @@ type hotlineState struct {
 	// pdq holds the items with a PDQ hash of quality at least
 	// pdqMinQuality, in deposit order.
 	pdq []pdqItem
+	// judged holds, of those, the items that can carry a category (a
+	// vote, or a deposit match with one): the only ones a known-material
+	// check compares with, so that it costs what has been classified,
+	// not everything ever deposited.
+	judged    []pdqItem
+	judgedSet map[string]bool
+	pdqOf     map[string][32]byte
 	// exposure: person -> day (2006-01-02) -> counts.
 	exposure map[string]map[string]*Exposure
 	// contacts is the reporter-contacts key's recipient, once created.
@@ -110,7 +117,7 @@ type pdqItem struct {
 
 func newHotlineState() *hotlineState {
 	return &hotlineState{reports: map[string]*Report{}, votes: map[string]map[string]Vote{}, policy: map[string]int{},
-		hashsets: map[string]*HashSet{}, bySHA256: map[string][]string{}, exposure: map[string]map[string]*Exposure{}}
+		hashsets: map[string]*HashSet{}, bySHA256: map[string][]string{}, judgedSet: map[string]bool{}, pdqOf: map[string][32]byte{}, exposure: map[string]map[string]*Exposure{}}
 }
 
 func init() {
@@ -282,7 +289,20 @@ func applyItemClassified(s *State, ev *events.Event) error {
 		s.hot.votes[ev.Item] = m
 	}
 	m[ev.Actor.Person] = Vote{ItemClassified: d, By: ev.Actor.Person, At: ev.Timestamp(), Seq: ev.Seq}
+	s.hot.judge(ev.Item)
 	return nil
+}
+
+// judge adds an item that can now carry a category to the PDQ hashes
+// known-material checks compare with; under the lock.
+func (h *hotlineState) judge(item string) {
+	if h.judgedSet[item] {
+		return
+	}
+	if p, ok := h.pdqOf[item]; ok {
+		h.judgedSet[item] = true
+		h.judged = append(h.judged, pdqItem{item: item, hash: p})
+	}
 }
 
 func applyClassificationPolicy(s *State, ev *events.Event) error {
@@ -328,6 +348,12 @@ func (h *hotlineState) noteDeposit(it *Item) {
 			p.item = it.ID
 			copy(p.hash[:], b)
 			h.pdq = append(h.pdq, p)
+			h.pdqOf[it.ID] = p.hash
+		}
+	}
+	for _, m := range it.Deposit.Matches {
+		if severity(m.Category) > 0 {
+			h.judge(it.ID)
 		}
 	}
 	if it.Deposit.Report != "" {
@@ -462,12 +488,17 @@ func (s *State) itemsBySHA256(sum string) []string {
 }
 
 // pdqWithin returns the items whose PDQ hash is within maxDistance of
-// one of qs (an image's eight dihedral variants, or just its own).
-func (s *State) pdqWithin(qs [][32]byte, maxDistance int) map[string]int {
+// one of qs (an image's eight dihedral variants, or just its own): all
+// items, or (judgedOnly) those that can carry a category.
+func (s *State) pdqWithin(qs [][32]byte, maxDistance int, judgedOnly bool) map[string]int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := map[string]int{}
-	for _, p := range s.hot.pdq {
+	list := s.hot.pdq
+	if judgedOnly {
+		list = s.hot.judged
+	}
+	for _, p := range list {
 		for _, q := range qs {
 			if d := hamming(p.hash, q); d <= maxDistance {
 				if old, ok := out[p.item]; !ok || d < old {

@@ -56,7 +56,7 @@ func (v *Vault) knownBecause(it Item) string {
 	if m := it.Deposit.Media; m != nil && m.PDQ != "" && m.Quality >= pdqMinQuality {
 		if qs, ok := pdqVariants(m); ok {
 			best, cat := v.pdqDistance()+1, ""
-			for other, d := range v.state.pdqWithin(qs, v.pdqDistance()) {
+			for other, d := range v.state.pdqWithin(qs, v.pdqDistance(), true) {
 				if other == it.ID || d >= best {
 					continue
 				}
