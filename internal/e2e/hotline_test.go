@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-vault/custos/internal/testenv"
 )
@@ -51,7 +52,8 @@ func itemOf(t *testing.T, r result) map[string]any {
 // and takedown; and statistics that match what happened.
 func TestHotlineEndToEnd(t *testing.T) {
 	public := testenv.Addr(testenv.FreePort(t))
-	s := newServer(t, "--public-listen", public, "--hotline-name", "Test Hotline")
+	s := newServer(t, "--public-listen", public, "--hotline-name", "Test Hotline", "--exposure-daily-limit", "1",
+		"--pdq-max-distance", "31", "--public-reports-per-minute", "2")
 	work := t.TempDir()
 
 	// 1. A member of the public reports two URLs.
@@ -182,7 +184,17 @@ func TestHotlineEndToEnd(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(work, c.name+".out")); err == nil {
 			t.Fatalf("a refused reveal wrote a file")
 		}
-		s.ok("analyst", work, "get", id, "--purpose", "confirm the match for the police referral", "--reveal-known", "-o", filepath.Join(work, c.name+".out"))
+		r := s.ok("analyst", work, "get", id, "--purpose", "confirm the match for the police referral", "--reveal-known", "-o", filepath.Join(work, c.name+".out"))
+		// --exposure-daily-limit 1: the second reveal of the day warns.
+		if warned := strings.Contains(r.stderr, "custos: warning:"); warned != (c.name == "rotated") {
+			t.Fatalf("%s: warning on stderr %v: %q", c.name, warned, r.stderr)
+		}
+	}
+	if out := s.ok("analyst", work, "similar", pid).stdout; !strings.Contains(out, "distance") || strings.Count(out, "\n") < 2 {
+		t.Fatalf("similar %s:\n%s", pid, out)
+	}
+	if sim := s.ok("analyst", work, "similar", "--case", "HL-2026-1", "--max-distance", "20", "--json").json(t); len(sim["items"].([]any)) == 0 {
+		t.Fatalf("similar --case: %v", sim)
 	}
 	timeline := s.ok("auditor", work, "audit", "log", "--case", "HL-2026-1", "--json").stdout
 	if !strings.Contains(timeline, `"override"`) || !strings.Contains(timeline, "known material") {
@@ -224,7 +236,11 @@ func TestHotlineEndToEnd(t *testing.T) {
 	// 8. Notice and takedown, then the figures.
 	u := "https://abuse-host.example/gallery/1"
 	s.ok("analyst", work, "report", "notice", rep, "--url", u, "--to", "Example Hosting B.V.", "--via", "email", "--country", "NL")
-	s.ok("analyst", work, "report", "acknowledged", rep, "--url", u)
+	s.ok("analyst", work, "report", "acknowledged", rep, "--url", u, "--at", time.Now().UTC().Format(time.RFC3339))
+	s.refused("analyst", work, "in the future", "report", "removed", rep, "--url", u, "--at", time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	if l := s.ok("analyst", work, "report", "list", "--url", "abuse-host.example/v.mp4", "--json").json(t); len(l["reports"].([]any)) != 1 {
+		t.Fatalf("report list --url: %v", l)
+	}
 	s.ok("analyst", work, "report", "removed", rep, "--url", u, "--note", "404 since 10:02")
 	shown := s.ok("analyst", work, "report", "show", rep).stdout
 	if !strings.Contains(shown, "removed at") || !strings.Contains(shown, "actioned") {
@@ -240,6 +256,10 @@ func TestHotlineEndToEnd(t *testing.T) {
 		t.Fatalf("forward export: %v\n%s", fw, csv)
 	}
 	s.ok("analyst", work, "report", "close", rep, "--reason", "actioned")
+	if r := s.ok("analyst", work, "report", "reopen", rep, "--reason", "second URL still online", "--json").json(t); r["status"] != "actioned" {
+		t.Fatalf("report reopen: %v", r)
+	}
+	s.ok("analyst", work, "report", "close", rep, "--reason", "actioned")
 
 	stats := s.ok("custodian", work, "stats", "--json").json(t)
 	reports := stats["reports"].(map[string]any)
@@ -248,7 +268,7 @@ func TestHotlineEndToEnd(t *testing.T) {
 	notices := stats["notices"].(map[string]any)
 	bySet := stats["matches_by_hashset"].(map[string]any)
 	switch {
-	case reports["received"] != 1.0, reports["relevant"] != 1.0, reports["closed"].(map[string]any)["actioned"] != 1.0:
+	case reports["received"] != 1.0, reports["relevant"] != 1.0, reports["closed"].(map[string]any)["actioned"] != 2.0:
 		t.Fatalf("reports: %v", reports)
 	case items["deposited"] != 10.0, items["known"] != 9.0, items["known_good"] != 1.0, items["matched"] != 7.0:
 		t.Fatalf("items: %v", items)
@@ -269,6 +289,18 @@ func TestHotlineEndToEnd(t *testing.T) {
 	}
 	s.ok("custodian", work, "exposure", "--person", "analyst")
 	s.refused("custodian", work, "no person", "exposure", "--person", "nobody")
+	s.refused("analyst", work, "only custodians", "hashset", "remove", "md5list", "--reason", "superseded")
+	s.ok("custodian", work, "hashset", "remove", "md5list", "--reason", "superseded")
+	if l := s.ok("auditor", work, "hashset", "list").stdout; strings.Contains(l, "md5list") || !strings.Contains(l, "in use") {
+		t.Fatalf("hashset list after a removal:\n%s", l)
+	}
+	// No plaintext at rest: neither the captures, the photo, nor what the
+	// hash-set imports and the media probes read is anywhere in the
+	// vault's folders or its temporary folder.
+	photoBytes := mustRead(t, orig)
+	for _, needle := range [][]byte{listed, vicsListed, ordinary, photoBytes[len(photoBytes)/2 : len(photoBytes)/2+64]} {
+		scanFor(t, needle, s.data, s.tmp)
+	}
 	if show := s.ok("analyst", work, "item", "show", pid).stdout; !strings.Contains(show, "category:   baseline (settled") || !strings.Contains(show, "known material") {
 		t.Fatalf("item show does not say what the hotline decided:\n%s", show)
 	}
