@@ -52,14 +52,10 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 	if !itemIDPattern.MatchString(itemID) {
 		return nil, badInput("item id %q is malformed: item ids are it_ and 24 hex digits (custos item list --case CASE lists them)", truncate(itemID))
 	}
-	it, ok := v.state.getItem(itemID)
-	c, _ := v.state.getCase(it.Case)
-	if !ok || !assigned(who, c) {
-		reason := "no such item"
-		if ok {
-			reason = "only investigators and analysts assigned to the case view its items"
-		}
-		return nil, v.refuseUnseen(ctx, who, "item.get", "item", itemID, reason, "items are seen only by the investigators and analysts assigned to their case")
+	it, err := v.assignedItem(ctx, who, "item.get", itemID, "only investigators and analysts assigned to the case view its items",
+		"items are seen only by the investigators and analysts assigned to their case")
+	if err != nil {
+		return nil, err
 	}
 	if err := checkText("purpose", purpose, 1024, true, false); err != nil {
 		return nil, err

@@ -98,6 +98,23 @@ func (v *Vault) refuseUnseen(ctx context.Context, who Principal, action, what, t
 	return fmt.Errorf("%w: no such %s %s (%s)%w", ErrNotFound, what, shown(target), rule, recordedMark{})
 }
 
+// assignedItem returns an item whose case who is assigned to. An unknown
+// item, or one of a case who is not assigned to, is refused alike
+// (refuseUnseen, recorded): notAssigned is the recorded reason of the
+// second, rule what the answer says of both.
+func (v *Vault) assignedItem(ctx context.Context, who Principal, action, itemID, notAssigned, rule string) (Item, error) {
+	it, ok := v.state.getItem(itemID)
+	c, _ := v.state.getCase(it.Case)
+	if !ok || !assigned(who, c) {
+		reason := "no such item"
+		if ok {
+			reason = notAssigned
+		}
+		return Item{}, v.refuseUnseen(ctx, who, action, "item", itemID, reason, rule)
+	}
+	return it, nil
+}
+
 // assigned reports whether who is an investigator assigned to the case,
 // destroyed or not.
 func assigned(who Principal, c Case) bool {

@@ -112,14 +112,10 @@ func (v *Vault) Classify(ctx context.Context, who Principal, itemID string, req 
 	if !itemIDPattern.MatchString(itemID) {
 		return Classification{}, badInput("item id %q is malformed: item ids are it_ and 24 hex digits", truncate(itemID))
 	}
-	it, ok := v.state.getItem(itemID)
-	c, _ := v.state.getCase(it.Case)
-	if !ok || !assigned(who, c) {
-		reason := "no such item"
-		if ok {
-			reason = "only analysts and investigators assigned to the case classify its items"
-		}
-		return Classification{}, v.refuseUnseen(ctx, who, "item.classify", "item", itemID, reason, "items are classified by analysts and investigators assigned to their case")
+	it, err := v.assignedItem(ctx, who, "item.classify", itemID, "only analysts and investigators assigned to the case classify its items",
+		"items are classified by analysts and investigators assigned to their case")
+	if err != nil {
+		return Classification{}, err
 	}
 	if !slices.Contains(Categories, req.Category) {
 		return Classification{}, badInput("category %q: use one of %s", truncate(req.Category), strings.Join(Categories, ", "))

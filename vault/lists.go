@@ -242,17 +242,9 @@ func (v *Vault) ShowItem(ctx context.Context, who Principal, itemID string) (*It
 	if !itemIDPattern.MatchString(itemID) {
 		return nil, badInput("item id %q is not it_ and 24 hex digits", truncate(itemID))
 	}
-	it, ok := v.state.getItem(itemID)
-	var c Case
-	if ok {
-		c, _ = v.state.getCase(it.Case)
-	}
-	if !ok || !assigned(who, c) {
-		reason := "no such item"
-		if ok {
-			reason = "not assigned to the item's case"
-		}
-		return nil, v.refuseUnseen(ctx, who, "item.show", "item", itemID, reason, "only the case's investigators and analysts see its items")
+	it, err := v.assignedItem(ctx, who, "item.show", itemID, "not assigned to the item's case", "only the case's investigators and analysts see its items")
+	if err != nil {
+		return nil, err
 	}
 	d := it.Deposit
 	return &ItemDetail{ID: it.ID, Case: it.Case, Name: d.Name, Size: d.Size, SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1,

@@ -46,14 +46,9 @@ func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID strin
 		if !itemIDPattern.MatchString(itemID) {
 			return nil, badInput("item id %q is malformed: item ids are it_ and 24 hex digits", truncate(itemID))
 		}
-		it, ok := v.state.getItem(itemID)
-		c, _ := v.state.getCase(it.Case)
-		if !ok || !assigned(who, c) {
-			reason := "no such item"
-			if ok {
-				reason = "not assigned to the item's case"
-			}
-			return nil, v.refuseUnseen(ctx, who, "item.similar", "item", itemID, reason, "only the case's analysts and investigators search its items")
+		it, err := v.assignedItem(ctx, who, "item.similar", itemID, "not assigned to the item's case", "only the case's analysts and investigators search its items")
+		if err != nil {
+			return nil, err
 		}
 		items = []Item{it}
 	} else {
