@@ -28,6 +28,7 @@ import (
 	"github.com/custos-vault/custos/objects/objectstore"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
+	"github.com/custos-vault/custos/vault/web"
 )
 
 // serverFlags are the flags shared by `server` and `admin recover`.
@@ -262,8 +263,13 @@ func runServer(args []string, stderr io.Writer) error {
 			return err
 		}
 	}
-	handler := api.New(v, logger, opts)
-	defer handler.Close()
+	apiHandler := api.New(v, logger, opts)
+	defer apiHandler.Close()
+	handler, err := web.New(v, apiHandler, logger, web.Options{BaseURL: base, TLS: useTLS})
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	ln = api.LimitListener(ln, lim.connsPerClient)
 	srv := &http.Server{
 		Handler:           handler,
@@ -312,8 +318,9 @@ func runServer(args []string, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "\nCustos is running (development mode). In another terminal:\n"+
 			"  . %s        # then: custos case open CASE-1 --title 'First case'\n"+
 			"  custos deposit --case CASE-1 FILE\n"+
-			"Other persons: %s/{analyst,prosecutor,defence,auditor,custodian,custodian2}.env\n\n",
-			filepath.Join(f.data, "dev", "investigator.env"), filepath.Join(f.data, "dev"))
+			"Other persons: %s/{analyst,prosecutor,defence,auditor,custodian,custodian2}.env\n"+
+			"In a browser: %s/app/ and sign in with a person's CUSTOS_TOKEN from their .env file.\n\n",
+			filepath.Join(f.data, "dev", "investigator.env"), filepath.Join(f.data, "dev"), base)
 	}
 	select {
 	case <-ctx.Done():
@@ -326,7 +333,7 @@ func runServer(args []string, stderr io.Writer) error {
 	err = srv.Shutdown(shutdown)
 	// Record the summaries of refusals still being aggregated while the
 	// vault is open.
-	handler.Close()
+	apiHandler.Close()
 	return err
 }
 

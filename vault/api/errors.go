@@ -56,6 +56,13 @@ func status(err error) int {
 // detail goes only to the server's log, under a reference id that the
 // answer names.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code, msg := h.answer(r, err)
+	writeJSON(w, code, ErrorResponse{Error: msg})
+}
+
+// answer is the status and message err is answered with; a server fault
+// is logged with a reference that the message names.
+func (h *Handler) answer(r *http.Request, err error) (int, string) {
 	code := status(err)
 	msg := sanitize(err.Error())
 	if code >= 500 || code == http.StatusUnprocessableEntity || code == 499 {
@@ -71,11 +78,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		msg += " (reference " + ref + " in the server log)"
 	}
-	writeJSON(w, code, ErrorResponse{Error: msg})
+	return code, msg
 }
 
-// genericMessage names what went wrong, without detail, for an answer
-// whose detail stays in the server's log.
 func genericMessage(code int) string {
 	switch code {
 	case http.StatusUnprocessableEntity:

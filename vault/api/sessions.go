@@ -206,15 +206,8 @@ func (h *Handler) redeem(w http.ResponseWriter, r *http.Request, _ vault.Princip
 // is presented but names nobody (or a suspended person) is refused even
 // if a token comes with it.
 func (h *Handler) authenticate(r *http.Request) (vault.Principal, error) {
-	if h.opts.ClientCerts != nil && r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-		id, err := h.opts.ClientCerts.Identify(r.TLS)
-		if err == nil {
-			return h.v.AuthenticateCertificate(id)
-		}
-		if !errors.Is(err, ErrNoCertificate) {
-			h.log.Info("a client certificate was refused", "err", err, "source", clientIP(r))
-			return vault.Principal{}, fmt.Errorf("%w: "+"the client certificate was not accepted", vault.ErrUnauthenticated)
-		}
+	if who, ok, err := h.certificate(r); ok {
+		return who, err
 	}
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
@@ -225,4 +218,22 @@ func (h *Handler) authenticate(r *http.Request) (vault.Principal, error) {
 		return vault.Principal{}, fmt.Errorf("%w: "+"a credential opens a session (POST /v1/sessions); send the session's token", vault.ErrUnauthenticated)
 	}
 	return h.v.Authenticate(token)
+}
+
+// certificate identifies r by its verified TLS client certificate; ok is
+// false when r carries none (then a token may identify it).
+func (h *Handler) certificate(r *http.Request) (who vault.Principal, ok bool, err error) {
+	if h.opts.ClientCerts == nil || r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		return vault.Principal{}, false, nil
+	}
+	id, err := h.opts.ClientCerts.Identify(r.TLS)
+	if err == nil {
+		who, err = h.v.AuthenticateCertificate(id)
+		return who, true, err
+	}
+	if !errors.Is(err, ErrNoCertificate) {
+		h.log.Info("a client certificate was refused", "err", err, "source", clientIP(r))
+		return vault.Principal{}, true, fmt.Errorf("%w: "+"the client certificate was not accepted", vault.ErrUnauthenticated)
+	}
+	return vault.Principal{}, false, nil
 }

@@ -1,0 +1,362 @@
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/custos-vault/custos/vault"
+	"github.com/custos-vault/custos/vault/api"
+)
+
+// Cookie names. Over HTTPS the session cookie takes the __Host- prefix:
+// the browser then keeps it only if it is Secure, host-only and for /.
+const (
+	cookieName       = "custos_session"
+	secureCookieName = "__Host-custos_session"
+	oidcCookieName   = "custos_oidc"
+)
+
+// sessionToken is the vault session token the request's cookie carries,
+// or "".
+func sessionToken(r *http.Request) string {
+	for _, name := range []string{secureCookieName, cookieName} {
+		if c, err := r.Cookie(name); err == nil && c.Value != "" {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+func setSessionCookie(w http.ResponseWriter, secure bool, s *vault.Session) {
+	name := cookieName
+	if secure {
+		name = secureCookieName
+	}
+	// The vault's own token, revealed from its secret type only into the
+	// cookie of the person who just signed in.
+	http.SetCookie(w, &http.Cookie{Name: name, Value: s.Token.Reveal(), Path: "/", Expires: s.Expires,
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
+}
+
+func clearSessionCookie(w http.ResponseWriter, secure bool) {
+	name := cookieName
+	if secure {
+		name = secureCookieName
+	}
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
+}
+
+// csrfToken is the CSRF token of who's sign-in: an HMAC, under a key made
+// at the server's start, of the session (or, for a client certificate, of
+// the certificate's fingerprint). It changes with every session, and a
+// restart invalidates open forms.
+func (h *Handler) csrfToken(who vault.Principal) string {
+	m := hmac.New(sha256.New, h.csrfKey)
+	m.Write([]byte("custos web csrf\x00" + who.Name + "\x00" + who.Credential.Auth + "\x00" + who.Credential.Session + "\x00" + who.Credential.Certificate))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// validCSRF checks the form field csrf, or the header X-Custos-CSRF of a
+// page script's request, in constant time.
+func (h *Handler) validCSRF(r *http.Request, s *session) bool {
+	got := r.Header.Get("X-Custos-CSRF")
+	if got == "" {
+		// Only a urlencoded form is parsed here (bounded); an upload's body
+		// is never read for its token.
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			r.Body = http.MaxBytesReader(nil, r.Body, 64<<10)
+			if r.ParseForm() == nil {
+				got = r.PostForm.Get("csrf")
+			}
+		}
+	}
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.csrf)) == 1
+}
+
+type signInData struct {
+	Next           string
+	Ended          bool
+	Local          bool
+	OIDC           bool
+	Certificates   bool
+	Failed         string
+	SignedInAlready *vault.Principal
+}
+
+// safeNext keeps a post-sign-in destination inside the web application.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, Prefix) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return Prefix
+	}
+	return next
+}
+
+func (h *Handler) signInPage(w http.ResponseWriter, r *http.Request) {
+	h.signInForm(w, r, http.StatusOK, "")
+}
+
+func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request, code int, failed string) {
+	cfg := h.api.SignIn()
+	d := signInData{Next: safeNext(r.FormValue("next")), Ended: r.URL.Query().Get("ended") == "1",
+		Local: cfg.Local, OIDC: cfg.OIDC != nil, Certificates: cfg.ClientCertificates, Failed: failed}
+	var s *session
+	if who, err := h.api.Authenticate(r, sessionToken(r)); err == nil {
+		d.SignedInAlready = &who
+		s = &session{who: who, csrf: h.csrfToken(who), lang: pickCatalog(r), expires: who.Credential.Expires}
+	}
+	if err := h.render(w, r, s, code, "signin", "", d); err != nil {
+		h.log.Error("rendering the sign-in page", "err", err)
+	}
+}
+
+// signInLocal signs a person in with their local credential. A refusal is
+// rate-limited and recorded (aggregated) exactly as the API's.
+func (h *Handler) signInLocal(w http.ResponseWriter, r *http.Request) {
+	if wait, limited, err := h.api.Throttled(r, "session.open"); limited || err != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
+		h.errorPage(w, r, nil, http.StatusTooManyRequests, "Too many sign-in attempts from this address; wait a minute and try again.")
+		return
+	}
+	if err := form(w, r); err != nil {
+		h.signInForm(w, r, http.StatusBadRequest, "The form could not be read.")
+		return
+	}
+	cred := strings.TrimSpace(r.PostForm.Get("credential"))
+	if cred == "" {
+		h.signInForm(w, r, http.StatusBadRequest, "Enter your credential.")
+		return
+	}
+	s, err := h.v.OpenSession(r.Context(), cred)
+	if err != nil {
+		if nerr := h.api.NoteUnauthenticated(r, "session.open", "", err); nerr != nil {
+			h.log.Error("recording a refused sign-in", "err", nerr)
+		}
+		code, msg := h.api.Message(r, err)
+		if code == http.StatusUnauthorized {
+			msg = "That credential was not accepted."
+		}
+		h.signInForm(w, r, code, msg)
+		return
+	}
+	setSessionCookie(w, h.opts.TLS, s)
+	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
+}
+
+func (h *Handler) signOut(w http.ResponseWriter, r *http.Request, s *session) error {
+	if s.who.Credential.Session != "" {
+		if err := h.v.EndSession(r.Context(), s.who); err != nil {
+			return err
+		}
+	}
+	clearSessionCookie(w, h.opts.TLS)
+	http.Redirect(w, r, Prefix+"sign-in?done="+url.QueryEscape("signed-out"), http.StatusSeeOther)
+	return nil
+}
+
+// oidcFlows are the authorisation code flows in progress: at most
+// maxFlows, each for ten minutes, keyed by their state.
+type oidcFlows struct {
+	client *http.Client
+	mu     sync.Mutex
+	flows  map[string]oidcFlow
+	prov   *oidc.Provider
+	issuer string
+}
+
+type oidcFlow struct {
+	verifier, nonce, next string
+	binding               [32]byte
+	until                 time.Time
+}
+
+const maxFlows = 1000
+
+func newOIDCFlows(c *http.Client) *oidcFlows {
+	if c == nil {
+		c = &http.Client{Timeout: 30 * time.Second}
+	}
+	return &oidcFlows{client: c, flows: map[string]oidcFlow{}}
+}
+
+func (f *oidcFlows) provider(ctx context.Context, issuer string) (*oidc.Provider, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.prov != nil && f.issuer == issuer {
+		return f.prov, nil
+	}
+	p, err := oidc.NewProvider(oidc.ClientContext(ctx, f.client), issuer)
+	if err != nil {
+		return nil, err
+	}
+	f.prov, f.issuer = p, issuer
+	return p, nil
+}
+
+func (f *oidcFlows) put(state string, fl oidcFlow, now time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, v := range f.flows {
+		if now.After(v.until) {
+			delete(f.flows, k)
+		}
+	}
+	if len(f.flows) >= maxFlows {
+		return false
+	}
+	f.flows[state] = fl
+	return true
+}
+
+func (f *oidcFlows) take(state string, now time.Time) (oidcFlow, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fl, ok := f.flows[state]
+	delete(f.flows, state)
+	return fl, ok && now.Before(fl.until)
+}
+
+func randomText() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (h *Handler) oauthConfig(r *http.Request) (*oauth2.Config, *oidc.Provider, error) {
+	cfg := h.api.SignIn().OIDC
+	if cfg == nil {
+		return nil, nil, vault.ErrNotFound
+	}
+	p, err := h.oidc.provider(oidc.ClientContext(r.Context(), h.oidc.client), cfg.Issuer)
+	if err != nil {
+		return nil, nil, err
+	}
+	scopes := cfg.Scopes
+	if len(scopes) == 0 {
+		scopes = []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail}
+	}
+	return &oauth2.Config{ClientID: cfg.ClientID, Endpoint: p.Endpoint(), Scopes: scopes,
+		RedirectURL: strings.TrimRight(h.opts.BaseURL, "/") + Prefix + "sign-in/oidc/callback"}, p, nil
+}
+
+// signInOIDC starts the authorisation code flow with PKCE (RFC 7636) and
+// a nonce; the state is bound to this browser by a cookie.
+func (h *Handler) signInOIDC(w http.ResponseWriter, r *http.Request) {
+	if wait, limited, err := h.api.Throttled(r, "session.open"); limited || err != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
+		h.errorPage(w, r, nil, http.StatusTooManyRequests, "Too many sign-in attempts from this address; wait a minute and try again.")
+		return
+	}
+	oc, _, err := h.oauthConfig(r)
+	if err != nil {
+		h.log.Warn("the identity provider could not be reached", "err", err)
+		h.signInForm(w, r, http.StatusServiceUnavailable, "Sign-in through the identity provider is not available now.")
+		return
+	}
+	state, binding := randomText(), randomText()
+	fl := oidcFlow{verifier: oauth2.GenerateVerifier(), nonce: randomText(), next: safeNext(r.URL.Query().Get("next")),
+		binding: sha256.Sum256([]byte(binding)), until: h.opts.Now().Add(10 * time.Minute)}
+	if !h.oidc.put(state, fl, h.opts.Now()) {
+		h.errorPage(w, r, nil, http.StatusTooManyRequests, "Too many sign-ins are in progress; try again in a few minutes.")
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: oidcCookieName, Value: binding, Path: Prefix + "sign-in/oidc", MaxAge: 600,
+		HttpOnly: true, Secure: h.opts.TLS, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, oc.AuthCodeURL(state, oauth2.S256ChallengeOption(fl.verifier), oidc.Nonce(fl.nonce)), http.StatusSeeOther)
+}
+
+// oidcCallback finishes the flow: the code is exchanged with the PKCE
+// verifier, the ID token's signature, audience and nonce are checked here,
+// and the vault then verifies it as it verifies the CLI's (its claim and
+// second-factor rules) before opening a session.
+func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
+	if wait, limited, err := h.api.Throttled(r, "session.open"); limited || err != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
+		h.errorPage(w, r, nil, http.StatusTooManyRequests, "Too many sign-in attempts from this address; wait a minute and try again.")
+		return
+	}
+	q := r.URL.Query()
+	fl, ok := h.oidc.take(q.Get("state"), h.opts.Now())
+	c, cerr := r.Cookie(oidcCookieName)
+	http.SetCookie(w, &http.Cookie{Name: oidcCookieName, Value: "", Path: Prefix + "sign-in/oidc", MaxAge: -1, HttpOnly: true, Secure: h.opts.TLS})
+	refuse := func(reason string, err error) {
+		if err != nil {
+			h.log.Info("an OpenID sign-in was refused", "reason", reason, "err", err, "source", clientIP(r))
+		}
+		if nerr := h.api.NoteUnauthenticated(r, "session.open", "", errReason(reason)); nerr != nil {
+			h.log.Error("recording a refused sign-in", "err", nerr)
+		}
+		h.signInForm(w, r, http.StatusUnauthorized, "The sign-in was not accepted: "+reason+".")
+	}
+	if !ok || cerr != nil {
+		refuse("the sign-in expired or was started in another browser", nil)
+		return
+	}
+	b := sha256.Sum256([]byte(c.Value))
+	if subtle.ConstantTimeCompare(b[:], fl.binding[:]) != 1 {
+		refuse("the sign-in was started in another browser", nil)
+		return
+	}
+	if e := q.Get("error"); e != "" {
+		refuse("the identity provider refused it", nil)
+		return
+	}
+	oc, p, err := h.oauthConfig(r)
+	if err != nil {
+		refuse("the identity provider could not be reached", err)
+		return
+	}
+	ctx := oidc.ClientContext(r.Context(), h.oidc.client)
+	tok, err := oc.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(fl.verifier))
+	if err != nil {
+		refuse("the code could not be exchanged", err)
+		return
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := p.Verifier(&oidc.Config{ClientID: oc.ClientID}).Verify(ctx, raw)
+	if err != nil {
+		refuse("the ID token was not valid", err)
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(fl.nonce)) != 1 {
+		refuse("the ID token was not for this sign-in", nil)
+		return
+	}
+	id, err := h.api.VerifyIDToken(r, raw, tok.AccessToken)
+	if err != nil {
+		refuse("the ID token was not accepted", nil)
+		return
+	}
+	s, err := h.v.OpenExternalSession(r.Context(), id)
+	if err != nil {
+		if nerr := h.api.NoteUnauthenticated(r, "session.open", "", err); nerr != nil {
+			h.log.Error("recording a refused sign-in", "err", nerr)
+		}
+		code, msg := h.api.Message(r, err)
+		h.signInForm(w, r, code, msg)
+		return
+	}
+	setSessionCookie(w, h.opts.TLS, s)
+	http.Redirect(w, r, fl.next, http.StatusSeeOther)
+}
+
+type reasonError string
+
+func (e reasonError) Error() string { return string(e) }
+func (e reasonError) Unwrap() error { return vault.ErrUnauthenticated }
+
+func errReason(s string) error { return reasonError("unauthenticated: " + s) }
+
+func clientIP(r *http.Request) string { return api.ClientIP(r) }

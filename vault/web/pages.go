@@ -1,0 +1,124 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"github.com/custos-vault/custos/vault"
+)
+
+// parsePages parses each page template with the layout: page NAME is
+// templates/NAME.html, which defines "content".
+func parsePages() (map[string]*template.Template, error) {
+	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	files, err := templateFS.ReadDir("templates")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, f := range files {
+		name := strings.TrimSuffix(f.Name(), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+f.Name())
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", f.Name(), err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// funcs are the helpers templates may call: formatting only.
+var funcs = template.FuncMap{
+	"bytes": humanBytes,
+	"short": func(s string, n int) string {
+		if len(s) <= n {
+			return s
+		}
+		return s[:n] + "…"
+	},
+	"add": func(a, b int) int { return a + b },
+}
+
+// humanBytes writes a size as people read it (1.5 GiB), in binary units.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// navFor is the main menu of a role: what that role's daily work needs.
+func navFor(who vault.Principal, path string, c *catalog) []navLink {
+	var links []navLink
+	add := func(href, key string) {
+		links = append(links, navLink{Href: href, Label: c.text(key), Current: path == href || href != Prefix && strings.HasPrefix(path, href)})
+	}
+	add(Prefix, "nav.home")
+	switch who.Role {
+	case vault.RoleInvestigator, vault.RoleAnalyst:
+		add(Prefix+"triage", "nav.triage")
+	case vault.RoleProsecutor, vault.RoleDefence:
+		add(Prefix+"packages", "nav.packages")
+		add(Prefix+"verify", "nav.verify")
+	case vault.RoleAuditor:
+		add(Prefix+"audit", "nav.audit")
+		add(Prefix+"packages", "nav.packages")
+	case vault.RoleCustodian:
+		add(Prefix+"people", "nav.people")
+		add(Prefix+"requests", "nav.requests")
+		add(Prefix+"hashsets", "nav.hashsets")
+		add(Prefix+"audit", "nav.audit")
+	}
+	return links
+}
+
+type homeData struct {
+	Cases    []vault.CaseSummary
+	AllCases bool
+	Exposure *vault.ExposureView
+	Tasks    []navLink
+}
+
+func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *session) error {
+	d := homeData{Cases: h.v.Cases(s.who), AllCases: s.who.Role == vault.RoleCustodian || s.who.Role == vault.RoleAuditor}
+	if s.who.Role == vault.RoleAnalyst || s.who.Role == vault.RoleInvestigator {
+		if e, err := h.v.Exposure(r.Context(), s.who, ""); err == nil {
+			d.Exposure = &e
+		}
+	}
+	for _, l := range navFor(s.who, "", s.lang)[1:] {
+		l.Label = s.lang.text("task." + strings.TrimPrefix(l.Href, Prefix))
+		d.Tasks = append(d.Tasks, l)
+	}
+	title := s.lang.text("home.title")
+	return h.render(w, r, s, http.StatusOK, "home", title, d)
+}
+
+type meData struct {
+	Who      vault.Principal
+	Exposure *vault.ExposureView
+}
+
+func (h *Handler) me(w http.ResponseWriter, r *http.Request, s *session) error {
+	d := meData{Who: s.who}
+	if s.who.Role == vault.RoleAnalyst || s.who.Role == vault.RoleInvestigator {
+		if e, err := h.v.Exposure(r.Context(), s.who, ""); err == nil {
+			d.Exposure = &e
+		}
+	}
+	return h.render(w, r, s, http.StatusOK, "me", s.lang.text("me.title"), d)
+}

@@ -1,0 +1,395 @@
+// Package web is the vault's web application (docs/web.md): server-rendered
+// pages for every role's daily work, served by `custos server` next to the
+// API, on the same vault methods and therefore under the same rules.
+// Nothing here decides who may do what: every page calls the vault as the
+// signed-in person, so each authorisation check, each custody event and
+// record-before-reveal happen exactly as they do for the API and the CLI.
+//
+// What this package adds is the browser's side of safety:
+//
+//   - sessions in an HttpOnly, SameSite=Strict cookie that holds the
+//     vault's own session token (expiring with the session);
+//   - CSRF protection on every state-changing request: net/http's
+//     CrossOriginProtection (Sec-Fetch-Site and Origin) and a per-session
+//     token in every form;
+//   - security headers on every answer: a Content-Security-Policy without
+//     inline script or style, frame-ancestors 'none', nosniff,
+//     no-referrer, Cache-Control no-store, HSTS outside loopback;
+//   - reviewer welfare: evidence is sent only to a POST that states a
+//     purpose (recorded before the first byte), as an attachment under a
+//     sandboxing policy, and shown greyscale and blurred (static/app.js).
+//
+// Every asset is embedded in the binary; no page loads anything from
+// another origin.
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"crypto/rand"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/custos-vault/custos/vault"
+	"github.com/custos-vault/custos/vault/api"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Prefix is the path under which the web application is served; the API
+// keeps /v1/, /checkpoint, /tile/ and /metrics.
+const Prefix = "/app/"
+
+// Options configure the web application.
+type Options struct {
+	// BaseURL is the vault's address as people's browsers reach it
+	// (https://vault.example.org, or http://127.0.0.1:8443 on loopback);
+	// the OpenID provider redirects to BaseURL + /app/sign-in/oidc/callback.
+	BaseURL string
+	// TLS: the vault is served over HTTPS. Cookies are then Secure and
+	// __Host- prefixed, and HSTS is sent unless BaseURL is loopback.
+	TLS bool
+	// OIDCHTTPClient makes the requests to the OpenID provider (nil: a
+	// client with a 30-second timeout).
+	OIDCHTTPClient *http.Client
+	// UploadRate bounds how slowly an upload may arrive: see
+	// api.Options.MinUploadRate (0: 1024 bytes/s over 30 s).
+	Now func() time.Time
+}
+
+// Handler serves the web application and hands every other path to the
+// API.
+type Handler struct {
+	v       *vault.Vault
+	api     *api.Handler
+	log     *slog.Logger
+	opts    Options
+	mux     *http.ServeMux
+	pages   map[string]*template.Template
+	csrfKey []byte
+	oidc    *oidcFlows
+	static  http.Handler
+	hsts    bool
+}
+
+// New returns the handler of the web application; a path outside Prefix
+// (and other than /) goes to apiHandler.
+func New(v *vault.Vault, apiHandler *api.Handler, logger *slog.Logger, opts Options) (*Handler, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	h := &Handler{v: v, api: apiHandler, log: logger, opts: opts, mux: http.NewServeMux(), csrfKey: make([]byte, 32)}
+	rand.Read(h.csrfKey)
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	h.pages = pages
+	sub, _ := fs.Sub(staticFS, "static")
+	h.static = http.StripPrefix(Prefix+"static/", http.FileServerFS(sub))
+	h.hsts = opts.TLS && !loopbackURL(opts.BaseURL)
+	h.oidc = newOIDCFlows(opts.OIDCHTTPClient)
+	h.routes()
+	return h, nil
+}
+
+func loopbackURL(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
+}
+
+// contentPolicy is the Content-Security-Policy of every page: scripts and
+// styles only from the vault's own files, images and media only from the
+// vault or from blob: URLs the viewer makes of a revealed item.
+const contentPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; media-src blob:; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// evidencePolicy is sent with evidence bytes: were the answer ever opened
+// as a document, it is a sandboxed one without script, in no origin.
+const evidencePolicy = "sandbox; default-src 'none'; frame-ancestors 'none'"
+
+// ServeHTTP serves the web application's paths and hands every other one
+// to the API.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/" && !strings.HasPrefix(r.URL.Path, Prefix) && r.URL.Path != strings.TrimSuffix(Prefix, "/") {
+		h.api.ServeHTTP(w, r)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", contentPolicy)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+	hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+	hd.Set("Cache-Control", "no-store")
+	if h.hsts {
+		hd.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+	if r.URL.Path == "/" || r.URL.Path == strings.TrimSuffix(Prefix, "/") {
+		if r.Method != http.MethodGet {
+			h.notFound(w, r)
+			return
+		}
+		http.Redirect(w, r, Prefix, http.StatusSeeOther)
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// session is the signed-in person of a request.
+type session struct {
+	who  vault.Principal
+	csrf string
+	lang *catalog
+	// expires is the session's end (zero for a client certificate).
+	expires time.Time
+}
+
+// pageFunc serves one page for a signed-in person.
+type pageFunc func(h *Handler, w http.ResponseWriter, r *http.Request, s *session) error
+
+// routes registers every page. GET pages render; every state change is a
+// POST that carries the CSRF token.
+func (h *Handler) routes() {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(h.crossOrigin))
+	handle := func(pattern string, f http.HandlerFunc) {
+		h.mux.Handle(pattern, cop.Handler(f))
+	}
+	page := func(pattern string, f pageFunc) {
+		handle(pattern, h.authed(pattern, f))
+	}
+	handle("GET "+Prefix+"static/", h.serveStatic)
+	handle("GET "+Prefix+"sign-in", h.signInPage)
+	handle("POST "+Prefix+"sign-in", h.signInLocal)
+	handle("GET "+Prefix+"sign-in/oidc", h.signInOIDC)
+	handle("GET "+Prefix+"sign-in/oidc/callback", h.oidcCallback)
+	page("POST "+Prefix+"sign-out", (*Handler).signOut)
+	page("GET "+Prefix+"{$}", (*Handler).home)
+	page("GET "+Prefix+"me", (*Handler).me)
+	for _, r := range extraRoutes {
+		page(r.pattern, r.f)
+	}
+	handle(Prefix, h.notFound)
+}
+
+// extraRoutes are the pages of the other files, registered by their init.
+var extraRoutes []struct {
+	pattern string
+	f       pageFunc
+}
+
+func register(pattern string, f pageFunc) {
+	extraRoutes = append(extraRoutes, struct {
+		pattern string
+		f       pageFunc
+	}{pattern, f})
+}
+
+func (h *Handler) serveStatic(w http.ResponseWriter, r *http.Request) {
+	// The vault's own code and style, identical for everyone: cacheable.
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	h.static.ServeHTTP(w, r)
+}
+
+// crossOrigin refuses a state-changing request another site's page sent
+// (a cross-site request forgery), and records it.
+func (h *Handler) crossOrigin(w http.ResponseWriter, r *http.Request) {
+	who, err := h.api.Authenticate(r, sessionToken(r))
+	var by *vault.Principal
+	if err == nil {
+		by = &who
+	}
+	if nerr := h.api.NoteUnknown(r, by, "cross-origin request refused (CSRF protection)"); nerr != nil {
+		h.log.Error("recording a refused cross-origin request", "err", nerr)
+	}
+	h.errorPage(w, r, nil, http.StatusForbidden, "This request came from another site and was refused. Nothing was changed.")
+}
+
+// authed wraps a page: a request without a valid session is sent to sign
+// in (a page) or refused (a POST); a valid one gets its CSRF token checked
+// (POST) and the page served. A 403 or 404 the vault did not record is
+// recorded, as the API does.
+func (h *Handler) authed(pattern string, f pageFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token := sessionToken(r)
+		who, err := h.api.Authenticate(r, token)
+		if err != nil {
+			if wait, limited, nerr := h.api.Throttled(r, pattern); limited || nerr != nil {
+				if nerr != nil {
+					h.log.Error("recording a refusal", "err", nerr)
+				}
+				w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
+				h.errorPage(w, r, nil, http.StatusTooManyRequests, "Too many requests without signing in; wait a little and try again.")
+				return
+			}
+			if token != "" || r.Method != http.MethodGet {
+				// A session that ended or was ended: recorded like the API's.
+				if nerr := h.api.NoteUnauthenticated(r, pattern, r.URL.EscapedPath(), err); nerr != nil {
+					h.log.Error("recording a refusal", "err", nerr)
+				}
+			}
+			if token != "" {
+				clearSessionCookie(w, h.opts.TLS)
+			}
+			if r.Method == http.MethodGet {
+				q := url.Values{"next": {r.URL.RequestURI()}}
+				if token != "" {
+					q.Set("ended", "1")
+				}
+				http.Redirect(w, r, Prefix+"sign-in?"+q.Encode(), http.StatusSeeOther)
+				return
+			}
+			h.errorPage(w, r, nil, http.StatusUnauthorized, "Your session has ended. Sign in again; nothing was changed.")
+			return
+		}
+		s := &session{who: who, csrf: h.csrfToken(who), lang: pickCatalog(r)}
+		s.expires = who.Credential.Expires
+		if r.Method == http.MethodPost && !h.validCSRF(r, s) {
+			if nerr := h.api.NoteUnknown(r, &who, "CSRF token missing or wrong"); nerr != nil {
+				h.log.Error("recording a refusal", "err", nerr)
+			}
+			h.errorPage(w, r, s, http.StatusForbidden, "This form has expired or did not come from this vault. Go back, reload the page and try again; nothing was changed.")
+			return
+		}
+		if err := f(h, w, r, s); err != nil {
+			err = h.api.RecordRefusal(r.Context(), r, who, pattern, err)
+			code, msg := h.api.Message(r, err)
+			h.errorPage(w, r, s, code, msg)
+		}
+	}
+}
+
+// notFound answers a path nothing serves, and records it.
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	who, err := h.api.Authenticate(r, sessionToken(r))
+	var by *vault.Principal
+	var s *session
+	if err == nil {
+		by = &who
+		s = &session{who: who, csrf: h.csrfToken(who), lang: pickCatalog(r)}
+	}
+	if nerr := h.api.NoteUnknown(r, by, "no such page"); nerr != nil {
+		h.log.Error("recording a refusal", "err", nerr)
+	}
+	h.errorPage(w, r, s, http.StatusNotFound, "There is no such page.")
+}
+
+// view is what every page's template gets.
+type view struct {
+	Title   string
+	Who     *vault.Principal
+	Expires time.Time
+	CSRF    string
+	Lang    *catalog
+	Notice  string
+	Error   string
+	Status  int
+	Nav     []navLink
+	Data    any
+}
+
+type navLink struct {
+	Href, Label string
+	Current     bool
+}
+
+// T is the translation of key in the page's language, with args put in
+// as fmt.Sprintf would.
+func (v *view) T(key string, args ...any) string { return v.Lang.text(key, args...) }
+
+// render writes a page. Templates run into a buffer first, so that a
+// failing one sends an error page, never half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, code int, name, title string, data any) error {
+	t, ok := h.pages[name]
+	if !ok {
+		return fmt.Errorf("no page template %q", name)
+	}
+	v := &view{Title: title, Data: data, Status: code, Lang: defaultCatalog}
+	if s != nil {
+		v.Who, v.CSRF, v.Lang, v.Expires = &s.who, s.csrf, s.lang, s.expires
+		v.Nav = navFor(s.who, r.URL.Path, s.lang)
+	}
+	if v.Title == "" {
+		v.Title = v.T("app.name")
+	}
+	if done := r.URL.Query().Get("done"); done != "" {
+		v.Notice = v.Lang.lookup("done." + done)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	w.Write(buf.Bytes())
+	return nil
+}
+
+// errorPage answers an error as a page (or as JSON to the page's own
+// scripts, which ask with Accept: application/json).
+func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, s *session, code int, msg string) {
+	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+		writeJSON(w, code, map[string]string{"error": msg})
+		return
+	}
+	title := http.StatusText(code)
+	if code == 499 {
+		title = "Cancelled"
+	}
+	if err := h.render(w, r, s, code, "error", title, msg); err != nil {
+		h.log.Error("rendering an error page", "err", err)
+		http.Error(w, msg, code)
+	}
+}
+
+// redirectDone sends the browser to path after a successful POST, with a
+// notice for the page to show (Post/Redirect/Get).
+func redirectDone(w http.ResponseWriter, r *http.Request, path, notice string) {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, path+sep+"done="+url.QueryEscape(notice), http.StatusSeeOther)
+}
+
+// errBadForm is a form that could not be read.
+var errBadForm = errors.New("the form could not be read")
+
+// form reads a POSTed form (at most 64 KiB).
+func form(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		return fmt.Errorf("%w: %w", vault.ErrBadInput, errBadForm)
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
