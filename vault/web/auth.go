@@ -87,12 +87,12 @@ func (h *Handler) validCSRF(r *http.Request, s *session) bool {
 }
 
 type signInData struct {
-	Next           string
-	Ended          bool
-	Local          bool
-	OIDC           bool
-	Certificates   bool
-	Failed         string
+	Next            string
+	Ended           bool
+	Local           bool
+	OIDC            bool
+	Certificates    bool
+	Failed          string
 	SignedInAlready *vault.Principal
 }
 

@@ -25,9 +25,9 @@ package web
 
 import (
 	"bytes"
-	"encoding/json"
 	"crypto/rand"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
