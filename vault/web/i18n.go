@@ -5,17 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"path"
 	"strings"
 )
 
-// Every string people read on a page is in locales/LANG.json, keyed by a
-// stable id; en.json is complete (a test checks every key the templates
-// use), and another language's file needs only the keys it translates:
+// Every string people read on a page is in locales/LANG/*.json, keyed by
+// a stable id (the files of a language are merged; a key in two files is
+// an error). English is complete (a test checks every key the templates
+// and the code use); another language needs only the keys it translates:
 // the rest fall back to English. Khmer (km) and Filipino (fil) are the
 // first expected; see docs/web.md.
 //
-//go:embed locales/*.json
+//go:embed locales
 var localeFS embed.FS
 
 type catalog struct {
@@ -30,18 +30,32 @@ var (
 )
 
 func init() {
-	files, err := localeFS.ReadDir("locales")
+	langs, err := localeFS.ReadDir("locales")
 	if err != nil {
 		panic(err)
 	}
-	for _, f := range files {
-		b, err := localeFS.ReadFile("locales/" + f.Name())
+	for _, l := range langs {
+		c := &catalog{lang: l.Name(), msgs: map[string]string{}}
+		files, err := localeFS.ReadDir("locales/" + l.Name())
 		if err != nil {
 			panic(err)
 		}
-		c := &catalog{lang: strings.TrimSuffix(f.Name(), path.Ext(f.Name()))}
-		if err := json.Unmarshal(b, &c.msgs); err != nil {
-			panic(fmt.Sprintf("locales/%s: %v", f.Name(), err))
+		for _, f := range files {
+			name := "locales/" + l.Name() + "/" + f.Name()
+			b, err := localeFS.ReadFile(name)
+			if err != nil {
+				panic(err)
+			}
+			var msgs map[string]string
+			if err := json.Unmarshal(b, &msgs); err != nil {
+				panic(fmt.Sprintf("%s: %v", name, err))
+			}
+			for k, m := range msgs {
+				if _, dup := c.msgs[k]; dup {
+					panic(fmt.Sprintf("%s: key %q is in another file too", name, k))
+				}
+				c.msgs[k] = m
+			}
 		}
 		catalogs[c.lang] = c
 	}
