@@ -159,13 +159,41 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 type ItemFilter struct {
 	Name              string
 	SHA256, MD5, SHA1 string
+	// Unclassified keeps only items still waiting for a classification:
+	// no settled category, none inherited from a hash set, and not known
+	// material (the triage queue).
+	Unclassified bool
 }
 
 // Items lists a case's items, in deposit order, to its assigned
 // investigators.
 func (v *Vault) Items(ctx context.Context, who Principal, caseID string, f ItemFilter) ([]ItemSummary, error) {
+	p, err := v.ItemsPage(ctx, who, caseID, f, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	return p.Items, nil
+}
+
+// ItemPage is one page of a case's items that pass a filter: Items from
+// the Offset-th (0-based) such item on, and Total, how many pass.
+type ItemPage struct {
+	Items  []ItemSummary `json:"items"`
+	Offset int           `json:"offset"`
+	Total  int           `json:"total"`
+}
+
+// ItemsPage lists at most limit (0: all) of a case's items that pass f,
+// in deposit order, skipping the first offset, to its assigned
+// investigators and analysts. Only the page's items are summarised, so a
+// page of a case of 100,000 items costs a pass over their names and
+// hashes, not their classifications. Errors as Items.
+func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f ItemFilter, offset, limit int) (*ItemPage, error) {
 	if err := checkCaseID(caseID); err != nil {
 		return nil, err
+	}
+	if offset < 0 || limit < 0 {
+		return nil, badInput("offset and limit are not negative")
 	}
 	if _, err := path.Match(f.Name, ""); err != nil {
 		return nil, badInput("--name %q is not a valid pattern (use *, ? and [...])", truncate(f.Name))
@@ -190,7 +218,7 @@ func (v *Vault) Items(ctx context.Context, who Principal, caseID string, f ItemF
 		}
 		return nil, v.refuseUnseen(ctx, who, "item.list", "case", caseID, reason, "only the case's investigators and analysts list its items")
 	}
-	out := []ItemSummary{}
+	page := &ItemPage{Items: []ItemSummary{}, Offset: offset}
 	for _, id := range v.state.caseItems(caseID) {
 		it, ok := v.state.getItem(id)
 		d := it.Deposit
@@ -202,10 +230,19 @@ func (v *Vault) Items(ctx context.Context, who Principal, caseID string, f ItemF
 			f.SHA1 != "" && !strings.EqualFold(f.SHA1, d.SHA1):
 			continue
 		}
-		out = append(out, ItemSummary{ID: it.ID, Name: d.Name, Size: d.Size, SHA256: d.SHA256,
+		if f.Unclassified {
+			if cl := v.classification(it); cl.Category != "" || cl.Inherit != nil || cl.KnownGood || v.knownBecause(it) != "" {
+				continue
+			}
+		}
+		page.Total++
+		if page.Total <= offset || limit > 0 && len(page.Items) >= limit {
+			continue
+		}
+		page.Items = append(page.Items, ItemSummary{ID: it.ID, Name: d.Name, Size: d.Size, SHA256: d.SHA256,
 			Category: v.classification(it).Category, Known: v.knownBecause(it), Report: d.Report})
 	}
-	return out, nil
+	return page, nil
 }
 
 // matchName matches a name against a pattern: the whole name, its last

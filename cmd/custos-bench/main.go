@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, reports, deposit, s3, hashset, pdq")
+	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, reports, deposit, s3, hashset, pdq, web")
 	dur := flag.Duration("append-duration", 5*time.Second, "how long the append measurement runs")
 	auditN := flag.Int("audit-events", 1_000_000, "events in the audit replay")
 	custos := flag.String("custos", "bin/custos", "the custos binary the deposit measurements run")
@@ -23,6 +23,8 @@ func main() {
 	hashsetN := flag.Int("hashset-entries", 10_000_000, "SHA-256 digests in the measured hash set")
 	witnessedN := flag.Int("witnessed-checkpoints", 100, "checkpoints timed from signing to their witness quorum")
 	matchBytes := flag.Int64("match-deposit-bytes", 4<<20, "size of the deposits timed with and without a hash set loaded")
+	webItems := flag.Int("web-items", 100_000, "items of the case whose web page is timed")
+	webUpload := flag.Int64("web-upload-bytes", 1<<30, "size of the upload through the browser compared with the CLI's deposit")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "custos-bench-")
 	if err != nil {
@@ -68,6 +70,14 @@ func main() {
 		return append(ms, dm...), err
 	})
 	run("pdq", bench.PDQ)
+	run("web", func() ([]bench.Metric, error) {
+		ms, err := bench.WebCasePage(*custos, dir, *webItems, 9)
+		if err != nil {
+			return nil, err
+		}
+		up, err := bench.WebUpload(*custos, dir, *webUpload)
+		return append(ms, up...), err
+	})
 }
 
 func fail(err error) {

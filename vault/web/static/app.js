@@ -1,4 +1,254 @@
 // Custos web application: the few places that need script (uploads with
-// progress, the reviewer-welfare viewer). Every page works for reading
-// without it. No evidence byte is written anywhere but to a Blob in memory.
+// progress, the reviewer-welfare viewer). Pages work for reading without
+// it. No evidence byte is written anywhere but to a Blob in memory, which
+// is released when the view is hidden or the page left.
 'use strict';
+
+(function () {
+  // msg reads a translated message from the page's <template id="msgs">
+  // and puts in its %s / %d arguments in order.
+  function msg(k) {
+    var args = Array.prototype.slice.call(arguments, 1);
+    var t = document.getElementById('msgs');
+    var el = t && t.content.querySelector('[data-k="' + k + '"]');
+    var s = el ? el.textContent : k;
+    return s.replace(/%[sd]/g, function () { return args.length ? String(args.shift()) : ''; });
+  }
+
+  function human(n) {
+    var u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'], i = 0;
+    while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+    return (i ? n.toFixed(1) : String(n)) + ' ' + u[i];
+  }
+
+  // ---- Uploads -------------------------------------------------------
+
+  // parseSums reads a sha256sum list: "HEX  NAME" or "HEX *NAME" per
+  // line. It returns {map: name -> hex, bad: [line numbers]}.
+  function parseSums(text) {
+    var map = {}, bad = [];
+    text.split(/\r?\n/).forEach(function (line, i) {
+      if (!line.trim()) return;
+      var m = /^\\?([0-9a-fA-F]{64}) [ *](.+)$/.exec(line);
+      if (!m) { bad.push(i + 1); return; }
+      var name = m[2].replace(/^\.\//, '');
+      map[name] = m[1].toLowerCase();
+    });
+    return { map: map, bad: bad };
+  }
+
+  function setupUpload(form) {
+    var files = document.getElementById('files');
+    var folder = document.getElementById('folder');
+    var cancel = document.getElementById('cancel');
+    var section = document.getElementById('progress-section');
+    var overall = document.getElementById('overall');
+    var overallText = document.getElementById('overall-text');
+    var list = document.getElementById('uploads');
+    var current = null, stopped = false;
+
+    cancel.addEventListener('click', function () {
+      stopped = true;
+      if (current) current.abort();
+    });
+
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var chosen = [];
+      Array.prototype.forEach.call(files.files, function (f) { chosen.push({ file: f, name: f.name }); });
+      Array.prototype.forEach.call(folder.files, function (f) { chosen.push({ file: f, name: f.webkitRelativePath || f.name }); });
+      if (!chosen.length) { files.focus(); return; }
+      var sums = parseSums(document.getElementById('sums').value);
+      if (sums.bad.length) {
+        overallText.textContent = msg('badsum', sums.bad[0]);
+        section.classList.remove('hidden');
+        return;
+      }
+      var unlisted = Object.keys(sums.map).filter(function (n) {
+        return !chosen.some(function (c) { return c.name === n || c.file.name === n; });
+      });
+      var total = chosen.reduce(function (a, c) { return a + c.file.size; }, 0);
+      var done = 0, stored = 0, failed = 0;
+      list.textContent = '';
+      section.classList.remove('hidden');
+      if (unlisted.length) {
+        var w = document.createElement('li');
+        w.className = 'failed';
+        w.textContent = msg('unlisted', unlisted.join(', '));
+        list.appendChild(w);
+      }
+      var rows = chosen.map(function (c) {
+        var li = document.createElement('li');
+        var label = document.createElement('span');
+        label.textContent = c.name + ' (' + human(c.file.size) + ') ';
+        var bar = document.createElement('progress');
+        bar.max = c.file.size || 1; bar.value = 0;
+        bar.setAttribute('aria-label', c.name);
+        var state = document.createElement('span');
+        state.textContent = msg('waiting');
+        li.appendChild(label); li.appendChild(bar); li.appendChild(state);
+        list.appendChild(li);
+        return { li: li, bar: bar, state: state };
+      });
+      document.getElementById('start').disabled = true;
+      cancel.disabled = false;
+      stopped = false;
+      overall.max = total || 1;
+
+      function next(i) {
+        if (i >= chosen.length || stopped) {
+          var secs = (performance.now() - began) / 1000;
+          form.dataset.elapsedMs = String(Math.round(secs * 1000));
+          overallText.textContent = msg('summary', stored, chosen.length, failed + (chosen.length - i)) + ' ' +
+            msg('rate', human(done), secs.toFixed(1), human(done / Math.max(secs, 0.001)));
+          document.getElementById('start').disabled = false;
+          cancel.disabled = true;
+          return;
+        }
+        var c = chosen[i], row = rows[i];
+        var q = new URLSearchParams({ name: c.name });
+        var hex = sums.map[c.name] || sums.map[c.file.name];
+        if (hex) q.set('expect_sha256', hex);
+        ['source', 'note'].forEach(function (k) {
+          var v = document.getElementById(k).value.trim();
+          if (v) q.set(k, v);
+        });
+        var xhr = new XMLHttpRequest();
+        current = xhr;
+        xhr.open('POST', form.action + '?' + q.toString());
+        xhr.setRequestHeader('X-Custos-CSRF', form.dataset.csrf);
+        xhr.setRequestHeader('Accept', 'application/json');
+        xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+        xhr.upload.onprogress = function (e) {
+          row.bar.value = e.loaded;
+          overall.value = done + e.loaded;
+          overallText.textContent = msg('bytes', human(done + e.loaded), human(total));
+        };
+        xhr.onload = function () {
+          var body = {};
+          try { body = JSON.parse(xhr.responseText); } catch (e) { body = { error: xhr.statusText }; }
+          if (xhr.status === 201) {
+            stored++;
+            row.bar.value = row.bar.max;
+            row.li.className = 'done';
+            row.state.textContent = msg('done', body.id + ', SHA-256 ' + body.sha256);
+          } else {
+            failed++;
+            row.li.className = 'failed';
+            row.state.textContent = msg('failed', body.error || xhr.statusText);
+          }
+          done += c.file.size;
+          overall.value = done;
+          next(i + 1);
+        };
+        xhr.onerror = xhr.onabort = function () {
+          failed++;
+          row.li.className = 'failed';
+          row.state.textContent = msg('failed', stopped ? 'cancelled' : 'connection lost');
+          done += c.file.size;
+          next(i + 1);
+        };
+        xhr.send(c.file);
+      }
+      var began = performance.now();
+      next(0);
+    });
+  }
+
+  // ---- The reviewer-welfare viewer ----------------------------------
+
+  function setupViewer(form) {
+    var viewer = document.getElementById('viewer');
+    var stage = document.getElementById('stage');
+    var status = document.getElementById('view-status');
+    var warning = document.getElementById('viewer-warning');
+    var sharpen = document.getElementById('sharpen');
+    var colour = document.getElementById('colour');
+    var url = null, media = null;
+
+    function release() {
+      if (media) { if (media.pause) media.pause(); media.removeAttribute('src'); if (media.load) media.load(); }
+      stage.textContent = '';
+      if (url) URL.revokeObjectURL(url);
+      url = null; media = null;
+      viewer.classList.add('hidden');
+    }
+    window.addEventListener('pagehide', release);
+    document.getElementById('close-view').addEventListener('click', release);
+    sharpen.addEventListener('click', function () {
+      if (!media) return;
+      var on = sharpen.getAttribute('aria-pressed') !== 'true';
+      sharpen.setAttribute('aria-pressed', String(on));
+      media.classList.toggle('protected', !on);
+      media.classList.toggle('grey', on && colour.getAttribute('aria-pressed') !== 'true');
+    });
+    colour.addEventListener('click', function () {
+      if (!media) return;
+      var on = colour.getAttribute('aria-pressed') !== 'true';
+      colour.setAttribute('aria-pressed', String(on));
+      if (sharpen.getAttribute('aria-pressed') === 'true') media.classList.toggle('grey', !on);
+    });
+
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      release();
+      status.textContent = '…';
+      fetch(form.action, {
+        method: 'POST', body: new URLSearchParams(new FormData(form)), credentials: 'same-origin',
+        headers: { 'Accept': 'application/json, application/octet-stream' }, cache: 'no-store'
+      }).then(function (resp) {
+        if (!resp.ok) {
+          return resp.json().then(function (b) { throw new Error(b.error || resp.statusText); },
+            function () { throw new Error(resp.statusText); });
+        }
+        var warn = resp.headers.get('Custos-Warning');
+        var today = resp.headers.get('Custos-Exposure-Today');
+        return resp.blob().then(function (b) { return { blob: b, warn: warn, today: today }; });
+      }).then(function (r) {
+        status.textContent = '';
+        if (r.warn) { warning.textContent = r.warn; warning.classList.remove('hidden'); } else { warning.classList.add('hidden'); }
+        var exp = document.getElementById('exposure');
+        if (exp && r.today !== null) document.getElementById('exposure-today').textContent = r.today;
+        var show = form.dataset.show, type = form.dataset.type;
+        // The Blob is given the type the vault's probe found (an image or
+        // MP4 video), or none to download: never the file's own type, so
+        // that a deposited page or SVG never runs in this origin.
+        if (show === 'image' || show === 'video') {
+          url = URL.createObjectURL(new Blob([r.blob], { type: type }));
+          if (show === 'image') {
+            media = document.createElement('img');
+            media.alt = '';
+          } else {
+            media = document.createElement('video');
+            media.controls = true; media.muted = true; media.autoplay = false;
+            media.preload = 'metadata'; media.setAttribute('playsinline', '');
+          }
+          media.className = 'protected';
+          media.id = 'evidence';
+          media.src = url;
+          sharpen.setAttribute('aria-pressed', 'false');
+          colour.setAttribute('aria-pressed', 'false');
+          stage.appendChild(media);
+          viewer.classList.remove('hidden');
+          sharpen.focus();
+        } else {
+          url = URL.createObjectURL(new Blob([r.blob], { type: 'application/octet-stream' }));
+          var a = document.createElement('a');
+          a.href = url; a.download = form.action.split('/').slice(-2)[0];
+          document.body.appendChild(a); a.click(); a.remove();
+          setTimeout(function () { URL.revokeObjectURL(url); url = null; }, 60000);
+        }
+      }).catch(function (e) {
+        status.textContent = e.message;
+        status.className = 'error';
+      });
+    });
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    var up = document.getElementById('upload');
+    if (up) setupUpload(up);
+    var rv = document.getElementById('reveal');
+    if (rv) setupViewer(rv);
+  });
+})();

@@ -1,0 +1,129 @@
+package web
+
+import (
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/custos-vault/custos/vault"
+)
+
+func init() {
+	register("GET "+Prefix+"cases/{case}", (*Handler).casePage)
+	register("GET "+Prefix+"cases/{case}/upload", (*Handler).uploadPage)
+	register("POST "+Prefix+"cases/{case}/items", (*Handler).upload)
+}
+
+// PageSize is how many items a case page lists.
+const PageSize = 50
+
+type caseData struct {
+	Case      *vault.CaseDetail
+	Items     *vault.ItemPage
+	Member    bool
+	Query     string
+	Page      int
+	Pages     int
+	From, To  int
+	PrevURL   string
+	NextURL   string
+	CanManage bool
+	CanAudit  bool
+}
+
+// searchFilter reads the case page's one search box: 32, 40 or 64 hex
+// digits search by MD5, SHA-1 or SHA-256; anything else is a name, a
+// pattern if it has *, ? or [, otherwise a part of the name.
+func searchFilter(q string) vault.ItemFilter {
+	q = strings.TrimSpace(q)
+	if q == "" {
+		return vault.ItemFilter{}
+	}
+	if _, err := hex.DecodeString(q); err == nil {
+		switch len(q) {
+		case 64:
+			return vault.ItemFilter{SHA256: q}
+		case 40:
+			return vault.ItemFilter{SHA1: q}
+		case 32:
+			return vault.ItemFilter{MD5: q}
+		}
+	}
+	if !strings.ContainsAny(q, "*?[") {
+		q = "*" + q + "*"
+	}
+	return vault.ItemFilter{Name: q}
+}
+
+func (h *Handler) casePage(w http.ResponseWriter, r *http.Request, s *session) error {
+	caseID := r.PathValue("case")
+	c, err := h.v.ShowCase(r.Context(), s.who, caseID)
+	if err != nil {
+		return err
+	}
+	d := caseData{Case: c, CanManage: s.who.Role == vault.RoleCustodian, CanAudit: s.who.Role == vault.RoleAuditor || s.who.Role == vault.RoleCustodian}
+	d.Member = s.who.Role == vault.RoleInvestigator || s.who.Role == vault.RoleAnalyst
+	if d.Member {
+		q := r.URL.Query()
+		d.Query = q.Get("q")
+		d.Page, _ = strconv.Atoi(q.Get("page"))
+		d.Page = max(1, d.Page)
+		p, err := h.v.ItemsPage(r.Context(), s.who, caseID, searchFilter(d.Query), (d.Page-1)*PageSize, PageSize)
+		if err != nil {
+			return err
+		}
+		d.Items = p
+		d.Pages = max(1, (p.Total+PageSize-1)/PageSize)
+		d.From, d.To = p.Offset+1, p.Offset+len(p.Items)
+		link := func(page int) string {
+			v := url.Values{"page": {strconv.Itoa(page)}}
+			if d.Query != "" {
+				v.Set("q", d.Query)
+			}
+			return Prefix + "cases/" + url.PathEscape(caseID) + "?" + v.Encode()
+		}
+		if d.Page > 1 {
+			d.PrevURL = link(d.Page - 1)
+		}
+		if d.Page < d.Pages {
+			d.NextURL = link(d.Page + 1)
+		}
+	}
+	return h.render(w, r, s, http.StatusOK, "case", s.lang.text("case.page.title", c.Case), d)
+}
+
+type uploadData struct {
+	Case *vault.CaseDetail
+}
+
+func (h *Handler) uploadPage(w http.ResponseWriter, r *http.Request, s *session) error {
+	c, err := h.v.ShowCase(r.Context(), s.who, r.PathValue("case"))
+	if err != nil {
+		return err
+	}
+	return h.render(w, r, s, http.StatusOK, "upload", s.lang.text("upload.title", c.Case), uploadData{Case: c})
+}
+
+// upload deposits one file whose bytes are the request body, as POST
+// /v1/cases/{case}/items does: name, note, source, report and
+// expect_sha256 (an acquisition hash the vault checks) in the query. The
+// page's script sends one request per file, with the CSRF token in a
+// header, and reads the JSON answer.
+func (h *Handler) upload(w http.ResponseWriter, r *http.Request, s *session) error {
+	q := r.URL.Query()
+	res, err := h.v.Deposit(r.Context(), s.who, vault.DepositRequest{
+		Case: r.PathValue("case"), Name: q.Get("name"), Note: q.Get("note"), Source: q.Get("source"), Report: q.Get("report"),
+		Body:   r.Body,
+		Expect: vault.Hashes{SHA256: strings.ToLower(q.Get("expect_sha256"))},
+	})
+	if err != nil {
+		if r.Context().Err() != nil {
+			h.log.Info("an upload was cancelled by its browser; nothing of it is kept", "case", r.PathValue("case"), "person", s.who.Name)
+		}
+		return err
+	}
+	writeJSON(w, http.StatusCreated, res)
+	return nil
+}

@@ -1,0 +1,120 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/custos-vault/custos/vault"
+	"github.com/custos-vault/custos/vault/api"
+)
+
+func init() {
+	register("GET "+Prefix+"items/{item}", (*Handler).itemPage)
+	register("POST "+Prefix+"items/{item}/reveal", (*Handler).reveal)
+	register("POST "+Prefix+"items/{item}/classify", (*Handler).classify)
+}
+
+type itemData struct {
+	Item *vault.ItemDetail
+	// Show is how the viewer may show the item: "image" with MIME type
+	// Type for the raster formats a browser decodes without script,
+	// "video" for MP4, "" (download only) for everything else: an HTML
+	// or SVG file is never shown.
+	Show, Type string
+	Exposure   *vault.ExposureView
+	Categories []string
+	AgeGroups  []string
+	Sexes      []string
+}
+
+// viewable decides from what the vault's own probe found in the content
+// (never from the file's name) whether the browser may show it.
+func viewable(m *vault.MediaInfo) (show, typ string) {
+	if m == nil {
+		return "", ""
+	}
+	switch {
+	case m.Kind == "image" && slices.Contains([]string{"jpeg", "png", "gif", "webp"}, m.Format):
+		return "image", "image/" + m.Format
+	case m.Kind == "video" && m.Format == "mp4":
+		return "video", "video/mp4"
+	}
+	return "", ""
+}
+
+func (h *Handler) itemPage(w http.ResponseWriter, r *http.Request, s *session) error {
+	it, err := h.v.ShowItem(r.Context(), s.who, r.PathValue("item"))
+	if err != nil {
+		return err
+	}
+	d := itemData{Item: it, Categories: vault.Categories, AgeGroups: vault.AgeGroups, Sexes: vault.Sexes}
+	d.Show, d.Type = viewable(it.Media)
+	if e, err := h.v.Exposure(r.Context(), s.who, ""); err == nil {
+		d.Exposure = &e
+	}
+	return h.render(w, r, s, http.StatusOK, "item", it.Name, d)
+}
+
+// reveal sends an item's plaintext to the person who asked for it with a
+// purpose, after the vault has recorded the access (vault.Open: nothing
+// is read from the store before the access event is durable). The answer
+// is an attachment under a sandboxing policy, never cached: the page's
+// script turns it into an in-memory Blob of a safe type; without script
+// it is a download, never a page of the vault's origin.
+func (h *Handler) reveal(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	known := r.PostForm.Get("reveal_known")
+	rev, err := h.v.Open(r.Context(), s.who, vault.RevealRequest{Item: r.PathValue("item"),
+		Purpose: strings.TrimSpace(r.PostForm.Get("purpose")), RevealKnown: known == "yes"})
+	if err != nil {
+		return err
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "application/octet-stream")
+	hd.Set("Content-Disposition", `attachment; filename="`+rev.Item.ID+`"`)
+	hd.Set("Content-Security-Policy", evidencePolicy)
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Content-Length", strconv.FormatInt(rev.Item.Deposit.Size, 10))
+	hd.Set(api.HeaderSHA256, rev.Item.Deposit.SHA256)
+	hd.Set(api.HeaderAccessEvent, strconv.FormatUint(rev.Access, 10))
+	if rev.Warning != "" {
+		hd.Set(api.HeaderWarning, rev.Warning)
+	}
+	if e, err := h.v.Exposure(r.Context(), s.who, ""); err == nil {
+		hd.Set("Custos-Exposure-Today", strconv.Itoa(e.Today.Items))
+	}
+	w.WriteHeader(http.StatusOK)
+	if _, err := io.Copy(w, rev); err != nil {
+		if rev.Failed() {
+			rev.Finish(r.Context())
+		} else {
+			rev.Abort(r.Context(), err)
+		}
+		// Cut the connection: a broken transfer, never a short body that
+		// looks complete.
+		panic(http.ErrAbortHandler)
+	}
+	if err := rev.Finish(r.Context()); err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+func (h *Handler) classify(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	f := r.PostForm
+	id := r.PathValue("item")
+	if _, err := h.v.Classify(r.Context(), s.who, id, vault.ClassifyRequest{Category: f.Get("category"), AgeGroup: f.Get("age_group"),
+		Sex: f.Get("sex"), Series: strings.TrimSpace(f.Get("series")), Note: strings.TrimSpace(f.Get("note"))}); err != nil {
+		return err
+	}
+	redirectDone(w, r, Prefix+"items/"+id, "classified")
+	return nil
+}
