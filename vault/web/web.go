@@ -210,6 +210,10 @@ func register(pattern string, f pageFunc) {
 }
 
 func (h *Handler) serveStatic(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, "/") {
+		h.notFound(w, r)
+		return
+	}
 	// The vault's own code and style, identical for everyone: cacheable.
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	h.static.ServeHTTP(w, r)

@@ -29,7 +29,8 @@
 // Each may use the device authorization grant (RFC 8628), the
 // authorization code grant with PKCE S256 and a loopback redirect URI
 // http://127.0.0.1:ANY-PORT/callback (RFC 8252 §7.3; localhost and [::1]
-// match too), and refresh tokens when offline_access is requested. Access
+// match too) or, for the vault's web application,
+// http://127.0.0.1:ANY-PORT/app/sign-in/oidc/callback, and refresh tokens when offline_access is requested. Access
 // tokens are opaque; ID tokens last an hour, access tokens five minutes.
 //
 // # Users
@@ -87,6 +88,9 @@ const (
 	clientID      = "custos-cli"
 	otherClientID = "custos-other"
 	redirectURI   = "http://127.0.0.1/callback"
+	// webRedirectURI is the vault web application's (vault/web), on a
+	// loopback vault of any port.
+	webRedirectURI = "http://127.0.0.1/app/sign-in/oidc/callback"
 )
 
 // amrMFA is what an ID token of a user who signs in with a second factor
@@ -138,8 +142,8 @@ func run(listen string, interval time.Duration) error {
 	issuer := "http://" + l.Addr().String() + "/"
 
 	clients := map[string]*storage.Client{
-		clientID:      storage.NativeClient(clientID, redirectURI),
-		otherClientID: storage.NativeClient(otherClientID, redirectURI),
+		clientID:      storage.NativeClient(clientID, redirectURI, webRedirectURI),
+		otherClientID: storage.NativeClient(otherClientID, redirectURI, webRedirectURI),
 	}
 	us := userStore{}
 	for i := range users {
