@@ -297,21 +297,18 @@ func (b *Browser) ClearConsole() {
 	b.mu.Unlock()
 }
 
-// NoErrors fails the test for each error message (see Errors) whose text
-// contains none of allowed: a page script that threw, called
+// NoErrors fails the test for each error message (see Errors) that
+// ignore (if not nil) does not accept: a page script that threw, called
 // console.error, or broke the Content-Security-Policy, or a resource that
-// failed to load. A test that provokes a refusal on purpose passes the
-// text of the browser's report of it (say "status of 403").
-func (b *Browser) NoErrors(t testing.TB, allowed ...string) {
+// failed to load. A test that makes the server refuse a request on
+// purpose ignores the browser's report of that one (Kind "log", Source
+// "network", its URL).
+func (b *Browser) NoErrors(t testing.TB, ignore func(ConsoleMessage) bool) {
 	t.Helper()
-next:
 	for _, m := range b.Errors() {
-		for _, a := range allowed {
-			if strings.Contains(m.Text, a) {
-				continue next
-			}
+		if ignore == nil || !ignore(m) {
+			t.Errorf("browser console: %s", m)
 		}
-		t.Errorf("browser console: %s", m)
 	}
 }
 
