@@ -46,6 +46,9 @@ need_pkg strace
 need_pkg openssh-client
 # pdftotext and pdftoppm read back the custody reports' PDF.
 need_pkg poppler-utils
+# chromium: the web application's browser tests (internal/testenv/chromium.go)
+# drive Debian's Chromium headless. A machine that has one already keeps it.
+[ -x /usr/bin/chromium ] || need_pkg chromium
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
 	log "apt-get install ${apt_pkgs[*]}"
 	export DEBIAN_FRONTEND=noninteractive

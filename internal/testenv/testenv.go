@@ -1,7 +1,7 @@
 // Package testenv finds and starts the real components that tests run
-// against (MinIO, swtpm, SoftHSM2, the age CLI, an OpenID provider) on
-// 127.0.0.1, on free ports, in temporary folders, and stops them when the
-// test ends.
+// against (MinIO, swtpm, SoftHSM2, the age CLI, an OpenID provider, a
+// headless Chromium) on 127.0.0.1, on free ports, in temporary folders,
+// and stops them when the test ends.
 //
 // `make test` installs every component first (scripts/tools.sh) and sets
 // CUSTOS_REQUIRE_COMPONENTS=1, so a missing component fails the run there.
