@@ -125,12 +125,12 @@ func WebCasePage(custos, dir string, n, rounds int) ([]Metric, error) {
 // application, in headless Chromium (the page's own script, as a person
 // would use it), with `custos deposit` of the same file to the same
 // server: web_upload_vs_cli_ratio is the browser's throughput over the
-// CLI's (target: at least 0.8). Chromium is /usr/bin/chromium, or
-// $CUSTOS_CHROMIUM.
+// CLI's (target: at least 0.8). Chromium is Debian's binary
+// /usr/lib/chromium/chromium, or $CUSTOS_CHROMIUM.
 func WebUpload(custos, dir string, size int64) ([]Metric, error) {
 	browser := os.Getenv("CUSTOS_CHROMIUM")
 	if browser == "" {
-		browser = "/usr/bin/chromium"
+		browser = "/usr/lib/chromium/chromium"
 	}
 	if _, err := os.Stat(browser); err != nil {
 		return nil, fmt.Errorf("no Chromium at %s (scripts/tools.sh installs it): %w", browser, err)

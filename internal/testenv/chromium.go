@@ -21,9 +21,11 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// ChromiumPath is where Debian installs Chromium (scripts/tools.sh
-// installs it there).
-const ChromiumPath = "/usr/bin/chromium"
+// ChromiumPath is Debian's Chromium binary itself (scripts/tools.sh
+// installs the package). /usr/bin/chromium is a launcher script that adds
+// switches of its own; the binary gets exactly ChromiumFlags. The
+// launcher is used only where the binary is not there.
+const ChromiumPath = "/usr/lib/chromium/chromium"
 
 // ChromiumFlags are the command-line switches every test browser starts
 // with, besides --user-data-dir and --window-size (and the

@@ -115,7 +115,7 @@ func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request, code int, f
 	var s *session
 	if who, err := h.api.Authenticate(r, sessionToken(r)); err == nil {
 		d.SignedInAlready = &who
-		s = &session{who: who, csrf: h.csrfToken(who), lang: pickCatalog(r), expires: who.Credential.Expires}
+		s = h.sessionOf(r, who)
 	}
 	if err := h.render(w, r, s, code, "signin", "", d); err != nil {
 		h.log.Error("rendering the sign-in page", "err", err)

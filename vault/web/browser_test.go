@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -83,6 +84,10 @@ type browserVault struct {
 	browser *testenv.Browser
 	ctx     context.Context
 
+	// revealTap, if set, is called before a reveal's first write
+	// (evidence_browser_test.go).
+	revealTap atomic.Pointer[func(*http.Request)]
+
 	mu sync.Mutex
 	// refused are the URLs the test made answer an error status on
 	// purpose: the browser's console reports each, and that is no fault.
@@ -141,7 +146,7 @@ func newBrowserVault(t *testing.T) *browserVault {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: h}}
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: bv.tapped(h)}}
 	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
@@ -149,11 +154,6 @@ func newBrowserVault(t *testing.T) *browserVault {
 		v.Close()
 		st.Close()
 	})
-
-	// Browsers ask every site for /favicon.ico; the vault has no icon, so
-	// the API answers 404 (and records the request as an unknown route).
-	// Not a fault of the pages under test.
-	bv.expectRefused("/favicon.ico")
 
 	bv.browser = testenv.Chromium(t)
 	bv.ctx = bv.browser.Ctx

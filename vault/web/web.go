@@ -66,8 +66,7 @@ type Options struct {
 	// OIDCHTTPClient makes the requests to the OpenID provider (nil: a
 	// client with a 30-second timeout).
 	OIDCHTTPClient *http.Client
-	// UploadRate bounds how slowly an upload may arrive: see
-	// api.Options.MinUploadRate (0: 1024 bytes/s over 30 s).
+	// Now is the clock of the sign-in flows (nil: time.Now).
 	Now func() time.Time
 }
 
@@ -132,6 +131,14 @@ const evidencePolicy = "sandbox; default-src 'none'; frame-ancestors 'none'"
 // ServeHTTP serves the web application's paths and hands every other one
 // to the API.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/favicon.ico" && r.Method == http.MethodGet {
+		// Browsers ask every site for it: the vault's icon, not a refusal
+		// in the custody log.
+		r.URL.Path = Prefix + "static/favicon.svg"
+		w.Header().Set("Content-Type", "image/svg+xml")
+		h.serveStatic(w, r)
+		return
+	}
 	if r.URL.Path != "/" && !strings.HasPrefix(r.URL.Path, Prefix) && r.URL.Path != strings.TrimSuffix(Prefix, "/") {
 		h.api.ServeHTTP(w, r)
 		return
@@ -224,13 +231,20 @@ func (h *Handler) serveStatic(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) crossOrigin(w http.ResponseWriter, r *http.Request) {
 	who, err := h.api.Authenticate(r, sessionToken(r))
 	var by *vault.Principal
+	var s *session
 	if err == nil {
 		by = &who
+		s = h.sessionOf(r, who)
 	}
 	if nerr := h.api.NoteUnknown(r, by, "cross-origin request refused (CSRF protection)"); nerr != nil {
 		h.log.Error("recording a refused cross-origin request", "err", nerr)
 	}
-	h.errorPage(w, r, nil, http.StatusForbidden, "This request came from another site and was refused. Nothing was changed.")
+	h.errorPage(w, r, s, http.StatusForbidden, "This request came from another site and was refused. Nothing was changed.")
+}
+
+// sessionOf is the session of a signed-in person's request.
+func (h *Handler) sessionOf(r *http.Request, who vault.Principal) *session {
+	return &session{who: who, csrf: h.csrfToken(who), lang: pickCatalog(r), expires: who.Credential.Expires}
 }
 
 // authed wraps a page: a request without a valid session is sent to sign
@@ -270,8 +284,7 @@ func (h *Handler) authed(pattern string, f pageFunc) http.HandlerFunc {
 			h.errorPage(w, r, nil, http.StatusUnauthorized, "Your session has ended. Sign in again; nothing was changed.")
 			return
 		}
-		s := &session{who: who, csrf: h.csrfToken(who), lang: pickCatalog(r)}
-		s.expires = who.Credential.Expires
+		s := h.sessionOf(r, who)
 		if r.Method == http.MethodPost && !h.validCSRF(r, s) {
 			if nerr := h.api.NoteUnknown(r, &who, "CSRF token missing or wrong"); nerr != nil {
 				h.log.Error("recording a refusal", "err", nerr)
@@ -294,7 +307,7 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	var s *session
 	if err == nil {
 		by = &who
-		s = &session{who: who, csrf: h.csrfToken(who), lang: pickCatalog(r)}
+		s = h.sessionOf(r, who)
 	}
 	if nerr := h.api.NoteUnknown(r, by, "no such page"); nerr != nil {
 		h.log.Error("recording a refusal", "err", nerr)
