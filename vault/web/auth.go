@@ -349,7 +349,14 @@ func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setSessionCookie(w, h.opts.TLS, s)
-	http.Redirect(w, r, fl.next, http.StatusSeeOther)
+	// Not a redirect: a navigation that began at the provider is a
+	// cross-site one all along its redirects, and the browser would not
+	// send the SameSite=Strict cookie just set. This page of the vault
+	// moves on by itself (and offers a link), as a same-site navigation.
+	sess := h.sessionOf(r, vault.Principal{Name: s.Name, Role: s.Role, Credential: vault.Credential{Auth: s.Auth, Session: s.ID, Expires: s.Expires}})
+	if err := h.render(w, r, sess, http.StatusOK, "continue", sess.lang.text("signin.done"), fl.next); err != nil {
+		h.log.Error("rendering the sign-in page", "err", err)
+	}
 }
 
 type reasonError string

@@ -70,6 +70,49 @@ func (c *testClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// openTestVault opens a vault in a temporary folder (SQLite log, objects
+// in files, software sealer) on the clock bv.clock, and enrols
+// browserPersons; it is closed when the test ends.
+func openTestVault(t *testing.T) *browserVault {
+	t.Helper()
+	dir := t.TempDir()
+	ctx := context.Background()
+	clock := &testClock{}
+	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "custody.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := age.GenerateX25519Identity()
+	v, err := vault.Open(ctx, vault.Config{Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"),
+		SpoolDir: filepath.Join(dir, "spool"), TileDir: filepath.Join(dir, "tiles"),
+		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler), Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		v.Close()
+		st.Close()
+	})
+	bv := &browserVault{v: v, log: st, clock: clock, creds: map[string]string{}, roles: map[string]string{}, refused: map[string]bool{}}
+	for _, p := range browserPersons {
+		tok, err := v.Enroll(ctx, p.name, p.role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bv.creds[p.name] = tok.Reveal()
+		bv.roles[p.name] = p.role
+	}
+	return bv
+}
+
 // browserVault is a vault served by the web application on loopback, the
 // people of browserPersons with their local credentials, and a browser.
 type browserVault struct {
@@ -101,39 +144,10 @@ type browserVault struct {
 // the browser's console (an uncaught exception, console.error, a
 // Content-Security-Policy violation, a resource that failed to load)
 // other than the refusals the test asked for (expectRefused).
-func newBrowserVault(t *testing.T) *browserVault {
+func newBrowserVault(t *testing.T, opts ...func(*api.Options)) *browserVault {
 	t.Helper()
-	dir := t.TempDir()
-	ctx := context.Background()
-	clock := &testClock{}
-	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "custody.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, _ := age.GenerateX25519Identity()
-	v, err := vault.Open(ctx, vault.Config{Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"),
-		SpoolDir: filepath.Join(dir, "spool"), TileDir: filepath.Join(dir, "tiles"),
-		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler), Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bv := &browserVault{v: v, log: st, clock: clock, creds: map[string]string{}, roles: map[string]string{}, refused: map[string]bool{}}
-	for _, p := range browserPersons {
-		tok, err := v.Enroll(ctx, p.name, p.role)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bv.creds[p.name] = tok.Reveal()
-		bv.roles[p.name] = p.role
-	}
+	bv := openTestVault(t)
+	v, clock := bv.v, bv.clock
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -141,7 +155,11 @@ func newBrowserVault(t *testing.T) *browserVault {
 	}
 	bv.url = "http://" + ln.Addr().String()
 	logger := slog.New(slog.DiscardHandler)
-	apiHandler := api.New(v, logger, api.Options{})
+	var apiOpts api.Options
+	for _, o := range opts {
+		o(&apiOpts)
+	}
+	apiHandler := api.New(v, logger, apiOpts)
 	h, err := New(v, apiHandler, logger, Options{BaseURL: bv.url, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -151,8 +169,6 @@ func newBrowserVault(t *testing.T) *browserVault {
 	t.Cleanup(func() {
 		srv.Close()
 		apiHandler.Close()
-		v.Close()
-		st.Close()
 	})
 
 	bv.browser = testenv.Chromium(t)
@@ -161,14 +177,16 @@ func newBrowserVault(t *testing.T) *browserVault {
 		bv.mu.Lock()
 		defer bv.mu.Unlock()
 		bv.browser.NoErrors(t, func(m testenv.ConsoleMessage) bool {
-			return m.Kind == "log" && m.Source == "network" && bv.refused[m.URL]
+			path, _, _ := strings.Cut(m.URL, "?")
+			return m.Kind == "log" && m.Source == "network" && (bv.refused[m.URL] || bv.refused[path])
 		})
 	})
 	return bv
 }
 
 // expectRefused tells the console check that the page or request at path
-// (or a full URL) answers an error status on purpose.
+// (or a full URL; without a query, with any query) answers an error
+// status on purpose.
 func (bv *browserVault) expectRefused(path string) {
 	if !strings.HasPrefix(path, "http") {
 		path = bv.url + path

@@ -1,0 +1,473 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"io"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-vault/custos/vault"
+	"github.com/custos-vault/custos/vault/api"
+	"github.com/custos-vault/custos/vault/clientcert"
+)
+
+// Tests of the web application without a browser: what the server sends.
+
+// webClient is a cookie-keeping HTTP client of a served test vault that
+// sends POSTs as a page of the vault would (Sec-Fetch-Site: same-origin).
+type webClient struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+type sameOrigin struct{ rt http.RoundTripper }
+
+func (s sameOrigin) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	if r.Header.Get("Sec-Fetch-Site") == "" {
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+	}
+	return s.rt.RoundTrip(r)
+}
+
+func newWebClient(t *testing.T, base string, rt http.RoundTripper) *webClient {
+	jar, _ := cookiejar.New(nil)
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	return &webClient{t: t, base: base, c: &http.Client{Jar: jar, Transport: sameOrigin{rt},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (c *webClient) do(method, path string, form url.Values, header ...string) (*http.Response, string) {
+	c.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, c.base+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.c.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf is the CSRF token of a page.
+func (c *webClient) csrf(path string) string {
+	c.t.Helper()
+	_, body := c.do("GET", path, nil)
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil {
+		c.t.Fatalf("%s has no CSRF token", path)
+	}
+	return m[1]
+}
+
+func (c *webClient) signIn(credential string) *http.Response {
+	c.t.Helper()
+	resp, _ := c.do("POST", "/app/sign-in", url.Values{"credential": {credential}, "next": {"/app/"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		c.t.Fatalf("signing in answered %d", resp.StatusCode)
+	}
+	return resp
+}
+
+// serve serves bv's vault with the web application on an httptest
+// server (TLS if tlsConfig is not nil) and returns its URL.
+func serve(t *testing.T, bv *browserVault, apiOpts api.Options, tlsConfig *tls.Config) string {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	base := "http://" + srv.Listener.Addr().String()
+	if tlsConfig != nil {
+		base = "https://" + srv.Listener.Addr().String()
+	}
+	logger := slog.New(slog.DiscardHandler)
+	ah := api.New(bv.v, logger, apiOpts)
+	h, err := New(bv.v, ah, logger, Options{BaseURL: base, TLS: tlsConfig != nil, Now: bv.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = h
+	if tlsConfig != nil {
+		srv.TLS = tlsConfig
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	t.Cleanup(func() { srv.Close(); ah.Close() })
+	bv.url = srv.URL
+	return srv.URL
+}
+
+// TestRevealAnswerHeaders: evidence leaves the vault only as a
+// never-cached attachment under a sandboxing policy, of no content type a
+// browser would render, and only to a POST with the form's CSRF token and
+// a purpose.
+func TestRevealAnswerHeaders(t *testing.T) {
+	bv := openTestVault(t)
+	base := serve(t, bv, api.Options{}, nil)
+	bv.openCase(t, "H-1")
+	item := bv.deposit(t, "H-1", "page.html", []byte("<script>alert(1)</script>"))
+	c := newWebClient(t, base, nil)
+	c.signIn(bv.creds["inv"])
+	token := c.csrf("/app/items/" + item)
+
+	for _, bad := range []struct {
+		name string
+		form url.Values
+		code int
+	}{
+		{"no token", url.Values{"purpose": {"x"}}, http.StatusForbidden},
+		{"wrong token", url.Values{"purpose": {"x"}, "csrf": {token + "x"}}, http.StatusForbidden},
+		{"no purpose", url.Values{"csrf": {token}}, http.StatusBadRequest},
+	} {
+		resp, body := c.do("POST", "/app/items/"+item+"/reveal", bad.form)
+		if resp.StatusCode != bad.code || strings.Contains(body, "alert(1)") {
+			t.Errorf("%s: %d", bad.name, resp.StatusCode)
+		}
+	}
+	if n := len(bv.accesses(t, item)); n != 0 {
+		t.Fatalf("refused reveals recorded %d accesses", n)
+	}
+	// GET and HEAD reveal nothing.
+	for _, m := range []string{"GET", "HEAD"} {
+		if resp, body := c.do(m, "/app/items/"+item+"/reveal", nil); resp.StatusCode == http.StatusOK || strings.Contains(body, "alert(1)") {
+			t.Errorf("%s of the reveal answered %d", m, resp.StatusCode)
+		}
+	}
+	resp, body := c.do("POST", "/app/items/"+item+"/reveal", url.Values{"purpose": {"header check"}, "csrf": {token}})
+	if resp.StatusCode != http.StatusOK || body != "<script>alert(1)</script>" {
+		t.Fatalf("reveal: %d %q", resp.StatusCode, body)
+	}
+	h := resp.Header
+	for name, want := range map[string]string{
+		"Content-Type":            "application/octet-stream",
+		"Content-Disposition":     `attachment; filename="` + item + `"`,
+		"Content-Security-Policy": evidencePolicy,
+		"Cache-Control":           "no-store",
+		"X-Content-Type-Options":  "nosniff",
+	} {
+		if got := h.Get(name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	if len(bv.accesses(t, item)) != 1 {
+		t.Fatal("the reveal was not recorded once")
+	}
+}
+
+// TestPageHeaders: every page carries the security headers; HSTS only
+// over HTTPS off loopback.
+func TestPageHeaders(t *testing.T) {
+	bv := openTestVault(t)
+	logger := slog.New(slog.DiscardHandler)
+	ah := api.New(bv.v, logger, api.Options{})
+	defer ah.Close()
+	for _, tc := range []struct {
+		base string
+		tls  bool
+		hsts bool
+	}{
+		{"http://127.0.0.1:8443", false, false},
+		{"https://127.0.0.1:8443", true, false},
+		{"https://localhost:8443", true, false},
+		{"https://vault.example.org", true, true},
+	} {
+		h, err := New(bv.v, ah, logger, Options{BaseURL: tc.base, TLS: tc.tls})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"/app/sign-in", "/app/", "/app/no-such-page"} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+			hd := rec.Header()
+			csp := hd.Get("Content-Security-Policy")
+			if !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe") {
+				t.Errorf("%s %s: CSP %q", tc.base, path, csp)
+			}
+			if hd.Get("X-Content-Type-Options") != "nosniff" || hd.Get("X-Frame-Options") != "DENY" || hd.Get("Cache-Control") != "no-store" || hd.Get("Referrer-Policy") != "no-referrer" {
+				t.Errorf("%s %s: headers %v", tc.base, path, hd)
+			}
+			if got := hd.Get("Strict-Transport-Security") != ""; got != tc.hsts {
+				t.Errorf("%s %s: HSTS sent: %v", tc.base, path, got)
+			}
+		}
+	}
+	// The API's paths are the API's: no page headers, JSON answers.
+	h, _ := New(bv.v, ah, logger, Options{BaseURL: "http://127.0.0.1:8443"})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/health", nil))
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Security-Policy") != "" {
+		t.Fatalf("/v1/health through the web handler: %d %v", rec.Code, rec.Header())
+	}
+}
+
+// TestCookieOverTLS: over HTTPS the session cookie is Secure, host-only
+// (__Host-) and Strict; signing out ends the vault's session, not only
+// the cookie.
+func TestCookieOverTLS(t *testing.T) {
+	bv := openTestVault(t)
+	base := serve(t, bv, api.Options{}, &tls.Config{MinVersion: tls.VersionTLS12})
+	c := newWebClient(t, base, &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}})
+	resp := c.signIn(bv.creds["aud"])
+	var got *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == secureCookieName {
+			got = ck
+		}
+	}
+	if got == nil || !got.Secure || !got.HttpOnly || got.SameSite != http.SameSiteStrictMode || got.Path != "/" || got.Domain != "" {
+		t.Fatalf("session cookie over TLS: %+v", got)
+	}
+	if _, body := c.do("GET", "/app/me", nil); !strings.Contains(body, "aud") {
+		t.Fatal("the secure cookie does not sign in")
+	}
+	token := c.csrf("/app/me")
+	if resp, _ := c.do("POST", "/app/sign-out", url.Values{"csrf": {token}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", resp.StatusCode)
+	}
+	if _, err := bv.v.Authenticate(got.Value); err == nil {
+		t.Fatal("signing out left the vault's session open")
+	}
+}
+
+// TestClientCertificateSignsIn: over HTTPS a browser with a client
+// certificate of the vault's CA, enrolled by its name, is signed in on
+// every request without a session or cookie; its forms carry a CSRF
+// token bound to the certificate.
+func TestClientCertificateSignsIn(t *testing.T) {
+	bv := openTestVault(t)
+	dir := t.TempDir()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test unit CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	os.WriteFile(filepath.Join(dir, "ca.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600)
+	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leafDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "sokha"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, caCert, &leafKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authority, err := clientcert.New(clientcert.Config{CAFile: filepath.Join(dir, "ca.pem")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	req, err := bv.v.EnrollBy(ctx, vault.Principal{Name: "cust", Role: vault.RoleCustodian}, vault.Enrolment{Name: "sokha", Role: vault.RoleAnalyst, Certificate: "sokha"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bv.v.Approve(ctx, vault.Principal{Name: "cust2", Role: vault.RoleCustodian}, req.ID); err != nil {
+		t.Fatal(err)
+	}
+	base := serve(t, bv, api.Options{ClientCerts: certIdentifier{authority}}, authority.TLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
+	leaf := tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: leafKey}
+	c := newWebClient(t, base, &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{leaf}}})
+	resp, body := c.do("GET", "/app/me", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "sokha") || !strings.Contains(body, "certificate") {
+		t.Fatalf("with a client certificate /app/me answered %d: %s", resp.StatusCode, body)
+	}
+	if len(resp.Cookies()) != 0 {
+		t.Fatalf("a certificate sign-in set cookies: %v", resp.Cookies())
+	}
+	// Without the certificate: sent to sign in.
+	anon := newWebClient(t, base, &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}})
+	if resp, _ := anon.do("GET", "/app/me", nil); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/app/sign-in") {
+		t.Fatalf("without a certificate /app/me answered %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// A form needs the certificate's CSRF token.
+	if resp, _ := c.do("POST", "/app/sign-out", url.Values{}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a form without a token answered %d", resp.StatusCode)
+	}
+}
+
+// certIdentifier presents vault/clientcert to the API, as `custos server`
+// does.
+type certIdentifier struct{ a *clientcert.Authority }
+
+func (c certIdentifier) Identify(cs *tls.ConnectionState) (vault.ExternalIdentity, error) {
+	id, err := c.a.Identify(cs)
+	if errors.Is(err, clientcert.ErrNoCertificate) {
+		return vault.ExternalIdentity{}, api.ErrNoCertificate
+	}
+	if err != nil {
+		return vault.ExternalIdentity{}, err
+	}
+	return vault.ExternalIdentity{Kind: "certificate", Name: id.Name, Issuer: id.Issuer, Subject: id.Subject, Fingerprint: id.Fingerprint}, nil
+}
+
+// TestUnknownPagesRecorded: a page nothing serves is answered 404 and
+// recorded, like the API's unknown routes; the favicon is not a refusal.
+func TestUnknownPagesRecorded(t *testing.T) {
+	bv := openTestVault(t)
+	base := serve(t, bv, api.Options{RefusalWindow: time.Hour}, nil)
+	c := newWebClient(t, base, nil)
+	if resp, _ := c.do("GET", "/favicon.ico", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("favicon: %d", resp.StatusCode)
+	}
+	if resp, _ := c.do("GET", "/app/static/", nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("the static folder is listed: %d", resp.StatusCode)
+	}
+	if resp, _ := c.do("GET", "/app/../../etc/passwd", nil); resp.StatusCode == http.StatusOK {
+		t.Fatal("a path outside the application was served")
+	}
+	var unknown int
+	for _, r := range bv.refusals(t) {
+		if r.Action == "route.unknown" {
+			unknown++
+			if strings.Contains(r.Target, "favicon") {
+				t.Errorf("the favicon was recorded as a refusal: %v", r)
+			}
+		}
+	}
+	if unknown == 0 {
+		t.Fatalf("unknown pages were not recorded: %v", bv.refusals(t))
+	}
+}
+
+// TestSafeNext: the page to return to after signing in stays inside the
+// application.
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"/app/cases/C-1?page=2": "/app/cases/C-1?page=2",
+		"/app/":                 "/app/",
+		"":                      "/app/",
+		"https://evil.example/": "/app/",
+		"//evil.example/app/":   "/app/",
+		"/v1/items/x":           "/app/",
+		"/app/\\evil":           "/app/",
+		"/app/x\r\nSet-Cookie:": "/app/",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzSafeNext(f *testing.F) {
+	for _, s := range []string{"/app/", "//x", "/app/../v1", "https://e/", "/app/\\x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := safeNext(s)
+		u, err := url.Parse(got)
+		if !strings.HasPrefix(got, Prefix) || strings.HasPrefix(got, "//") || err != nil || u.Host != "" || u.Scheme != "" {
+			t.Fatalf("safeNext(%q) = %q leaves the application", s, got)
+		}
+	})
+}
+
+// FuzzSearchFilter: any search text is read as one filter, without
+// panicking; hex of a digest's length searches by that digest.
+func FuzzSearchFilter(f *testing.F) {
+	for _, s := range []string{"", "IMG", "*.jpg", "[", strings.Repeat("a", 64), strings.Repeat("B", 40), strings.Repeat("0", 32)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		fl := searchFilter(q)
+		set := 0
+		for _, v := range []string{fl.Name, fl.SHA256, fl.SHA1, fl.MD5} {
+			if v != "" {
+				set++
+			}
+		}
+		if strings.TrimSpace(q) == "" && set != 0 || strings.TrimSpace(q) != "" && set != 1 {
+			t.Fatalf("searchFilter(%q) = %+v", q, fl)
+		}
+	})
+}
+
+// FuzzPickCatalog: any Accept-Language header picks a catalog.
+func FuzzPickCatalog(f *testing.F) {
+	for _, s := range []string{"", "km-KH,km;q=0.9,en;q=0.8", "fil", "*", ";;,,", "en-US"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		r := httptest.NewRequest("GET", "/app/", nil)
+		r.Header.Set("Accept-Language", h)
+		if c := pickCatalog(r); c == nil || c.text("app.name") == "" {
+			t.Fatalf("no catalog for %q", h)
+		}
+	})
+}
+
+// TestViewable: only what the vault's probe found to be a raster image a
+// browser decodes, or an MP4 video, is shown; everything else is a
+// download.
+func TestViewable(t *testing.T) {
+	for _, tc := range []struct {
+		m          *vault.MediaInfo
+		show, mime string
+	}{
+		{nil, "", ""},
+		{&vault.MediaInfo{Kind: "image", Format: "jpeg"}, "image", "image/jpeg"},
+		{&vault.MediaInfo{Kind: "image", Format: "webp"}, "image", "image/webp"},
+		{&vault.MediaInfo{Kind: "image", Format: "svg"}, "", ""},
+		{&vault.MediaInfo{Kind: "image", Format: "tiff"}, "", ""},
+		{&vault.MediaInfo{Kind: "video", Format: "mp4"}, "video", "video/mp4"},
+		{&vault.MediaInfo{Kind: "video"}, "", ""},
+		{&vault.MediaInfo{Kind: "html", Format: "html"}, "", ""},
+	} {
+		show, mime := viewable(tc.m)
+		if show != tc.show || mime != tc.mime {
+			t.Errorf("viewable(%+v) = %q %q", tc.m, show, mime)
+		}
+	}
+}
+
+// TestCSRFTokens: a token belongs to one session and one server start.
+func TestCSRFTokens(t *testing.T) {
+	bv := openTestVault(t)
+	logger := slog.New(slog.DiscardHandler)
+	ah := api.New(bv.v, logger, api.Options{})
+	defer ah.Close()
+	h1, _ := New(bv.v, ah, logger, Options{})
+	h2, _ := New(bv.v, ah, logger, Options{})
+	a := vault.Principal{Name: "inv", Role: vault.RoleInvestigator, Credential: vault.Credential{Auth: "local", Session: "se_1"}}
+	b := a
+	b.Credential.Session = "se_2"
+	if h1.csrfToken(a) != h1.csrfToken(a) || h1.csrfToken(a) == h1.csrfToken(b) || h1.csrfToken(a) == h2.csrfToken(a) {
+		t.Fatal("CSRF tokens are not per session and per server start")
+	}
+	if bytes.Contains([]byte(h1.csrfToken(a)), []byte("se_1")) {
+		t.Fatal("the token shows the session")
+	}
+}
