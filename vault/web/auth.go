@@ -98,7 +98,10 @@ type signInData struct {
 
 // safeNext keeps a post-sign-in destination inside the web application.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, Prefix) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if !strings.HasPrefix(next, Prefix) || strings.ContainsAny(next, "\\\r\n") {
+		return Prefix
+	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(u.Path, Prefix) {
 		return Prefix
 	}
 	return next
