@@ -1,0 +1,455 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+	"github.com/hiddeco/sshsig"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/hsm/soft"
+	"github.com/custos-vault/custos/objects/fs"
+	"github.com/custos-vault/custos/pkgformat"
+	"github.com/custos-vault/custos/vault"
+	"github.com/custos-vault/custos/vault/api"
+)
+
+// rolesVault is a vault on the embedded backends behind the API and the
+// web application, served on loopback, with people in every role.
+type rolesVault struct {
+	t      *testing.T
+	v      *vault.Vault
+	srv    *httptest.Server
+	creds  map[string]string // local credentials
+	tokens map[string]string // API session tokens
+}
+
+func newRolesVault(t *testing.T) *rolesVault {
+	t.Helper()
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "custody.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := age.GenerateX25519Identity()
+	logger := slog.New(slog.DiscardHandler)
+	v, err := vault.Open(ctx, vault.Config{Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"),
+		SpoolDir: filepath.Join(dir, "spool"), TileDir: filepath.Join(dir, "tiles"), HashSetDir: filepath.Join(dir, "hashsets"),
+		RecoveryRecipient: rec.Recipient().String(), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv := &rolesVault{t: t, v: v, creds: map[string]string{}, tokens: map[string]string{}}
+	for _, p := range []struct{ name, role string }{
+		{"inv", vault.RoleInvestigator}, {"inv2", vault.RoleInvestigator}, {"pros", vault.RoleProsecutor},
+		{"def", vault.RoleDefence}, {"aud", vault.RoleAuditor}, {"cust", vault.RoleCustodian}, {"cust2", vault.RoleCustodian},
+	} {
+		tok, err := v.Enroll(ctx, p.name, p.role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := v.OpenSession(ctx, tok.Reveal())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rv.creds[p.name], rv.tokens[p.name] = tok.Reveal(), s.Token.Reveal()
+	}
+	apiH := api.New(v, logger, api.Options{})
+	var web http.Handler
+	rv.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { web.ServeHTTP(w, r) }))
+	wh, err := New(v, apiH, logger, Options{BaseURL: rv.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	web = wh
+	t.Cleanup(func() {
+		rv.srv.Close()
+		apiH.Close()
+		v.Close()
+		st.Close()
+	})
+	return rv
+}
+
+// apiCall sends one API request as person and decodes the JSON answer
+// into out (if not nil); it fails the test unless the status is want.
+func (rv *rolesVault) apiCall(person, method, path string, body any, want int, out any) {
+	rv.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, rv.srv.URL+path, rd)
+	req.Header.Set("Authorization", "Bearer "+rv.tokens[person])
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := rv.srv.Client().Do(req)
+	if err != nil {
+		rv.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		rv.t.Fatalf("%s %s as %s: %d %s (want %d)", method, path, person, resp.StatusCode, b, want)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			rv.t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+}
+
+// deposit uploads content into a case as person, with the trailer the
+// CLI sends, and returns the item's id.
+func (rv *rolesVault) deposit(person, caseID, name string, content []byte) string {
+	rv.t.Helper()
+	sum := sha256.Sum256(content)
+	req, _ := http.NewRequest("POST", rv.srv.URL+"/v1/cases/"+caseID+"/items?name="+name, io.NopCloser(bytes.NewReader(content)))
+	req.ContentLength = -1
+	req.Header.Set("Authorization", "Bearer "+rv.tokens[person])
+	req.Trailer = http.Header{api.HeaderContentSHA256: {hex.EncodeToString(sum[:])}}
+	resp, err := rv.srv.Client().Do(req)
+	if err != nil {
+		rv.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		rv.t.Fatalf("deposit: %d %s", resp.StatusCode, b)
+	}
+	var d struct{ ID string }
+	json.Unmarshal(b, &d)
+	return d.ID
+}
+
+// setupCase opens case C-1 with inv as member and one item, and seals a
+// package of it for pros; it returns the item's and the package's ids.
+func (rv *rolesVault) setupCase() (item, pkg string) {
+	rv.t.Helper()
+	rv.apiCall("inv", "POST", "/v1/cases", api.CaseRequest{Case: "C-1", Title: "first"}, http.StatusCreated, nil)
+	item = rv.deposit("inv", "C-1", "a.bin", []byte("evidence bytes"))
+	id, _ := age.GenerateX25519Identity()
+	rv.apiCall("pros", "POST", "/v1/recipient", api.RecipientRequest{Recipient: id.Recipient().String()}, http.StatusOK, nil)
+	var p vault.SealedPackage
+	rv.apiCall("inv", "POST", "/v1/packages", api.PackageRequest{Case: "C-1", For: "pros", Purpose: "trial"}, http.StatusCreated, &p)
+	if item == "" || p.ID == "" {
+		rv.t.Fatalf("no ids: %q %q", item, p.ID)
+	}
+	return item, p.ID
+}
+
+// size is the custody log's length.
+func (rv *rolesVault) size() uint64 {
+	rv.t.Helper()
+	n, err := rv.v.Store().Size(context.Background())
+	if err != nil {
+		rv.t.Fatal(err)
+	}
+	return n
+}
+
+// eventsFrom returns the events from position from on.
+func (rv *rolesVault) eventsFrom(from uint64) []*events.Event {
+	rv.t.Helper()
+	var out []*events.Event
+	err := rv.v.Store().Read(context.Background(), from, func(rec events.Record) error {
+		ev, err := events.Decode(rec.Bytes)
+		if err != nil {
+			return err
+		}
+		out = append(out, ev)
+		return nil
+	})
+	if err != nil {
+		rv.t.Fatal(err)
+	}
+	return out
+}
+
+// typesFrom lists the types of the events from position from on.
+func (rv *rolesVault) typesFrom(from uint64) []string {
+	var out []string
+	for _, ev := range rv.eventsFrom(from) {
+		out = append(out, ev.Type)
+	}
+	return out
+}
+
+// eventOf returns the first event of type typ from position from on, or
+// nil.
+func (rv *rolesVault) eventOf(from uint64, typ string) *events.Event {
+	for _, ev := range rv.eventsFrom(from) {
+		if ev.Type == typ {
+			return ev
+		}
+	}
+	return nil
+}
+
+// onlyRefusals fails unless every event from position from on is a
+// recorded refusal: a refused request changed nothing.
+func (rv *rolesVault) onlyRefusals(from uint64, what string) {
+	rv.t.Helper()
+	for _, typ := range rv.typesFrom(from) {
+		if typ != vault.TypeAccessRefused {
+			rv.t.Errorf("%s: the log got a %s event", what, typ)
+		}
+	}
+}
+
+// browser is one person's browser: a cookie jar signed in to the web
+// application.
+type browser struct {
+	rv   *rolesVault
+	name string
+	c    *http.Client
+}
+
+// page is an answer as the browser got it (after redirects).
+type page struct {
+	code   int
+	header http.Header
+	body   string // HTML entities decoded, for matching
+	raw    []byte
+	url    string
+}
+
+func (rv *rolesVault) signIn(name string) *browser {
+	rv.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	b := &browser{rv: rv, name: name, c: &http.Client{Jar: jar}}
+	p := b.post("/app/sign-in", url.Values{"credential": {rv.creds[name]}, "next": {"/app/"}})
+	if p.code != http.StatusOK || !strings.HasSuffix(p.url, "/app/") {
+		rv.t.Fatalf("sign-in as %s: %d at %s", name, p.code, p.url)
+	}
+	return b
+}
+
+func (b *browser) do(req *http.Request) page {
+	b.rv.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.rv.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return page{code: resp.StatusCode, header: resp.Header, body: html.UnescapeString(string(raw)), raw: raw, url: resp.Request.URL.String()}
+}
+
+func (b *browser) get(path string) page {
+	b.rv.t.Helper()
+	req, _ := http.NewRequest("GET", b.rv.srv.URL+path, nil)
+	return b.do(req)
+}
+
+// post sends a form as a same-origin page of the vault would.
+func (b *browser) post(path string, form url.Values) page {
+	b.rv.t.Helper()
+	req, _ := http.NewRequest("POST", b.rv.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return b.do(req)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf is the CSRF token of the browser's session, from a page's form.
+func (b *browser) csrf() string {
+	b.rv.t.Helper()
+	p := b.get("/app/me")
+	m := csrfField.FindStringSubmatch(p.body)
+	if m == nil {
+		b.rv.t.Fatalf("no CSRF token on /app/me for %s", b.name)
+	}
+	return m[1]
+}
+
+// send posts a form with the session's CSRF token added.
+func (b *browser) send(path string, form url.Values) page {
+	b.rv.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("csrf", b.csrf())
+	return b.post(path, form)
+}
+
+// raw2 is the page as sent (entities not decoded), for patterns on the
+// markup.
+func (p page) raw2() string { return string(p.raw) }
+
+// postFormsCarryCSRF checks that every POST form of the page carries the
+// CSRF token field.
+func (p page) postFormsCarryCSRF(t *testing.T, what string) {
+	t.Helper()
+	forms := regexp.MustCompile(`(?s)<form method="post".*?</form>`).FindAllString(p.raw2(), -1)
+	if len(forms) == 0 {
+		t.Errorf("%s: no POST form", what)
+	}
+	for _, f := range forms {
+		if !strings.Contains(f, `<input type="hidden" name="csrf" value="`) {
+			t.Errorf("%s: a form without the CSRF token: %.120s", what, f)
+		}
+	}
+}
+
+func (p page) has(t *testing.T, what string, subs ...string) {
+	t.Helper()
+	for _, s := range subs {
+		if !strings.Contains(p.body, s) {
+			t.Errorf("%s: %q is not on the page (%d)", what, s, p.code)
+		}
+	}
+}
+
+func (p page) lacks(t *testing.T, what string, subs ...string) {
+	t.Helper()
+	for _, s := range subs {
+		if strings.Contains(p.body, s) {
+			t.Errorf("%s: %q is on the page", what, s)
+		}
+	}
+}
+
+func (p page) status(t *testing.T, what string, want int) {
+	t.Helper()
+	if p.code != want {
+		t.Fatalf("%s: status %d, want %d\n%s", what, p.code, want, p.body)
+	}
+}
+
+// refusedWithoutCSRF posts form without the CSRF token: it must be
+// refused (403) and change nothing.
+func (b *browser) refusedWithoutCSRF(t *testing.T, path string, form url.Values) {
+	t.Helper()
+	before := b.rv.size()
+	p := b.post(path, form)
+	p.status(t, "POST "+path+" without csrf", http.StatusForbidden)
+	b.rv.onlyRefusals(before, "POST "+path+" without csrf")
+}
+
+func TestRolesPackages(t *testing.T) {
+	rv := newRolesVault(t)
+	_, pkg := rv.setupCase()
+	pros, def, aud := rv.signIn("pros"), rv.signIn("def"), rv.signIn("aud")
+
+	p := pros.get("/app/packages")
+	p.status(t, "packages as pros", http.StatusOK)
+	p.has(t, "packages as pros", pkg, "C-1", "trial", "not yet: acknowledge it")
+	p = def.get("/app/packages")
+	p.status(t, "packages as def", http.StatusOK)
+	p.lacks(t, "packages as def", pkg, "C-1")
+	p = aud.get("/app/packages")
+	p.status(t, "packages as aud", http.StatusOK)
+	p.has(t, "packages as aud", pkg, "not yet acknowledged")
+
+	p = pros.get("/app/packages/" + pkg)
+	p.status(t, "package page as pros", http.StatusOK)
+	p.postFormsCarryCSRF(t, "package page as pros")
+	p.has(t, "package page as pros", "/app/packages/"+pkg+"/download", "/app/packages/"+pkg+"/receipt",
+		"ssh-keygen -Y sign -f ~/.ssh/id_ed25519 -n custos-receipt receipt.txt", "custos package receipt v1\npackage "+pkg+"\nsha256 ")
+	p = aud.get("/app/packages/" + pkg)
+	p.status(t, "package page as aud", http.StatusOK)
+	p.lacks(t, "package page as aud", "/download", "/receipt\"")
+	before := rv.size()
+	def.get("/app/packages/"+pkg).status(t, "package page as def", http.StatusNotFound)
+	if rv.eventOf(before, vault.TypeAccessRefused) == nil {
+		t.Error("the refused package page is not recorded")
+	}
+
+	// The download: only with the CSRF token, only by its person.
+	pros.refusedWithoutCSRF(t, "/app/packages/"+pkg+"/download", nil)
+	before = rv.size()
+	def.send("/app/packages/"+pkg+"/download", nil).status(t, "download as def", http.StatusNotFound)
+	rv.onlyRefusals(before, "download as def")
+	before = rv.size()
+	p = pros.send("/app/packages/"+pkg+"/download", nil)
+	p.status(t, "download as pros", http.StatusOK)
+	sum := sha256.Sum256(p.raw)
+	for k, want := range map[string]string{"Content-Type": "application/octet-stream", "Content-Disposition": `attachment; filename=` + pkg + `.tar`,
+		"Cache-Control": "no-store", api.HeaderSHA256: hex.EncodeToString(sum[:]), "Content-Length": strconv.Itoa(len(p.raw))} {
+		if got := p.header.Get(k); got != want {
+			t.Errorf("download: %s is %q, want %q", k, got, want)
+		}
+	}
+	if ev := rv.eventOf(before, vault.TypePackageFetched); ev == nil || ev.Actor.Person != "pros" {
+		t.Error("the download is not recorded as package.fetched by pros")
+	}
+
+	// The receipt, signed as ssh-keygen -Y sign would.
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	sshPub, _ := ssh.NewPublicKey(pub)
+	signer, _ := ssh.NewSignerFromKey(priv)
+	rv.apiCall("pros", "POST", "/v1/receipt-key", api.ReceiptKeyRequest{Key: string(ssh.MarshalAuthorizedKey(sshPub))}, http.StatusOK, nil)
+	sha := hex.EncodeToString(sum[:])
+	sign := func(msg []byte) string {
+		sig, err := sshsig.Sign(bytes.NewReader(msg), signer, sshsig.HashSHA512, vault.ReceiptNamespace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// As a browser sends a pasted textarea: CRLF line ends.
+		return strings.ReplaceAll(string(sshsig.Armor(sig)), "\n", "\r\n")
+	}
+	good := url.Values{"sha256": {sha + "  " + pkg + ".tar"}, "signature": {sign(vault.ReceiptMessage(pkg, sha))}}
+	pros.refusedWithoutCSRF(t, "/app/packages/"+pkg+"/receipt", good)
+	before = rv.size()
+	bad := url.Values{"sha256": {sha}, "signature": {sign(vault.ReceiptMessage(pkg, strings.Repeat("0", 64)))}}
+	p = pros.send("/app/packages/"+pkg+"/receipt", bad)
+	if p.code != http.StatusForbidden {
+		t.Errorf("a receipt signed over another hash: %d, want 403", p.code)
+	}
+	p.has(t, "bad receipt", "does not verify")
+	rv.onlyRefusals(before, "bad receipt")
+	before = rv.size()
+	p = pros.send("/app/packages/"+pkg+"/receipt", good)
+	p.status(t, "receipt", http.StatusOK)
+	p.has(t, "receipt", "Your receipt is recorded", "acknowledged by pros", ssh.FingerprintSHA256(sshPub),
+		"ssh-keygen -Y verify -f allowed_signers -I pros -n custos-receipt -s receipt.sig")
+	if ev := rv.eventOf(before, vault.TypePackageReceived); ev == nil {
+		t.Error("no package.received event")
+	}
+	pros.get("/app/packages").has(t, "packages after the receipt", "acknowledged ")
+	aud.get("/app/packages").has(t, "packages after the receipt, as aud", "acknowledged ")
+}
+
+func TestRolesVerifyPage(t *testing.T) {
+	rv := newRolesVault(t)
+	fp := pkgformat.KeyFingerprint(rv.v.VerifierKey())
+	for _, who := range []string{"pros", "def", "inv"} {
+		p := rv.signIn(who).get("/app/verify")
+		p.status(t, "verify as "+who, http.StatusOK)
+		p.has(t, "verify as "+who, rv.v.VerifierKey(), fp, "custos-verify PACKAGE.tar --key "+fp,
+			"--trusted-keys vault.key", "custos audit key > vault.key")
+	}
+}
