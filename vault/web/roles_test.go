@@ -453,3 +453,244 @@ func TestRolesVerifyPage(t *testing.T) {
 			"--trusted-keys vault.key", "custos audit key > vault.key")
 	}
 }
+
+var halfPattern = regexp.MustCompile(`<code id="invitation-half">(csi_[^<]+)</code>`)
+var requestPattern = regexp.MustCompile(`request (rq_[0-9a-f]{24})`)
+
+func TestRolesPeopleAndRequests(t *testing.T) {
+	rv := newRolesVault(t)
+	cust, cust2, aud, inv := rv.signIn("cust"), rv.signIn("cust2"), rv.signIn("aud"), rv.signIn("inv")
+
+	p := cust.get("/app/people")
+	p.status(t, "people as cust", http.StatusOK)
+	p.postFormsCarryCSRF(t, "people as cust")
+	p.has(t, "people as cust", "inv2", "investigator", "active", `action="/app/people"`, "/app/people/inv2/suspend")
+	p = aud.get("/app/people")
+	p.status(t, "people as aud", http.StatusOK)
+	p.has(t, "people as aud", "inv2")
+	p.lacks(t, "people as aud", `action="/app/people"`, "/suspend")
+	inv.get("/app/people").status(t, "people as inv", http.StatusForbidden)
+
+	// Enrolment: a request, with the requester's half shown once.
+	enrol := url.Values{"name": {"newbie"}, "role": {vault.RoleInvestigator}}
+	cust.refusedWithoutCSRF(t, "/app/people", enrol)
+	before := rv.size()
+	p = cust.send("/app/people", url.Values{"name": {"newbie"}, "role": {"wizard"}})
+	p.status(t, "enrol with a bad role", http.StatusBadRequest)
+	p.has(t, "enrol with a bad role", "unknown role")
+	rv.onlyRefusals(before, "enrol with a bad role")
+	before = rv.size()
+	aud.send("/app/people", url.Values{"name": {"newbie"}, "role": {vault.RoleInvestigator}}).status(t, "enrol as aud", http.StatusForbidden)
+	rv.onlyRefusals(before, "enrol as aud")
+	before = rv.size()
+	p = cust.send("/app/people", enrol)
+	p.status(t, "enrol", http.StatusOK)
+	p.has(t, "enrol", "Enrolling newbie as investigator needs a second custodian", "shown this once")
+	half1 := halfPattern.FindStringSubmatch(p.raw2())
+	rq := requestPattern.FindStringSubmatch(p.body)
+	if half1 == nil || rq == nil {
+		t.Fatalf("enrol: no invitation half or request id:\n%s", p.body)
+	}
+	if ev := rv.eventOf(before, vault.TypeRequestOpened); ev == nil || ev.Actor.Person != "cust" {
+		t.Fatal("the enrolment request is not recorded")
+	}
+	if cust2.post("/app/people", enrol).code != http.StatusForbidden {
+		t.Error("a second enrolment without csrf was not refused")
+	}
+
+	// Approvals: the requester cannot approve; another custodian can.
+	p = cust.get("/app/requests")
+	p.has(t, "requests as cust", rq[1], "newbie as investigator", "Your request")
+	p.lacks(t, "requests as cust", "/app/requests/"+rq[1]+"/approve")
+	p = cust2.get("/app/requests")
+	p.postFormsCarryCSRF(t, "requests as cust2")
+	p.has(t, "requests as cust2", rq[1], "/app/requests/"+rq[1]+"/approve")
+	inv.get("/app/requests").lacks(t, "requests as inv", rq[1])
+	cust2.refusedWithoutCSRF(t, "/app/requests/"+rq[1]+"/approve", nil)
+	before = rv.size()
+	cust.send("/app/requests/"+rq[1]+"/approve", nil).status(t, "approving one's own request", http.StatusForbidden)
+	rv.onlyRefusals(before, "approving one's own request")
+	before = rv.size()
+	p = cust2.send("/app/requests/"+rq[1]+"/approve", nil)
+	p.status(t, "approve", http.StatusOK)
+	p.has(t, "approve", "is approved and carried out", "custos login --name newbie --invitation")
+	half2 := halfPattern.FindStringSubmatch(p.raw2())
+	if half2 == nil {
+		t.Fatalf("approve: no invitation half:\n%s", p.body)
+	}
+	if rv.eventOf(before, vault.TypePersonEnrolled) == nil {
+		t.Fatal("no person.enrolled event")
+	}
+	// The halves the pages showed are the invitation's.
+	if _, err := rv.v.RedeemInvitation(context.Background(), "newbie", []string{half1[1], half2[1]}); err != nil {
+		t.Errorf("redeeming the halves the pages showed: %v", err)
+	}
+
+	// Suspension (reason required), reinstatement (a request), rejection.
+	before = rv.size()
+	cust.send("/app/people/inv2/suspend", nil).status(t, "suspend without a reason", http.StatusBadRequest)
+	rv.onlyRefusals(before, "suspend without a reason")
+	cust.refusedWithoutCSRF(t, "/app/people/inv2/suspend", url.Values{"reason": {"left"}})
+	before = rv.size()
+	p = cust.send("/app/people/inv2/suspend", url.Values{"reason": {"on leave"}})
+	p.status(t, "suspend", http.StatusOK)
+	p.has(t, "suspend", "The person is suspended", "suspended", "/app/people/inv2/reinstate")
+	if ev := rv.eventOf(before, vault.TypePersonSuspended); ev == nil {
+		t.Error("no person.suspended event")
+	}
+	p = cust.send("/app/people/inv2/reinstate", nil)
+	p.status(t, "reinstate", http.StatusOK)
+	p.has(t, "reinstate", "Reinstating inv2 needs a second custodian")
+	p.lacks(t, "reinstate", "invitation-half")
+	rq = requestPattern.FindStringSubmatch(p.body)
+	cust2.refusedWithoutCSRF(t, "/app/requests/"+rq[1]+"/reject", url.Values{"reason": {"no"}})
+	before = rv.size()
+	p = cust2.send("/app/requests/"+rq[1]+"/reject", url.Values{"reason": {"not yet"}})
+	p.status(t, "reject", http.StatusOK)
+	p.has(t, "reject", "The request is rejected")
+	p.lacks(t, "reject", rq[1])
+	if ev := rv.eventOf(before, vault.TypeRequestRejected); ev == nil || ev.Actor.Person != "cust2" {
+		t.Error("no request.rejected event")
+	}
+	before = rv.size()
+	p = cust.send("/app/people/inv2/remove", url.Values{"reason": {"left the unit"}})
+	p.status(t, "remove", http.StatusOK)
+	if rv.eventOf(before, vault.TypePersonRemoved) == nil {
+		t.Error("no person.removed event")
+	}
+}
+
+func TestRolesManageCase(t *testing.T) {
+	rv := newRolesVault(t)
+	rv.setupCase()
+	rv.apiCall("cust", "POST", "/v1/cases", api.CaseRequest{Case: "C-2", Title: "second"}, http.StatusCreated, nil)
+	cust, cust2, inv, pros, def := rv.signIn("cust"), rv.signIn("cust2"), rv.signIn("inv"), rv.signIn("pros"), rv.signIn("def")
+
+	p := cust.get("/app/cases/C-1/manage")
+	p.status(t, "manage as cust", http.StatusOK)
+	p.postFormsCarryCSRF(t, "manage as cust")
+	p.has(t, "manage as cust", "first", "inv", "/app/cases/C-1/hold", "/app/cases/C-1/members/inv/remove", `<option value="inv2">`)
+	p = inv.get("/app/cases/C-1/manage")
+	p.status(t, "manage as inv", http.StatusOK)
+	p.has(t, "manage as inv", "Only custodians change")
+	p.lacks(t, "manage as inv", "/app/cases/C-1/hold")
+	def.get("/app/cases/C-1/manage").status(t, "manage as def", http.StatusNotFound)
+	inv.get("/app/cases/C-2/manage").status(t, "manage of another case as inv", http.StatusNotFound)
+
+	// Legal hold.
+	place := url.Values{"hold": {"place"}, "reason": {"court order 12"}}
+	cust.refusedWithoutCSRF(t, "/app/cases/C-1/hold", place)
+	before := rv.size()
+	inv.send("/app/cases/C-1/hold", url.Values{"hold": {"place"}, "reason": {"mine"}}).status(t, "hold as inv", http.StatusForbidden)
+	rv.onlyRefusals(before, "hold as inv")
+	before = rv.size()
+	cust.send("/app/cases/C-1/hold", url.Values{"hold": {"maybe"}, "reason": {"x"}}).status(t, "hold=maybe", http.StatusBadRequest)
+	cust.send("/app/cases/C-1/hold", url.Values{"hold": {"place"}}).status(t, "hold without a reason", http.StatusBadRequest)
+	rv.onlyRefusals(before, "bad hold forms")
+	before = rv.size()
+	p = cust.send("/app/cases/C-1/hold", place)
+	p.status(t, "hold", http.StatusOK)
+	p.has(t, "hold", "The legal hold is placed", "on legal hold", "Lift the hold")
+	if ev := rv.eventOf(before, vault.TypeCaseHoldPlaced); ev == nil || ev.Case != "C-1" {
+		t.Error("no case.hold.placed event")
+	}
+	before = rv.size()
+	cust.send("/app/cases/C-1/hold", url.Values{"hold": {"lift"}, "reason": {"order lifted"}}).status(t, "lift", http.StatusOK)
+	if rv.eventOf(before, vault.TypeCaseHoldLifted) == nil {
+		t.Error("no case.hold.lifted event")
+	}
+
+	// Policies.
+	before = rv.size()
+	p = cust.send("/app/cases/C-1/policy", url.Values{"export_approval": {"required"}})
+	p.status(t, "policy", http.StatusOK)
+	p.has(t, "policy", "every package needs a second custodian's approval")
+	if rv.eventOf(before, vault.TypeCasePolicySet) == nil {
+		t.Error("no case.policy.set event")
+	}
+	p = cust.send("/app/cases/C-1/policy", url.Values{"export_approval": {"none"}})
+	p.has(t, "dropping the policy", "Dropping the export approval of case C-1 needs a second custodian")
+	before = rv.size()
+	cust.send("/app/cases/C-1/classification-policy", url.Values{"votes": {"two"}}).status(t, "votes=two", http.StatusBadRequest)
+	cust.send("/app/cases/C-1/classification-policy", url.Values{"votes": {"99"}}).status(t, "votes=99", http.StatusBadRequest)
+	rv.onlyRefusals(before, "bad votes")
+	before = rv.size()
+	cust.send("/app/cases/C-1/classification-policy", url.Values{"votes": {"2"}}).status(t, "votes", http.StatusOK)
+	if rv.eventOf(before, vault.TypeClassificationPolicySet) == nil {
+		t.Error("no classification policy event")
+	}
+
+	// Members.
+	p = cust.send("/app/cases/C-1/members", url.Values{"person": {"inv2"}})
+	p.status(t, "add member", http.StatusOK)
+	p.has(t, "add member", "Assigning inv2 to case C-1 needs a second custodian")
+	cust.refusedWithoutCSRF(t, "/app/cases/C-1/members/inv/remove", url.Values{"reason": {"x"}})
+	before = rv.size()
+	p = cust.send("/app/cases/C-1/members/inv/remove", url.Values{"reason": {"moved to another unit"}})
+	p.status(t, "remove member", http.StatusOK)
+	p.has(t, "remove member", "The assignment has ended")
+	if ev := rv.eventOf(before, vault.TypeCaseMemberRemoved); ev == nil || ev.Case != "C-1" {
+		t.Error("no case.member.removed event")
+	}
+
+	// Destruction of C-2: asked by one custodian, approved by another.
+	cust.refusedWithoutCSRF(t, "/app/cases/C-2/destruction", url.Values{"order": {"CO-1"}, "reason": {"x"}})
+	before = rv.size()
+	cust.send("/app/cases/C-2/destruction", url.Values{"reason": {"no order"}}).status(t, "destruction without an order", http.StatusBadRequest)
+	rv.onlyRefusals(before, "destruction without an order")
+	before = rv.size()
+	p = cust.send("/app/cases/C-2/destruction", url.Values{"order": {"CO-2026-7"}, "reason": {"retention ended"}})
+	p.status(t, "destruction request", http.StatusOK)
+	m := regexp.MustCompile(`<code id="destruction-request">(dr_[0-9a-f]+)</code>`).FindStringSubmatch(p.raw2())
+	if m == nil || rv.eventOf(before, vault.TypeDestructionRequested) == nil {
+		t.Fatalf("destruction request: no id or no event\n%s", p.body)
+	}
+	before = rv.size()
+	cust.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}}).status(t, "approving one's own destruction", http.StatusForbidden)
+	pros.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}}).status(t, "destruction approved by pros", http.StatusForbidden)
+	rv.onlyRefusals(before, "refused destruction approvals")
+	before = rv.size()
+	p = cust2.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}})
+	p.status(t, "destruction approval", http.StatusOK)
+	p.has(t, "destruction approval", "Case C-2 is destroyed")
+	if rv.eventOf(before, vault.TypeCaseDestroyed) == nil {
+		t.Error("no case.destroyed event")
+	}
+	p = cust.get("/app/cases/C-2/manage")
+	p.has(t, "a destroyed case", "destroyed")
+	p.lacks(t, "a destroyed case", "/app/cases/C-2/hold")
+}
+
+func TestRolesHashSets(t *testing.T) {
+	rv := newRolesVault(t)
+	sum := sha256.Sum256([]byte("known picture"))
+	_, err := rv.v.ImportHashSet(context.Background(), vault.Principal{Name: "cust", Role: vault.RoleCustodian},
+		vault.HashSetImport{Name: "known", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(hex.EncodeToString(sum[:]) + "  x.jpg\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cust, aud, inv := rv.signIn("cust"), rv.signIn("aud"), rv.signIn("inv")
+	p := cust.get("/app/hashsets")
+	p.status(t, "hash sets as cust", http.StatusOK)
+	p.postFormsCarryCSRF(t, "hash sets as cust")
+	p.has(t, "hash sets as cust", "known", "sha256sum", "baseline", "in use", "/app/hashsets/known/remove", "custos hashset import FILE")
+	p = aud.get("/app/hashsets")
+	p.status(t, "hash sets as aud", http.StatusOK)
+	p.has(t, "hash sets as aud", "known")
+	p.lacks(t, "hash sets as aud", "/remove", "custos hashset import")
+	inv.get("/app/hashsets").status(t, "hash sets as inv", http.StatusForbidden)
+
+	cust.refusedWithoutCSRF(t, "/app/hashsets/known/remove", url.Values{"reason": {"outdated"}})
+	before := rv.size()
+	cust.send("/app/hashsets/known/remove", nil).status(t, "remove without a reason", http.StatusBadRequest)
+	aud.send("/app/hashsets/known/remove", url.Values{"reason": {"x"}}).status(t, "remove as aud", http.StatusForbidden)
+	cust.send("/app/hashsets/unknown/remove", url.Values{"reason": {"x"}}).status(t, "remove an unknown set", http.StatusNotFound)
+	rv.onlyRefusals(before, "refused removals")
+	before = rv.size()
+	p = cust.send("/app/hashsets/known/remove", url.Values{"reason": {"superseded by the 2026 list"}})
+	p.status(t, "remove", http.StatusOK)
+	p.has(t, "remove", "The hash set is removed", "No hash set is imported")
+	if rv.eventOf(before, vault.TypeHashSetRemoved) == nil {
+		t.Error("no hashset.removed event")
+	}
+}
