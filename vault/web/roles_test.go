@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -692,5 +693,193 @@ func TestRolesHashSets(t *testing.T) {
 	p.has(t, "remove", "The hash set is removed", "No hash set is imported")
 	if rv.eventOf(before, vault.TypeHashSetRemoved) == nil {
 		t.Error("no hashset.removed event")
+	}
+}
+
+func TestRolesAuditPage(t *testing.T) {
+	rv := newRolesVault(t)
+	rv.setupCase()
+	aud, cust, pros := rv.signIn("aud"), rv.signIn("cust"), rv.signIn("pros")
+
+	p := aud.get("/app/audit")
+	p.status(t, "audit as aud", http.StatusOK)
+	p.postFormsCarryCSRF(t, "audit as aud")
+	cp, _ := rv.v.PublicCheckpoint() // the one the page's read signed
+	p.has(t, "audit as aud", "Events covered by the latest checkpoint", hex.EncodeToString(cp.Root[:]), "/app/cases/C-1/timeline",
+		"/app/cases/C-1/report", "This vault has no witnesses", "no time-stamping authority", "custos audit verify --save-checkpoint")
+	p = cust.get("/app/audit")
+	p.status(t, "audit as cust", http.StatusOK)
+	p.has(t, "audit as cust", "/app/cases/C-1/manage", "/app/cases/C-1/report", "/checkpoint")
+	p.lacks(t, "audit as cust", "/app/cases/C-1/timeline")
+	before := rv.size()
+	pros.get("/app/audit").status(t, "audit as pros", http.StatusForbidden)
+	if ev := rv.eventOf(before, vault.TypeAccessRefused); ev == nil || ev.Actor.Person != "pros" {
+		t.Error("the refused audit page is not recorded")
+	}
+
+	// Scrub.
+	aud.refusedWithoutCSRF(t, "/app/audit/scrub", nil)
+	before = rv.size()
+	pros.send("/app/audit/scrub", nil).status(t, "scrub as pros", http.StatusForbidden)
+	rv.onlyRefusals(before, "scrub as pros")
+	before = rv.size()
+	p = aud.send("/app/audit/scrub", nil)
+	p.status(t, "scrub as aud", http.StatusOK)
+	p.has(t, "scrub", "Every stored object matches the event that recorded it (evidence objects checked: 1; package files checked: 1).")
+	if ev := rv.eventOf(before, vault.TypeAuditScrubbed); ev == nil || ev.Actor.Person != "aud" {
+		t.Error("the scrub is not recorded")
+	}
+}
+
+var timelineSeq = regexp.MustCompile(`<tr>\s*<td class="num">(\d+)</td>`)
+
+func seqsOf(body string) []uint64 {
+	var out []uint64
+	for _, m := range timelineSeq.FindAllStringSubmatch(body, -1) {
+		n, _ := strconv.ParseUint(m[1], 10, 64)
+		out = append(out, n)
+	}
+	return out
+}
+
+func TestRolesTimeline(t *testing.T) {
+	rv := newRolesVault(t)
+	item, _ := rv.setupCase()
+	rv.deposit("inv", "C-1", "b.bin", []byte("more bytes"))
+	rv.deposit("inv", "C-1", "c.bin", []byte("and more"))
+	rv.apiCall("cust", "POST", "/v1/cases/C-1/hold", api.HoldRequest{On: true, Reason: "court asked"}, http.StatusOK, nil)
+	aud := rv.signIn("aud")
+
+	var api1 api.TimelineResponse
+	rv.apiCall("aud", "GET", "/v1/log/timeline?case=C-1", nil, http.StatusOK, &api1)
+	var want []uint64
+	for _, ev := range api1.Events {
+		want = append(want, ev.Seq)
+	}
+	p := aud.get("/app/cases/C-1/timeline")
+	p.status(t, "timeline", http.StatusOK)
+	p.postFormsCarryCSRF(t, "timeline")
+	if got := seqsOf(p.raw2()); !slices.Equal(got, want) || len(want) < 5 {
+		t.Errorf("timeline sequence numbers %v, the API's %v", got, want)
+	}
+	p.has(t, "timeline", "item.deposited", "a.bin", "purpose: trial", "reason: court asked", "inv (investigator, local)", "Custody timeline of case C-1")
+
+	// One item's timeline, as the API's.
+	var api2 api.TimelineResponse
+	rv.apiCall("aud", "GET", "/v1/log/timeline?item="+item, nil, http.StatusOK, &api2)
+	want = nil
+	for _, ev := range api2.Events {
+		want = append(want, ev.Seq)
+	}
+	if got := seqsOf(aud.get("/app/cases/C-1/timeline?item=" + item).raw2()); !slices.Equal(got, want) || len(want) == 0 {
+		t.Errorf("item timeline %v, the API's %v", got, want)
+	}
+	// Filters.
+	got := seqsOf(aud.get("/app/cases/C-1/timeline?type=item.").raw2())
+	want = nil
+	for _, ev := range api1.Events {
+		if strings.HasPrefix(ev.Type, "item.") {
+			want = append(want, ev.Seq)
+		}
+	}
+	if !slices.Equal(got, want) || len(want) == 0 {
+		t.Errorf("type filter: %v, want %v", got, want)
+	}
+	got = seqsOf(aud.get("/app/cases/C-1/timeline?person=cust").raw2())
+	want = nil
+	for _, ev := range api1.Events {
+		if ev.Actor.Person == "cust" {
+			want = append(want, ev.Seq)
+		}
+	}
+	if !slices.Equal(got, want) || len(want) == 0 {
+		t.Errorf("person filter: %v, want %v", got, want)
+	}
+	// Paging: after the second event, the rest.
+	got = seqsOf(aud.get("/app/cases/C-1/timeline?after=" + strconv.FormatUint(api1.Events[1].Seq, 10)).raw2())
+	want = nil
+	for _, ev := range api1.Events[2:] {
+		want = append(want, ev.Seq)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("after: %v, want %v", got, want)
+	}
+	aud.get("/app/cases/C-1/timeline?after=x").status(t, "after=x", http.StatusBadRequest)
+
+	// Bounded pages, each linking to the next, with the filters kept.
+	defer func(n int) { timelineRows = n }(timelineRows)
+	timelineRows = 2
+	next := "/app/cases/C-1/timeline?type=" + url.QueryEscape("item.")
+	var pages []uint64
+	for i := 0; next != ""; i++ {
+		p := aud.get(next)
+		p.status(t, "timeline page", http.StatusOK)
+		got := seqsOf(p.raw2())
+		if len(got) > 2 || i > 10 {
+			t.Fatalf("a page of %d rows", len(got))
+		}
+		pages = append(pages, got...)
+		next = ""
+		if m := regexp.MustCompile(`<a href="([^"]+)">Next events</a>`).FindStringSubmatch(p.raw2()); m != nil {
+			next = html.UnescapeString(m[1])
+			p.has(t, "a bounded page", "A page shows at most 2 events.")
+		}
+	}
+	want = nil
+	for _, ev := range api1.Events {
+		if strings.HasPrefix(ev.Type, "item.") {
+			want = append(want, ev.Seq)
+		}
+	}
+	if !slices.Equal(pages, want) || len(want) < 3 {
+		t.Errorf("paged item. events %v, want %v", pages, want)
+	}
+
+	// Only auditors read the log.
+	for _, who := range []string{"cust", "inv", "pros"} {
+		before := rv.size()
+		p := rv.signIn(who).get("/app/cases/C-1/timeline")
+		p.status(t, "timeline as "+who, http.StatusForbidden)
+		p.lacks(t, "timeline as "+who, "item.deposited")
+		if rv.eventOf(before, vault.TypeAccessRefused) == nil {
+			t.Errorf("the timeline refused to %s is not recorded", who)
+		}
+	}
+}
+
+func TestRolesCustodyReport(t *testing.T) {
+	rv := newRolesVault(t)
+	rv.setupCase()
+	aud, cust, inv := rv.signIn("aud"), rv.signIn("cust"), rv.signIn("inv")
+	form := url.Values{"purpose": {"for the hearing"}}
+	aud.refusedWithoutCSRF(t, "/app/cases/C-1/report", form)
+	for _, b := range []*browser{aud, cust} {
+		before := rv.size()
+		p := b.send("/app/cases/C-1/report", url.Values{"purpose": {"for the hearing"}})
+		p.status(t, "report as "+b.name, http.StatusOK)
+		if !bytes.HasPrefix(p.raw, []byte("%PDF-")) || p.header.Get("Content-Type") != "application/pdf" ||
+			p.header.Get("Content-Disposition") != "attachment; filename=custody-report-C-1.pdf" {
+			t.Errorf("report as %s: %q %q %.8q", b.name, p.header.Get("Content-Type"), p.header.Get("Content-Disposition"), p.raw)
+		}
+		ev := rv.eventOf(before, vault.TypeCustodyReport)
+		var d vault.CustodyDocumentMade
+		if ev == nil || ev.DecodeData(&d) != nil || d.Purpose != "for the hearing" || d.Format != vault.FormatPDF || ev.Actor.Person != b.name {
+			t.Errorf("report as %s: not recorded with its purpose (%v)", b.name, ev)
+		}
+		if p.header.Get(api.HeaderAccessEvent) != strconv.FormatUint(ev.Seq, 10) {
+			t.Errorf("report as %s: access event %q, recorded as %d", b.name, p.header.Get(api.HeaderAccessEvent), ev.Seq)
+		}
+	}
+	before := rv.size()
+	p := inv.send("/app/cases/C-1/report", url.Values{"purpose": {"curious"}})
+	p.status(t, "report as inv", http.StatusForbidden)
+	rv.onlyRefusals(before, "report as inv")
+	before = rv.size()
+	p = aud.send("/app/cases/C-1/report", url.Values{"items": {"it_nothing"}})
+	if p.code != http.StatusBadRequest && p.code != http.StatusNotFound {
+		t.Errorf("report of an unknown item: %d", p.code)
+	}
+	if rv.eventOf(before, vault.TypeCustodyReport) != nil {
+		t.Error("a refused report was recorded as made")
 	}
 }
