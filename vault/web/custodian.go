@@ -1,0 +1,435 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/custos-vault/custos/vault"
+)
+
+// The custodian's pages: people and their roles, the two-person
+// requests waiting for a second custodian, a case's members, hold,
+// policies and destruction, and the known-material hash sets. Every
+// decision is the vault's: these pages only offer the forms.
+//
+// A decision that needs a second custodian answers with the request it
+// opened, shown at once rather than after a redirect: it may carry this
+// custodian's half of an invitation, shown this once and never put in an
+// address.
+
+func init() {
+	register("GET "+Prefix+"people", (*Handler).people)
+	register("POST "+Prefix+"people", (*Handler).enroll)
+	register("POST "+Prefix+"people/{person}/suspend", (*Handler).suspend)
+	register("POST "+Prefix+"people/{person}/remove", (*Handler).removePerson)
+	register("POST "+Prefix+"people/{person}/reinstate", (*Handler).reinstate)
+	register("POST "+Prefix+"people/{person}/reissue", (*Handler).reissue)
+	register("GET "+Prefix+"requests", (*Handler).requests)
+	register("POST "+Prefix+"requests/{request}/approve", (*Handler).approve)
+	register("POST "+Prefix+"requests/{request}/reject", (*Handler).reject)
+	register("GET "+Prefix+"cases/{case}/manage", (*Handler).manageCase)
+	register("POST "+Prefix+"cases/{case}/members", (*Handler).addMember)
+	register("POST "+Prefix+"cases/{case}/members/{person}/remove", (*Handler).removeMember)
+	register("POST "+Prefix+"cases/{case}/hold", (*Handler).hold)
+	register("POST "+Prefix+"cases/{case}/policy", (*Handler).casePolicy)
+	register("POST "+Prefix+"cases/{case}/classification-policy", (*Handler).classificationPolicy)
+	register("POST "+Prefix+"cases/{case}/destruction", (*Handler).requestDestruction)
+	register("POST "+Prefix+"cases/{case}/destruction/approve", (*Handler).approveDestruction)
+	register("GET "+Prefix+"hashsets", (*Handler).hashSets)
+	register("POST "+Prefix+"hashsets/{name}/remove", (*Handler).removeHashSet)
+}
+
+// enrolRoles are the roles a person is enrolled in, in the order the
+// form offers them.
+var enrolRoles = []string{vault.RoleInvestigator, vault.RoleAnalyst, vault.RoleProsecutor, vault.RoleDefence, vault.RoleAuditor, vault.RoleCustodian}
+
+type personRow struct {
+	vault.PersonInfo
+	StatusText string
+}
+
+type peopleData struct {
+	Persons   []personRow
+	Custodian bool
+	Roles     []string
+}
+
+// personStatus is a person's status in the page's language.
+func personStatus(c *catalog, status string) string {
+	switch status {
+	case "active":
+		return c.text("people.status.active")
+	case "suspended":
+		return c.text("people.status.suspended")
+	case "removed":
+		return c.text("people.status.removed")
+	case "invited":
+		return c.text("people.status.invited")
+	}
+	return status
+}
+
+func (h *Handler) people(w http.ResponseWriter, r *http.Request, s *session) error {
+	ps, err := h.v.Persons(r.Context(), s.who)
+	if err != nil {
+		return err
+	}
+	d := peopleData{Custodian: s.who.Role == vault.RoleCustodian, Roles: enrolRoles}
+	for _, p := range ps {
+		d.Persons = append(d.Persons, personRow{PersonInfo: p, StatusText: personStatus(s.lang, p.Status)})
+	}
+	return h.render(w, r, s, http.StatusOK, "people", s.lang.text("people.title"), d)
+}
+
+// decisionData is the outcome of a decision, shown at once: a request
+// opened (with this custodian's invitation half, if any), a request
+// approved, a destruction requested or carried out.
+type decisionData struct {
+	// What says what was asked or done, in the page's language.
+	What string
+	// Request is the request opened or decided.
+	Request *vault.RequestInfo
+	// Approved: Request was approved and carried out; Package is the
+	// package its approval sealed.
+	Approved bool
+	Package  *vault.SealedPackage
+	// Half is this custodian's half of an invitation (shown once).
+	Half string
+	// Custodial: the request needs "a custodian's approval" rather than a
+	// second custodian (a person's own recipient, receipt key, a seal).
+	Custodial bool
+	// Destruction is the id of a destruction request opened for Case;
+	// Destroyed the outcome of an approved one.
+	Case        string
+	Destruction string
+	Destroyed   *vault.DestroyResult
+	// Back is the page to go back to.
+	Back string
+}
+
+// showRequest shows a request just opened, as custos prints it
+// (printRequest): who approves it, and the invitation half if any.
+func (h *Handler) showRequest(w http.ResponseWriter, r *http.Request, s *session, info *vault.RequestInfo, what, back string) error {
+	d := decisionData{What: what, Request: info, Half: info.InvitationPart.Reveal(), Back: back,
+		Custodial: info.Kind == vault.KindRecipient || info.Kind == vault.KindReceiptKey || info.Kind == vault.KindSeal}
+	return h.render(w, r, s, http.StatusOK, "decision", s.lang.text("decision.title.request"), d)
+}
+
+func (h *Handler) enroll(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	f := r.PostForm
+	e := vault.Enrolment{Name: strings.TrimSpace(f.Get("name")), Role: f.Get("role"), OIDC: strings.TrimSpace(f.Get("oidc")), Certificate: strings.TrimSpace(f.Get("certificate"))}
+	info, err := h.v.EnrollBy(r.Context(), s.who, e)
+	if err != nil {
+		return err
+	}
+	return h.showRequest(w, r, s, info, s.lang.text("decision.enroll", e.Name, e.Role), Prefix+"people")
+}
+
+// reason is a form's reason field: what the person typed, recorded as
+// typed (the vault checks it).
+func reason(r *http.Request) string { return strings.TrimSpace(r.PostForm.Get("reason")) }
+
+func (h *Handler) suspend(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	if err := h.v.Suspend(r.Context(), s.who, r.PathValue("person"), reason(r)); err != nil {
+		return err
+	}
+	redirectDone(w, r, Prefix+"people", "person-suspended")
+	return nil
+}
+
+func (h *Handler) removePerson(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	if err := h.v.Remove(r.Context(), s.who, r.PathValue("person"), reason(r)); err != nil {
+		return err
+	}
+	redirectDone(w, r, Prefix+"people", "person-removed")
+	return nil
+}
+
+func (h *Handler) reinstate(w http.ResponseWriter, r *http.Request, s *session) error {
+	name := r.PathValue("person")
+	info, err := h.v.Reinstate(r.Context(), s.who, name)
+	if err != nil {
+		return err
+	}
+	return h.showRequest(w, r, s, info, s.lang.text("decision.reinstate", name), Prefix+"people")
+}
+
+func (h *Handler) reissue(w http.ResponseWriter, r *http.Request, s *session) error {
+	name := r.PathValue("person")
+	info, err := h.v.Reissue(r.Context(), s.who, name)
+	if err != nil {
+		return err
+	}
+	return h.showRequest(w, r, s, info, s.lang.text("decision.reissue", name), Prefix+"people")
+}
+
+// requestRow is a pending request as the approvals page shows it.
+type requestRow struct {
+	vault.Request
+	// Asks says what it asks, as its approver must check it.
+	Asks string
+	// Mine: the signed-in person asked it (they may withdraw it, not
+	// approve it).
+	Mine bool
+}
+
+type requestsData struct {
+	Requests  []requestRow
+	Custodian bool
+}
+
+// describeRequest says what a request asks, as custos requests does.
+func describeRequest(c *catalog, r vault.Request) string {
+	var p struct {
+		Role, OIDC, Certificate, Recipient, For, Purpose, Fingerprint string
+		ExportApproval                                                string `json:"export_approval"`
+		Items                                                         []string
+	}
+	json.Unmarshal(r.Params, &p) // written by the vault
+	switch r.Kind {
+	case vault.KindEnroll:
+		s := c.text("request.asks.enroll", r.Person, p.Role)
+		if p.OIDC != "" {
+			s += c.text("request.asks.oidc", p.OIDC)
+		}
+		if p.Certificate != "" {
+			s += c.text("request.asks.certificate", p.Certificate)
+		}
+		return s
+	case vault.KindMember:
+		return c.text("request.asks.member", r.Person, r.Case)
+	case vault.KindRecipient:
+		return c.text("request.asks.recipient", r.Person, p.Recipient)
+	case vault.KindReceiptKey:
+		return c.text("request.asks.receiptkey", r.Person, p.Fingerprint)
+	case vault.KindSeal:
+		if len(p.Items) > 0 {
+			return c.text("request.asks.seal.items", r.Case, len(p.Items), p.For, p.Purpose)
+		}
+		return c.text("request.asks.seal", r.Case, p.For, p.Purpose)
+	case vault.KindPolicy:
+		return c.text("request.asks.policy", r.Case, p.ExportApproval)
+	case vault.KindReissue:
+		return c.text("request.asks.reissue", r.Person)
+	case vault.KindReinstate:
+		return c.text("request.asks.reinstate", r.Person)
+	}
+	return r.Person
+}
+
+func (h *Handler) requests(w http.ResponseWriter, r *http.Request, s *session) error {
+	d := requestsData{Custodian: s.who.Role == vault.RoleCustodian}
+	for _, q := range h.v.Requests(s.who) {
+		d.Requests = append(d.Requests, requestRow{Request: q, Asks: describeRequest(s.lang, q), Mine: q.By == s.who.Name})
+	}
+	return h.render(w, r, s, http.StatusOK, "requests", s.lang.text("requests.title"), d)
+}
+
+// approve approves and carries out a request, and shows what the
+// approval gives, as custos approve prints it: the package an approved
+// seal made, this custodian's half of an invitation.
+func (h *Handler) approve(w http.ResponseWriter, r *http.Request, s *session) error {
+	a, err := h.v.Approve(r.Context(), s.who, r.PathValue("request"))
+	if err != nil {
+		return err
+	}
+	info := a.RequestInfo
+	d := decisionData{Request: &info, Approved: true, Package: a.Package, Half: info.InvitationPart.Reveal(), Back: Prefix + "requests"}
+	return h.render(w, r, s, http.StatusOK, "decision", s.lang.text("decision.title.approved"), d)
+}
+
+func (h *Handler) reject(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	if _, err := h.v.Reject(r.Context(), s.who, r.PathValue("request"), reason(r)); err != nil {
+		return err
+	}
+	redirectDone(w, r, Prefix+"requests", "request-rejected")
+	return nil
+}
+
+type manageData struct {
+	*vault.CaseDetail
+	Custodian bool
+	// Candidates are the investigators and analysts not assigned to the
+	// case, offered (not imposed) by the add-member form.
+	Candidates []string
+	MaxVotes   int
+}
+
+// manageCase shows a case's members, hold and policies, with the
+// custodian's forms. Whoever else may see the case (vault.ShowCase) sees
+// it without the forms.
+func (h *Handler) manageCase(w http.ResponseWriter, r *http.Request, s *session) error {
+	c, err := h.v.ShowCase(r.Context(), s.who, r.PathValue("case"))
+	if err != nil {
+		return err
+	}
+	d := manageData{CaseDetail: c, Custodian: s.who.Role == vault.RoleCustodian, MaxVotes: vault.MaxClassificationVotes}
+	if d.Custodian {
+		ps, err := h.v.Persons(r.Context(), s.who)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if (p.Role == vault.RoleInvestigator || p.Role == vault.RoleAnalyst) && (p.Status == "active" || p.Status == "invited") && !slices.Contains(c.Members, p.Name) {
+				d.Candidates = append(d.Candidates, p.Name)
+			}
+		}
+	}
+	return h.render(w, r, s, http.StatusOK, "manage", s.lang.text("manage.title", c.Case), d)
+}
+
+func managePath(r *http.Request) string { return Prefix + "cases/" + r.PathValue("case") + "/manage" }
+
+func (h *Handler) addMember(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	person := strings.TrimSpace(r.PostForm.Get("person"))
+	info, err := h.v.AddMember(r.Context(), s.who, r.PathValue("case"), person)
+	if err != nil {
+		return err
+	}
+	return h.showRequest(w, r, s, info, s.lang.text("decision.member", person, r.PathValue("case")), managePath(r))
+}
+
+func (h *Handler) removeMember(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	if err := h.v.RemoveMember(r.Context(), s.who, r.PathValue("case"), r.PathValue("person"), reason(r)); err != nil {
+		return err
+	}
+	redirectDone(w, r, managePath(r), "member-removed")
+	return nil
+}
+
+// hold places (hold=place) or lifts (hold=lift) a legal hold.
+func (h *Handler) hold(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	var on bool
+	switch r.PostForm.Get("hold") {
+	case "place":
+		on = true
+	case "lift":
+	default:
+		return fmt.Errorf("%w: say whether to place or lift the hold", vault.ErrBadInput)
+	}
+	if _, err := h.v.SetHold(r.Context(), s.who, r.PathValue("case"), on, reason(r)); err != nil {
+		return err
+	}
+	done := "hold-lifted"
+	if on {
+		done = "hold-placed"
+	}
+	redirectDone(w, r, managePath(r), done)
+	return nil
+}
+
+// casePolicy sets the export policy; dropping the approval is a request.
+func (h *Handler) casePolicy(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	policy := r.PostForm.Get("export_approval")
+	info, err := h.v.SetCasePolicy(r.Context(), s.who, r.PathValue("case"), policy)
+	if err != nil {
+		return err
+	}
+	if info != nil {
+		return h.showRequest(w, r, s, info, s.lang.text("decision.policy", r.PathValue("case")), managePath(r))
+	}
+	done := "policy-required"
+	if policy == vault.ExportApprovalNone {
+		done = "policy-none" // already so: nothing was asked
+	}
+	redirectDone(w, r, managePath(r), done)
+	return nil
+}
+
+func (h *Handler) classificationPolicy(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	votes, err := strconv.Atoi(strings.TrimSpace(r.PostForm.Get("votes")))
+	if err != nil {
+		return fmt.Errorf("%w: the number of votes must be a whole number", vault.ErrBadInput)
+	}
+	if err := h.v.SetClassificationPolicy(r.Context(), s.who, r.PathValue("case"), votes); err != nil {
+		return err
+	}
+	redirectDone(w, r, managePath(r), "votes-set")
+	return nil
+}
+
+// requestDestruction records a destruction request under a court order;
+// its id is shown for the second custodian who approves it.
+func (h *Handler) requestDestruction(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	caseID := r.PathValue("case")
+	id, err := h.v.RequestDestruction(r.Context(), s.who, caseID, strings.TrimSpace(r.PostForm.Get("order")), reason(r))
+	if err != nil {
+		return err
+	}
+	d := decisionData{Case: caseID, Destruction: id, Back: managePath(r)}
+	return h.render(w, r, s, http.StatusOK, "decision", s.lang.text("decision.title.destruction"), d)
+}
+
+// approveDestruction is the second custodian's approval: the case's keys
+// are destroyed and its objects deleted where retention allows.
+func (h *Handler) approveDestruction(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	caseID := r.PathValue("case")
+	res, err := h.v.ApproveDestruction(r.Context(), s.who, caseID, strings.TrimSpace(r.PostForm.Get("request")))
+	if err != nil {
+		return err
+	}
+	d := decisionData{Case: caseID, Destroyed: res, Back: managePath(r)}
+	return h.render(w, r, s, http.StatusOK, "decision", s.lang.text("decision.title.destroyed"), d)
+}
+
+type hashSetsData struct {
+	Sets      []vault.HashSetView
+	Custodian bool
+}
+
+func (h *Handler) hashSets(w http.ResponseWriter, r *http.Request, s *session) error {
+	list, err := h.v.HashSets(r.Context(), s.who)
+	if err != nil {
+		return err
+	}
+	d := hashSetsData{Sets: list, Custodian: s.who.Role == vault.RoleCustodian}
+	return h.render(w, r, s, http.StatusOK, "hashsets", s.lang.text("hashsets.title"), d)
+}
+
+func (h *Handler) removeHashSet(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	if err := h.v.RemoveHashSet(r.Context(), s.who, r.PathValue("name"), reason(r)); err != nil {
+		return err
+	}
+	redirectDone(w, r, Prefix+"hashsets", "hashset-removed")
+	return nil
+}

@@ -1,0 +1,221 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/pkgformat"
+	"github.com/custos-vault/custos/vault"
+	"github.com/custos-vault/custos/vault/api"
+)
+
+// The pages of prosecutors and defence counsel: the packages sealed for
+// them (fetched, and acknowledged with a signed receipt), and how to
+// verify a package offline. Custodians, auditors and a case's
+// investigators see the packages they may know, without the forms.
+
+func init() {
+	register("GET "+Prefix+"packages", (*Handler).packages)
+	register("GET "+Prefix+"packages/{package}", (*Handler).packagePage)
+	register("POST "+Prefix+"packages/{package}/download", (*Handler).downloadPackage)
+	register("POST "+Prefix+"packages/{package}/receipt", (*Handler).packageReceipt)
+	register("GET "+Prefix+"verify", (*Handler).verifyPage)
+}
+
+// packageRow is one package as the pages show it.
+type packageRow struct {
+	vault.PackageSummary
+	// Mine: sealed for the signed-in person, who fetches and acknowledges
+	// it.
+	Mine bool
+	// Receipt is its recorded acknowledgement, or nil.
+	Receipt *receiptView
+}
+
+// receiptView is a package.received event as the pages show it.
+type receiptView struct {
+	Seq         uint64
+	At          time.Time
+	By          string
+	Fingerprint string
+	Signature   string
+}
+
+type packagesData struct {
+	Packages []packageRow
+	// Receives: the person's role receives packages (prosecutor, defence).
+	Receives bool
+}
+
+// receivesPackages mirrors the vault's rule for whom packages are sealed;
+// it only decides which forms a page offers (the vault decides the rest).
+func receivesPackages(role string) bool {
+	return role == vault.RoleProsecutor || role == vault.RoleDefence
+}
+
+// packageRows are the packages who may know (vault.Packages), with the
+// receipt of each that was acknowledged.
+func (h *Handler) packageRows(ctx context.Context, s *session) ([]packageRow, error) {
+	list := h.v.Packages(s.who)
+	got, err := h.receipts(ctx, list)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]packageRow, 0, len(list))
+	for _, p := range list {
+		rows = append(rows, packageRow{PackageSummary: p, Mine: p.For == s.who.Name && receivesPackages(s.who.Role), Receipt: got[p.Package]})
+	}
+	return rows, nil
+}
+
+// receivedType is how a package.received event's type appears in its
+// canonical bytes (compact JSON): a cheap filter before decoding.
+var receivedType = []byte(`"type":"` + vault.TypePackageReceived + `"`)
+
+// receipts finds the package.received events of the listed packages
+// (only those: the person already knows these packages). The vault's
+// package list does not say whether a package was acknowledged, so the
+// events of the packages' cases are read, each decided on its signed
+// bytes, as the vault's own reads are.
+func (h *Handler) receipts(ctx context.Context, list []vault.PackageSummary) (map[string]*receiptView, error) {
+	out := map[string]*receiptView{}
+	byCase := map[string]map[string]bool{}
+	for _, p := range list {
+		if byCase[p.Case] == nil {
+			byCase[p.Case] = map[string]bool{}
+		}
+		byCase[p.Case][p.Package] = true
+	}
+	for c, want := range byCase {
+		err := h.v.Store().ReadCase(ctx, c, func(rec events.Record) error {
+			if !bytes.Contains(rec.Bytes, receivedType) {
+				return nil
+			}
+			ev, err := events.Decode(rec.Bytes)
+			if err != nil {
+				return fmt.Errorf("%w: event %d: %v", vault.ErrIntegrity, rec.Seq, err)
+			}
+			var d vault.PackageReceived
+			if ev.Type != vault.TypePackageReceived || ev.Case != c || ev.DecodeData(&d) != nil || !want[d.Package] {
+				return nil
+			}
+			out[d.Package] = &receiptView{Seq: ev.Seq, At: ev.Timestamp(), By: ev.Actor.Person, Fingerprint: d.Fingerprint, Signature: d.Signature}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (h *Handler) packages(w http.ResponseWriter, r *http.Request, s *session) error {
+	rows, err := h.packageRows(r.Context(), s)
+	if err != nil {
+		return err
+	}
+	d := packagesData{Packages: rows, Receives: receivesPackages(s.who.Role)}
+	return h.render(w, r, s, http.StatusOK, "packages", s.lang.text("packages.title"), d)
+}
+
+type packageData struct {
+	packageRow
+	// Message is the receipt message to sign (vault.ReceiptMessage).
+	Message   string
+	Namespace string
+	// Fingerprint is the log key's fingerprint, to pin with custos-verify.
+	Fingerprint string
+}
+
+// packagePage shows one package the person may know: its facts, its
+// receipt, and for the person it is sealed for the download and the
+// receipt form. A package they may not know is answered as unknown.
+func (h *Handler) packagePage(w http.ResponseWriter, r *http.Request, s *session) error {
+	rows, err := h.packageRows(r.Context(), s)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("package")
+	for _, p := range rows {
+		if p.Package == id {
+			d := packageData{packageRow: p, Message: string(vault.ReceiptMessage(p.Package, p.SHA256)), Namespace: vault.ReceiptNamespace,
+				Fingerprint: pkgformat.KeyFingerprint(h.v.VerifierKey())}
+			return h.render(w, r, s, http.StatusOK, "package", s.lang.text("package.title", p.Package), d)
+		}
+	}
+	return fmt.Errorf("%w: no package %s that you may see", vault.ErrNotFound, shorten(id))
+}
+
+// shorten bounds a path value quoted back in a message.
+func shorten(s string) string {
+	if len(s) > 64 {
+		return strconv.Quote(s[:64]) + "..."
+	}
+	return strconv.Quote(s)
+}
+
+// downloadPackage streams a package file to the person it is sealed for,
+// as an attachment: the vault records the fetch (package.fetched) before
+// the first byte and checks the file against its package.sealed event.
+func (h *Handler) downloadPackage(w http.ResponseWriter, r *http.Request, s *session) error {
+	rc, sealed, err := h.v.FetchPackage(r.Context(), s.who, r.PathValue("package"))
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	hd := w.Header()
+	hd.Set("Content-Type", "application/octet-stream")
+	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": r.PathValue("package") + ".tar"}))
+	hd.Set("Content-Security-Policy", evidencePolicy)
+	hd.Set("Cache-Control", "no-store")
+	hd.Set(api.HeaderSHA256, sealed.SHA256)
+	hd.Set(api.HeaderSize, strconv.FormatInt(sealed.Size, 10))
+	hd.Set("Content-Length", strconv.FormatInt(sealed.Size, 10))
+	w.WriteHeader(http.StatusOK)
+	if _, err := io.Copy(w, rc); err != nil {
+		// Cut the connection: a short file is never taken for a whole one.
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// packageReceipt records the signed acknowledgement of a package, as
+// POST /v1/packages/{package}/receipt: the SHA-256 of the file received
+// and the armored SSH signature over the receipt message.
+func (h *Handler) packageReceipt(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	id := r.PathValue("package")
+	// The first word: sha256sum prints the hash, then the file's name.
+	sum := ""
+	if f := strings.Fields(r.PostForm.Get("sha256")); len(f) > 0 {
+		sum = strings.ToLower(f[0])
+	}
+	// A signature pasted from a browser arrives with CRLF line ends.
+	sig := strings.ReplaceAll(r.PostForm.Get("signature"), "\r\n", "\n")
+	if _, err := h.v.ReceivePackage(r.Context(), s.who, id, sum, sig); err != nil {
+		return err
+	}
+	redirectDone(w, r, Prefix+"packages/"+id, "receipt-recorded")
+	return nil
+}
+
+type verifyData struct {
+	Origin, Key, Fingerprint string
+}
+
+// verifyPage says how to check a package offline with custos-verify, and
+// gives the log key and its fingerprint to pin (as custos audit key).
+func (h *Handler) verifyPage(w http.ResponseWriter, r *http.Request, s *session) error {
+	d := verifyData{Origin: h.v.Origin(), Key: h.v.VerifierKey(), Fingerprint: pkgformat.KeyFingerprint(h.v.VerifierKey())}
+	return h.render(w, r, s, http.StatusOK, "verify", s.lang.text("verify.title"), d)
+}

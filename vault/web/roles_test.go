@@ -1,0 +1,885 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+	"github.com/hiddeco/sshsig"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/hsm/soft"
+	"github.com/custos-vault/custos/objects/fs"
+	"github.com/custos-vault/custos/pkgformat"
+	"github.com/custos-vault/custos/vault"
+	"github.com/custos-vault/custos/vault/api"
+)
+
+// rolesVault is a vault on the embedded backends behind the API and the
+// web application, served on loopback, with people in every role.
+type rolesVault struct {
+	t      *testing.T
+	v      *vault.Vault
+	srv    *httptest.Server
+	creds  map[string]string // local credentials
+	tokens map[string]string // API session tokens
+}
+
+func newRolesVault(t *testing.T) *rolesVault {
+	t.Helper()
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "custody.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := age.GenerateX25519Identity()
+	logger := slog.New(slog.DiscardHandler)
+	v, err := vault.Open(ctx, vault.Config{Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"),
+		SpoolDir: filepath.Join(dir, "spool"), TileDir: filepath.Join(dir, "tiles"), HashSetDir: filepath.Join(dir, "hashsets"),
+		RecoveryRecipient: rec.Recipient().String(), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv := &rolesVault{t: t, v: v, creds: map[string]string{}, tokens: map[string]string{}}
+	for _, p := range []struct{ name, role string }{
+		{"inv", vault.RoleInvestigator}, {"inv2", vault.RoleInvestigator}, {"pros", vault.RoleProsecutor},
+		{"def", vault.RoleDefence}, {"aud", vault.RoleAuditor}, {"cust", vault.RoleCustodian}, {"cust2", vault.RoleCustodian},
+	} {
+		tok, err := v.Enroll(ctx, p.name, p.role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := v.OpenSession(ctx, tok.Reveal())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rv.creds[p.name], rv.tokens[p.name] = tok.Reveal(), s.Token.Reveal()
+	}
+	apiH := api.New(v, logger, api.Options{})
+	var web http.Handler
+	rv.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { web.ServeHTTP(w, r) }))
+	wh, err := New(v, apiH, logger, Options{BaseURL: rv.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	web = wh
+	t.Cleanup(func() {
+		rv.srv.Close()
+		apiH.Close()
+		v.Close()
+		st.Close()
+	})
+	return rv
+}
+
+// apiCall sends one API request as person and decodes the JSON answer
+// into out (if not nil); it fails the test unless the status is want.
+func (rv *rolesVault) apiCall(person, method, path string, body any, want int, out any) {
+	rv.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, rv.srv.URL+path, rd)
+	req.Header.Set("Authorization", "Bearer "+rv.tokens[person])
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := rv.srv.Client().Do(req)
+	if err != nil {
+		rv.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		rv.t.Fatalf("%s %s as %s: %d %s (want %d)", method, path, person, resp.StatusCode, b, want)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			rv.t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+}
+
+// deposit uploads content into a case as person, with the trailer the
+// CLI sends, and returns the item's id.
+func (rv *rolesVault) deposit(person, caseID, name string, content []byte) string {
+	rv.t.Helper()
+	sum := sha256.Sum256(content)
+	req, _ := http.NewRequest("POST", rv.srv.URL+"/v1/cases/"+caseID+"/items?name="+name, io.NopCloser(bytes.NewReader(content)))
+	req.ContentLength = -1
+	req.Header.Set("Authorization", "Bearer "+rv.tokens[person])
+	req.Trailer = http.Header{api.HeaderContentSHA256: {hex.EncodeToString(sum[:])}}
+	resp, err := rv.srv.Client().Do(req)
+	if err != nil {
+		rv.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		rv.t.Fatalf("deposit: %d %s", resp.StatusCode, b)
+	}
+	var d struct{ ID string }
+	json.Unmarshal(b, &d)
+	return d.ID
+}
+
+// setupCase opens case C-1 with inv as member and one item, and seals a
+// package of it for pros; it returns the item's and the package's ids.
+func (rv *rolesVault) setupCase() (item, pkg string) {
+	rv.t.Helper()
+	rv.apiCall("inv", "POST", "/v1/cases", api.CaseRequest{Case: "C-1", Title: "first"}, http.StatusCreated, nil)
+	item = rv.deposit("inv", "C-1", "a.bin", []byte("evidence bytes"))
+	id, _ := age.GenerateX25519Identity()
+	rv.apiCall("pros", "POST", "/v1/recipient", api.RecipientRequest{Recipient: id.Recipient().String()}, http.StatusOK, nil)
+	var p vault.SealedPackage
+	rv.apiCall("inv", "POST", "/v1/packages", api.PackageRequest{Case: "C-1", For: "pros", Purpose: "trial"}, http.StatusCreated, &p)
+	if item == "" || p.ID == "" {
+		rv.t.Fatalf("no ids: %q %q", item, p.ID)
+	}
+	return item, p.ID
+}
+
+// size is the custody log's length.
+func (rv *rolesVault) size() uint64 {
+	rv.t.Helper()
+	n, err := rv.v.Store().Size(context.Background())
+	if err != nil {
+		rv.t.Fatal(err)
+	}
+	return n
+}
+
+// eventsFrom returns the events from position from on.
+func (rv *rolesVault) eventsFrom(from uint64) []*events.Event {
+	rv.t.Helper()
+	var out []*events.Event
+	err := rv.v.Store().Read(context.Background(), from, func(rec events.Record) error {
+		ev, err := events.Decode(rec.Bytes)
+		if err != nil {
+			return err
+		}
+		out = append(out, ev)
+		return nil
+	})
+	if err != nil {
+		rv.t.Fatal(err)
+	}
+	return out
+}
+
+// typesFrom lists the types of the events from position from on.
+func (rv *rolesVault) typesFrom(from uint64) []string {
+	var out []string
+	for _, ev := range rv.eventsFrom(from) {
+		out = append(out, ev.Type)
+	}
+	return out
+}
+
+// eventOf returns the first event of type typ from position from on, or
+// nil.
+func (rv *rolesVault) eventOf(from uint64, typ string) *events.Event {
+	for _, ev := range rv.eventsFrom(from) {
+		if ev.Type == typ {
+			return ev
+		}
+	}
+	return nil
+}
+
+// onlyRefusals fails unless every event from position from on is a
+// recorded refusal: a refused request changed nothing.
+func (rv *rolesVault) onlyRefusals(from uint64, what string) {
+	rv.t.Helper()
+	for _, typ := range rv.typesFrom(from) {
+		if typ != vault.TypeAccessRefused {
+			rv.t.Errorf("%s: the log got a %s event", what, typ)
+		}
+	}
+}
+
+// browser is one person's browser: a cookie jar signed in to the web
+// application.
+type browser struct {
+	rv   *rolesVault
+	name string
+	c    *http.Client
+}
+
+// page is an answer as the browser got it (after redirects).
+type page struct {
+	code   int
+	header http.Header
+	body   string // HTML entities decoded, for matching
+	raw    []byte
+	url    string
+}
+
+func (rv *rolesVault) signIn(name string) *browser {
+	rv.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	b := &browser{rv: rv, name: name, c: &http.Client{Jar: jar}}
+	p := b.post("/app/sign-in", url.Values{"credential": {rv.creds[name]}, "next": {"/app/"}})
+	if p.code != http.StatusOK || !strings.HasSuffix(p.url, "/app/") {
+		rv.t.Fatalf("sign-in as %s: %d at %s", name, p.code, p.url)
+	}
+	return b
+}
+
+func (b *browser) do(req *http.Request) page {
+	b.rv.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.rv.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return page{code: resp.StatusCode, header: resp.Header, body: html.UnescapeString(string(raw)), raw: raw, url: resp.Request.URL.String()}
+}
+
+func (b *browser) get(path string) page {
+	b.rv.t.Helper()
+	req, _ := http.NewRequest("GET", b.rv.srv.URL+path, nil)
+	return b.do(req)
+}
+
+// post sends a form as a same-origin page of the vault would.
+func (b *browser) post(path string, form url.Values) page {
+	b.rv.t.Helper()
+	req, _ := http.NewRequest("POST", b.rv.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return b.do(req)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf is the CSRF token of the browser's session, from a page's form.
+func (b *browser) csrf() string {
+	b.rv.t.Helper()
+	p := b.get("/app/me")
+	m := csrfField.FindStringSubmatch(p.body)
+	if m == nil {
+		b.rv.t.Fatalf("no CSRF token on /app/me for %s", b.name)
+	}
+	return m[1]
+}
+
+// send posts a form with the session's CSRF token added.
+func (b *browser) send(path string, form url.Values) page {
+	b.rv.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("csrf", b.csrf())
+	return b.post(path, form)
+}
+
+// raw2 is the page as sent (entities not decoded), for patterns on the
+// markup.
+func (p page) raw2() string { return string(p.raw) }
+
+// postFormsCarryCSRF checks that every POST form of the page carries the
+// CSRF token field.
+func (p page) postFormsCarryCSRF(t *testing.T, what string) {
+	t.Helper()
+	forms := regexp.MustCompile(`(?s)<form method="post".*?</form>`).FindAllString(p.raw2(), -1)
+	if len(forms) == 0 {
+		t.Errorf("%s: no POST form", what)
+	}
+	for _, f := range forms {
+		if !strings.Contains(f, `<input type="hidden" name="csrf" value="`) {
+			t.Errorf("%s: a form without the CSRF token: %.120s", what, f)
+		}
+	}
+}
+
+func (p page) has(t *testing.T, what string, subs ...string) {
+	t.Helper()
+	for _, s := range subs {
+		if !strings.Contains(p.body, s) {
+			t.Errorf("%s: %q is not on the page (%d)", what, s, p.code)
+		}
+	}
+}
+
+func (p page) lacks(t *testing.T, what string, subs ...string) {
+	t.Helper()
+	for _, s := range subs {
+		if strings.Contains(p.body, s) {
+			t.Errorf("%s: %q is on the page", what, s)
+		}
+	}
+}
+
+func (p page) status(t *testing.T, what string, want int) {
+	t.Helper()
+	if p.code != want {
+		t.Fatalf("%s: status %d, want %d\n%s", what, p.code, want, p.body)
+	}
+}
+
+// refusedWithoutCSRF posts form without the CSRF token: it must be
+// refused (403) and change nothing.
+func (b *browser) refusedWithoutCSRF(t *testing.T, path string, form url.Values) {
+	t.Helper()
+	before := b.rv.size()
+	p := b.post(path, form)
+	p.status(t, "POST "+path+" without csrf", http.StatusForbidden)
+	b.rv.onlyRefusals(before, "POST "+path+" without csrf")
+}
+
+func TestRolesPackages(t *testing.T) {
+	rv := newRolesVault(t)
+	_, pkg := rv.setupCase()
+	pros, def, aud := rv.signIn("pros"), rv.signIn("def"), rv.signIn("aud")
+
+	p := pros.get("/app/packages")
+	p.status(t, "packages as pros", http.StatusOK)
+	p.has(t, "packages as pros", pkg, "C-1", "trial", "not yet: acknowledge it")
+	p = def.get("/app/packages")
+	p.status(t, "packages as def", http.StatusOK)
+	p.lacks(t, "packages as def", pkg, "C-1")
+	p = aud.get("/app/packages")
+	p.status(t, "packages as aud", http.StatusOK)
+	p.has(t, "packages as aud", pkg, "not yet acknowledged")
+
+	p = pros.get("/app/packages/" + pkg)
+	p.status(t, "package page as pros", http.StatusOK)
+	p.postFormsCarryCSRF(t, "package page as pros")
+	p.has(t, "package page as pros", "/app/packages/"+pkg+"/download", "/app/packages/"+pkg+"/receipt",
+		"ssh-keygen -Y sign -f ~/.ssh/id_ed25519 -n custos-receipt receipt.txt", "custos package receipt v1\npackage "+pkg+"\nsha256 ")
+	p = aud.get("/app/packages/" + pkg)
+	p.status(t, "package page as aud", http.StatusOK)
+	p.lacks(t, "package page as aud", "/download", "/receipt\"")
+	before := rv.size()
+	def.get("/app/packages/"+pkg).status(t, "package page as def", http.StatusNotFound)
+	if rv.eventOf(before, vault.TypeAccessRefused) == nil {
+		t.Error("the refused package page is not recorded")
+	}
+
+	// The download: only with the CSRF token, only by its person.
+	pros.refusedWithoutCSRF(t, "/app/packages/"+pkg+"/download", nil)
+	before = rv.size()
+	def.send("/app/packages/"+pkg+"/download", nil).status(t, "download as def", http.StatusNotFound)
+	rv.onlyRefusals(before, "download as def")
+	before = rv.size()
+	p = pros.send("/app/packages/"+pkg+"/download", nil)
+	p.status(t, "download as pros", http.StatusOK)
+	sum := sha256.Sum256(p.raw)
+	for k, want := range map[string]string{"Content-Type": "application/octet-stream", "Content-Disposition": `attachment; filename=` + pkg + `.tar`,
+		"Cache-Control": "no-store", api.HeaderSHA256: hex.EncodeToString(sum[:]), "Content-Length": strconv.Itoa(len(p.raw))} {
+		if got := p.header.Get(k); got != want {
+			t.Errorf("download: %s is %q, want %q", k, got, want)
+		}
+	}
+	if ev := rv.eventOf(before, vault.TypePackageFetched); ev == nil || ev.Actor.Person != "pros" {
+		t.Error("the download is not recorded as package.fetched by pros")
+	}
+
+	// The receipt, signed as ssh-keygen -Y sign would.
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	sshPub, _ := ssh.NewPublicKey(pub)
+	signer, _ := ssh.NewSignerFromKey(priv)
+	rv.apiCall("pros", "POST", "/v1/receipt-key", api.ReceiptKeyRequest{Key: string(ssh.MarshalAuthorizedKey(sshPub))}, http.StatusOK, nil)
+	sha := hex.EncodeToString(sum[:])
+	sign := func(msg []byte) string {
+		sig, err := sshsig.Sign(bytes.NewReader(msg), signer, sshsig.HashSHA512, vault.ReceiptNamespace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// As a browser sends a pasted textarea: CRLF line ends.
+		return strings.ReplaceAll(string(sshsig.Armor(sig)), "\n", "\r\n")
+	}
+	good := url.Values{"sha256": {sha + "  " + pkg + ".tar"}, "signature": {sign(vault.ReceiptMessage(pkg, sha))}}
+	pros.refusedWithoutCSRF(t, "/app/packages/"+pkg+"/receipt", good)
+	before = rv.size()
+	bad := url.Values{"sha256": {sha}, "signature": {sign(vault.ReceiptMessage(pkg, strings.Repeat("0", 64)))}}
+	p = pros.send("/app/packages/"+pkg+"/receipt", bad)
+	if p.code != http.StatusForbidden {
+		t.Errorf("a receipt signed over another hash: %d, want 403", p.code)
+	}
+	p.has(t, "bad receipt", "does not verify")
+	rv.onlyRefusals(before, "bad receipt")
+	before = rv.size()
+	p = pros.send("/app/packages/"+pkg+"/receipt", good)
+	p.status(t, "receipt", http.StatusOK)
+	p.has(t, "receipt", "Your receipt is recorded", "acknowledged by pros", ssh.FingerprintSHA256(sshPub),
+		"ssh-keygen -Y verify -f allowed_signers -I pros -n custos-receipt -s receipt.sig")
+	if ev := rv.eventOf(before, vault.TypePackageReceived); ev == nil {
+		t.Error("no package.received event")
+	}
+	pros.get("/app/packages").has(t, "packages after the receipt", "acknowledged ")
+	aud.get("/app/packages").has(t, "packages after the receipt, as aud", "acknowledged ")
+}
+
+func TestRolesVerifyPage(t *testing.T) {
+	rv := newRolesVault(t)
+	fp := pkgformat.KeyFingerprint(rv.v.VerifierKey())
+	for _, who := range []string{"pros", "def", "inv"} {
+		p := rv.signIn(who).get("/app/verify")
+		p.status(t, "verify as "+who, http.StatusOK)
+		p.has(t, "verify as "+who, rv.v.VerifierKey(), fp, "custos-verify PACKAGE.tar --key "+fp,
+			"--trusted-keys vault.key", "custos audit key > vault.key")
+	}
+}
+
+var halfPattern = regexp.MustCompile(`<code id="invitation-half">(csi_[^<]+)</code>`)
+var requestPattern = regexp.MustCompile(`request (rq_[0-9a-f]{24})`)
+
+func TestRolesPeopleAndRequests(t *testing.T) {
+	rv := newRolesVault(t)
+	cust, cust2, aud, inv := rv.signIn("cust"), rv.signIn("cust2"), rv.signIn("aud"), rv.signIn("inv")
+
+	p := cust.get("/app/people")
+	p.status(t, "people as cust", http.StatusOK)
+	p.postFormsCarryCSRF(t, "people as cust")
+	p.has(t, "people as cust", "inv2", "investigator", "active", `action="/app/people"`, "/app/people/inv2/suspend")
+	p = aud.get("/app/people")
+	p.status(t, "people as aud", http.StatusOK)
+	p.has(t, "people as aud", "inv2")
+	p.lacks(t, "people as aud", `action="/app/people"`, "/suspend")
+	inv.get("/app/people").status(t, "people as inv", http.StatusForbidden)
+
+	// Enrolment: a request, with the requester's half shown once.
+	enrol := url.Values{"name": {"newbie"}, "role": {vault.RoleInvestigator}}
+	cust.refusedWithoutCSRF(t, "/app/people", enrol)
+	before := rv.size()
+	p = cust.send("/app/people", url.Values{"name": {"newbie"}, "role": {"wizard"}})
+	p.status(t, "enrol with a bad role", http.StatusBadRequest)
+	p.has(t, "enrol with a bad role", "unknown role")
+	rv.onlyRefusals(before, "enrol with a bad role")
+	before = rv.size()
+	aud.send("/app/people", url.Values{"name": {"newbie"}, "role": {vault.RoleInvestigator}}).status(t, "enrol as aud", http.StatusForbidden)
+	rv.onlyRefusals(before, "enrol as aud")
+	before = rv.size()
+	p = cust.send("/app/people", enrol)
+	p.status(t, "enrol", http.StatusOK)
+	p.has(t, "enrol", "Enrolling newbie as investigator needs a second custodian", "shown this once")
+	half1 := halfPattern.FindStringSubmatch(p.raw2())
+	rq := requestPattern.FindStringSubmatch(p.body)
+	if half1 == nil || rq == nil {
+		t.Fatalf("enrol: no invitation half or request id:\n%s", p.body)
+	}
+	if ev := rv.eventOf(before, vault.TypeRequestOpened); ev == nil || ev.Actor.Person != "cust" {
+		t.Fatal("the enrolment request is not recorded")
+	}
+	if cust2.post("/app/people", enrol).code != http.StatusForbidden {
+		t.Error("a second enrolment without csrf was not refused")
+	}
+
+	// Approvals: the requester cannot approve; another custodian can.
+	p = cust.get("/app/requests")
+	p.has(t, "requests as cust", rq[1], "newbie as investigator", "Your request")
+	p.lacks(t, "requests as cust", "/app/requests/"+rq[1]+"/approve")
+	p = cust2.get("/app/requests")
+	p.postFormsCarryCSRF(t, "requests as cust2")
+	p.has(t, "requests as cust2", rq[1], "/app/requests/"+rq[1]+"/approve")
+	inv.get("/app/requests").lacks(t, "requests as inv", rq[1])
+	cust2.refusedWithoutCSRF(t, "/app/requests/"+rq[1]+"/approve", nil)
+	before = rv.size()
+	cust.send("/app/requests/"+rq[1]+"/approve", nil).status(t, "approving one's own request", http.StatusForbidden)
+	rv.onlyRefusals(before, "approving one's own request")
+	before = rv.size()
+	p = cust2.send("/app/requests/"+rq[1]+"/approve", nil)
+	p.status(t, "approve", http.StatusOK)
+	p.has(t, "approve", "is approved and carried out", "custos login --name newbie --invitation")
+	half2 := halfPattern.FindStringSubmatch(p.raw2())
+	if half2 == nil {
+		t.Fatalf("approve: no invitation half:\n%s", p.body)
+	}
+	if rv.eventOf(before, vault.TypePersonEnrolled) == nil {
+		t.Fatal("no person.enrolled event")
+	}
+	// The halves the pages showed are the invitation's.
+	if _, err := rv.v.RedeemInvitation(context.Background(), "newbie", []string{half1[1], half2[1]}); err != nil {
+		t.Errorf("redeeming the halves the pages showed: %v", err)
+	}
+
+	// Suspension (reason required), reinstatement (a request), rejection.
+	before = rv.size()
+	cust.send("/app/people/inv2/suspend", nil).status(t, "suspend without a reason", http.StatusBadRequest)
+	rv.onlyRefusals(before, "suspend without a reason")
+	cust.refusedWithoutCSRF(t, "/app/people/inv2/suspend", url.Values{"reason": {"left"}})
+	before = rv.size()
+	p = cust.send("/app/people/inv2/suspend", url.Values{"reason": {"on leave"}})
+	p.status(t, "suspend", http.StatusOK)
+	p.has(t, "suspend", "The person is suspended", "suspended", "/app/people/inv2/reinstate")
+	if ev := rv.eventOf(before, vault.TypePersonSuspended); ev == nil {
+		t.Error("no person.suspended event")
+	}
+	p = cust.send("/app/people/inv2/reinstate", nil)
+	p.status(t, "reinstate", http.StatusOK)
+	p.has(t, "reinstate", "Reinstating inv2 needs a second custodian")
+	p.lacks(t, "reinstate", "invitation-half")
+	rq = requestPattern.FindStringSubmatch(p.body)
+	cust2.refusedWithoutCSRF(t, "/app/requests/"+rq[1]+"/reject", url.Values{"reason": {"no"}})
+	before = rv.size()
+	p = cust2.send("/app/requests/"+rq[1]+"/reject", url.Values{"reason": {"not yet"}})
+	p.status(t, "reject", http.StatusOK)
+	p.has(t, "reject", "The request is rejected")
+	p.lacks(t, "reject", rq[1])
+	if ev := rv.eventOf(before, vault.TypeRequestRejected); ev == nil || ev.Actor.Person != "cust2" {
+		t.Error("no request.rejected event")
+	}
+	before = rv.size()
+	p = cust.send("/app/people/inv2/remove", url.Values{"reason": {"left the unit"}})
+	p.status(t, "remove", http.StatusOK)
+	if rv.eventOf(before, vault.TypePersonRemoved) == nil {
+		t.Error("no person.removed event")
+	}
+}
+
+func TestRolesManageCase(t *testing.T) {
+	rv := newRolesVault(t)
+	rv.setupCase()
+	rv.apiCall("cust", "POST", "/v1/cases", api.CaseRequest{Case: "C-2", Title: "second"}, http.StatusCreated, nil)
+	cust, cust2, inv, pros, def := rv.signIn("cust"), rv.signIn("cust2"), rv.signIn("inv"), rv.signIn("pros"), rv.signIn("def")
+
+	p := cust.get("/app/cases/C-1/manage")
+	p.status(t, "manage as cust", http.StatusOK)
+	p.postFormsCarryCSRF(t, "manage as cust")
+	p.has(t, "manage as cust", "first", "inv", "/app/cases/C-1/hold", "/app/cases/C-1/members/inv/remove", `<option value="inv2">`)
+	p = inv.get("/app/cases/C-1/manage")
+	p.status(t, "manage as inv", http.StatusOK)
+	p.has(t, "manage as inv", "Only custodians change")
+	p.lacks(t, "manage as inv", "/app/cases/C-1/hold")
+	def.get("/app/cases/C-1/manage").status(t, "manage as def", http.StatusNotFound)
+	inv.get("/app/cases/C-2/manage").status(t, "manage of another case as inv", http.StatusNotFound)
+
+	// Legal hold.
+	place := url.Values{"hold": {"place"}, "reason": {"court order 12"}}
+	cust.refusedWithoutCSRF(t, "/app/cases/C-1/hold", place)
+	before := rv.size()
+	inv.send("/app/cases/C-1/hold", url.Values{"hold": {"place"}, "reason": {"mine"}}).status(t, "hold as inv", http.StatusForbidden)
+	rv.onlyRefusals(before, "hold as inv")
+	before = rv.size()
+	cust.send("/app/cases/C-1/hold", url.Values{"hold": {"maybe"}, "reason": {"x"}}).status(t, "hold=maybe", http.StatusBadRequest)
+	cust.send("/app/cases/C-1/hold", url.Values{"hold": {"place"}}).status(t, "hold without a reason", http.StatusBadRequest)
+	rv.onlyRefusals(before, "bad hold forms")
+	before = rv.size()
+	p = cust.send("/app/cases/C-1/hold", place)
+	p.status(t, "hold", http.StatusOK)
+	p.has(t, "hold", "The legal hold is placed", "on legal hold", "Lift the hold")
+	if ev := rv.eventOf(before, vault.TypeCaseHoldPlaced); ev == nil || ev.Case != "C-1" {
+		t.Error("no case.hold.placed event")
+	}
+	before = rv.size()
+	cust.send("/app/cases/C-1/hold", url.Values{"hold": {"lift"}, "reason": {"order lifted"}}).status(t, "lift", http.StatusOK)
+	if rv.eventOf(before, vault.TypeCaseHoldLifted) == nil {
+		t.Error("no case.hold.lifted event")
+	}
+
+	// Policies.
+	before = rv.size()
+	p = cust.send("/app/cases/C-1/policy", url.Values{"export_approval": {"required"}})
+	p.status(t, "policy", http.StatusOK)
+	p.has(t, "policy", "every package needs a second custodian's approval")
+	if rv.eventOf(before, vault.TypeCasePolicySet) == nil {
+		t.Error("no case.policy.set event")
+	}
+	p = cust.send("/app/cases/C-1/policy", url.Values{"export_approval": {"none"}})
+	p.has(t, "dropping the policy", "Dropping the export approval of case C-1 needs a second custodian")
+	before = rv.size()
+	cust.send("/app/cases/C-1/classification-policy", url.Values{"votes": {"two"}}).status(t, "votes=two", http.StatusBadRequest)
+	cust.send("/app/cases/C-1/classification-policy", url.Values{"votes": {"99"}}).status(t, "votes=99", http.StatusBadRequest)
+	rv.onlyRefusals(before, "bad votes")
+	before = rv.size()
+	cust.send("/app/cases/C-1/classification-policy", url.Values{"votes": {"2"}}).status(t, "votes", http.StatusOK)
+	if rv.eventOf(before, vault.TypeClassificationPolicySet) == nil {
+		t.Error("no classification policy event")
+	}
+
+	// Members.
+	p = cust.send("/app/cases/C-1/members", url.Values{"person": {"inv2"}})
+	p.status(t, "add member", http.StatusOK)
+	p.has(t, "add member", "Assigning inv2 to case C-1 needs a second custodian")
+	cust.refusedWithoutCSRF(t, "/app/cases/C-1/members/inv/remove", url.Values{"reason": {"x"}})
+	before = rv.size()
+	p = cust.send("/app/cases/C-1/members/inv/remove", url.Values{"reason": {"moved to another unit"}})
+	p.status(t, "remove member", http.StatusOK)
+	p.has(t, "remove member", "The assignment has ended")
+	if ev := rv.eventOf(before, vault.TypeCaseMemberRemoved); ev == nil || ev.Case != "C-1" {
+		t.Error("no case.member.removed event")
+	}
+
+	// Destruction of C-2: asked by one custodian, approved by another.
+	cust.refusedWithoutCSRF(t, "/app/cases/C-2/destruction", url.Values{"order": {"CO-1"}, "reason": {"x"}})
+	before = rv.size()
+	cust.send("/app/cases/C-2/destruction", url.Values{"reason": {"no order"}}).status(t, "destruction without an order", http.StatusBadRequest)
+	rv.onlyRefusals(before, "destruction without an order")
+	before = rv.size()
+	p = cust.send("/app/cases/C-2/destruction", url.Values{"order": {"CO-2026-7"}, "reason": {"retention ended"}})
+	p.status(t, "destruction request", http.StatusOK)
+	m := regexp.MustCompile(`<code id="destruction-request">(dr_[0-9a-f]+)</code>`).FindStringSubmatch(p.raw2())
+	if m == nil || rv.eventOf(before, vault.TypeDestructionRequested) == nil {
+		t.Fatalf("destruction request: no id or no event\n%s", p.body)
+	}
+	before = rv.size()
+	cust.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}}).status(t, "approving one's own destruction", http.StatusForbidden)
+	pros.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}}).status(t, "destruction approved by pros", http.StatusForbidden)
+	rv.onlyRefusals(before, "refused destruction approvals")
+	before = rv.size()
+	p = cust2.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}})
+	p.status(t, "destruction approval", http.StatusOK)
+	p.has(t, "destruction approval", "Case C-2 is destroyed")
+	if rv.eventOf(before, vault.TypeCaseDestroyed) == nil {
+		t.Error("no case.destroyed event")
+	}
+	p = cust.get("/app/cases/C-2/manage")
+	p.has(t, "a destroyed case", "destroyed")
+	p.lacks(t, "a destroyed case", "/app/cases/C-2/hold")
+}
+
+func TestRolesHashSets(t *testing.T) {
+	rv := newRolesVault(t)
+	sum := sha256.Sum256([]byte("known picture"))
+	_, err := rv.v.ImportHashSet(context.Background(), vault.Principal{Name: "cust", Role: vault.RoleCustodian},
+		vault.HashSetImport{Name: "known", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(hex.EncodeToString(sum[:]) + "  x.jpg\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cust, aud, inv := rv.signIn("cust"), rv.signIn("aud"), rv.signIn("inv")
+	p := cust.get("/app/hashsets")
+	p.status(t, "hash sets as cust", http.StatusOK)
+	p.postFormsCarryCSRF(t, "hash sets as cust")
+	p.has(t, "hash sets as cust", "known", "sha256sum", "baseline", "in use", "/app/hashsets/known/remove", "custos hashset import FILE")
+	p = aud.get("/app/hashsets")
+	p.status(t, "hash sets as aud", http.StatusOK)
+	p.has(t, "hash sets as aud", "known")
+	p.lacks(t, "hash sets as aud", "/remove", "custos hashset import")
+	inv.get("/app/hashsets").status(t, "hash sets as inv", http.StatusForbidden)
+
+	cust.refusedWithoutCSRF(t, "/app/hashsets/known/remove", url.Values{"reason": {"outdated"}})
+	before := rv.size()
+	cust.send("/app/hashsets/known/remove", nil).status(t, "remove without a reason", http.StatusBadRequest)
+	aud.send("/app/hashsets/known/remove", url.Values{"reason": {"x"}}).status(t, "remove as aud", http.StatusForbidden)
+	cust.send("/app/hashsets/unknown/remove", url.Values{"reason": {"x"}}).status(t, "remove an unknown set", http.StatusNotFound)
+	rv.onlyRefusals(before, "refused removals")
+	before = rv.size()
+	p = cust.send("/app/hashsets/known/remove", url.Values{"reason": {"superseded by the 2026 list"}})
+	p.status(t, "remove", http.StatusOK)
+	p.has(t, "remove", "The hash set is removed", "No hash set is imported")
+	if rv.eventOf(before, vault.TypeHashSetRemoved) == nil {
+		t.Error("no hashset.removed event")
+	}
+}
+
+func TestRolesAuditPage(t *testing.T) {
+	rv := newRolesVault(t)
+	rv.setupCase()
+	aud, cust, pros := rv.signIn("aud"), rv.signIn("cust"), rv.signIn("pros")
+
+	p := aud.get("/app/audit")
+	p.status(t, "audit as aud", http.StatusOK)
+	p.postFormsCarryCSRF(t, "audit as aud")
+	cp, _ := rv.v.PublicCheckpoint() // the one the page's read signed
+	p.has(t, "audit as aud", "Events covered by the latest checkpoint", hex.EncodeToString(cp.Root[:]), "/app/cases/C-1/timeline",
+		"/app/cases/C-1/report", "This vault has no witnesses", "no time-stamping authority", "custos audit verify --save-checkpoint")
+	p = cust.get("/app/audit")
+	p.status(t, "audit as cust", http.StatusOK)
+	p.has(t, "audit as cust", "/app/cases/C-1/manage", "/app/cases/C-1/report", "/checkpoint")
+	p.lacks(t, "audit as cust", "/app/cases/C-1/timeline")
+	before := rv.size()
+	pros.get("/app/audit").status(t, "audit as pros", http.StatusForbidden)
+	if ev := rv.eventOf(before, vault.TypeAccessRefused); ev == nil || ev.Actor.Person != "pros" {
+		t.Error("the refused audit page is not recorded")
+	}
+
+	// Scrub.
+	aud.refusedWithoutCSRF(t, "/app/audit/scrub", nil)
+	before = rv.size()
+	pros.send("/app/audit/scrub", nil).status(t, "scrub as pros", http.StatusForbidden)
+	rv.onlyRefusals(before, "scrub as pros")
+	before = rv.size()
+	p = aud.send("/app/audit/scrub", nil)
+	p.status(t, "scrub as aud", http.StatusOK)
+	p.has(t, "scrub", "Every stored object matches the event that recorded it (evidence objects checked: 1; package files checked: 1).")
+	if ev := rv.eventOf(before, vault.TypeAuditScrubbed); ev == nil || ev.Actor.Person != "aud" {
+		t.Error("the scrub is not recorded")
+	}
+}
+
+var timelineSeq = regexp.MustCompile(`<tr>\s*<td class="num">(\d+)</td>`)
+
+func seqsOf(body string) []uint64 {
+	var out []uint64
+	for _, m := range timelineSeq.FindAllStringSubmatch(body, -1) {
+		n, _ := strconv.ParseUint(m[1], 10, 64)
+		out = append(out, n)
+	}
+	return out
+}
+
+func TestRolesTimeline(t *testing.T) {
+	rv := newRolesVault(t)
+	item, _ := rv.setupCase()
+	rv.deposit("inv", "C-1", "b.bin", []byte("more bytes"))
+	rv.deposit("inv", "C-1", "c.bin", []byte("and more"))
+	rv.apiCall("cust", "POST", "/v1/cases/C-1/hold", api.HoldRequest{On: true, Reason: "court asked"}, http.StatusOK, nil)
+	aud := rv.signIn("aud")
+
+	var api1 api.TimelineResponse
+	rv.apiCall("aud", "GET", "/v1/log/timeline?case=C-1", nil, http.StatusOK, &api1)
+	var want []uint64
+	for _, ev := range api1.Events {
+		want = append(want, ev.Seq)
+	}
+	p := aud.get("/app/cases/C-1/timeline")
+	p.status(t, "timeline", http.StatusOK)
+	p.postFormsCarryCSRF(t, "timeline")
+	if got := seqsOf(p.raw2()); !slices.Equal(got, want) || len(want) < 5 {
+		t.Errorf("timeline sequence numbers %v, the API's %v", got, want)
+	}
+	p.has(t, "timeline", "item.deposited", "a.bin", "purpose: trial", "reason: court asked", "inv (investigator, local)", "Custody timeline of case C-1")
+
+	// One item's timeline, as the API's.
+	var api2 api.TimelineResponse
+	rv.apiCall("aud", "GET", "/v1/log/timeline?item="+item, nil, http.StatusOK, &api2)
+	want = nil
+	for _, ev := range api2.Events {
+		want = append(want, ev.Seq)
+	}
+	if got := seqsOf(aud.get("/app/cases/C-1/timeline?item=" + item).raw2()); !slices.Equal(got, want) || len(want) == 0 {
+		t.Errorf("item timeline %v, the API's %v", got, want)
+	}
+	// Filters.
+	got := seqsOf(aud.get("/app/cases/C-1/timeline?type=item.").raw2())
+	want = nil
+	for _, ev := range api1.Events {
+		if strings.HasPrefix(ev.Type, "item.") {
+			want = append(want, ev.Seq)
+		}
+	}
+	if !slices.Equal(got, want) || len(want) == 0 {
+		t.Errorf("type filter: %v, want %v", got, want)
+	}
+	got = seqsOf(aud.get("/app/cases/C-1/timeline?person=cust").raw2())
+	want = nil
+	for _, ev := range api1.Events {
+		if ev.Actor.Person == "cust" {
+			want = append(want, ev.Seq)
+		}
+	}
+	if !slices.Equal(got, want) || len(want) == 0 {
+		t.Errorf("person filter: %v, want %v", got, want)
+	}
+	// Paging: after the second event, the rest.
+	got = seqsOf(aud.get("/app/cases/C-1/timeline?after=" + strconv.FormatUint(api1.Events[1].Seq, 10)).raw2())
+	want = nil
+	for _, ev := range api1.Events[2:] {
+		want = append(want, ev.Seq)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("after: %v, want %v", got, want)
+	}
+	aud.get("/app/cases/C-1/timeline?after=x").status(t, "after=x", http.StatusBadRequest)
+
+	// Bounded pages, each linking to the next, with the filters kept.
+	defer func(n int) { timelineRows = n }(timelineRows)
+	timelineRows = 2
+	next := "/app/cases/C-1/timeline?type=" + url.QueryEscape("item.")
+	var pages []uint64
+	for i := 0; next != ""; i++ {
+		p := aud.get(next)
+		p.status(t, "timeline page", http.StatusOK)
+		got := seqsOf(p.raw2())
+		if len(got) > 2 || i > 10 {
+			t.Fatalf("a page of %d rows", len(got))
+		}
+		pages = append(pages, got...)
+		next = ""
+		if m := regexp.MustCompile(`<a href="([^"]+)">Next events</a>`).FindStringSubmatch(p.raw2()); m != nil {
+			next = html.UnescapeString(m[1])
+			p.has(t, "a bounded page", "A page shows at most 2 events.")
+		}
+	}
+	want = nil
+	for _, ev := range api1.Events {
+		if strings.HasPrefix(ev.Type, "item.") {
+			want = append(want, ev.Seq)
+		}
+	}
+	if !slices.Equal(pages, want) || len(want) < 3 {
+		t.Errorf("paged item. events %v, want %v", pages, want)
+	}
+
+	// Only auditors read the log.
+	for _, who := range []string{"cust", "inv", "pros"} {
+		before := rv.size()
+		p := rv.signIn(who).get("/app/cases/C-1/timeline")
+		p.status(t, "timeline as "+who, http.StatusForbidden)
+		p.lacks(t, "timeline as "+who, "item.deposited")
+		if rv.eventOf(before, vault.TypeAccessRefused) == nil {
+			t.Errorf("the timeline refused to %s is not recorded", who)
+		}
+	}
+}
+
+func TestRolesCustodyReport(t *testing.T) {
+	rv := newRolesVault(t)
+	rv.setupCase()
+	aud, cust, inv := rv.signIn("aud"), rv.signIn("cust"), rv.signIn("inv")
+	form := url.Values{"purpose": {"for the hearing"}}
+	aud.refusedWithoutCSRF(t, "/app/cases/C-1/report", form)
+	for _, b := range []*browser{aud, cust} {
+		before := rv.size()
+		p := b.send("/app/cases/C-1/report", url.Values{"purpose": {"for the hearing"}})
+		p.status(t, "report as "+b.name, http.StatusOK)
+		if !bytes.HasPrefix(p.raw, []byte("%PDF-")) || p.header.Get("Content-Type") != "application/pdf" ||
+			p.header.Get("Content-Disposition") != "attachment; filename=custody-report-C-1.pdf" {
+			t.Errorf("report as %s: %q %q %.8q", b.name, p.header.Get("Content-Type"), p.header.Get("Content-Disposition"), p.raw)
+		}
+		ev := rv.eventOf(before, vault.TypeCustodyReport)
+		var d vault.CustodyDocumentMade
+		if ev == nil || ev.DecodeData(&d) != nil || d.Purpose != "for the hearing" || d.Format != vault.FormatPDF || ev.Actor.Person != b.name {
+			t.Errorf("report as %s: not recorded with its purpose (%v)", b.name, ev)
+		}
+		if p.header.Get(api.HeaderAccessEvent) != strconv.FormatUint(ev.Seq, 10) {
+			t.Errorf("report as %s: access event %q, recorded as %d", b.name, p.header.Get(api.HeaderAccessEvent), ev.Seq)
+		}
+	}
+	before := rv.size()
+	p := inv.send("/app/cases/C-1/report", url.Values{"purpose": {"curious"}})
+	p.status(t, "report as inv", http.StatusForbidden)
+	rv.onlyRefusals(before, "report as inv")
+	before = rv.size()
+	p = aud.send("/app/cases/C-1/report", url.Values{"items": {"it_nothing"}})
+	if p.code != http.StatusBadRequest && p.code != http.StatusNotFound {
+		t.Errorf("report of an unknown item: %d", p.code)
+	}
+	if rv.eventOf(before, vault.TypeCustodyReport) != nil {
+		t.Error("a refused report was recorded as made")
+	}
+}
