@@ -21,6 +21,8 @@ type keyUse struct {
 var (
 	// {{$.T "key" args...}} or {{.T "key"}} in a template.
 	templateKey = regexp.MustCompile(`\.T\s+"([^"]+)"`)
+	// {{$.Raw "key"}}: a message whose verbs the page's script fills in.
+	rawKey = regexp.MustCompile(`\.Raw\s+"([^"]+)"`)
 	// .text("key", args...) or .lookup("key") in Go, with the key a
 	// literal (not "prefix." + something).
 	codeKey = regexp.MustCompile(`\.(text|lookup)\(\s*"([^"]+)"\s*[,)]`)
@@ -114,6 +116,9 @@ func usedKeys(t *testing.T) []keyUse {
 		s := string(b)
 		for _, m := range templateKey.FindAllStringSubmatchIndex(s, -1) {
 			uses = append(uses, keyUse{where: f, key: s[m[2]:m[3]], args: templateArgs(s[m[1]:])})
+		}
+		for _, m := range rawKey.FindAllStringSubmatch(s, -1) {
+			uses = append(uses, keyUse{where: f, key: m[1], args: -1})
 		}
 	}
 	gofiles, err := filepath.Glob("*.go")

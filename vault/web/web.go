@@ -338,6 +338,15 @@ type navLink struct {
 // as fmt.Sprintf would.
 func (v *view) T(key string, args ...any) string { return v.Lang.text(key, args...) }
 
+// Raw is key's message with its verbs left in, for the page's script to
+// fill in (static/app.js reads them from a <template>).
+func (v *view) Raw(key string) string {
+	if m := v.Lang.lookup(key); m != "" {
+		return m
+	}
+	return "[" + key + "]"
+}
+
 // render writes a page. Templates run into a buffer first, so that a
 // failing one sends an error page, never half a page.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, code int, name, title string, data any) error {

@@ -20,7 +20,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -80,8 +79,6 @@ func (c *webClient) do(method, path string, form url.Values, header ...string) (
 	resp.Body.Close()
 	return resp, string(b)
 }
-
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // csrf is the CSRF token of a page.
 func (c *webClient) csrf(path string) string {
