@@ -461,7 +461,8 @@ func TestCSRFTokens(t *testing.T) {
 	a := vault.Principal{Name: "inv", Role: vault.RoleInvestigator, Credential: vault.Credential{Auth: "local", Session: "se_1"}}
 	b := a
 	b.Credential.Session = "se_2"
-	if h1.csrfToken(a) != h1.csrfToken(a) || h1.csrfToken(a) == h1.csrfToken(b) || h1.csrfToken(a) == h2.csrfToken(a) {
+	first, again := h1.csrfToken(a), h1.csrfToken(a)
+	if first != again || first == h1.csrfToken(b) || first == h2.csrfToken(a) {
 		t.Fatal("CSRF tokens are not per session and per server start")
 	}
 	if bytes.Contains([]byte(h1.csrfToken(a)), []byte("se_1")) {
