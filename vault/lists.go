@@ -84,14 +84,17 @@ type ItemDetail struct {
 
 // PackageSummary is one package in a list.
 type PackageSummary struct {
-	Case     string    `json:"case"`
-	For      string    `json:"for"`
-	Items    int       `json:"items"`
-	Package  string    `json:"package"`
-	Purpose  string    `json:"purpose"`
-	SealedAt time.Time `json:"sealed_at,omitzero"`
-	SHA256   string    `json:"sha256,omitempty"`
-	Size     int64     `json:"size,omitempty"`
+	Case    string `json:"case"`
+	For     string `json:"for"`
+	Items   int    `json:"items"`
+	Package string `json:"package"`
+	Purpose string `json:"purpose"`
+	// Receipt is the acknowledgement of the person it is sealed for, if
+	// they gave one.
+	Receipt  *PackageReceipt `json:"receipt,omitempty"`
+	SealedAt time.Time       `json:"sealed_at,omitzero"`
+	SHA256   string          `json:"sha256,omitempty"`
+	Size     int64           `json:"size,omitempty"`
 }
 
 // seesAllCases: custodians and auditors know every case.
@@ -303,6 +306,10 @@ func (v *Vault) Packages(who Principal) []PackageSummary {
 			continue // being sealed, or the sealing never finished
 		}
 		s.Size, s.SHA256 = p.Sealed.Size, p.Sealed.SHA256
+		if p.Receipt != nil {
+			r := *p.Receipt
+			s.Receipt = &r
+		}
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].SealedAt.Before(out[j].SealedAt) })

@@ -2,8 +2,10 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 )
@@ -140,3 +142,31 @@ func (v *Vault) readNamed(ctx context.Context, key string, item bool, fn func(ev
 		return fn(r, ev)
 	})
 }
+
+// EventTime is the time of event seq, read from the store and checked
+// against the verified tree (ErrIntegrity if its stored bytes are not the
+// log's), for the custodians and auditors who read the log's state.
+func (v *Vault) EventTime(ctx context.Context, who Principal, seq uint64) (time.Time, error) {
+	if !seesAllCases(who) {
+		return time.Time{}, refused(ErrForbidden, "only auditors and custodians read the log's state")
+	}
+	var t time.Time
+	found := false
+	err := v.cfg.Log.Read(ctx, seq, func(r events.Record) error {
+		ev, bad := v.verifiedRecord(r)
+		if ev == nil {
+			return fmt.Errorf("%w: %s", ErrIntegrity, bad)
+		}
+		t, found = ev.Timestamp(), true
+		return errStopRead
+	})
+	if err != nil && !errors.Is(err, errStopRead) {
+		return time.Time{}, err
+	}
+	if !found {
+		return time.Time{}, fmt.Errorf("%w: event %d is not in the log", ErrNotFound, seq)
+	}
+	return t, nil
+}
+
+var errStopRead = errors.New("stop reading")

@@ -127,8 +127,21 @@ type Package struct {
 	Sealed  *PackageSealed
 	// SealedAt is the time of the package.sealed event.
 	SealedAt time.Time
-	// Received is set by the package.received event.
+	// Received is set by the package.received event, and Receipt
+	// describes it.
 	Received bool
+	Receipt  *PackageReceipt
+}
+
+// PackageReceipt is a package's acknowledgement as the package.received
+// event recorded it: its position and time, who signed, and the SSH
+// signature (armored SSHSIG) with its key's fingerprint.
+type PackageReceipt struct {
+	At          time.Time `json:"at"`
+	By          string    `json:"by"`
+	Event       uint64    `json:"event"`
+	Fingerprint string    `json:"fingerprint"`
+	Signature   string    `json:"signature"`
 }
 
 func newState() *State {
@@ -305,6 +318,7 @@ func applyPackageReceived(s *State, ev *events.Event) error {
 	}
 	if p := s.packages[d.Package]; p != nil {
 		p.Received = true
+		p.Receipt = &PackageReceipt{At: ev.Timestamp(), By: ev.Actor.Person, Event: ev.Seq, Fingerprint: d.Fingerprint, Signature: d.Signature}
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"html/template"
 	"mime"
@@ -91,10 +90,12 @@ func (h *Handler) auditData(ctx context.Context, s *session) (*auditData, error)
 			d.Checkpoint.Cosigned, d.Checkpoint.Missing = strings.Join(a.Verdict.Cosigned, ", "), strings.Join(a.Verdict.Missing, ", ")
 		}
 		d.Checkpoint.Tokens = len(a.Tokens)
-		if t, err := h.newestEvent(ctx, a.Checkpoint.Size); err == nil {
+		if a.Checkpoint.Size > 0 {
+			t, err := h.v.EventTime(ctx, s.who, a.Checkpoint.Size-1)
+			if err != nil {
+				return nil, err
+			}
 			d.Checkpoint.Newest = t
-		} else {
-			return nil, err
 		}
 	} else if cp, n := h.v.PublicCheckpoint(); cp != nil {
 		// What /checkpoint serves to anyone.
@@ -111,28 +112,6 @@ func (h *Handler) auditData(ctx context.Context, s *session) (*auditData, error)
 
 func newCheckpointView(cp *events.Checkpoint, n []byte) *checkpointView {
 	return &checkpointView{Size: cp.Size, Root: hex.EncodeToString(cp.Root[:]), RootBase64: base64.StdEncoding.EncodeToString(cp.Root[:]), Note: string(n)}
-}
-
-var errStop = errors.New("stop")
-
-// newestEvent is the time of the last event of a tree of size events.
-func (h *Handler) newestEvent(ctx context.Context, size uint64) (time.Time, error) {
-	if size == 0 {
-		return time.Time{}, nil
-	}
-	var t time.Time
-	err := h.v.Store().Read(ctx, size-1, func(rec events.Record) error {
-		ev, err := events.Decode(rec.Bytes)
-		if err != nil {
-			return fmt.Errorf("%w: event %d: %v", vault.ErrIntegrity, rec.Seq, err)
-		}
-		t = ev.Timestamp()
-		return errStop
-	})
-	if err != nil && !errors.Is(err, errStop) {
-		return time.Time{}, err
-	}
-	return t, nil
 }
 
 func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request, s *session) error {

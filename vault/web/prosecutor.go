@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,9 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/pkgformat"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
@@ -30,23 +27,13 @@ func init() {
 	register("GET "+Prefix+"verify", (*Handler).verifyPage)
 }
 
-// packageRow is one package as the pages show it.
+// packageRow is one package as the pages show it; its Receipt is the
+// vault's, from the verified log.
 type packageRow struct {
 	vault.PackageSummary
 	// Mine: sealed for the signed-in person, who fetches and acknowledges
 	// it.
 	Mine bool
-	// Receipt is its recorded acknowledgement, or nil.
-	Receipt *receiptView
-}
-
-// receiptView is a package.received event as the pages show it.
-type receiptView struct {
-	Seq         uint64
-	At          time.Time
-	By          string
-	Fingerprint string
-	Signature   string
 }
 
 type packagesData struct {
@@ -61,60 +48,14 @@ func receivesPackages(role string) bool {
 	return role == vault.RoleProsecutor || role == vault.RoleDefence
 }
 
-// packageRows are the packages who may know (vault.Packages), with the
-// receipt of each that was acknowledged.
-func (h *Handler) packageRows(ctx context.Context, s *session) ([]packageRow, error) {
+// packageRows are the packages who may know (vault.Packages).
+func (h *Handler) packageRows(_ context.Context, s *session) ([]packageRow, error) {
 	list := h.v.Packages(s.who)
-	got, err := h.receipts(ctx, list)
-	if err != nil {
-		return nil, err
-	}
 	rows := make([]packageRow, 0, len(list))
 	for _, p := range list {
-		rows = append(rows, packageRow{PackageSummary: p, Mine: p.For == s.who.Name && receivesPackages(s.who.Role), Receipt: got[p.Package]})
+		rows = append(rows, packageRow{PackageSummary: p, Mine: p.For == s.who.Name && receivesPackages(s.who.Role)})
 	}
 	return rows, nil
-}
-
-// receivedType is how a package.received event's type appears in its
-// canonical bytes (compact JSON): a cheap filter before decoding.
-var receivedType = []byte(`"type":"` + vault.TypePackageReceived + `"`)
-
-// receipts finds the package.received events of the listed packages
-// (only those: the person already knows these packages). The vault's
-// package list does not say whether a package was acknowledged, so the
-// events of the packages' cases are read, each decided on its signed
-// bytes, as the vault's own reads are.
-func (h *Handler) receipts(ctx context.Context, list []vault.PackageSummary) (map[string]*receiptView, error) {
-	out := map[string]*receiptView{}
-	byCase := map[string]map[string]bool{}
-	for _, p := range list {
-		if byCase[p.Case] == nil {
-			byCase[p.Case] = map[string]bool{}
-		}
-		byCase[p.Case][p.Package] = true
-	}
-	for c, want := range byCase {
-		err := h.v.Store().ReadCase(ctx, c, func(rec events.Record) error {
-			if !bytes.Contains(rec.Bytes, receivedType) {
-				return nil
-			}
-			ev, err := events.Decode(rec.Bytes)
-			if err != nil {
-				return fmt.Errorf("%w: event %d: %v", vault.ErrIntegrity, rec.Seq, err)
-			}
-			var d vault.PackageReceived
-			if ev.Type != vault.TypePackageReceived || ev.Case != c || ev.DecodeData(&d) != nil || !want[d.Package] {
-				return nil
-			}
-			out[d.Package] = &receiptView{Seq: ev.Seq, At: ev.Timestamp(), By: ev.Actor.Person, Fingerprint: d.Fingerprint, Signature: d.Signature}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
 func (h *Handler) packages(w http.ResponseWriter, r *http.Request, s *session) error {
