@@ -17,7 +17,22 @@ import (
 	"github.com/custos-vault/custos/events/sequencer"
 )
 
-var roles = map[string]bool{RoleInvestigator: true, RoleProsecutor: true, RoleAuditor: true, RoleCustodian: true, RoleDefence: true, RoleAnalyst: true}
+// Roles are every role a person may have, in the order messages list
+// them; every list of roles a person reads is made from it.
+var Roles = []string{RoleInvestigator, RoleAnalyst, RoleProsecutor, RoleDefence, RoleAuditor, RoleCustodian}
+
+var roles = func() map[string]bool {
+	m := map[string]bool{}
+	for _, r := range Roles {
+		m[r] = true
+	}
+	return m
+}()
+
+// unknownRole refuses a role no person may have, naming those they may.
+func unknownRole(role string) error {
+	return badInput("unknown role %q: use one of %s", truncate(role), strings.Join(Roles, ", "))
+}
 
 // Enroll enrols a person directly, as the vault itself (no request, no
 // second custodian), and returns their local credential, shown this once.
@@ -29,7 +44,7 @@ func (v *Vault) Enroll(ctx context.Context, name, role string) (secret.String, e
 		return secret.String{}, err
 	}
 	if !roles[role] {
-		return secret.String{}, badInput("unknown role %q", role)
+		return secret.String{}, unknownRole(role)
 	}
 	token := newToken(TokenPrefix)
 	notEnrolled := func(ahead []*events.Event) error {

@@ -338,3 +338,24 @@ func TestIdentityBadInputChangesNothing(t *testing.T) {
 		t.Fatalf("bad input appended %d events", got-before)
 	}
 }
+
+// TestUnknownRoleNamesEveryRole: a refused role names every role a person
+// may have, wherever a role is given (enrolment by the operator, and by a
+// custodian's request).
+func TestUnknownRoleNamesEveryRole(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"c1": RoleCustodian})
+	_, errOperator := v.Enroll(ctx, "x", "judge")
+	_, errRequest := v.EnrollBy(ctx, p["c1"], Enrolment{Name: "y", Role: "judge"})
+	for _, err := range []error{errOperator, errRequest} {
+		if !errors.Is(err, ErrBadInput) {
+			t.Fatalf("an unknown role: %v", err)
+		}
+		for _, r := range Roles {
+			if !strings.Contains(err.Error(), r) {
+				t.Errorf("%q does not name the role %s", err, r)
+			}
+		}
+	}
+}

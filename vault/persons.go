@@ -35,7 +35,7 @@ func (v *Vault) EnrollBy(ctx context.Context, who Principal, e Enrolment) (*Requ
 		return nil, err
 	}
 	if !roles[e.Role] {
-		return nil, badInput("unknown role %q (investigator, prosecutor, defence, auditor, custodian)", truncate(e.Role))
+		return nil, unknownRole(e.Role)
 	}
 	for _, f := range []struct{ field, value string }{{"oidc", e.OIDC}, {"certificate", e.Certificate}} {
 		if f.value != "" {

@@ -269,7 +269,7 @@ func runPerson(sub string, args []string, stdout io.Writer) error {
 	var role, oidc, cert, reason *string
 	switch sub {
 	case "add":
-		role = fs.String("role", "", "investigator, prosecutor, auditor or custodian")
+		role = fs.String("role", "", "one of "+strings.Join(vault.Roles, ", "))
 		oidc = fs.String("oidc", "", "the identity provider's value of the configured claim for this person (default: the name)")
 		cert = fs.String("certificate", "", "the name mapped from this person's client certificate (default: the name)")
 	case "suspend", "remove":
@@ -456,6 +456,11 @@ func runCasePolicy(args []string, stdout io.Writer) error {
 	}
 	if req != nil {
 		return printRequest(stdout, *asJSON, *req, "dropping the export approval of "+pos[0])
+	}
+	if out.ExportApproval == vault.ExportApprovalNone {
+		// Only an unchanged policy answers at once when the approval is
+		// dropped: dropping it is otherwise a request.
+		return printResult(stdout, *asJSON, out, fmt.Sprintf("exports of %s already need no second custodian's approval; nothing changed", pos[0]))
 	}
 	return printResult(stdout, *asJSON, out, fmt.Sprintf("exports of %s now need a second custodian's approval", pos[0]))
 }

@@ -161,7 +161,13 @@ func TestRecipientReplacementAndExportPolicy(t *testing.T) {
 		t.Fatalf("a replacement answered %v", req)
 	}
 
-	s.ok("custodian", work, "case", "policy", "C-1", "--export-approval", "required")
+	// A case that needs no approval is left as it is, and is said so.
+	if r := s.ok("custodian", work, "case", "policy", "C-1", "--export-approval", "none"); !strings.Contains(r.stdout, "nothing changed") {
+		t.Fatalf("dropping an approval that was never required says %q", r.stdout)
+	}
+	if r := s.ok("custodian", work, "case", "policy", "C-1", "--export-approval", "required"); !strings.Contains(r.stdout, "now need") {
+		t.Fatalf("requiring approval says %q", r.stdout)
+	}
 	seal := s.ok("investigator", work, "package", "seal", "--case", "C-1", "--for", "prosecutor", "--purpose", "trial", "--json").json(t)
 	if seal["kind"] != "package.seal" || seal["request"] == nil {
 		t.Fatalf("a sealing under an approval policy answered %v", seal)
