@@ -111,14 +111,58 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *session) error
 type meData struct {
 	Who      vault.Principal
 	Exposure *vault.ExposureView
+	// Receives: a prosecutor or defence counsel, who registers the age
+	// recipient packages are sealed to and the SSH key receipts are
+	// signed with.
+	Receives bool
 }
 
 func (h *Handler) me(w http.ResponseWriter, r *http.Request, s *session) error {
-	d := meData{Who: s.who}
+	d := meData{Who: s.who, Receives: receivesPackages(s.who.Role)}
 	if s.who.Role == vault.RoleAnalyst || s.who.Role == vault.RoleInvestigator {
 		if e, err := h.v.Exposure(r.Context(), s.who, ""); err == nil {
 			d.Exposure = &e
 		}
 	}
 	return h.render(w, r, s, http.StatusOK, "me", s.lang.text("me.title"), d)
+}
+
+func init() {
+	register("POST "+Prefix+"me/recipient", (*Handler).setRecipient)
+	register("POST "+Prefix+"me/receipt-key", (*Handler).setReceiptKey)
+}
+
+// setRecipient registers the person's own age recipient, as `custos
+// recipient set`: the first at once, a replacement as a request a
+// custodian approves.
+func (h *Handler) setRecipient(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	_, info, err := h.v.SetRecipient(r.Context(), s.who, strings.TrimSpace(r.PostForm.Get("recipient")))
+	if err != nil {
+		return err
+	}
+	if info != nil {
+		return h.showRequest(w, r, s, info, s.lang.text("me.recipient.request"), Prefix+"me")
+	}
+	redirectDone(w, r, Prefix+"me", "recipient-set")
+	return nil
+}
+
+// setReceiptKey registers the SSH key the person signs receipts with, as
+// `custos receipt-key set`.
+func (h *Handler) setReceiptKey(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	_, info, err := h.v.SetReceiptKey(r.Context(), s.who, strings.TrimSpace(r.PostForm.Get("key")))
+	if err != nil {
+		return err
+	}
+	if info != nil {
+		return h.showRequest(w, r, s, info, s.lang.text("me.receiptkey.request"), Prefix+"me")
+	}
+	redirectDone(w, r, Prefix+"me", "receipt-key-set")
+	return nil
 }

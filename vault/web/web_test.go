@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
@@ -23,6 +24,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"filippo.io/age"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
@@ -467,5 +471,44 @@ func TestCSRFTokens(t *testing.T) {
 	}
 	if bytes.Contains([]byte(h1.csrfToken(a)), []byte("se_1")) {
 		t.Fatal("the token shows the session")
+	}
+}
+
+// TestOwnKeysForms: a prosecutor registers their age recipient and their
+// SSH key for receipts on their page; the first registration of each is
+// recorded at once, a replacement is a request a custodian approves, and
+// another role is refused.
+func TestOwnKeysForms(t *testing.T) {
+	bv := openTestVault(t)
+	base := serve(t, bv, api.Options{}, nil)
+	c := newWebClient(t, base, nil)
+	c.signIn(bv.creds["pros"])
+	token := c.csrf("/app/me")
+	first, _ := age.GenerateX25519Identity()
+	resp, _ := c.do("POST", "/app/me/recipient", url.Values{"csrf": {token}, "recipient": {first.Recipient().String()}})
+	if resp.StatusCode != http.StatusSeeOther || len(bv.events(t, vault.TypeRecipientSet)) != 1 {
+		t.Fatalf("the first recipient: %d, %d events", resp.StatusCode, len(bv.events(t, vault.TypeRecipientSet)))
+	}
+	second, _ := age.GenerateX25519Identity()
+	resp, body := c.do("POST", "/app/me/recipient", url.Values{"csrf": {token}, "recipient": {second.Recipient().String()}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "rq_") || len(bv.events(t, vault.TypeRecipientSet)) != 1 {
+		t.Fatalf("a replacement recipient: %d, %d events: %s", resp.StatusCode, len(bv.events(t, vault.TypeRecipientSet)), body)
+	}
+	if resp, _ := c.do("POST", "/app/me/recipient", url.Values{"csrf": {token}, "recipient": {"age1notarecipient"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a malformed recipient: %d", resp.StatusCode)
+	}
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	sshPub, _ := ssh.NewPublicKey(pub)
+	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub)))
+	if resp, _ := c.do("POST", "/app/me/receipt-key", url.Values{"csrf": {token}, "key": {line}}); resp.StatusCode != http.StatusSeeOther || len(bv.events(t, vault.TypeReceiptKeySet)) != 1 {
+		t.Fatalf("the receipt key: %d", resp.StatusCode)
+	}
+	inv := newWebClient(t, base, nil)
+	inv.signIn(bv.creds["inv"])
+	if _, body := inv.do("GET", "/app/me", nil); strings.Contains(body, `action="/app/me/recipient"`) {
+		t.Fatal("an investigator is offered the recipient form")
+	}
+	if resp, _ := inv.do("POST", "/app/me/recipient", url.Values{"csrf": {inv.csrf("/app/me")}, "recipient": {first.Recipient().String()}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("an investigator registering a recipient: %d", resp.StatusCode)
 	}
 }
