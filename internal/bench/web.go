@@ -22,7 +22,7 @@ import (
 
 // WebCasePage measures the web application's case page of a case of n
 // items: a `custos server --dev` gets n one-byte deposits (through the
-// API, 64 at a time), then the first page, the last page and a search by
+// API, 16 at a time), then the first page, the last page and a search by
 // SHA-256 are each fetched rounds times; the medians are the figures.
 // They are timed from the client on loopback, so they bound the server's
 // time from above.
@@ -35,11 +35,14 @@ func WebCasePage(custos, dir string, n, rounds int) ([]Metric, error) {
 	if err := s.call("POST", "/v1/cases", map[string]string{"case": "WEB", "title": "web"}); err != nil {
 		return nil, err
 	}
+	// 16 at a time, each on a kept-alive connection (the server bounds
+	// the connections of one client address).
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16, MaxConnsPerHost: 16}}
 	start := time.Now()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
-	for range 64 {
+	for range 16 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -50,7 +53,7 @@ func WebCasePage(custos, dir string, n, rounds int) ([]Metric, error) {
 				req.ContentLength = -1
 				req.Trailer = http.Header{"Custos-Content-Sha256": nil}
 				src.trailer = req.Trailer
-				resp, err := http.DefaultClient.Do(req)
+				resp, err := client.Do(req)
 				if err != nil {
 					errs <- err
 					return

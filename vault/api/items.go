@@ -48,14 +48,25 @@ func (h *Handler) getItem(w http.ResponseWriter, r *http.Request, who vault.Prin
 	if err != nil {
 		return err
 	}
+	ServeReveal(w, r, rev)
+	return nil
+}
+
+// ServeReveal answers 200 with a reveal's plaintext, the headers that
+// describe it (Custos-Sha256, Custos-Size, Custos-Access-Event, the
+// welfare warning, Content-Length) added to those the caller set, and
+// finishes the reveal. A failure midway cuts the connection: the client
+// sees a broken transfer, never a short body that looks complete.
+func ServeReveal(w http.ResponseWriter, r *http.Request, rev *vault.Reveal) {
+	hd := w.Header()
 	if rev.Warning != "" {
-		w.Header().Set(HeaderWarning, rev.Warning)
+		hd.Set(HeaderWarning, rev.Warning)
 	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set(HeaderSHA256, rev.Item.Deposit.SHA256)
-	w.Header().Set(HeaderSize, strconv.FormatInt(rev.Item.Deposit.Size, 10))
-	w.Header().Set(HeaderAccessEvent, strconv.FormatUint(rev.Access, 10))
-	w.Header().Set("Content-Length", strconv.FormatInt(rev.Item.Deposit.Size, 10))
+	hd.Set("Content-Type", "application/octet-stream")
+	hd.Set(HeaderSHA256, rev.Item.Deposit.SHA256)
+	hd.Set(HeaderSize, strconv.FormatInt(rev.Item.Deposit.Size, 10))
+	hd.Set(HeaderAccessEvent, strconv.FormatUint(rev.Access, 10))
+	hd.Set("Content-Length", strconv.FormatInt(rev.Item.Deposit.Size, 10))
 	w.WriteHeader(http.StatusOK)
 	if _, err := io.Copy(w, rev); err != nil {
 		if rev.Failed() {
@@ -63,12 +74,9 @@ func (h *Handler) getItem(w http.ResponseWriter, r *http.Request, who vault.Prin
 		} else {
 			rev.Abort(r.Context(), err)
 		}
-		// Cut the connection: the client must see a broken transfer, never
-		// a short body that looks complete.
 		panic(http.ErrAbortHandler)
 	}
 	if err := rev.Finish(r.Context()); err != nil {
 		panic(http.ErrAbortHandler)
 	}
-	return nil
 }

@@ -73,7 +73,7 @@ func (c *testClock) Advance(d time.Duration) {
 // openTestVault opens a vault in a temporary folder (SQLite log, objects
 // in files, software sealer) on the clock bv.clock, and enrols
 // browserPersons; it is closed when the test ends.
-func openTestVault(t *testing.T) *browserVault {
+func openTestVault(t *testing.T, configure ...func(*vault.Config)) *browserVault {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -91,9 +91,13 @@ func openTestVault(t *testing.T) *browserVault {
 		t.Fatal(err)
 	}
 	rec, _ := age.GenerateX25519Identity()
-	v, err := vault.Open(ctx, vault.Config{Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"),
-		SpoolDir: filepath.Join(dir, "spool"), TileDir: filepath.Join(dir, "tiles"),
-		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler), Now: clock.Now})
+	cfg := vault.Config{Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"),
+		SpoolDir: filepath.Join(dir, "spool"), TileDir: filepath.Join(dir, "tiles"), HashSetDir: filepath.Join(dir, "hashsets"),
+		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler), Now: clock.Now}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	v, err := vault.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

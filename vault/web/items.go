@@ -1,7 +1,6 @@
 package web
 
 import (
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -75,33 +74,13 @@ func (h *Handler) reveal(w http.ResponseWriter, r *http.Request, s *session) err
 		return err
 	}
 	hd := w.Header()
-	hd.Set("Content-Type", "application/octet-stream")
 	hd.Set("Content-Disposition", `attachment; filename="`+rev.Item.ID+`"`)
 	hd.Set("Content-Security-Policy", evidencePolicy)
 	hd.Set("Cache-Control", "no-store")
-	hd.Set("Content-Length", strconv.FormatInt(rev.Item.Deposit.Size, 10))
-	hd.Set(api.HeaderSHA256, rev.Item.Deposit.SHA256)
-	hd.Set(api.HeaderAccessEvent, strconv.FormatUint(rev.Access, 10))
-	if rev.Warning != "" {
-		hd.Set(api.HeaderWarning, rev.Warning)
-	}
 	if e, err := h.v.Exposure(r.Context(), s.who, ""); err == nil {
 		hd.Set("Custos-Exposure-Today", strconv.Itoa(e.Today.Items))
 	}
-	w.WriteHeader(http.StatusOK)
-	if _, err := io.Copy(w, rev); err != nil {
-		if rev.Failed() {
-			rev.Finish(r.Context())
-		} else {
-			rev.Abort(r.Context(), err)
-		}
-		// Cut the connection: a broken transfer, never a short body that
-		// looks complete.
-		panic(http.ErrAbortHandler)
-	}
-	if err := rev.Finish(r.Context()); err != nil {
-		panic(http.ErrAbortHandler)
-	}
+	api.ServeReveal(w, r, rev)
 	return nil
 }
 

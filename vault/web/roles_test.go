@@ -15,7 +15,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -27,9 +26,6 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/custos-vault/custos/events"
-	"github.com/custos-vault/custos/events/sqlite"
-	"github.com/custos-vault/custos/hsm/soft"
-	"github.com/custos-vault/custos/objects/fs"
 	"github.com/custos-vault/custos/pkgformat"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
@@ -47,43 +43,25 @@ type rolesVault struct {
 
 func newRolesVault(t *testing.T) *rolesVault {
 	t.Helper()
-	dir := t.TempDir()
+	bv := openTestVault(t)
 	ctx := context.Background()
-	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "custody.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, _ := age.GenerateX25519Identity()
-	logger := slog.New(slog.DiscardHandler)
-	v, err := vault.Open(ctx, vault.Config{Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"),
-		SpoolDir: filepath.Join(dir, "spool"), TileDir: filepath.Join(dir, "tiles"), HashSetDir: filepath.Join(dir, "hashsets"),
-		RecoveryRecipient: rec.Recipient().String(), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := bv.v
 	rv := &rolesVault{t: t, v: v, creds: map[string]string{}, tokens: map[string]string{}}
-	for _, p := range []struct{ name, role string }{
-		{"inv", vault.RoleInvestigator}, {"inv2", vault.RoleInvestigator}, {"pros", vault.RoleProsecutor},
-		{"def", vault.RoleDefence}, {"aud", vault.RoleAuditor}, {"cust", vault.RoleCustodian}, {"cust2", vault.RoleCustodian},
-	} {
+	for _, p := range []struct{ name, role string }{{"inv2", vault.RoleInvestigator}, {"def", vault.RoleDefence}} {
 		tok, err := v.Enroll(ctx, p.name, p.role)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := v.OpenSession(ctx, tok.Reveal())
+		bv.creds[p.name] = tok.Reveal()
+	}
+	for name, cred := range bv.creds {
+		s, err := v.OpenSession(ctx, cred)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rv.creds[p.name], rv.tokens[p.name] = tok.Reveal(), s.Token.Reveal()
+		rv.creds[name], rv.tokens[name] = cred, s.Token.Reveal()
 	}
+	logger := slog.New(slog.DiscardHandler)
 	apiH := api.New(v, logger, api.Options{})
 	var web http.Handler
 	rv.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { web.ServeHTTP(w, r) }))
@@ -95,8 +73,6 @@ func newRolesVault(t *testing.T) *rolesVault {
 	t.Cleanup(func() {
 		rv.srv.Close()
 		apiH.Close()
-		v.Close()
-		st.Close()
 	})
 	return rv
 }

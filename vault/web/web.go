@@ -229,6 +229,14 @@ func (h *Handler) serveStatic(w http.ResponseWriter, r *http.Request) {
 // crossOrigin refuses a state-changing request another site's page sent
 // (a cross-site request forgery), and records it.
 func (h *Handler) crossOrigin(w http.ResponseWriter, r *http.Request) {
+	h.refuseRequest(w, r, http.StatusForbidden, "cross-origin request refused (CSRF protection)",
+		"This request came from another site and was refused. Nothing was changed.")
+}
+
+// refuseRequest records (aggregated, as the API's unknown routes) and
+// answers a request no page serves, keeping the signed-in person, if
+// any, on the page.
+func (h *Handler) refuseRequest(w http.ResponseWriter, r *http.Request, code int, reason, msg string) {
 	who, err := h.api.Authenticate(r, sessionToken(r))
 	var by *vault.Principal
 	var s *session
@@ -236,10 +244,10 @@ func (h *Handler) crossOrigin(w http.ResponseWriter, r *http.Request) {
 		by = &who
 		s = h.sessionOf(r, who)
 	}
-	if nerr := h.api.NoteUnknown(r, by, "cross-origin request refused (CSRF protection)"); nerr != nil {
-		h.log.Error("recording a refused cross-origin request", "err", nerr)
+	if nerr := h.api.NoteUnknown(r, by, reason); nerr != nil {
+		h.log.Error("recording a refusal", "err", nerr)
 	}
-	h.errorPage(w, r, s, http.StatusForbidden, "This request came from another site and was refused. Nothing was changed.")
+	h.errorPage(w, r, s, code, msg)
 }
 
 // sessionOf is the session of a signed-in person's request.
@@ -302,17 +310,7 @@ func (h *Handler) authed(pattern string, f pageFunc) http.HandlerFunc {
 
 // notFound answers a path nothing serves, and records it.
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
-	who, err := h.api.Authenticate(r, sessionToken(r))
-	var by *vault.Principal
-	var s *session
-	if err == nil {
-		by = &who
-		s = h.sessionOf(r, who)
-	}
-	if nerr := h.api.NoteUnknown(r, by, "no such page"); nerr != nil {
-		h.log.Error("recording a refusal", "err", nerr)
-	}
-	h.errorPage(w, r, s, http.StatusNotFound, "There is no such page.")
+	h.refuseRequest(w, r, http.StatusNotFound, "no such page", "There is no such page.")
 }
 
 // view is what every page's template gets.
