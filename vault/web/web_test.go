@@ -512,3 +512,23 @@ func TestOwnKeysForms(t *testing.T) {
 		t.Fatalf("an investigator registering a recipient: %d", resp.StatusCode)
 	}
 }
+
+// TestTranslationFallsBack: a language's catalog is chosen from
+// Accept-Language, and what it does not translate is shown in English.
+func TestTranslationFallsBack(t *testing.T) {
+	catalogs["km"] = &catalog{lang: "km", msgs: map[string]string{"nav.home": "ទំព័រដើម"}, fallback: defaultCatalog}
+	defer delete(catalogs, "km")
+	r := httptest.NewRequest("GET", "/app/", nil)
+	r.Header.Set("Accept-Language", "km-KH,km;q=0.9,en;q=0.5")
+	c := pickCatalog(r)
+	if c.Lang() != "km" || c.text("nav.home") != "ទំព័រដើម" || c.text("nav.triage") != defaultCatalog.text("nav.triage") {
+		t.Fatalf("km catalog: %s %q %q", c.Lang(), c.text("nav.home"), c.text("nav.triage"))
+	}
+	r.Header.Set("Accept-Language", "fil-PH")
+	if c := pickCatalog(r); c != defaultCatalog {
+		t.Fatalf("a language without a catalog got %s", c.Lang())
+	}
+	if got := defaultCatalog.text("no.such.key"); got != "[no.such.key]" {
+		t.Fatalf("a missing key shows as %q", got)
+	}
+}
