@@ -329,3 +329,61 @@ func TestAttackWebFaviconHeaders(t *testing.T) {
 		t.Fatalf("/favicon.ico (an SVG document) is served without the security headers: %v", hd)
 	}
 }
+
+// TestAttackWebOIDCBindingCookieTossed: the cookie that binds an OpenID
+// sign-in to the browser that started it is a plain custos_oidc cookie
+// even over HTTPS, so a sibling host (Domain=parent) can plant it. An
+// insider who starts a sign-in in their own browser, signs in at the
+// provider as themselves and keeps the callback address, plants their
+// binding in a colleague's browser and sends it to that callback: the
+// binding check passes (the exchange then proceeds), and the colleague's
+// browser ends up signed in as the insider (login CSRF), every act of
+// theirs recorded in the insider's name.
+func TestAttackWebOIDCBindingCookieTossed(t *testing.T) {
+	prov := fakeProvider(t)
+	bv := openTestVault(t)
+	logger := slog.New(slog.DiscardHandler)
+	ah := api.New(bv.v, logger, api.Options{OIDC: refuseAll{}, OIDCClient: api.OIDCClient{Issuer: prov.URL, ClientID: "custos-cli"}})
+	defer ah.Close()
+	h, err := New(bv.v, ah, logger, Options{BaseURL: "https://vault.example.org", TLS: true, OIDCHTTPClient: prov.Client(), Now: bv.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The insider starts a sign-in in their own browser.
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "https://vault.example.org/app/sign-in/oidc", nil))
+	loc, err := url.Parse(rec.Header().Get("Location"))
+	if rec.Code != http.StatusSeeOther || err != nil {
+		t.Fatalf("starting a sign-in: %d %v", rec.Code, err)
+	}
+	var binding *http.Cookie
+	for _, c := range rec.Result().Cookies() {
+		binding = c
+	}
+	if binding == nil {
+		t.Fatal("no binding cookie")
+	}
+	if strings.HasPrefix(binding.Name, "__Host-") {
+		return // a sibling host cannot set it
+	}
+	// The colleague's browser holds the planted cookie and follows the
+	// insider's callback address.
+	r := httptest.NewRequest("GET", "https://vault.example.org/app/sign-in/oidc/callback?state="+url.QueryEscape(loc.Query().Get("state"))+"&code=insiders-code", nil)
+	r.AddCookie(&http.Cookie{Name: binding.Name, Value: binding.Value})
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if !strings.Contains(rec.Body.String(), "another browser") {
+		t.Fatalf("over HTTPS a binding cookie %q that another host can plant passed the binding check (answer %d: %s)",
+			binding.Name, rec.Code, firstLine(rec.Body.String(), "not accepted"))
+	}
+}
+
+// firstLine is the line of s that contains sub, trimmed.
+func firstLine(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}
