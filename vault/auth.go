@@ -146,6 +146,15 @@ func handlesEvidence(role string) bool { return role == RoleInvestigator || role
 // It returns the error of the append.
 func (v *Vault) RecordRefusal(ctx context.Context, who *Principal, d AccessRefused) error {
 	actor := events.Actor{Auth: "none"}
+	if who != nil && d.Count == 0 {
+		// A signed-in person's refusals share the budget of the vault's
+		// own: past the burst, the window's summary counts them. (A
+		// summary made by the caller is recorded as it is.)
+		k := refusalKey{person: who.Name, role: who.Role, credential: credentialKey(who.Credential), action: d.Action, reason: d.Reason}
+		if !v.refusals.admit(*who, k, v.cfg.Now()) {
+			return nil
+		}
+	}
 	if who != nil {
 		actor = who.actor()
 	}

@@ -49,3 +49,32 @@ func TestSignedInRefusalsCostBoundedLog(t *testing.T) {
 		t.Fatalf("%d events account for %d refusals; want 4 events for %d", events_, total, n)
 	}
 }
+
+// TestRecordedRefusalsShareTheBudget: refusals decided outside the
+// vault's commands (a page or route the caller refuses) cost a signed-in
+// person's budget like the vault's own; a summary the caller made is
+// recorded as it is.
+func TestRecordedRefusalsShareTheBudget(t *testing.T) {
+	v, _ := openTestVaultDir(t, func(c *Config) { c.RefusalWindow, c.RefusalBurst = time.Hour, 3 })
+	ctx := context.Background()
+	tok, _ := v.Enroll(ctx, "inv", RoleInvestigator)
+	inv, _ := signIn(v, tok)
+	before := v.log.Size()
+	for range 40 {
+		if err := v.RecordRefusal(ctx, &inv, AccessRefused{Action: "GET /app/audit", Target: "/app/audit", Reason: "the audit page is for auditors and custodians"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := v.log.Size() - before; got != 3 {
+		t.Fatalf("40 recorded refusals cost %d events before the summary, want 3", got)
+	}
+	if err := v.RecordRefusal(ctx, &inv, AccessRefused{Action: "route.unknown", Reason: "no such route", Count: 7}); err != nil {
+		t.Fatal(err)
+	}
+	if got := v.log.Size() - before; got != 4 {
+		t.Fatalf("a caller's summary was not recorded (%d events)", got)
+	}
+	if err := v.RecordRefusal(ctx, nil, AccessRefused{Action: "session.open", Reason: "no valid credentials"}); err != nil || v.log.Size()-before != 5 {
+		t.Fatalf("an anonymous refusal (aggregated by its caller) was not recorded: %v", err)
+	}
+}

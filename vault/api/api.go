@@ -149,6 +149,21 @@ func (h *Handler) Close() {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	h.Guard(w, r, func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := h.mux.Handler(r); pattern == "" || r.Method == http.MethodHead && r.URL.Path != "/v1/health" {
+			h.unknown(w, r)
+			return
+		}
+		h.mux.ServeHTTP(w, r)
+	})
+}
+
+// Guard serves r under the limits on a client that stalls: its body must
+// arrive at Options.MinUploadRate over UploadWindow (else it is cut:
+// "stalled"), and each write of the answer must reach the client within
+// WriteStall (else the connection is cut). The API's routes and the web
+// application's pages are served through it.
+func (h *Handler) Guard(w http.ResponseWriter, r *http.Request, serve http.HandlerFunc) {
 	rc := http.NewResponseController(w)
 	// No deadline while the handler works (a long deposit answers only
 	// at its end); each write gets its own (stallWriter).
@@ -163,11 +178,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rc.SetWriteDeadline(time.Time{})
 		}()
 	}
-	if _, pattern := h.mux.Handler(r); pattern == "" || r.Method == http.MethodHead && r.URL.Path != "/v1/health" {
-		h.unknown(w, r)
-		return
-	}
-	h.mux.ServeHTTP(w, r)
+	limitBodyRate(w, r, h.opts.MinUploadRate, h.opts.UploadWindow)
+	serve(w, r)
 }
 
 // allowed returns the methods (other than HEAD) that some route serves at
@@ -258,7 +270,6 @@ func (h *Handler) route(pattern string, f handlerFunc) {
 			h.fail(w, r, aerr)
 			return
 		}
-		limitBodyRate(w, r, h.opts.MinUploadRate, h.opts.UploadWindow)
 		err := f(h, w, r, who)
 		if err == nil {
 			return

@@ -665,3 +665,34 @@ func TestStalledReaderIsCut(t *testing.T) {
 	}
 	t.Fatal("a client that stopped reading held the connection for 20 s")
 }
+
+// TestSlowSignInBodyIsCut: the minimum rate holds before anyone is
+// signed in too: an anonymous POST /v1/sessions whose body trickles is
+// cut, not held open.
+func TestSlowSignInBodyIsCut(t *testing.T) {
+	tv := newTestVault(t, Options{MinUploadRate: 1000, UploadWindow: 300 * time.Millisecond})
+	c, err := net.Dial("tcp", tv.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n{\"credential\":\"cst_")
+	done := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(io.LimitReader(c, 4096))
+		done <- string(b)
+	}()
+	start := time.Now()
+	for i := 0; i < 50; i++ {
+		select {
+		case answer := <-done:
+			if d := time.Since(start); d > 3*time.Second || !strings.Contains(answer, "stalled") {
+				t.Fatalf("cut after %s with %q", d, answer)
+			}
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		io.WriteString(c, "a")
+	}
+	t.Fatalf("an anonymous sign-in body trickling 10 bytes/s was held for %s", time.Since(start).Round(time.Millisecond))
+}

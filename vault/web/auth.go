@@ -21,42 +21,58 @@ import (
 	"github.com/custos-vault/custos/vault/api"
 )
 
-// Cookie names. Over HTTPS the session cookie takes the __Host- prefix:
-// the browser then keeps it only if it is Secure, host-only and for /.
+// Cookie names. Over HTTPS the cookies take the __Host- prefix: the
+// browser then keeps them only if they are Secure, host-only and for /,
+// so that no other host (a sibling under the same parent domain) and no
+// plain-HTTP answer can plant one; and only the prefixed names are read.
 const (
-	cookieName       = "custos_session"
-	secureCookieName = "__Host-custos_session"
-	oidcCookieName   = "custos_oidc"
+	cookieName           = "custos_session"
+	secureCookieName     = "__Host-custos_session"
+	oidcCookieName       = "custos_oidc"
+	secureOIDCCookieName = "__Host-custos_oidc"
+	noticeCookieName     = "custos_done"
+	secureNoticeName     = "__Host-custos_done"
 )
 
-// sessionToken is the vault session token the request's cookie carries,
-// or "".
-func sessionToken(r *http.Request) string {
-	for _, name := range []string{secureCookieName, cookieName} {
-		if c, err := r.Cookie(name); err == nil && c.Value != "" {
-			return c.Value
-		}
+// cookie is a cookie of the web application: HttpOnly, SameSite (Strict
+// unless said), and over TLS Secure, __Host- named (secureName) and for
+// Path=/. Without maxAge it ends with the browser.
+func cookie(secure bool, name, secureName, value string, maxAge int) *http.Cookie {
+	c := &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, SameSite: http.SameSiteStrictMode}
+	if secure {
+		c.Name, c.Secure = secureName, true
+	}
+	return c
+}
+
+// cookieValue is the value of the request's cookie of that name (the
+// __Host- one over TLS), or "".
+func cookieValue(r *http.Request, secure bool, name, secureName string) string {
+	if secure {
+		name = secureName
+	}
+	if c, err := r.Cookie(name); err == nil {
+		return c.Value
 	}
 	return ""
 }
 
+// sessionToken is the vault session token the request's cookie carries,
+// or "".
+func (h *Handler) sessionToken(r *http.Request) string {
+	return cookieValue(r, h.opts.TLS, cookieName, secureCookieName)
+}
+
+// setSessionCookie keeps the vault's own session token in the browser
+// until the browser is closed (the vault ends the session itself when it
+// expires); it is revealed from its secret type only into the cookie of
+// the person who just signed in.
 func setSessionCookie(w http.ResponseWriter, secure bool, s *vault.Session) {
-	name := cookieName
-	if secure {
-		name = secureCookieName
-	}
-	// The vault's own token, revealed from its secret type only into the
-	// cookie of the person who just signed in.
-	http.SetCookie(w, &http.Cookie{Name: name, Value: s.Token.Reveal(), Path: "/", Expires: s.Expires,
-		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, cookie(secure, cookieName, secureCookieName, s.Token.Reveal(), 0))
 }
 
 func clearSessionCookie(w http.ResponseWriter, secure bool) {
-	name := cookieName
-	if secure {
-		name = secureCookieName
-	}
-	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, cookie(secure, cookieName, secureCookieName, "", -1))
 }
 
 // csrfToken is the CSRF token of who's sign-in: an HMAC, under a key made
@@ -116,7 +132,7 @@ func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request, code int, f
 	d := signInData{Next: safeNext(r.FormValue("next")), Ended: r.URL.Query().Get("ended") == "1",
 		Local: cfg.Local, OIDC: cfg.OIDC != nil, Certificates: cfg.ClientCertificates, Failed: failed}
 	var s *session
-	if who, err := h.api.Authenticate(r, sessionToken(r)); err == nil {
+	if who, err := h.api.Authenticate(r, h.sessionToken(r)); err == nil {
 		d.SignedInAlready = &who
 		s = h.sessionOf(r, who)
 	}
@@ -154,8 +170,24 @@ func (h *Handler) signInLocal(w http.ResponseWriter, r *http.Request) {
 		h.signInForm(w, r, code, msg)
 		return
 	}
+	h.endEarlierSession(r)
 	setSessionCookie(w, h.opts.TLS, s)
 	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
+}
+
+// endEarlierSession ends the session the browser held before a new
+// sign-in replaces its cookie, as signing out would: a browser holds one
+// session, and a token copied from it does not outlive it.
+func (h *Handler) endEarlierSession(r *http.Request) {
+	token := h.sessionToken(r)
+	if token == "" {
+		return
+	}
+	if who, err := h.v.Authenticate(token); err == nil {
+		if err := h.v.EndSession(r.Context(), who); err != nil {
+			h.log.Warn("ending the earlier session of a browser that signed in again", "err", err)
+		}
+	}
 }
 
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -165,7 +197,7 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request, s *session) er
 		}
 	}
 	clearSessionCookie(w, h.opts.TLS)
-	http.Redirect(w, r, Prefix+"sign-in?done="+url.QueryEscape("signed-out"), http.StatusSeeOther)
+	h.redirectDone(w, r, Prefix+"sign-in", "signed-out")
 	return nil
 }
 
@@ -181,11 +213,17 @@ type oidcFlows struct {
 
 type oidcFlow struct {
 	verifier, nonce, next string
-	binding               [32]byte
-	until                 time.Time
+	// source is the client address that started it: one address holds
+	// at most maxFlowsPerSource of the table.
+	source  string
+	binding [32]byte
+	until   time.Time
 }
 
-const maxFlows = 1000
+const (
+	maxFlows          = 1000
+	maxFlowsPerSource = 10
+)
 
 func newOIDCFlows(c *http.Client) *oidcFlows {
 	if c == nil {
@@ -217,6 +255,15 @@ func (f *oidcFlows) put(state string, fl oidcFlow, now time.Time) bool {
 		}
 	}
 	if len(f.flows) >= maxFlows {
+		return false
+	}
+	n := 0
+	for _, v := range f.flows {
+		if v.source == fl.source {
+			n++
+		}
+	}
+	if n >= maxFlowsPerSource {
 		return false
 	}
 	f.flows[state] = fl
@@ -269,14 +316,16 @@ func (h *Handler) signInOIDC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state, binding := randomText(), randomText()
-	fl := oidcFlow{verifier: oauth2.GenerateVerifier(), nonce: randomText(), next: safeNext(r.URL.Query().Get("next")),
+	fl := oidcFlow{verifier: oauth2.GenerateVerifier(), nonce: randomText(), next: safeNext(r.URL.Query().Get("next")), source: clientIP(r),
 		binding: sha256.Sum256([]byte(binding)), until: h.opts.Now().Add(10 * time.Minute)}
 	if !h.oidc.put(state, fl, h.opts.Now()) {
 		h.errorPage(w, r, nil, http.StatusTooManyRequests, "Too many sign-ins are in progress; try again in a few minutes.")
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: oidcCookieName, Value: binding, Path: Prefix + "sign-in/oidc", MaxAge: 600,
-		HttpOnly: true, Secure: h.opts.TLS, SameSite: http.SameSiteLaxMode})
+	// Lax: the provider's redirect back is a cross-site navigation.
+	bc := cookie(h.opts.TLS, oidcCookieName, secureOIDCCookieName, binding, 600)
+	bc.SameSite = http.SameSiteLaxMode
+	http.SetCookie(w, bc)
 	http.Redirect(w, r, oc.AuthCodeURL(state, oauth2.S256ChallengeOption(fl.verifier), oidc.Nonce(fl.nonce)), http.StatusSeeOther)
 }
 
@@ -292,8 +341,8 @@ func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	fl, ok := h.oidc.take(q.Get("state"), h.opts.Now())
-	c, cerr := r.Cookie(oidcCookieName)
-	http.SetCookie(w, &http.Cookie{Name: oidcCookieName, Value: "", Path: Prefix + "sign-in/oidc", MaxAge: -1, HttpOnly: true, Secure: h.opts.TLS})
+	boundTo := cookieValue(r, h.opts.TLS, oidcCookieName, secureOIDCCookieName)
+	http.SetCookie(w, cookie(h.opts.TLS, oidcCookieName, secureOIDCCookieName, "", -1))
 	refuse := func(reason string, err error) {
 		if err != nil {
 			h.log.Info("an OpenID sign-in was refused", "reason", reason, "err", err, "source", clientIP(r))
@@ -303,11 +352,11 @@ func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		}
 		h.signInForm(w, r, http.StatusUnauthorized, "The sign-in was not accepted: "+reason+".")
 	}
-	if !ok || cerr != nil {
+	if !ok || boundTo == "" {
 		refuse("the sign-in expired or was started in another browser", nil)
 		return
 	}
-	b := sha256.Sum256([]byte(c.Value))
+	b := sha256.Sum256([]byte(boundTo))
 	if subtle.ConstantTimeCompare(b[:], fl.binding[:]) != 1 {
 		refuse("the sign-in was started in another browser", nil)
 		return
@@ -351,6 +400,7 @@ func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		h.signInForm(w, r, code, msg)
 		return
 	}
+	h.endEarlierSession(r)
 	setSessionCookie(w, h.opts.TLS, s)
 	// Not a redirect: a navigation that began at the provider is a
 	// cross-site one all along its redirects, and the browser would not

@@ -143,7 +143,7 @@ func (h *Handler) suspend(w http.ResponseWriter, r *http.Request, s *session) er
 	if err := h.v.Suspend(r.Context(), s.who, r.PathValue("person"), reason(r)); err != nil {
 		return err
 	}
-	redirectDone(w, r, Prefix+"people", "person-suspended")
+	h.redirectDone(w, r, Prefix+"people", "person-suspended")
 	return nil
 }
 
@@ -154,7 +154,7 @@ func (h *Handler) removePerson(w http.ResponseWriter, r *http.Request, s *sessio
 	if err := h.v.Remove(r.Context(), s.who, r.PathValue("person"), reason(r)); err != nil {
 		return err
 	}
-	redirectDone(w, r, Prefix+"people", "person-removed")
+	h.redirectDone(w, r, Prefix+"people", "person-removed")
 	return nil
 }
 
@@ -258,7 +258,7 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, s *session) err
 	if _, err := h.v.Reject(r.Context(), s.who, r.PathValue("request"), reason(r)); err != nil {
 		return err
 	}
-	redirectDone(w, r, Prefix+"requests", "request-rejected")
+	h.redirectDone(w, r, Prefix+"requests", "request-rejected")
 	return nil
 }
 
@@ -315,7 +315,7 @@ func (h *Handler) removeMember(w http.ResponseWriter, r *http.Request, s *sessio
 	if err := h.v.RemoveMember(r.Context(), s.who, r.PathValue("case"), r.PathValue("person"), reason(r)); err != nil {
 		return err
 	}
-	redirectDone(w, r, managePath(r), "member-removed")
+	h.redirectDone(w, r, managePath(r), "member-removed")
 	return nil
 }
 
@@ -339,7 +339,7 @@ func (h *Handler) hold(w http.ResponseWriter, r *http.Request, s *session) error
 	if on {
 		done = "hold-placed"
 	}
-	redirectDone(w, r, managePath(r), done)
+	h.redirectDone(w, r, managePath(r), done)
 	return nil
 }
 
@@ -360,7 +360,7 @@ func (h *Handler) casePolicy(w http.ResponseWriter, r *http.Request, s *session)
 	if policy == vault.ExportApprovalNone {
 		done = "policy-none" // already so: nothing was asked
 	}
-	redirectDone(w, r, managePath(r), done)
+	h.redirectDone(w, r, managePath(r), done)
 	return nil
 }
 
@@ -375,7 +375,7 @@ func (h *Handler) classificationPolicy(w http.ResponseWriter, r *http.Request, s
 	if err := h.v.SetClassificationPolicy(r.Context(), s.who, r.PathValue("case"), votes); err != nil {
 		return err
 	}
-	redirectDone(w, r, managePath(r), "votes-set")
+	h.redirectDone(w, r, managePath(r), "votes-set")
 	return nil
 }
 
@@ -430,6 +430,6 @@ func (h *Handler) removeHashSet(w http.ResponseWriter, r *http.Request, s *sessi
 	if err := h.v.RemoveHashSet(r.Context(), s.who, r.PathValue("name"), reason(r)); err != nil {
 		return err
 	}
-	redirectDone(w, r, Prefix+"hashsets", "hashset-removed")
+	h.redirectDone(w, r, Prefix+"hashsets", "hashset-removed")
 	return nil
 }

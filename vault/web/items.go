@@ -94,6 +94,6 @@ func (h *Handler) classify(w http.ResponseWriter, r *http.Request, s *session) e
 		Sex: f.Get("sex"), Series: strings.TrimSpace(f.Get("series")), Note: strings.TrimSpace(f.Get("note"))}); err != nil {
 		return err
 	}
-	redirectDone(w, r, Prefix+"items/"+id, "classified")
+	h.redirectDone(w, r, Prefix+"items/"+id, "classified")
 	return nil
 }

@@ -146,7 +146,7 @@ func (h *Handler) setRecipient(w http.ResponseWriter, r *http.Request, s *sessio
 	if info != nil {
 		return h.showRequest(w, r, s, info, s.lang.text("me.recipient.request"), Prefix+"me")
 	}
-	redirectDone(w, r, Prefix+"me", "recipient-set")
+	h.redirectDone(w, r, Prefix+"me", "recipient-set")
 	return nil
 }
 
@@ -163,6 +163,6 @@ func (h *Handler) setReceiptKey(w http.ResponseWriter, r *http.Request, s *sessi
 	if info != nil {
 		return h.showRequest(w, r, s, info, s.lang.text("me.receiptkey.request"), Prefix+"me")
 	}
-	redirectDone(w, r, Prefix+"me", "receipt-key-set")
+	h.redirectDone(w, r, Prefix+"me", "receipt-key-set")
 	return nil
 }

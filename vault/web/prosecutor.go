@@ -92,7 +92,9 @@ func (h *Handler) packagePage(w http.ResponseWriter, r *http.Request, s *session
 			return h.render(w, r, s, http.StatusOK, "package", s.lang.text("package.title", p.Package), d)
 		}
 	}
-	return fmt.Errorf("%w: no package %s that you may see", vault.ErrNotFound, shorten(id))
+	// The id is the refusal's target (the path); the reason stays one, so
+	// that repeated refusals share one budget.
+	return fmt.Errorf("%w: no such package that you may see", vault.ErrNotFound)
 }
 
 // shorten bounds a path value quoted back in a message.
@@ -146,7 +148,7 @@ func (h *Handler) packageReceipt(w http.ResponseWriter, r *http.Request, s *sess
 	if _, err := h.v.ReceivePackage(r.Context(), s.who, id, sum, sig); err != nil {
 		return err
 	}
-	redirectDone(w, r, Prefix+"packages/"+id, "receipt-recorded")
+	h.redirectDone(w, r, Prefix+"packages/"+id, "receipt-recorded")
 	return nil
 }
 

@@ -103,6 +103,6 @@ func (h *Handler) reportAction(w http.ResponseWriter, r *http.Request, s *sessio
 	if err != nil {
 		return err
 	}
-	redirectDone(w, r, Prefix+"reports/"+id, "report-"+r.PathValue("action"))
+	h.redirectDone(w, r, Prefix+"reports/"+id, "report-"+r.PathValue("action"))
 	return nil
 }

@@ -131,18 +131,19 @@ const evidencePolicy = "sandbox; default-src 'none'; frame-ancestors 'none'"
 // ServeHTTP serves the web application's paths and hands every other one
 // to the API.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/favicon.ico" && r.Method == http.MethodGet {
-		// Browsers ask every site for it: the vault's icon, not a refusal
-		// in the custody log.
-		r.URL.Path = Prefix + "static/favicon.svg"
-		w.Header().Set("Content-Type", "image/svg+xml")
-		h.serveStatic(w, r)
-		return
-	}
-	if r.URL.Path != "/" && !strings.HasPrefix(r.URL.Path, Prefix) && r.URL.Path != strings.TrimSuffix(Prefix, "/") {
+	favicon := r.URL.Path == "/favicon.ico" && r.Method == http.MethodGet
+	if !favicon && r.URL.Path != "/" && !strings.HasPrefix(r.URL.Path, Prefix) && r.URL.Path != strings.TrimSuffix(Prefix, "/") {
 		h.api.ServeHTTP(w, r)
 		return
 	}
+	// The API's limits on a client that stalls hold for pages too: a body
+	// that trickles (a sign-in form, an upload) and an answer nobody reads
+	// (a reveal, a package) are cut.
+	h.api.Guard(w, r, func(w http.ResponseWriter, r *http.Request) { h.serveApp(w, r, favicon) })
+}
+
+// serveApp serves a path of the web application.
+func (h *Handler) serveApp(w http.ResponseWriter, r *http.Request, favicon bool) {
 	hd := w.Header()
 	hd.Set("Content-Security-Policy", contentPolicy)
 	hd.Set("X-Content-Type-Options", "nosniff")
@@ -154,6 +155,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cache-Control", "no-store")
 	if h.hsts {
 		hd.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+	if favicon {
+		// Browsers ask every site for it: the vault's icon, not a refusal
+		// in the custody log.
+		r.URL.Path = Prefix + "static/favicon.svg"
+		h.serveStatic(w, r)
+		return
 	}
 	if r.URL.Path == "/" || r.URL.Path == strings.TrimSuffix(Prefix, "/") {
 		if r.Method != http.MethodGet {
@@ -237,7 +245,7 @@ func (h *Handler) crossOrigin(w http.ResponseWriter, r *http.Request) {
 // answers a request no page serves, keeping the signed-in person, if
 // any, on the page.
 func (h *Handler) refuseRequest(w http.ResponseWriter, r *http.Request, code int, reason, msg string) {
-	who, err := h.api.Authenticate(r, sessionToken(r))
+	who, err := h.api.Authenticate(r, h.sessionToken(r))
 	var by *vault.Principal
 	var s *session
 	if err == nil {
@@ -261,7 +269,7 @@ func (h *Handler) sessionOf(r *http.Request, who vault.Principal) *session {
 // recorded, as the API does.
 func (h *Handler) authed(pattern string, f pageFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		token := sessionToken(r)
+		token := h.sessionToken(r)
 		who, err := h.api.Authenticate(r, token)
 		if err != nil {
 			if wait, limited, nerr := h.api.Throttled(r, pattern); limited || nerr != nil {
@@ -360,9 +368,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, cod
 	if v.Title == "" {
 		v.Title = v.T("app.name")
 	}
-	if done := r.URL.Query().Get("done"); done != "" {
-		v.Notice = v.Lang.lookup("done." + done)
-	}
+	v.Notice = h.takeNotice(w, r, v.Lang)
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		return err
@@ -390,14 +396,24 @@ func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, s *session, 
 	}
 }
 
-// redirectDone sends the browser to path after a successful POST, with a
-// notice for the page to show (Post/Redirect/Get).
-func redirectDone(w http.ResponseWriter, r *http.Request, path, notice string) {
-	sep := "?"
-	if strings.Contains(path, "?") {
-		sep = "&"
+// redirectDone sends the browser to path after a successful POST
+// (Post/Redirect/Get), with a notice for that page to show once. The
+// notice travels in a short-lived cookie the vault sets, never in the
+// address: a link cannot make a page say that something was done.
+func (h *Handler) redirectDone(w http.ResponseWriter, r *http.Request, path, notice string) {
+	http.SetCookie(w, cookie(h.opts.TLS, noticeCookieName, secureNoticeName, notice, 60))
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+// takeNotice is the notice a redirect left for this page (its text in
+// the page's language), and clears it; "" if none, or none known.
+func (h *Handler) takeNotice(w http.ResponseWriter, r *http.Request, lang *catalog) string {
+	key := cookieValue(r, h.opts.TLS, noticeCookieName, secureNoticeName)
+	if key == "" {
+		return ""
 	}
-	http.Redirect(w, r, path+sep+"done="+url.QueryEscape(notice), http.StatusSeeOther)
+	http.SetCookie(w, cookie(h.opts.TLS, noticeCookieName, secureNoticeName, "", -1))
+	return lang.lookup("done." + key)
 }
 
 // errBadForm is a form that could not be read.

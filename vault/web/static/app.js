@@ -174,6 +174,10 @@
       viewer.classList.add('hidden');
     }
     window.addEventListener('pagehide', release);
+    // No context menu on what is shown: "open in a new tab" would show it
+    // without the filter, "save as" would write it to disk.
+    stage.addEventListener('contextmenu', function (e) { e.preventDefault(); });
+    stage.addEventListener('dragstart', function (e) { e.preventDefault(); });
     document.getElementById('close-view').addEventListener('click', release);
     sharpen.addEventListener('click', function () {
       if (!media) return;
@@ -222,6 +226,12 @@
             media = document.createElement('video');
             media.controls = true; media.muted = true; media.autoplay = false;
             media.preload = 'metadata'; media.setAttribute('playsinline', '');
+            // The browser's own controls must not take the video out of
+            // the viewer: no picture-in-picture (unfiltered), no download,
+            // no casting.
+            media.disablePictureInPicture = true;
+            media.disableRemotePlayback = true;
+            media.setAttribute('controlsList', 'nodownload noremoteplayback noplaybackrate');
           }
           media.className = 'protected';
           media.id = 'evidence';
