@@ -97,14 +97,6 @@ func (h *Handler) packagePage(w http.ResponseWriter, r *http.Request, s *session
 	return fmt.Errorf("%w: no such package that you may see", vault.ErrNotFound)
 }
 
-// shorten bounds a path value quoted back in a message.
-func shorten(s string) string {
-	if len(s) > 64 {
-		return strconv.Quote(s[:64]) + "..."
-	}
-	return strconv.Quote(s)
-}
-
 // downloadPackage streams a package file to the person it is sealed for,
 // as an attachment: the vault records the fetch (package.fetched) before
 // the first byte and checks the file against its package.sealed event.
