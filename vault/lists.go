@@ -222,7 +222,16 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 		return nil, v.refuseUnseen(ctx, who, "item.list", "case", caseID, reason, "only the case's investigators and analysts list its items")
 	}
 	page := &ItemPage{Items: []ItemSummary{}, Offset: offset}
-	for _, id := range v.state.caseItems(caseID) {
+	ids := v.state.caseItems(caseID)
+	if f == (ItemFilter{}) && limit > 0 {
+		// No filter: the page is a slice of the case's items, whatever
+		// their number.
+		page.Total = len(ids)
+		from := min(offset, len(ids))
+		ids = ids[from : from+min(limit, len(ids)-from)]
+		offset = 0
+	}
+	for _, id := range ids {
 		it, ok := v.state.getItem(id)
 		d := it.Deposit
 		switch {
@@ -238,9 +247,11 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 				continue
 			}
 		}
-		page.Total++
-		if page.Total <= offset || limit > 0 && len(page.Items) >= limit {
-			continue
+		if f != (ItemFilter{}) || limit == 0 {
+			page.Total++
+			if page.Total <= offset || limit > 0 && len(page.Items) >= limit {
+				continue
+			}
 		}
 		page.Items = append(page.Items, ItemSummary{ID: it.ID, Name: d.Name, Size: d.Size, SHA256: d.SHA256,
 			Category: v.classification(it).Category, Known: v.knownBecause(it), Report: d.Report})

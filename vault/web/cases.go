@@ -69,7 +69,7 @@ func (h *Handler) casePage(w http.ResponseWriter, r *http.Request, s *session) e
 		q := r.URL.Query()
 		d.Query = q.Get("q")
 		d.Page, _ = strconv.Atoi(q.Get("page"))
-		d.Page = max(1, d.Page)
+		d.Page = min(max(1, d.Page), 1_000_000_000)
 		p, err := h.v.ItemsPage(r.Context(), s.who, caseID, searchFilter(d.Query), (d.Page-1)*PageSize, PageSize)
 		if err != nil {
 			return err
