@@ -35,6 +35,10 @@ type DepositRequest struct {
 	// Report is the hotline report the file was captured for; the
 	// report must be assessed into the same case (docs/hotline.md).
 	Report string
+	// NotAgain refuses (ErrConflict, nothing kept or recorded) a file
+	// the case already holds under the same name with the same SHA-256,
+	// as `custos deposit` skips it without --again.
+	NotAgain bool
 }
 
 // Hashes are hex digests of an item's content; empty ones are not given.
@@ -189,6 +193,14 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	}
 	res := enc.res
 	sum := hex.EncodeToString(res.Plain.SHA256[:])
+	if req.NotAgain {
+		for _, other := range v.state.itemsBySHA256(sum) {
+			if o, ok := v.state.getItem(other); ok && o.Case == c.ID && o.Deposit.Name == req.Name {
+				fail(nil)
+				return nil, fmt.Errorf("%w: %s is already in case %s as %s, with the same SHA-256; nothing was stored (deposit it again only on purpose)", ErrConflict, req.Name, c.ID, o.ID)
+			}
+		}
+	}
 	d := ItemDeposited{
 		Name: req.Name, Size: res.Plain.Size, SHA256: sum,
 		Object: object, CiphertextSize: res.CipherSize, CiphertextSHA256: hex.EncodeToString(res.CipherSHA256[:]),

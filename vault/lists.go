@@ -40,6 +40,19 @@ type CaseDetail struct {
 	Size           int64  `json:"size"`
 	Title          string `json:"title"`
 	VaultRetention string `json:"vault_retention"`
+	// Destructions are the case's pending destruction requests (to
+	// custodians), oldest first, for the second custodian to read before
+	// approving one.
+	Destructions []PendingDestruction `json:"destructions,omitempty"`
+}
+
+// PendingDestruction is a destruction request waiting for a second
+// custodian: its id, the court order and reason, and who asked.
+type PendingDestruction struct {
+	By      string `json:"by"`
+	Order   string `json:"order"`
+	Reason  string `json:"reason"`
+	Request string `json:"request"`
 }
 
 // ItemSummary is one item in a list.
@@ -148,6 +161,12 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 		d.Members = append(d.Members, m)
 	}
 	sort.Strings(d.Members)
+	if who.Role == RoleCustodian && !c.Destroyed {
+		for _, r := range c.Requests {
+			d.Destructions = append(d.Destructions, PendingDestruction{Request: r.Request, Order: r.Order, Reason: r.Reason, By: r.By})
+		}
+		sort.Slice(d.Destructions, func(i, j int) bool { return d.Destructions[i].Request < d.Destructions[j].Request })
+	}
 	for _, id := range v.state.caseItems(caseID) {
 		if it, ok := v.state.getItem(id); ok {
 			d.Items++
@@ -162,6 +181,9 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 type ItemFilter struct {
 	Name              string
 	SHA256, MD5, SHA1 string
+	// SHA256Prefix keeps items whose SHA-256 starts with these hex digits
+	// (at least 8), as a person copies them from a list.
+	SHA256Prefix string
 	// Unclassified keeps only items still waiting for a classification:
 	// no settled category, none inherited from a hash set, and not known
 	// material (the triage queue).
@@ -209,6 +231,9 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 			return nil, badInput("%s %q is not %d hex digits", h.name, truncate(h.v), h.n)
 		}
 	}
+	if p := f.SHA256Prefix; p != "" && (len(p) < 8 || len(p) > 64 || strings.Trim(strings.ToLower(p), "0123456789abcdef") != "") {
+		return nil, badInput("a SHA-256 prefix %q is 8 to 64 hex digits", truncate(p))
+	}
 	c, ok := v.state.getCase(caseID)
 	if ok && !assigned(who, c) && (seesAllCases(who) || v.packageFor(who, caseID)) {
 		// They know the case: say why, not "no such case".
@@ -239,7 +264,8 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 			f.Name != "" && !matchName(f.Name, d.Name),
 			f.SHA256 != "" && !strings.EqualFold(f.SHA256, d.SHA256),
 			f.MD5 != "" && !strings.EqualFold(f.MD5, d.MD5),
-			f.SHA1 != "" && !strings.EqualFold(f.SHA1, d.SHA1):
+			f.SHA1 != "" && !strings.EqualFold(f.SHA1, d.SHA1),
+			f.SHA256Prefix != "" && !strings.HasPrefix(d.SHA256, strings.ToLower(f.SHA256Prefix)):
 			continue
 		}
 		if f.Unclassified {

@@ -420,3 +420,69 @@ func (e reasonError) Unwrap() error { return vault.ErrUnauthenticated }
 func errReason(s string) error { return reasonError("unauthenticated: " + s) }
 
 func clientIP(r *http.Request) string { return api.ClientIP(r) }
+
+type redeemData struct {
+	Name   string
+	Failed string
+	// Credential is the new person's own credential, shown this once.
+	Credential string
+}
+
+// redeemPage is where a newly enrolled person exchanges the two halves of
+// their invitation (one from each custodian) for their own credential.
+func (h *Handler) redeemPage(w http.ResponseWriter, r *http.Request) {
+	if err := h.render(w, r, nil, http.StatusOK, "redeem", pickCatalog(r).text("redeem.title"), redeemData{}); err != nil {
+		h.log.Error("rendering the invitation page", "err", err)
+	}
+}
+
+// redeem redeems an invitation as POST /v1/invitations/redeem does
+// (rate-limited, a refusal recorded), shows the credential once, and
+// signs the person in with it.
+func (h *Handler) redeem(w http.ResponseWriter, r *http.Request) {
+	lang := pickCatalog(r)
+	if wait, limited, err := h.api.Throttled(r, "invitation.redeem"); limited || err != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
+		h.errorPage(w, r, nil, http.StatusTooManyRequests, "Too many attempts from this address; wait a minute and try again.")
+		return
+	}
+	fail := func(code int, msg string, d redeemData) {
+		d.Failed = msg
+		if err := h.render(w, r, nil, code, "redeem", lang.text("redeem.title"), d); err != nil {
+			h.log.Error("rendering the invitation page", "err", err)
+		}
+	}
+	if err := form(w, r); err != nil {
+		fail(http.StatusBadRequest, "The form could not be read.", redeemData{})
+		return
+	}
+	d := redeemData{Name: strings.TrimSpace(r.PostForm.Get("name"))}
+	halves := []string{strings.TrimSpace(r.PostForm.Get("first")), strings.TrimSpace(r.PostForm.Get("second"))}
+	cred, err := h.v.RedeemInvitation(r.Context(), d.Name, halves)
+	if err != nil {
+		if nerr := h.api.NoteUnauthenticated(r, "invitation.redeem", "", err); nerr != nil {
+			h.log.Error("recording a refused invitation", "err", nerr)
+		}
+		code, msg := h.api.Message(r, err)
+		if code == http.StatusUnauthorized {
+			msg = "That name and those two halves were not accepted. Check them with the custodians who gave them to you; each invitation works once, and only until it expires."
+		}
+		fail(code, msg, d)
+		return
+	}
+	s, err := h.v.OpenSession(r.Context(), cred.Reveal())
+	if err == nil {
+		h.endEarlierSession(r)
+		setSessionCookie(w, h.opts.TLS, s)
+	}
+	// Revealed from its secret type only here, to the person redeeming.
+	d.Credential = cred.Reveal()
+	var sess *session
+	if err == nil {
+		who, _ := h.v.Authenticate(s.Token.Reveal())
+		sess = h.sessionOf(r, who)
+	}
+	if err := h.render(w, r, sess, http.StatusOK, "redeem", lang.text("redeem.title"), d); err != nil {
+		h.log.Error("rendering the invitation page", "err", err)
+	}
+}

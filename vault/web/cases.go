@@ -34,21 +34,25 @@ type caseData struct {
 }
 
 // searchFilter reads the case page's one search box: 32, 40 or 64 hex
-// digits search by MD5, SHA-1 or SHA-256; anything else is a name, a
-// pattern if it has *, ? or [, otherwise a part of the name.
+// digits search by MD5, SHA-1 or SHA-256, other runs of 8 or more hex
+// digits by the start of the SHA-256; anything else is a name, a pattern
+// if it has *, ? or [, otherwise a part of the name.
 func searchFilter(q string) vault.ItemFilter {
 	q = strings.TrimSpace(q)
 	if q == "" {
 		return vault.ItemFilter{}
 	}
-	if _, err := hex.DecodeString(q); err == nil {
-		switch len(q) {
-		case 64:
+	if _, err := hex.DecodeString(q); err == nil || len(q)%2 == 1 && strings.Trim(strings.ToLower(q), "0123456789abcdef") == "" {
+		switch {
+		case len(q) == 64:
 			return vault.ItemFilter{SHA256: q}
-		case 40:
+		case len(q) == 40:
 			return vault.ItemFilter{SHA1: q}
-		case 32:
+		case len(q) == 32:
 			return vault.ItemFilter{MD5: q}
+		case len(q) >= 8 && len(q) < 64:
+			// The start of a SHA-256, as the case page shows it.
+			return vault.ItemFilter{SHA256Prefix: q}
 		}
 	}
 	if !strings.ContainsAny(q, "*?[") {
@@ -96,6 +100,9 @@ func (h *Handler) casePage(w http.ResponseWriter, r *http.Request, s *session) e
 
 type uploadData struct {
 	Case *vault.CaseDetail
+	// Report is the hotline report the files are captures for, if the
+	// page was opened from one.
+	Report string
 }
 
 func (h *Handler) uploadPage(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -103,20 +110,23 @@ func (h *Handler) uploadPage(w http.ResponseWriter, r *http.Request, s *session)
 	if err != nil {
 		return err
 	}
-	return h.render(w, r, s, http.StatusOK, "upload", s.lang.text("upload.title", c.Case), uploadData{Case: c})
+	return h.render(w, r, s, http.StatusOK, "upload", s.lang.text("upload.title", c.Case), uploadData{Case: c, Report: r.URL.Query().Get("report")})
 }
 
 // upload deposits one file whose bytes are the request body, as POST
 // /v1/cases/{case}/items does: name, note, source, report and
-// expect_sha256 (an acquisition hash the vault checks) in the query. The
+// expect_sha256 (an acquisition hash the vault checks) in the query. A
+// file the case already holds under the same name with the same SHA-256
+// is refused (nothing kept), as the CLI skips it, unless again=yes. The
 // page's script sends one request per file, with the CSRF token in a
 // header, and reads the JSON answer.
 func (h *Handler) upload(w http.ResponseWriter, r *http.Request, s *session) error {
 	q := r.URL.Query()
 	res, err := h.v.Deposit(r.Context(), s.who, vault.DepositRequest{
 		Case: r.PathValue("case"), Name: q.Get("name"), Note: q.Get("note"), Source: q.Get("source"), Report: q.Get("report"),
-		Body:   r.Body,
-		Expect: vault.Hashes{SHA256: strings.ToLower(q.Get("expect_sha256"))},
+		Body:     r.Body,
+		Expect:   vault.Hashes{SHA256: strings.ToLower(q.Get("expect_sha256"))},
+		NotAgain: q.Get("again") != "yes",
 	})
 	if err != nil {
 		if r.Context().Err() != nil {

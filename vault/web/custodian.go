@@ -401,6 +401,9 @@ func (h *Handler) approveDestruction(w http.ResponseWriter, r *http.Request, s *
 		return err
 	}
 	caseID := r.PathValue("case")
+	if r.PostForm.Get("confirm") != "yes" {
+		return fmt.Errorf("%w: tick the box that confirms the destruction of case %s", vault.ErrBadInput, caseID)
+	}
 	res, err := h.v.ApproveDestruction(r.Context(), s.who, caseID, strings.TrimSpace(r.PostForm.Get("request")))
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/custos-vault/custos/vault"
@@ -71,12 +72,14 @@ func navFor(who vault.Principal, path string, c *catalog) []navLink {
 	switch who.Role {
 	case vault.RoleInvestigator, vault.RoleAnalyst:
 		add(Prefix+"triage", "nav.triage")
+		add(Prefix+"packages", "nav.packages")
 	case vault.RoleProsecutor, vault.RoleDefence:
 		add(Prefix+"packages", "nav.packages")
 		add(Prefix+"verify", "nav.verify")
 	case vault.RoleAuditor:
 		add(Prefix+"audit", "nav.audit")
 		add(Prefix+"packages", "nav.packages")
+		add(Prefix+"verify", "nav.verify")
 	case vault.RoleCustodian:
 		add(Prefix+"people", "nav.people")
 		add(Prefix+"requests", "nav.requests")
@@ -89,12 +92,16 @@ func navFor(who vault.Principal, path string, c *catalog) []navLink {
 type homeData struct {
 	Cases    []vault.CaseSummary
 	AllCases bool
+	// OpensCases: the role opens cases (investigators, analysts,
+	// custodians).
+	OpensCases bool
 	Exposure *vault.ExposureView
 	Tasks    []navLink
 }
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *session) error {
-	d := homeData{Cases: h.v.Cases(s.who), AllCases: s.who.Role == vault.RoleCustodian || s.who.Role == vault.RoleAuditor}
+	d := homeData{Cases: h.v.Cases(s.who), AllCases: s.who.Role == vault.RoleCustodian || s.who.Role == vault.RoleAuditor,
+		OpensCases: s.who.Role == vault.RoleInvestigator || s.who.Role == vault.RoleAnalyst || s.who.Role == vault.RoleCustodian}
 	if s.who.Role == vault.RoleAnalyst || s.who.Role == vault.RoleInvestigator {
 		if e, err := h.v.Exposure(r.Context(), s.who, ""); err == nil {
 			d.Exposure = &e
@@ -128,6 +135,7 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request, s *session) error {
 }
 
 func init() {
+	register("POST "+Prefix+"cases", (*Handler).openCase)
 	register("POST "+Prefix+"me/recipient", (*Handler).setRecipient)
 	register("POST "+Prefix+"me/receipt-key", (*Handler).setReceiptKey)
 }
@@ -164,5 +172,19 @@ func (h *Handler) setReceiptKey(w http.ResponseWriter, r *http.Request, s *sessi
 		return h.showRequest(w, r, s, info, s.lang.text("me.receiptkey.request"), Prefix+"me")
 	}
 	h.redirectDone(w, r, Prefix+"me", "receipt-key-set")
+	return nil
+}
+
+// openCase opens a case, as `custos case open`: the opener becomes its
+// member.
+func (h *Handler) openCase(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	id := strings.TrimSpace(r.PostForm.Get("case"))
+	if err := h.v.OpenCase(r.Context(), s.who, id, strings.TrimSpace(r.PostForm.Get("title"))); err != nil {
+		return err
+	}
+	h.redirectDone(w, r, Prefix+"cases/"+url.PathEscape(id), "case-opened")
 	return nil
 }

@@ -623,11 +623,15 @@ func TestRolesManageCase(t *testing.T) {
 		t.Fatalf("destruction request: no id or no event\n%s", p.body)
 	}
 	before = rv.size()
-	cust.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}}).status(t, "approving one's own destruction", http.StatusForbidden)
-	pros.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}}).status(t, "destruction approved by pros", http.StatusForbidden)
+	cust.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}, "confirm": {"yes"}}).status(t, "approving one's own destruction", http.StatusForbidden)
+	pros.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}, "confirm": {"yes"}}).status(t, "destruction approved by pros", http.StatusForbidden)
+	// The second custodian reads the pending request on the case's page,
+	// and must confirm.
+	cust2.get("/app/cases/C-2/manage").has(t, "pending destruction", m[1], "Asked by")
+	cust2.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}}).status(t, "destruction approved without the confirmation", http.StatusBadRequest)
 	rv.onlyRefusals(before, "refused destruction approvals")
 	before = rv.size()
-	p = cust2.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}})
+	p = cust2.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}, "confirm": {"yes"}})
 	p.status(t, "destruction approval", http.StatusOK)
 	p.has(t, "destruction approval", "Case C-2 is destroyed")
 	if rv.eventOf(before, vault.TypeCaseDestroyed) == nil {

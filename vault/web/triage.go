@@ -11,6 +11,7 @@ func init() {
 	register("GET "+Prefix+"triage", (*Handler).triage)
 	register("GET "+Prefix+"reports/{report}", (*Handler).reportPage)
 	register("POST "+Prefix+"reports/{report}/{action}", (*Handler).reportAction)
+	register("POST "+Prefix+"reports", (*Handler).recordReport)
 }
 
 // triageLimit bounds the unclassified items listed per case.
@@ -24,6 +25,9 @@ type triageCase struct {
 type triageData struct {
 	Reports     []vault.ReportView
 	ReadReports bool
+	// Analyst: records reports received by email, phone or a partner.
+	Analyst  bool
+	Channels []string
 	Cases       []triageCase
 }
 
@@ -31,7 +35,8 @@ type triageData struct {
 // those who read reports) and, per case of theirs, the items still
 // waiting for a classification.
 func (h *Handler) triage(w http.ResponseWriter, r *http.Request, s *session) error {
-	d := triageData{ReadReports: s.who.Role == vault.RoleAnalyst || s.who.Role == vault.RoleCustodian || s.who.Role == vault.RoleAuditor}
+	d := triageData{ReadReports: s.who.Role == vault.RoleAnalyst || s.who.Role == vault.RoleCustodian || s.who.Role == vault.RoleAuditor,
+		Analyst: s.who.Role == vault.RoleAnalyst, Channels: vault.ReportChannels}
 	if d.ReadReports {
 		reps, err := h.v.Reports(r.Context(), s.who, "open")
 		if err != nil {
@@ -104,5 +109,28 @@ func (h *Handler) reportAction(w http.ResponseWriter, r *http.Request, s *sessio
 		return err
 	}
 	h.redirectDone(w, r, Prefix+"reports/"+id, "report-"+r.PathValue("action"))
+	return nil
+}
+
+// recordReport records a report received by email, phone or from a
+// partner hotline, as `custos report new`: one URL a line.
+func (h *Handler) recordReport(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	f := r.PostForm
+	var urls []string
+	for _, u := range strings.Split(f.Get("urls"), "\n") {
+		if u = strings.TrimSpace(u); u != "" {
+			urls = append(urls, u)
+		}
+	}
+	id, err := h.v.RecordReport(r.Context(), s.who, vault.ReportRequest{Channel: f.Get("channel"), URLs: urls,
+		Description: strings.TrimSpace(f.Get("description")), Reference: strings.TrimSpace(f.Get("reference")), Anonymous: f.Get("anonymous") == "yes",
+		Contact: strings.TrimSpace(f.Get("contact"))})
+	if err != nil {
+		return err
+	}
+	h.redirectDone(w, r, Prefix+"reports/"+id, "report-recorded")
 	return nil
 }

@@ -202,6 +202,8 @@ func (h *Handler) routes() {
 	handle("POST "+Prefix+"sign-in", h.signInLocal)
 	handle("GET "+Prefix+"sign-in/oidc", h.signInOIDC)
 	handle("GET "+Prefix+"sign-in/oidc/callback", h.oidcCallback)
+	handle("GET "+Prefix+"invitation", h.redeemPage)
+	handle("POST "+Prefix+"invitation", h.redeem)
 	page("POST "+Prefix+"sign-out", (*Handler).signOut)
 	page("GET "+Prefix+"{$}", (*Handler).home)
 	page("GET "+Prefix+"me", (*Handler).me)
@@ -382,6 +384,11 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, cod
 // errorPage answers an error as a page (or as JSON to the page's own
 // scripts, which ask with Accept: application/json).
 func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, s *session, code int, msg string) {
+	// The vault's class of error is said by the page's title; the message
+	// is what to do about it.
+	for _, e := range []error{vault.ErrBadInput, vault.ErrConflict, vault.ErrForbidden, vault.ErrNotFound, vault.ErrUnauthenticated} {
+		msg = strings.TrimPrefix(msg, e.Error()+": ")
+	}
 	if strings.Contains(r.Header.Get("Accept"), "application/json") {
 		writeJSON(w, code, map[string]string{"error": msg})
 		return

@@ -405,7 +405,7 @@ func FuzzSearchFilter(f *testing.F) {
 	f.Fuzz(func(t *testing.T, q string) {
 		fl := searchFilter(q)
 		set := 0
-		for _, v := range []string{fl.Name, fl.SHA256, fl.SHA1, fl.MD5} {
+		for _, v := range []string{fl.Name, fl.SHA256, fl.SHA1, fl.MD5, fl.SHA256Prefix} {
 			if v != "" {
 				set++
 			}

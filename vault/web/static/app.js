@@ -59,14 +59,33 @@
       Array.prototype.forEach.call(folder.files, function (f) { chosen.push({ file: f, name: f.webkitRelativePath || f.name }); });
       if (!chosen.length) { files.focus(); return; }
       var sums = parseSums(document.getElementById('sums').value);
+      overallText.className = '';
       if (sums.bad.length) {
         overallText.textContent = msg('badsum', sums.bad[0]);
+        overallText.className = 'error';
         section.classList.remove('hidden');
         return;
       }
-      var unlisted = Object.keys(sums.map).filter(function (n) {
-        return !chosen.some(function (c) { return c.name === n || c.file.name === n; });
-      });
+      // A list made inside the chosen folder names its files without the
+      // folder's own name; one made above it, with it.
+      var listed = function (c) {
+        var names = [c.name, c.name.replace(/^[^/]*\//, ''), c.file.name];
+        for (var i = 0; i < names.length; i++) { if (sums.map[names[i]]) return names[i]; }
+        return '';
+      };
+      var used = {};
+      chosen.forEach(function (c) { var n = listed(c); if (n) used[n] = true; });
+      var unlisted = Object.keys(sums.map).filter(function (n) { return !used[n]; });
+      var missing = Object.keys(sums.map).length ? chosen.filter(function (c) { return !listed(c); }) : [];
+      if (missing.length) {
+        // A file without its acquisition hash would be stored unchecked:
+        // nothing is sent until the list and the files agree.
+        overallText.textContent = msg('nohash', missing.slice(0, 10).map(function (c) { return c.name; }).join(', ') +
+          (missing.length > 10 ? ' …' : ''));
+        overallText.className = 'error';
+        section.classList.remove('hidden');
+        return;
+      }
       var total = chosen.reduce(function (a, c) { return a + c.file.size; }, 0);
       var done = 0, stored = 0, failed = 0;
       list.textContent = '';
@@ -107,9 +126,11 @@
         }
         var c = chosen[i], row = rows[i];
         var q = new URLSearchParams({ name: c.name });
-        var hex = sums.map[c.name] || sums.map[c.file.name];
+        var hex = sums.map[listed(c)];
         if (hex) q.set('expect_sha256', hex);
-        ['source', 'note'].forEach(function (k) {
+        if (document.getElementById('again').checked) q.set('again', 'yes');
+        row.state.textContent = msg('uploading');
+        ['source', 'note', 'report'].forEach(function (k) {
           var v = document.getElementById(k).value.trim();
           if (v) q.set(k, v);
         });
@@ -135,6 +156,7 @@
           } else {
             failed++;
             row.li.className = 'failed';
+            row.bar.className = 'failed';
             row.state.textContent = msg('failed', body.error || xhr.statusText);
           }
           done += c.file.size;
@@ -144,6 +166,7 @@
         xhr.onerror = xhr.onabort = function () {
           failed++;
           row.li.className = 'failed';
+          row.bar.className = 'failed';
           row.state.textContent = msg('failed', stopped ? 'cancelled' : 'connection lost');
           done += c.file.size;
           next(i + 1);
@@ -235,6 +258,17 @@
           }
           media.className = 'protected';
           media.id = 'evidence';
+          var blob = r.blob;
+          media.addEventListener('error', function () {
+            // Not a format this browser plays: say so, and offer the file.
+            status.textContent = msg('unplayable');
+            var a = document.createElement('a');
+            a.textContent = msg('download');
+            a.href = URL.createObjectURL(new Blob([blob], { type: 'application/octet-stream' }));
+            a.download = form.action.split('/').slice(-2)[0];
+            status.appendChild(document.createTextNode(' '));
+            status.appendChild(a);
+          });
           media.src = url;
           sharpen.setAttribute('aria-pressed', 'false');
           colour.setAttribute('aria-pressed', 'false');
@@ -256,6 +290,10 @@
   }
 
   document.addEventListener('DOMContentLoaded', function () {
+    Array.prototype.forEach.call(document.querySelectorAll('[data-back]'), function (b) {
+      b.classList.remove('hidden');
+      b.addEventListener('click', function () { history.back(); });
+    });
     var up = document.getElementById('upload');
     if (up) setupUpload(up);
     var rv = document.getElementById('reveal');
