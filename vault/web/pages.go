@@ -95,8 +95,8 @@ type homeData struct {
 	// OpensCases: the role opens cases (investigators, analysts,
 	// custodians).
 	OpensCases bool
-	Exposure *vault.ExposureView
-	Tasks    []navLink
+	Exposure   *vault.ExposureView
+	Tasks      []navLink
 }
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *session) error {

@@ -28,7 +28,7 @@ type triageData struct {
 	// Analyst: records reports received by email, phone or a partner.
 	Analyst  bool
 	Channels []string
-	Cases       []triageCase
+	Cases    []triageCase
 }
 
 // triage is an analyst's or investigator's queue: open reports (for
