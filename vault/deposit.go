@@ -35,9 +35,10 @@ type DepositRequest struct {
 	// Report is the hotline report the file was captured for; the
 	// report must be assessed into the same case (docs/hotline.md).
 	Report string
-	// NotAgain refuses (ErrConflict, nothing kept or recorded) a file
-	// the case already holds under the same name with the same SHA-256,
-	// as `custos deposit` skips it without --again.
+	// NotAgain refuses (ErrConflict, no deposit recorded; its ciphertext
+	// is discarded as any refused upload's) a file the case already holds
+	// under the same name with the same SHA-256, as `custos deposit`
+	// skips it without --again.
 	NotAgain bool
 }
 
@@ -197,7 +198,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		for _, other := range v.state.itemsBySHA256(sum) {
 			if o, ok := v.state.getItem(other); ok && o.Case == c.ID && o.Deposit.Name == req.Name {
 				fail(nil)
-				return nil, fmt.Errorf("%w: %s is already in case %s as %s, with the same SHA-256; nothing was stored (deposit it again only on purpose)", ErrConflict, req.Name, c.ID, o.ID)
+				return nil, fmt.Errorf("%w: %s is already in case %s as %s, with the same SHA-256; it was not deposited again (to do that on purpose, tick 'upload again')", ErrConflict, req.Name, c.ID, o.ID)
 			}
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/custos-vault/custos/events"
 )
 
 // TestItemsPage: a case's items page by page, with and without a filter:
@@ -74,5 +76,56 @@ func TestItemsPage(t *testing.T) {
 	}
 	if _, err := v.ItemsPage(ctx, inv, "P-1", ItemFilter{}, -1, 5); !errors.Is(err, ErrBadInput) {
 		t.Fatalf("a negative offset: %v", err)
+	}
+}
+
+// TestDepositNotAgain: a file the case already holds under the same name
+// with the same content is refused when the depositor did not ask for it
+// again, and no deposit is recorded; a different name or
+// content, or asking for it, is deposited.
+func TestDepositNotAgain(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	inv := people(t, v, map[string]string{"inv": RoleInvestigator})["inv"]
+	if err := v.OpenCase(ctx, inv, "D-1", "duplicates"); err != nil {
+		t.Fatal(err)
+	}
+	dep := func(name, content string, notAgain bool) error {
+		_, err := v.Deposit(ctx, inv, DepositRequest{Case: "D-1", Name: name, Body: strings.NewReader(content), NotAgain: notAgain})
+		return err
+	}
+	if err := dep("a.txt", "A", true); err != nil {
+		t.Fatal(err)
+	}
+	before := v.log.Size()
+	if err := dep("a.txt", "A", true); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "already in case D-1") {
+		t.Fatalf("the same file again: %v", err)
+	}
+	v.cfg.Log.Read(ctx, before, func(r events.Record) error {
+		ev, _ := events.Decode(r.Bytes)
+		// Its ciphertext is deleted, or where the store's retention
+		// refuses that, recorded as retained (like any upload refused
+		// after it was stored); no deposit is recorded.
+		if ev.Type == TypeItemDeposited {
+			t.Errorf("a refused duplicate was recorded as a deposit")
+		}
+		return nil
+	})
+	for _, tc := range []struct {
+		name, content string
+		notAgain      bool
+	}{{"b.txt", "A", true}, {"a.txt", "B", true}, {"a.txt", "A", false}} {
+		if err := dep(tc.name, tc.content, tc.notAgain); err != nil {
+			t.Fatalf("%+v: %v", tc, err)
+		}
+	}
+	if items, _ := v.Items(ctx, inv, "D-1", ItemFilter{}); len(items) != 4 {
+		t.Fatalf("the case holds %d items, want 4", len(items))
+	}
+	if pg, err := v.ItemsPage(ctx, inv, "D-1", ItemFilter{SHA256Prefix: "559aead0"}, 0, 10); err != nil || pg.Total != 3 {
+		t.Fatalf("by the start of A's SHA-256: %v %+v", err, pg)
+	}
+	if _, err := v.ItemsPage(ctx, inv, "D-1", ItemFilter{SHA256Prefix: "55"}, 0, 10); !errors.Is(err, ErrBadInput) {
+		t.Fatalf("a 2-digit prefix: %v", err)
 	}
 }

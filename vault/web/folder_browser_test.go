@@ -2,9 +2,13 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -38,5 +42,63 @@ func TestBrowserUploadFolder(t *testing.T) {
 	slices.Sort(names)
 	if want := []string{"phone/DCIM/100APPLE/IMG_0001.JPG", "phone/chats.txt"}; !slices.Equal(names, want) {
 		t.Fatalf("the folder's files were stored as %v, want %v", names, want)
+	}
+}
+
+// TestBrowserFolderHashList: a sha256sum list made inside the chosen
+// folder (names without the folder's own) checks every file of it; a
+// file the list does not name stops the upload before anything is sent;
+// and the same folder again is refused file by file unless asked for.
+func TestBrowserFolderHashList(t *testing.T) {
+	bv := newBrowserVault(t)
+	ctx := bv.ctx
+	bv.openCase(t, "FD-2")
+	dir := filepath.Join(t.TempDir(), "seized-phone")
+	os.MkdirAll(filepath.Join(dir, "DCIM"), 0o700)
+	files := map[string]string{"DCIM/IMG_0001.jpg": "one", "notes.txt": "two"}
+	var list strings.Builder
+	for name, content := range files {
+		os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600)
+		sum := sha256.Sum256([]byte(content))
+		fmt.Fprintf(&list, "%x  %s\n", sum, name)
+	}
+	bv.signIn(t, ctx, "inv")
+	// One file missing from the list: nothing is sent.
+	first, _, _ := strings.Cut(list.String(), "\n")
+	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/FD-2/upload"),
+		chromedp.SetUploadFiles(chromedp.ID("folder"), []string{dir}),
+		chromedp.SendKeys(chromedp.ID("sums"), first+"\n"),
+		chromedp.Click(chromedp.ID("start")),
+		chromedp.WaitVisible(chromedp.CSS("#overall-text.error")))
+	if got := text(t, ctx, "#overall-text"); !strings.Contains(got, "no hash for") {
+		t.Fatalf("a file without a listed hash: the page says %q", got)
+	}
+	if items, _ := bv.v.Items(context.Background(), inv, "FD-2", vault.ItemFilter{}); len(items) != 0 {
+		t.Fatalf("%d files were sent although the list lacked one", len(items))
+	}
+	// The whole list: every file is checked against it.
+	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/FD-2/upload"),
+		chromedp.SetUploadFiles(chromedp.ID("folder"), []string{dir}),
+		chromedp.SendKeys(chromedp.ID("sums"), list.String()),
+		chromedp.Click(chromedp.ID("start")))
+	value(t, ctx, chromedp.Poll[bool](`document.querySelectorAll('#uploads li.done').length === 2`))
+	for _, ev := range bv.events(t, vault.TypeItemDeposited) {
+		var d vault.ItemDeposited
+		json.Unmarshal(ev.Data, &d)
+		if d.Acquisition == nil || d.Acquisition.SHA256 != d.SHA256 {
+			t.Fatalf("%s was stored without its acquisition hash: %+v", d.Name, d.Acquisition)
+		}
+	}
+	// The same folder again: refused, file by file, and nothing deposited.
+	bv.expectRefused(bv.url + "/app/cases/FD-2/items")
+	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/FD-2/upload"),
+		chromedp.SetUploadFiles(chromedp.ID("folder"), []string{dir}),
+		chromedp.Click(chromedp.ID("start")))
+	value(t, ctx, chromedp.Poll[bool](`document.querySelectorAll('#uploads li.failed').length === 2`))
+	if got := text(t, ctx, "#uploads li.failed"); !strings.Contains(got, "already in case FD-2") {
+		t.Fatalf("a file uploaded again says %q", got)
+	}
+	if n := len(bv.events(t, vault.TypeItemDeposited)); n != 2 {
+		t.Fatalf("the same folder again made %d deposits in all", n)
 	}
 }

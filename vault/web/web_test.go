@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -530,5 +531,98 @@ func TestTranslationFallsBack(t *testing.T) {
 	}
 	if got := defaultCatalog.text("no.such.key"); got != "[no.such.key]" {
 		t.Fatalf("a missing key shows as %q", got)
+	}
+}
+
+// TestRedeemInvitationInTheBrowser: a person enrolled by two custodians
+// redeems both halves of their invitation on the page, sees their own
+// credential once, and is signed in; wrong halves are refused and
+// recorded.
+func TestRedeemInvitationInTheBrowser(t *testing.T) {
+	bv := openTestVault(t)
+	base := serve(t, bv, api.Options{}, nil)
+	ctx := context.Background()
+	req, err := bv.v.EnrollBy(ctx, vault.Principal{Name: "cust", Role: vault.RoleCustodian}, vault.Enrolment{Name: "dara", Role: vault.RoleAnalyst})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := bv.v.Approve(ctx, vault.Principal{Name: "cust2", Role: vault.RoleCustodian}, req.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, second := req.InvitationPart.Reveal(), app.InvitationPart.Reveal()
+	c := newWebClient(t, base, nil)
+	if resp, body := c.do("POST", "/app/invitation", url.Values{"name": {"dara"}, "first": {first}, "second": {first}}); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "not accepted") {
+		t.Fatalf("the same half twice: %d", resp.StatusCode)
+	}
+	resp, body := c.do("POST", "/app/invitation", url.Values{"name": {"dara"}, "first": {second}, "second": {first}})
+	m := regexp.MustCompile(`<code id="credential-once">(cst_[^<]+)</code>`).FindStringSubmatch(body)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("redeeming: %d", resp.StatusCode)
+	}
+	if _, body := c.do("GET", "/app/me", nil); !strings.Contains(body, "dara") {
+		t.Fatal("redeeming did not sign the person in")
+	}
+	if _, err := bv.v.OpenSession(ctx, m[1]); err != nil {
+		t.Fatalf("the credential shown does not sign in: %v", err)
+	}
+	if resp, _ := c.do("POST", "/app/invitation", url.Values{"name": {"dara"}, "first": {first}, "second": {second}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("an invitation redeemed twice: %d", resp.StatusCode)
+	}
+	var refused int
+	for _, r := range bv.refusals(t) {
+		if r.Action == "invitation.redeem" {
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Fatal("refused redemptions are not recorded")
+	}
+}
+
+// TestOpenCaseAndRecordReport: an investigator opens a case and an
+// analyst records a report from the pages, each the vault's own event;
+// a prosecutor is offered neither and is refused both.
+func TestOpenCaseAndRecordReport(t *testing.T) {
+	bv := openTestVault(t)
+	base := serve(t, bv, api.Options{}, nil)
+	inv := newWebClient(t, base, nil)
+	inv.signIn(bv.creds["inv"])
+	token := inv.csrf("/app/")
+	if resp, _ := inv.do("POST", "/app/cases", url.Values{"csrf": {token}, "case": {"KH-2026-1"}, "title": {"From the page"}}); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/app/cases/KH-2026-1" {
+		t.Fatalf("opening a case: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, body := inv.do("GET", "/app/cases/KH-2026-1", nil); !strings.Contains(body, "The case is open") || !strings.Contains(body, "From the page") {
+		t.Fatal("the new case's page does not say it was opened")
+	}
+	if _, body := inv.do("GET", "/app/cases/KH-2026-1", nil); strings.Contains(body, "The case is open") {
+		t.Fatal("the notice is shown twice")
+	}
+	if resp, _ := inv.do("POST", "/app/cases", url.Values{"csrf": {token}, "case": {"bad id!"}, "title": {"x"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a malformed case id: %d", resp.StatusCode)
+	}
+	ana := newWebClient(t, base, nil)
+	ana.signIn(bv.creds["ana"])
+	at := ana.csrf("/app/triage")
+	resp, _ := ana.do("POST", "/app/reports", url.Values{"csrf": {at}, "channel": {"email"}, "urls": {"https://example.org/a\n\n https://example.org/b \n"},
+		"description": {"two links"}, "reference": {"MAIL-7"}})
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/app/reports/rp_") {
+		t.Fatalf("recording a report: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, body := ana.do("GET", resp.Header.Get("Location"), nil)
+	if !strings.Contains(body, "https://example.org/b") || !strings.Contains(body, "MAIL-7") {
+		t.Fatal("the report page lacks its URLs or reference")
+	}
+	pros := newWebClient(t, base, nil)
+	pros.signIn(bv.creds["pros"])
+	pt := pros.csrf("/app/")
+	if _, body := pros.do("GET", "/app/", nil); strings.Contains(body, `action="/app/cases"`) {
+		t.Fatal("a prosecutor is offered to open cases")
+	}
+	if resp, _ := pros.do("POST", "/app/cases", url.Values{"csrf": {pt}, "case": {"P-1"}, "title": {"x"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a prosecutor opening a case: %d", resp.StatusCode)
+	}
+	if resp, _ := pros.do("POST", "/app/reports", url.Values{"csrf": {pt}, "channel": {"email"}, "urls": {"https://example.org/c"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a prosecutor recording a report: %d", resp.StatusCode)
 	}
 }
