@@ -85,7 +85,10 @@ func (s *Store) appendEvents(ctx context.Context, expected uint64, recs []events
 	if len(recs) == 0 {
 		return nil
 	}
-	_, err = s.client.AppendToStream(ctx, s.stream, esdb.AppendToStreamOptions{ExpectedRevision: expectedRevision(expected)}, evs...)
+	err = s.call(func(c *esdb.Client) error {
+		_, err := c.AppendToStream(ctx, s.stream, esdb.AppendToStreamOptions{ExpectedRevision: expectedRevision(expected)}, evs...)
+		return err
+	})
 	if err == nil {
 		return nil
 	}
@@ -161,7 +164,10 @@ func (s *Store) appendCheckpoint(ctx context.Context, cp *events.StoredCheckpoin
 		if err != nil {
 			return err
 		}
-		_, err = s.client.AppendToStream(ctx, s.checkpoints, esdb.AppendToStreamOptions{ExpectedRevision: want}, ev)
+		err = s.call(func(c *esdb.Client) error {
+			_, err := c.AppendToStream(ctx, s.checkpoints, esdb.AppendToStreamOptions{ExpectedRevision: want}, ev)
+			return err
+		})
 		if err == nil {
 			return nil
 		}

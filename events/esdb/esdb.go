@@ -25,6 +25,7 @@ import (
 	"log"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/custos-vault/custos/events"
@@ -48,9 +49,13 @@ type Config struct {
 
 // Store is the KurrentDB/EventStoreDB custody log.
 type Store struct {
-	client      *esdb.Client
+	cfg         *esdb.Configuration
 	stream      string
 	checkpoints string
+
+	mu     sync.Mutex
+	client *esdb.Client // replaced when it has closed itself (call)
+	closed bool
 }
 
 var _ events.Store = (*Store)(nil)
@@ -119,7 +124,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("esdb: %w", err)
 	}
-	s := &Store{client: client, stream: stream, checkpoints: stream + checkpointSuffix}
+	s := &Store{cfg: ccfg, client: client, stream: stream, checkpoints: stream + checkpointSuffix}
 	if err := s.check(ctx); err != nil {
 		client.Close()
 		return nil, err
@@ -140,7 +145,11 @@ func warnings(level esdb.LogLevel, format string, args ...any) {
 // here, at open.
 func (s *Store) check(ctx context.Context) error {
 	for _, name := range []string{s.stream, s.checkpoints} {
-		md, err := s.client.GetStreamMetadata(ctx, name, esdb.ReadStreamOptions{})
+		var md *esdb.StreamMetadata
+		err := s.call(func(c *esdb.Client) (err error) {
+			md, err = c.GetStreamMetadata(ctx, name, esdb.ReadStreamOptions{})
+			return err
+		})
 		if err != nil && !isCode(err, esdb.ErrorCodeResourceNotFound) {
 			return fmt.Errorf("esdb: reading the metadata of stream %q: %w", name, err)
 		}
@@ -188,7 +197,48 @@ func isCode(err error, code esdb.ErrorCode) bool {
 	return errors.As(err, &e) && e.Code() == code
 }
 
+// call runs op with the store's client. The v4 client closes itself for
+// good when, having lost its connection, it does not find the server
+// again within its discovery attempts (maxDiscoverAttempts, 10 by default:
+// about a second for a single node); from then on every call fails with
+// ErrorCodeConnectionClosed, before sending anything, even once the
+// server is back, and the vault would have to be restarted. So a client
+// found closed is replaced by a new one (unless the Store is closed) and
+// op runs once more: nothing of its first attempt reached the server, so
+// repeating it, even an append, is safe.
+func (s *Store) call(op func(*esdb.Client) error) error {
+	s.mu.Lock()
+	c := s.client
+	s.mu.Unlock()
+	err := op(c)
+	if err == nil || !isCode(err, esdb.ErrorCodeConnectionClosed) {
+		return err
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return err
+	}
+	if s.client == c {
+		// The old client is left as it is: its connection goroutine has
+		// ended, and closing it could make a call of its, still waiting
+		// to report a lost connection, panic.
+		n, nerr := esdb.NewClient(s.cfg)
+		if nerr != nil {
+			s.mu.Unlock()
+			return err
+		}
+		s.client = n
+	}
+	c = s.client
+	s.mu.Unlock()
+	return op(c)
+}
+
 // Close implements events.Store.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
 	return s.client.Close()
 }

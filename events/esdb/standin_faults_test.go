@@ -341,3 +341,49 @@ func TestReadAcrossPagesAgainstStandIn(t *testing.T) {
 		sameLog(t, got, all[from:])
 	}
 }
+
+// The server goes away for longer than the client's rediscovery (a
+// restart, a failover): calls while it is away fail with an error, and
+// once it is back the same Store works again, without restarting the
+// vault. The client library closes itself for good when it loses its
+// connection and then fails to find the server within its discovery
+// attempts; the Store replaces it.
+func TestServerRestartAgainstStandIn(t *testing.T) {
+	t.Log(standInNote)
+	srv := newStandIn(t)
+	ctx := context.Background()
+	name := stream(t)
+	s := open(t, srv.url(), name)
+	defer s.Close()
+	var c custody
+	a := c.next(t, 3, "")
+	if err := s.Append(ctx, 0, a, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The connection is lost during a read (so the client learns of it
+	// whatever gRPC's timing), then the server stops.
+	done := srv.inject(&fault{kind: faultDropMidRead, stream: name, n: 1})
+	if err := s.Read(ctx, 0, func(events.Record) error { return nil }); err == nil {
+		t.Fatal("read cut mid-way returned no error")
+	}
+	fired(t, done, "drop mid-read")
+	srv.stop()
+	// The next call looks for the server, gives up after the client's
+	// discovery attempts (about a second), and fails.
+	b := c.next(t, 1, "")
+	if err := s.Append(ctx, 3, b, nil); err == nil || errors.Is(err, events.ErrConflict) {
+		t.Fatalf("append while the server is down: got %v, want a connection error", err)
+	} else {
+		t.Logf("append while the server is down: %v", err)
+	}
+	srv.start()
+	if err := s.Append(ctx, 3, b, nil); err != nil {
+		t.Fatalf("append once the server is back: %v", err)
+	}
+	sameLog(t, readBack(t, s), append(a, b...))
+	// A closed Store stays closed.
+	s.Close()
+	if _, err := s.Size(ctx); err == nil {
+		t.Fatal("a closed Store still reads")
+	}
+}

@@ -180,6 +180,23 @@ func (s *standIn) stop() {
 	srv.Stop()
 }
 
+// start serves again on the same address, with the events it had.
+func (s *standIn) start() {
+	s.t.Helper()
+	var l net.Listener
+	var err error
+	for i := 0; i < 50; i++ {
+		if l, err = net.Listen("tcp", s.addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		s.t.Fatalf("stand-in: listening again on %s: %v", s.addr, err)
+	}
+	s.serve(l)
+}
+
 // inject arms a fault and returns a channel closed when it fires (before
 // the client can see its effect).
 func (s *standIn) inject(f *fault) <-chan struct{} {
