@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"log"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -45,7 +46,14 @@ type Config struct {
 	URL string
 	// Stream is the log stream's name; default DefaultStream.
 	Stream string
+	// MaxAppendSize is the cluster's MaxAppendSize setting, the most one
+	// append may carry (DefaultMaxAppendSize if 0). It may also be given
+	// in the URL as maxAppendSize=BYTES, which this overrides.
+	MaxAppendSize int
 }
+
+// DefaultMaxAppendSize is KurrentDB's default MaxAppendSize: 1 MiB.
+const DefaultMaxAppendSize = 1 << 20
 
 // Store is the KurrentDB/EventStoreDB custody log.
 type Store struct {
@@ -53,21 +61,32 @@ type Store struct {
 	stream      string
 	checkpoints string
 
+	maxAppendSize int
+
 	mu     sync.Mutex
 	client *esdb.Client // replaced when it has closed itself (call)
 	closed bool
 }
 
-var _ events.Store = (*Store)(nil)
+var (
+	_ events.Store         = (*Store)(nil)
+	_ events.AppendLimiter = (*Store)(nil)
+)
 
 // ClientURL turns a --log URL into the connection string the client
 // parses and the stream it names: kurrentdb schemes become their esdb
-// equivalents (the v4 client predates the rename), and a stream=NAME
-// parameter, which is ours and not the client's, is taken out.
+// equivalents (the v4 client predates the rename), and the stream=NAME
+// and maxAppendSize=BYTES parameters, which are ours and not the
+// client's, are taken out.
 func ClientURL(raw string) (connection, stream string, err error) {
+	connection, stream, _, err = parseURL(raw)
+	return connection, stream, err
+}
+
+func parseURL(raw string) (connection, stream string, maxAppendSize int, err error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
-		return "", "", fmt.Errorf("esdb: %q is not a connection string (esdb://HOST:2113, esdb+discover://HOST:2113, kurrentdb://... or kurrentdb+discover://...)", raw)
+		return "", "", 0, fmt.Errorf("esdb: %q is not a connection string (esdb://HOST:2113, esdb+discover://HOST:2113, kurrentdb://... or kurrentdb+discover://...)", raw)
 	}
 	switch strings.ToLower(scheme) {
 	case "esdb", "kurrentdb":
@@ -75,17 +94,25 @@ func ClientURL(raw string) (connection, stream string, err error) {
 	case "esdb+discover", "kurrentdb+discover":
 		scheme = "esdb+discover"
 	default:
-		return "", "", fmt.Errorf("esdb: unknown scheme %q (want esdb, esdb+discover, kurrentdb or kurrentdb+discover)", scheme)
+		return "", "", 0, fmt.Errorf("esdb: unknown scheme %q (want esdb, esdb+discover, kurrentdb or kurrentdb+discover)", scheme)
 	}
 	hosts, query, _ := strings.Cut(rest, "?")
 	if query != "" {
 		q, err := url.ParseQuery(query)
 		if err != nil {
-			return "", "", fmt.Errorf("esdb: connection string parameters: %w", err)
+			return "", "", 0, fmt.Errorf("esdb: connection string parameters: %w", err)
 		}
 		for k, v := range q {
-			if strings.EqualFold(k, "stream") {
+			switch {
+			case strings.EqualFold(k, "stream"):
 				stream = v[len(v)-1]
+				q.Del(k)
+			case strings.EqualFold(k, "maxAppendSize"):
+				n, err := strconv.Atoi(v[len(v)-1])
+				if err != nil || n <= 0 {
+					return "", "", 0, fmt.Errorf("esdb: maxAppendSize=%q is not a positive number of bytes", v[len(v)-1])
+				}
+				maxAppendSize = n
 				q.Del(k)
 			}
 		}
@@ -95,16 +122,22 @@ func ClientURL(raw string) (connection, stream string, err error) {
 	if query != "" {
 		connection += "?" + query
 	}
-	return connection, stream, nil
+	return connection, stream, maxAppendSize, nil
 }
 
 // New connects to the cluster and checks that the log's streams, if they
 // exist, hold Custos custody events and carry no truncation or expiry
 // setting that would let the server drop events.
 func New(ctx context.Context, cfg Config) (*Store, error) {
-	conn, stream, err := ClientURL(cfg.URL)
+	conn, stream, maxAppendSize, err := parseURL(cfg.URL)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.MaxAppendSize > 0 {
+		maxAppendSize = cfg.MaxAppendSize
+	}
+	if maxAppendSize <= 0 {
+		maxAppendSize = DefaultMaxAppendSize
 	}
 	if cfg.Stream != "" {
 		stream = cfg.Stream
@@ -124,7 +157,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("esdb: %w", err)
 	}
-	s := &Store{cfg: ccfg, client: client, stream: stream, checkpoints: stream + checkpointSuffix}
+	s := &Store{cfg: ccfg, client: client, stream: stream, checkpoints: stream + checkpointSuffix, maxAppendSize: maxAppendSize}
 	if err := s.check(ctx); err != nil {
 		client.Close()
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -385,5 +386,176 @@ func TestServerRestartAgainstStandIn(t *testing.T) {
 	s.Close()
 	if _, err := s.Size(ctx); err == nil {
 		t.Fatal("a closed Store still reads")
+	}
+}
+
+// A burst of requests that the sequencer gathers into one batch larger
+// than the server's MaxAppendSize (1 MiB by default): every request is
+// still appended, in batches the server accepts, and the log verifies.
+// A single request larger than the limit is refused alone.
+func TestSequencerBatchWithinMaxAppendSize(t *testing.T) {
+	t.Log(standInNote)
+	srv := newStandIn(t)
+	ctx := context.Background()
+	name := stream(t)
+	skey, vkey, err := note.GenerateKey(rand.Reader, "custos.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	verifier, _ := note.NewVerifier(vkey)
+	const origin = "custos.test/log"
+	st := open(t, srv.url(), name)
+	defer st.Close()
+	seq, err := sequencer.Open(ctx, sequencer.Config{Store: st, Origin: origin, Signer: signer, Verifier: verifier, CheckpointInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seq.Close()
+	// The first request holds the writer until the others are queued, so
+	// that the next batch gathers them all: 1000 requests of 4 events of
+	// about 700 bytes each in the server's measure, nearly 3 MB.
+	release := make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		_, err := seq.Append(ctx, sequencer.Draft{Type: "hold", Check: func([]*events.Event) error { <-release; return nil }})
+		first <- err
+	}()
+	const requests, perRequest = 1000, 4
+	text := string(bytes.Repeat([]byte("x"), 300))
+	var wg sync.WaitGroup
+	errs := make(chan error, requests)
+	for i := range requests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			drafts := make([]sequencer.Draft, perRequest)
+			for j := range drafts {
+				drafts[j] = sequencer.Draft{Type: "burst", Case: fmt.Sprintf("case-%d", i), Data: map[string]string{"text": text}}
+			}
+			_, err := seq.Append(ctx, drafts...)
+			errs <- err
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	close(errs)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for err := range errs {
+		if err != nil {
+			if failed == 0 {
+				t.Errorf("request refused: %v", err)
+			}
+			failed++
+		}
+	}
+	if failed > 0 {
+		t.Fatalf("%d of %d requests refused", failed, requests)
+	}
+	if n, err := st.Size(ctx); err != nil || n != 1+requests*perRequest {
+		t.Fatalf("the log has %d events (%v), want %d", n, err, 1+requests*perRequest)
+	}
+	// One request over the limit cannot be split: it alone is refused.
+	big := make([]sequencer.Draft, 4000)
+	for j := range big {
+		big[j] = sequencer.Draft{Type: "burst", Data: map[string]string{"text": text}}
+	}
+	if _, err := seq.Append(ctx, big...); err == nil {
+		t.Fatal("a request larger than the server's MaxAppendSize was accepted")
+	} else {
+		t.Logf("request over the limit: %v", err)
+	}
+	if _, err := seq.Append(ctx, sequencer.Draft{Type: "after"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := seq.Close(); err != nil {
+		t.Fatal(err)
+	}
+	eng := verify.New(origin, verifier)
+	cps, err := st.Checkpoints(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cps {
+		if err := eng.AddCheckpoint(c.Note, fmt.Sprint("checkpoint ", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range readBack(t, st) {
+		if err := eng.Add(r.Bytes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res, err := eng.Finish(); err != nil || res.Events != 2+requests*perRequest {
+		t.Fatalf("audit: %+v %v", res, err)
+	}
+}
+
+// The backend's measure of an append (events.AppendLimiter) is the
+// server's: a batch at the limit by that measure is accepted by the
+// stand-in, which counts as the server does, and one event more is
+// refused by the backend before anything is sent, saying why.
+func TestAppendSizeIsTheServers(t *testing.T) {
+	t.Log(standInNote)
+	srv := newStandIn(t)
+	const limit = 50_000
+	srv.setMaxAppendSize(limit)
+	ctx := context.Background()
+	name := stream(t)
+	s, err := esdb.New(ctx, esdb.Config{URL: srv.url() + "&maxAppendSize=50000", Stream: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var c custody
+	var recs []events.Record
+	size := 0
+	for {
+		r := c.next(t, 1, "some data")[0]
+		if size+s.AppendSize(r) > limit {
+			recs = append(recs, r)
+			break
+		}
+		size += s.AppendSize(r)
+		recs = append(recs, r)
+	}
+	// The last record does not fit; make the ones before fill the limit
+	// exactly by growing the first one's case name.
+	fit := recs[:len(recs)-1]
+	pad := limit - size
+	fit[0].Case += string(bytes.Repeat([]byte("c"), pad))
+	total := 0
+	for _, r := range fit {
+		total += s.AppendSize(r)
+	}
+	if total != limit {
+		t.Fatalf("padded batch takes %d, want %d", total, limit)
+	}
+	if err := s.Append(ctx, 0, recs, nil); err == nil || !strings.Contains(err.Error(), "MaxAppendSize of 50000") {
+		t.Fatalf("append over the limit: %v", err)
+	}
+	if n := len(srv.events(name)); n != 0 {
+		t.Fatalf("the refused append stored %d events", n)
+	}
+	if err := s.Append(ctx, 0, fit, nil); err != nil {
+		t.Fatalf("append exactly at the server's limit: %v", err)
+	}
+	// One byte more is refused by the server too, when the backend is
+	// told a larger limit than the cluster has.
+	loose, err := esdb.New(ctx, esdb.Config{URL: srv.url(), Stream: stream(t), MaxAppendSize: 60_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer loose.Close()
+	over := append([]events.Record(nil), fit...)
+	over[0].Case += "c"
+	if err := loose.Append(ctx, 0, over, nil); err == nil {
+		t.Fatal("the stand-in accepted an append one byte over its MaxAppendSize")
+	} else {
+		t.Logf("the server's refusal, through the client: %v", err)
 	}
 }

@@ -80,15 +80,13 @@ import (
 type standIn struct {
 	t    testing.TB
 	addr string
-	// MaxAppendSize is the server's limit on one append, in its own
-	// size measure (see above).
-	maxAppendSize int
 
-	mu      sync.Mutex
-	streams map[string][]*storedEvent
-	ids     map[uuid.UUID]idRef
-	logPos  uint64
-	faults  []*fault
+	mu            sync.Mutex
+	maxAppendSize int // the server's limit on one append, in its measure (above)
+	streams       map[string][]*storedEvent
+	ids           map[uuid.UUID]idRef
+	logPos        uint64
+	faults        []*fault
 
 	srvMu sync.Mutex
 	srv   *grpc.Server
@@ -235,6 +233,13 @@ func (s *standIn) dropConn(ctx context.Context) {
 	}
 }
 
+// setMaxAppendSize sets the server's MaxAppendSize.
+func (s *standIn) setMaxAppendSize(n int) {
+	s.mu.Lock()
+	s.maxAppendSize = n
+	s.mu.Unlock()
+}
+
 // events returns a copy of a stream's events, for tests that look at what
 // the "server" holds without going through the client.
 func (s *standIn) events(stream string) []storedEvent {
@@ -352,6 +357,9 @@ func (ss *streamsService) Append(srv api.Streams_AppendServer) error {
 	default:
 		return status.Errorf(codes.InvalidArgument, "no expected stream revision")
 	}
+	s.mu.Lock()
+	limit := s.maxAppendSize
+	s.mu.Unlock()
 	var evs []*storedEvent
 	size := 0
 	for {
@@ -379,8 +387,8 @@ func (ss *streamsService) Append(srv api.Streams_AppendServer) error {
 			return status.Errorf(codes.InvalidArgument, "event id: %v", err)
 		}
 		size += len(pm.Data) + len(pm.CustomMetadata) + 2*len(utf16.Encode([]rune(typ)))
-		if size > s.maxAppendSize {
-			return rpcError(ctx, codes.InvalidArgument, "maximum-append-size-exceeded", fmt.Sprintf("Maximum Append Size of %d Exceeded.", s.maxAppendSize), "maximum-append-size", strconv.Itoa(s.maxAppendSize))
+		if size > limit {
+			return rpcError(ctx, codes.InvalidArgument, "maximum-append-size-exceeded", fmt.Sprintf("Maximum Append Size of %d Exceeded.", limit), "maximum-append-size", strconv.Itoa(limit))
 		}
 		evs = append(evs, &storedEvent{id: id, typ: typ, json: ct == "application/json", data: pm.Data, meta: pm.CustomMetadata})
 	}
