@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/esdb"
+	"github.com/custos-vault/custos/events/migrate"
 	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/events/sqlite"
 	"github.com/custos-vault/custos/events/verify"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -558,4 +561,53 @@ func TestAppendSizeIsTheServers(t *testing.T) {
 	} else {
 		t.Logf("the server's refusal, through the client: %v", err)
 	}
+}
+
+// A log moved into KurrentDB whose events, in the migration's batches of
+// 1000, are larger than the server's MaxAppendSize: the batches are cut to
+// fit, and the copy verifies as the source does.
+func TestMigrateIntoStandIn(t *testing.T) {
+	t.Log(standInNote)
+	srv := newStandIn(t)
+	ctx := context.Background()
+	skey, vkey, err := note.GenerateKey(rand.Reader, "custos.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	verifier, _ := note.NewVerifier(vkey)
+	const origin = "custos.test/log"
+	src, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "log.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	seq, err := sequencer.Open(ctx, sequencer.Config{Store: src, Origin: origin, Signer: signer, Verifier: verifier})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1200 events of about 1.2 kB: 1000 of them are over 1 MiB.
+	text := strings.Repeat("x", 1000)
+	for i := 0; i < 1200; i += 100 {
+		drafts := make([]sequencer.Draft, 100)
+		for j := range drafts {
+			drafts[j] = sequencer.Draft{Type: "intake", Case: fmt.Sprint("case-", i+j), Data: map[string]string{"text": text}}
+		}
+		if _, err := seq.Append(ctx, drafts...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := seq.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dst := open(t, srv.url(), stream(t))
+	defer dst.Close()
+	n, err := migrate.MigrateLog(ctx, src, dst, origin, verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1200 {
+		t.Fatalf("moved %d events", n)
+	}
+	sameLog(t, readBack(t, dst), readBack(t, src))
 }
