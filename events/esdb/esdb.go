@@ -42,7 +42,8 @@ const checkpointSuffix = "-checkpoints"
 type Config struct {
 	// URL is an esdb://, esdb+discover://, kurrentdb:// or
 	// kurrentdb+discover:// connection string. TLS is on unless it says
-	// tls=false. It may carry stream=NAME, which Stream overrides.
+	// tls=false. It may carry stream=NAME, which Stream overrides, and
+	// maxAppendSize=BYTES (MaxAppendSize).
 	URL string
 	// Stream is the log stream's name; default DefaultStream.
 	Stream string
