@@ -40,6 +40,10 @@ require (
 	github.com/chromedp/chromedp v0.23.0
 )
 
+// Test only: the esdb backend's tests serve a stand-in for KurrentDB over
+// gRPC (events/esdb/standin_test.go).
+require google.golang.org/grpc v1.67.1
+
 require (
 	filippo.io/hpke v0.4.0 // indirect
 	filippo.io/mldsa v0.0.0-20260215214346-43d0283efc3e // indirect
@@ -97,7 +101,6 @@ require (
 	golang.org/x/time v0.12.0 // indirect
 	golang.org/x/tools v0.52.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20241007155032-5fefd90f89a9 // indirect
-	google.golang.org/grpc v1.67.1 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/ini.v1 v1.67.3 // indirect
 	modernc.org/libc v1.80.1 // indirect

@@ -63,3 +63,16 @@ type Store interface {
 	// Close releases the store.
 	Close() error
 }
+
+// AppendLimiter is implemented by a Store that refuses an append over a
+// size: KurrentDB refuses one over its MaxAppendSize (1 MiB by default).
+// A writer that gathers several requests into one append keeps the sum of
+// its records' AppendSize within AppendLimit, cutting the batch between
+// requests; a request that alone is over the limit cannot be stored.
+type AppendLimiter interface {
+	// AppendSize is what r takes of the limit, in the store's measure.
+	AppendSize(r Record) int
+	// AppendLimit is the most one append's records may take, room for a
+	// batch seal already set aside.
+	AppendLimit() int
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"unicode/utf16"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/custos-vault/custos/events"
@@ -25,10 +26,39 @@ func expectedRevision(expected uint64) esdb.ExpectedRevision {
 	return esdb.Revision(expected - 1)
 }
 
+// sealRoom is what AppendLimit sets aside for the batch seal that the
+// last event's metadata carries: a signed note, base64 in the JSON, is a
+// few hundred bytes.
+const sealRoom = 8 << 10
+
+// AppendSize implements events.AppendLimiter: the server's measure of one
+// event (data + metadata + twice the event type's length), without a seal.
+func (s *Store) AppendSize(r events.Record) int {
+	ev, err := encodeEvent(r, nil)
+	if err != nil {
+		return len(r.Bytes) // Append refuses the record anyway
+	}
+	return eventSize(ev)
+}
+
+// AppendLimit implements events.AppendLimiter: the server's MaxAppendSize
+// less room for the batch seal.
+func (s *Store) AppendLimit() int {
+	return max(s.maxAppendSize-sealRoom, 0)
+}
+
+// eventSize is the server's measure of an event for MaxAppendSize
+// (Event.SizeOnDisk: data, metadata, and the type's UTF-16 length twice).
+func eventSize(ev esdb.EventData) int {
+	return len(ev.Data) + len(ev.Metadata) + 2*len(utf16.Encode([]rune(ev.EventType)))
+}
+
 // Append implements events.Store. The batch is one AppendToStream call
 // with the expected revision, so it is stored whole or not at all; it is
 // never split, so it must fit the server's MaxAppendSize (1 MiB by
-// default), which bounds the sequencer's batch.
+// default; Config.MaxAppendSize). A batch over it is refused here, with
+// the sizes, before anything is sent; the sequencer keeps its batches
+// within it (events.AppendLimiter).
 //
 // The server deduplicates a repeated append by event ids alone, without
 // comparing data, so Append first compares the stream's end with expected
@@ -58,6 +88,13 @@ func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Recor
 			return err
 		}
 	}
+	size := 0
+	for _, ev := range evs {
+		size += eventSize(ev)
+	}
+	if size > s.maxAppendSize {
+		return fmt.Errorf("esdb: events %d..%d take %d bytes, over the server's MaxAppendSize of %d: one append cannot hold them (a batch is never split; raise MaxAppendSize on the cluster and maxAppendSize in the URL, or write fewer events at once)", expected, end-1, size, s.maxAppendSize)
+	}
 	if err := s.appendEvents(ctx, expected, recs, evs); err != nil {
 		return err
 	}
@@ -85,7 +122,10 @@ func (s *Store) appendEvents(ctx context.Context, expected uint64, recs []events
 	if len(recs) == 0 {
 		return nil
 	}
-	_, err = s.client.AppendToStream(ctx, s.stream, esdb.AppendToStreamOptions{ExpectedRevision: expectedRevision(expected)}, evs...)
+	err = s.call(func(c *esdb.Client) error {
+		_, err := c.AppendToStream(ctx, s.stream, esdb.AppendToStreamOptions{ExpectedRevision: expectedRevision(expected)}, evs...)
+		return err
+	})
 	if err == nil {
 		return nil
 	}
@@ -161,7 +201,10 @@ func (s *Store) appendCheckpoint(ctx context.Context, cp *events.StoredCheckpoin
 		if err != nil {
 			return err
 		}
-		_, err = s.client.AppendToStream(ctx, s.checkpoints, esdb.AppendToStreamOptions{ExpectedRevision: want}, ev)
+		err = s.call(func(c *esdb.Client) error {
+			_, err := c.AppendToStream(ctx, s.checkpoints, esdb.AppendToStreamOptions{ExpectedRevision: want}, ev)
+			return err
+		})
 		if err == nil {
 			return nil
 		}

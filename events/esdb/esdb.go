@@ -24,7 +24,9 @@ import (
 	"fmt"
 	"log"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/custos-vault/custos/events"
@@ -40,29 +42,52 @@ const checkpointSuffix = "-checkpoints"
 type Config struct {
 	// URL is an esdb://, esdb+discover://, kurrentdb:// or
 	// kurrentdb+discover:// connection string. TLS is on unless it says
-	// tls=false. It may carry stream=NAME, which Stream overrides.
+	// tls=false. It may carry stream=NAME, which Stream overrides, and
+	// maxAppendSize=BYTES (MaxAppendSize).
 	URL string
 	// Stream is the log stream's name; default DefaultStream.
 	Stream string
+	// MaxAppendSize is the cluster's MaxAppendSize setting, the most one
+	// append may carry (DefaultMaxAppendSize if 0). It may also be given
+	// in the URL as maxAppendSize=BYTES, which this overrides.
+	MaxAppendSize int
 }
+
+// DefaultMaxAppendSize is KurrentDB's default MaxAppendSize: 1 MiB.
+const DefaultMaxAppendSize = 1 << 20
 
 // Store is the KurrentDB/EventStoreDB custody log.
 type Store struct {
-	client      *esdb.Client
+	cfg         *esdb.Configuration
 	stream      string
 	checkpoints string
+
+	maxAppendSize int
+
+	mu     sync.Mutex
+	client *esdb.Client // replaced when it has closed itself (call)
+	closed bool
 }
 
-var _ events.Store = (*Store)(nil)
+var (
+	_ events.Store         = (*Store)(nil)
+	_ events.AppendLimiter = (*Store)(nil)
+)
 
 // ClientURL turns a --log URL into the connection string the client
 // parses and the stream it names: kurrentdb schemes become their esdb
-// equivalents (the v4 client predates the rename), and a stream=NAME
-// parameter, which is ours and not the client's, is taken out.
+// equivalents (the v4 client predates the rename), and the stream=NAME
+// and maxAppendSize=BYTES parameters, which are ours and not the
+// client's, are taken out.
 func ClientURL(raw string) (connection, stream string, err error) {
+	connection, stream, _, err = parseURL(raw)
+	return connection, stream, err
+}
+
+func parseURL(raw string) (connection, stream string, maxAppendSize int, err error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
-		return "", "", fmt.Errorf("esdb: %q is not a connection string (esdb://HOST:2113, esdb+discover://HOST:2113, kurrentdb://... or kurrentdb+discover://...)", raw)
+		return "", "", 0, fmt.Errorf("esdb: %q is not a connection string (esdb://HOST:2113, esdb+discover://HOST:2113, kurrentdb://... or kurrentdb+discover://...)", raw)
 	}
 	switch strings.ToLower(scheme) {
 	case "esdb", "kurrentdb":
@@ -70,17 +95,25 @@ func ClientURL(raw string) (connection, stream string, err error) {
 	case "esdb+discover", "kurrentdb+discover":
 		scheme = "esdb+discover"
 	default:
-		return "", "", fmt.Errorf("esdb: unknown scheme %q (want esdb, esdb+discover, kurrentdb or kurrentdb+discover)", scheme)
+		return "", "", 0, fmt.Errorf("esdb: unknown scheme %q (want esdb, esdb+discover, kurrentdb or kurrentdb+discover)", scheme)
 	}
 	hosts, query, _ := strings.Cut(rest, "?")
 	if query != "" {
 		q, err := url.ParseQuery(query)
 		if err != nil {
-			return "", "", fmt.Errorf("esdb: connection string parameters: %w", err)
+			return "", "", 0, fmt.Errorf("esdb: connection string parameters: %w", err)
 		}
 		for k, v := range q {
-			if strings.EqualFold(k, "stream") {
+			switch {
+			case strings.EqualFold(k, "stream"):
 				stream = v[len(v)-1]
+				q.Del(k)
+			case strings.EqualFold(k, "maxAppendSize"):
+				n, err := strconv.Atoi(v[len(v)-1])
+				if err != nil || n <= 0 {
+					return "", "", 0, fmt.Errorf("esdb: maxAppendSize=%q is not a positive number of bytes", v[len(v)-1])
+				}
+				maxAppendSize = n
 				q.Del(k)
 			}
 		}
@@ -90,16 +123,22 @@ func ClientURL(raw string) (connection, stream string, err error) {
 	if query != "" {
 		connection += "?" + query
 	}
-	return connection, stream, nil
+	return connection, stream, maxAppendSize, nil
 }
 
 // New connects to the cluster and checks that the log's streams, if they
 // exist, hold Custos custody events and carry no truncation or expiry
 // setting that would let the server drop events.
 func New(ctx context.Context, cfg Config) (*Store, error) {
-	conn, stream, err := ClientURL(cfg.URL)
+	conn, stream, maxAppendSize, err := parseURL(cfg.URL)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.MaxAppendSize > 0 {
+		maxAppendSize = cfg.MaxAppendSize
+	}
+	if maxAppendSize <= 0 {
+		maxAppendSize = DefaultMaxAppendSize
 	}
 	if cfg.Stream != "" {
 		stream = cfg.Stream
@@ -119,7 +158,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("esdb: %w", err)
 	}
-	s := &Store{client: client, stream: stream, checkpoints: stream + checkpointSuffix}
+	s := &Store{cfg: ccfg, client: client, stream: stream, checkpoints: stream + checkpointSuffix, maxAppendSize: maxAppendSize}
 	if err := s.check(ctx); err != nil {
 		client.Close()
 		return nil, err
@@ -140,7 +179,11 @@ func warnings(level esdb.LogLevel, format string, args ...any) {
 // here, at open.
 func (s *Store) check(ctx context.Context) error {
 	for _, name := range []string{s.stream, s.checkpoints} {
-		md, err := s.client.GetStreamMetadata(ctx, name, esdb.ReadStreamOptions{})
+		var md *esdb.StreamMetadata
+		err := s.call(func(c *esdb.Client) (err error) {
+			md, err = c.GetStreamMetadata(ctx, name, esdb.ReadStreamOptions{})
+			return err
+		})
 		if err != nil && !isCode(err, esdb.ErrorCodeResourceNotFound) {
 			return fmt.Errorf("esdb: reading the metadata of stream %q: %w", name, err)
 		}
@@ -188,7 +231,48 @@ func isCode(err error, code esdb.ErrorCode) bool {
 	return errors.As(err, &e) && e.Code() == code
 }
 
+// call runs op with the store's client. The v4 client closes itself for
+// good when, having lost its connection, it does not find the server
+// again within its discovery attempts (maxDiscoverAttempts, 10 by default:
+// about a second for a single node); from then on every call fails with
+// ErrorCodeConnectionClosed, before sending anything, even once the
+// server is back, and the vault would have to be restarted. So a client
+// found closed is replaced by a new one (unless the Store is closed) and
+// op runs once more: nothing of its first attempt reached the server, so
+// repeating it, even an append, is safe.
+func (s *Store) call(op func(*esdb.Client) error) error {
+	s.mu.Lock()
+	c := s.client
+	s.mu.Unlock()
+	err := op(c)
+	if err == nil || !isCode(err, esdb.ErrorCodeConnectionClosed) {
+		return err
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return err
+	}
+	if s.client == c {
+		// The old client is left as it is: its connection goroutine has
+		// ended, and closing it could make a call of its, still waiting
+		// to report a lost connection, panic.
+		n, nerr := esdb.NewClient(s.cfg)
+		if nerr != nil {
+			s.mu.Unlock()
+			return err
+		}
+		s.client = n
+	}
+	c = s.client
+	s.mu.Unlock()
+	return op(c)
+}
+
 // Close implements events.Store.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
 	return s.client.Close()
 }

@@ -32,7 +32,11 @@ func (s *Store) scan(ctx context.Context, stream string, from uint64, fn func(*e
 
 // page reads up to count entries and reports how many it passed to fn.
 func (s *Store) page(ctx context.Context, stream string, opts esdb.ReadStreamOptions, count uint64, fn func(*esdb.RecordedEvent) error) (uint64, error) {
-	rs, err := s.client.ReadStream(ctx, stream, opts, count)
+	var rs *esdb.ReadStream
+	err := s.call(func(c *esdb.Client) (err error) {
+		rs, err = c.ReadStream(ctx, stream, opts, count)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("esdb: reading stream %q: %w", stream, err)
 	}

@@ -24,6 +24,7 @@ func TestClientURL(t *testing.T) {
 		{"KurrentDB://admin:changeit@h1:2113,h2:2113,h3:2113?nodePreference=leader", "esdb://admin:changeit@h1:2113,h2:2113,h3:2113?nodePreference=leader", ""},
 		{"esdb://localhost:2113?stream=custody-test&tls=false", "esdb://localhost:2113?tls=false", "custody-test"},
 		{"esdb://localhost:2113?stream=a", "esdb://localhost:2113", "a"},
+		{"esdb://localhost:2113?maxAppendSize=4194304&tls=false", "esdb://localhost:2113?tls=false", ""},
 	}
 	for _, c := range cases {
 		conn, stream, err := ClientURL(c.in)
@@ -36,7 +37,8 @@ func TestClientURL(t *testing.T) {
 			t.Errorf("client refuses %q: %v", conn, err)
 		}
 	}
-	for _, bad := range []string{"", "localhost:2113", "http://localhost:2113", "postgres://h/db", "sqlite:x.db", "esdb://h:2113?%zz"} {
+	for _, bad := range []string{"", "localhost:2113", "http://localhost:2113", "postgres://h/db", "sqlite:x.db", "esdb://h:2113?%zz",
+		"esdb://h:2113?maxAppendSize=0", "esdb://h:2113?maxAppendSize=1MiB"} {
 		if _, _, err := ClientURL(bad); err == nil {
 			t.Errorf("ClientURL(%q) accepted", bad)
 		}

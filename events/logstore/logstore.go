@@ -17,7 +17,7 @@ import (
 
 // Forms lists the accepted URL forms, for help texts and errors.
 const Forms = "sqlite:PATH, postgres://USER@HOST:PORT/DB (or postgresql://), " +
-	"esdb://HOST:2113 (or esdb+discover://, kurrentdb://, kurrentdb+discover://; tls=false for plain text; stream=NAME)"
+	"esdb://HOST:2113 (or esdb+discover://, kurrentdb://, kurrentdb+discover://; tls=false for plain text; stream=NAME; maxAppendSize=BYTES if the cluster's is not 1 MiB)"
 
 // Options carry what a --log URL does not. There is nothing yet: every
 // backend's settings fit in its URL (PostgreSQL's libpq variables are read

@@ -19,7 +19,8 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-// batchSize is the most events written in one append to the destination.
+// batchSize is the most events written in one append to the destination
+// (fewer if the destination limits an append's size: events.AppendLimiter).
 const batchSize = 1000
 
 // MigrateLog copies every event and every checkpoint of from into to,
@@ -126,6 +127,10 @@ func copyLog(ctx context.Context, from, to events.Store, cps []events.StoredChec
 	next := 0 // index of the next checkpoint to store
 	var batch []events.Record
 	written := uint64(0)
+	// A destination with a size limit on appends (KurrentDB's
+	// MaxAppendSize) gets batches cut to fit it too.
+	limiter, _ := to.(events.AppendLimiter)
+	size := 0
 	flush := func() error {
 		var cp *events.StoredCheckpoint
 		end := written + uint64(len(batch))
@@ -141,7 +146,7 @@ func copyLog(ctx context.Context, from, to events.Store, cps []events.StoredChec
 		if err := to.Append(ctx, written, batch, cp); err != nil {
 			return fmt.Errorf("migrate: writing events %d..%d: %w", written, end, err)
 		}
-		written, batch = end, batch[:0]
+		written, batch, size = end, batch[:0], 0
 		return nil
 	}
 	// A checkpoint of the empty log, if one was ever stored.
@@ -154,6 +159,15 @@ func copyLog(ctx context.Context, from, to events.Store, cps []events.StoredChec
 			return errDone
 		}
 		r.Bytes = bytes.Clone(r.Bytes)
+		if limiter != nil {
+			n := limiter.AppendSize(r)
+			if len(batch) > 0 && size+n > limiter.AppendLimit() {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			size += n
+		}
 		batch = append(batch, r)
 		end := written + uint64(len(batch))
 		if len(batch) == batchSize || (next < len(cps) && cps[next].Size == end) {

@@ -305,3 +305,92 @@ func TestUnsealedEventsAreNeverApplied(t *testing.T) {
 		t.Fatalf("open on a log ending in forged events: %v", err)
 	}
 }
+
+// limitedStore refuses an append whose records' bytes are over limit, as
+// KurrentDB refuses one over its MaxAppendSize, and says so
+// (events.AppendLimiter).
+type limitedStore struct {
+	events.Store
+	limit   int
+	largest atomic.Int64
+}
+
+func (l *limitedStore) AppendSize(r events.Record) int { return len(r.Bytes) }
+func (l *limitedStore) AppendLimit() int               { return l.limit }
+
+func (l *limitedStore) Append(ctx context.Context, expected uint64, recs []events.Record, cp *events.StoredCheckpoint) error {
+	n := 0
+	for _, r := range recs {
+		n += len(r.Bytes)
+	}
+	if n > l.limit {
+		return fmt.Errorf("append of %d bytes over the limit of %d", n, l.limit)
+	}
+	if int64(n) > l.largest.Load() {
+		l.largest.Store(int64(n))
+	}
+	return l.Store.Append(ctx, expected, recs, cp)
+}
+
+// A store with an append limit: a burst the writer would gather into one
+// larger batch is cut between requests and every request is stored, in
+// order; a request over the limit on its own is refused alone.
+func TestBatchesKeepWithinTheStoresAppendLimit(t *testing.T) {
+	f := newFixture(t)
+	st := &limitedStore{Store: openStore(t, f), limit: 20_000}
+	defer st.Close()
+	seq, err := sequencer.Open(context.Background(), sequencer.Config{Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seq.Close()
+	ctx := context.Background()
+	release := make(chan struct{})
+	held := make(chan error, 1)
+	go func() {
+		_, err := seq.Append(ctx, sequencer.Draft{Type: "hold", Check: func([]*events.Event) error { <-release; return nil }})
+		held <- err
+	}()
+	const requests = 200 // about 3 events of 400 bytes each: 240 kB in all
+	var wg sync.WaitGroup
+	errs := make(chan error, requests+1)
+	for i := range requests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := sequencer.Draft{Type: "burst", Case: fmt.Sprint("case-", i), Data: map[string]string{"text": strings.Repeat("x", 200)}}
+			_, err := seq.Append(ctx, d, d, d)
+			errs <- err
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		big := make([]sequencer.Draft, 100)
+		for j := range big {
+			big[j] = sequencer.Draft{Type: "big", Data: map[string]string{"text": strings.Repeat("x", 200)}}
+		}
+		if _, err := seq.Append(ctx, big...); err == nil || !strings.Contains(err.Error(), "append limit") {
+			t.Errorf("a request over the limit: %v", err)
+		}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	close(errs)
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st.largest.Load() > int64(st.limit) || st.largest.Load() < int64(st.limit)/2 {
+		t.Fatalf("largest append %d bytes: batches were not filled up to the limit of %d", st.largest.Load(), st.limit)
+	}
+	seq.Close()
+	if res := f.audit(t); res.Events != 1+3*requests {
+		t.Fatalf("log has %d events, want %d", res.Events, 1+3*requests)
+	}
+}

@@ -102,9 +102,18 @@ func (s *Sequencer) build(batch []*request) *built {
 		spans: make([]span, len(batch)), refused: make([]error, len(batch)), carried: make([]bool, len(batch)),
 	}
 	now := events.FormatTime(s.cfg.Now())
+	limiter, _ := s.cfg.Store.(events.AppendLimiter)
+	size, full := 0, false // of the batch, in the store's append limit
 	for i, r := range batch {
 		b.force = b.force || r.force
 		b.spans[i].from = len(b.evs)
+		if full {
+			// The batch is as large as one append can be: the rest wait
+			// for the next, in order.
+			b.carried[i] = true
+			b.spans[i].to = len(b.evs)
+			continue
+		}
 		savePrev, saveLen := b.prev, len(b.recs)
 		for _, d := range r.drafts {
 			if d.Check != nil {
@@ -137,6 +146,20 @@ func (s *Sequencer) build(batch []*request) *built {
 			b.leaves = append(b.leaves, leaf)
 			b.evs = append(b.evs, ev)
 			b.prev = leaf
+		}
+		if limiter != nil && b.refused[i] == nil && !b.carried[i] {
+			n := 0
+			for _, rec := range b.recs[saveLen:] {
+				n += limiter.AppendSize(rec)
+			}
+			switch limit := limiter.AppendLimit(); {
+			case n > limit:
+				b.refused[i] = fmt.Errorf("custody log: the request's %d events take %d bytes of the log store's append limit of %d: it cannot be stored in one append", len(b.recs)-saveLen, n, limit)
+			case size+n > limit:
+				b.carried[i], full = true, true
+			default:
+				size += n
+			}
 		}
 		if b.refused[i] != nil || b.carried[i] {
 			// A request is appended whole or not at all.

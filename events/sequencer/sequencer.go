@@ -51,6 +51,8 @@ type Config struct {
 	// covered by a signed checkpoint. Default 1s.
 	CheckpointInterval time.Duration
 	// MaxBatch bounds the events written in one append. Default 4096.
+	// A store with a size limit on appends (events.AppendLimiter) bounds
+	// the batch further: it is cut between requests to fit.
 	MaxBatch int
 	// OnEvent, if set, is called from the writer goroutine for every event
 	// that is durable, in log order: first for the whole existing log at
