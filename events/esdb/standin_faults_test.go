@@ -167,13 +167,7 @@ func TestSequencerAnswerLostAgainstStandIn(t *testing.T) {
 	srv := newStandIn(t)
 	ctx := context.Background()
 	name := stream(t)
-	skey, vkey, err := note.GenerateKey(rand.Reader, "custos.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, _ := note.NewSigner(skey)
-	verifier, _ := note.NewVerifier(vkey)
-	const origin = "custos.test/log"
+	signer, verifier := testKeys(t)
 	st := open(t, srv.url(), name)
 	defer st.Close()
 	var mu sync.Mutex
@@ -401,13 +395,7 @@ func TestSequencerBatchWithinMaxAppendSize(t *testing.T) {
 	srv := newStandIn(t)
 	ctx := context.Background()
 	name := stream(t)
-	skey, vkey, err := note.GenerateKey(rand.Reader, "custos.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, _ := note.NewSigner(skey)
-	verifier, _ := note.NewVerifier(vkey)
-	const origin = "custos.test/log"
+	signer, verifier := testKeys(t)
 	st := open(t, srv.url(), name)
 	defer st.Close()
 	seq, err := sequencer.Open(ctx, sequencer.Config{Store: st, Origin: origin, Signer: signer, Verifier: verifier, CheckpointInterval: time.Hour})
@@ -570,13 +558,7 @@ func TestMigrateIntoStandIn(t *testing.T) {
 	t.Log(standInNote)
 	srv := newStandIn(t)
 	ctx := context.Background()
-	skey, vkey, err := note.GenerateKey(rand.Reader, "custos.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, _ := note.NewSigner(skey)
-	verifier, _ := note.NewVerifier(vkey)
-	const origin = "custos.test/log"
+	signer, verifier := testKeys(t)
 	src, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "log.db")})
 	if err != nil {
 		t.Fatal(err)
@@ -610,4 +592,19 @@ func TestMigrateIntoStandIn(t *testing.T) {
 		t.Fatalf("moved %d events", n)
 	}
 	sameLog(t, readBack(t, dst), readBack(t, src))
+}
+
+// origin is the test logs' origin line.
+const origin = "custos.test/log"
+
+// testKeys is a fresh signing key of origin's log and its verifier.
+func testKeys(t *testing.T) (note.Signer, note.Verifier) {
+	t.Helper()
+	skey, vkey, err := note.GenerateKey(rand.Reader, "custos.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	verifier, _ := note.NewVerifier(vkey)
+	return signer, verifier
 }

@@ -143,9 +143,22 @@ func custodyAppend(dir string, writers int, d time.Duration, name string, anchor
 	}
 	slices.Sort(all)
 	p99 := all[len(all)*99/100]
+	tput := float64(len(all)) / elapsed.Seconds()
 	ms := []Metric{
-		{name + "_events_per_s", float64(len(all)) / elapsed.Seconds(), "events/s"},
+		{name + "_events_per_s", tput, "events/s"},
 		{name + "_p99_ms", float64(p99) / float64(time.Millisecond), "ms"},
+	}
+	if !anchored {
+		// The disk's limit, measured in the same run on the same folder:
+		// one writer of batches of `writers` events, each batch one fsync.
+		fsync, err := fsyncMedian(sub, 200)
+		if err != nil {
+			return nil, err
+		}
+		limit := float64(writers) / fsync.Seconds()
+		ms = append(ms, Metric{"custody_fsync_median_ms", float64(fsync) / float64(time.Millisecond), "ms"},
+			Metric{"custody_append_fsync_limit_events_per_s", limit, "events/s"},
+			Metric{"custody_append_fsync_limit_ratio", tput / limit, "ratio"})
 	}
 	if an != nil {
 		if n := an.witnessedCount(); n == 0 {
@@ -159,6 +172,33 @@ func custodyAppend(dir string, writers int, d time.Duration, name string, anchor
 		}
 	}
 	return ms, nil
+}
+
+// fsyncMedian is the median time of n rounds of writing 4 KiB at the end
+// of a file in dir and fsyncing it: what one durable batch of the log
+// costs the disk at the least.
+func fsyncMedian(dir string, n int) (time.Duration, error) {
+	f, err := os.CreateTemp(dir, "fsync-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	block := make([]byte, 4096)
+	rand.Read(block)
+	times := make([]time.Duration, 0, n)
+	for range n {
+		t0 := time.Now()
+		if _, err := f.Write(block); err != nil {
+			return 0, err
+		}
+		if err := f.Sync(); err != nil {
+			return 0, err
+		}
+		times = append(times, time.Since(t0))
+	}
+	slices.Sort(times)
+	return times[len(times)/2], nil
 }
 
 // AuditVerify builds a log of n events (in memory: the engine's input is

@@ -273,6 +273,19 @@ func TestBrowserVideoStartsMuted(t *testing.T) {
 	bv := newBrowserVault(t)
 	ctx := bv.ctx
 	bv.openCase(t, "VD-1")
+	state := bv.revealVideo(t, ctx, "VD-1")
+	if state["tag"] != "VIDEO" || state["muted"] != true || state["paused"] != true || state["autoplay"] != false || state["controls"] != true {
+		t.Fatalf("the video element is %v", state)
+	}
+	testenv.Screenshot(t, ctx, "video")
+}
+
+// revealVideo deposits a small MP4 into caseID as inv, signs inv in,
+// reveals it in the viewer, and returns what the video element says of
+// itself: tag, muted, paused, autoplay, controls, pip (picture-in-picture
+// disabled) and nodownload (the controls' download disabled).
+func (bv *browserVault) revealVideo(t *testing.T, ctx context.Context, caseID string) map[string]any {
+	t.Helper()
 	box := func(typ string, body []byte) []byte {
 		b := make([]byte, 8, 8+len(body))
 		b[0], b[1], b[2], b[3] = byte((8+len(body))>>24), byte((8+len(body))>>16), byte((8+len(body))>>8), byte(8+len(body))
@@ -280,18 +293,15 @@ func TestBrowserVideoStartsMuted(t *testing.T) {
 		return append(b, body...)
 	}
 	mp4 := append(box("ftyp", []byte("isom\x00\x00\x02\x00isom")), box("mdat", bytes.Repeat([]byte{1}, 4096))...)
-	item := bv.deposit(t, "VD-1", "stream.mp4", mp4)
+	item := bv.deposit(t, caseID, "stream.mp4", mp4)
 	bv.signIn(t, ctx, "inv")
 	run(t, ctx, chromedp.Navigate(bv.url+"/app/items/"+item),
 		chromedp.SendKeys(chromedp.ID("purpose"), "review"),
 		chromedp.Click(chromedp.CSS("#reveal button[type=submit]")),
 		chromedp.WaitReady(chromedp.ID("evidence")))
-	state := value(t, ctx, chromedp.Evaluate[map[string]any](`(() => { const v = document.getElementById('evidence');
-		return {tag: v.tagName, muted: v.muted, paused: v.paused, autoplay: v.autoplay, controls: v.controls}; })()`))
-	if state["tag"] != "VIDEO" || state["muted"] != true || state["paused"] != true || state["autoplay"] != false || state["controls"] != true {
-		t.Fatalf("the video element is %v", state)
-	}
-	testenv.Screenshot(t, ctx, "video")
+	return value(t, ctx, chromedp.Evaluate[map[string]any](`(() => { const v = document.getElementById('evidence');
+		return {tag: v.tagName, muted: v.muted, paused: v.paused, autoplay: v.autoplay, controls: v.controls,
+			pip: v.disablePictureInPicture === true, nodownload: !!(v.controlsList && v.controlsList.contains('nodownload'))}; })()`))
 }
 
 // TestBrowserKnownMaterialHidden: an item identical to one classified as
