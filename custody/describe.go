@@ -3,6 +3,8 @@ package custody
 import (
 	"fmt"
 	"strings"
+
+	"github.com/custos-vault/custos/events"
 )
 
 // describe fills an event's Action, Purpose and Details in words, from
@@ -125,4 +127,20 @@ func roleOr(role, dflt string) string {
 func quoted(s string) string {
 	s = strings.NewReplacer("“", `\u201c`, "”", `\u201d`).Replace(Shown(s))
 	return "“" + s + "”"
+}
+
+// Describe says in words what one event is, as the custody documents show
+// it: its Action ("Viewed (plaintext opened)") and Details (escaped and
+// quoted already, as Event's). An event whose data does not decode, or of
+// a type this version does not know, is described by its type.
+func Describe(ev *events.Event) (action, details string) {
+	x := decoded{ev: ev}
+	if err := ev.DecodeData(&x.d); err != nil {
+		return ev.Type, ""
+	}
+	describe(&x)
+	if x.e.Action == "" {
+		x.e.Action = ev.Type
+	}
+	return x.e.Action, x.e.Details
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/witness"
 	"github.com/custos-vault/custos/events/witness/witnessclient"
@@ -143,9 +144,11 @@ var timelineRows = 1000
 
 // timelineRow is one event of a timeline.
 type timelineRow struct {
-	Seq      uint64
-	Time     time.Time
-	Type     string
+	Seq  uint64
+	Time time.Time
+	Type string
+	// Action says in words what happened, as the custody report says it.
+	Action   string
 	Person   string
 	Role     string
 	Auth     string
@@ -226,6 +229,7 @@ func (h *Handler) timeline(w http.ResponseWriter, r *http.Request, s *session) e
 		}
 		row := timelineRow{Seq: ev.Seq, Time: ev.Timestamp().UTC(), Type: ev.Type, Person: ev.Actor.Person, Role: ev.Actor.Role,
 			Auth: ev.Actor.Auth, Item: ev.Item, ItemName: names[ev.Item]}
+		row.Action, _ = custody.Describe(ev)
 		row.Purpose, _ = data["purpose"].(string)
 		row.Reason, _ = data["reason"].(string)
 		for _, k := range detailKeys {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/custos-vault/custos/vault"
 )
@@ -46,6 +47,14 @@ var funcs = template.FuncMap{
 		return s[:n] + "…"
 	},
 	"add": func(a, b int) int { return a + b },
+	// duration writes a Go duration as people read it ("10y", "90d").
+	"duration": func(s string) string {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return s
+		}
+		return vault.ReadableDuration(d)
+	},
 }
 
 // humanBytes writes a size as people read it (1.5 GiB), in binary units.

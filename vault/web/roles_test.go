@@ -627,7 +627,7 @@ func TestRolesManageCase(t *testing.T) {
 	pros.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}, "confirm": {"yes"}}).status(t, "destruction approved by pros", http.StatusForbidden)
 	// The second custodian reads the pending request on the case's page,
 	// and must confirm.
-	cust2.get("/app/cases/C-2/manage").has(t, "pending destruction", m[1], "Asked by")
+	cust2.get("/app/cases/C-2/manage").has(t, "pending destruction", m[1], "Asked by", "10y")
 	cust2.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}}).status(t, "destruction approved without the confirmation", http.StatusBadRequest)
 	rv.onlyRefusals(before, "refused destruction approvals")
 	before = rv.size()
@@ -739,6 +739,7 @@ func TestRolesTimeline(t *testing.T) {
 	p := aud.get("/app/cases/C-1/timeline")
 	p.status(t, "timeline", http.StatusOK)
 	p.postFormsCarryCSRF(t, "timeline")
+	p.has(t, "timeline in words", "Deposited (received into custody)")
 	if got := seqsOf(p.raw2()); !slices.Equal(got, want) || len(want) < 5 {
 		t.Errorf("timeline sequence numbers %v, the API's %v", got, want)
 	}
