@@ -346,6 +346,15 @@ type navLink struct {
 // as fmt.Sprintf would.
 func (v *view) T(key string, args ...any) string { return v.Lang.text(key, args...) }
 
+// Kind is a two-person request's kind in words ("Enrol a person"), or
+// the kind itself for one the catalog does not name.
+func (v *view) Kind(kind string) string {
+	if m := v.Lang.lookup("request.kind." + kind); m != "" {
+		return m
+	}
+	return kind
+}
+
 // Raw is key's message with its verbs left in, for the page's script to
 // fill in (static/app.js reads them from a <template>).
 func (v *view) Raw(key string) string {

@@ -626,3 +626,15 @@ func TestOpenCaseAndRecordReport(t *testing.T) {
 		t.Fatalf("a prosecutor recording a report: %d", resp.StatusCode)
 	}
 }
+
+// TestRequestKindsInWords: every kind of two-person request is named in
+// words on the approvals page.
+func TestRequestKindsInWords(t *testing.T) {
+	v := &view{Lang: defaultCatalog}
+	for _, k := range []string{vault.KindEnroll, vault.KindReissue, vault.KindReinstate, vault.KindMember, vault.KindRecipient,
+		vault.KindReceiptKey, vault.KindPolicy, vault.KindSeal} {
+		if got := v.Kind(k); got == k || got == "" {
+			t.Errorf("request kind %s is not named in words", k)
+		}
+	}
+}
