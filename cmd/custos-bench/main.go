@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, reports, deposit, s3, hashset, pdq, web")
+	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, reports, deposit, s3, hashset, pdq, web, stocktools")
 	dur := flag.Duration("append-duration", 5*time.Second, "how long the append measurement runs")
 	auditN := flag.Int("audit-events", 1_000_000, "events in the audit replay")
 	custos := flag.String("custos", "bin/custos", "the custos binary the deposit measurements run")
@@ -70,6 +70,7 @@ func main() {
 		return append(ms, dm...), err
 	})
 	run("pdq", bench.PDQ)
+	run("stocktools", func() ([]bench.Metric, error) { return bench.DepositStockTools(*custos, dir, *depositSize, 3) })
 	run("web", func() ([]bench.Metric, error) {
 		ms, err := bench.WebCasePage(*custos, dir, *webItems, 9)
 		if err != nil {
