@@ -2,19 +2,21 @@ package main
 
 import (
 	"crypto/tls"
-	"errors"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 	"github.com/custos-vault/custos/vault/clientcert"
 )
 
-// certAdapter presents vault/clientcert to the API.
-type certAdapter struct{ a *clientcert.Authority }
+// certAdapter is the client CA as the server uses it: the API's
+// identifier and the CA's TLS configuration.
+type certAdapter struct {
+	api.CertIdentifier
+	a *clientcert.Authority
+}
 
 // newCertAuthority loads the client CA and CRL; SIGHUP reloads the CRL
 // (it is also reloaded when the file changes).
@@ -36,18 +38,7 @@ func newCertAuthority(ca, crl, name string, logger *slog.Logger) (certAuthority,
 			}
 		}()
 	}
-	return certAdapter{a}, nil
+	return certAdapter{CertIdentifier: api.CertIdentifierOf(a), a: a}, nil
 }
 
 func (c certAdapter) TLSConfig(base *tls.Config) *tls.Config { return c.a.TLSConfig(base) }
-
-func (c certAdapter) Identify(cs *tls.ConnectionState) (vault.ExternalIdentity, error) {
-	id, err := c.a.Identify(cs)
-	if errors.Is(err, clientcert.ErrNoCertificate) {
-		return vault.ExternalIdentity{}, api.ErrNoCertificate
-	}
-	if err != nil {
-		return vault.ExternalIdentity{}, err
-	}
-	return vault.ExternalIdentity{Kind: "certificate", Name: id.Name, Issuer: id.Issuer, Subject: id.Subject, Fingerprint: id.Fingerprint}, nil
-}

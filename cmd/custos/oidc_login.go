@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/internal/signin"
-	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 	"github.com/custos-vault/custos/vault/oidcauth"
 )
@@ -102,21 +101,10 @@ func openBrowser(url string) error {
 	return exec.Command(name, url).Start()
 }
 
-// oidcVerifier presents vault/oidcauth to the API.
-type oidcVerifier struct{ v *oidcauth.Verifier }
-
 func newOIDCVerifier(ctx context.Context, issuer, clientID, claim string) (api.OIDCVerifier, error) {
 	v, err := oidcauth.New(ctx, oidcauth.Config{Issuer: issuer, ClientID: clientID, Claim: claim})
 	if err != nil {
 		return nil, err
 	}
-	return oidcVerifier{v}, nil
-}
-
-func (o oidcVerifier) Verify(ctx context.Context, idToken, accessToken string) (vault.ExternalIdentity, error) {
-	id, err := o.v.Verify(ctx, idToken, accessToken)
-	if err != nil {
-		return vault.ExternalIdentity{}, err
-	}
-	return vault.ExternalIdentity{Kind: "oidc", Name: id.Name, Issuer: id.Issuer, Subject: id.Subject, ACR: id.ACR, AMR: id.AMR}, nil
+	return api.OIDCVerifierOf(v), nil
 }

@@ -13,18 +13,6 @@ import (
 	"github.com/custos-vault/custos/vault/oidcauth"
 )
 
-// oidcVerifier presents vault/oidcauth to the API, as `custos server`
-// does.
-type oidcVerifier struct{ v *oidcauth.Verifier }
-
-func (o oidcVerifier) Verify(ctx context.Context, idToken, accessToken string) (vault.ExternalIdentity, error) {
-	id, err := o.v.Verify(ctx, idToken, accessToken)
-	if err != nil {
-		return vault.ExternalIdentity{}, err
-	}
-	return vault.ExternalIdentity{Kind: "oidc", Name: id.Name, Issuer: id.Issuer, Subject: id.Subject, ACR: id.ACR, AMR: id.AMR}, nil
-}
-
 // TestBrowserOIDCSignIn: a person enrolled with their provider's subject
 // signs in through the real OpenID provider's pages (authorisation code
 // with PKCE), lands on the page they asked for, and the session names the
@@ -38,7 +26,7 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	bv := newBrowserVault(t, func(o *api.Options) {
-		o.OIDC = oidcVerifier{verifier}
+		o.OIDC = api.OIDCVerifierOf(verifier)
 		o.OIDCClient = api.OIDCClient{Issuer: p.Issuer, ClientID: p.ClientID}
 	})
 	c1 := vault.Principal{Name: "cust", Role: vault.RoleCustodian}

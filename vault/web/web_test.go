@@ -11,7 +11,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
 	"io"
 	"log/slog"
 	"math/big"
@@ -300,7 +299,7 @@ func TestClientCertificateSignsIn(t *testing.T) {
 	if _, err := bv.v.Approve(ctx, vault.Principal{Name: "cust2", Role: vault.RoleCustodian}, req.ID); err != nil {
 		t.Fatal(err)
 	}
-	base := serve(t, bv, api.Options{ClientCerts: certIdentifier{authority}}, authority.TLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
+	base := serve(t, bv, api.Options{ClientCerts: api.CertIdentifierOf(authority)}, authority.TLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
 	leaf := tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: leafKey}
 	c := newWebClient(t, base, &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{leaf}}})
 	resp, body := c.do("GET", "/app/me", nil)
@@ -319,21 +318,6 @@ func TestClientCertificateSignsIn(t *testing.T) {
 	if resp, _ := c.do("POST", "/app/sign-out", url.Values{}); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("a form without a token answered %d", resp.StatusCode)
 	}
-}
-
-// certIdentifier presents vault/clientcert to the API, as `custos server`
-// does.
-type certIdentifier struct{ a *clientcert.Authority }
-
-func (c certIdentifier) Identify(cs *tls.ConnectionState) (vault.ExternalIdentity, error) {
-	id, err := c.a.Identify(cs)
-	if errors.Is(err, clientcert.ErrNoCertificate) {
-		return vault.ExternalIdentity{}, api.ErrNoCertificate
-	}
-	if err != nil {
-		return vault.ExternalIdentity{}, err
-	}
-	return vault.ExternalIdentity{Kind: "certificate", Name: id.Name, Issuer: id.Issuer, Subject: id.Subject, Fingerprint: id.Fingerprint}, nil
 }
 
 // TestUnknownPagesRecorded: a page nothing serves is answered 404 and
