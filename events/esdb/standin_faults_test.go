@@ -200,22 +200,7 @@ func TestSequencerAnswerLostAgainstStandIn(t *testing.T) {
 		t.Fatalf("applied %v, want each event once, in order", applied)
 	}
 	mu.Unlock()
-	eng := verify.New(origin, verifier)
-	cps, err := st.Checkpoints(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, c := range cps {
-		if err := eng.AddCheckpoint(c.Note, fmt.Sprint("checkpoint ", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, r := range readBack(t, st) {
-		if err := eng.Add(r.Bytes); err != nil {
-			t.Fatal(err)
-		}
-	}
-	res, err := eng.Finish()
+	res, err := audit(t, st, verifier)
 	if err != nil || res.Events != 3 {
 		t.Fatalf("audit: %+v %v", res, err)
 	}
@@ -466,22 +451,7 @@ func TestSequencerBatchWithinMaxAppendSize(t *testing.T) {
 	if err := seq.Close(); err != nil {
 		t.Fatal(err)
 	}
-	eng := verify.New(origin, verifier)
-	cps, err := st.Checkpoints(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, c := range cps {
-		if err := eng.AddCheckpoint(c.Note, fmt.Sprint("checkpoint ", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, r := range readBack(t, st) {
-		if err := eng.Add(r.Bytes); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if res, err := eng.Finish(); err != nil || res.Events != 2+requests*perRequest {
+	if res, err := audit(t, st, verifier); err != nil || res.Events != 2+requests*perRequest {
 		t.Fatalf("audit: %+v %v", res, err)
 	}
 }
@@ -607,4 +577,26 @@ func testKeys(t *testing.T) (note.Signer, note.Verifier) {
 	signer, _ := note.NewSigner(skey)
 	verifier, _ := note.NewVerifier(vkey)
 	return signer, verifier
+}
+
+// audit replays what st holds, checkpoints and events, through the audit
+// engine, as `custos audit verify` does.
+func audit(t *testing.T, st *esdb.Store, verifier note.Verifier) (*verify.Result, error) {
+	t.Helper()
+	eng := verify.New(origin, verifier)
+	cps, err := st.Checkpoints(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cps {
+		if err := eng.AddCheckpoint(c.Note, fmt.Sprint("checkpoint ", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range readBack(t, st) {
+		if err := eng.Add(r.Bytes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return eng.Finish()
 }

@@ -33,6 +33,19 @@ func newSource(n int64) *source {
 	return &source{buf: b, left: n}
 }
 
+// writeSource writes a file of n bytes of newSource at path.
+func writeSource(path string, n int64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, newSource(n)); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 func (s *source) Read(p []byte) (int, error) {
 	if s.left == 0 {
 		return 0, io.EOF

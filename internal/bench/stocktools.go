@@ -31,15 +31,9 @@ import (
 // ciphertext's SHA-256).
 func DepositStockTools(custos, dir string, size int64, rounds int) ([]Metric, error) {
 	file := filepath.Join(dir, "stock-in.bin")
-	f, err := os.Create(file)
-	if err != nil {
+	if err := writeSource(file, size); err != nil {
 		return nil, err
 	}
-	if _, err := io.Copy(f, io.LimitReader(newSource(size), size)); err != nil {
-		f.Close()
-		return nil, err
-	}
-	f.Close()
 	defer os.Remove(file)
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
@@ -120,7 +114,7 @@ sync %q`, file, id.Recipient().String(), out, out)
 // hashNsPerByte is what h costs per byte over n bytes, on one goroutine.
 func hashNsPerByte(h hash.Hash, n int64) float64 {
 	t := time.Now()
-	io.Copy(h, io.LimitReader(newSource(n), n))
+	io.Copy(h, newSource(n))
 	h.Sum(nil)
 	return float64(time.Since(t).Nanoseconds()) / float64(n)
 }

@@ -139,15 +139,9 @@ func WebUpload(custos, dir string, size int64) ([]Metric, error) {
 		return nil, fmt.Errorf("no Chromium at %s (scripts/tools.sh installs it): %w", browser, err)
 	}
 	file := filepath.Join(dir, "upload.bin")
-	f, err := os.Create(file)
-	if err != nil {
+	if err := writeSource(file, size); err != nil {
 		return nil, err
 	}
-	if _, err := io.Copy(f, io.LimitReader(newSource(size), size)); err != nil {
-		f.Close()
-		return nil, err
-	}
-	f.Close()
 	defer os.Remove(file)
 	s, err := startServer(custos, dir, nil, nil)
 	if err != nil {
