@@ -622,3 +622,37 @@ func TestRequestKindsInWords(t *testing.T) {
 		}
 	}
 }
+
+// TestNoticeCookieOverTLS: over HTTPS a notice is taken only from the
+// vault's own __Host- cookie, never from one another host could plant,
+// and it is shown once.
+func TestNoticeCookieOverTLS(t *testing.T) {
+	bv := openTestVault(t)
+	base := serve(t, bv, api.Options{}, &tls.Config{MinVersion: tls.VersionTLS12})
+	c := newWebClient(t, base, &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}})
+	c.signIn(bv.creds["cust"])
+	notice := defaultCatalog.lookup("done.case-opened")
+	if _, body := c.do("GET", "/app/me", nil, "Cookie", c.cookieHeader()+"; "+noticeCookieName+"=case-opened"); strings.Contains(body, notice) {
+		t.Fatal("over TLS a planted, unprefixed notice cookie was shown")
+	}
+	token := c.csrf("/app/")
+	if resp, _ := c.do("POST", "/app/cases", url.Values{"csrf": {token}, "case": {"N-1"}, "title": {"notice"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("opening a case: %d", resp.StatusCode)
+	}
+	if _, body := c.do("GET", "/app/cases/N-1", nil); !strings.Contains(body, notice) {
+		t.Fatal("the vault's own notice cookie was not shown")
+	}
+	if _, body := c.do("GET", "/app/cases/N-1", nil); strings.Contains(body, notice) {
+		t.Fatal("the notice was shown twice")
+	}
+}
+
+// cookieHeader is the Cookie header the client's jar sends to its vault.
+func (c *webClient) cookieHeader() string {
+	u, _ := url.Parse(c.base + "/app/")
+	var parts []string
+	for _, ck := range c.c.Jar.Cookies(u) {
+		parts = append(parts, ck.Name+"="+ck.Value)
+	}
+	return strings.Join(parts, "; ")
+}
