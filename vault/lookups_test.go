@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -113,5 +114,49 @@ func TestLookupsAreCheckedAgainstTheSignedBytes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// forgedRead is a store whose Read hands out other bytes for one event,
+// as a database administrator who edited the row would.
+type forgedRead struct {
+	events.Store
+	seq   uint64
+	bytes []byte
+}
+
+func (f forgedRead) Read(ctx context.Context, from uint64, fn func(events.Record) error) error {
+	return f.Store.Read(ctx, from, func(r events.Record) error {
+		if r.Seq == f.seq {
+			r.Bytes = f.bytes
+		}
+		return fn(r)
+	})
+}
+
+// TestEventTimeIsTheSignedOne: the time of an event the audit page shows
+// is read through the verified tree: an edited row is an integrity
+// failure, never a time; and only auditors and custodians ask.
+func TestEventTimeIsTheSignedOne(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"aud": RoleAuditor, "inv": RoleInvestigator})
+	last := v.log.Size() - 1
+	want, err := v.EventTime(ctx, p["aud"], last)
+	if err != nil || want.IsZero() {
+		t.Fatalf("the newest event's time: %v %v", want, err)
+	}
+	var orig []byte
+	v.cfg.Log.Read(ctx, last, func(r events.Record) error { orig = r.Bytes; return errStopRead })
+	year := []byte(want.UTC().Format("2006"))
+	real := v.cfg.Log
+	v.cfg.Log = forgedRead{Store: real, seq: last, bytes: bytes.Replace(orig, year, []byte("1999"), 1)}
+	defer func() { v.cfg.Log = real }()
+	if got, err := v.EventTime(ctx, p["aud"], last); !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("an edited row gave %v, %v", got, err)
+	}
+	v.cfg.Log = real
+	if _, err := v.EventTime(ctx, p["inv"], last); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("an investigator asking: %v", err)
 	}
 }
