@@ -88,9 +88,6 @@ func (h *Handler) RecordRefusal(ctx context.Context, r *http.Request, who vault.
 	return err
 }
 
-// Status is the HTTP status the API answers err with.
-func Status(err error) int { return status(err) }
-
 // Message is the status and what the API tells a person of err: the vault's own message
 // (control characters escaped) for what they can act on; for a server
 // fault, a generic message with a reference that the server log carries

@@ -46,12 +46,7 @@ type AuthResponse struct {
 }
 
 func (h *Handler) authConfig(w http.ResponseWriter, r *http.Request, _ vault.Principal) error {
-	resp := AuthResponse{Local: !h.opts.NoLocalAccounts, ClientCertificates: h.opts.ClientCerts != nil}
-	if h.opts.OIDC != nil {
-		c := h.opts.OIDCClient
-		resp.OIDC = &c
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writeJSON(w, http.StatusOK, h.SignIn())
 	return nil
 }
 
@@ -95,15 +90,8 @@ func (h *Handler) openSession(w http.ResponseWriter, r *http.Request, _ vault.Pr
 	case req.Credential != "" && req.IDToken == "":
 		s, err = h.v.OpenSession(r.Context(), req.Credential)
 	case req.IDToken != "" && req.Credential == "":
-		if h.opts.OIDC == nil {
-			err = fmt.Errorf("%w: "+"this vault has no identity provider", vault.ErrUnauthenticated)
-			break
-		}
 		var id vault.ExternalIdentity
-		if id, err = h.opts.OIDC.Verify(r.Context(), req.IDToken, req.AccessToken); err != nil {
-			// The verifier's reason goes to the log, not to the caller.
-			h.log.Info("an ID token was refused", "err", err, "source", clientIP(r))
-			err = fmt.Errorf("%w: "+"the ID token was not accepted", vault.ErrUnauthenticated)
+		if id, err = h.VerifyIDToken(r, req.IDToken, req.AccessToken); err != nil {
 			break
 		}
 		s, err = h.v.OpenExternalSession(r.Context(), id)

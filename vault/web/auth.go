@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -144,9 +143,7 @@ func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request, code int, f
 // signInLocal signs a person in with their local credential. A refusal is
 // rate-limited and recorded (aggregated) exactly as the API's.
 func (h *Handler) signInLocal(w http.ResponseWriter, r *http.Request) {
-	if wait, limited, err := h.api.Throttled(r, "session.open"); limited || err != nil {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
-		h.errorPage(w, r, nil, http.StatusTooManyRequests, "Too many sign-in attempts from this address; wait a minute and try again.")
+	if h.throttled(w, r, "session.open") {
 		return
 	}
 	if err := form(w, r); err != nil {
@@ -304,9 +301,7 @@ func (h *Handler) oauthConfig(r *http.Request) (*oauth2.Config, *oidc.Provider, 
 // signInOIDC starts the authorisation code flow with PKCE (RFC 7636) and
 // a nonce; the state is bound to this browser by a cookie.
 func (h *Handler) signInOIDC(w http.ResponseWriter, r *http.Request) {
-	if wait, limited, err := h.api.Throttled(r, "session.open"); limited || err != nil {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
-		h.errorPage(w, r, nil, http.StatusTooManyRequests, "Too many sign-in attempts from this address; wait a minute and try again.")
+	if h.throttled(w, r, "session.open") {
 		return
 	}
 	oc, _, err := h.oauthConfig(r)
@@ -334,9 +329,7 @@ func (h *Handler) signInOIDC(w http.ResponseWriter, r *http.Request) {
 // and the vault then verifies it as it verifies the CLI's (its claim and
 // second-factor rules) before opening a session.
 func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
-	if wait, limited, err := h.api.Throttled(r, "session.open"); limited || err != nil {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
-		h.errorPage(w, r, nil, http.StatusTooManyRequests, "Too many sign-in attempts from this address; wait a minute and try again.")
+	if h.throttled(w, r, "session.open") {
 		return
 	}
 	q := r.URL.Query()
@@ -441,9 +434,7 @@ func (h *Handler) redeemPage(w http.ResponseWriter, r *http.Request) {
 // signs the person in with it.
 func (h *Handler) redeem(w http.ResponseWriter, r *http.Request) {
 	lang := pickCatalog(r)
-	if wait, limited, err := h.api.Throttled(r, "invitation.redeem"); limited || err != nil {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
-		h.errorPage(w, r, nil, http.StatusTooManyRequests, "Too many attempts from this address; wait a minute and try again.")
+	if h.throttled(w, r, "invitation.redeem") {
 		return
 	}
 	fail := func(code int, msg string, d redeemData) {

@@ -274,12 +274,7 @@ func (h *Handler) authed(pattern string, f pageFunc) http.HandlerFunc {
 		token := h.sessionToken(r)
 		who, err := h.api.Authenticate(r, token)
 		if err != nil {
-			if wait, limited, nerr := h.api.Throttled(r, pattern); limited || nerr != nil {
-				if nerr != nil {
-					h.log.Error("recording a refusal", "err", nerr)
-				}
-				w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
-				h.errorPage(w, r, nil, http.StatusTooManyRequests, "Too many requests without signing in; wait a little and try again.")
+			if h.throttled(w, r, pattern) {
 				return
 			}
 			if token != "" || r.Method != http.MethodGet {
@@ -316,6 +311,23 @@ func (h *Handler) authed(pattern string, f pageFunc) http.HandlerFunc {
 			h.errorPage(w, r, s, code, msg)
 		}
 	}
+}
+
+// throttled takes one of the client address's requests without valid
+// credentials from the API's rate limit (sign-in attempts included); when
+// none is left it answers 429 with Retry-After, the refusal recorded
+// (aggregated) as the API records it, and reports true.
+func (h *Handler) throttled(w http.ResponseWriter, r *http.Request, action string) bool {
+	wait, limited, err := h.api.Throttled(r, action)
+	if err != nil {
+		h.log.Error("recording a refusal", "err", err)
+	}
+	if !limited {
+		return false
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
+	h.errorPage(w, r, nil, http.StatusTooManyRequests, "Too many requests from this address without signing in; wait a minute and try again.")
+	return true
 }
 
 // notFound answers a path nothing serves, and records it.

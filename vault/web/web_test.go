@@ -656,3 +656,30 @@ func (c *webClient) cookieHeader() string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// TestSignInAttemptsRateLimited: failed sign-ins from one address, by
+// credential and by invitation alike, meet the API's limit of requests
+// without valid credentials: 429 with Retry-After, nothing opened.
+func TestSignInAttemptsRateLimited(t *testing.T) {
+	for _, try := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/app/sign-in", url.Values{"credential": {"cst_wrong"}}},
+		{"/app/invitation", url.Values{"name": {"x"}, "first": {"csi_a"}, "second": {"csi_b"}}},
+	} {
+		// A vault of its own for each path, so that each meets the limit
+		// by its own attempts.
+		bv := openTestVault(t)
+		c := newWebClient(t, serve(t, bv, api.Options{UnauthBurst: 3, UnauthRate: 0.001}, nil), nil)
+		for i := range 4 {
+			resp, _ := c.do("POST", try.path, try.form)
+			if limited := resp.StatusCode == http.StatusTooManyRequests; limited != (i == 3) || limited && resp.Header.Get("Retry-After") == "" {
+				t.Errorf("%s: attempt %d answered %d", try.path, i+1, resp.StatusCode)
+			}
+		}
+		if n := len(bv.events(t, vault.TypeSessionOpened)); n != 0 {
+			t.Fatalf("%d sessions opened", n)
+		}
+	}
+}
