@@ -130,6 +130,9 @@ func (v *Vault) stamper() *stamper {
 // afterPublish runs on the log's writer for every stored checkpoint; it
 // must not block.
 func (v *Vault) afterPublish(cp *events.Checkpoint) {
+	if v.snaps != nil {
+		v.snaps.maybeWrite(v, cp, false)
+	}
 	if c := v.witnessClient(); c != nil {
 		c.Submit(cp)
 	}

@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,9 +47,16 @@ type Config struct {
 	// prosecutor's recipient and metadata, never plaintext.
 	SpoolDir string
 	// TileDir holds the custody log's Merkle tree as tiles (package
-	// events/tiles), rebuilt from the log at every start; "" keeps the
-	// tree in memory.
+	// events/tiles), rebuilt from the log at a start that has no state
+	// snapshot; "" keeps the tree in memory.
 	TileDir string
+	// SnapshotDir holds state snapshots (docs/state-snapshots.md): a
+	// start loads the newest valid one and replays only the events after
+	// it. "" (or no TileDir) replays the whole log at every start.
+	SnapshotDir string
+	// SnapshotEvery is how many events pass between snapshots; one is
+	// also written at Close. Default DefaultSnapshotEvery.
+	SnapshotEvery uint64
 	// RecoveryRecipient is the offline recovery recipient (age1...).
 	RecoveryRecipient string
 	// Retention is how long evidence objects stay write-once. Default
@@ -167,6 +175,9 @@ type Vault struct {
 	// its stream has ended (0: probeGrace); tests shorten it.
 	probeGrace time.Duration
 	// holdMu serialises applying a case's legal hold to its objects.
+	// snaps writes and loads state snapshots; nil without SnapshotDir.
+	snaps *snapshots
+
 	holdMu sync.Mutex
 	// openMu serialises case openings, each of which writes its key
 	// files under a name derived from the case id, and keeps them out of
@@ -252,7 +263,11 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		return nil, err
 	}
 	signer, err := note.NewSigner(string(skey))
+	snapKey, kerr := deriveSnapshotKey(skey)
 	hsm.Zero(skey)
+	if kerr != nil {
+		return nil, fmt.Errorf("state snapshot key: %w", kerr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("log signing key: %w", err)
 	}
@@ -271,7 +286,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
-	v.log, err = sequencer.Open(ctx, sequencer.Config{
+	seqCfg := sequencer.Config{
 		Store: cfg.Log, Origin: v.origin, Signer: signer, Verifier: verifier,
 		CheckpointInterval: cfg.CheckpointInterval, Now: cfg.Now,
 		TileDir: cfg.TileDir, Logger: cfg.Logger,
@@ -284,7 +299,42 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 			}
 			return checkExtends(head, where, size, root)
 		},
-	})
+	}
+	// started is what server.started records of the start: the snapshot
+	// it resumed from, and any it discarded.
+	started := map[string]string{"sealer": cfg.Sealer.KeyRef(), "pdq_max_distance": strconv.Itoa(v.pdqDistance())}
+	var snap *loaded
+	var discarded []string
+	if cfg.SnapshotDir != "" && cfg.TileDir != "" && !cfg.acceptRollback {
+		if err := os.MkdirAll(cfg.SnapshotDir, 0o700); err != nil {
+			return nil, fmt.Errorf("state snapshot folder: %w", err)
+		}
+		every := cfg.SnapshotEvery
+		if every == 0 {
+			every = DefaultSnapshotEvery
+		}
+		v.snaps = &snapshots{dir: cfg.SnapshotDir, tileDir: cfg.TileDir, every: every, key: snapKey, logger: cfg.Logger}
+		snap, discarded = v.snaps.load(v.origin, verifier, size)
+	}
+	if snap != nil {
+		v.state = snap.state
+		seqCfg.Resume = snap.resume
+		v.log, err = sequencer.Open(ctx, seqCfg)
+		if errors.Is(err, sequencer.ErrResume) {
+			discarded = append(discarded, v.snaps.discard(snap.name, err))
+			v.snaps.last = 0
+			v.state, v.applyErr, seqCfg.Resume, snap = newState(), nil, nil, nil
+			v.log, err = sequencer.Open(ctx, seqCfg)
+		}
+	} else {
+		v.log, err = sequencer.Open(ctx, seqCfg)
+	}
+	if snap != nil {
+		started["state_snapshot"] = strconv.FormatUint(snap.resume.Size, 10)
+	}
+	if len(discarded) > 0 {
+		started["state_snapshots_discarded"] = strings.Join(discarded, "; ")
+	}
 	if err == nil && v.applyErr != nil {
 		v.log.Close()
 		err = fmt.Errorf("the custody log holds an event the vault cannot apply: %w", v.applyErr)
@@ -339,8 +389,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 			}
 		}
 	}
-	if _, err := v.append(ctx, sequencer.Draft{Type: TypeServerStarted, Actor: System,
-		Data: map[string]string{"sealer": cfg.Sealer.KeyRef(), "pdq_max_distance": strconv.Itoa(v.pdqDistance())}}); err != nil {
+	if _, err := v.append(ctx, sequencer.Draft{Type: TypeServerStarted, Actor: System, Data: started}); err != nil {
 		v.log.Close()
 		return nil, err
 	}
@@ -377,6 +426,15 @@ func (v *Vault) Close() error {
 		v.stopRefusals = nil
 	}
 	err := v.log.Close()
+	if v.snaps != nil {
+		// The writer has stopped: the state and the tree are at the
+		// newest checkpoint, unless its final signing failed.
+		v.snaps.wait()
+		if cp := v.log.LatestCheckpoint(); cp != nil && cp.Size == v.log.Size() {
+			v.snaps.maybeWrite(v, cp, true)
+			v.snaps.wait()
+		}
+	}
 	v.stopAnchors()
 	v.hashsets.close()
 	return err

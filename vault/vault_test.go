@@ -46,7 +46,11 @@ func openTestVaultDir(t testing.TB, configure ...func(*Config)) (*Vault, string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { v.Close(); st.Close() })
+	t.Cleanup(func() {
+		checkSnapshotRoundTrip(t, v)
+		v.Close()
+		st.Close()
+	})
 	return v, dir
 }
 

@@ -140,7 +140,7 @@ func (f *serverFlags) vaultConfig(b *backendSet, logger *slog.Logger) (vault.Con
 	return vault.Config{
 		Log: b.log, Objects: b.objects, Sealer: b.sealer,
 		KeyringDir: filepath.Join(f.data, "keyring"), SpoolDir: filepath.Join(f.data, "spool"),
-		TileDir: filepath.Join(f.data, "tiles"), HashSetDir: filepath.Join(f.data, "hashsets"),
+		TileDir: filepath.Join(f.data, "tiles"), SnapshotDir: filepath.Join(f.data, "snapshots"), HashSetDir: filepath.Join(f.data, "hashsets"),
 		RecoveryRecipient: rec, Retention: f.retention, PendingRetention: f.pending, MinRetention: f.minRet, NoLegacyHashes: f.noLegacy, Logger: logger,
 	}, nil
 }

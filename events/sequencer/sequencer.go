@@ -80,7 +80,31 @@ type Config struct {
 	// Logger receives what the writer cannot return to a caller (a tile
 	// that could not be written). Default: discarded.
 	Logger *slog.Logger
+	// Resume, if set, opens the log from a state snapshot instead of
+	// replaying it from its first event (docs/state-snapshots.md): the
+	// tree is resumed from the snapshot's edge and the tiles in TileDir,
+	// checked against the snapshot's root, and only the events after it
+	// are read, checked and passed to OnEvent. Open returns an error
+	// wrapping ErrResume, having applied nothing, if the snapshot does not
+	// fit the log; the caller then opens without it.
+	Resume *Resume
 }
+
+// Resume is where a state snapshot left the log: its size, the root of
+// the tree of that size (from a signed checkpoint), the leaf hash of the
+// last event it covers, and the tree's rightmost incomplete tile of each
+// level (tiles.Tree.Edge).
+type Resume struct {
+	Size uint64
+	Root events.Hash
+	Head events.Hash
+	Edge [][]events.Hash
+}
+
+// ErrResume is returned by Open when Config.Resume does not fit the log:
+// its tiles are missing or altered, its root or head differ from the
+// tree's, or the log is shorter than the snapshot.
+var ErrResume = errors.New("the state snapshot does not fit the custody log")
 
 // Draft is an event to append: everything but the fields the sequencer
 // assigns (seq, id, time, prev).
@@ -167,20 +191,35 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	tree, err := tiles.Open(cfg.TileDir)
-	if err != nil {
-		return nil, err
-	}
 	s := &Sequencer{
-		tree:    tree,
 		cfg:     cfg,
 		reqs:    make(chan *request, 1024),
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
+	var err error
+	if cfg.Resume != nil {
+		err = s.resume(ctx, cfg.Resume)
+	} else {
+		s.tree, err = tiles.Open(cfg.TileDir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.tree.SetSource(s.leaves)
 	cps, err := cfg.Store.Checkpoints(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading checkpoints: %w", err)
+	}
+	if cfg.Resume != nil {
+		// The checkpoints the snapshot covers were checked when their
+		// events were replayed or appended; a start checks those of the
+		// events it reads. audit verify checks all of them.
+		first := 0
+		for first < len(cps) && cps[first].Size < cfg.Resume.Size {
+			first++
+		}
+		cps = cps[first:]
 	}
 	if err := s.replay(ctx); err != nil {
 		return nil, err
@@ -219,10 +258,64 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 	return s, nil
 }
 
-// replay reads the whole store at Open, checks each record as the
-// continuation of the tree, and applies it.
+// leaves reads the leaf hashes of n events from position from, for a
+// tile the tree found missing or altered on disk (tiles.LeafSource).
+func (s *Sequencer) leaves(from uint64, n int) ([]events.Hash, error) {
+	out := make([]events.Hash, 0, n)
+	errEnough := errors.New("enough")
+	err := s.cfg.Store.Read(context.Background(), from, func(r events.Record) error {
+		if r.Seq != from+uint64(len(out)) {
+			return fmt.Errorf("custody log event %d: found at position %d", from+uint64(len(out)), r.Seq)
+		}
+		out = append(out, events.LeafHash(r.Bytes))
+		if len(out) == n {
+			return errEnough
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return nil, err
+	}
+	return out, nil
+}
+
+// resume sets up the tree and the chain's head from a state snapshot,
+// having checked them against the snapshot's root and the store's size.
+func (s *Sequencer) resume(ctx context.Context, r *Resume) error {
+	if r.Size == 0 {
+		return fmt.Errorf("%w: it covers no events", ErrResume)
+	}
+	tree, err := tiles.Resume(s.cfg.TileDir, r.Size, r.Edge)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrResume, err)
+	}
+	tree.SetSource(s.leaves)
+	root, err := tree.Root(r.Size)
+	if err != nil {
+		return fmt.Errorf("%w: the tree's tiles: %v", ErrResume, err)
+	}
+	if root != r.Root {
+		return fmt.Errorf("%w: the tree's tiles give another root for size %d", ErrResume, r.Size)
+	}
+	if head, err := tree.Leaf(r.Size - 1); err != nil || head != r.Head {
+		return fmt.Errorf("%w: the last event it covers is not the one in the tree", ErrResume)
+	}
+	n, err := s.cfg.Store.Size(ctx)
+	if err != nil {
+		return fmt.Errorf("custody log: %w", err)
+	}
+	if n < r.Size {
+		return fmt.Errorf("%w: it covers %d events but the log holds %d", ErrResume, r.Size, n)
+	}
+	s.tree, s.head = tree, r.Head
+	return nil
+}
+
+// replay reads the store at Open from the tree's size (0, or a
+// snapshot's), checks each record as the continuation of the tree, and
+// applies it.
 func (s *Sequencer) replay(ctx context.Context) error {
-	return s.cfg.Store.Read(ctx, 0, func(r events.Record) error {
+	return s.cfg.Store.Read(ctx, s.tree.Size(), func(r events.Record) error {
 		ev, leaf, err := continues(r, s.tree.Size(), s.head)
 		if err != nil {
 			return err

@@ -19,6 +19,7 @@ package tiles
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/transparency-dev/merkle/compact"
@@ -73,8 +75,25 @@ type Tree struct {
 	mem     map[tileID]*fullTile
 	// stats
 	written, repaired uint64
+	// healed counts tiles found missing or altered when read, rebuilt
+	// from the log's leaves (source) and rewritten.
+	healed atomic.Uint64
+	source LeafSource
 
 	cache tileCache
+}
+
+// LeafSource returns the leaf hashes of the log's events from to
+// from+n-1, read from the custody log itself. A tree with a source
+// rebuilds a tile it finds missing or altered on disk from the leaves
+// under it, and uses it only if it hashes to the node above it.
+type LeafSource func(from uint64, n int) ([]events.Hash, error)
+
+// SetSource sets the tree's LeafSource.
+func (t *Tree) SetSource(src LeafSource) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.source = src
 }
 
 // Open returns an empty tree whose full tiles are kept in dir (created if
@@ -91,6 +110,57 @@ func Open(dir string) (*Tree, error) {
 		return nil, fmt.Errorf("tile folder: %w", err)
 	}
 	return t, nil
+}
+
+// Resume returns a tree of size leaves whose full tiles are in dir and
+// whose rightmost incomplete tile of each level is edge (as Edge returned
+// it), without replaying the leaves: a start from a state snapshot
+// (docs/state-snapshots.md). Nothing on disk is trusted by this: every
+// tile read is checked against the node above it, up to edge, so the
+// caller must check the result (Root of size) against a signed root
+// before using the tree. An edge whose shape does not fit size is an
+// error.
+func Resume(dir string, size uint64, edge [][]events.Hash) (*Tree, error) {
+	if dir == "" {
+		return nil, errors.New("tiles: only a tree kept in a folder can be resumed")
+	}
+	levels := 0
+	for n := size; n > 0; n >>= Height {
+		levels++
+	}
+	if len(edge) != levels {
+		return nil, fmt.Errorf("tiles: an edge of %d levels does not fit a tree of %d leaves (%d levels)", len(edge), size, levels)
+	}
+	t, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	for level, hashes := range edge {
+		if want := (size >> (Height * uint(level))) % Width; uint64(len(hashes)) != want {
+			return nil, fmt.Errorf("tiles: edge level %d holds %d hashes; a tree of %d leaves has %d there", level, len(hashes), size, want)
+		}
+		t.edge = append(t.edge, append(make([]events.Hash, 0, Width), hashes...))
+	}
+	t.size, t.committed = size, size
+	return t, nil
+}
+
+// Edge returns the tree's size and a copy of the rightmost incomplete
+// tile of each level: with the full tiles on disk, what Resume needs.
+// Tiles still pending (not yet committed) are not on disk; ok is false
+// then.
+func (t *Tree) Edge() (size uint64, edge [][]events.Hash, ok bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	levels := len(t.edge)
+	for levels > 0 && len(t.edge[levels-1]) == 0 {
+		levels-- // a truncation leaves empty levels on top
+	}
+	edge = make([][]events.Hash, levels)
+	for i, e := range t.edge[:levels] {
+		edge[i] = append([]events.Hash(nil), e...)
+	}
+	return t.size, edge, len(t.pending) == 0 && t.committed == t.size && t.mem == nil
 }
 
 // Size returns the number of leaves.
@@ -202,7 +272,7 @@ func (t *Tree) Commit() error {
 func (t *Tree) Stats() (written, repaired uint64) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return t.written, t.repaired
+	return t.written, t.repaired + t.healed.Load()
 }
 
 func (t *Tree) writeTile(id tileID, full *fullTile) error {
@@ -216,15 +286,25 @@ func (t *Tree) writeTile(id tileID, full *fullTile) error {
 	if _, serr := os.Lstat(path); serr == nil {
 		t.repaired++ // something else is at the tile's path
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := writeTileFile(path, data); err != nil {
 		return fmt.Errorf("writing tile %s: %w", name, err)
+	}
+	t.cache.drop(id)
+	t.written++
+	return nil
+}
+
+// writeTileFile writes a tile's bytes at path.
+func writeTileFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
 	}
 	// A fresh temporary name (created exclusively), so that nothing
 	// placed in the folder beforehand (a symbolic link) is written
 	// through; the rename replaces whatever is at the tile's path.
 	f, err := os.CreateTemp(filepath.Dir(path), ".tile-*")
 	if err != nil {
-		return fmt.Errorf("writing tile %s: %w", name, err)
+		return err
 	}
 	_, werr := f.Write(data)
 	cerr := f.Close()
@@ -236,11 +316,8 @@ func (t *Tree) writeTile(id tileID, full *fullTile) error {
 	}
 	if werr != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("writing tile %s: %w", name, werr)
 	}
-	t.cache.drop(id)
-	t.written++
-	return nil
+	return werr
 }
 
 // readTile reads a full tile's file: a regular file of exactly FullSize
@@ -375,23 +452,59 @@ func (t *Tree) tile(level, index uint64) ([]events.Hash, error) {
 		return full[:], nil
 	}
 	p := Path(level, index, Width)
-	data, err := readTile(filepath.Join(t.dir, filepath.FromSlash(p)))
-	if err != nil {
-		return nil, fmt.Errorf("reading tile %s: %w", p, err)
-	}
-	full := new(fullTile)
-	for i := range full {
-		copy(full[i][:], data[i*HashSize:])
-	}
 	want, err := t.node(compact.NodeID{Level: uint(Height * (level + 1)), Index: index})
 	if err != nil {
 		return nil, fmt.Errorf("checking tile %s: %w", p, err)
 	}
-	if tileRoot(full[:]) != want {
-		return nil, fmt.Errorf("%w: %s does not hash to the tree's node above it", ErrAltered, p)
+	path := filepath.Join(t.dir, filepath.FromSlash(p))
+	data, err := readTile(path)
+	if err != nil {
+		err = fmt.Errorf("reading tile %s: %w", p, err)
+	}
+	full := new(fullTile)
+	if err == nil {
+		for i := range full {
+			copy(full[i][:], data[i*HashSize:])
+		}
+		if tileRoot(full[:]) != want {
+			err = fmt.Errorf("%w: %s does not hash to the tree's node above it", ErrAltered, p)
+		}
+	}
+	if err != nil {
+		if t.source == nil {
+			return nil, err
+		}
+		// Rebuild it from the log; use it only if it is the node above.
+		rebuilt, rerr := t.rebuild(level, index)
+		if rerr != nil || tileRoot(rebuilt[:]) != want {
+			return nil, fmt.Errorf("%w; rebuilding it from the custody log: %v", err, cmp.Or(rerr, errors.New("the log's events do not hash to it either")))
+		}
+		full = rebuilt
+		if werr := writeTileFile(path, tileBytes(full[:])); werr == nil {
+			t.healed.Add(1)
+		}
 	}
 	t.cache.put(id, full)
 	return full[:], nil
+}
+
+// rebuild computes a full tile from the log's leaves under it (256^(L+1)
+// leaves for level L), a subtree at a time.
+func (t *Tree) rebuild(level, index uint64) (*fullTile, error) {
+	span := uint64(1) << (Height * level) // leaves under one hash of the tile
+	full := new(fullTile)
+	for i := range full {
+		from := (index*Width + uint64(i)) * span
+		leaves, err := t.source(from, int(span))
+		if err != nil {
+			return nil, err
+		}
+		if uint64(len(leaves)) != span {
+			return nil, fmt.Errorf("the log returned %d leaves from %d, want %d", len(leaves), from, span)
+		}
+		full[i] = hashUp(leaves)
+	}
+	return full, nil
 }
 
 // hashUp returns the root of a perfect subtree given its bottom row (a

@@ -1,0 +1,416 @@
+package vault
+
+// State snapshots: the projection saved at a signed checkpoint, so that a
+// start reads only the events after it (docs/state-snapshots.md).
+
+import (
+	"bufio"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/internal/durable"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/sys/unix"
+)
+
+// snapshotMagic is a snapshot file's first line.
+const snapshotMagic = "custos state snapshot v1\n"
+
+// stateVersion names what the appliers derive from the log. Bump it
+// whenever an applier changes what it records, or a field is added to
+// the state: snapshots of another version are discarded, never read.
+const stateVersion = 1
+
+// macLineLen is the length of a snapshot's last line: "mac ", the
+// HMAC-SHA256 in hex, "\n".
+const macLineLen = 4 + 64 + 1
+
+// DefaultSnapshotEvery is how many events pass between state snapshots
+// when Config.SnapshotEvery is 0.
+const DefaultSnapshotEvery = 100_000
+
+// maxSnapshotSize bounds the snapshot file a start will read (16 GiB):
+// anything larger was not written by the vault.
+const maxSnapshotSize = 16 << 30
+
+// snapshotHeader is a snapshot's second line: where in the log it was
+// taken, as the signed checkpoint of that size says.
+type snapshotHeader struct {
+	// Checkpoint is the signed checkpoint note of size Size.
+	Checkpoint string `json:"checkpoint"`
+	// Edge holds the tree's rightmost incomplete tile of each level
+	// (hex leaf and node hashes), Head the leaf hash of event Size-1.
+	Edge         [][]string `json:"edge"`
+	Head         string     `json:"head"`
+	Origin       string     `json:"origin"`
+	Root         string     `json:"root"`
+	Size         uint64     `json:"size"`
+	StateVersion int        `json:"state_version"`
+	Written      string     `json:"written"`
+}
+
+// snapshotKey authenticates snapshots: HMAC-SHA256 with a key derived
+// from the log's signing key (HKDF-SHA256, info "custos state snapshot
+// v1"), so only the vault that holds the log key can write one a start
+// accepts. It never prints.
+type snapshotKey struct{ k []byte }
+
+func (snapshotKey) String() string               { return "[redacted]" }
+func (snapshotKey) GoString() string             { return "snapshotKey([redacted])" }
+func (snapshotKey) Format(f fmt.State, _ rune)   { io.WriteString(f, "[redacted]") }
+func (snapshotKey) LogValue() slog.Value         { return slog.StringValue("[redacted]") }
+func (k snapshotKey) mac() hash.Hash             { return hmac.New(sha256.New, k.k) }
+func (snapshotKey) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }
+
+func deriveSnapshotKey(logKey []byte) (snapshotKey, error) {
+	k, err := hkdf.Key(sha256.New, logKey, nil, "custos state snapshot v1", 32)
+	return snapshotKey{k}, err
+}
+
+// snapshots writes and loads the state snapshots of one vault.
+type snapshots struct {
+	dir, tileDir string
+	every        uint64
+	key          snapshotKey
+	logger       *slog.Logger
+
+	mu   sync.Mutex
+	last uint64 // size of the newest snapshot written or loaded
+	busy bool   // a snapshot is being written
+	wg   sync.WaitGroup
+}
+
+// snapshotName is the file name of the snapshot of size events.
+func snapshotName(size uint64) string { return fmt.Sprintf("state-%020d.snap", size) }
+
+// snapshotSize parses a snapshot's file name.
+func snapshotSize(name string) (uint64, bool) {
+	digits, ok := strings.CutPrefix(name, "state-")
+	if digits, ok = strings.CutSuffix(digits, ".snap"); !ok || len(digits) != 20 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(digits, 10, 64)
+	return n, err == nil && n > 0
+}
+
+// maybeWrite saves the state as of checkpoint cp, if one is due (force:
+// any growth since the last) and the tree and state are at cp's size.
+// It runs on the sequencer's writer goroutine (or after it stopped), so
+// no event is applied while the state is encoded; the file is synced
+// and named in the background (wait). Failures are logged: a missing
+// snapshot costs only a longer start.
+func (sn *snapshots) maybeWrite(v *Vault, cp *events.Checkpoint, force bool) {
+	sn.mu.Lock()
+	if sn.busy || cp.Size <= sn.last || (!force && cp.Size < sn.last+sn.every) {
+		sn.mu.Unlock()
+		return
+	}
+	sn.busy = true
+	sn.mu.Unlock()
+	done := func(size uint64) {
+		sn.mu.Lock()
+		sn.busy = false
+		if size > sn.last {
+			sn.last = size
+		}
+		sn.mu.Unlock()
+	}
+	tree := v.log.Tree()
+	size, edge, ok := tree.Edge()
+	if !ok || size != cp.Size {
+		done(0) // tiles pending, or events after cp: the next checkpoint
+		return
+	}
+	head, err := tree.Leaf(size - 1)
+	if err != nil {
+		sn.logger.Error("state snapshot not written", "size", size, "err", err)
+		done(0)
+		return
+	}
+	tmp, err := sn.encode(v, cp, head, edge)
+	if err != nil {
+		sn.logger.Error("state snapshot not written", "size", size, "err", err)
+		done(0)
+		return
+	}
+	sn.wg.Add(1)
+	go func() {
+		defer sn.wg.Done()
+		if err := sn.install(tmp, size); err != nil {
+			os.Remove(tmp)
+			sn.logger.Error("state snapshot not written", "size", size, "err", err)
+			done(0)
+			return
+		}
+		done(size)
+	}()
+}
+
+// wait waits for snapshots being written.
+func (sn *snapshots) wait() { sn.wg.Wait() }
+
+// encode writes the snapshot into a temporary file in the snapshot
+// folder, MAC line included, and returns its path. The state's read lock
+// is held while its projection is encoded.
+func (sn *snapshots) encode(v *Vault, cp *events.Checkpoint, head events.Hash, edge [][]events.Hash) (string, error) {
+	f, err := os.CreateTemp(sn.dir, ".state-*.tmp")
+	if err != nil {
+		return "", err
+	}
+	path := f.Name()
+	fail := func(err error) (string, error) {
+		f.Close()
+		os.Remove(path)
+		return "", err
+	}
+	mac := sn.key.mac()
+	w := bufio.NewWriterSize(io.MultiWriter(f, mac), 1<<20)
+	h := snapshotHeader{Checkpoint: string(cp.Note), Head: head.String(), Origin: v.origin, Root: cp.Root.String(),
+		Size: cp.Size, StateVersion: stateVersion, Written: v.cfg.Now().UTC().Format(time.RFC3339)}
+	for _, level := range edge {
+		hs := make([]string, len(level))
+		for i, x := range level {
+			hs[i] = x.String()
+		}
+		h.Edge = append(h.Edge, hs)
+	}
+	hb, err := json.Marshal(h)
+	if err != nil {
+		return fail(err)
+	}
+	w.WriteString(snapshotMagic)
+	w.Write(hb)
+	w.WriteString("\n")
+	v.state.mu.RLock()
+	err = json.NewEncoder(w).Encode(v.state.snapshot())
+	v.state.mu.RUnlock()
+	if err != nil {
+		return fail(err)
+	}
+	if err := w.Flush(); err != nil {
+		return fail(err)
+	}
+	if _, err := fmt.Fprintf(f, "mac %x\n", mac.Sum(nil)); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return "", err
+	}
+	return path, nil
+}
+
+// install makes a written snapshot durable and gives it its name: the
+// tiles it relies on are synced first (they are written without fsync),
+// then the file, then the folder; older snapshots but the one before are
+// removed.
+func (sn *snapshots) install(tmp string, size uint64) error {
+	if err := syncFS(sn.tileDir); err != nil {
+		return fmt.Errorf("syncing the tiles: %w", err)
+	}
+	f, err := os.Open(tmp)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	f.Close()
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(sn.dir, snapshotName(size))); err != nil {
+		return err
+	}
+	if err := durable.SyncDir(sn.dir); err != nil {
+		return err
+	}
+	names, _ := sn.list()
+	for _, name := range names[min(2, len(names)):] {
+		os.Remove(filepath.Join(sn.dir, name))
+	}
+	return nil
+}
+
+// syncFS commits the file system holding dir to disk (syncfs(2)).
+func syncFS(dir string) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return unix.Syncfs(fd)
+}
+
+// list returns the snapshot files' names, newest (largest size) first.
+func (sn *snapshots) list() ([]string, error) {
+	entries, err := os.ReadDir(sn.dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if _, ok := snapshotSize(e.Name()); ok && e.Type().IsRegular() {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names) // fixed-width sizes sort as numbers
+	slices.Reverse(names)
+	return names, nil
+}
+
+// loaded is a snapshot a start may use.
+type loaded struct {
+	name   string
+	state  *State
+	resume *sequencer.Resume
+}
+
+// load returns the newest snapshot that is the vault's own (its MAC),
+// of this log (origin, a checkpoint signed by the log's key whose size and
+// root it carries) and of this version of the state, and no longer than
+// the log (size). Every other snapshot file found is discarded (renamed
+// *.discarded, never read again), with the reason returned and logged.
+func (sn *snapshots) load(origin string, verifier note.Verifier, size uint64) (*loaded, []string) {
+	names, err := sn.list()
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			sn.logger.Error("state snapshots could not be listed; replaying the custody log from its first event", "folder", sn.dir, "err", err)
+		}
+		return nil, nil
+	}
+	var discarded []string
+	for _, name := range names {
+		l, err := sn.read(name, origin, verifier, size)
+		if err == nil {
+			sn.last = l.resume.Size
+			return l, discarded
+		}
+		discarded = append(discarded, sn.discard(name, err))
+	}
+	return nil, discarded
+}
+
+// discard renames a snapshot that must not be used, logs why, and
+// returns the reason as the custody log records it.
+func (sn *snapshots) discard(name string, why error) string {
+	path := filepath.Join(sn.dir, name)
+	if err := os.Rename(path, path+".discarded"); err != nil {
+		os.Remove(path)
+	}
+	sn.logger.Error("a state snapshot was discarded, not trusted: the start replays the custody log instead",
+		"snapshot", path, "reason", why.Error())
+	return name + ": " + why.Error()
+}
+
+// read reads and checks one snapshot file.
+func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize uint64) (*loaded, error) {
+	f, err := os.Open(filepath.Join(sn.dir, name))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() < int64(len(snapshotMagic)+macLineLen) || fi.Size() > maxSnapshotSize {
+		return nil, fmt.Errorf("a file of %d bytes is not a snapshot", fi.Size())
+	}
+	end := fi.Size() - macLineLen
+	want := make([]byte, macLineLen)
+	if _, err := f.ReadAt(want, end); err != nil {
+		return nil, err
+	}
+	// The MAC is checked before anything is parsed, and again over the
+	// bytes parsed (the file could change between the two reads).
+	mac := sn.key.mac()
+	if _, err := io.Copy(mac, io.NewSectionReader(f, 0, end)); err != nil {
+		return nil, err
+	}
+	if !hmac.Equal(fmt.Appendf(nil, "mac %x\n", mac.Sum(nil)), want) {
+		return nil, errors.New("its MAC does not match: it was altered, or not written by the vault holding this log's key")
+	}
+	mac.Reset()
+	br := bufio.NewReaderSize(io.TeeReader(io.NewSectionReader(f, 0, end), mac), 1<<20)
+	magic, err := br.ReadString('\n')
+	if err != nil || magic != snapshotMagic {
+		return nil, errors.New("not a state snapshot (first line)")
+	}
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		return nil, errors.New("the header line is cut short")
+	}
+	var h snapshotHeader
+	hErr := json.Unmarshal(line, &h)
+	var body snapState
+	dec := json.NewDecoder(br)
+	bErr := dec.Decode(&body)
+	// Hash every byte before the MAC line, whatever the decoder read.
+	io.Copy(io.Discard, io.MultiReader(dec.Buffered(), br))
+	if !hmac.Equal(fmt.Appendf(nil, "mac %x\n", mac.Sum(nil)), want) {
+		return nil, errors.New("it changed while it was read")
+	}
+	if hErr != nil || bErr != nil {
+		return nil, fmt.Errorf("unreadable: %v", errors.Join(hErr, bErr))
+	}
+	if h.StateVersion != stateVersion {
+		return nil, fmt.Errorf("it holds state version %d; this build reads version %d", h.StateVersion, stateVersion)
+	}
+	if h.Origin != origin {
+		return nil, fmt.Errorf("it is of log %q, not %q", h.Origin, origin)
+	}
+	cp, err := events.ParseCheckpoint([]byte(h.Checkpoint), origin, verifier)
+	if err != nil {
+		return nil, fmt.Errorf("its checkpoint: %w", err)
+	}
+	if cp.Size != h.Size || cp.Root.String() != h.Root {
+		return nil, errors.New("its size and root are not those of its signed checkpoint")
+	}
+	if h.Size > logSize {
+		return nil, fmt.Errorf("it covers %d events but the custody log holds %d", h.Size, logSize)
+	}
+	r := &sequencer.Resume{Size: cp.Size, Root: cp.Root}
+	if r.Head, err = parseHash(h.Head); err != nil {
+		return nil, fmt.Errorf("its head: %w", err)
+	}
+	for _, level := range h.Edge {
+		hs := make([]events.Hash, len(level))
+		for i, x := range level {
+			if hs[i], err = parseHash(x); err != nil {
+				return nil, fmt.Errorf("its tree edge: %w", err)
+			}
+		}
+		r.Edge = append(r.Edge, hs)
+	}
+	st, err := body.restore()
+	if err != nil {
+		return nil, err
+	}
+	return &loaded{name: name, state: st, resume: r}, nil
+}
+
+func parseHash(s string) (events.Hash, error) {
+	var h events.Hash
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != len(h) {
+		return h, fmt.Errorf("%q is not a SHA-256 hash in hex", s)
+	}
+	copy(h[:], b)
+	return h, nil
+}
