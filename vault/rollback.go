@@ -61,6 +61,10 @@ func (v *Vault) acceptRollback(ctx context.Context, head *events.Checkpoint) err
 	if err := v.head.reset(ctx); err != nil {
 		return fmt.Errorf("resetting the vault's head: %w", err)
 	}
+	// Snapshots of the abandoned history must never be resumed from.
+	if err := removeSnapshots(v.cfg.SnapshotDir); err != nil {
+		return fmt.Errorf("removing the state snapshots of the lost history: %w", err)
+	}
 	if _, err := v.log.Checkpoint(ctx); err != nil {
 		return err
 	}

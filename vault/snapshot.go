@@ -274,6 +274,24 @@ func (sn *snapshots) list() ([]string, error) {
 	return names, nil
 }
 
+// removeSnapshots removes every snapshot file in dir ("" or a missing
+// folder: nothing to do).
+func removeSnapshots(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	names, err := (&snapshots{dir: dir}).list()
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	for _, name := range names {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil {
+			return err
+		}
+	}
+	return err
+}
+
 // loaded is a snapshot a start may use.
 type loaded struct {
 	name   string

@@ -502,3 +502,58 @@ func TestTilesRebuiltUnderASnapshot(t *testing.T) {
 		})
 	}
 }
+
+// A log restored from an older backup, its rollback accepted, starts on
+// its own history: no snapshot of the lost history is resumed from, and
+// the state is the full replay's.
+func TestSnapshotsOfALostHistoryNotUsed(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	busyVault(t, v, 0)
+	v.Close()
+	st.Close()
+	db := filepath.Join(dir, "log.db")
+	backup, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, st = snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	busyVault(t, v, 1)
+	v.Close()
+	st.Close()
+	os.Remove(db + "-wal")
+	os.Remove(db + "-shm")
+	if err := os.WriteFile(db, backup, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err = sqlite.New(ctx, sqlite.Config{Path: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, _ := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
+	sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
+	cfg := Config{
+		Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"), SpoolDir: filepath.Join(dir, "spool"),
+		TileDir: filepath.Join(dir, "tiles"), SnapshotDir: filepath.Join(dir, "snapshots"),
+		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler),
+	}
+	if _, err := AcceptRollback(ctx, cfg, "restored from the backup of the night before"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	logs := &logBuffer{}
+	v, st = snapshotVault(t, dir, slog.New(slog.NewTextHandler(logs, nil)), rec.Recipient().String())
+	defer st.Close()
+	defer v.Close()
+	if diff := stateDiff(v.state, replayedState(t, v)); diff != "" {
+		t.Fatalf("state differs from a full replay in %s", diff)
+	}
+	if v.state.cases["CASE-b"] != nil {
+		t.Fatal("a case of the lost history is in the state")
+	}
+	if strings.Contains(logs.String(), "discarded") {
+		t.Fatalf("a snapshot of the lost history was left to be discarded: %s", logs.String())
+	}
+}

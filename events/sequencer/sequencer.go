@@ -307,6 +307,11 @@ func (s *Sequencer) resume(ctx context.Context, r *Resume) error {
 	if n < r.Size {
 		return fmt.Errorf("%w: it covers %d events but the log holds %d", ErrResume, r.Size, n)
 	}
+	// The store's event there must be the one the snapshot covers: a log
+	// restored from another history is replayed, not resumed.
+	if last, err := s.leaves(r.Size-1, 1); err != nil || len(last) != 1 || last[0] != r.Head {
+		return fmt.Errorf("%w: the log's event %d is not the one it covers (the log was restored or rewritten)", ErrResume, r.Size-1)
+	}
 	s.tree, s.head = tree, r.Head
 	return nil
 }
