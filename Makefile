@@ -7,8 +7,9 @@ export GOFLAGS ?= -buildvcs=false
 DATA ?= .run/data
 LISTEN ?= 127.0.0.1:8443
 FUZZTIME ?= 10s
+DURATION ?= 1h
 
-.PHONY: all build run tools test test-short lint fuzz bench clean
+.PHONY: all build run tools test test-short lint fuzz bench soak clean
 
 all: build
 
@@ -46,6 +47,17 @@ fuzz:
 ## bench: the headline figures as `metric NAME VALUE UNIT` lines.
 bench: tools build
 	$(GO) run ./cmd/custos-bench
+
+## soak: the server under a steady load for $(DURATION) (half on embedded defaults, half on PostgreSQL and MinIO); memory, open files and goroutines must stay flat, and the audit and every deposit must check out (docs/benchmarks.md).
+soak: tools build
+	@secs=0; rest='$(DURATION)'; \
+	while [[ $$rest =~ ^([0-9]+)(h|m|s)(.*)$$ ]]; do \
+		n=$${BASH_REMATCH[1]}; case $${BASH_REMATCH[2]} in h) n=$$((n * 3600));; m) n=$$((n * 60));; esac; \
+		secs=$$((secs + n)); rest=$${BASH_REMATCH[3]}; \
+	done; \
+	if [ -n "$$rest" ] || [ "$$secs" -lt 120 ]; then echo "DURATION=$(DURATION): want at least 2m, written like 1h, 30m or 1h30m"; exit 2; fi; \
+	echo "soak: $(DURATION) of load, then the audits and read-back (timeout $$((secs * 3 / 2 + 1800))s)"; \
+	CUSTOS_SOAK_DURATION='$(DURATION)' CUSTOS_REQUIRE_COMPONENTS=1 $(GO) test -p 1 -count=1 -v -timeout $$((secs * 3 / 2 + 1800))s -run '^TestSoak$$' ./internal/soak/
 
 clean:
 	rm -rf bin .run

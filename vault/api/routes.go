@@ -234,7 +234,7 @@ var routes = []Route{
 		Response: ConsistencyResponse{}, serve: (*Handler).consistency},
 
 	{Method: "GET", Pattern: "/metrics", Name: "metrics",
-		Summary: "The custody log's size, checkpoint and witnesses as Prometheus metrics (no sign-in)",
+		Summary: "The custody log's size, checkpoint and witnesses, and the server's goroutines, open files and memory, as Prometheus metrics (no sign-in)",
 		serve:   (*Handler).metrics},
 	{Method: "GET", Pattern: "/checkpoint", Name: "publicCheckpoint",
 		Summary: "The newest witnessed checkpoint with its cosignatures (C2SP tlog-tiles; no sign-in)",

@@ -1,0 +1,98 @@
+package soak
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// A resource grows when the median of the last third of its samples
+// exceeds the median of the second third by more than its tolerance: the
+// first third is the warm-up (caches, pools and connections filling), and
+// medians ignore a sample taken in the middle of a burst. The tolerance is
+// the larger of an absolute and a relative allowance.
+type tolerance struct {
+	abs, rel float64
+}
+
+// The allowances, per resource (docs/benchmarks.md, "2026-12-01: soak").
+var (
+	// Memory: the Go heap breathes with the garbage collector's pacing, and
+	// the vault's in-memory state (cases, items, lookups) grows a little
+	// with every deposit, by design.
+	rssTolerance = tolerance{abs: 16, rel: 0.25} // MiB
+	// Open files: connections and objects being read or written at the
+	// instant of the sample come and go.
+	fdTolerance = tolerance{abs: 8}
+	// Goroutines: one or two per request in flight.
+	goroutineTolerance = tolerance{abs: 16}
+)
+
+// series is one sampled resource.
+type series struct {
+	name string
+	unit string
+	tol  tolerance
+	vals []float64
+}
+
+// judge reports the medians compared and whether the series grew beyond
+// its tolerance. It needs at least six samples.
+func (s series) judge() (mid, last, limit float64, grew bool, err error) {
+	n := len(s.vals)
+	if n < 6 {
+		return 0, 0, 0, false, fmt.Errorf("%s: %d samples; at least 6 are needed to judge growth", s.name, n)
+	}
+	third := n / 3
+	mid = median(s.vals[third : 2*third])
+	last = median(s.vals[2*third:])
+	limit = mid + max(s.tol.abs, s.tol.rel*mid)
+	return mid, last, limit, last > limit, nil
+}
+
+func (s series) String() string {
+	var b strings.Builder
+	for i, v := range s.vals {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%.4g", v)
+	}
+	return s.name + " (" + s.unit + "): " + b.String()
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// The judgement itself runs in `make test`: warm-up growth and a single
+// spike pass, a steady climb fails, and too few samples cannot be judged.
+func TestGrowthJudgement(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		vals []float64
+		grew bool
+	}{
+		{"warm-up then flat", []float64{20, 45, 60, 61, 62, 60, 61, 63, 62, 61, 62, 64}, false},
+		{"one spike at the end", []float64{60, 61, 60, 62, 61, 60, 61, 60, 61, 62, 61, 140}, false},
+		{"steady climb", []float64{40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150}, true},
+	} {
+		s := series{name: c.name, unit: "MiB", tol: rssTolerance, vals: c.vals}
+		mid, last, limit, grew, err := s.judge()
+		if err != nil || grew != c.grew {
+			t.Errorf("%s: medians %.1f -> %.1f (limit %.1f): grew %v, %v; want grew %v", c.name, mid, last, limit, grew, err, c.grew)
+		}
+	}
+	if _, _, _, _, err := (series{name: "short", vals: []float64{1, 2, 3, 4, 5}}).judge(); err == nil {
+		t.Error("five samples were judged")
+	}
+}
