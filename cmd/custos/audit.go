@@ -156,6 +156,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	defer lresp.Body.Close()
 	lookups := newLookupCheck(lresp.Body)
+	eng.OnEvent(lookups.next)
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), events.MaxEventSize+1)
 	var batch [][]byte
@@ -173,7 +174,6 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 				return fail(err)
 			}
 		}
-		lookups.next(b)
 		batch = append(batch, b)
 		if len(batch) == 8192 {
 			if err := flush(); err != nil {

@@ -40,12 +40,9 @@ func (l *lookupCheck) fault(format string, args ...any) {
 	}
 }
 
-// next checks the lookup line of the next event, whose signed bytes are b.
-func (l *lookupCheck) next(b []byte) {
-	ev, err := events.Decode(b)
-	if err != nil {
-		return // the replay reports it
-	}
+// next checks the lookup line of the next event, as the replay decoded
+// it from its signed bytes.
+func (l *lookupCheck) next(ev *events.Event) {
 	if l.done || !l.sc.Scan() {
 		l.done = true
 		l.fault("event %d: the store returned no lookup values for it", ev.Seq)

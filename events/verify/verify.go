@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"sync/atomic"
 
@@ -72,7 +73,14 @@ type Engine struct {
 	checked int
 	latest  *events.Checkpoint
 	failed  error
+	onEvent func(*events.Event)
 }
+
+// OnEvent sets f to be called with each event the replay accepts, in log
+// order, on the goroutine that calls Add or AddBatch: a caller that
+// checks more of each event (an auditor's check of the store's lookup
+// values) uses the engine's decoding instead of decoding again.
+func (e *Engine) OnEvent(f func(*events.Event)) { e.onEvent = f }
 
 var factory = compact.RangeFactory{Hash: events.Hasher.HashChildren}
 
@@ -97,8 +105,10 @@ func (e *Engine) AddCheckpoint(b []byte, source string) error {
 	if cp.Size < e.Size() {
 		return fmt.Errorf("%s: checkpoint for size %d given after the replay passed it", source, cp.Size)
 	}
-	e.pending = append(e.pending, pendingCheckpoint{cp, source})
-	sort.SliceStable(e.pending, func(i, j int) bool { return e.pending[i].cp.Size < e.pending[j].cp.Size })
+	// Kept sorted by size, a later one of equal size after the earlier:
+	// checkpoints usually come in order, so this is an append.
+	at := sort.Search(len(e.pending), func(i int) bool { return e.pending[i].cp.Size > cp.Size })
+	e.pending = slices.Insert(e.pending, at, pendingCheckpoint{cp, source})
 	return e.reach()
 }
 
@@ -228,6 +238,9 @@ func (e *Engine) link(d decoded) error {
 		return e.fail(&Problem{Seq: seq, Reason: err.Error()})
 	}
 	e.prev = d.leaf
+	if e.onEvent != nil {
+		e.onEvent(d.ev)
+	}
 	return e.reach()
 }
 
