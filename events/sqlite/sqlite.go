@@ -26,8 +26,10 @@ const applicationID = 0x43535444
 // schemaVersion is the user_version of the schema below. Version 1
 // lacked the seal table; opening one adds it (a log written by version 1
 // has no seal, and every durable event of it is covered by a published
-// checkpoint written when its writer stopped).
-const schemaVersion = 2
+// checkpoint written when its writer stopped). Version 2 lacked the
+// lookup tables (lookups.go); opening one adds them, empty, and the
+// indexer fills them from the events.
+const schemaVersion = 3
 
 // sealTable keeps the newest batch seal, in one row.
 const sealTable = `
@@ -50,7 +52,7 @@ CREATE TABLE checkpoints (
 	size INTEGER PRIMARY KEY,
 	note BLOB NOT NULL
 );
-` + sealTable
+` + sealTable + lookupTables
 
 // Config names the database file.
 type Config struct {
@@ -67,20 +69,11 @@ type Store struct {
 	mu      sync.Mutex
 	inserts map[int]*sql.Stmt
 
-	// The case and item lookups are kept in memory rather than as SQLite
-	// indexes: case and item ids are random, so index inserts touch pages
-	// all over the file and made every commit several times slower. The
-	// lookups are rebuilt at open from two small columns and caught up
-	// from the table before each use, so events appended by another
-	// process are found too.
-	idx lookup
-}
-
-type lookup struct {
-	mu     sync.Mutex
-	size   uint64
-	byCase map[string][]uint64
-	byItem map[string][]uint64
+	// The case and item lookups are a table filled beside the appends,
+	// not in them (lookups.go).
+	indexMu     sync.Mutex
+	stopIndexer chan struct{}
+	indexerDone chan struct{}
 }
 
 var _ events.Store = (*Store)(nil)
@@ -139,6 +132,8 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.stopIndexer, s.indexerDone = make(chan struct{}), make(chan struct{})
+	go s.runIndexer()
 	return s, nil
 }
 
@@ -180,8 +175,12 @@ func (s *Store) init(ctx context.Context, fresh bool) error {
 	if err := s.writer.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", s.path, err)
 	}
-	if version == 1 {
-		upgrade := fmt.Sprintf("BEGIN;%sPRAGMA user_version = %d;COMMIT;", sealTable, schemaVersion)
+	if version < schemaVersion && version >= 1 {
+		add := lookupTables
+		if version == 1 {
+			add = sealTable + add
+		}
+		upgrade := fmt.Sprintf("BEGIN;%sPRAGMA user_version = %d;COMMIT;", add, schemaVersion)
 		if _, err := s.writer.ExecContext(ctx, upgrade); err != nil {
 			return fmt.Errorf("sqlite: upgrading %s to schema version %d: %w", s.path, schemaVersion, err)
 		}
@@ -313,7 +312,7 @@ func (s *Store) Read(ctx context.Context, from uint64, fn func(events.Record) er
 
 // ReadCase implements events.Store.
 func (s *Store) ReadCase(ctx context.Context, caseID string, fn func(events.Record) error) error {
-	seqs, err := s.lookup(ctx, func(l *lookup) []uint64 { return l.byCase[caseID] }, caseID)
+	seqs, err := s.lookup(ctx, "case_id", caseKey(caseID))
 	if err != nil {
 		return err
 	}
@@ -322,47 +321,11 @@ func (s *Store) ReadCase(ctx context.Context, caseID string, fn func(events.Reco
 
 // ReadItem implements events.Store.
 func (s *Store) ReadItem(ctx context.Context, itemID string, fn func(events.Record) error) error {
-	seqs, err := s.lookup(ctx, func(l *lookup) []uint64 { return l.byItem[itemID] }, itemID)
+	seqs, err := s.lookup(ctx, "item_id", itemKey(itemID))
 	if err != nil {
 		return err
 	}
 	return s.readSeqs(ctx, seqs, fn)
-}
-
-// lookup catches the in-memory lookups up with the table and returns a
-// copy of the positions get selects.
-func (s *Store) lookup(ctx context.Context, get func(*lookup) []uint64, key string) ([]uint64, error) {
-	if key == "" {
-		return nil, nil
-	}
-	s.idx.mu.Lock()
-	defer s.idx.mu.Unlock()
-	if s.idx.byCase == nil {
-		s.idx.byCase, s.idx.byItem = map[string][]uint64{}, map[string][]uint64{}
-	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT seq, case_id, item_id FROM events WHERE seq >= ? ORDER BY seq`, int64(s.idx.size))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var seq int64
-		var c, it string
-		if err := rows.Scan(&seq, &c, &it); err != nil {
-			return nil, fmt.Errorf("sqlite: %w", err)
-		}
-		if c != "" {
-			s.idx.byCase[c] = append(s.idx.byCase[c], uint64(seq))
-		}
-		if it != "" {
-			s.idx.byItem[it] = append(s.idx.byItem[it], uint64(seq))
-		}
-		s.idx.size = uint64(seq) + 1
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
-	return append([]uint64(nil), get(&s.idx)...), nil
 }
 
 // readSeqs reads the events at the given positions, in order, a few
@@ -443,6 +406,11 @@ func (s *Store) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, err
 
 // Close implements events.Store.
 func (s *Store) Close() error {
+	if s.stopIndexer != nil {
+		close(s.stopIndexer)
+		<-s.indexerDone
+		s.stopIndexer = nil
+	}
 	var errs []error
 	for _, st := range s.inserts {
 		errs = append(errs, st.Close())

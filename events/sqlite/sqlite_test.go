@@ -3,10 +3,12 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sqlite"
@@ -99,7 +101,7 @@ func TestVersionOneIsUpgraded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`DROP TABLE seal; PRAGMA user_version = 1`); err != nil {
+	if _, err := db.Exec(`DROP TABLE seal; DROP TABLE lookups; DROP TABLE lookups_size; PRAGMA user_version = 1`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -108,4 +110,60 @@ func TestVersionOneIsUpgraded(t *testing.T) {
 	if seal, err := s.Seal(context.Background()); err != nil || seal != nil {
 		t.Fatalf("seal of an upgraded log: %v %v", seal, err)
 	}
+}
+
+// TestVersionTwoIsUpgraded: a log written before the lookup table
+// existed (schema version 2) opens, gains the table, and answers case and
+// item lookups from its events, before and after they are indexed.
+func TestVersionTwoIsUpgraded(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "custody.db")
+	s := open(t, path)
+	var recs []events.Record
+	for i := range 3000 {
+		recs = append(recs, events.Record{Seq: uint64(i), ID: fmt.Sprint("id-", i), Case: fmt.Sprint("C-", i%3),
+			Item: fmt.Sprint("I-", i%7), Bytes: []byte(fmt.Sprint("event ", i))})
+	}
+	if err := s.Append(ctx, 0, recs, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DROP TABLE lookups; DROP TABLE lookups_size; PRAGMA user_version = 2`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s = open(t, path)
+	defer s.Close()
+	check := func(when string) {
+		var got []uint64
+		if err := s.ReadCase(ctx, "C-1", func(r events.Record) error { got = append(got, r.Seq); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1000 || got[0] != 1 || got[999] != 2998 {
+			t.Fatalf("%s: case C-1 has %d events from %v", when, len(got), got[:min(3, len(got))])
+		}
+		got = got[:0]
+		if err := s.ReadItem(ctx, "I-6", func(r events.Record) error { got = append(got, r.Seq); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 428 || got[0] != 6 {
+			t.Fatalf("%s: item I-6 has %d events", when, len(got))
+		}
+	}
+	check("not indexed")
+	// The indexer's tick fills the table.
+	raw, _ := sql.Open("sqlite", path)
+	defer raw.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for n := 0; n != 3000; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the lookup table covers %d events after 10 s, want 3000", n)
+		}
+		raw.QueryRow(`SELECT size FROM lookups_size`).Scan(&n)
+	}
+	check("indexed")
 }
