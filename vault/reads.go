@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/verify"
 )
 
 // Reading the log by case or by item.
@@ -35,7 +36,9 @@ func (v *Vault) verifiedRecord(r events.Record) (*events.Event, string) {
 	if events.LeafHash(r.Bytes) != leaf {
 		return nil, fmt.Sprintf("the stored bytes of event %d are not the ones the log's tree holds", r.Seq)
 	}
-	ev, err := events.Decode(r.Bytes)
+	// The audit engine's reader: it accepts exactly what events.Decode
+	// accepts (FuzzDecodeAgreesWithStdlib), several times faster.
+	ev, err := verify.DecodeEvent(r.Bytes)
 	if err != nil {
 		return nil, fmt.Sprintf("event %d: %v", r.Seq, err)
 	}
@@ -132,7 +135,7 @@ func (v *Vault) readNamed(ctx context.Context, key string, item bool, fn func(ev
 		if events.LeafHash(r.Bytes) != leaf {
 			return fmt.Errorf("%w: the stored bytes of event %d are not the ones the log's tree holds", ErrIntegrity, r.Seq)
 		}
-		ev, err := events.Decode(r.Bytes)
+		ev, err := verify.DecodeEvent(r.Bytes)
 		if err != nil {
 			return fmt.Errorf("%w: event %d: %v", ErrIntegrity, r.Seq, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/verify"
 	"github.com/custos-vault/custos/events/witness/witnessclient"
 	"github.com/custos-vault/custos/vault"
 )
@@ -140,7 +141,7 @@ func (h *Handler) timeline(w http.ResponseWriter, r *http.Request, who vault.Pri
 	q := r.URL.Query()
 	out := TimelineResponse{Events: []*events.Event{}}
 	err := h.v.Timeline(r.Context(), who, q.Get("case"), q.Get("item"), func(rec events.Record) error {
-		ev, err := events.Decode(rec.Bytes)
+		ev, err := verify.DecodeEvent(rec.Bytes)
 		if err != nil {
 			return fmt.Errorf("%w: event %d: %v", vault.ErrIntegrity, rec.Seq, err)
 		}
