@@ -127,10 +127,24 @@ func (v *Vault) readNamed(ctx context.Context, key string, item bool, fn func(ev
 	}
 	v.logger.Error("the custody log's lookup columns disagree with the signed events; answering from a full scan (run `custos audit verify`)",
 		"key", key, "problems", strings.Join(bad, "; "))
-	return v.cfg.Log.Read(ctx, 0, func(r events.Record) error {
+	// The scan must itself be whole: every position from 0 to the
+	// verified size, and as many events naming key as the replay
+	// counted; otherwise the answer is an integrity error, never a
+	// partial history.
+	size := v.log.Size()
+	var next uint64
+	counted = 0
+	err = v.cfg.Log.Read(ctx, 0, func(r events.Record) error {
+		if r.Seq >= size {
+			return errStopRead // appended after this read began
+		}
+		if r.Seq != next {
+			return fmt.Errorf("%w: event %d is missing from the log store", ErrIntegrity, next)
+		}
+		next++
 		leaf, err := v.log.Tree().Leaf(r.Seq)
 		if err != nil {
-			return nil // appended after this read began
+			return fmt.Errorf("%w: event %d: %v", ErrIntegrity, r.Seq, err)
 		}
 		if events.LeafHash(r.Bytes) != leaf {
 			return fmt.Errorf("%w: the stored bytes of event %d are not the ones the log's tree holds", ErrIntegrity, r.Seq)
@@ -142,8 +156,21 @@ func (v *Vault) readNamed(ctx context.Context, key string, item bool, fn func(ev
 		if !names(ev) {
 			return nil
 		}
+		if ev.Seq <= want.last {
+			counted++
+		}
 		return fn(r, ev)
 	})
+	if err != nil && !errors.Is(err, errStopRead) {
+		return err
+	}
+	if next < size {
+		return fmt.Errorf("%w: the log store holds %d of the log's %d events", ErrIntegrity, next, size)
+	}
+	if counted != want.n {
+		return fmt.Errorf("%w: the log store holds %d events naming %s, the verified log has %d", ErrIntegrity, counted, key, want.n)
+	}
+	return nil
 }
 
 // EventTime is the time of event seq, read from the store and checked

@@ -93,8 +93,25 @@ type snapshots struct {
 
 	mu   sync.Mutex
 	last uint64 // size of the newest snapshot written or loaded
-	busy bool   // a snapshot is being written
-	wg   sync.WaitGroup
+	// next is the size before which no snapshot is tried: after a
+	// failure, the next is tried every events later, not at every
+	// checkpoint.
+	next    uint64
+	busy    bool  // a snapshot is being written
+	stopped error // set: no snapshot is written again by this process
+	wg      sync.WaitGroup
+}
+
+// stop ends the writing of snapshots by this process: the state can no
+// longer be vouched for (an event that could not be applied, a log found
+// altered).
+func (sn *snapshots) stop(why error) {
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	if sn.stopped == nil {
+		sn.stopped = why
+		sn.logger.Error("no more state snapshots are written by this server", "reason", why.Error())
+	}
 }
 
 // snapshotName is the file name of the snapshot of size events.
@@ -102,8 +119,9 @@ func snapshotName(size uint64) string { return fmt.Sprintf("state-%020d.snap", s
 
 // snapshotSize parses a snapshot's file name.
 func snapshotSize(name string) (uint64, bool) {
-	digits, ok := strings.CutPrefix(name, "state-")
-	if digits, ok = strings.CutSuffix(digits, ".snap"); !ok || len(digits) != 20 {
+	digits, ok1 := strings.CutPrefix(name, "state-")
+	digits, ok2 := strings.CutSuffix(digits, ".snap")
+	if !ok1 || !ok2 || len(digits) != 20 {
 		return 0, false
 	}
 	n, err := strconv.ParseUint(digits, 10, 64)
@@ -117,8 +135,13 @@ func snapshotSize(name string) (uint64, bool) {
 // and named in the background (wait). Failures are logged: a missing
 // snapshot costs only a longer start.
 func (sn *snapshots) maybeWrite(v *Vault, cp *events.Checkpoint, force bool) {
+	if v.applyErr != nil {
+		// The state skipped an event: saving it would make every later
+		// start decide on it without complaint.
+		sn.stop(fmt.Errorf("an event could not be applied: %w", v.applyErr))
+	}
 	sn.mu.Lock()
-	if sn.busy || cp.Size <= sn.last || (!force && cp.Size < sn.last+sn.every) {
+	if sn.stopped != nil || sn.busy || cp.Size <= sn.last || (!force && (cp.Size < sn.last+sn.every || cp.Size < sn.next)) {
 		sn.mu.Unlock()
 		return
 	}
@@ -129,6 +152,9 @@ func (sn *snapshots) maybeWrite(v *Vault, cp *events.Checkpoint, force bool) {
 		sn.busy = false
 		if size > sn.last {
 			sn.last = size
+		}
+		if size == 0 {
+			sn.next = cp.Size + sn.every
 		}
 		sn.mu.Unlock()
 	}
@@ -144,7 +170,7 @@ func (sn *snapshots) maybeWrite(v *Vault, cp *events.Checkpoint, force bool) {
 		done(0)
 		return
 	}
-	tmp, err := sn.encode(v, cp, head, edge)
+	f, err := sn.encode(v, cp, head, edge)
 	if err != nil {
 		sn.logger.Error("state snapshot not written", "size", size, "err", err)
 		done(0)
@@ -153,8 +179,8 @@ func (sn *snapshots) maybeWrite(v *Vault, cp *events.Checkpoint, force bool) {
 	sn.wg.Add(1)
 	go func() {
 		defer sn.wg.Done()
-		if err := sn.install(tmp, size); err != nil {
-			os.Remove(tmp)
+		if err := sn.install(f, size); err != nil {
+			os.Remove(f.Name())
 			sn.logger.Error("state snapshot not written", "size", size, "err", err)
 			done(0)
 			return
@@ -166,19 +192,20 @@ func (sn *snapshots) maybeWrite(v *Vault, cp *events.Checkpoint, force bool) {
 // wait waits for snapshots being written.
 func (sn *snapshots) wait() { sn.wg.Wait() }
 
-// encode writes the snapshot into a temporary file in the snapshot
-// folder, MAC line included, and returns its path. The state's read lock
-// is held while its projection is encoded.
-func (sn *snapshots) encode(v *Vault, cp *events.Checkpoint, head events.Hash, edge [][]events.Hash) (string, error) {
+// encode writes the snapshot into a new temporary file in the snapshot
+// folder, MAC line included, and returns it open (install syncs and
+// names it). The state's read lock is held while it is encoded: the large
+// maps a few hundred entries per line (snapState.split), so that no more
+// than a line's JSON is held beside the state.
+func (sn *snapshots) encode(v *Vault, cp *events.Checkpoint, head events.Hash, edge [][]events.Hash) (*os.File, error) {
 	f, err := os.CreateTemp(sn.dir, ".state-*.tmp")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	path := f.Name()
-	fail := func(err error) (string, error) {
+	fail := func(err error) (*os.File, error) {
 		f.Close()
-		os.Remove(path)
-		return "", err
+		os.Remove(f.Name())
+		return nil, err
 	}
 	mac := sn.key.mac()
 	w := bufio.NewWriterSize(io.MultiWriter(f, mac), 1<<20)
@@ -198,9 +225,21 @@ func (sn *snapshots) encode(v *Vault, cp *events.Checkpoint, head events.Hash, e
 	w.WriteString(snapshotMagic)
 	w.Write(hb)
 	w.WriteString("\n")
-	v.state.mu.RLock()
-	err = json.NewEncoder(w).Encode(v.state.snapshot())
-	v.state.mu.RUnlock()
+	err = func() error {
+		v.state.mu.RLock()
+		defer v.state.mu.RUnlock()
+		for _, part := range v.state.snapshot().split(snapshotLine) {
+			b, err := json.Marshal(part)
+			if err != nil {
+				return err
+			}
+			w.Write(b)
+			if err := w.WriteByte('\n'); err != nil {
+				return err
+			}
+		}
+		return nil
+	}()
 	if err != nil {
 		return fail(err)
 	}
@@ -210,31 +249,28 @@ func (sn *snapshots) encode(v *Vault, cp *events.Checkpoint, head events.Hash, e
 	if _, err := fmt.Fprintf(f, "mac %x\n", mac.Sum(nil)); err != nil {
 		return fail(err)
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
-		return "", err
-	}
-	return path, nil
+	return f, nil
 }
+
+// snapshotLine is how many entries of a large map one line holds.
+const snapshotLine = 512
 
 // install makes a written snapshot durable and gives it its name: the
 // tiles it relies on are synced first (they are written without fsync),
 // then the file, then the folder; older snapshots but the one before are
 // removed.
-func (sn *snapshots) install(tmp string, size uint64) error {
+func (sn *snapshots) install(f *os.File, size uint64) error {
+	defer f.Close()
 	if err := syncFS(sn.tileDir); err != nil {
 		return fmt.Errorf("syncing the tiles: %w", err)
 	}
-	f, err := os.Open(tmp)
-	if err != nil {
+	if err := f.Sync(); err != nil {
 		return err
 	}
-	err = f.Sync()
-	f.Close()
-	if err != nil {
+	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, filepath.Join(sn.dir, snapshotName(size))); err != nil {
+	if err := os.Rename(f.Name(), filepath.Join(sn.dir, snapshotName(size))); err != nil {
 		return err
 	}
 	if err := durable.SyncDir(sn.dir); err != nil {
@@ -294,6 +330,7 @@ func removeSnapshots(dir string) error {
 
 // loaded is a snapshot a start may use.
 type loaded struct {
+	sha256 string // of the file
 	name   string
 	state  *State
 	resume *sequencer.Resume
@@ -305,6 +342,7 @@ type loaded struct {
 // the log (size). Every other snapshot file found is discarded (renamed
 // *.discarded, never read again), with the reason returned and logged.
 func (sn *snapshots) load(origin string, verifier note.Verifier, size uint64) (*loaded, []string) {
+	sn.tidy()
 	names, err := sn.list()
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
@@ -313,7 +351,12 @@ func (sn *snapshots) load(origin string, verifier note.Verifier, size uint64) (*
 		return nil, nil
 	}
 	var discarded []string
-	for _, name := range names {
+	for i, name := range names {
+		if i == maxSnapshotTries {
+			// The vault keeps two; more were put there by someone else.
+			discarded = append(discarded, sn.discard(name, errors.New("more snapshot files than the vault keeps")))
+			continue
+		}
 		l, err := sn.read(name, origin, verifier, size)
 		if err == nil {
 			sn.last = l.resume.Size
@@ -322,6 +365,45 @@ func (sn *snapshots) load(origin string, verifier note.Verifier, size uint64) (*
 		discarded = append(discarded, sn.discard(name, err))
 	}
 	return nil, discarded
+}
+
+// maxSnapshotTries is how many snapshot files a start reads at most.
+const maxSnapshotTries = 3
+
+// maxDiscarded is how many discarded snapshot files are kept for whoever
+// investigates; older ones are removed.
+const maxDiscarded = 4
+
+// tidy removes what a crash while writing left (temporary files) and all
+// but the newest discarded snapshots.
+func (sn *snapshots) tidy() {
+	entries, err := os.ReadDir(sn.dir)
+	if err != nil {
+		return
+	}
+	var discarded []os.DirEntry
+	for _, e := range entries {
+		switch name := e.Name(); {
+		case strings.HasPrefix(name, ".state-") && strings.HasSuffix(name, ".tmp"):
+			os.Remove(filepath.Join(sn.dir, name))
+		case strings.HasSuffix(name, ".discarded"):
+			discarded = append(discarded, e)
+		}
+	}
+	if len(discarded) <= maxDiscarded {
+		return
+	}
+	mtime := func(e os.DirEntry) time.Time {
+		fi, err := e.Info()
+		if err != nil {
+			return time.Time{}
+		}
+		return fi.ModTime()
+	}
+	slices.SortFunc(discarded, func(a, b os.DirEntry) int { return mtime(b).Compare(mtime(a)) })
+	for _, e := range discarded[maxDiscarded:] {
+		os.Remove(filepath.Join(sn.dir, e.Name()))
+	}
 }
 
 // discard renames a snapshot that must not be used, logs why, and
@@ -338,14 +420,19 @@ func (sn *snapshots) discard(name string, why error) string {
 
 // read reads and checks one snapshot file.
 func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize uint64) (*loaded, error) {
-	f, err := os.Open(filepath.Join(sn.dir, name))
+	// Never follow a link or block on a FIFO put in the folder.
+	fd, err := unix.Open(filepath.Join(sn.dir, name), unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("opening it: %w", err)
 	}
+	f := os.NewFile(uintptr(fd), name)
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errors.New("it is not a regular file")
 	}
 	if fi.Size() < int64(len(snapshotMagic)+macLineLen) || fi.Size() > maxSnapshotSize {
 		return nil, fmt.Errorf("a file of %d bytes is not a snapshot", fi.Size())
@@ -365,7 +452,8 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 		return nil, errors.New("its MAC does not match: it was altered, or not written by the vault holding this log's key")
 	}
 	mac.Reset()
-	br := bufio.NewReaderSize(io.TeeReader(io.NewSectionReader(f, 0, end), mac), 1<<20)
+	sum := sha256.New()
+	br := bufio.NewReaderSize(io.TeeReader(io.NewSectionReader(f, 0, end), io.MultiWriter(mac, sum)), 1<<20)
 	magic, err := br.ReadString('\n')
 	if err != nil || magic != snapshotMagic {
 		return nil, errors.New("not a state snapshot (first line)")
@@ -377,10 +465,22 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 	var h snapshotHeader
 	hErr := json.Unmarshal(line, &h)
 	var body snapState
-	dec := json.NewDecoder(br)
-	bErr := dec.Decode(&body)
-	// Hash every byte before the MAC line, whatever the decoder read.
-	io.Copy(io.Discard, io.MultiReader(dec.Buffered(), br))
+	var bErr error
+	for bErr == nil {
+		line, err := br.ReadBytes('\n')
+		if err == io.EOF && len(line) == 0 {
+			break
+		}
+		if err != nil {
+			bErr = errors.New("a line is cut short")
+			break
+		}
+		var part snapState
+		if bErr = json.Unmarshal(line, &part); bErr == nil {
+			bErr = body.merge(&part)
+		}
+	}
+	fmt.Fprintf(sum, "mac %x\n", mac.Sum(nil))
 	if !hmac.Equal(fmt.Appendf(nil, "mac %x\n", mac.Sum(nil)), want) {
 		return nil, errors.New("it changed while it was read")
 	}
@@ -399,6 +499,9 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 	}
 	if cp.Size != h.Size || cp.Root.String() != h.Root {
 		return nil, errors.New("its size and root are not those of its signed checkpoint")
+	}
+	if n, _ := snapshotSize(name); n != h.Size {
+		return nil, fmt.Errorf("it is named for %d events but covers %d", n, h.Size)
 	}
 	if h.Size > logSize {
 		return nil, fmt.Errorf("it covers %d events but the custody log holds %d", h.Size, logSize)
@@ -420,7 +523,7 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 	if err != nil {
 		return nil, err
 	}
-	return &loaded{name: name, state: st, resume: r}, nil
+	return &loaded{name: name, state: st, resume: r, sha256: hex.EncodeToString(sum.Sum(nil))}, nil
 }
 
 func parseHash(s string) (events.Hash, error) {

@@ -2,6 +2,8 @@ package vault
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -11,21 +13,21 @@ import (
 // not stored. snapshot_test.go fails if State gains a field this does
 // not carry.
 type snapState struct {
-	ApprovedHalves map[string][2]string   `json:"approved_halves"`
-	CaseEvents     map[string][2]uint64   `json:"case_events"`
-	Cases          map[string]*Case       `json:"cases"`
-	Hot            snapHotline            `json:"hotline"`
-	ItemEvents     map[string][2]uint64   `json:"item_events"`
-	Items          map[string]*Item       `json:"items"`
-	Log            LogOpened              `json:"log"`
-	LostKeys       map[string]bool        `json:"lost_keys"`
-	Objects        map[string]string      `json:"objects"`
-	Packages       map[string]*Package    `json:"packages"`
-	Persons        map[string]snapPerson  `json:"persons"`
-	Recent         map[string]time.Time   `json:"recent"`
-	Requests       map[string]snapRequest `json:"requests"`
-	Retained       map[string]time.Time   `json:"retained"`
-	Sessions       map[string]snapSession `json:"sessions"`
+	ApprovedHalves map[string][2]string   `json:"approved_halves,omitempty"`
+	CaseEvents     map[string][2]uint64   `json:"case_events,omitempty"`
+	Cases          map[string]*Case       `json:"cases,omitempty"`
+	Hot            *snapHotline           `json:"hotline,omitempty"`
+	ItemEvents     map[string][2]uint64   `json:"item_events,omitempty"`
+	Items          map[string]*Item       `json:"items,omitempty"`
+	Log            *LogOpened             `json:"log,omitempty"`
+	LostKeys       map[string]bool        `json:"lost_keys,omitempty"`
+	Objects        map[string]string      `json:"objects,omitempty"`
+	Packages       map[string]*Package    `json:"packages,omitempty"`
+	Persons        map[string]snapPerson  `json:"persons,omitempty"`
+	Recent         map[string]time.Time   `json:"recent,omitempty"`
+	Requests       map[string]snapRequest `json:"requests,omitempty"`
+	Retained       map[string]time.Time   `json:"retained,omitempty"`
+	Sessions       map[string]snapSession `json:"sessions,omitempty"`
 }
 
 type snapPerson struct {
@@ -79,7 +81,7 @@ type snapPDQ struct {
 // reads them); s.mu is held.
 func (s *State) snapshot() *snapState {
 	out := &snapState{
-		ApprovedHalves: s.approvedHalves, Cases: s.cases, Items: s.items, Log: s.log, LostKeys: s.lostKeys,
+		ApprovedHalves: s.approvedHalves, Cases: s.cases, Items: s.items, Log: &s.log, LostKeys: s.lostKeys,
 		Objects: s.objects, Packages: s.packages, Recent: s.recent, Retained: s.retained,
 		CaseEvents: map[string][2]uint64{}, ItemEvents: map[string][2]uint64{},
 		Persons: map[string]snapPerson{}, Requests: map[string]snapRequest{}, Sessions: map[string]snapSession{},
@@ -105,7 +107,7 @@ func (s *State) snapshot() *snapState {
 			SignedIn: x.signedIn, TokenSHA256: x.tokenSHA256}
 	}
 	h := s.hot
-	out.Hot = snapHotline{BySHA256: h.bySHA256, Contacts: h.contacts, Exposure: h.exposure, HashSets: h.hashsets,
+	out.Hot = &snapHotline{BySHA256: h.bySHA256, Contacts: h.contacts, Exposure: h.exposure, HashSets: h.hashsets,
 		JudgedSet: h.judgedSet, PDQOf: h.pdqOf, Policy: h.policy, ReportOrder: h.reportOrder, Reports: h.reports, Votes: h.votes}
 	for _, p := range h.pdq {
 		out.Hot.PDQ = append(out.Hot.PDQ, snapPDQ{p.item, p.hash})
@@ -120,11 +122,14 @@ func (s *State) snapshot() *snapState {
 // rebuilt. A snapshot missing a map the appliers write to is refused.
 func (b *snapState) restore() (*State, error) {
 	s := newState()
-	if b.Cases == nil || b.Items == nil || b.Packages == nil || b.Persons == nil || b.Objects == nil {
+	if b.Log == nil || b.Hot == nil || b.Log.Origin == "" {
 		return nil, errors.New("it lacks part of the state")
 	}
-	s.log = b.Log
-	s.cases, s.items, s.packages, s.objects = b.Cases, b.Items, b.Packages, b.Objects
+	s.log = *b.Log
+	setIf(&s.cases, b.Cases)
+	setIf(&s.items, b.Items)
+	setIf(&s.packages, b.Packages)
+	setIf(&s.objects, b.Objects)
 	setIf(&s.approvedHalves, b.ApprovedHalves)
 	setIf(&s.lostKeys, b.LostKeys)
 	setIf(&s.recent, b.Recent)
@@ -165,7 +170,7 @@ func (b *snapState) restore() (*State, error) {
 		s.sessions[k] = ses
 		s.sessionByID[ses.id] = ses
 	}
-	h, bh := s.hot, b.Hot
+	h, bh := s.hot, *b.Hot
 	setIf(&h.bySHA256, bh.BySHA256)
 	setIf(&h.exposure, bh.Exposure)
 	setIf(&h.hashsets, bh.HashSets)
@@ -189,4 +194,82 @@ func setIf[M ~map[K]V, K comparable, V any](dst *M, m M) {
 	if m != nil {
 		*dst = m
 	}
+}
+
+// split returns the state as the lines of a snapshot: the large maps, of
+// an entry per case, item, package or object, in parts of at most
+// perLine entries, then the rest; so that neither writing nor reading a
+// snapshot holds more than a line's JSON beside the state.
+func (b *snapState) split(perLine int) []*snapState {
+	var out []*snapState
+	chunk := func(n int, set func(part *snapState, from, to int)) {
+		for from := 0; from < n; from += perLine {
+			part := &snapState{}
+			set(part, from, min(n, from+perLine))
+			out = append(out, part)
+		}
+	}
+	chunk(len(b.Items), chunker(b.Items, func(p *snapState, m map[string]*Item) { p.Items = m }))
+	chunk(len(b.Cases), chunker(b.Cases, func(p *snapState, m map[string]*Case) { p.Cases = m }))
+	chunk(len(b.Packages), chunker(b.Packages, func(p *snapState, m map[string]*Package) { p.Packages = m }))
+	chunk(len(b.Objects), chunker(b.Objects, func(p *snapState, m map[string]string) { p.Objects = m }))
+	chunk(len(b.ItemEvents), chunker(b.ItemEvents, func(p *snapState, m map[string][2]uint64) { p.ItemEvents = m }))
+	chunk(len(b.CaseEvents), chunker(b.CaseEvents, func(p *snapState, m map[string][2]uint64) { p.CaseEvents = m }))
+	rest := *b
+	rest.Items, rest.Cases, rest.Packages, rest.Objects, rest.ItemEvents, rest.CaseEvents = nil, nil, nil, nil, nil, nil
+	return append(out, &rest)
+}
+
+// chunker returns a function that sets a part to the entries from to to
+// of m, in the order of its sorted keys.
+func chunker[V any](m map[string]V, set func(*snapState, map[string]V)) func(*snapState, int, int) {
+	keys := slices.Sorted(maps.Keys(m))
+	return func(p *snapState, from, to int) {
+		part := make(map[string]V, to-from)
+		for _, k := range keys[from:to] {
+			part[k] = m[k]
+		}
+		set(p, part)
+	}
+}
+
+// merge adds a snapshot line to the state read so far. A key given twice
+// is refused: the vault never writes one.
+func (b *snapState) merge(part *snapState) error {
+	dup := errors.New("it names an entry twice")
+	if !mergeInto(&b.ApprovedHalves, part.ApprovedHalves) || !mergeInto(&b.CaseEvents, part.CaseEvents) ||
+		!mergeInto(&b.Cases, part.Cases) || !mergeInto(&b.ItemEvents, part.ItemEvents) || !mergeInto(&b.Items, part.Items) ||
+		!mergeInto(&b.LostKeys, part.LostKeys) || !mergeInto(&b.Objects, part.Objects) || !mergeInto(&b.Packages, part.Packages) ||
+		!mergeInto(&b.Persons, part.Persons) || !mergeInto(&b.Recent, part.Recent) || !mergeInto(&b.Requests, part.Requests) ||
+		!mergeInto(&b.Retained, part.Retained) || !mergeInto(&b.Sessions, part.Sessions) {
+		return dup
+	}
+	if part.Log != nil {
+		if b.Log != nil {
+			return dup
+		}
+		b.Log = part.Log
+	}
+	if part.Hot != nil {
+		if b.Hot != nil {
+			return dup
+		}
+		b.Hot = part.Hot
+	}
+	return nil
+}
+
+// mergeInto adds m's entries to *dst; false if a key is there already.
+func mergeInto[V any](dst *map[string]V, m map[string]V) bool {
+	if *dst == nil {
+		*dst = m
+		return true
+	}
+	for k, v := range m {
+		if _, ok := (*dst)[k]; ok {
+			return false
+		}
+		(*dst)[k] = v
+	}
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -13,10 +14,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"unsafe"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/events/sqlite"
 	"github.com/custos-vault/custos/hsm/soft"
 	"github.com/custos-vault/custos/objects/fs"
@@ -555,5 +558,176 @@ func TestSnapshotsOfALostHistoryNotUsed(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "discarded") {
 		t.Fatalf("a snapshot of the lost history was left to be discarded: %s", logs.String())
+	}
+}
+
+// Events altered or removed in the store before a snapshot's size are not
+// re-read by the start, but checked beside it (checkCovered): the vault
+// records the failure, stops acting (every append refused), discards its
+// snapshots so that the next start replays and refuses the log, and a
+// verified read of the history answers an integrity error, never a
+// history missing the event.
+func TestAlteredLogUnderASnapshotHaltsTheVault(t *testing.T) {
+	for _, tamper := range []string{"deleted", "altered"} {
+		t.Run(tamper, func(t *testing.T) {
+			dir := t.TempDir()
+			rec, _ := age.GenerateX25519Identity()
+			v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+			busyVault(t, v, 0)
+			busyVault(t, v, 1)
+			item := v.state.caseItems("CASE-a")[0]
+			v.Close()
+			st.Close()
+			db, err := sql.Open("sqlite", filepath.Join(dir, "log.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			stmt := `DELETE FROM events WHERE item_id = ? AND instr(bytes, '"item.accessed"') > 0`
+			if tamper == "altered" {
+				stmt = `UPDATE events SET bytes = replace(bytes, '"review"', '"reviev"') WHERE item_id = ? AND instr(bytes, '"item.accessed"') > 0`
+			}
+			if res, err := db.Exec(stmt, item); err != nil {
+				t.Fatal(err)
+			} else if n, _ := res.RowsAffected(); n != 1 {
+				t.Fatalf("%d rows changed", n)
+			}
+			db.Close()
+			logs := &logBuffer{}
+			v, st = snapshotVault(t, dir, slog.New(slog.NewTextHandler(logs, nil)), rec.Recipient().String())
+			<-v.checkDone
+			if !strings.Contains(logs.String(), "cannot be vouched for") {
+				t.Fatalf("no error logged: %s", logs.String())
+			}
+			ctx := context.Background()
+			inv := Principal{Name: "inv-a", Role: RoleInvestigator}
+			if err := v.OpenCase(ctx, inv, "AFTER", "after the check"); err == nil || !strings.Contains(err.Error(), "halted") {
+				t.Fatalf("an append after the failed check: %v, want the log halted", err)
+			}
+			// Reads append nothing: an auditor's still answer.
+			aud := Principal{Name: "aud", Role: RoleAuditor}
+			err = v.Timeline(ctx, aud, "", item, func(events.Record) error { return nil })
+			if !errors.Is(err, ErrIntegrity) {
+				t.Fatalf("timeline of the item: %v, want ErrIntegrity", err)
+			}
+			v.Close()
+			st.Close()
+			if names, _ := (&snapshots{dir: filepath.Join(dir, "snapshots")}).list(); len(names) != 0 {
+				t.Fatalf("snapshots left after the failed check: %v", names)
+			}
+			st, _ = sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "log.db")})
+			defer st.Close()
+			objs, _ := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
+			sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
+			_, err = Open(ctx, Config{Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"),
+				SpoolDir: filepath.Join(dir, "spool"), TileDir: filepath.Join(dir, "tiles"), SnapshotDir: filepath.Join(dir, "snapshots"),
+				RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler)})
+			if err == nil {
+				t.Fatal("the next start accepted the altered log")
+			}
+		})
+	}
+}
+
+// An event the state cannot apply stops the writing of snapshots: the
+// next start resumes from an older one, meets the event again and
+// refuses, as a full replay does; it never decides on a state that
+// skipped it.
+func TestUnappliedEventNeverSnapshotted(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	logs := &logBuffer{}
+	v, st := snapshotVault(t, dir, slog.New(slog.NewTextHandler(logs, nil)), rec.Recipient().String())
+	busyVault(t, v, 0)
+	// As another writer (another version) on the same store might append
+	// it: a member removal whose reason the applier cannot read.
+	if _, err := v.log.Append(context.Background(), sequencer.Draft{Type: TypeCaseMemberRemoved, Actor: System, Case: "CASE-a",
+		Data: map[string]any{"person": "inv2-a", "reason": map[string]string{"code": "left"}}}); err != nil {
+		t.Fatal(err)
+	}
+	busyVault(t, v, 1)
+	v.Close()
+	st.Close()
+	if !strings.Contains(logs.String(), "no more state snapshots") {
+		t.Fatalf("snapshots not stopped: %s", logs.String())
+	}
+	ctx := context.Background()
+	st, _ = sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "log.db")})
+	defer st.Close()
+	objs, _ := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
+	sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
+	_, err := Open(ctx, Config{Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"),
+		SpoolDir: filepath.Join(dir, "spool"), TileDir: filepath.Join(dir, "tiles"), SnapshotDir: filepath.Join(dir, "snapshots"),
+		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler)})
+	if err == nil || !strings.Contains(err.Error(), "cannot apply") {
+		t.Fatalf("start after an unapplied event: %v, want a refusal", err)
+	}
+}
+
+// Files in the snapshot folder that are not what their name says are
+// discarded without blocking the start: an older snapshot renamed as a
+// newer one, a FIFO.
+func TestMisnamedAndSpecialSnapshotFilesDiscarded(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	busyVault(t, v, 0)
+	v.Close()
+	st.Close()
+	snapDir := filepath.Join(dir, "snapshots")
+	names, _ := (&snapshots{dir: snapDir}).list()
+	b, _ := os.ReadFile(filepath.Join(snapDir, names[len(names)-1]))
+	os.WriteFile(filepath.Join(snapDir, snapshotName(1<<40)), b, 0o600)
+	if err := syscall.Mkfifo(filepath.Join(snapDir, snapshotName(1<<41)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v, st = snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	defer st.Close()
+	defer v.Close()
+	started := lastOfType(t, v, TypeServerStarted)
+	// The FIFO is not even opened (only regular files are snapshots);
+	// the start did not block on it.
+	d := started["state_snapshots_discarded"]
+	if !strings.Contains(d, "is named for 1099511627776 events") || strings.Contains(d, snapshotName(1<<41)) {
+		t.Fatalf("discarded: %q", d)
+	}
+	if started["state_snapshot"] != strings.TrimLeft(strings.TrimSuffix(strings.TrimPrefix(names[0], "state-"), ".snap"), "0") {
+		t.Fatalf("resumed from %s, want the newest real snapshot %s", started["state_snapshot"], names[0])
+	}
+	// Swapped in between the listing and the open, a FIFO is refused
+	// without blocking.
+	if _, err := v.snaps.read(snapshotName(1<<41), v.origin, v.verifier, 1<<42); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("reading a FIFO as a snapshot: %v", err)
+	}
+	if len(started["state_snapshot_sha256"]) != 64 {
+		t.Fatalf("server.started %v: no snapshot hash", started)
+	}
+}
+
+// A snapshot that cannot be written is tried again SnapshotEvery events
+// later, not at every checkpoint.
+func TestFailedSnapshotBacksOff(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	logs := &logBuffer{}
+	v, st := snapshotVault(t, dir, slog.New(slog.NewTextHandler(logs, nil)), rec.Recipient().String())
+	defer st.Close()
+	defer v.Close()
+	// Every name a snapshot could take is a folder: the rename fails.
+	for n := uint64(1); n < 400; n++ {
+		os.Mkdir(filepath.Join(dir, "snapshots", snapshotName(n)), 0o700)
+	}
+	ctx := context.Background()
+	for i := range 120 {
+		if _, err := v.log.Append(ctx, sequencer.Draft{Type: "test.noop", Actor: System, Data: map[string]int{"i": i}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.log.Checkpoint(ctx); err != nil {
+			t.Fatal(err)
+		}
+		v.snaps.wait()
+	}
+	// 120 events, a snapshot every 50: at most 3 attempts.
+	if n := strings.Count(logs.String(), "state snapshot not written"); n == 0 || n > 3 {
+		t.Fatalf("%d failed attempts in 120 checkpoints", n)
 	}
 }

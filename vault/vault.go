@@ -176,7 +176,11 @@ type Vault struct {
 	probeGrace time.Duration
 	// holdMu serialises applying a case's legal hold to its objects.
 	// snaps writes and loads state snapshots; nil without SnapshotDir.
-	snaps *snapshots
+	// stopCheck ends the check of the events a snapshot covered
+	// (checkCovered); checkDone is closed when it has ended.
+	snaps     *snapshots
+	stopCheck context.CancelFunc
+	checkDone chan struct{}
 
 	holdMu sync.Mutex
 	// openMu serialises case openings, each of which writes its key
@@ -331,6 +335,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	}
 	if snap != nil {
 		started["state_snapshot"] = strconv.FormatUint(snap.resume.Size, 10)
+		started["state_snapshot_sha256"] = snap.sha256
 	}
 	if len(discarded) > 0 {
 		started["state_snapshots_discarded"] = strings.Join(discarded, "; ")
@@ -402,6 +407,14 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		return nil, err
 	}
 	v.startAnchors()
+	if snap != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		v.stopCheck, v.checkDone = cancel, make(chan struct{})
+		go func() {
+			defer close(v.checkDone)
+			v.checkCovered(ctx, snap.resume.Size, snap.resume.Root)
+		}()
+	}
 	return v, nil
 }
 
@@ -420,6 +433,11 @@ func (v *Vault) onEvent(ev *events.Event, _ []byte) {
 // Close records what is pending (refusal summaries), flushes the log
 // (with a final checkpoint) and closes it.
 func (v *Vault) Close() error {
+	if v.stopCheck != nil {
+		v.stopCheck()
+		<-v.checkDone
+		v.stopCheck = nil
+	}
 	if v.stopRefusals != nil {
 		close(v.stopRefusals)
 		<-v.refusalSummariesRun

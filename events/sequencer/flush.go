@@ -39,6 +39,13 @@ const maxRetries = 32
 // the writer goroutine.
 func (s *Sequencer) commit(batch []*request) (carry []*request) {
 	ctx := context.Background()
+	s.mu.RLock()
+	halted := s.halted
+	s.mu.RUnlock()
+	if halted != nil {
+		answerAll(batch, fmt.Errorf("custody log halted: %w", halted))
+		return nil
+	}
 	if s.broken != nil {
 		// A previous append failed in a way that left our view of the
 		// store uncertain: re-read it before writing anything.

@@ -171,6 +171,7 @@ type Sequencer struct {
 	latestCP *events.Checkpoint
 	head     events.Hash
 	broken   error
+	halted   error
 	lastSign time.Time
 }
 
@@ -206,7 +207,7 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.tree.SetSource(s.leaves)
+	s.tree.SetSource(s.leaves, s.healed)
 	cps, err := cfg.Store.Checkpoints(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading checkpoints: %w", err)
@@ -279,6 +280,17 @@ func (s *Sequencer) leaves(from uint64, n int) ([]events.Hash, error) {
 	return out, nil
 }
 
+// healed logs a tile the tree found missing or altered, and whether the
+// log's events rebuilt it.
+func (s *Sequencer) healed(tile string, ok bool, err error) {
+	if ok {
+		s.cfg.Logger.Warn("a tile of the custody log's Merkle tree was missing or altered on disk and was rebuilt from the log: someone or something altered the tile folder",
+			"tile", tile, "found", err.Error())
+		return
+	}
+	s.cfg.Logger.Error("a tile of the custody log's Merkle tree is missing or altered on disk and the log's events do not rebuild it", "tile", tile, "err", err.Error())
+}
+
 // resume sets up the tree and the chain's head from a state snapshot,
 // having checked them against the snapshot's root and the store's size.
 func (s *Sequencer) resume(ctx context.Context, r *Resume) error {
@@ -289,7 +301,7 @@ func (s *Sequencer) resume(ctx context.Context, r *Resume) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrResume, err)
 	}
-	tree.SetSource(s.leaves)
+	tree.SetSource(s.leaves, s.healed)
 	root, err := tree.Root(r.Size)
 	if err != nil {
 		return fmt.Errorf("%w: the tree's tiles: %v", ErrResume, err)
@@ -407,6 +419,18 @@ func (s *Sequencer) submit(ctx context.Context, req *request) (result, error) {
 	// must learn whether its events became durable.
 	r := <-req.done
 	return r, r.err
+}
+
+// Halt stops every later append for good, answering each with err: the
+// caller found that the log it resumed from cannot be vouched for (a
+// check of the events a state snapshot covers failed). Only a restart,
+// which checks the log again, lifts it.
+func (s *Sequencer) Halt(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.halted == nil {
+		s.halted = err
+	}
 }
 
 // Size returns the number of durable events.

@@ -19,8 +19,8 @@ package tiles
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"cmp"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -80,6 +80,11 @@ type Tree struct {
 	// from the log's leaves (source) and rewritten.
 	healed atomic.Uint64
 	source LeafSource
+	onHeal func(tile string, healed bool, err error)
+	// unhealable remembers tiles whose rebuild failed, so that repeated
+	// reads (anyone may ask for a tile) do not repeat the work.
+	unhealableMu sync.Mutex
+	unhealable   map[tileID]error
 
 	cache tileCache
 }
@@ -90,11 +95,13 @@ type Tree struct {
 // under it, and uses it only if it hashes to the node above it.
 type LeafSource func(from uint64, n int) ([]events.Hash, error)
 
-// SetSource sets the tree's LeafSource.
-func (t *Tree) SetSource(src LeafSource) {
+// SetSource sets the tree's LeafSource, and onHeal (if not nil), which
+// is told of each tile found missing or altered: its path, and whether it
+// was rebuilt from the log (err says why not).
+func (t *Tree) SetSource(src LeafSource, onHeal func(tile string, healed bool, err error)) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.source = src
+	t.source, t.onHeal = src, onHeal
 }
 
 // tileCacheSize is how many full tiles read from disk (and checked) are
@@ -481,13 +488,32 @@ func (t *Tree) tile(level, index uint64) ([]events.Hash, error) {
 			return nil, err
 		}
 		// Rebuild it from the log; use it only if it is the node above.
+		t.unhealableMu.Lock()
+		known := t.unhealable[id]
+		t.unhealableMu.Unlock()
+		if known != nil {
+			return nil, known
+		}
 		rebuilt, rerr := t.rebuild(level, index)
 		if rerr != nil || tileRoot(rebuilt[:]) != want {
-			return nil, fmt.Errorf("%w; rebuilding it from the custody log: %v", err, cmp.Or(rerr, errors.New("the log's events do not hash to it either")))
+			err = fmt.Errorf("%w; rebuilding it from the custody log: %v", err, cmp.Or(rerr, errors.New("the log's events do not hash to it either")))
+			t.unhealableMu.Lock()
+			if t.unhealable == nil || len(t.unhealable) >= tileCacheSize {
+				t.unhealable = map[tileID]error{}
+			}
+			t.unhealable[id] = err
+			t.unhealableMu.Unlock()
+			if t.onHeal != nil {
+				t.onHeal(p, false, err)
+			}
+			return nil, err
 		}
 		full = rebuilt
 		if werr := writeTileFile(path, tileBytes(full[:])); werr == nil {
 			t.healed.Add(1)
+		}
+		if t.onHeal != nil {
+			t.onHeal(p, true, err)
 		}
 	}
 	t.cache.put(id, full)
@@ -499,6 +525,17 @@ func (t *Tree) tile(level, index uint64) ([]events.Hash, error) {
 func (t *Tree) rebuild(level, index uint64) (*fullTile, error) {
 	span := uint64(1) << (Height * level) // leaves under one hash of the tile
 	full := new(fullTile)
+	if level == 0 {
+		leaves, err := t.source(index*Width, Width)
+		if err != nil {
+			return nil, err
+		}
+		if len(leaves) != Width {
+			return nil, fmt.Errorf("the log returned %d leaves from %d, want %d", len(leaves), index*Width, Width)
+		}
+		copy(full[:], leaves)
+		return full, nil
+	}
 	for i := range full {
 		from := (index*Width + uint64(i)) * span
 		leaves, err := t.source(from, int(span))

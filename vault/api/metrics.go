@@ -31,7 +31,7 @@ func (h *Handler) metrics(w http.ResponseWriter, r *http.Request, _ vault.Princi
 	}
 	fmt.Fprintf(&b, "custos_log_checkpoint_size %d\n", size)
 	_, repaired := h.v.Log().Tree().Stats()
-	gauge("custos_log_tiles_repaired_total", "Tiles found altered on disk and rewritten from the log at start.", "counter")
+	gauge("custos_log_tiles_repaired_total", "Tiles found altered or missing on disk and rewritten from the log (at a start that replays it, or when first read after a start from a state snapshot).", "counter")
 	fmt.Fprintf(&b, "custos_log_tiles_repaired_total %d\n", repaired)
 	if st := h.v.WitnessStatus(); st != nil {
 		witnessed := uint64(0)

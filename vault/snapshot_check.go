@@ -1,0 +1,72 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/transparency-dev/merkle/compact"
+)
+
+// checkCovered checks, beside the running vault, the events a state
+// snapshot let the start skip: the store must hold events 0 to size-1 at
+// their positions, and their leaf hashes must make the root of the
+// snapshot's signed checkpoint. It reads the bytes and hashes them (no
+// decoding, no state), in constant memory (a compact range). An event
+// altered, removed or inserted in the store before the snapshot is
+// thereby found soon after every start, as a full replay would find it:
+// the failure is logged and recorded (integrity.failed) and the log is
+// halted, so that the vault acts on nothing more until someone restores
+// the log and restarts it (which replays and checks it from event 0, the
+// snapshots of the altered log being discarded).
+func (v *Vault) checkCovered(ctx context.Context, size uint64, root events.Hash) error {
+	rng := (&compact.RangeFactory{Hash: events.Hasher.HashChildren}).NewEmptyRange(0)
+	next := uint64(0)
+	start := time.Now()
+	err := v.cfg.Log.Read(ctx, 0, func(r events.Record) error {
+		if r.Seq >= size {
+			return errStopRead
+		}
+		if r.Seq != next {
+			return fmt.Errorf("event %d is not in the store (the next stored is %d)", next, r.Seq)
+		}
+		leaf := events.LeafHash(r.Bytes)
+		next++
+		return rng.Append(leaf[:], nil)
+	})
+	if ctx.Err() != nil {
+		return nil // the vault is closing
+	}
+	if err != nil && !errors.Is(err, errStopRead) {
+		return v.coveredFailed(size, err)
+	}
+	if next != size {
+		return v.coveredFailed(size, fmt.Errorf("the store holds %d of them", next))
+	}
+	got, err := rng.GetRootHash(nil)
+	if err != nil {
+		return v.coveredFailed(size, err)
+	}
+	if events.Hash(got) != root {
+		return v.coveredFailed(size, errors.New("their hashes do not make the root of the signed checkpoint: events were altered, removed, inserted or reordered in the store"))
+	}
+	v.logger.Info("checked the custody log's events a state snapshot covers", "events", size, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func (v *Vault) coveredFailed(size uint64, cause error) error {
+	err := fmt.Errorf("%w: the custody log's first %d events, which the state snapshot of this start covers: %v", ErrIntegrity, size, cause)
+	v.logger.Error("the custody log cannot be vouched for: the vault stops acting; restore the log store from backup (compare it with the auditors' saved checkpoints), remove DATA/snapshots and restart", "err", err)
+	_, aerr := v.append(context.Background(), sequencer.Draft{Type: TypeIntegrityFailed, Actor: System, Data: IntegrityFailed{Reason: err.Error()}})
+	v.log.Halt(err)
+	// The next start must replay the log from event 0, and refuse it.
+	v.snaps.stop(err)
+	names, _ := v.snaps.list()
+	for _, name := range names {
+		v.snaps.discard(name, err)
+	}
+	return errors.Join(err, aerr)
+}
