@@ -1,51 +1,120 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
+	"os"
+	"slices"
 	"strings"
 	"time"
 )
 
 // The case and item lookups.
 //
-// ReadCase and ReadItem answer from the table lookups: one row per event
-// and case or item it names, keyed "c:"+case or "i:"+item. Case and item
-// ids are random, so rows land all over the table's b-tree; inserting
-// them in each append's transaction made every commit several times
-// slower (docs/benchmarks.md). So the appends do not touch it: an indexer
-// fills it beside them, a few thousand events per transaction, once a
-// second and whenever a lookup finds it behind. lookups_size records how
-// many events are indexed; a lookup reads the indexed rows and scans only
-// the events after them. Nothing is held in memory per event.
+// ReadCase and ReadItem answer from a lookup table: one row per event and
+// case or item it names. Case and item ids are random, so its rows land
+// all over its b-tree; inserting them in each append's transaction made
+// every commit several times slower, and any transaction on the log's
+// file holds up the appends. So the table lives in a file of its own
+// beside the log (PATH-lookups), which only an indexer writes, a few
+// thousand events per transaction, once a second; appends never wait for
+// it. lookups_size records how many events are indexed; a lookup reads the
+// indexed rows and scans only the log's events after them. Nothing is
+// held in memory per event.
 //
-// The lookup tables, like the case_id and item_id columns they are made
-// from, are not signed: the vault checks what a lookup returns against
-// the signed events and their count (vault/reads.go).
+// The file is derived data: it is made again from the log when it is
+// missing, unreadable, of another log (lookups_anchor names the id of the
+// last indexed event, checked before indexing more), or ahead of the log.
+// Like the case_id and item_id columns it is made from, it is not signed:
+// the vault checks what a lookup returns against the signed events and
+// their count (vault/reads.go).
 
-const lookupTables = `
-CREATE TABLE lookups (
+// lookupSuffix names the lookup file: the log's path and this.
+const lookupSuffix = "-lookups"
+
+// lookupApplicationID marks a Custos lookup file ("CSTL").
+const lookupApplicationID = 0x4353544c
+
+const lookupSchema = `
+CREATE TABLE IF NOT EXISTS lookups (
 	key TEXT NOT NULL,
 	seq INTEGER NOT NULL,
 	PRIMARY KEY (key, seq)
 ) WITHOUT ROWID;
-CREATE TABLE lookups_size (
-	one  INTEGER PRIMARY KEY CHECK (one = 1),
-	size INTEGER NOT NULL
+CREATE TABLE IF NOT EXISTS lookups_size (
+	one    INTEGER PRIMARY KEY CHECK (one = 1),
+	size   INTEGER NOT NULL,
+	anchor TEXT NOT NULL
 );
 `
 
 func caseKey(id string) string { return "c:" + id }
 func itemKey(id string) string { return "i:" + id }
 
-// indexChunk is how many events one indexer transaction covers: it
-// bounds how long an append waits for the indexer.
-const indexChunk = 2048
+// indexChunk is how many events one indexer transaction covers.
+const indexChunk = 4096
 
 // indexInterval is how often the indexer catches up with the appends.
 const indexInterval = time.Second
+
+// openIndex opens the lookup file at path, making it afresh if it is
+// missing or is not a lookup file.
+func openIndex(ctx context.Context, path string) (*sql.DB, error) {
+	if err := restrictFiles(path); err != nil {
+		return nil, err
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	// Derived data: a crash may lose the last indexed chunks (they are
+	// indexed again), never corrupt the file (WAL).
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	open := func() (*sql.DB, error) {
+		db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(1)
+		var app int64
+		if err := db.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&app); err != nil {
+			db.Close()
+			return nil, err
+		}
+		if app != lookupApplicationID {
+			var tables int
+			db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master`).Scan(&tables)
+			if tables > 0 {
+				db.Close()
+				return nil, fmt.Errorf("%s is not a lookup file", path)
+			}
+			if _, err := db.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", lookupApplicationID)); err != nil {
+				db.Close()
+				return nil, err
+			}
+		}
+		if _, err := db.ExecContext(ctx, lookupSchema); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return db, restrictFiles(path)
+	}
+	db, err := open()
+	if err != nil {
+		// Derived data: start it again.
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			os.Remove(p)
+		}
+		if db, err = open(); err != nil {
+			return nil, fmt.Errorf("sqlite: the lookup file %s: %w", path, err)
+		}
+	}
+	return db, nil
+}
 
 func (s *Store) runIndexer() {
 	defer close(s.indexerDone)
@@ -56,28 +125,28 @@ func (s *Store) runIndexer() {
 		case <-s.stopIndexer:
 			return
 		case <-t.C:
-			// An error (a busy or full disk) leaves the table behind:
-			// lookups scan further, and the next tick tries again.
-			s.index(context.Background(), s.stopIndexer)
+			// An error (a full disk) leaves the table behind: lookups
+			// scan further, and the next tick tries again.
+			s.catchUp(context.Background(), s.stopIndexer)
 		}
 	}
 }
 
-// indexedSize returns how many events the lookup table covers.
-func indexedSize(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) (uint64, error) {
+// indexed returns how many events the lookup table covers and the id of
+// the last of them.
+func (s *Store) indexed(ctx context.Context) (uint64, string, error) {
 	var n int64
-	err := q.QueryRowContext(ctx, `SELECT size FROM lookups_size WHERE one = 1`).Scan(&n)
+	var anchor string
+	err := s.index.QueryRowContext(ctx, `SELECT size, anchor FROM lookups_size WHERE one = 1`).Scan(&n, &anchor)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+		return 0, "", nil
 	}
-	return uint64(n), err
+	return uint64(n), anchor, err
 }
 
-// index adds the events not yet indexed to the lookup table, a chunk per
-// transaction, until it covers the log or stop is closed.
-func (s *Store) index(ctx context.Context, stop <-chan struct{}) error {
+// catchUp adds the events not yet indexed to the lookup table, a chunk
+// per transaction, until it covers the log or stop is closed.
+func (s *Store) catchUp(ctx context.Context, stop <-chan struct{}) error {
 	s.indexMu.Lock()
 	defer s.indexMu.Unlock()
 	for {
@@ -93,68 +162,108 @@ func (s *Store) index(ctx context.Context, stop <-chan struct{}) error {
 	}
 }
 
-// indexChunk indexes up to indexChunk events in one transaction and
-// returns how many.
+// anchored reports whether a lookup table of size events whose last is
+// anchor is of this log: the log's event size-1 has that id.
+func (s *Store) anchored(ctx context.Context, size uint64, anchor string) bool {
+	if size == 0 {
+		return true
+	}
+	var id string
+	err := s.reader.QueryRowContext(ctx, `SELECT id FROM events WHERE seq = ?`, int64(size-1)).Scan(&id)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return true // cannot tell now: do not throw the table away
+	}
+	return err == nil && id == anchor
+}
+
+type lookupRow struct {
+	key string
+	seq int64
+}
+
+// indexChunk indexes up to indexChunk events in one transaction of the
+// lookup file and returns how many. A table that is not of this log's
+// history (its last indexed event is not the log's) is emptied first.
 func (s *Store) indexChunk(ctx context.Context) (int, error) {
-	tx, err := s.writer.BeginTx(ctx, nil)
+	from, anchor, err := s.indexed(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: the lookup file: %w", err)
+	}
+	reset := !s.anchored(ctx, from, anchor)
+	if reset {
+		from = 0
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT seq, id, case_id, item_id FROM events WHERE seq >= ? ORDER BY seq LIMIT ?`, int64(from), indexChunk)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: %w", err)
 	}
-	defer tx.Rollback()
-	from, err := indexedSize(ctx, tx)
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: %w", err)
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT seq, case_id, item_id FROM events WHERE seq >= ? ORDER BY seq LIMIT ?`, int64(from), indexChunk)
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: %w", err)
-	}
-	var args []any
-	n, next := 0, from
+	var add []lookupRow
+	n, last := 0, ""
+	next := from
 	for rows.Next() {
 		var seq int64
-		var c, it string
-		if err := rows.Scan(&seq, &c, &it); err != nil {
+		var id, c, it string
+		if err := rows.Scan(&seq, &id, &c, &it); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("sqlite: %w", err)
 		}
 		if c != "" {
-			args = append(args, caseKey(c), seq)
+			add = append(add, lookupRow{caseKey(c), seq})
 		}
 		if it != "" {
-			args = append(args, itemKey(it), seq)
+			add = append(add, lookupRow{itemKey(it), seq})
 		}
-		n, next = n+1, uint64(seq)+1
+		n, last, next = n+1, id, uint64(seq)+1
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("sqlite: %w", err)
 	}
-	if n == 0 {
+	if n == 0 && !reset {
 		return 0, nil
 	}
-	for len(args) > 0 {
-		k := min(len(args), 2*maxRowsPerInsert)
-		q := `INSERT OR IGNORE INTO lookups(key, seq) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?),", k/2), ",")
-		if _, err := tx.ExecContext(ctx, q, args[:k]...); err != nil {
+	// In key order, so that the rows of one case or item go to the same
+	// pages.
+	slices.SortFunc(add, func(a, b lookupRow) int { return cmp.Or(strings.Compare(a.key, b.key), cmp.Compare(a.seq, b.seq)) })
+	tx, err := s.index.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: the lookup file: %w", err)
+	}
+	defer tx.Rollback()
+	if reset {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM lookups; DELETE FROM lookups_size`); err != nil {
+			return 0, fmt.Errorf("sqlite: the lookup file: %w", err)
+		}
+	}
+	for len(add) > 0 {
+		k := min(len(add), maxRowsPerInsert)
+		args := make([]any, 0, 2*k)
+		for _, r := range add[:k] {
+			args = append(args, r.key, r.seq)
+		}
+		q := `INSERT OR IGNORE INTO lookups(key, seq) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?),", k), ",")
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return 0, fmt.Errorf("sqlite: indexing events from %d: %w", from, err)
 		}
-		args = args[k:]
+		add = add[k:]
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO lookups_size(one, size) VALUES (1, ?) ON CONFLICT(one) DO UPDATE SET size = max(size, excluded.size)`, int64(next)); err != nil {
-		return 0, fmt.Errorf("sqlite: %w", err)
+	if n > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO lookups_size(one, size, anchor) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET size = excluded.size, anchor = excluded.anchor`,
+			int64(next), last); err != nil {
+			return 0, fmt.Errorf("sqlite: the lookup file: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("sqlite: commit: %w", err)
+		return 0, fmt.Errorf("sqlite: the lookup file: %w", err)
 	}
-	return n, nil
+	return max(n, 1), nil
 }
 
 // lookup returns the positions of the events whose column (case_id or
 // item_id) holds the key's id: the indexed ones from the lookup table,
-// the rest by a scan of the events after them, in one read transaction.
-// A table far behind (a log just upgraded, or filled by a bulk import) is
-// brought up first, so that the scan stays short.
+// the rest by a scan of the log's events after them. A table far behind
+// (a new lookup file, or a bulk import) is brought up first, so that the
+// scan stays short.
 func (s *Store) lookup(ctx context.Context, column, key string) ([]uint64, error) {
 	if len(key) <= 2 {
 		return nil, nil
@@ -163,23 +272,19 @@ func (s *Store) lookup(ctx context.Context, column, key string) ([]uint64, error
 	if err != nil {
 		return nil, err
 	}
-	if done, err := indexedSize(ctx, s.reader); err == nil && size-min(size, done) > 16*indexChunk {
-		if err := s.index(ctx, nil); err != nil {
+	if done, anchor, err := s.indexed(ctx); err == nil && (done > size || size-done > 16*indexChunk || !s.anchored(ctx, done, anchor)) {
+		if err := s.catchUp(ctx, nil); err != nil {
 			return nil, err
 		}
 	}
-	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	done, _, err := s.indexed(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
+		return nil, fmt.Errorf("sqlite: the lookup file: %w", err)
 	}
-	defer tx.Rollback()
-	done, err := indexedSize(ctx, tx)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
+	done = min(done, size)
 	var seqs []uint64
-	collect := func(q string, args ...any) error {
-		rows, err := tx.QueryContext(ctx, q, args...)
+	collect := func(db *sql.DB, q string, args ...any) error {
+		rows, err := db.QueryContext(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("sqlite: %w", err)
 		}
@@ -193,10 +298,10 @@ func (s *Store) lookup(ctx context.Context, column, key string) ([]uint64, error
 		}
 		return rows.Err()
 	}
-	if err := collect(`SELECT seq FROM lookups WHERE key = ? AND seq < ? ORDER BY seq`, key, int64(done)); err != nil {
+	if err := collect(s.index, `SELECT seq FROM lookups WHERE key = ? AND seq < ? ORDER BY seq`, key, int64(done)); err != nil {
 		return nil, err
 	}
-	if err := collect(`SELECT seq FROM events WHERE seq >= ? AND `+column+` = ? ORDER BY seq`, int64(done), key[2:]); err != nil {
+	if err := collect(s.reader, `SELECT seq FROM events WHERE seq >= ? AND `+column+` = ? ORDER BY seq`, int64(done), key[2:]); err != nil {
 		return nil, err
 	}
 	return seqs, nil

@@ -26,10 +26,8 @@ const applicationID = 0x43535444
 // schemaVersion is the user_version of the schema below. Version 1
 // lacked the seal table; opening one adds it (a log written by version 1
 // has no seal, and every durable event of it is covered by a published
-// checkpoint written when its writer stopped). Version 2 lacked the
-// lookup tables (lookups.go); opening one adds them, empty, and the
-// indexer fills them from the events.
-const schemaVersion = 3
+// checkpoint written when its writer stopped).
+const schemaVersion = 2
 
 // sealTable keeps the newest batch seal, in one row.
 const sealTable = `
@@ -52,7 +50,7 @@ CREATE TABLE checkpoints (
 	size INTEGER PRIMARY KEY,
 	note BLOB NOT NULL
 );
-` + sealTable + lookupTables
+` + sealTable
 
 // Config names the database file.
 type Config struct {
@@ -69,8 +67,9 @@ type Store struct {
 	mu      sync.Mutex
 	inserts map[int]*sql.Stmt
 
-	// The case and item lookups are a table filled beside the appends,
-	// not in them (lookups.go).
+	// The case and item lookups are a table in a file of their own,
+	// filled beside the appends, not in them (lookups.go).
+	index       *sql.DB
 	indexMu     sync.Mutex
 	stopIndexer chan struct{}
 	indexerDone chan struct{}
@@ -132,6 +131,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if s.index, err = openIndex(ctx, cfg.Path+lookupSuffix); err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.stopIndexer, s.indexerDone = make(chan struct{}), make(chan struct{})
 	go s.runIndexer()
 	return s, nil
@@ -175,12 +178,8 @@ func (s *Store) init(ctx context.Context, fresh bool) error {
 	if err := s.writer.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", s.path, err)
 	}
-	if version < schemaVersion && version >= 1 {
-		add := lookupTables
-		if version == 1 {
-			add = sealTable + add
-		}
-		upgrade := fmt.Sprintf("BEGIN;%sPRAGMA user_version = %d;COMMIT;", add, schemaVersion)
+	if version == 1 {
+		upgrade := fmt.Sprintf("BEGIN;%sPRAGMA user_version = %d;COMMIT;", sealTable, schemaVersion)
 		if _, err := s.writer.ExecContext(ctx, upgrade); err != nil {
 			return fmt.Errorf("sqlite: upgrading %s to schema version %d: %w", s.path, schemaVersion, err)
 		}
@@ -417,6 +416,9 @@ func (s *Store) Close() error {
 	}
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
+	}
+	if s.index != nil {
+		errs = append(errs, s.index.Close())
 	}
 	errs = append(errs, s.writer.Close())
 	return errors.Join(errs...)

@@ -101,7 +101,7 @@ func TestVersionOneIsUpgraded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`DROP TABLE seal; DROP TABLE lookups; DROP TABLE lookups_size; PRAGMA user_version = 1`); err != nil {
+	if _, err := db.Exec(`DROP TABLE seal; PRAGMA user_version = 1`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -112,39 +112,44 @@ func TestVersionOneIsUpgraded(t *testing.T) {
 	}
 }
 
-// TestVersionTwoIsUpgraded: a log written before the lookup table
-// existed (schema version 2) opens, gains the table, and answers case and
-// item lookups from its events, before and after they are indexed.
-func TestVersionTwoIsUpgraded(t *testing.T) {
+// The lookup file is derived data: case and item lookups are right before
+// the indexer has run (a scan of the log), after it (the table), when the
+// file was deleted, replaced by garbage, or taken from another log (made
+// again from the log).
+func TestLookupFileIsDerived(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "custody.db")
-	s := open(t, path)
-	var recs []events.Record
-	for i := range 3000 {
-		recs = append(recs, events.Record{Seq: uint64(i), ID: fmt.Sprint("id-", i), Case: fmt.Sprint("C-", i%3),
-			Item: fmt.Sprint("I-", i%7), Bytes: []byte(fmt.Sprint("event ", i))})
+	dir := t.TempDir()
+	path := filepath.Join(dir, "custody.db")
+	fill := func(s *sqlite.Store, prefix string) {
+		var recs []events.Record
+		for i := range 3000 {
+			recs = append(recs, events.Record{Seq: uint64(i), ID: fmt.Sprint(prefix, "id-", i), Case: fmt.Sprint(prefix, "C-", i%3),
+				Item: fmt.Sprint("I-", i%7), Bytes: []byte(fmt.Sprint("event ", i))})
+		}
+		if err := s.Append(ctx, 0, recs, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := s.Append(ctx, 0, recs, nil); err != nil {
-		t.Fatal(err)
+	waitIndexed := func(p string, n int) {
+		t.Helper()
+		raw, _ := sql.Open("sqlite", p+"-lookups")
+		defer raw.Close()
+		deadline := time.Now().Add(10 * time.Second)
+		for got := -1; got != n; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the lookup file covers %d events after 10 s, want %d", got, n)
+			}
+			raw.QueryRow(`SELECT size FROM lookups_size`).Scan(&got)
+		}
 	}
-	s.Close()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`DROP TABLE lookups; DROP TABLE lookups_size; PRAGMA user_version = 2`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	s = open(t, path)
-	defer s.Close()
-	check := func(when string) {
+	check := func(s *sqlite.Store, when string) {
+		t.Helper()
 		var got []uint64
 		if err := s.ReadCase(ctx, "C-1", func(r events.Record) error { got = append(got, r.Seq); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		if len(got) != 1000 || got[0] != 1 || got[999] != 2998 {
-			t.Fatalf("%s: case C-1 has %d events from %v", when, len(got), got[:min(3, len(got))])
+			t.Fatalf("%s: case C-1 has %d events", when, len(got))
 		}
 		got = got[:0]
 		if err := s.ReadItem(ctx, "I-6", func(r events.Record) error { got = append(got, r.Seq); return nil }); err != nil {
@@ -154,16 +159,41 @@ func TestVersionTwoIsUpgraded(t *testing.T) {
 			t.Fatalf("%s: item I-6 has %d events", when, len(got))
 		}
 	}
-	check("not indexed")
-	// The indexer's tick fills the table.
-	raw, _ := sql.Open("sqlite", path)
-	defer raw.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for n := 0; n != 3000; time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the lookup table covers %d events after 10 s, want 3000", n)
+	s := open(t, path)
+	fill(s, "")
+	check(s, "not indexed")
+	waitIndexed(path, 3000)
+	check(s, "indexed")
+	s.Close()
+
+	os.Remove(path + "-lookups")
+	s = open(t, path)
+	check(s, "lookup file deleted")
+	s.Close()
+
+	os.WriteFile(path+"-lookups", []byte("not a database at all, but long enough to look like one.................................................................................................................."), 0o600)
+	os.Remove(path + "-lookups-wal")
+	os.Remove(path + "-lookups-shm")
+	s = open(t, path)
+	check(s, "lookup file garbage")
+	waitIndexed(path, 3000)
+	s.Close()
+
+	// Another log's lookup file, fully indexed, whose cases are named
+	// differently.
+	other := filepath.Join(dir, "other.db")
+	o := open(t, other)
+	fill(o, "x")
+	waitIndexed(other, 3000)
+	o.Close()
+	for _, suffix := range []string{"-lookups", "-lookups-wal", "-lookups-shm"} {
+		os.Remove(path + suffix)
+		if b, err := os.ReadFile(other + suffix); err == nil {
+			os.WriteFile(path+suffix, b, 0o600)
 		}
-		raw.QueryRow(`SELECT size FROM lookups_size`).Scan(&n)
 	}
-	check("indexed")
+	s = open(t, path)
+	defer s.Close()
+	waitIndexed(path, 3000)
+	check(s, "another log's lookup file")
 }
