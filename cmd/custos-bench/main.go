@@ -6,13 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/custos-vault/custos/internal/bench"
 )
 
 func main() {
-	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, reports, deposit, s3, hashset, pdq, web, stocktools")
+	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, reports, deposit, s3, hashset, pdq, web, stocktools, scale")
 	dur := flag.Duration("append-duration", 5*time.Second, "how long the append measurement runs")
 	auditN := flag.Int("audit-events", 1_000_000, "events in the audit replay")
 	custos := flag.String("custos", "bin/custos", "the custos binary the deposit measurements run")
@@ -25,7 +27,16 @@ func main() {
 	matchBytes := flag.Int64("match-deposit-bytes", 4<<20, "size of the deposits timed with and without a hash set loaded")
 	webItems := flag.Int("web-items", 100_000, "items of the case whose web page is timed")
 	webUpload := flag.Int64("web-upload-bytes", 1<<30, "size of the upload through the browser compared with the CLI's deposit")
+	scaleEvents := flag.String("scale-events", "100000,1000000,10000000", "comma-separated custody log sizes, in events, of the vaults the scale group generates and measures")
 	flag.Parse()
+	var scaleSizes []int
+	for _, f := range strings.Split(*scaleEvents, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1000 {
+			fail(fmt.Errorf("-scale-events: %q is not a size of at least 1000 events", f))
+		}
+		scaleSizes = append(scaleSizes, n)
+	}
 	dir, err := os.MkdirTemp("", "custos-bench-")
 	if err != nil {
 		fail(err)
@@ -71,6 +82,20 @@ func main() {
 	})
 	run("pdq", bench.PDQ)
 	run("stocktools", func() ([]bench.Metric, error) { return bench.DepositStockTools(*custos, dir, *depositSize, 3) })
+	run("scale", func() ([]bench.Metric, error) {
+		// Each size takes from minutes to most of an hour: its figures
+		// are printed as soon as they are measured.
+		for _, n := range scaleSizes {
+			ms, err := bench.Scale(*custos, dir, n, os.Stderr)
+			if err != nil {
+				return nil, fmt.Errorf("%s events: %w", bench.ScaleLabel(n), err)
+			}
+			for _, m := range ms {
+				fmt.Println(m)
+			}
+		}
+		return nil, nil
+	})
 	run("web", func() ([]bench.Metric, error) {
 		ms, err := bench.WebCasePage(*custos, dir, *webItems, 9)
 		if err != nil {

@@ -2,6 +2,9 @@ package bench
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -46,4 +49,47 @@ func TestHashSetSmall(t *testing.T) {
 		}
 	}
 	t.Log(ms)
+}
+
+// TestScaleSmall runs the scale group on a history of a few thousand
+// events: the server must start on the generated log (every event
+// applies at its replay) and every figure must be measured.
+func TestScaleSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds custos, generates a history and starts the server on it")
+	}
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-o", dir+"/", "github.com/custos-vault/custos/cmd/custos")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building custos: %v\n%s", err, out)
+	}
+	ms, err := Scale(filepath.Join(dir, "custos"), dir, 3000, testLog{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, m := range ms {
+		got[m.Name] = m.Value
+	}
+	for _, name := range []string{"scale_generate_s", "scale_checkpoints", "startup_checkpoint_us", "scale_data_mib", "startup_s", "startup_without_snapshot_s", "startup_cpu_s", "server_rss_mib",
+		"hour_appended_events", "server_rss_after_appends_mib", "case_timeline_first_ms", "case_timeline_ms",
+		"server_rss_after_timeline_mib", "audit_verify_events_per_s", "audit_verify_cpu_s", "audit_verify_peak_rss_mib"} {
+		if got[name+"_at_3k_events"] <= 0 {
+			t.Errorf("%s_at_3k_events missing or not positive: %v", name, ms)
+		}
+	}
+	if n := got["case_timeline_events_at_3k_events"]; n != scaleTimelineEvents {
+		t.Errorf("the timeline case holds %v events, want %d", n, scaleTimelineEvents)
+	}
+	if n := got["hour_appended_events_at_3k_events"]; n < 1000 || n > 2000 {
+		t.Errorf("an hour of work appended %v events, want about 1,500", n)
+	}
+}
+
+// testLog writes progress lines to the test's log.
+type testLog struct{ t *testing.T }
+
+func (w testLog) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }
