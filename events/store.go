@@ -64,6 +64,34 @@ type Store interface {
 	Close() error
 }
 
+// CheckpointsFromReader is implemented by a Store that can return the
+// stored checkpoints of size at least from without reading the others: a
+// start from a state snapshot checks only those (a busy log stores one
+// a second, millions over its life).
+type CheckpointsFromReader interface {
+	// CheckpointsFrom returns the published checkpoints of size at least
+	// from, in order of size.
+	CheckpointsFrom(ctx context.Context, from uint64) ([]StoredCheckpoint, error)
+}
+
+// CheckpointsFrom returns the stored checkpoints of size at least from:
+// from the store's CheckpointsFrom if it has one, or else filtered from
+// Checkpoints.
+func CheckpointsFrom(ctx context.Context, s Store, from uint64) ([]StoredCheckpoint, error) {
+	if r, ok := s.(CheckpointsFromReader); ok {
+		return r.CheckpointsFrom(ctx, from)
+	}
+	cps, err := s.Checkpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	i := 0
+	for i < len(cps) && cps[i].Size < from {
+		i++
+	}
+	return cps[i:], nil
+}
+
 // AppendLimiter is implemented by a Store that refuses an append over a
 // size: KurrentDB refuses one over its MaxAppendSize (1 MiB by default).
 // A writer that gathers several requests into one append keeps the sum of

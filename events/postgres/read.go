@@ -101,7 +101,12 @@ func (s *Store) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
 
 // Checkpoints implements events.Store.
 func (s *Store) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, error) {
-	rows, err := s.pool.Query(ctx, `SELECT size, note FROM custody_checkpoints ORDER BY size`)
+	return s.CheckpointsFrom(ctx, 0)
+}
+
+// CheckpointsFrom implements events.CheckpointsFromReader.
+func (s *Store) CheckpointsFrom(ctx context.Context, from uint64) ([]events.StoredCheckpoint, error) {
+	rows, err := s.pool.Query(ctx, `SELECT size, note FROM custody_checkpoints WHERE size >= $1 ORDER BY size`, int64(min(from, 1<<63-1)))
 	if err != nil {
 		return nil, s.errorf("%w", err)
 	}

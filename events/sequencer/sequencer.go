@@ -208,19 +208,16 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 		return nil, err
 	}
 	s.tree.SetSource(s.leaves, s.healed)
-	cps, err := cfg.Store.Checkpoints(ctx)
+	// From a snapshot, the checkpoints it covers were checked when their
+	// events were replayed or appended; a start checks those of the
+	// events it reads. audit verify checks all of them.
+	from := uint64(0)
+	if cfg.Resume != nil {
+		from = cfg.Resume.Size
+	}
+	cps, err := events.CheckpointsFrom(ctx, cfg.Store, from)
 	if err != nil {
 		return nil, fmt.Errorf("reading checkpoints: %w", err)
-	}
-	if cfg.Resume != nil {
-		// The checkpoints the snapshot covers were checked when their
-		// events were replayed or appended; a start checks those of the
-		// events it reads. audit verify checks all of them.
-		first := 0
-		for first < len(cps) && cps[first].Size < cfg.Resume.Size {
-			first++
-		}
-		cps = cps[first:]
 	}
 	if err := s.replay(ctx); err != nil {
 		return nil, err

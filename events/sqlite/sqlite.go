@@ -385,7 +385,12 @@ func (s *Store) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
 
 // Checkpoints implements events.Store.
 func (s *Store) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT size, note FROM checkpoints ORDER BY size`)
+	return s.CheckpointsFrom(ctx, 0)
+}
+
+// CheckpointsFrom implements events.CheckpointsFromReader.
+func (s *Store) CheckpointsFrom(ctx context.Context, from uint64) ([]events.StoredCheckpoint, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT size, note FROM checkpoints WHERE size >= ? ORDER BY size`, int64(min(from, 1<<63-1)))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}

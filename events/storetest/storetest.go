@@ -345,6 +345,23 @@ func testCheckpoints(t *testing.T, open Opener) {
 			t.Fatalf("checkpoint %d: got %d %q want %d %q", i, got[i].Size, got[i].Note, want[i].Size, want[i].Note)
 		}
 	}
+	// From a size: those of that size and more, whether the store reads
+	// them itself (events.CheckpointsFromReader) or not.
+	for _, from := range []uint64{0, want[0].Size, want[0].Size + 1, want[len(want)-1].Size, want[len(want)-1].Size + 1} {
+		part, err := events.CheckpointsFrom(context.Background(), s, from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var exp []events.StoredCheckpoint
+		for _, c := range want {
+			if c.Size >= from {
+				exp = append(exp, c)
+			}
+		}
+		if len(part) != len(exp) || (len(exp) > 0 && (part[0].Size != exp[0].Size || !bytes.Equal(part[0].Note, exp[0].Note))) {
+			t.Fatalf("checkpoints from %d: got %d, want %d", from, len(part), len(exp))
+		}
+	}
 }
 
 // testSeal: the batch seal is stored with its batch, atomically; only the
