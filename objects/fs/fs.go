@@ -213,7 +213,22 @@ func (s *Store) Stat(_ context.Context, name string) (objects.Info, error) {
 
 // List implements objects.Store.
 func (s *Store) List(ctx context.Context, prefix string, fn func(objects.Info) error) error {
-	return filepath.WalkDir(s.dir, func(p string, d iofs.DirEntry, err error) error {
+	// Walk only the folder the prefix names (the part up to its last
+	// slash), not the whole store: a start lists the evidence objects
+	// and each case's key replicas, and the store holds every object of
+	// the vault's life.
+	root := s.dir
+	if i := strings.LastIndexByte(prefix, '/'); i > 0 {
+		sub := prefix[:i]
+		if objects.ValidName(sub+"/x") != nil {
+			return nil // no object can have this prefix
+		}
+		root = filepath.Join(s.dir, filepath.FromSlash(sub))
+		if fi, err := os.Lstat(root); errors.Is(err, iofs.ErrNotExist) || (err == nil && !fi.IsDir()) {
+			return nil
+		}
+	}
+	return filepath.WalkDir(root, func(p string, d iofs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}

@@ -267,6 +267,17 @@ func testStatAndList(t *testing.T, s objects.Store, k string) {
 	if l := list(t, s, k+"/zz"); len(l) != 0 {
 		t.Errorf("list of an unused prefix: %v", l)
 	}
+	// A prefix that stops inside the folder part, one of a folder no
+	// object is in, and one no object name can have.
+	if l := list(t, s, k); len(l) != 3 {
+		t.Errorf("list %s: got %v, want the 3 objects under %s/", k, l, k)
+	}
+	if l := list(t, s, "zz"+k+"/"); len(l) != 0 {
+		t.Errorf("list of an unused folder: %v", l)
+	}
+	if l := list(t, s, k+"/a/"); len(l) != 0 {
+		t.Errorf("list of a prefix no name can have: %v", l)
+	}
 	found := false
 	for _, i := range list(t, s, "") {
 		found = found || i.Name == other+"/a1"
