@@ -64,6 +64,14 @@ type Store interface {
 	Close() error
 }
 
+// IntegrityChecker is implemented by a Store that can check its own
+// files (SQLite's quick_check) beyond what reading the events checks. It
+// may take long (it reads everything): the vault runs it beside the
+// started server.
+type IntegrityChecker interface {
+	CheckIntegrity(ctx context.Context) error
+}
+
 // CheckpointsFromReader is implemented by a Store that can return the
 // stored checkpoints of size at least from without reading the others: a
 // start from a state snapshot checks only those (a busy log stores one

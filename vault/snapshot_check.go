@@ -57,16 +57,38 @@ func (v *Vault) checkCovered(ctx context.Context, size uint64, root events.Hash)
 	return nil
 }
 
+// checkStore runs the log store's own integrity check, if it has one
+// (events.IntegrityChecker), and halts the log if it fails.
+func (v *Vault) checkStore(ctx context.Context) error {
+	c, ok := v.cfg.Log.(events.IntegrityChecker)
+	if !ok {
+		return nil
+	}
+	err := c.CheckIntegrity(ctx)
+	if err == nil || ctx.Err() != nil {
+		return nil
+	}
+	return v.halt(fmt.Errorf("%w: the custody log store's integrity check: %v", ErrIntegrity, err))
+}
+
 func (v *Vault) coveredFailed(size uint64, cause error) error {
-	err := fmt.Errorf("%w: the custody log's first %d events, which the state snapshot of this start covers: %v", ErrIntegrity, size, cause)
+	return v.halt(fmt.Errorf("%w: the custody log's first %d events, which the state snapshot of this start covers: %v", ErrIntegrity, size, cause))
+}
+
+// halt records that the log cannot be vouched for, stops every later
+// append, and discards the snapshots so that the next start replays the
+// log from event 0.
+func (v *Vault) halt(err error) error {
 	v.logger.Error("the custody log cannot be vouched for: the vault stops acting; restore the log store from backup (compare it with the auditors' saved checkpoints), remove DATA/snapshots and restart", "err", err)
 	_, aerr := v.append(context.Background(), sequencer.Draft{Type: TypeIntegrityFailed, Actor: System, Data: IntegrityFailed{Reason: err.Error()}})
 	v.log.Halt(err)
 	// The next start must replay the log from event 0, and refuse it.
-	v.snaps.stop(err)
-	names, _ := v.snaps.list()
-	for _, name := range names {
-		v.snaps.discard(name, err)
+	if v.snaps != nil {
+		v.snaps.stop(err)
+		names, _ := v.snaps.list()
+		for _, name := range names {
+			v.snaps.discard(name, err)
+		}
 	}
 	return errors.Join(err, aerr)
 }

@@ -731,3 +731,36 @@ func TestFailedSnapshotBacksOff(t *testing.T) {
 		t.Fatalf("%d failed attempts in 120 checkpoints", n)
 	}
 }
+
+// brokenFiles is a log store whose own integrity check fails.
+type brokenFiles struct{ events.Store }
+
+func (brokenFiles) CheckIntegrity(context.Context) error {
+	return errors.New("database disk image is malformed")
+}
+
+// A store whose own files fail their check (SQLite's quick_check, run
+// beside the started server for a large log) halts the log: the vault
+// records it and acts on nothing more.
+func TestFailedStoreCheckHaltsTheVault(t *testing.T) {
+	logs := &logBuffer{}
+	v, _ := openTestVaultDir(t, func(c *Config) {
+		c.Log = brokenFiles{c.Log}
+		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	<-v.checkDone
+	inv := Principal{Name: "inv", Role: RoleInvestigator}
+	if err := v.OpenCase(context.Background(), inv, "AFTER", "after the check"); err == nil || !strings.Contains(err.Error(), "halted") {
+		t.Fatalf("an append after the failed check: %v, want the log halted", err)
+	}
+	if !strings.Contains(logs.String(), "malformed") {
+		t.Fatalf("not logged: %s", logs.String())
+	}
+	found := false
+	for _, ev := range logged(t, v) {
+		found = found || ev.Type == TypeIntegrityFailed
+	}
+	if !found {
+		t.Fatal("integrity.failed not recorded")
+	}
+}

@@ -407,14 +407,17 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		return nil, err
 	}
 	v.startAnchors()
-	if snap != nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		v.stopCheck, v.checkDone = cancel, make(chan struct{})
-		go func() {
-			defer close(v.checkDone)
-			v.checkCovered(ctx, snap.resume.Size, snap.resume.Root)
-		}()
-	}
+	// What a start leaves to be checked beside the running server: the
+	// events a snapshot covered, the store's own files.
+	ctx, cancel := context.WithCancel(context.Background())
+	v.stopCheck, v.checkDone = cancel, make(chan struct{})
+	go func() {
+		defer close(v.checkDone)
+		if snap != nil && v.checkCovered(ctx, snap.resume.Size, snap.resume.Root) != nil {
+			return
+		}
+		v.checkStore(ctx)
+	}()
 	return v, nil
 }
 

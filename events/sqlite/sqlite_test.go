@@ -88,6 +88,17 @@ func TestCorruptPagesAreReported(t *testing.T) {
 	} else {
 		t.Logf("corrupt: %v", err)
 	}
+	// A file over the size New checks itself opens; CheckIntegrity (run
+	// by the vault beside the started server) reports it.
+	defer sqlite.SetQuickCheckAtOpen(0)()
+	big, err := sqlite.New(context.Background(), sqlite.Config{Path: path})
+	if err != nil {
+		t.Fatalf("a large log is checked beside the start, not at open: %v", err)
+	}
+	defer big.Close()
+	if err := big.CheckIntegrity(context.Background()); err == nil || !strings.Contains(err.Error(), "corrupt") {
+		t.Fatalf("CheckIntegrity of a scribbled log: %v", err)
+	}
 }
 
 // TestVersionOneIsUpgraded: a log written before batch seals existed
