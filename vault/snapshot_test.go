@@ -164,9 +164,19 @@ func TestSnapshotCarriesEveryStateField(t *testing.T) {
 }
 
 // snapshotVault opens a vault with tiles and snapshots in dir (a new one
-// if dir is empty) and returns it with its store and folder; the caller
-// closes both.
+// if dir is empty) and returns it with its store; the caller closes both.
 func snapshotVault(t *testing.T, dir string, logger *slog.Logger, rec string) (*Vault, *sqlite.Store) {
+	t.Helper()
+	v, st, err := openSnapshotVault(t, dir, logger, rec, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, st
+}
+
+// openSnapshotVault is snapshotVault for a start that may be refused:
+// on an error the store is closed.
+func openSnapshotVault(t *testing.T, dir string, logger *slog.Logger, rec string, every uint64) (*Vault, *sqlite.Store, error) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "log.db")})
@@ -177,14 +187,14 @@ func snapshotVault(t *testing.T, dir string, logger *slog.Logger, rec string) (*
 	sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
 	v, err := Open(ctx, Config{
 		Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"), SpoolDir: filepath.Join(dir, "spool"),
-		TileDir: filepath.Join(dir, "tiles"), SnapshotDir: filepath.Join(dir, "snapshots"), SnapshotEvery: 50,
+		TileDir: filepath.Join(dir, "tiles"), SnapshotDir: filepath.Join(dir, "snapshots"), SnapshotEvery: every,
 		RecoveryRecipient: rec, Logger: logger,
 	})
 	if err != nil {
 		st.Close()
-		t.Fatal(err)
+		return nil, nil, err
 	}
-	return v, st
+	return v, st, nil
 }
 
 // logBuffer is a logger whose output the test reads.
@@ -417,16 +427,7 @@ func TestSnapshotBeyondTheLogNotUsed(t *testing.T) {
 	st.Close()
 	truncateLog(t, db, size-5)
 	logs := &logBuffer{}
-	ctx := context.Background()
-	st, _ = sqlite.New(ctx, sqlite.Config{Path: db})
-	defer st.Close()
-	objs, _ := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
-	sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
-	_, err = Open(ctx, Config{
-		Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"), SpoolDir: filepath.Join(dir, "spool"),
-		TileDir: filepath.Join(dir, "tiles"), SnapshotDir: filepath.Join(dir, "snapshots"),
-		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.NewTextHandler(logs, nil)),
-	})
+	_, _, err = openSnapshotVault(t, dir, slog.New(slog.NewTextHandler(logs, nil)), rec.Recipient().String(), 0)
 	if err == nil {
 		t.Fatal("a truncated log opened from a snapshot")
 	}
@@ -614,14 +615,7 @@ func TestAlteredLogUnderASnapshotHaltsTheVault(t *testing.T) {
 			if names, _ := (&snapshots{dir: filepath.Join(dir, "snapshots")}).list(); len(names) != 0 {
 				t.Fatalf("snapshots left after the failed check: %v", names)
 			}
-			st, _ = sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "log.db")})
-			defer st.Close()
-			objs, _ := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
-			sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
-			_, err = Open(ctx, Config{Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"),
-				SpoolDir: filepath.Join(dir, "spool"), TileDir: filepath.Join(dir, "tiles"), SnapshotDir: filepath.Join(dir, "snapshots"),
-				RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler)})
-			if err == nil {
+			if _, _, err := openSnapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String(), 0); err == nil {
 				t.Fatal("the next start accepted the altered log")
 			}
 		})
@@ -650,14 +644,7 @@ func TestUnappliedEventNeverSnapshotted(t *testing.T) {
 	if !strings.Contains(logs.String(), "no more state snapshots") {
 		t.Fatalf("snapshots not stopped: %s", logs.String())
 	}
-	ctx := context.Background()
-	st, _ = sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "log.db")})
-	defer st.Close()
-	objs, _ := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
-	sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
-	_, err := Open(ctx, Config{Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"),
-		SpoolDir: filepath.Join(dir, "spool"), TileDir: filepath.Join(dir, "tiles"), SnapshotDir: filepath.Join(dir, "snapshots"),
-		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler)})
+	_, _, err := openSnapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String(), 0)
 	if err == nil || !strings.Contains(err.Error(), "cannot apply") {
 		t.Fatalf("start after an unapplied event: %v, want a refusal", err)
 	}
