@@ -85,6 +85,7 @@ func (v *Vault) halt(err error) error {
 	// The next start must replay the log from event 0, and refuse it.
 	if v.snaps != nil {
 		v.snaps.stop(err)
+		v.snaps.wait() // one being written is named before it is discarded
 		names, _ := v.snaps.list()
 		for _, name := range names {
 			v.snaps.discard(name, err)
