@@ -146,46 +146,48 @@ func (sn *snapshots) maybeWrite(v *Vault, cp *events.Checkpoint, force bool) {
 		return
 	}
 	sn.busy = true
+	sn.wg.Add(1) // under mu: stop and wait cannot miss it
 	sn.mu.Unlock()
-	done := func(size uint64) {
+	// done ends this attempt: written (size), or not (0); a failure is
+	// tried again every events later, not at the next checkpoint.
+	done := func(size uint64, failed bool) {
 		sn.mu.Lock()
 		sn.busy = false
 		if size > sn.last {
 			sn.last = size
 		}
-		if size == 0 {
+		if failed {
 			sn.next = cp.Size + sn.every
 		}
 		sn.mu.Unlock()
+		sn.wg.Done()
 	}
 	tree := v.log.Tree()
 	size, edge, ok := tree.Edge()
 	if !ok || size != cp.Size {
-		done(0) // tiles pending, or events after cp: the next checkpoint
+		done(0, false) // tiles pending, or events after cp: the next checkpoint
 		return
 	}
 	head, err := tree.Leaf(size - 1)
 	if err != nil {
 		sn.logger.Error("state snapshot not written", "size", size, "err", err)
-		done(0)
+		done(0, true)
 		return
 	}
 	f, err := sn.encode(v, cp, head, edge)
 	if err != nil {
 		sn.logger.Error("state snapshot not written", "size", size, "err", err)
-		done(0)
+		done(0, true)
 		return
 	}
-	sn.wg.Add(1)
 	go func() {
-		defer sn.wg.Done()
 		if err := sn.install(f, size); err != nil {
 			os.Remove(f.Name())
 			sn.logger.Error("state snapshot not written", "size", size, "err", err)
-			done(0)
+			done(0, true)
 			return
 		}
-		done(size)
+		done(size, false)
 	}()
 }
 
