@@ -72,6 +72,10 @@ func (s series) String() string {
 		}
 		fmt.Fprintf(&b, "%.4g", v)
 	}
+	b.WriteString("; items deposited:")
+	for _, v := range s.items {
+		fmt.Fprintf(&b, " %.0f", v)
+	}
 	return s.name + " (" + s.unit + "): " + b.String()
 }
 
