@@ -24,6 +24,10 @@ import (
 // split evenly between the configurations.
 const durationEnv = "CUSTOS_SOAK_DURATION"
 
+// binEnv, if set, names another folder holding custos and custos-verify
+// to soak (default: the repository's bin/).
+const binEnv = "CUSTOS_SOAK_BIN"
+
 // A configuration is the backends one soak runs against.
 type config struct {
 	name string
@@ -57,9 +61,12 @@ func TestSoak(t *testing.T) {
 		t.Fatalf("%s=%q: want a duration of at least 2m (1h, 30m)", durationEnv, v)
 	}
 	bin := filepath.Join(testenv.Root(), "bin")
+	if d := os.Getenv(binEnv); d != "" {
+		bin = d
+	}
 	for _, name := range []string{"custos", "custos-verify"} {
 		if _, err := os.Stat(filepath.Join(bin, name)); err != nil {
-			t.Fatalf("bin/%s is missing: build it first (`make build`; `make soak` does)", name)
+			t.Fatalf("%s is missing: build it first (`make build`; `make soak` does)", filepath.Join(bin, name))
 		}
 	}
 	for _, c := range configs {
@@ -107,7 +114,10 @@ func soak(t *testing.T, bin string, c config, d time.Duration) {
 			t.Errorf("sample %d: %v", i, err)
 			continue
 		}
-		rss.vals, fds.vals, gor.vals = append(rss.vals, mib), append(fds.vals, float64(open)), append(gor.vals, float64(g))
+		items := float64(l.deposits.Load())
+		rss.add(mib, items)
+		fds.add(float64(open), items)
+		gor.add(float64(g), items)
 		pct := "-"
 		if i == 0 {
 			cpu0 = cpu
