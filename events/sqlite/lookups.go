@@ -272,14 +272,17 @@ func (s *Store) lookup(ctx context.Context, column, key string) ([]uint64, error
 	if err != nil {
 		return nil, err
 	}
-	if done, anchor, err := s.indexed(ctx); err == nil && (done > size || size-done > 16*indexChunk || !s.anchored(ctx, done, anchor)) {
+	done, anchor, err := s.indexed(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: the lookup file: %w", err)
+	}
+	if done > size || size-done > 16*indexChunk || !s.anchored(ctx, done, anchor) {
 		if err := s.catchUp(ctx, nil); err != nil {
 			return nil, err
 		}
-	}
-	done, _, err := s.indexed(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: the lookup file: %w", err)
+		if done, _, err = s.indexed(ctx); err != nil {
+			return nil, fmt.Errorf("sqlite: the lookup file: %w", err)
+		}
 	}
 	done = min(done, size)
 	var seqs []uint64
