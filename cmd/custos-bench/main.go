@@ -28,6 +28,7 @@ func main() {
 	webItems := flag.Int("web-items", 100_000, "items of the case whose web page is timed")
 	webUpload := flag.Int64("web-upload-bytes", 1<<30, "size of the upload through the browser compared with the CLI's deposit")
 	scaleEvents := flag.String("scale-events", "100000,1000000,10000000", "comma-separated custody log sizes, in events, of the vaults the scale group generates and measures")
+	scaleKeep := flag.String("scale-keep", "", "folder in which the scale group keeps the vaults it generates, and measures them again on a later run (empty: generate each one anew and remove it)")
 	flag.Parse()
 	var scaleSizes []int
 	for _, f := range strings.Split(*scaleEvents, ",") {
@@ -86,7 +87,7 @@ func main() {
 		// Each size takes from minutes to most of an hour: its figures
 		// are printed as soon as they are measured.
 		for _, n := range scaleSizes {
-			ms, err := bench.Scale(*custos, dir, n, os.Stderr)
+			ms, err := bench.Scale(*custos, dir, n, os.Stderr, *scaleKeep)
 			if err != nil {
 				return nil, fmt.Errorf("%s events: %w", bench.ScaleLabel(n), err)
 			}

@@ -63,10 +63,31 @@ func TestScaleSmall(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building custos: %v\n%s", err, out)
 	}
-	ms, err := Scale(filepath.Join(dir, "custos"), dir, 3000, testLog{t})
+	keep := filepath.Join(dir, "kept")
+	ms, err := Scale(filepath.Join(dir, "custos"), dir, 3000, testLog{t}, keep)
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkScaleMetrics(t, ms)
+	// A second run on the kept folder measures it again without
+	// generating a new history.
+	if _, err := os.Stat(filepath.Join(keep, "scale-3k.json")); err != nil {
+		t.Fatalf("the kept history's description: %v", err)
+	}
+	ms2, err := Scale(filepath.Join(dir, "custos"), dir, 3000, testLog{t}, keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkScaleMetrics(t, ms2)
+	for i := range ms {
+		if ms[i].Name == "scale_generate_s_at_3k_events" && ms2[i].Value != ms[i].Value {
+			t.Errorf("the second run generated its history again (%v s, then %v s)", ms[i].Value, ms2[i].Value)
+		}
+	}
+}
+
+func checkScaleMetrics(t *testing.T, ms []Metric) {
+	t.Helper()
 	got := map[string]float64{}
 	for _, m := range ms {
 		got[m.Name] = m.Value

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -47,8 +48,12 @@ func ScaleLabel(n int) string {
 
 // Scale measures a vault whose custody log holds n generated events (see
 // the file's comment); progress goes to progress (nil: nowhere). The data
-// folder is made under dir and removed at the end.
-func Scale(custos, dir string, n int, progress io.Writer) ([]Metric, error) {
+// folder is made under dir and removed at the end, unless keep is set:
+// then it is keep/scale-LABEL, kept, with the generated history's
+// description in keep/scale-LABEL.json, and a later run with the same
+// keep measures that folder again instead of generating a new one (the
+// log then also holds the earlier runs' hour of work).
+func Scale(custos, dir string, n int, progress io.Writer, keep string) ([]Metric, error) {
 	if progress == nil {
 		progress = io.Discard
 	}
@@ -61,13 +66,25 @@ func Scale(custos, dir string, n int, progress io.Writer) ([]Metric, error) {
 		fmt.Fprintf(progress, "scale %s: %s (load %s)\n", label, fmt.Sprintf(format, args...), load)
 	}
 	data := filepath.Join(dir, "scale-"+label)
-	os.RemoveAll(data)
-	defer os.RemoveAll(data)
+	if keep != "" {
+		data = filepath.Join(keep, "scale-"+label)
+	}
+	logPath := data + ".log"
+	kept, err := keptHistory(data + ".json")
+	if err != nil {
+		return nil, err
+	}
+	if keep == "" {
+		os.RemoveAll(data)
+		defer os.RemoveAll(data)
+		defer os.Remove(logPath)
+	} else if kept == nil {
+		os.RemoveAll(data)
+		os.Remove(logPath)
+	}
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return nil, err
 	}
-	logPath := data + ".log"
-	defer os.Remove(logPath)
 	fail := func(step string, err error) ([]Metric, error) {
 		tail, _ := os.ReadFile(logPath)
 		if len(tail) > 4000 {
@@ -76,24 +93,49 @@ func Scale(custos, dir string, n int, progress io.Writer) ([]Metric, error) {
 		return nil, fmt.Errorf("%s: %w\nserver log (end):\n%s", step, err, tail)
 	}
 
-	// The data folder as a first start makes it: keys, the log's
-	// opening, the development persons.
-	first, _, err := startScaleServer(custos, data, logPath, time.Minute)
-	if err != nil {
-		return fail("first start", err)
+	g := kept
+	if g == nil {
+		// The data folder as a first start makes it: keys, the log's
+		// opening, the development persons.
+		first, _, err := startScaleServer(custos, data, logPath, time.Minute)
+		if err != nil {
+			return fail("first start", err)
+		}
+		if err := first.stop(); err != nil {
+			return fail("stopping the first start", err)
+		}
+		t0 := time.Now()
+		g, err = generateHistory(data, n, logPath, progress)
+		if err != nil {
+			return fail("generating the history", err)
+		}
+		g.Generated = time.Since(t0)
+		say("generated %d events in %.0f s (%s; %d checkpoints, %.0f us each at a start)", g.Size, g.Generated.Seconds(), g.Mix,
+			g.Checkpoints, float64(g.CheckpointCost)/float64(time.Microsecond))
+		if keep != "" {
+			b, err := json.Marshal(g)
+			if err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(data+".json", b, 0o600); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		// A kept folder: one start and stop first, so that the start
+		// measured resumes from a snapshot this build wrote (an older
+		// build's is discarded, and the state replayed, at this one).
+		say("measuring the kept folder %s (generated in %.0f s)", data, g.Generated.Seconds())
+		w, warm, err := startScaleServer(custos, data, logPath, time.Hour)
+		if err != nil {
+			return fail("warm-up start", err)
+		}
+		if err := w.stop(); err != nil {
+			return fail("stopping the warm-up start", err)
+		}
+		say("warm-up start in %.2f s", warm.Seconds())
 	}
-	if err := first.stop(); err != nil {
-		return fail("stopping the first start", err)
-	}
-
-	t0 := time.Now()
-	g, err := generateHistory(data, n, logPath, progress)
-	if err != nil {
-		return fail("generating the history", err)
-	}
-	genTime := time.Since(t0)
-	say("generated %d events in %.0f s (%s; %d checkpoints, %.0f us each at a start)", g.Size, genTime.Seconds(), g.Mix,
-		g.Checkpoints, float64(g.CheckpointCost)/float64(time.Microsecond))
+	genTime := g.Generated
 	disk, err := folderSize(data)
 	if err != nil {
 		return nil, err
@@ -210,6 +252,22 @@ func Scale(custos, dir string, n int, progress io.Writer) ([]Metric, error) {
 		{"audit_verify_server_cpu_s" + at, (serverAfter - serverBefore).Seconds(), "s"},
 		{"audit_verify_peak_rss_mib" + at, av.peakMiB, "MiB"},
 	}, nil
+}
+
+// keptHistory reads a kept history's description (nil if there is none).
+func keptHistory(path string) (*history, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var g history
+	if err := json.Unmarshal(b, &g); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &g, nil
 }
 
 // scaleServer is a `custos server --dev` whose start is timed: from the

@@ -90,6 +90,8 @@ type history struct {
 	OtherItems []string
 	// Mix says what the history holds.
 	Mix string
+	// Generated is how long the generation took.
+	Generated time.Duration
 }
 
 var scalePurposes = []string{
