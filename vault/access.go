@@ -74,7 +74,14 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 	if err := v.now(it.Case, pre); err != nil {
 		return nil, v.refusedAs(ctx, who, "item.get", itemID, err)
 	}
-	known := v.knownBecause(it)
+	// The deposit record does not change: read once, it serves both
+	// decisions (the second runs at the event's position, in the
+	// sequencer, where the store is not read).
+	rec, err := v.depositRecord(ctx, it)
+	if err != nil {
+		return nil, err
+	}
+	known := v.knownBecause(ctx, it, &rec)
 	hidden := func(known string) error {
 		return refused(ErrForbidden, "known material, not shown for review: %s; to see it anyway, reveal it explicitly with your purpose (custos get --reveal-known), which is recorded", known)
 	}
@@ -91,7 +98,7 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 			return err
 		}
 		now, _ := v.state.getItem(itemID)
-		switch k := v.knownBecause(now); {
+		switch k := v.knownBecause(ctx, now, &rec); {
 		case k == known:
 			return nil
 		case k != "" && !req.RevealKnown:

@@ -59,7 +59,13 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 		}
 		res.Objects++
 		checked[it.ID] = it
-		rc, err := v.objects.Open(ctx, it.Deposit.Object)
+		// The ciphertext's size and SHA-256 come from the signed deposit
+		// event; a store that does not hold it fails the scrub.
+		d, err := v.depositRecord(ctx, it)
+		if err != nil {
+			return nil, fmt.Errorf("item %s: %w", it.ID, err)
+		}
+		rc, err := v.objects.Open(ctx, d.Object)
 		if err != nil {
 			res.Missing = append(res.Missing, it.ID)
 			continue
@@ -67,7 +73,7 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 		h := sha256.New()
 		n, err := io.Copy(h, rc)
 		rc.Close() // read to the end or failed: either way the hash decides
-		if err != nil || n != it.Deposit.CiphertextSize || hex.EncodeToString(h.Sum(nil)) != it.Deposit.CiphertextSHA256 {
+		if err != nil || n != d.CiphertextSize || hex.EncodeToString(h.Sum(nil)) != d.CiphertextSHA256 {
 			res.Mismatched = append(res.Mismatched, it.ID)
 		}
 	}

@@ -221,9 +221,10 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		return fail(fmt.Errorf("recording the deposit: %w", err))
 	}
 	v.extendRetention(ctx, object)
+	v.trimRecent()
 	it, _ := v.state.getItem(itemID)
 	return &DepositResult{ID: itemID, Name: d.Name, Size: d.Size, SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1, Event: evs[0].Seq,
-		Matches: d.Matches, Media: d.Media, Known: v.knownBecause(it)}, nil
+		Matches: d.Matches, Media: d.Media, Known: v.knownBecause(ctx, it, &d)}, nil
 }
 
 // uploadOutcome is what became of a deposit's upload: the depositor's
@@ -354,6 +355,23 @@ func (v *Vault) extendRetention(ctx context.Context, object string) {
 			v.logger.Error("could not place the case's legal hold on a stored object; repeat `custos case hold`", "object", object, "err", err)
 		}
 	}
+}
+
+// recentTrimMin is the least size of the index of recent objects that a
+// deposit trims (trimRecent); tests lower it.
+var recentTrimMin int64 = 1024
+
+// trimRecent forgets, once the state's index of recent objects has
+// doubled since it was last trimmed, the objects recorded before the
+// pending-retention window, as a start does (extendRecentRetention): a
+// server that runs for years keeps only the window's objects in it, at
+// a cost that stays constant per deposit.
+func (v *Vault) trimRecent() {
+	if int64(v.state.recentLen()) < max(recentTrimMin, v.recentTrimAt.Load()) {
+		return
+	}
+	v.state.pruneRecent(v.cfg.Now().Add(-v.cfg.PendingRetention))
+	v.recentTrimAt.Store(2 * int64(v.state.recentLen()))
 }
 
 // extendRecentRetention finishes retention extensions that a crash may

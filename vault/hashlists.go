@@ -157,7 +157,11 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 			items = append(items, it)
 		}
 	}
-	body, err := hashList(caseID, format, items, v.classification)
+	recorded, err := v.depositRecords(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	body, err := hashList(caseID, format, recorded, v.classification)
 	if err != nil {
 		return nil, err
 	}
@@ -172,12 +176,12 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 
 // hashList renders items in format; classify gives each item's
 // classification (for VICS), or is nil.
-func hashList(caseID, format string, items []Item, classify func(Item) Classification) ([]byte, error) {
+func hashList(caseID, format string, items []recordedItem, classify func(Item) Classification) ([]byte, error) {
 	var b bytes.Buffer
 	switch format {
 	case "sha256sum", "sha1sum", "md5sum":
 		for _, it := range items {
-			d := it.Deposit
+			d := it.Record
 			sum := map[string]string{"sha256sum": d.SHA256, "sha1sum": d.SHA1, "md5sum": d.MD5}[format]
 			if sum == "" {
 				return nil, fmt.Errorf("%w: item %s (%s) has no %s: it was deposited without MD5 and SHA-1 (--no-legacy-hashes); use sha256sum, csv or vics",
@@ -188,13 +192,13 @@ func hashList(caseID, format string, items []Item, classify func(Item) Classific
 	case "csv":
 		writeCSVRow(&b, "item", "name", "size", "sha256", "sha1", "md5", "deposited_at", "deposit_event")
 		for _, it := range items {
-			d := it.Deposit
+			d := it.Record
 			writeCSVRow(&b, it.ID, csvText(d.Name), strconv.FormatInt(d.Size, 10), d.SHA256, d.SHA1, d.MD5, it.At.UTC().Format(time.RFC3339Nano), strconv.FormatUint(it.DepositAt, 10))
 		}
 	case "vics":
 		c := VICSCase{CaseNumber: caseID, SourceApplicationName: "Custos", Media: []VICSMedia{}}
 		for i, it := range items {
-			d := it.Deposit
+			d := it.Record
 			dir := path.Dir(d.Name)
 			if dir == "." {
 				dir = ""
@@ -202,7 +206,7 @@ func hashList(caseID, format string, items []Item, classify func(Item) Classific
 			m := VICSMedia{MediaID: i + 1, MD5: strings.ToUpper(d.MD5), SHA1: strings.ToUpper(d.SHA1), MediaSize: d.Size,
 				MediaFiles: []VICSMediaFile{{FileName: path.Base(d.Name), FilePath: dir}}}
 			if classify != nil {
-				cl := classify(it)
+				cl := classify(it.Item)
 				m.Category, m.Series = vicsCategory(cl.Category), itemSeries(cl)
 			}
 			c.Media = append(c.Media, m)

@@ -31,7 +31,7 @@ func TestCSVText(t *testing.T) {
 // semicolons (European locales) keeps a name whole, never a formula after
 // a separator inside it.
 func TestCSVQuotesEveryField(t *testing.T) {
-	b, err := hashList("C-1", "csv", []Item{{ID: "it_1", Deposit: ItemDeposited{Name: `photo;=2+3*7 "x".jpg`, Size: 10, SHA256: "ab"}, DepositAt: 5}}, nil)
+	b, err := hashList("C-1", "csv", []recordedItem{{Item{ID: "it_1", DepositAt: 5}, ItemDeposited{Name: `photo;=2+3*7 "x".jpg`, Size: 10, SHA256: "ab"}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

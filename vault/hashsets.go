@@ -179,6 +179,16 @@ func entryCategory(m hashset.Match, setCategory string) string {
 	return setCategory
 }
 
+// loaded reports whether any hash set is loaded.
+func (h *hashSets) loaded() bool {
+	if h == nil {
+		return false
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.sets) > 0
+}
+
 // match looks a deposit's hashes up in every loaded set (nil-safe: no
 // sets, no matches). Errors reading a set are logged: a deposit is never
 // refused because a hash set is broken.

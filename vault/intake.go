@@ -587,7 +587,11 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 			items = append(items, it)
 		}
 	}
-	body, err := v.forwardBody(r, format, items)
+	recorded, err := v.depositRecords(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	body, err := v.forwardBody(r, format, recorded)
 	if err != nil {
 		return nil, err
 	}
@@ -609,7 +613,7 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 // forwardBody renders a report's export: csv has one row per URL (with
 // its notice) and one per item (with hashes and classification); vics is
 // the items as a VICS 2.0 case named by the report id.
-func (v *Vault) forwardBody(r Report, format string, items []Item) ([]byte, error) {
+func (v *Vault) forwardBody(r Report, format string, items []recordedItem) ([]byte, error) {
 	if format == "vics" {
 		return hashList(r.Report, "vics", items, v.classification)
 	}
@@ -626,8 +630,8 @@ func (v *Vault) forwardBody(r Report, format string, items []Item) ([]byte, erro
 		writeCSVRow(&b, r.Report, "url", csvText(u), "", "", "", "", "", "", csvText(to), sent, removed)
 	}
 	for _, it := range items {
-		d := it.Deposit
-		cl := v.classification(it)
+		d := it.Record
+		cl := v.classification(it.Item)
 		writeCSVRow(&b, r.Report, "item", it.ID, csvText(d.Name), strconv.FormatInt(d.Size, 10), d.SHA256, d.SHA1, d.MD5, cl.Category, "", "", "")
 	}
 	return b.Bytes(), nil

@@ -79,7 +79,7 @@ func TestAttackKnownCheckIsNotAtTheEventsPosition(t *testing.T) {
 		rev.Finish(h.ctx)
 	}
 	now, _ := h.v.state.getItem(it.ID)
-	known := h.v.knownBecause(now)
+	known := h.v.knownBecause(context.Background(), now, nil)
 	if err == nil && known != "" {
 		var d ItemAccessed
 		acc := h.eventsOf(t, TypeItemAccessed)

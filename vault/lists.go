@@ -263,13 +263,22 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 		case !ok,
 			f.Name != "" && !matchName(f.Name, d.Name),
 			f.SHA256 != "" && !strings.EqualFold(f.SHA256, d.SHA256),
-			f.MD5 != "" && !strings.EqualFold(f.MD5, d.MD5),
-			f.SHA1 != "" && !strings.EqualFold(f.SHA1, d.SHA1),
+			(f.MD5 != "" || f.SHA1 != "") && !d.Legacy,
 			f.SHA256Prefix != "" && !strings.HasPrefix(d.SHA256, strings.ToLower(f.SHA256Prefix)):
 			continue
 		}
+		if f.MD5 != "" || f.SHA1 != "" {
+			// The legacy hashes are in the signed deposit record only.
+			rec, err := v.depositRecord(ctx, it)
+			if err != nil {
+				return nil, err
+			}
+			if f.MD5 != "" && !strings.EqualFold(f.MD5, rec.MD5) || f.SHA1 != "" && !strings.EqualFold(f.SHA1, rec.SHA1) {
+				continue
+			}
+		}
 		if f.Unclassified {
-			if cl := v.classification(it); cl.Category != "" || cl.Inherit != nil || cl.KnownGood || v.knownBecause(it) != "" {
+			if cl := v.classification(it); cl.Category != "" || cl.Inherit != nil || cl.KnownGood || v.knownBecause(ctx, it, nil) != "" {
 				continue
 			}
 		}
@@ -280,7 +289,7 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 			}
 		}
 		page.Items = append(page.Items, ItemSummary{ID: it.ID, Name: d.Name, Size: d.Size, SHA256: d.SHA256,
-			Category: v.classification(it).Category, Known: v.knownBecause(it), Report: d.Report})
+			Category: v.classification(it).Category, Known: v.knownBecause(ctx, it, nil), Report: d.Report})
 	}
 	return page, nil
 }
@@ -323,10 +332,13 @@ func (v *Vault) ShowItem(ctx context.Context, who Principal, itemID string) (*It
 	if err != nil {
 		return nil, err
 	}
-	d := it.Deposit
+	d, err := v.depositRecord(ctx, it)
+	if err != nil {
+		return nil, err
+	}
 	return &ItemDetail{ID: it.ID, Case: it.Case, Name: d.Name, Size: d.Size, SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1,
 		Source: d.Source, Note: d.Note, DepositedBy: it.By, DepositedAt: it.At, Accesses: it.Accesses,
-		Report: d.Report, Matches: d.Matches, Media: d.Media, Classification: v.classification(it), Known: v.knownBecause(it)}, nil
+		Report: d.Report, Matches: d.Matches, Media: d.Media, Classification: v.classification(it), Known: v.knownBecause(ctx, it, &d)}, nil
 }
 
 // Packages lists the packages who may know: a prosecutor's own, those of

@@ -160,3 +160,77 @@ func TestEventTimeIsTheSignedOne(t *testing.T) {
 		t.Fatalf("an investigator asking: %v", err)
 	}
 }
+
+// skippedRow is a store whose Read leaves out one event, as a database
+// administrator who deleted the row would.
+type skippedRow struct {
+	events.Store
+	seq uint64
+}
+
+func (s skippedRow) Read(ctx context.Context, from uint64, fn func(events.Record) error) error {
+	return s.Store.Read(ctx, from, func(r events.Record) error {
+		if r.Seq == s.seq {
+			return nil
+		}
+		return fn(r)
+	})
+}
+
+// TestDepositRecordIsTheSignedOne: what the state does not keep of a
+// deposit (legacy hashes, ciphertext, source, note) is read from the
+// signed deposit event; an edited or deleted row is an integrity failure
+// for every reader of it, never other hashes or another event's data.
+func TestDepositRecordIsTheSignedOne(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	if err := v.OpenCase(ctx, inv, "D-1", "t"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := v.Deposit(ctx, inv, DepositRequest{Case: "D-1", Name: "d.bin", Note: "seized at the border", Body: strings.NewReader("dddd")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Something after it, so that a skipped row leaves another event at
+	// the position's place.
+	if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "D-1", Name: "e.bin", Body: strings.NewReader("eeee")}); err != nil {
+		t.Fatal(err)
+	}
+	it, _ := v.state.getItem(res.ID)
+	detail, err := v.ShowItem(ctx, inv, res.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if detail.MD5 != res.MD5 || detail.SHA1 != res.SHA1 || detail.Note != "seized at the border" {
+		t.Fatalf("the item's detail %+v is not its deposit's", detail)
+	}
+	var stored []byte
+	v.cfg.Log.Read(ctx, it.DepositAt, func(r events.Record) error { stored = r.Bytes; return errStopRead })
+	real := v.cfg.Log
+	stores := map[string]events.Store{
+		"an edited row": forgedRead{Store: real, seq: it.DepositAt, bytes: bytes.Replace(stored, []byte(res.MD5), []byte(strings.Repeat("0", 32)), 1)},
+		"a deleted row": skippedRow{Store: real, seq: it.DepositAt},
+		"another's row": forgedRead{Store: real, seq: it.DepositAt, bytes: func() []byte {
+			var b []byte
+			real.Read(ctx, it.DepositAt+1, func(r events.Record) error { b = r.Bytes; return errStopRead })
+			return b
+		}()},
+	}
+	for name, st := range stores {
+		t.Run(name, func(t *testing.T) {
+			v.cfg.Log = st
+			defer func() { v.cfg.Log = real }()
+			if _, err := v.ShowItem(ctx, inv, res.ID); !errors.Is(err, ErrIntegrity) {
+				t.Errorf("ShowItem: %v, want ErrIntegrity", err)
+			}
+			if _, err := v.ExportHashes(ctx, inv, "D-1", "md5sum"); !errors.Is(err, ErrIntegrity) {
+				t.Errorf("ExportHashes: %v, want ErrIntegrity", err)
+			}
+			if _, err := v.Scrub(ctx, aud); !errors.Is(err, ErrIntegrity) {
+				t.Errorf("Scrub: %v, want ErrIntegrity", err)
+			}
+		})
+	}
+}

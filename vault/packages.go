@@ -324,9 +324,13 @@ func (v *Vault) spoolItems(ctx context.Context, s *sealing, spool string, m *pkg
 			return nil, err
 		}
 		spooled[i] = path
+		d, err := v.depositRecord(ctx, it)
+		if err != nil {
+			return nil, err
+		}
 		m.Items = append(m.Items, pkgformat.Item{
-			ID: it.ID, Name: it.Deposit.Name, Path: pkgformat.ItemPath(i, it.Deposit.Name), Size: it.Deposit.Size,
-			SHA256: it.Deposit.SHA256, MD5: it.Deposit.MD5, SHA1: it.Deposit.SHA1, DepositEvent: it.DepositAt,
+			ID: it.ID, Name: d.Name, Path: pkgformat.ItemPath(i, d.Name), Size: d.Size,
+			SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1, DepositEvent: it.DepositAt,
 			FileSize: fileSize, FileSHA256: fileSHA256,
 		})
 	}

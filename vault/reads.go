@@ -200,3 +200,57 @@ func (v *Vault) EventTime(ctx context.Context, who Principal, seq uint64) (time.
 }
 
 var errStopRead = errors.New("stop reading")
+
+// depositRecord returns an item's deposit record as its signed
+// item.deposited event holds it, read from the store at the position the
+// verified replay recorded and checked like every read (verifiedRecord):
+// ErrIntegrity if the stored bytes are not the log's, or the event there
+// is not the item's deposit.
+func (v *Vault) depositRecord(ctx context.Context, it Item) (ItemDeposited, error) {
+	var (
+		d     ItemDeposited
+		found bool
+	)
+	err := v.cfg.Log.Read(ctx, it.DepositAt, func(r events.Record) error {
+		ev, bad := v.verifiedRecord(r)
+		switch {
+		case ev == nil:
+			return fmt.Errorf("%w: %s", ErrIntegrity, bad)
+		case ev.Seq != it.DepositAt || ev.Type != TypeItemDeposited || ev.Item != it.ID:
+			return fmt.Errorf("%w: event %d is not the deposit of item %s", ErrIntegrity, it.DepositAt, it.ID)
+		}
+		var err error
+		if d, err = data[ItemDeposited](ev); err != nil {
+			return fmt.Errorf("%w: event %d: %v", ErrIntegrity, ev.Seq, err)
+		}
+		found = true
+		return errStopRead
+	})
+	if err != nil && !errors.Is(err, errStopRead) {
+		return ItemDeposited{}, err
+	}
+	if !found {
+		return ItemDeposited{}, fmt.Errorf("%w: the deposit of item %s (event %d) is missing from the log store", ErrIntegrity, it.ID, it.DepositAt)
+	}
+	return d, nil
+}
+
+// recordedItem is an item with its deposit record read from the log.
+type recordedItem struct {
+	Item
+	Record ItemDeposited
+}
+
+// depositRecords reads the deposit records of items (depositRecord), in
+// their order.
+func (v *Vault) depositRecords(ctx context.Context, items []Item) ([]recordedItem, error) {
+	out := make([]recordedItem, 0, len(items))
+	for _, it := range items {
+		d, err := v.depositRecord(ctx, it)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, recordedItem{it, d})
+	}
+	return out, nil
+}

@@ -118,7 +118,11 @@ func TestAcquisitionHashRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	it, _ := f.v.state.getItem(res.ID)
-	if it.Deposit.Acquisition == nil || it.Deposit.Acquisition.SHA256 != sha256Hex([]byte(body)) || it.Deposit.Acquisition.MD5 != "" {
-		t.Errorf("acquisition %+v", it.Deposit.Acquisition)
+	d, err := f.v.depositRecord(context.Background(), it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Acquisition == nil || d.Acquisition.SHA256 != sha256Hex([]byte(body)) || d.Acquisition.MD5 != "" {
+		t.Errorf("acquisition %+v", d.Acquisition)
 	}
 }

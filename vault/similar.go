@@ -72,7 +72,15 @@ func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID strin
 	out := []SimilarItems{}
 	for _, it := range items {
 		s := SimilarItems{Item: it.ID, Name: it.Deposit.Name, Matches: []SimilarMatch{}}
-		m := it.Deposit.Media
+		var m *MediaInfo
+		if it.Deposit.MediaKind == "image" {
+			// The hashes are in the signed deposit record only.
+			d, err := v.depositRecord(ctx, it)
+			if err != nil {
+				return nil, err
+			}
+			m = d.Media
+		}
 		qs, ok := [][32]byte(nil), false
 		switch {
 		case m == nil || m.Kind != "image":

@@ -36,7 +36,15 @@ const snapshotMagic = "custos state snapshot v1\n"
 // stateVersion names what the appliers derive from the log. Bump it
 // whenever an applier changes what it records, or a field is added to
 // the state: snapshots of another version are discarded, never read.
-const stateVersion = 1
+//
+// Version 2: items keep a summary of their deposit record
+// (DepositSummary), not the whole record.
+const stateVersion = 2
+
+// errOtherStateVersion marks a snapshot that is the vault's own (its MAC
+// holds) but of another state version: what an upgrade leaves, not a sign
+// of tampering, so its discard is a warning.
+var errOtherStateVersion = errors.New("another version of the state")
 
 // macLineLen is the length of a snapshot's last line: "mac ", the
 // HMAC-SHA256 in hex, "\n".
@@ -415,8 +423,13 @@ func (sn *snapshots) discard(name string, why error) string {
 	if err := os.Rename(path, path+".discarded"); err != nil {
 		os.Remove(path)
 	}
-	sn.logger.Error("a state snapshot was discarded, not trusted: the start replays the custody log instead",
-		"snapshot", path, "reason", why.Error())
+	if errors.Is(why, errOtherStateVersion) {
+		sn.logger.Warn("a state snapshot of another version of the state was discarded (an upgrade): the start replays the custody log instead",
+			"snapshot", path, "reason", why.Error())
+	} else {
+		sn.logger.Error("a state snapshot was discarded, not trusted: the start replays the custody log instead",
+			"snapshot", path, "reason", why.Error())
+	}
 	return name + ": " + why.Error()
 }
 
@@ -486,11 +499,13 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 	if !hmac.Equal(fmt.Appendf(nil, "mac %x\n", mac.Sum(nil)), want) {
 		return nil, errors.New("it changed while it was read")
 	}
+	// The version is checked before the body's errors: another
+	// version's body need not parse as this one's.
+	if hErr == nil && h.StateVersion != stateVersion {
+		return nil, fmt.Errorf("%w: it holds state version %d; this build reads version %d", errOtherStateVersion, h.StateVersion, stateVersion)
+	}
 	if hErr != nil || bErr != nil {
 		return nil, fmt.Errorf("unreadable: %v", errors.Join(hErr, bErr))
-	}
-	if h.StateVersion != stateVersion {
-		return nil, fmt.Errorf("it holds state version %d; this build reads version %d", h.StateVersion, stateVersion)
 	}
 	if h.Origin != origin {
 		return nil, fmt.Errorf("it is of log %q, not %q", h.Origin, origin)

@@ -751,3 +751,46 @@ func TestFailedStoreCheckHaltsTheVault(t *testing.T) {
 		t.Fatal("integrity.failed not recorded")
 	}
 }
+
+// A snapshot of another state version (its MAC holds: the vault wrote it
+// before an upgrade) is discarded with a warning, not an error, and the
+// start replays the log; one whose version was changed without the key
+// fails its MAC and is discarded as an error (TestBadSnapshotDiscardedLoudly).
+func TestOtherStateVersionDiscardedAsAnUpgrade(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	busyVault(t, v, 0)
+	snapKey := v.snaps.key
+	v.Close()
+	st.Close()
+	names, _ := os.ReadDir(filepath.Join(dir, "snapshots"))
+	snap := filepath.Join(dir, "snapshots", names[len(names)-1].Name())
+	b, _ := os.ReadFile(snap)
+	lines := bytes.SplitN(b, []byte("\n"), 3)
+	var h snapshotHeader
+	if err := json.Unmarshal(lines[1], &h); err != nil {
+		t.Fatal(err)
+	}
+	h.StateVersion = stateVersion - 1
+	hb, _ := json.Marshal(h)
+	// An older version's body need not parse as this one's.
+	body := append(append(append([]byte(snapshotMagic), hb...), '\n'), `{"items":{"it_x":{"Deposit":{"md5":7}}}}`+"\n"...)
+	mac := snapKey.mac()
+	mac.Write(body)
+	os.WriteFile(snap, fmt.Appendf(body, "mac %x\n", mac.Sum(nil)), 0o600)
+	logs := &logBuffer{}
+	v, st = snapshotVault(t, dir, slog.New(slog.NewTextHandler(logs, nil)), rec.Recipient().String())
+	defer st.Close()
+	defer v.Close()
+	started := lastOfType(t, v, TypeServerStarted)
+	if !strings.Contains(started["state_snapshots_discarded"], "another version of the state") {
+		t.Fatalf("server.started %v: want the snapshot discarded as another version", started)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "level=WARN") {
+		t.Fatalf("want a warning and no error: %s", logs.String())
+	}
+	if diff := stateDiff(v.state, replayedState(t, v)); diff != "" {
+		t.Fatalf("state differs from a full replay in %s", diff)
+	}
+}

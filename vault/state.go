@@ -35,8 +35,8 @@ type State struct {
 	// caseEvents and itemEvents count the verified events that name each
 	// case and item, so that what a store's lookup columns return can be
 	// checked against the signed bytes (reads.go).
-	caseEvents map[string]*named
-	itemEvents map[string]*named
+	caseEvents map[string]named
+	itemEvents map[string]named
 	// sessions are the open sessions by their token's SHA-256 (and by
 	// id); requests the pending two-person requests by id
 	// (state_identity.go).
@@ -107,15 +107,62 @@ type DestructionRequest struct {
 
 // Item is a deposited evidence item.
 type Item struct {
-	ID        string
-	Case      string
-	Deposit   ItemDeposited
+	ID      string
+	Case    string
+	Deposit DepositSummary
+	// DepositAt is the position of the item's item.deposited event, whose
+	// signed data (ItemDeposited) Vault.depositRecord reads when a
+	// caller needs more than the summary.
 	DepositAt uint64
 	// By and At: who deposited it, and when (the event's time).
 	By string
 	At time.Time
 	// Accesses counts the item.accessed events of the item.
 	Accesses int
+}
+
+// DepositSummary is what the state keeps in memory of an item's deposit
+// record (ItemDeposited, in its signed item.deposited event): the fields
+// that lists, statistics, known-material checks and the replay read for
+// many items at once. The rest (MD5 and SHA-1, the ciphertext's size and
+// SHA-256, source, note, acquisition hashes, the media pass's details) is
+// read from the signed event when needed (Vault.depositRecord), so that a
+// vault's memory grows by little per item (docs/state-snapshots.md).
+type DepositSummary struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	// Object is the ciphertext's object name; the same string is the
+	// state's object index key, so it costs no memory of its own.
+	Object  string         `json:"object"`
+	Report  string         `json:"report,omitempty"`
+	Matches []HashSetMatch `json:"matches,omitempty"`
+	// MediaKind is the media pass's kind ("image" or "video"; "" when the
+	// pass found neither), VideoMS a video's duration in milliseconds.
+	MediaKind string `json:"media_kind,omitempty"`
+	VideoMS   int64  `json:"video_ms,omitempty"`
+	// PDQ is set when the deposit holds a PDQ hash of quality at least
+	// pdqMinQuality (the hash itself is in the hotline state's index).
+	PDQ bool `json:"pdq,omitempty"`
+	// Legacy is set when the deposit holds MD5 and SHA-1 hashes.
+	Legacy bool `json:"legacy,omitempty"`
+}
+
+// summarize returns what the state keeps of a deposit record.
+func summarize(d ItemDeposited) DepositSummary {
+	sum := DepositSummary{Name: d.Name, Size: d.Size, SHA256: d.SHA256, Object: d.Object, Report: d.Report, Matches: d.Matches,
+		Legacy: d.MD5 != "" || d.SHA1 != ""}
+	if m := d.Media; m != nil {
+		// The kinds are the media pass's constants: no string per item.
+		switch m.Kind {
+		case "image":
+			sum.MediaKind = "image"
+		case "video":
+			sum.MediaKind, sum.VideoMS = "video", m.DurationMS
+		}
+		sum.PDQ = m.PDQ != "" && m.Quality >= pdqMinQuality
+	}
+	return sum
 }
 
 // Package is a sealed package.
@@ -156,8 +203,8 @@ func newState() *State {
 		recent:   map[string]time.Time{},
 		lostKeys: map[string]bool{},
 
-		caseEvents: map[string]*named{},
-		itemEvents: map[string]*named{},
+		caseEvents: map[string]named{},
+		itemEvents: map[string]named{},
 
 		sessions:    map[string]*session{},
 		sessionByID: map[string]*session{},
@@ -434,9 +481,15 @@ func applyItemDeposited(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	it := &Item{ID: ev.Item, Case: ev.Case, Deposit: d, DepositAt: ev.Seq, By: ev.Actor.Person, At: ev.Timestamp()}
+	// The case's id and the depositor's name are the strings the state
+	// already holds, not copies decoded from each event.
+	by := ev.Actor.Person
+	if p := s.persons[by]; p != nil {
+		by = p.Name
+	}
+	it := &Item{ID: ev.Item, Case: c.ID, Deposit: summarize(d), DepositAt: ev.Seq, By: by, At: ev.Timestamp()}
 	s.items[ev.Item] = it
-	s.hot.noteDeposit(it)
+	s.hot.noteDeposit(it, d.Media)
 	c.Items = append(c.Items, ev.Item)
 	s.objects[d.Object] = ev.Item
 	s.recent[d.Object] = ev.Timestamp()
@@ -518,15 +571,12 @@ func applyObjectsSwept(s *State, ev *events.Event) error {
 	return nil
 }
 
-func count(m map[string]*named, key string, seq uint64) {
+func count(m map[string]named, key string, seq uint64) {
 	if key == "" {
 		return
 	}
-	if c := m[key]; c != nil {
-		c.n, c.last = c.n+1, seq
-	} else {
-		m[key] = &named{n: 1, last: seq}
-	}
+	c := m[key]
+	m[key] = named{n: c.n + 1, last: seq}
 }
 
 // namedBy returns how many verified events name a case (or an item), and
@@ -538,10 +588,7 @@ func (s *State) namedBy(key string, item bool) named {
 	if item {
 		m = s.itemEvents
 	}
-	if c := m[key]; c != nil {
-		return *c
-	}
-	return named{}
+	return m[key]
 }
 
 func (s *State) person(tokenSHA256 string) *Person {
@@ -624,6 +671,13 @@ func (s *State) recentObjects(since time.Time) []string {
 		}
 	}
 	return out
+}
+
+// recentLen is the number of objects in the index of recent objects.
+func (s *State) recentLen() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.recent)
 }
 
 // pruneRecent forgets objects whose events are not newer than before:

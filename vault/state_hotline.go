@@ -340,9 +340,9 @@ func applyHashSetRemoved(s *State, ev *events.Event) error {
 
 // noteDeposit indexes a deposited item for known-material checks; under
 // the lock, from applyItemDeposited.
-func (h *hotlineState) noteDeposit(it *Item) {
+func (h *hotlineState) noteDeposit(it *Item, m *MediaInfo) {
 	h.bySHA256[it.Deposit.SHA256] = append(h.bySHA256[it.Deposit.SHA256], it.ID)
-	if m := it.Deposit.Media; m != nil && m.PDQ != "" && m.Quality >= pdqMinQuality {
+	if m != nil && m.PDQ != "" && m.Quality >= pdqMinQuality {
 		var p pdqItem
 		if b, err := hex.DecodeString(m.PDQ); err == nil && len(b) == 32 {
 			p.item = it.ID
@@ -384,9 +384,7 @@ func (h *hotlineState) noteAccess(ev *events.Event, it *Item, d ItemAccessed) {
 	if d.Override != "" {
 		e.Overrides++
 	}
-	if m := it.Deposit.Media; m != nil && m.Kind == "video" {
-		e.VideoMS += m.DurationMS
-	}
+	e.VideoMS += it.Deposit.VideoMS
 }
 
 func (r *Report) notice(url string) *Notice {
@@ -531,4 +529,13 @@ func (s *State) contactsRecipient() string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.hot.contacts
+}
+
+// anyJudged reports whether any item can carry a category (hotlineState's
+// judged): only then does a PDQ comparison with the vault's items find
+// known material.
+func (s *State) anyJudged() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.hot.judged) > 0
 }

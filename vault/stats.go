@@ -166,7 +166,7 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 		if len(sets) > 0 {
 			s.Items.Matched++
 		}
-		if v.knownBecause(it) != "" {
+		if v.knownBecause(ctx, it, nil) != "" {
 			s.Items.Known++
 		}
 		earlier := false
@@ -178,13 +178,11 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 		if len(sets) == 0 && !earlier {
 			s.Items.New++
 		}
-		if m := it.Deposit.Media; m != nil {
-			switch m.Kind {
-			case "image":
-				s.Items.Images++
-			case "video":
-				s.Items.Videos++
-			}
+		switch it.Deposit.MediaKind {
+		case "image":
+			s.Items.Images++
+		case "video":
+			s.Items.Videos++
 		}
 	}
 	return s, nil

@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"filippo.io/age"
@@ -151,6 +152,9 @@ type Vault struct {
 	refusalSummariesRun chan struct{}
 	// applyErr is the first event the state could not apply.
 	applyErr error
+	// recentTrimAt is the size of the state's index of recent objects
+	// at which a deposit next trims it (trimRecent).
+	recentTrimAt atomic.Int64
 	// testBeforeStorePackage, set only by tests, runs between building a
 	// package and recording it.
 	testBeforeStorePackage func()

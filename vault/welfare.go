@@ -25,7 +25,25 @@ import (
 // is settled as illegal. Votes still out never unhide what is known
 // otherwise: an analyst who votes on such an item reveals it with the
 // override. The reason never names another case or item.
-func (v *Vault) knownBecause(it Item) string {
+//
+// rec is the item's deposit record, or nil: then it is read from the log
+// (depositRecord) when the check needs more than the state's summary (a
+// hash set is loaded and the item has legacy hashes or a PDQ hash, or
+// the item has a PDQ hash and items are judged). A record that cannot be
+// read makes the item known (it is not shown for review), and is logged.
+func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) string {
+	record := func() *ItemDeposited {
+		if rec == nil {
+			d, err := v.depositRecord(ctx, it)
+			if err != nil {
+				v.logger.Error("an item's deposit record could not be read for the known-material check; it is treated as known", "item", it.ID, "err", err)
+				return nil
+			}
+			rec = &d
+		}
+		return rec
+	}
+	const unreadable = "its deposit record could not be read from the custody log"
 	cl := v.classification(it)
 	if cl.Source == "votes" {
 		if Illegal(cl.Category) {
@@ -36,8 +54,16 @@ func (v *Vault) knownBecause(it Item) string {
 	if in := cl.Inherit; in != nil && Illegal(in.Category) {
 		return fmt.Sprintf("it matches entry %d of hash set %s (%s)", in.Entry, in.Set, in.Category)
 	}
-	if v.hashsets != nil {
-		for _, m := range v.hashsets.match(it.Deposit) {
+	if v.hashsets.loaded() {
+		d := ItemDeposited{Size: it.Deposit.Size, SHA256: it.Deposit.SHA256}
+		if it.Deposit.Legacy || it.Deposit.PDQ {
+			r := record()
+			if r == nil {
+				return unreadable
+			}
+			d = *r
+		}
+		for _, m := range v.hashsets.match(d) {
 			if Illegal(m.Category) {
 				return fmt.Sprintf("it matches entry %d of hash set %s (%s)", m.Entry, m.Set, m.Category)
 			}
@@ -53,8 +79,16 @@ func (v *Vault) knownBecause(it Item) string {
 			}
 		}
 	}
-	if m := it.Deposit.Media; m != nil && m.PDQ != "" && m.Quality >= pdqMinQuality {
-		if qs, ok := pdqVariants(m); ok {
+	if it.Deposit.PDQ && v.state.anyJudged() {
+		r := record()
+		if r == nil {
+			return unreadable
+		}
+		if m := r.Media; m != nil && m.PDQ != "" && m.Quality >= pdqMinQuality {
+			qs, ok := pdqVariants(m)
+			if !ok {
+				return ""
+			}
 			best, cat := v.pdqDistance()+1, ""
 			for other, d := range v.state.pdqWithin(qs, v.pdqDistance(), true) {
 				if other == it.ID || d >= best {
