@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -238,6 +239,11 @@ func runServer(args []string, stderr io.Writer) error {
 		return err
 	}
 	defer v.Close()
+	// Loading the state (a snapshot's JSON, or the replay's decoded
+	// events) leaves garbage as large as the state; it is returned to
+	// the system now rather than held until the runtime's scavenger gets
+	// to it, so that the server's resident memory is its live state.
+	debug.FreeOSMemory()
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
