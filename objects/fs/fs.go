@@ -228,30 +228,59 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(objects.Info) e
 			return nil
 		}
 	}
-	return filepath.WalkDir(root, func(p string, d iofs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(s.dir, p)
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			if rel == tmpDir {
-				return filepath.SkipDir
+	return s.walk(ctx, root, prefix, fn)
+}
+
+// walk calls fn for the objects under dir whose names start with prefix,
+// in the order the directory gives them: unlike filepath.WalkDir it does
+// not sort each folder's entries (the evidence folder holds an entry for
+// every object and lock file of the vault's life, and List promises no
+// order), and it reads a folder in batches rather than whole.
+func (s *Store) walk(ctx context.Context, dir, prefix string, fn func(objects.Info) error) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for {
+		entries, err := f.ReadDir(1024)
+		for _, d := range entries {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
+			p := filepath.Join(dir, d.Name())
+			rel, _ := filepath.Rel(s.dir, p)
+			rel = filepath.ToSlash(rel)
+			if d.IsDir() {
+				if rel == tmpDir {
+					continue
+				}
+				if err := s.walk(ctx, p, prefix, fn); err != nil {
+					return err
+				}
+				continue
+			}
+			if objects.ValidName(rel) != nil || !strings.HasPrefix(rel, prefix) {
+				continue
+			}
+			fi, err := d.Info()
+			if errors.Is(err, iofs.ErrNotExist) {
+				continue // deleted since the folder was read
+			}
+			if err != nil {
+				return err
+			}
+			if err := fn(objects.Info{Name: rel, Size: fi.Size()}); err != nil {
+				return err
+			}
+		}
+		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		if objects.ValidName(rel) != nil || !strings.HasPrefix(rel, prefix) {
-			return nil
-		}
-		fi, err := d.Info()
 		if err != nil {
 			return err
 		}
-		return fn(objects.Info{Name: rel, Size: fi.Size()})
-	})
+	}
 }
 
 // existing returns the path and lock of an object that exists. The caller
