@@ -81,7 +81,7 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 	if err != nil {
 		return nil, err
 	}
-	known := v.knownBecause(ctx, it, &rec)
+	known, _ := v.knownBecause(ctx, it, &rec) // with the record given, never an error
 	hidden := func(known string) error {
 		return refused(ErrForbidden, "known material, not shown for review: %s; to see it anyway, reveal it explicitly with your purpose (custos get --reveal-known), which is recorded", known)
 	}
@@ -98,7 +98,8 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 			return err
 		}
 		now, _ := v.state.getItem(itemID)
-		switch k := v.knownBecause(ctx, now, &rec); {
+		k, _ := v.knownBecause(ctx, now, &rec)
+		switch {
 		case k == known:
 			return nil
 		case k != "" && !req.RevealKnown:

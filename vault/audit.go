@@ -53,6 +53,7 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	items := v.state.allItems()
 	sort.Slice(items, func(i, j int) bool { return items[i].DepositAt < items[j].DepositAt })
 	checked := map[string]Item{} // by id, as checked
+	unreadable := map[string]error{}
 	for _, it := range items {
 		if c, _ := v.state.getCase(it.Case); c.Destroyed {
 			continue // its objects were deleted, or are kept only until their retention ends
@@ -62,6 +63,14 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 		// The ciphertext's size and SHA-256 come from the signed deposit
 		// event; a store that does not hold it fails the scrub.
 		d, err := v.depositRecord(ctx, it)
+		if errors.Is(err, ErrIntegrity) {
+			// The object cannot be checked against a record the log
+			// does not vouch for: a failure of the item, recorded
+			// below, and the scrub goes on with the others.
+			res.Mismatched = append(res.Mismatched, it.ID)
+			unreadable[it.ID] = err
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("item %s: %w", it.ID, err)
 		}
@@ -90,6 +99,8 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	}); err != nil {
 		return nil, fmt.Errorf("listing objects: %w", err)
 	}
+	slices.Sort(res.Unaccounted) // stores list in their own order
+	slices.Sort(res.RetainedDestroyed)
 	res.OK = len(res.Mismatched)+len(res.Missing)+len(res.Unaccounted) == 0
 	d := AuditScrubbed{Objects: res.Objects, Packages: res.Packages, Mismatched: res.Mismatched, Missing: res.Missing,
 		Unaccounted: res.Unaccounted, RetainedDestroyed: res.RetainedDestroyed}
@@ -106,7 +117,11 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 		unrecorded = append(unrecorded, v.recordPackageIntegrityFailure(ctx, p, fmt.Errorf("scrub: %w", errObjectAltered)))
 	}
 	for _, id := range itemMismatched {
-		unrecorded = append(unrecorded, v.recordIntegrityFailure(ctx, checked[id], errors.New("scrub: stored ciphertext does not match the deposit")))
+		why := errors.New("scrub: stored ciphertext does not match the deposit")
+		if err := unreadable[id]; err != nil {
+			why = fmt.Errorf("scrub: the item's deposit record could not be read from the custody log, so its ciphertext could not be checked: %w", err)
+		}
+		unrecorded = append(unrecorded, v.recordIntegrityFailure(ctx, checked[id], why))
 	}
 	for _, id := range itemMissing {
 		unrecorded = append(unrecorded, v.recordIntegrityFailure(ctx, checked[id], errors.New("scrub: stored ciphertext is missing")))
@@ -196,6 +211,7 @@ func (v *Vault) sweep(ctx context.Context) error {
 	if len(orphans) == 0 {
 		return nil
 	}
+	slices.Sort(orphans) // stores list in their own order
 	if _, err := v.append(ctx, sequencer.Draft{Type: TypeObjectsSwept, Actor: System, Data: ObjectsSwept{Orphans: orphans}}); err != nil {
 		return err
 	}

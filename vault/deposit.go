@@ -223,8 +223,9 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	v.extendRetention(ctx, object)
 	v.trimRecent()
 	it, _ := v.state.getItem(itemID)
+	known, _ := v.knownBecause(ctx, it, &d) // with the record given, never an error
 	return &DepositResult{ID: itemID, Name: d.Name, Size: d.Size, SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1, Event: evs[0].Seq,
-		Matches: d.Matches, Media: d.Media, Known: v.knownBecause(ctx, it, &d)}, nil
+		Matches: d.Matches, Media: d.Media, Known: known}, nil
 }
 
 // uploadOutcome is what became of a deposit's upload: the depositor's

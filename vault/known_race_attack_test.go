@@ -79,7 +79,10 @@ func TestAttackKnownCheckIsNotAtTheEventsPosition(t *testing.T) {
 		rev.Finish(h.ctx)
 	}
 	now, _ := h.v.state.getItem(it.ID)
-	known := h.v.knownBecause(context.Background(), now, nil)
+	known, kerr := h.v.knownBecause(context.Background(), now, nil)
+	if kerr != nil {
+		t.Fatal(kerr)
+	}
 	if err == nil && known != "" {
 		var d ItemAccessed
 		acc := h.eventsOf(t, TypeItemAccessed)

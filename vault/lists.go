@@ -267,18 +267,38 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 			f.SHA256Prefix != "" && !strings.HasPrefix(d.SHA256, strings.ToLower(f.SHA256Prefix)):
 			continue
 		}
+		var rec *ItemDeposited
 		if f.MD5 != "" || f.SHA1 != "" {
 			// The legacy hashes are in the signed deposit record only.
-			rec, err := v.depositRecord(ctx, it)
+			r, err := v.depositRecord(ctx, it)
 			if err != nil {
 				return nil, err
 			}
-			if f.MD5 != "" && !strings.EqualFold(f.MD5, rec.MD5) || f.SHA1 != "" && !strings.EqualFold(f.SHA1, rec.SHA1) {
+			if f.MD5 != "" && !strings.EqualFold(f.MD5, r.MD5) || f.SHA1 != "" && !strings.EqualFold(f.SHA1, r.SHA1) {
 				continue
 			}
+			rec = &r
+		}
+		// Whether the item is known is decided once, and only for the
+		// items the filter or the page needs it of.
+		known, knownDecided := "", false
+		knownOf := func() (string, error) {
+			if !knownDecided {
+				k, err := v.knownBecause(ctx, it, rec)
+				if err != nil {
+					return "", err
+				}
+				known, knownDecided = k, true
+			}
+			return known, nil
 		}
 		if f.Unclassified {
-			if cl := v.classification(it); cl.Category != "" || cl.Inherit != nil || cl.KnownGood || v.knownBecause(ctx, it, nil) != "" {
+			if cl := v.classification(it); cl.Category != "" || cl.Inherit != nil || cl.KnownGood {
+				continue
+			}
+			if k, err := knownOf(); err != nil {
+				return nil, err
+			} else if k != "" {
 				continue
 			}
 		}
@@ -288,8 +308,12 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 				continue
 			}
 		}
+		k, err := knownOf()
+		if err != nil {
+			return nil, err
+		}
 		page.Items = append(page.Items, ItemSummary{ID: it.ID, Name: d.Name, Size: d.Size, SHA256: d.SHA256,
-			Category: v.classification(it).Category, Known: v.knownBecause(ctx, it, nil), Report: d.Report})
+			Category: v.classification(it).Category, Known: k, Report: d.Report})
 	}
 	return page, nil
 }
@@ -336,9 +360,13 @@ func (v *Vault) ShowItem(ctx context.Context, who Principal, itemID string) (*It
 	if err != nil {
 		return nil, err
 	}
+	known, err := v.knownBecause(ctx, it, &d)
+	if err != nil {
+		return nil, err
+	}
 	return &ItemDetail{ID: it.ID, Case: it.Case, Name: d.Name, Size: d.Size, SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1,
 		Source: d.Source, Note: d.Note, DepositedBy: it.By, DepositedAt: it.At, Accesses: it.Accesses,
-		Report: d.Report, Matches: d.Matches, Media: d.Media, Classification: v.classification(it), Known: v.knownBecause(ctx, it, &d)}, nil
+		Report: d.Report, Matches: d.Matches, Media: d.Media, Classification: v.classification(it), Known: known}, nil
 }
 
 // Packages lists the packages who may know: a prosecutor's own, those of

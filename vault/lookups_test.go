@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 )
@@ -155,6 +159,11 @@ func TestEventTimeIsTheSignedOne(t *testing.T) {
 	if got, err := v.EventTime(ctx, p["aud"], last); !errors.Is(err, ErrIntegrity) {
 		t.Fatalf("an edited row gave %v, %v", got, err)
 	}
+	// A deleted row: the next event's time is not this one's.
+	v.cfg.Log = skippedRow{Store: real, seq: last - 1}
+	if got, err := v.EventTime(ctx, p["aud"], last-1); !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("a deleted row gave %v, %v", got, err)
+	}
 	v.cfg.Log = real
 	if _, err := v.EventTime(ctx, p["inv"], last); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("an investigator asking: %v", err)
@@ -180,7 +189,8 @@ func (s skippedRow) Read(ctx context.Context, from uint64, fn func(events.Record
 // TestDepositRecordIsTheSignedOne: what the state does not keep of a
 // deposit (legacy hashes, ciphertext, source, note) is read from the
 // signed deposit event; an edited or deleted row is an integrity failure
-// for every reader of it, never other hashes or another event's data.
+// for every reader of it (and, for a scrub, a failure of the item,
+// recorded), never other hashes or another event's data.
 func TestDepositRecordIsTheSignedOne(t *testing.T) {
 	v := openTestVault(t)
 	ctx := context.Background()
@@ -193,6 +203,7 @@ func TestDepositRecordIsTheSignedOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	res0 := res
 	// Something after it, so that a skipped row leaves another event at
 	// the position's place.
 	if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "D-1", Name: "e.bin", Body: strings.NewReader("eeee")}); err != nil {
@@ -228,9 +239,95 @@ func TestDepositRecordIsTheSignedOne(t *testing.T) {
 			if _, err := v.ExportHashes(ctx, inv, "D-1", "md5sum"); !errors.Is(err, ErrIntegrity) {
 				t.Errorf("ExportHashes: %v, want ErrIntegrity", err)
 			}
-			if _, err := v.Scrub(ctx, aud); !errors.Is(err, ErrIntegrity) {
-				t.Errorf("Scrub: %v, want ErrIntegrity", err)
+			// The scrub goes on: the item fails it, and the failure is
+			// recorded.
+			failures := countType(t, v, TypeIntegrityFailed)
+			res, err := v.Scrub(ctx, aud)
+			if err != nil {
+				t.Fatalf("Scrub: %v", err)
+			}
+			if res.OK || !slices.Contains(res.Mismatched, res0.ID) {
+				t.Errorf("Scrub: %+v, want item %s failed", res, res0.ID)
+			}
+			if countType(t, v, TypeIntegrityFailed) != failures+1 {
+				t.Error("the scrub recorded no integrity.failed for the item")
 			}
 		})
+	}
+}
+
+// A scrub is not stopped by one item's unreadable deposit record: an
+// object altered at the same time, of another item, is still found and
+// recorded.
+func TestScrubGoesOnPastAnUnreadableDepositRecord(t *testing.T) {
+	v, dir := openTestVaultDir(t)
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	if err := v.OpenCase(ctx, inv, "S-1", "t"); err != nil {
+		t.Fatal(err)
+	}
+	a, err := v.Deposit(ctx, inv, DepositRequest{Case: "S-1", Name: "a.bin", Body: strings.NewReader("aaaa")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := v.Deposit(ctx, inv, DepositRequest{Case: "S-1", Name: "b.bin", Body: strings.NewReader("bbbb")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	itA, _ := v.state.getItem(a.ID)
+	itB, _ := v.state.getItem(b.ID)
+	p := filepath.Join(dir, "objects", filepath.FromSlash(itB.Deposit.Object))
+	os.Chmod(p, 0o600)
+	flipByte(t, p, 100)
+	var stored []byte
+	v.cfg.Log.Read(ctx, itA.DepositAt, func(r events.Record) error { stored = r.Bytes; return errStopRead })
+	real := v.cfg.Log
+	v.cfg.Log = forgedRead{Store: real, seq: itA.DepositAt, bytes: bytes.Replace(stored, []byte(`"a.bin"`), []byte(`"x.bin"`), 1)}
+	res, err := v.Scrub(ctx, aud)
+	v.cfg.Log = real
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(res.Mismatched)
+	want := []string{a.ID, b.ID}
+	slices.Sort(want)
+	if res.OK || !slices.Equal(res.Mismatched, want) {
+		t.Fatalf("scrub %+v, want both items failed", res)
+	}
+	if n := countType(t, v, TypeIntegrityFailed); n != 2 {
+		t.Fatalf("%d integrity.failed events, want 2", n)
+	}
+}
+
+// With a hash set loaded, whether an item is known needs its legacy
+// hashes, which only its signed deposit record holds: an edited record
+// makes the unclassified queue and the statistics answer an integrity
+// error, never quietly leave the item out of review.
+func TestKnownCheckOnAnUnreadableDepositRecordIsAnError(t *testing.T) {
+	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
+	_, _, other := sums([]byte("something else"))
+	if _, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "sums", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(other + "  x.jpg\n")}); err != nil {
+		t.Fatal(err)
+	}
+	res := h.deposit(t, h.a1, "new.jpg", []byte("never seen before"), "")
+	page, err := h.v.ItemsPage(h.ctx, h.a1, "HL-1", ItemFilter{Unclassified: true}, 0, 100)
+	if err != nil || len(page.Items) != 1 {
+		t.Fatalf("before: %v, %+v", err, page)
+	}
+	it, _ := h.v.state.getItem(res.ID)
+	var stored []byte
+	h.v.cfg.Log.Read(h.ctx, it.DepositAt, func(r events.Record) error { stored = r.Bytes; return errStopRead })
+	real := h.v.cfg.Log
+	h.v.cfg.Log = forgedRead{Store: real, seq: it.DepositAt, bytes: bytes.Replace(stored, []byte(res.MD5), []byte(strings.Repeat("0", 32)), 1)}
+	defer func() { h.v.cfg.Log = real }()
+	if _, err := h.v.ItemsPage(h.ctx, h.a1, "HL-1", ItemFilter{Unclassified: true}, 0, 100); !errors.Is(err, ErrIntegrity) {
+		t.Errorf("the unclassified queue: %v, want ErrIntegrity", err)
+	}
+	if _, err := h.v.ItemsPage(h.ctx, h.a1, "HL-1", ItemFilter{}, 0, 100); !errors.Is(err, ErrIntegrity) {
+		t.Errorf("the item list: %v, want ErrIntegrity", err)
+	}
+	if _, err := h.v.Statistics(h.ctx, h.cust, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)); !errors.Is(err, ErrIntegrity) {
+		t.Errorf("the statistics: %v, want ErrIntegrity", err)
 	}
 }

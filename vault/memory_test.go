@@ -93,7 +93,7 @@ func restoredBytes(b *testing.B, enc []byte) float64 {
 	runtime.GC()
 	runtime.ReadMemStats(&m0)
 	var back snapState
-	if err := json.Unmarshal(enc, &back); err != nil {
+	if err := decodeSnapState(enc, &back); err != nil {
 		b.Fatal(err)
 	}
 	r, err := back.restore()

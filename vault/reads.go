@@ -184,8 +184,12 @@ func (v *Vault) EventTime(ctx context.Context, who Principal, seq uint64) (time.
 	found := false
 	err := v.cfg.Log.Read(ctx, seq, func(r events.Record) error {
 		ev, bad := v.verifiedRecord(r)
-		if ev == nil {
+		switch {
+		case ev == nil:
 			return fmt.Errorf("%w: %s", ErrIntegrity, bad)
+		case ev.Seq != seq:
+			// The row at seq was removed: the next one is not its time.
+			return fmt.Errorf("%w: event %d is missing from the log store", ErrIntegrity, seq)
 		}
 		t, found = ev.Timestamp(), true
 		return errStopRead
@@ -218,6 +222,9 @@ func (v *Vault) depositRecord(ctx context.Context, it Item) (ItemDeposited, erro
 			return fmt.Errorf("%w: %s", ErrIntegrity, bad)
 		case ev.Seq != it.DepositAt || ev.Type != TypeItemDeposited || ev.Item != it.ID:
 			return fmt.Errorf("%w: event %d is not the deposit of item %s", ErrIntegrity, it.DepositAt, it.ID)
+		case bad != "":
+			// The signed bytes decide; the edited columns are reported.
+			v.logger.Error("the custody log's lookup columns disagree with the signed events (run `custos audit verify`)", "problems", bad)
 		}
 		var err error
 		if d, err = data[ItemDeposited](ev); err != nil {

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -186,7 +187,9 @@ func (b *snapState) restore() (*State, error) {
 	for _, p := range bh.Judged {
 		h.judged = append(h.judged, pdqItem{p.Item, p.Hash})
 	}
-	s.intern()
+	if err := s.intern(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -194,8 +197,25 @@ func (b *snapState) restore() (*State, error) {
 // id, object name, content SHA-256 and person name: JSON decoding gives
 // every map key and field its own, and a state restored from a snapshot
 // would otherwise hold each of them up to six times (StateMemoryPerItem
-// benchmark). Values are unchanged. s is not yet shared.
-func (s *State) intern() {
+// benchmark). Values are unchanged: a snapshot whose records do not
+// carry the ids they are filed under is refused, not repaired. s is not
+// yet shared.
+func (s *State) intern() error {
+	for id, it := range s.items {
+		if it == nil || it.ID != id {
+			return fmt.Errorf("its item %q is filed under another id", id)
+		}
+	}
+	for id, c := range s.cases {
+		if c == nil || c.ID != id {
+			return fmt.Errorf("its case %q is filed under another id", id)
+		}
+	}
+	for name, p := range s.persons {
+		if p == nil || p.Name != name {
+			return fmt.Errorf("its person %q is filed under another name", name)
+		}
+	}
 	items := func(id string) string {
 		if it := s.items[id]; it != nil {
 			return it.ID
@@ -203,7 +223,7 @@ func (s *State) intern() {
 		return id
 	}
 	for id, it := range s.items {
-		it.ID = id
+		it.ID = id // the same value, the map key's copy
 		if c := s.cases[it.Case]; c != nil {
 			it.Case = c.ID
 		}
@@ -284,6 +304,7 @@ func (s *State) intern() {
 		votes[items(id)] = v
 	}
 	h.votes = votes
+	return nil
 }
 
 // setIf replaces *dst with m unless m is nil (newState's empty map stays).

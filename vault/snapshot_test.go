@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -53,7 +54,7 @@ func checkSnapshotRoundTrip(t testing.TB, v *Vault) {
 		t.Fatalf("encoding the state: %v", err)
 	}
 	var back snapState
-	if err := json.Unmarshal(b, &back); err != nil {
+	if err := decodeSnapState(b, &back); err != nil {
 		t.Fatalf("decoding the state: %v", err)
 	}
 	got, err := back.restore()
@@ -792,5 +793,41 @@ func TestOtherStateVersionDiscardedAsAnUpgrade(t *testing.T) {
 	}
 	if diff := stateDiff(v.state, replayedState(t, v)); diff != "" {
 		t.Fatalf("state differs from a full replay in %s", diff)
+	}
+}
+
+// A snapshot whose records are filed under other ids than their own is
+// refused, never repaired: only the vault writes snapshots (their MAC),
+// so one that disagrees with itself is not the state it saved.
+func TestInconsistentSnapshotRefused(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	if err := v.OpenCase(ctx, inv, "I-1", "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "I-1", Name: "i.bin", Body: strings.NewReader("iiii")}); err != nil {
+		t.Fatal(err)
+	}
+	for name, edit := range map[string]func(*snapState){
+		"item":   func(b *snapState) { maps.Values(b.Items)(func(it *Item) bool { it.ID = "it_000000000000000000000000"; return false }) },
+		"case":   func(b *snapState) { b.Cases["I-1"].ID = "I-2" },
+		"person": func(b *snapState) { p := b.Persons["inv"]; p.Name = "mallory"; b.Persons["inv"] = p },
+		"null":   func(b *snapState) { b.Items["it_000000000000000000000001"] = nil },
+	} {
+		v.state.mu.RLock()
+		enc, err := json.Marshal(v.state.snapshot())
+		v.state.mu.RUnlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back snapState
+		if err := decodeSnapState(enc, &back); err != nil {
+			t.Fatal(err)
+		}
+		edit(&back)
+		if _, err := back.restore(); err == nil {
+			t.Errorf("%s filed under another id: restored", name)
+		}
 	}
 }

@@ -166,7 +166,9 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 		if len(sets) > 0 {
 			s.Items.Matched++
 		}
-		if v.knownBecause(ctx, it, nil) != "" {
+		if known, err := v.knownBecause(ctx, it, nil); err != nil {
+			return nil, err
+		} else if known != "" {
 			s.Items.Known++
 		}
 		earlier := false

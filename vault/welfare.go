@@ -30,42 +30,42 @@ import (
 // (depositRecord) when the check needs more than the state's summary (a
 // hash set is loaded and the item has legacy hashes or a PDQ hash, or
 // the item has a PDQ hash and items are judged). A record that cannot be
-// read makes the item known (it is not shown for review), and is logged.
-func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) string {
-	record := func() *ItemDeposited {
+// read is an error (ErrIntegrity when the log does not vouch for it):
+// the caller answers with it rather than guess whether the item is known.
+// With rec given, the error is always nil.
+func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) (string, error) {
+	record := func() (*ItemDeposited, error) {
 		if rec == nil {
 			d, err := v.depositRecord(ctx, it)
 			if err != nil {
-				v.logger.Error("an item's deposit record could not be read for the known-material check; it is treated as known", "item", it.ID, "err", err)
-				return nil
+				return nil, fmt.Errorf("item %s: the known-material check: %w", it.ID, err)
 			}
 			rec = &d
 		}
-		return rec
+		return rec, nil
 	}
-	const unreadable = "its deposit record could not be read from the custody log"
 	cl := v.classification(it)
 	if cl.Source == "votes" {
 		if Illegal(cl.Category) {
-			return fmt.Sprintf("it is classified %s", cl.Category)
+			return fmt.Sprintf("it is classified %s", cl.Category), nil
 		}
-		return ""
+		return "", nil
 	}
 	if in := cl.Inherit; in != nil && Illegal(in.Category) {
-		return fmt.Sprintf("it matches entry %d of hash set %s (%s)", in.Entry, in.Set, in.Category)
+		return fmt.Sprintf("it matches entry %d of hash set %s (%s)", in.Entry, in.Set, in.Category), nil
 	}
 	if v.hashsets.loaded() {
 		d := ItemDeposited{Size: it.Deposit.Size, SHA256: it.Deposit.SHA256}
 		if it.Deposit.Legacy || it.Deposit.PDQ {
-			r := record()
-			if r == nil {
-				return unreadable
+			r, err := record()
+			if err != nil {
+				return "", err
 			}
 			d = *r
 		}
 		for _, m := range v.hashsets.match(d) {
 			if Illegal(m.Category) {
-				return fmt.Sprintf("it matches entry %d of hash set %s (%s)", m.Entry, m.Set, m.Category)
+				return fmt.Sprintf("it matches entry %d of hash set %s (%s)", m.Entry, m.Set, m.Category), nil
 			}
 		}
 	}
@@ -75,19 +75,19 @@ func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) s
 		}
 		if o, ok := v.state.getItem(other); ok {
 			if c := v.classification(o).Category; Illegal(c) {
-				return fmt.Sprintf("it is identical (SHA-256) to an item classified %s", c)
+				return fmt.Sprintf("it is identical (SHA-256) to an item classified %s", c), nil
 			}
 		}
 	}
 	if it.Deposit.PDQ && v.state.anyJudged() {
-		r := record()
-		if r == nil {
-			return unreadable
+		r, err := record()
+		if err != nil {
+			return "", err
 		}
 		if m := r.Media; m != nil && m.PDQ != "" && m.Quality >= pdqMinQuality {
 			qs, ok := pdqVariants(m)
 			if !ok {
-				return ""
+				return "", nil
 			}
 			best, cat := v.pdqDistance()+1, ""
 			for other, d := range v.state.pdqWithin(qs, v.pdqDistance(), true) {
@@ -101,11 +101,11 @@ func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) s
 				}
 			}
 			if cat != "" {
-				return fmt.Sprintf("it looks like (PDQ distance %d) an item classified %s", best, cat)
+				return fmt.Sprintf("it looks like (PDQ distance %d) an item classified %s", best, cat), nil
 			}
 		}
 	}
-	return ""
+	return "", nil
 }
 
 // ExposureDay is what a person was shown on one day (UTC).

@@ -51,11 +51,16 @@ func (s *Store) ReadItem(ctx context.Context, itemID string, fn func(events.Reco
 		WHERE seq >= $1 AND item_id = $3 AND item_id <> '' ORDER BY seq LIMIT $2`, itemID)
 }
 
+// firstPageSize is the size of a read's first page; each later page is
+// eight times larger, up to pageSize. A reader that wants one event (a
+// deposit record, an event's time) then fetches a few rows, not 2,048.
+const firstPageSize = 16
+
 // pages runs q ($1 = first seq, $2 = page size, $3 = key if any) until a
 // page comes back short.
 func (s *Store) pages(ctx context.Context, from uint64, fn func(events.Record) error, q string, key string) error {
-	for {
-		args := []any{int64(from), pageSize}
+	for limit := firstPageSize; ; limit = min(8*limit, pageSize) {
+		args := []any{int64(from), limit}
 		if key != "" {
 			args = append(args, key)
 		}
@@ -78,7 +83,7 @@ func (s *Store) pages(ctx context.Context, from uint64, fn func(events.Record) e
 				return err
 			}
 		}
-		if len(page) < pageSize {
+		if len(page) < limit {
 			return nil
 		}
 		from = page[len(page)-1].Seq + 1

@@ -228,7 +228,7 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(objects.Info) e
 			return nil
 		}
 	}
-	return s.walk(ctx, root, prefix, fn)
+	return s.walk(ctx, root, prefix, fn, root == s.dir)
 }
 
 // walk calls fn for the objects under dir whose names start with prefix,
@@ -236,8 +236,15 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(objects.Info) e
 // not sort each folder's entries (the evidence folder holds an entry for
 // every object and lock file of the vault's life, and List promises no
 // order), and it reads a folder in batches rather than whole.
-func (s *Store) walk(ctx context.Context, dir, prefix string, fn func(objects.Info) error) error {
-	f, err := os.Open(dir)
+func (s *Store) walk(ctx context.Context, dir, prefix string, fn func(objects.Info) error, top bool) error {
+	// The store's own folder may be a link (an operator's choice); a
+	// folder inside it swapped for a link after it was listed is not
+	// followed.
+	flags := os.O_RDONLY | unix.O_DIRECTORY
+	if !top {
+		flags |= unix.O_NOFOLLOW
+	}
+	f, err := os.OpenFile(dir, flags, 0)
 	if err != nil {
 		return err
 	}
@@ -255,7 +262,7 @@ func (s *Store) walk(ctx context.Context, dir, prefix string, fn func(objects.In
 				if rel == tmpDir {
 					continue
 				}
-				if err := s.walk(ctx, p, prefix, fn); err != nil {
+				if err := s.walk(ctx, p, prefix, fn, false); err != nil {
 					return err
 				}
 				continue

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,5 +92,38 @@ func TestObjectsAreReadOnly(t *testing.T) {
 	}
 	if fi.Mode().Perm() != 0o400 {
 		t.Fatalf("object mode %v, want 0400", fi.Mode().Perm())
+	}
+}
+
+// List reads a store whose folder is a link (an operator's choice), and
+// does not follow a link planted inside it for a folder of objects: the
+// link is listed as what it is, an entry no event accounts for (a scrub
+// reports it), never the files it points to.
+func TestListFollowsTheStoreFolderOnly(t *testing.T) {
+	ctx := context.Background()
+	real := t.TempDir()
+	link := filepath.Join(t.TempDir(), "objects")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	s, err := fs.New(ctx, fs.Config{Dir: link})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, "ev/one", strings.NewReader("1"), objects.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := t.TempDir()
+	os.WriteFile(filepath.Join(elsewhere, "two"), []byte("2"), 0o600)
+	if err := os.Symlink(elsewhere, filepath.Join(real, "pk")); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	if err := s.List(ctx, "", func(i objects.Info) error { names = append(names, i.Name); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"ev/one", "pk"}) {
+		t.Fatalf("listed %v, want [ev/one pk]", names)
 	}
 }
