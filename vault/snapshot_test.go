@@ -7,8 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -810,7 +810,9 @@ func TestInconsistentSnapshotRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, edit := range map[string]func(*snapState){
-		"item":   func(b *snapState) { maps.Values(b.Items)(func(it *Item) bool { it.ID = "it_000000000000000000000000"; return false }) },
+		"item": func(b *snapState) {
+			maps.Values(b.Items)(func(it *Item) bool { it.ID = "it_000000000000000000000000"; return false })
+		},
 		"case":   func(b *snapState) { b.Cases["I-1"].ID = "I-2" },
 		"person": func(b *snapState) { p := b.Persons["inv"]; p.Name = "mallory"; b.Persons["inv"] = p },
 		"null":   func(b *snapState) { b.Items["it_000000000000000000000001"] = nil },
