@@ -281,26 +281,18 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 		}
 		// Whether the item is known is decided once, and only for the
 		// items the filter or the page needs it of.
-		known, knownDecided := "", false
-		knownOf := func() (string, error) {
-			if !knownDecided {
-				k, err := v.knownBecause(ctx, it, rec)
-				if err != nil {
-					return "", err
-				}
-				known, knownDecided = k, true
-			}
-			return known, nil
-		}
+		known, decided := "", false
 		if f.Unclassified {
 			if cl := v.classification(it); cl.Category != "" || cl.Inherit != nil || cl.KnownGood {
 				continue
 			}
-			if k, err := knownOf(); err != nil {
+			var err error
+			if known, err = v.knownBecause(ctx, it, rec); err != nil {
 				return nil, err
-			} else if k != "" {
+			} else if known != "" {
 				continue
 			}
+			decided = true
 		}
 		if f != (ItemFilter{}) || limit == 0 {
 			page.Total++
@@ -308,12 +300,14 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 				continue
 			}
 		}
-		k, err := knownOf()
-		if err != nil {
-			return nil, err
+		if !decided {
+			var err error
+			if known, err = v.knownBecause(ctx, it, rec); err != nil {
+				return nil, err
+			}
 		}
 		page.Items = append(page.Items, ItemSummary{ID: it.ID, Name: d.Name, Size: d.Size, SHA256: d.SHA256,
-			Category: v.classification(it).Category, Known: k, Report: d.Report})
+			Category: v.classification(it).Category, Known: known, Report: d.Report})
 	}
 	return page, nil
 }

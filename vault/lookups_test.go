@@ -239,6 +239,15 @@ func TestDepositRecordIsTheSignedOne(t *testing.T) {
 			if _, err := v.ExportHashes(ctx, inv, "D-1", "md5sum"); !errors.Is(err, ErrIntegrity) {
 				t.Errorf("ExportHashes: %v, want ErrIntegrity", err)
 			}
+			if _, err := v.ItemsPage(ctx, inv, "D-1", ItemFilter{MD5: res0.MD5}, 0, 10); !errors.Is(err, ErrIntegrity) {
+				t.Errorf("ItemsPage filtered by MD5: %v, want ErrIntegrity", err)
+			}
+			if r, err := v.Open(ctx, inv, RevealRequest{Item: res0.ID, Purpose: "review"}); !errors.Is(err, ErrIntegrity) {
+				if r != nil {
+					r.Finish(ctx)
+				}
+				t.Errorf("Open: %v, want ErrIntegrity", err)
+			}
 			// The scrub goes on: the item fails it, and the failure is
 			// recorded.
 			failures := countType(t, v, TypeIntegrityFailed)

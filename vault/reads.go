@@ -180,27 +180,44 @@ func (v *Vault) EventTime(ctx context.Context, who Principal, seq uint64) (time.
 	if !seesAllCases(who) {
 		return time.Time{}, refused(ErrForbidden, "only auditors and custodians read the log's state")
 	}
-	var t time.Time
-	found := false
+	ev, err := v.eventAt(ctx, seq)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return ev.Timestamp(), nil
+}
+
+// eventAt reads event seq from the store and checks it against the
+// verified tree (verifiedRecord): ErrNotFound beyond the log,
+// ErrIntegrity if the stored bytes are not the log's or the row at seq is
+// missing (a read from seq must not answer with the event after it).
+// Lookup columns that disagree with the signed event are logged; the
+// signed bytes decide.
+func (v *Vault) eventAt(ctx context.Context, seq uint64) (*events.Event, error) {
+	if seq >= v.log.Size() {
+		return nil, fmt.Errorf("%w: event %d is not in the log", ErrNotFound, seq)
+	}
+	var ev *events.Event
 	err := v.cfg.Log.Read(ctx, seq, func(r events.Record) error {
-		ev, bad := v.verifiedRecord(r)
+		got, bad := v.verifiedRecord(r)
 		switch {
-		case ev == nil:
+		case got == nil:
 			return fmt.Errorf("%w: %s", ErrIntegrity, bad)
-		case ev.Seq != seq:
-			// The row at seq was removed: the next one is not its time.
+		case got.Seq != seq:
 			return fmt.Errorf("%w: event %d is missing from the log store", ErrIntegrity, seq)
+		case bad != "":
+			v.logger.Error("the custody log's lookup columns disagree with the signed events (run `custos audit verify`)", "problems", bad)
 		}
-		t, found = ev.Timestamp(), true
+		ev = got
 		return errStopRead
 	})
 	if err != nil && !errors.Is(err, errStopRead) {
-		return time.Time{}, err
+		return nil, err
 	}
-	if !found {
-		return time.Time{}, fmt.Errorf("%w: event %d is not in the log", ErrNotFound, seq)
+	if ev == nil {
+		return nil, fmt.Errorf("%w: event %d is missing from the log store", ErrIntegrity, seq)
 	}
-	return t, nil
+	return ev, nil
 }
 
 var errStopRead = errors.New("stop reading")
@@ -211,33 +228,19 @@ var errStopRead = errors.New("stop reading")
 // ErrIntegrity if the stored bytes are not the log's, or the event there
 // is not the item's deposit.
 func (v *Vault) depositRecord(ctx context.Context, it Item) (ItemDeposited, error) {
-	var (
-		d     ItemDeposited
-		found bool
-	)
-	err := v.cfg.Log.Read(ctx, it.DepositAt, func(r events.Record) error {
-		ev, bad := v.verifiedRecord(r)
-		switch {
-		case ev == nil:
-			return fmt.Errorf("%w: %s", ErrIntegrity, bad)
-		case ev.Seq != it.DepositAt || ev.Type != TypeItemDeposited || ev.Item != it.ID:
-			return fmt.Errorf("%w: event %d is not the deposit of item %s", ErrIntegrity, it.DepositAt, it.ID)
-		case bad != "":
-			// The signed bytes decide; the edited columns are reported.
-			v.logger.Error("the custody log's lookup columns disagree with the signed events (run `custos audit verify`)", "problems", bad)
-		}
-		var err error
-		if d, err = data[ItemDeposited](ev); err != nil {
-			return fmt.Errorf("%w: event %d: %v", ErrIntegrity, ev.Seq, err)
-		}
-		found = true
-		return errStopRead
-	})
-	if err != nil && !errors.Is(err, errStopRead) {
+	ev, err := v.eventAt(ctx, it.DepositAt)
+	if errors.Is(err, ErrNotFound) {
+		err = fmt.Errorf("%w: %v", ErrIntegrity, err) // the replay saw it
+	}
+	if err != nil {
 		return ItemDeposited{}, err
 	}
-	if !found {
-		return ItemDeposited{}, fmt.Errorf("%w: the deposit of item %s (event %d) is missing from the log store", ErrIntegrity, it.ID, it.DepositAt)
+	if ev.Type != TypeItemDeposited || ev.Item != it.ID {
+		return ItemDeposited{}, fmt.Errorf("%w: event %d is not the deposit of item %s", ErrIntegrity, it.DepositAt, it.ID)
+	}
+	d, err := data[ItemDeposited](ev)
+	if err != nil {
+		return ItemDeposited{}, fmt.Errorf("%w: event %d: %v", ErrIntegrity, ev.Seq, err)
 	}
 	return d, nil
 }

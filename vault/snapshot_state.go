@@ -205,77 +205,62 @@ func (s *State) intern() error {
 		if it == nil || it.ID != id {
 			return fmt.Errorf("its item %q is filed under another id", id)
 		}
+		it.ID = id // the same value: the map key's copy
 	}
 	for id, c := range s.cases {
 		if c == nil || c.ID != id {
 			return fmt.Errorf("its case %q is filed under another id", id)
 		}
+		c.ID = id
 	}
 	for name, p := range s.persons {
 		if p == nil || p.Name != name {
 			return fmt.Errorf("its person %q is filed under another name", name)
 		}
+		p.Name = name
 	}
-	items := func(id string) string {
+	itemID := func(id string) string {
 		if it := s.items[id]; it != nil {
 			return it.ID
 		}
 		return id
 	}
-	for id, it := range s.items {
-		it.ID = id // the same value, the map key's copy
-		if c := s.cases[it.Case]; c != nil {
-			it.Case = c.ID
+	caseID := func(id string) string {
+		if c := s.cases[id]; c != nil {
+			return c.ID
 		}
+		return id
+	}
+	objectName := func(name string) string {
+		if it := s.items[s.objects[name]]; it != nil && it.Deposit.Object == name {
+			return it.Deposit.Object
+		}
+		return name
+	}
+	for _, it := range s.items {
+		it.Case = caseID(it.Case)
 		if p := s.persons[it.By]; p != nil {
 			it.By = p.Name
 		}
 	}
-	for id, c := range s.cases {
-		c.ID = id
-		for i, iid := range c.Items {
-			c.Items[i] = items(iid)
+	for _, c := range s.cases {
+		for i, id := range c.Items {
+			c.Items[i] = itemID(id)
 		}
-	}
-	for id, p := range s.persons {
-		p.Name = id
 	}
 	objects := make(map[string]string, len(s.objects))
 	for name, owner := range s.objects {
-		if it := s.items[owner]; it != nil && it.Deposit.Object == name {
-			name, owner = it.Deposit.Object, it.ID
-		}
-		objects[name] = owner
+		objects[objectName(name)] = itemID(owner)
 	}
+	s.recent = rekey(s.recent, objectName)
 	s.objects = objects
-	recent := make(map[string]time.Time, len(s.recent))
-	for name, t := range s.recent {
-		if owner := s.objects[name]; owner != "" {
-			if it := s.items[owner]; it != nil && it.Deposit.Object == name {
-				name = it.Deposit.Object
-			}
-		}
-		recent[name] = t
-	}
-	s.recent = recent
-	itemEvents := make(map[string]named, len(s.itemEvents))
-	for id, n := range s.itemEvents {
-		itemEvents[items(id)] = n
-	}
-	s.itemEvents = itemEvents
-	caseEvents := make(map[string]named, len(s.caseEvents))
-	for id, n := range s.caseEvents {
-		if c := s.cases[id]; c != nil {
-			id = c.ID
-		}
-		caseEvents[id] = n
-	}
-	s.caseEvents = caseEvents
+	s.itemEvents = rekey(s.itemEvents, itemID)
+	s.caseEvents = rekey(s.caseEvents, caseID)
 	h := s.hot
 	bySHA256 := make(map[string][]string, len(h.bySHA256))
 	for sum, ids := range h.bySHA256 {
 		for i, id := range ids {
-			ids[i] = items(id)
+			ids[i] = itemID(id)
 			if it := s.items[id]; it != nil && it.Deposit.SHA256 == sum {
 				sum = it.Deposit.SHA256
 			}
@@ -283,28 +268,26 @@ func (s *State) intern() error {
 		bySHA256[sum] = ids
 	}
 	h.bySHA256 = bySHA256
-	pdqOf := make(map[string][32]byte, len(h.pdqOf))
-	for id, p := range h.pdqOf {
-		pdqOf[items(id)] = p
-	}
-	h.pdqOf = pdqOf
+	h.pdqOf = rekey(h.pdqOf, itemID)
+	h.judgedSet = rekey(h.judgedSet, itemID)
+	h.votes = rekey(h.votes, itemID)
 	for i := range h.pdq {
-		h.pdq[i].item = items(h.pdq[i].item)
+		h.pdq[i].item = itemID(h.pdq[i].item)
 	}
 	for i := range h.judged {
-		h.judged[i].item = items(h.judged[i].item)
+		h.judged[i].item = itemID(h.judged[i].item)
 	}
-	judgedSet := make(map[string]bool, len(h.judgedSet))
-	for id, v := range h.judgedSet {
-		judgedSet[items(id)] = v
-	}
-	h.judgedSet = judgedSet
-	votes := make(map[string]map[string]Vote, len(h.votes))
-	for id, v := range h.votes {
-		votes[items(id)] = v
-	}
-	h.votes = votes
 	return nil
+}
+
+// rekey returns m with each key replaced by canon(key), the one copy of
+// that string the state keeps.
+func rekey[V any](m map[string]V, canon func(string) string) map[string]V {
+	out := make(map[string]V, len(m))
+	for k, v := range m {
+		out[canon(k)] = v
+	}
+	return out
 }
 
 // setIf replaces *dst with m unless m is nil (newState's empty map stays).

@@ -141,10 +141,9 @@ type DepositSummary struct {
 	// pass found neither), VideoMS a video's duration in milliseconds.
 	MediaKind string `json:"media_kind,omitempty"`
 	VideoMS   int64  `json:"video_ms,omitempty"`
-	// PDQ is set when the deposit holds a PDQ hash of quality at least
-	// pdqMinQuality (the hash itself is in the hotline state's index).
-	PDQ bool `json:"pdq,omitempty"`
-	// Legacy is set when the deposit holds MD5 and SHA-1 hashes.
+	// Legacy is set when the deposit holds MD5 and SHA-1 hashes. (Whether
+	// it holds a usable PDQ hash is the hotline state's index, which
+	// keeps the hash: State.pdqComparable.)
 	Legacy bool `json:"legacy,omitempty"`
 }
 
@@ -160,7 +159,6 @@ func summarize(d ItemDeposited) DepositSummary {
 		case "video":
 			sum.MediaKind, sum.VideoMS = "video", m.DurationMS
 		}
-		sum.PDQ = m.PDQ != "" && m.Quality >= pdqMinQuality
 	}
 	return sum
 }

@@ -531,11 +531,13 @@ func (s *State) contactsRecipient() string {
 	return s.hot.contacts
 }
 
-// anyJudged reports whether any item can carry a category (hotlineState's
-// judged): only then does a PDQ comparison with the vault's items find
-// known material.
-func (s *State) anyJudged() bool {
+// pdqComparable reports whether an item has a PDQ hash of quality at
+// least pdqMinQuality (hotlineState's pdqOf), and whether any item can
+// carry a category (its judged): a PDQ comparison with the vault's items
+// can find known material only when both hold.
+func (s *State) pdqComparable(item string) (hashed, anyJudged bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.hot.judged) > 0
+	_, hashed = s.hot.pdqOf[item]
+	return hashed, len(s.hot.judged) > 0
 }

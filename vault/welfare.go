@@ -54,9 +54,10 @@ func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) (
 	if in := cl.Inherit; in != nil && Illegal(in.Category) {
 		return fmt.Sprintf("it matches entry %d of hash set %s (%s)", in.Entry, in.Set, in.Category), nil
 	}
+	hashed, anyJudged := v.state.pdqComparable(it.ID)
 	if v.hashsets.loaded() {
 		d := ItemDeposited{Size: it.Deposit.Size, SHA256: it.Deposit.SHA256}
-		if it.Deposit.Legacy || it.Deposit.PDQ {
+		if it.Deposit.Legacy || hashed {
 			r, err := record()
 			if err != nil {
 				return "", err
@@ -79,7 +80,7 @@ func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) (
 			}
 		}
 	}
-	if it.Deposit.PDQ && v.state.anyJudged() {
+	if hashed && anyJudged {
 		r, err := record()
 		if err != nil {
 			return "", err

@@ -28,6 +28,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("DurableAcrossReopen", func(t *testing.T) { testReopen(t, open) })
 	t.Run("ConcurrentWritersNeverFork", func(t *testing.T) { testConcurrent(t, open) })
 	t.Run("ReadByCaseAndItem", func(t *testing.T) { testByCaseItem(t, open) })
+	t.Run("ReadAcrossPages", func(t *testing.T) { testReadAcrossPages(t, open) })
 	t.Run("Checkpoints", func(t *testing.T) { testCheckpoints(t, open) })
 	t.Run("SealWithItsBatch", func(t *testing.T) { testSeal(t, open) })
 }
@@ -314,6 +315,35 @@ func testByCaseItem(t *testing.T, open Opener) {
 		}
 		sameRecords(t, got, want)
 	}
+}
+
+// testReadAcrossPages reads a log longer than the pages a backend reads
+// in (PostgreSQL: 16 rows, then 128, 1,024 and 2,048), from positions on
+// and beside the pages' edges, whole and by case: no event is skipped or
+// given twice where one page ends and the next begins.
+func testReadAcrossPages(t *testing.T, open Opener) {
+	s, _ := open(t)
+	var c chain
+	var recs []events.Record
+	for i := 0; i < 3300; i++ {
+		recs = append(recs, c.next(t, fmt.Sprintf("case-%d", i%2), ""))
+	}
+	for i := 0; i < len(recs); i += 250 {
+		mustAppend(t, s, uint64(i), recs[i:min(i+250, len(recs))])
+	}
+	for _, from := range []uint64{0, 15, 16, 17, 144, 1168, 3216, 3299} {
+		sameRecords(t, readAll(t, s, from), recs[from:])
+	}
+	var want, got []events.Record
+	for _, r := range recs {
+		if r.Case == "case-1" {
+			want = append(want, r)
+		}
+	}
+	if err := s.ReadCase(context.Background(), "case-1", func(r events.Record) error { got = append(got, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	sameRecords(t, got, want)
 }
 
 func testCheckpoints(t *testing.T, open Opener) {

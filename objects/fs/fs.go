@@ -19,6 +19,7 @@ import (
 	"io"
 	iofs "io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -228,15 +229,17 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(objects.Info) e
 			return nil
 		}
 	}
-	return s.walk(ctx, root, prefix, fn, root == s.dir)
+	rel, _ := filepath.Rel(s.dir, root)
+	return s.walk(ctx, root, filepath.ToSlash(rel), prefix, fn, root == s.dir)
 }
 
 // walk calls fn for the objects under dir whose names start with prefix,
 // in the order the directory gives them: unlike filepath.WalkDir it does
 // not sort each folder's entries (the evidence folder holds an entry for
 // every object and lock file of the vault's life, and List promises no
-// order), and it reads a folder in batches rather than whole.
-func (s *Store) walk(ctx context.Context, dir, prefix string, fn func(objects.Info) error, top bool) error {
+// order), and it reads a folder in batches rather than whole. rel is
+// dir's name in the store ("." for the store's own folder).
+func (s *Store) walk(ctx context.Context, dir, rel, prefix string, fn func(objects.Info) error, top bool) error {
 	// The store's own folder may be a link (an operator's choice); a
 	// folder inside it swapped for a link after it was listed is not
 	// followed.
@@ -255,19 +258,17 @@ func (s *Store) walk(ctx context.Context, dir, prefix string, fn func(objects.In
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			p := filepath.Join(dir, d.Name())
-			rel, _ := filepath.Rel(s.dir, p)
-			rel = filepath.ToSlash(rel)
+			name := path.Join(rel, d.Name())
 			if d.IsDir() {
-				if rel == tmpDir {
+				if name == tmpDir {
 					continue
 				}
-				if err := s.walk(ctx, p, prefix, fn, false); err != nil {
+				if err := s.walk(ctx, filepath.Join(dir, d.Name()), name, prefix, fn, false); err != nil {
 					return err
 				}
 				continue
 			}
-			if objects.ValidName(rel) != nil || !strings.HasPrefix(rel, prefix) {
+			if objects.ValidName(name) != nil || !strings.HasPrefix(name, prefix) {
 				continue
 			}
 			fi, err := d.Info()
@@ -277,7 +278,7 @@ func (s *Store) walk(ctx context.Context, dir, prefix string, fn func(objects.In
 			if err != nil {
 				return err
 			}
-			if err := fn(objects.Info{Name: rel, Size: fi.Size()}); err != nil {
+			if err := fn(objects.Info{Name: name, Size: fi.Size()}); err != nil {
 				return err
 			}
 		}
