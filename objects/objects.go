@@ -62,6 +62,24 @@ type Store interface {
 	Close() error
 }
 
+// NameLister is a Store that lists names alone more cheaply than List
+// (the fs store: without a stat of every object).
+type NameLister interface {
+	// ListNames calls fn with the name of every object whose name starts
+	// with prefix: the names List gives, in any order.
+	ListNames(ctx context.Context, prefix string, fn func(name string) error) error
+}
+
+// ListNames calls fn with the name of every object of s whose name
+// starts with prefix: through s's own ListNames if it is a NameLister,
+// else through List. fn's error ends the listing and is returned.
+func ListNames(ctx context.Context, s Store, prefix string, fn func(name string) error) error {
+	if nl, ok := s.(NameLister); ok {
+		return nl.ListNames(ctx, prefix, fn)
+	}
+	return s.List(ctx, prefix, func(i Info) error { return fn(i.Name) })
+}
+
 var (
 	ErrExists   = errors.New("object already exists")
 	ErrNotFound = errors.New("object not found")

@@ -185,29 +185,102 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 	}
 }
 
+// maxPrelisted bounds the object names a start lists beside the state's
+// load (about 80 bytes each): a store holding more is listed again once
+// the state is loaded, one name at a time.
+var maxPrelisted = 1 << 20 // tests lower it
+
+// objectListing is the names under the sweep's prefixes, listed while
+// the state loads: listing a store of many objects costs a start about
+// as long as loading the state (an lstat per object in the fs store),
+// and the two need not wait for each other. Nothing adds or removes an
+// object of those prefixes while a start runs (objects are written only
+// by deposits and packages, which wait for the start), and an object
+// owned once stays owned (the state never forgets an owner), so a name
+// listed earlier is judged the same way later.
+type objectListing struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	names  []string
+	full   bool // more than maxPrelisted: list again
+	err    error
+}
+
+// sweepPrefixes are where deposits and packages write their objects.
+var sweepPrefixes = []string{"ev/", "pk/"}
+
+// listObjects starts listing the sweep's prefixes in the background.
+func (v *Vault) listObjects(ctx context.Context) *objectListing {
+	ctx, cancel := context.WithCancel(ctx)
+	l := &objectListing{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		for _, prefix := range sweepPrefixes {
+			l.err = objects.ListNames(ctx, v.objects, prefix, func(name string) error {
+				if len(l.names) == maxPrelisted {
+					l.full, l.names = true, nil
+					return errListingFull
+				}
+				l.names = append(l.names, name)
+				return nil
+			})
+			if l.err != nil {
+				break
+			}
+		}
+		if errors.Is(l.err, errListingFull) {
+			l.err = nil
+		}
+	}()
+	return l
+}
+
+var errListingFull = errors.New("more objects than a start lists ahead")
+
+// stop ends the listing, if still running, and waits for it.
+func (l *objectListing) stop() {
+	l.cancel()
+	<-l.done
+}
+
 // sweep deletes objects that no event accounts for - the ciphertext of
 // deposits (or packages) that crashed before their event was written. As
 // with every action, the sweep is recorded first; objects the store then
 // refuses to delete (retention, legal hold) are recorded as retained.
-func (v *Vault) sweep(ctx context.Context) error {
+// listed is the start's listing of the store (listObjects).
+func (v *Vault) sweep(ctx context.Context, listed *objectListing) error {
+	<-listed.done
+	if listed.err != nil {
+		return fmt.Errorf("sweeping objects: %w", listed.err)
+	}
 	var orphans []string
-	for _, prefix := range []string{"ev/", "pk/"} {
-		err := v.objects.List(ctx, prefix, func(info objects.Info) error {
-			if _, ok := v.state.objectOwner(info.Name); ok {
+	judge := func(name string) {
+		if _, ok := v.state.objectOwner(name); ok {
+			return
+		}
+		// An orphan already recorded as retained is tried again only
+		// once its pending retention has ended.
+		if at, ok := v.state.retainedSince(name); ok && v.cfg.Now().Before(at.Add(v.cfg.PendingRetention)) {
+			return
+		}
+		orphans = append(orphans, name)
+	}
+	if !listed.full {
+		for _, name := range listed.names {
+			judge(name)
+		}
+	} else {
+		for _, prefix := range sweepPrefixes {
+			err := objects.ListNames(ctx, v.objects, prefix, func(name string) error {
+				judge(name)
 				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("sweeping objects: %w", err)
 			}
-			// An orphan already recorded as retained is tried again only
-			// once its pending retention has ended.
-			if at, ok := v.state.retainedSince(info.Name); ok && v.cfg.Now().Before(at.Add(v.cfg.PendingRetention)) {
-				return nil
-			}
-			orphans = append(orphans, info.Name)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("sweeping objects: %w", err)
 		}
 	}
+	listed.names = nil
 	if len(orphans) == 0 {
 		return nil
 	}

@@ -17,10 +17,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/custos-vault/custos/events"
@@ -66,13 +68,16 @@ type snapshotHeader struct {
 	Checkpoint string `json:"checkpoint"`
 	// Edge holds the tree's rightmost incomplete tile of each level
 	// (hex leaf and node hashes), Head the leaf hash of event Size-1.
-	Edge         [][]string `json:"edge"`
-	Head         string     `json:"head"`
-	Origin       string     `json:"origin"`
-	Root         string     `json:"root"`
-	Size         uint64     `json:"size"`
-	StateVersion int        `json:"state_version"`
-	Written      string     `json:"written"`
+	Edge [][]string `json:"edge"`
+	// Entries counts the large maps' entries, so that a start sizes
+	// them once (absent in snapshots written before it was added).
+	Entries      *snapshotEntries `json:"entries,omitempty"`
+	Head         string           `json:"head"`
+	Origin       string           `json:"origin"`
+	Root         string           `json:"root"`
+	Size         uint64           `json:"size"`
+	StateVersion int              `json:"state_version"`
+	Written      string           `json:"written"`
 }
 
 // snapshotKey authenticates snapshots: HMAC-SHA256 with a key derived
@@ -229,17 +234,19 @@ func (sn *snapshots) encode(v *Vault, cp *events.Checkpoint, head events.Hash, e
 		}
 		h.Edge = append(h.Edge, hs)
 	}
-	hb, err := json.Marshal(h)
-	if err != nil {
-		return fail(err)
-	}
-	w.WriteString(snapshotMagic)
-	w.Write(hb)
-	w.WriteString("\n")
 	err = func() error {
 		v.state.mu.RLock()
 		defer v.state.mu.RUnlock()
-		for _, part := range v.state.snapshot().split(snapshotLine) {
+		st := v.state.snapshot()
+		h.Entries = st.entries()
+		hb, err := json.Marshal(h)
+		if err != nil {
+			return err
+		}
+		w.WriteString(snapshotMagic)
+		w.Write(hb)
+		w.WriteString("\n")
+		for _, part := range st.split(snapshotLine) {
 			b, err := json.Marshal(part)
 			if err != nil {
 				return err
@@ -480,22 +487,16 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 	}
 	var h snapshotHeader
 	hErr := json.Unmarshal(line, &h)
-	var body snapState
-	var bErr error
-	for bErr == nil {
-		line, err := br.ReadBytes('\n')
-		if err == io.EOF && len(line) == 0 {
-			break
-		}
-		if err != nil {
-			bErr = errors.New("a line is cut short")
-			break
-		}
-		var part snapState
-		if bErr = decodeSnapState(line, &part); bErr == nil {
-			bErr = body.merge(&part)
-		}
+	var body restorer
+	if e := h.Entries; hErr == nil && e != nil {
+		// Bounded by the log's size: the header is MAC-checked, but a
+		// count is never trusted to allocate more than the log could need.
+		n := int(min(h.Size, 1<<32))
+		c := func(k int) int { return max(0, min(k, n)) }
+		body.sizes = snapshotEntries{Items: c(e.Items), Cases: c(e.Cases), Objects: c(e.Objects),
+			ItemEvents: c(e.ItemEvents), CaseEvents: c(e.CaseEvents)}
 	}
+	bErr := decodeLines(br, body.add)
 	fmt.Fprintf(sum, "mac %x\n", mac.Sum(nil))
 	if !hmac.Equal(fmt.Appendf(nil, "mac %x\n", mac.Sum(nil)), want) {
 		return nil, errors.New("it changed while it was read")
@@ -537,11 +538,68 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 		}
 		r.Edge = append(r.Edge, hs)
 	}
-	st, err := body.restore()
+	st, err := body.state()
 	if err != nil {
 		return nil, err
 	}
 	return &loaded{name: name, state: st, resume: r, sha256: hex.EncodeToString(sum.Sum(nil))}, nil
+}
+
+// decodeLines decodes the state lines left in br and passes them to add
+// in the file's order. Lines are decoded on up to GOMAXPROCS goroutines
+// while add takes the ones before them: decoding is most of a start's
+// work once the replay is gone. br is read to its end even after an
+// error (the caller's MAC covers every byte), and the first error is
+// returned once every goroutine is done.
+func decodeLines(br *bufio.Reader, add func(*snapState) error) error {
+	type decoded struct {
+		part *snapState
+		err  error
+	}
+	procs := runtime.GOMAXPROCS(0)
+	queue := make(chan chan decoded, 2*procs) // in the file's order
+	busy := make(chan struct{}, procs)
+	var failed atomic.Bool // stop decoding, keep reading
+	var wg sync.WaitGroup
+	go func() {
+		defer close(queue)
+		for {
+			line, err := br.ReadBytes('\n')
+			if err == io.EOF && len(line) == 0 {
+				return
+			}
+			if failed.Load() {
+				continue
+			}
+			res := make(chan decoded, 1)
+			queue <- res
+			if err != nil {
+				res <- decoded{err: errors.New("a line is cut short")}
+				continue
+			}
+			busy <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-busy }()
+				part := &snapState{}
+				res <- decoded{part, decodeSnapState(line, part)}
+			})
+		}
+	}()
+	var first error
+	for res := range queue {
+		d := <-res
+		if first != nil {
+			continue
+		}
+		if first = d.err; first == nil {
+			first = add(d.part)
+		}
+		if first != nil {
+			failed.Store(true)
+		}
+	}
+	wg.Wait()
+	return first
 }
 
 func parseHash(s string) (events.Hash, error) {

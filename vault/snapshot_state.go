@@ -122,6 +122,140 @@ func (s *State) snapshot() *snapState {
 // restore returns the State a snapshot holds, with the indexing maps
 // rebuilt. A snapshot missing a map the appliers write to is refused.
 func (b *snapState) restore() (*State, error) {
+	var r restorer
+	if err := r.add(b); err != nil {
+		return nil, err
+	}
+	return r.state()
+}
+
+// restorer builds the State from a snapshot's lines (snapState.split),
+// filing each entry of the large maps once under its record's own copy
+// of its id: JSON decoding gives every map key and field its own copy,
+// and a state restored from a snapshot would otherwise hold each id,
+// object name and content SHA-256 up to six times (StateMemoryPerItem
+// benchmark). Values are never changed: a snapshot whose records do not
+// carry the ids they are filed under is refused, not repaired, and one
+// that names an entry twice is refused.
+type restorer struct {
+	b snapState
+	// sizes, if known (the snapshot's header), size the large maps once.
+	sizes snapshotEntries
+}
+
+// snapshotEntries counts the entries of a snapshot's large maps.
+type snapshotEntries struct {
+	Items      int `json:"items"`
+	Cases      int `json:"cases"`
+	Objects    int `json:"objects"`
+	ItemEvents int `json:"item_events"`
+	CaseEvents int `json:"case_events"`
+}
+
+// entries counts b's large maps' entries.
+func (b *snapState) entries() *snapshotEntries {
+	return &snapshotEntries{Items: len(b.Items), Cases: len(b.Cases), Objects: len(b.Objects),
+		ItemEvents: len(b.ItemEvents), CaseEvents: len(b.CaseEvents)}
+}
+
+var errSnapshotDup = errors.New("it names an entry twice")
+
+// add adds a snapshot line (or a whole snapshot) to the state read so
+// far.
+func (r *restorer) add(part *snapState) error {
+	b := &r.b
+	for id, it := range part.Items {
+		if it == nil || it.ID != id {
+			return fmt.Errorf("its item %q is filed under another id", id)
+		}
+		if !addCanon(&b.Items, r.sizes.Items, it.ID, it) {
+			return errSnapshotDup
+		}
+	}
+	for id, c := range part.Cases {
+		if c == nil || c.ID != id {
+			return fmt.Errorf("its case %q is filed under another id", id)
+		}
+		if !addCanon(&b.Cases, r.sizes.Cases, c.ID, c) {
+			return errSnapshotDup
+		}
+	}
+	for name, owner := range part.Objects {
+		if !addCanon(&b.Objects, r.sizes.Objects, r.objectName(name, owner), r.itemID(owner)) {
+			return errSnapshotDup
+		}
+	}
+	for id, n := range part.ItemEvents {
+		if !addCanon(&b.ItemEvents, r.sizes.ItemEvents, r.itemID(id), n) {
+			return errSnapshotDup
+		}
+	}
+	for id, n := range part.CaseEvents {
+		if !addCanon(&b.CaseEvents, r.sizes.CaseEvents, r.caseID(id), n) {
+			return errSnapshotDup
+		}
+	}
+	if !mergeInto(&b.ApprovedHalves, part.ApprovedHalves) || !mergeInto(&b.LostKeys, part.LostKeys) ||
+		!mergeInto(&b.Packages, part.Packages) || !mergeInto(&b.Persons, part.Persons) || !mergeInto(&b.Recent, part.Recent) ||
+		!mergeInto(&b.Requests, part.Requests) || !mergeInto(&b.Retained, part.Retained) || !mergeInto(&b.Sessions, part.Sessions) {
+		return errSnapshotDup
+	}
+	if part.Log != nil {
+		if b.Log != nil {
+			return errSnapshotDup
+		}
+		b.Log = part.Log
+	}
+	if part.Hot != nil {
+		if b.Hot != nil {
+			return errSnapshotDup
+		}
+		b.Hot = part.Hot
+	}
+	return nil
+}
+
+// itemID, caseID and objectName return the state's copy of an id or
+// object name read so far (the vault writes items and cases before the
+// maps that name them), else the string given.
+func (r *restorer) itemID(id string) string {
+	if it := r.b.Items[id]; it != nil {
+		return it.ID
+	}
+	return id
+}
+
+func (r *restorer) caseID(id string) string {
+	if c := r.b.Cases[id]; c != nil {
+		return c.ID
+	}
+	return id
+}
+
+func (r *restorer) objectName(name, owner string) string {
+	if it := r.b.Items[owner]; it != nil && it.Deposit.Object == name {
+		return it.Deposit.Object
+	}
+	return name
+}
+
+// addCanon files v under k in *m (made with room for size entries if
+// nil); false if k is there already.
+func addCanon[V any](m *map[string]V, size int, k string, v V) bool {
+	if *m == nil {
+		*m = make(map[string]V, size)
+	}
+	if _, ok := (*m)[k]; ok {
+		return false
+	}
+	(*m)[k] = v
+	return true
+}
+
+// state returns the State read, with the indexing maps rebuilt and the
+// remaining ids shared with their records.
+func (r *restorer) state() (*State, error) {
+	b := &r.b
 	s := newState()
 	if b.Log == nil || b.Hot == nil || b.Log.Origin == "" {
 		return nil, errors.New("it lacks part of the state")
@@ -143,8 +277,14 @@ func (b *snapState) restore() (*State, error) {
 			c.Members = map[string]bool{}
 		}
 	}
+	if len(b.CaseEvents) > 0 {
+		s.caseEvents = make(map[string]named, len(b.CaseEvents))
+	}
 	for k, n := range b.CaseEvents {
 		s.caseEvents[k] = named{n: n[0], last: n[1]}
+	}
+	if len(b.ItemEvents) > 0 {
+		s.itemEvents = make(map[string]named, len(b.ItemEvents))
 	}
 	for k, n := range b.ItemEvents {
 		s.itemEvents[k] = named{n: n[0], last: n[1]}
@@ -193,26 +333,12 @@ func (b *snapState) restore() (*State, error) {
 	return s, nil
 }
 
-// intern makes the restored state hold one copy of each item id, case
-// id, object name, content SHA-256 and person name: JSON decoding gives
-// every map key and field its own, and a state restored from a snapshot
-// would otherwise hold each of them up to six times (StateMemoryPerItem
-// benchmark). Values are unchanged: a snapshot whose records do not
-// carry the ids they are filed under is refused, not repaired. s is not
-// yet shared.
+// intern makes the rest of the restored state share one copy of each
+// item id, case id, object name, content SHA-256 and person name with
+// the records that hold it (restorer.add did so for the large maps'
+// keys). A person filed under another name is refused. s is not yet
+// shared.
 func (s *State) intern() error {
-	for id, it := range s.items {
-		if it == nil || it.ID != id {
-			return fmt.Errorf("its item %q is filed under another id", id)
-		}
-		it.ID = id // the same value: the map key's copy
-	}
-	for id, c := range s.cases {
-		if c == nil || c.ID != id {
-			return fmt.Errorf("its case %q is filed under another id", id)
-		}
-		c.ID = id
-	}
 	for name, p := range s.persons {
 		if p == nil || p.Name != name {
 			return fmt.Errorf("its person %q is filed under another name", name)
@@ -248,14 +374,7 @@ func (s *State) intern() error {
 			c.Items[i] = itemID(id)
 		}
 	}
-	objects := make(map[string]string, len(s.objects))
-	for name, owner := range s.objects {
-		objects[objectName(name)] = itemID(owner)
-	}
 	s.recent = rekey(s.recent, objectName)
-	s.objects = objects
-	s.itemEvents = rekey(s.itemEvents, itemID)
-	s.caseEvents = rekey(s.caseEvents, caseID)
 	h := s.hot
 	bySHA256 := make(map[string][]string, len(h.bySHA256))
 	for sum, ids := range h.bySHA256 {
@@ -332,32 +451,6 @@ func chunker[V any](m map[string]V, set func(*snapState, map[string]V)) func(*sn
 		}
 		set(p, part)
 	}
-}
-
-// merge adds a snapshot line to the state read so far. A key given twice
-// is refused: the vault never writes one.
-func (b *snapState) merge(part *snapState) error {
-	dup := errors.New("it names an entry twice")
-	if !mergeInto(&b.ApprovedHalves, part.ApprovedHalves) || !mergeInto(&b.CaseEvents, part.CaseEvents) ||
-		!mergeInto(&b.Cases, part.Cases) || !mergeInto(&b.ItemEvents, part.ItemEvents) || !mergeInto(&b.Items, part.Items) ||
-		!mergeInto(&b.LostKeys, part.LostKeys) || !mergeInto(&b.Objects, part.Objects) || !mergeInto(&b.Packages, part.Packages) ||
-		!mergeInto(&b.Persons, part.Persons) || !mergeInto(&b.Recent, part.Recent) || !mergeInto(&b.Requests, part.Requests) ||
-		!mergeInto(&b.Retained, part.Retained) || !mergeInto(&b.Sessions, part.Sessions) {
-		return dup
-	}
-	if part.Log != nil {
-		if b.Log != nil {
-			return dup
-		}
-		b.Log = part.Log
-	}
-	if part.Hot != nil {
-		if b.Hot != nil {
-			return dup
-		}
-		b.Hot = part.Hot
-	}
-	return nil
 }
 
 // mergeInto adds m's entries to *dst; false if a key is there already.

@@ -1,18 +1,21 @@
 package vault
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -831,5 +834,93 @@ func TestInconsistentSnapshotRefused(t *testing.T) {
 		if _, err := back.restore(); err == nil {
 			t.Errorf("%s filed under another id: restored", name)
 		}
+	}
+}
+
+// The header's entry counts only size maps: counts that are negative or
+// larger than the log could hold (a header the vault did not write, but
+// whose MAC holds) neither fail a start nor make it allocate beyond the
+// log's size, and the state is the replay's.
+func TestSnapshotEntryCountsBounded(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	busyVault(t, v, 0)
+	snapKey := v.snaps.key
+	v.Close()
+	st.Close()
+	names, _ := os.ReadDir(filepath.Join(dir, "snapshots"))
+	snap := filepath.Join(dir, "snapshots", names[len(names)-1].Name())
+	b, _ := os.ReadFile(snap)
+	lines := bytes.SplitN(b, []byte("\n"), 3)
+	var h snapshotHeader
+	if err := json.Unmarshal(lines[1], &h); err != nil {
+		t.Fatal(err)
+	}
+	if h.Entries == nil || h.Entries.Items == 0 || h.Entries.Objects == 0 {
+		t.Fatalf("the header counts no entries: %+v", h.Entries)
+	}
+	h.Entries = &snapshotEntries{Items: -1, Cases: 1 << 62, Objects: -(1 << 62), ItemEvents: 1 << 40, CaseEvents: -7}
+	hb, _ := json.Marshal(h)
+	body := append(append(append([]byte(snapshotMagic), hb...), '\n'), lines[2][:len(lines[2])-macLineLen]...)
+	mac := snapKey.mac()
+	mac.Write(body)
+	os.WriteFile(snap, fmt.Appendf(body, "mac %x\n", mac.Sum(nil)), 0o600)
+	v, st = snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	defer st.Close()
+	defer v.Close()
+	started := lastOfType(t, v, TypeServerStarted)
+	if started["state_snapshot"] != strconv.FormatUint(h.Size, 10) {
+		t.Fatalf("server.started %v: want the start to resume from the snapshot of %d events", started, h.Size)
+	}
+	if diff := stateDiff(v.state, replayedState(t, v)); diff != "" {
+		t.Fatalf("state differs from a full replay in %s", diff)
+	}
+}
+
+// Snapshot lines reach the restorer in the file's order however many
+// are decoded at once; a line that does not parse stops the decoding
+// with its error, and the rest of the file is still read (the MAC
+// covers every byte).
+func TestDecodeLinesInOrder(t *testing.T) {
+	var in bytes.Buffer
+	const n = 200
+	for i := range n {
+		fmt.Fprintf(&in, `{"lost_keys":{"k%03d":true}}`+"\n", i)
+	}
+	var got []string
+	err := decodeLines(bufio.NewReader(bytes.NewReader(in.Bytes())), func(p *snapState) error {
+		for k := range p.LostKeys {
+			got = append(got, k)
+		}
+		return nil
+	})
+	if err != nil || len(got) != n || !slices.IsSorted(got) {
+		t.Fatalf("decodeLines: %v, %d lines, sorted %v", err, len(got), slices.IsSorted(got))
+	}
+	for _, bad := range []string{`{"lost_keys":`, `{"lost_keys":{"k":true}}`} {
+		lines := strings.Split(strings.TrimSuffix(in.String(), "\n"), "\n")
+		lines[n/2] = bad
+		br := bufio.NewReader(strings.NewReader(strings.Join(lines, "\n") + "\n"))
+		calls := 0
+		rest := errors.New("refused")
+		err := decodeLines(br, func(p *snapState) error {
+			calls++
+			if _, ok := p.LostKeys["k"]; ok {
+				return rest
+			}
+			return nil
+		})
+		if err == nil || calls > n/2+1 {
+			t.Errorf("line %q: %v after %d lines, want an error at line %d", bad, err, calls, n/2)
+		}
+		if _, err := br.ReadByte(); err != io.EOF {
+			t.Errorf("line %q: the rest of the file was not read", bad)
+		}
+	}
+	// The last line cut short.
+	cut := bytes.TrimSuffix(in.Bytes(), []byte("\n"))
+	if err := decodeLines(bufio.NewReader(bytes.NewReader(cut)), func(*snapState) error { return nil }); err == nil {
+		t.Error("a last line without its newline was accepted")
 	}
 }

@@ -290,6 +290,9 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		head:     newStickyHead(cfg.KeyringDir, cfg.Objects),
 		refusals: &refusalBudget{window: cfg.RefusalWindow, burst: cfg.RefusalBurst, open: map[refusalKey]*refusalWindow{}},
 	}
+	// The store is listed for the sweep while the state loads.
+	listed := v.listObjects(ctx)
+	defer listed.stop()
 	head, where, err := v.head.load(ctx, v.origin, verifier)
 	if err != nil {
 		return nil, fmt.Errorf("refusing to start: %w", err)
@@ -376,7 +379,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		}
 	}
 	v.finishInterruptedDestructions(ctx)
-	if err := v.sweep(ctx); err != nil {
+	if err := v.sweep(ctx, listed); err != nil {
 		v.log.Close()
 		return nil, err
 	}

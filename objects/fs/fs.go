@@ -214,6 +214,27 @@ func (s *Store) Stat(_ context.Context, name string) (objects.Info, error) {
 
 // List implements objects.Store.
 func (s *Store) List(ctx context.Context, prefix string, fn func(objects.Info) error) error {
+	return s.list(ctx, prefix, func(name string, d iofs.DirEntry) error {
+		fi, err := d.Info()
+		if errors.Is(err, iofs.ErrNotExist) {
+			return nil // deleted since the folder was read
+		}
+		if err != nil {
+			return err
+		}
+		return fn(objects.Info{Name: name, Size: fi.Size()})
+	})
+}
+
+// ListNames calls fn with the name of every object whose name starts
+// with prefix, as List does but without an lstat(2) of each: a start's
+// sweep needs only the names, and the evidence folder holds an object
+// for every deposit of the vault's life (objects.NameLister).
+func (s *Store) ListNames(ctx context.Context, prefix string, fn func(name string) error) error {
+	return s.list(ctx, prefix, func(name string, _ iofs.DirEntry) error { return fn(name) })
+}
+
+func (s *Store) list(ctx context.Context, prefix string, fn func(name string, d iofs.DirEntry) error) error {
 	// Walk only the folder the prefix names (the part up to its last
 	// slash), not the whole store: a start lists the evidence objects
 	// and each case's key replicas, and the store holds every object of
@@ -239,7 +260,7 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(objects.Info) e
 // every object and lock file of the vault's life, and List promises no
 // order), and it reads a folder in batches rather than whole. rel is
 // dir's name in the store ("." for the store's own folder).
-func (s *Store) walk(ctx context.Context, dir, rel, prefix string, fn func(objects.Info) error, top bool) error {
+func (s *Store) walk(ctx context.Context, dir, rel, prefix string, fn func(name string, d iofs.DirEntry) error, top bool) error {
 	// The store's own folder may be a link (an operator's choice); a
 	// folder inside it swapped for a link after it was listed is not
 	// followed.
@@ -271,14 +292,7 @@ func (s *Store) walk(ctx context.Context, dir, rel, prefix string, fn func(objec
 			if objects.ValidName(name) != nil || !strings.HasPrefix(name, prefix) {
 				continue
 			}
-			fi, err := d.Info()
-			if errors.Is(err, iofs.ErrNotExist) {
-				continue // deleted since the folder was read
-			}
-			if err != nil {
-				return err
-			}
-			if err := fn(objects.Info{Name: name, Size: fi.Size()}); err != nil {
+			if err := fn(name, d); err != nil {
 				return err
 			}
 		}

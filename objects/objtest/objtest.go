@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"slices"
 	"testing"
 	"time"
 
@@ -291,6 +292,31 @@ func testStatAndList(t *testing.T, s objects.Store, k string) {
 	err := s.List(context.Background(), k+"/", func(objects.Info) error { calls++; return stop })
 	if !errors.Is(err, stop) || calls != 1 {
 		t.Errorf("list whose callback fails: %v after %d calls, want stop after 1", err, calls)
+	}
+
+	// Names alone (the store's own ListNames, if it has one) are the
+	// names List gives, for every prefix above.
+	for _, prefix := range []string{k + "/", k + "/a", k + "/zz", k, "zz" + k + "/", k + "/a/", ""} {
+		var want, got []string
+		for _, i := range list(t, s, prefix) {
+			want = append(want, i.Name)
+		}
+		if err := objects.ListNames(context.Background(), s, prefix, func(name string) error {
+			got = append(got, name)
+			return nil
+		}); err != nil {
+			t.Fatalf("list names %q: %v", prefix, err)
+		}
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("list names %q: got %v, want %v", prefix, got, want)
+		}
+	}
+	calls = 0
+	err = objects.ListNames(context.Background(), s, k+"/", func(string) error { calls++; return stop })
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("list names whose callback fails: %v after %d calls, want stop after 1", err, calls)
 	}
 
 	// A prefix of object names is not itself an object.

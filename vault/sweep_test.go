@@ -1,0 +1,137 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/hsm/soft"
+	"github.com/custos-vault/custos/objects"
+	"github.com/custos-vault/custos/objects/fs"
+)
+
+// A start deletes the objects no event accounts for (a deposit or a
+// package that crashed before its event), records them first, and
+// leaves every owned object alone: whether the store's listing, made
+// while the state loads, fits in memory or has to be made again after
+// it (maxPrelisted).
+func TestStartSweepsOrphans(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		prelisted int
+	}{{"listed beside the load", 1 << 20}, {"listed again after the load", 2}} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func(n int) { maxPrelisted = n }(maxPrelisted)
+			maxPrelisted = tc.prelisted
+			dir := t.TempDir()
+			rec, _ := age.GenerateX25519Identity()
+			ctx := context.Background()
+			v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+			inv := enrolled(t, v, "inv", RoleInvestigator)
+			if err := v.OpenCase(ctx, inv, "S-1", "sweep"); err != nil {
+				t.Fatal(err)
+			}
+			var owned []string
+			for i := range 4 {
+				it, err := v.Deposit(ctx, inv, DepositRequest{Case: "S-1", Name: "e.bin", Body: strings.NewReader(strings.Repeat("e", i+1))})
+				if err != nil {
+					t.Fatal(err)
+				}
+				stored, _ := v.state.getItem(it.ID)
+				owned = append(owned, stored.Deposit.Object)
+			}
+			v.Close()
+			st.Close()
+
+			objs, err := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			orphans := []string{"ev/0crashed", "pk/0crashed"}
+			for _, name := range orphans {
+				if _, err := objs.Put(ctx, name, strings.NewReader("ciphertext"), objects.PutOptions{Unlocked: true}); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			v, st = snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+			defer st.Close()
+			defer v.Close()
+			var swept ObjectsSwept
+			evs := logged(t, v)
+			for _, ev := range evs {
+				if ev.Type == TypeObjectsSwept {
+					if err := ev.DecodeData(&swept); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if !slices.Equal(swept.Orphans, orphans) {
+				t.Fatalf("objects.swept lists %v, want %v", swept.Orphans, orphans)
+			}
+			for _, name := range orphans {
+				if _, err := objs.Stat(ctx, name); !errors.Is(err, objects.ErrNotFound) {
+					t.Errorf("orphan %s: %v, want it deleted", name, err)
+				}
+			}
+			for _, name := range owned {
+				if _, err := objs.Stat(ctx, name); err != nil {
+					t.Errorf("owned object %s: %v", name, err)
+				}
+			}
+		})
+	}
+}
+
+// failingList is a store whose listing of the evidence objects fails.
+type failingList struct{ objects.Store }
+
+func (f failingList) List(ctx context.Context, prefix string, fn func(objects.Info) error) error {
+	if strings.HasPrefix(prefix, "ev/") {
+		return errors.New("the store is unreachable")
+	}
+	return f.Store.List(ctx, prefix, fn)
+}
+
+// A start whose sweep cannot list the store is refused, with the store's
+// error: it must not go on as if nothing were left by a crash.
+func TestStartRefusedWhenTheSweepCannotList(t *testing.T) {
+	_, err := openVaultErr(t, func(cfg *Config) { cfg.Objects = failingList{cfg.Objects} })
+	if err == nil || !strings.Contains(err.Error(), "sweeping objects") || !strings.Contains(err.Error(), "unreachable") {
+		t.Fatalf("start: %v, want the sweep's listing error", err)
+	}
+}
+
+// openVaultErr opens a vault in a new folder as openTestVaultDir does,
+// returning the start's error instead of failing.
+func openVaultErr(t *testing.T, configure ...func(*Config)) (*Vault, error) {
+	t.Helper()
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "log.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	objs, _ := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
+	sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
+	rec, _ := age.GenerateX25519Identity()
+	cfg := Config{
+		Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"), SpoolDir: filepath.Join(dir, "spool"),
+		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler),
+	}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	v, err := Open(ctx, cfg)
+	if err == nil {
+		t.Cleanup(func() { v.Close() })
+	}
+	return v, err
+}
