@@ -12,6 +12,7 @@ import (
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/events/verify"
 	"github.com/custos-vault/custos/objects"
 )
 
@@ -140,14 +141,17 @@ func (v *Vault) AuditReader(ctx context.Context, who Principal, action string) e
 	return nil
 }
 
-// Timeline returns the stored events of a case, an item, or the whole log.
-func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID string, fn func(events.Record) error) error {
+// Timeline calls fn with the stored events of a case, an item, or the
+// whole log, in log order: each record with its event decoded from the
+// record's bytes (verify.DecodeEvent), so that callers need not decode
+// them again. A case's or an item's events are checked against the
+// verified tree (readNamed); an event that does not decode is
+// ErrIntegrity.
+func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID string, fn func(events.Record, *events.Event) error) error {
 	if err := v.AuditReader(ctx, who, "audit.log"); err != nil {
 		return err
 	}
-	// A case's or an item's events are read through the store's lookup
-	// columns but decided on the signed bytes (reads.go).
-	named := func(r events.Record, _ *events.Event) error { return fn(r) }
+	named := fn
 	switch {
 	case itemID != "":
 		it, ok := v.state.getItem(itemID)
@@ -163,25 +167,31 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 				var d PackageSealing
 				if ev.DecodeData(&d) == nil && slices.Contains(d.Items, itemID) {
 					pkgs[d.Package] = true
-					return fn(r)
+					return fn(r, ev)
 				}
 			case TypePackageSealed, TypePackageFetched:
 				var d struct {
 					Package string `json:"package"`
 				}
 				if ev.DecodeData(&d) == nil && pkgs[d.Package] {
-					return fn(r)
+					return fn(r, ev)
 				}
 			}
 			if ev.Item == itemID {
-				return fn(r)
+				return fn(r, ev)
 			}
 			return nil
 		})
 	case caseID != "":
 		return v.readNamed(ctx, caseID, false, named)
 	default:
-		return v.cfg.Log.Read(ctx, 0, fn)
+		return v.cfg.Log.Read(ctx, 0, func(r events.Record) error {
+			ev, err := verify.DecodeEvent(r.Bytes)
+			if err != nil {
+				return fmt.Errorf("%w: event %d: %v", ErrIntegrity, r.Seq, err)
+			}
+			return fn(r, ev)
+		})
 	}
 }
 

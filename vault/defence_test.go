@@ -131,7 +131,7 @@ func TestDefenceSeesOnlyTheirPackages(t *testing.T) {
 	_, refusals["deposit"] = v.Deposit(ctx, dan, DepositRequest{Case: "P-1", Name: "x", Body: strings.NewReader("x")})
 	_, refusals["seal"] = v.SealPackage(ctx, dan, SealRequest{Case: "P-1", For: "dan", Purpose: "self-service"})
 	_, _, refusals["fetch another's"] = v.FetchPackage(ctx, dan, f.pkg.ID)
-	refusals["timeline"] = v.Timeline(ctx, dan, "P-1", "", func(events.Record) error { return nil })
+	refusals["timeline"] = v.Timeline(ctx, dan, "P-1", "", func(events.Record, *events.Event) error { return nil })
 	_, refusals["report"] = v.CustodyDocument(ctx, dan, DocumentRequest{Case: "P-1", Format: FormatText})
 	_, refusals["case-uco"] = v.CustodyDocument(ctx, dan, DocumentRequest{Case: "P-1", Format: FormatCaseUCO})
 	_, refusals["hashes"] = v.ExportHashes(ctx, dan, "P-1", "sha256sum")

@@ -196,7 +196,7 @@ func TestAttackAuditorReadsReporterContact(t *testing.T) {
 		t.Fatal(err)
 	}
 	var leaked bool
-	err := h.v.Timeline(h.ctx, aud, "", "", func(r events.Record) error {
+	err := h.v.Timeline(h.ctx, aud, "", "", func(r events.Record, _ *events.Event) error {
 		if bytes.Contains(r.Bytes, []byte("+855 12 345 678")) {
 			leaked = true
 		}

@@ -89,7 +89,7 @@ func TestLookupsAreCheckedAgainstTheSignedBytes(t *testing.T) {
 	})
 	timeline := func(caseID, item string) string {
 		var out strings.Builder
-		if err := v.Timeline(ctx, aud, caseID, item, func(r events.Record) error {
+		if err := v.Timeline(ctx, aud, caseID, item, func(r events.Record, _ *events.Event) error {
 			out.Write(r.Bytes)
 			return nil
 		}); err != nil {
@@ -338,5 +338,46 @@ func TestKnownCheckOnAnUnreadableDepositRecordIsAnError(t *testing.T) {
 	}
 	if _, err := h.v.Statistics(h.ctx, h.cust, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)); !errors.Is(err, ErrIntegrity) {
 		t.Errorf("the statistics: %v, want ErrIntegrity", err)
+	}
+}
+
+// Timeline hands each record with the event its own bytes hold, on
+// every path (a case's, an item's, the whole log's), so that its callers
+// (the API's and the web's timelines) show what was signed without
+// decoding it again; bytes that do not decode are an integrity failure.
+func TestTimelineEventsAreTheRecordsOwn(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"aud": RoleAuditor, "inv": RoleInvestigator})
+	if err := v.OpenCase(ctx, p["inv"], "T-1", "timeline"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := v.Deposit(ctx, p["inv"], DepositRequest{Case: "T-1", Name: "t.txt", Body: strings.NewReader("t")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range [][2]string{{"T-1", ""}, {"", res.ID}, {"", ""}} {
+		n := 0
+		err := v.Timeline(ctx, p["aud"], q[0], q[1], func(r events.Record, ev *events.Event) error {
+			n++
+			want, err := events.Decode(r.Bytes)
+			if err != nil {
+				return err
+			}
+			if ev == nil || ev.Seq != r.Seq || ev.ID != want.ID || ev.Type != want.Type || !bytes.Equal(ev.Data, want.Data) {
+				t.Errorf("timeline %q: event %d handed with %+v, its bytes hold %+v", q, r.Seq, ev, want)
+			}
+			return nil
+		})
+		if err != nil || n == 0 {
+			t.Fatalf("timeline %q: %d events, %v", q, n, err)
+		}
+	}
+	real := v.cfg.Log
+	v.cfg.Log = forgedRead{Store: real, seq: 1, bytes: []byte(`{"not":"an event"}`)}
+	defer func() { v.cfg.Log = real }()
+	err = v.Timeline(ctx, p["aud"], "", "", func(events.Record, *events.Event) error { return nil })
+	if !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("the whole log's timeline over bytes that do not decode: %v", err)
 	}
 }

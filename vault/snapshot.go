@@ -42,7 +42,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 //
 // Version 2: items keep a summary of their deposit record
 // (DepositSummary), not the whole record.
-const stateVersion = 2
+// Version 3: the object index, the cases' item lists and the items of
+// each content SHA-256 are derived at restore, not carried.
+const stateVersion = 3
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign
@@ -493,7 +495,7 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 		// count is never trusted to allocate more than the log could need.
 		n := int(min(h.Size, 1<<32))
 		c := func(k int) int { return max(0, min(k, n)) }
-		body.sizes = snapshotEntries{Items: c(e.Items), Cases: c(e.Cases), Objects: c(e.Objects),
+		body.sizes = snapshotEntries{Items: c(e.Items), Cases: c(e.Cases),
 			ItemEvents: c(e.ItemEvents), CaseEvents: c(e.CaseEvents)}
 	}
 	bErr := decodeLines(br, body.add)

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -10,9 +11,10 @@ import (
 
 // snapState is the State as a snapshot holds it (JSON): the fields of
 // State and of the types it holds, with their unexported parts carried
-// explicitly. Maps that index others (byToken, sessionByID) are rebuilt,
-// not stored. snapshot_test.go fails if State gains a field this does
-// not carry.
+// explicitly. Maps that index others are rebuilt, not stored: byToken,
+// sessionByID, and (deriveIndexes) the object index, each case's items
+// and the items of each content SHA-256. snapshot_test.go fails if State
+// gains a field this does not carry.
 type snapState struct {
 	ApprovedHalves map[string][2]string   `json:"approved_halves,omitempty"`
 	CaseEvents     map[string][2]uint64   `json:"case_events,omitempty"`
@@ -22,7 +24,6 @@ type snapState struct {
 	Items          map[string]*Item       `json:"items,omitempty"`
 	Log            *LogOpened             `json:"log,omitempty"`
 	LostKeys       map[string]bool        `json:"lost_keys,omitempty"`
-	Objects        map[string]string      `json:"objects,omitempty"`
 	Packages       map[string]*Package    `json:"packages,omitempty"`
 	Persons        map[string]snapPerson  `json:"persons,omitempty"`
 	Recent         map[string]time.Time   `json:"recent,omitempty"`
@@ -58,7 +59,6 @@ type snapSession struct {
 }
 
 type snapHotline struct {
-	BySHA256    map[string][]string             `json:"by_sha256"`
 	Contacts    string                          `json:"contacts"`
 	Exposure    map[string]map[string]*Exposure `json:"exposure"`
 	HashSets    map[string]*HashSet             `json:"hashsets"`
@@ -82,10 +82,18 @@ type snapPDQ struct {
 // reads them); s.mu is held.
 func (s *State) snapshot() *snapState {
 	out := &snapState{
-		ApprovedHalves: s.approvedHalves, Cases: s.cases, Items: s.items, Log: &s.log, LostKeys: s.lostKeys,
-		Objects: s.objects, Packages: s.packages, Recent: s.recent, Retained: s.retained,
+		ApprovedHalves: s.approvedHalves, Items: s.items, Log: &s.log, LostKeys: s.lostKeys,
+		Packages: s.packages, Recent: s.recent, Retained: s.retained,
 		CaseEvents: map[string][2]uint64{}, ItemEvents: map[string][2]uint64{},
 		Persons: map[string]snapPerson{}, Requests: map[string]snapRequest{}, Sessions: map[string]snapSession{},
+	}
+	// Cases without their item lists (deriveIndexes): copies, as the
+	// state's cases are shared with readers of the state.
+	out.Cases = make(map[string]*Case, len(s.cases))
+	for k, c := range s.cases {
+		cc := *c
+		cc.Items = nil
+		out.Cases[k] = &cc
 	}
 	for k, n := range s.caseEvents {
 		out.CaseEvents[k] = [2]uint64{n.n, n.last}
@@ -108,7 +116,7 @@ func (s *State) snapshot() *snapState {
 			SignedIn: x.signedIn, TokenSHA256: x.tokenSHA256}
 	}
 	h := s.hot
-	out.Hot = &snapHotline{BySHA256: h.bySHA256, Contacts: h.contacts, Exposure: h.exposure, HashSets: h.hashsets,
+	out.Hot = &snapHotline{Contacts: h.contacts, Exposure: h.exposure, HashSets: h.hashsets,
 		JudgedSet: h.judgedSet, PDQOf: h.pdqOf, Policy: h.policy, ReportOrder: h.reportOrder, Reports: h.reports, Votes: h.votes}
 	for _, p := range h.pdq {
 		out.Hot.PDQ = append(out.Hot.PDQ, snapPDQ{p.item, p.hash})
@@ -147,14 +155,13 @@ type restorer struct {
 type snapshotEntries struct {
 	Items      int `json:"items"`
 	Cases      int `json:"cases"`
-	Objects    int `json:"objects"`
 	ItemEvents int `json:"item_events"`
 	CaseEvents int `json:"case_events"`
 }
 
 // entries counts b's large maps' entries.
 func (b *snapState) entries() *snapshotEntries {
-	return &snapshotEntries{Items: len(b.Items), Cases: len(b.Cases), Objects: len(b.Objects),
+	return &snapshotEntries{Items: len(b.Items), Cases: len(b.Cases),
 		ItemEvents: len(b.ItemEvents), CaseEvents: len(b.CaseEvents)}
 }
 
@@ -177,11 +184,6 @@ func (r *restorer) add(part *snapState) error {
 			return fmt.Errorf("its case %q is filed under another id", id)
 		}
 		if !addCanon(&b.Cases, r.sizes.Cases, c.ID, c) {
-			return errSnapshotDup
-		}
-	}
-	for name, owner := range part.Objects {
-		if !addCanon(&b.Objects, r.sizes.Objects, r.objectName(name, owner), r.itemID(owner)) {
 			return errSnapshotDup
 		}
 	}
@@ -215,9 +217,9 @@ func (r *restorer) add(part *snapState) error {
 	return nil
 }
 
-// itemID, caseID and objectName return the state's copy of an id or
-// object name read so far (the vault writes items and cases before the
-// maps that name them), else the string given.
+// itemID and caseID return the state's copy of an id read so far (the
+// vault writes items and cases before the maps that name them), else the
+// string given.
 func (r *restorer) itemID(id string) string {
 	if it := r.b.Items[id]; it != nil {
 		return it.ID
@@ -230,13 +232,6 @@ func (r *restorer) caseID(id string) string {
 		return c.ID
 	}
 	return id
-}
-
-func (r *restorer) objectName(name, owner string) string {
-	if it := r.b.Items[owner]; it != nil && it.Deposit.Object == name {
-		return it.Deposit.Object
-	}
-	return name
 }
 
 // addCanon files v under k in *m (made with room for size entries if
@@ -264,7 +259,6 @@ func (r *restorer) state() (*State, error) {
 	setIf(&s.cases, b.Cases)
 	setIf(&s.items, b.Items)
 	setIf(&s.packages, b.Packages)
-	setIf(&s.objects, b.Objects)
 	setIf(&s.approvedHalves, b.ApprovedHalves)
 	setIf(&s.lostKeys, b.LostKeys)
 	setIf(&s.recent, b.Recent)
@@ -312,7 +306,6 @@ func (r *restorer) state() (*State, error) {
 		s.sessionByID[ses.id] = ses
 	}
 	h, bh := s.hot, *b.Hot
-	setIf(&h.bySHA256, bh.BySHA256)
 	setIf(&h.exposure, bh.Exposure)
 	setIf(&h.hashsets, bh.HashSets)
 	setIf(&h.judgedSet, bh.JudgedSet)
@@ -327,16 +320,57 @@ func (r *restorer) state() (*State, error) {
 	for _, p := range bh.Judged {
 		h.judged = append(h.judged, pdqItem{p.Item, p.Hash})
 	}
+	if err := s.deriveIndexes(); err != nil {
+		return nil, err
+	}
 	if err := s.intern(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
+// deriveIndexes rebuilds the indexes a snapshot does not carry from the
+// records they index, as the appliers build them: the object index (each
+// item's and each sealed package's object), each case's items and the
+// items of each content SHA-256, both in deposit order. The appliers
+// refuse a log in which these would differ (an item deposited twice, an
+// object recorded twice), so the indexes are the replay's. The strings
+// are the records' own. An item of a case the snapshot lacks is refused.
+func (s *State) deriveIndexes() error {
+	items := slices.SortedFunc(maps.Values(s.items), func(a, b *Item) int { return cmp.Compare(a.DepositAt, b.DepositAt) })
+	perCase := map[string]int{}
+	for _, it := range items {
+		c := s.cases[it.Case]
+		if c == nil {
+			return fmt.Errorf("its item %q is of case %q, which it lacks", it.ID, it.Case)
+		}
+		it.Case = c.ID // the state's copy
+		perCase[it.Case]++
+	}
+	for id, n := range perCase {
+		s.cases[id].Items = make([]string, 0, n)
+	}
+	s.objects = make(map[string]string, len(items)+len(s.packages))
+	h := s.hot
+	h.bySHA256 = make(map[string][]string, len(items))
+	for _, it := range items {
+		c := s.cases[it.Case]
+		c.Items = append(c.Items, it.ID)
+		s.objects[it.Deposit.Object] = it.ID
+		h.bySHA256[it.Deposit.SHA256] = append(h.bySHA256[it.Deposit.SHA256], it.ID)
+	}
+	for _, p := range s.packages {
+		if p.Sealed != nil {
+			s.objects[p.Sealed.Object] = p.ID
+		}
+	}
+	return nil
+}
+
 // intern makes the rest of the restored state share one copy of each
-// item id, case id, object name, content SHA-256 and person name with
-// the records that hold it (restorer.add did so for the large maps'
-// keys). A person filed under another name is refused. s is not yet
+// item id, object name and person name with the records that hold it
+// (restorer.add did so for the large maps' keys, deriveIndexes for the
+// indexes it builds). A person filed under another name is refused. s is not yet
 // shared.
 func (s *State) intern() error {
 	for name, p := range s.persons {
@@ -351,12 +385,6 @@ func (s *State) intern() error {
 		}
 		return id
 	}
-	caseID := func(id string) string {
-		if c := s.cases[id]; c != nil {
-			return c.ID
-		}
-		return id
-	}
 	objectName := func(name string) string {
 		if it := s.items[s.objects[name]]; it != nil && it.Deposit.Object == name {
 			return it.Deposit.Object
@@ -364,29 +392,12 @@ func (s *State) intern() error {
 		return name
 	}
 	for _, it := range s.items {
-		it.Case = caseID(it.Case)
 		if p := s.persons[it.By]; p != nil {
 			it.By = p.Name
 		}
 	}
-	for _, c := range s.cases {
-		for i, id := range c.Items {
-			c.Items[i] = itemID(id)
-		}
-	}
 	s.recent = rekey(s.recent, objectName)
 	h := s.hot
-	bySHA256 := make(map[string][]string, len(h.bySHA256))
-	for sum, ids := range h.bySHA256 {
-		for i, id := range ids {
-			ids[i] = itemID(id)
-			if it := s.items[id]; it != nil && it.Deposit.SHA256 == sum {
-				sum = it.Deposit.SHA256
-			}
-		}
-		bySHA256[sum] = ids
-	}
-	h.bySHA256 = bySHA256
 	h.pdqOf = rekey(h.pdqOf, itemID)
 	h.judgedSet = rekey(h.judgedSet, itemID)
 	h.votes = rekey(h.votes, itemID)
@@ -432,11 +443,10 @@ func (b *snapState) split(perLine int) []*snapState {
 	chunk(len(b.Items), chunker(b.Items, func(p *snapState, m map[string]*Item) { p.Items = m }))
 	chunk(len(b.Cases), chunker(b.Cases, func(p *snapState, m map[string]*Case) { p.Cases = m }))
 	chunk(len(b.Packages), chunker(b.Packages, func(p *snapState, m map[string]*Package) { p.Packages = m }))
-	chunk(len(b.Objects), chunker(b.Objects, func(p *snapState, m map[string]string) { p.Objects = m }))
 	chunk(len(b.ItemEvents), chunker(b.ItemEvents, func(p *snapState, m map[string][2]uint64) { p.ItemEvents = m }))
 	chunk(len(b.CaseEvents), chunker(b.CaseEvents, func(p *snapState, m map[string][2]uint64) { p.CaseEvents = m }))
 	rest := *b
-	rest.Items, rest.Cases, rest.Packages, rest.Objects, rest.ItemEvents, rest.CaseEvents = nil, nil, nil, nil, nil, nil
+	rest.Items, rest.Cases, rest.Packages, rest.ItemEvents, rest.CaseEvents = nil, nil, nil, nil, nil
 	return append(out, &rest)
 }
 

@@ -481,6 +481,14 @@ func applyItemDeposited(s *State, ev *events.Event) error {
 	}
 	// The case's id and the depositor's name are the strings the state
 	// already holds, not copies decoded from each event.
+	// The log records each item and object once: the indexes a start
+	// derives from the items (deriveIndexes) rely on it.
+	if s.items[ev.Item] != nil {
+		return fmt.Errorf("deposits item %q a second time", ev.Item)
+	}
+	if owner, ok := s.objects[d.Object]; ok {
+		return fmt.Errorf("records object %q, which %s already owns", d.Object, owner)
+	}
 	by := ev.Actor.Person
 	if p := s.persons[by]; p != nil {
 		by = p.Name
@@ -525,6 +533,12 @@ func applyPackageSealed(s *State, ev *events.Event) error {
 	p := s.packages[d.Package]
 	if p == nil {
 		return fmt.Errorf("package %s was never being sealed", d.Package)
+	}
+	if p.Sealed != nil {
+		return fmt.Errorf("seals package %s a second time", d.Package)
+	}
+	if owner, ok := s.objects[d.Object]; ok {
+		return fmt.Errorf("records object %q, which %s already owns", d.Object, owner)
 	}
 	p.Sealed = &d
 	p.SealedAt = ev.Timestamp()

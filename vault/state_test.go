@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"path/filepath"
 	"strconv"
@@ -72,4 +73,69 @@ func TestUnreadableEventStopsTheStart(t *testing.T) {
 		t.Fatalf("start on a log with an unreadable event: %v", err)
 	}
 	st.Close()
+}
+
+// The log records each item, each package's sealing and each object
+// once; a log that does otherwise (a buggy or foreign writer, signed
+// with the vault's key) is refused at the event, not applied: the
+// indexes a start derives from a snapshot's items (deriveIndexes) would
+// otherwise differ from the replay's.
+func TestApplierRefusesASecondRecordOfAnItemOrObject(t *testing.T) {
+	f := newPackageFixture(t) // P-1 with two items, a package sealed
+	evs := logged(t, f.v)
+	var deposit, sealing, sealed *events.Event
+	for _, ev := range evs {
+		switch ev.Type {
+		case TypeItemDeposited:
+			deposit = ev
+		case TypePackageSealing:
+			sealing = ev
+		case TypePackageSealed:
+			sealed = ev
+		}
+	}
+	var dep ItemDeposited
+	var ing PackageSealing
+	var seal PackageSealed
+	if deposit.DecodeData(&dep) != nil || sealing.DecodeData(&ing) != nil || sealed.DecodeData(&seal) != nil {
+		t.Fatal("the fixture's events do not decode")
+	}
+	// again is ev with other data, as the log's next events.
+	seq := evs[len(evs)-1].Seq
+	again := func(ev *events.Event, item string, data any) *events.Event {
+		c := *ev
+		seq++
+		c.Seq, c.Item = seq, item
+		c.Data, _ = json.Marshal(data)
+		return &c
+	}
+	other := ing
+	other.Package = "pk_00000000000000000000ffff"
+	into := seal
+	into.Package, into.Object = other.Package, dep.Object
+	for name, tc := range map[string]struct {
+		tail []*events.Event
+		want string
+	}{
+		"the same deposit again":                 {[]*events.Event{again(deposit, deposit.Item, dep)}, "deposits item"},
+		"another item with the same object":      {[]*events.Event{again(deposit, "it_00000000000000000000ffff", dep)}, "already owns"},
+		"the same package sealed again":          {[]*events.Event{again(sealed, sealed.Item, seal)}, "seals package"},
+		"a package sealed into an item's object": {[]*events.Event{again(sealing, sealing.Item, other), again(sealed, sealed.Item, into)}, "already owns"},
+	} {
+		s := newState()
+		for _, ev := range evs {
+			if err := s.apply(ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var err error
+		for _, ev := range tc.tail {
+			if err = s.apply(ev); err != nil {
+				break
+			}
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want it refused (%q)", name, err, tc.want)
+		}
+	}
 }

@@ -49,7 +49,7 @@ func BenchmarkCaseTimeline(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		n := 0
-		if err := v.Timeline(ctx, aud, "BIG", "", func(events.Record) error { n++; return nil }); err != nil {
+		if err := v.Timeline(ctx, aud, "BIG", "", func(events.Record, *events.Event) error { n++; return nil }); err != nil {
 			b.Fatal(err)
 		}
 		if n < 1000 {

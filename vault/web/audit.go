@@ -16,7 +16,6 @@ import (
 
 	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/events"
-	"github.com/custos-vault/custos/events/verify"
 	"github.com/custos-vault/custos/events/witness"
 	"github.com/custos-vault/custos/events/witness/witnessclient"
 	"github.com/custos-vault/custos/vault"
@@ -202,11 +201,7 @@ func (h *Handler) timeline(w http.ResponseWriter, r *http.Request, s *session) e
 	names := map[string]string{}
 	var last uint64
 	more := false
-	err := h.v.Timeline(r.Context(), s.who, d.Case, d.Item, func(rec events.Record) error {
-		ev, err := verify.DecodeEvent(rec.Bytes)
-		if err != nil {
-			return fmt.Errorf("%w: event %d: %v", vault.ErrIntegrity, rec.Seq, err)
-		}
+	err := h.v.Timeline(r.Context(), s.who, d.Case, d.Item, func(_ events.Record, ev *events.Event) error {
 		var data map[string]any
 		ev.DecodeData(&data)
 		if ev.Type == vault.TypeItemDeposited {
