@@ -12,7 +12,6 @@ import (
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
-	"github.com/custos-vault/custos/events/verify"
 	"github.com/custos-vault/custos/objects"
 )
 
@@ -142,11 +141,12 @@ func (v *Vault) AuditReader(ctx context.Context, who Principal, action string) e
 }
 
 // Timeline calls fn with the stored events of a case, an item, or the
-// whole log, in log order: each record with its event decoded from the
-// record's bytes (verify.DecodeEvent), so that callers need not decode
-// them again. A case's or an item's events are checked against the
-// verified tree (readNamed); an event that does not decode is
-// ErrIntegrity.
+// whole log (up to its size when the read began), in log order: each
+// record with its event decoded from the record's bytes
+// (verify.DecodeEvent), so that callers need not decode them again.
+// Every event is checked against the verified tree (readNamed,
+// readWhole): bytes that are not the log's, a missing event or one that
+// does not decode is ErrIntegrity.
 func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID string, fn func(events.Record, *events.Event) error) error {
 	if err := v.AuditReader(ctx, who, "audit.log"); err != nil {
 		return err
@@ -185,13 +185,7 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 	case caseID != "":
 		return v.readNamed(ctx, caseID, false, named)
 	default:
-		return v.cfg.Log.Read(ctx, 0, func(r events.Record) error {
-			ev, err := verify.DecodeEvent(r.Bytes)
-			if err != nil {
-				return fmt.Errorf("%w: event %d: %v", ErrIntegrity, r.Seq, err)
-			}
-			return fn(r, ev)
-		})
+		return v.readWhole(ctx, fn)
 	}
 }
 
@@ -300,7 +294,8 @@ func (v *Vault) sweep(ctx context.Context, listed *objectListing) error {
 	}
 	var retained []string
 	for _, name := range orphans {
-		if err := v.objects.Delete(ctx, name); err != nil {
+		// Gone already is swept; anything else the store refused stays.
+		if err := v.objects.Delete(ctx, name); err != nil && !errors.Is(err, objects.ErrNotFound) {
 			retained = append(retained, name)
 		}
 	}

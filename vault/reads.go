@@ -127,14 +127,37 @@ func (v *Vault) readNamed(ctx context.Context, key string, item bool, fn func(ev
 	}
 	v.logger.Error("the custody log's lookup columns disagree with the signed events; answering from a full scan (run `custos audit verify`)",
 		"key", key, "problems", strings.Join(bad, "; "))
-	// The scan must itself be whole: every position from 0 to the
-	// verified size, and as many events naming key as the replay
-	// counted; otherwise the answer is an integrity error, never a
-	// partial history.
+	// The scan must itself be whole (readWhole), with as many events
+	// naming key as the replay counted; otherwise the answer is an
+	// integrity error, never a partial history.
+	counted = 0
+	err = v.readWhole(ctx, func(r events.Record, ev *events.Event) error {
+		if !names(ev) {
+			return nil
+		}
+		if ev.Seq <= want.last {
+			counted++
+		}
+		return fn(r, ev)
+	})
+	if err != nil {
+		return err
+	}
+	if counted != want.n {
+		return fmt.Errorf("%w: the log store holds %d events naming %s, the verified log has %d", ErrIntegrity, counted, key, want.n)
+	}
+	return nil
+}
+
+// readWhole calls fn with every event of the verified log, in order,
+// from 0 to the log's size when the read began, each read from the store
+// and checked against the tree: a position missing from the store,
+// stored bytes that are not the ones the tree holds, or bytes that do not
+// decode are ErrIntegrity, never a partial or edited history.
+func (v *Vault) readWhole(ctx context.Context, fn func(events.Record, *events.Event) error) error {
 	size := v.log.Size()
 	var next uint64
-	counted = 0
-	err = v.cfg.Log.Read(ctx, 0, func(r events.Record) error {
+	err := v.cfg.Log.Read(ctx, 0, func(r events.Record) error {
 		if r.Seq >= size {
 			return errStopRead // appended after this read began
 		}
@@ -153,12 +176,6 @@ func (v *Vault) readNamed(ctx context.Context, key string, item bool, fn func(ev
 		if err != nil {
 			return fmt.Errorf("%w: event %d: %v", ErrIntegrity, r.Seq, err)
 		}
-		if !names(ev) {
-			return nil
-		}
-		if ev.Seq <= want.last {
-			counted++
-		}
 		return fn(r, ev)
 	})
 	if err != nil && !errors.Is(err, errStopRead) {
@@ -166,9 +183,6 @@ func (v *Vault) readNamed(ctx context.Context, key string, item bool, fn func(ev
 	}
 	if next < size {
 		return fmt.Errorf("%w: the log store holds %d of the log's %d events", ErrIntegrity, next, size)
-	}
-	if counted != want.n {
-		return fmt.Errorf("%w: the log store holds %d events naming %s, the verified log has %d", ErrIntegrity, counted, key, want.n)
 	}
 	return nil
 }

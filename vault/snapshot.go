@@ -44,7 +44,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // (DepositSummary), not the whole record.
 // Version 3: the object index, the cases' item lists and the items of
 // each content SHA-256 are derived at restore, not carried.
-const stateVersion = 3
+// Version 4: a case records the position of its opening (OpenedSeq),
+// from which its item list is derived.
+const stateVersion = 4
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign
@@ -491,9 +493,11 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 	hErr := json.Unmarshal(line, &h)
 	var body restorer
 	if e := h.Entries; hErr == nil && e != nil {
-		// Bounded by the log's size: the header is MAC-checked, but a
-		// count is never trusted to allocate more than the log could need.
-		n := int(min(h.Size, 1<<32))
+		// A hint only, bounded by what the file could hold (every entry
+		// takes more than 16 bytes of JSON) and by the log's size: the
+		// header was MAC-checked, but the file could change before this
+		// second read, whose MAC is checked at its end.
+		n := int(min(logSize, uint64(fi.Size()/16)))
 		c := func(k int) int { return max(0, min(k, n)) }
 		body.sizes = snapshotEntries{Items: c(e.Items), Cases: c(e.Cases),
 			ItemEvents: c(e.ItemEvents), CaseEvents: c(e.CaseEvents)}
@@ -550,8 +554,10 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 // decodeLines decodes the state lines left in br and passes them to add
 // in the file's order. Lines are decoded on up to GOMAXPROCS goroutines
 // while add takes the ones before them: decoding is most of a start's
-// work once the replay is gone. br is read to its end even after an
-// error (the caller's MAC covers every byte), and the first error is
+// work once the replay is gone. After a line that does not parse, br is
+// still read to its end (the caller's MAC covers every byte, and tells a
+// file changed under the reader from one the vault wrote wrong); after
+// an error reading br, nothing more is read. The first error is
 // returned once every goroutine is done.
 func decodeLines(br *bufio.Reader, add func(*snapState) error) error {
 	type decoded struct {
@@ -568,6 +574,14 @@ func decodeLines(br *bufio.Reader, add func(*snapState) error) error {
 		for {
 			line, err := br.ReadBytes('\n')
 			if err == io.EOF && len(line) == 0 {
+				return
+			}
+			if err != nil && err != io.EOF {
+				// The file cannot be read (its MAC cannot hold): a
+				// reader error may well come back at every read.
+				res := make(chan decoded, 1)
+				res <- decoded{err: fmt.Errorf("reading it: %w", err)}
+				queue <- res
 				return
 			}
 			if failed.Load() {

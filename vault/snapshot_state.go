@@ -197,6 +197,11 @@ func (r *restorer) add(part *snapState) error {
 			return errSnapshotDup
 		}
 	}
+	for id, p := range part.Packages {
+		if p == nil || p.ID != id {
+			return fmt.Errorf("its package %q is filed under another id", id)
+		}
+	}
 	if !mergeInto(&b.ApprovedHalves, part.ApprovedHalves) || !mergeInto(&b.LostKeys, part.LostKeys) ||
 		!mergeInto(&b.Packages, part.Packages) || !mergeInto(&b.Persons, part.Persons) || !mergeInto(&b.Recent, part.Recent) ||
 		!mergeInto(&b.Requests, part.Requests) || !mergeInto(&b.Retained, part.Retained) || !mergeInto(&b.Sessions, part.Sessions) {
@@ -331,11 +336,13 @@ func (r *restorer) state() (*State, error) {
 
 // deriveIndexes rebuilds the indexes a snapshot does not carry from the
 // records they index, as the appliers build them: the object index (each
-// item's and each sealed package's object), each case's items and the
-// items of each content SHA-256, both in deposit order. The appliers
-// refuse a log in which these would differ (an item deposited twice, an
-// object recorded twice), so the indexes are the replay's. The strings
-// are the records' own. An item of a case the snapshot lacks is refused.
+// item's and each sealed package's object), each case's items (those
+// deposited after the case's opening, in deposit order) and the items of
+// each content SHA-256 (in deposit order). The appliers refuse a log in
+// which these would differ (an item deposited twice, a package sealed
+// twice, an object recorded twice), so the indexes are the replay's. The
+// strings are the records' own. An item of a case the snapshot lacks is
+// refused.
 func (s *State) deriveIndexes() error {
 	items := slices.SortedFunc(maps.Values(s.items), func(a, b *Item) int { return cmp.Compare(a.DepositAt, b.DepositAt) })
 	perCase := map[string]int{}
@@ -345,7 +352,14 @@ func (s *State) deriveIndexes() error {
 			return fmt.Errorf("its item %q is of case %q, which it lacks", it.ID, it.Case)
 		}
 		it.Case = c.ID // the state's copy
-		perCase[it.Case]++
+		// An item deposited before its case's (later) opening is not
+		// on its list: that opening replaced the case.
+		if it.DepositAt > c.OpenedSeq {
+			perCase[it.Case]++
+		}
+	}
+	for _, c := range s.cases {
+		c.Items = nil
 	}
 	for id, n := range perCase {
 		s.cases[id].Items = make([]string, 0, n)
@@ -354,8 +368,9 @@ func (s *State) deriveIndexes() error {
 	h := s.hot
 	h.bySHA256 = make(map[string][]string, len(items))
 	for _, it := range items {
-		c := s.cases[it.Case]
-		c.Items = append(c.Items, it.ID)
+		if c := s.cases[it.Case]; it.DepositAt > c.OpenedSeq {
+			c.Items = append(c.Items, it.ID)
+		}
 		s.objects[it.Deposit.Object] = it.ID
 		h.bySHA256[it.Deposit.SHA256] = append(h.bySHA256[it.Deposit.SHA256], it.ID)
 	}
@@ -427,10 +442,11 @@ func setIf[M ~map[K]V, K comparable, V any](dst *M, m M) {
 	}
 }
 
-// split returns the state as the lines of a snapshot: the large maps, of
-// an entry per case, item, package or object, in parts of at most
-// perLine entries, then the rest; so that neither writing nor reading a
-// snapshot holds more than a line's JSON beside the state.
+// split returns the state as the lines of a snapshot: the large maps (an
+// entry per item, case or package, and the event counts per item and
+// case), items first, in parts of at most perLine entries, then the rest;
+// so that neither writing nor reading a snapshot holds more than a few
+// lines' JSON beside the state.
 func (b *snapState) split(perLine int) []*snapState {
 	var out []*snapState
 	chunk := func(n int, set func(part *snapState, from, to int)) {

@@ -94,9 +94,13 @@ type Case struct {
 	// ExportApproval: every package sealed of the case needs a second
 	// custodian's approval.
 	ExportApproval bool
-	// OpenedBy and OpenedAt: who opened the case, and when.
-	OpenedBy string
-	OpenedAt time.Time
+	// OpenedBy and OpenedAt: who opened the case, and when; OpenedSeq
+	// the position of its case.opened event (the later, in a log from
+	// before opening was checked at the event's position, where two
+	// openings raced: the later replaced the case and its item list).
+	OpenedBy  string
+	OpenedAt  time.Time
+	OpenedSeq uint64
 }
 
 // DestructionRequest is a request awaiting a second custodian.
@@ -381,7 +385,7 @@ func applyCaseOpened(s *State, ev *events.Event) error {
 		return err
 	}
 	c := &Case{ID: ev.Case, Title: d.Title, Recipient: d.Recipient, Members: map[string]bool{}, Requests: map[string]DestructionRequest{},
-		OpenedBy: ev.Actor.Person, OpenedAt: ev.Timestamp()}
+		OpenedBy: ev.Actor.Person, OpenedAt: ev.Timestamp(), OpenedSeq: ev.Seq}
 	if d.Retention != "" {
 		if c.Retention, err = time.ParseDuration(d.Retention); err != nil {
 			return fmt.Errorf("retention: %w", err)
@@ -520,6 +524,11 @@ func applyPackageSealing(s *State, ev *events.Event) error {
 	d, err := data[PackageSealing](ev)
 	if err != nil {
 		return err
+	}
+	// Package ids are random: a second sealing of one is not the vault's
+	// (the object index a start derives relies on it, deriveIndexes).
+	if s.packages[d.Package] != nil {
+		return fmt.Errorf("seals package %s a second time", d.Package)
 	}
 	s.packages[d.Package] = &Package{ID: d.Package, Case: ev.Case, For: d.For, Sealing: d}
 	return nil

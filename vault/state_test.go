@@ -120,6 +120,7 @@ func TestApplierRefusesASecondRecordOfAnItemOrObject(t *testing.T) {
 		"the same deposit again":                 {[]*events.Event{again(deposit, deposit.Item, dep)}, "deposits item"},
 		"another item with the same object":      {[]*events.Event{again(deposit, "it_00000000000000000000ffff", dep)}, "already owns"},
 		"the same package sealed again":          {[]*events.Event{again(sealed, sealed.Item, seal)}, "seals package"},
+		"the same package's sealing again":       {[]*events.Event{again(sealing, sealing.Item, ing)}, "seals package"},
 		"a package sealed into an item's object": {[]*events.Event{again(sealing, sealing.Item, other), again(sealed, sealed.Item, into)}, "already owns"},
 	} {
 		s := newState()
@@ -137,5 +138,50 @@ func TestApplierRefusesASecondRecordOfAnItemOrObject(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want it refused (%q)", name, err, tc.want)
 		}
+	}
+}
+
+// A log from before opening a case was checked at the event's position
+// can hold two openings of one case (two custodians raced): the later
+// replaced the case, so its item list holds only the items deposited
+// after it. A state restored from a snapshot, whose item lists are
+// derived from the items, is the replay's.
+func TestCaseOpenedTwiceRestoresAsReplayed(t *testing.T) {
+	f := newPackageFixture(t) // P-1 with two items
+	evs := logged(t, f.v)
+	var opened, deposit *events.Event
+	for _, ev := range evs {
+		switch ev.Type {
+		case TypeCaseOpened:
+			opened = ev
+		case TypeItemDeposited:
+			deposit = ev
+		}
+	}
+	var dep ItemDeposited
+	if err := deposit.DecodeData(&dep); err != nil {
+		t.Fatal(err)
+	}
+	seq := evs[len(evs)-1].Seq
+	reopened := *opened
+	seq++
+	reopened.Seq = seq
+	later := *deposit
+	seq++
+	later.Seq, later.Item = seq, "it_00000000000000000000ffff"
+	dep.Object = "ev/0000000000000000000000000000ffff"
+	later.Data, _ = json.Marshal(dep)
+	s := newState()
+	for _, ev := range append(evs, &reopened, &later) {
+		if err := s.apply(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.caseItems("P-1"); len(got) != 1 || got[0] != later.Item {
+		t.Fatalf("the replay's items of the reopened case: %v, want only %s", got, later.Item)
+	}
+	restored := snapshotRoundTrip(t, s)
+	if d := stateDiff(restored, s); d != "" {
+		t.Fatalf("the state restored from a snapshot differs from the replay in %s (items %v, replay %v)", d, restored.caseItems("P-1"), s.caseItems("P-1"))
 	}
 }

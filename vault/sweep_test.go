@@ -135,3 +135,37 @@ func openVaultErr(t *testing.T, configure ...func(*Config)) (*Vault, error) {
 	}
 	return v, err
 }
+
+// failingSecondList is a store whose listing of the evidence objects
+// works once and then fails.
+type failingSecondList struct {
+	objects.Store
+	calls *int
+}
+
+func (f failingSecondList) List(ctx context.Context, prefix string, fn func(objects.Info) error) error {
+	if strings.HasPrefix(prefix, "ev/") {
+		if *f.calls++; *f.calls > 1 {
+			return errors.New("the store went away")
+		}
+	}
+	return f.Store.List(ctx, prefix, fn)
+}
+
+// A store too large for the names a start lists ahead is listed again
+// after the load; if that listing fails, the start is refused too.
+func TestStartRefusedWhenTheSweepsSecondListingFails(t *testing.T) {
+	defer func(n int) { maxPrelisted = n }(maxPrelisted)
+	maxPrelisted = 0
+	calls := 0
+	_, err := openVaultErr(t, func(cfg *Config) {
+		// One object to list: more than the names listed ahead.
+		if _, err := cfg.Objects.Put(context.Background(), "ev/0crashed", strings.NewReader("x"), objects.PutOptions{Unlocked: true}); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Objects = failingSecondList{cfg.Objects, &calls}
+	})
+	if err == nil || !strings.Contains(err.Error(), "sweeping objects") || !strings.Contains(err.Error(), "went away") || calls != 2 {
+		t.Fatalf("start: %v after %d listings, want the second listing's error", err, calls)
+	}
+}
