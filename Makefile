@@ -46,6 +46,7 @@ fuzz:
 
 ## bench: the headline figures as `metric NAME VALUE UNIT` lines.
 bench: tools build
+	CUSTOS_BENCH_TOOLS=1 scripts/tools.sh
 	$(GO) run ./cmd/custos-bench
 
 ## soak: the server under a steady load for $(DURATION) (half on embedded defaults, half on PostgreSQL and MinIO); memory, open files and goroutines must stay flat, and the audit and every deposit must check out (docs/benchmarks.md).

@@ -15,6 +15,11 @@ MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 STATICCHECK_VERSION=v0.8.2
 # C2SP tlog-witness server. v0.10 needs Go 1.27: stay on v0.6.1.
 LITEWITNESS_VERSION=v0.6.1
+# MinIO's client, for `make bench` only (CUSTOS_BENCH_TOOLS=1): the
+# stock-tools pipeline that deposits are judged against uploads with
+# `mc pipe`. It has no semantic-version tags; this is its newest commit on
+# the module proxy.
+MC_VERSION=v0.0.0-20250313080218-cf909e1063a9
 
 log() { printf 'tools: %s\n' "$*" >&2; }
 
@@ -62,6 +67,10 @@ go_tool "filippo.io/torchwood/cmd/litewitness@$LITEWITNESS_VERSION" litewitness
 if [ "${CUSTOS_SKIP_MINIO:-}" != 1 ]; then
 	# About 6 minutes on 2 cores the first time; reused afterwards.
 	go_tool "github.com/minio/minio@$MINIO_VERSION" minio
+fi
+if [ "${CUSTOS_BENCH_TOOLS:-}" = 1 ]; then
+	# About a minute on 2 cores once MinIO's modules are in the cache.
+	go_tool "github.com/minio/mc@$MC_VERSION" mc
 fi
 log "ready in $bin"
 

@@ -82,7 +82,14 @@ func main() {
 		return append(ms, dm...), err
 	})
 	run("pdq", bench.PDQ)
-	run("stocktools", func() ([]bench.Metric, error) { return bench.DepositStockTools(*custos, dir, *depositSize, 3) })
+	run("stocktools", func() ([]bench.Metric, error) {
+		ms, err := bench.DepositStockTools(*custos, dir, *depositSize, 3)
+		if err != nil {
+			return nil, err
+		}
+		s3, err := bench.DepositS3StockTools(*custos, dir, *depositSize, 3)
+		return append(ms, s3...), err
+	})
 	run("scale", func() ([]bench.Metric, error) {
 		// Each size takes from minutes to most of an hour: its figures
 		// are printed as soon as they are measured.

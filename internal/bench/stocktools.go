@@ -41,20 +41,11 @@ func DepositStockTools(custos, dir string, size int64, rounds int) ([]Metric, er
 	}
 	out := filepath.Join(dir, "stock-out.age")
 	defer os.Remove(out)
-	// bash waits for its process substitutions at `wait` (bash 5.1 and
-	// later); sync FILE fsyncs the file.
-	script := fmt.Sprintf(`set -euo pipefail
-tee >(sha256sum >/dev/null) >(md5sum >/dev/null) >(sha1sum >/dev/null) < %q | age -r %q | tee >(sha256sum >/dev/null) > %q
-wait
-sync %q`, file, id.Recipient().String(), out, out)
-	var pipe []time.Duration
-	for range rounds {
-		os.Remove(out)
-		t := time.Now()
-		if b, err := exec.Command("bash", "-c", script).CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("the stock-tools pipeline: %v: %s", err, b)
-		}
-		pipe = append(pipe, time.Since(t))
+	// sync FILE fsyncs the file.
+	script := stockPipeline(file, id.Recipient().String(), fmt.Sprintf("> %q", out)) + fmt.Sprintf("\nsync %q", out)
+	pm, err := runPipeline(script, rounds, func() { os.Remove(out) }, nil)
+	if err != nil {
+		return nil, err
 	}
 
 	limit, err := HashEncryptLimit(min(size, 512<<20))
@@ -75,40 +66,80 @@ sync %q`, file, id.Recipient().String(), out, out)
 	if err := s.call("POST", "/v1/cases", map[string]string{"case": "STOCK", "title": "stock tools"}); err != nil {
 		return nil, err
 	}
-	var dep []time.Duration
-	var cpu []float64
-	for range rounds {
-		before, err := processCPU(s.cmd.Pid)
-		if err != nil {
-			return nil, err
-		}
-		cmd := exec.Command(custos, "deposit", "--case", "STOCK", "--again", file)
-		cmd.Env = append(os.Environ(), "CUSTOS_SERVER="+s.url, "CUSTOS_TOKEN="+devCredential(s.data))
-		t := time.Now()
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("custos deposit: %v: %s", err, b)
-		}
-		dep = append(dep, time.Since(t))
-		after, err := processCPU(s.cmd.Pid)
-		if err != nil {
-			return nil, err
-		}
-		client := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-		cpu = append(cpu, float64(client+after-before)/float64(size))
+	dm, cpu, err := cliDeposits(custos, s, "STOCK", file, size, rounds)
+	if err != nil {
+		return nil, err
 	}
-	slices.Sort(pipe)
-	slices.Sort(dep)
-	slices.Sort(cpu)
-	pm, dm := pipe[len(pipe)/2], dep[len(dep)/2]
 	mb := float64(size) / 1e6
 	return []Metric{
 		{"deposit_stock_pipeline_mb_per_s", mb / pm.Seconds(), "MB/s"},
 		{"deposit_cli_mb_per_s", mb / dm.Seconds(), "MB/s"},
 		{"deposit_vs_stock_tools_ratio", pm.Seconds() / dm.Seconds(), "ratio"},
-		{"deposit_cpu_ns_per_byte", cpu[len(cpu)/2], "ns/byte"},
+		{"deposit_cpu_ns_per_byte", cpu, "ns/byte"},
 		{"deposit_primitives_ns_per_byte", primitives, "ns/byte"},
-		{"deposit_cpu_vs_primitives_ratio", cpu[len(cpu)/2] / primitives, "ratio"},
+		{"deposit_cpu_vs_primitives_ratio", cpu / primitives, "ratio"},
 	}, nil
+}
+
+// stockPipeline is the bash pipeline of the stock tools a person would
+// use instead of a deposit: the plaintext file's SHA-256, MD5 and SHA-1,
+// its encryption to recipient with `age -r`, the ciphertext's SHA-256
+// by the last tee, whose output goes where sink says (a redirection, or
+// a pipe to another command). bash waits for its process substitutions
+// at `wait` (bash 5.1 and later).
+func stockPipeline(file, recipient, sink string) string {
+	return fmt.Sprintf(`set -euo pipefail
+tee >(sha256sum >/dev/null) >(md5sum >/dev/null) >(sha1sum >/dev/null) < %q | age -r %q | tee >(sha256sum >/dev/null) %s
+wait`, file, recipient, sink)
+}
+
+// runPipeline runs a bash script rounds times (each after before, with
+// env added to the environment) and returns the median time.
+func runPipeline(script string, rounds int, before func(), env []string) (time.Duration, error) {
+	var took []time.Duration
+	for range rounds {
+		before()
+		cmd := exec.Command("bash", "-c", script)
+		cmd.Env = append(os.Environ(), env...)
+		t := time.Now()
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return 0, fmt.Errorf("the stock-tools pipeline: %v: %s", err, b)
+		}
+		took = append(took, time.Since(t))
+	}
+	slices.Sort(took)
+	return took[len(took)/2], nil
+}
+
+// cliDeposits runs `custos deposit` of file (size bytes) into caseID on
+// s rounds times and returns the median time of the whole client
+// process, and the median CPU time (user and system, client and server
+// together) per byte, in nanoseconds.
+func cliDeposits(custos string, s *devServer, caseID, file string, size int64, rounds int) (time.Duration, float64, error) {
+	var dep []time.Duration
+	var cpu []float64
+	for range rounds {
+		before, err := processCPU(s.cmd.Pid)
+		if err != nil {
+			return 0, 0, err
+		}
+		cmd := exec.Command(custos, "deposit", "--case", caseID, "--again", file)
+		cmd.Env = append(os.Environ(), "CUSTOS_SERVER="+s.url, "CUSTOS_TOKEN="+devCredential(s.data))
+		t := time.Now()
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return 0, 0, fmt.Errorf("custos deposit: %v: %s", err, b)
+		}
+		dep = append(dep, time.Since(t))
+		after, err := processCPU(s.cmd.Pid)
+		if err != nil {
+			return 0, 0, err
+		}
+		client := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		cpu = append(cpu, float64(client+after-before)/float64(size))
+	}
+	slices.Sort(dep)
+	slices.Sort(cpu)
+	return dep[len(dep)/2], cpu[len(cpu)/2], nil
 }
 
 // hashNsPerByte is what h costs per byte over n bytes, on one goroutine.
