@@ -64,6 +64,26 @@ type Store interface {
 	Close() error
 }
 
+// TransientReader is implemented by a Store that can read the log without
+// copying each record's bytes for the caller: Bytes is valid only until
+// fn returns. Streams that hash or send each record and keep none of it
+// (the API's log streams, the check of the events a snapshot covered)
+// use it, so that reading millions of events leaves less garbage for the
+// collector to chase.
+type TransientReader interface {
+	ReadTransient(ctx context.Context, from uint64, fn func(Record) error) error
+}
+
+// ReadTransient calls fn for every event of s from position from on, in
+// order, as Store.Read does, except that fn must not keep the record's
+// Bytes after it returns (s's ReadTransient, if it has one; else Read).
+func ReadTransient(ctx context.Context, s Store, from uint64, fn func(Record) error) error {
+	if t, ok := s.(TransientReader); ok {
+		return t.ReadTransient(ctx, from, fn)
+	}
+	return s.Read(ctx, from, fn)
+}
+
 // IntegrityChecker is implemented by a Store that can check its own
 // files (SQLite's quick_check) beyond what reading the events checks. It
 // may take long (it reads everything): the vault runs it beside the

@@ -26,7 +26,7 @@ func (v *Vault) checkCovered(ctx context.Context, size uint64, root events.Hash)
 	rng := (&compact.RangeFactory{Hash: events.Hasher.HashChildren}).NewEmptyRange(0)
 	next := uint64(0)
 	start := time.Now()
-	err := v.cfg.Log.Read(ctx, 0, func(r events.Record) error {
+	err := events.ReadTransient(ctx, v.cfg.Log, 0, func(r events.Record) error {
 		if r.Seq >= size {
 			return errStopRead
 		}

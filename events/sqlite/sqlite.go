@@ -336,6 +336,33 @@ func (s *Store) Read(ctx context.Context, from uint64, fn func(events.Record) er
 	return s.query(ctx, fn, `SELECT seq, id, case_id, item_id, bytes FROM events WHERE seq >= ? ORDER BY seq`, int64(from))
 }
 
+// ReadTransient implements events.TransientReader: Read, with each
+// record's Bytes the driver's buffer (sql.RawBytes), valid until fn
+// returns, instead of a copy.
+func (s *Store) ReadTransient(ctx context.Context, from uint64, fn func(events.Record) error) error {
+	rows, err := s.reader.QueryContext(ctx, `SELECT seq, id, case_id, item_id, bytes FROM events WHERE seq >= ? ORDER BY seq`, int64(from))
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	defer rows.Close()
+	var raw sql.RawBytes
+	for rows.Next() {
+		var r events.Record
+		var seq int64
+		if err := rows.Scan(&seq, &r.ID, &r.Case, &r.Item, &raw); err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+		r.Seq, r.Bytes = uint64(seq), raw
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	return nil
+}
+
 // ReadCase implements events.Store.
 func (s *Store) ReadCase(ctx context.Context, caseID string, fn func(events.Record) error) error {
 	seqs, err := s.lookup(ctx, "case_id", caseKey(caseID))

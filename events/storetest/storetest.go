@@ -23,6 +23,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Empty", func(t *testing.T) { testEmpty(t, open) })
 	t.Run("AppendAndRead", func(t *testing.T) { testAppendAndRead(t, open) })
 	t.Run("ReadFromAnyPosition", func(t *testing.T) { testReadFrom(t, open) })
+	t.Run("ReadTransient", func(t *testing.T) { testReadTransient(t, open) })
 	t.Run("ConflictOnWrongPosition", func(t *testing.T) { testConflict(t, open) })
 	t.Run("IdempotentRetry", func(t *testing.T) { testRetry(t, open) })
 	t.Run("DurableAcrossReopen", func(t *testing.T) { testReopen(t, open) })
@@ -151,6 +152,38 @@ func testReadFrom(t *testing.T, open Opener) {
 	err := s.Read(context.Background(), 0, func(events.Record) error { n++; return stop })
 	if !errors.Is(err, stop) || n != 1 {
 		t.Fatalf("read did not stop on callback error: n=%d err=%v", n, err)
+	}
+}
+
+// testReadTransient: events.ReadTransient (the store's own, if it has
+// one) gives the records Read gives, from any position, each valid while
+// its callback runs; a callback error stops it.
+func testReadTransient(t *testing.T, open Opener) {
+	s, _ := open(t)
+	var c chain
+	all := c.batch(t, 300)
+	mustAppend(t, s, 0, all)
+	for _, from := range []uint64{0, 1, 150, 299, 300} {
+		var got []events.Record
+		err := events.ReadTransient(context.Background(), s, from, func(r events.Record) error {
+			r.Bytes = bytes.Clone(r.Bytes) // valid only during the call
+			got = append(got, r)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []events.Record{}
+		if from < 300 {
+			want = all[from:]
+		}
+		sameRecords(t, got, want)
+	}
+	stop := errors.New("stop")
+	n := 0
+	err := events.ReadTransient(context.Background(), s, 0, func(events.Record) error { n++; return stop })
+	if !errors.Is(err, stop) || n != 1 {
+		t.Fatalf("transient read did not stop on callback error: n=%d err=%v", n, err)
 	}
 }
 

@@ -96,7 +96,9 @@ func (h *Handler) streamLog(w http.ResponseWriter, r *http.Request, who vault.Pr
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
 	bw := newLineWriter(w)
-	err = h.v.Store().Read(r.Context(), from, func(rec events.Record) error {
+	// Each line is written before the next record is read: the record's
+	// bytes need not outlive the callback.
+	err = events.ReadTransient(r.Context(), h.v.Store(), from, func(rec events.Record) error {
 		b, err := line(rec)
 		if err != nil {
 			return err
