@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -394,5 +395,68 @@ func TestTimelineEventsAreTheRecordsOwn(t *testing.T) {
 		if !errors.Is(err, ErrIntegrity) || shown {
 			t.Errorf("the whole log's timeline over %s: %v (edited event shown: %v)", name, err, shown)
 		}
+	}
+}
+
+// gatedAppend holds the next Append, once armed, until released: the
+// sequencer has then taken the batch's leaves into its tree (to sign the
+// batch's seal) but the store does not hold the batch yet.
+type gatedAppend struct {
+	events.Store
+	armed   atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedAppend) Append(ctx context.Context, expected uint64, recs []events.Record, cp *events.StoredCheckpoint) error {
+	if g.armed.CompareAndSwap(true, false) {
+		close(g.entered)
+		<-g.release
+	}
+	return g.Store.Append(ctx, expected, recs, cp)
+}
+
+// Reads bounded by the log's size see the durable log while another
+// request's events are being appended: the whole log's timeline, a
+// case's timeline answered by a full scan, and an event's time are
+// never an integrity failure for an append in flight.
+func TestReadsDuringAnAppendAreNotIntegrityFailures(t *testing.T) {
+	g := &gatedAppend{entered: make(chan struct{}), release: make(chan struct{})}
+	v, _ := openTestVaultDir(t, func(cfg *Config) { g.Store = cfg.Log; cfg.Log = g })
+	ctx := context.Background()
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	if err := v.OpenCase(ctx, inv, "T-0", "before"); err != nil {
+		t.Fatal(err)
+	}
+	size := v.log.Size()
+	g.armed.Store(true)
+	opened := make(chan error, 1)
+	go func() { opened <- v.OpenCase(ctx, inv, "T-1", "in flight") }()
+	select {
+	case <-g.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the case's opening never reached the store")
+	}
+	if got := v.log.Size(); got != size {
+		t.Errorf("the log's size during the append: %d, want the durable %d", got, size)
+	}
+	n := 0
+	err := v.Timeline(ctx, aud, "", "", func(events.Record, *events.Event) error { n++; return nil })
+	if err != nil || uint64(n) != size {
+		t.Errorf("the whole log's timeline during an append: %d events, %v; want the %d durable ones", n, err, size)
+	}
+	if err := v.readWhole(ctx, func(events.Record, *events.Event) error { return nil }); err != nil {
+		t.Errorf("a full scan during an append: %v", err)
+	}
+	if _, err := v.EventTime(ctx, aud, size-1); err != nil {
+		t.Errorf("the newest durable event's time during an append: %v", err)
+	}
+	close(g.release)
+	if err := <-opened; err != nil {
+		t.Fatal(err)
+	}
+	if v.log.Size() <= size {
+		t.Errorf("the log's size after the append: %d", v.log.Size())
 	}
 }

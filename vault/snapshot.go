@@ -494,15 +494,20 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 	var body restorer
 	if e := h.Entries; hErr == nil && e != nil {
 		// A hint only, bounded by what the file could hold (every entry
-		// takes more than 16 bytes of JSON) and by the log's size: the
+		// takes at least 8 bytes of JSON) and by the log's size: the
 		// header was MAC-checked, but the file could change before this
 		// second read, whose MAC is checked at its end.
-		n := int(min(logSize, uint64(fi.Size()/16)))
+		n := int(min(logSize, uint64(fi.Size()/8)))
 		c := func(k int) int { return max(0, min(k, n)) }
 		body.sizes = snapshotEntries{Items: c(e.Items), Cases: c(e.Cases),
 			ItemEvents: c(e.ItemEvents), CaseEvents: c(e.CaseEvents)}
 	}
 	bErr := decodeLines(br, body.add)
+	if errors.Is(bErr, errSnapshotRead) {
+		// Cut short by the storage, not altered: say so (the reason
+		// goes into server.started), not that it changed.
+		return nil, bErr
+	}
 	fmt.Fprintf(sum, "mac %x\n", mac.Sum(nil))
 	if !hmac.Equal(fmt.Appendf(nil, "mac %x\n", mac.Sum(nil)), want) {
 		return nil, errors.New("it changed while it was read")
@@ -580,7 +585,7 @@ func decodeLines(br *bufio.Reader, add func(*snapState) error) error {
 				// The file cannot be read (its MAC cannot hold): a
 				// reader error may well come back at every read.
 				res := make(chan decoded, 1)
-				res <- decoded{err: fmt.Errorf("reading it: %w", err)}
+				res <- decoded{err: fmt.Errorf("%w: %w", errSnapshotRead, err)}
 				queue <- res
 				return
 			}
@@ -617,6 +622,10 @@ func decodeLines(br *bufio.Reader, add func(*snapState) error) error {
 	wg.Wait()
 	return first
 }
+
+// errSnapshotRead marks a snapshot file that could not be read to its
+// end (an I/O error, not a change to its bytes).
+var errSnapshotRead = errors.New("reading it")
 
 func parseHash(s string) (events.Hash, error) {
 	var h events.Hash

@@ -778,30 +778,11 @@ func TestFailedStoreCheckHaltsTheVault(t *testing.T) {
 // start replays the log; one whose version was changed without the key
 // fails its MAC and is discarded as an error (TestBadSnapshotDiscardedLoudly).
 func TestOtherStateVersionDiscardedAsAnUpgrade(t *testing.T) {
-	dir := t.TempDir()
-	rec, _ := age.GenerateX25519Identity()
-	v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
-	busyVault(t, v, 0)
-	snapKey := v.snaps.key
-	v.Close()
-	st.Close()
-	names, _ := os.ReadDir(filepath.Join(dir, "snapshots"))
-	snap := filepath.Join(dir, "snapshots", names[len(names)-1].Name())
-	b, _ := os.ReadFile(snap)
-	lines := bytes.SplitN(b, []byte("\n"), 3)
-	var h snapshotHeader
-	if err := json.Unmarshal(lines[1], &h); err != nil {
-		t.Fatal(err)
-	}
-	h.StateVersion = stateVersion - 1
-	hb, _ := json.Marshal(h)
 	// An older version's body need not parse as this one's.
-	body := append(append(append([]byte(snapshotMagic), hb...), '\n'), `{"items":{"it_x":{"Deposit":{"md5":7}}}}`+"\n"...)
-	mac := snapKey.mac()
-	mac.Write(body)
-	os.WriteFile(snap, fmt.Appendf(body, "mac %x\n", mac.Sum(nil)), 0o600)
+	dir, rec, _ := resignedSnapshot(t, func(h *snapshotHeader) { h.StateVersion = stateVersion - 1 },
+		[]byte(`{"items":{"it_x":{"Deposit":{"md5":7}}}}`+"\n"))
 	logs := &logBuffer{}
-	v, st = snapshotVault(t, dir, slog.New(slog.NewTextHandler(logs, nil)), rec.Recipient().String())
+	v, st := snapshotVault(t, dir, slog.New(slog.NewTextHandler(logs, nil)), rec)
 	defer st.Close()
 	defer v.Close()
 	started := lastOfType(t, v, TypeServerStarted)
@@ -865,31 +846,13 @@ func TestInconsistentSnapshotRefused(t *testing.T) {
 // whose MAC holds) neither fail a start nor make it allocate beyond the
 // log's size, and the state is the replay's.
 func TestSnapshotEntryCountsBounded(t *testing.T) {
-	dir := t.TempDir()
-	rec, _ := age.GenerateX25519Identity()
-	v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
-	busyVault(t, v, 0)
-	snapKey := v.snaps.key
-	v.Close()
-	st.Close()
-	names, _ := os.ReadDir(filepath.Join(dir, "snapshots"))
-	snap := filepath.Join(dir, "snapshots", names[len(names)-1].Name())
-	b, _ := os.ReadFile(snap)
-	lines := bytes.SplitN(b, []byte("\n"), 3)
-	var h snapshotHeader
-	if err := json.Unmarshal(lines[1], &h); err != nil {
-		t.Fatal(err)
-	}
-	if h.Entries == nil || h.Entries.Items == 0 || h.Entries.ItemEvents == 0 {
-		t.Fatalf("the header counts no entries: %+v", h.Entries)
-	}
-	h.Entries = &snapshotEntries{Items: -1, Cases: 1 << 62, ItemEvents: 1 << 40, CaseEvents: -(1 << 62)}
-	hb, _ := json.Marshal(h)
-	body := append(append(append([]byte(snapshotMagic), hb...), '\n'), lines[2][:len(lines[2])-macLineLen]...)
-	mac := snapKey.mac()
-	mac.Write(body)
-	os.WriteFile(snap, fmt.Appendf(body, "mac %x\n", mac.Sum(nil)), 0o600)
-	v, st = snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	dir, rec, h := resignedSnapshot(t, func(h *snapshotHeader) {
+		if h.Entries == nil || h.Entries.Items == 0 || h.Entries.ItemEvents == 0 {
+			t.Fatalf("the header counts no entries: %+v", h.Entries)
+		}
+		h.Entries = &snapshotEntries{Items: -1, Cases: 1 << 62, ItemEvents: 1 << 40, CaseEvents: -(1 << 62)}
+	}, nil)
+	v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec)
 	defer st.Close()
 	defer v.Close()
 	started := lastOfType(t, v, TypeServerStarted)
@@ -970,10 +933,47 @@ func TestDecodeLinesEndsOnAReadError(t *testing.T) {
 	go func() { done <- decodeLines(bufio.NewReader(r), func(*snapState) error { return nil }) }()
 	select {
 	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "input/output error") {
+		// Reported as a read error (not as a file that changed).
+		if !errors.Is(err, errSnapshotRead) || !strings.Contains(err.Error(), "input/output error") {
 			t.Fatalf("a read error mid-file: %v", err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("decodeLines did not return after a read error")
 	}
+}
+
+// resignedSnapshot makes a vault with a busy history in a new folder,
+// closes it, and rewrites its newest snapshot as only the vault's key
+// could: edit changes the header, and body (nil: the snapshot's own)
+// replaces the state lines; the file is MAC'd again. It returns the
+// folder, the recovery recipient to open it with, and the header written.
+func resignedSnapshot(t *testing.T, edit func(*snapshotHeader), body []byte) (string, string, snapshotHeader) {
+	t.Helper()
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	busyVault(t, v, 0)
+	snapKey := v.snaps.key
+	v.Close()
+	st.Close()
+	names, _ := os.ReadDir(filepath.Join(dir, "snapshots"))
+	snap := filepath.Join(dir, "snapshots", names[len(names)-1].Name())
+	b, _ := os.ReadFile(snap)
+	lines := bytes.SplitN(b, []byte("\n"), 3)
+	var h snapshotHeader
+	if err := json.Unmarshal(lines[1], &h); err != nil {
+		t.Fatal(err)
+	}
+	edit(&h)
+	if body == nil {
+		body = lines[2][:len(lines[2])-macLineLen]
+	}
+	hb, _ := json.Marshal(h)
+	out := append(append(append([]byte(snapshotMagic), hb...), '\n'), body...)
+	mac := snapKey.mac()
+	mac.Write(out)
+	if err := os.WriteFile(snap, fmt.Appendf(out, "mac %x\n", mac.Sum(nil)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, rec.Recipient().String(), h
 }

@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -10,8 +11,6 @@ import (
 	"testing"
 
 	"filippo.io/age"
-	"github.com/custos-vault/custos/events/sqlite"
-	"github.com/custos-vault/custos/hsm/soft"
 	"github.com/custos-vault/custos/objects"
 	"github.com/custos-vault/custos/objects/fs"
 )
@@ -112,24 +111,7 @@ func TestStartRefusedWhenTheSweepCannotList(t *testing.T) {
 // returning the start's error instead of failing.
 func openVaultErr(t *testing.T, configure ...func(*Config)) (*Vault, error) {
 	t.Helper()
-	dir := t.TempDir()
-	ctx := context.Background()
-	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "log.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	objs, _ := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
-	sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
-	rec, _ := age.GenerateX25519Identity()
-	cfg := Config{
-		Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"), SpoolDir: filepath.Join(dir, "spool"),
-		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler),
-	}
-	for _, c := range configure {
-		c(&cfg)
-	}
-	v, err := Open(ctx, cfg)
+	v, err := Open(context.Background(), testConfig(t, t.TempDir(), configure...))
 	if err == nil {
 		t.Cleanup(func() { v.Close() })
 	}
@@ -167,5 +149,45 @@ func TestStartRefusedWhenTheSweepsSecondListingFails(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "sweeping objects") || !strings.Contains(err.Error(), "went away") || calls != 2 {
 		t.Fatalf("start: %v after %d listings, want the second listing's error", err, calls)
+	}
+}
+
+// vanishing is a store from which one object is gone by the time it is
+// deleted (listed, then removed by someone else).
+type vanishing struct {
+	objects.Store
+	name string
+}
+
+func (v vanishing) Delete(ctx context.Context, name string) error {
+	if name == v.name {
+		return fmt.Errorf("%s: %w", name, objects.ErrNotFound)
+	}
+	return v.Store.Delete(ctx, name)
+}
+
+// An orphan already gone when the sweep deletes it is swept, not
+// recorded as retained (objects.retained is for objects the store keeps).
+func TestSweptOrphanAlreadyGoneIsNotRetained(t *testing.T) {
+	v, err := openVaultErr(t, func(cfg *Config) {
+		if _, err := cfg.Objects.Put(context.Background(), "ev/0gone", strings.NewReader("x"), objects.PutOptions{Unlocked: true}); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Objects = vanishing{cfg.Objects, "ev/0gone"}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	swept := false
+	for _, ev := range logged(t, v) {
+		switch ev.Type {
+		case TypeObjectsSwept:
+			swept = true
+		case TypeObjectsRetained:
+			t.Errorf("an orphan already gone was recorded as retained: %s", ev.Data)
+		}
+	}
+	if !swept {
+		t.Error("the orphan's sweep was not recorded")
 	}
 }

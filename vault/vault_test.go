@@ -27,11 +27,30 @@ func openTestVault(t testing.TB) *Vault {
 func openTestVaultDir(t testing.TB, configure ...func(*Config)) (*Vault, string) {
 	t.Helper()
 	dir := t.TempDir()
+	cfg := testConfig(t, dir, configure...)
+	v, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		checkSnapshotRoundTrip(t, v)
+		v.Close()
+	})
+	return v, dir
+}
+
+// testConfig is the configuration of a test vault in dir (SQLite log,
+// fs objects, development sealer, keyring and spool there), as configure
+// changes it. Its log store is closed when the test ends, after what the
+// test registered later (the vault's close).
+func testConfig(t testing.TB, dir string, configure ...func(*Config)) Config {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "log.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { st.Close() })
 	objs, _ := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
 	sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
 	rec, _ := age.GenerateX25519Identity()
@@ -42,16 +61,7 @@ func openTestVaultDir(t testing.TB, configure ...func(*Config)) (*Vault, string)
 	for _, c := range configure {
 		c(&cfg)
 	}
-	v, err := Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		checkSnapshotRoundTrip(t, v)
-		v.Close()
-		st.Close()
-	})
-	return v, dir
+	return cfg
 }
 
 type zeroSource struct{ left int64 }

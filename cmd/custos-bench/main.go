@@ -14,7 +14,7 @@ import (
 )
 
 func main() {
-	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, reports, deposit, s3, hashset, pdq, web, stocktools, scale")
+	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, reports, deposit, s3, hashset, pdq, web, stocktools, stocktools-s3, scale")
 	dur := flag.Duration("append-duration", 5*time.Second, "how long the append measurement runs")
 	auditN := flag.Int("audit-events", 1_000_000, "events in the audit replay")
 	custos := flag.String("custos", "bin/custos", "the custos binary the deposit measurements run")
@@ -82,14 +82,8 @@ func main() {
 		return append(ms, dm...), err
 	})
 	run("pdq", bench.PDQ)
-	run("stocktools", func() ([]bench.Metric, error) {
-		ms, err := bench.DepositStockTools(*custos, dir, *depositSize, 3)
-		if err != nil {
-			return nil, err
-		}
-		s3, err := bench.DepositS3StockTools(*custos, dir, *depositSize, 3)
-		return append(ms, s3...), err
-	})
+	run("stocktools", func() ([]bench.Metric, error) { return bench.DepositStockTools(*custos, dir, *depositSize, 3) })
+	run("stocktools-s3", func() ([]bench.Metric, error) { return bench.DepositS3StockTools(*custos, dir, *depositSize, 3) })
 	run("scale", func() ([]bench.Metric, error) {
 		// Each size takes from minutes to most of an hour: its figures
 		// are printed as soon as they are measured.

@@ -60,7 +60,7 @@ const firstPageSize = 16
 // page comes back short.
 func (s *Store) pages(ctx context.Context, from uint64, fn func(events.Record) error, q string, key string) error {
 	for limit := firstPageSize; ; limit = min(8*limit, pageSize) {
-		args := []any{int64(from), limit}
+		args := []any{int64(min(from, 1<<63-1)), limit}
 		if key != "" {
 			args = append(args, key)
 		}

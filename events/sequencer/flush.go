@@ -210,6 +210,7 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 			}
 		} else {
 			s.head = b.prev
+			s.durable.Store(s.tree.Size())
 			s.commitTiles()
 			if s.cfg.OnEvent != nil {
 				for i, ev := range b.evs {

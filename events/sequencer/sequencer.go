@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/custos-vault/custos/events"
@@ -160,6 +161,11 @@ type result struct {
 type Sequencer struct {
 	cfg  Config
 	tree *tiles.Tree
+	// durable is how many events the store holds for certain: the tree
+	// takes a batch's leaves before the store's append (to sign the
+	// batch's seal), so its size runs ahead of the store's while an
+	// append is in flight. Readers bound their reads by this (Size).
+	durable atomic.Uint64
 
 	reqs    chan *request
 	closeMu sync.RWMutex
@@ -222,6 +228,7 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 	if err := s.replay(ctx); err != nil {
 		return nil, err
 	}
+	s.durable.Store(s.tree.Size())
 	if err := s.tree.Commit(); err != nil {
 		return nil, fmt.Errorf("writing the log's tiles: %w", err)
 	}
@@ -430,8 +437,10 @@ func (s *Sequencer) Halt(err error) {
 	}
 }
 
-// Size returns the number of durable events.
-func (s *Sequencer) Size() uint64 { return s.tree.Size() }
+// Size returns the number of durable events: those the store holds and
+// has acknowledged, never a batch whose append is still in flight (the
+// tree's size may already count it).
+func (s *Sequencer) Size() uint64 { return s.durable.Load() }
 
 // Tree gives read access to the Merkle tree of the durable events.
 func (s *Sequencer) Tree() *tiles.Tree { return s.tree }
@@ -572,6 +581,7 @@ func (s *Sequencer) catchUpSealed(ctx context.Context, from uint64, ours []event
 	}
 	s.commitTiles()
 	s.head = head
+	s.durable.Store(s.tree.Size())
 	found := 0
 	for i, r := range recs {
 		if found == i && found < len(ours) && ours[found].ID == r.ID && bytes.Equal(ours[found].Bytes, r.Bytes) {

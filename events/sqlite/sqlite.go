@@ -333,14 +333,14 @@ func (s *Store) Size(ctx context.Context) (uint64, error) {
 
 // Read implements events.Store.
 func (s *Store) Read(ctx context.Context, from uint64, fn func(events.Record) error) error {
-	return s.query(ctx, fn, `SELECT seq, id, case_id, item_id, bytes FROM events WHERE seq >= ? ORDER BY seq`, int64(from))
+	return s.query(ctx, fn, `SELECT seq, id, case_id, item_id, bytes FROM events WHERE seq >= ? ORDER BY seq`, int64(min(from, 1<<63-1)))
 }
 
 // ReadTransient implements events.TransientReader: Read, with each
-// record's Bytes the driver's buffer (sql.RawBytes), valid until fn
-// returns, instead of a copy.
+// record's Bytes the driver's row buffer (sql.RawBytes), valid until fn
+// returns, instead of database/sql's copy of it.
 func (s *Store) ReadTransient(ctx context.Context, from uint64, fn func(events.Record) error) error {
-	rows, err := s.reader.QueryContext(ctx, `SELECT seq, id, case_id, item_id, bytes FROM events WHERE seq >= ? ORDER BY seq`, int64(from))
+	rows, err := s.reader.QueryContext(ctx, `SELECT seq, id, case_id, item_id, bytes FROM events WHERE seq >= ? ORDER BY seq`, int64(min(from, 1<<63-1)))
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}

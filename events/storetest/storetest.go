@@ -139,7 +139,10 @@ func testReadFrom(t *testing.T, open Opener) {
 	var c chain
 	all := c.batch(t, 20)
 	mustAppend(t, s, 0, all)
-	for _, from := range []uint64{0, 1, 7, 19, 20, 100} {
+	// Positions past the log's end read nothing, however large (the API
+	// takes any unsigned 64-bit position: one past int64's range must not
+	// wrap to a negative one and read the whole log).
+	for _, from := range []uint64{0, 1, 7, 19, 20, 100, 1 << 63, 1<<64 - 1} {
 		want := []events.Record{}
 		if from < 20 {
 			want = all[from:]
@@ -163,7 +166,7 @@ func testReadTransient(t *testing.T, open Opener) {
 	var c chain
 	all := c.batch(t, 300)
 	mustAppend(t, s, 0, all)
-	for _, from := range []uint64{0, 1, 150, 299, 300} {
+	for _, from := range []uint64{0, 1, 150, 299, 300, 1 << 63, 1<<64 - 1} {
 		var got []events.Record
 		err := events.ReadTransient(context.Background(), s, from, func(r events.Record) error {
 			r.Bytes = bytes.Clone(r.Bytes) // valid only during the call

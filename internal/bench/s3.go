@@ -17,20 +17,11 @@ import (
 // minio-go upload of the same number of bytes to the same MinIO, and the
 // server's peak RSS during the deposit.
 func DepositS3(custos, dir string, size int64) ([]Metric, error) {
-	bin := filepath.Join(testenv.ToolsDir(), "minio")
-	if _, err := os.Stat(bin); err != nil {
-		return nil, fmt.Errorf("MinIO is not installed (make tools): %w", err)
-	}
-	mdir, err := os.MkdirTemp(dir, "minio-")
+	m, _, stop, err := launchMinIO(dir)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(mdir)
-	m, err := testenv.LaunchMinIO(bin, mdir)
-	if err != nil {
-		return nil, err
-	}
-	defer m.Stop()
+	defer stop()
 
 	// The baseline: a plain upload, as any S3 client would do it.
 	ctx := context.Background()
@@ -48,8 +39,7 @@ func DepositS3(custos, dir string, size int64) ([]Metric, error) {
 	plain := float64(size) / time.Since(start).Seconds()
 	cl.RemoveObject(ctx, "plain", "baseline", minio.RemoveObjectOptions{})
 
-	s, err := startServer(custos, dir, []string{"--objects", m.URL("evidence"), "--retention", "1m", "--pending-retention", "1m"},
-		[]string{"AWS_ACCESS_KEY_ID=" + m.AccessKey(), "AWS_SECRET_ACCESS_KEY=" + m.SecretKey()})
+	s, err := s3Server(custos, dir, m, "evidence")
 	if err != nil {
 		return nil, err
 	}
@@ -67,8 +57,7 @@ func DepositS3(custos, dir string, size int64) ([]Metric, error) {
 	}
 	os.RemoveAll(s.data)
 	// The same on a server that skips MD5 and SHA-1.
-	lean, err := startServer(custos, dir, []string{"--objects", m.URL("evidence2"), "--retention", "1m", "--pending-retention", "1m", "--no-legacy-hashes"},
-		[]string{"AWS_ACCESS_KEY_ID=" + m.AccessKey(), "AWS_SECRET_ACCESS_KEY=" + m.SecretKey()})
+	lean, err := s3Server(custos, dir, m, "evidence2", "--no-legacy-hashes")
 	if err != nil {
 		return nil, err
 	}
@@ -89,4 +78,30 @@ func DepositS3(custos, dir string, size int64) ([]Metric, error) {
 		{"deposit_s3_ratio", tput / plain, "ratio"},
 		{"deposit_s3_peak_rss_mib", rss, "MiB"},
 	}, nil
+}
+
+// launchMinIO starts a MinIO of its own for a group, in a new folder
+// under dir, and returns it, its folder, and a function that stops it and
+// removes the folder.
+func launchMinIO(dir string) (*testenv.MinIO, string, func(), error) {
+	bin := filepath.Join(testenv.ToolsDir(), "minio")
+	if _, err := os.Stat(bin); err != nil {
+		return nil, "", nil, fmt.Errorf("MinIO is not installed (make tools): %w", err)
+	}
+	mdir, err := os.MkdirTemp(dir, "minio-")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	m, err := testenv.LaunchMinIO(bin, mdir)
+	if err != nil {
+		os.RemoveAll(mdir)
+		return nil, "", nil, err
+	}
+	return m, mdir, func() { m.Stop(); os.RemoveAll(mdir) }, nil
+}
+
+// s3Server starts a development server whose store is bucket of m.
+func s3Server(custos, dir string, m *testenv.MinIO, bucket string, extra ...string) (*devServer, error) {
+	return startServer(custos, dir, append([]string{"--objects", m.URL(bucket), "--retention", "1m", "--pending-retention", "1m"}, extra...),
+		[]string{"AWS_ACCESS_KEY_ID=" + m.AccessKey(), "AWS_SECRET_ACCESS_KEY=" + m.SecretKey()})
 }

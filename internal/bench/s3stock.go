@@ -25,20 +25,11 @@ func DepositS3StockTools(custos, dir string, size int64, rounds int) ([]Metric, 
 	if _, err := os.Stat(mc); err != nil {
 		return nil, fmt.Errorf("MinIO's client is not installed (make bench installs it): %w", err)
 	}
-	bin := filepath.Join(testenv.ToolsDir(), "minio")
-	if _, err := os.Stat(bin); err != nil {
-		return nil, fmt.Errorf("MinIO is not installed (make tools): %w", err)
-	}
-	mdir, err := os.MkdirTemp(dir, "minio-")
+	m, mdir, stop, err := launchMinIO(dir)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(mdir)
-	m, err := testenv.LaunchMinIO(bin, mdir)
-	if err != nil {
-		return nil, err
-	}
-	defer m.Stop()
+	defer stop()
 	cl, err := minio.New(m.Endpoint(), &minio.Options{Creds: credentials.NewStaticV4(m.AccessKey(), m.SecretKey(), "")})
 	if err != nil {
 		return nil, err
@@ -72,16 +63,11 @@ func DepositS3StockTools(custos, dir string, size int64, rounds int) ([]Metric, 
 		return nil, fmt.Errorf("the stock-tools pipeline's upload: %d bytes, %v", info.Size, err)
 	}
 
-	srv, err := startServer(custos, dir, []string{"--objects", m.URL("evidence"), "--retention", "1m", "--pending-retention", "1m"},
-		[]string{"AWS_ACCESS_KEY_ID=" + m.AccessKey(), "AWS_SECRET_ACCESS_KEY=" + m.SecretKey()})
+	srv, err := s3Server(custos, dir, m, "evidence")
 	if err != nil {
 		return nil, err
 	}
-	defer func() { srv.stop(); os.RemoveAll(srv.data) }()
-	if err := srv.call("POST", "/v1/cases", map[string]string{"case": "STOCK", "title": "stock tools, S3"}); err != nil {
-		return nil, err
-	}
-	dm, _, err := cliDeposits(custos, srv, "STOCK", file, size, rounds)
+	dm, _, err := cliDeposits(custos, srv, file, size, rounds)
 	if err != nil {
 		return nil, err
 	}

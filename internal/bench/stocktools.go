@@ -62,11 +62,7 @@ func DepositStockTools(custos, dir string, size int64, rounds int) ([]Metric, er
 	if err != nil {
 		return nil, err
 	}
-	defer func() { s.stop(); os.RemoveAll(s.data) }()
-	if err := s.call("POST", "/v1/cases", map[string]string{"case": "STOCK", "title": "stock tools"}); err != nil {
-		return nil, err
-	}
-	dm, cpu, err := cliDeposits(custos, s, "STOCK", file, size, rounds)
+	dm, cpu, err := cliDeposits(custos, s, file, size, rounds)
 	if err != nil {
 		return nil, err
 	}
@@ -111,11 +107,17 @@ func runPipeline(script string, rounds int, before func(), env []string) (time.D
 	return took[len(took)/2], nil
 }
 
-// cliDeposits runs `custos deposit` of file (size bytes) into caseID on
-// s rounds times and returns the median time of the whole client
-// process, and the median CPU time (user and system, client and server
-// together) per byte, in nanoseconds.
-func cliDeposits(custos string, s *devServer, caseID, file string, size int64, rounds int) (time.Duration, float64, error) {
+// cliDeposits opens a case on s and runs `custos deposit` of file (size
+// bytes) into it rounds times; it returns the median time of the whole
+// client process, and the median CPU time (user and system, client and
+// server together) per byte, in nanoseconds. It stops s and removes its
+// data folder.
+func cliDeposits(custos string, s *devServer, file string, size int64, rounds int) (time.Duration, float64, error) {
+	defer func() { s.stop(); os.RemoveAll(s.data) }()
+	const caseID = "STOCK"
+	if err := s.call("POST", "/v1/cases", map[string]string{"case": caseID, "title": "stock tools"}); err != nil {
+		return 0, 0, err
+	}
 	var dep []time.Duration
 	var cpu []float64
 	for range rounds {
