@@ -151,12 +151,11 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 	if err := v.AuditReader(ctx, who, "audit.log"); err != nil {
 		return err
 	}
-	named := fn
 	switch {
 	case itemID != "":
 		it, ok := v.state.getItem(itemID)
 		if !ok {
-			return v.readNamed(ctx, itemID, true, named)
+			return v.readNamed(ctx, itemID, true, fn)
 		}
 		// An item's timeline includes the packages that carried it out
 		// of the vault: the case's package events that name it.
@@ -183,7 +182,7 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 			return nil
 		})
 	case caseID != "":
-		return v.readNamed(ctx, caseID, false, named)
+		return v.readNamed(ctx, caseID, false, fn)
 	default:
 		return v.readWhole(ctx, fn)
 	}

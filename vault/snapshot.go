@@ -581,22 +581,20 @@ func decodeLines(br *bufio.Reader, add func(*snapState) error) error {
 			if err == io.EOF && len(line) == 0 {
 				return
 			}
-			if err != nil && err != io.EOF {
-				// The file cannot be read (its MAC cannot hold): a
-				// reader error may well come back at every read.
-				res := make(chan decoded, 1)
-				res <- decoded{err: fmt.Errorf("%w: %w", errSnapshotRead, err)}
-				queue <- res
-				return
-			}
-			if failed.Load() {
+			if failed.Load() && err == nil {
 				continue
 			}
 			res := make(chan decoded, 1)
 			queue <- res
-			if err != nil {
+			switch {
+			case err == io.EOF:
 				res <- decoded{err: errors.New("a line is cut short")}
 				continue
+			case err != nil:
+				// The file cannot be read (its MAC cannot hold): a
+				// reader error may well come back at every read.
+				res <- decoded{err: fmt.Errorf("%w: %w", errSnapshotRead, err)}
+				return
 			}
 			busy <- struct{}{}
 			wg.Go(func() {

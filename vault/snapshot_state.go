@@ -147,6 +147,9 @@ func (b *snapState) restore() (*State, error) {
 // that names an entry twice is refused.
 type restorer struct {
 	b snapState
+	// itemEvents and caseEvents are the state's own maps, filled as the
+	// lines come (b does not hold the event counts).
+	itemEvents, caseEvents map[string]named
 	// sizes, if known (the snapshot's header), size the large maps once.
 	sizes snapshotEntries
 }
@@ -188,12 +191,12 @@ func (r *restorer) add(part *snapState) error {
 		}
 	}
 	for id, n := range part.ItemEvents {
-		if !addCanon(&b.ItemEvents, r.sizes.ItemEvents, r.itemID(id), n) {
+		if !addCanon(&r.itemEvents, r.sizes.ItemEvents, canonItemID(b.Items, id), named{n: n[0], last: n[1]}) {
 			return errSnapshotDup
 		}
 	}
 	for id, n := range part.CaseEvents {
-		if !addCanon(&b.CaseEvents, r.sizes.CaseEvents, r.caseID(id), n) {
+		if !addCanon(&r.caseEvents, r.sizes.CaseEvents, r.caseID(id), named{n: n[0], last: n[1]}) {
 			return errSnapshotDup
 		}
 	}
@@ -222,16 +225,17 @@ func (r *restorer) add(part *snapState) error {
 	return nil
 }
 
-// itemID and caseID return the state's copy of an id read so far (the
-// vault writes items and cases before the maps that name them), else the
-// string given.
-func (r *restorer) itemID(id string) string {
-	if it := r.b.Items[id]; it != nil {
+// canonItemID returns the copy of an item id its record in items holds,
+// else the string given (the vault writes items before the maps that
+// name them).
+func canonItemID(items map[string]*Item, id string) string {
+	if it := items[id]; it != nil {
 		return it.ID
 	}
 	return id
 }
 
+// caseID is canonItemID for a case id read so far.
 func (r *restorer) caseID(id string) string {
 	if c := r.b.Cases[id]; c != nil {
 		return c.ID
@@ -276,18 +280,8 @@ func (r *restorer) state() (*State, error) {
 			c.Members = map[string]bool{}
 		}
 	}
-	if len(b.CaseEvents) > 0 {
-		s.caseEvents = make(map[string]named, len(b.CaseEvents))
-	}
-	for k, n := range b.CaseEvents {
-		s.caseEvents[k] = named{n: n[0], last: n[1]}
-	}
-	if len(b.ItemEvents) > 0 {
-		s.itemEvents = make(map[string]named, len(b.ItemEvents))
-	}
-	for k, n := range b.ItemEvents {
-		s.itemEvents[k] = named{n: n[0], last: n[1]}
-	}
+	setIf(&s.caseEvents, r.caseEvents)
+	setIf(&s.itemEvents, r.itemEvents)
 	for k, sp := range b.Persons {
 		p := sp.Person
 		p.tokenSHA256 = sp.TokenSHA256
@@ -394,12 +388,7 @@ func (s *State) intern() error {
 		}
 		p.Name = name
 	}
-	itemID := func(id string) string {
-		if it := s.items[id]; it != nil {
-			return it.ID
-		}
-		return id
-	}
+	itemID := func(id string) string { return canonItemID(s.items, id) }
 	objectName := func(name string) string {
 		if it := s.items[s.objects[name]]; it != nil && it.Deposit.Object == name {
 			return it.Deposit.Object
@@ -479,17 +468,17 @@ func chunker[V any](m map[string]V, set func(*snapState, map[string]V)) func(*sn
 	}
 }
 
-// mergeInto adds m's entries to *dst; false if a key is there already.
+// mergeInto adds m's entries to *dst (m itself if *dst is nil); false if
+// a key is there already.
 func mergeInto[V any](dst *map[string]V, m map[string]V) bool {
 	if *dst == nil {
 		*dst = m
 		return true
 	}
 	for k, v := range m {
-		if _, ok := (*dst)[k]; ok {
+		if !addCanon(dst, 0, k, v) {
 			return false
 		}
-		(*dst)[k] = v
 	}
 	return true
 }
