@@ -145,47 +145,13 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			return fail(err)
 		}
 	}
-	resp, err := c.get("/v1/log/events", url.Values{"from": {"0"}})
+	lookups, err := replayLog(c, eng, k, progress(stderr, *asJSON, -1, "reading the log"))
 	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	lresp, err := c.get("/v1/log/lookups", url.Values{"from": {"0"}})
-	if err != nil {
-		return err
-	}
-	defer lresp.Body.Close()
-	lookups := newLookupCheck(lresp.Body)
-	eng.OnEvent(lookups.next)
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), events.MaxEventSize+1)
-	var batch [][]byte
-	first := true
-	flush := func() error {
-		err := eng.AddBatch(batch)
-		batch = batch[:0]
-		return err
-	}
-	for sc.Scan() {
-		b := append([]byte(nil), sc.Bytes()...)
-		if first {
-			first = false
-			if err := checkGenesis(b, k); err != nil {
-				return fail(err)
-			}
+		var rerr *replayError
+		if errors.As(err, &rerr) {
+			return fail(rerr.err)
 		}
-		batch = append(batch, b)
-		if len(batch) == 8192 {
-			if err := flush(); err != nil {
-				return fail(err)
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fail(fmt.Errorf("reading the log after %d events: %v", eng.Size()+uint64(len(batch)), err))
-	}
-	if err := flush(); err != nil {
-		return fail(err)
+		return err
 	}
 	res, err := eng.Finish()
 	if err != nil {

@@ -141,18 +141,27 @@ func (c *client) do(req *http.Request) (*http.Response, error) {
 			for _, class := range []string{"bad request: ", "forbidden: ", "not found: ", "conflict: "} {
 				msg = strings.TrimPrefix(msg, class)
 			}
-			return nil, errors.New(msg)
+			return nil, &statusError{resp.StatusCode, msg}
 		}
 		if json.Unmarshal(b, &e) == nil && e.Error != "" {
 			if resp.StatusCode == http.StatusUnauthorized && strings.HasPrefix(os.Getenv("CUSTOS_TOKEN"), "css_") {
-				return nil, fmt.Errorf("%s (HTTP 401): the session in CUSTOS_TOKEN has expired or ended: unset CUSTOS_TOKEN and use your kept login, or run custos login", e.Error)
+				return nil, &statusError{resp.StatusCode, fmt.Sprintf("%s (HTTP 401): the session in CUSTOS_TOKEN has expired or ended: unset CUSTOS_TOKEN and use your kept login, or run custos login", e.Error)}
 			}
-			return nil, fmt.Errorf("%s (HTTP %d)", e.Error, resp.StatusCode)
+			return nil, &statusError{resp.StatusCode, fmt.Sprintf("%s (HTTP %d)", e.Error, resp.StatusCode)}
 		}
-		return nil, fmt.Errorf("vault answered HTTP %d", resp.StatusCode)
+		return nil, &statusError{resp.StatusCode, fmt.Sprintf("vault answered HTTP %d", resp.StatusCode)}
 	}
 	return resp, nil
 }
+
+// statusError is the vault's refusal or failure (an answer of HTTP 300 or
+// more): its status code and the sentence to show.
+type statusError struct {
+	code int
+	msg  string
+}
+
+func (e *statusError) Error() string { return e.msg }
 
 // get starts a GET whose body the caller streams and closes.
 func (c *client) get(path string, q url.Values) (*http.Response, error) {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/logstream"
 	"github.com/custos-vault/custos/events/witness/witnessclient"
 	"github.com/custos-vault/custos/vault"
 )
@@ -86,12 +87,9 @@ func (h *Handler) logEvents(w http.ResponseWriter, r *http.Request, who vault.Pr
 // A failure once the answer has begun cuts the connection, so that a
 // client never takes a short answer for a whole one.
 func (h *Handler) streamLog(w http.ResponseWriter, r *http.Request, who vault.Principal, action string, line func(events.Record) ([]byte, error)) error {
-	if err := h.v.AuditReader(r.Context(), who, action); err != nil {
+	from, err := h.auditFrom(r, who, action)
+	if err != nil {
 		return err
-	}
-	from, err := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
-	if err != nil && r.URL.Query().Get("from") != "" {
-		return fmt.Errorf("%w: from must be a number", vault.ErrBadInput)
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
@@ -107,6 +105,43 @@ func (h *Handler) streamLog(w http.ResponseWriter, r *http.Request, who vault.Pr
 	})
 	if err == nil {
 		err = bw.flush()
+	}
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// auditFrom records an auditor's read of the log (action) and returns the
+// query's "from" position (0 when absent).
+func (h *Handler) auditFrom(r *http.Request, who vault.Principal, action string) (uint64, error) {
+	if err := h.v.AuditReader(r.Context(), who, action); err != nil {
+		return 0, err
+	}
+	from, err := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
+	if err != nil && r.URL.Query().Get("from") != "" {
+		return 0, fmt.Errorf("%w: from must be a number", vault.ErrBadInput)
+	}
+	return from, nil
+}
+
+// logRecords streams, from the query's "from" position on, every stored
+// event's bytes with the lookup values the store keeps beside them, as a
+// records stream (events/logstream, docs/custody-log.md 11.1): what
+// logEvents and logLookups serve, in one read of the store. The end
+// marker is written only after the last record; a failure before it cuts
+// the connection.
+func (h *Handler) logRecords(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	from, err := h.auditFrom(r, who, "audit.records")
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", logstream.MediaType)
+	w.WriteHeader(http.StatusOK)
+	sw := logstream.NewWriter(w)
+	err = events.ReadTransient(r.Context(), h.v.Store(), from, sw.Write)
+	if err == nil {
+		err = sw.Close()
 	}
 	if err != nil {
 		panic(http.ErrAbortHandler)

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/logstream"
+	"github.com/custos-vault/custos/events/verify"
+	"github.com/custos-vault/custos/vault/api"
+	"github.com/schollz/progressbar/v3"
+)
+
+// replayBatch is how many events audit verify hands the engine at once
+// (about 4 MiB of a typical log).
+const replayBatch = 8192
+
+// replayError is a finding of the replay (the log or the stream fails a
+// check), as against a failure to reach the vault.
+type replayError struct{ err error }
+
+func (e *replayError) Error() string { return e.err.Error() }
+
+// logBatch is a run of consecutive events as the vault served them: their
+// stored bytes, the lookup values stored beside them (nil from a vault
+// without the records stream), and the read's error after them, if any.
+type logBatch struct {
+	bytes   [][]byte
+	lookups []api.Lookup
+	err     error
+}
+
+// replayLog reads the whole custody log from the vault and replays it
+// into eng, checking the first event against the vault's key and every
+// event's lookup values against its signed bytes (the returned check's
+// finish reports those). The log is read from GET /v1/log/records, one
+// stream with both, on a goroutine of its own, so that reading overlaps
+// the replay; a vault without that route (an older version) is read from
+// GET /v1/log/events and /v1/log/lookups. Findings are *replayError.
+func replayLog(c *client, eng *verify.Engine, k api.KeyResponse, bar *progressbar.ProgressBar) (*lookupCheck, error) {
+	defer bar.Close()
+	resp, err := c.getOptional("/v1/log/records", url.Values{"from": {"0"}})
+	if err != nil {
+		return nil, err
+	}
+	var batches <-chan logBatch
+	stop := make(chan struct{})
+	defer close(stop)
+	lookups := &lookupCheck{}
+	if resp != nil && isRecordsStream(resp) {
+		defer resp.Body.Close()
+		batches = readRecords(io.TeeReader(resp.Body, bar), stop)
+	} else {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		eresp, err := c.get("/v1/log/events", url.Values{"from": {"0"}})
+		if err != nil {
+			return nil, err
+		}
+		defer eresp.Body.Close()
+		lresp, err := c.get("/v1/log/lookups", url.Values{"from": {"0"}})
+		if err != nil {
+			return nil, err
+		}
+		defer lresp.Body.Close()
+		lookups = newLineLookupCheck(lresp.Body)
+		batches = readLines(io.TeeReader(eresp.Body, bar), stop)
+	}
+	eng.OnEvent(lookups.next)
+	first := true
+	for b := range batches {
+		if first && len(b.bytes) > 0 {
+			first = false
+			if err := checkGenesis(b.bytes[0], k); err != nil {
+				return nil, &replayError{err}
+			}
+		}
+		lookups.queue = b.lookups
+		if err := eng.AddBatch(b.bytes); err != nil {
+			return nil, &replayError{err}
+		}
+		if b.err != nil {
+			return nil, &replayError{fmt.Errorf("reading the log after %d events: %v", eng.Size(), b.err)}
+		}
+	}
+	bar.Finish()
+	return lookups, nil
+}
+
+// isRecordsStream reports whether the vault answered with a records
+// stream (a vault that predates it may answer its web application's page).
+func isRecordsStream(resp *http.Response) bool {
+	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return err == nil && mt == logstream.MediaType
+}
+
+// readRecords reads a records stream into batches on a goroutine of its
+// own, until the stream ends, fails, or stop is closed.
+func readRecords(r io.Reader, stop <-chan struct{}) <-chan logBatch {
+	out := make(chan logBatch, 2)
+	go func() {
+		defer close(out)
+		rd := logstream.NewReader(r)
+		for {
+			b := logBatch{bytes: make([][]byte, 0, replayBatch), lookups: make([]api.Lookup, 0, replayBatch)}
+			for len(b.bytes) < replayBatch {
+				rec, err := rd.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					b.err = err
+					break
+				}
+				b.bytes = append(b.bytes, rec.Bytes)
+				b.lookups = append(b.lookups, api.Lookup{Seq: rec.Seq, ID: rec.ID, Case: rec.Case, Item: rec.Item})
+			}
+			select {
+			case out <- b:
+			case <-stop:
+				return
+			}
+			if len(b.bytes) < replayBatch {
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// readLines is readRecords for GET /v1/log/events: one event per line.
+func readLines(r io.Reader, stop <-chan struct{}) <-chan logBatch {
+	out := make(chan logBatch, 2)
+	go func() {
+		defer close(out)
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 1<<20), events.MaxEventSize+1)
+		for {
+			b := logBatch{bytes: make([][]byte, 0, replayBatch)}
+			ended := true
+			for sc.Scan() {
+				b.bytes = append(b.bytes, append([]byte(nil), sc.Bytes()...))
+				if len(b.bytes) == replayBatch {
+					ended = false
+					break
+				}
+			}
+			if ended {
+				b.err = sc.Err()
+			}
+			select {
+			case out <- b:
+			case <-stop:
+				return
+			}
+			if ended {
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// getOptional is get for a route an older vault may lack: a 404 answer
+// is (nil, nil).
+func (c *client) getOptional(path string, q url.Values) (*http.Response, error) {
+	resp, err := c.get(path, q)
+	var se *statusError
+	if errors.As(err, &se) && se.code == http.StatusNotFound {
+		return nil, nil
+	}
+	return resp, err
+}

@@ -1,0 +1,266 @@
+// Package logstream writes and reads the custody log's records stream: every
+// stored event's bytes together with the unsigned lookup values the store
+// keeps beside them (docs/custody-log.md 11.1), in one pass over the log.
+// It is what GET /v1/log/records serves and what custos audit verify reads,
+// so that an audit reads the log store once instead of twice (events, then
+// lookups) and decodes no JSON for the lookups.
+//
+// The stream is binary and length-prefixed, so that no stored value, however
+// an insider edited it, can shift the framing:
+//
+//	stream = magic *record end
+//	magic  = "custos-log-records/1" LF          (21 bytes)
+//	record = %x01 uvarint(seq) str(id) str(case) str(item) str(bytes)
+//	end    = %x00 uvarint(count)                (count = records before it)
+//	str    = uvarint(n) n*OCTET
+//
+// uvarint is encoding/binary's unsigned LEB128 (at most 10 bytes). A stream
+// that stops before its end marker, or whose end marker's count differs from
+// the records read, is incomplete; a reader refuses it.
+package logstream
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/custos-vault/custos/events"
+)
+
+// MediaType is the Content-Type of a records stream.
+const MediaType = "application/vnd.custos.log-records"
+
+// Magic opens every records stream: its name and version, and a line end.
+const Magic = "custos-log-records/1\n"
+
+// MaxValue bounds every string the stream carries (an id, a case, an item,
+// an event's bytes): MaxEventSize + 1 bytes. No event is longer than
+// MaxEventSize, and no lookup value taken from an event's signed bytes is
+// longer than the event, so a longer stored value is edited or refused
+// anyway; the writer cuts it to MaxValue bytes, which a reader accepts, so
+// that the check of that record still names its position (an event cut so
+// is refused for its size, a lookup value for disagreeing).
+const MaxValue = events.MaxEventSize + 1
+
+const (
+	tagEnd    = 0x00
+	tagRecord = 0x01
+)
+
+// ErrMalformed wraps every reason a stream is refused: a wrong magic, an
+// unknown tag, a length beyond its bound, a stream cut short, or an end
+// marker that does not count the records read.
+var ErrMalformed = errors.New("malformed custody log records stream")
+
+// Writer writes a records stream. Call Close after the last record to
+// write the end marker; a stream without it is incomplete.
+type Writer struct {
+	w     *bufio.Writer
+	count uint64
+	err   error
+	num   [binary.MaxVarintLen64]byte
+}
+
+// NewWriter returns a Writer on w, buffered (256 KiB), and writes the magic.
+func NewWriter(w io.Writer) *Writer {
+	wr := &Writer{w: bufio.NewWriterSize(w, 256<<10)}
+	_, wr.err = wr.w.WriteString(Magic)
+	return wr
+}
+
+func (w *Writer) uvarint(x uint64) {
+	if w.err == nil {
+		_, w.err = w.w.Write(w.num[:binary.PutUvarint(w.num[:], x)])
+	}
+}
+
+func (w *Writer) bytes(b []byte) {
+	if len(b) > MaxValue {
+		b = b[:MaxValue]
+	}
+	w.uvarint(uint64(len(b)))
+	if w.err == nil {
+		_, w.err = w.w.Write(b)
+	}
+}
+
+func (w *Writer) str(s string) {
+	if len(s) > MaxValue {
+		s = s[:MaxValue]
+	}
+	w.uvarint(uint64(len(s)))
+	if w.err == nil {
+		_, w.err = w.w.WriteString(s)
+	}
+}
+
+// Write writes one record. Its bytes are written before Write returns, so
+// they need not outlive the call. The first error is sticky.
+func (w *Writer) Write(r events.Record) error {
+	if w.err == nil {
+		w.err = w.w.WriteByte(tagRecord)
+	}
+	w.uvarint(r.Seq)
+	w.str(r.ID)
+	w.str(r.Case)
+	w.str(r.Item)
+	w.bytes(r.Bytes)
+	if w.err == nil {
+		w.count++
+	}
+	return w.err
+}
+
+// Close writes the end marker and flushes. It does not close the
+// underlying writer.
+func (w *Writer) Close() error {
+	if w.err == nil {
+		w.err = w.w.WriteByte(tagEnd)
+	}
+	w.uvarint(w.count)
+	if w.err == nil {
+		w.err = w.w.Flush()
+	}
+	return w.err
+}
+
+// Reader reads a records stream.
+type Reader struct {
+	r     *bufio.Reader
+	count uint64
+	begun bool
+	err   error
+}
+
+// NewReader returns a Reader on r, buffered (256 KiB).
+func NewReader(r io.Reader) *Reader {
+	return &Reader{r: bufio.NewReaderSize(r, 256<<10)}
+}
+
+func (r *Reader) malformed(format string, args ...any) error {
+	return fmt.Errorf("%w after %d records: %s", ErrMalformed, r.count, fmt.Sprintf(format, args...))
+}
+
+// short turns a stream cut inside an element into a refusal.
+func (r *Reader) short(err error, what string) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return r.malformed("it ends inside %s (incomplete: the answer was cut)", what)
+	}
+	return err
+}
+
+// uvarint reads an unsigned LEB128 number as encoding/binary writes it,
+// refusing one longer than 10 bytes or beyond 64 bits.
+func (r *Reader) uvarint(what string) (uint64, error) {
+	var x uint64
+	for i := 0; i < binary.MaxVarintLen64; i++ {
+		b, err := r.r.ReadByte()
+		if err != nil {
+			return 0, r.short(err, what)
+		}
+		if i == binary.MaxVarintLen64-1 && b > 1 {
+			break
+		}
+		x |= uint64(b&0x7f) << (7 * i)
+		if b < 0x80 {
+			return x, nil
+		}
+	}
+	return 0, r.malformed("%s is not a valid uvarint", what)
+}
+
+func (r *Reader) value(what string) ([]byte, error) {
+	n, err := r.uvarint(what + "'s length")
+	if err != nil {
+		return nil, err
+	}
+	if n > MaxValue {
+		return nil, r.malformed("%s is %d bytes, more than the %d a stream may carry", what, n, MaxValue)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r.r, b); err != nil {
+		return nil, r.short(err, what)
+	}
+	return b, nil
+}
+
+// Next returns the next record, with Bytes and the lookup values its own
+// copies. At the end marker it returns io.EOF if the marker counts the
+// records read; every other failure is an error, wrapping ErrMalformed
+// when the stream itself is at fault, and is returned again by later
+// calls.
+func (r *Reader) Next() (events.Record, error) {
+	if r.err != nil {
+		return events.Record{}, r.err
+	}
+	rec, err := r.next()
+	if err != nil {
+		r.err = err
+	}
+	return rec, err
+}
+
+func (r *Reader) next() (events.Record, error) {
+	if !r.begun {
+		var m [len(Magic)]byte
+		if _, err := io.ReadFull(r.r, m[:]); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return events.Record{}, r.malformed("it does not begin with %q", Magic)
+			}
+			return events.Record{}, err
+		}
+		if string(m[:]) != Magic {
+			return events.Record{}, r.malformed("it does not begin with %q", Magic)
+		}
+		r.begun = true
+	}
+	tag, err := r.r.ReadByte()
+	if err == io.EOF {
+		return events.Record{}, r.malformed("it ends without its end marker (incomplete: the answer was cut)")
+	}
+	if err != nil {
+		return events.Record{}, err
+	}
+	switch tag {
+	case tagEnd:
+		n, err := r.uvarint("the end marker's count")
+		if err != nil {
+			return events.Record{}, err
+		}
+		if n != r.count {
+			return events.Record{}, r.malformed("the end marker counts %d records", n)
+		}
+		if _, err := r.r.ReadByte(); err != io.EOF {
+			if err != nil {
+				return events.Record{}, err
+			}
+			return events.Record{}, r.malformed("bytes follow the end marker")
+		}
+		return events.Record{}, io.EOF
+	case tagRecord:
+	default:
+		return events.Record{}, r.malformed("unknown tag 0x%02x", tag)
+	}
+	var rec events.Record
+	if rec.Seq, err = r.uvarint("a record's position"); err != nil {
+		return events.Record{}, err
+	}
+	var id, cs, item []byte
+	if id, err = r.value("an id"); err != nil {
+		return events.Record{}, err
+	}
+	if cs, err = r.value("a case"); err != nil {
+		return events.Record{}, err
+	}
+	if item, err = r.value("an item"); err != nil {
+		return events.Record{}, err
+	}
+	if rec.Bytes, err = r.value("an event's bytes"); err != nil {
+		return events.Record{}, err
+	}
+	rec.ID, rec.Case, rec.Item = string(id), string(cs), string(item)
+	r.count++
+	return rec, nil
+}

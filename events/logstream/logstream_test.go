@@ -1,0 +1,240 @@
+package logstream
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/custos-vault/custos/events"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/stream.hex from the records in testdata/records.json")
+
+func sample() []events.Record {
+	return []events.Record{
+		{Seq: 0, ID: "ev_0", Bytes: []byte(`{"seq":0}`)},
+		{Seq: 1, ID: "ev_1", Case: "C-1", Item: "it_1", Bytes: []byte(`{"seq":1,"case":"C-1"}`)},
+		// An insider's edit: a line end and a tag byte in a lookup value
+		// must not shift the framing.
+		{Seq: 300, ID: "ev_2\n\x00\x01", Case: "C\n2", Item: "", Bytes: []byte("\x00\x01\n")},
+	}
+}
+
+func write(t testing.TB, recs []events.Record) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	for _, r := range recs {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func readAll(b []byte) ([]events.Record, error) {
+	r := NewReader(bytes.NewReader(b))
+	var out []events.Record
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, rec)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	for _, recs := range [][]events.Record{nil, sample()} {
+		got, err := readAll(write(t, recs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(recs) || (len(recs) > 0 && !reflect.DeepEqual(got, recs)) {
+			t.Fatalf("read %+v, wrote %+v", got, recs)
+		}
+	}
+}
+
+// TestVector: the stream in testdata/stream.hex is what the writer makes
+// of testdata/records.json, byte for byte, and reads back to it.
+func TestVector(t *testing.T) {
+	var recs []struct {
+		Seq   uint64 `json:"seq"`
+		ID    string `json:"id"`
+		Case  string `json:"case"`
+		Item  string `json:"item"`
+		Bytes string `json:"bytes"`
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", "records.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &recs); err != nil {
+		t.Fatal(err)
+	}
+	var want []events.Record
+	for _, r := range recs {
+		want = append(want, events.Record{Seq: r.Seq, ID: r.ID, Case: r.Case, Item: r.Item, Bytes: []byte(r.Bytes)})
+	}
+	stream := write(t, want)
+	path := filepath.Join("testdata", "stream.hex")
+	if *update {
+		if err := os.WriteFile(path, []byte(hex.EncodeToString(stream)+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vec, err := hex.DecodeString(strings.TrimSpace(string(h)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(vec, stream) {
+		t.Fatalf("the writer's stream differs from the vector:\n got %x\nwant %x", stream, vec)
+	}
+	got, err := readAll(vec)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("the vector reads as %+v, %v", got, err)
+	}
+}
+
+// TestCutStreamsAreRefused: a stream cut at any byte before its end
+// marker's last byte is refused as incomplete, never taken as a shorter
+// whole stream.
+func TestCutStreamsAreRefused(t *testing.T) {
+	full := write(t, sample())
+	for n := 0; n < len(full); n++ {
+		got, err := readAll(full[:n])
+		if !errors.Is(err, ErrMalformed) {
+			t.Fatalf("cut at %d of %d bytes: %d records, error %v", n, len(full), len(got), err)
+		}
+	}
+}
+
+func TestMalformedStreams(t *testing.T) {
+	full := write(t, sample())
+	end := bytes.LastIndexByte(full, tagEnd)
+	cases := map[string][]byte{
+		"another magic":        append([]byte("custos-log-records/2\n"), full[len(Magic):]...),
+		"an end counting more": append(append([]byte{}, full[:end]...), tagEnd, 4),
+		"an end counting less": append(append([]byte{}, full[:end]...), tagEnd, 2),
+		"bytes after the end":  append(append([]byte{}, full...), 0),
+		"an unknown tag":       append(append([]byte{}, full[:end]...), 0x02),
+		"a length too large": append([]byte(Magic), tagRecord, 0, // seq 0
+			0xff, 0xff, 0x04), // an id of 81,919 bytes, beyond MaxValue
+		"an 11-byte uvarint": append([]byte(Magic), tagRecord,
+			0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01),
+		"a uvarint past 64 bits": append([]byte(Magic), tagRecord,
+			0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02),
+	}
+	for name, b := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := readAll(b)
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("read without refusal: %v", err)
+			}
+		})
+	}
+}
+
+// TestOverlongValuesAreCut: a stored value longer than any signed one is
+// carried cut to MaxValue bytes, so the reader still reaches the record
+// and its check names it.
+func TestOverlongValuesAreCut(t *testing.T) {
+	long := strings.Repeat("x", 3*MaxValue)
+	recs := []events.Record{{Seq: 7, ID: long, Case: long, Item: "it", Bytes: []byte(long)}}
+	got, err := readAll(write(t, recs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Seq != 7 || len(got[0].ID) != MaxValue || len(got[0].Case) != MaxValue ||
+		len(got[0].Bytes) != MaxValue || got[0].Item != "it" {
+		t.Fatalf("read %d records: seq %d, id %d bytes, case %d, bytes %d", len(got), got[0].Seq, len(got[0].ID), len(got[0].Case), len(got[0].Bytes))
+	}
+	if _, err := events.Decode(got[0].Bytes); err == nil {
+		t.Fatal("an event cut to MaxValue bytes decodes")
+	}
+}
+
+// TestErrorsAreSticky: after a refusal, Next keeps refusing.
+func TestErrorsAreSticky(t *testing.T) {
+	full := write(t, sample())
+	r := NewReader(bytes.NewReader(full[:len(full)-1]))
+	var first error
+	for i := 0; i < 10; i++ {
+		if _, err := r.Next(); err != nil {
+			if first == nil {
+				first = err
+			} else if err != first {
+				t.Fatalf("second error %v differs from the first %v", err, first)
+			}
+		}
+	}
+	if first == nil {
+		t.Fatal("no error")
+	}
+}
+
+// FuzzReader: no input makes the reader panic or return a record after an
+// error, and what it reads whole writes back to the same bytes when every
+// uvarint in the input is minimal.
+func FuzzReader(f *testing.F) {
+	f.Add(write(f, sample()))
+	f.Add(write(f, nil))
+	f.Add([]byte(Magic))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		recs, err := readAll(b)
+		if err != nil {
+			return
+		}
+		again := write(t, recs)
+		if got, err := readAll(again); err != nil || len(got) != len(recs) {
+			t.Fatalf("a stream read whole does not read back: %v", err)
+		}
+		if len(again) > len(b) {
+			t.Fatalf("re-written stream is longer (%d) than the one read (%d)", len(again), len(b))
+		}
+	})
+}
+
+func BenchmarkReadWrite(b *testing.B) {
+	ev := bytes.Repeat([]byte("e"), 480)
+	rec := events.Record{ID: "ev_0123456789abcdef01234567", Case: "NCU-04832", Item: "it_703ff5186e34970b22e9004b", Bytes: ev}
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	for i := 0; i < b.N; i++ {
+		rec.Seq = uint64(i)
+		if err := w.Write(rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(ev)))
+	r := NewReader(&buf)
+	for {
+		if _, err := r.Next(); err == io.EOF {
+			break
+		} else if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,173 @@
+package e2e
+
+// audit verify reads the log in one records stream (GET /v1/log/records,
+// events/logstream). An insider between the store and the auditor may
+// edit the unsigned lookup values into anything, or cut the stream; an
+// older vault lacks the route.
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// auditProxy is a reverse proxy in front of s that records the paths
+// requested and passes each answer through change (nil: unchanged). It
+// stands for the network between the auditor and the vault.
+type auditProxy struct {
+	mu    sync.Mutex
+	paths []string
+	url   string
+}
+
+func newAuditProxy(t *testing.T, s *server, change func(w http.ResponseWriter, r *http.Request, next http.Handler) bool) *auditProxy {
+	t.Helper()
+	base, _ := s.credential("auditor")
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &auditProxy{}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.FlushInterval = -1
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		p.paths = append(p.paths, r.URL.Path)
+		p.mu.Unlock()
+		if change != nil && change(w, r, rp) {
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	p.url = ts.URL
+	s.runEnv = append(s.runEnv, "CUSTOS_SERVER="+ts.URL)
+	t.Cleanup(func() { s.runEnv = nil })
+	return p
+}
+
+func (p *auditProxy) asked(path string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, q := range p.paths {
+		if q == path {
+			return true
+		}
+	}
+	return false
+}
+
+// TestAuditVerifyReadsTheLogOnce: one records stream, not the two line
+// streams, and the same verdict.
+func TestAuditVerifyReadsTheLogOnce(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	setup(t, s, work)
+	p := newAuditProxy(t, s, nil)
+	out := s.ok("auditor", work, "audit", "verify", "--json").json(t)
+	if out["ok"] != true {
+		t.Fatalf("audit verify: %v", out)
+	}
+	if !p.asked("/v1/log/records") || p.asked("/v1/log/events") || p.asked("/v1/log/lookups") {
+		t.Fatalf("audit verify asked for %v", p.paths)
+	}
+}
+
+// TestAuditVerifyReadsAnOlderVault: a vault without the records stream
+// is read from its two line streams, and edited lookup values are still
+// found there.
+func TestAuditVerifyReadsAnOlderVault(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	idA, _ := setup(t, s, work)
+	s.stop()
+	if n := sqliteExec(t, s, `UPDATE events SET case_id = 'C-9' WHERE item_id = ? AND CAST(bytes AS TEXT) LIKE '%"item.deposited"%'`, idA); n != 1 {
+		t.Fatalf("edited %d rows", n)
+	}
+	s.start()
+	older := func(w http.ResponseWriter, r *http.Request, _ http.Handler) bool {
+		if r.URL.Path != "/v1/log/records" {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"error":"not found: no such route"}`)
+		return true
+	}
+	p := newAuditProxy(t, s, older)
+	r := s.run("auditor", work, "custos", "audit", "verify")
+	if r.code == 0 || !strings.Contains(r.stderr, `case "C-9" (signed: "C-1")`) {
+		t.Fatalf("audit verify of an older vault: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if !p.asked("/v1/log/events") || !p.asked("/v1/log/lookups") {
+		t.Fatalf("audit verify asked for %v", p.paths)
+	}
+}
+
+// TestEditedLookupValuesCannotShiftTheStream: values edited to hold line
+// ends, the stream's own tag bytes, or more bytes than any event are
+// carried as values, and every edited event is named, no other.
+func TestEditedLookupValuesCannotShiftTheStream(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	idA, _ := setup(t, s, work)
+	s.stop()
+	if n := sqliteExec(t, s, `UPDATE events SET id = id || char(10, 0, 1) || '{"seq":0}' WHERE item_id = ? AND CAST(bytes AS TEXT) LIKE '%"item.deposited"%'`, idA); n != 1 {
+		t.Fatalf("edited %d rows", n)
+	}
+	if n := sqliteExec(t, s, `UPDATE events SET case_id = 'C-1' || char(10) || printf('%.*c', 200000, 'x') WHERE seq = 2`); n != 1 {
+		t.Fatalf("edited %d rows", n)
+	}
+	s.start()
+	r := s.run("auditor", work, "custos", "audit", "verify")
+	if r.code == 0 || !strings.Contains(r.stderr, "2 event(s) have lookup values that disagree") || !strings.Contains(r.stderr, "event 2:") {
+		t.Fatalf("audit verify: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	for _, ev := range logEvents(t, s) {
+		named := strings.Contains(r.stderr, fmt.Sprintf("event %d:", ev.Seq))
+		edited := ev.Seq == 2 || (ev.Type == "item.deposited" && ev.Item == idA)
+		if named != edited {
+			t.Errorf("event %d (%s): named %v, edited %v", ev.Seq, ev.Type, named, edited)
+		}
+	}
+	if len(r.stderr) > 64<<10 {
+		t.Errorf("the report quotes the edited values whole (%d bytes)", len(r.stderr))
+	}
+}
+
+// TestCutRecordsStreamIsRefused: an answer cut short (by the network or
+// by a proxy) is never taken for the whole log, even where it ends
+// between two records.
+func TestCutRecordsStreamIsRefused(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	setup(t, s, work)
+	for _, keep := range []int{21, 400, 2000} {
+		cut := func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
+			if r.URL.Path != "/v1/log/records" {
+				return false
+			}
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			body := rec.Body.Bytes()
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(body[:min(keep, len(body)-1)])
+			return true
+		}
+		newAuditProxy(t, s, cut)
+		r := s.run("auditor", work, "custos", "audit", "verify")
+		if r.code == 0 || !strings.Contains(r.stderr, "incomplete") {
+			t.Fatalf("a records stream cut after %d bytes: %d %s %s", keep, r.code, r.stdout, r.stderr)
+		}
+		s.runEnv = nil
+	}
+}
