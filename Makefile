@@ -9,7 +9,7 @@ LISTEN ?= 127.0.0.1:8443
 FUZZTIME ?= 10s
 DURATION ?= 1h
 
-.PHONY: all build run tools test test-short lint fuzz bench soak clean
+.PHONY: all build run tools test test-short lint fuzz bench bench-sqlite-drivers soak clean
 
 all: build
 
@@ -48,6 +48,12 @@ fuzz:
 bench: tools build
 	CUSTOS_BENCH_TOOLS=1 scripts/tools.sh
 	$(GO) run ./cmd/custos-bench
+
+## bench-sqlite-drivers: the log's append transaction on three SQLite drivers (pure Go, cgo, WebAssembly) side by side, 4 and 16 KiB pages; needs a C compiler for the cgo one.
+bench-sqlite-drivers:
+	@mkdir -p .run
+	cd internal/bench/sqlitedrivers && for page in 4096 16384; do for d in modernc mattn ncruces; do \
+		CGO_ENABLED=1 $(GO) run -tags $$d . -dir $(CURDIR)/.run -page-size $$page || exit 1; done; done
 
 ## soak: the server under a steady load for $(DURATION) (half on embedded defaults, half on PostgreSQL and MinIO); memory, open files and goroutines must stay flat, and the audit and every deposit must check out (docs/benchmarks.md).
 soak: tools build
