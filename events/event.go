@@ -93,6 +93,15 @@ func Encode(e *Event) ([]byte, error) {
 	if err := e.check(); err != nil {
 		return nil, err
 	}
+	// Data already compact (as the vault's events' are) is written
+	// without encoding/json (appendCanonical); otherwise encoding/json
+	// compacts it, or refuses it.
+	if b, ok := appendCanonical(make([]byte, 0, 256+len(e.Data)), e); ok {
+		if len(b) > MaxEventSize {
+			return nil, fmt.Errorf("event of %d bytes exceeds the %d-byte limit", len(b), MaxEventSize)
+		}
+		return b, nil
+	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer bufPool.Put(buf)
 	buf.Reset()
@@ -142,6 +151,12 @@ func DecodeWith(b []byte, unmarshal func([]byte, any) error) (*Event, error) {
 	}
 	if err := e.check(); err != nil {
 		return nil, err
+	}
+	// The common case, bytes as the vault writes them, is decided without
+	// re-encoding (isCanonical); anything else is decided, and its error
+	// worded, by encoding/json.
+	if isCanonical(b, e) {
+		return e, nil
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer bufPool.Put(buf)
