@@ -145,20 +145,13 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			return fail(err)
 		}
 	}
-	lookups, err := replayLog(c, eng, k, progress(stderr, *asJSON, -1, "reading the log"))
+	res, err := replayLog(c, eng, k, progress(stderr, *asJSON, -1, "reading the log"))
 	if err != nil {
 		var rerr *replayError
 		if errors.As(err, &rerr) {
 			return fail(rerr.err)
 		}
 		return err
-	}
-	res, err := eng.Finish()
-	if err != nil {
-		return fail(err)
-	}
-	if err := lookups.finish(); err != nil {
-		return fail(err)
 	}
 	if err := res.Covered(); err != nil {
 		return fail(err)

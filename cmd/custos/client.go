@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -13,6 +14,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/custos-vault/custos/vault/api"
 	"github.com/schollz/progressbar/v3"
@@ -163,13 +166,55 @@ type statusError struct {
 
 func (e *statusError) Error() string { return e.msg }
 
-// get starts a GET whose body the caller streams and closes.
+// streamStallLimit is how long a streamed answer may send nothing while
+// the command waits for it before the command gives up (the vault's own
+// limit on a client that stops reading is 30 s).
+var streamStallLimit = 2 * time.Minute
+
+// get starts a GET whose body the caller streams and closes. A read of
+// the body that waits longer than streamStallLimit for the vault fails,
+// instead of hanging the command.
 func (c *client) get(path string, q url.Values) (*http.Response, error) {
-	req, err := http.NewRequest("GET", c.url(path, q), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "GET", c.url(path, q), nil)
 	if err != nil {
+		cancel()
 		return nil, err
 	}
-	return c.do(req)
+	resp, err := c.do(req)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &stallGuard{body: resp.Body, limit: streamStallLimit, cancel: cancel}
+	return resp, nil
+}
+
+// stallGuard fails a Read that waits longer than limit, by cancelling
+// the request.
+type stallGuard struct {
+	body    io.ReadCloser
+	limit   time.Duration
+	cancel  context.CancelFunc
+	stalled atomic.Bool
+}
+
+func (g *stallGuard) Read(p []byte) (int, error) {
+	t := time.AfterFunc(g.limit, func() {
+		g.stalled.Store(true)
+		g.cancel()
+	})
+	n, err := g.body.Read(p)
+	t.Stop()
+	if err != nil && err != io.EOF && g.stalled.Load() {
+		err = fmt.Errorf("the vault sent nothing for %v: the connection stalled", g.limit)
+	}
+	return n, err
+}
+
+func (g *stallGuard) Close() error {
+	defer g.cancel()
+	return g.body.Close()
 }
 
 // call sends a JSON request (body may be nil) and decodes a JSON answer.

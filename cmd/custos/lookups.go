@@ -84,10 +84,10 @@ func (l *lookupCheck) next(ev *events.Event) {
 
 // finish reports every disagreement, or nil.
 func (l *lookupCheck) finish() error {
+	// (A line stream may hold values of events appended since the newest
+	// checkpoint, which the replay does not read: lines beyond are not
+	// looked at.)
 	if l.sc != nil {
-		if !l.done && l.sc.Scan() {
-			l.fault("the store returned lookup values for more events than the log holds")
-		}
 		if err := l.sc.Err(); err != nil {
 			l.fault("reading the lookup values: %v", err)
 		}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/custos-vault/custos/internal/printable"
 	"io"
 	"os"
 	"strings"
@@ -50,7 +51,12 @@ func main() {
 	os.Exit(1)
 }
 
-func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
+// oneLine is an error's text as the terminal shows it: one line, and
+// nothing in it that a terminal would act on (printable.Terminal), since
+// much of it may come from the vault or from the network between.
+func oneLine(s string) string {
+	return printable.Terminal(strings.ReplaceAll(strings.TrimSpace(s), "\n", "; "))
+}
 
 func usageErr(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))

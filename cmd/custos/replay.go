@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/logstream"
@@ -17,8 +18,14 @@ import (
 )
 
 // replayBatch is how many events audit verify hands the engine at once
-// (about 4 MiB of a typical log).
-const replayBatch = 8192
+// (about 4 MiB of a typical log), and replayBatchBytes the most bytes of
+// events it gathers into one (edited stored values can make events and
+// lookup values large): with two batches queued behind the one replayed,
+// what the replay holds stays within about 64 MiB.
+const (
+	replayBatch      = 8192
+	replayBatchBytes = 16 << 20
+)
 
 // replayError is a finding of the replay (the log or the stream fails a
 // check), as against a failure to reach the vault.
@@ -37,14 +44,23 @@ type logBatch struct {
 
 // replayLog reads the whole custody log from the vault and replays it
 // into eng, checking the first event against the vault's key and every
-// event's lookup values against its signed bytes (the returned check's
-// finish reports those). The log is read from GET /v1/log/records, one
-// stream with both, on a goroutine of its own, so that reading overlaps
-// the replay; a vault without that route (an older version) is read from
-// GET /v1/log/events and /v1/log/lookups. Findings are *replayError.
-func replayLog(c *client, eng *verify.Engine, k api.KeyResponse, bar *progressbar.ProgressBar) (*lookupCheck, error) {
+// event's lookup values against its signed bytes, and returns the
+// engine's result. The log is read from GET /v1/log/records, one stream
+// with both, on a goroutine of its own, so that reading overlaps the
+// replay; a vault without that route (an older version) is read from GET
+// /v1/log/events and /v1/log/lookups. Findings are *replayError: the
+// engine's first (the replay stops there), then every lookup value that
+// disagrees.
+//
+// It reads the events the newest checkpoint given to eng covers
+// (Engine.Goal): events appended since that checkpoint was signed are for
+// the next audit (without the bound, an audit of a vault in use would
+// find events no checkpoint covers).
+func replayLog(c *client, eng *verify.Engine, k api.KeyResponse, bar *progressbar.ProgressBar) (*verify.Result, error) {
 	defer bar.Close()
-	resp, err := c.getOptional("/v1/log/records", url.Values{"from": {"0"}})
+	upto := eng.Goal()
+	q := url.Values{"from": {"0"}, "to": {strconv.FormatUint(upto, 10)}}
+	resp, err := c.getOptional("/v1/log/records", q)
 	if err != nil {
 		return nil, err
 	}
@@ -59,18 +75,19 @@ func replayLog(c *client, eng *verify.Engine, k api.KeyResponse, bar *progressba
 		if resp != nil {
 			resp.Body.Close()
 		}
-		eresp, err := c.get("/v1/log/events", url.Values{"from": {"0"}})
+		// An older vault may not know "to": the first upto lines are read.
+		eresp, err := c.get("/v1/log/events", q)
 		if err != nil {
 			return nil, err
 		}
 		defer eresp.Body.Close()
-		lresp, err := c.get("/v1/log/lookups", url.Values{"from": {"0"}})
+		lresp, err := c.get("/v1/log/lookups", q)
 		if err != nil {
 			return nil, err
 		}
 		defer lresp.Body.Close()
 		lookups = newLineLookupCheck(lresp.Body)
-		batches = readLines(io.TeeReader(eresp.Body, bar), stop)
+		batches = readLines(io.TeeReader(eresp.Body, bar), upto, stop)
 	}
 	eng.OnEvent(lookups.next)
 	first := true
@@ -90,7 +107,15 @@ func replayLog(c *client, eng *verify.Engine, k api.KeyResponse, bar *progressba
 		}
 	}
 	bar.Finish()
-	return lookups, nil
+	res, err := eng.Finish()
+	if err != nil {
+		return nil, &replayError{err}
+	}
+	// While the answers are open: the line streams' check reads on.
+	if err := lookups.finish(); err != nil {
+		return nil, &replayError{err}
+	}
+	return res, nil
 }
 
 // isRecordsStream reports whether the vault answered with a records
@@ -109,7 +134,8 @@ func readRecords(r io.Reader, stop <-chan struct{}) <-chan logBatch {
 		rd := logstream.NewReader(r)
 		for {
 			b := logBatch{bytes: make([][]byte, 0, replayBatch), lookups: make([]api.Lookup, 0, replayBatch)}
-			for len(b.bytes) < replayBatch {
+			size := 0
+			for len(b.bytes) < replayBatch && size < replayBatchBytes {
 				rec, err := rd.Next()
 				if err == io.EOF {
 					break
@@ -120,13 +146,14 @@ func readRecords(r io.Reader, stop <-chan struct{}) <-chan logBatch {
 				}
 				b.bytes = append(b.bytes, rec.Bytes)
 				b.lookups = append(b.lookups, api.Lookup{Seq: rec.Seq, ID: rec.ID, Case: rec.Case, Item: rec.Item})
+				size += len(rec.Bytes) + len(rec.ID) + len(rec.Case) + len(rec.Item)
 			}
 			select {
 			case out <- b:
 			case <-stop:
 				return
 			}
-			if len(b.bytes) < replayBatch {
+			if b.err != nil || (len(b.bytes) < replayBatch && size < replayBatchBytes) {
 				return
 			}
 		}
@@ -134,19 +161,23 @@ func readRecords(r io.Reader, stop <-chan struct{}) <-chan logBatch {
 	return out
 }
 
-// readLines is readRecords for GET /v1/log/events: one event per line.
-func readLines(r io.Reader, stop <-chan struct{}) <-chan logBatch {
+// readLines is readRecords for GET /v1/log/events (one event per line),
+// up to its first n lines.
+func readLines(r io.Reader, n uint64, stop <-chan struct{}) <-chan logBatch {
 	out := make(chan logBatch, 2)
 	go func() {
 		defer close(out)
 		sc := bufio.NewScanner(r)
 		sc.Buffer(make([]byte, 1<<20), events.MaxEventSize+1)
+		var read uint64
 		for {
 			b := logBatch{bytes: make([][]byte, 0, replayBatch)}
-			ended := true
-			for sc.Scan() {
+			ended, size := true, 0
+			for read < n && sc.Scan() {
+				read++
 				b.bytes = append(b.bytes, append([]byte(nil), sc.Bytes()...))
-				if len(b.bytes) == replayBatch {
+				size += len(sc.Bytes())
+				if len(b.bytes) == replayBatch || size >= replayBatchBytes {
 					ended = false
 					break
 				}

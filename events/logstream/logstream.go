@@ -12,7 +12,7 @@
 //	magic  = "custos-log-records/1" LF          (21 bytes)
 //	record = %x01 uvarint(seq) str(id) str(case) str(item) str(bytes)
 //	end    = %x00 uvarint(count)                (count = records before it)
-//	str    = uvarint(n) n*OCTET
+//	str    = uvarint(n) n*OCTET              (n <= MaxLookup; bytes: MaxBytes)
 //
 // uvarint is encoding/binary's unsigned LEB128 (at most 10 bytes). A stream
 // that stops before its end marker, or whose end marker's count differs from
@@ -35,14 +35,20 @@ const MediaType = "application/vnd.custos.log-records"
 // Magic opens every records stream: its name and version, and a line end.
 const Magic = "custos-log-records/1\n"
 
-// MaxValue bounds every string the stream carries (an id, a case, an item,
-// an event's bytes): MaxEventSize + 1 bytes. No event is longer than
-// MaxEventSize, and no lookup value taken from an event's signed bytes is
-// longer than the event, so a longer stored value is edited or refused
-// anyway; the writer cuts it to MaxValue bytes, which a reader accepts, so
-// that the check of that record still names its position (an event cut so
-// is refused for its size, a lookup value for disagreeing).
-const MaxValue = events.MaxEventSize + 1
+// MaxBytes bounds an event's bytes as the stream carries them:
+// MaxEventSize + 1. No event is longer than MaxEventSize, so a longer
+// stored one is refused anyway; the writer cuts it to MaxBytes, which a
+// reader accepts, so that the replay still names its position (an event
+// cut so is refused for its size).
+const MaxBytes = events.MaxEventSize + 1
+
+// MaxLookup bounds a lookup value (id, case, item) as the stream carries
+// it: 1,025 bytes. The values the vault writes are short (an event id is
+// 32 hex digits, a case id at most 64 characters, an item id 27); a stored
+// value longer than 1,024 bytes is edited, and the writer cuts it to
+// MaxLookup, so that a reader still compares it (and finds it differs)
+// while holding little of it in memory.
+const MaxLookup = 1025
 
 const (
 	tagEnd    = 0x00
@@ -77,8 +83,8 @@ func (w *Writer) uvarint(x uint64) {
 }
 
 func (w *Writer) bytes(b []byte) {
-	if len(b) > MaxValue {
-		b = b[:MaxValue]
+	if len(b) > MaxBytes {
+		b = b[:MaxBytes]
 	}
 	w.uvarint(uint64(len(b)))
 	if w.err == nil {
@@ -87,8 +93,8 @@ func (w *Writer) bytes(b []byte) {
 }
 
 func (w *Writer) str(s string) {
-	if len(s) > MaxValue {
-		s = s[:MaxValue]
+	if len(s) > MaxLookup {
+		s = s[:MaxLookup]
 	}
 	w.uvarint(uint64(len(s)))
 	if w.err == nil {
@@ -171,13 +177,13 @@ func (r *Reader) uvarint(what string) (uint64, error) {
 	return 0, r.malformed("%s is not a valid uvarint", what)
 }
 
-func (r *Reader) value(what string) ([]byte, error) {
+func (r *Reader) value(what string, max int) ([]byte, error) {
 	n, err := r.uvarint(what + "'s length")
 	if err != nil {
 		return nil, err
 	}
-	if n > MaxValue {
-		return nil, r.malformed("%s is %d bytes, more than the %d a stream may carry", what, n, MaxValue)
+	if n > uint64(max) {
+		return nil, r.malformed("%s is %d bytes, more than the %d a stream may carry", what, n, max)
 	}
 	b := make([]byte, n)
 	if _, err := io.ReadFull(r.r, b); err != nil {
@@ -248,16 +254,16 @@ func (r *Reader) next() (events.Record, error) {
 		return events.Record{}, err
 	}
 	var id, cs, item []byte
-	if id, err = r.value("an id"); err != nil {
+	if id, err = r.value("an id", MaxLookup); err != nil {
 		return events.Record{}, err
 	}
-	if cs, err = r.value("a case"); err != nil {
+	if cs, err = r.value("a case", MaxLookup); err != nil {
 		return events.Record{}, err
 	}
-	if item, err = r.value("an item"); err != nil {
+	if item, err = r.value("an item", MaxLookup); err != nil {
 		return events.Record{}, err
 	}
-	if rec.Bytes, err = r.value("an event's bytes"); err != nil {
+	if rec.Bytes, err = r.value("an event's bytes", MaxBytes); err != nil {
 		return events.Record{}, err
 	}
 	rec.ID, rec.Case, rec.Item = string(id), string(cs), string(item)

@@ -138,7 +138,8 @@ func TestMalformedStreams(t *testing.T) {
 		"bytes after the end":  append(append([]byte{}, full...), 0),
 		"an unknown tag":       append(append([]byte{}, full[:end]...), 0x02),
 		"a length too large": append([]byte(Magic), tagRecord, 0, // seq 0
-			0xff, 0xff, 0x04), // an id of 81,919 bytes, beyond MaxValue
+			0xff, 0xff, 0x04), // an id of 81,919 bytes, beyond MaxLookup
+		"a lookup value of 1,026 bytes": append([]byte(Magic), tagRecord, 0, 0x82, 0x08),
 		"an 11-byte uvarint": append([]byte(Magic), tagRecord,
 			0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01),
 		"a uvarint past 64 bits": append([]byte(Magic), tagRecord,
@@ -154,22 +155,23 @@ func TestMalformedStreams(t *testing.T) {
 	}
 }
 
-// TestOverlongValuesAreCut: a stored value longer than any signed one is
-// carried cut to MaxValue bytes, so the reader still reaches the record
-// and its check names it.
+// TestOverlongValuesAreCut: a stored value longer than any the vault
+// writes is carried cut (lookup values to MaxLookup bytes, an event's
+// bytes to MaxBytes), so the reader still reaches the record and its
+// check names it.
 func TestOverlongValuesAreCut(t *testing.T) {
-	long := strings.Repeat("x", 3*MaxValue)
+	long := strings.Repeat("x", 3*MaxBytes)
 	recs := []events.Record{{Seq: 7, ID: long, Case: long, Item: "it", Bytes: []byte(long)}}
 	got, err := readAll(write(t, recs))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0].Seq != 7 || len(got[0].ID) != MaxValue || len(got[0].Case) != MaxValue ||
-		len(got[0].Bytes) != MaxValue || got[0].Item != "it" {
+	if len(got) != 1 || got[0].Seq != 7 || len(got[0].ID) != MaxLookup || len(got[0].Case) != MaxLookup ||
+		len(got[0].Bytes) != MaxBytes || got[0].Item != "it" {
 		t.Fatalf("read %d records: seq %d, id %d bytes, case %d, bytes %d", len(got), got[0].Seq, len(got[0].ID), len(got[0].Case), len(got[0].Bytes))
 	}
 	if _, err := events.Decode(got[0].Bytes); err == nil {
-		t.Fatal("an event cut to MaxValue bytes decodes")
+		t.Fatal("an event cut to MaxBytes bytes decodes")
 	}
 }
 

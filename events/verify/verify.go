@@ -90,6 +90,20 @@ func New(origin string, verifier note.Verifier) *Engine {
 	return &Engine{origin: origin, verifier: verifier, rng: factory.NewEmptyRange(0)}
 }
 
+// Goal returns the greatest size of any checkpoint given so far, checked
+// or still to be reached: how many events the replay must reach for
+// every checkpoint to be checked (a log that ends sooner fails Finish).
+func (e *Engine) Goal() uint64 {
+	var g uint64
+	if e.latest != nil {
+		g = e.latest.Size
+	}
+	if n := len(e.pending); n > 0 {
+		g = max(g, e.pending[n-1].cp.Size)
+	}
+	return g
+}
+
 // Size returns the number of events replayed so far.
 func (e *Engine) Size() uint64 { return e.rng.End() }
 

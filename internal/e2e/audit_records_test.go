@@ -6,6 +6,7 @@ package e2e
 // older vault lacks the route.
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/custos-vault/custos/events/logstream"
 )
 
 // auditProxy is a reverse proxy in front of s that records the paths
@@ -79,18 +82,90 @@ func TestAuditVerifyReadsTheLogOnce(t *testing.T) {
 	}
 }
 
+// recordedExports appends n events to s's log (an investigator's recorded
+// hash-list exports of case C-1, a few at a time).
+func recordedExports(t *testing.T, s *server, n int) {
+	t.Helper()
+	base, _ := s.credential("investigator")
+	token := s.session("investigator")
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 8 {
+				req, _ := http.NewRequest("GET", base+"/v1/cases/C-1/hashes?format=sha256sum", nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errs <- fmt.Errorf("hash-list export: HTTP %d", resp.StatusCode)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+// TestAuditVerifyOfAVaultInUse: events appended between the checkpoint
+// an audit starts from and its read of the log are left for the next
+// audit, not taken for events no checkpoint covers; on either way of
+// reading the log.
+func TestAuditVerifyOfAVaultInUse(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	setup(t, s, work)
+	for _, older := range []bool{false, true} {
+		// Whoever reads the log, the vault appends three events first.
+		inUse := func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
+			switch r.URL.Path {
+			case "/v1/log/records":
+				if older {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusNotFound)
+					io.WriteString(w, `{"error":"not found: no such route"}`)
+					return true
+				}
+				recordedExports(t, s, 3)
+			case "/v1/log/events":
+				recordedExports(t, s, 3)
+			}
+			return false
+		}
+		newAuditProxy(t, s, inUse)
+		out := s.ok("auditor", work, "audit", "verify", "--json").json(t)
+		s.runEnv = nil
+		if out["ok"] != true {
+			t.Fatalf("older %v: %v", older, out)
+		}
+		// What the audit covered is less than the log holds now.
+		if n := len(logEvents(t, s)); int(out["events"].(float64)) >= n {
+			t.Fatalf("older %v: the audit covered %v events of a log of %d", older, out["events"], n)
+		}
+	}
+}
+
 // TestAuditVerifyReadsAnOlderVault: a vault without the records stream
-// is read from its two line streams, and edited lookup values are still
-// found there.
+// is read from its two line streams: a log whose lookup values fill more
+// than a read buffer checks out, and edited lookup values are found.
 func TestAuditVerifyReadsAnOlderVault(t *testing.T) {
 	s := newServer(t)
 	work := t.TempDir()
 	idA, _ := setup(t, s, work)
-	s.stop()
-	if n := sqliteExec(t, s, `UPDATE events SET case_id = 'C-9' WHERE item_id = ? AND CAST(bytes AS TEXT) LIKE '%"item.deposited"%'`, idA); n != 1 {
-		t.Fatalf("edited %d rows", n)
-	}
-	s.start()
+	// About 100 bytes of lookup values an event: more than the 64 KiB the
+	// line check reads ahead.
+	recordedExports(t, s, 1200)
 	older := func(w http.ResponseWriter, r *http.Request, _ http.Handler) bool {
 		if r.URL.Path != "/v1/log/records" {
 			return false
@@ -101,6 +176,19 @@ func TestAuditVerifyReadsAnOlderVault(t *testing.T) {
 		return true
 	}
 	p := newAuditProxy(t, s, older)
+	if out := s.ok("auditor", work, "audit", "verify", "--json").json(t); out["ok"] != true || out["events"].(float64) < 1200 {
+		t.Fatalf("audit verify of an older vault: %v", out)
+	}
+	if !p.asked("/v1/log/events") || !p.asked("/v1/log/lookups") || !p.asked("/v1/log/records") {
+		t.Fatalf("audit verify asked for %v", p.paths)
+	}
+	s.runEnv = nil
+	s.stop()
+	if n := sqliteExec(t, s, `UPDATE events SET case_id = 'C-9' WHERE item_id = ? AND CAST(bytes AS TEXT) LIKE '%"item.deposited"%'`, idA); n != 1 {
+		t.Fatalf("edited %d rows", n)
+	}
+	s.start()
+	p = newAuditProxy(t, s, older)
 	r := s.run("auditor", work, "custos", "audit", "verify")
 	if r.code == 0 || !strings.Contains(r.stderr, `case "C-9" (signed: "C-1")`) {
 		t.Fatalf("audit verify of an older vault: %d %s %s", r.code, r.stdout, r.stderr)
@@ -169,5 +257,66 @@ func TestCutRecordsStreamIsRefused(t *testing.T) {
 			t.Fatalf("a records stream cut after %d bytes: %d %s %s", keep, r.code, r.stdout, r.stderr)
 		}
 		s.runEnv = nil
+	}
+}
+
+// TestLogStreamsTakeARange: from and to bound every log stream; a bad
+// bound is refused before anything is sent.
+func TestLogStreamsTakeARange(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	setup(t, s, work)
+	base, _ := s.credential("auditor")
+	token := s.session("auditor")
+	get := func(path string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, b
+	}
+	for _, tc := range []struct {
+		q        string
+		from, to uint64
+	}{{"from=2&to=5", 2, 5}, {"to=0", 0, 0}, {"from=4&to=3", 4, 4}, {"from=3", 3, 1 << 62}} {
+		resp, b := get("/v1/log/records?" + tc.q)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: HTTP %d", tc.q, resp.StatusCode)
+		}
+		rd := logstream.NewReader(bytes.NewReader(b))
+		want := tc.from
+		for {
+			rec, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", tc.q, err)
+			}
+			if rec.Seq != want || rec.Seq >= tc.to {
+				t.Fatalf("%s: record %d, wanted %d", tc.q, rec.Seq, want)
+			}
+			want++
+		}
+		if tc.to < 1<<62 && want != tc.to && !(tc.to < tc.from && want == tc.from) {
+			t.Fatalf("%s: ended at %d", tc.q, want)
+		}
+		_, lines := get("/v1/log/events?" + tc.q)
+		if n := bytes.Count(lines, []byte("\n")); uint64(n) != want-tc.from {
+			t.Fatalf("%s: %d event lines, %d records", tc.q, n, want-tc.from)
+		}
+	}
+	for _, q := range []string{"to=-1", "to=x", "from=1e3"} {
+		if resp, _ := get("/v1/log/records?" + q); resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%s: HTTP %d", q, resp.StatusCode)
+		}
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 
@@ -82,12 +84,13 @@ func (h *Handler) logEvents(w http.ResponseWriter, r *http.Request, who vault.Pr
 	return h.streamLog(w, r, who, "audit.events", func(rec events.Record) ([]byte, error) { return rec.Bytes, nil })
 }
 
-// streamLog answers an auditor's read of the whole log from the query's
-// "from" position, one NDJSON line per stored record, as line makes it.
+// streamLog answers an auditor's read of the log (the query's "from" and
+// "to" positions, auditFrom), one NDJSON line per stored record, as line
+// makes it.
 // A failure once the answer has begun cuts the connection, so that a
 // client never takes a short answer for a whole one.
 func (h *Handler) streamLog(w http.ResponseWriter, r *http.Request, who vault.Principal, action string, line func(events.Record) ([]byte, error)) error {
-	from, err := h.auditFrom(r, who, action)
+	g, err := h.auditFrom(r, who, action)
 	if err != nil {
 		return err
 	}
@@ -96,7 +99,7 @@ func (h *Handler) streamLog(w http.ResponseWriter, r *http.Request, who vault.Pr
 	bw := newLineWriter(w)
 	// Each line is written before the next record is read: the record's
 	// bytes need not outlive the callback.
-	err = events.ReadTransient(r.Context(), h.v.Store(), from, func(rec events.Record) error {
+	err = g.read(r, h.v.Store(), func(rec events.Record) error {
 		b, err := line(rec)
 		if err != nil {
 			return err
@@ -112,34 +115,68 @@ func (h *Handler) streamLog(w http.ResponseWriter, r *http.Request, who vault.Pr
 	return nil
 }
 
-// auditFrom records an auditor's read of the log (action) and returns the
-// query's "from" position (0 when absent).
-func (h *Handler) auditFrom(r *http.Request, who vault.Principal, action string) (uint64, error) {
-	if err := h.v.AuditReader(r.Context(), who, action); err != nil {
-		return 0, err
+// logRange is the part of the log an auditor's read asks for: positions
+// from (the query's "from", 0 when absent) up to, not including, to (the
+// query's "to"; the whole log when absent).
+type logRange struct{ from, to uint64 }
+
+// read calls fn for the stored records of the range, in order, each
+// valid only while fn runs (events.ReadTransient).
+func (g logRange) read(r *http.Request, st events.Store, fn func(events.Record) error) error {
+	if g.to <= g.from {
+		return nil
 	}
-	from, err := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
-	if err != nil && r.URL.Query().Get("from") != "" {
-		return 0, fmt.Errorf("%w: from must be a number", vault.ErrBadInput)
+	err := events.ReadTransient(r.Context(), st, g.from, func(rec events.Record) error {
+		if rec.Seq >= g.to {
+			return errRangeEnd
+		}
+		return fn(rec)
+	})
+	if errors.Is(err, errRangeEnd) {
+		return nil
 	}
-	return from, nil
+	return err
 }
 
-// logRecords streams, from the query's "from" position on, every stored
-// event's bytes with the lookup values the store keeps beside them, as a
+var errRangeEnd = errors.New("end of the range")
+
+// auditFrom records an auditor's read of the log (action) and returns the
+// range the query asks for.
+func (h *Handler) auditFrom(r *http.Request, who vault.Principal, action string) (logRange, error) {
+	if err := h.v.AuditReader(r.Context(), who, action); err != nil {
+		return logRange{}, err
+	}
+	g := logRange{to: math.MaxUint64}
+	q := r.URL.Query()
+	var err error
+	if q.Get("from") != "" {
+		if g.from, err = strconv.ParseUint(q.Get("from"), 10, 64); err != nil {
+			return logRange{}, fmt.Errorf("%w: from must be a position (a number of events, from 0)", vault.ErrBadInput)
+		}
+	}
+	if q.Get("to") != "" {
+		if g.to, err = strconv.ParseUint(q.Get("to"), 10, 64); err != nil {
+			return logRange{}, fmt.Errorf("%w: to must be a tree size (a number of events, from 0)", vault.ErrBadInput)
+		}
+	}
+	return g, nil
+}
+
+// logRecords streams, from the query's "from" position up to its "to"
+// (auditFrom), every stored event's bytes with the lookup values the store keeps beside them, as a
 // records stream (events/logstream, docs/custody-log.md 11.1): what
 // logEvents and logLookups serve, in one read of the store. The end
 // marker is written only after the last record; a failure before it cuts
 // the connection.
 func (h *Handler) logRecords(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
-	from, err := h.auditFrom(r, who, "audit.records")
+	g, err := h.auditFrom(r, who, "audit.records")
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", logstream.MediaType)
 	w.WriteHeader(http.StatusOK)
 	sw := logstream.NewWriter(w)
-	err = events.ReadTransient(r.Context(), h.v.Store(), from, sw.Write)
+	err = g.read(r, h.v.Store(), sw.Write)
 	if err == nil {
 		err = sw.Close()
 	}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func testClient(t *testing.T, h http.Handler) *client {
+	t.Helper()
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	u, _ := url.Parse(ts.URL)
+	return &client{base: u, http: ts.Client()}
+}
+
+// TestStalledStreamFails: a streamed answer that stops sending fails the
+// read after streamStallLimit instead of hanging the command; one that
+// keeps sending, however slowly, is read whole.
+func TestStalledStreamFails(t *testing.T) {
+	defer func(d time.Duration) { streamStallLimit = d }(streamStallLimit)
+	streamStallLimit = 300 * time.Millisecond
+	release := make(chan struct{})
+	defer close(release)
+	c := testClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, "custos-log-records/1\n")
+		w.(http.Flusher).Flush()
+		if r.URL.Path == "/slow" {
+			for range 5 {
+				time.Sleep(100 * time.Millisecond)
+				io.WriteString(w, "x")
+				w.(http.Flusher).Flush()
+			}
+			return
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	resp, err := c.get("/stall", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil || !strings.Contains(err.Error(), "stalled") || time.Since(start) > 5*time.Second {
+		t.Fatalf("a stalled answer gave %v after %v", err, time.Since(start))
+	}
+	resp, err = c.get("/slow", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || !strings.HasSuffix(string(b), "xxxxx") {
+		t.Fatalf("a slow answer: %q, %v", b, err)
+	}
+}
+
+// TestErrorsReachTheTerminalInert: a refusal's text from the vault (or
+// from whoever answers in its place) is shown without the control
+// sequences that would let it clear the screen or print a false verdict.
+func TestErrorsReachTheTerminalInert(t *testing.T) {
+	c := testClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `{"error":"forbidden: \u001b[2J\u001b[H\u001b]0;audit OK\u0007\u001b[32mok: 99 events\u202e"}`)
+	}))
+	_, err := c.get("/v1/log/records", nil)
+	var se *statusError
+	if !errors.As(err, &se) || se.code != http.StatusForbidden {
+		t.Fatalf("got %v", err)
+	}
+	shown := oneLine(err.Error())
+	for _, bad := range []string{"\x1b", "\x07", "\u202e"} {
+		if strings.Contains(shown, bad) {
+			t.Fatalf("the error as shown holds %q: %q", bad, shown)
+		}
+	}
+	if !strings.Contains(shown, "ok: 99 events") {
+		t.Fatalf("the error lost its text: %q", shown)
+	}
+	if got, err := c.getOptional("/v1/log/records", nil); got != nil || err == nil {
+		t.Fatal("a refusal taken for an answer")
+	}
+}
+
+// TestGetOptional: 404 is "no such route" (nil, nil); other refusals are
+// errors.
+func TestGetOptional(t *testing.T) {
+	c := testClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"error":"not found: no such route"}`)
+	}))
+	resp, err := c.getOptional("/v1/log/records", nil)
+	if resp != nil || err != nil {
+		t.Fatalf("404: %v %v", resp, err)
+	}
+}
