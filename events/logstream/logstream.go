@@ -138,7 +138,16 @@ type Reader struct {
 	count uint64
 	begun bool
 	err   error
+	// slab is where records' bytes are carved from, a slabSize block at a
+	// time, instead of one allocation each; scratch holds a lookup value
+	// until it is made a string.
+	slab    []byte
+	scratch [MaxLookup]byte
 }
+
+// slabSize is the block records' bytes are carved from (a block stays in
+// memory while any record carved from it is held).
+const slabSize = 1 << 20
 
 // NewReader returns a Reader on r, buffered (256 KiB).
 func NewReader(r io.Reader) *Reader {
@@ -177,23 +186,53 @@ func (r *Reader) uvarint(what string) (uint64, error) {
 	return 0, r.malformed("%s is not a valid uvarint", what)
 }
 
-func (r *Reader) value(what string, max int) ([]byte, error) {
+// length reads a value's length and checks it against max.
+func (r *Reader) length(what string, max int) (int, error) {
 	n, err := r.uvarint(what + "'s length")
+	if err != nil {
+		return 0, err
+	}
+	if n > uint64(max) {
+		return 0, r.malformed("%s is %d bytes, more than the %d a stream may carry", what, n, max)
+	}
+	return int(n), nil
+}
+
+// lookup reads a lookup value.
+func (r *Reader) lookup(what string) (string, error) {
+	n, err := r.length(what, MaxLookup)
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.ReadFull(r.r, r.scratch[:n]); err != nil {
+		return "", r.short(err, what)
+	}
+	return string(r.scratch[:n]), nil
+}
+
+// bytes reads an event's bytes into a slice of their own (carved from
+// the slab: its capacity ends where they do).
+func (r *Reader) bytes() ([]byte, error) {
+	const what = "an event's bytes"
+	n, err := r.length(what, MaxBytes)
 	if err != nil {
 		return nil, err
 	}
-	if n > uint64(max) {
-		return nil, r.malformed("%s is %d bytes, more than the %d a stream may carry", what, n, max)
+	if n > len(r.slab) {
+		r.slab = make([]byte, max(slabSize, n))
 	}
-	b := make([]byte, n)
+	b := r.slab[:n:n]
 	if _, err := io.ReadFull(r.r, b); err != nil {
 		return nil, r.short(err, what)
 	}
+	r.slab = r.slab[n:]
 	return b, nil
 }
 
 // Next returns the next record, with Bytes and the lookup values its own
-// copies. At the end marker it returns io.EOF if the marker counts the
+// copies (Bytes is carved from a block shared with the records read
+// around it, with its capacity ending where it does: appending to it
+// copies). At the end marker it returns io.EOF if the marker counts the
 // records read; every other failure is an error, wrapping ErrMalformed
 // when the stream itself is at fault, and is returned again by later
 // calls.
@@ -253,20 +292,18 @@ func (r *Reader) next() (events.Record, error) {
 	if rec.Seq, err = r.uvarint("a record's position"); err != nil {
 		return events.Record{}, err
 	}
-	var id, cs, item []byte
-	if id, err = r.value("an id", MaxLookup); err != nil {
+	if rec.ID, err = r.lookup("an id"); err != nil {
 		return events.Record{}, err
 	}
-	if cs, err = r.value("a case", MaxLookup); err != nil {
+	if rec.Case, err = r.lookup("a case"); err != nil {
 		return events.Record{}, err
 	}
-	if item, err = r.value("an item", MaxLookup); err != nil {
+	if rec.Item, err = r.lookup("an item"); err != nil {
 		return events.Record{}, err
 	}
-	if rec.Bytes, err = r.value("an event's bytes", MaxBytes); err != nil {
+	if rec.Bytes, err = r.bytes(); err != nil {
 		return events.Record{}, err
 	}
-	rec.ID, rec.Case, rec.Item = string(id), string(cs), string(item)
 	r.count++
 	return rec, nil
 }

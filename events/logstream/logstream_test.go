@@ -240,3 +240,24 @@ func BenchmarkReadWrite(b *testing.B) {
 		}
 	}
 }
+
+// TestRecordsDoNotShareBytes: records carved from one block are separate:
+// changing or appending to one leaves the others as read.
+func TestRecordsDoNotShareBytes(t *testing.T) {
+	recs := sample()
+	got, err := readAll(write(t, recs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		got[i].Bytes = append(got[i].Bytes, "appended"...)
+		got[i].Bytes[0] ^= 0xff
+	}
+	for i := range got {
+		want := append(append([]byte{}, recs[i].Bytes...), "appended"...)
+		want[0] ^= 0xff
+		if !bytes.Equal(got[i].Bytes, want) {
+			t.Fatalf("record %d: %q, want %q", i, got[i].Bytes, want)
+		}
+	}
+}
