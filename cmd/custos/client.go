@@ -171,9 +171,9 @@ func (e *statusError) Error() string { return e.msg }
 // limit on a client that stops reading is 30 s).
 var streamStallLimit = 2 * time.Minute
 
-// get starts a GET whose body the caller streams and closes. A read of
-// the body that waits longer than streamStallLimit for the vault fails,
-// instead of hanging the command.
+// get starts a GET whose body the caller streams and closes. Waiting
+// longer than streamStallLimit for the answer, or for more of its body,
+// fails instead of hanging the command.
 func (c *client) get(path string, q url.Values) (*http.Response, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	req, err := http.NewRequestWithContext(ctx, "GET", c.url(path, q), nil)
@@ -181,9 +181,19 @@ func (c *client) get(path string, q url.Values) (*http.Response, error) {
 		cancel()
 		return nil, err
 	}
+	// The wait for the answer's header is bounded the same way.
+	var waited atomic.Bool
+	t := time.AfterFunc(streamStallLimit, func() {
+		waited.Store(true)
+		cancel()
+	})
 	resp, err := c.do(req)
+	t.Stop()
 	if err != nil {
 		cancel()
+		if waited.Load() {
+			return nil, fmt.Errorf("the vault did not answer within %v", streamStallLimit)
+		}
 		return nil, err
 	}
 	resp.Body = &stallGuard{body: resp.Body, limit: streamStallLimit, cancel: cancel}

@@ -44,11 +44,22 @@ func TestStalledStreamFails(t *testing.T) {
 		case <-r.Context().Done():
 		}
 	}))
+	// A vault that never answers at all.
+	silent := testClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	start := time.Now()
+	if _, err := silent.get("/silent", nil); err == nil || !strings.Contains(err.Error(), "did not answer") || time.Since(start) > 5*time.Second {
+		t.Fatalf("a vault that never answers gave %v after %v", err, time.Since(start))
+	}
 	resp, err := c.get("/stall", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
+	start = time.Now()
 	_, err = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err == nil || !strings.Contains(err.Error(), "stalled") || time.Since(start) > 5*time.Second {

@@ -70,7 +70,7 @@ func replayLog(c *client, eng *verify.Engine, k api.KeyResponse, bar *progressba
 	lookups := &lookupCheck{}
 	if resp != nil && isRecordsStream(resp) {
 		defer resp.Body.Close()
-		batches = readRecords(io.TeeReader(resp.Body, bar), stop)
+		batches = readRecords(io.TeeReader(resp.Body, bar), upto, stop)
 	} else {
 		if resp != nil {
 			resp.Body.Close()
@@ -126,16 +126,19 @@ func isRecordsStream(resp *http.Response) bool {
 }
 
 // readRecords reads a records stream into batches on a goroutine of its
-// own, until the stream ends, fails, or stop is closed.
-func readRecords(r io.Reader, stop <-chan struct{}) <-chan logBatch {
+// own, until the stream ends, fails, holds n records (a vault that sends
+// more than the "to" it was asked for is not read further), or stop is
+// closed.
+func readRecords(r io.Reader, n uint64, stop <-chan struct{}) <-chan logBatch {
 	out := make(chan logBatch, 2)
 	go func() {
 		defer close(out)
 		rd := logstream.NewReader(r)
+		var read uint64
 		for {
 			b := logBatch{bytes: make([][]byte, 0, replayBatch), lookups: make([]api.Lookup, 0, replayBatch)}
 			size := 0
-			for len(b.bytes) < replayBatch && size < replayBatchBytes {
+			for len(b.bytes) < replayBatch && size < replayBatchBytes && read < n {
 				rec, err := rd.Next()
 				if err == io.EOF {
 					break
@@ -147,13 +150,14 @@ func readRecords(r io.Reader, stop <-chan struct{}) <-chan logBatch {
 				b.bytes = append(b.bytes, rec.Bytes)
 				b.lookups = append(b.lookups, api.Lookup{Seq: rec.Seq, ID: rec.ID, Case: rec.Case, Item: rec.Item})
 				size += len(rec.Bytes) + len(rec.ID) + len(rec.Case) + len(rec.Item)
+				read++
 			}
 			select {
 			case out <- b:
 			case <-stop:
 				return
 			}
-			if b.err != nil || (len(b.bytes) < replayBatch && size < replayBatchBytes) {
+			if b.err != nil || read == n || (len(b.bytes) < replayBatch && size < replayBatchBytes) {
 				return
 			}
 		}
