@@ -164,64 +164,15 @@ func (p *jsonChecker) value(depth int) bool {
 	}
 	switch c := p.b[p.i]; {
 	case c == '{':
-		if depth+1 > maxJSONDepth {
-			return false
-		}
-		p.i++
-		if p.i < len(p.b) && p.b[p.i] == '}' {
-			p.i++
-			return true
-		}
-		for {
-			if p.i >= len(p.b) || p.b[p.i] != '"' || !p.str() {
-				return false
-			}
-			if p.i >= len(p.b) || p.b[p.i] != ':' {
+		return p.container(depth, '}', func() bool {
+			if p.i >= len(p.b) || p.b[p.i] != '"' || !p.str() || p.i >= len(p.b) || p.b[p.i] != ':' {
 				return false
 			}
 			p.i++
-			if !p.value(depth + 1) {
-				return false
-			}
-			if p.i >= len(p.b) {
-				return false
-			}
-			switch p.b[p.i] {
-			case ',':
-				p.i++
-			case '}':
-				p.i++
-				return true
-			default:
-				return false
-			}
-		}
+			return p.value(depth + 1)
+		})
 	case c == '[':
-		if depth+1 > maxJSONDepth {
-			return false
-		}
-		p.i++
-		if p.i < len(p.b) && p.b[p.i] == ']' {
-			p.i++
-			return true
-		}
-		for {
-			if !p.value(depth + 1) {
-				return false
-			}
-			if p.i >= len(p.b) {
-				return false
-			}
-			switch p.b[p.i] {
-			case ',':
-				p.i++
-			case ']':
-				p.i++
-				return true
-			default:
-				return false
-			}
-		}
+		return p.container(depth, ']', func() bool { return p.value(depth + 1) })
 	case c == '"':
 		return p.str()
 	case c == '-' || (c >= '0' && c <= '9'):
@@ -234,6 +185,34 @@ func (p *jsonChecker) value(depth int) bool {
 		return p.literal("null")
 	}
 	return false
+}
+
+// container checks an object or an array from its opening bracket: no
+// member, or members (each checked by member) separated by commas, then
+// end; at most maxJSONDepth deep.
+func (p *jsonChecker) container(depth int, end byte, member func() bool) bool {
+	if depth+1 > maxJSONDepth {
+		return false
+	}
+	p.i++
+	if p.i < len(p.b) && p.b[p.i] == end {
+		p.i++
+		return true
+	}
+	for {
+		if !member() || p.i >= len(p.b) {
+			return false
+		}
+		switch p.b[p.i] {
+		case ',':
+			p.i++
+		case end:
+			p.i++
+			return true
+		default:
+			return false
+		}
+	}
 }
 
 func (p *jsonChecker) literal(s string) bool {

@@ -19,6 +19,15 @@ func testClient(t *testing.T, h http.Handler) *client {
 	return &client{base: u, http: ts.Client()}
 }
 
+// refusing answers every request with status and the JSON body.
+func refusing(status int, body string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	})
+}
+
 // TestStalledStreamFails: a streamed answer that stops sending fails the
 // read after streamStallLimit instead of hanging the command; one that
 // keeps sending, however slowly, is read whole.
@@ -80,11 +89,7 @@ func TestStalledStreamFails(t *testing.T) {
 // from whoever answers in its place) is shown without the control
 // sequences that would let it clear the screen or print a false verdict.
 func TestErrorsReachTheTerminalInert(t *testing.T) {
-	c := testClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusForbidden)
-		io.WriteString(w, `{"error":"forbidden: \u001b[2J\u001b[H\u001b]0;audit OK\u0007\u001b[32mok: 99 events\u202e"}`)
-	}))
+	c := testClient(t, refusing(http.StatusForbidden, `{"error":"forbidden: \u001b[2J\u001b[H\u001b]0;audit OK\u0007\u001b[32mok: 99 events\u202e"}`))
 	_, err := c.get("/v1/log/records", nil)
 	var se *statusError
 	if !errors.As(err, &se) || se.code != http.StatusForbidden {
@@ -107,11 +112,7 @@ func TestErrorsReachTheTerminalInert(t *testing.T) {
 // TestGetOptional: 404 is "no such route" (nil, nil); other refusals are
 // errors.
 func TestGetOptional(t *testing.T) {
-	c := testClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, `{"error":"not found: no such route"}`)
-	}))
+	c := testClient(t, refusing(http.StatusNotFound, `{"error":"not found: no such route"}`))
 	resp, err := c.getOptional("/v1/log/records", nil)
 	if resp != nil || err != nil {
 		t.Fatalf("404: %v %v", resp, err)

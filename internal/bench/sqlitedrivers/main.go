@@ -50,6 +50,9 @@ func rusage() (user, sys time.Duration) {
 	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
 }
 
+// fsyncMedian is the median of n rounds of writing 4 KiB to a file in dir
+// and fsyncing it: the measurement of internal/bench's custody group,
+// repeated here so that this module needs nothing of the vault's.
 func fsyncMedian(dir string, n int) (time.Duration, error) {
 	f, err := os.CreateTemp(dir, "fsync-")
 	if err != nil {
