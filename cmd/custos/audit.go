@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -73,6 +74,11 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			return &keyfile.MalformedError{File: *policyFile, What: "witness policy", Reason: err.Error()}
 		}
 	}
+	keyGiven := false
+	fs.Visit(func(f *flag.Flag) { keyGiven = keyGiven || f.Name == "key" })
+	if keyGiven && strings.TrimSpace(*key) == "" {
+		return usageErr("--key is empty: give the log key or its fingerprint (64 hex digits) that you were given outside the vault, or leave --key out")
+	}
 	c, k, err := clientAndLogKey()
 	if err != nil {
 		return err
@@ -85,7 +91,12 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			return &keyfile.MalformedError{File: "--key", What: "log key", Reason: "it is " + err.Error()}
 		}
 		if !pkgformat.KeyMatches(trusted, k.Key) {
-			return fmt.Errorf("%w: the vault's log key %q is not the trusted key", errAuditFailed, k.Key)
+			err := fmt.Errorf("%w: the vault's log key (fingerprint %s) is not the key you trust (%s): the key you were given was mistyped or is another vault's, or this vault's key is not the one it was given to you as; nothing of the log was judged",
+				errAuditFailed, pkgformat.KeyFingerprint(k.Key), describeTrusted(trusted))
+			if *asJSON {
+				json.NewEncoder(stdout).Encode(verifyFailure{OK: false, Error: strings.TrimPrefix(err.Error(), errAuditFailed.Error()+": ")})
+			}
+			return err
 		}
 	}
 	verifier, err := note.NewVerifier(k.Key)
@@ -113,7 +124,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if external, err = events.ParseCheckpoint(b, k.Origin, verifier); err != nil {
-			return fail(fmt.Errorf("saved checkpoint %s: %v", *saved, err))
+			return fail(fmt.Errorf("saved checkpoint %s does not carry this vault's signature (%v): it was changed after it was saved, or it is another vault's; the log itself was not judged", *saved, err))
 		}
 		if err := eng.AddCheckpoint(b, "the saved checkpoint "+*saved); err != nil {
 			return fail(err)
@@ -234,7 +245,10 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			return fail(fmt.Errorf("the newest checkpoint (%d events) carries no time-stamp token of a TSA whose certificate was given (%d token(s): %s)", cp.Size, len(cps.Timestamps), strings.Join(errs, "; ")))
 		}
 	}
+	replaced := false
 	if *save != "" {
+		_, statErr := os.Stat(*save)
+		replaced = statErr == nil
 		if err := os.WriteFile(*save, res.Latest.Note, 0o644); err != nil {
 			return err
 		}
@@ -246,9 +260,24 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	out.Witnessed = wout
 	out.Timestamps = stamps
-	text := fmt.Sprintf("ok: %d events, hash chain intact, %d signed checkpoints match the tree\nroot %s\n     (base64 %s, as the checkpoint note writes it)", res.Events, res.Checkpoints, out.Root, out.RootBase64)
+	which := "signed checkpoints"
+	if external != nil {
+		which = "signed checkpoints (the vault's and your saved one)"
+	}
+	text := fmt.Sprintf("ok: %d events, hash chain intact, %d %s match the tree\nroot %s\n     (base64 %s, as the checkpoint note writes it)", res.Events, res.Checkpoints, which, out.Root, out.RootBase64)
 	if external != nil {
 		text += fmt.Sprintf("; the log extends the saved checkpoint of %d events", external.Size)
+	}
+	text += fmt.Sprintf("\nchecked: %s, up to the checkpoint the vault signed as this audit began (events added since are for the next audit); log key fingerprint %s", eventRange(res.Events), out.Fingerprint)
+	if *key == "" {
+		text += " (taken from the vault: give --key to pin the one you were given)"
+	}
+	if *save != "" {
+		verb := "saved"
+		if replaced {
+			verb = "saved (replacing the file there)"
+		}
+		text += fmt.Sprintf("\n%s the checkpoint of %d events to %s: keep it outside the vault, and give it with --checkpoint next time", verb, res.Latest.Size, *save)
 	}
 	if wout != nil {
 		verdict := policy.Check([]byte(cps.Witnessed))
@@ -267,6 +296,23 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		text += fmt.Sprintf("\ntime-stamped: the checkpoint of %d events existed at %s, says %s (RFC 3161)", st.Size, st.text, st.TSA)
 	}
 	return printResult(stdout, *asJSON, out, text)
+}
+
+// eventRange names the first n events.
+func eventRange(n uint64) string {
+	if n == 0 {
+		return "no events"
+	}
+	return fmt.Sprintf("events 0 to %d", n-1)
+}
+
+// describeTrusted names a trusted key for a message: its fingerprint
+// (a fingerprint as given).
+func describeTrusted(trusted string) string {
+	if strings.Contains(trusted, "+") {
+		return "fingerprint " + pkgformat.KeyFingerprint(trusted)
+	}
+	return "fingerprint " + strings.ToLower(trusted)
 }
 
 // checkGenesis checks that the log's first event names the key the vault

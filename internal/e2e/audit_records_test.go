@@ -7,12 +7,15 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -318,5 +321,54 @@ func TestLogStreamsTakeARange(t *testing.T) {
 		if resp, _ := get("/v1/log/records?" + q); resp.StatusCode != http.StatusBadRequest {
 			t.Fatalf("%s: HTTP %d", q, resp.StatusCode)
 		}
+	}
+}
+
+// TestAuditVerifySaysWhatItChecked: an auditor who is not an engineer
+// learns from the answer what was checked, up to where and against which
+// key; a key or saved checkpoint that does not match says so and that the
+// log was not judged, in JSON too.
+func TestAuditVerifySaysWhatItChecked(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	setup(t, s, work)
+	_, fp := vaultKey(t, s, work, "auditor")
+	cp := filepath.Join(work, "saved.checkpoint")
+	out := s.ok("auditor", work, "audit", "verify", "--save-checkpoint", cp).stdout
+	for _, want := range []string{"checked: events 0 to ", "up to the checkpoint the vault signed as this audit began", "fingerprint " + fp,
+		"taken from the vault", "saved the checkpoint of ", cp} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the answer lacks %q:\n%s", want, out)
+		}
+	}
+	out = s.ok("auditor", work, "audit", "verify", "--key", fp, "--checkpoint", cp, "--save-checkpoint", cp).stdout
+	if !strings.Contains(out, "the vault's and your saved one") || !strings.Contains(out, "replacing the file there") || strings.Contains(out, "taken from the vault") {
+		t.Errorf("the answer with a pinned key and a saved checkpoint:\n%s", out)
+	}
+
+	other := strings.Repeat("ab", 32)
+	r := s.run("auditor", work, "custos", "audit", "verify", "--key", other, "--json")
+	var failure map[string]any
+	if r.code == 0 || json.Unmarshal([]byte(r.stdout), &failure) != nil || failure["ok"] != false ||
+		!strings.Contains(r.stderr, fp) || !strings.Contains(r.stderr, other) || !strings.Contains(r.stderr, "nothing of the log was judged") {
+		t.Fatalf("a key that is not the vault's: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := s.run("auditor", work, "custos", "audit", "verify", "--key", ""); r.code == 0 || !strings.Contains(r.stderr, "--key is empty") {
+		t.Fatalf("an empty --key: %d %q", r.code, r.stderr)
+	}
+
+	b, err := os.ReadFile(cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(string(b), "\n", 3)
+	lines[1] = lines[1] + "0" // another size
+	edited := filepath.Join(work, "edited.checkpoint")
+	if err := os.WriteFile(edited, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = s.run("auditor", work, "custos", "audit", "verify", "--checkpoint", edited)
+	if r.code == 0 || !strings.Contains(r.stderr, "changed after it was saved, or it is another vault's") || !strings.Contains(r.stderr, "the log itself was not judged") {
+		t.Fatalf("an edited saved checkpoint: %d %q", r.code, r.stderr)
 	}
 }
