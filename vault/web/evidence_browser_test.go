@@ -444,6 +444,17 @@ func downloads(t *testing.T, bv *browserVault) int {
 	return n
 }
 
+// partialDownloads reports whether a download is still being written.
+func partialDownloads(bv *browserVault) bool {
+	es, _ := os.ReadDir(bv.browser.DownloadDir)
+	for _, e := range es {
+		if strings.HasSuffix(e.Name(), ".crdownload") {
+			return true
+		}
+	}
+	return false
+}
+
 // emptyDownloads removes what the browser downloaded so far.
 func emptyDownloads(t *testing.T, bv *browserVault) {
 	t.Helper()
@@ -458,23 +469,35 @@ func emptyDownloads(t *testing.T, bv *browserVault) {
 func waitDownload(t *testing.T, bv *browserVault) []byte {
 	t.Helper()
 	deadline := time.Now().Add(stepTimeout)
-	for downloads(t, bv) == 0 {
+	// Chromium may reserve the final name (an empty file) before the
+	// bytes arrive, in NAME.crdownload or in place: done is a final file
+	// with bytes and no partial one (or the deadline, with what there is).
+	for {
+		var got []byte
+		if downloads(t, bv) > 0 && !partialDownloads(bv) {
+			es, _ := os.ReadDir(bv.browser.DownloadDir)
+			for _, e := range es {
+				if !strings.HasSuffix(e.Name(), ".crdownload") {
+					b, err := os.ReadFile(filepath.Join(bv.browser.DownloadDir, e.Name()))
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = b
+					break
+				}
+			}
+			if len(got) > 0 {
+				return got
+			}
+		}
 		if time.Now().After(deadline) {
-			t.Fatal("the reveal downloaded nothing")
+			if got == nil {
+				t.Fatal("the reveal downloaded nothing")
+			}
+			return got
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	es, _ := os.ReadDir(bv.browser.DownloadDir)
-	for _, e := range es {
-		if !strings.HasSuffix(e.Name(), ".crdownload") {
-			b, err := os.ReadFile(filepath.Join(bv.browser.DownloadDir, e.Name()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return b
-		}
-	}
-	return nil
 }
 
 // onRevealBytes has f called when the vault is about to send the first
