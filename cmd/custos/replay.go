@@ -130,64 +130,65 @@ func isRecordsStream(resp *http.Response) bool {
 // more than the "to" it was asked for is not read further), or stop is
 // closed.
 func readRecords(r io.Reader, n uint64, stop <-chan struct{}) <-chan logBatch {
-	out := make(chan logBatch, 2)
-	go func() {
-		defer close(out)
-		rd := logstream.NewReader(r)
-		var read uint64
-		for {
-			b := logBatch{bytes: make([][]byte, 0, replayBatch), lookups: make([]api.Lookup, 0, replayBatch)}
-			size := 0
-			for len(b.bytes) < replayBatch && size < replayBatchBytes && read < n {
-				rec, err := rd.Next()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					b.err = err
-					break
-				}
-				b.bytes = append(b.bytes, rec.Bytes)
-				b.lookups = append(b.lookups, api.Lookup{Seq: rec.Seq, ID: rec.ID, Case: rec.Case, Item: rec.Item})
-				size += len(rec.Bytes) + len(rec.ID) + len(rec.Case) + len(rec.Item)
-				read++
-			}
-			select {
-			case out <- b:
-			case <-stop:
-				return
-			}
-			if b.err != nil || read == n || (len(b.bytes) < replayBatch && size < replayBatchBytes) {
-				return
-			}
-		}
-	}()
-	return out
+	rd := logstream.NewReader(r)
+	return batches(n, true, stop, func() ([]byte, api.Lookup, error) {
+		rec, err := rd.Next()
+		return rec.Bytes, api.Lookup{Seq: rec.Seq, ID: rec.ID, Case: rec.Case, Item: rec.Item}, err
+	})
 }
 
-// readLines is readRecords for GET /v1/log/events (one event per line),
-// up to its first n lines.
+// readLines is readRecords for GET /v1/log/events (one event per line,
+// no lookup values), up to its first n lines.
 func readLines(r io.Reader, n uint64, stop <-chan struct{}) <-chan logBatch {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), events.MaxEventSize+1)
+	return batches(n, false, stop, func() ([]byte, api.Lookup, error) {
+		if !sc.Scan() {
+			if err := sc.Err(); err != nil {
+				return nil, api.Lookup{}, err
+			}
+			return nil, api.Lookup{}, io.EOF
+		}
+		return append([]byte(nil), sc.Bytes()...), api.Lookup{}, nil
+	})
+}
+
+// batches gathers what next reads (an event's bytes and, withLookups, its
+// lookup values) into batches of at most replayBatch events and
+// replayBatchBytes bytes, on a goroutine of its own, until next answers
+// io.EOF or an error (passed on with the batch before it), n events were
+// read, or stop is closed.
+func batches(n uint64, withLookups bool, stop <-chan struct{}, next func() ([]byte, api.Lookup, error)) <-chan logBatch {
 	out := make(chan logBatch, 2)
 	go func() {
 		defer close(out)
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 1<<20), events.MaxEventSize+1)
 		var read uint64
 		for {
 			b := logBatch{bytes: make([][]byte, 0, replayBatch)}
-			ended, size := true, 0
-			for read < n && sc.Scan() {
-				read++
-				b.bytes = append(b.bytes, append([]byte(nil), sc.Bytes()...))
-				size += len(sc.Bytes())
-				if len(b.bytes) == replayBatch || size >= replayBatchBytes {
-					ended = false
+			if withLookups {
+				b.lookups = make([]api.Lookup, 0, replayBatch)
+			}
+			size, ended := 0, false
+			for len(b.bytes) < replayBatch && size < replayBatchBytes {
+				if read == n {
+					ended = true
 					break
 				}
-			}
-			if ended {
-				b.err = sc.Err()
+				ev, lk, err := next()
+				if err != nil {
+					if err != io.EOF {
+						b.err = err
+					}
+					ended = true
+					break
+				}
+				b.bytes = append(b.bytes, ev)
+				size += len(ev)
+				if withLookups {
+					b.lookups = append(b.lookups, lk)
+					size += len(lk.ID) + len(lk.Case) + len(lk.Item)
+				}
+				read++
 			}
 			select {
 			case out <- b:
