@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -703,6 +704,9 @@ func CheckTrustedKey(k string) error {
 // ignored, and white space around a line (CR included) is. Every other
 // line must pass CheckTrustedKey, and at least one key must be given.
 func ParseTrustedKeys(b []byte) ([]string, error) {
+	if reason := keyfile.WrongKind(b, "log key"); reason != "" {
+		return nil, errors.New(reason + ": a trusted-keys file holds log keys or their fingerprints, one per line, as custos audit key writes it")
+	}
 	var keys []string
 	for i, line := range strings.Split(string(b), "\n") {
 		line = strings.TrimSpace(line)
@@ -961,4 +965,33 @@ func rehash(out io.Writer, plain io.Reader, it Item) error {
 		return fmt.Errorf("%s: plaintext does not match the deposit (%d bytes, expected %d, or SHA-256 differs)", it.Path, n, it.Size)
 	}
 	return nil
+}
+
+// TrustedKeysFlag reads what a --key flag was given: a note verifier key
+// or a KeyFingerprint, or else the name of a trusted-keys file holding
+// them (ParseTrustedKeys; what `custos audit key > FILE` writes), so that
+// the file a user was handed can be given where the key can. It returns
+// the key or keys, or a *keyfile.MalformedError naming flag (such as
+// "--key") when the value is neither a well-formed key nor a readable
+// file of them. A value that is a well-formed key is never looked up as a
+// file.
+func TrustedKeysFlag(flag, value string) ([]string, error) {
+	k := keyfile.NormalizeKey(value)
+	err := CheckTrustedKey(k)
+	if err == nil {
+		return []string{k}, nil
+	}
+	st, serr := os.Stat(value)
+	if serr != nil || !st.Mode().IsRegular() {
+		return nil, &keyfile.MalformedError{File: flag, What: "log key", Reason: "it is " + err.Error() + ", nor the name of a file holding one"}
+	}
+	b, rerr := keyfile.ReadText(value, "trusted-keys file")
+	if rerr != nil {
+		return nil, rerr
+	}
+	keys, perr := ParseTrustedKeys(b)
+	if perr != nil {
+		return nil, &keyfile.MalformedError{File: value, What: "file of log keys (given with " + flag + ")", Reason: perr.Error()}
+	}
+	return keys, nil
 }

@@ -51,9 +51,9 @@ const usage = `Usage: custos-verify PACKAGE (--key KEY | --trusted-keys FILE | -
 
 Checks a Custos sealed package offline. Exits 0 (VERIFIED) only if every
 check passes and the package's log key is one you trust.
-  --key KEY             the vault's log verifier key, or its SHA-256 fingerprint
-                        (custos audit key prints both; get them from the vault's
-                        operators, not from the package)
+  --key KEY             the vault's log verifier key, or its SHA-256 fingerprint, or a
+                        file holding it (custos audit key prints both; get them from
+                        the vault's operators, not from the package)
   --trusted-keys FILE   a file of trusted log verifier keys or fingerprints, one per line
                         (blank lines and lines starting with # are ignored)
   --checkpoint FILE     a checkpoint saved earlier (custos audit verify --save-checkpoint):
@@ -486,9 +486,18 @@ func (e mismatchError) Unwrap() error { return e.KeyMismatchError }
 func readInputs(key, trustedKeys, checkpoint, identity, passFile string) (pkgformat.VerifyOptions, error) {
 	var opts pkgformat.VerifyOptions
 	if key != "" {
-		opts.TrustedKey = keyfile.NormalizeKey(key)
-		if err := pkgformat.CheckTrustedKey(opts.TrustedKey); err != nil {
-			return opts, &keyfile.MalformedError{File: "--key", What: "log key", Reason: "it is " + err.Error()}
+		// The key, its fingerprint, or the file custos audit key writes.
+		keys, err := pkgformat.TrustedKeysFlag("--key", key)
+		if err != nil {
+			return opts, err
+		}
+		switch {
+		case len(keys) == 1:
+			opts.TrustedKey = keys[0]
+		case trustedKeys != "":
+			return opts, usageErr("--key %s holds several keys: give one file of keys, with --trusted-keys", key)
+		default:
+			opts.TrustedKeys = keys
 		}
 	}
 	if trustedKeys != "" {

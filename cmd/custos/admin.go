@@ -14,6 +14,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/custos-vault/custos/internal/logscrub"
+	"github.com/custos-vault/custos/pkgformat"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 )
@@ -208,7 +209,7 @@ func runAdminMigrateLog(args []string, stdout io.Writer) error {
 	from := fs.String("from", "", "source --log URL")
 	to := fs.String("to", "", "destination --log URL (must be empty)")
 	data := fs.String("data", "", "the vault's data folder: its keyring names the log's key")
-	key := fs.String("key", "", "the log's verifier key (instead of --data)")
+	key := fs.String("key", "", "the log's verifier key, or a file holding it as custos audit key writes it (instead of --data)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if pos, err := parse(fs, args); err != nil {
 		return err
@@ -216,7 +217,18 @@ func runAdminMigrateLog(args []string, stdout io.Writer) error {
 		return usageErr("admin migrate-log needs --from URL and --to URL")
 	}
 	vkey := *key
-	if vkey == "" {
+	if vkey != "" {
+		// The key itself, or the file custos audit key writes; a
+		// fingerprint cannot check signatures.
+		keys, err := pkgformat.TrustedKeysFlag("--key", vkey)
+		if err != nil {
+			return err
+		}
+		if len(keys) != 1 || !strings.Contains(keys[0], "+") {
+			return usageErr("admin migrate-log --key needs the log's verifier key itself (as custos audit key prints it), not a fingerprint or a list")
+		}
+		vkey = keys[0]
+	} else {
 		if *data == "" {
 			return usageErr("admin migrate-log needs --data DIR or --key KEY to know which key signs the log")
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/custos-vault/custos/events/tsa"
 	"github.com/custos-vault/custos/events/verify"
 	"github.com/custos-vault/custos/events/witness"
+	"github.com/custos-vault/custos/internal/durable"
 	"github.com/custos-vault/custos/internal/keyfile"
 	"github.com/custos-vault/custos/internal/printable"
 	"github.com/custos-vault/custos/pkgformat"
@@ -44,8 +45,8 @@ func orEmpty(s []string) []string {
 func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("audit verify")
 	saved := fs.String("checkpoint", "", "a checkpoint saved earlier (outside the vault); prove the log extends it")
-	save := fs.String("save-checkpoint", "", "write the newest verified checkpoint to this file")
-	key := fs.String("key", "", "the log's verifier key to trust (default: the one the vault names, checked against the log's first event)")
+	save := fs.String("save-checkpoint", "", "write the newest verified checkpoint to this file; a checkpoint of this vault already there is replaced only once the log is proven to extend it, and a file holding anything else is not replaced")
+	key := fs.String("key", "", "the log's verifier key to trust, its fingerprint, or a file holding it (as custos audit key > FILE writes it); default: the one the vault names, checked against the log's first event")
 	tsaCert := fs.String("tsa-cert", "", "PEM certificate(s) of the time-stamping authorities you trust (their own or their CA): the newest checkpoint must carry a token of one of them")
 	policyFile := fs.String("witness-policy", "", "a witness policy file (docs/witnesses.md): the newest checkpoint must carry its quorum's cosignatures")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -85,14 +86,19 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	if *key != "" {
 		// A pasted key may carry a byte-order mark or a line end; a
-		// mistyped one is malformed, not another vault's key.
-		trusted := keyfile.NormalizeKey(*key)
-		if err := pkgformat.CheckTrustedKey(trusted); err != nil {
-			return &keyfile.MalformedError{File: "--key", What: "log key", Reason: "it is " + err.Error()}
+		// mistyped one is malformed, not another vault's key. The file
+		// custos audit key writes is taken too.
+		trusted, err := pkgformat.TrustedKeysFlag("--key", *key)
+		if err != nil {
+			return err
 		}
-		if !pkgformat.KeyMatches(trusted, k.Key) {
+		if !slices.ContainsFunc(trusted, func(t string) bool { return pkgformat.KeyMatches(t, k.Key) }) {
+			var names []string
+			for _, t := range trusted {
+				names = append(names, describeTrusted(t))
+			}
 			err := fmt.Errorf("%w: the vault's log key (fingerprint %s) is not the key you trust (%s): the key you were given was mistyped or is another vault's, or this vault's key is not the one it was given to you as; nothing of the log was judged",
-				errAuditFailed, pkgformat.KeyFingerprint(k.Key), describeTrusted(trusted))
+				errAuditFailed, pkgformat.KeyFingerprint(k.Key), strings.Join(names, ", "))
 			if *asJSON {
 				json.NewEncoder(stdout).Encode(verifyFailure{OK: false, Error: strings.TrimPrefix(err.Error(), errAuditFailed.Error()+": ")})
 			}
@@ -128,6 +134,24 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		}
 		if err := eng.AddCheckpoint(b, "the saved checkpoint "+*saved); err != nil {
 			return fail(err)
+		}
+	}
+	// The file --save-checkpoint replaces may hold the auditor's only
+	// copy of an earlier checkpoint: the log must extend it too, or it is
+	// kept. A file that holds anything else is not replaced at all.
+	var previous *events.Checkpoint
+	if *save != "" && !sameFile(*save, *saved) {
+		if st, err := os.Stat(*save); err == nil && st.Size() > 0 {
+			b, err := keyfile.ReadCheckpoint(*save)
+			if err == nil {
+				previous, err = events.ParseCheckpoint(b, k.Origin, verifier)
+			}
+			if err != nil {
+				return fmt.Errorf("--save-checkpoint %s: the file exists and does not hold a checkpoint of this vault (%v); it was left as it is and the log was not judged: give another file name", *save, err)
+			}
+			if err := eng.AddCheckpoint(b, "the earlier checkpoint in "+*save+", which --save-checkpoint replaces"); err != nil {
+				return fail(err)
+			}
 		}
 	}
 	for i, cp := range cps.Checkpoints {
@@ -167,11 +191,14 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	if err := res.Covered(); err != nil {
 		return fail(err)
 	}
-	// The replay already proved the log extends the saved checkpoint; the
-	// vault's consistency proof must agree with it too.
-	if external != nil && external.Size > 0 {
+	// The replay already proved the log extends the saved checkpoints; the
+	// vault's consistency proofs must agree with it too.
+	for _, ext := range []*events.Checkpoint{external, previous} {
+		if ext == nil || ext.Size == 0 {
+			continue
+		}
 		var cr api.ConsistencyResponse
-		q := url.Values{"from": {strconv.FormatUint(external.Size, 10)}, "to": {strconv.FormatUint(res.Latest.Size, 10)}}
+		q := url.Values{"from": {strconv.FormatUint(ext.Size, 10)}, "to": {strconv.FormatUint(res.Latest.Size, 10)}}
 		if err := c.call("GET", "/v1/log/consistency", q, nil, &cr); err != nil {
 			return fail(err)
 		}
@@ -179,8 +206,8 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		for i, h := range cr.Proof {
 			proof[i], _ = hex.DecodeString(h)
 		}
-		if err := events.VerifyConsistency(external.Size, res.Latest.Size, proof, external.Root, res.Latest.Root); err != nil {
-			return fail(fmt.Errorf("consistency proof from the saved checkpoint: %v", err))
+		if err := events.VerifyConsistency(ext.Size, res.Latest.Size, proof, ext.Root, res.Latest.Root); err != nil {
+			return fail(fmt.Errorf("consistency proof from the saved checkpoint of %d events: %v", ext.Size, err))
 		}
 	}
 	var wout *witnessedOutput
@@ -249,19 +276,26 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	if *save != "" {
 		_, statErr := os.Stat(*save)
 		replaced = statErr == nil
-		if err := os.WriteFile(*save, res.Latest.Note, 0o644); err != nil {
-			return err
+		// Atomically: a crash while saving leaves the earlier checkpoint,
+		// never half of either.
+		if err := durable.Replace(*save, res.Latest.Note); err != nil {
+			return fmt.Errorf("--save-checkpoint: %w", err)
 		}
 	}
 	out := verifyOutput{OK: true, Events: res.Events, Checkpoints: res.Checkpoints,
 		Root: hex.EncodeToString(res.Root[:]), RootBase64: base64.StdEncoding.EncodeToString(res.Root[:]), Origin: k.Origin, Key: k.Key, Fingerprint: pkgformat.KeyFingerprint(k.Key)}
 	if external != nil {
 		out.ExtendsCheckpoint = &external.Size
+	} else if previous != nil {
+		out.ExtendsCheckpoint = &previous.Size
 	}
 	out.Witnessed = wout
 	out.Timestamps = stamps
 	which := "signed checkpoints"
-	if external != nil {
+	switch {
+	case external != nil && previous != nil:
+		which = "signed checkpoints (the vault's and your two saved ones)"
+	case external != nil || previous != nil:
 		which = "signed checkpoints (the vault's and your saved one)"
 	}
 	text := fmt.Sprintf("ok: %d events, hash chain intact, %d %s match the tree\nroot %s\n     (base64 %s, as the checkpoint note writes it)", res.Events, res.Checkpoints, which, out.Root, out.RootBase64)
@@ -271,6 +305,9 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	text += fmt.Sprintf("\nchecked: %s, up to the checkpoint the vault signed as this audit began (events added since are for the next audit); log key fingerprint %s", eventRange(res.Events), out.Fingerprint)
 	if *key == "" {
 		text += " (taken from the vault: give --key to pin the one you were given)"
+	}
+	if previous != nil {
+		text += fmt.Sprintf("; the log extends the checkpoint of %d events that %s held", previous.Size, *save)
 	}
 	if *save != "" {
 		verb := "saved"
@@ -296,6 +333,16 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		text += fmt.Sprintf("\ntime-stamped: the checkpoint of %d events existed at %s, says %s (RFC 3161)", st.Size, st.text, st.TSA)
 	}
 	return printResult(stdout, *asJSON, out, text)
+}
+
+// sameFile reports whether a and b name one existing file.
+func sameFile(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }
 
 // eventRange names the first n events.

@@ -98,3 +98,53 @@ func TestEveryCommandRefusesUnknownFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpAgreesWithUsageLine: every flag a usage line names exists, is
+// shown with a value exactly when it takes one, and with the same word for
+// it in the flag list as in the usage line (a usage line saying
+// "--checkpoint FILE" over a list saying "--checkpoint TEXT" confuses
+// whoever reads it).
+func TestHelpAgreesWithUsageLine(t *testing.T) {
+	for _, c := range commands {
+		var out, errb strings.Builder
+		run(append(strings.Fields(c.name), "--help"), &out, &errb)
+		listed := map[string]string{} // flag -> the value word the list shows, "" for none
+		_, list, _ := strings.Cut(out.String(), "\nFlags:\n")
+		for _, line := range strings.Split(list, "\n") {
+			if !strings.HasPrefix(line, "  -") {
+				continue
+			}
+			f := strings.Fields(line)
+			name := strings.TrimLeft(f[0], "-")
+			listed[name] = ""
+			if len(f) > 1 {
+				listed[name] = f[1]
+			}
+		}
+		for name, value := range usageValues(c.args) {
+			shown, ok := listed[name]
+			switch {
+			case !ok:
+				t.Errorf("%s: the usage line %q names --%s, which the command does not have", c.name, c.args, name)
+			case (value == "") != (shown == ""):
+				t.Errorf("%s: the usage line shows --%s with value %q, the flag list with %q", c.name, name, value, shown)
+			case value != shown:
+				t.Errorf("%s: the usage line shows --%s %s, the flag list --%s %s", c.name, name, value, name, shown)
+			}
+		}
+	}
+}
+
+func TestUsageValues(t *testing.T) {
+	got := usageValues("--case CASE [--expect-sha256 H|--expect-from SUMS] [--again] [--url URL...] [--anonymous | --contact C] [--items ID,...] -o FILE (--data DIR | --key KEY) [--retention D [--yes]]")
+	want := map[string]string{"case": "CASE", "expect-sha256": "H", "expect-from": "SUMS", "again": "", "url": "URL...",
+		"anonymous": "", "contact": "C", "items": "ID,...", "o": "FILE", "data": "DIR", "key": "KEY", "retention": "D", "yes": ""}
+	if len(got) != len(want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("--%s: got %q, want %q", k, got[k], v)
+		}
+	}
+}

@@ -39,12 +39,12 @@ func (f *identityFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.sessionTTL, "session-ttl", 12*time.Hour, "how long a session lasts before its person signs in again")
 	fs.DurationVar(&f.invitationTTL, "invitation-ttl", 72*time.Hour, "how long an invitation may be redeemed")
 	fs.DurationVar(&f.requestTTL, "request-ttl", 7*24*time.Hour, "how long a two-person request may be approved")
-	fs.StringVar(&f.oidcIssuer, "oidc-issuer", "", "the organisation's OpenID provider (issuer URL, exactly as its discovery document states it)")
+	fs.StringVar(&f.oidcIssuer, "oidc-issuer", "", "the organisation's OpenID provider (issuer `URL`, exactly as its discovery document states it)")
 	fs.StringVar(&f.oidcClientID, "oidc-client-id", "", "the client id registered for Custos at the provider (a public client: device grant and PKCE)")
 	fs.StringVar(&f.oidcClaim, "oidc-claim", "sub", "the ID token claim that names a person: sub, email or preferred_username")
 	fs.Var(&f.oidcRequire, "oidc-require", "ROLE=acr:VALUE or ROLE=amr:VALUE: what an OIDC sign-in must show for that role (MFA); repeatable")
-	fs.StringVar(&f.clientCA, "client-ca", "", "PEM file of the CA(s) whose TLS client certificates sign people in (smart cards, PIV); needs --tls-cert")
-	fs.StringVar(&f.clientCRL, "client-crl", "", "CRL file (PEM or DER) of --client-ca, reloaded when it changes")
+	fs.StringVar(&f.clientCA, "client-ca", "", "PEM `FILE` of the CA(s) whose TLS client certificates sign people in (smart cards, PIV); needs --tls-cert")
+	fs.StringVar(&f.clientCRL, "client-crl", "", "CRL `FILE` (PEM or DER) of --client-ca, reloaded when it changes")
 	fs.StringVar(&f.clientCertName, "client-cert-name", "cn", "what names a person in a client certificate: cn, email, dns, uri or upn")
 }
 

@@ -162,6 +162,14 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 		fmt.Fprintf(w, "\nWho: %s.\n", c.who)
 	}
 	if fs != nil {
+		shown := map[string]string{}
+		for _, d := range commands {
+			if d.name == c.name {
+				for flag, value := range usageValues(d.args) {
+					shown[flag] = value
+				}
+			}
+		}
 		var b strings.Builder
 		fs.VisitAll(func(f *flag.Flag) {
 			name, usage := flag.UnquoteUsage(f)
@@ -170,7 +178,11 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 				dash = "-"
 			}
 			fmt.Fprintf(&b, "  %s%s", dash, f.Name)
-			if name != "" {
+			if v, ok := shown[f.Name]; ok && name != "" && v != "" {
+				// The usage line's word for the value, so that the two
+				// never disagree (--checkpoint FILE, not TEXT).
+				fmt.Fprintf(&b, " %s", v)
+			} else if name != "" {
 				fmt.Fprintf(&b, " %s", placeholder(name))
 			}
 			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" && f.DefValue != "[]" && !strings.Contains(usage, "(default") {
@@ -197,6 +209,37 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 			fmt.Fprintf(w, "  %s\n", e)
 		}
 	}
+}
+
+// usageValues reads a command's usage line (its args, as "[--key KEY]
+// -o FILE --category a|b") and returns, for every flag it names, the word
+// it shows for the flag's value: "" for a flag shown without one.
+// Alternatives of flags ("--expect-sha256 H|--expect-from SUMS") are
+// separate flags.
+func usageValues(args string) map[string]string {
+	args = strings.ReplaceAll(args, "|-", " -")
+	for _, r := range []string{"[", "]", "(", ")"} {
+		args = strings.ReplaceAll(args, r, " ")
+	}
+	words := strings.Fields(args)
+	out := map[string]string{}
+	for i, w := range words {
+		name, ok := strings.CutPrefix(w, "--")
+		if !ok {
+			if name, ok = strings.CutPrefix(w, "-"); !ok || len(name) != 1 {
+				continue
+			}
+		}
+		if name == "" {
+			continue
+		}
+		value := ""
+		if i+1 < len(words) && !strings.HasPrefix(words[i+1], "-") && words[i+1] != "|" && words[i+1] != "..." {
+			value = words[i+1]
+		}
+		out[name] = value
+	}
+	return out
 }
 
 // placeholder is how a flag's value is shown: the usage's `name`, or its

@@ -56,8 +56,8 @@ func (f *serverFlags) register(fs interface {
 }) {
 	fs.BoolVar(&f.dev, "dev", false, "development mode: embedded defaults under --data, dev persons, loopback only")
 	fs.StringVar(&f.data, "data", "", "data folder (keyring, spool; with --dev also the log, objects and dev keys)")
-	fs.StringVar(&f.logURL, "log", "", "custody log: sqlite:PATH, postgres://..., esdb://HOST:2113?tls=false, kurrentdb://...")
-	fs.StringVar(&f.objURL, "objects", "", "object store: "+objectstore.Forms)
+	fs.StringVar(&f.logURL, "log", "", "custody log (a `URL`): sqlite:PATH, postgres://..., esdb://HOST:2113?tls=false, kurrentdb://...")
+	fs.StringVar(&f.objURL, "objects", "", "object store (a `URL`): "+objectstore.Forms)
 	fs.StringVar(&f.sealerURL, "sealer", "", "key sealer: tpm:/dev/tpmrm0, tpm+tcp://HOST:PORT, pkcs11:..., transit://HOST:PORT/KEY, soft:PATH (--dev only)")
 	fs.StringVar(&f.recovery, "recovery-recipient", "", "offline recovery recipient (age1...); generated under --data with --dev")
 	f.retention, f.pending = 10*365*24*time.Hour, 24*time.Hour
@@ -161,8 +161,8 @@ func newServerFlags() (*flag.FlagSet, *serverCommand) {
 	sc := &serverCommand{}
 	sc.f.register(fs)
 	sc.listen = fs.String("listen", "127.0.0.1:8443", "address to listen on")
-	sc.tlsCert = fs.String("tls-cert", "", "TLS certificate (PEM); with --tls-key, serve HTTPS (required off loopback)")
-	sc.tlsKey = fs.String("tls-key", "", "TLS private key (PEM)")
+	sc.tlsCert = fs.String("tls-cert", "", "TLS certificate `FILE` (PEM); with --tls-key, serve HTTPS (required off loopback)")
+	sc.tlsKey = fs.String("tls-key", "", "TLS private key `FILE` (PEM)")
 	sc.lim.register(fs)
 	sc.id.register(fs)
 	sc.anchors.register(fs)

@@ -151,7 +151,16 @@ func TestForgedPackageIsNotVerified(t *testing.T) {
 			t.Fatalf("%s without a pinned key: exit %d\n%s%s", pkg, r.code, r.stdout, r.stderr)
 		}
 	}
-	for _, pin := range [][]string{{"--key", key}, {"--key", fp}, {"--trusted-keys", trusted}, {"--checkpoint", cp}} {
+	// A file of one kind given where another is expected is named as
+	// what it is, and nothing is checked.
+	if r := s.run("", work, "custos-verify", "p.tar", "--trusted-keys", cp); r.code != 2 || !strings.Contains(r.stderr, "it is a checkpoint, not a log key") {
+		t.Errorf("a checkpoint given as trusted keys: exit %d %q", r.code, r.stderr)
+	}
+	if r := s.run("", work, "custos-verify", "p.tar", "--checkpoint", trusted); r.code != 2 || !strings.Contains(r.stderr, "it is a log key, not a checkpoint") {
+		t.Errorf("trusted keys given as a checkpoint: exit %d %q", r.code, r.stderr)
+	}
+	// --key takes the file of keys too (what custos audit key writes).
+	for _, pin := range [][]string{{"--key", key}, {"--key", fp}, {"--key", trusted}, {"--trusted-keys", trusted}, {"--checkpoint", cp}} {
 		if r := s.run("", work, "custos-verify", append([]string{"p.tar"}, pin...)...); r.code != 0 || !strings.HasSuffix(r.stdout, "VERIFIED\n") {
 			t.Errorf("real package with %s: exit %d\n%s%s", pin[0], r.code, r.stdout, r.stderr)
 		}

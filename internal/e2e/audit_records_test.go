@@ -357,6 +357,26 @@ func TestAuditVerifySaysWhatItChecked(t *testing.T) {
 		t.Fatalf("an empty --key: %d %q", r.code, r.stderr)
 	}
 
+	// The file custos audit key writes is taken where the key is; a
+	// file of one kind given where another is expected is named as what
+	// it is.
+	keyFile := filepath.Join(work, "vault.key")
+	if err := os.WriteFile(keyFile, []byte(s.ok("auditor", work, "audit", "key").stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := s.ok("auditor", work, "audit", "verify", "--key", keyFile).stdout; !strings.Contains(out, "fingerprint "+fp) || strings.Contains(out, "taken from the vault") {
+		t.Errorf("audit verify --key with the key file:\n%s", out)
+	}
+	if r := s.run("auditor", work, "custos", "audit", "verify", "--checkpoint", keyFile); r.code == 0 || !strings.Contains(r.stderr, "it is a log key, not a checkpoint") || strings.Contains(r.stderr, "cut short") {
+		t.Errorf("the key file given as a checkpoint: %d %q", r.code, r.stderr)
+	}
+	if r := s.run("auditor", work, "custos", "audit", "verify", "--key", cp); r.code == 0 || !strings.Contains(r.stderr, "it is a checkpoint, not a log key") {
+		t.Errorf("the checkpoint given as the key: %d %q", r.code, r.stderr)
+	}
+	if r := s.run("auditor", work, "custos", "audit", "verify", "--key", filepath.Join(work, "missing.key")); r.code == 0 || !strings.Contains(r.stderr, "nor the name of a file holding one") {
+		t.Errorf("--key naming no file: %d %q", r.code, r.stderr)
+	}
+
 	b, err := os.ReadFile(cp)
 	if err != nil {
 		t.Fatal(err)
@@ -370,5 +390,36 @@ func TestAuditVerifySaysWhatItChecked(t *testing.T) {
 	r = s.run("auditor", work, "custos", "audit", "verify", "--checkpoint", edited)
 	if r.code == 0 || !strings.Contains(r.stderr, "changed after it was saved, or it is another vault's") || !strings.Contains(r.stderr, "the log itself was not judged") {
 		t.Fatalf("an edited saved checkpoint: %d %q", r.code, r.stderr)
+	}
+
+	// --save-checkpoint replaces an earlier checkpoint of this vault only
+	// once the log is proven to extend it, and nothing else at all.
+	earlier := filepath.Join(work, "earlier.checkpoint")
+	if err := os.WriteFile(earlier, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.ok("custodian", work, "case", "open", "C-LATER", "--title", "later")
+	out = s.ok("auditor", work, "audit", "verify", "--save-checkpoint", earlier).stdout
+	if !strings.Contains(out, "the log extends the checkpoint of ") || !strings.Contains(out, earlier+" held") || !strings.Contains(out, "replacing the file there") {
+		t.Errorf("saving over an earlier checkpoint:\n%s", out)
+	}
+	if now, _ := os.ReadFile(earlier); bytes.Equal(now, b) {
+		t.Error("the earlier checkpoint was not replaced by the newer one")
+	}
+	notes := filepath.Join(work, "notes.txt")
+	for _, keep := range []struct{ path, body string }{{edited, ""}, {notes, "my notes on the audit\n"}, {keyFile, ""}} {
+		if keep.body != "" {
+			if err := os.WriteFile(keep.path, []byte(keep.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before, _ := os.ReadFile(keep.path)
+		r := s.run("auditor", work, "custos", "audit", "verify", "--save-checkpoint", keep.path)
+		if r.code == 0 || !strings.Contains(r.stderr, "does not hold a checkpoint of this vault") || !strings.Contains(r.stderr, "left as it is") {
+			t.Errorf("--save-checkpoint over %s: %d %q", keep.path, r.code, r.stderr)
+		}
+		if after, _ := os.ReadFile(keep.path); !bytes.Equal(before, after) {
+			t.Errorf("--save-checkpoint changed %s, which held no checkpoint of this vault", keep.path)
+		}
 	}
 }

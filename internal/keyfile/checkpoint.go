@@ -51,6 +51,9 @@ func ParseCheckpoint(name string, b []byte) ([]byte, error) {
 	case !validText([]byte(norm)) || strings.Contains(norm, "\t"):
 		return nil, bad(0, "it is not plain UTF-8 text (it holds control characters, tabs or invalid bytes)")
 	}
+	if reason := WrongKind([]byte(norm), "checkpoint"); reason != "" {
+		return nil, bad(0, "%s: a checkpoint is the note audit verify --save-checkpoint writes (origin, tree size, root hash, a blank line, signature lines)", reason)
+	}
 	lines := strings.Split(strings.TrimSuffix(norm, "\n"), "\n")
 	n := func(i int) int { return i + 1 + skipped } // line number in the file as given
 	blank := -1
@@ -61,8 +64,10 @@ func ParseCheckpoint(name string, b []byte) ([]byte, error) {
 		}
 	}
 	switch {
-	case blank < 0 && len(lines) <= 3:
+	case blank < 0 && len(lines) <= 3 && Kind([]byte(norm)) == "checkpoint":
 		return nil, bad(0, "it ends after its text: the blank line and the signature line that follow are missing (was it cut short?)")
+	case blank < 0 && len(lines) <= 3:
+		return nil, bad(0, "it is not a checkpoint: one is three lines of text (origin, tree size, root hash), a blank line, then signature lines")
 	case blank < 0:
 		return nil, bad(0, "it has no blank line between its text and its signature lines")
 	case blank < 3:

@@ -72,6 +72,9 @@ func FuzzParseCheckpoint(f *testing.F) {
 		if len(got) > MaxCheckpoint || !bytes.Equal(Normalize(got), got) {
 			t.Fatalf("not normalised: %q", got)
 		}
+		if k := Kind(got); k != "checkpoint" {
+			t.Fatalf("an accepted checkpoint is called a %q", k)
+		}
 		again, err := ParseCheckpoint("f", got)
 		if err != nil || !bytes.Equal(again, got) {
 			t.Fatalf("normalised note refused or changed: %v", err)

@@ -1,0 +1,99 @@
+package keyfile
+
+import (
+	"encoding/base64"
+	"strings"
+)
+
+// Kind names, in words a user knows, what kind of file b looks like, so
+// that a file given to the wrong flag is named as what it is ("this is an
+// age identity, not a checkpoint") instead of judged as a damaged file of
+// the expected kind. It returns "" when b looks like none of them. It
+// recognises, from the first line that is not blank or a "#" comment:
+//
+//   - "checkpoint": an origin line, then a decimal tree size (the note
+//     audit verify --save-checkpoint writes);
+//   - "log key": NAME+HASH+BASE64, a note verifier key (what custos audit
+//     key writes, alone or with comments);
+//   - "age identity": AGE-SECRET-KEY-...;
+//   - "age recipient": age1...;
+//   - "age-encrypted file": age-encryption.org/... or age's armor;
+//   - "PEM file (a certificate or a private key)": -----BEGIN ...;
+//   - "SSH key": ssh-... or ecdsa-sha2-...;
+//   - "witness policy": witness, group, quorum or log lines;
+//   - "JSON (such as the output of --json)": { or [.
+//
+// Kind never returns key material.
+func Kind(b []byte) string {
+	text := string(Normalize(b))
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	first := lines[0]
+	upper := strings.ToUpper(first)
+	word, _, _ := strings.Cut(first, " ")
+	switch {
+	// First, so that no origin ("ssh-vault.example", "age1.example") is
+	// ever taken for another kind.
+	case len(lines) > 1 && !strings.ContainsAny(first, " +") && strings.Trim(lines[1], "0123456789") == "":
+		return "checkpoint"
+	case strings.HasPrefix(upper, "AGE-SECRET-KEY-"):
+		return "age identity"
+	case strings.HasPrefix(upper, "AGE1"):
+		return "age recipient"
+	case strings.HasPrefix(first, "age-encryption.org/") || strings.HasPrefix(first, "-----BEGIN AGE ENCRYPTED FILE-----"):
+		return "age-encrypted file"
+	case strings.HasPrefix(first, "-----BEGIN "):
+		return "PEM file (a certificate or a private key)"
+	case strings.HasPrefix(first, "ssh-") || strings.HasPrefix(first, "ecdsa-sha2-"):
+		return "SSH key"
+	case first[0] == '{' || first[0] == '[':
+		return "JSON (such as the output of --json)"
+	case (word == "witness" || word == "group" || word == "quorum" || word == "log") && strings.Contains(first, " "):
+		return "witness policy"
+	case isVerifierKey(first):
+		return "log key"
+	}
+	return ""
+}
+
+// isVerifierKey reports whether s has a note verifier key's shape:
+// NAME+HASH+BASE64 with an 8-hex-digit hash and base64 key data
+// (golang.org/x/mod/sumdb/note). It checks the shape, not the key.
+func isVerifierKey(s string) bool {
+	parts := strings.SplitN(s, "+", 3) // base64 may hold "+"
+	if len(parts) != 3 || parts[0] == "" || len(parts[1]) != 8 || strings.ContainsAny(s, " \t") {
+		return false
+	}
+	if strings.Trim(strings.ToLower(parts[1]), "0123456789abcdef") != "" {
+		return false
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[2])
+	return err == nil && len(raw) > 1
+}
+
+// WrongKind is the reason to give when a file of another kind is given
+// where one of what (a Kind) is expected, as "it is an age identity, not
+// a checkpoint": "" when b is not recognisably of another kind.
+func WrongKind(b []byte, what string) string {
+	k := Kind(b)
+	if k == "" || k == what {
+		return ""
+	}
+	return "it is " + article(k) + " " + k + ", not " + article(what) + " " + what
+}
+
+// article is "a" or "an" before a kind's name, by its sound.
+func article(kind string) string {
+	switch kind[0] {
+	case 'a', 'e', 'i', 'o', 'u', 'S': // "an SSH key"
+		return "an"
+	}
+	return "a"
+}
