@@ -101,6 +101,11 @@ func (s *State) snapshot() *snapState {
 	for k, n := range s.itemEvents {
 		out.ItemEvents[k] = [2]uint64{n.n, n.last}
 	}
+	for k, it := range s.items {
+		if it.events.n > 0 {
+			out.ItemEvents[k] = [2]uint64{it.events.n, it.events.last}
+		}
+	}
 	for k, p := range s.persons {
 		sp := snapPerson{Person: *p, TokenSHA256: p.tokenSHA256}
 		if inv := p.invitation; inv != nil {
@@ -191,7 +196,18 @@ func (r *restorer) add(part *snapState) error {
 		}
 	}
 	for id, n := range part.ItemEvents {
-		if !addCanon(&r.itemEvents, r.sizes.ItemEvents, canonItemID(b.Items, id), named{n: n[0], last: n[1]}) {
+		if n[0] == 0 {
+			return fmt.Errorf("it counts no events naming %q", id)
+		}
+		// On the item itself, if it is one (its line came first).
+		if it := b.Items[id]; it != nil {
+			if it.events.n != 0 {
+				return errSnapshotDup
+			}
+			it.events = named{n: n[0], last: n[1]}
+			continue
+		}
+		if !addCanon(&r.itemEvents, 0, id, named{n: n[0], last: n[1]}) {
 			return errSnapshotDup
 		}
 	}
@@ -281,7 +297,18 @@ func (r *restorer) state() (*State, error) {
 		}
 	}
 	setIf(&s.caseEvents, r.caseEvents)
-	setIf(&s.itemEvents, r.itemEvents)
+	// An item's count lives on the item (Item.events); the map keeps
+	// only the ids that name no item.
+	for id, n := range r.itemEvents {
+		if it := s.items[id]; it != nil {
+			if it.events.n != 0 {
+				return nil, errSnapshotDup
+			}
+			it.events = n
+			continue
+		}
+		s.itemEvents[id] = n
+	}
 	for k, sp := range b.Persons {
 		p := sp.Person
 		p.tokenSHA256 = sp.TokenSHA256
@@ -360,13 +387,13 @@ func (s *State) deriveIndexes() error {
 	}
 	s.objects = make(map[string]string, len(items)+len(s.packages))
 	h := s.hot
-	h.bySHA256 = make(map[string][]string, len(items))
+	h.bySHA256 = newContentIndex(len(items))
 	for _, it := range items {
 		if c := s.cases[it.Case]; it.DepositAt > c.OpenedSeq {
 			c.Items = append(c.Items, it.ID)
 		}
 		s.objects[it.Deposit.Object] = it.ID
-		h.bySHA256[it.Deposit.SHA256] = append(h.bySHA256[it.Deposit.SHA256], it.ID)
+		h.bySHA256.add(it.Deposit.SHA256, it.ID)
 	}
 	for _, p := range s.packages {
 		if p.Sealed != nil {

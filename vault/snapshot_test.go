@@ -132,6 +132,7 @@ func TestSnapshotCarriesEveryStateField(t *testing.T) {
 		"Request":    {"invitationHalf"},
 		"session":    {"id", "person", "tokenSHA256", "expires", "signedIn", "credential"},
 		"named":      {"n", "last"},
+		"Item":       {"events"}, // as ItemEvents
 		"pdqItem":    {"item", "hash"},
 	}
 	for _, typ := range []reflect.Type{reflect.TypeFor[State](), reflect.TypeFor[hotlineState](), reflect.TypeFor[Person](),

@@ -93,7 +93,7 @@ type hotlineState struct {
 	policy   map[string]int
 	hashsets map[string]*HashSet
 	// bySHA256 lists the items of each content SHA-256.
-	bySHA256 map[string][]string
+	bySHA256 contentIndex
 	// pdq holds the items with a PDQ hash of quality at least
 	// pdqMinQuality, in deposit order.
 	pdq []pdqItem
@@ -117,7 +117,7 @@ type pdqItem struct {
 
 func newHotlineState() *hotlineState {
 	return &hotlineState{reports: map[string]*Report{}, votes: map[string]map[string]Vote{}, policy: map[string]int{},
-		hashsets: map[string]*HashSet{}, bySHA256: map[string][]string{}, judgedSet: map[string]bool{}, pdqOf: map[string][32]byte{}, exposure: map[string]map[string]*Exposure{}}
+		hashsets: map[string]*HashSet{}, bySHA256: newContentIndex(0), judgedSet: map[string]bool{}, pdqOf: map[string][32]byte{}, exposure: map[string]map[string]*Exposure{}}
 }
 
 func init() {
@@ -341,7 +341,7 @@ func applyHashSetRemoved(s *State, ev *events.Event) error {
 // noteDeposit indexes a deposited item for known-material checks; under
 // the lock, from applyItemDeposited.
 func (h *hotlineState) noteDeposit(it *Item, m *MediaInfo) {
-	h.bySHA256[it.Deposit.SHA256] = append(h.bySHA256[it.Deposit.SHA256], it.ID)
+	h.bySHA256.add(it.Deposit.SHA256, it.ID)
 	if m != nil && m.PDQ != "" && m.Quality >= pdqMinQuality {
 		var p pdqItem
 		if b, err := hex.DecodeString(m.PDQ); err == nil && len(b) == 32 {
@@ -482,7 +482,7 @@ func (s *State) exposureOf(person string) map[string]Exposure {
 func (s *State) itemsBySHA256(sum string) []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return slices.Clone(s.hot.bySHA256[sum])
+	return s.hot.bySHA256.items(sum)
 }
 
 // pdqWithin returns the items whose PDQ hash is within maxDistance of
@@ -540,4 +540,36 @@ func (s *State) pdqComparable(item string) (hashed, anyJudged bool) {
 	defer s.mu.RUnlock()
 	_, hashed = s.hot.pdqOf[item]
 	return hashed, len(s.hot.judged) > 0
+}
+
+// contentIndex lists the items of each content SHA-256, in deposit
+// order: the first item in first, any later ones (the same content
+// deposited again) in more. Most content is deposited once, so an item
+// costs one map entry and no slice of its own.
+type contentIndex struct {
+	first map[string]string
+	more  map[string][]string
+}
+
+func newContentIndex(n int) contentIndex {
+	return contentIndex{first: make(map[string]string, n), more: map[string][]string{}}
+}
+
+// add files item id under content SHA-256 sum, after those filed before.
+func (x contentIndex) add(sum, id string) {
+	if _, ok := x.first[sum]; !ok {
+		x.first[sum] = id
+		return
+	}
+	x.more[sum] = append(x.more[sum], id)
+}
+
+// items returns a new slice of the items filed under sum, in the order
+// they were filed; nil if none.
+func (x contentIndex) items(sum string) []string {
+	f, ok := x.first[sum]
+	if !ok {
+		return nil
+	}
+	return append([]string{f}, x.more[sum]...)
 }
