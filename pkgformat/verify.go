@@ -968,11 +968,12 @@ func rehash(out io.Writer, plain io.Reader, it Item) error {
 }
 
 // TrustedKeysFlag reads what a --key flag was given: a note verifier key
-// or a KeyFingerprint, or else the name of a trusted-keys file holding
-// them (ParseTrustedKeys; what `custos audit key > FILE` writes), so that
-// the file a user was handed can be given where the key can. It returns
-// the key or keys, or a *keyfile.MalformedError naming flag (such as
-// "--key") when the value is neither a well-formed key nor a readable
+// or a KeyFingerprint, or else the name of a file holding them ("-":
+// standard input): a trusted-keys file (ParseTrustedKeys; what `custos
+// audit key > FILE` writes) or the JSON `custos audit key --json` prints,
+// so that the file a user was handed can be given where the key can. It
+// returns the key or keys, or a *keyfile.MalformedError naming flag (such
+// as "--key") when the value is neither a well-formed key nor a readable
 // file of them. A value that is a well-formed key is never looked up as a
 // file.
 func TrustedKeysFlag(flag, value string) ([]string, error) {
@@ -981,17 +982,32 @@ func TrustedKeysFlag(flag, value string) ([]string, error) {
 	if err == nil {
 		return []string{k}, nil
 	}
-	st, serr := os.Stat(value)
-	if serr != nil || !st.Mode().IsRegular() {
-		return nil, &keyfile.MalformedError{File: flag, What: "log key", Reason: "it is " + err.Error() + ", nor the name of a file holding one"}
+	what := "file of log keys (given with " + flag + ")"
+	if value != "-" {
+		st, serr := os.Stat(value)
+		switch {
+		case serr != nil:
+			return nil, &keyfile.MalformedError{File: flag, What: "log key", Reason: "it is " + err.Error() + ", nor the name of a file holding one"}
+		case st.IsDir():
+			return nil, &keyfile.MalformedError{File: value, What: what, Reason: "it is a folder"}
+		}
 	}
-	b, rerr := keyfile.ReadText(value, "trusted-keys file")
+	b, rerr := keyfile.ReadText(value, what)
 	if rerr != nil {
 		return nil, rerr
 	}
+	if strings.HasPrefix(keyfile.Kind(b), "JSON") {
+		// custos audit key --json: {"key","origin","fingerprint"}.
+		var printed struct {
+			Key string `json:"key"`
+		}
+		if json.Unmarshal(b, &printed) == nil && CheckTrustedKey(printed.Key) == nil {
+			return []string{printed.Key}, nil
+		}
+	}
 	keys, perr := ParseTrustedKeys(b)
 	if perr != nil {
-		return nil, &keyfile.MalformedError{File: value, What: "file of log keys (given with " + flag + ")", Reason: perr.Error()}
+		return nil, &keyfile.MalformedError{File: value, What: what, Reason: perr.Error()}
 	}
 	return keys, nil
 }

@@ -52,8 +52,8 @@ const usage = `Usage: custos-verify PACKAGE (--key KEY | --trusted-keys FILE | -
 Checks a Custos sealed package offline. Exits 0 (VERIFIED) only if every
 check passes and the package's log key is one you trust.
   --key KEY             the vault's log verifier key, or its SHA-256 fingerprint, or a
-                        file holding it (custos audit key prints both; get them from
-                        the vault's operators, not from the package)
+                        file holding it ("-": standard input; custos audit key prints
+                        both; get them from the vault's operators, not the package)
   --trusted-keys FILE   a file of trusted log verifier keys or fingerprints, one per line
                         (blank lines and lines starting with # are ignored)
   --checkpoint FILE     a checkpoint saved earlier (custos audit verify --save-checkpoint):
@@ -317,7 +317,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		return usageErr("--identity-passphrase-file needs --identity")
 	}
 	stdin := 0
-	for _, f := range []string{*trustedKeys, *checkpoint, *identity, *passFile, *policy, *tsaCert} {
+	for _, f := range []string{*key, *trustedKeys, *checkpoint, *identity, *passFile, *policy, *tsaCert} {
 		if f == "-" {
 			stdin++
 		}

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -140,16 +141,16 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	// copy of an earlier checkpoint: the log must extend it too, or it is
 	// kept. A file that holds anything else is not replaced at all.
 	var previous *events.Checkpoint
-	if *save != "" && !sameFile(*save, *saved) {
-		if st, err := os.Stat(*save); err == nil && st.Size() > 0 {
-			b, err := keyfile.ReadCheckpoint(*save)
-			if err == nil {
-				previous, err = events.ParseCheckpoint(b, k.Origin, verifier)
+	var target saveTarget
+	if *save != "" {
+		if target, err = readSaveTarget(*save, *saved); err != nil {
+			return err
+		}
+		if target.note != nil {
+			if previous, err = events.ParseCheckpoint(target.note, k.Origin, verifier); err != nil {
+				return fail(fmt.Errorf("your earlier checkpoint in %s (--save-checkpoint) is not signed by the key the vault now serves (%v): the vault's log key changed since it was saved, or the file is another vault's; it was left as it is", *save, err))
 			}
-			if err != nil {
-				return fmt.Errorf("--save-checkpoint %s: the file exists and does not hold a checkpoint of this vault (%v); it was left as it is and the log was not judged: give another file name", *save, err)
-			}
-			if err := eng.AddCheckpoint(b, "the earlier checkpoint in "+*save+", which --save-checkpoint replaces"); err != nil {
+			if err := eng.AddCheckpoint(target.note, "the earlier checkpoint in "+*save+", which --save-checkpoint replaces"); err != nil {
 				return fail(err)
 			}
 		}
@@ -274,12 +275,8 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	replaced := false
 	if *save != "" {
-		_, statErr := os.Stat(*save)
-		replaced = statErr == nil
-		// Atomically: a crash while saving leaves the earlier checkpoint,
-		// never half of either.
-		if err := durable.Replace(*save, res.Latest.Note); err != nil {
-			return fmt.Errorf("--save-checkpoint: %w", err)
+		if replaced, err = target.write(res.Latest.Note); err != nil {
+			return fmt.Errorf("--save-checkpoint %s: %w", *save, err)
 		}
 	}
 	out := verifyOutput{OK: true, Events: res.Events, Checkpoints: res.Checkpoints,
@@ -333,6 +330,92 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		text += fmt.Sprintf("\ntime-stamped: the checkpoint of %d events existed at %s, says %s (RFC 3161)", st.Size, st.text, st.TSA)
 	}
 	return printResult(stdout, *asJSON, out, text)
+}
+
+// saveTarget is the file --save-checkpoint writes, as it was when the
+// audit began.
+type saveTarget struct {
+	// path is the file to replace: the name given, or, for a symbolic
+	// link, the file it leads to (so that a link to removable media
+	// keeps leading to the newest checkpoint).
+	path string
+	// stream: the name is a pipe, a terminal or another file that is
+	// not a regular one, written through as before (nothing to keep).
+	stream bool
+	// existed and perm: whether a regular file was there, and its
+	// permission bits, kept when it is replaced.
+	existed bool
+	perm    os.FileMode
+	// raw is the file's bytes as read at the start; note, the earlier
+	// checkpoint they hold, normalised (nil for an empty file, or the
+	// --checkpoint file itself, which the audit already checks).
+	raw, note []byte
+}
+
+// readSaveTarget reads what --save-checkpoint name would replace. A
+// regular file that holds anything but a checkpoint is refused, so that
+// no file is lost to a mistyped name.
+func readSaveTarget(name, checked string) (saveTarget, error) {
+	t := saveTarget{path: name, perm: 0o644}
+	st, err := os.Stat(name) // through links
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return t, nil
+	case err != nil:
+		return t, fmt.Errorf("--save-checkpoint: %w", err)
+	case st.IsDir():
+		return t, usageErr("--save-checkpoint %s is a folder: give a file name", name)
+	case !st.Mode().IsRegular():
+		t.stream = true
+		return t, nil
+	}
+	if t.path, err = filepath.EvalSymlinks(name); err != nil {
+		return t, fmt.Errorf("--save-checkpoint: %w", err)
+	}
+	t.existed, t.perm = true, st.Mode().Perm()
+	raw, err := keyfile.ReadFile(t.path, "checkpoint")
+	if err != nil {
+		return t, err
+	}
+	t.raw = raw // compared again before replacing
+	if len(raw) == 0 || sameFile(name, checked) {
+		// Nothing to prove here: an empty file, or the --checkpoint file,
+		// which the audit checks already.
+		return t, nil
+	}
+	note, err := keyfile.ParseCheckpoint(name, raw)
+	if err != nil {
+		return t, fmt.Errorf("--save-checkpoint %s: the file exists and does not hold a checkpoint (%v); it was left as it is and the log was not judged: give another file name", name, err)
+	}
+	t.note = note
+	return t, nil
+}
+
+// write saves note to the target: a stream is written through; a regular
+// file is replaced atomically (durable.ReplaceMode, its permission bits
+// kept), and only if it still holds what it held when the audit began,
+// so that an audit that ran alongside and saved a newer checkpoint is
+// never undone by this one. It reports whether a file was replaced.
+func (t saveTarget) write(note []byte) (bool, error) {
+	if t.stream {
+		return false, os.WriteFile(t.path, note, 0o644)
+	}
+	now, err := os.ReadFile(t.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if t.existed {
+			return false, errors.New("the file was removed while the audit ran; nothing was saved: run the audit again")
+		}
+	case err != nil:
+		return false, err
+	case !t.existed:
+		return false, errors.New("a file of that name appeared while the audit ran (another audit saving to it?); it was left as it is: run the audit again")
+	case !bytes.Equal(now, t.raw):
+		return false, errors.New("the file changed while the audit ran (another audit saving to it?); it was left as it is: run the audit again")
+	}
+	// Atomically: a crash while saving leaves the earlier checkpoint,
+	// never half of either.
+	return t.existed, durable.ReplaceMode(t.path, note, t.perm)
 }
 
 // sameFile reports whether a and b name one existing file.

@@ -19,7 +19,7 @@ type hotlineFlags struct {
 }
 
 func (h *hotlineFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&h.publicListen, "public-listen", "", "address of the public report intake (a form and report submission only; may face the internet while --listen stays internal)")
+	fs.StringVar(&h.publicListen, "public-listen", "", "the `ADDRESS` (HOST:PORT) of the public report intake (a form and report submission only; may face the internet while --listen stays internal)")
 	fs.StringVar(&h.hotlineName, "hotline-name", "", "the hotline's name, shown on the public report form")
 	fs.Float64Var(&h.reportsPerMin, "public-reports-per-minute", 1, "reports per minute the public intake takes from one address (after a burst of 5)")
 	fs.IntVar(&h.pdqDistance, "pdq-max-distance", 31, "bits of 256 within which two PDQ hashes match (near-copies are known material)")

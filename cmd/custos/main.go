@@ -178,7 +178,7 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 				dash = "-"
 			}
 			fmt.Fprintf(&b, "  %s%s", dash, f.Name)
-			if v, ok := shown[f.Name]; ok && name != "" && v != "" {
+			if v, ok := shown[f.Name]; ok && name != "" && v != "" && v != exampleValue {
 				// The usage line's word for the value, so that the two
 				// never disagree (--checkpoint FILE, not TEXT).
 				fmt.Fprintf(&b, " %s", v)
@@ -211,6 +211,11 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 	}
 }
 
+// exampleValue is what usageValues gives for a flag the usage line shows
+// with an example value ("--listen 127.0.0.1:PORT") rather than a word
+// for its kind: the flag list then shows the flag's own placeholder.
+const exampleValue = "*"
+
 // usageValues reads a command's usage line (its args, as "[--key KEY]
 // -o FILE --category a|b") and returns, for every flag it names, the word
 // it shows for the flag's value: "" for a flag shown without one.
@@ -236,8 +241,16 @@ func usageValues(args string) map[string]string {
 		value := ""
 		if i+1 < len(words) && !strings.HasPrefix(words[i+1], "-") && words[i+1] != "|" && words[i+1] != "..." {
 			value = words[i+1]
+			if !strings.HasSuffix(value, ",...") {
+				value = strings.TrimSuffix(value, "...") // "--url URL...": repeatable
+			}
+			if strings.ContainsAny(value, ":/") {
+				value = exampleValue // "127.0.0.1:PORT": an example
+			}
 		}
-		out[name] = value
+		if _, ok := out[name]; !ok { // the first mention: "--url URL [--url URL...]"
+			out[name] = value
+		}
 	}
 	return out
 }

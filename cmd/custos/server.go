@@ -160,7 +160,7 @@ func newServerFlags() (*flag.FlagSet, *serverCommand) {
 	fs := newFlags("server")
 	sc := &serverCommand{}
 	sc.f.register(fs)
-	sc.listen = fs.String("listen", "127.0.0.1:8443", "address to listen on")
+	sc.listen = fs.String("listen", "127.0.0.1:8443", "the `ADDRESS` (HOST:PORT) to listen on")
 	sc.tlsCert = fs.String("tls-cert", "", "TLS certificate `FILE` (PEM); with --tls-key, serve HTTPS (required off loopback)")
 	sc.tlsKey = fs.String("tls-key", "", "TLS private key `FILE` (PEM)")
 	sc.lim.register(fs)

@@ -13,7 +13,7 @@ import (
 // WriteNew writes b to path with mode 0600, refusing to replace an
 // existing file (a key must never be overwritten by accident).
 func WriteNew(path string, b []byte) error {
-	tmp, err := writeTemp(path, b)
+	tmp, err := writeTemp(path, b, 0o600)
 	if err != nil {
 		return err
 	}
@@ -28,7 +28,12 @@ func WriteNew(path string, b []byte) error {
 // Replace writes b to path with mode 0600, atomically replacing any
 // existing file.
 func Replace(path string, b []byte) error {
-	tmp, err := writeTemp(path, b)
+	return ReplaceMode(path, b, 0o600)
+}
+
+// ReplaceMode is Replace with the file's permission bits perm.
+func ReplaceMode(path string, b []byte, perm os.FileMode) error {
+	tmp, err := writeTemp(path, b, perm)
 	if err != nil {
 		return err
 	}
@@ -39,13 +44,14 @@ func Replace(path string, b []byte) error {
 	return SyncDir(filepath.Dir(path))
 }
 
-// writeTemp writes and fsyncs b into a new temporary file beside path.
-func writeTemp(path string, b []byte) (string, error) {
+// writeTemp writes and fsyncs b into a new temporary file beside path,
+// with permission bits perm.
+func writeTemp(path string, b []byte, perm os.FileMode) (string, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
 	if err != nil {
 		return "", err
 	}
-	err = f.Chmod(0o600)
+	err = f.Chmod(perm.Perm())
 	if err == nil {
 		_, err = f.Write(b)
 	}

@@ -407,7 +407,11 @@ func TestAuditVerifySaysWhatItChecked(t *testing.T) {
 		t.Error("the earlier checkpoint was not replaced by the newer one")
 	}
 	notes := filepath.Join(work, "notes.txt")
-	for _, keep := range []struct{ path, body string }{{edited, ""}, {notes, "my notes on the audit\n"}, {keyFile, ""}} {
+	for _, keep := range []struct{ path, body, says string }{
+		{edited, "", "is not signed by the key the vault now serves"},
+		{notes, "my notes on the audit\n", "does not hold a checkpoint"},
+		{keyFile, "", "does not hold a checkpoint"},
+	} {
 		if keep.body != "" {
 			if err := os.WriteFile(keep.path, []byte(keep.body), 0o644); err != nil {
 				t.Fatal(err)
@@ -415,11 +419,27 @@ func TestAuditVerifySaysWhatItChecked(t *testing.T) {
 		}
 		before, _ := os.ReadFile(keep.path)
 		r := s.run("auditor", work, "custos", "audit", "verify", "--save-checkpoint", keep.path)
-		if r.code == 0 || !strings.Contains(r.stderr, "does not hold a checkpoint of this vault") || !strings.Contains(r.stderr, "left as it is") {
+		if r.code == 0 || !strings.Contains(r.stderr, keep.says) || !strings.Contains(r.stderr, "left as it is") {
 			t.Errorf("--save-checkpoint over %s: %d %q", keep.path, r.code, r.stderr)
 		}
 		if after, _ := os.ReadFile(keep.path); !bytes.Equal(before, after) {
 			t.Errorf("--save-checkpoint changed %s, which held no checkpoint of this vault", keep.path)
 		}
+	}
+
+	// Another vault (or this one with another key) is an audit failure,
+	// not advice to use another file name, and the earlier checkpoint is
+	// kept.
+	vault2 := newServer(t)
+	otherWork := t.TempDir()
+	before, _ := os.ReadFile(earlier)
+	r = vault2.run("auditor", otherWork, "custos", "audit", "verify", "--save-checkpoint", earlier, "--json")
+	var verdict map[string]any
+	if r.code != 1 || json.Unmarshal([]byte(r.stdout), &verdict) != nil || verdict["ok"] != false ||
+		!strings.Contains(r.stderr, "not signed by the key the vault now serves") || strings.Contains(r.stderr, "another file name") {
+		t.Errorf("saving another vault's checkpoint over this one's: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if after, _ := os.ReadFile(earlier); !bytes.Equal(before, after) {
+		t.Error("another vault's audit replaced this vault's saved checkpoint")
 	}
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,6 +31,11 @@ func TestMigrateLogToPostgres(t *testing.T) {
 	sums := flow(t, s, work)
 	cp := filepath.Join(work, "before-move.checkpoint")
 	s.ok("auditor", work, "audit", "verify", "--save-checkpoint", cp)
+	keyFile := filepath.Join(work, "vault.key")
+	if err := os.WriteFile(keyFile, []byte(s.ok("auditor", work, "audit", "key").stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, fp := vaultKey(t, s, work, "auditor")
 	s.stop()
 
 	dst := pg.URL(t, "custody_moved")
@@ -41,6 +47,14 @@ func TestMigrateLogToPostgres(t *testing.T) {
 	// A second migration into the now non-empty destination is refused.
 	if r := s.run("", work, "custos", "admin", "migrate-log", "--from", src, "--to", dst, "--data", s.data); r.code == 0 {
 		t.Fatal("migrated into a non-empty log")
+	}
+	// The key file custos audit key writes names the key as well as
+	// --data does; a fingerprint cannot check signatures.
+	if r := s.run("", work, "custos", "admin", "migrate-log", "--from", src, "--to", pg.URL(t, "custody_moved_by_key"), "--key", keyFile, "--json"); r.code != 0 || !strings.Contains(r.stdout, `"ok":true`) {
+		t.Fatalf("migrate-log --key FILE: %s %s", r.stdout, r.stderr)
+	}
+	if r := s.run("", work, "custos", "admin", "migrate-log", "--from", src, "--to", pg.URL(t, "custody_by_fingerprint"), "--key", fp); r.code != 2 || !strings.Contains(r.stderr, "not a fingerprint") {
+		t.Fatalf("migrate-log --key FINGERPRINT: %d %s", r.code, r.stderr)
 	}
 	s.extra = append(s.extra, "--log", dst)
 	s.start()

@@ -11,26 +11,37 @@ import (
 // the expected kind. It returns "" when b looks like none of them. It
 // recognises, from the first line that is not blank or a "#" comment:
 //
-//   - "checkpoint": an origin line, then a decimal tree size (the note
-//     audit verify --save-checkpoint writes);
-//   - "log key": NAME+HASH+BASE64, a note verifier key (what custos audit
-//     key writes, alone or with comments);
+//   - "checkpoint": an origin line (whatever it starts with), then a
+//     decimal tree size (the note audit verify --save-checkpoint writes),
+//     tested first;
+//   - "log key": NAME+HASH+BASE64, a note verifier key, or a fingerprint
+//     (64 hex digits) (what custos audit key writes, alone or with
+//     comments), tested before the prefixes below;
 //   - "age identity": AGE-SECRET-KEY-...;
 //   - "age recipient": age1...;
 //   - "age-encrypted file": age-encryption.org/... or age's armor;
 //   - "PEM file (a certificate or a private key)": -----BEGIN ...;
 //   - "SSH key": ssh-... or ecdsa-sha2-...;
 //   - "witness policy": witness, group, quorum or log lines;
-//   - "JSON (such as the output of --json)": { or [.
+//   - "JSON file (such as the output of --json)": { or [.
 //
 // Kind never returns key material.
 func Kind(b []byte) string {
 	text := string(Normalize(b))
-	var lines []string
+	// all are the lines that are not blank; lines, of those, the ones
+	// that are not "#" comments. A checkpoint's origin is its first line
+	// whatever it starts with ("#" included).
+	var all, lines []string
 	for _, l := range strings.Split(text, "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-			lines = append(lines, l)
+		if l = strings.TrimSpace(l); l != "" {
+			all = append(all, l)
+			if !strings.HasPrefix(l, "#") {
+				lines = append(lines, l)
+			}
 		}
+	}
+	if len(all) > 1 && !strings.ContainsAny(all[0], " +") && strings.Trim(all[1], "0123456789") == "" {
+		return "checkpoint"
 	}
 	if len(lines) == 0 {
 		return ""
@@ -39,10 +50,10 @@ func Kind(b []byte) string {
 	upper := strings.ToUpper(first)
 	word, _, _ := strings.Cut(first, " ")
 	switch {
-	// First, so that no origin ("ssh-vault.example", "age1.example") is
-	// ever taken for another kind.
-	case len(lines) > 1 && !strings.ContainsAny(first, " +") && strings.Trim(lines[1], "0123456789") == "":
-		return "checkpoint"
+	// Keys before the prefixes below, so that no key name
+	// ("ssh-vault.example", "age1.example") is taken for another kind.
+	case isVerifierKey(first) || isFingerprint(first):
+		return "log key"
 	case strings.HasPrefix(upper, "AGE-SECRET-KEY-"):
 		return "age identity"
 	case strings.HasPrefix(upper, "AGE1"):
@@ -54,13 +65,16 @@ func Kind(b []byte) string {
 	case strings.HasPrefix(first, "ssh-") || strings.HasPrefix(first, "ecdsa-sha2-"):
 		return "SSH key"
 	case first[0] == '{' || first[0] == '[':
-		return "JSON (such as the output of --json)"
+		return "JSON file (such as the output of --json)"
 	case (word == "witness" || word == "group" || word == "quorum" || word == "log") && strings.Contains(first, " "):
 		return "witness policy"
-	case isVerifierKey(first):
-		return "log key"
 	}
 	return ""
+}
+
+// isFingerprint reports whether s is 64 hex digits (a key fingerprint).
+func isFingerprint(s string) bool {
+	return len(s) == 64 && strings.Trim(strings.ToLower(s), "0123456789abcdef") == ""
 }
 
 // isVerifierKey reports whether s has a note verifier key's shape:
@@ -92,7 +106,7 @@ func WrongKind(b []byte, what string) string {
 // article is "a" or "an" before a kind's name, by its sound.
 func article(kind string) string {
 	switch kind[0] {
-	case 'a', 'e', 'i', 'o', 'u', 'S': // "an SSH key"
+	case 'a', 'e', 'i', 'o', 'u', 'S': // "an SSH key"; "a JSON file"
 		return "an"
 	}
 	return "a"

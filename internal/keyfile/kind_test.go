@@ -13,9 +13,9 @@ var otherKinds = map[string]string{
 	"age recipient":      "age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq\n",
 	"age-encrypted file": "age-encryption.org/v1\n-> scrypt AAAA 18\nxyz\n--- abc\n",
 	"PEM file (a certificate or a private key)": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
-	"SSH key":                             "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA me@host\n",
-	"witness policy":                      "witness w1 w1+1a2b3c4d+AAAA https://w1.example/\nquorum w1\n",
-	"JSON (such as the output of --json)": "{\"ok\":true,\"events\":12}\n",
+	"SSH key":        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA me@host\n",
+	"witness policy": "witness w1 w1+1a2b3c4d+AAAA https://w1.example/\nquorum w1\n",
+	"JSON file (such as the output of --json)": "{\"ok\":true,\"events\":12}\n",
 }
 
 // TestCheckpointOfAnotherKind: a file of another kind given where a
@@ -55,10 +55,25 @@ func TestCheckpointOfAnotherKind(t *testing.T) {
 // TestCheckpointOriginsOfAnyShape: an origin that begins like another
 // kind of file is still a checkpoint's.
 func TestCheckpointOriginsOfAnyShape(t *testing.T) {
-	for _, origin := range []string{"ssh-vault.example", "age1.example", "AGE-SECRET-KEY-vault", "{vault}", "[vault]", "-----BEGIN", "witness", "log", "age-encryption.org/v1"} {
+	for _, origin := range []string{"ssh-vault.example", "age1.example", "AGE-SECRET-KEY-vault", "{vault}", "[vault]", "-----BEGIN", "witness", "log", "age-encryption.org/v1", "#vault", "ecdsa-sha2-x"} {
 		note := origin + "\n12\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n— " + origin + " AAAAAAAAAAAA\n"
 		if _, err := ParseCheckpoint("c", []byte(note)); err != nil {
 			t.Errorf("origin %q: %v", origin, err)
 		}
+	}
+}
+
+// TestKeyFilesOfAnyName: the file custos audit key writes is a log key
+// whatever the key's name starts with, and so is a file of fingerprints.
+func TestKeyFilesOfAnyName(t *testing.T) {
+	for _, name := range []string{"custos-0a1b", "ssh-vault.example", "age1.example", "AGE-SECRET-KEY-vault", "ecdsa-sha2-x", "{vault}", "[vault]", "age-encryption.org", "-----BEGIN"} {
+		file := name + "+1a2b3c4d+AbCdEfGh+/IjKlMnOpQrStUvWxYz0123456789abcdef\n# origin " + name + "\n# fingerprint 00\n"
+		if k := Kind([]byte(file)); k != "log key" {
+			t.Errorf("a key named %q: Kind says %q", name, k)
+		}
+	}
+	fps := "# the unit's vault\n" + strings.Repeat("AB", 32) + "\n" + strings.Repeat("0c", 32) + "\n"
+	if k := Kind([]byte(fps)); k != "log key" {
+		t.Errorf("a file of fingerprints: Kind says %q", k)
 	}
 }

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// A checkpoint in form (its signature is the audit's to judge).
+const formCheckpoint = "custos-test\n12\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u2014 custos-test AAAAAAAAAAAA\n"
+
+// The file --save-checkpoint replaces is replaced only if it still holds
+// what it held as the audit began: an audit that ran alongside and saved
+// a newer checkpoint is never undone, whichever way the file changed.
+func TestSaveCheckpointNeverUndoesAnotherSave(t *testing.T) {
+	newer := strings.Replace(formCheckpoint, "\n12\n", "\n40\n", 1)
+	for name, change := range map[string]func(path string){
+		"replaced": func(path string) { os.WriteFile(path, []byte(newer), 0o644) },
+		"removed":  func(path string) { os.Remove(path) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "saved.checkpoint")
+			if err := os.WriteFile(path, []byte(formCheckpoint), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			target, err := readSaveTarget(path, "")
+			if err != nil || target.note == nil {
+				t.Fatalf("%v %+v", err, target)
+			}
+			change(path)
+			before, _ := os.ReadFile(path)
+			if _, err := target.write([]byte("older")); err == nil || !strings.Contains(err.Error(), "while the audit ran") {
+				t.Fatalf("saved over a file that changed during the audit: %v", err)
+			}
+			if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+				t.Fatal("the file was changed")
+			}
+		})
+	}
+	// A file that appears during the audit is left too.
+	path := filepath.Join(t.TempDir(), "new.checkpoint")
+	target, err := readSaveTarget(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(path, []byte(newer), 0o644)
+	if _, err := target.write([]byte("older")); err == nil {
+		t.Fatal("saved over a file that appeared during the audit")
+	}
+}
+
+// A regular file is replaced with its permission bits kept; a link keeps
+// leading to the newest checkpoint; a pipe is written through.
+func TestSaveCheckpointTargets(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "media", "cp")
+	os.MkdirAll(filepath.Dir(real), 0o755)
+	if err := os.WriteFile(real, []byte(formCheckpoint), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	target, err := readSaveTarget(link, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if replaced, err := target.write([]byte("newer\n")); err != nil || !replaced {
+		t.Fatalf("%v %v", replaced, err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatal("the link was replaced by a file")
+	}
+	if b, _ := os.ReadFile(real); string(b) != "newer\n" {
+		t.Fatalf("the link's target holds %q", b)
+	}
+	if fi, _ := os.Stat(real); fi.Mode().Perm() != 0o640 {
+		t.Fatalf("mode %v, want 0640 kept", fi.Mode().Perm())
+	}
+
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	got := make(chan []byte)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		got <- b
+	}()
+	target, err = readSaveTarget(fifo, "")
+	if err != nil || !target.stream {
+		t.Fatalf("%v %+v", err, target)
+	}
+	if _, err := target.write([]byte(formCheckpoint)); err != nil {
+		t.Fatal(err)
+	}
+	if b := <-got; string(b) != formCheckpoint {
+		t.Fatalf("the pipe's reader got %q", b)
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Fatal("the pipe was replaced by a file")
+	}
+
+	// A folder, and a file holding something else, are refused before
+	// the audit.
+	if _, err := readSaveTarget(dir, ""); err == nil || !strings.Contains(err.Error(), "is a folder") {
+		t.Fatalf("a folder: %v", err)
+	}
+	notes := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notes, []byte("meeting notes\n"), 0o644)
+	if _, err := readSaveTarget(notes, ""); err == nil || !strings.Contains(err.Error(), "left as it is") {
+		t.Fatalf("a file of notes: %v", err)
+	}
+}

@@ -1,0 +1,89 @@
+package pkgformat
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/custos-vault/custos/internal/keyfile"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// TestTrustedKeysFlag: --key takes the key, its fingerprint, or a file of
+// either as users hold it (what custos audit key writes, its --json, a
+// pipe, standard input); anything else is malformed and says why.
+func TestTrustedKeysFlag(t *testing.T) {
+	_, vkey, err := note.GenerateKey(rand.Reader, "ssh-vault.example") // a name like another kind's
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := KeyFingerprint(vkey)
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	printed, _ := json.Marshal(map[string]string{"key": vkey, "origin": "ssh-vault.example", "fingerprint": fp})
+	for name, value := range map[string]string{
+		"key":              vkey,
+		"pasted key":       "\uFEFF " + vkey + "\r\n",
+		"fingerprint":      strings.ToUpper(fp),
+		"audit key output": write("vault.key", vkey+"\n# origin ssh-vault.example\n# fingerprint "+fp+"\n"),
+		"audit key --json": write("vault-key.json", string(printed)+"\n"),
+		"CRLF file":        write("crlf.key", "\uFEFF"+vkey+"\r\n"),
+	} {
+		keys, err := TrustedKeysFlag("--key", value)
+		if err != nil || len(keys) != 1 || !KeyMatches(keys[0], vkey) {
+			t.Errorf("%s: %v %v", name, keys, err)
+		}
+	}
+	keys, err := TrustedKeysFlag("--key", write("two.keys", vkey+"\n"+strings.Repeat("ab", 32)+"\n"))
+	if err != nil || len(keys) != 2 {
+		t.Errorf("a file of two keys: %v %v", keys, err)
+	}
+
+	// Standard input, and a pipe.
+	r, w, _ := os.Pipe()
+	stdin := os.Stdin
+	os.Stdin = r
+	go func() { w.WriteString(vkey + "\n"); w.Close() }()
+	keys, err = TrustedKeysFlag("--key", "-")
+	os.Stdin = stdin
+	if err != nil || len(keys) != 1 || keys[0] != vkey {
+		t.Errorf("standard input: %v %v", keys, err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if syscall.Mkfifo(fifo, 0o600) == nil {
+		go func() { os.WriteFile(fifo, []byte(vkey+"\n"), 0o600) }()
+		if keys, err := TrustedKeysFlag("--key", fifo); err != nil || len(keys) != 1 {
+			t.Errorf("a pipe: %v %v", keys, err)
+		}
+	}
+
+	for name, c := range map[string]struct{ value, says string }{
+		"mistyped key":         {vkey[:len(vkey)-3], "nor the name of a file holding one"},
+		"folder":               {dir, "it is a folder"},
+		"checkpoint":           {write("saved.checkpoint", "ssh-vault.example\n12\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u2014 ssh-vault.example AAAA\n"), "it is a checkpoint, not a log key"},
+		"identity":             {write("me.key", "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n"), "it is an age identity, not a log key"},
+		"other JSON":           {write("verify.json", `{"ok":true,"events":3}`), "it is a JSON file"},
+		"file of one bad line": {write("bad.keys", vkey+"\nnot a key\n"), "line 2"},
+	} {
+		_, err := TrustedKeysFlag("--key", c.value)
+		if err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s: %v, want it to say %q", name, err, c.says)
+		} else if !errors.Is(err, keyfile.ErrMalformed) {
+			t.Errorf("%s: %v is not a malformed-input error", name, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "QQQQ") {
+			t.Errorf("%s: the error quotes key material: %v", name, err)
+		}
+	}
+}
