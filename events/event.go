@@ -229,6 +229,13 @@ func (e *Event) DecodeData(v any) error {
 // SHA-256(0x00 || bytes). It is both the Merkle leaf and the next event's
 // "prev".
 func LeafHash(b []byte) Hash {
+	// Events are mostly under a kibibyte: hashed from a copy on the
+	// stack, with no allocation (a hash.Hash from sha256.New is one).
+	var buf [1024]byte
+	if len(b) < len(buf) {
+		n := copy(buf[1:], b)
+		return sha256.Sum256(buf[:n+1])
+	}
 	h := sha256.New()
 	h.Write([]byte{0})
 	h.Write(b)

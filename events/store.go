@@ -84,6 +84,25 @@ func ReadTransient(ctx context.Context, s Store, from uint64, fn func(Record) er
 	return s.Read(ctx, from, fn)
 }
 
+// BytesReader is implemented by a Store that can read only the events'
+// positions and bytes, without the lookup values stored beside them, and
+// without copying the bytes for the caller (as TransientReader): the
+// check of the events a snapshot covered hashes every event and needs
+// nothing else.
+type BytesReader interface {
+	ReadBytes(ctx context.Context, from uint64, fn func(seq uint64, b []byte) error) error
+}
+
+// ReadBytes calls fn with the position and bytes of every event of s
+// from position from on, in order; fn must not keep b after it returns
+// (s's ReadBytes, if it has one; else ReadTransient).
+func ReadBytes(ctx context.Context, s Store, from uint64, fn func(seq uint64, b []byte) error) error {
+	if r, ok := s.(BytesReader); ok {
+		return r.ReadBytes(ctx, from, fn)
+	}
+	return ReadTransient(ctx, s, from, func(r Record) error { return fn(r.Seq, r.Bytes) })
+}
+
 // IntegrityChecker is implemented by a Store that can check its own
 // files (SQLite's quick_check) beyond what reading the events checks. It
 // may take long (it reads everything): the vault runs it beside the

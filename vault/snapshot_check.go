@@ -23,17 +23,17 @@ import (
 // the log and restarts it (which replays and checks it from event 0, the
 // snapshots of the altered log being discarded).
 func (v *Vault) checkCovered(ctx context.Context, size uint64, root events.Hash) error {
-	rng := (&compact.RangeFactory{Hash: events.Hasher.HashChildren}).NewEmptyRange(0)
+	rng := (&compact.RangeFactory{Hash: events.HashChildren}).NewEmptyRange(0)
 	next := uint64(0)
 	start := time.Now()
-	err := events.ReadTransient(ctx, v.cfg.Log, 0, func(r events.Record) error {
-		if r.Seq >= size {
+	err := events.ReadBytes(ctx, v.cfg.Log, 0, func(seq uint64, b []byte) error {
+		if seq >= size {
 			return errStopRead
 		}
-		if r.Seq != next {
-			return fmt.Errorf("event %d is not in the store (the next stored is %d)", next, r.Seq)
+		if seq != next {
+			return fmt.Errorf("event %d is not in the store (the next stored is %d)", next, seq)
 		}
-		leaf := events.LeafHash(r.Bytes)
+		leaf := events.LeafHash(b)
 		next++
 		return rng.Append(leaf[:], nil)
 	})

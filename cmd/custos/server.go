@@ -540,13 +540,15 @@ func loadConfig(fs *flag.FlagSet, path string) error {
 
 // serverGCPercent is the Go collector's target (GOGC) a running server
 // uses unless its operator set GOGC or GOMEMLIMIT: the heap may grow by
-// half the live heap between collections, not by all of it (Go's
+// 30 % of the live heap between collections, not by all of it (Go's
 // default, 100). A server's live heap is mostly the vault's state, which
 // lives as long as the process, so the default would keep about as much
 // memory again idle under work: at 10^7 events, 369 MiB resident against
-// about 130 MiB of state (docs/benchmarks.md, "a vault that lives for
-// decades"). The cost is collections twice as often.
-const serverGCPercent = 50
+// about 115 MiB of state (docs/benchmarks.md, "a vault that lives for
+// decades"). The cost is collections about three times as often, which
+// the long reads (the check of the events a snapshot covers, the log
+// streams) afford because they leave little garbage.
+const serverGCPercent = 30
 
 // setServerGC applies serverGCPercent once the state is loaded (a start
 // keeps Go's default: it allocates the whole state at once).

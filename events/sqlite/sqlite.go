@@ -366,6 +366,30 @@ func (s *Store) ReadTransient(ctx context.Context, from uint64, fn func(events.R
 	return nil
 }
 
+// ReadBytes implements events.BytesReader: the positions and bytes
+// alone, each b the driver's row buffer, valid until fn returns.
+func (s *Store) ReadBytes(ctx context.Context, from uint64, fn func(seq uint64, b []byte) error) error {
+	rows, err := s.reader.QueryContext(ctx, `SELECT seq, bytes FROM events WHERE seq >= ? ORDER BY seq`, int64(min(from, 1<<63-1)))
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	defer rows.Close()
+	var raw sql.RawBytes
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq, &raw); err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+		if err := fn(uint64(seq), raw); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	return nil
+}
+
 // ReadCase implements events.Store.
 func (s *Store) ReadCase(ctx context.Context, caseID string, fn func(events.Record) error) error {
 	seqs, err := s.lookup(ctx, "case_id", caseKey(caseID))

@@ -24,6 +24,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("AppendAndRead", func(t *testing.T) { testAppendAndRead(t, open) })
 	t.Run("ReadFromAnyPosition", func(t *testing.T) { testReadFrom(t, open) })
 	t.Run("ReadTransient", func(t *testing.T) { testReadTransient(t, open) })
+	t.Run("ReadBytes", func(t *testing.T) { testReadBytes(t, open) })
 	t.Run("ConflictOnWrongPosition", func(t *testing.T) { testConflict(t, open) })
 	t.Run("IdempotentRetry", func(t *testing.T) { testRetry(t, open) })
 	t.Run("DurableAcrossReopen", func(t *testing.T) { testReopen(t, open) })
@@ -187,6 +188,44 @@ func testReadTransient(t *testing.T, open Opener) {
 	err := events.ReadTransient(context.Background(), s, 0, func(events.Record) error { n++; return stop })
 	if !errors.Is(err, stop) || n != 1 {
 		t.Fatalf("transient read did not stop on callback error: n=%d err=%v", n, err)
+	}
+}
+
+// testReadBytes: events.ReadBytes (the store's own, if it has one) gives
+// the positions and bytes Read gives, from any position; a callback
+// error stops it.
+func testReadBytes(t *testing.T, open Opener) {
+	s, _ := open(t)
+	var c chain
+	all := c.batch(t, 300)
+	mustAppend(t, s, 0, all)
+	for _, from := range []uint64{0, 1, 150, 299, 300, 1 << 63, 1<<64 - 1} {
+		var got []events.Record
+		err := events.ReadBytes(context.Background(), s, from, func(seq uint64, b []byte) error {
+			got = append(got, events.Record{Seq: seq, Bytes: bytes.Clone(b)}) // b is valid only during the call
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []events.Record{}
+		if from < 300 {
+			want = all[from:]
+		}
+		if len(got) != len(want) {
+			t.Fatalf("from %d: %d events, want %d", from, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].Seq != want[i].Seq || !bytes.Equal(got[i].Bytes, want[i].Bytes) {
+				t.Fatalf("from %d: event %d differs", from, want[i].Seq)
+			}
+		}
+	}
+	stop := errors.New("stop")
+	n := 0
+	err := events.ReadBytes(context.Background(), s, 0, func(uint64, []byte) error { n++; return stop })
+	if !errors.Is(err, stop) || n != 1 {
+		t.Fatalf("bytes read did not stop on callback error: n=%d err=%v", n, err)
 	}
 }
 

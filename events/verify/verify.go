@@ -82,7 +82,7 @@ type Engine struct {
 // values) uses the engine's decoding instead of decoding again.
 func (e *Engine) OnEvent(f func(*events.Event)) { e.onEvent = f }
 
-var factory = compact.RangeFactory{Hash: events.Hasher.HashChildren}
+var factory = compact.RangeFactory{Hash: events.HashChildren}
 
 // New returns an engine for the log with the given origin whose
 // checkpoints are signed by verifier.
