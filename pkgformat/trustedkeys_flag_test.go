@@ -39,6 +39,9 @@ func TestTrustedKeysFlag(t *testing.T) {
 		"audit key output": write("vault.key", vkey+"\n# origin ssh-vault.example\n# fingerprint "+fp+"\n"),
 		"audit key --json": write("vault-key.json", string(printed)+"\n"),
 		"CRLF file":        write("crlf.key", "\uFEFF"+vkey+"\r\n"),
+		// What custos audit key prints, pasted whole: "$(cat vault.key)".
+		"printed, pasted":        vkey + "\n# origin ssh-vault.example\n# fingerprint " + fp,
+		"printed --json, pasted": string(printed),
 	} {
 		keys, err := TrustedKeysFlag("--key", value)
 		if err != nil || len(keys) != 1 || !KeyMatches(keys[0], vkey) {
@@ -85,5 +88,22 @@ func TestTrustedKeysFlag(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "QQQQ") {
 			t.Errorf("%s: the error quotes key material: %v", name, err)
 		}
+	}
+}
+
+// The JSON custos audit key --json prints is a file of one log key for
+// --trusted-keys as for --key.
+func TestTrustedKeysFileOfPrintedJSON(t *testing.T) {
+	_, vkey, err := note.GenerateKey(rand.Reader, "custos-0a1b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	printed, _ := json.Marshal(map[string]string{"key": vkey, "origin": "custos-0a1b", "fingerprint": KeyFingerprint(vkey)})
+	keys, err := ParseTrustedKeys(printed)
+	if err != nil || len(keys) != 1 || keys[0] != vkey {
+		t.Fatalf("%v %v", keys, err)
+	}
+	if _, err := ParseTrustedKeys([]byte(`{"key":"not a key"}`)); err == nil || !strings.Contains(err.Error(), "JSON file") {
+		t.Fatalf("JSON without a key: %v", err)
 	}
 }

@@ -328,9 +328,9 @@ func (v *verification) end(k kind) error {
 		}
 		v.rep.passed("sealing event %d names this package, its recipient, purpose and items", v.m.SealingEvent)
 	case kindItem:
-		v.rep.passed("%d item files are the bytes the signed manifest names, and match their deposit events (name, size, SHA-256, MD5, SHA-1)", len(v.m.Items))
+		v.rep.passed("%s the bytes the signed manifest names, and match their deposit events (name, size, SHA-256, MD5, SHA-1)", Count(len(v.m.Items), "item file is", "item files are"))
 		if len(v.opts.Identities) > 0 {
-			v.rep.passed("%d items decrypted; every plaintext SHA-256 matches its deposit", v.rep.Decrypted)
+			v.rep.passed("%s decrypted; every plaintext SHA-256 matches its deposit", Count(v.rep.Decrypted, "item", "items"))
 		}
 	case kindReport:
 		v.rep.passed("report.txt is the one the signed manifest names")
@@ -657,7 +657,11 @@ func (v *verification) hashNext(want string, limit int64) (string, error) {
 func pinKey(m *Manifest, verifier note.Verifier, opts VerifyOptions, rep *Report) error {
 	if k := strings.TrimSpace(opts.TrustedKey); k != "" {
 		if !KeyMatches(k, m.LogKey) {
-			return fmt.Errorf("package is signed by log key %q (fingerprint %s), not the trusted key", m.LogKey, m.LogKeyFingerprint)
+			given := k
+			if strings.Contains(k, "+") {
+				given = KeyFingerprint(k)
+			}
+			return fmt.Errorf("package is signed by log key %q (fingerprint %s), not the key you gave (fingerprint %s): the key you were given was mistyped or is another vault's, or the package is not from the vault you trust", m.LogKey, m.LogKeyFingerprint, strings.ToLower(given))
 		}
 		rep.KeyPinned, rep.PinnedBy = true, "the trusted key given"
 	}
@@ -704,8 +708,17 @@ func CheckTrustedKey(k string) error {
 // ignored, and white space around a line (CR included) is. Every other
 // line must pass CheckTrustedKey, and at least one key must be given.
 func ParseTrustedKeys(b []byte) ([]string, error) {
+	if strings.HasPrefix(keyfile.Kind(b), "JSON") {
+		// custos audit key --json: {"key","origin","fingerprint"}.
+		var printed struct {
+			Key string `json:"key"`
+		}
+		if json.Unmarshal(b, &printed) == nil && CheckTrustedKey(printed.Key) == nil {
+			return []string{printed.Key}, nil
+		}
+	}
 	if reason := keyfile.WrongKind(b, "log key"); reason != "" {
-		return nil, errors.New(reason + ": a trusted-keys file holds log keys or their fingerprints, one per line, as custos audit key writes it")
+		return nil, errors.New(reason + " (a file of log keys holds keys or their fingerprints, one per line, as custos audit key writes it)")
 	}
 	var keys []string
 	for i, line := range strings.Split(string(b), "\n") {
@@ -968,7 +981,9 @@ func rehash(out io.Writer, plain io.Reader, it Item) error {
 }
 
 // TrustedKeysFlag reads what a --key flag was given: a note verifier key
-// or a KeyFingerprint, or else the name of a file holding them ("-":
+// or a KeyFingerprint, what custos audit key prints pasted whole (with
+// its comment lines, or its --json), or else the name of a file holding
+// them ("-":
 // standard input): a trusted-keys file (ParseTrustedKeys; what `custos
 // audit key > FILE` writes) or the JSON `custos audit key --json` prints,
 // so that the file a user was handed can be given where the key can. It
@@ -983,6 +998,15 @@ func TrustedKeysFlag(flag, value string) ([]string, error) {
 		return []string{k}, nil
 	}
 	what := "file of log keys (given with " + flag + ")"
+	if strings.Contains(value, "\n") || strings.HasPrefix(k, "{") {
+		// What custos audit key printed, pasted whole ("$(cat
+		// vault.key)", or its --json): the key with its comments.
+		keys, perr := ParseTrustedKeys(keyfile.Normalize([]byte(value)))
+		if perr != nil {
+			return nil, &keyfile.MalformedError{File: flag, What: "log key", Reason: perr.Error()}
+		}
+		return keys, nil
+	}
 	if value != "-" {
 		st, serr := os.Stat(value)
 		switch {
@@ -996,18 +1020,18 @@ func TrustedKeysFlag(flag, value string) ([]string, error) {
 	if rerr != nil {
 		return nil, rerr
 	}
-	if strings.HasPrefix(keyfile.Kind(b), "JSON") {
-		// custos audit key --json: {"key","origin","fingerprint"}.
-		var printed struct {
-			Key string `json:"key"`
-		}
-		if json.Unmarshal(b, &printed) == nil && CheckTrustedKey(printed.Key) == nil {
-			return []string{printed.Key}, nil
-		}
-	}
 	keys, perr := ParseTrustedKeys(b)
 	if perr != nil {
 		return nil, &keyfile.MalformedError{File: value, What: what, Reason: perr.Error()}
 	}
 	return keys, nil
+}
+
+// Count writes n with the singular or the plural that follows it ("1
+// item", "2 items").
+func Count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

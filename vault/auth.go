@@ -103,14 +103,17 @@ func (v *Vault) refuse(ctx context.Context, who Principal, action, target, reaso
 
 // refuseUnseen refuses a request about a case, item or package (what) that
 // does not exist or that who may not see, and answers both alike: the
-// same ErrNotFound and the same message (no such WHAT TARGET, then rule),
+// same ErrNotFound and the same message (no such WHAT TARGET for you,
+// then rule),
 // so that the answer does not tell whether the target exists. The custody
 // log records the true reason.
 func (v *Vault) refuseUnseen(ctx context.Context, who Principal, action, what, target, reason, rule string) error {
 	if err := v.refuse(ctx, who, action, target, reason, ErrNotFound); !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	return fmt.Errorf("%w: no such %s %s (%s)%w", ErrNotFound, what, shown(target), rule, recordedMark{})
+	// "for you": the same words whether the target exists or not, and
+	// not a claim that it does not.
+	return fmt.Errorf("%w: no such %s %s for you (%s)%w", ErrNotFound, what, shown(target), rule, recordedMark{})
 }
 
 // assignedItem returns an item whose case who is assigned to. An unknown

@@ -173,6 +173,8 @@ func TestMalformedInputs(t *testing.T) {
 		{"identity that is a recipient", []string{"--key", key, "--identity", write("id1", "# mine\n"+vectorRecipient+"\n")}, "id1 is not a well-formed age identity file: line 2: the line is a recipient"},
 		{"identity damaged", []string{"--key", key, "--identity", write("id2", "AGE-SECRET-KEY-1QD9THF67L2SRZ8E5MYR9CDVD5SGLNDYS6PD7XXT5WC7KL0K3VAKQ3WEJS3\n")}, "id2 is not a well-formed age identity file: line 1: the identity (AGE-SECRET-KEY-1...) is damaged"},
 		{"identity missing", []string{"--key", key, "--identity", filepath.Join(dir, "nothing")}, "no such file"},
+		{"checkpoint with a note added", []string{"--checkpoint", write("cp5", cp+"seen by me, 3 March\n")}, "was this line added to the checkpoint"},
+		{"checkpoint given as the keys", []string{"--trusted-keys", write("cp6", cp)}, "it is a checkpoint, not a log key (a checkpoint is given with --checkpoint)"},
 	}
 	for _, c := range cases {
 		code, out, errs := runVerify(append([]string{vectorPkg}, c.args...)...)
@@ -180,6 +182,27 @@ func TestMalformedInputs(t *testing.T) {
 			strings.Contains(errs, "does not verify") || !strings.HasSuffix(errs, "the package was not checked\n") {
 			t.Errorf("%s: exit %d\nstdout: %s\nstderr: %s", c.name, code, out, errs)
 		}
+	}
+	// A flag left without its value, or given an empty one (an unset
+	// variable in a script), is a usage error, never ignored.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--key", "--identity", write("id3", "x")}, "--key needs a value: it was followed by --identity"},
+		{[]string{"--key", ""}, "--key is empty"},
+		{[]string{"--key", key, "--checkpoint", " "}, "--checkpoint is empty"},
+	} {
+		if code, _, errs := runVerify(append([]string{vectorPkg}, c.args...)...); code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("%q: exit %d\n%s", c.args, code, errs)
+		}
+	}
+	// A mistyped fingerprint is a mismatch that names both fingerprints
+	// and says it may be a typo.
+	fp := keyFingerprint(t, key)
+	typo := fp[:63] + string("10"[map[bool]int{true: 1, false: 0}[fp[63] == '1']])
+	if code, _, errs := runVerify(vectorPkg, "--key", typo); code != 1 || !strings.Contains(errs, "not the key you gave (fingerprint "+typo+")") || !strings.Contains(errs, "mistyped") {
+		t.Errorf("a mistyped fingerprint: exit %d\n%s", code, errs)
 	}
 	// A well-formed checkpoint signed by another key is a real mismatch.
 	other := strings.Replace(cp, "custos-5ea1ed0c0de5\n", "custos-5ea1ed0c0de5\n", 1)

@@ -47,7 +47,7 @@ import (
 const usage = `Usage: custos-verify PACKAGE (--key KEY | --trusted-keys FILE | --checkpoint FILE)
                      [--identity FILE [--identity-passphrase-file FILE]] [--extract DIR]
                      [--witness-policy FILE] [--tsa-cert FILE] [--json] [--quiet]
-       custos-verify --same-items PACKAGE_A PACKAGE_B (--key KEY | --trusted-keys FILE | ...)
+       custos-verify --same-items PACKAGE_A PACKAGE_B (--key KEY | --trusted-keys FILE | --checkpoint FILE)
 
 Checks a Custos sealed package offline. Exits 0 (VERIFIED) only if every
 check passes and the package's log key is one you trust.
@@ -302,6 +302,24 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		}
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
+	}
+	var bad error
+	fs.Visit(func(f *flag.Flag) {
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); (ok && b.IsBoolFlag()) || bad != nil {
+			return
+		}
+		v := f.Value.String()
+		name, _, _ := strings.Cut(strings.TrimLeft(v, "-"), "=")
+		switch {
+		case strings.TrimSpace(v) == "":
+			// An unset variable in a script: refused, not ignored.
+			bad = usageErr("--%s is empty: give a value, or leave --%s out", f.Name, f.Name)
+		case strings.HasPrefix(v, "-") && name != "" && fs.Lookup(name) != nil:
+			bad = usageErr("--%s needs a value: it was followed by %s, another flag", f.Name, v)
+		}
+	})
+	if bad != nil {
+		return bad
 	}
 	if *sameItems {
 		if len(pos) != 2 || *identity != "" || *extract != "" {
@@ -587,7 +605,7 @@ func compareItems(paths []string, opts pkgformat.VerifyOptions, asJSON bool, std
 			fmt.Fprintf(stdout, "  differs: %s\n", safeText(d))
 		}
 		if r.Same {
-			fmt.Fprintf(stdout, "SAME ITEMS: %d items, the same deposit events, names, sizes and plaintext hashes\n", r.Items)
+			fmt.Fprintf(stdout, "SAME ITEMS: %s, the same deposit events, names, sizes and plaintext hashes\n", pkgformat.Count(r.Items, "item", "items"))
 		} else {
 			fmt.Fprintln(stdout, "ITEMS DIFFER")
 		}

@@ -56,11 +56,26 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	} else if len(pos) != 0 {
 		return usageErr("audit verify takes no arguments")
 	}
+	var empty error
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "json" && strings.TrimSpace(f.Value.String()) == "" && empty == nil {
+			// An unset variable in a script: nothing would be compared
+			// or saved, and the audit would say ok.
+			if f.Name == "key" {
+				empty = usageErr("--key is empty: give the log key or its fingerprint (64 hex digits) that you were given outside the vault, or a file holding it, or leave --key out")
+			} else {
+				empty = usageErr("--%s is empty: give a file name, or leave --%s out", f.Name, f.Name)
+			}
+		}
+	})
+	if empty != nil {
+		return empty
+	}
 	var tsaCerts []*x509.Certificate
 	if *tsaCert != "" {
 		b, err := keyfile.ReadText(*tsaCert, "TSA certificate")
 		if err != nil {
-			return err
+			return inputErr("--tsa-cert", err)
 		}
 		if tsaCerts, err = tsa.ParseCertificatesPEM(b); err != nil {
 			return &keyfile.MalformedError{File: *tsaCert, What: "TSA certificate", Reason: err.Error()}
@@ -70,17 +85,13 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	if *policyFile != "" {
 		b, err := keyfile.ReadText(*policyFile, "witness policy")
 		if err != nil {
-			return err
+			return inputErr("--witness-policy", err)
 		}
 		if policy, err = witness.ParsePolicy(b); err != nil {
 			return &keyfile.MalformedError{File: *policyFile, What: "witness policy", Reason: err.Error()}
 		}
 	}
-	keyGiven := false
-	fs.Visit(func(f *flag.Flag) { keyGiven = keyGiven || f.Name == "key" })
-	if keyGiven && strings.TrimSpace(*key) == "" {
-		return usageErr("--key is empty: give the log key or its fingerprint (64 hex digits) that you were given outside the vault, or leave --key out")
-	}
+
 	c, k, err := clientAndLogKey()
 	if err != nil {
 		return err
@@ -91,14 +102,14 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		// custos audit key writes is taken too.
 		trusted, err := pkgformat.TrustedKeysFlag("--key", *key)
 		if err != nil {
-			return err
+			return inputErr("--key", err)
 		}
 		if !slices.ContainsFunc(trusted, func(t string) bool { return pkgformat.KeyMatches(t, k.Key) }) {
 			var names []string
 			for _, t := range trusted {
 				names = append(names, describeTrusted(t))
 			}
-			err := fmt.Errorf("%w: the vault's log key (fingerprint %s) is not the key you trust (%s): the key you were given was mistyped or is another vault's, or this vault's key is not the one it was given to you as; nothing of the log was judged",
+			err := fmt.Errorf("%w: the vault's log key (fingerprint %s) is not the key you trust (%s): the key you were given was mistyped or is another vault's, or this vault's key is not the one it was given to you as; nothing of the log was checked",
 				errAuditFailed, pkgformat.KeyFingerprint(k.Key), strings.Join(names, ", "))
 			if *asJSON {
 				json.NewEncoder(stdout).Encode(verifyFailure{OK: false, Error: strings.TrimPrefix(err.Error(), errAuditFailed.Error()+": ")})
@@ -128,10 +139,10 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		// not a signature the log fails.
 		b, err := keyfile.ReadCheckpoint(*saved)
 		if err != nil {
-			return err
+			return inputErr("--checkpoint", err)
 		}
 		if external, err = events.ParseCheckpoint(b, k.Origin, verifier); err != nil {
-			return fail(fmt.Errorf("saved checkpoint %s does not carry this vault's signature (%v): it was changed after it was saved, or it is another vault's; the log itself was not judged", *saved, err))
+			return fail(fmt.Errorf("saved checkpoint %s does not carry this vault's signature (%v): it was changed after it was saved, or it is another vault's; the log itself was not checked", *saved, err))
 		}
 		if err := eng.AddCheckpoint(b, "the saved checkpoint "+*saved); err != nil {
 			return fail(err)
@@ -144,7 +155,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	var target saveTarget
 	if *save != "" {
 		if target, err = readSaveTarget(*save, *saved); err != nil {
-			return err
+			return inputErr("--save-checkpoint", err)
 		}
 		if target.note != nil {
 			if previous, err = events.ParseCheckpoint(target.note, k.Origin, verifier); err != nil {
@@ -279,7 +290,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--save-checkpoint %s: %w", *save, err)
 		}
 	}
-	out := verifyOutput{OK: true, Events: res.Events, Checkpoints: res.Checkpoints,
+	out := verifyOutput{OK: true, KeyPinned: *key != "", Events: res.Events, Checkpoints: res.Checkpoints,
 		Root: hex.EncodeToString(res.Root[:]), RootBase64: base64.StdEncoding.EncodeToString(res.Root[:]), Origin: k.Origin, Key: k.Key, Fingerprint: pkgformat.KeyFingerprint(k.Key)}
 	if external != nil {
 		out.ExtendsCheckpoint = &external.Size
@@ -302,6 +313,8 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	text += fmt.Sprintf("\nchecked: %s, up to the checkpoint the vault signed as this audit began (events added since are for the next audit); log key fingerprint %s", eventRange(res.Events), out.Fingerprint)
 	if *key == "" {
 		text += " (taken from the vault: give --key to pin the one you were given)"
+	} else {
+		text += " (the key you gave with --key)"
 	}
 	if previous != nil {
 		text += fmt.Sprintf("; the log extends the checkpoint of %d events that %s held", previous.Size, *save)
@@ -385,7 +398,7 @@ func readSaveTarget(name, checked string) (saveTarget, error) {
 	}
 	note, err := keyfile.ParseCheckpoint(name, raw)
 	if err != nil {
-		return t, fmt.Errorf("--save-checkpoint %s: the file exists and does not hold a checkpoint (%v); it was left as it is and the log was not judged: give another file name", name, err)
+		return t, fmt.Errorf("--save-checkpoint %s: the file exists and does not hold a checkpoint (%v); it was left as it is and the log was not checked: give another file name", name, err)
 	}
 	t.note = note
 	return t, nil

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/custos-vault/custos/internal/keyfile"
 	"github.com/custos-vault/custos/internal/printable"
 	"io"
 	"os"
@@ -48,8 +49,39 @@ func main() {
 		}
 		os.Exit(2)
 	}
+	if errors.Is(err, errInput) || errors.Is(err, keyfile.ErrMalformed) {
+		// A file or value the user named is missing, unreadable or not
+		// what the flag takes: a mistake in the command, not a finding.
+		os.Exit(2)
+	}
 	os.Exit(1)
 }
+
+// errInput marks an error about a file the user named on the command
+// line (missing or unreadable): exit status 2, as a usage error, so that
+// a mistyped file name is never taken for a failed check.
+var errInput = errors.New("input")
+
+// inputErr marks err (reading a file named by flag) as errInput.
+func inputErr(flag string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &inputError{flag: flag, err: err}
+}
+
+type inputError struct {
+	flag string
+	err  error
+}
+
+func (e *inputError) Error() string {
+	if strings.HasPrefix(e.err.Error(), e.flag) {
+		return e.err.Error()
+	}
+	return e.flag + ": " + e.err.Error()
+}
+func (e *inputError) Unwrap() []error { return []error{errInput, e.err} }
 
 // oneLine is an error's text as the terminal shows it: one line, and
 // nothing in it that a terminal would act on (printable.Terminal), since
@@ -140,7 +172,7 @@ func printOverview(w io.Writer) {
 	var names []string
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, "--"+f.Name) })
 	fmt.Fprintf(w, "\nServer flags (custos server --help explains each; each is also a config-file key):\n%s\n", indent(wrap(strings.Join(names, " "), 74), "  "))
-	fmt.Fprintln(w, "\nOffline verification of packages: custos-verify PACKAGE --key KEY [--identity FILE]")
+	fmt.Fprintln(w, "\nOffline verification of packages: custos-verify PACKAGE (--key KEY | --trusted-keys FILE | --checkpoint FILE) [--identity FILE] (custos-verify --help)")
 	fmt.Fprintln(w, "Documentation: docs/cli.md, docs/identity.md, docs/operations.md.")
 }
 
@@ -215,6 +247,28 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 // with an example value ("--listen 127.0.0.1:PORT") rather than a word
 // for its kind: the flag list then shows the flag's own placeholder.
 const exampleValue = "*"
+
+// swallowedFlag returns a usage error if a flag that takes a value was
+// given another of the command's flags as its value ("--save-checkpoint
+// --key FILE": the value was left out), which the flag package accepts.
+func swallowedFlag(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); (ok && b.IsBoolFlag()) || err != nil {
+			return
+		}
+		v := f.Value.String()
+		name, ok := strings.CutPrefix(v, "--")
+		if !ok {
+			name, ok = strings.CutPrefix(v, "-")
+		}
+		name, _, _ = strings.Cut(name, "=")
+		if ok && name != "" && fs.Lookup(name) != nil {
+			err = usageErr("--%s needs a value: it was followed by %s, another flag", f.Name, v)
+		}
+	})
+	return err
+}
 
 // usageValues reads a command's usage line (its args, as "[--key KEY]
 // -o FILE --category a|b") and returns, for every flag it names, the word
@@ -320,6 +374,9 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 				return nil, err
 			}
 			return nil, usageErr("%s: %v", fs.Name(), err)
+		}
+		if err := swallowedFlag(fs); err != nil {
+			return nil, err
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -44,8 +44,11 @@ type verifyOutput struct {
 	ExtendsCheckpoint *uint64 `json:"extends_checkpoint,omitempty"`
 	Fingerprint       string  `json:"fingerprint"`
 	Key               string  `json:"key"`
-	OK                bool    `json:"ok"`
-	Origin            string  `json:"origin"`
+	// KeyPinned: the key was the one given with --key, not only the one
+	// the vault named.
+	KeyPinned bool   `json:"key_pinned"`
+	OK        bool   `json:"ok"`
+	Origin    string `json:"origin"`
 	// Root is the tree root as 64 hex digits; RootBase64 the same bytes
 	// as a checkpoint note writes them.
 	Root       string `json:"root"`

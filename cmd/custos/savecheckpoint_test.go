@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,5 +115,29 @@ func TestSaveCheckpointTargets(t *testing.T) {
 	os.WriteFile(notes, []byte("meeting notes\n"), 0o644)
 	if _, err := readSaveTarget(notes, ""); err == nil || !strings.Contains(err.Error(), "left as it is") {
 		t.Fatalf("a file of notes: %v", err)
+	}
+}
+
+// A flag left without its value (it swallows the next flag) and a file
+// flag given an empty value (an unset variable in a script) are usage
+// errors before anything is read or sent, never ignored.
+func TestFlagsWithoutValues(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"audit", "verify", "--save-checkpoint", "--key", "vault.key"}, "--save-checkpoint needs a value: it was followed by --key"},
+		{[]string{"audit", "verify", "--checkpoint", "--json"}, "--checkpoint needs a value: it was followed by --json"},
+		{[]string{"audit", "verify", "--checkpoint", ""}, "--checkpoint is empty"},
+		{[]string{"audit", "verify", "--save-checkpoint", " "}, "--save-checkpoint is empty"},
+		{[]string{"audit", "verify", "--witness-policy", ""}, "--witness-policy is empty"},
+		{[]string{"audit", "verify", "--key", ""}, "--key is empty"},
+		{[]string{"get", "it_000000000000000000000001", "--purpose", "--reveal-known", "-o", "x"}, "--purpose needs a value"},
+	} {
+		var out, errb strings.Builder
+		err := run(c.args, &out, &errb)
+		if err == nil || !errors.Is(err, errUsage) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want a usage error saying %q", c.args, err, c.want)
+		}
 	}
 }

@@ -327,7 +327,7 @@ func TestLogStreamsTakeARange(t *testing.T) {
 // TestAuditVerifySaysWhatItChecked: an auditor who is not an engineer
 // learns from the answer what was checked, up to where and against which
 // key; a key or saved checkpoint that does not match says so and that the
-// log was not judged, in JSON too.
+// log was not checked, in JSON too.
 func TestAuditVerifySaysWhatItChecked(t *testing.T) {
 	s := newServer(t)
 	work := t.TempDir()
@@ -350,7 +350,7 @@ func TestAuditVerifySaysWhatItChecked(t *testing.T) {
 	r := s.run("auditor", work, "custos", "audit", "verify", "--key", other, "--json")
 	var failure map[string]any
 	if r.code == 0 || json.Unmarshal([]byte(r.stdout), &failure) != nil || failure["ok"] != false ||
-		!strings.Contains(r.stderr, fp) || !strings.Contains(r.stderr, other) || !strings.Contains(r.stderr, "nothing of the log was judged") {
+		!strings.Contains(r.stderr, fp) || !strings.Contains(r.stderr, other) || !strings.Contains(r.stderr, "nothing of the log was checked") {
 		t.Fatalf("a key that is not the vault's: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	if r := s.run("auditor", work, "custos", "audit", "verify", "--key", ""); r.code == 0 || !strings.Contains(r.stderr, "--key is empty") {
@@ -364,8 +364,27 @@ func TestAuditVerifySaysWhatItChecked(t *testing.T) {
 	if err := os.WriteFile(keyFile, []byte(s.ok("auditor", work, "audit", "key").stdout), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if out := s.ok("auditor", work, "audit", "verify", "--key", keyFile).stdout; !strings.Contains(out, "fingerprint "+fp) || strings.Contains(out, "taken from the vault") {
+	if out := s.ok("auditor", work, "audit", "verify", "--key", keyFile).stdout; !strings.Contains(out, "fingerprint "+fp+" (the key you gave with --key)") || strings.Contains(out, "taken from the vault") {
 		t.Errorf("audit verify --key with the key file:\n%s", out)
+	}
+	if v := s.ok("auditor", work, "audit", "verify", "--key", s.ok("auditor", work, "audit", "key").stdout, "--json").json(t); v["key_pinned"] != true {
+		t.Errorf("audit verify --key with the key pasted whole: %v", v)
+	}
+	if v := s.ok("auditor", work, "audit", "verify", "--json").json(t); v["key_pinned"] != false {
+		t.Errorf("audit verify without --key: %v", v)
+	}
+	// A mistake in the files named is exit 2, as a usage error, never the
+	// exit 1 of a failed check.
+	for _, args := range [][]string{
+		{"--checkpoint", filepath.Join(work, "missing.checkpoint")},
+		{"--checkpoint", keyFile},
+		{"--checkpoint", ""},
+		{"--save-checkpoint", "--key", keyFile},
+		{"--key", filepath.Join(work, "missing.key")},
+	} {
+		if r := s.run("auditor", work, "custos", append([]string{"audit", "verify"}, args...)...); r.code != 2 {
+			t.Errorf("audit verify %q: exit %d, want 2: %s", args, r.code, r.stderr)
+		}
 	}
 	if r := s.run("auditor", work, "custos", "audit", "verify", "--checkpoint", keyFile); r.code == 0 || !strings.Contains(r.stderr, "it is a log key, not a checkpoint") || strings.Contains(r.stderr, "cut short") {
 		t.Errorf("the key file given as a checkpoint: %d %q", r.code, r.stderr)
@@ -388,7 +407,7 @@ func TestAuditVerifySaysWhatItChecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = s.run("auditor", work, "custos", "audit", "verify", "--checkpoint", edited)
-	if r.code == 0 || !strings.Contains(r.stderr, "changed after it was saved, or it is another vault's") || !strings.Contains(r.stderr, "the log itself was not judged") {
+	if r.code == 0 || !strings.Contains(r.stderr, "changed after it was saved, or it is another vault's") || !strings.Contains(r.stderr, "the log itself was not checked") {
 		t.Fatalf("an edited saved checkpoint: %d %q", r.code, r.stderr)
 	}
 

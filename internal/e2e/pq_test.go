@@ -60,7 +60,7 @@ func TestPostQuantumPackage(t *testing.T) {
 
 	windowsCopy(t, filepath.Join(work, "pq.key"), filepath.Join(work, "pq-windows.key"))
 	r := s.run("", work, "custos-verify", "bundle.tar", "--key", key, "--identity", "pq-windows.key", "--extract", "out")
-	if r.code != 0 || !strings.HasSuffix(r.stdout, "VERIFIED\n") || !strings.Contains(r.stdout, "1 items decrypted") {
+	if r.code != 0 || !strings.HasSuffix(r.stdout, "VERIFIED\n") || !strings.Contains(r.stdout, "1 item decrypted") {
 		t.Fatalf("custos-verify --identity (hybrid): exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if sha256sum(t, s, work, "out/interview recording.bin") != sum {
@@ -80,7 +80,7 @@ func TestPostQuantumPackage(t *testing.T) {
 	if r := s.run("", work, "custos-verify", "bundle.tar", "--key", key, "--identity", "pq.key.age"); r.code != 2 || !strings.Contains(r.stderr, "--identity-passphrase-file") {
 		t.Fatalf("an encrypted identity without its passphrase: exit %d %s", r.code, r.stderr)
 	}
-	if r := s.run("", work, "custos-verify", "bundle.tar", "--key", key, "--identity", "pq.key.age", "--identity-passphrase-file", "passphrase.txt"); r.code != 0 || !strings.Contains(r.stdout, "1 items decrypted") {
+	if r := s.run("", work, "custos-verify", "bundle.tar", "--key", key, "--identity", "pq.key.age", "--identity-passphrase-file", "passphrase.txt"); r.code != 0 || !strings.Contains(r.stdout, "1 item decrypted") {
 		t.Fatalf("an encrypted identity with its passphrase: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // MaxCheckpoint is the largest checkpoint note accepted, in bytes, as
@@ -67,7 +68,7 @@ func ParseCheckpoint(name string, b []byte) ([]byte, error) {
 	case blank < 0 && len(lines) <= 3 && Kind([]byte(norm)) == "checkpoint":
 		return nil, bad(0, "it ends after its text: the blank line and the signature line that follow are missing (was it cut short?)")
 	case blank < 0 && len(lines) <= 3:
-		return nil, bad(0, "it is not a checkpoint: one is three lines of text (origin, tree size, root hash), a blank line, then signature lines")
+		return nil, bad(0, "a checkpoint is three lines of text (origin, tree size, root hash), a blank line, then signature lines, as audit verify --save-checkpoint writes it")
 	case blank < 0:
 		return nil, bad(0, "it has no blank line between its text and its signature lines")
 	case blank < 3:
@@ -100,7 +101,10 @@ func ParseCheckpoint(name string, b []byte) ([]byte, error) {
 			if l == "" {
 				return nil, bad(n(i), "an empty line among the signature lines")
 			}
-			return nil, bad(n(i), "a signature line must start with an em dash (—, U+2014) and a space; an editor or a mail program may have replaced the dash")
+			if r, _ := utf8.DecodeRuneInString(l); strings.ContainsRune("-‐‑‒–―−", r) {
+				return nil, bad(n(i), "a signature line must start with an em dash (—, U+2014) and a space; an editor or a mail program may have replaced the dash")
+			}
+			return nil, bad(n(i), "a signature line must start with an em dash (—, U+2014) and a space: was this line added to the checkpoint after it was saved?")
 		}
 		keyName, sig, ok := strings.Cut(rest, " ")
 		if !ok || keyName == "" || strings.Contains(sig, " ") {

@@ -100,7 +100,19 @@ func WrongKind(b []byte, what string) string {
 	if k == "" || k == what {
 		return ""
 	}
-	return "it is " + article(k) + " " + k + ", not " + article(what) + " " + what
+	reason := "it is " + article(k) + " " + k + ", not " + article(what) + " " + what
+	if h := kindFlag[k]; h != "" {
+		reason += " (" + article(k) + " " + k + " is given with " + h + ")"
+	}
+	return reason
+}
+
+// kindFlag names the flag that takes a file of each kind, for the hint.
+var kindFlag = map[string]string{
+	"checkpoint":     "--checkpoint",
+	"log key":        "--key",
+	"witness policy": "--witness-policy",
+	"age identity":   "custos-verify --identity",
 }
 
 // article is "a" or "an" before a kind's name, by its sound.

@@ -39,7 +39,7 @@ func TestCheckpointOfAnotherKind(t *testing.T) {
 	}
 	// Text that is no known kind is not called a checkpoint cut short.
 	_, err := ParseCheckpoint("notes.txt", []byte("meeting notes\nbring the disk\n"))
-	if err == nil || strings.Contains(err.Error(), "cut short") || !strings.Contains(err.Error(), "not a checkpoint") {
+	if err == nil || strings.Contains(err.Error(), "cut short") || !strings.Contains(err.Error(), "a checkpoint is three lines of text") {
 		t.Errorf("plain text as a checkpoint: %v", err)
 	}
 	// A checkpoint that lost its signature still is one cut short.
