@@ -34,6 +34,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -295,7 +296,8 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			if errors.Is(err, flag.ErrHelp) {
 				return err
 			}
-			return usageErr("%v", err)
+			// The flag package names flags with one dash; the help, two.
+			return usageErr("%s", regexp.MustCompile(`(: |flag |for )-([a-z0-9][a-z0-9-]+)\b`).ReplaceAllString(err.Error(), "$1--$2"))
 		}
 		if fs.NArg() == 0 {
 			break

@@ -13,6 +13,7 @@ import (
 	"github.com/custos-vault/custos/internal/printable"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 )
 
@@ -248,6 +249,16 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 // for its kind: the flag list then shows the flag's own placeholder.
 const exampleValue = "*"
 
+// flagInMessage finds the flags the flag package names with one dash in
+// its errors ("flag needs an argument: -key").
+var flagInMessage = regexp.MustCompile(`(: |flag |for )-([a-z0-9][a-z0-9-]+)\b`)
+
+// doubleDash writes the flags a flag package error names as this CLI's
+// help and docs write them: --key, not -key (one-letter flags keep one).
+func doubleDash(msg string) string {
+	return flagInMessage.ReplaceAllString(msg, "$1--$2")
+}
+
 // swallowedFlag returns a usage error if a flag that takes a value was
 // given another of the command's flags as its value ("--save-checkpoint
 // --key FILE": the value was left out), which the flag package accepts.
@@ -373,7 +384,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 				}
 				return nil, err
 			}
-			return nil, usageErr("%s: %v", fs.Name(), err)
+			return nil, usageErr("%s: %s", fs.Name(), doubleDash(err.Error()))
 		}
 		if err := swallowedFlag(fs); err != nil {
 			return nil, err
