@@ -163,13 +163,29 @@ func testReadFrom(t *testing.T, open Opener) {
 // one) gives the records Read gives, from any position, each valid while
 // its callback runs; a callback error stops it.
 func testReadTransient(t *testing.T, open Opener) {
+	testLentRead(t, open, true, events.ReadTransient)
+}
+
+// testReadBytes: events.ReadBytes (the store's own, if it has one) gives
+// the positions and bytes Read gives, likewise.
+func testReadBytes(t *testing.T, open Opener) {
+	testLentRead(t, open, false, func(ctx context.Context, s events.Store, from uint64, fn func(events.Record) error) error {
+		return events.ReadBytes(ctx, s, from, func(seq uint64, b []byte) error { return fn(events.Record{Seq: seq, Bytes: b}) })
+	})
+}
+
+// testLentRead checks a read that lends each record's bytes for the
+// callback only: from any position it gives the records Read gives (all
+// their fields if whole, else positions and bytes), and a callback error
+// stops it.
+func testLentRead(t *testing.T, open Opener, whole bool, read func(context.Context, events.Store, uint64, func(events.Record) error) error) {
 	s, _ := open(t)
 	var c chain
 	all := c.batch(t, 300)
 	mustAppend(t, s, 0, all)
 	for _, from := range []uint64{0, 1, 150, 299, 300, 1 << 63, 1<<64 - 1} {
 		var got []events.Record
-		err := events.ReadTransient(context.Background(), s, from, func(r events.Record) error {
+		err := read(context.Background(), s, from, func(r events.Record) error {
 			r.Bytes = bytes.Clone(r.Bytes) // valid only during the call
 			got = append(got, r)
 			return nil
@@ -181,36 +197,9 @@ func testReadTransient(t *testing.T, open Opener) {
 		if from < 300 {
 			want = all[from:]
 		}
-		sameRecords(t, got, want)
-	}
-	stop := errors.New("stop")
-	n := 0
-	err := events.ReadTransient(context.Background(), s, 0, func(events.Record) error { n++; return stop })
-	if !errors.Is(err, stop) || n != 1 {
-		t.Fatalf("transient read did not stop on callback error: n=%d err=%v", n, err)
-	}
-}
-
-// testReadBytes: events.ReadBytes (the store's own, if it has one) gives
-// the positions and bytes Read gives, from any position; a callback
-// error stops it.
-func testReadBytes(t *testing.T, open Opener) {
-	s, _ := open(t)
-	var c chain
-	all := c.batch(t, 300)
-	mustAppend(t, s, 0, all)
-	for _, from := range []uint64{0, 1, 150, 299, 300, 1 << 63, 1<<64 - 1} {
-		var got []events.Record
-		err := events.ReadBytes(context.Background(), s, from, func(seq uint64, b []byte) error {
-			got = append(got, events.Record{Seq: seq, Bytes: bytes.Clone(b)}) // b is valid only during the call
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := []events.Record{}
-		if from < 300 {
-			want = all[from:]
+		if whole {
+			sameRecords(t, got, want)
+			continue
 		}
 		if len(got) != len(want) {
 			t.Fatalf("from %d: %d events, want %d", from, len(got), len(want))
@@ -223,9 +212,9 @@ func testReadBytes(t *testing.T, open Opener) {
 	}
 	stop := errors.New("stop")
 	n := 0
-	err := events.ReadBytes(context.Background(), s, 0, func(uint64, []byte) error { n++; return stop })
+	err := read(context.Background(), s, 0, func(events.Record) error { n++; return stop })
 	if !errors.Is(err, stop) || n != 1 {
-		t.Fatalf("bytes read did not stop on callback error: n=%d err=%v", n, err)
+		t.Fatalf("the read did not stop on the callback's error: n=%d err=%v", n, err)
 	}
 }
 
