@@ -6,6 +6,7 @@ import (
 
 	"github.com/custos-vault/custos/events"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // pageSize is how many events one query returns. Reads go page by page
@@ -49,6 +50,50 @@ func (s *Store) ReadItem(ctx context.Context, itemID string, fn func(events.Reco
 	}
 	return s.pages(ctx, 0, fn, `SELECT seq, id, case_id, item_id, bytes FROM custody_events
 		WHERE seq >= $1 AND item_id = $3 AND item_id <> '' ORDER BY seq LIMIT $2`, itemID)
+}
+
+// ReadBytes implements events.BytesReader: the positions and bytes
+// alone, page by page as Read, each b the driver's own buffer
+// (pgtype.DriverBytes), valid until fn returns, so that the check of the
+// events a state snapshot covers copies nothing.
+func (s *Store) ReadBytes(ctx context.Context, from uint64, fn func(seq uint64, b []byte) error) error {
+	for limit := firstPageSize; ; limit = min(8*limit, pageSize) {
+		rows, err := s.pool.Query(ctx, `SELECT seq, bytes FROM custody_events WHERE seq >= $1 ORDER BY seq LIMIT $2`,
+			int64(min(from, 1<<63-1)), limit)
+		if err != nil {
+			return s.errorf("%w", err)
+		}
+		n, last, err := s.lendRows(rows, fn)
+		if err != nil {
+			return err
+		}
+		if n < limit {
+			return nil
+		}
+		from = last + 1
+	}
+}
+
+// lendRows calls fn for each (seq, bytes) row, the bytes the driver's,
+// and closes rows; it returns how many rows there were and the last seq.
+func (s *Store) lendRows(rows pgx.Rows, fn func(seq uint64, b []byte) error) (int, uint64, error) {
+	defer rows.Close()
+	n, last := 0, uint64(0)
+	for rows.Next() {
+		var seq int64
+		var b pgtype.DriverBytes
+		if err := rows.Scan(&seq, &b); err != nil {
+			return n, last, s.errorf("%w", err)
+		}
+		n, last = n+1, uint64(seq)
+		if err := fn(last, b); err != nil {
+			return n, last, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return n, last, s.errorf("%w", err)
+	}
+	return n, last, nil
 }
 
 // firstPageSize is the size of a read's first page; each later page is
