@@ -192,6 +192,9 @@ func TestMalformedInputs(t *testing.T) {
 		{[]string{"--key", "--identity", write("id3", "x")}, "--key needs a value: it was followed by --identity"},
 		{[]string{"--key", ""}, "--key is empty"},
 		{[]string{"--key", key, "--checkpoint", " "}, "--checkpoint is empty"},
+		// --key=VALUE is taken as meant: here a malformed key, not a
+		// swallowed flag.
+		{[]string{"--key=--identity"}, "--key is not a well-formed log key"},
 	} {
 		if code, _, errs := runVerify(append([]string{vectorPkg}, c.args...)...); code != 2 || !strings.Contains(errs, c.want) {
 			t.Errorf("%q: exit %d\n%s", c.args, code, errs)

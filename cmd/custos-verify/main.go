@@ -290,6 +290,13 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	sameItems := fs.Bool("same-items", false, "compare the items of two packages")
 	asJSON := fs.Bool("json", false, "print JSON")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
+	// Flags given as --name=VALUE: their value is meant, whatever it is.
+	explicit := map[string]bool{}
+	for _, a := range args {
+		if name, _, ok := strings.Cut(strings.TrimLeft(a, "-"), "="); ok && strings.HasPrefix(a, "-") {
+			explicit[name] = true
+		}
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -307,7 +314,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	}
 	var bad error
 	fs.Visit(func(f *flag.Flag) {
-		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); (ok && b.IsBoolFlag()) || bad != nil {
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); (ok && b.IsBoolFlag()) || bad != nil || explicit[f.Name] {
 			return
 		}
 		v := f.Value.String()

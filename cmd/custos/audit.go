@@ -71,6 +71,9 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	if empty != nil {
 		return empty
 	}
+	if n := countStdin(*saved, *key, *tsaCert, *policyFile); n > 1 {
+		return usageErr("only one of the files may be standard input (-)")
+	}
 	var tsaCerts []*x509.Certificate
 	if *tsaCert != "" {
 		b, err := keyfile.ReadText(*tsaCert, "TSA certificate")
@@ -373,6 +376,22 @@ func readSaveTarget(name, checked string) (saveTarget, error) {
 	st, err := os.Stat(name) // through links
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		// A link to a file not made yet (on removable media) is followed:
+		// the new file is made where it leads, the link kept.
+		for i := 0; i < 40; i++ {
+			lst, lerr := os.Lstat(t.path)
+			if lerr != nil || lst.Mode()&fs.ModeSymlink == 0 {
+				break
+			}
+			dest, rerr := os.Readlink(t.path)
+			if rerr != nil {
+				return t, fmt.Errorf("--save-checkpoint: %w", rerr)
+			}
+			if !filepath.IsAbs(dest) {
+				dest = filepath.Join(filepath.Dir(t.path), dest)
+			}
+			t.path = dest
+		}
 		return t, nil
 	case err != nil:
 		return t, fmt.Errorf("--save-checkpoint: %w", err)
@@ -426,9 +445,48 @@ func (t saveTarget) write(note []byte) (bool, error) {
 	case !bytes.Equal(now, t.raw):
 		return false, errors.New("the file changed while the audit ran (another audit saving to it?); it was left as it is: run the audit again")
 	}
+	if !t.existed {
+		// A new file, made as any other (the umask applies), and only if
+		// no other file took the name meanwhile.
+		return false, writeNewFile(t.path, note)
+	}
 	// Atomically: a crash while saving leaves the earlier checkpoint,
 	// never half of either.
-	return t.existed, durable.ReplaceMode(t.path, note, t.perm)
+	return true, durable.ReplaceMode(t.path, note, t.perm)
+}
+
+// writeNewFile writes b to a file that must not exist yet, with mode
+// 0644 less the umask, and syncs it.
+func writeNewFile(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return errors.New("a file of that name appeared while the audit ran (another audit saving to it?); it was left as it is: run the audit again")
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
+}
+
+// countStdin counts the values that are "-" (standard input).
+func countStdin(values ...string) int {
+	n := 0
+	for _, v := range values {
+		if v == "-" {
+			n++
+		}
+	}
+	return n
 }
 
 // sameFile reports whether a and b name one existing file.

@@ -262,20 +262,26 @@ func doubleDash(msg string) string {
 // swallowedFlag returns a usage error if a flag that takes a value was
 // given another of the command's flags as its value ("--save-checkpoint
 // --key FILE": the value was left out), which the flag package accepts.
-func swallowedFlag(fs *flag.FlagSet) error {
+// A flag given as --name=VALUE (explicit) is taken as meant.
+func swallowedFlag(fs *flag.FlagSet, explicit map[string]bool) error {
 	var err error
 	fs.Visit(func(f *flag.Flag) {
-		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); (ok && b.IsBoolFlag()) || err != nil {
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); (ok && b.IsBoolFlag()) || err != nil || explicit[f.Name] {
 			return
 		}
-		v := f.Value.String()
-		name, ok := strings.CutPrefix(v, "--")
-		if !ok {
-			name, ok = strings.CutPrefix(v, "-")
+		values := []string{f.Value.String()}
+		if l, ok := f.Value.(*stringList); ok {
+			values = *l // each of a repeated flag's values
 		}
-		name, _, _ = strings.Cut(name, "=")
-		if ok && name != "" && fs.Lookup(name) != nil {
-			err = usageErr("--%s needs a value: it was followed by %s, another flag", f.Name, v)
+		for _, v := range values {
+			name, ok := strings.CutPrefix(v, "--")
+			if !ok {
+				name, ok = strings.CutPrefix(v, "-")
+			}
+			name, _, _ = strings.Cut(name, "=")
+			if ok && name != "" && fs.Lookup(name) != nil && err == nil {
+				err = usageErr("--%s needs a value: it was followed by %s, another flag (to give that text as the value, write --%s=%s)", f.Name, v, f.Name, v)
+			}
 		}
 	})
 	return err
@@ -376,6 +382,16 @@ func newFlags(name string) *flag.FlagSet {
 // positional ones. -h and --help print the command's help (exit 0).
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
+	// Flags given as --name=VALUE: their value is meant, whatever it is.
+	explicit := map[string]bool{}
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if name, _, ok := strings.Cut(strings.TrimLeft(a, "-"), "="); ok && strings.HasPrefix(a, "-") {
+			explicit[name] = true
+		}
+	}
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
@@ -386,7 +402,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 			}
 			return nil, usageErr("%s: %s", fs.Name(), doubleDash(err.Error()))
 		}
-		if err := swallowedFlag(fs); err != nil {
+		if err := swallowedFlag(fs, explicit); err != nil {
 			return nil, err
 		}
 		args = fs.Args()

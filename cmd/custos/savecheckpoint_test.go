@@ -83,6 +83,31 @@ func TestSaveCheckpointTargets(t *testing.T) {
 		t.Fatalf("mode %v, want 0640 kept", fi.Mode().Perm())
 	}
 
+	// A link to a file not made yet: the file is made where it leads, the
+	// link kept, with the umask applied as to any new file.
+	dangling := filepath.Join(dir, "to-media")
+	if err := os.Symlink(filepath.Join("media", "new.cp"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	old := syscall.Umask(0o077)
+	target, err = readSaveTarget(dangling, "")
+	if err == nil {
+		_, err = target.write([]byte("first\n"))
+	}
+	syscall.Umask(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(dangling); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatal("the dangling link was replaced by a file")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "media", "new.cp")); string(b) != "first\n" {
+		t.Fatalf("the link's new target holds %q", b)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "media", "new.cp")); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("a new file under umask 077 has mode %v", fi.Mode().Perm())
+	}
+
 	fifo := filepath.Join(dir, "fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skip("no FIFOs here:", err)
@@ -133,11 +158,25 @@ func TestFlagsWithoutValues(t *testing.T) {
 		{[]string{"audit", "verify", "--witness-policy", ""}, "--witness-policy is empty"},
 		{[]string{"audit", "verify", "--key", ""}, "--key is empty"},
 		{[]string{"get", "it_000000000000000000000001", "--purpose", "--reveal-known", "-o", "x"}, "--purpose needs a value"},
+		// Each value of a repeated flag.
+		{[]string{"report", "new", "--url", "https://a.example/x", "--url", "--anonymous"}, "--url needs a value: it was followed by --anonymous"},
+		// Two flags reading standard input.
+		{[]string{"audit", "verify", "--key", "-", "--checkpoint", "-"}, "only one of the files may be standard input"},
 	} {
 		var out, errb strings.Builder
 		err := run(c.args, &out, &errb)
 		if err == nil || !errors.Is(err, errUsage) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want a usage error saying %q", c.args, err, c.want)
 		}
+	}
+}
+
+// A value given as --name=VALUE is meant, even one that spells a flag.
+func TestExplicitFlagValuesTaken(t *testing.T) {
+	fs := newFlags("deposit")
+	name := fs.String("name", "", "")
+	fs.Bool("report", false, "")
+	if _, err := parse(fs, []string{"--name=-report", "-"}); err != nil || *name != "-report" {
+		t.Fatalf("--name=-report: %v, name %q", err, *name)
 	}
 }
