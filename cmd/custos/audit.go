@@ -456,24 +456,11 @@ func (t saveTarget) write(note []byte) (bool, error) {
 }
 
 // writeNewFile writes b to a file that must not exist yet, with mode
-// 0644 less the umask, and syncs it.
+// 0644 less the umask (durable.Create).
 func writeNewFile(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	err := durable.Create(path, b, 0o644)
 	if errors.Is(err, fs.ErrExist) {
 		return errors.New("a file of that name appeared while the audit ran (another audit saving to it?); it was left as it is: run the audit again")
-	}
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
 	}
 	return err
 }

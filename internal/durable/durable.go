@@ -51,7 +51,34 @@ func writeTemp(path string, b []byte, perm os.FileMode) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	err = f.Chmod(perm.Perm())
+	if err := fill(f, b, perm.Perm()); err != nil {
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// Create writes b to a new file at path, made with mode perm less the
+// umask as any new file is, failing with an error wrapping fs.ErrExist if
+// path exists; the bytes are fsynced, and the folder after. A crash may
+// leave the file short, so it is for files that hold nothing yet.
+func Create(path string, b []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if err := fill(f, b, 0); err != nil {
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// fill writes b to the new file f (after setting its permission bits to
+// perm, unless 0), fsyncs and closes it; on an error it removes it.
+func fill(f *os.File, b []byte, perm os.FileMode) error {
+	var err error
+	if perm != 0 {
+		err = f.Chmod(perm)
+	}
 	if err == nil {
 		_, err = f.Write(b)
 	}
@@ -63,9 +90,8 @@ func writeTemp(path string, b []byte, perm os.FileMode) (string, error) {
 	}
 	if err != nil {
 		os.Remove(f.Name())
-		return "", err
 	}
-	return f.Name(), nil
+	return err
 }
 
 // SyncDir fsyncs a folder, making the names created or removed in it
