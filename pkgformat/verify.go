@@ -657,11 +657,7 @@ func (v *verification) hashNext(want string, limit int64) (string, error) {
 func pinKey(m *Manifest, verifier note.Verifier, opts VerifyOptions, rep *Report) error {
 	if k := strings.TrimSpace(opts.TrustedKey); k != "" {
 		if !KeyMatches(k, m.LogKey) {
-			given := k
-			if strings.Contains(k, "+") {
-				given = KeyFingerprint(k)
-			}
-			return fmt.Errorf("package is signed by log key %q (fingerprint %s), not the key you gave (fingerprint %s): the key you were given was mistyped or is another vault's, or the package is not from the vault you trust", m.LogKey, m.LogKeyFingerprint, strings.ToLower(given))
+			return fmt.Errorf("package is signed by log key %q (fingerprint %s), not the key you gave (fingerprint %s): the key you were given was mistyped or is another vault's, or the package is not from the vault you trust", m.LogKey, m.LogKeyFingerprint, TrustedFingerprint(k))
 		}
 		rep.KeyPinned, rep.PinnedBy = true, "the trusted key given"
 	}
@@ -682,6 +678,16 @@ func pinKey(m *Manifest, verifier note.Verifier, opts VerifyOptions, rep *Report
 		rep.KeyPinned, rep.PinnedBy = true, "the saved checkpoint"
 	}
 	return nil
+}
+
+// TrustedFingerprint is the fingerprint of a trusted key as given (a
+// note verifier key, or a fingerprint itself), in lowercase hex, to name
+// it in a message.
+func TrustedFingerprint(trusted string) string {
+	if strings.Contains(trusted, "+") {
+		return KeyFingerprint(trusted)
+	}
+	return strings.ToLower(trusted)
 }
 
 // KeyMatches reports whether trusted names key: the key itself, or its

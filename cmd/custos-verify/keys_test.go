@@ -175,6 +175,8 @@ func TestMalformedInputs(t *testing.T) {
 		{"identity missing", []string{"--key", key, "--identity", filepath.Join(dir, "nothing")}, "no such file"},
 		{"checkpoint with a note added", []string{"--checkpoint", write("cp5", cp+"seen by me, 3 March\n")}, "was this line added to the checkpoint"},
 		{"checkpoint given as the keys", []string{"--trusted-keys", write("cp6", cp)}, "it is a checkpoint, not a log key (a checkpoint is given with --checkpoint)"},
+		{"checkpoint given as the witness policy", []string{"--key", key, "--witness-policy", write("cp7", cp)}, "it is a checkpoint, not a witness policy (a checkpoint is given with --checkpoint)"},
+		{"key file given as the TSA certificate", []string{"--key", key, "--tsa-cert", write("key8", key+"\n")}, "it is a log key, not a PEM file"},
 	}
 	for _, c := range cases {
 		code, out, errs := runVerify(append([]string{vectorPkg}, c.args...)...)

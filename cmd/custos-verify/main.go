@@ -34,13 +34,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/custos-vault/custos/events/tsa"
 	"github.com/custos-vault/custos/events/witness"
+	"github.com/custos-vault/custos/internal/cliflags"
 	"github.com/custos-vault/custos/internal/keyfile"
 	"github.com/custos-vault/custos/pkgformat"
 )
@@ -290,21 +290,14 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	sameItems := fs.Bool("same-items", false, "compare the items of two packages")
 	asJSON := fs.Bool("json", false, "print JSON")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
-	// Flags given as --name=VALUE: their value is meant, whatever it is.
-	explicit := map[string]bool{}
-	for _, a := range args {
-		if name, _, ok := strings.Cut(strings.TrimLeft(a, "-"), "="); ok && strings.HasPrefix(a, "-") {
-			explicit[name] = true
-		}
-	}
+	explicit := cliflags.Explicit(args) // --name=VALUE: meant as given
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return err
 			}
-			// The flag package names flags with one dash; the help, two.
-			return usageErr("%s", regexp.MustCompile(`(: |flag |for )-([a-z0-9][a-z0-9-]+)\b`).ReplaceAllString(err.Error(), "$1--$2"))
+			return usageErr("%s", cliflags.DoubleDash(err.Error()))
 		}
 		if fs.NArg() == 0 {
 			break
@@ -312,23 +305,17 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	var bad error
+	if name, v := cliflags.Swallowed(fs, explicit); name != "" {
+		return usageErr("--%s needs a value: it was followed by %s, another flag (to give that text as the value, write --%s=%s)", name, v, name, v)
+	}
+	var empty string
 	fs.Visit(func(f *flag.Flag) {
-		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); (ok && b.IsBoolFlag()) || bad != nil || explicit[f.Name] {
-			return
-		}
-		v := f.Value.String()
-		name, _, _ := strings.Cut(strings.TrimLeft(v, "-"), "=")
-		switch {
-		case strings.TrimSpace(v) == "":
-			// An unset variable in a script: refused, not ignored.
-			bad = usageErr("--%s is empty: give a value, or leave --%s out", f.Name, f.Name)
-		case strings.HasPrefix(v, "-") && name != "" && fs.Lookup(name) != nil:
-			bad = usageErr("--%s needs a value: it was followed by %s, another flag", f.Name, v)
+		if _, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok && strings.TrimSpace(f.Value.String()) == "" && empty == "" {
+			empty = f.Name // an unset variable in a script: refused, not ignored
 		}
 	})
-	if bad != nil {
-		return bad
+	if empty != "" {
+		return usageErr("--%s is empty: give a value, or leave --%s out", empty, empty)
 	}
 	if *sameItems {
 		if len(pos) != 2 || *identity != "" || *extract != "" {
@@ -363,7 +350,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			return inputError{err}
 		}
 		if opts.WitnessPolicy, err = witness.ParsePolicy(b); err != nil {
-			return inputError{&keyfile.MalformedError{File: *policy, What: "witness policy", Reason: err.Error()}}
+			return inputError{keyfile.Malformed(*policy, "witness policy", "witness policy", b, err)}
 		}
 	}
 	if *tsaCert != "" {
@@ -372,7 +359,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			return inputError{err}
 		}
 		if opts.TSACerts, err = tsa.ParseCertificatesPEM(b); err != nil {
-			return inputError{&keyfile.MalformedError{File: *tsaCert, What: "TSA certificate", Reason: err.Error()}}
+			return inputError{keyfile.Malformed(*tsaCert, "TSA certificate", keyfile.KindPEM, b, err)}
 		}
 	}
 	if *sameItems {

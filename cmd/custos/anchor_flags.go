@@ -9,6 +9,7 @@ import (
 
 	"github.com/custos-vault/custos/events/tsa/tsaclient"
 	"github.com/custos-vault/custos/events/witness"
+	"github.com/custos-vault/custos/internal/keyfile"
 	"github.com/custos-vault/custos/vault"
 )
 
@@ -52,7 +53,7 @@ func (f *anchorFlags) check() error {
 			return fmt.Errorf("--witness-policy: %w", err)
 		}
 		if f.pol, err = witness.ParsePolicy(b); err != nil {
-			return fmt.Errorf("--witness-policy %s: %w", f.policy, err)
+			return fmt.Errorf("--witness-policy: %w", keyfile.Malformed(f.policy, "witness policy", "witness policy", b, err))
 		}
 		for _, w := range f.pol.Witnesses {
 			if w.URL == "" {

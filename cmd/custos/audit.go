@@ -81,7 +81,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			return inputErr("--tsa-cert", err)
 		}
 		if tsaCerts, err = tsa.ParseCertificatesPEM(b); err != nil {
-			return &keyfile.MalformedError{File: *tsaCert, What: "TSA certificate", Reason: err.Error()}
+			return keyfile.Malformed(*tsaCert, "TSA certificate", keyfile.KindPEM, b, err)
 		}
 	}
 	var policy *witness.Policy
@@ -91,7 +91,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			return inputErr("--witness-policy", err)
 		}
 		if policy, err = witness.ParsePolicy(b); err != nil {
-			return &keyfile.MalformedError{File: *policyFile, What: "witness policy", Reason: err.Error()}
+			return keyfile.Malformed(*policyFile, "witness policy", "witness policy", b, err)
 		}
 	}
 
@@ -110,7 +110,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		if !slices.ContainsFunc(trusted, func(t string) bool { return pkgformat.KeyMatches(t, k.Key) }) {
 			var names []string
 			for _, t := range trusted {
-				names = append(names, describeTrusted(t))
+				names = append(names, "fingerprint "+pkgformat.TrustedFingerprint(t))
 			}
 			err := fmt.Errorf("%w: the vault's log key (fingerprint %s) is not the key you trust (%s): the key you were given was mistyped or is another vault's, or this vault's key is not the one it was given to you as; nothing of the log was checked",
 				errAuditFailed, pkgformat.KeyFingerprint(k.Key), strings.Join(names, ", "))
@@ -441,7 +441,7 @@ func (t saveTarget) write(note []byte) (bool, error) {
 	case err != nil:
 		return false, err
 	case !t.existed:
-		return false, errors.New("a file of that name appeared while the audit ran (another audit saving to it?); it was left as it is: run the audit again")
+		return false, errAppeared
 	case !bytes.Equal(now, t.raw):
 		return false, errors.New("the file changed while the audit ran (another audit saving to it?); it was left as it is: run the audit again")
 	}
@@ -460,10 +460,13 @@ func (t saveTarget) write(note []byte) (bool, error) {
 func writeNewFile(path string, b []byte) error {
 	err := durable.Create(path, b, 0o644)
 	if errors.Is(err, fs.ErrExist) {
-		return errors.New("a file of that name appeared while the audit ran (another audit saving to it?); it was left as it is: run the audit again")
+		return errAppeared
 	}
 	return err
 }
+
+// errAppeared: the file --save-checkpoint was to make exists by now.
+var errAppeared = errors.New("a file of that name appeared while the audit ran (another audit saving to it?); it was left as it is: run the audit again")
 
 // countStdin counts the values that are "-" (standard input).
 func countStdin(values ...string) int {
@@ -492,15 +495,6 @@ func eventRange(n uint64) string {
 		return "no events"
 	}
 	return fmt.Sprintf("events 0 to %d", n-1)
-}
-
-// describeTrusted names a trusted key for a message: its fingerprint
-// (a fingerprint as given).
-func describeTrusted(trusted string) string {
-	if strings.Contains(trusted, "+") {
-		return "fingerprint " + pkgformat.KeyFingerprint(trusted)
-	}
-	return "fingerprint " + strings.ToLower(trusted)
 }
 
 // checkGenesis checks that the log's first event names the key the vault

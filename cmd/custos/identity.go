@@ -262,6 +262,7 @@ type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+func (s *stringList) Values() []string   { return *s } // cliflags.Lister
 
 func runPerson(sub string, args []string, stdout io.Writer) error {
 	fs := newFlags("person " + sub)

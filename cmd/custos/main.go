@@ -9,11 +9,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/custos-vault/custos/internal/cliflags"
 	"github.com/custos-vault/custos/internal/keyfile"
 	"github.com/custos-vault/custos/internal/printable"
 	"io"
 	"os"
-	"regexp"
 	"strings"
 )
 
@@ -249,42 +249,13 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 // for its kind: the flag list then shows the flag's own placeholder.
 const exampleValue = "*"
 
-// flagInMessage finds the flags the flag package names with one dash in
-// its errors ("flag needs an argument: -key").
-var flagInMessage = regexp.MustCompile(`(: |flag |for )-([a-z0-9][a-z0-9-]+)\b`)
-
-// doubleDash writes the flags a flag package error names as this CLI's
-// help and docs write them: --key, not -key (one-letter flags keep one).
-func doubleDash(msg string) string {
-	return flagInMessage.ReplaceAllString(msg, "$1--$2")
-}
-
 // swallowedFlag returns a usage error if a flag that takes a value was
-// given another of the command's flags as its value ("--save-checkpoint
-// --key FILE": the value was left out), which the flag package accepts.
-// A flag given as --name=VALUE (explicit) is taken as meant.
+// given another of the command's flags as its value (cliflags.Swallowed).
 func swallowedFlag(fs *flag.FlagSet, explicit map[string]bool) error {
-	var err error
-	fs.Visit(func(f *flag.Flag) {
-		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); (ok && b.IsBoolFlag()) || err != nil || explicit[f.Name] {
-			return
-		}
-		values := []string{f.Value.String()}
-		if l, ok := f.Value.(*stringList); ok {
-			values = *l // each of a repeated flag's values
-		}
-		for _, v := range values {
-			name, ok := strings.CutPrefix(v, "--")
-			if !ok {
-				name, ok = strings.CutPrefix(v, "-")
-			}
-			name, _, _ = strings.Cut(name, "=")
-			if ok && name != "" && fs.Lookup(name) != nil && err == nil {
-				err = usageErr("--%s needs a value: it was followed by %s, another flag (to give that text as the value, write --%s=%s)", f.Name, v, f.Name, v)
-			}
-		}
-	})
-	return err
+	if name, v := cliflags.Swallowed(fs, explicit); name != "" {
+		return usageErr("--%s needs a value: it was followed by %s, another flag (to give that text as the value, write --%s=%s)", name, v, name, v)
+	}
+	return nil
 }
 
 // usageValues reads a command's usage line (its args, as "[--key KEY]
@@ -382,16 +353,7 @@ func newFlags(name string) *flag.FlagSet {
 // positional ones. -h and --help print the command's help (exit 0).
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
-	// Flags given as --name=VALUE: their value is meant, whatever it is.
-	explicit := map[string]bool{}
-	for _, a := range args {
-		if a == "--" {
-			break
-		}
-		if name, _, ok := strings.Cut(strings.TrimLeft(a, "-"), "="); ok && strings.HasPrefix(a, "-") {
-			explicit[name] = true
-		}
-	}
+	explicit := cliflags.Explicit(args) // --name=VALUE: meant as given
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
@@ -400,17 +362,14 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 				}
 				return nil, err
 			}
-			return nil, usageErr("%s: %s", fs.Name(), doubleDash(err.Error()))
-		}
-		if err := swallowedFlag(fs, explicit); err != nil {
-			return nil, err
+			return nil, usageErr("%s: %s", fs.Name(), cliflags.DoubleDash(err.Error()))
 		}
 		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
+		if len(args) == 0 || args[0] == "--" {
+			if len(args) > 0 {
+				pos = append(pos, args[1:]...)
+			}
+			return pos, swallowedFlag(fs, explicit)
 		}
 		pos = append(pos, args[0])
 		args = args[1:]

@@ -61,7 +61,7 @@ func Kind(b []byte) string {
 	case strings.HasPrefix(first, "age-encryption.org/") || strings.HasPrefix(first, "-----BEGIN AGE ENCRYPTED FILE-----"):
 		return "age-encrypted file"
 	case strings.HasPrefix(first, "-----BEGIN "):
-		return "PEM file (a certificate or a private key)"
+		return KindPEM
 	case strings.HasPrefix(first, "ssh-") || strings.HasPrefix(first, "ecdsa-sha2-"):
 		return "SSH key"
 	case first[0] == '{' || first[0] == '[':
@@ -71,6 +71,9 @@ func Kind(b []byte) string {
 	}
 	return ""
 }
+
+// KindPEM is Kind's name for a PEM file.
+const KindPEM = "PEM file (a certificate or a private key)"
 
 // isFingerprint reports whether s is 64 hex digits (a key fingerprint).
 func isFingerprint(s string) bool {
@@ -122,4 +125,16 @@ func article(kind string) string {
 		return "an"
 	}
 	return "a"
+}
+
+// Malformed is the *MalformedError for file b, read as a what (such as
+// "witness policy") and refused by its parser with cause: the reason is
+// WrongKind's when b is recognisably a file of another kind than kind
+// (a Kind, or "" when kind has none), else the parser's.
+func Malformed(file, what, kind string, b []byte, cause error) error {
+	reason := cause.Error()
+	if k := Kind(b); k != "" && k != kind {
+		reason = WrongKind(b, kind) // "it is a checkpoint, not a witness policy (...)"
+	}
+	return &MalformedError{File: file, What: what, Reason: reason}
 }

@@ -77,3 +77,23 @@ func TestKeyFilesOfAnyName(t *testing.T) {
 		t.Errorf("a file of fingerprints: Kind says %q", k)
 	}
 }
+
+// Malformed names a file of another kind as what it is, for every kind of
+// file a flag takes (a witness policy, a TSA certificate), and otherwise
+// keeps the parser's reason.
+func TestMalformedNamesTheKind(t *testing.T) {
+	cp := "custos.example\n12\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u2014 custos.example AAAA\n"
+	cause := errors.New("line 1: unknown keyword")
+	for _, c := range []struct{ kind, body, want string }{
+		{"witness policy", cp, "it is a checkpoint, not a witness policy"},
+		{KindPEM, cp, "it is a checkpoint, not a PEM file"},
+		{KindPEM, otherKinds["log key"], "it is a log key, not a PEM file"},
+		{"witness policy", "something else\n", "line 1: unknown keyword"},
+		{"witness policy", otherKinds["witness policy"], "line 1: unknown keyword"},
+	} {
+		err := Malformed("f", "what", c.kind, []byte(c.body), cause)
+		if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s given %q: %v, want %q", c.kind, c.body, err, c.want)
+		}
+	}
+}

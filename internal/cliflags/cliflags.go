@@ -1,0 +1,63 @@
+// Package cliflags holds what the custos and custos-verify commands
+// check of their flags beyond what the standard flag package does: a flag
+// that took the next flag as its value, and the flag package's errors
+// written with two dashes, as the help writes flags.
+package cliflags
+
+import (
+	"flag"
+	"regexp"
+	"strings"
+)
+
+// Explicit returns the names of the flags args gives as --name=VALUE (or
+// -name=VALUE), up to a "--": their value is meant, whatever it is.
+func Explicit(args []string) map[string]bool {
+	out := map[string]bool{}
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if name, _, ok := strings.Cut(strings.TrimLeft(a, "-"), "="); ok && strings.HasPrefix(a, "-") {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// Lister is a repeatable flag's value: each value given, in order.
+type Lister interface{ Values() []string }
+
+// Swallowed finds a flag set on fs that takes a value and was given
+// another of fs's flags as its value ("--save-checkpoint --key FILE": its
+// value was left out, and the flag package took "--key"), unless it was
+// given as --name=VALUE (explicit). It returns the flag's name and that
+// value, or "" if there is none. Each value of a Lister counts.
+func Swallowed(fs *flag.FlagSet, explicit map[string]bool) (name, value string) {
+	fs.Visit(func(f *flag.Flag) {
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); (ok && b.IsBoolFlag()) || name != "" || explicit[f.Name] {
+			return
+		}
+		values := []string{f.Value.String()}
+		if l, ok := f.Value.(Lister); ok {
+			values = l.Values()
+		}
+		for _, v := range values {
+			other, _, _ := strings.Cut(strings.TrimLeft(v, "-"), "=")
+			if strings.HasPrefix(v, "-") && other != "" && fs.Lookup(other) != nil && name == "" {
+				name, value = f.Name, v
+			}
+		}
+	})
+	return name, value
+}
+
+// flagInMessage finds the flags the flag package names with one dash in
+// its errors ("flag needs an argument: -key").
+var flagInMessage = regexp.MustCompile(`(: |flag |for )-([a-z0-9][a-z0-9-]+)\b`)
+
+// DoubleDash writes the flags a flag package error names as the help
+// writes them: --key, not -key (one-letter flags keep one dash).
+func DoubleDash(msg string) string {
+	return flagInMessage.ReplaceAllString(msg, "$1--$2")
+}
