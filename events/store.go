@@ -103,6 +103,34 @@ func ReadBytes(ctx context.Context, s Store, from uint64, fn func(seq uint64, b 
 	return ReadTransient(ctx, s, from, func(r Record) error { return fn(r.Seq, r.Bytes) })
 }
 
+// CaseOwnReader is implemented by a Store that can read a case's own
+// events (those that name the case and no item: its opening, members,
+// holds, policies, packages) without reading its items' events, so that
+// what needs only those costs what the case's own history costs, not
+// what all of its items' views and refusals do. Like ReadCase, it answers
+// from unsigned lookup values; the caller checks what it returns.
+type CaseOwnReader interface {
+	// ReadCaseOwn calls fn, in log order, for the events whose case is
+	// caseID and whose item is empty.
+	ReadCaseOwn(ctx context.Context, caseID string, fn func(Record) error) error
+}
+
+// ReadCaseOwn calls fn, in log order, for the events of s that name the
+// case caseID and no item (Record.Case == caseID, Record.Item == ""): s's
+// ReadCaseOwn if it has one; else ReadCase, filtered on the records'
+// lookup values.
+func ReadCaseOwn(ctx context.Context, s Store, caseID string, fn func(Record) error) error {
+	if r, ok := s.(CaseOwnReader); ok {
+		return r.ReadCaseOwn(ctx, caseID, fn)
+	}
+	return s.ReadCase(ctx, caseID, func(r Record) error {
+		if r.Item != "" {
+			return nil
+		}
+		return fn(r)
+	})
+}
+
 // IntegrityChecker is implemented by a Store that can check its own
 // files (SQLite's quick_check) beyond what reading the events checks. It
 // may take long (it reads everything): the vault runs it beside the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"sort"
 
@@ -155,34 +156,58 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 	case itemID != "":
 		it, ok := v.state.getItem(itemID)
 		if !ok {
-			return v.readNamed(ctx, itemID, true, fn)
+			return v.readNamed(ctx, itemID, byItem, fn)
 		}
 		// An item's timeline includes the packages that carried it out
-		// of the vault: the case's package events that name it.
+		// of the vault: the case's package events that name it, found
+		// among the case's own events (not among its other items'), and
+		// given in log order among the item's events.
+		type carried struct {
+			r  events.Record
+			ev *events.Event
+		}
+		var pkgEvents []carried
 		pkgs := map[string]bool{}
-		return v.readNamed(ctx, it.Case, false, func(r events.Record, ev *events.Event) error {
+		if err := v.readNamed(ctx, it.Case, byCaseOwn, func(r events.Record, ev *events.Event) error {
 			switch ev.Type {
 			case TypePackageSealing:
 				var d PackageSealing
 				if ev.DecodeData(&d) == nil && slices.Contains(d.Items, itemID) {
 					pkgs[d.Package] = true
-					return fn(r, ev)
+					pkgEvents = append(pkgEvents, carried{r, ev})
 				}
 			case TypePackageSealed, TypePackageFetched:
 				var d struct {
 					Package string `json:"package"`
 				}
 				if ev.DecodeData(&d) == nil && pkgs[d.Package] {
-					return fn(r, ev)
+					pkgEvents = append(pkgEvents, carried{r, ev})
 				}
 			}
-			if ev.Item == itemID {
-				return fn(r, ev)
+			return nil
+		}); err != nil {
+			return err
+		}
+		before := func(seq uint64) error {
+			for len(pkgEvents) > 0 && pkgEvents[0].r.Seq < seq {
+				if err := fn(pkgEvents[0].r, pkgEvents[0].ev); err != nil {
+					return err
+				}
+				pkgEvents = pkgEvents[1:]
 			}
 			return nil
-		})
+		}
+		if err := v.readNamed(ctx, itemID, byItem, func(r events.Record, ev *events.Event) error {
+			if err := before(r.Seq); err != nil {
+				return err
+			}
+			return fn(r, ev)
+		}); err != nil {
+			return err
+		}
+		return before(math.MaxUint64)
 	case caseID != "":
-		return v.readNamed(ctx, caseID, false, fn)
+		return v.readNamed(ctx, caseID, byCase, fn)
 	default:
 		return v.readWhole(ctx, fn)
 	}

@@ -76,8 +76,12 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 		want[id] = true
 	}
 	carries := map[string]bool{} // packages sealing any of the items
-	if err := v.readNamed(ctx, caseID, false, func(r events.Record, ev *events.Event) error {
-		if r.Seq >= size || ev.Item != "" {
+	// The case's own events alone (byCaseOwn): its items' events, which
+	// in a case of long standing are most of them, are read below for
+	// the items the record shows, so that the record costs what its
+	// items' histories and the case's own do, not the whole case's.
+	if err := v.readNamed(ctx, caseID, byCaseOwn, func(r events.Record, ev *events.Event) error {
+		if r.Seq >= size {
 			return nil
 		}
 		switch {
@@ -107,7 +111,7 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 		return nil, err
 	}
 	for _, id := range items {
-		if err := v.readNamed(ctx, id, true, func(r events.Record, ev *events.Event) error {
+		if err := v.readNamed(ctx, id, byItem, func(r events.Record, ev *events.Event) error {
 			if ev.Case != caseID {
 				return fmt.Errorf("%w: event %d names item %s of case %s, not %s", ErrIntegrity, ev.Seq, id, ev.Case, caseID)
 			}

@@ -460,3 +460,240 @@ func TestReadsDuringAnAppendAreNotIntegrityFailures(t *testing.T) {
 		t.Errorf("the log's size after the append: %d", v.log.Size())
 	}
 }
+
+// editedOwn is a log store whose answers to a case's own events
+// (events.CaseOwnReader) were edited as a database administrator could
+// edit the unsigned item and case columns: records left out, and records
+// of an item or of another case slipped in with their columns set to
+// look like the case's own. It counts the reads of a whole case, which a
+// package's custody record must not need.
+type editedOwn struct {
+	events.Store
+	omit      func(events.Record) bool
+	foreign   []events.Record
+	caseReads atomic.Int32
+	// wholeReads counts reads of the whole log: the vault's answer when
+	// a lookup is found edited.
+	wholeReads atomic.Int32
+}
+
+func (e *editedOwn) Read(ctx context.Context, from uint64, fn func(events.Record) error) error {
+	e.wholeReads.Add(1)
+	return e.Store.Read(ctx, from, fn)
+}
+
+func (e *editedOwn) ReadCaseOwn(ctx context.Context, id string, fn func(events.Record) error) error {
+	var out []events.Record
+	if err := events.ReadCaseOwn(ctx, e.Store, id, func(r events.Record) error {
+		if e.omit == nil || !e.omit(r) {
+			out = append(out, r)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, r := range e.foreign {
+		r.Case, r.Item = id, ""
+		out = append(out, r)
+	}
+	// In log order, so that what gives them away is what they are, not
+	// where they come.
+	slices.SortFunc(out, func(a, b events.Record) int { return int(a.Seq) - int(b.Seq) })
+	for _, r := range out {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *editedOwn) ReadCase(ctx context.Context, id string, fn func(events.Record) error) error {
+	e.caseReads.Add(1)
+	return e.Store.ReadCase(ctx, id, fn)
+}
+
+// A package's custody record reads the case's own events alone, not
+// every event of every item of the case; and what that lookup returns is
+// checked against the signed bytes and the replay's count of the case's
+// own events, as every lookup is: left out or slipped in, the record is
+// the one the signed log gives.
+func TestCaseOwnLookupIsChecked(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	invTok, _ := v.Enroll(ctx, "inv", RoleInvestigator)
+	inv, _ := signIn(v, invTok)
+	custTok, _ := v.Enroll(ctx, "cust", RoleCustodian)
+	cust, _ := signIn(v, custTok)
+	for _, c := range []string{"A", "B"} {
+		if err := v.OpenCase(ctx, inv, c, "t"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ids []string
+	for _, name := range []string{"a.bin", "b.bin"} {
+		d, err := v.Deposit(ctx, inv, DepositRequest{Case: "A", Name: name, Body: strings.NewReader(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, d.ID)
+	}
+	other, err := v.Deposit(ctx, inv, DepositRequest{Case: "B", Name: "c.bin", Body: strings.NewReader("c")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{ids[0], ids[1], ids[1], other.ID} {
+		r, err := v.OpenItem(ctx, inv, id, "VIEW OF "+id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Finish(ctx)
+	}
+	if _, err := v.SetHold(ctx, cust, "A", true, "THE HOLD"); err != nil {
+		t.Fatal(err)
+	}
+	// Packages of each item: the item's timeline shows its own.
+	defenceCounsel(t, v)
+	var sealed []string
+	for _, id := range ids {
+		p, err := v.SealPackage(ctx, inv, SealRequest{Case: "A", For: "dan", Purpose: "PACKAGE OF " + id, Items: []string{id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealed = append(sealed, p.ID)
+	}
+	r, err := v.OpenItem(ctx, inv, ids[0], "A VIEW AFTER THE PACKAGES")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Finish(ctx)
+	size := v.log.Size()
+	all := func(string) bool { return true }
+	record := func() map[uint64][]byte {
+		t.Helper()
+		raw, err := v.custodyEvents(ctx, "A", ids[:1], size, all, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	// What the record must hold, from the signed log alone: the case's
+	// events that name no item (of packages, those of the one carrying
+	// the item shown), and those of the item shown.
+	want := map[uint64][]byte{}
+	var hold, viewOfB, openingB events.Record
+	if err := v.readWhole(ctx, func(r events.Record, ev *events.Event) error {
+		var d struct {
+			Package string `json:"package"`
+		}
+		ev.DecodeData(&d)
+		switch {
+		case r.Seq >= size:
+		case ev.Case == "A" && ev.Item == ids[0],
+			ev.Case == "A" && ev.Item == "" && (d.Package == "" || d.Package == sealed[0]):
+			want[r.Seq] = r.Bytes
+		}
+		switch {
+		case ev.Type == TypeCaseHoldPlaced:
+			hold = r
+		case ev.Type == TypeItemAccessed && ev.Item == ids[1] && viewOfB.Bytes == nil:
+			viewOfB = r
+		case ev.Type == TypeCaseOpened && ev.Case == "B":
+			openingB = r
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if hold.Bytes == nil || viewOfB.Bytes == nil || openingB.Bytes == nil {
+		t.Fatal("the test's log lacks the events it edits")
+	}
+	same := func(got map[uint64][]byte, what string) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Errorf("%s: the record holds %d events, the signed log gives %d", what, len(got), len(want))
+		}
+		for seq, b := range want {
+			if !bytes.Equal(got[seq], b) {
+				t.Errorf("%s: the record lacks event %d or holds other bytes for it", what, seq)
+			}
+		}
+	}
+	// An item's timeline, as the signed log gives it: the item's events
+	// and its package's, in log order.
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	var wantTimeline []uint64
+	pkgEvents, afterPkg := 0, false
+	if err := v.readWhole(ctx, func(r events.Record, ev *events.Event) error {
+		if r.Seq >= size {
+			return nil
+		}
+		var d struct {
+			Package string `json:"package"`
+		}
+		ev.DecodeData(&d)
+		if ev.Item == ids[0] || (ev.Item == "" && d.Package == sealed[0]) {
+			wantTimeline = append(wantTimeline, r.Seq)
+			if ev.Item == "" {
+				pkgEvents++
+			} else if pkgEvents > 0 {
+				afterPkg = true
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	timeline := func(what string) {
+		t.Helper()
+		var got []uint64
+		if err := v.Timeline(ctx, aud, "", ids[0], func(r events.Record, _ *events.Event) error {
+			if r.Seq < size {
+				got = append(got, r.Seq)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, wantTimeline) {
+			t.Errorf("%s: the item's timeline is events %v, the signed log gives %v", what, got, wantTimeline)
+		}
+	}
+	if pkgEvents < 2 || !afterPkg {
+		t.Fatalf("the item's timeline has %d events of its package and events after them: %v; the test needs both", pkgEvents, afterPkg)
+	}
+
+	real := v.cfg.Log
+	defer func() { v.cfg.Log = real }()
+
+	faithful := &editedOwn{Store: real}
+	v.cfg.Log = faithful
+	same(record(), "the store as it is")
+	timeline("the store as it is")
+	if n := faithful.caseReads.Load(); n != 0 {
+		t.Errorf("the record read the whole case %d times: its items' events were read to find the case's own", n)
+	}
+	if n := faithful.wholeReads.Load(); n != 0 {
+		t.Errorf("the faithful lookup was taken for an edited one: the whole log was read %d times", n)
+	}
+
+	for _, tc := range []struct {
+		name  string
+		store *editedOwn
+	}{
+		{"the hold left out", &editedOwn{Store: real, omit: func(r events.Record) bool { return r.Seq == hold.Seq }}},
+		{"another item's view slipped in", &editedOwn{Store: real, foreign: []events.Record{viewOfB}}},
+		{"another case's opening slipped in", &editedOwn{Store: real, foreign: []events.Record{openingB}}},
+		{"the hold replaced by another item's view", &editedOwn{Store: real, omit: func(r events.Record) bool { return r.Seq == hold.Seq },
+			foreign: []events.Record{viewOfB}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v.cfg.Log = tc.store
+			defer func() { v.cfg.Log = real }()
+			same(record(), tc.name)
+			timeline(tc.name)
+			if tc.store.wholeReads.Load() == 0 {
+				t.Error("the edited lookup was not found out (no scan of the whole log)")
+			}
+		})
+	}
+}

@@ -70,19 +70,25 @@ func columnsDisagree(r events.Record, ev *events.Event) string {
 	return fmt.Sprintf("event %d: the store's lookup columns say %s", ev.Seq, strings.Join(bad, ", "))
 }
 
-// readNamed calls fn, in log order, for every event that names key (a
-// case id, or an item id if item is set), trusting only the signed bytes.
-func (v *Vault) readNamed(ctx context.Context, key string, item bool, fn func(events.Record, *events.Event) error) error {
-	want := v.state.namedBy(key, item)
-	lookup := v.cfg.Log.ReadCase
-	if item {
+// readNamed calls fn, in log order, for every event a lookup of kind
+// returns for key (a case id, or an item id for byItem), trusting only
+// the signed bytes.
+func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn func(events.Record, *events.Event) error) error {
+	want := v.state.namedBy(key, kind)
+	var lookup func(context.Context, string, func(events.Record) error) error
+	var names func(*events.Event) bool
+	switch kind {
+	case byItem:
 		lookup = v.cfg.Log.ReadItem
-	}
-	names := func(ev *events.Event) bool {
-		if item {
-			return ev.Item == key
+		names = func(ev *events.Event) bool { return ev.Item == key }
+	case byCaseOwn:
+		lookup = func(ctx context.Context, key string, fn func(events.Record) error) error {
+			return events.ReadCaseOwn(ctx, v.cfg.Log, key, fn)
 		}
-		return ev.Case == key
+		names = func(ev *events.Event) bool { return ev.Case == key && ev.Item == "" }
+	default:
+		lookup = v.cfg.Log.ReadCase
+		names = func(ev *events.Event) bool { return ev.Case == key }
 	}
 	var (
 		recs    []events.Record
@@ -101,7 +107,7 @@ func (v *Vault) readNamed(ctx context.Context, key string, item bool, fn func(ev
 		case why != "":
 			bad = append(bad, why)
 		case !names(ev):
-			bad = append(bad, fmt.Sprintf("event %d was returned for %s but does not name it", ev.Seq, key))
+			bad = append(bad, fmt.Sprintf("event %d was returned for %s but %s", ev.Seq, key, kind.doesNot()))
 		default:
 			if ev.Seq <= want.last {
 				counted++
@@ -123,7 +129,7 @@ func (v *Vault) readNamed(ctx context.Context, key string, item bool, fn func(ev
 		return nil
 	}
 	if counted != want.n {
-		bad = append(bad, fmt.Sprintf("the lookup returned %d events naming %s, the verified log has %d", counted, key, want.n))
+		bad = append(bad, fmt.Sprintf("the lookup returned %d %s, the verified log has %d", counted, kind.events(key), want.n))
 	}
 	v.logger.Error("the custody log's lookup columns disagree with the signed events; answering from a full scan (run `custos audit verify`)",
 		"key", key, "problems", strings.Join(bad, "; "))
@@ -144,9 +150,26 @@ func (v *Vault) readNamed(ctx context.Context, key string, item bool, fn func(ev
 		return err
 	}
 	if counted != want.n {
-		return fmt.Errorf("%w: the log store holds %d events naming %s, the verified log has %d", ErrIntegrity, counted, key, want.n)
+		return fmt.Errorf("%w: the log store holds %d %s, the verified log has %d", ErrIntegrity, counted, kind.events(key), want.n)
 	}
 	return nil
+}
+
+// events names the events a lookup of kind for key asks for.
+func (k lookupKind) events(key string) string {
+	if k == byCaseOwn {
+		return "events of case " + key + "'s own (naming no item)"
+	}
+	return "events naming " + key
+}
+
+// doesNot says why an event a lookup of kind returned is not one it asks
+// for.
+func (k lookupKind) doesNot() string {
+	if k == byCaseOwn {
+		return "is not the case's own (it names another case, or an item)"
+	}
+	return "does not name it"
 }
 
 // readWhole calls fn with every event of the verified log, in order,

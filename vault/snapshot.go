@@ -46,7 +46,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // each content SHA-256 are derived at restore, not carried.
 // Version 4: a case records the position of its opening (OpenedSeq),
 // from which its item list is derived.
-const stateVersion = 4
+// Version 5: each case counts its own events (those naming no item,
+// State.caseOwn), which a package's custody record reads alone.
+const stateVersion = 5
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign
@@ -500,7 +502,7 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 		n := int(min(logSize, uint64(fi.Size()/8)))
 		c := func(k int) int { return max(0, min(k, n)) }
 		body.sizes = snapshotEntries{Items: c(e.Items), Cases: c(e.Cases),
-			ItemEvents: c(e.ItemEvents), CaseEvents: c(e.CaseEvents)}
+			ItemEvents: c(e.ItemEvents), CaseEvents: c(e.CaseEvents), CaseOwn: c(e.CaseOwn)}
 	}
 	bErr := decodeLines(br, body.add)
 	if errors.Is(bErr, errSnapshotRead) {

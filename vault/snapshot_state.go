@@ -18,6 +18,7 @@ import (
 type snapState struct {
 	ApprovedHalves map[string][2]string   `json:"approved_halves,omitempty"`
 	CaseEvents     map[string][2]uint64   `json:"case_events,omitempty"`
+	CaseOwn        map[string][2]uint64   `json:"case_own_events,omitempty"`
 	Cases          map[string]*Case       `json:"cases,omitempty"`
 	Hot            *snapHotline           `json:"hotline,omitempty"`
 	ItemEvents     map[string][2]uint64   `json:"item_events,omitempty"`
@@ -84,7 +85,7 @@ func (s *State) snapshot() *snapState {
 	out := &snapState{
 		ApprovedHalves: s.approvedHalves, Items: s.items, Log: &s.log, LostKeys: s.lostKeys,
 		Packages: s.packages, Recent: s.recent, Retained: s.retained,
-		CaseEvents: map[string][2]uint64{}, ItemEvents: map[string][2]uint64{},
+		CaseEvents: map[string][2]uint64{}, ItemEvents: map[string][2]uint64{}, CaseOwn: map[string][2]uint64{},
 		Persons: map[string]snapPerson{}, Requests: map[string]snapRequest{}, Sessions: map[string]snapSession{},
 	}
 	// Cases without their item lists (deriveIndexes): copies, as the
@@ -97,6 +98,9 @@ func (s *State) snapshot() *snapState {
 	}
 	for k, n := range s.caseEvents {
 		out.CaseEvents[k] = [2]uint64{n.n, n.last}
+	}
+	for k, n := range s.caseOwn {
+		out.CaseOwn[k] = [2]uint64{n.n, n.last}
 	}
 	for k, n := range s.itemEvents {
 		out.ItemEvents[k] = [2]uint64{n.n, n.last}
@@ -152,9 +156,9 @@ func (b *snapState) restore() (*State, error) {
 // that names an entry twice is refused.
 type restorer struct {
 	b snapState
-	// itemEvents and caseEvents are the state's own maps, filled as the
-	// lines come (b does not hold the event counts).
-	itemEvents, caseEvents map[string]named
+	// itemEvents, caseEvents and caseOwn are the state's own maps,
+	// filled as the lines come (b does not hold the event counts).
+	itemEvents, caseEvents, caseOwn map[string]named
 	// sizes, if known (the snapshot's header), size the large maps once.
 	sizes snapshotEntries
 }
@@ -165,12 +169,13 @@ type snapshotEntries struct {
 	Cases      int `json:"cases"`
 	ItemEvents int `json:"item_events"`
 	CaseEvents int `json:"case_events"`
+	CaseOwn    int `json:"case_own_events"`
 }
 
 // entries counts b's large maps' entries.
 func (b *snapState) entries() *snapshotEntries {
 	return &snapshotEntries{Items: len(b.Items), Cases: len(b.Cases),
-		ItemEvents: len(b.ItemEvents), CaseEvents: len(b.CaseEvents)}
+		ItemEvents: len(b.ItemEvents), CaseEvents: len(b.CaseEvents), CaseOwn: len(b.CaseOwn)}
 }
 
 var errSnapshotDup = errors.New("it names an entry twice")
@@ -213,6 +218,11 @@ func (r *restorer) add(part *snapState) error {
 	}
 	for id, n := range part.CaseEvents {
 		if !addCanon(&r.caseEvents, r.sizes.CaseEvents, r.caseID(id), named{n: n[0], last: n[1]}) {
+			return errSnapshotDup
+		}
+	}
+	for id, n := range part.CaseOwn {
+		if !addCanon(&r.caseOwn, r.sizes.CaseOwn, r.caseID(id), named{n: n[0], last: n[1]}) {
 			return errSnapshotDup
 		}
 	}
@@ -297,6 +307,7 @@ func (r *restorer) state() (*State, error) {
 		}
 	}
 	setIf(&s.caseEvents, r.caseEvents)
+	setIf(&s.caseOwn, r.caseOwn)
 	// An item's count lives on the item (Item.events); the map keeps
 	// only the ids that name no item.
 	for id, n := range r.itemEvents {
@@ -477,8 +488,9 @@ func (b *snapState) split(perLine int) []*snapState {
 	chunk(len(b.Packages), chunker(b.Packages, func(p *snapState, m map[string]*Package) { p.Packages = m }))
 	chunk(len(b.ItemEvents), chunker(b.ItemEvents, func(p *snapState, m map[string][2]uint64) { p.ItemEvents = m }))
 	chunk(len(b.CaseEvents), chunker(b.CaseEvents, func(p *snapState, m map[string][2]uint64) { p.CaseEvents = m }))
+	chunk(len(b.CaseOwn), chunker(b.CaseOwn, func(p *snapState, m map[string][2]uint64) { p.CaseOwn = m }))
 	rest := *b
-	rest.Items, rest.Cases, rest.Packages, rest.ItemEvents, rest.CaseEvents = nil, nil, nil, nil, nil
+	rest.Items, rest.Cases, rest.Packages, rest.ItemEvents, rest.CaseEvents, rest.CaseOwn = nil, nil, nil, nil, nil, nil
 	return append(out, &rest)
 }
 

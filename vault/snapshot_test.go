@@ -122,7 +122,7 @@ func fieldsDiff(av, bv reflect.Value, skip ...string) string {
 func TestSnapshotCarriesEveryStateField(t *testing.T) {
 	carried := map[string][]string{
 		"State": {"mu", "log", "persons", "byToken", "cases", "items", "packages", "objects", "retained", "recent",
-			"lostKeys", "caseEvents", "itemEvents", "sessions", "sessionByID", "requests", "approvedHalves", "hot"},
+			"lostKeys", "caseEvents", "itemEvents", "caseOwn", "sessions", "sessionByID", "requests", "approvedHalves", "hot"},
 		"hotlineState": {"reports", "reportOrder", "votes", "policy", "hashsets", "bySHA256", "pdq", "judged",
 			"judgedSet", "pdqOf", "exposure", "contacts"},
 		// Unexported fields of the types the state holds, which a
@@ -851,7 +851,7 @@ func TestSnapshotEntryCountsBounded(t *testing.T) {
 		if h.Entries == nil || h.Entries.Items == 0 || h.Entries.ItemEvents == 0 {
 			t.Fatalf("the header counts no entries: %+v", h.Entries)
 		}
-		h.Entries = &snapshotEntries{Items: -1, Cases: 1 << 62, ItemEvents: 1 << 40, CaseEvents: -(1 << 62)}
+		h.Entries = &snapshotEntries{Items: -1, Cases: 1 << 62, ItemEvents: 1 << 40, CaseEvents: -(1 << 62), CaseOwn: 1 << 50}
 	}, nil)
 	v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec)
 	defer st.Close()

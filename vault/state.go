@@ -37,9 +37,13 @@ type State struct {
 	// checked against the signed bytes (reads.go). An item the state
 	// holds keeps its count itself (Item.events); itemEvents holds only
 	// the ids that name no item (an event naming an id never deposited,
-	// such as a refused request for it).
+	// such as a refused request for it). caseOwn counts, of the events
+	// naming each case, those that name no item: the case's own history
+	// (opening, members, holds, packages), which a package's custody
+	// record reads without its items' views and refusals.
 	caseEvents map[string]named
 	itemEvents map[string]named
+	caseOwn    map[string]named
 	// sessions are the open sessions by their token's SHA-256 (and by
 	// id); requests the pending two-person requests by id
 	// (state_identity.go).
@@ -215,6 +219,7 @@ func newState() *State {
 
 		caseEvents: map[string]named{},
 		itemEvents: map[string]named{},
+		caseOwn:    map[string]named{},
 
 		sessions:    map[string]*session{},
 		sessionByID: map[string]*session{},
@@ -234,6 +239,9 @@ func (s *State) apply(ev *events.Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	count(s.caseEvents, ev.Case, ev.Seq)
+	if ev.Item == "" {
+		count(s.caseOwn, ev.Case, ev.Seq)
+	}
 	s.countItem(ev.Item, ev.Seq)
 	f := appliers[ev.Type]
 	if f == nil {
@@ -634,13 +642,25 @@ func count(m map[string]named, key string, seq uint64) {
 	m[key] = named{n: c.n + 1, last: seq}
 }
 
-// namedBy returns how many verified events name a case (or an item), and
-// the last one's position.
-func (s *State) namedBy(key string, item bool) named {
+// lookupKind is what a lookup of the log by case or item asks for.
+type lookupKind int
+
+const (
+	byCase    lookupKind = iota // the events that name a case
+	byItem                      // the events that name an item
+	byCaseOwn                   // the events that name a case and no item
+)
+
+// namedBy returns how many verified events a lookup of kind for key
+// returns, and the last one's position.
+func (s *State) namedBy(key string, kind lookupKind) named {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if !item {
+	switch kind {
+	case byCase:
 		return s.caseEvents[key]
+	case byCaseOwn:
+		return s.caseOwn[key]
 	}
 	if it := s.items[key]; it != nil {
 		return it.events

@@ -214,12 +214,21 @@ func TestItemEventCountsMatchTheLog(t *testing.T) {
 	}
 	want := map[string]named{}
 	wantCase := map[string]named{}
+	wantOwn := map[string]named{}
 	for _, ev := range evs {
 		if ev.Item != "" {
 			want[ev.Item] = named{n: want[ev.Item].n + 1, last: ev.Seq}
 		}
 		if ev.Case != "" {
 			wantCase[ev.Case] = named{n: wantCase[ev.Case].n + 1, last: ev.Seq}
+			if ev.Item == "" {
+				wantOwn[ev.Case] = named{n: wantOwn[ev.Case].n + 1, last: ev.Seq}
+			}
+		}
+	}
+	for id, n := range wantOwn {
+		if n == wantCase[id] {
+			t.Fatalf("case %s has no events of its items: the test cannot tell its own events from all of them", id)
 		}
 	}
 	restored := snapshotRoundTrip(t, live)
@@ -233,7 +242,7 @@ func TestItemEventCountsMatchTheLog(t *testing.T) {
 		}
 		items := 0
 		for id, n := range want {
-			if got := s.namedBy(id, true); got != n {
+			if got := s.namedBy(id, byItem); got != n {
 				t.Errorf("%s: item %s is named by %+v, the log says %+v", name, id, got, n)
 			}
 			if _, ok := s.items[id]; ok {
@@ -247,11 +256,14 @@ func TestItemEventCountsMatchTheLog(t *testing.T) {
 			t.Errorf("%s: itemEvents holds %d ids, want only the %d that are no item", name, len(s.itemEvents), len(want)-items)
 		}
 		for id, n := range wantCase {
-			if got := s.namedBy(id, false); got != n {
+			if got := s.namedBy(id, byCase); got != n {
 				t.Errorf("%s: case %s is named by %+v, the log says %+v", name, id, got, n)
 			}
+			if got := s.namedBy(id, byCaseOwn); got != wantOwn[id] {
+				t.Errorf("%s: case %s has %+v events of its own, the log says %+v", name, id, got, wantOwn[id])
+			}
 		}
-		if got := s.namedBy("it_never", true); got != (named{}) {
+		if got := s.namedBy("it_never", byItem); got != (named{}) {
 			t.Errorf("%s: an id no event names: %+v", name, got)
 		}
 	}

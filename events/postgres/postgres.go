@@ -41,6 +41,12 @@ CREATE TABLE custody_seal (
 );
 `
 
+// caseOwnIndex indexes the cases' own events (those naming no item:
+// ReadCaseOwn). Made at every open if missing, so that a log made before
+// it gains it without a new schema version, and a build from before it
+// opens the log as before (its appends keep the index up).
+const caseOwnIndex = `CREATE INDEX IF NOT EXISTS custody_events_case_own ON custody_events(case_id, seq) WHERE case_id <> '' AND item_id = '';`
+
 // initLock is the advisory lock key that serialises schema creation, so
 // two processes opening one fresh database do not both create it.
 const initLock = 0x43535444 // "CSTD", as the SQLite application id
@@ -68,6 +74,7 @@ CREATE TABLE custody_checkpoints (
 	note bytea NOT NULL
 );
 INSERT INTO custody_head(one, size) VALUES (true, 0);
+` + caseOwnIndex + `
 ` + sealTable
 
 // Config names the database.
@@ -209,6 +216,9 @@ func (s *Store) check(ctx context.Context, tx pgx.Tx, tables []string) error {
 		if !have[t] {
 			return s.errorf("the custody log has no %s table: it is damaged", t)
 		}
+	}
+	if _, err := tx.Exec(ctx, caseOwnIndex); err != nil {
+		return s.errorf("indexing the cases' own events: %w", err)
 	}
 	// The head must agree with the events: the first is 0 and the last is
 	// size-1 (the primary key rules out duplicates). MIN and MAX alone are

@@ -126,6 +126,33 @@ func TestRefusesOtherVersionsAndDamage(t *testing.T) {
 			t.Fatalf("seal of an upgraded log: %v %v", seal, err)
 		}
 	})
+	// A log made before the index of the cases' own events gains it at
+	// open, and its own-event reads answer as before.
+	t.Run("case-own index added", func(t *testing.T) {
+		url := mk(t)
+		exec(t, url, `DROP INDEX custody_events_case_own`)
+		s := open(t, url)
+		defer s.Close()
+		conn, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		var def string
+		if err := conn.QueryRow(context.Background(), `SELECT indexdef FROM pg_indexes WHERE indexname = 'custody_events_case_own'`).Scan(&def); err != nil {
+			t.Fatalf("the index of the cases' own events was not made again: %v", err)
+		}
+		if !strings.Contains(def, "item_id = ''") {
+			t.Fatalf("the index is %s", def)
+		}
+		n := 0
+		if err := s.ReadCaseOwn(context.Background(), "c", func(events.Record) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if n != 3 {
+			t.Fatalf("case c has %d events of its own, want 3", n)
+		}
+	})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			url := mk(t)

@@ -43,6 +43,16 @@ func (s *Store) ReadCase(ctx context.Context, caseID string, fn func(events.Reco
 		WHERE seq >= $1 AND case_id = $3 AND case_id <> '' ORDER BY seq LIMIT $2`, caseID)
 }
 
+// ReadCaseOwn implements events.CaseOwnReader: the case's rows by its
+// index, of which only those whose item_id is empty are returned.
+func (s *Store) ReadCaseOwn(ctx context.Context, caseID string, fn func(events.Record) error) error {
+	if caseID == "" {
+		return nil
+	}
+	return s.pages(ctx, 0, fn, `SELECT seq, id, case_id, item_id, bytes FROM custody_events
+		WHERE seq >= $1 AND case_id = $3 AND case_id <> '' AND item_id = '' ORDER BY seq LIMIT $2`, caseID)
+}
+
 // ReadItem implements events.Store.
 func (s *Store) ReadItem(ctx context.Context, itemID string, fn func(events.Record) error) error {
 	if itemID == "" {

@@ -15,8 +15,11 @@ import (
 
 // The case and item lookups.
 //
-// ReadCase and ReadItem answer from a lookup table: one row per event and
-// case or item it names. Case and item ids are random, so its rows land
+// ReadCase, ReadItem and ReadCaseOwn answer from a lookup table: one row
+// per event and case or item it names, and one more for an event that
+// names a case and no item (the case's own: its opening, members, holds,
+// packages), so that reading those does not read the case's items'
+// events. Case and item ids are random, so its rows land
 // all over its b-tree; inserting them in each append's transaction made
 // every commit several times slower, and any transaction on the log's
 // file holds up the appends. So the table lives in a file of its own
@@ -29,6 +32,11 @@ import (
 // The file is derived data: it is made again from the log when it is
 // missing, unreadable, of another log (lookups_anchor names the id of the
 // last indexed event, checked before indexing more), or ahead of the log.
+// An anchor written by this version starts with anchorVersion: a lookup
+// file written by a version without the case's own rows (whose anchor
+// lacks it), or by such a version after this one, is made again, never
+// read with rows missing.
+//
 // Like the case_id and item_id columns it is made from, it is not signed:
 // the vault checks what a lookup returns against the signed events and
 // their count (vault/reads.go).
@@ -52,8 +60,13 @@ CREATE TABLE IF NOT EXISTS lookups_size (
 );
 `
 
-func caseKey(id string) string { return "c:" + id }
-func itemKey(id string) string { return "i:" + id }
+func caseKey(id string) string    { return "c:" + id }
+func itemKey(id string) string    { return "i:" + id }
+func caseOwnKey(id string) string { return "o:" + id }
+
+// anchorVersion begins the anchors of lookup files whose rows include
+// the cases' own events (caseOwnKey).
+const anchorVersion = "2:"
 
 // indexChunk is how many events one indexer transaction covers.
 const indexChunk = 4096
@@ -163,10 +176,15 @@ func (s *Store) catchUp(ctx context.Context, stop <-chan struct{}) error {
 }
 
 // anchored reports whether a lookup table of size events whose last is
-// anchor is of this log: the log's event size-1 has that id.
+// anchor is of this log and this version: the anchor is anchorVersion and
+// the id of the log's event size-1.
 func (s *Store) anchored(ctx context.Context, size uint64, anchor string) bool {
 	if size == 0 {
 		return true
+	}
+	anchor, ours := strings.CutPrefix(anchor, anchorVersion)
+	if !ours {
+		return false
 	}
 	var id string
 	err := s.reader.QueryRowContext(ctx, `SELECT id FROM events WHERE seq = ?`, int64(size-1)).Scan(&id)
@@ -209,6 +227,9 @@ func (s *Store) indexChunk(ctx context.Context) (int, error) {
 		}
 		if c != "" {
 			add = append(add, lookupRow{caseKey(c), seq})
+			if it == "" {
+				add = append(add, lookupRow{caseOwnKey(c), seq})
+			}
 		}
 		if it != "" {
 			add = append(add, lookupRow{itemKey(it), seq})
@@ -249,7 +270,7 @@ func (s *Store) indexChunk(ctx context.Context) (int, error) {
 	}
 	if n > 0 {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO lookups_size(one, size, anchor) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET size = excluded.size, anchor = excluded.anchor`,
-			int64(next), last); err != nil {
+			int64(next), anchorVersion+last); err != nil {
 			return 0, fmt.Errorf("sqlite: the lookup file: %w", err)
 		}
 	}
@@ -259,12 +280,13 @@ func (s *Store) indexChunk(ctx context.Context) (int, error) {
 	return max(n, 1), nil
 }
 
-// lookup returns the positions of the events whose column (case_id or
-// item_id) holds the key's id: the indexed ones from the lookup table,
-// the rest by a scan of the log's events after them. A table far behind
-// (a new lookup file, or a bulk import) is brought up first, so that the
-// scan stays short.
-func (s *Store) lookup(ctx context.Context, column, key string) ([]uint64, error) {
+// lookup returns the positions of the events key (caseKey, itemKey or
+// caseOwnKey of an id) indexes: the indexed ones from the lookup table,
+// the rest by a scan of the log's events after them that meet tail (an
+// SQL condition on the events table with one parameter, the id). A table
+// far behind (a new lookup file, or a bulk import) is brought up first,
+// so that the scan stays short.
+func (s *Store) lookup(ctx context.Context, key, tail string) ([]uint64, error) {
 	if len(key) <= 2 {
 		return nil, nil
 	}
@@ -304,7 +326,7 @@ func (s *Store) lookup(ctx context.Context, column, key string) ([]uint64, error
 	if err := collect(s.index, `SELECT seq FROM lookups WHERE key = ? AND seq < ? ORDER BY seq`, key, int64(done)); err != nil {
 		return nil, err
 	}
-	if err := collect(s.reader, `SELECT seq FROM events WHERE seq >= ? AND `+column+` = ? ORDER BY seq`, int64(done), key[2:]); err != nil {
+	if err := collect(s.reader, `SELECT seq FROM events WHERE seq >= ? AND `+tail+` ORDER BY seq`, int64(done), key[2:]); err != nil {
 		return nil, err
 	}
 	return seqs, nil

@@ -392,7 +392,7 @@ func (s *Store) ReadBytes(ctx context.Context, from uint64, fn func(seq uint64, 
 
 // ReadCase implements events.Store.
 func (s *Store) ReadCase(ctx context.Context, caseID string, fn func(events.Record) error) error {
-	seqs, err := s.lookup(ctx, "case_id", caseKey(caseID))
+	seqs, err := s.lookup(ctx, caseKey(caseID), `case_id = ?`)
 	if err != nil {
 		return err
 	}
@@ -401,7 +401,18 @@ func (s *Store) ReadCase(ctx context.Context, caseID string, fn func(events.Reco
 
 // ReadItem implements events.Store.
 func (s *Store) ReadItem(ctx context.Context, itemID string, fn func(events.Record) error) error {
-	seqs, err := s.lookup(ctx, "item_id", itemKey(itemID))
+	seqs, err := s.lookup(ctx, itemKey(itemID), `item_id = ?`)
+	if err != nil {
+		return err
+	}
+	return s.readSeqs(ctx, seqs, fn)
+}
+
+// ReadCaseOwn implements events.CaseOwnReader, from the lookup table's
+// rows for the case's own events (lookups.go): it reads none of the
+// case's items' events.
+func (s *Store) ReadCaseOwn(ctx context.Context, caseID string, fn func(events.Record) error) error {
+	seqs, err := s.lookup(ctx, caseOwnKey(caseID), `case_id = ? AND item_id = ''`)
 	if err != nil {
 		return err
 	}

@@ -127,6 +127,15 @@ func TestVersionOneIsUpgraded(t *testing.T) {
 // the indexer has run (a scan of the log), after it (the table), when the
 // file was deleted, replaced by garbage, or taken from another log (made
 // again from the log).
+// itemOf is the item of event i in TestLookupFileIsDerived's log: none
+// for one event in ten, else one of seven.
+func itemOf(i int) string {
+	if i%10 == 9 {
+		return ""
+	}
+	return fmt.Sprint("I-", i%7)
+}
+
 func TestLookupFileIsDerived(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -135,7 +144,7 @@ func TestLookupFileIsDerived(t *testing.T) {
 		var recs []events.Record
 		for i := range 3000 {
 			recs = append(recs, events.Record{Seq: uint64(i), ID: fmt.Sprint(prefix, "id-", i), Case: fmt.Sprint(prefix, "C-", i%3),
-				Item: fmt.Sprint("I-", i%7), Bytes: []byte(fmt.Sprint("event ", i))})
+				Item: itemOf(i), Bytes: []byte(fmt.Sprint("event ", i))})
 		}
 		if err := s.Append(ctx, 0, recs, nil); err != nil {
 			t.Fatal(err)
@@ -166,8 +175,22 @@ func TestLookupFileIsDerived(t *testing.T) {
 		if err := s.ReadItem(ctx, "I-6", func(r events.Record) error { got = append(got, r.Seq); return nil }); err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 428 || got[0] != 6 {
+		if len(got) != 386 || got[0] != 6 {
 			t.Fatalf("%s: item I-6 has %d events", when, len(got))
+		}
+		// The case's own events (no item), from the same lookups.
+		got = got[:0]
+		if err := s.ReadCaseOwn(ctx, "C-1", func(r events.Record) error {
+			if r.Item != "" {
+				t.Errorf("%s: event %d of item %s read as the case's own", when, r.Seq, r.Item)
+			}
+			got = append(got, r.Seq)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 100 || got[0] != 19 || got[99] != 2989 {
+			t.Fatalf("%s: case C-1 has %d events of its own", when, len(got))
 		}
 	}
 	s := open(t, path)
@@ -180,6 +203,30 @@ func TestLookupFileIsDerived(t *testing.T) {
 	os.Remove(path + "-lookups")
 	s = open(t, path)
 	check(s, "lookup file deleted")
+	waitIndexed(path, 3000)
+	s.Close()
+
+	// A lookup file as the version before the case's own rows wrote it
+	// (or as that version leaves one this version wrote, which it makes
+	// again since the anchor is not its own): no own rows, an anchor of
+	// the bare id. It is made again, not read with the rows missing.
+	raw, err := sql.Open("sqlite", path+"-lookups")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := raw.Exec(`DELETE FROM lookups WHERE key LIKE 'o:%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 300 {
+		t.Fatalf("the lookup file held %d rows of cases' own events, want 300", n)
+	}
+	if _, err := raw.Exec(`UPDATE lookups_size SET anchor = substr(anchor, 3)`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	s = open(t, path)
+	check(s, "lookup file of the version before")
 	s.Close()
 
 	os.WriteFile(path+"-lookups", []byte("not a database at all, but long enough to look like one.................................................................................................................."), 0o600)

@@ -366,6 +366,21 @@ func testByCaseItem(t *testing.T, open Opener) {
 			t.Fatal(err)
 		}
 		sameRecords(t, got, want)
+		// The case's own events: those of its records that name no item,
+		// by the store's own reader if it has one.
+		var own, gotOwn []events.Record
+		for _, r := range want {
+			if r.Item == "" {
+				own = append(own, r)
+			}
+		}
+		if caseID == "case-0" && (len(own) == 0 || len(own) == len(want)) {
+			t.Fatalf("the test's log should give case-0 events with and without an item")
+		}
+		if err := events.ReadCaseOwn(context.Background(), s, caseID, func(r events.Record) error { gotOwn = append(gotOwn, r); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		sameRecords(t, gotOwn, own)
 	}
 	for _, item := range []string{"item-0", "item-2", "item-1", ""} {
 		var want, got []events.Record
