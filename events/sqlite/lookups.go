@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -32,10 +33,14 @@ import (
 // The file is derived data: it is made again from the log when it is
 // missing, unreadable, of another log (lookups_anchor names the id of the
 // last indexed event, checked before indexing more), or ahead of the log.
-// An anchor written by this version starts with anchorVersion: a lookup
-// file written by a version without the case's own rows (whose anchor
-// lacks it), or by such a version after this one, is made again, never
-// read with rows missing.
+// The case's own rows exist from a position on, which the anchor names
+// ("2:FROM:ID", anchorVersion): a lookup file of a version without them
+// (whose anchor is the bare id) is kept and gains them from the events it
+// indexes next, so that an upgrade reindexes nothing; before FROM, a
+// case's own events are its rows whose events have an empty item_id. A
+// version without them that finds this anchor takes the file for another
+// log's and makes it again, and the next anchor it writes is a bare id
+// again: no own rows are ever read where they may be missing.
 //
 // Like the case_id and item_id columns it is made from, it is not signed:
 // the vault checks what a lookup returns against the signed events and
@@ -65,8 +70,31 @@ func itemKey(id string) string    { return "i:" + id }
 func caseOwnKey(id string) string { return "o:" + id }
 
 // anchorVersion begins the anchors of lookup files whose rows include
-// the cases' own events (caseOwnKey).
+// the cases' own events (caseOwnKey) from a position on.
 const anchorVersion = "2:"
+
+// readAnchor reads a lookup table's anchor: the id of its last indexed
+// event, and the position from which it holds the cases' own rows (size,
+// that is none yet, for the bare id a version without them wrote). ok is
+// false for an anchor of neither form.
+func readAnchor(anchor string, size uint64) (id string, ownFrom uint64, ok bool) {
+	rest, ours := strings.CutPrefix(anchor, anchorVersion)
+	if !ours {
+		return anchor, size, !strings.Contains(anchor, ":")
+	}
+	from, id, found := strings.Cut(rest, ":")
+	n, err := strconv.ParseUint(from, 10, 64)
+	if !found || err != nil || n > size {
+		return "", 0, false
+	}
+	return id, n, true
+}
+
+// writeAnchor is the anchor of a table whose last indexed event is id and
+// whose own rows begin at ownFrom.
+func writeAnchor(id string, ownFrom uint64) string {
+	return anchorVersion + strconv.FormatUint(ownFrom, 10) + ":" + id
+}
 
 // indexChunk is how many events one indexer transaction covers.
 const indexChunk = 4096
@@ -175,15 +203,15 @@ func (s *Store) catchUp(ctx context.Context, stop <-chan struct{}) error {
 	}
 }
 
-// anchored reports whether a lookup table of size events whose last is
-// anchor is of this log and this version: the anchor is anchorVersion and
-// the id of the log's event size-1.
+// anchored reports whether a lookup table of size events whose anchor is
+// anchor is of this log: the anchor names the id of the log's event
+// size-1 (readAnchor).
 func (s *Store) anchored(ctx context.Context, size uint64, anchor string) bool {
 	if size == 0 {
 		return true
 	}
-	anchor, ours := strings.CutPrefix(anchor, anchorVersion)
-	if !ours {
+	anchor, _, ok := readAnchor(anchor, size)
+	if !ok {
 		return false
 	}
 	var id string
@@ -208,8 +236,9 @@ func (s *Store) indexChunk(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("sqlite: the lookup file: %w", err)
 	}
 	reset := !s.anchored(ctx, from, anchor)
+	_, ownFrom, _ := readAnchor(anchor, from)
 	if reset {
-		from = 0
+		from, ownFrom = 0, 0
 	}
 	rows, err := s.reader.QueryContext(ctx, `SELECT seq, id, case_id, item_id FROM events WHERE seq >= ? ORDER BY seq LIMIT ?`, int64(from), indexChunk)
 	if err != nil {
@@ -270,7 +299,7 @@ func (s *Store) indexChunk(ctx context.Context) (int, error) {
 	}
 	if n > 0 {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO lookups_size(one, size, anchor) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET size = excluded.size, anchor = excluded.anchor`,
-			int64(next), anchorVersion+last); err != nil {
+			int64(next), writeAnchor(last, ownFrom)); err != nil {
 			return 0, fmt.Errorf("sqlite: the lookup file: %w", err)
 		}
 	}
@@ -290,44 +319,88 @@ func (s *Store) lookup(ctx context.Context, key, tail string) ([]uint64, error) 
 	if len(key) <= 2 {
 		return nil, nil
 	}
-	size, err := s.Size(ctx)
+	done, _, err := s.indexState(ctx)
 	if err != nil {
 		return nil, err
+	}
+	seqs, err := s.collect(ctx, s.index, nil, `SELECT seq FROM lookups WHERE key = ? AND seq < ? ORDER BY seq`, key, int64(done))
+	if err != nil {
+		return nil, err
+	}
+	return s.collect(ctx, s.reader, seqs, `SELECT seq FROM events WHERE seq >= ? AND `+tail+` ORDER BY seq`, int64(done), key[2:])
+}
+
+// indexState returns how many of the log's events the lookup table
+// covers, and from which position it holds the cases' own rows. A table
+// far behind (a new lookup file, or a bulk import) is brought up first,
+// so that the scans of the events after it stay short.
+func (s *Store) indexState(ctx context.Context) (done, ownFrom uint64, err error) {
+	size, err := s.Size(ctx)
+	if err != nil {
+		return 0, 0, err
 	}
 	done, anchor, err := s.indexed(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: the lookup file: %w", err)
+		return 0, 0, fmt.Errorf("sqlite: the lookup file: %w", err)
 	}
 	if done > size || size-done > 16*indexChunk || !s.anchored(ctx, done, anchor) {
 		if err := s.catchUp(ctx, nil); err != nil {
-			return nil, err
+			return 0, 0, err
 		}
-		if done, _, err = s.indexed(ctx); err != nil {
-			return nil, fmt.Errorf("sqlite: the lookup file: %w", err)
+		if done, anchor, err = s.indexed(ctx); err != nil {
+			return 0, 0, fmt.Errorf("sqlite: the lookup file: %w", err)
 		}
+	}
+	_, ownFrom, ok := readAnchor(anchor, done)
+	if !ok {
+		ownFrom = done
 	}
 	done = min(done, size)
-	var seqs []uint64
-	collect := func(db *sql.DB, q string, args ...any) error {
-		rows, err := db.QueryContext(ctx, q, args...)
-		if err != nil {
-			return fmt.Errorf("sqlite: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var seq int64
-			if err := rows.Scan(&seq); err != nil {
-				return fmt.Errorf("sqlite: %w", err)
-			}
-			seqs = append(seqs, uint64(seq))
-		}
-		return rows.Err()
+	return done, min(ownFrom, done), nil
+}
+
+// collect appends to seqs the positions a query of db returns.
+func (s *Store) collect(ctx context.Context, db *sql.DB, seqs []uint64, q string, args ...any) ([]uint64, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	if err := collect(s.index, `SELECT seq FROM lookups WHERE key = ? AND seq < ? ORDER BY seq`, key, int64(done)); err != nil {
-		return nil, err
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+		seqs = append(seqs, uint64(seq))
 	}
-	if err := collect(s.reader, `SELECT seq FROM events WHERE seq >= ? AND `+tail+` ORDER BY seq`, int64(done), key[2:]); err != nil {
-		return nil, err
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	return seqs, nil
+}
+
+// caseOwn returns the positions of a case's own events (those naming it
+// and no item), in order, and how many of them come first that must be
+// read with the condition item_id = ”: the case's rows before the
+// table's own rows begin (a table a version without them indexed). The
+// rest come from the own rows and from a scan of the events after the
+// table.
+func (s *Store) caseOwn(ctx context.Context, caseID string) (seqs []uint64, filtered int, err error) {
+	if caseID == "" {
+		return nil, 0, nil
+	}
+	done, ownFrom, err := s.indexState(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if seqs, err = s.collect(ctx, s.index, nil, `SELECT seq FROM lookups WHERE key = ? AND seq < ? ORDER BY seq`, caseKey(caseID), int64(ownFrom)); err != nil {
+		return nil, 0, err
+	}
+	filtered = len(seqs)
+	if seqs, err = s.collect(ctx, s.index, seqs, `SELECT seq FROM lookups WHERE key = ? AND seq >= ? AND seq < ? ORDER BY seq`,
+		caseOwnKey(caseID), int64(ownFrom), int64(done)); err != nil {
+		return nil, 0, err
+	}
+	seqs, err = s.collect(ctx, s.reader, seqs, `SELECT seq FROM events WHERE seq >= ? AND case_id = ? AND item_id = '' ORDER BY seq`, int64(done), caseID)
+	return seqs, filtered, err
 }

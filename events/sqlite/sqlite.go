@@ -410,18 +410,29 @@ func (s *Store) ReadItem(ctx context.Context, itemID string, fn func(events.Reco
 
 // ReadCaseOwn implements events.CaseOwnReader, from the lookup table's
 // rows for the case's own events (lookups.go): it reads none of the
-// case's items' events.
+// case's items' events, except in the part of the log a lookup file
+// indexed before it held those rows, where the case's rows are read and
+// those with an item passed over in SQLite (their bytes not read out).
 func (s *Store) ReadCaseOwn(ctx context.Context, caseID string, fn func(events.Record) error) error {
-	seqs, err := s.lookup(ctx, caseOwnKey(caseID), `case_id = ? AND item_id = ''`)
+	seqs, filtered, err := s.caseOwn(ctx, caseID)
 	if err != nil {
 		return err
 	}
-	return s.readSeqs(ctx, seqs, fn)
+	if err := s.readSeqsWhere(ctx, seqs[:filtered], ` AND item_id = ''`, fn); err != nil {
+		return err
+	}
+	return s.readSeqs(ctx, seqs[filtered:], fn)
 }
 
 // readSeqs reads the events at the given positions, in order, a few
 // hundred per query.
 func (s *Store) readSeqs(ctx context.Context, seqs []uint64, fn func(events.Record) error) error {
+	return s.readSeqsWhere(ctx, seqs, "", fn)
+}
+
+// readSeqsWhere reads the events at the given positions that also meet
+// cond (an SQL condition on the events table, "" for none).
+func (s *Store) readSeqsWhere(ctx context.Context, seqs []uint64, cond string, fn func(events.Record) error) error {
 	for len(seqs) > 0 {
 		n := min(len(seqs), 500)
 		args := make([]any, n)
@@ -429,7 +440,7 @@ func (s *Store) readSeqs(ctx context.Context, seqs []uint64, fn func(events.Reco
 			args[i] = int64(q)
 		}
 		q := `SELECT seq, id, case_id, item_id, bytes FROM events WHERE seq IN (` +
-			strings.TrimSuffix(strings.Repeat("?,", n), ",") + `) ORDER BY seq`
+			strings.TrimSuffix(strings.Repeat("?,", n), ",") + `)` + cond + ` ORDER BY seq`
 		if err := s.query(ctx, fn, q, args...); err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -206,29 +207,6 @@ func TestLookupFileIsDerived(t *testing.T) {
 	waitIndexed(path, 3000)
 	s.Close()
 
-	// A lookup file as the version before the case's own rows wrote it
-	// (or as that version leaves one this version wrote, which it makes
-	// again since the anchor is not its own): no own rows, an anchor of
-	// the bare id. It is made again, not read with the rows missing.
-	raw, err := sql.Open("sqlite", path+"-lookups")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := raw.Exec(`DELETE FROM lookups WHERE key LIKE 'o:%'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := res.RowsAffected(); n != 300 {
-		t.Fatalf("the lookup file held %d rows of cases' own events, want 300", n)
-	}
-	if _, err := raw.Exec(`UPDATE lookups_size SET anchor = substr(anchor, 3)`); err != nil {
-		t.Fatal(err)
-	}
-	raw.Close()
-	s = open(t, path)
-	check(s, "lookup file of the version before")
-	s.Close()
-
 	os.WriteFile(path+"-lookups", []byte("not a database at all, but long enough to look like one.................................................................................................................."), 0o600)
 	os.Remove(path + "-lookups-wal")
 	os.Remove(path + "-lookups-shm")
@@ -254,4 +232,113 @@ func TestLookupFileIsDerived(t *testing.T) {
 	defer s.Close()
 	waitIndexed(path, 3000)
 	check(s, "another log's lookup file")
+}
+
+// A lookup file of the version before the cases' own rows is kept, not
+// made again: the events it covers are read by the case's rows, and the
+// events indexed after it gain own rows.
+func TestLookupFileOfTheVersionBefore(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "custody.db")
+	waitIndexed := func(n int) {
+		t.Helper()
+		raw, _ := sql.Open("sqlite", path+"-lookups")
+		defer raw.Close()
+		deadline := time.Now().Add(10 * time.Second)
+		for got := -1; got != n; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the lookup file covers %d events after 10 s, want %d", got, n)
+			}
+			raw.QueryRow(`SELECT size FROM lookups_size`).Scan(&got)
+		}
+	}
+	var recs []events.Record
+	for i := range 3000 {
+		recs = append(recs, events.Record{Seq: uint64(i), ID: fmt.Sprint("id-", i), Case: fmt.Sprint("C-", i%3),
+			Item: itemOf(i), Bytes: []byte(fmt.Sprint("event ", i))})
+	}
+	s := open(t, path)
+	if err := s.Append(ctx, 0, recs, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitIndexed(3000)
+	s.Close()
+	ownOf := func(s *sqlite.Store, when string, n int) {
+		t.Helper()
+		var got, want []uint64
+		if err := s.ReadCaseOwn(ctx, "C-1", func(r events.Record) error { got = append(got, r.Seq); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			if i%3 == 1 && itemOf(i) == "" {
+				want = append(want, uint64(i))
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s: case C-1's own events are %d, want %d", when, len(got), len(want))
+		}
+	}
+	// A lookup file as the version before the case's own rows wrote it
+	// (or as that version leaves one this version wrote, which it makes
+	// again since the anchor is not its own): no own rows, an anchor of
+	// the bare id. It is kept, read by the case's rows for the events it
+	// covers, and gains own rows for the events indexed next.
+	raw, err := sql.Open("sqlite", path+"-lookups")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var anchor string
+	raw.QueryRow(`SELECT anchor FROM lookups_size`).Scan(&anchor)
+	if !strings.HasPrefix(anchor, "2:0:") {
+		t.Fatalf("the anchor of a lookup file made with own rows is %q", anchor)
+	}
+	res, err := raw.Exec(`DELETE FROM lookups WHERE key LIKE 'o:%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 300 {
+		t.Fatalf("the lookup file held %d rows of cases' own events, want 300", n)
+	}
+	if _, err := raw.Exec(`UPDATE lookups_size SET anchor = substr(anchor, 5)`); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, path)
+	ownOf(s, "lookup file of the version before", 3000)
+	var more []events.Record
+	for i := 3000; i < 4000; i++ {
+		more = append(more, events.Record{Seq: uint64(i), ID: fmt.Sprint("id-", i), Case: fmt.Sprint("C-", i%3),
+			Item: itemOf(i), Bytes: []byte(fmt.Sprint("event ", i))})
+	}
+	if err := s.Append(ctx, 3000, more, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitIndexed(4000)
+	var own, below int
+	raw.QueryRow(`SELECT count(*), count(CASE WHEN seq < 3000 THEN 1 END) FROM lookups WHERE key LIKE 'o:%'`).Scan(&own, &below)
+	if own != 100 || below != 0 {
+		t.Fatalf("the upgraded lookup file holds %d own rows, %d of them before it was upgraded; want 100 and 0", own, below)
+	}
+	raw.QueryRow(`SELECT anchor FROM lookups_size`).Scan(&anchor)
+	if !strings.HasPrefix(anchor, "2:3000:") {
+		t.Fatalf("the anchor of the upgraded lookup file is %q", anchor)
+	}
+	ownOf(s, "across the upgrade", 4000)
+	s.Close()
+	// An anchor of neither form: the file is made again.
+	if _, err := raw.Exec(`UPDATE lookups_size SET anchor = '2:x:' || anchor`); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, path)
+	// A read finds the anchor is not this log's and makes the file again
+	// before it answers.
+	if err := s.ReadCaseOwn(ctx, "C-1", func(events.Record) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	raw.QueryRow(`SELECT anchor FROM lookups_size`).Scan(&anchor)
+	if !strings.HasPrefix(anchor, "2:0:") {
+		t.Fatalf("a lookup file with a malformed anchor was not made again: %q", anchor)
+	}
+	ownOf(s, "made again", 4000)
+	s.Close()
 }
