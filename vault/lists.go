@@ -134,7 +134,7 @@ func (v *Vault) Cases(who Principal) []CaseSummary {
 			continue
 		}
 		out = append(out, CaseSummary{Case: c.ID, Title: c.Title, Held: c.Held, Destroyed: c.Destroyed,
-			Items: len(v.state.caseItems(id)), OpenedAt: c.OpenedAt})
+			Items: v.state.caseItemCount(id), OpenedAt: c.OpenedAt})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].OpenedAt.Before(out[j].OpenedAt) })
 	return out

@@ -779,6 +779,17 @@ func (s *State) caseItems(id string) []string {
 	return nil
 }
 
+// caseItemCount returns how many items a case holds, without copying
+// their ids (a case list counts every case's).
+func (s *State) caseItemCount(id string) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if c := s.cases[id]; c != nil {
+		return len(c.Items)
+	}
+	return 0
+}
+
 // objectCase returns the case an object belongs to.
 func (s *State) objectCase(name string) (Case, bool) {
 	s.mu.RLock()
