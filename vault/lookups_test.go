@@ -520,10 +520,8 @@ func (e *editedOwn) ReadCase(ctx context.Context, id string, fn func(events.Reco
 func TestCaseOwnLookupIsChecked(t *testing.T) {
 	v := openTestVault(t)
 	ctx := context.Background()
-	invTok, _ := v.Enroll(ctx, "inv", RoleInvestigator)
-	inv, _ := signIn(v, invTok)
-	custTok, _ := v.Enroll(ctx, "cust", RoleCustodian)
-	cust, _ := signIn(v, custTok)
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	cust := enrolled(t, v, "cust", RoleCustodian)
 	for _, c := range []string{"A", "B"} {
 		if err := v.OpenCase(ctx, inv, c, "t"); err != nil {
 			t.Fatal(err)

@@ -128,6 +128,21 @@ func TestVersionOneIsUpgraded(t *testing.T) {
 // the indexer has run (a scan of the log), after it (the table), when the
 // file was deleted, replaced by garbage, or taken from another log (made
 // again from the log).
+// waitIndexed waits until the lookup file of the log at path covers n
+// events.
+func waitIndexed(t *testing.T, path string, n int) {
+	t.Helper()
+	raw, _ := sql.Open("sqlite", path+"-lookups")
+	defer raw.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for got := -1; got != n; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the lookup file covers %d events after 10 s, want %d", got, n)
+		}
+		raw.QueryRow(`SELECT size FROM lookups_size`).Scan(&got)
+	}
+}
+
 // itemOf is the item of event i in TestLookupFileIsDerived's log: none
 // for one event in ten, else one of seven.
 func itemOf(i int) string {
@@ -149,18 +164,6 @@ func TestLookupFileIsDerived(t *testing.T) {
 		}
 		if err := s.Append(ctx, 0, recs, nil); err != nil {
 			t.Fatal(err)
-		}
-	}
-	waitIndexed := func(p string, n int) {
-		t.Helper()
-		raw, _ := sql.Open("sqlite", p+"-lookups")
-		defer raw.Close()
-		deadline := time.Now().Add(10 * time.Second)
-		for got := -1; got != n; time.Sleep(50 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("the lookup file covers %d events after 10 s, want %d", got, n)
-			}
-			raw.QueryRow(`SELECT size FROM lookups_size`).Scan(&got)
 		}
 	}
 	check := func(s *sqlite.Store, when string) {
@@ -197,14 +200,14 @@ func TestLookupFileIsDerived(t *testing.T) {
 	s := open(t, path)
 	fill(s, "")
 	check(s, "not indexed")
-	waitIndexed(path, 3000)
+	waitIndexed(t, path, 3000)
 	check(s, "indexed")
 	s.Close()
 
 	os.Remove(path + "-lookups")
 	s = open(t, path)
 	check(s, "lookup file deleted")
-	waitIndexed(path, 3000)
+	waitIndexed(t, path, 3000)
 	s.Close()
 
 	os.WriteFile(path+"-lookups", []byte("not a database at all, but long enough to look like one.................................................................................................................."), 0o600)
@@ -212,7 +215,7 @@ func TestLookupFileIsDerived(t *testing.T) {
 	os.Remove(path + "-lookups-shm")
 	s = open(t, path)
 	check(s, "lookup file garbage")
-	waitIndexed(path, 3000)
+	waitIndexed(t, path, 3000)
 	s.Close()
 
 	// Another log's lookup file, fully indexed, whose cases are named
@@ -220,7 +223,7 @@ func TestLookupFileIsDerived(t *testing.T) {
 	other := filepath.Join(dir, "other.db")
 	o := open(t, other)
 	fill(o, "x")
-	waitIndexed(other, 3000)
+	waitIndexed(t, other, 3000)
 	o.Close()
 	for _, suffix := range []string{"-lookups", "-lookups-wal", "-lookups-shm"} {
 		os.Remove(path + suffix)
@@ -230,7 +233,7 @@ func TestLookupFileIsDerived(t *testing.T) {
 	}
 	s = open(t, path)
 	defer s.Close()
-	waitIndexed(path, 3000)
+	waitIndexed(t, path, 3000)
 	check(s, "another log's lookup file")
 }
 
@@ -240,18 +243,6 @@ func TestLookupFileIsDerived(t *testing.T) {
 func TestLookupFileOfTheVersionBefore(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "custody.db")
-	waitIndexed := func(n int) {
-		t.Helper()
-		raw, _ := sql.Open("sqlite", path+"-lookups")
-		defer raw.Close()
-		deadline := time.Now().Add(10 * time.Second)
-		for got := -1; got != n; time.Sleep(50 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("the lookup file covers %d events after 10 s, want %d", got, n)
-			}
-			raw.QueryRow(`SELECT size FROM lookups_size`).Scan(&got)
-		}
-	}
 	var recs []events.Record
 	for i := range 3000 {
 		recs = append(recs, events.Record{Seq: uint64(i), ID: fmt.Sprint("id-", i), Case: fmt.Sprint("C-", i%3),
@@ -261,7 +252,7 @@ func TestLookupFileOfTheVersionBefore(t *testing.T) {
 	if err := s.Append(ctx, 0, recs, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitIndexed(3000)
+	waitIndexed(t, path, 3000)
 	s.Close()
 	ownOf := func(s *sqlite.Store, when string, n int) {
 		t.Helper()
@@ -313,7 +304,7 @@ func TestLookupFileOfTheVersionBefore(t *testing.T) {
 	if err := s.Append(ctx, 3000, more, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitIndexed(4000)
+	waitIndexed(t, path, 4000)
 	var own, below int
 	raw.QueryRow(`SELECT count(*), count(CASE WHEN seq < 3000 THEN 1 END) FROM lookups WHERE key LIKE 'o:%'`).Scan(&own, &below)
 	if own != 100 || below != 0 {
