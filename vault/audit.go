@@ -161,7 +161,10 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 		// An item's timeline includes the packages that carried it out
 		// of the vault: the case's package events that name it, found
 		// among the case's own events (not among its other items'), and
-		// given in log order among the item's events.
+		// given in log order among the item's events. Both reads stop
+		// at the log's size when the first began, so that an event
+		// appended between them cannot appear without the ones before it.
+		size := v.log.Size()
 		type carried struct {
 			r  events.Record
 			ev *events.Event
@@ -169,6 +172,9 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 		var pkgEvents []carried
 		pkgs := map[string]bool{}
 		if err := v.readNamed(ctx, it.Case, byCaseOwn, func(r events.Record, ev *events.Event) error {
+			if r.Seq >= size {
+				return nil
+			}
 			switch ev.Type {
 			case TypePackageSealing:
 				var d PackageSealing
@@ -198,6 +204,9 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 			return nil
 		}
 		if err := v.readNamed(ctx, itemID, byItem, func(r events.Record, ev *events.Event) error {
+			if r.Seq >= size {
+				return nil
+			}
 			if err := before(r.Seq); err != nil {
 				return err
 			}

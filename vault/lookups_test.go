@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
 )
 
 // editedLookups is a log store whose lookup answers were edited the way a
@@ -693,5 +694,78 @@ func TestCaseOwnLookupIsChecked(t *testing.T) {
 				t.Error("the edited lookup was not found out (no scan of the whole log)")
 			}
 		})
+	}
+}
+
+// hookedOwn calls after once its ReadCaseOwn has answered.
+type hookedOwn struct {
+	events.Store
+	after func()
+}
+
+func (h *hookedOwn) ReadCaseOwn(ctx context.Context, id string, fn func(events.Record) error) error {
+	err := events.ReadCaseOwn(ctx, h.Store, id, fn)
+	if h.after != nil {
+		h.after()
+		h.after = nil
+	}
+	return err
+}
+
+// An item's timeline reads the case's own events, then the item's: what
+// is appended between the two reads is for the next timeline, so that a
+// view of the item cannot appear without the package sealing logged
+// before it.
+func TestItemTimelineIsOneMoment(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	if err := v.OpenCase(ctx, inv, "A", "t"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := v.Deposit(ctx, inv, DepositRequest{Case: "A", Name: "a.bin", Body: strings.NewReader("a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := v.cfg.Log
+	defer func() { v.cfg.Log = real }()
+	hooked := &hookedOwn{Store: real}
+	hooked.after = func() {
+		// Between the reads: a package of the item is sealed, then the
+		// item is viewed.
+		if _, err := v.log.Append(ctx,
+			sequencer.Draft{Type: TypePackageSealing, Actor: inv.actor(), Case: "A",
+				Data: PackageSealing{Package: "pk_between", For: "dan", Purpose: "p", Items: []string{d.ID}}},
+			sequencer.Draft{Type: TypeItemAccessed, Actor: inv.actor(), Case: "A", Item: d.ID,
+				Data: ItemAccessed{Purpose: "AFTER THE SEALING", Access: "view"}}); err != nil {
+			t.Error(err)
+		}
+	}
+	v.cfg.Log = hooked
+	var seqs []uint64
+	if err := v.Timeline(ctx, aud, "", d.ID, func(r events.Record, ev *events.Event) error {
+		if bytes.Contains(r.Bytes, []byte("AFTER THE SEALING")) {
+			t.Errorf("the timeline shows event %d, appended after its read of the case's own events, without the sealing before it", r.Seq)
+		}
+		seqs = append(seqs, r.Seq)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if hooked.after != nil || len(seqs) == 0 {
+		t.Fatalf("the timeline did not read the case's own events through the store (%d events)", len(seqs))
+	}
+	// The next timeline shows both, in order.
+	v.cfg.Log = real
+	var types []string
+	if err := v.Timeline(ctx, aud, "", d.ID, func(r events.Record, ev *events.Event) error {
+		types = append(types, ev.Type)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(types); n < 2 || types[n-2] != TypePackageSealing || types[n-1] != TypeItemAccessed {
+		t.Fatalf("the next timeline ends with %v", types)
 	}
 }
