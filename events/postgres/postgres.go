@@ -42,9 +42,10 @@ CREATE TABLE custody_seal (
 `
 
 // caseOwnIndex indexes the cases' own events (those naming no item:
-// ReadCaseOwn). Made at every open if missing, so that a log made before
-// it gains it without a new schema version, and a build from before it
-// opens the log as before (its appends keep the index up).
+// ReadCaseOwn). An open that finds it missing makes it (ensureCaseOwn),
+// so that a log made before it gains it without a new schema version,
+// and a build from before it opens the log as before (its appends keep
+// the index up).
 const caseOwnIndex = `CREATE INDEX IF NOT EXISTS custody_events_case_own ON custody_events(case_id, seq) WHERE case_id <> '' AND item_id = '';`
 
 // initLock is the advisory lock key that serialises schema creation, so
@@ -217,8 +218,8 @@ func (s *Store) check(ctx context.Context, tx pgx.Tx, tables []string) error {
 			return s.errorf("the custody log has no %s table: it is damaged", t)
 		}
 	}
-	if _, err := tx.Exec(ctx, caseOwnIndex); err != nil {
-		return s.errorf("indexing the cases' own events: %w", err)
+	if err := s.ensureCaseOwn(ctx, tx); err != nil {
+		return err
 	}
 	// The head must agree with the events: the first is 0 and the last is
 	// size-1 (the primary key rules out duplicates). MIN and MAX alone are
@@ -239,6 +240,38 @@ func (s *Store) check(ctx context.Context, tx pgx.Tx, tables []string) error {
 	}
 	if *hi != *size || *lo != 0 {
 		return s.errorf("the custody log is damaged: its head says %d events, but they run from %d to %d", *size, *lo, *hi)
+	}
+	return nil
+}
+
+// ensureCaseOwn makes the index of the cases' own events if the log
+// lacks it. An open that finds it present writes nothing and takes no
+// lock on the events (PostgreSQL checks a read-only session and the
+// tables' ownership before IF NOT EXISTS). A session that may not make
+// it (read-only, or a role that does not own the tables) opens the log
+// without it: ReadCaseOwn then filters the case index's rows, the same
+// answer more slowly, until an open as the tables' owner makes it.
+func (s *Store) ensureCaseOwn(ctx context.Context, tx pgx.Tx) error {
+	var present bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_indexes
+		WHERE schemaname = current_schema() AND indexname = 'custody_events_case_own')`).Scan(&present)
+	if err != nil {
+		return s.errorf("looking for the index of the cases' own events: %w", err)
+	}
+	if present {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `SAVEPOINT case_own`); err != nil {
+		return s.errorf("indexing the cases' own events: %w", err)
+	}
+	if _, err := tx.Exec(ctx, caseOwnIndex); err != nil {
+		if _, rerr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT case_own`); rerr != nil {
+			return s.errorf("indexing the cases' own events: %w", errors.Join(err, rerr))
+		}
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT case_own`); err != nil {
+		return s.errorf("indexing the cases' own events: %w", err)
 	}
 	return nil
 }

@@ -251,3 +251,46 @@ func (c *chainer) recs(n int) []events.Record {
 	}
 	return out
 }
+
+// Opening a complete log writes nothing: a read-only session (a hot
+// standby, the source of admin migrate-log) and a role granted the tables
+// without owning them open it. Where the index of the cases' own events
+// is missing, such a session opens the log without it and reads a case's
+// own events as well, from the case index.
+func TestOpensWithoutWriting(t *testing.T) {
+	pg := testenv.SharedPostgres(t)
+	url := pg.URL(t, t.Name())
+	s := open(t, url)
+	recs := []events.Record{{Seq: 0, ID: "a", Case: "c", Bytes: []byte("x")}, {Seq: 1, ID: "b", Case: "c", Item: "i", Bytes: []byte("y")},
+		{Seq: 2, ID: "d", Case: "c", Bytes: []byte("z")}}
+	if err := s.Append(context.Background(), 0, recs, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	exec(t, url, `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'custos_reader') THEN CREATE ROLE custos_reader LOGIN; END IF; END $$`)
+	exec(t, url, `GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO custos_reader`)
+	user := strings.SplitN(strings.TrimPrefix(url, "postgres://"), "@", 2)[0]
+	sessions := map[string]string{
+		"read-only":                    url + "&options=-c%20default_transaction_read_only%3Don",
+		"a role not owning the tables": strings.Replace(url, "postgres://"+user+"@", "postgres://custos_reader@", 1),
+	}
+	for _, missing := range []bool{false, true} {
+		if missing {
+			exec(t, url, `DROP INDEX custody_events_case_own`)
+		}
+		for name, u := range sessions {
+			s, err := postgres.New(context.Background(), postgres.Config{URL: u})
+			if err != nil {
+				t.Fatalf("%s (index missing: %v): the log does not open: %v", name, missing, err)
+			}
+			var got []uint64
+			if err := s.ReadCaseOwn(context.Background(), "c", func(r events.Record) error { got = append(got, r.Seq); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			if len(got) != 2 || got[0] != 0 || got[1] != 2 {
+				t.Fatalf("%s (index missing: %v): case c's own events are %v, want [0 2]", name, missing, got)
+			}
+		}
+	}
+}

@@ -381,7 +381,7 @@ func (s *Store) collect(ctx context.Context, db *sql.DB, seqs []uint64, q string
 
 // caseOwn returns the positions of a case's own events (those naming it
 // and no item), in order, and how many of them come first that must be
-// read with the condition item_id = ”: the case's rows before the
+// read only where their item_id is empty: the case's rows before the
 // table's own rows begin (a table a version without them indexed). The
 // rest come from the own rows and from a scan of the events after the
 // table.

@@ -352,6 +352,9 @@ func testByCaseItem(t *testing.T, open Opener) {
 		if i%2 == 0 {
 			item = fmt.Sprintf("item-%d", i%4)
 		}
+		if i%7 == 6 {
+			caseID, item = "", "" // an event of the vault's own, naming neither
+		}
 		recs = append(recs, c.next(t, caseID, item))
 	}
 	mustAppend(t, s, 0, recs)
@@ -423,6 +426,26 @@ func testReadAcrossPages(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	sameRecords(t, got, want)
+	// The case's own events, across the same pages: every other event of
+	// case-1 names an item.
+	for i := 3300; i < 3700; i++ {
+		item := ""
+		if i%4 == 1 {
+			item = fmt.Sprintf("item-%d", i)
+		}
+		recs = append(recs, c.next(t, fmt.Sprintf("case-%d", i%2), item))
+	}
+	mustAppend(t, s, 3300, recs[3300:])
+	var own, gotOwn []events.Record
+	for _, r := range recs {
+		if r.Case == "case-1" && r.Item == "" {
+			own = append(own, r)
+		}
+	}
+	if err := events.ReadCaseOwn(context.Background(), s, "case-1", func(r events.Record) error { gotOwn = append(gotOwn, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	sameRecords(t, gotOwn, own)
 }
 
 func testCheckpoints(t *testing.T, open Opener) {
