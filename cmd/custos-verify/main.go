@@ -290,7 +290,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	sameItems := fs.Bool("same-items", false, "compare the items of two packages")
 	asJSON := fs.Bool("json", false, "print JSON")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
-	explicit := cliflags.Explicit(args) // --name=VALUE: meant as given
+	given := args
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -305,17 +305,8 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	if name, v := cliflags.Swallowed(fs, explicit); name != "" {
-		return usageErr("--%s needs a value: it was followed by %s, another flag (to give that text as the value, write --%s=%s)", name, v, name, v)
-	}
-	var empty string
-	fs.Visit(func(f *flag.Flag) {
-		if _, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok && strings.TrimSpace(f.Value.String()) == "" && empty == "" {
-			empty = f.Name // an unset variable in a script: refused, not ignored
-		}
-	})
-	if empty != "" {
-		return usageErr("--%s is empty: give a value, or leave --%s out", empty, empty)
+	if p := cliflags.Problem(fs, given); p != "" {
+		return usageErr("%s", p)
 	}
 	if *sameItems {
 		if len(pos) != 2 || *identity != "" || *extract != "" {

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -55,21 +54,6 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		return err
 	} else if len(pos) != 0 {
 		return usageErr("audit verify takes no arguments")
-	}
-	var empty error
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name != "json" && strings.TrimSpace(f.Value.String()) == "" && empty == nil {
-			// An unset variable in a script: nothing would be compared
-			// or saved, and the audit would say ok.
-			if f.Name == "key" {
-				empty = usageErr("--key is empty: give the log key or its fingerprint (64 hex digits) that you were given outside the vault, or a file holding it, or leave --key out")
-			} else {
-				empty = usageErr("--%s is empty: give a file name, or leave --%s out", f.Name, f.Name)
-			}
-		}
-	})
-	if empty != nil {
-		return empty
 	}
 	if n := countStdin(*saved, *key, *tsaCert, *policyFile); n > 1 {
 		return usageErr("only one of the files may be standard input (-)")

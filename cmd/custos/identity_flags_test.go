@@ -58,3 +58,23 @@ func TestIdentityFlagsFromConfigFile(t *testing.T) {
 		}
 	}
 }
+
+// A config-file key left without its value is refused, naming the line,
+// as an empty value is on the command line; a flag given on the command
+// line still wins over the file's line.
+func TestConfigKeyWithoutValue(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "custos.conf")
+	os.WriteFile(path, []byte("# the identity provider\noidc-issuer = https://idp.example/\ntls-cert =\n"), 0o600)
+	fs, _ := newServerFlags()
+	err := loadConfig(fs, path)
+	if err == nil || !strings.Contains(err.Error(), "line 3: tls-cert has no value") {
+		t.Fatalf("an empty tls-cert line: %v", err)
+	}
+	fs, sc := newServerFlags()
+	if _, err := parse(fs, []string{"--tls-cert", "server.pem"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := loadConfig(fs, path); err != nil || *sc.tlsCert != "server.pem" {
+		t.Fatalf("the command line's --tls-cert beside the file's empty line: %v, %q", err, *sc.tlsCert)
+	}
+}

@@ -249,15 +249,6 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 // for its kind: the flag list then shows the flag's own placeholder.
 const exampleValue = "*"
 
-// swallowedFlag returns a usage error if a flag that takes a value was
-// given another of the command's flags as its value (cliflags.Swallowed).
-func swallowedFlag(fs *flag.FlagSet, explicit map[string]bool) error {
-	if name, v := cliflags.Swallowed(fs, explicit); name != "" {
-		return usageErr("--%s needs a value: it was followed by %s, another flag (to give that text as the value, write --%s=%s)", name, v, name, v)
-	}
-	return nil
-}
-
 // usageValues reads a command's usage line (its args, as "[--key KEY]
 // -o FILE --category a|b") and returns, for every flag it names, the word
 // it shows for the flag's value: "" for a flag shown without one.
@@ -353,7 +344,7 @@ func newFlags(name string) *flag.FlagSet {
 // positional ones. -h and --help print the command's help (exit 0).
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
-	explicit := cliflags.Explicit(args) // --name=VALUE: meant as given
+	given := args
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
@@ -369,7 +360,12 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 			if len(args) > 0 {
 				pos = append(pos, args[1:]...)
 			}
-			return pos, swallowedFlag(fs, explicit)
+			// A flag that took the next flag as its value, or was
+			// given an empty one, is refused: every command alike.
+			if p := cliflags.Problem(fs, given); p != "" {
+				return nil, usageErr("%s", p)
+			}
+			return pos, nil
 		}
 		pos = append(pos, args[0])
 		args = args[1:]

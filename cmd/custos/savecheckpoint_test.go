@@ -157,6 +157,12 @@ func TestFlagsWithoutValues(t *testing.T) {
 		{[]string{"audit", "verify", "--save-checkpoint", " "}, "--save-checkpoint is empty"},
 		{[]string{"audit", "verify", "--witness-policy", ""}, "--witness-policy is empty"},
 		{[]string{"audit", "verify", "--key", ""}, "--key is empty"},
+		// Every command alike: a value left empty is refused before
+		// anything is sent, whatever the command.
+		{[]string{"get", "it_000000000000000000000001", "--purpose", "", "-o", "x"}, "--purpose is empty"},
+		{[]string{"deposit", "--case", " ", "evidence.bin"}, "--case is empty"},
+		{[]string{"package", "seal", "--case", "C-1", "--for", "", "--purpose", "trial"}, "--for is empty"},
+		{[]string{"report", "new", "--url", "https://a.example/x", "--url", ""}, "--url is empty"},
 		{[]string{"get", "it_000000000000000000000001", "--purpose", "--reveal-known", "-o", "x"}, "--purpose needs a value"},
 		// Each value of a repeated flag.
 		{[]string{"report", "new", "--url", "https://a.example/x", "--url", "--anonymous"}, "--url needs a value: it was followed by --anonymous"},

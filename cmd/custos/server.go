@@ -531,6 +531,11 @@ func loadConfig(fs *flag.FlagSet, path string) error {
 		if given[name] {
 			continue
 		}
+		if value == "" {
+			// As on the command line (cliflags.Empty): a key left
+			// without its value is a mistake, not the flag left out.
+			return fmt.Errorf("--config %s line %d: %s has no value: give one, or remove the line", path, n, name)
+		}
 		if err := fs.Set(name, value); err != nil {
 			return fmt.Errorf("--config %s line %d: %v", path, n, err)
 		}

@@ -1,14 +1,55 @@
 // Package cliflags holds what the custos and custos-verify commands
 // check of their flags beyond what the standard flag package does: a flag
-// that took the next flag as its value, and the flag package's errors
-// written with two dashes, as the help writes flags.
+// that took the next flag as its value, a flag given an empty value, and
+// the flag package's errors written with two dashes, as the help writes
+// flags.
 package cliflags
 
 import (
 	"flag"
+	"fmt"
 	"regexp"
 	"strings"
 )
+
+// Problem returns what is wrong with the flags args set on fs, once fs
+// has parsed them, beyond what the flag package checks: a flag that took
+// another of fs's flags as its value (Swallowed), or a flag given an
+// empty value (Empty); "" if nothing. The text names the flag as the
+// help does and says what to write instead.
+func Problem(fs *flag.FlagSet, args []string) string {
+	if name, v := Swallowed(fs, Explicit(args)); name != "" {
+		return fmt.Sprintf("--%s needs a value: it was followed by %s, another flag (to give that text as the value, write --%s=%s)", name, v, name, v)
+	}
+	if name := Empty(fs); name != "" {
+		return fmt.Sprintf("--%s is empty: give it a value, or leave --%s out", name, name)
+	}
+	return ""
+}
+
+// Empty returns the first flag set on fs (in name order) that takes a
+// value and was given only white space, or "": an unset variable in a
+// script ("--checkpoint $SAVED") would otherwise be taken as the flag
+// left out, and a check meant to run would silently not. Each value of a
+// Lister counts.
+func Empty(fs *flag.FlagSet) string {
+	name := ""
+	fs.Visit(func(f *flag.Flag) {
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); (ok && b.IsBoolFlag()) || name != "" {
+			return
+		}
+		values := []string{f.Value.String()}
+		if l, ok := f.Value.(Lister); ok {
+			values = l.Values()
+		}
+		for _, v := range values {
+			if strings.TrimSpace(v) == "" {
+				name = f.Name
+			}
+		}
+	})
+	return name
+}
 
 // Explicit returns the names of the flags args gives as --name=VALUE (or
 // -name=VALUE), up to a "--": their value is meant, whatever it is.

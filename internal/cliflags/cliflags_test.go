@@ -59,3 +59,36 @@ func TestDoubleDash(t *testing.T) {
 		}
 	}
 }
+
+// Empty finds a flag given only white space, a repeated flag's empty
+// value among others included, and never a flag left out or a bool.
+func TestEmpty(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--key", ""}, "key"},
+		{[]string{"--key", "k", "--name", " \t"}, "name"},
+		{[]string{"--url", "https://a.example", "--url", ""}, "url"},
+		{[]string{"--json"}, ""},
+		{[]string{"--key", "k", "--url", "u"}, ""},
+		{nil, ""},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		fs.String("key", "", "")
+		fs.String("name", "", "")
+		fs.Bool("json", false, "")
+		var urls list
+		fs.Var(&urls, "url", "")
+		if err := fs.Parse(c.args); err != nil {
+			t.Fatal(err)
+		}
+		if got := Empty(fs); got != c.want {
+			t.Errorf("%q: Empty says %q, want %q", c.args, got, c.want)
+		}
+		if p := Problem(fs, c.args); (p == "") != (c.want == "") || (c.want != "" && !strings.Contains(p, "--"+c.want+" is empty")) {
+			t.Errorf("%q: Problem says %q", c.args, p)
+		}
+	}
+}
