@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -767,5 +768,100 @@ func TestItemTimelineIsOneMoment(t *testing.T) {
 	}
 	if n := len(types); n < 2 || types[n-2] != TypePackageSealing || types[n-1] != TypeItemAccessed {
 		t.Fatalf("the next timeline ends with %v", types)
+	}
+}
+
+// The SQLite lookup file itself edited, as anyone who can write the data
+// folder could: a row of the case's own events deleted, a row slipped in
+// for another case's hold, the anchor moved. The package's custody record is
+// the signed log's each time.
+func TestEditedLookupFileOwnRows(t *testing.T) {
+	v, dir := openTestVaultDir(t)
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	cust := enrolled(t, v, "cust", RoleCustodian)
+	for _, c := range []string{"A", "B"} {
+		if err := v.OpenCase(ctx, inv, c, "t"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := v.Deposit(ctx, inv, DepositRequest{Case: "A", Name: "a.bin", Body: strings.NewReader("a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := v.OpenItem(ctx, inv, d.ID, "a view")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Finish(ctx)
+	for _, c := range []string{"A", "B"} {
+		if _, err := v.SetHold(ctx, cust, c, true, "THE HOLD OF "+c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size := v.log.Size()
+	var hold, otherHold uint64
+	if err := v.readWhole(ctx, func(r events.Record, ev *events.Event) error {
+		if ev.Type == TypeCaseHoldPlaced && ev.Case == "A" {
+			hold = r.Seq
+		} else if ev.Type == TypeCaseHoldPlaced {
+			otherHold = r.Seq
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", filepath.Join(dir, "log.db-lookups"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for n := uint64(0); n < size; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the lookup file covers %d of %d events after 10 s", n, size)
+		}
+		raw.QueryRow(`SELECT size FROM lookups_size`).Scan(&n)
+	}
+	record := func() map[uint64][]byte {
+		t.Helper()
+		out, err := v.custodyEvents(ctx, "A", []string{d.ID}, size, func(string) bool { return true }, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	want := record()
+	if want[hold] == nil || want[otherHold] != nil {
+		t.Fatal("the record lacks the case's hold, or holds the other case's")
+	}
+	edit := func(q string, args ...any) {
+		t.Helper()
+		if _, err := raw.Exec(q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ name, do, undo string }{
+		{"the hold's own row deleted", `DELETE FROM lookups WHERE key = 'o:A' AND seq = ?`, `INSERT INTO lookups(key, seq) VALUES ('o:A', ?)`},
+		{"another case's hold slipped in", `INSERT INTO lookups(key, seq) VALUES ('o:A', ?)`, `DELETE FROM lookups WHERE key = 'o:A' AND seq = ?`},
+	} {
+		seq := map[bool]uint64{true: hold, false: otherHold}[strings.Contains(c.name, "the hold")]
+		edit(c.do, int64(seq))
+		got := record()
+		if len(got) != len(want) {
+			t.Errorf("%s: the record holds %d events, the signed log gives %d", c.name, len(got), len(want))
+		}
+		for s, b := range want {
+			if !bytes.Equal(got[s], b) {
+				t.Errorf("%s: the record lacks event %d", c.name, s)
+			}
+		}
+		edit(c.undo, int64(seq))
+	}
+	// The anchor moved to say the own rows begin at the end: the case's
+	// rows are read, filtered, and the answer is the same.
+	edit(`UPDATE lookups_size SET anchor = '2:' || size || ':' || substr(anchor, instr(substr(anchor, 3), ':') + 3)`)
+	if got := record(); len(got) != len(want) {
+		t.Errorf("the anchor moved: the record holds %d events, the signed log gives %d", len(got), len(want))
 	}
 }
