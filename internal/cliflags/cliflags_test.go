@@ -13,7 +13,9 @@ func (l *list) String() string     { return strings.Join(*l, ",") }
 func (l *list) Set(v string) error { *l = append(*l, v); return nil }
 func (l *list) Values() []string   { return *l }
 
-func parse(t *testing.T, args ...string) (string, string) {
+// parsed is a flag set of two string flags, a bool and a repeatable
+// flag, having parsed args.
+func parsed(t *testing.T, args ...string) *flag.FlagSet {
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.String("key", "", "")
@@ -24,7 +26,11 @@ func parse(t *testing.T, args ...string) (string, string) {
 	if err := fs.Parse(args); err != nil {
 		t.Fatal(err)
 	}
-	return Swallowed(fs, Explicit(args))
+	return fs
+}
+
+func parse(t *testing.T, args ...string) (string, string) {
+	return Swallowed(parsed(t, args...), Explicit(args))
 }
 
 func TestSwallowed(t *testing.T) {
@@ -74,16 +80,7 @@ func TestEmpty(t *testing.T) {
 		{[]string{"--key", "k", "--url", "u"}, ""},
 		{nil, ""},
 	} {
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		fs.String("key", "", "")
-		fs.String("name", "", "")
-		fs.Bool("json", false, "")
-		var urls list
-		fs.Var(&urls, "url", "")
-		if err := fs.Parse(c.args); err != nil {
-			t.Fatal(err)
-		}
+		fs := parsed(t, c.args...)
 		if got := Empty(fs); got != c.want {
 			t.Errorf("%q: Empty says %q, want %q", c.args, got, c.want)
 		}
