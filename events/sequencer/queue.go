@@ -10,6 +10,7 @@ import (
 // the next batch, ahead of anything newly queued.
 func (s *Sequencer) run() {
 	defer close(s.stopped)
+	defer s.stopTiles() // before stopped: Close returns with the tiles written
 	timer := time.NewTimer(s.cfg.CheckpointInterval)
 	defer timer.Stop()
 	lastBatch := 0

@@ -3,12 +3,15 @@ package sequencer_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/events/tiles"
 )
 
 // openAt opens the fixture's log with tiles in tileDir, resuming from r
@@ -109,5 +112,91 @@ func TestResumeReadsOnlyTheTail(t *testing.T) {
 		if _, _, err := f.openAt(t, tiles, r, &n); !errors.Is(err, sequencer.ErrResume) || n != 0 {
 			t.Errorf("%s: open error %v after applying %d events; want ErrResume, none applied", name, err, n)
 		}
+	}
+}
+
+// The tile writer runs beside the appends: when Close returns, every full
+// tile of the durable events is on disk (the tree's Edge is ready), and a
+// sequencer resumed from that edge has the same root.
+func TestCloseLeavesEveryTileWritten(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	var applied int
+	seq, st, err := f.openAt(t, dir, nil, &applied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, seq, 3*256+17)
+	tree := seq.Tree()
+	if err := seq.Close(); err != nil {
+		t.Fatal(err)
+	}
+	size, edge, ok := tree.Edge()
+	if !ok {
+		t.Fatal("tiles still in memory after Close")
+	}
+	want, err := tree.Root(size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := tree.Leaf(size - 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	for i := range uint64(3) {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(tiles.Path(0, i, tiles.Width)))); err != nil {
+			t.Fatalf("tile 0/%d: %v", i, err)
+		}
+	}
+	applied = 0
+	seq, st, err = f.openAt(t, dir, &sequencer.Resume{Size: size, Root: want, Head: head, Edge: edge}, &applied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	defer seq.Close()
+	if got, err := seq.Tree().Root(size); err != nil || got != want {
+		t.Fatalf("resumed root = %x, %v; want %x", got, err, want)
+	}
+	if applied != 0 {
+		t.Fatalf("resume applied %d events", applied)
+	}
+}
+
+// AfterPublish sees every full tile of the checkpoint on disk, though the
+// tile writer writes them beside the next batch: a checkpoint forced
+// right after a batch that completed tiles finds the tree's Edge ready
+// (the vault saves a state snapshot there, which needs it).
+func TestAfterPublishSeesTheTilesWritten(t *testing.T) {
+	f := newFixture(t)
+	st, err := sqlite.New(context.Background(), sqlite.Config{Path: f.path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var seq *sequencer.Sequencer
+	var notReady []uint64
+	seq, err = sequencer.Open(context.Background(), sequencer.Config{
+		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier, TileDir: t.TempDir(),
+		CheckpointInterval: time.Hour,
+		AfterPublish: func(cp *events.Checkpoint) {
+			if size, _, ok := seq.Tree().Edge(); !ok || size != cp.Size {
+				notReady = append(notReady, cp.Size)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seq.Close()
+	for range 12 {
+		appendN(t, seq, 256) // completes a full tile each time
+		if _, err := seq.Checkpoint(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(notReady) > 0 {
+		t.Fatalf("AfterPublish called with tiles still in memory at sizes %v", notReady)
 	}
 }

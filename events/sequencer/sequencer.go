@@ -67,7 +67,10 @@ type Config struct {
 	BeforePublish func(ctx context.Context, cp *events.Checkpoint) error
 	// AfterPublish, if set, is called on the writer goroutine with each
 	// checkpoint once it is stored (the vault hands it to its witnesses
-	// and time-stamping authorities). It must not block.
+	// and time-stamping authorities, and may save a state snapshot). It
+	// must not block. Every full tile of the checkpoint's size has been
+	// written to TileDir by then, unless writing failed (then logged),
+	// so the tree's Edge is ready.
 	AfterPublish func(cp *events.Checkpoint)
 	// MustExtend, if set, is a checkpoint this log once had (the vault's
 	// sticky head): Open refuses a log that does not extend it, before
@@ -172,6 +175,10 @@ type Sequencer struct {
 	closed  bool
 	stop    chan struct{}
 	stopped chan struct{}
+	// tilesDue wakes the tile writer (writeTiles) when a batch completed
+	// full tiles; tilesDone is closed when it has written the last.
+	tilesDue  chan struct{}
+	tilesDone chan struct{}
 
 	mu       sync.RWMutex // guards latestCP, head, broken
 	latestCP *events.Checkpoint
@@ -203,6 +210,9 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 		reqs:    make(chan *request, 1024),
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
+
+		tilesDue:  make(chan struct{}, 1),
+		tilesDone: make(chan struct{}),
 	}
 	var err error
 	if cfg.Resume != nil {
@@ -259,6 +269,7 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 		}
 	}
 	s.lastSign = cfg.Now()
+	go s.writeTiles()
 	go s.run()
 	return s, nil
 }

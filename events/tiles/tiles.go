@@ -64,7 +64,9 @@ type fullTile = [Width]events.Hash
 type Tree struct {
 	dir string
 
-	mu        sync.RWMutex
+	mu sync.RWMutex
+	// writeMu serialises WriteDurable, which writes files without mu.
+	writeMu   sync.Mutex
 	size      uint64
 	committed uint64
 	// edge[L] holds the hashes of the rightmost incomplete tile of level
@@ -248,36 +250,80 @@ func (t *Tree) Truncate(size uint64) error {
 }
 
 // Commit persists the full tiles completed since the last Commit: the
-// caller says the leaves appended so far are durable. A tile already on
-// disk with the same contents is left alone; one that differs is
-// rewritten and counted as repaired (Stats). Tiles are written to a
-// temporary file and renamed into place, without fsync: they are
-// rebuilt from the log at every start, so a tile lost in a crash costs
-// nothing. If a write fails the tile stays pending and Commit returns the
-// error; the next Commit tries again.
+// caller says the leaves appended so far are durable. It is MarkDurable
+// followed by WriteDurable.
 func (t *Tree) Commit() error {
+	t.MarkDurable()
+	return t.WriteDurable()
+}
+
+// MarkDurable says the leaves appended so far are durable: Truncate no
+// longer drops them, and WriteDurable may write the full tiles they
+// complete. It does no I/O, so a writer can mark a batch durable and
+// leave the tiles' files to another goroutine (the sequencer does). It
+// reports whether full tiles wait to be written.
+func (t *Tree) MarkDurable() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var firstErr error
-	for id, full := range t.pending {
-		if t.mem != nil {
+	t.committed = t.size
+	if t.mem != nil {
+		for id, full := range t.pending {
 			t.mem[id] = full
 			delete(t.pending, id)
-			continue
 		}
-		if err := t.writeTile(id, full); err != nil {
+	}
+	return len(t.pending) > 0
+}
+
+// WriteDurable writes the full tiles of durable leaves (MarkDurable) not
+// yet on disk. A tile already on disk with the same contents is left
+// alone; one that differs is rewritten and counted as repaired (Stats).
+// Tiles are written to a temporary file and renamed into place, without
+// fsync: they are rebuilt from the log at every start, so a tile lost in
+// a crash costs nothing. The tree's lock is not held while a file is
+// written: Append and every reader go on, reading a tile from memory
+// until its file is in place. If a write fails the tile stays in memory
+// and WriteDurable returns the error; the next call tries again. Calls
+// are serialised.
+func (t *Tree) WriteDurable() error {
+	t.writeMu.Lock()
+	defer t.writeMu.Unlock()
+	type job struct {
+		id   tileID
+		full *fullTile
+	}
+	var jobs []job
+	t.mu.RLock()
+	for id, full := range t.pending {
+		// Every leaf under the tile is durable: the tile of level L and
+		// index N spans leaves up to (N+1)·256^(L+1) - 1.
+		if t.committed>>(Height*(id.level+1)) > id.index {
+			jobs = append(jobs, job{id, full})
+		}
+	}
+	t.mu.RUnlock()
+	var firstErr error
+	for _, j := range jobs {
+		wrote, repaired, err := t.writeTile(j.id, j.full)
+		if err != nil {
 			if firstErr == nil {
 				firstErr = err
 			}
 			continue
 		}
-		delete(t.pending, id)
+		t.mu.Lock()
+		if t.pending[j.id] == j.full {
+			delete(t.pending, j.id)
+		}
+		if wrote {
+			t.written++
+		}
+		if repaired {
+			t.repaired++
+		}
+		t.mu.Unlock()
 	}
-	if firstErr != nil {
-		return firstErr
-	}
-	t.committed = t.size
-	return nil
+	return firstErr
 }
 
 // Stats reports how many tiles Commit wrote and, of those, how many it
@@ -288,23 +334,26 @@ func (t *Tree) Stats() (written, repaired uint64) {
 	return t.written, t.repaired + t.healed.Load()
 }
 
-func (t *Tree) writeTile(id tileID, full *fullTile) error {
+// writeTile writes a full tile's file unless the same bytes are there,
+// and reports whether it wrote it and whether something else was at its
+// path. It reads nothing of the tree but the tile given, and holds none
+// of its locks.
+func (t *Tree) writeTile(id tileID, full *fullTile) (wrote, repaired bool, err error) {
 	data := tileBytes(full[:])
 	name := Path(id.level, id.index, Width)
 	path := filepath.Join(t.dir, filepath.FromSlash(name))
 	old, err := readTile(path)
 	if err == nil && bytes.Equal(old, data) {
-		return nil
+		return false, false, nil
 	}
 	if _, serr := os.Lstat(path); serr == nil {
-		t.repaired++ // something else is at the tile's path
+		repaired = true // something else is at the tile's path
 	}
 	if err := writeTileFile(path, data); err != nil {
-		return fmt.Errorf("writing tile %s: %w", name, err)
+		return false, false, fmt.Errorf("writing tile %s: %w", name, err)
 	}
 	t.cache.drop(id)
-	t.written++
-	return nil
+	return true, repaired, nil
 }
 
 // writeTileFile writes a tile's bytes at path.

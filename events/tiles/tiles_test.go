@@ -292,3 +292,152 @@ func FuzzParsePath(f *testing.F) {
 		}
 	})
 }
+
+// WriteDurable writes the tiles of durable leaves only: a tile completed
+// by leaves appended after MarkDurable stays in memory (a batch the store
+// may still refuse, which Truncate undoes), and is written by the first
+// WriteDurable after the next MarkDurable.
+func TestWriteDurableWritesOnlyDurableTiles(t *testing.T) {
+	dir := t.TempDir()
+	tt, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref events.Tree
+	add := func(from, to uint64) {
+		for i := from; i < to; i++ {
+			tt.Append(leaf(i))
+			ref.Append(leaf(i))
+		}
+	}
+	onDisk := func(index uint64) bool {
+		_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(Path(0, index, Width))))
+		return err == nil
+	}
+	add(0, 300)
+	if !tt.MarkDurable() {
+		t.Fatal("MarkDurable reports no tile waiting after a full tile")
+	}
+	if onDisk(0) {
+		t.Fatal("MarkDurable wrote a file")
+	}
+	add(300, 600) // completes tile 1, not durable
+	if err := tt.WriteDurable(); err != nil {
+		t.Fatal(err)
+	}
+	if !onDisk(0) || onDisk(1) {
+		t.Fatalf("after WriteDurable: tile 0 on disk %v (want true), tile 1 %v (want false)", onDisk(0), onDisk(1))
+	}
+	if _, _, ok := tt.Edge(); ok {
+		t.Fatal("Edge ok with leaves not durable")
+	}
+	// The batch is refused: undo it, as the sequencer does.
+	if err := tt.Truncate(300); err != nil {
+		t.Fatal(err)
+	}
+	if err := tt.Truncate(299); err == nil {
+		t.Fatal("truncated below the durable size")
+	}
+	ref = events.Tree{}
+	for i := range uint64(300) {
+		ref.Append(leaf(i))
+	}
+	for i := uint64(300); i < 600; i++ {
+		tt.Append(leaf(i ^ 0xbeef))
+		ref.Append(leaf(i ^ 0xbeef))
+	}
+	if !tt.MarkDurable() {
+		t.Fatal("MarkDurable reports no tile waiting")
+	}
+	if err := tt.WriteDurable(); err != nil {
+		t.Fatal(err)
+	}
+	if !onDisk(1) {
+		t.Fatal("the durable tile 1 was not written")
+	}
+	if tt.MarkDurable() {
+		t.Fatal("tiles still waiting after WriteDurable")
+	}
+	if _, _, ok := tt.Edge(); !ok {
+		t.Fatal("Edge not ok with every durable tile written")
+	}
+	want, _ := ref.Root(600)
+	if got, err := tt.Root(600); err != nil || got != want {
+		t.Fatalf("root = %x, %v; want %x", got, err, want)
+	}
+	// What is on disk is the re-appended tile, read back and checked.
+	back, err := Resume(dir, 600, mustEdge(t, tt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := back.Root(600); err != nil || got != want {
+		t.Fatalf("resumed root = %x, %v; want %x", got, err, want)
+	}
+}
+
+func mustEdge(t *testing.T, tt *Tree) [][]events.Hash {
+	t.Helper()
+	_, edge, ok := tt.Edge()
+	if !ok {
+		t.Fatal("Edge not ok")
+	}
+	return edge
+}
+
+// Readers and the writer go on while WriteDurable writes files: every
+// root and leaf read meanwhile is the reference tree's (run with -race).
+func TestWriteDurableBesideReadersAndAppends(t *testing.T) {
+	tt, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref events.Tree
+	const n = 40 * Width
+	for i := range uint64(n) {
+		ref.Append(leaf(i))
+	}
+	done := make(chan struct{})
+	writerErr := make(chan error, 1)
+	go func() {
+		defer close(writerErr)
+		for {
+			select {
+			case <-done:
+				writerErr <- tt.WriteDurable()
+				return
+			default:
+			}
+			if err := tt.WriteDurable(); err != nil {
+				writerErr <- err
+				return
+			}
+		}
+	}()
+	for i := range uint64(n) {
+		tt.Append(leaf(i))
+		if i%37 == 0 {
+			tt.MarkDurable()
+		}
+		if i%101 == 0 {
+			size := tt.Size()
+			want, _ := ref.Root(size)
+			if got, err := tt.Root(size); err != nil || got != want {
+				t.Fatalf("root of %d = %x, %v; want %x", size, got, err, want)
+			}
+			if got, err := tt.Leaf(i / 2); err != nil || got != leaf(i/2) {
+				t.Fatalf("leaf %d = %x, %v", i/2, got, err)
+			}
+		}
+	}
+	tt.MarkDurable()
+	close(done)
+	if err := <-writerErr; err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := tt.Edge(); !ok {
+		t.Fatal("tiles still in memory after the last WriteDurable")
+	}
+	if written, _ := tt.Stats(); written != n/Width {
+		t.Fatalf("wrote %d tiles, want %d", written, n/Width)
+	}
+}
