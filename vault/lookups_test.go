@@ -5,6 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -858,10 +860,160 @@ func TestEditedLookupFileOwnRows(t *testing.T) {
 		}
 		edit(c.undo, int64(seq))
 	}
+	// Rows edited to hold what the schema does not allow (SQLite keeps
+	// whatever a column is given), under each kind of key: the reads
+	// answer the signed history, not a driver's conversion error.
+	timeline := func(caseID, item string) int {
+		t.Helper()
+		n := 0
+		aud := enrolled(t, v, fmt.Sprintf("aud-%d", time.Now().UnixNano()), RoleAuditor)
+		if err := v.Timeline(ctx, aud, caseID, item, func(events.Record, *events.Event) error { n++; return nil }); err != nil {
+			t.Fatalf("timeline of %q/%q: %v", caseID, item, err)
+		}
+		return n
+	}
+	caseEvents, itemEvents := timeline("A", ""), timeline("", d.ID)
+	for _, key := range []string{"o:A", "c:A", "i:" + d.ID} {
+		for _, val := range []any{1.5, -3, "7"} {
+			edit(`INSERT INTO lookups(key, seq) VALUES (?, ?)`, key, val)
+			got := record()
+			if len(got) != len(want) {
+				t.Errorf("a row %v under %s: the record holds %d events, the signed log gives %d", val, key, len(got), len(want))
+			}
+			if n := timeline("A", ""); n < caseEvents {
+				t.Errorf("a row %v under %s: the case's timeline has %d events, had %d", val, key, n, caseEvents)
+			}
+			if n := timeline("", d.ID); n < itemEvents {
+				t.Errorf("a row %v under %s: the item's timeline has %d events, had %d", val, key, n, itemEvents)
+			}
+			edit(`DELETE FROM lookups WHERE key = ? AND seq = ?`, key, val)
+		}
+	}
 	// The anchor moved to say the own rows begin at the end: the case's
 	// rows are read, filtered, and the answer is the same.
 	edit(`UPDATE lookups_size SET anchor = '2:' || size || ':' || substr(anchor, instr(substr(anchor, 3), ':') + 3)`)
 	if got := record(); len(got) != len(want) {
 		t.Errorf("the anchor moved: the record holds %d events, the signed log gives %d", len(got), len(want))
+	}
+	// The size row edited into something that is not a count: the file is
+	// made again from the log (its size row an integer again), and every
+	// read answers meanwhile.
+	for _, q := range []string{`UPDATE lookups_size SET size = size + 0.5`, `UPDATE lookups_size SET size = 'many'`,
+		`UPDATE lookups_size SET size = -1`, `UPDATE lookups_size SET anchor = x'00ff'`} {
+		edit(q)
+		if got := record(); len(got) != len(want) {
+			t.Errorf("%s: the record holds %d events, the signed log gives %d", q, len(got), len(want))
+		}
+		if n := timeline("", d.ID); n < itemEvents {
+			t.Errorf("%s: the item's timeline has %d events, had %d", q, n, itemEvents)
+		}
+		var kind string
+		if err := raw.QueryRow(`SELECT typeof(size) || '/' || typeof(anchor) FROM lookups_size`).Scan(&kind); err != nil || kind != "integer/text" {
+			t.Errorf("%s: the size row is %q (%v) after a read; want it made again", q, kind, err)
+		}
+	}
+}
+
+// failingLookups is a log store whose case and item lookups cannot be
+// answered: the error a store gives when its lookup data was edited into
+// something its driver cannot read.
+type failingLookups struct{ events.Store }
+
+var errLookupUnreadable = errors.New("sql: Scan error on column index 0: converting driver.Value type float64 to a int64")
+
+func (failingLookups) ReadItem(context.Context, string, func(events.Record) error) error {
+	return errLookupUnreadable
+}
+func (failingLookups) ReadCase(context.Context, string, func(events.Record) error) error {
+	return errLookupUnreadable
+}
+func (failingLookups) ReadCaseOwn(context.Context, string, func(events.Record) error) error {
+	return errLookupUnreadable
+}
+
+// A lookup that fails is one that disagrees: the answer comes from the
+// checked scan of the whole log, the same as the lookup's would have
+// been, and a package is sealed with its whole custody record. The log
+// line names a bounded number of problems however many the store's
+// answer has (a lookup edited to return every event of the log).
+func TestFailingOrFloodedLookupAnswersFromTheScan(t *testing.T) {
+	var logs logBuffer
+	v, _ := openTestVaultDir(t, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	if err := v.OpenCase(ctx, inv, "A", "t"); err != nil {
+		t.Fatal(err)
+	}
+	var items []string
+	for i := range 3 {
+		d, err := v.Deposit(ctx, inv, DepositRequest{Case: "A", Name: fmt.Sprint(i, ".bin"), Body: strings.NewReader(fmt.Sprint("flood ", i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, d.ID)
+	}
+	for range 40 {
+		r, err := v.OpenItem(ctx, inv, items[0], "a view")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Finish(ctx)
+	}
+	read := func() (caseN, itemN int, record map[uint64][]byte) {
+		t.Helper()
+		if err := v.Timeline(ctx, aud, "A", "", func(events.Record, *events.Event) error { caseN++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Timeline(ctx, aud, "", items[1], func(events.Record, *events.Event) error { itemN++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		record, err := v.custodyEvents(ctx, "A", items[1:2], v.log.Size(), func(string) bool { return true }, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return caseN, itemN, record
+	}
+	wantCase, wantItem, wantRecord := read()
+	honest := v.cfg.Log
+	for _, c := range []struct {
+		name  string
+		store events.Store
+	}{
+		{"failing", failingLookups{honest}},
+		// Every event of the log returned for the asked-for id.
+		{"flooded", &editedLookups{Store: honest, foreign: func() []events.Record {
+			var all []events.Record
+			honest.Read(ctx, 0, func(r events.Record) error { all = append(all, r); return nil })
+			return all
+		}()}},
+	} {
+		v.cfg.Log = c.store
+		logs.mu.Lock()
+		logs.b.Reset()
+		logs.mu.Unlock()
+		gotCase, gotItem, gotRecord := read()
+		v.cfg.Log = honest
+		if gotCase != wantCase || gotItem != wantItem || len(gotRecord) != len(wantRecord) {
+			t.Errorf("%s lookups: case timeline %d (want %d), item timeline %d (want %d), record %d (want %d)",
+				c.name, gotCase, wantCase, gotItem, wantItem, len(gotRecord), len(wantRecord))
+		}
+		for s, b := range wantRecord {
+			if !bytes.Equal(gotRecord[s], b) {
+				t.Errorf("%s lookups: the record lacks event %d", c.name, s)
+			}
+		}
+		out := logs.String()
+		if !strings.Contains(out, "answering from a full scan") {
+			t.Errorf("%s lookups: nothing logged: %s", c.name, out)
+		}
+		for line := range strings.SplitSeq(out, "\n") {
+			if len(line) > 4096 {
+				t.Errorf("%s lookups: a log line of %d bytes", c.name, len(line))
+			}
+		}
+		if c.name == "flooded" && !strings.Contains(out, "more") {
+			t.Errorf("flooded lookups: the problems are not counted past the first: %s", out)
+		}
 	}
 }

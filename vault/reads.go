@@ -94,7 +94,7 @@ func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn f
 		recs    []events.Record
 		evs     []*events.Event
 		counted uint64
-		bad     []string
+		bad     problems
 	)
 	var last int64 = -1
 	err := lookup(ctx, key, func(r events.Record) error {
@@ -103,11 +103,11 @@ func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn f
 		case int64(r.Seq) <= last:
 			// A record returned twice (or out of order) could stand in
 			// for one the lookup hid, and keep the count right.
-			bad = append(bad, fmt.Sprintf("event %d was returned out of order or twice", r.Seq))
+			bad.add(fmt.Sprintf("event %d was returned out of order or twice", r.Seq))
 		case why != "":
-			bad = append(bad, why)
+			bad.add(why)
 		case !names(ev):
-			bad = append(bad, fmt.Sprintf("event %d was returned for %s but %s", ev.Seq, key, kind.doesNot()))
+			bad.add(fmt.Sprintf("event %d was returned for %s but %s", ev.Seq, key, kind.doesNot()))
 		default:
 			if ev.Seq <= want.last {
 				counted++
@@ -117,10 +117,16 @@ func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn f
 		last = max(last, int64(r.Seq))
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	if len(bad) == 0 && counted == want.n {
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		// A lookup the store cannot answer (its lookup data edited into
+		// something it cannot read) is one that disagrees: the scan
+		// below answers, or says the log itself is not whole.
+		recs, evs = nil, nil
+		bad.add(fmt.Sprintf("the lookup failed: %v", err))
+	case bad.n == 0 && counted == want.n:
 		for i := range recs {
 			if err := fn(recs[i], evs[i]); err != nil {
 				return err
@@ -128,11 +134,12 @@ func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn f
 		}
 		return nil
 	}
-	if counted != want.n {
-		bad = append(bad, fmt.Sprintf("the lookup returned %d %s, the verified log has %d", counted, kind.events(key), want.n))
+	if counted != want.n && err == nil {
+		bad.add(fmt.Sprintf("the lookup returned %d %s, the verified log has %d", counted, kind.events(key), want.n))
 	}
-	v.logger.Error("the custody log's lookup columns disagree with the signed events; answering from a full scan (run `custos audit verify`)",
-		"key", key, "problems", strings.Join(bad, "; "))
+	v.logger.Error("the custody log store's lookups (its case and item columns, or a lookup file beside it) disagree with the signed events; answering from a full scan. "+
+		"Run `custos audit verify`: if it finds the log whole, only the store's derived lookup data was altered (docs/operations.md, \"Lookup data\")",
+		"key", key, "problems", bad.String())
 	// The scan must itself be whole (readWhole), with as many events
 	// naming key as the replay counted; otherwise the answer is an
 	// integrity error, never a partial history.
@@ -153,6 +160,33 @@ func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn f
 		return fmt.Errorf("%w: the log store holds %d %s, the verified log has %d", ErrIntegrity, counted, kind.events(key), want.n)
 	}
 	return nil
+}
+
+// problems gathers what a verified read found wrong with a store's
+// answer, keeping the first few: a lookup edited to return every event of
+// the log must not make each read write a line of that size.
+type problems struct {
+	first []string
+	n     int
+}
+
+// maxProblems is how many problems a log line names; the rest are
+// counted.
+const maxProblems = 10
+
+func (p *problems) add(s string) {
+	if p.n < maxProblems {
+		p.first = append(p.first, s)
+	}
+	p.n++
+}
+
+func (p *problems) String() string {
+	s := strings.Join(p.first, "; ")
+	if p.n > len(p.first) {
+		s += fmt.Sprintf("; and %d more", p.n-len(p.first))
+	}
+	return s
 }
 
 // events names the events a lookup of kind for key asks for.
@@ -238,7 +272,7 @@ func (v *Vault) eventAt(ctx context.Context, seq uint64) (*events.Event, error) 
 		case got.Seq != seq:
 			return fmt.Errorf("%w: event %d is missing from the log store", ErrIntegrity, seq)
 		case bad != "":
-			v.logger.Error("the custody log's lookup columns disagree with the signed events (run `custos audit verify`)", "problems", bad)
+			v.logger.Error("the custody log store's lookup columns disagree with the signed events; the signed bytes decide (docs/operations.md, \"Lookup data\")", "problems", bad)
 		}
 		ev = got
 		return errStopRead

@@ -173,17 +173,32 @@ func (s *Store) runIndexer() {
 	}
 }
 
-// indexed returns how many events the lookup table covers and the id of
-// the last of them.
+// indexed returns how many events the lookup table covers and its
+// anchor (readAnchor). A size row edited to hold what the schema does not
+// allow (SQLite keeps whatever a column is given: a fraction, text, a
+// negative number) is read as an anchor no log has, so that the table is
+// made again rather than every lookup failing on it.
 func (s *Store) indexed(ctx context.Context) (uint64, string, error) {
-	var n int64
-	var anchor string
+	var n, anchor any
 	err := s.index.QueryRowContext(ctx, `SELECT size, anchor FROM lookups_size WHERE one = 1`).Scan(&n, &anchor)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", nil
 	}
-	return uint64(n), anchor, err
+	if err != nil {
+		return 0, "", err
+	}
+	size, ok1 := n.(int64)
+	a, ok2 := anchor.(string)
+	if !ok1 || !ok2 || size < 0 {
+		return 0, unreadableAnchor, nil
+	}
+	return uint64(size), a, nil
 }
+
+// unreadableAnchor stands for a size row that cannot be read: readAnchor
+// refuses it at every size (it holds a colon and no version), so the
+// table is taken for another log's and made again.
+const unreadableAnchor = "unreadable:"
 
 // catchUp adds the events not yet indexed to the lookup table, a chunk
 // per transaction, until it covers the log or stop is closed.
@@ -207,6 +222,9 @@ func (s *Store) catchUp(ctx context.Context, stop <-chan struct{}) error {
 // anchor is of this log: the anchor names the id of the log's event
 // size-1 (readAnchor).
 func (s *Store) anchored(ctx context.Context, size uint64, anchor string) bool {
+	if anchor == unreadableAnchor {
+		return false
+	}
 	if size == 0 {
 		return true
 	}
@@ -323,7 +341,7 @@ func (s *Store) lookup(ctx context.Context, key, tail string) ([]uint64, error) 
 	if err != nil {
 		return nil, err
 	}
-	seqs, err := s.collect(ctx, s.index, nil, `SELECT seq FROM lookups WHERE key = ? AND seq < ? ORDER BY seq`, key, int64(done))
+	seqs, err := s.collect(ctx, s.index, nil, `SELECT seq FROM lookups WHERE key = ? AND seq < ? AND `+wholeSeq+` ORDER BY seq`, key, int64(done))
 	if err != nil {
 		return nil, err
 	}
@@ -359,6 +377,13 @@ func (s *Store) indexState(ctx context.Context) (done, ownFrom uint64, err error
 	return done, min(ownFrom, done), nil
 }
 
+// wholeSeq keeps, of a lookup's rows, those whose seq is what the
+// schema says: SQLite stores what a column is given, and a row edited to
+// hold a fraction or a negative number must not make every lookup of its
+// key fail (the vault checks what the lookups return against the signed
+// events and their count, so a row left out is found there).
+const wholeSeq = `typeof(seq) = 'integer' AND seq >= 0`
+
 // collect appends to seqs the positions a query of db returns.
 func (s *Store) collect(ctx context.Context, db *sql.DB, seqs []uint64, q string, args ...any) ([]uint64, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
@@ -393,11 +418,11 @@ func (s *Store) caseOwn(ctx context.Context, caseID string) (seqs []uint64, filt
 	if err != nil {
 		return nil, 0, err
 	}
-	if seqs, err = s.collect(ctx, s.index, nil, `SELECT seq FROM lookups WHERE key = ? AND seq < ? ORDER BY seq`, caseKey(caseID), int64(ownFrom)); err != nil {
+	if seqs, err = s.collect(ctx, s.index, nil, `SELECT seq FROM lookups WHERE key = ? AND seq < ? AND `+wholeSeq+` ORDER BY seq`, caseKey(caseID), int64(ownFrom)); err != nil {
 		return nil, 0, err
 	}
 	filtered = len(seqs)
-	if seqs, err = s.collect(ctx, s.index, seqs, `SELECT seq FROM lookups WHERE key = ? AND seq >= ? AND seq < ? ORDER BY seq`,
+	if seqs, err = s.collect(ctx, s.index, seqs, `SELECT seq FROM lookups WHERE key = ? AND seq >= ? AND seq < ? AND `+wholeSeq+` ORDER BY seq`,
 		caseOwnKey(caseID), int64(ownFrom), int64(done)); err != nil {
 		return nil, 0, err
 	}

@@ -18,7 +18,7 @@ import (
 // empty value (Empty); "" if nothing. The text names the flag as the
 // help does and says what to write instead.
 func Problem(fs *flag.FlagSet, args []string) string {
-	if name, v := Swallowed(fs, Explicit(args)); name != "" {
+	if name, v := Swallowed(fs, Explicit(fs, args)); name != "" {
 		return fmt.Sprintf("--%s needs a value: it was followed by %s, another flag (to give that text as the value, write --%s=%s)", name, v, name, v)
 	}
 	if name := Empty(fs); name != "" {
@@ -52,18 +52,35 @@ func Empty(fs *flag.FlagSet) string {
 }
 
 // Explicit returns the names of the flags args gives as --name=VALUE (or
-// -name=VALUE), up to a "--": their value is meant, whatever it is.
-func Explicit(args []string) map[string]bool {
+// -name=VALUE), up to a "--": their value is meant, whatever it is. args
+// are read as the flag package reads them against fs: an argument that is
+// a flag's value ("--checkpoint --checkpoint=a" gives --checkpoint the
+// value "--checkpoint=a") is a value, not a flag given with "=".
+func Explicit(fs *flag.FlagSet, args []string) map[string]bool {
 	out := map[string]bool{}
-	for _, a := range args {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
 		if a == "--" {
 			break
 		}
-		if name, _, ok := strings.Cut(strings.TrimLeft(a, "-"), "="); ok && strings.HasPrefix(a, "-") {
+		if len(a) < 2 || a[0] != '-' {
+			continue // an operand (commands that read flags among them)
+		}
+		name, _, explicit := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
+		if explicit {
 			out[name] = true
+			continue
+		}
+		if f := fs.Lookup(name); f != nil && !isBool(f) {
+			i++ // the next argument is its value, whatever it is
 		}
 	}
 	return out
+}
+
+func isBool(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 // Lister is a repeatable flag's value: each value given, in order.

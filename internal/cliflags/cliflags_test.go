@@ -30,7 +30,8 @@ func parsed(t *testing.T, args ...string) *flag.FlagSet {
 }
 
 func parse(t *testing.T, args ...string) (string, string) {
-	return Swallowed(parsed(t, args...), Explicit(args))
+	fs := parsed(t, args...)
+	return Swallowed(fs, Explicit(fs, args))
 }
 
 func TestSwallowed(t *testing.T) {
@@ -40,6 +41,9 @@ func TestSwallowed(t *testing.T) {
 	}{
 		{[]string{"--key", "--json"}, "key", "--json"},
 		{[]string{"--key", "-name=x"}, "key", "-name=x"},
+		{[]string{"--key", "--key=a"}, "key", "--key=a"},               // its own name, with "="
+		{[]string{"--url", "u", "--url", "--url=v"}, "url", "--url=v"}, // a repeated flag's
+		{[]string{"--json", "--name", "--key=k"}, "name", "--key=k"},
 		{[]string{"--url", "https://a", "--url", "--json"}, "url", "--json"},
 		{[]string{"--name=--key"}, "", ""},                 // meant
 		{[]string{"--name", "-not-a-flag"}, "", ""},        // a value with a dash
