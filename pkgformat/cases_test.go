@@ -245,9 +245,29 @@ func packageCases() []caseDef {
 		invalid("container-one-end-block", "container.end", "only one zero block after the last member", "end",
 			func(k *caseKit) []byte { return k.base[:endOf(k)+512] }),
 		valid("container-two-end-blocks-only", "container.end", "exactly the two zero blocks, without tar's record padding", func(k *caseKit) []byte { return k.base[:endOf(k)+1024] }),
-		valid("container-bytes-after-end", "container.end", "4 KiB of non-zero bytes after the two end blocks (not read)",
+		invalid("container-bytes-after-end", "container.end", "4 KiB of non-zero bytes after the two end blocks", "bytes follow the archive's two end blocks",
 			func(k *caseKit) []byte {
 				return append(bytes.Clone(k.base[:endOf(k)+1024]), bytes.Repeat([]byte("x"), 4096)...)
+			}),
+		invalid("container-archive-after-end", "container.end", "a second tar archive (a report.txt of other text) after the two end blocks, which tar -i would extract over the verified one", "bytes follow the archive's two end blocks",
+			func(k *caseKit) []byte {
+				var b bytes.Buffer
+				tw := tar.NewWriter(&b)
+				text := []byte("a report of other text\n")
+				tw.WriteHeader(&tar.Header{Name: pkgformat.ReportName, Mode: 0o644, Size: int64(len(text)), Typeflag: tar.TypeReg})
+				tw.Write(text)
+				tw.Close()
+				return append(bytes.Clone(k.base[:endOf(k)+1024]), b.Bytes()...)
+			}),
+		valid("container-record-padding", "container.end", "zeros after the two end blocks up to the end of the last 10,240-byte tar record, as GNU tar writes",
+			func(k *caseKit) []byte {
+				end := endOf(k) + 1024
+				return append(bytes.Clone(k.base[:end]), make([]byte, (pkgformat.TarRecord-end%pkgformat.TarRecord)%pkgformat.TarRecord)...)
+			}),
+		invalid("container-zeros-past-record", "container.end", "zeros after the two end blocks that go past the end of the last tar record", "bytes follow the archive's two end blocks",
+			func(k *caseKit) []byte {
+				end := endOf(k) + 1024
+				return append(bytes.Clone(k.base[:end]), make([]byte, (pkgformat.TarRecord-end%pkgformat.TarRecord)%pkgformat.TarRecord+512)...)
 			}),
 		valid("container-metadata", "container.metadata", "manifest.json's header says mode 0600, owner 1000/1000 and another time (not checked)",
 			func(k *caseKit) []byte {

@@ -75,5 +75,36 @@ func (v *verification) endOfArchive(dataEnd int64, lastSize int64) error {
 	if v.raw.n != dataEnd+pad+1024 || !bytes.Equal(v.raw.last(1024), make([]byte, 1024)) {
 		return errors.New("the package does not end with the two zero blocks of a tar archive (truncated?)")
 	}
-	return nil
+	return v.afterEnd()
+}
+
+// TarRecord is the size of a tar record (GNU tar's default: 20 blocks of
+// 512 bytes). A tar writer may fill the archive's last record with
+// zeros after the two end blocks; nothing else may follow them.
+const TarRecord = 10240
+
+// afterEnd checks what follows the two end blocks: at most the zeros that
+// fill the last tar record. Anything else is refused, zeros beyond the
+// record included: bytes there are not part of the package, and a
+// second archive hidden after it would be extracted by `tar -i` over the
+// verified members.
+func (v *verification) afterEnd() error {
+	allowed := (TarRecord - v.raw.n%TarRecord) % TarRecord
+	buf := make([]byte, 4096)
+	var after int64
+	for {
+		n, err := v.raw.r.Read(buf)
+		if n > 0 {
+			if bytes.IndexFunc(buf[:n], func(r rune) bool { return r != 0 }) >= 0 || after+int64(n) > allowed {
+				return fmt.Errorf("bytes follow the archive's two end blocks that are not the zeros filling its last %d-byte tar record: they are not part of the package (a second archive hidden there would be extracted by tar -i)", TarRecord)
+			}
+			after += int64(n)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading package: %w", err)
+		}
+	}
 }

@@ -63,8 +63,18 @@ func TestContainerEndAndTypeFlag(t *testing.T) {
 			t.Logf("%s: %v", name, err)
 		}
 	}
-	// Bytes after the end blocks carry no meaning (section 9).
-	if _, err := pkgformat.Verify(bytes.NewReader(append(append([]byte(nil), pkg...), make([]byte, 4096)...)), opts); err != nil {
+	// Zeros filling the last tar record may follow the end blocks (section
+	// 1); nothing else may.
+	fill := (pkgformat.TarRecord - len(pkg)%pkgformat.TarRecord) % pkgformat.TarRecord
+	if _, err := pkgformat.Verify(bytes.NewReader(append(append([]byte(nil), pkg...), make([]byte, fill)...)), opts); err != nil {
 		t.Errorf("zero record padding after the end blocks: %v", err)
+	}
+	for name, tail := range map[string][]byte{
+		"a non-zero byte in the record padding": append(make([]byte, fill-1), 1),
+		"zeros past the record":                 make([]byte, fill+pkgformat.TarRecord),
+	} {
+		if _, err := pkgformat.Verify(bytes.NewReader(append(append([]byte(nil), pkg...), tail...)), opts); err == nil {
+			t.Errorf("%s: verified", name)
+		}
 	}
 }

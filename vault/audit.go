@@ -147,10 +147,20 @@ func (v *Vault) AuditReader(ctx context.Context, who Principal, action string) e
 // (verify.DecodeEvent), so that callers need not decode them again.
 // Every event is checked against the verified tree (readNamed,
 // readWhole): bytes that are not the log's, a missing event or one that
-// does not decode is ErrIntegrity.
+// does not decode is ErrIntegrity. A case or item id that no event names
+// is ErrNotFound.
 func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID string, fn func(events.Record, *events.Event) error) error {
 	if err := v.AuditReader(ctx, who, "audit.log"); err != nil {
 		return err
+	}
+	// An id nothing names is said so, rather than answered with an empty
+	// history a typo cannot be told from. (An id that names no item but
+	// some events, such as refused requests for it, has those.)
+	switch {
+	case itemID != "" && v.state.namedBy(itemID, byItem).n == 0:
+		return refused(ErrNotFound, "no item %q: none was ever deposited, and no event of the custody log names it as its item", truncate(itemID))
+	case itemID == "" && caseID != "" && v.state.namedBy(caseID, byCase).n == 0:
+		return refused(ErrNotFound, "no case %q: none was ever opened, and no event of the custody log names it as its case", truncate(caseID))
 	}
 	switch {
 	case itemID != "":

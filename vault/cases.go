@@ -238,21 +238,32 @@ func durationString(d time.Duration) string {
 	return d.String()
 }
 
+// HoldResult is what SetHold did.
+type HoldResult struct {
+	// Objects is how many objects got, or lost, the store's legal hold.
+	Objects int
+	// Recorded is false when the case was already in the state asked
+	// for: nothing was recorded (the reason given is not kept), and the
+	// case's hold was applied to its objects again.
+	Recorded bool
+}
+
 // SetHold places (on) or lifts a legal hold on a case: every object of
 // its items and packages gets, or loses, the object store's legal hold,
 // which no retention date overrides. The decision is recorded first;
 // asking again for the state the case is already in re-applies it to the
-// objects (after a store outage) without a new event.
-func (v *Vault) SetHold(ctx context.Context, who Principal, caseID string, on bool, reason string) (int, error) {
+// objects (after a store outage) without a new event, and says so
+// (HoldResult.Recorded false).
+func (v *Vault) SetHold(ctx context.Context, who Principal, caseID string, on bool, reason string) (HoldResult, error) {
 	action := map[bool]string{true: "case.hold", false: "case.release"}[on]
 	if who.Role != RoleCustodian {
-		return 0, v.refuse(ctx, who, action, caseID, "only custodians place or lift legal holds", ErrForbidden)
+		return HoldResult{}, v.refuse(ctx, who, action, caseID, "only custodians place or lift legal holds", ErrForbidden)
 	}
 	if err := checkCaseID(caseID); err != nil {
-		return 0, err
+		return HoldResult{}, err
 	}
 	if err := checkText("reason", reason, 1024, true, false); err != nil {
-		return 0, err
+		return HoldResult{}, err
 	}
 	typ := map[bool]string{true: TypeCaseHoldPlaced, false: TypeCaseHoldLifted}[on]
 	pre := func(c Case, ok bool) error {
@@ -267,12 +278,14 @@ func (v *Vault) SetHold(ctx context.Context, who Principal, caseID string, on bo
 	// Asking again for the state the case is already in records nothing
 	// and re-applies the hold to the objects below.
 	if err := v.now(caseID, pre); err != nil && !errors.Is(err, errUnchanged) {
-		return 0, v.refusedAs(ctx, who, action, caseID, err)
+		return HoldResult{}, v.refusedAs(ctx, who, action, caseID, err)
 	}
-	if _, err := v.decide(ctx, who, action, caseID, pre,
-		sequencer.Draft{Type: typ, Actor: who.actor(), Case: caseID, Data: HoldChanged{Reason: reason}}); err != nil {
-		return 0, err
+	evs, err := v.decide(ctx, who, action, caseID, pre,
+		sequencer.Draft{Type: typ, Actor: who.actor(), Case: caseID, Data: HoldChanged{Reason: reason}})
+	if err != nil {
+		return HoldResult{}, err
 	}
+	res := HoldResult{Recorded: len(evs) > 0}
 	// The objects get the case's hold as the log now has it: if another
 	// custodian's opposite decision came after ours, theirs is what
 	// stands. One application at a time, so the last one wins.
@@ -282,8 +295,9 @@ func (v *Vault) SetHold(ctx context.Context, who Principal, caseID string, on bo
 	objs := v.state.caseObjects(caseID)
 	for _, o := range objs {
 		if err := v.objects.SetLegalHold(ctx, o, c.Held); err != nil {
-			return 0, fmt.Errorf("%w: the hold is recorded but not yet applied to every object (%v); repeat the command", ErrUnavailable, err)
+			return res, fmt.Errorf("%w: the hold is recorded but not yet applied to every object (%v); repeat the command", ErrUnavailable, err)
 		}
 	}
-	return len(objs), nil
+	res.Objects = len(objs)
+	return res, nil
 }

@@ -74,6 +74,10 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		return nil, err
 	}
 	c, ok := v.state.getCase(req.Case)
+	if ok && c.Destroyed && assigned(who, c) {
+		// Its members know the case: they are told why.
+		return nil, v.refuse(ctx, who, "item.deposit", req.Case, fmt.Sprintf("case %s was destroyed under a court order: nothing can be deposited to it", req.Case), ErrConflict)
+	}
 	if !ok || !v.memberOf(who, c) {
 		reason := "no such case"
 		if ok {

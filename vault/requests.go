@@ -35,6 +35,12 @@ const (
 	KindReceiptKey = "receipt.key.replace"
 	KindPolicy     = "case.policy"
 	KindSeal       = "package.seal"
+	// KindDestruction is a case's destruction under a court order,
+	// requested by one custodian (custos case destroy). It is listed
+	// with the other requests so that the second custodian finds it, but
+	// decided on its own: custos case approve-destruction (vault
+	// ApproveDestruction). It does not expire.
+	KindDestruction = "case.destroy"
 )
 
 // Export approval policies of a case (CasePolicySet).
@@ -334,7 +340,22 @@ func (v *Vault) Requests(who Principal) []Request {
 			out = append(out, r)
 		}
 	}
+	if who.Role == RoleCustodian {
+		out = append(out, v.state.pendingDestructions()...)
+	}
 	return out
+}
+
+// destructionIDPattern is a destruction request's id (RequestDestruction).
+var destructionIDPattern = regexp.MustCompile(`^dr_[0-9a-f]{16}$`)
+
+// notARequest is the refusal of approve or reject given a destruction
+// request's id: what to run instead.
+func (v *Vault) notARequest(id string) error {
+	if c, ok := v.state.destructionCase(id); ok {
+		return badInput("%s is a request to destroy case %s, decided on its own: a second custodian approves it with `custos case approve-destruction %s %s` (in the web application, on the case's page)", id, c, c, id)
+	}
+	return refused(ErrNotFound, "no pending destruction request %s", id)
 }
 
 // approvable is the rule of an approval or rejection by who, now and at
@@ -363,6 +384,9 @@ func (v *Vault) approvable(who Principal, id string) (Request, error) {
 func (v *Vault) Approve(ctx context.Context, who Principal, id string) (*Approval, error) {
 	if who.Role != RoleCustodian {
 		return nil, v.refuse(ctx, who, "request.approve", id, "only custodians approve requests", ErrForbidden)
+	}
+	if destructionIDPattern.MatchString(id) {
+		return nil, v.notARequest(id)
 	}
 	if !requestIDPattern.MatchString(id) {
 		return nil, badInput("request id %q is not rq_ and 24 hex digits", truncate(id))
@@ -415,6 +439,9 @@ func (v *Vault) approvalDraft(who Principal, r Request, decided RequestDecided) 
 // Reject ends a pending request unapproved, with a reason: as a custodian
 // other than the requester, or as the requester withdrawing it.
 func (v *Vault) Reject(ctx context.Context, who Principal, id, reason string) (*RequestInfo, error) {
+	if destructionIDPattern.MatchString(id) {
+		return nil, v.notARequest(id)
+	}
 	if !requestIDPattern.MatchString(id) {
 		return nil, badInput("request id %q is not rq_ and 24 hex digits", truncate(id))
 	}

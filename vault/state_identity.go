@@ -27,12 +27,14 @@ type session struct {
 // Request is a pending decision that needs a second custodian.
 type Request struct {
 	// By and ByRole are the requester and their role.
-	By      string          `json:"by"`
-	ByRole  string          `json:"by_role"`
-	Case    string          `json:"case,omitempty"`
-	Expires time.Time       `json:"expires"`
+	By     string `json:"by"`
+	ByRole string `json:"by_role"`
+	Case   string `json:"case,omitempty"`
+	// Expires and Opened are zero for a destruction request
+	// (KindDestruction), which does not expire.
+	Expires time.Time       `json:"expires,omitzero"`
 	Kind    string          `json:"kind"`
-	Opened  time.Time       `json:"opened"`
+	Opened  time.Time       `json:"opened,omitzero"`
 	Params  json.RawMessage `json:"params"`
 	Person  string          `json:"person,omitempty"`
 	ID      string          `json:"request"`
@@ -341,6 +343,39 @@ func (s *State) pendingRequests(now time.Time) []Request {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Opened.Before(out[j].Opened) })
 	return out
+}
+
+// pendingDestructions returns the destruction requests awaiting a second
+// custodian, as requests of KindDestruction (no expiry), by case and id.
+func (s *State) pendingDestructions() []Request {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []Request
+	for id, c := range s.cases {
+		if c.Destroyed {
+			continue
+		}
+		for rid, r := range c.Requests {
+			params, _ := json.Marshal(map[string]string{"order": r.Order, "reason": r.Reason})
+			out = append(out, Request{ID: rid, Kind: KindDestruction, Case: id, By: r.By, ByRole: RoleCustodian, Params: params})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Case < out[j].Case || (out[i].Case == out[j].Case && out[i].ID < out[j].ID)
+	})
+	return out
+}
+
+// destructionCase returns the case a pending destruction request is for.
+func (s *State) destructionCase(id string) (string, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for caseID, c := range s.cases {
+		if _, ok := c.Requests[id]; ok && !c.Destroyed {
+			return caseID, true
+		}
+	}
+	return "", false
 }
 
 // persons returns every person, by name.

@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"github.com/custos-vault/custos/internal/secret"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/custos-vault/custos/vault/api"
@@ -91,14 +93,33 @@ func newAnonymousClient() (*client, error) {
 	return &client{base: u, http: hc}, nil
 }
 
+// url is the address of path (escaped: its ids through url.PathEscape)
+// under the vault's base URL, with query q. The path is sent as escaped
+// once: an id is never escaped twice (an id "a/b" reaches the vault as
+// the one segment a%2Fb, not as a%252Fb).
 func (c *client) url(path string, q url.Values) string {
 	u := *c.base
-	u.Path = strings.TrimSuffix(u.Path, "/") + path
+	raw := strings.TrimSuffix(u.EscapedPath(), "/") + path
+	if p, err := url.PathUnescape(raw); err == nil {
+		u.Path, u.RawPath = p, raw
+	} else {
+		u.Path, u.RawPath = strings.TrimSuffix(u.Path, "/")+path, ""
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }
 
 func (c *client) do(req *http.Request) (*http.Response, error) {
+	if p := req.URL.EscapedPath(); strings.Contains(p, "%0A") || strings.Contains(p, "%0D") {
+		// An id that holds a line break: two ids where one was meant, as
+		// $(custos item list ... | grep ...) gives when two items match.
+		whole, _ := url.PathUnescape(p)
+		for _, seg := range strings.Split(whole, "/") {
+			if strings.ContainsAny(seg, "\r\n") {
+				return nil, usageErr("%q is not one id: it holds a line break (did the command that gave it print more than one?)", seg)
+			}
+		}
+	}
 	if !c.token.Empty() {
 		req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
 	}
@@ -112,7 +133,7 @@ func (c *client) do(req *http.Request) (*http.Response, error) {
 		if errors.As(err, &host) {
 			return nil, fmt.Errorf("the vault's TLS certificate does not name %s: use a name it holds in CUSTOS_SERVER, or have the certificate re-issued with this one (%w)", req.URL.Hostname(), err)
 		}
-		return nil, fmt.Errorf("vault unreachable at %s: %v", c.base, unwrapURL(err))
+		return nil, unreachable(c.base, err)
 	}
 	if resp.StatusCode == http.StatusUnauthorized && c.resign != nil {
 		// A kept session the vault no longer knows: sign in again (whose
@@ -263,6 +284,39 @@ func (c *client) call(method, path string, q url.Values, body, out any) error {
 
 // unwrapURL is a transport error without the method and URL net/http
 // puts before it.
+// unreachableError is a request that never reached the vault: nothing
+// answered at its address, or something else did.
+type unreachableError struct{ msg string }
+
+func (e *unreachableError) Error() string { return e.msg }
+
+// unreachable says why the vault at base could not be reached, and what
+// to check, for the causes people meet: nothing listening (the vault not
+// running, or another address), a plain-HTTP vault named with https://,
+// a name that does not resolve.
+func unreachable(base *url.URL, err error) error {
+	cause := unwrapURL(err)
+	msg := cause.Error()
+	hint := ""
+	var dns *net.DNSError
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		hint = "nothing answers there: is the vault running, and is CUSTOS_SERVER its address?"
+	case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
+		plain := *base
+		plain.Scheme = "http"
+		hint = "the vault there answers plain HTTP: set CUSTOS_SERVER=" + plain.String()
+	case errors.As(err, &dns):
+		hint = "no such host: check the name in CUSTOS_SERVER"
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
+		hint = "no answer in time: is the address in CUSTOS_SERVER right, and the network up?"
+	}
+	if hint == "" {
+		return &unreachableError{fmt.Sprintf("vault unreachable at %s: %v", base, cause)}
+	}
+	return &unreachableError{fmt.Sprintf("vault unreachable at %s: %s (%v)", base, hint, cause)}
+}
+
 func unwrapURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {

@@ -118,3 +118,51 @@ func TestGetOptional(t *testing.T) {
 		t.Fatalf("404: %v %v", resp, err)
 	}
 }
+
+// An id holding a line break (two ids where one was meant, as
+// $(custos item list ... | grep ...) gives when two items match) is
+// refused before anything is sent, naming it as given; in any position
+// of the path.
+func TestTwoIDsInOneRefusedBeforeSending(t *testing.T) {
+	sent := 0
+	c := testClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sent++ }))
+	for _, path := range []string{
+		"/v1/items/" + url.PathEscape("it_000000000000000000000000\nit_111111111111111111111111") + "/open",
+		"/v1/cases/" + url.PathEscape("KH-1\r\n") + "/hold",
+	} {
+		err := c.call("POST", path, nil, nil, nil)
+		if err == nil || !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "is not one id: it holds a line break") || !strings.Contains(err.Error(), `\n`) {
+			t.Errorf("%s: %v", path, err)
+		}
+	}
+	if sent != 0 {
+		t.Fatalf("%d requests reached the vault", sent)
+	}
+}
+
+// The vault not reached: the message says what to check, and never to
+// sign in again.
+func TestUnreachableSaysWhatToCheck(t *testing.T) {
+	ts := httptest.NewServer(http.NotFoundHandler())
+	plain, _ := url.Parse(ts.URL)
+	ts.Close() // nothing listens there now
+	c := &client{base: plain, http: &http.Client{}}
+	err := c.call("GET", "/v1/cases", nil, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "nothing answers there") {
+		t.Errorf("refused connection: %v", err)
+	}
+	if h := signInHint(err); strings.Contains(h.Error(), "custos login") {
+		t.Errorf("refused connection: %v", h)
+	}
+	live := httptest.NewServer(http.NotFoundHandler())
+	defer live.Close()
+	tlsURL, _ := url.Parse(strings.Replace(live.URL, "http://", "https://", 1))
+	c = &client{base: tlsURL, http: &http.Client{}}
+	err = c.call("GET", "/v1/cases", nil, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "answers plain HTTP: set CUSTOS_SERVER="+live.URL) {
+		t.Errorf("https to a plain vault: %v", err)
+	}
+	if h := signInHint(err); strings.Contains(h.Error(), "custos login") {
+		t.Errorf("https to a plain vault: %v", h)
+	}
+}

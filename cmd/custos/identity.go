@@ -359,9 +359,12 @@ func describeRequest(r vault.Request) string {
 		Role, OIDC, Certificate, Recipient, For, Purpose, Fingerprint string
 		ExportApproval                                                string `json:"export_approval"`
 		Items                                                         []string
+		Order, Reason                                                 string
 	}
 	json.Unmarshal(r.Params, &p)
 	switch r.Kind {
+	case vault.KindDestruction:
+		return fmt.Sprintf("destroy case %s under order %s: %q (decide with: custos case approve-destruction %s %s)", r.Case, p.Order, p.Reason, r.Case, r.ID)
 	case vault.KindEnroll:
 		s := r.Person + " as " + p.Role
 		if p.OIDC != "" {

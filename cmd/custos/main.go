@@ -14,6 +14,7 @@ import (
 	"github.com/custos-vault/custos/internal/printable"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -109,7 +110,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 				printHelp(stdout, c, nil)
 				return nil
 			}
-			return usageErr("no command %q", strings.Join(args[1:], " "))
+			if len(args) == 2 && known(args[1]) {
+				// `custos help case`: the family's commands, as
+				// `custos case` lists them.
+				printFamily(stdout, args[1])
+				return nil
+			}
+			return usageErr("no command %q (custos help lists them)", strings.Join(args[1:], " "))
 		}
 		printOverview(stdout)
 		return nil
@@ -241,6 +248,17 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 		for _, e := range ex {
 			fmt.Fprintf(w, "  %s\n", e)
 		}
+	}
+	// A command that also names a family (custos report, and custos
+	// report new, list ...): the others, so that they are found.
+	var family []string
+	for _, d := range commands {
+		if strings.HasPrefix(d.name, c.name+" ") && !slices.Contains(family, d.name) {
+			family = append(family, d.name)
+		}
+	}
+	if len(family) > 0 {
+		fmt.Fprintf(w, "\nSee also: %s (custos %s COMMAND --help for each).\n", strings.Join(family, ", "), c.name)
 	}
 }
 

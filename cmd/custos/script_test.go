@@ -20,7 +20,8 @@ import (
 // scripts' own:
 //
 //	serve          starts `custos server --dev` in $WORK/data on a free
-//	               loopback port, for the script's length
+//	               loopback port, for the script's length ($SERVER is
+//	               its URL, $ADDR its host and port)
 //	as PERSON      signs the following commands in as a development
 //	               person (CUSTOS_SERVER, CUSTOS_TOKEN and a config folder
 //	               of their own), as sourcing DIR/dev/PERSON.env does
@@ -85,6 +86,7 @@ func serveCmd(ts *testscript.TestScript, neg bool, args []string) {
 		if b, err := os.ReadFile(ts.MkAbs("server.log")); err == nil && strings.Contains(string(b), "listening on") {
 			if _, err := os.Stat(filepath.Join(data, "dev", "custodian2.env")); err == nil {
 				ts.Setenv("SERVER", "http://"+addr)
+				ts.Setenv("ADDR", addr)
 				return
 			}
 		}

@@ -214,7 +214,10 @@ func (c *client) signInWith(fresh bool) (cached bool, err error) {
 // again, unless a custodian must act first.
 func signInHint(err error) error {
 	msg := err.Error()
+	var unreached *unreachableError
 	switch {
+	case errors.As(err, &unreached):
+		return err // the vault was not reached: signing in again changes nothing
 	case strings.Contains(msg, " is suspended"):
 		return fmt.Errorf("%w: ask a custodian (two custodians reinstate a suspended person)", err)
 	case strings.Contains(msg, " was removed"):
@@ -234,7 +237,8 @@ func signInHint(err error) error {
 func (c *client) openSession(req api.SessionRequest) (*api.SessionResponse, error) {
 	var out api.SessionResponse
 	if err := c.callAnonymous("POST", "/v1/sessions", req, &out); err != nil {
-		if strings.Contains(err.Error(), "vault unreachable") || strings.Contains(err.Error(), "TLS certificate") {
+		var unreached *unreachableError
+		if errors.As(err, &unreached) || strings.Contains(err.Error(), "TLS certificate") {
 			return nil, err
 		}
 		return nil, fmt.Errorf("sign-in refused: %w", err)

@@ -768,8 +768,12 @@ func runCaseHold(args []string, stdout io.Writer, on bool) error {
 	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/hold", nil, api.HoldRequest{On: on, Reason: *reason}, &out); err != nil {
 		return err
 	}
+	if !out.Recorded {
+		state := map[bool]string{true: "already under a legal hold", false: "not under a legal hold"}[on]
+		return printResult(stdout, *asJSON, out, fmt.Sprintf("%s is %s: nothing recorded, and --reason was not kept (the case's hold was applied to its %s again)", pos[0], state, plural(out.Objects, "object")))
+	}
 	verb := map[bool]string{true: "placed on", false: "lifted from"}[on]
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("legal hold %s %s (%d objects)", verb, pos[0], out.Objects))
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("legal hold %s %s (%s)", verb, pos[0], plural(out.Objects, "object")))
 }
 
 func runCaseDestroy(args []string, stdout io.Writer) error {
@@ -813,7 +817,7 @@ func runCaseApproveDestruction(args []string, stdout io.Writer) error {
 	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/destruction/"+url.PathEscape(pos[1])+"/approve", nil, nil, &out); err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("case %s destroyed: its keys are gone; %d objects deleted, %d kept until their retention ends (unreadable)", out.Case, len(out.Deleted), len(out.Retained)))
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("case %s destroyed: its keys are gone; %s deleted, %d kept until their retention ends (unreadable)", out.Case, plural(len(out.Deleted), "object"), len(out.Retained)))
 }
 
 // exportOutput is what export hashes prints.

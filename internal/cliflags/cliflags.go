@@ -22,7 +22,7 @@ func Problem(fs *flag.FlagSet, args []string) string {
 		return fmt.Sprintf("--%s needs a value: it was followed by %s, another flag (to give that text as the value, write --%s=%s)", name, v, name, v)
 	}
 	if name := Empty(fs); name != "" {
-		return fmt.Sprintf("--%s is empty: give it a value, or leave --%s out", name, name)
+		return fmt.Sprintf("--%s is empty: give it a value (in a script, is the variable after it set?)", name)
 	}
 	return ""
 }

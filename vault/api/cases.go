@@ -96,6 +96,9 @@ type HoldResponse struct {
 	Case    string `json:"case"`
 	Held    bool   `json:"held"`
 	Objects int    `json:"objects"`
+	// Recorded is false when the case was already in that state: nothing
+	// was recorded, and the hold was applied to its objects again.
+	Recorded bool `json:"recorded"`
 }
 
 func (h *Handler) hold(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
@@ -103,11 +106,11 @@ func (h *Handler) hold(w http.ResponseWriter, r *http.Request, who vault.Princip
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	n, err := h.v.SetHold(r.Context(), who, r.PathValue("case"), req.On, req.Reason)
+	res, err := h.v.SetHold(r.Context(), who, r.PathValue("case"), req.On, req.Reason)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, HoldResponse{Case: r.PathValue("case"), Held: req.On, Objects: n})
+	writeJSON(w, http.StatusOK, HoldResponse{Case: r.PathValue("case"), Held: req.On, Objects: res.Objects, Recorded: res.Recorded})
 	return nil
 }
 

@@ -197,9 +197,12 @@ func describeRequest(c *catalog, r vault.Request) string {
 		Role, OIDC, Certificate, Recipient, For, Purpose, Fingerprint string
 		ExportApproval                                                string `json:"export_approval"`
 		Items                                                         []string
+		Order, Reason                                                 string
 	}
 	json.Unmarshal(r.Params, &p) // written by the vault
 	switch r.Kind {
+	case vault.KindDestruction:
+		return c.text("request.asks.destruction", r.Case, p.Order, p.Reason)
 	case vault.KindEnroll:
 		s := c.text("request.asks.enroll", r.Person, p.Role)
 		if p.OIDC != "" {
@@ -332,12 +335,20 @@ func (h *Handler) hold(w http.ResponseWriter, r *http.Request, s *session) error
 	default:
 		return fmt.Errorf("%w: say whether to place or lift the hold", vault.ErrBadInput)
 	}
-	if _, err := h.v.SetHold(r.Context(), s.who, r.PathValue("case"), on, reason(r)); err != nil {
+	res, err := h.v.SetHold(r.Context(), s.who, r.PathValue("case"), on, reason(r))
+	if err != nil {
 		return err
 	}
-	done := "hold-lifted"
-	if on {
+	var done string
+	switch {
+	case on && res.Recorded:
 		done = "hold-placed"
+	case on:
+		done = "hold-already-placed"
+	case res.Recorded:
+		done = "hold-lifted"
+	default:
+		done = "hold-already-lifted"
 	}
 	h.redirectDone(w, r, managePath(r), done)
 	return nil

@@ -1,0 +1,138 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/custos-vault/custos/events"
+)
+
+// A destruction request waits among the requests a custodian lists, for
+// the second custodian to find, with its case, order and reason; approve
+// and reject, given its id, say how it is decided instead, and record
+// nothing. Once decided it leaves the list.
+func TestDestructionRequestIsListedWithTheOthers(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	c1 := enrolled(t, v, "c1", RoleCustodian)
+	c2 := enrolled(t, v, "c2", RoleCustodian)
+	if err := v.OpenCase(ctx, inv, "D-1", "destroy me"); err != nil {
+		t.Fatal(err)
+	}
+	id, err := v.RequestDestruction(ctx, c1, "D-1", "ORD-7", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	find := func(who Principal) *Request {
+		for _, r := range v.Requests(who) {
+			if r.ID == id {
+				return &r
+			}
+		}
+		return nil
+	}
+	r := find(c2)
+	if r == nil || r.Kind != KindDestruction || r.Case != "D-1" || r.By != "c1" || !strings.Contains(string(r.Params), `"order":"ORD-7"`) {
+		t.Fatalf("the second custodian's list: %+v", r)
+	}
+	if find(inv) != nil {
+		t.Fatal("an investigator is shown a destruction request")
+	}
+	before := v.log.Size()
+	for name, decide := range map[string]func() error{
+		"approve": func() error { _, err := v.Approve(ctx, c2, id); return err },
+		"reject":  func() error { _, err := v.Reject(ctx, c2, id, "no"); return err },
+	} {
+		err := decide()
+		if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "custos case approve-destruction D-1 "+id) {
+			t.Errorf("%s of a destruction request: %v", name, err)
+		}
+	}
+	if _, err := v.Approve(ctx, c2, "dr_0000000000000000"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("approve of an unknown destruction request: %v", err)
+	}
+	if v.log.Size() != before {
+		t.Fatalf("the refused decisions appended %d events", v.log.Size()-before)
+	}
+	if _, err := v.ApproveDestruction(ctx, c2, "D-1", id); err != nil {
+		t.Fatal(err)
+	}
+	if find(c2) != nil {
+		t.Fatal("a decided destruction request is still listed")
+	}
+	// Its member is told why a deposit is refused: the case is known to
+	// them.
+	_, err = v.Deposit(ctx, inv, DepositRequest{Case: "D-1", Name: "late.bin", Body: strings.NewReader("late")})
+	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "was destroyed") {
+		t.Fatalf("a member's deposit to a destroyed case: %v", err)
+	}
+	// Someone else is answered as for a case that does not exist.
+	other := enrolled(t, v, "other", RoleInvestigator)
+	_, err = v.Deposit(ctx, other, DepositRequest{Case: "D-1", Name: "late.bin", Body: strings.NewReader("late")})
+	if !errors.Is(err, ErrNotFound) || strings.Contains(err.Error(), "destroyed") {
+		t.Fatalf("a stranger's deposit to a destroyed case: %v", err)
+	}
+}
+
+// A timeline of an id no event names is ErrNotFound, not an empty
+// history; an id that names no item but some events (a refused request
+// for it) has those; a hold asked for again records nothing and says so.
+func TestTimelineOfUnknownIDsAndRepeatedHolds(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	cust := enrolled(t, v, "cust", RoleCustodian)
+	if err := v.OpenCase(ctx, inv, "T-1", "t"); err != nil {
+		t.Fatal(err)
+	}
+	count := func(caseID, item string) (int, error) {
+		n := 0
+		err := v.Timeline(ctx, aud, caseID, item, func(events.Record, *events.Event) error { n++; return nil })
+		return n, err
+	}
+	for _, c := range []struct{ caseID, item string }{{"NOPE-1", ""}, {"", "it_000000000000000000000000"}} {
+		if n, err := count(c.caseID, c.item); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "no event of the custody log names it as its") {
+			t.Errorf("timeline of %q/%q: %d events, %v", c.caseID, c.item, n, err)
+		}
+	}
+	// An attempt on an id that names no item is a refusal whose target
+	// is that id, in the whole log; the id still names no event's item.
+	probe := "it_0123456789abcdef01234567"
+	if _, err := v.OpenItem(ctx, inv, probe, "probing"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("opening an unknown item: %v", err)
+	}
+	if _, err := count("", probe); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("timeline of an id only a refusal's target holds: %v", err)
+	}
+	// An id that names no item but is some events' item (a log written
+	// by a build that named it) keeps its timeline: the count decides.
+	v.state.mu.Lock()
+	v.state.itemEvents[probe] = named{n: 1, last: 0}
+	v.state.mu.Unlock()
+	if _, err := count("", probe); errors.Is(err, ErrNotFound) {
+		t.Fatalf("an id some events name is answered as unknown: %v", err)
+	}
+	v.state.mu.Lock()
+	delete(v.state.itemEvents, probe)
+	v.state.mu.Unlock()
+	if n, err := count("T-1", ""); err != nil || n == 0 {
+		t.Fatalf("timeline of a case: %d events, %v", n, err)
+	}
+	for _, c := range []struct {
+		on       bool
+		recorded bool
+	}{{true, true}, {true, false}, {false, true}, {false, false}} {
+		before := v.log.Size()
+		res, err := v.SetHold(ctx, cust, "T-1", c.on, "reason")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Recorded != c.recorded || (v.log.Size() > before) != c.recorded {
+			t.Errorf("hold %v: recorded %v, appended %d events; want recorded %v", c.on, res.Recorded, v.log.Size()-before, c.recorded)
+		}
+	}
+}
