@@ -288,6 +288,37 @@ func packageCases() []caseDef {
 			func(k *caseKit) []byte { return k.tar(append(k.clone(), member{name: "notes.txt", data: []byte("x")})) }),
 		invalid("container-missing-member", "container.members", "report.pdf is missing", "report.pdf",
 			func(k *caseKit) []byte { return k.tar(k.ms[:len(k.ms)-1]) }),
+		invalid("container-gnu-long-name", "container.type", "a GNU long-name record (type 'L', naming report.txt) before report.txt's header, which archive/tar folds into the header it returns", "type 'L'",
+			func(k *caseKit) []byte {
+				name := pkgformat.ReportName + "\x00"
+				h := make([]byte, 512)
+				copy(h[0:], "././@LongLink")
+				copy(h[100:], "0000644\x00")
+				copy(h[108:], "0000000\x00")
+				copy(h[116:], "0000000\x00")
+				copy(h[124:], fmt.Sprintf("%011o\x00", len(name)))
+				copy(h[136:], "00000000000\x00")
+				h[156] = 'L'
+				copy(h[257:], "ustar  \x00")
+				sum := 0
+				for j := range h {
+					if j >= 148 && j < 156 {
+						sum += ' '
+					} else {
+						sum += int(h[j])
+					}
+				}
+				copy(h[148:156], fmt.Sprintf("%06o\x00 ", sum))
+				data := make([]byte, 512)
+				copy(data, name)
+				for _, m := range k.ms {
+					if m.name == pkgformat.ReportName {
+						return append(append(append(bytes.Clone(k.base[:m.header]), h...), data...), k.base[m.header:]...)
+					}
+				}
+				k.t.Fatal("no report.txt")
+				return nil
+			}),
 		invalid("container-directory-member", "container.members", "a directory member events/ before the first event", "events/",
 			func(k *caseKit) []byte {
 				var hb bytes.Buffer
@@ -389,6 +420,34 @@ func packageCases() []caseDef {
 			func(k *caseKit) []byte {
 				fp := pkgformat.KeyFingerprint(k.vkey)
 				return k.tar(k.manifest(k.clone(), replaceOnce(fp, strings.ToUpper(fp))))
+			}),
+		invalid("manifest-log-key-hash-uppercase", "manifest.log_key", "log_key's HASH written in upper-case hex (note.NewVerifier accepts it), its fingerprint that of the new string", "canonical spelling",
+			func(k *caseKit) []byte {
+				name, rest, _ := strings.Cut(k.vkey, "+")
+				hash, b64, _ := strings.Cut(rest, "+")
+				upper := name + "+" + strings.ToUpper(hash) + "+" + b64
+				return k.tar(k.manifest(k.clone(), func(s string) string {
+					s = strings.Replace(s, pkgformat.KeyFingerprint(k.vkey), pkgformat.KeyFingerprint(upper), 1)
+					return strings.Replace(s, k.vkey, upper, 1)
+				}))
+			}),
+		invalid("manifest-recipient-uppercase", "manifest.recipient", "the recipient written in upper case (age reads Bech32 in either case)", "canonical lower case",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), func(s string) string {
+					i := strings.Index(s, `"recipient": "`) + len(`"recipient": "`)
+					j := i + strings.Index(s[i:], `"`)
+					return s[:i] + strings.ToUpper(s[i:j]) + s[j:]
+				}))
+			}),
+		invalid("manifest-item-twice", "manifest.items", "the second item's id made the first's: one item listed twice", "a package holds each item once",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), func(s string) string {
+					var ids []string
+					for _, part := range strings.Split(s, `"id": "`)[1:] {
+						ids = append(ids, part[:strings.Index(part, `"`)])
+					}
+					return strings.Replace(s, `"id": "`+ids[1]+`"`, `"id": "`+ids[0]+`"`, 1)
+				}))
 			}),
 		invalid("manifest-no-report-pdf-hash", "manifest.required", "report_pdf_sha256 removed from a version 3 manifest", "report_pdf_sha256",
 			func(k *caseKit) []byte {
@@ -576,6 +635,23 @@ func packageCases() []caseDef {
 				b := bytes.Clone(k.get(k.ms, pkgformat.ReportPDFName))
 				b[len(b)/2] ^= 1
 				return k.tar(set(k.clone(), pkgformat.ReportPDFName, b))
+			}),
+		invalid("report-other-key", "report.key", "report.txt's Log key fingerprint line names another key (its hash updated in the manifest, which is signed again): what a person compares is not the key that signed", "report.txt states the log key fingerprint",
+			func(k *caseKit) []byte {
+				fp := pkgformat.KeyFingerprint(k.vkey)
+				other := strings.Repeat("ab", 32)
+				r := bytes.Replace(k.get(k.ms, pkgformat.ReportName), []byte("Log key fingerprint:   "+fp), []byte("Log key fingerprint:   "+other), 1)
+				return k.tar(k.commit(k.clone(), pkgformat.ReportName, r))
+			}),
+		invalid("report-no-key", "report.key", "report.txt without its Log key and Log key fingerprint lines (its hash updated in the manifest, which is signed again)", "does not state the log key",
+			func(k *caseKit) []byte {
+				var kept []string
+				for _, line := range strings.Split(string(k.get(k.ms, pkgformat.ReportName)), "\n") {
+					if !strings.Contains(line, "Log key") {
+						kept = append(kept, line)
+					}
+				}
+				return k.tar(k.commit(k.clone(), pkgformat.ReportName, []byte(strings.Join(kept, "\n"))))
 			}),
 	)
 	return out

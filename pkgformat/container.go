@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 )
 
 // tailReader passes a package's bytes to the tar reader and keeps the
@@ -17,12 +19,40 @@ type tailReader struct {
 	r    io.Reader
 	n    int64
 	tail []byte
+	// capturing keeps, in captured, what is read until stopCapture (at
+	// most maxCapture bytes; over is set beyond).
+	capturing bool
+	captured  []byte
+	over      bool
+}
+
+// maxCapture bounds what a member's header blocks may take: a pax
+// extended header's data is small (the vault writes one path), and
+// archive/tar itself refuses one over 1 MiB.
+const maxCapture = 64 << 10
+
+func (t *tailReader) startCapture() {
+	t.capturing, t.captured, t.over = true, t.captured[:0], false
+}
+
+// stopCapture returns what was read since startCapture, and whether it
+// was more than maxCapture bytes (then only the first are returned).
+func (t *tailReader) stopCapture() ([]byte, bool) {
+	t.capturing = false
+	return t.captured, t.over
 }
 
 func (t *tailReader) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
 	t.n += int64(n)
 	b := p[:n]
+	if t.capturing {
+		if room := maxCapture - len(t.captured); len(b) > room {
+			t.captured, t.over = append(t.captured, b[:max(room, 0)]...), true
+		} else {
+			t.captured = append(t.captured, b...)
+		}
+	}
 	if len(b) >= 1024 {
 		t.tail = append(t.tail[:0], b[len(b)-1024:]...)
 	} else {
@@ -45,8 +75,22 @@ func (t *tailReader) last(k int) []byte {
 // header reads the next member's header, which must be the regular file
 // want: its header block's type flag is '0' (archive/tar reads the old
 // NUL flag as a regular file too; the format has one spelling).
+//
+// The blocks before that header are checked too: archive/tar reads a
+// GNU long name or link (types 'L', 'K') and other extensions into the
+// header it returns; the format allows one pax extended header (type
+// 'x') and nothing else (section 1).
 func (v *verification) header(want string) (*tar.Header, error) {
+	// The previous member's data read to its end (it is, unless a check
+	// stopped early), so that what Next reads is that member's padding
+	// and this member's header blocks only.
+	if _, err := io.Copy(io.Discard, v.tr); err != nil {
+		return nil, fmt.Errorf("reading package: %w", err)
+	}
+	pad := int((512 - v.prevSize%512) % 512)
+	v.raw.startCapture()
 	h, err := v.tr.Next()
+	blocks, over := v.raw.stopCapture()
 	if err != nil {
 		return nil, fmt.Errorf("package ends before %s: %w", want, err)
 	}
@@ -57,7 +101,41 @@ func (v *verification) header(want string) (*tar.Header, error) {
 	if blk := v.raw.last(512); h.Typeflag != tar.TypeReg || len(blk) != 512 || blk[156] != tar.TypeReg {
 		return nil, fmt.Errorf("%s is not a regular file with type flag '0'", want)
 	}
+	if err := headerBlocks(blocks, over, pad); err != nil {
+		return nil, fmt.Errorf("%s: %w", want, err)
+	}
+	v.prevSize = h.Size
 	return h, nil
+}
+
+// headerBlocks checks what Next read for one member, after pad bytes of
+// the previous member's padding: its ustar header alone, or a pax
+// extended header (type 'x', its data padded to a block) and then it.
+func headerBlocks(read []byte, over bool, pad int) error {
+	if over || len(read) < pad+512 || (len(read)-pad)%512 != 0 {
+		return errors.New("its header is not one ustar header block, with at most one pax extended header before it")
+	}
+	b := read[pad:]
+	if len(b) == 512 {
+		return nil
+	}
+	if flag := b[156]; flag != tar.TypeXHeader {
+		return fmt.Errorf("a header block of type %q comes before its header: only one pax extended header (type 'x') may (a GNU long name is type 'L')", flag)
+	}
+	size, ok := octal(b[124:136])
+	if !ok || int64(len(b)) != 512+(size+511)/512*512+512 {
+		return errors.New("more header blocks come before its header than one pax extended header")
+	}
+	return nil
+}
+
+// octal reads a tar header's numeric field: octal digits, then NULs or
+// spaces (the base-256 form is not used for a pax header's size).
+func octal(field []byte) (int64, bool) {
+	s := strings.TrimRight(string(field), " \x00")
+	s = strings.TrimLeft(s, " ")
+	n, err := strconv.ParseInt(s, 8, 64)
+	return n, err == nil && n >= 0
 }
 
 // endOfArchive checks that the archive ends, after the last member's

@@ -544,7 +544,9 @@ func TestLargeReportVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	big := bytes.Repeat([]byte("Event 1  2026-03-02 10:01:00 UTC  Deposited\n"), (pkgformat.MaxSmallMember/44)+1000)
+	// The genuine report's lines first: a report states the key that
+	// signed its package.
+	big := append(vectorMember(t, pkg, pkgformat.ReportName), bytes.Repeat([]byte("Event 1  2026-03-02 10:01:00 UTC  Deposited\n"), (pkgformat.MaxSmallMember/44)+1000)...)
 	m.ReportSHA256 = sha256hex(big)
 	mb, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {

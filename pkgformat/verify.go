@@ -276,6 +276,9 @@ type verification struct {
 	// and that member's size.
 	raw               *tailReader
 	lastEnd, lastSize int64
+	// prevSize is the size of the member read before (its padding comes
+	// before the next header).
+	prevSize int64
 }
 
 // next reads the next member, which must be the small member want.
@@ -355,6 +358,9 @@ func (v *verification) manifest() error {
 
 	verifier, err := note.NewVerifier(m.LogKey)
 	if err != nil {
+		return fmt.Errorf("manifest log_key: %w", err)
+	}
+	if err := canonicalKey(m.LogKey); err != nil {
 		return fmt.Errorf("manifest log_key: %w", err)
 	}
 	if verifier.Name() != m.Origin {
@@ -611,14 +617,61 @@ func (v *verification) item(i int, it Item) error {
 }
 
 func (v *verification) report(name string) error {
-	sum, err := v.hashNext(name, MaxReportMember)
+	var head prefixWriter
+	head.max = reportHead
+	sum, err := v.hashNextTee(name, MaxReportMember, &head)
 	if err != nil {
 		return err
 	}
 	if sum != v.m.ReportSHA256 {
 		return errors.New("report.txt is not the report the manifest names")
 	}
+	return reportNamesKey(head.b, v.m)
+}
+
+// reportHead is how much of report.txt's start is kept for
+// reportNamesKey: its checkpoint section comes within the first few
+// hundred bytes.
+const reportHead = 16 << 10
+
+// reportNamesKey checks that report.txt states the log key that signed
+// the package: the key a person reads in the report (and is told to
+// compare with the one the vault's operators publish) must be the
+// manifest's, or a package re-signed by another key with a genuine
+// report copied in would show the genuine fingerprint. A version 2
+// report states none; a version 3 report must.
+func reportNamesKey(head []byte, m *Manifest) error {
+	var fp, key string
+	var haveFP, haveKey bool
+	for _, line := range strings.Split(string(head), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimLeft(line, " "), "Log key fingerprint:"); ok && !haveFP {
+			fp, haveFP = strings.TrimSpace(rest), true
+		} else if rest, ok := strings.CutPrefix(strings.TrimLeft(line, " "), "Log key:"); ok && !haveKey {
+			key, haveKey = strings.TrimSpace(rest), true
+		}
+	}
+	switch {
+	case !haveFP && m.Format == FormatV2:
+		return nil
+	case !haveFP || !haveKey:
+		return errors.New("report.txt does not state the log key that signed the package (its Log key and Log key fingerprint lines)")
+	case fp != m.LogKeyFingerprint || key != m.LogKey:
+		return fmt.Errorf("report.txt states the log key fingerprint %s, but the package is signed by the key whose fingerprint is %s: the report is not this key's", truncate(fp), m.LogKeyFingerprint)
+	}
 	return nil
+}
+
+// prefixWriter keeps the first max bytes written to it.
+type prefixWriter struct {
+	b   []byte
+	max int
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	if room := p.max - len(p.b); room > 0 {
+		p.b = append(p.b, b[:min(room, len(b))]...)
+	}
+	return len(b), nil
 }
 
 func (v *verification) reportPDF(name string) error {
@@ -636,6 +689,11 @@ func (v *verification) reportPDF(name string) error {
 // at most limit bytes, and returns its SHA-256 (lowercase hex), without
 // holding it in memory: the reports are only hashed.
 func (v *verification) hashNext(want string, limit int64) (string, error) {
+	return v.hashNextTee(want, limit, io.Discard)
+}
+
+// hashNextTee is hashNext that also writes the member's bytes to w.
+func (v *verification) hashNextTee(want string, limit int64, w io.Writer) (string, error) {
 	h, err := v.header(want)
 	if err != nil {
 		return "", err
@@ -644,7 +702,7 @@ func (v *verification) hashNext(want string, limit int64) (string, error) {
 		return "", fmt.Errorf("%s is %d bytes; the limit is %d", h.Name, h.Size, limit)
 	}
 	d := sha256.New()
-	if _, err := io.Copy(d, v.tr); err != nil {
+	if _, err := io.Copy(io.MultiWriter(d, w), v.tr); err != nil {
 		return "", fmt.Errorf("reading %s: %w", want, err)
 	}
 	v.lastEnd, v.lastSize = v.raw.n, h.Size
@@ -789,12 +847,21 @@ func ParseManifest(b []byte) (*Manifest, error) {
 	if len(m.Events) > MaxMembers || len(m.Items) > MaxMembers {
 		return nil, errors.New("manifest.json: too many members")
 	}
-	paths := map[string]bool{}
+	paths, ids := map[string]bool{}, map[string]bool{}
 	for i, it := range m.Items {
 		if it.Path != ItemPath(i, it.Name) || paths[it.Path] {
 			return nil, fmt.Errorf("manifest.json: item %d has path %q", i, it.Path)
 		}
-		paths[it.Path] = true
+		if ids[it.ID] {
+			return nil, fmt.Errorf("manifest.json: item %d is %s again: a package holds each item once", i, truncate(it.ID))
+		}
+		paths[it.Path], ids[it.ID] = true, true
+	}
+	// The recipient in its one spelling: age's Bech32 is read in either
+	// case, and an upper-case spelling of the recipient would name one
+	// key in two ways.
+	if m.Recipient != strings.ToLower(m.Recipient) {
+		return nil, errors.New("manifest.json: recipient is not in canonical lower case (section 2)")
 	}
 	for i, e := range m.Events {
 		if i > 0 && e.Seq <= m.Events[i-1].Seq {
@@ -820,6 +887,24 @@ func ParseManifest(b []byte) (*Manifest, error) {
 		return nil, errors.New("manifest.json: report_pdf_sha256 is missing or malformed")
 	}
 	return &m, nil
+}
+
+// canonicalKey refuses a verifier key string that note.NewVerifier
+// accepts but that is not the one spelling of its key (custody-log.md
+// section 5.1): HASH in upper-case hex digits (BASE64 is compared with
+// its re-encoding too). Its fingerprint, the SHA-256 of the exact
+// string, would otherwise name one key in two ways.
+func canonicalKey(key string) error {
+	name, rest, _ := strings.Cut(key, "+")
+	hash, b64, _ := strings.Cut(rest, "+")
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return err
+	}
+	if want := name + "+" + strings.ToLower(hash) + "+" + base64.StdEncoding.EncodeToString(raw); key != want || !events.IsHex(hash, 8) {
+		return errors.New("not the key's canonical spelling (HASH in lowercase hex digits, BASE64 as encoded)")
+	}
+	return nil
 }
 
 func truncate(s string) string {
