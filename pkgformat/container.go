@@ -91,10 +91,15 @@ func (v *verification) header(want string) (*tar.Header, error) {
 	v.raw.startCapture()
 	h, err := v.tr.Next()
 	blocks, over := v.raw.stopCapture()
-	if err != nil {
+	first := v.raw.n == int64(len(blocks)) // nothing was read before
+	switch {
+	case err != nil && first:
+		return nil, fmt.Errorf("not a Custos package: it is not a tar archive that begins with %s (%v)", want, err)
+	case err != nil:
 		return nil, fmt.Errorf("package ends before %s: %w", want, err)
-	}
-	if h.Name != want {
+	case h.Name != want && first:
+		return nil, fmt.Errorf("not a Custos package: its first member is %q, not %s", h.Name, want)
+	case h.Name != want:
 		return nil, fmt.Errorf("expected member %s, found %q", want, h.Name)
 	}
 	// After Next the last block read is the member's ustar header.

@@ -1,8 +1,10 @@
 package pkgformat_test
 
 import (
+	"archive/tar"
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/custos-vault/custos/pkgformat"
@@ -75,6 +77,26 @@ func TestContainerEndAndTypeFlag(t *testing.T) {
 	} {
 		if _, err := pkgformat.Verify(bytes.NewReader(append(append([]byte(nil), pkg...), tail...)), opts); err == nil {
 			t.Errorf("%s: verified", name)
+		}
+	}
+}
+
+// A file that is not a package at all is said to be none, whether it is
+// not a tar archive or a tar archive of something else.
+func TestNotAPackageSaidSo(t *testing.T) {
+	var other bytes.Buffer
+	tw := tar.NewWriter(&other)
+	tw.WriteHeader(&tar.Header{Name: "chat.txt", Mode: 0o644, Size: 5, Typeflag: tar.TypeReg})
+	tw.Write([]byte("hello"))
+	tw.Close()
+	for name, b := range map[string][]byte{
+		"a text file":         []byte("chat export, report 118\n"),
+		"an empty file":       nil,
+		"a tar of other file": other.Bytes(),
+	} {
+		_, err := pkgformat.Verify(bytes.NewReader(b), pkgformat.VerifyOptions{})
+		if err == nil || !strings.Contains(err.Error(), "not a Custos package") {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }

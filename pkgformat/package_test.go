@@ -561,3 +561,41 @@ func TestLargeReportVerifies(t *testing.T) {
 		t.Fatalf("a %d-byte report.txt: %v", len(big), err)
 	}
 }
+
+// An item file with one byte changed fails as the altered file it is,
+// with or without the identity: the message names file_sha256, not only
+// the age header or the decryption that met the change first.
+func TestAlteredItemSaidAsAltered(t *testing.T) {
+	pkg := readPackage(t)
+	id := readIdentity(t)
+	_, vkey := packageKeys(t)
+	ms, err := members(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var item member
+	for _, m := range ms {
+		if strings.HasPrefix(m.name, pkgformat.ItemsDir) {
+			item = m
+			break
+		}
+	}
+	stanza := bytes.Index(item.data, []byte("-> X25519"))
+	if stanza < 0 {
+		t.Fatal("the vector's first item has no X25519 stanza")
+	}
+	stanza += len("-> X2551")
+	for name, off := range map[string]int64{
+		"the stanza's type": item.offset + int64(stanza),
+		"the body":          item.offset + int64(len(item.data)) - 5,
+	} {
+		bad := bytes.Clone(pkg)
+		bad[off] ^= 1
+		for _, ids := range [][]age.Identity{nil, {id}} {
+			_, err := pkgformat.Verify(bytes.NewReader(bad), pkgformat.VerifyOptions{TrustedKey: vkey, Identities: ids})
+			if err == nil || !strings.Contains(err.Error(), "file_sha256 differs") {
+				t.Errorf("%s changed, %d identities: %v", name, len(ids), err)
+			}
+		}
+	}
+}

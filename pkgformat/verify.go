@@ -1022,20 +1022,32 @@ func oneStanza(head []byte, recipient string) error {
 func checkItem(tr io.Reader, i int, it Item, recipient string, opts VerifyOptions, ex *extraction, rep *Report) error {
 	fh := sha256.New()
 	br := bufio.NewReaderSize(io.TeeReader(tr, fh), 64<<10)
+	// A check below that fails on a file other than the one the manifest
+	// names says so: a changed byte shows as a header that is not age's,
+	// a stanza of another type or a failed decryption, but what happened
+	// is that the file was altered. The rest of the file is read into
+	// its hash to tell (the member's size was checked against the
+	// manifest); a file that hashes right keeps the check's own error.
+	altered := func(err error) error {
+		if _, cerr := io.Copy(io.Discard, br); cerr == nil && hex.EncodeToString(fh.Sum(nil)) != it.FileSHA256 {
+			return fmt.Errorf("%s is not the file the signed manifest names (file_sha256 differs: it was altered); the check that met it: %v", it.Path, err)
+		}
+		return err
+	}
 	head, err := br.Peek(len(ageHeader))
 	if err != nil || string(head) != ageHeader {
-		return fmt.Errorf("%s is not an age file", it.Path)
+		return altered(fmt.Errorf("%s is not an age file", it.Path))
 	}
 	// Sealed to the recipient alone (section 7): no one else holds a
 	// key to the evidence. Checked without any identity.
 	head, _ = br.Peek(int(min(it.FileSize, int64(br.Size()))))
 	if err := oneStanza(head, recipient); err != nil {
-		return fmt.Errorf("%s: %w", it.Path, err)
+		return altered(fmt.Errorf("%s: %w", it.Path, err))
 	}
 	if len(opts.Identities) > 0 {
 		d, err := age.Decrypt(br, opts.Identities...)
 		if err != nil {
-			return fmt.Errorf("%s: %w", it.Path, err)
+			return altered(fmt.Errorf("%s: %w", it.Path, err))
 		}
 		if ex == nil {
 			err = rehash(io.Discard, d, it)
@@ -1043,7 +1055,7 @@ func checkItem(tr io.Reader, i int, it Item, recipient string, opts VerifyOption
 			err = ex.write(i, d, it)
 		}
 		if err != nil {
-			return err
+			return altered(err)
 		}
 		rep.Decrypted++
 	}

@@ -450,7 +450,7 @@ func (v *Vault) RedeemInvitation(ctx context.Context, name string, halves []stri
 	}
 	// Every mismatch is answered alike (and so recorded alike, and
 	// aggregated): the answer does not tell who holds an invitation.
-	noMatch := fmt.Errorf("%w: the invitation does not match", ErrUnauthenticated)
+	noMatch := fmt.Errorf("%w: the invitation does not match: check the name and both halves as the two custodians gave them. An invitation works once and expires; for a used or expired one, ask a custodian for a new one (custos person reissue NAME)", ErrUnauthenticated)
 	var got []string
 	for _, h := range halves {
 		if !strings.HasPrefix(h, InvitationPrefix) || len(h) > 128 {

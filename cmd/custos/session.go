@@ -181,7 +181,7 @@ func (c *client) signInWith(fresh bool) (cached bool, err error) {
 	}
 	l, err := readLogin(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return false, fmt.Errorf("not signed in to %s: run custos login (or set CUSTOS_TOKEN)", server)
+		return false, fmt.Errorf("not signed in to %s: run custos login (through the vault's identity provider), custos login --name NAME --invitation (with an invitation from the custodians), or set CUSTOS_TOKEN", server)
 	}
 	if err != nil {
 		return false, err

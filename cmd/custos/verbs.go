@@ -908,10 +908,13 @@ func runPackageReceipt(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("ssh-keygen is needed to sign the receipt (Debian: openssh-client): %w", err)
 	}
+	if st, err := os.Stat(*key); err != nil || !st.Mode().IsRegular() {
+		return inputErr("--ssh-key", fmt.Errorf("%s: no such key file: give your SSH private key (or, with ssh-agent, its public key file), the key whose public half is registered with custos receipt-key set", *key))
+	}
 	cmd := exec.Command(keygen, "-q", "-Y", "sign", "-f", *key, "-n", vault.ReceiptNamespace, msg)
 	cmd.Stdin, cmd.Stderr = os.Stdin, stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("ssh-keygen -Y sign with %s: %w", *key, err)
+		return fmt.Errorf("ssh-keygen could not sign the receipt with %s (its message is above; a wrong passphrase, or not a private key?)", *key)
 	}
 	sig, err := os.ReadFile(msg + ".sig")
 	if err != nil {

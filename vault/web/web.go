@@ -345,8 +345,11 @@ type view struct {
 	Notice  string
 	Error   string
 	Status  int
-	Nav     []navLink
-	Data    any
+	// Posted: the page answers a form sent (POST), so that going back
+	// returns to the form; otherwise to the page before.
+	Posted bool
+	Nav    []navLink
+	Data   any
 }
 
 type navLink struct {
@@ -383,7 +386,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, cod
 	if !ok {
 		return fmt.Errorf("no page template %q", name)
 	}
-	v := &view{Title: title, Data: data, Status: code, Lang: defaultCatalog}
+	v := &view{Title: title, Data: data, Status: code, Lang: defaultCatalog, Posted: r.Method == http.MethodPost}
 	if s != nil {
 		v.Who, v.CSRF, v.Lang, v.Expires = &s.who, s.csrf, s.lang, s.expires
 		v.Nav = navFor(s.who, r.URL.Path, s.lang)
