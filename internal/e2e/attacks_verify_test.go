@@ -87,8 +87,11 @@ func member(ms []testenv.TarMember, name string) *testenv.TarMember {
 
 // forge rebuilds a real package end to end under another log key with
 // the same origin: new checkpoint signature, manifest and manifest
-// signature. Every check that needs no trusted key passes on the result.
-func forge(t *testing.T, in, out string) {
+// signature. With ownReport, report.txt is rewritten to state the new
+// key (its hash in the manifest updated): every check that needs no
+// trusted key passes on the result. Without, the genuine report.txt is
+// kept, stating the genuine key.
+func forge(t *testing.T, in, out string, ownReport bool) {
 	t.Helper()
 	ms := readTar(t, in)
 	m, err := pkgformat.ParseManifest(member(ms, pkgformat.ManifestName).Data)
@@ -110,6 +113,13 @@ func forge(t *testing.T, in, out string) {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(cpm.Data)
+	if ownReport {
+		rep := member(ms, pkgformat.ReportName)
+		rep.Data = bytes.ReplaceAll(rep.Data, []byte(m.LogKeyFingerprint), []byte(pkgformat.KeyFingerprint(vkey)))
+		rep.Data = bytes.ReplaceAll(rep.Data, []byte(m.LogKey), []byte(vkey))
+		rs := sha256.Sum256(rep.Data)
+		m.ReportSHA256 = hex.EncodeToString(rs[:])
+	}
 	m.LogKey, m.LogKeyFingerprint, m.CheckpointSHA256 = vkey, pkgformat.KeyFingerprint(vkey), hex.EncodeToString(sum[:])
 	mb, _ := json.MarshalIndent(m, "", "  ")
 	member(ms, pkgformat.ManifestName).Data = mb
@@ -143,13 +153,25 @@ func TestForgedPackageIsNotVerified(t *testing.T) {
 	if rep := member(readTar(t, filepath.Join(work, "p.tar")), pkgformat.ReportName); rep == nil || !bytes.Contains(rep.Data, []byte(fp)) {
 		t.Fatal("report.txt does not carry the log key's fingerprint")
 	}
-	forge(t, filepath.Join(work, "p.tar"), filepath.Join(work, "forged.tar"))
+	forge(t, filepath.Join(work, "p.tar"), filepath.Join(work, "forged.tar"), true)
+	forge(t, filepath.Join(work, "p.tar"), filepath.Join(work, "forged-genuine-report.tar"), false)
 
 	for _, pkg := range []string{"p.tar", "forged.tar"} {
 		r := s.run("", work, "custos-verify", pkg, "--identity", ident)
 		if r.code != 3 || strings.Contains(r.stdout, "\nVERIFIED") || !strings.Contains(r.stdout, "AUTHENTICITY NOT ESTABLISHED") {
 			t.Fatalf("%s without a pinned key: exit %d\n%s%s", pkg, r.code, r.stdout, r.stderr)
 		}
+	}
+	// The forger's own report names the forger's key, which a person
+	// comparing it with the published fingerprint sees differ; one who
+	// keeps the genuine report (which shows the published fingerprint)
+	// is refused even without a pinned key: the report must name the key
+	// that signed.
+	if rep := member(readTar(t, filepath.Join(work, "forged.tar")), pkgformat.ReportName); bytes.Contains(rep.Data, []byte(fp)) {
+		t.Fatal("the forged report still shows the genuine fingerprint")
+	}
+	if r := s.run("", work, "custos-verify", "forged-genuine-report.tar", "--identity", ident); r.code != 1 || !strings.Contains(r.stderr, "report.txt states the log key fingerprint "+fp) {
+		t.Fatalf("a forgery with the genuine report, without a pinned key: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	// A file of one kind given where another is expected is named as
 	// what it is, and nothing is checked.
