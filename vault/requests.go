@@ -370,7 +370,7 @@ func (v *Vault) approvable(who Principal, id string) (Request, error) {
 	case !v.cfg.Now().Before(r.Expires):
 		return Request{}, refused(ErrConflict, "request %s expired at %s", id, r.Expires.Format(time.RFC3339))
 	case r.By == who.Name:
-		return Request{}, refused(ErrForbidden, "nobody approves or rejects their own request; another custodian must")
+		return Request{}, refused(ErrForbidden, "nobody approves their own request; another custodian must (its requester may withdraw it: custos reject REQUEST --reason TEXT)")
 	}
 	if p, ok := v.state.personByName(r.By); !ok || p.Role != r.ByRole || p.active() != nil {
 		return Request{}, refused(ErrConflict, "the requester %s is no longer an active %s", r.By, r.ByRole)

@@ -240,7 +240,7 @@ func init() {
 			summary: "carry out a request (for a sealing, seal the package)",
 			json:    `{"request","kind","approved":true,"invitation_part"?,"package"?}`, run: decide("approve"),
 			examples: []string{"custos requests", "custos approve rq_0123456789abcdef01234567"}},
-		{name: "reject", args: "REQUEST --reason TEXT", group: pe, who: "a custodian other than the requester", summary: "end a request unapproved",
+		{name: "reject", args: "REQUEST --reason TEXT", group: pe, who: "a custodian other than the requester, or the requester (withdrawing it)", summary: "end a request unapproved",
 			json: `{"request","kind","approved":false}`, run: decide("reject")},
 
 		{name: "audit verify", args: "[--checkpoint FILE] [--save-checkpoint FILE] [--key KEY] [--witness-policy FILE] [--tsa-cert FILE]", group: au, who: "auditor",
