@@ -319,6 +319,47 @@ func packageCases() []caseDef {
 				k.t.Fatal("no report.txt")
 				return nil
 			}),
+		invalid("container-pax-sparse-name", "container.type", "report.txt's header preceded by a pax header of GNU sparse records naming it (GNU.sparse.name) and giving another path, which readers take differently", "pax extended header holds the record",
+			func(k *caseKit) []byte {
+				var rec []byte
+				for _, kv := range [][2]string{{"GNU.sparse.major", "0"}, {"GNU.sparse.minor", "1"}, {"GNU.sparse.name", pkgformat.ReportName},
+					{"GNU.sparse.realsize", fmt.Sprint(len(k.get(k.ms, pkgformat.ReportName)))}, {"GNU.sparse.numblocks", "1"},
+					{"GNU.sparse.map", fmt.Sprintf("0,%d", len(k.get(k.ms, pkgformat.ReportName)))}, {"path", "../outside/report.txt"}} {
+					body := " " + kv[0] + "=" + kv[1] + "\n"
+					n := len(body) + 1
+					for len(fmt.Sprint(n))+len(body) != n {
+						n++
+					}
+					rec = append(rec, fmt.Sprintf("%d%s", n, body)...)
+				}
+				h := make([]byte, 512)
+				copy(h[0:], "PaxHeaders/report.txt")
+				copy(h[100:], "0000644\x00")
+				copy(h[108:], "0000000\x00")
+				copy(h[116:], "0000000\x00")
+				copy(h[124:], fmt.Sprintf("%011o\x00", len(rec)))
+				copy(h[136:], "00000000000\x00")
+				h[156] = 'x'
+				copy(h[257:], "ustar\x0000")
+				sum := 0
+				for j := range h {
+					if j >= 148 && j < 156 {
+						sum += ' '
+					} else {
+						sum += int(h[j])
+					}
+				}
+				copy(h[148:156], fmt.Sprintf("%06o\x00 ", sum))
+				pax := append(h, rec...)
+				pax = append(pax, make([]byte, (512-len(rec)%512)%512)...)
+				for _, m := range k.ms {
+					if m.name == pkgformat.ReportName {
+						return append(append(bytes.Clone(k.base[:m.header]), pax...), k.base[m.header:]...)
+					}
+				}
+				k.t.Fatal("no report.txt")
+				return nil
+			}),
 		invalid("container-directory-member", "container.members", "a directory member events/ before the first event", "events/",
 			func(k *caseKit) []byte {
 				var hb bytes.Buffer
@@ -642,6 +683,14 @@ func packageCases() []caseDef {
 				other := strings.Repeat("ab", 32)
 				r := bytes.Replace(k.get(k.ms, pkgformat.ReportName), []byte("Log key fingerprint:   "+fp), []byte("Log key fingerprint:   "+other), 1)
 				return k.tar(k.commit(k.clone(), pkgformat.ReportName, r))
+			}),
+		invalid("report-escape-sequence", "report.text", "report.txt with terminal escape sequences (ESC [2A, ESC [2K) after its Log key lines, then lines naming another key that a terminal would show in their place (its hash updated in the manifest, which is signed again)", "control character",
+			func(k *caseKit) []byte {
+				r := string(k.get(k.ms, pkgformat.ReportName))
+				i := strings.Index(r, "  Log key:")
+				j := i + strings.Index(r[i:], "\n") + 1
+				other := "\x1b[2A\x1b[2K  Log key fingerprint:   " + strings.Repeat("ab", 32) + "\n"
+				return k.tar(k.commit(k.clone(), pkgformat.ReportName, []byte(r[:j]+other+r[j:])))
 			}),
 		invalid("report-no-key", "report.key", "report.txt without its Log key and Log key fingerprint lines (its hash updated in the manifest, which is signed again)", "does not state the log key",
 			func(k *caseKit) []byte {

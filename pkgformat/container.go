@@ -109,6 +109,15 @@ func (v *verification) header(want string) (*tar.Header, error) {
 	if err := headerBlocks(blocks, over, pad); err != nil {
 		return nil, fmt.Errorf("%s: %w", want, err)
 	}
+	// The one pax header may hold the member's path and nothing else:
+	// archive/tar applies other records (GNU.sparse.name and .map among
+	// them) to the header it returns, so that readers would disagree on
+	// the member's name and bytes.
+	for k, val := range h.PAXRecords {
+		if k != "path" || val != h.Name {
+			return nil, fmt.Errorf("%s: its pax extended header holds the record %q; a package's holds only the member's path (section 1)", want, truncate(k))
+		}
+	}
 	v.prevSize = h.Size
 	return h, nil
 }

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"filippo.io/age"
 	"github.com/custos-vault/custos/events"
@@ -619,14 +620,63 @@ func (v *verification) item(i int, it Item) error {
 func (v *verification) report(name string) error {
 	var head prefixWriter
 	head.max = reportHead
-	sum, err := v.hashNextTee(name, MaxReportMember, &head)
+	var text reportText
+	sum, err := v.hashNextTee(name, MaxReportMember, io.MultiWriter(&head, &text))
 	if err != nil {
 		return err
 	}
 	if sum != v.m.ReportSHA256 {
 		return errors.New("report.txt is not the report the manifest names")
 	}
+	if err := text.finish(); err != nil {
+		return err
+	}
 	return reportNamesKey(head.b, v.m)
+}
+
+// reportText checks, as report.txt streams by, that it is text a
+// terminal shows as it is: UTF-8 with no control character but the line
+// feed (no escape sequence could hide or rewrite what a person reads in
+// it, such as its Log key lines). The vault's reports are made so: every
+// value in them is shown escaped (printable.Terminal).
+type reportText struct {
+	carry []byte
+	at    int64
+	err   error
+}
+
+func (r *reportText) Write(b []byte) (int, error) {
+	n := len(b)
+	if r.err != nil {
+		return n, nil
+	}
+	buf := append(r.carry, b...)
+	i := 0
+	for i < len(buf) {
+		c, size := utf8.DecodeRune(buf[i:])
+		if c == utf8.RuneError && size <= 1 {
+			if !utf8.FullRune(buf[i:]) {
+				break // the rest of a rune comes with the next write
+			}
+			r.err = fmt.Errorf("report.txt is not UTF-8 at byte %d", r.at)
+			return n, nil
+		}
+		if (c < 0x20 && c != '\n') || (c >= 0x7f && c <= 0x9f) {
+			r.err = fmt.Errorf("report.txt holds the control character %U at byte %d: a report holds none (an escape sequence there could hide or rewrite what it says)", c, r.at)
+			return n, nil
+		}
+		i += size
+		r.at += int64(size)
+	}
+	r.carry = append(r.carry[:0], buf[i:]...)
+	return n, nil
+}
+
+func (r *reportText) finish() error {
+	if r.err == nil && len(r.carry) > 0 {
+		r.err = fmt.Errorf("report.txt is not UTF-8 at byte %d", r.at)
+	}
+	return r.err
 }
 
 // reportHead is how much of report.txt's start is kept for
@@ -643,20 +693,29 @@ const reportHead = 16 << 10
 func reportNamesKey(head []byte, m *Manifest) error {
 	var fp, key string
 	var haveFP, haveKey bool
+	// Every such line, not only the first: a report states one key.
 	for _, line := range strings.Split(string(head), "\n") {
-		if rest, ok := strings.CutPrefix(strings.TrimLeft(line, " "), "Log key fingerprint:"); ok && !haveFP {
-			fp, haveFP = strings.TrimSpace(rest), true
-		} else if rest, ok := strings.CutPrefix(strings.TrimLeft(line, " "), "Log key:"); ok && !haveKey {
-			key, haveKey = strings.TrimSpace(rest), true
+		if rest, ok := strings.CutPrefix(strings.TrimLeft(line, " "), "Log key fingerprint:"); ok {
+			if fp = strings.TrimSpace(rest); fp != m.LogKeyFingerprint {
+				break
+			}
+			haveFP = true
+		} else if rest, ok := strings.CutPrefix(strings.TrimLeft(line, " "), "Log key:"); ok {
+			if key = strings.TrimSpace(rest); key != m.LogKey {
+				break
+			}
+			haveKey = true
 		}
 	}
 	switch {
-	case !haveFP && m.Format == FormatV2:
+	case fp != "" && fp != m.LogKeyFingerprint:
+		return fmt.Errorf("report.txt states the log key fingerprint %s, but the package is signed by the key whose fingerprint is %s: the report is not this key's", truncate(fp), m.LogKeyFingerprint)
+	case key != "" && key != m.LogKey:
+		return fmt.Errorf("report.txt states the log key %s, but the package is signed by %s: the report is not this key's", truncate(key), m.LogKey)
+	case !haveFP && !haveKey && m.Format == FormatV2:
 		return nil
 	case !haveFP || !haveKey:
 		return errors.New("report.txt does not state the log key that signed the package (its Log key and Log key fingerprint lines)")
-	case fp != m.LogKeyFingerprint || key != m.LogKey:
-		return fmt.Errorf("report.txt states the log key fingerprint %s, but the package is signed by the key whose fingerprint is %s: the report is not this key's", truncate(fp), m.LogKeyFingerprint)
 	}
 	return nil
 }

@@ -912,6 +912,25 @@ func TestEditedLookupFileOwnRows(t *testing.T) {
 			t.Errorf("%s: the size row is %q (%v) after a read; want it made again", q, kind, err)
 		}
 	}
+	// The size table declared again with a column that converts every
+	// count it is given (text, real): reads answer, promptly, and the
+	// table is not made again and again.
+	for _, typ := range []string{"TEXT", "REAL"} {
+		edit(`CREATE TABLE ls2 (one INTEGER PRIMARY KEY CHECK (one = 1), size ` + typ + ` NOT NULL, anchor TEXT NOT NULL);
+			INSERT INTO ls2 SELECT * FROM lookups_size; DROP TABLE lookups_size; ALTER TABLE ls2 RENAME TO lookups_size`)
+		tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		aud := enrolled(t, v, "aud-"+strings.ToLower(typ), RoleAuditor)
+		n := 0
+		err := v.Timeline(tctx, aud, "", d.ID, func(events.Record, *events.Event) error { n++; return nil })
+		if err != nil || n < itemEvents {
+			t.Fatalf("size column %s: the item's timeline has %d events (had %d): %v", typ, n, itemEvents, err)
+		}
+		got, err := v.custodyEvents(tctx, "A", []string{d.ID}, size, func(string) bool { return true }, nil)
+		cancel()
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("size column %s: the record holds %d events, the signed log gives %d: %v", typ, len(got), len(want), err)
+		}
+	}
 }
 
 // failingLookups is a log store whose case and item lookups cannot be

@@ -57,6 +57,18 @@ func TestDestructionRequestIsListedWithTheOthers(t *testing.T) {
 	if v.log.Size() != before {
 		t.Fatalf("the refused decisions appended %d events", v.log.Size()-before)
 	}
+	// Someone who is not a custodian learns nothing of it, as of an
+	// unknown request, and the attempt is recorded.
+	for name, decide := range map[string]func() error{
+		"approve": func() error { _, err := v.Approve(ctx, inv, id); return err },
+		"reject":  func() error { _, err := v.Reject(ctx, inv, id, "no"); return err },
+	} {
+		before := v.log.Size()
+		err := decide()
+		if err == nil || strings.Contains(err.Error(), "D-1") || v.log.Size() != before+1 {
+			t.Errorf("%s of a destruction request by an investigator: %v (%d events appended)", name, err, v.log.Size()-before)
+		}
+	}
 	if _, err := v.ApproveDestruction(ctx, c2, "D-1", id); err != nil {
 		t.Fatal(err)
 	}

@@ -440,6 +440,11 @@ func (v *Vault) approvalDraft(who Principal, r Request, decided RequestDecided) 
 // other than the requester, or as the requester withdrawing it.
 func (v *Vault) Reject(ctx context.Context, who Principal, id, reason string) (*RequestInfo, error) {
 	if destructionIDPattern.MatchString(id) {
+		if who.Role != RoleCustodian {
+			// Answered and recorded as an unknown request is: a
+			// destruction request's case is for custodians to know.
+			return nil, v.refusedAs(ctx, who, "request.reject", id, refused(ErrNotFound, "no pending request %s", id))
+		}
 		return nil, v.notARequest(id)
 	}
 	if !requestIDPattern.MatchString(id) {

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"slices"
@@ -187,8 +188,30 @@ func (s *Store) indexed(ctx context.Context) (uint64, string, error) {
 	if err != nil {
 		return 0, "", err
 	}
-	size, ok1 := n.(int64)
+	// A count stored as SQLite converts it under another column affinity
+	// (text, a whole real) is read as that count: the table need not be
+	// made again, and a table whose column converts every count it is
+	// given would otherwise be made again forever.
+	var size int64
+	ok1 := true
+	switch x := n.(type) {
+	case int64:
+		size = x
+	case float64:
+		size, ok1 = int64(x), x == math.Trunc(x) && x >= 0 && x < 1<<62
+	case string:
+		v, err := strconv.ParseInt(x, 10, 64)
+		size, ok1 = v, err == nil
+	case []byte:
+		v, err := strconv.ParseInt(string(x), 10, 64)
+		size, ok1 = v, err == nil
+	default:
+		ok1 = false
+	}
 	a, ok2 := anchor.(string)
+	if b, ok := anchor.([]byte); ok {
+		a, ok2 = string(b), true
+	}
 	if !ok1 || !ok2 || size < 0 {
 		return 0, unreadableAnchor, nil
 	}
@@ -205,15 +228,23 @@ const unreadableAnchor = "unreadable:"
 func (s *Store) catchUp(ctx context.Context, stop <-chan struct{}) error {
 	s.indexMu.Lock()
 	defer s.indexMu.Unlock()
-	for {
+	for resets := 0; ; {
 		select {
 		case <-stop:
 			return nil
 		default:
 		}
-		n, err := s.indexChunk(ctx)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, reset, err := s.indexChunk(ctx)
 		if err != nil || n == 0 {
 			return err
+		}
+		// A table emptied and begun again twice in a row cannot keep what
+		// it is given (its schema was edited): stop rather than spin.
+		if resets = map[bool]int{true: resets + 1, false: 0}[reset]; resets > 1 {
+			return fmt.Errorf("sqlite: the lookup file %s does not keep what it is given (was its schema edited?): lookups scan the log until it is removed and made again", s.path+lookupSuffix)
 		}
 	}
 }
@@ -247,11 +278,12 @@ type lookupRow struct {
 
 // indexChunk indexes up to indexChunk events in one transaction of the
 // lookup file and returns how many. A table that is not of this log's
-// history (its last indexed event is not the log's) is emptied first.
-func (s *Store) indexChunk(ctx context.Context) (int, error) {
+// history (its last indexed event is not the log's) is emptied first,
+// and reset says so.
+func (s *Store) indexChunk(ctx context.Context) (int, bool, error) {
 	from, anchor, err := s.indexed(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: the lookup file: %w", err)
+		return 0, false, fmt.Errorf("sqlite: the lookup file: %w", err)
 	}
 	reset := !s.anchored(ctx, from, anchor)
 	_, ownFrom, _ := readAnchor(anchor, from)
@@ -260,7 +292,7 @@ func (s *Store) indexChunk(ctx context.Context) (int, error) {
 	}
 	rows, err := s.reader.QueryContext(ctx, `SELECT seq, id, case_id, item_id FROM events WHERE seq >= ? ORDER BY seq LIMIT ?`, int64(from), indexChunk)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: %w", err)
+		return 0, false, fmt.Errorf("sqlite: %w", err)
 	}
 	var add []lookupRow
 	n, last := 0, ""
@@ -270,7 +302,7 @@ func (s *Store) indexChunk(ctx context.Context) (int, error) {
 		var id, c, it string
 		if err := rows.Scan(&seq, &id, &c, &it); err != nil {
 			rows.Close()
-			return 0, fmt.Errorf("sqlite: %w", err)
+			return 0, false, fmt.Errorf("sqlite: %w", err)
 		}
 		if c != "" {
 			add = append(add, lookupRow{caseKey(c), seq})
@@ -285,22 +317,22 @@ func (s *Store) indexChunk(ctx context.Context) (int, error) {
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("sqlite: %w", err)
+		return 0, false, fmt.Errorf("sqlite: %w", err)
 	}
 	if n == 0 && !reset {
-		return 0, nil
+		return 0, false, nil
 	}
 	// In key order, so that the rows of one case or item go to the same
 	// pages.
 	slices.SortFunc(add, func(a, b lookupRow) int { return cmp.Or(strings.Compare(a.key, b.key), cmp.Compare(a.seq, b.seq)) })
 	tx, err := s.index.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: the lookup file: %w", err)
+		return 0, false, fmt.Errorf("sqlite: the lookup file: %w", err)
 	}
 	defer tx.Rollback()
 	if reset {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM lookups; DELETE FROM lookups_size`); err != nil {
-			return 0, fmt.Errorf("sqlite: the lookup file: %w", err)
+			return 0, false, fmt.Errorf("sqlite: the lookup file: %w", err)
 		}
 	}
 	for len(add) > 0 {
@@ -311,20 +343,20 @@ func (s *Store) indexChunk(ctx context.Context) (int, error) {
 		}
 		q := `INSERT OR IGNORE INTO lookups(key, seq) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?),", k), ",")
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return 0, fmt.Errorf("sqlite: indexing events from %d: %w", from, err)
+			return 0, false, fmt.Errorf("sqlite: indexing events from %d: %w", from, err)
 		}
 		add = add[k:]
 	}
 	if n > 0 {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO lookups_size(one, size, anchor) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET size = excluded.size, anchor = excluded.anchor`,
 			int64(next), writeAnchor(last, ownFrom)); err != nil {
-			return 0, fmt.Errorf("sqlite: the lookup file: %w", err)
+			return 0, false, fmt.Errorf("sqlite: the lookup file: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("sqlite: the lookup file: %w", err)
+		return 0, false, fmt.Errorf("sqlite: the lookup file: %w", err)
 	}
-	return max(n, 1), nil
+	return max(n, 1), reset, nil
 }
 
 // lookup returns the positions of the events key (caseKey, itemKey or
