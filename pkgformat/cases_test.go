@@ -136,19 +136,52 @@ func (k *caseKit) header(b []byte, name string, edit func(h []byte)) []byte {
 		out := bytes.Clone(b)
 		h := out[m.header : m.header+512]
 		edit(h)
-		var sum int
-		for j := range h {
-			if j >= 148 && j < 156 {
-				sum += ' '
-			} else {
-				sum += int(h[j])
-			}
-		}
-		copy(h[148:156], fmt.Sprintf("%06o\x00 ", sum))
+		tarChecksum(h)
 		return out
 	}
 	k.t.Fatalf("no member %s", name)
 	return nil
+}
+
+// before inserts raw blocks before member name's header.
+func (k *caseKit) before(name string, raw []byte) []byte {
+	for _, m := range k.ms {
+		if m.name == name {
+			return append(append(bytes.Clone(k.base[:m.header]), raw...), k.base[m.header:]...)
+		}
+	}
+	k.t.Fatalf("no member %s", name)
+	return nil
+}
+
+// specialHeader is a tar header block of type typ (a GNU long name 'L',
+// a pax extended header 'x'), its magic and version magic, and its data
+// padded to a block.
+func specialHeader(name string, typ byte, magic string, data []byte) []byte {
+	h := make([]byte, 512)
+	copy(h[0:], name)
+	copy(h[100:], "0000644\x00")
+	copy(h[108:], "0000000\x00")
+	copy(h[116:], "0000000\x00")
+	copy(h[124:], fmt.Sprintf("%011o\x00", len(data)))
+	copy(h[136:], "00000000000\x00")
+	h[156] = typ
+	copy(h[257:], magic)
+	tarChecksum(h)
+	return append(append(h, data...), make([]byte, (512-len(data)%512)%512)...)
+}
+
+// tarChecksum writes a header block's checksum, as a writer would.
+func tarChecksum(h []byte) {
+	sum := 0
+	for j := range h {
+		if j >= 148 && j < 156 {
+			sum += ' '
+		} else {
+			sum += int(h[j])
+		}
+	}
+	copy(h[148:156], fmt.Sprintf("%06o\x00 ", sum))
 }
 
 // cosign adds a signature line of another key to a checkpoint note.
@@ -290,34 +323,7 @@ func packageCases() []caseDef {
 			func(k *caseKit) []byte { return k.tar(k.ms[:len(k.ms)-1]) }),
 		invalid("container-gnu-long-name", "container.type", "a GNU long-name record (type 'L', naming report.txt) before report.txt's header, which archive/tar folds into the header it returns", "type 'L'",
 			func(k *caseKit) []byte {
-				name := pkgformat.ReportName + "\x00"
-				h := make([]byte, 512)
-				copy(h[0:], "././@LongLink")
-				copy(h[100:], "0000644\x00")
-				copy(h[108:], "0000000\x00")
-				copy(h[116:], "0000000\x00")
-				copy(h[124:], fmt.Sprintf("%011o\x00", len(name)))
-				copy(h[136:], "00000000000\x00")
-				h[156] = 'L'
-				copy(h[257:], "ustar  \x00")
-				sum := 0
-				for j := range h {
-					if j >= 148 && j < 156 {
-						sum += ' '
-					} else {
-						sum += int(h[j])
-					}
-				}
-				copy(h[148:156], fmt.Sprintf("%06o\x00 ", sum))
-				data := make([]byte, 512)
-				copy(data, name)
-				for _, m := range k.ms {
-					if m.name == pkgformat.ReportName {
-						return append(append(append(bytes.Clone(k.base[:m.header]), h...), data...), k.base[m.header:]...)
-					}
-				}
-				k.t.Fatal("no report.txt")
-				return nil
+				return k.before(pkgformat.ReportName, specialHeader("././@LongLink", 'L', "ustar  \x00", []byte(pkgformat.ReportName+"\x00")))
 			}),
 		invalid("container-pax-sparse-name", "container.type", "report.txt's header preceded by a pax header of GNU sparse records naming it (GNU.sparse.name) and giving another path, which readers take differently", "pax extended header holds the record",
 			func(k *caseKit) []byte {
@@ -332,33 +338,7 @@ func packageCases() []caseDef {
 					}
 					rec = append(rec, fmt.Sprintf("%d%s", n, body)...)
 				}
-				h := make([]byte, 512)
-				copy(h[0:], "PaxHeaders/report.txt")
-				copy(h[100:], "0000644\x00")
-				copy(h[108:], "0000000\x00")
-				copy(h[116:], "0000000\x00")
-				copy(h[124:], fmt.Sprintf("%011o\x00", len(rec)))
-				copy(h[136:], "00000000000\x00")
-				h[156] = 'x'
-				copy(h[257:], "ustar\x0000")
-				sum := 0
-				for j := range h {
-					if j >= 148 && j < 156 {
-						sum += ' '
-					} else {
-						sum += int(h[j])
-					}
-				}
-				copy(h[148:156], fmt.Sprintf("%06o\x00 ", sum))
-				pax := append(h, rec...)
-				pax = append(pax, make([]byte, (512-len(rec)%512)%512)...)
-				for _, m := range k.ms {
-					if m.name == pkgformat.ReportName {
-						return append(append(bytes.Clone(k.base[:m.header]), pax...), k.base[m.header:]...)
-					}
-				}
-				k.t.Fatal("no report.txt")
-				return nil
+				return k.before(pkgformat.ReportName, specialHeader("PaxHeaders/report.txt", 'x', "ustar\x0000", rec))
 			}),
 		invalid("container-directory-member", "container.members", "a directory member events/ before the first event", "events/",
 			func(k *caseKit) []byte {
