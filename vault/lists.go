@@ -47,9 +47,11 @@ type CaseDetail struct {
 }
 
 // PendingDestruction is a destruction request waiting for a second
-// custodian: its id, the court order and reason, and who asked.
+// custodian: its id, the court order and reason, and who asked; Case is
+// set where the list is not of one case's (Vault.Destructions).
 type PendingDestruction struct {
 	By      string `json:"by"`
+	Case    string `json:"case,omitempty"`
 	Order   string `json:"order"`
 	Reason  string `json:"reason"`
 	Request string `json:"request"`

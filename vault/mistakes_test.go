@@ -9,8 +9,8 @@ import (
 	"github.com/custos-vault/custos/events"
 )
 
-// A destruction request waits among the requests a custodian lists, for
-// the second custodian to find, with its case, order and reason; approve
+// A destruction request is listed beside the requests a custodian lists,
+// for the second custodian to find, with its case, order and reason; approve
 // and reject, given its id, say how it is decided instead, and record
 // nothing. Once decided it leaves the list.
 func TestDestructionRequestIsListedWithTheOthers(t *testing.T) {
@@ -26,20 +26,25 @@ func TestDestructionRequestIsListedWithTheOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	find := func(who Principal) *Request {
-		for _, r := range v.Requests(who) {
-			if r.ID == id {
+	find := func(who Principal) *PendingDestruction {
+		for _, r := range v.Destructions(who) {
+			if r.Request == id {
 				return &r
 			}
 		}
 		return nil
 	}
 	r := find(c2)
-	if r == nil || r.Kind != KindDestruction || r.Case != "D-1" || r.By != "c1" || !strings.Contains(string(r.Params), `"order":"ORD-7"`) {
+	if r == nil || r.Case != "D-1" || r.By != "c1" || r.Order != "ORD-7" || r.Reason != "court order" {
 		t.Fatalf("the second custodian's list: %+v", r)
 	}
 	if find(inv) != nil {
 		t.Fatal("an investigator is shown a destruction request")
+	}
+	for _, q := range v.Requests(c2) {
+		if q.ID == id {
+			t.Fatal("a destruction request among the two-person requests, whose every entry has an expiry")
+		}
 	}
 	before := v.log.Size()
 	for name, decide := range map[string]func() error{

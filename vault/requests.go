@@ -35,12 +35,6 @@ const (
 	KindReceiptKey = "receipt.key.replace"
 	KindPolicy     = "case.policy"
 	KindSeal       = "package.seal"
-	// KindDestruction is a case's destruction under a court order,
-	// requested by one custodian (custos case destroy). It is listed
-	// with the other requests so that the second custodian finds it, but
-	// decided on its own: custos case approve-destruction (vault
-	// ApproveDestruction). It does not expire.
-	KindDestruction = "case.destroy"
 )
 
 // Export approval policies of a case (CasePolicySet).
@@ -340,10 +334,19 @@ func (v *Vault) Requests(who Principal) []Request {
 			out = append(out, r)
 		}
 	}
-	if who.Role == RoleCustodian {
-		out = append(out, v.state.pendingDestructions()...)
-	}
 	return out
+}
+
+// Destructions returns the pending destruction requests of every case,
+// each with its case, for custodians (nil for anyone else): listed beside
+// the two-person requests so that the second custodian finds them, and
+// decided with ApproveDestruction (custos case approve-destruction CASE
+// REQUEST). They do not expire.
+func (v *Vault) Destructions(who Principal) []PendingDestruction {
+	if who.Role != RoleCustodian {
+		return nil
+	}
+	return v.state.pendingDestructions()
 }
 
 // destructionIDPattern is a destruction request's id (RequestDestruction).

@@ -27,14 +27,12 @@ type session struct {
 // Request is a pending decision that needs a second custodian.
 type Request struct {
 	// By and ByRole are the requester and their role.
-	By     string `json:"by"`
-	ByRole string `json:"by_role"`
-	Case   string `json:"case,omitempty"`
-	// Expires and Opened are zero for a destruction request
-	// (KindDestruction), which does not expire.
-	Expires time.Time       `json:"expires,omitzero"`
+	By      string          `json:"by"`
+	ByRole  string          `json:"by_role"`
+	Case    string          `json:"case,omitempty"`
+	Expires time.Time       `json:"expires"`
 	Kind    string          `json:"kind"`
-	Opened  time.Time       `json:"opened,omitzero"`
+	Opened  time.Time       `json:"opened"`
 	Params  json.RawMessage `json:"params"`
 	Person  string          `json:"person,omitempty"`
 	ID      string          `json:"request"`
@@ -346,22 +344,21 @@ func (s *State) pendingRequests(now time.Time) []Request {
 }
 
 // pendingDestructions returns the destruction requests awaiting a second
-// custodian, as requests of KindDestruction (no expiry), by case and id.
-func (s *State) pendingDestructions() []Request {
+// custodian, by case and id.
+func (s *State) pendingDestructions() []PendingDestruction {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var out []Request
+	var out []PendingDestruction
 	for id, c := range s.cases {
 		if c.Destroyed {
 			continue
 		}
 		for rid, r := range c.Requests {
-			params, _ := json.Marshal(map[string]string{"order": r.Order, "reason": r.Reason})
-			out = append(out, Request{ID: rid, Kind: KindDestruction, Case: id, By: r.By, ByRole: RoleCustodian, Params: params})
+			out = append(out, PendingDestruction{Request: rid, Case: id, By: r.By, Order: r.Order, Reason: r.Reason})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
-		return out[i].Case < out[j].Case || (out[i].Case == out[j].Case && out[i].ID < out[j].ID)
+		return out[i].Case < out[j].Case || (out[i].Case == out[j].Case && out[i].Request < out[j].Request)
 	})
 	return out
 }

@@ -342,14 +342,30 @@ func runRequests(args []string, stdout io.Writer) error {
 	if err := c.call("GET", "/v1/requests", nil, nil, &out); err != nil {
 		return err
 	}
-	if len(out.Requests) == 0 {
+	if len(out.Requests) == 0 && len(out.Destructions) == 0 {
 		return printResult(stdout, *asJSON, out, "no pending requests")
 	}
-	var rows [][]string
-	for _, r := range out.Requests {
-		rows = append(rows, []string{r.ID, r.Kind, describeRequest(r), r.By, when(r.Expires)})
+	var text string
+	if len(out.Requests) > 0 {
+		var rows [][]string
+		for _, r := range out.Requests {
+			rows = append(rows, []string{r.ID, r.Kind, describeRequest(r), r.By, when(r.Expires)})
+		}
+		text = table([]string{"REQUEST", "KIND", "ASKS", "BY", "OPEN UNTIL"}, rows)
 	}
-	return printResult(stdout, *asJSON, out, table([]string{"REQUEST", "KIND", "ASKS", "BY", "OPEN UNTIL"}, rows))
+	if len(out.Destructions) > 0 {
+		// Decided on their own, and kept until decided.
+		var rows [][]string
+		for _, d := range out.Destructions {
+			rows = append(rows, []string{d.Request, d.Case, d.Order, strconv.Quote(d.Reason), d.By})
+		}
+		if text != "" {
+			text += "\n"
+		}
+		text += "Case destructions, each decided by a second custodian with: custos case approve-destruction CASE REQUEST\n" +
+			table([]string{"REQUEST", "CASE", "ORDER", "REASON", "BY"}, rows)
+	}
+	return printResult(stdout, *asJSON, out, strings.TrimSuffix(text, "\n"))
 }
 
 // describeRequest says what a request asks, as its approver must check
@@ -359,12 +375,9 @@ func describeRequest(r vault.Request) string {
 		Role, OIDC, Certificate, Recipient, For, Purpose, Fingerprint string
 		ExportApproval                                                string `json:"export_approval"`
 		Items                                                         []string
-		Order, Reason                                                 string
 	}
 	json.Unmarshal(r.Params, &p)
 	switch r.Kind {
-	case vault.KindDestruction:
-		return fmt.Sprintf("destroy case %s under order %s: %q (decide with: custos case approve-destruction %s %s)", r.Case, p.Order, p.Reason, r.Case, r.ID)
 	case vault.KindEnroll:
 		s := r.Person + " as " + p.Role
 		if p.OIDC != "" {

@@ -10,10 +10,13 @@ import (
 // two-person requests the caller may see, oldest first.
 type RequestsResponse struct {
 	Requests []vault.Request `json:"requests"`
+	// Destructions are the cases' pending destruction requests, for
+	// custodians: decided with POST /v1/cases/{case}/destruction/approve.
+	Destructions []vault.PendingDestruction `json:"destructions,omitempty"`
 }
 
 func (h *Handler) requests(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
-	writeJSON(w, http.StatusOK, RequestsResponse{Requests: append([]vault.Request{}, h.v.Requests(who)...)})
+	writeJSON(w, http.StatusOK, RequestsResponse{Requests: append([]vault.Request{}, h.v.Requests(who)...), Destructions: h.v.Destructions(who)})
 	return nil
 }
 

@@ -189,6 +189,11 @@ type requestRow struct {
 type requestsData struct {
 	Requests  []requestRow
 	Custodian bool
+	// Destructions are the cases' pending destruction requests
+	// (custodians only), decided on each case's page; Me is the viewer,
+	// who does not decide their own.
+	Destructions []vault.PendingDestruction
+	Me           string
 }
 
 // describeRequest says what a request asks, as custos requests does.
@@ -197,12 +202,9 @@ func describeRequest(c *catalog, r vault.Request) string {
 		Role, OIDC, Certificate, Recipient, For, Purpose, Fingerprint string
 		ExportApproval                                                string `json:"export_approval"`
 		Items                                                         []string
-		Order, Reason                                                 string
 	}
 	json.Unmarshal(r.Params, &p) // written by the vault
 	switch r.Kind {
-	case vault.KindDestruction:
-		return c.text("request.asks.destruction", r.Case, p.Order, p.Reason)
 	case vault.KindEnroll:
 		s := c.text("request.asks.enroll", r.Person, p.Role)
 		if p.OIDC != "" {
@@ -234,7 +236,7 @@ func describeRequest(c *catalog, r vault.Request) string {
 }
 
 func (h *Handler) requests(w http.ResponseWriter, r *http.Request, s *session) error {
-	d := requestsData{Custodian: s.who.Role == vault.RoleCustodian}
+	d := requestsData{Custodian: s.who.Role == vault.RoleCustodian, Destructions: h.v.Destructions(s.who), Me: s.who.Name}
 	for _, q := range h.v.Requests(s.who) {
 		d.Requests = append(d.Requests, requestRow{Request: q, Asks: describeRequest(s.lang, q), Mine: q.By == s.who.Name})
 	}

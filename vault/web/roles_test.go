@@ -630,8 +630,8 @@ func TestRolesManageCase(t *testing.T) {
 	cust2.get("/app/cases/C-2/manage").has(t, "pending destruction", m[1], "Asked by", "10y")
 	// The second custodian finds it among the approvals, sent to the
 	// case's page to decide it; its requester is told another decides.
-	cust2.get("/app/requests").has(t, "destruction among the approvals", m[1], "Destroy a case (court order)", "destroy case C-2 under order CO-2026-7",
-		`href="/app/cases/C-2/manage"`, "until decided")
+	cust2.get("/app/requests").has(t, "destruction among the approvals", m[1], "Case destructions", "CO-2026-7", "retention ended",
+		`href="/app/cases/C-2/manage"`)
 	cust2.get("/app/requests").lacks(t, "destruction among the approvals", "/app/requests/"+m[1]+"/approve", "0001-01-01")
 	cust.get("/app/requests").has(t, "one's own destruction among the approvals", m[1], "Your request")
 	cust2.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}}).status(t, "destruction approved without the confirmation", http.StatusBadRequest)
