@@ -64,6 +64,9 @@ func OtherPackages(r *Record) string {
 	case len(r.Disclosures) == 0:
 		return "None: no other package carried these items when this one was sealed."
 	}
+	if len(r.Disclosures) == 1 {
+		return "1 other package carried some of these items; it is listed under Other disclosures, and its events are in each item's chain of custody."
+	}
 	return fmt.Sprintf("%d other packages carried some of these items; they are listed under Other disclosures, and their events are in each item's chain of custody.", len(r.Disclosures))
 }
 
