@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -248,7 +249,7 @@ func runServer(args []string, stderr io.Writer) error {
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
-		return err
+		return listenError("--listen", *listen, err)
 	}
 	// The public intake is bound with the API's listener, before the
 	// vault answers anything, so that both are ready together.
@@ -256,7 +257,7 @@ func runServer(args []string, stderr io.Writer) error {
 	if sc.hotline.publicListen != "" {
 		if pln, err = net.Listen("tcp", sc.hotline.publicListen); err != nil {
 			ln.Close()
-			return fmt.Errorf("--public-listen: %w", err)
+			return listenError("--public-listen", sc.hotline.publicListen, err)
 		}
 		defer pln.Close()
 	}
@@ -563,4 +564,16 @@ func setServerGC(logger *slog.Logger) {
 		return
 	}
 	debug.SetGCPercent(serverGCPercent)
+}
+
+// listenError says why the server could not listen at addr (the value
+// of flag), and what to do for the causes people meet.
+func listenError(flag, addr string, err error) error {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("%s %s: the address is in use (another vault, or another program, listens there): stop it, or give another port (make run LISTEN=127.0.0.1:PORT)", flag, addr)
+	case errors.Is(err, syscall.EACCES):
+		return fmt.Errorf("%s %s: not allowed to listen there (ports below 1024 need privileges): give a port of 1024 or above", flag, addr)
+	}
+	return fmt.Errorf("%s %s: %w", flag, addr, err)
 }
