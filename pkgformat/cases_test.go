@@ -664,13 +664,19 @@ func packageCases() []caseDef {
 				r := bytes.Replace(k.get(k.ms, pkgformat.ReportName), []byte("Log key fingerprint:   "+fp), []byte("Log key fingerprint:   "+other), 1)
 				return k.tar(k.commit(k.clone(), pkgformat.ReportName, r))
 			}),
-		invalid("report-escape-sequence", "report.text", "report.txt with terminal escape sequences (ESC [2A, ESC [2K) after its Log key lines, then lines naming another key that a terminal would show in their place (its hash updated in the manifest, which is signed again)", "control character",
+		invalid("report-escape-sequence", "report.text", "report.txt with terminal escape sequences (ESC [2A, ESC [2K) after its Log key lines, then lines naming another key that a terminal would show in their place (its hash updated in the manifest, which is signed again)", "hidden character U+001B",
 			func(k *caseKit) []byte {
 				r := string(k.get(k.ms, pkgformat.ReportName))
 				i := strings.Index(r, "  Log key:")
 				j := i + strings.Index(r[i:], "\n") + 1
 				other := "\x1b[2A\x1b[2K  Log key fingerprint:   " + strings.Repeat("ab", 32) + "\n"
 				return k.tar(k.commit(k.clone(), pkgformat.ReportName, []byte(r[:j]+other+r[j:])))
+			}),
+		invalid("report-bidi-override", "report.text", "report.txt's Log key fingerprint written between RIGHT-TO-LEFT OVERRIDE and POP DIRECTIONAL FORMATTING, which a terminal shows reversed (its hash updated in the manifest, which is signed again)", "hidden character U+202E",
+			func(k *caseKit) []byte {
+				fp := pkgformat.KeyFingerprint(k.vkey)
+				r := bytes.Replace(k.get(k.ms, pkgformat.ReportName), []byte("Log key fingerprint:   "+fp), []byte("Log key fingerprint:   \u202e"+fp+"\u202c"), 1)
+				return k.tar(k.commit(k.clone(), pkgformat.ReportName, r))
 			}),
 		invalid("report-no-key", "report.key", "report.txt without its Log key and Log key fingerprint lines (its hash updated in the manifest, which is signed again)", "does not state the log key",
 			func(k *caseKit) []byte {

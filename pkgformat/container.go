@@ -91,7 +91,7 @@ func (v *verification) header(want string) (*tar.Header, error) {
 	v.raw.startCapture()
 	h, err := v.tr.Next()
 	blocks, over := v.raw.stopCapture()
-	first := v.raw.n == int64(len(blocks)) // nothing was read before
+	first := want == ManifestName // the package's first member
 	switch {
 	case err != nil && first:
 		return nil, fmt.Errorf("not a Custos package: it is not a tar archive that begins with %s (%v)", want, err)

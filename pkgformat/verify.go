@@ -635,12 +635,14 @@ func (v *verification) report(name string) error {
 }
 
 // reportText checks, as report.txt streams by, that it is text a
-// terminal shows as it is: UTF-8 with no control character but the line
-// feed (no escape sequence could hide or rewrite what a person reads in
-// it, such as its Log key lines). The vault's reports are made so: every
-// value in them is shown escaped (printable.Terminal).
+// terminal shows as it is: UTF-8 with no hidden character
+// (printable.Hidden: controls, bidirectional and other format
+// characters, line separators) but the line feed, so that nothing hides
+// or rewrites what a person reads in it, such as its Log key lines. The
+// vault's reports are made so: every value in them is shown escaped
+// (printable.Terminal).
 type reportText struct {
-	carry []byte
+	carry []byte // the start of a rune cut by the end of a write
 	at    int64
 	err   error
 }
@@ -650,25 +652,26 @@ func (r *reportText) Write(b []byte) (int, error) {
 	if r.err != nil {
 		return n, nil
 	}
-	buf := append(r.carry, b...)
-	i := 0
-	for i < len(buf) {
-		c, size := utf8.DecodeRune(buf[i:])
-		if c == utf8.RuneError && size <= 1 {
-			if !utf8.FullRune(buf[i:]) {
-				break // the rest of a rune comes with the next write
-			}
+	if len(r.carry) > 0 {
+		b = append(r.carry, b...)
+	}
+	for len(b) > 0 {
+		c, size := utf8.DecodeRune(b)
+		switch {
+		case c == utf8.RuneError && size <= 1 && !utf8.FullRune(b):
+			r.carry = append(r.carry[:0], b...) // completed by the next write
+			return n, nil
+		case c == utf8.RuneError && size <= 1:
 			r.err = fmt.Errorf("report.txt is not UTF-8 at byte %d", r.at)
 			return n, nil
-		}
-		if (c < 0x20 && c != '\n') || (c >= 0x7f && c <= 0x9f) {
-			r.err = fmt.Errorf("report.txt holds the control character %U at byte %d: a report holds none (an escape sequence there could hide or rewrite what it says)", c, r.at)
+		case c != '\n' && printable.Hidden(c):
+			r.err = fmt.Errorf("report.txt holds the hidden character %U at byte %d: a report holds none (it could hide or rewrite what a terminal shows of it)", c, r.at)
 			return n, nil
 		}
-		i += size
+		b = b[size:]
 		r.at += int64(size)
 	}
-	r.carry = append(r.carry[:0], buf[i:]...)
+	r.carry = r.carry[:0]
 	return n, nil
 }
 
