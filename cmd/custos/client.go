@@ -110,14 +110,11 @@ func (c *client) url(path string, q url.Values) string {
 }
 
 func (c *client) do(req *http.Request) (*http.Response, error) {
-	if p := req.URL.EscapedPath(); strings.Contains(p, "%0A") || strings.Contains(p, "%0D") {
-		// An id that holds a line break: two ids where one was meant, as
-		// $(custos item list ... | grep ...) gives when two items match.
-		whole, _ := url.PathUnescape(p)
-		for _, seg := range strings.Split(whole, "/") {
-			if strings.ContainsAny(seg, "\r\n") {
-				return nil, usageErr("%q is not one id: it holds a line break (did the command that gave it print more than one?)", seg)
-			}
+	// An id that holds a line break: two ids where one was meant, as
+	// $(custos item list ... | grep ...) gives when two items match.
+	for _, seg := range strings.Split(req.URL.Path, "/") {
+		if strings.ContainsAny(seg, "\r\n") {
+			return nil, usageErr("%q is not one id: it holds a line break (did the command that gave it print more than one?)", seg)
 		}
 	}
 	if !c.token.Empty() {
@@ -282,8 +279,6 @@ func (c *client) call(method, path string, q url.Values, body, out any) error {
 	return nil
 }
 
-// unwrapURL is a transport error without the method and URL net/http
-// puts before it.
 // unreachableError is a request that never reached the vault: nothing
 // answered at its address, or something else did.
 type unreachableError struct{ msg string }
@@ -317,6 +312,8 @@ func unreachable(base *url.URL, err error) error {
 	return &unreachableError{fmt.Sprintf("vault unreachable at %s: %s (%v)", base, hint, cause)}
 }
 
+// unwrapURL is a transport error without the method and URL net/http
+// puts before it.
 func unwrapURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {

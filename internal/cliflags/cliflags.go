@@ -35,20 +35,26 @@ func Problem(fs *flag.FlagSet, args []string) string {
 func Empty(fs *flag.FlagSet) string {
 	name := ""
 	fs.Visit(func(f *flag.Flag) {
-		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); (ok && b.IsBoolFlag()) || name != "" {
+		if name != "" || isBool(f) {
 			return
 		}
-		values := []string{f.Value.String()}
-		if l, ok := f.Value.(Lister); ok {
-			values = l.Values()
-		}
-		for _, v := range values {
+		for _, v := range values(f) {
 			if strings.TrimSpace(v) == "" {
 				name = f.Name
+				return
 			}
 		}
 	})
 	return name
+}
+
+// values is what a flag was given: each value of a Lister, or its one
+// value.
+func values(f *flag.Flag) []string {
+	if l, ok := f.Value.(Lister); ok {
+		return l.Values()
+	}
+	return []string{f.Value.String()}
 }
 
 // Explicit returns the names of the flags args gives as --name=VALUE (or
@@ -93,17 +99,14 @@ type Lister interface{ Values() []string }
 // value, or "" if there is none. Each value of a Lister counts.
 func Swallowed(fs *flag.FlagSet, explicit map[string]bool) (name, value string) {
 	fs.Visit(func(f *flag.Flag) {
-		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); (ok && b.IsBoolFlag()) || name != "" || explicit[f.Name] {
+		if name != "" || isBool(f) || explicit[f.Name] {
 			return
 		}
-		values := []string{f.Value.String()}
-		if l, ok := f.Value.(Lister); ok {
-			values = l.Values()
-		}
-		for _, v := range values {
+		for _, v := range values(f) {
 			other, _, _ := strings.Cut(strings.TrimLeft(v, "-"), "=")
-			if strings.HasPrefix(v, "-") && other != "" && fs.Lookup(other) != nil && name == "" {
+			if strings.HasPrefix(v, "-") && other != "" && fs.Lookup(other) != nil {
 				name, value = f.Name, v
+				return
 			}
 		}
 	})
