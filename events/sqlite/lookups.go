@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
 	"os"
 	"slices"
@@ -180,42 +179,26 @@ func (s *Store) runIndexer() {
 // negative number) is read as an anchor no log has, so that the table is
 // made again rather than every lookup failing on it.
 func (s *Store) indexed(ctx context.Context) (uint64, string, error) {
-	var n, anchor any
-	err := s.index.QueryRowContext(ctx, `SELECT size, anchor FROM lookups_size WHERE one = 1`).Scan(&n, &anchor)
+	// A count stored as SQLite converts it under another column affinity
+	// (text, a whole real) is read as that count, so that a size table
+	// declared again with such a column is not made again forever; any
+	// other value (a fraction, a word, a negative number) is NULL here.
+	var n sql.NullInt64
+	var anchor sql.NullString
+	err := s.index.QueryRowContext(ctx, `SELECT
+		CASE WHEN CAST(size AS INTEGER) = size AND size >= 0 THEN CAST(size AS INTEGER) END,
+		CAST(anchor AS TEXT)
+		FROM lookups_size WHERE one = 1`).Scan(&n, &anchor)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", nil
 	}
 	if err != nil {
 		return 0, "", err
 	}
-	// A count stored as SQLite converts it under another column affinity
-	// (text, a whole real) is read as that count: the table need not be
-	// made again, and a table whose column converts every count it is
-	// given would otherwise be made again forever.
-	var size int64
-	ok1 := true
-	switch x := n.(type) {
-	case int64:
-		size = x
-	case float64:
-		size, ok1 = int64(x), x == math.Trunc(x) && x >= 0 && x < 1<<62
-	case string:
-		v, err := strconv.ParseInt(x, 10, 64)
-		size, ok1 = v, err == nil
-	case []byte:
-		v, err := strconv.ParseInt(string(x), 10, 64)
-		size, ok1 = v, err == nil
-	default:
-		ok1 = false
-	}
-	a, ok2 := anchor.(string)
-	if b, ok := anchor.([]byte); ok {
-		a, ok2 = string(b), true
-	}
-	if !ok1 || !ok2 || size < 0 {
+	if !n.Valid || !anchor.Valid {
 		return 0, unreadableAnchor, nil
 	}
-	return uint64(size), a, nil
+	return uint64(n.Int64), anchor.String, nil
 }
 
 // unreadableAnchor stands for a size row that cannot be read: readAnchor
@@ -243,7 +226,11 @@ func (s *Store) catchUp(ctx context.Context, stop <-chan struct{}) error {
 		}
 		// A table emptied and begun again twice in a row cannot keep what
 		// it is given (its schema was edited): stop rather than spin.
-		if resets = map[bool]int{true: resets + 1, false: 0}[reset]; resets > 1 {
+		resets++
+		if !reset {
+			resets = 0
+		}
+		if resets > 1 {
 			return fmt.Errorf("sqlite: the lookup file %s does not keep what it is given (was its schema edited?): lookups scan the log until it is removed and made again", s.path+lookupSuffix)
 		}
 	}
