@@ -19,6 +19,26 @@ import (
 	"github.com/custos-vault/custos/events/sequencer"
 )
 
+// openCases opens each case as who.
+func openCases(t testing.TB, v *Vault, who Principal, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		if err := v.OpenCase(context.Background(), who, id, "t"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// depositText deposits content to caseID as who, under name.
+func depositText(t testing.TB, v *Vault, who Principal, caseID, name, content string) *DepositResult {
+	t.Helper()
+	res, err := v.Deposit(context.Background(), who, DepositRequest{Case: caseID, Name: name, Body: strings.NewReader(content)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // editedLookups is a log store whose lookup answers were edited the way a
 // database administrator could edit any backend's unsigned lookup values
 // (SQLite or PostgreSQL columns, KurrentDB metadata): records left out,
@@ -65,15 +85,8 @@ func TestLookupsAreCheckedAgainstTheSignedBytes(t *testing.T) {
 	inv, _ := signIn(v, invTok)
 	audTok, _ := v.Enroll(ctx, "aud", RoleAuditor)
 	aud, _ := signIn(v, audTok)
-	for _, c := range []string{"A", "B"} {
-		if err := v.OpenCase(ctx, inv, c, "t"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	a, err := v.Deposit(ctx, inv, DepositRequest{Case: "A", Name: "a.bin", Body: strings.NewReader("aaaa")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	openCases(t, v, inv, "A", "B")
+	a := depositText(t, v, inv, "A", "a.bin", "aaaa")
 	b, err := v.Deposit(ctx, inv, DepositRequest{Case: "B", Name: "b.bin", Note: "NOTE OF B", Body: strings.NewReader("bbbb")})
 	if err != nil {
 		t.Fatal(err)
@@ -201,9 +214,7 @@ func TestDepositRecordIsTheSignedOne(t *testing.T) {
 	ctx := context.Background()
 	inv := enrolled(t, v, "inv", RoleInvestigator)
 	aud := enrolled(t, v, "aud", RoleAuditor)
-	if err := v.OpenCase(ctx, inv, "D-1", "t"); err != nil {
-		t.Fatal(err)
-	}
+	openCases(t, v, inv, "D-1")
 	res, err := v.Deposit(ctx, inv, DepositRequest{Case: "D-1", Name: "d.bin", Note: "seized at the border", Body: strings.NewReader("dddd")})
 	if err != nil {
 		t.Fatal(err)
@@ -278,17 +289,9 @@ func TestScrubGoesOnPastAnUnreadableDepositRecord(t *testing.T) {
 	ctx := context.Background()
 	inv := enrolled(t, v, "inv", RoleInvestigator)
 	aud := enrolled(t, v, "aud", RoleAuditor)
-	if err := v.OpenCase(ctx, inv, "S-1", "t"); err != nil {
-		t.Fatal(err)
-	}
-	a, err := v.Deposit(ctx, inv, DepositRequest{Case: "S-1", Name: "a.bin", Body: strings.NewReader("aaaa")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := v.Deposit(ctx, inv, DepositRequest{Case: "S-1", Name: "b.bin", Body: strings.NewReader("bbbb")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	openCases(t, v, inv, "S-1")
+	a := depositText(t, v, inv, "S-1", "a.bin", "aaaa")
+	b := depositText(t, v, inv, "S-1", "b.bin", "bbbb")
 	itA, _ := v.state.getItem(a.ID)
 	itB, _ := v.state.getItem(b.ID)
 	p := filepath.Join(dir, "objects", filepath.FromSlash(itB.Deposit.Object))
@@ -526,23 +529,13 @@ func TestCaseOwnLookupIsChecked(t *testing.T) {
 	ctx := context.Background()
 	inv := enrolled(t, v, "inv", RoleInvestigator)
 	cust := enrolled(t, v, "cust", RoleCustodian)
-	for _, c := range []string{"A", "B"} {
-		if err := v.OpenCase(ctx, inv, c, "t"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	openCases(t, v, inv, "A", "B")
 	var ids []string
 	for _, name := range []string{"a.bin", "b.bin"} {
-		d, err := v.Deposit(ctx, inv, DepositRequest{Case: "A", Name: name, Body: strings.NewReader(name)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := depositText(t, v, inv, "A", name, name)
 		ids = append(ids, d.ID)
 	}
-	other, err := v.Deposit(ctx, inv, DepositRequest{Case: "B", Name: "c.bin", Body: strings.NewReader("c")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := depositText(t, v, inv, "B", "c.bin", "c")
 	for _, id := range []string{ids[0], ids[1], ids[1], other.ID} {
 		r, err := v.OpenItem(ctx, inv, id, "VIEW OF "+id)
 		if err != nil {
@@ -724,13 +717,8 @@ func TestItemTimelineIsOneMoment(t *testing.T) {
 	ctx := context.Background()
 	inv := enrolled(t, v, "inv", RoleInvestigator)
 	aud := enrolled(t, v, "aud", RoleAuditor)
-	if err := v.OpenCase(ctx, inv, "A", "t"); err != nil {
-		t.Fatal(err)
-	}
-	d, err := v.Deposit(ctx, inv, DepositRequest{Case: "A", Name: "a.bin", Body: strings.NewReader("a")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	openCases(t, v, inv, "A")
+	d := depositText(t, v, inv, "A", "a.bin", "a")
 	real := v.cfg.Log
 	defer func() { v.cfg.Log = real }()
 	hooked := &hookedOwn{Store: real}
@@ -782,15 +770,8 @@ func TestEditedLookupFileOwnRows(t *testing.T) {
 	ctx := context.Background()
 	inv := enrolled(t, v, "inv", RoleInvestigator)
 	cust := enrolled(t, v, "cust", RoleCustodian)
-	for _, c := range []string{"A", "B"} {
-		if err := v.OpenCase(ctx, inv, c, "t"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	d, err := v.Deposit(ctx, inv, DepositRequest{Case: "A", Name: "a.bin", Body: strings.NewReader("a")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	openCases(t, v, inv, "A", "B")
+	d := depositText(t, v, inv, "A", "a.bin", "a")
 	r, err := v.OpenItem(ctx, inv, d.ID, "a view")
 	if err != nil {
 		t.Fatal(err)
@@ -961,9 +942,7 @@ func TestFailingOrFloodedLookupAnswersFromTheScan(t *testing.T) {
 	ctx := context.Background()
 	inv := enrolled(t, v, "inv", RoleInvestigator)
 	aud := enrolled(t, v, "aud", RoleAuditor)
-	if err := v.OpenCase(ctx, inv, "A", "t"); err != nil {
-		t.Fatal(err)
-	}
+	openCases(t, v, inv, "A")
 	var items []string
 	for i := range 3 {
 		d, err := v.Deposit(ctx, inv, DepositRequest{Case: "A", Name: fmt.Sprint(i, ".bin"), Body: strings.NewReader(fmt.Sprint("flood ", i))})

@@ -103,9 +103,7 @@ func TestTimelineOfUnknownIDsAndRepeatedHolds(t *testing.T) {
 	inv := enrolled(t, v, "inv", RoleInvestigator)
 	aud := enrolled(t, v, "aud", RoleAuditor)
 	cust := enrolled(t, v, "cust", RoleCustodian)
-	if err := v.OpenCase(ctx, inv, "T-1", "t"); err != nil {
-		t.Fatal(err)
-	}
+	openCases(t, v, inv, "T-1")
 	count := func(caseID, item string) (int, error) {
 		n := 0
 		err := v.Timeline(ctx, aud, caseID, item, func(events.Record, *events.Event) error { n++; return nil })

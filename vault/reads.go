@@ -124,7 +124,6 @@ func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn f
 		// A lookup the store cannot answer (its lookup data edited into
 		// something it cannot read) is one that disagrees: the scan
 		// below answers, or says the log itself is not whole.
-		recs, evs = nil, nil
 		bad.add(fmt.Sprintf("the lookup failed: %v", err))
 	case bad.n == 0 && counted == want.n:
 		for i := range recs {

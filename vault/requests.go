@@ -355,8 +355,10 @@ var destructionIDPattern = regexp.MustCompile(`^dr_[0-9a-f]{16}$`)
 // notARequest is the refusal of approve or reject given a destruction
 // request's id: what to run instead.
 func (v *Vault) notARequest(id string) error {
-	if c, ok := v.state.destructionCase(id); ok {
-		return badInput("%s is a request to destroy case %s, decided on its own: a second custodian approves it with `custos case approve-destruction %s %s` (in the web application, on the case's page)", id, c, c, id)
+	for _, d := range v.state.pendingDestructions() {
+		if d.Request == id {
+			return badInput("%s is a request to destroy case %s, decided on its own: a second custodian approves it with `custos case approve-destruction %s %s` (in the web application, on the case's page)", id, d.Case, d.Case, id)
+		}
 	}
 	return refused(ErrNotFound, "no pending destruction request %s", id)
 }

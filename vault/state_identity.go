@@ -363,18 +363,6 @@ func (s *State) pendingDestructions() []PendingDestruction {
 	return out
 }
 
-// destructionCase returns the case a pending destruction request is for.
-func (s *State) destructionCase(id string) (string, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for caseID, c := range s.cases {
-		if _, ok := c.Requests[id]; ok && !c.Destroyed {
-			return caseID, true
-		}
-	}
-	return "", false
-}
-
 // persons returns every person, by name.
 func (s *State) allPersons() []Person {
 	s.mu.RLock()
