@@ -89,7 +89,7 @@ func TestRemovedPersonsIdentityIsNotBoundAgain(t *testing.T) {
 	if _, err := v.OpenExternalSession(ctx, ana); err != nil {
 		t.Fatal(err)
 	}
-	if err := v.Remove(ctx, p["c1"], "ana", "dismissed"); err != nil {
+	if _, err := v.Remove(ctx, p["c1"], "ana", "dismissed"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := v.OpenExternalSession(ctx, ana); err == nil {

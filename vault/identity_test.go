@@ -111,13 +111,13 @@ func TestApprovalRules(t *testing.T) {
 	if _, err := v.Approve(ctx, p["inv"], req.ID); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("an investigator approved: %v", err)
 	}
-	if err := v.Suspend(ctx, p["c3"], "c2", "under investigation"); err != nil {
+	if _, err := v.Suspend(ctx, p["c3"], "c2", "under investigation"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := v.Approve(ctx, p["c2"], req.ID); err == nil {
 		t.Fatal("a suspended custodian approved")
 	}
-	if err := v.Suspend(ctx, p["c3"], "c1", "under investigation"); err != nil {
+	if _, err := v.Suspend(ctx, p["c3"], "c1", "under investigation"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := v.Approve(ctx, p["c3"], req.ID); !errors.Is(err, ErrConflict) {
@@ -219,7 +219,7 @@ func TestActsAfterSuspensionAreRefused(t *testing.T) {
 		}
 	}()
 	time.Sleep(20 * time.Millisecond)
-	if err := v.Suspend(ctx, p["c1"], "inv", "x"); err != nil {
+	if _, err := v.Suspend(ctx, p["c1"], "inv", "x"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(20 * time.Millisecond)
@@ -290,7 +290,7 @@ func TestRequestHygiene(t *testing.T) {
 	if _, err := v.Approve(ctx, p["c2"], first.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("a withdrawn request was approved: %v", err)
 	}
-	if err := v.Remove(ctx, p["c1"], "inv", "left"); err != nil {
+	if _, err := v.Remove(ctx, p["c1"], "inv", "left"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := v.EnrollBy(ctx, p["c1"], Enrolment{Name: "inv", Role: RoleInvestigator}); err == nil || !strings.Contains(err.Error(), "never enrolled again") {
@@ -322,7 +322,7 @@ func TestIdentityBadInputChangesNothing(t *testing.T) {
 		"policy, bad value":  func() error { _, e := v.SetCasePolicy(ctx, p["c1"], "B-1", "sometimes"); return e }(),
 		"approve, bad id":    func() error { _, e := v.Approve(ctx, p["c1"], "rq_nope"); return e }(),
 		"reject, no reason":  func() error { _, e := v.Reject(ctx, p["c1"], "rq_000000000000000000000000", ""); return e }(),
-		"suspend, no reason": v.Suspend(ctx, p["c1"], "inv", " "),
+		"suspend, no reason": func() error { _, e := v.Suspend(ctx, p["c1"], "inv", " "); return e }(),
 		"member, bad person": func() error { _, e := v.AddMember(ctx, p["c1"], "B-1", "Not A Name"); return e }(),
 		"redeem, one half":   func() error { _, e := v.RedeemInvitation(ctx, "inv", []string{"csi_x"}); return e }(),
 		"recipient, ssh key": func() error {

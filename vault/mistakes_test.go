@@ -137,6 +137,14 @@ func TestTimelineOfUnknownIDsAndRepeatedHolds(t *testing.T) {
 	if n, err := count("T-1", ""); err != nil || n == 0 {
 		t.Fatalf("timeline of a case: %d events, %v", n, err)
 	}
+	// A suspension asked for again is the same: recorded once.
+	for i, want := range []bool{true, false} {
+		before := v.log.Size()
+		recorded, err := v.Suspend(ctx, cust, "inv", "reason")
+		if err != nil || recorded != want || (v.log.Size() > before) != want {
+			t.Errorf("suspension %d: recorded %v, appended %d events, %v; want recorded %v", i+1, recorded, v.log.Size()-before, err, want)
+		}
+	}
 	for _, c := range []struct {
 		on       bool
 		recorded bool

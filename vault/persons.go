@@ -77,26 +77,28 @@ func (v *Vault) Reinstate(ctx context.Context, who Principal, name string) (*Req
 // Suspend takes a person's power away at once, as one custodian: their
 // sessions end and every later act of theirs is refused, until two
 // custodians reinstate them. Remove does the same for good: a removed
-// person's name is never enrolled again.
-func (v *Vault) Suspend(ctx context.Context, who Principal, name, reason string) error {
+// person's name is never enrolled again. recorded is false when a
+// suspension is asked for a person already suspended: nothing was
+// recorded, and the reason given was not kept.
+func (v *Vault) Suspend(ctx context.Context, who Principal, name, reason string) (recorded bool, err error) {
 	return v.setStatus(ctx, who, name, reason, TypePersonSuspended)
 }
 
 // Remove removes a person for good (see Suspend).
-func (v *Vault) Remove(ctx context.Context, who Principal, name, reason string) error {
+func (v *Vault) Remove(ctx context.Context, who Principal, name, reason string) (recorded bool, err error) {
 	return v.setStatus(ctx, who, name, reason, TypePersonRemoved)
 }
 
-func (v *Vault) setStatus(ctx context.Context, who Principal, name, reason, typ string) error {
+func (v *Vault) setStatus(ctx context.Context, who Principal, name, reason, typ string) (bool, error) {
 	action := map[string]string{TypePersonSuspended: "person.suspend", TypePersonRemoved: "person.remove"}[typ]
 	if who.Role != RoleCustodian {
-		return v.refuse(ctx, who, action, name, "only custodians suspend or remove people", ErrForbidden)
+		return false, v.refuse(ctx, who, action, name, "only custodians suspend or remove people", ErrForbidden)
 	}
 	if err := checkPersonName(name); err != nil {
-		return err
+		return false, err
 	}
 	if err := checkText("reason", reason, 1024, true, false); err != nil {
-		return err
+		return false, err
 	}
 	pre := func() error {
 		p, err := v.enrolled(name)
@@ -106,7 +108,7 @@ func (v *Vault) setStatus(ctx context.Context, who Principal, name, reason, typ 
 		return err
 	}
 	if err := pre(); err != nil {
-		return v.refusedAs(ctx, who, action, name, err)
+		return false, v.refusedAs(ctx, who, action, name, err)
 	}
 	check := func(ahead []*events.Event) error {
 		if touchesPersons(ahead) {
@@ -114,8 +116,8 @@ func (v *Vault) setStatus(ctx context.Context, who Principal, name, reason, typ 
 		}
 		return pre()
 	}
-	_, err := v.append(ctx, sequencer.Draft{Type: typ, Actor: who.actor(), Check: check, Data: PersonStatus{Name: name, Reason: reason}})
-	return v.refusedAs(ctx, who, action, name, err)
+	evs, err := v.append(ctx, sequencer.Draft{Type: typ, Actor: who.actor(), Check: check, Data: PersonStatus{Name: name, Reason: reason}})
+	return len(evs) > 0, v.refusedAs(ctx, who, action, name, err)
 }
 
 // PersonInfo describes a person to a custodian or an auditor.

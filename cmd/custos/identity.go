@@ -322,6 +322,9 @@ func runPerson(sub string, args []string, stdout io.Writer) error {
 		if err := c.call("POST", "/v1/persons/"+url.PathEscape(pos[0])+"/"+sub, nil, api.PersonStatusRequest{Reason: *reason}, &out); err != nil {
 			return err
 		}
+		if !out.Recorded {
+			return printResult(stdout, *asJSON, out, fmt.Sprintf("%s was already %s: nothing recorded, and --reason was not kept", out.Person, out.Status))
+		}
 		return printResult(stdout, *asJSON, out, fmt.Sprintf("%s is %s; their sessions have ended", out.Person, out.Status))
 	}
 }

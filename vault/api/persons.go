@@ -95,7 +95,10 @@ type PersonStatusRequest struct {
 // PersonStatusResponse is their answer.
 type PersonStatusResponse struct {
 	Person string `json:"person"`
-	Status string `json:"status"`
+	// Recorded is false when the person was already in that state:
+	// nothing was recorded, and the reason given was not kept.
+	Recorded bool   `json:"recorded"`
+	Status   string `json:"status"`
 }
 
 func (h *Handler) suspend(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
@@ -103,10 +106,11 @@ func (h *Handler) suspend(w http.ResponseWriter, r *http.Request, who vault.Prin
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	if err := h.v.Suspend(r.Context(), who, r.PathValue("person"), req.Reason); err != nil {
+	recorded, err := h.v.Suspend(r.Context(), who, r.PathValue("person"), req.Reason)
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, PersonStatusResponse{Person: r.PathValue("person"), Status: "suspended"})
+	writeJSON(w, http.StatusOK, PersonStatusResponse{Person: r.PathValue("person"), Status: "suspended", Recorded: recorded})
 	return nil
 }
 
@@ -115,10 +119,11 @@ func (h *Handler) remove(w http.ResponseWriter, r *http.Request, who vault.Princ
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	if err := h.v.Remove(r.Context(), who, r.PathValue("person"), req.Reason); err != nil {
+	recorded, err := h.v.Remove(r.Context(), who, r.PathValue("person"), req.Reason)
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, PersonStatusResponse{Person: r.PathValue("person"), Status: "removed"})
+	writeJSON(w, http.StatusOK, PersonStatusResponse{Person: r.PathValue("person"), Status: "removed", Recorded: recorded})
 	return nil
 }
 

@@ -140,10 +140,15 @@ func (h *Handler) suspend(w http.ResponseWriter, r *http.Request, s *session) er
 	if err := form(w, r); err != nil {
 		return err
 	}
-	if err := h.v.Suspend(r.Context(), s.who, r.PathValue("person"), reason(r)); err != nil {
+	recorded, err := h.v.Suspend(r.Context(), s.who, r.PathValue("person"), reason(r))
+	if err != nil {
 		return err
 	}
-	h.redirectDone(w, r, Prefix+"people", "person-suspended")
+	done := "person-suspended"
+	if !recorded {
+		done = "person-already-suspended"
+	}
+	h.redirectDone(w, r, Prefix+"people", done)
 	return nil
 }
 
@@ -151,7 +156,7 @@ func (h *Handler) removePerson(w http.ResponseWriter, r *http.Request, s *sessio
 	if err := form(w, r); err != nil {
 		return err
 	}
-	if err := h.v.Remove(r.Context(), s.who, r.PathValue("person"), reason(r)); err != nil {
+	if _, err := h.v.Remove(r.Context(), s.who, r.PathValue("person"), reason(r)); err != nil {
 		return err
 	}
 	h.redirectDone(w, r, Prefix+"people", "person-removed")
