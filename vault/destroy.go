@@ -87,6 +87,9 @@ func (v *Vault) ApproveDestruction(ctx context.Context, who Principal, caseID, r
 		case c.Held:
 			return refused(ErrConflict, "the case is under a legal hold")
 		}
+		if err := v.destructionVoid(r); err != nil {
+			return err
+		}
 		req = r
 		return nil
 	}

@@ -50,9 +50,12 @@ type CaseDetail struct {
 // custodian: its id, the court order and reason, and who asked; Case is
 // set where the list is not of one case's (Vault.Destructions).
 type PendingDestruction struct {
-	By      string `json:"by"`
-	Case    string `json:"case,omitempty"`
-	Order   string `json:"order"`
+	By   string `json:"by"`
+	Case string `json:"case,omitempty"`
+	// Expires is when the request stops being approvable (its time plus
+	// the vault's request TTL).
+	Expires time.Time `json:"expires"`
+	Order   string    `json:"order"`
 	Reason  string `json:"reason"`
 	Request string `json:"request"`
 }
@@ -164,10 +167,12 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 	}
 	sort.Strings(d.Members)
 	if who.Role == RoleCustodian && !c.Destroyed {
+		var pending []caseDestruction
 		for _, r := range c.Requests {
-			d.Destructions = append(d.Destructions, PendingDestruction{Request: r.Request, Order: r.Order, Reason: r.Reason, By: r.By})
+			pending = append(pending, caseDestruction{DestructionRequest: r})
 		}
-		sort.Slice(d.Destructions, func(i, j int) bool { return d.Destructions[i].Request < d.Destructions[j].Request })
+		sort.Slice(pending, func(i, j int) bool { return pending[i].Request < pending[j].Request })
+		d.Destructions = v.openDestructions(pending)
 	}
 	for _, id := range v.state.caseItems(caseID) {
 		if it, ok := v.state.getItem(id); ok {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 )
@@ -157,5 +158,150 @@ func TestTimelineOfUnknownIDsAndRepeatedHolds(t *testing.T) {
 		if res.Recorded != c.recorded || (v.log.Size() > before) != c.recorded {
 			t.Errorf("hold %v: recorded %v, appended %d events; want recorded %v", c.on, res.Recorded, v.log.Size()-before, c.recorded)
 		}
+	}
+}
+
+// TestVoidDestructionRequestIsNotApproved: a destruction request is void,
+// as a two-person request is, once its custodian is suspended or removed,
+// and once it has expired: its approval is refused and recorded as
+// refused, the case is left whole, and the lists no longer offer it. Nor
+// do they offer a two-person request whose requester was suspended.
+func TestVoidDestructionRequestIsNotApproved(t *testing.T) {
+	clk := newClock(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
+	v, _ := openTestVaultDir(t, withClock(clk))
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian})
+	listed := func(who Principal, id string) bool {
+		for _, d := range v.Destructions(who) {
+			if d.Request == id {
+				return true
+			}
+		}
+		d, err := v.ShowCase(ctx, who, "V-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range d.Destructions {
+			if r.Request == id {
+				return true
+			}
+		}
+		return false
+	}
+	if err := v.OpenCase(ctx, inv, "V-1", "kept"); err != nil {
+		t.Fatal(err)
+	}
+	refusedApproval := func(what, id, want string) {
+		t.Helper()
+		before := v.log.Size()
+		if _, err := v.ApproveDestruction(ctx, p["c2"], "V-1", id); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), want) {
+			t.Fatalf("approval of a destruction request %s: %v", what, err)
+		}
+		if c, _ := v.state.getCase("V-1"); c.Destroyed {
+			t.Fatalf("case destroyed on a request %s", what)
+		}
+		if evs := logged(t, v)[before:]; len(evs) != 1 || evs[0].Type != TypeAccessRefused {
+			t.Fatalf("the refusal of a request %s is not what was recorded: %v", what, evs)
+		}
+		if listed(p["c2"], id) {
+			t.Fatalf("a destruction request %s is still offered for approval", what)
+		}
+	}
+
+	// Its custodian suspended.
+	id, err := v.RequestDestruction(ctx, p["c1"], "V-1", "ORD-1", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !listed(p["c2"], id) {
+		t.Fatal("a fresh destruction request is not listed")
+	}
+	grant, err := v.EnrollBy(ctx, p["c1"], Enrolment{Name: "later", Role: RoleInvestigator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Suspend(ctx, p["c3"], "c1", "under investigation"); err != nil {
+		t.Fatal(err)
+	}
+	refusedApproval("whose custodian is suspended", id, "no longer an active custodian")
+	for _, q := range v.Requests(p["c2"]) {
+		if q.ID == grant.ID {
+			t.Fatal("a suspended custodian's two-person request is still offered for approval")
+		}
+	}
+
+	// Its custodian removed.
+	id, err = v.RequestDestruction(ctx, p["c3"], "V-1", "ORD-2", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c4 := people(t, v, map[string]string{"c4": RoleCustodian})["c4"]
+	if _, err := v.Remove(ctx, p["c2"], "c3", "left the unit"); err != nil {
+		t.Fatal(err)
+	}
+	refusedApproval("whose custodian is removed", id, "no longer an active custodian")
+
+	// Expired.
+	id, err = v.RequestDestruction(ctx, c4, "V-1", "ORD-3", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var open PendingDestruction
+	for _, d := range v.Destructions(p["c2"]) {
+		if d.Request == id {
+			open = d
+		}
+	}
+	if want := clk.now().Add(v.cfg.RequestTTL).UTC().Truncate(time.Second); !open.Expires.Equal(want) {
+		t.Fatalf("listed expiry %v, want %v", open.Expires, want)
+	}
+	clk.advance(v.cfg.RequestTTL + time.Second)
+	refusedApproval("past its expiry", id, "expired")
+
+	// A fresh one is approved as before.
+	id, err = v.RequestDestruction(ctx, c4, "V-1", "ORD-4", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ApproveDestruction(ctx, p["c2"], "V-1", id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLeavingFewerThanTwoCustodiansIsConfirmed: suspending or removing a
+// custodian that leaves fewer than two active ones is refused (and the
+// refusal recorded, the person unchanged) unless confirmed; custodians
+// already suspended do not count, and other roles are not concerned.
+func TestLeavingFewerThanTwoCustodiansIsConfirmed(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian, "inv": RoleInvestigator})
+	if _, err := v.Suspend(ctx, p["c1"], "c3", "on leave"); err != nil {
+		t.Fatal(err) // leaves two
+	}
+	if _, err := v.Suspend(ctx, p["c1"], "inv", "on leave"); err != nil {
+		t.Fatal(err) // not a custodian
+	}
+	for name, change := range map[string]func(...StatusOption) (bool, error){
+		"suspension": func(o ...StatusOption) (bool, error) { return v.Suspend(ctx, p["c1"], "c2", "lost laptop", o...) },
+		"removal":    func(o ...StatusOption) (bool, error) { return v.Remove(ctx, p["c1"], "c2", "left the unit", o...) },
+	} {
+		before := v.log.Size()
+		if _, err := change(); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "would leave 1 active custodian") {
+			t.Fatalf("%s leaving one custodian: %v", name, err)
+		}
+		if evs := logged(t, v)[before:]; len(evs) != 1 || evs[0].Type != TypeAccessRefused {
+			t.Fatalf("%s refused: recorded %v", name, evs)
+		}
+		if q, _ := v.state.personByName("c2"); q.Suspended || q.Removed {
+			t.Fatalf("%s refused, yet c2 is changed", name)
+		}
+	}
+	if _, err := v.Remove(ctx, p["c1"], "c2", "left the unit", LeavingFewerCustodians); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := v.state.personByName("c2"); !q.Removed {
+		t.Fatal("a confirmed removal did not remove")
 	}
 }

@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
@@ -80,16 +81,30 @@ func (v *Vault) Reinstate(ctx context.Context, who Principal, name string) (*Req
 // person's name is never enrolled again. recorded is false when a
 // suspension is asked for a person already suspended: nothing was
 // recorded, and the reason given was not kept.
-func (v *Vault) Suspend(ctx context.Context, who Principal, name, reason string) (recorded bool, err error) {
-	return v.setStatus(ctx, who, name, reason, TypePersonSuspended)
+//
+// Suspending or removing a custodian that would leave fewer than two
+// active custodians is refused (ErrConflict) unless opts holds
+// LeavingFewerCustodians: with one custodian no two-person decision can
+// be approved again, not even a reinstatement, and the vault's operator
+// cannot enrol a custodian into a vault in use (docs/identity.md).
+func (v *Vault) Suspend(ctx context.Context, who Principal, name, reason string, opts ...StatusOption) (recorded bool, err error) {
+	return v.setStatus(ctx, who, name, reason, TypePersonSuspended, opts)
 }
 
 // Remove removes a person for good (see Suspend).
-func (v *Vault) Remove(ctx context.Context, who Principal, name, reason string) (recorded bool, err error) {
-	return v.setStatus(ctx, who, name, reason, TypePersonRemoved)
+func (v *Vault) Remove(ctx context.Context, who Principal, name, reason string, opts ...StatusOption) (recorded bool, err error) {
+	return v.setStatus(ctx, who, name, reason, TypePersonRemoved, opts)
 }
 
-func (v *Vault) setStatus(ctx context.Context, who Principal, name, reason, typ string) (bool, error) {
+// StatusOption qualifies Suspend and Remove.
+type StatusOption int
+
+// LeavingFewerCustodians confirms a suspension or removal that leaves
+// fewer than two active custodians (a custodian who must lose access at
+// once, in a vault with no third).
+const LeavingFewerCustodians StatusOption = 1
+
+func (v *Vault) setStatus(ctx context.Context, who Principal, name, reason, typ string, opts []StatusOption) (bool, error) {
 	action := map[string]string{TypePersonSuspended: "person.suspend", TypePersonRemoved: "person.remove"}[typ]
 	if who.Role != RoleCustodian {
 		return false, v.refuse(ctx, who, action, name, "only custodians suspend or remove people", ErrForbidden)
@@ -100,10 +115,21 @@ func (v *Vault) setStatus(ctx context.Context, who Principal, name, reason, typ 
 	if err := checkText("reason", reason, 1024, true, false); err != nil {
 		return false, err
 	}
+	confirmed := slices.Contains(opts, LeavingFewerCustodians)
 	pre := func() error {
 		p, err := v.enrolled(name)
 		if err == nil && p.Suspended && typ == TypePersonSuspended {
 			return errUnchanged
+		}
+		if err == nil && !confirmed && p.Role == RoleCustodian && !p.Suspended {
+			if left := v.state.activeCustodians() - 1; left < 2 {
+				verb, cmd := "suspending", "suspend"
+				if typ == TypePersonRemoved {
+					verb, cmd = "removing", "remove"
+				}
+				return refused(ErrConflict, "%s %s would leave %d active custodian(s): no two-person decision could be approved again, not even a reinstatement, and no custodian can be enrolled into a vault in use. Enrol another custodian first; if %s must lose access now all the same, confirm it (custos person %s %s --reason TEXT --leaving-fewer-custodians, or the box on the people page)",
+					verb, name, left, name, cmd, name)
+			}
 		}
 		return err
 	}

@@ -327,26 +327,73 @@ func (r Request) target() string {
 
 // Requests lists the pending requests a person may see: every one for
 // custodians, their own for anyone else.
+//
+// A request whose requester is no longer active in the role they asked
+// in (suspended, removed) is left out: it cannot be approved
+// (approvable), so nobody is offered to.
 func (v *Vault) Requests(who Principal) []Request {
 	var out []Request
 	for _, r := range v.state.pendingRequests(v.cfg.Now()) {
-		if who.Role == RoleCustodian || r.By == who.Name {
+		if (who.Role == RoleCustodian || r.By == who.Name) && v.requesterActive(r.By, r.ByRole) {
 			out = append(out, r)
 		}
 	}
 	return out
 }
 
+// requesterActive reports whether name is enrolled in role, neither
+// suspended nor removed: what every request's approval needs of its
+// requester.
+func (v *Vault) requesterActive(name, role string) bool {
+	p, ok := v.state.personByName(name)
+	return ok && p.Role == role && p.active() == nil
+}
+
 // Destructions returns the pending destruction requests of every case,
 // each with its case, for custodians (nil for anyone else): listed beside
 // the two-person requests so that the second custodian finds them, and
 // decided with ApproveDestruction (custos case approve-destruction CASE
-// REQUEST). They do not expire.
+// REQUEST). Those that can no longer be approved (destructionVoid) are
+// left out.
 func (v *Vault) Destructions(who Principal) []PendingDestruction {
 	if who.Role != RoleCustodian {
 		return nil
 	}
-	return v.state.pendingDestructions()
+	return v.openDestructions(v.state.pendingDestructions())
+}
+
+// openDestructions returns the requests of pending that can still be
+// approved, as listed, in the same order.
+func (v *Vault) openDestructions(pending []caseDestruction) []PendingDestruction {
+	var out []PendingDestruction
+	for _, r := range pending {
+		if v.destructionVoid(r.DestructionRequest) == nil {
+			out = append(out, PendingDestruction{Request: r.Request, Case: r.Case, By: r.By, Order: r.Order, Reason: r.Reason,
+				Expires: v.destructionExpires(r.DestructionRequest)})
+		}
+	}
+	return out
+}
+
+// destructionExpires is when a destruction request stops being
+// approvable: its time plus the request TTL, as for two-person requests.
+func (v *Vault) destructionExpires(r DestructionRequest) time.Time {
+	return r.At.Add(v.cfg.RequestTTL).UTC().Truncate(time.Second)
+}
+
+// destructionVoid is the refusal of an approval of r that its age or its
+// requester makes impossible, nil if neither does: a request past its
+// expiry, or one whose requester is no longer an active custodian
+// (suspended or removed since), is void, as a two-person request is
+// (approvable).
+func (v *Vault) destructionVoid(r DestructionRequest) error {
+	if exp := v.destructionExpires(r); !v.cfg.Now().Before(exp) {
+		return refused(ErrConflict, "destruction request %s expired at %s; a custodian asks again with custos case destroy", r.Request, exp.Format(time.RFC3339))
+	}
+	if !v.requesterActive(r.By, RoleCustodian) {
+		return refused(ErrConflict, "the requester %s is no longer an active custodian, which voids their destruction request %s; a custodian asks again with custos case destroy", r.By, r.Request)
+	}
+	return nil
 }
 
 // destructionIDPattern is a destruction request's id (RequestDestruction).
@@ -355,7 +402,7 @@ var destructionIDPattern = regexp.MustCompile(`^dr_[0-9a-f]{16}$`)
 // notARequest is the refusal of approve or reject given a destruction
 // request's id: what to run instead.
 func (v *Vault) notARequest(id string) error {
-	for _, d := range v.state.pendingDestructions() {
+	for _, d := range v.Destructions(Principal{Role: RoleCustodian}) {
 		if d.Request == id {
 			return badInput("%s is a request to destroy case %s, decided on its own: a second custodian approves it with `custos case approve-destruction %s %s` (in the web application, on the case's page)", id, d.Case, d.Case, id)
 		}
@@ -377,7 +424,7 @@ func (v *Vault) approvable(who Principal, id string) (Request, error) {
 	case r.By == who.Name:
 		return Request{}, refused(ErrForbidden, "nobody approves their own request; another custodian must (its requester may withdraw it: custos reject REQUEST --reason TEXT)")
 	}
-	if p, ok := v.state.personByName(r.By); !ok || p.Role != r.ByRole || p.active() != nil {
+	if !v.requesterActive(r.By, r.ByRole) {
 		return Request{}, refused(ErrConflict, "the requester %s is no longer an active %s", r.By, r.ByRole)
 	}
 	return r, nil

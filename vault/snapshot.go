@@ -48,7 +48,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // from which its item list is derived.
 // Version 5: each case counts its own events (those naming no item,
 // State.caseOwn), which a package's custody record reads alone.
-const stateVersion = 5
+// Version 6: a pending destruction request keeps its time
+// (DestructionRequest.At), from which it expires.
+const stateVersion = 6
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

@@ -114,6 +114,10 @@ type Case struct {
 type DestructionRequest struct {
 	DestructionRequested
 	By string
+	// At is the time of the request's event: it may be approved until At
+	// plus the vault's request TTL (Config.RequestTTL), as a two-person
+	// request may.
+	At time.Time
 }
 
 // Item is a deposited evidence item.
@@ -460,7 +464,7 @@ func applyDestructionRequested(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	c.Requests[d.Request] = DestructionRequest{DestructionRequested: d, By: ev.Actor.Person}
+	c.Requests[d.Request] = DestructionRequest{DestructionRequested: d, By: ev.Actor.Person, At: ev.Timestamp()}
 	return nil
 }
 

@@ -343,18 +343,39 @@ func (s *State) pendingRequests(now time.Time) []Request {
 	return out
 }
 
-// pendingDestructions returns the destruction requests awaiting a second
-// custodian, by case and id.
-func (s *State) pendingDestructions() []PendingDestruction {
+// activeCustodians counts the custodians neither suspended nor removed
+// (those with an invitation outstanding included: they can still sign in).
+func (s *State) activeCustodians() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var out []PendingDestruction
+	n := 0
+	for _, p := range s.persons {
+		if p.Role == RoleCustodian && !p.Suspended && !p.Removed {
+			n++
+		}
+	}
+	return n
+}
+
+// caseDestruction is a destruction request with its case.
+type caseDestruction struct {
+	Case string
+	DestructionRequest
+}
+
+// pendingDestructions returns the destruction requests of the cases not
+// destroyed, by case and id, whether or not they can still be approved
+// (Vault.openDestructions).
+func (s *State) pendingDestructions() []caseDestruction {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []caseDestruction
 	for id, c := range s.cases {
 		if c.Destroyed {
 			continue
 		}
-		for rid, r := range c.Requests {
-			out = append(out, PendingDestruction{Request: rid, Case: id, By: r.By, Order: r.Order, Reason: r.Reason})
+		for _, r := range c.Requests {
+			out = append(out, caseDestruction{Case: id, DestructionRequest: r})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -268,6 +268,7 @@ func runPerson(sub string, args []string, stdout io.Writer) error {
 	fs := newFlags("person " + sub)
 	asJSON := fs.Bool("json", false, "print JSON")
 	var role, oidc, cert, reason *string
+	var fewer *bool
 	switch sub {
 	case "add":
 		role = fs.String("role", "", "one of "+strings.Join(vault.Roles, ", "))
@@ -275,6 +276,7 @@ func runPerson(sub string, args []string, stdout io.Writer) error {
 		cert = fs.String("certificate", "", "the name mapped from this person's client certificate (default: the name)")
 	case "suspend", "remove":
 		reason = fs.String("reason", "", "why (recorded)")
+		fewer = fs.Bool("leaving-fewer-custodians", false, "confirm suspending or removing a custodian although it leaves fewer than two active custodians (no two-person decision can be approved again)")
 	}
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -319,7 +321,7 @@ func runPerson(sub string, args []string, stdout io.Writer) error {
 		return printRequest(stdout, *asJSON, out, map[string]string{"reissue": "re-issuing the credential of ", "reinstate": "reinstating "}[sub]+pos[0])
 	default:
 		var out api.PersonStatusResponse
-		if err := c.call("POST", "/v1/persons/"+url.PathEscape(pos[0])+"/"+sub, nil, api.PersonStatusRequest{Reason: *reason}, &out); err != nil {
+		if err := c.call("POST", "/v1/persons/"+url.PathEscape(pos[0])+"/"+sub, nil, api.PersonStatusRequest{Reason: *reason, LeavingFewerCustodians: *fewer}, &out); err != nil {
 			return err
 		}
 		if !out.Recorded {
@@ -357,16 +359,16 @@ func runRequests(args []string, stdout io.Writer) error {
 		text = table([]string{"REQUEST", "KIND", "ASKS", "BY", "OPEN UNTIL"}, rows)
 	}
 	if len(out.Destructions) > 0 {
-		// Decided on their own, and kept until decided.
+		// Decided on their own, each until it expires.
 		var rows [][]string
 		for _, d := range out.Destructions {
-			rows = append(rows, []string{d.Request, d.Case, d.Order, strconv.Quote(d.Reason), d.By})
+			rows = append(rows, []string{d.Request, d.Case, d.Order, strconv.Quote(d.Reason), d.By, when(d.Expires)})
 		}
 		if text != "" {
 			text += "\n"
 		}
 		text += "Case destructions, each decided by a second custodian with: custos case approve-destruction CASE REQUEST\n" +
-			table([]string{"REQUEST", "CASE", "ORDER", "REASON", "BY"}, rows)
+			table([]string{"REQUEST", "CASE", "ORDER", "REASON", "BY", "OPEN UNTIL"}, rows)
 	}
 	return printResult(stdout, *asJSON, out, strings.TrimSuffix(text, "\n"))
 }

@@ -89,7 +89,19 @@ func (h *Handler) reinstate(w http.ResponseWriter, r *http.Request, who vault.Pr
 // PersonStatusRequest is the body of POST /v1/persons/{person}/suspend and
 // /remove.
 type PersonStatusRequest struct {
-	Reason string `json:"reason"`
+	// LeavingFewerCustodians confirms the suspension or removal of a
+	// custodian that leaves fewer than two active custodians (refused,
+	// 409, without it).
+	LeavingFewerCustodians bool   `json:"leaving_fewer_custodians,omitempty"`
+	Reason                 string `json:"reason"`
+}
+
+// options are the vault's options of req.
+func (req PersonStatusRequest) options() []vault.StatusOption {
+	if req.LeavingFewerCustodians {
+		return []vault.StatusOption{vault.LeavingFewerCustodians}
+	}
+	return nil
 }
 
 // PersonStatusResponse is their answer.
@@ -106,7 +118,7 @@ func (h *Handler) suspend(w http.ResponseWriter, r *http.Request, who vault.Prin
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	recorded, err := h.v.Suspend(r.Context(), who, r.PathValue("person"), req.Reason)
+	recorded, err := h.v.Suspend(r.Context(), who, r.PathValue("person"), req.Reason, req.options()...)
 	if err != nil {
 		return err
 	}
@@ -119,7 +131,7 @@ func (h *Handler) remove(w http.ResponseWriter, r *http.Request, who vault.Princ
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	recorded, err := h.v.Remove(r.Context(), who, r.PathValue("person"), req.Reason)
+	recorded, err := h.v.Remove(r.Context(), who, r.PathValue("person"), req.Reason, req.options()...)
 	if err != nil {
 		return err
 	}

@@ -136,11 +136,20 @@ func (h *Handler) enroll(w http.ResponseWriter, r *http.Request, s *session) err
 // typed (the vault checks it).
 func reason(r *http.Request) string { return strings.TrimSpace(r.PostForm.Get("reason")) }
 
+// statusOptions are a suspension's or removal's options from its form: the
+// box that confirms leaving fewer than two active custodians.
+func statusOptions(r *http.Request) []vault.StatusOption {
+	if r.PostForm.Get("leaving_fewer_custodians") == "yes" {
+		return []vault.StatusOption{vault.LeavingFewerCustodians}
+	}
+	return nil
+}
+
 func (h *Handler) suspend(w http.ResponseWriter, r *http.Request, s *session) error {
 	if err := form(w, r); err != nil {
 		return err
 	}
-	recorded, err := h.v.Suspend(r.Context(), s.who, r.PathValue("person"), reason(r))
+	recorded, err := h.v.Suspend(r.Context(), s.who, r.PathValue("person"), reason(r), statusOptions(r)...)
 	if err != nil {
 		return err
 	}
@@ -156,7 +165,7 @@ func (h *Handler) removePerson(w http.ResponseWriter, r *http.Request, s *sessio
 	if err := form(w, r); err != nil {
 		return err
 	}
-	if _, err := h.v.Remove(r.Context(), s.who, r.PathValue("person"), reason(r)); err != nil {
+	if _, err := h.v.Remove(r.Context(), s.who, r.PathValue("person"), reason(r), statusOptions(r)...); err != nil {
 		return err
 	}
 	h.redirectDone(w, r, Prefix+"people", "person-removed")
