@@ -56,8 +56,8 @@ type PendingDestruction struct {
 	// the vault's request TTL).
 	Expires time.Time `json:"expires"`
 	Order   string    `json:"order"`
-	Reason  string `json:"reason"`
-	Request string `json:"request"`
+	Reason  string    `json:"reason"`
+	Request string    `json:"request"`
 }
 
 // ItemSummary is one item in a list.
