@@ -117,6 +117,19 @@ type data struct {
 	Format          string          `json:"format"`
 	Fingerprint     string          `json:"fingerprint"`
 	Kind            string          `json:"kind"`
+	// Hotline events (docs/hotline.md).
+	Category string          `json:"category"`
+	AgeGroup string          `json:"age_group"`
+	Sex      string          `json:"sex"`
+	Series   string          `json:"series"`
+	Votes    int             `json:"votes"`
+	Report   string          `json:"report"`
+	Channel  string          `json:"channel"`
+	URL      string          `json:"url"`
+	URLs     json.RawMessage `json:"urls"`
+	To       string          `json:"to"`
+	Via      string          `json:"via"`
+	Country  string          `json:"country"`
 }
 
 // itemList is the items field of a package.sealing or custody.report
