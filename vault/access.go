@@ -118,7 +118,14 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 		}
 		return v.atPosition(it.Case, atPosition)(ahead)
 	}
+	if h := v.hashsets; h != nil {
+		// Not beside an import being put in use (hashSets.installing).
+		h.installing.RLock()
+	}
 	evs, err := v.append(ctx, d)
+	if h := v.hashsets; h != nil {
+		h.installing.RUnlock()
+	}
 	err = v.refusedAs(ctx, who, "item.get", itemID, err)
 	if err != nil {
 		if Recorded(err) {

@@ -40,11 +40,14 @@ var errUnchanged = errors.New("already in that state")
 
 // dependsOn reports whether a decision about caseID could be changed by
 // one of the events ahead of it in a batch: any decision about the same
-// case ("case.*"), and any change to a person ("person.*", and the
-// recipient packages are sealed to).
+// case ("case.*"), any change to a person ("person.*", and the
+// recipient packages are sealed to), and any change to a hotline report
+// ("report.*": a deposit captured for a report reads the report's case
+// and status, which its reassessment or closing changes).
 func dependsOn(ahead []*events.Event, caseID string) bool {
 	for _, ev := range ahead {
-		if strings.HasPrefix(ev.Type, "person.") || ev.Type == TypeRecipientSet || (ev.Case == caseID && strings.HasPrefix(ev.Type, "case.")) {
+		if strings.HasPrefix(ev.Type, "person.") || strings.HasPrefix(ev.Type, "report.") || ev.Type == TypeRecipientSet ||
+			(ev.Case == caseID && strings.HasPrefix(ev.Type, "case.")) {
 			return true
 		}
 	}

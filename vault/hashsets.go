@@ -37,7 +37,13 @@ type hashSets struct {
 	root   string
 	logger *slog.Logger
 	imu    sync.Mutex // serialises imports and removals
-	mu     sync.RWMutex
+	// installing is held by an import from just before its event is
+	// appended until the new set is in use, and read-held by a view
+	// around its access event's append: a view recorded after an
+	// import's event is decided with the imported set, never with the
+	// set it replaced (docs/hotline.md, section 6).
+	installing sync.RWMutex
+	mu         sync.RWMutex
 	sets   map[string]*hashset.Set
 	// problems says why a set the log or the folder knows is not used.
 	problems map[string]string
@@ -331,8 +337,19 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 	defer h.imu.Unlock()
 	var seq uint64
 	var recordErr error
+	installing := false
+	defer func() {
+		if installing {
+			h.installing.Unlock()
+		}
+	}()
 	opts := hashset.BuildOptions{KnownGood: req.Category == CategoryKnownGood, Progress: req.Progress, Now: v.cfg.Now,
 		BeforeCommit: func(s *hashset.Summary) error {
+			// Views wait from here until the set is in use (or the
+			// import failed): none is recorded after the import's
+			// event yet decided without it.
+			h.installing.Lock()
+			installing = true
 			evs, err := v.append(ctx, sequencer.Draft{Type: TypeHashSetImported, Actor: who.actor(), Data: HashSetImported{
 				Name: req.Name, Format: req.Format, Category: req.Category, SourceSHA256: s.SourceSHA256,
 				Imported: s.Entries, Rejected: s.Rejected, TableSHA256: s.TableSHA256}})
@@ -378,6 +395,10 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 		old.Close()
 	}
 	h.indexPDQ()
+	if installing {
+		installing = false
+		h.installing.Unlock()
+	}
 	problems := sum.Problems
 	if problems == nil {
 		problems = []hashset.Problem{}
