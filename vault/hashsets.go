@@ -44,7 +44,7 @@ type hashSets struct {
 	// set it replaced (docs/hotline.md, section 6).
 	installing sync.RWMutex
 	mu         sync.RWMutex
-	sets   map[string]*hashset.Set
+	sets       map[string]*hashset.Set
 	// problems says why a set the log or the folder knows is not used.
 	problems map[string]string
 	// pdq holds the PDQ hashes of every loaded set; maxDistance is the
