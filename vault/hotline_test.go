@@ -278,9 +278,29 @@ func TestClassificationVotesAndKnownMaterial(t *testing.T) {
 	if !cl.Disputed || cl.Category != "" {
 		t.Fatalf("a disagreement: %+v", cl)
 	}
+	// The case's list says so too, not only item show.
+	disputedInList := func() bool {
+		list, err := v.Items(ctx, h.a1, "HL-1", ItemFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range list {
+			if s.ID == first.ID {
+				return s.Disputed
+			}
+		}
+		t.Fatal("the item is not in its case's list")
+		return false
+	}
+	if !disputedInList() {
+		t.Fatal("a disputed item is not marked disputed in its case's list")
+	}
 	cl, _ = v.Classify(ctx, h.a2, first.ID, ClassifyRequest{Category: CategoryBaseline}) // replaces their vote
 	if cl.Disputed || cl.Tally[CategoryBaseline] != 2 || len(cl.Votes) != 2 {
 		t.Fatalf("a changed vote: %+v", cl)
+	}
+	if disputedInList() {
+		t.Fatal("an item whose votes agree is marked disputed in its case's list")
 	}
 	if _, err := v.Classify(ctx, h.inv, first.ID, ClassifyRequest{Category: CategoryBaseline}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("an investigator outside the case voted: %v", err)

@@ -445,8 +445,13 @@ func (v *Vault) RedeemInvitation(ctx context.Context, name string, halves []stri
 	if v.cfg.NoLocalAccounts {
 		return secret.String{}, fmt.Errorf("%w: this vault has no local accounts", ErrUnauthenticated)
 	}
-	if checkPersonName(name) != nil || len(halves) != 2 {
-		return secret.String{}, badInput("give the person's name and both halves of the invitation")
+	if err := checkPersonName(name); err != nil {
+		// The name's form, said as it is: "Dara" is refused for its
+		// capital, not for the invitation.
+		return secret.String{}, err
+	}
+	if len(halves) != 2 {
+		return secret.String{}, badInput("give both halves of the invitation, one from each custodian (%d given)", len(halves))
 	}
 	// Every mismatch is answered alike (and so recorded alike, and
 	// aggregated): the answer does not tell who holds an invitation.

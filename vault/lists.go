@@ -65,6 +65,9 @@ type ItemSummary struct {
 	// Category is the item's settled category, if any; Known says why
 	// it is known material, hidden from review by default.
 	Category string `json:"category,omitempty"`
+	// Disputed: no category is settled and the votes disagree (as
+	// ItemDetail's Classification.Disputed).
+	Disputed bool   `json:"disputed,omitempty"`
 	ID       string `json:"id"`
 	Known    string `json:"known,omitempty"`
 	Name     string `json:"name"`
@@ -313,8 +316,9 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 				return nil, err
 			}
 		}
+		cl := v.classification(it)
 		page.Items = append(page.Items, ItemSummary{ID: it.ID, Name: d.Name, Size: d.Size, SHA256: d.SHA256,
-			Category: v.classification(it).Category, Known: known, Report: d.Report})
+			Category: cl.Category, Disputed: cl.Category == "" && cl.Disputed, Known: known, Report: d.Report})
 	}
 	return page, nil
 }

@@ -305,3 +305,19 @@ func TestLeavingFewerThanTwoCustodiansIsConfirmed(t *testing.T) {
 		t.Fatal("a confirmed removal did not remove")
 	}
 }
+
+// TestRedeemingSaysWhatIsWrongWithTheName: a name the vault cannot hold
+// (a capital) is refused for its form, and a missing half for being
+// missing, not with one message for both that sends the person to check
+// the invitation.
+func TestRedeemingSaysWhatIsWrongWithTheName(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	halves := []string{InvitationPrefix + "aaaa", InvitationPrefix + "bbbb"}
+	if _, err := v.RedeemInvitation(ctx, "Dara", halves); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "lowercase") {
+		t.Fatalf("a capitalised name: %v", err)
+	}
+	if _, err := v.RedeemInvitation(ctx, "dara", halves[:1]); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "both halves") || !strings.Contains(err.Error(), "1 given") {
+		t.Fatalf("one half: %v", err)
+	}
+}

@@ -99,7 +99,7 @@ func readHalves(stdin io.Reader, stderr io.Writer) ([]string, error) {
 	}
 	halves := strings.Fields(string(b))
 	if len(halves) != 2 {
-		return nil, usageErr("login --invitation reads the two halves from standard input (or asks on a terminal); it read %d words", len(halves))
+		return nil, usageErr("login --invitation needs both halves of the invitation, one from each custodian, separated by a space or a line, on standard input (or asks for them on a terminal); it read %d", len(halves))
 	}
 	return halves, nil
 }

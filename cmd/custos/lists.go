@@ -151,6 +151,9 @@ func runItemList(args []string, stdout io.Writer) error {
 	var rows [][]string
 	for _, it := range out.Items {
 		note := it.Category
+		if it.Disputed {
+			note = "disputed (votes disagree: item show)"
+		}
 		if it.Known != "" {
 			note = "known material" + prefixed(", ", it.Category)
 		}

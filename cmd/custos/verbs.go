@@ -556,6 +556,11 @@ func fetchWithHeader(stderr io.Writer, quiet bool, path string, q url.Values, ou
 // beside out). Its errors name out and its folder, never the temporary
 // file.
 func prepareOutput(out string) (*os.File, error) {
+	if out == "-" {
+		// Not standard output: what is written there cannot be taken
+		// back if the check against the vault's SHA-256 then fails.
+		return nil, usageErr("-o - would write a file named \"-\": give a file name (custos writes what it fetches to a new file, put in place only once its SHA-256 matches the vault's record)")
+	}
 	if _, err := os.Lstat(out); err == nil {
 		return nil, fmt.Errorf("%s exists; refusing to overwrite it", out)
 	}
