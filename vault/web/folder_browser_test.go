@@ -102,3 +102,41 @@ func TestBrowserFolderHashList(t *testing.T) {
 		t.Fatalf("the same folder again made %d deposits in all", n)
 	}
 }
+
+// TestBrowserUploadSaysKnownMaterial: an upload that matches a hash set
+// of known material says so on the page, with the set, as the command
+// line's deposit does, not only "stored".
+func TestBrowserUploadSaysKnownMaterial(t *testing.T) {
+	bv := newBrowserVault(t)
+	ctx := bv.ctx
+	bv.openCase(t, "FD-3")
+	content := []byte("a picture a partner hotline lists")
+	sum := sha256.Sum256(content)
+	if _, err := bv.v.ImportHashSet(context.Background(), vault.Principal{Name: "cust", Role: vault.RoleCustodian},
+		vault.HashSetImport{Name: "partner-list", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(fmt.Sprintf("%x  x.jpg\n", sum))}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "listed.jpg"), content, 0o600)
+	os.WriteFile(filepath.Join(dir, "new.jpg"), []byte("nothing anyone lists"), 0o600)
+	bv.signIn(t, ctx, "inv")
+	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/FD-3/upload"),
+		chromedp.SetUploadFiles(chromedp.ID("files"), []string{filepath.Join(dir, "listed.jpg"), filepath.Join(dir, "new.jpg")}),
+		chromedp.Click(chromedp.ID("start")))
+	value(t, ctx, chromedp.Poll[bool](`document.querySelectorAll('#uploads li.done').length === 2`))
+	rows := value(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#uploads li.done')).map(li => li.textContent)`))
+	var listed, fresh string
+	for _, r := range rows {
+		if strings.Contains(r, "listed.jpg") {
+			listed = r
+		} else {
+			fresh = r
+		}
+	}
+	if !strings.Contains(listed, "Matches hash set partner-list (baseline)") || !strings.Contains(listed, "Known material, hidden from review") {
+		t.Fatalf("the listed file's row says %q", listed)
+	}
+	if strings.Contains(fresh, "Matches") || strings.Contains(fresh, "Known material") {
+		t.Fatalf("the new file's row says %q", fresh)
+	}
+}

@@ -153,6 +153,15 @@
             row.bar.value = row.bar.max;
             row.li.className = 'done';
             row.state.textContent = msg('done', body.id + ', SHA-256 ' + body.sha256);
+            // What the command line says of a deposit, said here too:
+            // the hash sets it matched, and known material hidden from
+            // review.
+            (body.matches || []).forEach(function (m) {
+              row.state.textContent += ' ' + msg('matched', m.set + (m.category ? ' (' + m.category + ')' : ''));
+            });
+            if (body.known) {
+              row.state.textContent += ' ' + msg('known', body.known);
+            }
           } else {
             failed++;
             row.li.className = 'failed';
