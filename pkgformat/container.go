@@ -100,7 +100,7 @@ func (v *verification) header(want string) (*tar.Header, error) {
 	case h.Name != want && first:
 		return nil, fmt.Errorf("not a Custos package: its first member is %q, not %s", h.Name, want)
 	case h.Name != want:
-		return nil, fmt.Errorf("expected member %s, found %q", want, h.Name)
+		return nil, fmt.Errorf("expected member %s, found %q (a package holds its members in the order and form it was sealed with; a tar file re-made by another program, or unpacked and packed again, is not the package)", want, h.Name)
 	}
 	// After Next the last block read is the member's ustar header.
 	if blk := v.raw.last(512); h.Typeflag != tar.TypeReg || len(blk) != 512 || blk[156] != tar.TypeReg {

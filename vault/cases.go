@@ -139,8 +139,10 @@ func (v *Vault) memberAddable(caseID, person string) casePrecondition {
 			return refused(ErrNotFound, "no case %s", caseID)
 		case c.Destroyed:
 			return refused(ErrConflict, "case %s was destroyed", caseID)
-		case !known || !handlesEvidence(p.Role):
-			return badInput("%s is not an investigator or analyst known to this vault", person)
+		case !known:
+			return badInput("%s is not a person known to this vault", person)
+		case !handlesEvidence(p.Role):
+			return badInput("%s is a %s: only investigators and analysts are assigned to cases", person, p.Role)
 		case p.Removed || p.Suspended:
 			return refused(ErrConflict, "%s is suspended or removed", person)
 		case c.Members[person]:

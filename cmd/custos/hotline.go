@@ -119,7 +119,7 @@ func runReportShow(args []string, stdout io.Writer) error {
 
 func printReport(w io.Writer, r vault.ReportView) {
 	fmt.Fprintf(w, "report %s (%s)\n", r.Report, r.Status)
-	fmt.Fprintf(w, "  received   %s by %s%s\n", r.ReceivedAt.UTC().Format(time.RFC3339), r.Channel, prefixed(" from ", r.ReceivedBy))
+	fmt.Fprintf(w, "  received   %s by %s%s\n", when(r.ReceivedAt), r.Channel, prefixed(" from ", r.ReceivedBy))
 	if r.Anonymous {
 		fmt.Fprintln(w, "  reporter   anonymous")
 	} else if r.Contact != "" {
@@ -134,7 +134,7 @@ func printReport(w io.Writer, r vault.ReportView) {
 		fmt.Fprintf(w, "  case       %s (assessed by %s)\n", r.Case, r.AssessedBy)
 	}
 	if r.ClosedAt != nil {
-		fmt.Fprintf(w, "  closed     %s: %s\n", r.ClosedAt.Format(time.RFC3339), r.ClosedReason)
+		fmt.Fprintf(w, "  closed     %s: %s\n", when(*r.ClosedAt), r.ClosedReason)
 	}
 	if r.Description != "" {
 		fmt.Fprintf(w, "  description:\n    %s\n", strings.ReplaceAll(safeText(r.Description), "\n", "\n    "))
@@ -146,12 +146,12 @@ func printReport(w io.Writer, r vault.ReportView) {
 			if n.URL != u {
 				continue
 			}
-			fmt.Fprintf(w, "      notice to %s by %s at %s%s\n", safeText(n.To), n.Via, n.SentAt.Format(time.RFC3339), prefixed(", ref ", safeText(n.Reference)))
+			fmt.Fprintf(w, "      notice to %s by %s at %s%s%s\n", safeText(n.To), n.Via, when(n.SentAt), prefixed(", ref ", safeText(n.Reference)), prefixed(", hosted in ", safeText(n.Country)))
 			if n.AcknowledgedAt != nil {
-				fmt.Fprintf(w, "      acknowledged at %s\n", n.AcknowledgedAt.Format(time.RFC3339))
+				fmt.Fprintf(w, "      acknowledged at %s\n", when(*n.AcknowledgedAt))
 			}
 			if n.RemovedAt != nil {
-				fmt.Fprintf(w, "      removed at %s (%s after the notice)\n", n.RemovedAt.Format(time.RFC3339), n.RemovedAt.Sub(n.SentAt).Round(time.Minute))
+				fmt.Fprintf(w, "      removed at %s (%s after the notice)\n", when(*n.RemovedAt), n.RemovedAt.Sub(n.SentAt).Round(time.Minute))
 			}
 		}
 	}
@@ -159,7 +159,7 @@ func printReport(w io.Writer, r vault.ReportView) {
 		fmt.Fprintf(w, "  items: %s\n", strings.Join(r.Items, ", "))
 	}
 	for _, f := range r.Forwards {
-		fmt.Fprintf(w, "  forwarded to %s (%s, %s) at %s by %s\n", safeText(f.To), f.Kind, f.Format, f.At.Format(time.RFC3339), f.By)
+		fmt.Fprintf(w, "  forwarded to %s (%s, %s) at %s by %s\n", safeText(f.To), f.Kind, f.Format, when(f.At), f.By)
 	}
 }
 
@@ -405,15 +405,17 @@ func runStats(args []string, stdout io.Writer) error {
 	if *asJSON {
 		return printResult(stdout, true, s, "")
 	}
-	start := s.From.Format(time.RFC3339)
+	start := when(s.From)
 	if s.From.Unix() <= 0 {
 		start = "the vault's start"
 	}
-	fmt.Fprintf(stdout, "period: from %s to %s (exclusive)\n", start, s.To.Format(time.RFC3339))
+	fmt.Fprintf(stdout, "period: from %s to %s (exclusive)\n", start, when(s.To))
 	fmt.Fprintf(stdout, "reports: %d received, %d relevant (noticed or forwarded), %d still open\n", s.Reports.Received, s.Reports.Relevant, s.Reports.Open)
 	fmt.Fprintf(stdout, "reports by channel: %s\n", counts(s.Reports.ByChannel))
 	fmt.Fprintf(stdout, "reports closed, by reason: %s\n", counts(s.Reports.Closed))
-	fmt.Fprintf(stdout, "items: %d deposited, %d matched a hash set, %d known material, %d new, %d known good\n",
+	// The counts after the first overlap (an item can be known and new:
+	// first seen here, then classified): each is "of those deposited".
+	fmt.Fprintf(stdout, "items deposited: %d; of them (one item may count in several): %d matched a hash set, %d are known material now, %d were new (first seen, matching no set), %d known good\n",
 		s.Items.Deposited, s.Items.Matched, s.Items.Known, s.Items.New, s.Items.KnownGood)
 	fmt.Fprintf(stdout, "by category: %s\n", counts(s.ByCategory))
 	fmt.Fprintf(stdout, "matches by hash set: %s\n", counts(s.MatchesByHashSet))
@@ -580,7 +582,7 @@ func runHashSetList(args []string, stdout io.Writer) error {
 	}
 	var rows [][]string
 	for _, h := range out.HashSets {
-		rows = append(rows, []string{h.Name, h.Format, orDash(h.Category), fmt.Sprint(h.Imported), h.ImportedAt, h.ImportedBy, h.Status})
+		rows = append(rows, []string{h.Name, h.Format, orDash(h.Category), fmt.Sprint(h.Imported), whenText(h.ImportedAt), h.ImportedBy, h.Status})
 	}
 	return printResult(stdout, *asJSON, out, table([]string{"NAME", "FORMAT", "CATEGORY", "ENTRIES", "IMPORTED", "BY", "STATUS"}, rows))
 }

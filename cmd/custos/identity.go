@@ -440,6 +440,9 @@ func runDecide(verb string, args []string, stdout io.Writer) error {
 		if err := c.call("POST", "/v1/requests/"+url.PathEscape(pos[0])+"/reject", nil, api.RejectRequest{Reason: *reason}, &out); err != nil {
 			return err
 		}
+		if out.Withdrawn {
+			return printResult(stdout, *asJSON, out, fmt.Sprintf("withdrew your request %s (%s)", out.Request, out.Kind))
+		}
 		return printResult(stdout, *asJSON, out, fmt.Sprintf("rejected request %s (%s by %s)", out.Request, out.Kind, out.By))
 	}
 	if err := c.call("POST", "/v1/requests/"+url.PathEscape(pos[0])+"/approve", nil, nil, &out); err != nil {

@@ -27,6 +27,16 @@ func size(n int64) string {
 	return fmt.Sprintf("%.1f %ciB (%d bytes)", float64(n)/float64(div), "KMGTPE"[exp], n)
 }
 
+// whenText is when of a time the vault gave as RFC 3339 text; text that
+// is not one is shown as it is.
+func whenText(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return when(t)
+}
+
 // when formats a time in UTC with the zone written.
 func when(t time.Time) string {
 	if t.IsZero() {
@@ -77,7 +87,7 @@ func runCaseList(args []string, stdout io.Writer) error {
 		}
 		rows = append(rows, []string{cs.Case, cs.Title, fmt.Sprint(cs.Items), when(cs.OpenedAt), state})
 	}
-	return printResult(stdout, *asJSON, out, table([]string{"CASE", "TITLE", "ITEMS", "OPENED", ""}, rows))
+	return printResult(stdout, *asJSON, out, table([]string{"CASE", "TITLE", "ITEMS", "OPENED", "STATE"}, rows))
 }
 
 func runCaseShow(args []string, stdout io.Writer) error {

@@ -323,7 +323,13 @@ func runServer(args []string, stderr io.Writer) error {
 	}
 	logger.Info("listening on " + base)
 	if f.dev {
-		fmt.Fprintf(stderr, "\nCustos is running (development mode). In another terminal:\n"+
+		pathLine := ""
+		if exe, err := os.Executable(); err == nil {
+			// Where this custos is, so that the lines below run as
+			// written in a new terminal.
+			pathLine = fmt.Sprintf("  export PATH=%s:$PATH\n", filepath.Dir(exe))
+		}
+		fmt.Fprintf(stderr, "\nCustos is running (development mode). In another terminal:\n"+pathLine+
 			"  . %s        # then: custos case open CASE-1 --title 'First case'\n"+
 			"  custos deposit --case CASE-1 FILE\n"+
 			"Other persons: %s/{analyst,prosecutor,defence,auditor,custodian,custodian2}.env\n"+

@@ -642,7 +642,17 @@ func runRecipientSet(args []string, stdout io.Writer) error {
 	if req != nil {
 		return printRequest(stdout, *asJSON, *req, "replacing your recipient")
 	}
-	return printResult(stdout, *asJSON, out, "packages will be sealed to "+out.Recipient)
+	return printResult(stdout, *asJSON, out, "packages will be sealed to "+shortRecipient(out.Recipient))
+}
+
+// shortRecipient is an age recipient as a person compares it by eye: a
+// post-quantum one (about 2,000 characters) by its first 16 and last 12
+// the whole of a shorter one.
+func shortRecipient(r string) string {
+	if len(r) <= 80 {
+		return r
+	}
+	return fmt.Sprintf("%s...%s (%d characters; --json prints it whole)", r[:16], r[len(r)-12:], len(r))
 }
 
 func runPackageSeal(args []string, stdout io.Writer) error {

@@ -91,8 +91,15 @@ func TestCustodianCannotEnrolProsecutorAndExport(t *testing.T) {
 	if !strings.Contains(list, req["request"].(string)) || !strings.Contains(list, `"kind":"person.enroll"`) {
 		t.Fatalf("requests does not list the pending enrolment: %s", list)
 	}
-	s.ok("custodian2", work, "reject", req["request"].(string), "--reason", "not known to the unit")
+	if out := s.ok("custodian2", work, "reject", req["request"].(string), "--reason", "not known to the unit").stdout; !strings.Contains(out, "rejected request "+req["request"].(string)) {
+		t.Fatalf("a second custodian's rejection says: %s", out)
+	}
 	s.refused("custodian2", work, "no pending request", "approve", req["request"].(string))
+	// Its requester ending a request withdraws it, and is told so.
+	again := s.ok("custodian", work, "person", "add", "mallory2", "--role", "prosecutor", "--json").json(t)
+	if out := s.ok("custodian", work, "reject", again["request"].(string), "--reason", "asked by mistake").stdout; !strings.Contains(out, "withdrew your request "+again["request"].(string)) {
+		t.Fatalf("a requester's withdrawal says: %s", out)
+	}
 }
 
 // TestSessionsExpireAndPeopleAreSuspended: a session ends after

@@ -32,6 +32,9 @@ type RequestResponse struct {
 	Package *vault.SealedPackage `json:"package,omitempty"`
 	Person  string               `json:"person,omitempty"`
 	Request string               `json:"request"`
+	// Withdrawn is true in the answer of a rejection by the request's
+	// own requester.
+	Withdrawn bool `json:"withdrawn,omitempty"`
 }
 
 func requestResponse(info *vault.RequestInfo, approved bool) RequestResponse {

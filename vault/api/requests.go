@@ -45,7 +45,9 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, who vault.Princ
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, requestResponse(info, false))
+	out := requestResponse(info, false)
+	out.Withdrawn = info.By == who.Name
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
