@@ -143,6 +143,8 @@ func describe(x *decoded) {
 		}
 	case "report.notice.acknowledged", "report.content.removed":
 		add("report %s: %s", Shown(d.Report), Shown(d.URL))
+	case "case.destruction.rejected":
+		add("request %s of %s: %s", Shown(d.Request), Shown(d.RequestedBy), quoted(d.Reason))
 	case "request.opened", "request.approved", "request.rejected":
 		add("request %s (%s)", Shown(d.Request), Shown(d.Kind))
 		if d.RequestedBy != "" {
@@ -174,6 +176,7 @@ var Labels = map[string]string{
 	"case.classification.policy": "Classification policy set",
 	"case.destroyed":             "Case destroyed (keys shredded)",
 	"case.destruction.approved":  "Destruction approved",
+	"case.destruction.rejected":  "Destruction request rejected or withdrawn",
 	"case.destruction.requested": "Destruction requested",
 	"case.hashes.exported":       "Hash list exported",
 	"case.hold.lifted":           "Legal hold lifted",

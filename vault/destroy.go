@@ -48,6 +48,47 @@ func (v *Vault) RequestDestruction(ctx context.Context, who Principal, caseID, o
 	return id, nil
 }
 
+// rejectDestruction ends a pending destruction request unapproved, with a
+// reason, as any custodian: its requester withdraws it, another rejects
+// it. A void one (expired, its requester suspended or removed) may be
+// ended too, so that it leaves the case's record closed.
+func (v *Vault) rejectDestruction(ctx context.Context, who Principal, id, reason string) (*RequestInfo, error) {
+	if err := checkText("reason", reason, 1024, true, false); err != nil {
+		return nil, err
+	}
+	var caseID string
+	for _, d := range v.state.pendingDestructions() {
+		if d.Request == id {
+			caseID = d.Case
+		}
+	}
+	if caseID == "" {
+		return nil, v.refusedAs(ctx, who, "case.destroy.reject", id, refused(ErrNotFound, "no pending destruction request %s", id))
+	}
+	var req DestructionRequest
+	pre := func(c Case, ok bool) error {
+		r, pending := c.Requests[id]
+		if !ok || c.Destroyed || !pending {
+			return refused(ErrNotFound, "no pending destruction request %s", id)
+		}
+		req = r
+		return nil
+	}
+	if err := v.now(caseID, pre); err != nil {
+		return nil, v.refusedAs(ctx, who, "case.destroy.reject", caseID, err)
+	}
+	if _, err := v.decide(ctx, who, "case.destroy.reject", caseID, pre, sequencer.Draft{Type: TypeDestructionRejected, Actor: who.actor(), Case: caseID,
+		Data: DestructionRejected{Request: id, RequestedBy: req.By, Reason: reason}}); err != nil {
+		return nil, err
+	}
+	return &RequestInfo{ID: id, Kind: KindDestroy, Case: caseID, By: req.By, Expires: v.destructionExpires(req)}, nil
+}
+
+// KindDestroy is the kind a destruction request is listed and answered
+// under (custos requests, custos reject): it is not a two-person request
+// of requestKinds, but decided on its own (ApproveDestruction).
+const KindDestroy = "case.destroy"
+
 // DestroyResult describes a destroyed case.
 type DestroyResult struct {
 	Case     string   `json:"case"`

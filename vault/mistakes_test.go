@@ -50,7 +50,6 @@ func TestDestructionRequestIsListedWithTheOthers(t *testing.T) {
 	before := v.log.Size()
 	for name, decide := range map[string]func() error{
 		"approve": func() error { _, err := v.Approve(ctx, c2, id); return err },
-		"reject":  func() error { _, err := v.Reject(ctx, c2, id, "no"); return err },
 	} {
 		err := decide()
 		if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "custos case approve-destruction D-1 "+id) {
@@ -319,5 +318,61 @@ func TestRedeemingSaysWhatIsWrongWithTheName(t *testing.T) {
 	}
 	if _, err := v.RedeemInvitation(ctx, "dara", halves[:1]); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "both halves") || !strings.Contains(err.Error(), "1 given") {
 		t.Fatalf("one half: %v", err)
+	}
+}
+
+// TestDestructionRequestRejectedOrWithdrawn: a destruction request is
+// ended unapproved with a reason, by another custodian (rejected) or by
+// its requester (withdrawn), recorded, and can no longer be approved; a
+// reason is required, and an ended or unknown one is refused.
+func TestDestructionRequestRejectedOrWithdrawn(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
+	if err := v.OpenCase(ctx, inv, "R-1", "kept"); err != nil {
+		t.Fatal(err)
+	}
+	for _, by := range []string{"c2", "c1"} { // rejected, then withdrawn
+		id, err := v.RequestDestruction(ctx, p["c1"], "R-1", "ORD-9", "court order")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Reject(ctx, p[by], id, ""); !errors.Is(err, ErrBadInput) {
+			t.Fatalf("a rejection without a reason: %v", err)
+		}
+		before := v.log.Size()
+		info, err := v.Reject(ctx, p[by], id, "the order was set aside")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.ID != id || info.Case != "R-1" || info.By != "c1" || info.Kind != KindDestroy {
+			t.Fatalf("the answer: %+v", info)
+		}
+		evs := logged(t, v)[before:]
+		var d DestructionRejected
+		if len(evs) != 1 || evs[0].Type != TypeDestructionRejected || evs[0].Actor.Person != by || evs[0].DecodeData(&d) != nil ||
+			d.Request != id || d.RequestedBy != "c1" || d.Reason != "the order was set aside" {
+			t.Fatalf("recorded: %v %+v", evs, d)
+		}
+		if _, err := v.ApproveDestruction(ctx, p["c2"], "R-1", id); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("approval of an ended destruction request: %v", err)
+		}
+		if _, err := v.Reject(ctx, p[by], id, "again"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("an ended request ended again: %v", err)
+		}
+		for _, d := range v.Destructions(p["c2"]) {
+			if d.Request == id {
+				t.Fatal("an ended destruction request is still listed")
+			}
+		}
+	}
+	if c, _ := v.state.getCase("R-1"); c.Destroyed {
+		t.Fatal("the case was destroyed")
+	}
+	// The state restored from the log agrees.
+	s := replayedState(t, v)
+	if c := s.cases["R-1"]; len(c.Requests) != 0 {
+		t.Fatalf("the replayed state has pending destruction requests: %v", c.Requests)
 	}
 }

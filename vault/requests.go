@@ -497,7 +497,7 @@ func (v *Vault) Reject(ctx context.Context, who Principal, id, reason string) (*
 			// destruction request's case is for custodians to know.
 			return nil, v.refusedAs(ctx, who, "request.reject", id, refused(ErrNotFound, "no pending request %s", id))
 		}
-		return nil, v.notARequest(id)
+		return v.rejectDestruction(ctx, who, id, reason)
 	}
 	if !requestIDPattern.MatchString(id) {
 		return nil, badInput("request id %q is not rq_ and 24 hex digits", truncate(id))

@@ -299,6 +299,7 @@ var appliers = map[string]applier{
 	TypeCaseHoldLifted:       applyHold(false),
 	TypeDestructionRequested: applyDestructionRequested,
 	TypeDestructionApproved:  applyDestructionApproved,
+	TypeDestructionRejected:  applyDestructionRejected,
 	TypeCaseDestroyed:        applyCaseDestroyed,
 	TypeCaseMemberAdded:      applyMemberAdded,
 	TypeCaseMemberRemoved:    applyMemberRemoved,
@@ -482,6 +483,22 @@ func applyDestructionApproved(s *State, ev *events.Event) error {
 	c.Destroyed = true
 	c.Approved = d
 	c.Requests = map[string]DestructionRequest{}
+	return nil
+}
+
+func applyDestructionRejected(s *State, ev *events.Event) error {
+	d, err := data[DestructionRejected](ev)
+	if err != nil {
+		return err
+	}
+	c, err := s.caseOf(ev)
+	if err != nil {
+		return err
+	}
+	if _, ok := c.Requests[d.Request]; !ok {
+		return fmt.Errorf("ends destruction request %q, which case %s does not have pending", d.Request, c.ID)
+	}
+	delete(c.Requests, d.Request)
 	return nil
 }
 

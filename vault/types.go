@@ -17,6 +17,7 @@ const (
 	TypeCaseHoldLifted       = "case.hold.lifted"
 	TypeDestructionRequested = "case.destruction.requested"
 	TypeDestructionApproved  = "case.destruction.approved"
+	TypeDestructionRejected  = "case.destruction.rejected"
 	TypeCaseDestroyed        = "case.destroyed"
 	TypeItemDeposited        = "item.deposited"
 	TypeItemAccessed         = "item.accessed"
@@ -221,6 +222,15 @@ type DestructionRequested struct {
 	Request string `json:"request"`
 	Order   string `json:"order"`
 	Reason  string `json:"reason"`
+}
+
+// DestructionRejected records a destruction request ended unapproved: by
+// a custodian other than its requester (rejected), or by its requester
+// (withdrawn).
+type DestructionRejected struct {
+	Request     string `json:"request"`
+	RequestedBy string `json:"requested_by"`
+	Reason      string `json:"reason"`
 }
 
 // DestructionApproved records the second custodian's approval, before the

@@ -274,10 +274,15 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, s *session) err
 	if err := form(w, r); err != nil {
 		return err
 	}
-	if _, err := h.v.Reject(r.Context(), s.who, r.PathValue("request"), reason(r)); err != nil {
+	info, err := h.v.Reject(r.Context(), s.who, r.PathValue("request"), reason(r))
+	if err != nil {
 		return err
 	}
-	h.redirectDone(w, r, Prefix+"requests", "request-rejected")
+	done := "request-rejected"
+	if info.By == s.who.Name {
+		done = "request-withdrawn"
+	}
+	h.redirectDone(w, r, Prefix+"requests", done)
 	return nil
 }
 
