@@ -37,6 +37,12 @@ type ScrubResult struct {
 	// log records as retained by the store until their pending retention
 	// ends; the next start after that deletes them.
 	AwaitingSweep int `json:"awaiting_sweep"`
+	// HashSets counts the known-material hash sets checked, and
+	// HashSetsAltered names those whose files no longer hash to what
+	// their import recorded: each is taken out of use until imported
+	// again.
+	HashSets        int      `json:"hash_sets"`
+	HashSetsAltered []string `json:"hash_sets_altered,omitempty"`
 }
 
 // Scrub re-hashes every evidence object's ciphertext against the SHA-256
@@ -102,9 +108,15 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	}
 	slices.Sort(res.Unaccounted) // stores list in their own order
 	slices.Sort(res.RetainedDestroyed)
-	res.OK = len(res.Mismatched)+len(res.Missing)+len(res.Unaccounted) == 0
+	if h := v.hashsets; h != nil {
+		// The sets' lookups read their files as they are on disk: one
+		// edited in place since the start is found here.
+		res.HashSets = h.count()
+		res.HashSetsAltered = h.verifyLoaded()
+	}
+	res.OK = len(res.Mismatched)+len(res.Missing)+len(res.Unaccounted)+len(res.HashSetsAltered) == 0
 	d := AuditScrubbed{Objects: res.Objects, Packages: res.Packages, Mismatched: res.Mismatched, Missing: res.Missing,
-		Unaccounted: res.Unaccounted, RetainedDestroyed: res.RetainedDestroyed}
+		Unaccounted: res.Unaccounted, RetainedDestroyed: res.RetainedDestroyed, HashSetsAltered: res.HashSetsAltered}
 	if _, err := v.append(ctx, sequencer.Draft{Type: TypeAuditScrubbed, Actor: who.actor(), Data: d}); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -128,6 +129,45 @@ func (h *hashSets) load(name string, st *State) error {
 	}
 	h.sets[name] = s
 	return nil
+}
+
+// count is the number of sets in use.
+func (h *hashSets) count() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.sets)
+}
+
+// verifyLoaded re-hashes the files of every set in use against its
+// manifest and table digest (hashset.Set.Verify, the open files): a set
+// whose files were edited in place since the start is taken out of use,
+// as a start would not use it, with why. It returns the altered sets'
+// names, sorted. Imports and removals wait (imu).
+func (h *hashSets) verifyLoaded() []string {
+	h.imu.Lock()
+	defer h.imu.Unlock()
+	h.mu.RLock()
+	names := slices.Sorted(maps.Keys(h.sets))
+	sets := maps.Clone(h.sets)
+	h.mu.RUnlock()
+	var altered []string
+	for _, name := range names {
+		err := sets[name].Verify()
+		if err == nil {
+			continue
+		}
+		altered = append(altered, name)
+		h.mu.Lock()
+		delete(h.sets, name)
+		h.problems[name] = fmt.Sprintf("a scrub found its files changed after the import (%v): import it again", err)
+		h.mu.Unlock()
+		sets[name].Close()
+		h.logger.Error("a hash set is not used", "set", name, "reason", h.problems[name])
+	}
+	if len(altered) > 0 {
+		h.indexPDQ()
+	}
+	return altered
 }
 
 // indexPDQ rebuilds the in-memory PDQ index of the loaded sets.

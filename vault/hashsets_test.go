@@ -13,6 +13,7 @@ import (
 	"github.com/custos-vault/custos/internal/secret"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -206,4 +207,64 @@ func restartableHashSetVault(t *testing.T) (v *Vault, hsDir string, cust Princip
 		t.Fatal(err)
 	}
 	return v, hsDir, cust, anaTok
+}
+
+// TestScrubFindsAHashSetEditedInPlace: the sets' lookups read their files
+// as they are on disk, and a file edited in place (the same file, so the
+// open descriptor reads the edit) after the start's check would change
+// what is known material unseen. A scrub re-hashes every set in use:
+// the edited one is reported, recorded in the scrub's event, and taken
+// out of use until imported again; a set left alone stays in use.
+func TestScrubFindsAHashSetEditedInPlace(t *testing.T) {
+	dir := t.TempDir()
+	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(dir, "hashsets") })
+	v, ctx := h.v, h.ctx
+	for _, name := range []string{"partner", "other"} {
+		sum := sha256.Sum256([]byte("listed by " + name))
+		if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: name, Format: "sha256sum", Category: "baseline",
+			Body: strings.NewReader(hex.EncodeToString(sum[:]) + "  x.jpg\n")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	auditor := enrolled(t, v, "aud", RoleAuditor)
+	res, err := v.Scrub(ctx, auditor)
+	if err != nil || !res.OK || res.HashSets != 2 || len(res.HashSetsAltered) != 0 {
+		t.Fatalf("a scrub of untouched sets: %+v %v", res, err)
+	}
+	// One byte of the SHA-256 table's first record, written in place.
+	f, err := os.OpenFile(filepath.Join(dir, "hashsets", "partner", "sha256.tab"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, 32); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0xff
+	if _, err := f.WriteAt(b, 32); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	before := v.log.Size()
+	res, err = v.Scrub(ctx, auditor)
+	if err != nil || res.OK || !slices.Equal(res.HashSetsAltered, []string{"partner"}) {
+		t.Fatalf("a scrub after an edit in place: %+v %v", res, err)
+	}
+	var d AuditScrubbed
+	evs := logged(t, v)[before:]
+	if len(evs) == 0 || evs[0].Type != TypeAuditScrubbed || evs[0].DecodeData(&d) != nil || !slices.Equal(d.HashSetsAltered, []string{"partner"}) {
+		t.Fatalf("the scrub's event: %v %+v", evs, d)
+	}
+	views, err := v.HashSets(ctx, h.cust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range views {
+		switch {
+		case s.Name == "partner" && !strings.Contains(s.Status, "a scrub found its files changed"):
+			t.Fatalf("the edited set's status: %q", s.Status)
+		case s.Name == "other" && s.Status != "in use":
+			t.Fatalf("the untouched set's status: %q", s.Status)
+		}
+	}
 }

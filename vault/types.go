@@ -405,6 +405,9 @@ type AuditScrubbed struct {
 	// lists objects of destroyed cases still in the store.
 	Packages          int      `json:"packages,omitempty"`
 	RetainedDestroyed []string `json:"retained_destroyed,omitempty"`
+	// HashSetsAltered names the known-material hash sets whose files
+	// no longer hash to what their import recorded (taken out of use).
+	HashSetsAltered []string `json:"hash_sets_altered,omitempty"`
 }
 
 // KeysResealed records a recovery or a key-encryption-key rotation: the

@@ -528,11 +528,14 @@ func runAuditScrub(args []string, stdout io.Writer) error {
 	if err := c.call("POST", "/v1/audit/scrub", nil, nil, &res); err != nil {
 		return err
 	}
-	text := fmt.Sprintf("%s and %s re-hashed against the events that recorded them: ", plural(res.Objects, "item"), plural(res.Packages, "package"))
+	text := fmt.Sprintf("%s, %s and %s re-hashed against the events that recorded them: ", plural(res.Objects, "item"), plural(res.Packages, "package"), plural(res.HashSets, "hash set"))
 	if res.OK {
 		text += "all match"
 	} else {
 		text += fmt.Sprintf("%d altered, %d missing, %d that no event accounts for", len(res.Mismatched), len(res.Missing), len(res.Unaccounted))
+		if n := len(res.HashSetsAltered); n > 0 {
+			text += fmt.Sprintf("; %s altered on disk and taken out of use until imported again: %s", plural(n, "hash set"), strings.Join(res.HashSetsAltered, ", "))
+		}
 	}
 	if n := len(res.RetainedDestroyed); n > 0 {
 		text += fmt.Sprintf("; %s of destroyed cases still stored until their retention ends (unreadable)", plural(n, "object"))
@@ -541,7 +544,7 @@ func runAuditScrub(args []string, stdout io.Writer) error {
 		return err
 	}
 	if !res.OK {
-		return fmt.Errorf("%w: mismatched %v, missing %v, unaccounted %v", errAuditFailed, res.Mismatched, res.Missing, res.Unaccounted)
+		return fmt.Errorf("%w: mismatched %v, missing %v, unaccounted %v, hash sets altered %v", errAuditFailed, res.Mismatched, res.Missing, res.Unaccounted, res.HashSetsAltered)
 	}
 	return nil
 }
