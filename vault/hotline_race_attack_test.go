@@ -69,13 +69,20 @@ func TestHashSetImportRacingAViewIsNotOutrun(t *testing.T) {
 	}
 }
 
-// TestDepositRacingAReportsReassessment: a deposit captured for a report,
-// in the same batch behind the report's reassessment into another case,
-// is decided at its position with the report where it now is: refused,
-// so that the report never holds another case's item (which the other
-// case's analysts would then read and export). Also the other order: a
-// report that holds a capture is not reassessed.
+// TestDepositRacingAReportsReassessment: a deposit captured for a report
+// and the report's reassessment into another case, in one batch in
+// either order, are each decided at their position with the other
+// applied: one of them is refused, so that the report never holds
+// another case's item (which the other case's analysts would then read
+// and export).
 func TestDepositRacingAReportsReassessment(t *testing.T) {
+	for _, depositFirst := range []bool{false, true} {
+		name := map[bool]string{false: "reassessment first", true: "capture first"}[depositFirst]
+		t.Run(name, func(t *testing.T) { depositRacingReassessment(t, depositFirst) })
+	}
+}
+
+func depositRacingReassessment(t *testing.T, depositFirst bool) {
 	g := &gatedStore{typ: TypeItemClassified, entered: make(chan struct{}), release: make(chan struct{})}
 	h := newHotline(t, func(c *Config) { g.Store = c.Log; c.Log = g })
 	v, ctx := h.v, h.ctx
@@ -103,14 +110,19 @@ func TestDepositRacingAReportsReassessment(t *testing.T) {
 	g.mu.Unlock()
 	go v.Classify(ctx, h.a3, other.ID, ClassifyRequest{Category: CategoryNotIllegal}) // holds the log
 	<-g.entered
-	assessed := make(chan error, 1)
-	go func() { assessed <- v.AssessReport(ctx, h.a2, rp, "HL-2", "") }()
-	time.Sleep(150 * time.Millisecond)
-	deposited := make(chan error, 1)
-	go func() {
+	assessed, deposited := make(chan error, 1), make(chan error, 1)
+	assess := func() { assessed <- v.AssessReport(ctx, h.a2, rp, "HL-2", "") }
+	capture := func() {
 		_, err := v.Deposit(ctx, h.a1, DepositRequest{Case: "HL-1", Name: "victim-name-capture.jpg", Body: bytes.NewReader([]byte("capture")), Report: rp})
 		deposited <- err
-	}()
+	}
+	first, second := assess, capture
+	if depositFirst {
+		first, second = capture, assess
+	}
+	go first()
+	time.Sleep(200 * time.Millisecond)
+	go second()
 	time.Sleep(300 * time.Millisecond)
 	close(g.release)
 	aerr, derr := <-assessed, <-deposited

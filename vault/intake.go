@@ -331,7 +331,7 @@ func checkReportID(id string) error {
 func (v *Vault) reportCheck(id, caseID string, pre func(r Report, ok bool) error) func([]*events.Event) error {
 	return func(ahead []*events.Event) error {
 		for _, ev := range ahead {
-			if strings.HasPrefix(ev.Type, "report.") {
+			if strings.HasPrefix(ev.Type, "report.") || capturesFor(ev, id) {
 				return sequencer.ErrNotYet
 			}
 		}
@@ -341,6 +341,18 @@ func (v *Vault) reportCheck(id, caseID string, pre func(r Report, ok bool) error
 		r, ok := v.state.getReport(id)
 		return pre(r, ok)
 	}
+}
+
+// capturesFor reports whether ev is a deposit captured for report id: it
+// changes the report's captures, which a reassessment's rule reads.
+func capturesFor(ev *events.Event, id string) bool {
+	if ev.Type != TypeItemDeposited {
+		return false
+	}
+	var d struct {
+		Report string `json:"report"`
+	}
+	return ev.DecodeData(&d) != nil || d.Report == id
 }
 
 // reportDecision runs a decision about a report by an analyst: the
