@@ -110,10 +110,13 @@ func describe(x *decoded) {
 	case "item.classified":
 		e.Action = "Classified"
 		add("category %s", Shown(d.Category))
-		for _, f := range [][2]string{{"age group", d.AgeGroup}, {"sex", d.Sex}, {"series", d.Series}} {
+		for _, f := range [][2]string{{"age group", d.AgeGroup}, {"sex", d.Sex}} {
 			if f[1] != "" {
 				add("%s %s", f[0], Shown(f[1]))
 			}
+		}
+		if d.Series != "" {
+			add("series %s", quoted(d.Series)) // free text
 		}
 		if d.Note != "" {
 			add("note %s", quoted(d.Note))
@@ -134,10 +137,10 @@ func describe(x *decoded) {
 				add("%s", quoted(d.Reason))
 			}
 		case "report.forwarded":
-			add("to %s (%s, %s format)", Shown(d.To), Shown(d.Kind), Shown(d.Format))
+			add("to %s (%s, %s format)", quoted(d.To), Shown(d.Kind), Shown(d.Format))
 		}
 	case "report.notice.sent":
-		add("report %s: notice about %s sent to %s by %s", Shown(d.Report), Shown(d.URL), Shown(d.To), Shown(d.Via))
+		add("report %s: notice about %s sent to %s by %s", Shown(d.Report), Shown(d.URL), quoted(d.To), Shown(d.Via))
 		if d.Country != "" {
 			add("hosted in %s", Shown(d.Country))
 		}

@@ -118,14 +118,15 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 		}
 		return v.atPosition(it.Case, atPosition)(ahead)
 	}
-	if h := v.hashsets; h != nil {
-		// Not beside an import being put in use (hashSets.installing).
-		h.installing.RLock()
-	}
-	evs, err := v.append(ctx, d)
-	if h := v.hashsets; h != nil {
-		h.installing.RUnlock()
-	}
+	evs, err := func() ([]*events.Event, error) {
+		if h := v.hashsets; h != nil {
+			// Not beside an import being put in use
+			// (hashSets.installing).
+			h.installing.RLock()
+			defer h.installing.RUnlock()
+		}
+		return v.append(ctx, d)
+	}()
 	err = v.refusedAs(ctx, who, "item.get", itemID, err)
 	if err != nil {
 		if Recorded(err) {

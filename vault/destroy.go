@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
@@ -40,8 +41,9 @@ func (v *Vault) RequestDestruction(ctx context.Context, who Principal, caseID, o
 		return "", v.refusedAs(ctx, who, "case.destroy.request", caseID, err)
 	}
 	id := "dr_" + randomHex(8)
+	expires := v.cfg.Now().Add(v.cfg.RequestTTL).UTC().Truncate(time.Second).Format(time.RFC3339)
 	_, err := v.decide(ctx, who, "case.destroy.request", caseID, pre, sequencer.Draft{Type: TypeDestructionRequested, Actor: who.actor(), Case: caseID,
-		Data: DestructionRequested{Request: id, Order: order, Reason: reason}})
+		Data: DestructionRequested{Request: id, Order: order, Reason: reason, Expires: expires}})
 	if err != nil {
 		return "", err
 	}
@@ -83,6 +85,10 @@ func (v *Vault) rejectDestruction(ctx context.Context, who Principal, id, reason
 	}
 	return &RequestInfo{ID: id, Kind: KindDestroy, Case: caseID, By: req.By, Expires: v.destructionExpires(req)}, nil
 }
+
+// DefaultRequestTTL is how long a request may be approved when the
+// vault's configuration says nothing (Config.RequestTTL).
+const DefaultRequestTTL = 7 * 24 * time.Hour
 
 // KindDestroy is the kind a destruction request is listed and answered
 // under (custos requests, custos reject): it is not a two-person request

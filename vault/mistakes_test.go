@@ -223,7 +223,7 @@ func TestVoidDestructionRequestIsNotApproved(t *testing.T) {
 	if _, err := v.Suspend(ctx, p["c3"], "c1", "under investigation"); err != nil {
 		t.Fatal(err)
 	}
-	refusedApproval("whose custodian is suspended", id, "no longer an active custodian")
+	refusedApproval("whose custodian is suspended", id, "suspended or removed after asking")
 	for _, q := range v.Requests(p["c2"]) {
 		if q.ID == grant.ID {
 			t.Fatal("a suspended custodian's two-person request is still offered for approval")
@@ -239,7 +239,7 @@ func TestVoidDestructionRequestIsNotApproved(t *testing.T) {
 	if _, err := v.Remove(ctx, p["c2"], "c3", "left the unit"); err != nil {
 		t.Fatal(err)
 	}
-	refusedApproval("whose custodian is removed", id, "no longer an active custodian")
+	refusedApproval("whose custodian is removed", id, "suspended or removed after asking")
 
 	// Expired.
 	id, err = v.RequestDestruction(ctx, c4, "V-1", "ORD-3", "court order")

@@ -334,7 +334,7 @@ func (r Request) target() string {
 func (v *Vault) Requests(who Principal) []Request {
 	var out []Request
 	for _, r := range v.state.pendingRequests(v.cfg.Now()) {
-		if (who.Role == RoleCustodian || r.By == who.Name) && v.requesterActive(r.By, r.ByRole) {
+		if (who.Role == RoleCustodian || r.By == who.Name) && !r.void && v.requesterActive(r.By, r.ByRole) {
 			out = append(out, r)
 		}
 	}
@@ -376,9 +376,14 @@ func (v *Vault) openDestructions(pending []caseDestruction) []PendingDestruction
 }
 
 // destructionExpires is when a destruction request stops being
-// approvable: its time plus the request TTL, as for two-person requests.
+// approvable: the expiry its event recorded, as a two-person request's
+// (an event without one: its time plus DefaultRequestTTL). Never the TTL
+// the server runs with now, which a restart could lengthen.
 func (v *Vault) destructionExpires(r DestructionRequest) time.Time {
-	return r.At.Add(v.cfg.RequestTTL).UTC().Truncate(time.Second)
+	if t, err := time.Parse(time.RFC3339, r.Expires); err == nil {
+		return t.UTC()
+	}
+	return r.At.Add(DefaultRequestTTL).UTC().Truncate(time.Second)
 }
 
 // destructionVoid is the refusal of an approval of r that its age or its
@@ -390,8 +395,8 @@ func (v *Vault) destructionVoid(r DestructionRequest) error {
 	if exp := v.destructionExpires(r); !v.cfg.Now().Before(exp) {
 		return refused(ErrConflict, "destruction request %s expired at %s; a custodian asks again with custos case destroy", r.Request, exp.Format(time.RFC3339))
 	}
-	if !v.requesterActive(r.By, RoleCustodian) {
-		return refused(ErrConflict, "the requester %s is no longer an active custodian, which voids their destruction request %s; a custodian asks again with custos case destroy", r.By, r.Request)
+	if r.Void || !v.requesterActive(r.By, RoleCustodian) {
+		return refused(ErrConflict, "the requester %s was suspended or removed after asking, which voids their destruction request %s; a custodian asks again with custos case destroy", r.By, r.Request)
 	}
 	return nil
 }
@@ -424,8 +429,8 @@ func (v *Vault) approvable(who Principal, id string) (Request, error) {
 	case r.By == who.Name:
 		return Request{}, refused(ErrForbidden, "nobody approves their own request; another custodian must (its requester may withdraw it: custos reject REQUEST --reason TEXT)")
 	}
-	if !v.requesterActive(r.By, r.ByRole) {
-		return Request{}, refused(ErrConflict, "the requester %s is no longer an active %s", r.By, r.ByRole)
+	if r.void || !v.requesterActive(r.By, r.ByRole) {
+		return Request{}, refused(ErrConflict, "the requester %s was suspended or removed after asking, which voids request %s; ask again", r.By, id)
 	}
 	return r, nil
 }

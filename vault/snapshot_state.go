@@ -48,6 +48,7 @@ type snapInvitation struct {
 type snapRequest struct {
 	Request        Request `json:"request"`
 	InvitationHalf string  `json:"invitation_half"`
+	Void           bool    `json:"void,omitempty"`
 }
 
 type snapSession struct {
@@ -118,7 +119,7 @@ func (s *State) snapshot() *snapState {
 		out.Persons[k] = sp
 	}
 	for k, r := range s.requests {
-		out.Requests[k] = snapRequest{Request: *r, InvitationHalf: r.invitationHalf}
+		out.Requests[k] = snapRequest{Request: *r, InvitationHalf: r.invitationHalf, Void: r.void}
 	}
 	for k, x := range s.sessions {
 		out.Sessions[k] = snapSession{Credential: x.credential, Expires: x.expires, ID: x.id, Person: x.person,
@@ -333,7 +334,7 @@ func (r *restorer) state() (*State, error) {
 	}
 	for k, r := range b.Requests {
 		req := r.Request
-		req.invitationHalf = r.InvitationHalf
+		req.invitationHalf, req.void = r.InvitationHalf, r.Void
 		s.requests[k] = &req
 	}
 	for k, x := range b.Sessions {

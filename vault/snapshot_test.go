@@ -129,7 +129,7 @@ func TestSnapshotCarriesEveryStateField(t *testing.T) {
 		// snapshot carries beside them.
 		"Person":     {"tokenSHA256", "invitation"},
 		"invitation": {"id", "halves", "expires"},
-		"Request":    {"invitationHalf"},
+		"Request":    {"invitationHalf", "void"},
 		"session":    {"id", "person", "tokenSHA256", "expires", "signedIn", "credential"},
 		"named":      {"n", "last"},
 		"Item":       {"events"}, // as ItemEvents

@@ -114,10 +114,12 @@ type Case struct {
 type DestructionRequest struct {
 	DestructionRequested
 	By string
-	// At is the time of the request's event: it may be approved until At
-	// plus the vault's request TTL (Config.RequestTTL), as a two-person
-	// request may.
+	// At is the time of the request's event (its expiry, where the event
+	// records none, is reckoned from it: Vault.destructionExpires).
 	At time.Time
+	// Void is set when its requester is suspended or removed while it
+	// is pending: it is never approved, even after a reinstatement.
+	Void bool
 }
 
 // Item is a deposited evidence item.

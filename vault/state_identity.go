@@ -38,6 +38,10 @@ type Request struct {
 	ID      string          `json:"request"`
 
 	invitationHalf string // SHA-256 of the requester's invitation half
+	// void is set when the requester is suspended or removed while the
+	// request is pending: it is never approved, even after a
+	// reinstatement.
+	void bool
 }
 
 // sessionSweepEvery is how many sign-ins pass between sweeps of expired
@@ -169,6 +173,9 @@ func applyPersonStatus(typ string) applier {
 		if p == nil {
 			return fmt.Errorf("names %q, who was never enrolled", d.Name)
 		}
+		if typ == TypePersonSuspended || typ == TypePersonRemoved {
+			s.voidRequestsOf(d.Name)
+		}
 		switch typ {
 		case TypePersonSuspended:
 			p.Suspended = true
@@ -183,6 +190,25 @@ func applyPersonStatus(typ string) applier {
 			s.endSessionsOf(d.Name)
 		}
 		return nil
+	}
+}
+
+// voidRequestsOf marks every pending request of name void, two-person
+// and destruction requests alike: a suspension or removal ends what the
+// person asked for, for good.
+func (s *State) voidRequestsOf(name string) {
+	for _, r := range s.requests {
+		if r.By == name {
+			r.void = true
+		}
+	}
+	for _, c := range s.cases {
+		for id, r := range c.Requests {
+			if r.By == name {
+				r.Void = true
+				c.Requests[id] = r
+			}
+		}
 	}
 }
 
@@ -343,16 +369,22 @@ func (s *State) pendingRequests(now time.Time) []Request {
 	return out
 }
 
-// activeCustodians counts the custodians neither suspended nor removed
-// (those with an invitation outstanding included: they can still sign in).
-func (s *State) activeCustodians() int {
+// activeCustodians counts the custodians who can act at now: neither
+// suspended nor removed, and either holding a credential or with an
+// invitation they can still redeem (one whose invitation expired unused
+// can act only after a re-issue, which needs two custodians).
+func (s *State) activeCustodians(now time.Time) int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	n := 0
 	for _, p := range s.persons {
-		if p.Role == RoleCustodian && !p.Suspended && !p.Removed {
-			n++
+		if p.Role != RoleCustodian || p.Suspended || p.Removed {
+			continue
 		}
+		if inv := p.invitation; inv != nil && p.tokenSHA256 == "" && !now.Before(inv.expires) {
+			continue
+		}
+		n++
 	}
 	return n
 }

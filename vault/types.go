@@ -222,6 +222,12 @@ type DestructionRequested struct {
 	Request string `json:"request"`
 	Order   string `json:"order"`
 	Reason  string `json:"reason"`
+	// Expires is when the request stops being approvable (RFC 3339,
+	// UTC): the request TTL the vault ran with when it was asked. Events
+	// written before it was recorded have none: theirs is the event's
+	// time plus the default TTL (DefaultRequestTTL), never the TTL a
+	// server runs with later.
+	Expires string `json:"expires,omitempty"`
 }
 
 // DestructionRejected records a destruction request ended unapproved: by

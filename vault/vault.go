@@ -89,7 +89,7 @@ type Config struct {
 	// (default 7 days).
 	SessionTTL    time.Duration
 	InvitationTTL time.Duration
-	RequestTTL    time.Duration
+	RequestTTL    time.Duration // DefaultRequestTTL if 0
 	// OIDCClaim names the identity-provider claim that names a person
 	// (for messages; the verification is the caller's). RequireMFA is, per
 	// role, what an OIDC sign-in must show.
@@ -233,7 +233,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		cfg.InvitationTTL = 72 * time.Hour
 	}
 	if cfg.RequestTTL <= 0 {
-		cfg.RequestTTL = 7 * 24 * time.Hour
+		cfg.RequestTTL = DefaultRequestTTL
 	}
 	if cfg.OIDCClaim == "" {
 		cfg.OIDCClaim = "sub"
