@@ -87,7 +87,15 @@ func TestReportLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	anon, err := v.ReceivePublicReport(ctx, ReportRequest{URLs: []string{"http://other.example/x"}, Anonymous: true, Contact: "dropped@example.org"})
+	// A contact with "anonymously": refused, recorded nowhere, and said
+	// (it used to be dropped without a word).
+	if _, err := v.ReceivePublicReport(ctx, ReportRequest{URLs: []string{"http://other.example/x"}, Anonymous: true, Contact: "dropped@example.org"}); !errors.Is(err, ErrBadInput) {
+		t.Fatalf("an anonymous report with a contact: %v", err)
+	}
+	if _, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"http://other.example/x"}, Anonymous: true, Contact: "dropped@example.org"}); !errors.Is(err, ErrBadInput) {
+		t.Fatalf("an analyst's anonymous report with a contact: %v", err)
+	}
+	anon, err := v.ReceivePublicReport(ctx, ReportRequest{URLs: []string{"http://other.example/x"}, Anonymous: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,6 +116,11 @@ func checkReport(req ReportRequest) (ReportReceived, error) {
 	if err := checkText("contact", req.Contact, MaxContactBytes, false, false); err != nil {
 		return ReportReceived{}, err
 	}
+	if req.Anonymous && strings.TrimSpace(req.Contact) != "" {
+		// Not kept, and not dropped without a word either: the reporter
+		// says which they meant.
+		return ReportReceived{}, badInput("a contact was given for a report made anonymously: leave the contact out to stay anonymous, or report with the contact so that the hotline can reach the reporter")
+	}
 	if err := checkText("reference", req.Reference, maxReportFieldBytes, false, false); err != nil {
 		return ReportReceived{}, err
 	}

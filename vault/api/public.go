@@ -143,7 +143,7 @@ func (p *Public) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.URL.Path == "/" && r.Method == http.MethodGet:
-		p.form(w, http.StatusOK, "", "")
+		p.form(w, http.StatusOK, "", "", publicForm{})
 	case r.URL.Path == "/report" && r.Method == http.MethodPost:
 		p.submit(w, r)
 	case r.URL.Path == "/" || r.URL.Path == "/report":
@@ -170,7 +170,7 @@ func (p *Public) refuse(w http.ResponseWriter, r *http.Request, action, reason s
 		if code == http.StatusTooManyRequests {
 			msg = "Too many reports have arrived in a short time. Please try again in a few minutes."
 		}
-		p.form(w, code, msg, "")
+		p.form(w, code, msg, "", publicForm{})
 		return
 	}
 	writeJSON(w, code, ErrorResponse{Error: reason})
@@ -193,6 +193,7 @@ func (p *Public) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var rep PublicReport
+	var typed publicForm // what the reporter typed, shown again with an error
 	form := mt == "application/x-www-form-urlencoded"
 	switch {
 	case mt == "application/json":
@@ -203,7 +204,7 @@ func (p *Public) submit(w http.ResponseWriter, r *http.Request) {
 	case form:
 		vals, err := url.ParseQuery(string(body))
 		if err != nil {
-			p.form(w, http.StatusBadRequest, "The form could not be read.", "")
+			p.form(w, http.StatusBadRequest, "The form could not be read.", "", publicForm{})
 			return
 		}
 		for _, line := range strings.Split(vals.Get("urls"), "\n") {
@@ -214,6 +215,7 @@ func (p *Public) submit(w http.ResponseWriter, r *http.Request) {
 		rep.Description = strings.ReplaceAll(vals.Get("description"), "\r\n", "\n")
 		rep.Anonymous = vals.Get("anonymous") != ""
 		rep.Contact = strings.TrimSpace(vals.Get("contact"))
+		typed = publicForm{URLs: vals.Get("urls"), Description: vals.Get("description"), Contact: vals.Get("contact"), Anonymous: rep.Anonymous, Sent: true}
 	default:
 		writeJSON(w, http.StatusUnsupportedMediaType, ErrorResponse{Error: "send the report as application/json or as the form does"})
 		return
@@ -221,7 +223,7 @@ func (p *Public) submit(w http.ResponseWriter, r *http.Request) {
 	req := vault.ReportRequest{URLs: rep.URLs, Description: rep.Description, Anonymous: rep.Anonymous, Contact: rep.Contact}
 	// A report that would be refused anyway costs no token.
 	if err := vault.CheckPublicReport(req); err != nil {
-		p.answerError(w, form, err)
+		p.answerError(w, form, err, typed)
 		return
 	}
 	if _, ok := p.reports.allow(publicSource(r), time.Now()); !ok {
@@ -236,11 +238,11 @@ func (p *Public) submit(w http.ResponseWriter, r *http.Request) {
 	ctx := context.WithoutCancel(r.Context())
 	id, err := p.v.ReceivePublicReport(ctx, req)
 	if err != nil {
-		p.answerError(w, form, err)
+		p.answerError(w, form, err, typed)
 		return
 	}
 	if form {
-		p.form(w, http.StatusCreated, "", id)
+		p.form(w, http.StatusCreated, "", id, publicForm{})
 		return
 	}
 	writeJSON(w, http.StatusCreated, ReportCreated{Report: id})
@@ -259,17 +261,24 @@ label{display:block;margin-top:1em;font-weight:bold}textarea,input[type=text]{wi
 Analysts of the hotline will look at it; this form never shows anything back.</p>
 {{if .Error}}<p class="error">{{.Error}}</p>{{end}}
 <form method="post" action="/report">
-<label for="urls">Web address(es), one per line</label><textarea id="urls" name="urls" rows="3" required></textarea>
-<label for="description">What did you see? (optional)</label><textarea id="description" name="description" rows="6"></textarea>
-<label><input type="checkbox" name="anonymous" value="1" checked> Report anonymously</label>
-<label for="contact">Contact (optional, kept only if you untick "anonymously")</label><input type="text" id="contact" name="contact">
+<label for="urls">Web address(es), one per line</label><textarea id="urls" name="urls" rows="3" required>{{.Typed.URLs}}</textarea>
+<label for="description">What did you see? (optional)</label><textarea id="description" name="description" rows="6">{{.Typed.Description}}</textarea>
+<label><input type="checkbox" name="anonymous" value="1"{{if or .Typed.Anonymous (not .Typed.Sent)}} checked{{end}}> Report anonymously</label>
+<label for="contact">Contact (optional: untick "anonymously" to give one, so that the hotline can reach you)</label><input type="text" id="contact" name="contact" value="{{.Typed.Contact}}">
 <p><button type="submit">Send report</button></p></form>{{end}}
 </body></html>
 `))
 
+// publicForm is what a reporter typed into the form (Sent: the form was
+// sent), shown again with an error so that nothing is typed twice.
+type publicForm struct {
+	URLs, Description, Contact string
+	Anonymous, Sent            bool
+}
+
 // answerError answers a report that was not recorded: the form again with
-// the reason, or JSON.
-func (p *Public) answerError(w http.ResponseWriter, form bool, err error) {
+// the reason and what was typed, or JSON.
+func (p *Public) answerError(w http.ResponseWriter, form bool, err error, typed publicForm) {
 	msg := sanitize(err.Error())
 	code := status(err)
 	if code >= 500 {
@@ -277,7 +286,7 @@ func (p *Public) answerError(w http.ResponseWriter, form bool, err error) {
 		msg = "the hotline cannot take reports just now; try again later"
 	}
 	if form {
-		p.form(w, code, strings.TrimPrefix(msg, vault.ErrBadInput.Error()+": "), "")
+		p.form(w, code, strings.TrimPrefix(msg, vault.ErrBadInput.Error()+": "), "", typed)
 		return
 	}
 	writeJSON(w, code, ErrorResponse{Error: msg})
@@ -296,10 +305,13 @@ func publicSource(r *http.Request) string {
 
 // form answers the report form with status code, and an error or a
 // receipt.
-func (p *Public) form(w http.ResponseWriter, code int, errMsg, receipt string) {
+func (p *Public) form(w http.ResponseWriter, code int, errMsg, receipt string, typed publicForm) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
-	if err := publicPage.Execute(w, struct{ Hotline, Error, Receipt string }{p.opts.Hotline, errMsg, receipt}); err != nil {
+	if err := publicPage.Execute(w, struct {
+		Hotline, Error, Receipt string
+		Typed                   publicForm
+	}{p.opts.Hotline, errMsg, receipt, typed}); err != nil {
 		p.log.Error("could not write the report form", "err", err)
 	}
 }

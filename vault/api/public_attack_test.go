@@ -54,7 +54,23 @@ func TestPublicIntakeTakesReportsOnly(t *testing.T) {
 	if a.code != 201 || json.Unmarshal([]byte(a.body), &created) != nil || !strings.HasPrefix(created.Report, "rp_") {
 		t.Fatalf("JSON report: %d %s", a.code, a.body)
 	}
-	form := url.Values{"urls": {"https://one.example/\r\nhttps://two.example/x"}, "description": {"two links"}, "anonymous": {"1"}, "contact": {"ignored"}}
+	// A contact given with "anonymously" ticked is neither kept nor
+	// dropped without a word: the form comes back, with what was typed,
+	// and asks which was meant.
+	form := url.Values{"urls": {"https://one.example/\r\nhttps://two.example/x"}, "description": {"two links <b>"}, "anonymous": {"1"}, "contact": {"parent@example.org"}}
+	a = send(t, srv, "POST", "/report", "application/x-www-form-urlencoded", form.Encode())
+	if a.code != 400 || !strings.Contains(a.body, "a contact was given for a report made anonymously") || !strings.Contains(a.body, "two links &lt;b&gt;</textarea>") ||
+		!strings.Contains(a.body, "https://two.example/x</textarea>") || !strings.Contains(a.body, `value="parent@example.org"`) {
+		t.Fatalf("form report anonymous with a contact: %d %s", a.code, a.body)
+	}
+	// A URL the intake does not take: the reporter's text is kept too,
+	// and their choice of anonymity as they made it.
+	bad := url.Values{"urls": {"javascript:alert(1)"}, "description": {"what I saw"}, "contact": {"me@example.org"}}
+	if a := send(t, srv, "POST", "/report", "application/x-www-form-urlencoded", bad.Encode()); a.code != 400 || !strings.Contains(a.body, "what I saw</textarea>") ||
+		strings.Contains(a.body, `value="1" checked`) {
+		t.Fatalf("form report with a bad URL: %d %s", a.code, a.body)
+	}
+	form.Del("contact")
 	a = send(t, srv, "POST", "/report", "application/x-www-form-urlencoded", form.Encode())
 	if a.code != 201 || !strings.Contains(a.body, "Receipt number: <strong>rp_") {
 		t.Fatalf("form report: %d %s", a.code, a.body)
