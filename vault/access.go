@@ -83,7 +83,7 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 	}
 	known, _ := v.knownBecause(ctx, it, &rec) // with the record given, never an error
 	hidden := func(known string) error {
-		return refused(ErrForbidden, "known material, not shown for review: %s; to see it anyway, reveal it explicitly with your purpose (custos get --reveal-known), which is recorded", known)
+		return refused(ErrForbidden, "known material, not shown for review: %s; to see it anyway, reveal it explicitly with your purpose, which is recorded (custos get --reveal-known, or the box \"I need to see this known material\" on the item's page)", known)
 	}
 	if known != "" && !req.RevealKnown {
 		return nil, v.refusedAs(ctx, who, "item.get", itemID, hidden(known))

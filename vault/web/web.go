@@ -417,9 +417,11 @@ func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, s *session, 
 		writeJSON(w, code, map[string]string{"error": msg})
 		return
 	}
-	title := http.StatusText(code)
-	if code == 499 {
-		title = "Cancelled"
+	// Words a person reads, not the protocol's ("Forbidden").
+	title := map[int]string{http.StatusBadRequest: "Please check what you entered", http.StatusForbidden: "Not allowed",
+		http.StatusNotFound: "Not found", http.StatusConflict: "Not possible now", 499: "Cancelled"}[code]
+	if title == "" {
+		title = http.StatusText(code)
 	}
 	if err := h.render(w, r, s, code, "error", title, msg); err != nil {
 		h.log.Error("rendering an error page", "err", err)
