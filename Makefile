@@ -6,6 +6,9 @@ export PATH := $(TOOLS)/bin:$(PATH)
 export GOFLAGS ?= -buildvcs=false
 DATA ?= .run/data
 LISTEN ?= 127.0.0.1:8443
+# PUBLIC_LISTEN: also open the public report intake there (a hotline's
+# form for the public), e.g. make run PUBLIC_LISTEN=127.0.0.1:8444.
+PUBLIC_LISTEN ?=
 FUZZTIME ?= 10s
 DURATION ?= 1h
 
@@ -21,7 +24,7 @@ run: build
 	@mkdir -p $(DATA)
 	@echo "Starting Custos (development mode) on http://$(LISTEN); data in $(DATA). Stop with Ctrl-C."
 	@echo "Use it from another terminal: export PATH=\$$PWD/bin:\$$HOME/.cache/custos/tools/bin:\$$PATH; . $(DATA)/dev/investigator.env"
-	bin/custos server --dev --data $(DATA) --listen $(LISTEN)
+	bin/custos server --dev --data $(DATA) --listen $(LISTEN)$(if $(PUBLIC_LISTEN), --public-listen $(PUBLIC_LISTEN) --hotline-name "Development hotline")
 
 ## tools: install the pinned real components (MinIO, age, swtpm, SoftHSM2, ...).
 tools:

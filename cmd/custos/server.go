@@ -329,11 +329,19 @@ func runServer(args []string, stderr io.Writer) error {
 			// written in a new terminal.
 			pathLine = fmt.Sprintf("  export PATH=%s:$PATH\n", filepath.Dir(exe))
 		}
+		publicLine := ""
+		if pln != nil {
+			scheme := "http://"
+			if useTLS {
+				scheme = "https://"
+			}
+			publicLine = fmt.Sprintf("The public report intake (the form the public reports through): %s%s/\n", scheme, pln.Addr())
+		}
 		fmt.Fprintf(stderr, "\nCustos is running (development mode). In another terminal:\n"+pathLine+
 			"  . %s        # then: custos case open CASE-1 --title 'First case'\n"+
 			"  custos deposit --case CASE-1 FILE\n"+
 			"Other persons: %s/{analyst,prosecutor,defence,auditor,custodian,custodian2}.env\n"+
-			"In a browser: %s/app/ and sign in with a person's CUSTOS_TOKEN from their .env file.\n\n",
+			"In a browser: %s/app/ and sign in with a person's CUSTOS_TOKEN from their .env file.\n"+publicLine+"\n",
 			filepath.Join(f.data, "dev", "investigator.env"), filepath.Join(f.data, "dev"), base)
 	}
 	select {
