@@ -26,14 +26,17 @@ type CaseSummary struct {
 
 // CaseDetail is one case as `case show` describes it.
 type CaseDetail struct {
-	Case           string    `json:"case"`
-	Destroyed      bool      `json:"destroyed"`
-	ExportApproval bool      `json:"export_approval"`
-	Held           bool      `json:"held"`
-	Items          int       `json:"items"`
-	Members        []string  `json:"members"`
-	OpenedAt       time.Time `json:"opened_at"`
-	OpenedBy       string    `json:"opened_by"`
+	Case string `json:"case"`
+	// ClassificationVotes is how many agreeing votes settle an item's
+	// category in the case (custos case classification-votes).
+	ClassificationVotes int       `json:"classification_votes"`
+	Destroyed           bool      `json:"destroyed"`
+	ExportApproval      bool      `json:"export_approval"`
+	Held                bool      `json:"held"`
+	Items               int       `json:"items"`
+	Members             []string  `json:"members"`
+	OpenedAt            time.Time `json:"opened_at"`
+	OpenedBy            string    `json:"opened_by"`
 	// Retention is the case's own retention (a Go duration), or "" for
 	// the vault's default, given in VaultRetention.
 	Retention      string `json:"retention,omitempty"`
@@ -162,7 +165,7 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 		}
 		return nil, v.refuseUnseen(ctx, who, "case.show", "case", caseID, reason, "only the case's investigators, custodians, auditors and the prosecutors it has packages for see a case")
 	}
-	d := &CaseDetail{Case: c.ID, Title: c.Title, Held: c.Held, Destroyed: c.Destroyed, ExportApproval: c.ExportApproval,
+	d := &CaseDetail{Case: c.ID, Title: c.Title, Held: c.Held, Destroyed: c.Destroyed, ExportApproval: c.ExportApproval, ClassificationVotes: v.state.votesNeeded(c.ID),
 		OpenedBy: c.OpenedBy, OpenedAt: c.OpenedAt, Retention: durationString(c.Retention), VaultRetention: v.cfg.Retention.String(),
 		Members: []string{}}
 	for m := range c.Members {

@@ -121,6 +121,7 @@ func runCaseShow(args []string, stdout io.Writer) error {
 		"retention:  " + retention,
 		"legal hold: " + map[bool]string{true: "yes", false: "no"}[d.Held],
 		"exports:    " + map[bool]string{true: "need a second custodian's approval", false: "no approval needed"}[d.ExportApproval],
+		"votes:      " + map[bool]string{true: "1 classification settles an item's category", false: fmt.Sprintf("%d agreeing classifications settle an item's category", d.ClassificationVotes)}[d.ClassificationVotes == 1],
 	}
 	if d.Destroyed {
 		lines = append(lines, "destroyed:  yes (its keys are gone)")
