@@ -147,8 +147,15 @@ func TestReportLifecycle(t *testing.T) {
 	if err := v.SendNotice(ctx, h.a1, pub, NoticeSent{URL: "https://not.in.report/", To: "Host Ltd", Via: "email"}); !errors.Is(err, ErrBadInput) {
 		t.Fatalf("notice for a URL the report does not name: %v", err)
 	}
-	if err := v.SendNotice(ctx, h.a1, pub, NoticeSent{URL: "https://host.example/a.jpg", To: "Host Ltd", Via: "email", Country: "NL"}); err != nil {
+	// The URL as a person writes it (no scheme, "www.", a final "/") is
+	// the report's, recorded as the report spells it; a country in small
+	// letters is the same code.
+	if err := v.SendNotice(ctx, h.a1, pub, NoticeSent{URL: "www.HOST.example/a.jpg/", To: "Host Ltd", Via: "email", Country: "nl"}); err != nil {
 		t.Fatal(err)
+	}
+	if sent := h.eventsOf(t, TypeNoticeSent); len(sent) == 0 || !bytes.Contains(sent[len(sent)-1].Data, []byte(`"url":"https://host.example/a.jpg"`)) ||
+		!bytes.Contains(sent[len(sent)-1].Data, []byte(`"country":"NL"`)) {
+		t.Fatalf("the notice recorded: %s", sent[len(sent)-1].Data)
 	}
 	// Stated times: never before what they follow, in the future, or
 	// more than 30 days ago.
@@ -158,7 +165,7 @@ func TestReportLifecycle(t *testing.T) {
 			t.Fatalf("removal stated at %s: %v", at, err)
 		}
 	}
-	if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", false, "ticket 7", time.Now().UTC().Format(time.RFC3339)); err != nil {
+	if err := v.NoticeProgressed(ctx, h.a1, pub, "host.example/a.jpg", false, "ticket 7", time.Now().UTC().Format(time.RFC3339)); err != nil {
 		t.Fatal(err)
 	}
 	if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", true, "checked: 404", ""); err != nil {

@@ -518,14 +518,17 @@ func (v *Vault) SendNotice(ctx context.Context, who Principal, id string, n Noti
 	if err := checkText("reference", n.Reference, maxReportFieldBytes, false, false); err != nil {
 		return err
 	}
+	// The code as every way in takes it: "kh" is KH.
+	n.Country = strings.ToUpper(strings.TrimSpace(n.Country))
 	if n.Country != "" && (len(n.Country) != 2 || strings.Trim(n.Country, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
-		return badInput("country %q: give the ISO 3166-1 alpha-2 code in capitals, such as KH or PH", truncate(n.Country))
+		return badInput("country %q: give the two-letter ISO 3166-1 alpha-2 code, such as KH or PH", truncate(n.Country))
 	}
 	at, err := v.checkStated(n.At)
 	if err != nil {
 		return err
 	}
 	n.At = at
+	n.URL = v.reportURL(id, n.URL)
 	pre := func(r Report) error {
 		if !slices.Contains(r.URLs, n.URL) {
 			return badInput("report %s does not name the URL %q; its URLs: %s", id, truncate(n.URL), strings.Join(r.URLs, " "))
@@ -551,6 +554,7 @@ func (v *Vault) NoticeProgressed(ctx context.Context, who Principal, id, u strin
 	if err != nil {
 		return err
 	}
+	u = v.reportURL(id, u)
 	typ, action := TypeNoticeAcknowledged, "report.acknowledged"
 	if removed {
 		typ, action = TypeContentRemoved, "report.removed"
@@ -673,6 +677,22 @@ func (v *Vault) checkStated(at string) (string, error) {
 		return "", badInput("time %s is more than %d days ago: record it as it happens, or note the real time in --note", at, int(MaxBackdate.Hours()/24))
 	}
 	return t.UTC().Format(time.RFC3339), nil
+}
+
+// reportURL is the report's own spelling of u, where one of its URLs is
+// the same as u as a person means it (sameURL: report list --url matches
+// the same way); u itself otherwise, which the decision then refuses.
+func (v *Vault) reportURL(id, u string) string {
+	r, ok := v.state.getReport(id)
+	if !ok || slices.Contains(r.URLs, u) {
+		return u
+	}
+	for _, ru := range r.URLs {
+		if sameURL(ru, u) {
+			return ru
+		}
+	}
+	return u
 }
 
 // sameURL compares two reported URLs as a person means them: the scheme,

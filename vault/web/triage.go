@@ -95,7 +95,7 @@ func (h *Handler) reportAction(w http.ResponseWriter, r *http.Request, s *sessio
 		err = h.v.AssessReport(r.Context(), s.who, id, get("case"), get("note"))
 	case "notice":
 		err = h.v.SendNotice(r.Context(), s.who, id, vault.NoticeSent{URL: get("url"), To: get("to"), Via: get("via"),
-			Reference: get("reference"), Country: strings.ToUpper(get("country"))})
+			Reference: get("reference"), Country: get("country")})
 	case "acknowledged", "removed":
 		err = h.v.NoticeProgressed(r.Context(), s.who, id, get("url"), action == "removed", get("note"), "")
 	case "close":
