@@ -488,7 +488,8 @@ func (v *Vault) HashSets(ctx context.Context, who Principal) ([]HashSetView, err
 }
 
 // RemoveHashSet removes a set (custodian): recorded, then its files are
-// deleted. Items matched against it keep their recorded matches.
+// deleted. Items whose deposit matched it keep that recorded match;
+// items it matched only since their deposit are no longer known by it.
 func (v *Vault) RemoveHashSet(ctx context.Context, who Principal, name, reason string) error {
 	if who.Role != RoleCustodian {
 		return v.refuse(ctx, who, "hashset.remove", name, "only custodians remove hash sets", ErrForbidden)

@@ -606,7 +606,7 @@ func runHashSetRemove(args []string, stdout io.Writer) error {
 	if err := c.call("POST", "/v1/hashsets/"+url.PathEscape(pos[0])+"/remove", nil, api.RemoveHashSetRequest{Reason: *reason}, &out); err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, out, "removed hash set "+out.HashSet+"; items matched against it keep their recorded matches")
+	return printResult(stdout, *asJSON, out, "removed hash set "+out.HashSet+"; items whose deposit matched it keep that recorded match, but items it matched only after their deposit are no longer known material by it and may come back for review (the web application's triage page, custos item list)")
 }
 
 func runSimilar(args []string, stdout io.Writer) error {
