@@ -230,3 +230,20 @@ func TestParseBOMAndCRLF(t *testing.T) {
 		t.Fatalf("%v %+v", err, st)
 	}
 }
+
+// TestSumsOfAnotherLengthNameTheirFormat: a checksum file imported as the
+// wrong one of md5sum, sha1sum and sha256sum says which it looks like,
+// line by line, instead of only that the digest is not followed by a name.
+func TestSumsOfAnotherLengthNameTheirFormat(t *testing.T) {
+	for _, c := range []struct{ format, line, want string }{
+		{"md5sum", strings.Repeat("ab", 32) + "  x.jpg", "looks like sha256sum"},
+		{"md5sum", strings.Repeat("ab", 20) + "  x.jpg", "looks like sha1sum"},
+		{"sha1sum", strings.Repeat("ab", 32) + "  x.jpg", "looks like sha256sum"},
+		{"md5sum", strings.Repeat("ab", 17) + "  x.jpg", `not followed by "  NAME"`},
+	} {
+		st, _ := Parse(strings.NewReader(c.line+"\n"), c.format, func(Entry) error { return nil })
+		if len(st.Problems) != 1 || !strings.Contains(st.Problems[0].Reason, c.want) {
+			t.Errorf("%s given a line of %d characters: %+v", c.format, len(c.line), st.Problems)
+		}
+	}
+}

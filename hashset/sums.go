@@ -3,6 +3,7 @@ package hashset
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"strings"
 )
@@ -76,10 +77,27 @@ func sumLine(b []byte, n int) (Entry, string) {
 		}
 		e.FileName = name
 	default:
+		// A longer run of hex digits is a digest of another length: say
+		// which format the file more likely is.
+		run := 2 * n
+		for run < len(b) && isHexDigit(b[run]) {
+			run++
+		}
+		if other, ok := sumFormatOf[run/2]; ok && run%2 == 0 && run != 2*n {
+			return e, fmt.Sprintf(`%d hexadecimal digits, not %d: the file looks like %s, not this format`, run, 2*n, other)
+		}
 		return e, `digest not followed by "  NAME", " *NAME" or the end of the line`
 	}
 	e.SHA256 = d
 	return e, ""
+}
+
+// sumFormatOf names the checksum file format of each digest length in
+// bytes.
+var sumFormatOf = map[int]string{16: "md5sum", 20: "sha1sum", 32: "sha256sum"}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 func unescapeName(s string) string {

@@ -408,7 +408,13 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 	case recordErr != nil:
 		return nil, recordErr
 	case err != nil && seq == 0:
-		return nil, fmt.Errorf("%w: %v (nothing was imported; the set as it was stays in use)", ErrBadInput, err)
+		h.mu.RLock()
+		_, had := h.sets[req.Name]
+		h.mu.RUnlock()
+		if had {
+			return nil, fmt.Errorf("%w: %v (nothing was imported; the set as it was stays in use)", ErrBadInput, err)
+		}
+		return nil, fmt.Errorf("%w: %v (nothing was imported)", ErrBadInput, err)
 	case err != nil:
 		// Recorded, but the new files could not be put in place: the
 		// next start finds the old set unlike its newest import event

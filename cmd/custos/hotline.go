@@ -151,7 +151,7 @@ func printReport(w io.Writer, r vault.ReportView) {
 				fmt.Fprintf(w, "      acknowledged at %s\n", when(*n.AcknowledgedAt))
 			}
 			if n.RemovedAt != nil {
-				fmt.Fprintf(w, "      removed at %s (%s after the notice)\n", when(*n.RemovedAt), n.RemovedAt.Sub(n.SentAt).Round(time.Minute))
+				fmt.Fprintf(w, "      removed at %s (%s after the notice)\n", when(*n.RemovedAt), elapsed(n.RemovedAt.Sub(n.SentAt)))
 			}
 		}
 	}
@@ -422,8 +422,9 @@ func runStats(args []string, stdout io.Writer) error {
 	n := s.Notices
 	fmt.Fprintf(stdout, "notices: %d sent, %d acknowledged, %d removed\n", n.Sent, n.Acknowledged, n.Removed)
 	if n.RemovalHours.N > 0 {
-		fmt.Fprintf(stdout, "time to removal after the notice: median %.1f h, 90th percentile %.1f h (%d removals)\n", n.RemovalHours.Median, n.RemovalHours.P90, n.RemovalHours.N)
-		fmt.Fprintf(stdout, "time to removal after the report: median %.1f h, 90th percentile %.1f h\n", n.FromReportHours.Median, n.FromReportHours.P90)
+		h := func(x float64) string { return elapsed(time.Duration(x * float64(time.Hour))) }
+		fmt.Fprintf(stdout, "time to removal after the notice: median %s, 90th percentile %s (%d removals)\n", h(n.RemovalHours.Median), h(n.RemovalHours.P90), n.RemovalHours.N)
+		fmt.Fprintf(stdout, "time to removal after the report: median %s, 90th percentile %s\n", h(n.FromReportHours.Median), h(n.FromReportHours.P90))
 	}
 	fmt.Fprintf(stdout, "forwarded: %s\n", counts(s.Forwarded))
 	return nil

@@ -181,7 +181,7 @@ func printOverview(w io.Writer) {
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, "--"+f.Name) })
 	fmt.Fprintf(w, "\nServer flags (custos server --help explains each; each is also a config-file key):\n%s\n", indent(wrap(strings.Join(names, " "), 74), "  "))
 	fmt.Fprintln(w, "\nOffline verification of packages: custos-verify PACKAGE (--key KEY | --trusted-keys FILE | --checkpoint FILE) [--identity FILE] (custos-verify --help)")
-	fmt.Fprintln(w, "Documentation: docs/cli.md, docs/identity.md, docs/operations.md.")
+	fmt.Fprintln(w, "Documentation: docs/cli.md, docs/identity.md, docs/operations.md; hotline work (reports, classification, hash sets, takedown): docs/hotline.md.")
 }
 
 // printHelp is `custos COMMAND --help`: the synopsis, who may use it,
@@ -259,6 +259,11 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 	}
 	if len(family) > 0 {
 		fmt.Fprintf(w, "\nSee also: %s (custos %s COMMAND --help for each).\n", strings.Join(family, ", "), c.name)
+		if c.name == "report" {
+			// One word, two things: the court's report of a case's
+			// custody (above) and the hotline's reports from the public.
+			fmt.Fprintln(w, "Those are hotline reports: URLs reported by the public or a partner, assessed, noticed and forwarded (docs/hotline.md).")
+		}
 	}
 }
 
