@@ -132,6 +132,10 @@ func describe(x *decoded) {
 			if d.Channel != "" {
 				add("by %s", Shown(d.Channel))
 			}
+		case "report.assessing":
+			if x.ev.Case != "" {
+				add("into case %s", Shown(x.ev.Case))
+			}
 		case "report.closed", "report.reopened":
 			if d.Reason != "" {
 				add("%s", quoted(d.Reason))
@@ -156,6 +160,9 @@ func describe(x *decoded) {
 		if d.Reason != "" {
 			add("%s", quoted(d.Reason))
 		}
+	}
+	if strings.HasPrefix(x.ev.Type, "report.") && d.Note != "" {
+		add("note %s", quoted(d.Note)) // an analyst's, free text
 	}
 	if e.Action == "" {
 		// Every type this version writes has its words (Labels); a

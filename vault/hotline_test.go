@@ -396,3 +396,56 @@ func TestExposureLimitWarns(t *testing.T) {
 		}
 	}
 }
+
+// TestReportHistoryShowsNotesAndReopenings: a report's readers see what
+// happened to it, as the log records it: the assessment's note, a
+// notice's acknowledgement note, the closing with its reason and note,
+// and the reopening with its reason, in order; notes are not kept in
+// memory but read from the log.
+func TestReportHistoryShowsNotesAndReopenings(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	rp, err := v.ReceivePublicReport(ctx, ReportRequest{URLs: []string{"https://host.example/a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []func() error{
+		func() error { return v.AssessReport(ctx, h.a1, rp, "HL-1", "looks like a known series") },
+		func() error {
+			return v.SendNotice(ctx, h.a1, rp, NoticeSent{URL: "https://host.example/a", To: "Host Ltd", Via: "email"})
+		},
+		func() error { return v.NoticeProgressed(ctx, h.a1, rp, "https://host.example/a", false, "ticket 7", "") },
+		func() error { return v.CloseReport(ctx, h.a1, rp, ReportCloseReasons[0], "nothing more to do") },
+		func() error { return v.ReopenReport(ctx, h.a1, rp, "the content is back") },
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	view, err := v.ReportDetail(ctx, h.a1, rp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range view.History {
+		got = append(got, e.Type+" "+e.Details)
+	}
+	want := []string{"report.received", "report.assessing", "report.notice.sent", "report.notice.acknowledged", "report.closed", "report.reopened"}
+	if len(got) != len(want) {
+		t.Fatalf("history %q", got)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(got[i], w+" ") {
+			t.Fatalf("history entry %d is %q, want %s", i, got[i], w)
+		}
+	}
+	for i, note := range map[int]string{1: "“looks like a known series”", 3: "“ticket 7”", 4: "“nothing more to do”", 5: "“the content is back”"} {
+		if !strings.Contains(got[i], note) {
+			t.Errorf("history entry %d lacks %s: %q", i, note, got[i])
+		}
+	}
+	if view.History[1].By != "ana1" && view.History[1].By != h.a1.Name {
+		t.Errorf("the assessment by %q", view.History[1].By)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/custos-vault/custos/custody"
 	"net/url"
 	"slices"
 	"strconv"
@@ -191,6 +192,21 @@ type ReportView struct {
 	Items           []string      `json:"items"`
 	Notices         []NoticeView  `json:"notices"`
 	Forwards        []ForwardView `json:"forwards"`
+	// History is every event of the report, oldest first, in words:
+	// notes, reasons, closings and reopenings included (ReportDetail
+	// only; read from the custody log).
+	History []ReportEventView `json:"history,omitempty"`
+}
+
+// ReportEventView is one event of a report's history, as the custody
+// report and the web timeline word it (custody.Describe).
+type ReportEventView struct {
+	Event   uint64    `json:"event"`
+	At      time.Time `json:"at"`
+	By      string    `json:"by,omitempty"`
+	Type    string    `json:"type"`
+	Action  string    `json:"action"`
+	Details string    `json:"details,omitempty"`
 }
 
 // NoticeView is one URL's notice and takedown.
@@ -320,7 +336,19 @@ func (v *Vault) ReportDetail(ctx context.Context, who Principal, id string) (Rep
 		}
 		return ReportView{}, v.refuseUnseen(ctx, who, "report.show", "report", id, reason, "reports are read by analysts, custodians and auditors")
 	}
-	return v.reportView(ctx, r, who), nil
+	view := v.reportView(ctx, r, who)
+	for _, seq := range r.Events {
+		// Read from the log, checked against its tree: what the report's
+		// readers see of its history is what the log holds.
+		ev, err := v.eventAt(ctx, seq)
+		if err != nil {
+			return ReportView{}, fmt.Errorf("reading report %s's event %d: %w", id, seq, err)
+		}
+		action, details := custody.Describe(ev)
+		view.History = append(view.History, ReportEventView{Event: seq, At: ev.Timestamp().UTC(), By: ev.Actor.Person, Type: ev.Type,
+			Action: action, Details: details})
+	}
+	return view, nil
 }
 
 func checkReportID(id string) error {

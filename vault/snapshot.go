@@ -50,7 +50,10 @@ const snapshotMagic = "custos state snapshot v1\n"
 // State.caseOwn), which a package's custody record reads alone.
 // Version 6: a pending destruction request keeps its time
 // (DestructionRequest.At), from which it expires.
-const stateVersion = 6
+// Version 7: requests are voided by their requester's suspension
+// (Request.void, DestructionRequest.Void), and a hotline report keeps the
+// positions of its events (Report.Events).
+const stateVersion = 7
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

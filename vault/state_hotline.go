@@ -38,6 +38,10 @@ type Report struct {
 	Notices  []*Notice
 	Forwards []Forward
 	Items    []string
+	// Events are the positions of the report's own events (report.*),
+	// in log order: its history, read from the log when shown
+	// (Vault.ReportDetail), so that notes are not held in memory.
+	Events []uint64
 }
 
 // Closing is one report.closed event: its reason and time.
@@ -135,6 +139,16 @@ func init() {
 	appliers[TypeHashSetRemoved] = applyHashSetRemoved
 }
 
+// reportEvent is reportOf for an applier of one of the report's events,
+// whose position it notes (Report.Events).
+func (s *State) reportEvent(id string, ev *events.Event) (*Report, error) {
+	r, err := s.reportOf(id)
+	if err == nil {
+		r.Events = append(r.Events, ev.Seq)
+	}
+	return r, err
+}
+
 func (s *State) reportOf(id string) (*Report, error) {
 	r := s.hot.reports[id]
 	if r == nil {
@@ -154,7 +168,7 @@ func applyReportReceived(s *State, ev *events.Event) error {
 	if s.hot.reports[d.Report] != nil {
 		return fmt.Errorf("report %s was already received", d.Report)
 	}
-	r := &Report{ReportReceived: d, ReceivedAt: ev.Timestamp(), Status: StatusReceived}
+	r := &Report{ReportReceived: d, ReceivedAt: ev.Timestamp(), Status: StatusReceived, Events: []uint64{ev.Seq}}
 	if ev.Actor.Role != RolePublic {
 		r.ReceivedBy = ev.Actor.Person
 	}
@@ -168,7 +182,7 @@ func applyReportAssessing(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.reportOf(d.Report)
+	r, err := s.reportEvent(d.Report, ev)
 	if err != nil {
 		return err
 	}
@@ -184,7 +198,7 @@ func applyReportClosed(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.reportOf(d.Report)
+	r, err := s.reportEvent(d.Report, ev)
 	if err != nil {
 		return err
 	}
@@ -198,7 +212,7 @@ func applyReportReopened(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.reportOf(d.Report)
+	r, err := s.reportEvent(d.Report, ev)
 	if err != nil {
 		return err
 	}
@@ -219,7 +233,7 @@ func applyNoticeSent(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.reportOf(d.Report)
+	r, err := s.reportEvent(d.Report, ev)
 	if err != nil {
 		return err
 	}
@@ -242,7 +256,7 @@ func applyNoticeProgress(removed bool) applier {
 		if err != nil {
 			return err
 		}
-		r, err := s.reportOf(d.Report)
+		r, err := s.reportEvent(d.Report, ev)
 		if err != nil {
 			return err
 		}
@@ -264,7 +278,7 @@ func applyReportForwarded(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.reportOf(d.Report)
+	r, err := s.reportEvent(d.Report, ev)
 	if err != nil {
 		return err
 	}
@@ -403,6 +417,7 @@ func (r *Report) clone() Report {
 	c.Items = slices.Clone(r.Items)
 	c.Forwards = slices.Clone(r.Forwards)
 	c.Closings = slices.Clone(r.Closings)
+	c.Events = slices.Clone(r.Events)
 	c.Notices = nil
 	for _, n := range r.Notices {
 		nn := *n

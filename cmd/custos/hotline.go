@@ -161,6 +161,18 @@ func printReport(w io.Writer, r vault.ReportView) {
 	for _, f := range r.Forwards {
 		fmt.Fprintf(w, "  forwarded to %s (%s, %s) at %s by %s\n", safeText(f.To), f.Kind, f.Format, when(f.At), f.By)
 	}
+	if len(r.History) > 0 {
+		// Notes, reasons, closings and reopenings: what happened to the
+		// report, as the custody log records it.
+		fmt.Fprintln(w, "  history:")
+		for _, h := range r.History {
+			by := ""
+			if h.By != "" {
+				by = " by " + h.By
+			}
+			fmt.Fprintf(w, "    %s  %s%s%s\n", when(h.At), safeText(h.Action), by, prefixed(": ", safeText(h.Details)))
+		}
+	}
 }
 
 // postReport sends a decision about a report and prints the report after
@@ -686,7 +698,12 @@ func hotlineLines(d api.ItemDetailResponse) []string {
 		lines = append(lines, "category:   not classified")
 	}
 	for _, v := range cl.Votes {
-		lines = append(lines, fmt.Sprintf("  vote:     %s by %s at %s%s%s", v.Category, v.By, v.At, prefixed(", ", v.AgeGroup), prefixed(", ", v.Sex)))
+		note := ""
+		if v.Note != "" {
+			note = ": " + strconv.Quote(v.Note) // free text, one line
+		}
+		lines = append(lines, fmt.Sprintf("  vote:     %s by %s at %s%s%s%s%s", v.Category, v.By, whenText(v.At), prefixed(", ", v.AgeGroup), prefixed(", ", v.Sex),
+			prefixed(", series ", safeText(v.Series)), note))
 	}
 	if cl.KnownGood {
 		lines = append(lines, "known good: it matched a known-good (NSRL-style) hash set")
