@@ -414,7 +414,9 @@ func TestReportHistoryShowsNotesAndReopenings(t *testing.T) {
 		func() error {
 			return v.SendNotice(ctx, h.a1, rp, NoticeSent{URL: "https://host.example/a", To: "Host Ltd", Via: "email"})
 		},
-		func() error { return v.NoticeProgressed(ctx, h.a1, rp, "https://host.example/a", false, "ticket 7", "") },
+		func() error {
+			return v.NoticeProgressed(ctx, h.a1, rp, "https://host.example/a", false, "ticket 7", "")
+		},
 		func() error { return v.CloseReport(ctx, h.a1, rp, ReportCloseReasons[0], "nothing more to do") },
 		func() error { return v.ReopenReport(ctx, h.a1, rp, "the content is back") },
 	}
