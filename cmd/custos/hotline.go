@@ -427,9 +427,9 @@ func runStats(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "reports closed, by reason: %s\n", counts(s.Reports.Closed))
 	// The counts after the first overlap (an item can be known and new:
 	// first seen here, then classified): each is "of those deposited".
-	fmt.Fprintf(stdout, "items deposited: %d; of them (one item may count in several): %d matched a hash set, %d are known material now, %d were new (first seen, matching no set), %d known good\n",
-		s.Items.Deposited, s.Items.Matched, s.Items.Known, s.Items.New, s.Items.KnownGood)
-	fmt.Fprintf(stdout, "by category: %s\n", counts(s.ByCategory))
+	fmt.Fprintf(stdout, "items deposited: %d; of them (one item may count in several): %d matched a hash set, %d are known material now, %d were new (first seen, matching no set), %d known good, %d images, %d videos\n",
+		s.Items.Deposited, s.Items.Matched, s.Items.Known, s.Items.New, s.Items.KnownGood, s.Items.Images, s.Items.Videos)
+	fmt.Fprintf(stdout, "by settled category (by votes, or a hash-set match at deposit; known material with no settled category counts as unclassified): %s\n", counts(s.ByCategory))
 	fmt.Fprintf(stdout, "matches by hash set: %s\n", counts(s.MatchesByHashSet))
 	n := s.Notices
 	fmt.Fprintf(stdout, "notices: %d sent, %d acknowledged, %d removed\n", n.Sent, n.Acknowledged, n.Removed)
@@ -695,7 +695,11 @@ func hotlineLines(d api.ItemDetailResponse) []string {
 	case len(cl.Votes) > 0:
 		lines = append(lines, fmt.Sprintf("category:   not settled (%s; %d agreeing votes settle it)", tally(cl.Tally), cl.Needed))
 	default:
-		lines = append(lines, "category:   not classified")
+		if d.Known != "" {
+			lines = append(lines, "category:   not classified (but known material all the same: see known)")
+		} else {
+			lines = append(lines, "category:   not classified")
+		}
 	}
 	for _, v := range cl.Votes {
 		note := ""
