@@ -451,3 +451,39 @@ func TestReportHistoryShowsNotesAndReopenings(t *testing.T) {
 		t.Errorf("the assessment by %q", view.History[1].By)
 	}
 }
+
+// TestReportRecordedLater: a report an analyst enters after it arrived
+// (by phone, overnight) is received at the time they state, so that a
+// notice sent before it was entered is accepted and times to removal
+// start from the report's arrival; a time in the future or beyond
+// MaxBackdate is refused, and the public intake takes no time at all.
+func TestReportRecordedLater(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	arrived := time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Second)
+	for _, at := range []string{time.Now().Add(time.Hour).Format(time.RFC3339), time.Now().Add(-40 * 24 * time.Hour).Format(time.RFC3339), "last night"} {
+		if _, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "phone", URLs: []string{"https://host.example/p"}, At: at}); !errors.Is(err, ErrBadInput) {
+			t.Fatalf("a report stated at %s: %v", at, err)
+		}
+	}
+	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "phone", URLs: []string{"https://host.example/p"}, At: arrived.Format(time.RFC3339)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := v.state.getReport(rp)
+	if !r.ReceivedAt.Equal(arrived) {
+		t.Fatalf("received at %v, want %v", r.ReceivedAt, arrived)
+	}
+	sent := arrived.Add(time.Hour).Format(time.RFC3339)
+	if err := v.SendNotice(ctx, h.a1, rp, NoticeSent{URL: "https://host.example/p", To: "Host Ltd", Via: "phone", At: sent}); err != nil {
+		t.Fatalf("a notice sent after the stated arrival, before the report was entered: %v", err)
+	}
+	// The public intake's time is its event's, whatever it is given.
+	pub, err := v.ReceivePublicReport(ctx, ReportRequest{URLs: []string{"https://host.example/q"}, At: arrived.Format(time.RFC3339)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := v.state.getReport(pub); p.ReceivedAt.Before(arrived.Add(time.Hour)) {
+		t.Fatalf("the public intake took a stated time: %v", p.ReceivedAt)
+	}
+}

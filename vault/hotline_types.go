@@ -96,6 +96,10 @@ type ReportReceived struct {
 	// Reference is the report's reference elsewhere (a partner
 	// hotline's or ICCAM's), if any.
 	Reference string `json:"reference,omitempty"`
+	// At is when the report reached the hotline (RFC 3339, UTC), where
+	// an analyst records it later (at most MaxBackdate); absent, the
+	// event's time. Never set by the public intake.
+	At string `json:"at,omitempty"`
 }
 
 // ReportAssessing is the data of report.assessing; the event's case is

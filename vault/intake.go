@@ -39,6 +39,9 @@ type ReportRequest struct {
 	Anonymous   bool
 	Contact     string
 	Reference   string
+	// At is when the report reached the hotline (RFC 3339), if earlier
+	// than now: at most MaxBackdate ago (RecordReport only).
+	At string
 }
 
 // ReceivePublicReport records a report made through the public intake and
@@ -46,7 +49,7 @@ type ReportRequest struct {
 // event's actor is the public (auth "none"), and nothing of the
 // connection (address, browser) is kept.
 func (v *Vault) ReceivePublicReport(ctx context.Context, req ReportRequest) (string, error) {
-	req.Channel, req.Reference = "web", ""
+	req.Channel, req.Reference, req.At = "web", "", ""
 	d, err := checkReport(req)
 	if err != nil {
 		return "", err
@@ -80,6 +83,9 @@ func (v *Vault) RecordReport(ctx context.Context, who Principal, req ReportReque
 	}
 	d, err := checkReport(req)
 	if err != nil {
+		return "", err
+	}
+	if d.At, err = v.checkStated(req.At); err != nil {
 		return "", err
 	}
 	if err := v.withContact(ctx, &d, req); err != nil {

@@ -168,7 +168,7 @@ func applyReportReceived(s *State, ev *events.Event) error {
 	if s.hot.reports[d.Report] != nil {
 		return fmt.Errorf("report %s was already received", d.Report)
 	}
-	r := &Report{ReportReceived: d, ReceivedAt: ev.Timestamp(), Status: StatusReceived, Events: []uint64{ev.Seq}}
+	r := &Report{ReportReceived: d, ReceivedAt: statedTime(d.At, ev.Timestamp()), Status: StatusReceived, Events: []uint64{ev.Seq}}
 	if ev.Actor.Role != RolePublic {
 		r.ReceivedBy = ev.Actor.Person
 	}

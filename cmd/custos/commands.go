@@ -123,7 +123,7 @@ func init() {
 			details: "Nothing of the case can be read afterwards.",
 			json:    `{"case","deleted","retained"}`, run: out(runCaseApproveDestruction)},
 
-		{name: "report new", args: "--url URL [--url URL...] [--channel CHANNEL] [--description TEXT] [--anonymous | --contact CONTACT] [--reference REF]", group: hw, who: "analyst",
+		{name: "report new", args: "--url URL [--url URL...] [--channel CHANNEL] [--description TEXT] [--anonymous | --contact CONTACT] [--reference REF] [--at TIME]", group: hw, who: "analyst",
 			summary: "record a report received by email, phone or from a partner hotline",
 			details: "Reports from the public arrive through the public intake (custos server --public-listen) by themselves. The vault never opens a reported URL: capture what you find with your own tools and deposit it with --report.",
 			json:    `{"report"}`, run: out(runReportNew),

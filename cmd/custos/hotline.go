@@ -30,6 +30,7 @@ func runReportNew(args []string, stdout io.Writer) error {
 	anonymous := fs.Bool("anonymous", false, "the reporter asked to stay anonymous (no contact is kept)")
 	contact := fs.String("contact", "", "the reporter's contact, if they gave one")
 	ref := fs.String("reference", "", "the report's reference elsewhere (a partner hotline's, ICCAM's)")
+	at := fs.String("at", "", "when it reached the hotline, if earlier (2026-11-30T14:05:00+07:00; at most 30 days ago)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -44,7 +45,7 @@ func runReportNew(args []string, stdout io.Writer) error {
 	}
 	var out api.ReportCreated
 	if err := c.call("POST", "/v1/reports", nil, api.ReportRequest{Channel: *channel, URLs: urls, Description: *desc, Anonymous: *anonymous,
-		Contact: *contact, Reference: *ref}, &out); err != nil {
+		Contact: *contact, Reference: *ref, At: *at}, &out); err != nil {
 		return err
 	}
 	return printResult(stdout, *asJSON, out, "recorded report "+out.Report)

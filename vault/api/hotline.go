@@ -21,6 +21,7 @@ type ReportRequest struct {
 	Anonymous   bool     `json:"anonymous,omitempty"`
 	Contact     string   `json:"contact,omitempty"`
 	Reference   string   `json:"reference,omitempty"`
+	At          string   `json:"at,omitempty"`
 }
 
 // ReportCreated answers POST /v1/reports and the public intake: the
@@ -122,7 +123,7 @@ func (h *Handler) recordReport(w http.ResponseWriter, r *http.Request, who vault
 		return err
 	}
 	id, err := h.v.RecordReport(r.Context(), who, vault.ReportRequest{Channel: req.Channel, URLs: req.URLs, Description: req.Description,
-		Anonymous: req.Anonymous, Contact: req.Contact, Reference: req.Reference})
+		Anonymous: req.Anonymous, Contact: req.Contact, Reference: req.Reference, At: req.At})
 	if err != nil {
 		return err
 	}
