@@ -130,6 +130,9 @@ type data struct {
 	To       string          `json:"to"`
 	Via      string          `json:"via"`
 	Country  string          `json:"country"`
+	// StatedAt is when a hotline event says it happened, where an
+	// analyst recorded it later (RFC 3339).
+	StatedAt string `json:"at"`
 }
 
 // itemList is the items field of a package.sealing or custody.report

@@ -161,6 +161,9 @@ func describe(x *decoded) {
 			add("%s", quoted(d.Reason))
 		}
 	}
+	if strings.HasPrefix(x.ev.Type, "report.") && d.StatedAt != "" {
+		add("stated to have happened at %s", Shown(d.StatedAt)) // before it was recorded
+	}
 	if strings.HasPrefix(x.ev.Type, "report.") && d.Note != "" {
 		add("note %s", quoted(d.Note)) // an analyst's, free text
 	}

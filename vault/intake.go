@@ -350,6 +350,16 @@ func (v *Vault) ReportDetail(ctx context.Context, who Principal, id string) (Rep
 		if err != nil {
 			return ReportView{}, fmt.Errorf("reading report %s's event %d: %w", id, seq, err)
 		}
+		if ev.Case != "" && who.Role == RoleAnalyst {
+			// A decision about the report in a case is that case's
+			// analysts' to read (its case id, notes and reasons), as
+			// reportView hides the case and its items: an analyst of
+			// another case, or of the case it was reassessed into, does
+			// not see it.
+			if c, _ := v.state.getCase(ev.Case); !assigned(who, c) {
+				continue
+			}
+		}
 		action, details := custody.Describe(ev)
 		view.History = append(view.History, ReportEventView{Event: seq, At: ev.Timestamp().UTC(), By: ev.Actor.Person, Type: ev.Type,
 			Action: action, Details: details})
@@ -562,7 +572,9 @@ func (v *Vault) SendNotice(ctx context.Context, who Principal, id string, n Noti
 		return err
 	}
 	n.At = at
-	n.URL = v.reportURL(id, n.URL)
+	if n.URL, err = v.reportURL(id, n.URL); err != nil {
+		return err
+	}
 	pre := func(r Report) error {
 		if !slices.Contains(r.URLs, n.URL) {
 			return badInput("report %s does not name the URL %q; its URLs: %s", id, truncate(n.URL), strings.Join(r.URLs, " "))
@@ -588,7 +600,9 @@ func (v *Vault) NoticeProgressed(ctx context.Context, who Principal, id, u strin
 	if err != nil {
 		return err
 	}
-	u = v.reportURL(id, u)
+	if u, err = v.reportURL(id, u); err != nil {
+		return err
+	}
 	typ, action := TypeNoticeAcknowledged, "report.acknowledged"
 	if removed {
 		typ, action = TypeContentRemoved, "report.removed"
@@ -713,20 +727,29 @@ func (v *Vault) checkStated(at string) (string, error) {
 	return t.UTC().Format(time.RFC3339), nil
 }
 
-// reportURL is the report's own spelling of u, where one of its URLs is
-// the same as u as a person means it (sameURL: report list --url matches
-// the same way); u itself otherwise, which the decision then refuses.
-func (v *Vault) reportURL(id, u string) string {
+// reportURL is the report's own spelling of u, where exactly one of its
+// URLs is the same as u as a person means it (sameURL: report list --url
+// matches the same way); u itself where none is, which the decision then
+// refuses. Two of them (http://host/a and https://host/a/ in one report)
+// is ErrBadInput: which one was meant is not guessed.
+func (v *Vault) reportURL(id, u string) (string, error) {
 	r, ok := v.state.getReport(id)
 	if !ok || slices.Contains(r.URLs, u) {
-		return u
+		return u, nil
 	}
+	var same []string
 	for _, ru := range r.URLs {
 		if sameURL(ru, u) {
-			return ru
+			same = append(same, ru)
 		}
 	}
-	return u
+	switch len(same) {
+	case 0:
+		return u, nil
+	case 1:
+		return same[0], nil
+	}
+	return "", badInput("%q could be any of the report's URLs %s: give it exactly as the report has it", truncate(u), strings.Join(same, " "))
 }
 
 // sameURL compares two reported URLs as a person means them: the scheme,

@@ -122,7 +122,7 @@ func (v *Vault) setStatus(ctx context.Context, who Principal, name, reason, typ 
 			return errUnchanged
 		}
 		if err == nil && !confirmed && p.Role == RoleCustodian && !p.Suspended {
-			if left := v.state.activeCustodians(v.cfg.Now()) - 1; left < 2 {
+			if left := v.state.activeCustodiansBut(name, v.cfg.Now()); left < 2 {
 				verb, cmd := "suspending", "suspend"
 				if typ == TypePersonRemoved {
 					verb, cmd = "removing", "remove"

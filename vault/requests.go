@@ -287,7 +287,9 @@ func (v *Vault) openRequest(ctx context.Context, who Principal, r Request, p any
 			return nil // packages of one case for one person may differ
 		}
 		for _, o := range v.state.pendingRequests(v.cfg.Now()) {
-			if o.Kind == r.Kind && o.Case == r.Case && o.Person == r.Person {
+			// A void request can never be approved: it does not stand
+			// in the way of asking again.
+			if !o.void && o.Kind == r.Kind && o.Case == r.Case && o.Person == r.Person {
 				return refused(ErrConflict, "request %s by %s already asks this (%s); approve, reject or withdraw it first", o.ID, o.By, o.Kind)
 			}
 		}
@@ -383,7 +385,10 @@ func (v *Vault) destructionExpires(r DestructionRequest) time.Time {
 	if t, err := time.Parse(time.RFC3339, r.Expires); err == nil {
 		return t.UTC()
 	}
-	return r.At.Add(DefaultRequestTTL).UTC().Truncate(time.Second)
+	// An event from before expiries were recorded: the shorter of the
+	// TTL the vault runs with and the default, so that neither a longer
+	// --request-ttl nor the upgrade itself revives one that had expired.
+	return r.At.Add(min(v.cfg.RequestTTL, DefaultRequestTTL)).UTC().Truncate(time.Second)
 }
 
 // destructionVoid is the refusal of an approval of r that its age or its

@@ -369,16 +369,17 @@ func (s *State) pendingRequests(now time.Time) []Request {
 	return out
 }
 
-// activeCustodians counts the custodians who can act at now: neither
-// suspended nor removed, and either holding a credential or with an
-// invitation they can still redeem (one whose invitation expired unused
-// can act only after a re-issue, which needs two custodians).
-func (s *State) activeCustodians(now time.Time) int {
+// activeCustodiansBut counts the custodians other than but who can act
+// at now: neither suspended nor removed, and either holding a credential
+// or with an invitation they can still redeem (one whose invitation
+// expired unused can act only after a re-issue, which needs two
+// custodians).
+func (s *State) activeCustodiansBut(but string, now time.Time) int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	n := 0
 	for _, p := range s.persons {
-		if p.Role != RoleCustodian || p.Suspended || p.Removed {
+		if p.Role != RoleCustodian || p.Suspended || p.Removed || p.Name == but {
 			continue
 		}
 		if inv := p.invitation; inv != nil && p.tokenSHA256 == "" && !now.Before(inv.expires) {

@@ -655,7 +655,6 @@ func TestRolesManageCase(t *testing.T) {
 	}
 	cust2.get("/app/requests").lacks(t, "a withdrawn destruction request", m2[1])
 	before = rv.size()
-	before = rv.size()
 	p = cust2.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}, "confirm": {"yes"}})
 	p.status(t, "destruction approval", http.StatusOK)
 	p.has(t, "destruction approval", "Case C-2 is destroyed")
