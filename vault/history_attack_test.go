@@ -52,27 +52,6 @@ func TestReportHistoryIsTheCasesAnalystsOnly(t *testing.T) {
 	}
 }
 
-// TestRemovingAnExpiredInviteeNeedsNoConfirmation: c1 and c2 can act;
-// c3's invitation expired unused, so c3 is not counted, and removing c3
-// (leaving c1 and c2) needs no confirmation.
-func TestRemovingAnExpiredInviteeNeedsNoConfirmation(t *testing.T) {
-	clk := newClock(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
-	v, _ := openTestVaultDir(t, withClock(clk))
-	ctx := context.Background()
-	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
-	rq, err := v.EnrollBy(ctx, p["c1"], Enrolment{Name: "c3", Role: RoleCustodian})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.Approve(ctx, p["c2"], rq.ID); err != nil {
-		t.Fatal(err)
-	}
-	clk.advance(v.cfg.InvitationTTL + time.Hour)
-	if _, err := v.Remove(ctx, p["c1"], "c3", "never took up the post"); err != nil {
-		t.Fatalf("removing c3 (who cannot act) leaves c1 and c2, yet: %v", err)
-	}
-}
-
 // TestVoidRequestDoesNotBlockAskingAgain: c1's request is voided by
 // c1's suspension; approving it is refused with "ask again", and asking
 // again (by c2) is not refused by the void one, listed nowhere.

@@ -108,7 +108,7 @@ func TestVoidRequestStaysVoidAfterReinstatement(t *testing.T) {
 // TestExpiredInvitationIsNoActiveCustodian: an invited custodian whose
 // invitation expired unused cannot act (a re-issue needs two
 // custodians), so does not count toward the two a suspension must leave
-// without confirmation.
+// without confirmation, and removing them needs none.
 func TestExpiredInvitationIsNoActiveCustodian(t *testing.T) {
 	clk := newClock(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
 	v, _ := openTestVaultDir(t, withClock(clk))
@@ -124,6 +124,11 @@ func TestExpiredInvitationIsNoActiveCustodian(t *testing.T) {
 	clk.advance(v.cfg.InvitationTTL + time.Hour) // c3's invitation expired, never redeemed
 	if _, err := v.Suspend(ctx, p["c1"], "c2", "lost laptop"); err == nil {
 		t.Fatal("suspending c2 left c1 the only custodian able to sign in (c3's invitation expired), without --leaving-fewer-custodians")
+	}
+	// And removing c3, who is not counted, leaves c1 and c2: no
+	// confirmation needed.
+	if _, err := v.Remove(ctx, p["c1"], "c3", "never took up the post"); err != nil {
+		t.Fatalf("removing c3 (who cannot act) leaves c1 and c2, yet: %v", err)
 	}
 }
 

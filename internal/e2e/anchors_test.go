@@ -124,7 +124,7 @@ func TestWitnessedVault(t *testing.T) {
 	s.prosecutorRecipient(work)
 	pkg := s.ok("investigator", work, "package", "seal", "--case", "KH-2026-201", "--for", "prosecutor", "--purpose", "trial", "--json").json(t)
 	s.ok("prosecutor", work, "package", "fetch", pkg["package"].(string), "-o", "bundle.tar")
-	if out := s.ok("auditor", work, "audit", "scrub").stdout; !strings.Contains(out, "1 item and 1 package re-hashed") {
+	if out := s.ok("auditor", work, "audit", "scrub").stdout; !strings.Contains(out, "1 item, 1 package and 0 hash sets re-hashed") {
 		t.Fatalf("audit scrub said: %s", out)
 	}
 	r := s.run("", work, "custos-verify", "bundle.tar", "--key", logKey, "--witness-policy", policy)

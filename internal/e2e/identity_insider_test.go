@@ -34,7 +34,9 @@ func TestAdminEnrollOnlyForANewVault(t *testing.T) {
 	s := newServer(t)
 	work := t.TempDir()
 	setup(t, s, work)
-	s.ok("custodian", work, "person", "suspend", "custodian2", "--reason", "on leave")
+	// Leaving one custodian is refused unless said explicitly.
+	s.refused("custodian", work, "would leave 1 active custodian", "person", "suspend", "custodian2", "--reason", "on leave")
+	s.ok("custodian", work, "person", "suspend", "custodian2", "--reason", "on leave", "--leaving-fewer-custodians")
 	s.stop()
 	enrol := func(name string) string {
 		r := s.run("", work, "custos", "admin", "enroll", "--dev", "--data", s.data, name, "--role", "custodian", "--json")
