@@ -138,7 +138,7 @@ func (p *Public) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Frame-Options", "DENY")
 	source := publicSource(r)
 	if _, ok := p.requests.allow(source, time.Now()); !ok {
-		p.refuse(w, r, "public.request", "too many requests", http.StatusTooManyRequests)
+		p.refuse(w, r, "public.request", "too many requests", http.StatusTooManyRequests, p.typedForm(w, r))
 		return
 	}
 	switch {
@@ -154,8 +154,9 @@ func (p *Public) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// refuse answers a refused request and records it (aggregated).
-func (p *Public) refuse(w http.ResponseWriter, r *http.Request, action, reason string, code int) {
+// refuse answers a refused request and records it (aggregated); a form
+// comes back with what was typed (typed, where it could be read).
+func (p *Public) refuse(w http.ResponseWriter, r *http.Request, action, reason string, code int, typed ...publicForm) {
 	target := shortTarget(r.Method + " " + r.URL.EscapedPath())
 	if err := p.refusals.note(r.Context(), nil, publicSource(r), "public "+action, target, reason); err != nil {
 		p.log.Error("could not record a refused public request", "err", err)
@@ -170,10 +171,33 @@ func (p *Public) refuse(w http.ResponseWriter, r *http.Request, action, reason s
 		if code == http.StatusTooManyRequests {
 			msg = "Too many reports have arrived in a short time. Please try again in a few minutes."
 		}
-		p.form(w, code, msg, "", publicForm{})
+		var back publicForm
+		if len(typed) > 0 {
+			back = typed[0]
+		}
+		p.form(w, code, msg, "", back)
 		return
 	}
 	writeJSON(w, code, ErrorResponse{Error: reason})
+}
+
+// typedForm is what a person typed into the report form r sends, read
+// within the body's limits of size and time (nothing if r is not the
+// form or cannot be read), to give it back with a refusal.
+func (p *Public) typedForm(w http.ResponseWriter, r *http.Request) publicForm {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" || r.Method != http.MethodPost {
+		return publicForm{}
+	}
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(p.opts.BodyTimeout))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, p.opts.MaxBody))
+	if err != nil {
+		return publicForm{}
+	}
+	vals, err := url.ParseQuery(string(body))
+	if err != nil {
+		return publicForm{}
+	}
+	return publicForm{URLs: vals.Get("urls"), Description: vals.Get("description"), Contact: vals.Get("contact"), Anonymous: vals.Get("anonymous") != "", Sent: true}
 }
 
 // submit records one report.
@@ -227,11 +251,11 @@ func (p *Public) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, ok := p.reports.allow(publicSource(r), time.Now()); !ok {
-		p.refuse(w, r, "public.report", "too many reports from one address", http.StatusTooManyRequests)
+		p.refuse(w, r, "public.report", "too many reports from one address", http.StatusTooManyRequests, typed)
 		return
 	}
 	if _, ok := p.total.allow("", time.Now()); !ok {
-		p.refuse(w, r, "public.report", "too many reports from everyone at once", http.StatusTooManyRequests)
+		p.refuse(w, r, "public.report", "too many reports from everyone at once", http.StatusTooManyRequests, typed)
 		return
 	}
 	// The report is recorded even if the reporter goes away meanwhile.

@@ -143,6 +143,13 @@ func TestPublicIntakeLimits(t *testing.T) {
 	if ok != 3 || limited != 17 {
 		t.Fatalf("%d accepted, %d limited; want 3 and 17", ok, limited)
 	}
+	// A person at the form who is limited gets the form back with what
+	// they typed, to send later.
+	typed := url.Values{"urls": {"https://flood.example/form"}, "description": {"what I saw there"}}
+	if a := send(t, srv, "POST", "/report", "application/x-www-form-urlencoded", typed.Encode()); a.code != 429 ||
+		!strings.Contains(a.body, "what I saw there</textarea>") || !strings.Contains(a.body, "https://flood.example/form</textarea>") {
+		t.Fatalf("a limited form: %d %s", a.code, a.body)
+	}
 	if n := len(tv.events(vault.TypeReportReceived)); n != 3 {
 		t.Fatalf("%d reports recorded, want 3", n)
 	}

@@ -10,7 +10,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/custos-vault/custos/vault"
@@ -138,5 +140,41 @@ func TestBrowserUploadSaysKnownMaterial(t *testing.T) {
 	}
 	if strings.Contains(fresh, "Matches") || strings.Contains(fresh, "Known material") {
 		t.Fatalf("the new file's row says %q", fresh)
+	}
+}
+
+// TestBrowserReportReceivedEarlier: the analyst's "received at, if
+// earlier" is typed on their own clock, and the page sends its time
+// zone's offset for that date: the report is recorded as received then,
+// in UTC, whatever zone the browser is in.
+func TestBrowserReportReceivedEarlier(t *testing.T) {
+	bv := newBrowserVault(t)
+	ctx := bv.ctx
+	bv.signIn(t, ctx, "ana")
+	// Phnom Penh (UTC+7), not the machine's zone: the offset must come
+	// from the browser.
+	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Phnom_Penh"}); err != nil {
+		t.Fatal(err)
+	}
+	local := time.Now().Add(-3 * time.Hour).Truncate(time.Minute)
+	run(t, ctx, chromedp.Navigate(bv.url+"/app/triage"),
+		chromedp.SendKeys(chromedp.ID("rurls"), "https://host.example/reported"),
+		chromedp.SetValue(chromedp.ID("rat"), local.Format("2006-01-02T15:04")),
+		chromedp.Click(chromedp.CSS(`form[action="/app/reports"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".notice")))
+	// The browser's own offset for that date, as the page computed it.
+	offset := value(t, ctx, chromedp.Evaluate[int](fmt.Sprintf(`0 - new Date(%q).getTimezoneOffset()`, local.Format("2006-01-02T15:04"))))
+	want := time.Date(local.Year(), local.Month(), local.Day(), local.Hour(), local.Minute(), 0, 0, time.FixedZone("", offset*60)).UTC()
+	recv := bv.events(t, vault.TypeReportReceived)
+	if len(recv) != 1 {
+		t.Fatalf("%d reports recorded", len(recv))
+	}
+	var d vault.ReportReceived
+	json.Unmarshal(recv[0].Data, &d)
+	if offset != 7*60 {
+		t.Fatalf("the browser's zone is %d minutes east, not Phnom Penh's", offset)
+	}
+	if got, err := time.Parse(time.RFC3339, d.At); err != nil || !got.Equal(want) {
+		t.Fatalf("recorded as received at %q, want %s", d.At, want.Format(time.RFC3339))
 	}
 }

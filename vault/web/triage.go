@@ -1,8 +1,12 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/custos-vault/custos/vault"
 )
@@ -89,15 +93,18 @@ func (h *Handler) reportAction(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	id, f := r.PathValue("report"), r.PostForm
 	get := func(k string) string { return strings.TrimSpace(f.Get(k)) }
-	var err error
+	at, err := statedAt(f)
+	if err != nil {
+		return err
+	}
 	switch action := r.PathValue("action"); action {
 	case "assess":
 		err = h.v.AssessReport(r.Context(), s.who, id, get("case"), get("note"))
 	case "notice":
 		err = h.v.SendNotice(r.Context(), s.who, id, vault.NoticeSent{URL: get("url"), To: get("to"), Via: get("via"),
-			Reference: get("reference"), Country: get("country")})
+			Reference: get("reference"), Country: get("country"), At: at})
 	case "acknowledged", "removed":
-		err = h.v.NoticeProgressed(r.Context(), s.who, id, get("url"), action == "removed", get("note"), "")
+		err = h.v.NoticeProgressed(r.Context(), s.who, id, get("url"), action == "removed", get("note"), at)
 	case "close":
 		err = h.v.CloseReport(r.Context(), s.who, id, get("reason"), get("note"))
 	case "reopen":
@@ -112,6 +119,30 @@ func (h *Handler) reportAction(w http.ResponseWriter, r *http.Request, s *sessio
 	return nil
 }
 
+// statedAt is a form's "when, if earlier": a datetime-local value
+// (at_local, the person's own clock) and the offset of its time zone from
+// UTC in minutes east (tz, set by app.js from the browser for that date),
+// as RFC 3339 for the vault to check (at most 30 days ago, not in the
+// future); "" when left empty. Without the offset the time cannot be
+// placed, and is refused rather than guessed.
+func statedAt(f url.Values) (string, error) {
+	local := strings.TrimSpace(f.Get("at_local"))
+	if local == "" {
+		return "", nil
+	}
+	t, err := time.Parse("2006-01-02T15:04", local)
+	if err != nil {
+		if t, err = time.Parse("2006-01-02T15:04:05", local); err != nil {
+			return "", fmt.Errorf("%w: the time %q is not a date and time", vault.ErrBadInput, local)
+		}
+	}
+	tz, err := strconv.Atoi(strings.TrimSpace(f.Get("tz")))
+	if err != nil || tz < -14*60 || tz > 14*60 {
+		return "", fmt.Errorf("%w: your browser did not give its time zone, so %s cannot be placed in time; leave the time empty, or give it with the command line's --at", vault.ErrBadInput, local)
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.FixedZone("", tz*60)).Format(time.RFC3339), nil
+}
+
 // recordReport records a report received by email, phone or from a
 // partner hotline, as `custos report new`: one URL a line.
 func (h *Handler) recordReport(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -119,6 +150,10 @@ func (h *Handler) recordReport(w http.ResponseWriter, r *http.Request, s *sessio
 		return err
 	}
 	f := r.PostForm
+	at, err := statedAt(f)
+	if err != nil {
+		return err
+	}
 	var urls []string
 	for _, u := range strings.Split(f.Get("urls"), "\n") {
 		if u = strings.TrimSpace(u); u != "" {
@@ -127,7 +162,7 @@ func (h *Handler) recordReport(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	id, err := h.v.RecordReport(r.Context(), s.who, vault.ReportRequest{Channel: f.Get("channel"), URLs: urls,
 		Description: strings.TrimSpace(f.Get("description")), Reference: strings.TrimSpace(f.Get("reference")), Anonymous: f.Get("anonymous") == "yes",
-		Contact: strings.TrimSpace(f.Get("contact"))})
+		Contact: strings.TrimSpace(f.Get("contact")), At: at})
 	if err != nil {
 		return err
 	}

@@ -307,5 +307,15 @@
     if (up) setupUpload(up);
     var rv = document.getElementById('reveal');
     if (rv) setupViewer(rv);
+    // A time "if earlier" is typed on the person's own clock: the form
+    // sends the offset of their time zone from UTC at that date, in
+    // minutes east, so that the server can place it (statedAt).
+    Array.prototype.forEach.call(document.querySelectorAll('input.tz'), function (tz) {
+      var form = tz.form, local = form && form.querySelector('input[name="at_local"]');
+      if (!local) return;
+      form.addEventListener('submit', function () {
+        tz.value = local.value ? String(-new Date(local.value).getTimezoneOffset()) : '';
+      });
+    });
   });
 })();
