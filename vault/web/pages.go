@@ -47,6 +47,18 @@ var funcs = template.FuncMap{
 		return s[:n] + "…"
 	},
 	"add": func(a, b int) int { return a + b },
+	// hours writes a span given in hours as people read it (45 min,
+	// 3.5 h, 2.1 days).
+	"hours": func(h float64) string {
+		switch d := time.Duration(h * float64(time.Hour)); {
+		case d < time.Hour:
+			return fmt.Sprintf("%d min", int(d.Round(time.Minute)/time.Minute))
+		case d < 48*time.Hour:
+			return fmt.Sprintf("%.1f h", d.Hours())
+		default:
+			return fmt.Sprintf("%.1f days", d.Hours()/24)
+		}
+	},
 	// duration writes a Go duration as people read it ("10y", "90d").
 	"duration": func(s string) string {
 		d, err := time.ParseDuration(s)
@@ -94,6 +106,10 @@ func navFor(who vault.Principal, path string, c *catalog) []navLink {
 		add(Prefix+"requests", "nav.requests")
 		add(Prefix+"hashsets", "nav.hashsets")
 		add(Prefix+"audit", "nav.audit")
+	}
+	if who.Role == vault.RoleAnalyst || who.Role == vault.RoleCustodian || who.Role == vault.RoleAuditor {
+		// The figures a hotline reports (to INHOPE, to its board).
+		add(Prefix+"stats", "nav.stats")
 	}
 	return links
 }

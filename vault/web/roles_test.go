@@ -888,3 +888,28 @@ func TestRolesCustodyReport(t *testing.T) {
 		t.Error("a refused report was recorded as made")
 	}
 }
+
+// TestRolesStatistics: the hotline's figures are a page for those who
+// read reports (analysts, custodians, auditors), linked from their menu,
+// for the year so far or a chosen period; an investigator is refused.
+func TestRolesStatistics(t *testing.T) {
+	rv := newRolesVault(t)
+	if _, err := rv.v.RecordReport(context.Background(), vault.Principal{Name: "ana", Role: vault.RoleAnalyst},
+		vault.ReportRequest{Channel: "phone", URLs: []string{"https://host.example/figures"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"ana", "cust", "aud"} {
+		c := rv.signIn(name)
+		c.get("/app/").has(t, "the menu of "+name, `href="/app/stats"`)
+		p := c.get("/app/stats")
+		p.status(t, "statistics as "+name, http.StatusOK)
+		p.has(t, "statistics as "+name, "Received in the period</dt><dd>1</dd>", "phone 1", "Notice and takedown")
+	}
+	p := rv.signIn("cust").get("/app/stats?from=2000-01-01&to=2000-12-31")
+	p.status(t, "statistics of another year", http.StatusOK)
+	p.has(t, "statistics of another year", "Received in the period</dt><dd>0</dd>", `value="2000-01-01"`)
+	rv.signIn("cust").get("/app/stats?from=yesterday").status(t, "a period that is not a date", http.StatusBadRequest)
+	inv := rv.signIn("inv")
+	inv.get("/app/").lacks(t, "an investigator's menu", `href="/app/stats"`)
+	inv.get("/app/stats").status(t, "statistics as inv", http.StatusForbidden)
+}

@@ -16,6 +16,7 @@ func init() {
 	register("GET "+Prefix+"reports/{report}", (*Handler).reportPage)
 	register("POST "+Prefix+"reports/{report}/{action}", (*Handler).reportAction)
 	register("POST "+Prefix+"reports", (*Handler).recordReport)
+	register("GET "+Prefix+"stats", (*Handler).stats)
 }
 
 // triageLimit bounds the unclassified items listed per case.
@@ -117,6 +118,40 @@ func (h *Handler) reportAction(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	h.redirectDone(w, r, Prefix+"reports/"+id, "report-"+r.PathValue("action"))
 	return nil
+}
+
+type statsData struct {
+	// From and To are the period's first and last days (UTC,
+	// YYYY-MM-DD), as the form shows them.
+	From, To string
+	Stats    *vault.Stats
+}
+
+// stats shows the figures of a period (custos stats): from the first day
+// to the end of the last, in UTC; by default the year so far.
+func (h *Handler) stats(w http.ResponseWriter, r *http.Request, s *session) error {
+	now := h.opts.Now().UTC()
+	d := statsData{From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to")}
+	if d.From == "" {
+		d.From = time.Date(now.Year(), 1, 1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	}
+	if d.To == "" {
+		d.To = now.Format(time.DateOnly)
+	}
+	from, err := time.Parse(time.DateOnly, d.From)
+	if err != nil {
+		return fmt.Errorf("%w: the first day %q is not a date", vault.ErrBadInput, d.From)
+	}
+	to, err := time.Parse(time.DateOnly, d.To)
+	if err != nil {
+		return fmt.Errorf("%w: the last day %q is not a date", vault.ErrBadInput, d.To)
+	}
+	st, err := h.v.Statistics(r.Context(), s.who, from, to.AddDate(0, 0, 1))
+	if err != nil {
+		return err
+	}
+	d.Stats = st
+	return h.render(w, r, s, http.StatusOK, "stats", s.lang.text("stats.title"), d)
 }
 
 // statedAt is a form's "when, if earlier": a datetime-local value
