@@ -913,3 +913,39 @@ func TestRolesStatistics(t *testing.T) {
 	inv.get("/app/").lacks(t, "an investigator's menu", `href="/app/stats"`)
 	inv.get("/app/stats").status(t, "statistics as inv", http.StatusForbidden)
 }
+
+// TestRolesReportPageForwardAndHistory: an analyst forwards a report from
+// its page (the export recorded, then downloaded as a file) and reads its
+// history and forwardings there.
+func TestRolesReportPageForwardAndHistory(t *testing.T) {
+	rv := newRolesVault(t)
+	ctx := context.Background()
+	ana := vault.Principal{Name: "ana", Role: vault.RoleAnalyst}
+	rp, err := rv.v.RecordReport(ctx, ana, vault.ReportRequest{Channel: "phone", URLs: []string{"https://host.example/fwd"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rv.v.CloseReport(ctx, ana, rp, vault.ReportCloseReasons[0], "handled by phone"); err != nil {
+		t.Fatal(err)
+	}
+	if err := rv.v.ReopenReport(ctx, ana, rp, "the page is back"); err != nil {
+		t.Fatal(err)
+	}
+	b := rv.signIn("ana")
+	p := b.get("/app/reports/" + rp)
+	p.status(t, "the report page", http.StatusOK)
+	p.postFormsCarryCSRF(t, "the report page")
+	p.has(t, "the report page", `action="/app/reports/`+rp+`/forward"`, "History", "handled by phone", "the page is back", "Report reopened")
+	before := rv.size()
+	f := b.send("/app/reports/"+rp+"/forward", url.Values{"to": {"ECPAT Philippines"}, "kind": {"hotline"}, "format": {"csv"}})
+	f.status(t, "a forwarding", http.StatusOK)
+	if cd := f.header.Get("Content-Disposition"); !strings.Contains(cd, "attachment") || !strings.Contains(cd, rp+"-csv.csv") ||
+		!strings.Contains(f.body, "https://host.example/fwd") {
+		t.Fatalf("the forwarding's answer: %s %q", cd, f.body)
+	}
+	if ev := rv.eventOf(before, vault.TypeReportForwarded); ev == nil || ev.Actor.Person != "ana" {
+		t.Fatal("no report.forwarded event of ana")
+	}
+	b.get("/app/reports/"+rp).has(t, "the report page after the forwarding", "Forwarded", "ECPAT Philippines")
+	rv.signIn("inv").send("/app/reports/"+rp+"/forward", url.Values{"to": {"x"}, "kind": {"hotline"}, "format": {"csv"}}).status(t, "a forwarding by inv", http.StatusNotFound)
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -72,6 +73,7 @@ type reportData struct {
 	Cases        []vault.CaseSummary
 	CloseReasons []string
 	Vias         []string
+	Formats      []string // of a forwarding
 }
 
 func (h *Handler) reportPage(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -79,7 +81,8 @@ func (h *Handler) reportPage(w http.ResponseWriter, r *http.Request, s *session)
 	if err != nil {
 		return err
 	}
-	d := reportData{Report: rep, Analyst: s.who.Role == vault.RoleAnalyst, CloseReasons: vault.ReportCloseReasons, Vias: vault.NoticeVias}
+	d := reportData{Report: rep, Analyst: s.who.Role == vault.RoleAnalyst, CloseReasons: vault.ReportCloseReasons, Vias: vault.NoticeVias,
+		Formats: vault.ForwardFormats}
 	if d.Analyst {
 		d.Cases = h.v.Cases(s.who)
 	}
@@ -110,6 +113,23 @@ func (h *Handler) reportAction(w http.ResponseWriter, r *http.Request, s *sessio
 		err = h.v.CloseReport(r.Context(), s.who, id, get("reason"), get("note"))
 	case "reopen":
 		err = h.v.ReopenReport(r.Context(), s.who, id, get("reason"))
+	case "forward":
+		// The export is the answer: recorded (report.forwarded), then
+		// sent as a file to save and pass on.
+		list, err := h.v.ForwardReport(r.Context(), s.who, id, get("to"), get("kind"), get("format"))
+		if err != nil {
+			return err
+		}
+		ext, ctype := ".csv", "text/csv; charset=utf-8"
+		if list.Format == "vics" {
+			ext, ctype = ".json", "application/json"
+		}
+		hd := w.Header()
+		hd.Set("Content-Type", ctype)
+		hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": id + "-" + list.Format + ext}))
+		hd.Set("Cache-Control", "no-store")
+		w.Write(list.Body)
+		return nil
 	default:
 		return vault.ErrNotFound
 	}
