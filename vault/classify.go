@@ -46,6 +46,10 @@ type VoteView struct {
 	Note     string `json:"note,omitempty"`
 	At       string `json:"at"`
 	Event    uint64 `json:"event"`
+	// NotCounted says why the vote does not count toward the item's
+	// category: its voter was removed, or is suspended ("" when it
+	// counts).
+	NotCounted string `json:"not_counted,omitempty"`
 }
 
 // InheritView is a category inherited from a hash-set match.
@@ -74,9 +78,20 @@ func severity(c string) int {
 func (v *Vault) classification(it Item) Classification {
 	cl := Classification{Needed: v.state.votesNeeded(it.Case), Tally: map[string]int{}, Votes: []VoteView{}}
 	for _, vt := range v.state.votesOf(it.ID) {
-		cl.Tally[vt.Category]++
-		cl.Votes = append(cl.Votes, VoteView{By: vt.By, Category: vt.Category, AgeGroup: vt.AgeGroup, Sex: vt.Sex, Series: vt.Series,
-			Note: vt.Note, At: vt.At.UTC().Format("2006-01-02T15:04:05Z"), Event: vt.Seq})
+		view := VoteView{By: vt.By, Category: vt.Category, AgeGroup: vt.AgeGroup, Sex: vt.Sex, Series: vt.Series,
+			Note: vt.Note, At: vt.At.UTC().Format("2006-01-02T15:04:05Z"), Event: vt.Seq}
+		// A vote counts while its voter is trusted to vote: not once
+		// they are removed (for good) or while they are suspended, as a
+		// suspension takes every other power away.
+		switch p, ok := v.state.personByName(vt.By); {
+		case !ok || p.Removed:
+			view.NotCounted = "the voter was removed"
+		case p.Suspended:
+			view.NotCounted = "the voter is suspended"
+		default:
+			cl.Tally[vt.Category]++
+		}
+		cl.Votes = append(cl.Votes, view)
 	}
 	cl.Disputed = len(cl.Tally) > 1
 	var reached []string

@@ -487,3 +487,53 @@ func TestReportRecordedLater(t *testing.T) {
 		t.Fatalf("the public intake took a stated time: %v", p.ReceivedAt)
 	}
 }
+
+// TestVotesCountWhileTheirVoterIsTrusted: a vote stops counting while its
+// voter is suspended and for good once they are removed; the item whose
+// category rested on it is unsettled (and no longer known material by
+// it), and the vote is shown as not counted, with why.
+func TestVotesCountWhileTheirVoterIsTrusted(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	it := h.deposit(t, h.a1, "settled.jpg", []byte("settled by one analyst's vote"), "")
+	if cl, err := v.Classify(ctx, h.a2, it.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil || cl.Category != CategoryBaseline {
+		t.Fatalf("one vote under the default policy: %+v %v", cl, err)
+	}
+	category := func() (string, string) {
+		got, _ := v.state.getItem(it.ID)
+		cl := v.classification(got)
+		reason := ""
+		for _, vt := range cl.Votes {
+			if vt.By == h.a2.Name {
+				reason = vt.NotCounted
+			}
+		}
+		return cl.Category, reason
+	}
+	if _, err := v.Suspend(ctx, h.cust, h.a2.Name, "under review"); err != nil {
+		t.Fatal(err)
+	}
+	if c, why := category(); c != "" || why != "the voter is suspended" {
+		t.Fatalf("while the voter is suspended: category %q, vote %q", c, why)
+	}
+	got, _ := v.state.getItem(it.ID)
+	if known, _ := v.knownBecause(ctx, got, nil); known != "" {
+		t.Fatalf("known material by a suspended voter's vote: %s", known)
+	}
+	rq, err := v.Reinstate(ctx, h.cust, h.a2.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, h.cust2, rq.ID); err != nil {
+		t.Fatal(err)
+	}
+	if c, why := category(); c != CategoryBaseline || why != "" {
+		t.Fatalf("after the reinstatement: category %q, vote %q", c, why)
+	}
+	if _, err := v.Remove(ctx, h.cust, h.a2.Name, "misconduct"); err != nil {
+		t.Fatal(err)
+	}
+	if c, why := category(); c != "" || why != "the voter was removed" {
+		t.Fatalf("after the removal: category %q, vote %q", c, why)
+	}
+}

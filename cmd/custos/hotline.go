@@ -707,6 +707,9 @@ func hotlineLines(d api.ItemDetailResponse) []string {
 		if v.Note != "" {
 			note = ": " + strconv.Quote(v.Note) // free text, one line
 		}
+		if v.NotCounted != "" {
+			note += " (not counted: " + v.NotCounted + ")"
+		}
 		lines = append(lines, fmt.Sprintf("  vote:     %s by %s at %s%s%s%s%s", v.Category, v.By, whenText(v.At), prefixed(", ", v.AgeGroup), prefixed(", ", v.Sex),
 			prefixed(", series ", safeText(v.Series)), note))
 	}
