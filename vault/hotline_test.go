@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -535,5 +536,42 @@ func TestVotesCountWhileTheirVoterIsTrusted(t *testing.T) {
 	}
 	if c, why := category(); c != "" || why != "the voter was removed" {
 		t.Fatalf("after the removal: category %q, vote %q", c, why)
+	}
+}
+
+// TestExposureOfStaff: a custodian sees one day's exposure of every
+// analyst and investigator, most items first, with who reached the daily
+// limit; anyone else is refused and the refusal recorded; a day that is
+// not one is refused.
+func TestExposureOfStaff(t *testing.T) {
+	h := newHotline(t, func(c *Config) { c.ExposureDailyLimit = 2 })
+	v, ctx := h.v, h.ctx
+	for i := range 2 {
+		it := h.deposit(t, h.a1, fmt.Sprintf("seen-%d.bin", i), []byte(fmt.Sprint("seen ", i)), "")
+		if _, err := h.view(h.a2, it.ID, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e, err := v.ExposureOfStaff(ctx, h.cust, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.People) == 0 || e.People[0].Person != h.a2.Name || e.People[0].Items != 2 || !e.People[0].OverLimit || e.Limit != 2 {
+		t.Fatalf("today's exposure of staff: %+v", e)
+	}
+	for _, p := range e.People[1:] {
+		if p.Items != 0 || p.OverLimit || (p.Role != RoleAnalyst && p.Role != RoleInvestigator) {
+			t.Fatalf("another person's exposure: %+v", p)
+		}
+	}
+	if e, err := v.ExposureOfStaff(ctx, h.cust, "2000-01-01"); err != nil || e.People[0].Items != 0 {
+		t.Fatalf("a day long ago: %+v %v", e, err)
+	}
+	if _, err := v.ExposureOfStaff(ctx, h.cust, "yesterday"); !errors.Is(err, ErrBadInput) {
+		t.Fatalf("a day that is not one: %v", err)
+	}
+	before := v.log.Size()
+	if _, err := v.ExposureOfStaff(ctx, h.a1, ""); !errors.Is(err, ErrForbidden) || v.log.Size() != before+1 {
+		t.Fatalf("an analyst asking for everyone's exposure: %v (%d events)", err, v.log.Size()-before)
 	}
 }

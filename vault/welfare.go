@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"fmt"
@@ -150,6 +151,53 @@ func (v *Vault) Exposure(ctx context.Context, who Principal, person string) (Exp
 		}
 	}
 	slices.SortFunc(out.Days, func(a, b ExposureDay) int { return strings.Compare(b.Date, a.Date) })
+	return out, nil
+}
+
+// StaffExposure is one day's exposure of every analyst and investigator
+// (active, suspended or not): what a hotline manager checks across staff.
+type StaffExposure struct {
+	Date   string           `json:"date"`
+	Limit  int              `json:"daily_limit,omitempty"`
+	People []PersonOfTheDay `json:"people"`
+}
+
+// PersonOfTheDay is one person's exposure of a day.
+type PersonOfTheDay struct {
+	Person string `json:"person"`
+	Role   string `json:"role"`
+	ExposureDay
+	// OverLimit: the day's items reached the daily limit.
+	OverLimit bool `json:"over_limit,omitempty"`
+}
+
+// ExposureOfStaff is every analyst's and investigator's exposure on date
+// (YYYY-MM-DD, UTC; "" for today), most items first (custodians; others
+// are refused and recorded).
+func (v *Vault) ExposureOfStaff(ctx context.Context, who Principal, date string) (StaffExposure, error) {
+	if who.Role != RoleCustodian {
+		return StaffExposure{}, v.refuse(ctx, who, "exposure.staff", "", "only custodians see the exposure of every member of staff", ErrForbidden)
+	}
+	if date == "" {
+		date = v.cfg.Now().UTC().Format(time.DateOnly)
+	}
+	if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return StaffExposure{}, badInput("date %q: give a day as YYYY-MM-DD (UTC)", truncate(date))
+	}
+	out := StaffExposure{Date: date, Limit: v.cfg.ExposureDailyLimit, People: []PersonOfTheDay{}}
+	for _, p := range v.state.allPersons() {
+		if p.Removed || !handlesEvidence(p.Role) {
+			continue
+		}
+		e := v.state.exposureOf(p.Name)[date]
+		day := PersonOfTheDay{Person: p.Name, Role: p.Role, ExposureDay: ExposureDay{Date: date, Items: e.Items, Overrides: e.Overrides,
+			VideoMinutes: float64(e.VideoMS) / 60000}}
+		day.OverLimit = out.Limit > 0 && e.Items >= out.Limit
+		out.People = append(out.People, day)
+	}
+	slices.SortFunc(out.People, func(a, b PersonOfTheDay) int {
+		return cmp.Or(cmp.Compare(b.Items, a.Items), strings.Compare(a.Person, b.Person))
+	})
 	return out, nil
 }
 

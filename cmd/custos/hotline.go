@@ -353,17 +353,48 @@ func tally(t map[string]int) string {
 func runExposure(args []string, stdout io.Writer) error {
 	fs := newFlags("exposure")
 	person := fs.String("person", "", "whose (custodians; default: yours)")
+	staff := fs.Bool("staff", false, "every analyst's and investigator's exposure of one day, most items first (custodians)")
+	date := fs.String("date", "", "with --staff: the day (2026-12-02, UTC; default today)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 0 {
+	switch {
+	case len(pos) != 0:
 		return usageErr("exposure takes no arguments")
+	case *staff && *person != "":
+		return usageErr("exposure takes --staff or --person NAME, not both")
+	case *date != "" && !*staff:
+		return usageErr("exposure --date goes with --staff")
 	}
 	c, err := newClient()
 	if err != nil {
 		return err
+	}
+	if *staff {
+		var s vault.StaffExposure
+		q := url.Values{}
+		if *date != "" {
+			q.Set("date", *date)
+		}
+		if err := c.call("GET", "/v1/exposure/staff", q, nil, &s); err != nil {
+			return err
+		}
+		var rows [][]string
+		for _, p := range s.People {
+			over := ""
+			if p.OverLimit {
+				over = "reached"
+			}
+			rows = append(rows, []string{p.Person, p.Role, fmt.Sprint(p.Items), fmt.Sprint(p.Overrides), fmt.Sprintf("%.1f", p.VideoMinutes), over})
+		}
+		limit := "no daily limit is set"
+		if s.Limit > 0 {
+			limit = fmt.Sprintf("daily limit %d items", s.Limit)
+		}
+		return printResult(stdout, *asJSON, s, fmt.Sprintf("exposure of %s (UTC), %s\n", s.Date, limit)+
+			table([]string{"PERSON", "ROLE", "ITEMS", "KNOWN, REVEALED", "VIDEO MINUTES", "LIMIT"}, rows))
 	}
 	var e vault.ExposureView
 	q := url.Values{}

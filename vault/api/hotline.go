@@ -245,6 +245,15 @@ func (h *Handler) exposure(w http.ResponseWriter, r *http.Request, who vault.Pri
 	return nil
 }
 
+func (h *Handler) staffExposure(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	e, err := h.v.ExposureOfStaff(r.Context(), who, r.URL.Query().Get("date"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
 // stats answers GET /v1/stats?from=DATE&to=DATE: dates (2006-01-02, UTC)
 // or RFC 3339 times; from defaults to the start of the log, to to now
 // (to is exclusive; a date means the start of that day, so to=2026-12-01

@@ -105,6 +105,7 @@ func navFor(who vault.Principal, path string, c *catalog) []navLink {
 		add(Prefix+"people", "nav.people")
 		add(Prefix+"requests", "nav.requests")
 		add(Prefix+"hashsets", "nav.hashsets")
+		add(Prefix+"exposure", "nav.exposure")
 		add(Prefix+"audit", "nav.audit")
 	}
 	if who.Role == vault.RoleAnalyst || who.Role == vault.RoleCustodian || who.Role == vault.RoleAuditor {

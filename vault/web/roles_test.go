@@ -949,3 +949,16 @@ func TestRolesReportPageForwardAndHistory(t *testing.T) {
 	b.get("/app/reports/"+rp).has(t, "the report page after the forwarding", "Forwarded", "ECPAT Philippines")
 	rv.signIn("inv").send("/app/reports/"+rp+"/forward", url.Values{"to": {"x"}, "kind": {"hotline"}, "format": {"csv"}}).status(t, "a forwarding by inv", http.StatusNotFound)
 }
+
+// TestRolesStaffExposure: a custodian's menu leads to the day's exposure
+// of every analyst and investigator; anyone else is refused.
+func TestRolesStaffExposure(t *testing.T) {
+	rv := newRolesVault(t)
+	cust := rv.signIn("cust")
+	cust.get("/app/").has(t, "a custodian's menu", `href="/app/exposure"`)
+	p := cust.get("/app/exposure")
+	p.status(t, "staff exposure", http.StatusOK)
+	p.has(t, "staff exposure", "Exposure of staff", "<td>ana</td>", "<td>inv</td>")
+	cust.get("/app/exposure?date=someday").status(t, "staff exposure of a day that is not one", http.StatusBadRequest)
+	rv.signIn("ana").get("/app/exposure").status(t, "staff exposure as ana", http.StatusForbidden)
+}

@@ -18,6 +18,7 @@ func init() {
 	register("POST "+Prefix+"reports/{report}/{action}", (*Handler).reportAction)
 	register("POST "+Prefix+"reports", (*Handler).recordReport)
 	register("GET "+Prefix+"stats", (*Handler).stats)
+	register("GET "+Prefix+"exposure", (*Handler).staffExposure)
 }
 
 // triageLimit bounds the unclassified items listed per case.
@@ -172,6 +173,16 @@ func (h *Handler) stats(w http.ResponseWriter, r *http.Request, s *session) erro
 	}
 	d.Stats = st
 	return h.render(w, r, s, http.StatusOK, "stats", s.lang.text("stats.title"), d)
+}
+
+// staffExposure shows a custodian one day's exposure of every analyst
+// and investigator (?date=, UTC; default today), most items first.
+func (h *Handler) staffExposure(w http.ResponseWriter, r *http.Request, s *session) error {
+	e, err := h.v.ExposureOfStaff(r.Context(), s.who, r.URL.Query().Get("date"))
+	if err != nil {
+		return err
+	}
+	return h.render(w, r, s, http.StatusOK, "exposure", s.lang.text("exposure.title"), e)
 }
 
 // statedAt is a form's "when, if earlier": a datetime-local value
