@@ -8,7 +8,8 @@ import (
 )
 
 // describe fills an event's Action, Purpose and Details in words, from
-// its type and data (docs/custody-log.md, section 5). An event of a type
+// its type and data (docs/custody-log.md, section 5). The Action is the
+// type's words in Labels unless a case below says more. An event of a type
 // this version does not know is shown by its type.
 func describe(x *decoded) {
 	d, e := &x.d, &x.e
@@ -17,18 +18,15 @@ func describe(x *decoded) {
 	add := func(format string, args ...any) { details = append(details, fmt.Sprintf(format, args...)) }
 	switch x.ev.Type {
 	case typeCaseOpened:
-		e.Action = "Case opened"
 		if d.Retention != "" {
 			add("retention %s", Shown(d.Retention))
 		}
 	case typeItemDeposited:
-		e.Action = "Deposited (received into custody)"
 		add("%s, sha256 %s", Bytes(d.Size), Shown(d.SHA256))
 		if d.Acquisition.SHA256 != "" || d.Acquisition.SHA1 != "" || d.Acquisition.MD5 != "" {
 			add("matched the acquisition hash given")
 		}
 	case typeItemAccessed:
-		e.Action = "Viewed (plaintext opened)"
 		if d.Access != "" && d.Access != "view" {
 			e.Action = "Opened (" + d.Access + ")"
 		}
@@ -44,55 +42,40 @@ func describe(x *decoded) {
 			add("of access event %s", Shown(d.AccessEvent))
 		}
 	case typeIntegrityFailed:
-		e.Action = "INTEGRITY FAILURE"
 		add("%s", quoted(d.Reason))
 	case typeAccessRefused:
-		e.Action = "Refused"
 		add("%s refused: %s", quoted(d.Action), quoted(d.Reason))
 		if d.Count > 1 {
 			add("%d refusals", d.Count)
 		}
 	case typePackageSealing:
-		e.Action = "Sealing a package"
 		add("package %s for %s (%s)", Shown(d.Package), Shown(d.For), Shown(roleOr(d.ForRole, "prosecutor")))
 		if d.Request != "" {
 			add("requested by %s in request %s, approved by %s", Shown(d.RequestedBy), Shown(d.Request), Shown(e.Actor.Name))
 		}
 	case typePackageSealed:
-		e.Action = "Package sealed"
 		add("package %s, %s, sha256 %s", Shown(d.Package), Bytes(d.Size), Shown(d.SHA256))
 	case typePackageFetched:
-		e.Action = "Package fetched"
 		add("package %s", Shown(d.Package))
 	case typePackageReceived:
-		e.Action = "Package receipt signed"
 		add("package %s, sha256 %s, signed with key %s", Shown(d.Package), Shown(d.SHA256), Shown(d.Fingerprint))
 	case typeHoldPlaced:
-		e.Action = "Legal hold placed"
 		add("%s", quoted(d.Reason))
 	case typeHoldLifted:
-		e.Action = "Legal hold lifted"
 		add("%s", quoted(d.Reason))
 	case typeMemberAdded:
-		e.Action = "Person assigned to the case"
 		add("%s", Shown(d.Person))
 	case typeMemberRemoved:
-		e.Action = "Person's assignment ended"
 		add("%s: %s", Shown(d.Person), quoted(d.Reason))
 	case typePolicySet:
-		e.Action = "Case policy set"
 		add("second custodian's approval of exports: %s", Shown(d.ExportApproval))
 	case typeDestroyRequested:
-		e.Action = "Destruction requested"
 		add("order %s: %s", quoted(d.Order), quoted(d.Reason))
 	case typeDestroyApproved:
-		e.Action = "Destruction approved"
 		add("order %s, requested by %s", quoted(d.Order), Shown(d.RequestedBy))
 	case typeCaseDestroyed:
-		e.Action = "Case destroyed (keys shredded)"
 		add("order %s", quoted(d.Order))
 	case typeHashesExported:
-		e.Action = "Hash list exported"
 		add("%s format, sha256 %s", Shown(d.Format), Shown(d.SHA256))
 	case typeReport, typeCaseUCOExported:
 		e.Action = "Custody report made (" + d.Format + ")" // escaped below
@@ -105,10 +88,8 @@ func describe(x *decoded) {
 			add("every item")
 		}
 	case typeCaseKeyFailed:
-		e.Action = "Case key could not be used"
 		add("%s", quoted(d.Reason))
 	case "item.classified":
-		e.Action = "Classified"
 		add("category %s", Shown(d.Category))
 		for _, f := range [][2]string{{"age group", d.AgeGroup}, {"sex", d.Sex}} {
 			if f[1] != "" {

@@ -233,6 +233,22 @@ func ReadableDuration(d time.Duration) string {
 	return d.String()
 }
 
+// ElapsedWords is a span of time as a person reads it: seconds under a
+// minute ("40 s"), minutes under an hour ("45 min"), hours with one
+// decimal under two days ("3.5 h"), days beyond ("2.1 days"). The CLI and
+// the web application say times to removal with it.
+func ElapsedWords(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Round(time.Second)/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Round(time.Minute)/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%.1f h", d.Hours())
+	}
+	return fmt.Sprintf("%.1f days", d.Hours()/24)
+}
+
 func durationString(d time.Duration) string {
 	if d == 0 {
 		return ""

@@ -412,7 +412,7 @@ var destructionIDPattern = regexp.MustCompile(`^dr_[0-9a-f]{16}$`)
 // notARequest is the refusal of approve or reject given a destruction
 // request's id: what to run instead.
 func (v *Vault) notARequest(id string) error {
-	for _, d := range v.Destructions(Principal{Role: RoleCustodian}) {
+	for _, d := range v.openDestructions(v.state.pendingDestructions()) {
 		if d.Request == id {
 			return badInput("%s is a request to destroy case %s, decided on its own: a second custodian approves it with `custos case approve-destruction %s %s` (in the web application, on the case's page)", id, d.Case, d.Case, id)
 		}

@@ -268,3 +268,14 @@ func TestItemEventCountsMatchTheLog(t *testing.T) {
 		}
 	}
 }
+
+// TestElapsedWords: spans of time as the CLI and the web say them.
+func TestElapsedWords(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		7 * time.Second: "7 s", 44*time.Minute + 40*time.Second: "45 min", 3*time.Hour + 30*time.Minute: "3.5 h", 51 * time.Hour: "2.1 days",
+	} {
+		if got := ElapsedWords(d); got != want {
+			t.Errorf("%v: %q, want %q", d, got, want)
+		}
+	}
+}

@@ -152,7 +152,7 @@ func printReport(w io.Writer, r vault.ReportView) {
 				fmt.Fprintf(w, "      acknowledged at %s\n", when(*n.AcknowledgedAt))
 			}
 			if n.RemovedAt != nil {
-				fmt.Fprintf(w, "      removed at %s (%s after the notice)\n", when(*n.RemovedAt), elapsed(n.RemovedAt.Sub(n.SentAt)))
+				fmt.Fprintf(w, "      removed at %s (%s after the notice)\n", when(*n.RemovedAt), vault.ElapsedWords(n.RemovedAt.Sub(n.SentAt)))
 			}
 		}
 	}
@@ -466,7 +466,7 @@ func runStats(args []string, stdout io.Writer) error {
 	n := s.Notices
 	fmt.Fprintf(stdout, "notices: %d sent, %d acknowledged, %d removed\n", n.Sent, n.Acknowledged, n.Removed)
 	if n.RemovalHours.N > 0 {
-		h := func(x float64) string { return elapsed(time.Duration(x * float64(time.Hour))) }
+		h := func(x float64) string { return vault.ElapsedWords(time.Duration(x * float64(time.Hour))) }
 		fmt.Fprintf(stdout, "time to removal after the notice: median %s, 90th percentile %s (%d removals)\n", h(n.RemovalHours.Median), h(n.RemovalHours.P90), n.RemovalHours.N)
 		fmt.Fprintf(stdout, "time to removal after the report: median %s, 90th percentile %s\n", h(n.FromReportHours.Median), h(n.FromReportHours.P90))
 	}

@@ -27,21 +27,6 @@ func size(n int64) string {
 	return fmt.Sprintf("%.1f %ciB (%d bytes)", float64(n)/float64(div), "KMGTPE"[exp], n)
 }
 
-// elapsed is a span of time as a person reads it: seconds under a
-// minute, minutes under an hour, hours (one decimal) under two days,
-// days beyond.
-func elapsed(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%d s", int(d.Round(time.Second)/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Round(time.Minute)/time.Minute))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%.1f h", d.Hours())
-	}
-	return fmt.Sprintf("%.1f days", d.Hours()/24)
-}
-
 // whenText is when of a time the vault gave as RFC 3339 text; text that
 // is not one is shown as it is.
 func whenText(s string) string {

@@ -197,7 +197,13 @@ func (p *Public) typedForm(w http.ResponseWriter, r *http.Request) publicForm {
 	if err != nil {
 		return publicForm{}
 	}
-	return publicForm{URLs: vals.Get("urls"), Description: vals.Get("description"), Contact: vals.Get("contact"), Anonymous: vals.Get("anonymous") != "", Sent: true}
+	return typedOf(vals)
+}
+
+// typedOf is what the form's fields hold, as typed.
+func typedOf(vals url.Values) publicForm {
+	return publicForm{URLs: vals.Get("urls"), Description: vals.Get("description"), Contact: vals.Get("contact"),
+		Anonymous: vals.Get("anonymous") != "", Sent: true}
 }
 
 // submit records one report.
@@ -239,7 +245,7 @@ func (p *Public) submit(w http.ResponseWriter, r *http.Request) {
 		rep.Description = strings.ReplaceAll(vals.Get("description"), "\r\n", "\n")
 		rep.Anonymous = vals.Get("anonymous") != ""
 		rep.Contact = strings.TrimSpace(vals.Get("contact"))
-		typed = publicForm{URLs: vals.Get("urls"), Description: vals.Get("description"), Contact: vals.Get("contact"), Anonymous: rep.Anonymous, Sent: true}
+		typed = typedOf(vals)
 	default:
 		writeJSON(w, http.StatusUnsupportedMediaType, ErrorResponse{Error: "send the report as application/json or as the form does"})
 		return

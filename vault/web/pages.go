@@ -49,16 +49,7 @@ var funcs = template.FuncMap{
 	"add": func(a, b int) int { return a + b },
 	// hours writes a span given in hours as people read it (45 min,
 	// 3.5 h, 2.1 days).
-	"hours": func(h float64) string {
-		switch d := time.Duration(h * float64(time.Hour)); {
-		case d < time.Hour:
-			return fmt.Sprintf("%d min", int(d.Round(time.Minute)/time.Minute))
-		case d < 48*time.Hour:
-			return fmt.Sprintf("%.1f h", d.Hours())
-		default:
-			return fmt.Sprintf("%.1f days", d.Hours()/24)
-		}
-	},
+	"hours": func(h float64) string { return vault.ElapsedWords(time.Duration(h * float64(time.Hour))) },
 	// duration writes a Go duration as people read it ("10y", "90d").
 	"duration": func(s string) string {
 		d, err := time.ParseDuration(s)
