@@ -65,13 +65,13 @@ func (v *Vault) rejectDestruction(ctx context.Context, who Principal, id, reason
 		}
 	}
 	if caseID == "" {
-		return nil, v.refusedAs(ctx, who, "case.destroy.reject", id, refused(ErrNotFound, "no pending destruction request %s", id))
+		return nil, v.refusedAs(ctx, who, "case.destroy.reject", id, v.notPending("destruction request", id))
 	}
 	var req DestructionRequest
 	pre := func(c Case, ok bool) error {
 		r, pending := c.Requests[id]
 		if !ok || c.Destroyed || !pending {
-			return refused(ErrNotFound, "no pending destruction request %s", id)
+			return v.notPending("destruction request", id)
 		}
 		req = r
 		return nil
@@ -128,6 +128,9 @@ func (v *Vault) ApproveDestruction(ctx context.Context, who Principal, caseID, r
 		case c.Destroyed:
 			return refused(ErrConflict, "case %s is already destroyed", caseID)
 		case !pending:
+			if _, ended := v.state.requestEnded(request); ended {
+				return v.notPending("destruction request", request)
+			}
 			return refused(ErrNotFound, "no pending destruction request %q for case %s", request, caseID)
 		case r.By == who.Name:
 			return refused(ErrForbidden, "a custodian cannot approve their own request; a second custodian must")

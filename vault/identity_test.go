@@ -289,8 +289,11 @@ func TestRequestHygiene(t *testing.T) {
 	if _, err := v.Reject(ctx, p["c1"], first.ID, "wrong role"); err != nil {
 		t.Fatalf("the requester could not withdraw: %v", err)
 	}
-	if _, err := v.Approve(ctx, p["c2"], first.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := v.Approve(ctx, p["c2"], first.ID); !errors.Is(err, ErrConflict) {
 		t.Fatalf("a withdrawn request was approved: %v", err)
+	}
+	if _, err := v.Reject(ctx, p["inv"], first.ID, "curious"); !errors.Is(err, ErrNotFound) || strings.Contains(err.Error(), "withdrawn") {
+		t.Fatalf("an investigator learnt how a custodian's request ended: %v", err)
 	}
 	if _, err := v.Remove(ctx, p["c1"], "inv", "left"); err != nil {
 		t.Fatal(err)

@@ -355,10 +355,10 @@ func TestDestructionRequestRejectedOrWithdrawn(t *testing.T) {
 			d.Request != id || d.RequestedBy != "c1" || d.Reason != "the order was set aside" {
 			t.Fatalf("recorded: %v %+v", evs, d)
 		}
-		if _, err := v.ApproveDestruction(ctx, p["c2"], "R-1", id); !errors.Is(err, ErrNotFound) {
+		if _, err := v.ApproveDestruction(ctx, p["c2"], "R-1", id); !errors.Is(err, ErrConflict) {
 			t.Fatalf("approval of an ended destruction request: %v", err)
 		}
-		if _, err := v.Reject(ctx, p[by], id, "again"); !errors.Is(err, ErrNotFound) {
+		if _, err := v.Reject(ctx, p[by], id, "again"); !errors.Is(err, ErrConflict) {
 			t.Fatalf("an ended request ended again: %v", err)
 		}
 		for _, d := range v.Destructions(p["c2"]) {
@@ -375,4 +375,102 @@ func TestDestructionRequestRejectedOrWithdrawn(t *testing.T) {
 	if c := s.cases["R-1"]; len(c.Requests) != 0 {
 		t.Fatalf("the replayed state has pending destruction requests: %v", c.Requests)
 	}
+}
+
+// TestEndedRequestSaysWhoEndedIt: a decision on a request that already
+// ended (approved, rejected, withdrawn, expired, or a destruction request
+// overtaken by another's approval) is refused with who ended it and when,
+// from the log, also after a restart; an id never used is still unknown.
+func TestEndedRequestSaysWhoEndedIt(t *testing.T) {
+	clk := newClock(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
+	ctx := context.Background()
+	cfg := testConfig(t, t.TempDir(), withClock(clk))
+	v, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian})
+	ask := func(name string) string {
+		t.Helper()
+		g, err := v.EnrollBy(ctx, p["c1"], Enrolment{Name: name, Role: RoleInvestigator})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g.ID
+	}
+	approved, rejected, withdrawn, expired := ask("a1"), ask("a2"), ask("a3"), ask("a4")
+	if _, err := v.Approve(ctx, p["c2"], approved); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Reject(ctx, p["c2"], rejected, "not known to us"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Reject(ctx, p["c1"], withdrawn, "typed the wrong name"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.OpenCase(ctx, inv, "E-1", "ended"); err != nil {
+		t.Fatal(err)
+	}
+	first, err := v.RequestDestruction(ctx, p["c1"], "E-1", "ORD-1", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := v.RequestDestruction(ctx, p["c2"], "E-1", "ORD-1", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(time.Hour)
+	if _, err := v.ApproveDestruction(ctx, p["c3"], "E-1", first); err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(DefaultRequestTTL + time.Hour)
+	ask("a5") // a request's opening drops those expired since
+	stamp := "2026-12-02T09:"
+	cases := []struct {
+		name string
+		try  func() error
+		want string
+	}{
+		{"approve an approved request", func() error { _, err := v.Approve(ctx, p["c3"], approved); return err },
+			"request " + approved + " was already approved by c2 at " + stamp},
+		{"reject an approved request", func() error { _, err := v.Reject(ctx, p["c3"], approved, "late"); return err },
+			"was already approved by c2"},
+		{"approve a rejected request", func() error { _, err := v.Approve(ctx, p["c3"], rejected); return err },
+			"request " + rejected + " was already rejected by c2 at " + stamp},
+		{"approve a withdrawn request", func() error { _, err := v.Approve(ctx, p["c2"], withdrawn); return err },
+			"request " + withdrawn + " was withdrawn by its requester c1 at " + stamp},
+		{"approve an expired request", func() error { _, err := v.Approve(ctx, p["c2"], expired); return err },
+			"request " + expired + " expired unanswered at 2026-12-09T09:"},
+		{"reject an approved destruction request", func() error { _, err := v.Reject(ctx, p["c2"], first, "late"); return err },
+			"destruction request " + first + " was already approved by c3 at 2026-12-02T10:"},
+		{"reject the destruction request another's approval overtook", func() error { _, err := v.Reject(ctx, p["c1"], second, "late"); return err },
+			"destruction request " + second + " ended when c3 approved " + first},
+	}
+	check := func(v *Vault) {
+		t.Helper()
+		for _, c := range cases {
+			before := v.log.Size()
+			err := c.try()
+			if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s: %v, want a conflict saying %q", c.name, err, c.want)
+			}
+			if v.log.Size() != before+1 {
+				t.Errorf("%s: the refusal was not recorded", c.name)
+			}
+		}
+		if _, err := v.Approve(ctx, p["c2"], "rq_000000000000000000000000"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("a request never made: %v", err)
+		}
+	}
+	check(v)
+	checkSnapshotRoundTrip(t, v)
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err = Open(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	check(v)
 }

@@ -417,7 +417,28 @@ func (v *Vault) notARequest(id string) error {
 			return badInput("%s is a request to destroy case %s, decided on its own: a second custodian approves it with `custos case approve-destruction %s %s` (in the web application, on the case's page)", id, d.Case, d.Case, id)
 		}
 	}
-	return refused(ErrNotFound, "no pending destruction request %s", id)
+	return v.notPending("destruction request", id)
+}
+
+// notPending is the refusal of a decision on a request (what: "request"
+// or "destruction request") that is not pending: who ended it and when,
+// if the log says it ended (requestEnd), or that there is no such
+// request. ErrConflict or ErrNotFound.
+func (v *Vault) notPending(what, id string) error {
+	e, ok := v.state.requestEnded(id)
+	if !ok {
+		return refused(ErrNotFound, "no pending %s %s", what, id)
+	}
+	at := e.At.UTC().Format(time.RFC3339)
+	switch e.Outcome {
+	case OutcomeExpired:
+		return refused(ErrConflict, "%s %s expired unanswered at %s; ask again", what, id, at)
+	case OutcomeSuperseded:
+		return refused(ErrConflict, "%s %s ended when %s approved %s at %s, which destroyed its case", what, id, e.By, e.Through, at)
+	case OutcomeWithdrawn:
+		return refused(ErrConflict, "%s %s was withdrawn by its requester %s at %s", what, id, e.By, at)
+	}
+	return refused(ErrConflict, "%s %s was already %s by %s at %s", what, id, e.Outcome, e.By, at)
 }
 
 // approvable is the rule of an approval or rejection by who, now and at
@@ -428,7 +449,7 @@ func (v *Vault) approvable(who Principal, id string) (Request, error) {
 	r, ok := v.state.request(id)
 	switch {
 	case !ok:
-		return Request{}, refused(ErrNotFound, "no pending request %s", id)
+		return Request{}, v.notPending("request", id)
 	case !v.cfg.Now().Before(r.Expires):
 		return Request{}, refused(ErrConflict, "request %s expired at %s", id, r.Expires.Format(time.RFC3339))
 	case r.By == who.Name:
@@ -518,8 +539,11 @@ func (v *Vault) Reject(ctx context.Context, who Principal, id, reason string) (*
 	rejectable := func() (Request, error) {
 		r, ok := v.state.request(id)
 		switch {
-		case !ok:
+		case !ok && who.Role != RoleCustodian:
+			// How a request ended is for custodians to know.
 			return Request{}, refused(ErrNotFound, "no pending request %s", id)
+		case !ok:
+			return Request{}, v.notPending("request", id)
 		case r.By == who.Name:
 			return r, nil // withdrawn by its requester
 		case who.Role != RoleCustodian:

@@ -53,7 +53,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 7: requests are voided by their requester's suspension
 // (Request.void, DestructionRequest.Void), and a hotline report keeps the
 // positions of its events (Report.Events).
-const stateVersion = 7
+// Version 8: how each request that left the state ended (State.decided),
+// so that a late decision on it is told who ended it and when.
+const stateVersion = 8
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

@@ -20,6 +20,7 @@ type snapState struct {
 	CaseEvents     map[string][2]uint64   `json:"case_events,omitempty"`
 	CaseOwn        map[string][2]uint64   `json:"case_own_events,omitempty"`
 	Cases          map[string]*Case       `json:"cases,omitempty"`
+	Decided        map[string]requestEnd  `json:"decided,omitempty"`
 	Hot            *snapHotline           `json:"hotline,omitempty"`
 	ItemEvents     map[string][2]uint64   `json:"item_events,omitempty"`
 	Items          map[string]*Item       `json:"items,omitempty"`
@@ -84,7 +85,7 @@ type snapPDQ struct {
 // reads them); s.mu is held.
 func (s *State) snapshot() *snapState {
 	out := &snapState{
-		ApprovedHalves: s.approvedHalves, Items: s.items, Log: &s.log, LostKeys: s.lostKeys,
+		ApprovedHalves: s.approvedHalves, Decided: s.decided, Items: s.items, Log: &s.log, LostKeys: s.lostKeys,
 		Packages: s.packages, Recent: s.recent, Retained: s.retained,
 		CaseEvents: map[string][2]uint64{}, ItemEvents: map[string][2]uint64{}, CaseOwn: map[string][2]uint64{},
 		Persons: map[string]snapPerson{}, Requests: map[string]snapRequest{}, Sessions: map[string]snapSession{},
@@ -232,7 +233,7 @@ func (r *restorer) add(part *snapState) error {
 			return fmt.Errorf("its package %q is filed under another id", id)
 		}
 	}
-	if !mergeInto(&b.ApprovedHalves, part.ApprovedHalves) || !mergeInto(&b.LostKeys, part.LostKeys) ||
+	if !mergeInto(&b.ApprovedHalves, part.ApprovedHalves) || !mergeInto(&b.Decided, part.Decided) || !mergeInto(&b.LostKeys, part.LostKeys) ||
 		!mergeInto(&b.Packages, part.Packages) || !mergeInto(&b.Persons, part.Persons) || !mergeInto(&b.Recent, part.Recent) ||
 		!mergeInto(&b.Requests, part.Requests) || !mergeInto(&b.Retained, part.Retained) || !mergeInto(&b.Sessions, part.Sessions) {
 		return errSnapshotDup
@@ -296,6 +297,7 @@ func (r *restorer) state() (*State, error) {
 	setIf(&s.items, b.Items)
 	setIf(&s.packages, b.Packages)
 	setIf(&s.approvedHalves, b.ApprovedHalves)
+	setIf(&s.decided, b.Decided)
 	setIf(&s.lostKeys, b.LostKeys)
 	setIf(&s.recent, b.Recent)
 	setIf(&s.retained, b.Retained)

@@ -122,7 +122,7 @@ func fieldsDiff(av, bv reflect.Value, skip ...string) string {
 func TestSnapshotCarriesEveryStateField(t *testing.T) {
 	carried := map[string][]string{
 		"State": {"mu", "log", "persons", "byToken", "cases", "items", "packages", "objects", "retained", "recent",
-			"lostKeys", "caseEvents", "itemEvents", "caseOwn", "sessions", "sessionByID", "requests", "approvedHalves", "hot"},
+			"lostKeys", "caseEvents", "itemEvents", "caseOwn", "sessions", "sessionByID", "requests", "approvedHalves", "decided", "hot"},
 		"hotlineState": {"reports", "reportOrder", "votes", "policy", "hashsets", "bySHA256", "pdq", "judged",
 			"judgedSet", "pdqOf", "exposure", "contacts"},
 		// Unexported fields of the types the state holds, which a

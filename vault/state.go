@@ -53,6 +53,11 @@ type State struct {
 	// approvedHalves are the invitation halves of an approval, until the
 	// enrolment or re-issue that follows it in the same append applies.
 	approvedHalves map[string][2]string
+	// decided records how each request that left the state ended (two-
+	// person requests and destruction requests alike, by id), so that a
+	// late approval or rejection is told who decided it and when. It
+	// grows with requests made, a handful a week, not with evidence.
+	decided map[string]requestEnd
 	// hot is the projection of hotline work (state_hotline.go).
 	hot *hotlineState
 }
@@ -232,6 +237,7 @@ func newState() *State {
 		requests:    map[string]*Request{},
 
 		approvedHalves: map[string][2]string{},
+		decided:        map[string]requestEnd{},
 		hot:            newHotlineState(),
 	}
 }
@@ -484,6 +490,13 @@ func applyDestructionApproved(s *State, ev *events.Event) error {
 	}
 	c.Destroyed = true
 	c.Approved = d
+	for id := range c.Requests {
+		dec := requestEnd{Outcome: OutcomeApproved, By: ev.Actor.Person, At: ev.Timestamp()}
+		if id != d.Request {
+			dec.Outcome, dec.Through = OutcomeSuperseded, d.Request
+		}
+		s.decided[id] = dec
+	}
 	c.Requests = map[string]DestructionRequest{}
 	return nil
 }
@@ -501,6 +514,7 @@ func applyDestructionRejected(s *State, ev *events.Event) error {
 		return fmt.Errorf("ends destruction request %q, which case %s does not have pending", d.Request, c.ID)
 	}
 	delete(c.Requests, d.Request)
+	s.decided[d.Request] = rejection(ev, d.RequestedBy)
 	return nil
 }
 

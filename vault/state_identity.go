@@ -228,6 +228,7 @@ func applyRequestOpened(s *State, ev *events.Event) error {
 	for id, r := range s.requests {
 		if now.After(r.Expires) {
 			delete(s.requests, id)
+			s.decided[id] = requestEnd{Outcome: OutcomeExpired, At: r.Expires}
 		}
 	}
 	return nil
@@ -243,6 +244,11 @@ func applyRequestDecided(s *State, ev *events.Event) error {
 		return fmt.Errorf("decides request %q, which is not pending", d.Request)
 	}
 	delete(s.requests, d.Request)
+	if ev.Type == TypeRequestApproved {
+		s.decided[d.Request] = requestEnd{Outcome: OutcomeApproved, By: ev.Actor.Person, At: ev.Timestamp()}
+	} else {
+		s.decided[d.Request] = rejection(ev, d.RequestedBy)
+	}
 	if ev.Type == TypeRequestApproved && d.InvitationSHA256 != "" {
 		s.approvedHalves[d.Request] = [2]string{r.invitationHalf, d.InvitationSHA256}
 	}
@@ -427,4 +433,42 @@ func (s *State) allPersons() []Person {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// requestEnd is how a request left the state: approved, rejected or
+// withdrawn (By, at the deciding event's time), expired unanswered (At
+// its expiry), or superseded by the approval of another request to
+// destroy the same case (Through).
+type requestEnd struct {
+	Outcome string    `json:"outcome"`
+	By      string    `json:"by,omitempty"`
+	At      time.Time `json:"at"`
+	Through string    `json:"through,omitempty"`
+}
+
+// The outcomes of a requestEnd.
+const (
+	OutcomeApproved   = "approved"
+	OutcomeRejected   = "rejected"
+	OutcomeWithdrawn  = "withdrawn"
+	OutcomeExpired    = "expired"
+	OutcomeSuperseded = "superseded"
+)
+
+// rejection is the end of a request its event rejects: withdrawn when
+// its requester rejected it.
+func rejection(ev *events.Event, requestedBy string) requestEnd {
+	out := OutcomeRejected
+	if ev.Actor.Person == requestedBy {
+		out = OutcomeWithdrawn
+	}
+	return requestEnd{Outcome: out, By: ev.Actor.Person, At: ev.Timestamp()}
+}
+
+// requestEnded returns how the request id ended, if it did.
+func (s *State) requestEnded(id string) (requestEnd, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, ok := s.decided[id]
+	return e, ok
 }

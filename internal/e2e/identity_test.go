@@ -94,7 +94,7 @@ func TestCustodianCannotEnrolProsecutorAndExport(t *testing.T) {
 	if out := s.ok("custodian2", work, "reject", req["request"].(string), "--reason", "not known to the unit").stdout; !strings.Contains(out, "rejected request "+req["request"].(string)) {
 		t.Fatalf("a second custodian's rejection says: %s", out)
 	}
-	s.refused("custodian2", work, "no pending request", "approve", req["request"].(string))
+	s.refused("custodian2", work, "was already rejected by custodian2", "approve", req["request"].(string))
 	// Its requester ending a request withdraws it, and is told so.
 	again := s.ok("custodian", work, "person", "add", "mallory2", "--role", "prosecutor", "--json").json(t)
 	if out := s.ok("custodian", work, "reject", again["request"].(string), "--reason", "asked by mistake").stdout; !strings.Contains(out, "withdrew your request "+again["request"].(string)) {
