@@ -13,14 +13,15 @@ import (
 )
 
 // Set is an open hash set. Its methods are safe for concurrent use; it
-// reads with positioned reads and keeps in memory only the manifest and
-// each table's fan-out (4 bytes per 16 records).
+// reads with positioned reads, each checked against the SHA-256 of the
+// blocks it reads (verified.go), and keeps in memory the manifest, each
+// table's fan-out and resident index, and those blocks' sums.
 type Set struct {
 	dir      string
 	m        Manifest
-	entries  *os.File
-	offsets  *os.File
-	pdq      *os.File
+	entries  *verifiedFile
+	offsets  *verifiedFile
+	pdq      *verifiedFile
 	tables   [3]*table
 	nEntries uint64
 	entEnd   int64
@@ -28,7 +29,7 @@ type Set struct {
 
 type table struct {
 	a     Algorithm
-	f     *os.File
+	f     *verifiedFile
 	count uint64
 	ks    int
 	bits  uint32
@@ -69,8 +70,11 @@ func corrupt(file, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrCorrupt, file, fmt.Sprintf(format, args...))
 }
 
-// Open opens the set in dir, checking its manifest and the headers and
-// sizes of its files (not their digests: see Verify).
+// Open opens the set in dir, checking its manifest, the headers and
+// sizes of its files, and their SHA-256 against the manifest's and its
+// table digest: every byte the set answers from later is checked
+// against the sums taken here (verified.go). Errors wrap ErrCorrupt
+// when a file is not what the manifest says.
 func Open(dir string) (*Set, error) {
 	mb, err := os.ReadFile(filepath.Join(dir, manifestName))
 	if err != nil {
@@ -100,10 +104,14 @@ func Open(dir string) (*Set, error) {
 
 func (s *Set) open() error {
 	sizes := map[string]int64{}
+	sums := map[string]FileSum{}
 	for _, f := range s.m.Files {
-		sizes[f.Name] = f.Size
+		sizes[f.Name], sums[f.Name] = f.Size, f
 	}
-	openFile := func(name string, count uint64) (*os.File, header, error) {
+	if d := tableDigest(s.m.Files); d != s.m.TableSHA256 {
+		return corrupt(manifestName, "table digest %s, the manifest's files give %s", s.m.TableSHA256, d)
+	}
+	openFile := func(name string, count uint64) (*verifiedFile, header, error) {
 		f, err := os.Open(filepath.Join(s.dir, name))
 		if err != nil {
 			return nil, header{}, err
@@ -117,7 +125,12 @@ func (s *Set) open() error {
 			f.Close()
 			return nil, header{}, corrupt(name, "%d bytes, the manifest says %d", fi.Size(), sizes[name])
 		}
-		h, err := readHeader(f, kinds[name])
+		vf, err := openVerified(name, f, fi.Size(), sums[name])
+		if err != nil {
+			f.Close()
+			return nil, header{}, err
+		}
+		h, err := readHeader(vf, kinds[name])
 		if err == nil && h.count != count {
 			err = fmt.Errorf("%d records, the manifest says %d", h.count, count)
 		}
@@ -125,7 +138,7 @@ func (s *Set) open() error {
 			f.Close()
 			return nil, header{}, corrupt(name, "%v", err)
 		}
-		return f, h, nil
+		return vf, h, nil
 	}
 	var err error
 	s.nEntries = s.m.Entries
@@ -210,14 +223,14 @@ func (t *table) load() error {
 // Close closes the set's files.
 func (s *Set) Close() error {
 	var err error
-	for _, f := range []*os.File{s.entries, s.offsets, s.pdq} {
+	for _, f := range []*verifiedFile{s.entries, s.offsets, s.pdq} {
 		if f != nil {
-			err = errors.Join(err, f.Close())
+			err = errors.Join(err, f.f.Close())
 		}
 	}
 	for _, t := range s.tables {
-		if t != nil {
-			err = errors.Join(err, t.f.Close())
+		if t != nil && t.f != nil {
+			err = errors.Join(err, t.f.f.Close())
 		}
 	}
 	return err
@@ -446,9 +459,9 @@ func (s *Set) PDQ(fn func(entry uint32, pdq [32]byte) error) error {
 // and its table digest; an edited, truncated or replaced file is
 // reported with ErrCorrupt.
 func (s *Set) Verify() error {
-	files := map[string]*os.File{entriesName: s.entries, offsetsName: s.offsets, pdqName: s.pdq}
+	files := map[string]*os.File{entriesName: s.entries.f, offsetsName: s.offsets.f, pdqName: s.pdq.f}
 	for _, t := range s.tables {
-		files[tableName(t.a)] = t.f
+		files[tableName(t.a)] = t.f.f
 	}
 	var sums []FileSum
 	for _, want := range s.m.Files {

@@ -3,11 +3,13 @@ package hashset
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -266,46 +268,104 @@ func TestCorruptFiles(t *testing.T) {
 	}
 }
 
-// A flipped byte inside an entry passes Open's checks; Verify finds it,
-// and reads give wrong answers or errors, never a panic. A table whose
-// records are no longer in order is refused by Open itself, which reads
-// every record into the resident index.
-func TestVerifyFindsFlippedByte(t *testing.T) {
+// A flipped byte anywhere in a set's data files is refused by Open,
+// which hashes every file against the manifest before answering from it.
+func TestOpenRefusesFlippedByte(t *testing.T) {
 	root := t.TempDir()
 	src := sumLines("v", 3000)
-	for _, file := range []string{"sha256.tab", "entries.dat", "offsets.dat"} {
+	for _, file := range []string{"sha256.tab", "entries.dat", "offsets.dat", "pdq.dat", "md5.tab"} {
 		t.Run(file, func(t *testing.T) {
 			if _, err := Build(root, "v", bytes.NewReader(src), "sha256sum", BuildOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			p := filepath.Join(root, "v", file)
 			fi, _ := os.Stat(p)
-			end := fi.Size()
-			if file == "sha256.tab" {
-				end = headerSize + 3000*36 // the records, not the fan-out (Open checks that)
-			}
-			for off := int64(headerSize); off < end; off += 97 {
-				flip(p, off)
-			}
+			flip(p, fi.Size()-1)
 			s, err := Open(filepath.Join(root, "v"))
-			if file == "sha256.tab" {
-				if !errors.Is(err, ErrCorrupt) {
-					t.Fatalf("Open of a table out of order: %v", err)
+			if !errors.Is(err, ErrCorrupt) {
+				if err == nil {
+					s.Close()
 				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			if err := s.Verify(); !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("Verify: %v", err)
-			}
-			for i := range 3000 {
-				s.Lookup(SHA256, genKey("v", i))
+				t.Fatalf("Open of a set with a byte of %s flipped: %v", file, err)
 			}
 		})
 	}
+}
+
+// TestEditAfterOpenIsRefusedOnRead: bytes edited in place after the set
+// was opened (and checked) are never answered from: a lookup touching
+// them fails with ErrCorrupt, whether the edit relabels an entry, moves
+// an offset or changes a key's last bytes (which the resident index does
+// not hold), and the PDQ list likewise. Put back, the same bytes are
+// answered from again.
+func TestEditAfterOpenIsRefusedOnRead(t *testing.T) {
+	root := t.TempDir()
+	build := func() *Set {
+		t.Helper()
+		os.RemoveAll(filepath.Join(root, "e"))
+		if _, err := Build(root, "e", bytes.NewReader(sumLines("e", 3000)), "sha256sum", BuildOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(filepath.Join(root, "e"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	key := genKey("e", 1234)
+	for _, c := range []struct {
+		name, file string
+		at         func(s *Set) int64
+	}{
+		{"an entry's text", "entries.dat", func(s *Set) int64 {
+			var ob [8]byte
+			s.offsets.f.ReadAt(ob[:], headerSize+8*1234)
+			return int64(binary.LittleEndian.Uint64(ob[:])) + 2
+		}},
+		{"an offset", "offsets.dat", func(*Set) int64 { return headerSize + 8*1234 }},
+		{"a key's last byte", "sha256.tab", func(s *Set) int64 {
+			lo, _ := s.tables[indexOf(SHA256)].candidates(key)
+			return headerSize + lo*36 + 31
+		}},
+		{"a key's entry number", "sha256.tab", func(s *Set) int64 {
+			lo, _ := s.tables[indexOf(SHA256)].candidates(key)
+			return headerSize + lo*36 + 32
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := build()
+			before, err := s.Lookup(SHA256, key)
+			if err != nil || len(before) != 1 {
+				t.Fatalf("precondition: %+v, %v", before, err)
+			}
+			p := filepath.Join(root, "e", c.file)
+			off := c.at(s)
+			flip(p, off)
+			if ms, err := s.Lookup(SHA256, key); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("a lookup after %s was edited in place answered %+v, %v", c.name, ms, err)
+			}
+			flip(p, off)
+			if after, err := s.Lookup(SHA256, key); err != nil || !reflect.DeepEqual(after, before) {
+				t.Fatalf("put back: %+v, %v", after, err)
+			}
+		})
+	}
+	t.Run("the PDQ list", func(t *testing.T) {
+		os.RemoveAll(filepath.Join(root, "p"))
+		if _, err := Build(root, "p", bytes.NewReader(fixture(t, "vics-2.0.json")), "vics", BuildOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(filepath.Join(root, "p"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		flip(filepath.Join(root, "p", "pdq.dat"), headerSize+5)
+		if err := s.PDQ(func(uint32, [32]byte) error { return nil }); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("PDQ after pdq.dat was edited in place: %v", err)
+		}
+	})
 }
 
 func flip(p string, off int64) {

@@ -219,7 +219,9 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		d.SHA1 = hex.EncodeToString(res.Plain.SHA1[:])
 	}
 	d.Report, d.Media = req.Report, media
-	d.Matches = v.hashsets.match(d)
+	if d.Matches, err = v.hashsets.match(d); err != nil {
+		return fail(err)
+	}
 	evs, err := v.decide(ctx, who, "item.deposit", c.ID, pre, sequencer.Draft{Type: TypeItemDeposited, Actor: who.actor(), Case: c.ID, Item: itemID, Data: d})
 	if err != nil {
 		return fail(fmt.Errorf("recording the deposit: %w", err))
@@ -227,7 +229,12 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	v.extendRetention(ctx, object)
 	v.trimRecent()
 	it, _ := v.state.getItem(itemID)
-	known, _ := v.knownBecause(ctx, it, &d) // with the record given, never an error
+	known, err := v.knownBecause(ctx, it, &d)
+	if err != nil {
+		// The deposit is recorded; its answer says it is treated as
+		// known until a view decides again.
+		known = "treated as known until it can be checked, as the check could not be completed: " + err.Error()
+	}
 	return &DepositResult{ID: itemID, Name: d.Name, Size: d.Size, SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1, Event: evs[0].Seq,
 		Matches: d.Matches, Media: d.Media, Known: known}, nil
 }

@@ -123,10 +123,9 @@ func (h *hashSets) load(name string, st *State) error {
 		return fmt.Errorf("its manifest (name %q, format %q, category %q, known good %v) is not what its import recorded (%q, %q, %q): import it again",
 			m.Name, m.Format, m.DefaultCategory, m.KnownGood, name, hs.Format, hs.Category)
 	}
-	if err := s.Verify(); err != nil {
-		s.Close()
-		return fmt.Errorf("its files were changed after the import (%v): import it again", err)
-	}
+	// hashset.Open has hashed every file against the manifest, whose
+	// table digest is the import's (above), and checks every later read
+	// against the blocks it hashed.
 	h.sets[name] = s
 	return nil
 }
@@ -157,12 +156,7 @@ func (h *hashSets) verifyLoaded() []string {
 			continue
 		}
 		altered = append(altered, name)
-		h.mu.Lock()
-		delete(h.sets, name)
-		h.problems[name] = fmt.Sprintf("a scrub found its files changed after the import (%v): import it again", err)
-		h.mu.Unlock()
-		sets[name].Close()
-		h.logger.Error("a hash set is not used", "set", name, "reason", h.problems[name])
+		h.withdraw(name, sets[name], fmt.Sprintf("a scrub found its files changed after the import (%v): import it again", err))
 	}
 	if len(altered) > 0 {
 		h.indexPDQ()
@@ -170,23 +164,60 @@ func (h *hashSets) verifyLoaded() []string {
 	return altered
 }
 
-// indexPDQ rebuilds the in-memory PDQ index of the loaded sets.
-func (h *hashSets) indexPDQ() {
-	var idx []setPDQ
-	h.mu.RLock()
-	for name, s := range h.sets {
-		err := s.PDQ(func(entry uint32, p [32]byte) error {
-			idx = append(idx, setPDQ{set: name, entry: entry, hash: p})
-			return nil
-		})
-		if err != nil {
-			h.logger.Error("could not read a hash set's PDQ hashes", "set", name, "err", err)
-		}
-	}
-	h.mu.RUnlock()
+// withdraw takes set s, in use as name, out of use for why (logged, and
+// listed with the sets). Nothing happens if name is no longer s.
+func (h *hashSets) withdraw(name string, s *hashset.Set, why string) {
 	h.mu.Lock()
-	h.pdq = idx
+	if h.sets[name] != s {
+		h.mu.Unlock()
+		return
+	}
+	delete(h.sets, name)
+	h.problems[name] = why
 	h.mu.Unlock()
+	s.Close()
+	h.logger.Error("a hash set is not used", "set", name, "reason", why)
+}
+
+// unreadable answers a match that could not read set name as it was
+// checked (its files changed on disk since it was opened, or the disk
+// failed): the set is taken out of use, and the caller refuses what it
+// was doing rather than decide without it (ErrUnavailable).
+func (h *hashSets) unreadable(name string, s *hashset.Set, err error) error {
+	h.withdraw(name, s, fmt.Sprintf("its files could not be read as imported (%v): import it again", err))
+	h.indexPDQ()
+	return fmt.Errorf("%w: hash set %s could not be read as it was imported (%v); it is no longer used until it is imported again, and the server's administrator should find out who changed its files. Nothing was recorded: try again", ErrUnavailable, name, err)
+}
+
+// indexPDQ rebuilds the in-memory PDQ index of the loaded sets. A set
+// whose PDQ hashes cannot be read as imported is taken out of use.
+func (h *hashSets) indexPDQ() {
+	for {
+		var idx []setPDQ
+		var bad string
+		var badSet *hashset.Set
+		var badErr error
+		h.mu.RLock()
+		for name, s := range h.sets {
+			err := s.PDQ(func(entry uint32, p [32]byte) error {
+				idx = append(idx, setPDQ{set: name, entry: entry, hash: p})
+				return nil
+			})
+			if err != nil {
+				bad, badSet, badErr = name, s, err
+				break
+			}
+		}
+		h.mu.RUnlock()
+		if badSet != nil {
+			h.withdraw(bad, badSet, fmt.Sprintf("its PDQ hashes could not be read as imported (%v): import it again", badErr))
+			continue
+		}
+		h.mu.Lock()
+		h.pdq = idx
+		h.mu.Unlock()
+		return
+	}
 }
 
 func (h *hashSets) close() {
@@ -236,13 +267,15 @@ func (h *hashSets) loaded() bool {
 }
 
 // match looks a deposit's hashes up in every loaded set (nil-safe: no
-// sets, no matches). Errors reading a set are logged: a deposit is never
-// refused because a hash set is broken.
-func (h *hashSets) match(d ItemDeposited) []HashSetMatch {
+// sets, no matches). A set that cannot be read as it was checked is
+// taken out of use and the match fails (unreadable): a known-material
+// decision is never made on bytes that changed on disk, nor without a
+// set in use that could not be read.
+func (h *hashSets) match(d ItemDeposited) ([]HashSetMatch, error) {
 	if h == nil || d.Size == 0 {
 		// An empty file is no sign of known material, whatever a set
 		// lists (NSRL lists it; a careless set may too).
-		return nil
+		return nil, nil
 	}
 	md5, _ := hex.DecodeString(d.MD5)
 	sha1, _ := hex.DecodeString(d.SHA1)
@@ -266,8 +299,8 @@ func (h *hashSets) match(d ItemDeposited) []HashSetMatch {
 			}
 			ms, err := s.Lookup(q.a, q.d)
 			if err != nil {
-				h.logger.Error("hash set lookup failed; the deposit goes on without it", "set", n, "err", err)
-				continue
+				h.mu.RUnlock()
+				return nil, h.unreadable(n, s, err)
 			}
 			for _, m := range ms {
 				key := fmt.Sprint(n, "/", m.Number)
@@ -284,20 +317,23 @@ func (h *hashSets) match(d ItemDeposited) []HashSetMatch {
 	h.mu.RUnlock()
 	if m := d.Media; m != nil && m.PDQ != "" && m.Quality >= pdqMinQuality {
 		if qs, ok := pdqVariants(m); ok {
-			out = append(out, h.pdqMatches(qs, h.maxDistance)...)
+			near, err := h.pdqMatches(qs, h.maxDistance)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, near...)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // pdqMatches are the set entries whose PDQ hash is within maxDistance of
 // one of qs, nearest first.
-func (h *hashSets) pdqMatches(qs [][32]byte, maxDistance int) []HashSetMatch {
+func (h *hashSets) pdqMatches(qs [][32]byte, maxDistance int) ([]HashSetMatch, error) {
 	if h == nil {
-		return nil
+		return nil, nil
 	}
 	h.mu.RLock()
-	defer h.mu.RUnlock()
 	var out []HashSetMatch
 	for _, p := range h.pdq {
 		best := maxDistance + 1
@@ -313,15 +349,17 @@ func (h *hashSets) pdqMatches(qs [][32]byte, maxDistance int) []HashSetMatch {
 		}
 		e, err := s.Entry(p.entry)
 		if err != nil {
-			continue
+			h.mu.RUnlock()
+			return nil, h.unreadable(p.set, s, err)
 		}
 		m := hashset.Match{Set: p.set, Number: p.entry, Entry: e, KnownGood: s.Manifest().KnownGood}
 		out = append(out, HashSetMatch{Set: p.set, Entry: uint64(p.entry), Algorithm: "pdq", Distance: best,
 			Category: entryCategory(m, s.Manifest().DefaultCategory), SourceCategory: e.Category, Series: e.Series,
 			Table: s.Manifest().TableSHA256})
 	}
+	h.mu.RUnlock()
 	slices.SortStableFunc(out, func(a, b HashSetMatch) int { return a.Distance - b.Distance })
-	return out
+	return out, nil
 }
 
 // HashSetImport is a hash set to import.

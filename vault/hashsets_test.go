@@ -268,3 +268,71 @@ func TestScrubFindsAHashSetEditedInPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestHashSetEditedWhileInUseIsNeverAnsweredFrom: an administrator edits
+// a set's files in place while the vault runs, to relabel an entry or to
+// hide a listed digest, meaning to put the bytes back before the next
+// scrub. The deposit that would have been decided on the edited bytes is
+// refused instead (nothing recorded), the set is taken out of use with
+// why, and no deposit event ever carries an answer read from them.
+func TestHashSetEditedWhileInUseIsNeverAnsweredFrom(t *testing.T) {
+	for _, c := range []struct {
+		name, file string
+		// at is the offset to edit, given the file's bytes.
+		at func(b []byte) int64
+	}{
+		{"an entry relabelled", "entries.dat", func(b []byte) int64 { return int64(bytes.Index(b, []byte("known-2.jpg"))) }},
+		{"a listed digest's last byte", "sha256.tab", func(b []byte) int64 {
+			sum := sha256.Sum256([]byte("known 2"))
+			return int64(bytes.Index(b, sum[:])) + 31
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			h := newHotline(t, func(cfg *Config) { cfg.HashSetDir = filepath.Join(dir, "hashsets") })
+			v, ctx := h.v, h.ctx
+			var list strings.Builder
+			for i := 1; i <= 2; i++ {
+				sum := sha256.Sum256(fmt.Appendf(nil, "known %d", i))
+				fmt.Fprintf(&list, "%x  known-%d.jpg\n", sum, i)
+			}
+			if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline",
+				Body: strings.NewReader(list.String())}); err != nil {
+				t.Fatal(err)
+			}
+			if res := h.deposit(t, h.a1, "one.jpg", []byte("known 1"), ""); len(res.Matches) != 1 || res.Known == "" {
+				t.Fatalf("precondition: %+v", res)
+			}
+			p := filepath.Join(dir, "hashsets", "partner", c.file)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			off := c.at(b)
+			if off < 0 {
+				t.Fatal("precondition: the bytes to edit are not in the file")
+			}
+			flipByte(t, p, off)
+			before := v.log.Size()
+			_, err = v.Deposit(ctx, h.a1, DepositRequest{Case: "HL-1", Name: "two.jpg", Body: bytes.NewReader([]byte("known 2"))})
+			if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "hash set partner could not be read") {
+				t.Fatalf("a deposit decided on a set edited in place: %v", err)
+			}
+			for _, ev := range logged(t, v)[before:] {
+				if ev.Type == TypeItemDeposited {
+					t.Fatalf("a deposit was recorded from the edited set: %s", ev.Data)
+				}
+			}
+			flipByte(t, p, off) // put back, before any scrub
+			views, err := v.HashSets(ctx, h.cust)
+			if err != nil || len(views) != 1 || !strings.Contains(views[0].Status, "could not be read as imported") {
+				t.Fatalf("the set's status after the edit: %+v %v", views, err)
+			}
+			// Out of use until imported again: the next deposit is
+			// decided without it, as the set list says.
+			if res := h.deposit(t, h.a1, "two.jpg", []byte("known 2"), ""); len(res.Matches) != 0 {
+				t.Fatalf("a set out of use matched: %+v", res.Matches)
+			}
+		})
+	}
+}

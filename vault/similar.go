@@ -111,7 +111,11 @@ func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID strin
 				}
 				s.Matches = append(s.Matches, SimilarMatch{Item: other, Category: cat, Distance: d})
 			}
-			for _, hm := range v.hashsets.pdqMatches(qs, maxDistance) {
+			near, err := v.hashsets.pdqMatches(qs, maxDistance)
+			if err != nil {
+				return nil, err
+			}
+			for _, hm := range near {
 				s.Matches = append(s.Matches, SimilarMatch{Set: hm.Set, Entry: hm.Entry, Category: hm.Category, Distance: hm.Distance})
 			}
 			slices.SortStableFunc(s.Matches, func(a, b SimilarMatch) int { return a.Distance - b.Distance })

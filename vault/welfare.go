@@ -33,7 +33,8 @@ import (
 // the item has a PDQ hash and items are judged). A record that cannot be
 // read is an error (ErrIntegrity when the log does not vouch for it):
 // the caller answers with it rather than guess whether the item is known.
-// With rec given, the error is always nil.
+// So is a hash set that could not be read as it was imported
+// (hashSets.unreadable), which is taken out of use.
 func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) (string, error) {
 	record := func() (*ItemDeposited, error) {
 		if rec == nil {
@@ -65,7 +66,11 @@ func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) (
 			}
 			d = *r
 		}
-		for _, m := range v.hashsets.match(d) {
+		ms, err := v.hashsets.match(d)
+		if err != nil {
+			return "", err
+		}
+		for _, m := range ms {
 			if Illegal(m.Category) {
 				return fmt.Sprintf("it matches entry %d of hash set %s (%s)", m.Entry, m.Set, m.Category), nil
 			}
