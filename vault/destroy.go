@@ -35,6 +35,14 @@ func (v *Vault) RequestDestruction(ctx context.Context, who Principal, caseID, o
 		case c.Held:
 			return refused(ErrConflict, "the case is under a legal hold")
 		}
+		// One request at a time, as for two-person requests: an
+		// approver never faces two look-alike lines.
+		for _, r := range c.Requests {
+			if v.destructionVoid(r) == nil {
+				return refused(ErrConflict, "case %s already has destruction request %s pending (asked by %s under order %q, until %s): a second custodian approves or rejects it, or its custodian withdraws it (custos reject %s --reason TEXT)",
+					caseID, r.Request, r.By, r.Order, v.destructionExpires(r).UTC().Format(time.RFC3339), r.Request)
+			}
+		}
 		return nil
 	}
 	if err := v.now(caseID, pre); err != nil {

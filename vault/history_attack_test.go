@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +138,134 @@ func TestAmbiguousURLIsRefused(t *testing.T) {
 	r, _ = v.state.getReport(rp)
 	if !r.notice(a).RemovedAt.IsZero() || r.notice(b).RemovedAt.IsZero() {
 		t.Fatal("the removal given exactly was recorded for the other URL")
+	}
+}
+
+// TestReportViewIsTheCasesAnalystsOnly: what was decided about a report
+// in a case (its assessor, the notices sent and forwardings made in it,
+// its closing reason) is shown to that case's analysts, custodians and
+// auditors, and not to an analyst of another case, who sees that the
+// report exists and is in a case they are not assigned to; a notice
+// sent before the report was assessed is everyone's. And a URL noticed
+// again shows the latest sending, to its recipient, beside the first.
+func TestReportViewIsTheCasesAnalystsOnly(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	outsider := enrolled(t, v, "ana4", RoleAnalyst) // not a member of HL-1
+	early, in := "https://host.example/early", "https://host.example/in-case"
+	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{early, in},
+		At: time.Now().Add(-3 * time.Hour).UTC().Format(time.RFC3339)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.SendNotice(ctx, h.a1, rp, NoticeSent{URL: early, To: "Provider A", Via: "email",
+		At: time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AssessReport(ctx, h.a1, rp, "HL-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.SendNotice(ctx, h.a1, rp, NoticeSent{URL: in, To: "Provider B", Via: "email", Reference: "TICKET-SECRET-1"}); err != nil {
+		t.Fatal(err)
+	}
+	stated := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	if err := v.SendNotice(ctx, h.a1, rp, NoticeSent{URL: early, To: "Provider C", Via: "web-form", At: stated.Format(time.RFC3339)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ForwardReport(ctx, h.a1, rp, "Police Unit X", "police", "csv"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.CloseReport(ctx, h.a1, rp, "actioned", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, read := range []func(Principal) (ReportView, error){
+		func(p Principal) (ReportView, error) { return v.ReportDetail(ctx, p, rp) },
+		func(p Principal) (ReportView, error) {
+			rs, err := v.Reports(ctx, p, "")
+			if err != nil || len(rs) != 1 {
+				return ReportView{}, fmt.Errorf("%d reports listed, %v", len(rs), err)
+			}
+			return rs[0], nil
+		},
+	} {
+		rv, err := read(outsider)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rv.CaseWithheld || rv.Case != "" || rv.AssessedBy != "" || rv.ClosedReason != "" || len(rv.Forwards) != 0 || len(rv.Items) != 0 {
+			t.Errorf("an analyst of another case reads the case's decisions: %+v", rv)
+		}
+		// The early URL's notice was sent before the assessment, then
+		// again in the case: the latest sending is the case's.
+		if len(rv.Notices) != 0 {
+			t.Errorf("an analyst of another case reads the notices sent in it: %+v", rv.Notices)
+		}
+		for _, reader := range []Principal{h.a1, h.cust} {
+			rv, err := read(reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rv.CaseWithheld || rv.Case != "HL-1" || rv.AssessedBy == "" || rv.ClosedReason != "actioned" || len(rv.Forwards) != 1 || len(rv.Notices) != 2 {
+				t.Errorf("%s's view: %+v", reader.Name, rv)
+			}
+			for _, n := range rv.Notices {
+				if n.URL != early {
+					continue
+				}
+				if n.To != "Provider C" || n.ResentAt == nil || !n.ResentAt.Equal(stated) || n.SentAt.Equal(stated) {
+					t.Errorf("a URL noticed again: to %s, first %s, again %v (stated %s)", n.To, n.SentAt, n.ResentAt, stated)
+				}
+			}
+		}
+	}
+	// A notice sent before any assessment stays everyone's.
+	rp2, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/other"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.SendNotice(ctx, h.a1, rp2, NoticeSent{URL: "https://host.example/other", To: "Provider D", Via: "email"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AssessReport(ctx, h.a1, rp2, "HL-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	rv, err := v.ReportDetail(ctx, outsider, rp2)
+	if err != nil || len(rv.Notices) != 1 || !rv.CaseWithheld {
+		t.Errorf("a notice sent before the assessment: %+v %v", rv, err)
+	}
+}
+
+// TestStatisticsCountAnAnalystsCasesOnly: an analyst narrows the period
+// around one deposit in a police case they are not assigned to; the
+// item figures count none of it (they are the assigned cases'), while a
+// custodian's count it, and the analyst's own case's deposit is counted.
+func TestStatisticsCountAnAnalystsCasesOnly(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	if err := v.OpenCase(ctx, h.inv, "POL-1", "police case"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := v.Deposit(ctx, h.inv, DepositRequest{Case: "POL-1", Name: "seized.jpg", Body: strings.NewReader("seized on a phone")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, _ := v.state.getItem(res.ID)
+	from, to := it.At.Add(-time.Millisecond), it.At.Add(time.Millisecond)
+	s, err := v.Statistics(ctx, h.a1, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.ItemsOfAssignedCases || s.Items.Deposited != 0 || len(s.ByCategory) != 0 {
+		t.Fatalf("an analyst's statistics tell another case's deposit: %+v", s)
+	}
+	s, err = v.Statistics(ctx, h.cust, from, to)
+	if err != nil || s.ItemsOfAssignedCases || s.Items.Deposited != 1 {
+		t.Fatalf("a custodian's statistics: %+v %v", s, err)
+	}
+	own := h.deposit(t, h.a1, "own.jpg", []byte("a capture"), "")
+	ownIt, _ := v.state.getItem(own.ID)
+	s, err = v.Statistics(ctx, h.a1, ownIt.At.Add(-time.Millisecond), ownIt.At.Add(time.Millisecond))
+	if err != nil || s.Items.Deposited != 1 {
+		t.Fatalf("an analyst's statistics of their own case: %+v %v", s, err)
 	}
 }

@@ -574,4 +574,24 @@ func TestExposureOfStaff(t *testing.T) {
 	if _, err := v.ExposureOfStaff(ctx, h.a1, ""); !errors.Is(err, ErrForbidden) || v.log.Size() != before+1 {
 		t.Fatalf("an analyst asking for everyone's exposure: %v (%d events)", err, v.log.Size()-before)
 	}
+	// Removed since, a person stays listed for the days they were shown
+	// evidence, marked; one removed who was shown nothing is not listed.
+	if _, err := v.Remove(ctx, h.cust, h.a2.Name, "left the hotline"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Remove(ctx, h.cust, h.a3.Name, "left the hotline"); err != nil {
+		t.Fatal(err)
+	}
+	e, err = v.ExposureOfStaff(ctx, h.cust, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.People) == 0 || e.People[0].Person != h.a2.Name || e.People[0].Items != 2 || !e.People[0].Removed {
+		t.Fatalf("a removed analyst's exposure of the day: %+v", e.People)
+	}
+	for _, p := range e.People {
+		if p.Person == h.a3.Name {
+			t.Fatalf("a removed analyst shown nothing is listed: %+v", p)
+		}
+	}
 }

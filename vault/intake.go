@@ -189,15 +189,19 @@ type ReportView struct {
 	Contact     string    `json:"contact,omitempty"`
 	// ContactWithheld says that the reporter gave a contact, which only
 	// analysts see.
-	ContactWithheld bool          `json:"contact_withheld,omitempty"`
-	Reference       string        `json:"reference,omitempty"`
-	Case            string        `json:"case,omitempty"`
-	AssessedBy      string        `json:"assessed_by,omitempty"`
-	ClosedReason    string        `json:"closed_reason,omitempty"`
-	ClosedAt        *time.Time    `json:"closed_at,omitempty"`
-	Items           []string      `json:"items"`
-	Notices         []NoticeView  `json:"notices"`
-	Forwards        []ForwardView `json:"forwards"`
+	ContactWithheld bool   `json:"contact_withheld,omitempty"`
+	Reference       string `json:"reference,omitempty"`
+	Case            string `json:"case,omitempty"`
+	// CaseWithheld says that the report is in a case the reader is not
+	// assigned to: its case, items, assessor, closing reason, and the
+	// notices and forwardings made in that case are not shown.
+	CaseWithheld bool          `json:"case_withheld,omitempty"`
+	AssessedBy   string        `json:"assessed_by,omitempty"`
+	ClosedReason string        `json:"closed_reason,omitempty"`
+	ClosedAt     *time.Time    `json:"closed_at,omitempty"`
+	Items        []string      `json:"items"`
+	Notices      []NoticeView  `json:"notices"`
+	Forwards     []ForwardView `json:"forwards"`
 	// History is every event of the report, oldest first, in words:
 	// notes, reasons, closings and reopenings included (ReportDetail
 	// only; read from the custody log).
@@ -217,14 +221,20 @@ type ReportEventView struct {
 
 // NoticeView is one URL's notice and takedown.
 type NoticeView struct {
-	URL            string     `json:"url"`
-	To             string     `json:"to"`
-	Via            string     `json:"via"`
-	Reference      string     `json:"reference,omitempty"`
-	Country        string     `json:"country,omitempty"`
+	URL       string `json:"url"`
+	To        string `json:"to"`
+	Via       string `json:"via"`
+	Reference string `json:"reference,omitempty"`
+	Country   string `json:"country,omitempty"`
+	// SentAt is when the URL was first noticed, from which its removal
+	// is timed; ResentAt, when it was noticed again, the latest sending
+	// (to To, via Via).
 	SentAt         time.Time  `json:"sent_at"`
+	ResentAt       *time.Time `json:"resent_at,omitempty"`
 	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
 	RemovedAt      *time.Time `json:"removed_at,omitempty"`
+
+	inCase string // the case it was sent in (reportView)
 }
 
 // ForwardView is one forwarding of a report.
@@ -237,6 +247,8 @@ type ForwardView struct {
 	SHA256 string    `json:"sha256"`
 	At     time.Time `json:"at"`
 	By     string    `json:"by"`
+
+	inCase string // the case it was forwarded in (reportView)
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -263,11 +275,26 @@ func (v *Vault) reportView(ctx context.Context, r Report, who Principal) ReportV
 		}
 		out.Contact = c
 	}
-	if r.Case != "" && who.Role == RoleAnalyst {
-		if c, _ := v.state.getCase(r.Case); !assigned(who, c) {
-			out.Case, out.Items = "", []string{}
-		}
+	if who.Role != RoleAnalyst {
+		return out
 	}
+	// What was decided about the report in a case (assessing it, its
+	// notices, forwardings and closing reason) is that case's analysts'
+	// to read, as its history is (ReportDetail): an analyst of another
+	// case sees that the report exists, its URLs and its status.
+	mayKnow := func(caseID string) bool {
+		if caseID == "" {
+			return true
+		}
+		c, _ := v.state.getCase(caseID)
+		return assigned(who, c)
+	}
+	if !mayKnow(r.Case) {
+		out.Case, out.Items, out.AssessedBy, out.ClosedReason = "", []string{}, "", ""
+		out.CaseWithheld = true
+	}
+	out.Notices = slices.DeleteFunc(out.Notices, func(n NoticeView) bool { return !mayKnow(n.inCase) })
+	out.Forwards = slices.DeleteFunc(out.Forwards, func(f ForwardView) bool { return !mayKnow(f.inCase) })
 	return out
 }
 
@@ -280,10 +307,12 @@ func (r Report) view(who Principal) ReportView {
 	}
 	for _, n := range r.Notices {
 		out.Notices = append(out.Notices, NoticeView{URL: n.URL, To: n.To, Via: n.Via, Reference: n.Reference, Country: n.Country,
-			SentAt: n.SentAt.UTC(), AcknowledgedAt: timePtr(n.AcknowledgedAt), RemovedAt: timePtr(n.RemovedAt)})
+			SentAt: n.SentAt.UTC(), ResentAt: timePtr(n.LastSentAt), AcknowledgedAt: timePtr(n.AcknowledgedAt), RemovedAt: timePtr(n.RemovedAt),
+			inCase: n.Case})
 	}
 	for _, f := range r.Forwards {
-		out.Forwards = append(out.Forwards, ForwardView{To: f.To, Kind: f.Kind, Format: f.Format, Items: f.Items, URLs: f.URLs, SHA256: f.SHA256, At: f.At.UTC(), By: f.By})
+		out.Forwards = append(out.Forwards, ForwardView{To: f.To, Kind: f.Kind, Format: f.Format, Items: f.Items, URLs: f.URLs, SHA256: f.SHA256, At: f.At.UTC(), By: f.By,
+			inCase: f.Case})
 	}
 	return out
 }

@@ -416,15 +416,17 @@ func TestEndedRequestSaysWhoEndedIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := v.RequestDestruction(ctx, p["c2"], "E-1", "ORD-1", "court order"); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "already has destruction request "+first+" pending") {
+		t.Fatalf("a second destruction request beside a pending one: %v", err)
+	}
+	clk.advance(DefaultRequestTTL + time.Hour) // the first expires unanswered
 	second, err := v.RequestDestruction(ctx, p["c2"], "E-1", "ORD-1", "court order")
 	if err != nil {
+		t.Fatalf("asking again once the first expired: %v", err)
+	}
+	if _, err := v.ApproveDestruction(ctx, p["c3"], "E-1", second); err != nil {
 		t.Fatal(err)
 	}
-	clk.advance(time.Hour)
-	if _, err := v.ApproveDestruction(ctx, p["c3"], "E-1", first); err != nil {
-		t.Fatal(err)
-	}
-	clk.advance(DefaultRequestTTL + time.Hour)
 	ask("a5") // a request's opening drops those expired since
 	stamp := "2026-12-02T09:"
 	cases := []struct {
@@ -442,10 +444,10 @@ func TestEndedRequestSaysWhoEndedIt(t *testing.T) {
 			"request " + withdrawn + " was withdrawn by its requester c1 at " + stamp},
 		{"approve an expired request", func() error { _, err := v.Approve(ctx, p["c2"], expired); return err },
 			"request " + expired + " expired unanswered at 2026-12-09T09:"},
-		{"reject an approved destruction request", func() error { _, err := v.Reject(ctx, p["c2"], first, "late"); return err },
-			"destruction request " + first + " was already approved by c3 at 2026-12-02T10:"},
-		{"reject the destruction request another's approval overtook", func() error { _, err := v.Reject(ctx, p["c1"], second, "late"); return err },
-			"destruction request " + second + " ended when c3 approved " + first},
+		{"reject an approved destruction request", func() error { _, err := v.Reject(ctx, p["c1"], second, "late"); return err },
+			"destruction request " + second + " was already approved by c3 at 2026-12-09T10:"},
+		{"reject the destruction request another's approval overtook", func() error { _, err := v.Reject(ctx, p["c2"], first, "late"); return err },
+			"destruction request " + first + " ended when c3 approved " + second},
 	}
 	check := func(v *Vault) {
 		t.Helper()

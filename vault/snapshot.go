@@ -54,7 +54,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // (Request.void, DestructionRequest.Void), and a hotline report keeps the
 // positions of its events (Report.Events).
 // Version 8: how each request that left the state ended (State.decided),
-// so that a late decision on it is told who ended it and when.
+// so that a late decision on it is told who ended it and when; a notice's
+// latest sending (Notice.LastSentAt), and the case a notice or forwarding
+// was made in (Notice.Case, Forward.Case).
 const stateVersion = 8
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC

@@ -53,8 +53,15 @@ type Closing struct {
 // Notice is the notice and takedown of one reported URL.
 type Notice struct {
 	NoticeSent
+	// SentAt is the first sending's time, from which removal is timed;
+	// LastSentAt the latest sending's (to To), when the URL was noticed
+	// again, else zero.
 	SentAt, AcknowledgedAt, RemovedAt time.Time
+	LastSentAt                        time.Time
 	By                                string
+	// Case is the case the report was in when the notice was last sent
+	// ("" before it was assessed): its analysts' to read.
+	Case string
 }
 
 // Forward is a report forwarded out of the vault.
@@ -62,6 +69,8 @@ type Forward struct {
 	ReportForwarded
 	At time.Time
 	By string
+	// Case is the case the report was in when it was forwarded.
+	Case string
 }
 
 // Vote is one person's classification of an item.
@@ -241,8 +250,9 @@ func applyNoticeSent(s *State, ev *events.Event) error {
 		// A notice sent again (to another provider, or repeated) keeps
 		// the first sending time: removal is timed from the first.
 		n.To, n.Via, n.Reference, n.Country = d.To, d.Via, d.Reference, d.Country
+		n.LastSentAt, n.Case = statedTime(d.At, ev.Timestamp()), ev.Case
 	} else {
-		r.Notices = append(r.Notices, &Notice{NoticeSent: d, SentAt: statedTime(d.At, ev.Timestamp()), By: ev.Actor.Person})
+		r.Notices = append(r.Notices, &Notice{NoticeSent: d, SentAt: statedTime(d.At, ev.Timestamp()), By: ev.Actor.Person, Case: ev.Case})
 	}
 	if r.Status != StatusClosed {
 		r.Status = StatusActioned
@@ -282,7 +292,7 @@ func applyReportForwarded(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	r.Forwards = append(r.Forwards, Forward{ReportForwarded: d, At: ev.Timestamp(), By: ev.Actor.Person})
+	r.Forwards = append(r.Forwards, Forward{ReportForwarded: d, At: ev.Timestamp(), By: ev.Actor.Person, Case: ev.Case})
 	if r.Status != StatusClosed {
 		r.Status = StatusActioned
 	}

@@ -34,6 +34,12 @@ type Stats struct {
 	Notices NoticeStats `json:"notices"`
 	// Forwarded counts reports forwarded in the period, by kind.
 	Forwarded map[string]int `json:"forwarded"`
+	// ItemsOfAssignedCases is set when the item figures (Items,
+	// ByCategory, MatchesByHashSet) count only the cases the reader is
+	// assigned to: an analyst's, since another case's items are its own
+	// analysts' to know, even counted (a narrow period would otherwise
+	// tell one item's deposit, category and matches).
+	ItemsOfAssignedCases bool `json:"items_of_assigned_cases,omitempty"`
 }
 
 // ReportStats counts reports.
@@ -139,9 +145,22 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 		}
 	}
 	s.Notices.RemovalHours, s.Notices.FromReportHours = percentiles(removal), percentiles(fromReport)
+	s.ItemsOfAssignedCases = who.Role == RoleAnalyst
+	mayCount := map[string]bool{}
 	for _, it := range v.state.allItems() {
 		if !in(it.At) {
 			continue
+		}
+		if s.ItemsOfAssignedCases {
+			ok, seen := mayCount[it.Case]
+			if !seen {
+				c, _ := v.state.getCase(it.Case)
+				ok = assigned(who, c)
+				mayCount[it.Case] = ok
+			}
+			if !ok {
+				continue
+			}
 		}
 		s.Items.Deposited++
 		cl := v.classification(it)

@@ -174,6 +174,9 @@ type PersonOfTheDay struct {
 	ExposureDay
 	// OverLimit: the day's items reached the daily limit.
 	OverLimit bool `json:"over_limit,omitempty"`
+	// Removed: the person has been removed since; listed for the days
+	// they were shown evidence.
+	Removed bool `json:"removed,omitempty"`
 }
 
 // ExposureOfStaff is every analyst's and investigator's exposure on date
@@ -191,13 +194,17 @@ func (v *Vault) ExposureOfStaff(ctx context.Context, who Principal, date string)
 	}
 	out := StaffExposure{Date: date, Limit: v.cfg.ExposureDailyLimit, People: []PersonOfTheDay{}}
 	for _, p := range v.state.allPersons() {
-		if p.Removed || !handlesEvidence(p.Role) {
+		if !handlesEvidence(p.Role) {
 			continue
 		}
 		e := v.state.exposureOf(p.Name)[date]
+		if p.Removed && e.Items == 0 && e.Overrides == 0 {
+			continue // gone, and shown nothing that day
+		}
 		day := PersonOfTheDay{Person: p.Name, Role: p.Role, ExposureDay: ExposureDay{Date: date, Items: e.Items, Overrides: e.Overrides,
 			VideoMinutes: float64(e.VideoMS) / 60000}}
 		day.OverLimit = out.Limit > 0 && e.Items >= out.Limit
+		day.Removed = p.Removed
 		out.People = append(out.People, day)
 	}
 	slices.SortFunc(out.People, func(a, b PersonOfTheDay) int {

@@ -133,6 +133,8 @@ func printReport(w io.Writer, r vault.ReportView) {
 	}
 	if r.Case != "" {
 		fmt.Fprintf(w, "  case       %s (assessed by %s)\n", r.Case, r.AssessedBy)
+	} else if r.CaseWithheld {
+		fmt.Fprintln(w, "  case       one you are not assigned to: what was decided in it is for its analysts")
 	}
 	if r.ClosedAt != nil {
 		fmt.Fprintf(w, "  closed     %s: %s\n", when(*r.ClosedAt), r.ClosedReason)
@@ -147,12 +149,19 @@ func printReport(w io.Writer, r vault.ReportView) {
 			if n.URL != u {
 				continue
 			}
-			fmt.Fprintf(w, "      notice to %s by %s at %s%s%s\n", safeText(n.To), n.Via, when(n.SentAt), prefixed(", ref ", safeText(n.Reference)), prefixed(", hosted in ", safeText(n.Country)))
+			if n.ResentAt != nil {
+				// Noticed again: the latest sending is to n.To; removal
+				// is timed from the first.
+				fmt.Fprintf(w, "      first noticed at %s\n", when(n.SentAt))
+				fmt.Fprintf(w, "      noticed again, to %s by %s at %s%s%s\n", safeText(n.To), n.Via, when(*n.ResentAt), prefixed(", ref ", safeText(n.Reference)), prefixed(", hosted in ", safeText(n.Country)))
+			} else {
+				fmt.Fprintf(w, "      notice to %s by %s at %s%s%s\n", safeText(n.To), n.Via, when(n.SentAt), prefixed(", ref ", safeText(n.Reference)), prefixed(", hosted in ", safeText(n.Country)))
+			}
 			if n.AcknowledgedAt != nil {
 				fmt.Fprintf(w, "      acknowledged at %s\n", when(*n.AcknowledgedAt))
 			}
 			if n.RemovedAt != nil {
-				fmt.Fprintf(w, "      removed at %s (%s after the notice)\n", when(*n.RemovedAt), vault.ElapsedWords(n.RemovedAt.Sub(n.SentAt)))
+				fmt.Fprintf(w, "      removed at %s (%s after the first notice)\n", when(*n.RemovedAt), vault.ElapsedWords(n.RemovedAt.Sub(n.SentAt)))
 			}
 		}
 	}
@@ -387,7 +396,11 @@ func runExposure(args []string, stdout io.Writer) error {
 			if p.OverLimit {
 				over = "reached"
 			}
-			rows = append(rows, []string{p.Person, p.Role, fmt.Sprint(p.Items), fmt.Sprint(p.Overrides), fmt.Sprintf("%.1f", p.VideoMinutes), over})
+			name := p.Person
+			if p.Removed {
+				name += " (removed since)"
+			}
+			rows = append(rows, []string{name, p.Role, fmt.Sprint(p.Items), fmt.Sprint(p.Overrides), fmt.Sprintf("%.1f", p.VideoMinutes), over})
 		}
 		limit := "no daily limit is set"
 		if s.Limit > 0 {
@@ -459,6 +472,9 @@ func runStats(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "reports closed, by reason: %s\n", counts(s.Reports.Closed))
 	// The counts after the first overlap (an item can be known and new:
 	// first seen here, then classified): each is "of those deposited".
+	if s.ItemsOfAssignedCases {
+		fmt.Fprintln(stdout, "items: of the cases you are assigned to (another case's items are for its own analysts)")
+	}
 	fmt.Fprintf(stdout, "items deposited: %d; of them (one item may count in several): %d matched a hash set, %d are known material now, %d were new (first seen, matching no set), %d known good, %d images, %d videos\n",
 		s.Items.Deposited, s.Items.Matched, s.Items.Known, s.Items.New, s.Items.KnownGood, s.Items.Images, s.Items.Videos)
 	fmt.Fprintf(stdout, "by settled category (by votes, or a hash-set match at deposit; known material with no settled category counts as unclassified): %s\n", counts(s.ByCategory))

@@ -636,26 +636,38 @@ func TestRolesManageCase(t *testing.T) {
 	cust.get("/app/requests").has(t, "one's own destruction among the approvals", m[1], "Your request")
 	cust2.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}}).status(t, "destruction approved without the confirmation", http.StatusBadRequest)
 	rv.onlyRefusals(before, "refused destruction approvals")
-	// A second request for the same case: offered for rejection to the
-	// other custodian, withdrawn by its own.
-	p = cust.send("/app/cases/C-2/destruction", url.Values{"order": {"CO-2026-8"}, "reason": {"asked twice"}})
-	m2 := regexp.MustCompile(`<code id="destruction-request">(dr_[0-9a-f]+)</code>`).FindStringSubmatch(p.raw2())
-	if m2 == nil {
-		t.Fatalf("second destruction request: no id\n%s", p.body)
-	}
-	cust2.get("/app/requests").has(t, "a destruction request's rejection", "/app/requests/"+m2[1]+"/reject")
-	cust2.get("/app/cases/C-2/manage").has(t, "a destruction request's rejection on the case's page", "/app/requests/"+m2[1]+"/reject")
-	cust.refusedWithoutCSRF(t, "/app/requests/"+m2[1]+"/reject", url.Values{"reason": {"asked twice"}})
+	// A second request beside the pending one is refused, naming it.
 	before = rv.size()
-	p = cust.send("/app/requests/"+m2[1]+"/reject", url.Values{"reason": {"asked twice"}})
+	p = cust2.send("/app/cases/C-2/destruction", url.Values{"order": {"CO-2026-8"}, "reason": {"asked twice"}})
+	p.status(t, "a second destruction request", http.StatusConflict)
+	p.has(t, "a second destruction request", m[1])
+	rv.onlyRefusals(before, "a second destruction request")
+	// The pending one is offered for rejection to the other custodian,
+	// and withdrawn by its own; then a new one can be asked.
+	cust2.get("/app/requests").has(t, "a destruction request's rejection", "/app/requests/"+m[1]+"/reject")
+	cust2.get("/app/cases/C-2/manage").has(t, "a destruction request's rejection on the case's page", "/app/requests/"+m[1]+"/reject")
+	cust.refusedWithoutCSRF(t, "/app/requests/"+m[1]+"/reject", url.Values{"reason": {"asked twice"}})
+	before = rv.size()
+	p = cust.send("/app/requests/"+m[1]+"/reject", url.Values{"reason": {"wrong order number"}})
 	p.status(t, "withdrawal of a destruction request", http.StatusOK)
 	p.has(t, "withdrawal of a destruction request", "Your request is withdrawn")
 	if ev := rv.eventOf(before, vault.TypeDestructionRejected); ev == nil || ev.Case != "C-2" || ev.Actor.Person != "cust" {
 		t.Fatalf("no case.destruction.rejected event of cust for C-2: %+v", ev)
 	}
-	cust2.get("/app/requests").lacks(t, "a withdrawn destruction request", m2[1])
+	cust2.get("/app/requests").lacks(t, "a withdrawn destruction request", m[1])
+	p = cust.send("/app/cases/C-2/destruction", url.Values{"order": {"CO-2026-8"}, "reason": {"retention ended"}})
+	m2 := regexp.MustCompile(`<code id="destruction-request">(dr_[0-9a-f]+)</code>`).FindStringSubmatch(p.raw2())
+	if m2 == nil {
+		t.Fatalf("a destruction request after the withdrawal: no id\n%s", p.body)
+	}
+	// The withdrawn one cannot be approved: who ended it, and when.
 	before = rv.size()
 	p = cust2.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m[1]}, "confirm": {"yes"}})
+	p.status(t, "approving a withdrawn destruction request", http.StatusConflict)
+	p.has(t, "approving a withdrawn destruction request", "withdrawn by its requester cust")
+	rv.onlyRefusals(before, "approving a withdrawn destruction request")
+	before = rv.size()
+	p = cust2.send("/app/cases/C-2/destruction/approve", url.Values{"request": {m2[1]}, "confirm": {"yes"}})
 	p.status(t, "destruction approval", http.StatusOK)
 	p.has(t, "destruction approval", "Case C-2 is destroyed")
 	if rv.eventOf(before, vault.TypeCaseDestroyed) == nil {
