@@ -340,6 +340,31 @@ func packageCases() []caseDef {
 				}
 				return k.before(pkgformat.ReportName, specialHeader("PaxHeaders/report.txt", 'x', "ustar\x0000", rec))
 			}),
+		invalid("container-pax-path-other-name", "container.names", "report.txt's ustar header names it evil.sh, and a pax extended header before it gives the path report.txt: a reader that does not know pax extracts it as evil.sh", "which a reader that does not know pax extracts it as",
+			func(k *caseKit) []byte {
+				body := " path=" + pkgformat.ReportName + "\n"
+				n := len(body) + 1
+				for len(fmt.Sprint(n))+len(body) != n {
+					n++
+				}
+				pax := specialHeader("PaxHeaders/report.txt", 'x', "ustar\x0000", []byte(fmt.Sprintf("%d%s", n, body)))
+				b := k.header(k.base, pkgformat.ReportName, func(h []byte) { copy(h[0:100], append([]byte("evil.sh"), make([]byte, 93)...)) })
+				for _, m := range k.ms {
+					if m.name == pkgformat.ReportName {
+						return append(append(bytes.Clone(b[:m.header]), pax...), b[m.header:]...)
+					}
+				}
+				return nil
+			}),
+		valid("container-pax-path-same-name", "container.names", "report.txt's header preceded by a pax extended header whose path is report.txt, as some writers give every member",
+			func(k *caseKit) []byte {
+				body := " path=" + pkgformat.ReportName + "\n"
+				n := len(body) + 1
+				for len(fmt.Sprint(n))+len(body) != n {
+					n++
+				}
+				return k.before(pkgformat.ReportName, specialHeader("PaxHeaders/report.txt", 'x', "ustar\x0000", []byte(fmt.Sprintf("%d%s", n, body))))
+			}),
 		invalid("container-directory-member", "container.members", "a directory member events/ before the first event", "events/",
 			func(k *caseKit) []byte {
 				var hb bytes.Buffer
@@ -450,6 +475,42 @@ func packageCases() []caseDef {
 				return k.tar(k.manifest(k.clone(), func(s string) string {
 					s = strings.Replace(s, pkgformat.KeyFingerprint(k.vkey), pkgformat.KeyFingerprint(upper), 1)
 					return strings.Replace(s, k.vkey, upper, 1)
+				}))
+			}),
+		invalid("manifest-md5-malformed", "manifest.hex", "the first item's md5 cut to 31 hex digits (which a verifier comparing it with the deposit event alone would let pass if both were forged alike)", "md5 is not 32 lowercase hex digits",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), func(s string) string {
+					i := strings.Index(s, `"md5": "`) + len(`"md5": "`)
+					return s[:i] + s[i+1:]
+				}))
+			}),
+		invalid("manifest-md5-empty", "manifest.hex", `the first item's md5 given as "" (section 2 omits it when the deposit computed none)`, "md5 or sha1 is empty",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), func(s string) string {
+					i := strings.Index(s, `"md5": "`) + len(`"md5": "`)
+					return s[:i] + s[i+32:]
+				}))
+			}),
+		invalid("manifest-item-id", "manifest.ids", "the first item's id is item-one, not it_ and 24 hex digits", "is not it_ and 24 lowercase hex digits",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), func(s string) string {
+					i := strings.Index(s, `"id": "it_`) + len(`"id": "`)
+					return s[:i] + "item-one" + s[i+27:]
+				}))
+			}),
+		invalid("manifest-package-id", "manifest.ids", "the package id is PK-1, not pk_ and 24 hex digits", "is not pk_ and 24 lowercase hex digits",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), func(s string) string {
+					i := strings.Index(s, `"package": "pk_`) + len(`"package": "`)
+					return s[:i] + "PK-1" + s[i+27:]
+				}))
+			}),
+		invalid("manifest-recipient-malformed", "manifest.recipient", "the recipient is age1notarecipient, neither an X25519 nor a hybrid age recipient", "neither an X25519 age recipient",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), func(s string) string {
+					i := strings.Index(s, `"recipient": "`) + len(`"recipient": "`)
+					j := i + strings.Index(s[i:], `"`)
+					return s[:i] + "age1notarecipient" + s[j:]
 				}))
 			}),
 		invalid("manifest-recipient-uppercase", "manifest.recipient", "the recipient written in upper case (age reads Bech32 in either case)", "canonical lower case",

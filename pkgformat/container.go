@@ -118,8 +118,37 @@ func (v *verification) header(want string) (*tar.Header, error) {
 			return nil, fmt.Errorf("%s: its pax extended header holds the record %q; a package's holds only the member's path (section 1)", want, truncate(k))
 		}
 	}
+	// A reader that does not know pax takes the ustar header's own name:
+	// it must be the member's, or, for a path longer than its field, the
+	// field filled with the path's first bytes (section 1), so that no
+	// reader extracts the member under another name.
+	if _, ok := h.PAXRecords["path"]; ok {
+		blk := v.raw.last(512)
+		if u := ustarName(blk); u != h.Name && !(len(h.Name) > 100 && len(u) == 100 && strings.HasPrefix(h.Name, u)) {
+			return nil, fmt.Errorf("%s: its ustar header names it %q, which a reader that does not know pax extracts it as (section 1)", want, truncate(u))
+		}
+	}
 	v.prevSize = h.Size
 	return h, nil
+}
+
+// ustarName is the name a ustar header block gives its member without
+// pax: the name field, joined after the prefix field when the header has
+// ustar's magic and a prefix.
+func ustarName(blk []byte) string {
+	cstr := func(b []byte) string {
+		if i := bytes.IndexByte(b, 0); i >= 0 {
+			b = b[:i]
+		}
+		return string(b)
+	}
+	name := cstr(blk[0:100])
+	if string(blk[257:263]) == "ustar\x00" {
+		if prefix := cstr(blk[345:500]); prefix != "" {
+			name = prefix + "/" + name
+		}
+	}
+	return name
 }
 
 // headerBlocks checks what Next read for one member, after pad bytes of

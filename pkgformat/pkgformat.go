@@ -142,6 +142,9 @@ type Timestamp struct {
 // MaxTimestamps bounds the time-stamp tokens of a package.
 const MaxTimestamps = 16
 
+// MaxTimestampToken bounds a time-stamp token's DER (section 4.1).
+const MaxTimestampToken = 65536
+
 // TimestampPath returns the archive path of the n-th time-stamp token
 // (from 0): "timestamps/1.tst", "timestamps/2.tst", ...
 func TimestampPath(n int) string { return fmt.Sprintf("timestamps/%d.tst", n+1) }

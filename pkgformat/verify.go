@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"crypto/md5"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -11,8 +13,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -397,6 +401,9 @@ func (v *verification) timestamp(i int, name string) error {
 	_, b, err := v.next(name)
 	if err != nil {
 		return err
+	}
+	if len(b) > MaxTimestampToken {
+		return fmt.Errorf("%s is %d bytes; a time-stamp token is at most %d (section 4.1)", name, len(b), MaxTimestampToken)
 	}
 	if sha256Hex(b) != v.m.Timestamps[i].SHA256 {
 		return fmt.Errorf("%s is not the time-stamp token the signed manifest names", name)
@@ -909,10 +916,22 @@ func ParseManifest(b []byte) (*Manifest, error) {
 	if len(m.Events) > MaxMembers || len(m.Items) > MaxMembers {
 		return nil, errors.New("manifest.json: too many members")
 	}
+	// An empty md5 or sha1 decodes as an absent one; section 2 has them
+	// absent when the deposit computed none, never empty. (Outside a
+	// string a quotation mark is JSON's own, so this finds members.)
+	if emptyHash.Match(b) {
+		return nil, errors.New("manifest.json: an item's md5 or sha1 is empty; section 2 omits them when the deposit computed none")
+	}
+	if !idOf("pk_", m.Package) {
+		return nil, fmt.Errorf("manifest.json: package %q is not pk_ and 24 lowercase hex digits (section 2)", truncate(m.Package))
+	}
 	paths, ids := map[string]bool{}, map[string]bool{}
 	for i, it := range m.Items {
 		if it.Path != ItemPath(i, it.Name) || paths[it.Path] {
 			return nil, fmt.Errorf("manifest.json: item %d has path %q", i, it.Path)
+		}
+		if err := itemGrammar(it); err != nil {
+			return nil, fmt.Errorf("manifest.json: item %d: %w (section 2)", i, err)
 		}
 		if ids[it.ID] {
 			return nil, fmt.Errorf("manifest.json: item %d is %s again: a package holds each item once", i, truncate(it.ID))
@@ -924,6 +943,9 @@ func ParseManifest(b []byte) (*Manifest, error) {
 	// key in two ways.
 	if m.Recipient != strings.ToLower(m.Recipient) {
 		return nil, errors.New("manifest.json: recipient is not in canonical lower case (section 2)")
+	}
+	if !recipientGrammar(m.Recipient) {
+		return nil, fmt.Errorf("manifest.json: recipient %q is neither an X25519 age recipient (age1, 62 characters) nor a hybrid one (age1pq1, 1,959 characters) (section 2)", truncate(m.Recipient))
 	}
 	for i, e := range m.Events {
 		if i > 0 && e.Seq <= m.Events[i-1].Seq {
@@ -949,6 +971,55 @@ func ParseManifest(b []byte) (*Manifest, error) {
 		return nil, errors.New("manifest.json: report_pdf_sha256 is missing or malformed")
 	}
 	return &m, nil
+}
+
+// idOf reports whether id is prefix and 24 lowercase hex digits, as
+// package and item ids are (section 2).
+func idOf(prefix, id string) bool {
+	return len(id) == len(prefix)+24 && strings.HasPrefix(id, prefix) && events.IsHex(id[len(prefix):], 24)
+}
+
+// itemGrammar checks an item's id and hashes against section 2: ids of
+// their form, hashes in lowercase hex of their length, MD5 and SHA-1
+// absent rather than empty. A value of another form is refused even
+// where it equals the deposit event's, so that the two cannot agree on
+// something that is not a hash.
+func itemGrammar(it Item) error {
+	switch {
+	case !idOf("it_", it.ID):
+		return fmt.Errorf("id %q is not it_ and 24 lowercase hex digits", truncate(it.ID))
+	case !events.IsHex(it.SHA256, 64):
+		return errors.New("sha256 is not 64 lowercase hex digits")
+	case !events.IsHex(it.FileSHA256, 64):
+		return errors.New("file_sha256 is not 64 lowercase hex digits")
+	case it.MD5 != "" && !events.IsHex(it.MD5, 32):
+		return errors.New("md5 is not 32 lowercase hex digits (absent when the deposit computed none)")
+	case it.SHA1 != "" && !events.IsHex(it.SHA1, 40):
+		return errors.New("sha1 is not 40 lowercase hex digits (absent when the deposit computed none)")
+	}
+	return nil
+}
+
+// emptyHash finds an md5 or sha1 member whose value is the empty string.
+var emptyHash = regexp.MustCompile(`(?:^|[^\\])"(?:md5|sha1)"[ \t\r\n]*:[ \t\r\n]*""`)
+
+// bech32 are the characters of an age recipient's data part.
+const bech32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+// recipientGrammar reports whether r is an age recipient of the two
+// kinds a package is sealed to: X25519 (age1 and 58 characters) or
+// hybrid post-quantum (age1pq1 and 1,952), in lower case.
+func recipientGrammar(r string) bool {
+	var data string
+	switch {
+	case strings.HasPrefix(r, "age1pq1") && len(r) == 1959:
+		data = r[len("age1pq1"):]
+	case strings.HasPrefix(r, "age1") && len(r) == 62:
+		data = r[len("age1"):]
+	default:
+		return false
+	}
+	return strings.Trim(data, bech32) == ""
 }
 
 // canonicalKey refuses a verifier key string that note.NewVerifier
@@ -1131,16 +1202,35 @@ func checkItem(tr io.Reader, i int, it Item, recipient string, opts VerifyOption
 	return nil
 }
 
-// rehash copies the plaintext to out and compares size and SHA-256 with
-// the deposit.
+// rehash copies the plaintext to out and compares its size and SHA-256,
+// and its MD5 and SHA-1 where the deposit computed them, with the
+// manifest's (which step 8 compared with the deposit event): the report
+// tells its reader that md5sum and sha1sum of the file must give them,
+// and they are what law-enforcement hash sets are matched by.
 func rehash(out io.Writer, plain io.Reader, it Item) error {
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(out, h), plain)
+	ws := []io.Writer{out, h}
+	var hm, h1 hash.Hash
+	if it.MD5 != "" {
+		hm = md5.New()
+		ws = append(ws, hm)
+	}
+	if it.SHA1 != "" {
+		h1 = sha1.New()
+		ws = append(ws, h1)
+	}
+	n, err := io.Copy(io.MultiWriter(ws...), plain)
 	if err != nil {
 		return fmt.Errorf("%s: decryption failed: %w", it.Path, err)
 	}
 	if n != it.Size || hex.EncodeToString(h.Sum(nil)) != it.SHA256 {
 		return fmt.Errorf("%s: plaintext does not match the deposit (%d bytes, expected %d, or SHA-256 differs)", it.Path, n, it.Size)
+	}
+	if hm != nil && hex.EncodeToString(hm.Sum(nil)) != it.MD5 {
+		return fmt.Errorf("%s: plaintext does not match the deposit: its MD5 differs from the one recorded (the SHA-256 matches)", it.Path)
+	}
+	if h1 != nil && hex.EncodeToString(h1.Sum(nil)) != it.SHA1 {
+		return fmt.Errorf("%s: plaintext does not match the deposit: its SHA-1 differs from the one recorded (the SHA-256 matches)", it.Path)
 	}
 	return nil
 }
