@@ -33,7 +33,7 @@ func describe(x *decoded) {
 	case typeAccessCompleted:
 		if d.Aborted != "" {
 			e.Action = "Viewing ended early"
-			add("after %s: %s", Bytes(d.Bytes), quoted(d.Aborted))
+			add("the viewer did not receive the whole file: %s sent, then %s", Bytes(d.Bytes), quoted(d.Aborted))
 		} else {
 			e.Action = "Viewing completed"
 			add("%s streamed, sha256 %s matched the deposit", Bytes(d.Bytes), Shown(d.SHA256))
@@ -44,7 +44,11 @@ func describe(x *decoded) {
 	case typeIntegrityFailed:
 		add("%s", quoted(d.Reason))
 	case typeAccessRefused:
-		add("%s refused: %s", quoted(d.Action), quoted(d.Reason))
+		if w := ActionWords[d.Action]; w != "" {
+			add("asked to %s (%s); refused: %s", w, quoted(d.Action), quoted(d.Reason))
+		} else {
+			add("%s refused: %s", quoted(d.Action), quoted(d.Reason))
+		}
 		if d.Count > 1 {
 			add("%d refusals", d.Count)
 		}
@@ -235,6 +239,77 @@ func roleOr(role, dflt string) string {
 // quoted is free text in quotation marks, as documents show it: through
 // Shown, with any quotation mark inside written \u201c or \u201d, so that
 // a text cannot close its quotes and append a clause of its own.
+// ActionWords says in words what a person asked to do, by the action
+// name an access.refused event records (its "action"), for the custody
+// documents: a judge reads "asked to see the item's description (not
+// its content)", not "item.show". An action without words here is shown
+// by its name.
+var ActionWords = map[string]string{
+	"audit.checkpoints":          "read the custody log's checkpoints",
+	"audit.consistency":          "read a consistency proof of the custody log",
+	"audit.events":               "read the custody log",
+	"audit.log":                  "read the custody log",
+	"audit.lookups":              "read the custody log's lookup values",
+	"audit.records":              "read the custody log",
+	"audit.scrub":                "check the stored evidence (a scrub)",
+	"case.caseuco":               "export the case as CASE/UCO",
+	"case.classification.policy": "set the case's classification policy",
+	"case.destroy.approve":       "approve the case's destruction",
+	"case.destroy.reject":        "end a request to destroy the case",
+	"case.destroy.request":       "ask for the case's destruction",
+	"case.hashes":                "export the case's hash list",
+	"case.hold":                  "place the case under a legal hold",
+	"case.member.add":            "add a member to the case",
+	"case.member.remove":         "remove a member from the case",
+	"case.open":                  "open a case",
+	"case.policy":                "set the case's export policy",
+	"case.release":               "lift the case's legal hold",
+	"case.show":                  "see the case's details (not its evidence)",
+	"case.similar":               "look for similar images in the case",
+	"custody.report":             "make a custody report",
+	"exposure.show":              "see a person's exposure to evidence",
+	"exposure.staff":             "see every member of staff's exposure to evidence",
+	"hashset.import":             "import a hash set",
+	"hashset.list":               "list the hash sets",
+	"hashset.remove":             "remove a hash set",
+	"invitation.redeem":          "redeem an invitation",
+	"item.classify":              "classify the item",
+	"item.deposit":               "deposit evidence",
+	"item.get":                   "view the item's content",
+	"item.list":                  "list the case's items (names and hashes, not content)",
+	"item.show":                  "see the item's description (not its content)",
+	"item.similar":               "look for images similar to the item",
+	"keys.rotate":                "rotate the vault's keys",
+	"package.fetch":              "fetch a sealed package",
+	"package.receipt":            "acknowledge receipt of a package",
+	"package.seal":               "seal a package of evidence",
+	"person.enroll":              "enrol a person",
+	"person.list":                "list the people the vault knows",
+	"person.reinstate":           "reinstate a person",
+	"person.reissue":             "issue a person a new credential",
+	"person.remove":              "remove a person",
+	"person.suspend":             "suspend a person",
+	"public.report":              "file a report through the public form",
+	"receipt.key.replace":        "replace a receipt key",
+	"receipt.key.set":            "register a receipt key",
+	"recipient.replace":          "replace an age recipient",
+	"recipient.set":              "register an age recipient",
+	"report.assess":              "assess a hotline report",
+	"report.close":               "close a hotline report",
+	"report.forward":             "forward a hotline report",
+	"report.list":                "list the hotline reports",
+	"report.notice":              "record a notice for a hotline report",
+	"report.record":              "record a hotline report",
+	"report.reopen":              "reopen a hotline report",
+	"report.show":                "read a hotline report",
+	"request.approve":            "approve a request",
+	"request.reject":             "reject a request",
+	"route.method":               "use an address of the vault in a way it does not answer",
+	"route.unknown":              "reach an address the vault does not have",
+	"session.open":               "sign in",
+	"stats":                      "read the hotline's statistics",
+}
+
 func quoted(s string) string {
 	s = strings.NewReplacer("“", `\u201c`, "”", `\u201d`).Replace(Shown(s))
 	return "“" + s + "”"

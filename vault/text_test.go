@@ -1,8 +1,12 @@
 package vault
 
 import (
+	"context"
 	"errors"
+	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -84,5 +88,27 @@ func TestEchoedInputIsEscaped(t *testing.T) {
 	}
 	if got := truncate(strings.Repeat("ឯ", 20)); len(string(got)) > 43 || strings.Contains(strings.TrimSuffix(string(got), "..."), "\ufffd") {
 		t.Errorf("truncate cut a character: %q", string(got))
+	}
+}
+
+// TestAbortWords: a view cut short is recorded in words a court reads,
+// with how much of the file was sent, not as a raw network error.
+func TestAbortWords(t *testing.T) {
+	pipe := &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)}
+	for _, c := range []struct {
+		why  error
+		want string
+	}{
+		{pipe, "the viewer's connection closed after 51347456 of 104857600 bytes: the viewer did not receive the whole file"},
+		{context.Canceled, "the viewer's connection closed after 51347456 of 104857600 bytes"},
+		{os.ErrDeadlineExceeded, "the viewer's connection timed out after 51347456 of 104857600 bytes"},
+		{errors.New("disk on fire"), "the transfer stopped after 51347456 of 104857600 bytes (disk on fire)"},
+	} {
+		if got := abortWords(c.why, 51347456, 104857600); !strings.HasPrefix(got, c.want) {
+			t.Errorf("%v: %q, want %q", c.why, got, c.want)
+		}
+		if strings.Contains(abortWords(c.why, 1, 2), "127.0.0.1") {
+			t.Errorf("%v: an address in the words", c.why)
+		}
 	}
 }

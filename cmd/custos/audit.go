@@ -26,6 +26,7 @@ import (
 	"github.com/custos-vault/custos/internal/durable"
 	"github.com/custos-vault/custos/internal/keyfile"
 	"github.com/custos-vault/custos/internal/printable"
+	"github.com/custos-vault/custos/internal/tempfiles"
 	"github.com/custos-vault/custos/pkgformat"
 	"github.com/custos-vault/custos/vault/api"
 	"github.com/schollz/progressbar/v3"
@@ -618,7 +619,7 @@ func printTimeline(w io.Writer, evs []*events.Event, verbose bool) {
 		var d map[string]any
 		ev.DecodeData(&d)
 		for _, k := range []string{"purpose", "reason", "action", "target", "kind", "person", "name", "package", "for",
-			"report", "url", "to", "category", "override", "at"} {
+			"report", "url", "to", "category", "override", "at", "aborted"} {
 			if v, ok := d[k].(string); ok && v != "" && !(k == "name" && v == names[ev.Item]) {
 				line += " " + k + "=" + quoteIfSpaced(v)
 			}
@@ -716,11 +717,13 @@ func runAuditExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	untrack := tempfiles.Track(tmp)
 	done := false
 	defer func() {
 		if !done {
 			os.RemoveAll(tmp)
 		}
+		untrack()
 	}()
 	c, k, err := clientAndLogKey()
 	if err != nil {
@@ -857,7 +860,11 @@ func prepareExportDir(dir string) (string, error) {
 	if fi, err := os.Stat(parent); err != nil || !fi.IsDir() {
 		return "", fmt.Errorf("cannot write %s: the folder %s does not exist", dir, parent)
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(filepath.Clean(dir))+".partial-")
+	prefix := "." + filepath.Base(filepath.Clean(dir)) + ".partial-"
+	for _, p := range tempfiles.Sweep(parent, prefix, 10*time.Minute) {
+		fmt.Fprintf(os.Stderr, "custos: removed %s, an unfinished export an interrupted one left\n", p)
+	}
+	tmp, err := os.MkdirTemp(parent, prefix)
 	if err != nil {
 		return "", fmt.Errorf("cannot write %s: the folder %s does not take new files (%v)", dir, parent, unwrapPath(err))
 	}

@@ -88,7 +88,7 @@ func init() {
 				"adb exec-out cat /sdcard/chat.db | custos deposit --case KH-2026-014 --name chat.db -"}},
 		{name: "get", args: "ITEM --purpose TEXT [--reveal-known] -o FILE", group: cs, who: "investigator or analyst assigned to the case",
 			summary: "record the access, then write the plaintext and check its SHA-256",
-			details: "Writes to a temporary file and renames it into place only if the size and SHA-256 match; never overwrites a file. Known material (classified, or matching a known-illegal hash set or a classified item) is refused for reviewer welfare unless --reveal-known, which the access event records with the reason it was known. Past the vault's daily exposure limit each view warns on standard error.",
+			details: "Writes to a hidden temporary file beside FILE and renames it into place only if the size and SHA-256 match; never overwrites a file. Interrupted (Ctrl-C, SIGTERM), it removes the temporary file; one that a kill beyond catching left is removed by the next get to the same name. Known material (classified, or matching a known-illegal hash set or a classified item) is refused for reviewer welfare unless --reveal-known, which the access event records with the reason it was known. Past the vault's daily exposure limit each view warns on standard error.",
 			json:    `{"id","sha256","size","file"}`, run: runGet,
 			examples: []string{`custos get it_0f1e2d3c4b5a69788796a5b4 --purpose "identify the victim's location" -o copy.mp4`}},
 		{name: "item list", args: "--case CASE [--name GLOB] [--sha256 HASH] [--md5 HASH] [--sha1 HASH]", group: cs, who: "investigator or analyst assigned to the case",

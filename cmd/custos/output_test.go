@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -60,6 +62,39 @@ func TestOutputKeyOrder(t *testing.T) {
 		json.NewEncoder(&asMap).Encode(m)
 		if typed.String() != asMap.String() {
 			t.Errorf("%s prints\n%s not, as a map would,\n%s", reflect.TypeOf(v), typed.String(), asMap.String())
+		}
+	}
+}
+
+// TestPrepareOutputSweepsWhatAKillLeft: a fetch killed beyond catching
+// (SIGKILL) left its unfinished copy beside the output; the next fetch
+// to the same name removes it (it has not been written to for a minute),
+// and leaves a live fetch's copy and other names alone.
+func TestPrepareOutputSweepsWhatAKillLeft(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().Add(-time.Hour)
+	stale := filepath.Join(dir, ".view.bin.partial-111")
+	live := filepath.Join(dir, ".view.bin.partial-222")
+	other := filepath.Join(dir, ".other.bin.partial-333")
+	for _, p := range []string{stale, live, other} {
+		if err := os.WriteFile(p, []byte("plaintext so far"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Chtimes(stale, old, old)
+	os.Chtimes(other, old, old)
+	tmp, err := prepareOutput(filepath.Join(dir, "view.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp.Close()
+	os.Remove(tmp.Name())
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the copy a killed fetch left is still there: %v", err)
+	}
+	for _, p := range []string{live, other} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was removed: %v", p, err)
 		}
 	}
 }

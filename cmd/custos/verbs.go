@@ -25,6 +25,7 @@ import (
 	"unicode"
 
 	"github.com/custos-vault/custos/internal/printable"
+	"github.com/custos-vault/custos/internal/tempfiles"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 	"github.com/schollz/progressbar/v3"
@@ -532,10 +533,15 @@ func fetchWithHeader(stderr io.Writer, quiet bool, path string, q url.Values, ou
 	if err != nil {
 		return "", 0, nil, err
 	}
+	// Removed on Ctrl-C or SIGTERM too: the temporary file holds what was
+	// fetched so far (evidence in plain text, for custos get).
+	untrack := tempfiles.Track(tmp.Name())
 	defer func() {
-		// Removed unless download moved it into place.
+		// Removed unless download moved it into place (linked: this name
+		// goes either way).
 		tmp.Close()
 		os.Remove(tmp.Name())
+		untrack()
 	}()
 	c, err := newClient()
 	if err != nil {
@@ -568,7 +574,14 @@ func prepareOutput(out string) (*os.File, error) {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("cannot write %s: the folder %s does not exist", out, dir)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(out)+".partial-")
+	prefix := "." + filepath.Base(out) + ".partial-"
+	// What an interrupted fetch to the same name left (a kill that could
+	// not be caught): a copy nobody knows is there. A live fetch writes
+	// to its file all the time, so one untouched for a minute is not.
+	for _, p := range tempfiles.Sweep(dir, prefix, time.Minute) {
+		fmt.Fprintf(os.Stderr, "custos: removed %s, an unfinished copy an interrupted fetch left\n", p)
+	}
+	tmp, err := os.CreateTemp(dir, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("cannot write %s: the folder %s does not take new files (%v)", out, dir, unwrapPath(err))
 	}

@@ -156,8 +156,11 @@ type timelineRow struct {
 	ItemName string
 	Purpose  string
 	Reason   string
-	// Details are the event's other telling data members, as custos
-	// audit log prints them (key=value).
+	// Words are the event's details as the custody report says them
+	// (custody.Describe); Details, shown when it says nothing, the
+	// event's other telling data members as custos audit log prints them
+	// (key=value).
+	Words   string
 	Details []string
 }
 
@@ -225,10 +228,13 @@ func (h *Handler) timeline(w http.ResponseWriter, r *http.Request, s *session) e
 		}
 		row := timelineRow{Seq: ev.Seq, Time: ev.Timestamp().UTC(), Type: ev.Type, Person: ev.Actor.Person, Role: ev.Actor.Role,
 			Auth: ev.Actor.Auth, Item: ev.Item, ItemName: names[ev.Item]}
-		row.Action, _ = custody.Describe(ev)
+		row.Action, row.Words = custody.Describe(ev)
 		row.Purpose, _ = data["purpose"].(string)
 		row.Reason, _ = data["reason"].(string)
 		for _, k := range detailKeys {
+			if row.Words != "" {
+				break
+			}
 			if v, ok := data[k].(string); ok && v != "" && !(k == "name" && v == row.ItemName) {
 				row.Details = append(row.Details, k+"="+v)
 			}

@@ -1,0 +1,104 @@
+package tempfiles
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestInterruptRemovesTracked runs this test binary as a command that
+// tracks a file and a folder and waits; interrupted (SIGINT, SIGTERM) it
+// removes both, says so, and exits 130 or 143; what it untracked stays.
+func TestInterruptRemovesTracked(t *testing.T) {
+	if dir := os.Getenv("TEMPFILES_HELPER_DIR"); dir != "" {
+		f := filepath.Join(dir, ".out.bin.partial-1")
+		os.WriteFile(f, []byte("plaintext so far"), 0o600)
+		d := filepath.Join(dir, ".export.partial-2")
+		os.Mkdir(d, 0o700)
+		os.WriteFile(filepath.Join(d, "events.ndjson"), []byte("{}\n"), 0o600)
+		kept := filepath.Join(dir, "kept")
+		os.WriteFile(kept, []byte("done"), 0o600)
+		Track(f)
+		Track(d)
+		Track(kept)() // finished with: untracked
+		os.WriteFile(filepath.Join(dir, "ready"), nil, 0o600)
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	}
+	for _, c := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		t.Run(c.sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := exec.Command(os.Args[0], "-test.run", "^TestInterruptRemovesTracked$")
+			cmd.Env = append(os.Environ(), "TEMPFILES_HELPER_DIR="+dir)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				if _, err := os.Stat(filepath.Join(dir, "ready")); err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					cmd.Process.Kill()
+					t.Fatal("the helper did not get ready")
+				}
+			}
+			cmd.Process.Signal(c.sig)
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != c.code {
+				t.Fatalf("exit: %v, want %d", err, c.code)
+			}
+			for _, gone := range []string{".out.bin.partial-1", ".export.partial-2"} {
+				if _, err := os.Stat(filepath.Join(dir, gone)); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("%s outlived the interrupted command: %v", gone, err)
+				}
+				if !strings.Contains(stderr.String(), "removed the unfinished "+filepath.Join(dir, gone)) {
+					t.Errorf("stderr does not say %s was removed: %q", gone, stderr.String())
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "kept")); err != nil {
+				t.Errorf("an untracked file was removed: %v", err)
+			}
+		})
+	}
+}
+
+// TestSweep removes what an uncatchable end left (idle long enough) and
+// nothing else: not a live writer's file, not a folder whose contents
+// are being written, not other names.
+func TestSweep(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().Add(-time.Hour)
+	write := func(name string, at time.Time) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte("x"), 0o600)
+		os.Chtimes(p, at, at)
+		return p
+	}
+	stale := write(".a.bin.partial-1", old)
+	live := write(".a.bin.partial-2", time.Now())
+	other := write(".b.bin.partial-3", old)
+	folder := filepath.Join(dir, ".a.bin.partial-4")
+	os.Mkdir(folder, 0o700)
+	write(".a.bin.partial-4/inner", time.Now())
+	os.Chtimes(folder, old, old)
+	got := Sweep(dir, ".a.bin.partial-", time.Minute)
+	if len(got) != 1 || got[0] != stale {
+		t.Fatalf("swept %v, want only %s", got, stale)
+	}
+	for _, p := range []string{live, other, folder} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was swept: %v", p, err)
+		}
+	}
+}
