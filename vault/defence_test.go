@@ -9,6 +9,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 	"github.com/custos-vault/custos/events"
@@ -201,4 +202,39 @@ func TestReceiptKeyReplacementNeedsACustodian(t *testing.T) {
 	if _, err := v.ReceivePackage(ctx, f.pros, f.pkg.ID, sealed.Sealed.SHA256, string(sshsig.Armor(sig))); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestPackageListSaysTheManifestsSealingTime: the list (CLI, API, web)
+// gives a package the "sealed at" its signed manifest and report state
+// (the package.sealing event's time), and who sealed it; the moment its
+// file was stored is told apart (stored_at).
+func TestPackageListSaysTheManifestsSealingTime(t *testing.T) {
+	f := newPackageFixture(t)
+	members := packageMembers(t, f.v, f.pros, f.pkg.ID)
+	var m pkgformat.Manifest
+	if err := json.Unmarshal(members[pkgformat.ManifestName], &m); err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, p := range f.v.Packages(f.pros) {
+		if p.Package != f.pkg.ID {
+			continue
+		}
+		found = true
+		if got := p.SealedAt.UTC().Format(time.RFC3339Nano); !sameInstant(got, m.SealedAt) || p.SealedBy != m.SealedBy.Name {
+			t.Errorf("listed as sealed at %s by %s; its manifest says %s by %s", got, p.SealedBy, m.SealedAt, m.SealedBy.Name)
+		}
+		if p.StoredAt.Before(p.SealedAt) {
+			t.Errorf("stored at %s, before it was sealed at %s", p.StoredAt, p.SealedAt)
+		}
+	}
+	if !found {
+		t.Fatal("the package is not listed")
+	}
+}
+
+func sameInstant(a, b string) bool {
+	ta, err1 := time.Parse(time.RFC3339Nano, a)
+	tb, err2 := time.Parse(time.RFC3339Nano, b)
+	return err1 == nil && err2 == nil && ta.Equal(tb)
 }

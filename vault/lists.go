@@ -115,10 +115,15 @@ type PackageSummary struct {
 	Purpose string `json:"purpose"`
 	// Receipt is the acknowledgement of the person it is sealed for, if
 	// they gave one.
-	Receipt  *PackageReceipt `json:"receipt,omitempty"`
-	SealedAt time.Time       `json:"sealed_at,omitzero"`
-	SHA256   string          `json:"sha256,omitempty"`
-	Size     int64           `json:"size,omitempty"`
+	Receipt *PackageReceipt `json:"receipt,omitempty"`
+	// SealedAt is when it was sealed, as its signed manifest and its
+	// report state it (the package.sealing event's time); StoredAt when
+	// the sealed file was stored (package.sealed), a moment later.
+	SealedAt time.Time `json:"sealed_at,omitzero"`
+	SealedBy string    `json:"sealed_by,omitempty"`
+	StoredAt time.Time `json:"stored_at,omitzero"`
+	SHA256   string    `json:"sha256,omitempty"`
+	Size     int64     `json:"size,omitempty"`
 }
 
 // seesAllCases: custodians and auditors know every case.
@@ -386,7 +391,8 @@ func (v *Vault) Packages(who Principal) []PackageSummary {
 		if !(seesAllCases(who) || p.For == who.Name && receivesPackages(who.Role) || assigned(who, c)) {
 			continue
 		}
-		s := PackageSummary{Package: p.ID, Case: p.Case, For: p.For, Purpose: p.Sealing.Purpose, Items: len(p.Sealing.Items), SealedAt: p.SealedAt}
+		s := PackageSummary{Package: p.ID, Case: p.Case, For: p.For, Purpose: p.Sealing.Purpose, Items: len(p.Sealing.Items), SealedAt: p.SealingAt,
+			SealedBy: p.SealedBy, StoredAt: p.SealedAt}
 		if p.Sealed == nil {
 			continue // being sealed, or the sealing never finished
 		}

@@ -196,8 +196,14 @@ type Package struct {
 	Case    string
 	For     string
 	Sealing PackageSealing
-	Sealed  *PackageSealed
-	// SealedAt is the time of the package.sealed event.
+	// SealingAt is the time of the package.sealing event: the package's
+	// "sealed at", as its signed manifest and report state it; SealedBy
+	// who sealed it (its actor).
+	SealingAt time.Time
+	SealedBy  string
+	Sealed    *PackageSealed
+	// SealedAt is the time of the package.sealed event, when the sealed
+	// file was stored.
 	SealedAt time.Time
 	// Received is set by the package.received event, and Receipt
 	// describes it.
@@ -609,7 +615,7 @@ func applyPackageSealing(s *State, ev *events.Event) error {
 	if s.packages[d.Package] != nil {
 		return fmt.Errorf("seals package %s a second time", d.Package)
 	}
-	s.packages[d.Package] = &Package{ID: d.Package, Case: ev.Case, For: d.For, Sealing: d}
+	s.packages[d.Package] = &Package{ID: d.Package, Case: ev.Case, For: d.For, Sealing: d, SealingAt: ev.Timestamp(), SealedBy: ev.Actor.Person}
 	return nil
 }
 
