@@ -141,8 +141,12 @@ func (v *Vault) ReceivePackage(ctx context.Context, who Principal, pkgID, sha256
 		return PackageReceived{}, v.refuse(ctx, who, "package.receipt", pkgID, "the package's case was destroyed", ErrConflict)
 	}
 	if sha256 != p.Sealed.SHA256 {
+		given := truncate(sha256)
+		if events.IsHex(sha256, 64) {
+			given = shown(sha256) // whole: two hashes may differ in their last digit
+		}
 		return PackageReceived{}, v.refuse(ctx, who, "package.receipt", pkgID,
-			fmt.Sprintf("the SHA-256 %s is not the package file's: acknowledge the file the vault sealed (custos package fetch)", truncate(sha256)), ErrBadInput)
+			fmt.Sprintf("the SHA-256 %s is not the package file's, which is %s: acknowledge the file the vault sealed (custos package fetch)", given, p.Sealed.SHA256), ErrBadInput)
 	}
 	person, _ := v.state.personByName(who.Name)
 	if person.ReceiptKey == "" {

@@ -582,11 +582,19 @@ func compareItems(paths []string, opts pkgformat.VerifyOptions, asJSON bool, std
 		}
 	} else {
 		fmt.Fprintf(stdout, "packages %s and %s, both verified\n", safeText(ms[0].Package), safeText(ms[1].Package))
+		nameIn := func(m *pkgformat.Manifest, id string) string {
+			for _, it := range m.Items {
+				if it.ID == id {
+					return " (" + safeText(it.Name) + ")"
+				}
+			}
+			return ""
+		}
 		for _, id := range r.OnlyA {
-			fmt.Fprintf(stdout, "  only in %s: item %s\n", safeText(ms[0].Package), safeText(id))
+			fmt.Fprintf(stdout, "  only in %s: item %s%s\n", safeText(ms[0].Package), safeText(id), nameIn(ms[0], id))
 		}
 		for _, id := range r.OnlyB {
-			fmt.Fprintf(stdout, "  only in %s: item %s\n", safeText(ms[1].Package), safeText(id))
+			fmt.Fprintf(stdout, "  only in %s: item %s%s\n", safeText(ms[1].Package), safeText(id), nameIn(ms[1], id))
 		}
 		for _, d := range r.Differ {
 			fmt.Fprintf(stdout, "  differs: %s\n", safeText(d))

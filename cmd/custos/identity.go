@@ -250,6 +250,14 @@ func runLogout(args []string, stdout io.Writer) error {
 }
 
 // plural is "1 item", "2 items".
+// listSome joins the first max of ids, saying how many more there are.
+func listSome(ids []string, max int) string {
+	if len(ids) <= max {
+		return strings.Join(ids, ", ")
+	}
+	return strings.Join(ids[:max], ", ") + fmt.Sprintf(" and %d more (custos requests --json lists them all)", len(ids)-max)
+}
+
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
@@ -401,7 +409,7 @@ func describeRequest(r vault.Request) string {
 	case vault.KindSeal:
 		items := "every item"
 		if len(p.Items) > 0 {
-			items = plural(len(p.Items), "item")
+			items = plural(len(p.Items), "item") + ": " + listSome(p.Items, 10)
 		}
 		return fmt.Sprintf("a package of %s (%s) for %s: %q", r.Case, items, p.For, p.Purpose)
 	case vault.KindPolicy:

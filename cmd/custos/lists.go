@@ -74,7 +74,7 @@ func runCaseList(args []string, stdout io.Writer) error {
 		return err
 	}
 	if len(out.Cases) == 0 {
-		return printResult(stdout, *asJSON, out, "no cases")
+		return printResult(stdout, *asJSON, out, "no cases (defence counsel receive packages, not cases: see custos package list)")
 	}
 	var rows [][]string
 	for _, cs := range out.Cases {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -108,6 +109,11 @@ func TestSameItems(t *testing.T) {
 	r := s.run("", work, "custos-verify", "--same-items", "all-1.tar", "all-2.tar", "--key", logKey)
 	if r.code != 0 || !strings.Contains(r.stdout, "SAME ITEMS: 2 items") {
 		t.Fatalf("same items: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// Told apart by name, not by id alone.
+	r = s.run("", work, "custos-verify", "--same-items", "all-1.tar", "one.tar", "--key", logKey)
+	if r.code != 1 || !regexp.MustCompile(`only in pk_[0-9a-f]+: item it_[0-9a-f]+ \(.+\)`).MatchString(r.stdout) || !strings.Contains(r.stdout, "ITEMS DIFFER") {
+		t.Fatalf("different items, for people: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = s.run("", work, "custos-verify", "--same-items", "all-1.tar", "one.tar", "--key", logKey, "--json")
 	if r.code != 1 || !strings.Contains(r.stdout, `"same":false`) || !strings.Contains(r.stdout, `"only_a":["it_`) {

@@ -236,7 +236,7 @@ func describeRequest(c *catalog, r vault.Request) string {
 		return c.text("request.asks.receiptkey", r.Person, p.Fingerprint)
 	case vault.KindSeal:
 		if len(p.Items) > 0 {
-			return c.text("request.asks.seal.items", r.Case, len(p.Items), p.For, p.Purpose)
+			return c.text("request.asks.seal.items", r.Case, strings.Join(p.Items, ", "), p.For, p.Purpose)
 		}
 		return c.text("request.asks.seal", r.Case, p.For, p.Purpose)
 	case vault.KindPolicy:

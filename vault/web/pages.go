@@ -112,13 +112,16 @@ type homeData struct {
 	// OpensCases: the role opens cases (investigators, analysts,
 	// custodians).
 	OpensCases bool
-	Exposure   *vault.ExposureView
-	Tasks      []navLink
+	// Defence: defence counsel see their packages, never cases.
+	Defence  bool
+	Exposure *vault.ExposureView
+	Tasks    []navLink
 }
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *session) error {
 	d := homeData{Cases: h.v.Cases(s.who), AllCases: s.who.Role == vault.RoleCustodian || s.who.Role == vault.RoleAuditor,
-		OpensCases: s.who.Role == vault.RoleInvestigator || s.who.Role == vault.RoleAnalyst || s.who.Role == vault.RoleCustodian}
+		OpensCases: s.who.Role == vault.RoleInvestigator || s.who.Role == vault.RoleAnalyst || s.who.Role == vault.RoleCustodian,
+		Defence:    s.who.Role == vault.RoleDefence}
 	if s.who.Role == vault.RoleAnalyst || s.who.Role == vault.RoleInvestigator {
 		if e, err := h.v.Exposure(r.Context(), s.who, ""); err == nil {
 			d.Exposure = &e
