@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"filippo.io/age"
 	"github.com/custos-vault/custos/crypto/agestream"
@@ -217,6 +218,9 @@ func (v *Vault) itemsOf(c Case, ids []string, what string) ([]Item, error) {
 	for _, id := range ids {
 		it, ok := v.state.getItem(id)
 		if !ok || it.Case != c.ID {
+			if !strings.HasPrefix(id, "it_") {
+				return nil, badInput("%q is not an item id: give items by their ids (it_ and 24 hex digits), which the case's report without --items lists beside each item's name", truncate(id))
+			}
 			return nil, badInput("item %q is not an item of case %s", truncate(id), c.ID)
 		}
 		if seen[id] {

@@ -67,7 +67,7 @@ func (h *Handler) casePage(w http.ResponseWriter, r *http.Request, s *session) e
 	if err != nil {
 		return err
 	}
-	d := caseData{Case: c, CanManage: s.who.Role == vault.RoleCustodian, CanAudit: s.who.Role == vault.RoleAuditor || s.who.Role == vault.RoleCustodian}
+	d := caseData{Case: c, CanManage: s.who.Role == vault.RoleCustodian, CanAudit: s.who.Role == vault.RoleAuditor}
 	d.Member = s.who.Role == vault.RoleInvestigator || s.who.Role == vault.RoleAnalyst
 	if d.Member {
 		q := r.URL.Query()
