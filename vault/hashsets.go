@@ -52,6 +52,9 @@ type hashSets struct {
 	// PDQ matching threshold.
 	pdq         []setPDQ
 	maxDistance int
+	// withdrawn, when set, is told of every set taken out of use while
+	// the vault runs (the vault records it: Vault.recordLater).
+	withdrawn func(name, reason string)
 }
 
 type setPDQ struct {
@@ -156,7 +159,8 @@ func (h *hashSets) verifyLoaded() []string {
 			continue
 		}
 		altered = append(altered, name)
-		h.withdraw(name, sets[name], fmt.Sprintf("a scrub found its files changed after the import (%v): import it again", err))
+		// The scrub's own event (audit.scrubbed) records it.
+		h.withdraw(name, sets[name], fmt.Sprintf("a scrub found its files changed after the import (%v): import it again", err), false)
 	}
 	if len(altered) > 0 {
 		h.indexPDQ()
@@ -165,8 +169,9 @@ func (h *hashSets) verifyLoaded() []string {
 }
 
 // withdraw takes set s, in use as name, out of use for why (logged, and
-// listed with the sets). Nothing happens if name is no longer s.
-func (h *hashSets) withdraw(name string, s *hashset.Set, why string) {
+// listed with the sets; recorded through withdrawn if record). Nothing
+// happens if name is no longer s.
+func (h *hashSets) withdraw(name string, s *hashset.Set, why string, record bool) {
 	h.mu.Lock()
 	if h.sets[name] != s {
 		h.mu.Unlock()
@@ -174,9 +179,13 @@ func (h *hashSets) withdraw(name string, s *hashset.Set, why string) {
 	}
 	delete(h.sets, name)
 	h.problems[name] = why
+	tell := h.withdrawn
 	h.mu.Unlock()
 	s.Close()
 	h.logger.Error("a hash set is not used", "set", name, "reason", why)
+	if tell != nil && record {
+		tell(name, why)
+	}
 }
 
 // unreadable answers a match that could not read set name as it was
@@ -184,7 +193,7 @@ func (h *hashSets) withdraw(name string, s *hashset.Set, why string) {
 // failed): the set is taken out of use, and the caller refuses what it
 // was doing rather than decide without it (ErrUnavailable).
 func (h *hashSets) unreadable(name string, s *hashset.Set, err error) error {
-	h.withdraw(name, s, fmt.Sprintf("its files could not be read as imported (%v): import it again", err))
+	h.withdraw(name, s, fmt.Sprintf("its files could not be read as imported (%v): import it again", err), true)
 	h.indexPDQ()
 	return fmt.Errorf("%w: hash set %s could not be read as it was imported (%v); it is no longer used until it is imported again, and the server's administrator should find out who changed its files. Nothing was recorded: try again", ErrUnavailable, name, err)
 }
@@ -210,7 +219,7 @@ func (h *hashSets) indexPDQ() {
 		}
 		h.mu.RUnlock()
 		if badSet != nil {
-			h.withdraw(bad, badSet, fmt.Sprintf("its PDQ hashes could not be read as imported (%v): import it again", badErr))
+			h.withdraw(bad, badSet, fmt.Sprintf("its PDQ hashes could not be read as imported (%v): import it again", badErr), true)
 			continue
 		}
 		h.mu.Lock()

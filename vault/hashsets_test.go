@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func sums(b []byte) (md5hex, sha1hex, sha256hex string) {
@@ -322,6 +323,21 @@ func TestHashSetEditedWhileInUseIsNeverAnsweredFrom(t *testing.T) {
 				if ev.Type == TypeItemDeposited {
 					t.Fatalf("a deposit was recorded from the edited set: %s", ev.Data)
 				}
+			}
+			// Taken out of use, and so recorded, as a start records a set
+			// it does not use: a court reads why later deposits did not
+			// match it.
+			var unused *events.Event
+			for deadline := time.Now().Add(10 * time.Second); unused == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				for _, ev := range logged(t, v)[before:] {
+					var d HashSetUnused
+					if ev.Type == TypeHashSetUnused && ev.DecodeData(&d) == nil && d.Name == "partner" && strings.Contains(d.Reason, "could not be read as imported") {
+						unused = ev
+					}
+				}
+			}
+			if unused == nil {
+				t.Fatal("the set taken out of use was not recorded (hashset.unused)")
 			}
 			flipByte(t, p, off) // put back, before any scrub
 			views, err := v.HashSets(ctx, h.cust)

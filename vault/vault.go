@@ -146,6 +146,11 @@ type Vault struct {
 	signer   note.Signer
 	logger   *slog.Logger
 	head     *stickyHead
+	// later runs recordLater's appends; laterClosed is set once Close
+	// waits for them.
+	later       sync.Mutex
+	laterRun    sync.WaitGroup
+	laterClosed bool
 	// refusals bounds signed-in persons' refusals (refusals.go).
 	refusals            *refusalBudget
 	stopRefusals        chan struct{}
@@ -391,6 +396,13 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 			return nil, err
 		}
 		v.hashsets = h
+		// Taken out of use later (its files changed on disk while the
+		// vault runs; a scrub records its own): recorded as at a start,
+		// from the goroutine of the deposit or view that found it, which
+		// may be inside a decision's check, so after it.
+		h.withdrawn = func(name, reason string) {
+			v.recordLater(sequencer.Draft{Type: TypeHashSetUnused, Actor: System, Data: HashSetUnused{Name: name, Reason: reason}})
+		}
 		// A set not used is a custody fact: the matches of later
 		// deposits depend on it.
 		names := slices.Sorted(maps.Keys(h.problems))
@@ -442,7 +454,30 @@ func (v *Vault) onEvent(ev *events.Event, _ []byte) {
 
 // Close records what is pending (refusal summaries), flushes the log
 // (with a final checkpoint) and closes it.
+// recordLater appends d from a goroutine of its own, for a fact found
+// where appending would wait on itself (inside a decision's check);
+// Close waits for it. A failure is logged.
+func (v *Vault) recordLater(d sequencer.Draft) {
+	v.later.Lock()
+	defer v.later.Unlock()
+	if v.laterClosed {
+		v.logger.Error("not recorded: the vault is closing", "type", d.Type)
+		return
+	}
+	v.laterRun.Add(1)
+	go func() {
+		defer v.laterRun.Done()
+		if _, err := v.append(context.Background(), d); err != nil {
+			v.logger.Error("could not record", "type", d.Type, "err", err)
+		}
+	}()
+}
+
 func (v *Vault) Close() error {
+	v.later.Lock()
+	v.laterClosed = true
+	v.later.Unlock()
+	v.laterRun.Wait()
 	if v.stopCheck != nil {
 		v.stopCheck()
 		<-v.checkDone
