@@ -16,8 +16,13 @@ DURATION ?= 1h
 
 all: build
 
+# VERSION names the build in the custody documents it makes ("Made
+# with"): the checkout's git describe, or "unknown" outside one.
+VERSION ?= $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
+LDFLAGS := -X github.com/custos-vault/custos/custody.Version=$(VERSION)
+
 build:
-	$(GO) build -o bin/ $$($(GO) list ./cmd/... | grep -v '/custos-verify$$') && CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/custos-verify
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/ $$($(GO) list ./cmd/... | grep -v '/custos-verify$$') && CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/custos-verify
 
 ## run: start a development vault on embedded defaults in $(DATA).
 run: build

@@ -133,14 +133,28 @@ func Certificate(r *Record) CertificateText {
 	return c
 }
 
-// Generator names this program and its version as the build recorded it
-// ("custos (devel), go1.26.8"), for Input.Generator.
+// Version is the release or source revision this binary was built from,
+// as `make build` sets it (-ldflags "-X
+// github.com/custos-vault/custos/custody.Version=...": git describe of
+// the checkout, "-dirty" when it had changes); empty otherwise, and the
+// module version the Go toolchain recorded is used.
+var Version string
+
+// Generator names this program and its version ("custos v1.2.0-14-g1ca5cb6,
+// go1.26.8"; "custos (devel), go1.26.8" from a build that recorded
+// none), for Input.Generator: a court document says which build made it.
 func Generator() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
+		if Version != "" {
+			return "custos " + Version
+		}
 		return "custos"
 	}
 	v := bi.Main.Version
+	if Version != "" {
+		v = Version
+	}
 	if v == "" {
 		v = "(devel)"
 	}

@@ -68,6 +68,8 @@ func init() {
 			json:    `{"session","ended"}`, run: out(runLogout)},
 		{name: "whoami", group: sg, who: "anyone signed in", summary: "who you are signed in as, and with what",
 			json: `{"name","role","auth","session"?,"expires"?,"issuer"?,"subject"?,"acr"?,"amr"?,"certificate"?}`, run: out(runWhoami)},
+		{name: "version", group: sg, who: "anyone, without signing in", summary: "this program's build, as the custody documents it makes name it (Made with)",
+			json: `{"version"}`, run: out(runVersion)},
 
 		{name: "case list", group: cs, who: "anyone (their own cases; all for custodians and auditors)", summary: "the cases you may know",
 			json: `{"cases":[{"case","title","items","held","destroyed","opened_at"}]}`, run: out(runCaseList)},

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/internal/secret"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
@@ -34,6 +35,22 @@ func printRequest(w io.Writer, asJSON bool, r api.RequestResponse, what string) 
 		text += fmt.Sprintf("\nYour half of %s's invitation (shown once; hand it to them yourself, never through the other custodian):\n%s", r.Person, r.InvitationPart)
 	}
 	return printResult(w, asJSON, r, text)
+}
+
+// runVersion prints the build (custody.Generator), as the reports and
+// certificates this program makes name it.
+func runVersion(args []string, stdout io.Writer) error {
+	fs := newFlags("version")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return usageErr("version takes no arguments")
+	}
+	v := custody.Generator()
+	return printResult(stdout, *asJSON, struct {
+		Version string `json:"version"`
+	}{v}, v)
 }
 
 func runWhoami(args []string, stdout io.Writer) error {

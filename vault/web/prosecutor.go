@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/pkgformat"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
@@ -146,11 +147,14 @@ func (h *Handler) packageReceipt(w http.ResponseWriter, r *http.Request, s *sess
 
 type verifyData struct {
 	Origin, Key, Fingerprint string
+	// Build is this vault's build (custody.Generator), whose source
+	// revision a verifier may be built from.
+	Build string
 }
 
 // verifyPage says how to check a package offline with custos-verify, and
 // gives the log key and its fingerprint to pin (as custos audit key).
 func (h *Handler) verifyPage(w http.ResponseWriter, r *http.Request, s *session) error {
-	d := verifyData{Origin: h.v.Origin(), Key: h.v.VerifierKey(), Fingerprint: pkgformat.KeyFingerprint(h.v.VerifierKey())}
+	d := verifyData{Origin: h.v.Origin(), Key: h.v.VerifierKey(), Fingerprint: pkgformat.KeyFingerprint(h.v.VerifierKey()), Build: custody.Generator()}
 	return h.render(w, r, s, http.StatusOK, "verify", s.lang.text("verify.title"), d)
 }
