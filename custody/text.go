@@ -115,7 +115,7 @@ func Text(r *Record) []byte {
 			if !d.Received.IsZero() {
 				field("    ", "Receipt signed", TimeText(d.Received))
 			} else {
-				field("    ", "Receipt signed", "not (yet) acknowledged with a signed receipt")
+				field("    ", "Receipt signed", NotYet(r, "no signed receipt"))
 			}
 		}
 	}
@@ -142,6 +142,14 @@ func Text(r *Record) []byte {
 }
 
 // textEvent writes one event as an indented block.
+// NotYet says that something had not happened as of the report's
+// checkpoint ("no signed receipt in the 52 events this report covers"):
+// a later event may record it, and a reader comparing two documents
+// made at different times sees why they differ.
+func NotYet(r *Record, what string) string {
+	return fmt.Sprintf("%s in the %d events this report covers", what, r.Checkpoint.Size)
+}
+
 func textEvent(b *strings.Builder, e Event) {
 	fmt.Fprintf(b, "    Event %d  %s  %s\n", e.Seq, TimeText(e.Time), e.Action)
 	fmt.Fprintf(b, "      Person:           %s\n", PersonText(e.Actor))

@@ -330,8 +330,8 @@ func (rep *report) disclosures() {
 			txt(custody.PersonText(d.SealedFor)),
 			txt(custody.TimeText(d.SealedAt)),
 			txt(strings.Join(items, ", ")),
-			txt(orText(d.Fetched.IsZero(), "not fetched", custody.TimeText(d.Fetched))),
-			txt(orText(d.Received.IsZero(), "not (yet) acknowledged", custody.TimeText(d.Received))),
+			txt(orText(d.Fetched.IsZero(), custody.NotYet(rep.r, "not fetched"), custody.TimeText(d.Fetched))),
+			txt(orText(d.Received.IsZero(), custody.NotYet(rep.r, "no signed receipt"), custody.TimeText(d.Received))),
 		}
 	}
 	rep.L.table(ruledSpec([]column{{"Package", 90}, {"Sealed for", 84}, {"Sealed at (UTC)", 66}, {"Items", 0}, {"Fetched (UTC)", 66}, {"Receipt signed (UTC)", 66}}), rows, stCell)
