@@ -206,7 +206,7 @@ func init() {
 			json:    `{"key","fingerprint"}` + " or a request", run: out(runReceiptKeySet)},
 		{name: "package receipt", args: "ID --file FILE --ssh-key KEY", group: pk, who: "the prosecutor or defence counsel it is sealed for",
 			summary: "acknowledge a package: sign its SHA-256 with ssh-keygen -Y sign and have the vault record it",
-			details: "FILE is the package as fetched; KEY the private key of the registered receipt key (ssh-keygen may ask for its passphrase). The receipt can be checked later with ssh-keygen -Y verify alone (docs/formats.md).",
+			details: "FILE is the package as fetched; KEY the private key of the registered receipt key (ssh-keygen may ask for its passphrase). The receipt is kept beside FILE as FILE.receipt.txt (the message) and FILE.receipt.sig (the signature), and can be checked later with ssh-keygen -Y verify alone (docs/formats.md).",
 			json:    `{"package","sha256","signature","fingerprint"}`, run: runPackageReceipt},
 		{name: "report", args: "--case CASE [--items ID,...] [--purpose TEXT] [--format pdf|text] -o FILE", group: cd, who: "auditor, custodian",
 			summary: "the chain-of-custody report of a case's items, for a court, recorded before it is made",

@@ -956,9 +956,47 @@ func runPackageReceipt(args []string, stdout, stderr io.Writer) error {
 	if err := c.call("POST", "/v1/packages/"+url.PathEscape(pos[0])+"/receipt", nil, api.ReceiptRequest{SHA256: sum, Signature: string(sig)}, &out); err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("package %s acknowledged: receipt signed by %s recorded in the custody log.\n"+
-		"Keep this receipt; anyone checks it with ssh-keygen -Y verify -n custos-receipt over the receipt message (docs/formats.md):\n%s",
-		out.Package, out.Fingerprint, strings.TrimRight(out.Signature, "\n")))
+	// The receipt kept beside the package, as formats.md checks it:
+	// the message and the signature, each written only if no file of
+	// that name is there.
+	var kept []string
+	for _, f := range []struct {
+		name string
+		b    []byte
+	}{{*file + ".receipt.txt", vault.ReceiptMessage(pos[0], sum)}, {*file + ".receipt.sig", []byte(out.Signature)}} {
+		if err := writeNew(f.name, f.b); err != nil {
+			fmt.Fprintf(stderr, "custos: the receipt was recorded, but %s was not written: %v\n", f.name, unwrapPath(err))
+			continue
+		}
+		kept = append(kept, f.name)
+	}
+	text := fmt.Sprintf("package %s acknowledged: receipt signed by %s recorded in the custody log.\n", out.Package, out.Fingerprint)
+	if len(kept) == 2 {
+		text += fmt.Sprintf("Kept beside the package: %s (the receipt message) and %s (its signature). Anyone checks them without Custos (docs/formats.md):\n"+
+			"  echo \"me $(cat %s.pub)\" > allowed_signers\n"+
+			"  ssh-keygen -Y verify -f allowed_signers -I me -n %s -s %s < %s",
+			kept[0], kept[1], *key, vault.ReceiptNamespace, kept[1], kept[0])
+	} else {
+		text += fmt.Sprintf("Keep this receipt; anyone checks it with ssh-keygen -Y verify -n %s over the receipt message (docs/formats.md):\n%s",
+			vault.ReceiptNamespace, strings.TrimRight(out.Signature, "\n"))
+	}
+	return printResult(stdout, *asJSON, out, text)
+}
+
+// writeNew writes b to a new file name (0644), never over an existing one.
+func writeNew(name string, b []byte) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(name)
+	}
+	return err
 }
 
 // fileSHA256 is a file's SHA-256, lowercase hex.

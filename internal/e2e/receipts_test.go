@@ -57,6 +57,17 @@ func TestPackageReceipts(t *testing.T) {
 		t.Fatalf("package receipt answered %v", rec)
 	}
 	s.refused("prosecutor", work, "acknowledged already", "package", "receipt", id, "--file", "bundle.tar", "--ssh-key", "receipt_key")
+	// Kept beside the package: the files the printed commands check, as
+	// a prosecutor runs them.
+	for _, f := range []string{"bundle.tar.receipt.txt", "bundle.tar.receipt.sig"} {
+		if _, err := os.Stat(filepath.Join(work, f)); err != nil {
+			t.Fatalf("the receipt was not kept as %s: %v", f, err)
+		}
+	}
+	kept := `echo "me $(cat receipt_key.pub)" > kept_signers && ssh-keygen -Y verify -f kept_signers -I me -n custos-receipt -s bundle.tar.receipt.sig < bundle.tar.receipt.txt`
+	if r := s.run("", work, "/bin/sh", "-c", kept); r.code != 0 || !strings.Contains(r.stdout+r.stderr, "Good") {
+		t.Fatalf("the kept receipt: %s: %d %s%s", kept, r.code, r.stdout, r.stderr)
+	}
 
 	// Later, from the log alone: the recorded signature, the message of
 	// docs/formats.md and the registered key, checked by ssh-keygen.
