@@ -426,6 +426,21 @@ type WhoAmI struct {
 	Role        string    `json:"role"`
 	Session     string    `json:"session,omitempty"`
 	Subject     string    `json:"subject,omitempty"`
+	// Recipient and ReceiptKey are, for a prosecutor or defence counsel,
+	// the age recipient packages for them are sealed to and the SSH
+	// public key their receipts are checked with, as registered; absent
+	// when none is (Vault.WhoAmI).
+	Recipient  string `json:"recipient,omitempty"`
+	ReceiptKey string `json:"receipt_key,omitempty"`
+}
+
+// WhoAmI is Describe(who) with what who registered to receive packages.
+func (v *Vault) WhoAmI(who Principal) WhoAmI {
+	out := Describe(who)
+	if p, ok := v.state.personByName(who.Name); ok && receivesPackages(who.Role) {
+		out.Recipient, out.ReceiptKey = p.Recipient, p.ReceiptKey
+	}
+	return out
 }
 
 // Describe returns who as WhoAmI.

@@ -128,3 +128,26 @@ func TestSealToHybridRecipient(t *testing.T) {
 		t.Fatalf("stock age -d: %q %v", out, err)
 	}
 }
+
+// TestWhoAmISaysWhatIsRegistered: a prosecutor sees the recipient their
+// packages are sealed to once registered (and that none is before); an
+// investigator is told nothing of the kind.
+func TestWhoAmISaysWhatIsRegistered(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	pros := enrolled(t, v, "pros", RoleProsecutor)
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	if w := v.WhoAmI(pros); w.Recipient != "" || w.ReceiptKey != "" {
+		t.Fatalf("before registering: %+v", w)
+	}
+	x, _ := age.GenerateX25519Identity()
+	if _, _, err := v.SetRecipient(ctx, pros, x.Recipient().String()); err != nil {
+		t.Fatal(err)
+	}
+	if w := v.WhoAmI(pros); w.Recipient != x.Recipient().String() || w.Name != "pros" {
+		t.Fatalf("after registering: %+v", w)
+	}
+	if w := v.WhoAmI(inv); w.Recipient != "" || w.ReceiptKey != "" {
+		t.Fatalf("an investigator: %+v", w)
+	}
+}

@@ -73,6 +73,12 @@ func runWhoami(args []string, stdout io.Writer) error {
 	if !out.Expires.IsZero() {
 		text += ", session until " + when(out.Expires)
 	}
+	if out.Recipient != "" {
+		text += "\npackages for you are sealed to " + out.Recipient
+	}
+	if out.ReceiptKey != "" {
+		text += "\nyour receipts are checked with " + out.ReceiptKey
+	}
 	return printResult(stdout, *asJSON, out, text)
 }
 

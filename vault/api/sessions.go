@@ -155,7 +155,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, who vault.P
 type WhoAmIResponse = vault.WhoAmI
 
 func (h *Handler) whoami(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
-	writeJSON(w, http.StatusOK, vault.Describe(who))
+	writeJSON(w, http.StatusOK, h.v.WhoAmI(who))
 	return nil
 }
 

@@ -142,10 +142,13 @@ type meData struct {
 	// recipient packages are sealed to and the SSH key receipts are
 	// signed with.
 	Receives bool
+	// Registered is what the person registered (their recipient and
+	// receipt key), shown above the forms that replace them.
+	Registered vault.WhoAmI
 }
 
 func (h *Handler) me(w http.ResponseWriter, r *http.Request, s *session) error {
-	d := meData{Who: s.who, Receives: receivesPackages(s.who.Role)}
+	d := meData{Who: s.who, Receives: receivesPackages(s.who.Role), Registered: h.v.WhoAmI(s.who)}
 	if s.who.Role == vault.RoleAnalyst || s.who.Role == vault.RoleInvestigator {
 		if e, err := h.v.Exposure(r.Context(), s.who, ""); err == nil {
 			d.Exposure = &e
