@@ -83,7 +83,11 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 	if err != nil {
 		return nil, err
 	}
-	known, _ := v.knownBecause(ctx, it, &rec) // with the record given, never an error
+	known, err := v.knownBecause(ctx, it, &rec)
+	if err != nil {
+		// A hash set that could not be read: never shown as if unknown.
+		return nil, v.refusedAs(ctx, who, "item.get", itemID, err)
+	}
 	hidden := func(known string) error {
 		return refused(ErrForbidden, "known material, not shown for review: %s; to see it anyway, reveal it explicitly with your purpose, which is recorded (custos get --reveal-known, or the box \"I need to see this known material\" on the item's page)", known)
 	}
@@ -100,8 +104,10 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 			return err
 		}
 		now, _ := v.state.getItem(itemID)
-		k, _ := v.knownBecause(ctx, now, &rec)
+		k, err := v.knownBecause(ctx, now, &rec)
 		switch {
+		case err != nil:
+			return err
 		case k == known:
 			return nil
 		case k != "" && !req.RevealKnown:

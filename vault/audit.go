@@ -112,7 +112,7 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 		// The sets' lookups read their files as they are on disk: one
 		// edited in place since the start is found here.
 		res.HashSets = h.count()
-		res.HashSetsAltered = h.verifyLoaded()
+		res.HashSetsAltered = h.verifyLoaded(v.state)
 	}
 	res.OK = len(res.Mismatched)+len(res.Missing)+len(res.Unaccounted)+len(res.HashSetsAltered) == 0
 	d := AuditScrubbed{Objects: res.Objects, Packages: res.Packages, Mismatched: res.Mismatched, Missing: res.Missing,

@@ -52,6 +52,9 @@ type hashSets struct {
 	// PDQ matching threshold.
 	pdq         []setPDQ
 	maxDistance int
+	// gen counts the changes of sets (installs, withdrawals, removals):
+	// indexPDQ keeps the index it built only if none came in between.
+	gen uint64
 	// withdrawn, when set, is told of every set taken out of use while
 	// the vault runs (the vault records it: Vault.recordLater).
 	withdrawn func(name, reason string)
@@ -100,18 +103,33 @@ func openHashSets(root string, st *State, logger *slog.Logger, maxDistance int) 
 
 // load opens one set and checks it against its import event.
 func (h *hashSets) load(name string, st *State) error {
+	s, err := h.openRecorded(name, st)
+	if err != nil {
+		return err
+	}
+	h.sets[name] = s
+	return nil
+}
+
+// openRecorded opens set name and checks it against its newest import
+// event: its manifest's table digest (which hashset.Open has checked every
+// file against, and against which it checks every later read), and what
+// a match means (name, format, category). Used at a start and by an
+// import, so that the set put in use is the one the log records, even if
+// its files were swapped between the import's event and its opening.
+func (h *hashSets) openRecorded(name string, st *State) (*hashset.Set, error) {
 	hs, ok := st.hashSet(name)
 	if !ok {
-		return errors.New("it is in the hash-set folder but no import in the custody log made it (remove the folder, or import it)")
+		return nil, errors.New("it is in the hash-set folder but no import in the custody log made it (remove the folder, or import it)")
 	}
 	s, err := hashset.Open(filepath.Join(h.root, name))
 	if err != nil {
-		return fmt.Errorf("cannot be opened: %w", err)
+		return nil, fmt.Errorf("cannot be opened: %w", err)
 	}
 	m := s.Manifest()
 	if m.TableSHA256 != hs.TableSHA256 {
 		s.Close()
-		return fmt.Errorf("its tables (%s) are not those its import recorded (%s): import it again", m.TableSHA256, hs.TableSHA256)
+		return nil, fmt.Errorf("its tables (%s) are not those its import recorded (%s): import it again", m.TableSHA256, hs.TableSHA256)
 	}
 	// What a match means is the import event's, not the manifest's: a
 	// manifest edited to read known-good, or another default category,
@@ -123,14 +141,46 @@ func (h *hashSets) load(name string, st *State) error {
 	}
 	if m.Name != name || m.Format != hs.Format || m.KnownGood != knownGood || m.DefaultCategory != wantDefault {
 		s.Close()
-		return fmt.Errorf("its manifest (name %q, format %q, category %q, known good %v) is not what its import recorded (%q, %q, %q): import it again",
+		return nil, fmt.Errorf("its manifest (name %q, format %q, category %q, known good %v) is not what its import recorded (%q, %q, %q): import it again",
 			m.Name, m.Format, m.DefaultCategory, m.KnownGood, name, hs.Format, hs.Category)
 	}
-	// hashset.Open has hashed every file against the manifest, whose
-	// table digest is the import's (above), and checks every later read
-	// against the blocks it hashed.
+	return s, nil
+}
+
+// testHookImported, set by tests, runs once an import's files are in
+// place, before they are opened: where an administrator could swap them.
+var testHookImported func(name string)
+
+// pdqOf is set s's PDQ hashes as the index holds them.
+func pdqOf(name string, s *hashset.Set) ([]setPDQ, error) {
+	var idx []setPDQ
+	err := s.PDQ(func(entry uint32, p [32]byte) error {
+		idx = append(idx, setPDQ{set: name, entry: entry, hash: p})
+		return nil
+	})
+	return idx, err
+}
+
+// install puts s in use as name, with its PDQ hashes in the index in the
+// same step, so that no reader pairs the old set's entry numbers with
+// the new set (or the other way round); and closes the set it replaces.
+func (h *hashSets) install(name string, s *hashset.Set, pdq []setPDQ) {
+	h.mu.Lock()
+	h.gen++
+	old := h.sets[name]
 	h.sets[name] = s
-	return nil
+	delete(h.problems, name)
+	idx := make([]setPDQ, 0, len(h.pdq)+len(pdq))
+	for _, p := range h.pdq {
+		if p.set != name {
+			idx = append(idx, p)
+		}
+	}
+	h.pdq = append(idx, pdq...)
+	h.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
 }
 
 // count is the number of sets in use.
@@ -145,7 +195,7 @@ func (h *hashSets) count() int {
 // whose files were edited in place since the start is taken out of use,
 // as a start would not use it, with why. It returns the altered sets'
 // names, sorted. Imports and removals wait (imu).
-func (h *hashSets) verifyLoaded() []string {
+func (h *hashSets) verifyLoaded(st *State) []string {
 	h.imu.Lock()
 	defer h.imu.Unlock()
 	h.mu.RLock()
@@ -155,6 +205,11 @@ func (h *hashSets) verifyLoaded() []string {
 	var altered []string
 	for _, name := range names {
 		err := sets[name].Verify()
+		if hs, ok := st.hashSet(name); err == nil && (!ok || hs.TableSHA256 != sets[name].Manifest().TableSHA256) {
+			// Its files are its manifest's, but not what the newest
+			// import recorded.
+			err = fmt.Errorf("its tables (%s) are not those its newest import recorded (%s)", sets[name].Manifest().TableSHA256, hs.TableSHA256)
+		}
 		if err == nil {
 			continue
 		}
@@ -177,6 +232,7 @@ func (h *hashSets) withdraw(name string, s *hashset.Set, why string, record bool
 		h.mu.Unlock()
 		return
 	}
+	h.gen++
 	delete(h.sets, name)
 	h.problems[name] = why
 	tell := h.withdrawn
@@ -207,15 +263,14 @@ func (h *hashSets) indexPDQ() {
 		var badSet *hashset.Set
 		var badErr error
 		h.mu.RLock()
+		gen := h.gen
 		for name, s := range h.sets {
-			err := s.PDQ(func(entry uint32, p [32]byte) error {
-				idx = append(idx, setPDQ{set: name, entry: entry, hash: p})
-				return nil
-			})
+			p, err := pdqOf(name, s)
 			if err != nil {
 				bad, badSet, badErr = name, s, err
 				break
 			}
+			idx = append(idx, p...)
 		}
 		h.mu.RUnlock()
 		if badSet != nil {
@@ -223,6 +278,10 @@ func (h *hashSets) indexPDQ() {
 			continue
 		}
 		h.mu.Lock()
+		if h.gen != gen {
+			h.mu.Unlock()
+			continue // a set changed meanwhile: build it again
+		}
 		h.pdq = idx
 		h.mu.Unlock()
 		return
@@ -469,25 +528,41 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 		h.mu.Lock()
 		h.problems[req.Name] = "its import was recorded but its files could not be put in place: import it again"
 		if old := h.sets[req.Name]; old != nil {
+			h.gen++
 			delete(h.sets, req.Name)
 			old.Close()
 		}
 		h.mu.Unlock()
 		return nil, fmt.Errorf("%w: putting the imported set in place: %v", ErrUnavailable, err)
 	}
-	s, err := hashset.Open(filepath.Join(h.root, req.Name))
+	if testHookImported != nil {
+		testHookImported(req.Name)
+	}
+	s, err := h.openRecorded(req.Name, v.state)
+	var pdq []setPDQ
+	if err == nil {
+		if pdq, err = pdqOf(req.Name, s); err != nil {
+			s.Close()
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("opening the imported set: %w", err)
+		// Recorded, but what is on disk is not what was recorded (its
+		// files changed between the event and now): neither the new set
+		// nor the old one is used, and the log says so.
+		why := fmt.Sprintf("its import was recorded, but its files are not what the import wrote (%v): import it again, and find out who could write the hash-set folder", err)
+		h.mu.Lock()
+		h.problems[req.Name] = why
+		if old := h.sets[req.Name]; old != nil {
+			h.gen++
+			delete(h.sets, req.Name)
+			old.Close()
+		}
+		h.mu.Unlock()
+		h.indexPDQ()
+		v.recordLater(sequencer.Draft{Type: TypeHashSetUnused, Actor: System, Data: HashSetUnused{Name: req.Name, Reason: why}})
+		return nil, fmt.Errorf("%w: hash set %s: %s", ErrUnavailable, req.Name, why)
 	}
-	h.mu.Lock()
-	old := h.sets[req.Name]
-	h.sets[req.Name] = s
-	delete(h.problems, req.Name)
-	h.mu.Unlock()
-	if old != nil {
-		old.Close()
-	}
-	h.indexPDQ()
+	h.install(req.Name, s, pdq)
 	if installing {
 		installing = false
 		h.installing.Unlock()
@@ -575,6 +650,7 @@ func (v *Vault) RemoveHashSet(ctx context.Context, who Principal, name, reason s
 	}
 	h.mu.Lock()
 	s := h.sets[name]
+	h.gen++
 	delete(h.sets, name)
 	delete(h.problems, name)
 	h.mu.Unlock()

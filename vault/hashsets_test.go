@@ -10,11 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/hashset"
 	"github.com/custos-vault/custos/internal/secret"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -351,4 +353,168 @@ func TestHashSetEditedWhileInUseIsNeverAnsweredFrom(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestViewOfASetEditedInPlaceIsRefused: an item known by a set (listed:
+// a view without the override is refused) is viewed again after a key
+// of the set was edited in place. The view that read the edited bytes is
+// refused, not decided as if the item were not listed, and nothing is
+// recorded as shown.
+func TestViewOfASetEditedInPlaceIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	h := newHotline(t, func(cfg *Config) { cfg.HashSetDir = filepath.Join(dir, "hashsets") })
+	v, ctx := h.v, h.ctx
+	item := h.deposit(t, h.a1, "two.jpg", []byte("known 2"), "")
+	sum := sha256.Sum256([]byte("known 2"))
+	if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline",
+		Body: strings.NewReader(fmt.Sprintf("%x  known-2.jpg\n", sum))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.view(h.a2, item.ID, false); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("precondition: a listed item viewed without the override: %v", err)
+	}
+	p := filepath.Join(dir, "hashsets", "partner", "sha256.tab")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipByte(t, p, int64(bytes.Index(b, sum[:]))+31)
+	views := len(h.eventsOf(t, TypeItemAccessed))
+	if _, err := h.view(h.a2, item.ID, false); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("a view that read an edited set: %v", err)
+	}
+	if n := len(h.eventsOf(t, TypeItemAccessed)); n != views {
+		t.Fatalf("the view was recorded as made (%d item.accessed events, were %d)", n, views)
+	}
+}
+
+// TestImportedSetSwappedBeforeUseIsNotUsed: the server's administrator
+// swaps an import's files, once in place, for a set built elsewhere with
+// the same name, format and category that leaves out one listed digest.
+// The vault opens what the import event recorded or nothing: the import
+// answers 503, neither set is used, the log says why (hashset.unused),
+// and a scrub agrees.
+func TestImportedSetSwappedBeforeUseIsNotUsed(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "hashsets")
+	h := newHotline(t, func(c *Config) { c.HashSetDir = root })
+	v, ctx := h.v, h.ctx
+	var full, forged strings.Builder
+	for i := 1; i <= 3; i++ {
+		sum := sha256.Sum256(fmt.Appendf(nil, "known %d", i))
+		fmt.Fprintf(&full, "%x  known-%d.jpg\n", sum, i)
+		if i != 2 {
+			fmt.Fprintf(&forged, "%x  known-%d.jpg\n", sum, i)
+		}
+	}
+	if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(full.String())}); err != nil {
+		t.Fatal(err)
+	}
+	prep := t.TempDir()
+	if _, err := hashset.Build(prep, "partner", strings.NewReader(forged.String()), "sha256sum", hashset.BuildOptions{DefaultCategory: "baseline"}); err != nil {
+		t.Fatal(err)
+	}
+	testHookImported = func(name string) {
+		for _, f := range []string{"entries.dat", "offsets.dat", "pdq.dat", "md5.tab", "sha1.tab", "sha256.tab", "manifest.json"} {
+			if err := os.Rename(filepath.Join(prep, "partner", f), filepath.Join(root, name, f)); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	defer func() { testHookImported = nil }()
+	before := v.log.Size()
+	_, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(full.String())})
+	testHookImported = nil
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "not what the import wrote") {
+		t.Fatalf("an import whose files were swapped before use: %v", err)
+	}
+	views, err := v.HashSets(ctx, h.cust)
+	if err != nil || len(views) != 1 || views[0].Status == "in use" {
+		t.Fatalf("the swapped set's status: %+v %v", views, err)
+	}
+	var recorded bool
+	for deadline := time.Now().Add(10 * time.Second); !recorded && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, ev := range logged(t, v)[before:] {
+			recorded = recorded || ev.Type == TypeHashSetUnused
+		}
+	}
+	if !recorded {
+		t.Fatal("the swap was not recorded (hashset.unused)")
+	}
+	if d := h.deposit(t, h.a1, "two.jpg", []byte("known 2"), ""); len(d.Matches) != 0 {
+		t.Fatalf("a set not in use matched: %+v", d.Matches)
+	}
+}
+
+// TestReimportingAPDQSetBesideMatching: a set of PDQ hashes is imported
+// again and again, between sizes, while deposits and similar-image
+// searches match against it. No match reads one import's entry numbers
+// against the other's files (which used to fail the match and take the
+// fresh set out of use as if its files had been edited).
+func TestReimportingAPDQSetBesideMatching(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "hashsets")
+	h := newHotline(t, func(c *Config) { c.HashSetDir = root })
+	v, ctx := h.v, h.ctx
+	big, small := vicsWithPDQ(t, 300), vicsWithPDQ(t, 1)
+	stop := make(chan struct{})
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	var target [32]byte
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := v.hashsets.pdqMatches([][32]byte{target}, 256); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+					return
+				}
+			}
+		}()
+	}
+	for i := range 20 {
+		body := big
+		if i%2 == 1 {
+			body = small
+		}
+		if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "pv", Format: "vics", Category: "baseline", Body: strings.NewReader(body)}); err != nil {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("import %d: %v", i, err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		t.Fatalf("a match beside a re-import: %v", err)
+	default:
+	}
+	if views, _ := v.HashSets(ctx, h.cust); len(views) != 1 || views[0].Status != "in use" {
+		t.Fatalf("after the re-imports: %+v", views)
+	}
+}
+
+// vicsWithPDQ is a Project VIC VICS 2.0 document of n media, each with a
+// PDQ hash (the i-th: SHA-256 of "pdq i"), category 1.
+func vicsWithPDQ(t *testing.T, n int) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(`{"@odata.context":"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Cases","value":[{"CaseNumber":"P","Media":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		p := sha256.Sum256(fmt.Appendf(nil, "pdq %d", i))
+		fmt.Fprintf(&b, `{"MediaID":%d,"Category":1,"AlternativeHashes":[{"HashName":"PDQ","HashValue":"%x"}]}`, i, p)
+	}
+	b.WriteString(`]}]}`)
+	return b.String()
 }

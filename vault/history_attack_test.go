@@ -269,3 +269,47 @@ func TestStatisticsCountAnAnalystsCasesOnly(t *testing.T) {
 		t.Fatalf("an analyst's statistics of their own case: %+v %v", s, err)
 	}
 }
+
+// TestStatisticsKeepACasesReportDecisions: a report closed (and noticed,
+// and forwarded) in a case is counted in an analyst's statistics only if
+// they are assigned to the case, as their view of the report shows those
+// decisions only then; its closing time is not shown them either.
+func TestStatisticsKeepACasesReportDecisions(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	outsider := enrolled(t, v, "ana4", RoleAnalyst) // not a member of HL-1
+	u := "https://host.example/closed"
+	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{u}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AssessReport(ctx, h.a1, rp, "HL-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.SendNotice(ctx, h.a1, rp, NoticeSent{URL: u, To: "Provider", Via: "email"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ForwardReport(ctx, h.a1, rp, "Police Unit X", "police", "csv"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.CloseReport(ctx, h.a1, rp, "not-illegal", ""); err != nil {
+		t.Fatal(err)
+	}
+	from, to := time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	s, err := v.Statistics(ctx, outsider, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Reports.Closed) != 0 || s.Notices.Sent != 0 || len(s.Forwarded) != 0 || s.Reports.Relevant != 0 || s.Reports.Received != 1 {
+		t.Errorf("an analyst of another case counts its decisions: %+v %+v %+v", s.Reports, s.Notices, s.Forwarded)
+	}
+	for _, p := range []Principal{h.a1, h.cust} {
+		s, err := v.Statistics(ctx, p, from, to)
+		if err != nil || s.Reports.Closed["not-illegal"] != 1 || s.Notices.Sent != 1 || s.Forwarded["police"] != 1 || s.Reports.Relevant != 1 {
+			t.Errorf("%s's statistics: %+v %+v %+v %v", p.Name, s.Reports, s.Notices, s.Forwarded, err)
+		}
+	}
+	if rv, err := v.ReportDetail(ctx, outsider, rp); err != nil || rv.ClosedAt != nil || rv.Status != StatusClosed {
+		t.Errorf("an analyst of another case reads when it was closed: %+v %v", rv, err)
+	}
+}

@@ -290,7 +290,7 @@ func (v *Vault) reportView(ctx context.Context, r Report, who Principal) ReportV
 		return assigned(who, c)
 	}
 	if !mayKnow(r.Case) {
-		out.Case, out.Items, out.AssessedBy, out.ClosedReason = "", []string{}, "", ""
+		out.Case, out.Items, out.AssessedBy, out.ClosedReason, out.ClosedAt = "", []string{}, "", "", nil
 		out.CaseWithheld = true
 	}
 	out.Notices = slices.DeleteFunc(out.Notices, func(n NoticeView) bool { return !mayKnow(n.inCase) })

@@ -38,7 +38,9 @@ type Stats struct {
 	// ByCategory, MatchesByHashSet) count only the cases the reader is
 	// assigned to: an analyst's, since another case's items are its own
 	// analysts' to know, even counted (a narrow period would otherwise
-	// tell one item's deposit, category and matches).
+	// tell one item's deposit, category and matches). For them, too, the
+	// notices, forwardings and closings made in such a case are not
+	// counted (reports received are: every analyst reads every report).
 	ItemsOfAssignedCases bool `json:"items_of_assigned_cases,omitempty"`
 }
 
@@ -108,23 +110,38 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 	s := &Stats{From: from.UTC(), To: to.UTC(), LogSize: v.log.Size(), ByCategory: map[string]int{}, MatchesByHashSet: map[string]int{}, Forwarded: map[string]int{},
 		Reports: ReportStats{ByChannel: map[string]int{}, Closed: map[string]int{}}}
 	var removal, fromReport []time.Duration
+	// For an analyst, what was decided about a report in a case they are
+	// not assigned to (its notices, forwardings and closings) is not
+	// counted, as their view of the report does not show it: a narrow
+	// period would otherwise tell it (reportView).
+	mayKnow := func(caseID string) bool {
+		if who.Role != RoleAnalyst || caseID == "" {
+			return true
+		}
+		c, _ := v.state.getCase(caseID)
+		return assigned(who, c)
+	}
 	for _, r := range v.state.allReports() {
+		notices := slices.DeleteFunc(slices.Clone(r.Notices), func(n *Notice) bool { return !mayKnow(n.Case) })
+		forwards := slices.DeleteFunc(slices.Clone(r.Forwards), func(f Forward) bool { return !mayKnow(f.Case) })
 		if in(r.ReceivedAt) {
 			s.Reports.Received++
 			s.Reports.ByChannel[r.Channel]++
-			if len(r.Notices) > 0 || len(r.Forwards) > 0 {
+			if len(notices) > 0 || len(forwards) > 0 {
 				s.Reports.Relevant++
 			}
 			if r.Status != StatusClosed {
 				s.Reports.Open++
 			}
 		}
-		for _, c := range r.Closings {
-			if in(c.At) {
-				s.Reports.Closed[c.Reason]++
+		if mayKnow(r.Case) {
+			for _, c := range r.Closings {
+				if in(c.At) {
+					s.Reports.Closed[c.Reason]++
+				}
 			}
 		}
-		for _, n := range r.Notices {
+		for _, n := range notices {
 			if !in(n.SentAt) {
 				continue
 			}
@@ -138,7 +155,7 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 				fromReport = append(fromReport, n.RemovedAt.Sub(r.ReceivedAt))
 			}
 		}
-		for _, f := range r.Forwards {
+		for _, f := range forwards {
 			if in(f.At) {
 				s.Forwarded[f.Kind]++
 			}
