@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
+	"github.com/custos-vault/custos/events/sequencer"
 	"strings"
 	"testing"
 	"time"
@@ -446,8 +447,8 @@ func TestEndedRequestSaysWhoEndedIt(t *testing.T) {
 			"request " + expired + " expired unanswered at 2026-12-09T09:"},
 		{"reject an approved destruction request", func() error { _, err := v.Reject(ctx, p["c1"], second, "late"); return err },
 			"destruction request " + second + " was already approved by c3 at 2026-12-09T10:"},
-		{"reject the destruction request another's approval overtook", func() error { _, err := v.Reject(ctx, p["c2"], first, "late"); return err },
-			"destruction request " + first + " ended when c3 approved " + second},
+		{"reject the expired destruction request beside the approved one", func() error { _, err := v.Reject(ctx, p["c2"], first, "late"); return err },
+			"destruction request " + first + " expired unanswered at 2026-12-09T09:"},
 	}
 	check := func(v *Vault) {
 		t.Helper()
@@ -475,4 +476,56 @@ func TestEndedRequestSaysWhoEndedIt(t *testing.T) {
 	}
 	defer v.Close()
 	check(v)
+}
+
+// TestEndedDestructionRequestsSayHowTheyEnded: when a case is destroyed
+// under one request, the others pending beside it end too; each is then
+// said to have ended as it did: one that had expired, as expired when it
+// did; one whose requester was suspended, as void; only a live one as
+// overtaken by the approval.
+func TestEndedDestructionRequestsSayHowTheyEnded(t *testing.T) {
+	clk := newClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	v, _ := openTestVaultDir(t, withClock(clk))
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian, "c4": RoleCustodian})
+	if err := v.OpenCase(ctx, inv, "X-1", "ended"); err != nil {
+		t.Fatal(err)
+	}
+	expired, err := v.RequestDestruction(ctx, p["c1"], "X-1", "ORD-1", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(DefaultRequestTTL + 24*time.Hour)
+	void, err := v.RequestDestruction(ctx, p["c4"], "X-1", "ORD-2", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Suspend(ctx, p["c1"], "c4", "left the unit"); err != nil {
+		t.Fatal(err)
+	}
+	live, err := v.RequestDestruction(ctx, p["c2"], "X-1", "ORD-3", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second live one beside it, as a version that did not refuse
+	// that recorded it.
+	beside := "dr_00112233445566bb"
+	if _, err := v.append(ctx, sequencer.Draft{Type: TypeDestructionRequested, Actor: p["c1"].actor(), Case: "X-1",
+		Data: DestructionRequested{Request: beside, Order: "ORD-4", Reason: "court order", Expires: clk.now().Add(time.Hour).UTC().Format(time.RFC3339)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ApproveDestruction(ctx, p["c3"], "X-1", live); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{
+		expired: "expired unanswered at 2026-03-08T09:00:00Z",
+		void:    "asked by c4 at 2026-03-09T09:00:00Z, was void: its requester was suspended or removed",
+		live:    "was already approved by c3",
+		beside:  "ended when c3 approved " + live,
+	} {
+		if _, err := v.Reject(ctx, p["c3"], id, "late"); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", id, err, want)
+		}
+	}
 }

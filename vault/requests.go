@@ -437,6 +437,8 @@ func (v *Vault) notPending(what, id string) error {
 		return refused(ErrConflict, "%s %s ended when %s approved %s at %s, which destroyed its case", what, id, e.By, e.Through, at)
 	case OutcomeWithdrawn:
 		return refused(ErrConflict, "%s %s was withdrawn by its requester %s at %s", what, id, e.By, at)
+	case OutcomeVoid:
+		return refused(ErrConflict, "%s %s, asked by %s at %s, was void: its requester was suspended or removed while it waited; ask again", what, id, e.By, at)
 	}
 	return refused(ErrConflict, "%s %s was already %s by %s at %s", what, id, e.Outcome, e.By, at)
 }

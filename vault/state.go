@@ -496,9 +496,22 @@ func applyDestructionApproved(s *State, ev *events.Event) error {
 	}
 	c.Destroyed = true
 	c.Approved = d
-	for id := range c.Requests {
+	for id, r := range c.Requests {
 		dec := requestEnd{Outcome: OutcomeApproved, By: ev.Actor.Person, At: ev.Timestamp()}
-		if id != d.Request {
+		exp, err := time.Parse(time.RFC3339, r.Expires)
+		if r.Expires == "" {
+			// Recorded before expiries were: the default TTL (the vault
+			// may have run with a shorter one; this says no less).
+			exp, err = r.At.Add(DefaultRequestTTL), nil
+		}
+		switch {
+		case id == d.Request:
+		case r.Void:
+			// Void before: its requester was suspended or removed.
+			dec = requestEnd{Outcome: OutcomeVoid, By: r.By, At: r.At}
+		case err == nil && !ev.Timestamp().Before(exp):
+			dec = requestEnd{Outcome: OutcomeExpired, At: exp.UTC()}
+		default:
 			dec.Outcome, dec.Through = OutcomeSuperseded, d.Request
 		}
 		s.decided[id] = dec

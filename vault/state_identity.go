@@ -437,8 +437,9 @@ func (s *State) allPersons() []Person {
 
 // requestEnd is how a request left the state: approved, rejected or
 // withdrawn (By, at the deciding event's time), expired unanswered (At
-// its expiry), or superseded by the approval of another request to
-// destroy the same case (Through).
+// its expiry), superseded by the approval of another request to destroy
+// the same case (Through), or found void then (its requester By was
+// suspended or removed; At the request's time).
 type requestEnd struct {
 	Outcome string    `json:"outcome"`
 	By      string    `json:"by,omitempty"`
@@ -453,6 +454,9 @@ const (
 	OutcomeWithdrawn  = "withdrawn"
 	OutcomeExpired    = "expired"
 	OutcomeSuperseded = "superseded"
+	// OutcomeVoid: void since its requester (By) was suspended or
+	// removed, when another request's approval ended it.
+	OutcomeVoid = "void"
 )
 
 // rejection is the end of a request its event rejects: withdrawn when
