@@ -3,12 +3,12 @@ package vault
 import (
 	"context"
 	"errors"
-	"github.com/custos-vault/custos/events/sequencer"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
 )
 
 // A destruction request is listed beside the requests a custodian lists,
