@@ -484,11 +484,18 @@ func packageCases() []caseDef {
 					return s[:i] + s[i+1:]
 				}))
 			}),
-		invalid("manifest-md5-empty", "manifest.hex", `the first item's md5 given as "" (section 2 omits it when the deposit computed none)`, "md5 or sha1 is empty",
+		invalid("manifest-md5-empty", "manifest.hex", `the first item's md5 given as "" (section 2 omits it when the deposit computed none)`, "md5 is empty",
 			func(k *caseKit) []byte {
 				return k.tar(k.manifest(k.clone(), func(s string) string {
 					i := strings.Index(s, `"md5": "`) + len(`"md5": "`)
 					return s[:i] + s[i+32:]
+				}))
+			}),
+		invalid("manifest-md5-empty-escaped", "manifest.hex", `the first item's md5 given as "" under the member name "md\u0035" (which the grammar reads as md5)`, "md5 is empty",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), func(s string) string {
+					i := strings.Index(s, `"md5": "`)
+					return s[:i] + `"md\u0035": "` + s[i+len(`"md5": "`)+32:]
 				}))
 			}),
 		invalid("manifest-item-id", "manifest.ids", "the first item's id is item-one, not it_ and 24 hex digits", "is not it_ and 24 lowercase hex digits",

@@ -16,7 +16,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -917,10 +916,22 @@ func ParseManifest(b []byte) (*Manifest, error) {
 		return nil, errors.New("manifest.json: too many members")
 	}
 	// An empty md5 or sha1 decodes as an absent one; section 2 has them
-	// absent when the deposit computed none, never empty. (Outside a
-	// string a quotation mark is JSON's own, so this finds members.)
-	if emptyHash.Match(b) {
-		return nil, errors.New("manifest.json: an item's md5 or sha1 is empty; section 2 omits them when the deposit computed none")
+	// absent when the deposit computed none, never empty. Read again for
+	// that alone, with member names unescaped as the grammar reads them
+	// ("md\u0035" is md5); the grammar has refused repeats and names
+	// differing in case already.
+	var present struct {
+		Items []map[string]json.RawMessage `json:"items"`
+	}
+	if err := json.Unmarshal(b, &present); err != nil {
+		return nil, fmt.Errorf("manifest.json: %w", err)
+	}
+	for i, it := range present.Items {
+		for _, k := range []string{"md5", "sha1"} {
+			if v, ok := it[k]; ok && string(v) == `""` {
+				return nil, fmt.Errorf("manifest.json: item %d's %s is empty; section 2 omits it when the deposit computed none", i, k)
+			}
+		}
 	}
 	if !idOf("pk_", m.Package) {
 		return nil, fmt.Errorf("manifest.json: package %q is not pk_ and 24 lowercase hex digits (section 2)", truncate(m.Package))
@@ -999,9 +1010,6 @@ func itemGrammar(it Item) error {
 	}
 	return nil
 }
-
-// emptyHash finds an md5 or sha1 member whose value is the empty string.
-var emptyHash = regexp.MustCompile(`(?:^|[^\\])"(?:md5|sha1)"[ \t\r\n]*:[ \t\r\n]*""`)
 
 // bech32 are the characters of an age recipient's data part.
 const bech32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
