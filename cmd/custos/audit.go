@@ -718,6 +718,10 @@ func runAuditExport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	untrack := tempfiles.Track(tmp)
+	if d, err := os.Open(tmp); err == nil {
+		tempfiles.Hold(d) // held while this export writes it
+		defer d.Close()
+	}
 	done := false
 	defer func() {
 		if !done {
@@ -861,7 +865,7 @@ func prepareExportDir(dir string) (string, error) {
 		return "", fmt.Errorf("cannot write %s: the folder %s does not exist", dir, parent)
 	}
 	prefix := "." + filepath.Base(filepath.Clean(dir)) + ".partial-"
-	for _, p := range tempfiles.Sweep(parent, prefix, 10*time.Minute) {
+	for _, p := range tempfiles.Sweep(parent, prefix, 2*time.Second) {
 		fmt.Fprintf(os.Stderr, "custos: removed %s, an unfinished export an interrupted one left\n", p)
 	}
 	tmp, err := os.MkdirTemp(parent, prefix)

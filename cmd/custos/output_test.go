@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,5 +97,19 @@ func TestPrepareOutputSweepsWhatAKillLeft(t *testing.T) {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("%s was removed: %v", p, err)
 		}
+	}
+	// The output is there now (a retry succeeded); a leftover of a fetch
+	// killed before it is removed by the next fetch to that name, though
+	// that fetch is refused.
+	if err := os.WriteFile(filepath.Join(dir, "view.bin"), []byte("the verified copy"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(stale, []byte("plaintext so far"), 0o600)
+	os.Chtimes(stale, old, old)
+	if _, err := prepareOutput(filepath.Join(dir, "view.bin")); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Fatalf("a fetch over an existing file: %v", err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("a leftover beside an existing output is still there: %v", err)
 	}
 }

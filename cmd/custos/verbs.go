@@ -567,25 +567,29 @@ func prepareOutput(out string) (*os.File, error) {
 		// back if the check against the vault's SHA-256 then fails.
 		return nil, usageErr("-o - would write a file named \"-\": give a file name (custos writes what it fetches to a new file, put in place only once its SHA-256 matches the vault's record)")
 	}
+	dir := filepath.Dir(out)
+	prefix := "." + filepath.Base(out) + ".partial-"
+	// What an interrupted fetch to the same name left (a kill that could
+	// not be caught): a copy nobody knows is there. A live fetch holds a
+	// lock on its file (tempfiles.Hold), which ends with it; the few
+	// seconds' grace covers the moment between its creation and its lock.
+	// Before the check that out is new, so that a fetch refused for it
+	// still removes what an earlier one left.
+	for _, p := range tempfiles.Sweep(dir, prefix, 2*time.Second) {
+		fmt.Fprintf(os.Stderr, "custos: removed %s, an unfinished copy an interrupted fetch left\n", p)
+	}
 	if _, err := os.Lstat(out); err == nil {
 		return nil, fmt.Errorf("%s exists; refusing to overwrite it", out)
 	}
-	dir := filepath.Dir(out)
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("cannot write %s: the folder %s does not exist", out, dir)
-	}
-	prefix := "." + filepath.Base(out) + ".partial-"
-	// What an interrupted fetch to the same name left (a kill that could
-	// not be caught): a copy nobody knows is there. A live fetch writes
-	// to its file all the time, so one untouched for a minute is not.
-	for _, p := range tempfiles.Sweep(dir, prefix, time.Minute) {
-		fmt.Fprintf(os.Stderr, "custos: removed %s, an unfinished copy an interrupted fetch left\n", p)
 	}
 	tmp, err := os.CreateTemp(dir, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("cannot write %s: the folder %s does not take new files (%v)", out, dir, unwrapPath(err))
 	}
 	tmp.Chmod(0o600)
+	tempfiles.Hold(tmp)
 	return tmp, nil
 }
 

@@ -4,11 +4,14 @@
 // outlives the command unseen.
 //
 // Track registers a temporary file or folder until the command is done
-// with it. The first Track installs a handler of SIGINT and SIGTERM that
-// removes everything tracked, says so on standard error, and exits with
-// 130 or 143 as a shell reports those signals. A SIGKILL or a power cut
-// cannot be caught: Sweep finds and removes what such an end left, the
-// next time a command writes to the same folder.
+// with it. The first Track installs a handler of SIGINT, SIGTERM and
+// SIGHUP (a closed terminal or a dropped SSH session) that removes
+// everything tracked, says so on standard error, and exits with 130,
+// 143 or 129 as a shell reports those signals. A SIGKILL or a power cut
+// cannot be caught: Hold marks a file or folder as being written (an
+// advisory lock that ends with the process, however it ends), and Sweep
+// removes the leftovers nobody holds, the next time a command writes to
+// the same folder.
 package tempfiles
 
 import (
@@ -47,19 +50,28 @@ func Track(path string) (untrack func()) {
 
 func install() {
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		sig := <-sigs
 		removed := RemoveTracked()
 		for _, p := range removed {
 			fmt.Fprintf(os.Stderr, "%s: interrupted: removed the unfinished %s\n", filepath.Base(os.Args[0]), p)
 		}
-		if sig == syscall.SIGTERM {
+		switch sig {
+		case syscall.SIGTERM:
 			exit(143)
+		case syscall.SIGHUP:
+			exit(129)
 		}
 		exit(130)
 	}()
 }
+
+// Hold marks f, a temporary file or folder this process writes, as held
+// until the process ends (or f is closed): Sweep in another process
+// leaves it alone. Where the system has no advisory locks it does
+// nothing, and Sweep goes by age.
+func Hold(f *os.File) error { return hold(f) }
 
 // RemoveTracked removes every tracked path and returns those it removed.
 func RemoveTracked() []string {
@@ -75,10 +87,11 @@ func RemoveTracked() []string {
 	return out
 }
 
-// Sweep removes, in dir, the entries whose name begins with prefix and
-// that have not been modified for at least idle (a live writer touches
-// its file as it writes), and returns their paths. What cannot be listed
-// or removed is left as it is.
+// Sweep removes, in dir, the entries whose name begins with prefix that
+// no live process holds (Hold) and that have not been modified for at
+// least idle, and returns their paths. Where the system has no advisory
+// locks, age alone decides (a live writer touches its file as it
+// writes). What cannot be listed or removed is left as it is.
 func Sweep(dir, prefix string, idle time.Duration) []string {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -86,11 +99,14 @@ func Sweep(dir, prefix string, idle time.Duration) []string {
 	}
 	var out []string
 	for _, e := range ents {
-		if !strings.HasPrefix(e.Name(), prefix) {
-			continue
+		if !strings.HasPrefix(e.Name(), prefix) || e.Type()&os.ModeSymlink != 0 {
+			continue // not a name of ours, or not a file we made
 		}
 		p := filepath.Join(dir, e.Name())
 		if last, ok := lastModified(p); !ok || time.Since(last) < idle {
+			continue
+		}
+		if lockable && held(p) {
 			continue
 		}
 		if os.RemoveAll(p) == nil {

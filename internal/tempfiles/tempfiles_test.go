@@ -33,7 +33,7 @@ func TestInterruptRemovesTracked(t *testing.T) {
 	for _, c := range []struct {
 		sig  syscall.Signal
 		code int
-	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}, {syscall.SIGHUP, 129}} {
 		t.Run(c.sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			cmd := exec.Command(os.Args[0], "-test.run", "^TestInterruptRemovesTracked$")
@@ -92,12 +92,28 @@ func TestSweep(t *testing.T) {
 	os.Mkdir(folder, 0o700)
 	write(".a.bin.partial-4/inner", time.Now())
 	os.Chtimes(folder, old, old)
+	// Old, but its writer is alive: it holds the file.
+	heldOld := write(".a.bin.partial-5", old)
+	f, err := os.Open(heldOld)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := Hold(f); err != nil {
+		t.Fatal(err)
+	}
+	// Named like ours, but a link to something else: never followed.
+	target := write("precious", old)
+	link := filepath.Join(dir, ".a.bin.partial-6")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
 	got := Sweep(dir, ".a.bin.partial-", time.Minute)
 	if len(got) != 1 || got[0] != stale {
 		t.Fatalf("swept %v, want only %s", got, stale)
 	}
-	for _, p := range []string{live, other, folder} {
-		if _, err := os.Stat(p); err != nil {
+	for _, p := range []string{live, other, folder, heldOld, target, link} {
+		if _, err := os.Lstat(p); err != nil {
 			t.Errorf("%s was swept: %v", p, err)
 		}
 	}
