@@ -160,7 +160,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitFailed
 }
 
-// removeTempOnSignal makes an interrupt (Ctrl-C, SIGTERM) remove the
+// removeTempOnSignal makes an interrupt (Ctrl-C, SIGTERM, or SIGHUP: a
+// closed terminal or a dropped SSH session) remove the
 // temporary folders this run creates in dir, and the folders it created
 // for dir (created, see makeFolders), before exiting, so that nothing is
 // left behind when the user stops a check. (Nothing can clean up after
@@ -172,7 +173,7 @@ func removeTempOnSignal(dir string, created []string, stderr io.Writer) (stop fu
 		return nil, err
 	}
 	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	done := make(chan struct{})
 	go func() {
 		select {
