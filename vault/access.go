@@ -137,7 +137,9 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 	}()
 	err = v.refusedAs(ctx, who, "item.get", itemID, err)
 	if err != nil {
-		if Recorded(err) {
+		if Recorded(err) || errors.Is(err, ErrUnavailable) {
+			// A refusal, or a hash set that could not be read at the
+			// access's position: its own words say it.
 			return nil, err
 		}
 		return nil, fmt.Errorf("recording the access: %w", err)

@@ -147,6 +147,27 @@ func (h *hashSets) openRecorded(name string, st *State) (*hashset.Set, error) {
 	return s, nil
 }
 
+// notUsedAfterImport takes name out of use after its import was recorded
+// but could not be put in use (why), and records hashset.unused at once,
+// while the import still holds installing: no view is decided between the
+// import's event and this one with neither set said to be out of use. It
+// returns the import's answer (ErrUnavailable).
+func (h *hashSets) notUsedAfterImport(ctx context.Context, v *Vault, name, why string) error {
+	h.mu.Lock()
+	h.problems[name] = why
+	if old := h.sets[name]; old != nil {
+		h.gen++
+		delete(h.sets, name)
+		old.Close()
+	}
+	h.mu.Unlock()
+	h.indexPDQ()
+	if _, err := v.append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeHashSetUnused, Actor: System, Data: HashSetUnused{Name: name, Reason: why}}); err != nil {
+		h.logger.Error("could not record a hash set not used", "set", name, "err", err)
+	}
+	return fmt.Errorf("%w: hash set %s: %s", ErrUnavailable, name, why)
+}
+
 // testHookImported, set by tests, runs once an import's files are in
 // place, before they are opened: where an administrator could swap them.
 var testHookImported func(name string)
@@ -524,16 +545,9 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 	case err != nil:
 		// Recorded, but the new files could not be put in place: the
 		// next start finds the old set unlike its newest import event
-		// and does not use it.
-		h.mu.Lock()
-		h.problems[req.Name] = "its import was recorded but its files could not be put in place: import it again"
-		if old := h.sets[req.Name]; old != nil {
-			h.gen++
-			delete(h.sets, req.Name)
-			old.Close()
-		}
-		h.mu.Unlock()
-		return nil, fmt.Errorf("%w: putting the imported set in place: %v", ErrUnavailable, err)
+		// and does not use it; neither is used from now on, and the log
+		// says so before the import's lock is let go.
+		return nil, h.notUsedAfterImport(ctx, v, req.Name, "its import was recorded but its files could not be put in place ("+err.Error()+"): import it again")
 	}
 	if testHookImported != nil {
 		testHookImported(req.Name)
@@ -547,20 +561,8 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 	}
 	if err != nil {
 		// Recorded, but what is on disk is not what was recorded (its
-		// files changed between the event and now): neither the new set
-		// nor the old one is used, and the log says so.
-		why := fmt.Sprintf("its import was recorded, but its files are not what the import wrote (%v): import it again, and find out who could write the hash-set folder", err)
-		h.mu.Lock()
-		h.problems[req.Name] = why
-		if old := h.sets[req.Name]; old != nil {
-			h.gen++
-			delete(h.sets, req.Name)
-			old.Close()
-		}
-		h.mu.Unlock()
-		h.indexPDQ()
-		v.recordLater(sequencer.Draft{Type: TypeHashSetUnused, Actor: System, Data: HashSetUnused{Name: req.Name, Reason: why}})
-		return nil, fmt.Errorf("%w: hash set %s: %s", ErrUnavailable, req.Name, why)
+		// files changed between the event and now) or cannot be read.
+		return nil, h.notUsedAfterImport(ctx, v, req.Name, "its import was recorded, but the set on disk is not the one it recorded or cannot be read: "+err.Error())
 	}
 	h.install(req.Name, s, pdq)
 	if installing {

@@ -424,7 +424,7 @@ func TestImportedSetSwappedBeforeUseIsNotUsed(t *testing.T) {
 	before := v.log.Size()
 	_, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(full.String())})
 	testHookImported = nil
-	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "not what the import wrote") {
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "not the one it recorded") {
 		t.Fatalf("an import whose files were swapped before use: %v", err)
 	}
 	views, err := v.HashSets(ctx, h.cust)

@@ -313,3 +313,49 @@ func TestStatisticsKeepACasesReportDecisions(t *testing.T) {
 		t.Errorf("an analyst of another case reads when it was closed: %+v %v", rv, err)
 	}
 }
+
+// TestStatisticsKeepAClosingInItsCase: a report closed in one case,
+// reopened and reassessed into another, keeps its closing in the first:
+// an analyst of the second (not of the first) does not count it, as the
+// report's history does not show it them.
+func TestStatisticsKeepAClosingInItsCase(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	outsider := enrolled(t, v, "ana4", RoleAnalyst)
+	if err := v.OpenCase(ctx, outsider, "OUT-1", "the outsider's case"); err != nil {
+		t.Fatal(err)
+	}
+	req, err := v.AddMember(ctx, h.cust, "OUT-1", h.a1.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, h.cust2, req.ID); err != nil {
+		t.Fatal(err)
+	}
+	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/moved"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AssessReport(ctx, h.a1, rp, "HL-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.CloseReport(ctx, h.a1, rp, "not-illegal", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.ReopenReport(ctx, h.a1, rp, "closed in the wrong case"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AssessReport(ctx, h.a1, rp, "OUT-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	s, err := v.Statistics(ctx, outsider, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Reports.Closed) != 0 {
+		t.Errorf("an analyst of the case it moved to counts a closing made in the first: %v", s.Reports.Closed)
+	}
+	if s, err := v.Statistics(ctx, h.a1, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)); err != nil || s.Reports.Closed["not-illegal"] != 1 {
+		t.Errorf("an analyst of the first case: %v %v", s.Reports.Closed, err)
+	}
+}

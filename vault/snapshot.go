@@ -57,7 +57,10 @@ const snapshotMagic = "custos state snapshot v1\n"
 // so that a late decision on it is told who ended it and when; a notice's
 // latest sending (Notice.LastSentAt), and the case a notice or forwarding
 // was made in (Notice.Case, Forward.Case).
-const stateVersion = 8
+// Version 9: a destruction request ended beside the approved one is
+// recorded as it ended (expired, void, or overtaken), and a report's
+// closing keeps the case it was made in (Closing.Case).
+const stateVersion = 9
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

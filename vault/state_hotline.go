@@ -48,6 +48,9 @@ type Report struct {
 type Closing struct {
 	Reason string
 	At     time.Time
+	// Case is the case the report was in when it was closed: its
+	// analysts' to know (Vault.Statistics).
+	Case string
 }
 
 // Notice is the notice and takedown of one reported URL.
@@ -212,7 +215,7 @@ func applyReportClosed(s *State, ev *events.Event) error {
 		return err
 	}
 	r.Status, r.ClosedReason, r.ClosedAt = StatusClosed, d.Reason, ev.Timestamp()
-	r.Closings = append(r.Closings, Closing{Reason: d.Reason, At: ev.Timestamp()})
+	r.Closings = append(r.Closings, Closing{Reason: d.Reason, At: ev.Timestamp(), Case: ev.Case})
 	return nil
 }
 

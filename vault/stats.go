@@ -134,11 +134,9 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 				s.Reports.Open++
 			}
 		}
-		if mayKnow(r.Case) {
-			for _, c := range r.Closings {
-				if in(c.At) {
-					s.Reports.Closed[c.Reason]++
-				}
+		for _, c := range r.Closings {
+			if in(c.At) && mayKnow(c.Case) {
+				s.Reports.Closed[c.Reason]++
 			}
 		}
 		for _, n := range notices {

@@ -452,8 +452,6 @@ func (v *Vault) onEvent(ev *events.Event, _ []byte) {
 	}
 }
 
-// Close records what is pending (refusal summaries), flushes the log
-// (with a final checkpoint) and closes it.
 // recordLater appends d from a goroutine of its own, for a fact found
 // where appending would wait on itself (inside a decision's check);
 // Close waits for it. A failure is logged.
@@ -473,6 +471,8 @@ func (v *Vault) recordLater(d sequencer.Draft) {
 	}()
 }
 
+// Close records what is pending (refusal summaries, recordLater's
+// events), flushes the log (with a final checkpoint) and closes it.
 func (v *Vault) Close() error {
 	v.later.Lock()
 	v.laterClosed = true

@@ -173,7 +173,10 @@ func removeTempOnSignal(dir string, created []string, stderr io.Writer) (stop fu
 		return nil, err
 	}
 	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	if !signal.Ignored(syscall.SIGHUP) {
+		signal.Notify(ch, syscall.SIGHUP) // not under nohup, which keeps it ignored
+	}
 	done := make(chan struct{})
 	go func() {
 		select {

@@ -3,30 +3,36 @@
 package tempfiles
 
 import (
+	"errors"
 	"os"
 	"syscall"
 )
 
-// lockable: this system has advisory file locks (flock(2)), which end
-// with the process that holds them, however it ends.
-const lockable = true
-
-// hold takes f's exclusive lock, without waiting.
+// hold takes f's exclusive lock (flock(2)), without waiting: it ends
+// with the process that holds it, however that ends.
 func hold(f *os.File) error {
 	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 }
 
-// held reports whether another process holds path's lock: a writer that
-// is still alive (or the lock cannot be tried: then it is left alone).
-func held(path string) bool {
-	f, err := os.Open(path)
+// lockState tells whether a live process holds path's lock: held, or
+// not; known is false where the lock cannot be tried (a file system
+// without flock, such as some NFS mounts, or no access), and then age
+// alone decides.
+func lockState(path string) (held, known bool) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
-		return true
+		// A folder (or a file not open for writing here): read-only.
+		if f, err = os.Open(path); err != nil {
+			return false, false
+		}
 	}
 	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		return true
+	switch err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); {
+	case err == nil:
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		return false, true
+	case errors.Is(err, syscall.EWOULDBLOCK):
+		return true, true
 	}
-	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	return false
+	return false, false
 }

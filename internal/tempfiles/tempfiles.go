@@ -50,7 +50,12 @@ func Track(path string) (untrack func()) {
 
 func install() {
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	if !signal.Ignored(syscall.SIGHUP) {
+		// Not under nohup, which asks for the command to outlive its
+		// terminal: catching SIGHUP would undo that.
+		signal.Notify(sigs, syscall.SIGHUP)
+	}
 	go func() {
 		sig := <-sigs
 		removed := RemoveTracked()
@@ -87,11 +92,18 @@ func RemoveTracked() []string {
 	return out
 }
 
+// Unheld is how long a leftover must have been left untouched where its
+// lock cannot be tried (a system or file system without advisory locks):
+// then age alone tells a leftover from a live writer's file, and a live
+// writer may wait that long for its server.
+const Unheld = 10 * time.Minute
+
 // Sweep removes, in dir, the entries whose name begins with prefix that
 // no live process holds (Hold) and that have not been modified for at
-// least idle, and returns their paths. Where the system has no advisory
-// locks, age alone decides (a live writer touches its file as it
-// writes). What cannot be listed or removed is left as it is.
+// least idle (the moment between a writer's creating its file and
+// locking it), and returns their paths. Where the lock cannot be tried,
+// an entry must have been untouched for Unheld. What cannot be listed or
+// removed is left as it is.
 func Sweep(dir, prefix string, idle time.Duration) []string {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -103,10 +115,11 @@ func Sweep(dir, prefix string, idle time.Duration) []string {
 			continue // not a name of ours, or not a file we made
 		}
 		p := filepath.Join(dir, e.Name())
-		if last, ok := lastModified(p); !ok || time.Since(last) < idle {
+		last, ok := lastModified(p)
+		if !ok || time.Since(last) < idle {
 			continue
 		}
-		if lockable && held(p) {
+		if held, known := lockState(p); held || !known && time.Since(last) < Unheld {
 			continue
 		}
 		if os.RemoveAll(p) == nil {

@@ -73,6 +73,46 @@ func TestInterruptRemovesTracked(t *testing.T) {
 	}
 }
 
+// TestNohupKeepsRunning: a command started under nohup (SIGHUP ignored)
+// is not stopped by a closed terminal, and keeps its files; it is still
+// stopped, and cleans up, on Ctrl-C.
+func TestNohupKeepsRunning(t *testing.T) {
+	nohup, err := exec.LookPath("nohup")
+	if err != nil {
+		t.Skip("no nohup here")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(nohup, os.Args[0], "-test.run", "^TestInterruptRemovesTracked$")
+	cmd.Dir = dir // nohup.out, if any, goes there
+	cmd.Env = append(os.Environ(), "TEMPFILES_HELPER_DIR="+dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, "ready")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the helper did not get ready")
+		}
+	}
+	cmd.Process.Signal(syscall.SIGHUP)
+	time.Sleep(300 * time.Millisecond)
+	if _, err := os.Stat(filepath.Join(dir, ".out.bin.partial-1")); err != nil {
+		t.Errorf("a closed terminal removed the file of a command under nohup: %v", err)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit after Ctrl-C: %v, want 130 (a SIGHUP under nohup ended it before?)", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".out.bin.partial-1")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Ctrl-C left the file: %v", err)
+	}
+}
+
 // TestSweep removes what an uncatchable end left (idle long enough) and
 // nothing else: not a live writer's file, not a folder whose contents
 // are being written, not other names.
