@@ -280,7 +280,9 @@ func (h *Handler) custodyReport(w http.ResponseWriter, r *http.Request, s *sessi
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", doc.ContentType)
-	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "custody-report-" + caseID + ".pdf"}))
+	// Named by its custody.report event too: each report of a case is a
+	// file of its own, and the event that records it is in its name.
+	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": fmt.Sprintf("custody-report-%s-event-%d.pdf", caseID, doc.Event)}))
 	hd.Set("Content-Security-Policy", evidencePolicy)
 	hd.Set("Cache-Control", "no-store")
 	hd.Set(api.HeaderSHA256, doc.SHA256)

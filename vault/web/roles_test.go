@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
@@ -874,11 +875,14 @@ func TestRolesCustodyReport(t *testing.T) {
 		before := rv.size()
 		p := b.send("/app/cases/C-1/report", url.Values{"purpose": {"for the hearing"}})
 		p.status(t, "report as "+b.name, http.StatusOK)
+		ev := rv.eventOf(before, vault.TypeCustodyReport)
+		if ev == nil {
+			t.Fatalf("report as %s: no custody.report event", b.name)
+		}
 		if !bytes.HasPrefix(p.raw, []byte("%PDF-")) || p.header.Get("Content-Type") != "application/pdf" ||
-			p.header.Get("Content-Disposition") != "attachment; filename=custody-report-C-1.pdf" {
+			p.header.Get("Content-Disposition") != fmt.Sprintf("attachment; filename=custody-report-C-1-event-%d.pdf", ev.Seq) {
 			t.Errorf("report as %s: %q %q %.8q", b.name, p.header.Get("Content-Type"), p.header.Get("Content-Disposition"), p.raw)
 		}
-		ev := rv.eventOf(before, vault.TypeCustodyReport)
 		var d vault.CustodyDocumentMade
 		if ev == nil || ev.DecodeData(&d) != nil || d.Purpose != "for the hearing" || d.Format != vault.FormatPDF || ev.Actor.Person != b.name {
 			t.Errorf("report as %s: not recorded with its purpose (%v)", b.name, ev)
