@@ -43,15 +43,7 @@ func TestInterruptRemovesTracked(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-				if _, err := os.Stat(filepath.Join(dir, "ready")); err == nil {
-					break
-				}
-				if time.Now().After(deadline) {
-					cmd.Process.Kill()
-					t.Fatal("the helper did not get ready")
-				}
-			}
+			waitReady(t, cmd, dir)
 			cmd.Process.Signal(c.sig)
 			err := cmd.Wait()
 			var ee *exec.ExitError
@@ -73,6 +65,20 @@ func TestInterruptRemovesTracked(t *testing.T) {
 	}
 }
 
+// waitReady waits until the helper command in dir has tracked its files.
+func waitReady(t *testing.T, cmd *exec.Cmd, dir string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, "ready")); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the helper did not get ready")
+		}
+	}
+}
+
 // TestNohupKeepsRunning: a command started under nohup (SIGHUP ignored)
 // is not stopped by a closed terminal, and keeps its files; it is still
 // stopped, and cleans up, on Ctrl-C.
@@ -88,15 +94,7 @@ func TestNohupKeepsRunning(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if _, err := os.Stat(filepath.Join(dir, "ready")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("the helper did not get ready")
-		}
-	}
+	waitReady(t, cmd, dir)
 	cmd.Process.Signal(syscall.SIGHUP)
 	time.Sleep(300 * time.Millisecond)
 	if _, err := os.Stat(filepath.Join(dir, ".out.bin.partial-1")); err != nil {
