@@ -103,7 +103,7 @@ func (v *Vault) classification(it Item) Classification {
 	if len(reached) == 1 && !cl.Disputed {
 		cl.Category, cl.Source = reached[0], "votes"
 	}
-	for _, m := range it.Deposit.Matches {
+	for _, m := range it.Deposit.Matches() {
 		if m.Category == CategoryKnownGood {
 			cl.KnownGood = true
 			continue

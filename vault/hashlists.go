@@ -193,7 +193,7 @@ func hashList(caseID, format string, items []recordedItem, classify func(Item) C
 		writeCSVRow(&b, "item", "name", "size", "sha256", "sha1", "md5", "deposited_at", "deposit_event")
 		for _, it := range items {
 			d := it.Record
-			writeCSVRow(&b, it.ID, csvText(d.Name), strconv.FormatInt(d.Size, 10), d.SHA256, d.SHA1, d.MD5, it.At.UTC().Format(time.RFC3339Nano), strconv.FormatUint(it.DepositAt, 10))
+			writeCSVRow(&b, it.ID, csvText(d.Name), strconv.FormatInt(d.Size, 10), d.SHA256, d.SHA1, d.MD5, it.At.Time().Format(time.RFC3339Nano), strconv.FormatUint(it.DepositAt, 10))
 		}
 	case "vics":
 		c := VICSCase{CaseNumber: caseID, SourceApplicationName: "Custos", Media: []VICSMedia{}}

@@ -85,7 +85,7 @@ func TestHashSetMatching(t *testing.T) {
 	if _, err := h.view(h.a2, a.ID, false); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("a hash-set match was shown without an override: %v", err)
 	}
-	s, _ := v.Statistics(ctx, h.cust, it.At.Add(-60e9), it.At.Add(60e9))
+	s, _ := v.Statistics(ctx, h.cust, it.At.Time().Add(-60e9), it.At.Time().Add(60e9))
 	if s.MatchesByHashSet["sums"] != 1 || s.MatchesByHashSet["projectvic"] != 1 || s.MatchesByHashSet["nsrl"] != 1 || s.Items.KnownGood != 1 {
 		t.Fatalf("stats: %+v", s)
 	}

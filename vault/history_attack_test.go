@@ -250,7 +250,7 @@ func TestStatisticsCountAnAnalystsCasesOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	it, _ := v.state.getItem(res.ID)
-	from, to := it.At.Add(-time.Millisecond), it.At.Add(time.Millisecond)
+	from, to := it.At.Time().Add(-time.Millisecond), it.At.Time().Add(time.Millisecond)
 	s, err := v.Statistics(ctx, h.a1, from, to)
 	if err != nil {
 		t.Fatal(err)
@@ -264,7 +264,7 @@ func TestStatisticsCountAnAnalystsCasesOnly(t *testing.T) {
 	}
 	own := h.deposit(t, h.a1, "own.jpg", []byte("a capture"), "")
 	ownIt, _ := v.state.getItem(own.ID)
-	s, err = v.Statistics(ctx, h.a1, ownIt.At.Add(-time.Millisecond), ownIt.At.Add(time.Millisecond))
+	s, err = v.Statistics(ctx, h.a1, ownIt.At.Time().Add(-time.Millisecond), ownIt.At.Time().Add(time.Millisecond))
 	if err != nil || s.Items.Deposited != 1 {
 		t.Fatalf("an analyst's statistics of their own case: %+v %v", s, err)
 	}

@@ -326,7 +326,7 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 		}
 		cl := v.classification(it)
 		page.Items = append(page.Items, ItemSummary{ID: it.ID, Name: d.Name, Size: d.Size, SHA256: d.SHA256,
-			Category: cl.Category, Disputed: cl.Category == "" && cl.Disputed, Known: known, Report: d.Report})
+			Category: cl.Category, Disputed: cl.Category == "" && cl.Disputed, Known: known, Report: d.Report()})
 	}
 	return page, nil
 }
@@ -378,7 +378,7 @@ func (v *Vault) ShowItem(ctx context.Context, who Principal, itemID string) (*It
 		return nil, err
 	}
 	return &ItemDetail{ID: it.ID, Case: it.Case, Name: d.Name, Size: d.Size, SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1,
-		Source: d.Source, Note: d.Note, DepositedBy: it.By, DepositedAt: it.At, Accesses: it.Accesses,
+		Source: d.Source, Note: d.Note, DepositedBy: it.By, DepositedAt: it.At.Time(), Accesses: it.Accesses,
 		Report: d.Report, Matches: d.Matches, Media: d.Media, Classification: v.classification(it), Known: known}, nil
 }
 

@@ -73,7 +73,7 @@ func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID strin
 	for _, it := range items {
 		s := SimilarItems{Item: it.ID, Name: it.Deposit.Name, Matches: []SimilarMatch{}}
 		var m *MediaInfo
-		if it.Deposit.MediaKind == "image" {
+		if it.Deposit.Media == MediaImage {
 			// The hashes are in the signed deposit record only.
 			d, err := v.depositRecord(ctx, it)
 			if err != nil {

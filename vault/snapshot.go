@@ -60,7 +60,10 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 9: a destruction request ended beside the approved one is
 // recorded as it ended (expired, void, or overtaken), and a report's
 // closing keeps the case it was made in (Closing.Case).
-const stateVersion = 9
+// Version 10: an item's time as nanoseconds since the epoch (Item.At), and
+// its deposit summary's media kind as a number and its rarely set parts
+// under "more" (DepositSummary.More): 80 bytes an item fewer in memory.
+const stateVersion = 10
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

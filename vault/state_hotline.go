@@ -378,13 +378,13 @@ func (h *hotlineState) noteDeposit(it *Item, m *MediaInfo) {
 			h.pdqOf[it.ID] = p.hash
 		}
 	}
-	for _, m := range it.Deposit.Matches {
+	for _, m := range it.Deposit.Matches() {
 		if severity(m.Category) > 0 {
 			h.judge(it.ID)
 		}
 	}
-	if it.Deposit.Report != "" {
-		if r := h.reports[it.Deposit.Report]; r != nil {
+	if it.Deposit.Report() != "" {
+		if r := h.reports[it.Deposit.Report()]; r != nil {
 			r.Items = append(r.Items, it.ID)
 		}
 	}
@@ -411,7 +411,7 @@ func (h *hotlineState) noteAccess(ev *events.Event, it *Item, d ItemAccessed) {
 	if d.Override != "" {
 		e.Overrides++
 	}
-	e.VideoMS += it.Deposit.VideoMS
+	e.VideoMS += it.Deposit.VideoMS()
 }
 
 func (r *Report) notice(url string) *Notice {

@@ -163,7 +163,7 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 	s.ItemsOfAssignedCases = who.Role == RoleAnalyst
 	mayCount := map[string]bool{}
 	for _, it := range v.state.allItems() {
-		if !in(it.At) {
+		if !in(it.At.Time()) {
 			continue
 		}
 		if s.ItemsOfAssignedCases {
@@ -191,7 +191,7 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 			s.Items.KnownGood++
 		}
 		sets := map[string]bool{}
-		for _, m := range it.Deposit.Matches {
+		for _, m := range it.Deposit.Matches() {
 			sets[m.Set] = true
 		}
 		for set := range sets {
@@ -214,10 +214,10 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 		if len(sets) == 0 && !earlier {
 			s.Items.New++
 		}
-		switch it.Deposit.MediaKind {
-		case "image":
+		switch it.Deposit.Media {
+		case MediaImage:
 			s.Items.Images++
-		case "video":
+		case MediaVideo:
 			s.Items.Videos++
 		}
 	}
