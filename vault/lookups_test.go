@@ -264,9 +264,15 @@ func TestDepositRecordIsTheSignedOne(t *testing.T) {
 				}
 				t.Errorf("Open: %v, want ErrIntegrity", err)
 			}
+			// What the reads found is in the custody log, not only in
+			// the server's.
+			v.laterRun.Wait()
+			if n := storeFindings(t, v); n == 0 {
+				t.Error("the reads' finding that the store does not hold the log's events was not recorded")
+			}
 			// The scrub goes on: the item fails it, and the failure is
 			// recorded.
-			failures := countType(t, v, TypeIntegrityFailed)
+			failures := integrityFailures(t, v, res0.ID)
 			res, err := v.Scrub(ctx, aud)
 			if err != nil {
 				t.Fatalf("Scrub: %v", err)
@@ -274,7 +280,7 @@ func TestDepositRecordIsTheSignedOne(t *testing.T) {
 			if res.OK || !slices.Contains(res.Mismatched, res0.ID) {
 				t.Errorf("Scrub: %+v, want item %s failed", res, res0.ID)
 			}
-			if countType(t, v, TypeIntegrityFailed) != failures+1 {
+			if integrityFailures(t, v, res0.ID) != failures+1 {
 				t.Error("the scrub recorded no integrity.failed for the item")
 			}
 		})
@@ -312,9 +318,40 @@ func TestScrubGoesOnPastAnUnreadableDepositRecord(t *testing.T) {
 	if res.OK || !slices.Equal(res.Mismatched, want) {
 		t.Fatalf("scrub %+v, want both items failed", res)
 	}
-	if n := countType(t, v, TypeIntegrityFailed); n != 2 {
-		t.Fatalf("%d integrity.failed events, want 2", n)
+	if n := integrityFailures(t, v, a.ID) + integrityFailures(t, v, b.ID); n != 2 {
+		t.Fatalf("%d integrity.failed events for the items, want 2", n)
 	}
+	v.laterRun.Wait()
+	if n := storeFindings(t, v); n != 1 {
+		t.Fatalf("%d findings of the store recorded, want 1 (one edited event, found again by each read)", n)
+	}
+}
+
+// integrityFailures counts the integrity.failed events naming item.
+func integrityFailures(t *testing.T, v *Vault, item string) int {
+	t.Helper()
+	n := 0
+	for _, ev := range logged(t, v) {
+		if ev.Type == TypeIntegrityFailed && ev.Item == item {
+			n++
+		}
+	}
+	return n
+}
+
+// storeFindings counts the integrity.failed events that record a
+// verified read's finding that the log store does not hold the log's
+// events (storeContradicts).
+func storeFindings(t *testing.T, v *Vault) int {
+	t.Helper()
+	n := 0
+	for _, ev := range logged(t, v) {
+		var d IntegrityFailed
+		if ev.Type == TypeIntegrityFailed && ev.Item == "" && ev.DecodeData(&d) == nil && strings.HasPrefix(d.Reason, "a read of the custody log store: ") {
+			n++
+		}
+	}
+	return n
 }
 
 // With a hash set loaded, whether an item is known needs its legacy

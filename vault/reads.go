@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/events/verify"
 )
 
@@ -156,7 +157,7 @@ func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn f
 		return err
 	}
 	if counted != want.n {
-		return fmt.Errorf("%w: the log store holds %d %s, the verified log has %d", ErrIntegrity, counted, kind.events(key), want.n)
+		return v.storeContradicts("the log store holds %d %s, the verified log has %d", counted, kind.events(key), want.n)
 	}
 	return nil
 }
@@ -218,14 +219,14 @@ func (v *Vault) readWhole(ctx context.Context, fn func(events.Record, *events.Ev
 			return errStopRead // appended after this read began
 		}
 		if r.Seq != next {
-			return fmt.Errorf("%w: event %d is missing from the log store", ErrIntegrity, next)
+			return v.storeContradicts("event %d is missing from the log store", next)
 		}
 		next++
 		// The signed bytes decide: lookup columns that disagree with
 		// them (verifiedRecord's other finding) change nothing here.
 		ev, why := v.verifiedRecord(r)
 		if ev == nil {
-			return fmt.Errorf("%w: %s", ErrIntegrity, why)
+			return v.storeContradicts("%s", why)
 		}
 		return fn(r, ev)
 	})
@@ -233,7 +234,7 @@ func (v *Vault) readWhole(ctx context.Context, fn func(events.Record, *events.Ev
 		return err
 	}
 	if next < size {
-		return fmt.Errorf("%w: the log store holds %d of the log's %d events", ErrIntegrity, next, size)
+		return v.storeContradicts("the log store holds %d of the log's %d events", next, size)
 	}
 	return nil
 }
@@ -267,9 +268,9 @@ func (v *Vault) eventAt(ctx context.Context, seq uint64) (*events.Event, error) 
 		got, bad := v.verifiedRecord(r)
 		switch {
 		case got == nil:
-			return fmt.Errorf("%w: %s", ErrIntegrity, bad)
+			return v.storeContradicts("%s", bad)
 		case got.Seq != seq:
-			return fmt.Errorf("%w: event %d is missing from the log store", ErrIntegrity, seq)
+			return v.storeContradicts("event %d is missing from the log store", seq)
 		case bad != "":
 			v.logger.Error("the custody log store's lookup columns disagree with the signed events; the signed bytes decide (docs/operations.md, \"Lookup data\")", "problems", bad)
 		}
@@ -280,10 +281,53 @@ func (v *Vault) eventAt(ctx context.Context, seq uint64) (*events.Event, error) 
 		return nil, err
 	}
 	if ev == nil {
-		return nil, fmt.Errorf("%w: event %d is missing from the log store", ErrIntegrity, seq)
+		return nil, v.storeContradicts("event %d is missing from the log store", seq)
 	}
 	return ev, nil
 }
+
+// storeContradicts is a verified read's finding that the log store does
+// not hold the verified log's events (one missing, out of place, or
+// with bytes the tree does not hold, or fewer naming a case or item than
+// the replay counted): ErrIntegrity, with why. The finding is recorded in
+// the custody log (integrity.failed, actor system, naming no item), from
+// a goroutine of its own since the read may hold what an append waits
+// for, once for each different finding, at most maxStoreFindings in a
+// run of the server; the server's log has every one. The vault goes on
+// acting: the store's copy of the log is what is wrong, and the next
+// start, which reads the whole log, refuses it (docs/operations.md).
+func (v *Vault) storeContradicts(format string, args ...any) error {
+	why := fmt.Sprintf(format, args...)
+	err := fmt.Errorf("%w: %s", ErrIntegrity, why)
+	v.logger.Error("the custody log store does not hold the log's events: restore it from backup and compare it with the auditors' saved checkpoints (docs/operations.md)", "err", err)
+	v.later.Lock()
+	defer v.later.Unlock()
+	if v.storeFindings[why] || len(v.storeFindings) >= maxStoreFindings {
+		return err
+	}
+	if v.storeFindings == nil {
+		v.storeFindings = map[string]bool{}
+	}
+	v.storeFindings[why] = true
+	if v.laterClosed {
+		v.logger.Error("not recorded: the vault is closing", "err", err)
+		return err
+	}
+	v.laterRun.Add(1)
+	go func() {
+		defer v.laterRun.Done()
+		d := sequencer.Draft{Type: TypeIntegrityFailed, Actor: System, Data: IntegrityFailed{Reason: "a read of the custody log store: " + why}}
+		if _, err := v.append(context.Background(), d); err != nil {
+			v.logger.Error("could not record", "type", d.Type, "err", err)
+		}
+	}()
+	return err
+}
+
+// maxStoreFindings bounds the store findings recorded in a run of the
+// server (storeContradicts): a store edited everywhere must not make
+// every read append an event.
+const maxStoreFindings = 64
 
 var errStopRead = errors.New("stop reading")
 

@@ -151,6 +151,10 @@ type Vault struct {
 	later       sync.Mutex
 	laterRun    sync.WaitGroup
 	laterClosed bool
+	// storeFindings are the findings of verified reads that the log
+	// store does not hold the log's events, recorded (storeContradicts);
+	// guarded by later.
+	storeFindings map[string]bool
 	// refusals bounds signed-in persons' refusals (refusals.go).
 	refusals            *refusalBudget
 	stopRefusals        chan struct{}

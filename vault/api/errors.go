@@ -84,7 +84,7 @@ func (h *Handler) answer(r *http.Request, err error) (int, string) {
 func genericMessage(code int) string {
 	switch code {
 	case http.StatusUnprocessableEntity:
-		return "integrity failure: stored evidence or an upload did not match what was recorded; the failure is in the custody log"
+		return "integrity failure: stored evidence, an upload or the custody log's stored events did not match what was recorded; the failure is recorded in the custody log"
 	case http.StatusServiceUnavailable:
 		return "a backend is unavailable"
 	case 499:

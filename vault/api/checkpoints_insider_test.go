@@ -1,0 +1,74 @@
+package api
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/custos-vault/custos/events"
+	"golang.org/x/mod/sumdb/note"
+	_ "modernc.org/sqlite"
+)
+
+// A database administrator deletes the newest checkpoint rows (or all of
+// them) from the log's store: the checkpoints an auditor is given must
+// still end with one covering every event, or an audit would check only
+// the events before the newest row left and report them as the whole
+// log.
+func TestCheckpointsAnswerEndsWithTheVaultsOwn(t *testing.T) {
+	for _, deleted := range []string{"the newest rows", "every row"} {
+		t.Run(deleted, func(t *testing.T) {
+			tv := newTestVault(t, Options{})
+			ctx := context.Background()
+			if _, err := tv.v.Log().Checkpoint(ctx); err != nil {
+				t.Fatal(err)
+			}
+			early := tv.v.Log().Size()
+			if a := tv.do("inv", "POST", "/v1/cases", "application/json", strings.NewReader(`{"case":"C-1","title":"t"}`)); a.code >= 300 {
+				t.Fatalf("open case: %d %s", a.code, a.body)
+			}
+			if _, err := tv.v.Log().Checkpoint(ctx); err != nil {
+				t.Fatal(err)
+			}
+			db, err := sql.Open("sqlite", "file:"+filepath.Join(tv.dir, "custody.db")+"?_pragma=busy_timeout(5000)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			cut := int64(early)
+			if deleted == "every row" {
+				cut = -1
+			}
+			if _, err := db.Exec(`DELETE FROM checkpoints WHERE size > ?`, cut); err != nil {
+				t.Fatal(err)
+			}
+			a := tv.do("aud", "GET", "/v1/log/checkpoints", "", nil)
+			if a.code != 200 {
+				t.Fatalf("%d %s", a.code, a.body)
+			}
+			var cr CheckpointsResponse
+			if err := json.Unmarshal([]byte(a.body), &cr); err != nil {
+				t.Fatal(err)
+			}
+			if len(cr.Checkpoints) == 0 {
+				t.Fatal("no checkpoints served")
+			}
+			v, err := note.NewVerifier(tv.v.VerifierKey())
+			if err != nil {
+				t.Fatal(err)
+			}
+			last, err := events.ParseCheckpoint([]byte(cr.Checkpoints[len(cr.Checkpoints)-1]), tv.v.Origin(), v)
+			if err != nil {
+				t.Fatalf("the last checkpoint served does not verify: %v", err)
+			}
+			// The audit's own read is recorded too, after the answer's
+			// checkpoint: the log grew by one since.
+			if size := tv.v.Log().Size(); last.Size+1 < size || last.Size <= early {
+				t.Errorf("the checkpoints answer ends at %d of the log's %d events (rows kept up to %d)", last.Size, size, early)
+			}
+		})
+	}
+}
