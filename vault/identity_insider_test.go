@@ -214,3 +214,64 @@ func TestSealApprovalSealsWhatWasAsked(t *testing.T) {
 		t.Fatalf("the request was opened over %d items; the approval sealed %d, including one deposited after the request", asked, a.Package.Items)
 	}
 }
+
+// TestNoPackageForAPersonWhoMayNotAct: evidence is never encrypted to a
+// prosecutor or defence counsel who is suspended or removed, whether the
+// sealing is asked for after it, or was asked for under a two-person
+// policy before it and is approved after (the approval is refused at the
+// event's position, and names why). Each refusal is recorded.
+func TestNoPackageForAPersonWhoMayNotAct(t *testing.T) {
+	for _, status := range []string{"suspended", "removed"} {
+		t.Run(status, func(t *testing.T) {
+			f := newPackageFixture(t)
+			v := f.v
+			ctx := context.Background()
+			p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
+			drop := func() {
+				var err error
+				if status == "suspended" {
+					_, err = v.Suspend(ctx, p["c1"], "pros", "dismissed from the case by the court")
+				} else {
+					_, err = v.Remove(ctx, p["c1"], "pros", "left the service")
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			packages := func() int { return countType(t, v, TypePackageSealing) }
+			// Under the two-person policy: asked for, then the person
+			// is dropped, then approved.
+			if _, err := v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalRequired); err != nil {
+				t.Fatal(err)
+			}
+			pkg, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "disclosure"})
+			if err != nil || pkg.Request == nil {
+				t.Fatalf("sealing under the policy: %+v %v", pkg, err)
+			}
+			drop()
+			before, refusals := packages(), countType(t, v, TypeAccessRefused)
+			if a, err := v.Approve(ctx, p["c2"], pkg.Request.ID); err == nil {
+				t.Fatalf("a package (%s) was sealed for pros after pros was %s", a.Package.ID, status)
+			} else if !strings.Contains(err.Error(), status) {
+				t.Errorf("the approval's refusal does not say pros was %s: %v", status, err)
+			}
+			// Asked for afterwards, the policy lifted.
+			if _, err := v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalNone); err != nil {
+				t.Fatal(err)
+			}
+			pkg, err = v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "disclosure"})
+			if err == nil {
+				t.Fatalf("a package (%+v) was sealed for pros after pros was %s", pkg, status)
+			}
+			if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "pros is "+status) {
+				t.Errorf("the refusal: %v", err)
+			}
+			if packages() != before {
+				t.Error("a package.sealing was recorded")
+			}
+			if countType(t, v, TypeAccessRefused) <= refusals {
+				t.Error("the refused sealing was not recorded")
+			}
+		})
+	}
+}

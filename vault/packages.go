@@ -184,6 +184,12 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 	if !ok || !receivesPackages(target.Role) {
 		return nil, badInput("%s is not a prosecutor or defence counsel known to this vault", req.For)
 	}
+	if target.Suspended || target.Removed {
+		// Evidence is never encrypted to a person the vault no longer
+		// lets act: it would reach them if they were reinstated, or if
+		// the package's file did by any road.
+		return nil, v.refuse(ctx, who, "package.seal", req.Case, fmt.Sprintf("%s is %s", target.Name, standing(target)), ErrConflict)
+	}
 	if target.Recipient == "" {
 		return nil, badInput("%s has not registered an age recipient (custos recipient set)", req.For)
 	}
@@ -251,8 +257,12 @@ func (v *Vault) recordSealing(ctx context.Context, s *sealing) error {
 		if c.ExportApproval && s.request == nil {
 			return refused(ErrConflict, "the case's policy now requires a second custodian's approval of exports; ask again")
 		}
-		if p, known := v.state.personByName(s.target.Name); !known || p.Role != s.target.Role || p.Recipient != s.target.Recipient {
+		p, known := v.state.personByName(s.target.Name)
+		if !known || p.Role != s.target.Role || p.Recipient != s.target.Recipient {
 			return refused(ErrConflict, "%s's recipient or role changed while the package was requested; ask again", s.target.Name)
+		}
+		if p.Suspended || p.Removed {
+			return refused(ErrConflict, "%s was %s while the package was requested", p.Name, standing(p))
 		}
 		return nil
 	}
@@ -568,4 +578,12 @@ func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (
 		return nil, nil, err
 	}
 	return v.newVerifiedReader(ctx, p, rc), p.Sealed, nil
+}
+
+// standing says why a person may not act: "removed" or "suspended".
+func standing(p Person) string {
+	if p.Removed {
+		return "removed"
+	}
+	return "suspended"
 }

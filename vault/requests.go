@@ -214,7 +214,8 @@ func init() {
 					case !v.memberOf(requester, c) && requester.Role != RoleCustodian:
 						return refused(ErrConflict, "the requester %s may no longer seal packages of %s", r.By, r.Case)
 					}
-					return nil
+					// The package's recipient must still be one.
+					return stillReceivesPackages(v, r)
 				})
 			}},
 	}
