@@ -270,6 +270,51 @@ func TestStatisticsCountAnAnalystsCasesOnly(t *testing.T) {
 	}
 }
 
+// TestStatisticsNewComparesWithAnAnalystsCasesOnly: an analyst deposits
+// a file they guess a police case holds into their own case, and reads
+// the statistics of that minute. Whether their item counts as new must
+// not depend on what another case holds (it would tell them the police
+// case has the file), while a custodian's figures compare with every
+// case, and an earlier deposit in the analyst's own case still makes it
+// not new.
+func TestStatisticsNewComparesWithAnAnalystsCasesOnly(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	if err := v.OpenCase(ctx, h.inv, "POL-9", "police only"); err != nil {
+		t.Fatal(err)
+	}
+	secret := []byte("contents held only by the police case POL-9")
+	if _, err := v.Deposit(ctx, h.inv, DepositRequest{Case: "POL-9", Name: "seized.bin", Body: strings.NewReader(string(secret))}); err != nil {
+		t.Fatal(err)
+	}
+	stats := func(who Principal, res *DepositResult) ItemStats {
+		t.Helper()
+		it, _ := v.state.getItem(res.ID)
+		s, err := v.Statistics(ctx, who, it.At.Time().Add(-time.Millisecond), it.At.Time().Add(time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Items
+	}
+	var probe *DepositResult
+	for _, guess := range [][]byte{[]byte("a guess nobody deposited"), secret} {
+		probe = h.deposit(t, h.a1, "probe", guess, "")
+		if got := stats(h.a1, probe); got.Deposited != 1 || got.New != 1 {
+			t.Errorf("an analyst's statistics of their deposit of %q: %+v, want it deposited and new whatever other cases hold", guess, got)
+		}
+	}
+	if got := stats(h.cust, probe); got.New != 0 {
+		t.Errorf("a custodian's statistics count a file the police case held before as new: %+v", got)
+	}
+	again := h.deposit(t, h.a1, "probe again", secret, "")
+	if got := stats(h.a1, again); got.New != 0 {
+		t.Errorf("a file deposited before in the analyst's own case counted as new: %+v", got)
+	}
+	if got := stats(h.cust, again); got.New != 0 {
+		t.Errorf("a custodian's statistics: %+v", got)
+	}
+}
+
 // TestStatisticsKeepACasesReportDecisions: a report closed (and noticed,
 // and forwarded) in a case is counted in an analyst's statistics only if
 // they are assigned to the case, as their view of the report shows those

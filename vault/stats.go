@@ -161,21 +161,26 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 	}
 	s.Notices.RemovalHours, s.Notices.FromReportHours = percentiles(removal), percentiles(fromReport)
 	s.ItemsOfAssignedCases = who.Role == RoleAnalyst
+	// An analyst's figures count the items of their cases only, and are
+	// made of them only: whether an item is "new" compares it with the
+	// earlier deposits of their cases, not with another case's, which
+	// would tell them that case holds a file they deposited.
 	mayCount := map[string]bool{}
-	for _, it := range v.state.allItems() {
-		if !in(it.At.Time()) {
-			continue
+	counts := func(caseID string) bool {
+		if !s.ItemsOfAssignedCases {
+			return true
 		}
-		if s.ItemsOfAssignedCases {
-			ok, seen := mayCount[it.Case]
-			if !seen {
-				c, _ := v.state.getCase(it.Case)
-				ok = assigned(who, c)
-				mayCount[it.Case] = ok
-			}
-			if !ok {
-				continue
-			}
+		ok, seen := mayCount[caseID]
+		if !seen {
+			c, _ := v.state.getCase(caseID)
+			ok = assigned(who, c)
+			mayCount[caseID] = ok
+		}
+		return ok
+	}
+	for _, it := range v.state.allItems() {
+		if !in(it.At.Time()) || !counts(it.Case) {
+			continue
 		}
 		s.Items.Deposited++
 		cl := v.classification(it)
@@ -207,7 +212,7 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 		}
 		earlier := false
 		for _, other := range v.state.itemsBySHA256(it.Deposit.SHA256) {
-			if o, ok := v.state.getItem(other); ok && o.DepositAt < it.DepositAt {
+			if o, ok := v.state.getItem(other); ok && o.DepositAt < it.DepositAt && counts(o.Case) {
 				earlier = true
 			}
 		}
