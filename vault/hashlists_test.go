@@ -3,6 +3,7 @@ package vault
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSumLine(t *testing.T) {
@@ -31,11 +32,11 @@ func TestCSVText(t *testing.T) {
 // semicolons (European locales) keeps a name whole, never a formula after
 // a separator inside it.
 func TestCSVQuotesEveryField(t *testing.T) {
-	b, err := hashList("C-1", "csv", []recordedItem{{Item{ID: "it_1", DepositAt: 5}, ItemDeposited{Name: `photo;=2+3*7 "x".jpg`, Size: 10, SHA256: "ab"}}}, nil)
+	b, err := hashList("C-1", "csv", []recordedItem{{Item{ID: "it_1", DepositAt: 5, At: AsUnixNano(time.Date(2026, 12, 2, 9, 30, 0, 5, time.UTC))}, ItemDeposited{Name: `photo;=2+3*7 "x".jpg`, Size: 10, SHA256: "ab"}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `"it_1","photo;=2+3*7 ""x"".jpg","10","ab","","","0001-01-01T00:00:00Z","5"`
+	want := `"it_1","photo;=2+3*7 ""x"".jpg","10","ab","","","2026-12-02T09:30:00.000000005Z","5"`
 	if got := string(b); !strings.Contains(got, want+"\r\n") || !strings.HasPrefix(got, `"item","name",`) {
 		t.Fatalf("csv:\n%s\nwant a row %s", got, want)
 	}

@@ -81,6 +81,13 @@ func (v *Vault) coveredFailed(size uint64, cause error) error {
 func (v *Vault) halt(err error) error {
 	v.logger.Error("the custody log cannot be vouched for: the vault stops acting; restore the log store from backup (compare it with the auditors' saved checkpoints), remove DATA/snapshots and restart", "err", err)
 	_, aerr := v.append(context.Background(), sequencer.Draft{Type: TypeIntegrityFailed, Actor: System, Data: IntegrityFailed{Reason: err.Error()}})
+	if aerr == nil {
+		// A checkpoint covering the record, before the log stops: the
+		// sticky head then holds it, and a database administrator who
+		// removed it with the event it records would be refused at the
+		// next start, as for any event a checkpoint covers.
+		_, aerr = v.log.Checkpoint(context.Background())
+	}
 	v.log.Halt(err)
 	// The next start must replay the log from event 0, and refuse it.
 	if v.snaps != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/events/verify"
 	"github.com/custos-vault/custos/hsm/soft"
 	"github.com/custos-vault/custos/objects/fs"
 
@@ -622,6 +623,23 @@ func TestAlteredLogUnderASnapshotHaltsTheVault(t *testing.T) {
 				t.Fatalf("no error logged: %s", logs.String())
 			}
 			ctx := context.Background()
+			// The record of the failure is the log's last event, and a
+			// checkpoint covers it, held by the sticky head too: a
+			// database administrator who removed it (and put the
+			// tampered event back) would be refused at the next start.
+			size := v.log.Size()
+			var last *events.Event
+			v.cfg.Log.Read(ctx, size-1, func(r events.Record) error { last, _ = verify.DecodeEvent(r.Bytes); return errStopRead })
+			if last == nil || last.Type != TypeIntegrityFailed {
+				t.Fatalf("the log's last event is %+v, want integrity.failed", last)
+			}
+			if cp := v.log.LatestCheckpoint(); cp == nil || cp.Size != size {
+				t.Fatalf("the newest checkpoint %+v does not cover the integrity.failed event at %d", cp, size-1)
+			}
+			head, err := os.ReadFile(filepath.Join(dir, "keyring", headFile))
+			if err != nil || !strings.Contains(string(head), fmt.Sprintf("\n%d\n", size)) {
+				t.Fatalf("the sticky head does not hold the checkpoint of %d events: %q %v", size, head, err)
+			}
 			inv := Principal{Name: "inv-a", Role: RoleInvestigator}
 			if err := v.OpenCase(ctx, inv, "AFTER", "after the check"); err == nil || !strings.Contains(err.Error(), "halted") {
 				t.Fatalf("an append after the failed check: %v, want the log halted", err)

@@ -529,6 +529,11 @@ var (
 	// ErrKey is a case key that is missing, cannot be unsealed, or is not
 	// the case's own. It is a problem of the keys, not of the evidence.
 	ErrKey = fmt.Errorf("%w: case key unavailable", ErrUnavailable)
+	// ErrLogHalted answers every action once the vault found that its
+	// custody log cannot be vouched for and halted it (halt): nothing
+	// can be recorded, so nothing is done, until the log store is
+	// restored and the server restarted. It wraps what was found.
+	ErrLogHalted = sequencer.ErrHalted
 )
 
 func badInput(format string, args ...any) error {

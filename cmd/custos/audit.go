@@ -50,11 +50,20 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	key := fs.String("key", "", "the log's verifier key to trust, its fingerprint, or a file holding it (as custos audit key > FILE writes it); default: the one the vault names, checked against the log's first event")
 	tsaCert := fs.String("tsa-cert", "", "PEM certificate(s) of the time-stamping authorities you trust (their own or their CA): the newest checkpoint must carry a token of one of them")
 	policyFile := fs.String("witness-policy", "", "a witness policy file (docs/witnesses.md): the newest checkpoint must carry its quorum's cosignatures")
+	store := fs.String("store", "", "check the custody log in its store without the server: a SQLite file (the server's DATA/custody.db, or a copy) or a PostgreSQL URL (postgres://...), read-only; for a server that is stopped, refuses to start, or has halted its log; needs --key")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) != 0 {
 		return usageErr("audit verify takes no arguments")
+	}
+	if *store != "" {
+		switch {
+		case *key == "":
+			return usageErr("--store needs --key: the file is in the hands of whoever runs the server, and a log it holds names its own key; give the key or fingerprint you were given (custos audit key)")
+		case *tsaCert != "" || *policyFile != "":
+			return usageErr("--store reads the log's own store, which holds no witness cosignatures or time-stamp tokens: check those with the server running")
+		}
 	}
 	if n := countStdin(*saved, *key, *tsaCert, *policyFile); n > 1 {
 		return usageErr("only one of the files may be standard input (-)")
@@ -80,8 +89,17 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	c, k, err := clientAndLogKey()
-	if err != nil {
+	var c *client
+	var k api.KeyResponse
+	var local *localLog
+	var err error
+	if *store != "" {
+		if local, err = openLocalLog(*store); err != nil {
+			return err
+		}
+		defer local.Close()
+		k = local.key
+	} else if c, k, err = clientAndLogKey(); err != nil {
 		return err
 	}
 	if *key != "" {
@@ -110,7 +128,11 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("vault log key: %w", err)
 	}
 	var cps api.CheckpointsResponse
-	if err := c.call("GET", "/v1/log/checkpoints", nil, nil, &cps); err != nil {
+	if local != nil {
+		if cps, err = local.checkpoints(); err != nil {
+			return err
+		}
+	} else if err := c.call("GET", "/v1/log/checkpoints", nil, nil, &cps); err != nil {
 		return err
 	}
 	eng := verify.New(k.Origin, verifier)
@@ -180,7 +202,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			return fail(err)
 		}
 	}
-	res, err := replayLog(c, eng, k, progress(stderr, *asJSON, -1, "reading the log"))
+	res, err := replayLog(c, local, eng, k, progress(stderr, *asJSON, -1, "reading the log"))
 	if err != nil {
 		var rerr *replayError
 		if errors.As(err, &rerr) {
@@ -194,7 +216,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	// The replay already proved the log extends the saved checkpoints; the
 	// vault's consistency proofs must agree with it too.
 	for _, ext := range []*events.Checkpoint{external, previous} {
-		if ext == nil || ext.Size == 0 {
+		if ext == nil || ext.Size == 0 || local != nil {
 			continue
 		}
 		var cr api.ConsistencyResponse
@@ -298,7 +320,14 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	if external != nil {
 		text += fmt.Sprintf("; the log extends the saved checkpoint of %d events", external.Size)
 	}
-	text += fmt.Sprintf("\nchecked: %s, up to the checkpoint the vault signed as this audit began (events added since are for the next audit); log key fingerprint %s", eventRange(res.Events), out.Fingerprint)
+	if local != nil {
+		text += fmt.Sprintf("\nchecked: %s of %s, read without the server, up to the newest signed checkpoint there (its stored checkpoints and batch seal); log key fingerprint %s", eventRange(res.Events), local.path, out.Fingerprint)
+		if res.Events < local.events {
+			text += fmt.Sprintf("\nnote: the file holds %d events after it, which no signature of the log's key covers: events written by someone without the key, or read as the server appended them", local.events-res.Events)
+		}
+	} else {
+		text += fmt.Sprintf("\nchecked: %s, up to the checkpoint the vault signed as this audit began (events added since are for the next audit); log key fingerprint %s", eventRange(res.Events), out.Fingerprint)
+	}
 	if *key == "" {
 		text += " (taken from the vault: give --key to pin the one you were given)"
 	} else {

@@ -56,19 +56,26 @@ type logBatch struct {
 // (Engine.Goal): events appended since that checkpoint was signed are for
 // the next audit (without the bound, an audit of a vault in use would
 // find events no checkpoint covers).
-func replayLog(c *client, eng *verify.Engine, k api.KeyResponse, bar *progressbar.ProgressBar) (*verify.Result, error) {
+func replayLog(c *client, local *localLog, eng *verify.Engine, k api.KeyResponse, bar *progressbar.ProgressBar) (*verify.Result, error) {
 	defer bar.Close()
 	upto := eng.Goal()
-	q := url.Values{"from": {"0"}, "to": {strconv.FormatUint(upto, 10)}}
-	resp, err := c.getOptional("/v1/log/records", q)
-	if err != nil {
-		return nil, err
-	}
 	var batches <-chan logBatch
 	stop := make(chan struct{})
 	defer close(stop)
 	lookups := &lookupCheck{}
-	if resp != nil && isRecordsStream(resp) {
+	var resp *http.Response
+	if local == nil {
+		q := url.Values{"from": {"0"}, "to": {strconv.FormatUint(upto, 10)}}
+		var err error
+		if resp, err = c.getOptional("/v1/log/records", q); err != nil {
+			return nil, err
+		}
+	}
+	if local != nil {
+		rc := local.records(upto)
+		defer rc.Close()
+		batches = readRecords(io.TeeReader(rc, bar), upto, stop)
+	} else if resp != nil && isRecordsStream(resp) {
 		defer resp.Body.Close()
 		batches = readRecords(io.TeeReader(resp.Body, bar), upto, stop)
 	} else {
@@ -76,6 +83,7 @@ func replayLog(c *client, eng *verify.Engine, k api.KeyResponse, bar *progressba
 			resp.Body.Close()
 		}
 		// An older vault may not know "to": the first upto lines are read.
+		q := url.Values{"from": {"0"}, "to": {strconv.FormatUint(upto, 10)}}
 		eresp, err := c.get("/v1/log/events", q)
 		if err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"database/sql"
 	"fmt"
 	"net"
 	"os"
@@ -25,6 +26,9 @@ import (
 //	as PERSON      signs the following commands in as a development
 //	               person (CUSTOS_SERVER, CUSTOS_TOKEN and a config folder
 //	               of their own), as sourcing DIR/dev/PERSON.env does
+//	sqlexec FILE STATEMENT
+//	               runs one SQL statement on a SQLite file, as a database
+//	               administrator with a shell on the server would
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){"custos": main})
 }
@@ -39,8 +43,9 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"serve": serveCmd,
-			"as":    asCmd,
+			"serve":   serveCmd,
+			"as":      asCmd,
+			"sqlexec": sqlexecCmd,
 		},
 	})
 }
@@ -111,4 +116,23 @@ func asCmd(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Setenv("CUSTOS_CONFIG_DIR", ts.MkAbs("config-"+args[0]))
 	fmt.Fprintf(ts.Stdout(), "")
+}
+
+func sqlexecCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: sqlexec FILE STATEMENT")
+	}
+	db, err := sql.Open("sqlite", "file:"+ts.MkAbs(args[0])+"?_pragma=busy_timeout(10000)")
+	ts.Check(err)
+	defer db.Close()
+	res, err := db.Exec(args[1])
+	if neg {
+		if err == nil {
+			ts.Fatalf("the statement succeeded")
+		}
+		return
+	}
+	ts.Check(err)
+	n, _ := res.RowsAffected()
+	fmt.Fprintf(ts.Stdout(), "%d rows\n", n)
 }

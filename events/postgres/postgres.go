@@ -281,3 +281,40 @@ func (s *Store) Close() error {
 	s.pool.Close()
 	return nil
 }
+
+// OpenReader connects to the custody log at cfg.URL for reading only,
+// for `custos audit verify --store` (an auditor's check of the store's
+// own copy of the log without the server): every transaction of its
+// connections is read-only (default_transaction_read_only), and it never
+// creates, upgrades or locks the schema. Only Read, Checkpoints, Seal and
+// Close are for use. It refuses a database without the custody log's
+// tables.
+func OpenReader(ctx context.Context, cfg Config) (*Store, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return nil, errors.New("postgres: the URL must be postgres://USER@HOST:PORT/DBNAME or postgresql://USER@HOST:PORT/DBNAME")
+	}
+	name := u.Redacted()
+	pcfg, err := pgxpool.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %s: %w", name, err)
+	}
+	pcfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %s: %w", name, err)
+	}
+	s := &Store{pool: pool, name: name}
+	var n int
+	err = pool.QueryRow(ctx, `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()
+		AND table_name IN ('custody_events', 'custody_checkpoints', 'custody_seal')`).Scan(&n)
+	if err != nil {
+		pool.Close()
+		return nil, s.errorf("connecting: %w", err)
+	}
+	if n != 3 {
+		pool.Close()
+		return nil, s.errorf("the database holds no Custos custody log (its custody_events, custody_checkpoints and custody_seal tables)")
+	}
+	return s, nil
+}

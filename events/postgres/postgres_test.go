@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -292,5 +293,57 @@ func TestOpensWithoutWriting(t *testing.T) {
 				t.Fatalf("%s (index missing: %v): case c's own events are %v, want [0 2]", name, missing, got)
 			}
 		}
+	}
+}
+
+// The reader an audit without the server uses (OpenReader) reads the
+// events with their lookup columns, the checkpoints and the seal, and
+// cannot write: every transaction of its connections is read-only. A
+// database without a custody log is refused, and none is made in it.
+func TestOpenReaderReadsWithoutWriting(t *testing.T) {
+	pg := testenv.SharedPostgres(t)
+	ctx := context.Background()
+	url := pg.URL(t, t.Name())
+	s := open(t, url)
+	var c chainer
+	if err := s.Append(ctx, 0, c.recs(3), &events.StoredCheckpoint{Size: 3, Note: []byte("published 3")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(ctx, 3, c.recs(1), &events.StoredCheckpoint{Size: 4, Note: []byte("seal 4"), Seal: true}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	r, err := postgres.OpenReader(ctx, postgres.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var seqs []uint64
+	if err := r.Read(ctx, 1, func(rec events.Record) error { seqs = append(seqs, rec.Seq); return nil }); err != nil || !slices.Equal(seqs, []uint64{1, 2, 3}) {
+		t.Fatalf("read %v %v", seqs, err)
+	}
+	cps, err := r.Checkpoints(ctx)
+	if err != nil || len(cps) != 1 || cps[0].Size != 3 {
+		t.Fatalf("checkpoints %+v %v", cps, err)
+	}
+	seal, err := r.Seal(ctx)
+	if err != nil || seal == nil || seal.Size != 4 || string(seal.Note) != "seal 4" {
+		t.Fatalf("seal %+v %v", seal, err)
+	}
+	if err := r.Append(ctx, 4, c.recs(1), nil); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Fatalf("an append through the reader: %v, want a read-only transaction's refusal", err)
+	}
+	empty := pg.URL(t, t.Name()+"-empty")
+	if _, err := postgres.OpenReader(ctx, postgres.Config{URL: empty}); err == nil || !strings.Contains(err.Error(), "holds no Custos custody log") {
+		t.Fatalf("a database without a log: %v", err)
+	}
+	conn, err := pgx.Connect(ctx, empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var tables int
+	if err := conn.QueryRow(ctx, `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()`).Scan(&tables); err != nil || tables != 0 {
+		t.Fatalf("the reader made %d tables in an empty database (%v)", tables, err)
 	}
 }

@@ -43,7 +43,7 @@ func (s *Sequencer) commit(batch []*request) (carry []*request) {
 	halted := s.halted
 	s.mu.RUnlock()
 	if halted != nil {
-		answerAll(batch, fmt.Errorf("custody log halted: %w", halted))
+		answerAll(batch, fmt.Errorf("%w: %w", ErrHalted, halted))
 		return nil
 	}
 	if s.broken != nil {

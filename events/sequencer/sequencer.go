@@ -143,6 +143,10 @@ const lingerMax = 200 * time.Microsecond
 // ErrClosed is returned by calls on a closed Sequencer.
 var ErrClosed = errors.New("custody log is closed")
 
+// ErrHalted answers every append once Halt was called; the error also
+// wraps Halt's.
+var ErrHalted = errors.New("custody log halted")
+
 type request struct {
 	drafts []encodedDraft
 	force  bool

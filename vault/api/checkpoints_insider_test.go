@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/vault"
 	"golang.org/x/mod/sumdb/note"
 	_ "modernc.org/sqlite"
 )
@@ -70,5 +72,19 @@ func TestCheckpointsAnswerEndsWithTheVaultsOwn(t *testing.T) {
 				t.Errorf("the checkpoints answer ends at %d of the log's %d events (rows kept up to %d)", last.Size, size, early)
 			}
 		})
+	}
+}
+
+// Once the vault halted its log (an integrity failure of its store),
+// every action is refused, a sign-in included, since nothing can be
+// recorded: the answer says that the log is halted and what to do, not
+// that evidence or an upload failed a check.
+func TestHaltedLogIsSaidToBeHalted(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	tv.v.Log().Halt(fmt.Errorf("%w: the custody log's first 40 events do not make the root", vault.ErrIntegrity))
+	a := tv.do("inv", "POST", "/v1/cases", "application/json", strings.NewReader(`{"case":"C-1","title":"t"}`))
+	if a.code != 503 || !strings.Contains(a.body, "the custody log is halted") || !strings.Contains(a.body, "custos audit verify --store") ||
+		strings.Contains(a.body, "upload") {
+		t.Fatalf("an action on a halted log: %d %s", a.code, a.body)
 	}
 }

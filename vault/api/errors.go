@@ -23,6 +23,10 @@ type ErrorResponse struct {
 // status is the HTTP status that answers err.
 func status(err error) int {
 	switch {
+	case errors.Is(err, vault.ErrLogHalted):
+		// Before ErrIntegrity, which it wraps: the vault is not
+		// answering this request's integrity but its log's.
+		return http.StatusServiceUnavailable
 	case errors.Is(err, vault.ErrUnauthenticated):
 		return http.StatusUnauthorized
 	case errors.Is(err, vault.ErrForbidden):
@@ -73,6 +77,9 @@ func (h *Handler) answer(r *http.Request, err error) (int, string) {
 		}
 		h.log.Log(r.Context(), level, "request failed", "ref", ref, "status", code, "method", r.Method, "path", shortTarget(r.URL.EscapedPath()), "err", err)
 		msg = genericMessage(code)
+		if errors.Is(err, vault.ErrLogHalted) {
+			msg = "the custody log is halted: the vault found that the events its store holds are not the log's, recorded that as integrity.failed, and stopped; nothing can be done or recorded (sign-ins included) until the log store is restored from backup and the server restarted (docs/operations.md, \"The custody log halted\"); an auditor can check the store's copy without the server: custos audit verify --store"
+		}
 		if errors.Is(err, vault.ErrKey) {
 			msg = "case key unavailable: the case's key is missing, cannot be unsealed, or is not the case's own; this is a problem of the keys, recorded in the custody log, not of the evidence"
 		}

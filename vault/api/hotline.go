@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/custos-vault/custos/vault"
@@ -348,11 +347,11 @@ type SimilarResponse struct {
 func (h *Handler) similar(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
 	d := 0
 	if s := r.URL.Query().Get("max_distance"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return fmt.Errorf("%w: max_distance %q is not a number of bits", vault.ErrBadInput, shortTarget(s))
+		n, err := decimalSize(s)
+		if err != nil || n > 64 {
+			return fmt.Errorf("%w: max_distance %q is not a number of bits from 0 to 64, in decimal", vault.ErrBadInput, shortTarget(s))
 		}
-		d = n
+		d = int(n)
 	}
 	items, err := h.v.Similar(r.Context(), who, r.PathValue("case"), r.PathValue("item"), d)
 	if err != nil {

@@ -157,15 +157,18 @@ func (h *Handler) auditFrom(r *http.Request, who vault.Principal, action string)
 	g := logRange{to: math.MaxUint64}
 	q := r.URL.Query()
 	var err error
-	if q.Get("from") != "" {
-		if g.from, err = strconv.ParseUint(q.Get("from"), 10, 64); err != nil {
-			return logRange{}, fmt.Errorf("%w: from must be a position (a number of events, from 0)", vault.ErrBadInput)
+	if q.Has("from") {
+		if g.from, err = decimalSize(q.Get("from")); err != nil {
+			return logRange{}, fmt.Errorf("%w: from must be a position in decimal, without leading zeros (a number of events, from 0)", vault.ErrBadInput)
 		}
 	}
-	if q.Get("to") != "" {
-		if g.to, err = strconv.ParseUint(q.Get("to"), 10, 64); err != nil {
-			return logRange{}, fmt.Errorf("%w: to must be a tree size (a number of events, from 0)", vault.ErrBadInput)
+	if q.Has("to") {
+		if g.to, err = decimalSize(q.Get("to")); err != nil {
+			return logRange{}, fmt.Errorf("%w: to must be a tree size in decimal, without leading zeros (a number of events, from 0)", vault.ErrBadInput)
 		}
+	}
+	if g.from > g.to {
+		return logRange{}, fmt.Errorf("%w: from (%d) is beyond to (%d): the range holds no event", vault.ErrBadInput, g.from, g.to)
 	}
 	return g, nil
 }
@@ -246,8 +249,8 @@ func (h *Handler) consistency(w http.ResponseWriter, r *http.Request, who vault.
 		return err
 	}
 	q := r.URL.Query()
-	from, err1 := strconv.ParseUint(q.Get("from"), 10, 64)
-	to, err2 := strconv.ParseUint(q.Get("to"), 10, 64)
+	from, err1 := decimalSize(q.Get("from"))
+	to, err2 := decimalSize(q.Get("to"))
 	tree := h.v.Log().Tree()
 	// Bounded by the durable size: the tree may already hold a batch
 	// whose append is in flight (sequencer.Size).
@@ -270,10 +273,29 @@ func (h *Handler) consistency(w http.ResponseWriter, r *http.Request, who vault.
 // 2.1.4 does not define (it needs 0 < from <= to) or that the log cannot
 // answer (to beyond its size). An empty tree extends nothing that a proof
 // could show: a verifier holding a checkpoint of size 0 needs none.
+// decimalSize reads a position or tree size as the log's formats write
+// one: decimal digits, no sign, no leading zero (but "0" itself), below
+// 2^63 (the stores' bound); anything else is an error.
+func decimalSize(s string) (uint64, error) {
+	if s == "" || len(s) > 19 || (s[0] == '0' && len(s) > 1) {
+		return 0, errors.New("not a size in decimal")
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, errors.New("not a size in decimal")
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n >= 1<<63 {
+		return 0, errors.New("not a size in decimal")
+	}
+	return n, nil
+}
+
 func consistencyBounds(from, to, size uint64, errFrom, errTo error) error {
 	switch {
 	case errFrom != nil || errTo != nil:
-		return fmt.Errorf("%w: from and to must be tree sizes in decimal (numbers of events), 0 < from <= to", vault.ErrBadInput)
+		return fmt.Errorf("%w: from and to must be tree sizes in decimal, without sign or leading zeros (numbers of events), 0 < from <= to", vault.ErrBadInput)
 	case from == 0:
 		return fmt.Errorf("%w: from must be at least 1: a consistency proof is from a non-empty tree (RFC 9162 section 2.1.4: 0 < from <= to)", vault.ErrBadInput)
 	case from > to:

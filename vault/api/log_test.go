@@ -31,6 +31,9 @@ func TestConsistencyBounds(t *testing.T) {
 		{"from=x&to=2", "tree sizes in decimal"},
 		{"from=1", "tree sizes in decimal"},
 		{"from=-1&to=2", "tree sizes in decimal"},
+		{"from=01&to=2", "tree sizes in decimal"},
+		{"from=1&to=+2", "tree sizes in decimal"},
+		{"from=1&to=2%20", "tree sizes in decimal"},
 	} {
 		a := get(c.q)
 		if a.code != 400 || !strings.Contains(a.body, c.want) {
@@ -65,5 +68,29 @@ func TestConsistencyBounds(t *testing.T) {
 	// Only auditors read proofs.
 	if a := tv.do("cust", "GET", "/v1/log/consistency?from=1&to=1", "", nil); a.code != 403 {
 		t.Errorf("custodian: %d %s", a.code, a.body)
+	}
+}
+
+// The log's streams take sizes as the log's formats write them (no
+// sign, no leading zero, no space), and a range whose from is beyond its
+// to is refused, as a consistency proof's is, not answered as empty.
+func TestLogStreamRangesInCanonicalDecimal(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	for _, route := range []string{"/v1/log/events", "/v1/log/lookups", "/v1/log/records"} {
+		for _, q := range []string{"from=03", "to=09", "from=+1", "to=1%20", "from=", "from=5&to=3", "to=9223372036854775808"} {
+			if a := tv.do("aud", "GET", route+"?"+q, "", nil); a.code != 400 {
+				t.Errorf("%s?%s: %d %s; want 400", route, q, a.code, a.body)
+			}
+		}
+		for _, q := range []string{"", "from=0", "from=3&to=3", "to=0", "from=1&to=9223372036854775807"} {
+			if a := tv.do("aud", "GET", route+"?"+q, "", nil); a.code != 200 {
+				t.Errorf("%s?%s: %d %s; want 200", route, q, a.code, a.body)
+			}
+		}
+	}
+	for _, q := range []string{"max_distance=010", "max_distance=-1", "max_distance=65", "max_distance=+3"} {
+		if a := tv.do("aud", "GET", "/v1/items/it_000000000000000000000000/similar?"+q, "", nil); a.code != 400 {
+			t.Errorf("similar?%s: %d %s; want 400", q, a.code, a.body)
+		}
 	}
 }

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/logstream"
+	"github.com/custos-vault/custos/events/postgres"
+	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/events/verify"
+	"github.com/custos-vault/custos/vault/api"
+)
+
+// localLog is a custody log read from its SQLite file without the
+// server (audit verify --store): what the vault's audit routes would
+// serve, read straight from the store, for a server that is stopped,
+// refuses to start, or has halted its log.
+type localLog struct {
+	path string
+	r    logFile
+	// key is the key the log's first event names (its log.opened); the
+	// auditor's --key must match it.
+	key api.KeyResponse
+	// events is how many events the file holds.
+	events uint64
+}
+
+// logFile is what a log store's reader gives an audit without the
+// server (sqlite.Reader; postgres.OpenReader's store).
+type logFile interface {
+	Read(ctx context.Context, from uint64, fn func(events.Record) error) error
+	Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, error)
+	Seal(ctx context.Context) (*events.StoredCheckpoint, error)
+	Close() error
+}
+
+// openLocalLog opens the log store at path read-only: a SQLite file, or
+// a PostgreSQL database given by its URL (postgres://...).
+func openLocalLog(path string) (*localLog, error) {
+	ctx := context.Background()
+	var r logFile
+	var err error
+	name := path
+	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
+		if u, perr := url.Parse(path); perr == nil {
+			name = u.Redacted()
+		}
+		r, err = postgres.OpenReader(ctx, postgres.Config{URL: path})
+	} else {
+		r, err = sqlite.OpenReader(ctx, path)
+	}
+	if err != nil {
+		return nil, inputErr("--store", err)
+	}
+	l := &localLog{path: name, r: r}
+	var first []byte
+	err = r.Read(ctx, 0, func(rec events.Record) error {
+		if first == nil {
+			if rec.Seq != 0 {
+				return fmt.Errorf("its first stored event is at position %d, not 0", rec.Seq)
+			}
+			first = append([]byte(nil), rec.Bytes...)
+		}
+		l.events = rec.Seq + 1
+		return nil
+	})
+	if err == nil && first == nil {
+		err = errors.New("it holds no events")
+	}
+	if err == nil {
+		l.key, err = genesisKey(first)
+	}
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("%w: %s: %v", errAuditFailed, name, err)
+	}
+	return l, nil
+}
+
+// genesisKey is the origin and key a log's first event (log.opened)
+// names.
+func genesisKey(b []byte) (api.KeyResponse, error) {
+	ev, err := verify.DecodeEvent(b)
+	if err != nil {
+		return api.KeyResponse{}, fmt.Errorf("event 0: %v", err)
+	}
+	var d struct {
+		Origin        string `json:"origin"`
+		CheckpointKey string `json:"checkpoint_key"`
+	}
+	if ev.Type != "log.opened" || ev.DecodeData(&d) != nil || d.Origin == "" || d.CheckpointKey == "" {
+		return api.KeyResponse{}, errors.New("event 0 is not a log.opened event naming the log's origin and key")
+	}
+	return api.KeyResponse{Origin: d.Origin, Key: d.CheckpointKey}, nil
+}
+
+// checkpoints are the file's stored checkpoints, as GET
+// /v1/log/checkpoints lists them, and then its batch seal (custody-log.md
+// 5.8), a checkpoint of the newest batch the server signed: what the
+// vault's own answer ends with, a checkpoint of every event so far, is
+// not in the file, and the seal is the nearest to it.
+func (l *localLog) checkpoints() (api.CheckpointsResponse, error) {
+	ctx := context.Background()
+	cps, err := l.r.Checkpoints(ctx)
+	if err != nil {
+		return api.CheckpointsResponse{}, fmt.Errorf("--store %s: %w", l.path, err)
+	}
+	out := api.CheckpointsResponse{Checkpoints: []string{}}
+	for _, c := range cps {
+		out.Checkpoints = append(out.Checkpoints, string(c.Note))
+	}
+	seal, err := l.r.Seal(ctx)
+	if err != nil {
+		return api.CheckpointsResponse{}, fmt.Errorf("--store %s: %w", l.path, err)
+	}
+	if seal != nil && (len(cps) == 0 || seal.Size > cps[len(cps)-1].Size) {
+		out.Checkpoints = append(out.Checkpoints, string(seal.Note))
+	}
+	return out, nil
+}
+
+// records streams the file's events before position upto as GET
+// /v1/log/records does (the same reader reads both), from a goroutine
+// of its own; closing the answer stops it.
+func (l *localLog) records(upto uint64) io.ReadCloser {
+	pr, pw := io.Pipe()
+	go func() {
+		sw := logstream.NewWriter(pw)
+		err := l.r.Read(context.Background(), 0, func(rec events.Record) error {
+			if rec.Seq >= upto {
+				return errStopLocal
+			}
+			return sw.Write(rec)
+		})
+		if err == nil || errors.Is(err, errStopLocal) {
+			err = sw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr
+}
+
+var errStopLocal = errors.New("end of the range")
+
+func (l *localLog) Close() error { return l.r.Close() }
