@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/vault"
@@ -86,5 +87,51 @@ func TestHaltedLogIsSaidToBeHalted(t *testing.T) {
 	if a.code != 503 || !strings.Contains(a.body, "the custody log is halted") || !strings.Contains(a.body, "custos audit verify --store") ||
 		strings.Contains(a.body, "upload") {
 		t.Fatalf("an action on a halted log: %d %s", a.code, a.body)
+	}
+}
+
+// A database administrator copies a newer checkpoint's note over an
+// older checkpoint's row, so that the checkpoint published at that size
+// is gone from the store: the auditor's read of the checkpoints records
+// that the store does not hold what the log published.
+func TestCheckpointRowOfAnotherSizeIsRecorded(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	ctx := context.Background()
+	if _, err := tv.v.Log().Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	early := tv.v.Log().Size()
+	if a := tv.do("inv", "POST", "/v1/cases", "application/json", strings.NewReader(`{"case":"C-1","title":"t"}`)); a.code >= 300 {
+		t.Fatalf("open case: %d %s", a.code, a.body)
+	}
+	if _, err := tv.v.Log().Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(tv.dir, "custody.db")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE checkpoints SET note = (SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1) WHERE size = ?`, int64(early)); err != nil {
+		t.Fatal(err)
+	}
+	if a := tv.do("aud", "GET", "/v1/log/checkpoints", "", nil); a.code != 200 {
+		t.Fatalf("%d %s", a.code, a.body)
+	}
+	want := fmt.Sprintf("the stored checkpoint row of size %d holds the checkpoint of size", early)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		found := false
+		tv.v.Store().Read(ctx, early, func(r events.Record) error {
+			if strings.Contains(string(r.Bytes), `"integrity.failed"`) && strings.Contains(string(r.Bytes), want) {
+				found = true
+			}
+			return nil
+		})
+		if found {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no integrity.failed event says %q", want)
+		}
 	}
 }

@@ -55,7 +55,7 @@ func (h *Handler) checkpoints(w http.ResponseWriter, r *http.Request, who vault.
 	if err != nil {
 		return err
 	}
-	cps, err := h.v.Store().Checkpoints(r.Context())
+	cps, err := h.v.StoredCheckpoints(r.Context())
 	if err != nil {
 		return err
 	}
