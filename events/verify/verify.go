@@ -136,9 +136,15 @@ func (e *Engine) reach() error {
 			return e.fail(&Problem{Seq: p.cp.Size, Reason: err.Error()})
 		}
 		if root != p.cp.Root {
+			// The newest checkpoint that matched narrows where: its events
+			// are the log's, so the fault is among those after it.
+			where := fmt.Sprintf("events before position %d", p.cp.Size)
+			if e.latest != nil && e.latest.Size > 0 && e.latest.Size < p.cp.Size {
+				where = fmt.Sprintf("events %d to %d (the checkpoint of the first %d events matched)", e.latest.Size, p.cp.Size-1, e.latest.Size)
+			}
 			return e.fail(&Problem{Seq: p.cp.Size, Reason: fmt.Sprintf(
-				"%s commits to root %x for the first %d events, but the replayed log has root %x: events before position %d were altered, removed, inserted or reordered",
-				p.source, p.cp.Root[:8], p.cp.Size, root[:8], p.cp.Size)})
+				"%s commits to root %x for the first %d events, but the replayed log has root %x: %s were altered, removed, inserted or reordered",
+				p.source, p.cp.Root[:8], p.cp.Size, root[:8], where)})
 		}
 		e.checked++
 		e.latest = p.cp
