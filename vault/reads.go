@@ -157,7 +157,7 @@ func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn f
 		return err
 	}
 	if counted != want.n {
-		return v.storeContradicts("the log store holds %d %s, the verified log has %d", counted, kind.events(key), want.n)
+		return v.storeContradicts("count "+kind.events(key), "the log store holds %d %s, the verified log has %d", counted, kind.events(key), want.n)
 	}
 	return nil
 }
@@ -219,14 +219,14 @@ func (v *Vault) readWhole(ctx context.Context, fn func(events.Record, *events.Ev
 			return errStopRead // appended after this read began
 		}
 		if r.Seq != next {
-			return v.storeContradicts("event %d is missing from the log store", next)
+			return v.storeContradicts(fmt.Sprint("missing ", next), "event %d is missing from the log store", next)
 		}
 		next++
 		// The signed bytes decide: lookup columns that disagree with
 		// them (verifiedRecord's other finding) change nothing here.
 		ev, why := v.verifiedRecord(r)
 		if ev == nil {
-			return v.storeContradicts("%s", why)
+			return v.storeContradicts(fmt.Sprint("bytes ", r.Seq), "%s", why)
 		}
 		return fn(r, ev)
 	})
@@ -234,7 +234,7 @@ func (v *Vault) readWhole(ctx context.Context, fn func(events.Record, *events.Ev
 		return err
 	}
 	if next < size {
-		return v.storeContradicts("the log store holds %d of the log's %d events", next, size)
+		return v.storeContradicts(fmt.Sprint("short ", next), "the log store holds %d of the log's %d events", next, size)
 	}
 	return nil
 }
@@ -268,9 +268,9 @@ func (v *Vault) eventAt(ctx context.Context, seq uint64) (*events.Event, error) 
 		got, bad := v.verifiedRecord(r)
 		switch {
 		case got == nil:
-			return v.storeContradicts("%s", bad)
+			return v.storeContradicts(fmt.Sprint("bytes ", r.Seq), "%s", bad)
 		case got.Seq != seq:
-			return v.storeContradicts("event %d is missing from the log store", seq)
+			return v.storeContradicts(fmt.Sprint("missing ", seq), "event %d is missing from the log store", seq)
 		case bad != "":
 			v.logger.Error("the custody log store's lookup columns disagree with the signed events; the signed bytes decide (docs/operations.md, \"Lookup data\")", "problems", bad)
 		}
@@ -281,7 +281,7 @@ func (v *Vault) eventAt(ctx context.Context, seq uint64) (*events.Event, error) 
 		return nil, err
 	}
 	if ev == nil {
-		return nil, v.storeContradicts("event %d is missing from the log store", seq)
+		return nil, v.storeContradicts(fmt.Sprint("missing ", seq), "event %d is missing from the log store", seq)
 	}
 	return ev, nil
 }
@@ -292,23 +292,25 @@ func (v *Vault) eventAt(ctx context.Context, seq uint64) (*events.Event, error) 
 // the replay counted): ErrIntegrity, with why. The finding is recorded in
 // the custody log (integrity.failed, actor system, naming no item), from
 // a goroutine of its own since the read may hold what an append waits
-// for, once for each different finding, at most maxStoreFindings in a
-// run of the server; the server's log has every one. The vault goes on
-// acting: the store's copy of the log is what is wrong, and the next
-// start, which reads the whole log, refuses it (docs/operations.md).
-func (v *Vault) storeContradicts(format string, args ...any) error {
+// for, once for each finding (key names it: what was found and where,
+// not the counts, which move as the log grows), at most
+// maxStoreFindings in a run of the server; the server's log has every
+// one. The vault goes on acting: the store's copy of the log is what is
+// wrong, and the next start, which reads the whole log, refuses it
+// (docs/operations.md).
+func (v *Vault) storeContradicts(key, format string, args ...any) error {
 	why := fmt.Sprintf(format, args...)
 	err := fmt.Errorf("%w: %s", ErrIntegrity, why)
 	v.logger.Error("the custody log store does not hold the log's events: restore it from backup and compare it with the auditors' saved checkpoints (docs/operations.md)", "err", err)
 	v.later.Lock()
 	defer v.later.Unlock()
-	if v.storeFindings[why] || len(v.storeFindings) >= maxStoreFindings {
+	if v.storeFindings[key] || len(v.storeFindings) >= maxStoreFindings {
 		return err
 	}
 	if v.storeFindings == nil {
 		v.storeFindings = map[string]bool{}
 	}
-	v.storeFindings[why] = true
+	v.storeFindings[key] = true
 	if v.laterClosed {
 		v.logger.Error("not recorded: the vault is closing", "err", err)
 		return err
@@ -391,9 +393,9 @@ func (v *Vault) StoredCheckpoints(ctx context.Context) ([]events.StoredCheckpoin
 		cp, err := events.ParseCheckpoint(c.Note, v.origin, v.verifier)
 		switch {
 		case err != nil:
-			v.storeContradicts("the stored checkpoint row of size %d does not hold a checkpoint signed by the log's key: %v", c.Size, err)
+			v.storeContradicts(fmt.Sprint("checkpoint ", c.Size), "the stored checkpoint row of size %d does not hold a checkpoint signed by the log's key: %v", c.Size, err)
 		case cp.Size != c.Size:
-			v.storeContradicts("the stored checkpoint row of size %d holds the checkpoint of size %d", c.Size, cp.Size)
+			v.storeContradicts(fmt.Sprint("checkpoint ", c.Size), "the stored checkpoint row of size %d holds the checkpoint of size %d", c.Size, cp.Size)
 		}
 	}
 	return cps, nil

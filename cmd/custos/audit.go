@@ -213,6 +213,11 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	if err := res.Covered(); err != nil {
 		return fail(err)
 	}
+	if local != nil {
+		if err := local.uncovered(res.Events); err != nil {
+			return fail(err)
+		}
+	}
 	// The replay already proved the log extends the saved checkpoints; the
 	// vault's consistency proofs must agree with it too.
 	for _, ext := range []*events.Checkpoint{external, previous} {
@@ -321,10 +326,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		text += fmt.Sprintf("; the log extends the saved checkpoint of %d events", external.Size)
 	}
 	if local != nil {
-		text += fmt.Sprintf("\nchecked: %s of %s, read without the server, up to the newest signed checkpoint there (its stored checkpoints and batch seal); log key fingerprint %s", eventRange(res.Events), local.path, out.Fingerprint)
-		if res.Events < local.events {
-			text += fmt.Sprintf("\nnote: the file holds %d events after it, which no signature of the log's key covers: events written by someone without the key, or read as the server appended them", local.events-res.Events)
-		}
+		text += fmt.Sprintf("\nchecked: %s of %s (every event it holds), read without the server, up to the newest signed checkpoint there (its stored checkpoints and batch seal); log key fingerprint %s", eventRange(res.Events), local.path, out.Fingerprint)
 	} else {
 		text += fmt.Sprintf("\nchecked: %s, up to the checkpoint the vault signed as this audit began (events added since are for the next audit); log key fingerprint %s", eventRange(res.Events), out.Fingerprint)
 	}

@@ -26,8 +26,10 @@ type localLog struct {
 	// key is the key the log's first event names (its log.opened); the
 	// auditor's --key must match it.
 	key api.KeyResponse
-	// events is how many events the file holds.
-	events uint64
+	// rows is how many events the store holds as the audit began, and
+	// last the position of the last, read before its checkpoints and seal
+	// (which a server appending meanwhile only makes newer).
+	rows, last uint64
 }
 
 // logFile is what a log store's reader gives an audit without the
@@ -36,6 +38,7 @@ type logFile interface {
 	Read(ctx context.Context, from uint64, fn func(events.Record) error) error
 	Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, error)
 	Seal(ctx context.Context) (*events.StoredCheckpoint, error)
+	Count(ctx context.Context) (n, last uint64, err error)
 	Close() error
 }
 
@@ -58,17 +61,20 @@ func openLocalLog(path string) (*localLog, error) {
 		return nil, inputErr("--store", err)
 	}
 	l := &localLog{path: name, r: r}
+	l.rows, l.last, err = r.Count(ctx)
 	var first []byte
-	err = r.Read(ctx, 0, func(rec events.Record) error {
-		if first == nil {
+	if err == nil {
+		err = r.Read(ctx, 0, func(rec events.Record) error {
 			if rec.Seq != 0 {
 				return fmt.Errorf("its first stored event is at position %d, not 0", rec.Seq)
 			}
 			first = append([]byte(nil), rec.Bytes...)
+			return errStopLocal
+		})
+		if errors.Is(err, errStopLocal) {
+			err = nil
 		}
-		l.events = rec.Seq + 1
-		return nil
-	})
+	}
 	if err == nil && first == nil {
 		err = errors.New("it holds no events")
 	}
@@ -118,7 +124,9 @@ func (l *localLog) checkpoints() (api.CheckpointsResponse, error) {
 	if err != nil {
 		return api.CheckpointsResponse{}, fmt.Errorf("--store %s: %w", l.path, err)
 	}
-	if seal != nil && (len(cps) == 0 || seal.Size > cps[len(cps)-1].Size) {
+	// The seal is added whatever the rows' size columns (not signed) say:
+	// a seal of a size a checkpoint has too is checked twice, no harm.
+	if seal != nil {
 		out.Checkpoints = append(out.Checkpoints, string(seal.Note))
 	}
 	return out, nil
@@ -148,3 +156,14 @@ func (l *localLog) records(upto uint64) io.ReadCloser {
 var errStopLocal = errors.New("end of the range")
 
 func (l *localLog) Close() error { return l.r.Close() }
+
+// uncovered is the failure of a store holding events after those the
+// newest signature of the log's key there covers (its checkpoints and
+// its seal, covered events of them), or nil: events no key signed, which
+// a server refuses to start on (custody-log.md 5.8).
+func (l *localLog) uncovered(covered uint64) error {
+	if l.rows <= covered {
+		return nil
+	}
+	return fmt.Errorf("%s holds %d events after the %d that its newest checkpoint or batch seal covers (up to position %d): no signature of the log's key covers them, so they were written without the key (custody-log.md 5.8), or the store lost the checkpoints and seal that covered them", l.path, l.rows-covered, covered, l.last)
+}

@@ -182,3 +182,13 @@ func (s *Store) CheckpointsFrom(ctx context.Context, from uint64) ([]events.Stor
 	}
 	return cps, nil
 }
+
+// Count returns how many events the log holds, and the position of the
+// last (0 for none), for an audit without the server (OpenReader).
+func (s *Store) Count(ctx context.Context) (n, last uint64, err error) {
+	var count, maxSeq int64
+	if err := s.pool.QueryRow(ctx, `SELECT count(*), coalesce(max(seq), 0) FROM custody_events`).Scan(&count, &maxSeq); err != nil {
+		return 0, 0, s.errorf("%w", err)
+	}
+	return uint64(count), uint64(maxSeq), nil
+}

@@ -13,23 +13,43 @@ import (
 )
 
 // Reader reads a custody log's SQLite file without the server and
-// without writing to it: its events with their lookup columns, and its
-// stored checkpoints, for `custos audit verify --store` (an auditor's
-// check of the store's own copy of the log, where the server is stopped,
-// refuses to start, or has halted its log). It never creates, upgrades,
-// indexes or checks the file, and opens it read-only (SQLite's
-// mode=ro), so a server using the file beside it is not disturbed; a
-// file no server has open (no -wal file beside it) is read as immutable,
-// so that not even SQLite's -wal and -shm files are made beside it.
+// without writing to it: its events with their lookup columns, its
+// stored checkpoints and its batch seal, for `custos audit verify
+// --store` (an auditor's check of the store's own copy of the log, where
+// the server is stopped, refuses to start, or has halted its log).
+//
+// Everything it reads comes from one read transaction, one state of the
+// file even while a server appends to it. It never creates, upgrades,
+// indexes or checks the file: it opens it read-only (SQLite's mode=ro,
+// query_only, trusted_schema off), and never writes the file or its
+// write-ahead log: a file without a write-ahead log beside it (no server
+// has it open) is read as immutable, making no file beside it; one with
+// a -wal file (a live server's, or a copy taken with its write-ahead log)
+// is read as any reader of it reads it, through SQLite's shared-memory
+// index, the -shm file, which SQLite makes beside a copy that lacks one. The file is the database
+// administrator's: the events and checkpoints must be plain tables (not
+// views, which could compute rows without end), and values are read at
+// most as long as the log allows (an event events.MaxEventSize+1 bytes,
+// a lookup value MaxLookup bytes, a checkpoint or seal note refused
+// beyond events.MaxCheckpointSize), so that a crafted file cannot make
+// the reader hold gigabytes.
 type Reader struct {
 	path string
 	db   *sql.DB
+	tx   *sql.Tx
 }
 
+// MaxLookup bounds a lookup value (id, case, item) as the reader returns
+// it: longer ones are cut, and compared as they are cut (the vault writes
+// none over 64 bytes), as the records stream carries them
+// (logstream.MaxLookup).
+const MaxLookup = 1025
+
 // OpenReader opens the custody log at path read-only. It refuses a file
-// that does not exist, is not a SQLite database, is not a Custos custody
-// log (its application id), or is of a schema version this build does
-// not read.
+// that does not exist or is not a regular file, is not a SQLite
+// database, is not a Custos custody log (its application id), is of a
+// schema version this build does not read, or whose events or
+// checkpoints are not plain tables.
 func OpenReader(ctx context.Context, path string) (*Reader, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: no path")
@@ -47,43 +67,87 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 	q := url.Values{}
 	q.Set("mode", "ro")
 	if _, err := os.Lstat(path + "-wal"); errors.Is(err, os.ErrNotExist) {
-		// No write-ahead log beside it: no server has it open (one that
-		// stopped removed it). Read it as a file that does not change,
-		// or SQLite would create the -wal and -shm files to read it.
 		q.Set("immutable", "1")
 	}
 	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "query_only(1)")
+	q.Add("_pragma", "trusted_schema(0)")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	db.SetMaxOpenConns(1)
+	r := &Reader{path: path, db: db}
+	if err := r.open(ctx); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Reader) open(ctx context.Context) error {
+	var err error
+	if r.tx, err = r.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
+		return fmt.Errorf("sqlite: %s is not a readable SQLite database: %w", r.path, err)
+	}
 	var app, version int64
-	if err := db.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&app); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: %s is not a readable SQLite database: %w", path, err)
+	if err := r.tx.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&app); err != nil {
+		return fmt.Errorf("sqlite: %s is not a readable SQLite database: %w", r.path, err)
 	}
 	if app != applicationID {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: %s is not a Custos custody log (application id %#x)", path, app)
+		return fmt.Errorf("sqlite: %s is not a Custos custody log (application id %#x)", r.path, app)
 	}
-	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	if err := r.tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", r.path, err)
 	}
-	// Version 1 lacks only the seal table, which a reader does not use.
+	// Version 1 lacks only the seal table.
 	if version != schemaVersion && version != 1 {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: %s has schema version %d; this build reads version %d", path, version, schemaVersion)
+		return fmt.Errorf("sqlite: %s has schema version %d; this build reads version %d", r.path, version, schemaVersion)
 	}
-	return &Reader{path: path, db: db}, nil
+	rows, err := r.tx.QueryContext(ctx, `SELECT name, type, coalesce(sql, '') FROM sqlite_schema WHERE name IN ('events', 'checkpoints', 'seal')`)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", r.path, err)
+	}
+	defer rows.Close()
+	tables := map[string]bool{}
+	for rows.Next() {
+		var name, typ, def string
+		if err := rows.Scan(&name, &typ, &def); err != nil {
+			return fmt.Errorf("sqlite: %s: %w", r.path, err)
+		}
+		if typ != "table" || !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(def)), "CREATE TABLE") {
+			return fmt.Errorf("sqlite: %s: %s is a %s, not the custody log's table: the file was altered", r.path, name, typ)
+		}
+		tables[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", r.path, err)
+	}
+	if !tables["events"] || !tables["checkpoints"] || (version == schemaVersion && !tables["seal"]) {
+		return fmt.Errorf("sqlite: %s lacks the custody log's tables (events, checkpoints, seal): the file was altered", r.path)
+	}
+	return nil
+}
+
+// Count returns how many events the file holds, and the position of the
+// last (0 for none).
+func (r *Reader) Count(ctx context.Context) (n, last uint64, err error) {
+	var count, maxSeq int64
+	if err := r.tx.QueryRowContext(ctx, `SELECT count(*), coalesce(max(seq), 0) FROM events`).Scan(&count, &maxSeq); err != nil {
+		return 0, 0, fmt.Errorf("sqlite: %w", err)
+	}
+	return uint64(count), uint64(maxSeq), nil
 }
 
 // Read calls fn for each stored event from position from on, in
 // position order, with the lookup columns stored beside its bytes, as
-// Store.Read does.
+// Store.Read does; rec.Bytes is valid only while fn runs. Bytes longer
+// than events.MaxEventSize are returned cut to one byte more (what no
+// event is, so a verifier refuses it), and lookup values cut to
+// MaxLookup bytes.
 func (r *Reader) Read(ctx context.Context, from uint64, fn func(events.Record) error) error {
-	rows, err := r.db.QueryContext(ctx, `SELECT seq, id, case_id, item_id, bytes FROM events WHERE seq >= ? ORDER BY seq`, int64(min(from, 1<<63-1)))
+	rows, err := r.tx.QueryContext(ctx, `SELECT seq, substr(id, 1, ?), substr(case_id, 1, ?), substr(item_id, 1, ?), substr(bytes, 1, ?)
+		FROM events WHERE seq >= ? ORDER BY seq`, MaxLookup, MaxLookup, MaxLookup, events.MaxEventSize+1, int64(min(from, 1<<63-1)))
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
@@ -108,21 +172,20 @@ func (r *Reader) Read(ctx context.Context, from uint64, fn func(events.Record) e
 
 // Checkpoints returns the stored checkpoints, by size, as
 // Store.Checkpoints does: the rows as stored, which an auditor checks
-// (each note's signature and its size and root against the replay).
+// (each note's signature, and its size and root against the replay). A
+// note longer than a checkpoint can be is an error.
 func (r *Reader) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT size, note FROM checkpoints ORDER BY size`)
+	rows, err := r.tx.QueryContext(ctx, `SELECT size, length(note), CASE WHEN length(note) <= ? THEN note END FROM checkpoints ORDER BY size`, events.MaxCheckpointSize)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	defer rows.Close()
 	var out []events.StoredCheckpoint
 	for rows.Next() {
-		var c events.StoredCheckpoint
-		var size int64
-		if err := rows.Scan(&size, &c.Note); err != nil {
-			return nil, fmt.Errorf("sqlite: %w", err)
+		c, err := scanNote(rows)
+		if err != nil {
+			return nil, err
 		}
-		c.Size = uint64(size)
 		out = append(out, c)
 	}
 	return out, rows.Err()
@@ -134,26 +197,49 @@ func (r *Reader) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, er
 // log without one (schema version 1, or no batch yet).
 func (r *Reader) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
 	var version int64
-	if err := r.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+	if err := r.tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	if version < 2 {
 		return nil, nil
 	}
-	var size int64
-	var note []byte
-	err := r.db.QueryRowContext(ctx, `SELECT size, note FROM seal WHERE one = 1`).Scan(&size, &note)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	rows, err := r.tx.QueryContext(ctx, `SELECT size, length(note), CASE WHEN length(note) <= ? THEN note END FROM seal WHERE one = 1`, events.MaxCheckpointSize)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	return &events.StoredCheckpoint{Size: uint64(size), Note: note}, nil
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, rows.Err()
+	}
+	c, err := scanNote(rows)
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// scanNote reads a row of size, note length and note (NULL when longer
+// than a checkpoint can be).
+func scanNote(rows *sql.Rows) (events.StoredCheckpoint, error) {
+	var c events.StoredCheckpoint
+	var size, length int64
+	if err := rows.Scan(&size, &length, &c.Note); err != nil {
+		return c, fmt.Errorf("sqlite: %w", err)
+	}
+	if length > events.MaxCheckpointSize {
+		return c, fmt.Errorf("sqlite: the checkpoint row of size %d holds %d bytes, more than a checkpoint's %d", size, length, events.MaxCheckpointSize)
+	}
+	c.Size = uint64(size)
+	return c, nil
 }
 
 // Path is the file read.
 func (r *Reader) Path() string { return r.path }
 
-// Close closes the file.
-func (r *Reader) Close() error { return r.db.Close() }
+// Close ends the read and closes the file.
+func (r *Reader) Close() error {
+	if r.tx != nil {
+		r.tx.Rollback()
+	}
+	return r.db.Close()
+}

@@ -2,12 +2,14 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sqlite"
@@ -98,4 +100,115 @@ func listing(t *testing.T, dir string) string {
 		out = append(out, fmt.Sprintf("%s:%d:%d", e.Name(), fi.Size(), fi.ModTime().UnixNano()))
 	}
 	return strings.Join(out, " ")
+}
+
+// A copy of a running server's log taken with its write-ahead log (cp
+// custody.db custody.db-wal): the reader reads the events that are only
+// in the write-ahead log, and writes neither file (SQLite makes its
+// shared-memory index, the -shm file, beside them: nothing else).
+func TestReaderReadsACopyWithItsWriteAheadLog(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "custody.db")
+	s, err := sqlite.New(ctx, sqlite.Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Append(ctx, 0, []events.Record{{Seq: 0, ID: events.NewID(), Case: "c", Bytes: []byte(`{"seq":0}`)}}, &events.StoredCheckpoint{Size: 1, Note: []byte("seal 1"), Seal: true}); err != nil {
+		t.Fatal(err)
+	}
+	copyDir := t.TempDir()
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(path + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(copyDir, "custody.db"+suffix), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := listing(t, copyDir)
+	r, err := sqlite.OpenReader(ctx, filepath.Join(copyDir, "custody.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _, err := r.Count(ctx)
+	seal, serr := r.Seal(ctx)
+	r.Close()
+	if err != nil || n != 1 || serr != nil || seal == nil || seal.Size != 1 {
+		t.Fatalf("read %d events (%v), seal %+v (%v): the write-ahead log's content was not read", n, err, seal, serr)
+	}
+	after := listing(t, copyDir)
+	var kept []string
+	for _, f := range strings.Fields(after) {
+		if !strings.HasPrefix(f, "custody.db-shm:") {
+			kept = append(kept, f)
+		}
+	}
+	if strings.Join(kept, " ") != before {
+		t.Fatalf("the reader changed the copy, or made more than the -shm file beside it:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// A database administrator puts views in place of the log's tables (rows
+// computed without end), or a checkpoint note of megabytes: the reader
+// refuses the file, or the row, instead of reading on or holding it.
+func TestReaderRefusesWhatTheLogCannotHold(t *testing.T) {
+	ctx := context.Background()
+	for name, stmts := range map[string][]string{
+		"events a view": {`ALTER TABLE events RENAME TO old_events`,
+			`CREATE VIEW events AS WITH RECURSIVE r(seq) AS (SELECT 0 UNION ALL SELECT seq+1 FROM r) SELECT seq, 'id' AS id, 'c' AS case_id, 'i' AS item_id, zeroblob(10) AS bytes FROM r`},
+		"checkpoints a view": {`ALTER TABLE checkpoints RENAME TO old_checkpoints`,
+			`CREATE VIEW checkpoints AS WITH RECURSIVE r(size, note) AS (SELECT 1, zeroblob(1000) UNION ALL SELECT size+1, note FROM r) SELECT size, note FROM r`},
+		"seal dropped":      {`DROP TABLE seal`},
+		"a huge checkpoint": {`INSERT INTO checkpoints (size, note) VALUES (7, zeroblob(50000000))`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "custody.db")
+			s, err := sqlite.New(ctx, sqlite.Config{Path: path})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Append(ctx, 0, []events.Record{{Seq: 0, ID: events.NewID(), Case: "c", Bytes: []byte(`{"seq":0}`)}}, &events.StoredCheckpoint{Size: 1, Note: []byte("seal 1"), Seal: true}); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			db, err := sql.Open("sqlite", "file:"+path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range stmts {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatal(q, err)
+				}
+			}
+			db.Close()
+			done := make(chan error, 1)
+			go func() {
+				r, err := sqlite.OpenReader(ctx, path)
+				if err != nil {
+					done <- err
+					return
+				}
+				defer r.Close()
+				if _, _, err := r.Count(ctx); err != nil {
+					done <- err
+					return
+				}
+				_, err = r.Checkpoints(ctx)
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Fatal("the file was read as a custody log")
+				}
+				t.Logf("refused: %v", err)
+			case <-time.After(20 * time.Second):
+				t.Fatal("still reading after 20 s")
+			}
+		})
+	}
 }

@@ -135,3 +135,52 @@ func TestCheckpointRowOfAnotherSizeIsRecorded(t *testing.T) {
 		}
 	}
 }
+
+// The same with the size column of the newest row left raised (its note
+// untouched): the column is not signed, and the answer must still end
+// with the vault's own checkpoint of every event.
+func TestCheckpointRowSizeColumnDoesNotHideTheVaultsOwn(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	ctx := context.Background()
+	if _, err := tv.v.Log().Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	early := tv.v.Log().Size()
+	for _, c := range []string{"C-1", "C-2", "C-3"} {
+		if a := tv.do("inv", "POST", "/v1/cases", "application/json", strings.NewReader(`{"case":"`+c+`","title":"t"}`)); a.code >= 300 {
+			t.Fatalf("open case: %d %s", a.code, a.body)
+		}
+	}
+	if _, err := tv.v.Log().Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(tv.dir, "custody.db")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{`DELETE FROM checkpoints WHERE size > ?`, `UPDATE checkpoints SET size = 4000000000000000000 WHERE size = ?`} {
+		if _, err := db.Exec(q, int64(early)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := tv.v.Log().Size()
+	a := tv.do("aud", "GET", "/v1/log/checkpoints", "", nil)
+	if a.code != 200 {
+		t.Fatalf("%d %s", a.code, a.body)
+	}
+	var cr CheckpointsResponse
+	if err := json.Unmarshal([]byte(a.body), &cr); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := note.NewVerifier(tv.v.VerifierKey())
+	newest := uint64(0)
+	for _, s := range cr.Checkpoints {
+		if cp, err := events.ParseCheckpoint([]byte(s), tv.v.Origin(), v); err == nil && cp.Size > newest {
+			newest = cp.Size
+		}
+	}
+	if newest < before {
+		t.Errorf("the newest checkpoint served covers %d of the %d events before the read (rows kept up to %d, its size column raised)", newest, before, early)
+	}
+}

@@ -64,12 +64,14 @@ func (h *Handler) checkpoints(w http.ResponseWriter, r *http.Request, who vault.
 		out.Checkpoints = append(out.Checkpoints, string(c.Note))
 	}
 	// The store's rows are no signed list: a database administrator can
-	// delete the newest of them, and an audit that took the last row for
+	// delete the newest of them (and edit the size column of the one
+	// left, which nobody signs), and an audit that took the last row for
 	// the newest checkpoint would check only the events before it. The
 	// checkpoint the vault signed in memory as this answer began, which
-	// covers every event so far, always ends the list.
-	if len(cps) == 0 || cps[len(cps)-1].Size < anchored.Checkpoint.Size {
-		out.Checkpoints = append(out.Checkpoints, string(anchored.Checkpoint.Note))
+	// covers every event so far, always ends the list, unless the last
+	// row holds that very note.
+	if own := string(anchored.Checkpoint.Note); len(cps) == 0 || string(cps[len(cps)-1].Note) != own {
+		out.Checkpoints = append(out.Checkpoints, own)
 	}
 	if h.v.WitnessPolicy() != nil {
 		out.Witnessed = string(anchored.Note)
@@ -167,9 +169,8 @@ func (h *Handler) auditFrom(r *http.Request, who vault.Principal, action string)
 			return logRange{}, fmt.Errorf("%w: to must be a tree size in decimal, without leading zeros (a number of events, from 0)", vault.ErrBadInput)
 		}
 	}
-	if g.from > g.to {
-		return logRange{}, fmt.Errorf("%w: from (%d) is beyond to (%d): the range holds no event", vault.ErrBadInput, g.from, g.to)
-	}
+	// A from beyond to is an empty range, answered as one (an auditor's
+	// saved position may lie beyond the size it asks up to).
 	return g, nil
 }
 

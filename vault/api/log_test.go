@@ -72,17 +72,17 @@ func TestConsistencyBounds(t *testing.T) {
 }
 
 // The log's streams take sizes as the log's formats write them (no
-// sign, no leading zero, no space), and a range whose from is beyond its
-// to is refused, as a consistency proof's is, not answered as empty.
+// sign, no leading zero, no space); a range whose from is beyond its to
+// is empty (TestLogStreamsTakeARange reads it).
 func TestLogStreamRangesInCanonicalDecimal(t *testing.T) {
 	tv := newTestVault(t, Options{})
 	for _, route := range []string{"/v1/log/events", "/v1/log/lookups", "/v1/log/records"} {
-		for _, q := range []string{"from=03", "to=09", "from=+1", "to=1%20", "from=", "from=5&to=3", "to=9223372036854775808"} {
+		for _, q := range []string{"from=03", "to=09", "from=+1", "to=1%20", "from=", "to=9223372036854775808"} {
 			if a := tv.do("aud", "GET", route+"?"+q, "", nil); a.code != 400 {
 				t.Errorf("%s?%s: %d %s; want 400", route, q, a.code, a.body)
 			}
 		}
-		for _, q := range []string{"", "from=0", "from=3&to=3", "to=0", "from=1&to=9223372036854775807"} {
+		for _, q := range []string{"", "from=0", "from=3&to=3", "to=0", "from=5&to=3", "from=1&to=9223372036854775807"} {
 			if a := tv.do("aud", "GET", route+"?"+q, "", nil); a.code != 200 {
 				t.Errorf("%s?%s: %d %s; want 200", route, q, a.code, a.body)
 			}
