@@ -70,6 +70,9 @@ type DepositResult struct {
 // deleted (or, if the store refuses, swept at the next start) and no event
 // exists.
 func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) (*DepositResult, error) {
+	if err := v.refuseWhileHalted(); err != nil {
+		return nil, err
+	}
 	if err := checkCaseID(req.Case); err != nil {
 		return nil, err
 	}

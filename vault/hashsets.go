@@ -481,6 +481,9 @@ type HashSetImportResult struct {
 // old one. A fatal error in the file (not that format, broken
 // structure, no valid entry) changes nothing and records nothing.
 func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImport) (*HashSetImportResult, error) {
+	if err := v.refuseWhileHalted(); err != nil {
+		return nil, err
+	}
 	if who.Role != RoleCustodian {
 		return nil, v.refuse(ctx, who, "hashset.import", req.Name, "only custodians import hash sets", ErrForbidden)
 	}

@@ -138,7 +138,7 @@ func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn f
 		bad.add(fmt.Sprintf("the lookup returned %d %s, the verified log has %d", counted, kind.events(key), want.n))
 	}
 	v.logger.Error("the custody log store's lookups (its case and item columns, or a lookup file beside it) disagree with the signed events; answering from a full scan. "+
-		"Run `custos audit verify`: if it finds the log whole, only the store's derived lookup data was altered (docs/operations.md, \"Lookup data\")",
+		"Run `custos audit verify` (`--store` while the log is halted or the server stopped): if it finds the log whole, only the store's derived lookup data was altered (docs/operations.md, \"Lookup data\")",
 		"key", key, "problems", bad.String())
 	// The scan must itself be whole (readWhole), with as many events
 	// naming key as the replay counted; otherwise the answer is an
@@ -301,7 +301,12 @@ func (v *Vault) eventAt(ctx context.Context, seq uint64) (*events.Event, error) 
 func (v *Vault) storeContradicts(key, format string, args ...any) error {
 	why := fmt.Sprintf(format, args...)
 	err := fmt.Errorf("%w: %s", ErrIntegrity, why)
-	v.logger.Error("the custody log store does not hold the log's events: restore it from backup and compare it with the auditors' saved checkpoints (docs/operations.md)", "err", err)
+	v.logger.Error("the custody log store does not hold the log's events: check it (custos audit verify, or --store without the server) and put back the altered events from a backup (docs/operations.md, \"The custody log halted\")", "err", err)
+	if h := v.log.Halted(); h != nil {
+		// Nothing can be recorded: the answer says the log is halted,
+		// not that the finding is in the log.
+		return fmt.Errorf("%w (%w)", err, ErrLogHalted)
+	}
 	v.later.Lock()
 	defer v.later.Unlock()
 	if v.storeFindings[key] || len(v.storeFindings) >= maxStoreFindings {

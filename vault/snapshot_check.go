@@ -75,11 +75,22 @@ func (v *Vault) coveredFailed(size uint64, cause error) error {
 	return v.halt(fmt.Errorf("%w: the custody log's first %d events, which the state snapshot of this start covers: %v", ErrIntegrity, size, cause))
 }
 
+// refuseWhileHalted refuses, before anything is stored, work that would
+// store objects ahead of its event (a deposit's ciphertext, a hash set's
+// files) once the log is halted: the event could not be recorded, and
+// write-once storage would keep the object unrecorded.
+func (v *Vault) refuseWhileHalted() error {
+	if err := v.log.Halted(); err != nil {
+		return fmt.Errorf("%w: %w", ErrLogHalted, err)
+	}
+	return nil
+}
+
 // halt records that the log cannot be vouched for, stops every later
 // append, and discards the snapshots so that the next start replays the
 // log from event 0.
 func (v *Vault) halt(err error) error {
-	v.logger.Error("the custody log cannot be vouched for: the vault stops acting; restore the log store from backup (compare it with the auditors' saved checkpoints), remove DATA/snapshots and restart", "err", err)
+	v.logger.Error("the custody log cannot be vouched for: the vault stops acting; check the store without the server (custos audit verify --store), put back the altered events from a backup, remove DATA/snapshots and restart (docs/operations.md, \"The custody log halted\")", "err", err)
 	_, aerr := v.append(context.Background(), sequencer.Draft{Type: TypeIntegrityFailed, Actor: System, Data: IntegrityFailed{Reason: err.Error()}})
 	if aerr == nil {
 		// A checkpoint covering the record, before the log stops: the

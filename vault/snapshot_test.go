@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"log/slog"
 	"maps"
 	"os"
@@ -647,8 +648,17 @@ func TestAlteredLogUnderASnapshotHaltsTheVault(t *testing.T) {
 			// Reads append nothing: an auditor's still answer.
 			aud := Principal{Name: "aud", Role: RoleAuditor}
 			err = v.Timeline(ctx, aud, "", item, func(events.Record, *events.Event) error { return nil })
-			if !errors.Is(err, ErrIntegrity) {
-				t.Fatalf("timeline of the item: %v, want ErrIntegrity", err)
+			if !errors.Is(err, ErrIntegrity) || !errors.Is(err, ErrLogHalted) {
+				t.Fatalf("timeline of the item: %v, want ErrIntegrity, and that the log is halted (nothing of it can be recorded)", err)
+			}
+			// A deposit is refused before its ciphertext is stored:
+			// write-once storage would keep it with no event.
+			before := objectFiles(t, dir)
+			if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "CASE-a", Name: "late.bin", Body: strings.NewReader("after the halt")}); !errors.Is(err, ErrLogHalted) {
+				t.Fatalf("a deposit on a halted log: %v", err)
+			}
+			if after := objectFiles(t, dir); after != before {
+				t.Fatalf("a deposit refused on a halted log stored %d objects", after-before)
 			}
 			v.Close()
 			st.Close()
@@ -995,4 +1005,17 @@ func resignedSnapshot(t *testing.T, edit func(*snapshotHeader), body []byte) (st
 		t.Fatal(err)
 	}
 	return dir, rec.Recipient().String(), h
+}
+
+// objectFiles counts the files under dir's object store.
+func objectFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	filepath.WalkDir(filepath.Join(dir, "objects"), func(_ string, d iofs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	return n
 }

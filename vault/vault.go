@@ -361,6 +361,9 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		err = fmt.Errorf("the custody log holds an event the vault cannot apply: %w", v.applyErr)
 	}
 	if err != nil {
+		if errors.Is(err, sequencer.ErrLogAltered) {
+			err = fmt.Errorf("%w; check the store without the server (custos audit verify --store, with the auditors' saved checkpoint) and put back the altered events from a backup: docs/operations.md, \"The custody log halted\"", err)
+		}
 		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
 	if cfg.acceptRollback {

@@ -15,10 +15,12 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/custos-vault/custos/internal/printable"
 	"github.com/custos-vault/custos/vault/api"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -131,6 +133,9 @@ func (c *client) do(req *http.Request) (*http.Response, error) {
 			return nil, fmt.Errorf("the vault's TLS certificate does not name %s: use a name it holds in CUSTOS_SERVER, or have the certificate re-issued with this one (%w)", req.URL.Hostname(), err)
 		}
 		return nil, unreachable(c.base, err)
+	}
+	if w := resp.Header.Get(api.HeaderLogHalted); w != "" {
+		haltedOnce.Do(func() { fmt.Fprintf(warnOut, "custos: warning: %s\n", printable.Terminal(w)) })
 	}
 	if resp.StatusCode == http.StatusUnauthorized && c.resign != nil {
 		// A kept session the vault no longer knows: sign in again (whose
@@ -403,3 +408,10 @@ func cut(s string, n int) string {
 	}
 	return string(r[:n-1]) + "…"
 }
+
+// haltedOnce prints the vault's word that its custody log is halted once
+// a command (api.HeaderLogHalted), to warnOut.
+var (
+	haltedOnce sync.Once
+	warnOut    io.Writer = os.Stderr
+)

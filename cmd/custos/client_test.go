@@ -7,8 +7,11 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/custos-vault/custos/vault/api"
 )
 
 func testClient(t *testing.T, h http.Handler) *client {
@@ -164,5 +167,27 @@ func TestUnreachableSaysWhatToCheck(t *testing.T) {
 	}
 	if h := signInHint(err); strings.Contains(h.Error(), "custos login") {
 		t.Errorf("https to a plain vault: %v", h)
+	}
+}
+
+// A vault whose custody log is halted says so on every answer; the
+// command says it once on standard error, whatever it then prints.
+func TestHaltedLogIsSaidOnce(t *testing.T) {
+	var out strings.Builder
+	defer func(w io.Writer) { warnOut, haltedOnce = w, sync.Once{} }(warnOut)
+	warnOut, haltedOnce = &out, sync.Once{}
+	c := testClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(api.HeaderLogHalted, "the custody log is halted\u202e: see the docs")
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"cases":[]}`)
+	}))
+	for range 2 {
+		var v map[string]any
+		if err := c.call("GET", "/v1/cases", nil, nil, &v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := out.String(); strings.Count(got, "custos: warning: the custody log is halted") != 1 || strings.Contains(got, "\u202e") {
+		t.Fatalf("warnings: %q", got)
 	}
 }

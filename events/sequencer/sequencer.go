@@ -143,6 +143,11 @@ const lingerMax = 200 * time.Microsecond
 // ErrClosed is returned by calls on a closed Sequencer.
 var ErrClosed = errors.New("custody log is closed")
 
+// ErrLogAltered marks a log whose stored events are not the log's: an
+// event that does not decode, is out of place or breaks the hash chain,
+// or a stored checkpoint or seal the events do not make.
+var ErrLogAltered = errors.New("the custody log store does not hold the log's events")
+
 // ErrHalted answers every append once Halt was called; the error also
 // wraps Halt's.
 var ErrHalted = errors.New("custody log halted")
@@ -260,7 +265,7 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 			return nil, fmt.Errorf("stored checkpoint for size %d: the log has only %d events: it was truncated or rolled back", cp.Size, s.tree.Size())
 		}
 		if root != cp.Root || cp.Size != c.Size {
-			return nil, fmt.Errorf("stored checkpoint for size %d does not match the log: events were altered", cp.Size)
+			return nil, fmt.Errorf("%w: stored checkpoint for size %d does not match the log: events were altered", ErrLogAltered, cp.Size)
 		}
 		s.latestCP = cp
 	}
@@ -285,7 +290,7 @@ func (s *Sequencer) leaves(from uint64, n int) ([]events.Hash, error) {
 	errEnough := errors.New("enough")
 	err := s.cfg.Store.Read(context.Background(), from, func(r events.Record) error {
 		if r.Seq != from+uint64(len(out)) {
-			return fmt.Errorf("custody log event %d: found at position %d", from+uint64(len(out)), r.Seq)
+			return fmt.Errorf("%w: custody log event %d: found at position %d", ErrLogAltered, from+uint64(len(out)), r.Seq)
 		}
 		out = append(out, events.LeafHash(r.Bytes))
 		if len(out) == n {
@@ -376,13 +381,16 @@ func (s *Sequencer) replay(ctx context.Context) error {
 func continues(r events.Record, pos uint64, head events.Hash) (*events.Event, events.Hash, error) {
 	ev, err := verify.DecodeEvent(r.Bytes)
 	if err != nil {
-		return nil, events.Hash{}, fmt.Errorf("custody log event %d: %w", r.Seq, err)
+		return nil, events.Hash{}, fmt.Errorf("%w: custody log event %d: %w", ErrLogAltered, r.Seq, err)
 	}
 	if ev.Seq != pos || r.Seq != pos {
-		return nil, events.Hash{}, fmt.Errorf("custody log event %d: found at position %d, expected %d", ev.Seq, r.Seq, pos)
+		return nil, events.Hash{}, fmt.Errorf("%w: custody log event %d: found at position %d, expected %d", ErrLogAltered, ev.Seq, r.Seq, pos)
 	}
 	if ev.PrevHash() != head {
-		return nil, events.Hash{}, fmt.Errorf("custody log event %d: hash chain broken", ev.Seq)
+		if ev.Seq == 0 {
+			return nil, events.Hash{}, fmt.Errorf("%w: custody log event 0: hash chain broken (its prev is not all zeros)", ErrLogAltered)
+		}
+		return nil, events.Hash{}, fmt.Errorf("%w: custody log event %d: hash chain broken (event %d altered, or an event removed or inserted before it)", ErrLogAltered, ev.Seq, ev.Seq-1)
 	}
 	return ev, events.LeafHash(r.Bytes), nil
 }
@@ -450,6 +458,14 @@ func (s *Sequencer) Halt(err error) {
 	if s.halted == nil {
 		s.halted = err
 	}
+}
+
+// Halted returns what Halt was called with, or nil while the log takes
+// appends.
+func (s *Sequencer) Halted() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.halted
 }
 
 // Size returns the number of durable events: those the store holds and
@@ -525,7 +541,7 @@ func (s *Sequencer) checkSealed(ctx context.Context, cps []events.StoredCheckpoi
 		}
 		root, err := s.tree.Root(cp.Size)
 		if err != nil || root != cp.Root {
-			return fmt.Errorf("the log's seal for size %d does not match the log: events were altered", cp.Size)
+			return fmt.Errorf("%w: the log's seal for size %d does not match the log: events were altered", ErrLogAltered, cp.Size)
 		}
 		covered = max(covered, cp.Size)
 	}

@@ -251,8 +251,12 @@ func (e *Engine) link(d decoded) error {
 			"event claims position %d: events were removed, inserted or reordered", d.ev.Seq)})
 	}
 	if prev := d.ev.PrevHash(); !bytes.Equal(prev[:], e.prev[:]) {
+		if seq == 0 {
+			return e.fail(&Problem{Seq: seq, Reason: fmt.Sprintf("prev is %x, but the first event's prev is all zeros: the chain is broken", prev[:8])})
+		}
 		return e.fail(&Problem{Seq: seq, Reason: fmt.Sprintf(
-			"prev is %x but the event before it hashes to %x: the chain is broken", prev[:8], e.prev[:8])})
+			"prev is %x but event %d, the one before it, hashes to %x: the chain is broken between events %d and %d (event %d altered, or an event removed or inserted there)",
+			prev[:8], seq-1, e.prev[:8], seq-1, seq, seq-1)})
 	}
 	if err := e.rng.Append(d.leaf[:], nil); err != nil {
 		return e.fail(&Problem{Seq: seq, Reason: err.Error()})

@@ -13,11 +13,15 @@ import (
 )
 
 // Problem returns what is wrong with the flags args set on fs, once fs
-// has parsed them, beyond what the flag package checks: a flag that took
-// another of fs's flags as its value (Swallowed), or a flag given an
-// empty value (Empty); "" if nothing. The text names the flag as the
+// has parsed them, beyond what the flag package checks: a flag of one
+// value given twice (Repeated), a flag that took another of fs's flags as
+// its value (Swallowed), or a flag given an empty value (Empty); "" if
+// nothing. The text names the flag as the
 // help does and says what to write instead.
 func Problem(fs *flag.FlagSet, args []string) string {
+	if name := Repeated(fs, args); name != "" {
+		return fmt.Sprintf("--%s was given more than once: it takes one value, and a second would silently replace the first; give it once", name)
+	}
 	if name, v := Swallowed(fs, Explicit(fs, args)); name != "" {
 		return fmt.Sprintf("--%s needs a value: it was followed by %s, another flag (to give that text as the value, write --%s=%s)", name, v, name, v)
 	}
@@ -82,6 +86,39 @@ func Explicit(fs *flag.FlagSet, args []string) map[string]bool {
 		}
 	}
 	return out
+}
+
+// Repeated returns the first flag of fs that args give more than once
+// and that is not repeatable (its value a Lister), or "": the flag
+// package keeps the last value, so "--checkpoint A --checkpoint B" would
+// check B alone, and "--key X --key Y" trust Y alone, without a word.
+// args are read as Explicit reads them, up to a "--".
+func Repeated(fs *flag.FlagSet, args []string) string {
+	seen := map[string]bool{}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			continue
+		}
+		name, _, explicit := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
+		f := fs.Lookup(name)
+		if f == nil {
+			continue
+		}
+		if _, ok := f.Value.(Lister); !ok {
+			if seen[name] {
+				return name
+			}
+			seen[name] = true
+		}
+		if !explicit && !isBool(f) {
+			i++ // the next argument is its value, whatever it is
+		}
+	}
+	return ""
 }
 
 func isBool(f *flag.Flag) bool {

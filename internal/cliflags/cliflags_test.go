@@ -93,3 +93,34 @@ func TestEmpty(t *testing.T) {
 		}
 	}
 }
+
+// A flag of one value given twice is found, however it is written; a
+// repeatable flag, a value that looks like a flag, and what follows "--"
+// are not.
+func TestRepeated(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		name string
+	}{
+		{[]string{"--key", "a", "--key", "b"}, "key"},
+		{[]string{"--key=a", "-key", "b"}, "key"},
+		{[]string{"--json", "--name", "n", "--json"}, "json"},
+		{[]string{"--name", "n", "--key", "k", "--name=m"}, "name"},
+		{[]string{"--url", "a", "--url", "b", "--key", "k"}, ""},
+		{[]string{"--name", "--key", "--key", "k"}, ""}, // the first --key is --name's value
+		{[]string{"--key", "k", "--", "--key", "x"}, ""},
+		{[]string{"--key", "k"}, ""},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		fs.String("key", "", "")
+		fs.String("name", "", "")
+		fs.Bool("json", false, "")
+		var urls list
+		fs.Var(&urls, "url", "")
+		fs.Parse(c.args)
+		if got := Repeated(fs, c.args); got != c.name {
+			t.Errorf("%q: %q, want %q", c.args, got, c.name)
+		}
+	}
+}

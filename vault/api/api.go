@@ -38,6 +38,11 @@ const (
 	// HeaderWarning carries a reviewer-welfare warning with a reveal
 	// (the person's daily exposure limit is reached).
 	HeaderWarning = "Custos-Warning"
+	// HeaderLogHalted is on every answer while the vault has halted its
+	// custody log (an integrity failure of its store): what is shown may
+	// still be read, but nothing can be recorded, so nothing that must be
+	// recorded is done. Its value says so.
+	HeaderLogHalted = "Custos-Log-Halted"
 )
 
 // MaxJSONBody bounds every JSON request body.
@@ -149,6 +154,9 @@ func (h *Handler) Close() {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if h.v.Log().Halted() != nil {
+		w.Header().Set(HeaderLogHalted, haltedWarning)
+	}
 	h.Guard(w, r, func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := h.mux.Handler(r); pattern == "" || r.Method == http.MethodHead && r.URL.Path != "/v1/health" {
 			h.unknown(w, r)
@@ -289,3 +297,6 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(v)
 }
+
+// haltedWarning is HeaderLogHalted's value.
+const haltedWarning = "the custody log is halted: the vault found that the events its store holds are not the log's; lists still answer, but nothing can be recorded, so sign-ins, views, deposits, packages and audits are refused (docs/operations.md, \"The custody log halted\")"

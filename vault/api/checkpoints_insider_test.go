@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,6 +88,17 @@ func TestHaltedLogIsSaidToBeHalted(t *testing.T) {
 	if a.code != 503 || !strings.Contains(a.body, "the custody log is halted") || !strings.Contains(a.body, "custos audit verify --store") ||
 		strings.Contains(a.body, "upload") {
 		t.Fatalf("an action on a halted log: %d %s", a.code, a.body)
+	}
+	// What still answers (a list records nothing) says the log is
+	// halted, on every answer.
+	for _, path := range []string{"/v1/cases", "/v1/health"} {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Authorization", "Bearer "+tv.tokens["inv"])
+		rec := httptest.NewRecorder()
+		tv.h.ServeHTTP(rec, req)
+		if w := rec.Header().Get(HeaderLogHalted); !strings.Contains(w, "the custody log is halted") {
+			t.Errorf("GET %s: %d, no %s header (%q)", path, rec.Code, HeaderLogHalted, w)
+		}
 	}
 }
 
