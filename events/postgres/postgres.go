@@ -97,14 +97,9 @@ var _ events.Store = (*Store)(nil)
 // empty, and checks that an existing one is a Custos custody log of this
 // version whose head agrees with its events.
 func New(ctx context.Context, cfg Config) (*Store, error) {
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return nil, errors.New("postgres: the URL must be postgres://USER@HOST:PORT/DBNAME or postgresql://USER@HOST:PORT/DBNAME")
-	}
-	name := u.Redacted()
-	pcfg, err := pgxpool.ParseConfig(cfg.URL)
+	name, pcfg, err := poolConfig(cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %s: %w", name, err)
+		return nil, err
 	}
 	// Acknowledged means durable: refuse to run with asynchronous commit
 	// even if the server or role defaults to it.
@@ -290,14 +285,9 @@ func (s *Store) Close() error {
 // Close are for use. It refuses a database without the custody log's
 // tables.
 func OpenReader(ctx context.Context, cfg Config) (*Store, error) {
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return nil, errors.New("postgres: the URL must be postgres://USER@HOST:PORT/DBNAME or postgresql://USER@HOST:PORT/DBNAME")
-	}
-	name := u.Redacted()
-	pcfg, err := pgxpool.ParseConfig(cfg.URL)
+	name, pcfg, err := poolConfig(cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %s: %w", name, err)
+		return nil, err
 	}
 	pcfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
@@ -317,4 +307,19 @@ func OpenReader(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, s.errorf("the database holds no Custos custody log (its custody_events, custody_checkpoints and custody_seal tables)")
 	}
 	return s, nil
+}
+
+// poolConfig parses a postgres:// or postgresql:// URL: the name to show
+// for it (its password redacted) and the pool's configuration.
+func poolConfig(raw string) (string, *pgxpool.Config, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", nil, errors.New("postgres: the URL must be postgres://USER@HOST:PORT/DBNAME or postgresql://USER@HOST:PORT/DBNAME")
+	}
+	name := u.Redacted()
+	pcfg, err := pgxpool.ParseConfig(raw)
+	if err != nil {
+		return "", nil, fmt.Errorf("postgres: %s: %w", name, err)
+	}
+	return name, pcfg, nil
 }

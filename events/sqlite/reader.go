@@ -151,23 +151,7 @@ func (r *Reader) Read(ctx context.Context, from uint64, fn func(events.Record) e
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
-	defer rows.Close()
-	var raw sql.RawBytes
-	for rows.Next() {
-		var rec events.Record
-		var seq int64
-		if err := rows.Scan(&seq, &rec.ID, &rec.Case, &rec.Item, &raw); err != nil {
-			return fmt.Errorf("sqlite: %w", err)
-		}
-		rec.Seq, rec.Bytes = uint64(seq), raw
-		if err := fn(rec); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sqlite: %w", err)
-	}
-	return nil
+	return scanTransient(rows, fn)
 }
 
 // Checkpoints returns the stored checkpoints, by size, as

@@ -347,6 +347,13 @@ func (s *Store) ReadTransient(ctx context.Context, from uint64, fn func(events.R
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
+	return scanTransient(rows, fn)
+}
+
+// scanTransient calls fn for each of rows (seq, id, case_id, item_id,
+// bytes), each record's Bytes the driver's row buffer, valid until fn
+// returns, and closes rows.
+func scanTransient(rows *sql.Rows, fn func(events.Record) error) error {
 	defer rows.Close()
 	var raw sql.RawBytes
 	for rows.Next() {

@@ -68,24 +68,37 @@ func values(f *flag.Flag) []string {
 // value "--checkpoint=a") is a value, not a flag given with "=".
 func Explicit(fs *flag.FlagSet, args []string) map[string]bool {
 	out := map[string]bool{}
+	eachFlag(fs, args, func(name string, _ *flag.Flag, explicit bool) bool {
+		if explicit {
+			out[name] = true
+		}
+		return true
+	})
+	return out
+}
+
+// eachFlag calls fn for each flag args give, up to a "--", read as the
+// flag package reads them against fs: f is nil for a name fs does not
+// know, and an argument that is a flag's value is skipped, whatever it
+// is. It stops when fn returns false.
+func eachFlag(fs *flag.FlagSet, args []string, fn func(name string, f *flag.Flag, explicit bool) bool) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
-			break
+			return
 		}
 		if len(a) < 2 || a[0] != '-' {
 			continue // an operand (commands that read flags among them)
 		}
 		name, _, explicit := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
-		if explicit {
-			out[name] = true
-			continue
+		f := fs.Lookup(name)
+		if !fn(name, f, explicit) {
+			return
 		}
-		if f := fs.Lookup(name); f != nil && !isBool(f) {
+		if !explicit && f != nil && !isBool(f) {
 			i++ // the next argument is its value, whatever it is
 		}
 	}
-	return out
 }
 
 // Repeated returns the first flag of fs that args give more than once
@@ -94,31 +107,21 @@ func Explicit(fs *flag.FlagSet, args []string) map[string]bool {
 // check B alone, and "--key X --key Y" trust Y alone, without a word.
 // args are read as Explicit reads them, up to a "--".
 func Repeated(fs *flag.FlagSet, args []string) string {
-	seen := map[string]bool{}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			break
-		}
-		if len(a) < 2 || a[0] != '-' {
-			continue
-		}
-		name, _, explicit := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
-		f := fs.Lookup(name)
+	seen, repeated := map[string]bool{}, ""
+	eachFlag(fs, args, func(name string, f *flag.Flag, _ bool) bool {
 		if f == nil {
-			continue
+			return true
 		}
 		if _, ok := f.Value.(Lister); !ok {
 			if seen[name] {
-				return name
+				repeated = name
+				return false
 			}
 			seen[name] = true
 		}
-		if !explicit && !isBool(f) {
-			i++ // the next argument is its value, whatever it is
-		}
-	}
-	return ""
+		return true
+	})
+	return repeated
 }
 
 func isBool(f *flag.Flag) bool {

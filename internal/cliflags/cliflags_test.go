@@ -111,15 +111,7 @@ func TestRepeated(t *testing.T) {
 		{[]string{"--key", "k", "--", "--key", "x"}, ""},
 		{[]string{"--key", "k"}, ""},
 	} {
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		fs.String("key", "", "")
-		fs.String("name", "", "")
-		fs.Bool("json", false, "")
-		var urls list
-		fs.Var(&urls, "url", "")
-		fs.Parse(c.args)
-		if got := Repeated(fs, c.args); got != c.name {
+		if got := Repeated(parsed(t, c.args...), c.args); got != c.name {
 			t.Errorf("%q: %q, want %q", c.args, got, c.name)
 		}
 	}

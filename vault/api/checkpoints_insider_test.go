@@ -26,22 +26,7 @@ func TestCheckpointsAnswerEndsWithTheVaultsOwn(t *testing.T) {
 	for _, deleted := range []string{"the newest rows", "every row"} {
 		t.Run(deleted, func(t *testing.T) {
 			tv := newTestVault(t, Options{})
-			ctx := context.Background()
-			if _, err := tv.v.Log().Checkpoint(ctx); err != nil {
-				t.Fatal(err)
-			}
-			early := tv.v.Log().Size()
-			if a := tv.do("inv", "POST", "/v1/cases", "application/json", strings.NewReader(`{"case":"C-1","title":"t"}`)); a.code >= 300 {
-				t.Fatalf("open case: %d %s", a.code, a.body)
-			}
-			if _, err := tv.v.Log().Checkpoint(ctx); err != nil {
-				t.Fatal(err)
-			}
-			db, err := sql.Open("sqlite", "file:"+filepath.Join(tv.dir, "custody.db")+"?_pragma=busy_timeout(5000)")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			early, db := checkpointedTwice(t, tv, "C-1")
 			cut := int64(early)
 			if deleted == "every row" {
 				cut = -1
@@ -109,21 +94,7 @@ func TestHaltedLogIsSaidToBeHalted(t *testing.T) {
 func TestCheckpointRowOfAnotherSizeIsRecorded(t *testing.T) {
 	tv := newTestVault(t, Options{})
 	ctx := context.Background()
-	if _, err := tv.v.Log().Checkpoint(ctx); err != nil {
-		t.Fatal(err)
-	}
-	early := tv.v.Log().Size()
-	if a := tv.do("inv", "POST", "/v1/cases", "application/json", strings.NewReader(`{"case":"C-1","title":"t"}`)); a.code >= 300 {
-		t.Fatalf("open case: %d %s", a.code, a.body)
-	}
-	if _, err := tv.v.Log().Checkpoint(ctx); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(tv.dir, "custody.db")+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	early, db := checkpointedTwice(t, tv, "C-1")
 	if _, err := db.Exec(`UPDATE checkpoints SET note = (SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1) WHERE size = ?`, int64(early)); err != nil {
 		t.Fatal(err)
 	}
@@ -153,24 +124,7 @@ func TestCheckpointRowOfAnotherSizeIsRecorded(t *testing.T) {
 // with the vault's own checkpoint of every event.
 func TestCheckpointRowSizeColumnDoesNotHideTheVaultsOwn(t *testing.T) {
 	tv := newTestVault(t, Options{})
-	ctx := context.Background()
-	if _, err := tv.v.Log().Checkpoint(ctx); err != nil {
-		t.Fatal(err)
-	}
-	early := tv.v.Log().Size()
-	for _, c := range []string{"C-1", "C-2", "C-3"} {
-		if a := tv.do("inv", "POST", "/v1/cases", "application/json", strings.NewReader(`{"case":"`+c+`","title":"t"}`)); a.code >= 300 {
-			t.Fatalf("open case: %d %s", a.code, a.body)
-		}
-	}
-	if _, err := tv.v.Log().Checkpoint(ctx); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(tv.dir, "custody.db")+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	early, db := checkpointedTwice(t, tv, "C-1", "C-2", "C-3")
 	for _, q := range []string{`DELETE FROM checkpoints WHERE size > ?`, `UPDATE checkpoints SET size = 4000000000000000000 WHERE size = ?`} {
 		if _, err := db.Exec(q, int64(early)); err != nil {
 			t.Fatal(err)
@@ -195,4 +149,30 @@ func TestCheckpointRowSizeColumnDoesNotHideTheVaultsOwn(t *testing.T) {
 	if newest < before {
 		t.Errorf("the newest checkpoint served covers %d of the %d events before the read (rows kept up to %d, its size column raised)", newest, before, early)
 	}
+}
+
+// checkpointedTwice gives a vault a checkpoint, then opens the cases
+// named and takes another: it returns the first checkpoint's size and
+// the log's SQLite file, opened as a database administrator would.
+func checkpointedTwice(t *testing.T, tv *testVault, cases ...string) (early uint64, db *sql.DB) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := tv.v.Log().Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	early = tv.v.Log().Size()
+	for _, c := range cases {
+		if a := tv.do("inv", "POST", "/v1/cases", "application/json", strings.NewReader(`{"case":"`+c+`","title":"t"}`)); a.code >= 300 {
+			t.Fatalf("open case: %d %s", a.code, a.body)
+		}
+	}
+	if _, err := tv.v.Log().Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(tv.dir, "custody.db")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return early, db
 }
