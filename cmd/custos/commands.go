@@ -25,6 +25,10 @@ type command struct {
 	examples []string
 	group    string
 	run      func(args []string, stdout, stderr io.Writer) error
+	// lastWins: a flag given twice takes the last value (a server's
+	// settings, where a unit's flags are followed by an operator's);
+	// every other command refuses a flag of one value given twice.
+	lastWins bool
 }
 
 // Groups, in the order help lists them.
@@ -271,7 +275,7 @@ func init() {
 			details: "One line per event: time (UTC), sequence number, who, role and how they signed in, what, the case, the item and its name, and the purpose or reason; --verbose adds each event's full credential and data. An item's timeline (--item) includes the packages that carried it out of the vault.",
 			json:    `{"events":[...]}`, run: out(runAuditLog)},
 
-		{name: "server", args: "--dev --data DIR --listen 127.0.0.1:PORT", group: ad, summary: "run the vault",
+		{name: "server", args: "--dev --data DIR --listen 127.0.0.1:PORT", group: ad, summary: "run the vault", lastWins: true,
 			details: "Production: --data DIR --log URL --objects URL --sealer URL --recovery-recipient age1... --listen ADDR --tls-cert F --tls-key F, the sign-in flags (--oidc-issuer, --oidc-client-id, --client-ca, ...), and the anchors outside the vault (--witness NAME=KEY@URL with --witness-quorum K, or --witness-policy FILE; --tsa URL with --tsa-interval D; docs/witnesses.md, docs/timestamps.md), and hotline work (--public-listen ADDR: the public report form, which may face the internet; --hotline-name, --exposure-daily-limit N, --pdq-max-distance BITS; docs/hotline.md). Every flag is also a config-file key (--config FILE).",
 			run:     errOnly(func(args []string, stderr io.Writer) error { return runServer(args, stderr) })},
 		{name: "admin enroll", args: "--data DIR [backend flags] NAME --role custodian", group: ad, who: "operator, server stopped",

@@ -385,7 +385,11 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 			}
 			// A flag that took the next flag as its value, or was
 			// given an empty one, is refused: every command alike.
-			if p := cliflags.Problem(fs, given); p != "" {
+			check := cliflags.Problem
+			if current != nil && current.lastWins {
+				check = cliflags.ProblemAllowingRepeats
+			}
+			if p := check(fs, given); p != "" {
 				return nil, usageErr("%s", p)
 			}
 			return pos, nil

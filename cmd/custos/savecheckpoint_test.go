@@ -166,6 +166,10 @@ func TestFlagsWithoutValues(t *testing.T) {
 		{[]string{"get", "it_000000000000000000000001", "--purpose", "--reveal-known", "-o", "x"}, "--purpose needs a value"},
 		// Each value of a repeated flag.
 		{[]string{"report", "new", "--url", "https://a.example/x", "--url", "--anonymous"}, "--url needs a value: it was followed by --anonymous"},
+		// A flag of one value given twice: the flag package would keep
+		// the last alone, unseen.
+		{[]string{"audit", "verify", "--checkpoint", "a", "--checkpoint", "b"}, "--checkpoint was given more than once"},
+		{[]string{"get", "it_000000000000000000000001", "--purpose", "review", "-o", "x", "--purpose=other"}, "--purpose was given more than once"},
 		// Two flags reading standard input.
 		{[]string{"audit", "verify", "--key", "-", "--checkpoint", "-"}, "only one of the files may be standard input"},
 	} {

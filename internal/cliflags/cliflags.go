@@ -19,9 +19,26 @@ import (
 // nothing. The text names the flag as the
 // help does and says what to write instead.
 func Problem(fs *flag.FlagSet, args []string) string {
+	if p := RepeatedProblem(fs, args); p != "" {
+		return p
+	}
+	return ProblemAllowingRepeats(fs, args)
+}
+
+// RepeatedProblem is Problem's text for a flag of one value given more
+// than once (Repeated), or "".
+func RepeatedProblem(fs *flag.FlagSet, args []string) string {
 	if name := Repeated(fs, args); name != "" {
 		return fmt.Sprintf("--%s was given more than once: it takes one value, and a second would silently replace the first; give it once", name)
 	}
+	return ""
+}
+
+// ProblemAllowingRepeats is Problem for a command whose flags are
+// settings that a later one overrides (a server started with a unit's
+// flags and then an operator's, where the last is meant): a flag given
+// twice is not a problem there.
+func ProblemAllowingRepeats(fs *flag.FlagSet, args []string) string {
 	if name, v := Swallowed(fs, Explicit(fs, args)); name != "" {
 		return fmt.Sprintf("--%s needs a value: it was followed by %s, another flag (to give that text as the value, write --%s=%s)", name, v, name, v)
 	}
