@@ -138,7 +138,12 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	eng := verify.New(k.Origin, verifier)
 	fail := func(err error) error {
 		if *asJSON {
-			json.NewEncoder(stdout).Encode(verifyFailure{OK: false, Events: eng.Size(), Error: err.Error()})
+			out := verifyFailure{OK: false, Events: eng.Size(), Error: err.Error()}
+			var p *verify.Problem
+			if errors.As(err, &p) {
+				out.Event = &p.Seq
+			}
+			json.NewEncoder(stdout).Encode(out)
 		}
 		return fmt.Errorf("%w: %v", errAuditFailed, err)
 	}

@@ -84,9 +84,11 @@ type witnessedOutput struct {
 
 // verifyFailure is what audit verify prints when a check fails.
 type verifyFailure struct {
-	Error  string `json:"error"`
-	Events uint64 `json:"events"`
-	OK     bool   `json:"ok"`
+	Error string `json:"error"`
+	// Event is the position the failure names, where it names one.
+	Event  *uint64 `json:"event,omitempty"`
+	Events uint64  `json:"events"`
+	OK     bool    `json:"ok"`
 }
 
 // keyOutput is what audit key prints.
