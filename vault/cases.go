@@ -19,6 +19,10 @@ func (v *Vault) OpenCase(ctx context.Context, who Principal, caseID, title strin
 // OpenCaseWith opens a case whose objects are kept write-once for
 // retention instead of the vault's default (0 keeps the default).
 func (v *Vault) OpenCaseWith(ctx context.Context, who Principal, caseID, title string, retention time.Duration) error {
+	// The case's key is made and sealed before its event.
+	if err := v.refuseWhileHalted(); err != nil {
+		return err
+	}
 	if !handlesEvidence(who.Role) && who.Role != RoleCustodian {
 		return v.refuse(ctx, who, "case.open", caseID, "only investigators, analysts and custodians open cases", ErrForbidden)
 	}

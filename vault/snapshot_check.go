@@ -77,7 +77,7 @@ func (v *Vault) coveredFailed(size uint64, cause error) error {
 
 // refuseWhileHalted refuses, before anything is stored, work that would
 // store objects ahead of its event (a deposit's ciphertext, a hash set's
-// files) once the log is halted: the event could not be recorded, and
+// files, a new case's key) once the log is halted: the event could not be recorded, and
 // write-once storage would keep the object unrecorded.
 func (v *Vault) refuseWhileHalted() error {
 	if err := v.log.Halted(); err != nil {

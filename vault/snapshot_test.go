@@ -642,8 +642,13 @@ func TestAlteredLogUnderASnapshotHaltsTheVault(t *testing.T) {
 				t.Fatalf("the sticky head does not hold the checkpoint of %d events: %q %v", size, head, err)
 			}
 			inv := Principal{Name: "inv-a", Role: RoleInvestigator}
+			keys, _ := os.ReadDir(filepath.Join(dir, "keyring", "cases"))
 			if err := v.OpenCase(ctx, inv, "AFTER", "after the check"); err == nil || !strings.Contains(err.Error(), "halted") {
 				t.Fatalf("an append after the failed check: %v, want the log halted", err)
+			}
+			// Refused before the case's key is made and sealed.
+			if after, _ := os.ReadDir(filepath.Join(dir, "keyring", "cases")); len(after) != len(keys) {
+				t.Fatalf("a case refused on a halted log left %d key files", len(after)-len(keys))
 			}
 			// Reads append nothing: an auditor's still answer.
 			aud := Principal{Name: "aud", Role: RoleAuditor}

@@ -362,7 +362,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	}
 	if err != nil {
 		if errors.Is(err, sequencer.ErrLogAltered) {
-			err = fmt.Errorf("%w; check the store without the server (custos audit verify --store, with the auditors' saved checkpoint) and put back the altered events from a backup: docs/operations.md, \"The custody log halted\"", err)
+			err = fmt.Errorf("%w; check the store without the server (custos audit verify --store, for a SQLite or PostgreSQL log, with the auditors' saved checkpoint) and put back the altered rows from a backup: docs/operations.md, \"The custody log halted\"", err)
 		}
 		return nil, fmt.Errorf("refusing to start: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/custos-vault/custos/events"
@@ -26,6 +27,9 @@ type localLog struct {
 	// key is the key the log's first event names (its log.opened); the
 	// auditor's --key must match it.
 	key api.KeyResponse
+	// rowProblem is a checkpoint row that does not hold the checkpoint
+	// of its size, found by checkpoints.
+	rowProblem error
 	// rows is how many events the store holds as the audit began, and
 	// last the position of the last, read before its checkpoints and seal
 	// (which a server appending meanwhile only makes newer).
@@ -119,6 +123,12 @@ func (l *localLog) checkpoints() (api.CheckpointsResponse, error) {
 	out := api.CheckpointsResponse{Checkpoints: []string{}}
 	for _, c := range cps {
 		out.Checkpoints = append(out.Checkpoints, string(c.Note))
+		// A row is the checkpoint of its size: a note copied over
+		// another row hides what was published there, and the server
+		// refuses to start on it.
+		if size, ok := noteSize(c.Note); !ok || size != c.Size {
+			l.rowProblem = fmt.Errorf("%s: the stored checkpoint row of size %d does not hold a checkpoint of that size: the row was altered (put back the backup's row: docs/operations.md, \"The custody log halted\")", l.path, c.Size)
+		}
 	}
 	seal, err := l.r.Seal(ctx)
 	if err != nil {
@@ -166,4 +176,16 @@ func (l *localLog) uncovered(covered uint64) error {
 		return nil
 	}
 	return fmt.Errorf("%s holds %d events after the %d that its newest checkpoint or batch seal covers (up to position %d): no signature of the log's key covers them, so they were written without the key (custody-log.md 5.8), or the store lost the checkpoints and seal that covered them", l.path, l.rows-covered, covered, l.last)
+}
+
+// noteSize reads the tree size a checkpoint note states (its second
+// line, custody-log.md 5.2), without checking the note: the audit checks
+// each note's signature and root.
+func noteSize(note []byte) (uint64, bool) {
+	lines := strings.SplitN(string(note), "\n", 3)
+	if len(lines) < 3 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(lines[1], 10, 64)
+	return n, err == nil
 }

@@ -229,8 +229,8 @@ func signInHint(err error) error {
 		return fmt.Errorf("%w: your credential is no longer valid; ask the custodians for a new invitation (custos person reissue)", err)
 	case !strings.Contains(msg, "HTTP "):
 		return err // the vault was not reached: signing in again changes nothing
-	case strings.Contains(msg, "(HTTP 5"):
-		return err // the vault cannot sign anyone in now: signing in again changes nothing
+	case isServerError(err) || strings.Contains(msg, "(HTTP 5"):
+		return err // the vault (or a proxy before it) cannot sign anyone in now: signing in again changes nothing
 	}
 	return fmt.Errorf("%w (run custos login)", err)
 }
@@ -246,4 +246,10 @@ func (c *client) openSession(req api.SessionRequest) (*api.SessionResponse, erro
 		return nil, fmt.Errorf("sign-in refused: %w", err)
 	}
 	return &out, nil
+}
+
+// isServerError reports whether err is an answer of status 500 or above.
+func isServerError(err error) bool {
+	var se *statusError
+	return errors.As(err, &se) && se.code >= 500
 }

@@ -264,7 +264,10 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("stored checkpoint for size %d: the log has only %d events: it was truncated or rolled back", cp.Size, s.tree.Size())
 		}
-		if root != cp.Root || cp.Size != c.Size {
+		if cp.Size != c.Size {
+			return nil, fmt.Errorf("%w: the stored checkpoint row of size %d holds the checkpoint of size %d: the row was altered", ErrLogAltered, c.Size, cp.Size)
+		}
+		if root != cp.Root {
 			return nil, fmt.Errorf("%w: stored checkpoint for size %d does not match the log: events were altered", ErrLogAltered, cp.Size)
 		}
 		s.latestCP = cp

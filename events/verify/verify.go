@@ -254,9 +254,11 @@ func (e *Engine) link(d decoded) error {
 		if seq == 0 {
 			return e.fail(&Problem{Seq: seq, Reason: fmt.Sprintf("prev is %x, but the first event's prev is all zeros: the chain is broken", prev[:8])})
 		}
-		return e.fail(&Problem{Seq: seq, Reason: fmt.Sprintf(
-			"prev is %x but event %d, the one before it, hashes to %x: the chain is broken between events %d and %d (event %d altered, or an event removed or inserted there)",
-			prev[:8], seq-1, e.prev[:8], seq-1, seq, seq-1)})
+		// Named by the event before the break: an edited event keeps its
+		// position and breaks the chain at the next one.
+		return e.fail(&Problem{Seq: seq - 1, Reason: fmt.Sprintf(
+			"its bytes hash to %x, but event %d records %x as the hash of the event before it: the chain is broken between events %d and %d (event %d altered, or an event removed or inserted there)",
+			e.prev[:8], seq, prev[:8], seq-1, seq, seq-1)})
 	}
 	if err := e.rng.Append(d.leaf[:], nil); err != nil {
 		return e.fail(&Problem{Seq: seq, Reason: err.Error()})

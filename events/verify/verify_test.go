@@ -141,7 +141,7 @@ func TestEveryTamperingIsDetected(t *testing.T) {
 	cases := []tamper{
 		{"edited event bytes", func(l *logCopy) {
 			l.events[42] = bytes.Replace(l.events[42], []byte(`"n":42`), []byte(`"n":43`), 1)
-		}, nil, "event 43"},
+		}, nil, "event 42: its bytes hash to"},
 		{"edited event with chain repaired", func(l *logCopy) {
 			// An attacker rewrites event 42 and re-chains every event after
 			// it, so that the hash chain alone looks intact.
