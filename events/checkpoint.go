@@ -83,6 +83,23 @@ func ParseCheckpoint(b []byte, origin string, v note.Verifier) (*Checkpoint, err
 	return out, nil
 }
 
+// StatedSize returns the tree size a checkpoint note's text states (its
+// second line, custody-log.md 5.2), without verifying the note: for
+// telling whether a stored row holds the checkpoint of its size, where
+// the note's signature and root are checked by whoever reads it
+// (ParseCheckpoint). ok is false when the text is not a checkpoint's.
+func StatedSize(note []byte) (size uint64, ok bool) {
+	text, _, found := bytes.Cut(note, []byte("\n\n"))
+	if !found || len(note) > MaxCheckpointSize {
+		return 0, false
+	}
+	var c log.Checkpoint
+	if _, err := c.Unmarshal(append(text, '\n')); err != nil {
+		return 0, false
+	}
+	return c.Size, true
+}
+
 // signaturesBy counts the signature lines of a signed note (C2SP
 // signed-note: "— NAME BASE64" after the blank line) whose key name and
 // 4-byte key hash are v's, whether or not they verify, and reports

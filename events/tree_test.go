@@ -174,3 +174,25 @@ func TestCheckpointSizeIsCanonical(t *testing.T) {
 		t.Error("a checkpoint of size 06 was accepted")
 	}
 }
+
+// StatedSize reads the size a checkpoint states, whoever signed it, and
+// tells text that is not a checkpoint's.
+func TestStatedSize(t *testing.T) {
+	skey, _, err := note.GenerateKey(rand.Reader, "custos.test/other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	cp, err := events.SignCheckpoint(signer, "custos.test/other", 4096, events.Hash{2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size, ok := events.StatedSize(cp); !ok || size != 4096 {
+		t.Fatalf("a signed checkpoint of 4096: %d %v", size, ok)
+	}
+	for _, bad := range []string{"", "seal 4", "custos.test/other\nx\nAAAA\n\n\u2014 k sig\n", "custos.test/other\n12\n"} {
+		if size, ok := events.StatedSize([]byte(bad)); ok {
+			t.Errorf("%q: stated size %d", bad, size)
+		}
+	}
+}

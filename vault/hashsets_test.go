@@ -12,6 +12,7 @@ import (
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/hashset"
 	"github.com/custos-vault/custos/internal/secret"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -516,4 +517,40 @@ func vicsWithPDQ(t *testing.T, n int) string {
 	}
 	b.WriteString(`]}]}`)
 	return b.String()
+}
+
+// On a halted custody log a hash set is not imported: refused before its
+// file is read or anything written, since its event could not be
+// recorded (as a deposit's ciphertext is not stored,
+// TestAlteredLogUnderASnapshotHaltsTheVault), and nothing is left.
+func TestHashSetNotImportedOnAHaltedLog(t *testing.T) {
+	dir := t.TempDir()
+	hsDir := filepath.Join(dir, "hashsets")
+	h := newHotline(t, func(c *Config) { c.HashSetDir = hsDir })
+	before := filesUnder(t, hsDir)
+	h.v.log.Halt(fmt.Errorf("%w: the store's events are not the log's", ErrIntegrity))
+	body := strings.NewReader(strings.Repeat("a", 64) + "  a\n")
+	_, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "late", Format: "sha256sum", Category: "baseline", Body: body})
+	if !errors.Is(err, ErrLogHalted) {
+		t.Fatalf("an import on a halted log: %v", err)
+	}
+	if body.Len() != int(body.Size()) {
+		t.Fatalf("the import read %d bytes of its set before it was refused", body.Size()-int64(body.Len()))
+	}
+	if after := filesUnder(t, hsDir); after != before {
+		t.Fatalf("a refused import left files: %d before, %d after", before, after)
+	}
+}
+
+// filesUnder counts the regular files under dir (0 if it is missing).
+func filesUnder(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	return n
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	iofs "io/fs"
 	"log/slog"
 	"maps"
 	"os"
@@ -658,11 +657,11 @@ func TestAlteredLogUnderASnapshotHaltsTheVault(t *testing.T) {
 			}
 			// A deposit is refused before its ciphertext is stored:
 			// write-once storage would keep it with no event.
-			before := objectFiles(t, dir)
+			before := filesUnder(t, filepath.Join(dir, "objects"))
 			if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "CASE-a", Name: "late.bin", Body: strings.NewReader("after the halt")}); !errors.Is(err, ErrLogHalted) {
 				t.Fatalf("a deposit on a halted log: %v", err)
 			}
-			if after := objectFiles(t, dir); after != before {
+			if after := filesUnder(t, filepath.Join(dir, "objects")); after != before {
 				t.Fatalf("a deposit refused on a halted log stored %d objects", after-before)
 			}
 			v.Close()
@@ -1010,17 +1009,4 @@ func resignedSnapshot(t *testing.T, edit func(*snapshotHeader), body []byte) (st
 		t.Fatal(err)
 	}
 	return dir, rec.Recipient().String(), h
-}
-
-// objectFiles counts the files under dir's object store.
-func objectFiles(t *testing.T, dir string) int {
-	t.Helper()
-	n := 0
-	filepath.WalkDir(filepath.Join(dir, "objects"), func(_ string, d iofs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			n++
-		}
-		return nil
-	})
-	return n
 }

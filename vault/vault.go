@@ -152,8 +152,8 @@ type Vault struct {
 	laterRun    sync.WaitGroup
 	laterClosed bool
 	// storeFindings are the findings of verified reads that the log
-	// store does not hold the log's events, recorded (storeContradicts);
-	// guarded by later.
+	// store does not hold the log's events, recorded (storeContradicts).
+	storeMu       sync.Mutex
 	storeFindings map[string]bool
 	// refusals bounds signed-in persons' refusals (refusals.go).
 	refusals            *refusalBudget

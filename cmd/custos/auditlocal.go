@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/custos-vault/custos/events"
@@ -83,30 +82,13 @@ func openLocalLog(path string) (*localLog, error) {
 		err = errors.New("it holds no events")
 	}
 	if err == nil {
-		l.key, err = genesisKey(first)
+		l.key.Origin, l.key.Key, err = verify.GenesisKey(first)
 	}
 	if err != nil {
 		r.Close()
 		return nil, fmt.Errorf("%w: %s: %v", errAuditFailed, name, err)
 	}
 	return l, nil
-}
-
-// genesisKey is the origin and key a log's first event (log.opened)
-// names.
-func genesisKey(b []byte) (api.KeyResponse, error) {
-	ev, err := verify.DecodeEvent(b)
-	if err != nil {
-		return api.KeyResponse{}, fmt.Errorf("event 0: %v", err)
-	}
-	var d struct {
-		Origin        string `json:"origin"`
-		CheckpointKey string `json:"checkpoint_key"`
-	}
-	if ev.Type != "log.opened" || ev.DecodeData(&d) != nil || d.Origin == "" || d.CheckpointKey == "" {
-		return api.KeyResponse{}, errors.New("event 0 is not a log.opened event naming the log's origin and key")
-	}
-	return api.KeyResponse{Origin: d.Origin, Key: d.CheckpointKey}, nil
 }
 
 // checkpoints are the file's stored checkpoints, as GET
@@ -126,7 +108,7 @@ func (l *localLog) checkpoints() (api.CheckpointsResponse, error) {
 		// A row is the checkpoint of its size: a note copied over
 		// another row hides what was published there, and the server
 		// refuses to start on it.
-		if size, ok := noteSize(c.Note); !ok || size != c.Size {
+		if size, ok := events.StatedSize(c.Note); !ok || size != c.Size {
 			l.rowProblem = fmt.Errorf("%s: the stored checkpoint row of size %d does not hold a checkpoint of that size: the row was altered (put back the backup's row: docs/operations.md, \"The custody log halted\")", l.path, c.Size)
 		}
 	}
@@ -176,16 +158,4 @@ func (l *localLog) uncovered(covered uint64) error {
 		return nil
 	}
 	return fmt.Errorf("%s holds %d events after the %d that its newest checkpoint or batch seal covers (up to position %d): no signature of the log's key covers them, so they were written without the key (custody-log.md 5.8), or the store lost the checkpoints and seal that covered them", l.path, l.rows-covered, covered, l.last)
-}
-
-// noteSize reads the tree size a checkpoint note states (its second
-// line, custody-log.md 5.2), without checking the note: the audit checks
-// each note's signature and root.
-func noteSize(note []byte) (uint64, bool) {
-	lines := strings.SplitN(string(note), "\n", 3)
-	if len(lines) < 3 {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(lines[1], 10, 64)
-	return n, err == nil
 }

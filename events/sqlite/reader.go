@@ -34,9 +34,10 @@ import (
 // beyond events.MaxCheckpointSize), so that a crafted file cannot make
 // the reader hold gigabytes.
 type Reader struct {
-	path string
-	db   *sql.DB
-	tx   *sql.Tx
+	path    string
+	db      *sql.DB
+	tx      *sql.Tx
+	version int64 // the file's schema version
 }
 
 // MaxLookup bounds a lookup value (id, case, item) as the reader returns
@@ -90,16 +91,11 @@ func (r *Reader) open(ctx context.Context) error {
 	if r.tx, err = r.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
 		return fmt.Errorf("sqlite: %s is not a readable SQLite database: %w", r.path, err)
 	}
-	var app, version int64
-	if err := r.tx.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&app); err != nil {
-		return fmt.Errorf("sqlite: %s is not a readable SQLite database: %w", r.path, err)
+	version, err := readHeader(ctx, r.tx, r.path)
+	if err != nil {
+		return err
 	}
-	if app != applicationID {
-		return fmt.Errorf("sqlite: %s is not a Custos custody log (application id %#x)", r.path, app)
-	}
-	if err := r.tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-		return fmt.Errorf("sqlite: %s: %w", r.path, err)
-	}
+	r.version = version
 	// Version 1 lacks only the seal table.
 	if version != schemaVersion && version != 1 {
 		return fmt.Errorf("sqlite: %s has schema version %d; this build reads version %d", r.path, version, schemaVersion)
@@ -180,11 +176,7 @@ func (r *Reader) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, er
 // key, which the store never lists among its checkpoints), or nil for a
 // log without one (schema version 1, or no batch yet).
 func (r *Reader) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
-	var version int64
-	if err := r.tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
-	if version < 2 {
+	if r.version < 2 {
 		return nil, nil
 	}
 	rows, err := r.tx.QueryContext(ctx, `SELECT size, length(note), CASE WHEN length(note) <= ? THEN note END FROM seal WHERE one = 1`, events.MaxCheckpointSize)
@@ -216,9 +208,6 @@ func scanNote(rows *sql.Rows) (events.StoredCheckpoint, error) {
 	c.Size = uint64(size)
 	return c, nil
 }
-
-// Path is the file read.
-func (r *Reader) Path() string { return r.path }
 
 // Close ends the read and closes the file.
 func (r *Reader) Close() error {

@@ -110,14 +110,8 @@ func TestReaderReadsACopyWithItsWriteAheadLog(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "custody.db")
-	s, err := sqlite.New(ctx, sqlite.Config{Path: path})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := sealedLog(t, path)
 	defer s.Close()
-	if err := s.Append(ctx, 0, []events.Record{{Seq: 0, ID: events.NewID(), Case: "c", Bytes: []byte(`{"seq":0}`)}}, &events.StoredCheckpoint{Size: 1, Note: []byte("seal 1"), Seal: true}); err != nil {
-		t.Fatal(err)
-	}
 	copyDir := t.TempDir()
 	for _, suffix := range []string{"", "-wal"} {
 		b, err := os.ReadFile(path + suffix)
@@ -167,14 +161,7 @@ func TestReaderRefusesWhatTheLogCannotHold(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "custody.db")
-			s, err := sqlite.New(ctx, sqlite.Config{Path: path})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Append(ctx, 0, []events.Record{{Seq: 0, ID: events.NewID(), Case: "c", Bytes: []byte(`{"seq":0}`)}}, &events.StoredCheckpoint{Size: 1, Note: []byte("seal 1"), Seal: true}); err != nil {
-				t.Fatal(err)
-			}
-			s.Close()
+			sealedLog(t, path).Close()
 			db, err := sql.Open("sqlite", "file:"+path)
 			if err != nil {
 				t.Fatal(err)
@@ -211,4 +198,18 @@ func TestReaderRefusesWhatTheLogCannotHold(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sealedLog makes a custody log at path of one event, sealed.
+func sealedLog(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlite.New(ctx, sqlite.Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(ctx, 0, []events.Record{{Seq: 0, ID: events.NewID(), Case: "c", Bytes: []byte(`{"seq":0}`)}}, &events.StoredCheckpoint{Size: 1, Note: []byte("seal 1"), Seal: true}); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -165,6 +165,24 @@ func restrictFiles(path string) error {
 	return nil
 }
 
+// readHeader checks that the database at path is a Custos custody log
+// (its application id) and returns its schema version (user_version).
+func readHeader(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, path string) (version int64, err error) {
+	var app int64
+	if err := q.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&app); err != nil {
+		return 0, fmt.Errorf("sqlite: %s is not a readable SQLite database: %w", path, err)
+	}
+	if app != applicationID {
+		return 0, fmt.Errorf("sqlite: %s is not a Custos custody log (application id %#x); refusing to touch it", path, app)
+	}
+	if err := q.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return 0, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	return version, nil
+}
+
 func (s *Store) init(ctx context.Context, fresh bool) error {
 	if fresh {
 		stamp := fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = %d;", applicationID, schemaVersion)
@@ -173,15 +191,9 @@ func (s *Store) init(ctx context.Context, fresh bool) error {
 		}
 		return nil
 	}
-	var app, version int64
-	if err := s.writer.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&app); err != nil {
-		return fmt.Errorf("sqlite: %s is not a readable SQLite database: %w", s.path, err)
-	}
-	if app != applicationID {
-		return fmt.Errorf("sqlite: %s is not a Custos custody log (application id %#x); refusing to touch it", s.path, app)
-	}
-	if err := s.writer.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-		return fmt.Errorf("sqlite: %s: %w", s.path, err)
+	version, err := readHeader(ctx, s.writer, s.path)
+	if err != nil {
+		return err
 	}
 	if version == 1 {
 		upgrade := fmt.Sprintf("BEGIN;%sPRAGMA user_version = %d;COMMIT;", sealTable, schemaVersion)

@@ -294,16 +294,30 @@ func (e *Engine) Finish() (*Result, error) {
 // auditor was given (docs/custody-log.md section 7, step 3), so that a
 // vault cannot swap keys under an auditor who pinned none.
 func CheckGenesis(b []byte, origin, key string) error {
+	o, k, err := GenesisKey(b)
+	if err != nil {
+		return err
+	}
+	if k != key || o != origin {
+		return errors.New("event 0 does not open this log with this key (a log.opened event naming its origin and key)")
+	}
+	return nil
+}
+
+// GenesisKey returns the origin and the checkpoint key that a log's first
+// event (log.opened, custody-log.md section 8) names; an error if b is
+// not such an event.
+func GenesisKey(b []byte) (origin, key string, err error) {
 	ev, err := DecodeEvent(b)
 	if err != nil {
-		return fmt.Errorf("event 0: %v", err)
+		return "", "", fmt.Errorf("event 0: %v", err)
 	}
 	var d struct {
 		Origin        string `json:"origin"`
 		CheckpointKey string `json:"checkpoint_key"`
 	}
-	if ev.Seq != 0 || ev.Type != "log.opened" || ev.DecodeData(&d) != nil || d.CheckpointKey != key || d.Origin != origin {
-		return errors.New("event 0 does not open this log with this key (a log.opened event naming its origin and key)")
+	if ev.Seq != 0 || ev.Type != "log.opened" || ev.DecodeData(&d) != nil || d.Origin == "" || d.CheckpointKey == "" {
+		return "", "", errors.New("event 0 does not open a log (a log.opened event naming its origin and key)")
 	}
-	return nil
+	return d.Origin, d.CheckpointKey, nil
 }

@@ -101,7 +101,7 @@ func TestCheckpointRowOfAnotherSizeIsRecorded(t *testing.T) {
 	if a := tv.do("aud", "GET", "/v1/log/checkpoints", "", nil); a.code != 200 {
 		t.Fatalf("%d %s", a.code, a.body)
 	}
-	want := fmt.Sprintf("the stored checkpoint row of size %d holds the checkpoint of size", early)
+	want := fmt.Sprintf("the stored checkpoint row of size %d does not hold the checkpoint of that size", early)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		found := false
 		tv.v.Store().Read(ctx, early, func(r events.Record) error {
