@@ -109,7 +109,7 @@ func alreadyStored(ctx context.Context, tx pgx.Tx, recs []events.Record) (bool, 
 		return false, nil
 	}
 	first := recs[0].Seq
-	rows, err := tx.Query(ctx, `SELECT seq, id, bytes FROM custody_events WHERE seq >= $1 AND seq < $2 ORDER BY seq`,
+	rows, err := tx.Query(ctx, `SELECT seq, `+boundedText("id")+`, `+boundedBytes("bytes")+` FROM custody_events WHERE seq >= $1 AND seq < $2 ORDER BY seq`,
 		int64(first), int64(first)+int64(len(recs)))
 	if err != nil {
 		return false, err

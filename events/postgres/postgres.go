@@ -283,7 +283,9 @@ func (s *Store) Close() error {
 // connections is read-only (default_transaction_read_only), and it never
 // creates, upgrades or locks the schema. Only Read, Checkpoints, Seal and
 // Close are for use. It refuses a database without the custody log's
-// tables.
+// tables, or where one of them is a view (which could compute rows
+// without end); values are read bounded as the store reads them
+// (bounded.go).
 func OpenReader(ctx context.Context, cfg Config) (*Store, error) {
 	name, pcfg, err := poolConfig(cfg.URL)
 	if err != nil {
@@ -297,14 +299,14 @@ func OpenReader(ctx context.Context, cfg Config) (*Store, error) {
 	s := &Store{pool: pool, name: name}
 	var n int
 	err = pool.QueryRow(ctx, `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()
-		AND table_name IN ('custody_events', 'custody_checkpoints', 'custody_seal')`).Scan(&n)
+		AND table_type = 'BASE TABLE' AND table_name IN ('custody_events', 'custody_checkpoints', 'custody_seal')`).Scan(&n)
 	if err != nil {
 		pool.Close()
 		return nil, s.errorf("connecting: %w", err)
 	}
 	if n != 3 {
 		pool.Close()
-		return nil, s.errorf("the database holds no Custos custody log (its custody_events, custody_checkpoints and custody_seal tables)")
+		return nil, s.errorf("the database holds no Custos custody log (its custody_events, custody_checkpoints and custody_seal tables, each a table, not a view)")
 	}
 	return s, nil
 }

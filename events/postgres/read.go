@@ -28,7 +28,7 @@ func (s *Store) Size(ctx context.Context) (uint64, error) {
 
 // Read implements events.Store.
 func (s *Store) Read(ctx context.Context, from uint64, fn func(events.Record) error) error {
-	return s.pages(ctx, from, fn, `SELECT seq, id, case_id, item_id, bytes FROM custody_events
+	return s.pages(ctx, from, fn, `SELECT `+eventColumns+` FROM custody_events
 		WHERE seq >= $1 ORDER BY seq LIMIT $2`, "")
 }
 
@@ -39,7 +39,7 @@ func (s *Store) ReadCase(ctx context.Context, caseID string, fn func(events.Reco
 	}
 	// case_id <> '' lets the planner use the partial index even with a
 	// generic plan for the prepared statement.
-	return s.pages(ctx, 0, fn, `SELECT seq, id, case_id, item_id, bytes FROM custody_events
+	return s.pages(ctx, 0, fn, `SELECT `+eventColumns+` FROM custody_events
 		WHERE seq >= $1 AND case_id = $3 AND case_id <> '' ORDER BY seq LIMIT $2`, caseID)
 }
 
@@ -49,7 +49,7 @@ func (s *Store) ReadCaseOwn(ctx context.Context, caseID string, fn func(events.R
 	if caseID == "" {
 		return nil
 	}
-	return s.pages(ctx, 0, fn, `SELECT seq, id, case_id, item_id, bytes FROM custody_events
+	return s.pages(ctx, 0, fn, `SELECT `+eventColumns+` FROM custody_events
 		WHERE seq >= $1 AND case_id = $3 AND case_id <> '' AND item_id = '' ORDER BY seq LIMIT $2`, caseID)
 }
 
@@ -58,7 +58,7 @@ func (s *Store) ReadItem(ctx context.Context, itemID string, fn func(events.Reco
 	if itemID == "" {
 		return nil
 	}
-	return s.pages(ctx, 0, fn, `SELECT seq, id, case_id, item_id, bytes FROM custody_events
+	return s.pages(ctx, 0, fn, `SELECT `+eventColumns+` FROM custody_events
 		WHERE seq >= $1 AND item_id = $3 AND item_id <> '' ORDER BY seq LIMIT $2`, itemID)
 }
 
@@ -68,7 +68,7 @@ func (s *Store) ReadItem(ctx context.Context, itemID string, fn func(events.Reco
 // events a state snapshot covers copies nothing.
 func (s *Store) ReadBytes(ctx context.Context, from uint64, fn func(seq uint64, b []byte) error) error {
 	for limit := firstPageSize; ; limit = min(8*limit, pageSize) {
-		rows, err := s.pool.Query(ctx, `SELECT seq, bytes FROM custody_events WHERE seq >= $1 ORDER BY seq LIMIT $2`,
+		rows, err := s.pool.Query(ctx, `SELECT seq, `+boundedBytes("bytes")+` FROM custody_events WHERE seq >= $1 ORDER BY seq LIMIT $2`,
 			int64(min(from, 1<<63-1)), limit)
 		if err != nil {
 			return s.errorf("%w", err)
@@ -147,16 +147,19 @@ func (s *Store) pages(ctx context.Context, from uint64, fn func(events.Record) e
 
 // Seal implements events.Store.
 func (s *Store) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
-	var size int64
-	var note []byte
-	err := s.pool.QueryRow(ctx, `SELECT size, note FROM custody_seal`).Scan(&size, &note)
+	rows, err := s.pool.Query(ctx, `SELECT `+noteColumns+` FROM custody_seal`)
+	if err != nil {
+		return nil, s.errorf("reading the seal: %w", err)
+	}
+	c, err := pgx.CollectExactlyOneRow(rows, s.scanNote)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, s.errorf("reading the seal: %w", err)
 	}
-	return &events.StoredCheckpoint{Size: uint64(size), Note: note, Seal: true}, nil
+	c.Seal = true
+	return &c, nil
 }
 
 // Checkpoints implements events.Store.
@@ -166,17 +169,11 @@ func (s *Store) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, err
 
 // CheckpointsFrom implements events.CheckpointsFromReader.
 func (s *Store) CheckpointsFrom(ctx context.Context, from uint64) ([]events.StoredCheckpoint, error) {
-	rows, err := s.pool.Query(ctx, `SELECT size, note FROM custody_checkpoints WHERE size >= $1 ORDER BY size`, int64(min(from, 1<<63-1)))
+	rows, err := s.pool.Query(ctx, `SELECT `+noteColumns+` FROM custody_checkpoints WHERE size >= $1 ORDER BY size`, int64(min(from, 1<<63-1)))
 	if err != nil {
 		return nil, s.errorf("%w", err)
 	}
-	cps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (events.StoredCheckpoint, error) {
-		var c events.StoredCheckpoint
-		var size int64
-		err := row.Scan(&size, &c.Note)
-		c.Size = uint64(size)
-		return c, err
-	})
+	cps, err := pgx.CollectRows(rows, s.scanNote)
 	if err != nil {
 		return nil, s.errorf("%w", err)
 	}

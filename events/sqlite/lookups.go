@@ -277,7 +277,7 @@ func (s *Store) indexChunk(ctx context.Context) (int, bool, error) {
 	if reset {
 		from, ownFrom = 0, 0
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT seq, id, case_id, item_id FROM events WHERE seq >= ? ORDER BY seq LIMIT ?`, int64(from), indexChunk)
+	rows, err := s.reader.QueryContext(ctx, `SELECT seq, `+boundedText("id")+`, `+boundedText("case_id")+`, `+boundedText("item_id")+` FROM events WHERE seq >= ? ORDER BY seq LIMIT ?`, int64(from), indexChunk)
 	if err != nil {
 		return 0, false, fmt.Errorf("sqlite: %w", err)
 	}
@@ -445,6 +445,6 @@ func (s *Store) caseOwn(ctx context.Context, caseID string) (seqs []uint64, filt
 		caseOwnKey(caseID), int64(ownFrom), int64(done)); err != nil {
 		return nil, 0, err
 	}
-	seqs, err = s.collect(ctx, s.reader, seqs, `SELECT seq FROM events WHERE seq >= ? AND case_id = ? AND item_id = '' ORDER BY seq`, int64(done), caseID)
+	seqs, err = s.collect(ctx, s.reader, seqs, `SELECT seq FROM events WHERE seq >= ? AND `+lookupEquals("case_id", "?")+` AND `+lookupEquals("item_id", "''")+` ORDER BY seq`, int64(done), caseID)
 	return seqs, filtered, err
 }

@@ -30,9 +30,10 @@ import (
 // administrator's: the events and checkpoints must be plain tables (not
 // views, which could compute rows without end), and values are read at
 // most as long as the log allows (an event events.MaxEventSize+1 bytes,
-// a lookup value MaxLookup bytes, a checkpoint or seal note refused
-// beyond events.MaxCheckpointSize), so that a crafted file cannot make
-// the reader hold gigabytes.
+// a lookup value at most MaxLookup bytes, a checkpoint or seal note
+// refused beyond events.MaxCheckpointSize; bounded.go), and a longer
+// value is never loaded, so that a crafted file cannot make the reader
+// hold gigabytes.
 type Reader struct {
 	path    string
 	db      *sql.DB
@@ -40,10 +41,10 @@ type Reader struct {
 	version int64 // the file's schema version
 }
 
-// MaxLookup bounds a lookup value (id, case, item) as the reader returns
-// it: longer ones are cut, and compared as they are cut (the vault writes
-// none over 64 bytes), as the records stream carries them
-// (logstream.MaxLookup).
+// MaxLookup bounds a lookup value (id, case, item) as the store and the
+// reader return it: a longer one is returned as "(a value of N bytes)",
+// and compared as such (the vault writes none over 64 bytes), within what
+// the records stream carries (logstream.MaxLookup).
 const MaxLookup = 1025
 
 // OpenReader opens the custody log at path read-only. It refuses a file
@@ -138,12 +139,11 @@ func (r *Reader) Count(ctx context.Context) (n, last uint64, err error) {
 // Read calls fn for each stored event from position from on, in
 // position order, with the lookup columns stored beside its bytes, as
 // Store.Read does; rec.Bytes is valid only while fn runs. Bytes longer
-// than events.MaxEventSize are returned cut to one byte more (what no
-// event is, so a verifier refuses it), and lookup values cut to
-// MaxLookup bytes.
+// than events.MaxEventSize are returned as one byte more of zeros (what
+// no event is, so a verifier refuses it), and a lookup value longer than
+// MaxLookup bytes as "(a value of N bytes)", neither loaded.
 func (r *Reader) Read(ctx context.Context, from uint64, fn func(events.Record) error) error {
-	rows, err := r.tx.QueryContext(ctx, `SELECT seq, substr(id, 1, ?), substr(case_id, 1, ?), substr(item_id, 1, ?), substr(bytes, 1, ?)
-		FROM events WHERE seq >= ? ORDER BY seq`, MaxLookup, MaxLookup, MaxLookup, events.MaxEventSize+1, int64(min(from, 1<<63-1)))
+	rows, err := r.tx.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE seq >= ? ORDER BY seq`, int64(min(from, 1<<63-1)))
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
@@ -155,7 +155,7 @@ func (r *Reader) Read(ctx context.Context, from uint64, fn func(events.Record) e
 // (each note's signature, and its size and root against the replay). A
 // note longer than a checkpoint can be is an error.
 func (r *Reader) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, error) {
-	rows, err := r.tx.QueryContext(ctx, `SELECT size, length(note), CASE WHEN length(note) <= ? THEN note END FROM checkpoints ORDER BY size`, events.MaxCheckpointSize)
+	rows, err := r.tx.QueryContext(ctx, `SELECT `+noteColumns+` FROM checkpoints ORDER BY size`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
@@ -179,7 +179,7 @@ func (r *Reader) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
 	if r.version < 2 {
 		return nil, nil
 	}
-	rows, err := r.tx.QueryContext(ctx, `SELECT size, length(note), CASE WHEN length(note) <= ? THEN note END FROM seal WHERE one = 1`, events.MaxCheckpointSize)
+	rows, err := r.tx.QueryContext(ctx, `SELECT `+noteColumns+` FROM seal WHERE one = 1`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
@@ -192,21 +192,6 @@ func (r *Reader) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
 		return nil, err
 	}
 	return &c, nil
-}
-
-// scanNote reads a row of size, note length and note (NULL when longer
-// than a checkpoint can be).
-func scanNote(rows *sql.Rows) (events.StoredCheckpoint, error) {
-	var c events.StoredCheckpoint
-	var size, length int64
-	if err := rows.Scan(&size, &length, &c.Note); err != nil {
-		return c, fmt.Errorf("sqlite: %w", err)
-	}
-	if length > events.MaxCheckpointSize {
-		return c, fmt.Errorf("sqlite: the checkpoint row of size %d holds %d bytes, more than a checkpoint's %d", size, length, events.MaxCheckpointSize)
-	}
-	c.Size = uint64(size)
-	return c, nil
 }
 
 // Close ends the read and closes the file.

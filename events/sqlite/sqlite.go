@@ -329,7 +329,7 @@ func (s *Store) alreadyStored(ctx context.Context, tx *sql.Tx, recs []events.Rec
 	for _, r := range recs {
 		var id string
 		var b []byte
-		err := tx.QueryRowContext(ctx, `SELECT id, bytes FROM events WHERE seq = ?`, int64(r.Seq)).Scan(&id, &b)
+		err := tx.QueryRowContext(ctx, `SELECT `+boundedText("id")+`, `+boundedBytes("bytes")+` FROM events WHERE seq = ?`, int64(r.Seq)).Scan(&id, &b)
 		if err != nil || id != r.ID || string(b) != string(r.Bytes) {
 			return false
 		}
@@ -348,14 +348,14 @@ func (s *Store) Size(ctx context.Context) (uint64, error) {
 
 // Read implements events.Store.
 func (s *Store) Read(ctx context.Context, from uint64, fn func(events.Record) error) error {
-	return s.query(ctx, fn, `SELECT seq, id, case_id, item_id, bytes FROM events WHERE seq >= ? ORDER BY seq`, int64(min(from, 1<<63-1)))
+	return s.query(ctx, fn, `SELECT `+eventColumns+` FROM events WHERE seq >= ? ORDER BY seq`, int64(min(from, 1<<63-1)))
 }
 
 // ReadTransient implements events.TransientReader: Read, with each
 // record's Bytes the driver's row buffer (sql.RawBytes), valid until fn
 // returns, instead of database/sql's copy of it.
 func (s *Store) ReadTransient(ctx context.Context, from uint64, fn func(events.Record) error) error {
-	rows, err := s.reader.QueryContext(ctx, `SELECT seq, id, case_id, item_id, bytes FROM events WHERE seq >= ? ORDER BY seq`, int64(min(from, 1<<63-1)))
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE seq >= ? ORDER BY seq`, int64(min(from, 1<<63-1)))
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
@@ -388,7 +388,7 @@ func scanTransient(rows *sql.Rows, fn func(events.Record) error) error {
 // ReadBytes implements events.BytesReader: the positions and bytes
 // alone, each b the driver's row buffer, valid until fn returns.
 func (s *Store) ReadBytes(ctx context.Context, from uint64, fn func(seq uint64, b []byte) error) error {
-	rows, err := s.reader.QueryContext(ctx, `SELECT seq, bytes FROM events WHERE seq >= ? ORDER BY seq`, int64(min(from, 1<<63-1)))
+	rows, err := s.reader.QueryContext(ctx, `SELECT seq, `+boundedBytes("bytes")+` FROM events WHERE seq >= ? ORDER BY seq`, int64(min(from, 1<<63-1)))
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
@@ -411,7 +411,7 @@ func (s *Store) ReadBytes(ctx context.Context, from uint64, fn func(seq uint64, 
 
 // ReadCase implements events.Store.
 func (s *Store) ReadCase(ctx context.Context, caseID string, fn func(events.Record) error) error {
-	seqs, err := s.lookup(ctx, caseKey(caseID), `case_id = ?`)
+	seqs, err := s.lookup(ctx, caseKey(caseID), lookupEquals("case_id", "?"))
 	if err != nil {
 		return err
 	}
@@ -420,7 +420,7 @@ func (s *Store) ReadCase(ctx context.Context, caseID string, fn func(events.Reco
 
 // ReadItem implements events.Store.
 func (s *Store) ReadItem(ctx context.Context, itemID string, fn func(events.Record) error) error {
-	seqs, err := s.lookup(ctx, itemKey(itemID), `item_id = ?`)
+	seqs, err := s.lookup(ctx, itemKey(itemID), lookupEquals("item_id", "?"))
 	if err != nil {
 		return err
 	}
@@ -437,7 +437,7 @@ func (s *Store) ReadCaseOwn(ctx context.Context, caseID string, fn func(events.R
 	if err != nil {
 		return err
 	}
-	if err := s.readSeqsWhere(ctx, seqs[:filtered], ` AND item_id = ''`, fn); err != nil {
+	if err := s.readSeqsWhere(ctx, seqs[:filtered], ` AND `+lookupEquals("item_id", "''"), fn); err != nil {
 		return err
 	}
 	return s.readSeqs(ctx, seqs[filtered:], fn)
@@ -458,7 +458,7 @@ func (s *Store) readSeqsWhere(ctx context.Context, seqs []uint64, cond string, f
 		for i, q := range seqs[:n] {
 			args[i] = int64(q)
 		}
-		q := `SELECT seq, id, case_id, item_id, bytes FROM events WHERE seq IN (` +
+		q := `SELECT ` + eventColumns + ` FROM events WHERE seq IN (` +
 			strings.TrimSuffix(strings.Repeat("?,", n), ",") + `)` + cond + ` ORDER BY seq`
 		if err := s.query(ctx, fn, q, args...); err != nil {
 			return err
@@ -493,16 +493,23 @@ func (s *Store) query(ctx context.Context, fn func(events.Record) error, q strin
 
 // Seal implements events.Store.
 func (s *Store) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
-	var size int64
-	var note []byte
-	err := s.reader.QueryRowContext(ctx, `SELECT size, note FROM seal WHERE one = 1`).Scan(&size, &note)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+noteColumns+` FROM seal WHERE one = 1`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: reading the seal: %w", err)
 	}
-	return &events.StoredCheckpoint{Size: uint64(size), Note: note, Seal: true}, nil
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("sqlite: reading the seal: %w", err)
+		}
+		return nil, nil
+	}
+	c, err := scanNote(rows)
+	if err != nil {
+		return nil, err
+	}
+	c.Seal = true
+	return &c, nil
 }
 
 // Checkpoints implements events.Store.
@@ -512,19 +519,17 @@ func (s *Store) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, err
 
 // CheckpointsFrom implements events.CheckpointsFromReader.
 func (s *Store) CheckpointsFrom(ctx context.Context, from uint64) ([]events.StoredCheckpoint, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT size, note FROM checkpoints WHERE size >= ? ORDER BY size`, int64(min(from, 1<<63-1)))
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+noteColumns+` FROM checkpoints WHERE size >= ? ORDER BY size`, int64(min(from, 1<<63-1)))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	defer rows.Close()
 	var out []events.StoredCheckpoint
 	for rows.Next() {
-		var c events.StoredCheckpoint
-		var size int64
-		if err := rows.Scan(&size, &c.Note); err != nil {
-			return nil, fmt.Errorf("sqlite: %w", err)
+		c, err := scanNote(rows)
+		if err != nil {
+			return nil, err
 		}
-		c.Size = uint64(size)
 		out = append(out, c)
 	}
 	return out, rows.Err()
