@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -73,6 +74,8 @@ func TestTrustedKeysFlag(t *testing.T) {
 
 	for name, c := range map[string]struct{ value, says string }{
 		"mistyped key":         {vkey[:len(vkey)-3], "nor the name of a file holding one"},
+		"missing file":         {filepath.Join(dir, "missing.key"), "no file " + strconv.Quote(filepath.Join(dir, "missing.key")) + " exists (check the path)"},
+		"missing file here":    {"vault.keys", `no file "vault.keys" exists`},
 		"folder":               {dir, "it is a folder"},
 		"checkpoint":           {write("saved.checkpoint", "ssh-vault.example\n12\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u2014 ssh-vault.example AAAA\n"), "it is a checkpoint, not a log key"},
 		"identity":             {write("me.key", "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n"), "it is an age identity, not a log key"},

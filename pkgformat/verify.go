@@ -15,7 +15,9 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -1254,6 +1256,15 @@ func rehash(out io.Writer, plain io.Reader, it Item) error {
 // as "--key") when the value is neither a well-formed key nor a readable
 // file of them. A value that is a well-formed key is never looked up as a
 // file.
+// looksLikePath reports whether a value given for a key names a file
+// rather than being a mistyped key: it has a folder in it, or ends in an
+// extension such as .key or .txt (a log key has neither: its name is a
+// host name followed by "+" and its hash).
+func looksLikePath(value string) bool {
+	return strings.ContainsRune(value, filepath.Separator) ||
+		(!strings.Contains(value, "+") && filepath.Ext(value) != "" && !strings.ContainsAny(value, " \t"))
+}
+
 func TrustedKeysFlag(flag, value string) ([]string, error) {
 	k := keyfile.NormalizeKey(value)
 	err := CheckTrustedKey(k)
@@ -1273,6 +1284,8 @@ func TrustedKeysFlag(flag, value string) ([]string, error) {
 	if value != "-" {
 		st, serr := os.Stat(value)
 		switch {
+		case errors.Is(serr, fs.ErrNotExist) && looksLikePath(value):
+			return nil, &keyfile.MalformedError{File: flag, What: "log key", Reason: fmt.Sprintf("no file %q exists (check the path), and the value is no log key either", value)}
 		case serr != nil:
 			return nil, &keyfile.MalformedError{File: flag, What: "log key", Reason: "it is " + err.Error() + ", nor the name of a file holding one"}
 		case st.IsDir():

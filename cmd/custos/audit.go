@@ -45,7 +45,8 @@ func orEmpty(s []string) []string {
 // offline verifier uses: the vault is not trusted to check itself.
 func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("audit verify")
-	saved := fs.String("checkpoint", "", "a checkpoint saved earlier (outside the vault); prove the log extends it")
+	var saved stringList
+	fs.Var(&saved, "checkpoint", "a checkpoint saved earlier (outside the vault); prove the log extends it (give it more than once for several, such as your own and, with --store, the vault's sticky head)")
 	save := fs.String("save-checkpoint", "", "write the newest verified checkpoint to this file; a checkpoint of this vault already there is replaced only once the log is proven to extend it, and a file holding anything else is not replaced")
 	key := fs.String("key", "", "the log's verifier key to trust, its fingerprint, or a file holding it (as custos audit key > FILE writes it); default: the one the vault names, checked against the log's first event")
 	tsaCert := fs.String("tsa-cert", "", "PEM certificate(s) of the time-stamping authorities you trust (their own or their CA): the newest checkpoint must carry a token of one of them")
@@ -65,7 +66,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			return usageErr("--store reads the log's own store, which holds no witness cosignatures or time-stamp tokens: check those with the server running")
 		}
 	}
-	if n := countStdin(*saved, *key, *tsaCert, *policyFile); n > 1 {
+	if n := countStdin(append([]string{*key, *tsaCert, *policyFile}, saved...)...); n > 1 {
 		return usageErr("only one of the files may be standard input (-)")
 	}
 	var tsaCerts []*x509.Certificate
@@ -147,21 +148,25 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		}
 		return fmt.Errorf("%w: %v", errAuditFailed, err)
 	}
-	var external *events.Checkpoint
-	if *saved != "" {
+	// external are the saved checkpoints given with --checkpoint, in the
+	// order given; the log must extend each.
+	var external []*events.Checkpoint
+	for _, file := range saved {
 		// Saved and mailed checkpoints come back with CRLF, a byte-order
 		// mark or trailing blanks (normalised); a damaged one is malformed,
 		// not a signature the log fails.
-		b, err := keyfile.ReadCheckpoint(*saved)
+		b, err := keyfile.ReadCheckpoint(file)
 		if err != nil {
 			return inputErr("--checkpoint", err)
 		}
-		if external, err = events.ParseCheckpoint(b, k.Origin, verifier); err != nil {
-			return fail(fmt.Errorf("saved checkpoint %s does not carry this vault's signature (%v): it was changed after it was saved, or it is another vault's; the log itself was not checked", *saved, err))
+		ext, err := events.ParseCheckpoint(b, k.Origin, verifier)
+		if err != nil {
+			return fail(fmt.Errorf("saved checkpoint %s does not carry this vault's signature (%v): it was changed after it was saved, or it is another vault's; the log itself was not checked", file, err))
 		}
-		if err := eng.AddCheckpoint(b, "the saved checkpoint "+*saved); err != nil {
+		if err := eng.AddCheckpoint(b, "the saved checkpoint "+file); err != nil {
 			return fail(err)
 		}
+		external = append(external, ext)
 	}
 	// The file --save-checkpoint replaces may hold the auditor's only
 	// copy of an earlier checkpoint: the log must extend it too, or it is
@@ -169,7 +174,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	var previous *events.Checkpoint
 	var target saveTarget
 	if *save != "" {
-		if target, err = readSaveTarget(*save, *saved); err != nil {
+		if target, err = readSaveTarget(*save, saved); err != nil {
 			return inputErr("--save-checkpoint", err)
 		}
 		if target.note != nil {
@@ -228,7 +233,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	// The replay already proved the log extends the saved checkpoints; the
 	// vault's consistency proofs must agree with it too.
-	for _, ext := range []*events.Checkpoint{external, previous} {
+	for _, ext := range append(slices.Clone(external), previous) {
 		if ext == nil || ext.Size == 0 || local != nil {
 			continue
 		}
@@ -315,23 +320,38 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	out := verifyOutput{OK: true, KeyPinned: *key != "", Events: res.Events, Checkpoints: res.Checkpoints,
 		Root: hex.EncodeToString(res.Root[:]), RootBase64: base64.StdEncoding.EncodeToString(res.Root[:]), Origin: k.Origin, Key: k.Key, Fingerprint: pkgformat.KeyFingerprint(k.Key)}
-	if external != nil {
-		out.ExtendsCheckpoint = &external.Size
-	} else if previous != nil {
-		out.ExtendsCheckpoint = &previous.Size
+	// extends_checkpoint is the largest saved checkpoint the log was
+	// proven to extend (it extends every one given).
+	for _, ext := range append(slices.Clone(external), previous) {
+		if ext != nil && (out.ExtendsCheckpoint == nil || ext.Size > *out.ExtendsCheckpoint) {
+			out.ExtendsCheckpoint = &ext.Size
+		}
 	}
 	out.Witnessed = wout
 	out.Timestamps = stamps
 	which := "signed checkpoints"
-	switch {
-	case external != nil && previous != nil:
-		which = "signed checkpoints (the vault's and your two saved ones)"
-	case external != nil || previous != nil:
+	yours := len(external)
+	if previous != nil {
+		yours++
+	}
+	switch yours {
+	case 0:
+	case 1:
 		which = "signed checkpoints (the vault's and your saved one)"
+	default:
+		which = fmt.Sprintf("signed checkpoints (the vault's and your %d saved ones)", yours)
 	}
 	text := fmt.Sprintf("ok: %d events, hash chain intact, %d %s match the tree\nroot %s\n     (base64 %s, as the checkpoint note writes it)", res.Events, res.Checkpoints, which, out.Root, out.RootBase64)
-	if external != nil {
-		text += fmt.Sprintf("; the log extends the saved checkpoint of %d events", external.Size)
+	switch len(external) {
+	case 0:
+	case 1:
+		text += fmt.Sprintf("; the log extends the saved checkpoint of %d events", external[0].Size)
+	default:
+		sizes := make([]string, len(external))
+		for i, ext := range external {
+			sizes[i] = strconv.FormatUint(ext.Size, 10)
+		}
+		text += fmt.Sprintf("; the log extends the saved checkpoints of %s events", strings.Join(sizes, ", "))
 	}
 	if local != nil {
 		text += fmt.Sprintf("\nchecked: %s of %s (every event it holds), read without the server, up to the newest signed checkpoint there (its stored checkpoints and batch seal); log key fingerprint %s", eventRange(res.Events), local.path, out.Fingerprint)
@@ -395,7 +415,7 @@ type saveTarget struct {
 // readSaveTarget reads what --save-checkpoint name would replace. A
 // regular file that holds anything but a checkpoint is refused, so that
 // no file is lost to a mistyped name.
-func readSaveTarget(name, checked string) (saveTarget, error) {
+func readSaveTarget(name string, checked []string) (saveTarget, error) {
 	t := saveTarget{path: name, perm: 0o644}
 	st, err := os.Stat(name) // through links
 	switch {
@@ -434,8 +454,8 @@ func readSaveTarget(name, checked string) (saveTarget, error) {
 		return t, err
 	}
 	t.raw = raw // compared again before replacing
-	if len(raw) == 0 || sameFile(name, checked) {
-		// Nothing to prove here: an empty file, or the --checkpoint file,
+	if len(raw) == 0 || slices.ContainsFunc(checked, func(c string) bool { return sameFile(name, c) }) {
+		// Nothing to prove here: an empty file, or a --checkpoint file,
 		// which the audit checks already.
 		return t, nil
 	}

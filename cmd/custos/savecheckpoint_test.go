@@ -27,7 +27,7 @@ func TestSaveCheckpointNeverUndoesAnotherSave(t *testing.T) {
 			if err := os.WriteFile(path, []byte(formCheckpoint), 0o640); err != nil {
 				t.Fatal(err)
 			}
-			target, err := readSaveTarget(path, "")
+			target, err := readSaveTarget(path, nil)
 			if err != nil || target.note == nil {
 				t.Fatalf("%v %+v", err, target)
 			}
@@ -43,7 +43,7 @@ func TestSaveCheckpointNeverUndoesAnotherSave(t *testing.T) {
 	}
 	// A file that appears during the audit is left too.
 	path := filepath.Join(t.TempDir(), "new.checkpoint")
-	target, err := readSaveTarget(path, "")
+	target, err := readSaveTarget(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestSaveCheckpointTargets(t *testing.T) {
 	if err := os.Symlink(real, link); err != nil {
 		t.Fatal(err)
 	}
-	target, err := readSaveTarget(link, "")
+	target, err := readSaveTarget(link, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestSaveCheckpointTargets(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := syscall.Umask(0o077)
-	target, err = readSaveTarget(dangling, "")
+	target, err = readSaveTarget(dangling, nil)
 	if err == nil {
 		_, err = target.write([]byte("first\n"))
 	}
@@ -117,7 +117,7 @@ func TestSaveCheckpointTargets(t *testing.T) {
 		b, _ := os.ReadFile(fifo)
 		got <- b
 	}()
-	target, err = readSaveTarget(fifo, "")
+	target, err = readSaveTarget(fifo, nil)
 	if err != nil || !target.stream {
 		t.Fatalf("%v %+v", err, target)
 	}
@@ -133,12 +133,12 @@ func TestSaveCheckpointTargets(t *testing.T) {
 
 	// A folder, and a file holding something else, are refused before
 	// the audit.
-	if _, err := readSaveTarget(dir, ""); err == nil || !strings.Contains(err.Error(), "is a folder") {
+	if _, err := readSaveTarget(dir, nil); err == nil || !strings.Contains(err.Error(), "is a folder") {
 		t.Fatalf("a folder: %v", err)
 	}
 	notes := filepath.Join(dir, "notes.txt")
 	os.WriteFile(notes, []byte("meeting notes\n"), 0o644)
-	if _, err := readSaveTarget(notes, ""); err == nil || !strings.Contains(err.Error(), "left as it is") {
+	if _, err := readSaveTarget(notes, nil); err == nil || !strings.Contains(err.Error(), "left as it is") {
 		t.Fatalf("a file of notes: %v", err)
 	}
 }
@@ -168,10 +168,11 @@ func TestFlagsWithoutValues(t *testing.T) {
 		{[]string{"report", "new", "--url", "https://a.example/x", "--url", "--anonymous"}, "--url needs a value: it was followed by --anonymous"},
 		// A flag of one value given twice: the flag package would keep
 		// the last alone, unseen.
-		{[]string{"audit", "verify", "--checkpoint", "a", "--checkpoint", "b"}, "--checkpoint was given more than once"},
+		{[]string{"audit", "verify", "--key", "a", "--key", "b"}, "--key was given more than once"},
 		{[]string{"get", "it_000000000000000000000001", "--purpose", "review", "-o", "x", "--purpose=other"}, "--purpose was given more than once"},
 		// Two flags reading standard input.
 		{[]string{"audit", "verify", "--key", "-", "--checkpoint", "-"}, "only one of the files may be standard input"},
+		{[]string{"audit", "verify", "--checkpoint", "a", "--checkpoint", "-", "--checkpoint", "-"}, "only one of the files may be standard input"},
 	} {
 		var out, errb strings.Builder
 		err := run(c.args, &out, &errb)

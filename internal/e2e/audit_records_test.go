@@ -345,6 +345,21 @@ func TestAuditVerifySaysWhatItChecked(t *testing.T) {
 	if !strings.Contains(out, "the vault's and your saved one") || !strings.Contains(out, "replacing the file there") || strings.Contains(out, "taken from the vault") {
 		t.Errorf("the answer with a pinned key and a saved checkpoint:\n%s", out)
 	}
+	// Several saved checkpoints: an older copy and the newer one, each
+	// proven extended (the consistency proof from each), in either order.
+	older := filepath.Join(work, "older.checkpoint")
+	if b, err := os.ReadFile(cp); err != nil {
+		t.Fatal(err)
+	} else if err := os.WriteFile(older, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.ok("auditor", work, "audit", "verify", "--save-checkpoint", cp)
+	for _, order := range [][]string{{cp, older}, {older, cp}} {
+		out = s.ok("auditor", work, "audit", "verify", "--key", fp, "--checkpoint", order[0], "--checkpoint", order[1]).stdout
+		if !strings.Contains(out, "your 2 saved ones") || !strings.Contains(out, "extends the saved checkpoints of ") {
+			t.Errorf("two saved checkpoints (%s first):\n%s", order[0], out)
+		}
+	}
 
 	other := strings.Repeat("ab", 32)
 	r := s.run("auditor", work, "custos", "audit", "verify", "--key", other, "--json")
@@ -392,7 +407,7 @@ func TestAuditVerifySaysWhatItChecked(t *testing.T) {
 	if r := s.run("auditor", work, "custos", "audit", "verify", "--key", cp); r.code == 0 || !strings.Contains(r.stderr, "it is a checkpoint, not a log key") {
 		t.Errorf("the checkpoint given as the key: %d %q", r.code, r.stderr)
 	}
-	if r := s.run("auditor", work, "custos", "audit", "verify", "--key", filepath.Join(work, "missing.key")); r.code == 0 || !strings.Contains(r.stderr, "nor the name of a file holding one") {
+	if r := s.run("auditor", work, "custos", "audit", "verify", "--key", filepath.Join(work, "missing.key")); r.code == 0 || !strings.Contains(r.stderr, "missing.key\" exists (check the path)") {
 		t.Errorf("--key naming no file: %d %q", r.code, r.stderr)
 	}
 
