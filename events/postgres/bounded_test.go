@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -64,10 +63,7 @@ func TestReadsDoNotFetchOversizedValues(t *testing.T) {
 		}
 	}
 
-	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
-		t.Skipf("cannot reset the peak memory to measure it: %v", err)
-	}
-	before := peakRSS(t)
+	before := testenv.ResetPeakMemory(t)
 	r, err := postgres.OpenReader(ctx, postgres.Config{URL: url})
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +95,7 @@ func TestReadsDoNotFetchOversizedValues(t *testing.T) {
 	if _, err := r.Seal(ctx); err == nil || !strings.Contains(err.Error(), "holds "+n+" bytes") {
 		t.Errorf("seal: %v, want the row refused for its size", err)
 	}
-	if grew := peakRSS(t) - before; grew > oversized/2 {
+	if grew := testenv.PeakMemory(t) - before; grew > oversized/2 {
 		t.Errorf("the reads raised the process's peak memory by %d MiB: an oversized value was fetched", grew>>20)
 	} else {
 		t.Logf("peak memory grew by %d MiB reading values of %d MiB", grew>>20, oversized>>20)
@@ -115,24 +111,4 @@ func TestReadsDoNotFetchOversizedValues(t *testing.T) {
 	if _, err := postgres.OpenReader(ctx, postgres.Config{URL: url}); err == nil || !strings.Contains(err.Error(), "not a view") {
 		t.Fatalf("a view for the events table: %v, want it refused", err)
 	}
-}
-
-// peakRSS is this process's peak resident memory since its last reset,
-// in bytes.
-func peakRSS(t *testing.T) int {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Skip(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			if err != nil {
-				t.Fatal(l, err)
-			}
-			return kb << 10
-		}
-	}
-	t.Skip("no VmHWM")
-	return 0
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/internal/testenv"
 )
 
 // oversized is the size of each value the edit below stores: far more
@@ -57,16 +58,13 @@ func TestReadsDoNotLoadOversizedValues(t *testing.T) {
 				t.Fatalf("editing the file: %v\n%s", err, out)
 			}
 
-			if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
-				t.Skipf("cannot reset the peak memory to measure it: %v", err)
-			}
-			before := peakRSS(t)
+			before := testenv.ResetPeakMemory(t)
 			if notes {
 				readNotes(t, path)
 			} else {
 				readEvents(t, path)
 			}
-			if grew := peakRSS(t) - before; grew > oversized/2 {
+			if grew := testenv.PeakMemory(t) - before; grew > oversized/2 {
 				t.Errorf("the reads raised the process's peak memory by %d MiB: an oversized value was loaded", grew>>20)
 			} else {
 				t.Logf("peak memory grew by %d MiB reading values of %d MiB", grew>>20, oversized>>20)
@@ -186,24 +184,4 @@ func readNotes(t *testing.T, path string) {
 			t.Errorf("%s: %v, want the row refused for its size", name, err)
 		}
 	}
-}
-
-// peakRSS is this process's peak resident memory since its last reset,
-// in bytes.
-func peakRSS(t *testing.T) int {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Skip(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			if err != nil {
-				t.Fatal(l, err)
-			}
-			return kb << 10
-		}
-	}
-	t.Skip("no VmHWM")
-	return 0
 }
