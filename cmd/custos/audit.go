@@ -61,7 +61,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	if *store != "" {
 		switch {
 		case *key == "":
-			return usageErr("--store needs --key: the file is in the hands of whoever runs the server, and a log it holds names its own key; give the key or fingerprint you were given (custos audit key)")
+			return usageErr("--store needs --key: the file is in the hands of whoever runs the server, and a log it holds names its own key; give the key you saved while the vault ran (custos audit key > vault.key) or the fingerprint the operators published")
 		case *tsaCert != "" || *policyFile != "":
 			return usageErr("--store reads the log's own store, which holds no witness cosignatures or time-stamp tokens: check those with the server running")
 		}
@@ -151,6 +151,13 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	// external are the saved checkpoints given with --checkpoint, in the
 	// order given; the log must extend each.
 	var external []*events.Checkpoint
+	var heads []bool // which of external is the vault's sticky head
+	if local != nil && local.head != "" && !slices.ContainsFunc(saved, func(f string) bool { return sameFile(f, local.head) }) {
+		// The sticky head beside the store's file is checked too: the
+		// vault's own record of its newest checkpoint, which an
+		// administrator who cut the store short must roll back as well.
+		saved = append(saved, local.head)
+	}
 	for _, file := range saved {
 		// Saved and mailed checkpoints come back with CRLF, a byte-order
 		// mark or trailing blanks (normalised); a damaged one is malformed,
@@ -163,10 +170,17 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fail(fmt.Errorf("saved checkpoint %s does not carry this vault's signature (%v): it was changed after it was saved, or it is another vault's; the log itself was not checked", file, err))
 		}
-		if err := eng.AddCheckpoint(b, "the saved checkpoint "+file); err != nil {
+		if err := eng.AddCheckpoint(b, savedLabel(file)); err != nil {
 			return fail(err)
 		}
 		external = append(external, ext)
+		heads = append(heads, isStickyHead(file))
+	}
+	if local != nil && !slices.Contains(heads, false) && *save == "" {
+		// Without a checkpoint kept outside the vault, the store's own
+		// signatures prove its events, not that none were cut from its
+		// end by someone who also rolled back the vault's own records.
+		fmt.Fprintln(stderr, "note: no checkpoint of your own was given (--checkpoint FILE, as an earlier audit's --save-checkpoint wrote it): this proves the events the store holds are the log's, not that none were removed from its end together with the vault's own records")
 	}
 	// The file --save-checkpoint replaces may hold the auditor's only
 	// copy of an earlier checkpoint: the log must extend it too, or it is
@@ -187,7 +201,14 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	for i, cp := range cps.Checkpoints {
-		if err := eng.AddCheckpoint([]byte(cp), fmt.Sprintf("stored checkpoint %d", i)); err != nil {
+		what := "a stored checkpoint"
+		switch {
+		case local != nil && i == local.sealIndex:
+			what = "the store's batch seal"
+		case local == nil && i == len(cps.Checkpoints)-1:
+			what = "the checkpoint the vault signed as this audit began"
+		}
+		if err := eng.AddCheckpoint([]byte(cp), what); err != nil {
 			return fail(err)
 		}
 	}
@@ -321,37 +342,65 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	out := verifyOutput{OK: true, KeyPinned: *key != "", Events: res.Events, Checkpoints: res.Checkpoints,
 		Root: hex.EncodeToString(res.Root[:]), RootBase64: base64.StdEncoding.EncodeToString(res.Root[:]), Origin: k.Origin, Key: k.Key, Fingerprint: pkgformat.KeyFingerprint(k.Key)}
 	// extends_checkpoint is the largest saved checkpoint the log was
-	// proven to extend (it extends every one given).
+	// proven to extend, extends_checkpoints each of them, in the order
+	// given (--checkpoint, then the one --save-checkpoint replaces).
 	for _, ext := range append(slices.Clone(external), previous) {
-		if ext != nil && (out.ExtendsCheckpoint == nil || ext.Size > *out.ExtendsCheckpoint) {
+		if ext == nil {
+			continue
+		}
+		out.ExtendsCheckpoints = append(out.ExtendsCheckpoints, ext.Size)
+		if out.ExtendsCheckpoint == nil || ext.Size > *out.ExtendsCheckpoint {
 			out.ExtendsCheckpoint = &ext.Size
 		}
 	}
 	out.Witnessed = wout
 	out.Timestamps = stamps
-	which := "signed checkpoints"
-	yours := len(external)
+	yours, head := 0, false
+	for i := range external {
+		if heads[i] {
+			head = true
+		} else {
+			yours++
+		}
+	}
 	if previous != nil {
 		yours++
 	}
-	switch yours {
-	case 0:
-	case 1:
-		which = "signed checkpoints (the vault's and your saved one)"
-	default:
-		which = fmt.Sprintf("signed checkpoints (the vault's and your %d saved ones)", yours)
+	var also []string
+	if head {
+		also = append(also, "its sticky head")
+	}
+	switch {
+	case yours == 1:
+		also = append(also, "your saved one")
+	case yours > 1:
+		also = append(also, fmt.Sprintf("your %d saved ones", yours))
+	}
+	which := "signed checkpoints"
+	if len(also) > 0 {
+		which = "signed checkpoints (the vault's and " + strings.Join(also, " and ") + ")"
 	}
 	text := fmt.Sprintf("ok: %d events, hash chain intact, %d %s match the tree\nroot %s\n     (base64 %s, as the checkpoint note writes it)", res.Events, res.Checkpoints, which, out.Root, out.RootBase64)
-	switch len(external) {
+	var own, extends []string
+	for i, ext := range external {
+		if !heads[i] {
+			own = append(own, strconv.FormatUint(ext.Size, 10))
+		}
+	}
+	switch len(own) {
 	case 0:
 	case 1:
-		text += fmt.Sprintf("; the log extends the saved checkpoint of %d events", external[0].Size)
+		extends = append(extends, "the saved checkpoint of "+own[0]+" events")
 	default:
-		sizes := make([]string, len(external))
-		for i, ext := range external {
-			sizes[i] = strconv.FormatUint(ext.Size, 10)
+		extends = append(extends, "the saved checkpoints of "+strings.Join(own[:len(own)-1], ", ")+" and "+own[len(own)-1]+" events")
+	}
+	for i, ext := range external {
+		if heads[i] {
+			extends = append(extends, fmt.Sprintf("the vault's sticky head (%d events, %s)", ext.Size, saved[i]))
 		}
-		text += fmt.Sprintf("; the log extends the saved checkpoints of %s events", strings.Join(sizes, ", "))
+	}
+	if len(extends) > 0 {
+		text += "; the log extends " + strings.Join(extends, " and ")
 	}
 	if local != nil {
 		text += fmt.Sprintf("\nchecked: %s of %s (every event it holds), read without the server, up to the newest signed checkpoint there (its stored checkpoints and batch seal); log key fingerprint %s", eventRange(res.Events), local.path, out.Fingerprint)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/custos-vault/custos/events"
@@ -29,6 +31,12 @@ type localLog struct {
 	// rowProblem is a checkpoint row that does not hold the checkpoint
 	// of its size, found by checkpoints.
 	rowProblem error
+	// head is the vault's sticky head beside a SQLite file in its data
+	// folder, checked with the audit's --checkpoint files ("" if none).
+	head string
+	// sealIndex is the position of the batch seal among checkpoints()'
+	// notes (-1 for none).
+	sealIndex int
 	// rows is how many events the store holds as the audit began, and
 	// last the position of the last, read before its checkpoints and seal
 	// (which a server appending meanwhile only makes newer).
@@ -63,7 +71,10 @@ func openLocalLog(path string) (*localLog, error) {
 	if err != nil {
 		return nil, inputErr("--store", err)
 	}
-	l := &localLog{path: name, r: r}
+	l := &localLog{path: name, r: r, sealIndex: -1}
+	if _, ok := r.(*sqlite.Reader); ok {
+		l.head = stickyHeadBeside(path)
+	}
 	l.rows, l.last, err = r.Count(ctx)
 	var first []byte
 	if err == nil {
@@ -119,6 +130,7 @@ func (l *localLog) checkpoints() (api.CheckpointsResponse, error) {
 	// The seal is added whatever the rows' size columns (not signed) say:
 	// a seal of a size a checkpoint has too is checked twice, no harm.
 	if seal != nil {
+		l.sealIndex = len(out.Checkpoints)
 		out.Checkpoints = append(out.Checkpoints, string(seal.Note))
 	}
 	return out, nil
@@ -158,4 +170,32 @@ func (l *localLog) uncovered(covered uint64) error {
 		return nil
 	}
 	return fmt.Errorf("%s holds %d events after the %d that its newest checkpoint or batch seal covers (up to position %d): no signature of the log's key covers them, so they were written without the key (custody-log.md 5.8), or the store lost the checkpoints and seal that covered them", l.path, l.rows-covered, covered, l.last)
+}
+
+// stickyHeadBeside returns the vault's sticky head beside a SQLite log
+// file in the vault's data folder (DATA/custody.db beside
+// DATA/keyring/head.checkpoint), or "" if there is none.
+func stickyHeadBeside(store string) string {
+	head := filepath.Join(filepath.Dir(store), "keyring", "head.checkpoint")
+	if st, err := os.Stat(head); err != nil || !st.Mode().IsRegular() {
+		return ""
+	}
+	return head
+}
+
+// isStickyHead reports whether a --checkpoint file is a vault's sticky
+// head (DATA/keyring/head.checkpoint): the vault's own record, which
+// the administrators of the log store may hold too, unlike a checkpoint
+// an auditor saved outside the vault.
+func isStickyHead(file string) bool {
+	abs, err := filepath.Abs(file)
+	return err == nil && filepath.Base(abs) == "head.checkpoint" && filepath.Base(filepath.Dir(abs)) == "keyring"
+}
+
+// savedLabel names a --checkpoint file in the audit's findings.
+func savedLabel(file string) string {
+	if isStickyHead(file) {
+		return "the vault's sticky head " + file
+	}
+	return "the saved checkpoint " + file
 }

@@ -56,8 +56,15 @@ func main() {
 		// what the flag takes: a mistake in the command, not a finding.
 		os.Exit(2)
 	}
+	if errors.Is(err, errAuditFailed) {
+		fmt.Fprintln(os.Stderr, auditFailedAdvice)
+	}
 	os.Exit(1)
 }
+
+// auditFailedAdvice follows an audit's finding on standard error: what
+// an auditor does next.
+const auditFailedAdvice = `What to do: keep the vault, its data folder and its log store as they are (do not restart, restore or repair anything yet), keep this message, and follow docs/operations.md, "Incident response: a failed audit".`
 
 // errInput marks an error about a file the user named on the command
 // line (missing or unreadable): exit status 2, as a usage error, so that

@@ -39,11 +39,16 @@ type fetchOutput struct {
 type verifyOutput struct {
 	Checkpoints int    `json:"checkpoints"`
 	Events      uint64 `json:"events"`
-	// ExtendsCheckpoint is the size of the saved checkpoint (--checkpoint)
-	// the log was proved to extend.
+	// ExtendsCheckpoint is the size of the largest saved checkpoint
+	// (--checkpoint) the log was proved to extend.
 	ExtendsCheckpoint *uint64 `json:"extends_checkpoint,omitempty"`
-	Fingerprint       string  `json:"fingerprint"`
-	Key               string  `json:"key"`
+	// ExtendsCheckpoints are the sizes of every saved checkpoint the log
+	// was proven to extend: each --checkpoint (the vault's sticky head
+	// among them, with --store), in the order given, then the one
+	// --save-checkpoint replaces.
+	ExtendsCheckpoints []uint64 `json:"extends_checkpoints,omitempty"`
+	Fingerprint        string   `json:"fingerprint"`
+	Key                string   `json:"key"`
 	// KeyPinned: the key was the one given with --key, not only the one
 	// the vault named.
 	KeyPinned bool   `json:"key_pinned"`

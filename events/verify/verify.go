@@ -277,16 +277,33 @@ func (e *Engine) Finish() (*Result, error) {
 		return nil, e.failed
 	}
 	if len(e.pending) > 0 {
-		p := e.pending[0]
+		// Name the checkpoint that commits to the most events, so that
+		// the events named missing are all those known to be.
+		p := e.pending[len(e.pending)-1]
+		others := ""
+		if n := len(e.pending) - 1; n == 1 {
+			others = fmt.Sprintf(" (and 1 other checkpoint, to %d)", e.pending[0].cp.Size)
+		} else if n > 1 {
+			others = fmt.Sprintf(" (and %d other checkpoints, to between %d and %d)", n, e.pending[0].cp.Size, e.pending[n-1].cp.Size)
+		}
 		return nil, e.fail(&Problem{Seq: e.Size(), Reason: fmt.Sprintf(
-			"the log ends after %d events, but %s commits to %d: the log was truncated or rolled back",
-			e.Size(), p.source, p.cp.Size)})
+			"the log ends after %d events, but %s commits to %d%s: %s missing; the log was truncated or rolled back",
+			e.Size(), p.source, p.cp.Size, others, eventSpan(e.Size(), p.cp.Size-1))})
 	}
 	root, err := e.root()
 	if err != nil {
 		return nil, err
 	}
 	return &Result{Events: e.Size(), Root: root, Checkpoints: e.checked, Latest: e.latest}, nil
+}
+
+// eventSpan names the events from through to as missing: "event 5 is",
+// "events 5 to 9 are".
+func eventSpan(from, to uint64) string {
+	if from == to {
+		return fmt.Sprintf("event %d is", from)
+	}
+	return fmt.Sprintf("events %d to %d are", from, to)
 }
 
 // CheckGenesis checks the first event of a log: it must decode, be of

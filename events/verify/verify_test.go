@@ -160,12 +160,16 @@ func TestEveryTamperingIsDetected(t *testing.T) {
 			l.events = append(l.events[:61], append([][]byte{extra}, l.events[61:]...)...)
 		}, nil, "event 61"},
 		{"swapped events", func(l *logCopy) { l.events[70], l.events[71] = l.events[71], l.events[70] }, nil, "event 70"},
-		{"truncated tail", func(l *logCopy) { l.events = l.events[:100] }, nil, "truncated"},
+		// The checkpoint named is the one that commits to the most
+		// events, so that every event known to be missing is named.
+		{"truncated tail", func(l *logCopy) { l.events = l.events[:100] }, nil,
+			"the log ends after 100 events, but stored checkpoint 11 commits to 120 (and 1 other checkpoint, to 110): events 100 to 119 are missing"},
+		{"last event removed", func(l *logCopy) { l.events = l.events[:119] }, nil, "commits to 120: event 119 is missing"},
 		{"rolled back store against saved checkpoint", func(l *logCopy) {
 			// The whole store, checkpoints included, replaced by an older copy.
 			l.events = l.events[:80]
 			l.cps = l.cps[:8]
-		}, [][]byte{saved}, "rolled back"},
+		}, [][]byte{saved}, "the log ends after 80 events, but external checkpoint 0 commits to 120: events 80 to 119 are missing; the log was truncated or rolled back"},
 		{"checkpoint signed by another key", func(l *logCopy) {}, [][]byte{foreignKey}, "not signed by the log's key"},
 		{"checkpoint whose root does not match", func(l *logCopy) {}, [][]byte{bogusRoot}, "root"},
 		{"stored checkpoint replaced", func(l *logCopy) { l.cps[3] = bogusRoot }, nil, "root"},
