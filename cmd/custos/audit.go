@@ -868,7 +868,7 @@ func runAuditExport(args []string, stdout, stderr io.Writer) error {
 		b := []byte(cp)
 		_, size, err := events.PeekCheckpoint(b)
 		if err != nil {
-			return fmt.Errorf("stored checkpoint %d is not a checkpoint note: %v", i, err)
+			return fmt.Errorf("checkpoint %d of the %d the vault served is not a checkpoint note: %v", i+1, len(cps.Checkpoints), err)
 		}
 		if p, err := events.ParseCheckpoint(b, k.Origin, verifier); err == nil && (!haveCovered || p.Size > covered) {
 			covered, haveCovered = p.Size, true
