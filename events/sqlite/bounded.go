@@ -48,10 +48,11 @@ func lookupEquals(col, value string) string {
 // case_id, item_id, bytes.
 var eventColumns = `seq, ` + boundedText("id") + `, ` + boundedText("case_id") + `, ` + boundedText("item_id") + `, ` + boundedBytes("bytes")
 
-// noteColumns reads a checkpoint or seal row for scanNote: size, the
-// note's length, and the note when it is no longer than a checkpoint can
-// be (NULL otherwise).
-var noteColumns = fmt.Sprintf(`size, octet_length(note), CASE WHEN octet_length(note) <= %d THEN note END`, events.MaxCheckpointSize)
+// noteColumns reads a checkpoint or seal row for scanNote: size (-1 when
+// it is not a whole number, which the seal's column, not a rowid, may be
+// made to hold), the note's length, and the note when it is no longer
+// than a checkpoint can be (NULL otherwise).
+var noteColumns = fmt.Sprintf(`CASE WHEN typeof(size) = 'integer' THEN size ELSE -1 END, octet_length(note), CASE WHEN octet_length(note) <= %d THEN note END`, events.MaxCheckpointSize)
 
 // scanNote reads a row of noteColumns. A note longer than a checkpoint
 // can be is an error naming the row: no checkpoint the vault signs is, so
@@ -61,6 +62,9 @@ func scanNote(rows *sql.Rows) (events.StoredCheckpoint, error) {
 	var size, length int64
 	if err := rows.Scan(&size, &length, &c.Note); err != nil {
 		return c, fmt.Errorf("sqlite: %w", err)
+	}
+	if size < 0 {
+		return c, fmt.Errorf("sqlite: a checkpoint or seal row's size is not a whole number: the row was altered")
 	}
 	if length > events.MaxCheckpointSize {
 		return c, fmt.Errorf("sqlite: the checkpoint row of size %d holds %d bytes, more than a checkpoint's %d", size, length, events.MaxCheckpointSize)

@@ -142,6 +142,12 @@ func openIndex(ctx context.Context, path string) (*sql.DB, error) {
 			db.Close()
 			return nil, err
 		}
+		// CREATE TABLE IF NOT EXISTS keeps a view of the same name, which
+		// could compute rows without end: the file is made again instead.
+		if err := checkTables(ctx, db, lookupTables, nil, map[string]bool{"lookups": true}); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("%s is not a lookup file as the vault writes it: %v", path, err)
+		}
 		return db, restrictFiles(path)
 	}
 	db, err := open()
@@ -161,6 +167,14 @@ func (s *Store) runIndexer() {
 	defer close(s.indexerDone)
 	t := time.NewTicker(indexInterval)
 	defer t.Stop()
+	// Close stops a query under way too (one of an edited lookup file
+	// that runs long), not only the next tick.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-s.stopIndexer
+		cancel()
+	}()
 	for {
 		select {
 		case <-s.stopIndexer:
@@ -168,7 +182,7 @@ func (s *Store) runIndexer() {
 		case <-t.C:
 			// An error (a full disk) leaves the table behind: lookups
 			// scan further, and the next tick tries again.
-			s.catchUp(context.Background(), s.stopIndexer)
+			s.catchUp(ctx, s.stopIndexer)
 		}
 	}
 }
@@ -185,9 +199,11 @@ func (s *Store) indexed(ctx context.Context) (uint64, string, error) {
 	// other value (a fraction, a word, a negative number) is NULL here.
 	var n sql.NullInt64
 	var anchor sql.NullString
+	// A value longer than a count or an anchor can be is not loaded
+	// (octet_length, as bounded.go reads the log), and reads as NULL.
 	err := s.index.QueryRowContext(ctx, `SELECT
-		CASE WHEN CAST(size AS INTEGER) = size AND size >= 0 THEN CAST(size AS INTEGER) END,
-		CAST(anchor AS TEXT)
+		CASE WHEN octet_length(size) > 32 THEN NULL WHEN CAST(size AS INTEGER) = size AND size >= 0 THEN CAST(size AS INTEGER) END,
+		CASE WHEN octet_length(anchor) <= 256 THEN CAST(anchor AS TEXT) END
 		FROM lookups_size WHERE one = 1`).Scan(&n, &anchor)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", nil
@@ -251,7 +267,7 @@ func (s *Store) anchored(ctx context.Context, size uint64, anchor string) bool {
 		return false
 	}
 	var id string
-	err := s.reader.QueryRowContext(ctx, `SELECT id FROM events WHERE seq = ?`, int64(size-1)).Scan(&id)
+	err := s.reader.QueryRowContext(ctx, `SELECT `+boundedText("id")+` FROM events WHERE seq = ?`, int64(size-1)).Scan(&id)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return true // cannot tell now: do not throw the table away
 	}

@@ -50,8 +50,9 @@ const MaxLookup = 1025
 // OpenReader opens the custody log at path read-only. It refuses a file
 // that does not exist or is not a regular file, is not a SQLite
 // database, is not a Custos custody log (its application id), is of a
-// schema version this build does not read, or whose events or
-// checkpoints are not plain tables.
+// schema version this build does not read, whose tables are not as the
+// vault writes them (schemacheck.go: views, generated columns, a primary
+// key that is not the rowid), or that has a rollback journal beside it.
 func OpenReader(ctx context.Context, path string) (*Reader, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: no path")
@@ -65,6 +66,14 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("sqlite: %s is not a regular file", path)
+	}
+	// A rollback journal beside the file is a write SQLite undoes when
+	// the file is next opened for writing (the server's start does):
+	// read as immutable, the file would be audited as it is without that
+	// undoing, not as the vault reads it. The vault writes its log in WAL
+	// mode and never leaves one.
+	if st, err := os.Lstat(path + "-journal"); err == nil && st.Size() > 0 {
+		return nil, fmt.Errorf("sqlite: %s-journal is beside %s: an interrupted write, which SQLite undoes when the file is next opened for writing, and which the vault never leaves (it writes its log with a write-ahead log): the file was altered or is not the vault's; keep both as they are and audit a copy made with the sqlite3 tool (.backup), which undoes it first", path, path)
 	}
 	q := url.Values{}
 	q.Set("mode", "ro")
@@ -101,27 +110,9 @@ func (r *Reader) open(ctx context.Context) error {
 	if version != schemaVersion && version != 1 {
 		return fmt.Errorf("sqlite: %s has schema version %d; this build reads version %d", r.path, version, schemaVersion)
 	}
-	rows, err := r.tx.QueryContext(ctx, `SELECT name, type, coalesce(sql, '') FROM sqlite_schema WHERE name IN ('events', 'checkpoints', 'seal')`)
-	if err != nil {
-		return fmt.Errorf("sqlite: %s: %w", r.path, err)
-	}
-	defer rows.Close()
-	tables := map[string]bool{}
-	for rows.Next() {
-		var name, typ, def string
-		if err := rows.Scan(&name, &typ, &def); err != nil {
-			return fmt.Errorf("sqlite: %s: %w", r.path, err)
-		}
-		if typ != "table" || !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(def)), "CREATE TABLE") {
-			return fmt.Errorf("sqlite: %s: %s is a %s, not the custody log's table: the file was altered", r.path, name, typ)
-		}
-		tables[name] = true
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sqlite: %s: %w", r.path, err)
-	}
-	if !tables["events"] || !tables["checkpoints"] || (version == schemaVersion && !tables["seal"]) {
-		return fmt.Errorf("sqlite: %s lacks the custody log's tables (events, checkpoints, seal): the file was altered", r.path)
+	// Version 1 lacks only the seal table.
+	if err := checkTables(ctx, r.tx, logTables, map[string]bool{"seal": version == 1}, nil); err != nil {
+		return fmt.Errorf("sqlite: %s is not the custody log's file as the vault writes it (%v): the file was altered", r.path, err)
 	}
 	return nil
 }

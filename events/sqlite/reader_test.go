@@ -157,6 +157,18 @@ func TestReaderRefusesWhatTheLogCannotHold(t *testing.T) {
 			`CREATE VIEW checkpoints AS WITH RECURSIVE r(size, note) AS (SELECT 1, zeroblob(1000) UNION ALL SELECT size+1, note FROM r) SELECT size, note FROM r`},
 		"seal dropped":      {`DROP TABLE seal`},
 		"a huge checkpoint": {`INSERT INTO checkpoints (size, note) VALUES (7, zeroblob(50000000))`},
+		// A column SQLite computes at each read, of any size.
+		"a generated column": {`ALTER TABLE events RENAME TO old_events`,
+			`CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, case_id TEXT NOT NULL, item_id TEXT GENERATED ALWAYS AS (printf('%.*c', 50000000, 'x')) VIRTUAL, bytes BLOB NOT NULL)`,
+			`INSERT INTO events (seq, id, case_id, bytes) SELECT seq, id, case_id, bytes FROM old_events`},
+		// A primary key that is not the rowid holds any value, which
+		// every read by position would load.
+		"a key that is not the rowid": {`ALTER TABLE checkpoints RENAME TO old_checkpoints`,
+			`CREATE TABLE checkpoints (size INTEGER PRIMARY KEY DESC, note BLOB NOT NULL)`,
+			`INSERT INTO checkpoints VALUES (zeroblob(50000000), x'00')`},
+		"a table without a rowid": {`ALTER TABLE events RENAME TO old_events`,
+			`CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, case_id TEXT NOT NULL, item_id TEXT NOT NULL, bytes BLOB NOT NULL) WITHOUT ROWID`},
+		"a seal whose size is not a number": {`UPDATE seal SET size = zeroblob(50000000)`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -184,13 +196,20 @@ func TestReaderRefusesWhatTheLogCannotHold(t *testing.T) {
 					done <- err
 					return
 				}
-				_, err = r.Checkpoints(ctx)
+				if _, err = r.Checkpoints(ctx); err != nil {
+					done <- err
+					return
+				}
+				_, err = r.Seal(ctx)
 				done <- err
 			}()
 			select {
 			case err := <-done:
 				if err == nil {
 					t.Fatal("the file was read as a custody log")
+				}
+				if len(err.Error()) > 1000 {
+					t.Errorf("the refusal is %d bytes long: it quotes what was stored", len(err.Error()))
 				}
 				t.Logf("refused: %v", err)
 			case <-time.After(20 * time.Second):

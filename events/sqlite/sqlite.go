@@ -205,6 +205,9 @@ func (s *Store) init(ctx context.Context, fresh bool) error {
 	if version != schemaVersion {
 		return fmt.Errorf("sqlite: %s has schema version %d; this build reads version %d", s.path, version, schemaVersion)
 	}
+	if err := checkTables(ctx, s.writer, logTables, nil, nil); err != nil {
+		return fmt.Errorf("sqlite: %s is not the custody log's file as the vault writes it (%v): the file was altered", s.path, err)
+	}
 	// quick_check reads the whole file (about 1.3 s a gigabyte): a small
 	// log is checked here; a large one by CheckIntegrity, which the vault
 	// runs beside the started server.

@@ -1,0 +1,135 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sqlite"
+)
+
+// edit runs statements on the SQLite file at path, as its database
+// administrator would.
+func edit(t *testing.T, path string, stmts ...string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+}
+
+// The server does not start on a log file whose tables were declared
+// again: a generated column (a value SQLite computes at each read, of any
+// size) or a position that is not the rowid (which may hold any value).
+func TestStoreRefusesTablesDeclaredAgain(t *testing.T) {
+	ctx := context.Background()
+	for name, stmts := range map[string][]string{
+		"a generated column": {`ALTER TABLE events RENAME TO old_events`,
+			`CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, case_id TEXT NOT NULL, item_id TEXT GENERATED ALWAYS AS (printf('%.*c', 1000, 'x')) VIRTUAL, bytes BLOB NOT NULL)`,
+			`INSERT INTO events (seq, id, case_id, bytes) SELECT seq, id, case_id, bytes FROM old_events`, `DROP TABLE old_events`},
+		"a position that is not the rowid": {`ALTER TABLE events RENAME TO old_events`,
+			`CREATE TABLE events (seq INTEGER PRIMARY KEY DESC, id TEXT NOT NULL, case_id TEXT NOT NULL, item_id TEXT NOT NULL, bytes BLOB NOT NULL)`,
+			`INSERT INTO events SELECT * FROM old_events`, `DROP TABLE old_events`},
+		"a view for the seal": {`DROP TABLE seal`, `CREATE VIEW seal AS SELECT 1 AS one, 1 AS size, x'00' AS note`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "custody.db")
+			sealedLog(t, path).Close()
+			edit(t, path, stmts...)
+			s, err := sqlite.New(ctx, sqlite.Config{Path: path})
+			if err == nil {
+				s.Close()
+				t.Fatal("the server's store opened the altered file")
+			}
+			if !strings.Contains(err.Error(), "the file was altered") {
+				t.Fatalf("refused with %v, want it to say the file was altered", err)
+			}
+		})
+	}
+}
+
+// A rollback journal beside the file (what a write interrupted before its
+// end leaves, and SQLite undoes when the file is next opened for writing)
+// makes the audit's reader refuse the file: read as immutable, the file
+// would be audited as it is before that undoing, not as the server reads
+// it. The vault writes its log in WAL mode and never leaves one.
+func TestReaderRefusesAFileWithARollbackJournal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "custody.db")
+	sealedLog(t, path).Close()
+	if err := os.WriteFile(path+"-journal", []byte("\xd9\xd5\x05\xf9\x20\xa1\x63\xd7 a hot journal's header"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := sqlite.OpenReader(context.Background(), path); err == nil {
+		r.Close()
+		t.Fatal("a file with a rollback journal beside it was read")
+	} else if !strings.Contains(err.Error(), "-journal is beside") {
+		t.Fatalf("refused with %v, want it to name the journal", err)
+	}
+	// An empty journal (SQLite's truncate mode after a commit) is no
+	// interrupted write.
+	if err := os.WriteFile(path+"-journal", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := sqlite.OpenReader(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+}
+
+// The lookup file is derived and the database administrator's: one whose
+// size table is a view (here one computing rows without end, none of
+// them the row a lookup asks for, which made
+// every lookup and the indexer run until stopped) is made again at
+// start, and lookups answer from it.
+func TestLookupFileDeclaredAgainIsMadeAgain(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "custody.db")
+	s := sealedLog(t, path)
+	if err := s.Append(ctx, 1, []events.Record{{Seq: 1, ID: events.NewID(), Case: "c", Item: "i", Bytes: []byte(`{"seq":1}`)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	edit(t, path+"-lookups", `DROP TABLE lookups_size`,
+		`CREATE VIEW lookups_size AS WITH RECURSIVE r(one, size, anchor) AS (SELECT 2, 0, '' UNION ALL SELECT one, size + 1, anchor FROM r) SELECT * FROM r`)
+	s, err := sqlite.New(ctx, sqlite.Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		n := 0
+		err := s.ReadItem(ctx, "i", func(events.Record) error { n++; return nil })
+		if err == nil && n != 1 {
+			err = fmt.Errorf("read %d events of item i, want 1", n)
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a lookup still runs after 20 s")
+	}
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Close still waits after 20 s")
+	}
+}
