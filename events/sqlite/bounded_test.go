@@ -74,7 +74,7 @@ func TestReadsDoNotLoadOversizedValues(t *testing.T) {
 }
 
 // editOversized stores oversized values: event 1's id, item and bytes and
-// event 2's case, or (notes) the checkpoint's and the seal's notes.
+// event 2's case and id, or (notes) the checkpoint's and the seal's notes.
 func editOversized(t *testing.T, path string, notes bool) {
 	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
@@ -84,7 +84,9 @@ func editOversized(t *testing.T, path string, notes bool) {
 	big := "printf('%.*c', " + strconv.Itoa(oversized) + ", 'x')"
 	stmts := []string{
 		`UPDATE events SET id = ` + big + `, item_id = ` + big + `, bytes = zeroblob(` + strconv.Itoa(oversized) + `) WHERE seq = 1`,
-		`UPDATE events SET case_id = ` + big + ` WHERE seq = 2`,
+		// The last event's id is what the lookup file's anchor is checked
+		// against, at each of its reads.
+		`UPDATE events SET case_id = ` + big + `, id = ` + big + ` WHERE seq = 2`,
 	}
 	if notes {
 		stmts = []string{`UPDATE checkpoints SET note = zeroblob(` + strconv.Itoa(oversized) + `)`,
@@ -110,8 +112,8 @@ func readEvents(t *testing.T, path string) {
 			t.Fatalf("%s: %d records, want 3", how, len(got))
 		}
 		marker := "(a value of " + strconv.Itoa(oversized) + " bytes)"
-		if got[1].ID != marker || got[1].Item != marker || got[2].Case != marker {
-			t.Errorf("%s: lookup values %.40q %.40q %.40q, want %q", how, got[1].ID, got[1].Item, got[2].Case, marker)
+		if got[1].ID != marker || got[1].Item != marker || got[2].Case != marker || got[2].ID != marker {
+			t.Errorf("%s: lookup values %.40q %.40q %.40q %.40q, want %q", how, got[1].ID, got[1].Item, got[2].Case, got[2].ID, marker)
 		}
 		if len(got[1].Bytes) != events.MaxEventSize+1 || bytes.ContainsFunc(got[1].Bytes, func(r rune) bool { return r != 0 }) {
 			t.Errorf("%s: event 1's bytes are %d bytes, want %d zeros", how, len(got[1].Bytes), events.MaxEventSize+1)
