@@ -48,6 +48,9 @@ func TestReadsDoNotLoadOversizedValues(t *testing.T) {
 			if err := s.Append(ctx, 1, recs, &events.StoredCheckpoint{Size: 3, Note: []byte("checkpoint 3")}); err != nil {
 				t.Fatal(err)
 			}
+			// The lookup file indexes the three events (once a second), so
+			// that its reads check its anchor against the last event's id.
+			waitIndexed(t, path, 3)
 			s.Close()
 			cmd := exec.Command(os.Args[0], "-test.run=^TestReadsDoNotLoadOversizedValues$")
 			cmd.Env = append(os.Environ(), "CUSTOS_OVERSIZE_EDIT="+path)
