@@ -1,7 +1,10 @@
 package postgres
 
 import (
+	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/logstream"
@@ -18,6 +21,11 @@ import (
 // edited row costs neither the server nor an auditor more memory than a
 // valid one (TestReadsDoNotFetchOversizedValues). The SQLite store does
 // the same (events/sqlite/bounded.go).
+//
+// The functions and operators are named with their schema, pg_catalog:
+// an administrator who puts another schema before pg_catalog in the
+// database's search_path could otherwise define an octet_length of their
+// own that says every value is short.
 
 // maxLookup bounds a lookup value (id, case, item) as read: a longer one
 // is read as "(a value of N bytes)", which is no value the vault writes
@@ -26,7 +34,8 @@ import (
 const maxLookup = logstream.MaxLookup
 
 func boundedText(col string) string {
-	return fmt.Sprintf(`CASE WHEN octet_length(%[1]s) <= %[2]d THEN %[1]s ELSE '(a value of ' || octet_length(%[1]s) || ' bytes)' END`, col, maxLookup)
+	return fmt.Sprintf(`CASE WHEN pg_catalog.octet_length(%[1]s) OPERATOR(pg_catalog.<=) %[2]d THEN %[1]s
+		ELSE pg_catalog.concat('(a value of ', pg_catalog.octet_length(%[1]s), ' bytes)') END`, col, maxLookup)
 }
 
 // boundedBytes reads an event's bytes: the column when it is at most
@@ -34,7 +43,8 @@ func boundedText(col string) string {
 // which no event is, so that a verifier refuses the event at that
 // position for its size.
 func boundedBytes(col string) string {
-	return fmt.Sprintf(`CASE WHEN octet_length(%[1]s) <= %[2]d THEN %[1]s ELSE decode(repeat('00', %[3]d), 'hex') END`, col, events.MaxEventSize, events.MaxEventSize+1)
+	return fmt.Sprintf(`CASE WHEN pg_catalog.octet_length(%[1]s) OPERATOR(pg_catalog.<=) %[2]d THEN %[1]s
+		ELSE pg_catalog.decode(pg_catalog.repeat('00', %[3]d), 'hex') END`, col, events.MaxEventSize, events.MaxEventSize+1)
 }
 
 // eventColumns reads an event row as events.Record is scanned: seq, id,
@@ -44,7 +54,8 @@ var eventColumns = `seq, ` + boundedText("id") + `, ` + boundedText("case_id") +
 // noteColumns reads a checkpoint or seal row for scanNote: size, the
 // note's length, and the note when it is no longer than a checkpoint can
 // be (NULL otherwise).
-var noteColumns = fmt.Sprintf(`size, octet_length(note), CASE WHEN octet_length(note) <= %d THEN note END`, events.MaxCheckpointSize)
+var noteColumns = fmt.Sprintf(`size, pg_catalog.octet_length(note),
+	CASE WHEN pg_catalog.octet_length(note) OPERATOR(pg_catalog.<=) %d THEN note END`, events.MaxCheckpointSize)
 
 // scanNote reads a row of noteColumns. A note longer than a checkpoint
 // can be is an error naming the row: no checkpoint the vault signs is, so
@@ -60,4 +71,68 @@ func (s *Store) scanNote(row pgx.CollectableRow) (events.StoredCheckpoint, error
 	}
 	c.Size = uint64(size)
 	return c, nil
+}
+
+// logColumns are the custody log's tables and their columns as
+// information_schema names their types; checkColumns refuses tables
+// declared otherwise (a size of another type is read whole; a generated
+// column computes what it holds at each read).
+var logColumns = map[string][]string{
+	"custody_events":      {"seq bigint", "id text", "case_id text", "item_id text", "bytes bytea"},
+	"custody_checkpoints": {"size bigint", "note bytea"},
+	"custody_seal":        {"one boolean", "size bigint", "note bytea"},
+}
+
+// checkColumns checks that each table of logColumns in schema is a table (not a view or a foreign or partitioned table) with
+// exactly those columns, in order, none generated. optional names a table
+// that may be missing (custody_seal of a version 1 log).
+func (s *Store) checkColumns(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, schema, optional string) error {
+	for table, want := range logColumns {
+		// Every operator is pg_catalog's: the server's store runs this with
+		// the database's own search_path.
+		rows, err := q.Query(ctx, `SELECT pg_catalog.concat(c.column_name::text, ' ', c.data_type::text), c.is_generated::text, t.table_type::text
+			FROM information_schema.columns c JOIN information_schema.tables t
+				ON t.table_schema::text OPERATOR(pg_catalog.=) c.table_schema::text AND t.table_name::text OPERATOR(pg_catalog.=) c.table_name::text
+			WHERE c.table_schema::text OPERATOR(pg_catalog.=) $2 AND c.table_name::text OPERATOR(pg_catalog.=) $1 ORDER BY c.ordinal_position`, table, schema)
+		if err != nil {
+			return s.errorf("reading the columns of %s: %w", table, err)
+		}
+		var got []string
+		problem := ""
+		for rows.Next() {
+			var col, generated, typ string
+			if err := rows.Scan(&col, &generated, &typ); err != nil {
+				rows.Close()
+				return s.errorf("reading the columns of %s: %w", table, err)
+			}
+			switch {
+			case typ != "BASE TABLE":
+				problem = "is a " + strings.ToLower(typ) + ", not a table"
+			case generated != "NEVER":
+				problem = "has a generated column"
+			}
+			if len(col) > 80 {
+				col = col[:80] + "..."
+			}
+			got = append(got, col)
+		}
+		if err := rows.Err(); err != nil {
+			return s.errorf("reading the columns of %s: %w", table, err)
+		}
+		if len(got) == 0 && table == optional {
+			continue
+		}
+		if problem == "" && !slices.Equal(got, want) {
+			problem = fmt.Sprintf("has the columns (%s), not (%s)", strings.Join(got, ", "), strings.Join(want, ", "))
+		}
+		if len(got) == 0 {
+			problem = "is missing"
+		}
+		if problem != "" {
+			return s.errorf("the custody log's table %s %s: it was altered", table, problem)
+		}
+	}
+	return nil
 }

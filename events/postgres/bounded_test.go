@@ -112,3 +112,130 @@ func TestReadsDoNotFetchOversizedValues(t *testing.T) {
 		t.Fatalf("a view for the events table: %v, want it refused", err)
 	}
 }
+
+// An administrator who puts a schema of their own before pg_catalog in
+// the database's search_path, with an octet_length that says every value
+// is short and an operator that says every column matches, neither makes
+// the reads fetch an oversized value nor passes a table declared again.
+// Tables declared otherwise (a size of another type, a generated column)
+// are refused by the audit's reader and by the server's store, and an
+// edited custody_meta row is not quoted whole.
+func TestSearchPathAndTablesDeclaredAgain(t *testing.T) {
+	pg := testenv.SharedPostgres(t)
+	ctx := context.Background()
+	url := pg.URL(t, t.Name())
+	s := open(t, url)
+	var c chainer
+	recs := c.recs(2)
+	if err := s.Append(ctx, 0, recs, &events.StoredCheckpoint{Size: 2, Note: []byte("seal 2"), Seal: true}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var db string
+	if err := conn.QueryRow(ctx, `SELECT current_database()`).Scan(&db); err != nil {
+		t.Fatal(err)
+	}
+	exec := func(stmts ...string) {
+		t.Helper()
+		for _, q := range stmts {
+			if _, err := conn.Exec(ctx, q); err != nil {
+				t.Fatal(q, err)
+			}
+		}
+	}
+	n := strconv.Itoa(oversized)
+	exec(`DROP INDEX custody_events_by_case`, `DROP INDEX IF EXISTS custody_events_case_own`, `ALTER TABLE custody_events DROP CONSTRAINT custody_events_id_key`,
+		`UPDATE custody_events SET id = repeat('x', `+n+`), case_id = repeat('c', `+n+`) WHERE seq = 1`,
+		`CREATE SCHEMA shadow`,
+		`CREATE FUNCTION shadow.octet_length(text) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 0'`,
+		`CREATE FUNCTION shadow.octet_length(bytea) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 0'`,
+		`CREATE FUNCTION shadow.always(text, text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT ''seq bigint'''`,
+		`CREATE OPERATOR shadow.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = shadow.always)`,
+		`ALTER DATABASE "`+db+`" SET search_path = "$user", public, shadow, pg_catalog`)
+
+	before := testenv.ResetPeakMemory(t)
+	r, err := postgres.OpenReader(ctx, postgres.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []events.Record
+	if err := r.Read(ctx, 0, func(rec events.Record) error { got = append(got, rec); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	marker := "(a value of " + n + " bytes)"
+	if len(got) != 2 || got[1].ID != marker || got[1].Case != marker {
+		t.Fatalf("read %d records (%.40q, %.40q), want event 1's values read as %q", len(got), got[1].ID, got[1].Case, marker)
+	}
+	store := open(t, url)
+	got = got[:0]
+	if err := store.Read(ctx, 0, func(rec events.Record) error { got = append(got, rec); return nil }); err != nil || len(got) != 2 || got[1].ID != marker {
+		t.Fatalf("the server's store read %d records (%v), want event 1's id read as %q", len(got), err, marker)
+	}
+	store.Close()
+	if grew := testenv.PeakMemory(t) - before; grew > oversized/2 {
+		t.Errorf("the reads raised the process's peak memory by %d MiB: the search path's octet_length was called", grew>>20)
+	}
+
+}
+
+// Tables declared otherwise (a size of another type, fetched whole; a
+// generated column, computed at each read) are refused by the audit's
+// reader and by the server's store, and an edited custody_meta row is
+// not quoted whole in the refusal.
+func TestTablesDeclaredAgainAreRefused(t *testing.T) {
+	pg := testenv.SharedPostgres(t)
+	ctx := context.Background()
+	for name, c := range map[string]struct {
+		stmts  []string
+		reader bool // OpenReader refuses it too (it reads no custody_meta)
+	}{
+		"a size of another type": {[]string{`ALTER TABLE custody_seal DROP CONSTRAINT custody_seal_size_check`,
+			`ALTER TABLE custody_seal ALTER COLUMN size TYPE text USING repeat('9', 1000)`}, true},
+		"a generated column": {[]string{`ALTER TABLE custody_events RENAME COLUMN item_id TO item_kept`,
+			`ALTER TABLE custody_events ADD COLUMN item_id text GENERATED ALWAYS AS (repeat('x', 1000)) STORED`}, true},
+		"an edited custody_meta": {[]string{`UPDATE custody_meta SET value = repeat('k', ` + strconv.Itoa(oversized) + `) WHERE key = 'kind'`}, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			url := pg.URL(t, t.Name())
+			s := open(t, url)
+			var ch chainer
+			if err := s.Append(ctx, 0, ch.recs(2), &events.StoredCheckpoint{Size: 2, Note: []byte("seal 2"), Seal: true}); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			conn, err := pgx.Connect(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range c.stmts {
+				if _, err := conn.Exec(ctx, q); err != nil {
+					t.Fatal(q, err)
+				}
+			}
+			conn.Close(ctx)
+			if st, err := postgres.New(ctx, postgres.Config{URL: url}); err == nil {
+				st.Close()
+				t.Error("the server's store opened the altered log")
+			} else if len(err.Error()) > 1000 {
+				t.Errorf("the store's refusal is %d bytes long: it quotes what was stored", len(err.Error()))
+			} else {
+				t.Logf("store refused: %v", err)
+			}
+			if !c.reader {
+				return
+			}
+			if r, err := postgres.OpenReader(ctx, postgres.Config{URL: url}); err == nil {
+				r.Close()
+				t.Error("the audit's reader opened the altered log")
+			} else if !strings.Contains(err.Error(), "it was altered") {
+				t.Errorf("the reader refused with %v, want it to say the table was altered", err)
+			}
+		})
+	}
+}

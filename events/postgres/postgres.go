@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/jackc/pgx/v5"
@@ -177,7 +178,12 @@ func (s *Store) check(ctx context.Context, tx pgx.Tx, tables []string) error {
 		return s.errorf("the database holds tables (%s) but is not a Custos custody log (no custody_meta); refusing to touch it", strings.Join(tables, ", "))
 	}
 	meta := map[string]string{}
-	rows, err := tx.Query(ctx, `SELECT key::text, value::text FROM custody_meta`)
+	// Each value is read at most 64 bytes long (the log writes none
+	// longer), so that an edited row is neither fetched whole nor quoted
+	// whole in a refusal.
+	rows, err := tx.Query(ctx, `SELECT pg_catalog.left(key::text, 64),
+		CASE WHEN pg_catalog.octet_length(value::text) OPERATOR(pg_catalog.<=) 64 THEN value::text ELSE '(a longer value)' END
+		FROM custody_meta LIMIT 64`)
 	if err != nil {
 		return s.errorf("custody_meta is not ours: %w; refusing to touch it", err)
 	}
@@ -212,6 +218,13 @@ func (s *Store) check(ctx context.Context, tx pgx.Tx, tables []string) error {
 		if !have[t] {
 			return s.errorf("the custody log has no %s table: it is damaged", t)
 		}
+	}
+	var schema string
+	if err := tx.QueryRow(ctx, `SELECT pg_catalog.current_schema()`).Scan(&schema); err != nil {
+		return s.errorf("reading the schema: %w", err)
+	}
+	if err := s.checkColumns(ctx, tx, schema, ""); err != nil {
+		return err
 	}
 	if err := s.ensureCaseOwn(ctx, tx); err != nil {
 		return err
@@ -284,22 +297,52 @@ func (s *Store) Close() error {
 // creates, upgrades or locks the schema. Only Read, Checkpoints, Seal and
 // Close are for use. It refuses a database without the custody log's
 // tables, or where one of them is a view (which could compute rows
-// without end); values are read bounded as the store reads them
-// (bounded.go).
+// without end) or declared otherwise (checkColumns); values are read
+// bounded as the store reads them (bounded.go). A query that waits on a
+// lock for 60 s, or runs 15 minutes, fails.
 func OpenReader(ctx context.Context, cfg Config) (*Store, error) {
 	name, pcfg, err := poolConfig(cfg.URL)
 	if err != nil {
 		return nil, err
 	}
 	pcfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	// An audit that waits on a lock (LOCK TABLE by an administrator) or
+	// a statement that does not end fails, saying so, rather than hanging:
+	// each of its queries reads one page of the log.
+	pcfg.ConnConfig.RuntimeParams["lock_timeout"] = "60s"
+	pcfg.ConnConfig.RuntimeParams["statement_timeout"] = "15min"
+	// The built-in functions and operators come first, whatever schemas
+	// the database's search_path puts before pg_catalog: an administrator
+	// could otherwise define an octet_length, or an operator, of their
+	// own that the reader's bounds and checks would call.
+	// The log's tables are those of the schema the database's search_path
+	// names first (as the server finds them), which the path then names
+	// after pg_catalog, and nothing else.
+	var schema atomic.Pointer[string]
+	pcfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		var first *string
+		if err := conn.QueryRow(ctx, `SELECT pg_catalog.current_schema()`).Scan(&first); err != nil {
+			return err
+		}
+		if first == nil {
+			return errors.New("the database's search_path names no schema that exists")
+		}
+		schema.CompareAndSwap(nil, first)
+		_, err := conn.Exec(ctx, `SELECT pg_catalog.set_config('search_path', 'pg_catalog, ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident($1), false)`, *schema.Load())
+		return err
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %s: %w", name, err)
 	}
 	s := &Store{pool: pool, name: name}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, s.errorf("connecting: %w", err)
+	}
 	var n int
-	err = pool.QueryRow(ctx, `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()
-		AND table_type = 'BASE TABLE' AND table_name IN ('custody_events', 'custody_checkpoints', 'custody_seal')`).Scan(&n)
+	err = pool.QueryRow(ctx, `SELECT pg_catalog.count(*) FROM information_schema.tables WHERE table_schema OPERATOR(pg_catalog.=) $1
+		AND table_type OPERATOR(pg_catalog.=) 'BASE TABLE' AND table_name IN ('custody_events', 'custody_checkpoints', 'custody_seal')`, *schema.Load()).Scan(&n)
 	if err != nil {
 		pool.Close()
 		return nil, s.errorf("connecting: %w", err)
@@ -307,6 +350,10 @@ func OpenReader(ctx context.Context, cfg Config) (*Store, error) {
 	if n != 3 {
 		pool.Close()
 		return nil, s.errorf("the database holds no Custos custody log (its custody_events, custody_checkpoints and custody_seal tables, each a table, not a view)")
+	}
+	if err := s.checkColumns(ctx, pool, *schema.Load(), ""); err != nil {
+		pool.Close()
+		return nil, err
 	}
 	return s, nil
 }
