@@ -169,20 +169,24 @@ func (s *Store) runIndexer() {
 	defer t.Stop()
 	// Close stops a query under way too (one of an edited lookup file
 	// that runs long), not only the next tick.
+	stop := s.stopIndexer // Close sets the field to nil once this returns
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		<-s.stopIndexer
+		select {
+		case <-stop:
+		case <-ctx.Done():
+		}
 		cancel()
 	}()
 	for {
 		select {
-		case <-s.stopIndexer:
+		case <-stop:
 			return
 		case <-t.C:
 			// An error (a full disk) leaves the table behind: lookups
 			// scan further, and the next tick tries again.
-			s.catchUp(ctx, s.stopIndexer)
+			s.catchUp(ctx, stop)
 		}
 	}
 }
