@@ -73,14 +73,16 @@ func TestTrustedKeysFlag(t *testing.T) {
 	}
 
 	for name, c := range map[string]struct{ value, says string }{
-		"mistyped key":         {vkey[:len(vkey)-3], "nor the name of a file holding one"},
-		"missing file":         {filepath.Join(dir, "missing.key"), "no file " + strconv.Quote(filepath.Join(dir, "missing.key")) + " exists (check the path)"},
-		"missing file here":    {"vault.keys", `no file "vault.keys" exists`},
-		"folder":               {dir, "it is a folder"},
-		"checkpoint":           {write("saved.checkpoint", "ssh-vault.example\n12\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u2014 ssh-vault.example AAAA\n"), "it is a checkpoint, not a log key"},
-		"identity":             {write("me.key", "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n"), "it is an age identity, not a log key"},
-		"other JSON":           {write("verify.json", `{"ok":true,"events":3}`), "it is a JSON file"},
-		"file of one bad line": {write("bad.keys", vkey+"\nnot a key\n"), "line 2"},
+		"mistyped key": {vkey[:len(vkey)-3], "nor the name of a file holding one"},
+		// Base64 holds "/" in one key of four: still a mistyped key.
+		"mistyped key with a slash": {strings.TrimSuffix(vkey, vkey[strings.LastIndex(vkey, "+")+1:]) + "AV7AkrbZ2mJwr3tA1s7TR4/Czdh", "nor the name of a file holding one"},
+		"missing file":              {filepath.Join(dir, "missing.key"), "no file " + strconv.Quote(filepath.Join(dir, "missing.key")) + " exists (check the path)"},
+		"missing file here":         {"vault.keys", `no file "vault.keys" exists`},
+		"folder":                    {dir, "it is a folder"},
+		"checkpoint":                {write("saved.checkpoint", "ssh-vault.example\n12\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u2014 ssh-vault.example AAAA\n"), "it is a checkpoint, not a log key"},
+		"identity":                  {write("me.key", "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n"), "it is an age identity, not a log key"},
+		"other JSON":                {write("verify.json", `{"ok":true,"events":3}`), "it is a JSON file"},
+		"file of one bad line":      {write("bad.keys", vkey+"\nnot a key\n"), "line 2"},
 	} {
 		_, err := TrustedKeysFlag("--key", c.value)
 		if err == nil || !strings.Contains(err.Error(), c.says) {

@@ -1258,11 +1258,13 @@ func rehash(out io.Writer, plain io.Reader, it Item) error {
 // file.
 // looksLikePath reports whether a value given for a key names a file
 // rather than being a mistyped key: it has a folder in it, or ends in an
-// extension such as .key or .txt (a log key has neither: its name is a
-// host name followed by "+" and its hash).
+// extension such as .key or .txt, and no "+" (a log key is its name, "+",
+// its hash, "+" and its base64, which may hold a "/").
 func looksLikePath(value string) bool {
-	return strings.ContainsRune(value, filepath.Separator) ||
-		(!strings.Contains(value, "+") && filepath.Ext(value) != "" && !strings.ContainsAny(value, " \t"))
+	if strings.Contains(value, "+") || strings.ContainsAny(value, " \t") {
+		return false // a key's name, hash and base64 (which may hold "/")
+	}
+	return strings.ContainsRune(value, filepath.Separator) || filepath.Ext(value) != ""
 }
 
 func TrustedKeysFlag(flag, value string) ([]string, error) {
