@@ -114,6 +114,7 @@ func openIndex(ctx context.Context, path string) (*sql.DB, error) {
 	// Derived data: a crash may lose the last indexed chunks (they are
 	// indexed again), never corrupt the file (WAL).
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "trusted_schema(0)")
 	q.Set("_txlock", "immediate")
 	open := func() (*sql.DB, error) {
 		db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
@@ -144,7 +145,7 @@ func openIndex(ctx context.Context, path string) (*sql.DB, error) {
 		}
 		// CREATE TABLE IF NOT EXISTS keeps a view of the same name, which
 		// could compute rows without end: the file is made again instead.
-		if err := checkTables(ctx, db, lookupTables, nil, map[string]bool{"lookups": true}); err != nil {
+		if err := checkSchema(ctx, db, lookupTables, nil, nil, map[string]bool{"lookups": true}); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("%s is not a lookup file as the vault writes it: %v", path, err)
 		}

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/custos-vault/custos/events"
+	sqlitedriver "modernc.org/sqlite"
 )
 
 // Reader reads a custody log's SQLite file without the server and
@@ -37,6 +39,7 @@ import (
 type Reader struct {
 	path    string
 	db      *sql.DB
+	conn    *sql.Conn
 	tx      *sql.Tx
 	version int64 // the file's schema version
 }
@@ -67,28 +70,48 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("sqlite: %s is not a regular file", path)
 	}
+	// SQLite keeps a file's write-ahead log and journal beside the file a
+	// link leads to, not beside the link (a log kept on another disk).
+	file, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
 	// A rollback journal beside the file is a write SQLite undoes when
 	// the file is next opened for writing (the server's start does):
 	// read as immutable, the file would be audited as it is without that
 	// undoing, not as the vault reads it. The vault writes its log in WAL
 	// mode and never leaves one.
-	if st, err := os.Lstat(path + "-journal"); err == nil && st.Size() > 0 {
+	if st, err := os.Lstat(file + "-journal"); err == nil && st.Size() > 0 {
 		return nil, fmt.Errorf("sqlite: %s-journal is beside %s: an interrupted write, which SQLite undoes when the file is next opened for writing, and which the vault never leaves (it writes its log with a write-ahead log): the file was altered or is not the vault's; keep both as they are and audit a copy made with the sqlite3 tool (.backup), which undoes it first", path, path)
 	}
 	q := url.Values{}
 	q.Set("mode", "ro")
-	if _, err := os.Lstat(path + "-wal"); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Lstat(file + "-wal"); errors.Is(err, os.ErrNotExist) {
 		q.Set("immutable", "1")
 	}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "query_only(1)")
 	q.Add("_pragma", "trusted_schema(0)")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if strings.ContainsAny(file, "?#") {
+		return nil, fmt.Errorf("sqlite: path %q may not contain ? or #", file)
+	}
+	db, err := sql.Open("sqlite", "file:"+file+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	db.SetMaxOpenConns(1)
 	r := &Reader{path: path, db: db}
+	// No value SQLite handles for the reader, the schema's own text
+	// included (which it reads whole before any check can run), may be
+	// longer than 1 MiB: the log's longest is an event, 64 KiB.
+	if r.conn, err = db.Conn(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: %s is not a readable SQLite database: %w", path, err)
+	}
+	if _, err := sqlitedriver.Limit(r.conn, sqliteLimitLength, maxValueLength); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
 	if err := r.open(ctx); err != nil {
 		r.Close()
 		return nil, err
@@ -98,7 +121,7 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 
 func (r *Reader) open(ctx context.Context) error {
 	var err error
-	if r.tx, err = r.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
+	if r.tx, err = r.conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
 		return fmt.Errorf("sqlite: %s is not a readable SQLite database: %w", r.path, err)
 	}
 	version, err := readHeader(ctx, r.tx, r.path)
@@ -111,7 +134,7 @@ func (r *Reader) open(ctx context.Context) error {
 		return fmt.Errorf("sqlite: %s has schema version %d; this build reads version %d", r.path, version, schemaVersion)
 	}
 	// Version 1 lacks only the seal table.
-	if err := checkTables(ctx, r.tx, logTables, map[string]bool{"seal": version == 1}, nil); err != nil {
+	if err := checkSchema(ctx, r.tx, logTables, logIndexes, map[string]bool{"seal": version == 1}, nil); err != nil {
 		return fmt.Errorf("sqlite: %s is not the custody log's file as the vault writes it (%v): the file was altered", r.path, err)
 	}
 	return nil
@@ -121,7 +144,7 @@ func (r *Reader) open(ctx context.Context) error {
 // last (0 for none).
 func (r *Reader) Count(ctx context.Context) (n, last uint64, err error) {
 	var count, maxSeq int64
-	if err := r.tx.QueryRowContext(ctx, `SELECT count(*), coalesce(max(seq), 0) FROM events`).Scan(&count, &maxSeq); err != nil {
+	if err := r.tx.QueryRowContext(ctx, `SELECT count(*), coalesce(max(seq), 0) FROM events NOT INDEXED`).Scan(&count, &maxSeq); err != nil {
 		return 0, 0, fmt.Errorf("sqlite: %w", err)
 	}
 	return uint64(count), uint64(maxSeq), nil
@@ -190,5 +213,15 @@ func (r *Reader) Close() error {
 	if r.tx != nil {
 		r.tx.Rollback()
 	}
+	if r.conn != nil {
+		r.conn.Close()
+	}
 	return r.db.Close()
 }
+
+// sqliteLimitLength is SQLITE_LIMIT_LENGTH (sqlite3_limit), the longest
+// string or blob a connection handles; maxValueLength is the reader's.
+const (
+	sqliteLimitLength = 0
+	maxValueLength    = 1 << 20
+)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,6 +24,16 @@ var logTables = map[string][]column{
 	"seal":        {{"one", "INTEGER"}, {"size", "INTEGER"}, {"note", "BLOB"}},
 }
 
+// logIndexes are the indexes a log file may hold besides the tables'
+// own (SQLite's autoindexes, which have no SQL): those of the first
+// schema, which files made before the lookups moved to a file of their
+// own (2026-11-27) keep. No read of the log uses them: positions are
+// read by the rowid, and counted without indexes (Reader.Count).
+var logIndexes = map[string]string{
+	"events_by_case": "CREATE INDEX events_by_case ON events(case_id, seq) WHERE case_id != ''",
+	"events_by_item": "CREATE INDEX events_by_item ON events(item_id, seq) WHERE item_id != ''",
+}
+
 // lookupTables are the lookup file's tables (lookups.go).
 var lookupTables = map[string][]column{
 	"lookups":      {{"key", "TEXT"}, {"seq", "INTEGER"}},
@@ -32,6 +43,40 @@ var lookupTables = map[string][]column{
 // querier is a database, connection or transaction.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// checkSchema checks that the database q reads holds nothing but the
+// tables of want (checkTables) and the indexes of indexes (by name and
+// SQL) or SQLite's own for those tables' keys: no trigger (which could
+// drop or rewrite what the server writes, or run without end), no view,
+// no index of another's making (which a query could be answered from,
+// edited to disagree with its table), no other table.
+func checkSchema(ctx context.Context, q querier, want map[string][]column, indexes map[string]string, optional, rowidless map[string]bool) error {
+	var problem string
+	err := each(ctx, q, `SELECT type, name, tbl_name, sql IS NULL, coalesce(substr(sql, 1, 200), '') FROM sqlite_schema`, nil, func(rows *sql.Rows) error {
+		var typ, name, table, def string
+		var noSQL bool
+		if err := rows.Scan(&typ, &name, &table, &noSQL, &def); err != nil {
+			return err
+		}
+		_, ours := want[table]
+		switch {
+		case problem != "":
+		case typ == "table" && want[name] != nil:
+		case typ == "index" && ours && noSQL && strings.HasPrefix(name, "sqlite_autoindex_"):
+		case typ == "index" && indexes[name] != "" && strings.Join(strings.Fields(def), " ") == indexes[name]:
+		default:
+			problem = fmt.Sprintf("it holds a %s, %s, that the vault does not make", short(typ), short(name))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if problem != "" {
+		return errors.New(problem)
+	}
+	return checkTables(ctx, q, want, optional, rowidless)
 }
 
 // checkTables checks that each named table of want is a plain table of

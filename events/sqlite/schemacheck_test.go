@@ -133,3 +133,113 @@ func TestLookupFileDeclaredAgainIsMadeAgain(t *testing.T) {
 		t.Fatal("Close still waits after 20 s")
 	}
 }
+
+// A log file and a lookup file as the vault writes them pass the checks:
+// reopened, the lookup file keeps what it indexed (a file the checks
+// refused would be made again, empty).
+func TestFilesAsTheVaultWritesThemAreKept(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "custody.db")
+	s := sealedLog(t, path)
+	waitIndexed(t, path, 1)
+	s.Close()
+	s, err := sqlite.New(ctx, sqlite.Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	db, err := sql.Open("sqlite", "file:"+path+"-lookups?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var size int
+	if err := db.QueryRow(`SELECT size FROM lookups_size`).Scan(&size); err != nil || size != 1 {
+		t.Fatalf("the reopened lookup file covers %d events (%v), want the 1 it had indexed", size, err)
+	}
+	r, err := sqlite.OpenReader(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+}
+
+// Anything in a log file the vault does not make is refused: a trigger
+// (one that drops each event the server writes, acknowledged but never
+// stored), an index of another's making (which a count could be answered
+// from, edited to disagree with its table), a table or a view besides.
+func TestLogFileHoldingMoreIsRefused(t *testing.T) {
+	ctx := context.Background()
+	for name, stmt := range map[string]string{
+		"a trigger": `CREATE TRIGGER drop_events BEFORE INSERT ON events BEGIN SELECT RAISE(IGNORE); END`,
+		"an index":  `CREATE INDEX ix ON events(bytes)`,
+		"a table":   `CREATE TABLE notes (x)`,
+		"a view":    `CREATE VIEW v AS SELECT 1`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "custody.db")
+			sealedLog(t, path).Close()
+			edit(t, path, stmt)
+			if s, err := sqlite.New(ctx, sqlite.Config{Path: path}); err == nil {
+				s.Close()
+				t.Error("the server's store opened the file")
+			} else if !strings.Contains(err.Error(), "that the vault does not make") {
+				t.Errorf("the store refused with %v", err)
+			}
+			if r, err := sqlite.OpenReader(ctx, path); err == nil {
+				r.Close()
+				t.Error("the audit's reader opened the file")
+			} else if !strings.Contains(err.Error(), "that the vault does not make") {
+				t.Errorf("the reader refused with %v", err)
+			}
+		})
+	}
+}
+
+// A log reached through a link (kept on another disk) is read with the
+// write-ahead log beside the file the link leads to, where SQLite keeps
+// it: read as immutable from beside the link, the reader would miss what
+// a running server committed there.
+func TestReaderFollowsALinkToItsWriteAheadLog(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "disk", "custody.db")
+	if err := os.Mkdir(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s := sealedLog(t, path) // left open: its commits are in the -wal
+	defer s.Close()
+	if err := s.Append(ctx, 1, []events.Record{{Seq: 1, ID: events.NewID(), Bytes: []byte(`{"seq":1}`)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "custody.db")
+	if err := os.Symlink(path, link); err != nil {
+		t.Fatal(err)
+	}
+	r, err := sqlite.OpenReader(ctx, link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if n, _, err := r.Count(ctx); err != nil || n != 2 {
+		t.Fatalf("through the link the reader counts %d events (%v), want the 2 the server committed", n, err)
+	}
+}
+
+// The reader handles no value longer than 1 MiB, the schema's own text
+// included, which SQLite reads whole before any check runs: a table
+// declared with a long default is refused, not loaded.
+func TestReaderRefusesALongSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "custody.db")
+	sealedLog(t, path).Close()
+	edit(t, path, `CREATE TABLE pad (x DEFAULT '`+strings.Repeat("x", 4<<20)+`')`)
+	r, err := sqlite.OpenReader(context.Background(), path)
+	if err == nil {
+		r.Close()
+		t.Fatal("the file was read")
+	}
+	if len(err.Error()) > 1000 {
+		t.Fatalf("the refusal is %d bytes long", len(err.Error()))
+	}
+	t.Logf("refused: %v", err)
+}
