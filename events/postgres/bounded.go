@@ -83,16 +83,21 @@ var logColumns = map[string][]string{
 	"custody_seal":        {"one boolean", "size bigint", "note bytea"},
 }
 
-// checkColumns checks that each table of logColumns in schema is a table (not a view or a foreign or partitioned table) with
-// exactly those columns, in order, none generated. optional names a table
+// checkColumns checks that each table of logColumns in schema is a plain
+// table (not a view, a foreign or partitioned table, nor one inheriting
+// or inherited) with exactly those columns, in order, none generated nor
+// of a domain type (whose operators would be chosen over the built-in
+// ones), and with no rules, triggers or row-level security. optional names a table
 // that may be missing (custody_seal of a version 1 log).
 func (s *Store) checkColumns(ctx context.Context, q interface {
 	Query(context.Context, string, ...any) (pgx.Rows, error)
+	QueryRow(context.Context, string, ...any) pgx.Row
 }, schema, optional string) error {
 	for table, want := range logColumns {
 		// Every operator is pg_catalog's: the server's store runs this with
 		// the database's own search_path.
-		rows, err := q.Query(ctx, `SELECT pg_catalog.concat(c.column_name::text, ' ', c.data_type::text), c.is_generated::text, t.table_type::text
+		rows, err := q.Query(ctx, `SELECT pg_catalog.concat(c.column_name::text, ' ', c.data_type::text, CASE WHEN c.domain_name IS NOT NULL THEN ' (a domain)' END),
+				c.is_generated::text, t.table_type::text
 			FROM information_schema.columns c JOIN information_schema.tables t
 				ON t.table_schema::text OPERATOR(pg_catalog.=) c.table_schema::text AND t.table_name::text OPERATOR(pg_catalog.=) c.table_name::text
 			WHERE c.table_schema::text OPERATOR(pg_catalog.=) $2 AND c.table_name::text OPERATOR(pg_catalog.=) $1 ORDER BY c.ordinal_position`, table, schema)
@@ -129,6 +134,31 @@ func (s *Store) checkColumns(ctx context.Context, q interface {
 		}
 		if len(got) == 0 {
 			problem = "is missing"
+		}
+		if problem == "" {
+			// What information_schema does not say: a partitioned table or
+			// one with children reads rows from elsewhere; rules, triggers
+			// and row security change what a read or a write does.
+			var kind string
+			var security, rules, triggers, inherits bool
+			err := q.QueryRow(ctx, `SELECT c.relkind::text, c.relrowsecurity, c.relhasrules, c.relhastriggers,
+				EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent OPERATOR(pg_catalog.=) c.oid OR i.inhrelid OPERATOR(pg_catalog.=) c.oid)
+				FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+				WHERE n.nspname::text OPERATOR(pg_catalog.=) $1 AND c.relname::text OPERATOR(pg_catalog.=) $2`, schema, table).Scan(&kind, &security, &rules, &triggers, &inherits)
+			switch {
+			case err != nil:
+				return s.errorf("reading how %s is declared: %w", table, err)
+			case kind != "r":
+				problem = "is not a plain table (relkind " + kind + ")"
+			case inherits:
+				problem = "inherits from, or is inherited by, another table"
+			case security:
+				problem = "has row-level security"
+			case rules:
+				problem = "has rules"
+			case triggers:
+				problem = "has triggers"
+			}
 		}
 		if problem != "" {
 			return s.errorf("the custody log's table %s %s: it was altered", table, problem)

@@ -200,6 +200,19 @@ func TestTablesDeclaredAgainAreRefused(t *testing.T) {
 		"a generated column": {[]string{`ALTER TABLE custody_events RENAME COLUMN item_id TO item_kept`,
 			`ALTER TABLE custody_events ADD COLUMN item_id text GENERATED ALWAYS AS (repeat('x', 1000)) STORED`}, true},
 		"an edited custody_meta": {[]string{`UPDATE custody_meta SET value = repeat('k', ` + strconv.Itoa(oversized) + `) WHERE key = 'kind'`}, false},
+		// What would show the audit's session other rows than the
+		// server's, or change what the server's writes do.
+		"row-level security": {[]string{`ALTER TABLE custody_events ENABLE ROW LEVEL SECURITY`, `ALTER TABLE custody_events FORCE ROW LEVEL SECURITY`,
+			`CREATE POLICY hide ON custody_events USING (seq < 1 OR current_setting('default_transaction_read_only') = 'off')`}, true},
+		"a domain type, whose operators come first": {[]string{`CREATE DOMAIN dseq AS bigint`, `ALTER TABLE custody_events ALTER COLUMN seq TYPE dseq`}, true},
+		"a trigger": {[]string{`CREATE FUNCTION drop_event() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'`,
+			`CREATE TRIGGER drop_events BEFORE INSERT ON custody_events FOR EACH ROW EXECUTE FUNCTION drop_event()`}, true},
+		"a rule":              {[]string{`CREATE RULE no_checkpoints AS ON INSERT TO custody_checkpoints DO INSTEAD NOTHING`}, true},
+		"an inheriting table": {[]string{`CREATE TABLE more_events () INHERITS (custody_events)`}, true},
+		"a partitioned table": {[]string{`ALTER TABLE custody_events RENAME TO kept_events`,
+			`CREATE TABLE custody_events (seq bigint, id text, case_id text, item_id text, bytes bytea) PARTITION BY RANGE (seq)`,
+			`CREATE TABLE events_0 PARTITION OF custody_events FOR VALUES FROM (0) TO (1000000)`,
+			`INSERT INTO custody_events SELECT * FROM kept_events`}, true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			url := pg.URL(t, t.Name())

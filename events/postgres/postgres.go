@@ -311,6 +311,10 @@ func OpenReader(ctx context.Context, cfg Config) (*Store, error) {
 	// each of its queries reads one page of the log.
 	pcfg.ConnConfig.RuntimeParams["lock_timeout"] = "60s"
 	pcfg.ConnConfig.RuntimeParams["statement_timeout"] = "15min"
+	// A row-level security policy would show this session other rows
+	// than the server's: with row_security off, a read such a policy
+	// applies to fails instead (checkColumns refuses such tables too).
+	pcfg.ConnConfig.RuntimeParams["row_security"] = "off"
 	// The built-in functions and operators come first, whatever schemas
 	// the database's search_path puts before pg_catalog: an administrator
 	// could otherwise define an octet_length, or an operator, of their
@@ -328,7 +332,9 @@ func OpenReader(ctx context.Context, cfg Config) (*Store, error) {
 			return errors.New("the database's search_path names no schema that exists")
 		}
 		schema.CompareAndSwap(nil, first)
-		_, err := conn.Exec(ctx, `SELECT pg_catalog.set_config('search_path', 'pg_catalog, ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident($1), false)`, *schema.Load())
+		// pg_temp last: a session's temporary tables would otherwise be
+		// found before the log's.
+		_, err := conn.Exec(ctx, `SELECT pg_catalog.set_config('search_path', pg_catalog.concat('pg_catalog, ', pg_catalog.quote_ident($1), ', pg_temp'), false)`, *schema.Load())
 		return err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)

@@ -29,7 +29,7 @@ func (s *Store) Size(ctx context.Context) (uint64, error) {
 // Read implements events.Store.
 func (s *Store) Read(ctx context.Context, from uint64, fn func(events.Record) error) error {
 	return s.pages(ctx, from, fn, `SELECT `+eventColumns+` FROM custody_events
-		WHERE seq >= $1 ORDER BY seq LIMIT $2`, "")
+		WHERE seq OPERATOR(pg_catalog.>=) $1 ORDER BY seq LIMIT $2`, "")
 }
 
 // ReadCase implements events.Store.
@@ -40,7 +40,7 @@ func (s *Store) ReadCase(ctx context.Context, caseID string, fn func(events.Reco
 	// case_id <> '' lets the planner use the partial index even with a
 	// generic plan for the prepared statement.
 	return s.pages(ctx, 0, fn, `SELECT `+eventColumns+` FROM custody_events
-		WHERE seq >= $1 AND case_id = $3 AND case_id <> '' ORDER BY seq LIMIT $2`, caseID)
+		WHERE seq OPERATOR(pg_catalog.>=) $1 AND case_id OPERATOR(pg_catalog.=) $3 AND case_id OPERATOR(pg_catalog.<>) '' ORDER BY seq LIMIT $2`, caseID)
 }
 
 // ReadCaseOwn implements events.CaseOwnReader: the case's rows by its
@@ -50,7 +50,7 @@ func (s *Store) ReadCaseOwn(ctx context.Context, caseID string, fn func(events.R
 		return nil
 	}
 	return s.pages(ctx, 0, fn, `SELECT `+eventColumns+` FROM custody_events
-		WHERE seq >= $1 AND case_id = $3 AND case_id <> '' AND item_id = '' ORDER BY seq LIMIT $2`, caseID)
+		WHERE seq OPERATOR(pg_catalog.>=) $1 AND case_id OPERATOR(pg_catalog.=) $3 AND case_id OPERATOR(pg_catalog.<>) '' AND item_id OPERATOR(pg_catalog.=) '' ORDER BY seq LIMIT $2`, caseID)
 }
 
 // ReadItem implements events.Store.
@@ -59,7 +59,7 @@ func (s *Store) ReadItem(ctx context.Context, itemID string, fn func(events.Reco
 		return nil
 	}
 	return s.pages(ctx, 0, fn, `SELECT `+eventColumns+` FROM custody_events
-		WHERE seq >= $1 AND item_id = $3 AND item_id <> '' ORDER BY seq LIMIT $2`, itemID)
+		WHERE seq OPERATOR(pg_catalog.>=) $1 AND item_id OPERATOR(pg_catalog.=) $3 AND item_id OPERATOR(pg_catalog.<>) '' ORDER BY seq LIMIT $2`, itemID)
 }
 
 // ReadBytes implements events.BytesReader: the positions and bytes
@@ -68,7 +68,7 @@ func (s *Store) ReadItem(ctx context.Context, itemID string, fn func(events.Reco
 // events a state snapshot covers copies nothing.
 func (s *Store) ReadBytes(ctx context.Context, from uint64, fn func(seq uint64, b []byte) error) error {
 	for limit := firstPageSize; ; limit = min(8*limit, pageSize) {
-		rows, err := s.pool.Query(ctx, `SELECT seq, `+boundedBytes("bytes")+` FROM custody_events WHERE seq >= $1 ORDER BY seq LIMIT $2`,
+		rows, err := s.pool.Query(ctx, `SELECT seq, `+boundedBytes("bytes")+` FROM custody_events WHERE seq OPERATOR(pg_catalog.>=) $1 ORDER BY seq LIMIT $2`,
 			int64(min(from, 1<<63-1)), limit)
 		if err != nil {
 			return s.errorf("%w", err)
@@ -169,7 +169,7 @@ func (s *Store) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, err
 
 // CheckpointsFrom implements events.CheckpointsFromReader.
 func (s *Store) CheckpointsFrom(ctx context.Context, from uint64) ([]events.StoredCheckpoint, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+noteColumns+` FROM custody_checkpoints WHERE size >= $1 ORDER BY size`, int64(min(from, 1<<63-1)))
+	rows, err := s.pool.Query(ctx, `SELECT `+noteColumns+` FROM custody_checkpoints WHERE size OPERATOR(pg_catalog.>=) $1 ORDER BY size`, int64(min(from, 1<<63-1)))
 	if err != nil {
 		return nil, s.errorf("%w", err)
 	}
@@ -184,7 +184,7 @@ func (s *Store) CheckpointsFrom(ctx context.Context, from uint64) ([]events.Stor
 // last (0 for none), for an audit without the server (OpenReader).
 func (s *Store) Count(ctx context.Context) (n, last uint64, err error) {
 	var count, maxSeq int64
-	if err := s.pool.QueryRow(ctx, `SELECT count(*), coalesce(max(seq), 0) FROM custody_events`).Scan(&count, &maxSeq); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT pg_catalog.count(*), coalesce(pg_catalog.max(seq), 0) FROM custody_events`).Scan(&count, &maxSeq); err != nil {
 		return 0, 0, s.errorf("%w", err)
 	}
 	return uint64(count), uint64(maxSeq), nil
