@@ -176,6 +176,9 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		external = append(external, ext)
 		heads = append(heads, isStickyHead(file))
 	}
+	if local != nil && local.headMissing != "" && !slices.Contains(heads, true) {
+		fmt.Fprintf(stderr, "note: the vault's sticky head was not checked: %s\n", local.headMissing)
+	}
 	if local != nil && !slices.Contains(heads, false) && *save == "" {
 		// Without a checkpoint kept outside the vault, the store's own
 		// signatures prove its events, not that none were cut from its

@@ -34,6 +34,9 @@ type localLog struct {
 	// head is the vault's sticky head beside a SQLite file in its data
 	// folder, checked with the audit's --checkpoint files ("" if none).
 	head string
+	// headMissing says why there is no sticky head where the data
+	// folder's keyring is ("" if there is one, or no keyring).
+	headMissing string
 	// sealIndex is the position of the batch seal among checkpoints()'
 	// notes (-1 for none).
 	sealIndex int
@@ -73,7 +76,7 @@ func openLocalLog(path string) (*localLog, error) {
 	}
 	l := &localLog{path: name, r: r, sealIndex: -1}
 	if _, ok := r.(*sqlite.Reader); ok {
-		l.head = stickyHeadBeside(path)
+		l.head, l.headMissing = stickyHeadBeside(path)
 	}
 	l.rows, l.last, err = r.Count(ctx)
 	var first []byte
@@ -174,13 +177,25 @@ func (l *localLog) uncovered(covered uint64) error {
 
 // stickyHeadBeside returns the vault's sticky head beside a SQLite log
 // file in the vault's data folder (DATA/custody.db beside
-// DATA/keyring/head.checkpoint), or "" if there is none.
-func stickyHeadBeside(store string) string {
-	head := filepath.Join(filepath.Dir(store), "keyring", "head.checkpoint")
-	if st, err := os.Stat(head); err != nil || !st.Mode().IsRegular() {
-		return ""
+// DATA/keyring/head.checkpoint), or "" if there is none. missing says
+// why there is none where the keyring folder is there: the head was
+// removed, or is not a file.
+func stickyHeadBeside(store string) (head, missing string) {
+	keyring := filepath.Join(filepath.Dir(store), "keyring")
+	if st, err := os.Stat(keyring); err != nil || !st.IsDir() {
+		return "", "" // a copy of the file alone, or not a data folder
 	}
-	return head
+	head = filepath.Join(keyring, "head.checkpoint")
+	st, err := os.Stat(head)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "", head + " is missing, though the keyring folder is there: the vault's own record of its newest checkpoint was removed (a vault writes it with its first checkpoint)"
+	case err != nil:
+		return "", fmt.Sprintf("%s cannot be read (%v)", head, err)
+	case !st.Mode().IsRegular():
+		return "", head + " is not a file"
+	}
+	return head, ""
 }
 
 // isStickyHead reports whether a --checkpoint file is a vault's sticky
