@@ -41,27 +41,18 @@ func TestReadsDoNotFetchOversizedValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	n := strconv.Itoa(oversized)
-	for _, q := range []string{
+	asAdministrator(t, url,
 		// The indexes refuse entries of this size; an administrator
 		// drops them first.
 		`DROP INDEX custody_events_by_case`, `DROP INDEX custody_events_by_item`, `DROP INDEX IF EXISTS custody_events_case_own`,
 		`ALTER TABLE custody_events DROP CONSTRAINT custody_events_id_key`,
 		`ALTER TABLE custody_events ALTER COLUMN bytes SET STORAGE EXTERNAL`,
-		`UPDATE custody_events SET id = repeat('x', ` + n + `), item_id = repeat('y', ` + n + `), bytes = convert_to(repeat('z', ` + n + `), 'UTF8') WHERE seq = 1`,
-		`UPDATE custody_events SET case_id = repeat('c', ` + n + `) WHERE seq = 2`,
-		`UPDATE custody_checkpoints SET note = convert_to(repeat('n', ` + n + `), 'UTF8')`,
-		`UPDATE custody_seal SET note = convert_to(repeat('s', ` + n + `), 'UTF8')`,
-	} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatal(q, err)
-		}
-	}
+		`UPDATE custody_events SET id = repeat('x', `+n+`), item_id = repeat('y', `+n+`), bytes = convert_to(repeat('z', `+n+`), 'UTF8') WHERE seq = 1`,
+		`UPDATE custody_events SET case_id = repeat('c', `+n+`) WHERE seq = 2`,
+		`UPDATE custody_checkpoints SET note = convert_to(repeat('n', `+n+`), 'UTF8')`,
+		`UPDATE custody_seal SET note = convert_to(repeat('s', `+n+`), 'UTF8')`,
+	)
 
 	before := testenv.ResetPeakMemory(t)
 	r, err := postgres.OpenReader(ctx, postgres.Config{URL: url})
@@ -102,12 +93,8 @@ func TestReadsDoNotFetchOversizedValues(t *testing.T) {
 	}
 
 	r.Close()
-	for _, q := range []string{`ALTER TABLE custody_events RENAME TO custody_events_kept`,
-		`CREATE VIEW custody_events AS SELECT * FROM custody_events_kept`} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatal(q, err)
-		}
-	}
+	asAdministrator(t, url, `ALTER TABLE custody_events RENAME TO custody_events_kept`,
+		`CREATE VIEW custody_events AS SELECT * FROM custody_events_kept`)
 	if _, err := postgres.OpenReader(ctx, postgres.Config{URL: url}); err == nil || !strings.Contains(err.Error(), "not a view") {
 		t.Fatalf("a view for the events table: %v, want it refused", err)
 	}
@@ -131,32 +118,15 @@ func TestSearchPathAndTablesDeclaredAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var db string
-	if err := conn.QueryRow(ctx, `SELECT current_database()`).Scan(&db); err != nil {
-		t.Fatal(err)
-	}
-	exec := func(stmts ...string) {
-		t.Helper()
-		for _, q := range stmts {
-			if _, err := conn.Exec(ctx, q); err != nil {
-				t.Fatal(q, err)
-			}
-		}
-	}
 	n := strconv.Itoa(oversized)
-	exec(`DROP INDEX custody_events_by_case`, `DROP INDEX IF EXISTS custody_events_case_own`, `ALTER TABLE custody_events DROP CONSTRAINT custody_events_id_key`,
+	asAdministrator(t, url, `DROP INDEX custody_events_by_case`, `DROP INDEX IF EXISTS custody_events_case_own`, `ALTER TABLE custody_events DROP CONSTRAINT custody_events_id_key`,
 		`UPDATE custody_events SET id = repeat('x', `+n+`), case_id = repeat('c', `+n+`) WHERE seq = 1`,
 		`CREATE SCHEMA shadow`,
 		`CREATE FUNCTION shadow.octet_length(text) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 0'`,
 		`CREATE FUNCTION shadow.octet_length(bytea) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 0'`,
 		`CREATE FUNCTION shadow.always(text, text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT ''seq bigint'''`,
 		`CREATE OPERATOR shadow.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = shadow.always)`,
-		`ALTER DATABASE "`+db+`" SET search_path = "$user", public, shadow, pg_catalog`)
+		`DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = "$user", public, shadow, pg_catalog', current_database()); END $$`)
 
 	before := testenv.ResetPeakMemory(t)
 	r, err := postgres.OpenReader(ctx, postgres.Config{URL: url})
@@ -222,16 +192,7 @@ func TestTablesDeclaredAgainAreRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 			s.Close()
-			conn, err := pgx.Connect(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, q := range c.stmts {
-				if _, err := conn.Exec(ctx, q); err != nil {
-					t.Fatal(q, err)
-				}
-			}
-			conn.Close(ctx)
+			asAdministrator(t, url, c.stmts...)
 			if st, err := postgres.New(ctx, postgres.Config{URL: url}); err == nil {
 				st.Close()
 				t.Error("the server's store opened the altered log")
@@ -250,5 +211,22 @@ func TestTablesDeclaredAgainAreRefused(t *testing.T) {
 				t.Errorf("the reader refused with %v, want it to say the table was altered", err)
 			}
 		})
+	}
+}
+
+// asAdministrator runs statements on the database at url as its
+// administrator would, from a connection of its own.
+func asAdministrator(t *testing.T, url string, stmts ...string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, q := range stmts {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(q, err)
+		}
 	}
 }
