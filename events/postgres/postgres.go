@@ -201,21 +201,14 @@ func (s *Store) check(ctx context.Context, tx pgx.Tx, tables []string) error {
 	if meta["kind"] != kind {
 		return s.errorf("custody_meta does not mark a Custos custody log (kind %q); refusing to touch it", meta["kind"])
 	}
-	if meta["version"] == "1" {
-		if _, err := tx.Exec(ctx, sealTable); err != nil {
-			return s.errorf("upgrading the custody log to schema version %s: %w", schemaVersion, err)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE custody_meta SET value = $1 WHERE key = 'version'`, schemaVersion); err != nil {
-			return s.errorf("upgrading the custody log to schema version %s: %w", schemaVersion, err)
-		}
-		meta["version"] = schemaVersion
-		have["custody_seal"] = true
-	}
-	if meta["version"] != schemaVersion {
+	if meta["version"] != "1" && meta["version"] != schemaVersion {
 		return s.errorf("the custody log has schema version %q; this build reads version %s", meta["version"], schemaVersion)
 	}
+	// The tables are checked before anything is written: an altered log
+	// is refused as it was found, not upgraded first. Version 1 lacks
+	// only the seal table.
 	for _, t := range []string{"custody_head", "custody_events", "custody_checkpoints", "custody_seal"} {
-		if !have[t] {
+		if !have[t] && (t != "custody_seal" || meta["version"] != "1") {
 			return s.errorf("the custody log has no %s table: it is damaged", t)
 		}
 	}
@@ -223,8 +216,20 @@ func (s *Store) check(ctx context.Context, tx pgx.Tx, tables []string) error {
 	if err := tx.QueryRow(ctx, `SELECT pg_catalog.current_schema()`).Scan(&schema); err != nil {
 		return s.errorf("reading the schema: %w", err)
 	}
-	if err := s.checkColumns(ctx, tx, schema, ""); err != nil {
+	optional := ""
+	if meta["version"] == "1" {
+		optional = "custody_seal"
+	}
+	if err := s.checkColumns(ctx, tx, schema, optional); err != nil {
 		return err
+	}
+	if meta["version"] == "1" {
+		if _, err := tx.Exec(ctx, sealTable); err != nil {
+			return s.errorf("upgrading the custody log to schema version %s: %w", schemaVersion, err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE custody_meta SET value = $1 WHERE key = 'version'`, schemaVersion); err != nil {
+			return s.errorf("upgrading the custody log to schema version %s: %w", schemaVersion, err)
+		}
 	}
 	if err := s.ensureCaseOwn(ctx, tx); err != nil {
 		return err
@@ -315,13 +320,13 @@ func OpenReader(ctx context.Context, cfg Config) (*Store, error) {
 	// than the server's: with row_security off, a read such a policy
 	// applies to fails instead (checkColumns refuses such tables too).
 	pcfg.ConnConfig.RuntimeParams["row_security"] = "off"
-	// The built-in functions and operators come first, whatever schemas
-	// the database's search_path puts before pg_catalog: an administrator
-	// could otherwise define an octet_length, or an operator, of their
-	// own that the reader's bounds and checks would call.
-	// The log's tables are those of the schema the database's search_path
-	// names first (as the server finds them), which the path then names
-	// after pg_catalog, and nothing else.
+	// Each connection's search path becomes pg_catalog, then the schema
+	// the database's own path names first (where the server finds the
+	// log's tables), then pg_temp: the built-in functions and operators
+	// come first, whatever the database's path puts before pg_catalog (an
+	// administrator could otherwise define an octet_length, or an
+	// operator, of their own that the reader's bounds and checks would
+	// call), and a session's temporary tables come last.
 	var schema atomic.Pointer[string]
 	pcfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
 		var first *string
@@ -332,8 +337,6 @@ func OpenReader(ctx context.Context, cfg Config) (*Store, error) {
 			return errors.New("the database's search_path names no schema that exists")
 		}
 		schema.CompareAndSwap(nil, first)
-		// pg_temp last: a session's temporary tables would otherwise be
-		// found before the log's.
 		_, err := conn.Exec(ctx, `SELECT pg_catalog.set_config('search_path', pg_catalog.concat('pg_catalog, ', pg_catalog.quote_ident($1), ', pg_temp'), false)`, *schema.Load())
 		return err
 	}

@@ -60,9 +60,6 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: no path")
 	}
-	if strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("sqlite: path %q may not contain ? or #", path)
-	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
@@ -124,20 +121,8 @@ func (r *Reader) open(ctx context.Context) error {
 	if r.tx, err = r.conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
 		return fmt.Errorf("sqlite: %s is not a readable SQLite database: %w", r.path, err)
 	}
-	version, err := readHeader(ctx, r.tx, r.path)
-	if err != nil {
-		return err
-	}
-	r.version = version
-	// Version 1 lacks only the seal table.
-	if version != schemaVersion && version != 1 {
-		return fmt.Errorf("sqlite: %s has schema version %d; this build reads version %d", r.path, version, schemaVersion)
-	}
-	// Version 1 lacks only the seal table.
-	if err := checkSchema(ctx, r.tx, logTables, logIndexes, map[string]bool{"seal": version == 1}, nil); err != nil {
-		return fmt.Errorf("sqlite: %s is not the custody log's file as the vault writes it (%v): the file was altered", r.path, err)
-	}
-	return nil
+	r.version, err = checkFile(ctx, r.tx, r.path)
+	return err
 }
 
 // Count returns how many events the file holds, and the position of the

@@ -243,3 +243,29 @@ func TestReaderRefusesALongSchema(t *testing.T) {
 	}
 	t.Logf("refused: %v", err)
 }
+
+// An altered log file of schema version 1 (before the seal table) is
+// refused as it was found: not upgraded first, and so not written to.
+func TestAlteredVersionOneIsRefusedUnchanged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "custody.db")
+	sealedLog(t, path).Close()
+	edit(t, path, `DROP TABLE seal`, `PRAGMA user_version = 1`, `CREATE TRIGGER keep BEFORE DELETE ON events BEGIN SELECT RAISE(IGNORE); END`)
+	if s, err := sqlite.New(context.Background(), sqlite.Config{Path: path}); err == nil {
+		s.Close()
+		t.Fatal("the server's store opened the altered file")
+	} else if !strings.Contains(err.Error(), "that the vault does not make") {
+		t.Fatalf("refused with %v", err)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var version, seal int
+	if err := db.QueryRow(`SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_schema WHERE name = 'seal')`).Scan(&version, &seal); err != nil {
+		t.Fatal(err)
+	}
+	if version != 1 || seal != 0 {
+		t.Fatalf("the refused file was upgraded: version %d, seal tables %d", version, seal)
+	}
+}

@@ -186,6 +186,27 @@ func readHeader(ctx context.Context, q interface {
 	return version, nil
 }
 
+// checkFile checks that the database at path is a Custos custody log
+// (readHeader) of a schema version this build reads (version 1 lacks only
+// the seal table) holding nothing but what the vault writes
+// (checkSchema), and returns its version.
+func checkFile(ctx context.Context, q interface {
+	querier
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, path string) (int64, error) {
+	version, err := readHeader(ctx, q, path)
+	if err != nil {
+		return 0, err
+	}
+	if version != schemaVersion && version != 1 {
+		return 0, fmt.Errorf("sqlite: %s has schema version %d; this build reads version %d", path, version, schemaVersion)
+	}
+	if err := checkSchema(ctx, q, logTables, logIndexes, map[string]bool{"seal": version == 1}, nil); err != nil {
+		return 0, fmt.Errorf("sqlite: %s is not the custody log's file as the vault writes it (%v): the file was altered", path, err)
+	}
+	return version, nil
+}
+
 func (s *Store) init(ctx context.Context, fresh bool) error {
 	if fresh {
 		stamp := fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = %d;", applicationID, schemaVersion)
@@ -194,7 +215,9 @@ func (s *Store) init(ctx context.Context, fresh bool) error {
 		}
 		return nil
 	}
-	version, err := readHeader(ctx, s.writer, s.path)
+	// The file is checked before anything is written to it: an altered
+	// file is refused as it was found, not upgraded first.
+	version, err := checkFile(ctx, s.writer, s.path)
 	if err != nil {
 		return err
 	}
@@ -203,13 +226,6 @@ func (s *Store) init(ctx context.Context, fresh bool) error {
 		if _, err := s.writer.ExecContext(ctx, upgrade); err != nil {
 			return fmt.Errorf("sqlite: upgrading %s to schema version %d: %w", s.path, schemaVersion, err)
 		}
-		version = schemaVersion
-	}
-	if version != schemaVersion {
-		return fmt.Errorf("sqlite: %s has schema version %d; this build reads version %d", s.path, version, schemaVersion)
-	}
-	if err := checkSchema(ctx, s.writer, logTables, logIndexes, nil, nil); err != nil {
-		return fmt.Errorf("sqlite: %s is not the custody log's file as the vault writes it (%v): the file was altered", s.path, err)
 	}
 	// quick_check reads the whole file (about 1.3 s a gigabyte): a small
 	// log is checked here; a large one by CheckIntegrity, which the vault
