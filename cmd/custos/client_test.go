@@ -191,3 +191,29 @@ func TestHaltedLogIsSaidOnce(t *testing.T) {
 		t.Fatalf("warnings: %q", got)
 	}
 }
+
+// A sign-in the vault (or a proxy before it) cannot answer, whatever its
+// answer's form, is not followed by "run custos login": signing in again
+// changes nothing. Another refusal still is.
+func TestSignInHintAfterServerErrors(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		handler http.Handler
+		login   bool
+	}{
+		{"a halted log's 503", refusing(http.StatusServiceUnavailable, `{"error":"the custody log is halted"}`), false},
+		{"a proxy's plain 502", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusBadGateway)
+			io.WriteString(w, "bad gateway")
+		}), false},
+		{"an expired sign-in", refusing(http.StatusUnauthorized, `{"error":"unauthenticated: the session expired"}`), true},
+	} {
+		_, err := testClient(t, c.handler).openSession(api.SessionRequest{Credential: "cst_x"})
+		if err == nil {
+			t.Fatalf("%s: signed in", c.name)
+		}
+		if got := strings.Contains(signInHint(err).Error(), "run custos login"); got != c.login {
+			t.Errorf("%s: %q says to sign in again: %v, want %v", c.name, signInHint(err), got, c.login)
+		}
+	}
+}

@@ -229,7 +229,7 @@ func signInHint(err error) error {
 		return fmt.Errorf("%w: your credential is no longer valid; ask the custodians for a new invitation (custos person reissue)", err)
 	case !strings.Contains(msg, "HTTP "):
 		return err // the vault was not reached: signing in again changes nothing
-	case isServerError(err) || strings.Contains(msg, "(HTTP 5"):
+	case isServerError(err):
 		return err // the vault (or a proxy before it) cannot sign anyone in now: signing in again changes nothing
 	}
 	return fmt.Errorf("%w (run custos login)", err)
