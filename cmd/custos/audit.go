@@ -148,10 +148,9 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		}
 		return fmt.Errorf("%w: %v", errAuditFailed, err)
 	}
-	// external are the saved checkpoints given with --checkpoint, in the
+	// given are the saved checkpoints given with --checkpoint, in the
 	// order given; the log must extend each.
-	var external []*events.Checkpoint
-	var heads []bool // which of external is the vault's sticky head
+	var given []savedCheckpoint
 	if local != nil && local.head != "" && !slices.ContainsFunc(saved, func(f string) bool { return sameFile(f, local.head) }) {
 		// The sticky head beside the store's file is checked too: the
 		// vault's own record of its newest checkpoint, which an
@@ -173,13 +172,12 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		if err := eng.AddCheckpoint(b, savedLabel(file)); err != nil {
 			return fail(err)
 		}
-		external = append(external, ext)
-		heads = append(heads, isStickyHead(file))
+		given = append(given, savedCheckpoint{ext, file, isStickyHead(file)})
 	}
-	if local != nil && local.headMissing != "" && !slices.Contains(heads, true) {
+	if local != nil && local.headMissing != "" && !slices.ContainsFunc(given, savedCheckpoint.isHead) {
 		fmt.Fprintf(stderr, "note: the vault's sticky head was not checked: %s\n", local.headMissing)
 	}
-	if local != nil && !slices.Contains(heads, false) && *save == "" {
+	if local != nil && !slices.ContainsFunc(given, savedCheckpoint.isOwn) && *save == "" {
 		// Without a checkpoint kept outside the vault, the store's own
 		// signatures prove its events, not that none were cut from its
 		// end by someone who also rolled back the vault's own records.
@@ -190,6 +188,18 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	// kept. A file that holds anything else is not replaced at all.
 	var previous *events.Checkpoint
 	var target saveTarget
+	// extended are every saved checkpoint the log must extend: those
+	// given, then the one --save-checkpoint replaces.
+	extended := func() []*events.Checkpoint {
+		var out []*events.Checkpoint
+		for _, g := range given {
+			out = append(out, g.Checkpoint)
+		}
+		if previous != nil {
+			out = append(out, previous)
+		}
+		return out
+	}
 	if *save != "" {
 		if target, err = readSaveTarget(*save, saved); err != nil {
 			return inputErr("--save-checkpoint", err)
@@ -257,8 +267,8 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	// The replay already proved the log extends the saved checkpoints; the
 	// vault's consistency proofs must agree with it too.
-	for _, ext := range append(slices.Clone(external), previous) {
-		if ext == nil || ext.Size == 0 || local != nil {
+	for _, ext := range extended() {
+		if ext.Size == 0 || local != nil {
 			continue
 		}
 		var cr api.ConsistencyResponse
@@ -347,10 +357,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	// extends_checkpoint is the largest saved checkpoint the log was
 	// proven to extend, extends_checkpoints each of them, in the order
 	// given (--checkpoint, then the one --save-checkpoint replaces).
-	for _, ext := range append(slices.Clone(external), previous) {
-		if ext == nil {
-			continue
-		}
+	for _, ext := range extended() {
 		out.ExtendsCheckpoints = append(out.ExtendsCheckpoints, ext.Size)
 		if out.ExtendsCheckpoint == nil || ext.Size > *out.ExtendsCheckpoint {
 			out.ExtendsCheckpoint = &ext.Size
@@ -358,52 +365,10 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	out.Witnessed = wout
 	out.Timestamps = stamps
-	yours, head := 0, false
-	for i := range external {
-		if heads[i] {
-			head = true
-		} else {
-			yours++
-		}
-	}
-	if previous != nil {
-		yours++
-	}
-	var also []string
-	if head {
-		also = append(also, "its sticky head")
-	}
-	switch {
-	case yours == 1:
-		also = append(also, "your saved one")
-	case yours > 1:
-		also = append(also, fmt.Sprintf("your %d saved ones", yours))
-	}
-	which := "signed checkpoints"
-	if len(also) > 0 {
-		which = "signed checkpoints (the vault's and " + strings.Join(also, " and ") + ")"
-	}
+	which, extends := savedSummary(given, previous != nil)
 	text := fmt.Sprintf("ok: %d events, hash chain intact, %d %s match the tree\nroot %s\n     (base64 %s, as the checkpoint note writes it)", res.Events, res.Checkpoints, which, out.Root, out.RootBase64)
-	var own, extends []string
-	for i, ext := range external {
-		if !heads[i] {
-			own = append(own, strconv.FormatUint(ext.Size, 10))
-		}
-	}
-	switch len(own) {
-	case 0:
-	case 1:
-		extends = append(extends, "the saved checkpoint of "+own[0]+" events")
-	default:
-		extends = append(extends, "the saved checkpoints of "+strings.Join(own[:len(own)-1], ", ")+" and "+own[len(own)-1]+" events")
-	}
-	for i, ext := range external {
-		if heads[i] {
-			extends = append(extends, fmt.Sprintf("the vault's sticky head (%d events, %s)", ext.Size, saved[i]))
-		}
-	}
-	if len(extends) > 0 {
-		text += "; the log extends " + strings.Join(extends, " and ")
+	if extends != "" {
+		text += "; the log extends " + extends
 	}
 	if local != nil {
 		text += fmt.Sprintf("\nchecked: %s of %s (every event it holds), read without the server, up to the newest signed checkpoint there (its stored checkpoints and batch seal); log key fingerprint %s", eventRange(res.Events), local.path, out.Fingerprint)
@@ -462,6 +427,66 @@ type saveTarget struct {
 	// checkpoint they hold, normalised (nil for an empty file, or the
 	// --checkpoint file itself, which the audit already checks).
 	raw, note []byte
+}
+
+// savedCheckpoint is a checkpoint given with --checkpoint, from file:
+// one the auditor kept outside the vault, or the vault's sticky head.
+type savedCheckpoint struct {
+	*events.Checkpoint
+	file string
+	head bool
+}
+
+func (c savedCheckpoint) isHead() bool { return c.head }
+func (c savedCheckpoint) isOwn() bool  { return !c.head }
+
+// savedSummary words what a passed audit checked besides the vault's own
+// checkpoints: which ("signed checkpoints (the vault's and your saved
+// one)") and what the log was proven to extend ("the saved checkpoint of
+// 12 events and the vault's sticky head (14 events, FILE)", "" for none).
+// previous counts the checkpoint --save-checkpoint replaces among yours.
+func savedSummary(given []savedCheckpoint, previous bool) (which, extends string) {
+	var own []string
+	head := false
+	for _, g := range given {
+		if g.head {
+			head = true
+		} else {
+			own = append(own, strconv.FormatUint(g.Size, 10))
+		}
+	}
+	yours := len(own)
+	if previous {
+		yours++
+	}
+	var also []string
+	if head {
+		also = append(also, "its sticky head")
+	}
+	switch {
+	case yours == 1:
+		also = append(also, "your saved one")
+	case yours > 1:
+		also = append(also, fmt.Sprintf("your %d saved ones", yours))
+	}
+	which = "signed checkpoints"
+	if len(also) > 0 {
+		which += " (the vault's and " + strings.Join(also, " and ") + ")"
+	}
+	var parts []string
+	switch len(own) {
+	case 0:
+	case 1:
+		parts = append(parts, "the saved checkpoint of "+own[0]+" events")
+	default:
+		parts = append(parts, "the saved checkpoints of "+strings.Join(own[:len(own)-1], ", ")+" and "+own[len(own)-1]+" events")
+	}
+	for _, g := range given {
+		if g.head {
+			parts = append(parts, fmt.Sprintf("the vault's sticky head (%d events, %s)", g.Size, g.file))
+		}
+	}
+	return which, strings.Join(parts, " and ")
 }
 
 // readSaveTarget reads what --save-checkpoint name would replace. A

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/custos-vault/custos/events"
 )
 
 // A checkpoint in form (its signature is the audit's to judge).
@@ -189,5 +191,33 @@ func TestExplicitFlagValuesTaken(t *testing.T) {
 	fs.Bool("report", false, "")
 	if _, err := parse(fs, []string{"--name=-report", "-"}); err != nil || *name != "-report" {
 		t.Fatalf("--name=-report: %v, name %q", err, *name)
+	}
+}
+
+// What a passed audit says it checked besides the vault's checkpoints:
+// the auditor's own, the one --save-checkpoint replaced, and the sticky
+// head, each named for what it is.
+func TestSavedSummary(t *testing.T) {
+	own := func(size uint64) savedCheckpoint {
+		return savedCheckpoint{&events.Checkpoint{Size: size}, "mine.checkpoint", false}
+	}
+	head := savedCheckpoint{&events.Checkpoint{Size: 14}, "data/keyring/head.checkpoint", true}
+	for _, c := range []struct {
+		given          []savedCheckpoint
+		previous       bool
+		which, extends string
+	}{
+		{nil, false, "signed checkpoints", ""},
+		{nil, true, "signed checkpoints (the vault's and your saved one)", ""},
+		{[]savedCheckpoint{own(12)}, false, "signed checkpoints (the vault's and your saved one)", "the saved checkpoint of 12 events"},
+		{[]savedCheckpoint{own(12), own(9)}, true, "signed checkpoints (the vault's and your 3 saved ones)", "the saved checkpoints of 12 and 9 events"},
+		{[]savedCheckpoint{head}, false, "signed checkpoints (the vault's and its sticky head)", "the vault's sticky head (14 events, data/keyring/head.checkpoint)"},
+		{[]savedCheckpoint{own(12), head}, false, "signed checkpoints (the vault's and its sticky head and your saved one)",
+			"the saved checkpoint of 12 events and the vault's sticky head (14 events, data/keyring/head.checkpoint)"},
+	} {
+		which, extends := savedSummary(c.given, c.previous)
+		if which != c.which || extends != c.extends {
+			t.Errorf("%d given, previous %v: %q, %q; want %q, %q", len(c.given), c.previous, which, extends, c.which, c.extends)
+		}
 	}
 }
