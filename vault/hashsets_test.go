@@ -9,9 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/custos-vault/custos/events"
-	"github.com/custos-vault/custos/hashset"
-	"github.com/custos-vault/custos/internal/secret"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -20,6 +17,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/hashset"
+	"github.com/custos-vault/custos/internal/secret"
 )
 
 func sums(b []byte) (md5hex, sha1hex, sha256hex string) {
