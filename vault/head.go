@@ -30,8 +30,12 @@ import (
 // takes both the log store's administrator and the keyring's and the
 // object store's, and witnesses then still see the fork.
 
+// HeadFile is the sticky head's file name in the keyring folder
+// (Config.KeyringDir): what `custos audit verify --store` finds beside a
+// log file in a data folder.
+const HeadFile = "head.checkpoint"
+
 const (
-	headFile   = "head.checkpoint"
 	headPrefix = "head/"
 	// maxHeadNote bounds a stored head read back (a checkpoint note with
 	// a few signatures is far smaller).
@@ -49,7 +53,7 @@ type stickyHead struct {
 }
 
 func newStickyHead(keyringDir string, store objects.Store) *stickyHead {
-	return &stickyHead{file: filepath.Join(keyringDir, headFile), objects: store}
+	return &stickyHead{file: filepath.Join(keyringDir, HeadFile), objects: store}
 }
 
 func headObject(size uint64) string { return fmt.Sprintf("%s%020d", headPrefix, size) }

@@ -636,7 +636,7 @@ func TestAlteredLogUnderASnapshotHaltsTheVault(t *testing.T) {
 			if cp := v.log.LatestCheckpoint(); cp == nil || cp.Size != size {
 				t.Fatalf("the newest checkpoint %+v does not cover the integrity.failed event at %d", cp, size-1)
 			}
-			head, err := os.ReadFile(filepath.Join(dir, "keyring", headFile))
+			head, err := os.ReadFile(filepath.Join(dir, "keyring", HeadFile))
 			if err != nil || !strings.Contains(string(head), fmt.Sprintf("\n%d\n", size)) {
 				t.Fatalf("the sticky head does not hold the checkpoint of %d events: %q %v", size, head, err)
 			}

@@ -232,7 +232,7 @@ func runAdminMigrateLog(args []string, stdout io.Writer) error {
 		if *data == "" {
 			return usageErr("admin migrate-log needs --data DIR or --key KEY to know which key signs the log")
 		}
-		b, err := os.ReadFile(filepath.Join(*data, "keyring", "log.pub"))
+		b, err := os.ReadFile(filepath.Join(*data, keyringDir, "log.pub"))
 		if err != nil {
 			return err
 		}

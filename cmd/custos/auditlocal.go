@@ -15,6 +15,7 @@ import (
 	"github.com/custos-vault/custos/events/postgres"
 	"github.com/custos-vault/custos/events/sqlite"
 	"github.com/custos-vault/custos/events/verify"
+	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 )
 
@@ -181,11 +182,11 @@ func (l *localLog) uncovered(covered uint64) error {
 // why there is none where the keyring folder is there: the head was
 // removed, or is not a file.
 func stickyHeadBeside(store string) (head, missing string) {
-	keyring := filepath.Join(filepath.Dir(store), "keyring")
+	keyring := filepath.Join(filepath.Dir(store), keyringDir)
 	if st, err := os.Stat(keyring); err != nil || !st.IsDir() {
 		return "", "" // a copy of the file alone, or not a data folder
 	}
-	head = filepath.Join(keyring, "head.checkpoint")
+	head = filepath.Join(keyring, vault.HeadFile)
 	st, err := os.Stat(head)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -204,7 +205,7 @@ func stickyHeadBeside(store string) (head, missing string) {
 // an auditor saved outside the vault.
 func isStickyHead(file string) bool {
 	abs, err := filepath.Abs(file)
-	return err == nil && filepath.Base(abs) == "head.checkpoint" && filepath.Base(filepath.Dir(abs)) == "keyring"
+	return err == nil && filepath.Base(abs) == vault.HeadFile && filepath.Base(filepath.Dir(abs)) == keyringDir
 }
 
 // savedLabel names a --checkpoint file in the audit's findings.

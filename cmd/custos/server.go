@@ -141,7 +141,7 @@ func (f *serverFlags) vaultConfig(b *backendSet, logger *slog.Logger) (vault.Con
 	}
 	return vault.Config{
 		Log: b.log, Objects: b.objects, Sealer: b.sealer,
-		KeyringDir: filepath.Join(f.data, "keyring"), SpoolDir: filepath.Join(f.data, "spool"),
+		KeyringDir: filepath.Join(f.data, keyringDir), SpoolDir: filepath.Join(f.data, "spool"),
 		TileDir: filepath.Join(f.data, "tiles"), SnapshotDir: filepath.Join(f.data, "snapshots"), HashSetDir: filepath.Join(f.data, "hashsets"),
 		RecoveryRecipient: rec, Retention: f.retention, PendingRetention: f.pending, MinRetention: f.minRet, NoLegacyHashes: f.noLegacy, Logger: logger,
 	}, nil
@@ -569,6 +569,10 @@ func loadConfig(fs *flag.FlagSet, path string) error {
 // the long reads (the check of the events a snapshot covers, the log
 // streams) afford because they leave little garbage.
 const serverGCPercent = 30
+
+// keyringDir is the keyring folder's name in a data folder: the sealed
+// keys and the sticky head (vault.HeadFile).
+const keyringDir = "keyring"
 
 // setServerGC applies serverGCPercent once the state is loaded (a start
 // keeps Go's default: it allocates the whole state at once).
