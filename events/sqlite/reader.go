@@ -12,6 +12,7 @@ import (
 
 	"github.com/custos-vault/custos/events"
 	sqlitedriver "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Reader reads a custody log's SQLite file without the server and
@@ -105,7 +106,7 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: %s is not a readable SQLite database: %w", path, err)
 	}
-	if _, err := sqlitedriver.Limit(r.conn, sqliteLimitLength, maxValueLength); err != nil {
+	if _, err := sqlitedriver.Limit(r.conn, sqlite3.SQLITE_LIMIT_LENGTH, maxValueLength); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
@@ -204,9 +205,6 @@ func (r *Reader) Close() error {
 	return r.db.Close()
 }
 
-// sqliteLimitLength is SQLITE_LIMIT_LENGTH (sqlite3_limit), the longest
-// string or blob a connection handles; maxValueLength is the reader's.
-const (
-	sqliteLimitLength = 0
-	maxValueLength    = 1 << 20
-)
+// maxValueLength is the longest string or blob the reader's connection
+// handles (SQLITE_LIMIT_LENGTH, sqlite3_limit).
+const maxValueLength = 1 << 20
