@@ -19,19 +19,10 @@ import (
 // nothing. The text names the flag as the
 // help does and says what to write instead.
 func Problem(fs *flag.FlagSet, args []string) string {
-	if p := RepeatedProblem(fs, args); p != "" {
-		return p
-	}
-	return ProblemAllowingRepeats(fs, args)
-}
-
-// RepeatedProblem is Problem's text for a flag of one value given more
-// than once (Repeated), or "".
-func RepeatedProblem(fs *flag.FlagSet, args []string) string {
 	if name := Repeated(fs, args); name != "" {
 		return fmt.Sprintf("--%s was given more than once: it takes one value, and a second would silently replace the first; give it once", name)
 	}
-	return ""
+	return ProblemAllowingRepeats(fs, args)
 }
 
 // ProblemAllowingRepeats is Problem for a command whose flags are
