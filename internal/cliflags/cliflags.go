@@ -16,8 +16,8 @@ import (
 // has parsed them, beyond what the flag package checks: a flag of one
 // value given twice (Repeated), a flag that took another of fs's flags as
 // its value (Swallowed), or a flag given an empty value (Empty); "" if
-// nothing. The text names the flag as the
-// help does and says what to write instead.
+// nothing. The text names the flag as the help does and says what to
+// write instead.
 func Problem(fs *flag.FlagSet, args []string) string {
 	if name := Repeated(fs, args); name != "" {
 		return fmt.Sprintf("--%s was given more than once: it takes one value, and a second would silently replace the first; give it once", name)
