@@ -32,8 +32,12 @@ func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Recor
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	var size int64
-	if err := tx.QueryRow(ctx, `SELECT size FROM custody_head FOR UPDATE`).Scan(&size); err != nil {
+	var altered bool
+	if err := tx.QueryRow(ctx, `SELECT size, `+alteredSince+` FROM custody_head FOR UPDATE`).Scan(&size, &altered); err != nil {
 		return s.errorf("locking the head: %w", err)
+	}
+	if altered {
+		return s.errorf("a table of the custody log was given a trigger, a rule or row-level security, or declared again, while the vault had it open; nothing was appended")
 	}
 	if uint64(size) != expected {
 		if uint64(size) > expected {
@@ -72,6 +76,19 @@ func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Recor
 	return nil
 }
 
+// alteredSince is true when a table of the log now has what New refuses
+// at open (checkColumns): a trigger, a rule or row-level security, or
+// another kind than a plain table. It is read with the head's lock, in
+// the same statement, so that an administrator who adds a trigger that
+// drops each event written (or a rule that does so instead) while the
+// server runs stops the next append before anything is written, rather
+// than having the vault acknowledge events never stored. The tables are
+// found as the append's statements find them (the search path), and
+// every operator is pg_catalog's.
+const alteredSince = `(SELECT pg_catalog.bool_or(c.relkind OPERATOR(pg_catalog.<>) 'r' OR c.relrowsecurity OR c.relhasrules OR c.relhastriggers)
+	FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY['custody_head'::regclass, 'custody_events'::regclass,
+	'custody_checkpoints'::regclass, 'custody_seal'::regclass]::pg_catalog.oid[]))`
+
 func insert(ctx context.Context, tx pgx.Tx, recs []events.Record) error {
 	if len(recs) >= copyThreshold {
 		n, err := tx.CopyFrom(ctx, pgx.Identifier{"custody_events"},
@@ -109,7 +126,8 @@ func alreadyStored(ctx context.Context, tx pgx.Tx, recs []events.Record) (bool, 
 		return false, nil
 	}
 	first := recs[0].Seq
-	rows, err := tx.Query(ctx, `SELECT seq, `+boundedText("id")+`, `+boundedBytes("bytes")+` FROM custody_events WHERE seq >= $1 AND seq < $2 ORDER BY seq`,
+	rows, err := tx.Query(ctx, `SELECT seq, `+boundedText("id")+`, `+boundedBytes("bytes")+` FROM custody_events
+		WHERE seq OPERATOR(pg_catalog.>=) $1 AND seq OPERATOR(pg_catalog.<) $2 ORDER BY seq`,
 		int64(first), int64(first)+int64(len(recs)))
 	if err != nil {
 		return false, err

@@ -104,6 +104,85 @@ func TestReadsDoNotFetchOversizedValues(t *testing.T) {
 // the database's search_path, with an octet_length that says every value
 // is short and an operator that says every column matches, neither makes
 // the reads fetch an oversized value nor passes a table declared again.
+// The server's start-up check of the head against the events calls
+// pg_catalog's aggregates and operators, not those of a schema an
+// administrator puts before pg_catalog in the database's search path: an
+// operator of their own must not make a log whose last event was deleted
+// look whole.
+func TestHeadCheckIgnoresTheSearchPath(t *testing.T) {
+	pg := testenv.SharedPostgres(t)
+	ctx := context.Background()
+	url := pg.URL(t, t.Name())
+	s := open(t, url)
+	var c chainer
+	if err := s.Append(ctx, 0, c.recs(3), nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	asAdministrator(t, url, `DELETE FROM custody_events WHERE seq = 2`,
+		`CREATE SCHEMA shadow`,
+		// max(seq) + 1 answers one more than it is: 3 for a log of 0 and 1.
+		`CREATE FUNCTION shadow.plus(bigint, integer) RETURNS bigint LANGUAGE sql IMMUTABLE AS 'SELECT $1 OPERATOR(pg_catalog.+) $2 OPERATOR(pg_catalog.+) 1'`,
+		`CREATE OPERATOR shadow.+ (LEFTARG = bigint, RIGHTARG = integer, FUNCTION = shadow.plus)`,
+		`DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = "$user", public, shadow, pg_catalog', current_database()); END $$`)
+	// The shadow operator is what an unqualified query now calls.
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shadowed int64
+	err = conn.QueryRow(ctx, `SELECT max(seq) + 1 FROM custody_events`).Scan(&shadowed)
+	conn.Close(ctx)
+	if err != nil || shadowed != 3 {
+		t.Fatalf("the shadow operator gives %d (%v), want 3: the test does not shadow anything", shadowed, err)
+	}
+	st, err := postgres.New(ctx, postgres.Config{URL: url})
+	if err == nil {
+		st.Close()
+		t.Fatal("the server's store opened a log whose last event was deleted: its head check called the search path's operator")
+	}
+	if !strings.Contains(err.Error(), "its head says 3 events, but they run from 0 to 2") {
+		t.Errorf("refused with %v, want the head's disagreement named", err)
+	}
+}
+
+// A trigger or rule added while the server has the log open (one that
+// drops each event written would have the vault acknowledge events never
+// stored) stops the next append before anything is written, as it stops
+// the next start.
+func TestLogAlteredWhileOpenStopsAppends(t *testing.T) {
+	pg := testenv.SharedPostgres(t)
+	ctx := context.Background()
+	for name, stmts := range map[string][]string{
+		"a trigger dropping each event": {`CREATE FUNCTION drop_event() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'`,
+			`CREATE TRIGGER drop_events BEFORE INSERT ON custody_events FOR EACH ROW EXECUTE FUNCTION drop_event()`},
+		"a rule dropping checkpoints": {`CREATE RULE no_checkpoints AS ON INSERT TO custody_checkpoints DO INSTEAD NOTHING`},
+		"row-level security":          {`ALTER TABLE custody_events ENABLE ROW LEVEL SECURITY`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			url := pg.URL(t, t.Name())
+			s := open(t, url)
+			defer s.Close()
+			var c chainer
+			recs := c.recs(3)
+			if err := s.Append(ctx, 0, recs[:2], nil); err != nil {
+				t.Fatal(err)
+			}
+			asAdministrator(t, url, stmts...)
+			err := s.Append(ctx, 2, recs[2:], &events.StoredCheckpoint{Size: 3, Note: []byte("checkpoint 3")})
+			if err == nil {
+				t.Fatal("the append went on after a table of the log was altered")
+			}
+			if !strings.Contains(err.Error(), "while the vault had it open; nothing was appended") {
+				t.Fatalf("refused with %v, want it to say the log was altered while open", err)
+			}
+			if n, err := s.Size(ctx); err != nil || n != 2 {
+				t.Fatalf("the log holds %d events (%v), want the 2 before the refused append", n, err)
+			}
+		})
+	}
+}
+
 // Tables declared otherwise (a size of another type, a generated column)
 // are refused by the audit's reader and by the server's store, and an
 // edited custody_meta row is not quoted whole.

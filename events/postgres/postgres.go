@@ -138,10 +138,10 @@ func (s *Store) init(ctx context.Context) error {
 }
 
 func (s *Store) initTx(ctx context.Context, tx pgx.Tx) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(initLock)); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT pg_catalog.pg_advisory_xact_lock($1)`, int64(initLock)); err != nil {
 		return s.errorf("%w", err)
 	}
-	rows, err := tx.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`)
+	rows, err := tx.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema OPERATOR(pg_catalog.=) pg_catalog.current_schema() ORDER BY table_name`)
 	if err != nil {
 		return s.errorf("listing tables: %w", err)
 	}
@@ -227,7 +227,7 @@ func (s *Store) check(ctx context.Context, tx pgx.Tx, tables []string) error {
 		if _, err := tx.Exec(ctx, sealTable); err != nil {
 			return s.errorf("upgrading the custody log to schema version %s: %w", schemaVersion, err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE custody_meta SET value = $1 WHERE key = 'version'`, schemaVersion); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE custody_meta SET value = $1 WHERE key OPERATOR(pg_catalog.=) 'version'`, schemaVersion); err != nil {
 			return s.errorf("upgrading the custody log to schema version %s: %w", schemaVersion, err)
 		}
 	}
@@ -239,8 +239,8 @@ func (s *Store) check(ctx context.Context, tx pgx.Tx, tables []string) error {
 	// answered from the primary key's index, so this is cheap on any size.
 	var heads int64
 	var size, lo, hi *int64
-	err = tx.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM custody_head), (SELECT MAX(size) FROM custody_head),
-		(SELECT MIN(seq) FROM custody_events), (SELECT MAX(seq) + 1 FROM custody_events)`).Scan(&heads, &size, &lo, &hi)
+	err = tx.QueryRow(ctx, `SELECT (SELECT pg_catalog.count(*) FROM custody_head), (SELECT pg_catalog.max(size) FROM custody_head),
+		(SELECT pg_catalog.min(seq) FROM custody_events), (SELECT pg_catalog.max(seq) OPERATOR(pg_catalog.+) 1 FROM custody_events)`).Scan(&heads, &size, &lo, &hi)
 	if err != nil {
 		return s.errorf("reading the head: %w", err)
 	}
@@ -266,8 +266,8 @@ func (s *Store) check(ctx context.Context, tx pgx.Tx, tables []string) error {
 // answer more slowly, until an open as the tables' owner makes it.
 func (s *Store) ensureCaseOwn(ctx context.Context, tx pgx.Tx) error {
 	var present bool
-	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_indexes
-		WHERE schemaname = current_schema() AND indexname = 'custody_events_case_own')`).Scan(&present)
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_indexes
+		WHERE schemaname OPERATOR(pg_catalog.=) pg_catalog.current_schema() AND indexname OPERATOR(pg_catalog.=) 'custody_events_case_own')`).Scan(&present)
 	if err != nil {
 		return s.errorf("looking for the index of the cases' own events: %w", err)
 	}

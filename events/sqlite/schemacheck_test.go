@@ -269,3 +269,51 @@ func TestAlteredVersionOneIsRefusedUnchanged(t *testing.T) {
 		t.Fatalf("the refused file was upgraded: version %d, seal tables %d", version, seal)
 	}
 }
+
+// A file whose schema changes while the server has it open is checked
+// again before the next append commits: a trigger that drops each event
+// written would have the vault acknowledge events that were never
+// stored, and an index of another's making could answer lookups the
+// events do not hold. The append is refused and nothing is written; an
+// append after a change that leaves the file as the vault writes it
+// goes on.
+func TestSchemaChangedWhileOpenIsCheckedAgain(t *testing.T) {
+	ctx := context.Background()
+	rec := func(seq uint64) []events.Record {
+		return []events.Record{{Seq: seq, ID: events.NewID(), Case: "c", Bytes: []byte(`{"seq":1}`)}}
+	}
+	for name, stmts := range map[string][]string{
+		"a trigger dropping each event": {`CREATE TRIGGER drop_events BEFORE INSERT ON events BEGIN SELECT RAISE(IGNORE); END`},
+		"an index of another's making":  {`CREATE INDEX events_by_item_again ON events(item_id)`},
+		"a view":                        {`CREATE VIEW recent AS SELECT * FROM events`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "custody.db")
+			s := sealedLog(t, path)
+			defer s.Close()
+			edit(t, path, stmts...)
+			err := s.Append(ctx, 1, rec(1), nil)
+			if err == nil {
+				t.Fatal("the append went on after the file's schema changed")
+			}
+			if !strings.Contains(err.Error(), "the file was altered") || !strings.Contains(err.Error(), "changed while the vault had it open") {
+				t.Fatalf("refused with %v, want it to say the file was altered while open", err)
+			}
+			if n, err := s.Size(ctx); err != nil || n != 1 {
+				t.Fatalf("the log holds %d events (%v), want the 1 before the refused append", n, err)
+			}
+		})
+	}
+	t.Run("a change that leaves the file as the vault writes it", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "custody.db")
+		s := sealedLog(t, path)
+		defer s.Close()
+		edit(t, path, `CREATE TABLE scratch (x)`, `DROP TABLE scratch`)
+		if err := s.Append(ctx, 1, rec(1), nil); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.Size(ctx); err != nil || n != 2 {
+			t.Fatalf("the log holds %d events (%v), want 2", n, err)
+		}
+	})
+}

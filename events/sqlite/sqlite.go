@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/custos-vault/custos/events"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -73,6 +74,10 @@ type Store struct {
 	indexMu sync.Mutex
 	// checkedAtOpen: New ran quick_check (a small file).
 	checkedAtOpen bool
+	// schemaCookie is the file's schema_version as last checked
+	// (checkFile): SQLite adds one to it at every change to the schema,
+	// by any connection, so Append checks the file again when it moved.
+	schemaCookie atomic.Int64
 	stopIndexer   chan struct{}
 	indexerDone   chan struct{}
 }
@@ -213,7 +218,7 @@ func (s *Store) init(ctx context.Context, fresh bool) error {
 		if _, err := s.writer.ExecContext(ctx, "BEGIN;"+schema+stamp+"COMMIT;"); err != nil {
 			return fmt.Errorf("sqlite: creating %s: %w", s.path, err)
 		}
-		return nil
+		return s.noteSchema(ctx, s.writer)
 	}
 	// The file is checked before anything is written to it: an altered
 	// file is refused as it was found, not upgraded first.
@@ -227,6 +232,9 @@ func (s *Store) init(ctx context.Context, fresh bool) error {
 			return fmt.Errorf("sqlite: upgrading %s to schema version %d: %w", s.path, schemaVersion, err)
 		}
 	}
+	if err := s.noteSchema(ctx, s.writer); err != nil {
+		return err
+	}
 	// quick_check reads the whole file (about 1.3 s a gigabyte): a small
 	// log is checked here; a large one by CheckIntegrity, which the vault
 	// runs beside the started server.
@@ -234,6 +242,40 @@ func (s *Store) init(ctx context.Context, fresh bool) error {
 		s.checkedAtOpen = true
 		return s.quickCheck(ctx, s.writer)
 	}
+	return nil
+}
+
+// noteSchema records the file's schema cookie after a check.
+func (s *Store) noteSchema(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) error {
+	var cookie int64
+	if err := q.QueryRowContext(ctx, `PRAGMA schema_version`).Scan(&cookie); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", s.path, err)
+	}
+	s.schemaCookie.Store(cookie)
+	return nil
+}
+
+// checkSchemaUnchanged checks the file again, inside the append's
+// transaction, when its schema changed since it was last checked: a
+// trigger, view or index added while the server runs (a trigger that
+// drops each event written would have the vault acknowledge events
+// never stored) stops the append before its commit, as it would stop
+// the next start. Reading the cookie costs one look at the file's
+// header a batch.
+func (s *Store) checkSchemaUnchanged(ctx context.Context, tx *sql.Tx) error {
+	var cookie int64
+	if err := tx.QueryRowContext(ctx, `PRAGMA schema_version`).Scan(&cookie); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	if cookie == s.schemaCookie.Load() {
+		return nil
+	}
+	if _, err := checkFile(ctx, tx, s.path); err != nil {
+		return fmt.Errorf("%w; its schema changed while the vault had it open, and nothing was appended", err)
+	}
+	s.schemaCookie.Store(cookie)
 	return nil
 }
 
@@ -293,6 +335,9 @@ func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Recor
 			return nil
 		}
 		return fmt.Errorf("%w (expected %d events, found %d)", events.ErrConflict, expected, size)
+	}
+	if err := s.checkSchemaUnchanged(ctx, tx); err != nil {
+		return err
 	}
 	for _, stmt := range stmts {
 		n := min(len(recs), maxRowsPerInsert)
