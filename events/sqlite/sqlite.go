@@ -78,8 +78,8 @@ type Store struct {
 	// (checkFile): SQLite adds one to it at every change to the schema,
 	// by any connection, so Append checks the file again when it moved.
 	schemaCookie atomic.Int64
-	stopIndexer   chan struct{}
-	indexerDone   chan struct{}
+	stopIndexer  chan struct{}
+	indexerDone  chan struct{}
 }
 
 var _ events.Store = (*Store)(nil)
