@@ -22,6 +22,7 @@ const (
 	formatVersion = 1
 	headerSize    = 32
 	manifestName  = "manifest.json"
+	maxManifest   = 1 << 20 // the manifest's bound when read (a few KiB as written)
 	entriesName   = "entries.dat"
 	offsetsName   = "offsets.dat"
 	pdqName       = "pdq.dat"

@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/custos-vault/custos/internal/smallfile"
 )
 
 // Set is an open hash set. Its methods are safe for concurrent use; it
@@ -76,7 +78,7 @@ func corrupt(file, format string, args ...any) error {
 // against the sums taken here (verified.go). Errors wrap ErrCorrupt
 // when a file is not what the manifest says.
 func Open(dir string) (*Set, error) {
-	mb, err := os.ReadFile(filepath.Join(dir, manifestName))
+	mb, err := smallfile.Read(filepath.Join(dir, manifestName), maxManifest)
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/custos-vault/custos/events/witness"
 	"github.com/custos-vault/custos/events/witness/witnessclient"
 	"github.com/custos-vault/custos/internal/durable"
+	"github.com/custos-vault/custos/internal/smallfile"
 	"github.com/custos-vault/custos/objects"
 )
 
@@ -94,8 +94,13 @@ func (v *Vault) anchorHTTP() *http.Client {
 // the start; it is checked like the sticky head before it is used.
 const witnessedFile = "witnessed.checkpoint"
 
+// maxWitnessedNote bounds the witnessed checkpoint read back from the
+// keyring folder: a note with the vault's signature and a witness
+// policy's cosignatures, each about a hundred bytes.
+const maxWitnessedNote = 64 << 10
+
 func (v *Vault) loadWitnessed() (*events.Checkpoint, []byte) {
-	b, err := os.ReadFile(filepath.Join(v.cfg.KeyringDir, witnessedFile))
+	b, err := smallfile.Read(filepath.Join(v.cfg.KeyringDir, witnessedFile), maxWitnessedNote)
 	if err != nil {
 		return nil, nil
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/internal/durable"
+	"github.com/custos-vault/custos/internal/smallfile"
 	"github.com/custos-vault/custos/objects"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -99,7 +100,7 @@ func (h *stickyHead) load(ctx context.Context, origin string, v note.Verifier) (
 		}
 		return nil
 	}
-	b, err := os.ReadFile(h.file)
+	b, err := smallfile.Read(h.file, maxHeadNote)
 	switch {
 	case err == nil:
 		if err := consider(b, h.file); err != nil {

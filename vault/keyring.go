@@ -20,6 +20,7 @@ import (
 	"filippo.io/age/armor"
 	"github.com/custos-vault/custos/hsm"
 	"github.com/custos-vault/custos/internal/durable"
+	"github.com/custos-vault/custos/internal/smallfile"
 	"github.com/custos-vault/custos/objects"
 )
 
@@ -119,11 +120,16 @@ func (k *Keyring) replicas(ctx context.Context, caseID, suffix string) ([]string
 	return names, nil
 }
 
+// maxKeyFile bounds a key file read from the keyring folder or back
+// from a replica (a sealed key, its recovery copy, the log's public
+// key): each is at most a few KiB as the vault writes it.
+const maxKeyFile = 64 << 10
+
 // readCaseFile reads one of a case's key files from the keyring folder,
 // or, if it is missing there, from the newest replica, restoring the
 // local file from it.
 func (k *Keyring) readCaseFile(ctx context.Context, caseID, suffix string) ([]byte, error) {
-	b, err := os.ReadFile(k.caseFile(caseID, suffix))
+	b, err := smallfile.Read(k.caseFile(caseID, suffix), maxKeyFile)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) || k.replica == nil {
 		return b, err
 	}
@@ -136,9 +142,6 @@ func (k *Keyring) readCaseFile(ctx context.Context, caseID, suffix string) ([]by
 	}
 	return b, nil
 }
-
-// maxKeyFile bounds a key file read back from a replica.
-const maxKeyFile = 64 << 10
 
 // newestReplica reads the newest replica of one of a case's key files.
 func (k *Keyring) newestReplica(ctx context.Context, caseID, suffix string) ([]byte, error) {
@@ -192,7 +195,7 @@ func (k *Keyring) ensureReplicated(ctx context.Context, caseID string, have map[
 		local := err == nil
 		switch {
 		case local && !replicated && k.replica != nil:
-			b, err := os.ReadFile(k.caseFile(caseID, suffix))
+			b, err := smallfile.Read(k.caseFile(caseID, suffix), maxKeyFile)
 			if err != nil {
 				return false, false, fmt.Errorf("keyring: %w", err)
 			}
@@ -254,7 +257,7 @@ func (k *Keyring) hasLogKey() bool {
 func (k *Keyring) logKey(ctx context.Context, create bool, recovery age.Recipient, gen func() (skey, vkey string, err error)) (skey []byte, vkey string, err error) {
 	sealedPath := filepath.Join(k.dir, "log.key.sealed")
 	pubPath := filepath.Join(k.dir, "log.pub")
-	blob, err := os.ReadFile(sealedPath)
+	blob, err := smallfile.Read(sealedPath, maxKeyFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		if !create {
 			return nil, "", fmt.Errorf("keyring %s has no log signing key, but the custody log is not empty: restore the keyring from backup", k.dir)
@@ -282,7 +285,7 @@ func (k *Keyring) logKey(ctx context.Context, create bool, recovery age.Recipien
 	if err != nil {
 		return nil, "", fmt.Errorf("keyring: %w", err)
 	}
-	pub, err := os.ReadFile(pubPath)
+	pub, err := smallfile.Read(pubPath, maxKeyFile)
 	if err != nil {
 		return nil, "", fmt.Errorf("keyring: %w", err)
 	}
@@ -442,7 +445,7 @@ func (k *Keyring) storeSealed(ctx context.Context, caseID string, secret []byte)
 // resealLogKeyFromRecovery seals the log signing key again under the
 // current sealer, from its recovery copy.
 func (k *Keyring) resealLogKeyFromRecovery(ctx context.Context, recovery age.Identity) error {
-	blob, err := os.ReadFile(filepath.Join(k.dir, "log.key.recovery.age"))
+	blob, err := smallfile.Read(filepath.Join(k.dir, "log.key.recovery.age"), maxKeyFile)
 	if err != nil {
 		return fmt.Errorf("reading the recovery copy of the log key: %w", err)
 	}

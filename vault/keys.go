@@ -3,7 +3,6 @@ package vault
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/hsm"
 	"github.com/custos-vault/custos/internal/durable"
+	"github.com/custos-vault/custos/internal/smallfile"
 )
 
 // RecoverResult describes a recovery: the cases whose keys were sealed
@@ -113,7 +113,7 @@ func (v *Vault) RotateKEK(ctx context.Context, who Principal, retireOld bool) (*
 		return nil, fmt.Errorf("rotating %s: %w", v.cfg.Sealer.KeyRef(), err)
 	}
 	logKey := filepath.Join(v.keys.dir, "log.key.sealed")
-	blob, err := os.ReadFile(logKey)
+	blob, err := smallfile.Read(logKey, maxKeyFile)
 	if err != nil {
 		return nil, err
 	}

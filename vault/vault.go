@@ -292,6 +292,10 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("log verifier key: %w", err)
 	}
+	if err := sameKey(signer, verifier); err != nil {
+		return nil, fmt.Errorf("refusing to start: the log's public key (%s) is not the public half of its sealed signing key (%v): "+
+			"the keyring was altered, or holds files of another vault; restore it from backup", filepath.Join(cfg.KeyringDir, "log.pub"), err)
+	}
 	v := &Vault{
 		hashImage: hashImagePDQ,
 		cfg:       cfg, state: newState(), keys: keys, objects: cfg.Objects, recovery: recovery,
@@ -541,4 +545,21 @@ var (
 
 func badInput(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrBadInput, fmt.Sprintf(format, args...))
+}
+
+// sameKey checks that verifier accepts what signer signs: the keyring's
+// log.pub is a file beside the sealed key, and everything the vault
+// checks of its own log at a start (the log's opening, the sticky head,
+// the snapshots' checkpoints) is checked against it. A public key of an
+// administrator's own, with the same name, would otherwise let a log
+// they rewrote and signed themselves be served until the vault's next
+// checkpoint; a matching key hash alone is 32 bits, so a signature is
+// made and verified.
+func sameKey(signer note.Signer, verifier note.Verifier) error {
+	msg, err := note.Sign(&note.Note{Text: "custos: the log key's halves\n"}, signer)
+	if err != nil {
+		return err
+	}
+	_, err = note.Open(msg, note.VerifierList(verifier))
+	return err
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/custos-vault/custos/events/esdb"
 	"github.com/custos-vault/custos/events/postgres"
 	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/internal/typednil"
 )
 
 // Forms lists the accepted URL forms, for help texts and errors.
@@ -38,11 +39,11 @@ func Open(ctx context.Context, url string, opts Options) (events.Store, error) {
 		if path == "" {
 			return nil, fmt.Errorf("custody log %q: no path (want sqlite:PATH)", url)
 		}
-		return sqlite.New(ctx, sqlite.Config{Path: path})
+		return typednil.As[events.Store](sqlite.New(ctx, sqlite.Config{Path: path}))
 	case "postgres", "postgresql":
-		return postgres.New(ctx, postgres.Config{URL: url})
+		return typednil.As[events.Store](postgres.New(ctx, postgres.Config{URL: url}))
 	case "esdb", "esdb+discover", "kurrentdb", "kurrentdb+discover":
-		return esdb.New(ctx, esdb.Config{URL: url})
+		return typednil.As[events.Store](esdb.New(ctx, esdb.Config{URL: url}))
 	}
 	return nil, fmt.Errorf("custody log %q: unknown kind; accepted forms: %s", redact(url), Forms)
 }

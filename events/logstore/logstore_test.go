@@ -96,3 +96,17 @@ func TestRefusesOtherForms(t *testing.T) {
 		t.Fatalf("Forms: %s", logstore.Forms)
 	}
 }
+
+// A backend that fails to open gives a nil store, not a nil *sqlite.Store
+// in the interface: a caller that closes what is not nil would otherwise
+// panic and lose the error it was reporting.
+func TestFailedOpenGivesNoStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "not-a-log.db")
+	if err := os.WriteFile(path, []byte("this is not a SQLite database, it is much too short and wrong"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := logstore.Open(context.Background(), "sqlite:"+path, logstore.Options{})
+	if err == nil || s != nil {
+		t.Fatalf("Open of a file that is no log: %#v, %v; want no store and an error", s, err)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/custos-vault/custos/internal/secret"
 	"net"
 	"net/url"
 	"os"
@@ -20,6 +19,8 @@ import (
 	"github.com/custos-vault/custos/hsm/soft"
 	"github.com/custos-vault/custos/hsm/tpm"
 	"github.com/custos-vault/custos/hsm/transit"
+	"github.com/custos-vault/custos/internal/secret"
+	"github.com/custos-vault/custos/internal/typednil"
 )
 
 // Forms lists the accepted --sealer URL forms, for help texts and errors.
@@ -55,13 +56,13 @@ func Open(ctx context.Context, raw string, opts Options) (hsm.Sealer, error) {
 	}
 	switch sp.kind {
 	case "soft":
-		return soft.New(ctx, sp.soft)
+		return typednil.As[hsm.Sealer](soft.New(ctx, sp.soft))
 	case "tpm":
-		return tpm.New(ctx, sp.tpm)
+		return typednil.As[hsm.Sealer](tpm.New(ctx, sp.tpm))
 	case "pkcs11":
-		return pkcs11.New(ctx, sp.pkcs11)
+		return typednil.As[hsm.Sealer](pkcs11.New(ctx, sp.pkcs11))
 	default:
-		return transit.New(ctx, sp.transit)
+		return typednil.As[hsm.Sealer](transit.New(ctx, sp.transit))
 	}
 }
 

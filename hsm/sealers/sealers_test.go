@@ -158,3 +158,16 @@ func TestOpenReal(t *testing.T) {
 		roundTrip(t, uri, Options{})
 	})
 }
+
+// A sealer that fails to open is a nil interface (see
+// TestFailedOpenGivesNoStore in events/logstore).
+func TestFailedOpenGivesNoSealer(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "kek"), []byte("short"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(context.Background(), "soft:"+dir, Options{Dev: true})
+	if err == nil || s != nil {
+		t.Fatalf("Open with a damaged key file: %#v, %v; want no sealer and an error", s, err)
+	}
+}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/custos-vault/custos/hsm"
 	"github.com/custos-vault/custos/internal/durable"
+	"github.com/custos-vault/custos/internal/smallfile"
 )
 
 // Warning is what the server prints on every start with this sealer.
@@ -55,7 +56,7 @@ func New(_ context.Context, cfg Config) (*Sealer, error) {
 		return nil, fmt.Errorf("soft sealer: %w", err)
 	}
 	path := filepath.Join(cfg.Dir, keyFile)
-	kek, err := os.ReadFile(path)
+	kek, err := smallfile.Read(path, 4096)
 	if errors.Is(err, fs.ErrNotExist) {
 		kek = make([]byte, 32)
 		rand.Read(kek)

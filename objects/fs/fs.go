@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/internal/durable"
+	"github.com/custos-vault/custos/internal/smallfile"
 	"github.com/custos-vault/custos/objects"
 	"golang.org/x/sys/unix"
 )
@@ -33,6 +34,9 @@ import (
 const (
 	tmpDir     = ".tmp"
 	lockSuffix = ".lock"
+	// maxLockFile bounds an object's lock record read back (a few
+	// dozen bytes of JSON as the store writes it).
+	maxLockFile = 64 << 10
 )
 
 // Config names the folder.
@@ -156,7 +160,7 @@ func (s *Store) writeLock(final string, li lockInfo) error {
 
 func (s *Store) readLock(final string) (lockInfo, error) {
 	var li lockInfo
-	b, err := os.ReadFile(final + lockSuffix)
+	b, err := smallfile.Read(final+lockSuffix, maxLockFile)
 	if errors.Is(err, iofs.ErrNotExist) {
 		return li, nil
 	}

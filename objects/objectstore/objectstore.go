@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/internal/secret"
+	"github.com/custos-vault/custos/internal/typednil"
 	"github.com/custos-vault/custos/objects"
 	"github.com/custos-vault/custos/objects/fs"
 	"github.com/custos-vault/custos/objects/s3"
@@ -42,13 +43,13 @@ func Open(ctx context.Context, rawURL string, opts Options) (objects.Store, erro
 		return nil, err
 	}
 	if sp.dir != "" {
-		return fs.New(ctx, fs.Config{Dir: sp.dir})
+		return typednil.As[objects.Store](fs.New(ctx, fs.Config{Dir: sp.dir}))
 	}
-	return s3.New(ctx, s3.Config{
+	return typednil.As[objects.Store](s3.New(ctx, s3.Config{
 		Endpoint: sp.endpoint, Bucket: sp.bucket, Secure: sp.secure,
 		AccessKey: opts.AccessKey, SecretKey: opts.SecretKey,
 		DefaultRetention: opts.DefaultRetention,
-	})
+	}))
 }
 
 // spec is a parsed URL: dir for fs, the rest for s3.

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"github.com/custos-vault/custos/internal/secret"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -107,5 +109,18 @@ func TestOpenMinIO(t *testing.T) {
 	_, err = Open(context.Background(), "s3://"+srv.Endpoint()+"/evidence", creds)
 	if err == nil || !strings.Contains(err.Error(), "object store unreachable at "+srv.Endpoint()) {
 		t.Fatalf("s3:// to a plain HTTP server: got %v", err)
+	}
+}
+
+// A store that fails to open is a nil interface (see TestFailedOpenGivesNoStore
+// in events/logstore).
+func TestFailedOpenGivesNoStore(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(context.Background(), "fs:"+file, Options{})
+	if err == nil || s != nil {
+		t.Fatalf("Open of a folder that is a file: %#v, %v; want no store and an error", s, err)
 	}
 }
