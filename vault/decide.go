@@ -95,6 +95,15 @@ func (v *Vault) decide(ctx context.Context, who Principal, action, target string
 	return evs, v.refusedAs(ctx, who, action, target, err)
 }
 
+// decidePublished is decide for an event that releases what it records:
+// it returns once a checkpoint covering the event is published
+// (appendPublished).
+func (v *Vault) decidePublished(ctx context.Context, who Principal, action, target string, pre casePrecondition, d sequencer.Draft) ([]*events.Event, error) {
+	d.Check = v.atPosition(d.Case, pre)
+	evs, err := v.appendPublished(ctx, d)
+	return evs, v.refusedAs(ctx, who, action, target, err)
+}
+
 // refusedAs records err if it is a refusal and returns the error for the
 // caller; other errors pass through.
 func (v *Vault) refusedAs(ctx context.Context, who Principal, action, target string, err error) error {

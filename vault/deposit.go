@@ -232,7 +232,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	v.extendRetention(ctx, object)
 	v.trimRecent()
 	it, _ := v.state.getItem(itemID)
-	known, err := v.knownBecause(ctx, it, &d)
+	known, err := v.hiddenBecause(ctx, it, &d)
 	if err != nil {
 		// The deposit is recorded; its answer says it is treated as
 		// known until a view decides again.

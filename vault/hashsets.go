@@ -346,6 +346,25 @@ func entryCategory(m hashset.Match, setCategory string) string {
 }
 
 // loaded reports whether any hash set is loaded.
+// outOfUse lists, sorted, the sets the custody log says are imported (and
+// not removed) that are not in use: their files were altered, are
+// missing, or could not be read as imported, or the vault was started
+// without its hash set folder (h is nil).
+func (h *hashSets) outOfUse(st *State) []string {
+	var out []string
+	imported := st.hashSets()
+	if h != nil {
+		h.mu.RLock()
+		defer h.mu.RUnlock()
+	}
+	for _, set := range imported {
+		if h == nil || h.sets[set.Name] == nil {
+			out = append(out, set.Name)
+		}
+	}
+	return out
+}
+
 func (h *hashSets) loaded() bool {
 	if h == nil {
 		return false

@@ -555,3 +555,62 @@ func filesUnder(t *testing.T, dir string) int {
 	})
 	return n
 }
+
+// After a set is taken out of use because its files were edited, the
+// items it may list stay hidden: a view without the override is refused
+// as known material, naming the set, until a custodian imports the set
+// again or removes it. A set that cannot be read is never taken for "no
+// match". Another item that the set does not list is hidden too: the
+// vault cannot tell which items the set lists without reading it.
+func TestItemsStayHiddenWhileASetIsOutOfUse(t *testing.T) {
+	dir := t.TempDir()
+	h := newHotline(t, func(cfg *Config) { cfg.HashSetDir = filepath.Join(dir, "hashsets") })
+	v, ctx := h.v, h.ctx
+	listed := h.deposit(t, h.a1, "two.jpg", []byte("known 2"), "")
+	other := h.deposit(t, h.a1, "other.txt", []byte("a chat log"), "")
+	sum := sha256.Sum256([]byte("known 2"))
+	set := fmt.Sprintf("%x  known-2.jpg\n", sum)
+	if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline",
+		Body: strings.NewReader(set)}); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "hashsets", "partner", "sha256.tab")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipByte(t, p, int64(bytes.Index(b, sum[:]))+31)
+	if _, err := h.view(h.a2, listed.ID, false); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("the view that read the edited set: %v", err)
+	}
+	for _, id := range []string{listed.ID, other.ID} {
+		_, err := h.view(h.a2, id, false)
+		if !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "hash set partner, which may list it, is out of use") {
+			t.Fatalf("a view of %s while the set is out of use: %v, want it refused as possibly known", id, err)
+		}
+	}
+	items, err := v.Items(ctx, h.a2, "HL-1", ItemFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.Known == "" {
+			t.Errorf("item %s (%s) is listed as not known while the set is out of use", it.ID, it.Name)
+		}
+	}
+	if _, err := h.view(h.a2, listed.ID, true); err != nil {
+		t.Fatalf("a view with the override: %v", err)
+	}
+	// Imported again: the listed item is known by the set, the other is
+	// shown.
+	if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline",
+		Body: strings.NewReader(set)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.view(h.a2, listed.ID, false); !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "matches entry") {
+		t.Fatalf("the listed item after the set was imported again: %v", err)
+	}
+	if _, err := h.view(h.a2, other.ID, false); err != nil {
+		t.Fatalf("an item the set does not list, after it was imported again: %v", err)
+	}
+}

@@ -5,12 +5,18 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"filippo.io/age"
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/events/verify"
 	"github.com/custos-vault/custos/internal/smallfile"
 	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/objects"
@@ -115,5 +121,134 @@ func TestAlteredKeyringFilesAreRefused(t *testing.T) {
 	}
 	if grew := testenv.PeakMemory(t) - before; grew > 256<<20 {
 		t.Errorf("the start raised the peak memory by %d MiB: the head was read whole", grew>>20)
+	}
+}
+
+// A view is not served until a checkpoint covering its access event is
+// published to the sticky head (the keyring folder and the object
+// store), whatever the checkpoint interval: an access covered only by
+// the log store's batch seal could be removed after a crash, seal and
+// all, by whoever administers the store and the keyring folder, and the
+// next start would find nothing missing. When the head cannot be saved,
+// nothing is served and the access records why.
+func TestViewsWaitForAPublishedCheckpoint(t *testing.T) {
+	var logs testenv.LogBuffer
+	v, dir := openTestVaultDir(t, func(c *Config) {
+		c.CheckpointInterval = time.Hour
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	ctx := context.Background()
+	invTok, _ := v.Enroll(ctx, "inv", RoleInvestigator)
+	inv, _ := signIn(v, invTok)
+	openCases(t, v, inv, "A")
+	a := depositText(t, v, inv, "A", "a.bin", "aaaa")
+	headPath := filepath.Join(dir, "keyring", HeadFile)
+	headSize := func() uint64 {
+		b, err := os.ReadFile(headPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp, err := events.ParseCheckpoint(b, v.origin, v.verifier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cp.Size
+	}
+
+	r, err := v.OpenItem(ctx, inv, a.ID, "the view")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := headSize(); got <= r.Access {
+		t.Fatalf("the view was served with the sticky head at %d events, not covering its access event %d", got, r.Access)
+	}
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// The head cannot be saved (its file made a folder, so that the
+	// rename over it fails).
+	if err := os.Remove(headPath); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(headPath, "in-the-way"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	before := v.log.Size()
+	r, err = v.OpenItem(ctx, inv, a.ID, "a second view")
+	if err == nil {
+		r.Finish(ctx)
+		t.Fatal("a view was served although no checkpoint covering it could be published")
+	}
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, sequencer.ErrUnpublished) {
+		t.Fatalf("refused with %v, want ErrUnavailable and ErrUnpublished", err)
+	}
+	var got []string
+	v.cfg.Log.Read(ctx, before, func(rec events.Record) error {
+		ev, _ := verify.DecodeEvent(rec.Bytes)
+		got = append(got, ev.Type+" "+string(ev.Data))
+		return nil
+	})
+	if len(got) != 2 || !strings.HasPrefix(got[0], TypeItemAccessed) || !strings.Contains(got[1], "no checkpoint covering the access could be published: nothing was sent") {
+		t.Fatalf("the log after the refused view: %q, want the access and its completion saying nothing was sent", got)
+	}
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "no checkpoint of the custody log could be published") {
+		t.Fatalf("the failure was not logged: %s", logs.String())
+	}
+}
+
+// A package's retrieval is published before the package is sent, like a
+// view (TestViewsWaitForAPublishedCheckpoint).
+func TestPackageRetrievalsWaitForAPublishedCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	v, dir := openTestVaultDir(t, func(c *Config) { c.CheckpointInterval = time.Hour })
+	inv, pros := enrolled(t, v, "inv", RoleInvestigator), enrolled(t, v, "pros", RoleProsecutor)
+	if err := v.OpenCase(ctx, inv, "P-1", "a package"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "P-1", Name: "a.txt", Body: strings.NewReader("evidence a")}); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := age.GenerateX25519Identity()
+	if _, _, err := v.SetRecipient(ctx, pros, id.Recipient().String()); err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := v.SealPackage(ctx, inv, SealRequest{Case: "P-1", For: "pros", Purpose: "trial"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	headPath := filepath.Join(dir, "keyring", HeadFile)
+	if err := os.Remove(headPath); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(headPath, "in-the-way"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	rc, _, err := v.FetchPackage(ctx, pros, sealed.ID)
+	if err == nil {
+		rc.Close()
+		t.Fatal("a package was sent although no checkpoint covering its retrieval could be published")
+	}
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, sequencer.ErrUnpublished) {
+		t.Fatalf("refused with %v, want ErrUnavailable and ErrUnpublished", err)
+	}
+	if err := os.RemoveAll(headPath); err != nil {
+		t.Fatal(err)
+	}
+	rc, _, err = v.FetchPackage(ctx, pros, sealed.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	b, err := os.ReadFile(headPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := events.ParseCheckpoint(b, v.origin, v.verifier)
+	if err != nil || cp.Size != v.log.Size() {
+		t.Fatalf("the sticky head after the retrieval: %+v %v, want the log's %d events", cp, err, v.log.Size())
 	}
 }

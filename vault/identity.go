@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -412,6 +413,21 @@ func (v *Vault) append(ctx context.Context, drafts ...sequencer.Draft) ([]*event
 		drafts[i].Check = v.standing(drafts[i])
 	}
 	return v.log.Append(ctx, drafts...)
+}
+
+// appendPublished is append for events that release what they record
+// (sequencer.AppendPublished): it returns once a checkpoint covering
+// them is published, and an error wrapping ErrUnavailable and
+// sequencer.ErrUnpublished, with the durable events, when none could be.
+func (v *Vault) appendPublished(ctx context.Context, drafts ...sequencer.Draft) ([]*events.Event, error) {
+	for i := range drafts {
+		drafts[i].Check = v.standing(drafts[i])
+	}
+	evs, _, err := v.log.AppendPublished(ctx, drafts...)
+	if errors.Is(err, sequencer.ErrUnpublished) {
+		err = fmt.Errorf("%w: %w (the server's log says why); nothing was released", ErrUnavailable, err)
+	}
+	return evs, err
 }
 
 // WhoAmI describes the caller: name, role and credential.

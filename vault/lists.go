@@ -305,7 +305,7 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 				continue
 			}
 			var err error
-			if known, err = v.knownBecause(ctx, it, rec); err != nil {
+			if known, err = v.hiddenBecause(ctx, it, rec); err != nil {
 				return nil, err
 			} else if known != "" {
 				continue
@@ -320,7 +320,7 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 		}
 		if !decided {
 			var err error
-			if known, err = v.knownBecause(ctx, it, rec); err != nil {
+			if known, err = v.hiddenBecause(ctx, it, rec); err != nil {
 				return nil, err
 			}
 		}
@@ -373,7 +373,7 @@ func (v *Vault) ShowItem(ctx context.Context, who Principal, itemID string) (*It
 	if err != nil {
 		return nil, err
 	}
-	known, err := v.knownBecause(ctx, it, &d)
+	known, err := v.hiddenBecause(ctx, it, &d)
 	if err != nil {
 		return nil, err
 	}

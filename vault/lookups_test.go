@@ -1024,9 +1024,7 @@ func TestFailingOrFloodedLookupAnswersFromTheScan(t *testing.T) {
 		}()}},
 	} {
 		v.cfg.Log = c.store
-		logs.mu.Lock()
-		logs.b.Reset()
-		logs.mu.Unlock()
+		logs.Reset()
 		gotCase, gotItem, gotRecord := read()
 		v.cfg.Log = honest
 		if gotCase != wantCase || gotItem != wantItem || len(gotRecord) != len(wantRecord) {

@@ -566,7 +566,9 @@ func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (
 		}
 		return nil
 	}
-	if _, err := v.decide(ctx, who, "package.fetch", pkgID, notDestroyed, sequencer.Draft{Type: TypePackageFetched, Actor: who.actor(), Case: p.Case,
+	// Published before anything is sent: the retrieval's event must not
+	// be one that only the log store's batch seal covers (appendPublished).
+	if _, err := v.decidePublished(ctx, who, "package.fetch", pkgID, notDestroyed, sequencer.Draft{Type: TypePackageFetched, Actor: who.actor(), Case: p.Case,
 		Data: PackageFetched{Package: pkgID}}); err != nil {
 		return nil, nil, err
 	}

@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,6 +27,7 @@ import (
 	"github.com/custos-vault/custos/events/sqlite"
 	"github.com/custos-vault/custos/events/verify"
 	"github.com/custos-vault/custos/hsm/soft"
+	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/objects/fs"
 
 	"filippo.io/age"
@@ -221,22 +221,7 @@ func openSnapshotVault(t *testing.T, dir string, logger *slog.Logger, rec string
 }
 
 // logBuffer is a logger whose output the test reads.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type logBuffer = testenv.LogBuffer
 
 // busyVault does a little of everything the state records: persons,
 // cases, members, deposits, views, a hold, sessions, a request.

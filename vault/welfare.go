@@ -115,6 +115,27 @@ func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) (
 	return "", nil
 }
 
+// hiddenBecause is knownBecause for what an analyst is shown: an item
+// that no category settled by votes decides is also hidden while a hash
+// set the custody log says is imported is out of use (its files were
+// altered or could not be read), as that set may list it. A set that
+// cannot be read is never taken for "no match" (docs/hotline.md, section
+// 4): until it is imported again or removed, the item is revealed only
+// explicitly. Statistics count what is known (knownBecause), not this.
+func (v *Vault) hiddenBecause(ctx context.Context, it Item, rec *ItemDeposited) (string, error) {
+	known, err := v.knownBecause(ctx, it, rec)
+	if known != "" || err != nil {
+		return known, err
+	}
+	if v.classification(it).Source == "votes" {
+		return "", nil
+	}
+	if out := v.hashsets.outOfUse(v.state); len(out) > 0 {
+		return fmt.Sprintf("hash set %s, which may list it, is out of use until a custodian imports it again or removes it (custos hashset list says why)", strings.Join(out, ", ")), nil
+	}
+	return "", nil
+}
+
 // ExposureDay is what a person was shown on one day (UTC).
 type ExposureDay struct {
 	Date         string  `json:"date"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/internal/testenv"
 )
 
 // A toy projection: a "lock" event closes a resource; a "use" event is
@@ -392,5 +394,62 @@ func TestBatchesKeepWithinTheStoresAppendLimit(t *testing.T) {
 	seq.Close()
 	if res := f.audit(t); res.Events != 1+3*requests {
 		t.Fatalf("log has %d events, want %d", res.Events, 1+3*requests)
+	}
+}
+
+// AppendPublished returns once a checkpoint covering its events is
+// published, without waiting for the interval; when none can be, it
+// returns the durable events with ErrUnpublished, and the failure is
+// logged whether or not a request waits for it.
+func TestAppendPublished(t *testing.T) {
+	f := newFixture(t)
+	st := openStore(t, f)
+	defer st.Close()
+	fail := errors.New("head store down")
+	var failing atomic.Bool
+	var published atomic.Uint64
+	var logs testenv.LogBuffer
+	seq, err := sequencer.Open(context.Background(), sequencer.Config{
+		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier,
+		CheckpointInterval: time.Hour,
+		Logger:             slog.New(slog.NewTextHandler(&logs, nil)),
+		BeforePublish: func(_ context.Context, cp *events.Checkpoint) error {
+			if failing.Load() {
+				return fail
+			}
+			published.Store(cp.Size)
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seq.Close()
+	ctx := context.Background()
+	if _, err := seq.Append(ctx, sequencer.Draft{Type: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	evs, cp, err := seq.AppendPublished(ctx, sequencer.Draft{Type: "view"})
+	if err != nil || len(evs) != 1 || cp == nil || cp.Size != 2 || published.Load() != 2 {
+		t.Fatalf("AppendPublished: %d events, checkpoint %+v, published %d, %v; want the view covered by a published checkpoint of 2", len(evs), cp, published.Load(), err)
+	}
+	// An ordinary append waits for the interval (an hour here).
+	if _, err := seq.Append(ctx, sequencer.Draft{Type: "b"}); err != nil || published.Load() != 2 {
+		t.Fatalf("an ordinary append published %d (%v)", published.Load(), err)
+	}
+
+	failing.Store(true)
+	evs, cp, err = seq.AppendPublished(ctx, sequencer.Draft{Type: "view"})
+	if !errors.Is(err, sequencer.ErrUnpublished) || !errors.Is(err, fail) || cp != nil {
+		t.Fatalf("AppendPublished with a failing BeforePublish: %+v, %v; want ErrUnpublished wrapping the failure", cp, err)
+	}
+	if len(evs) != 1 || evs[0].Seq != 3 {
+		t.Fatalf("the unpublished append returned %d events, want the durable one at 3", len(evs))
+	}
+	if n, _ := st.Size(ctx); n != 4 || seq.Size() != 4 {
+		t.Fatalf("the store holds %d events and the log %d, want 4: the view is durable", n, seq.Size())
+	}
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "head store down") {
+		t.Fatalf("the failure was not logged: %s", logs.String())
 	}
 }

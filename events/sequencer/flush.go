@@ -220,6 +220,14 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 		}
 	}
 	cp, cpErr := s.publish(ctx, b.force)
+	if cpErr != nil {
+		// Said whether or not a request waits for it: until a checkpoint
+		// is published, the events since the last one are covered only
+		// by the log store's batch seal, and an operator must know.
+		// Attempts are at most one an interval, or one a forced request.
+		s.cfg.Logger.Error("no checkpoint of the custody log could be published: the events since the last one are covered only by the log store's own batch seal, and views and package retrievals are refused until one is",
+			"size", s.tree.Size(), "err", cpErr)
+	}
 	var carry []*request
 	for i, r := range batch {
 		switch {
@@ -228,7 +236,9 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 		case b.refused[i] != nil:
 			r.done <- result{err: b.refused[i]}
 		case r.force && cpErr != nil:
-			r.done <- result{err: cpErr}
+			// The request's events (if any) are durable: they are
+			// returned with the error, which says they are unpublished.
+			r.done <- result{events: b.evs[b.spans[i].from:b.spans[i].to], err: fmt.Errorf("%w: %w", ErrUnpublished, cpErr)}
 		default:
 			r.done <- result{events: b.evs[b.spans[i].from:b.spans[i].to], cp: cp}
 		}

@@ -407,7 +407,17 @@ var errNothingStored = errors.New("nothing of the batch was stored")
 // Append appends drafts as consecutive events, atomically, and returns them
 // once they are durable.
 func (s *Sequencer) Append(ctx context.Context, drafts ...Draft) ([]*events.Event, error) {
-	req := &request{done: make(chan result, 1)}
+	req, err := newRequest(drafts, false)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.submit(ctx, req)
+	return r.events, err
+}
+
+// newRequest encodes drafts' data for the writer.
+func newRequest(drafts []Draft, force bool) (*request, error) {
+	req := &request{force: force, done: make(chan result, 1)}
 	for _, d := range drafts {
 		data, err := json.Marshal(d.Data)
 		if err != nil {
@@ -418,9 +428,34 @@ func (s *Sequencer) Append(ctx context.Context, drafts ...Draft) ([]*events.Even
 		}
 		req.drafts = append(req.drafts, encodedDraft{Draft: d, data: data})
 	}
-	r, err := s.submit(ctx, req)
-	return r.events, err
+	return req, nil
 }
+
+// AppendPublished is Append for an event that releases what it records
+// (plaintext served, a package handed over): it returns once the events
+// are durable and a checkpoint covering them is published (BeforePublish,
+// which keeps the vault's sticky head beside the log and in the object
+// store, and the store). Until then, events are covered only by the
+// batch's seal, kept in the log store itself: whoever administers that
+// store and the keyring folder could remove them after a crash, with
+// the seal, and a start would find nothing missing. The checkpoint is
+// issued at once, not at the next interval; concurrent calls share one.
+//
+// If the events are durable but the checkpoint could not be published,
+// it returns them with an error wrapping ErrUnpublished: the events stand
+// (the state has them), and the caller must not act on them.
+func (s *Sequencer) AppendPublished(ctx context.Context, drafts ...Draft) ([]*events.Event, *events.Checkpoint, error) {
+	req, err := newRequest(drafts, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := s.submit(ctx, req)
+	return r.events, r.cp, err
+}
+
+// ErrUnpublished is wrapped by AppendPublished's error when its events
+// are durable but no checkpoint covering them could be published.
+var ErrUnpublished = errors.New("the custody log's checkpoint covering the events could not be published")
 
 // Checkpoint returns a signed checkpoint covering every event appended
 // before the call, issuing a new one if needed. It fails if the new
