@@ -433,6 +433,11 @@ func TestAppendPublished(t *testing.T) {
 	if err != nil || len(evs) != 1 || cp == nil || cp.Size != 2 || published.Load() != 2 {
 		t.Fatalf("AppendPublished: %d events, checkpoint %+v, published %d, %v; want the view covered by a published checkpoint of 2", len(evs), cp, published.Load(), err)
 	}
+	// Kept as the head, not stored or served: the next interval's
+	// checkpoint covers it.
+	if cps, _ := st.Checkpoints(ctx); len(cps) != 0 || seq.LatestCheckpoint() != nil {
+		t.Fatalf("stored checkpoints %+v, latest %+v: want none within the interval", cps, seq.LatestCheckpoint())
+	}
 	// An ordinary append waits for the interval (an hour here).
 	if _, err := seq.Append(ctx, sequencer.Draft{Type: "b"}); err != nil || published.Load() != 2 {
 		t.Fatalf("an ordinary append published %d (%v)", published.Load(), err)

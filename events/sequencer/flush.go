@@ -220,16 +220,17 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 		}
 	}
 	cp, cpErr := s.publish(ctx, b.force)
-	if cpErr != nil {
-		// Said whether or not a request waits for it: until a checkpoint
-		// is published, the events since the last one are covered only
-		// by the log store's batch seal, and an operator must know.
-		// Attempts are at most one an interval, or one a forced request.
-		s.cfg.Logger.Error("no checkpoint of the custody log could be published: the events since the last one are covered only by the log store's own batch seal, and views and package retrievals are refused until one is",
-			"size", s.tree.Size(), "err", cpErr)
+	s.logUnpublished(cpErr)
+	// An anchored request's events are kept under the sticky head before
+	// it is answered, at once, whether or not a checkpoint is due.
+	anchored, anchorErr := cp, cpErr
+	if cpErr == nil && (cp == nil || cp.Size < s.tree.Size()) && anchorsIn(batch, b) {
+		anchored, anchorErr = s.anchor(ctx)
+		s.logUnpublished(anchorErr)
 	}
 	var carry []*request
 	for i, r := range batch {
+		evs := b.evs[b.spans[i].from:b.spans[i].to]
 		switch {
 		case b.carried[i]:
 			carry = append(carry, r)
@@ -238,12 +239,64 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 		case r.force && cpErr != nil:
 			// The request's events (if any) are durable: they are
 			// returned with the error, which says they are unpublished.
-			r.done <- result{events: b.evs[b.spans[i].from:b.spans[i].to], err: fmt.Errorf("%w: %w", ErrUnpublished, cpErr)}
+			r.done <- result{events: evs, err: fmt.Errorf("%w: %w", ErrUnpublished, cpErr)}
+		case r.anchor && anchorErr != nil:
+			r.done <- result{events: evs, err: fmt.Errorf("%w: %w", ErrUnpublished, anchorErr)}
+		case r.anchor:
+			r.done <- result{events: evs, cp: anchored}
 		default:
-			r.done <- result{events: b.evs[b.spans[i].from:b.spans[i].to], cp: cp}
+			r.done <- result{events: evs, cp: cp}
 		}
 	}
 	return committed, carry, nil
+}
+
+// anchorsIn reports whether a request of the batch whose events it
+// appended asked for them to be anchored (AppendPublished).
+func anchorsIn(batch []*request, b *built) bool {
+	for i, r := range batch {
+		if r.anchor && !b.carried[i] && b.refused[i] == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// anchor signs a checkpoint of the durable log and hands it to
+// BeforePublish (the vault's sticky head, beside the log and in the
+// object store), without storing it in the log store or serving it as
+// the latest: the checkpoint the next interval publishes covers it. A
+// checkpoint stored for every view would cost every later audit a
+// signature's check each.
+func (s *Sequencer) anchor(ctx context.Context) (*events.Checkpoint, error) {
+	end := s.tree.Size()
+	root, err := s.tree.Root(end)
+	if err != nil {
+		return nil, err
+	}
+	n, err := events.SignCheckpoint(s.cfg.Signer, s.cfg.Origin, end, root)
+	if err != nil {
+		return nil, fmt.Errorf("signing checkpoint: %w", err)
+	}
+	cp := &events.Checkpoint{Origin: s.cfg.Origin, Size: end, Root: root, Note: n}
+	if s.cfg.BeforePublish != nil {
+		if err := s.cfg.BeforePublish(ctx, cp); err != nil {
+			return nil, fmt.Errorf("keeping checkpoint %d as the log's head: %w", end, err)
+		}
+	}
+	return cp, nil
+}
+
+// logUnpublished says that a checkpoint could not be published, whether
+// or not a request waits for it: until one is, the events since the last
+// are covered only by the log store's batch seal, and an operator must
+// know. Attempts are at most one an interval, or one a request that
+// waits for one.
+func (s *Sequencer) logUnpublished(err error) {
+	if err != nil {
+		s.cfg.Logger.Error("no checkpoint of the custody log could be published: the events since the last one are covered only by the log store's own batch seal, and views and package retrievals are refused until one is",
+			"size", s.tree.Size(), "err", err)
+	}
 }
 
 // commitTiles writes the tiles the durable events completed, on the

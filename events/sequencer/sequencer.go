@@ -154,8 +154,11 @@ var ErrHalted = errors.New("custody log halted")
 
 type request struct {
 	drafts []encodedDraft
-	force  bool
-	done   chan result
+	// force asks for a checkpoint published as due (Checkpoint); anchor
+	// for the request's events kept under the sticky head at once
+	// (AppendPublished).
+	force, anchor bool
+	done          chan result
 }
 
 type encodedDraft struct {
@@ -407,7 +410,7 @@ var errNothingStored = errors.New("nothing of the batch was stored")
 // Append appends drafts as consecutive events, atomically, and returns them
 // once they are durable.
 func (s *Sequencer) Append(ctx context.Context, drafts ...Draft) ([]*events.Event, error) {
-	req, err := newRequest(drafts, false)
+	req, err := newRequest(drafts)
 	if err != nil {
 		return nil, err
 	}
@@ -416,8 +419,8 @@ func (s *Sequencer) Append(ctx context.Context, drafts ...Draft) ([]*events.Even
 }
 
 // newRequest encodes drafts' data for the writer.
-func newRequest(drafts []Draft, force bool) (*request, error) {
-	req := &request{force: force, done: make(chan result, 1)}
+func newRequest(drafts []Draft) (*request, error) {
+	req := &request{done: make(chan result, 1)}
 	for _, d := range drafts {
 		data, err := json.Marshal(d.Data)
 		if err != nil {
@@ -433,22 +436,26 @@ func newRequest(drafts []Draft, force bool) (*request, error) {
 
 // AppendPublished is Append for an event that releases what it records
 // (plaintext served, a package handed over): it returns once the events
-// are durable and a checkpoint covering them is published (BeforePublish,
-// which keeps the vault's sticky head beside the log and in the object
-// store, and the store). Until then, events are covered only by the
-// batch's seal, kept in the log store itself: whoever administers that
-// store and the keyring folder could remove them after a crash, with
-// the seal, and a start would find nothing missing. The checkpoint is
-// issued at once, not at the next interval; concurrent calls share one.
+// are durable and a signed checkpoint covering them was handed to
+// BeforePublish (the vault keeps it as its sticky head, beside the log
+// and in the object store), at once rather than at the next interval;
+// requests of one batch share it. Until then, events are covered only by
+// the batch's seal, kept in the log store itself: whoever administers
+// that store and the keyring folder could remove them after a crash,
+// with the seal, and a start would find nothing missing. The checkpoint
+// is not stored in the log store or served as the latest (the next
+// interval's covers it), so that views do not fill the log store with
+// checkpoints every audit must check.
 //
 // If the events are durable but the checkpoint could not be published,
 // it returns them with an error wrapping ErrUnpublished: the events stand
 // (the state has them), and the caller must not act on them.
 func (s *Sequencer) AppendPublished(ctx context.Context, drafts ...Draft) ([]*events.Event, *events.Checkpoint, error) {
-	req, err := newRequest(drafts, true)
+	req, err := newRequest(drafts)
 	if err != nil {
 		return nil, nil, err
 	}
+	req.anchor = true
 	r, err := s.submit(ctx, req)
 	return r.events, r.cp, err
 }
