@@ -133,6 +133,17 @@ type data struct {
 	// StatedAt is when a hotline event says it happened, where an
 	// analyst recorded it later (RFC 3339).
 	StatedAt string `json:"at"`
+	// Override is, for a view of known material, why the item counted
+	// as known (the reveal was explicit).
+	Override string `json:"override"`
+	// Matches are the hash-set entries a deposit matched.
+	Matches []struct {
+		Set       string `json:"set"`
+		Entry     uint64 `json:"entry"`
+		Algorithm string `json:"algorithm"`
+		Category  string `json:"category"`
+		Distance  int    `json:"distance"`
+	} `json:"matches"`
 }
 
 // itemList is the items field of a package.sealing or custody.report

@@ -26,9 +26,26 @@ func describe(x *decoded) {
 		if d.Acquisition.SHA256 != "" || d.Acquisition.SHA1 != "" || d.Acquisition.MD5 != "" {
 			add("matched the acquisition hash given")
 		}
+		if d.Report != "" {
+			add("for hotline report %s", Shown(d.Report))
+		}
+		for _, m := range d.Matches {
+			how := Shown(m.Algorithm)
+			if m.Algorithm == "pdq" {
+				how = fmt.Sprintf("pdq, distance %d of 256 bits", m.Distance)
+			}
+			if m.Category != "" {
+				how += ", " + Shown(m.Category)
+			}
+			add("matched entry %d of hash set %s (%s)", m.Entry, Shown(m.Set), how)
+		}
 	case typeItemAccessed:
 		if d.Access != "" && d.Access != "view" {
 			e.Action = "Opened (" + d.Access + ")"
+		}
+		if d.Override != "" {
+			e.Action = "Viewed, known material revealed explicitly"
+			add("known material because %s", quoted(d.Override))
 		}
 	case typeAccessCompleted:
 		if d.Aborted != "" {
@@ -87,7 +104,7 @@ func describe(x *decoded) {
 			e.Action = "CASE/UCO record exported"
 		}
 		if n := len(d.itemList()); n > 0 {
-			add("%d items", n)
+			add("%s", Count(n, "item"))
 		} else {
 			add("every item")
 		}
@@ -329,4 +346,13 @@ func Describe(ev *events.Event) (action, details string) {
 		x.e.Action = ev.Type
 	}
 	return x.e.Action, x.e.Details
+}
+
+// Count says n things in words: "1 item", "2 items" (nouns whose plural
+// adds an s).
+func Count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -25,3 +25,27 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
+
+// A court reads, from the record alone, that known material was revealed
+// on purpose and why it counted as known, and what a deposit matched.
+func TestDescribeHotlineFacts(t *testing.T) {
+	view := &events.Event{Type: "item.accessed", Data: json.RawMessage(`{"purpose":"confirm the match","access":"view","override":"it matches entry 0 of hash set local-known (baseline)"}`)}
+	action, details := Describe(view)
+	if action != "Viewed, known material revealed explicitly" || !strings.Contains(details, "known material because “it matches entry 0 of hash set local-known (baseline)”") {
+		t.Errorf("a reveal of known material: %q %q", action, details)
+	}
+	if action, _ := Describe(&events.Event{Type: "item.accessed", Data: json.RawMessage(`{"purpose":"review","access":"view"}`)}); strings.Contains(action, "known") {
+		t.Errorf("an ordinary view: %q", action)
+	}
+	dep := &events.Event{Type: "item.deposited", Data: json.RawMessage(`{"size":2048,"sha256":"` + strings.Repeat("ab", 32) + `","report":"rp_0123",` +
+		`"matches":[{"set":"projectvic","entry":3,"algorithm":"pdq","category":"baseline","distance":16},{"set":"partner","entry":7,"algorithm":"sha256"}]}`)}
+	_, details = Describe(dep)
+	for _, want := range []string{"for hotline report rp_0123", "matched entry 3 of hash set projectvic (pdq, distance 16 of 256 bits, baseline)", "matched entry 7 of hash set partner (sha256)"} {
+		if !strings.Contains(details, want) {
+			t.Errorf("a deposit's details lack %q: %q", want, details)
+		}
+	}
+	if got := Count(1, "item") + ", " + Count(2, "item"); got != "1 item, 2 items" {
+		t.Errorf("Count: %q", got)
+	}
+}

@@ -79,7 +79,7 @@ func Text(r *Record) []byte {
 	}
 
 	heading("ITEMS")
-	line("%d items.", len(r.Items))
+	line("%s.", Count(len(r.Items), "item"))
 	for _, it := range r.Items {
 		line("\nItem %s", it.ID)
 		field("  ", "Name", ShownName(it.Name))

@@ -166,17 +166,27 @@ func (v *Vault) Classify(ctx context.Context, who Principal, itemID string, req 
 	return v.classification(it), nil
 }
 
+// PolicyEffect is what a change of a case's classification policy did to
+// its items' categories: how many were settled by votes and no longer
+// are (an item known material by its own category, or a copy of one, may
+// come back for review), and how many became settled.
+type PolicyEffect struct {
+	Unsettled int `json:"unsettled"`
+	Settled   int `json:"settled"`
+}
+
 // SetClassificationPolicy sets how many agreeing votes settle a category
-// in a case (custodian, 1 to MaxClassificationVotes).
-func (v *Vault) SetClassificationPolicy(ctx context.Context, who Principal, caseID string, votes int) error {
+// in a case (custodian, 1 to MaxClassificationVotes), and says what the
+// change did to the case's items.
+func (v *Vault) SetClassificationPolicy(ctx context.Context, who Principal, caseID string, votes int) (PolicyEffect, error) {
 	if who.Role != RoleCustodian {
-		return v.refuse(ctx, who, "case.classification.policy", caseID, "only custodians set a case's classification policy", ErrForbidden)
+		return PolicyEffect{}, v.refuse(ctx, who, "case.classification.policy", caseID, "only custodians set a case's classification policy", ErrForbidden)
 	}
 	if err := checkCaseID(caseID); err != nil {
-		return err
+		return PolicyEffect{}, err
 	}
 	if votes < 1 || votes > MaxClassificationVotes {
-		return badInput("votes %d: between 1 and %d agreeing analysts settle a category", votes, MaxClassificationVotes)
+		return PolicyEffect{}, badInput("votes %d: between 1 and %d agreeing analysts settle a category", votes, MaxClassificationVotes)
 	}
 	pre := func(c Case, ok bool) error {
 		if err := liveCase(caseID, c, ok); err != nil {
@@ -188,9 +198,37 @@ func (v *Vault) SetClassificationPolicy(ctx context.Context, who Principal, case
 		return nil
 	}
 	if err := v.now(caseID, pre); err != nil {
-		return v.refusedAs(ctx, who, "case.classification.policy", caseID, err)
+		return PolicyEffect{}, v.refusedAs(ctx, who, "case.classification.policy", caseID, err)
 	}
-	_, err := v.decide(ctx, who, "case.classification.policy", caseID, pre, sequencer.Draft{Type: TypeClassificationPolicySet, Actor: who.actor(), Case: caseID,
-		Data: ClassificationPolicySet{Votes: votes}})
-	return err
+	before := v.settledByVotes(caseID)
+	if _, err := v.decide(ctx, who, "case.classification.policy", caseID, pre, sequencer.Draft{Type: TypeClassificationPolicySet, Actor: who.actor(), Case: caseID,
+		Data: ClassificationPolicySet{Votes: votes}}); err != nil {
+		return PolicyEffect{}, err
+	}
+	var effect PolicyEffect
+	after := v.settledByVotes(caseID)
+	for id := range before {
+		if !after[id] {
+			effect.Unsettled++
+		}
+	}
+	for id := range after {
+		if !before[id] {
+			effect.Settled++
+		}
+	}
+	return effect, nil
+}
+
+// settledByVotes returns the items of a case whose category votes settle.
+func (v *Vault) settledByVotes(caseID string) map[string]bool {
+	out := map[string]bool{}
+	for _, id := range v.state.caseItems(caseID) {
+		if it, ok := v.state.getItem(id); ok {
+			if cl := v.classification(it); cl.Source == "votes" && cl.Category != "" {
+				out[id] = true
+			}
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -273,10 +274,10 @@ func TestReportBadInputChangesNothing(t *testing.T) {
 func TestClassificationVotesAndKnownMaterial(t *testing.T) {
 	h := newHotline(t)
 	v, ctx := h.v, h.ctx
-	if err := v.SetClassificationPolicy(ctx, h.a1, "HL-1", 3); !errors.Is(err, ErrForbidden) {
+	if _, err := v.SetClassificationPolicy(ctx, h.a1, "HL-1", 3); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("an analyst set the policy: %v", err)
 	}
-	if err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 3); err != nil {
+	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 3); err != nil {
 		t.Fatal(err)
 	}
 	photo := []byte("pretend this is a photo that analysts must classify")
@@ -463,8 +464,13 @@ func TestReportRecordedLater(t *testing.T) {
 	v, ctx := h.v, h.ctx
 	arrived := time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Second)
 	for _, at := range []string{time.Now().Add(time.Hour).Format(time.RFC3339), time.Now().Add(-40 * 24 * time.Hour).Format(time.RFC3339), "last night"} {
-		if _, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "phone", URLs: []string{"https://host.example/p"}, At: at}); !errors.Is(err, ErrBadInput) {
+		_, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "phone", URLs: []string{"https://host.example/p"}, At: at})
+		if !errors.Is(err, ErrBadInput) {
 			t.Fatalf("a report stated at %s: %v", at, err)
+		}
+		// The advice names nothing a report lacks (it has no note).
+		if strings.Contains(err.Error(), "days ago") && !strings.Contains(err.Error(), "a report's description") {
+			t.Errorf("a report stated too long ago: %v, want the advice to name the description", err)
 		}
 	}
 	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "phone", URLs: []string{"https://host.example/p"}, At: arrived.Format(time.RFC3339)})
@@ -593,5 +599,79 @@ func TestExposureOfStaff(t *testing.T) {
 		if p.Person == h.a3.Name {
 			t.Fatalf("a removed analyst shown nothing is listed: %+v", p)
 		}
+	}
+}
+
+// A report's VICS export lists only its items whose category is settled:
+// a VICS document is read as a hash set, and an item without a category
+// would take whatever category the receiver's import gives such entries
+// (a chat log listed as illegal). With none settled it is refused and
+// nothing is recorded; the csv export keeps every item.
+func TestVICSForwardListsOnlySettledItems(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/g"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AssessReport(ctx, h.a1, rp, "HL-1", "looks real"); err != nil {
+		t.Fatal(err)
+	}
+	photo := h.deposit(t, h.a1, "photo.jpg", []byte("a photo of abuse"), rp)
+	chat := h.deposit(t, h.a1, "chat.txt", []byte("a chat log"), rp)
+	before := len(h.eventsOf(t, TypeReportForwarded))
+	if _, err := v.ForwardReport(ctx, h.a1, rp, "partner", "hotline", "vics"); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "no item of report") {
+		t.Fatalf("a VICS export with no item classified: %v", err)
+	}
+	if n := len(h.eventsOf(t, TypeReportForwarded)); n != before {
+		t.Fatalf("the refused export was recorded")
+	}
+	if _, err := v.Classify(ctx, h.a2, photo.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := v.ForwardReport(ctx, h.a1, rp, "partner", "hotline", "vics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc VICSDocument
+	if err := json.Unmarshal(list.Body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if media := doc.Value[0].Media; len(media) != 1 || media[0].SHA1 != strings.ToUpper(photo.SHA1) || media[0].Category == nil || *media[0].Category != 1 {
+		t.Fatalf("the VICS export's media: %+v, want the classified photo alone, category 1", media)
+	}
+	var f ReportForwarded
+	fw := h.eventsOf(t, TypeReportForwarded)
+	fw[len(fw)-1].DecodeData(&f)
+	if f.Items != 1 {
+		t.Fatalf("report.forwarded says %d items, want the 1 the export holds", f.Items)
+	}
+	csv, err := v.ForwardReport(ctx, h.a1, rp, "police unit", "police", "csv")
+	if err != nil || !bytes.Contains(csv.Body, []byte(chat.SHA256)) || !bytes.Contains(csv.Body, []byte(photo.SHA256)) {
+		t.Fatalf("the csv export leaves an item out: %v\n%s", err, csv.Body)
+	}
+}
+
+// A change of a case's policy says what it did: raising it unsettles the
+// items one vote had settled (known material by them may come back for
+// review), and lowering it again settles them.
+func TestClassificationPolicySaysWhatItUnsettled(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	it := h.deposit(t, h.a1, "settled.jpg", []byte("settled by one vote"), "")
+	h.deposit(t, h.a1, "open.jpg", []byte("not voted on"), "")
+	if _, err := v.Classify(ctx, h.a2, it.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+		t.Fatal(err)
+	}
+	effect, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 2)
+	if err != nil || effect != (PolicyEffect{Unsettled: 1}) {
+		t.Fatalf("raising the policy: %+v %v, want 1 item unsettled", effect, err)
+	}
+	if _, err := h.view(h.a3, it.ID, false); err != nil {
+		t.Fatalf("the unsettled item is no longer known material, as the change said: %v", err)
+	}
+	effect, err = v.SetClassificationPolicy(ctx, h.cust, "HL-1", 1)
+	if err != nil || effect != (PolicyEffect{Settled: 1}) {
+		t.Fatalf("lowering the policy: %+v %v, want 1 item settled", effect, err)
 	}
 }

@@ -661,8 +661,9 @@ func (v *Vault) NoticeProgressed(ctx context.Context, who Principal, id, u strin
 var ForwardFormats = []string{"csv", "vics"}
 
 // ForwardReport builds the export of a report for a partner hotline or the
-// police: its URLs and its items' hashes (csv), or its items as a VICS
-// document, records it (report.forwarded) and returns it. Evidence itself
+// police: its URLs and its items' hashes (csv), or its items whose
+// category is settled as a VICS document (ErrBadInput if none is),
+// records it (report.forwarded) and returns it. Evidence itself
 // goes to the police as a sealed package (custos package seal).
 func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, format string) (*HashList, error) {
 	if err := checkText("to", to, maxReportFieldBytes, true, false); err != nil {
@@ -680,10 +681,23 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 		return nil, err
 	}
 	var items []Item
+	unsettled := 0
 	for _, iid := range r.Items {
 		if it, ok := v.state.getItem(iid); ok {
+			// A VICS document is read as a hash set: an item without a
+			// category would take whatever category the receiver's
+			// import gives entries without one (a partner importing it as
+			// "national" would list a chat log or a system file as
+			// illegal), so only items whose category is settled go in.
+			if format == "vics" && v.classification(it).Category == "" {
+				unsettled++
+				continue
+			}
 			items = append(items, it)
 		}
+	}
+	if format == "vics" && len(items) == 0 {
+		return nil, badInput("no item of report %s has a settled category (%d without one): a VICS export lists only classified items, as its receiver reads it as a hash set; classify them, or forward it as csv", id, unsettled)
 	}
 	recorded, err := v.depositRecords(ctx, items)
 	if err != nil {
@@ -697,6 +711,19 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 	pre := func(now Report) error {
 		if len(now.Items) != len(r.Items) {
 			return refused(ErrConflict, "report %s changed while its export was built; repeat", id)
+		}
+		if format == "vics" {
+			// Whether each item's category is settled is decided again
+			// at the event's position, as votes may come in between.
+			n := 0
+			for _, iid := range now.Items {
+				if it, ok := v.state.getItem(iid); ok && v.classification(it).Category != "" {
+					n++
+				}
+			}
+			if n != len(items) {
+				return refused(ErrConflict, "an item of report %s was classified while its export was built; repeat", id)
+			}
 		}
 		return nil
 	}
@@ -751,7 +778,7 @@ func (v *Vault) checkStated(at string) (string, error) {
 	case t.After(now):
 		return "", badInput("time %s is in the future", at)
 	case now.Sub(t) > MaxBackdate:
-		return "", badInput("time %s is more than %d days ago: record it as it happens, or note the real time in --note", at, int(MaxBackdate.Hours()/24))
+		return "", badInput("time %s is more than %d days ago: record it now, without a time, and say when it happened in its own words (a report's description, or a notice's note)", at, int(MaxBackdate.Hours()/24))
 	}
 	return t.UTC().Format(time.RFC3339), nil
 }

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -288,7 +290,7 @@ func runReportForward(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report forward")
 	to := fs.String("to", "", "who receives it: a partner hotline or police unit")
 	kind := fs.String("kind", "hotline", "hotline or police")
-	format := fs.String("format", "csv", "csv (URLs and item hashes) or vics (items as Project VIC VICS 2.0 JSON)")
+	format := fs.String("format", "csv", "csv (URLs and item hashes) or vics (the items whose category is settled, as Project VIC VICS 2.0 JSON)")
 	out := fs.String("o", "", "file to write the export to")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
@@ -533,7 +535,15 @@ func runCaseClassificationPolicy(args []string, stdout io.Writer) error {
 	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/classification-policy", nil, api.ClassificationPolicyRequest{Votes: n}, &out); err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("case %s: %d agreeing votes settle an item's category", out.Case, out.Votes))
+	text := fmt.Sprintf("case %s: %d agreeing votes settle an item's category", out.Case, out.Votes)
+	if out.Unsettled > 0 {
+		text += fmt.Sprintf("\nwarning: the category of %s is no longer settled: those that were known material by it, and their copies, may come back for review (custos item list --case %s)",
+			plural(out.Unsettled, "item"), out.Case)
+	}
+	if out.Settled > 0 {
+		text += fmt.Sprintf("\nthe category of %s is now settled by the votes already cast", plural(out.Settled, "item"))
+	}
+	return printResult(stdout, *asJSON, out, text)
 }
 
 func orDash(s string) string {
@@ -673,7 +683,7 @@ func runHashSetRemove(args []string, stdout io.Writer) error {
 func runSimilar(args []string, stdout io.Writer) error {
 	fs := newFlags("similar")
 	caseID := fs.String("case", "", "search every image of this case")
-	maxD := fs.Int("max-distance", 0, "match within this many bits of 256, 1 to 64 (default: the vault's, 31)")
+	maxD := fs.Int("max-distance", 0, "match within this many bits of 256, 1 to 64 (default: the vault's threshold, 31 unless the server sets --pdq-max-distance)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -681,6 +691,9 @@ func runSimilar(args []string, stdout io.Writer) error {
 	}
 	if (len(pos) == 1) == (*caseID != "") || len(pos) > 1 {
 		return usageErr("similar takes one ITEM, or --case CASE")
+	}
+	if given(fs, "max-distance") && (*maxD < 1 || *maxD > 64) {
+		return usageErr("--max-distance is a number of bits from 1 to 64 (without it, the vault's threshold)")
 	}
 	path := "/v1/cases/" + url.PathEscape(*caseID) + "/similar"
 	if len(pos) == 1 {
@@ -699,11 +712,14 @@ func runSimilar(args []string, stdout io.Writer) error {
 		return err
 	}
 	var b strings.Builder
+	notSearched := map[string]int{}
 	for _, it := range out.Items {
 		switch {
 		case it.NotSearched != "":
 			if len(pos) == 1 {
 				fmt.Fprintf(&b, "%s  %s: not searched (%s)\n", it.Item, displayName(it.Name), it.NotSearched)
+			} else {
+				notSearched[it.NotSearched]++
 			}
 		case len(it.Matches) == 0:
 			fmt.Fprintf(&b, "%s  %s: no near-duplicates\n", it.Item, displayName(it.Name))
@@ -721,7 +737,21 @@ func runSimilar(args []string, stdout io.Writer) error {
 			}
 		}
 	}
+	// A case's listing names the items it did not search by how many,
+	// for each reason (--json lists them).
+	for _, why := range slices.Sorted(maps.Keys(notSearched)) {
+		fmt.Fprintf(&b, "%s not searched: %s (--json lists them)\n", plural(notSearched[why], "item"), why)
+	}
 	return printResult(stdout, *asJSON, out, strings.TrimSuffix(b.String(), "\n"))
+}
+
+// matchHow says how a hash-set match was found: its algorithm, and for
+// a PDQ match its distance in bits.
+func matchHow(m vault.HashSetMatch) string {
+	if m.Algorithm == "pdq" {
+		return fmt.Sprintf("pdq, distance %d of 256 bits", m.Distance)
+	}
+	return m.Algorithm
 }
 
 // hotlineLines are the lines item show adds for hotline work: the report,
@@ -764,7 +794,7 @@ func hotlineLines(d api.ItemDetailResponse) []string {
 		lines = append(lines, "known good: it matched a known-good (NSRL-style) hash set")
 	}
 	for _, m := range d.Matches {
-		lines = append(lines, fmt.Sprintf("matches:    hash set %s, entry %d (%s%s%s)", m.Set, m.Entry, m.Algorithm, prefixed(", ", m.Category), prefixed(", series ", m.Series)))
+		lines = append(lines, fmt.Sprintf("matches:    hash set %s, entry %d (%s%s%s)", m.Set, m.Entry, matchHow(m), prefixed(", ", m.Category), prefixed(", series ", m.Series)))
 	}
 	if m := d.Media; m != nil {
 		switch {

@@ -113,3 +113,18 @@ func TestPrepareOutputSweepsWhatAKillLeft(t *testing.T) {
 		t.Errorf("a leftover beside an existing output is still there: %v", err)
 	}
 }
+
+// A hash-set match found by PDQ says how near it is: item show and a
+// deposit's answer read "pdq, distance 16 of 256 bits", as similar does.
+func TestHashSetMatchLinesSayThePDQDistance(t *testing.T) {
+	lines := hotlineLines(api.ItemDetailResponse{Matches: []vault.HashSetMatch{
+		{Set: "projectvic", Entry: 3, Algorithm: "pdq", Distance: 16, Category: "baseline"},
+		{Set: "partner", Entry: 7, Algorithm: "sha256", Category: "national"},
+	}})
+	got := strings.Join(lines, "\n")
+	for _, want := range []string{"hash set projectvic, entry 3 (pdq, distance 16 of 256 bits, baseline)", "hash set partner, entry 7 (sha256, national)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("item show's lines lack %q:\n%s", want, got)
+		}
+	}
+}

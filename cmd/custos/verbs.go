@@ -208,7 +208,7 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 		if !*asJSON {
 			fmt.Fprintf(stdout, "%s  %s  %s  sha256 %s\n", res.ID, displayName(res.Name), size(res.Size), res.SHA256)
 			for _, m := range res.Matches {
-				fmt.Fprintf(stdout, "    matches hash set %s, entry %d (%s%s)\n", m.Set, m.Entry, m.Algorithm, prefixed(", ", m.Category))
+				fmt.Fprintf(stdout, "    matches hash set %s, entry %d (%s%s)\n", m.Set, m.Entry, matchHow(m), prefixed(", ", m.Category))
 			}
 			if res.Known != "" {
 				fmt.Fprintf(stdout, "    known material, hidden from review: %s\n", res.Known)
@@ -1060,6 +1060,10 @@ func runDocument(verb, route string, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if len(pos) != 0 || *caseID == "" || *out == "" {
+		if verb == "report" {
+			// The hotline's reports share the word: say where they are.
+			return usageErr("report needs --case CASE and -o FILE (the custody report for a court); a hotline's reports are custos report new, list, show and the rest (custos help lists them)")
+		}
 		return usageErr("%s needs --case CASE and -o FILE", verb)
 	}
 	if *out == "-" {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -231,6 +232,12 @@ func TestHotlineEndToEnd(t *testing.T) {
 		if !c.known && cl["known_good"] != true {
 			t.Fatalf("%s: not marked known good: %v", c.set, cl)
 		}
+	}
+
+	// The case's search says what it did not search (the files above
+	// are no images).
+	if out := s.ok("analyst", work, "similar", "--case", "HL-2026-1").stdout; !regexp.MustCompile(`(?m)^\d+ items? not searched: .+ \(--json lists them\)$`).MatchString(out) {
+		t.Fatalf("similar --case does not say what it left out:\n%s", out)
 	}
 
 	// 8. Notice and takedown, then the figures.

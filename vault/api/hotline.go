@@ -114,6 +114,10 @@ type ClassificationPolicyRequest struct {
 type ClassificationPolicyResponse struct {
 	Case  string `json:"case"`
 	Votes int    `json:"votes"`
+	// Unsettled and Settled count the case's items whose category the
+	// change unsettled, or settled (vault.PolicyEffect).
+	Unsettled int `json:"unsettled"`
+	Settled   int `json:"settled"`
 }
 
 func (h *Handler) recordReport(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
@@ -228,10 +232,11 @@ func (h *Handler) setClassificationPolicy(w http.ResponseWriter, r *http.Request
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	if err := h.v.SetClassificationPolicy(r.Context(), who, r.PathValue("case"), req.Votes); err != nil {
+	effect, err := h.v.SetClassificationPolicy(r.Context(), who, r.PathValue("case"), req.Votes)
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, ClassificationPolicyResponse{Case: r.PathValue("case"), Votes: req.Votes})
+	writeJSON(w, http.StatusOK, ClassificationPolicyResponse{Case: r.PathValue("case"), Votes: req.Votes, Unsettled: effect.Unsettled, Settled: effect.Settled})
 	return nil
 }
 
@@ -349,7 +354,7 @@ func (h *Handler) similar(w http.ResponseWriter, r *http.Request, who vault.Prin
 	if s := r.URL.Query().Get("max_distance"); s != "" {
 		n, err := decimalSize(s)
 		if err != nil || n > 64 {
-			return fmt.Errorf("%w: max_distance %q is not a number of bits from 0 to 64, in decimal", vault.ErrBadInput, shortTarget(s))
+			return fmt.Errorf("%w: max_distance %q is not a number of bits from 0 to 64, in decimal (0, or none: the vault's threshold)", vault.ErrBadInput, shortTarget(s))
 		}
 		d = int(n)
 	}

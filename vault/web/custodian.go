@@ -404,7 +404,7 @@ func (h *Handler) classificationPolicy(w http.ResponseWriter, r *http.Request, s
 	if err != nil {
 		return fmt.Errorf("%w: the number of votes must be a whole number", vault.ErrBadInput)
 	}
-	if err := h.v.SetClassificationPolicy(r.Context(), s.who, r.PathValue("case"), votes); err != nil {
+	if _, err := h.v.SetClassificationPolicy(r.Context(), s.who, r.PathValue("case"), votes); err != nil {
 		return err
 	}
 	h.redirectDone(w, r, managePath(r), "votes-set")
