@@ -143,3 +143,36 @@ func TestCaseSnapshotsAreSafeToRead(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkView measures one view of a 4 KiB item in process: its access
+// event, the checkpoint kept as the sticky head before the plaintext is
+// served (a file's fsync and the object store's write), the plaintext
+// and the completion event. -cpu 1 runs one viewer; the default, as many
+// as GOMAXPROCS, whose views share checkpoints.
+func BenchmarkView(b *testing.B) {
+	v := openTestVault(b)
+	ctx := context.Background()
+	tok, _ := v.Enroll(ctx, "inv", RoleInvestigator)
+	who, _ := signIn(v, tok)
+	if err := v.OpenCase(ctx, who, "B-1", "bench"); err != nil {
+		b.Fatal(err)
+	}
+	res, err := v.Deposit(ctx, who, DepositRequest{Case: "B-1", Name: "x.bin", Body: &zeroSource{left: 4096}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r, err := v.OpenItem(ctx, who, res.ID, "bench")
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, r)
+			if err := r.Finish(ctx); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
