@@ -675,3 +675,72 @@ func TestClassificationPolicySaysWhatItUnsettled(t *testing.T) {
 		t.Fatalf("lowering the policy: %+v %v, want 1 item settled", effect, err)
 	}
 }
+
+// A VICS forward names each item's category as it stands at the
+// forward's position in the log: votes changing the category while the
+// export is built make it refuse (and the caller repeat), never export a
+// category the log had already replaced.
+func TestVICSForwardNamesTheCategoriesAtItsPosition(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/r"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AssessReport(ctx, h.a1, rp, "HL-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	photo := h.deposit(t, h.a1, "photo.jpg", []byte("a photo"), rp)
+	if _, err := v.Classify(ctx, h.a2, photo.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			c := CategoryBaseline
+			if i%2 == 0 {
+				c = CategoryNotIllegal
+			}
+			v.Classify(ctx, h.a2, photo.ID, ClassifyRequest{Category: c})
+		}
+	}()
+	exported := map[string]string{} // body's SHA-256 -> the category it names
+	for i := 0; i < 100; i++ {
+		list, err := v.ForwardReport(ctx, h.a1, rp, "partner", "hotline", "vics")
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc VICSDocument
+		if err := json.Unmarshal(list.Body, &doc); err != nil {
+			t.Fatal(err)
+		}
+		exported[list.SHA256] = map[int]string{1: CategoryBaseline, 0: CategoryNotIllegal}[*doc.Value[0].Media[0].Category]
+	}
+	<-done
+	last := ""
+	checked := 0
+	for _, ev := range logged(t, v) {
+		switch ev.Type {
+		case TypeItemClassified:
+			var d ClassifyRequest
+			ev.DecodeData(&d)
+			last = d.Category
+		case TypeReportForwarded:
+			var f ReportForwarded
+			ev.DecodeData(&f)
+			if got, ok := exported[f.SHA256]; ok {
+				checked++
+				if got != last {
+					t.Errorf("forward at %d exported %s, but the last vote before it is %s", ev.Seq, got, last)
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no forward was checked")
+	}
+}

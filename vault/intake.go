@@ -409,7 +409,7 @@ func checkReportID(id string) error {
 func (v *Vault) reportCheck(id, caseID string, pre func(r Report, ok bool) error) func([]*events.Event) error {
 	return func(ahead []*events.Event) error {
 		for _, ev := range ahead {
-			if strings.HasPrefix(ev.Type, "report.") || capturesFor(ev, id) {
+			if strings.HasPrefix(ev.Type, "report.") || capturesFor(ev, id) || changesCategories(ev) {
 				return sequencer.ErrNotYet
 			}
 		}
@@ -419,6 +419,18 @@ func (v *Vault) reportCheck(id, caseID string, pre func(r Report, ok bool) error
 		r, ok := v.state.getReport(id)
 		return pre(r, ok)
 	}
+}
+
+// changesCategories reports whether ev may change what category an item
+// has (a vote, a case's policy, a hash set, or a voter's standing): a
+// forward's export names categories, and is decided with them as they
+// stand at its position.
+func changesCategories(ev *events.Event) bool {
+	switch ev.Type {
+	case TypeItemClassified, TypeClassificationPolicySet, TypePersonSuspended, TypePersonReinstated, TypePersonRemoved:
+		return true
+	}
+	return strings.HasPrefix(ev.Type, "hashset.")
 }
 
 // capturesFor reports whether ev is a deposit captured for report id: it
@@ -680,22 +692,7 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 		_, err := v.reportDecision(ctx, who, "report.forward", id, nil, sequencer.Draft{})
 		return nil, err
 	}
-	var items []Item
-	unsettled := 0
-	for _, iid := range r.Items {
-		if it, ok := v.state.getItem(iid); ok {
-			// A VICS document is read as a hash set: an item without a
-			// category would take whatever category the receiver's
-			// import gives entries without one (a partner importing it as
-			// "national" would list a chat log or a system file as
-			// illegal), so only items whose category is settled go in.
-			if format == "vics" && v.classification(it).Category == "" {
-				unsettled++
-				continue
-			}
-			items = append(items, it)
-		}
-	}
+	items, unsettled, exported := v.forwardItems(r, format)
 	if format == "vics" && len(items) == 0 {
 		return nil, badInput("no item of report %s has a settled category (%d without one): a VICS export lists only classified items, as its receiver reads it as a hash set; classify them, or forward it as csv", id, unsettled)
 	}
@@ -712,18 +709,11 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 		if len(now.Items) != len(r.Items) {
 			return refused(ErrConflict, "report %s changed while its export was built; repeat", id)
 		}
-		if format == "vics" {
-			// Whether each item's category is settled is decided again
-			// at the event's position, as votes may come in between.
-			n := 0
-			for _, iid := range now.Items {
-				if it, ok := v.state.getItem(iid); ok && v.classification(it).Category != "" {
-					n++
-				}
-			}
-			if n != len(items) {
-				return refused(ErrConflict, "an item of report %s was classified while its export was built; repeat", id)
-			}
+		// The categories the export names are those at the event's
+		// position (votes, a policy or a voter's standing may change
+		// them in between).
+		if _, _, at := v.forwardItems(now, format); at != exported {
+			return refused(ErrConflict, "an item of report %s was classified while its export was built; repeat", id)
 		}
 		return nil
 	}
@@ -733,6 +723,34 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 		return nil, err
 	}
 	return &HashList{Format: format, Body: body, SHA256: sum, Event: evs[0].Seq}, nil
+}
+
+// forwardItems returns the items of a report an export of format holds,
+// how many were left out for want of a settled category, and what the
+// export says of them (each item with its category and series), which
+// the export's event checks at its position. A VICS document is read as
+// a hash set: an item without a category would take whatever category
+// the receiver's import gives entries without one (a partner importing it
+// as "national" would list a chat log or a system file as illegal), so
+// only items whose category is settled go in one.
+func (v *Vault) forwardItems(r Report, format string) ([]Item, int, string) {
+	var items []Item
+	var said strings.Builder
+	unsettled := 0
+	for _, iid := range r.Items {
+		it, ok := v.state.getItem(iid)
+		if !ok {
+			continue
+		}
+		cl := v.classification(it)
+		if format == "vics" && cl.Category == "" {
+			unsettled++
+			continue
+		}
+		items = append(items, it)
+		fmt.Fprintf(&said, "%s %s %q\n", it.ID, cl.Category, itemSeries(cl))
+	}
+	return items, unsettled, said.String()
 }
 
 // forwardBody renders a report's export: csv has one row per URL (with
