@@ -347,9 +347,10 @@ func entryCategory(m hashset.Match, setCategory string) string {
 
 // loaded reports whether any hash set is loaded.
 // outOfUse lists, sorted, the sets the custody log says are imported (and
-// not removed) that are not in use: their files were altered, are
-// missing, or could not be read as imported, or the vault was started
-// without its hash set folder (h is nil).
+// not removed) that are not in use and may list illegal material
+// (mayListIllegal): their files were altered, are missing, or could not
+// be read as imported, or the vault was started without its hash set
+// folder (h is nil).
 func (h *hashSets) outOfUse(st *State) []string {
 	var out []string
 	imported := st.hashSets()
@@ -358,11 +359,23 @@ func (h *hashSets) outOfUse(st *State) []string {
 		defer h.mu.RUnlock()
 	}
 	for _, set := range imported {
-		if h == nil || h.sets[set.Name] == nil {
+		if (h == nil || h.sets[set.Name] == nil) && mayListIllegal(set.HashSetImported) {
 			out = append(out, set.Name)
 		}
 	}
 	return out
+}
+
+// mayListIllegal reports whether a match against the set can make an item
+// known material: its default category is illegal, or its format carries
+// a category per entry (VICS, CAID, ICSE). A known-good list of file
+// hashes (NSRL, or a sum list imported as not illegal) cannot.
+func mayListIllegal(set HashSetImported) bool {
+	switch set.Format {
+	case "nsrl", "md5sum", "sha1sum", "sha256sum":
+		return Illegal(set.Category)
+	}
+	return true
 }
 
 func (h *hashSets) loaded() bool {

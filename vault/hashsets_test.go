@@ -598,6 +598,20 @@ func TestItemsStayHiddenWhileASetIsOutOfUse(t *testing.T) {
 			t.Errorf("item %s (%s) is listed as not known while the set is out of use", it.ID, it.Name)
 		}
 	}
+	// The triage queue does not empty without a word: its items stay,
+	// each marked with why it is hidden.
+	queue, err := v.Items(ctx, h.a2, "HL-1", ItemFilter{Unclassified: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(queue) == 0 {
+		t.Fatal("the triage queue is empty while the set is out of use")
+	}
+	for _, it := range queue {
+		if !strings.Contains(it.Known, "is out of use") {
+			t.Errorf("queued item %s (%s) is not marked as hidden: %q", it.ID, it.Name, it.Known)
+		}
+	}
 	if _, err := h.view(h.a2, listed.ID, true); err != nil {
 		t.Fatalf("a view with the override: %v", err)
 	}
@@ -612,5 +626,32 @@ func TestItemsStayHiddenWhileASetIsOutOfUse(t *testing.T) {
 	}
 	if _, err := h.view(h.a2, other.ID, false); err != nil {
 		t.Fatalf("an item the set does not list, after it was imported again: %v", err)
+	}
+}
+
+// A known-good list out of use (system files' hashes) hides nothing: a
+// match against it cannot make an item known material.
+func TestAKnownGoodSetOutOfUseHidesNothing(t *testing.T) {
+	dir := t.TempDir()
+	h := newHotline(t, func(cfg *Config) { cfg.HashSetDir = filepath.Join(dir, "hashsets") })
+	v, ctx := h.v, h.ctx
+	dll := h.deposit(t, h.a1, "ordinary.dll", []byte("an ordinary system file"), "")
+	other := h.deposit(t, h.a1, "photo.jpg", []byte("a photo to review"), "")
+	sum := sha256.Sum256([]byte("an ordinary system file"))
+	if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "goodfiles", Format: "sha256sum", Category: CategoryKnownGood,
+		Body: strings.NewReader(fmt.Sprintf("%x  ordinary.dll\n", sum))}); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "hashsets", "goodfiles", "sha256.tab")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipByte(t, p, int64(bytes.Index(b, sum[:]))+31)
+	if _, err := h.view(h.a2, dll.ID, false); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("the view that read the edited set: %v", err)
+	}
+	if _, err := h.view(h.a2, other.ID, false); err != nil {
+		t.Fatalf("a view while only a known-good set is out of use: %v", err)
 	}
 }

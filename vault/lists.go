@@ -297,20 +297,24 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 			}
 			rec = &r
 		}
-		// Whether the item is known is decided once, and only for the
-		// items the filter or the page needs it of.
-		known, decided := "", false
+		// Whether the item is known is decided only for the items the
+		// filter or the page needs it of.
+		var known string
 		if f.Unclassified {
 			if cl := v.classification(it); cl.Category != "" || cl.Inherit != nil || cl.KnownGood {
 				continue
 			}
+			// The queue leaves out what is known, not what a hash set
+			// out of use may list: with such a set every item is hidden
+			// (hiddenBecause), and the queue would empty without a word.
+			// Its items stay listed, marked as hidden, and a view says
+			// why.
 			var err error
-			if known, err = v.hiddenBecause(ctx, it, rec); err != nil {
+			if known, err = v.knownBecause(ctx, it, rec); err != nil {
 				return nil, err
 			} else if known != "" {
 				continue
 			}
-			decided = true
 		}
 		if f != (ItemFilter{}) || limit == 0 {
 			page.Total++
@@ -318,7 +322,7 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 				continue
 			}
 		}
-		if !decided {
+		if known == "" {
 			var err error
 			if known, err = v.hiddenBecause(ctx, it, rec); err != nil {
 				return nil, err

@@ -14,6 +14,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/custos-vault/custos/internal/logscrub"
+	"github.com/custos-vault/custos/internal/smallfile"
 	"github.com/custos-vault/custos/pkgformat"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
@@ -232,7 +233,7 @@ func runAdminMigrateLog(args []string, stdout io.Writer) error {
 		if *data == "" {
 			return usageErr("admin migrate-log needs --data DIR or --key KEY to know which key signs the log")
 		}
-		b, err := os.ReadFile(filepath.Join(*data, keyringDir, "log.pub"))
+		b, err := smallfile.Read(filepath.Join(*data, keyringDir, "log.pub"), 64<<10)
 		if err != nil {
 			return err
 		}
