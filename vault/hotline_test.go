@@ -152,6 +152,10 @@ func TestReportLifecycle(t *testing.T) {
 	// The URL as a person writes it (no scheme, "www.", a final "/") is
 	// the report's, recorded as the report spells it; a country in small
 	// letters is the same code.
+	// A country's name is refused, quoted as it was given.
+	if err := v.SendNotice(ctx, h.a1, pub, NoticeSent{URL: "https://host.example/a.jpg", To: "Host Ltd", Via: "email", Country: "Netherlands"}); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), `"Netherlands"`) {
+		t.Fatalf("a country's name: %v", err)
+	}
 	if err := v.SendNotice(ctx, h.a1, pub, NoticeSent{URL: "www.HOST.example/a.jpg/", To: "Host Ltd", Via: "email", Country: "nl"}); err != nil {
 		t.Fatal(err)
 	}

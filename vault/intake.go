@@ -604,9 +604,10 @@ func (v *Vault) SendNotice(ctx context.Context, who Principal, id string, n Noti
 		return err
 	}
 	// The code as every way in takes it: "kh" is KH.
+	given := n.Country
 	n.Country = strings.ToUpper(strings.TrimSpace(n.Country))
 	if n.Country != "" && (len(n.Country) != 2 || strings.Trim(n.Country, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
-		return badInput("country %q: give the two-letter ISO 3166-1 alpha-2 code, such as KH or PH", truncate(n.Country))
+		return badInput("country %q: give the two-letter ISO 3166-1 alpha-2 code, such as KH or PH", truncate(given))
 	}
 	at, err := v.checkStated(n.At)
 	if err != nil {
