@@ -404,8 +404,13 @@ func (h *Handler) classificationPolicy(w http.ResponseWriter, r *http.Request, s
 	if err != nil {
 		return fmt.Errorf("%w: the number of votes must be a whole number", vault.ErrBadInput)
 	}
-	if _, err := h.v.SetClassificationPolicy(r.Context(), s.who, r.PathValue("case"), votes); err != nil {
+	effect, err := h.v.SetClassificationPolicy(r.Context(), s.who, r.PathValue("case"), votes)
+	if err != nil {
 		return err
+	}
+	if effect.Unsettled > 0 {
+		h.redirectDone(w, r, managePath(r), "votes-set-unsettled")
+		return nil
 	}
 	h.redirectDone(w, r, managePath(r), "votes-set")
 	return nil

@@ -593,7 +593,9 @@ func TestRolesManageCase(t *testing.T) {
 	cust.send("/app/cases/C-1/classification-policy", url.Values{"votes": {"99"}}).status(t, "votes=99", http.StatusBadRequest)
 	rv.onlyRefusals(before, "bad votes")
 	before = rv.size()
-	cust.send("/app/cases/C-1/classification-policy", url.Values{"votes": {"2"}}).status(t, "votes", http.StatusOK)
+	p = cust.send("/app/cases/C-1/classification-policy", url.Values{"votes": {"2"}})
+	p.status(t, "votes", http.StatusOK)
+	p.has(t, "votes", "The classification policy is set.")
 	if rv.eventOf(before, vault.TypeClassificationPolicySet) == nil {
 		t.Error("no classification policy event")
 	}
