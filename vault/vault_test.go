@@ -80,13 +80,8 @@ func (z *zeroSource) Read(p []byte) (int, error) {
 
 // BenchmarkDeposit measures Deposit in process (no HTTP), for profiling.
 func BenchmarkDeposit(b *testing.B) {
-	v := openTestVault(b)
+	v, who := benchCase(b)
 	ctx := context.Background()
-	tok, _ := v.Enroll(ctx, "inv", RoleInvestigator)
-	who, _ := signIn(v, tok)
-	if err := v.OpenCase(ctx, who, "B-1", "bench"); err != nil {
-		b.Fatal(err)
-	}
 	const size = 256 << 20
 	b.SetBytes(size)
 	buf := make([]byte, 1)
@@ -150,13 +145,8 @@ func TestCaseSnapshotsAreSafeToRead(t *testing.T) {
 // and the completion event. -cpu 1 runs one viewer; the default, as many
 // as GOMAXPROCS, whose views share checkpoints.
 func BenchmarkView(b *testing.B) {
-	v := openTestVault(b)
+	v, who := benchCase(b)
 	ctx := context.Background()
-	tok, _ := v.Enroll(ctx, "inv", RoleInvestigator)
-	who, _ := signIn(v, tok)
-	if err := v.OpenCase(ctx, who, "B-1", "bench"); err != nil {
-		b.Fatal(err)
-	}
 	res, err := v.Deposit(ctx, who, DepositRequest{Case: "B-1", Name: "x.bin", Body: &zeroSource{left: 4096}})
 	if err != nil {
 		b.Fatal(err)
@@ -175,4 +165,17 @@ func BenchmarkView(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchCase is a test vault with an investigator signed in and their
+// case B-1 open.
+func benchCase(b *testing.B) (*Vault, Principal) {
+	v := openTestVault(b)
+	ctx := context.Background()
+	tok, _ := v.Enroll(ctx, "inv", RoleInvestigator)
+	who, _ := signIn(v, tok)
+	if err := v.OpenCase(ctx, who, "B-1", "bench"); err != nil {
+		b.Fatal(err)
+	}
+	return v, who
 }

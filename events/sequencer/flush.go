@@ -264,10 +264,11 @@ func anchorsIn(batch []*request, b *built) bool {
 
 // anchor signs a checkpoint of the durable log and hands it to
 // BeforePublish (the vault's sticky head, beside the log and in the
-// object store), without storing it in the log store or serving it as
-// the latest: the checkpoint the next interval publishes covers it. A
+// object store). Called alone (an anchored request's batch), the
+// checkpoint is neither stored in the log store nor served as the
+// latest: the checkpoint the next interval publishes covers it, and a
 // checkpoint stored for every view would cost every later audit a
-// signature's check each.
+// signature's check each. publish calls it first.
 func (s *Sequencer) anchor(ctx context.Context) (*events.Checkpoint, error) {
 	end := s.tree.Size()
 	root, err := s.tree.Root(end)
@@ -379,21 +380,11 @@ func (s *Sequencer) publish(ctx context.Context, force bool) (*events.Checkpoint
 	// Failed attempts also wait for the interval, so that a failing
 	// BeforePublish does not slow every batch.
 	s.lastSign = s.cfg.Now()
-	root, err := s.tree.Root(end)
+	cp, err := s.anchor(ctx)
 	if err != nil {
 		return latest, err
 	}
-	n, err := events.SignCheckpoint(s.cfg.Signer, s.cfg.Origin, end, root)
-	if err != nil {
-		return latest, fmt.Errorf("signing checkpoint: %w", err)
-	}
-	cp := &events.Checkpoint{Origin: s.cfg.Origin, Size: end, Root: root, Note: n}
-	if s.cfg.BeforePublish != nil {
-		if err := s.cfg.BeforePublish(ctx, cp); err != nil {
-			return latest, fmt.Errorf("publishing checkpoint %d: %w", end, err)
-		}
-	}
-	if err := s.cfg.Store.Append(ctx, end, nil, &events.StoredCheckpoint{Size: end, Note: n}); err != nil {
+	if err := s.cfg.Store.Append(ctx, end, nil, &events.StoredCheckpoint{Size: end, Note: cp.Note}); err != nil {
 		return latest, fmt.Errorf("storing checkpoint %d: %w", end, err)
 	}
 	s.mu.Lock()
