@@ -98,7 +98,7 @@ func Text(r *Record) []byte {
 		field("  ", "Source", Shown(it.Source))
 		field("  ", "Note", Shown(it.Note))
 		field("  ", "Deposited", fmt.Sprintf("%s by %s (event %d)", TimeText(it.Deposit.Time), PersonText(it.Deposit.Actor), it.Deposit.Seq))
-		line("  Chain of custody (%d events):", len(it.Chain))
+		line("  Chain of custody (%s):", Count(len(it.Chain), "event"))
 		for _, e := range it.Chain {
 			textEvent(&b, e)
 		}

@@ -43,6 +43,11 @@ type ScrubResult struct {
 	// again.
 	HashSets        int      `json:"hash_sets"`
 	HashSetsAltered []string `json:"hash_sets_altered,omitempty"`
+	// HashSetsOutOfUse names the sets the log says are imported that
+	// were out of use when the scrub began (found altered or unreadable
+	// before, and recorded then): not a failure again, but not "all
+	// match" either.
+	HashSetsOutOfUse []string `json:"hash_sets_out_of_use,omitempty"`
 }
 
 // Scrub re-hashes every evidence object's ciphertext against the SHA-256
@@ -111,6 +116,9 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	if h := v.hashsets; h != nil {
 		// The sets' lookups read their files as they are on disk: one
 		// edited in place since the start is found here.
+		for _, set := range h.notInUse(v.state) {
+			res.HashSetsOutOfUse = append(res.HashSetsOutOfUse, set.Name)
+		}
 		res.HashSets = h.count()
 		res.HashSetsAltered = h.verifyLoaded(v.state)
 	}

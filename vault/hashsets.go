@@ -124,7 +124,7 @@ func (h *hashSets) openRecorded(name string, st *State) (*hashset.Set, error) {
 	}
 	s, err := hashset.Open(filepath.Join(h.root, name))
 	if err != nil {
-		return nil, fmt.Errorf("cannot be opened: %w", err)
+		return nil, fmt.Errorf("cannot be opened (%w): import it again", err)
 	}
 	m := s.Manifest()
 	if m.TableSHA256 != hs.TableSHA256 {
@@ -353,14 +353,27 @@ func entryCategory(m hashset.Match, setCategory string) string {
 // folder (h is nil).
 func (h *hashSets) outOfUse(st *State) []string {
 	var out []string
+	for _, set := range h.notInUse(st) {
+		if mayListIllegal(set.HashSetImported) {
+			out = append(out, set.Name)
+		}
+	}
+	return out
+}
+
+// notInUse returns, sorted by name, every set the log says is imported
+// that is not in use (every one when h is nil), known-good lists
+// included.
+func (h *hashSets) notInUse(st *State) []HashSet {
+	var out []HashSet
 	imported := st.hashSets()
 	if h != nil {
 		h.mu.RLock()
 		defer h.mu.RUnlock()
 	}
 	for _, set := range imported {
-		if (h == nil || h.sets[set.Name] == nil) && mayListIllegal(set.HashSetImported) {
-			out = append(out, set.Name)
+		if h == nil || h.sets[set.Name] == nil {
+			out = append(out, set)
 		}
 	}
 	return out

@@ -568,6 +568,7 @@ func TestItemsStayHiddenWhileASetIsOutOfUse(t *testing.T) {
 	v, ctx := h.v, h.ctx
 	listed := h.deposit(t, h.a1, "two.jpg", []byte("known 2"), "")
 	other := h.deposit(t, h.a1, "other.txt", []byte("a chat log"), "")
+	empty := h.deposit(t, h.a1, "empty.dat", nil, "")
 	sum := sha256.Sum256([]byte("known 2"))
 	set := fmt.Sprintf("%x  known-2.jpg\n", sum)
 	if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline",
@@ -589,12 +590,20 @@ func TestItemsStayHiddenWhileASetIsOutOfUse(t *testing.T) {
 			t.Fatalf("a view of %s while the set is out of use: %v, want it refused as possibly known", id, err)
 		}
 	}
+	// A scrub names the set out of use rather than say all match.
+	if res, err := v.Scrub(ctx, h.cust); err != nil || len(res.HashSetsOutOfUse) != 1 || res.HashSetsOutOfUse[0] != "partner" {
+		t.Fatalf("scrub while the set is out of use: %+v %v", res, err)
+	}
+	// An empty file matches no set's listing, so none may list it.
+	if _, err := h.view(h.a2, empty.ID, false); err != nil {
+		t.Fatalf("a view of an empty file while the set is out of use: %v", err)
+	}
 	items, err := v.Items(ctx, h.a2, "HL-1", ItemFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, it := range items {
-		if it.Known == "" {
+		if it.Known == "" && it.ID != empty.ID {
 			t.Errorf("item %s (%s) is listed as not known while the set is out of use", it.ID, it.Name)
 		}
 	}
@@ -608,7 +617,7 @@ func TestItemsStayHiddenWhileASetIsOutOfUse(t *testing.T) {
 		t.Fatal("the triage queue is empty while the set is out of use")
 	}
 	for _, it := range queue {
-		if !strings.Contains(it.Known, "is out of use") {
+		if it.ID != empty.ID && !strings.Contains(it.Known, "is out of use") {
 			t.Errorf("queued item %s (%s) is not marked as hidden: %q", it.ID, it.Name, it.Known)
 		}
 	}

@@ -797,7 +797,7 @@ func (v *Vault) checkStated(at string) (string, error) {
 	case t.After(now):
 		return "", badInput("time %s is in the future", at)
 	case now.Sub(t) > MaxBackdate:
-		return "", badInput("time %s is more than %d days ago: record it now, without a time, and say when it happened in its own words (a report's description, or a notice's note)", at, int(MaxBackdate.Hours()/24))
+		return "", badInput("time %s is more than %d days ago: record it now, without a time, and say when it happened in words where the step takes them (a report's description, or the note of an acknowledgement or a removal)", at, int(MaxBackdate.Hours()/24))
 	}
 	return t.UTC().Format(time.RFC3339), nil
 }

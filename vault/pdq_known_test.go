@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/pdq"
@@ -154,5 +155,17 @@ func TestPDQOnlyHashSet(t *testing.T) {
 	other := h.deposit(t, h.a1, "other.jpg", readPhoto(t, "reg-test-input/labelme-subset/q0122.jpg"), "")
 	if len(other.Matches) != 0 || other.Known != "" {
 		t.Fatalf("an unrelated photo: %+v", other)
+	}
+	// The near-duplicate search names the entry, its first (0) included:
+	// absent, a reader could not tell it from an item's match.
+	near, err := h.v.Similar(h.ctx, h.a1, "", d.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(near) != 1 || len(near[0].Matches) != 1 || near[0].Matches[0].Set != "pdq-only" {
+		t.Fatalf("similar: %+v", near)
+	}
+	if b, _ := json.Marshal(near[0].Matches[0]); !bytes.Contains(b, []byte(`"entry":0`)) {
+		t.Fatalf("the match of entry 0 in JSON: %s", b)
 	}
 }

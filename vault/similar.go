@@ -17,9 +17,10 @@ type SimilarMatch struct {
 	Item     string `json:"item,omitempty"`
 	Category string `json:"category,omitempty"`
 	Distance int    `json:"distance"`
-	// Set and Entry name a matching hash-set entry.
-	Set   string `json:"set,omitempty"`
-	Entry uint64 `json:"entry,omitempty"`
+	// Set and Entry name a matching hash-set entry; Entry is present,
+	// 0 included, whenever Set is.
+	Set   string  `json:"set,omitempty"`
+	Entry *uint64 `json:"entry,omitempty"`
 }
 
 // SimilarItems are the near-duplicates of one item; NotSearched says
@@ -116,7 +117,7 @@ func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID strin
 				return nil, err
 			}
 			for _, hm := range near {
-				s.Matches = append(s.Matches, SimilarMatch{Set: hm.Set, Entry: hm.Entry, Category: hm.Category, Distance: hm.Distance})
+				s.Matches = append(s.Matches, SimilarMatch{Set: hm.Set, Entry: &hm.Entry, Category: hm.Category, Distance: hm.Distance})
 			}
 			slices.SortStableFunc(s.Matches, func(a, b SimilarMatch) int { return a.Distance - b.Distance })
 		}

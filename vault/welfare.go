@@ -127,7 +127,9 @@ func (v *Vault) hiddenBecause(ctx context.Context, it Item, rec *ItemDeposited) 
 	if known != "" || err != nil {
 		return known, err
 	}
-	if v.classification(it).Source == "votes" {
+	if v.classification(it).Source == "votes" || it.Deposit.Size == 0 {
+		// Settled by votes; or an empty file, which no set's listing
+		// makes known (hashSets.match).
 		return "", nil
 	}
 	if out := v.hashsets.outOfUse(v.state); len(out) > 0 {

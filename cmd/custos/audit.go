@@ -674,6 +674,9 @@ func runAuditScrub(args []string, stdout io.Writer) error {
 			text += fmt.Sprintf("; %s altered on disk and taken out of use until imported again: %s", plural(n, "hash set"), strings.Join(res.HashSetsAltered, ", "))
 		}
 	}
+	if n := len(res.HashSetsOutOfUse); n > 0 {
+		text += fmt.Sprintf("; %s out of use since found altered or unreadable, not re-hashed: %s (custos hashset list says why; import each again or remove it)", plural(n, "hash set"), strings.Join(res.HashSetsOutOfUse, ", "))
+	}
 	if n := len(res.RetainedDestroyed); n > 0 {
 		text += fmt.Sprintf("; %s of destroyed cases still stored until their retention ends (unreadable)", plural(n, "object"))
 	}

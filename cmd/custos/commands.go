@@ -99,7 +99,7 @@ func init() {
 			examples: []string{`custos get it_0f1e2d3c4b5a69788796a5b4 --purpose "identify the victim's location" -o copy.mp4`}},
 		{name: "item list", args: "--case CASE [--name GLOB] [--sha256 HASH] [--md5 HASH] [--sha1 HASH]", group: cs, who: "investigator or analyst assigned to the case",
 			summary: "a case's items, by name pattern or hash",
-			json:    `{"items":[{"id","name","size","sha256"}]}`, run: out(runItemList),
+			json:    `{"items":[{"id","name","size","sha256","category"?,"disputed"?,"known"?,"report"?}]}`, run: out(runItemList),
 			examples: []string{"custos item list --case KH-2026-014 --name '*.mp4'"}},
 		{name: "item show", args: "ITEM", group: cs, who: "investigator or analyst assigned to the case",
 			summary: "an item's name, size, hashes, source, depositor and views, without its content",

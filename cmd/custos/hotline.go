@@ -729,7 +729,7 @@ func runSimilar(args []string, stdout io.Writer) error {
 				what := m.Item
 				switch {
 				case m.Set != "":
-					what = fmt.Sprintf("hash set %s, entry %d", m.Set, m.Entry)
+					what = fmt.Sprintf("hash set %s, entry %d", m.Set, derefEntry(m.Entry))
 				case m.Item == "":
 					what = "an item of another case"
 				}
@@ -817,4 +817,12 @@ func entries(n int) string {
 		return "1 entry"
 	}
 	return fmt.Sprintf("%d entries", n)
+}
+
+// derefEntry is a near-duplicate's hash-set entry number (0 if absent).
+func derefEntry(e *uint64) uint64 {
+	if e == nil {
+		return 0
+	}
+	return *e
 }

@@ -245,7 +245,7 @@ func (rep *report) items() {
 		)
 		rep.kv(rows)
 		rep.L.y += 6
-		rep.events(fmt.Sprintf("Chain of custody of item %s (%d events)", shown(it.ID), len(it.Chain)), it.Chain, "No events.")
+		rep.events(fmt.Sprintf("Chain of custody of item %s (%s)", shown(it.ID), custody.Count(len(it.Chain), "event")), it.Chain, "No events.")
 	}
 }
 
