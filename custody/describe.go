@@ -125,7 +125,7 @@ func describe(x *decoded) {
 		}
 	case "case.classification.policy":
 		add("%d agreeing classifications settle an item's category", d.Votes)
-	case "report.received", "report.assessing", "report.closed", "report.reopened", "report.forwarded":
+	case "report.received", "report.assessing", "report.closed", "report.reopened", "report.forwarded", "report.contact.opened":
 		if d.Report != "" {
 			add("report %s", Shown(d.Report))
 		}
@@ -233,6 +233,7 @@ var Labels = map[string]string{
 	"report.closed":              "Report closed",
 	"report.content.removed":     "Content reported removed",
 	"report.forwarded":           "Report forwarded",
+	"report.contact.opened":      "Reporter's contact opened",
 	"report.notice.acknowledged": "Notice acknowledged",
 	"report.notice.sent":         "Notice and takedown sent",
 	"report.received":            "Report received",

@@ -208,12 +208,30 @@ func TestAttackAuditorReadsReporterContact(t *testing.T) {
 	if leaked {
 		t.Fatal("an auditor read the reporter's contact from the custody log")
 	}
-	// Sealed, it is still the analysts': their view opens it.
+	// Sealed, it is still the analysts': one report's detail opens it,
+	// recorded by name before it is shown; a list never does.
 	list, err := h.v.Reports(h.ctx, h.a1, "")
-	if err != nil || len(list) != 1 || list[0].Contact != "+855 12 345 678 (mother of the child)" {
-		t.Fatalf("the analyst's view of the contact: %+v %v", list, err)
+	if err != nil || len(list) != 1 || list[0].Contact != "" || !list[0].ContactWithheld {
+		t.Fatalf("the analyst's list shows the contact: %+v %v", list, err)
 	}
-	if list, _ := h.v.Reports(h.ctx, aud, ""); list[0].Contact != "" {
-		t.Fatalf("the auditor's view shows the contact")
+	before := h.v.log.Size()
+	detail, err := h.v.ReportDetail(h.ctx, h.a1, list[0].Report)
+	if err != nil || detail.Contact != "+855 12 345 678 (mother of the child)" {
+		t.Fatalf("the analyst's view of the contact: %+v %v", detail, err)
+	}
+	opened := logged(t, h.v)[before:]
+	if len(opened) != 1 || opened[0].Type != TypeReportContactOpened || opened[0].Actor.Person != "ana1" || bytes.Contains(opened[0].Data, []byte("+855")) {
+		t.Fatalf("the opening of the contact was not recorded by name, without the contact: %+v", opened)
+	}
+	if last := detail.History[len(detail.History)-1]; last.Type != TypeReportContactOpened || last.By != "ana1" {
+		t.Fatalf("the report's history does not end with the opening: %+v", detail.History)
+	}
+	// The auditor reads that it was opened, and by whom, not the contact.
+	audView, err := h.v.ReportDetail(h.ctx, aud, list[0].Report)
+	if err != nil || audView.Contact != "" || !audView.ContactWithheld || audView.History[len(audView.History)-1].Type != TypeReportContactOpened {
+		t.Fatalf("the auditor's view of the report: %+v %v", audView, err)
+	}
+	if h.v.log.Size() != before+1 {
+		t.Fatalf("the auditor's reading recorded an opening")
 	}
 }

@@ -34,6 +34,10 @@ const (
 	// vault for a partner hotline or the police, before they are
 	// answered.
 	TypeReportForwarded = "report.forwarded"
+	// TypeReportContactOpened records an analyst opening the sealed
+	// contact a reporter gave, before it is shown (report show, the
+	// report's page): a reporter's personal data is read by name.
+	TypeReportContactOpened = "report.contact.opened"
 	// TypeItemClassified records one person's classification vote on an
 	// item.
 	TypeItemClassified = "item.classified"
@@ -107,6 +111,11 @@ type ReportReceived struct {
 type ReportAssessing struct {
 	Report string `json:"report"`
 	Note   string `json:"note,omitempty"`
+}
+
+// ReportContactOpened is the data of report.contact.opened.
+type ReportContactOpened struct {
+	Report string `json:"report"`
 }
 
 // ReportClosed is the data of report.closed.

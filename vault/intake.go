@@ -187,8 +187,9 @@ type ReportView struct {
 	Description string    `json:"description,omitempty"`
 	Anonymous   bool      `json:"anonymous"`
 	Contact     string    `json:"contact,omitempty"`
-	// ContactWithheld says that the reporter gave a contact, which only
-	// analysts see.
+	// ContactWithheld says that the reporter gave a contact, which is not
+	// shown here: only to analysts, in one report's detail, which records
+	// its opening (report.contact.opened).
 	ContactWithheld bool   `json:"contact_withheld,omitempty"`
 	Reference       string `json:"reference,omitempty"`
 	Case            string `json:"case,omitempty"`
@@ -260,14 +261,15 @@ func timePtr(t time.Time) *time.Time {
 }
 
 // view is the report as who may see it: the contact for analysts only,
-// and the case and its items only for those who may know the case (its
-// analysts, custodians and auditors).
-func (v *Vault) reportView(ctx context.Context, r Report, who Principal) ReportView {
+// and only when open (its opening recorded by the caller:
+// ReportDetail), and the case and its items only for those who may know
+// the case (its analysts, custodians and auditors).
+func (v *Vault) reportView(ctx context.Context, r Report, who Principal, open bool) ReportView {
 	out := r.view(who)
-	if who.Role != RoleAnalyst && r.ContactSealed != "" {
+	if r.ContactSealed != "" && (who.Role != RoleAnalyst || !open) {
 		out.ContactWithheld = true
 	}
-	if who.Role == RoleAnalyst && r.ContactSealed != "" {
+	if who.Role == RoleAnalyst && r.ContactSealed != "" && open {
 		c, err := v.openContact(ctx, r.ContactSealed)
 		if err != nil {
 			v.logger.Error("a reporter's contact could not be opened", "report", r.Report, "err", err)
@@ -352,7 +354,7 @@ func (v *Vault) Reports(ctx context.Context, who Principal, status string, urls 
 	out := []ReportView{}
 	for _, r := range v.state.allReports() {
 		if (status == "" || r.Status == status || status == "open" && r.Status != StatusClosed) && names(r) {
-			out = append(out, v.reportView(ctx, r, who))
+			out = append(out, v.reportView(ctx, r, who, false))
 		}
 	}
 	return out, nil
@@ -371,7 +373,21 @@ func (v *Vault) ReportDetail(ctx context.Context, who Principal, id string) (Rep
 		}
 		return ReportView{}, v.refuseUnseen(ctx, who, "report.show", "report", id, reason, "reports are read by analysts, custodians and auditors")
 	}
-	view := v.reportView(ctx, r, who)
+	open := who.Role == RoleAnalyst && r.ContactSealed != ""
+	if open {
+		// A reporter's contact is personal data: its opening is
+		// recorded, by name, before it is shown, and is then in the
+		// report's history.
+		// The event names no case: it is the report's (its history,
+		// which its custodians and auditors read), not evidence's.
+		_, err := v.append(ctx, sequencer.Draft{Type: TypeReportContactOpened, Actor: who.actor(),
+			Data: ReportContactOpened{Report: id}})
+		if err != nil {
+			return ReportView{}, fmt.Errorf("recording the opening of the reporter's contact: %w", err)
+		}
+		r, _ = v.state.getReport(id)
+	}
+	view := v.reportView(ctx, r, who, open)
 	for _, seq := range r.Events {
 		// Read from the log, checked against its tree: what the report's
 		// readers see of its history is what the log holds.

@@ -145,6 +145,7 @@ func init() {
 	appliers[TypeNoticeAcknowledged] = applyNoticeProgress(false)
 	appliers[TypeContentRemoved] = applyNoticeProgress(true)
 	appliers[TypeReportForwarded] = applyReportForwarded
+	appliers[TypeReportContactOpened] = applyReportContactOpened
 	appliers[TypeItemClassified] = applyItemClassified
 	appliers[TypeClassificationPolicySet] = applyClassificationPolicy
 	appliers[TypeHashSetImported] = applyHashSetImported
@@ -300,6 +301,16 @@ func applyReportForwarded(s *State, ev *events.Event) error {
 		r.Status = StatusActioned
 	}
 	return nil
+}
+
+// applyReportContactOpened puts the opening in the report's history.
+func applyReportContactOpened(s *State, ev *events.Event) error {
+	d, err := data[ReportContactOpened](ev)
+	if err != nil {
+		return err
+	}
+	_, err = s.reportEvent(d.Report, ev)
+	return err
 }
 
 func applyItemClassified(s *State, ev *events.Event) error {

@@ -128,7 +128,7 @@ func printReport(w io.Writer, r vault.ReportView) {
 	} else if r.Contact != "" {
 		fmt.Fprintf(w, "  contact    %s\n", safeText(r.Contact))
 	} else if r.ContactWithheld {
-		fmt.Fprintln(w, "  contact    given, and shown to analysts only")
+		fmt.Fprintln(w, "  contact    given: shown to analysts by report show, which records it")
 	}
 	if r.Reference != "" {
 		fmt.Fprintf(w, "  reference  %s\n", safeText(r.Reference))
