@@ -270,16 +270,11 @@ func anchorsIn(batch []*request, b *built) bool {
 // checkpoint stored for every view would cost every later audit a
 // signature's check each. publish calls it first.
 func (s *Sequencer) anchor(ctx context.Context) (*events.Checkpoint, error) {
-	end := s.tree.Size()
-	root, err := s.tree.Root(end)
+	cp, err := s.signTree("checkpoint")
 	if err != nil {
 		return nil, err
 	}
-	n, err := events.SignCheckpoint(s.cfg.Signer, s.cfg.Origin, end, root)
-	if err != nil {
-		return nil, fmt.Errorf("signing checkpoint: %w", err)
-	}
-	cp := &events.Checkpoint{Origin: s.cfg.Origin, Size: end, Root: root, Note: n}
+	end := cp.Size
 	if s.cfg.BeforePublish != nil {
 		if err := s.cfg.BeforePublish(ctx, cp); err != nil {
 			return nil, fmt.Errorf("keeping checkpoint %d as the log's head: %w", end, err)
@@ -352,6 +347,16 @@ func (s *Sequencer) stopTiles() {
 
 // seal signs the batch seal for the tree's current size.
 func (s *Sequencer) seal() (*events.StoredCheckpoint, error) {
+	cp, err := s.signTree("the batch seal")
+	if err != nil {
+		return nil, err
+	}
+	return &events.StoredCheckpoint{Size: cp.Size, Note: cp.Note, Seal: true}, nil
+}
+
+// signTree signs a checkpoint of the tree's current size; what names
+// it in an error.
+func (s *Sequencer) signTree(what string) (*events.Checkpoint, error) {
 	end := s.tree.Size()
 	root, err := s.tree.Root(end)
 	if err != nil {
@@ -359,9 +364,9 @@ func (s *Sequencer) seal() (*events.StoredCheckpoint, error) {
 	}
 	n, err := events.SignCheckpoint(s.cfg.Signer, s.cfg.Origin, end, root)
 	if err != nil {
-		return nil, fmt.Errorf("signing the batch seal: %w", err)
+		return nil, fmt.Errorf("signing %s: %w", what, err)
 	}
-	return &events.StoredCheckpoint{Size: end, Note: n, Seal: true}, nil
+	return &events.Checkpoint{Origin: s.cfg.Origin, Size: end, Root: root, Note: n}, nil
 }
 
 // publish signs a checkpoint of the durable log if one is due (force, or
