@@ -152,9 +152,15 @@ func TestReportLifecycle(t *testing.T) {
 	// The URL as a person writes it (no scheme, "www.", a final "/") is
 	// the report's, recorded as the report spells it; a country in small
 	// letters is the same code.
-	// A country's name is refused, quoted as it was given.
+	// A country's name is refused, quoted as it was given, and so are two
+	// letters that name no country.
 	if err := v.SendNotice(ctx, h.a1, pub, NoticeSent{URL: "https://host.example/a.jpg", To: "Host Ltd", Via: "email", Country: "Netherlands"}); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), `"Netherlands"`) {
 		t.Fatalf("a country's name: %v", err)
+	}
+	for _, c := range []string{"XX", "EU", "ZZ"} {
+		if err := v.SendNotice(ctx, h.a1, pub, NoticeSent{URL: "https://host.example/a.jpg", To: "Host Ltd", Via: "email", Country: c}); !errors.Is(err, ErrBadInput) {
+			t.Fatalf("country %s: %v", c, err)
+		}
 	}
 	if err := v.SendNotice(ctx, h.a1, pub, NoticeSent{URL: "www.HOST.example/a.jpg/", To: "Host Ltd", Via: "email", Country: "nl"}); err != nil {
 		t.Fatal(err)
@@ -746,5 +752,22 @@ func TestVICSForwardNamesTheCategoriesAtItsPosition(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no forward was checked")
+	}
+}
+
+// UK, which ISO 3166-1 reserves for the United Kingdom, is recorded as
+// the United Kingdom's code, GB, as a partner's statistics count it.
+func TestNoticeCountryUKIsRecordedAsGB(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/uk"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.SendNotice(ctx, h.a1, rp, NoticeSent{URL: "https://host.example/uk", To: "Host Ltd", Via: "email", Country: "uk"}); err != nil {
+		t.Fatal(err)
+	}
+	if sent := h.eventsOf(t, TypeNoticeSent); len(sent) != 1 || !bytes.Contains(sent[0].Data, []byte(`"country":"GB"`)) {
+		t.Fatalf("the notice recorded: %s", sent[0].Data)
 	}
 }

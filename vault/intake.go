@@ -4,15 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/custos-vault/custos/custody"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
+	"golang.org/x/text/language"
 )
 
 // Reports of URLs (docs/hotline.md): received from the public intake or
@@ -622,8 +623,15 @@ func (v *Vault) SendNotice(ctx context.Context, who Principal, id string, n Noti
 	// The code as every way in takes it: "kh" is KH.
 	given := n.Country
 	n.Country = strings.ToUpper(strings.TrimSpace(n.Country))
-	if n.Country != "" && (len(n.Country) != 2 || strings.Trim(n.Country, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
-		return badInput("country %q: give the two-letter ISO 3166-1 alpha-2 code, such as KH or PH", truncate(given))
+	if n.Country != "" {
+		// Two letters that name a country (CLDR's regions, through
+		// x/text): not XX or EU; UK, which ISO reserves for the United
+		// Kingdom, is recorded as its code, GB.
+		r, err := language.ParseRegion(n.Country)
+		if len(n.Country) != 2 || strings.Trim(n.Country, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" || err != nil || !r.IsCountry() {
+			return badInput("country %q: give the two-letter ISO 3166-1 alpha-2 code of a country, such as KH, PH or GB", truncate(given))
+		}
+		n.Country = r.Canonicalize().String()
 	}
 	at, err := v.checkStated(n.At)
 	if err != nil {

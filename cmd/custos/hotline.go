@@ -255,7 +255,7 @@ func runReportNotice(args []string, stdout io.Writer) error {
 	to := fs.String("to", "", "who the notice went to: the hosting provider, registrar or partner hotline")
 	via := fs.String("via", "email", "how: "+strings.Join(vault.NoticeVias, ", "))
 	ref := fs.String("reference", "", "the notice's reference (ticket number, message id)")
-	country := fs.String("country", "", "the hosting country, ISO 3166-1 alpha-2 (KH, PH, NL, ...)")
+	country := fs.String("country", "", "the hosting country, ISO 3166-1 alpha-2 (KH, PH, NL, GB, ...; UK is recorded as GB)")
 	at := fs.String("at", "", "when it was sent, if earlier (2026-11-30T14:05:00+07:00; at most 30 days ago)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
