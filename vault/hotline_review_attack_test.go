@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"github.com/custos-vault/custos/events"
 	"io"
 	"os"
@@ -233,5 +234,20 @@ func TestAttackAuditorReadsReporterContact(t *testing.T) {
 	}
 	if h.v.log.Size() != before+1 {
 		t.Fatalf("the auditor's reading recorded an opening")
+	}
+}
+
+// On a halted log, where its opening cannot be recorded, a report is
+// still read, without the reporter's contact.
+func TestReportOnAHaltedLogWithholdsTheContact(t *testing.T) {
+	h := newHotline(t)
+	id, err := h.v.ReceivePublicReport(h.ctx, ReportRequest{URLs: []string{"https://host.example/h"}, Contact: "reporter@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.v.log.Halt(errors.New("a check failed"))
+	view, err := h.v.ReportDetail(h.ctx, h.a1, id)
+	if err != nil || view.Contact != "" || !view.ContactWithheld {
+		t.Fatalf("a report read on a halted log: %+v %v, want it without the contact", view, err)
 	}
 }

@@ -381,12 +381,16 @@ func (v *Vault) ReportDetail(ctx context.Context, who Principal, id string) (Rep
 		// report's history.
 		// The event names no case: it is the report's (its history,
 		// which its custodians and auditors read), not evidence's.
+		// If it cannot be recorded (a halted log), the report is still
+		// read, without the contact.
 		_, err := v.append(ctx, sequencer.Draft{Type: TypeReportContactOpened, Actor: who.actor(),
 			Data: ReportContactOpened{Report: id}})
 		if err != nil {
-			return ReportView{}, fmt.Errorf("recording the opening of the reporter's contact: %w", err)
+			v.logger.Warn("a reporter's contact is not shown: its opening could not be recorded", "report", id, "err", err)
+			open = false
+		} else {
+			r, _ = v.state.getReport(id)
 		}
-		r, _ = v.state.getReport(id)
 	}
 	view := v.reportView(ctx, r, who, open)
 	for _, seq := range r.Events {
