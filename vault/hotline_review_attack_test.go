@@ -227,6 +227,11 @@ func TestAttackAuditorReadsReporterContact(t *testing.T) {
 	if last := detail.History[len(detail.History)-1]; last.Type != TypeReportContactOpened || last.By != "ana1" {
 		t.Fatalf("the report's history does not end with the opening: %+v", detail.History)
 	}
+	// The answer to a decision about the report does not open it.
+	after, err := h.v.ReportAfter(h.ctx, h.a1, list[0].Report)
+	if err != nil || after.Contact != "" || !after.ContactWithheld || h.v.log.Size() != before+1 {
+		t.Fatalf("the report after a decision: %+v %v (log %d, want %d)", after, err, h.v.log.Size(), before+1)
+	}
 	// The auditor reads that it was opened, and by whom, not the contact.
 	audView, err := h.v.ReportDetail(h.ctx, aud, list[0].Report)
 	if err != nil || audView.Contact != "" || !audView.ContactWithheld || audView.History[len(audView.History)-1].Type != TypeReportContactOpened {

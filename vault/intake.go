@@ -361,8 +361,21 @@ func (v *Vault) Reports(ctx context.Context, who Principal, status string, urls 
 	return out, nil
 }
 
-// ReportDetail is one report (analysts, custodians, auditors).
+// ReportDetail is one report (analysts, custodians, auditors), with the
+// reporter's contact for an analyst, its opening recorded first
+// (report.contact.opened).
 func (v *Vault) ReportDetail(ctx context.Context, who Principal, id string) (ReportView, error) {
+	return v.reportDetail(ctx, who, id, true)
+}
+
+// ReportAfter is ReportDetail without the reporter's contact (and so
+// without recording its opening): the answer to a decision about the
+// report, which did not ask for the contact.
+func (v *Vault) ReportAfter(ctx context.Context, who Principal, id string) (ReportView, error) {
+	return v.reportDetail(ctx, who, id, false)
+}
+
+func (v *Vault) reportDetail(ctx context.Context, who Principal, id string, contact bool) (ReportView, error) {
 	if err := checkReportID(id); err != nil {
 		return ReportView{}, err
 	}
@@ -374,7 +387,7 @@ func (v *Vault) ReportDetail(ctx context.Context, who Principal, id string) (Rep
 		}
 		return ReportView{}, v.refuseUnseen(ctx, who, "report.show", "report", id, reason, "reports are read by analysts, custodians and auditors")
 	}
-	open := who.Role == RoleAnalyst && r.ContactSealed != ""
+	open := contact && who.Role == RoleAnalyst && r.ContactSealed != ""
 	if open {
 		// A reporter's contact is personal data: its opening is
 		// recorded, by name, before it is shown, and is then in the

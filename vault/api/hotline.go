@@ -59,7 +59,7 @@ func (h *Handler) reopenReport(w http.ResponseWriter, r *http.Request, who vault
 	if err := h.v.ReopenReport(r.Context(), who, r.PathValue("report"), req.Reason); err != nil {
 		return err
 	}
-	return h.showReport(w, r, who)
+	return h.reportAfter(w, r, who)
 }
 
 // NoticeRequest is the body of POST /v1/reports/{report}/notices.
@@ -152,6 +152,18 @@ func (h *Handler) showReport(w http.ResponseWriter, r *http.Request, who vault.P
 	return nil
 }
 
+// reportAfter answers a decision about a report with the report after
+// it, without the reporter's contact (vault.ReportAfter): a decision does
+// not ask for it, and its opening would be recorded.
+func (h *Handler) reportAfter(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	rep, err := h.v.ReportAfter(r.Context(), who, r.PathValue("report"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
 func (h *Handler) assessReport(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
 	var req AssessRequest
 	if err := readJSON(w, r, &req); err != nil {
@@ -160,7 +172,7 @@ func (h *Handler) assessReport(w http.ResponseWriter, r *http.Request, who vault
 	if err := h.v.AssessReport(r.Context(), who, r.PathValue("report"), req.Case, req.Note); err != nil {
 		return err
 	}
-	return h.showReport(w, r, who)
+	return h.reportAfter(w, r, who)
 }
 
 func (h *Handler) closeReport(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
@@ -171,7 +183,7 @@ func (h *Handler) closeReport(w http.ResponseWriter, r *http.Request, who vault.
 	if err := h.v.CloseReport(r.Context(), who, r.PathValue("report"), req.Reason, req.Note); err != nil {
 		return err
 	}
-	return h.showReport(w, r, who)
+	return h.reportAfter(w, r, who)
 }
 
 func (h *Handler) sendNotice(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
@@ -183,7 +195,7 @@ func (h *Handler) sendNotice(w http.ResponseWriter, r *http.Request, who vault.P
 		Reference: req.Reference, Country: req.Country, At: req.At}); err != nil {
 		return err
 	}
-	return h.showReport(w, r, who)
+	return h.reportAfter(w, r, who)
 }
 
 func noticeProgress(removed bool) handlerFunc {
@@ -195,7 +207,7 @@ func noticeProgress(removed bool) handlerFunc {
 		if err := h.v.NoticeProgressed(r.Context(), who, r.PathValue("report"), req.URL, removed, req.Note, req.At); err != nil {
 			return err
 		}
-		return h.showReport(w, r, who)
+		return h.reportAfter(w, r, who)
 	}
 }
 
