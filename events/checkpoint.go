@@ -75,7 +75,9 @@ func ParseCheckpoint(b []byte, origin string, v note.Verifier) (*Checkpoint, err
 	// is exactly what SignCheckpoint writes for its origin, size and root,
 	// so the size is canonical decimal ("6", never "06") and the root
 	// canonical base64.
-	if text, _, _ := bytes.Cut(b, []byte("\n\n")); !bytes.Equal(append(text, '\n'), log.Checkpoint{Origin: cp.Origin, Size: cp.Size, Hash: cp.Hash}.Marshal()) {
+	// (The text is compared with its newline as b holds it: b is never
+	// written to, as callers share one note between goroutines.)
+	if text, _, found := bytes.Cut(b, []byte("\n\n")); !found || !bytes.Equal(b[:len(text)+1], log.Checkpoint{Origin: cp.Origin, Size: cp.Size, Hash: cp.Hash}.Marshal()) {
 		return nil, errors.New("bad checkpoint: the text is not written as a writer writes it (size in canonical decimal, root in canonical base64)")
 	}
 	out := &Checkpoint{Origin: cp.Origin, Size: cp.Size, Note: append([]byte(nil), b...)}
@@ -94,7 +96,7 @@ func StatedSize(note []byte) (size uint64, ok bool) {
 		return 0, false
 	}
 	var c log.Checkpoint
-	if _, err := c.Unmarshal(append(text, '\n')); err != nil {
+	if _, err := c.Unmarshal(note[:len(text)+1]); err != nil { // the text and its newline, without writing to note
 		return 0, false
 	}
 	return c.Size, true
@@ -138,7 +140,7 @@ func PeekCheckpoint(b []byte) (origin string, size uint64, err error) {
 		return "", 0, errors.New("bad checkpoint: not a signed note")
 	}
 	var cp log.Checkpoint
-	if _, err := cp.Unmarshal(append(text, '\n')); err != nil {
+	if _, err := cp.Unmarshal(b[:len(text)+1]); err != nil { // without writing to b
 		return "", 0, fmt.Errorf("bad checkpoint: %w", err)
 	}
 	return cp.Origin, cp.Size, nil

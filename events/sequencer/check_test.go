@@ -458,3 +458,155 @@ func TestAppendPublished(t *testing.T) {
 		t.Fatalf("the failure was not logged: %s", logs.String())
 	}
 }
+
+// TestAppendsGoOnWhileAHeadIsKept: keeping an anchored request's
+// checkpoint (the vault's sticky head: files and an object, with their
+// fsyncs) does not hold up other appends, and Close still answers the
+// anchored request once its head is kept.
+func TestAppendsGoOnWhileAHeadIsKept(t *testing.T) {
+	f := newFixture(t)
+	st := openStore(t, f)
+	defer st.Close()
+	entered := make(chan uint64, 16)
+	release := make(chan struct{})
+	seq, err := sequencer.Open(context.Background(), sequencer.Config{
+		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier,
+		CheckpointInterval: time.Hour,
+		BeforePublish: func(_ context.Context, cp *events.Checkpoint) error {
+			entered <- cp.Size
+			<-release
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	type answer struct {
+		evs []*events.Event
+		cp  *events.Checkpoint
+		err error
+	}
+	viewed := make(chan answer, 1)
+	go func() {
+		evs, cp, err := seq.AppendPublished(ctx, sequencer.Draft{Type: "view"})
+		viewed <- answer{evs, cp, err}
+	}()
+	if size := <-entered; size != 1 {
+		t.Fatalf("the head kept for the view covers %d events, want 1", size)
+	}
+	// The head is being kept; ordinary appends are answered meanwhile.
+	for i := range 3 {
+		done := make(chan error, 1)
+		go func() {
+			_, err := seq.Append(ctx, sequencer.Draft{Type: "refused"})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("append %d waited for the sticky head of another request's view", i)
+		}
+	}
+	select {
+	case a := <-viewed:
+		t.Fatalf("the view was answered (%v) before its checkpoint was kept", a.err)
+	default:
+	}
+	closed := make(chan struct{})
+	go func() { seq.Close(); close(closed) }()
+	close(release)
+	a := <-viewed
+	if a.err != nil || a.cp == nil || len(a.evs) != 1 || a.cp.Size <= a.evs[0].Seq {
+		t.Fatalf("the view: %+v, %v; want its event covered by the kept checkpoint", a.cp, a.err)
+	}
+	<-closed
+}
+
+// TestHeadsAreKeptInOrder: with views, ordinary appends and timed
+// checkpoints racing, BeforePublish is called one at a time with growing
+// sizes, and every view's checkpoint is a signed checkpoint of the log
+// that covers its event and was kept (or a larger one was) before the
+// view was answered.
+func TestHeadsAreKeptInOrder(t *testing.T) {
+	f := newFixture(t)
+	st := openStore(t, f)
+	defer st.Close()
+	var (
+		mu     sync.Mutex
+		sizes  []uint64
+		inside atomic.Int32
+	)
+	var kept atomic.Uint64
+	seq, err := sequencer.Open(context.Background(), sequencer.Config{
+		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier,
+		CheckpointInterval: time.Millisecond,
+		BeforePublish: func(_ context.Context, cp *events.Checkpoint) error {
+			if inside.Add(1) != 1 {
+				t.Error("BeforePublish was called while another call ran")
+			}
+			defer inside.Add(-1)
+			time.Sleep(200 * time.Microsecond)
+			mu.Lock()
+			sizes = append(sizes, cp.Size)
+			mu.Unlock()
+			kept.Store(cp.Size)
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				evs, cp, err := seq.AppendPublished(ctx, sequencer.Draft{Type: "view"})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if got := kept.Load(); cp == nil || cp.Size <= evs[0].Seq || got < cp.Size {
+					t.Errorf("view at %d answered with checkpoint %+v while the kept head was %d", evs[0].Seq, cp, got)
+					return
+				}
+				parsed, err := events.ParseCheckpoint(cp.Note, origin, f.verifier)
+				if err != nil || parsed.Size != cp.Size || parsed.Root != cp.Root {
+					t.Errorf("view's checkpoint: %+v, %v", parsed, err)
+					return
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for range 100 {
+				if _, err := seq.Append(ctx, sequencer.Draft{Type: "refused"}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	seq.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	for i := 1; i < len(sizes); i++ {
+		if sizes[i] <= sizes[i-1] {
+			t.Fatalf("BeforePublish took size %d after %d: the head went back or was kept twice", sizes[i], sizes[i-1])
+		}
+	}
+	if len(sizes) == 0 || sizes[len(sizes)-1] != 600 {
+		t.Fatalf("the last head kept covers %v, want all 600 events", sizes[len(sizes)-1:])
+	}
+	// Every root the views were given is the tree's: the audit passes.
+	if res := f.audit(t); res.Events != 600 || res.Covered() != nil {
+		t.Fatalf("audit: %d events, %v", res.Events, res.Covered())
+	}
+}

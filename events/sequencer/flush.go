@@ -222,13 +222,17 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 	cp, cpErr := s.publish(ctx, b.force)
 	s.logUnpublished(cpErr)
 	// An anchored request's events are kept under the sticky head before
-	// it is answered, at once, whether or not a checkpoint is due.
-	anchored, anchorErr := cp, cpErr
+	// it is answered, at once, whether or not a checkpoint is due: a
+	// checkpoint of the durable log is signed here and kept by the head
+	// writer (keepHeads), so that the next batch does not wait for it.
+	var head *events.Checkpoint
+	headErr := cpErr
 	if cpErr == nil && (cp == nil || cp.Size < s.tree.Size()) && anchorsIn(batch, b) {
-		anchored, anchorErr = s.anchor(ctx)
-		s.logUnpublished(anchorErr)
+		head, headErr = s.signTree("checkpoint")
+		s.logUnpublished(headErr)
 	}
 	var carry []*request
+	var waiting []headWait
 	for i, r := range batch {
 		evs := b.evs[b.spans[i].from:b.spans[i].to]
 		switch {
@@ -240,15 +244,81 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 			// The request's events (if any) are durable: they are
 			// returned with the error, which says they are unpublished.
 			r.done <- result{events: evs, err: fmt.Errorf("%w: %w", ErrUnpublished, cpErr)}
-		case r.anchor && anchorErr != nil:
-			r.done <- result{events: evs, err: fmt.Errorf("%w: %w", ErrUnpublished, anchorErr)}
+		case r.anchor && headErr != nil:
+			r.done <- result{events: evs, err: fmt.Errorf("%w: %w", ErrUnpublished, headErr)}
+		case r.anchor && head != nil:
+			waiting = append(waiting, headWait{req: r, evs: evs})
 		case r.anchor:
-			r.done <- result{events: evs, cp: anchored}
+			// A checkpoint published with this batch covers it.
+			r.done <- result{events: evs, cp: cp}
 		default:
 			r.done <- result{events: evs, cp: cp}
 		}
 	}
+	if len(waiting) > 0 {
+		s.queueHead(head, waiting)
+	}
 	return committed, carry, nil
+}
+
+// headWait is an anchored request waiting for the head writer, with its
+// durable events.
+type headWait struct {
+	req *request
+	evs []*events.Event
+}
+
+// queueHead hands a signed checkpoint and the requests it covers to the
+// head writer. A checkpoint queued before it and not yet kept is
+// replaced: the newer covers its requests too (the writer signs
+// checkpoints of a growing log, so a later one is always the larger).
+func (s *Sequencer) queueHead(cp *events.Checkpoint, waiting []headWait) {
+	s.headMu.Lock()
+	s.headWant = cp
+	s.headWaiting = append(s.headWaiting, waiting...)
+	s.headMu.Unlock()
+	select {
+	case s.headDue <- struct{}{}:
+	default: // already woken: it takes the newest checkpoint it finds
+	}
+}
+
+// writeHeads is the head writer: whenever woken, it keeps the newest
+// queued checkpoint (BeforePublish) and answers the requests waiting for
+// it; once more after the writer goroutine has stopped, so that Close
+// leaves no request unanswered.
+func (s *Sequencer) writeHeads() {
+	defer close(s.headDone)
+	for range s.headDue {
+		s.keepHeads()
+	}
+	s.keepHeads()
+}
+
+func (s *Sequencer) keepHeads() {
+	s.headMu.Lock()
+	cp, waiting := s.headWant, s.headWaiting
+	s.headWant, s.headWaiting = nil, nil
+	s.headMu.Unlock()
+	if cp == nil {
+		return
+	}
+	err := s.keep(context.Background(), cp)
+	s.logUnpublished(err)
+	for _, w := range waiting {
+		if err != nil {
+			w.req.done <- result{events: w.evs, err: fmt.Errorf("%w: %w", ErrUnpublished, err)}
+		} else {
+			w.req.done <- result{events: w.evs, cp: cp}
+		}
+	}
+}
+
+// stopHeads stops the head writer after its last checkpoint. Only the
+// writer goroutine calls it, as it stops.
+func (s *Sequencer) stopHeads() {
+	close(s.headDue)
+	<-s.headDone
 }
 
 // anchorsIn reports whether a request of the batch whose events it
@@ -262,25 +332,34 @@ func anchorsIn(batch []*request, b *built) bool {
 	return false
 }
 
-// anchor signs a checkpoint of the durable log and hands it to
-// BeforePublish (the vault's sticky head, beside the log and in the
-// object store). Called alone (an anchored request's batch), the
-// checkpoint is neither stored in the log store nor served as the
-// latest: the checkpoint the next interval publishes covers it, and a
-// checkpoint stored for every view would cost every later audit a
-// signature's check each. publish calls it first.
+// anchor signs a checkpoint of the durable log and keeps it (keep).
+// publish calls it first.
 func (s *Sequencer) anchor(ctx context.Context) (*events.Checkpoint, error) {
 	cp, err := s.signTree("checkpoint")
 	if err != nil {
 		return nil, err
 	}
-	end := cp.Size
+	return cp, s.keep(ctx, cp)
+}
+
+// keep hands a signed checkpoint to BeforePublish (the vault's sticky
+// head, beside the log and in the object store), one call at a time: the
+// writer goroutine (publish) and the head writer (keepHeads) both call
+// it. A checkpoint no larger than one already kept is not handed over
+// again: the kept one covers its events, and the head never goes back.
+func (s *Sequencer) keep(ctx context.Context, cp *events.Checkpoint) error {
+	s.keepMu.Lock()
+	defer s.keepMu.Unlock()
+	if cp.Size <= s.kept {
+		return nil
+	}
 	if s.cfg.BeforePublish != nil {
 		if err := s.cfg.BeforePublish(ctx, cp); err != nil {
-			return nil, fmt.Errorf("keeping checkpoint %d as the log's head: %w", end, err)
+			return fmt.Errorf("keeping checkpoint %d as the log's head: %w", cp.Size, err)
 		}
 	}
-	return cp, nil
+	s.kept = cp.Size
+	return nil
 }
 
 // logUnpublished says that a checkpoint could not be published, whether
@@ -291,7 +370,7 @@ func (s *Sequencer) anchor(ctx context.Context) (*events.Checkpoint, error) {
 func (s *Sequencer) logUnpublished(err error) {
 	if err != nil {
 		s.cfg.Logger.Error("no checkpoint of the custody log could be published: the events since the last one are covered only by the log store's own batch seal, and views and package retrievals are refused until one is",
-			"size", s.tree.Size(), "err", err)
+			"size", s.Size(), "err", err)
 	}
 }
 

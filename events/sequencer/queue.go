@@ -11,6 +11,7 @@ import (
 func (s *Sequencer) run() {
 	defer close(s.stopped)
 	defer s.stopTiles() // before stopped: Close returns with the tiles written
+	defer s.stopHeads() // and with every anchored request answered
 	timer := time.NewTimer(s.cfg.CheckpointInterval)
 	defer timer.Stop()
 	lastBatch := 0

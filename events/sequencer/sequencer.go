@@ -60,10 +60,15 @@ type Config struct {
 	// Open, then for each new event before its caller is answered. It must
 	// not call back into the Sequencer.
 	OnEvent func(ev *events.Event, raw []byte)
-	// BeforePublish, if set, is called on the writer goroutine with each
-	// newly signed checkpoint after the events it covers are durable and
-	// before the checkpoint is stored or returned to anyone. If it fails,
-	// the checkpoint is dropped (a later one is signed on the next tick).
+	// BeforePublish, if set, is called with each newly signed checkpoint
+	// after the events it covers are durable and before the checkpoint is
+	// stored or returned to anyone, one call at a time and with growing
+	// sizes: on the writer goroutine for the checkpoints it stores, and on
+	// a head writer of its own for those AppendPublished waits for, so
+	// that other appends go on meanwhile. A checkpoint no larger than one
+	// it took already is not passed again (the larger covers it). If it
+	// fails, the checkpoint is dropped (a later one is signed on the next
+	// tick).
 	BeforePublish func(ctx context.Context, cp *events.Checkpoint) error
 	// AfterPublish, if set, is called on the writer goroutine with each
 	// checkpoint once it is stored (the vault hands it to its witnesses
@@ -191,6 +196,18 @@ type Sequencer struct {
 	// full tiles; tilesDone is closed when it has written the last.
 	tilesDue  chan struct{}
 	tilesDone chan struct{}
+	// headDue wakes the head writer (writeHeads) when an anchored
+	// request's checkpoint is queued (headWant, with the requests waiting
+	// for it); headDone is closed when it has kept the last.
+	headDue     chan struct{}
+	headDone    chan struct{}
+	headMu      sync.Mutex
+	headWant    *events.Checkpoint
+	headWaiting []headWait
+	// keepMu makes BeforePublish one call at a time; kept is the size of
+	// the largest checkpoint it took.
+	keepMu sync.Mutex
+	kept   uint64
 
 	mu       sync.RWMutex // guards latestCP, head, broken
 	latestCP *events.Checkpoint
@@ -225,6 +242,8 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 
 		tilesDue:  make(chan struct{}, 1),
 		tilesDone: make(chan struct{}),
+		headDue:   make(chan struct{}, 1),
+		headDone:  make(chan struct{}),
 	}
 	var err error
 	if cfg.Resume != nil {
@@ -285,6 +304,7 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 	}
 	s.lastSign = cfg.Now()
 	go s.writeTiles()
+	go s.writeHeads()
 	go s.run()
 	return s, nil
 }
