@@ -77,11 +77,32 @@ type reportData struct {
 	Formats      []string // of a forwarding
 }
 
+// reportPage shows a report without the reporter's contact: the page is
+// read after every step of the report's work, and each opening of a
+// contact is recorded. An analyst opens it with the page's button
+// (reportContact).
 func (h *Handler) reportPage(w http.ResponseWriter, r *http.Request, s *session) error {
+	rep, err := h.v.ReportAfter(r.Context(), s.who, r.PathValue("report"))
+	if err != nil {
+		return err
+	}
+	return h.renderReport(w, r, s, rep)
+}
+
+// reportContact is the report's page with the reporter's contact, for an
+// analyst who asked for it: its opening is recorded first
+// (report.contact.opened, vault.ReportDetail). It answers the POST with
+// the page itself, so that the contact is never in an address or a
+// history entry a reload would repeat without asking.
+func (h *Handler) reportContact(w http.ResponseWriter, r *http.Request, s *session) error {
 	rep, err := h.v.ReportDetail(r.Context(), s.who, r.PathValue("report"))
 	if err != nil {
 		return err
 	}
+	return h.renderReport(w, r, s, rep)
+}
+
+func (h *Handler) renderReport(w http.ResponseWriter, r *http.Request, s *session, rep vault.ReportView) error {
 	d := reportData{Report: rep, Analyst: s.who.Role == vault.RoleAnalyst, CloseReasons: vault.ReportCloseReasons, Vias: vault.NoticeVias,
 		Formats: vault.ForwardFormats}
 	if d.Analyst {
@@ -103,6 +124,10 @@ func (h *Handler) reportAction(w http.ResponseWriter, r *http.Request, s *sessio
 		return err
 	}
 	switch action := r.PathValue("action"); action {
+	case "contact":
+		// The vault decides who sees it (analysts); the others are
+		// shown the page as it is.
+		return h.reportContact(w, r, s)
 	case "assess":
 		err = h.v.AssessReport(r.Context(), s.who, id, get("case"), get("note"))
 	case "notice":

@@ -683,3 +683,63 @@ func TestSignInAttemptsRateLimited(t *testing.T) {
 		}
 	}
 }
+
+// TestReportPageOpensTheContactOnlyWhenAsked: the report's page, read
+// after every step of its work, does not open the reporter's contact;
+// an analyst's button does, recorded in the report's history first, and
+// the page read again afterwards withholds it again. A custodian who
+// sends the same form is shown no contact and records nothing.
+func TestReportPageOpensTheContactOnlyWhenAsked(t *testing.T) {
+	bv := openTestVault(t)
+	base := serve(t, bv, api.Options{}, nil)
+	ana := newWebClient(t, base, nil)
+	ana.signIn(bv.creds["ana"])
+	at := ana.csrf("/app/triage")
+	const contact = "reporter-7@example.org"
+	resp, _ := ana.do("POST", "/app/reports", url.Values{"csrf": {at}, "channel": {"email"}, "urls": {"https://example.org/x"},
+		"contact": {contact}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("recording a report: %d", resp.StatusCode)
+	}
+	page := resp.Header.Get("Location")
+	opened := func() int {
+		t.Helper()
+		_, body := ana.do("GET", page, nil)
+		return strings.Count(body, "Reporter&#39;s contact opened") + strings.Count(body, "Reporter's contact opened")
+	}
+	for i := range 2 {
+		_, body := ana.do("GET", page, nil)
+		if strings.Contains(body, contact) {
+			t.Fatalf("read %d of the report's page shows the contact without being asked", i)
+		}
+		if !strings.Contains(body, `action="`+page+`/contact"`) {
+			t.Fatal("the analyst is not offered to open the contact")
+		}
+	}
+	if n := opened(); n != 0 {
+		t.Fatalf("reading the page recorded %d openings of the contact", n)
+	}
+	resp, body := ana.do("POST", page+"/contact", url.Values{"csrf": {at}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, contact) {
+		t.Fatalf("asking for the contact: %d, contact shown %v", resp.StatusCode, strings.Contains(body, contact))
+	}
+	if n := opened(); n != 1 {
+		t.Fatalf("the opening is in the report's history %d times, want 1", n)
+	}
+	if _, body := ana.do("GET", page, nil); strings.Contains(body, contact) {
+		t.Fatal("the page read again after the opening shows the contact")
+	}
+	cust := newWebClient(t, base, nil)
+	cust.signIn(bv.creds["cust"])
+	ct := cust.csrf("/app/")
+	if _, body := cust.do("POST", page+"/contact", url.Values{"csrf": {ct}}); strings.Contains(body, contact) {
+		t.Fatal("a custodian was shown the reporter's contact")
+	}
+	if n := opened(); n != 1 {
+		t.Fatalf("a custodian's request recorded an opening: %d in the history", n)
+	}
+	// Without the form's token, nothing is opened.
+	if resp, body := ana.do("POST", page+"/contact", url.Values{}); resp.StatusCode == http.StatusOK || strings.Contains(body, contact) {
+		t.Fatalf("an opening without the form's token: %d", resp.StatusCode)
+	}
+}
