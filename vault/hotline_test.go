@@ -306,28 +306,30 @@ func TestClassificationVotesAndKnownMaterial(t *testing.T) {
 		t.Fatalf("a disagreement: %+v", cl)
 	}
 	// The case's list says so too, not only item show.
-	disputedInList := func() bool {
+	inList := func() ItemSummary {
 		list, err := v.Items(ctx, h.a1, "HL-1", ItemFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, s := range list {
 			if s.ID == first.ID {
-				return s.Disputed
+				return s
 			}
 		}
 		t.Fatal("the item is not in its case's list")
-		return false
+		return ItemSummary{}
 	}
-	if !disputedInList() {
-		t.Fatal("a disputed item is not marked disputed in its case's list")
+	if s := inList(); !s.Disputed || s.Votes != 0 || s.Voted != "" {
+		t.Fatalf("a disputed item in its case's list: %+v, want disputed and no vote count", s)
 	}
 	cl, _ = v.Classify(ctx, h.a2, first.ID, ClassifyRequest{Category: CategoryBaseline}) // replaces their vote
 	if cl.Disputed || cl.Tally[CategoryBaseline] != 2 || len(cl.Votes) != 2 {
 		t.Fatalf("a changed vote: %+v", cl)
 	}
-	if disputedInList() {
-		t.Fatal("an item whose votes agree is marked disputed in its case's list")
+	// Unsettled, undisputed: the list says how far the votes are, not
+	// a blank.
+	if s := inList(); s.Disputed || s.Category != "" || s.Voted != CategoryBaseline || s.Votes != 2 || s.Needed != 3 {
+		t.Fatalf("an item with 2 agreeing votes of 3 in its case's list: %+v", s)
 	}
 	if _, err := v.Classify(ctx, h.inv, first.ID, ClassifyRequest{Category: CategoryBaseline}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("an investigator outside the case voted: %v", err)
@@ -336,6 +338,9 @@ func TestClassificationVotesAndKnownMaterial(t *testing.T) {
 		t.Fatalf("an unknown category: %v", err)
 	}
 	cl, err = v.Classify(ctx, h.a3, first.ID, ClassifyRequest{Category: CategoryBaseline})
+	if s := inList(); s.Category != CategoryBaseline || s.Votes != 0 || s.Voted != "" {
+		t.Fatalf("a settled item in its case's list: %+v", s)
+	}
 	if err != nil || cl.Category != CategoryBaseline || cl.Source != "votes" {
 		t.Fatalf("three agreeing votes: %+v %v", cl, err)
 	}

@@ -70,13 +70,21 @@ type ItemSummary struct {
 	Category string `json:"category,omitempty"`
 	// Disputed: no category is settled and the votes disagree (as
 	// ItemDetail's Classification.Disputed).
-	Disputed bool   `json:"disputed,omitempty"`
-	ID       string `json:"id"`
-	Known    string `json:"known,omitempty"`
-	Name     string `json:"name"`
-	Report   string `json:"report,omitempty"`
-	SHA256   string `json:"sha256"`
-	Size     int64  `json:"size"`
+	Disputed bool `json:"disputed,omitempty"`
+	// Voted, Votes and Needed: while no category is settled and the
+	// votes agree, the category they are for, how many there are, and
+	// how many agreeing votes settle one in the case (as ItemDetail's
+	// Classification.Tally and Needed); absent once settled or with no
+	// votes.
+	Voted  string `json:"voted,omitempty"`
+	Votes  int    `json:"votes,omitempty"`
+	Needed int    `json:"needed,omitempty"`
+	ID     string `json:"id"`
+	Known  string `json:"known,omitempty"`
+	Name   string `json:"name"`
+	Report string `json:"report,omitempty"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
 }
 
 // ItemDetail is one item as `item show` describes it.
@@ -329,8 +337,15 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 			}
 		}
 		cl := v.classification(it)
-		page.Items = append(page.Items, ItemSummary{ID: it.ID, Name: d.Name, Size: d.Size, SHA256: d.SHA256,
-			Category: cl.Category, Disputed: cl.Category == "" && cl.Disputed, Known: known, Report: d.Report()})
+		sum := ItemSummary{ID: it.ID, Name: d.Name, Size: d.Size, SHA256: d.SHA256,
+			Category: cl.Category, Disputed: cl.Category == "" && cl.Disputed, Known: known, Report: d.Report()}
+		if cl.Category == "" && !cl.Disputed {
+			for cat, n := range cl.Tally {
+				// Undisputed: every current vote is for one category.
+				sum.Voted, sum.Votes, sum.Needed = cat, n, cl.Needed
+			}
+		}
+		page.Items = append(page.Items, sum)
 	}
 	return page, nil
 }

@@ -162,8 +162,13 @@ func runItemList(args []string, stdout io.Writer) error {
 	var rows [][]string
 	for _, it := range out.Items {
 		note := it.Category
-		if it.Disputed {
+		switch {
+		case it.Disputed:
 			note = "disputed (votes disagree: item show)"
+		case it.Category == "" && it.Votes > 0:
+			note = fmt.Sprintf("unsettled: %d of %d votes for %s", it.Votes, it.Needed, it.Voted)
+		case it.Category == "":
+			note = "not classified"
 		}
 		if it.Known != "" {
 			note = "known material" + prefixed(", ", it.Category)

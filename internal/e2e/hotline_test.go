@@ -166,6 +166,10 @@ func TestHotlineEndToEnd(t *testing.T) {
 		t.Fatalf("a disagreeing vote: %s %s", r.stdout, r.stderr)
 	}
 	s.asUser(configs["sokha"], work, "classify", pid, "--category", "baseline")
+	// Two agreeing votes of three: the case's list says how far they are.
+	if list := s.ok("analyst", work, "item", "list", "--case", "HL-2026-1").stdout; !strings.Contains(list, "unsettled: 2 of 3 votes for baseline") {
+		t.Fatalf("item list with two votes of three:\n%s", list)
+	}
 	r := s.asUser(configs["maria"], work, "classify", pid, "--category", "baseline", "--json")
 	if r.code != 0 || !strings.Contains(r.stdout, `"settled":"baseline"`) {
 		t.Fatalf("third vote: %s %s", r.stdout, r.stderr)

@@ -743,3 +743,26 @@ func TestReportPageOpensTheContactOnlyWhenAsked(t *testing.T) {
 		t.Fatalf("an opening without the form's token: %d", resp.StatusCode)
 	}
 }
+
+// TestCaseListSaysHowFarTheVotesAre: an item with agreeing votes short
+// of the case's policy is listed with their count, not as unclassified.
+func TestCaseListSaysHowFarTheVotesAre(t *testing.T) {
+	bv := openTestVault(t)
+	base := serve(t, bv, api.Options{}, nil)
+	bv.openCase(t, "VO-1")
+	item := bv.deposit(t, "VO-1", "voted.jpg", photo(t, 64, 48, 5))
+	bv.deposit(t, "VO-1", "untouched.jpg", photo(t, 64, 48, 6))
+	cust := vault.Principal{Name: "cust", Role: vault.RoleCustodian}
+	if _, err := bv.v.SetClassificationPolicy(context.Background(), cust, "VO-1", 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bv.v.Classify(context.Background(), inv, item, vault.ClassifyRequest{Category: vault.CategoryNational}); err != nil {
+		t.Fatal(err)
+	}
+	c := newWebClient(t, base, nil)
+	c.signIn(bv.creds["inv"])
+	_, body := c.do("GET", "/app/cases/VO-1", nil)
+	if !strings.Contains(body, "unsettled: 1 of 3 votes for national") || !strings.Contains(body, "not classified") {
+		t.Fatalf("the case's list does not say how far the votes are:\n%s", body)
+	}
+}
