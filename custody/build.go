@@ -61,6 +61,7 @@ const (
 	typePackageSealing   = "package.sealing"
 	typePackageSealed    = "package.sealed"
 	typePackageFetched   = "package.fetched"
+	typePackageFetchDone = "package.fetch.completed"
 	typePackageReceived  = "package.received"
 	typeReport           = "custody.report"
 	typeItemAccessed     = "item.accessed"
@@ -97,6 +98,7 @@ type data struct {
 	Purpose         string          `json:"purpose"`
 	Access          string          `json:"access"`
 	AccessEvent     string          `json:"access_event"`
+	FetchEvent      string          `json:"fetch_event"`
 	Aborted         string          `json:"aborted"`
 	Bytes           int64           `json:"bytes"`
 	Reason          string          `json:"reason"`
@@ -306,7 +308,7 @@ func Build(in Input) (*Record, error) {
 	for i := range evs {
 		x := &evs[i]
 		switch x.ev.Type {
-		case typePackageSealing, typePackageSealed, typePackageFetched, typePackageReceived:
+		case typePackageSealing, typePackageSealed, typePackageFetched, typePackageFetchDone, typePackageReceived:
 			p, ids, ok := shown(x.d.Package)
 			if !ok {
 				continue

@@ -78,6 +78,16 @@ func describe(x *decoded) {
 		add("package %s, %s, sha256 %s", Shown(d.Package), Bytes(d.Size), Shown(d.SHA256))
 	case typePackageFetched:
 		add("package %s", Shown(d.Package))
+	case typePackageFetchDone:
+		if d.Aborted != "" {
+			e.Action = "Package download ended early"
+			add("package %s: the recipient did not receive the whole file: %s sent, then %s", Shown(d.Package), Bytes(d.Bytes), quoted(d.Aborted))
+		} else {
+			add("package %s: %s sent, sha256 %s matched the sealed package", Shown(d.Package), Bytes(d.Bytes), Shown(d.SHA256))
+		}
+		if d.FetchEvent != "" {
+			add("of retrieval event %s", Shown(d.FetchEvent))
+		}
 	case typePackageReceived:
 		add("package %s, sha256 %s, signed with key %s", Shown(d.Package), Shown(d.SHA256), Shown(d.Fingerprint))
 	case typeHoldPlaced:
@@ -218,6 +228,7 @@ var Labels = map[string]string{
 	"objects.retained":           "Objects kept by their retention",
 	"objects.swept":              "Orphaned objects deleted",
 	"package.fetched":            "Package fetched",
+	"package.fetch.completed":    "Package download completed",
 	"package.received":           "Package receipt signed",
 	"package.sealed":             "Package sealed",
 	"package.sealing":            "Sealing a package",

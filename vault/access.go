@@ -207,22 +207,22 @@ func (r *Reveal) Abort(ctx context.Context, why error) {
 	n, _ := r.dec.Sum()
 	r.v.append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeItemAccessCompleted, Actor: r.who.actor(),
 		Case: r.Item.Case, Item: r.Item.ID, Data: ItemAccessCompleted{AccessEvent: fmt.Sprint(r.Access), Bytes: n,
-			Aborted: abortWords(why, n, r.Item.Deposit.Size)}})
+			Aborted: abortWords(why, "viewer", n, r.Item.Deposit.Size)}})
 }
 
-// abortWords says why a view ended before the end, as the custody log
-// records it and a court reads it: a viewer that went away (its
-// connection closed, reset or timed out, its request cancelled) in
-// words, with how much of the file it was sent; anything else as the
-// error says it.
-func abortWords(why error, sent, size int64) string {
+// abortWords says why a view or a package's retrieval ended before the
+// end, as the custody log records it and a court reads it: a reader (who:
+// "viewer", "recipient") that went away (its connection closed, reset or
+// timed out, its request cancelled) in words, with how much of the file
+// it was sent; anything else as the error says it.
+func abortWords(why error, who string, sent, size int64) string {
 	of := fmt.Sprintf("after %d of %d bytes", sent, size)
 	var ne net.Error
 	switch {
 	case errors.Is(why, context.Canceled), errors.Is(why, syscall.EPIPE), errors.Is(why, syscall.ECONNRESET), errors.Is(why, net.ErrClosed):
-		return "the viewer's connection closed " + of + ": the viewer did not receive the whole file"
+		return "the " + who + "'s connection closed " + of + ": the " + who + " did not receive the whole file"
 	case errors.Is(why, context.DeadlineExceeded), errors.As(why, &ne) && ne.Timeout():
-		return "the viewer's connection timed out " + of + ": the viewer did not receive the whole file"
+		return "the " + who + "'s connection timed out " + of + ": the " + who + " did not receive the whole file"
 	}
 	return "the transfer stopped " + of + " (" + why.Error() + ")"
 }

@@ -212,7 +212,7 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 					pkgs[d.Package] = true
 					pkgEvents = append(pkgEvents, carried{r, ev})
 				}
-			case TypePackageSealed, TypePackageFetched:
+			case TypePackageSealed, TypePackageFetched, TypePackageFetchDone:
 				var d struct {
 					Package string `json:"package"`
 				}

@@ -34,7 +34,7 @@ func othersRefused(person string) func(*events.Event) bool {
 
 // packageTypes are the events of one package's life.
 var packageTypes = map[string]bool{
-	TypePackageSealing: true, TypePackageSealed: true, TypePackageFetched: true, TypePackageReceived: true,
+	TypePackageSealing: true, TypePackageSealed: true, TypePackageFetched: true, TypePackageFetchDone: true, TypePackageReceived: true,
 }
 
 // custodyCheckpoint is an anchored checkpoint as documents show it: the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -234,6 +235,15 @@ func TestPackageRetrievalsWaitForAPublishedCheckpoint(t *testing.T) {
 	}
 	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, sequencer.ErrUnpublished) {
 		t.Fatalf("refused with %v, want ErrUnavailable and ErrUnpublished", err)
+	}
+	// The retrieval's event stands, followed by its completion saying
+	// that nothing was sent.
+	evs := logged(t, v)
+	fetched, done := evs[len(evs)-2], evs[len(evs)-1]
+	var d PackageFetchDone
+	if fetched.Type != TypePackageFetched || done.Type != TypePackageFetchDone || done.DecodeData(&d) != nil ||
+		d.FetchEvent != fmt.Sprint(fetched.Seq) || d.Bytes != 0 || d.SHA256 != "" || !strings.Contains(d.Aborted, "nothing was sent") {
+		t.Fatalf("after the refused retrieval the log ends with %s, %s %+v", fetched.Type, done.Type, d)
 	}
 	if err := os.RemoveAll(headPath); err != nil {
 		t.Fatal(err)

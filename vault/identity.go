@@ -379,7 +379,7 @@ func touchesPersons(ahead []*events.Event) bool {
 func (v *Vault) standing(d sequencer.Draft) func(ahead []*events.Event) error {
 	a := d.Actor
 	switch {
-	case a.Role == RoleSystem, a.Auth == "none", d.Type == TypeAccessRefused, d.Type == TypeItemAccessCompleted,
+	case a.Role == RoleSystem, a.Auth == "none", d.Type == TypeAccessRefused, d.Type == TypeItemAccessCompleted, d.Type == TypePackageFetchDone,
 		d.Type == TypeIntegrityFailed, d.Type == TypeSessionEnded, d.Type == TypeSessionOpened, d.Type == TypeCredentialIssued:
 		return d.Check
 	}

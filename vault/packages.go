@@ -536,7 +536,11 @@ func (v *Vault) mayExport(who Principal) casePrecondition {
 // returned reader checks the file again as it is read and fails (with
 // ErrIntegrity, recorded) before the last byte of a file that changed in
 // between.
-func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (io.ReadCloser, *PackageSealed, error) {
+//
+// The caller sends the file, then calls the fetch's Finish once all of it
+// was sent, or Abort if the recipient went away: either records how the
+// retrieval ended (package.fetch.completed), as a view's completion does.
+func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (*PackageFetch, *PackageSealed, error) {
 	if !pkgIDPattern.MatchString(pkgID) {
 		return nil, nil, badInput("package id %q is malformed", truncate(pkgID))
 	}
@@ -568,18 +572,87 @@ func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (
 	}
 	// Published before anything is sent: the retrieval's event must not
 	// be one that only the log store's batch seal covers (appendPublished).
-	if _, err := v.decidePublished(ctx, who, "package.fetch", pkgID, notDestroyed, sequencer.Draft{Type: TypePackageFetched, Actor: who.actor(), Case: p.Case,
-		Data: PackageFetched{Package: pkgID}}); err != nil {
+	evs, err := v.decidePublished(ctx, who, "package.fetch", pkgID, notDestroyed, sequencer.Draft{Type: TypePackageFetched, Actor: who.actor(), Case: p.Case,
+		Data: PackageFetched{Package: pkgID}})
+	if errors.Is(err, sequencer.ErrUnpublished) && len(evs) == 1 {
+		f := &PackageFetch{v: v, who: who, pkg: p, fetch: evs[0].Seq}
+		f.record(ctx, 0, "", "no checkpoint covering the retrieval could be published: nothing was sent")
 		return nil, nil, err
 	}
+	if err != nil {
+		return nil, nil, err
+	}
+	f := &PackageFetch{v: v, who: who, pkg: p, fetch: evs[0].Seq}
 	rc, err := v.objects.Open(ctx, p.Sealed.Object)
 	if err != nil {
 		if errors.Is(err, objects.ErrNotFound) {
 			return nil, nil, v.packageIntegrityFailed(ctx, p, fmt.Errorf("fetching a package: %w", errObjectMissing))
 		}
+		f.record(ctx, 0, "", "the package file could not be opened: nothing was sent")
 		return nil, nil, err
 	}
-	return v.newVerifiedReader(ctx, p, rc), p.Sealed, nil
+	f.r = v.newVerifiedReader(ctx, p, rc)
+	return f, p.Sealed, nil
+}
+
+// PackageFetch is a package file being sent to the person it is sealed
+// for (Vault.FetchPackage): an io.ReadCloser that checks the file against
+// its package.sealed event as it is read, and whose Finish or Abort
+// records how the retrieval ended (package.fetch.completed).
+type PackageFetch struct {
+	v     *Vault
+	who   Principal
+	pkg   Package
+	fetch uint64 // the package.fetched event's position
+	r     *verifiedReader
+	sent  int64
+}
+
+// Event is the position of the retrieval's package.fetched event.
+func (f *PackageFetch) Event() uint64 { return f.fetch }
+
+func (f *PackageFetch) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	f.sent += int64(n)
+	return n, err
+}
+
+// Close closes the stored file.
+func (f *PackageFetch) Close() error { return f.r.Close() }
+
+// Failed reports whether the file failed its check against the
+// package.sealed event while it was read (recorded as integrity.failed,
+// which then ends the retrieval's record), as opposed to the recipient
+// going away.
+func (f *PackageFetch) Failed() bool { return errors.Is(f.r.err, ErrIntegrity) }
+
+// Finish records that the whole file was sent: its size and SHA-256,
+// those of its package.sealed event (the reader holds back the last byte
+// until they match). A file not read to its end is recorded as aborted.
+func (f *PackageFetch) Finish(ctx context.Context) error {
+	if f.Failed() {
+		return f.r.err
+	}
+	if f.sent != f.pkg.Sealed.Size {
+		return f.record(ctx, f.sent, "", fmt.Sprintf("the transfer stopped after %d of %d bytes", f.sent, f.pkg.Sealed.Size))
+	}
+	return f.record(ctx, f.sent, f.pkg.Sealed.SHA256, "")
+}
+
+// Abort records that the recipient went away before the end, why in
+// words, unless the file failed its check (Failed), which
+// integrity.failed records.
+func (f *PackageFetch) Abort(ctx context.Context, why error) {
+	if f.Failed() {
+		return
+	}
+	f.record(ctx, f.sent, "", abortWords(why, "recipient", f.sent, f.pkg.Sealed.Size))
+}
+
+func (f *PackageFetch) record(ctx context.Context, n int64, sum, aborted string) error {
+	_, err := f.v.append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypePackageFetchDone, Actor: f.who.actor(), Case: f.pkg.Case,
+		Data: PackageFetchDone{Package: f.pkg.ID, FetchEvent: fmt.Sprint(f.fetch), Bytes: n, SHA256: sum, Aborted: aborted}})
+	return err
 }
 
 // standing says why a person may not act: "removed" or "suspended".

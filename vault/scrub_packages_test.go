@@ -3,12 +3,16 @@ package vault
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"filippo.io/age"
@@ -231,4 +235,90 @@ func appendBytes(t *testing.T, path string, extra []byte) {
 	t.Helper()
 	b, _ := os.ReadFile(path)
 	os.WriteFile(path, append(b, extra...), 0o600)
+}
+
+// TestPackageRetrievalsAreCompleted: a package's retrieval is followed
+// by how it ended: the whole file sent (its size and SHA-256, those of
+// package.sealed), or the bytes sent before the recipient went away;
+// and a retrieval whose file fails its check midway ends with
+// integrity.failed, not with a completion.
+func TestPackageRetrievalsAreCompleted(t *testing.T) {
+	ctx := context.Background()
+	f := newPackageFixture(t)
+	v := f.v
+	completion := func() PackageFetchDone {
+		t.Helper()
+		evs := logged(t, v)
+		last := evs[len(evs)-1]
+		var d PackageFetchDone
+		if last.Type != TypePackageFetchDone || last.DecodeData(&d) != nil || last.Actor.Person != "pros" || last.Case != "P-1" {
+			t.Fatalf("the log ends with %s by %q, want the retrieval's completion by pros", last.Type, last.Actor.Person)
+		}
+		if prev := evs[len(evs)-2]; prev.Type != TypePackageFetched || d.FetchEvent != fmt.Sprint(prev.Seq) || d.Package != f.pkg.ID {
+			t.Fatalf("the completion %+v does not follow its retrieval (%s at %d)", d, prev.Type, prev.Seq)
+		}
+		return d
+	}
+
+	fetch, ps, err := v.FetchPackage(ctx, f.pros, f.pkg.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps.Size < 2000 {
+		t.Fatalf("a package of %d bytes: the test needs a larger one", ps.Size)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, fetch); err != nil {
+		t.Fatal(err)
+	}
+	if err := fetch.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fetch.Close()
+	if d := completion(); d.Aborted != "" || d.Bytes != ps.Size || d.SHA256 != ps.SHA256 || d.SHA256 != hex.EncodeToString(h.Sum(nil)) {
+		t.Fatalf("a whole retrieval's completion: %+v, want %d bytes, %s", d, ps.Size, ps.SHA256)
+	}
+
+	// The recipient goes away after 1,000 bytes.
+	fetch, _, err = v.FetchPackage(ctx, f.pros, f.pkg.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.CopyN(io.Discard, fetch, 1000); err != nil {
+		t.Fatal(err)
+	}
+	fetch.Abort(ctx, syscall.ECONNRESET)
+	fetch.Close()
+	if d := completion(); d.SHA256 != "" || d.Bytes != 1000 || !strings.Contains(d.Aborted, "the recipient's connection closed after 1000 of") {
+		t.Fatalf("a cut retrieval's completion: %+v", d)
+	}
+	// Finish on a file not read to its end does not claim it was sent.
+	fetch, _, err = v.FetchPackage(ctx, f.pros, f.pkg.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.CopyN(io.Discard, fetch, 10)
+	fetch.Finish(ctx)
+	fetch.Close()
+	if d := completion(); d.SHA256 != "" || d.Bytes != 10 || d.Aborted == "" {
+		t.Fatalf("a retrieval finished after 10 bytes: %+v", d)
+	}
+
+	// The stored file changes after the retrieval's check: the read
+	// fails before its last byte, and the retrieval ends with
+	// integrity.failed.
+	fetch, _, err = v.FetchPackage(ctx, f.pros, f.pkg.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipByte(t, f.objectPath(t, f.object), 700)
+	_, err = io.Copy(io.Discard, fetch)
+	if !errors.Is(err, ErrIntegrity) || !fetch.Failed() {
+		t.Fatalf("reading an altered package file: %v", err)
+	}
+	fetch.Abort(ctx, err)
+	fetch.Close()
+	if evs := logged(t, v); evs[len(evs)-1].Type != TypeIntegrityFailed {
+		t.Fatalf("an altered package file's retrieval ends with %s, want integrity.failed", evs[len(evs)-1].Type)
+	}
 }

@@ -104,10 +104,10 @@ func TestAbortWords(t *testing.T) {
 		{os.ErrDeadlineExceeded, "the viewer's connection timed out after 51347456 of 104857600 bytes"},
 		{errors.New("disk on fire"), "the transfer stopped after 51347456 of 104857600 bytes (disk on fire)"},
 	} {
-		if got := abortWords(c.why, 51347456, 104857600); !strings.HasPrefix(got, c.want) {
+		if got := abortWords(c.why, "viewer", 51347456, 104857600); !strings.HasPrefix(got, c.want) {
 			t.Errorf("%v: %q, want %q", c.why, got, c.want)
 		}
-		if strings.Contains(abortWords(c.why, 1, 2), "127.0.0.1") {
+		if strings.Contains(abortWords(c.why, "viewer", 1, 2), "127.0.0.1") {
 			t.Errorf("%v: an address in the words", c.why)
 		}
 	}

@@ -26,6 +26,7 @@ const (
 	TypePackageSealing       = "package.sealing"
 	TypePackageSealed        = "package.sealed"
 	TypePackageFetched       = "package.fetched"
+	TypePackageFetchDone     = "package.fetch.completed"
 	TypeAccessRefused        = "access.refused"
 	TypeObjectsSwept         = "objects.swept"
 	TypeObjectsRetained      = "objects.retained"
@@ -367,6 +368,19 @@ type PackageSealed struct {
 // PackageFetched is written before the package file is sent.
 type PackageFetched struct {
 	Package string `json:"package"`
+}
+
+// PackageFetchDone records how a package's retrieval (its
+// package.fetched event, FetchEvent: the position as a decimal string)
+// ended: the file sent in full, checked against its package.sealed
+// event (Bytes and SHA256), or Aborted with why in words and how many
+// bytes were sent, and no SHA256. As item.access.completed is to a view.
+type PackageFetchDone struct {
+	Package    string `json:"package"`
+	FetchEvent string `json:"fetch_event"`
+	Aborted    string `json:"aborted,omitempty"`
+	Bytes      int64  `json:"bytes"`
+	SHA256     string `json:"sha256,omitempty"`
 }
 
 // AccessRefused records a refused request. Refusals that no valid

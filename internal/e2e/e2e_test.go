@@ -162,8 +162,9 @@ func TestEndToEnd(t *testing.T) {
 	for _, e := range tl["events"].([]any) {
 		types = append(types, e.(map[string]any)["type"].(string))
 	}
-	// The item's own events, and the package that carried it out.
-	if strings.Join(types, ",") != "item.deposited,item.accessed,item.access.completed,package.sealing,package.sealed,package.fetched" {
+	// The item's own events, and the package that carried it out, its
+	// download completed.
+	if strings.Join(types, ",") != "item.deposited,item.accessed,item.access.completed,package.sealing,package.sealed,package.fetched,package.fetch.completed" {
 		t.Fatalf("timeline of %s: %v", id1, types)
 	}
 	s.refused("investigator", work, "only auditors", "audit", "log")

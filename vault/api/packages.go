@@ -41,18 +41,30 @@ func (h *Handler) sealPackage(w http.ResponseWriter, r *http.Request, who vault.
 
 // fetchPackage streams a package file (GET /v1/packages/{package}).
 func (h *Handler) fetchPackage(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
-	rc, sealed, err := h.v.FetchPackage(r.Context(), who, r.PathValue("package"))
+	f, sealed, err := h.v.FetchPackage(r.Context(), who, r.PathValue("package"))
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
 	w.Header().Set("Content-Type", "application/x-tar")
 	w.Header().Set(HeaderSHA256, sealed.SHA256)
 	w.Header().Set(HeaderSize, strconv.FormatInt(sealed.Size, 10))
 	w.Header().Set("Content-Length", strconv.FormatInt(sealed.Size, 10))
+	ServePackage(w, r, f)
+	return nil
+}
+
+// ServePackage answers 200 with a package file, the headers the caller
+// set, and records how the retrieval ended (vault.PackageFetch's Finish
+// or Abort). A failure midway cuts the connection: the client sees a
+// broken transfer, never a short file that looks complete.
+func ServePackage(w http.ResponseWriter, r *http.Request, f *vault.PackageFetch) {
+	defer f.Close()
 	w.WriteHeader(http.StatusOK)
-	if _, err := io.Copy(w, rc); err != nil {
+	if _, err := io.Copy(w, f); err != nil {
+		f.Abort(r.Context(), err)
 		panic(http.ErrAbortHandler)
 	}
-	return nil
+	if err := f.Finish(r.Context()); err != nil {
+		panic(http.ErrAbortHandler)
+	}
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -102,11 +101,10 @@ func (h *Handler) packagePage(w http.ResponseWriter, r *http.Request, s *session
 // as an attachment: the vault records the fetch (package.fetched) before
 // the first byte and checks the file against its package.sealed event.
 func (h *Handler) downloadPackage(w http.ResponseWriter, r *http.Request, s *session) error {
-	rc, sealed, err := h.v.FetchPackage(r.Context(), s.who, r.PathValue("package"))
+	f, sealed, err := h.v.FetchPackage(r.Context(), s.who, r.PathValue("package"))
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
 	hd := w.Header()
 	hd.Set("Content-Type", "application/octet-stream")
 	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": r.PathValue("package") + ".tar"}))
@@ -115,11 +113,9 @@ func (h *Handler) downloadPackage(w http.ResponseWriter, r *http.Request, s *ses
 	hd.Set(api.HeaderSHA256, sealed.SHA256)
 	hd.Set(api.HeaderSize, strconv.FormatInt(sealed.Size, 10))
 	hd.Set("Content-Length", strconv.FormatInt(sealed.Size, 10))
-	w.WriteHeader(http.StatusOK)
-	if _, err := io.Copy(w, rc); err != nil {
-		// Cut the connection: a short file is never taken for a whole one.
-		panic(http.ErrAbortHandler)
-	}
+	// A failure midway cuts the connection: a short file is never taken
+	// for a whole one. How the retrieval ended is recorded either way.
+	api.ServePackage(w, r, f)
 	return nil
 }
 
