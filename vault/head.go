@@ -59,8 +59,9 @@ func newStickyHead(keyringDir string, store objects.Store) *stickyHead {
 
 func headObject(size uint64) string { return fmt.Sprintf("%s%020d", headPrefix, size) }
 
-// save records cp as the vault's head in both places. It is called from
-// the sequencer's writer, before cp is published.
+// save records cp as the vault's head in both places. The sequencer
+// calls it (BeforePublish) one call at a time, from its writer or its
+// head writer, before cp is published or a view it covers is answered.
 func (h *stickyHead) save(ctx context.Context, cp *events.Checkpoint) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()

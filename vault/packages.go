@@ -611,10 +611,42 @@ type PackageFetch struct {
 // Event is the position of the retrieval's package.fetched event.
 func (f *PackageFetch) Event() uint64 { return f.fetch }
 
+// Read reads the file, checked as it goes; what it returns counts as
+// sent. A caller that writes it on should use WriteTo (io.Copy does),
+// which counts only what the writer took.
 func (f *PackageFetch) Read(p []byte) (int, error) {
 	n, err := f.r.Read(p)
 	f.sent += int64(n)
 	return n, err
+}
+
+// WriteTo writes the file to w, checked as it goes, and counts as sent
+// only the bytes w took: a recipient that went away midway is recorded
+// with what was written before, not with what was read from the store.
+// It implements io.WriterTo.
+func (f *PackageFetch) WriteTo(w io.Writer) (int64, error) {
+	buf := make([]byte, 32<<10)
+	var total int64
+	for {
+		n, rerr := f.r.Read(buf)
+		if n > 0 {
+			k, werr := w.Write(buf[:n])
+			f.sent += int64(k)
+			total += int64(k)
+			if werr == nil && k < n {
+				werr = io.ErrShortWrite
+			}
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if rerr == io.EOF {
+			return total, nil
+		}
+		if rerr != nil {
+			return total, rerr
+		}
+	}
 }
 
 // Close closes the stored file.
@@ -652,6 +684,9 @@ func (f *PackageFetch) Abort(ctx context.Context, why error) {
 func (f *PackageFetch) record(ctx context.Context, n int64, sum, aborted string) error {
 	_, err := f.v.append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypePackageFetchDone, Actor: f.who.actor(), Case: f.pkg.Case,
 		Data: PackageFetchDone{Package: f.pkg.ID, FetchEvent: fmt.Sprint(f.fetch), Bytes: n, SHA256: sum, Aborted: aborted}})
+	if err != nil {
+		f.v.logger.Error("how a package's retrieval ended could not be recorded", "package", f.pkg.ID, "fetch_event", f.fetch, "err", err)
+	}
 	return err
 }
 

@@ -292,6 +292,18 @@ func TestPackageRetrievalsAreCompleted(t *testing.T) {
 	if d := completion(); d.SHA256 != "" || d.Bytes != 1000 || !strings.Contains(d.Aborted, "the recipient's connection closed after 1000 of") {
 		t.Fatalf("a cut retrieval's completion: %+v", d)
 	}
+	// Written on (io.Copy uses WriteTo), what counts as sent is what the
+	// writer took, not what was read from the store.
+	fetch, _, err = v.FetchPackage(ctx, f.pros, f.pkg.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.Copy(&takesOnly{n: 1500}, fetch)
+	fetch.Abort(ctx, err)
+	fetch.Close()
+	if d := completion(); d.SHA256 != "" || d.Bytes != 1500 || !strings.Contains(d.Aborted, "after 1500 of") {
+		t.Fatalf("a retrieval whose writer took 1,500 bytes: %+v", d)
+	}
 	// Finish on a file not read to its end does not claim it was sent.
 	fetch, _, err = v.FetchPackage(ctx, f.pros, f.pkg.ID)
 	if err != nil {
@@ -321,4 +333,18 @@ func TestPackageRetrievalsAreCompleted(t *testing.T) {
 	if evs := logged(t, v); evs[len(evs)-1].Type != TypeIntegrityFailed {
 		t.Fatalf("an altered package file's retrieval ends with %s, want integrity.failed", evs[len(evs)-1].Type)
 	}
+}
+
+// takesOnly is a writer that takes n bytes, then fails: a connection
+// that went away.
+type takesOnly struct{ n int }
+
+func (w *takesOnly) Write(p []byte) (int, error) {
+	if len(p) <= w.n {
+		w.n -= len(p)
+		return len(p), nil
+	}
+	k := w.n
+	w.n = 0
+	return k, syscall.EPIPE
 }

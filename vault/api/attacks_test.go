@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -695,4 +696,44 @@ func TestSlowSignInBodyIsCut(t *testing.T) {
 		io.WriteString(c, "a")
 	}
 	t.Fatalf("an anonymous sign-in body trickling 10 bytes/s was held for %s", time.Since(start).Round(time.Millisecond))
+}
+
+// flushFailingWriter takes every write into its buffer and fails every
+// flush: the connection never took the end of the answer.
+type flushFailingWriter struct{ *httptest.ResponseRecorder }
+
+func (flushFailingWriter) FlushError() error { return errors.New("connection reset by peer") }
+
+// TestDownloadsAreCompletedOnlyOnceFlushed: a package or a view whose end
+// is still in the server's buffers when the connection fails is recorded
+// as ended early, never as sent in full with its SHA-256.
+func TestDownloadsAreCompletedOnlyOnceFlushed(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	item, pkg := tv.setupCase()
+	serve := func(person, path string) {
+		t.Helper()
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Authorization", "Bearer "+tv.tokens[person])
+		w := flushFailingWriter{httptest.NewRecorder()}
+		func() {
+			defer func() {
+				if r := recover(); r != http.ErrAbortHandler {
+					t.Fatalf("%s with a failing flush: %v, want the connection cut", path, r)
+				}
+			}()
+			tv.h.ServeHTTP(w, req)
+		}()
+	}
+	serve("pros", "/v1/packages/"+pkg)
+	done := tv.events(vault.TypePackageFetchDone)
+	var d vault.PackageFetchDone
+	if len(done) != 1 || done[0].DecodeData(&d) != nil || d.SHA256 != "" || d.Aborted == "" {
+		t.Fatalf("a package download whose flush failed is recorded as %+v", d)
+	}
+	serve("inv", "/v1/items/"+item+"?purpose=check")
+	views := tv.events(vault.TypeItemAccessCompleted)
+	var c vault.ItemAccessCompleted
+	if len(views) != 1 || views[0].DecodeData(&c) != nil || c.SHA256 != "" || c.Aborted == "" {
+		t.Fatalf("a view whose flush failed is recorded as %+v", c)
+	}
 }

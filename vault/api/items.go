@@ -76,6 +76,12 @@ func ServeReveal(w http.ResponseWriter, r *http.Request, rev *vault.Reveal) {
 		}
 		panic(http.ErrAbortHandler)
 	}
+	// Completed once the connection took the whole file, not while its
+	// end is still in the server's buffers.
+	if err := http.NewResponseController(w).Flush(); err != nil {
+		rev.Abort(r.Context(), err)
+		panic(http.ErrAbortHandler)
+	}
 	if err := rev.Finish(r.Context()); err != nil {
 		panic(http.ErrAbortHandler)
 	}

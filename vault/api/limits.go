@@ -233,5 +233,16 @@ func (s *stallWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// FlushError flushes what is buffered to the connection within stall, as
+// Write does (http.ResponseController.Flush calls it): a handler that
+// flushes to learn whether the client took the end of its answer is not
+// held by one that stopped reading.
+func (s *stallWriter) FlushError() error {
+	s.rc.SetWriteDeadline(time.Now().Add(s.stall))
+	err := s.rc.Flush()
+	s.rc.SetWriteDeadline(time.Time{})
+	return err
+}
+
 // Unwrap lets http.ResponseController reach the connection.
 func (s *stallWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

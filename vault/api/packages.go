@@ -57,10 +57,18 @@ func (h *Handler) fetchPackage(w http.ResponseWriter, r *http.Request, who vault
 // set, and records how the retrieval ended (vault.PackageFetch's Finish
 // or Abort). A failure midway cuts the connection: the client sees a
 // broken transfer, never a short file that looks complete.
+//
+// The file counts as sent once the connection took all of it: the
+// response is flushed before the completion is recorded, so that a file
+// whose end is still in the server's buffers is not recorded as sent.
 func ServePackage(w http.ResponseWriter, r *http.Request, f *vault.PackageFetch) {
 	defer f.Close()
 	w.WriteHeader(http.StatusOK)
-	if _, err := io.Copy(w, f); err != nil {
+	_, err := io.Copy(w, f)
+	if err == nil {
+		err = http.NewResponseController(w).Flush()
+	}
+	if err != nil {
 		f.Abort(r.Context(), err)
 		panic(http.ErrAbortHandler)
 	}
