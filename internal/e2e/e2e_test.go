@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-vault/custos/internal/testenv"
 )
@@ -157,14 +158,23 @@ func TestEndToEnd(t *testing.T) {
 	if sc := s.ok("auditor", work, "audit", "scrub", "--json").json(t); sc["ok"] != true || sc["objects"].(float64) != 2 {
 		t.Fatalf("audit scrub answered %v", sc)
 	}
-	tl := s.ok("auditor", work, "audit", "log", "--item", id1, "--json").json(t)
-	var types []string
-	for _, e := range tl["events"].([]any) {
-		types = append(types, e.(map[string]any)["type"].(string))
-	}
 	// The item's own events, and the package that carried it out, its
-	// download completed.
-	if strings.Join(types, ",") != "item.deposited,item.accessed,item.access.completed,package.sealing,package.sealed,package.fetched,package.fetch.completed" {
+	// download completed. A download's completion is recorded once the
+	// connection took the whole file, so a moment after the client may
+	// have read it: the timeline is read until it has it.
+	const wantTimeline = "item.deposited,item.accessed,item.access.completed,package.sealing,package.sealed,package.fetched,package.fetch.completed"
+	var types []string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		tl := s.ok("auditor", work, "audit", "log", "--item", id1, "--json").json(t)
+		types = types[:0]
+		for _, e := range tl["events"].([]any) {
+			types = append(types, e.(map[string]any)["type"].(string))
+		}
+		if strings.Join(types, ",") == wantTimeline || time.Now().After(deadline) {
+			break
+		}
+	}
+	if strings.Join(types, ",") != wantTimeline {
 		t.Fatalf("timeline of %s: %v", id1, types)
 	}
 	s.refused("investigator", work, "only auditors", "audit", "log")
