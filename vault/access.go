@@ -103,7 +103,10 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 		if err := pre(c, ok); err != nil {
 			return err
 		}
-		now, _ := v.state.getItem(itemID)
+		now, _, err := v.state.getItem(itemID)
+		if err != nil {
+			return err
+		}
 		k, err := v.hiddenBecause(ctx, now, &rec)
 		switch {
 		case err != nil:

@@ -62,7 +62,10 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 		return nil, v.refuse(ctx, who, "audit.scrub", "", "only auditors and custodians scrub", ErrForbidden)
 	}
 	res := &ScrubResult{}
-	items := v.state.allItems()
+	items, err := v.state.allItems()
+	if err != nil {
+		return nil, err
+	}
 	sort.Slice(items, func(i, j int) bool { return items[i].DepositAt < items[j].DepositAt })
 	checked := map[string]Item{} // by id, as checked
 	unreadable := map[string]error{}
@@ -176,15 +179,27 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 	// An id nothing names is said so, rather than answered with an empty
 	// history a typo cannot be told from. (An id that names no item but
 	// some events, such as refused requests for it, has those.)
-	switch {
-	case itemID != "" && v.state.namedBy(itemID, byItem).n == 0:
-		return refused(ErrNotFound, "no item %q: none was ever deposited, and no event of the custody log names it as its item", truncate(itemID))
-	case itemID == "" && caseID != "" && v.state.namedBy(caseID, byCase).n == 0:
-		return refused(ErrNotFound, "no case %q: none was ever opened, and no event of the custody log names it as its case", truncate(caseID))
+	key, kind := caseID, byCase
+	if itemID != "" {
+		key, kind = itemID, byItem
+	}
+	if key != "" {
+		n, err := v.state.namedBy(key, kind)
+		switch {
+		case err != nil:
+			return err
+		case n.n == 0 && kind == byItem:
+			return refused(ErrNotFound, "no item %q: none was ever deposited, and no event of the custody log names it as its item", truncate(itemID))
+		case n.n == 0:
+			return refused(ErrNotFound, "no case %q: none was ever opened, and no event of the custody log names it as its case", truncate(caseID))
+		}
 	}
 	switch {
 	case itemID != "":
-		it, ok := v.state.getItem(itemID)
+		it, ok, err := v.state.getItem(itemID)
+		if err != nil {
+			return err
+		}
 		if !ok {
 			return v.readNamed(ctx, itemID, byItem, fn)
 		}

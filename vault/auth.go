@@ -121,7 +121,10 @@ func (v *Vault) refuseUnseen(ctx context.Context, who Principal, action, what, t
 // (refuseUnseen, recorded): notAssigned is the recorded reason of the
 // second, rule what the answer says of both.
 func (v *Vault) assignedItem(ctx context.Context, who Principal, action, itemID, notAssigned, rule string) (Item, error) {
-	it, ok := v.state.getItem(itemID)
+	it, ok, err := v.state.getItem(itemID)
+	if err != nil {
+		return Item{}, err
+	}
 	c, _ := v.state.getCase(it.Case)
 	if !ok || !assigned(who, c) {
 		reason := "no such item"
@@ -333,7 +336,9 @@ func (s shown) Format(f fmt.State, verb rune) {
 func (v *Vault) refusalScope(action, target string) (caseID, itemID string) {
 	switch {
 	case itemIDPattern.MatchString(target):
-		if it, ok := v.state.getItem(target); ok {
+		// A page of the state that failed its check (halting the
+		// vault) leaves the refusal unscoped.
+		if it, ok, _ := v.state.getItem(target); ok {
 			return it.Case, it.ID
 		}
 	case pkgIDPattern.MatchString(target):

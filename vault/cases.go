@@ -314,7 +314,10 @@ func (v *Vault) SetHold(ctx context.Context, who Principal, caseID string, on bo
 	v.holdMu.Lock()
 	defer v.holdMu.Unlock()
 	c, _ := v.state.getCase(caseID)
-	objs := v.state.caseObjects(caseID)
+	objs, err := v.state.caseObjects(caseID)
+	if err != nil {
+		return res, err
+	}
 	for _, o := range objs {
 		if err := v.objects.SetLegalHold(ctx, o, c.Held); err != nil {
 			return res, fmt.Errorf("%w: the hold is recorded but not yet applied to every object (%v); repeat the command", ErrUnavailable, err)

@@ -162,7 +162,11 @@ func (v *Vault) Classify(ctx context.Context, who Principal, itemID string, req 
 	if _, err := v.decide(ctx, who, "item.classify", itemID, pre, sequencer.Draft{Type: TypeItemClassified, Actor: who.actor(), Case: it.Case, Item: itemID, Data: req}); err != nil {
 		return Classification{}, err
 	}
-	it, _ = v.state.getItem(itemID)
+	// The item was read a moment ago, and is now among the changed.
+	it, _, err = v.state.getItem(itemID)
+	if err != nil {
+		return Classification{}, err
+	}
 	return v.classification(it), nil
 }
 
@@ -200,13 +204,19 @@ func (v *Vault) SetClassificationPolicy(ctx context.Context, who Principal, case
 	if err := v.now(caseID, pre); err != nil {
 		return PolicyEffect{}, v.refusedAs(ctx, who, "case.classification.policy", caseID, err)
 	}
-	before := v.settledByVotes(caseID)
+	before, err := v.settledByVotes(caseID)
+	if err != nil {
+		return PolicyEffect{}, err
+	}
 	if _, err := v.decide(ctx, who, "case.classification.policy", caseID, pre, sequencer.Draft{Type: TypeClassificationPolicySet, Actor: who.actor(), Case: caseID,
 		Data: ClassificationPolicySet{Votes: votes}}); err != nil {
 		return PolicyEffect{}, err
 	}
 	var effect PolicyEffect
-	after := v.settledByVotes(caseID)
+	after, err := v.settledByVotes(caseID)
+	if err != nil {
+		return PolicyEffect{}, err
+	}
 	for id := range before {
 		if !after[id] {
 			effect.Unsettled++
@@ -221,14 +231,18 @@ func (v *Vault) SetClassificationPolicy(ctx context.Context, who Principal, case
 }
 
 // settledByVotes returns the items of a case whose category votes settle.
-func (v *Vault) settledByVotes(caseID string) map[string]bool {
+func (v *Vault) settledByVotes(caseID string) (map[string]bool, error) {
 	out := map[string]bool{}
 	for _, id := range v.state.caseItems(caseID) {
-		if it, ok := v.state.getItem(id); ok {
+		it, ok, err := v.state.getItem(id)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			if cl := v.classification(it); cl.Source == "votes" && cl.Category != "" {
 				out[id] = true
 			}
 		}
 	}
-	return out
+	return out, nil
 }

@@ -203,7 +203,12 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	sum := hex.EncodeToString(res.Plain.SHA256[:])
 	if req.NotAgain {
 		for _, other := range v.state.itemsBySHA256(sum) {
-			if o, ok := v.state.getItem(other); ok && o.Case == c.ID && o.Deposit.Name == req.Name {
+			o, ok, err := v.state.getItem(other)
+			if err != nil {
+				fail(nil)
+				return nil, err
+			}
+			if ok && o.Case == c.ID && o.Deposit.Name == req.Name {
 				fail(nil)
 				return nil, fmt.Errorf("%w: %s is already in case %s as %s, with the same SHA-256; it was not deposited again (to do that on purpose, tick 'upload again')", ErrConflict, req.Name, c.ID, o.ID)
 			}
@@ -231,7 +236,10 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	}
 	v.extendRetention(ctx, object)
 	v.trimRecent()
-	it, _ := v.state.getItem(itemID)
+	it, _, err := v.state.getItem(itemID) // just deposited: among the changed items
+	if err != nil {
+		return nil, err
+	}
 	known, err := v.hiddenBecause(ctx, it, &d)
 	if err != nil {
 		// The deposit is recorded; its answer says it is treated as

@@ -176,7 +176,11 @@ func (v *Vault) finishDestruction(ctx context.Context, by events.Actor, caseID s
 		return nil, fmt.Errorf("destroying the key of case %s (approve again to finish): %w", caseID, err)
 	}
 	res := &DestroyResult{Case: caseID, Deleted: []string{}, Retained: []string{}}
-	for _, o := range v.state.caseObjects(caseID) {
+	objs, err := v.state.caseObjects(caseID)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range objs {
 		switch err := v.objects.Delete(ctx, o); {
 		case err == nil, errors.Is(err, objects.ErrNotFound):
 			res.Deleted = append(res.Deleted, o)

@@ -153,7 +153,11 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 	}
 	var items []Item
 	for _, id := range v.state.caseItems(caseID) {
-		if it, ok := v.state.getItem(id); ok {
+		it, ok, err := v.state.getItem(id)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			items = append(items, it)
 		}
 	}

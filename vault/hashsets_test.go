@@ -75,12 +75,12 @@ func TestHashSetMatching(t *testing.T) {
 	if len(b.Matches) != 1 || b.Matches[0].Category != CategoryBaseline || b.Matches[0].SourceCategory != "1" || b.Matches[0].Series != "S-1" {
 		t.Fatalf("VICS match: %+v", b.Matches)
 	}
-	it, _ := v.state.getItem(b.ID)
+	it, _, _ := v.state.getItem(b.ID)
 	if cl := v.classification(it); cl.Category != CategoryBaseline || cl.Source != "hashset" {
 		t.Fatalf("the VICS category is not inherited: %+v", cl)
 	}
 	c := h.deposit(t, h.a1, "notepad.exe", ordinary, "")
-	it, _ = v.state.getItem(c.ID)
+	it, _, _ = v.state.getItem(c.ID)
 	if cl := v.classification(it); !cl.KnownGood || c.Known != "" {
 		t.Fatalf("an NSRL match is not known good: %+v %q", cl, c.Known)
 	}

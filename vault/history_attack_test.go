@@ -249,7 +249,7 @@ func TestStatisticsCountAnAnalystsCasesOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	it, _ := v.state.getItem(res.ID)
+	it, _, _ := v.state.getItem(res.ID)
 	from, to := it.At.Time().Add(-time.Millisecond), it.At.Time().Add(time.Millisecond)
 	s, err := v.Statistics(ctx, h.a1, from, to)
 	if err != nil {
@@ -263,7 +263,7 @@ func TestStatisticsCountAnAnalystsCasesOnly(t *testing.T) {
 		t.Fatalf("a custodian's statistics: %+v %v", s, err)
 	}
 	own := h.deposit(t, h.a1, "own.jpg", []byte("a capture"), "")
-	ownIt, _ := v.state.getItem(own.ID)
+	ownIt, _, _ := v.state.getItem(own.ID)
 	s, err = v.Statistics(ctx, h.a1, ownIt.At.Time().Add(-time.Millisecond), ownIt.At.Time().Add(time.Millisecond))
 	if err != nil || s.Items.Deposited != 1 {
 		t.Fatalf("an analyst's statistics of their own case: %+v %v", s, err)
@@ -289,7 +289,7 @@ func TestStatisticsNewComparesWithAnAnalystsCasesOnly(t *testing.T) {
 	}
 	stats := func(who Principal, res *DepositResult) ItemStats {
 		t.Helper()
-		it, _ := v.state.getItem(res.ID)
+		it, _, _ := v.state.getItem(res.ID)
 		s, err := v.Statistics(ctx, who, it.At.Time().Add(-time.Millisecond), it.At.Time().Add(time.Millisecond))
 		if err != nil {
 			t.Fatal(err)

@@ -131,13 +131,13 @@ func depositRacingReassessment(t *testing.T, depositFirst bool) {
 	}
 	r, _ := v.state.getReport(rp)
 	for _, id := range r.Items {
-		if it, _ := v.state.getItem(id); it.Case != r.Case {
+		if it, _, _ := v.state.getItem(id); it.Case != r.Case {
 			t.Fatalf("report %s, in case %s, holds item %s of case %s", rp, r.Case, id, it.Case)
 		}
 	}
 	if rv, err := v.ReportDetail(ctx, outsider, rp); err == nil {
 		for _, id := range rv.Items {
-			if it, _ := v.state.getItem(id); it.Case != "HL-2" {
+			if it, _, _ := v.state.getItem(id); it.Case != "HL-2" {
 				t.Fatalf("an analyst of HL-2 only is shown item %s of case %s", id, it.Case)
 			}
 		}

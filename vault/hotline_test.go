@@ -522,7 +522,7 @@ func TestVotesCountWhileTheirVoterIsTrusted(t *testing.T) {
 		t.Fatalf("one vote under the default policy: %+v %v", cl, err)
 	}
 	category := func() (string, string) {
-		got, _ := v.state.getItem(it.ID)
+		got, _, _ := v.state.getItem(it.ID)
 		cl := v.classification(got)
 		reason := ""
 		for _, vt := range cl.Votes {
@@ -538,7 +538,7 @@ func TestVotesCountWhileTheirVoterIsTrusted(t *testing.T) {
 	if c, why := category(); c != "" || why != "the voter is suspended" {
 		t.Fatalf("while the voter is suspended: category %q, vote %q", c, why)
 	}
-	got, _ := v.state.getItem(it.ID)
+	got, _, _ := v.state.getItem(it.ID)
 	if known, _ := v.knownBecause(ctx, got, nil); known != "" {
 		t.Fatalf("known material by a suspended voter's vote: %s", known)
 	}

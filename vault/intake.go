@@ -734,7 +734,10 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 		_, err := v.reportDecision(ctx, who, "report.forward", id, nil, sequencer.Draft{})
 		return nil, err
 	}
-	items, unsettled, exported := v.forwardItems(r, format)
+	items, unsettled, exported, err := v.forwardItems(r, format)
+	if err != nil {
+		return nil, err
+	}
 	if format == "vics" && len(items) == 0 {
 		return nil, badInput("no item of report %s has a settled category (%d without one): a VICS export lists only classified items, as its receiver reads it as a hash set; classify them, or forward it as csv", id, unsettled)
 	}
@@ -754,7 +757,9 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 		// The categories the export names are those at the event's
 		// position (votes, a policy or a voter's standing may change
 		// them in between).
-		if _, _, at := v.forwardItems(now, format); at != exported {
+		if _, _, at, err := v.forwardItems(now, format); err != nil {
+			return err
+		} else if at != exported {
 			return refused(ErrConflict, "an item of report %s was classified while its export was built; repeat", id)
 		}
 		return nil
@@ -775,12 +780,15 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 // the receiver's import gives entries without one (a partner importing it
 // as "national" would list a chat log or a system file as illegal), so
 // only items whose category is settled go in one.
-func (v *Vault) forwardItems(r Report, format string) ([]Item, int, string) {
+func (v *Vault) forwardItems(r Report, format string) ([]Item, int, string, error) {
 	var items []Item
 	var said strings.Builder
 	unsettled := 0
 	for _, iid := range r.Items {
-		it, ok := v.state.getItem(iid)
+		it, ok, err := v.state.getItem(iid)
+		if err != nil {
+			return nil, 0, "", err
+		}
 		if !ok {
 			continue
 		}
@@ -792,7 +800,7 @@ func (v *Vault) forwardItems(r Report, format string) ([]Item, int, string) {
 		items = append(items, it)
 		fmt.Fprintf(&said, "%s %s %q\n", it.ID, cl.Category, itemSeries(cl))
 	}
-	return items, unsettled, said.String()
+	return items, unsettled, said.String(), nil
 }
 
 // forwardBody renders a report's export: csv has one row per URL (with

@@ -78,7 +78,7 @@ func TestAttackKnownCheckIsNotAtTheEventsPosition(t *testing.T) {
 		io.Copy(io.Discard, rev)
 		rev.Finish(h.ctx)
 	}
-	now, _ := h.v.state.getItem(it.ID)
+	now, _, _ := h.v.state.getItem(it.ID)
 	known, kerr := h.v.knownBecause(context.Background(), now, nil)
 	if kerr != nil {
 		t.Fatal(kerr)

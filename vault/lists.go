@@ -194,7 +194,11 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 		d.Destructions = v.openDestructions(pending)
 	}
 	for _, id := range v.state.caseItems(caseID) {
-		if it, ok := v.state.getItem(id); ok {
+		it, ok, err := v.state.getItem(id)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			d.Items++
 			d.Size += it.Deposit.Size
 		}
@@ -283,7 +287,10 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 		offset = 0
 	}
 	for _, id := range ids {
-		it, ok := v.state.getItem(id)
+		it, ok, err := v.state.getItem(id)
+		if err != nil {
+			return nil, err
+		}
 		d := it.Deposit
 		switch {
 		case !ok,

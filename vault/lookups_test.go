@@ -225,7 +225,7 @@ func TestDepositRecordIsTheSignedOne(t *testing.T) {
 	if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "D-1", Name: "e.bin", Body: strings.NewReader("eeee")}); err != nil {
 		t.Fatal(err)
 	}
-	it, _ := v.state.getItem(res.ID)
+	it, _, _ := v.state.getItem(res.ID)
 	detail, err := v.ShowItem(ctx, inv, res.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -298,8 +298,8 @@ func TestScrubGoesOnPastAnUnreadableDepositRecord(t *testing.T) {
 	openCases(t, v, inv, "S-1")
 	a := depositText(t, v, inv, "S-1", "a.bin", "aaaa")
 	b := depositText(t, v, inv, "S-1", "b.bin", "bbbb")
-	itA, _ := v.state.getItem(a.ID)
-	itB, _ := v.state.getItem(b.ID)
+	itA, _, _ := v.state.getItem(a.ID)
+	itB, _, _ := v.state.getItem(b.ID)
 	p := filepath.Join(dir, "objects", filepath.FromSlash(itB.Deposit.Object))
 	os.Chmod(p, 0o600)
 	flipByte(t, p, 100)
@@ -369,7 +369,7 @@ func TestKnownCheckOnAnUnreadableDepositRecordIsAnError(t *testing.T) {
 	if err != nil || len(page.Items) != 1 {
 		t.Fatalf("before: %v, %+v", err, page)
 	}
-	it, _ := h.v.state.getItem(res.ID)
+	it, _, _ := h.v.state.getItem(res.ID)
 	var stored []byte
 	h.v.cfg.Log.Read(h.ctx, it.DepositAt, func(r events.Record) error { stored = r.Bytes; return errStopRead })
 	real := h.v.cfg.Log

@@ -1,10 +1,7 @@
 package vault
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
@@ -53,18 +50,7 @@ func BenchmarkStateMemoryPerItem(b *testing.B) {
 	}
 	// A start from a snapshot: the state's lines decoded and restored,
 	// the maps sized by the header's counts.
-	v.state.mu.RLock()
-	st := v.state.snapshot()
-	var enc []byte
-	for _, part := range st.split(snapshotLine) {
-		line, err := json.Marshal(part)
-		if err != nil {
-			b.Fatal(err)
-		}
-		enc = append(append(enc, line...), '\n')
-	}
-	sizes := *st.entries()
-	v.state.mu.RUnlock()
+	enc, sizes := encodeStateBody(b, v.state)
 	for b.Loop() {
 		// The vault's own background work allocates and frees beside
 		// the measurement: the median of five.
@@ -101,15 +87,10 @@ func restoredBytes(b *testing.B, enc []byte, sizes snapshotEntries) float64 {
 	var m0, m1 runtime.MemStats
 	gc()
 	runtime.ReadMemStats(&m0)
-	back := restorer{sizes: sizes}
-	if err := decodeLines(bufio.NewReader(bytes.NewReader(enc)), back.add); err != nil {
-		b.Fatal(err)
-	}
-	r, err := back.state()
+	r, err := restoreStateBody(enc, sizes)
 	if err != nil {
 		b.Fatal(err)
 	}
-	back = restorer{}
 	gc()
 	runtime.ReadMemStats(&m1)
 	runtime.KeepAlive(r)
@@ -141,7 +122,7 @@ func TestRecentObjectsTrimmedWhileRunning(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		it, _ := v.state.getItem(res.ID)
+		it, _, _ := v.state.getItem(res.ID)
 		return it.Deposit.Object
 	}
 	var old []string

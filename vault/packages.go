@@ -222,7 +222,10 @@ func (v *Vault) itemsOf(c Case, ids []string, what string) ([]Item, error) {
 	seen := map[string]bool{}
 	its := make([]Item, 0, len(ids))
 	for _, id := range ids {
-		it, ok := v.state.getItem(id)
+		it, ok, err := v.state.getItem(id)
+		if err != nil {
+			return nil, err
+		}
 		if !ok || it.Case != c.ID {
 			if !strings.HasPrefix(id, "it_") {
 				return nil, badInput("%q is not an item id: give items by their ids (it_ and 24 hex digits), which the case's report without --items lists beside each item's name", truncate(id))

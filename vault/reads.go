@@ -75,7 +75,10 @@ func columnsDisagree(r events.Record, ev *events.Event) string {
 // returns for key (a case id, or an item id for byItem), trusting only
 // the signed bytes.
 func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn func(events.Record, *events.Event) error) error {
-	want := v.state.namedBy(key, kind)
+	want, err := v.state.namedBy(key, kind)
+	if err != nil {
+		return err
+	}
 	var lookup func(context.Context, string, func(events.Record) error) error
 	var names func(*events.Event) bool
 	switch kind {
@@ -98,7 +101,7 @@ func (v *Vault) readNamed(ctx context.Context, key string, kind lookupKind, fn f
 		bad     problems
 	)
 	var last int64 = -1
-	err := lookup(ctx, key, func(r events.Record) error {
+	err = lookup(ctx, key, func(r events.Record) error {
 		ev, why := v.verifiedRecord(r)
 		switch {
 		case int64(r.Seq) <= last:

@@ -117,7 +117,7 @@ func TestAcquisitionHashRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	it, _ := f.v.state.getItem(res.ID)
+	it, _, _ := f.v.state.getItem(res.ID)
 	d, err := f.v.depositRecord(context.Background(), it)
 	if err != nil {
 		t.Fatal(err)

@@ -156,7 +156,7 @@ func TestScrubReportsRetainedCiphertextOfDestroyedCases(t *testing.T) {
 	f := newPackageFixture(t)
 	// Destruction as the vault records it (two custodians). The store
 	// keeps what its retention protects.
-	all := f.v.state.caseObjects("P-1")
+	all, _ := f.v.state.caseObjects("P-1")
 	c1, _ := f.v.Enroll(ctx, "c1", RoleCustodian)
 	c2, _ := f.v.Enroll(ctx, "c2", RoleCustodian)
 	p1, _ := signIn(f.v, c1)

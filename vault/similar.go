@@ -65,7 +65,11 @@ func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID strin
 			return nil, v.refuseUnseen(ctx, who, "case.similar", "case", caseID, reason, "only the case's analysts and investigators search its items")
 		}
 		for _, id := range v.state.caseItems(caseID) {
-			if it, ok := v.state.getItem(id); ok {
+			it, ok, err := v.state.getItem(id)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
 				items = append(items, it)
 			}
 		}
@@ -98,7 +102,10 @@ func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID strin
 				if other == it.ID {
 					continue
 				}
-				o, found := v.state.getItem(other)
+				o, found, err := v.state.getItem(other)
+				if err != nil {
+					return nil, err
+				}
 				if !found {
 					continue
 				}

@@ -63,7 +63,10 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 10: an item's time as nanoseconds since the epoch (Item.At), and
 // its deposit summary's media kind as a number and its rarely set parts
 // under "more" (DepositSummary.More): 80 bytes an item fewer in memory.
-const stateVersion = 10
+// Version 11: the items are pages of their own lines ("paged", each item
+// with its count of events), first in the file and in id order, which the
+// state reads back a page at a time (itempages.go) instead of holding.
+const stateVersion = 11
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign
@@ -234,6 +237,11 @@ func (sn *snapshots) wait() { sn.wg.Wait() }
 // names it). The state's read lock is held while it is encoded: the large
 // maps a few hundred entries per line (snapState.split), so that no more
 // than a line's JSON is held beside the state.
+//
+// The state then reads its items from the new file's pages, and forgets
+// the items it held as changed since the last: they are in the file. The
+// pages are read through a descriptor of their own, so that the file
+// stays readable whatever becomes of its name (install, a later discard).
 func (sn *snapshots) encode(v *Vault, cp *events.Checkpoint, head events.Hash, edge [][]events.Hash) (*os.File, error) {
 	f, err := os.CreateTemp(sn.dir, ".state-*.tmp")
 	if err != nil {
@@ -246,6 +254,7 @@ func (sn *snapshots) encode(v *Vault, cp *events.Checkpoint, head events.Hash, e
 	}
 	mac := sn.key.mac()
 	w := bufio.NewWriterSize(io.MultiWriter(f, mac), 1<<20)
+	var pw *pageWriter
 	h := snapshotHeader{Checkpoint: string(cp.Note), Head: head.String(), Origin: v.origin, Root: cp.Root.String(),
 		Size: cp.Size, StateVersion: stateVersion, Written: v.cfg.Now().UTC().Format(time.RFC3339)}
 	for _, level := range edge {
@@ -258,8 +267,8 @@ func (sn *snapshots) encode(v *Vault, cp *events.Checkpoint, head events.Hash, e
 	err = func() error {
 		v.state.mu.RLock()
 		defer v.state.mu.RUnlock()
-		st := v.state.snapshot()
-		h.Entries = st.entries()
+		h.Entries = v.state.snapshot().entries()
+		h.Entries.Items = v.state.itemCount()
 		hb, err := json.Marshal(h)
 		if err != nil {
 			return err
@@ -267,17 +276,8 @@ func (sn *snapshots) encode(v *Vault, cp *events.Checkpoint, head events.Hash, e
 		w.WriteString(snapshotMagic)
 		w.Write(hb)
 		w.WriteString("\n")
-		for _, part := range st.split(snapshotLine) {
-			b, err := json.Marshal(part)
-			if err != nil {
-				return err
-			}
-			w.Write(b)
-			if err := w.WriteByte('\n'); err != nil {
-				return err
-			}
-		}
-		return nil
+		pw, err = v.state.writeSnapshotBody(w, int64(len(snapshotMagic)+len(hb)+1))
+		return err
 	}()
 	if err != nil {
 		return fail(err)
@@ -288,8 +288,17 @@ func (sn *snapshots) encode(v *Vault, cp *events.Checkpoint, head events.Hash, e
 	if _, err := fmt.Fprintf(f, "mac %x\n", mac.Sum(nil)); err != nil {
 		return fail(err)
 	}
+	fd, err := unix.Dup(int(f.Fd()))
+	if err != nil {
+		return fail(err)
+	}
+	pf := os.NewFile(uintptr(fd), f.Name())
+	v.state.usePages(newItemPages(pf, pf.Close, pw.index, pw.count))
 	return f, nil
 }
+
+// encodeSnapState encodes a snapshot's line, without its newline.
+func encodeSnapState(b *snapState) ([]byte, error) { return json.Marshal(b) }
 
 // snapshotLine is how many entries of a large map one line holds.
 const snapshotLine = 512
@@ -399,12 +408,19 @@ func (sn *snapshots) load(origin string, verifier note.Verifier, size uint64) (*
 		l, err := sn.read(name, origin, verifier, size)
 		if err == nil {
 			sn.last = l.resume.Size
+			if afterSnapshotRead != nil {
+				afterSnapshotRead(filepath.Join(sn.dir, name))
+			}
 			return l, discarded
 		}
 		discarded = append(discarded, sn.discard(name, err))
 	}
 	return nil, discarded
 }
+
+// afterSnapshotRead, if set (by tests), is called with the path of the
+// snapshot a start has read and will resume from.
+var afterSnapshotRead func(path string)
 
 // maxSnapshotTries is how many snapshot files a start reads at most.
 const maxSnapshotTries = 3
@@ -470,7 +486,12 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 		return nil, fmt.Errorf("opening it: %w", err)
 	}
 	f := os.NewFile(uintptr(fd), name)
-	defer f.Close()
+	keep := false // the restored state reads its pages from f
+	defer func() {
+		if !keep {
+			f.Close()
+		}
+	}()
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -508,7 +529,7 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 	}
 	var h snapshotHeader
 	hErr := json.Unmarshal(line, &h)
-	var body restorer
+	body := restorer{r: f, close: f.Close}
 	if e := h.Entries; hErr == nil && e != nil {
 		// A hint only, bounded by what the file could hold (every entry
 		// takes at least 8 bytes of JSON) and by the log's size: the
@@ -519,7 +540,7 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 		body.sizes = snapshotEntries{Items: c(e.Items), Cases: c(e.Cases),
 			ItemEvents: c(e.ItemEvents), CaseEvents: c(e.CaseEvents), CaseOwn: c(e.CaseOwn)}
 	}
-	bErr := decodeLines(br, body.add)
+	bErr := decodeLines(br, int64(len(magic)+len(line)), body.add)
 	if errors.Is(bErr, errSnapshotRead) {
 		// Cut short by the storage, not altered: say so (the reason
 		// goes into server.started), not that it changed.
@@ -570,6 +591,7 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 	if err != nil {
 		return nil, err
 	}
+	keep = st.pages != nil
 	return &loaded{name: name, state: st, resume: r, sha256: hex.EncodeToString(sum.Sum(nil))}, nil
 }
 
@@ -581,9 +603,13 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 // file changed under the reader from one the vault wrote wrong); after
 // an error reading br, nothing more is read. The first error is
 // returned once every goroutine is done.
-func decodeLines(br *bufio.Reader, add func(*snapState) error) error {
+//
+// Each line is given with where it is: off is the offset of br's first
+// byte in the file, and the line's SHA-256 is taken of the bytes decoded.
+func decodeLines(br *bufio.Reader, off int64, add func(*snapState, lineAt) error) error {
 	type decoded struct {
 		part *snapState
+		at   lineAt
 		err  error
 	}
 	procs := runtime.GOMAXPROCS(0)
@@ -602,6 +628,8 @@ func decodeLines(br *bufio.Reader, add func(*snapState) error) error {
 				continue
 			}
 			res := make(chan decoded, 1)
+			at := lineAt{off: off, size: len(line)}
+			off += int64(len(line))
 			queue <- res
 			switch {
 			case err == io.EOF:
@@ -617,7 +645,8 @@ func decodeLines(br *bufio.Reader, add func(*snapState) error) error {
 			wg.Go(func() {
 				defer func() { <-busy }()
 				part := &snapState{}
-				res <- decoded{part, decodeSnapState(line, part)}
+				at.sum = sha256.Sum256(line)
+				res <- decoded{part, at, decodeSnapState(line, part)}
 			})
 		}
 	}()
@@ -628,7 +657,7 @@ func decodeLines(br *bufio.Reader, add func(*snapState) error) error {
 			continue
 		}
 		if first = d.err; first == nil {
-			first = add(d.part)
+			first = add(d.part, d.at)
 		}
 		if first != nil {
 			failed.Store(true)

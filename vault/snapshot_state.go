@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -16,22 +18,23 @@ import (
 // and the items of each content SHA-256. snapshot_test.go fails if State
 // gains a field this does not carry.
 type snapState struct {
-	ApprovedHalves map[string][2]string   `json:"approved_halves,omitempty"`
-	CaseEvents     map[string][2]uint64   `json:"case_events,omitempty"`
-	CaseOwn        map[string][2]uint64   `json:"case_own_events,omitempty"`
-	Cases          map[string]*Case       `json:"cases,omitempty"`
-	Decided        map[string]requestEnd  `json:"decided,omitempty"`
-	Hot            *snapHotline           `json:"hotline,omitempty"`
-	ItemEvents     map[string][2]uint64   `json:"item_events,omitempty"`
-	Items          map[string]*Item       `json:"items,omitempty"`
-	Log            *LogOpened             `json:"log,omitempty"`
-	LostKeys       map[string]bool        `json:"lost_keys,omitempty"`
-	Packages       map[string]*Package    `json:"packages,omitempty"`
-	Persons        map[string]snapPerson  `json:"persons,omitempty"`
-	Recent         map[string]time.Time   `json:"recent,omitempty"`
-	Requests       map[string]snapRequest `json:"requests,omitempty"`
-	Retained       map[string]time.Time   `json:"retained,omitempty"`
-	Sessions       map[string]snapSession `json:"sessions,omitempty"`
+	ApprovedHalves map[string][2]string  `json:"approved_halves,omitempty"`
+	CaseEvents     map[string][2]uint64  `json:"case_events,omitempty"`
+	CaseOwn        map[string][2]uint64  `json:"case_own_events,omitempty"`
+	Cases          map[string]*Case      `json:"cases,omitempty"`
+	Decided        map[string]requestEnd `json:"decided,omitempty"`
+	Hot            *snapHotline          `json:"hotline,omitempty"`
+	ItemEvents     map[string][2]uint64  `json:"item_events,omitempty"`
+	Log            *LogOpened            `json:"log,omitempty"`
+	LostKeys       map[string]bool       `json:"lost_keys,omitempty"`
+	Packages       map[string]*Package   `json:"packages,omitempty"`
+	// Paged is a page of items (itempages.go): a line of its own.
+	Paged    []pagedItem            `json:"paged,omitempty"`
+	Persons  map[string]snapPerson  `json:"persons,omitempty"`
+	Recent   map[string]time.Time   `json:"recent,omitempty"`
+	Requests map[string]snapRequest `json:"requests,omitempty"`
+	Retained map[string]time.Time   `json:"retained,omitempty"`
+	Sessions map[string]snapSession `json:"sessions,omitempty"`
 }
 
 type snapPerson struct {
@@ -80,12 +83,13 @@ type snapPDQ struct {
 	Hash [32]byte `json:"hash"`
 }
 
-// snapshot returns the state as a snapshot holds it. It shares the
-// state's cases, items, packages and hotline records (encoding only
-// reads them); s.mu is held.
+// snapshot returns the state but its items (which are written as pages:
+// writeSnapshotBody) as a snapshot holds it. It shares the state's
+// cases, packages and hotline records (encoding only reads them); s.mu
+// is held.
 func (s *State) snapshot() *snapState {
 	out := &snapState{
-		ApprovedHalves: s.approvedHalves, Decided: s.decided, Items: s.items, Log: &s.log, LostKeys: s.lostKeys,
+		ApprovedHalves: s.approvedHalves, Decided: s.decided, Log: &s.log, LostKeys: s.lostKeys,
 		Packages: s.packages, Recent: s.recent, Retained: s.retained,
 		CaseEvents: map[string][2]uint64{}, ItemEvents: map[string][2]uint64{}, CaseOwn: map[string][2]uint64{},
 		Persons: map[string]snapPerson{}, Requests: map[string]snapRequest{}, Sessions: map[string]snapSession{},
@@ -104,13 +108,9 @@ func (s *State) snapshot() *snapState {
 	for k, n := range s.caseOwn {
 		out.CaseOwn[k] = [2]uint64{n.n, n.last}
 	}
+	// The items' own counts are in their pages.
 	for k, n := range s.itemEvents {
 		out.ItemEvents[k] = [2]uint64{n.n, n.last}
-	}
-	for k, it := range s.items {
-		if it.events.n > 0 {
-			out.ItemEvents[k] = [2]uint64{it.events.n, it.events.last}
-		}
 	}
 	for k, p := range s.persons {
 		sp := snapPerson{Person: *p, TokenSHA256: p.tokenSHA256}
@@ -138,21 +138,13 @@ func (s *State) snapshot() *snapState {
 	return out
 }
 
-// restore returns the State a snapshot holds, with the indexing maps
-// rebuilt. A snapshot missing a map the appliers write to is refused.
-func (b *snapState) restore() (*State, error) {
-	var r restorer
-	if err := r.add(b); err != nil {
-		return nil, err
-	}
-	return r.state()
-}
-
-// restorer builds the State from a snapshot's lines (snapState.split),
-// filing each entry of the large maps once under its record's own copy
+// restorer builds the State from a snapshot's lines (decodeLines): its
+// pages of items first (kept where they are, itempages.go: only their
+// index and the keys the state's indexes need are held), then the rest.
+// Each entry of the large maps is filed once under its record's own copy
 // of its id: JSON decoding gives every map key and field its own copy,
 // and a state restored from a snapshot would otherwise hold each id,
-// object name and content SHA-256 up to six times (StateMemoryPerItem
+// object name and content SHA-256 several times (StateMemoryPerItem
 // benchmark). Values are never changed: a snapshot whose records do not
 // carry the ids they are filed under is refused, not repaired, and one
 // that names an entry twice is refused.
@@ -163,6 +155,30 @@ type restorer struct {
 	itemEvents, caseEvents, caseOwn map[string]named
 	// sizes, if known (the snapshot's header), size the large maps once.
 	sizes snapshotEntries
+	// pages index the pages read; keys are their items, in id order, as
+	// the state's indexes need them (deriveIndexes); unpaged is set once
+	// a line other than a page was read (pages come first).
+	pages   []itemPage
+	keys    []itemKey
+	unpaged bool
+	// r is what the restored state's pages are read from (the snapshot
+	// file), and close closes it.
+	r     io.ReaderAt
+	close func() error
+}
+
+// itemKey is what the state's indexes hold of a paged item.
+type itemKey struct {
+	id, caseID, object, sha256 string
+	at                         uint64 // its deposit's position
+}
+
+// lineAt is where a snapshot's line is: its offset, length (the newline
+// included) and SHA-256.
+type lineAt struct {
+	off  int64
+	size int
+	sum  [32]byte
 }
 
 // snapshotEntries counts the entries of a snapshot's large maps.
@@ -174,26 +190,21 @@ type snapshotEntries struct {
 	CaseOwn    int `json:"case_own_events"`
 }
 
-// entries counts b's large maps' entries.
+// entries counts b's large maps' entries (items are counted by the
+// writer of the pages).
 func (b *snapState) entries() *snapshotEntries {
-	return &snapshotEntries{Items: len(b.Items), Cases: len(b.Cases),
-		ItemEvents: len(b.ItemEvents), CaseEvents: len(b.CaseEvents), CaseOwn: len(b.CaseOwn)}
+	return &snapshotEntries{Cases: len(b.Cases), ItemEvents: len(b.ItemEvents), CaseEvents: len(b.CaseEvents), CaseOwn: len(b.CaseOwn)}
 }
 
 var errSnapshotDup = errors.New("it names an entry twice")
 
-// add adds a snapshot line (or a whole snapshot) to the state read so
-// far.
-func (r *restorer) add(part *snapState) error {
-	b := &r.b
-	for id, it := range part.Items {
-		if it == nil || it.ID != id {
-			return fmt.Errorf("its item %q is filed under another id", id)
-		}
-		if !addCanon(&b.Items, r.sizes.Items, it.ID, it) {
-			return errSnapshotDup
-		}
+// add adds a snapshot line, found at at, to the state read so far.
+func (r *restorer) add(part *snapState, at lineAt) error {
+	if part.Paged != nil {
+		return r.addPage(part, at)
 	}
+	r.unpaged = true
+	b := &r.b
 	for id, c := range part.Cases {
 		if c == nil || c.ID != id {
 			return fmt.Errorf("its case %q is filed under another id", id)
@@ -206,13 +217,9 @@ func (r *restorer) add(part *snapState) error {
 		if n[0] == 0 {
 			return fmt.Errorf("it counts no events naming %q", id)
 		}
-		// On the item itself, if it is one (its line came first).
-		if it := b.Items[id]; it != nil {
-			if it.events.n != 0 {
-				return errSnapshotDup
-			}
-			it.events = named{n: n[0], last: n[1]}
-			continue
+		// An item's count is in its page.
+		if _, ok := r.item(id); ok {
+			return errSnapshotDup
 		}
 		if !addCanon(&r.itemEvents, 0, id, named{n: n[0], last: n[1]}) {
 			return errSnapshotDup
@@ -253,17 +260,51 @@ func (r *restorer) add(part *snapState) error {
 	return nil
 }
 
-// canonItemID returns the copy of an item id its record in items holds,
-// else the string given (the vault writes items before the maps that
-// name them).
-func canonItemID(items map[string]*Item, id string) string {
-	if it := items[id]; it != nil {
-		return it.ID
+// addPage adds a page of items: its place to the index, its items' keys
+// to those read. Pages come before the rest of the state, in id order.
+func (r *restorer) addPage(part *snapState, at lineAt) error {
+	if r.unpaged {
+		return errors.New("a page of items comes after the rest of the state")
+	}
+	items, err := pageItems(part)
+	if err != nil {
+		return err
+	}
+	if n := len(r.keys); n > 0 && items[0].ID <= r.keys[n-1].id {
+		return fmt.Errorf("its item %q is out of order", items[0].ID)
+	}
+	if r.keys == nil {
+		r.keys = make([]itemKey, 0, r.sizes.Items)
+	}
+	first := len(r.keys)
+	for _, it := range items {
+		// Copies: the state keeps these strings, not the page.
+		r.keys = append(r.keys, itemKey{id: strings.Clone(it.ID), caseID: it.Case, object: strings.Clone(it.Deposit.Object),
+			sha256: strings.Clone(it.Deposit.SHA256), at: it.DepositAt})
+	}
+	r.pages = append(r.pages, itemPage{first: r.keys[first].id, off: at.off, size: at.size, sum: at.sum})
+	return nil
+}
+
+// item returns the key of the paged item id.
+func (r *restorer) item(id string) (*itemKey, bool) {
+	j, ok := slices.BinarySearchFunc(r.keys, id, func(k itemKey, id string) int { return strings.Compare(k.id, id) })
+	if !ok {
+		return nil, false
+	}
+	return &r.keys[j], true
+}
+
+// itemID returns the copy of an item id the state keeps, else the
+// string given.
+func (r *restorer) itemID(id string) string {
+	if k, ok := r.item(id); ok {
+		return k.id
 	}
 	return id
 }
 
-// caseID is canonItemID for a case id read so far.
+// caseID is itemID for a case id read so far.
 func (r *restorer) caseID(id string) string {
 	if c := r.b.Cases[id]; c != nil {
 		return c.ID
@@ -284,17 +325,23 @@ func addCanon[V any](m *map[string]V, size int, k string, v V) bool {
 	return true
 }
 
-// state returns the State read, with the indexing maps rebuilt and the
-// remaining ids shared with their records.
+// state returns the State read, its items in pages read from r.r, with
+// the indexing maps rebuilt and the remaining ids shared with their
+// records.
 func (r *restorer) state() (*State, error) {
 	b := &r.b
 	s := newState()
 	if b.Log == nil || b.Hot == nil || b.Log.Origin == "" {
 		return nil, errors.New("it lacks part of the state")
 	}
+	if len(r.pages) > 0 {
+		if r.r == nil {
+			return nil, errors.New("its pages of items cannot be read back")
+		}
+		s.pages = newItemPages(r.r, r.close, r.pages, len(r.keys))
+	}
 	s.log = *b.Log
 	setIf(&s.cases, b.Cases)
-	setIf(&s.items, b.Items)
 	setIf(&s.packages, b.Packages)
 	setIf(&s.approvedHalves, b.ApprovedHalves)
 	setIf(&s.decided, b.Decided)
@@ -311,18 +358,7 @@ func (r *restorer) state() (*State, error) {
 	}
 	setIf(&s.caseEvents, r.caseEvents)
 	setIf(&s.caseOwn, r.caseOwn)
-	// An item's count lives on the item (Item.events); the map keeps
-	// only the ids that name no item.
-	for id, n := range r.itemEvents {
-		if it := s.items[id]; it != nil {
-			if it.events.n != 0 {
-				return nil, errSnapshotDup
-			}
-			it.events = n
-			continue
-		}
-		s.itemEvents[id] = n
-	}
+	setIf(&s.itemEvents, r.itemEvents)
 	for k, sp := range b.Persons {
 		p := sp.Person
 		p.tokenSHA256 = sp.TokenSHA256
@@ -360,37 +396,39 @@ func (r *restorer) state() (*State, error) {
 	for _, p := range bh.Judged {
 		h.judged = append(h.judged, pdqItem{p.Item, p.Hash})
 	}
-	if err := s.deriveIndexes(); err != nil {
+	if err := s.deriveIndexes(r.keys); err != nil {
 		return nil, err
 	}
-	if err := s.intern(); err != nil {
+	if err := s.intern(r); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 // deriveIndexes rebuilds the indexes a snapshot does not carry from the
-// records they index, as the appliers build them: the object index (each
-// item's and each sealed package's object), each case's items (those
-// deposited after the case's opening, in deposit order) and the items of
-// each content SHA-256 (in deposit order). The appliers refuse a log in
-// which these would differ (an item deposited twice, a package sealed
-// twice, an object recorded twice), so the indexes are the replay's. The
-// strings are the records' own. An item of a case the snapshot lacks is
-// refused.
-func (s *State) deriveIndexes() error {
-	items := slices.SortedFunc(maps.Values(s.items), func(a, b *Item) int { return cmp.Compare(a.DepositAt, b.DepositAt) })
+// keys of the items (in id order) and the packages, as the appliers
+// build them: the object index (each item's and each sealed package's
+// object), each case's items (those deposited after the case's opening,
+// in deposit order) and the items of each content SHA-256 (in deposit
+// order). The appliers refuse a log in which these would differ (an
+// item deposited twice, a package sealed twice, an object recorded
+// twice), so the indexes are the replay's. The strings are the keys'.
+// An item of a case the snapshot lacks is refused.
+func (s *State) deriveIndexes(keys []itemKey) error {
+	items := slices.Clone(keys)
+	slices.SortFunc(items, func(a, b itemKey) int { return cmp.Compare(a.at, b.at) })
 	perCase := map[string]int{}
-	for _, it := range items {
-		c := s.cases[it.Case]
+	for i := range items {
+		it := &items[i]
+		c := s.cases[it.caseID]
 		if c == nil {
-			return fmt.Errorf("its item %q is of case %q, which it lacks", it.ID, it.Case)
+			return fmt.Errorf("its item %q is of case %q, which it lacks", it.id, it.caseID)
 		}
-		it.Case = c.ID // the state's copy
+		it.caseID = c.ID // the state's copy
 		// An item deposited before its case's (later) opening is not
 		// on its list: that opening replaced the case.
-		if it.DepositAt > c.OpenedSeq {
-			perCase[it.Case]++
+		if it.at > c.OpenedSeq {
+			perCase[it.caseID]++
 		}
 	}
 	for _, c := range s.cases {
@@ -403,11 +441,14 @@ func (s *State) deriveIndexes() error {
 	h := s.hot
 	h.bySHA256 = newContentIndex(len(items))
 	for _, it := range items {
-		if c := s.cases[it.Case]; it.DepositAt > c.OpenedSeq {
-			c.Items = append(c.Items, it.ID)
+		if c := s.cases[it.caseID]; it.at > c.OpenedSeq {
+			c.Items = append(c.Items, it.id)
 		}
-		s.objects[it.Deposit.Object] = it.ID
-		h.bySHA256.add(it.Deposit.SHA256, it.ID)
+		if _, ok := s.objects[it.object]; ok {
+			return fmt.Errorf("its item %q records object %q, which another already owns", it.id, it.object)
+		}
+		s.objects[it.object] = it.id
+		h.bySHA256.add(it.sha256, it.id)
 	}
 	for _, p := range s.packages {
 		if p.Sealed != nil {
@@ -418,39 +459,33 @@ func (s *State) deriveIndexes() error {
 }
 
 // intern makes the rest of the restored state share one copy of each
-// item id, object name and person name with the records that hold it
-// (restorer.add did so for the large maps' keys, deriveIndexes for the
-// indexes it builds). A person filed under another name is refused. s is not yet
-// shared.
-func (s *State) intern() error {
+// item id, object name and person name with the records or keys that
+// hold it (restorer.add did so for the large maps' keys, deriveIndexes
+// for the indexes it builds). A person filed under another name is
+// refused. s is not yet shared.
+func (s *State) intern(r *restorer) error {
 	for name, p := range s.persons {
 		if p == nil || p.Name != name {
 			return fmt.Errorf("its person %q is filed under another name", name)
 		}
 		p.Name = name
 	}
-	itemID := func(id string) string { return canonItemID(s.items, id) }
 	objectName := func(name string) string {
-		if it := s.items[s.objects[name]]; it != nil && it.Deposit.Object == name {
-			return it.Deposit.Object
+		if k, ok := r.item(s.objects[name]); ok && k.object == name {
+			return k.object
 		}
 		return name
 	}
-	for _, it := range s.items {
-		if p := s.persons[it.By]; p != nil {
-			it.By = p.Name
-		}
-	}
 	s.recent = rekey(s.recent, objectName)
 	h := s.hot
-	h.pdqOf = rekey(h.pdqOf, itemID)
-	h.judgedSet = rekey(h.judgedSet, itemID)
-	h.votes = rekey(h.votes, itemID)
+	h.pdqOf = rekey(h.pdqOf, r.itemID)
+	h.judgedSet = rekey(h.judgedSet, r.itemID)
+	h.votes = rekey(h.votes, r.itemID)
 	for i := range h.pdq {
-		h.pdq[i].item = itemID(h.pdq[i].item)
+		h.pdq[i].item = r.itemID(h.pdq[i].item)
 	}
 	for i := range h.judged {
-		h.judged[i].item = itemID(h.judged[i].item)
+		h.judged[i].item = r.itemID(h.judged[i].item)
 	}
 	return nil
 }
@@ -472,11 +507,49 @@ func setIf[M ~map[K]V, K comparable, V any](dst *M, m M) {
 	}
 }
 
-// split returns the state as the lines of a snapshot: the large maps (an
-// entry per item, case or package, and the event counts per item and
-// case), items first, in parts of at most perLine entries, then the rest;
-// so that neither writing nor reading a snapshot holds more than a few
-// lines' JSON beside the state.
+// writeSnapshotBody writes the state's lines of a snapshot to w, whose
+// first byte is at offset off of the file: the items as pages, in id
+// order (the pages the state reads merged with the items deposited or
+// changed since), then the rest (split). s.mu is held. It returns the
+// writer of the pages, whose index is that of the pages written.
+func (s *State) writeSnapshotBody(w io.Writer, off int64) (*pageWriter, error) {
+	pw := &pageWriter{w: w, off: off}
+	err := s.eachItem(func(it *Item) error {
+		pw.add(it)
+		return pw.err
+	})
+	if err == nil {
+		err = pw.close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, part := range s.snapshot().split(snapshotLine) {
+		b, err := encodeSnapState(part)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := w.Write(append(b, '\n')); err != nil {
+			return nil, err
+		}
+	}
+	return pw, nil
+}
+
+// itemCount is about how many items the state holds (at most that many).
+func (s *State) itemCount() int {
+	n := len(s.items)
+	if s.pages != nil {
+		n += s.pages.count
+	}
+	return n
+}
+
+// split returns the state but its items as the lines of a snapshot: the
+// large maps (an entry per case or package, and the event counts per
+// case and per id that names no item) in parts of at most perLine
+// entries, then the rest; so that neither writing nor reading a snapshot
+// holds more than a few lines' JSON beside the state.
 func (b *snapState) split(perLine int) []*snapState {
 	var out []*snapState
 	chunk := func(n int, set func(part *snapState, from, to int)) {
@@ -486,14 +559,13 @@ func (b *snapState) split(perLine int) []*snapState {
 			out = append(out, part)
 		}
 	}
-	chunk(len(b.Items), chunker(b.Items, func(p *snapState, m map[string]*Item) { p.Items = m }))
 	chunk(len(b.Cases), chunker(b.Cases, func(p *snapState, m map[string]*Case) { p.Cases = m }))
 	chunk(len(b.Packages), chunker(b.Packages, func(p *snapState, m map[string]*Package) { p.Packages = m }))
 	chunk(len(b.ItemEvents), chunker(b.ItemEvents, func(p *snapState, m map[string][2]uint64) { p.ItemEvents = m }))
 	chunk(len(b.CaseEvents), chunker(b.CaseEvents, func(p *snapState, m map[string][2]uint64) { p.CaseEvents = m }))
 	chunk(len(b.CaseOwn), chunker(b.CaseOwn, func(p *snapState, m map[string][2]uint64) { p.CaseOwn = m }))
 	rest := *b
-	rest.Items, rest.Cases, rest.Packages, rest.ItemEvents, rest.CaseEvents, rest.CaseOwn = nil, nil, nil, nil, nil, nil
+	rest.Cases, rest.Packages, rest.ItemEvents, rest.CaseEvents, rest.CaseOwn = nil, nil, nil, nil, nil
 	return append(out, &rest)
 }
 

@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -65,33 +65,65 @@ func checkSnapshotRoundTrip(t testing.TB, v *Vault) {
 // header's counts, the indexes derived.
 func snapshotRoundTrip(t testing.TB, s *State) *State {
 	t.Helper()
-	s.mu.RLock()
-	st := s.snapshot()
-	var enc []byte
-	for _, part := range st.split(snapshotLine) {
-		b, err := json.Marshal(part)
-		if err != nil {
-			s.mu.RUnlock()
-			t.Fatalf("encoding the state: %v", err)
-		}
-		enc = append(append(enc, b...), '\n')
-	}
-	back := restorer{sizes: *st.entries()}
-	s.mu.RUnlock()
-	if err := decodeLines(bufio.NewReader(bytes.NewReader(enc)), back.add); err != nil {
-		t.Fatalf("decoding the state: %v", err)
-	}
-	got, err := back.state()
+	enc, sizes := encodeStateBody(t, s)
+	got, err := restoreStateBody(enc, sizes)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("decoding the state: %v", err)
 	}
 	return got
 }
 
+// encodeStateBody returns the state lines of a snapshot of s (its pages
+// of items, then the rest), as at offset 0 of a file, and the counts its
+// header would hold.
+func encodeStateBody(t testing.TB, s *State) ([]byte, snapshotEntries) {
+	t.Helper()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var buf bytes.Buffer
+	if _, err := s.writeSnapshotBody(&buf, 0); err != nil {
+		t.Fatalf("encoding the state: %v", err)
+	}
+	sizes := *s.snapshot().entries()
+	sizes.Items = s.itemCount()
+	return buf.Bytes(), sizes
+}
+
+// restoreStateBody returns the state a snapshot's state lines hold, its
+// pages read from enc.
+func restoreStateBody(enc []byte, sizes snapshotEntries) (*State, error) {
+	back := restorer{sizes: sizes, r: bytes.NewReader(enc)}
+	if err := decodeLines(bufio.NewReader(bytes.NewReader(enc)), 0, back.add); err != nil {
+		return nil, err
+	}
+	return back.state()
+}
+
 // stateDiff names the first field in which two states differ, or "".
 func stateDiff(a, b *State) string {
-	if d := fieldsDiff(reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem(), "mu", "hot"); d != "" {
+	if d := fieldsDiff(reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem(), "mu", "hot", "items", "pages", "pagesFailed", "pagesFailedOnce"); d != "" {
 		return d
+	}
+	// The items, wherever each state holds them (changed since its
+	// snapshot, or in its pages), with their counts of events.
+	all := func(s *State) ([]Item, []named, error) {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		var items []Item
+		var counts []named
+		err := s.eachItem(func(it *Item) error {
+			items, counts = append(items, *it), append(counts, it.events)
+			return nil
+		})
+		return items, counts, err
+	}
+	ai, an, aerr := all(a)
+	bi, bn, berr := all(b)
+	if aerr != nil || berr != nil {
+		return fmt.Sprintf("items (%v, %v)", aerr, berr)
+	}
+	if !reflect.DeepEqual(ai, bi) || !reflect.DeepEqual(an, bn) {
+		return "items"
 	}
 	if d := fieldsDiff(reflect.ValueOf(a.hot).Elem(), reflect.ValueOf(b.hot).Elem()); d != "" {
 		return "hot." + d
@@ -122,7 +154,9 @@ func fieldsDiff(av, bv reflect.Value, skip ...string) string {
 // bySHA256 and Case.Items by deriving them from the items and packages).
 func TestSnapshotCarriesEveryStateField(t *testing.T) {
 	carried := map[string][]string{
-		"State": {"mu", "log", "persons", "byToken", "cases", "items", "packages", "objects", "retained", "recent",
+		// pages and pagesFailed are where the items are read from, not
+		// what they are.
+		"State": {"mu", "log", "persons", "byToken", "cases", "items", "pages", "pagesFailed", "pagesFailedOnce", "packages", "objects", "retained", "recent",
 			"lostKeys", "caseEvents", "itemEvents", "caseOwn", "sessions", "sessionByID", "requests", "approvedHalves", "decided", "hot"},
 		"hotlineState": {"reports", "reportOrder", "votes", "policy", "hashsets", "bySHA256", "pdq", "judged",
 			"judgedSet", "pdqOf", "exposure", "contacts"},
@@ -133,7 +167,7 @@ func TestSnapshotCarriesEveryStateField(t *testing.T) {
 		"Request":    {"invitationHalf", "void"},
 		"session":    {"id", "person", "tokenSHA256", "expires", "signedIn", "credential"},
 		"named":      {"n", "last"},
-		"Item":       {"events"}, // as ItemEvents
+		"Item":       {"events"}, // as pagedItem.Events
 		"pdqItem":    {"item", "hash"},
 	}
 	for _, typ := range []reflect.Type{reflect.TypeFor[State](), reflect.TypeFor[hotlineState](), reflect.TypeFor[Person](),
@@ -825,37 +859,75 @@ func TestInconsistentSnapshotRefused(t *testing.T) {
 	if err := v.OpenCase(ctx, inv, "I-1", "t"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "I-1", Name: "i.bin", Body: strings.NewReader("iiii")}); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"i.bin", "j.bin"} {
+		if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "I-1", Name: name, Body: strings.NewReader(name)}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	for name, edit := range map[string]func(*snapState){
-		"item": func(b *snapState) {
-			maps.Values(b.Items)(func(it *Item) bool { it.ID = "it_000000000000000000000000"; return false })
+	// Each edit is made to the decoded lines: the page of items first,
+	// then the cases, the counts of events, and the rest.
+	page := func(parts []*snapState) []pagedItem { return parts[0].Paged }
+	rest := func(parts []*snapState) *snapState { return parts[len(parts)-1] }
+	cases := func(parts []*snapState) map[string]*Case {
+		for _, p := range parts {
+			if p.Cases != nil {
+				return p.Cases
+			}
+		}
+		t.Fatal("no line of cases")
+		return nil
+	}
+	for name, edit := range map[string]func([]*snapState){
+		"items out of order": func(p []*snapState) { pg := page(p); pg[0], pg[1] = pg[1], pg[0] },
+		"item twice":         func(p []*snapState) { pg := page(p); pg[1] = pg[0] },
+		"item without id":    func(p []*snapState) { page(p)[0].Item.ID = "" },
+		"null item":          func(p []*snapState) { page(p)[1].Item = nil },
+		"item without events": func(p []*snapState) {
+			page(p)[0].Events = [2]uint64{}
 		},
-		"case":   func(b *snapState) { b.Cases["I-1"].ID = "I-2" },
-		"person": func(b *snapState) { p := b.Persons["inv"]; p.Name = "mallory"; b.Persons["inv"] = p },
-		"null":   func(b *snapState) { b.Items["it_000000000000000000000001"] = nil },
+		"item counted twice": func(p []*snapState) {
+			it := page(p)[0]
+			rest(p).ItemEvents = map[string][2]uint64{it.Item.ID: it.Events}
+		},
+		"page after the rest": func(p []*snapState) { p[0], p[len(p)-1] = p[len(p)-1], p[0] },
+		"page with more":      func(p []*snapState) { p[0].LostKeys = map[string]bool{"I-1": true} },
+		"case":                func(p []*snapState) { cases(p)["I-1"].ID = "I-2" },
+		"person":              func(p []*snapState) { b := rest(p); q := b.Persons["inv"]; q.Name = "mallory"; b.Persons["inv"] = q },
 		// An item whose case the snapshot lacks: its indexes cannot be
 		// derived.
-		"case missing": func(b *snapState) { delete(b.Cases, "I-1") },
-		"package": func(b *snapState) {
-			b.Packages = map[string]*Package{"pk_000000000000000000000001": {ID: "pk_000000000000000000000002", Case: "I-1"}}
+		"case missing": func(p []*snapState) { delete(cases(p), "I-1") },
+		"package": func(p []*snapState) {
+			rest(p).Packages = map[string]*Package{"pk_000000000000000000000001": {ID: "pk_000000000000000000000002", Case: "I-1"}}
 		},
 	} {
-		v.state.mu.RLock()
-		enc, err := json.Marshal(v.state.snapshot())
-		v.state.mu.RUnlock()
-		if err != nil {
+		enc, sizes := encodeStateBody(t, v.state)
+		var parts []*snapState
+		if err := decodeLines(bufio.NewReader(bytes.NewReader(enc)), 0, func(p *snapState, _ lineAt) error {
+			parts = append(parts, p)
+			return nil
+		}); err != nil {
 			t.Fatal(err)
 		}
-		var back snapState
-		if err := decodeSnapState(enc, &back); err != nil {
-			t.Fatal(err)
+		if len(parts) < 2 || len(parts[0].Paged) != 2 || rest(parts).Persons == nil {
+			t.Fatalf("want a page of two items first and the persons last, got %d lines", len(parts))
 		}
-		edit(&back)
-		if _, err := back.restore(); err == nil {
-			t.Errorf("%s filed under another id: restored", name)
+		edit(parts)
+		var edited []byte
+		for _, p := range parts {
+			b, err := encodeSnapState(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			edited = append(append(edited, b...), '\n')
 		}
+		if _, err := restoreStateBody(edited, sizes); err == nil {
+			t.Errorf("%s: restored", name)
+		}
+	}
+	// Unedited, the lines restore.
+	enc, sizes := encodeStateBody(t, v.state)
+	if _, err := restoreStateBody(enc, sizes); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -865,7 +937,7 @@ func TestInconsistentSnapshotRefused(t *testing.T) {
 // log's size, and the state is the replay's.
 func TestSnapshotEntryCountsBounded(t *testing.T) {
 	dir, rec, h := resignedSnapshot(t, func(h *snapshotHeader) {
-		if h.Entries == nil || h.Entries.Items == 0 || h.Entries.ItemEvents == 0 {
+		if h.Entries == nil || h.Entries.Items == 0 || h.Entries.Cases == 0 {
 			t.Fatalf("the header counts no entries: %+v", h.Entries)
 		}
 		h.Entries = &snapshotEntries{Items: -1, Cases: 1 << 62, ItemEvents: 1 << 40, CaseEvents: -(1 << 62), CaseOwn: 1 << 50}
@@ -893,9 +965,15 @@ func TestDecodeLinesInOrder(t *testing.T) {
 		fmt.Fprintf(&in, `{"lost_keys":{"k%03d":true}}`+"\n", i)
 	}
 	var got []string
-	err := decodeLines(bufio.NewReader(bytes.NewReader(in.Bytes())), func(p *snapState) error {
+	const off = 1000 // of the first line in the file
+	err := decodeLines(bufio.NewReader(bytes.NewReader(in.Bytes())), off, func(p *snapState, at lineAt) error {
 		for k := range p.LostKeys {
 			got = append(got, k)
+		}
+		// Where the line is, and its SHA-256.
+		line := in.Bytes()[at.off-off : at.off-off+int64(at.size)]
+		if at.sum != sha256.Sum256(line) || !bytes.HasSuffix(line, []byte("}\n")) || bytes.Count(line, []byte("\n")) != 1 {
+			t.Errorf("line %d: at %+v, which holds %q", len(got), at, line)
 		}
 		return nil
 	})
@@ -908,7 +986,7 @@ func TestDecodeLinesInOrder(t *testing.T) {
 		br := bufio.NewReader(strings.NewReader(strings.Join(lines, "\n") + "\n"))
 		calls := 0
 		rest := errors.New("refused")
-		err := decodeLines(br, func(p *snapState) error {
+		err := decodeLines(br, 0, func(p *snapState, _ lineAt) error {
 			calls++
 			if _, ok := p.LostKeys["k"]; ok {
 				return rest
@@ -924,7 +1002,7 @@ func TestDecodeLinesInOrder(t *testing.T) {
 	}
 	// The last line cut short.
 	cut := bytes.TrimSuffix(in.Bytes(), []byte("\n"))
-	if err := decodeLines(bufio.NewReader(bytes.NewReader(cut)), func(*snapState) error { return nil }); err == nil {
+	if err := decodeLines(bufio.NewReader(bytes.NewReader(cut)), 0, func(*snapState, lineAt) error { return nil }); err == nil {
 		t.Error("a last line without its newline was accepted")
 	}
 }
@@ -948,7 +1026,7 @@ func (r *failingReader) Read(p []byte) (int, error) {
 func TestDecodeLinesEndsOnAReadError(t *testing.T) {
 	r := &failingReader{data: []byte(`{"lost_keys":{"a":true}}` + "\n" + `{"lost_keys":{"b":true}}` + "\n" + `{"lost_k`)}
 	done := make(chan error, 1)
-	go func() { done <- decodeLines(bufio.NewReader(r), func(*snapState) error { return nil }) }()
+	go func() { done <- decodeLines(bufio.NewReader(r), 0, func(*snapState, lineAt) error { return nil }) }()
 	select {
 	case err := <-done:
 		// Reported as a read error (not as a file that changed).

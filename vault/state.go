@@ -3,6 +3,7 @@ package vault
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,14 +16,22 @@ import (
 // start and updated by the sequencer as each event becomes durable; it is
 // never stored, so it can never disagree with the log.
 type State struct {
-	mu       sync.RWMutex
-	log      LogOpened
-	persons  map[string]*Person // by name
-	byToken  map[string]*Person // by token SHA-256 hex
-	cases    map[string]*Case
-	items    map[string]*Item
-	packages map[string]*Package
-	objects  map[string]string // object name -> item or package id
+	mu      sync.RWMutex
+	log     LogOpened
+	persons map[string]*Person // by name
+	byToken map[string]*Person // by token SHA-256 hex
+	cases   map[string]*Case
+	// items are the items deposited or changed since the state snapshot
+	// pages holds (all of them if pages is nil): State.item reads both,
+	// State.itemToChange moves an item here before it changes.
+	items map[string]*Item
+	pages *itemPages
+	// pagesFailed, if set, is told once that a page failed its check
+	// (the vault halts: vault.Open).
+	pagesFailed     func(error)
+	pagesFailedOnce sync.Once
+	packages        map[string]*Package
+	objects         map[string]string // object name -> item or package id
 	// retained are orphan objects the store refused to delete, by the
 	// time they were recorded; a later start deletes them.
 	retained map[string]time.Time
@@ -320,7 +329,11 @@ func (s *State) apply(ev *events.Event) error {
 	if ev.Item == "" {
 		count(s.caseOwn, ev.Case, ev.Seq)
 	}
-	s.countItem(ev.Item, ev.Seq)
+	if ev.Item != "" {
+		if err := s.countItem(ev.Item, ev.Seq); err != nil {
+			return fmt.Errorf("event %d (%s): %w", ev.Seq, ev.Type, err)
+		}
+	}
 	f := appliers[ev.Type]
 	if f == nil {
 		return nil
@@ -334,12 +347,17 @@ func (s *State) apply(ev *events.Event) error {
 
 // countItem counts an event that names item id: on the item, or in
 // itemEvents if the state holds no such item (yet).
-func (s *State) countItem(id string, seq uint64) {
-	if it := s.items[id]; it != nil {
+func (s *State) countItem(id string, seq uint64) error {
+	it, err := s.itemToChange(id)
+	if err != nil {
+		return err
+	}
+	if it != nil {
 		it.events = named{n: it.events.n + 1, last: seq}
-		return
+		return nil
 	}
 	count(s.itemEvents, id, seq)
+	return nil
 }
 
 // adoptCount moves the count of an id that now names an item (its
@@ -350,6 +368,7 @@ func (s *State) adoptCount(id string) {
 		return
 	}
 	if n, ok := s.itemEvents[id]; ok {
+		// The item was just deposited: it is in s.items.
 		if it := s.items[id]; it != nil {
 			it.events = named{n: it.events.n + n.n, last: max(it.events.last, n.last)}
 			delete(s.itemEvents, id)
@@ -645,7 +664,9 @@ func applyItemDeposited(s *State, ev *events.Event) error {
 	// already holds, not copies decoded from each event.
 	// The log records each item and object once: the indexes a start
 	// derives from the items (deriveIndexes) rely on it.
-	if s.items[ev.Item] != nil {
+	if old, err := s.item(ev.Item); err != nil {
+		return err
+	} else if old != nil {
 		return fmt.Errorf("deposits item %q a second time", ev.Item)
 	}
 	if owner, ok := s.objects[d.Object]; ok {
@@ -669,7 +690,10 @@ func applyItemAccessed(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	it := s.items[ev.Item]
+	it, err := s.itemToChange(ev.Item)
+	if err != nil {
+		return err
+	}
 	if it == nil {
 		return fmt.Errorf("names item %q, which was never deposited", ev.Item)
 	}
@@ -769,19 +793,23 @@ const (
 
 // namedBy returns how many verified events a lookup of kind for key
 // returns, and the last one's position.
-func (s *State) namedBy(key string, kind lookupKind) named {
+func (s *State) namedBy(key string, kind lookupKind) (named, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	switch kind {
 	case byCase:
-		return s.caseEvents[key]
+		return s.caseEvents[key], nil
 	case byCaseOwn:
-		return s.caseOwn[key]
+		return s.caseOwn[key], nil
 	}
-	if it := s.items[key]; it != nil {
-		return it.events
+	it, err := s.item(key)
+	if err != nil {
+		return named{}, err
 	}
-	return s.itemEvents[key]
+	if it != nil {
+		return it.events, nil
+	}
+	return s.itemEvents[key], nil
 }
 
 func (s *State) person(tokenSHA256 string) *Person {
@@ -817,14 +845,90 @@ func (s *State) getCase(id string) (Case, bool) {
 	return cp, true
 }
 
-func (s *State) getItem(id string) (Item, bool) {
+// getItem returns a copy of item id; false if there is none. An error
+// is ErrIntegrity: the state snapshot's page that holds it failed its
+// check.
+func (s *State) getItem(id string) (Item, bool, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	it := s.items[id]
-	if it == nil {
-		return Item{}, false
+	it, err := s.item(id)
+	if it == nil || err != nil {
+		return Item{}, false, err
 	}
-	return *it, true
+	return *it, true, nil
+}
+
+// item returns item id, from the items deposited or changed since the
+// state snapshot's pages or from the pages; nil if there is none. It
+// must not be changed (itemToChange); s.mu is held. An error is
+// ErrIntegrity (a page that failed its check), and is told to
+// pagesFailed.
+func (s *State) item(id string) (*Item, error) {
+	if it := s.items[id]; it != nil || s.pages == nil {
+		return it, nil
+	}
+	it, err := s.pages.lookup(id)
+	if err != nil {
+		s.pagesFailedOnce.Do(func() {
+			if s.pagesFailed != nil {
+				s.pagesFailed(err)
+			}
+		})
+		return nil, err
+	}
+	return it, nil
+}
+
+// itemToChange returns item id to be changed, moving it from the pages
+// into s.items first; nil if there is none. s.mu is held for writing.
+func (s *State) itemToChange(id string) (*Item, error) {
+	if it := s.items[id]; it != nil {
+		return it, nil
+	}
+	it, err := s.item(id)
+	if it == nil || err != nil {
+		return nil, err
+	}
+	cp := *it
+	s.items[id] = &cp
+	return &cp, nil
+}
+
+// eachItem calls f with every item in id order: the pages' merged with
+// those deposited or changed since. The items must not be changed;
+// s.mu is held. The pages are read without filling their cache.
+func (s *State) eachItem(f func(*Item) error) error {
+	newer := slices.Sorted(maps.Keys(s.items))
+	next := 0
+	// before passes the newer items whose id sorts before id.
+	before := func(id string, last bool) error {
+		for ; next < len(newer) && (last || newer[next] < id); next++ {
+			if err := f(s.items[newer[next]]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if s.pages != nil {
+		err := s.pages.scan(func(items []*Item) error {
+			for _, it := range items {
+				if err := before(it.ID, false); err != nil {
+					return err
+				}
+				if next < len(newer) && newer[next] == it.ID {
+					continue // changed since: passed by before, next
+				}
+				if err := f(it); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return before("", true)
 }
 
 func (s *State) getPackage(id string) (Package, bool) {
@@ -911,7 +1015,9 @@ func (s *State) objectCase(name string) (Case, bool) {
 	s.mu.RLock()
 	owner, ok := s.objects[name]
 	var caseID string
-	if it := s.items[owner]; ok && it != nil {
+	// A page that fails its check halts the vault (State.pagesFailed):
+	// the object is then answered as nobody's.
+	if it, _ := s.item(owner); ok && it != nil {
 		caseID = it.Case
 	} else if p := s.packages[owner]; ok && p != nil {
 		caseID = p.Case
@@ -924,13 +1030,17 @@ func (s *State) objectCase(name string) (Case, bool) {
 }
 
 // caseObjects returns the objects of a case's items and packages.
-func (s *State) caseObjects(caseID string) []string {
+func (s *State) caseObjects(caseID string) ([]string, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []string
 	if c := s.cases[caseID]; c != nil {
 		for _, id := range c.Items {
-			out = append(out, s.items[id].Deposit.Object)
+			it, err := s.item(id)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, it.Deposit.Object)
 		}
 	}
 	for _, p := range s.packages {
@@ -938,17 +1048,19 @@ func (s *State) caseObjects(caseID string) []string {
 			out = append(out, p.Sealed.Object)
 		}
 	}
-	return out
+	return out, nil
 }
 
-func (s *State) allItems() []Item {
+// allItems returns a copy of every item, in id order.
+func (s *State) allItems() ([]Item, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]Item, 0, len(s.items))
-	for _, it := range s.items {
+	var out []Item
+	err := s.eachItem(func(it *Item) error {
 		out = append(out, *it)
-	}
-	return out
+		return nil
+	})
+	return out, err
 }
 
 func (s *State) allCases() []string {

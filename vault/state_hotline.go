@@ -318,7 +318,9 @@ func applyItemClassified(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	if s.items[ev.Item] == nil {
+	if it, err := s.item(ev.Item); err != nil {
+		return err
+	} else if it == nil {
 		return fmt.Errorf("names item %q, which was never deposited", ev.Item)
 	}
 	m := s.hot.votes[ev.Item]

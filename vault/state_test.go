@@ -242,10 +242,12 @@ func TestItemEventCountsMatchTheLog(t *testing.T) {
 		}
 		items := 0
 		for id, n := range want {
-			if got := s.namedBy(id, byItem); got != n {
-				t.Errorf("%s: item %s is named by %+v, the log says %+v", name, id, got, n)
+			if got, err := s.namedBy(id, byItem); err != nil || got != n {
+				t.Errorf("%s: item %s is named by %+v (%v), the log says %+v", name, id, got, err, n)
 			}
-			if _, ok := s.items[id]; ok {
+			if it, err := s.item(id); err != nil {
+				t.Fatal(err)
+			} else if it != nil {
 				items++
 			}
 		}
@@ -256,14 +258,14 @@ func TestItemEventCountsMatchTheLog(t *testing.T) {
 			t.Errorf("%s: itemEvents holds %d ids, want only the %d that are no item", name, len(s.itemEvents), len(want)-items)
 		}
 		for id, n := range wantCase {
-			if got := s.namedBy(id, byCase); got != n {
+			if got, _ := s.namedBy(id, byCase); got != n {
 				t.Errorf("%s: case %s is named by %+v, the log says %+v", name, id, got, n)
 			}
-			if got := s.namedBy(id, byCaseOwn); got != wantOwn[id] {
+			if got, _ := s.namedBy(id, byCaseOwn); got != wantOwn[id] {
 				t.Errorf("%s: case %s has %+v events of its own, the log says %+v", name, id, got, wantOwn[id])
 			}
 		}
-		if got := s.namedBy("it_never", byItem); got != (named{}) {
+		if got, _ := s.namedBy("it_never", byItem); got != (named{}) {
 			t.Errorf("%s: an id no event names: %+v", name, got)
 		}
 	}

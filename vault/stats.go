@@ -178,7 +178,11 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 		}
 		return ok
 	}
-	for _, it := range v.state.allItems() {
+	all, err := v.state.allItems()
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range all {
 		if !in(it.At.Time()) || !counts(it.Case) {
 			continue
 		}
@@ -212,7 +216,11 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 		}
 		earlier := false
 		for _, other := range v.state.itemsBySHA256(it.Deposit.SHA256) {
-			if o, ok := v.state.getItem(other); ok && o.DepositAt < it.DepositAt && counts(o.Case) {
+			o, ok, err := v.state.getItem(other)
+			if err != nil {
+				return nil, err
+			}
+			if ok && o.DepositAt < it.DepositAt && counts(o.Case) {
 				earlier = true
 			}
 		}

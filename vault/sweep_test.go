@@ -42,7 +42,7 @@ func TestStartSweepsOrphans(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				stored, _ := v.state.getItem(it.ID)
+				stored, _, _ := v.state.getItem(it.ID)
 				owned = append(owned, stored.Deposit.Object)
 			}
 			v.Close()

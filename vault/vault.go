@@ -344,9 +344,17 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		v.state = snap.state
 		seqCfg.Resume = snap.resume
 		v.log, err = sequencer.Open(ctx, seqCfg)
+		if err == nil && errors.Is(v.applyErr, errPageCheck) {
+			// A page of the snapshot's items, read for an event after
+			// it, failed its check: the snapshot, not the log, is what
+			// is wrong.
+			v.log.Close()
+			err = fmt.Errorf("%w: %w", sequencer.ErrResume, v.applyErr)
+		}
 		if errors.Is(err, sequencer.ErrResume) {
 			discarded = append(discarded, v.snaps.discard(snap.name, err))
 			v.snaps.last = 0
+			v.state.closePages()
 			v.state, v.applyErr, seqCfg.Resume, snap = newState(), nil, nil, nil
 			v.log, err = sequencer.Open(ctx, seqCfg)
 		}
@@ -368,8 +376,15 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		if errors.Is(err, sequencer.ErrLogAltered) {
 			err = fmt.Errorf("%w; check the store without the server (custos audit verify --store, for a SQLite or PostgreSQL log, with the auditors' saved checkpoint) and put back the altered rows from a backup: docs/operations.md, \"The custody log halted\"", err)
 		}
+		v.state.closePages()
 		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
+	// A page of the state snapshot's items that fails its check from now
+	// on (the file was changed under the running vault) halts it, as a
+	// failed check of the log does: the next start replays the log.
+	v.state.mu.Lock()
+	v.state.pagesFailed = func(err error) { go v.halt(err) }
+	v.state.mu.Unlock()
 	if cfg.acceptRollback {
 		if err := v.acceptRollback(ctx, head); err != nil {
 			v.log.Close()
@@ -511,6 +526,7 @@ func (v *Vault) Close() error {
 	}
 	v.stopAnchors()
 	v.hashsets.close()
+	v.state.closePages()
 	return err
 }
 

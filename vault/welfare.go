@@ -80,7 +80,11 @@ func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) (
 		if other == it.ID {
 			continue
 		}
-		if o, ok := v.state.getItem(other); ok {
+		o, ok, err := v.state.getItem(other)
+		if err != nil {
+			return "", err
+		}
+		if ok {
 			if c := v.classification(o).Category; Illegal(c) {
 				return fmt.Sprintf("it is identical (SHA-256) to an item classified %s", c), nil
 			}
@@ -101,7 +105,11 @@ func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) (
 				if other == it.ID || d >= best {
 					continue
 				}
-				if o, ok := v.state.getItem(other); ok {
+				o, ok, err := v.state.getItem(other)
+				if err != nil {
+					return "", err
+				}
+				if ok {
 					if c := v.classification(o).Category; Illegal(c) {
 						best, cat = d, c
 					}

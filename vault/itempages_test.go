@@ -1,0 +1,366 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+)
+
+// pagedItems returns n items with ids it_%024d, as pages in a buffer,
+// and the pages read from it.
+func pagedItems(t testing.TB, n int) (*itemPages, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	pw := &pageWriter{w: &buf, off: 0}
+	for i := range n {
+		pw.add(&Item{ID: fmt.Sprintf("it_%024d", 2*i), Case: "C-1", DepositAt: uint64(i), events: named{n: 1, last: uint64(i)},
+			Deposit: DepositSummary{Name: "f", Object: fmt.Sprintf("ev/%032d", i), SHA256: strings.Repeat("a", 64)}})
+	}
+	if err := pw.close(); err != nil {
+		t.Fatal(err)
+	}
+	return newItemPages(bytes.NewReader(buf.Bytes()), nil, pw.index, pw.count), buf.Bytes()
+}
+
+// Every item written is found in its page, ids between and around them
+// are not, a scan gives them all in order, and however many are read the
+// cache holds at most pageCacheSize pages.
+func TestItemPagesLookup(t *testing.T) {
+	const n = 40_000 // 625 pages, more than the cache holds
+	p, _ := pagedItems(t, n)
+	if p.count != n || len(p.index) != (n+itemsPerPage-1)/itemsPerPage {
+		t.Fatalf("%d items in %d pages", p.count, len(p.index))
+	}
+	for i := range n {
+		id := fmt.Sprintf("it_%024d", 2*i)
+		it, err := p.lookup(id)
+		if err != nil || it == nil || it.ID != id || it.DepositAt != uint64(i) || it.events != (named{n: 1, last: uint64(i)}) {
+			t.Fatalf("%s: %+v, %v", id, it, err)
+		}
+		if it, err := p.lookup(fmt.Sprintf("it_%024d", 2*i+1)); it != nil || err != nil {
+			t.Fatalf("an id between two items: %+v, %v", it, err)
+		}
+	}
+	for _, id := range []string{"", "it_", "a", "zz"} {
+		if it, err := p.lookup(id); it != nil || err != nil {
+			t.Fatalf("%q: %+v, %v", id, it, err)
+		}
+	}
+	if got := p.cache.Len(); got > pageCacheSize || len(p.byNum) != got {
+		t.Fatalf("the cache holds %d pages (%d by number), at most %d", got, len(p.byNum), pageCacheSize)
+	}
+	var ids []string
+	if err := p.scan(func(items []*Item) error {
+		for _, it := range items {
+			ids = append(ids, it.ID)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != n || !slices.IsSorted(ids) {
+		t.Fatalf("a scan gave %d items, sorted %v", len(ids), slices.IsSorted(ids))
+	}
+}
+
+// A page whose bytes differ from those its index was made from is never
+// decoded into items, whatever the difference: ErrIntegrity.
+func TestItemPagesRefuseAlteredBytes(t *testing.T) {
+	p, enc := pagedItems(t, 300)
+	pg := p.index[2]
+	id := pg.first
+	for name, edit := range map[string]func([]byte) []byte{
+		// Still a valid page, with other file names.
+		"a name changed": func(b []byte) []byte { return bytes.ReplaceAll(b, []byte(`"name":"f"`), []byte(`"name":"g"`)) },
+		"cut short":      func(b []byte) []byte { return b[:pg.off+int64(pg.size)/2] },
+		"emptied":        func(b []byte) []byte { return nil },
+	} {
+		altered := edit(bytes.Clone(enc))
+		if bytes.Equal(altered, enc) {
+			t.Fatalf("%s: nothing changed", name)
+		}
+		q := newItemPages(bytes.NewReader(altered), nil, p.index, p.count)
+		it, err := q.lookup(id)
+		if it != nil || !errors.Is(err, ErrIntegrity) || !errors.Is(err, errPageCheck) {
+			t.Errorf("%s: %+v, %v; want ErrIntegrity", name, it, err)
+		}
+		if err := q.scan(func([]*Item) error { return nil }); !errors.Is(err, ErrIntegrity) {
+			t.Errorf("%s: a scan: %v; want ErrIntegrity", name, err)
+		}
+	}
+}
+
+// A page of the snapshot's items changed on disk under a running vault is
+// never read as items: the read is refused (ErrIntegrity), the vault
+// records integrity.failed and halts, and discards its snapshots, so the
+// next start replays the log from its first event to the same state.
+func TestAlteredItemPageHaltsTheVault(t *testing.T) {
+	for _, alter := range []string{"a byte changed", "the file cut short"} {
+		t.Run(alter, func(t *testing.T) {
+			dir := t.TempDir()
+			rec, _ := age.GenerateX25519Identity()
+			logs := &logBuffer{}
+			logger := slog.New(slog.NewTextHandler(logs, nil))
+			v, st := snapshotVault(t, dir, logger, rec.Recipient().String())
+			busyVault(t, v, 0)
+			busyVault(t, v, 1)
+			v.Close()
+			st.Close()
+			v, st = snapshotVault(t, dir, logger, rec.Recipient().String())
+			defer func() { v.Close(); st.Close() }()
+			if started := lastOfType(t, v, TypeServerStarted); started["state_snapshot"] == "" {
+				t.Fatalf("server.started %v: want a start from a snapshot", started)
+			}
+			v.state.mu.RLock()
+			pages, changed := v.state.pages, len(v.state.items)
+			v.state.mu.RUnlock()
+			if pages == nil || pages.count != 60 || changed != 0 {
+				t.Fatalf("want 60 items in pages and none changed since, got %v and %d", pages, changed)
+			}
+			pg := pages.index[0]
+			name := newestSnapshot(t, dir)
+			f, err := os.OpenFile(name, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch alter {
+			case "a byte changed":
+				b := make([]byte, pg.size)
+				if _, err := f.ReadAt(b, pg.off); err != nil {
+					t.Fatal(err)
+				}
+				i := bytes.Index(b, []byte(`"Accesses":`)) + len(`"Accesses":`)
+				b[i] = '0' + (b[i]-'0'+1)%10 // a valid page, with another count of views
+				f.WriteAt(b[i:i+1], pg.off+int64(i))
+			default:
+				f.Truncate(pg.off + 10)
+			}
+			f.Close()
+			// The page's item, shown to an investigator of its case,
+			// with the page not yet read (its case is taken from a
+			// scan, which does not cache).
+			var caseID string
+			pages.scan(func(items []*Item) error {
+				if caseID == "" {
+					caseID = items[0].Case
+				}
+				return nil
+			})
+			clearPageCache(pages)
+			who := Principal{Name: "inv-" + strings.TrimPrefix(caseID, "CASE-"), Role: RoleInvestigator}
+			it, err := v.ShowItem(context.Background(), who, pg.first)
+			if it != nil || !errors.Is(err, ErrIntegrity) {
+				t.Fatalf("showing %s: %+v, %v; want ErrIntegrity", pg.first, it, err)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for v.log.Halted() == nil && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if v.log.Halted() == nil {
+				t.Fatal("the vault did not halt")
+			}
+			if failed := lastOfType(t, v, TypeIntegrityFailed); !strings.Contains(failed["reason"], "page of items") {
+				t.Fatalf("integrity.failed %v: want the page named", failed)
+			}
+			if left, _ := v.snaps.list(); len(left) != 0 {
+				t.Fatalf("snapshots left after the halt: %v", left)
+			}
+			v.Close()
+			st.Close()
+			v, st = snapshotVault(t, dir, logger, rec.Recipient().String())
+			if started := lastOfType(t, v, TypeServerStarted); started["state_snapshot"] != "" {
+				t.Fatalf("server.started %v: want a replay from the first event", started)
+			}
+			if diff := stateDiff(v.state, replayedState(t, v)); diff != "" {
+				t.Fatalf("state differs from a full replay in %s", diff)
+			}
+		})
+	}
+}
+
+// A page that fails its check while a start replays the events after
+// its snapshot (the file changed after its MAC was checked) makes the
+// start discard the snapshot and replay the log from its first event:
+// the snapshot is what is wrong, not the log.
+func TestAlteredItemPageAtStartReplays(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	logs := &logBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	v, st := snapshotVault(t, dir, logger, rec.Recipient().String())
+	busyVault(t, v, 0)
+	v.Close()
+	st.Close()
+	older := newestSnapshot(t, dir)
+	saved, _ := os.ReadFile(older)
+	// Events after that snapshot, which name its items (views).
+	v, st = snapshotVault(t, dir, logger, rec.Recipient().String())
+	inv := Principal{Name: "inv-a", Role: RoleInvestigator}
+	pages := v.state.pages
+	for _, pg := range pages.index {
+		if _, err := v.Open(context.Background(), inv, RevealRequest{Item: pg.first, Purpose: "review"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v.Close()
+	st.Close()
+	names, _ := os.ReadDir(filepath.Join(dir, "snapshots"))
+	for _, n := range names {
+		os.Remove(filepath.Join(dir, "snapshots", n.Name()))
+	}
+	if err := os.WriteFile(older, saved, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	afterSnapshotRead = func(path string) {
+		b, _ := os.ReadFile(path)
+		os.WriteFile(path, bytes.Replace(b, []byte(`"Accesses":1`), []byte(`"Accesses":7`), -1), 0o600)
+	}
+	defer func() { afterSnapshotRead = nil }()
+	v, st = snapshotVault(t, dir, logger, rec.Recipient().String())
+	defer func() { v.Close(); st.Close() }()
+	started := lastOfType(t, v, TypeServerStarted)
+	if started["state_snapshot"] != "" || !strings.Contains(started["state_snapshots_discarded"], "page of items") {
+		t.Fatalf("server.started %v: want the snapshot discarded for its page, and a replay", started)
+	}
+	if diff := stateDiff(v.state, replayedState(t, v)); diff != "" {
+		t.Fatalf("state differs from a full replay in %s", diff)
+	}
+	if v.log.Halted() != nil {
+		t.Fatal("the vault halted: the log is whole")
+	}
+}
+
+// After a snapshot is written, a running vault reads its items from the
+// new file's pages and holds in memory only those changed since; its
+// state is still the replay's.
+func TestItemsReadFromTheNewestSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	defer func() { v.Close(); st.Close() }()
+	busyVault(t, v, 0)
+	busyVault(t, v, 1)
+	// A checkpoint at least 50 events after the last snapshot writes one
+	// (there may have been one since: timed checkpoints).
+	if _, err := v.log.Checkpoint(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	v.snaps.wait()
+	v.state.mu.RLock()
+	pages, changed := v.state.pages, slices.Collect(maps.Keys(v.state.items))
+	v.state.mu.RUnlock()
+	if pages == nil || pages.count == 0 || len(changed) >= 60 {
+		t.Fatalf("pages %v, %d items changed since: want items in pages, and not all of the 60 held as changed", pages, len(changed))
+	}
+	// A view changes an item: it is held as changed, the rest are not.
+	var it string
+	pages.scan(func(items []*Item) error {
+		for _, x := range items {
+			if it == "" && !slices.Contains(changed, x.ID) {
+				it = x.ID
+			}
+		}
+		return nil
+	})
+	got, _, _ := v.state.getItem(it)
+	who := Principal{Name: "inv-" + strings.TrimPrefix(got.Case, "CASE-"), Role: RoleInvestigator}
+	if _, err := v.Open(context.Background(), who, RevealRequest{Item: it, Purpose: "review"}); err != nil {
+		t.Fatal(err)
+	}
+	v.state.mu.RLock()
+	now := len(v.state.items)
+	v.state.mu.RUnlock()
+	if now != len(changed)+1 {
+		t.Fatalf("%d items held as changed after one view, want %d", now, len(changed)+1)
+	}
+	if diff := stateDiff(v.state, replayedState(t, v)); diff != "" {
+		t.Fatalf("state differs from a full replay in %s", diff)
+	}
+}
+
+// clearPageCache empties the cache of p.
+func clearPageCache(p *itemPages) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cache.Init()
+	clear(p.byNum)
+}
+
+// newestSnapshot returns the path of the newest snapshot in dir.
+func newestSnapshot(t *testing.T, dir string) string {
+	t.Helper()
+	names, err := os.ReadDir(filepath.Join(dir, "snapshots"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snaps []string
+	for _, n := range names {
+		if _, ok := snapshotSize(n.Name()); ok {
+			snaps = append(snaps, n.Name())
+		}
+	}
+	if len(snaps) == 0 {
+		t.Fatal("no snapshot")
+	}
+	return filepath.Join(dir, "snapshots", slices.Max(snaps))
+}
+
+// FuzzItemPage: a page line, however formed, is decoded into items in
+// strictly increasing id order or refused; never a panic.
+func FuzzItemPage(f *testing.F) {
+	_, enc := pagedItems(f, 3)
+	f.Add(enc)
+	f.Add([]byte(`{"paged":[{"item":{"ID":"b"},"events":[1,0]},{"item":{"ID":"a"},"events":[1,0]}]}`))
+	f.Add([]byte(`{"paged":[{"item":null,"events":[1,0]}],"lost_keys":{"x":true}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var part snapState
+		if decodeSnapState(b, &part) != nil {
+			return
+		}
+		items, err := pageItems(&part)
+		if err != nil {
+			return
+		}
+		for i, it := range items {
+			if it == nil || it.ID == "" || (i > 0 && items[i-1].ID >= it.ID) || it.events.n == 0 {
+				t.Fatalf("accepted %+v", items)
+			}
+		}
+	})
+}
+
+// BenchmarkItemPageRead: an item looked up in a page not in the cache
+// (read, checked and decoded), and one in a cached page.
+func BenchmarkItemPageRead(b *testing.B) {
+	const n = 64 * 1024
+	p, _ := pagedItems(b, n)
+	b.Run("uncached", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			clearPageCache(p)
+			if it, err := p.lookup(fmt.Sprintf("it_%024d", 2*((i*7919)%n))); it == nil || err != nil {
+				b.Fatal(it, err)
+			}
+			i++
+		}
+	})
+	b.Run("cached", func(b *testing.B) {
+		id := fmt.Sprintf("it_%024d", 2*77)
+		for b.Loop() {
+			if it, err := p.lookup(id); it == nil || err != nil {
+				b.Fatal(it, err)
+			}
+		}
+	})
+}
