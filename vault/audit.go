@@ -109,9 +109,11 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	// Every object in the store, whatever its name.
 	keys := v.liveKeyReplicas()
 	if err := v.objects.List(ctx, "", func(info objects.Info) error {
-		v.classifyListed(info, res, keys)
-		return nil
+		return v.classifyListed(info, res, keys)
 	}); err != nil {
+		if errors.Is(err, ErrIntegrity) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("listing objects: %w", err)
 	}
 	slices.Sort(res.Unaccounted) // stores list in their own order

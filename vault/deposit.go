@@ -361,7 +361,13 @@ func (v *Vault) pendingUntil(c Case) time.Time {
 // legal hold.
 func (v *Vault) extendRetention(ctx context.Context, object string) {
 	ctx = context.WithoutCancel(ctx)
-	c, ok := v.state.objectCase(object)
+	c, ok, err := v.state.objectCase(object)
+	if err != nil {
+		// The item's page failed its check, which halts the vault: the
+		// object keeps the default retention until the next start, which
+		// extends the retention of recent objects by their case's.
+		v.logger.Error("the case of a stored object could not be read; its case's retention and hold wait for the next start", "object", object, "err", err)
+	}
 	if err := v.objects.ExtendRetention(ctx, object, v.cfg.Now().Add(v.retention(c))); err != nil {
 		v.logger.Error("could not extend the retention of a stored object; it will be retried at the next start", "object", object, "err", err)
 	}

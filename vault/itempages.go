@@ -72,6 +72,9 @@ type pagedItem struct {
 // errPageCheck marks an error reading a page of items.
 var errPageCheck = errors.New("the state snapshot's page of items")
 
+// errPageUnreadable marks a page the storage could not read.
+var errPageUnreadable = errors.New("reading the state snapshot's page of items")
+
 // errPagesClosed is a read after the vault closed.
 var errPagesClosed = errors.New("the vault is closed")
 
@@ -145,7 +148,12 @@ func (p *itemPages) read(n int) ([]*Item, error) {
 	}
 	b := make([]byte, pg.size)
 	if _, err := p.r.ReadAt(b, pg.off); err != nil {
-		return nil, p.failed(pg, fmt.Errorf("reading it: %w", err))
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, p.failed(pg, errors.New("the file is cut short"))
+		}
+		// The storage's failure, not a change to the file: the request
+		// fails, the vault goes on.
+		return nil, fmt.Errorf("%w: %w from %q (at byte %d): %w", ErrUnavailable, errPageUnreadable, pg.first, pg.off, err)
 	}
 	sum := sha256.Sum256(b)
 	if subtle.ConstantTimeCompare(sum[:], pg.sum[:]) != 1 {

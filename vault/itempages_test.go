@@ -14,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/hsm/soft"
+	"github.com/custos-vault/custos/objects/fs"
+
 	"filippo.io/age"
 )
 
@@ -363,4 +367,160 @@ func BenchmarkItemPageRead(b *testing.B) {
 			}
 		}
 	})
+}
+
+// startedFromPages closes a busy vault and starts it again from its
+// snapshot, with every item in pages; it returns the vault, its store's
+// closer and the snapshot's path.
+func startedFromPages(t *testing.T, dir string, logger *slog.Logger, rec string) (*Vault, func(), string) {
+	t.Helper()
+	v, st := snapshotVault(t, dir, logger, rec)
+	busyVault(t, v, 0)
+	v.Close()
+	st.Close()
+	v, st = snapshotVault(t, dir, logger, rec)
+	if v.state.pages == nil || v.state.pages.count != 30 {
+		t.Fatalf("want the 30 items in pages, got %v", v.state.pages)
+	}
+	return v, func() { v.Close(); st.Close() }, newestSnapshot(t, dir)
+}
+
+// alterPages changes a digit in every page of the snapshot at path (each
+// still a valid page) and empties the cache of p.
+func alterPages(t *testing.T, path string, p *itemPages) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pg := range p.index {
+		i := pg.off + int64(bytes.Index(b[pg.off:pg.off+int64(pg.size)], []byte(`"Accesses":`))+len(`"Accesses":`))
+		b[i] = '0' + (b[i]-'0'+1)%10
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clearPageCache(p)
+}
+
+// waitHalted fails unless v halts within 10 s.
+func waitHalted(t *testing.T, v *Vault) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for v.log.Halted() == nil && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if v.log.Halted() == nil {
+		t.Fatal("the vault did not halt")
+	}
+}
+
+// A read after the vault closed is no sign of a changed file: it fails,
+// but nothing halts and the snapshot Close wrote is kept.
+func TestReadAfterCloseKeepsTheSnapshots(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	v, closeAll, _ := startedFromPages(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	first := v.state.pages.index[0].first
+	clearPageCache(v.state.pages)
+	closeAll()
+	if _, _, err := v.state.getItem(first); !errors.Is(err, errPagesClosed) {
+		t.Fatalf("a read after Close: %v", err)
+	}
+	time.Sleep(100 * time.Millisecond) // a halt would have begun
+	if names, _ := v.snaps.list(); len(names) == 0 {
+		t.Fatal("the snapshots were discarded")
+	}
+}
+
+// A page that fails its check in a scan of every item (scrub,
+// statistics, writing a snapshot) halts the vault as a lookup does.
+func TestAlteredPageFoundByAScanHalts(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	v, closeAll, path := startedFromPages(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	defer closeAll()
+	alterPages(t, path, v.state.pages)
+	if _, err := v.Scrub(context.Background(), Principal{Name: "cust-a", Role: RoleCustodian}); !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("scrub: %v; want ErrIntegrity", err)
+	}
+	waitHalted(t, v)
+	if failed := lastOfType(t, v, TypeIntegrityFailed); !strings.Contains(failed["reason"], "page of items") {
+		t.Fatalf("integrity.failed %v: want the page named", failed)
+	}
+}
+
+// An event naming an item whose page fails its check changes nothing in
+// the state (no count, no item), rather than half of what it would.
+func TestAlteredPageLeavesTheStateAsItWas(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	v, closeAll, path := startedFromPages(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	defer closeAll()
+	v.state.mu.RLock()
+	var id string
+	v.state.eachItem(func(it *Item) error {
+		if id == "" && it.Case == "CASE-a" {
+			id = it.ID
+		}
+		return nil
+	})
+	v.state.mu.RUnlock()
+	before, _ := v.state.namedBy("CASE-a", byCase)
+	alterPages(t, path, v.state.pages)
+	_, err := v.Open(context.Background(), Principal{Name: "inv-a", Role: RoleInvestigator}, RevealRequest{Item: id, Purpose: "review"})
+	if !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("a view of %s: %v; want ErrIntegrity", id, err)
+	}
+	waitHalted(t, v)
+	if after, _ := v.state.namedBy("CASE-a", byCase); after != before {
+		t.Fatalf("the case's count of events moved from %+v to %+v", before, after)
+	}
+	v.state.mu.RLock()
+	changed := len(v.state.items)
+	v.state.mu.RUnlock()
+	if changed != 0 {
+		t.Fatalf("%d items held as changed", changed)
+	}
+}
+
+// A start refused after it loaded a snapshot closes the snapshot's file.
+func TestRefusedStartClosesTheSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	_, closeAll, path := startedFromPages(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	closeAll()
+	open := func() int {
+		fds, _ := os.ReadDir("/proc/self/fd")
+		n := 0
+		for _, fd := range fds {
+			if to, _ := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); strings.HasPrefix(to, filepath.Dir(path)) {
+				n++
+			}
+		}
+		return n
+	}
+	blocker := filepath.Join(dir, "not-a-folder")
+	os.WriteFile(blocker, nil, 0o600)
+	for range 3 {
+		ctx := context.Background()
+		st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "log.db")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, _ := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
+		sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
+		_, err = Open(ctx, Config{
+			Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"), SpoolDir: filepath.Join(dir, "spool"),
+			TileDir: filepath.Join(dir, "tiles"), SnapshotDir: filepath.Join(dir, "snapshots"), SnapshotEvery: 50,
+			HashSetDir: filepath.Join(blocker, "hashsets"), RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler),
+		})
+		st.Close()
+		if err == nil {
+			t.Fatal("a start with its hash-set folder under a file was not refused")
+		}
+	}
+	if n := open(); n != 0 {
+		t.Fatalf("%d snapshot files left open by refused starts", n)
+	}
 }

@@ -142,28 +142,35 @@ var anchorObject = regexp.MustCompile(`^(witnessed/[0-9]{20}|timestamps/[0-9]{20
 // ciphertext (listed, not a failure: the store's retention may keep it
 // after the keys are destroyed); an orphan recorded as retained awaits
 // the sweep; anything else is unaccounted.
-func (v *Vault) classifyListed(info objects.Info, res *ScrubResult, keys map[string]bool) {
+// An error is ErrIntegrity: the state's page of the object's item failed
+// its check.
+func (v *Vault) classifyListed(info objects.Info, res *ScrubResult, keys map[string]bool) error {
 	// The vault's own metadata: its sticky log head, and the key
 	// replicas of live cases. A key replica of no live case (a destroyed
 	// one, say) is unaccounted: it could open evidence that should be
 	// gone.
 	if strings.HasPrefix(info.Name, headPrefix) || anchorObject.MatchString(info.Name) {
-		return
+		return nil
 	}
 	if n := strings.LastIndexByte(info.Name, '-'); strings.HasPrefix(info.Name, "key/") && n > 0 && keys[info.Name[:n]] {
-		return
+		return nil
 	}
 	if _, ok := v.state.objectOwner(info.Name); ok {
-		if c, ok := v.state.objectCase(info.Name); ok && c.Destroyed {
+		c, ok, err := v.state.objectCase(info.Name)
+		if err != nil {
+			return err
+		}
+		if ok && c.Destroyed {
 			res.RetainedDestroyed = append(res.RetainedDestroyed, info.Name)
 		}
-		return
+		return nil
 	}
 	if _, ok := v.state.retainedSince(info.Name); ok {
 		res.AwaitingSweep++
-		return
+		return nil
 	}
 	res.Unaccounted = append(res.Unaccounted, info.Name)
+	return nil
 }
 
 // verifiedReader streams a package file and checks it against its

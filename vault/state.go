@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -325,14 +326,19 @@ func newState() *State {
 func (s *State) apply(ev *events.Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The item the event names is read (from its page, if it is in one)
+	// before anything changes: a page that fails its check leaves the
+	// state as it was, not half changed by the event.
+	if ev.Item != "" {
+		if _, err := s.itemToChange(ev.Item); err != nil {
+			return fmt.Errorf("event %d (%s): %w", ev.Seq, ev.Type, err)
+		}
+	}
 	count(s.caseEvents, ev.Case, ev.Seq)
 	if ev.Item == "" {
 		count(s.caseOwn, ev.Case, ev.Seq)
-	}
-	if ev.Item != "" {
-		if err := s.countItem(ev.Item, ev.Seq); err != nil {
-			return fmt.Errorf("event %d (%s): %w", ev.Seq, ev.Type, err)
-		}
+	} else {
+		s.countItem(ev.Item, ev.Seq)
 	}
 	f := appliers[ev.Type]
 	if f == nil {
@@ -347,17 +353,13 @@ func (s *State) apply(ev *events.Event) error {
 
 // countItem counts an event that names item id: on the item, or in
 // itemEvents if the state holds no such item (yet).
-func (s *State) countItem(id string, seq uint64) error {
-	it, err := s.itemToChange(id)
-	if err != nil {
-		return err
-	}
-	if it != nil {
+// The item, if any, is among the changed ones already (apply).
+func (s *State) countItem(id string, seq uint64) {
+	if it := s.items[id]; it != nil {
 		it.events = named{n: it.events.n + 1, last: seq}
-		return nil
+		return
 	}
 	count(s.itemEvents, id, seq)
-	return nil
 }
 
 // adoptCount moves the count of an id that now names an item (its
@@ -869,14 +871,24 @@ func (s *State) item(id string) (*Item, error) {
 	}
 	it, err := s.pages.lookup(id)
 	if err != nil {
+		return nil, s.pageFailed(err)
+	}
+	return it, nil
+}
+
+// pageFailed tells pagesFailed, once, of a page that failed its check
+// (errPageCheck), and returns err. A read after the pages were closed
+// (the vault closing) is no sign of a change to the file, and is not
+// told.
+func (s *State) pageFailed(err error) error {
+	if errors.Is(err, errPageCheck) {
 		s.pagesFailedOnce.Do(func() {
 			if s.pagesFailed != nil {
 				s.pagesFailed(err)
 			}
 		})
-		return nil, err
 	}
-	return it, nil
+	return err
 }
 
 // itemToChange returns item id to be changed, moving it from the pages
@@ -910,6 +922,7 @@ func (s *State) eachItem(f func(*Item) error) error {
 		return nil
 	}
 	if s.pages != nil {
+		var failed error
 		err := s.pages.scan(func(items []*Item) error {
 			for _, it := range items {
 				if err := before(it.ID, false); err != nil {
@@ -919,11 +932,15 @@ func (s *State) eachItem(f func(*Item) error) error {
 					continue // changed since: passed by before, next
 				}
 				if err := f(it); err != nil {
+					failed = err
 					return err
 				}
 			}
 			return nil
 		})
+		if err != nil && failed == nil {
+			return s.pageFailed(err) // the scan's own: a page
+		}
 		if err != nil {
 			return err
 		}
@@ -1010,23 +1027,27 @@ func (s *State) caseItemCount(id string) int {
 	return 0
 }
 
-// objectCase returns the case an object belongs to.
-func (s *State) objectCase(name string) (Case, bool) {
+// objectCase returns the case an object belongs to. An error is
+// ErrIntegrity (a page of items that failed its check).
+func (s *State) objectCase(name string) (Case, bool, error) {
 	s.mu.RLock()
 	owner, ok := s.objects[name]
 	var caseID string
-	// A page that fails its check halts the vault (State.pagesFailed):
-	// the object is then answered as nobody's.
-	if it, _ := s.item(owner); ok && it != nil {
-		caseID = it.Case
-	} else if p := s.packages[owner]; ok && p != nil {
-		caseID = p.Case
+	var err error
+	if ok {
+		var it *Item
+		if it, err = s.item(owner); it != nil {
+			caseID = it.Case
+		} else if p := s.packages[owner]; p != nil {
+			caseID = p.Case
+		}
 	}
 	s.mu.RUnlock()
 	if caseID == "" {
-		return Case{}, false
+		return Case{}, false, err
 	}
-	return s.getCase(caseID)
+	c, found := s.getCase(caseID)
+	return c, found, nil
 }
 
 // caseObjects returns the objects of a case's items and packages.

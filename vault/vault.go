@@ -303,6 +303,14 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		head:     newStickyHead(cfg.KeyringDir, cfg.Objects),
 		refusals: &refusalBudget{window: cfg.RefusalWindow, burst: cfg.RefusalBurst, open: map[refusalKey]*refusalWindow{}},
 	}
+	// A start refused after a snapshot's state was loaded closes the
+	// file its pages are read from.
+	opened := false
+	defer func() {
+		if !opened && v.state != nil {
+			v.state.closePages()
+		}
+	}()
 	// The store is listed for the sweep while the state loads.
 	listed := v.listObjects(ctx)
 	defer listed.stop()
@@ -344,7 +352,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		v.state = snap.state
 		seqCfg.Resume = snap.resume
 		v.log, err = sequencer.Open(ctx, seqCfg)
-		if err == nil && errors.Is(v.applyErr, errPageCheck) {
+		if err == nil && (errors.Is(v.applyErr, errPageCheck) || errors.Is(v.applyErr, errPageUnreadable)) {
 			// A page of the snapshot's items, read for an event after
 			// it, failed its check: the snapshot, not the log, is what
 			// is wrong.
@@ -376,14 +384,16 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		if errors.Is(err, sequencer.ErrLogAltered) {
 			err = fmt.Errorf("%w; check the store without the server (custos audit verify --store, for a SQLite or PostgreSQL log, with the auditors' saved checkpoint) and put back the altered rows from a backup: docs/operations.md, \"The custody log halted\"", err)
 		}
-		v.state.closePages()
 		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
 	// A page of the state snapshot's items that fails its check from now
 	// on (the file was changed under the running vault) halts it, as a
 	// failed check of the log does: the next start replays the log.
 	v.state.mu.Lock()
-	v.state.pagesFailed = func(err error) { go v.halt(err) }
+	v.state.pagesFailed = func(err error) {
+		v.logger.Error("a page of items of the state snapshot in use was changed on disk under the running vault: the vault stops acting; restart it, and the start replays the custody log from its first event (docs/state-snapshots.md, section 2.1)", "err", err)
+		go v.halt(err)
+	}
 	v.state.mu.Unlock()
 	if cfg.acceptRollback {
 		if err := v.acceptRollback(ctx, head); err != nil {
@@ -463,6 +473,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		}
 		v.checkStore(ctx)
 	}()
+	opened = true
 	return v, nil
 }
 
