@@ -339,7 +339,10 @@ func (v *Vault) sweep(ctx context.Context, listed *objectListing) error {
 	}
 	var orphans []string
 	judge := func(name string) {
-		if _, ok := v.state.objectOwner(name); ok {
+		// An object whose owner cannot be read (a page of the object
+		// index that failed its check, which halts the vault) is never
+		// taken for an orphan.
+		if _, ok, err := v.state.objectOwner(name); ok || err != nil {
 			return
 		}
 		// An orphan already recorded as retained is tried again only

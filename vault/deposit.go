@@ -202,7 +202,12 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	res := enc.res
 	sum := hex.EncodeToString(res.Plain.SHA256[:])
 	if req.NotAgain {
-		for _, other := range v.state.itemsBySHA256(sum) {
+		others, err := v.state.itemsBySHA256(sum)
+		if err != nil {
+			fail(nil)
+			return nil, err
+		}
+		for _, other := range others {
 			o, ok, err := v.state.getItem(other)
 			if err != nil {
 				fail(nil)

@@ -26,7 +26,7 @@ import (
 func pagedItems(t testing.TB, n int) (*itemPages, []byte) {
 	t.Helper()
 	var buf bytes.Buffer
-	pw := &pageWriter{w: &buf, off: 0}
+	pw := newItemPageWriter(&buf, 0)
 	for i := range n {
 		pw.add(&Item{ID: fmt.Sprintf("it_%024d", 2*i), Case: "C-1", DepositAt: uint64(i), events: named{n: 1, last: uint64(i)},
 			Deposit: DepositSummary{Name: "f", Object: fmt.Sprintf("ev/%032d", i), SHA256: strings.Repeat("a", 64)}})
@@ -48,16 +48,16 @@ func TestItemPagesLookup(t *testing.T) {
 	}
 	for i := range n {
 		id := fmt.Sprintf("it_%024d", 2*i)
-		it, err := p.lookup(id)
+		it, err := lookupItem(p, id)
 		if err != nil || it == nil || it.ID != id || it.DepositAt != uint64(i) || it.events != (named{n: 1, last: uint64(i)}) {
 			t.Fatalf("%s: %+v, %v", id, it, err)
 		}
-		if it, err := p.lookup(fmt.Sprintf("it_%024d", 2*i+1)); it != nil || err != nil {
+		if it, err := lookupItem(p, fmt.Sprintf("it_%024d", 2*i+1)); it != nil || err != nil {
 			t.Fatalf("an id between two items: %+v, %v", it, err)
 		}
 	}
 	for _, id := range []string{"", "it_", "a", "zz"} {
-		if it, err := p.lookup(id); it != nil || err != nil {
+		if it, err := lookupItem(p, id); it != nil || err != nil {
 			t.Fatalf("%q: %+v, %v", id, it, err)
 		}
 	}
@@ -65,11 +65,11 @@ func TestItemPagesLookup(t *testing.T) {
 		t.Fatalf("the cache holds %d pages (%d by number), at most %d", got, len(p.byNum), pageCacheSize)
 	}
 	var ids []string
-	if err := p.scan(func(items []*Item) error {
+	if err := p.scan(0, false, func(items []*Item) (bool, error) {
 		for _, it := range items {
 			ids = append(ids, it.ID)
 		}
-		return nil
+		return true, nil
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -95,11 +95,11 @@ func TestItemPagesRefuseAlteredBytes(t *testing.T) {
 			t.Fatalf("%s: nothing changed", name)
 		}
 		q := newItemPages(bytes.NewReader(altered), nil, p.index, p.count)
-		it, err := q.lookup(id)
+		it, err := lookupItem(q, id)
 		if it != nil || !errors.Is(err, ErrIntegrity) || !errors.Is(err, errPageCheck) {
 			t.Errorf("%s: %+v, %v; want ErrIntegrity", name, it, err)
 		}
-		if err := q.scan(func([]*Item) error { return nil }); !errors.Is(err, ErrIntegrity) {
+		if err := q.scan(0, false, func([]*Item) (bool, error) { return true, nil }); !errors.Is(err, ErrIntegrity) {
 			t.Errorf("%s: a scan: %v; want ErrIntegrity", name, err)
 		}
 	}
@@ -155,11 +155,11 @@ func TestAlteredItemPageHaltsTheVault(t *testing.T) {
 			// with the page not yet read (its case is taken from a
 			// scan, which does not cache).
 			var caseID string
-			pages.scan(func(items []*Item) error {
+			pages.scan(0, false, func(items []*Item) (bool, error) {
 				if caseID == "" {
 					caseID = items[0].Case
 				}
-				return nil
+				return true, nil
 			})
 			clearPageCache(pages)
 			who := Principal{Name: "inv-" + strings.TrimPrefix(caseID, "CASE-"), Role: RoleInvestigator}
@@ -269,13 +269,13 @@ func TestItemsReadFromTheNewestSnapshot(t *testing.T) {
 	}
 	// A view changes an item: it is held as changed, the rest are not.
 	var it string
-	pages.scan(func(items []*Item) error {
+	pages.scan(0, false, func(items []*Item) (bool, error) {
 		for _, x := range items {
 			if it == "" && !slices.Contains(changed, x.ID) {
 				it = x.ID
 			}
 		}
-		return nil
+		return true, nil
 	})
 	got, _, _ := v.state.getItem(it)
 	who := Principal{Name: "inv-" + strings.TrimPrefix(got.Case, "CASE-"), Role: RoleInvestigator}
@@ -294,7 +294,7 @@ func TestItemsReadFromTheNewestSnapshot(t *testing.T) {
 }
 
 // clearPageCache empties the cache of p.
-func clearPageCache(p *itemPages) {
+func clearPageCache[T any](p *pageSet[T]) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cache.Init()
@@ -353,7 +353,7 @@ func BenchmarkItemPageRead(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			clearPageCache(p)
-			if it, err := p.lookup(fmt.Sprintf("it_%024d", 2*((i*7919)%n))); it == nil || err != nil {
+			if it, err := lookupItem(p, fmt.Sprintf("it_%024d", 2*((i*7919)%n))); it == nil || err != nil {
 				b.Fatal(it, err)
 			}
 			i++
@@ -362,7 +362,7 @@ func BenchmarkItemPageRead(b *testing.B) {
 	b.Run("cached", func(b *testing.B) {
 		id := fmt.Sprintf("it_%024d", 2*77)
 		for b.Loop() {
-			if it, err := p.lookup(id); it == nil || err != nil {
+			if it, err := lookupItem(p, id); it == nil || err != nil {
 				b.Fatal(it, err)
 			}
 		}
@@ -522,5 +522,128 @@ func TestRefusedStartClosesTheSnapshot(t *testing.T) {
 	}
 	if n := open(); n != 0 {
 		t.Fatalf("%d snapshot files left open by refused starts", n)
+	}
+}
+
+// indexRows returns the rows of an index with keys k0000 to k0999 (as
+// "k%04d"), key i holding i%5+1 values, as pages in a buffer, and the
+// pages read from it.
+func indexRows(t testing.TB) (*indexPages, [][2]string, []byte) {
+	t.Helper()
+	var rows [][2]string
+	for i := range 1000 {
+		for j := range i%5 + 1 {
+			rows = append(rows, [2]string{fmt.Sprintf("k%04d", i), fmt.Sprintf("v%04d-%d", i, j)})
+		}
+	}
+	var buf bytes.Buffer
+	rw := newRowPageWriter(&buf, 0, func(r [][2]string) *snapState { return &snapState{Content: r} })
+	for _, r := range rows {
+		rw.add(r)
+	}
+	if err := rw.close(); err != nil {
+		t.Fatal(err)
+	}
+	return newPageSet(&snapFile{r: bytes.NewReader(buf.Bytes())}, "content SHA-256s", rw.index, rw.count, contentRows), rows, buf.Bytes()
+}
+
+// Every key's values come back in the order written, also when they
+// span two pages; keys before, between and after have none; and the rows
+// merged with rows added since keep the pages' first for a key.
+func TestIndexPagesLookup(t *testing.T) {
+	p, rows, _ := indexRows(t)
+	if len(p.index) < 20 || p.count != len(rows) {
+		t.Fatalf("%d rows in %d pages", p.count, len(p.index))
+	}
+	want := map[string][]string{}
+	for _, r := range rows {
+		want[r[0]] = append(want[r[0]], r[1])
+	}
+	spans := 0 // keys whose rows begin on one page and end on the next
+	for m := rowsPerPage; m < len(rows); m += rowsPerPage {
+		if rows[m-1][0] == rows[m][0] {
+			spans++
+		}
+	}
+	if spans == 0 {
+		t.Fatal("no key's rows span two pages")
+	}
+	for k, vs := range want {
+		var got []string
+		if err := lookupRows(p, k, func(v string) { got = append(got, v) }); err != nil || !slices.Equal(got, vs) {
+			t.Fatalf("%s: %v, %v; want %v", k, got, err, vs)
+		}
+	}
+	for _, k := range []string{"", "a", "k", "k0000a", "k0999z", "l"} {
+		if err := lookupRows(p, k, func(v string) { t.Fatalf("%q: %s", k, v) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	added := [][2]string{{"a", "new"}, {"k0001", "new1"}, {"k0001", "new2"}, {"z", "new"}}
+	var merged [][2]string
+	if err := mergeRows(p, added, func(r [2]string) { merged = append(merged, r) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(merged) != len(rows)+len(added) || merged[0] != added[0] || merged[len(merged)-1] != added[3] ||
+		!slices.IsSortedFunc(merged, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) }) {
+		t.Fatalf("merged: %d rows, first %v, last %v", len(merged), merged[0], merged[len(merged)-1])
+	}
+	i := slices.IndexFunc(merged, func(r [2]string) bool { return r[0] == "k0001" })
+	if got := merged[i : i+4]; got[0][1] != "v0001-0" || got[1][1] != "v0001-1" || got[2][1] != "new1" || got[3][1] != "new2" {
+		t.Fatalf("k0001 merged: %v", got)
+	}
+}
+
+// A page of an index whose bytes changed is never read: ErrIntegrity.
+func TestIndexPagesRefuseAlteredBytes(t *testing.T) {
+	p, _, enc := indexRows(t)
+	altered := bytes.Replace(enc, []byte(`"v0500-0"`), []byte(`"v0500-9"`), 1)
+	q := newPageSet(&snapFile{r: bytes.NewReader(altered)}, "content SHA-256s", p.index, p.count, contentRows)
+	err := lookupRows(q, "k0500", func(string) { t.Fatal("a row of an altered page") })
+	if !errors.Is(err, ErrIntegrity) || !errors.Is(err, errPageCheck) {
+		t.Fatalf("%v; want ErrIntegrity", err)
+	}
+}
+
+// A page of the object or the content index changed on disk under a
+// running vault is never read: the lookup is refused and the vault
+// halts, as for a page of items.
+func TestAlteredIndexPageHaltsTheVault(t *testing.T) {
+	for _, index := range []string{"objects", "content"} {
+		t.Run(index, func(t *testing.T) {
+			dir := t.TempDir()
+			rec, _ := age.GenerateX25519Identity()
+			v, closeAll, path := startedFromPages(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+			defer closeAll()
+			pages := v.state.objectPages
+			if index == "content" {
+				pages = v.state.contentPages
+			}
+			if pages == nil || pages.count < 30 {
+				t.Fatalf("the %s index is not in pages: %v", index, pages)
+			}
+			// The first row's key: an object name or a SHA-256 in hex.
+			pg := pages.index[0]
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			line := b[pg.off : pg.off+int64(pg.size)]
+			i := bytes.Index(line, []byte(`"it_`)) + 4 // a digit of the first row's item id
+			line[i] = "0123456789abcdef"[(strings.IndexByte("0123456789abcdef", line[i])+1)%16]
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			clearPageCache(pages)
+			if index == "objects" {
+				_, _, err = v.state.objectOwner(pg.first)
+			} else {
+				_, err = v.state.itemsBySHA256(pg.first)
+			}
+			if !errors.Is(err, ErrIntegrity) {
+				t.Fatalf("a lookup of %s: %v; want ErrIntegrity", pg.first, err)
+			}
+			waitHalted(t, v)
+		})
 	}
 }

@@ -155,7 +155,9 @@ func (v *Vault) classifyListed(info objects.Info, res *ScrubResult, keys map[str
 	if n := strings.LastIndexByte(info.Name, '-'); strings.HasPrefix(info.Name, "key/") && n > 0 && keys[info.Name[:n]] {
 		return nil
 	}
-	if _, ok := v.state.objectOwner(info.Name); ok {
+	if _, ok, err := v.state.objectOwner(info.Name); err != nil {
+		return err
+	} else if ok {
 		c, ok, err := v.state.objectCase(info.Name)
 		if err != nil {
 			return err

@@ -254,7 +254,7 @@ func (sn *snapshots) encode(v *Vault, cp *events.Checkpoint, head events.Hash, e
 	}
 	mac := sn.key.mac()
 	w := bufio.NewWriterSize(io.MultiWriter(f, mac), 1<<20)
-	var pw *pageWriter
+	var pw *writtenPages
 	h := snapshotHeader{Checkpoint: string(cp.Note), Head: head.String(), Origin: v.origin, Root: cp.Root.String(),
 		Size: cp.Size, StateVersion: stateVersion, Written: v.cfg.Now().UTC().Format(time.RFC3339)}
 	for _, level := range edge {
@@ -293,7 +293,7 @@ func (sn *snapshots) encode(v *Vault, cp *events.Checkpoint, head events.Hash, e
 		return fail(err)
 	}
 	pf := os.NewFile(uintptr(fd), f.Name())
-	v.state.usePages(newItemPages(pf, pf.Close, pw.index, pw.count))
+	v.state.usePages(pw.open(&snapFile{r: pf, close: pf.Close}))
 	return f, nil
 }
 

@@ -28,8 +28,12 @@ type snapState struct {
 	Log            *LogOpened            `json:"log,omitempty"`
 	LostKeys       map[string]bool       `json:"lost_keys,omitempty"`
 	Packages       map[string]*Package   `json:"packages,omitempty"`
-	// Paged is a page of items (itempages.go): a line of its own.
+	// Paged is a page of items (itempages.go), Objects one of the object
+	// index and Content one of the content index (indexpages.go): each a
+	// line of its own.
 	Paged    []pagedItem            `json:"paged,omitempty"`
+	Objects  [][2]string            `json:"objects_paged,omitempty"`
+	Content  [][2]string            `json:"content_paged,omitempty"`
 	Persons  map[string]snapPerson  `json:"persons,omitempty"`
 	Recent   map[string]time.Time   `json:"recent,omitempty"`
 	Requests map[string]snapRequest `json:"requests,omitempty"`
@@ -139,8 +143,9 @@ func (s *State) snapshot() *snapState {
 }
 
 // restorer builds the State from a snapshot's lines (decodeLines): its
-// pages of items first (kept where they are, itempages.go: only their
-// index and the keys the state's indexes need are held), then the rest.
+// pages of items, of the object index and of the content index first, in
+// that order (kept where they are, pages.go: only their index and the
+// keys each case's item list needs are held), then the rest.
 // Each entry of the large maps is filed once under its record's own copy
 // of its id: JSON decoding gives every map key and field its own copy,
 // and a state restored from a snapshot would otherwise hold each id,
@@ -155,22 +160,27 @@ type restorer struct {
 	itemEvents, caseEvents, caseOwn map[string]named
 	// sizes, if known (the snapshot's header), size the large maps once.
 	sizes snapshotEntries
-	// pages index the pages read; keys are their items, in id order, as
-	// the state's indexes need them (deriveIndexes); unpaged is set once
-	// a line other than a page was read (pages come first).
-	pages   []itemPage
-	keys    []itemKey
-	unpaged bool
+	// items, objects and content index the pages read of each kind;
+	// keys are the items, in id order, as each case's item list needs
+	// them (deriveIndexes); rows count the rows of the indexes' pages,
+	// and last is the last key of the last such page. stage is how far
+	// the lines have come: 0 pages of items, 1 of objects, 2 of content,
+	// 3 the rest.
+	items, objects, content []pageRef
+	keys                    []itemKey
+	rows                    [2]int
+	last                    string
+	stage                   int
 	// r is what the restored state's pages are read from (the snapshot
 	// file), and close closes it.
 	r     io.ReaderAt
 	close func() error
 }
 
-// itemKey is what the state's indexes hold of a paged item.
+// itemKey is what a case's item list needs of a paged item.
 type itemKey struct {
-	id, caseID, object, sha256 string
-	at                         uint64 // its deposit's position
+	id, caseID string
+	at         uint64 // its deposit's position
 }
 
 // lineAt is where a snapshot's line is: its offset, length (the newline
@@ -200,10 +210,15 @@ var errSnapshotDup = errors.New("it names an entry twice")
 
 // add adds a snapshot line, found at at, to the state read so far.
 func (r *restorer) add(part *snapState, at lineAt) error {
-	if part.Paged != nil {
+	switch {
+	case part.Paged != nil:
 		return r.addPage(part, at)
+	case part.Objects != nil:
+		return r.addRows(part, at, 1)
+	case part.Content != nil:
+		return r.addRows(part, at, 2)
 	}
-	r.unpaged = true
+	r.stage = 3
 	b := &r.b
 	for id, c := range part.Cases {
 		if c == nil || c.ID != id {
@@ -263,7 +278,7 @@ func (r *restorer) add(part *snapState, at lineAt) error {
 // addPage adds a page of items: its place to the index, its items' keys
 // to those read. Pages come before the rest of the state, in id order.
 func (r *restorer) addPage(part *snapState, at lineAt) error {
-	if r.unpaged {
+	if r.stage > 0 {
 		return errors.New("a page of items comes after the rest of the state")
 	}
 	items, err := pageItems(part)
@@ -278,11 +293,44 @@ func (r *restorer) addPage(part *snapState, at lineAt) error {
 	}
 	first := len(r.keys)
 	for _, it := range items {
-		// Copies: the state keeps these strings, not the page.
-		r.keys = append(r.keys, itemKey{id: strings.Clone(it.ID), caseID: it.Case, object: strings.Clone(it.Deposit.Object),
-			sha256: strings.Clone(it.Deposit.SHA256), at: it.DepositAt})
+		// A copy: the state keeps this string, not the page.
+		r.keys = append(r.keys, itemKey{id: strings.Clone(it.ID), caseID: it.Case, at: it.DepositAt})
 	}
-	r.pages = append(r.pages, itemPage{first: r.keys[first].id, off: at.off, size: at.size, sum: at.sum})
+	r.items = append(r.items, pageRef{first: r.keys[first].id, off: at.off, size: at.size, sum: at.sum})
+	return nil
+}
+
+// addRows adds a page of the object index (stage 1) or of the content
+// index (stage 2): its place to the index. Pages of one index come
+// together, in key order.
+func (r *restorer) addRows(part *snapState, at lineAt, stage int) error {
+	if r.stage > stage {
+		return errors.New("a page of an index comes after what follows it")
+	}
+	if r.stage < stage {
+		r.stage, r.last = stage, ""
+	}
+	var rows [][2]string
+	var err error
+	if stage == 1 {
+		rows, err = objectRows(part)
+	} else {
+		rows, err = contentRows(part)
+	}
+	if err != nil {
+		return err
+	}
+	if first := rows[0][0]; r.last != "" && (first < r.last || stage == 1 && first == r.last) {
+		return fmt.Errorf("its row %q is out of order", first)
+	}
+	r.last = rows[len(rows)-1][0]
+	r.rows[stage-1] += len(rows)
+	ref := pageRef{first: strings.Clone(rows[0][0]), off: at.off, size: at.size, sum: at.sum}
+	if stage == 1 {
+		r.objects = append(r.objects, ref)
+	} else {
+		r.content = append(r.content, ref)
+	}
 	return nil
 }
 
@@ -334,11 +382,25 @@ func (r *restorer) state() (*State, error) {
 	if b.Log == nil || b.Hot == nil || b.Log.Origin == "" {
 		return nil, errors.New("it lacks part of the state")
 	}
-	if len(r.pages) > 0 {
-		if r.r == nil {
-			return nil, errors.New("its pages of items cannot be read back")
+	// Each item has its object's row and its content's; each sealed
+	// package its object's.
+	sealed := 0
+	for _, p := range b.Packages {
+		if p.Sealed != nil {
+			sealed++
 		}
-		s.pages = newItemPages(r.r, r.close, r.pages, len(r.keys))
+	}
+	if r.rows[0] != len(r.keys)+sealed || r.rows[1] != len(r.keys) {
+		return nil, fmt.Errorf("its indexes hold %d objects and %d contents for %d items and %d sealed packages", r.rows[0], r.rows[1], len(r.keys), sealed)
+	}
+	if len(r.items)+len(r.objects)+len(r.content) > 0 {
+		if r.r == nil {
+			return nil, errors.New("its pages cannot be read back")
+		}
+		f := &snapFile{r: r.r, close: r.close}
+		s.pages = newPageSet(f, "items", r.items, len(r.keys), pageItems)
+		s.objectPages = newPageSet(f, "objects", r.objects, r.rows[0], objectRows)
+		s.contentPages = newPageSet(f, "content SHA-256s", r.content, r.rows[1], contentRows)
 	}
 	s.log = *b.Log
 	setIf(&s.cases, b.Cases)
@@ -405,15 +467,12 @@ func (r *restorer) state() (*State, error) {
 	return s, nil
 }
 
-// deriveIndexes rebuilds the indexes a snapshot does not carry from the
-// keys of the items (in id order) and the packages, as the appliers
-// build them: the object index (each item's and each sealed package's
-// object), each case's items (those deposited after the case's opening,
-// in deposit order) and the items of each content SHA-256 (in deposit
-// order). The appliers refuse a log in which these would differ (an
-// item deposited twice, a package sealed twice, an object recorded
-// twice), so the indexes are the replay's. The strings are the keys'.
-// An item of a case the snapshot lacks is refused.
+// deriveIndexes rebuilds the index a snapshot does not carry from the
+// keys of the items (in id order), as the appliers build it: each case's
+// items (those deposited after the case's opening, in deposit order).
+// (The object and content indexes are the snapshot's pages, with none
+// added since.) The strings are the keys'. An item of a case the
+// snapshot lacks is refused.
 func (s *State) deriveIndexes(keys []itemKey) error {
 	items := slices.Clone(keys)
 	slices.SortFunc(items, func(a, b itemKey) int { return cmp.Compare(a.at, b.at) })
@@ -437,32 +496,19 @@ func (s *State) deriveIndexes(keys []itemKey) error {
 	for id, n := range perCase {
 		s.cases[id].Items = make([]string, 0, n)
 	}
-	s.objects = make(map[string]string, len(items)+len(s.packages))
-	h := s.hot
-	h.bySHA256 = newContentIndex(len(items))
 	for _, it := range items {
 		if c := s.cases[it.caseID]; it.at > c.OpenedSeq {
 			c.Items = append(c.Items, it.id)
-		}
-		if _, ok := s.objects[it.object]; ok {
-			return fmt.Errorf("its item %q records object %q, which another already owns", it.id, it.object)
-		}
-		s.objects[it.object] = it.id
-		h.bySHA256.add(it.sha256, it.id)
-	}
-	for _, p := range s.packages {
-		if p.Sealed != nil {
-			s.objects[p.Sealed.Object] = p.ID
 		}
 	}
 	return nil
 }
 
 // intern makes the rest of the restored state share one copy of each
-// item id, object name and person name with the records or keys that
-// hold it (restorer.add did so for the large maps' keys, deriveIndexes
-// for the indexes it builds). A person filed under another name is
-// refused. s is not yet shared.
+// item id and person name with the records or keys that hold it
+// (restorer.add did so for the large maps' keys, deriveIndexes for the
+// case lists it builds). A person filed under another name is refused.
+// s is not yet shared.
 func (s *State) intern(r *restorer) error {
 	for name, p := range s.persons {
 		if p == nil || p.Name != name {
@@ -470,13 +516,6 @@ func (s *State) intern(r *restorer) error {
 		}
 		p.Name = name
 	}
-	objectName := func(name string) string {
-		if k, ok := r.item(s.objects[name]); ok && k.object == name {
-			return k.object
-		}
-		return name
-	}
-	s.recent = rekey(s.recent, objectName)
 	h := s.hot
 	h.pdqOf = rekey(h.pdqOf, r.itemID)
 	h.judgedSet = rekey(h.judgedSet, r.itemID)
@@ -512,8 +551,8 @@ func setIf[M ~map[K]V, K comparable, V any](dst *M, m M) {
 // order (the pages the state reads merged with the items deposited or
 // changed since), then the rest (split). s.mu is held. It returns the
 // writer of the pages, whose index is that of the pages written.
-func (s *State) writeSnapshotBody(w io.Writer, off int64) (*pageWriter, error) {
-	pw := &pageWriter{w: w, off: off}
+func (s *State) writeSnapshotBody(w io.Writer, off int64) (*writtenPages, error) {
+	pw := newItemPageWriter(w, off)
 	err := s.eachItem(func(it *Item) error {
 		pw.add(it)
 		return pw.err
@@ -524,6 +563,27 @@ func (s *State) writeSnapshotBody(w io.Writer, off int64) (*pageWriter, error) {
 	if err != nil {
 		return nil, err
 	}
+	out := &writtenPages{items: pw}
+	for i, added := range [][][2]string{s.addedObjects(), s.addedContent()} {
+		rw := newRowPageWriter(w, pw.off, func(rows [][2]string) *snapState { return &snapState{Objects: rows} })
+		pages := s.objectPages
+		if i == 1 {
+			rw.wrap = func(rows [][2]string) *snapState { return &snapState{Content: rows} }
+			pages = s.contentPages
+		}
+		if err := mergeRows(pages, added, rw.add); err != nil {
+			return nil, s.pageFailed(err)
+		}
+		if err := rw.close(); err != nil {
+			return nil, err
+		}
+		pw.off = rw.off
+		if i == 0 {
+			out.objects = rw
+		} else {
+			out.content = rw
+		}
+	}
 	for _, part := range s.snapshot().split(snapshotLine) {
 		b, err := encodeSnapState(part)
 		if err != nil {
@@ -533,7 +593,23 @@ func (s *State) writeSnapshotBody(w io.Writer, off int64) (*pageWriter, error) {
 			return nil, err
 		}
 	}
-	return pw, nil
+	return out, nil
+}
+
+// writtenPages are the writers, and so the indexes, of the pages
+// writeSnapshotBody wrote.
+type writtenPages struct {
+	items            *pageWriter[*Item]
+	objects, content *pageWriter[[2]string]
+}
+
+// open returns the pages written, read from f.
+func (w *writtenPages) open(f *snapFile) snapPages {
+	return snapPages{
+		items:   newPageSet(f, "items", w.items.index, w.items.count, pageItems),
+		objects: newPageSet(f, "objects", w.objects.index, w.objects.count, objectRows),
+		content: newPageSet(f, "content SHA-256s", w.content.index, w.content.count, contentRows),
+	}
 }
 
 // itemCount is about how many items the state holds (at most that many).

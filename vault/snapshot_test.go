@@ -101,8 +101,31 @@ func restoreStateBody(enc []byte, sizes snapshotEntries) (*State, error) {
 
 // stateDiff names the first field in which two states differ, or "".
 func stateDiff(a, b *State) string {
-	if d := fieldsDiff(reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem(), "mu", "hot", "items", "pages", "pagesFailed", "pagesFailedOnce"); d != "" {
+	if d := fieldsDiff(reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem(), "mu", "hot", "items", "pages", "pagesFailed", "pagesFailedOnce",
+		"objects", "objectPages", "contentPages"); d != "" {
 		return d
+	}
+	// The object and content indexes, wherever each state holds them.
+	indexes := func(s *State) ([][2]string, [][2]string, error) {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		var objs, content [][2]string
+		if err := mergeRows(s.objectPages, s.addedObjects(), func(r [2]string) { objs = append(objs, r) }); err != nil {
+			return nil, nil, err
+		}
+		err := mergeRows(s.contentPages, s.addedContent(), func(r [2]string) { content = append(content, r) })
+		return objs, content, err
+	}
+	ao, ac, aerr := indexes(a)
+	bo, bc, berr := indexes(b)
+	if aerr != nil || berr != nil {
+		return fmt.Sprintf("indexes (%v, %v)", aerr, berr)
+	}
+	if !reflect.DeepEqual(ao, bo) {
+		return "objects"
+	}
+	if !reflect.DeepEqual(ac, bc) {
+		return "hot.bySHA256"
 	}
 	// The items, wherever each state holds them (changed since its
 	// snapshot, or in its pages), with their counts of events.
@@ -125,7 +148,7 @@ func stateDiff(a, b *State) string {
 	if !reflect.DeepEqual(ai, bi) || !reflect.DeepEqual(an, bn) {
 		return "items"
 	}
-	if d := fieldsDiff(reflect.ValueOf(a.hot).Elem(), reflect.ValueOf(b.hot).Elem()); d != "" {
+	if d := fieldsDiff(reflect.ValueOf(a.hot).Elem(), reflect.ValueOf(b.hot).Elem(), "bySHA256"); d != "" {
 		return "hot." + d
 	}
 	return ""
@@ -156,7 +179,7 @@ func TestSnapshotCarriesEveryStateField(t *testing.T) {
 	carried := map[string][]string{
 		// pages and pagesFailed are where the items are read from, not
 		// what they are.
-		"State": {"mu", "log", "persons", "byToken", "cases", "items", "pages", "pagesFailed", "pagesFailedOnce", "packages", "objects", "retained", "recent",
+		"State": {"mu", "log", "persons", "byToken", "cases", "items", "pages", "pagesFailed", "pagesFailedOnce", "objectPages", "contentPages", "packages", "objects", "retained", "recent",
 			"lostKeys", "caseEvents", "itemEvents", "caseOwn", "sessions", "sessionByID", "requests", "approvedHalves", "decided", "hot"},
 		"hotlineState": {"reports", "reportOrder", "votes", "policy", "hashsets", "bySHA256", "pdq", "judged",
 			"judgedSet", "pdqOf", "exposure", "contacts"},
@@ -890,9 +913,18 @@ func TestInconsistentSnapshotRefused(t *testing.T) {
 			rest(p).ItemEvents = map[string][2]uint64{it.Item.ID: it.Events}
 		},
 		"page after the rest": func(p []*snapState) { p[0], p[len(p)-1] = p[len(p)-1], p[0] },
-		"page with more":      func(p []*snapState) { p[0].LostKeys = map[string]bool{"I-1": true} },
-		"case":                func(p []*snapState) { cases(p)["I-1"].ID = "I-2" },
-		"person":              func(p []*snapState) { b := rest(p); q := b.Persons["inv"]; q.Name = "mallory"; b.Persons["inv"] = q },
+		// The indexes' pages: objects (p[1]) and content (p[2]).
+		"an object row dropped":    func(p []*snapState) { p[1].Objects = p[1].Objects[1:] },
+		"a content row dropped":    func(p []*snapState) { p[2].Content = p[2].Content[1:] },
+		"object rows out of order": func(p []*snapState) { o := p[1].Objects; o[0], o[1] = o[1], o[0] },
+		"an object twice":          func(p []*snapState) { o := p[1].Objects; o[1] = o[0] },
+		"an empty row":             func(p []*snapState) { p[2].Content[0][1] = "" },
+		"content before objects":   func(p []*snapState) { p[1], p[2] = p[2], p[1] },
+		"objects before items":     func(p []*snapState) { p[0], p[1] = p[1], p[0] },
+		"an index page with more":  func(p []*snapState) { p[1].Content = p[2].Content },
+		"page with more":           func(p []*snapState) { p[0].LostKeys = map[string]bool{"I-1": true} },
+		"case":                     func(p []*snapState) { cases(p)["I-1"].ID = "I-2" },
+		"person":                   func(p []*snapState) { b := rest(p); q := b.Persons["inv"]; q.Name = "mallory"; b.Persons["inv"] = q },
 		// An item whose case the snapshot lacks: its indexes cannot be
 		// derived.
 		"case missing": func(p []*snapState) { delete(cases(p), "I-1") },
@@ -908,8 +940,8 @@ func TestInconsistentSnapshotRefused(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if len(parts) < 2 || len(parts[0].Paged) != 2 || rest(parts).Persons == nil {
-			t.Fatalf("want a page of two items first and the persons last, got %d lines", len(parts))
+		if len(parts) < 4 || len(parts[0].Paged) != 2 || len(parts[1].Objects) != 2 || len(parts[2].Content) != 2 || rest(parts).Persons == nil {
+			t.Fatalf("want a page of two items, one of their objects, one of their contents, and the persons last; got %d lines", len(parts))
 		}
 		edit(parts)
 		var edited []byte

@@ -27,12 +27,18 @@ type State struct {
 	// State.itemToChange moves an item here before it changes.
 	items map[string]*Item
 	pages *itemPages
+	// objectPages and contentPages are the pages of the object index and
+	// the content index of the same snapshot: objects and hot.bySHA256
+	// hold the rows added since.
+	objectPages, contentPages *indexPages
 	// pagesFailed, if set, is told once that a page failed its check
 	// (the vault halts: vault.Open).
 	pagesFailed     func(error)
 	pagesFailedOnce sync.Once
 	packages        map[string]*Package
-	objects         map[string]string // object name -> item or package id
+	// objects maps object names to their item or package id (those added
+	// since objectPages).
+	objects map[string]string
 	// retained are orphan objects the store refused to delete, by the
 	// time they were recorded; a later start deletes them.
 	retained map[string]time.Time
@@ -671,7 +677,9 @@ func applyItemDeposited(s *State, ev *events.Event) error {
 	} else if old != nil {
 		return fmt.Errorf("deposits item %q a second time", ev.Item)
 	}
-	if owner, ok := s.objects[d.Object]; ok {
+	if owner, ok, err := s.ownerOf(d.Object); err != nil {
+		return err
+	} else if ok {
 		return fmt.Errorf("records object %q, which %s already owns", d.Object, owner)
 	}
 	by := ev.Actor.Person
@@ -730,7 +738,9 @@ func applyPackageSealed(s *State, ev *events.Event) error {
 	if p.Sealed != nil {
 		return fmt.Errorf("seals package %s a second time", d.Package)
 	}
-	if owner, ok := s.objects[d.Object]; ok {
+	if owner, ok, err := s.ownerOf(d.Object); err != nil {
+		return err
+	} else if ok {
 		return fmt.Errorf("records object %q, which %s already owns", d.Object, owner)
 	}
 	p.Sealed = &d
@@ -869,7 +879,7 @@ func (s *State) item(id string) (*Item, error) {
 	if it := s.items[id]; it != nil || s.pages == nil {
 		return it, nil
 	}
-	it, err := s.pages.lookup(id)
+	it, err := lookupItem(s.pages, id)
 	if err != nil {
 		return nil, s.pageFailed(err)
 	}
@@ -923,20 +933,21 @@ func (s *State) eachItem(f func(*Item) error) error {
 	}
 	if s.pages != nil {
 		var failed error
-		err := s.pages.scan(func(items []*Item) error {
+		err := s.pages.scan(0, false, func(items []*Item) (bool, error) {
 			for _, it := range items {
 				if err := before(it.ID, false); err != nil {
-					return err
+					failed = err
+					return false, err
 				}
 				if next < len(newer) && newer[next] == it.ID {
 					continue // changed since: passed by before, next
 				}
 				if err := f(it); err != nil {
 					failed = err
-					return err
+					return false, err
 				}
 			}
-			return nil
+			return true, nil
 		})
 		if err != nil && failed == nil {
 			return s.pageFailed(err) // the scan's own: a page
@@ -958,11 +969,13 @@ func (s *State) getPackage(id string) (Package, bool) {
 	return *p, true
 }
 
-func (s *State) objectOwner(name string) (string, bool) {
+// objectOwner returns the item or package an object belongs to. An
+// error is ErrIntegrity (a page of the object index that failed its
+// check).
+func (s *State) objectOwner(name string) (string, bool, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	id, ok := s.objects[name]
-	return id, ok
+	return s.ownerOf(name)
 }
 
 // retainedSince reports whether an orphan was recorded as retained, and
@@ -1031,9 +1044,8 @@ func (s *State) caseItemCount(id string) int {
 // ErrIntegrity (a page of items that failed its check).
 func (s *State) objectCase(name string) (Case, bool, error) {
 	s.mu.RLock()
-	owner, ok := s.objects[name]
+	owner, ok, err := s.ownerOf(name)
 	var caseID string
-	var err error
 	if ok {
 		var it *Item
 		if it, err = s.item(owner); it != nil {

@@ -520,10 +520,13 @@ func (s *State) exposureOf(person string) map[string]Exposure {
 	return out
 }
 
-func (s *State) itemsBySHA256(sum string) []string {
+// itemsBySHA256 returns the items of content SHA-256 sum, in deposit
+// order. An error is ErrIntegrity (a page of the content index that
+// failed its check).
+func (s *State) itemsBySHA256(sum string) ([]string, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.hot.bySHA256.items(sum)
+	return s.contentItems(sum)
 }
 
 // pdqWithin returns the items whose PDQ hash is within maxDistance of

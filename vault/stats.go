@@ -215,7 +215,11 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 			s.Items.Known++
 		}
 		earlier := false
-		for _, other := range v.state.itemsBySHA256(it.Deposit.SHA256) {
+		others, err := v.state.itemsBySHA256(it.Deposit.SHA256)
+		if err != nil {
+			return nil, err
+		}
+		for _, other := range others {
 			o, ok, err := v.state.getItem(other)
 			if err != nil {
 				return nil, err

@@ -76,7 +76,11 @@ func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) (
 			}
 		}
 	}
-	for _, other := range v.state.itemsBySHA256(it.Deposit.SHA256) {
+	others, err := v.state.itemsBySHA256(it.Deposit.SHA256)
+	if err != nil {
+		return "", err
+	}
+	for _, other := range others {
 		if other == it.ID {
 			continue
 		}

@@ -1,0 +1,153 @@
+package vault
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+)
+
+// indexPages are the pages of one of the state's indexes in a snapshot
+// file (docs/state-snapshots.md section 2.1): rows of a key and a value,
+// in key order. The object index has one row an object (its name, and
+// the item or package it belongs to); the content index one row an item
+// (its content SHA-256 and its id), the items of one SHA-256 in deposit
+// order. The state holds in memory only the rows added since the
+// snapshot (State.objects, hotlineState.bySHA256).
+type indexPages = pageSet[[2]string]
+
+// rowsPerPage is how many rows the vault writes in one page of an index.
+const rowsPerPage = 128
+
+// maxRowsPerPage bounds a page of an index a start accepts.
+const maxRowsPerPage = 8192
+
+// objectRows and contentRows return the rows of a page of the object or
+// the content index, checking that the line is one.
+func objectRows(part *snapState) ([][2]string, error) {
+	return pageRows(part, part.Objects, func(b *snapState) { b.Objects = nil }, true)
+}
+
+func contentRows(part *snapState) ([][2]string, error) {
+	return pageRows(part, part.Content, func(b *snapState) { b.Content = nil }, false)
+}
+
+// pageRows checks that part holds rows and nothing else, each with a key
+// and a value, in key order (strictly increasing if unique).
+func pageRows(part *snapState, rows [][2]string, drop func(*snapState), unique bool) ([][2]string, error) {
+	if len(rows) == 0 || len(rows) > maxRowsPerPage {
+		return nil, fmt.Errorf("a page of %d rows", len(rows))
+	}
+	rest := *part
+	drop(&rest)
+	if !isZeroSnapState(&rest) {
+		return nil, errors.New("a page holds more than its rows")
+	}
+	for i, r := range rows {
+		switch {
+		case r[0] == "" || r[1] == "":
+			return nil, errors.New("a page holds an empty row")
+		case i > 0 && (r[0] < rows[i-1][0] || unique && r[0] == rows[i-1][0]):
+			return nil, fmt.Errorf("its row %q is out of order", r[0])
+		}
+	}
+	return rows, nil
+}
+
+// lookupRows calls f with the value of each row of key, in order.
+func lookupRows(p *indexPages, key string, f func(string)) error {
+	// The rows of one key may begin in the last page that begins before
+	// it.
+	return p.scan(max(p.find(key, false), 0), true, func(rows [][2]string) (bool, error) {
+		for _, r := range rows {
+			if r[0] > key {
+				return false, nil
+			}
+			if r[0] == key {
+				f(r[1])
+			}
+		}
+		return true, nil
+	})
+}
+
+// newRowPageWriter returns a writer of an index's pages to w, whose next
+// byte is at offset off of the file; wrap makes a page's line.
+func newRowPageWriter(w io.Writer, off int64, wrap func([][2]string) *snapState) *pageWriter[[2]string] {
+	return &pageWriter[[2]string]{w: w, off: off, perPage: rowsPerPage, key: func(r [2]string) string { return r[0] }, wrap: wrap}
+}
+
+// mergeRows calls f with the rows of the pages (nil for none) and the
+// rows added since (in key order; for one key, in the order added), the
+// pages' first for a key both hold: the content index's items stay in
+// deposit order. The pages are read without filling their cache.
+func mergeRows(p *indexPages, added [][2]string, f func([2]string)) error {
+	next := 0
+	if p != nil {
+		err := p.scan(0, false, func(rows [][2]string) (bool, error) {
+			for _, r := range rows {
+				for ; next < len(added) && added[next][0] < r[0]; next++ {
+					f(added[next])
+				}
+				f(r)
+			}
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for ; next < len(added); next++ {
+		f(added[next])
+	}
+	return nil
+}
+
+// objectOwner returns the item or package an object belongs to, from the
+// rows added since the pages or the pages; s.mu is held.
+func (s *State) ownerOf(name string) (string, bool, error) {
+	if id, ok := s.objects[name]; ok || s.objectPages == nil {
+		return id, ok, nil
+	}
+	var id string
+	found := false
+	if err := lookupRows(s.objectPages, name, func(v string) { id, found = v, true }); err != nil {
+		return "", false, s.pageFailed(err)
+	}
+	return id, found, nil
+}
+
+// contentItems returns the items of content SHA-256 sum, in deposit
+// order: the pages' then those deposited since; s.mu is held.
+func (s *State) contentItems(sum string) ([]string, error) {
+	var out []string
+	if s.contentPages != nil {
+		if err := lookupRows(s.contentPages, sum, func(v string) { out = append(out, v) }); err != nil {
+			return nil, s.pageFailed(err)
+		}
+	}
+	return append(out, s.hot.bySHA256.items(sum)...), nil
+}
+
+// addedObjects and addedContent return the rows of the object and the
+// content index added since the pages, in key order (for one SHA-256, in
+// deposit order); s.mu is held.
+func (s *State) addedObjects() [][2]string {
+	out := make([][2]string, 0, len(s.objects))
+	for _, k := range slices.Sorted(maps.Keys(s.objects)) {
+		out = append(out, [2]string{k, s.objects[k]})
+	}
+	return out
+}
+
+func (s *State) addedContent() [][2]string {
+	x := s.hot.bySHA256
+	out := make([][2]string, 0, len(x.first))
+	for _, k := range slices.Sorted(maps.Keys(x.first)) {
+		for _, id := range x.items(k) {
+			out = append(out, [2]string{k, id})
+		}
+	}
+	return out
+}
