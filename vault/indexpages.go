@@ -104,7 +104,7 @@ func mergeRows(p *indexPages, added [][2]string, f func([2]string)) error {
 	return nil
 }
 
-// objectOwner returns the item or package an object belongs to, from the
+// ownerOf returns the item or package an object belongs to, from the
 // rows added since the pages or the pages; s.mu is held.
 func (s *State) ownerOf(name string) (string, bool, error) {
 	if id, ok := s.objects[name]; ok || s.objectPages == nil {

@@ -647,3 +647,35 @@ func TestAlteredIndexPageHaltsTheVault(t *testing.T) {
 		})
 	}
 }
+
+// FuzzIndexPage: a page line of the object or content index, however
+// formed, is decoded into rows in key order (strictly increasing for the
+// object index) or refused; never a panic.
+func FuzzIndexPage(f *testing.F) {
+	_, _, enc := indexRows(f)
+	f.Add(enc[:bytes.IndexByte(enc, '\n')+1])
+	f.Add([]byte(`{"objects_paged":[["b","it_1"],["a","it_2"]]}`))
+	f.Add([]byte(`{"objects_paged":[["a","it_1"],["a","it_2"]]}`))
+	f.Add([]byte(`{"content_paged":[["a",""]],"paged":[]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var part snapState
+		if decodeSnapState(b, &part) != nil {
+			return
+		}
+		for _, unique := range []bool{true, false} {
+			decode := contentRows
+			if unique {
+				decode = objectRows
+			}
+			rows, err := decode(&part)
+			if err != nil {
+				continue
+			}
+			for i, r := range rows {
+				if r[0] == "" || r[1] == "" || i > 0 && (r[0] < rows[i-1][0] || unique && r[0] == rows[i-1][0]) {
+					t.Fatalf("accepted %v", rows)
+				}
+			}
+		}
+	})
+}
