@@ -274,6 +274,10 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 // the state is loaded, one name at a time.
 var maxPrelisted = 1 << 20 // tests lower it
 
+// sweepBatch is how many names a sweep of a store listed as it goes
+// judges at once.
+const sweepBatch = 1 << 16
+
 // objectListing is the names under the sweep's prefixes, listed while
 // the state loads: listing a store of many objects costs a start about
 // as long as loading the state (an lstat per object in the fs store),
@@ -338,34 +342,43 @@ func (v *Vault) sweep(ctx context.Context, listed *objectListing) error {
 		return fmt.Errorf("sweeping objects: %w", listed.err)
 	}
 	var orphans []string
-	judge := func(name string) {
-		// An object whose owner cannot be read (a page of the object
-		// index that failed its check, which halts the vault) is never
-		// taken for an orphan.
-		if _, ok, err := v.state.objectOwner(name); ok || err != nil {
+	// judge takes the names no item or package owns, in sorted batches
+	// (the object index is read page by page, in order). Names whose
+	// owners cannot be read (a page of the object index that failed its
+	// check, which halts the vault) are never taken for orphans.
+	judge := func(names []string) {
+		slices.Sort(names)
+		unowned, err := v.state.unowned(names)
+		if err != nil {
+			v.logger.Error("objects not swept: the object index could not be read", "err", err)
 			return
 		}
-		// An orphan already recorded as retained is tried again only
-		// once its pending retention has ended.
-		if at, ok := v.state.retainedSince(name); ok && v.cfg.Now().Before(at.Add(v.cfg.PendingRetention)) {
-			return
+		for _, name := range unowned {
+			// An orphan already recorded as retained is tried again
+			// only once its pending retention has ended.
+			if at, ok := v.state.retainedSince(name); ok && v.cfg.Now().Before(at.Add(v.cfg.PendingRetention)) {
+				continue
+			}
+			orphans = append(orphans, name)
 		}
-		orphans = append(orphans, name)
 	}
 	if !listed.full {
-		for _, name := range listed.names {
-			judge(name)
-		}
+		judge(listed.names)
 	} else {
+		var batch []string
 		for _, prefix := range sweepPrefixes {
 			err := objects.ListNames(ctx, v.objects, prefix, func(name string) error {
-				judge(name)
+				if batch = append(batch, name); len(batch) == sweepBatch {
+					judge(batch)
+					batch = batch[:0]
+				}
 				return nil
 			})
 			if err != nil {
 				return fmt.Errorf("sweeping objects: %w", err)
 			}
 		}
+		judge(batch)
 	}
 	listed.names = nil
 	if len(orphans) == 0 {

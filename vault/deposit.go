@@ -368,9 +368,11 @@ func (v *Vault) extendRetention(ctx context.Context, object string) {
 	ctx = context.WithoutCancel(ctx)
 	c, ok, err := v.state.objectCase(object)
 	if err != nil {
-		// The item's page failed its check, which halts the vault: the
-		// object keeps the default retention until the next start, which
-		// extends the retention of recent objects by their case's.
+		// A page of the object index or of items failed its check (the
+		// vault halts) or could not be read: the object keeps the
+		// default retention until the next start, which extends the
+		// retention of recent objects by their case's, and places their
+		// case's hold.
 		v.logger.Error("the case of a stored object could not be read; its case's retention and hold wait for the next start", "object", object, "err", err)
 	}
 	if err := v.objects.ExtendRetention(ctx, object, v.cfg.Now().Add(v.retention(c))); err != nil {

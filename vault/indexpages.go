@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // indexPages are the pages of one of the state's indexes in a snapshot
@@ -116,6 +117,36 @@ func (s *State) ownerOf(name string) (string, bool, error) {
 		return "", false, s.pageFailed(err)
 	}
 	return id, found, nil
+}
+
+// unowned returns those of names (in increasing order) that no item or
+// package owns, reading each page of the object index they fall in once.
+func (s *State) unowned(names []string) ([]string, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []string
+	cur, rows := -1, [][2]string(nil)
+	for _, name := range names {
+		if _, ok := s.objects[name]; ok {
+			continue
+		}
+		if p := s.objectPages; p != nil {
+			if n := p.find(name, true); n >= 0 {
+				if n != cur {
+					var err error
+					if rows, err = p.page(n, false); err != nil {
+						return nil, s.pageFailed(err)
+					}
+					cur = n
+				}
+				if _, ok := slices.BinarySearchFunc(rows, name, func(r [2]string, k string) int { return strings.Compare(r[0], k) }); ok {
+					continue
+				}
+			}
+		}
+		out = append(out, name)
+	}
+	return out, nil
 }
 
 // contentItems returns the items of content SHA-256 sum, in deposit

@@ -11,11 +11,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/custos-vault/custos/events/sqlite"
 	"github.com/custos-vault/custos/hsm/soft"
+	"github.com/custos-vault/custos/objects"
 	"github.com/custos-vault/custos/objects/fs"
 
 	"filippo.io/age"
@@ -678,4 +680,91 @@ func FuzzIndexPage(f *testing.F) {
 			}
 		}
 	})
+}
+
+// failingReaderAt fails every read as failing storage does.
+type failingReaderAt struct{}
+
+func (failingReaderAt) ReadAt([]byte, int64) (int, error) { return 0, syscall.EIO }
+
+// A page the storage cannot read, needed to apply an event (the object
+// index, for a deposit's object), changes nothing in the state, and,
+// since the event is durable and the state skipped it, halts the vault.
+func TestUnreadableIndexPageLeavesTheStateAsItWas(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	v, closeAll, _ := startedFromPages(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	defer closeAll()
+	before, _ := v.state.namedBy("CASE-a", byCase)
+	v.state.mu.Lock()
+	p := v.state.objectPages
+	v.state.objectPages = newPageSet(&snapFile{r: failingReaderAt{}}, p.what, p.index, p.count, objectRows)
+	v.state.mu.Unlock()
+	v.Deposit(context.Background(), Principal{Name: "inv-a", Role: RoleInvestigator},
+		DepositRequest{Case: "CASE-a", Name: "late.bin", Body: strings.NewReader("late")})
+	waitHalted(t, v)
+	if !errors.Is(v.applyErr, errPageUnreadable) {
+		t.Fatalf("the event's failure: %v", v.applyErr)
+	}
+	if after, _ := v.state.namedBy("CASE-a", byCase); after != before {
+		t.Fatalf("the case's count of events moved from %+v to %+v", before, after)
+	}
+	v.state.mu.RLock()
+	changed, unnamed := len(v.state.items), len(v.state.itemEvents)
+	v.state.mu.RUnlock()
+	if changed != 0 || unnamed != 0 {
+		t.Fatalf("%d items and %d ids held after the failed event", changed, unnamed)
+	}
+}
+
+// A start whose object index page fails its check sweeps nothing: an
+// object whose owner cannot be read is never taken for an orphan. The
+// vault halts (the start is refused), and the next start, which replays
+// the log, sweeps the orphan alone.
+func TestAlteredObjectPageSweepsNothing(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	ctx := context.Background()
+	_, closeAll, _ := startedFromPages(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	closeAll()
+	objs, err := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := objs.Put(ctx, "ev/0crashed", strings.NewReader("ciphertext"), objects.PutOptions{Unlocked: true}); err != nil {
+		t.Fatal(err)
+	}
+	afterSnapshotRead = func(path string) {
+		b, _ := os.ReadFile(path)
+		i := bytes.Index(b, []byte(`{"objects_paged":[["`)) + len(`{"objects_paged":[["`) + 5
+		b[i] = "0123456789abcdef"[(strings.IndexByte("0123456789abcdef", b[i])+1)%16]
+		os.WriteFile(path, b, 0o600)
+	}
+	defer func() { afterSnapshotRead = nil }()
+	count := func() int {
+		n := 0
+		if err := objs.List(ctx, "ev/", func(objects.Info) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if v, st, err := openSnapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String(), 50); err == nil {
+		v.Close()
+		st.Close()
+		t.Fatal("the start went on with its object index unreadable")
+	} else if !errors.Is(err, ErrIntegrity) && !errors.Is(err, ErrLogHalted) && !strings.Contains(err.Error(), "halted") {
+		t.Fatalf("the start: %v", err)
+	}
+	if n := count(); n != 31 {
+		t.Fatalf("%d objects left, want the 30 items' and the orphan", n)
+	}
+	afterSnapshotRead = nil
+	v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	defer func() { v.Close(); st.Close() }()
+	if started := lastOfType(t, v, TypeServerStarted); started["state_snapshot"] != "" {
+		t.Fatalf("server.started %v: want a replay", started)
+	}
+	if n := count(); n != 30 {
+		t.Fatalf("%d objects left, want the 30 items'", n)
+	}
 }

@@ -66,7 +66,10 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 11: the items are pages of their own lines ("paged", each item
 // with its count of events), first in the file and in id order, which the
 // state reads back a page at a time (itempages.go) instead of holding.
-const stateVersion = 11
+// Version 12: so are the object index and the content index
+// ("objects_paged", "content_paged"; indexpages.go), no longer derived at
+// a start.
+const stateVersion = 12
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

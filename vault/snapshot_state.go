@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"maps"
 	"slices"
@@ -171,16 +172,31 @@ type restorer struct {
 	rows                    [2]int
 	last                    string
 	stage                   int
+	// seed hashes the items' object names and content SHA-256s (keys),
+	// which the indexes' rows are checked against; packages are the
+	// object index's rows of packages (checked against the packages
+	// once they are read); prev is the content index's last row's key
+	// and the deposit position of its item.
+	seed     maphash.Seed
+	seeded   bool
+	packages map[string]string
+	prev     string
+	prevAt   uint64
 	// r is what the restored state's pages are read from (the snapshot
 	// file), and close closes it.
 	r     io.ReaderAt
 	close func() error
 }
 
-// itemKey is what a case's item list needs of a paged item.
+// itemKey is what a case's item list needs of a paged item, and what
+// the indexes' pages are checked against: hashes of its object name and
+// content SHA-256, and which of the two indexes named it (seen: 1 the
+// object index, 2 the content index).
 type itemKey struct {
-	id, caseID string
-	at         uint64 // its deposit's position
+	id, caseID  string
+	at          uint64 // its deposit's position
+	object, sha uint64
+	seen        uint8
 }
 
 // lineAt is where a snapshot's line is: its offset, length (the newline
@@ -291,10 +307,14 @@ func (r *restorer) addPage(part *snapState, at lineAt) error {
 	if r.keys == nil {
 		r.keys = make([]itemKey, 0, r.sizes.Items)
 	}
+	if !r.seeded {
+		r.seed, r.seeded = maphash.MakeSeed(), true
+	}
 	first := len(r.keys)
 	for _, it := range items {
 		// A copy: the state keeps this string, not the page.
-		r.keys = append(r.keys, itemKey{id: strings.Clone(it.ID), caseID: it.Case, at: it.DepositAt})
+		r.keys = append(r.keys, itemKey{id: strings.Clone(it.ID), caseID: it.Case, at: it.DepositAt,
+			object: maphash.String(r.seed, it.Deposit.Object), sha: maphash.String(r.seed, it.Deposit.SHA256)})
 	}
 	r.items = append(r.items, pageRef{first: r.keys[first].id, off: at.off, size: at.size, sum: at.sum})
 	return nil
@@ -323,6 +343,9 @@ func (r *restorer) addRows(part *snapState, at lineAt, stage int) error {
 	if first := rows[0][0]; r.last != "" && (first < r.last || stage == 1 && first == r.last) {
 		return fmt.Errorf("its row %q is out of order", first)
 	}
+	if err := r.checkRows(rows, stage); err != nil {
+		return err
+	}
 	r.last = rows[len(rows)-1][0]
 	r.rows[stage-1] += len(rows)
 	ref := pageRef{first: strings.Clone(rows[0][0]), off: at.off, size: at.size, sum: at.sum}
@@ -330,6 +353,43 @@ func (r *restorer) addRows(part *snapState, at lineAt, stage int) error {
 		r.objects = append(r.objects, ref)
 	} else {
 		r.content = append(r.content, ref)
+	}
+	return nil
+}
+
+// checkRows checks an index's rows against the items (whose pages came
+// first): each object row names an item whose object it is (or a
+// package, checked once the packages are read), each content row an item
+// whose content it is, in deposit order for one SHA-256; no item twice in
+// one index.
+func (r *restorer) checkRows(rows [][2]string, stage int) error {
+	for _, row := range rows {
+		k, ok := r.item(row[1])
+		switch {
+		case !ok && stage == 1:
+			if r.packages == nil {
+				r.packages = map[string]string{}
+			}
+			if _, dup := r.packages[row[1]]; dup {
+				return fmt.Errorf("its object index names %q twice", row[1])
+			}
+			r.packages[strings.Clone(row[1])] = strings.Clone(row[0])
+			continue
+		case !ok:
+			return fmt.Errorf("its content index names %q, which is no item", row[1])
+		case k.seen&uint8(stage) != 0:
+			return fmt.Errorf("its %s index names item %q twice", map[int]string{1: "object", 2: "content"}[stage], k.id)
+		case stage == 1 && k.object != maphash.String(r.seed, row[0]):
+			return fmt.Errorf("its object index gives item %q another object than its own", k.id)
+		case stage == 2 && k.sha != maphash.String(r.seed, row[0]):
+			return fmt.Errorf("its content index gives item %q another SHA-256 than its own", k.id)
+		case stage == 2 && row[0] == r.prev && k.at <= r.prevAt:
+			return fmt.Errorf("its content index lists item %q out of deposit order", k.id)
+		}
+		k.seen |= uint8(stage)
+		if stage == 2 {
+			r.prev, r.prevAt = row[0], k.at
+		}
 	}
 	return nil
 }
@@ -382,16 +442,25 @@ func (r *restorer) state() (*State, error) {
 	if b.Log == nil || b.Hot == nil || b.Log.Origin == "" {
 		return nil, errors.New("it lacks part of the state")
 	}
-	// Each item has its object's row and its content's; each sealed
-	// package its object's.
+	// Each item has its object's row and its content's (checkRows saw
+	// each once); each sealed package its object's, and nothing else
+	// is in the object index.
+	for _, k := range r.keys {
+		if k.seen != 3 {
+			return nil, fmt.Errorf("its indexes leave out item %q", k.id)
+		}
+	}
 	sealed := 0
 	for _, p := range b.Packages {
 		if p.Sealed != nil {
 			sealed++
+			if r.packages[p.ID] != p.Sealed.Object {
+				return nil, fmt.Errorf("its object index does not give package %s its object", p.ID)
+			}
 		}
 	}
-	if r.rows[0] != len(r.keys)+sealed || r.rows[1] != len(r.keys) {
-		return nil, fmt.Errorf("its indexes hold %d objects and %d contents for %d items and %d sealed packages", r.rows[0], r.rows[1], len(r.keys), sealed)
+	if len(r.packages) != sealed {
+		return nil, fmt.Errorf("its object index names %d packages; %d are sealed", len(r.packages), sealed)
 	}
 	if len(r.items)+len(r.objects)+len(r.content) > 0 {
 		if r.r == nil {

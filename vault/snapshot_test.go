@@ -922,9 +922,20 @@ func TestInconsistentSnapshotRefused(t *testing.T) {
 		"content before objects":   func(p []*snapState) { p[1], p[2] = p[2], p[1] },
 		"objects before items":     func(p []*snapState) { p[0], p[1] = p[1], p[0] },
 		"an index page with more":  func(p []*snapState) { p[1].Content = p[2].Content },
-		"page with more":           func(p []*snapState) { p[0].LostKeys = map[string]bool{"I-1": true} },
-		"case":                     func(p []*snapState) { cases(p)["I-1"].ID = "I-2" },
-		"person":                   func(p []*snapState) { b := rest(p); q := b.Persons["inv"]; q.Name = "mallory"; b.Persons["inv"] = q },
+		"objects given to each other": func(p []*snapState) {
+			o := p[1].Objects
+			o[0][1], o[1][1] = o[1][1], o[0][1]
+		},
+		"contents given to each other": func(p []*snapState) {
+			c := p[2].Content
+			c[0][1], c[1][1] = c[1][1], c[0][1]
+		},
+		"an item twice in the content index": func(p []*snapState) { c := p[2].Content; c[1][1] = c[0][1] },
+		"no item in the content index":       func(p []*snapState) { p[2].Content[0][1] = "it_000000000000000000000000" },
+		"a package's object not sealed":      func(p []*snapState) { p[1].Objects[0][1] = "pk_000000000000000000000001" },
+		"page with more":                     func(p []*snapState) { p[0].LostKeys = map[string]bool{"I-1": true} },
+		"case":                               func(p []*snapState) { cases(p)["I-1"].ID = "I-2" },
+		"person":                             func(p []*snapState) { b := rest(p); q := b.Persons["inv"]; q.Name = "mallory"; b.Persons["inv"] = q },
 		// An item whose case the snapshot lacks: its indexes cannot be
 		// derived.
 		"case missing": func(p []*snapState) { delete(cases(p), "I-1") },

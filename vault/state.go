@@ -332,13 +332,22 @@ func newState() *State {
 func (s *State) apply(ev *events.Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// The item the event names is read (from its page, if it is in one)
-	// before anything changes: a page that fails its check leaves the
+	// What the event reads from pages is read before anything changes
+	// (the item it names, the owner of the object it records): a page
+	// that fails its check, or that the storage cannot read, leaves the
 	// state as it was, not half changed by the event.
-	if ev.Item != "" {
-		if _, err := s.itemToChange(ev.Item); err != nil {
-			return fmt.Errorf("event %d (%s): %w", ev.Seq, ev.Type, err)
+	if err := s.readPagesFor(ev); err != nil {
+		// The event is durable and the state cannot apply it: even a
+		// storage error halts the vault, which must not decide on a
+		// state that skipped an event.
+		if errors.Is(err, errPageUnreadable) {
+			s.pagesFailedOnce.Do(func() {
+				if s.pagesFailed != nil {
+					s.pagesFailed(err)
+				}
+			})
 		}
+		return fmt.Errorf("event %d (%s): %w", ev.Seq, ev.Type, err)
 	}
 	count(s.caseEvents, ev.Case, ev.Seq)
 	if ev.Item == "" {
@@ -359,6 +368,34 @@ func (s *State) apply(ev *events.Event) error {
 
 // countItem counts an event that names item id: on the item, or in
 // itemEvents if the state holds no such item (yet).
+// readPagesFor reads what applying ev reads from the pages: the item it
+// names, moved among the changed ones, and the owner of the object a
+// deposit or a package's sealing records (then in the page cache).
+func (s *State) readPagesFor(ev *events.Event) error {
+	if ev.Item != "" {
+		if _, err := s.itemToChange(ev.Item); err != nil {
+			return err
+		}
+	}
+	var object string
+	switch ev.Type {
+	case TypeItemDeposited:
+		if d, err := data[ItemDeposited](ev); err == nil {
+			object = d.Object
+		}
+	case TypePackageSealed:
+		if d, err := data[PackageSealed](ev); err == nil {
+			object = d.Object
+		}
+	}
+	if object != "" {
+		if _, _, err := s.ownerOf(object); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // The item, if any, is among the changed ones already (apply).
 func (s *State) countItem(id string, seq uint64) {
 	if it := s.items[id]; it != nil {
@@ -1040,8 +1077,9 @@ func (s *State) caseItemCount(id string) int {
 	return 0
 }
 
-// objectCase returns the case an object belongs to. An error is
-// ErrIntegrity (a page of items that failed its check).
+// objectCase returns the case an object belongs to. An error is a page
+// of the object index or of items that failed its check (ErrIntegrity)
+// or could not be read (ErrUnavailable).
 func (s *State) objectCase(name string) (Case, bool, error) {
 	s.mu.RLock()
 	owner, ok, err := s.ownerOf(name)

@@ -391,7 +391,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	// failed check of the log does: the next start replays the log.
 	v.state.mu.Lock()
 	v.state.pagesFailed = func(err error) {
-		v.logger.Error("a page of items of the state snapshot in use was changed on disk under the running vault: the vault stops acting; restart it, and the start replays the custody log from its first event (docs/state-snapshots.md, section 2.1)", "err", err)
+		v.logger.Error("a page of the state snapshot in use was changed on disk under the running vault, or could not be read for an event: the vault stops acting; restart it, and the start replays the custody log after the snapshot, or from its first event if the snapshot is at fault (docs/state-snapshots.md, section 2.1)", "err", err)
 		go v.halt(err)
 	}
 	v.state.mu.Unlock()
