@@ -99,16 +99,19 @@ func restoreStateBody(enc []byte, sizes snapshotEntries) (*State, error) {
 	return back.state()
 }
 
-// stateDiff names the first field in which two states differ, or "".
+// stateDiff names the first field in which two states differ, or "". It
+// takes no lock: a caller comparing the state of a running vault holds
+// its read lock.
 func stateDiff(a, b *State) string {
 	if d := fieldsDiff(reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem(), "mu", "hot", "items", "pages", "pagesFailed", "pagesFailedOnce",
 		"objects", "objectPages", "contentPages"); d != "" {
 		return d
 	}
 	// The object and content indexes, wherever each state holds them.
+	// (No lock is taken here: a caller that shares a state with a running
+	// vault holds its read lock, and a second read lock could wait
+	// behind the writer's.)
 	indexes := func(s *State) ([][2]string, [][2]string, error) {
-		s.mu.RLock()
-		defer s.mu.RUnlock()
 		var objs, content [][2]string
 		if err := mergeRows(s.objectPages, s.addedObjects(), func(r [2]string) { objs = append(objs, r) }); err != nil {
 			return nil, nil, err
@@ -130,8 +133,6 @@ func stateDiff(a, b *State) string {
 	// The items, wherever each state holds them (changed since its
 	// snapshot, or in its pages), with their counts of events.
 	all := func(s *State) ([]Item, []named, error) {
-		s.mu.RLock()
-		defer s.mu.RUnlock()
 		var items []Item
 		var counts []named
 		err := s.eachItem(func(it *Item) error {
