@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -28,12 +29,6 @@ const maxItemsPerPage = 4096
 type pagedItem struct {
 	Item   *Item     `json:"item"`
 	Events [2]uint64 `json:"events"`
-}
-
-// newItemPages returns the item pages index gives of the file read from
-// r (closed by close, if not nil).
-func newItemPages(r io.ReaderAt, close func() error, index []pageRef, count int) *itemPages {
-	return newPageSet(&snapFile{r: r, close: close}, "items", index, count, pageItems)
 }
 
 // lookupItem returns the item id of the pages, nil if they hold none.
@@ -96,13 +91,9 @@ func pageItems(part *snapState) ([]*Item, error) {
 	return items, nil
 }
 
-// isZeroSnapState reports whether b holds nothing.
-func isZeroSnapState(b *snapState) bool {
-	return b.ApprovedHalves == nil && b.CaseEvents == nil && b.CaseOwn == nil && b.Cases == nil && b.Decided == nil &&
-		b.Hot == nil && b.ItemEvents == nil && b.Log == nil && b.LostKeys == nil && b.Packages == nil &&
-		b.Persons == nil && b.Recent == nil && b.Requests == nil && b.Retained == nil && b.Sessions == nil && b.Paged == nil &&
-		b.Objects == nil && b.Content == nil
-}
+// isZeroSnapState reports whether b holds nothing (whatever fields the
+// type gains).
+func isZeroSnapState(b *snapState) bool { return reflect.ValueOf(b).Elem().IsZero() }
 
 // snapPages are the pages of one snapshot file the state reads: its
 // items, its object index and its content index.
@@ -128,21 +119,13 @@ func (s *State) usePages(p snapPages) {
 	old.release()
 }
 
-// file returns the snapshot file the state reads pages from, or nil.
+// file returns the snapshot file the state reads pages from, or nil. The
+// three kinds of page are set together, from one file.
 func (s *State) file() *snapFile {
-	for _, f := range []*snapFile{pagesFile(s.pages), pagesFile(s.objectPages), pagesFile(s.contentPages)} {
-		if f != nil {
-			return f
-		}
-	}
-	return nil
-}
-
-func pagesFile[T any](p *pageSet[T]) *snapFile {
-	if p == nil {
+	if s.pages == nil {
 		return nil
 	}
-	return p.file
+	return s.pages.file
 }
 
 // closePages closes the file the state's pages are read from, once the

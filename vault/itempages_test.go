@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -193,16 +194,10 @@ func TestAlteredItemPageHaltsTheVault(t *testing.T) {
 func TestAlteredItemPageAtStartReplays(t *testing.T) {
 	dir := t.TempDir()
 	rec, _ := age.GenerateX25519Identity()
-	logs := &logBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, nil))
-	v, st := snapshotVault(t, dir, logger, rec.Recipient().String())
-	busyVault(t, v, 0)
-	v.Close()
-	st.Close()
-	older := newestSnapshot(t, dir)
+	logger := slog.New(slog.DiscardHandler)
+	v, closeAll, older := startedFromPages(t, dir, logger, rec.Recipient().String())
 	saved, _ := os.ReadFile(older)
 	// Events after that snapshot, which name its items (views).
-	v, st = snapshotVault(t, dir, logger, rec.Recipient().String())
 	inv := Principal{Name: "inv-a", Role: RoleInvestigator}
 	pages := v.state.pages
 	for _, pg := range pages.index {
@@ -210,8 +205,7 @@ func TestAlteredItemPageAtStartReplays(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	v.Close()
-	st.Close()
+	closeAll()
 	names, _ := os.ReadDir(filepath.Join(dir, "snapshots"))
 	for _, n := range names {
 		os.Remove(filepath.Join(dir, "snapshots", n.Name()))
@@ -224,7 +218,7 @@ func TestAlteredItemPageAtStartReplays(t *testing.T) {
 		os.WriteFile(path, bytes.Replace(b, []byte(`"Accesses":1`), []byte(`"Accesses":7`), -1), 0o600)
 	}
 	defer func() { afterSnapshotRead = nil }()
-	v, st = snapshotVault(t, dir, logger, rec.Recipient().String())
+	v, st := snapshotVault(t, dir, logger, rec.Recipient().String())
 	defer func() { v.Close(); st.Close() }()
 	started := lastOfType(t, v, TypeServerStarted)
 	if started["state_snapshot"] != "" || !strings.Contains(started["state_snapshots_discarded"], "page of items") {
@@ -768,4 +762,10 @@ func TestAlteredObjectPageSweepsNothing(t *testing.T) {
 	if n := count(); n != 30 {
 		t.Fatalf("%d objects left, want the 30 items'", n)
 	}
+}
+
+// newItemPages returns the item pages index gives of the file read from
+// r (closed by close, if not nil).
+func newItemPages(r io.ReaderAt, close func() error, index []pageRef, count int) *itemPages {
+	return newPageSet(&snapFile{r: r, close: close}, "items", index, count, pageItems)
 }

@@ -577,15 +577,15 @@ func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (
 	// be one that only the log store's batch seal covers (appendPublished).
 	evs, err := v.decidePublished(ctx, who, "package.fetch", pkgID, notDestroyed, sequencer.Draft{Type: TypePackageFetched, Actor: who.actor(), Case: p.Case,
 		Data: PackageFetched{Package: pkgID}})
-	if errors.Is(err, sequencer.ErrUnpublished) && len(evs) == 1 {
-		f := &PackageFetch{v: v, who: who, pkg: p, fetch: evs[0].Seq}
+	if len(evs) != 1 {
+		return nil, nil, err // not recorded: no retrieval to complete
+	}
+	f := &PackageFetch{v: v, who: who, pkg: p, fetch: evs[0].Seq}
+	if err != nil {
+		// Recorded, but its checkpoint was not published (ErrUnpublished).
 		f.record(ctx, 0, "", "no checkpoint covering the retrieval could be published: nothing was sent")
 		return nil, nil, err
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	f := &PackageFetch{v: v, who: who, pkg: p, fetch: evs[0].Seq}
 	rc, err := v.objects.Open(ctx, p.Sealed.Object)
 	if err != nil {
 		if errors.Is(err, objects.ErrNotFound) {
@@ -628,28 +628,19 @@ func (f *PackageFetch) Read(p []byte) (int, error) {
 // with what was written before, not with what was read from the store.
 // It implements io.WriterTo.
 func (f *PackageFetch) WriteTo(w io.Writer) (int64, error) {
-	buf := make([]byte, 32<<10)
-	var total int64
-	for {
-		n, rerr := f.r.Read(buf)
-		if n > 0 {
-			k, werr := w.Write(buf[:n])
-			f.sent += int64(k)
-			total += int64(k)
-			if werr == nil && k < n {
-				werr = io.ErrShortWrite
-			}
-			if werr != nil {
-				return total, werr
-			}
-		}
-		if rerr == io.EOF {
-			return total, nil
-		}
-		if rerr != nil {
-			return total, rerr
-		}
-	}
+	return io.Copy(sentWriter{w: w, sent: &f.sent}, f.r)
+}
+
+// sentWriter counts in *sent the bytes w took.
+type sentWriter struct {
+	w    io.Writer
+	sent *int64
+}
+
+func (s sentWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	*s.sent += int64(n)
+	return n, err
 }
 
 // Close closes the stored file.

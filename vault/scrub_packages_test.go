@@ -260,6 +260,15 @@ func TestPackageRetrievalsAreCompleted(t *testing.T) {
 		return d
 	}
 
+	// fetched starts a retrieval as the prosecutor the package is for.
+	fetched := func() *PackageFetch {
+		t.Helper()
+		fetch, _, err := v.FetchPackage(ctx, f.pros, f.pkg.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fetch
+	}
 	fetch, ps, err := v.FetchPackage(ctx, f.pros, f.pkg.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -280,10 +289,7 @@ func TestPackageRetrievalsAreCompleted(t *testing.T) {
 	}
 
 	// The recipient goes away after 1,000 bytes.
-	fetch, _, err = v.FetchPackage(ctx, f.pros, f.pkg.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fetch = fetched()
 	if _, err := io.CopyN(io.Discard, fetch, 1000); err != nil {
 		t.Fatal(err)
 	}
@@ -294,10 +300,7 @@ func TestPackageRetrievalsAreCompleted(t *testing.T) {
 	}
 	// Written on (io.Copy uses WriteTo), what counts as sent is what the
 	// writer took, not what was read from the store.
-	fetch, _, err = v.FetchPackage(ctx, f.pros, f.pkg.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fetch = fetched()
 	_, err = io.Copy(&takesOnly{n: 1500}, fetch)
 	fetch.Abort(ctx, err)
 	fetch.Close()
@@ -305,10 +308,7 @@ func TestPackageRetrievalsAreCompleted(t *testing.T) {
 		t.Fatalf("a retrieval whose writer took 1,500 bytes: %+v", d)
 	}
 	// Finish on a file not read to its end does not claim it was sent.
-	fetch, _, err = v.FetchPackage(ctx, f.pros, f.pkg.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fetch = fetched()
 	io.CopyN(io.Discard, fetch, 10)
 	fetch.Finish(ctx)
 	fetch.Close()
@@ -319,10 +319,7 @@ func TestPackageRetrievalsAreCompleted(t *testing.T) {
 	// The stored file changes after the retrieval's check: the read
 	// fails before its last byte, and the retrieval ends with
 	// integrity.failed.
-	fetch, _, err = v.FetchPackage(ctx, f.pros, f.pkg.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fetch = fetched()
 	flipByte(t, f.objectPath(t, f.object), 700)
 	_, err = io.Copy(io.Discard, fetch)
 	if !errors.Is(err, ErrIntegrity) || !fetch.Failed() {
