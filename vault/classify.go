@@ -233,7 +233,11 @@ func (v *Vault) SetClassificationPolicy(ctx context.Context, who Principal, case
 // settledByVotes returns the items of a case whose category votes settle.
 func (v *Vault) settledByVotes(caseID string) (map[string]bool, error) {
 	out := map[string]bool{}
-	for _, id := range v.state.caseItems(caseID) {
+	ids, err := v.state.caseItems(caseID)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
 		it, ok, err := v.state.getItem(id)
 		if err != nil {
 			return nil, err

@@ -24,7 +24,7 @@ func TestAttackDefencePackageCarriesProsecutorRefusals(t *testing.T) {
 	v := f.v
 	ctx := context.Background()
 	dan := defenceCounsel(t, v)
-	items := v.state.caseItems("P-1")
+	items := caseItemIDs(t, v.state, "P-1")
 	// The prosecutor looks up an item of their package.
 	if _, err := v.ShowItem(ctx, f.pros, items[0]); err == nil {
 		t.Fatal("the prosecutor was shown the item")

@@ -123,7 +123,7 @@ func TestDefenceSeesOnlyTheirPackages(t *testing.T) {
 	if cs := v.Cases(dan); len(cs) != 0 {
 		t.Errorf("defence counsel lists cases %+v", cs)
 	}
-	items := v.state.caseItems("P-1")
+	items := caseItemIDs(t, v.state, "P-1")
 	refusals := map[string]error{}
 	_, refusals["case show"] = v.ShowCase(ctx, dan, "P-1")
 	_, refusals["items"] = v.Items(ctx, dan, "P-1", ItemFilter{})

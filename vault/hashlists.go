@@ -152,7 +152,11 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 		return nil, v.refusedAs(ctx, who, "case.hashes", caseID, err)
 	}
 	var items []Item
-	for _, id := range v.state.caseItems(caseID) {
+	ids, err := v.state.caseItems(caseID)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
 		it, ok, err := v.state.getItem(id)
 		if err != nil {
 			return nil, err

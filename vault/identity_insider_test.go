@@ -202,7 +202,7 @@ func TestSealApprovalSealsWhatWasAsked(t *testing.T) {
 	if err != nil || pkg.Request == nil {
 		t.Fatalf("sealing under the policy: %+v %v", pkg, err)
 	}
-	asked := len(v.state.caseItems("P-1"))
+	asked := len(caseItemIDs(t, v.state, "P-1"))
 	if _, err := v.Deposit(ctx, f.inv, DepositRequest{Case: "P-1", Name: "later.txt", Body: strings.NewReader("deposited after the request")}); err != nil {
 		t.Fatal(err)
 	}

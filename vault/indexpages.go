@@ -14,8 +14,10 @@ import (
 // in key order. The object index has one row an object (its name, and
 // the item or package it belongs to); the content index one row an item
 // (its content SHA-256 and its id), the items of one SHA-256 in deposit
-// order. The state holds in memory only the rows added since the
-// snapshot (State.objects, hotlineState.bySHA256).
+// order; the case index one row an item on its case's list (the case's
+// id and the item's), the items of one case in deposit order. The state
+// holds in memory only the rows added since the snapshot (State.objects,
+// hotlineState.bySHA256, Case.Items).
 type indexPages = pageSet[[2]string]
 
 // rowsPerPage is how many rows the vault writes in one page of an index.
@@ -24,14 +26,18 @@ const rowsPerPage = 128
 // maxRowsPerPage bounds a page of an index a start accepts.
 const maxRowsPerPage = 8192
 
-// objectRows and contentRows return the rows of a page of the object or
-// the content index, checking that the line is one.
+// objectRows, contentRows and caseRows return the rows of a page of the
+// object, the content or the case index, checking that the line is one.
 func objectRows(part *snapState) ([][2]string, error) {
 	return pageRows(part, part.Objects, func(b *snapState) { b.Objects = nil }, true)
 }
 
 func contentRows(part *snapState) ([][2]string, error) {
 	return pageRows(part, part.Content, func(b *snapState) { b.Content = nil }, false)
+}
+
+func caseRows(part *snapState) ([][2]string, error) {
+	return pageRows(part, part.CaseItems, func(b *snapState) { b.CaseItems = nil }, false)
 }
 
 // pageRows checks that part holds rows and nothing else, each with a key
@@ -56,8 +62,9 @@ func pageRows(part *snapState, rows [][2]string, drop func(*snapState), unique b
 	return rows, nil
 }
 
-// lookupRows calls f with the value of each row of key, in order.
-func lookupRows(p *indexPages, key string, f func(string)) error {
+// lookupRows calls f with the value of each row of key, in order, until
+// f returns false.
+func lookupRows(p *indexPages, key string, f func(string) bool) error {
 	// The rows of one key may begin in the last page that begins before
 	// it.
 	return p.scan(max(p.find(key, false), 0), true, func(rows [][2]string) (bool, error) {
@@ -65,8 +72,8 @@ func lookupRows(p *indexPages, key string, f func(string)) error {
 			if r[0] > key {
 				return false, nil
 			}
-			if r[0] == key {
-				f(r[1])
+			if r[0] == key && !f(r[1]) {
+				return false, nil
 			}
 		}
 		return true, nil
@@ -79,11 +86,12 @@ func newRowPageWriter(w io.Writer, off int64, wrap func([][2]string) *snapState)
 	return &pageWriter[[2]string]{w: w, off: off, perPage: rowsPerPage, key: func(r [2]string) string { return r[0] }, wrap: wrap}
 }
 
-// mergeRows calls f with the rows of the pages (nil for none) and the
-// rows added since (in key order; for one key, in the order added), the
-// pages' first for a key both hold: the content index's items stay in
-// deposit order. The pages are read without filling their cache.
-func mergeRows(p *indexPages, added [][2]string, f func([2]string)) error {
+// mergeRows calls f with the rows of the pages (nil for none) whose key
+// keep keeps (nil: all) and the rows added since (in key order; for one
+// key, in the order added), the pages' first for a key both hold: the
+// content index's items stay in deposit order. The pages are read
+// without filling their cache.
+func mergeRows(p *indexPages, keep func(string) bool, added [][2]string, f func([2]string)) error {
 	next := 0
 	if p != nil {
 		err := p.scan(0, false, func(rows [][2]string) (bool, error) {
@@ -91,7 +99,9 @@ func mergeRows(p *indexPages, added [][2]string, f func([2]string)) error {
 				for ; next < len(added) && added[next][0] < r[0]; next++ {
 					f(added[next])
 				}
-				f(r)
+				if keep == nil || keep(r[0]) {
+					f(r)
+				}
 			}
 			return true, nil
 		})
@@ -113,7 +123,7 @@ func (s *State) ownerOf(name string) (string, bool, error) {
 	}
 	var id string
 	found := false
-	if err := lookupRows(s.objectPages, name, func(v string) { id, found = v, true }); err != nil {
+	if err := lookupRows(s.objectPages, name, func(v string) bool { id, found = v, true; return false }); err != nil {
 		return "", false, s.pageFailed(err)
 	}
 	return id, found, nil
@@ -154,11 +164,35 @@ func (s *State) unowned(names []string) ([]string, error) {
 func (s *State) contentItems(sum string) ([]string, error) {
 	var out []string
 	if s.contentPages != nil {
-		if err := lookupRows(s.contentPages, sum, func(v string) { out = append(out, v) }); err != nil {
+		if err := lookupRows(s.contentPages, sum, func(v string) bool { out = append(out, v); return true }); err != nil {
 			return nil, s.pageFailed(err)
 		}
 	}
 	return append(out, s.hot.bySHA256.items(sum)...), nil
+}
+
+// caseRows calls f with the ids of the items of case c in the case
+// index's pages (c.paged of them), in deposit order, until f returns
+// false; s.mu is held.
+func (s *State) caseRows(c *Case, f func(string) bool) error {
+	if c.paged == 0 {
+		return nil
+	}
+	if s.casePages == nil {
+		return fmt.Errorf("%w: case %s has %d items in pages, and the state has none", ErrIntegrity, c.ID, c.paged)
+	}
+	if err := lookupRows(s.casePages, c.ID, f); err != nil {
+		return s.pageFailed(err)
+	}
+	return nil
+}
+
+// casePagesKept reports whether the case index's pages' rows of case id
+// are still its list: a case opened again (in a log from before a second
+// opening was refused) has a list of its own; s.mu is held.
+func (s *State) casePagesKept(id string) bool {
+	c := s.cases[id]
+	return c != nil && c.paged > 0
 }
 
 // addedObjects and addedContent return the rows of the object and the
@@ -168,6 +202,19 @@ func (s *State) addedObjects() [][2]string {
 	out := make([][2]string, 0, len(s.objects))
 	for _, k := range slices.Sorted(maps.Keys(s.objects)) {
 		out = append(out, [2]string{k, s.objects[k]})
+	}
+	return out
+}
+
+// addedCaseItems returns the rows of the case index added since the
+// pages (the items deposited since), by case id, each case's in deposit
+// order; s.mu is held.
+func (s *State) addedCaseItems() [][2]string {
+	var out [][2]string
+	for _, k := range slices.Sorted(maps.Keys(s.cases)) {
+		for _, id := range s.cases[k].Items {
+			out = append(out, [2]string{k, id})
+		}
 	}
 	return out
 }

@@ -96,10 +96,10 @@ func pageItems(part *snapState) ([]*Item, error) {
 func isZeroSnapState(b *snapState) bool { return reflect.ValueOf(b).Elem().IsZero() }
 
 // snapPages are the pages of one snapshot file the state reads: its
-// items, its object index and its content index.
+// items, its object index, its content index and its case index.
 type snapPages struct {
-	items            *itemPages
-	objects, content *indexPages
+	items                   *itemPages
+	objects, content, cases *indexPages
 }
 
 // usePages makes the state read its items and indexes from p, which
@@ -111,16 +111,20 @@ type snapPages struct {
 func (s *State) usePages(p snapPages) {
 	s.mu.Lock()
 	old := s.file()
-	s.pages, s.objectPages, s.contentPages = p.items, p.objects, p.content
+	s.pages, s.objectPages, s.contentPages, s.casePages = p.items, p.objects, p.content, p.cases
 	s.items = make(map[string]*Item)
 	s.objects = make(map[string]string)
 	s.hot.bySHA256 = newContentIndex(0)
+	for _, c := range s.cases {
+		c.paged += len(c.Items)
+		c.Items = nil
+	}
 	s.mu.Unlock()
 	old.release()
 }
 
 // file returns the snapshot file the state reads pages from, or nil. The
-// three kinds of page are set together, from one file.
+// four kinds of page are set together, from one file.
 func (s *State) file() *snapFile {
 	if s.pages == nil {
 		return nil

@@ -567,18 +567,23 @@ func TestIndexPagesLookup(t *testing.T) {
 	}
 	for k, vs := range want {
 		var got []string
-		if err := lookupRows(p, k, func(v string) { got = append(got, v) }); err != nil || !slices.Equal(got, vs) {
+		if err := lookupRows(p, k, func(v string) bool { got = append(got, v); return true }); err != nil || !slices.Equal(got, vs) {
 			t.Fatalf("%s: %v, %v; want %v", k, got, err, vs)
+		}
+		// A lookup stops where its caller does.
+		var first []string
+		if err := lookupRows(p, k, func(v string) bool { first = append(first, v); return false }); err != nil || !slices.Equal(first, vs[:1]) {
+			t.Fatalf("%s stopped at the first: %v, %v; want %v", k, first, err, vs[:1])
 		}
 	}
 	for _, k := range []string{"", "a", "k", "k0000a", "k0999z", "l"} {
-		if err := lookupRows(p, k, func(v string) { t.Fatalf("%q: %s", k, v) }); err != nil {
+		if err := lookupRows(p, k, func(v string) bool { t.Fatalf("%q: %s", k, v); return true }); err != nil {
 			t.Fatal(err)
 		}
 	}
 	added := [][2]string{{"a", "new"}, {"k0001", "new1"}, {"k0001", "new2"}, {"z", "new"}}
 	var merged [][2]string
-	if err := mergeRows(p, added, func(r [2]string) { merged = append(merged, r) }); err != nil {
+	if err := mergeRows(p, nil, added, func(r [2]string) { merged = append(merged, r) }); err != nil {
 		t.Fatal(err)
 	}
 	if len(merged) != len(rows)+len(added) || merged[0] != added[0] || merged[len(merged)-1] != added[3] ||
@@ -589,6 +594,16 @@ func TestIndexPagesLookup(t *testing.T) {
 	if got := merged[i : i+4]; got[0][1] != "v0001-0" || got[1][1] != "v0001-1" || got[2][1] != "new1" || got[3][1] != "new2" {
 		t.Fatalf("k0001 merged: %v", got)
 	}
+	// A key the merge does not keep loses its pages' rows, not those
+	// added since (a case opened again: its new list only).
+	merged = nil
+	if err := mergeRows(p, func(k string) bool { return k != "k0001" }, added, func(r [2]string) { merged = append(merged, r) }); err != nil {
+		t.Fatal(err)
+	}
+	i = slices.IndexFunc(merged, func(r [2]string) bool { return r[0] == "k0001" })
+	if len(merged) != len(rows)+len(added)-len(want["k0001"]) || merged[i][1] != "new1" || merged[i+1][1] != "new2" || merged[i+2][0] == "k0001" {
+		t.Fatalf("k0001 merged without its pages' rows: %d rows, %v", len(merged), merged[i:i+3])
+	}
 }
 
 // A page of an index whose bytes changed is never read: ErrIntegrity.
@@ -596,7 +611,7 @@ func TestIndexPagesRefuseAlteredBytes(t *testing.T) {
 	p, _, enc := indexRows(t)
 	altered := bytes.Replace(enc, []byte(`"v0500-0"`), []byte(`"v0500-9"`), 1)
 	q := newPageSet(&snapFile{r: bytes.NewReader(altered)}, "content SHA-256s", p.index, p.count, contentRows)
-	err := lookupRows(q, "k0500", func(string) { t.Fatal("a row of an altered page") })
+	err := lookupRows(q, "k0500", func(string) bool { t.Fatal("a row of an altered page"); return true })
 	if !errors.Is(err, ErrIntegrity) || !errors.Is(err, errPageCheck) {
 		t.Fatalf("%v; want ErrIntegrity", err)
 	}
@@ -606,20 +621,18 @@ func TestIndexPagesRefuseAlteredBytes(t *testing.T) {
 // running vault is never read: the lookup is refused and the vault
 // halts, as for a page of items.
 func TestAlteredIndexPageHaltsTheVault(t *testing.T) {
-	for _, index := range []string{"objects", "content"} {
+	for _, index := range []string{"objects", "content", "cases"} {
 		t.Run(index, func(t *testing.T) {
 			dir := t.TempDir()
 			rec, _ := age.GenerateX25519Identity()
 			v, closeAll, path := startedFromPages(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
 			defer closeAll()
-			pages := v.state.objectPages
-			if index == "content" {
-				pages = v.state.contentPages
-			}
+			pages := map[string]*indexPages{"objects": v.state.objectPages, "content": v.state.contentPages, "cases": v.state.casePages}[index]
 			if pages == nil || pages.count < 30 {
 				t.Fatalf("the %s index is not in pages: %v", index, pages)
 			}
-			// The first row's key: an object name or a SHA-256 in hex.
+			// The first row's key: an object name, a SHA-256 in hex or a
+			// case id.
 			pg := pages.index[0]
 			b, err := os.ReadFile(path)
 			if err != nil {
@@ -632,10 +645,13 @@ func TestAlteredIndexPageHaltsTheVault(t *testing.T) {
 				t.Fatal(err)
 			}
 			clearPageCache(pages)
-			if index == "objects" {
+			switch index {
+			case "objects":
 				_, _, err = v.state.objectOwner(pg.first)
-			} else {
+			case "content":
 				_, err = v.state.itemsBySHA256(pg.first)
+			default:
+				_, err = v.state.caseItems(pg.first)
 			}
 			if !errors.Is(err, ErrIntegrity) {
 				t.Fatalf("a lookup of %s: %v; want ErrIntegrity", pg.first, err)
@@ -645,25 +661,23 @@ func TestAlteredIndexPageHaltsTheVault(t *testing.T) {
 	}
 }
 
-// FuzzIndexPage: a page line of the object or content index, however
-// formed, is decoded into rows in key order (strictly increasing for the
-// object index) or refused; never a panic.
+// FuzzIndexPage: a page line of the object, content or case index,
+// however formed, is decoded into rows in key order (strictly increasing
+// for the object index) or refused; never a panic.
 func FuzzIndexPage(f *testing.F) {
 	_, _, enc := indexRows(f)
 	f.Add(enc[:bytes.IndexByte(enc, '\n')+1])
 	f.Add([]byte(`{"objects_paged":[["b","it_1"],["a","it_2"]]}`))
 	f.Add([]byte(`{"objects_paged":[["a","it_1"],["a","it_2"]]}`))
 	f.Add([]byte(`{"content_paged":[["a",""]],"paged":[]}`))
+	f.Add([]byte(`{"case_items_paged":[["C-1","it_2"],["C-1","it_1"],["C-0","it_3"]]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var part snapState
 		if decodeSnapState(b, &part) != nil {
 			return
 		}
-		for _, unique := range []bool{true, false} {
-			decode := contentRows
-			if unique {
-				decode = objectRows
-			}
+		for i, decode := range []func(*snapState) ([][2]string, error){objectRows, contentRows, caseRows} {
+			unique := i == 0
 			rows, err := decode(&part)
 			if err != nil {
 				continue

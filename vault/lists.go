@@ -193,7 +193,11 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 		sort.Slice(pending, func(i, j int) bool { return pending[i].Request < pending[j].Request })
 		d.Destructions = v.openDestructions(pending)
 	}
-	for _, id := range v.state.caseItems(caseID) {
+	ids, err := v.state.caseItems(caseID)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
 		it, ok, err := v.state.getItem(id)
 		if err != nil {
 			return nil, err
@@ -277,14 +281,18 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 		return nil, v.refuseUnseen(ctx, who, "item.list", "case", caseID, reason, "only the case's investigators and analysts list its items")
 	}
 	page := &ItemPage{Items: []ItemSummary{}, Offset: offset}
-	ids := v.state.caseItems(caseID)
+	var ids []string
+	var err error
 	if f == (ItemFilter{}) && limit > 0 {
 		// No filter: the page is a slice of the case's items, whatever
-		// their number.
-		page.Total = len(ids)
-		from := min(offset, len(ids))
-		ids = ids[from : from+min(limit, len(ids)-from)]
+		// their number, read as far as it goes.
+		ids, page.Total, err = v.state.caseItemsRange(caseID, offset, limit)
 		offset = 0
+	} else {
+		ids, err = v.state.caseItems(caseID)
+	}
+	if err != nil {
+		return nil, err
 	}
 	for _, id := range ids {
 		it, ok, err := v.state.getItem(id)

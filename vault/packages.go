@@ -199,7 +199,9 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 	}
 	items := req.Items
 	if len(items) == 0 {
-		items = v.state.caseItems(c.ID)
+		if items, err = v.state.caseItems(c.ID); err != nil {
+			return nil, err
+		}
 	}
 	if len(items) == 0 {
 		return nil, badInput("case %s has no items to seal", c.ID)

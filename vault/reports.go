@@ -149,7 +149,10 @@ func (v *Vault) custodyRecord(ctx context.Context, caseID string, items []string
 	// checkpoint is anchored is not asked of a checkpoint without it.
 	all := items
 	if len(all) == 0 {
-		all = v.state.caseItems(caseID)
+		var err error
+		if all, err = v.state.caseItems(caseID); err != nil {
+			return nil, 0, err
+		}
 	}
 	cp, err := v.log.Checkpoint(ctx)
 	if err != nil {

@@ -18,7 +18,7 @@ func TestCustodyReportOnDemand(t *testing.T) {
 	f := newPackageFixture(t)
 	v := f.v
 	ctx := context.Background()
-	items := v.state.caseItems("P-1")
+	items := caseItemIDs(t, v.state, "P-1")
 	if _, err := v.OpenItem(ctx, f.inv, items[0], "classify the photo"); err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,11 @@ func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID strin
 			}
 			return nil, v.refuseUnseen(ctx, who, "case.similar", "case", caseID, reason, "only the case's analysts and investigators search its items")
 		}
-		for _, id := range v.state.caseItems(caseID) {
+		ids, err := v.state.caseItems(caseID)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
 			it, ok, err := v.state.getItem(id)
 			if err != nil {
 				return nil, err

@@ -69,7 +69,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 12: so are the object index and the content index
 // ("objects_paged", "content_paged"; indexpages.go), no longer derived at
 // a start.
-const stateVersion = 12
+// Version 13: so is each case's item list ("case_items_paged"), which a
+// case's list of items reads by ranges.
+const stateVersion = 13
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

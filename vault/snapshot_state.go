@@ -1,7 +1,6 @@
 package vault
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -14,10 +13,10 @@ import (
 
 // snapState is the State as a snapshot holds it (JSON): the fields of
 // State and of the types it holds, with their unexported parts carried
-// explicitly. Maps that index others are rebuilt, not stored: byToken,
-// sessionByID, and (deriveIndexes) the object index, each case's items
-// and the items of each content SHA-256. snapshot_test.go fails if State
-// gains a field this does not carry.
+// explicitly. Maps that index others are rebuilt, not stored (byToken,
+// sessionByID) or are pages of their own (the object index, the items of
+// each content SHA-256 and each case's items). snapshot_test.go fails if
+// State gains a field this does not carry.
 type snapState struct {
 	ApprovedHalves map[string][2]string  `json:"approved_halves,omitempty"`
 	CaseEvents     map[string][2]uint64  `json:"case_events,omitempty"`
@@ -30,16 +29,17 @@ type snapState struct {
 	LostKeys       map[string]bool       `json:"lost_keys,omitempty"`
 	Packages       map[string]*Package   `json:"packages,omitempty"`
 	// Paged is a page of items (itempages.go), Objects one of the object
-	// index and Content one of the content index (indexpages.go): each a
-	// line of its own.
-	Paged    []pagedItem            `json:"paged,omitempty"`
-	Objects  [][2]string            `json:"objects_paged,omitempty"`
-	Content  [][2]string            `json:"content_paged,omitempty"`
-	Persons  map[string]snapPerson  `json:"persons,omitempty"`
-	Recent   map[string]time.Time   `json:"recent,omitempty"`
-	Requests map[string]snapRequest `json:"requests,omitempty"`
-	Retained map[string]time.Time   `json:"retained,omitempty"`
-	Sessions map[string]snapSession `json:"sessions,omitempty"`
+	// index, Content one of the content index and CaseItems one of the
+	// case index (indexpages.go): each a line of its own.
+	Paged     []pagedItem            `json:"paged,omitempty"`
+	Objects   [][2]string            `json:"objects_paged,omitempty"`
+	Content   [][2]string            `json:"content_paged,omitempty"`
+	CaseItems [][2]string            `json:"case_items_paged,omitempty"`
+	Persons   map[string]snapPerson  `json:"persons,omitempty"`
+	Recent    map[string]time.Time   `json:"recent,omitempty"`
+	Requests  map[string]snapRequest `json:"requests,omitempty"`
+	Retained  map[string]time.Time   `json:"retained,omitempty"`
+	Sessions  map[string]snapSession `json:"sessions,omitempty"`
 }
 
 type snapPerson struct {
@@ -99,7 +99,7 @@ func (s *State) snapshot() *snapState {
 		CaseEvents: map[string][2]uint64{}, ItemEvents: map[string][2]uint64{}, CaseOwn: map[string][2]uint64{},
 		Persons: map[string]snapPerson{}, Requests: map[string]snapRequest{}, Sessions: map[string]snapSession{},
 	}
-	// Cases without their item lists (deriveIndexes): copies, as the
+	// Cases without their item lists (the case index's pages): copies, as the
 	// state's cases are shared with readers of the state.
 	out.Cases = make(map[string]*Case, len(s.cases))
 	for k, c := range s.cases {
@@ -144,9 +144,10 @@ func (s *State) snapshot() *snapState {
 }
 
 // restorer builds the State from a snapshot's lines (decodeLines): its
-// pages of items, of the object index and of the content index first, in
-// that order (kept where they are, pages.go: only their index and the
-// keys each case's item list needs are held), then the rest.
+// pages of items, of the object index, of the content index and of the
+// case index first, in that order (kept where they are, pages.go: only
+// their index and the keys the indexes are checked against are held),
+// then the rest.
 // Each entry of the large maps is filed once under its record's own copy
 // of its id: JSON decoding gives every map key and field its own copy,
 // and a state restored from a snapshot would otherwise hold each id,
@@ -161,22 +162,24 @@ type restorer struct {
 	itemEvents, caseEvents, caseOwn map[string]named
 	// sizes, if known (the snapshot's header), size the large maps once.
 	sizes snapshotEntries
-	// items, objects and content index the pages read of each kind;
-	// keys are the items, in id order, as each case's item list needs
-	// them (deriveIndexes); rows count the rows of the indexes' pages,
-	// and last is the last key of the last such page. stage is how far
-	// the lines have come: 0 pages of items, 1 of objects, 2 of content,
-	// 3 the rest.
-	items, objects, content []pageRef
-	keys                    []itemKey
-	rows                    [2]int
-	last                    string
-	stage                   int
+	// items, objects, content and cases index the pages read of each
+	// kind; keys are the items, in id order, which the indexes' rows
+	// are checked against; rows count the rows of the indexes' pages,
+	// and last is the last key of the last such page; onList counts
+	// each case's rows in the case index. stage is how far the lines
+	// have come: 0 pages of items, 1 of objects, 2 of content, 3 of
+	// cases, 4 the rest.
+	items, objects, content, cases []pageRef
+	keys                           []itemKey
+	rows                           [3]int
+	last                           string
+	stage                          int
+	onList                         map[string]int
 	// seed hashes the items' object names and content SHA-256s (keys),
 	// which the indexes' rows are checked against; packages are the
 	// object index's rows of packages (checked against the packages
-	// once they are read); prev is the content index's last row's key
-	// and the deposit position of its item.
+	// once they are read); prev is the content or case index's last
+	// row's key and the deposit position of its item.
 	seed     maphash.Seed
 	seeded   bool
 	packages map[string]string
@@ -188,10 +191,10 @@ type restorer struct {
 	close func() error
 }
 
-// itemKey is what a case's item list needs of a paged item, and what
-// the indexes' pages are checked against: hashes of its object name and
-// content SHA-256, and which of the two indexes named it (seen: 1 the
-// object index, 2 the content index).
+// itemKey is what the indexes' pages are checked against of a paged
+// item: its case, its deposit's position, hashes of its object name and
+// content SHA-256, and which indexes named it (seen: a bit each, 1 the
+// object index, 2 the content index, 4 the case index).
 type itemKey struct {
 	id, caseID  string
 	at          uint64 // its deposit's position
@@ -233,8 +236,10 @@ func (r *restorer) add(part *snapState, at lineAt) error {
 		return r.addRows(part, at, 1)
 	case part.Content != nil:
 		return r.addRows(part, at, 2)
+	case part.CaseItems != nil:
+		return r.addRows(part, at, 3)
 	}
-	r.stage = 3
+	r.stage = 4
 	b := &r.b
 	for id, c := range part.Cases {
 		if c == nil || c.ID != id {
@@ -320,23 +325,17 @@ func (r *restorer) addPage(part *snapState, at lineAt) error {
 	return nil
 }
 
-// addRows adds a page of the object index (stage 1) or of the content
-// index (stage 2): its place to the index. Pages of one index come
-// together, in key order.
+// addRows adds a page of the object index (stage 1), of the content
+// index (stage 2) or of the case index (stage 3): its place to the
+// index. Pages of one index come together, in key order.
 func (r *restorer) addRows(part *snapState, at lineAt, stage int) error {
 	if r.stage > stage {
 		return errors.New("a page of an index comes after what follows it")
 	}
 	if r.stage < stage {
-		r.stage, r.last = stage, ""
+		r.stage, r.last, r.prev, r.prevAt = stage, "", "", 0
 	}
-	var rows [][2]string
-	var err error
-	if stage == 1 {
-		rows, err = objectRows(part)
-	} else {
-		rows, err = contentRows(part)
-	}
+	rows, err := [...]func(*snapState) ([][2]string, error){objectRows, contentRows, caseRows}[stage-1](part)
 	if err != nil {
 		return err
 	}
@@ -349,20 +348,29 @@ func (r *restorer) addRows(part *snapState, at lineAt, stage int) error {
 	r.last = rows[len(rows)-1][0]
 	r.rows[stage-1] += len(rows)
 	ref := pageRef{first: strings.Clone(rows[0][0]), off: at.off, size: at.size, sum: at.sum}
-	if stage == 1 {
+	switch stage {
+	case 1:
 		r.objects = append(r.objects, ref)
-	} else {
+	case 2:
 		r.content = append(r.content, ref)
+	default:
+		r.cases = append(r.cases, ref)
 	}
 	return nil
 }
 
+// indexNames names the indexes by stage, for errors.
+var indexNames = [...]string{1: "object", 2: "content", 3: "case"}
+
 // checkRows checks an index's rows against the items (whose pages came
 // first): each object row names an item whose object it is (or a
 // package, checked once the packages are read), each content row an item
-// whose content it is, in deposit order for one SHA-256; no item twice in
-// one index.
+// whose content it is, each case row an item of that case, in deposit
+// order for one SHA-256 or case; no item twice in one index. (Which
+// items a case's list leaves out is checked once the cases are read:
+// restorer.state.)
 func (r *restorer) checkRows(rows [][2]string, stage int) error {
+	bit := uint8(1) << (stage - 1)
 	for _, row := range rows {
 		k, ok := r.item(row[1])
 		switch {
@@ -376,19 +384,27 @@ func (r *restorer) checkRows(rows [][2]string, stage int) error {
 			r.packages[strings.Clone(row[1])] = strings.Clone(row[0])
 			continue
 		case !ok:
-			return fmt.Errorf("its content index names %q, which is no item", row[1])
-		case k.seen&uint8(stage) != 0:
-			return fmt.Errorf("its %s index names item %q twice", map[int]string{1: "object", 2: "content"}[stage], k.id)
+			return fmt.Errorf("its %s index names %q, which is no item", indexNames[stage], row[1])
+		case k.seen&bit != 0:
+			return fmt.Errorf("its %s index names item %q twice", indexNames[stage], k.id)
 		case stage == 1 && k.object != maphash.String(r.seed, row[0]):
 			return fmt.Errorf("its object index gives item %q another object than its own", k.id)
 		case stage == 2 && k.sha != maphash.String(r.seed, row[0]):
 			return fmt.Errorf("its content index gives item %q another SHA-256 than its own", k.id)
-		case stage == 2 && row[0] == r.prev && k.at <= r.prevAt:
-			return fmt.Errorf("its content index lists item %q out of deposit order", k.id)
+		case stage == 3 && k.caseID != row[0]:
+			return fmt.Errorf("its case index puts item %q in case %q, not its own", k.id, row[0])
+		case stage > 1 && row[0] == r.prev && k.at <= r.prevAt:
+			return fmt.Errorf("its %s index lists item %q out of deposit order", indexNames[stage], k.id)
 		}
-		k.seen |= uint8(stage)
-		if stage == 2 {
+		k.seen |= bit
+		if stage > 1 {
 			r.prev, r.prevAt = row[0], k.at
+		}
+		if stage == 3 {
+			if r.onList == nil {
+				r.onList = map[string]int{}
+			}
+			r.onList[k.caseID]++
 		}
 	}
 	return nil
@@ -444,10 +460,22 @@ func (r *restorer) state() (*State, error) {
 	}
 	// Each item has its object's row and its content's (checkRows saw
 	// each once); each sealed package its object's, and nothing else
-	// is in the object index.
+	// is in the object index. Each item is on its case's list if, and
+	// only if, it was deposited after the case's (last) opening: an
+	// opening replaced the case, in a log from before a second one was
+	// refused.
 	for _, k := range r.keys {
-		if k.seen != 3 {
+		if k.seen&3 != 3 {
 			return nil, fmt.Errorf("its indexes leave out item %q", k.id)
+		}
+		c := b.Cases[k.caseID]
+		switch {
+		case c == nil:
+			return nil, fmt.Errorf("its item %q is of case %q, which it lacks", k.id, k.caseID)
+		case k.at > c.OpenedSeq && k.seen&4 == 0:
+			return nil, fmt.Errorf("its case index leaves out item %q", k.id)
+		case k.at <= c.OpenedSeq && k.seen&4 != 0:
+			return nil, fmt.Errorf("its case index lists item %q, deposited before its case was opened", k.id)
 		}
 	}
 	sealed := 0
@@ -462,7 +490,7 @@ func (r *restorer) state() (*State, error) {
 	if len(r.packages) != sealed {
 		return nil, fmt.Errorf("its object index names %d packages; %d are sealed", len(r.packages), sealed)
 	}
-	if len(r.items)+len(r.objects)+len(r.content) > 0 {
+	if len(r.items)+len(r.objects)+len(r.content)+len(r.cases) > 0 {
 		if r.r == nil {
 			return nil, errors.New("its pages cannot be read back")
 		}
@@ -470,6 +498,7 @@ func (r *restorer) state() (*State, error) {
 		s.pages = newPageSet(f, "items", r.items, len(r.keys), pageItems)
 		s.objectPages = newPageSet(f, "objects", r.objects, r.rows[0], objectRows)
 		s.contentPages = newPageSet(f, "content SHA-256s", r.content, r.rows[1], contentRows)
+		s.casePages = newPageSet(f, "cases' items", r.cases, r.rows[2], caseRows)
 	}
 	s.log = *b.Log
 	setIf(&s.cases, b.Cases)
@@ -527,8 +556,8 @@ func (r *restorer) state() (*State, error) {
 	for _, p := range bh.Judged {
 		h.judged = append(h.judged, pdqItem{p.Item, p.Hash})
 	}
-	if err := s.deriveIndexes(r.keys); err != nil {
-		return nil, err
+	for id, n := range r.onList {
+		s.cases[id].paged = n
 	}
 	if err := s.intern(r); err != nil {
 		return nil, err
@@ -536,48 +565,10 @@ func (r *restorer) state() (*State, error) {
 	return s, nil
 }
 
-// deriveIndexes rebuilds the index a snapshot does not carry from the
-// keys of the items (in id order), as the appliers build it: each case's
-// items (those deposited after the case's opening, in deposit order).
-// (The object and content indexes are the snapshot's pages, with none
-// added since.) The strings are the keys'. An item of a case the
-// snapshot lacks is refused.
-func (s *State) deriveIndexes(keys []itemKey) error {
-	items := slices.Clone(keys)
-	slices.SortFunc(items, func(a, b itemKey) int { return cmp.Compare(a.at, b.at) })
-	perCase := map[string]int{}
-	for i := range items {
-		it := &items[i]
-		c := s.cases[it.caseID]
-		if c == nil {
-			return fmt.Errorf("its item %q is of case %q, which it lacks", it.id, it.caseID)
-		}
-		it.caseID = c.ID // the state's copy
-		// An item deposited before its case's (later) opening is not
-		// on its list: that opening replaced the case.
-		if it.at > c.OpenedSeq {
-			perCase[it.caseID]++
-		}
-	}
-	for _, c := range s.cases {
-		c.Items = nil
-	}
-	for id, n := range perCase {
-		s.cases[id].Items = make([]string, 0, n)
-	}
-	for _, it := range items {
-		if c := s.cases[it.caseID]; it.at > c.OpenedSeq {
-			c.Items = append(c.Items, it.id)
-		}
-	}
-	return nil
-}
-
 // intern makes the rest of the restored state share one copy of each
 // item id and person name with the records or keys that hold it
-// (restorer.add did so for the large maps' keys, deriveIndexes for the
-// case lists it builds). A person filed under another name is refused.
-// s is not yet shared.
+// (restorer.add did so for the large maps' keys). A person filed under
+// another name is refused. s is not yet shared.
 func (s *State) intern(r *restorer) error {
 	for name, p := range s.persons {
 		if p == nil || p.Name != name {
@@ -633,25 +624,27 @@ func (s *State) writeSnapshotBody(w io.Writer, off int64) (*writtenPages, error)
 		return nil, err
 	}
 	out := &writtenPages{items: pw}
-	for i, added := range [][][2]string{s.addedObjects(), s.addedContent()} {
-		rw := newRowPageWriter(w, pw.off, func(rows [][2]string) *snapState { return &snapState{Objects: rows} })
-		pages := s.objectPages
-		if i == 1 {
-			rw.wrap = func(rows [][2]string) *snapState { return &snapState{Content: rows} }
-			pages = s.contentPages
-		}
-		if err := mergeRows(pages, added, rw.add); err != nil {
+	indexes := []struct {
+		pages *indexPages
+		keep  func(string) bool
+		added [][2]string
+		wrap  func([][2]string) *snapState
+		to    **pageWriter[[2]string]
+	}{
+		{s.objectPages, nil, s.addedObjects(), func(rows [][2]string) *snapState { return &snapState{Objects: rows} }, &out.objects},
+		{s.contentPages, nil, s.addedContent(), func(rows [][2]string) *snapState { return &snapState{Content: rows} }, &out.content},
+		{s.casePages, s.casePagesKept, s.addedCaseItems(), func(rows [][2]string) *snapState { return &snapState{CaseItems: rows} }, &out.cases},
+	}
+	for _, x := range indexes {
+		rw := newRowPageWriter(w, pw.off, x.wrap)
+		if err := mergeRows(x.pages, x.keep, x.added, rw.add); err != nil {
 			return nil, s.pageFailed(err)
 		}
 		if err := rw.close(); err != nil {
 			return nil, err
 		}
 		pw.off = rw.off
-		if i == 0 {
-			out.objects = rw
-		} else {
-			out.content = rw
-		}
+		*x.to = rw
 	}
 	for _, part := range s.snapshot().split(snapshotLine) {
 		b, err := encodeSnapState(part)
@@ -668,8 +661,8 @@ func (s *State) writeSnapshotBody(w io.Writer, off int64) (*writtenPages, error)
 // writtenPages are the writers, and so the indexes, of the pages
 // writeSnapshotBody wrote.
 type writtenPages struct {
-	items            *pageWriter[*Item]
-	objects, content *pageWriter[[2]string]
+	items                   *pageWriter[*Item]
+	objects, content, cases *pageWriter[[2]string]
 }
 
 // open returns the pages written, read from f.
@@ -678,6 +671,7 @@ func (w *writtenPages) open(f *snapFile) snapPages {
 		items:   newPageSet(f, "items", w.items.index, w.items.count, pageItems),
 		objects: newPageSet(f, "objects", w.objects.index, w.objects.count, objectRows),
 		content: newPageSet(f, "content SHA-256s", w.content.index, w.content.count, contentRows),
+		cases:   newPageSet(f, "cases' items", w.cases.index, w.cases.count, caseRows),
 	}
 }
 

@@ -104,8 +104,37 @@ func restoreStateBody(enc []byte, sizes snapshotEntries) (*State, error) {
 // its read lock.
 func stateDiff(a, b *State) string {
 	if d := fieldsDiff(reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem(), "mu", "hot", "items", "pages", "pagesFailed", "pagesFailedOnce",
-		"objects", "objectPages", "contentPages"); d != "" {
+		"objects", "objectPages", "contentPages", "casePages", "cases"); d != "" {
 		return d
+	}
+	// The cases, and each case's items wherever each state holds them
+	// (deposited since its snapshot, or in its pages).
+	if len(a.cases) != len(b.cases) {
+		return "cases"
+	}
+	for id, ac := range a.cases {
+		bc := b.cases[id]
+		if bc == nil {
+			return "cases"
+		}
+		list := func(s *State, c *Case) ([]string, error) {
+			var out []string
+			err := s.caseRows(c, func(id string) bool { out = append(out, id); return true })
+			return append(out, c.Items...), err
+		}
+		al, aerr := list(a, ac)
+		bl, berr := list(b, bc)
+		if aerr != nil || berr != nil {
+			return fmt.Sprintf("case %s's items (%v, %v)", id, aerr, berr)
+		}
+		if !slices.Equal(al, bl) || len(al) != ac.paged+len(ac.Items) || len(bl) != bc.paged+len(bc.Items) {
+			return "cases' items"
+		}
+		x, y := *ac, *bc
+		x.Items, x.paged, y.Items, y.paged = nil, 0, nil, 0
+		if !reflect.DeepEqual(x, y) {
+			return "cases"
+		}
 	}
 	// The object and content indexes, wherever each state holds them.
 	// (No lock is taken here: a caller that shares a state with a running
@@ -113,10 +142,10 @@ func stateDiff(a, b *State) string {
 	// behind the writer's.)
 	indexes := func(s *State) ([][2]string, [][2]string, error) {
 		var objs, content [][2]string
-		if err := mergeRows(s.objectPages, s.addedObjects(), func(r [2]string) { objs = append(objs, r) }); err != nil {
+		if err := mergeRows(s.objectPages, nil, s.addedObjects(), func(r [2]string) { objs = append(objs, r) }); err != nil {
 			return nil, nil, err
 		}
-		err := mergeRows(s.contentPages, s.addedContent(), func(r [2]string) { content = append(content, r) })
+		err := mergeRows(s.contentPages, nil, s.addedContent(), func(r [2]string) { content = append(content, r) })
 		return objs, content, err
 	}
 	ao, ac, aerr := indexes(a)
@@ -175,12 +204,12 @@ func fieldsDiff(av, bv reflect.Value, skip ...string) string {
 
 // A field added to State (or its hotline part) must be carried by
 // snapshots: this list is what snapshot() and restore() handle (objects,
-// bySHA256 and Case.Items by deriving them from the items and packages).
+// bySHA256 and each case's items as pages of their own).
 func TestSnapshotCarriesEveryStateField(t *testing.T) {
 	carried := map[string][]string{
 		// pages and pagesFailed are where the items are read from, not
 		// what they are.
-		"State": {"mu", "log", "persons", "byToken", "cases", "items", "pages", "pagesFailed", "pagesFailedOnce", "objectPages", "contentPages", "packages", "objects", "retained", "recent",
+		"State": {"mu", "log", "persons", "byToken", "cases", "items", "pages", "pagesFailed", "pagesFailedOnce", "objectPages", "contentPages", "casePages", "packages", "objects", "retained", "recent",
 			"lostKeys", "caseEvents", "itemEvents", "caseOwn", "sessions", "sessionByID", "requests", "approvedHalves", "decided", "hot"},
 		"hotlineState": {"reports", "reportOrder", "votes", "policy", "hashsets", "bySHA256", "pdq", "judged",
 			"judgedSet", "pdqOf", "exposure", "contacts"},
@@ -192,6 +221,7 @@ func TestSnapshotCarriesEveryStateField(t *testing.T) {
 		"session":    {"id", "person", "tokenSHA256", "expires", "signedIn", "credential"},
 		"named":      {"n", "last"},
 		"Item":       {"events"}, // as pagedItem.Events
+		"Case":       {"paged"},  // the case index's rows of the case
 		"pdqItem":    {"item", "hash"},
 	}
 	for _, typ := range []reflect.Type{reflect.TypeFor[State](), reflect.TypeFor[hotlineState](), reflect.TypeFor[Person](),
@@ -642,7 +672,7 @@ func TestAlteredLogUnderASnapshotHaltsTheVault(t *testing.T) {
 			v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
 			busyVault(t, v, 0)
 			busyVault(t, v, 1)
-			item := v.state.caseItems("CASE-a")[0]
+			item := caseItemIDs(t, v.state, "CASE-a")[0]
 			v.Close()
 			st.Close()
 			db, err := sql.Open("sqlite", filepath.Join(dir, "log.db"))
@@ -932,11 +962,22 @@ func TestInconsistentSnapshotRefused(t *testing.T) {
 			c[0][1], c[1][1] = c[1][1], c[0][1]
 		},
 		"an item twice in the content index": func(p []*snapState) { c := p[2].Content; c[1][1] = c[0][1] },
-		"no item in the content index":       func(p []*snapState) { p[2].Content[0][1] = "it_000000000000000000000000" },
-		"a package's object not sealed":      func(p []*snapState) { p[1].Objects[0][1] = "pk_000000000000000000000001" },
-		"page with more":                     func(p []*snapState) { p[0].LostKeys = map[string]bool{"I-1": true} },
-		"case":                               func(p []*snapState) { cases(p)["I-1"].ID = "I-2" },
-		"person":                             func(p []*snapState) { b := rest(p); q := b.Persons["inv"]; q.Name = "mallory"; b.Persons["inv"] = q },
+		// The case index's pages (p[3]).
+		"a case row dropped":              func(p []*snapState) { p[3].CaseItems = p[3].CaseItems[1:] },
+		"case rows out of deposit order":  func(p []*snapState) { c := p[3].CaseItems; c[0][1], c[1][1] = c[1][1], c[0][1] },
+		"an item in another case's list":  func(p []*snapState) { p[3].CaseItems[0][0] = "I-0" },
+		"an item twice in the case index": func(p []*snapState) { c := p[3].CaseItems; c[1][1] = c[0][1] },
+		"no item in the case index":       func(p []*snapState) { p[3].CaseItems[1][1] = "it_000000000000000000000000" },
+		"cases before content":            func(p []*snapState) { p[2], p[3] = p[3], p[2] },
+		"case rows after the rest":        func(p []*snapState) { p[3], p[len(p)-1] = p[len(p)-1], p[3] },
+		// The case was opened (again) after its items' deposits: they
+		// are not on its list.
+		"items listed before the opening": func(p []*snapState) { cases(p)["I-1"].OpenedSeq = 1 << 40 },
+		"no item in the content index":    func(p []*snapState) { p[2].Content[0][1] = "it_000000000000000000000000" },
+		"a package's object not sealed":   func(p []*snapState) { p[1].Objects[0][1] = "pk_000000000000000000000001" },
+		"page with more":                  func(p []*snapState) { p[0].LostKeys = map[string]bool{"I-1": true} },
+		"case":                            func(p []*snapState) { cases(p)["I-1"].ID = "I-2" },
+		"person":                          func(p []*snapState) { b := rest(p); q := b.Persons["inv"]; q.Name = "mallory"; b.Persons["inv"] = q },
 		// An item whose case the snapshot lacks: its indexes cannot be
 		// derived.
 		"case missing": func(p []*snapState) { delete(cases(p), "I-1") },
@@ -952,8 +993,8 @@ func TestInconsistentSnapshotRefused(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if len(parts) < 4 || len(parts[0].Paged) != 2 || len(parts[1].Objects) != 2 || len(parts[2].Content) != 2 || rest(parts).Persons == nil {
-			t.Fatalf("want a page of two items, one of their objects, one of their contents, and the persons last; got %d lines", len(parts))
+		if len(parts) < 5 || len(parts[0].Paged) != 2 || len(parts[1].Objects) != 2 || len(parts[2].Content) != 2 || len(parts[3].CaseItems) != 2 || rest(parts).Persons == nil {
+			t.Fatalf("want a page of two items, one of their objects, one of their contents, one of their case's list, and the persons last; got %d lines", len(parts))
 		}
 		edit(parts)
 		var edited []byte
@@ -1116,4 +1157,14 @@ func resignedSnapshot(t *testing.T, edit func(*snapshotHeader), body []byte) (st
 		t.Fatal(err)
 	}
 	return dir, rec.Recipient().String(), h
+}
+
+// caseItemIDs returns a case's item ids, failing the test on an error.
+func caseItemIDs(t testing.TB, s *State, id string) []string {
+	t.Helper()
+	ids, err := s.caseItems(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }

@@ -29,8 +29,9 @@ type State struct {
 	pages *itemPages
 	// objectPages and contentPages are the pages of the object index and
 	// the content index of the same snapshot: objects and hot.bySHA256
-	// hold the rows added since.
-	objectPages, contentPages *indexPages
+	// hold the rows added since. casePages are its cases' item lists
+	// (Case.paged of them a case's; Case.Items the items deposited since).
+	objectPages, contentPages, casePages *indexPages
 	// pagesFailed, if set, is told once that a page failed its check
 	// (the vault halts: vault.Open).
 	pagesFailed     func(error)
@@ -118,7 +119,12 @@ type Case struct {
 	Requests  map[string]DestructionRequest
 	Recipient string
 	Members   map[string]bool
-	Items     []string // empty in getCase's snapshots; see caseItems
+	// Items are the case's items in deposit order: those deposited since
+	// the state's snapshot, after the first paged of them, which are in
+	// the snapshot's pages (State.casePages). Empty in getCase's copies;
+	// see State.caseItems.
+	Items []string
+	paged int
 	// ExportApproval: every package sealed of the case needs a second
 	// custodian's approval.
 	ExportApproval bool
@@ -1056,23 +1062,60 @@ func (s *State) pruneRecent(before time.Time) {
 	}
 }
 
-// caseItems returns a copy of a case's item ids, in deposit order.
-func (s *State) caseItems(id string) []string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if c := s.cases[id]; c != nil {
-		return append([]string(nil), c.Items...)
-	}
-	return nil
+// caseItems returns a case's item ids, in deposit order (a copy). An
+// error is a page of the case index that failed its check (ErrIntegrity)
+// or could not be read.
+func (s *State) caseItems(id string) ([]string, error) {
+	ids, _, err := s.caseItemsRange(id, 0, -1)
+	return ids, err
 }
 
-// caseItemCount returns how many items a case holds, without copying
+// caseItemsRange returns at most limit (all, if negative) of a case's
+// item ids from the offset-th (0 the first deposited), in deposit order,
+// and how many items the case holds; it reads the pages of the case
+// index only as far as it needs.
+func (s *State) caseItemsRange(id string, offset, limit int) ([]string, int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c := s.cases[id]
+	if c == nil {
+		return nil, 0, nil
+	}
+	total := c.paged + len(c.Items)
+	if limit < 0 {
+		limit = total
+	}
+	out := make([]string, 0, max(0, min(limit, total-offset)))
+	n := 0
+	if c.paged > offset && limit > 0 {
+		err := s.caseRows(c, func(item string) bool {
+			if n >= offset {
+				out = append(out, item)
+			}
+			n++
+			return len(out) < limit
+		})
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+	from := max(0, offset-c.paged)
+	for _, item := range c.Items[min(from, len(c.Items)):] {
+		if len(out) == limit {
+			break
+		}
+		out = append(out, item)
+	}
+	return out, total, nil
+}
+
+// caseItemCount returns how many items a case holds, without reading
 // their ids (a case list counts every case's).
 func (s *State) caseItemCount(id string) int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if c := s.cases[id]; c != nil {
-		return len(c.Items)
+		return c.paged + len(c.Items)
 	}
 	return 0
 }
@@ -1106,12 +1149,30 @@ func (s *State) caseObjects(caseID string) ([]string, error) {
 	defer s.mu.RUnlock()
 	var out []string
 	if c := s.cases[caseID]; c != nil {
-		for _, id := range c.Items {
+		each := func(id string) error {
 			it, err := s.item(id)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			out = append(out, it.Deposit.Object)
+			return nil
+		}
+		var err error
+		if c.paged > 0 {
+			if rerr := s.caseRows(c, func(id string) bool {
+				err = each(id)
+				return err == nil
+			}); rerr != nil {
+				return nil, rerr
+			}
+		}
+		for _, id := range c.Items {
+			if err == nil {
+				err = each(id)
+			}
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	for _, p := range s.packages {
