@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,7 +10,6 @@ import (
 	"io"
 	"math"
 	"slices"
-	"sort"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
@@ -62,19 +62,16 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 		return nil, v.refuse(ctx, who, "audit.scrub", "", "only auditors and custodians scrub", ErrForbidden)
 	}
 	res := &ScrubResult{}
-	items, err := v.state.allItems()
-	if err != nil {
-		return nil, err
-	}
-	sort.Slice(items, func(i, j int) bool { return items[i].DepositAt < items[j].DepositAt })
-	checked := map[string]Item{} // by id, as checked
+	// Items are scanned a chunk at a time (State.scanItems), not held;
+	// failed keeps those that fail, whose failures are recorded below
+	// in deposit order.
+	failed := map[string]Item{}
 	unreadable := map[string]error{}
-	for _, it := range items {
+	err := v.state.scanItems(scanChunk, func(it Item) error {
 		if c, _ := v.state.getCase(it.Case); c.Destroyed {
-			continue // its objects were deleted, or are kept only until their retention ends
+			return nil // its objects were deleted, or are kept only until their retention ends
 		}
 		res.Objects++
-		checked[it.ID] = it
 		// The ciphertext's size and SHA-256 come from the signed deposit
 		// event; a store that does not hold it fails the scrub.
 		d, err := v.depositRecord(ctx, it)
@@ -83,24 +80,33 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 			// does not vouch for: a failure of the item, recorded
 			// below, and the scrub goes on with the others.
 			res.Mismatched = append(res.Mismatched, it.ID)
-			unreadable[it.ID] = err
-			continue
+			failed[it.ID], unreadable[it.ID] = it, err
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("item %s: %w", it.ID, err)
+			return fmt.Errorf("item %s: %w", it.ID, err)
 		}
 		rc, err := v.objects.Open(ctx, d.Object)
 		if err != nil {
 			res.Missing = append(res.Missing, it.ID)
-			continue
+			failed[it.ID] = it
+			return nil
 		}
 		h := sha256.New()
 		n, err := io.Copy(h, rc)
 		rc.Close() // read to the end or failed: either way the hash decides
 		if err != nil || n != d.CiphertextSize || hex.EncodeToString(h.Sum(nil)) != d.CiphertextSHA256 {
 			res.Mismatched = append(res.Mismatched, it.ID)
+			failed[it.ID] = it
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	byDeposit := func(a, b string) int { return cmp.Compare(failed[a].DepositAt, failed[b].DepositAt) }
+	slices.SortFunc(res.Mismatched, byDeposit)
+	slices.SortFunc(res.Missing, byDeposit)
 	itemMismatched, itemMissing := slices.Clone(res.Mismatched), slices.Clone(res.Missing)
 	pkgMissing, pkgAltered, err := v.scrubPackages(ctx, res)
 	if err != nil {
@@ -147,10 +153,10 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 		if err := unreadable[id]; err != nil {
 			why = fmt.Errorf("scrub: the item's deposit record could not be read from the custody log, so its ciphertext could not be checked: %w", err)
 		}
-		unrecorded = append(unrecorded, v.recordIntegrityFailure(ctx, checked[id], why))
+		unrecorded = append(unrecorded, v.recordIntegrityFailure(ctx, failed[id], why))
 	}
 	for _, id := range itemMissing {
-		unrecorded = append(unrecorded, v.recordIntegrityFailure(ctx, checked[id], errors.New("scrub: stored ciphertext is missing")))
+		unrecorded = append(unrecorded, v.recordIntegrityFailure(ctx, failed[id], errors.New("scrub: stored ciphertext is missing")))
 	}
 	if err := errors.Join(unrecorded...); err != nil {
 		return nil, fmt.Errorf("recording the scrub's integrity failures: %w", err)

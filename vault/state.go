@@ -1183,16 +1183,88 @@ func (s *State) caseObjects(caseID string) ([]string, error) {
 	return out, nil
 }
 
-// allItems returns a copy of every item, in id order.
-func (s *State) allItems() ([]Item, error) {
+// scanChunk is how many items State.scanItems reads under the state's
+// lock at a time: about 1 MiB of them.
+const scanChunk = 4096
+
+// scanItems calls f with a copy of every item, in id order, chunk items
+// at a time: the state's lock is held while a chunk is read, not while f
+// runs, so that a scan of a large vault (scrub, statistics) neither holds
+// every item in memory nor holds up the events applied meanwhile. Each
+// chunk is read from the state as it is then: an item deposited while
+// the scan runs is passed if its id sorts after the chunks already read.
+// An error is f's, or a page that failed its check (ErrIntegrity: the
+// vault halts) or could not be read.
+func (s *State) scanItems(chunk int, f func(Item) error) error {
+	after := ""
+	for {
+		items, more, err := s.itemsAfter(after, chunk)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := f(it); err != nil {
+				return err
+			}
+		}
+		if !more || len(items) == 0 {
+			return nil
+		}
+		after = items[len(items)-1].ID
+	}
+}
+
+// itemsAfter returns copies of at most n items whose ids sort after
+// after ("" for the first), in id order, the pages' merged with those
+// deposited or changed since, and whether there may be more.
+func (s *State) itemsAfter(after string, n int) ([]Item, bool, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var out []Item
-	err := s.eachItem(func(it *Item) error {
-		out = append(out, *it)
-		return nil
-	})
-	return out, err
+	// The pages' first n items after after, and the id of the next one
+	// ("" if the pages hold no more): the items held since are merged in
+	// up to it.
+	var paged []*Item
+	bound := ""
+	if s.pages != nil {
+		err := s.pages.scan(s.pages.find(after, true), false, func(items []*Item) (bool, error) {
+			for _, it := range items {
+				switch {
+				case it.ID <= after:
+				case len(paged) == n:
+					bound = it.ID
+					return false, nil
+				default:
+					paged = append(paged, it)
+				}
+			}
+			return true, nil
+		})
+		if err != nil {
+			return nil, false, s.pageFailed(err)
+		}
+	}
+	var newer []string
+	for id := range s.items {
+		if id > after && (bound == "" || id < bound) {
+			newer = append(newer, id)
+		}
+	}
+	slices.Sort(newer)
+	out := make([]Item, 0, min(n, len(paged)+len(newer)))
+	for i, j := 0, 0; (i < len(paged) || j < len(newer)) && len(out) < n; {
+		switch {
+		case j == len(newer) || i < len(paged) && paged[i].ID < newer[j]:
+			out = append(out, *paged[i])
+			i++
+		default:
+			if i < len(paged) && paged[i].ID == newer[j] {
+				i++ // changed since: the newer copy
+			}
+			out = append(out, *s.items[newer[j]])
+			j++
+		}
+	}
+	return out, bound != "" || len(out) == n, nil
 }
 
 func (s *State) allCases() []string {

@@ -3,9 +3,11 @@ package vault
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -219,31 +221,7 @@ func TestCaseOpenedTwiceRestoresAsReplayed(t *testing.T) {
 // deposited since together, and the first items of a large case read
 // one page.
 func TestCaseItemsReadByRanges(t *testing.T) {
-	f := newPackageFixture(t) // P-1 with two items
-	evs := logged(t, f.v)
-	var deposit *events.Event
-	for _, ev := range evs {
-		if ev.Type == TypeItemDeposited {
-			deposit = ev
-		}
-	}
-	var dep ItemDeposited
-	if err := deposit.DecodeData(&dep); err != nil {
-		t.Fatal(err)
-	}
-	seq := evs[len(evs)-1].Seq
-	more := func(n int) []*events.Event {
-		var out []*events.Event
-		for range n {
-			seq++
-			ev := *deposit
-			ev.Seq, ev.Item = seq, fmt.Sprintf("it_%024x", seq)
-			dep.Object = fmt.Sprintf("ev/%032x", seq)
-			ev.Data, _ = json.Marshal(dep)
-			out = append(out, &ev)
-		}
-		return out
-	}
+	evs, more := moreDeposits(t)
 	s := newState()
 	for _, ev := range append(evs, more(300)...) {
 		if err := s.apply(ev); err != nil {
@@ -285,6 +263,127 @@ func TestCaseItemsReadByRanges(t *testing.T) {
 	}
 	if got, err := paged.caseItems("no-such-case"); err != nil || got != nil {
 		t.Fatalf("no such case: %v %v", got, err)
+	}
+}
+
+// moreDeposits returns the log of a vault with case P-1 and two items,
+// and a function that returns n more deposits of P-1 to apply after it
+// (and after any it returned before), their item ids made of their
+// positions: it_ and 24 hex digits.
+func moreDeposits(t *testing.T) ([]*events.Event, func(n int) []*events.Event) {
+	f := newPackageFixture(t)
+	evs := logged(t, f.v)
+	var deposit *events.Event
+	for _, ev := range evs {
+		if ev.Type == TypeItemDeposited {
+			deposit = ev
+		}
+	}
+	var dep ItemDeposited
+	if err := deposit.DecodeData(&dep); err != nil {
+		t.Fatal(err)
+	}
+	seq := evs[len(evs)-1].Seq
+	return evs, func(n int) []*events.Event {
+		var out []*events.Event
+		for range n {
+			seq++
+			ev := *deposit
+			ev.Seq, ev.Item = seq, fmt.Sprintf("it_%024x", seq)
+			dep.Object = fmt.Sprintf("ev/%032x", seq)
+			ev.Data, _ = json.Marshal(dep)
+			out = append(out, &ev)
+		}
+		return out
+	}
+}
+
+// A scan of every item (scrub, statistics) passes each item once, in id
+// order, the newer copy of one changed since the snapshot, whatever its
+// chunks; and a scan during which items are deposited, changed and the
+// state switches to a new snapshot's pages still passes every item that
+// was there once, and none twice.
+func TestScanItemsInChunks(t *testing.T) {
+	evs, more := moreDeposits(t)
+	apply := func(st *State, evs []*events.Event) {
+		t.Helper()
+		for _, ev := range evs {
+			if err := st.apply(ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s := newState()
+	apply(s, append(evs, more(300)...))
+	paged := snapshotRoundTrip(t, s)
+	later := more(20)
+	apply(s, later)
+	apply(paged, later)
+	// One item of the pages changed since (as an event would).
+	changed := caseItemIDs(t, s, "P-1")[7]
+	for _, st := range []*State{s, paged} {
+		st.mu.Lock()
+		it, err := st.itemToChange(changed)
+		if err != nil || it == nil {
+			t.Fatal(it, err)
+		}
+		it.Deposit.Name = "changed since"
+		st.mu.Unlock()
+	}
+	var want []Item
+	if err := s.eachItem(func(it *Item) error { want = append(want, *it); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != 322 {
+		t.Fatalf("%d items", len(want))
+	}
+	for _, chunk := range []int{1, 7, 64, 65, 1000} {
+		var got []Item
+		if err := paged.scanItems(chunk, func(it Item) error { got = append(got, it); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("chunks of %d: %d items, want %d (or another copy)", chunk, len(got), len(want))
+		}
+	}
+	// Work while a scan runs.
+	before := map[string]bool{}
+	for _, it := range want {
+		before[it.ID] = true
+	}
+	seen := map[string]bool{}
+	last, n := "", 0
+	err := paged.scanItems(16, func(it Item) error {
+		if it.ID <= last || seen[it.ID] {
+			t.Fatalf("%s passed after %s", it.ID, last)
+		}
+		last, seen[it.ID] = it.ID, true
+		switch n++; n {
+		case 40:
+			apply(paged, more(5))
+		case 80:
+			// The state switches to the pages of a snapshot written
+			// now, as a running vault does.
+			next := snapshotRoundTrip(t, paged)
+			paged.usePages(snapPages{items: next.pages, objects: next.objectPages, content: next.contentPages, cases: next.casePages})
+		case 120:
+			apply(paged, more(5))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id := range before {
+		if !seen[id] {
+			t.Fatalf("item %s was not passed", id)
+		}
+	}
+	// A failing f ends the scan with its error.
+	stop := errors.New("stop")
+	calls := 0
+	if err := paged.scanItems(16, func(Item) error { calls++; return stop }); err != stop || calls != 1 {
+		t.Fatalf("%v after %d calls", err, calls)
 	}
 }
 

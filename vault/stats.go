@@ -178,13 +178,10 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 		}
 		return ok
 	}
-	all, err := v.state.allItems()
-	if err != nil {
-		return nil, err
-	}
-	for _, it := range all {
+	// Items are scanned a chunk at a time (State.scanItems), not held.
+	err := v.state.scanItems(scanChunk, func(it Item) error {
 		if !in(it.At.Time()) || !counts(it.Case) {
-			continue
+			return nil
 		}
 		s.Items.Deposited++
 		cl := v.classification(it)
@@ -210,19 +207,19 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 			s.Items.Matched++
 		}
 		if known, err := v.knownBecause(ctx, it, nil); err != nil {
-			return nil, err
+			return err
 		} else if known != "" {
 			s.Items.Known++
 		}
 		earlier := false
 		others, err := v.state.itemsBySHA256(it.Deposit.SHA256)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, other := range others {
 			o, ok, err := v.state.getItem(other)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if ok && o.DepositAt < it.DepositAt && counts(o.Case) {
 				earlier = true
@@ -237,6 +234,10 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 		case MediaVideo:
 			s.Items.Videos++
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return s, nil
 }
