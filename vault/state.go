@@ -713,8 +713,9 @@ func applyItemDeposited(s *State, ev *events.Event) error {
 	}
 	// The case's id and the depositor's name are the strings the state
 	// already holds, not copies decoded from each event.
-	// The log records each item and object once: the indexes a start
-	// derives from the items (deriveIndexes) rely on it.
+	// The log records each item and object once: the start's check of a
+	// snapshot's index pages against its items (restorer.checkRows)
+	// relies on it.
 	if old, err := s.item(ev.Item); err != nil {
 		return err
 	} else if old != nil {
@@ -761,7 +762,8 @@ func applyPackageSealing(s *State, ev *events.Event) error {
 		return err
 	}
 	// Package ids are random: a second sealing of one is not the vault's
-	// (the object index a start derives relies on it, deriveIndexes).
+	// (the start's check of the object index's pages relies on it,
+	// restorer.state).
 	if s.packages[d.Package] != nil {
 		return fmt.Errorf("seals package %s a second time", d.Package)
 	}

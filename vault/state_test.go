@@ -82,8 +82,8 @@ func TestUnreadableEventStopsTheStart(t *testing.T) {
 // The log records each item, each package's sealing and each object
 // once; a log that does otherwise (a buggy or foreign writer, signed
 // with the vault's key) is refused at the event, not applied: the
-// indexes a start derives from a snapshot's items (deriveIndexes) would
-// otherwise differ from the replay's.
+// indexes a start checks a snapshot's index pages by (restorer.checkRows:
+// each item once in each) would otherwise differ from the replay's.
 func TestApplierRefusesASecondRecordOfAnItemOrObject(t *testing.T) {
 	f := newPackageFixture(t) // P-1 with two items, a package sealed
 	evs := logged(t, f.v)
