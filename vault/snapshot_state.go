@@ -245,6 +245,11 @@ func (r *restorer) add(part *snapState, at lineAt) error {
 		if c == nil || c.ID != id {
 			return fmt.Errorf("its case %q is filed under another id", id)
 		}
+		// A case's items are the case index's rows, checked against the
+		// items; the vault writes none with the case.
+		if c.Items != nil {
+			return fmt.Errorf("its case %q lists items beside the case index", id)
+		}
 		if !addCanon(&b.Cases, r.sizes.Cases, c.ID, c) {
 			return errSnapshotDup
 		}

@@ -973,11 +973,16 @@ func TestInconsistentSnapshotRefused(t *testing.T) {
 		// The case was opened (again) after its items' deposits: they
 		// are not on its list.
 		"items listed before the opening": func(p []*snapState) { cases(p)["I-1"].OpenedSeq = 1 << 40 },
-		"no item in the content index":    func(p []*snapState) { p[2].Content[0][1] = "it_000000000000000000000000" },
-		"a package's object not sealed":   func(p []*snapState) { p[1].Objects[0][1] = "pk_000000000000000000000001" },
-		"page with more":                  func(p []*snapState) { p[0].LostKeys = map[string]bool{"I-1": true} },
-		"case":                            func(p []*snapState) { cases(p)["I-1"].ID = "I-2" },
-		"person":                          func(p []*snapState) { b := rest(p); q := b.Persons["inv"]; q.Name = "mallory"; b.Persons["inv"] = q },
+		// A case's items beside the case index (the vault writes none).
+		"a case line with items": func(p []*snapState) {
+			c := cases(p)["I-1"]
+			c.Items = []string{p[3].CaseItems[0][1]}
+		},
+		"no item in the content index":  func(p []*snapState) { p[2].Content[0][1] = "it_000000000000000000000000" },
+		"a package's object not sealed": func(p []*snapState) { p[1].Objects[0][1] = "pk_000000000000000000000001" },
+		"page with more":                func(p []*snapState) { p[0].LostKeys = map[string]bool{"I-1": true} },
+		"case":                          func(p []*snapState) { cases(p)["I-1"].ID = "I-2" },
+		"person":                        func(p []*snapState) { b := rest(p); q := b.Persons["inv"]; q.Name = "mallory"; b.Persons["inv"] = q },
 		// An item whose case the snapshot lacks: its indexes cannot be
 		// derived.
 		"case missing": func(p []*snapState) { delete(cases(p), "I-1") },

@@ -1193,14 +1193,21 @@ const scanChunk = 4096
 // at a time: the state's lock is held while a chunk is read, not while f
 // runs, so that a scan of a large vault (scrub, statistics) neither holds
 // every item in memory nor holds up the events applied meanwhile. Each
-// chunk is read from the state as it is then: an item deposited while
-// the scan runs is passed if its id sorts after the chunks already read.
-// An error is f's, or a page that failed its check (ErrIntegrity: the
-// vault halts) or could not be read.
+// chunk is read from the state as it is then (an item changed since the
+// scan began is passed as it is now); an item deposited after the scan
+// began may or may not be passed. An error is f's, or a page that failed
+// its check (ErrIntegrity: the vault halts) or could not be read.
 func (s *State) scanItems(chunk int, f func(Item) error) error {
+	// The ids of the items held in memory when the scan begins (those
+	// deposited or changed since the snapshot; every item before the
+	// first), sorted once, outside the lock.
+	s.mu.RLock()
+	held := slices.Collect(maps.Keys(s.items))
+	s.mu.RUnlock()
+	slices.Sort(held)
 	after := ""
 	for {
-		items, more, err := s.itemsAfter(after, chunk)
+		items, next, more, err := s.itemsAfter(after, chunk, held)
 		if err != nil {
 			return err
 		}
@@ -1209,22 +1216,24 @@ func (s *State) scanItems(chunk int, f func(Item) error) error {
 				return err
 			}
 		}
-		if !more || len(items) == 0 {
+		if !more {
 			return nil
 		}
-		after = items[len(items)-1].ID
+		after = next
 	}
 }
 
 // itemsAfter returns copies of at most n items whose ids sort after
-// after ("" for the first), in id order, the pages' merged with those
-// deposited or changed since, and whether there may be more.
-func (s *State) itemsAfter(after string, n int) ([]Item, bool, error) {
+// after ("" for the first), in id order: the pages' merged with those of
+// held (sorted ids of items held in memory) that the state still holds,
+// each item as the state holds it now. It also returns the last id it
+// looked at, from which the next chunk goes on, and whether there may be
+// more.
+func (s *State) itemsAfter(after string, n int, held []string) ([]Item, string, bool, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	// The pages' first n items after after, and the id of the next one
-	// ("" if the pages hold no more): the items held since are merged in
-	// up to it.
+	// ("" if the pages hold no more): held ids are merged in up to it.
 	var paged []*Item
 	bound := ""
 	if s.pages != nil {
@@ -1242,31 +1251,44 @@ func (s *State) itemsAfter(after string, n int) ([]Item, bool, error) {
 			return true, nil
 		})
 		if err != nil {
-			return nil, false, s.pageFailed(err)
+			return nil, "", false, s.pageFailed(err)
 		}
 	}
-	var newer []string
-	for id := range s.items {
-		if id > after && (bound == "" || id < bound) {
-			newer = append(newer, id)
-		}
+	from, _ := slices.BinarySearch(held, after)
+	if from < len(held) && held[from] == after {
+		from++
 	}
-	slices.Sort(newer)
+	to := from
+	for to < len(held) && to-from < n && (bound == "" || held[to] < bound) {
+		to++
+	}
+	newer := held[from:to]
 	out := make([]Item, 0, min(n, len(paged)+len(newer)))
+	last := after
 	for i, j := 0, 0; (i < len(paged) || j < len(newer)) && len(out) < n; {
+		var id string
+		var it *Item
 		switch {
 		case j == len(newer) || i < len(paged) && paged[i].ID < newer[j]:
-			out = append(out, *paged[i])
+			id, it = paged[i].ID, paged[i]
 			i++
+		case i < len(paged) && paged[i].ID == newer[j]:
+			id, it = paged[i].ID, paged[i]
+			i, j = i+1, j+1
 		default:
-			if i < len(paged) && paged[i].ID == newer[j] {
-				i++ // changed since: the newer copy
-			}
-			out = append(out, *s.items[newer[j]])
+			id = newer[j] // in the pages only if they changed since
 			j++
 		}
+		if now := s.items[id]; now != nil {
+			it = now // deposited or changed since the pages
+		}
+		if it != nil {
+			out = append(out, *it)
+		}
+		last = id
 	}
-	return out, bound != "" || len(out) == n, nil
+	more := bound != "" || to < len(held) || len(out) == n
+	return out, last, more, nil
 }
 
 func (s *State) allCases() []string {

@@ -338,22 +338,42 @@ func TestScanItemsInChunks(t *testing.T) {
 		t.Fatalf("%d items", len(want))
 	}
 	for _, chunk := range []int{1, 7, 64, 65, 1000} {
-		var got []Item
-		if err := paged.scanItems(chunk, func(it Item) error { got = append(got, it); return nil }); err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("chunks of %d: %d items, want %d (or another copy)", chunk, len(got), len(want))
+		// From pages, and from a state that holds every item.
+		for _, st := range []*State{paged, s} {
+			var got []Item
+			if err := st.scanItems(chunk, func(it Item) error { got = append(got, it); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("chunks of %d (paged %v): %d items, want %d (or another copy)", chunk, st.pages != nil, len(got), len(want))
+			}
 		}
 	}
-	// Work while a scan runs.
+	// Work while a scan runs, from pages and from a state that has
+	// none yet.
 	before := map[string]bool{}
 	for _, it := range want {
 		before[it.ID] = true
 	}
+	for _, paged := range []*State{paged, s} {
+		scanWhileWorking(t, paged, before, more, apply)
+	}
+}
+
+// scanWhileWorking scans st while deposits are applied, an item changes
+// and st switches to a new snapshot's pages, and fails unless every item
+// of before is passed once, in id order, the changed one as it is after.
+func scanWhileWorking(t *testing.T, paged *State, before map[string]bool, more func(int) []*events.Event, apply func(*State, []*events.Event)) {
 	seen := map[string]bool{}
 	last, n := "", 0
+	var changed string
+	for id := range before {
+		changed = max(changed, id) // passed last
+	}
 	err := paged.scanItems(16, func(it Item) error {
+		if it.ID == changed && it.Deposit.Name != "changed while scanned" {
+			t.Errorf("%s passed as it was before the scan changed it", it.ID)
+		}
 		if it.ID <= last || seen[it.ID] {
 			t.Fatalf("%s passed after %s", it.ID, last)
 		}
@@ -366,6 +386,14 @@ func TestScanItemsInChunks(t *testing.T) {
 			// now, as a running vault does.
 			next := snapshotRoundTrip(t, paged)
 			paged.usePages(snapPages{items: next.pages, objects: next.objectPages, content: next.contentPages, cases: next.casePages})
+		case 100:
+			paged.mu.Lock()
+			it, err := paged.itemToChange(changed)
+			if err != nil || it == nil {
+				t.Fatal(it, err)
+			}
+			it.Deposit.Name = "changed while scanned"
+			paged.mu.Unlock()
 		case 120:
 			apply(paged, more(5))
 		}
