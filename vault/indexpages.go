@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"sort"
 	"strings"
 )
 
@@ -76,6 +77,49 @@ func lookupRows(p *indexPages, key string, f func(string) bool) error {
 				return false, nil
 			}
 		}
+		return true, nil
+	})
+}
+
+// lookupRowsFrom is lookupRows from the skip-th row of key on (0 the
+// first): it reads the page where key's rows begin and the page that
+// holds the skip-th, and those after it, not the pages between.
+func lookupRowsFrom(p *indexPages, key string, skip int, f func(string) bool) error {
+	if skip == 0 {
+		return lookupRows(p, key, f)
+	}
+	// The rank of key's first row: in the last page that begins before
+	// key, or else the first row of the next page.
+	n := p.find(key, false)
+	start := -1
+	if n >= 0 {
+		rows, err := p.page(n, true)
+		if err != nil {
+			return err
+		}
+		if i, ok := slices.BinarySearchFunc(rows, key, func(r [2]string, k string) int { return strings.Compare(r[0], k) }); ok {
+			start = p.index[n].rank + i
+		}
+	}
+	if start < 0 {
+		if n+1 >= len(p.index) || p.index[n+1].first != key {
+			return nil // key has no rows
+		}
+		start = p.index[n+1].rank
+	}
+	target := start + skip
+	// The last page whose first row is at or before the target.
+	m := sort.Search(len(p.index), func(i int) bool { return p.index[i].rank > target }) - 1
+	return p.scan(m, true, func(rows [][2]string) (bool, error) {
+		for i, r := range rows {
+			if p.index[m].rank+i < target {
+				continue
+			}
+			if r[0] != key || !f(r[1]) {
+				return false, nil
+			}
+		}
+		m++
 		return true, nil
 	})
 }
@@ -175,13 +219,20 @@ func (s *State) contentItems(sum string) ([]string, error) {
 // index's pages (c.paged of them), in deposit order, until f returns
 // false; s.mu is held.
 func (s *State) caseRows(c *Case, f func(string) bool) error {
+	return s.caseRowsFrom(c, 0, f)
+}
+
+// caseRowsFrom is caseRows from the skip-th of the case's items in the
+// pages on (skip < c.paged), reading no page before the one that holds
+// it but the one where the case's rows begin.
+func (s *State) caseRowsFrom(c *Case, skip int, f func(string) bool) error {
 	if c.paged == 0 {
 		return nil
 	}
 	if s.casePages == nil {
 		return fmt.Errorf("%w: case %s has %d items in pages, and the state has none", ErrIntegrity, c.ID, c.paged)
 	}
-	if err := lookupRows(s.casePages, c.ID, f); err != nil {
+	if err := lookupRowsFrom(s.casePages, c.ID, skip, f); err != nil {
 		return s.pageFailed(err)
 	}
 	return nil

@@ -570,6 +570,13 @@ func TestIndexPagesLookup(t *testing.T) {
 		if err := lookupRows(p, k, func(v string) bool { got = append(got, v); return true }); err != nil || !slices.Equal(got, vs) {
 			t.Fatalf("%s: %v, %v; want %v", k, got, err, vs)
 		}
+		// From any row of the key on, wherever the pages break.
+		for skip := range len(vs) + 1 {
+			var from []string
+			if err := lookupRowsFrom(p, k, skip, func(v string) bool { from = append(from, v); return true }); err != nil || !slices.Equal(from, vs[skip:]) {
+				t.Fatalf("%s from its row %d: %v, %v; want %v", k, skip, from, err, vs[skip:])
+			}
+		}
 		// A lookup stops where its caller does.
 		var first []string
 		if err := lookupRows(p, k, func(v string) bool { first = append(first, v); return false }); err != nil || !slices.Equal(first, vs[:1]) {
@@ -578,6 +585,9 @@ func TestIndexPagesLookup(t *testing.T) {
 	}
 	for _, k := range []string{"", "a", "k", "k0000a", "k0999z", "l"} {
 		if err := lookupRows(p, k, func(v string) bool { t.Fatalf("%q: %s", k, v); return true }); err != nil {
+			t.Fatal(err)
+		}
+		if err := lookupRowsFrom(p, k, 1, func(v string) bool { t.Fatalf("%q from its row 1: %s", k, v); return true }); err != nil {
 			t.Fatal(err)
 		}
 	}

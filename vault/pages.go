@@ -49,6 +49,7 @@ func (f *snapFile) release() {
 // pageRef is where one page is in a snapshot file.
 type pageRef struct {
 	first string // the key of its first entry; pages are in key order
+	rank  int    // how many entries the pages before it hold
 	off   int64
 	size  int // bytes, the newline included
 	sum   [sha256.Size]byte
@@ -222,7 +223,7 @@ func (pw *pageWriter[T]) flush() {
 		return
 	}
 	b = append(b, '\n')
-	pg := pageRef{first: pw.key(pw.buf[0]), off: pw.off, size: len(b), sum: sha256.Sum256(b)}
+	pg := pageRef{first: pw.key(pw.buf[0]), rank: pw.count, off: pw.off, size: len(b), sum: sha256.Sum256(b)}
 	if _, err := pw.w.Write(b); err != nil {
 		pw.err = err
 		return

@@ -326,7 +326,7 @@ func (r *restorer) addPage(part *snapState, at lineAt) error {
 		r.keys = append(r.keys, itemKey{id: strings.Clone(it.ID), caseID: it.Case, at: it.DepositAt,
 			object: maphash.String(r.seed, it.Deposit.Object), sha: maphash.String(r.seed, it.Deposit.SHA256)})
 	}
-	r.items = append(r.items, pageRef{first: r.keys[first].id, off: at.off, size: at.size, sum: at.sum})
+	r.items = append(r.items, pageRef{first: r.keys[first].id, rank: first, off: at.off, size: at.size, sum: at.sum})
 	return nil
 }
 
@@ -351,8 +351,8 @@ func (r *restorer) addRows(part *snapState, at lineAt, stage int) error {
 		return err
 	}
 	r.last = rows[len(rows)-1][0]
+	ref := pageRef{first: strings.Clone(rows[0][0]), rank: r.rows[stage-1], off: at.off, size: at.size, sum: at.sum}
 	r.rows[stage-1] += len(rows)
-	ref := pageRef{first: strings.Clone(rows[0][0]), off: at.off, size: at.size, sum: at.sum}
 	switch stage {
 	case 1:
 		r.objects = append(r.objects, ref)

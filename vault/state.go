@@ -1088,13 +1088,9 @@ func (s *State) caseItemsRange(id string, offset, limit int) ([]string, int, err
 		limit = total
 	}
 	out := make([]string, 0, max(0, min(limit, total-offset)))
-	n := 0
 	if c.paged > offset && limit > 0 {
-		err := s.caseRows(c, func(item string) bool {
-			if n >= offset {
-				out = append(out, item)
-			}
-			n++
+		err := s.caseRowsFrom(c, offset, func(item string) bool {
+			out = append(out, item)
 			return len(out) < limit
 		})
 		if err != nil {

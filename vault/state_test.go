@@ -261,6 +261,12 @@ func TestCaseItemsReadByRanges(t *testing.T) {
 	if got, _, err := paged.caseItemsRange("P-1", 0, 5); err != nil || len(got) != 5 || paged.casePages.cache.Len() != 1 {
 		t.Fatalf("the first 5 items: %d (%v), read %d pages; want 1", len(got), err, paged.casePages.cache.Len())
 	}
+	// A range deep in the case reads the page where its rows begin and
+	// the one that holds the range, not those between.
+	clearPageCache(paged.casePages)
+	if got, _, err := paged.caseItemsRange("P-1", 290, 5); err != nil || !slices.Equal(got, all[290:295]) || paged.casePages.cache.Len() > 2 {
+		t.Fatalf("items 290 to 294: %d (%v), read %d pages; want 2 at most", len(got), err, paged.casePages.cache.Len())
+	}
 	if got, err := paged.caseItems("no-such-case"); err != nil || got != nil {
 		t.Fatalf("no such case: %v %v", got, err)
 	}
