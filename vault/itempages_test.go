@@ -180,7 +180,7 @@ func TestAlteredItemPageHaltsTheVault(t *testing.T) {
 			if started := lastOfType(t, v, TypeServerStarted); started["state_snapshot"] != "" {
 				t.Fatalf("server.started %v: want a replay from the first event", started)
 			}
-			if diff := stateDiff(v.state, replayedState(t, v)); diff != "" {
+			if diff := diffFromReplay(t, v); diff != "" {
 				t.Fatalf("state differs from a full replay in %s", diff)
 			}
 		})
@@ -224,7 +224,7 @@ func TestAlteredItemPageAtStartReplays(t *testing.T) {
 	if started["state_snapshot"] != "" || !strings.Contains(started["state_snapshots_discarded"], "page of items") {
 		t.Fatalf("server.started %v: want the snapshot discarded for its page, and a replay", started)
 	}
-	if diff := stateDiff(v.state, replayedState(t, v)); diff != "" {
+	if diff := diffFromReplay(t, v); diff != "" {
 		t.Fatalf("state differs from a full replay in %s", diff)
 	}
 	if v.log.Halted() != nil {
@@ -275,7 +275,7 @@ func TestItemsReadFromTheNewestSnapshot(t *testing.T) {
 	if now != len(changed)+1 {
 		t.Fatalf("%d items held as changed after one view, want %d", now, len(changed)+1)
 	}
-	if diff := stateDiff(v.state, replayedState(t, v)); diff != "" {
+	if diff := diffFromReplay(t, v); diff != "" {
 		t.Fatalf("state differs from a full replay in %s", diff)
 	}
 }

@@ -46,6 +46,17 @@ func replayedState(t *testing.T, v *Vault) *State {
 	return st
 }
 
+// diffFromReplay is stateDiff of v's state, under its read lock (the
+// vault may be writing a snapshot and switching to its pages), and a
+// full replay of v's log.
+func diffFromReplay(t *testing.T, v *Vault) string {
+	t.Helper()
+	replayed := replayedState(t, v)
+	v.state.mu.RLock()
+	defer v.state.mu.RUnlock()
+	return stateDiff(v.state, replayed)
+}
+
 // checkSnapshotRoundTrip fails if the state, through a snapshot's
 // encoding and back, is not the state: every vault test of this package
 // runs it on its vault's final state (openTestVaultDir), so each state
@@ -377,12 +388,12 @@ func TestSnapshotStartEqualsFullReplay(t *testing.T) {
 		if started["state_snapshot"] == "" || started["state_snapshots_discarded"] != "" {
 			t.Fatalf("round %d: server.started %v: want a snapshot used, none discarded", round, started)
 		}
-		if diff := stateDiff(v.state, replayedState(t, v)); diff != "" {
+		if diff := diffFromReplay(t, v); diff != "" {
 			t.Fatalf("round %d: state from the snapshot differs from a full replay in %s", round, diff)
 		}
 		// The vault still works on the restored state.
 		busyVault(t, v, round)
-		if diff := stateDiff(v.state, replayedState(t, v)); diff != "" {
+		if diff := diffFromReplay(t, v); diff != "" {
 			t.Fatalf("round %d: after more events, state differs from a full replay in %s", round, diff)
 		}
 		v.Close()
@@ -492,7 +503,7 @@ func TestBadSnapshotDiscardedLoudly(t *testing.T) {
 			if strings.Contains(started["state_snapshot"], "1099511627776") {
 				t.Fatal("the planted snapshot was used")
 			}
-			if diff := stateDiff(v.state, replayedState(t, v)); diff != "" {
+			if diff := diffFromReplay(t, v); diff != "" {
 				t.Fatalf("state differs from a full replay in %s", diff)
 			}
 			// The members of the case are the log's, not the altered
@@ -647,7 +658,7 @@ func TestSnapshotsOfALostHistoryNotUsed(t *testing.T) {
 	v, st = snapshotVault(t, dir, slog.New(slog.NewTextHandler(logs, nil)), rec.Recipient().String())
 	defer st.Close()
 	defer v.Close()
-	if diff := stateDiff(v.state, replayedState(t, v)); diff != "" {
+	if diff := diffFromReplay(t, v); diff != "" {
 		t.Fatalf("state differs from a full replay in %s", diff)
 	}
 	if v.state.cases["CASE-b"] != nil {
@@ -898,7 +909,7 @@ func TestOtherStateVersionDiscardedAsAnUpgrade(t *testing.T) {
 	if strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "level=WARN") {
 		t.Fatalf("want a warning and no error: %s", logs.String())
 	}
-	if diff := stateDiff(v.state, replayedState(t, v)); diff != "" {
+	if diff := diffFromReplay(t, v); diff != "" {
 		t.Fatalf("state differs from a full replay in %s", diff)
 	}
 }
@@ -1039,7 +1050,7 @@ func TestSnapshotEntryCountsBounded(t *testing.T) {
 	if started["state_snapshot"] != strconv.FormatUint(h.Size, 10) {
 		t.Fatalf("server.started %v: want the start to resume from the snapshot of %d events", started, h.Size)
 	}
-	if diff := stateDiff(v.state, replayedState(t, v)); diff != "" {
+	if diff := diffFromReplay(t, v); diff != "" {
 		t.Fatalf("state differs from a full replay in %s", diff)
 	}
 }
