@@ -97,7 +97,7 @@ func lookupRowsFrom(p *indexPages, key string, skip int, f func(string) bool) er
 		if err != nil {
 			return err
 		}
-		if i, ok := slices.BinarySearchFunc(rows, key, func(r [2]string, k string) int { return strings.Compare(r[0], k) }); ok {
+		if i, ok := slices.BinarySearchFunc(rows, key, compareRowKey); ok {
 			start = p.index[n].rank + i
 		}
 	}
@@ -123,6 +123,10 @@ func lookupRowsFrom(p *indexPages, key string, skip int, f func(string) bool) er
 		return true, nil
 	})
 }
+
+// compareRowKey compares a row's key with k, for binary searches of a
+// page's rows.
+func compareRowKey(r [2]string, k string) int { return strings.Compare(r[0], k) }
 
 // newRowPageWriter returns a writer of an index's pages to w, whose next
 // byte is at offset off of the file; wrap makes a page's line.
@@ -193,7 +197,7 @@ func (s *State) unowned(names []string) ([]string, error) {
 					}
 					cur = n
 				}
-				if _, ok := slices.BinarySearchFunc(rows, name, func(r [2]string, k string) int { return strings.Compare(r[0], k) }); ok {
+				if _, ok := slices.BinarySearchFunc(rows, name, compareRowKey); ok {
 					continue
 				}
 			}
