@@ -27,8 +27,9 @@ const rowsPerPage = 128
 // maxRowsPerPage bounds a page of an index a start accepts.
 const maxRowsPerPage = 8192
 
-// objectRows, contentRows and caseRows return the rows of a page of the
-// object, the content or the case index, checking that the line is one.
+// objectRows, contentRows and caseIndexRows return the rows of a page of
+// the object, the content or the case index, checking that the line is
+// one.
 func objectRows(part *snapState) ([][2]string, error) {
 	return pageRows(part, part.Objects, func(b *snapState) { b.Objects = nil }, true)
 }
@@ -37,7 +38,7 @@ func contentRows(part *snapState) ([][2]string, error) {
 	return pageRows(part, part.Content, func(b *snapState) { b.Content = nil }, false)
 }
 
-func caseRows(part *snapState) ([][2]string, error) {
+func caseIndexRows(part *snapState) ([][2]string, error) {
 	return pageRows(part, part.CaseItems, func(b *snapState) { b.CaseItems = nil }, false)
 }
 
@@ -82,8 +83,9 @@ func lookupRows(p *indexPages, key string, f func(string) bool) error {
 }
 
 // lookupRowsFrom is lookupRows from the skip-th row of key on (0 the
-// first): it reads the page where key's rows begin and the page that
-// holds the skip-th, and those after it, not the pages between.
+// first): it reads the last page that begins before key (to find the
+// rank of key's first row, from the pages' ranks) and the page that
+// holds the skip-th row, and those after it, not the pages between.
 func lookupRowsFrom(p *indexPages, key string, skip int, f func(string) bool) error {
 	if skip == 0 {
 		return lookupRows(p, key, f)
@@ -228,7 +230,7 @@ func (s *State) caseRows(c *Case, f func(string) bool) error {
 
 // caseRowsFrom is caseRows from the skip-th of the case's items in the
 // pages on (skip < c.paged), reading no page before the one that holds
-// it but the one where the case's rows begin.
+// it but the last one that begins before the case's id (lookupRowsFrom).
 func (s *State) caseRowsFrom(c *Case, skip int, f func(string) bool) error {
 	if c.paged == 0 {
 		return nil
@@ -261,6 +263,17 @@ func (s *State) addedObjects() [][2]string {
 	return out
 }
 
+func (s *State) addedContent() [][2]string {
+	x := s.hot.bySHA256
+	out := make([][2]string, 0, len(x.first))
+	for _, k := range slices.Sorted(maps.Keys(x.first)) {
+		for _, id := range x.items(k) {
+			out = append(out, [2]string{k, id})
+		}
+	}
+	return out
+}
+
 // addedCaseItems returns the rows of the case index added since the
 // pages (the items deposited since), by case id, each case's in deposit
 // order; s.mu is held.
@@ -268,17 +281,6 @@ func (s *State) addedCaseItems() [][2]string {
 	var out [][2]string
 	for _, k := range slices.Sorted(maps.Keys(s.cases)) {
 		for _, id := range s.cases[k].Items {
-			out = append(out, [2]string{k, id})
-		}
-	}
-	return out
-}
-
-func (s *State) addedContent() [][2]string {
-	x := s.hot.bySHA256
-	out := make([][2]string, 0, len(x.first))
-	for _, k := range slices.Sorted(maps.Keys(x.first)) {
-		for _, id := range x.items(k) {
 			out = append(out, [2]string{k, id})
 		}
 	}

@@ -12,9 +12,9 @@ import (
 // itemPages are the items of a state snapshot, read from its file a page
 // at a time (docs/state-snapshots.md section 2.1): the state keeps in
 // memory only the items deposited or changed since the snapshot
-// (State.items), the pages' index (each page's first item id, place in
-// the file and SHA-256: about two bytes an item) and a bounded cache of
-// the pages read last.
+// (State.items), the pages' index (each page's first item id, rank,
+// place in the file and SHA-256: about two bytes an item) and a bounded
+// cache of the pages read last.
 type itemPages = pageSet[*Item]
 
 // itemsPerPage is how many items the vault writes in one page: about 15

@@ -686,7 +686,7 @@ func FuzzIndexPage(f *testing.F) {
 		if decodeSnapState(b, &part) != nil {
 			return
 		}
-		for i, decode := range []func(*snapState) ([][2]string, error){objectRows, contentRows, caseRows} {
+		for i, decode := range []func(*snapState) ([][2]string, error){objectRows, contentRows, caseIndexRows} {
 			unique := i == 0
 			rows, err := decode(&part)
 			if err != nil {

@@ -13,8 +13,8 @@ import (
 
 // snapFile is the state snapshot file a state reads its pages from (the
 // one a start loaded, or the one the vault last wrote), open until the
-// state no longer uses it. Its pages of items, objects and content
-// SHA-256 (pageSet) share it.
+// state no longer uses it. Its pages of items and of the object, content
+// and case indexes (pageSet) share it.
 type snapFile struct {
 	mu     sync.Mutex
 	r      io.ReaderAt
@@ -64,7 +64,7 @@ type pageRef struct {
 // wrapping errPageCheck.
 type pageSet[T any] struct {
 	file  *snapFile
-	what  string // "items", "objects", "content SHA-256s": for errors
+	what  string // "items", "objects", "content SHA-256s", "cases' items": for errors
 	index []pageRef
 	// count is how many entries the pages hold.
 	count int
@@ -203,6 +203,9 @@ type pageWriter[T any] struct {
 	err     error
 }
 
+// add adds an entry (in key order) to the page being filled, and writes
+// the page once it holds perPage entries. An error is kept in pw.err,
+// and later calls do nothing.
 func (pw *pageWriter[T]) add(e T) {
 	if pw.err != nil {
 		return
@@ -213,6 +216,8 @@ func (pw *pageWriter[T]) add(e T) {
 	}
 }
 
+// flush writes the entries added since the last page as a page, and
+// indexes it: its first key, rank, place and SHA-256.
 func (pw *pageWriter[T]) flush() {
 	if pw.err != nil || len(pw.buf) == 0 {
 		return

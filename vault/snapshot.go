@@ -243,8 +243,10 @@ func (sn *snapshots) wait() { sn.wg.Wait() }
 // maps a few hundred entries per line (snapState.split), so that no more
 // than a line's JSON is held beside the state.
 //
-// The state then reads its items from the new file's pages, and forgets
-// the items it held as changed since the last: they are in the file. The
+// The state then reads its items and indexes from the new file's pages,
+// and forgets the items it held as changed since the last, the index rows
+// it held as added and each case's items deposited since (State.usePages):
+// they are in the file. The
 // pages are read through a descriptor of their own, so that the file
 // stays readable whatever becomes of its name (install, a later discard).
 func (sn *snapshots) encode(v *Vault, cp *events.Checkpoint, head events.Hash, edge [][]events.Hash) (*os.File, error) {

@@ -88,8 +88,9 @@ type snapPDQ struct {
 	Hash [32]byte `json:"hash"`
 }
 
-// snapshot returns the state but its items (which are written as pages:
-// writeSnapshotBody) as a snapshot holds it. It shares the state's
+// snapshot returns the state but its items and the object, content and
+// case indexes (which are written as pages: writeSnapshotBody) as a
+// snapshot holds it. It shares the state's
 // cases, packages and hotline records (encoding only reads them); s.mu
 // is held.
 func (s *State) snapshot() *snapState {
@@ -164,8 +165,9 @@ type restorer struct {
 	sizes snapshotEntries
 	// items, objects, content and cases index the pages read of each
 	// kind; keys are the items, in id order, which the indexes' rows
-	// are checked against; rows count the rows of the indexes' pages,
-	// and last is the last key of the last such page; onList counts
+	// are checked against; rows count the rows of the indexes' pages
+	// (rows[stage-1]: objects, content, cases), and last is the last
+	// key of the last such page; onList counts
 	// each case's rows in the case index. stage is how far the lines
 	// have come: 0 pages of items, 1 of objects, 2 of content, 3 of
 	// cases, 4 the rest.
@@ -340,7 +342,7 @@ func (r *restorer) addRows(part *snapState, at lineAt, stage int) error {
 	if r.stage < stage {
 		r.stage, r.last, r.prev, r.prevAt = stage, "", "", 0
 	}
-	rows, err := [...]func(*snapState) ([][2]string, error){objectRows, contentRows, caseRows}[stage-1](part)
+	rows, err := [...]func(*snapState) ([][2]string, error){objectRows, contentRows, caseIndexRows}[stage-1](part)
 	if err != nil {
 		return err
 	}
@@ -503,7 +505,7 @@ func (r *restorer) state() (*State, error) {
 		s.pages = newPageSet(f, "items", r.items, len(r.keys), pageItems)
 		s.objectPages = newPageSet(f, "objects", r.objects, r.rows[0], objectRows)
 		s.contentPages = newPageSet(f, "content SHA-256s", r.content, r.rows[1], contentRows)
-		s.casePages = newPageSet(f, "cases' items", r.cases, r.rows[2], caseRows)
+		s.casePages = newPageSet(f, "cases' items", r.cases, r.rows[2], caseIndexRows)
 	}
 	s.log = *b.Log
 	setIf(&s.cases, b.Cases)
@@ -614,8 +616,10 @@ func setIf[M ~map[K]V, K comparable, V any](dst *M, m M) {
 // writeSnapshotBody writes the state's lines of a snapshot to w, whose
 // first byte is at offset off of the file: the items as pages, in id
 // order (the pages the state reads merged with the items deposited or
-// changed since), then the rest (split). s.mu is held. It returns the
-// writer of the pages, whose index is that of the pages written.
+// changed since), then the object, content and case indexes as pages
+// (the pages merged with the rows added since), then the rest (split).
+// s.mu is held. It returns the writers of the four kinds of page, whose
+// indexes are those of the pages written.
 func (s *State) writeSnapshotBody(w io.Writer, off int64) (*writtenPages, error) {
 	pw := newItemPageWriter(w, off)
 	err := s.eachItem(func(it *Item) error {
@@ -676,7 +680,7 @@ func (w *writtenPages) open(f *snapFile) snapPages {
 		items:   newPageSet(f, "items", w.items.index, w.items.count, pageItems),
 		objects: newPageSet(f, "objects", w.objects.index, w.objects.count, objectRows),
 		content: newPageSet(f, "content SHA-256s", w.content.index, w.content.count, contentRows),
-		cases:   newPageSet(f, "cases' items", w.cases.index, w.cases.count, caseRows),
+		cases:   newPageSet(f, "cases' items", w.cases.index, w.cases.count, caseIndexRows),
 	}
 }
 

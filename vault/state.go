@@ -1223,25 +1223,25 @@ func (s *State) scanItems(chunk int, f func(Item) error) error {
 // after ("" for the first), in id order: the pages' merged with those of
 // held (sorted ids of items held in memory) that the state still holds,
 // each item as the state holds it now. It also returns the last id it
-// looked at, from which the next chunk goes on, and whether there may be
-// more.
+// passed or passed over, from which the next chunk goes on, and whether
+// there may be more.
 func (s *State) itemsAfter(after string, n int, held []string) ([]Item, string, bool, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	// The pages' first n items after after, and the id of the next one
 	// ("" if the pages hold no more): held ids are merged in up to it.
-	var paged []*Item
+	var fromPages []*Item
 	bound := ""
 	if s.pages != nil {
 		err := s.pages.scan(s.pages.find(after, true), false, func(items []*Item) (bool, error) {
 			for _, it := range items {
 				switch {
 				case it.ID <= after:
-				case len(paged) == n:
+				case len(fromPages) == n:
 					bound = it.ID
 					return false, nil
 				default:
-					paged = append(paged, it)
+					fromPages = append(fromPages, it)
 				}
 			}
 			return true, nil
@@ -1259,20 +1259,20 @@ func (s *State) itemsAfter(after string, n int, held []string) ([]Item, string, 
 		to++
 	}
 	newer := held[from:to]
-	out := make([]Item, 0, min(n, len(paged)+len(newer)))
+	out := make([]Item, 0, min(n, len(fromPages)+len(newer)))
 	last := after
-	for i, j := 0, 0; (i < len(paged) || j < len(newer)) && len(out) < n; {
+	for i, j := 0, 0; (i < len(fromPages) || j < len(newer)) && len(out) < n; {
 		var id string
 		var it *Item
 		switch {
-		case j == len(newer) || i < len(paged) && paged[i].ID < newer[j]:
-			id, it = paged[i].ID, paged[i]
+		case j == len(newer) || i < len(fromPages) && fromPages[i].ID < newer[j]:
+			id, it = fromPages[i].ID, fromPages[i]
 			i++
-		case i < len(paged) && paged[i].ID == newer[j]:
-			id, it = paged[i].ID, paged[i]
+		case i < len(fromPages) && fromPages[i].ID == newer[j]:
+			id, it = fromPages[i].ID, fromPages[i]
 			i, j = i+1, j+1
 		default:
-			id = newer[j] // in the pages only if they changed since
+			id = newer[j] // held in memory only (nil below if it left the state)
 			j++
 		}
 		if now := s.items[id]; now != nil {
