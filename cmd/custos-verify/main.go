@@ -36,6 +36,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/custos-vault/custos/events/tsa"
@@ -167,51 +168,90 @@ func run(args []string, stdout, stderr io.Writer) int {
 // left behind when the user stops a check. (Nothing can clean up after
 // SIGKILL or a power loss: the folder is then left, named
 // .custos-verify-*, readable by its owner only.)
-func removeTempOnSignal(dir string, created []string, stderr io.Writer) (stop func(), err error) {
-	before, err := tempFolders(dir)
-	if err != nil {
-		return nil, err
-	}
+//
+// The run calls stop once the check has ended, before it reports
+// anything. Whichever comes first decides: an interrupt handled before
+// stop makes stop wait for the handler, which exits (so the run never
+// reports a failure that the removal itself caused, nor a success whose
+// files were removed); a signal after stop changes nothing.
+func removeTempOnSignal(dir string, created []string, stderr io.Writer) (func(), error) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	if !signal.Ignored(syscall.SIGHUP) {
 		signal.Notify(ch, syscall.SIGHUP) // not under nohup, which keeps it ignored
 	}
+	cleanupStop, err := cleanupOnSignal(ch, dir, created, stderr, os.Exit)
+	if err != nil {
+		signal.Stop(ch)
+		return nil, err
+	}
+	return func() {
+		cleanupStop()
+		signal.Stop(ch)
+	}, nil
+}
+
+// cleanupOnSignal is removeTempOnSignal on the signals ch delivers, with
+// exit ending the process (it does not return).
+func cleanupOnSignal(ch <-chan os.Signal, dir string, created []string, stderr io.Writer, exit func(int)) (stop func(), err error) {
+	before, err := tempFolders(dir)
+	if err != nil {
+		return nil, err
+	}
+	// mu is held by whichever of the handler and stop comes first; the
+	// handler keeps it until it exits.
+	var mu sync.Mutex
+	stopped := false
 	done := make(chan struct{})
 	go func() {
 		select {
 		case <-ch:
-			now, err := tempFolders(dir)
-			if err != nil {
-				fmt.Fprintf(stderr, "custos-verify: interrupted; could not list %s (%v): remove any .custos-verify-* folder in it by hand\n", dir, err)
-				os.Exit(exitFailed)
-			}
-			var left []string
-			for _, p := range now {
-				if slices.Contains(before, p) {
-					continue
-				}
-				var err error
-				for range 3 { // a file may appear while it is removed
-					if err = os.RemoveAll(p); err == nil {
-						break
-					}
-				}
-				if err != nil {
-					left = append(left, p)
-				}
-			}
-			if len(left) > 0 {
-				fmt.Fprintf(stderr, "custos-verify: interrupted; could not remove %s: remove it by hand\n", strings.Join(left, ", "))
-				os.Exit(exitFailed)
-			}
-			removeFolders(created)
-			fmt.Fprintln(stderr, "custos-verify: interrupted; the temporary extraction folder was removed")
-			os.Exit(exitFailed)
 		case <-done:
+			return
 		}
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return // the check had ended: its outcome stands
+		}
+		now, err := tempFolders(dir)
+		if err != nil {
+			fmt.Fprintf(stderr, "custos-verify: interrupted; could not list %s (%v): remove any .custos-verify-* folder in it by hand\n", dir, err)
+			exit(exitFailed)
+			return
+		}
+		var left []string
+		for _, p := range now {
+			if slices.Contains(before, p) {
+				continue
+			}
+			var err error
+			for range 3 { // a file may appear while it is removed
+				if err = os.RemoveAll(p); err == nil {
+					break
+				}
+			}
+			if err != nil {
+				left = append(left, p)
+			}
+		}
+		if len(left) > 0 {
+			fmt.Fprintf(stderr, "custos-verify: interrupted; could not remove %s: remove it by hand\n", strings.Join(left, ", "))
+			exit(exitFailed)
+			return
+		}
+		removeFolders(created)
+		fmt.Fprintln(stderr, "custos-verify: interrupted; the temporary extraction folder was removed")
+		exit(exitFailed)
 	}()
-	return func() { signal.Stop(ch); close(done) }, nil
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			stopped = true
+			close(done)
+		}
+	}, nil
 }
 
 // tempFolders lists the temporary extraction folders in dir. (Not a glob:
@@ -361,6 +401,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		return compareItems(pos, opts, *asJSON, stdout)
 	}
 	var created []string
+	stop := func() {} // the interrupt's cleanup, once the check has ended
 	if *extract != "" {
 		if ents, err := os.ReadDir(*extract); err == nil && len(ents) > 0 {
 			return inputError{fmt.Errorf("--extract %s already holds files (an earlier extraction?): extract into a new or empty folder, so that this package's exhibits stand apart", *extract)}
@@ -369,8 +410,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		opts.ExtractDir = *extract
-		stop, err := removeTempOnSignal(*extract, created, stderr)
-		if err != nil {
+		if stop, err = removeTempOnSignal(*extract, created, stderr); err != nil {
 			removeFolders(created)
 			return err
 		}
@@ -383,6 +423,10 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	}
 	defer f.Close()
 	rep, verr := pkgformat.Verify(f, opts)
+	// An interrupt during the check is its handler's to report (it
+	// exits): nothing below runs beside the removal of what the check
+	// wrote.
+	stop()
 	if verr != nil {
 		// The docs promise that nothing is left on failure: not even the
 		// folder --extract created.

@@ -35,7 +35,10 @@ var (
 
 // Track registers path (a file or a folder) to be removed if the process
 // is interrupted before untrack is called. Untrack does not remove it:
-// the caller removes or renames it as its work ends.
+// the caller removes or renames it as its work ends. An interrupt being
+// handled makes untrack wait for the handler, which exits: a command
+// never goes on to report an outcome (a failure the removal caused, or a
+// success whose file was removed) beside the handler's own report.
 func Track(path string) (untrack func()) {
 	once.Do(install)
 	mu.Lock()
@@ -58,17 +61,22 @@ func install() {
 	}
 	go func() {
 		sig := <-sigs
-		removed := RemoveTracked()
+		// Held until the process exits: untrack waits for it. (exit
+		// returns only in tests.)
+		mu.Lock()
+		defer mu.Unlock()
+		removed := removeTracked()
 		for _, p := range removed {
 			fmt.Fprintf(os.Stderr, "%s: interrupted: removed the unfinished %s\n", filepath.Base(os.Args[0]), p)
 		}
+		code := 130
 		switch sig {
 		case syscall.SIGTERM:
-			exit(143)
+			code = 143
 		case syscall.SIGHUP:
-			exit(129)
+			code = 129
 		}
-		exit(130)
+		exit(code)
 	}()
 }
 
@@ -82,6 +90,11 @@ func Hold(f *os.File) error { return hold(f) }
 func RemoveTracked() []string {
 	mu.Lock()
 	defer mu.Unlock()
+	return removeTracked()
+}
+
+// removeTracked is RemoveTracked with mu held.
+func removeTracked() []string {
 	var out []string
 	for p := range tracked {
 		delete(tracked, p)

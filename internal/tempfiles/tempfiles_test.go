@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -155,4 +156,52 @@ func TestSweep(t *testing.T) {
 			t.Errorf("%s was swept: %v", p, err)
 		}
 	}
+}
+
+// An interrupt being handled makes untrack wait for the handler, which
+// exits: the command never goes on to report an outcome beside the
+// handler's (the failure its removal caused, as custos-verify once did,
+// or a success whose file it removed). Run in this process: the handler
+// catches the signal, and exit is replaced by one that waits.
+func TestUntrackWaitsForTheInterrupt(t *testing.T) {
+	if os.Getenv("TEMPFILES_HELPER_DIR") != "" {
+		t.Skip("the helper process of another test")
+	}
+	// A handler of its own (one handles one interrupt: -count=N).
+	once = sync.Once{}
+	exited, release := make(chan int, 1), make(chan struct{})
+	exit = func(code int) {
+		exited <- code
+		<-release
+	}
+	defer func() { exit = os.Exit }()
+	p := filepath.Join(t.TempDir(), ".out.bin.partial-2")
+	if err := os.WriteFile(p, []byte("plaintext so far"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	untrack := Track(p)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-exited:
+		if code != 143 {
+			t.Fatalf("exit %d, want 143", code)
+		}
+	case <-time.After(30 * time.Second):
+		close(release)
+		t.Fatal("the interrupt was not handled")
+	}
+	if _, err := os.Stat(p); !os.IsNotExist(err) {
+		t.Errorf("the tracked file is left: %v", err)
+	}
+	returned := make(chan struct{})
+	go func() { untrack(); close(returned) }()
+	select {
+	case <-returned:
+		t.Error("untrack returned while the interrupt was being handled")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release) // as if exit had returned
+	<-returned
 }
