@@ -345,3 +345,36 @@ func (w *takesOnly) Write(p []byte) (int, error) {
 	w.n = 0
 	return k, syscall.EPIPE
 }
+
+// Scrub reads the items a chunk at a time, in id order, and still reports
+// the items that fail in deposit order (as the custody log lists them).
+func TestScrubReportsFailuresInDepositOrder(t *testing.T) {
+	ctx := context.Background()
+	f := newPackageFixture(t) // P-1 with two items
+	for i := range 6 {
+		name := fmt.Sprintf("more-%d.txt", i)
+		if _, err := f.v.Deposit(ctx, f.inv, DepositRequest{Case: "P-1", Name: name, Body: strings.NewReader("evidence " + name)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := caseItemIDs(t, f.v.state, "P-1") // in deposit order
+	if slices.IsSorted(ids) {
+		t.Fatal("the items' ids sort in deposit order: the test cannot tell the two orders apart")
+	}
+	for _, id := range ids {
+		it, ok, err := f.v.state.getItem(id)
+		if err != nil || !ok {
+			t.Fatal(id, ok, err)
+		}
+		if err := os.Remove(f.objectPath(t, it.Deposit.Object)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := f.v.Scrub(ctx, f.auditor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK || !slices.Equal(res.Missing, ids) {
+		t.Fatalf("missing %v, want every item in deposit order %v", res.Missing, ids)
+	}
+}

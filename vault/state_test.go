@@ -328,13 +328,7 @@ func TestScanItemsInChunks(t *testing.T) {
 	// One item of the pages changed since (as an event would).
 	changed := caseItemIDs(t, s, "P-1")[7]
 	for _, st := range []*State{s, paged} {
-		st.mu.Lock()
-		it, err := st.itemToChange(changed)
-		if err != nil || it == nil {
-			t.Fatal(it, err)
-		}
-		it.Deposit.Name = "changed since"
-		st.mu.Unlock()
+		renameItem(t, st, changed, "changed since")
 	}
 	var want []Item
 	if err := s.eachItem(func(it *Item) error { want = append(want, *it); return nil }); err != nil {
@@ -366,6 +360,19 @@ func TestScanItemsInChunks(t *testing.T) {
 	}
 }
 
+// renameItem changes item id's name in st, as an event changes an item:
+// moved out of its page first (State.itemToChange).
+func renameItem(t *testing.T, st *State, id, name string) {
+	t.Helper()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	it, err := st.itemToChange(id)
+	if err != nil || it == nil {
+		t.Fatal(it, err)
+	}
+	it.Deposit.Name = name
+}
+
 // scanWhileWorking scans st while deposits are applied, an item changes
 // and st switches to a new snapshot's pages, and fails unless every item
 // of before is passed once, in id order, the changed one as it is after.
@@ -393,13 +400,7 @@ func scanWhileWorking(t *testing.T, paged *State, before map[string]bool, more f
 			next := snapshotRoundTrip(t, paged)
 			paged.usePages(snapPages{items: next.pages, objects: next.objectPages, content: next.contentPages, cases: next.casePages})
 		case 100:
-			paged.mu.Lock()
-			it, err := paged.itemToChange(changed)
-			if err != nil || it == nil {
-				t.Fatal(it, err)
-			}
-			it.Deposit.Name = "changed while scanned"
-			paged.mu.Unlock()
+			renameItem(t, paged, changed, "changed while scanned")
 		case 120:
 			apply(paged, more(5))
 		}

@@ -1,14 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/custos-vault/custos/internal/testenv"
 )
 
 // cleanupFixture is an extraction folder made for a check, with a
@@ -19,7 +19,7 @@ type cleanupFixture struct {
 	out, temp string
 	created   []string
 	sig       chan os.Signal
-	stderr    *syncBuffer
+	stderr    *testenv.LogBuffer
 	exited    chan int
 	release   chan struct{}
 	stop      func()
@@ -32,7 +32,7 @@ func newCleanupFixture(t *testing.T) *cleanupFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &cleanupFixture{out: out, created: created, sig: make(chan os.Signal, 1), stderr: &syncBuffer{},
+	f := &cleanupFixture{out: out, created: created, sig: make(chan os.Signal, 1), stderr: &testenv.LogBuffer{},
 		exited: make(chan int, 1), release: make(chan struct{})}
 	t.Cleanup(func() {
 		select {
@@ -106,23 +106,4 @@ func TestInterruptAfterTheCheckEndsChangesNothing(t *testing.T) {
 		t.Errorf("the check's files were removed after it ended: %v", err)
 	}
 	f.stop() // a second stop (the deferred one) returns at once
-}
-
-// syncBuffer is a bytes.Buffer safe for the handler's goroutine and the
-// test's.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
