@@ -24,3 +24,16 @@ func BenchmarkEncode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseCanonical is BenchmarkDecode by the fast path the audit
+// engine and the vault's replay take (events.ParseCanonical).
+func BenchmarkParseCanonical(b *testing.B) {
+	enc, _ := events.Encode(sample())
+	b.SetBytes(int64(len(enc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := events.ParseCanonical(enc); !ok {
+			b.Fatal("not read by the fast path")
+		}
+	}
+}

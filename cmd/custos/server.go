@@ -24,6 +24,7 @@ import (
 	"github.com/custos-vault/custos/hsm"
 	"github.com/custos-vault/custos/hsm/sealers"
 	"github.com/custos-vault/custos/hsm/soft"
+	"github.com/custos-vault/custos/internal/gcpace"
 	"github.com/custos-vault/custos/internal/logscrub"
 	"github.com/custos-vault/custos/internal/secret"
 	"github.com/custos-vault/custos/objects"
@@ -245,7 +246,7 @@ func runServer(args []string, stderr io.Writer) error {
 	// the system now rather than held until the runtime's scavenger gets
 	// to it, so that the server's resident memory is its live state.
 	debug.FreeOSMemory()
-	setServerGC(logger)
+	setServerGC(ctx, logger)
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -558,30 +559,37 @@ func loadConfig(fs *flag.FlagSet, path string) error {
 	return sc.Err()
 }
 
-// serverGCPercent is the Go collector's target (GOGC) a running server
-// uses unless its operator set GOGC or GOMEMLIMIT: the heap may grow by
-// 30 % of the live heap between collections, not by all of it (Go's
-// default, 100). A server's live heap is mostly the vault's state, which
-// lives as long as the process, so the default would keep about as much
-// memory again idle under work: at 10^7 events, 369 MiB resident against
-// about 115 MiB of state (docs/benchmarks.md, "a vault that lives for
-// decades"). The cost is collections about three times as often, which
-// the long reads (the check of the events a snapshot covers, the log
-// streams) afford because they leave little garbage.
-const serverGCPercent = 30
+// serverGCPace is how far a running server's Go heap may grow between
+// collections unless its operator set GOGC or GOMEMLIMIT: by 30 % of the
+// live heap, and by at least 64 MiB (internal/gcpace). A server's live
+// heap is mostly the vault's state, which lives as long as the process:
+// Go's default (the heap grows by all of it) would keep a large state's
+// worth of memory idle under work (at 10^7 events, when the state was
+// larger, 369 MiB resident against about 115 MiB of state;
+// docs/benchmarks.md, "a vault that lives for decades"), and 30 % alone
+// collects a small state every few megabytes of garbage, which the log
+// streams an audit reads make by the gigabyte (docs/benchmarks.md, "the
+// server's collector paced by a floor").
+var serverGCPace = gcpace.Pace{Percent: 30, Floor: 64 << 20}
+
+// serverGCInterval is how often a server sets its collector's target
+// again from its live heap.
+const serverGCInterval = 5 * time.Second
 
 // keyringDir is the keyring folder's name in a data folder: the sealed
 // keys and the sticky head (vault.HeadFile).
 const keyringDir = "keyring"
 
-// setServerGC applies serverGCPercent once the state is loaded (a start
-// keeps Go's default: it allocates the whole state at once).
-func setServerGC(logger *slog.Logger) {
+// setServerGC paces the collector by serverGCPace once the state is
+// loaded (a start keeps Go's default: it allocates the whole state at
+// once), until ctx ends.
+func setServerGC(ctx context.Context, logger *slog.Logger) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		logger.Info("the Go collector runs as the environment sets it", "GOGC", os.Getenv("GOGC"), "GOMEMLIMIT", os.Getenv("GOMEMLIMIT"))
 		return
 	}
-	debug.SetGCPercent(serverGCPercent)
+	serverGCPace.Apply()
+	go serverGCPace.Run(ctx, serverGCInterval)
 }
 
 // listenError says why the server could not listen at addr (the value

@@ -139,10 +139,10 @@ type Reader struct {
 	begun bool
 	err   error
 	// slab is where records' bytes are carved from, a slabSize block at a
-	// time, instead of one allocation each; scratch holds a lookup value
-	// until it is made a string.
+	// time, instead of one allocation each; scratch holds a record's
+	// lookup values until they are made a string.
 	slab    []byte
-	scratch [MaxLookup]byte
+	scratch [3 * MaxLookup]byte
 }
 
 // slabSize is the block records' bytes are carved from (a block stays in
@@ -167,13 +167,14 @@ func (r *Reader) short(err error, what string) error {
 }
 
 // uvarint reads an unsigned LEB128 number as encoding/binary writes it,
-// refusing one longer than 10 bytes or beyond 64 bits.
-func (r *Reader) uvarint(what string) (uint64, error) {
+// refusing one longer than 10 bytes or beyond 64 bits; what and then
+// suffix name it in an error (joined only then: a record reads four).
+func (r *Reader) uvarint(what, suffix string) (uint64, error) {
 	var x uint64
 	for i := 0; i < binary.MaxVarintLen64; i++ {
 		b, err := r.r.ReadByte()
 		if err != nil {
-			return 0, r.short(err, what)
+			return 0, r.short(err, what+suffix)
 		}
 		if i == binary.MaxVarintLen64-1 && b > 1 {
 			break
@@ -183,12 +184,12 @@ func (r *Reader) uvarint(what string) (uint64, error) {
 			return x, nil
 		}
 	}
-	return 0, r.malformed("%s is not a valid uvarint", what)
+	return 0, r.malformed("%s%s is not a valid uvarint", what, suffix)
 }
 
 // length reads a value's length and checks it against max.
 func (r *Reader) length(what string, max int) (int, error) {
-	n, err := r.uvarint(what + "'s length")
+	n, err := r.uvarint(what, "'s length")
 	if err != nil {
 		return 0, err
 	}
@@ -198,16 +199,17 @@ func (r *Reader) length(what string, max int) (int, error) {
 	return int(n), nil
 }
 
-// lookup reads a lookup value.
-func (r *Reader) lookup(what string) (string, error) {
+// lookup reads a lookup value into scratch from at on, and returns where
+// it ends there.
+func (r *Reader) lookup(what string, at int) (int, error) {
 	n, err := r.length(what, MaxLookup)
 	if err != nil {
-		return "", err
+		return 0, err
 	}
-	if _, err := io.ReadFull(r.r, r.scratch[:n]); err != nil {
-		return "", r.short(err, what)
+	if _, err := io.ReadFull(r.r, r.scratch[at:at+n]); err != nil {
+		return 0, r.short(err, what)
 	}
-	return string(r.scratch[:n]), nil
+	return at + n, nil
 }
 
 // bytes reads an event's bytes into a slice of their own (carved from
@@ -232,7 +234,8 @@ func (r *Reader) bytes() ([]byte, error) {
 // Next returns the next record, with Bytes and the lookup values its own
 // copies (Bytes is carved from a block shared with the records read
 // around it, with its capacity ending where it does: appending to it
-// copies). At the end marker it returns io.EOF if the marker counts the
+// copies; the three lookup values share one string, a few bytes that a
+// caller keeping one keeps whole). At the end marker it returns io.EOF if the marker counts the
 // records read; every other failure is an error, wrapping ErrMalformed
 // when the stream itself is at fault, and is returned again by later
 // calls.
@@ -270,7 +273,7 @@ func (r *Reader) next() (events.Record, error) {
 	}
 	switch tag {
 	case tagEnd:
-		n, err := r.uvarint("the end marker's count")
+		n, err := r.uvarint("the end marker's count", "")
 		if err != nil {
 			return events.Record{}, err
 		}
@@ -289,18 +292,23 @@ func (r *Reader) next() (events.Record, error) {
 		return events.Record{}, r.malformed("unknown tag 0x%02x", tag)
 	}
 	var rec events.Record
-	if rec.Seq, err = r.uvarint("a record's position"); err != nil {
+	if rec.Seq, err = r.uvarint("a record's position", ""); err != nil {
 		return events.Record{}, err
 	}
-	if rec.ID, err = r.lookup("an id"); err != nil {
+	// The three values are read one after the other into scratch and
+	// made one string, which they share (one allocation, not three).
+	var id, cs, item int
+	if id, err = r.lookup("an id", 0); err != nil {
 		return events.Record{}, err
 	}
-	if rec.Case, err = r.lookup("a case"); err != nil {
+	if cs, err = r.lookup("a case", id); err != nil {
 		return events.Record{}, err
 	}
-	if rec.Item, err = r.lookup("an item"); err != nil {
+	if item, err = r.lookup("an item", cs); err != nil {
 		return events.Record{}, err
 	}
+	values := string(r.scratch[:item])
+	rec.ID, rec.Case, rec.Item = values[:id], values[id:cs], values[cs:item]
 	if rec.Bytes, err = r.bytes(); err != nil {
 		return events.Record{}, err
 	}

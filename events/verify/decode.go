@@ -6,14 +6,20 @@ import (
 	"github.com/custos-vault/custos/events"
 )
 
-// DecodeEvent is events.Decode with a faster JSON parser (the audit
-// engine and the vault's start-up replay use it): the replay of
-// a long log is bound by decoding, and github.com/goccy/go-json parses
-// events about three times faster than encoding/json. What is accepted is
-// still decided by events.DecodeWith against the standard library's
-// encoding, and FuzzDecodeAgreesWithStdlib checks that both parsers read
-// every accepted event the same way. The offline verifier does not use
-// this package; it decodes with the standard library alone.
+// DecodeEvent is events.Decode made fast for readers of many events (the
+// audit engine and the vault's start-up replay), which are bound by
+// decoding. The vault's own events are read by events.ParseCanonical, a
+// scanner of the canonical layout; anything else (an escape in a string,
+// or bytes that are not canonical at all) by events.DecodeWith with
+// github.com/goccy/go-json, which parses about three times faster than
+// encoding/json. What is accepted is still decided by the standard
+// library's encoding: FuzzParseCanonical checks the scanner against
+// events.Decode, and FuzzDecodeAgreesWithStdlib this whole function. The
+// offline verifier does not use this package; it decodes with the
+// standard library alone.
 func DecodeEvent(b []byte) (*events.Event, error) {
+	if e, ok := events.ParseCanonical(b); ok {
+		return e, nil
+	}
 	return events.DecodeWith(b, gojson.Unmarshal)
 }
