@@ -561,7 +561,7 @@ func loadConfig(fs *flag.FlagSet, path string) error {
 
 // serverGCPace is how far a running server's Go heap may grow between
 // collections unless its operator set GOGC or GOMEMLIMIT: by 30 % of the
-// live heap, and by at least 64 MiB (internal/gcpace). A server's live
+// live heap, and by at least 32 MiB (internal/gcpace). A server's live
 // heap is mostly the vault's state, which lives as long as the process:
 // Go's default (the heap grows by all of it) would keep a large state's
 // worth of memory idle under work (at 10^7 events, when the state was
@@ -570,11 +570,7 @@ func loadConfig(fs *flag.FlagSet, path string) error {
 // collects a small state every few megabytes of garbage, which the log
 // streams an audit reads make by the gigabyte (docs/benchmarks.md, "the
 // server's collector paced by a floor").
-var serverGCPace = gcpace.Pace{Percent: 30, Floor: 64 << 20}
-
-// serverGCInterval is how often a server sets its collector's target
-// again from its live heap.
-const serverGCInterval = 5 * time.Second
+var serverGCPace = gcpace.Pace{Percent: 30, Floor: 32 << 20}
 
 // keyringDir is the keyring folder's name in a data folder: the sealed
 // keys and the sticky head (vault.HeadFile).
@@ -588,8 +584,7 @@ func setServerGC(ctx context.Context, logger *slog.Logger) {
 		logger.Info("the Go collector runs as the environment sets it", "GOGC", os.Getenv("GOGC"), "GOMEMLIMIT", os.Getenv("GOMEMLIMIT"))
 		return
 	}
-	serverGCPace.Apply()
-	go serverGCPace.Run(ctx, serverGCInterval)
+	serverGCPace.Run(ctx)
 }
 
 // listenError says why the server could not listen at addr (the value

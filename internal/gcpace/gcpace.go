@@ -14,17 +14,19 @@
 // a floor the headroom is never less than the floor: a small state
 // collects rarely, and a large one still grows by its share.
 //
-// The pace follows the live heap as runtime/metrics reports it after
-// each collection (/gc/heap/live:bytes), read every few seconds: a
-// server's state changes slowly, and a target a few seconds old only
-// moves when the next cycle starts.
+// The pace follows the live heap as runtime/metrics reports it at the
+// end of each collection (/gc/heap/live:bytes): Run sets the next
+// target from a cleanup (runtime.AddCleanup) on an object that each
+// collection frees, so that the target a cycle ends with always counts
+// the heap that cycle found live. A target set only now and then would
+// multiply a grown heap by a percent set for a smaller one.
 package gcpace
 
 import (
 	"context"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
-	"time"
 )
 
 // Pace is how far the heap may grow between collections: Percent of
@@ -72,21 +74,31 @@ func (p Pace) Apply() int {
 	return pct
 }
 
-// Run applies p now and then every interval until ctx ends, leaving the
-// target as it last set it.
-func (p Pace) Run(ctx context.Context, interval time.Duration) {
-	last := p.Apply()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
+// Run applies p now and then after every collection until ctx ends,
+// leaving the target as it last set it. It returns at once; the work is
+// done on the runtime's cleanup goroutine, a metrics read and a call to
+// debug.SetGCPercent after each cycle.
+func (p Pace) Run(ctx context.Context) {
+	p.Apply()
+	p.arm(ctx.Done())
+}
+
+// sentinel is what each collection frees: large enough (and holding a
+// pointer) to be an object of its own, not one of the runtime's tiny
+// blocks shared with others, which a collection may not free.
+type sentinel struct {
+	_    [32]byte
+	self *sentinel
+}
+
+func (p Pace) arm(done <-chan struct{}) {
+	runtime.AddCleanup(new(sentinel), func(done <-chan struct{}) {
 		select {
-		case <-ctx.Done():
+		case <-done:
 			return
-		case <-t.C:
-			if pct := p.GOGC(liveHeap()); pct != last {
-				debug.SetGCPercent(pct)
-				last = pct
-			}
+		default:
 		}
-	}
+		p.Apply()
+		p.arm(done)
+	}, done)
 }

@@ -40,33 +40,53 @@ func gogc() int64 {
 	return int64(s[0].Value.Uint64())
 }
 
-// Run sets the target from the live heap at once, and again when the
-// live heap has changed.
+// held keeps memory live for TestRunFollowsTheLiveHeap.
+var held [][]byte
+
+// Run sets the target from the live heap at once, and after each
+// collection from the heap it found live; it stops when its context
+// ends.
 func TestRunFollowsTheLiveHeap(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	p := Pace{Percent: 10, Floor: 16 << 20}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
 	runtime.GC()
-	go func() { p.Run(ctx, 10*time.Millisecond); close(done) }()
+	p.Run(ctx)
+	if got, want := gogc(), int64(p.GOGC(liveHeap())); got != want {
+		t.Fatalf("after Run: GOGC %d, want %d", got, want)
+	}
+	if gogc() <= 100 {
+		t.Fatalf("a small heap: GOGC %d, want the floor's share of it", gogc())
+	}
 	wait := func(what string, want func(int64) bool) {
 		t.Helper()
-		for start := time.Now(); !want(gogc()); time.Sleep(5 * time.Millisecond) {
+		for start := time.Now(); !want(gogc()); time.Sleep(time.Millisecond) {
 			if time.Since(start) > 5*time.Second {
 				t.Fatalf("%s: GOGC is %d, live heap %d", what, gogc(), liveHeap())
 			}
 		}
 	}
-	small := int64(p.GOGC(liveHeap()))
-	wait("a small heap", func(g int64) bool { return g > 100 && g >= small*9/10 })
 	// Keep 512 MiB live: the floor is now less than 10 % of it.
-	hold := make([][]byte, 512)
-	for i := range hold {
-		hold[i] = make([]byte, 1<<20)
+	held = make([][]byte, 512)
+	for i := range held {
+		held[i] = make([]byte, 1<<20)
 	}
 	runtime.GC()
 	wait("a large heap", func(g int64) bool { return g == 10 })
-	runtime.KeepAlive(hold)
+	// And small again.
+	held = nil
+	runtime.GC()
+	runtime.GC()
+	wait("a small heap again", func(g int64) bool { return g > 100 })
+	// Ended: the target stays as it was set last.
 	cancel()
-	<-done
+	runtime.GC()
+	time.Sleep(10 * time.Millisecond)
+	debug.SetGCPercent(77)
+	runtime.GC()
+	runtime.GC()
+	time.Sleep(10 * time.Millisecond)
+	if g := gogc(); g != 77 {
+		t.Errorf("after its context ended, Run still sets the target: GOGC %d, want 77", g)
+	}
 }
