@@ -83,13 +83,11 @@ func (p Pace) Run(ctx context.Context) {
 	p.arm(ctx.Done())
 }
 
-// sentinel is what each collection frees: large enough (and holding a
-// pointer) to be an object of its own, not one of the runtime's tiny
-// blocks shared with others, which a collection may not free.
-type sentinel struct {
-	_    [32]byte
-	self *sentinel
-}
+// sentinel is what each collection frees: 32 bytes, an object of its
+// own (the runtime packs pointer-free objects of under 16 bytes into
+// shared blocks, which a collection may not free while a neighbour
+// lives, and whose cleanups may then never run).
+type sentinel [32]byte
 
 func (p Pace) arm(done <-chan struct{}) {
 	runtime.AddCleanup(new(sentinel), func(done <-chan struct{}) {
