@@ -569,7 +569,8 @@ func loadConfig(fs *flag.FlagSet, path string) error {
 // docs/benchmarks.md, "a vault that lives for decades"), and 30 % alone
 // collects a small state every few megabytes of garbage, which the log
 // streams an audit reads make by the gigabyte (docs/benchmarks.md, "the
-// server's collector paced by a floor").
+// vault's events read by their layout, and the server's collector paced
+// by a floor").
 var serverGCPace = gcpace.Pace{Percent: 30, Floor: 32 << 20}
 
 // keyringDir is the keyring folder's name in a data folder: the sealed

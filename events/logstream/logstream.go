@@ -168,7 +168,8 @@ func (r *Reader) short(err error, what string) error {
 
 // uvarint reads an unsigned LEB128 number as encoding/binary writes it,
 // refusing one longer than 10 bytes or beyond 64 bits; what and then
-// suffix name it in an error (joined only then: a record reads four).
+// suffix name it in an error (joined only then: a record reads four
+// lengths).
 func (r *Reader) uvarint(what, suffix string) (uint64, error) {
 	var x uint64
 	for i := 0; i < binary.MaxVarintLen64; i++ {
@@ -234,8 +235,8 @@ func (r *Reader) bytes() ([]byte, error) {
 // Next returns the next record, with Bytes and the lookup values its own
 // copies (Bytes is carved from a block shared with the records read
 // around it, with its capacity ending where it does: appending to it
-// copies; the three lookup values share one string, a few bytes that a
-// caller keeping one keeps whole). At the end marker it returns io.EOF if the marker counts the
+// copies; the three lookup values share one string, a few bytes that
+// a caller keeping one keeps whole). At the end marker it returns io.EOF if the marker counts the
 // records read; every other failure is an error, wrapping ErrMalformed
 // when the stream itself is at fault, and is returned again by later
 // calls.

@@ -4,22 +4,26 @@
 // heap or by a fixed floor, whichever is more.
 //
 // Go's collector marks the whole live heap in every cycle and starts a
-// cycle once the heap has grown by GOGC percent of it, so the marking a
-// byte of garbage costs is live / headroom: 1 at Go's default of 100,
-// 3.3 at 30. A fixed low GOGC keeps a large state's idle memory low, but
+// cycle once the heap has grown by GOGC percent of it (of the live heap,
+// the goroutine stacks and the globals), so the marking a byte of
+// garbage costs is about live / headroom: 1 at Go's default of 100, 3.3
+// at 30. A fixed low GOGC keeps a large state's idle memory low, but
 // with a small state it starts a cycle for every few megabytes of
 // garbage: a server of 7 MB of live heap at GOGC=30 collected 587 times
 // while streaming a million log events, a third of its CPU
-// (docs/benchmarks.md, "the server's collector paced by a floor"). With
-// a floor the headroom is never less than the floor: a small state
-// collects rarely, and a large one still grows by its share.
+// (docs/benchmarks.md, "the vault's events read by their layout, and the
+// server's collector paced by a floor"). With a floor the headroom is
+// never less than the floor: a small state collects rarely, and a large
+// one still grows by its share.
 //
 // The pace follows the live heap as runtime/metrics reports it at the
-// end of each collection (/gc/heap/live:bytes): Run sets the next
-// target from a cleanup (runtime.AddCleanup) on an object that each
-// collection frees, so that the target a cycle ends with always counts
-// the heap that cycle found live. A target set only now and then would
-// multiply a grown heap by a percent set for a smaller one.
+// end of each collection (/gc/heap/live:bytes, with /gc/scan/stack:bytes
+// and /gc/scan/globals:bytes): Run sets the next target from a cleanup
+// (runtime.AddCleanup) on an object that each collection frees, shortly
+// after each cycle (the cycle itself ends with the target set before
+// it, and one that begins before the cleanup has run may be missed). A
+// target set only now and then would multiply a grown heap by a percent
+// set for a smaller one.
 package gcpace
 
 import (
@@ -30,46 +34,60 @@ import (
 )
 
 // Pace is how far the heap may grow between collections: Percent of
-// the live heap, and never less than Floor bytes.
+// what the collector counts (the live heap, stacks and globals), and
+// never less than Floor bytes. Percent is at least 1.
 type Pace struct {
-	Percent int    // the share of the live heap, as GOGC counts it (30 = 30 %)
+	Percent int    // the share, as GOGC counts it (30 = 30 %)
 	Floor   uint64 // bytes
 }
 
-// GOGC returns the collector's target for a live heap of live bytes:
-// Percent, or more where Percent of live is less than Floor. A live
-// heap of 0 (none measured yet) counts as one byte; the result is at
-// most maxPercent.
-func (p Pace) GOGC(live uint64) int {
-	live = max(live, 1)
-	if uint64(p.Percent)*live/100 >= p.Floor {
-		return p.Percent
+// GOGC returns the collector's target for a live heap of live bytes
+// and roots (goroutine stacks and globals) of roots bytes: Percent, or
+// more where Percent of live+roots is less than Floor; a Percent under
+// 1 counts as 1.
+//
+// The runtime also never lets the heap's goal fall under a minimum of
+// 4 MiB times GOGC/100 (runtime/mgcpacer.go, heapMinimum; "A Guide to
+// the Go Garbage Collector"), so under about 4 MiB of live heap the
+// percent the floor asks for would set a goal far over live+Floor;
+// there the target is the one whose minimum is live+Floor, the goal the
+// floor means.
+func (p Pace) GOGC(live, roots uint64) int {
+	pct := uint64(max(p.Percent, 1))
+	base := max(live+roots, 1)
+	if pct*base/100 >= p.Floor {
+		return int(pct)
 	}
-	// The smallest percent whose headroom reaches the floor.
-	pct := (p.Floor*100 + live - 1) / live
-	return int(min(pct, maxPercent))
+	// The smallest percent whose headroom reaches the floor, and at most
+	// the smallest whose minimum heap reaches live+Floor.
+	need := (p.Floor*100 + base - 1) / base
+	limit := ((live+p.Floor)*100 + heapMinimum - 1) / heapMinimum
+	return int(max(min(need, limit), pct))
 }
 
-// maxPercent bounds the target (a live heap of a few kilobytes would
-// otherwise ask for millions of percent, which the runtime takes, but
-// which says nothing more).
-const maxPercent = 100_000
+// heapMinimum is the Go runtime's minimum heap goal at GOGC=100
+// (defaultHeapMinimum, 4 MiB), which it scales by GOGC/100.
+const heapMinimum = 4 << 20
 
-// liveHeap is the heap the last collection found live, in bytes (0
-// before the first).
-func liveHeap() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+// heap returns what the last collection found: the live heap and the
+// roots (goroutine stacks and globals) it scanned, in bytes (0 before
+// the first).
+func heap() (live, roots uint64) {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}}
 	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
+	var v [3]uint64
+	for i := range s {
+		if s[i].Value.Kind() == metrics.KindUint64 {
+			v[i] = s[i].Value.Uint64()
+		}
 	}
-	return s[0].Value.Uint64()
+	return v[0], v[1] + v[2]
 }
 
-// Apply sets the collector's target for the live heap now and returns
-// it.
+// Apply sets the collector's target for the heap the last collection
+// found, and returns it.
 func (p Pace) Apply() int {
-	pct := p.GOGC(liveHeap())
+	pct := p.GOGC(heap())
 	debug.SetGCPercent(pct)
 	return pct
 }
@@ -77,7 +95,9 @@ func (p Pace) Apply() int {
 // Run applies p now and then after every collection until ctx ends,
 // leaving the target as it last set it. It returns at once; the work is
 // done on the runtime's cleanup goroutine, a metrics read and a call to
-// debug.SetGCPercent after each cycle.
+// debug.SetGCPercent after each cycle. It overrides whatever GOGC was
+// set to (off included), and two Runs at once would set it in turn: a
+// process calls it once, and not when its operator set GOGC.
 func (p Pace) Run(ctx context.Context) {
 	p.Apply()
 	p.arm(ctx.Done())
