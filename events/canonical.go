@@ -93,7 +93,7 @@ func appendJSONString(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if plainASCII[c] {
 				i++
 				continue
 			}
@@ -137,6 +137,23 @@ func appendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// plainASCII marks the ASCII bytes encoding/json writes as they are in
+// a string: from space on, but for the quote and the backslash. Beyond
+// ASCII it writes every rune as it is but those escapedRune names.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// escapedRune reports whether encoding/json escapes the rune r that
+// utf8.DecodeRune read from size bytes: a byte of invalid UTF-8 (as
+// \ufffd), U+2028 or U+2029.
+func escapedRune(r rune, size int) bool {
+	return r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029'
 }
 
 // maxJSONDepth is encoding/json's nesting limit (scanner.go,

@@ -91,9 +91,9 @@ func (p *canonParser) uint(v *uint64) bool {
 	return true
 }
 
-// str reads a string that encoding/json writes without an escape: valid
-// UTF-8 holding no control character, quote, backslash, U+2028 or
-// U+2029 (appendJSONString escapes each of those).
+// str reads a string that encoding/json writes without an escape: bytes
+// plainASCII marks, and runes beyond ASCII that escapedRune does not
+// name (appendJSONString follows the same two rules).
 func (p *canonParser) str(v *string) bool {
 	if p.i >= len(p.b) || p.b[p.i] != '"' {
 		return false
@@ -114,22 +114,13 @@ func (p *canonParser) str(v *string) bool {
 			return false
 		}
 		r, size := utf8.DecodeRune(p.b[j:])
-		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+		if escapedRune(r, size) {
 			return false
 		}
 		j += size
 	}
 	return false
 }
-
-// plainASCII marks the bytes encoding/json writes as they are in a
-// string: ASCII from space on, but for the quote and the backslash.
-var plainASCII = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
 
 // optional reads an actor member that omitempty leaves out when empty:
 // absent, or present with a value that is not empty.

@@ -83,6 +83,13 @@ func TestParseCanonicalReadsTheVaultsEvents(t *testing.T) {
 			{`"data":{`, `"data": {`},
 			{`"data":{`, `"data":[{`},
 			{`"actor":{"person":"`, `"actor":{"person":"\u0041`},
+			// Raw bytes encoding/json would have escaped: each is refused.
+			{`"actor":{"person":"`, "\"actor\":{\"person\":\"\u2028"},
+			{`"actor":{"person":"`, "\"actor\":{\"person\":\"\u2029"},
+			{`"actor":{"person":"`, "\"actor\":{\"person\":\"\xff"},
+			{`"actor":{"person":"`, "\"actor\":{\"person\":\"\xed\xa0\x80"},
+			{`"actor":{"person":"`, "\"actor\":{\"person\":\"\x01"},
+			{`"actor":{"person":"`, "\"actor\":{\"person\":\"\t"},
 			{`,"prev":"`, `,"prev":"A`},
 			{`"}`, `" }`},
 		} {

@@ -155,6 +155,32 @@ func TestMalformedStreams(t *testing.T) {
 	}
 }
 
+// A refusal names the element it was reading: a value by what it is,
+// a length as that value's length (joined only when there is an error).
+func TestRefusalsNameTheElement(t *testing.T) {
+	rec := []byte{tagRecord, 5, 2, 'i', 'd', 1, 'c', 0} // seq 5, id "id", case "c", item ""
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"a position cut", []byte{tagRecord, 0x80}, "inside a record's position"},
+		{"an id's length cut", []byte{tagRecord, 5, 0x80}, "inside an id's length"},
+		{"an id cut", []byte{tagRecord, 5, 2, 'i'}, "inside an id"},
+		{"a case's length beyond 64 bits", append([]byte{tagRecord, 5, 2, 'i', 'd'}, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02), "a case's length is not a valid uvarint"},
+		{"an item too long", append([]byte{tagRecord, 5, 2, 'i', 'd', 1, 'c'}, 0x82, 0x08), "an item is 1026 bytes"},
+		{"the bytes' length cut", append(append([]byte{}, rec...), 0x80), "inside an event's bytes's length"},
+		{"the end marker's count cut", []byte{tagEnd, 0x80}, "inside the end marker's count"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := readAll(append([]byte(Magic), tc.b...))
+			if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one naming %q", err, tc.want)
+			}
+		})
+	}
+}
+
 // TestOverlongValuesAreCut: a stored value longer than any the vault
 // writes is carried cut (lookup values to MaxLookup bytes, an event's
 // bytes to MaxBytes), so the reader still reaches the record and its
