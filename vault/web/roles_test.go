@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 	"github.com/hiddeco/sshsig"
@@ -193,6 +194,22 @@ func (rv *rolesVault) eventOf(from uint64, typ string) *events.Event {
 		}
 	}
 	return nil
+}
+
+// awaitEvent returns the first event of type typ from position from on,
+// waiting up to 10 seconds for it: what a server records after its
+// answer's last byte (a retrieval's completion) may land after the
+// client has read the answer.
+func (rv *rolesVault) awaitEvent(from uint64, typ string) *events.Event {
+	rv.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if ev := rv.eventOf(from, typ); ev != nil {
+			return ev
+		}
+		if time.Now().After(deadline) {
+			rv.t.Fatalf("no %s event within 10 s", typ)
+		}
+	}
 }
 
 // onlyRefusals fails unless every event from position from on is a
@@ -383,6 +400,12 @@ func TestRolesPackages(t *testing.T) {
 	}
 	if ev := rv.eventOf(before, vault.TypePackageFetched); ev == nil || ev.Actor.Person != "pros" {
 		t.Error("the download is not recorded as package.fetched by pros")
+	}
+	// Its completion is recorded once the last byte is sent, which the
+	// browser may have read first: the steps below count events from
+	// after it.
+	if ev := rv.awaitEvent(before, vault.TypePackageFetchDone); ev.Actor.Person != "pros" {
+		t.Errorf("the download's completion is recorded for %q, not pros", ev.Actor.Person)
 	}
 
 	// The receipt, signed as ssh-keygen -Y sign would.
