@@ -14,7 +14,7 @@ func (s *Sequencer) run() {
 	defer s.stopHeads() // and with every anchored request answered
 	timer := time.NewTimer(s.cfg.CheckpointInterval)
 	defer timer.Stop()
-	lastBatch := 0
+	want := 0
 	var carry []*request
 	for {
 		var batch []*request
@@ -35,23 +35,29 @@ func (s *Sequencer) run() {
 				return
 			}
 		}
-		batch = s.fill(batch, lastBatch)
-		lastBatch = len(batch)
+		batch, full := s.fill(batch, want)
 		carry = s.commit(batch)
+		// The callers just answered are likely to come back at once, as
+		// are those who queued while the batch was written: the next
+		// batch waits briefly for them all, unless the last wait found
+		// fewer than it expected.
+		if full {
+			want = len(batch) + len(s.reqs)
+		} else {
+			want = len(batch)
+		}
 	}
 }
 
-// fill adds already queued requests to batch. If the previous batch was
-// bigger, its callers are probably re-submitting right now; it lingers
-// briefly for them rather than commit a small batch and make them wait a
-// whole fsync.
-func (s *Sequencer) fill(batch []*request, lastBatch int) []*request {
+// fill adds queued requests to batch until it holds want requests or
+// MaxBatch events, lingering at most lingerMax for those not yet queued.
+// full reports whether it reached want before the linger ended.
+func (s *Sequencer) fill(batch []*request, want int) (_ []*request, full bool) {
 	n := 0
 	for _, r := range batch {
 		n += len(r.drafts)
 	}
-	linger := time.NewTimer(lingerMax)
-	defer linger.Stop()
+	var linger *time.Timer
 	for n < s.cfg.MaxBatch {
 		select {
 		case r := <-s.reqs:
@@ -60,18 +66,22 @@ func (s *Sequencer) fill(batch []*request, lastBatch int) []*request {
 			continue
 		default:
 		}
-		if len(batch) >= lastBatch/2 {
-			return batch
+		if len(batch) >= want {
+			return batch, true
+		}
+		if linger == nil {
+			linger = time.NewTimer(lingerMax)
+			defer linger.Stop()
 		}
 		select {
 		case r := <-s.reqs:
 			batch = append(batch, r)
 			n += len(r.drafts)
 		case <-linger.C:
-			return batch
+			return batch, false
 		}
 	}
-	return batch
+	return batch, true
 }
 
 // drain answers requests still queued at Close, then covers the tail.
