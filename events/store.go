@@ -57,6 +57,12 @@ type Store interface {
 	// Checkpoints returns every published checkpoint ever stored, in
 	// order of size (not the seal).
 	Checkpoints(ctx context.Context) ([]StoredCheckpoint, error)
+	// ReadCheckpoints calls fn for each published checkpoint of size at
+	// least from, in order of size (not the seal), holding a bounded
+	// number at a time: a busy log stores one a second, millions over
+	// its life, and an audit reads every one. An error of fn ends the
+	// read and is returned as it is.
+	ReadCheckpoints(ctx context.Context, from uint64, fn func(StoredCheckpoint) error) error
 	// Seal returns the newest batch seal (Seal set), or nil if none was
 	// ever stored.
 	Seal(ctx context.Context) (*StoredCheckpoint, error)

@@ -375,23 +375,31 @@ func (v *Vault) depositRecords(ctx context.Context, items []Item) ([]recordedIte
 	return out, nil
 }
 
-// StoredCheckpoints returns the checkpoints the log store holds, by size,
-// for an auditor's read (GET /v1/log/checkpoints). Their rows are not
-// signed: a row whose note does not state the row's own size (a note
-// copied over another row, which hides the checkpoint that was there) is
-// a finding that the store does not hold what the log published,
-// recorded as storeContradicts records one. The notes are returned as
-// stored all the same: the auditor checks each one's signature and root,
-// which the vault does not do again here, once an audit.
-func (v *Vault) StoredCheckpoints(ctx context.Context) ([]events.StoredCheckpoint, error) {
-	cps, err := v.cfg.Log.Checkpoints(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range cps {
+// ReadStoredCheckpoints calls fn with each checkpoint the log store holds
+// of size at most upto, by size, for an auditor's read (GET
+// /v1/log/checkpoints): a page at a time (events.Store.ReadCheckpoints),
+// since a busy vault stores one a second, millions over its life. Their
+// rows are not signed: a row whose note does not state the row's own
+// size (a note copied over another row, which hides the checkpoint that
+// was there), or whose size is beyond the log's events, is a finding
+// that the store does not hold what the log published, recorded as
+// storeContradicts records one. The notes are passed on as stored all
+// the same: the auditor checks each one's signature and root, which the
+// vault does not do again here, once an audit. Rows beyond upto are read
+// and checked too, not passed on (those stored since are for the next
+// audit). An error of fn ends the read and is returned.
+func (v *Vault) ReadStoredCheckpoints(ctx context.Context, upto uint64, fn func(events.StoredCheckpoint) error) error {
+	return v.cfg.Log.ReadCheckpoints(ctx, 0, func(c events.StoredCheckpoint) error {
+		key := fmt.Sprint("checkpoint ", c.Size)
 		if size, ok := events.StatedSize(c.Note); !ok || size != c.Size {
-			v.storeContradicts(fmt.Sprint("checkpoint ", c.Size), "the stored checkpoint row of size %d does not hold the checkpoint of that size", c.Size)
+			v.storeContradicts(key, "the stored checkpoint row of size %d does not hold the checkpoint of that size", c.Size)
 		}
-	}
-	return cps, nil
+		if c.Size <= upto {
+			return fn(c)
+		}
+		if n := v.log.Size(); c.Size > n {
+			v.storeContradicts(key, "a stored checkpoint row of size %d lies beyond the log's %d events", c.Size, n)
+		}
+		return nil
+	})
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func main() {
-	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, reports, deposit, s3, hashset, pdq, web, stocktools, stocktools-s3, scale")
+	only := flag.String("only", "", "run only this group: custody, anchors, growth, audit, reports, deposit, s3, hashset, pdq, web, stocktools, stocktools-s3, scale, checkpoints")
 	dur := flag.Duration("append-duration", 5*time.Second, "how long the append measurement runs")
 	auditN := flag.Int("audit-events", 1_000_000, "events in the audit replay")
 	custos := flag.String("custos", "bin/custos", "the custos binary the deposit measurements run")
@@ -29,6 +29,7 @@ func main() {
 	webUpload := flag.Int64("web-upload-bytes", 1<<30, "size of the upload through the browser compared with the CLI's deposit")
 	scaleEvents := flag.String("scale-events", "100000,1000000,10000000", "comma-separated custody log sizes, in events, of the vaults the scale group generates and measures")
 	scaleKeep := flag.String("scale-keep", "", "folder in which the scale group keeps the vaults it generates, and measures them again on a later run (empty: generate each one anew and remove it)")
+	checkpointsN := flag.Int("checkpoints-events", 200_000, "events of the log of a checkpoint every two events that the checkpoints group audits")
 	flag.Parse()
 	var scaleSizes []int
 	for _, f := range strings.Split(*scaleEvents, ",") {
@@ -98,6 +99,7 @@ func main() {
 		}
 		return nil, nil
 	})
+	run("checkpoints", func() ([]bench.Metric, error) { return bench.AuditCheckpoints(*custos, dir, *checkpointsN, os.Stderr) })
 	run("web", func() ([]bench.Metric, error) {
 		ms, err := bench.WebCasePage(*custos, dir, *webItems, 9)
 		if err != nil {

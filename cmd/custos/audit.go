@@ -128,14 +128,19 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("vault log key: %w", err)
 	}
+	// The stored checkpoints are read as the replay reaches them
+	// (auditfeed.go): an audit holds a bounded number of them.
 	var cps api.CheckpointsResponse
+	var feed *checkpointFeed
+	var goal uint64
 	if local != nil {
-		if cps, err = local.checkpoints(); err != nil {
+		if cps, feed, goal, err = local.checkpoints(); err != nil {
 			return err
 		}
-	} else if err := c.call("GET", "/v1/log/checkpoints", nil, nil, &cps); err != nil {
+	} else if cps, feed, goal, err = serverCheckpoints(c); err != nil {
 		return err
 	}
+	defer feed.close()
 	eng := verify.New(k.Origin, verifier)
 	fail := func(err error) error {
 		if *asJSON {
@@ -213,15 +218,12 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	for i, cp := range cps.Checkpoints {
-		what := "a stored checkpoint"
-		switch {
-		case local != nil && i == local.sealIndex:
+	if cps.Newest != "" {
+		what := "the checkpoint the vault signed as this audit began"
+		if local != nil {
 			what = "the store's batch seal"
-		case local == nil && i == len(cps.Checkpoints)-1:
-			what = "the checkpoint the vault signed as this audit began"
 		}
-		if err := eng.AddCheckpoint([]byte(cp), what); err != nil {
+		if err := eng.AddCheckpoint([]byte(cps.Newest), what); err != nil {
 			return fail(err)
 		}
 	}
@@ -246,7 +248,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			return fail(err)
 		}
 	}
-	res, err := replayLog(c, local, eng, k, progress(stderr, *asJSON, -1, "reading the log"))
+	res, err := replayLog(c, local, eng, feed, goal, k, progress(stderr, *asJSON, -1, "reading the log"))
 	if err != nil {
 		var rerr *replayError
 		if errors.As(err, &rerr) {
@@ -882,39 +884,39 @@ func runAuditExport(args []string, stdout, stderr io.Writer) error {
 	if err := os.WriteFile(filepath.Join(tmp, "README.txt"), []byte(exportReadme), 0o644); err != nil {
 		return err
 	}
-	var cps api.CheckpointsResponse
-	if err := c.call("GET", "/v1/log/checkpoints", nil, nil, &cps); err != nil {
-		return err
-	}
 	if err := os.Mkdir(filepath.Join(tmp, "checkpoints"), 0o755); err != nil {
 		return err
 	}
 	// The events are cut at the largest size a checkpoint signed by the
 	// key covers; the checkpoints themselves are all written as served,
-	// valid or not: judging them is the verifier's work.
+	// valid or not: judging them is the verifier's work. They are written
+	// as the answer arrives, none held (a busy vault stores millions).
 	var covered uint64
 	haveCovered := false
-	written := map[string][]byte{}
-	for i, cp := range cps.Checkpoints {
-		b := []byte(cp)
+	resp, err := c.get("/v1/log/checkpoints", nil)
+	if err != nil {
+		return err
+	}
+	var cps api.CheckpointsResponse
+	i, written := 0, 0
+	err = readCheckpointsAnswer(resp.Body, &cps, nil, func(b []byte) error {
+		i++
 		_, size, err := events.PeekCheckpoint(b)
 		if err != nil {
-			return fmt.Errorf("checkpoint %d of the %d the vault served is not a checkpoint note: %v", i+1, len(cps.Checkpoints), err)
+			return fmt.Errorf("checkpoint %d the vault served is not a checkpoint note: %v", i, err)
 		}
 		if p, err := events.ParseCheckpoint(b, k.Origin, verifier); err == nil && (!haveCovered || p.Size > covered) {
 			covered, haveCovered = p.Size, true
 		}
-		name := fmt.Sprintf("%020d", size)
-		for n := 2; written[name] != nil && !bytes.Equal(written[name], b); n++ {
-			name = fmt.Sprintf("%020d-%d", size, n)
+		w, err := writeExportCheckpoint(filepath.Join(tmp, "checkpoints"), size, b)
+		if w {
+			written++
 		}
-		if written[name] != nil {
-			continue // the same note twice
-		}
-		written[name] = b
-		if err := os.WriteFile(filepath.Join(tmp, "checkpoints", name), b, 0o644); err != nil {
-			return err
-		}
+		return err
+	})
+	resp.Body.Close()
+	if err != nil {
+		return fmt.Errorf("the vault's checkpoints: %w", err)
 	}
 	if cps.Witnessed != "" {
 		if err := os.WriteFile(filepath.Join(tmp, "witnessed"), []byte(cps.Witnessed), 0o644); err != nil {
@@ -933,10 +935,32 @@ func runAuditExport(args []string, stdout, stderr io.Writer) error {
 	}
 	done = true
 	fp := pkgformat.KeyFingerprint(k.Key)
-	out := logExportOutput{Dir: *dir, Events: n, Checkpoints: len(written), KeyFingerprint: fp}
+	out := logExportOutput{Dir: *dir, Events: n, Checkpoints: written, KeyFingerprint: fp}
 	return printResult(stdout, *asJSON, out,
 		fmt.Sprintf("%s, %s and the log key (fingerprint %s) written to %s; %s says what each file is",
-			plural(int(n), "event"), plural(len(written), "checkpoint"), fp, *dir, filepath.Join(*dir, "README.txt")))
+			plural(int(n), "event"), plural(written, "checkpoint"), fp, *dir, filepath.Join(*dir, "README.txt")))
+}
+
+// writeExportCheckpoint writes note, a checkpoint of size events, into
+// dir as NNNNNNNNNNNNNNNNNNNN (the size, 20 digits), or with -2, -3 ...
+// after it when another note of that size is there; the same note twice
+// is written once.
+func writeExportCheckpoint(dir string, size uint64, note []byte) (written bool, err error) {
+	name := fmt.Sprintf("%020d", size)
+	for n := 2; ; n++ {
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			_, err = f.Write(note)
+			return true, errors.Join(err, f.Close())
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return false, err
+		}
+		if there, err := os.ReadFile(filepath.Join(dir, name)); err != nil || bytes.Equal(there, note) {
+			return false, err // nil: the same note twice
+		}
+		name = fmt.Sprintf("%020d-%d", size, n)
+	}
 }
 
 // exportEvents writes the first n events the vault serves (GET

@@ -30,7 +30,8 @@ type localLog struct {
 	// auditor's --key must match it.
 	key api.KeyResponse
 	// rowProblem is a checkpoint row that does not hold the checkpoint
-	// of its size, found by checkpoints.
+	// of its size, found as checkpointFeed reads the rows (set by its
+	// goroutine; read once the feed has ended).
 	rowProblem error
 	// head is the vault's sticky head beside a SQLite file in its data
 	// folder, checked with the audit's --checkpoint files ("" if none).
@@ -38,9 +39,6 @@ type localLog struct {
 	// headMissing says why there is no sticky head where the data
 	// folder's keyring is ("" if there is one, or no keyring).
 	headMissing string
-	// sealIndex is the position of the batch seal among checkpoints()'
-	// notes (-1 for none).
-	sealIndex int
 	// rows is how many events the store holds as the audit began, and
 	// last the position of the last, read before its checkpoints and seal
 	// (which a server appending meanwhile only makes newer).
@@ -51,7 +49,8 @@ type localLog struct {
 // server (sqlite.Reader; postgres.OpenReader's store).
 type logFile interface {
 	Read(ctx context.Context, from uint64, fn func(events.Record) error) error
-	Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, error)
+	ReadCheckpoints(ctx context.Context, from uint64, fn func(events.StoredCheckpoint) error) error
+	LastCheckpoint(ctx context.Context) (*events.StoredCheckpoint, error)
 	Seal(ctx context.Context) (*events.StoredCheckpoint, error)
 	Count(ctx context.Context) (n, last uint64, err error)
 	Close() error
@@ -75,7 +74,7 @@ func openLocalLog(path string) (*localLog, error) {
 	if err != nil {
 		return nil, inputErr("--store", err)
 	}
-	l := &localLog{path: name, r: r, sealIndex: -1}
+	l := &localLog{path: name, r: r}
 	if _, ok := r.(*sqlite.Reader); ok {
 		l.head, l.headMissing = stickyHeadBeside(path)
 	}
@@ -106,38 +105,33 @@ func openLocalLog(path string) (*localLog, error) {
 	return l, nil
 }
 
-// checkpoints are the file's stored checkpoints, as GET
-// /v1/log/checkpoints lists them, and then its batch seal (custody-log.md
-// 5.8), a checkpoint of the newest batch the server signed: what the
-// vault's own answer ends with, a checkpoint of every event so far, is
-// not in the file, and the seal is the nearest to it.
-func (l *localLog) checkpoints() (api.CheckpointsResponse, error) {
+// checkpoints are the file's checkpoints as GET /v1/log/checkpoints
+// gives them: head.Newest is its batch seal (custody-log.md 5.8), a
+// checkpoint of the newest batch the server signed (what the vault's own
+// answer ends with, a checkpoint of every event so far, is not in the
+// file, and the seal is the nearest to it), and the feed its stored
+// checkpoints, read a page at a time as the replay reaches them. goal is
+// the largest size among them: the seal's, or a stored one's beyond it.
+func (l *localLog) checkpoints() (head api.CheckpointsResponse, feed *checkpointFeed, goal uint64, err error) {
 	ctx := context.Background()
-	cps, err := l.r.Checkpoints(ctx)
-	if err != nil {
-		return api.CheckpointsResponse{}, fmt.Errorf("--store %s: %w", l.path, err)
-	}
-	out := api.CheckpointsResponse{Checkpoints: []string{}}
-	for _, c := range cps {
-		out.Checkpoints = append(out.Checkpoints, string(c.Note))
-		// A row is the checkpoint of its size: a note copied over
-		// another row hides what was published there, and the server
-		// refuses to start on it.
-		if size, ok := events.StatedSize(c.Note); !ok || size != c.Size {
-			l.rowProblem = fmt.Errorf("%s: the stored checkpoint row of size %d does not hold a checkpoint of that size: the row was altered (put back the backup's row: docs/operations.md, \"The custody log halted\")", l.path, c.Size)
-		}
-	}
 	seal, err := l.r.Seal(ctx)
 	if err != nil {
-		return api.CheckpointsResponse{}, fmt.Errorf("--store %s: %w", l.path, err)
+		return head, nil, 0, fmt.Errorf("--store %s: %w", l.path, err)
 	}
-	// The seal is added whatever the rows' size columns (not signed) say:
+	// The seal is given whatever the rows' size columns (not signed) say:
 	// a seal of a size a checkpoint has too is checked twice, no harm.
 	if seal != nil {
-		l.sealIndex = len(out.Checkpoints)
-		out.Checkpoints = append(out.Checkpoints, string(seal.Note))
+		head.Newest = string(seal.Note)
+		_, goal, _ = events.PeekCheckpoint(seal.Note)
 	}
-	return out, nil
+	last, err := l.r.LastCheckpoint(ctx)
+	if err != nil {
+		return head, nil, 0, fmt.Errorf("--store %s: %w", l.path, err)
+	}
+	if last != nil {
+		goal = max(goal, last.Size)
+	}
+	return head, l.checkpointFeed(), goal, nil
 }
 
 // records streams the file's events before position upto as GET

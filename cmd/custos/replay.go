@@ -56,9 +56,9 @@ type logBatch struct {
 // (Engine.Goal): events appended since that checkpoint was signed are for
 // the next audit (without the bound, an audit of a vault in use would
 // find events no checkpoint covers).
-func replayLog(c *client, local *localLog, eng *verify.Engine, k api.KeyResponse, bar *progressbar.ProgressBar) (*verify.Result, error) {
+func replayLog(c *client, local *localLog, eng *verify.Engine, feed *checkpointFeed, goal uint64, k api.KeyResponse, bar *progressbar.ProgressBar) (*verify.Result, error) {
 	defer bar.Close()
-	upto := eng.Goal()
+	upto := max(eng.Goal(), goal)
 	var batches <-chan logBatch
 	stop := make(chan struct{})
 	defer close(stop)
@@ -107,6 +107,10 @@ func replayLog(c *client, local *localLog, eng *verify.Engine, k api.KeyResponse
 			}
 		}
 		lookups.queue = b.lookups
+		// The stored checkpoints the batch reaches, before it.
+		if err := feed.upto(eng, eng.Size()+uint64(len(b.bytes))); err != nil {
+			return nil, feedErr(err)
+		}
 		if err := eng.AddBatch(b.bytes); err != nil {
 			return nil, &replayError{err}
 		}
@@ -115,6 +119,9 @@ func replayLog(c *client, local *localLog, eng *verify.Engine, k api.KeyResponse
 		}
 	}
 	bar.Finish()
+	if err := feed.rest(eng); err != nil {
+		return nil, feedErr(err)
+	}
 	res, err := eng.Finish()
 	if err != nil {
 		return nil, &replayError{err}

@@ -148,6 +148,21 @@ func (s *Store) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
 	return &events.StoredCheckpoint{Size: m.Seq + 1, Note: m.Seal, Seal: true}, nil
 }
 
+// ReadCheckpoints implements events.Store: the checkpoint stream is read
+// a page at a time (scan), those below from skipped.
+func (s *Store) ReadCheckpoints(ctx context.Context, from uint64, fn func(events.StoredCheckpoint) error) error {
+	return s.scan(ctx, s.checkpoints, 0, func(ev *esdb.RecordedEvent) error {
+		c, err := s.decodeCheckpoint(ev)
+		if err != nil {
+			return err
+		}
+		if c.Size < from {
+			return nil
+		}
+		return fn(c)
+	})
+}
+
 // Checkpoints implements events.Store.
 func (s *Store) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, error) {
 	var out []events.StoredCheckpoint

@@ -180,6 +180,58 @@ func (s *Store) CheckpointsFrom(ctx context.Context, from uint64) ([]events.Stor
 	return cps, nil
 }
 
+// checkpointPage is how many checkpoint rows ReadCheckpoints reads in one
+// query: notes of about 400 bytes, about 400 KiB a page.
+var checkpointPage = 1024
+
+// ReadCheckpoints implements events.Store: a page of checkpointPage rows
+// a query, each page read whole (its connection back in the pool) before
+// fn sees it. Sizes are the table's primary key, so a page begins after
+// the last size of the one before.
+func (s *Store) ReadCheckpoints(ctx context.Context, from uint64, fn func(events.StoredCheckpoint) error) error {
+	for from <= 1<<63-1 {
+		rows, err := s.pool.Query(ctx, `SELECT `+noteColumns+` FROM custody_checkpoints WHERE size OPERATOR(pg_catalog.>=) $1 ORDER BY size LIMIT $2`, int64(from), checkpointPage)
+		if err != nil {
+			return s.errorf("%w", err)
+		}
+		page, err := pgx.CollectRows(rows, s.scanNote)
+		if err != nil {
+			return s.errorf("%w", err)
+		}
+		for _, c := range page {
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		if len(page) < checkpointPage {
+			return nil
+		}
+		last := page[len(page)-1].Size
+		if last < from {
+			return s.errorf("the checkpoints table answered size %d for sizes from %d: the database was altered", last, from)
+		}
+		from = last + 1
+	}
+	return nil
+}
+
+// LastCheckpoint returns the stored checkpoint of the largest size, or
+// nil if there is none.
+func (s *Store) LastCheckpoint(ctx context.Context) (*events.StoredCheckpoint, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+noteColumns+` FROM custody_checkpoints ORDER BY size DESC LIMIT 1`)
+	if err != nil {
+		return nil, s.errorf("%w", err)
+	}
+	c, err := pgx.CollectExactlyOneRow(rows, s.scanNote)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.errorf("%w", err)
+	}
+	return &c, nil
+}
+
 // Count returns how many events the log holds, and the position of the
 // last (0 for none), for an audit without the server (OpenReader).
 func (s *Store) Count(ctx context.Context) (n, last uint64, err error) {

@@ -6,3 +6,11 @@ func SetQuickCheckAtOpen(n int64) (restore func()) {
 	quickCheckAtOpen = n
 	return func() { quickCheckAtOpen = old }
 }
+
+// SetCheckpointPage sets how many checkpoints a page of ReadCheckpoints
+// holds, for tests.
+func SetCheckpointPage(n int) (restore func()) {
+	old := checkpointPage
+	checkpointPage = n
+	return func() { checkpointPage = old }
+}

@@ -171,6 +171,31 @@ func (r *Reader) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, er
 	return out, rows.Err()
 }
 
+// ReadCheckpoints calls fn for each stored checkpoint of size at least
+// from, in order of size, as Store.ReadCheckpoints does: a page at a
+// time, from the reader's one snapshot of the file.
+func (r *Reader) ReadCheckpoints(ctx context.Context, from uint64, fn func(events.StoredCheckpoint) error) error {
+	return readCheckpointPages(ctx, r.tx, from, fn)
+}
+
+// LastCheckpoint returns the stored checkpoint of the largest size, or
+// nil if there is none.
+func (r *Reader) LastCheckpoint(ctx context.Context) (*events.StoredCheckpoint, error) {
+	rows, err := r.tx.QueryContext(ctx, `SELECT `+noteColumns+` FROM checkpoints ORDER BY size DESC LIMIT 1`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, rows.Err()
+	}
+	c, err := scanNote(rows)
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
 // Seal returns the newest batch seal (custody-log.md 5.8: a checkpoint
 // note of the size after the last batch appended, signed by the log's
 // key, which the store never lists among its checkpoints), or nil for a

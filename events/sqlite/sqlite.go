@@ -602,6 +602,60 @@ func (s *Store) CheckpointsFrom(ctx context.Context, from uint64) ([]events.Stor
 	return out, rows.Err()
 }
 
+// ReadCheckpoints implements events.Store: a page of checkpointPage
+// rows a query, none held while fn runs.
+func (s *Store) ReadCheckpoints(ctx context.Context, from uint64, fn func(events.StoredCheckpoint) error) error {
+	return readCheckpointPages(ctx, s.reader, from, fn)
+}
+
+// checkpointPage is how many checkpoint rows ReadCheckpoints reads in one
+// query: notes of about 400 bytes, about 400 KiB a page.
+var checkpointPage = 1024
+
+// readCheckpointPages reads the checkpoints of size at least from a page
+// at a time, each page's rows read and closed before fn sees them (a
+// slow fn, an auditor's replay, holds no statement open). Sizes are the
+// table's primary key, so a page begins after the last size of the one
+// before.
+func readCheckpointPages(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, from uint64, fn func(events.StoredCheckpoint) error) error {
+	for from <= 1<<63-1 {
+		rows, err := q.QueryContext(ctx, `SELECT `+noteColumns+` FROM checkpoints WHERE size >= ? ORDER BY size LIMIT ?`, int64(from), checkpointPage)
+		if err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+		page := make([]events.StoredCheckpoint, 0, checkpointPage)
+		for rows.Next() {
+			c, err := scanNote(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			page = append(page, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+		for _, c := range page {
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		if len(page) < checkpointPage {
+			return nil
+		}
+		last := page[len(page)-1].Size
+		if last < from {
+			// The query asked for sizes of at least from.
+			return fmt.Errorf("sqlite: the checkpoints table answered size %d for sizes from %d: the file was altered", last, from)
+		}
+		from = last + 1
+	}
+	return nil
+}
+
 // Close implements events.Store.
 func (s *Store) Close() error {
 	if s.stopIndexer != nil {

@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ReadByCaseAndItem", func(t *testing.T) { testByCaseItem(t, open) })
 	t.Run("ReadAcrossPages", func(t *testing.T) { testReadAcrossPages(t, open) })
 	t.Run("Checkpoints", func(t *testing.T) { testCheckpoints(t, open) })
+	t.Run("ReadCheckpointsAcrossPages", func(t *testing.T) { testReadCheckpoints(t, open) })
 	t.Run("SealWithItsBatch", func(t *testing.T) { testSeal(t, open) })
 }
 
@@ -493,6 +494,59 @@ func testCheckpoints(t *testing.T, open Opener) {
 		if len(part) != len(exp) || (len(exp) > 0 && (part[0].Size != exp[0].Size || !bytes.Equal(part[0].Note, exp[0].Note))) {
 			t.Fatalf("checkpoints from %d: got %d, want %d", from, len(part), len(exp))
 		}
+	}
+}
+
+// testReadCheckpoints: ReadCheckpoints gives every checkpoint of size at
+// least from, in order, across the pages a store reads them in (2,100
+// checkpoints: three pages of the SQLite and PostgreSQL stores' 1,024);
+// an error of fn ends the read and is returned.
+func testReadCheckpoints(t *testing.T, open Opener) {
+	s, _ := open(t)
+	ctx := context.Background()
+	var c chain
+	var want []events.StoredCheckpoint
+	for i := 0; i < 2100; i++ {
+		recs := c.batch(t, 1)
+		cp := &events.StoredCheckpoint{Size: c.size, Note: []byte(fmt.Sprintf("note %d\n", i))}
+		if err := s.Append(ctx, c.size-1, recs, cp); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, *cp)
+	}
+	for _, from := range []uint64{0, 1, 2, 1024, 1025, 1026, 2048, 2049, 2100, 2101, 1 << 40} {
+		var got []events.StoredCheckpoint
+		if err := s.ReadCheckpoints(ctx, from, func(c events.StoredCheckpoint) error {
+			got = append(got, events.StoredCheckpoint{Size: c.Size, Note: bytes.Clone(c.Note)})
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var exp []events.StoredCheckpoint
+		for _, c := range want {
+			if c.Size >= from {
+				exp = append(exp, c)
+			}
+		}
+		if len(got) != len(exp) {
+			t.Fatalf("from %d: %d checkpoints, want %d", from, len(got), len(exp))
+		}
+		for i := range exp {
+			if got[i].Size != exp[i].Size || !bytes.Equal(got[i].Note, exp[i].Note) || got[i].Seal {
+				t.Fatalf("from %d, checkpoint %d: got %d %q, want %d %q", from, i, got[i].Size, got[i].Note, exp[i].Size, exp[i].Note)
+			}
+		}
+	}
+	stop := errors.New("enough")
+	n := 0
+	err := s.ReadCheckpoints(ctx, 0, func(events.StoredCheckpoint) error {
+		if n++; n == 1500 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || n != 1500 {
+		t.Fatalf("fn's error after %d checkpoints: ReadCheckpoints returned %v after %d", 1500, err, n)
 	}
 }
 

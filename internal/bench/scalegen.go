@@ -152,6 +152,9 @@ type generator struct {
 	clock *simClock
 	rng   *rand.Rand
 	n     int
+	// batch is about how many events an append of the bulk holds
+	// (scaleBatch, or fewer for a log of more checkpoints).
+	batch int
 
 	handlers   []*genPerson // investigators and analysts
 	custodians [2]*apiPerson
@@ -178,6 +181,12 @@ type generator struct {
 // server start, stopped) up to n events; the vault's log goes to logPath
 // and progress to progress.
 func generateHistory(data string, n int, logPath string, progress io.Writer) (*history, error) {
+	return generateHistoryBatches(data, n, scaleBatch, logPath, progress)
+}
+
+// generateHistoryBatches is generateHistory with appends of about batch
+// events of the bulk: a checkpoint is stored after each.
+func generateHistoryBatches(data string, n, batch int, logPath string, progress io.Writer) (*history, error) {
 	ctx := context.Background()
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -222,7 +231,7 @@ func generateHistory(data string, n int, logPath string, progress io.Writer) (*h
 	if err != nil {
 		return nil, err
 	}
-	g := &generator{ctx: ctx, v: v, clock: clock, rng: rand.New(rand.NewPCG(uint64(n), 18)), n: n, counts: map[string]int{}}
+	g := &generator{ctx: ctx, v: v, clock: clock, rng: rand.New(rand.NewPCG(uint64(n), 18)), n: n, batch: batch, counts: map[string]int{}}
 	if err := g.setup(data); err != nil {
 		v.Close()
 		return nil, err
@@ -752,7 +761,7 @@ func (g *generator) bulk(size uint64) {
 			g.viewTimeline()
 		}
 	}
-	for len(g.drafts) < scaleBatch {
+	for len(g.drafts) < g.batch {
 		switch r := g.rng.IntN(100); {
 		case r < 8:
 			g.refuseUnassigned()

@@ -93,7 +93,6 @@ func TestHaltedLogIsSaidToBeHalted(t *testing.T) {
 // that the store does not hold what the log published.
 func TestCheckpointRowOfAnotherSizeIsRecorded(t *testing.T) {
 	tv := newTestVault(t, Options{})
-	ctx := context.Background()
 	early, db := checkpointedTwice(t, tv, "C-1")
 	if _, err := db.Exec(`UPDATE checkpoints SET note = (SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1) WHERE size = ?`, int64(early)); err != nil {
 		t.Fatal(err)
@@ -101,22 +100,7 @@ func TestCheckpointRowOfAnotherSizeIsRecorded(t *testing.T) {
 	if a := tv.do("aud", "GET", "/v1/log/checkpoints", "", nil); a.code != 200 {
 		t.Fatalf("%d %s", a.code, a.body)
 	}
-	want := fmt.Sprintf("the stored checkpoint row of size %d does not hold the checkpoint of that size", early)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		found := false
-		tv.v.Store().Read(ctx, early, func(r events.Record) error {
-			if strings.Contains(string(r.Bytes), `"integrity.failed"`) && strings.Contains(string(r.Bytes), want) {
-				found = true
-			}
-			return nil
-		})
-		if found {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no integrity.failed event says %q", want)
-		}
-	}
+	awaitIntegrityFailed(t, tv, early, fmt.Sprintf("the stored checkpoint row of size %d does not hold the checkpoint of that size", early))
 }
 
 // The same with the size column of the newest row left raised (its note
@@ -148,6 +132,38 @@ func TestCheckpointRowSizeColumnDoesNotHideTheVaultsOwn(t *testing.T) {
 	}
 	if newest < before {
 		t.Errorf("the newest checkpoint served covers %d of the %d events before the read (rows kept up to %d, its size column raised)", newest, before, early)
+	}
+	// The raised row, beyond every event, is not passed on as one of the
+	// log's, and is recorded.
+	if n := len(cr.Checkpoints); n == 0 || cr.Checkpoints[n-1] != cr.Newest {
+		t.Errorf("the %d checkpoints served do not end with the newest", n)
+	}
+	for _, s := range cr.Checkpoints[:len(cr.Checkpoints)-1] {
+		if _, size, err := events.PeekCheckpoint([]byte(s)); err != nil || size > early {
+			t.Errorf("a stored checkpoint of %d events was served, the rows kept reaching %d (the row raised past the log was passed on)", size, early)
+		}
+	}
+	awaitIntegrityFailed(t, tv, early, "the stored checkpoint row of size 4000000000000000000")
+}
+
+// awaitIntegrityFailed waits for an integrity.failed event after position
+// from whose bytes hold want.
+func awaitIntegrityFailed(t *testing.T, tv *testVault, from uint64, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		found := false
+		tv.v.Store().Read(context.Background(), from, func(r events.Record) error {
+			if strings.Contains(string(r.Bytes), `"integrity.failed"`) && strings.Contains(string(r.Bytes), want) {
+				found = true
+			}
+			return nil
+		})
+		if found {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no integrity.failed event says %q", want)
+		}
 	}
 }
 

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -27,9 +29,17 @@ func (h *Handler) logKey(w http.ResponseWriter, r *http.Request, who vault.Princ
 	return nil
 }
 
-// CheckpointsResponse is the answer of GET /v1/log/checkpoints.
+// CheckpointsResponse is the answer of GET /v1/log/checkpoints. The
+// server writes its members in this order, the list last, and reads the
+// store's checkpoints a page at a time as it writes them (a busy vault
+// stores one a second, millions over its life): a client can read Newest
+// first and the list as it goes, holding a bounded number (audit verify
+// does: cmd/custos, checkpointFeed).
 type CheckpointsResponse struct {
-	Checkpoints []string `json:"checkpoints"`
+	// Newest is the checkpoint the vault signed as the answer began,
+	// covering every event so far; Checkpoints ends with it too. Absent
+	// from the answers of older servers.
+	Newest string `json:"newest,omitempty"`
 	// Witnessed is the newest checkpoint (the last of Checkpoints, or a
 	// newer one) with the cosignatures its witnesses gave within a
 	// bounded wait; absent without a witness policy.
@@ -44,6 +54,9 @@ type CheckpointsResponse struct {
 	// a bounded wait (docs/timestamps.md).
 	Timestamped string   `json:"timestamped,omitempty"`
 	Timestamps  []string `json:"timestamps,omitempty"`
+	// Checkpoints are the stored checkpoints up to Newest, oldest first,
+	// then Newest unless the last stored one is that very note.
+	Checkpoints []string `json:"checkpoints"`
 }
 
 func (h *Handler) checkpoints(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
@@ -55,37 +68,76 @@ func (h *Handler) checkpoints(w http.ResponseWriter, r *http.Request, who vault.
 	if err != nil {
 		return err
 	}
-	cps, err := h.v.StoredCheckpoints(r.Context())
+	own := anchored.Checkpoint.Note
+	head := CheckpointsResponse{Newest: string(own)}
+	if h.v.WitnessPolicy() != nil {
+		head.Witnessed = string(anchored.Note)
+		head.Witnesses = h.v.WitnessStatus()
+	}
+	if h.v.TimeStamped() {
+		head.Timestamped = string(own)
+		head.Timestamps = []string{}
+		for _, t := range anchored.Tokens {
+			head.Timestamps = append(head.Timestamps, base64.StdEncoding.EncodeToString(t))
+		}
+	}
+	b, err := json.Marshal(head)
 	if err != nil {
 		return err
 	}
-	out := CheckpointsResponse{Checkpoints: []string{}}
-	for _, c := range cps {
-		out.Checkpoints = append(out.Checkpoints, string(c.Note))
-	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(b[:len(b)-1]) // without its closing brace
+	bw.WriteString(`,"checkpoints":[`)
 	// The store's rows are no signed list: a database administrator can
 	// delete the newest of them (and edit the size column of the one
 	// left, which nobody signs), and an audit that took the last row for
 	// the newest checkpoint would check only the events before it. The
 	// checkpoint the vault signed in memory as this answer began, which
 	// covers every event so far, always ends the list, unless the last
-	// row holds that very note.
-	if own := string(anchored.Checkpoint.Note); len(cps) == 0 || string(cps[len(cps)-1].Note) != own {
-		out.Checkpoints = append(out.Checkpoints, own)
-	}
-	if h.v.WitnessPolicy() != nil {
-		out.Witnessed = string(anchored.Note)
-		out.Witnesses = h.v.WitnessStatus()
-	}
-	if h.v.TimeStamped() {
-		out.Timestamped = string(anchored.Checkpoint.Note)
-		out.Timestamps = []string{}
-		for _, t := range anchored.Tokens {
-			out.Timestamps = append(out.Timestamps, base64.StdEncoding.EncodeToString(t))
+	// row holds that very note. Rows stored since (of a larger size) are
+	// for the next audit.
+	n := 0
+	var last []byte
+	err = h.v.ReadStoredCheckpoints(r.Context(), anchored.Checkpoint.Size, func(c events.StoredCheckpoint) error {
+		if n > 0 {
+			bw.WriteByte(',')
 		}
+		n++
+		last = append(last[:0], c.Note...)
+		return writeJSONString(bw, c.Note)
+	})
+	if err == nil && (n == 0 || !bytes.Equal(last, own)) {
+		if n > 0 {
+			bw.WriteByte(',')
+		}
+		err = writeJSONString(bw, own)
 	}
-	writeJSON(w, http.StatusOK, out)
+	if err == nil {
+		_, err = bw.WriteString("]}\n")
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		// The answer has begun: cut it, so that a client never takes a
+		// short list for a whole one.
+		panic(http.ErrAbortHandler)
+	}
 	return nil
+}
+
+// writeJSONString writes b as a JSON string, as encoding/json writes a Go
+// string (invalid UTF-8 as U+FFFD, <, > and & escaped); the error is the
+// writer's so far.
+func writeJSONString(bw *bufio.Writer, b []byte) error {
+	s, err := json.Marshal(string(b))
+	if err != nil {
+		return err
+	}
+	_, err = bw.Write(s)
+	return err
 }
 
 // logEvents streams stored event bytes, one per line (NDJSON), exactly as

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/verify"
+	"github.com/custos-vault/custos/vault/api"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// TestReadCheckpointsAnswer: the answer is read in either member order
+// (the server's, list last, and an older server's, list first); head is
+// whole when atList runs, and not changed after it; unknown members and
+// a null list are passed over; what is not such an answer is refused.
+func TestReadCheckpointsAnswer(t *testing.T) {
+	type result struct {
+		head    api.CheckpointsResponse
+		atList  bool
+		headAt  api.CheckpointsResponse
+		notes   []string
+		failure string
+	}
+	read := func(s string) result {
+		var r result
+		err := readCheckpointsAnswer(strings.NewReader(s), &r.head, func() { r.atList, r.headAt = true, r.head }, func(b []byte) error {
+			r.notes = append(r.notes, string(b))
+			return nil
+		})
+		if err != nil {
+			r.failure = err.Error()
+		}
+		return r
+	}
+	r := read(`{"newest":"n3","witnessed":"w","timestamps":["t"],"future":{"a":[1,2]},"checkpoints":["n1","n2","n3"],"after":"x","witnessed":"late"}`)
+	if r.failure != "" || !r.atList || r.headAt.Newest != "n3" || r.headAt.Witnessed != "w" || len(r.headAt.Timestamps) != 1 || strings.Join(r.notes, ",") != "n1,n2,n3" {
+		t.Fatalf("the server's order: %+v", r)
+	}
+	if r.head.Witnessed != "w" {
+		t.Fatalf("a member after the list changed head: %+v", r.head)
+	}
+	r = read(`{"checkpoints":["n1","n2"],"witnessed":"w"}`)
+	if r.failure != "" || r.atList || r.head.Witnessed != "w" || strings.Join(r.notes, ",") != "n1,n2" {
+		t.Fatalf("an older server's order: %+v", r)
+	}
+	r = read(`{"newest":"n1","checkpoints":null}`)
+	if r.failure != "" || r.head.Newest != "n1" || len(r.notes) != 0 {
+		t.Fatalf("a null list: %+v", r)
+	}
+	for _, bad := range []string{``, `[]`, `{"checkpoints":{}}`, `{"checkpoints":[1]}`, `{"checkpoints":["a"`, `{"newest":5,"checkpoints":[]}`, `{"checkpoints":[]`} {
+		if r := read(bad); r.failure == "" {
+			t.Errorf("%q was read as an answer: %+v", bad, r)
+		}
+	}
+}
+
+// FuzzReadCheckpointsAnswer: any bytes give an answer or an error, and
+// an answer's notes are those encoding/json reads from the same bytes.
+func FuzzReadCheckpointsAnswer(f *testing.F) {
+	f.Add([]byte(`{"newest":"n3","checkpoints":["n1","n2","n3"]}`))
+	f.Add([]byte(`{"checkpoints":["a\u00e9\n"],"witnesses":[{"name":"w"}]}`))
+	f.Add([]byte(`{"checkpoints":null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var head api.CheckpointsResponse
+		var notes []string
+		if err := readCheckpointsAnswer(bytes.NewReader(b), &head, nil, func(n []byte) error {
+			notes = append(notes, string(n))
+			return nil
+		}); err != nil {
+			return
+		}
+		var whole struct {
+			Checkpoints []string `json:"checkpoints"`
+		}
+		if err := json.Unmarshal(b, &whole); err != nil {
+			// The stream stops at the answer's end: bytes after it, which
+			// Unmarshal refuses, are not read.
+			return
+		}
+		if strings.Join(notes, "\x00") != strings.Join(whole.Checkpoints, "\x00") {
+			t.Fatalf("notes %q, encoding/json reads %q", notes, whole.Checkpoints)
+		}
+	})
+}
+
+// TestSpoolGivesBackWhatArrives: notes written by one goroutine across
+// many flushes come back whole and in order to another, which waits for
+// them; the end and an error are passed on; the file is gone at once.
+func TestSpoolGivesBackWhatArrives(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	sp, err := newSpool()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.release()
+	if left, _ := os.ReadDir(os.Getenv("TMPDIR")); len(left) != 0 {
+		t.Fatalf("the spool's file is left in the temporary folder: %v", left)
+	}
+	const n = 20000
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range n {
+			if err := sp.add([]byte(fmt.Sprintf("note %d %s", i, strings.Repeat("x", i%700)))); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+		sp.finish(io.ErrUnexpectedEOF)
+	}()
+	for i := range n {
+		b, ok, err := sp.next()
+		if !ok || err != nil {
+			t.Fatalf("note %d: %v %v", i, ok, err)
+		}
+		if want := fmt.Sprintf("note %d %s", i, strings.Repeat("x", i%700)); string(b) != want {
+			t.Fatalf("note %d: %.40q", i, b)
+		}
+	}
+	if _, ok, err := sp.next(); ok || err != io.ErrUnexpectedEOF {
+		t.Fatalf("after the last: %v %v", ok, err)
+	}
+	wg.Wait()
+}
+
+// TestSpoolStopsItsWriter: once the audit stops reading, the writer's
+// next flush fails, so that the answer is not read to its end.
+func TestSpoolStopsItsWriter(t *testing.T) {
+	sp, err := newSpool()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.release()
+	sp.stop()
+	var failed error
+	for i := 0; i < 1000 && failed == nil; i++ {
+		failed = sp.add(bytes.Repeat([]byte{'x'}, 400))
+	}
+	if failed != errSpoolClosed {
+		t.Fatalf("adding after stop: %v", failed)
+	}
+}
+
+// TestFeedGivesCheckpointsAsTheReplayReachesThem: the engine is given
+// each checkpoint before the replay passes its size and not long before
+// (one read ahead), the newest given earlier is passed over once, and a
+// list out of the order of its sizes is a finding that names it.
+func TestFeedGivesCheckpointsAsTheReplayReachesThem(t *testing.T) {
+	skey, vkey, _ := note.GenerateKey(rand.Reader, "custos.test")
+	signer, _ := note.NewSigner(skey)
+	verifier, _ := note.NewVerifier(vkey)
+	var raws [][]byte
+	var notes [][]byte
+	var prev events.Hash
+	tree := &events.Tree{}
+	for i := range 40 {
+		ev := &events.Event{V: events.Version, Seq: uint64(i), ID: events.NewID(), Type: "view", Time: events.FormatTime(time.Now()), Actor: events.Actor{Person: "p", Role: "auditor", Auth: "token"}, Prev: prev.String(), Data: json.RawMessage(`{}`)}
+		raw, err := events.Encode(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raws = append(raws, raw)
+		prev = events.LeafHash(raw)
+		tree.Append(prev)
+		if i%4 == 3 {
+			root, err := tree.Root(tree.Size())
+			if err != nil {
+				t.Fatal(err)
+			}
+			cp, err := events.SignCheckpoint(signer, "custos.test", tree.Size(), root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			notes = append(notes, cp)
+		}
+	}
+	feedOf := func(list [][]byte, skip []byte) (*checkpointFeed, *int) {
+		i := 0
+		read := &i
+		return &checkpointFeed{label: "a stored checkpoint", skip: skip, next: func() ([]byte, bool, error) {
+			if *read == len(list) {
+				return nil, false, nil
+			}
+			*read++
+			return list[*read-1], true, nil
+		}}, read
+	}
+	replay := func(f *checkpointFeed, eng *verify.Engine, batch int, check func(read int)) error {
+		for from := 0; from < len(raws); from += batch {
+			to := min(from+batch, len(raws))
+			if err := f.upto(eng, uint64(to)); err != nil {
+				return err
+			}
+			if check != nil {
+				check(from)
+			}
+			if err := eng.AddBatch(raws[from:to]); err != nil {
+				return err
+			}
+		}
+		return f.rest(eng)
+	}
+	newest := notes[len(notes)-1]
+	eng := verify.New("custos.test", verifier)
+	if err := eng.AddCheckpoint(newest, "newest"); err != nil {
+		t.Fatal(err)
+	}
+	f, read := feedOf(notes, newest)
+	err := replay(f, eng, 6, func(from int) {
+		// Those up to the batch's end, and one more read ahead.
+		if want := min((from+6)/4+1, len(notes)); *read > want {
+			t.Fatalf("before the batch from %d: %d checkpoints read, want at most %d", from, *read, want)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := eng.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Checkpoints != len(notes) {
+		t.Fatalf("%d checkpoints checked, want %d (the newest once)", res.Checkpoints, len(notes))
+	}
+	// Two rows swapped (sizes 8 and 20): the first listed after the replay
+	// passed it (12, after 20) is named.
+	swapped := append([][]byte(nil), notes...)
+	swapped[1], swapped[4] = swapped[4], swapped[1]
+	eng = verify.New("custos.test", verifier)
+	f, _ = feedOf(swapped, nil)
+	err = replay(f, eng, 6, nil)
+	if err == nil || !strings.Contains(err.Error(), "a stored checkpoint of 12 events was listed after the replay passed it") {
+		t.Fatalf("a list out of order: %v", err)
+	}
+	// A read that fails is no finding.
+	eng = verify.New("custos.test", verifier)
+	f = &checkpointFeed{label: "a stored checkpoint", next: func() ([]byte, bool, error) { return nil, false, io.ErrUnexpectedEOF }}
+	if err := f.upto(eng, 10); err == nil {
+		t.Fatal("a failed read was taken for the list's end")
+	} else if _, finding := feedErr(err).(*replayError); finding {
+		t.Fatalf("a failed read was made a finding: %v", err)
+	}
+}
