@@ -28,7 +28,7 @@ func main() {
 	webItems := flag.Int("web-items", 100_000, "items of the case whose web page is timed")
 	webUpload := flag.Int64("web-upload-bytes", 1<<30, "size of the upload through the browser compared with the CLI's deposit")
 	scaleEvents := flag.String("scale-events", "100000,1000000,10000000", "comma-separated custody log sizes, in events, of the vaults the scale group generates and measures")
-	scaleKeep := flag.String("scale-keep", "", "folder in which the scale group keeps the vaults it generates, and measures them again on a later run (empty: generate each one anew and remove it)")
+	scaleKeep := flag.String("scale-keep", "", "folder in which the scale and checkpoints groups keep the vaults they generate, and measure them again on a later run (empty: generate each one anew and remove it)")
 	checkpointsN := flag.Int("checkpoints-events", 200_000, "events of the log of a checkpoint every two events that the checkpoints group audits")
 	flag.Parse()
 	var scaleSizes []int
@@ -99,7 +99,9 @@ func main() {
 		}
 		return nil, nil
 	})
-	run("checkpoints", func() ([]bench.Metric, error) { return bench.AuditCheckpoints(*custos, dir, *checkpointsN, os.Stderr) })
+	run("checkpoints", func() ([]bench.Metric, error) {
+		return bench.AuditCheckpoints(*custos, dir, *checkpointsN, os.Stderr, *scaleKeep)
+	})
 	run("web", func() ([]bench.Metric, error) {
 		ms, err := bench.WebCasePage(*custos, dir, *webItems, 9)
 		if err != nil {

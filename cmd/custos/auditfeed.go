@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sync"
 
 	"github.com/custos-vault/custos/events"
@@ -239,53 +240,137 @@ func (s *spool) release() {
 // as the replay reaches their sizes (upto), holding one read ahead.
 // Notes come from next in the order the vault (or the store) lists them,
 // which is the order of their sizes; one equal to skip (the newest,
-// given to the engine before the replay) is passed over once.
+// given to the engine before the replay) is passed over once. Their
+// signatures are checked ahead of the replay on a goroutine per core
+// (Engine.Parse), started by the first upto: a checkpoint's signature
+// costs as much as replaying 20 to 30 events here, and a busy vault
+// stores a checkpoint for every two or three.
 type checkpointFeed struct {
 	next  func() ([]byte, bool, error)
 	stop  func()
 	skip  []byte
 	label string
 
-	ahead     []byte
-	aheadSize uint64
-	ended     bool
+	checked chan chan checkedNote // in the list's order, each answered once checked
+	quit    chan struct{}
+	exited  chan struct{}
+	ahead   *checkedNote
+	ended   bool
+}
+
+// checkedNote is a note of the feed with its signature checked: parsed
+// if it verifies, else nil (AddCheckpoint then says why); size is the
+// size it states (0 if none); err ends the feed (a failed read).
+type checkedNote struct {
+	note   []byte
+	parsed *verify.Parsed
+	size   uint64
+	err    error
+}
+
+// feedAhead is how many checked checkpoints wait for the replay: about
+// 400 KiB of notes.
+const feedAhead = 1024
+
+// start reads the notes on a goroutine that hands each to the checkers
+// (one a core) and queues a place for its outcome, in order, for upto.
+func (f *checkpointFeed) start(eng *verify.Engine) {
+	f.checked = make(chan chan checkedNote, feedAhead)
+	f.quit = make(chan struct{})
+	f.exited = make(chan struct{})
+	type job struct {
+		note []byte
+		out  chan checkedNote
+	}
+	jobs := make(chan job, feedAhead)
+	var checkers sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		checkers.Add(1)
+		go func() {
+			defer checkers.Done()
+			for j := range jobs {
+				c := checkedNote{note: j.note}
+				if p, err := eng.Parse(j.note); err == nil {
+					c.parsed, c.size = p, p.Size()
+				} else if _, size, err := events.PeekCheckpoint(j.note); err == nil {
+					c.size = size
+				}
+				j.out <- c // buffered: never waits
+			}
+		}()
+	}
+	go func() {
+		defer close(f.exited)
+		defer checkers.Wait()
+		defer close(jobs)
+		defer close(f.checked)
+		skip := f.skip
+		for {
+			note, ok, err := f.next()
+			if err != nil || !ok {
+				if err != nil {
+					out := make(chan checkedNote, 1)
+					out <- checkedNote{err: err}
+					select {
+					case f.checked <- out:
+					case <-f.quit:
+					}
+				}
+				return
+			}
+			if skip != nil && string(note) == string(skip) {
+				skip = nil
+				continue
+			}
+			j := job{note: note, out: make(chan checkedNote, 1)}
+			select {
+			case f.checked <- j.out:
+			case <-f.quit:
+				return
+			}
+			jobs <- j // a checker takes it: jobs holds as many as checked
+		}
+	}()
 }
 
 // upto gives the engine every checkpoint of the feed whose size is at
 // most n (and any whose size cannot be read: the engine says why).
 func (f *checkpointFeed) upto(eng *verify.Engine, n uint64) error {
+	if f.checked == nil {
+		f.start(eng)
+	}
 	for {
 		if f.ahead == nil {
 			if f.ended {
 				return nil
 			}
-			note, ok, err := f.next()
-			if err != nil {
-				return &feedReadError{err}
-			}
+			out, ok := <-f.checked
 			if !ok {
 				f.ended = true
 				return nil
 			}
-			if f.skip != nil && string(note) == string(f.skip) {
-				f.skip = nil
-				continue
+			c := <-out
+			if c.err != nil {
+				f.ended = true
+				return &feedReadError{c.err}
 			}
-			f.ahead = note
-			f.aheadSize = 0
-			if _, size, err := events.PeekCheckpoint(note); err == nil {
-				f.aheadSize = size
-			}
+			f.ahead = &c
 		}
-		if f.aheadSize > n {
+		c := f.ahead
+		if c.size > n {
 			return nil
 		}
-		note := f.ahead
 		f.ahead = nil
-		if f.aheadSize < eng.Size() {
-			return fmt.Errorf("%s of %d events was listed after the replay passed it: the stored checkpoints are not in the order of their sizes (a checkpoint row's size column was edited)", f.label, f.aheadSize)
+		if c.size < eng.Size() {
+			return fmt.Errorf("%s of %d events was listed after the replay passed it: the stored checkpoints are not in the order of their sizes (a checkpoint row's size column was edited)", f.label, c.size)
 		}
-		if err := eng.AddCheckpoint(note, f.label); err != nil {
+		var err error
+		if c.parsed != nil {
+			err = eng.AddParsed(c.parsed, f.label)
+		} else {
+			err = eng.AddCheckpoint(c.note, f.label)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -315,9 +400,16 @@ func (f *checkpointFeed) rest(eng *verify.Engine) error {
 	return f.upto(eng, 1<<64-1)
 }
 
+// close stops the feed's reading and checking, and waits for them.
 func (f *checkpointFeed) close() {
+	if f.quit != nil {
+		close(f.quit)
+	}
 	if f.stop != nil {
 		f.stop()
+	}
+	if f.exited != nil {
+		<-f.exited
 	}
 }
 

@@ -210,18 +210,31 @@ func TestFeedGivesCheckpointsAsTheReplayReachesThem(t *testing.T) {
 		}
 		return f.rest(eng)
 	}
-	newest := notes[len(notes)-1]
+	// Each checkpoint is given before the replay reaches its size, none
+	// sooner.
 	eng := verify.New("custos.test", verifier)
+	f, _ := feedOf(notes, nil)
+	err := replay(f, eng, 6, func(from int) {
+		if to := uint64(min(from+6, len(raws))); eng.Goal() > to || eng.Goal() < uint64(to/4*4) {
+			t.Fatalf("before the batch from %d to %d: checkpoints given up to %d", from, to, eng.Goal())
+		}
+	})
+	f.close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := eng.Finish(); err != nil || res.Checkpoints != len(notes) {
+		t.Fatalf("%v checkpoints checked, want %d: %v", res, len(notes), err)
+	}
+	// The newest, given before the replay, is passed over once.
+	newest := notes[len(notes)-1]
+	eng = verify.New("custos.test", verifier)
 	if err := eng.AddCheckpoint(newest, "newest"); err != nil {
 		t.Fatal(err)
 	}
-	f, read := feedOf(notes, newest)
-	err := replay(f, eng, 6, func(from int) {
-		// Those up to the batch's end, and one more read ahead.
-		if want := min((from+6)/4+1, len(notes)); *read > want {
-			t.Fatalf("before the batch from %d: %d checkpoints read, want at most %d", from, *read, want)
-		}
-	})
+	f, _ = feedOf(notes, newest)
+	err = replay(f, eng, 6, nil)
+	f.close()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,12 +252,14 @@ func TestFeedGivesCheckpointsAsTheReplayReachesThem(t *testing.T) {
 	eng = verify.New("custos.test", verifier)
 	f, _ = feedOf(swapped, nil)
 	err = replay(f, eng, 6, nil)
+	f.close()
 	if err == nil || !strings.Contains(err.Error(), "a stored checkpoint of 12 events was listed after the replay passed it") {
 		t.Fatalf("a list out of order: %v", err)
 	}
 	// A read that fails is no finding.
 	eng = verify.New("custos.test", verifier)
 	f = &checkpointFeed{label: "a stored checkpoint", next: func() ([]byte, bool, error) { return nil, false, io.ErrUnexpectedEOF }}
+	defer f.close()
 	if err := f.upto(eng, 10); err == nil {
 		t.Fatal("a failed read was taken for the list's end")
 	} else if _, finding := feedErr(err).(*replayError); finding {

@@ -46,11 +46,7 @@ func MigrateLog(ctx context.Context, from, to events.Store, origin string, verif
 	if err := requireEmpty(ctx, to); err != nil {
 		return 0, err
 	}
-	cps, err := from.Checkpoints(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("migrate: reading the source's checkpoints: %w", err)
-	}
-	src, err := audit(ctx, from, cps, origin, verifier)
+	src, err := audit(ctx, from, origin, verifier)
 	if err != nil {
 		return 0, fmt.Errorf("migrate: the source log does not verify; nothing was copied: %w", err)
 	}
@@ -58,18 +54,14 @@ func MigrateLog(ctx context.Context, from, to events.Store, origin string, verif
 	if err != nil {
 		return 0, fmt.Errorf("migrate: reading the source's seal: %w", err)
 	}
-	if err := copyLog(ctx, from, to, cps, seal, src.Events); err != nil {
+	if err := copyLog(ctx, from, to, seal, src.Events); err != nil {
 		return 0, err
 	}
-	dcps, err := to.Checkpoints(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("migrate: reading the copy's checkpoints: %w", err)
-	}
-	dst, err := audit(ctx, to, dcps, origin, verifier)
+	dst, err := audit(ctx, to, origin, verifier)
 	if err != nil {
 		return 0, fmt.Errorf("migrate: the copy does not verify: %w", err)
 	}
-	if err := sameLog(src, dst, cps, dcps); err != nil {
+	if err := sameLog(ctx, from, to, src, dst); err != nil {
 		return 0, fmt.Errorf("migrate: the copy differs from the source: %w", err)
 	}
 	return dst.Events, nil
@@ -80,38 +72,141 @@ func requireEmpty(ctx context.Context, to events.Store) error {
 	if err != nil {
 		return fmt.Errorf("migrate: destination: %w", err)
 	}
-	cps, err := to.Checkpoints(ctx)
+	c := openCheckpoints(ctx, to)
+	first, err := c.peek()
+	c.close()
 	if err != nil {
 		return fmt.Errorf("migrate: destination: %w", err)
 	}
-	if n != 0 || len(cps) != 0 {
-		return fmt.Errorf("migrate: the destination is not empty (%d events, %d checkpoints); refusing to write into it", n, len(cps))
+	if first != nil {
+		return fmt.Errorf("migrate: the destination is not empty (%d events, a checkpoint of size %d); refusing to write into it", n, first.Size)
+	}
+	if n != 0 {
+		return fmt.Errorf("migrate: the destination is not empty (%d events); refusing to write into it", n)
 	}
 	return nil
 }
 
-// audit replays s against cps.
-func audit(ctx context.Context, s events.Store, cps []events.StoredCheckpoint, origin string, verifier note.Verifier) (*verify.Result, error) {
+// checkpoints reads a store's stored checkpoints in order of size, a page
+// at a time (events.Store.ReadCheckpoints) from a goroutine of its own,
+// with one read ahead: a log stores one a second, millions over its
+// life, and a migration holds a bounded number.
+type checkpoints struct {
+	items  chan checkpointItem
+	cancel context.CancelFunc
+	done   chan struct{}
+	ahead  *checkpointItem
+	index  int // of the next, from 0
+}
+
+type checkpointItem struct {
+	c   events.StoredCheckpoint
+	err error
+}
+
+func openCheckpoints(ctx context.Context, s events.Store) *checkpoints {
+	ctx, cancel := context.WithCancel(ctx)
+	c := &checkpoints{items: make(chan checkpointItem, 256), cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		defer close(c.items)
+		err := s.ReadCheckpoints(ctx, 0, func(cp events.StoredCheckpoint) error {
+			cp.Note = bytes.Clone(cp.Note)
+			select {
+			case c.items <- checkpointItem{c: cp}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+		if err != nil && ctx.Err() == nil {
+			c.items <- checkpointItem{err: fmt.Errorf("reading the checkpoints: %w", err)}
+		}
+	}()
+	return c
+}
+
+// peek returns the next checkpoint without taking it, or nil after the
+// last.
+func (c *checkpoints) peek() (*events.StoredCheckpoint, error) {
+	if c.ahead == nil {
+		it, ok := <-c.items
+		if !ok {
+			return nil, nil
+		}
+		c.ahead = &it
+	}
+	if c.ahead.err != nil {
+		return nil, c.ahead.err
+	}
+	return &c.ahead.c, nil
+}
+
+// take consumes what peek returned.
+func (c *checkpoints) take() {
+	c.ahead = nil
+	c.index++
+}
+
+// count takes the rest and returns how many there were in all.
+func (c *checkpoints) count() (int, error) {
+	for {
+		next, err := c.peek()
+		if err != nil || next == nil {
+			return c.index, err
+		}
+		c.take()
+	}
+}
+
+func (c *checkpoints) close() {
+	c.cancel()
+	for range c.items {
+	}
+	<-c.done
+}
+
+// audit replays s against its stored checkpoints, each given to the
+// engine before the replay reaches its size.
+func audit(ctx context.Context, s events.Store, origin string, verifier note.Verifier) (*verify.Result, error) {
 	e := verify.New(origin, verifier)
-	for i, c := range cps {
-		if err := e.AddCheckpoint(c.Note, fmt.Sprintf("stored checkpoint %d (size %d)", i, c.Size)); err != nil {
-			return nil, err
+	cps := openCheckpoints(ctx, s)
+	defer cps.close()
+	upto := func(n uint64) error {
+		for {
+			c, err := cps.peek()
+			if err != nil || c == nil || c.Size > n {
+				return err
+			}
+			if err := e.AddCheckpoint(c.Note, fmt.Sprintf("stored checkpoint %d (size %d)", cps.index, c.Size)); err != nil {
+				return err
+			}
+			cps.take()
 		}
 	}
 	batch := make([][]byte, 0, 4096)
+	add := func() error {
+		if err := upto(e.Size() + uint64(len(batch))); err != nil {
+			return err
+		}
+		err := e.AddBatch(batch)
+		batch = batch[:0]
+		return err
+	}
 	err := s.Read(ctx, 0, func(r events.Record) error {
 		batch = append(batch, r.Bytes)
 		if len(batch) == cap(batch) {
-			err := e.AddBatch(batch)
-			batch = batch[:0]
-			return err
+			return add()
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := e.AddBatch(batch); err != nil {
+	if err := add(); err != nil {
+		return nil, err
+	}
+	if err := upto(1<<64 - 1); err != nil {
 		return nil, err
 	}
 	return e.Finish()
@@ -123,8 +218,14 @@ func audit(ctx context.Context, s events.Store, cps []events.StoredCheckpoint, o
 //
 // The source's batch seal, if it covers the whole log, is stored with the
 // last batch, so that the copy's tail is covered as the source's was.
-func copyLog(ctx context.Context, from, to events.Store, cps []events.StoredCheckpoint, seal *events.StoredCheckpoint, n uint64) error {
-	next := 0 // index of the next checkpoint to store
+func copyLog(ctx context.Context, from, to events.Store, seal *events.StoredCheckpoint, n uint64) error {
+	cps := openCheckpoints(ctx, from)
+	defer cps.close()
+	// next is the next checkpoint to store, nil after the last.
+	next, err := cps.peek()
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
 	var batch []events.Record
 	written := uint64(0)
 	// A destination with a size limit on appends (KurrentDB's
@@ -134,9 +235,13 @@ func copyLog(ctx context.Context, from, to events.Store, cps []events.StoredChec
 	flush := func() error {
 		var cp *events.StoredCheckpoint
 		end := written + uint64(len(batch))
-		if next < len(cps) && cps[next].Size == end {
-			cp = &cps[next]
-			next++
+		if next != nil && next.Size == end {
+			cp = next
+			cps.take()
+			var err error
+			if next, err = cps.peek(); err != nil {
+				return fmt.Errorf("migrate: %w", err)
+			}
 		} else if seal != nil && seal.Size == end && end == n && len(batch) > 0 {
 			cp = seal
 		}
@@ -154,7 +259,7 @@ func copyLog(ctx context.Context, from, to events.Store, cps []events.StoredChec
 		return err
 	}
 	errDone := errors.New("done")
-	err := from.Read(ctx, 0, func(r events.Record) error {
+	err = from.Read(ctx, 0, func(r events.Record) error {
 		if r.Seq >= n {
 			return errDone
 		}
@@ -170,7 +275,7 @@ func copyLog(ctx context.Context, from, to events.Store, cps []events.StoredChec
 		}
 		batch = append(batch, r)
 		end := written + uint64(len(batch))
-		if len(batch) == batchSize || (next < len(cps) && cps[next].Size == end) {
+		if len(batch) == batchSize || (next != nil && next.Size == end) {
 			return flush()
 		}
 		return nil
@@ -184,24 +289,47 @@ func copyLog(ctx context.Context, from, to events.Store, cps []events.StoredChec
 	if written != n {
 		return fmt.Errorf("migrate: the source shrank while it was copied: %d events of %d", written, n)
 	}
-	if next != len(cps) {
-		return fmt.Errorf("migrate: checkpoint for size %d was not copied", cps[next].Size)
+	if next != nil {
+		return fmt.Errorf("migrate: checkpoint for size %d was not copied", next.Size)
 	}
 	return nil
 }
 
-// sameLog compares the verified replays of source and copy.
-func sameLog(src, dst *verify.Result, cps, dcps []events.StoredCheckpoint) error {
+// sameLog compares the verified replays of source and copy, and their
+// stored checkpoints one by one.
+func sameLog(ctx context.Context, from, to events.Store, src, dst *verify.Result) error {
 	if dst.Events != src.Events || dst.Root != src.Root {
 		return fmt.Errorf("%d events with root %x, the source has %d with root %x", dst.Events, dst.Root[:8], src.Events, src.Root[:8])
 	}
-	if len(dcps) != len(cps) {
-		return fmt.Errorf("%d checkpoints, the source has %d", len(dcps), len(cps))
-	}
-	for i := range cps {
-		if dcps[i].Size != cps[i].Size || !bytes.Equal(dcps[i].Note, cps[i].Note) {
-			return fmt.Errorf("checkpoint %d (size %d) differs", i, cps[i].Size)
+	a, b := openCheckpoints(ctx, from), openCheckpoints(ctx, to)
+	defer a.close()
+	defer b.close()
+	for {
+		ca, err := a.peek()
+		if err != nil {
+			return err
 		}
+		cb, err := b.peek()
+		if err != nil {
+			return err
+		}
+		switch {
+		case ca == nil && cb == nil:
+			return nil
+		case ca == nil || cb == nil:
+			na, err := a.count()
+			if err != nil {
+				return err
+			}
+			nb, err := b.count()
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("%d checkpoints, the source has %d", nb, na)
+		case cb.Size != ca.Size || !bytes.Equal(cb.Note, ca.Note):
+			return fmt.Errorf("checkpoint %d (size %d) differs", a.index, ca.Size)
+		}
+		a.take()
+		b.take()
 	}
-	return nil
 }

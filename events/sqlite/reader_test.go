@@ -232,3 +232,67 @@ func sealedLog(t *testing.T, path string) *sqlite.Store {
 	}
 	return s
 }
+
+// TestReaderReadsCheckpointsByPages: the reader an audit without the
+// server uses gives the stored checkpoints a page at a time, in order,
+// while a read of the events is under way on the same snapshot (the
+// audit reads both at once), and its last one by size; none for a log
+// without checkpoints.
+func TestReaderReadsCheckpointsByPages(t *testing.T) {
+	defer sqlite.SetCheckpointPage(3)()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "custody.db")
+	s, err := sqlite.New(ctx, sqlite.Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := func(seq uint64) events.Record {
+		return events.Record{Seq: seq, ID: events.NewID(), Bytes: []byte(fmt.Sprintf(`{"seq":%d}`, seq))}
+	}
+	if err := s.Append(ctx, 0, []events.Record{rec(0)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	empty, err := sqlite.OpenReader(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last, err := empty.LastCheckpoint(ctx); last != nil || err != nil {
+		t.Fatalf("the last checkpoint of a log without any: %v %v", last, err)
+	}
+	empty.Close()
+	for i := uint64(1); i <= 10; i++ {
+		if err := s.Append(ctx, i, []events.Record{rec(i)}, &events.StoredCheckpoint{Size: i + 1, Note: []byte(fmt.Sprint("published ", i+1))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	r, err := sqlite.OpenReader(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var sizes []uint64
+	read := 0
+	err = r.Read(ctx, 0, func(events.Record) error {
+		read++
+		if read == 2 {
+			return r.ReadCheckpoints(ctx, 3, func(c events.StoredCheckpoint) error {
+				if string(c.Note) != fmt.Sprint("published ", c.Size) {
+					t.Errorf("checkpoint of size %d: %q", c.Size, c.Note)
+				}
+				sizes = append(sizes, c.Size)
+				return nil
+			})
+		}
+		return nil
+	})
+	if err != nil || read != 11 {
+		t.Fatalf("read %d events: %v", read, err)
+	}
+	if fmt.Sprint(sizes) != "[3 4 5 6 7 8 9 10 11]" {
+		t.Fatalf("checkpoints from 3 in pages of 3: %v", sizes)
+	}
+	if last, err := r.LastCheckpoint(ctx); err != nil || last == nil || last.Size != 11 || string(last.Note) != "published 11" {
+		t.Fatalf("the last checkpoint: %+v %v", last, err)
+	}
+}

@@ -116,6 +116,45 @@ func (e *Engine) AddCheckpoint(b []byte, source string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", source, err)
 	}
+	return e.addParsed(cp, source)
+}
+
+// Parsed is a checkpoint that Engine.Parse read and verified, for that
+// engine's AddParsed.
+type Parsed struct {
+	e  *Engine
+	cp *events.Checkpoint
+}
+
+// Size is the checkpoint's size, in events.
+func (p *Parsed) Size() uint64 { return p.cp.Size }
+
+// Parse reads and verifies a signed checkpoint as AddCheckpoint does
+// (events.ParseCheckpoint, with the engine's origin and verifier), and
+// nothing else: it touches no state of the replay, so it may run on any
+// goroutine, beside Add, AddBatch and other calls of Parse. A log stores
+// a checkpoint a second, and checking a signature costs more than
+// replaying an event: a caller with many checks them ahead of the
+// replay, then gives them to AddParsed. An error is AddCheckpoint's
+// without its source.
+func (e *Engine) Parse(b []byte) (*Parsed, error) {
+	cp, err := events.ParseCheckpoint(b, e.origin, e.verifier)
+	if err != nil {
+		return nil, err
+	}
+	return &Parsed{e: e, cp: cp}, nil
+}
+
+// AddParsed queues a checkpoint Parse gave, as AddCheckpoint queues one.
+// One that another engine parsed is refused.
+func (e *Engine) AddParsed(p *Parsed, source string) error {
+	if p == nil || p.e != e {
+		return fmt.Errorf("%s: a checkpoint this replay did not check", source)
+	}
+	return e.addParsed(p.cp, source)
+}
+
+func (e *Engine) addParsed(cp *events.Checkpoint, source string) error {
 	if cp.Size < e.Size() {
 		return fmt.Errorf("%s: checkpoint for size %d given after the replay passed it", source, cp.Size)
 	}

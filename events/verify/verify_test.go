@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/custos-vault/custos/events"
@@ -199,5 +201,79 @@ func TestExtendsEarlierCheckpoint(t *testing.T) {
 	early := l.cps[2] // size 24
 	if _, err := run(v, l, early); err != nil {
 		t.Fatalf("log does not extend its own earlier checkpoint: %v", err)
+	}
+}
+
+// TestParsedCheckpoints: checkpoints parsed ahead on other goroutines
+// (Parse) are checked as AddCheckpoint's are, one whose root is not the
+// log's failing the replay; Parse refuses what AddCheckpoint refuses; and
+// an engine takes only what it parsed itself, not another engine's (of
+// another log's key).
+func TestParsedCheckpoints(t *testing.T) {
+	s, v := keys(t)
+	l := build(t, 120, 5, s, v)
+	e := verify.New(origin, v)
+	parsed := make([]*verify.Parsed, len(l.cps))
+	var wg sync.WaitGroup
+	for i, c := range l.cps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := e.Parse(c)
+			if err != nil {
+				t.Error(err)
+			}
+			parsed[i] = p
+		}()
+	}
+	wg.Wait()
+	for i, p := range parsed {
+		if err := e.AddParsed(p, fmt.Sprint("stored checkpoint ", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.AddBatch(l.events); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.Finish(); err != nil || res.Checkpoints != len(l.cps) {
+		t.Fatalf("%+v %v", res, err)
+	}
+
+	// Another log under the same origin, its own key: its checkpoints
+	// parse on its engine, and this engine refuses them.
+	s2, v2 := keys(t)
+	other := build(t, 10, 5, s2, v2)
+	e2 := verify.New(origin, v2)
+	p2, err := e2.Parse(other.cps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	e = verify.New(origin, v)
+	if err := e.AddParsed(p2, "a checkpoint of another log"); err == nil || !strings.Contains(err.Error(), "did not check") {
+		t.Fatalf("another engine's checkpoint: %v", err)
+	}
+	if _, err := e.Parse(other.cps[0]); !errors.Is(err, events.ErrCheckpointKey) {
+		t.Fatalf("a checkpoint of another key: %v", err)
+	}
+	if err := e.AddParsed(nil, "none"); err == nil {
+		t.Fatal("nil was taken for a checkpoint")
+	}
+
+	// A checkpoint of this key whose root is not the log's at its size
+	// (a fork): given parsed, it fails the replay naming its source.
+	forked := build(t, 120, 5, s, v)
+	p, err := e.Parse(forked.cps[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.AddParsed(p, "the forked checkpoint"); err != nil {
+		t.Fatal(err)
+	}
+	err = e.AddBatch(l.events)
+	if err == nil {
+		_, err = e.Finish()
+	}
+	if err == nil || !strings.Contains(err.Error(), "the forked checkpoint") {
+		t.Fatalf("a forked checkpoint given parsed: %v", err)
 	}
 }
