@@ -54,9 +54,6 @@ type Store interface {
 	// that case or item.
 	ReadCase(ctx context.Context, caseID string, fn func(Record) error) error
 	ReadItem(ctx context.Context, itemID string, fn func(Record) error) error
-	// Checkpoints returns every published checkpoint ever stored, in
-	// order of size (not the seal).
-	Checkpoints(ctx context.Context) ([]StoredCheckpoint, error)
 	// ReadCheckpoints calls fn for each published checkpoint of size at
 	// least from, in order of size (not the seal), holding a bounded
 	// number at a time: a busy log stores one a second, millions over
@@ -145,32 +142,17 @@ type IntegrityChecker interface {
 	CheckIntegrity(ctx context.Context) error
 }
 
-// CheckpointsFromReader is implemented by a Store that can return the
-// stored checkpoints of size at least from without reading the others: a
-// start from a state snapshot checks only those (a busy log stores one
-// a second, millions over its life).
-type CheckpointsFromReader interface {
-	// CheckpointsFrom returns the published checkpoints of size at least
-	// from, in order of size.
-	CheckpointsFrom(ctx context.Context, from uint64) ([]StoredCheckpoint, error)
-}
-
-// CheckpointsFrom returns the stored checkpoints of size at least from:
-// from the store's CheckpointsFrom if it has one, or else filtered from
-// Checkpoints.
-func CheckpointsFrom(ctx context.Context, s Store, from uint64) ([]StoredCheckpoint, error) {
-	if r, ok := s.(CheckpointsFromReader); ok {
-		return r.CheckpointsFrom(ctx, from)
-	}
-	cps, err := s.Checkpoints(ctx)
-	if err != nil {
-		return nil, err
-	}
-	i := 0
-	for i < len(cps) && cps[i].Size < from {
-		i++
-	}
-	return cps[i:], nil
+// AllCheckpoints returns every published checkpoint s stores, in order of
+// size (not the seal), held at once: for tests and tools on small logs.
+// A log stores one a second, millions over its life; what reads them
+// in the vault, an audit or a migration uses Store.ReadCheckpoints.
+func AllCheckpoints(ctx context.Context, s Store) ([]StoredCheckpoint, error) {
+	var out []StoredCheckpoint
+	err := s.ReadCheckpoints(ctx, 0, func(c StoredCheckpoint) error {
+		out = append(out, c)
+		return nil
+	})
+	return out, err
 }
 
 // AppendLimiter is implemented by a Store that refuses an append over a

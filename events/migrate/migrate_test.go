@@ -128,8 +128,8 @@ func TestSQLiteToPostgres(t *testing.T) {
 			t.Fatalf("event %d differs", i)
 		}
 	}
-	scps, _ := from.Checkpoints(context.Background())
-	dcps, _ := to.Checkpoints(context.Background())
+	scps, _ := events.AllCheckpoints(context.Background(), from)
+	dcps, _ := events.AllCheckpoints(context.Background(), to)
 	if len(scps) < 25 || len(dcps) != len(scps) {
 		t.Fatalf("%d checkpoints copied of %d", len(dcps), len(scps))
 	}
@@ -198,7 +198,7 @@ func TestRefusesBadSources(t *testing.T) {
 			if n, _ := to.Size(context.Background()); n != 0 {
 				t.Fatalf("a refused source left %d events in the destination", n)
 			}
-			if cps, _ := to.Checkpoints(context.Background()); len(cps) != 0 {
+			if cps, _ := events.AllCheckpoints(context.Background(), to); len(cps) != 0 {
 				t.Fatal("a refused source left checkpoints in the destination")
 			}
 		})

@@ -162,22 +162,15 @@ func (s *Store) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
 	return &c, nil
 }
 
-// Checkpoints implements events.Store.
+// Checkpoints implements events.Store: every one, held at once
+// (ReadCheckpoints reads them a page at a time).
 func (s *Store) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, error) {
-	return s.CheckpointsFrom(ctx, 0)
-}
-
-// CheckpointsFrom implements events.CheckpointsFromReader.
-func (s *Store) CheckpointsFrom(ctx context.Context, from uint64) ([]events.StoredCheckpoint, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+noteColumns+` FROM custody_checkpoints WHERE size OPERATOR(pg_catalog.>=) $1 ORDER BY size`, int64(min(from, 1<<63-1)))
-	if err != nil {
-		return nil, s.errorf("%w", err)
-	}
-	cps, err := pgx.CollectRows(rows, s.scanNote)
-	if err != nil {
-		return nil, s.errorf("%w", err)
-	}
-	return cps, nil
+	var out []events.StoredCheckpoint
+	err := s.ReadCheckpoints(ctx, 0, func(c events.StoredCheckpoint) error {
+		out = append(out, c)
+		return nil
+	})
+	return out, err
 }
 
 // checkpointPage is how many checkpoint rows ReadCheckpoints reads in one

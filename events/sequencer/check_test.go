@@ -141,7 +141,7 @@ func TestCheckpointIsPublishedOnlyAfterBeforePublish(t *testing.T) {
 	if _, err := seq.Checkpoint(context.Background()); !errors.Is(err, fail) {
 		t.Fatalf("checkpoint with a failing BeforePublish: %v", err)
 	}
-	if cps, _ := st.Checkpoints(context.Background()); len(cps) != 0 || seq.LatestCheckpoint() != nil {
+	if cps, _ := events.AllCheckpoints(context.Background(), st); len(cps) != 0 || seq.LatestCheckpoint() != nil {
 		t.Fatalf("a checkpoint was stored or served although BeforePublish failed: %d", len(cps))
 	}
 	failing.Store(false)
@@ -149,7 +149,7 @@ func TestCheckpointIsPublishedOnlyAfterBeforePublish(t *testing.T) {
 	if err != nil || cp.Size != 1 {
 		t.Fatalf("checkpoint: %v %v", cp, err)
 	}
-	if cps, _ := st.Checkpoints(context.Background()); len(cps) != 1 {
+	if cps, _ := events.AllCheckpoints(context.Background(), st); len(cps) != 1 {
 		t.Fatalf("stored checkpoints: %d", len(cps))
 	}
 	if calls.Load() < 2 {
@@ -435,7 +435,7 @@ func TestAppendPublished(t *testing.T) {
 	}
 	// Kept as the head, not stored or served: the next interval's
 	// checkpoint covers it.
-	if cps, _ := st.Checkpoints(ctx); len(cps) != 0 || seq.LatestCheckpoint() != nil {
+	if cps, _ := events.AllCheckpoints(ctx, st); len(cps) != 0 || seq.LatestCheckpoint() != nil {
 		t.Fatalf("stored checkpoints %+v, latest %+v: want none within the interval", cps, seq.LatestCheckpoint())
 	}
 	// An ordinary append waits for the interval (an hour here).

@@ -262,10 +262,6 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 	if cfg.Resume != nil {
 		from = cfg.Resume.Size
 	}
-	cps, err := events.CheckpointsFrom(ctx, cfg.Store, from)
-	if err != nil {
-		return nil, fmt.Errorf("reading checkpoints: %w", err)
-	}
 	if err := s.replay(ctx); err != nil {
 		return nil, err
 	}
@@ -277,24 +273,46 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 		cfg.Logger.Warn("tiles of the custody log's Merkle tree differed from the log and were rewritten from it: someone or something altered the tile folder",
 			"tiles", repaired, "folder", cfg.TileDir)
 	}
-	for _, c := range cps {
+	// The stored checkpoints are read after the replay, a page at a time
+	// (a busy log stores one a second): one beyond the replayed events was
+	// stored since by another writer if the store holds its events now
+	// (it and those after it are for that writer's catch-up), and shows
+	// a log cut short if not.
+	covered := uint64(0)
+	var found error // what the checkpoints show, not a failure to read them
+	errNewer := errors.New("stored since the replay")
+	err = cfg.Store.ReadCheckpoints(ctx, from, func(c events.StoredCheckpoint) error {
 		cp, err := events.ParseCheckpoint(c.Note, cfg.Origin, cfg.Verifier)
 		if err != nil {
-			return nil, fmt.Errorf("stored checkpoint for size %d: %w", c.Size, err)
+			found = fmt.Errorf("stored checkpoint for size %d: %w", c.Size, err)
+			return found
 		}
 		root, err := s.tree.Root(cp.Size)
-		if err != nil {
-			return nil, fmt.Errorf("stored checkpoint for size %d: the log has only %d events: it was truncated or rolled back", cp.Size, s.tree.Size())
+		switch {
+		case err != nil:
+			if n, serr := cfg.Store.Size(ctx); serr == nil && n >= cp.Size && cp.Size == c.Size {
+				return errNewer
+			}
+			found = fmt.Errorf("stored checkpoint for size %d: the log has only %d events: it was truncated or rolled back", cp.Size, s.tree.Size())
+		case cp.Size != c.Size:
+			found = fmt.Errorf("%w: the stored checkpoint row of size %d holds the checkpoint of size %d: the row was altered", ErrLogAltered, c.Size, cp.Size)
+		case root != cp.Root:
+			found = fmt.Errorf("%w: stored checkpoint for size %d does not match the log: events were altered", ErrLogAltered, cp.Size)
 		}
-		if cp.Size != c.Size {
-			return nil, fmt.Errorf("%w: the stored checkpoint row of size %d holds the checkpoint of size %d: the row was altered", ErrLogAltered, c.Size, cp.Size)
-		}
-		if root != cp.Root {
-			return nil, fmt.Errorf("%w: stored checkpoint for size %d does not match the log: events were altered", ErrLogAltered, cp.Size)
+		if found != nil {
+			return found
 		}
 		s.latestCP = cp
+		covered = max(covered, c.Size)
+		return nil
+	})
+	switch {
+	case found != nil:
+		return nil, found
+	case err != nil && !errors.Is(err, errNewer):
+		return nil, fmt.Errorf("reading checkpoints: %w", err)
 	}
-	if err := s.checkSealed(ctx, cps); err != nil {
+	if err := s.checkSealed(ctx, covered); err != nil {
 		return nil, err
 	}
 	if cfg.MustExtend != nil {
@@ -586,12 +604,8 @@ func (s *Sequencer) parseSeal(c *events.StoredCheckpoint) (*events.Checkpoint, e
 // seal, and a writer's published checkpoints cover the rest, so an
 // uncovered tail was added by someone with write access to the store,
 // not by the vault.
-func (s *Sequencer) checkSealed(ctx context.Context, cps []events.StoredCheckpoint) error {
+func (s *Sequencer) checkSealed(ctx context.Context, covered uint64) error {
 	n := s.tree.Size()
-	covered := uint64(0)
-	for _, c := range cps {
-		covered = max(covered, c.Size)
-	}
 	stored, err := s.cfg.Store.Seal(ctx)
 	if err != nil {
 		return fmt.Errorf("reading the log's seal: %w", err)

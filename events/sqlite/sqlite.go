@@ -579,27 +579,15 @@ func (s *Store) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
 	return &c, nil
 }
 
-// Checkpoints implements events.Store.
+// Checkpoints implements events.Store: every one, held at once
+// (ReadCheckpoints reads them a page at a time).
 func (s *Store) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, error) {
-	return s.CheckpointsFrom(ctx, 0)
-}
-
-// CheckpointsFrom implements events.CheckpointsFromReader.
-func (s *Store) CheckpointsFrom(ctx context.Context, from uint64) ([]events.StoredCheckpoint, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+noteColumns+` FROM checkpoints WHERE size >= ? ORDER BY size`, int64(min(from, 1<<63-1)))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
-	defer rows.Close()
 	var out []events.StoredCheckpoint
-	for rows.Next() {
-		c, err := scanNote(rows)
-		if err != nil {
-			return nil, err
-		}
+	err := s.ReadCheckpoints(ctx, 0, func(c events.StoredCheckpoint) error {
 		out = append(out, c)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // ReadCheckpoints implements events.Store: a page of checkpointPage

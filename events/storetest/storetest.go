@@ -115,7 +115,7 @@ func testEmpty(t *testing.T, open Opener) {
 	if got := readAll(t, s, 0); len(got) != 0 {
 		t.Fatalf("new store read %d records", len(got))
 	}
-	cps, err := s.Checkpoints(context.Background())
+	cps, err := events.AllCheckpoints(context.Background(), s)
 	if err != nil || len(cps) != 0 {
 		t.Fatalf("new store checkpoints: %v, %v", cps, err)
 	}
@@ -244,7 +244,7 @@ func testConflict(t *testing.T, open Opener) {
 		t.Fatalf("append of altered bytes at stored positions: got %v, want ErrConflict", err)
 	}
 	sameRecords(t, readAll(t, s, 0), first)
-	if cps, _ := s.Checkpoints(context.Background()); len(cps) != 0 {
+	if cps, _ := events.AllCheckpoints(context.Background(), s); len(cps) != 0 {
 		t.Fatalf("a refused append stored a checkpoint")
 	}
 }
@@ -283,7 +283,7 @@ func testReopen(t *testing.T, open Opener) {
 	s2 := reopen()
 	defer s2.Close()
 	sameRecords(t, readAll(t, s2, 0), append(a, b...))
-	cps, err := s2.Checkpoints(context.Background())
+	cps, err := events.AllCheckpoints(context.Background(), s2)
 	if err != nil || len(cps) != 1 || cps[0].Size != 10 || !bytes.Equal(cps[0].Note, cp.Note) {
 		t.Fatalf("checkpoint after reopen: %v %v", cps, err)
 	}
@@ -466,7 +466,7 @@ func testCheckpoints(t *testing.T, open Opener) {
 	if err := s.Append(context.Background(), c.size, nil, cp); err == nil {
 		t.Fatal("a second checkpoint for the same size was accepted")
 	}
-	got, err := s.Checkpoints(context.Background())
+	got, err := events.AllCheckpoints(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,11 +478,13 @@ func testCheckpoints(t *testing.T, open Opener) {
 			t.Fatalf("checkpoint %d: got %d %q want %d %q", i, got[i].Size, got[i].Note, want[i].Size, want[i].Note)
 		}
 	}
-	// From a size: those of that size and more, whether the store reads
-	// them itself (events.CheckpointsFromReader) or not.
+	// From a size: those of that size and more.
 	for _, from := range []uint64{0, want[0].Size, want[0].Size + 1, want[len(want)-1].Size, want[len(want)-1].Size + 1} {
-		part, err := events.CheckpointsFrom(context.Background(), s, from)
-		if err != nil {
+		var part []events.StoredCheckpoint
+		if err := s.ReadCheckpoints(context.Background(), from, func(c events.StoredCheckpoint) error {
+			part = append(part, c)
+			return nil
+		}); err != nil {
 			t.Fatal(err)
 		}
 		var exp []events.StoredCheckpoint
@@ -571,7 +573,7 @@ func testSeal(t *testing.T, open Opener) {
 			t.Fatalf("seal after batch %d: %+v %v", i, got, err)
 		}
 	}
-	if cps, err := s.Checkpoints(ctx); err != nil || len(cps) != 0 {
+	if cps, err := events.AllCheckpoints(ctx, s); err != nil || len(cps) != 0 {
 		t.Fatalf("the seal is listed among the published checkpoints: %d %v", len(cps), err)
 	}
 	// A conflicting append (a stale position) stores nothing.

@@ -64,7 +64,7 @@ func build(t *testing.T, n, batch int, signer note.Signer, verifier note.Verifie
 	seq.Close()
 	var out logCopy
 	st.Read(context.Background(), 0, func(r events.Record) error { out.events = append(out.events, r.Bytes); return nil })
-	cps, _ := st.Checkpoints(context.Background())
+	cps, _ := events.AllCheckpoints(context.Background(), st)
 	for _, c := range cps {
 		out.cps = append(out.cps, c.Note)
 	}
