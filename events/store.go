@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Record is one event as a store keeps it: the exact bytes, plus the fields
@@ -140,6 +141,36 @@ func ReadCaseOwn(ctx context.Context, s Store, caseID string, fn func(Record) er
 // started server.
 type IntegrityChecker interface {
 	CheckIntegrity(ctx context.Context) error
+}
+
+// PageCheckpoints is the loop of a store's ReadCheckpoints: page(from)
+// returns at most limit stored checkpoints of size at least from, in
+// order of size, read whole (nothing of the store held open), and fn is
+// called with each; the next page begins after the last size of the one
+// before (sizes are unique: the checkpoints table's primary key). A
+// page that answers a size below from, which no such query does, is an
+// error: the store was altered.
+func PageCheckpoints(from uint64, limit int, page func(from uint64) ([]StoredCheckpoint, error), fn func(StoredCheckpoint) error) error {
+	for from <= 1<<63-1 {
+		cps, err := page(from)
+		if err != nil {
+			return err
+		}
+		for _, c := range cps {
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		if len(cps) < limit {
+			return nil
+		}
+		last := cps[len(cps)-1].Size
+		if last < from {
+			return fmt.Errorf("the checkpoints table answered size %d for sizes from %d: the store was altered", last, from)
+		}
+		from = last + 1
+	}
+	return nil
 }
 
 // AllCheckpoints returns every published checkpoint s stores, in order of

@@ -182,30 +182,18 @@ var checkpointPage = 1024
 // fn sees it. Sizes are the table's primary key, so a page begins after
 // the last size of the one before.
 func (s *Store) ReadCheckpoints(ctx context.Context, from uint64, fn func(events.StoredCheckpoint) error) error {
-	for from <= 1<<63-1 {
-		rows, err := s.pool.Query(ctx, `SELECT `+noteColumns+` FROM custody_checkpoints WHERE size OPERATOR(pg_catalog.>=) $1 ORDER BY size LIMIT $2`, int64(from), checkpointPage)
+	limit := checkpointPage
+	return events.PageCheckpoints(from, limit, func(from uint64) ([]events.StoredCheckpoint, error) {
+		rows, err := s.pool.Query(ctx, `SELECT `+noteColumns+` FROM custody_checkpoints WHERE size OPERATOR(pg_catalog.>=) $1 ORDER BY size LIMIT $2`, int64(from), limit)
 		if err != nil {
-			return s.errorf("%w", err)
+			return nil, s.errorf("%w", err)
 		}
 		page, err := pgx.CollectRows(rows, s.scanNote)
 		if err != nil {
-			return s.errorf("%w", err)
+			return nil, s.errorf("%w", err)
 		}
-		for _, c := range page {
-			if err := fn(c); err != nil {
-				return err
-			}
-		}
-		if len(page) < checkpointPage {
-			return nil
-		}
-		last := page[len(page)-1].Size
-		if last < from {
-			return s.errorf("the checkpoints table answered size %d for sizes from %d: the database was altered", last, from)
-		}
-		from = last + 1
-	}
-	return nil
+		return page, nil
+	}, fn)
 }
 
 // LastCheckpoint returns the stored checkpoint of the largest size, or

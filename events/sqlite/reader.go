@@ -181,7 +181,13 @@ func (r *Reader) ReadCheckpoints(ctx context.Context, from uint64, fn func(event
 // LastCheckpoint returns the stored checkpoint of the largest size, or
 // nil if there is none.
 func (r *Reader) LastCheckpoint(ctx context.Context) (*events.StoredCheckpoint, error) {
-	rows, err := r.tx.QueryContext(ctx, `SELECT `+noteColumns+` FROM checkpoints ORDER BY size DESC LIMIT 1`)
+	return r.oneNote(ctx, `SELECT `+noteColumns+` FROM checkpoints ORDER BY size DESC LIMIT 1`)
+}
+
+// oneNote returns the checkpoint or seal row query answers, or nil for
+// none.
+func (r *Reader) oneNote(ctx context.Context, query string) (*events.StoredCheckpoint, error) {
+	rows, err := r.tx.QueryContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
@@ -204,19 +210,14 @@ func (r *Reader) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
 	if r.version < 2 {
 		return nil, nil
 	}
-	rows, err := r.tx.QueryContext(ctx, `SELECT `+noteColumns+` FROM seal WHERE one = 1`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		return nil, rows.Err()
-	}
-	c, err := scanNote(rows)
+	c, err := r.oneNote(ctx, `SELECT `+noteColumns+` FROM seal WHERE one = 1`)
 	if err != nil {
 		return nil, err
 	}
-	return &c, nil
+	if c != nil {
+		c.Seal = true
+	}
+	return c, nil
 }
 
 // Close ends the read and closes the file.

@@ -608,40 +608,26 @@ var checkpointPage = 1024
 func readCheckpointPages(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, from uint64, fn func(events.StoredCheckpoint) error) error {
-	for from <= 1<<63-1 {
-		rows, err := q.QueryContext(ctx, `SELECT `+noteColumns+` FROM checkpoints WHERE size >= ? ORDER BY size LIMIT ?`, int64(from), checkpointPage)
+	limit := checkpointPage
+	return events.PageCheckpoints(from, limit, func(from uint64) ([]events.StoredCheckpoint, error) {
+		rows, err := q.QueryContext(ctx, `SELECT `+noteColumns+` FROM checkpoints WHERE size >= ? ORDER BY size LIMIT ?`, int64(from), limit)
 		if err != nil {
-			return fmt.Errorf("sqlite: %w", err)
+			return nil, fmt.Errorf("sqlite: %w", err)
 		}
-		page := make([]events.StoredCheckpoint, 0, checkpointPage)
+		defer rows.Close()
+		page := make([]events.StoredCheckpoint, 0, limit)
 		for rows.Next() {
 			c, err := scanNote(rows)
 			if err != nil {
-				rows.Close()
-				return err
+				return nil, err
 			}
 			page = append(page, c)
 		}
-		rows.Close()
 		if err := rows.Err(); err != nil {
-			return fmt.Errorf("sqlite: %w", err)
+			return nil, fmt.Errorf("sqlite: %w", err)
 		}
-		for _, c := range page {
-			if err := fn(c); err != nil {
-				return err
-			}
-		}
-		if len(page) < checkpointPage {
-			return nil
-		}
-		last := page[len(page)-1].Size
-		if last < from {
-			// The query asked for sizes of at least from.
-			return fmt.Errorf("sqlite: the checkpoints table answered size %d for sizes from %d: the file was altered", last, from)
-		}
-		from = last + 1
-	}
-	return nil
+		return page, nil
+	}, fn)
 }
 
 // Close implements events.Store.

@@ -480,21 +480,33 @@ func testCheckpoints(t *testing.T, open Opener) {
 	}
 	// From a size: those of that size and more.
 	for _, from := range []uint64{0, want[0].Size, want[0].Size + 1, want[len(want)-1].Size, want[len(want)-1].Size + 1} {
-		var part []events.StoredCheckpoint
-		if err := s.ReadCheckpoints(context.Background(), from, func(c events.StoredCheckpoint) error {
-			part = append(part, c)
-			return nil
-		}); err != nil {
-			t.Fatal(err)
+		sameCheckpointsFrom(t, s, want, from)
+	}
+}
+
+// sameCheckpointsFrom checks that s.ReadCheckpoints from from gives the
+// checkpoints of want of that size and more, in order.
+func sameCheckpointsFrom(t *testing.T, s events.Store, want []events.StoredCheckpoint, from uint64) {
+	t.Helper()
+	var got []events.StoredCheckpoint
+	if err := s.ReadCheckpoints(context.Background(), from, func(c events.StoredCheckpoint) error {
+		got = append(got, events.StoredCheckpoint{Size: c.Size, Note: bytes.Clone(c.Note), Seal: c.Seal})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var exp []events.StoredCheckpoint
+	for _, c := range want {
+		if c.Size >= from {
+			exp = append(exp, c)
 		}
-		var exp []events.StoredCheckpoint
-		for _, c := range want {
-			if c.Size >= from {
-				exp = append(exp, c)
-			}
-		}
-		if len(part) != len(exp) || (len(exp) > 0 && (part[0].Size != exp[0].Size || !bytes.Equal(part[0].Note, exp[0].Note))) {
-			t.Fatalf("checkpoints from %d: got %d, want %d", from, len(part), len(exp))
+	}
+	if len(got) != len(exp) {
+		t.Fatalf("from %d: %d checkpoints, want %d", from, len(got), len(exp))
+	}
+	for i := range exp {
+		if got[i].Size != exp[i].Size || !bytes.Equal(got[i].Note, exp[i].Note) || got[i].Seal {
+			t.Fatalf("from %d, checkpoint %d: got %d %q, want %d %q", from, i, got[i].Size, got[i].Note, exp[i].Size, exp[i].Note)
 		}
 	}
 }
@@ -517,27 +529,7 @@ func testReadCheckpoints(t *testing.T, open Opener) {
 		want = append(want, *cp)
 	}
 	for _, from := range []uint64{0, 1, 2, 1024, 1025, 1026, 2048, 2049, 2100, 2101, 1 << 40} {
-		var got []events.StoredCheckpoint
-		if err := s.ReadCheckpoints(ctx, from, func(c events.StoredCheckpoint) error {
-			got = append(got, events.StoredCheckpoint{Size: c.Size, Note: bytes.Clone(c.Note)})
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		var exp []events.StoredCheckpoint
-		for _, c := range want {
-			if c.Size >= from {
-				exp = append(exp, c)
-			}
-		}
-		if len(got) != len(exp) {
-			t.Fatalf("from %d: %d checkpoints, want %d", from, len(got), len(exp))
-		}
-		for i := range exp {
-			if got[i].Size != exp[i].Size || !bytes.Equal(got[i].Note, exp[i].Note) || got[i].Seal {
-				t.Fatalf("from %d, checkpoint %d: got %d %q, want %d %q", from, i, got[i].Size, got[i].Note, exp[i].Size, exp[i].Note)
-			}
-		}
+		sameCheckpointsFrom(t, s, want, from)
 	}
 	stop := errors.New("enough")
 	n := 0

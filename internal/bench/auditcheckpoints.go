@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -58,11 +57,7 @@ func AuditCheckpoints(custos, dir string, n int, progress io.Writer, keep string
 		}
 		g.Generated = time.Since(t0)
 		if keep != "" {
-			b, err := json.Marshal(g)
-			if err != nil {
-				return nil, err
-			}
-			if err := os.WriteFile(data+".json", b, 0o600); err != nil {
+			if err := keepHistory(data+".json", g); err != nil {
 				return nil, err
 			}
 		}

@@ -113,11 +113,7 @@ func Scale(custos, dir string, n int, progress io.Writer, keep string) ([]Metric
 		say("generated %d events in %.0f s (%s; %d checkpoints, %.0f us each at a start)", g.Size, g.Generated.Seconds(), g.Mix,
 			g.Checkpoints, float64(g.CheckpointCost)/float64(time.Microsecond))
 		if keep != "" {
-			b, err := json.Marshal(g)
-			if err != nil {
-				return nil, err
-			}
-			if err := os.WriteFile(data+".json", b, 0o600); err != nil {
+			if err := keepHistory(data+".json", g); err != nil {
 				return nil, err
 			}
 		}
@@ -268,6 +264,15 @@ func Scale(custos, dir string, n int, progress io.Writer, keep string) ([]Metric
 }
 
 // keptHistory reads a kept history's description (nil if there is none).
+// keepHistory writes what keptHistory reads back.
+func keepHistory(path string, g *history) error {
+	b, err := json.Marshal(g)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o600)
+}
+
 func keptHistory(path string) (*history, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
