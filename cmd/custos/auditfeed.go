@@ -1,27 +1,23 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"sync"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/verify"
-	"github.com/custos-vault/custos/internal/tempfiles"
 	"github.com/custos-vault/custos/vault/api"
 )
 
 // An audit checks every checkpoint the log stored, and a busy vault
 // stores one a second: millions over its life, about 400 bytes each. So
 // an audit never holds them all. The server's answer (GET
-// /v1/log/checkpoints) is read as it arrives into a spool file, and the
+// /v1/log/checkpoints) is read as it arrives into a bounded queue, and the
 // store's rows (--store) a page at a time; checkpointFeed hands them to
 // the engine as the replay reaches their sizes.
 
@@ -106,134 +102,99 @@ func expectDelim(dec *json.Decoder, want json.Delim) error {
 	return nil
 }
 
-// spool keeps the notes of a checkpoints answer in a temporary file as
-// they arrive, and gives them back in order: the answer is read as fast
-// as the server sends it (its writes are cut after a stall), while the
-// replay takes them as it reaches their sizes. The file is removed as
-// soon as it is open (where the system allows; else when closed or the
-// command is interrupted).
-type spool struct {
-	w     *os.File
-	bw    *bufio.Writer
-	r     *bufio.Reader
-	rf    *os.File
-	close func()
-
-	mu               sync.Mutex
-	cond             *sync.Cond
-	written, flushed int // notes
-	read             int
-	done             bool
-	err              error
-	stopped          bool
+// noteQueue holds the notes of a checkpoints answer between the
+// goroutine that reads the answer and the replay that takes them, at
+// most noteQueueBytes of them: the reader waits when it is full, and so
+// does the server's write behind it. The server cuts a write that waits
+// longer than its stall limit (30 s by default), which a full queue could
+// cause only if the replay took that long to pass the few hundred
+// checkpoints a write holds while tens of thousands were queued ahead of
+// it: at this machine's 250,000 events a second, a log of some 10^9
+// events with a checkpoint only every 50,000, not a vault's.
+//
+// An older server's answer lists the checkpoints before naming the
+// newest, which the audit needs before it reads the events: its queue is
+// not bounded (what that server sent, the audit held before this queue).
+type noteQueue struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	notes   [][]byte
+	bytes   int
+	bounded bool
+	done    bool
+	err     error
+	stopped bool
 }
 
-// spoolFlushAt is how many bytes the spool buffers before the notes in
-// them are given to its reader.
-const spoolFlushAt = 32 << 10
+// noteQueueBytes bounds what a noteQueue holds: about 20,000 notes.
+const noteQueueBytes = 8 << 20
 
-func newSpool() (*spool, error) {
-	w, err := os.CreateTemp("", "custos-audit-checkpoints-")
-	if err != nil {
-		return nil, fmt.Errorf("a temporary file for the vault's checkpoints: %w", err)
-	}
-	name := w.Name()
-	rf, err := os.Open(name)
-	if err != nil {
-		w.Close()
-		os.Remove(name)
-		return nil, fmt.Errorf("a temporary file for the vault's checkpoints: %w", err)
-	}
-	s := &spool{w: w, bw: bufio.NewWriterSize(w, 2*spoolFlushAt), rf: rf, r: bufio.NewReaderSize(rf, 64<<10)}
-	s.cond = sync.NewCond(&s.mu)
-	if os.Remove(name) == nil {
-		s.close = func() {}
-	} else {
-		untrack := tempfiles.Track(name)
-		s.close = func() { os.Remove(name); untrack() }
-	}
-	return s, nil
+func newNoteQueue() *noteQueue {
+	q := &noteQueue{}
+	q.cond = sync.NewCond(&q.mu)
+	return q
 }
 
-// add appends a note; it fails once the spool is closed.
-func (s *spool) add(note []byte) error {
-	var n [binary.MaxVarintLen64]byte
-	s.bw.Write(n[:binary.PutUvarint(n[:], uint64(len(note)))])
-	s.bw.Write(note)
-	s.written++
-	if s.bw.Buffered() >= spoolFlushAt {
-		return s.flush()
+// add queues a note, waiting while the queue is full; it fails once the
+// queue is stopped.
+func (q *noteQueue) add(note []byte) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for q.bounded && q.bytes >= noteQueueBytes && !q.stopped {
+		q.cond.Wait()
 	}
+	if q.stopped {
+		return errQueueStopped
+	}
+	q.notes = append(q.notes, note)
+	q.bytes += len(note)
+	q.cond.Broadcast()
 	return nil
 }
 
-func (s *spool) flush() error {
-	err := s.bw.Flush()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err == nil {
-		s.flushed = s.written
-	}
-	if s.stopped {
-		return errSpoolClosed
-	}
-	s.cond.Broadcast()
-	return err
-}
-
-var errSpoolClosed = errors.New("the audit ended")
+var errQueueStopped = errors.New("the audit ended")
 
 // finish marks the end of the notes: err is why they ended early (nil
 // for the answer's end).
-func (s *spool) finish(err error) {
-	if ferr := s.flush(); err == nil && !errors.Is(ferr, errSpoolClosed) {
-		err = ferr
-	}
-	s.mu.Lock()
-	s.done, s.err = true, err
-	s.cond.Broadcast()
-	s.mu.Unlock()
+func (q *noteQueue) finish(err error) {
+	q.mu.Lock()
+	q.done, q.err = true, err
+	q.cond.Broadcast()
+	q.mu.Unlock()
 }
 
 // next returns the next note, waiting for it to arrive; ok is false
 // after the last, err set if the answer ended early.
-func (s *spool) next() (note []byte, ok bool, err error) {
-	s.mu.Lock()
-	for s.read == s.flushed && !s.done {
-		s.cond.Wait()
+func (q *noteQueue) next() (note []byte, ok bool, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.notes) == 0 && !q.done {
+		q.cond.Wait()
 	}
-	if s.read == s.flushed {
-		err := s.err
-		s.mu.Unlock()
-		return nil, false, err
+	if len(q.notes) == 0 {
+		return nil, false, q.err
 	}
-	s.read++
-	s.mu.Unlock()
-	n, err := binary.ReadUvarint(s.r)
-	if err == nil && n > events.MaxCheckpointSize {
-		err = fmt.Errorf("a note of %d bytes", n) // add refused it
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("reading back the vault's checkpoints: %w", err)
-	}
-	note = make([]byte, n)
-	if _, err := io.ReadFull(s.r, note); err != nil {
-		return nil, false, fmt.Errorf("reading back the vault's checkpoints: %w", err)
-	}
+	note = q.notes[0]
+	q.notes[0] = nil
+	q.notes = q.notes[1:]
+	q.bytes -= len(note)
+	q.cond.Broadcast()
 	return note, true, nil
 }
 
-// stop makes the writer's next add fail and releases the files.
-func (s *spool) stop() {
-	s.mu.Lock()
-	s.stopped = true
-	s.mu.Unlock()
+// bound makes add wait while the queue is full.
+func (q *noteQueue) bound() {
+	q.mu.Lock()
+	q.bounded = true
+	q.mu.Unlock()
 }
 
-func (s *spool) release() {
-	s.w.Close()
-	s.rf.Close()
-	s.close()
+// stop makes add fail from now on, waiting or not.
+func (q *noteQueue) stop() {
+	q.mu.Lock()
+	q.stopped = true
+	q.cond.Broadcast()
+	q.mu.Unlock()
 }
 
 // checkpointFeed hands the stored checkpoints of an audit to the engine
@@ -256,6 +217,9 @@ type checkpointFeed struct {
 	exited  chan struct{}
 	ahead   *checkedNote
 	ended   bool
+	// lastSize is the size of the last checkpoint given, if listed.
+	lastSize uint64
+	listed   bool
 }
 
 // checkedNote is a note of the feed with its signature checked: parsed
@@ -352,6 +316,10 @@ func (f *checkpointFeed) upto(eng *verify.Engine, n uint64) error {
 			c := <-out
 			if c.err != nil {
 				f.ended = true
+				var rf *rowFinding
+				if errors.As(c.err, &rf) {
+					return rf.err
+				}
 				return &feedReadError{c.err}
 			}
 			f.ahead = &c
@@ -361,20 +329,35 @@ func (f *checkpointFeed) upto(eng *verify.Engine, n uint64) error {
 			return nil
 		}
 		f.ahead = nil
+		if c.parsed == nil {
+			// It does not verify: the engine says why.
+			if err := eng.AddCheckpoint(c.note, f.label); err != nil {
+				return err
+			}
+			return fmt.Errorf("%s of %d events: it did not verify, then did", f.label, c.size)
+		}
+		// A log stores one checkpoint a size, and lists them by size: a
+		// list that repeats or goes back (rows whose unsigned size column
+		// was edited, or an answer that sends one note over and over) is
+		// refused, which also bounds what the engine queues.
+		if f.listed && c.size <= f.lastSize {
+			return fmt.Errorf("%s of %d events was listed after one of %d: the stored checkpoints are repeated or not in the order of their sizes (a checkpoint row's size column was edited)", f.label, c.size, f.lastSize)
+		}
 		if c.size < eng.Size() {
 			return fmt.Errorf("%s of %d events was listed after the replay passed it: the stored checkpoints are not in the order of their sizes (a checkpoint row's size column was edited)", f.label, c.size)
 		}
-		var err error
-		if c.parsed != nil {
-			err = eng.AddParsed(c.parsed, f.label)
-		} else {
-			err = eng.AddCheckpoint(c.note, f.label)
-		}
-		if err != nil {
+		f.listed, f.lastSize = true, c.size
+		if err := eng.AddParsed(c.parsed, f.label); err != nil {
 			return err
 		}
 	}
 }
+
+// rowFinding is what a checkpoint row shows, passed through the feed as
+// its end: a finding, not a failure to read.
+type rowFinding struct{ err error }
+
+func (e *rowFinding) Error() string { return e.err.Error() }
 
 // feedReadError is a failure to read the checkpoints (the vault's
 // answer, the store): no finding of the audit.
@@ -385,13 +368,10 @@ func (e *feedReadError) Error() string {
 }
 func (e *feedReadError) Unwrap() error { return e.err }
 
-// feedErr is err as replayLog returns it: a finding (*replayError), or a
-// failure to read the checkpoints as it is.
+// feedErr is err as replayLog returns it: the audit fails on it, a
+// finding or a failure to read the checkpoints (whose message says the
+// audit did not finish), printed as every failure is.
 func feedErr(err error) error {
-	var re *feedReadError
-	if errors.As(err, &re) {
-		return err
-	}
 	return &replayError{err}
 }
 
@@ -415,7 +395,7 @@ func (f *checkpointFeed) close() {
 
 // serverCheckpoints asks the vault for its checkpoints and returns the
 // members before the list (head: the newest, the witnessed and
-// time-stamped one) with a feed of the list, read into a spool as the
+// time-stamped one) with a feed of the list, read into a bounded queue as the
 // server sends it. head.Newest is the list's last note where the vault
 // (an older one) names no newest; goal is then the largest size the list
 // states.
@@ -424,17 +404,13 @@ func serverCheckpoints(c *client) (head api.CheckpointsResponse, feed *checkpoin
 	if err != nil {
 		return head, nil, 0, err
 	}
-	sp, err := newSpool()
-	if err != nil {
-		resp.Body.Close()
-		return head, nil, 0, err
-	}
+	q := newNoteQueue()
 	var last []byte
 	var largest uint64
 	headReady := make(chan struct{})
 	ended := make(chan error, 1)
 	go func() {
-		err := readCheckpointsAnswer(resp.Body, &head, func() { close(headReady) }, func(note []byte) error {
+		err := readCheckpointsAnswer(resp.Body, &head, func() { q.bound(); close(headReady) }, func(note []byte) error {
 			if len(note) > events.MaxCheckpointSize {
 				return fmt.Errorf("a checkpoint of %d bytes, more than a checkpoint note can be (%d)", len(note), events.MaxCheckpointSize)
 			}
@@ -442,20 +418,19 @@ func serverCheckpoints(c *client) (head api.CheckpointsResponse, feed *checkpoin
 			if _, size, err := events.PeekCheckpoint(note); err == nil {
 				largest = max(largest, size)
 			}
-			return sp.add(note)
+			return q.add(note)
 		})
 		resp.Body.Close()
-		if err != nil && !errors.Is(err, errSpoolClosed) {
+		if err != nil && !errors.Is(err, errQueueStopped) {
 			err = fmt.Errorf("the vault's answer was cut short or is not a list of checkpoints (%w)", err)
 		}
-		sp.finish(err)
+		q.finish(err)
 		ended <- err
 	}()
 	stop := func() {
-		sp.stop()
+		q.stop()
 		resp.Body.Close()
 		<-ended
-		sp.release()
 	}
 	select {
 	case <-headReady:
@@ -473,14 +448,14 @@ func serverCheckpoints(c *client) (head api.CheckpointsResponse, feed *checkpoin
 		}
 		goal = largest
 	}
-	return head, &checkpointFeed{next: sp.next, stop: stop, skip: []byte(head.Newest), label: "a stored checkpoint"}, goal, nil
+	return head, &checkpointFeed{next: q.next, stop: stop, skip: []byte(head.Newest), label: "a stored checkpoint"}, goal, nil
 }
 
-// localCheckpoints is serverCheckpoints for a store read without the
-// server (--store): its rows a page at a time, from a goroutine of its
-// own. A row whose note does not state the row's size sets rowProblem
-// (through report, once the rows are read).
-func (l *localLog) checkpointFeed() *checkpointFeed {
+// checkpointFeed is serverCheckpoints' feed for a store read without
+// the server (--store): its rows up to goal a page at a time, from a
+// goroutine of its own. A row whose note does not state the row's size
+// ends the feed with that finding (rowFinding).
+func (l *localLog) checkpointFeed(goal uint64) *checkpointFeed {
 	type item struct {
 		note []byte
 		err  error
@@ -492,21 +467,33 @@ func (l *localLog) checkpointFeed() *checkpointFeed {
 		defer close(done)
 		defer close(ch)
 		err := l.r.ReadCheckpoints(ctx, 0, func(c events.StoredCheckpoint) error {
+			if c.Size > goal {
+				// Stored since the audit began (a PostgreSQL store is
+				// read page by page, as it stands): for the next audit.
+				return errStopLocal
+			}
 			// A row is the checkpoint of its size: a note copied over
 			// another row hides what was published there, and the server
 			// refuses to start on it.
-			if size, ok := events.StatedSize(c.Note); (!ok || size != c.Size) && l.rowProblem == nil {
-				l.rowProblem = fmt.Errorf("%s: the stored checkpoint row of size %d does not hold a checkpoint of that size: the row was altered (put back the backup's row: docs/operations.md, \"The custody log halted\")", l.path, c.Size)
+			it := item{note: c.Note}
+			if size, ok := events.StatedSize(c.Note); !ok || size != c.Size {
+				it = item{err: &rowFinding{fmt.Errorf("%s: the stored checkpoint row of size %d does not hold a checkpoint of that size: the row was altered (put back the backup's row: docs/operations.md, \"The custody log halted\")", l.path, c.Size)}}
 			}
 			select {
-			case ch <- item{note: c.Note}:
+			case ch <- it:
+				if it.err != nil {
+					return errStopLocal
+				}
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 		})
-		if err != nil && ctx.Err() == nil {
-			ch <- item{err: fmt.Errorf("--store %s: %w", l.path, err)}
+		if err != nil && !errors.Is(err, errStopLocal) && ctx.Err() == nil {
+			select {
+			case ch <- item{err: fmt.Errorf("--store %s: %w", l.path, err)}:
+			case <-ctx.Done():
+			}
 		}
 	}()
 	next := func() ([]byte, bool, error) {

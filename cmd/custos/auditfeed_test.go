@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -92,62 +91,82 @@ func FuzzReadCheckpointsAnswer(f *testing.F) {
 	})
 }
 
-// TestSpoolGivesBackWhatArrives: notes written by one goroutine across
-// many flushes come back whole and in order to another, which waits for
-// them; the end and an error are passed on; the file is gone at once.
-func TestSpoolGivesBackWhatArrives(t *testing.T) {
-	t.Setenv("TMPDIR", t.TempDir())
-	sp, err := newSpool()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sp.release()
-	if left, _ := os.ReadDir(os.Getenv("TMPDIR")); len(left) != 0 {
-		t.Fatalf("the spool's file is left in the temporary folder: %v", left)
-	}
-	const n = 20000
+// TestNoteQueueGivesBackWhatArrives: notes added by one goroutine come
+// back whole and in order to another, which waits for them; once bound,
+// the queue never holds more than noteQueueBytes and a note, its writer
+// waiting meanwhile; the end and an error are passed on.
+func TestNoteQueueGivesBackWhatArrives(t *testing.T) {
+	q := newNoteQueue()
+	q.bound()
+	const n = 40000
+	note := func(i int) []byte { return []byte(fmt.Sprintf("note %d %s", i, strings.Repeat("x", 400+i%700))) }
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for i := range n {
-			if err := sp.add([]byte(fmt.Sprintf("note %d %s", i, strings.Repeat("x", i%700)))); err != nil {
+			if err := q.add(note(i)); err != nil {
 				t.Error(err)
 				return
 			}
 		}
-		sp.finish(io.ErrUnexpectedEOF)
+		q.finish(io.ErrUnexpectedEOF)
 	}()
+	most := 0
 	for i := range n {
-		b, ok, err := sp.next()
+		if i%1000 == 0 {
+			// Let the writer run ahead as far as it may.
+			time.Sleep(2 * time.Millisecond)
+		}
+		q.mu.Lock()
+		most = max(most, q.bytes)
+		q.mu.Unlock()
+		b, ok, err := q.next()
 		if !ok || err != nil {
 			t.Fatalf("note %d: %v %v", i, ok, err)
 		}
-		if want := fmt.Sprintf("note %d %s", i, strings.Repeat("x", i%700)); string(b) != want {
+		if string(b) != string(note(i)) {
 			t.Fatalf("note %d: %.40q", i, b)
 		}
 	}
-	if _, ok, err := sp.next(); ok || err != io.ErrUnexpectedEOF {
+	if _, ok, err := q.next(); ok || err != io.ErrUnexpectedEOF {
 		t.Fatalf("after the last: %v %v", ok, err)
 	}
 	wg.Wait()
+	if most > noteQueueBytes+2000 || most < noteQueueBytes/2 {
+		t.Fatalf("the queue held at most %d bytes, its bound %d", most, noteQueueBytes)
+	}
 }
 
-// TestSpoolStopsItsWriter: once the audit stops reading, the writer's
-// next flush fails, so that the answer is not read to its end.
-func TestSpoolStopsItsWriter(t *testing.T) {
-	sp, err := newSpool()
-	if err != nil {
-		t.Fatal(err)
+// TestNoteQueueStopsItsWriter: a writer waiting on a full queue, and any
+// add after, fail once the audit stops reading.
+func TestNoteQueueStopsItsWriter(t *testing.T) {
+	q := newNoteQueue()
+	q.bound()
+	failed := make(chan error, 1)
+	go func() {
+		for {
+			if err := q.add(bytes.Repeat([]byte{'x'}, 4000)); err != nil {
+				failed <- err
+				return
+			}
+		}
+	}()
+	for {
+		q.mu.Lock()
+		full := q.bytes >= noteQueueBytes
+		q.mu.Unlock()
+		if full {
+			break
+		}
+		time.Sleep(time.Millisecond)
 	}
-	defer sp.release()
-	sp.stop()
-	var failed error
-	for i := 0; i < 1000 && failed == nil; i++ {
-		failed = sp.add(bytes.Repeat([]byte{'x'}, 400))
+	q.stop()
+	if err := <-failed; err != errQueueStopped {
+		t.Fatalf("a waiting add after stop: %v", err)
 	}
-	if failed != errSpoolClosed {
-		t.Fatalf("adding after stop: %v", failed)
+	if err := q.add([]byte("x")); err != errQueueStopped {
+		t.Fatalf("an add after stop: %v", err)
 	}
 }
 
@@ -253,16 +272,35 @@ func TestFeedGivesCheckpointsAsTheReplayReachesThem(t *testing.T) {
 	f, _ = feedOf(swapped, nil)
 	err = replay(f, eng, 6, nil)
 	f.close()
-	if err == nil || !strings.Contains(err.Error(), "a stored checkpoint of 12 events was listed after the replay passed it") {
+	if err == nil || !strings.Contains(err.Error(), "a stored checkpoint of 12 events was listed after one of 20") {
 		t.Fatalf("a list out of order: %v", err)
 	}
-	// A read that fails is no finding.
+	// A read that fails ends the audit, saying it did not finish.
 	eng = verify.New("custos.test", verifier)
 	f = &checkpointFeed{label: "a stored checkpoint", next: func() ([]byte, bool, error) { return nil, false, io.ErrUnexpectedEOF }}
 	defer f.close()
-	if err := f.upto(eng, 10); err == nil {
-		t.Fatal("a failed read was taken for the list's end")
-	} else if _, finding := feedErr(err).(*replayError); finding {
-		t.Fatalf("a failed read was made a finding: %v", err)
+	if err := f.upto(eng, 10); err == nil || !strings.Contains(err.Error(), "the audit did not finish") {
+		t.Fatalf("a failed read: %v", err)
+	}
+
+	// The same note over and over, or a size listed twice: refused, so
+	// that nothing queues without end.
+	eng = verify.New("custos.test", verifier)
+	f, _ = feedOf([][]byte{notes[0], notes[1], notes[1], notes[1]}, nil)
+	err = f.upto(eng, 40)
+	f.close()
+	if err == nil || !strings.Contains(err.Error(), "a stored checkpoint of 8 events was listed after one of 8") {
+		t.Fatalf("a note repeated: %v", err)
+	}
+
+	// A note that does not verify is refused for that, wherever it is.
+	bad := append([]byte(nil), notes[2]...)
+	bad[len(bad)-5] ^= 1
+	eng = verify.New("custos.test", verifier)
+	f, _ = feedOf([][]byte{notes[0], notes[1], bad}, nil)
+	err = replay(f, eng, 6, nil)
+	f.close()
+	if err == nil || !strings.Contains(err.Error(), "a stored checkpoint:") || strings.Contains(err.Error(), "order") {
+		t.Fatalf("a note that does not verify: %v", err)
 	}
 }

@@ -29,10 +29,6 @@ type localLog struct {
 	// key is the key the log's first event names (its log.opened); the
 	// auditor's --key must match it.
 	key api.KeyResponse
-	// rowProblem is a checkpoint row that does not hold the checkpoint
-	// of its size, found as checkpointFeed reads the rows (set by its
-	// goroutine; read once the feed has ended).
-	rowProblem error
 	// head is the vault's sticky head beside a SQLite file in its data
 	// folder, checked with the audit's --checkpoint files ("" if none).
 	head string
@@ -131,7 +127,7 @@ func (l *localLog) checkpoints() (head api.CheckpointsResponse, feed *checkpoint
 	if last != nil {
 		goal = max(goal, last.Size)
 	}
-	return head, l.checkpointFeed(), goal, nil
+	return head, l.checkpointFeed(goal), goal, nil
 }
 
 // records streams the file's events before position upto as GET

@@ -182,6 +182,18 @@ var checkpointPage = 1024
 // fn sees it. Sizes are the table's primary key, so a page begins after
 // the last size of the one before.
 func (s *Store) ReadCheckpoints(ctx context.Context, from uint64, fn func(events.StoredCheckpoint) error) error {
+	if from == 0 {
+		// A row of a negative size, which the pages (sizes of at least
+		// from) never reach: the table's check forbids it, unless the
+		// check was dropped.
+		var neg int64
+		switch err := s.pool.QueryRow(ctx, `SELECT size FROM custody_checkpoints WHERE size OPERATOR(pg_catalog.<) 0 LIMIT 1`).Scan(&neg); {
+		case err == nil:
+			return s.errorf("a checkpoint row's size is %d, below 0: the row was altered", neg)
+		case !errors.Is(err, pgx.ErrNoRows):
+			return s.errorf("%w", err)
+		}
+	}
 	limit := checkpointPage
 	return events.PageCheckpoints(from, limit, func(from uint64) ([]events.StoredCheckpoint, error) {
 		rows, err := s.pool.Query(ctx, `SELECT `+noteColumns+` FROM custody_checkpoints WHERE size OPERATOR(pg_catalog.>=) $1 ORDER BY size LIMIT $2`, int64(from), limit)

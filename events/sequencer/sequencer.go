@@ -290,7 +290,13 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 		root, err := s.tree.Root(cp.Size)
 		switch {
 		case err != nil:
-			if n, serr := cfg.Store.Size(ctx); serr == nil && n >= cp.Size && cp.Size == c.Size {
+			// Beyond the events replayed: another writer's since, if the
+			// store holds its events now (read, not its size counter).
+			held, herr := storeHolds(ctx, cfg.Store, cp.Size)
+			if herr != nil {
+				return herr
+			}
+			if held && cp.Size == c.Size {
 				return errNewer
 			}
 			found = fmt.Errorf("stored checkpoint for size %d: the log has only %d events: it was truncated or rolled back", cp.Size, s.tree.Size())
@@ -604,6 +610,27 @@ func (s *Sequencer) parseSeal(c *events.StoredCheckpoint) (*events.Checkpoint, e
 // seal, and a writer's published checkpoints cover the rest, so an
 // uncovered tail was added by someone with write access to the store,
 // not by the vault.
+// storeHolds reports whether st holds an event at position n-1.
+func storeHolds(ctx context.Context, st events.Store, n uint64) (bool, error) {
+	if n == 0 {
+		return true, nil
+	}
+	errFound, errElsewhere := errors.New("found"), errors.New("not at its position")
+	err := st.Read(ctx, n-1, func(r events.Record) error {
+		if r.Seq == n-1 {
+			return errFound
+		}
+		return errElsewhere
+	})
+	switch {
+	case errors.Is(err, errFound):
+		return true, nil
+	case err == nil || errors.Is(err, errElsewhere):
+		return false, nil
+	}
+	return false, err
+}
+
 func (s *Sequencer) checkSealed(ctx context.Context, covered uint64) error {
 	n := s.tree.Size()
 	stored, err := s.cfg.Store.Seal(ctx)

@@ -270,7 +270,6 @@ func TestReaderReadsCheckpointsByPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
 	var sizes []uint64
 	read := 0
 	err = r.Read(ctx, 0, func(events.Record) error {
@@ -294,5 +293,25 @@ func TestReaderReadsCheckpointsByPages(t *testing.T) {
 	}
 	if last, err := r.LastCheckpoint(ctx); err != nil || last == nil || last.Size != 11 || string(last.Note) != "published 11" {
 		t.Fatalf("the last checkpoint: %+v %v", last, err)
+	}
+	r.Close()
+	// A row given a negative size, which no page of sizes from 0 reaches,
+	// is found all the same.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE checkpoints SET size = -5 WHERE size = 6`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	r, err = sqlite.OpenReader(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	err = r.ReadCheckpoints(ctx, 0, func(events.StoredCheckpoint) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "a checkpoint row's size is -5, below 0: the row was altered") {
+		t.Fatalf("a row of a negative size: %v", err)
 	}
 }

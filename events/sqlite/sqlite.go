@@ -607,7 +607,19 @@ var checkpointPage = 1024
 // before.
 func readCheckpointPages(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, from uint64, fn func(events.StoredCheckpoint) error) error {
+	if from == 0 {
+		// A row of a negative size, which the pages (sizes of at least
+		// from) never reach: the vault stores none.
+		var neg int64
+		switch err := q.QueryRowContext(ctx, `SELECT size FROM checkpoints WHERE size < 0 LIMIT 1`).Scan(&neg); {
+		case err == nil:
+			return fmt.Errorf("sqlite: a checkpoint row's size is %d, below 0: the row was altered", neg)
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("sqlite: %w", err)
+		}
+	}
 	limit := checkpointPage
 	return events.PageCheckpoints(from, limit, func(from uint64) ([]events.StoredCheckpoint, error) {
 		rows, err := q.QueryContext(ctx, `SELECT `+noteColumns+` FROM checkpoints WHERE size >= ? ORDER BY size LIMIT ?`, int64(from), limit)

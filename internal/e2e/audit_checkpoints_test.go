@@ -1,7 +1,7 @@
 package e2e
 
 // audit verify reads the vault's checkpoints (GET /v1/log/checkpoints)
-// as they arrive, into a spool file it removes at once, and hands them to
+// as they arrive, into a bounded queue, and hands them to
 // the replay as it reaches their sizes: a busy vault stores one a second,
 // millions over its life, and an audit holds a bounded number.
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -191,4 +193,46 @@ func checkpointedTwice(t *testing.T, tv *testVault, cases ...string) (early uint
 	}
 	t.Cleanup(func() { db.Close() })
 	return early, db
+}
+
+// TestCheckpointsAnswerNamesEachMemberOnce: the answer, written as the
+// store is read, names each member once (a name twice is undefined in
+// JSON, RFC 8259 section 4, and refused by strict readers), newest first
+// and the list last, every member one CheckpointsResponse declares.
+func TestCheckpointsAnswerNamesEachMemberOnce(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	checkpointedTwice(t, tv, "C-1")
+	a := tv.do("aud", "GET", "/v1/log/checkpoints", "", nil)
+	if a.code != 200 {
+		t.Fatalf("%d %s", a.code, a.body)
+	}
+	declared := map[string]bool{}
+	rt := reflect.TypeOf(CheckpointsResponse{})
+	for i := range rt.NumField() {
+		name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+		declared[name] = true
+	}
+	dec := json.NewDecoder(strings.NewReader(a.body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("the answer begins with %v %v", tok, err)
+	}
+	var names []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := tok.(string)
+		if slices.Contains(names, name) || !declared[name] {
+			t.Fatalf("member %q named twice or not declared: %s", name, a.body)
+		}
+		names = append(names, name)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(names) < 2 || names[0] != "newest" || names[len(names)-1] != "checkpoints" {
+		t.Fatalf("members %v: want newest first and the list last", names)
+	}
 }

@@ -81,7 +81,15 @@ func (h *Handler) checkpoints(w http.ResponseWriter, r *http.Request, who vault.
 			head.Timestamps = append(head.Timestamps, base64.StdEncoding.EncodeToString(t))
 		}
 	}
-	b, err := json.Marshal(head)
+	// The members before the list, as CheckpointsResponse names them
+	// (without its list, which follows).
+	b, err := json.Marshal(struct {
+		Newest      string                 `json:"newest,omitempty"`
+		Witnessed   string                 `json:"witnessed,omitempty"`
+		Witnesses   []witnessclient.Status `json:"witnesses,omitempty"`
+		Timestamped string                 `json:"timestamped,omitempty"`
+		Timestamps  []string               `json:"timestamps,omitempty"`
+	}{head.Newest, head.Witnessed, head.Witnesses, head.Timestamped, head.Timestamps})
 	if err != nil {
 		return err
 	}
