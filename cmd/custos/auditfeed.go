@@ -217,8 +217,9 @@ type checkpointFeed struct {
 	exited  chan struct{}
 	ahead   *checkedNote
 	ended   bool
-	// lastSize is the size of the last checkpoint given, if listed.
+	// lastSize and lastNote are the last checkpoint given, if listed.
 	lastSize uint64
+	lastNote []byte
 	listed   bool
 }
 
@@ -340,13 +341,16 @@ func (f *checkpointFeed) upto(eng *verify.Engine, n uint64) error {
 		// list that repeats or goes back (rows whose unsigned size column
 		// was edited, or an answer that sends one note over and over) is
 		// refused, which also bounds what the engine queues.
-		if f.listed && c.size <= f.lastSize {
+		switch {
+		case f.listed && c.size == f.lastSize && string(c.note) != string(f.lastNote):
+			return fmt.Errorf("two different checkpoints of %d events were listed: the log's key signed two trees of that size (a fork), or a checkpoint row was altered", c.size)
+		case f.listed && c.size <= f.lastSize:
 			return fmt.Errorf("%s of %d events was listed after one of %d: the stored checkpoints are repeated or not in the order of their sizes (a checkpoint row's size column was edited)", f.label, c.size, f.lastSize)
 		}
 		if c.size < eng.Size() {
 			return fmt.Errorf("%s of %d events was listed after the replay passed it: the stored checkpoints are not in the order of their sizes (a checkpoint row's size column was edited)", f.label, c.size)
 		}
-		f.listed, f.lastSize = true, c.size
+		f.listed, f.lastSize, f.lastNote = true, c.size, c.note
 		if err := eng.AddParsed(c.parsed, f.label); err != nil {
 			return err
 		}

@@ -293,6 +293,19 @@ func TestFeedGivesCheckpointsAsTheReplayReachesThem(t *testing.T) {
 		t.Fatalf("a note repeated: %v", err)
 	}
 
+	// Two different notes of one size, both signed: a fork, said so.
+	fork, err := events.SignCheckpoint(signer, "custos.test", 8, events.Hash{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng = verify.New("custos.test", verifier)
+	f, _ = feedOf([][]byte{notes[0], notes[1], fork}, nil)
+	err = f.upto(eng, 40)
+	f.close()
+	if err == nil || !strings.Contains(err.Error(), "two different checkpoints of 8 events were listed") || !strings.Contains(err.Error(), "a fork") {
+		t.Fatalf("a fork: %v", err)
+	}
+
 	// A note that does not verify is refused for that, wherever it is.
 	bad := append([]byte(nil), notes[2]...)
 	bad[len(bad)-5] ^= 1
