@@ -27,19 +27,31 @@ import (
 // list begins when head.Newest came before it (the server writes the list
 // last, so head is then whole); members after the list are read but not
 // kept, so that head does not change after atList. Unknown members are
-// skipped.
+// skipped; a member named twice is refused. Names are matched exactly, as
+// the server writes them (encoding/json would also take "Checkpoints").
 func readCheckpointsAnswer(r io.Reader, head *api.CheckpointsResponse, atList func(), each func([]byte) error) error {
-	dec := json.NewDecoder(r)
+	ahead := &boundedValues{r: r, limit: maxAnswerValue}
+	dec := json.NewDecoder(ahead)
+	ahead.dec = dec
 	if err := expectDelim(dec, '{'); err != nil {
 		return err
 	}
 	into := head
+	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
 			return err
 		}
 		key, _ := tok.(string)
+		if seen[key] {
+			// Undefined in JSON (RFC 8259 section 4): a second list
+			// could add to or stand for the first.
+			return fmt.Errorf("its member %q comes twice", key)
+		}
+		if len(seen) < 64 {
+			seen[key] = true
+		}
 		var v any
 		switch key {
 		case "checkpoints":
@@ -89,6 +101,32 @@ func readCheckpointsAnswer(r io.Reader, head *api.CheckpointsResponse, atList fu
 		}
 	}
 	return expectDelim(dec, '}')
+}
+
+// maxAnswerValue bounds one value of a checkpoints answer as the decoder
+// holds it: a note is at most 4 KiB (events.MaxCheckpointSize), six
+// times that as a JSON string at worst, and the witnesses' states are a
+// few hundred bytes each.
+const maxAnswerValue = 1 << 20
+
+// boundedValues reads for a json.Decoder and fails once the decoder holds
+// more than limit bytes it has not yet consumed: json.Decoder reads a
+// whole value before it can be refused, and a server that sends one
+// string without end would otherwise have the audit hold all of it.
+type boundedValues struct {
+	r     io.Reader
+	dec   *json.Decoder
+	read  int64
+	limit int64
+}
+
+func (b *boundedValues) Read(p []byte) (int, error) {
+	if b.read-b.dec.InputOffset() > b.limit {
+		return 0, fmt.Errorf("a value of more than %d bytes, which no answer of a vault holds", b.limit)
+	}
+	n, err := b.r.Read(p)
+	b.read += int64(n)
+	return n, err
 }
 
 func expectDelim(dec *json.Decoder, want json.Delim) error {

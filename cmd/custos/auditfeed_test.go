@@ -40,11 +40,11 @@ func TestReadCheckpointsAnswer(t *testing.T) {
 		}
 		return r
 	}
-	r := read(`{"newest":"n3","witnessed":"w","timestamps":["t"],"future":{"a":[1,2]},"checkpoints":["n1","n2","n3"],"after":"x","witnessed":"late"}`)
+	r := read(`{"newest":"n3","witnessed":"w","timestamps":["t"],"future":{"a":[1,2]},"checkpoints":["n1","n2","n3"],"after":"x","timestamped":"late"}`)
 	if r.failure != "" || !r.atList || r.headAt.Newest != "n3" || r.headAt.Witnessed != "w" || len(r.headAt.Timestamps) != 1 || strings.Join(r.notes, ",") != "n1,n2,n3" {
 		t.Fatalf("the server's order: %+v", r)
 	}
-	if r.head.Witnessed != "w" {
+	if r.head.Timestamped != "" {
 		t.Fatalf("a member after the list changed head: %+v", r.head)
 	}
 	r = read(`{"checkpoints":["n1","n2"],"witnessed":"w"}`)
@@ -55,11 +55,48 @@ func TestReadCheckpointsAnswer(t *testing.T) {
 	if r.failure != "" || r.head.Newest != "n1" || len(r.notes) != 0 {
 		t.Fatalf("a null list: %+v", r)
 	}
-	for _, bad := range []string{``, `[]`, `{"checkpoints":{}}`, `{"checkpoints":[1]}`, `{"checkpoints":["a"`, `{"newest":5,"checkpoints":[]}`, `{"checkpoints":[]`} {
+	for _, bad := range []string{``, `[]`, `{"checkpoints":{}}`, `{"checkpoints":["a"],"checkpoints":["b"]}`, `{"newest":"a","newest":"b","checkpoints":[]}`, `{"checkpoints":[1]}`, `{"checkpoints":["a"`, `{"newest":5,"checkpoints":[]}`, `{"checkpoints":[]`} {
 		if r := read(bad); r.failure == "" {
 			t.Errorf("%q was read as an answer: %+v", bad, r)
 		}
 	}
+}
+
+// TestReadCheckpointsAnswerBoundsAValue: a string without end, in the
+// list or in a member before it, is refused once the reader holds about
+// maxAnswerValue of it, not read whole.
+func TestReadCheckpointsAnswerBoundsAValue(t *testing.T) {
+	for _, prefix := range []string{`{"newest":"n","checkpoints":["`, `{"future":"`} {
+		r := &countingReader{r: io.MultiReader(strings.NewReader(prefix), endless('x'))}
+		var head api.CheckpointsResponse
+		err := readCheckpointsAnswer(r, &head, nil, func([]byte) error { return nil })
+		if err == nil || !strings.Contains(err.Error(), "a value of more than") {
+			t.Fatalf("%s...: %v", prefix, err)
+		}
+		if r.n > 3*maxAnswerValue {
+			t.Fatalf("%s...: %d bytes read before the refusal", prefix, r.n)
+		}
+	}
+}
+
+type endless byte
+
+func (e endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(e)
+	}
+	return len(p), nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }
 
 // FuzzReadCheckpointsAnswer: any bytes give an answer or an error, and
@@ -77,16 +114,22 @@ func FuzzReadCheckpointsAnswer(f *testing.F) {
 		}); err != nil {
 			return
 		}
-		var whole struct {
-			Checkpoints []string `json:"checkpoints"`
-		}
-		if err := json.Unmarshal(b, &whole); err != nil {
+		// The member named exactly "checkpoints" (encoding/json would
+		// also take another case), which the reader refuses to see twice.
+		var members map[string]json.RawMessage
+		if err := json.Unmarshal(b, &members); err != nil {
 			// The stream stops at the answer's end: bytes after it, which
 			// Unmarshal refuses, are not read.
 			return
 		}
-		if strings.Join(notes, "\x00") != strings.Join(whole.Checkpoints, "\x00") {
-			t.Fatalf("notes %q, encoding/json reads %q", notes, whole.Checkpoints)
+		var list []string
+		if raw, ok := members["checkpoints"]; ok {
+			if err := json.Unmarshal(raw, &list); err != nil {
+				t.Fatalf("the reader took %q, encoding/json refuses its list: %v", b, err)
+			}
+		}
+		if strings.Join(notes, "\x00") != strings.Join(list, "\x00") {
+			t.Fatalf("notes %q, encoding/json reads %q", notes, list)
 		}
 	})
 }
