@@ -1,10 +1,12 @@
 package events
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPageCheckpoints: pages follow one another from after the last size
@@ -42,5 +44,51 @@ func TestPageCheckpoints(t *testing.T) {
 	err := PageCheckpoints(10, 3, func(from uint64) ([]StoredCheckpoint, error) { calls++; return stuck(from) }, func(StoredCheckpoint) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "the store was altered") || calls != 1 {
 		t.Fatalf("a page below what was asked: %v after %d pages", err, calls)
+	}
+}
+
+type pagedCheckpoints struct {
+	n    uint64
+	fail error
+}
+
+func (p pagedCheckpoints) ReadCheckpoints(ctx context.Context, from uint64, fn func(StoredCheckpoint) error) error {
+	for s := max(from, 1); s <= p.n; s++ {
+		if err := fn(StoredCheckpoint{Size: s, Note: []byte(fmt.Sprint(s))}); err != nil {
+			return err
+		}
+	}
+	return p.fail
+}
+
+// TestCheckpointCursor: checkpoints are pulled in order from a size, a
+// read's error comes after those read before it, and Close returns while
+// the reader waits on a full channel.
+func TestCheckpointCursor(t *testing.T) {
+	ctx := context.Background()
+	c := OpenCheckpointCursor(ctx, pagedCheckpoints{n: 10}, 4)
+	if first, err := c.Peek(); err != nil || first.Size != 4 || string(first.Note) != "4" {
+		t.Fatalf("first: %+v %v", first, err)
+	}
+	if n, err := c.Count(); n != 7 || err != nil {
+		t.Fatalf("count from 4 of 10: %d %v", n, err)
+	}
+	c.Close()
+
+	boom := errors.New("boom")
+	c = OpenCheckpointCursor(ctx, pagedCheckpoints{n: 3, fail: boom}, 0)
+	if n, err := c.Count(); n != 3 || !errors.Is(err, boom) {
+		t.Fatalf("a read that fails after 3: %d %v", n, err)
+	}
+	c.Close()
+
+	c = OpenCheckpointCursor(ctx, pagedCheckpoints{n: 100000, fail: boom}, 0)
+	c.Peek()
+	done := make(chan struct{})
+	go func() { c.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return while the reader waited")
 	}
 }

@@ -262,11 +262,12 @@ type checkpointFeed struct {
 }
 
 // checkedNote is a note of the feed with its signature checked: parsed
-// if it verifies, else nil (AddCheckpoint then says why); size is the
-// size it states (0 if none); err ends the feed (a failed read).
+// if it verifies, else perr says why; size is the size it states (0 if
+// none); err ends the feed (a failed read, or a rowFinding).
 type checkedNote struct {
 	note   []byte
 	parsed *verify.Parsed
+	perr   error
 	size   uint64
 	err    error
 }
@@ -293,8 +294,8 @@ func (f *checkpointFeed) start(eng *verify.Engine) {
 			defer checkers.Done()
 			for j := range jobs {
 				c := checkedNote{note: j.note}
-				if p, err := eng.Parse(j.note); err == nil {
-					c.parsed, c.size = p, p.Size()
+				if c.parsed, c.perr = eng.Parse(j.note); c.perr == nil {
+					c.size = c.parsed.Size()
 				} else if _, size, err := events.PeekCheckpoint(j.note); err == nil {
 					c.size = size
 				}
@@ -368,12 +369,9 @@ func (f *checkpointFeed) upto(eng *verify.Engine, n uint64) error {
 			return nil
 		}
 		f.ahead = nil
-		if c.parsed == nil {
-			// It does not verify: the engine says why.
-			if err := eng.AddCheckpoint(c.note, f.label); err != nil {
-				return err
-			}
-			return fmt.Errorf("%s of %d events: it did not verify, then did", f.label, c.size)
+		if c.perr != nil {
+			// As AddCheckpoint words it.
+			return fmt.Errorf("%s: %w", f.label, c.perr)
 		}
 		// A log stores one checkpoint a size, and lists them by size: a
 		// list that repeats or goes back (rows whose unsigned size column
@@ -385,9 +383,9 @@ func (f *checkpointFeed) upto(eng *verify.Engine, n uint64) error {
 		case f.listed && c.size <= f.lastSize:
 			return fmt.Errorf("%s of %d events was listed after one of %d: the stored checkpoints are repeated or not in the order of their sizes (a checkpoint row's size column was edited)", f.label, c.size, f.lastSize)
 		}
-		if c.size < eng.Size() {
-			return fmt.Errorf("%s of %d events was listed after the replay passed it: the stored checkpoints are not in the order of their sizes (a checkpoint row's size column was edited)", f.label, c.size)
-		}
+		// (One listed after the replay passed its size cannot come here:
+		// sizes rise, and upto holds back any beyond the batch; the engine
+		// refuses it too.)
 		f.listed, f.lastSize, f.lastNote = true, c.size, c.note
 		if err := eng.AddParsed(c.parsed, f.label); err != nil {
 			return err
@@ -402,20 +400,13 @@ type rowFinding struct{ err error }
 func (e *rowFinding) Error() string { return e.err.Error() }
 
 // feedReadError is a failure to read the checkpoints (the vault's
-// answer, the store): no finding of the audit.
+// answer, the store): the audit fails on it, saying it did not finish.
 type feedReadError struct{ err error }
 
 func (e *feedReadError) Error() string {
 	return "reading the log's checkpoints: " + e.err.Error() + "; the audit did not finish: run it again"
 }
 func (e *feedReadError) Unwrap() error { return e.err }
-
-// feedErr is err as replayLog returns it: the audit fails on it, a
-// finding or a failure to read the checkpoints (whose message says the
-// audit did not finish), printed as every failure is.
-func feedErr(err error) error {
-	return &replayError{err}
-}
 
 // rest gives the engine every checkpoint left.
 func (f *checkpointFeed) rest(eng *verify.Engine) error {
@@ -494,53 +485,30 @@ func serverCheckpoints(c *client) (head api.CheckpointsResponse, feed *checkpoin
 }
 
 // checkpointFeed is serverCheckpoints' feed for a store read without
-// the server (--store): its rows up to goal a page at a time, from a
-// goroutine of its own. A row whose note does not state the row's size
-// ends the feed with that finding (rowFinding).
+// the server (--store): its rows up to goal, a page at a time
+// (events.CheckpointCursor). A row whose note does not state the row's
+// size ends the feed with that finding (rowFinding).
 func (l *localLog) checkpointFeed(goal uint64) *checkpointFeed {
-	type item struct {
-		note []byte
-		err  error
-	}
-	ch := make(chan item, 256)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer close(ch)
-		err := l.r.ReadCheckpoints(ctx, 0, func(c events.StoredCheckpoint) error {
-			if c.Size > goal {
-				// Stored since the audit began (a PostgreSQL store is
-				// read page by page, as it stands): for the next audit.
-				return errStopLocal
-			}
-			// A row is the checkpoint of its size: a note copied over
-			// another row hides what was published there, and the server
-			// refuses to start on it.
-			it := item{note: c.Note}
-			if size, ok := events.StatedSize(c.Note); !ok || size != c.Size {
-				it = item{err: &rowFinding{fmt.Errorf("%s: the stored checkpoint row of size %d does not hold a checkpoint of that size: the row was altered (put back the backup's row: docs/operations.md, \"The custody log halted\")", l.path, c.Size)}}
-			}
-			select {
-			case ch <- it:
-				if it.err != nil {
-					return errStopLocal
-				}
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-		if err != nil && !errors.Is(err, errStopLocal) && ctx.Err() == nil {
-			select {
-			case ch <- item{err: fmt.Errorf("--store %s: %w", l.path, err)}:
-			case <-ctx.Done():
-			}
-		}
-	}()
+	cur := events.OpenCheckpointCursor(context.Background(), l.r, 0)
 	next := func() ([]byte, bool, error) {
-		it, ok := <-ch
-		return it.note, ok && it.err == nil, it.err
+		c, err := cur.Peek()
+		switch {
+		case err != nil:
+			return nil, false, fmt.Errorf("--store %s: %w", l.path, err)
+		case c == nil || c.Size > goal:
+			// Rows past goal were stored since the audit began (a
+			// PostgreSQL store is read page by page, as it stands): for
+			// the next audit.
+			return nil, false, nil
+		}
+		cur.Take()
+		// A row is the checkpoint of its size: a note copied over another
+		// row hides what was published there, and the server refuses to
+		// start on it.
+		if size, ok := events.StatedSize(c.Note); !ok || size != c.Size {
+			return nil, false, &rowFinding{fmt.Errorf("%s: the stored checkpoint row of size %d does not hold a checkpoint of that size: the row was altered (put back the backup's row: docs/operations.md, \"The custody log halted\")", l.path, c.Size)}
+		}
+		return c.Note, true, nil
 	}
-	return &checkpointFeed{next: next, stop: func() { cancel(); <-done }, label: "a stored checkpoint"}
+	return &checkpointFeed{next: next, stop: cur.Close, label: "a stored checkpoint"}
 }

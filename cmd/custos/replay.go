@@ -109,7 +109,7 @@ func replayLog(c *client, local *localLog, eng *verify.Engine, feed *checkpointF
 		lookups.queue = b.lookups
 		// The stored checkpoints the batch reaches, before it.
 		if err := feed.upto(eng, eng.Size()+uint64(len(b.bytes))); err != nil {
-			return nil, feedErr(err)
+			return nil, &replayError{err}
 		}
 		if err := eng.AddBatch(b.bytes); err != nil {
 			return nil, &replayError{err}
@@ -120,7 +120,7 @@ func replayLog(c *client, local *localLog, eng *verify.Engine, feed *checkpointF
 	}
 	bar.Finish()
 	if err := feed.rest(eng); err != nil {
-		return nil, feedErr(err)
+		return nil, &replayError{err}
 	}
 	res, err := eng.Finish()
 	if err != nil {

@@ -72,9 +72,9 @@ func requireEmpty(ctx context.Context, to events.Store) error {
 	if err != nil {
 		return fmt.Errorf("migrate: destination: %w", err)
 	}
-	c := openCheckpoints(ctx, to)
-	first, err := c.peek()
-	c.close()
+	c := events.OpenCheckpointCursor(ctx, to, 0)
+	first, err := c.Peek()
+	c.Close()
 	if err != nil {
 		return fmt.Errorf("migrate: destination: %w", err)
 	}
@@ -87,101 +87,22 @@ func requireEmpty(ctx context.Context, to events.Store) error {
 	return nil
 }
 
-// checkpoints reads a store's stored checkpoints in order of size, a page
-// at a time (events.Store.ReadCheckpoints) from a goroutine of its own,
-// with one read ahead: a log stores one a second, millions over its
-// life, and a migration holds a bounded number.
-type checkpoints struct {
-	items  chan checkpointItem
-	cancel context.CancelFunc
-	done   chan struct{}
-	ahead  *checkpointItem
-	index  int // of the next, from 0
-}
-
-type checkpointItem struct {
-	c   events.StoredCheckpoint
-	err error
-}
-
-func openCheckpoints(ctx context.Context, s events.Store) *checkpoints {
-	ctx, cancel := context.WithCancel(ctx)
-	c := &checkpoints{items: make(chan checkpointItem, 256), cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(c.done)
-		defer close(c.items)
-		err := s.ReadCheckpoints(ctx, 0, func(cp events.StoredCheckpoint) error {
-			cp.Note = bytes.Clone(cp.Note)
-			select {
-			case c.items <- checkpointItem{c: cp}:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-		if err != nil && ctx.Err() == nil {
-			c.items <- checkpointItem{err: fmt.Errorf("reading the checkpoints: %w", err)}
-		}
-	}()
-	return c
-}
-
-// peek returns the next checkpoint without taking it, or nil after the
-// last.
-func (c *checkpoints) peek() (*events.StoredCheckpoint, error) {
-	if c.ahead == nil {
-		it, ok := <-c.items
-		if !ok {
-			return nil, nil
-		}
-		c.ahead = &it
-	}
-	if c.ahead.err != nil {
-		return nil, c.ahead.err
-	}
-	return &c.ahead.c, nil
-}
-
-// take consumes what peek returned.
-func (c *checkpoints) take() {
-	c.ahead = nil
-	c.index++
-}
-
-// count takes the rest and returns how many there were in all.
-func (c *checkpoints) count() (int, error) {
-	for {
-		next, err := c.peek()
-		if err != nil || next == nil {
-			return c.index, err
-		}
-		c.take()
-	}
-}
-
-func (c *checkpoints) close() {
-	c.cancel()
-	for range c.items {
-	}
-	<-c.done
-}
-
 // audit replays s against its stored checkpoints, each given to the
 // engine before the replay reaches its size.
 func audit(ctx context.Context, s events.Store, origin string, verifier note.Verifier) (*verify.Result, error) {
 	e := verify.New(origin, verifier)
-	cps := openCheckpoints(ctx, s)
-	defer cps.close()
+	cps := events.OpenCheckpointCursor(ctx, s, 0)
+	defer cps.Close()
 	upto := func(n uint64) error {
 		for {
-			c, err := cps.peek()
+			c, err := cps.Peek()
 			if err != nil || c == nil || c.Size > n {
 				return err
 			}
-			if err := e.AddCheckpoint(c.Note, fmt.Sprintf("stored checkpoint %d (size %d)", cps.index, c.Size)); err != nil {
+			if err := e.AddCheckpoint(c.Note, fmt.Sprintf("stored checkpoint %d (size %d)", cps.Index(), c.Size)); err != nil {
 				return err
 			}
-			cps.take()
+			cps.Take()
 		}
 	}
 	batch := make([][]byte, 0, 4096)
@@ -219,10 +140,10 @@ func audit(ctx context.Context, s events.Store, origin string, verifier note.Ver
 // The source's batch seal, if it covers the whole log, is stored with the
 // last batch, so that the copy's tail is covered as the source's was.
 func copyLog(ctx context.Context, from, to events.Store, seal *events.StoredCheckpoint, n uint64) error {
-	cps := openCheckpoints(ctx, from)
-	defer cps.close()
+	cps := events.OpenCheckpointCursor(ctx, from, 0)
+	defer cps.Close()
 	// next is the next checkpoint to store, nil after the last.
-	next, err := cps.peek()
+	next, err := cps.Peek()
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -237,9 +158,9 @@ func copyLog(ctx context.Context, from, to events.Store, seal *events.StoredChec
 		end := written + uint64(len(batch))
 		if next != nil && next.Size == end {
 			cp = next
-			cps.take()
+			cps.Take()
 			var err error
-			if next, err = cps.peek(); err != nil {
+			if next, err = cps.Peek(); err != nil {
 				return fmt.Errorf("migrate: %w", err)
 			}
 		} else if seal != nil && seal.Size == end && end == n && len(batch) > 0 {
@@ -301,15 +222,15 @@ func sameLog(ctx context.Context, from, to events.Store, src, dst *verify.Result
 	if dst.Events != src.Events || dst.Root != src.Root {
 		return fmt.Errorf("%d events with root %x, the source has %d with root %x", dst.Events, dst.Root[:8], src.Events, src.Root[:8])
 	}
-	a, b := openCheckpoints(ctx, from), openCheckpoints(ctx, to)
-	defer a.close()
-	defer b.close()
+	a, b := events.OpenCheckpointCursor(ctx, from, 0), events.OpenCheckpointCursor(ctx, to, 0)
+	defer a.Close()
+	defer b.Close()
 	for {
-		ca, err := a.peek()
+		ca, err := a.Peek()
 		if err != nil {
 			return err
 		}
-		cb, err := b.peek()
+		cb, err := b.Peek()
 		if err != nil {
 			return err
 		}
@@ -317,19 +238,19 @@ func sameLog(ctx context.Context, from, to events.Store, src, dst *verify.Result
 		case ca == nil && cb == nil:
 			return nil
 		case ca == nil || cb == nil:
-			na, err := a.count()
+			na, err := a.Count()
 			if err != nil {
 				return err
 			}
-			nb, err := b.count()
+			nb, err := b.Count()
 			if err != nil {
 				return err
 			}
 			return fmt.Errorf("%d checkpoints, the source has %d", nb, na)
 		case cb.Size != ca.Size || !bytes.Equal(cb.Note, ca.Note):
-			return fmt.Errorf("checkpoint %d (size %d) differs", a.index, ca.Size)
+			return fmt.Errorf("checkpoint %d (size %d) differs", a.Index(), ca.Size)
 		}
-		a.take()
-		b.take()
+		a.Take()
+		b.Take()
 	}
 }

@@ -274,13 +274,11 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 			"tiles", repaired, "folder", cfg.TileDir)
 	}
 	// The stored checkpoints are read after the replay, a page at a time
-	// (a busy log stores one a second): one beyond the replayed events was
-	// stored since by another writer if the store holds its events now
-	// (it and those after it are for that writer's catch-up), and shows
-	// a log cut short if not.
+	// (a busy log stores one a second): one beyond the replayed events
+	// shows a log cut short. (Another writer that appended since the
+	// replay is refused by checkSealed too: its batch's seal is newer.)
 	covered := uint64(0)
 	var found error // what the checkpoints show, not a failure to read them
-	errNewer := errors.New("stored since the replay")
 	err = cfg.Store.ReadCheckpoints(ctx, from, func(c events.StoredCheckpoint) error {
 		cp, err := events.ParseCheckpoint(c.Note, cfg.Origin, cfg.Verifier)
 		if err != nil {
@@ -290,15 +288,6 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 		root, err := s.tree.Root(cp.Size)
 		switch {
 		case err != nil:
-			// Beyond the events replayed: another writer's since, if the
-			// store holds its events now (read, not its size counter).
-			held, herr := storeHolds(ctx, cfg.Store, cp.Size)
-			if herr != nil {
-				return herr
-			}
-			if held && cp.Size == c.Size {
-				return errNewer
-			}
 			found = fmt.Errorf("stored checkpoint for size %d: the log has only %d events: it was truncated or rolled back", cp.Size, s.tree.Size())
 		case cp.Size != c.Size:
 			found = fmt.Errorf("%w: the stored checkpoint row of size %d holds the checkpoint of size %d: the row was altered", ErrLogAltered, c.Size, cp.Size)
@@ -315,7 +304,7 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 	switch {
 	case found != nil:
 		return nil, found
-	case err != nil && !errors.Is(err, errNewer):
+	case err != nil:
 		return nil, fmt.Errorf("reading checkpoints: %w", err)
 	}
 	if err := s.checkSealed(ctx, covered); err != nil {
@@ -610,27 +599,6 @@ func (s *Sequencer) parseSeal(c *events.StoredCheckpoint) (*events.Checkpoint, e
 // seal, and a writer's published checkpoints cover the rest, so an
 // uncovered tail was added by someone with write access to the store,
 // not by the vault.
-// storeHolds reports whether st holds an event at position n-1.
-func storeHolds(ctx context.Context, st events.Store, n uint64) (bool, error) {
-	if n == 0 {
-		return true, nil
-	}
-	errFound, errElsewhere := errors.New("found"), errors.New("not at its position")
-	err := st.Read(ctx, n-1, func(r events.Record) error {
-		if r.Seq == n-1 {
-			return errFound
-		}
-		return errElsewhere
-	})
-	switch {
-	case errors.Is(err, errFound):
-		return true, nil
-	case err == nil || errors.Is(err, errElsewhere):
-		return false, nil
-	}
-	return false, err
-}
-
 func (s *Sequencer) checkSealed(ctx context.Context, covered uint64) error {
 	n := s.tree.Size()
 	stored, err := s.cfg.Store.Seal(ctx)
