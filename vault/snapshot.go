@@ -5,6 +5,7 @@ package vault
 
 import (
 	"bufio"
+	"context"
 	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -71,7 +72,10 @@ const snapshotMagic = "custos state snapshot v1\n"
 // a start.
 // Version 13: so is each case's item list ("case_items_paged"), which a
 // case's list of items reads by ranges.
-const stateVersion = 13
+// Version 14: the page index and the summary line (pageindex.go): a start
+// reads the summary and no page; the pages are checked beside the
+// running vault (checkSnapshotPages).
+const stateVersion = 14
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign
@@ -262,6 +266,7 @@ func (sn *snapshots) encode(v *Vault, cp *events.Checkpoint, head events.Hash, e
 	mac := sn.key.mac()
 	w := bufio.NewWriterSize(io.MultiWriter(f, mac), 1<<20)
 	var pw *writtenPages
+	var first []byte // the magic line and the header line
 	h := snapshotHeader{Checkpoint: string(cp.Note), Head: head.String(), Origin: v.origin, Root: cp.Root.String(),
 		Size: cp.Size, StateVersion: stateVersion, Written: v.cfg.Now().UTC().Format(time.RFC3339)}
 	for _, level := range edge {
@@ -280,15 +285,27 @@ func (sn *snapshots) encode(v *Vault, cp *events.Checkpoint, head events.Hash, e
 		if err != nil {
 			return err
 		}
-		w.WriteString(snapshotMagic)
-		w.Write(hb)
-		w.WriteString("\n")
-		pw, err = v.state.writeSnapshotBody(w, int64(len(snapshotMagic)+len(hb)+1))
+		first = append(append([]byte(snapshotMagic), hb...), '\n')
+		w.Write(first)
+		pw, err = v.state.writeSnapshotBody(w, int64(len(first)))
 		return err
 	}()
 	if err != nil {
 		return fail(err)
 	}
+	if err := w.Flush(); err != nil {
+		return fail(err)
+	}
+	// The summary's MAC, of the bytes as the file holds them.
+	end, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return fail(err)
+	}
+	sum, err := summaryMAC(sn.key, first, pw.rest, io.NewSectionReader(f, pw.rest, end-pw.rest), end-pw.rest)
+	if err != nil {
+		return fail(err)
+	}
+	w.Write(summaryLine(pw.rest, sum))
 	if err := w.Flush(); err != nil {
 		return fail(err)
 	}
@@ -385,10 +402,16 @@ func removeSnapshots(dir string) error {
 
 // loaded is a snapshot a start may use.
 type loaded struct {
-	sha256 string // of the file
-	name   string
-	state  *State
-	resume *sequencer.Resume
+	// sha256 is that of the file read whole (readWhole), summary that
+	// of the summary's bytes (readSummary); the other is empty.
+	sha256, summary string
+	name            string
+	state           *State
+	resume          *sequencer.Resume
+	// whole, if set, is the file read by its summary, for
+	// checkSnapshotPages to read whole (size bytes); its user closes it.
+	whole *os.File
+	size  int64
 }
 
 // load returns the newest snapshot that is the vault's own (its MAC),
@@ -485,7 +508,10 @@ func (sn *snapshots) discard(name string, why error) string {
 	return name + ": " + why.Error()
 }
 
-// read reads and checks one snapshot file.
+// read reads and checks one snapshot file: by its summary alone
+// (readSummary) if it ends with one, as every snapshot of state version
+// 14 on does; otherwise whole (readWhole), which tells an older
+// version's file (a warning) from an altered one.
 func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize uint64) (*loaded, error) {
 	// Never follow a link or block on a FIFO put in the folder.
 	fd, err := unix.Open(filepath.Join(sn.dir, name), unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
@@ -509,23 +535,24 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 	if fi.Size() < int64(len(snapshotMagic)+macLineLen) || fi.Size() > maxSnapshotSize {
 		return nil, fmt.Errorf("a file of %d bytes is not a snapshot", fi.Size())
 	}
-	end := fi.Size() - macLineLen
-	want := make([]byte, macLineLen)
-	if _, err := f.ReadAt(want, end); err != nil {
+	l, err := sn.readSummary(f, fi.Size(), name, origin, verifier, logSize)
+	if errors.Is(err, errNoSummary) {
+		l, err = sn.readWhole(context.Background(), f, fi.Size(), name, origin, verifier, logSize)
+	}
+	if err != nil {
 		return nil, err
 	}
-	// The MAC is checked before anything is parsed, and again over the
-	// bytes parsed (the file could change between the two reads).
-	mac := sn.key.mac()
-	if _, err := io.Copy(mac, io.NewSectionReader(f, 0, end)); err != nil {
-		return nil, err
-	}
-	if !hmac.Equal(fmt.Appendf(nil, "mac %x\n", mac.Sum(nil)), want) {
-		return nil, errors.New("its MAC does not match: it was altered, or not written by the vault holding this log's key")
-	}
-	mac.Reset()
-	sum := sha256.New()
-	br := bufio.NewReaderSize(io.TeeReader(io.NewSectionReader(f, 0, end), io.MultiWriter(mac, sum)), 1<<20)
+	keep = l.state.pages != nil
+	return l, nil
+}
+
+// errNoSummary: the file does not end with a summary line.
+var errNoSummary = errors.New("no summary line")
+
+// readHead reads a snapshot's first two lines (the magic line and the
+// header) from the first n bytes of r.
+func readHead(r io.ReaderAt, n int64) ([]byte, error) {
+	br := bufio.NewReader(io.NewSectionReader(r, 0, n))
 	magic, err := br.ReadString('\n')
 	if err != nil || magic != snapshotMagic {
 		return nil, errors.New("not a state snapshot (first line)")
@@ -534,31 +561,100 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 	if err != nil {
 		return nil, errors.New("the header line is cut short")
 	}
-	var h snapshotHeader
-	hErr := json.Unmarshal(line, &h)
-	body := restorer{r: f, close: f.Close}
-	if e := h.Entries; hErr == nil && e != nil {
-		// A hint only, bounded by what the file could hold (every entry
-		// takes at least 8 bytes of JSON) and by the log's size: the
-		// header was MAC-checked, but the file could change before this
-		// second read, whose MAC is checked at its end.
-		n := int(min(logSize, uint64(fi.Size()/8)))
-		c := func(k int) int { return max(0, min(k, n)) }
-		body.sizes = snapshotEntries{Items: c(e.Items), Cases: c(e.Cases),
-			ItemEvents: c(e.ItemEvents), CaseEvents: c(e.CaseEvents), CaseOwn: c(e.CaseOwn)}
+	return append([]byte(magic), line...), nil
+}
+
+// readSummary reads and checks a snapshot by its summary (pageindex.go):
+// its first two lines and its lines from the summary line's offset on
+// (the rest of the state and the page index), under the summary's MAC,
+// checked before anything is parsed and again over the bytes parsed. It
+// reads no page: the state reads them when it needs them, each checked
+// against the SHA-256 the index gives, and checkSnapshotPages reads the
+// whole file beside the running vault. errNoSummary if f has no summary
+// line.
+func (sn *snapshots) readSummary(f *os.File, size int64, name, origin string, verifier note.Verifier, logSize uint64) (*loaded, error) {
+	tailEnd := size - macLineLen - summaryLineLen
+	if tailEnd < int64(len(snapshotMagic)) {
+		return nil, errNoSummary
 	}
-	bErr := decodeLines(br, int64(len(magic)+len(line)), body.add)
+	line := make([]byte, summaryLineLen)
+	if _, err := f.ReadAt(line, tailEnd); err != nil {
+		return nil, errNoSummary
+	}
+	rest, want, ok := parseSummaryLine(line)
+	if !ok {
+		return nil, errNoSummary
+	}
+	head, err := readHead(f, min(rest, tailEnd))
+	if err != nil {
+		return nil, err
+	}
+	if rest < int64(len(head)) || rest > tailEnd {
+		return nil, fmt.Errorf("its summary line gives offset %d, outside the file", rest)
+	}
+	tailLen := tailEnd - rest
+	got, err := summaryMAC(sn.key, head, rest, io.NewSectionReader(f, rest, tailLen), tailLen)
+	if err != nil {
+		return nil, err
+	}
+	if !hmac.Equal(got, want) {
+		return nil, errors.New("its MAC does not match: it was altered, or not written by the vault holding this log's key")
+	}
+	mac := sn.key.mac()
+	summaryInput(mac, head, rest, tailLen)
+	digest := sha256.New()
+	digest.Write(head)
+	br := bufio.NewReaderSize(io.TeeReader(io.NewSectionReader(f, rest, tailLen), io.MultiWriter(mac, digest)), 1<<20)
+	var h snapshotHeader
+	hErr := json.Unmarshal(head[len(snapshotMagic):], &h)
+	body := restorer{r: f, close: f.Close, indexed: true, pagesFrom: int64(len(head)), pagesTo: rest, sizes: entryHint(h, hErr, size, logSize)}
+	bErr := decodeLines(br, rest, body.add)
 	if errors.Is(bErr, errSnapshotRead) {
-		// Cut short by the storage, not altered: say so (the reason
-		// goes into server.started), not that it changed.
 		return nil, bErr
 	}
-	fmt.Fprintf(sum, "mac %x\n", mac.Sum(nil))
-	if !hmac.Equal(fmt.Appendf(nil, "mac %x\n", mac.Sum(nil)), want) {
+	if !hmac.Equal(mac.Sum(nil), want) {
 		return nil, errors.New("it changed while it was read")
 	}
-	// The version is checked before the body's errors: another
-	// version's body need not parse as this one's.
+	digest.Write(line)
+	resume, err := checkHeader(h, hErr, bErr, name, origin, verifier, logSize)
+	if err != nil {
+		return nil, err
+	}
+	st, err := body.state()
+	if err != nil {
+		return nil, err
+	}
+	// What checkSnapshotPages reads: the file, whatever becomes of the
+	// descriptor the state reads its pages through.
+	fd, err := unix.Dup(int(f.Fd()))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errSnapshotRead, err)
+	}
+	unix.CloseOnExec(fd)
+	return &loaded{name: name, state: st, resume: resume, summary: hex.EncodeToString(digest.Sum(nil)),
+		whole: os.NewFile(uintptr(fd), name), size: size}, nil
+}
+
+// entryHint returns the header's counts of entries, a hint only, bounded
+// by what the file could hold (every entry takes at least 8 bytes of
+// JSON) and by the log's size: the header was MAC-checked, but the file
+// could change before the second read, whose MAC is checked at its end.
+func entryHint(h snapshotHeader, hErr error, size int64, logSize uint64) snapshotEntries {
+	e := h.Entries
+	if hErr != nil || e == nil {
+		return snapshotEntries{}
+	}
+	n := int(min(logSize, uint64(size/8)))
+	c := func(k int) int { return max(0, min(k, n)) }
+	return snapshotEntries{Items: c(e.Items), Cases: c(e.Cases),
+		ItemEvents: c(e.ItemEvents), CaseEvents: c(e.CaseEvents), CaseOwn: c(e.CaseOwn)}
+}
+
+// checkHeader checks a snapshot's header (hErr: its parse error) against
+// the log, once its MAC held, and returns where the tree resumes; bErr
+// is the state lines' error, reported after the version (another
+// version's body need not parse as this one's).
+func checkHeader(h snapshotHeader, hErr, bErr error, name, origin string, verifier note.Verifier, logSize uint64) (*sequencer.Resume, error) {
 	if hErr == nil && h.StateVersion != stateVersion {
 		return nil, fmt.Errorf("%w: it holds state version %d; this build reads version %d", errOtherStateVersion, h.StateVersion, stateVersion)
 	}
@@ -594,12 +690,91 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 		}
 		r.Edge = append(r.Edge, hs)
 	}
-	st, err := body.state()
+	return r, nil
+}
+
+// readWhole reads and checks a whole snapshot file of size bytes: its
+// MAC over every byte before the last line, checked before anything is
+// parsed and again over the bytes parsed, then every line, pages
+// included, each checked against the others and against the page
+// index, whose pages the state then reads from f (closed with the
+// state). It is how a start reads a file without a summary line (an
+// older version's), and how checkSnapshotPages checks the file a start
+// read by its summary. Reading stops with ctx.
+func (sn *snapshots) readWhole(ctx context.Context, f *os.File, size int64, name, origin string, verifier note.Verifier, logSize uint64) (*loaded, error) {
+	end := size - macLineLen
+	want := make([]byte, macLineLen)
+	if _, err := f.ReadAt(want, end); err != nil {
+		return nil, err
+	}
+	// A summary line, if there is one, is not a line of the state.
+	body := end
+	summary := make([]byte, summaryLineLen)
+	if end-summaryLineLen >= int64(len(snapshotMagic)) {
+		if _, err := f.ReadAt(summary, end-summaryLineLen); err == nil {
+			if _, _, ok := parseSummaryLine(summary); ok {
+				body = end - summaryLineLen
+			}
+		}
+	}
+	src := func(n int64) io.Reader { return ctxReader{ctx, io.NewSectionReader(f, 0, n)} }
+	mac := sn.key.mac()
+	if _, err := io.Copy(mac, src(end)); err != nil {
+		return nil, fmt.Errorf("%w: %w", errSnapshotRead, err)
+	}
+	if !hmac.Equal(fmt.Appendf(nil, "mac %x\n", mac.Sum(nil)), want) {
+		return nil, errors.New("its MAC does not match: it was altered, or not written by the vault holding this log's key")
+	}
+	mac.Reset()
+	sum := sha256.New()
+	br := bufio.NewReaderSize(io.TeeReader(src(body), io.MultiWriter(mac, sum)), 1<<20)
+	magic, err := br.ReadString('\n')
+	if err != nil || magic != snapshotMagic {
+		return nil, errors.New("not a state snapshot (first line)")
+	}
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		return nil, errors.New("the header line is cut short")
+	}
+	var h snapshotHeader
+	hErr := json.Unmarshal(line, &h)
+	r := restorer{r: f, close: f.Close, sizes: entryHint(h, hErr, size, logSize)}
+	bErr := decodeLines(br, int64(len(magic)+len(line)), r.add)
+	if errors.Is(bErr, errSnapshotRead) {
+		// Cut short by the storage, not altered: say so (the reason
+		// goes into server.started), not that it changed.
+		return nil, bErr
+	}
+	if body != end {
+		mac.Write(summary)
+		sum.Write(summary)
+	}
+	fmt.Fprintf(sum, "mac %x\n", mac.Sum(nil))
+	if !hmac.Equal(fmt.Appendf(nil, "mac %x\n", mac.Sum(nil)), want) {
+		return nil, errors.New("it changed while it was read")
+	}
+	resume, err := checkHeader(h, hErr, bErr, name, origin, verifier, logSize)
 	if err != nil {
 		return nil, err
 	}
-	keep = st.pages != nil
-	return &loaded{name: name, state: st, resume: r, sha256: hex.EncodeToString(sum.Sum(nil))}, nil
+	st, err := r.state()
+	if err != nil {
+		return nil, err
+	}
+	return &loaded{name: name, state: st, resume: resume, sha256: hex.EncodeToString(sum.Sum(nil))}, nil
+}
+
+// ctxReader is r, whose reads fail once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // decodeLines decodes the state lines left in br and passes them to add

@@ -31,10 +31,15 @@ type snapState struct {
 	// Paged is a page of items (itempages.go), Objects one of the object
 	// index, Content one of the content index and CaseItems one of the
 	// case index (indexpages.go): each a line of its own.
-	Paged     []pagedItem            `json:"paged,omitempty"`
-	Objects   [][2]string            `json:"objects_paged,omitempty"`
-	Content   [][2]string            `json:"content_paged,omitempty"`
-	CaseItems [][2]string            `json:"case_items_paged,omitempty"`
+	Paged     []pagedItem `json:"paged,omitempty"`
+	Objects   [][2]string `json:"objects_paged,omitempty"`
+	Content   [][2]string `json:"content_paged,omitempty"`
+	CaseItems [][2]string `json:"case_items_paged,omitempty"`
+	// PageIndex is a line of the page index, and CaseRows one of each
+	// case's count of rows in the case index: the last lines, which let
+	// a start read no page (pageindex.go).
+	PageIndex *snapPageIndex         `json:"page_index,omitempty"`
+	CaseRows  map[string]int         `json:"case_rows,omitempty"`
 	Persons   map[string]snapPerson  `json:"persons,omitempty"`
 	Recent    map[string]time.Time   `json:"recent,omitempty"`
 	Requests  map[string]snapRequest `json:"requests,omitempty"`
@@ -191,6 +196,16 @@ type restorer struct {
 	// file), and close closes it.
 	r     io.ReaderAt
 	close func() error
+	// indexed: the start reads no page, and the state's pages are those
+	// of the page index (pageindex.go), which must lie between pagesFrom
+	// and pagesTo; otherwise the pages are read and the index is checked
+	// against them. index holds the index's lines by kind, caseRows each
+	// case's count of rows in the case index.
+	indexed            bool
+	pagesFrom, pagesTo int64
+	index              [pageKinds]*pageIndexKind
+	indexEnd           int64 // the end of the last page indexed so far
+	caseRows           map[string]int
 }
 
 // itemKey is what the indexes' pages are checked against of a paged
@@ -231,7 +246,14 @@ var errSnapshotDup = errors.New("it names an entry twice")
 
 // add adds a snapshot line, found at at, to the state read so far.
 func (r *restorer) add(part *snapState, at lineAt) error {
+	isPage := part.Paged != nil || part.Objects != nil || part.Content != nil || part.CaseItems != nil
 	switch {
+	case r.indexed && isPage:
+		return errors.New("a page lies among the lines after the pages")
+	case r.stage == 5 && (isPage || part.PageIndex == nil && part.CaseRows == nil):
+		return errors.New("a line of the state comes after its page index")
+	case part.PageIndex != nil || part.CaseRows != nil:
+		return r.addIndex(part)
 	case part.Paged != nil:
 		return r.addPage(part, at)
 	case part.Objects != nil:
@@ -471,7 +493,7 @@ func (r *restorer) state() (*State, error) {
 	// only if, it was deposited after the case's (last) opening: an
 	// opening replaced the case, in a log from before a second one was
 	// refused.
-	for _, k := range r.keys {
+	for _, k := range r.keys { // none if indexed: checked beside the running vault
 		if k.seen&3 != 3 {
 			return nil, fmt.Errorf("its indexes leave out item %q", k.id)
 		}
@@ -487,7 +509,7 @@ func (r *restorer) state() (*State, error) {
 	}
 	sealed := 0
 	for _, p := range b.Packages {
-		if p.Sealed != nil {
+		if p.Sealed != nil && !r.indexed {
 			sealed++
 			if r.packages[p.ID] != p.Sealed.Object {
 				return nil, fmt.Errorf("its object index does not give package %s its object", p.ID)
@@ -497,15 +519,19 @@ func (r *restorer) state() (*State, error) {
 	if len(r.packages) != sealed {
 		return nil, fmt.Errorf("its object index names %d packages; %d are sealed", len(r.packages), sealed)
 	}
-	if len(r.items)+len(r.objects)+len(r.content)+len(r.cases) > 0 {
+	pages, counts, onList, err := r.pages()
+	if err != nil {
+		return nil, err
+	}
+	if len(pages[0])+len(pages[1])+len(pages[2])+len(pages[3]) > 0 {
 		if r.r == nil {
 			return nil, errors.New("its pages cannot be read back")
 		}
 		f := &snapFile{r: r.r, close: r.close}
-		s.pages = newPageSet(f, "items", r.items, len(r.keys), pageItems)
-		s.objectPages = newPageSet(f, "objects", r.objects, r.rows[0], objectRows)
-		s.contentPages = newPageSet(f, "content SHA-256s", r.content, r.rows[1], contentRows)
-		s.casePages = newPageSet(f, "cases' items", r.cases, r.rows[2], caseIndexRows)
+		s.pages = newPageSet(f, "items", pages[0], counts[0], pageItems)
+		s.objectPages = newPageSet(f, "objects", pages[1], counts[1], objectRows)
+		s.contentPages = newPageSet(f, "content SHA-256s", pages[2], counts[2], contentRows)
+		s.casePages = newPageSet(f, "cases' items", pages[3], counts[3], caseIndexRows)
 	}
 	s.log = *b.Log
 	setIf(&s.cases, b.Cases)
@@ -563,8 +589,12 @@ func (r *restorer) state() (*State, error) {
 	for _, p := range bh.Judged {
 		h.judged = append(h.judged, pdqItem{p.Item, p.Hash})
 	}
-	for id, n := range r.onList {
-		s.cases[id].paged = n
+	for id, n := range onList {
+		c := s.cases[id]
+		if c == nil {
+			return nil, fmt.Errorf("its case index lists items of case %q, which it lacks", id)
+		}
+		c.paged = n
 	}
 	if err := s.intern(r); err != nil {
 		return nil, err
@@ -617,7 +647,8 @@ func setIf[M ~map[K]V, K comparable, V any](dst *M, m M) {
 // first byte is at offset off of the file: the items as pages, in id
 // order (the pages the state reads merged with the items deposited or
 // changed since), then the object, content and case indexes as pages
-// (the pages merged with the rows added since), then the rest (split).
+// (the pages merged with the rows added since), then the rest (split),
+// then the page index (pageindex.go).
 // s.mu is held. It returns the writers of the four kinds of page, whose
 // indexes are those of the pages written.
 func (s *State) writeSnapshotBody(w io.Writer, off int64) (*writtenPages, error) {
@@ -644,9 +675,14 @@ func (s *State) writeSnapshotBody(w io.Writer, off int64) (*writtenPages, error)
 		{s.contentPages, nil, s.addedContent(), func(rows [][2]string) *snapState { return &snapState{Content: rows} }, &out.content},
 		{s.casePages, s.casePagesKept, s.addedCaseItems(), func(rows [][2]string) *snapState { return &snapState{CaseItems: rows} }, &out.cases},
 	}
-	for _, x := range indexes {
+	caseRows := map[string]int{}
+	for i, x := range indexes {
 		rw := newRowPageWriter(w, pw.off, x.wrap)
-		if err := mergeRows(x.pages, x.keep, x.added, rw.add); err != nil {
+		add := rw.add
+		if i == 2 {
+			add = func(row [2]string) { caseRows[row[0]]++; rw.add(row) }
+		}
+		if err := mergeRows(x.pages, x.keep, x.added, add); err != nil {
 			return nil, s.pageFailed(err)
 		}
 		if err := rw.close(); err != nil {
@@ -655,23 +691,25 @@ func (s *State) writeSnapshotBody(w io.Writer, off int64) (*writtenPages, error)
 		pw.off = rw.off
 		*x.to = rw
 	}
+	out.rest = pw.off
 	for _, part := range s.snapshot().split(snapshotLine) {
-		b, err := encodeSnapState(part)
-		if err != nil {
+		if err := writeSnapLine(w, part); err != nil {
 			return nil, err
 		}
-		if _, err := w.Write(append(b, '\n')); err != nil {
-			return nil, err
-		}
+	}
+	if err := writePageIndex(w, out, caseRows); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
 // writtenPages are the writers, and so the indexes, of the pages
-// writeSnapshotBody wrote.
+// writeSnapshotBody wrote, and rest the offset of the first line after
+// them.
 type writtenPages struct {
 	items                   *pageWriter[*Item]
 	objects, content, cases *pageWriter[[2]string]
+	rest                    int64
 }
 
 // open returns the pages written, read from f.

@@ -306,9 +306,13 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	// A start refused after a snapshot's state was loaded closes the
 	// file its pages are read from.
 	opened := false
+	var snap *loaded
 	defer func() {
 		if !opened && v.state != nil {
 			v.state.closePages()
+		}
+		if !opened && snap != nil && snap.whole != nil {
+			snap.whole.Close()
 		}
 	}()
 	// The store is listed for the sweep while the state loads.
@@ -335,7 +339,6 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	// started is what server.started records of the start: the snapshot
 	// it resumed from, and any it discarded.
 	started := map[string]string{"sealer": cfg.Sealer.KeyRef(), "pdq_max_distance": strconv.Itoa(v.pdqDistance())}
-	var snap *loaded
 	var discarded []string
 	if cfg.SnapshotDir != "" && cfg.TileDir != "" && !cfg.acceptRollback {
 		if err := os.MkdirAll(cfg.SnapshotDir, 0o700); err != nil {
@@ -363,6 +366,9 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 			discarded = append(discarded, v.snaps.discard(snap.name, err))
 			v.snaps.last = 0
 			v.state.closePages()
+			if snap.whole != nil {
+				snap.whole.Close()
+			}
 			v.state, v.applyErr, seqCfg.Resume, snap = newState(), nil, nil, nil
 			v.log, err = sequencer.Open(ctx, seqCfg)
 		}
@@ -371,7 +377,12 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	}
 	if snap != nil {
 		started["state_snapshot"] = strconv.FormatUint(snap.resume.Size, 10)
-		started["state_snapshot_sha256"] = snap.sha256
+		if snap.sha256 != "" {
+			started["state_snapshot_sha256"] = snap.sha256
+		}
+		if snap.summary != "" {
+			started["state_snapshot_summary_sha256"] = snap.summary
+		}
 	}
 	if len(discarded) > 0 {
 		started["state_snapshots_discarded"] = strings.Join(discarded, "; ")
@@ -468,6 +479,9 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	v.stopCheck, v.checkDone = cancel, make(chan struct{})
 	go func() {
 		defer close(v.checkDone)
+		if snap != nil && snap.whole != nil && v.checkSnapshotPages(ctx, snap) != nil {
+			return
+		}
 		if snap != nil && v.checkCovered(ctx, snap.resume.Size, snap.resume.Root) != nil {
 			return
 		}
