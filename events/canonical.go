@@ -244,6 +244,11 @@ func (p *jsonChecker) literal(s string) bool {
 func (p *jsonChecker) str() bool {
 	p.i++
 	for p.i < len(p.b) {
+		// Eight bytes at a time while none ends or interrupts the run.
+		if len(p.b)-p.i >= 8 && !stopsJSONString(word(p.b[p.i:])) {
+			p.i += 8
+			continue
+		}
 		c := p.b[p.i]
 		switch {
 		case c == '"':

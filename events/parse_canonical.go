@@ -100,24 +100,32 @@ func (p *canonParser) str(v *string) bool {
 	}
 	start := p.i + 1
 	for j := start; j < len(p.b); {
-		c := p.b[j]
-		if plainASCII[c] {
-			j++
+		// Eight plain bytes at a time; where a word holds another, its
+		// bytes are read one by one.
+		if len(p.b)-j >= 8 && !stopsPlainASCII(word(p.b[j:])) {
+			j += 8
 			continue
 		}
-		if c == '"' {
-			*v = string(p.b[start:j])
-			p.i = j + 1
-			return true
+		for end := min(j+8, len(p.b)); j < end; {
+			c := p.b[j]
+			if plainASCII[c] {
+				j++
+				continue
+			}
+			if c == '"' {
+				*v = string(p.b[start:j])
+				p.i = j + 1
+				return true
+			}
+			if c < utf8.RuneSelf { // a control character or a backslash
+				return false
+			}
+			r, size := utf8.DecodeRune(p.b[j:])
+			if escapedRune(r, size) {
+				return false
+			}
+			j += size
 		}
-		if c < utf8.RuneSelf { // a control character or a backslash
-			return false
-		}
-		r, size := utf8.DecodeRune(p.b[j:])
-		if escapedRune(r, size) {
-			return false
-		}
-		j += size
 	}
 	return false
 }
