@@ -90,8 +90,17 @@ var (
 // lowercase letters, digits and at most one '/', 1 to 128 bytes. Stores
 // refuse anything else, so no name can climb out of a folder or bucket.
 func ValidName(name string) error {
-	if len(name) == 0 || len(name) > 128 {
+	if !IsValidName(name) {
 		return fmt.Errorf("invalid object name %q", name)
+	}
+	return nil
+}
+
+// IsValidName is ValidName as a bool, for a listing that skips what is
+// not an object (the file store's lock files) without an error each.
+func IsValidName(name string) bool {
+	if len(name) == 0 || len(name) > 128 {
+		return false
 	}
 	slashes := 0
 	for i := 0; i < len(name); i++ {
@@ -101,13 +110,10 @@ func ValidName(name string) error {
 		case c == '/' && i > 0 && i < len(name)-1:
 			slashes++
 		default:
-			return fmt.Errorf("invalid object name %q", name)
+			return false
 		}
 	}
-	if slashes > 1 {
-		return fmt.Errorf("invalid object name %q", name)
-	}
-	return nil
+	return slashes <= 1
 }
 
 // ReadSmall reads a whole object of at most max bytes (a key copy, a

@@ -293,7 +293,7 @@ func (s *Store) walk(ctx context.Context, dir, rel, prefix string, fn func(name 
 				}
 				continue
 			}
-			if objects.ValidName(name) != nil || !strings.HasPrefix(name, prefix) {
+			if !strings.HasPrefix(name, prefix) || !objects.IsValidName(name) {
 				continue
 			}
 			if err := fn(name, d); err != nil {
