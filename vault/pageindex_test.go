@@ -408,3 +408,79 @@ func TestSnapshotPagesCheckPasses(t *testing.T) {
 		t.Fatalf("state differs from a full replay in %s", diff)
 	}
 }
+
+// FuzzSummaryLine: what parseSummaryLine accepts is exactly what
+// summaryLine writes.
+func FuzzSummaryLine(f *testing.F) {
+	f.Add(summaryLine(1234, bytes.Repeat([]byte{0xab}, 32)))
+	f.Add([]byte("summary 00000000000000001234 " + strings.Repeat("AB", 32) + "\n"))
+	f.Add([]byte("summary 99999999999999999999 " + strings.Repeat("0", 64) + "\n"))
+	f.Add([]byte("mac " + strings.Repeat("0", 64) + "\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rest, mac, ok := parseSummaryLine(b)
+		if ok && (rest < 0 || !bytes.Equal(summaryLine(rest, mac), b)) {
+			t.Fatalf("parseSummaryLine(%q) = %d, %x: not what summaryLine writes", b, rest, mac)
+		}
+	})
+}
+
+// FuzzPageIndexLines: lines after the pages, read as a start reads a
+// summary, never panic, and an index accepted gives pages in the file's
+// order within the pages' part, ranks below each kind's count.
+func FuzzPageIndexLines(f *testing.F) {
+	v := openTestVault(f)
+	ctx := context.Background()
+	inv := enrolled(f, v, "inv", RoleInvestigator)
+	if err := v.OpenCase(ctx, inv, "F-1", "t"); err != nil {
+		f.Fatal(err)
+	}
+	if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "F-1", Name: "f.bin", Body: strings.NewReader("f")}); err != nil {
+		f.Fatal(err)
+	}
+	enc, _ := encodeStateBody(f, v.state)
+	rest := restOffset(enc, 0)
+	f.Add(enc[rest:], rest)
+	f.Add([]byte(`{"page_index":{"kind":"items","entries":1,"pages":[{"first":"a","rank":0,"off":0,"size":1,"sha256":"`+strings.Repeat("0", 64)+`"}]}}`+"\n"), int64(1))
+	f.Fuzz(func(t *testing.T, tail []byte, pagesTo int64) {
+		r := restorer{indexed: true, pagesTo: pagesTo, r: bytes.NewReader(nil)}
+		if decodeLines(bufio.NewReader(bytes.NewReader(tail)), pagesTo, r.add) != nil {
+			return
+		}
+		pages, counts, _, err := r.pages()
+		if err != nil {
+			return
+		}
+		end := int64(0)
+		for k := range pageKinds {
+			for _, p := range pages[k] {
+				if p.off < end || p.off+int64(p.size) > pagesTo || p.rank >= counts[k] {
+					t.Fatalf("accepted a page of %s at %d (%d bytes, rank %d of %d) in pages up to %d", pageKindNames[k], p.off, p.size, p.rank, counts[k], pagesTo)
+				}
+				end = p.off + int64(p.size)
+			}
+		}
+	})
+}
+
+// A file that ends as a snapshot does but whose header runs on is refused
+// without reading it whole: the first two lines are read before any MAC
+// can be checked.
+func TestSummaryHeadBounded(t *testing.T) {
+	dir := t.TempDir()
+	key, err := deriveSnapshotKey([]byte("a test key of the log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn := &snapshots{dir: dir, key: key, logger: slog.New(slog.DiscardHandler)}
+	head := append([]byte(snapshotMagic+`{"checkpoint":"`), bytes.Repeat([]byte("a"), 2*maxHeadLen)...)
+	head = append(head, "\"}\n"...)
+	file := append(head, summaryLine(int64(len(head)), make([]byte, 32))...)
+	file = fmt.Appendf(file, "mac %064x\n", 0)
+	name := snapshotName(10)
+	if err := os.WriteFile(filepath.Join(dir, name), file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sn.read(name, "origin", nil, 100); err == nil || !strings.Contains(err.Error(), "header line is cut short") {
+		t.Fatalf("read: %v, want the header refused as cut short", err)
+	}
+}

@@ -549,10 +549,15 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 // errNoSummary: the file does not end with a summary line.
 var errNoSummary = errors.New("no summary line")
 
+// maxHeadLen bounds a snapshot's first two lines as readSummary reads
+// them, before any MAC is checked: the header holds a checkpoint note and
+// at most 255 hashes a level of the tree (about 140 KB at 2^64 events).
+const maxHeadLen = 1 << 20
+
 // readHead reads a snapshot's first two lines (the magic line and the
-// header) from the first n bytes of r.
+// header) from the first n bytes of r, at most maxHeadLen of them.
 func readHead(r io.ReaderAt, n int64) ([]byte, error) {
-	br := bufio.NewReader(io.NewSectionReader(r, 0, n))
+	br := bufio.NewReader(io.NewSectionReader(r, 0, min(n, maxHeadLen)))
 	magic, err := br.ReadString('\n')
 	if err != nil || magic != snapshotMagic {
 		return nil, errors.New("not a state snapshot (first line)")

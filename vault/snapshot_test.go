@@ -451,6 +451,29 @@ func TestBadSnapshotDiscardedLoudly(t *testing.T) {
 			b = bytes.Replace(b, []byte(`"Members":{`), []byte(`"Members":{"mallory":true,`), 1)
 			os.WriteFile(snap, b, 0o600)
 		}, "MAC does not match"},
+		{"its summary line removed", func(t *testing.T, dir, snap string) {
+			// Read whole, as an older version's file: the MAC of every
+			// byte covered the summary line.
+			b, _ := os.ReadFile(snap)
+			n := len(b) - macLineLen - int(summaryLineLen)
+			os.WriteFile(snap, append(b[:n:n], b[n+int(summaryLineLen):]...), 0o600)
+		}, "MAC does not match"},
+		{"its summary line pointing at a later line", func(t *testing.T, dir, snap string) {
+			b, _ := os.ReadFile(snap)
+			at := len(b) - macLineLen - int(summaryLineLen)
+			rest, mac, ok := parseSummaryLine(b[at : at+int(summaryLineLen)])
+			if !ok {
+				t.Fatal("no summary line")
+			}
+			later := rest + int64(bytes.IndexByte(b[rest:], '\n')) + 1
+			copy(b[at:], summaryLine(later, mac))
+			os.WriteFile(snap, b, 0o600)
+		}, "MAC does not match"},
+		{"a line of its page index altered", func(t *testing.T, dir, snap string) {
+			b, _ := os.ReadFile(snap)
+			b = bytes.Replace(b, []byte(`{"page_index":{"kind":"items","entries":`), []byte(`{"page_index":{"kind":"items","entries":9`), 1)
+			os.WriteFile(snap, b, 0o600)
+		}, "MAC does not match"},
 		{"truncated", func(t *testing.T, dir, snap string) {
 			b, _ := os.ReadFile(snap)
 			os.WriteFile(snap, b[:len(b)/2], 0o600)
