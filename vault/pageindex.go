@@ -120,7 +120,7 @@ func (r *restorer) addIndex(part *snapState) error {
 		switch {
 		case err != nil || len(sum) != sha256.Size:
 			return fmt.Errorf("its page index gives a page's SHA-256 as %q", p.SHA256)
-		case p.Off < r.indexEnd || p.Size <= 0 || p.Off > 1<<62:
+		case p.Off < r.indexEnd || p.Size <= 0 || p.Size > maxSnapshotSize || p.Off > maxSnapshotSize:
 			return fmt.Errorf("its page index puts a page of %s at %d (%d bytes), not after the one before", x.Kind, p.Off, p.Size)
 		case r.indexed && (p.Off < r.pagesFrom || p.Off+int64(p.Size) > r.pagesTo):
 			return fmt.Errorf("its page index puts a page of %s at %d, outside its pages", x.Kind, p.Off)

@@ -5,11 +5,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -482,5 +485,114 @@ func TestSummaryHeadBounded(t *testing.T) {
 	}
 	if _, err := sn.read(name, "origin", nil, 100); err == nil || !strings.Contains(err.Error(), "header line is cut short") {
 		t.Fatalf("read: %v, want the header refused as cut short", err)
+	}
+}
+
+// A page read is the page the index says it is: its first key and its
+// count of entries, as well as its bytes (a start takes the index on the
+// summary's MAC alone; a vault that wrote it wrong must not have a
+// lookup land on the wrong page).
+func TestPageReadMatchesItsIndexEntry(t *testing.T) {
+	p, _, enc := indexRows(t)
+	for name, edit := range map[string]func([]pageRef){
+		"another first key": func(ix []pageRef) { ix[1].first = ix[1].first + "0" },
+		"another rank":      func(ix []pageRef) { ix[2].rank++ },
+	} {
+		ix := slices.Clone(p.index)
+		edit(ix)
+		q := newPageSet(&snapFile{r: bytes.NewReader(enc)}, "content SHA-256s", ix, p.count, contentRows)
+		var err error
+		for n := range 3 {
+			if _, err = q.read(n); err != nil {
+				break
+			}
+		}
+		if !errors.Is(err, ErrIntegrity) || !errors.Is(err, errPageNotIndexed) {
+			t.Errorf("%s: %v, want the page refused as not the one indexed", name, err)
+		}
+	}
+	if _, err := p.read(len(p.index) - 1); err != nil {
+		t.Fatalf("the last page as written: %v", err)
+	}
+}
+
+// The check beside the start reads the file the start read: a file put
+// back in its place since (here the vault's own, after a start from one
+// whose index it had written wrong) halts the vault.
+func TestSnapshotCheckReadsWhatTheStartRead(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	busyVault(t, v, 0)
+	key := v.snaps.key
+	v.Close()
+	st.Close()
+	names, _ := (&snapshots{dir: filepath.Join(dir, "snapshots")}).list()
+	snap := filepath.Join(dir, "snapshots", names[0])
+	good, _ := os.ReadFile(snap)
+	body := unsealed(good)
+	at := bytes.Index(body, []byte(`{"case_rows":{"CASE-a":`))
+	if at < 0 {
+		t.Fatal("no count of CASE-a's rows")
+	}
+	n := at + len(`{"case_rows":{"CASE-a":`)
+	wrong := bytes.Clone(body)
+	// Another count of the same length.
+	if wrong[n] == '9' {
+		wrong[n] = '8'
+	} else {
+		wrong[n]++
+	}
+	os.WriteFile(snap, sealSnapshot(key, wrong), 0o600)
+	afterSnapshotRead = func(path string) { os.WriteFile(path, good, 0o600) }
+	defer func() { afterSnapshotRead = nil }()
+	v, st = snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	defer st.Close()
+	defer v.Close()
+	<-v.checkDone
+	if err := v.log.Halted(); err == nil || !strings.Contains(err.Error(), "not the one the start read") {
+		t.Fatalf("the log after the check: %v, want it halted: the file changed since the start", err)
+	}
+}
+
+// A snapshot file the storage cannot read for the check beside the start
+// halts nothing, and the events the snapshot covers are checked all the
+// same: an event altered under it still halts the vault.
+func TestUnreadableSnapshotStillChecksTheEvents(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	busyVault(t, v, 0)
+	item := caseItemIDs(t, v.state, "CASE-a")[0]
+	v.Close()
+	st.Close()
+	db, err := sql.Open("sqlite", filepath.Join(dir, "log.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE events SET bytes = replace(bytes, '"review"', '"reviev"') WHERE item_id = ? AND instr(bytes, '"item.accessed"') > 0`, item); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	// A folder: every read of it fails (EISDIR), as a failing disk's.
+	beforeSnapshotCheck = func(f *os.File) *os.File {
+		f.Close()
+		d, err := os.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	defer func() { beforeSnapshotCheck = nil }()
+	logs := &logBuffer{}
+	v, st = snapshotVault(t, dir, slog.New(slog.NewTextHandler(logs, nil)), rec.Recipient().String())
+	defer st.Close()
+	defer v.Close()
+	<-v.checkDone
+	if !strings.Contains(logs.String(), "could not be read to be checked") {
+		t.Fatalf("the unreadable snapshot is not logged: %s", logs.String())
+	}
+	if err := v.log.Halted(); err == nil || !strings.Contains(err.Error(), "which the state snapshot of this start covers") {
+		t.Fatalf("the log after the checks: %v, want it halted by the check of the events", err)
 	}
 }

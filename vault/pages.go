@@ -166,7 +166,33 @@ func (p *pageSet[T]) read(n int) ([]T, error) {
 	if err != nil {
 		return nil, p.failed(pg, err)
 	}
+	// The page is the one the index says: its first key and its count
+	// of entries (up to the next page's rank) are those the lookups rely
+	// on, from a page index the start took on its summary's MAC alone.
+	next := p.count
+	if n+1 < len(p.index) {
+		next = p.index[n+1].rank
+	}
+	if len(entries) != next-pg.rank || firstKey(entries[0]) != pg.first {
+		return nil, p.failed(pg, errPageNotIndexed)
+	}
 	return entries, nil
+}
+
+// errPageNotIndexed is a page whose first key or count of entries is not
+// what the page index gives.
+var errPageNotIndexed = errors.New("its entries are not those the page index gives it")
+
+// firstKey is the key an entry of a page is indexed by: an item's id, an
+// index row's key.
+func firstKey[T any](e T) string {
+	switch x := any(e).(type) {
+	case *Item:
+		return x.ID
+	case [2]string:
+		return x[0]
+	}
+	panic(fmt.Sprintf("a page of %T", e))
 }
 
 func (p *pageSet[T]) failed(pg pageRef, err error) error {

@@ -5,6 +5,7 @@ package vault
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/hkdf"
 	"crypto/hmac"
@@ -312,7 +313,7 @@ func (sn *snapshots) encode(v *Vault, cp *events.Checkpoint, head events.Hash, e
 	if _, err := fmt.Fprintf(f, "mac %x\n", mac.Sum(nil)); err != nil {
 		return fail(err)
 	}
-	fd, err := unix.Dup(int(f.Fd()))
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return fail(err)
 	}
@@ -451,6 +452,11 @@ func (sn *snapshots) load(origin string, verifier note.Verifier, size uint64) (*
 // afterSnapshotRead, if set (by tests), is called with the path of the
 // snapshot a start has read and will resume from.
 var afterSnapshotRead func(path string)
+
+// beforeSnapshotCheck, if set (by tests), is given the file a start read
+// by its summary before checkSnapshotPages reads it, and returns what the
+// check reads instead.
+var beforeSnapshotCheck func(*os.File) *os.File
 
 // maxSnapshotTries is how many snapshot files a start reads at most.
 const maxSnapshotTries = 3
@@ -631,11 +637,10 @@ func (sn *snapshots) readSummary(f *os.File, size int64, name, origin string, ve
 	}
 	// What checkSnapshotPages reads: the file, whatever becomes of the
 	// descriptor the state reads its pages through.
-	fd, err := unix.Dup(int(f.Fd()))
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errSnapshotRead, err)
 	}
-	unix.CloseOnExec(fd)
 	return &loaded{name: name, state: st, resume: resume, summary: hex.EncodeToString(digest.Sum(nil)),
 		whole: os.NewFile(uintptr(fd), name), size: size}, nil
 }
@@ -710,15 +715,18 @@ func (sn *snapshots) readWhole(ctx context.Context, f *os.File, size int64, name
 	end := size - macLineLen
 	want := make([]byte, macLineLen)
 	if _, err := f.ReadAt(want, end); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", errSnapshotRead, err)
 	}
-	// A summary line, if there is one, is not a line of the state.
+	// A summary line, if there is one, is not a line of the state; the
+	// summary's bytes are hashed as they are parsed, for the caller to
+	// compare with what a start read (checkSnapshotPages).
 	body := end
 	summary := make([]byte, summaryLineLen)
+	digest := &summaryDigest{h: sha256.New(), rest: -1}
 	if end-summaryLineLen >= int64(len(snapshotMagic)) {
 		if _, err := f.ReadAt(summary, end-summaryLineLen); err == nil {
-			if _, _, ok := parseSummaryLine(summary); ok {
-				body = end - summaryLineLen
+			if rest, _, ok := parseSummaryLine(summary); ok {
+				body, digest.rest = end-summaryLineLen, rest
 			}
 		}
 	}
@@ -732,7 +740,7 @@ func (sn *snapshots) readWhole(ctx context.Context, f *os.File, size int64, name
 	}
 	mac.Reset()
 	sum := sha256.New()
-	br := bufio.NewReaderSize(io.TeeReader(src(body), io.MultiWriter(mac, sum)), 1<<20)
+	br := bufio.NewReaderSize(io.TeeReader(src(body), io.MultiWriter(mac, sum, digest)), 1<<20)
 	magic, err := br.ReadString('\n')
 	if err != nil || magic != snapshotMagic {
 		return nil, errors.New("not a state snapshot (first line)")
@@ -753,6 +761,7 @@ func (sn *snapshots) readWhole(ctx context.Context, f *os.File, size int64, name
 	if body != end {
 		mac.Write(summary)
 		sum.Write(summary)
+		digest.h.Write(summary)
 	}
 	fmt.Fprintf(sum, "mac %x\n", mac.Sum(nil))
 	if !hmac.Equal(fmt.Appendf(nil, "mac %x\n", mac.Sum(nil)), want) {
@@ -762,11 +771,51 @@ func (sn *snapshots) readWhole(ctx context.Context, f *os.File, size int64, name
 	if err != nil {
 		return nil, err
 	}
+	if body != end && r.restAt != digest.rest {
+		return nil, fmt.Errorf("its summary line gives offset %d, and its first line after the pages is at %d", digest.rest, r.restAt)
+	}
 	st, err := r.state()
 	if err != nil {
 		return nil, err
 	}
-	return &loaded{name: name, state: st, resume: resume, sha256: hex.EncodeToString(sum.Sum(nil))}, nil
+	l := &loaded{name: name, state: st, resume: resume, sha256: hex.EncodeToString(sum.Sum(nil))}
+	if body != end {
+		l.summary = hex.EncodeToString(digest.h.Sum(nil))
+	}
+	return l, nil
+}
+
+// summaryDigest hashes, of the bytes written to it from a snapshot's
+// first on, those of the summary (section 2.2 of state-snapshots.md):
+// the first two lines, and everything from offset rest on (the caller
+// adds the summary line).
+type summaryDigest struct {
+	h        hash.Hash
+	rest     int64 // -1: no summary
+	off      int64 // of the next byte written
+	newlines int   // seen so far, up to 2
+}
+
+func (d *summaryDigest) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 && d.newlines < 2 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			d.h.Write(p)
+			d.off += int64(len(p))
+			return n, nil
+		}
+		d.h.Write(p[:i+1])
+		d.off += int64(i + 1)
+		p = p[i+1:]
+		d.newlines++
+	}
+	if d.rest >= 0 && d.off+int64(len(p)) > d.rest {
+		from := max(0, d.rest-d.off)
+		d.h.Write(p[from:])
+	}
+	d.off += int64(len(p))
+	return n, nil
 }
 
 // ctxReader is r, whose reads fail once ctx is done.

@@ -82,6 +82,9 @@ func (v *Vault) checkSnapshotPages(ctx context.Context, l *loaded) error {
 		v.logger.Error("the pages of the state snapshot this start resumed from could not be read to be checked; restart the server once the storage is sound", "snapshot", l.name, "err", err)
 		return err
 	}
+	if err == nil && whole.summary != l.summary {
+		err = errors.New("its summary is not the one the start read: the file changed since")
+	}
 	if err != nil {
 		return v.halt(fmt.Errorf("%w: the state snapshot this start resumed from (%s), read whole beside the running vault: %v", ErrIntegrity, l.name, err))
 	}

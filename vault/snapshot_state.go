@@ -206,6 +206,8 @@ type restorer struct {
 	index              [pageKinds]*pageIndexKind
 	indexEnd           int64 // the end of the last page indexed so far
 	caseRows           map[string]int
+	// restAt is the offset of the first line after the pages.
+	restAt int64
 }
 
 // itemKey is what the indexes' pages are checked against of a paged
@@ -262,6 +264,9 @@ func (r *restorer) add(part *snapState, at lineAt) error {
 		return r.addRows(part, at, 2)
 	case part.CaseItems != nil:
 		return r.addRows(part, at, 3)
+	}
+	if r.stage < 4 {
+		r.restAt = at.off
 	}
 	r.stage = 4
 	b := &r.b

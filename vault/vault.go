@@ -477,9 +477,14 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	// events a snapshot covered, the store's own files.
 	ctx, cancel := context.WithCancel(context.Background())
 	v.stopCheck, v.checkDone = cancel, make(chan struct{})
+	if snap != nil && snap.whole != nil && beforeSnapshotCheck != nil {
+		snap.whole = beforeSnapshotCheck(snap.whole)
+	}
 	go func() {
 		defer close(v.checkDone)
-		if snap != nil && snap.whole != nil && v.checkSnapshotPages(ctx, snap) != nil {
+		// A snapshot file the storage could not read halts nothing, and
+		// the events are checked all the same.
+		if snap != nil && snap.whole != nil && v.checkSnapshotPages(ctx, snap) != nil && v.log.Halted() != nil {
 			return
 		}
 		if snap != nil && v.checkCovered(ctx, snap.resume.Size, snap.resume.Root) != nil {
