@@ -334,16 +334,9 @@ func TestSnapshotPagesCheckedBesideTheStart(t *testing.T) {
 		}, "does not count each case's rows"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			rec, _ := age.GenerateX25519Identity()
-			v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
-			busyVault(t, v, 0)
-			busyVault(t, v, 1)
-			key := v.snaps.key
-			v.Close()
-			st.Close()
-			names, _ := (&snapshots{dir: filepath.Join(dir, "snapshots")}).list()
-			snap := filepath.Join(dir, "snapshots", names[0])
+			s := stoppedBusyVault(t, 2)
+			dir, rec, key, snap := s.dir, s.rec, s.key, s.snap
+			names := []string{filepath.Base(snap)}
 			b, err := os.ReadFile(snap)
 			if err != nil {
 				t.Fatal(err)
@@ -352,7 +345,7 @@ func TestSnapshotPagesCheckedBesideTheStart(t *testing.T) {
 				t.Fatal(err)
 			}
 			logs := &logBuffer{}
-			v, st = snapshotVault(t, dir, slog.New(slog.NewTextHandler(logs, nil)), rec.Recipient().String())
+			v, st := snapshotVault(t, dir, slog.New(slog.NewTextHandler(logs, nil)), rec)
 			started := lastOfType(t, v, TypeServerStarted)
 			if started["state_snapshot"] == "" || len(started["state_snapshot_summary_sha256"]) != 64 {
 				t.Fatalf("server.started %v: want the start to resume from the snapshot, read by its summary", started)
@@ -374,7 +367,7 @@ func TestSnapshotPagesCheckedBesideTheStart(t *testing.T) {
 				t.Fatalf("snapshots left after the failed check: %v", left)
 			}
 			// The next start replays the log from event 0.
-			v, st = snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+			v, st = snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec)
 			defer st.Close()
 			defer v.Close()
 			if s := lastOfType(t, v, TypeServerStarted); s["state_snapshot"] != "" {
@@ -390,14 +383,9 @@ func TestSnapshotPagesCheckedBesideTheStart(t *testing.T) {
 // An intact snapshot's pages pass the check beside the start, which says
 // so, and the vault goes on.
 func TestSnapshotPagesCheckPasses(t *testing.T) {
-	dir := t.TempDir()
-	rec, _ := age.GenerateX25519Identity()
-	v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
-	busyVault(t, v, 0)
-	v.Close()
-	st.Close()
+	s := stoppedBusyVault(t, 1)
 	logs := &logBuffer{}
-	v, st = snapshotVault(t, dir, slog.New(slog.NewTextHandler(logs, nil)), rec.Recipient().String())
+	v, st := snapshotVault(t, s.dir, slog.New(slog.NewTextHandler(logs, nil)), s.rec)
 	defer st.Close()
 	defer v.Close()
 	<-v.checkDone
@@ -520,15 +508,8 @@ func TestPageReadMatchesItsIndexEntry(t *testing.T) {
 // back in its place since (here the vault's own, after a start from one
 // whose index it had written wrong) halts the vault.
 func TestSnapshotCheckReadsWhatTheStartRead(t *testing.T) {
-	dir := t.TempDir()
-	rec, _ := age.GenerateX25519Identity()
-	v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
-	busyVault(t, v, 0)
-	key := v.snaps.key
-	v.Close()
-	st.Close()
-	names, _ := (&snapshots{dir: filepath.Join(dir, "snapshots")}).list()
-	snap := filepath.Join(dir, "snapshots", names[0])
+	s := stoppedBusyVault(t, 1)
+	snap := s.snap
 	good, _ := os.ReadFile(snap)
 	body := unsealed(good)
 	at := bytes.Index(body, []byte(`{"case_rows":{"CASE-a":`))
@@ -543,10 +524,10 @@ func TestSnapshotCheckReadsWhatTheStartRead(t *testing.T) {
 	} else {
 		wrong[n]++
 	}
-	os.WriteFile(snap, sealSnapshot(key, wrong), 0o600)
+	os.WriteFile(snap, sealSnapshot(s.key, wrong), 0o600)
 	afterSnapshotRead = func(path string) { os.WriteFile(path, good, 0o600) }
 	defer func() { afterSnapshotRead = nil }()
-	v, st = snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	v, st := snapshotVault(t, s.dir, slog.New(slog.DiscardHandler), s.rec)
 	defer st.Close()
 	defer v.Close()
 	<-v.checkDone
@@ -595,4 +576,31 @@ func TestUnreadableSnapshotStillChecksTheEvents(t *testing.T) {
 	if err := v.log.Halted(); err == nil || !strings.Contains(err.Error(), "which the state snapshot of this start covers") {
 		t.Fatalf("the log after the checks: %v, want it halted by the check of the events", err)
 	}
+}
+
+// stoppedVault is a vault's folder once stopped: its recovery recipient,
+// snapshot key and newest snapshot.
+type stoppedVault struct {
+	dir, rec, snap string
+	key            snapshotKey
+}
+
+// stoppedBusyVault makes a vault in a new folder, gives it rounds of
+// busyVault's history, and stops it (which writes a snapshot).
+func stoppedBusyVault(t *testing.T, rounds int) stoppedVault {
+	t.Helper()
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	for round := range rounds {
+		busyVault(t, v, round)
+	}
+	key := v.snaps.key
+	v.Close()
+	st.Close()
+	names, _ := (&snapshots{dir: filepath.Join(dir, "snapshots")}).list()
+	if len(names) == 0 {
+		t.Fatal("no snapshot written")
+	}
+	return stoppedVault{dir: dir, rec: rec.Recipient().String(), snap: filepath.Join(dir, "snapshots", names[0]), key: key}
 }

@@ -29,6 +29,7 @@ import (
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/internal/ctxio"
 	"github.com/custos-vault/custos/internal/durable"
 	gojson "github.com/goccy/go-json"
 	"golang.org/x/mod/sumdb/note"
@@ -563,16 +564,24 @@ const maxHeadLen = 1 << 20
 // readHead reads a snapshot's first two lines (the magic line and the
 // header) from the first n bytes of r, at most maxHeadLen of them.
 func readHead(r io.ReaderAt, n int64) ([]byte, error) {
-	br := bufio.NewReader(io.NewSectionReader(r, 0, min(n, maxHeadLen)))
-	magic, err := br.ReadString('\n')
-	if err != nil || magic != snapshotMagic {
-		return nil, errors.New("not a state snapshot (first line)")
-	}
-	line, err := br.ReadBytes('\n')
+	magic, line, err := readFirstLines(bufio.NewReader(io.NewSectionReader(r, 0, min(n, maxHeadLen))))
 	if err != nil {
-		return nil, errors.New("the header line is cut short")
+		return nil, err
 	}
 	return append([]byte(magic), line...), nil
+}
+
+// readFirstLines reads a snapshot's magic line and its header line.
+func readFirstLines(br *bufio.Reader) (magic string, header []byte, err error) {
+	magic, err = br.ReadString('\n')
+	if err != nil || magic != snapshotMagic {
+		return "", nil, errors.New("not a state snapshot (first line)")
+	}
+	header, err = br.ReadBytes('\n')
+	if err != nil {
+		return "", nil, errors.New("the header line is cut short")
+	}
+	return magic, header, nil
 }
 
 // readSummary reads and checks a snapshot by its summary (pageindex.go):
@@ -730,7 +739,7 @@ func (sn *snapshots) readWhole(ctx context.Context, f *os.File, size int64, name
 			}
 		}
 	}
-	src := func(n int64) io.Reader { return ctxReader{ctx, io.NewSectionReader(f, 0, n)} }
+	src := func(n int64) io.Reader { return ctxio.NewReader(ctx, io.NewSectionReader(f, 0, n)) }
 	mac := sn.key.mac()
 	if _, err := io.Copy(mac, src(end)); err != nil {
 		return nil, fmt.Errorf("%w: %w", errSnapshotRead, err)
@@ -741,13 +750,9 @@ func (sn *snapshots) readWhole(ctx context.Context, f *os.File, size int64, name
 	mac.Reset()
 	sum := sha256.New()
 	br := bufio.NewReaderSize(io.TeeReader(src(body), io.MultiWriter(mac, sum, digest)), 1<<20)
-	magic, err := br.ReadString('\n')
-	if err != nil || magic != snapshotMagic {
-		return nil, errors.New("not a state snapshot (first line)")
-	}
-	line, err := br.ReadBytes('\n')
+	magic, line, err := readFirstLines(br)
 	if err != nil {
-		return nil, errors.New("the header line is cut short")
+		return nil, err
 	}
 	var h snapshotHeader
 	hErr := json.Unmarshal(line, &h)
@@ -816,19 +821,6 @@ func (d *summaryDigest) Write(p []byte) (int, error) {
 	}
 	d.off += int64(len(p))
 	return n, nil
-}
-
-// ctxReader is r, whose reads fail once ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // decodeLines decodes the state lines left in br and passes them to add

@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/custos-vault/custos/internal/ctxio"
 	"github.com/custos-vault/custos/internal/durable"
 	"github.com/custos-vault/custos/internal/smallfile"
 	"github.com/custos-vault/custos/objects"
@@ -109,7 +110,7 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.
 		f.Close()
 		os.Remove(tmp)
 	}()
-	n, err := io.Copy(&writeBehind{f: f}, ctxReader{ctx, r})
+	n, err := io.Copy(&writeBehind{f: f}, ctxio.NewReader(ctx, r))
 	if err != nil {
 		return objects.Info{}, fmt.Errorf("fs objects: writing %s: %w", name, err)
 	}
@@ -370,19 +371,6 @@ func (s *Store) ExtendRetention(_ context.Context, name string, until time.Time)
 
 // Close implements objects.Store.
 func (s *Store) Close() error { return nil }
-
-// ctxReader stops a copy when the context ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
 
 // writeBehind starts the kernel's writeback of each 32 MiB as soon as it is
 // written (sync_file_range, which does not wait), so that the disk works

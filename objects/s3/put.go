@@ -14,6 +14,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/custos-vault/custos/internal/ctxio"
 	"github.com/custos-vault/custos/objects"
 )
 
@@ -39,7 +40,7 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.
 		return objects.Info{}, err
 	}
 	po := s.putOptions(opts)
-	cr := ctxReader{ctx, r}
+	cr := ctxio.NewReader(ctx, r)
 	buf := make([]byte, s.partSize)
 	n, err := io.ReadFull(cr, buf)
 	switch {
@@ -183,19 +184,6 @@ func (s *Store) putMultipart(ctx context.Context, name string, r io.Reader, buf 
 		return objects.Info{}, s.fail(ctx, "completing upload of", name, err)
 	}
 	return objects.Info{Name: name, Size: total}, nil
-}
-
-// ctxReader stops reading the caller's data once ctx ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 func isClosed(c chan struct{}) bool {
