@@ -3,10 +3,11 @@ package vault
 // The page index and the summary of a state snapshot (state version 14,
 // docs/state-snapshots.md section 2.2): the last lines of a snapshot say
 // where each page is and what its bytes hash to, and a MAC of its first
-// two lines and those last lines (the "summary") lets a start check and
-// read them alone. A start then reads no page: what it costs no longer
-// grows with the items deposited. The pages, and the index against
-// them, are checked beside the running vault (checkSnapshotPages).
+// two lines and of its tail (the lines after the pages, the index
+// included) lets a start check and read those alone: loading a snapshot
+// reads no page, so what it costs no longer grows with the items
+// deposited. The pages, and the index against them, are checked beside
+// the running vault (checkSnapshotPages).
 
 import (
 	"bytes"
@@ -212,21 +213,25 @@ func writeSnapLine(w io.Writer, part *snapState) error {
 }
 
 // The summary line, a snapshot's last but one: "summary", the offset of
-// the first line after the pages in 20 decimal digits, and the
-// HMAC-SHA256 of the summary (summaryMAC) in hex.
+// the tail (the first line after the pages) in 20 decimal digits, and the
+// HMAC-SHA256 of the summary (summaryMAC) in hex. The summary is what
+// that MAC covers: the first two lines and the tail, the lines from the
+// tail's offset up to the summary line (the rest of the state and the
+// page index).
 const (
 	summaryLinePrefix = "summary "
 	summaryLineLen    = int64(len(summaryLinePrefix) + 20 + 1 + 64 + 1)
 	summaryDomain     = "custos state snapshot summary v1\n"
 )
 
-// summaryMAC returns the MAC of a snapshot's summary: the first two lines
-// (head, the magic line and the header) and the bytes from the offset
-// rest up to the summary line (tail: the rest of the state and the page
-// index), each with its length, after summaryDomain and the offset.
-func summaryMAC(key snapshotKey, head []byte, rest int64, tail io.Reader, tailLen int64) ([]byte, error) {
+// summaryMAC returns the MAC of a snapshot's summary: HMAC-SHA256 over
+// summaryDomain; then len(first), tailOff and tailLen as 8-byte
+// big-endian integers; then first (the magic line and the header); then
+// the tail, read from tail (tailLen bytes, from offset tailOff up to the
+// summary line).
+func summaryMAC(key snapshotKey, first []byte, tailOff int64, tail io.Reader, tailLen int64) ([]byte, error) {
 	m := key.mac()
-	summaryInput(m, head, rest, tailLen)
+	summaryInput(m, first, tailOff, tailLen)
 	n, err := io.Copy(m, io.LimitReader(tail, tailLen))
 	if err != nil {
 		return nil, err
@@ -238,24 +243,24 @@ func summaryMAC(key snapshotKey, head []byte, rest int64, tail io.Reader, tailLe
 }
 
 // summaryInput writes what comes before the tail in a summary's MAC.
-func summaryInput(m hash.Hash, head []byte, rest, tailLen int64) {
+func summaryInput(m hash.Hash, first []byte, tailOff, tailLen int64) {
 	var n [24]byte
-	binary.BigEndian.PutUint64(n[0:], uint64(len(head)))
-	binary.BigEndian.PutUint64(n[8:], uint64(rest))
+	binary.BigEndian.PutUint64(n[0:], uint64(len(first)))
+	binary.BigEndian.PutUint64(n[8:], uint64(tailOff))
 	binary.BigEndian.PutUint64(n[16:], uint64(tailLen))
 	m.Write([]byte(summaryDomain))
 	m.Write(n[:])
-	m.Write(head)
+	m.Write(first)
 }
 
 // summaryLine formats a snapshot's summary line.
-func summaryLine(rest int64, mac []byte) []byte {
-	return fmt.Appendf(nil, "%s%020d %x\n", summaryLinePrefix, rest, mac)
+func summaryLine(tailOff int64, mac []byte) []byte {
+	return fmt.Appendf(nil, "%s%020d %x\n", summaryLinePrefix, tailOff, mac)
 }
 
-// parseSummaryLine parses a summary line: the offset after the pages and
-// the MAC; false if b is not one.
-func parseSummaryLine(b []byte) (rest int64, mac []byte, ok bool) {
+// parseSummaryLine parses a summary line: the tail's offset and the MAC;
+// false if b is not one.
+func parseSummaryLine(b []byte) (tailOff int64, mac []byte, ok bool) {
 	digits, ok := bytes.CutPrefix(b, []byte(summaryLinePrefix))
 	if !ok || int64(len(b)) != summaryLineLen || b[len(b)-1] != '\n' || digits[20] != ' ' {
 		return 0, nil, false

@@ -604,3 +604,23 @@ func stoppedBusyVault(t *testing.T, rounds int) stoppedVault {
 	}
 	return stoppedVault{dir: dir, rec: rec.Recipient().String(), snap: filepath.Join(dir, "snapshots", names[0]), key: key}
 }
+
+// A snapshot file cut short after the start read it is a change, not a
+// read the storage failed: the check beside the start halts the vault.
+func TestSnapshotCutShortAfterTheStartHalts(t *testing.T) {
+	s := stoppedBusyVault(t, 1)
+	beforeSnapshotCheck = func(f *os.File) *os.File {
+		if err := os.Truncate(s.snap, 100); err != nil {
+			t.Error(err)
+		}
+		return f
+	}
+	defer func() { beforeSnapshotCheck = nil }()
+	v, st := snapshotVault(t, s.dir, slog.New(slog.DiscardHandler), s.rec)
+	defer st.Close()
+	defer v.Close()
+	<-v.checkDone
+	if err := v.log.Halted(); err == nil || !strings.Contains(err.Error(), "cut short") {
+		t.Fatalf("the log after the check: %v, want it halted: the file was cut short", err)
+	}
+}

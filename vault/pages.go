@@ -57,11 +57,12 @@ type pageRef struct {
 
 // pageSet is one kind of page of a snapshot file, read a page at a time
 // (docs/state-snapshots.md section 2.1): an index of where each page is
-// and the SHA-256 of its bytes (made from the bytes a start read under
-// the snapshot's MAC, or from those the vault wrote), and a bounded
+// and the SHA-256 of its bytes (the snapshot's page index, which a start
+// read under the summary's MAC, or what the vault wrote), and a bounded
 // cache of the pages read last. A page is decoded only if its bytes have
-// the SHA-256 the index holds; otherwise the read is an ErrIntegrity
-// wrapping errPageCheck.
+// the SHA-256 the index holds, and used only if its first key and count
+// of entries are those the index gives; otherwise the read is an
+// ErrIntegrity wrapping errPageCheck.
 type pageSet[T any] struct {
 	file  *snapFile
 	what  string // "items", "objects", "content SHA-256s", "cases' items": for errors

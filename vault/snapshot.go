@@ -244,7 +244,7 @@ func (sn *snapshots) maybeWrite(v *Vault, cp *events.Checkpoint, force bool) {
 func (sn *snapshots) wait() { sn.wg.Wait() }
 
 // encode writes the snapshot into a new temporary file in the snapshot
-// folder, MAC line included, and returns it open (install syncs and
+// folder, page index, summary line and MAC line included, and returns it open (install syncs and
 // names it). The state's read lock is held while it is encoded: the large
 // maps a few hundred entries per line (snapState.split), so that no more
 // than a line's JSON is held beside the state.
@@ -303,11 +303,11 @@ func (sn *snapshots) encode(v *Vault, cp *events.Checkpoint, head events.Hash, e
 	if err != nil {
 		return fail(err)
 	}
-	sum, err := summaryMAC(sn.key, first, pw.rest, io.NewSectionReader(f, pw.rest, end-pw.rest), end-pw.rest)
+	sum, err := summaryMAC(sn.key, first, pw.tailOff, io.NewSectionReader(f, pw.tailOff, end-pw.tailOff), end-pw.tailOff)
 	if err != nil {
 		return fail(err)
 	}
-	w.Write(summaryLine(pw.rest, sum))
+	w.Write(summaryLine(pw.tailOff, sum))
 	if err := w.Flush(); err != nil {
 		return fail(err)
 	}
@@ -404,16 +404,18 @@ func removeSnapshots(dir string) error {
 
 // loaded is a snapshot a start may use.
 type loaded struct {
-	// sha256 is that of the file read whole (readWhole), summary that
-	// of the summary's bytes (readSummary); the other is empty.
+	// sha256 is the whole file's SHA-256 (readWhole only); summary is
+	// the summary digest: the SHA-256 of the first two lines, the tail
+	// and the summary line (readSummary, and readWhole when the file has
+	// a summary line).
 	sha256, summary string
 	name            string
 	state           *State
 	resume          *sequencer.Resume
-	// whole, if set, is the file read by its summary, for
+	// checkFile, if set, is the file read by its summary, for
 	// checkSnapshotPages to read whole (size bytes); its user closes it.
-	whole *os.File
-	size  int64
+	checkFile *os.File
+	size      int64
 }
 
 // load returns the newest snapshot that is the vault's own (its MAC),
@@ -517,8 +519,9 @@ func (sn *snapshots) discard(name string, why error) string {
 
 // read reads and checks one snapshot file: by its summary alone
 // (readSummary) if it ends with one, as every snapshot of state version
-// 14 on does; otherwise whole (readWhole), which tells an older
-// version's file (a warning) from an altered one.
+// 14 on does; otherwise whole (readWhole), only to tell an older
+// version's file (its MAC holds: discarded with a warning) from an
+// altered one (an error): such a file is never used.
 func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize uint64) (*loaded, error) {
 	// Never follow a link or block on a FIFO put in the folder.
 	fd, err := unix.Open(filepath.Join(sn.dir, name), unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
@@ -561,9 +564,9 @@ var errNoSummary = errors.New("no summary line")
 // at most 255 hashes a level of the tree (about 140 KB at 2^64 events).
 const maxHeadLen = 1 << 20
 
-// readHead reads a snapshot's first two lines (the magic line and the
+// readFirst reads a snapshot's first two lines (the magic line and the
 // header) from the first n bytes of r, at most maxHeadLen of them.
-func readHead(r io.ReaderAt, n int64) ([]byte, error) {
+func readFirst(r io.ReaderAt, n int64) ([]byte, error) {
 	magic, line, err := readFirstLines(bufio.NewReader(io.NewSectionReader(r, 0, min(n, maxHeadLen))))
 	if err != nil {
 		return nil, err
@@ -584,14 +587,15 @@ func readFirstLines(br *bufio.Reader) (magic string, header []byte, err error) {
 	return magic, header, nil
 }
 
-// readSummary reads and checks a snapshot by its summary (pageindex.go):
-// its first two lines and its lines from the summary line's offset on
+// readSummary reads and checks a snapshot by its summary (pageindex.go,
+// docs/state-snapshots.md 2.2): its first two lines and its tail, the
+// lines from the offset the summary line gives up to the summary line
 // (the rest of the state and the page index), under the summary's MAC,
-// checked before anything is parsed and again over the bytes parsed. It
-// reads no page: the state reads them when it needs them, each checked
-// against the SHA-256 the index gives, and checkSnapshotPages reads the
-// whole file beside the running vault. errNoSummary if f has no summary
-// line.
+// checked before anything is parsed and again over the bytes parsed.
+// Loading reads no page: the state reads them when it needs them, each
+// checked against what the index gives of it, and checkSnapshotPages
+// reads the whole file beside the running vault. errNoSummary if f has
+// no summary line.
 func (sn *snapshots) readSummary(f *os.File, size int64, name, origin string, verifier note.Verifier, logSize uint64) (*loaded, error) {
 	tailEnd := size - macLineLen - summaryLineLen
 	if tailEnd < int64(len(snapshotMagic)) {
@@ -601,19 +605,19 @@ func (sn *snapshots) readSummary(f *os.File, size int64, name, origin string, ve
 	if _, err := f.ReadAt(line, tailEnd); err != nil {
 		return nil, errNoSummary
 	}
-	rest, want, ok := parseSummaryLine(line)
+	tailOff, want, ok := parseSummaryLine(line)
 	if !ok {
 		return nil, errNoSummary
 	}
-	head, err := readHead(f, min(rest, tailEnd))
+	first, err := readFirst(f, min(tailOff, tailEnd))
 	if err != nil {
 		return nil, err
 	}
-	if rest < int64(len(head)) || rest > tailEnd {
-		return nil, fmt.Errorf("its summary line gives offset %d, outside the file", rest)
+	if tailOff < int64(len(first)) || tailOff > tailEnd {
+		return nil, fmt.Errorf("its summary line gives offset %d, outside the file", tailOff)
 	}
-	tailLen := tailEnd - rest
-	got, err := summaryMAC(sn.key, head, rest, io.NewSectionReader(f, rest, tailLen), tailLen)
+	tailLen := tailEnd - tailOff
+	got, err := summaryMAC(sn.key, first, tailOff, io.NewSectionReader(f, tailOff, tailLen), tailLen)
 	if err != nil {
 		return nil, err
 	}
@@ -621,14 +625,14 @@ func (sn *snapshots) readSummary(f *os.File, size int64, name, origin string, ve
 		return nil, errors.New("its MAC does not match: it was altered, or not written by the vault holding this log's key")
 	}
 	mac := sn.key.mac()
-	summaryInput(mac, head, rest, tailLen)
+	summaryInput(mac, first, tailOff, tailLen)
 	digest := sha256.New()
-	digest.Write(head)
-	br := bufio.NewReaderSize(io.TeeReader(io.NewSectionReader(f, rest, tailLen), io.MultiWriter(mac, digest)), 1<<20)
+	digest.Write(first)
+	br := bufio.NewReaderSize(io.TeeReader(io.NewSectionReader(f, tailOff, tailLen), io.MultiWriter(mac, digest)), 1<<20)
 	var h snapshotHeader
-	hErr := json.Unmarshal(head[len(snapshotMagic):], &h)
-	body := restorer{r: f, close: f.Close, indexed: true, pagesFrom: int64(len(head)), pagesTo: rest, sizes: entryHint(h, hErr, size, logSize)}
-	bErr := decodeLines(br, rest, body.add)
+	hErr := json.Unmarshal(first[len(snapshotMagic):], &h)
+	body := restorer{r: f, close: f.Close, indexed: true, pagesFrom: int64(len(first)), pagesTo: tailOff, sizes: entryHint(h, hErr, size, logSize)}
+	bErr := decodeLines(br, tailOff, body.add)
 	if errors.Is(bErr, errSnapshotRead) {
 		return nil, bErr
 	}
@@ -651,7 +655,7 @@ func (sn *snapshots) readSummary(f *os.File, size int64, name, origin string, ve
 		return nil, fmt.Errorf("%w: %w", errSnapshotRead, err)
 	}
 	return &loaded{name: name, state: st, resume: resume, summary: hex.EncodeToString(digest.Sum(nil)),
-		whole: os.NewFile(uintptr(fd), name), size: size}, nil
+		checkFile: os.NewFile(uintptr(fd), name), size: size}, nil
 }
 
 // entryHint returns the header's counts of entries, a hint only, bounded
@@ -724,6 +728,10 @@ func (sn *snapshots) readWhole(ctx context.Context, f *os.File, size int64, name
 	end := size - macLineLen
 	want := make([]byte, macLineLen)
 	if _, err := f.ReadAt(want, end); err != nil {
+		if errors.Is(err, io.EOF) {
+			// Shorter than when it was opened: changed, not unreadable.
+			return nil, fmt.Errorf("it is cut short (%d bytes when opened)", size)
+		}
 		return nil, fmt.Errorf("%w: %w", errSnapshotRead, err)
 	}
 	// A summary line, if there is one, is not a line of the state; the
@@ -731,11 +739,11 @@ func (sn *snapshots) readWhole(ctx context.Context, f *os.File, size int64, name
 	// compare with what a start read (checkSnapshotPages).
 	body := end
 	summary := make([]byte, summaryLineLen)
-	digest := &summaryDigest{h: sha256.New(), rest: -1}
+	digest := &summaryDigest{h: sha256.New(), tailOff: -1}
 	if end-summaryLineLen >= int64(len(snapshotMagic)) {
 		if _, err := f.ReadAt(summary, end-summaryLineLen); err == nil {
 			if rest, _, ok := parseSummaryLine(summary); ok {
-				body, digest.rest = end-summaryLineLen, rest
+				body, digest.tailOff = end-summaryLineLen, rest
 			}
 		}
 	}
@@ -776,8 +784,8 @@ func (sn *snapshots) readWhole(ctx context.Context, f *os.File, size int64, name
 	if err != nil {
 		return nil, err
 	}
-	if body != end && r.restAt != digest.rest {
-		return nil, fmt.Errorf("its summary line gives offset %d, and its first line after the pages is at %d", digest.rest, r.restAt)
+	if body != end && r.tailAt != digest.tailOff {
+		return nil, fmt.Errorf("its summary line gives offset %d, and its first line after the pages is at %d", digest.tailOff, r.tailAt)
 	}
 	st, err := r.state()
 	if err != nil {
@@ -796,7 +804,7 @@ func (sn *snapshots) readWhole(ctx context.Context, f *os.File, size int64, name
 // adds the summary line).
 type summaryDigest struct {
 	h        hash.Hash
-	rest     int64 // -1: no summary
+	tailOff  int64 // -1: no summary
 	off      int64 // of the next byte written
 	newlines int   // seen so far, up to 2
 }
@@ -815,8 +823,8 @@ func (d *summaryDigest) Write(p []byte) (int, error) {
 		p = p[i+1:]
 		d.newlines++
 	}
-	if d.rest >= 0 && d.off+int64(len(p)) > d.rest {
-		from := max(0, d.rest-d.off)
+	if d.tailOff >= 0 && d.off+int64(len(p)) > d.tailOff {
+		from := max(0, d.tailOff-d.off)
 		d.h.Write(p[from:])
 	}
 	d.off += int64(len(p))

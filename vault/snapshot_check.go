@@ -68,27 +68,28 @@ func (v *Vault) checkCovered(ctx context.Context, size uint64, root events.Hash)
 // pages as they are: either way the state the start resumed from cannot
 // be vouched for, and the log is halted as checkCovered halts it (the
 // snapshots are discarded, and the next start replays the log from event
-// 0). It closes l.whole.
+// 0). It closes l.checkFile.
 func (v *Vault) checkSnapshotPages(ctx context.Context, l *loaded) error {
-	defer l.whole.Close()
+	defer l.checkFile.Close()
 	start := time.Now()
-	whole, err := v.snaps.readWhole(ctx, l.whole, l.size, l.name, v.origin, v.verifier, v.log.Size())
+	checked, err := v.snaps.readWhole(ctx, l.checkFile, l.size, l.name, v.origin, v.verifier, v.log.Size())
 	if ctx.Err() != nil {
 		return nil // the vault is closing
 	}
 	if errors.Is(err, errSnapshotRead) {
 		// The storage failed the read: no sign of a change, and nothing
-		// checked. (A file cut short fails its MAC instead.)
+		// checked. (A file cut short since the start is a change:
+		// readWhole says so, and the vault halts below.)
 		v.logger.Error("the pages of the state snapshot this start resumed from could not be read to be checked; restart the server once the storage is sound", "snapshot", l.name, "err", err)
 		return err
 	}
-	if err == nil && whole.summary != l.summary {
+	if err == nil && checked.summary != l.summary {
 		err = errors.New("its summary is not the one the start read: the file changed since")
 	}
 	if err != nil {
 		return v.halt(fmt.Errorf("%w: the state snapshot this start resumed from (%s), read whole beside the running vault: %v", ErrIntegrity, l.name, err))
 	}
-	v.logger.Info("checked the pages of the state snapshot this start resumed from", "snapshot", l.name, "sha256", whole.sha256, "took", time.Since(start).Round(time.Millisecond))
+	v.logger.Info("checked the pages of the state snapshot this start resumed from", "snapshot", l.name, "sha256", checked.sha256, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -196,7 +196,7 @@ type restorer struct {
 	// file), and close closes it.
 	r     io.ReaderAt
 	close func() error
-	// indexed: the start reads no page, and the state's pages are those
+	// indexed: the pages are not read, and the state's pages are those
 	// of the page index (pageindex.go), which must lie between pagesFrom
 	// and pagesTo; otherwise the pages are read and the index is checked
 	// against them. index holds the index's lines by kind, caseRows each
@@ -206,8 +206,8 @@ type restorer struct {
 	index              [pageKinds]*pageIndexKind
 	indexEnd           int64 // the end of the last page indexed so far
 	caseRows           map[string]int
-	// restAt is the offset of the first line after the pages.
-	restAt int64
+	// tailAt is the offset of the first line after the pages (the tail).
+	tailAt int64
 }
 
 // itemKey is what the indexes' pages are checked against of a paged
@@ -266,7 +266,7 @@ func (r *restorer) add(part *snapState, at lineAt) error {
 		return r.addRows(part, at, 3)
 	}
 	if r.stage < 4 {
-		r.restAt = at.off
+		r.tailAt = at.off
 	}
 	r.stage = 4
 	b := &r.b
@@ -696,7 +696,7 @@ func (s *State) writeSnapshotBody(w io.Writer, off int64) (*writtenPages, error)
 		pw.off = rw.off
 		*x.to = rw
 	}
-	out.rest = pw.off
+	out.tailOff = pw.off
 	for _, part := range s.snapshot().split(snapshotLine) {
 		if err := writeSnapLine(w, part); err != nil {
 			return nil, err
@@ -709,12 +709,12 @@ func (s *State) writeSnapshotBody(w io.Writer, off int64) (*writtenPages, error)
 }
 
 // writtenPages are the writers, and so the indexes, of the pages
-// writeSnapshotBody wrote, and rest the offset of the first line after
-// them.
+// writeSnapshotBody wrote, and tailOff the offset of the first line after
+// them (the tail).
 type writtenPages struct {
 	items                   *pageWriter[*Item]
 	objects, content, cases *pageWriter[[2]string]
-	rest                    int64
+	tailOff                 int64
 }
 
 // open returns the pages written, read from f.

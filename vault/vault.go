@@ -187,14 +187,15 @@ type Vault struct {
 	// probeGrace is how long a deposit waits for its media probe once
 	// its stream has ended (0: probeGrace); tests shorten it.
 	probeGrace time.Duration
-	// holdMu serialises applying a case's legal hold to its objects.
 	// snaps writes and loads state snapshots; nil without SnapshotDir.
-	// stopCheck ends the check of the events a snapshot covered
-	// (checkCovered); checkDone is closed when it has ended.
+	// stopCheck ends the checks beside the running vault after a start
+	// (checkSnapshotPages, checkCovered, checkStore); checkDone is closed
+	// when they have ended.
 	snaps     *snapshots
 	stopCheck context.CancelFunc
 	checkDone chan struct{}
 
+	// holdMu serialises applying a case's legal hold to its objects.
 	holdMu sync.Mutex
 	// openMu serialises case openings, each of which writes its key
 	// files under a name derived from the case id, and keeps them out of
@@ -207,9 +208,11 @@ type Vault struct {
 // System is the actor of events the vault itself causes.
 var System = events.Actor{Person: "custos", Role: RoleSystem, Auth: "server"}
 
-// Open starts a vault: unseals the log signing key, replays and checks the
-// whole custody log, writes the log's first event if it is new, and sweeps
-// objects that a crash left without a deposit event.
+// Open starts a vault: unseals the log signing key, resumes from the
+// newest state snapshot or replays and checks the whole custody log (the
+// log after the snapshot, and the snapshot and the log under it are then
+// checked beside the running vault), writes the log's first event if it
+// is new, and sweeps objects that a crash left without a deposit event.
 func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	if cfg.Retention == 0 {
 		cfg.Retention = 10 * 365 * 24 * time.Hour
@@ -311,8 +314,8 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		if !opened && v.state != nil {
 			v.state.closePages()
 		}
-		if !opened && snap != nil && snap.whole != nil {
-			snap.whole.Close()
+		if !opened && snap != nil && snap.checkFile != nil {
+			snap.checkFile.Close()
 		}
 	}()
 	// The store is listed for the sweep while the state loads.
@@ -356,9 +359,9 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		seqCfg.Resume = snap.resume
 		v.log, err = sequencer.Open(ctx, seqCfg)
 		if err == nil && (errors.Is(v.applyErr, errPageCheck) || errors.Is(v.applyErr, errPageUnreadable)) {
-			// A page of the snapshot's items, read for an event after
-			// it, failed its check: the snapshot, not the log, is what
-			// is wrong.
+			// A page of the snapshot (items or an index), read for an
+			// event after it, failed its check or could not be read:
+			// the snapshot, not the log, is what is wrong.
 			v.log.Close()
 			err = fmt.Errorf("%w: %w", sequencer.ErrResume, v.applyErr)
 		}
@@ -366,8 +369,8 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 			discarded = append(discarded, v.snaps.discard(snap.name, err))
 			v.snaps.last = 0
 			v.state.closePages()
-			if snap.whole != nil {
-				snap.whole.Close()
+			if snap.checkFile != nil {
+				snap.checkFile.Close()
 			}
 			v.state, v.applyErr, seqCfg.Resume, snap = newState(), nil, nil, nil
 			v.log, err = sequencer.Open(ctx, seqCfg)
@@ -397,12 +400,13 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		}
 		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
-	// A page of the state snapshot's items that fails its check from now
-	// on (the file was changed under the running vault) halts it, as a
-	// failed check of the log does: the next start replays the log.
+	// A page of the state snapshot (items or an index) that fails its
+	// check from now on (the file was changed under the running vault)
+	// halts it, as a failed check of the log does: the next start replays
+	// the log.
 	v.state.mu.Lock()
 	v.state.pagesFailed = func(err error) {
-		v.logger.Error("a page of the state snapshot in use was changed on disk under the running vault, or could not be read for an event: the vault stops acting; restart it, and the start replays the custody log after the snapshot, or from its first event if the snapshot is at fault (docs/state-snapshots.md, section 2.1)", "err", err)
+		v.logger.Error("a page of the state snapshot in use was changed on disk under the running vault, or could not be read for an event: the vault stops acting; its snapshots are discarded, and the next start replays the custody log from its first event (docs/state-snapshots.md, section 2.1)", "err", err)
 		go v.halt(err)
 	}
 	v.state.mu.Unlock()
@@ -474,17 +478,18 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	}
 	v.startAnchors()
 	// What a start leaves to be checked beside the running server: the
-	// events a snapshot covered, the store's own files.
+	// snapshot file it resumed from (its pages and index), the events the
+	// snapshot covered, the store's own files.
 	ctx, cancel := context.WithCancel(context.Background())
 	v.stopCheck, v.checkDone = cancel, make(chan struct{})
-	if snap != nil && snap.whole != nil && beforeSnapshotCheck != nil {
-		snap.whole = beforeSnapshotCheck(snap.whole)
+	if snap != nil && snap.checkFile != nil && beforeSnapshotCheck != nil {
+		snap.checkFile = beforeSnapshotCheck(snap.checkFile)
 	}
 	go func() {
 		defer close(v.checkDone)
 		// A snapshot file the storage could not read halts nothing, and
 		// the events are checked all the same.
-		if snap != nil && snap.whole != nil && v.checkSnapshotPages(ctx, snap) != nil && v.log.Halted() != nil {
+		if snap != nil && snap.checkFile != nil && v.checkSnapshotPages(ctx, snap) != nil && v.log.Halted() != nil {
 			return
 		}
 		if snap != nil && v.checkCovered(ctx, snap.resume.Size, snap.resume.Root) != nil {
