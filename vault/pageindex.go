@@ -112,12 +112,10 @@ func (r *restorer) addIndex(part *snapState) error {
 	}
 	for _, p := range x.Pages {
 		sum, err := hex.DecodeString(p.SHA256)
-		prev := func() *pageRef {
-			if len(ix.pages) == 0 {
-				return nil
-			}
-			return &ix.pages[len(ix.pages)-1]
-		}()
+		var prev *pageRef
+		if n := len(ix.pages); n > 0 {
+			prev = &ix.pages[n-1]
+		}
 		switch {
 		case err != nil || len(sum) != sha256.Size:
 			return fmt.Errorf("its page index gives a page's SHA-256 as %q", p.SHA256)

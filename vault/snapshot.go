@@ -404,14 +404,12 @@ func removeSnapshots(dir string) error {
 
 // loaded is a snapshot a start may use.
 type loaded struct {
-	// sha256 is the whole file's SHA-256 (readWhole only); summary is
-	// the summary digest: the SHA-256 of the first two lines, the tail
-	// and the summary line (readSummary, and readWhole when the file has
-	// a summary line).
-	sha256, summary string
-	name            string
-	state           *State
-	resume          *sequencer.Resume
+	// summary is the summary digest: the SHA-256 of the first two
+	// lines, the tail and the summary line.
+	summary string
+	name    string
+	state   *State
+	resume  *sequencer.Resume
 	// checkFile, if set, is the file read by its summary, for
 	// checkSnapshotPages to read whole (size bytes); its user closes it.
 	checkFile *os.File
@@ -547,7 +545,11 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 	}
 	l, err := sn.readSummary(f, fi.Size(), name, origin, verifier, logSize)
 	if errors.Is(err, errNoSummary) {
-		l, err = sn.readWhole(context.Background(), f, fi.Size(), name, origin, verifier, logSize)
+		// Read whole for the reason it is not used: another version's
+		// (a warning), or altered (an error).
+		if _, err = sn.readWhole(context.Background(), f, fi.Size(), name, origin, verifier, logSize); err == nil {
+			err = errors.New("it has no summary line, which every snapshot of this version has")
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -721,9 +723,9 @@ func checkHeader(h snapshotHeader, hErr, bErr error, name, origin string, verifi
 // parsed and again over the bytes parsed, then every line, pages
 // included, each checked against the others and against the page
 // index, whose pages the state then reads from f (closed with the
-// state). It is how a start reads a file without a summary line (an
-// older version's), and how checkSnapshotPages checks the file a start
-// read by its summary. Reading stops with ctx.
+// state). It is how a start tells why a file without a summary line (an
+// older version's) is not used, and how checkSnapshotPages checks the
+// file a start read by its summary. Reading stops with ctx.
 func (sn *snapshots) readWhole(ctx context.Context, f *os.File, size int64, name, origin string, verifier note.Verifier, logSize uint64) (*loaded, error) {
 	end := size - macLineLen
 	want := make([]byte, macLineLen)
@@ -756,8 +758,7 @@ func (sn *snapshots) readWhole(ctx context.Context, f *os.File, size int64, name
 		return nil, errors.New("its MAC does not match: it was altered, or not written by the vault holding this log's key")
 	}
 	mac.Reset()
-	sum := sha256.New()
-	br := bufio.NewReaderSize(io.TeeReader(src(body), io.MultiWriter(mac, sum, digest)), 1<<20)
+	br := bufio.NewReaderSize(io.TeeReader(src(body), io.MultiWriter(mac, digest)), 1<<20)
 	magic, line, err := readFirstLines(br)
 	if err != nil {
 		return nil, err
@@ -773,10 +774,8 @@ func (sn *snapshots) readWhole(ctx context.Context, f *os.File, size int64, name
 	}
 	if body != end {
 		mac.Write(summary)
-		sum.Write(summary)
 		digest.h.Write(summary)
 	}
-	fmt.Fprintf(sum, "mac %x\n", mac.Sum(nil))
 	if !hmac.Equal(fmt.Appendf(nil, "mac %x\n", mac.Sum(nil)), want) {
 		return nil, errors.New("it changed while it was read")
 	}
@@ -791,7 +790,7 @@ func (sn *snapshots) readWhole(ctx context.Context, f *os.File, size int64, name
 	if err != nil {
 		return nil, err
 	}
-	l := &loaded{name: name, state: st, resume: resume, sha256: hex.EncodeToString(sum.Sum(nil))}
+	l := &loaded{name: name, state: st, resume: resume}
 	if body != end {
 		l.summary = hex.EncodeToString(digest.h.Sum(nil))
 	}

@@ -89,7 +89,7 @@ func (v *Vault) checkSnapshotPages(ctx context.Context, l *loaded) error {
 	if err != nil {
 		return v.halt(fmt.Errorf("%w: the state snapshot this start resumed from (%s), read whole beside the running vault: %v", ErrIntegrity, l.name, err))
 	}
-	v.logger.Info("checked the pages of the state snapshot this start resumed from", "snapshot", l.name, "sha256", checked.sha256, "took", time.Since(start).Round(time.Millisecond))
+	v.logger.Info("checked the pages of the state snapshot this start resumed from", "snapshot", l.name, "summary_sha256", checked.summary, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -380,12 +380,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	}
 	if snap != nil {
 		started["state_snapshot"] = strconv.FormatUint(snap.resume.Size, 10)
-		if snap.sha256 != "" {
-			started["state_snapshot_sha256"] = snap.sha256
-		}
-		if snap.summary != "" {
-			started["state_snapshot_summary_sha256"] = snap.summary
-		}
+		started["state_snapshot_summary_sha256"] = snap.summary
 	}
 	if len(discarded) > 0 {
 		started["state_snapshots_discarded"] = strings.Join(discarded, "; ")
