@@ -176,8 +176,8 @@ func PageCheckpoints(from uint64, limit int, page func(from uint64) ([]StoredChe
 // AllCheckpoints returns every published checkpoint s stores, in order of
 // size (not the seal), held at once: for tests and tools on small logs.
 // A log stores one a second, millions over its life; what reads them
-// in the vault, an audit or a migration uses Store.ReadCheckpoints.
-func AllCheckpoints(ctx context.Context, s Store) ([]StoredCheckpoint, error) {
+// in the vault, an audit or a migration uses ReadCheckpoints.
+func AllCheckpoints(ctx context.Context, s CheckpointReader) ([]StoredCheckpoint, error) {
 	var out []StoredCheckpoint
 	err := s.ReadCheckpoints(ctx, 0, func(c StoredCheckpoint) error {
 		out = append(out, c)

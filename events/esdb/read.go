@@ -162,17 +162,3 @@ func (s *Store) ReadCheckpoints(ctx context.Context, from uint64, fn func(events
 		return fn(c)
 	})
 }
-
-// Checkpoints implements events.Store.
-func (s *Store) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, error) {
-	var out []events.StoredCheckpoint
-	err := s.scan(ctx, s.checkpoints, 0, func(ev *esdb.RecordedEvent) error {
-		c, err := s.decodeCheckpoint(ev)
-		if err != nil {
-			return err
-		}
-		out = append(out, c)
-		return nil
-	})
-	return out, err
-}

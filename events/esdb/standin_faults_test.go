@@ -153,7 +153,7 @@ func TestAnswerLostAfterTheAppendIsWritten(t *testing.T) {
 	s2 := open(t, srv.url(), name)
 	defer s2.Close()
 	sameLog(t, readBack(t, s2), want)
-	cps, err := s2.Checkpoints(ctx)
+	cps, err := events.AllCheckpoints(ctx, s2)
 	if err != nil || len(cps) != 1 || cps[0].Size != 6 || !bytes.Equal(cps[0].Note, cp.Note) {
 		t.Fatalf("checkpoints after the retries: %+v %v", cps, err)
 	}
@@ -584,7 +584,7 @@ func testKeys(t *testing.T) (note.Signer, note.Verifier) {
 func audit(t *testing.T, st *esdb.Store, verifier note.Verifier) (*verify.Result, error) {
 	t.Helper()
 	eng := verify.New(origin, verifier)
-	cps, err := st.Checkpoints(context.Background())
+	cps, err := events.AllCheckpoints(context.Background(), st)
 	if err != nil {
 		t.Fatal(err)
 	}

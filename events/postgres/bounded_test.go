@@ -80,7 +80,7 @@ func TestReadsDoNotFetchOversizedValues(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if _, err := r.Checkpoints(ctx); err == nil || !strings.Contains(err.Error(), "holds "+n+" bytes") {
+	if _, err := events.AllCheckpoints(ctx, r); err == nil || !strings.Contains(err.Error(), "holds "+n+" bytes") {
 		t.Errorf("checkpoints: %v, want the row refused for its size", err)
 	}
 	if _, err := r.Seal(ctx); err == nil || !strings.Contains(err.Error(), "holds "+n+" bytes") {

@@ -299,7 +299,7 @@ func (s *Store) Close() error {
 // for `custos audit verify --store` (an auditor's check of the store's
 // own copy of the log without the server): every transaction of its
 // connections is read-only (default_transaction_read_only), and it never
-// creates, upgrades or locks the schema. Only Read, Checkpoints, Seal and
+// creates, upgrades or locks the schema. Only Read, ReadCheckpoints, Seal and
 // Close are for use. It refuses a database without the custody log's
 // tables, or where one of them is a view (which could compute rows
 // without end) or declared otherwise (checkColumns); values are read

@@ -322,7 +322,7 @@ func TestOpenReaderReadsWithoutWriting(t *testing.T) {
 	if err := r.Read(ctx, 1, func(rec events.Record) error { seqs = append(seqs, rec.Seq); return nil }); err != nil || !slices.Equal(seqs, []uint64{1, 2, 3}) {
 		t.Fatalf("read %v %v", seqs, err)
 	}
-	cps, err := r.Checkpoints(ctx)
+	cps, err := events.AllCheckpoints(ctx, r)
 	if err != nil || len(cps) != 1 || cps[0].Size != 3 {
 		t.Fatalf("checkpoints %+v %v", cps, err)
 	}

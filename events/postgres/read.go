@@ -162,17 +162,6 @@ func (s *Store) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
 	return &c, nil
 }
 
-// Checkpoints implements events.Store: every one, held at once
-// (ReadCheckpoints reads them a page at a time).
-func (s *Store) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, error) {
-	var out []events.StoredCheckpoint
-	err := s.ReadCheckpoints(ctx, 0, func(c events.StoredCheckpoint) error {
-		out = append(out, c)
-		return nil
-	})
-	return out, err
-}
-
 // checkpointPage is how many checkpoint rows ReadCheckpoints reads in one
 // query: notes of about 400 bytes, about 400 KiB a page.
 var checkpointPage = 1024

@@ -179,10 +179,10 @@ func readNotes(t *testing.T, path string) {
 	}
 	defer r.Close()
 	for name, read := range map[string]func() error{
-		"Store.Checkpoints":  func() error { _, err := s.Checkpoints(ctx); return err },
-		"Store.Seal":         func() error { _, err := s.Seal(ctx); return err },
-		"Reader.Checkpoints": func() error { _, err := r.Checkpoints(ctx); return err },
-		"Reader.Seal":        func() error { _, err := r.Seal(ctx); return err },
+		"Store.ReadCheckpoints":  func() error { _, err := events.AllCheckpoints(ctx, s); return err },
+		"Store.Seal":             func() error { _, err := s.Seal(ctx); return err },
+		"Reader.ReadCheckpoints": func() error { _, err := events.AllCheckpoints(ctx, r); return err },
+		"Reader.Seal":            func() error { _, err := r.Seal(ctx); return err },
 	} {
 		err := read()
 		if err == nil || !strings.Contains(err.Error(), "holds "+strconv.Itoa(oversized)+" bytes") {

@@ -150,27 +150,6 @@ func (r *Reader) Read(ctx context.Context, from uint64, fn func(events.Record) e
 	return scanTransient(rows, fn)
 }
 
-// Checkpoints returns the stored checkpoints, by size, as
-// Store.Checkpoints does: the rows as stored, which an auditor checks
-// (each note's signature, and its size and root against the replay). A
-// note longer than a checkpoint can be is an error.
-func (r *Reader) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, error) {
-	rows, err := r.tx.QueryContext(ctx, `SELECT `+noteColumns+` FROM checkpoints ORDER BY size`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
-	defer rows.Close()
-	var out []events.StoredCheckpoint
-	for rows.Next() {
-		c, err := scanNote(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
 // ReadCheckpoints calls fn for each stored checkpoint of size at least
 // from, in order of size, as Store.ReadCheckpoints does: a page at a
 // time, from the reader's one snapshot of the file.

@@ -55,7 +55,7 @@ func TestReaderReadsWithoutWriting(t *testing.T) {
 		if len(got) != 3 || got[0].Seq != 1 || got[2].Item != "i3" || string(got[2].Bytes) != `{"seq":3}` {
 			t.Fatalf("%s: read %+v", when, got)
 		}
-		cps, err := r.Checkpoints(ctx)
+		cps, err := events.AllCheckpoints(ctx, r)
 		if err != nil || len(cps) != 1 || cps[0].Size != 3 || string(cps[0].Note) != "published 3" {
 			t.Fatalf("%s: checkpoints %+v %v", when, cps, err)
 		}
@@ -196,7 +196,7 @@ func TestReaderRefusesWhatTheLogCannotHold(t *testing.T) {
 					done <- err
 					return
 				}
-				if _, err = r.Checkpoints(ctx); err != nil {
+				if _, err = events.AllCheckpoints(ctx, r); err != nil {
 					done <- err
 					return
 				}

@@ -579,17 +579,6 @@ func (s *Store) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
 	return &c, nil
 }
 
-// Checkpoints implements events.Store: every one, held at once
-// (ReadCheckpoints reads them a page at a time).
-func (s *Store) Checkpoints(ctx context.Context) ([]events.StoredCheckpoint, error) {
-	var out []events.StoredCheckpoint
-	err := s.ReadCheckpoints(ctx, 0, func(c events.StoredCheckpoint) error {
-		out = append(out, c)
-		return nil
-	})
-	return out, err
-}
-
 // ReadCheckpoints implements events.Store: a page of checkpointPage
 // rows a query, none held while fn runs.
 func (s *Store) ReadCheckpoints(ctx context.Context, from uint64, fn func(events.StoredCheckpoint) error) error {

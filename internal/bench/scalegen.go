@@ -280,7 +280,7 @@ func checkpointCost(ctx context.Context, v *vault.Vault, st *sqlite.Store) (time
 	if err != nil {
 		return 0, 0, err
 	}
-	cps, err := st.Checkpoints(ctx)
+	cps, err := events.AllCheckpoints(ctx, st)
 	if err != nil || len(cps) == 0 {
 		return 0, 0, fmt.Errorf("the log's checkpoints: %d, %v", len(cps), err)
 	}
