@@ -37,6 +37,10 @@ type ScrubResult struct {
 	// log records as retained by the store until their pending retention
 	// ends; the next start after that deletes them.
 	AwaitingSweep int `json:"awaiting_sweep"`
+	// InFlight counts objects that deposits or packages under way were
+	// writing ahead of their events when the scrub listed the store:
+	// neither accounted for yet nor unaccounted.
+	InFlight int `json:"in_flight,omitempty"`
 	// HashSets counts the known-material hash sets checked, and
 	// HashSetsAltered names those whose files no longer hash to what
 	// their import recorded: each is taken out of use until imported
@@ -60,6 +64,11 @@ type ScrubResult struct {
 func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) {
 	if who.Role != RoleAuditor && who.Role != RoleCustodian {
 		return nil, v.refuse(ctx, who, "audit.scrub", "", "only auditors and custodians scrub", ErrForbidden)
+	}
+	// What the start's sweep is about to delete is not reported as
+	// unaccounted: the scrub begins once the sweep has ended.
+	if err := v.waitSweep(ctx); err != nil {
+		return nil, err
 	}
 	res := &ScrubResult{}
 	// Items are scanned a chunk at a time (State.scanItems), not held;
@@ -273,138 +282,4 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 	default:
 		return v.readWhole(ctx, fn)
 	}
-}
-
-// maxPrelisted bounds the object names a start lists beside the state's
-// load (about 80 bytes each): a store holding more is listed again once
-// the state is loaded, one name at a time.
-var maxPrelisted = 1 << 20 // tests lower it
-
-// sweepBatch is how many names a sweep of a store listed as it goes
-// judges at once.
-const sweepBatch = 1 << 16
-
-// objectListing is the names under the sweep's prefixes, listed while
-// the state loads: listing a store of many objects costs a start about
-// as long as loading the state (an lstat per object in the fs store),
-// and the two need not wait for each other. Nothing adds or removes an
-// object of those prefixes while a start runs (objects are written only
-// by deposits and packages, which wait for the start), and an object
-// owned once stays owned (the state never forgets an owner), so a name
-// listed earlier is judged the same way later.
-type objectListing struct {
-	cancel context.CancelFunc
-	done   chan struct{}
-	names  []string
-	full   bool // more than maxPrelisted: list again
-	err    error
-}
-
-// sweepPrefixes are where deposits and packages write their objects.
-var sweepPrefixes = []string{"ev/", "pk/"}
-
-// listObjects starts listing the sweep's prefixes in the background.
-func (v *Vault) listObjects(ctx context.Context) *objectListing {
-	ctx, cancel := context.WithCancel(ctx)
-	l := &objectListing{cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(l.done)
-		for _, prefix := range sweepPrefixes {
-			l.err = objects.ListNames(ctx, v.objects, prefix, func(name string) error {
-				if len(l.names) == maxPrelisted {
-					l.full, l.names = true, nil
-					return errListingFull
-				}
-				l.names = append(l.names, name)
-				return nil
-			})
-			if l.err != nil {
-				break
-			}
-		}
-		if errors.Is(l.err, errListingFull) {
-			l.err = nil
-		}
-	}()
-	return l
-}
-
-var errListingFull = errors.New("more objects than a start lists ahead")
-
-// stop ends the listing, if still running, and waits for it.
-func (l *objectListing) stop() {
-	l.cancel()
-	<-l.done
-}
-
-// sweep deletes objects that no event accounts for - the ciphertext of
-// deposits (or packages) that crashed before their event was written. As
-// with every action, the sweep is recorded first; objects the store then
-// refuses to delete (retention, legal hold) are recorded as retained.
-// listed is the start's listing of the store (listObjects).
-func (v *Vault) sweep(ctx context.Context, listed *objectListing) error {
-	<-listed.done
-	if listed.err != nil {
-		return fmt.Errorf("sweeping objects: %w", listed.err)
-	}
-	var orphans []string
-	// judge takes the names no item or package owns, in sorted batches
-	// (the object index is read page by page, in order). Names whose
-	// owners cannot be read (a page of the object index that failed its
-	// check, which halts the vault) are never taken for orphans.
-	judge := func(names []string) {
-		slices.Sort(names)
-		unowned, err := v.state.unowned(names)
-		if err != nil {
-			v.logger.Error("objects not swept: the object index could not be read", "err", err)
-			return
-		}
-		for _, name := range unowned {
-			// An orphan already recorded as retained is tried again
-			// only once its pending retention has ended.
-			if at, ok := v.state.retainedSince(name); ok && v.cfg.Now().Before(at.Add(v.cfg.PendingRetention)) {
-				continue
-			}
-			orphans = append(orphans, name)
-		}
-	}
-	if !listed.full {
-		judge(listed.names)
-	} else {
-		var batch []string
-		for _, prefix := range sweepPrefixes {
-			err := objects.ListNames(ctx, v.objects, prefix, func(name string) error {
-				if batch = append(batch, name); len(batch) == sweepBatch {
-					judge(batch)
-					batch = batch[:0]
-				}
-				return nil
-			})
-			if err != nil {
-				return fmt.Errorf("sweeping objects: %w", err)
-			}
-		}
-		judge(batch)
-	}
-	listed.names = nil
-	if len(orphans) == 0 {
-		return nil
-	}
-	slices.Sort(orphans) // stores list in their own order
-	if _, err := v.append(ctx, sequencer.Draft{Type: TypeObjectsSwept, Actor: System, Data: ObjectsSwept{Orphans: orphans}}); err != nil {
-		return err
-	}
-	var retained []string
-	for _, name := range orphans {
-		// Gone already is swept; anything else the store refused stays.
-		if err := v.objects.Delete(ctx, name); err != nil && !errors.Is(err, objects.ErrNotFound) {
-			retained = append(retained, name)
-		}
-	}
-	v.logger.Info("swept objects left by interrupted deposits", "orphans", len(orphans), "retained", len(retained))
-	if len(retained) == 0 {
-		return nil
-	}
-	_, err := v.append(ctx, sequencer.Draft{Type: TypeObjectsRetained, Actor: System, Data: ObjectsRetained{Orphans: retained}})
-	return err
 }

@@ -149,6 +149,10 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 
 	itemID := "it_" + randomHex(12)
 	object := "ev/" + randomHex(16)
+	// Not an orphan for the sweep until the state owns it or it is
+	// discarded (objectsInFlight).
+	v.inFlight.add(object)
+	defer v.inFlight.done(object)
 	pipe := agestream.NewPipe(8)
 	type encResult struct {
 		res *agestream.Result

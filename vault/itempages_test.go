@@ -783,6 +783,9 @@ func TestAlteredObjectPageSweepsNothing(t *testing.T) {
 	if started := lastOfType(t, v, TypeServerStarted); started["state_snapshot"] != "" {
 		t.Fatalf("server.started %v: want a replay", started)
 	}
+	if err := v.waitSweep(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if n := count(); n != 30 {
 		t.Fatalf("%d objects left, want the 30 items'", n)
 	}
@@ -792,4 +795,39 @@ func TestAlteredObjectPageSweepsNothing(t *testing.T) {
 // r (closed by close, if not nil).
 func newItemPages(r io.ReaderAt, close func() error, index []pageRef, count int) *itemPages {
 	return newPageSet(&snapFile{r: r, close: close}, "items", index, count, pageItems)
+}
+
+// A sweep beside the running vault that cannot read the page of the
+// object index a listed name falls in (the storage fails) takes nothing
+// for an orphan: it deletes and records nothing, and ends with the
+// error.
+func TestSweepWithAnUnreadableObjectPageDeletesNothing(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	ctx := context.Background()
+	v, closeAll, _ := startedFromPages(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
+	defer closeAll()
+	if err := v.waitSweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// After every item's object, so within the index's pages.
+	orphan := "ev/ffffffffffffffffffffffffffffffff"
+	if _, err := v.objects.Put(ctx, orphan, strings.NewReader("ciphertext"), objects.PutOptions{Unlocked: true}); err != nil {
+		t.Fatal(err)
+	}
+	v.state.mu.Lock()
+	p := v.state.objectPages
+	v.state.objectPages = newPageSet(&snapFile{r: failingReaderAt{}}, p.what, p.index, p.count, objectRows)
+	v.state.mu.Unlock()
+	if err := v.sweep(ctx); err == nil || !errors.Is(err, syscall.EIO) {
+		t.Fatalf("the sweep: %v, want the page's read error", err)
+	}
+	if _, err := v.objects.Stat(ctx, orphan); err != nil {
+		t.Errorf("the object the sweep could not judge: %v", err)
+	}
+	for _, ev := range logged(t, v) {
+		if ev.Type == TypeObjectsSwept || ev.Type == TypeObjectsRetained {
+			t.Errorf("recorded %s %s", ev.Type, ev.Data)
+		}
+	}
 }

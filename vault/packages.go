@@ -438,6 +438,8 @@ func (v *Vault) finishManifest(s *sealing, pkg *pkgformat.Package) error {
 func (v *Vault) storePackage(ctx context.Context, s *sealing, pkg *pkgformat.Package) (*SealedPackage, error) {
 	pkg.ModTime = v.cfg.Now()
 	object := "pk/" + randomHex(16)
+	v.inFlight.add(object) // as a deposit's (objectsInFlight)
+	defer v.inFlight.done(object)
 	pr, pw := io.Pipe()
 	h := sha256.New()
 	go func() {

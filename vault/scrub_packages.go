@@ -141,7 +141,8 @@ var anchorObject = regexp.MustCompile(`^(witnessed/[0-9]{20}|timestamps/[0-9]{20
 // item or package is accounted for; one of a destroyed case is retained
 // ciphertext (listed, not a failure: the store's retention may keep it
 // after the keys are destroyed); an orphan recorded as retained awaits
-// the sweep; anything else is unaccounted.
+// the sweep; one a deposit or a package is writing is in flight;
+// anything else is unaccounted.
 // An error is ErrIntegrity: the state's page of the object's item failed
 // its check.
 func (v *Vault) classifyListed(info objects.Info, res *ScrubResult, keys map[string]bool) error {
@@ -153,6 +154,11 @@ func (v *Vault) classifyListed(info objects.Info, res *ScrubResult, keys map[str
 		return nil
 	}
 	if n := strings.LastIndexByte(info.Name, '-'); strings.HasPrefix(info.Name, "key/") && n > 0 && keys[info.Name[:n]] {
+		return nil
+	}
+	// In flight first, owners second (objectsInFlight, sweep.go).
+	if v.inFlight.has(info.Name) {
+		res.InFlight++
 		return nil
 	}
 	if _, ok, err := v.state.objectOwner(info.Name); err != nil {

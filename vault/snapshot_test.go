@@ -51,6 +51,10 @@ func replayedState(t *testing.T, v *Vault) *State {
 // full replay of v's log.
 func diffFromReplay(t *testing.T, v *Vault) string {
 	t.Helper()
+	// The sweep after the start may still be recording orphans.
+	if err := v.waitSweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	replayed := replayedState(t, v)
 	v.state.mu.RLock()
 	defer v.state.mu.RUnlock()
@@ -63,6 +67,9 @@ func diffFromReplay(t *testing.T, v *Vault) string {
 // the tests build is also a snapshot case.
 func checkSnapshotRoundTrip(t testing.TB, v *Vault) {
 	t.Helper()
+	if err := v.waitSweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	got := snapshotRoundTrip(t, v.state)
 	v.state.mu.RLock()
 	defer v.state.mu.RUnlock()

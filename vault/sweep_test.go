@@ -4,30 +4,35 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"filippo.io/age"
+	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/objects"
 	"github.com/custos-vault/custos/objects/fs"
 )
 
-// A start deletes the objects no event accounts for (a deposit or a
-// package that crashed before its event), records them first, and
-// leaves every owned object alone: whether the store's listing, made
-// while the state loads, fits in memory or has to be made again after
-// it (maxPrelisted).
+// The sweep after a start deletes the objects no event accounts for (a
+// deposit or a package that crashed before its event), records them
+// first, and leaves every owned object alone: whether the listing's names
+// are held and judged in order, or judged a batch at a time as listed
+// (maxListed); names of the vault's own form and any other.
 func TestStartSweepsOrphans(t *testing.T) {
 	for _, tc := range []struct {
-		name      string
-		prelisted int
-	}{{"listed beside the load", 1 << 20}, {"listed again after the load", 2}} {
+		name   string
+		listed int
+	}{{"held and judged in order", 1 << 21}, {"judged as listed", 2}} {
 		t.Run(tc.name, func(t *testing.T) {
-			defer func(n int) { maxPrelisted = n }(maxPrelisted)
-			maxPrelisted = tc.prelisted
+			defer func(n int) { maxListed = n }(maxListed)
+			maxListed = tc.listed
 			dir := t.TempDir()
 			rec, _ := age.GenerateX25519Identity()
 			ctx := context.Background()
@@ -52,27 +57,32 @@ func TestStartSweepsOrphans(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			orphans := []string{"ev/0crashed", "pk/0crashed"}
+			orphans := []string{"ev/0crashed", "ev/" + randomHex(16), "pk/0crashed", "pk/" + randomHex(16)}
 			for _, name := range orphans {
 				if _, err := objs.Put(ctx, name, strings.NewReader("ciphertext"), objects.PutOptions{Unlocked: true}); err != nil {
 					t.Fatal(err)
 				}
 			}
+			slices.Sort(orphans)
 
 			v, st = snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
 			defer st.Close()
 			defer v.Close()
+			if err := v.waitSweep(ctx); err != nil {
+				t.Fatal(err)
+			}
 			var swept ObjectsSwept
-			evs := logged(t, v)
-			for _, ev := range evs {
+			n := 0
+			for _, ev := range logged(t, v) {
 				if ev.Type == TypeObjectsSwept {
+					n++
 					if err := ev.DecodeData(&swept); err != nil {
 						t.Fatal(err)
 					}
 				}
 			}
-			if !slices.Equal(swept.Orphans, orphans) {
-				t.Fatalf("objects.swept lists %v, want %v", swept.Orphans, orphans)
+			if n != 1 || !slices.Equal(swept.Orphans, orphans) {
+				t.Fatalf("%d objects.swept, the last listing %v; want one listing %v", n, swept.Orphans, orphans)
 			}
 			for _, name := range orphans {
 				if _, err := objs.Stat(ctx, name); !errors.Is(err, objects.ErrNotFound) {
@@ -88,67 +98,55 @@ func TestStartSweepsOrphans(t *testing.T) {
 	}
 }
 
-// failingList is a store whose listing of the evidence objects fails.
-type failingList struct{ objects.Store }
+// failingList is a store whose listing of objects under one prefix fails.
+type failingList struct {
+	objects.Store
+	prefix string
+}
 
 func (f failingList) List(ctx context.Context, prefix string, fn func(objects.Info) error) error {
-	if strings.HasPrefix(prefix, "ev/") {
+	if strings.HasPrefix(prefix, f.prefix) {
 		return errors.New("the store is unreachable")
 	}
 	return f.Store.List(ctx, prefix, fn)
 }
 
-// A start whose sweep cannot list the store is refused, with the store's
-// error: it must not go on as if nothing were left by a crash.
-func TestStartRefusedWhenTheSweepCannotList(t *testing.T) {
-	_, err := openVaultErr(t, func(cfg *Config) { cfg.Objects = failingList{cfg.Objects} })
-	if err == nil || !strings.Contains(err.Error(), "sweeping objects") || !strings.Contains(err.Error(), "unreachable") {
-		t.Fatalf("start: %v, want the sweep's listing error", err)
-	}
-}
-
-// openVaultErr opens a vault in a new folder as openTestVaultDir does,
-// returning the start's error instead of failing.
-func openVaultErr(t *testing.T, configure ...func(*Config)) (*Vault, error) {
-	t.Helper()
-	v, err := Open(context.Background(), testConfig(t, t.TempDir(), configure...))
-	if err == nil {
-		t.Cleanup(func() { v.Close() })
-	}
-	return v, err
-}
-
-// failingSecondList is a store whose listing of the evidence objects
-// works once and then fails.
-type failingSecondList struct {
-	objects.Store
-	calls *int
-}
-
-func (f failingSecondList) List(ctx context.Context, prefix string, fn func(objects.Info) error) error {
-	if strings.HasPrefix(prefix, "ev/") {
-		if *f.calls++; *f.calls > 1 {
-			return errors.New("the store went away")
-		}
-	}
-	return f.Store.List(ctx, prefix, fn)
-}
-
-// A store too large for the names a start lists ahead is listed again
-// after the load; if that listing fails, the start is refused too.
-func TestStartRefusedWhenTheSweepsSecondListingFails(t *testing.T) {
-	defer func(n int) { maxPrelisted = n }(maxPrelisted)
-	maxPrelisted = 0
-	calls := 0
-	_, err := openVaultErr(t, func(cfg *Config) {
-		// One object to list: more than the names listed ahead.
-		if _, err := cfg.Objects.Put(context.Background(), "ev/0crashed", strings.NewReader("x"), objects.PutOptions{Unlocked: true}); err != nil {
-			t.Fatal(err)
-		}
-		cfg.Objects = failingSecondList{cfg.Objects, &calls}
-	})
-	if err == nil || !strings.Contains(err.Error(), "sweeping objects") || !strings.Contains(err.Error(), "went away") || calls != 2 {
-		t.Fatalf("start: %v after %d listings, want the second listing's error", err, calls)
+// A sweep that cannot list the store (the evidence objects' prefix, or
+// the packages' after the evidence was listed) deletes nothing and
+// records nothing: it does not go on as if the store held only what it
+// listed. It says so at ERROR, and the vault serves.
+func TestSweepThatCannotListDeletesNothing(t *testing.T) {
+	for _, prefix := range sweepPrefixes {
+		t.Run(prefix, func(t *testing.T) {
+			var logs testenv.LogBuffer
+			v, dir := openTestVaultDir(t, func(cfg *Config) {
+				if _, err := cfg.Objects.Put(context.Background(), "ev/0crashed", strings.NewReader("x"), objects.PutOptions{Unlocked: true}); err != nil {
+					t.Fatal(err)
+				}
+				cfg.Objects = failingList{cfg.Objects, prefix}
+				cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			})
+			ctx := context.Background()
+			if err := v.waitSweep(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(logs.String(), "level=ERROR msg=\"objects not swept") || !strings.Contains(logs.String(), "unreachable") {
+				t.Errorf("log:\n%s\nwant the listing's error at ERROR", logs.String())
+			}
+			for _, ev := range logged(t, v) {
+				if ev.Type == TypeObjectsSwept || ev.Type == TypeObjectsRetained {
+					t.Errorf("recorded %s %s after a failed listing", ev.Type, ev.Data)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "objects", "ev", "0crashed")); err != nil {
+				t.Errorf("the unjudged object: %v", err)
+			}
+			inv := enrolled(t, v, "inv", RoleInvestigator)
+			if err := v.OpenCase(ctx, inv, "S-1", "serving"); err != nil {
+				t.Fatal(err)
+			}
+			depositText(t, v, inv, "S-1", "a.txt", "after the failed sweep")
+		})
 	}
 }
 
@@ -178,6 +176,9 @@ func TestSweptOrphanAlreadyGoneIsNotRetained(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := v.waitSweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	swept := false
 	for _, ev := range logged(t, v) {
 		switch ev.Type {
@@ -190,4 +191,304 @@ func TestSweptOrphanAlreadyGoneIsNotRetained(t *testing.T) {
 	if !swept {
 		t.Error("the orphan's sweep was not recorded")
 	}
+}
+
+// pausingStore holds a Put of a name under prefix, once the object is
+// stored, until release is closed: a deposit or a package caught between
+// its object and its event. stored receives the name.
+type pausingStore struct {
+	objects.Store
+	armed   atomic.Bool
+	prefix  string
+	stored  chan string
+	release chan struct{}
+}
+
+func (p *pausingStore) Put(ctx context.Context, name string, r io.Reader, opts objects.PutOptions) (objects.Info, error) {
+	info, err := p.Store.Put(ctx, name, r, opts)
+	if err == nil && strings.HasPrefix(name, p.prefix) && p.armed.CompareAndSwap(true, false) {
+		p.stored <- name
+		<-p.release
+	}
+	return info, err
+}
+
+// A sweep beside the running vault leaves alone the object of a deposit
+// or a package stored and waiting for its event, and a scrub at that
+// moment counts it in flight, not unaccounted. Without objectsInFlight
+// the sweep records it as an orphan and tries to delete it (the store
+// refuses: it is under its pending retention), and the scrub fails.
+func TestSweepLeavesObjectsInFlight(t *testing.T) {
+	for _, kind := range []string{"deposit", "package"} {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			ps := &pausingStore{stored: make(chan string), release: make(chan struct{})}
+			v, _ := openTestVaultDir(t, func(cfg *Config) { ps.Store, cfg.Objects = cfg.Objects, ps })
+			inv, pros, aud := enrolled(t, v, "inv", RoleInvestigator), enrolled(t, v, "pros", RoleProsecutor), enrolled(t, v, "aud", RoleAuditor)
+			if err := v.OpenCase(ctx, inv, "F-1", "in flight"); err != nil {
+				t.Fatal(err)
+			}
+			depositText(t, v, inv, "F-1", "a.txt", "evidence")
+			id, _ := age.GenerateX25519Identity()
+			if _, _, err := v.SetRecipient(ctx, pros, id.Recipient().String()); err != nil {
+				t.Fatal(err)
+			}
+			if err := v.waitSweep(ctx); err != nil {
+				t.Fatal(err)
+			}
+
+			ps.prefix = map[string]string{"deposit": "ev/", "package": "pk/"}[kind]
+			ps.armed.Store(true)
+			done := make(chan error, 1)
+			go func() {
+				var err error
+				if kind == "deposit" {
+					_, err = v.Deposit(ctx, inv, DepositRequest{Case: "F-1", Name: "b.txt", Body: strings.NewReader("in flight")})
+				} else {
+					_, err = v.SealPackage(ctx, inv, SealRequest{Case: "F-1", For: "pros", Purpose: "trial"})
+				}
+				done <- err
+			}()
+			name := <-ps.stored
+			if err := v.sweep(ctx); err != nil {
+				t.Fatal(err)
+			}
+			res, err := v.Scrub(ctx, aud)
+			if err != nil {
+				t.Fatal(err)
+			}
+			close(ps.release)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			for _, ev := range logged(t, v) {
+				if ev.Type == TypeObjectsSwept || ev.Type == TypeObjectsRetained {
+					t.Errorf("the object in flight was recorded: %s %s", ev.Type, ev.Data)
+				}
+			}
+			if !res.OK || res.InFlight != 1 || len(res.Unaccounted) != 0 {
+				t.Errorf("scrub while %s was written: %+v, want ok with one object in flight", name, res)
+			}
+			if _, ok, err := v.state.objectOwner(name); err != nil || !ok {
+				t.Errorf("%s after its %s: owned %v, %v", name, kind, ok, err)
+			}
+			if _, err := ps.Stat(ctx, name); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+			// Once its event is applied, it is owned: a second sweep
+			// leaves it as well, and a scrub has nothing in flight.
+			if err := v.sweep(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if res, err := v.Scrub(ctx, aud); err != nil || !res.OK || res.InFlight != 0 {
+				t.Errorf("scrub after the %s: %+v, %v", kind, res, err)
+			}
+			if _, err := ps.Stat(ctx, name); err != nil {
+				t.Errorf("%s after a second sweep: %v", name, err)
+			}
+		})
+	}
+}
+
+// blockingList is a store whose listing of the evidence objects waits
+// until release is closed, or its context ends.
+type blockingList struct {
+	objects.Store
+	release chan struct{}
+}
+
+func (b blockingList) List(ctx context.Context, prefix string, fn func(objects.Info) error) error {
+	if strings.HasPrefix(prefix, "ev/") {
+		select {
+		case <-b.release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return b.Store.List(ctx, prefix, fn)
+}
+
+// The start does not wait for the sweep: a vault whose store takes its
+// time to list serves deposits meanwhile, and sweeps once the listing
+// ends. A vault closed while its sweep lists stops it, and logs no
+// error for it.
+func TestTheStartDoesNotWaitForTheSweep(t *testing.T) {
+	for _, closeFirst := range []bool{false, true} {
+		t.Run(fmt.Sprintf("closed during the listing=%v", closeFirst), func(t *testing.T) {
+			ctx := context.Background()
+			var logs testenv.LogBuffer
+			release := make(chan struct{})
+			dir := t.TempDir()
+			cfg := testConfig(t, dir, func(cfg *Config) {
+				if _, err := cfg.Objects.Put(ctx, "ev/0crashed", strings.NewReader("x"), objects.PutOptions{Unlocked: true}); err != nil {
+					t.Fatal(err)
+				}
+				cfg.Objects = blockingList{cfg.Objects, release}
+				cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			})
+			opened := make(chan *Vault, 1)
+			go func() {
+				v, err := Open(ctx, cfg)
+				if err != nil {
+					t.Error(err)
+				}
+				opened <- v
+			}()
+			var v *Vault
+			select {
+			case v = <-opened:
+			case <-time.After(time.Minute):
+				close(release)
+				t.Fatal("the start waited for the sweep's listing")
+			}
+			if v == nil {
+				return
+			}
+			if closeFirst {
+				if err := v.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(logs.String(), "level=ERROR") {
+					t.Errorf("log:\n%s\nwant no error for a sweep stopped by Close", logs.String())
+				}
+				return
+			}
+			defer v.Close()
+			inv := enrolled(t, v, "inv", RoleInvestigator)
+			if err := v.OpenCase(ctx, inv, "B-1", "busy"); err != nil {
+				t.Fatal(err)
+			}
+			it := depositText(t, v, inv, "B-1", "a.txt", "while the store is listed")
+			close(release)
+			if err := v.waitSweep(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var swept []string
+			for _, ev := range logged(t, v) {
+				if ev.Type == TypeObjectsSwept {
+					var d ObjectsSwept
+					if err := ev.DecodeData(&d); err != nil {
+						t.Fatal(err)
+					}
+					swept = append(swept, d.Orphans...)
+				}
+			}
+			if !slices.Equal(swept, []string{"ev/0crashed"}) {
+				t.Errorf("swept %v, want the orphan alone", swept)
+			}
+			stored, _, _ := v.state.getItem(it.ID)
+			if _, err := os.Stat(filepath.Join(dir, "objects", filepath.FromSlash(stored.Deposit.Object))); err != nil {
+				t.Errorf("the deposit made during the listing: %v", err)
+			}
+		})
+	}
+}
+
+// phantomList is a store whose listing gives one name more than it holds:
+// an object listed and then removed (a failed deposit's, discarded after
+// the sweep judged it in flight).
+type phantomList struct {
+	objects.Store
+	name string
+}
+
+func (p phantomList) List(ctx context.Context, prefix string, fn func(objects.Info) error) error {
+	if strings.HasPrefix(p.name, prefix) {
+		if err := fn(objects.Info{Name: p.name}); err != nil {
+			return err
+		}
+	}
+	return p.Store.List(ctx, prefix, fn)
+}
+
+// An object listed but gone by the time the sweep would record it is not
+// recorded as an orphan: objects.swept names only what the sweep found.
+func TestSweepRecordsNoObjectAlreadyGone(t *testing.T) {
+	v, _ := openTestVaultDir(t, func(cfg *Config) {
+		if _, err := cfg.Objects.Put(context.Background(), "ev/0crashed", strings.NewReader("x"), objects.PutOptions{Unlocked: true}); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Objects = phantomList{cfg.Objects, "ev/" + randomHex(16)}
+	})
+	if err := v.waitSweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var swept []string
+	for _, ev := range logged(t, v) {
+		if ev.Type == TypeObjectsSwept {
+			var d ObjectsSwept
+			if err := ev.DecodeData(&d); err != nil {
+				t.Fatal(err)
+			}
+			swept = append(swept, d.Orphans...)
+		}
+	}
+	if !slices.Equal(swept, []string{"ev/0crashed"}) {
+		t.Errorf("swept %v, want the orphan the store holds alone", swept)
+	}
+}
+
+// Names of the vault's own form are held in 17 bytes and given back the
+// same, in the same order; any other name is not packed.
+func TestCompactNames(t *testing.T) {
+	var names []string
+	for range 200 {
+		names = append(names, sweepPrefixes[len(names)%2]+randomHex(16))
+	}
+	names = append(names, "ev/00000000000000000000000000000000", "pk/ffffffffffffffffffffffffffffffff")
+	var l listedObjects
+	for _, n := range names {
+		l.add(n)
+	}
+	for _, n := range []string{"ev/0crashed", "ev/" + strings.ToUpper(randomHex(16)), "key/" + randomHex(16)[:31], "hs/" + randomHex(16), "ev/" + randomHex(16) + "0", "ev/" + randomHex(15) + "g0"} {
+		if _, ok := compactName(n); ok {
+			t.Errorf("%s packed", n)
+		}
+		l.add(n)
+	}
+	if len(l.keys) != len(names) || len(l.other) != 6 {
+		t.Fatalf("%d packed and %d others", len(l.keys), len(l.other))
+	}
+	var got []string
+	if err := l.each(7, func(chunk []string) error {
+		if len(chunk) > 7 && chunk[0] != "ev/0crashed" && !strings.HasPrefix(chunk[0], "hs/") {
+			return fmt.Errorf("a chunk of %d", len(chunk))
+		}
+		got = append(got, chunk...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(names)
+	if !slices.Equal(got[:len(names)], names) {
+		t.Errorf("given back out of order or altered")
+	}
+}
+
+// FuzzCompactName: a packed name is given back unchanged, and packing
+// keeps the order of any two names.
+func FuzzCompactName(f *testing.F) {
+	f.Add("ev/0123456789abcdef0123456789abcdef", "pk/0123456789abcdef0123456789abcdee")
+	f.Add("ev/0123456789ABCDEF0123456789abcdef", "ev/0crashed")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		ka, oka := compactName(a)
+		kb, okb := compactName(b)
+		if oka && expandName(ka) != a {
+			t.Fatalf("%q packed and given back as %q", a, expandName(ka))
+		}
+		if oka && okb && strings.Compare(string(ka[:]), string(kb[:])) != strings.Compare(a, b) {
+			t.Fatalf("%q and %q packed out of order", a, b)
+		}
+	})
+}
+
+// openVaultErr opens a vault in a new folder as openTestVaultDir does,
+// returning the start's error instead of failing.
+func openVaultErr(t *testing.T, configure ...func(*Config)) (*Vault, error) {
+	t.Helper()
+	v, err := Open(context.Background(), testConfig(t, t.TempDir(), configure...))
+	if err == nil {
+		t.Cleanup(func() { v.Close() })
+	}
+	return v, err
 }

@@ -194,6 +194,12 @@ type Vault struct {
 	snaps     *snapshots
 	stopCheck context.CancelFunc
 	checkDone chan struct{}
+	// sweepDone is closed when the sweep of unaccounted objects, run
+	// beside the vault after its start (sweep.go), has ended; inFlight
+	// are the objects deposits and packages are writing, which it leaves
+	// alone.
+	sweepDone chan struct{}
+	inFlight  objectsInFlight
 
 	// holdMu serialises applying a case's legal hold to its objects.
 	holdMu sync.Mutex
@@ -212,7 +218,8 @@ var System = events.Actor{Person: "custos", Role: RoleSystem, Auth: "server"}
 // newest state snapshot or replays and checks the whole custody log (the
 // log after the snapshot, and the snapshot and the log under it are then
 // checked beside the running vault), writes the log's first event if it
-// is new, and sweeps objects that a crash left without a deposit event.
+// is new, and starts, beside the running vault, the sweep of objects that
+// a crash left without a deposit event (sweep.go).
 func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	if cfg.Retention == 0 {
 		cfg.Retention = 10 * 365 * 24 * time.Hour
@@ -318,9 +325,6 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 			snap.checkFile.Close()
 		}
 	}()
-	// The store is listed for the sweep while the state loads.
-	listed := v.listObjects(ctx)
-	defer listed.stop()
 	head, where, err := v.head.load(ctx, v.origin, verifier)
 	if err != nil {
 		return nil, fmt.Errorf("refusing to start: %w", err)
@@ -430,10 +434,6 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		}
 	}
 	v.finishInterruptedDestructions(ctx)
-	if err := v.sweep(ctx, listed); err != nil {
-		v.log.Close()
-		return nil, err
-	}
 	v.extendRecentRetention(ctx)
 	if cfg.HashSetDir != "" {
 		h, err := openHashSets(cfg.HashSetDir, v.state, v.logger, v.pdqDistance())
@@ -472,11 +472,18 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		return nil, err
 	}
 	v.startAnchors()
-	// What a start leaves to be checked beside the running server: the
-	// snapshot file it resumed from (its pages and index), the events the
-	// snapshot covered, the store's own files.
+	// What a start leaves to be done beside the running server: the sweep
+	// of unaccounted objects; the checks of the snapshot file it resumed
+	// from (its pages and index), of the events the snapshot covered, and
+	// of the store's own files.
 	ctx, cancel := context.WithCancel(context.Background())
-	v.stopCheck, v.checkDone = cancel, make(chan struct{})
+	v.stopCheck, v.checkDone, v.sweepDone = cancel, make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(v.sweepDone)
+		if err := v.sweep(ctx); err != nil && ctx.Err() == nil {
+			v.logger.Error("objects not swept: unaccounted objects stay in the store until the next start's sweep (audit scrub lists them)", "err", err)
+		}
+	}()
 	if snap != nil && snap.checkFile != nil && beforeSnapshotCheck != nil {
 		snap.checkFile = beforeSnapshotCheck(snap.checkFile)
 	}
@@ -537,6 +544,7 @@ func (v *Vault) Close() error {
 	if v.stopCheck != nil {
 		v.stopCheck()
 		<-v.checkDone
+		<-v.sweepDone
 		v.stopCheck = nil
 	}
 	if v.stopRefusals != nil {

@@ -679,6 +679,9 @@ func runAuditScrub(args []string, stdout io.Writer) error {
 	if n := len(res.RetainedDestroyed); n > 0 {
 		text += fmt.Sprintf("; %s of destroyed cases still stored until their retention ends (unreadable)", plural(n, "object"))
 	}
+	if res.InFlight > 0 {
+		text += fmt.Sprintf("; %s being written by deposits or packages under way, not judged", plural(res.InFlight, "object"))
+	}
 	if err := printResult(stdout, *asJSON, res, text); err != nil {
 		return err
 	}
