@@ -152,7 +152,12 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	// Not an orphan for the sweep until the state owns it or it is
 	// discarded (objectsInFlight).
 	v.inFlight.add(object)
-	defer v.inFlight.done(object)
+	kept := false
+	defer func() {
+		if !kept {
+			v.inFlight.done(object)
+		}
+	}()
 	pipe := agestream.NewPipe(8)
 	type encResult struct {
 		res *agestream.Result
@@ -240,6 +245,13 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		return fail(err)
 	}
 	evs, err := v.decide(ctx, who, "item.deposit", c.ID, pre, sequencer.Draft{Type: TypeItemDeposited, Actor: who.actor(), Case: c.ID, Item: itemID, Data: d})
+	if errors.Is(err, sequencer.ErrOutcomeUnknown) {
+		// The event may be in the log: its object is neither discarded
+		// nor let go by the sweep of this process (a next start judges
+		// it after replaying the log).
+		kept = v.keepUnrecorded(object, err)
+		return nil, fmt.Errorf("%w: recording the deposit: %w", ErrUnavailable, err)
+	}
 	if err != nil {
 		return fail(fmt.Errorf("recording the deposit: %w", err))
 	}

@@ -179,6 +179,33 @@ func (s *State) ownerOf(name string) (string, bool, error) {
 	return id, found, nil
 }
 
+// pagesGeneration is the count of switches to a newer snapshot's pages
+// (usePages): owners added since a generation are in s.objects for as long
+// as it lasts.
+func (s *State) pagesGeneration() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.pagesGen
+}
+
+// ownedSince reports whether any of names has an owner among those added
+// since the pages of generation gen, or gen has passed (its owners moved
+// into newer pages): either way the names must be judged again. It reads
+// no page.
+func (s *State) ownedSince(names []string, gen uint64) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.pagesGen != gen {
+		return true
+	}
+	for _, name := range names {
+		if _, ok := s.objects[name]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 // unowned returns those of names (in increasing order) that no item or
 // package owns, reading each page of the object index they fall in once.
 func (s *State) unowned(names []string) ([]string, error) {

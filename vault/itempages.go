@@ -112,6 +112,7 @@ func (s *State) usePages(p snapPages) {
 	s.mu.Lock()
 	old := s.file()
 	s.pages, s.objectPages, s.contentPages, s.casePages = p.items, p.objects, p.content, p.cases
+	s.pagesGen++
 	s.items = make(map[string]*Item)
 	s.objects = make(map[string]string)
 	s.hot.bySHA256 = newContentIndex(0)

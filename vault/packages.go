@@ -439,7 +439,12 @@ func (v *Vault) storePackage(ctx context.Context, s *sealing, pkg *pkgformat.Pac
 	pkg.ModTime = v.cfg.Now()
 	object := "pk/" + randomHex(16)
 	v.inFlight.add(object) // as a deposit's (objectsInFlight)
-	defer v.inFlight.done(object)
+	kept := false
+	defer func() {
+		if !kept {
+			v.inFlight.done(object)
+		}
+	}()
 	pr, pw := io.Pipe()
 	h := sha256.New()
 	go func() {
@@ -461,7 +466,10 @@ func (v *Vault) storePackage(ctx context.Context, s *sealing, pkg *pkgformat.Pac
 		return nil
 	}
 	if _, err := v.decide(ctx, s.who, "package.seal", s.c.ID, notDestroyed,
-		sequencer.Draft{Type: TypePackageSealed, Actor: s.who.actor(), Case: s.c.ID, Data: sealed}); err != nil {
+		sequencer.Draft{Type: TypePackageSealed, Actor: s.who.actor(), Case: s.c.ID, Data: sealed}); errors.Is(err, sequencer.ErrOutcomeUnknown) {
+		kept = v.keepUnrecorded(object, err) // as a deposit's
+		return nil, fmt.Errorf("%w: recording the sealed package: %w", ErrUnavailable, err)
+	} else if err != nil {
 		v.discard(ctx, object)
 		return nil, fmt.Errorf("recording the sealed package: %w", err)
 	}

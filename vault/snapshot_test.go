@@ -129,7 +129,7 @@ func restoreStateBody(enc []byte, sizes snapshotEntries) (*State, error) {
 // takes no lock: a caller comparing the state of a running vault holds
 // its read lock.
 func stateDiff(a, b *State) string {
-	if d := fieldsDiff(reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem(), "mu", "hot", "items", "pages", "pagesFailed", "pagesFailedOnce",
+	if d := fieldsDiff(reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem(), "mu", "hot", "items", "pages", "pagesGen", "pagesFailed", "pagesFailedOnce",
 		"objects", "objectPages", "contentPages", "casePages", "cases"); d != "" {
 		return d
 	}
@@ -233,9 +233,9 @@ func fieldsDiff(av, bv reflect.Value, skip ...string) string {
 // bySHA256 and each case's items as pages of their own).
 func TestSnapshotCarriesEveryStateField(t *testing.T) {
 	carried := map[string][]string{
-		// pages and pagesFailed are where the items are read from, not
-		// what they are.
-		"State": {"mu", "log", "persons", "byToken", "cases", "items", "pages", "pagesFailed", "pagesFailedOnce", "objectPages", "contentPages", "casePages", "packages", "objects", "retained", "recent",
+		// pages, pagesGen and pagesFailed are where the items are read
+		// from, not what they are.
+		"State": {"mu", "log", "persons", "byToken", "cases", "items", "pages", "pagesGen", "pagesFailed", "pagesFailedOnce", "objectPages", "contentPages", "casePages", "packages", "objects", "retained", "recent",
 			"lostKeys", "caseEvents", "itemEvents", "caseOwn", "sessions", "sessionByID", "requests", "approvedHalves", "decided", "hot"},
 		"hotlineState": {"reports", "reportOrder", "votes", "policy", "hashsets", "bySHA256", "pdq", "judged",
 			"judgedSet", "pdqOf", "exposure", "contacts"},

@@ -40,6 +40,9 @@ type State struct {
 	// objects maps object names to their item or package id (those added
 	// since objectPages).
 	objects map[string]string
+	// pagesGen counts the times the state switched to a newer snapshot's
+	// pages (usePages), which moves the owners in objects into them.
+	pagesGen uint64
 	// retained are orphan objects the store refused to delete, by the
 	// time they were recorded; a later start deletes them.
 	retained map[string]time.Time

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/objects"
 )
@@ -30,12 +31,14 @@ import (
 
 // objectsInFlight are the objects this process is writing ahead of their
 // event: a deposit's ciphertext or a package's file, from before the
-// store's write begins until the state owns the object (its event was
-// applied, which the sequencer does before answering the append) or it
-// was discarded. A listed name is judged by looking here first and at the
-// state's owners second; as a name leaves here only after the state owns
-// it or it was discarded, a listed name is in flight, owned, or neither
-// for good: never taken for an orphan while its event is on its way.
+// store's write begins until its writer returns: once the state owns the
+// object (its event was applied, which the sequencer does before
+// answering the append), or after a failure that recorded no event. An
+// object whose event may or may not be stored (sequencer.ErrOutcomeUnknown)
+// stays here (keepUnrecorded). A listed name is judged by looking here
+// first and at the state's owners second, so a listed name is in
+// flight, owned, or neither for good; objects.swept's precondition
+// (stillOrphans) covers an event stored but not yet applied.
 type objectsInFlight struct {
 	mu    sync.Mutex
 	names map[string]struct{}
@@ -67,27 +70,43 @@ func (f *objectsInFlight) has(name string) bool {
 	return ok
 }
 
+// keepUnrecorded keeps an object whose event may or may not be in the log
+// (sequencer.ErrOutcomeUnknown): it is not discarded, and stays in flight
+// for as long as this process runs, so that no sweep of it takes it for
+// an orphan; a start replays the log before its sweep, which then knows.
+// It returns true, for the writer's deferred done to skip.
+func (v *Vault) keepUnrecorded(object string, err error) bool {
+	v.logger.Error("the custody log could not say whether an event was stored: its object is kept, and judged by the sweep after the next start", "object", object, "err", err)
+	return true
+}
+
 // sweepPrefixes are where deposits and packages write their objects.
 var sweepPrefixes = []string{"ev/", "pk/"}
 
-// maxListed bounds the names a sweep holds in memory to judge them in
-// order (17 bytes each for the vault's own names: 34 MiB at most); a
-// store holding more is judged a batch at a time as it is listed, each
-// batch reading every page of the object index it falls in again.
-var maxListed = 1 << 21 // tests lower it
+// maxListedBytes bounds what a sweep holds of the names it lists, to
+// judge them in order (17 bytes each for the vault's own names, a string
+// for any other): a store listing more is judged a batch at a time as it
+// is listed, each batch reading every page of the object index it falls
+// in again.
+var maxListedBytes = 32 << 20 // tests lower it
 
-// sweepBatch is how many names a sweep of a store larger than maxListed
+// sweepBatch is how many names a sweep of a store past maxListedBytes
 // judges at once; judgeChunk is how many it judges under one hold of the
-// state's lock, so that the appends applying events wait for no longer
-// than a page or two of the object index takes to read.
+// state's lock (about two pages of the object index's rows, when most are
+// owned), so that the appends applying events wait for little; maxSwept
+// is how many orphans one objects.swept records, so that neither the
+// sweep's memory nor an event grows with what an object store's
+// administrator could plant.
 const (
 	sweepBatch = 1 << 16
-	judgeChunk = 1 << 12
+	judgeChunk = 256
 )
 
-// sweepDone reports the end of the start's sweep (closed when it has
-// ended, whatever its outcome); a scrub waits for it, so that it does not
-// report as unaccounted what the sweep is about to delete.
+var maxSwept = 4096 // tests lower it
+
+// waitSweep returns once the start's sweep has ended, whatever its
+// outcome; a scrub waits for it, so that it does not report as
+// unaccounted what the sweep is about to delete.
 func (v *Vault) waitSweep(ctx context.Context) error {
 	if v.sweepDone == nil {
 		return nil
@@ -102,16 +121,23 @@ func (v *Vault) waitSweep(ctx context.Context) error {
 
 // sweep deletes the objects that no event accounts for and no request of
 // this process is writing. As with every action, the sweep is recorded
-// first; objects the store then refuses to delete are recorded as
-// retained. It is run once after every start, beside the running vault
-// (Open); its failures are logged, and change nothing: an orphan left is
-// listed by audit scrub as unaccounted, and the next start's sweep finds
-// it again.
+// first (objects.swept, at most maxSwept names an event); objects the
+// store then refuses to delete are recorded as retained. It is run once
+// after every start, beside the running vault (Open); an error ends it
+// and is logged: an orphan left is listed by audit scrub as
+// unaccounted, and the next start's sweep finds it again.
 func (v *Vault) sweep(ctx context.Context) error {
 	began := time.Now()
 	var listed listedObjects
 	full := false
+	count, swept, retained := 0, 0, 0
 	var orphans []string
+	// record records and deletes the orphans found so far.
+	record := func() error {
+		s, r, err := v.sweepOrphans(ctx, orphans)
+		swept, retained, orphans = swept+s, retained+r, orphans[:0]
+		return err
+	}
 	judge := func(names []string) error {
 		slices.Sort(names)
 		for len(names) > 0 {
@@ -121,16 +147,31 @@ func (v *Vault) sweep(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			orphans = append(orphans, found...)
+			for _, name := range found {
+				if orphans = append(orphans, name); len(orphans) == maxSwept {
+					if err := record(); err != nil {
+						return err
+					}
+				}
+			}
 		}
 		return nil
 	}
 	var batch []string
-	count := 0
+	// judgeErr is a failure to judge or record during the listing (of a
+	// store past maxListedBytes), told apart from the listing's own.
+	var judgeErr error
+	judgeListed := func(names []string) error {
+		if err := judge(names); err != nil {
+			judgeErr = err
+			return err
+		}
+		return nil
+	}
 	for _, prefix := range sweepPrefixes {
 		err := objects.ListNames(ctx, v.objects, prefix, func(name string) error {
 			count++
-			if !full && listed.len() < maxListed {
+			if !full && listed.size() < maxListedBytes {
 				listed.add(name)
 				return nil
 			}
@@ -138,61 +179,141 @@ func (v *Vault) sweep(ctx context.Context) error {
 				// Too many to hold: what is held is judged now, the
 				// rest a batch at a time as it is listed.
 				full = true
-				if err := listed.each(judgeChunk, judge); err != nil {
+				if err := listed.each(judgeChunk, judgeListed); err != nil {
 					return err
 				}
 				listed = listedObjects{}
 			}
 			if batch = append(batch, name); len(batch) == sweepBatch {
-				if err := judge(batch); err != nil {
+				if err := judgeListed(batch); err != nil {
 					return err
 				}
 				batch = batch[:0]
 			}
 			return nil
 		})
+		if judgeErr != nil {
+			return judgeErr
+		}
 		if err != nil {
+			if len(orphans) > 0 || swept > 0 {
+				// What was found before the listing failed is not
+				// recorded: only what a whole listing found is.
+				return fmt.Errorf("listing the store's objects (%d orphans recorded before it failed): %w", swept, err)
+			}
 			return fmt.Errorf("listing the store's objects: %w", err)
 		}
 	}
 	if err := listed.each(judgeChunk, judge); err != nil {
 		return err
 	}
+	listed = listedObjects{}
 	if err := judge(batch); err != nil {
 		return err
 	}
-	listed = listedObjects{}
-	// An object listed and then discarded by its failed deposit (after
-	// it was judged: it was in flight before) is gone: not an orphan of
-	// a crash, and not recorded as one.
-	orphans = slices.DeleteFunc(orphans, func(name string) bool {
-		_, err := v.objects.Stat(ctx, name)
-		return errors.Is(err, objects.ErrNotFound)
-	})
-	if err := ctx.Err(); err != nil {
+	if err := record(); err != nil {
 		return err
 	}
-	if len(orphans) == 0 {
-		v.logger.Info("swept the store: no object left by interrupted deposits", "listed", count, "took", time.Since(began).Round(time.Millisecond))
+	took := time.Since(began).Round(time.Millisecond)
+	if swept == 0 {
+		v.logger.Info("swept the store: no object left by interrupted deposits", "listed", count, "took", took)
 		return nil
 	}
+	v.logger.Info("swept objects left by interrupted deposits", "orphans", swept, "retained", retained, "listed", count, "took", took)
+	return nil
+}
+
+// errOrphanOwned refuses an objects.swept whose orphans the state owns at
+// its position in the log.
+var errOrphanOwned = errors.New("an object judged an orphan is owned at the sweep's position in the log")
+
+// sweepOrphans records orphans (objects.swept) and deletes them, then
+// records those the store kept (objects.retained). It returns how many
+// it recorded and how many the store kept.
+//
+// The record's precondition, at its position in the log, finds again
+// that no item or package owns any of them there: an event that was
+// durable but not yet applied when the names were judged (an append
+// whose answer was lost, applied when the log is next read) is applied
+// before it, and its object is judged again, not recorded.
+func (v *Vault) sweepOrphans(ctx context.Context, found []string) (int, int, error) {
+	orphans := slices.Clone(found)
 	slices.Sort(orphans) // stores list in their own order
-	if _, err := v.append(ctx, sequencer.Draft{Type: TypeObjectsSwept, Actor: System, Data: ObjectsSwept{Orphans: orphans}}); err != nil {
-		return err
+	for attempt := 0; ; attempt++ {
+		// Judged again, as of a generation of the state's pages that
+		// the record's precondition holds to (so that it need read no
+		// page on the log's writer goroutine).
+		gen := v.state.pagesGeneration()
+		var again []string
+		for chunk := range slices.Chunk(orphans, judgeChunk) {
+			still, err := v.orphansOf(chunk)
+			if err != nil {
+				return 0, 0, err
+			}
+			again = append(again, still...)
+		}
+		// An object listed and then discarded by its failed deposit
+		// (after it was judged: it was in flight before) is gone: not
+		// an orphan of a crash, and not recorded as one.
+		orphans = slices.DeleteFunc(again, func(name string) bool {
+			_, err := v.objects.Stat(ctx, name)
+			return errors.Is(err, objects.ErrNotFound)
+		})
+		if err := ctx.Err(); err != nil {
+			return 0, 0, err
+		}
+		if len(orphans) == 0 {
+			return 0, 0, nil
+		}
+		_, err := v.append(ctx, sequencer.Draft{Type: TypeObjectsSwept, Actor: System, Data: ObjectsSwept{Orphans: orphans},
+			Check: func(ahead []*events.Event) error { return v.stillOrphans(orphans, gen, ahead) }})
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errOrphanOwned) || attempt == 2 {
+			return 0, 0, err
+		}
 	}
 	var retained []string
 	for _, name := range orphans {
 		// Gone already is swept; anything else the store refused stays.
-		if err := v.objects.Delete(context.WithoutCancel(ctx), name); err != nil && !errors.Is(err, objects.ErrNotFound) {
+		// A Close stops the deletions: the rest are found again by the
+		// next start's sweep.
+		if err := v.objects.Delete(ctx, name); err != nil && !errors.Is(err, objects.ErrNotFound) {
+			if ctx.Err() != nil {
+				return len(orphans), len(retained), ctx.Err()
+			}
 			retained = append(retained, name)
 		}
 	}
-	v.logger.Info("swept objects left by interrupted deposits", "orphans", len(orphans), "retained", len(retained), "listed", count, "took", time.Since(began).Round(time.Millisecond))
-	if len(retained) == 0 {
-		return nil
+	if len(retained) > 0 {
+		if _, err := v.append(ctx, sequencer.Draft{Type: TypeObjectsRetained, Actor: System, Data: ObjectsRetained{Orphans: retained}}); err != nil {
+			return len(orphans), len(retained), fmt.Errorf("%d orphans recorded and deleted, but the %d the store kept could not be recorded as retained: %w", len(orphans)-len(retained), len(retained), err)
+		}
 	}
-	_, err := v.append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeObjectsRetained, Actor: System, Data: ObjectsRetained{Orphans: retained}})
-	return err
+	return len(orphans), len(retained), nil
+}
+
+// stillOrphans is objects.swept's precondition, on the log's writer
+// goroutine: none of orphans, judged unowned as of the state's pages of
+// generation gen, got an owner since (or the pages changed: judged again),
+// no deposit or package ahead of it in its batch could own one (ErrNotYet:
+// decided once they are applied), and the state has applied every event
+// before it (an event it could not apply leaves owners unknown). It reads
+// no page.
+func (v *Vault) stillOrphans(orphans []string, gen uint64, ahead []*events.Event) error {
+	for _, ev := range ahead {
+		if ev.Type == TypeItemDeposited || ev.Type == TypePackageSealed {
+			return sequencer.ErrNotYet
+		}
+	}
+	if v.applyErr != nil {
+		return fmt.Errorf("the vault's state missed an event of the log, so the orphans' owners are not known: %w", v.applyErr)
+	}
+	if v.state.ownedSince(orphans, gen) {
+		return errOrphanOwned
+	}
+	return nil
 }
 
 // orphansOf returns those of names (in increasing order) that are neither
@@ -223,11 +344,13 @@ func (v *Vault) orphansOf(names []string) ([]string, error) {
 // (a prefix of sweepPrefixes and 32 lowercase hex digits, 35 bytes) as 17
 // bytes each, in the same order; any other name as itself.
 type listedObjects struct {
-	keys  [][17]byte
-	other []string
+	keys       [][17]byte
+	other      []string
+	otherBytes int
 }
 
-func (l *listedObjects) len() int { return len(l.keys) + len(l.other) }
+// size is about what the names held take, in bytes.
+func (l *listedObjects) size() int { return len(l.keys)*17 + l.otherBytes }
 
 // add holds name.
 func (l *listedObjects) add(name string) {
@@ -236,6 +359,7 @@ func (l *listedObjects) add(name string) {
 		return
 	}
 	l.other = append(l.other, name)
+	l.otherBytes += len(name) + 16
 }
 
 // each calls fn with the names held, chunk at a time, in increasing

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/objects"
 	"github.com/custos-vault/custos/objects/fs"
@@ -24,15 +26,15 @@ import (
 // deposit or a package that crashed before its event), records them
 // first, and leaves every owned object alone: whether the listing's names
 // are held and judged in order, or judged a batch at a time as listed
-// (maxListed); names of the vault's own form and any other.
+// (maxListedBytes); names of the vault's own form and any other.
 func TestStartSweepsOrphans(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		listed int
-	}{{"held and judged in order", 1 << 21}, {"judged as listed", 2}} {
+	}{{"held and judged in order", 32 << 20}, {"judged as listed", 2 * 17}} {
 		t.Run(tc.name, func(t *testing.T) {
-			defer func(n int) { maxListed = n }(maxListed)
-			maxListed = tc.listed
+			defer func(n int) { maxListedBytes = n }(maxListedBytes)
+			maxListedBytes = tc.listed
 			dir := t.TempDir()
 			rec, _ := age.GenerateX25519Identity()
 			ctx := context.Background()
@@ -491,4 +493,196 @@ func openVaultErr(t *testing.T, configure ...func(*Config)) (*Vault, error) {
 		t.Cleanup(func() { v.Close() })
 	}
 	return v, err
+}
+
+// Orphans are judged again before they are recorded: an object judged
+// an orphan and owned since (its event applied in between) is not
+// recorded, nor deleted.
+func TestSweepRecordsNoOrphanOwnedSinceJudged(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	if err := v.OpenCase(ctx, inv, "O-1", "owned"); err != nil {
+		t.Fatal(err)
+	}
+	it := depositText(t, v, inv, "O-1", "a.txt", "owned since it was judged")
+	stored, _, _ := v.state.getItem(it.ID)
+	if err := v.waitSweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	swept, retained, err := v.sweepOrphans(ctx, []string{stored.Deposit.Object})
+	if err != nil || swept != 0 || retained != 0 {
+		t.Fatalf("sweeping an owned object: %d swept, %d retained, %v", swept, retained, err)
+	}
+	for _, ev := range logged(t, v) {
+		if ev.Type == TypeObjectsSwept || ev.Type == TypeObjectsRetained {
+			t.Errorf("recorded %s %s", ev.Type, ev.Data)
+		}
+	}
+	if _, err := v.objects.Stat(ctx, stored.Deposit.Object); err != nil {
+		t.Errorf("the item's object: %v", err)
+	}
+}
+
+// objects.swept's precondition, at the record's position in the log,
+// refuses names owned since they were judged (an event applied in
+// between: an append whose answer was lost is applied when the log is
+// next read), names judged against pages the state has since replaced,
+// and waits for a deposit or package ahead of it in its batch; names
+// still unowned pass. It reads no page.
+func TestSweptRecordsPreconditionFindsOwnersSinceJudged(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	if err := v.OpenCase(ctx, inv, "O-1", "owned"); err != nil {
+		t.Fatal(err)
+	}
+	gen := v.state.pagesGeneration()
+	it := depositText(t, v, inv, "O-1", "a.txt", "deposited after it was judged")
+	stored, _, _ := v.state.getItem(it.ID)
+	orphan := "ev/" + randomHex(16)
+	for _, tc := range []struct {
+		name  string
+		names []string
+		gen   uint64
+		ahead []*events.Event
+		want  error
+	}{
+		{"owned since judged", []string{orphan, stored.Deposit.Object}, gen, nil, errOrphanOwned},
+		{"pages replaced since judged", []string{orphan}, gen + 1, nil, errOrphanOwned},
+		{"a deposit ahead in the batch", []string{orphan}, gen, []*events.Event{{Type: TypeItemDeposited}}, sequencer.ErrNotYet},
+		{"a package ahead in the batch", []string{orphan}, gen, []*events.Event{{Type: TypePackageSealed}}, sequencer.ErrNotYet},
+		{"still unowned", []string{orphan}, gen, []*events.Event{{Type: TypeCaseOpened}}, nil},
+	} {
+		if err := v.stillOrphans(tc.names, tc.gen, tc.ahead); !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
+
+// unsureLog is a log store whose appends, while lose is set, are stored
+// and then answered with an error, and whose seal cannot be read
+// meanwhile: the writer cannot tell whether the batch was stored.
+type unsureLog struct {
+	events.Store
+	lose atomic.Bool
+}
+
+var errReset = errors.New("connection reset by peer")
+
+func (u *unsureLog) Append(ctx context.Context, expected uint64, recs []events.Record, cp *events.StoredCheckpoint) error {
+	err := u.Store.Append(ctx, expected, recs, cp)
+	if err == nil && u.lose.Load() {
+		return errReset
+	}
+	return err
+}
+
+func (u *unsureLog) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
+	if u.lose.Load() {
+		return nil, errReset
+	}
+	return u.Store.Seal(ctx)
+}
+
+// A deposit whose event may or may not have been stored
+// (sequencer.ErrOutcomeUnknown) keeps its object: not discarded, not
+// recorded as retained, and left in flight, so that no sweep of this
+// process takes it for an orphan. The event, stored after all, is
+// applied when the log is next read and the item owns its object.
+func TestDepositOfUnknownOutcomeKeepsItsObject(t *testing.T) {
+	ul := &unsureLog{}
+	v, _ := openTestVaultDir(t, func(cfg *Config) { ul.Store, cfg.Log = cfg.Log, ul })
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	if err := v.OpenCase(ctx, inv, "U-1", "unsure"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.waitSweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]bool{}
+	v.objects.List(ctx, "ev/", func(i objects.Info) error { before[i.Name] = true; return nil })
+	ul.lose.Store(true)
+	_, err := v.Deposit(ctx, inv, DepositRequest{Case: "U-1", Name: "a.txt", Body: strings.NewReader("stored, answer lost")})
+	ul.lose.Store(false)
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, sequencer.ErrOutcomeUnknown) {
+		t.Fatalf("deposit whose outcome is unknown: %v", err)
+	}
+	var object string
+	v.objects.List(ctx, "ev/", func(i objects.Info) error {
+		if !before[i.Name] {
+			object = i.Name
+		}
+		return nil
+	})
+	if object == "" || !v.inFlight.has(object) {
+		t.Fatalf("object %q: kept in flight %v", object, v.inFlight.has(object))
+	}
+	if err := v.sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The next append reads the log and applies the stored deposit.
+	if err := v.OpenCase(ctx, inv, "U-2", "after"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := v.state.objectOwner(object); err != nil || !ok {
+		t.Fatalf("%s after the log was read again: owned %v, %v", object, ok, err)
+	}
+	if err := v.sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range logged(t, v) {
+		if ev.Type == TypeObjectsSwept || ev.Type == TypeObjectsRetained {
+			t.Errorf("recorded %s %s", ev.Type, ev.Data)
+		}
+	}
+	if _, err := v.objects.Stat(ctx, object); err != nil {
+		t.Errorf("the deposit's object: %v", err)
+	}
+}
+
+// Orphans beyond what one objects.swept records (maxSwept) are recorded
+// and deleted a batch at a time: neither an event nor the sweep's memory
+// grows with what an object store's administrator could plant.
+func TestSweepRecordsOrphansInBatches(t *testing.T) {
+	defer func(n int) { maxSwept = n }(maxSwept)
+	maxSwept = 2
+	var planted []string
+	v, dir := openTestVaultDir(t, func(cfg *Config) {
+		for range 5 {
+			name := "ev/" + randomHex(16)
+			if _, err := cfg.Objects.Put(context.Background(), name, strings.NewReader("x"), objects.PutOptions{Unlocked: true}); err != nil {
+				t.Fatal(err)
+			}
+			planted = append(planted, name)
+		}
+	})
+	if err := v.waitSweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var swept []string
+	records := 0
+	for _, ev := range logged(t, v) {
+		if ev.Type == TypeObjectsSwept {
+			var d ObjectsSwept
+			if err := ev.DecodeData(&d); err != nil {
+				t.Fatal(err)
+			}
+			if records++; len(d.Orphans) > 2 {
+				t.Errorf("one objects.swept records %d orphans", len(d.Orphans))
+			}
+			swept = append(swept, d.Orphans...)
+		}
+	}
+	slices.Sort(swept)
+	slices.Sort(planted)
+	if records != 3 || !slices.Equal(swept, planted) {
+		t.Fatalf("%d records of %v, want 3 of %v", records, swept, planted)
+	}
+	for _, name := range planted {
+		if _, err := os.Stat(filepath.Join(dir, "objects", filepath.FromSlash(name))); !os.IsNotExist(err) {
+			t.Errorf("%s: %v, want it deleted", name, err)
+		}
+	}
 }

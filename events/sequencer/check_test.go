@@ -171,12 +171,14 @@ func openStore(t testing.TB, f *fixture) events.Store {
 type flakyStore struct {
 	events.Store
 	down, lostAnswer atomic.Bool
+	// appendDown fails appends alone: the store can still be read.
+	appendDown atomic.Bool
 }
 
 var errDown = errors.New("store unreachable")
 
 func (f *flakyStore) Append(ctx context.Context, expected uint64, recs []events.Record, cp *events.StoredCheckpoint) error {
-	if f.down.Load() {
+	if f.down.Load() || f.appendDown.Load() {
 		return errDown
 	}
 	err := f.Store.Append(ctx, expected, recs, cp)
@@ -184,6 +186,13 @@ func (f *flakyStore) Append(ctx context.Context, expected uint64, recs []events.
 		return errDown
 	}
 	return err
+}
+
+func (f *flakyStore) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
+	if f.down.Load() {
+		return nil, errDown
+	}
+	return f.Store.Seal(ctx)
 }
 
 func (f *flakyStore) Read(ctx context.Context, from uint64, fn func(events.Record) error) error {
@@ -195,9 +204,10 @@ func (f *flakyStore) Read(ctx context.Context, from uint64, fn func(events.Recor
 
 // TestFlushOutcomes walks each named outcome of writing a batch:
 // committed; committed although the store's answer was lost (the events
-// are found stored and applied once); failed while the store is down
-// (answered with the error, nothing applied), then committed again once
-// it is back, continuing the chain.
+// are found stored and applied once); failed with nothing stored (the
+// store refused the write and can be read); failed while the store is
+// down (its outcome unknown; answered with the error, nothing applied),
+// then committed again once it is back, continuing the chain.
 func TestFlushOutcomes(t *testing.T) {
 	f := newFixture(t)
 	st := &flakyStore{Store: openStore(t, f)}
@@ -222,8 +232,18 @@ func TestFlushOutcomes(t *testing.T) {
 		t.Fatalf("append whose answer was lost: %v", err)
 	}
 	st.lostAnswer.Store(false)
+	// A failed append whose store can be read: nothing was stored, and
+	// the error says so by not being ErrOutcomeUnknown.
+	st.appendDown.Store(true)
+	if _, err := seq.Append(ctx, sequencer.Draft{Type: "failed"}); !errors.Is(err, errDown) || errors.Is(err, sequencer.ErrOutcomeUnknown) {
+		t.Fatalf("append refused by a store that can be read: %v", err)
+	}
+	st.appendDown.Store(false)
+	// A failed append whose store cannot then be read: whether the
+	// events were stored is not known (a caller must not undo what it did
+	// ahead of them).
 	st.down.Store(true)
-	if _, err := seq.Append(ctx, sequencer.Draft{Type: "failed"}); !errors.Is(err, errDown) {
+	if _, err := seq.Append(ctx, sequencer.Draft{Type: "failed"}); !errors.Is(err, errDown) || !errors.Is(err, sequencer.ErrOutcomeUnknown) {
 		t.Fatalf("append while the store is down: %v", err)
 	}
 	st.down.Store(false)
@@ -608,5 +628,101 @@ func TestHeadsAreKeptInOrder(t *testing.T) {
 	// Every root the views were given is the tree's: the audit passes.
 	if res := f.audit(t); res.Events != 600 || res.Covered() != nil {
 		t.Fatalf("audit: %d events, %v", res.Events, res.Covered())
+	}
+}
+
+// goesDown is a store that fails every append after the next one, and
+// every read of its seal with them.
+type goesDown struct {
+	events.Store
+	armed, down atomic.Bool
+}
+
+func (g *goesDown) Append(ctx context.Context, expected uint64, recs []events.Record, cp *events.StoredCheckpoint) error {
+	if g.down.Load() {
+		return errDown
+	}
+	err := g.Store.Append(ctx, expected, recs, cp)
+	if g.armed.CompareAndSwap(true, false) {
+		g.down.Store(true)
+	}
+	return err
+}
+
+func (g *goesDown) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
+	if g.down.Load() {
+		return nil, errDown
+	}
+	return g.Store.Seal(ctx)
+}
+
+// TestUncertainAppendAnswersEachRequestForItself: when the store fails an
+// append and cannot then be read, only the requests whose events were in
+// the append are answered ErrOutcomeUnknown; a request of the same batch
+// refused by its precondition gets its refusal, as it would otherwise.
+func TestUncertainAppendAnswersEachRequestForItself(t *testing.T) {
+	f := newFixture(t)
+	st := &goesDown{Store: openStore(t, f)}
+	defer st.Close()
+	seq, err := sequencer.Open(context.Background(), sequencer.Config{
+		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier, CheckpointInterval: time.Hour,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seq.Close()
+	ctx := context.Background()
+	no := errors.New("refused at its position")
+	for round := 0; ; round++ {
+		// The writer is held in the first request's check while the two
+		// others queue, so that they share the next batch, whose append
+		// fails with the store unreadable.
+		hold, held := make(chan struct{}), make(chan struct{})
+		first := make(chan error, 1)
+		go func() {
+			_, err := seq.Append(ctx, sequencer.Draft{Type: "first", Check: func([]*events.Event) error {
+				close(held)
+				<-hold
+				return nil
+			}})
+			first <- err
+		}()
+		<-held
+		var mu sync.Mutex
+		var size []uint64 // the log's size each check saw: one batch if equal
+		seen := func() { mu.Lock(); size = append(size, seq.Size()); mu.Unlock() }
+		refused, kept := make(chan error, 1), make(chan error, 1)
+		go func() {
+			_, err := seq.Append(ctx, sequencer.Draft{Type: "refused", Check: func([]*events.Event) error { seen(); return no }})
+			refused <- err
+		}()
+		go func() {
+			_, err := seq.Append(ctx, sequencer.Draft{Type: "kept", Check: func([]*events.Event) error { seen(); return nil }})
+			kept <- err
+		}()
+		time.Sleep(100 * time.Millisecond)
+		st.armed.Store(true)
+		close(hold)
+		if err := <-first; err != nil {
+			t.Fatal(err)
+		}
+		errRefused, errKept := <-refused, <-kept
+		st.down.Store(false)
+		mu.Lock()
+		together := len(size) == 2 && size[0] == size[1]
+		mu.Unlock()
+		if !together {
+			if round == 4 {
+				t.Fatalf("the two requests never shared a batch (%v; %v, %v)", size, errRefused, errKept)
+			}
+			continue
+		}
+		if !errors.Is(errRefused, no) || errors.Is(errRefused, sequencer.ErrOutcomeUnknown) {
+			t.Errorf("the refused request: %v, want its refusal alone", errRefused)
+		}
+		if !errors.Is(errKept, sequencer.ErrOutcomeUnknown) {
+			t.Errorf("the request whose event was in the append: %v, want ErrOutcomeUnknown", errKept)
+		}
+		return
 	}
 }

@@ -22,10 +22,14 @@ const (
 	// preconditions are checked again).
 	retry
 	// failed: nothing of the batch is known to be stored; every request
-	// is answered with the error. If the store's state is uncertain the
-	// sequencer is marked broken and re-reads the store before its next
-	// write.
+	// is answered with the error.
 	failed
+	// uncertain: the store failed the append and could not then be read:
+	// the batch may be stored. Every request has been answered: those
+	// whose events were in the append with ErrOutcomeUnknown, the others
+	// (refused, or carried) as if the batch had failed. The sequencer is
+	// marked broken and re-reads the store before its next write.
+	uncertain
 )
 
 // maxRetries bounds how often one batch is rebuilt after conflicts. A
@@ -60,6 +64,8 @@ func (s *Sequencer) commit(batch []*request) (carry []*request) {
 		switch {
 		case out == committed:
 			return carry
+		case out == uncertain:
+			return nil
 		case out == retry && attempt < maxRetries:
 			// A short random pause, so that two writers do not keep
 			// colliding in step.
@@ -206,7 +212,18 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 				return failed, nil, fmt.Errorf("custody log: %w", err)
 			default:
 				s.setBroken(cerr)
-				return failed, nil, fmt.Errorf("custody log: %v; re-reading it: %w", err, cerr)
+				err := fmt.Errorf("custody log: %v; re-reading it: %w", err, cerr)
+				for i, r := range batch {
+					switch {
+					case b.refused[i] != nil:
+						r.done <- result{err: b.refused[i]}
+					case b.carried[i]:
+						r.done <- result{err: err} // none of its events was in the append
+					default:
+						r.done <- result{err: fmt.Errorf("%w (%w)", err, ErrOutcomeUnknown)}
+					}
+				}
+				return uncertain, nil, nil
 			}
 		} else {
 			s.head = b.prev

@@ -157,6 +157,13 @@ var ErrLogAltered = errors.New("the custody log store does not hold the log's ev
 // wraps Halt's.
 var ErrHalted = errors.New("custody log halted")
 
+// ErrOutcomeUnknown marks an append whose store write failed and whose
+// store could then not be read to learn whether the batch was stored:
+// its events may be durable, and are applied (OnEvent) when the log is
+// next read. A caller must not undo what it did ahead of the event (a
+// deposit's object, say) on this error.
+var ErrOutcomeUnknown = errors.New("whether the events were stored is not known")
+
 type request struct {
 	drafts []encodedDraft
 	// force asks for a checkpoint published as due (Checkpoint); anchor
