@@ -70,21 +70,8 @@ func TestStartSweepsOrphans(t *testing.T) {
 			v, st = snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
 			defer st.Close()
 			defer v.Close()
-			if err := v.waitSweep(ctx); err != nil {
-				t.Fatal(err)
-			}
-			var swept ObjectsSwept
-			n := 0
-			for _, ev := range logged(t, v) {
-				if ev.Type == TypeObjectsSwept {
-					n++
-					if err := ev.DecodeData(&swept); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			if n != 1 || !slices.Equal(swept.Orphans, orphans) {
-				t.Fatalf("%d objects.swept, the last listing %v; want one listing %v", n, swept.Orphans, orphans)
+			if swept := sweptOrphans(t, v); len(swept) != 1 || !slices.Equal(swept[0], orphans) {
+				t.Fatalf("objects.swept %v; want one listing %v", swept, orphans)
 			}
 			for _, name := range orphans {
 				if _, err := objs.Stat(ctx, name); !errors.Is(err, objects.ErrNotFound) {
@@ -135,11 +122,7 @@ func TestSweepThatCannotListDeletesNothing(t *testing.T) {
 			if !strings.Contains(logs.String(), "level=ERROR msg=\"objects not swept") || !strings.Contains(logs.String(), "unreachable") {
 				t.Errorf("log:\n%s\nwant the listing's error at ERROR", logs.String())
 			}
-			for _, ev := range logged(t, v) {
-				if ev.Type == TypeObjectsSwept || ev.Type == TypeObjectsRetained {
-					t.Errorf("recorded %s %s after a failed listing", ev.Type, ev.Data)
-				}
-			}
+			noOrphanRecorded(t, v)
 			if _, err := os.Stat(filepath.Join(dir, "objects", "ev", "0crashed")); err != nil {
 				t.Errorf("the unjudged object: %v", err)
 			}
@@ -362,19 +345,7 @@ func TestTheStartDoesNotWaitForTheSweep(t *testing.T) {
 			}
 			it := depositText(t, v, inv, "B-1", "a.txt", "while the store is listed")
 			close(release)
-			if err := v.waitSweep(ctx); err != nil {
-				t.Fatal(err)
-			}
-			var swept []string
-			for _, ev := range logged(t, v) {
-				if ev.Type == TypeObjectsSwept {
-					var d ObjectsSwept
-					if err := ev.DecodeData(&d); err != nil {
-						t.Fatal(err)
-					}
-					swept = append(swept, d.Orphans...)
-				}
-			}
+			swept := slices.Concat(sweptOrphans(t, v)...)
 			if !slices.Equal(swept, []string{"ev/0crashed"}) {
 				t.Errorf("swept %v, want the orphan alone", swept)
 			}
@@ -412,19 +383,7 @@ func TestSweepRecordsNoObjectAlreadyGone(t *testing.T) {
 		}
 		cfg.Objects = phantomList{cfg.Objects, "ev/" + randomHex(16)}
 	})
-	if err := v.waitSweep(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	var swept []string
-	for _, ev := range logged(t, v) {
-		if ev.Type == TypeObjectsSwept {
-			var d ObjectsSwept
-			if err := ev.DecodeData(&d); err != nil {
-				t.Fatal(err)
-			}
-			swept = append(swept, d.Orphans...)
-		}
-	}
+	swept := slices.Concat(sweptOrphans(t, v)...)
 	if !slices.Equal(swept, []string{"ev/0crashed"}) {
 		t.Errorf("swept %v, want the orphan the store holds alone", swept)
 	}
@@ -514,11 +473,7 @@ func TestSweepRecordsNoOrphanOwnedSinceJudged(t *testing.T) {
 	if err != nil || swept != 0 || retained != 0 {
 		t.Fatalf("sweeping an owned object: %d swept, %d retained, %v", swept, retained, err)
 	}
-	for _, ev := range logged(t, v) {
-		if ev.Type == TypeObjectsSwept || ev.Type == TypeObjectsRetained {
-			t.Errorf("recorded %s %s", ev.Type, ev.Data)
-		}
-	}
+	noOrphanRecorded(t, v)
 	if _, err := v.objects.Stat(ctx, stored.Deposit.Object); err != nil {
 		t.Errorf("the item's object: %v", err)
 	}
@@ -632,11 +587,7 @@ func TestDepositOfUnknownOutcomeKeepsItsObject(t *testing.T) {
 	if err := v.sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, ev := range logged(t, v) {
-		if ev.Type == TypeObjectsSwept || ev.Type == TypeObjectsRetained {
-			t.Errorf("recorded %s %s", ev.Type, ev.Data)
-		}
-	}
+	noOrphanRecorded(t, v)
 	if _, err := v.objects.Stat(ctx, object); err != nil {
 		t.Errorf("the deposit's object: %v", err)
 	}
@@ -658,31 +609,52 @@ func TestSweepRecordsOrphansInBatches(t *testing.T) {
 			planted = append(planted, name)
 		}
 	})
+	records := sweptOrphans(t, v)
+	for _, r := range records {
+		if len(r) > 2 {
+			t.Errorf("one objects.swept records %d orphans", len(r))
+		}
+	}
+	swept := slices.Concat(records...)
+	slices.Sort(swept)
+	slices.Sort(planted)
+	if len(records) != 3 || !slices.Equal(swept, planted) {
+		t.Fatalf("%d records of %v, want 3 of %v", len(records), swept, planted)
+	}
+	for _, name := range planted {
+		if _, err := os.Stat(filepath.Join(dir, "objects", filepath.FromSlash(name))); !os.IsNotExist(err) {
+			t.Errorf("%s: %v, want it deleted", name, err)
+		}
+	}
+}
+
+// sweptOrphans returns, once the start's sweep has ended, the names each
+// objects.swept of v's log records, a slice a record, in log order.
+func sweptOrphans(t *testing.T, v *Vault) [][]string {
+	t.Helper()
 	if err := v.waitSweep(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var swept []string
-	records := 0
+	var records [][]string
 	for _, ev := range logged(t, v) {
 		if ev.Type == TypeObjectsSwept {
 			var d ObjectsSwept
 			if err := ev.DecodeData(&d); err != nil {
 				t.Fatal(err)
 			}
-			if records++; len(d.Orphans) > 2 {
-				t.Errorf("one objects.swept records %d orphans", len(d.Orphans))
-			}
-			swept = append(swept, d.Orphans...)
+			records = append(records, d.Orphans)
 		}
 	}
-	slices.Sort(swept)
-	slices.Sort(planted)
-	if records != 3 || !slices.Equal(swept, planted) {
-		t.Fatalf("%d records of %v, want 3 of %v", records, swept, planted)
-	}
-	for _, name := range planted {
-		if _, err := os.Stat(filepath.Join(dir, "objects", filepath.FromSlash(name))); !os.IsNotExist(err) {
-			t.Errorf("%s: %v, want it deleted", name, err)
+	return records
+}
+
+// noOrphanRecorded fails t for every objects.swept or objects.retained
+// in v's log.
+func noOrphanRecorded(t *testing.T, v *Vault) {
+	t.Helper()
+	for _, ev := range logged(t, v) {
+		if ev.Type == TypeObjectsSwept || ev.Type == TypeObjectsRetained {
+			t.Errorf("recorded %s %s", ev.Type, ev.Data)
 		}
 	}
 }
