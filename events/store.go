@@ -35,6 +35,14 @@ type StoredCheckpoint struct {
 // the caller expected: another writer appended first. Nothing was written.
 var ErrConflict = errors.New("custody log conflict: the log does not end at the expected position")
 
+// ErrOutcomeUnknown is wrapped by an error of Store.Append, or of the
+// sequencer's append, when whether the records were stored is not known:
+// the store's answer was lost and the store could not then tell (a
+// PostgreSQL COMMIT whose connection was lost, still in progress on the
+// server). The records may become visible later; a caller must not undo
+// what it did ahead of them.
+var ErrOutcomeUnknown = errors.New("whether the events were stored is not known")
+
 // Store is a custody-log backend. It stores bytes; it never interprets,
 // re-encodes or repairs them. Every backend passes events/storetest.
 type Store interface {
@@ -42,7 +50,8 @@ type Store interface {
 	// optional checkpoint (a published one, or the batch seal),
 	// atomically and durably: when it returns nil all
 	// of it survives a crash, and when it returns an error none of it is
-	// visible. If the log's size is not expected it returns an error
+	// visible, unless the error wraps ErrOutcomeUnknown (then it may
+	// become visible later). If the log's size is not expected it returns an error
 	// wrapping ErrConflict - unless the records at those positions are
 	// already stored with the same ids and bytes (a retried append), which
 	// succeeds without writing again.

@@ -130,7 +130,10 @@ func (s *Store) appendEvents(ctx context.Context, expected uint64, recs []events
 		return nil
 	}
 	if !IsConflict(err) {
-		return fmt.Errorf("esdb: appending events %d..%d to %q: %w", expected, expected+uint64(len(recs))-1, s.stream, err)
+		// A write the server may still apply (a deadline passed, the
+		// connection dropped after it was sent): whoever reads the
+		// stream at once may not see it yet.
+		return fmt.Errorf("esdb: appending events %d..%d to %q: %w (%w)", expected, expected+uint64(len(recs))-1, s.stream, err, events.ErrOutcomeUnknown)
 	}
 	// Another writer got there between our check and our append.
 	if size, err = s.Size(ctx); err != nil {

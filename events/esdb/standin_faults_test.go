@@ -105,6 +105,12 @@ func TestAnswerLostAfterTheAppendIsWritten(t *testing.T) {
 	if err == nil || errors.Is(err, events.ErrConflict) {
 		t.Fatalf("append whose answer was lost: got %v, want a connection error", err)
 	}
+	// The backend cannot tell whether a write it sent was applied: it
+	// says so, and the sequencer reads the log before concluding
+	// anything (a write applied late is never taken for one not stored).
+	if !errors.Is(err, events.ErrOutcomeUnknown) {
+		t.Fatalf("append whose answer was lost: %v, want events.ErrOutcomeUnknown", err)
+	}
 	t.Logf("append whose answer was lost: %v", err)
 	if n := len(srv.events(name)); n != 5 {
 		t.Fatalf("the server holds %d events, want 5 (the append was written)", n)

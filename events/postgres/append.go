@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/jackc/pgx/v5"
@@ -33,7 +34,8 @@ func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Recor
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	var size int64
 	var altered bool
-	if err := tx.QueryRow(ctx, `SELECT size, `+alteredSince+` FROM custody_head FOR UPDATE`).Scan(&size, &altered); err != nil {
+	var xid string // the transaction's id, to learn its fate if its COMMIT's answer is lost
+	if err := tx.QueryRow(ctx, `SELECT size, `+alteredSince+`, pg_catalog.pg_current_xact_id()::pg_catalog.text FROM custody_head FOR UPDATE`).Scan(&size, &altered, &xid); err != nil {
 		return s.errorf("locking the head: %w", err)
 	}
 	if altered {
@@ -71,9 +73,50 @@ func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Recor
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return s.errorf("commit: %w", err)
+		return s.commitFailed(ctx, xid, err)
 	}
 	return nil
+}
+
+// commitWait bounds how long an append whose COMMIT failed waits for its
+// transaction to end on the server; commitPoll is how often it asks.
+var (
+	commitWait = 10 * time.Second // tests lower it
+	commitPoll = 20 * time.Millisecond
+)
+
+// commitFailed learns what became of transaction xid, whose COMMIT
+// failed (cerr): a connection lost while the server committed leaves the
+// transaction running there, and other sessions see nothing of it until
+// it ends. It asks the server (pg_xact_status, on another connection)
+// until the transaction has ended, for at most commitWait: committed is
+// success (nil); aborted is cerr; still running, or not known, is an
+// error wrapping events.ErrOutcomeUnknown, so that nobody takes the
+// append for one that stored nothing.
+func (s *Store) commitFailed(ctx context.Context, xid string, cerr error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitWait)
+	defer cancel()
+	for {
+		var status *string
+		err := s.pool.QueryRow(ctx, `SELECT pg_catalog.pg_xact_status($1::pg_catalog.text::pg_catalog.xid8)`, xid).Scan(&status)
+		switch {
+		case err == nil && status != nil && *status == "committed":
+			return nil
+		case err == nil && status != nil && *status == "aborted":
+			return s.errorf("commit: %w", cerr)
+		case err == nil && status != nil && *status == "in progress":
+			select {
+			case <-time.After(commitPoll):
+				continue
+			case <-ctx.Done():
+				return s.errorf("commit: %v; transaction %s was still in progress on the server %v later: %w", cerr, xid, commitWait, events.ErrOutcomeUnknown)
+			}
+		case err != nil:
+			return s.errorf("commit: %v; asking the server what became of transaction %s: %v: %w", cerr, xid, err, events.ErrOutcomeUnknown)
+		default:
+			return s.errorf("commit: %v; the server no longer knows transaction %s: %w", cerr, xid, events.ErrOutcomeUnknown)
+		}
+	}
 }
 
 // alteredSince is true when a table of the log now has what New refuses

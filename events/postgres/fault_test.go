@@ -3,11 +3,17 @@ package postgres_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"io"
+	"net"
+	neturl "net/url"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/postgres"
 	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/jackc/pgx/v5"
 )
@@ -135,4 +141,221 @@ func waitForLockWait(t *testing.T, url string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatal("the append never reached its checkpoint insert")
+}
+
+// holdCommits makes every commit of the server wait for a synchronous
+// standby that never answers (on), or lets them through (off), as an
+// administrator's configuration can.
+func holdCommits(t *testing.T, url string, on bool) {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	names := ""
+	if on {
+		names = "nobody"
+	}
+	for _, q := range []string{`ALTER SYSTEM SET synchronous_standby_names = '` + names + `'`, `SELECT pg_reload_conf()`} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A new session reads the reloaded file; the pool's sessions read
+	// it before their next statement.
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		err = conn.QueryRow(ctx, `SHOW synchronous_standby_names`).Scan(&got)
+		conn.Close(ctx)
+		if err == nil && got == names {
+			time.Sleep(100 * time.Millisecond)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("synchronous_standby_names never became %q", names)
+}
+
+// waitForSyncRep waits until a session of the database waits in its
+// commit for the synchronous standby.
+func waitForSyncRep(t *testing.T, url string) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		var n int
+		if err := conn.QueryRow(context.Background(),
+			`SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'SyncRep'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("no commit waited for the standby")
+}
+
+// An append whose COMMIT's connection is lost while the server is still
+// committing (held here by a synchronous standby that never answers, as
+// a network cut or a slow standby can): its events may become visible
+// later, so the append must not be reported as one that stored nothing.
+// It waits for the transaction to end and says what became of it:
+// committed, success; still running after commitWait, an error wrapping
+// events.ErrOutcomeUnknown. A writer coming back meanwhile waits for the
+// head, and finds the late events: the log never forks.
+func TestCommitWhoseAnswerIsLost(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	url := pg.URL(t, "late")
+	s := open(t, url)
+	defer s.Close()
+	ctx := context.Background()
+	var c chainer
+	if err := s.Append(ctx, 0, c.recs(10), nil); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("committed after the connection was lost", func(t *testing.T) {
+		holdCommits(t, url, true)
+		cut, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- s.Append(cut, 10, c.recs(5), nil) }()
+		waitForSyncRep(t, url)
+		<-cut.Done() // the client's connection is closed; the commit waits on
+		time.Sleep(200 * time.Millisecond)
+		holdCommits(t, url, false)
+		if err := <-done; err != nil {
+			t.Fatalf("an append committed after its connection was lost: %v", err)
+		}
+		if n, err := s.Size(ctx); err != nil || n != 15 {
+			t.Fatalf("size %d, %v; want the 5 events stored", n, err)
+		}
+	})
+
+	t.Run("still running", func(t *testing.T) {
+		// Through a link that can be cut as a network cut does: the
+		// client's side closes, and its cancel request never arrives.
+		link := newCuttableLink(t, url)
+		cutOff := open(t, link.url)
+		defer cutOff.Close()
+		defer postgres.SetCommitWait(300 * time.Millisecond)()
+		holdCommits(t, url, true)
+		done := make(chan error, 1)
+		go func() { done <- cutOff.Append(ctx, 15, c.recs(5), nil) }()
+		waitForSyncRep(t, url)
+		link.cut()
+		err := <-done
+		if !errors.Is(err, events.ErrOutcomeUnknown) {
+			t.Fatalf("an append whose commit is still running: %v, want events.ErrOutcomeUnknown", err)
+		}
+		if n, err := s.Size(ctx); err != nil || n != 15 {
+			t.Fatalf("size %d, %v while the commit runs", n, err)
+		}
+		// A writer that tries the same position waits for the head;
+		// once the commit lands, it finds the events there.
+		var again chainer
+		again.recs(15)
+		go func() { done <- s.Append(ctx, 15, again.recs(1), nil) }()
+		time.Sleep(200 * time.Millisecond)
+		holdCommits(t, url, false)
+		if err := <-done; !errors.Is(err, events.ErrConflict) {
+			t.Fatalf("an append at the late commit's position: %v, want a conflict", err)
+		}
+		if n, err := s.Size(ctx); err != nil || n != 20 {
+			t.Fatalf("size %d, %v; want the late commit's 5 events", n, err)
+		}
+	})
+}
+
+// cuttableLink forwards connections to a PostgreSQL server; cut closes
+// the client's side of every connection made so far while the server's
+// side stays open (a network cut: the server goes on with what it was
+// doing), and cancel requests are dropped, as a cut network drops them.
+type cuttableLink struct {
+	url     string
+	ln      net.Listener
+	mu      sync.Mutex
+	clients []net.Conn
+	servers []net.Conn
+}
+
+func newCuttableLink(t *testing.T, url string) *cuttableLink {
+	t.Helper()
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &cuttableLink{ln: ln}
+	target := u.Host
+	u.Host = ln.Addr().String()
+	l.url = u.String()
+	t.Cleanup(l.close)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go l.serve(c, target)
+		}
+	}()
+	return l
+}
+
+// cancelRequestCode opens a PostgreSQL cancel request (its protocol's
+// "CancelRequest" message: length 16, then this code).
+const cancelRequestCode = 80877102
+
+func (l *cuttableLink) serve(c net.Conn, target string) {
+	head := make([]byte, 8)
+	if _, err := io.ReadFull(c, head); err != nil || binary.BigEndian.Uint32(head[4:]) == cancelRequestCode {
+		c.Close()
+		return
+	}
+	s, err := net.Dial("tcp", target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	l.mu.Lock()
+	l.clients, l.servers = append(l.clients, c), append(l.servers, s)
+	l.mu.Unlock()
+	s.Write(head)
+	go io.Copy(s, c)
+	go io.Copy(c, s)
+}
+
+func (l *cuttableLink) cut() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.clients {
+		c.Close()
+	}
+	l.clients = nil
+}
+
+func (l *cuttableLink) close() {
+	l.ln.Close()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range append(l.clients, l.servers...) {
+		c.Close()
+	}
+	l.clients, l.servers = nil, nil
 }

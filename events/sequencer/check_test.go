@@ -173,17 +173,24 @@ type flakyStore struct {
 	down, lostAnswer atomic.Bool
 	// appendDown fails appends alone: the store can still be read.
 	appendDown atomic.Bool
+	// unsure makes a failed append's error say that the store cannot
+	// tell whether it was stored (events.ErrOutcomeUnknown).
+	unsure atomic.Bool
 }
 
 var errDown = errors.New("store unreachable")
 
 func (f *flakyStore) Append(ctx context.Context, expected uint64, recs []events.Record, cp *events.StoredCheckpoint) error {
+	failed := errDown
+	if f.unsure.Load() {
+		failed = fmt.Errorf("%w (%w)", errDown, events.ErrOutcomeUnknown)
+	}
 	if f.down.Load() || f.appendDown.Load() {
-		return errDown
+		return failed
 	}
 	err := f.Store.Append(ctx, expected, recs, cp)
 	if err == nil && f.lostAnswer.Load() && len(recs) > 0 {
-		return errDown
+		return failed
 	}
 	return err
 }
@@ -238,7 +245,22 @@ func TestFlushOutcomes(t *testing.T) {
 	if _, err := seq.Append(ctx, sequencer.Draft{Type: "failed"}); !errors.Is(err, errDown) || errors.Is(err, sequencer.ErrOutcomeUnknown) {
 		t.Fatalf("append refused by a store that can be read: %v", err)
 	}
+	// The same, from a store that cannot tell whether a write it failed
+	// will still land (events.ErrOutcomeUnknown): nothing is visible, and
+	// the answer says the outcome is unknown, not that nothing was stored.
+	st.unsure.Store(true)
+	if _, err := seq.Append(ctx, sequencer.Draft{Type: "failed"}); !errors.Is(err, sequencer.ErrOutcomeUnknown) {
+		t.Fatalf("append refused by a store unsure of it: %v", err)
+	}
 	st.appendDown.Store(false)
+	// Its answer lost, from such a store: the batch is found stored.
+	st.lostAnswer.Store(true)
+	evs, err = seq.Append(ctx, sequencer.Draft{Type: "answer.lost.unsure"})
+	if err != nil || evs[0].Seq != 2 {
+		t.Fatalf("append whose answer was lost, from a store unsure of it: %v", err)
+	}
+	st.lostAnswer.Store(false)
+	st.unsure.Store(false)
 	// A failed append whose store cannot then be read: whether the
 	// events were stored is not known (a caller must not undo what it did
 	// ahead of them).
@@ -248,16 +270,16 @@ func TestFlushOutcomes(t *testing.T) {
 	}
 	st.down.Store(false)
 	evs, err = seq.Append(ctx, sequencer.Draft{Type: "after"})
-	if err != nil || evs[0].Seq != 2 {
+	if err != nil || evs[0].Seq != 3 {
 		t.Fatalf("append after the store came back: %v %v", evs, err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if fmt.Sprint(applied) != "[0 1 2]" {
+	if fmt.Sprint(applied) != "[0 1 2 3]" {
 		t.Fatalf("applied %v, want each durable event once, in order", applied)
 	}
 	seq.Close()
-	if res := f.audit(t); res.Events != 3 {
+	if res := f.audit(t); res.Events != 4 {
 		t.Fatalf("log has %d events", res.Events)
 	}
 }

@@ -204,7 +204,15 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 			// succeeded but its answer was lost; catchUpSealed has applied it),
 			// someone else's events (a conflict: rebuild and retry), or
 			// nothing reachable.
-			switch cerr := s.catchUpSealed(ctx, b.start, b.recs); {
+			cerr := s.catchUpSealed(ctx, b.start, b.recs)
+			if errors.Is(cerr, errNothingStored) && errors.Is(err, events.ErrOutcomeUnknown) {
+				// Nothing of it is visible yet, but the store could not
+				// say that nothing will be (a write still in flight
+				// there): uncertain. The next write re-reads the store
+				// first (broken), once that write has ended either way.
+				cerr = events.ErrOutcomeUnknown
+			}
+			switch {
 			case cerr == nil:
 			case errors.Is(cerr, errNotOurs):
 				return retry, nil, fmt.Errorf("custody log: %w", err)
@@ -212,15 +220,20 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 				return failed, nil, fmt.Errorf("custody log: %w", err)
 			default:
 				s.setBroken(cerr)
-				err := fmt.Errorf("custody log: %v; re-reading it: %w", err, cerr)
+				carried := fmt.Errorf("custody log: the write of the batch before failed: %v", err)
+				if errors.Is(err, events.ErrOutcomeUnknown) {
+					err = fmt.Errorf("custody log: %w", err)
+				} else {
+					err = fmt.Errorf("custody log: %w; re-reading it: %w (%w)", err, cerr, ErrOutcomeUnknown)
+				}
 				for i, r := range batch {
 					switch {
 					case b.refused[i] != nil:
 						r.done <- result{err: b.refused[i]}
 					case b.carried[i]:
-						r.done <- result{err: err} // none of its events was in the append
+						r.done <- result{err: carried} // none of its events was in the append
 					default:
-						r.done <- result{err: fmt.Errorf("%w (%w)", err, ErrOutcomeUnknown)}
+						r.done <- result{err: err}
 					}
 				}
 				return uncertain, nil, nil

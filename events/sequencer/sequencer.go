@@ -157,12 +157,13 @@ var ErrLogAltered = errors.New("the custody log store does not hold the log's ev
 // wraps Halt's.
 var ErrHalted = errors.New("custody log halted")
 
-// ErrOutcomeUnknown marks an append whose store write failed and whose
-// store could then not be read to learn whether the batch was stored:
-// its events may be durable, and are applied (OnEvent) when the log is
-// next read. A caller must not undo what it did ahead of the event (a
-// deposit's object, say) on this error.
-var ErrOutcomeUnknown = errors.New("whether the events were stored is not known")
+// ErrOutcomeUnknown marks an append whose store write failed in a way
+// that leaves whether the batch was stored unknown: the store said so
+// (events.ErrOutcomeUnknown), or it could not be read after the failure
+// to find out. Its events may be durable, and are applied (OnEvent) when
+// the log is next read. A caller must not undo what it did ahead of the
+// event (a deposit's object, say) on this error.
+var ErrOutcomeUnknown = events.ErrOutcomeUnknown
 
 type request struct {
 	drafts []encodedDraft

@@ -1,0 +1,10 @@
+package postgres
+
+import "time"
+
+// SetCommitWait sets commitWait for a test and returns what puts it back.
+func SetCommitWait(d time.Duration) (restore func()) {
+	old := commitWait
+	commitWait = d
+	return func() { commitWait = old }
+}
