@@ -130,10 +130,10 @@ func (s *Store) appendEvents(ctx context.Context, expected uint64, recs []events
 		return nil
 	}
 	if !IsConflict(err) {
-		// A write the server may still apply (a deadline passed, the
-		// connection dropped after it was sent): whoever reads the
-		// stream at once may not see it yet.
-		return fmt.Errorf("esdb: appending events %d..%d to %q: %w (%w)", expected, expected+uint64(len(recs))-1, s.stream, err, events.ErrOutcomeUnknown)
+		if mayLand(err) {
+			return fmt.Errorf("esdb: appending events %d..%d to %q: %w (%w)", expected, expected+uint64(len(recs))-1, s.stream, err, events.ErrOutcomeUnknown)
+		}
+		return fmt.Errorf("esdb: appending events %d..%d to %q: %w", expected, expected+uint64(len(recs))-1, s.stream, err)
 	}
 	// Another writer got there between our check and our append.
 	if size, err = s.Size(ctx); err != nil {
@@ -215,6 +215,25 @@ func (s *Store) appendCheckpoint(ctx context.Context, cp *events.StoredCheckpoin
 			return fmt.Errorf("esdb: storing checkpoint %d in %q: %w", cp.Size, s.checkpoints, err)
 		}
 	}
+}
+
+// mayLand reports whether a failed append may still be applied by the
+// server: the request may have reached it (a deadline passed, the
+// connection dropped after it was sent, an error the client cannot
+// classify). The server's refusals (not the leader, access denied, a
+// deleted stream) and a client found closed before sending store
+// nothing.
+func mayLand(err error) bool {
+	var e *esdb.Error
+	if !errors.As(err, &e) {
+		return true
+	}
+	switch e.Code() {
+	case esdb.ErrorCodeUnknown, esdb.ErrorCodeDeadlineExceeded, esdb.ErrorCodeInternalServer, esdb.ErrorCodeInternalClient,
+		esdb.ErrorAborted, esdb.ErrorUnavailable:
+		return true
+	}
+	return false
 }
 
 // IsConflict reports whether err is the server refusing an append whose

@@ -225,3 +225,17 @@ func TestUnreachableAtOpen(t *testing.T) {
 	}
 	t.Logf("after %v: %v", time.Since(start).Round(time.Millisecond), err)
 }
+
+// A failed append that may have reached the server (an error the client
+// cannot classify, a deadline, a plain network error) may still land;
+// the client's own errors of those codes are built here, and the stand-in
+// exercises ErrorUnavailable (TestAnswerLostAfterTheAppendIsWritten). The
+// server's refusals have no exported constructor.
+func TestMayLand(t *testing.T) {
+	wrapped, _ := esdb.FromError(errors.New("boom"))
+	for _, err := range []error{wrapped, fmt.Errorf("x: %w", wrapped), context.DeadlineExceeded, errors.New("read: connection reset by peer")} {
+		if !mayLand(err) {
+			t.Errorf("mayLand(%v) = false", err)
+		}
+	}
+}

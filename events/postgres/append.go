@@ -73,7 +73,7 @@ func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Recor
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return s.commitFailed(ctx, xid, err)
+		return s.commitFailed(ctx, xid, recs, err)
 	}
 	return nil
 }
@@ -89,32 +89,48 @@ var (
 // failed (cerr): a connection lost while the server committed leaves the
 // transaction running there, and other sessions see nothing of it until
 // it ends. It asks the server (pg_xact_status, on another connection)
-// until the transaction has ended, for at most commitWait: committed is
-// success (nil); aborted is cerr; still running, or not known, is an
-// error wrapping events.ErrOutcomeUnknown, so that nobody takes the
-// append for one that stored nothing.
-func (s *Store) commitFailed(ctx context.Context, xid string, cerr error) error {
+// until the transaction has ended, for at most commitWait: aborted is
+// cerr; committed is success once the last of recs is read back at its
+// position with its id (a server reached after a failover may have given
+// the same transaction id to another transaction: then, and when the
+// transaction is still running or not known, or the server cannot be
+// asked, the error wraps events.ErrOutcomeUnknown, so that nobody takes
+// the append for one that stored nothing, or for one that did).
+func (s *Store) commitFailed(ctx context.Context, xid string, recs []events.Record, cerr error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitWait)
 	defer cancel()
+	unknown := func(why string, args ...any) error {
+		return s.errorf("commit: %v; %s: %w", cerr, fmt.Sprintf(why, args...), events.ErrOutcomeUnknown)
+	}
+	var lastErr error
 	for {
 		var status *string
 		err := s.pool.QueryRow(ctx, `SELECT pg_catalog.pg_xact_status($1::pg_catalog.text::pg_catalog.xid8)`, xid).Scan(&status)
 		switch {
-		case err == nil && status != nil && *status == "committed":
-			return nil
-		case err == nil && status != nil && *status == "aborted":
+		case err == nil && status == nil:
+			return unknown("the server no longer knows transaction %s", xid)
+		case err == nil && *status == "aborted":
 			return s.errorf("commit: %w", cerr)
-		case err == nil && status != nil && *status == "in progress":
-			select {
-			case <-time.After(commitPoll):
-				continue
-			case <-ctx.Done():
-				return s.errorf("commit: %v; transaction %s was still in progress on the server %v later: %w", cerr, xid, commitWait, events.ErrOutcomeUnknown)
+		case err == nil && *status == "committed":
+			if len(recs) == 0 {
+				return unknown("transaction %s committed, and holds no event to read back", xid)
 			}
+			last := recs[len(recs)-1]
+			var id string
+			if err := s.pool.QueryRow(ctx, `SELECT `+boundedText("id")+` FROM custody_events WHERE seq OPERATOR(pg_catalog.=) $1`, int64(last.Seq)).Scan(&id); err != nil || id != last.ID {
+				return unknown("transaction %s committed, but event %d is not read back as written (%v)", xid, last.Seq, err)
+			}
+			return nil
 		case err != nil:
-			return s.errorf("commit: %v; asking the server what became of transaction %s: %v: %w", cerr, xid, err, events.ErrOutcomeUnknown)
-		default:
-			return s.errorf("commit: %v; the server no longer knows transaction %s: %w", cerr, xid, events.ErrOutcomeUnknown)
+			lastErr = err // asked again: the pool may find a working connection
+		}
+		select {
+		case <-time.After(commitPoll):
+		case <-ctx.Done():
+			if lastErr != nil {
+				return unknown("asking the server what became of transaction %s: %v", xid, lastErr)
+			}
+			return unknown("transaction %s was still in progress on the server %v later", xid, commitWait)
 		}
 	}
 }

@@ -24,8 +24,9 @@ const (
 	// failed: nothing of the batch is known to be stored; every request
 	// is answered with the error.
 	failed
-	// uncertain: the store failed the append and could not then be read:
-	// the batch may be stored. Every request has been answered: those
+	// uncertain: the store failed the append and could not then be read,
+	// or showed nothing of it while saying that it may still land
+	// (events.ErrOutcomeUnknown): the batch may be stored. Every request has been answered: those
 	// whose events were in the append with ErrOutcomeUnknown, the others
 	// (refused, or carried) as if the batch had failed. The sequencer is
 	// marked broken and re-reads the store before its next write.
@@ -209,7 +210,9 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 				// Nothing of it is visible yet, but the store could not
 				// say that nothing will be (a write still in flight
 				// there): uncertain. The next write re-reads the store
-				// first (broken), once that write has ended either way.
+				// first (broken); the store's own lock or expected
+				// position keeps a late write and the next one from both
+				// landing at the same place.
 				cerr = events.ErrOutcomeUnknown
 			}
 			switch {
@@ -221,7 +224,7 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 			default:
 				s.setBroken(cerr)
 				carried := fmt.Errorf("custody log: the write of the batch before failed: %v", err)
-				if errors.Is(err, events.ErrOutcomeUnknown) {
+				if cerr == events.ErrOutcomeUnknown {
 					err = fmt.Errorf("custody log: %w", err)
 				} else {
 					err = fmt.Errorf("custody log: %w; re-reading it: %w (%w)", err, cerr, ErrOutcomeUnknown)
