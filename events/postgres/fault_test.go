@@ -122,6 +122,13 @@ func TestServerStoppedMidAppend(t *testing.T) {
 // lock: our append has reached its checkpoint insert.
 func waitForLockWait(t *testing.T, url string) {
 	t.Helper()
+	waitForSession(t, url, `wait_event_type = 'Lock' AND query LIKE 'INSERT INTO custody_checkpoints%'`, "the append never reached its checkpoint insert")
+}
+
+// waitForSession returns once some session of the database matches where
+// (a condition on pg_stat_activity), and fails with never after 20 s.
+func waitForSession(t *testing.T, url, where, never string) {
+	t.Helper()
 	conn, err := pgx.Connect(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
@@ -130,9 +137,8 @@ func waitForLockWait(t *testing.T, url string) {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		var n int
-		err := conn.QueryRow(context.Background(),
-			`SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO custody_checkpoints%'`).Scan(&n)
-		if err != nil {
+		if err := conn.QueryRow(context.Background(),
+			`SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND `+where).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n > 0 {
@@ -140,7 +146,7 @@ func waitForLockWait(t *testing.T, url string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatal("the append never reached its checkpoint insert")
+	t.Fatal(never)
 }
 
 // holdCommits makes every commit of the server wait for a synchronous
@@ -187,24 +193,7 @@ func holdCommits(t *testing.T, url string, on bool) {
 // commit for the synchronous standby.
 func waitForSyncRep(t *testing.T, url string) {
 	t.Helper()
-	conn, err := pgx.Connect(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		var n int
-		if err := conn.QueryRow(context.Background(),
-			`SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'SyncRep'`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n > 0 {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("no commit waited for the standby")
+	waitForSession(t, url, `wait_event = 'SyncRep'`, "no commit waited for the standby")
 }
 
 // An append whose COMMIT's connection is lost while the server is still
