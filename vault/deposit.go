@@ -151,13 +151,8 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	object := "ev/" + randomHex(16)
 	// Not an orphan for the sweep until the state owns it or it is
 	// discarded (objectsInFlight).
-	v.inFlight.add(object)
-	kept := false
-	defer func() {
-		if !kept {
-			v.inFlight.done(object)
-		}
-	}()
+	flight := v.inFlight.begin(object)
+	defer flight.end()
 	pipe := agestream.NewPipe(8)
 	type encResult struct {
 		res *agestream.Result
@@ -249,7 +244,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		// The event may be in the log: its object is neither discarded
 		// nor let go by the sweep of this process (a next start judges
 		// it after replaying the log).
-		kept = v.keepUnrecorded(object, err)
+		flight.keep(v.logger, err)
 		return nil, fmt.Errorf("%w: recording the deposit: %w", ErrUnavailable, err)
 	}
 	if err != nil {

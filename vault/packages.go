@@ -438,13 +438,8 @@ func (v *Vault) finishManifest(s *sealing, pkg *pkgformat.Package) error {
 func (v *Vault) storePackage(ctx context.Context, s *sealing, pkg *pkgformat.Package) (*SealedPackage, error) {
 	pkg.ModTime = v.cfg.Now()
 	object := "pk/" + randomHex(16)
-	v.inFlight.add(object) // as a deposit's (objectsInFlight)
-	kept := false
-	defer func() {
-		if !kept {
-			v.inFlight.done(object)
-		}
-	}()
+	flight := v.inFlight.begin(object) // as a deposit's (objectsInFlight)
+	defer flight.end()
 	pr, pw := io.Pipe()
 	h := sha256.New()
 	go func() {
@@ -467,7 +462,7 @@ func (v *Vault) storePackage(ctx context.Context, s *sealing, pkg *pkgformat.Pac
 	}
 	if _, err := v.decide(ctx, s.who, "package.seal", s.c.ID, notDestroyed,
 		sequencer.Draft{Type: TypePackageSealed, Actor: s.who.actor(), Case: s.c.ID, Data: sealed}); errors.Is(err, sequencer.ErrOutcomeUnknown) {
-		kept = v.keepUnrecorded(object, err) // as a deposit's
+		flight.keep(v.logger, err) // as a deposit's
 		return nil, fmt.Errorf("%w: recording the sealed package: %w", ErrUnavailable, err)
 	} else if err != nil {
 		v.discard(ctx, object)

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -547,14 +546,7 @@ func TestUnreadableSnapshotStillChecksTheEvents(t *testing.T) {
 	item := caseItemIDs(t, v.state, "CASE-a")[0]
 	v.Close()
 	st.Close()
-	db, err := sql.Open("sqlite", filepath.Join(dir, "log.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`UPDATE events SET bytes = replace(bytes, '"review"', '"reviev"') WHERE item_id = ? AND instr(bytes, '"item.accessed"') > 0`, item); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	tamperAccess(t, dir, item, false)
 	// A folder: every read of it fails (EISDIR), as a failing disk's.
 	beforeSnapshotCheck = func(f *os.File) *os.File {
 		f.Close()

@@ -728,20 +728,7 @@ func TestAlteredLogUnderASnapshotHaltsTheVault(t *testing.T) {
 			item := caseItemIDs(t, v.state, "CASE-a")[0]
 			v.Close()
 			st.Close()
-			db, err := sql.Open("sqlite", filepath.Join(dir, "log.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			stmt := `DELETE FROM events WHERE item_id = ? AND instr(bytes, '"item.accessed"') > 0`
-			if tamper == "altered" {
-				stmt = `UPDATE events SET bytes = replace(bytes, '"review"', '"reviev"') WHERE item_id = ? AND instr(bytes, '"item.accessed"') > 0`
-			}
-			if res, err := db.Exec(stmt, item); err != nil {
-				t.Fatal(err)
-			} else if n, _ := res.RowsAffected(); n != 1 {
-				t.Fatalf("%d rows changed", n)
-			}
-			db.Close()
+			tamperAccess(t, dir, item, tamper == "deleted")
 			logs := &logBuffer{}
 			v, st = snapshotVault(t, dir, slog.New(slog.NewTextHandler(logs, nil)), rec.Recipient().String())
 			<-v.checkDone
@@ -1244,4 +1231,25 @@ func caseItemIDs(t testing.TB, s *State, id string) []string {
 		t.Fatal(err)
 	}
 	return ids
+}
+
+// tamperAccess changes, in the stopped vault's SQLite log under dir, the
+// one item.accessed event of item, as the database's administrator can:
+// removed, or its purpose altered.
+func tamperAccess(t *testing.T, dir, item string, remove bool) {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(dir, "log.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	stmt := `UPDATE events SET bytes = replace(bytes, '"review"', '"reviev"') WHERE item_id = ? AND instr(bytes, '"item.accessed"') > 0`
+	if remove {
+		stmt = `DELETE FROM events WHERE item_id = ? AND instr(bytes, '"item.accessed"') > 0`
+	}
+	if res, err := db.Exec(stmt, item); err != nil {
+		t.Fatal(err)
+	} else if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("%d rows changed", n)
+	}
 }

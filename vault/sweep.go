@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -35,7 +36,7 @@ import (
 // object (its event was applied, which the sequencer does before
 // answering the append), or after a failure that recorded no event. An
 // object whose event may or may not be stored (sequencer.ErrOutcomeUnknown)
-// stays here (keepUnrecorded). A listed name is judged by looking here
+// stays here (flight.keep). A listed name is judged by looking here
 // first and at the state's owners second, so a listed name is in
 // flight, owned, or neither for good; objects.swept's precondition
 // (stillOrphans) covers an event stored but not yet applied.
@@ -44,22 +45,44 @@ type objectsInFlight struct {
 	names map[string]struct{}
 }
 
-// add marks name in flight, before anything is written under it.
-func (f *objectsInFlight) add(name string) {
+// flight is one object in flight, from begin to end.
+type flight struct {
+	f    *objectsInFlight
+	name string
+	kept bool
+}
+
+// begin marks name in flight, before anything is written under it; its
+// writer defers end.
+func (f *objectsInFlight) begin(name string) *flight {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.names == nil {
 		f.names = map[string]struct{}{}
 	}
 	f.names[name] = struct{}{}
+	return &flight{f: f, name: name}
 }
 
-// done ends what add began: call it once the object's event was applied
-// or the object discarded (deferred by its writer).
-func (f *objectsInFlight) done(name string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.names, name)
+// end takes the object out of flight, once its event was applied or it
+// was discarded, unless keep was called.
+func (fl *flight) end() {
+	if fl.kept {
+		return
+	}
+	fl.f.mu.Lock()
+	defer fl.f.mu.Unlock()
+	delete(fl.f.names, fl.name)
+}
+
+// keep keeps an object whose event may or may not be in the log
+// (sequencer.ErrOutcomeUnknown, err): it is not discarded, and stays in
+// flight for as long as this process runs, so that no sweep of it takes
+// it for an orphan; a start replays the log before its sweep, which then
+// knows.
+func (fl *flight) keep(logger *slog.Logger, err error) {
+	fl.kept = true
+	logger.Error("the custody log could not say whether an event was stored: its object is kept, and judged by the sweep after the next start", "object", fl.name, "err", err)
 }
 
 // has reports whether name is in flight.
@@ -68,16 +91,6 @@ func (f *objectsInFlight) has(name string) bool {
 	defer f.mu.Unlock()
 	_, ok := f.names[name]
 	return ok
-}
-
-// keepUnrecorded keeps an object whose event may or may not be in the log
-// (sequencer.ErrOutcomeUnknown): it is not discarded, and stays in flight
-// for as long as this process runs, so that no sweep of it takes it for
-// an orphan; a start replays the log before its sweep, which then knows.
-// It returns true, for the writer's deferred done to skip.
-func (v *Vault) keepUnrecorded(object string, err error) bool {
-	v.logger.Error("the custody log could not say whether an event was stored: its object is kept, and judged by the sweep after the next start", "object", object, "err", err)
-	return true
 }
 
 // sweepPrefixes are where deposits and packages write their objects.
@@ -132,9 +145,12 @@ func (v *Vault) sweep(ctx context.Context) error {
 	full := false
 	count, swept, retained := 0, 0, 0
 	var orphans []string
+	// gen is the generation of the state's pages the orphans held were
+	// judged under, from the first of them on.
+	var gen uint64
 	// record records and deletes the orphans found so far.
 	record := func() error {
-		s, r, err := v.sweepOrphans(ctx, orphans)
+		s, r, err := v.sweepOrphans(ctx, orphans, gen)
 		swept, retained, orphans = swept+s, retained+r, orphans[:0]
 		return err
 	}
@@ -143,6 +159,9 @@ func (v *Vault) sweep(ctx context.Context) error {
 		for len(names) > 0 {
 			chunk := names[:min(len(names), judgeChunk)]
 			names = names[len(chunk):]
+			if len(orphans) == 0 {
+				gen = v.state.pagesGeneration()
+			}
 			found, err := v.orphansOf(chunk)
 			if err != nil {
 				return err
@@ -227,35 +246,39 @@ func (v *Vault) sweep(ctx context.Context) error {
 // its position in the log.
 var errOrphanOwned = errors.New("an object judged an orphan is owned at the sweep's position in the log")
 
-// sweepOrphans records orphans (objects.swept) and deletes them, then
-// records those the store kept (objects.retained). It returns how many
-// it recorded and how many the store kept.
+// sweepOrphans records orphans (objects.swept), judged unowned under the
+// state's pages of generation gen, and deletes them, then records those
+// the store kept (objects.retained). It returns how many it recorded and
+// how many the store kept.
 //
-// The record's precondition, at its position in the log, finds again
-// that no item or package owns any of them there: an event that was
-// durable but not yet applied when the names were judged (an append
-// whose answer was lost, applied when the log is next read) is applied
-// before it, and its object is judged again, not recorded.
-func (v *Vault) sweepOrphans(ctx context.Context, found []string) (int, int, error) {
+// The record's precondition, at its position in the log, finds that no
+// item or package got one of them since they were judged (stillOrphans):
+// an event durable but not yet applied when the names were judged (an
+// append whose answer was lost, applied when the log is next read) is
+// applied before it; the names are then judged again, and the record
+// tried again.
+func (v *Vault) sweepOrphans(ctx context.Context, found []string, gen uint64) (int, int, error) {
 	orphans := slices.Clone(found)
 	slices.Sort(orphans) // stores list in their own order
 	for attempt := 0; ; attempt++ {
-		// Judged again, as of a generation of the state's pages that
-		// the record's precondition holds to (so that it need read no
-		// page on the log's writer goroutine).
-		gen := v.state.pagesGeneration()
-		var again []string
-		for chunk := range slices.Chunk(orphans, judgeChunk) {
-			still, err := v.orphansOf(chunk)
-			if err != nil {
-				return 0, 0, err
+		if attempt > 0 {
+			// Judged again, under the pages the precondition will hold
+			// to (so that it need read no page on the log's writer).
+			gen = v.state.pagesGeneration()
+			var again []string
+			for chunk := range slices.Chunk(orphans, judgeChunk) {
+				still, err := v.orphansOf(chunk)
+				if err != nil {
+					return 0, 0, err
+				}
+				again = append(again, still...)
 			}
-			again = append(again, still...)
+			orphans = again
 		}
 		// An object listed and then discarded by its failed deposit
 		// (after it was judged: it was in flight before) is gone: not
 		// an orphan of a crash, and not recorded as one.
-		orphans = slices.DeleteFunc(again, func(name string) bool {
+		orphans = slices.DeleteFunc(orphans, func(name string) bool {
 			_, err := v.objects.Stat(ctx, name)
 			return errors.Is(err, objects.ErrNotFound)
 		})

@@ -454,9 +454,9 @@ func openVaultErr(t *testing.T, configure ...func(*Config)) (*Vault, error) {
 	return v, err
 }
 
-// Orphans are judged again before they are recorded: an object judged
-// an orphan and owned since (its event applied in between) is not
-// recorded, nor deleted.
+// An object judged an orphan and owned since (its event applied in
+// between) is not recorded, nor deleted: the record's precondition
+// refuses it, and the names are judged again.
 func TestSweepRecordsNoOrphanOwnedSinceJudged(t *testing.T) {
 	v := openTestVault(t)
 	ctx := context.Background()
@@ -464,12 +464,13 @@ func TestSweepRecordsNoOrphanOwnedSinceJudged(t *testing.T) {
 	if err := v.OpenCase(ctx, inv, "O-1", "owned"); err != nil {
 		t.Fatal(err)
 	}
-	it := depositText(t, v, inv, "O-1", "a.txt", "owned since it was judged")
-	stored, _, _ := v.state.getItem(it.ID)
 	if err := v.waitSweep(ctx); err != nil {
 		t.Fatal(err)
 	}
-	swept, retained, err := v.sweepOrphans(ctx, []string{stored.Deposit.Object})
+	judged := v.state.pagesGeneration() // judged an orphan here, then deposited
+	it := depositText(t, v, inv, "O-1", "a.txt", "owned since it was judged")
+	stored, _, _ := v.state.getItem(it.ID)
+	swept, retained, err := v.sweepOrphans(ctx, []string{stored.Deposit.Object}, judged)
 	if err != nil || swept != 0 || retained != 0 {
 		t.Fatalf("sweeping an owned object: %d swept, %d retained, %v", swept, retained, err)
 	}
