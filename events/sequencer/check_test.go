@@ -1,6 +1,7 @@
 package sequencer_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -747,4 +748,180 @@ func TestUncertainAppendAnswersEachRequestForItself(t *testing.T) {
 		}
 		return
 	}
+}
+
+// landsLate is a store whose armed append fails with its outcome unknown
+// and lands later: while the writer re-reads the store, just after the
+// first read of its size or seal has its answer, as a write held on the
+// way to a store's server would.
+type landsLate struct {
+	events.Store
+	armed atomic.Bool
+	mu    sync.Mutex
+	held  func() error
+}
+
+func (l *landsLate) Append(ctx context.Context, expected uint64, recs []events.Record, cp *events.StoredCheckpoint) error {
+	if len(recs) > 0 && l.armed.CompareAndSwap(true, false) {
+		l.mu.Lock()
+		l.held = func() error { return l.Store.Append(ctx, expected, recs, cp) }
+		l.mu.Unlock()
+		return fmt.Errorf("%w (%w)", errDown, events.ErrOutcomeUnknown)
+	}
+	return l.Store.Append(ctx, expected, recs, cp)
+}
+
+// land writes the held append, once.
+func (l *landsLate) land() error {
+	l.mu.Lock()
+	held := l.held
+	l.held = nil
+	l.mu.Unlock()
+	if held == nil {
+		return nil
+	}
+	return held()
+}
+
+func (l *landsLate) Size(ctx context.Context) (uint64, error) {
+	n, err := l.Store.Size(ctx)
+	if lerr := l.land(); lerr != nil {
+		return 0, lerr
+	}
+	return n, err
+}
+
+func (l *landsLate) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
+	c, err := l.Store.Seal(ctx)
+	if lerr := l.land(); lerr != nil {
+		return nil, lerr
+	}
+	return c, err
+}
+
+// TestAppendThatLandsWhileReReadIsFoundOurs: an append whose answer was
+// lost and which lands while the writer re-reads the store is found
+// stored, as the writer's own; it is never taken for events added by
+// someone with write access (the size read before the seal, not after).
+func TestAppendThatLandsWhileReReadIsFoundOurs(t *testing.T) {
+	f := newFixture(t)
+	st := &landsLate{Store: openStore(t, f)}
+	defer st.Close()
+	var logged bytes.Buffer
+	seq, err := sequencer.Open(context.Background(), sequencer.Config{
+		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier,
+		Logger: slog.New(slog.NewTextHandler(&logged, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seq.Close()
+	ctx := context.Background()
+	if _, err := seq.Append(ctx, sequencer.Draft{Type: "before"}); err != nil {
+		t.Fatal(err)
+	}
+	st.armed.Store(true)
+	evs, err := seq.Append(ctx, sequencer.Draft{Type: "lands.late"})
+	if err != nil || evs[0].Seq != 1 {
+		t.Fatalf("append that landed while the store was re-read: %v", err)
+	}
+	if evs, err = seq.Append(ctx, sequencer.Draft{Type: "after"}); err != nil || evs[0].Seq != 2 {
+		t.Fatalf("append after it: %v", err)
+	}
+	if strings.Contains(logged.String(), "write access") {
+		t.Errorf("the writer's own late append was reported as added by someone else:\n%s", logged.String())
+	}
+	seq.Close()
+	if res := f.audit(t); res.Events != 3 {
+		t.Fatalf("log has %d events", res.Events)
+	}
+}
+
+// TestStartFindsAWriteThatLandedAfterItsReplay: the last append of a
+// writer that stopped, held on its way to the store (a commit waiting
+// for a synchronous standby), lands after the next start's replay read
+// the log's end. The start reads it, checked against its seal, instead
+// of calling the log truncated; a log truly cut short is still refused
+// (TestOpenRefusesATamperedLog).
+func TestStartFindsAWriteThatLandedAfterItsReplay(t *testing.T) {
+	f := newFixture(t)
+	seq, st := f.open(t, nil)
+	ctx := context.Background()
+	for i := 0; i < 5; i++ {
+		if _, err := seq.Append(ctx, sequencer.Draft{Type: "before"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The held write: a batch of two events and its seal, as the
+	// stopped writer built it, kept back until the next start replayed.
+	back := &heldBack{Store: st}
+	seq.Close()
+	cfg := sequencer.Config{Store: back, Origin: origin, Signer: f.signer, Verifier: f.verifier}
+	stopping, err := sequencer.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stopping.Append(ctx, sequencer.Draft{Type: "held"}, sequencer.Draft{Type: "held"}); err == nil {
+		t.Fatal("the held write was answered stored")
+	}
+	stopping.Close()
+	write := back.write
+	if write == nil {
+		t.Fatal("nothing held")
+	}
+	var applied []string
+	reader := &landsOnSeal{Store: st, write: write}
+	cfg.Store = reader
+	cfg.OnEvent = func(ev *events.Event, _ []byte) { applied = append(applied, ev.Type) }
+	seq, err = sequencer.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("a start after a write that landed late: %v", err)
+	}
+	if !reader.landed {
+		t.Fatal("the held write never landed during the start")
+	}
+	if seq.Size() != 7 || len(applied) != 7 || applied[6] != "held" {
+		t.Fatalf("started at size %d, applied %v", seq.Size(), applied)
+	}
+	if _, err := seq.Append(ctx, sequencer.Draft{Type: "after"}); err != nil {
+		t.Fatal(err)
+	}
+	seq.Close()
+	st.Close()
+	if res := f.audit(t); res.Events != 8 {
+		t.Fatalf("log has %d events", res.Events)
+	}
+}
+
+// heldBack keeps the first append of events back, unwritten, and fails
+// it: a write on its way to the store's server when its writer stopped.
+type heldBack struct {
+	events.Store
+	write func() error
+}
+
+func (h *heldBack) Append(ctx context.Context, expected uint64, recs []events.Record, cp *events.StoredCheckpoint) error {
+	if len(recs) > 0 && h.write == nil {
+		h.write = func() error { return h.Store.Append(ctx, expected, recs, cp) }
+		return errDown
+	}
+	return h.Store.Append(ctx, expected, recs, cp)
+}
+
+// landsOnSeal lands a held write just before the first read of the
+// log's seal: after a start's replay, before its check of the seal.
+type landsOnSeal struct {
+	events.Store
+	write  func() error
+	landed bool
+}
+
+func (l *landsOnSeal) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
+	if !l.landed {
+		l.landed = true
+		if err := l.write(); err != nil {
+			return nil, err
+		}
+	}
+	return l.Store.Seal(ctx)
 }

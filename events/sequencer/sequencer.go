@@ -619,7 +619,16 @@ func (s *Sequencer) checkSealed(ctx context.Context, covered uint64) error {
 			return err
 		}
 		if cp.Size > n {
-			return fmt.Errorf("the log's seal covers %d events but the log holds %d: it was truncated", cp.Size, n)
+			// A batch that landed after the replay read the log's end:
+			// the last write of a writer that stopped with it on the way
+			// to the store's server, as a commit held by a synchronous
+			// standby is. Its events are read now and checked against
+			// the seal, as a running writer checks a write whose answer
+			// it lost; a log truly cut short is refused there.
+			if err := s.catchUpSealed(ctx, n, nil); err != nil {
+				return fmt.Errorf("reading the events stored since the replay, up to the log's seal: %w", err)
+			}
+			return nil
 		}
 		root, err := s.tree.Root(cp.Size)
 		if err != nil || root != cp.Root {
@@ -642,15 +651,22 @@ func (s *Sequencer) checkSealed(ctx context.Context, covered uint64) error {
 // writer tried to append; errNotOurs reports that the store holds others
 // at their positions.
 func (s *Sequencer) catchUpSealed(ctx context.Context, from uint64, ours []events.Record) error {
+	// The size is read before the seal: a write that lands between the
+	// two reads (our own, whose answer was lost, landing late) then shows
+	// a newer seal, never events beyond an older one. Read the other way
+	// round, its events would look unsealed, as if added by someone with
+	// write access. A batch and its seal are stored together, and a seal
+	// never goes back, so events beyond a seal read after the size are
+	// unsealed indeed.
+	n, err := s.cfg.Store.Size(ctx)
+	if err != nil {
+		return err
+	}
 	stored, err := s.cfg.Store.Seal(ctx)
 	if err != nil {
 		return err
 	}
 	if stored == nil || stored.Size <= from {
-		n, err := s.cfg.Store.Size(ctx)
-		if err != nil {
-			return err
-		}
 		if n > from {
 			return fmt.Errorf("custody log events %d to %d are %w: they were added by someone with write access to the log store, not by the vault", from, n-1, errUnsealed)
 		}

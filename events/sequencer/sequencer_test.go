@@ -172,6 +172,7 @@ func TestOpenRefusesATamperedLog(t *testing.T) {
 		{"edited", `UPDATE events SET bytes = replace(bytes, '"n":3', '"n":4') WHERE seq = 3`, "hash chain broken"},
 		{"deleted", `DELETE FROM events WHERE seq = 9`, "found at position 10, expected 9"},
 		{"truncated", `DELETE FROM events WHERE seq >= 15`, "stored checkpoint for size 20: the log has only 15 events: it was truncated or rolled back"},
+		{"truncated with its checkpoints", `DELETE FROM events WHERE seq >= 15; DELETE FROM checkpoints WHERE size > 15`, "the log's seal covers 20 events but only 15 are stored: it was truncated"},
 		{"a checkpoint row moved", `UPDATE checkpoints SET size = 7 WHERE size = 20`, "the stored checkpoint row of size 7 holds the checkpoint of size 20: the row was altered"},
 		{"a checkpoint row raised", `UPDATE checkpoints SET size = 99 WHERE size = 20`, "the stored checkpoint row of size 99 holds the checkpoint of size 20: the row was altered"},
 		{"a checkpoint note edited", `UPDATE checkpoints SET note = replace(note, X'0A3230', X'0A3139') WHERE size = 20`, "stored checkpoint for size 20"},
