@@ -3,11 +3,13 @@ package postgres
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // copyThreshold is the batch size from which rows go in with COPY rather
@@ -35,7 +37,17 @@ func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Recor
 	var size int64
 	var altered bool
 	var xid string // the transaction's id, to learn its fate if its COMMIT's answer is lost
-	if err := tx.QueryRow(ctx, `SELECT size, `+alteredSince+`, pg_catalog.pg_current_xact_id()::pg_catalog.text FROM custody_head FOR UPDATE`).Scan(&size, &altered, &xid); err != nil {
+	// The wait for the head's lock, and any other lock of the append, is
+	// bounded (lockWait), set in the same round trip as the lock's query.
+	locking := &pgx.Batch{}
+	locking.Queue(`SELECT pg_catalog.set_config('lock_timeout', $1, true)`, fmt.Sprintf("%dms", max(lockWait.Milliseconds(), 1)))
+	locking.Queue(`SELECT size, ` + alteredSince + `, pg_catalog.pg_current_xact_id()::pg_catalog.text FROM custody_head FOR UPDATE`).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&size, &altered, &xid)
+	})
+	if err := tx.SendBatch(ctx, locking).Close(); err != nil {
+		if lockNotAvailable(err) {
+			return s.errorf("the custody log's head stayed locked by another session for %s (a commit waiting for a synchronous standby that does not answer, or an administrator's lock: pg_locks and pg_stat_activity show which); nothing was appended: %w", lockWait, err)
+		}
 		return s.errorf("locking the head: %w", err)
 	}
 	if altered {
@@ -76,6 +88,21 @@ func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Recor
 		return s.commitFailed(ctx, xid, recs, err)
 	}
 	return nil
+}
+
+// lockWait bounds how long an append waits for a lock, first the head's:
+// a transaction that holds it without ending (a commit held by a
+// synchronous standby that does not answer, or a session an administrator
+// left open with the row locked) would otherwise hold up every append,
+// and every request waiting for one, for as long as it lasts. The append
+// then fails, storing nothing, and says why.
+var lockWait = 30 * time.Second // tests lower it
+
+// lockNotAvailable reports whether err is PostgreSQL's lock_not_available
+// (SQLSTATE 55P03), which a lock_timeout raises.
+func lockNotAvailable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "55P03"
 }
 
 // commitWait bounds how long an append whose COMMIT failed waits for its

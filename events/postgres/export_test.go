@@ -8,3 +8,10 @@ func SetCommitWait(d time.Duration) (restore func()) {
 	commitWait = d
 	return func() { commitWait = old }
 }
+
+// SetLockWait sets lockWait for a test and returns what puts it back.
+func SetLockWait(d time.Duration) (restore func()) {
+	old := lockWait
+	lockWait = d
+	return func() { lockWait = old }
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	neturl "net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -264,6 +265,76 @@ func TestCommitWhoseAnswerIsLost(t *testing.T) {
 		}
 		if n, err := s.Size(ctx); err != nil || n != 20 {
 			t.Fatalf("size %d, %v; want the late commit's 5 events", n, err)
+		}
+	})
+}
+
+// TestAppendWaitsForTheHeadABoundedTime: a transaction that holds the
+// head's lock without ending (an administrator's session; a commit held
+// by a synchronous standby that does not answer) makes appends fail
+// after the lock wait, saying why and storing nothing, instead of
+// holding them up for as long as it lasts.
+func TestAppendWaitsForTheHeadABoundedTime(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	url := pg.URL(t, "headwait")
+	s := open(t, url)
+	defer s.Close()
+	defer postgres.SetLockWait(300 * time.Millisecond)()
+	ctx := context.Background()
+	var c chainer
+	if err := s.Append(ctx, 0, c.recs(10), nil); err != nil {
+		t.Fatal(err)
+	}
+	held := func(what string, err error) {
+		t.Helper()
+		if err == nil || !strings.Contains(err.Error(), "stayed locked by another session") || errors.Is(err, events.ErrOutcomeUnknown) {
+			t.Fatalf("an append while %s: %v, want a failure saying the head stayed locked", what, err)
+		}
+	}
+
+	t.Run("an administrator's session", func(t *testing.T) {
+		admin, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer admin.Close(ctx)
+		tx, err := admin.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, `SELECT * FROM custody_head FOR UPDATE`); err != nil {
+			t.Fatal(err)
+		}
+		next := c.recs(5)
+		held("an administrator holds the head", s.Append(ctx, 10, next, nil))
+		if n, err := s.Size(ctx); err != nil || n != 10 {
+			t.Fatalf("size %d, %v; want nothing stored", n, err)
+		}
+		tx.Rollback(ctx)
+		if err := s.Append(ctx, 10, next, nil); err != nil {
+			t.Fatalf("the same append once the lock is gone: %v", err)
+		}
+	})
+
+	t.Run("a commit held by a standby", func(t *testing.T) {
+		link := newCuttableLink(t, url)
+		cutOff := open(t, link.url)
+		defer cutOff.Close()
+		defer postgres.SetCommitWait(300 * time.Millisecond)()
+		holdCommits(t, url, true)
+		done := make(chan error, 1)
+		go func() { done <- cutOff.Append(ctx, 15, c.recs(5), nil) }()
+		waitForSyncRep(t, url)
+		link.cut()
+		if err := <-done; !errors.Is(err, events.ErrOutcomeUnknown) {
+			t.Fatalf("the held commit: %v", err)
+		}
+		var other chainer
+		other.recs(15)
+		held("a commit is held", s.Append(ctx, 15, other.recs(1), nil))
+		holdCommits(t, url, false)
+		if n, err := s.Size(ctx); err != nil || n != 20 {
+			t.Fatalf("size %d, %v; want the held commit's 5 events once it lands", n, err)
 		}
 	})
 }
