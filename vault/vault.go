@@ -120,8 +120,12 @@ type Config struct {
 	TSAInterval time.Duration
 	// CheckpointInterval: see sequencer.Config. Default 1s.
 	CheckpointInterval time.Duration
-	Logger             *slog.Logger
-	Now                func() time.Time
+	// CheckpointStoreInterval: sequencer.Config's StoreInterval, the
+	// shortest time between two checkpoints of the interval stored in the
+	// log store. Default 1 minute.
+	CheckpointStoreInterval time.Duration
+	Logger                  *slog.Logger
+	Now                     func() time.Time
 
 	// skipKeyCheck lets Recover open a vault whose case keys it is about
 	// to restore.
@@ -331,7 +335,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	}
 	seqCfg := sequencer.Config{
 		Store: cfg.Log, Origin: v.origin, Signer: signer, Verifier: verifier,
-		CheckpointInterval: cfg.CheckpointInterval, Now: cfg.Now,
+		CheckpointInterval: cfg.CheckpointInterval, StoreInterval: cfg.CheckpointStoreInterval, Now: cfg.Now,
 		TileDir: cfg.TileDir, Logger: cfg.Logger,
 		OnEvent:       v.onEvent,
 		BeforePublish: v.head.save,

@@ -925,3 +925,101 @@ func (l *landsOnSeal) Seal(ctx context.Context) (*events.StoredCheckpoint, error
 	}
 	return l.Store.Seal(ctx)
 }
+
+// TestCheckpointsAreStoredOnTheStoreInterval: a checkpoint of the
+// interval is signed, kept as the head and handed on each interval in
+// which events were appended, and stored only once a store interval; a
+// checkpoint asked for is always stored (the newest published one, if it
+// covers the log and was not), and so is the one covering the log when
+// the writer stops. With a store interval as short as the checkpoint
+// interval, every published checkpoint is stored, as before.
+func TestCheckpointsAreStoredOnTheStoreInterval(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		storeInterval time.Duration
+		everyOne      bool
+	}{
+		{"an hour", time.Hour, false},
+		{"each interval", time.Nanosecond, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			st := openStore(t, f)
+			defer st.Close()
+			var mu sync.Mutex
+			var kept, published []uint64
+			seq, err := sequencer.Open(context.Background(), sequencer.Config{
+				Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier,
+				CheckpointInterval: 5 * time.Millisecond, StoreInterval: tc.storeInterval,
+				BeforePublish: func(_ context.Context, cp *events.Checkpoint) error {
+					mu.Lock()
+					kept = append(kept, cp.Size)
+					mu.Unlock()
+					return nil
+				},
+				AfterPublish: func(cp *events.Checkpoint) { mu.Lock(); published = append(published, cp.Size); mu.Unlock() },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer seq.Close()
+			ctx := context.Background()
+			stored := func() []uint64 {
+				t.Helper()
+				cps, err := events.AllCheckpoints(ctx, st)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var sizes []uint64
+				for _, c := range cps {
+					sizes = append(sizes, c.Size)
+				}
+				return sizes
+			}
+			// Each event waits for the interval's checkpoint covering it.
+			for i := 1; i <= 5; i++ {
+				if _, err := seq.Append(ctx, sequencer.Draft{Type: "t"}); err != nil {
+					t.Fatal(err)
+				}
+				deadline := time.Now().Add(5 * time.Second)
+				for cp := seq.LatestCheckpoint(); cp == nil || cp.Size < uint64(i); cp = seq.LatestCheckpoint() {
+					if time.Now().After(deadline) {
+						t.Fatalf("no checkpoint published for event %d", i)
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+			mu.Lock()
+			if fmt.Sprint(published) != "[1 2 3 4 5]" || fmt.Sprint(kept) != "[1 2 3 4 5]" {
+				t.Fatalf("published %v, kept as the head %v; want one for each interval that appended", published, kept)
+			}
+			mu.Unlock()
+			want := "[1]" // the first, then none for an hour
+			if tc.everyOne {
+				want = "[1 2 3 4 5]"
+			}
+			if got := fmt.Sprint(stored()); got != want {
+				t.Fatalf("stored %s, want %s", got, want)
+			}
+			// Asked for, the newest published checkpoint is stored as it is.
+			cp, err := seq.Checkpoint(ctx)
+			if err != nil || cp.Size != 5 {
+				t.Fatalf("checkpoint asked for: %v, %v", cp, err)
+			}
+			if got := stored(); got[len(got)-1] != 5 {
+				t.Fatalf("stored %v after a checkpoint was asked for", got)
+			}
+			// The writer stopping stores the one covering the log.
+			if _, err := seq.Append(ctx, sequencer.Draft{Type: "t"}); err != nil {
+				t.Fatal(err)
+			}
+			seq.Close()
+			if got := stored(); got[len(got)-1] != 6 {
+				t.Fatalf("stored %v once the writer stopped", got)
+			}
+			if res := f.audit(t); res.Events != 6 {
+				t.Fatalf("log has %d events", res.Events)
+			}
+		})
+	}
+}

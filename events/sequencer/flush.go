@@ -105,7 +105,8 @@ type built struct {
 	spans   []span      // per request
 	refused []error     // per request: a failed check or encoding
 	carried []bool      // per request: waits for the next batch
-	force   bool        // a request asked for a checkpoint
+	force   bool        // a request asked for a stored checkpoint
+	tick    bool        // the writer's timer asked for one as due
 }
 
 // build numbers, chains and encodes a batch, evaluating each draft's
@@ -120,6 +121,7 @@ func (s *Sequencer) build(batch []*request) *built {
 	size, full := 0, false // of the batch, in the store's append limit
 	for i, r := range batch {
 		b.force = b.force || r.force
+		b.tick = b.tick || r.tick
 		b.spans[i].from = len(b.evs)
 		if full {
 			// The batch is as large as one append can be: the rest wait
@@ -252,7 +254,7 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 			}
 		}
 	}
-	cp, cpErr := s.publish(ctx, b.force)
+	cp, cpErr := s.publish(ctx, b.force, b.tick)
 	s.logUnpublished(cpErr)
 	// An anchored request's events are kept under the sticky head before
 	// it is answered, at once, whether or not a checkpoint is due: a
@@ -481,28 +483,39 @@ func (s *Sequencer) signTree(what string) (*events.Checkpoint, error) {
 	return &events.Checkpoint{Origin: s.cfg.Origin, Size: end, Root: root, Note: n}, nil
 }
 
-// publish signs a checkpoint of the durable log if one is due (force, or
-// the checkpoint interval has passed and events are uncovered), hands it
-// to BeforePublish, stores it, and returns the newest published
-// checkpoint.
-func (s *Sequencer) publish(ctx context.Context, force bool) (*events.Checkpoint, error) {
+// publish signs a checkpoint of the durable log if one is due (force,
+// tick, or the checkpoint interval has passed and events are uncovered),
+// hands it to BeforePublish, stores it if force or the store interval has
+// passed, and returns the newest published checkpoint. A checkpoint asked
+// for (force) that the newest published one answers is stored if it was
+// not: a checkpoint asked for is always in the log store.
+func (s *Sequencer) publish(ctx context.Context, force, tick bool) (*events.Checkpoint, error) {
 	end := s.tree.Size()
 	latest := s.LatestCheckpoint()
-	if end == 0 || (latest != nil && latest.Size >= end) {
+	if end == 0 {
 		return latest, nil
 	}
-	if !force && s.cfg.Now().Sub(s.lastSign) < s.cfg.CheckpointInterval {
+	now := s.cfg.Now()
+	if latest != nil && latest.Size >= end {
+		if force && s.stored < latest.Size {
+			return latest, s.store(ctx, latest, now)
+		}
+		return latest, nil
+	}
+	if !force && !tick && now.Sub(s.lastSign) < s.cfg.CheckpointInterval {
 		return latest, nil
 	}
 	// Failed attempts also wait for the interval, so that a failing
 	// BeforePublish does not slow every batch.
-	s.lastSign = s.cfg.Now()
+	s.lastSign = now
 	cp, err := s.anchor(ctx)
 	if err != nil {
 		return latest, err
 	}
-	if err := s.cfg.Store.Append(ctx, end, nil, &events.StoredCheckpoint{Size: end, Note: cp.Note}); err != nil {
-		return latest, fmt.Errorf("storing checkpoint %d: %w", end, err)
+	if force || now.Sub(s.lastStored) >= s.cfg.StoreInterval {
+		if err := s.store(ctx, cp, now); err != nil {
+			return latest, err
+		}
 	}
 	s.mu.Lock()
 	s.latestCP = cp
@@ -518,4 +531,17 @@ func (s *Sequencer) publish(ctx context.Context, force bool) (*events.Checkpoint
 		s.cfg.AfterPublish(cp)
 	}
 	return cp, nil
+}
+
+// store appends a published checkpoint of the whole durable log to the
+// log store, alone.
+func (s *Sequencer) store(ctx context.Context, cp *events.Checkpoint, now time.Time) error {
+	if err := s.cfg.Store.Append(ctx, cp.Size, nil, &events.StoredCheckpoint{Size: cp.Size, Note: cp.Note}); err != nil {
+		return fmt.Errorf("storing checkpoint %d: %w", cp.Size, err)
+	}
+	s.mu.Lock()
+	s.stored = cp.Size
+	s.mu.Unlock()
+	s.lastStored = now
+	return nil
 }

@@ -26,7 +26,7 @@ func (s *Sequencer) run() {
 				batch = []*request{first}
 			case <-timer.C:
 				if s.uncovered() {
-					s.commit([]*request{{force: true, done: make(chan result, 1)}})
+					s.commit([]*request{{tick: true, done: make(chan result, 1)}})
 				}
 				timer.Reset(s.cfg.CheckpointInterval)
 				continue
@@ -96,12 +96,20 @@ func (s *Sequencer) drain() {
 		case r := <-s.reqs:
 			carry = s.commit([]*request{r})
 		default:
-			if s.uncovered() {
+			if s.unstored() {
 				s.commit([]*request{{force: true, done: make(chan result, 1)}})
 			}
 			return
 		}
 	}
+}
+
+// unstored reports whether events are not covered by a checkpoint in
+// the log store (writer goroutine only).
+func (s *Sequencer) unstored() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.broken == nil && s.tree.Size() > s.stored
 }
 
 func (s *Sequencer) uncovered() bool {

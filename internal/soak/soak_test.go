@@ -153,8 +153,9 @@ func soak(t *testing.T, bin string, c config, d time.Duration) {
 	// back every acknowledged deposit.
 	at := time.Now()
 	var verified struct {
-		Events int64 `json:"events"`
-		OK     bool  `json:"ok"`
+		Events      int64 `json:"events"`
+		Checkpoints int64 `json:"checkpoints"` // those checked: the stored ones, and the newest
+		OK          bool  `json:"ok"`
 	}
 	auditCLI(t, s, &verified, "audit", "verify", "--json")
 	verifyTime := time.Since(at)
@@ -214,6 +215,7 @@ func soak(t *testing.T, bin string, c config, d time.Duration) {
 		metric("goroutines_end", gor.vals[len(gor.vals)-1], "count")
 	}
 	metric("log_events", verified.Events, "count")
+	metric("log_checkpoints_checked", verified.Checkpoints, "count")
 	metric("audit_verify_s", f1(verifyTime.Seconds()), "s")
 	metric("scrubbed_objects", scrubbed.Objects, "count")
 	metric("audit_scrub_s", f1(scrubTime.Seconds()), "s")
