@@ -132,16 +132,19 @@ func (v *Vault) stamper() *stamper {
 	return v.stamps
 }
 
-// afterPublish runs on the log's writer for every stored checkpoint; it
-// must not block.
-func (v *Vault) afterPublish(cp *events.Checkpoint) {
+// afterPublish runs on the log's writer for every published checkpoint
+// (kept as the sticky head; stored in the log store if stored); it must
+// not block. Witnesses are given each one; time-stamping authorities only
+// those stored, whose notes stay in the log store beside the tokens
+// (docs/timestamps.md, section 1).
+func (v *Vault) afterPublish(cp *events.Checkpoint, stored bool) {
 	if v.snaps != nil {
 		v.snaps.maybeWrite(v, cp, false)
 	}
 	if c := v.witnessClient(); c != nil {
 		c.Submit(cp)
 	}
-	if st := v.stamper(); st != nil {
+	if st := v.stamper(); st != nil && stored {
 		st.submit(cp)
 	}
 }

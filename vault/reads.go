@@ -378,7 +378,8 @@ func (v *Vault) depositRecords(ctx context.Context, items []Item) ([]recordedIte
 // ReadStoredCheckpoints calls fn with each checkpoint the log store holds
 // of size at most upto, by size, for an auditor's read (GET
 // /v1/log/checkpoints): a page at a time (events.Store.ReadCheckpoints),
-// since a busy vault stores one a second, millions over its life. Their
+// since a vault stores millions over its life (up to one a minute
+// besides those asked for; logs written before, one a second). Their
 // rows are not signed: a row whose note does not state the row's own
 // size (a note copied over another row, which hides the checkpoint that
 // was there), or whose size is beyond the log's events, is a finding

@@ -19,9 +19,9 @@ import (
 
 // Trusted time (docs/timestamps.md).
 //
-// With time-stamping authorities configured (--tsa), published
-// checkpoints are time-stamped beside the appends, at most once per
-// TSAInterval (every checkpoint by default; a checkpoint that comes while
+// With time-stamping authorities configured (--tsa), the checkpoints
+// stored in the log store are time-stamped beside the appends, at most
+// once per TSAInterval (every one by default; a checkpoint that comes while
 // a request is under way waits for the next), each token stored in the
 // object store as "timestamps/<size, 20 digits>-<n>" (n: the TSA's
 // position in the configuration, from 1). A package's checkpoint and an

@@ -14,8 +14,9 @@ import (
 	"github.com/custos-vault/custos/vault/api"
 )
 
-// An audit checks every checkpoint the log stored, and a busy vault
-// stores one a second: millions over its life, about 400 bytes each. So
+// An audit checks every checkpoint the log stored: millions over a
+// vault's life (up to one a minute besides those asked for; one a second
+// in logs written before), about 400 bytes each. So
 // an audit never holds them all. The server's answer (GET
 // /v1/log/checkpoints) is read as it arrives into a bounded queue, and the
 // store's rows (--store) a page at a time; checkpointFeed hands them to

@@ -37,14 +37,9 @@ func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Recor
 	var size int64
 	var altered bool
 	var xid string // the transaction's id, to learn its fate if its COMMIT's answer is lost
-	// The wait for the head's lock, and any other lock of the append, is
-	// bounded (lockWait), set in the same round trip as the lock's query.
-	locking := &pgx.Batch{}
-	locking.Queue(`SELECT pg_catalog.set_config('lock_timeout', $1, true)`, fmt.Sprintf("%dms", max(lockWait.Milliseconds(), 1)))
-	locking.Queue(`SELECT size, ` + alteredSince + `, pg_catalog.pg_current_xact_id()::pg_catalog.text FROM custody_head FOR UPDATE`).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&size, &altered, &xid)
-	})
-	if err := tx.SendBatch(ctx, locking).Close(); err != nil {
+	// The wait for the head's lock, as for any lock of the server's
+	// sessions, is bounded (lockWait, the connections' lock_timeout).
+	if err := tx.QueryRow(ctx, `SELECT size, `+alteredSince+`, pg_catalog.pg_current_xact_id()::pg_catalog.text FROM custody_head FOR UPDATE`).Scan(&size, &altered, &xid); err != nil {
 		if lockNotAvailable(err) {
 			return s.errorf("the custody log's head stayed locked by another session for %s (a commit waiting for a synchronous standby that does not answer, or an administrator's lock: pg_locks and pg_stat_activity show which); nothing was appended: %w", lockWait, err)
 		}
@@ -90,13 +85,16 @@ func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Recor
 	return nil
 }
 
-// lockWait bounds how long an append waits for a lock, first the head's:
-// a transaction that holds it without ending (a commit held by a
-// synchronous standby that does not answer, or a session an administrator
-// left open with the row locked) would otherwise hold up every append,
+// lockWait bounds how long any statement of the server's sessions waits
+// for a lock (their lock_timeout), first an append's for the head's: a
+// transaction that holds it without ending (a commit held by a synchronous
+// standby that does not answer, or a session an administrator left open
+// with the row or the table locked) would otherwise hold up every append,
 // and every request waiting for one, for as long as it lasts. The append
-// then fails, storing nothing, and says why.
-var lockWait = 30 * time.Second // tests lower it
+// then fails, storing nothing, and says why; a read fails saying it could
+// not take its lock. It is a connection parameter, so that it bounds the
+// statements a connection prepares before running them too.
+var lockWait = 30 * time.Second // tests lower it, before opening a store
 
 // lockNotAvailable reports whether err is PostgreSQL's lock_not_available
 // (SQLSTATE 55P03), which a lock_timeout raises.

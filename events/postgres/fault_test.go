@@ -277,9 +277,9 @@ func TestCommitWhoseAnswerIsLost(t *testing.T) {
 func TestAppendWaitsForTheHeadABoundedTime(t *testing.T) {
 	pg := testenv.StartPostgres(t)
 	url := pg.URL(t, "headwait")
+	defer postgres.SetLockWait(300 * time.Millisecond)()
 	s := open(t, url)
 	defer s.Close()
-	defer postgres.SetLockWait(300 * time.Millisecond)()
 	ctx := context.Background()
 	var c chainer
 	if err := s.Append(ctx, 0, c.recs(10), nil); err != nil {
@@ -314,6 +314,29 @@ func TestAppendWaitsForTheHeadABoundedTime(t *testing.T) {
 		if err := s.Append(ctx, 10, next, nil); err != nil {
 			t.Fatalf("the same append once the lock is gone: %v", err)
 		}
+	})
+
+	t.Run("an administrator's lock of the table, on new connections", func(t *testing.T) {
+		// A store whose connections have not yet prepared the head's
+		// statement: preparing it waits for the table's lock too.
+		fresh := open(t, url)
+		defer fresh.Close()
+		admin, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer admin.Close(ctx)
+		tx, err := admin.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, `LOCK TABLE custody_head IN ACCESS EXCLUSIVE MODE`); err != nil {
+			t.Fatal(err)
+		}
+		var other chainer
+		other.recs(15)
+		held("an administrator locks the table", fresh.Append(ctx, 15, other.recs(1), nil))
+		tx.Rollback(ctx)
 	})
 
 	t.Run("a commit held by a standby", func(t *testing.T) {

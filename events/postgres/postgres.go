@@ -105,6 +105,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	// Acknowledged means durable: refuse to run with asynchronous commit
 	// even if the server or role defaults to it.
 	pcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
+	pcfg.ConnConfig.RuntimeParams["lock_timeout"] = fmt.Sprintf("%dms", max(lockWait.Milliseconds(), 1))
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %s: %w", name, err)

@@ -957,7 +957,7 @@ func TestCheckpointsAreStoredOnTheStoreInterval(t *testing.T) {
 					mu.Unlock()
 					return nil
 				},
-				AfterPublish: func(cp *events.Checkpoint) { mu.Lock(); published = append(published, cp.Size); mu.Unlock() },
+				AfterPublish: func(cp *events.Checkpoint, _ bool) { mu.Lock(); published = append(published, cp.Size); mu.Unlock() },
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -1021,5 +1021,62 @@ func TestCheckpointsAreStoredOnTheStoreInterval(t *testing.T) {
 				t.Fatalf("log has %d events", res.Events)
 			}
 		})
+	}
+}
+
+// sealGoesBack shows a log whose last events the replay does not see
+// (hidden: they landed, as it seems, after it), and whose seal covers
+// them at the first read and is gone at the next: a log store altered
+// during the start (a seal never goes back).
+type sealGoesBack struct {
+	events.Store
+	visible uint64
+	reads   atomic.Int32
+}
+
+func (g *sealGoesBack) Size(ctx context.Context) (uint64, error) { return g.visible, nil }
+
+func (g *sealGoesBack) Read(ctx context.Context, from uint64, fn func(events.Record) error) error {
+	return g.Store.Read(ctx, from, func(r events.Record) error {
+		if r.Seq >= g.visible {
+			return nil
+		}
+		return fn(r)
+	})
+}
+
+func (g *sealGoesBack) ReadCheckpoints(ctx context.Context, from uint64, fn func(events.StoredCheckpoint) error) error {
+	return g.Store.ReadCheckpoints(ctx, from, func(c events.StoredCheckpoint) error {
+		if c.Size > g.visible {
+			return nil
+		}
+		return fn(c)
+	})
+}
+
+func (g *sealGoesBack) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
+	if g.reads.Add(1) > 1 {
+		return nil, nil
+	}
+	return g.Store.Seal(ctx)
+}
+
+// TestStartRefusesASealThatGoesBack: a start whose seal is beyond its
+// replay reads the store again; a seal found older or gone then is an
+// altered store, refused, never a log accepted at the replay's size.
+func TestStartRefusesASealThatGoesBack(t *testing.T) {
+	f := newFixture(t)
+	seq, st := f.open(t, nil)
+	for i := 0; i < 7; i++ {
+		if _, err := seq.Append(context.Background(), sequencer.Draft{Type: "t"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seq.Close()
+	defer st.Close()
+	g := &sealGoesBack{Store: st, visible: 5}
+	_, err := sequencer.Open(context.Background(), sequencer.Config{Store: g, Origin: origin, Signer: f.signer, Verifier: f.verifier})
+	if !errors.Is(err, sequencer.ErrLogAltered) || !strings.Contains(err.Error(), "covered 7 events, then, read again during the start, 5") {
+		t.Fatalf("a start whose seal went back: %v", err)
 	}
 }

@@ -512,9 +512,21 @@ func (s *Sequencer) publish(ctx context.Context, force, tick bool) (*events.Chec
 	if err != nil {
 		return latest, err
 	}
+	stored := false
 	if force || now.Sub(s.lastStored) >= s.cfg.StoreInterval {
-		if err := s.store(ctx, cp, now); err != nil {
+		err := s.store(ctx, cp, now)
+		switch {
+		case err != nil && force:
 			return latest, err
+		case err != nil:
+			// A checkpoint of the interval is published without its row
+			// (it is kept as the head; the next interval's store tries
+			// again): the log store's failure is logged, not taken for
+			// the checkpoint's.
+			s.cfg.Logger.Error("a checkpoint of the custody log could not be stored in the log store; it is published and kept as the head, and the next one is stored when the store answers",
+				"size", cp.Size, "err", err)
+		default:
+			stored = true
 		}
 	}
 	s.mu.Lock()
@@ -528,7 +540,7 @@ func (s *Sequencer) publish(ctx context.Context, force, tick bool) (*events.Chec
 		if err := s.tree.WriteDurable(); err != nil {
 			s.logTileError(err)
 		}
-		s.cfg.AfterPublish(cp)
+		s.cfg.AfterPublish(cp, stored)
 	}
 	return cp, nil
 }

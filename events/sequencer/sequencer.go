@@ -84,12 +84,14 @@ type Config struct {
 	BeforePublish func(ctx context.Context, cp *events.Checkpoint) error
 	// AfterPublish, if set, is called on the writer goroutine with each
 	// checkpoint it publishes, once it is kept by BeforePublish and, if
-	// due (StoreInterval), stored (the vault hands it to its witnesses
+	// due (StoreInterval), stored (stored says whether it is in the log
+	// store now; a checkpoint asked for is stored later, if the newest
+	// published one answers it) (the vault hands it to its witnesses
 	// and time-stamping authorities, and may save a state snapshot). It
 	// must not block. Every full tile of the checkpoint's size has been
 	// written to TileDir by then, unless writing failed (then logged),
 	// so the tree's Edge is ready.
-	AfterPublish func(cp *events.Checkpoint)
+	AfterPublish func(cp *events.Checkpoint, stored bool)
 	// MustExtend, if set, is a checkpoint this log once had (the vault's
 	// sticky head): Open refuses a log that does not extend it, before
 	// anything is written or signed.
@@ -304,7 +306,7 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 			"tiles", repaired, "folder", cfg.TileDir)
 	}
 	// The stored checkpoints are read after the replay, a page at a time
-	// (a busy log stores one a second): one beyond the replayed events
+	// (a log holds millions over its life): one beyond the replayed events
 	// shows a log cut short. (Another writer that appended since the
 	// replay is refused by checkSealed too: its batch's seal is newer.)
 	covered := uint64(0)
@@ -650,6 +652,12 @@ func (s *Sequencer) checkSealed(ctx context.Context, covered uint64) error {
 			// it lost; a log truly cut short is refused there.
 			if err := s.catchUpSealed(ctx, n, nil); err != nil {
 				return fmt.Errorf("reading the events stored since the replay, up to the log's seal: %w", err)
+			}
+			if s.tree.Size() < cp.Size {
+				// The seal read again is older, or gone, and the log no
+				// longer: a seal never goes back, so the store was
+				// altered between the two reads.
+				return fmt.Errorf("%w: the log's seal covered %d events, then, read again during the start, %d", ErrLogAltered, cp.Size, s.tree.Size())
 			}
 			return nil
 		}
