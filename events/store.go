@@ -64,9 +64,9 @@ type Store interface {
 	// that case or item.
 	ReadCase(ctx context.Context, caseID string, fn func(Record) error) error
 	ReadItem(ctx context.Context, itemID string, fn func(Record) error) error
-	// ReadCheckpoints calls fn for each published checkpoint of size at
+	// ReadCheckpoints calls fn for each stored checkpoint of size at
 	// least from, in order of size (not the seal), holding a bounded
-	// number at a time: a busy log stores one a second, millions over
+	// number at a time: a log stores millions over
 	// its life, and an audit reads every one. An error of fn ends the
 	// read and is returned as it is.
 	ReadCheckpoints(ctx context.Context, from uint64, fn func(StoredCheckpoint) error) error
@@ -182,9 +182,9 @@ func PageCheckpoints(from uint64, limit int, page func(from uint64) ([]StoredChe
 	return nil
 }
 
-// AllCheckpoints returns every published checkpoint s stores, in order of
+// AllCheckpoints returns every checkpoint s stores, in order of
 // size (not the seal), held at once: for tests and tools on small logs.
-// A log stores one a second, millions over its life; what reads them
+// A log stores millions over its life; what reads them
 // in the vault, an audit or a migration uses ReadCheckpoints.
 func AllCheckpoints(ctx context.Context, s CheckpointReader) ([]StoredCheckpoint, error) {
 	var out []StoredCheckpoint

@@ -133,18 +133,18 @@ func (v *Vault) stamper() *stamper {
 }
 
 // afterPublish runs on the log's writer for every published checkpoint
-// (kept as the sticky head; stored in the log store if stored); it must
-// not block. Witnesses are given each one; time-stamping authorities only
-// those stored, whose notes stay in the log store beside the tokens
-// (docs/timestamps.md, section 1).
-func (v *Vault) afterPublish(cp *events.Checkpoint, stored bool) {
+// (kept as the sticky head; in the log store too if stored); it must not
+// block. Witnesses and time-stamping authorities are given each one: a
+// token is kept in the object store with the note it dates beside it
+// (docs/timestamps.md, section 5), stored in the log store or not.
+func (v *Vault) afterPublish(cp *events.Checkpoint, _ bool) {
 	if v.snaps != nil {
 		v.snaps.maybeWrite(v, cp, false)
 	}
 	if c := v.witnessClient(); c != nil {
 		c.Submit(cp)
 	}
-	if st := v.stamper(); st != nil && stored {
+	if st := v.stamper(); st != nil {
 		st.submit(cp)
 	}
 }

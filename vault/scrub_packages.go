@@ -135,7 +135,7 @@ func (v *Vault) scrubPackages(ctx context.Context, res *ScrubResult) (missing, a
 // anchorObject matches the names of the checkpoints' cosignatures and
 // time-stamp tokens (anchors.go, timestamps.go): vault metadata, which
 // nothing reveals and any verifier checks for itself.
-var anchorObject = regexp.MustCompile(`^(witnessed/[0-9]{20}|timestamps/[0-9]{20}-[1-9][0-9]*)$`)
+var anchorObject = regexp.MustCompile(`^(witnessed/[0-9]{20}|timestamps/[0-9]{20}-([1-9][0-9]*|checkpoint))$`)
 
 // classifyListed sorts one object the store lists: an object of a live
 // item or package is accounted for; one of a destroyed case is retained

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -19,12 +20,13 @@ import (
 
 // Trusted time (docs/timestamps.md).
 //
-// With time-stamping authorities configured (--tsa), the checkpoints
-// stored in the log store are time-stamped beside the appends, at most
-// once per TSAInterval (every one by default; a checkpoint that comes while
+// With time-stamping authorities configured (--tsa), published
+// checkpoints are time-stamped beside the appends, at most once per
+// TSAInterval (every one by default; a checkpoint that comes while
 // a request is under way waits for the next), each token stored in the
 // object store as "timestamps/<size, 20 digits>-<n>" (n: the TSA's
-// position in the configuration, from 1). A package's checkpoint and an
+// position in the configuration, from 1), the note they date beside them
+// as "timestamps/<size, 20 digits>-checkpoint". A package's checkpoint and an
 // audit's are time-stamped on demand, within a bounded wait. The message
 // is the checkpoint note as the log signed it (events.LogSigned).
 
@@ -39,6 +41,13 @@ const (
 
 func timestampObject(size uint64, n int) string {
 	return fmt.Sprintf("%s%020d-%d", timestampsPrefix, size, n+1)
+}
+
+// timestampedNoteObject names the note that the tokens of size date,
+// kept beside them: the log store keeps at most one checkpoint of the
+// interval a minute, and a token must stay checkable without the vault.
+func timestampedNoteObject(size uint64) string {
+	return fmt.Sprintf("%s%020d-checkpoint", timestampsPrefix, size)
 }
 
 type stamper struct {
@@ -163,6 +172,14 @@ func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint) []tsa.Token 
 		}()
 	}
 	wg.Wait()
+	if slices.ContainsFunc(got, func(t tsa.Token) bool { return t != nil }) {
+		// The note, as the log signed it, beside its tokens: once per
+		// size (a note of a size is the same bytes whoever signs it
+		// again: Ed25519 signatures are deterministic).
+		if _, err := s.objects.Put(ctx, timestampedNoteObject(cp.Size), bytes.NewReader(cp.Note), objects.PutOptions{}); err != nil && !errors.Is(err, objects.ErrExists) {
+			s.logger.Error("the checkpoint a time-stamp token dates could not be stored beside it", "size", cp.Size, "err", err)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.tokens[cp.Size]

@@ -113,10 +113,10 @@ type Config struct {
 	// timeout). Without witnesses the vault dials nothing.
 	Witnesses  *witness.Policy
 	AnchorHTTP *http.Client
-	// TSAs are the URLs of RFC 3161 time-stamping authorities; the
-	// checkpoints stored in the log store are time-stamped at most once
-	// per TSAInterval (0: each one), and those of packages and audits on
-	// demand (docs/timestamps.md).
+	// TSAs are the URLs of RFC 3161 time-stamping authorities; published
+	// checkpoints are time-stamped at most once per TSAInterval (0: each
+	// one), and those of packages and audits on demand; each token is
+	// kept with the note it dates beside it (docs/timestamps.md).
 	TSAs        []string
 	TSAInterval time.Duration
 	// CheckpointInterval: see sequencer.Config. Default 1s.

@@ -31,7 +31,7 @@ func (f *anchorFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.quorum, "witness-quorum", 0, "how many --witness must cosign a checkpoint (default: all of them)")
 	fs.StringVar(&f.policy, "witness-policy", "", "a `FILE` of witness policy lines (witness NAME VKEY URL, group, quorum; docs/witnesses.md) instead of --witness and --witness-quorum")
 	fs.Var(&f.tsas, "tsa", "`URL` of an RFC 3161 time-stamping authority that time-stamps checkpoints, packages and audits; repeatable")
-	fs.Var(durationFlag{&f.tsaEvery}, "tsa-interval", "time-stamp the checkpoints stored in the log store (at most one a minute) at most this `DURATION` apart (default 0: each one; packages and audits are always time-stamped)")
+	fs.Var(durationFlag{&f.tsaEvery}, "tsa-interval", "time-stamp published checkpoints at most this `DURATION` apart (default 0: each one; packages and audits are always time-stamped)")
 }
 
 func (f *anchorFlags) check() error {

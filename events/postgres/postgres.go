@@ -279,6 +279,12 @@ func (s *Store) ensureCaseOwn(ctx context.Context, tx pgx.Tx) error {
 		return s.errorf("indexing the cases' own events: %w", err)
 	}
 	if _, err := tx.Exec(ctx, caseOwnIndex); err != nil {
+		if lockNotAvailable(err) {
+			// Another session holds a lock on the events' table (the
+			// server's lock_timeout): a start that waited on would
+			// wait as long as it is held; it fails, saying so.
+			return s.errorf("indexing the cases' own events: another session held a lock on custody_events for %s (pg_locks shows which); start again once it ends: %w", lockWait, err)
+		}
 		if _, rerr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT case_own`); rerr != nil {
 			return s.errorf("indexing the cases' own events: %w", errors.Join(err, rerr))
 		}

@@ -177,6 +177,9 @@ type flakyStore struct {
 	// unsure makes a failed append's error say that the store cannot
 	// tell whether it was stored (events.ErrOutcomeUnknown).
 	unsure atomic.Bool
+	// lostCheckpointAnswer loses the answer of appends of a checkpoint
+	// alone, after writing it.
+	lostCheckpointAnswer atomic.Bool
 }
 
 var errDown = errors.New("store unreachable")
@@ -191,6 +194,9 @@ func (f *flakyStore) Append(ctx context.Context, expected uint64, recs []events.
 	}
 	err := f.Store.Append(ctx, expected, recs, cp)
 	if err == nil && f.lostAnswer.Load() && len(recs) > 0 {
+		return failed
+	}
+	if err == nil && f.lostCheckpointAnswer.Load() && len(recs) == 0 {
 		return failed
 	}
 	return err
@@ -1078,5 +1084,101 @@ func TestStartRefusesASealThatGoesBack(t *testing.T) {
 	_, err := sequencer.Open(context.Background(), sequencer.Config{Store: g, Origin: origin, Signer: f.signer, Verifier: f.verifier})
 	if !errors.Is(err, sequencer.ErrLogAltered) || !strings.Contains(err.Error(), "covered 7 events, then, read again during the start, 5") {
 		t.Fatalf("a start whose seal went back: %v", err)
+	}
+}
+
+// TestCheckpointWhoseAnswerWasLostIsFoundStored: a checkpoint asked for
+// whose store write succeeded but whose answer was lost is found stored,
+// as it is, and answered; storing it again would fail on its size until
+// events were appended, and every checkpoint asked for with it.
+func TestCheckpointWhoseAnswerWasLostIsFoundStored(t *testing.T) {
+	f := newFixture(t)
+	st := &flakyStore{Store: openStore(t, f)}
+	defer st.Close()
+	seq, err := sequencer.Open(context.Background(), sequencer.Config{
+		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier, CheckpointInterval: time.Hour,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seq.Close()
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		if _, err := seq.Append(ctx, sequencer.Draft{Type: "t"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.lostCheckpointAnswer.Store(true)
+	cp, err := seq.Checkpoint(ctx)
+	if err != nil || cp.Size < 3 {
+		t.Fatalf("a checkpoint whose answer was lost: %v, %v", cp, err)
+	}
+	st.lostCheckpointAnswer.Store(false)
+	again, err := seq.Checkpoint(ctx)
+	if err != nil || again.Size != cp.Size {
+		t.Fatalf("the checkpoint asked for again: %v, %v", again, err)
+	}
+	cps, err := events.AllCheckpoints(ctx, st)
+	if err != nil || len(cps) == 0 || cps[len(cps)-1].Size != cp.Size {
+		t.Fatalf("stored %v, %v", cps, err)
+	}
+}
+
+// hiddenTail hides the log's events from visible on, and its stored
+// checkpoints beyond them, from the first read of the events (a start's
+// replay) alone: they look appended after it.
+type hiddenTail struct {
+	events.Store
+	visible  uint64
+	replayed atomic.Bool
+}
+
+func (h *hiddenTail) Read(ctx context.Context, from uint64, fn func(events.Record) error) error {
+	if h.replayed.Swap(true) {
+		return h.Store.Read(ctx, from, fn)
+	}
+	return h.Store.Read(ctx, from, func(r events.Record) error {
+		if r.Seq >= h.visible {
+			return nil
+		}
+		return fn(r)
+	})
+}
+
+func (h *hiddenTail) ReadCheckpoints(ctx context.Context, from uint64, fn func(events.StoredCheckpoint) error) error {
+	return h.Store.ReadCheckpoints(ctx, from, func(c events.StoredCheckpoint) error {
+		if c.Size > h.visible {
+			return nil
+		}
+		return fn(c)
+	})
+}
+
+// TestStartRefusesEventsBeyondALateSeal: a start that reads the events
+// stored since its replay up to the log's seal refuses events beyond
+// that seal, which no signature of the log's key covers, though the
+// events up to the seal check out.
+func TestStartRefusesEventsBeyondALateSeal(t *testing.T) {
+	f := newFixture(t)
+	seq, st := f.open(t, nil)
+	for i := 0; i < 7; i++ {
+		if _, err := seq.Append(context.Background(), sequencer.Draft{Type: "t"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seq.Close()
+	defer st.Close()
+	forge(t, st, 2, "forged")
+	h := &hiddenTail{Store: st, visible: 5}
+	var applied []string
+	_, err := sequencer.Open(context.Background(), sequencer.Config{Store: h, Origin: origin, Signer: f.signer, Verifier: f.verifier,
+		OnEvent: func(ev *events.Event, _ []byte) { applied = append(applied, ev.Type) }})
+	if err == nil || !strings.Contains(err.Error(), "events 7 to 8 are not sealed by this log's key") {
+		t.Fatalf("a start with unsealed events beyond a late seal: %v", err)
+	}
+	for _, typ := range applied {
+		if typ == "forged" {
+			t.Fatalf("a forged event was applied: %v", applied)
+		}
 	}
 }

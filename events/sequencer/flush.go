@@ -1,6 +1,7 @@
 package sequencer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -545,10 +546,23 @@ func (s *Sequencer) publish(ctx context.Context, force, tick bool) (*events.Chec
 	return cp, nil
 }
 
+// holds reports whether the log store holds cp, as it is: a store whose
+// answer was lost may have stored it, and storing it again would fail
+// on its size, already taken, until events are appended.
+func (s *Sequencer) holds(ctx context.Context, cp *events.Checkpoint) bool {
+	found := false
+	errFirst := errors.New("first read")
+	err := s.cfg.Store.ReadCheckpoints(ctx, cp.Size, func(c events.StoredCheckpoint) error {
+		found = c.Size == cp.Size && bytes.Equal(c.Note, cp.Note)
+		return errFirst
+	})
+	return found && errors.Is(err, errFirst)
+}
+
 // store appends a published checkpoint of the whole durable log to the
 // log store, alone.
 func (s *Sequencer) store(ctx context.Context, cp *events.Checkpoint, now time.Time) error {
-	if err := s.cfg.Store.Append(ctx, cp.Size, nil, &events.StoredCheckpoint{Size: cp.Size, Note: cp.Note}); err != nil {
+	if err := s.cfg.Store.Append(ctx, cp.Size, nil, &events.StoredCheckpoint{Size: cp.Size, Note: cp.Note}); err != nil && !s.holds(ctx, cp) {
 		return fmt.Errorf("storing checkpoint %d: %w", cp.Size, err)
 	}
 	s.mu.Lock()

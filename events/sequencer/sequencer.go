@@ -697,6 +697,11 @@ func (s *Sequencer) catchUpSealed(ctx context.Context, from uint64, ours []event
 	if err != nil {
 		return err
 	}
+	if stored != nil && n > stored.Size && stored.Size > from {
+		// Events beyond a seal read after the log's size: no seal covers
+		// them (the seal never goes back), whatever the events up to it.
+		return fmt.Errorf("custody log events %d to %d are %w: they were added by someone with write access to the log store, not by the vault", stored.Size, n-1, errUnsealed)
+	}
 	if stored == nil || stored.Size <= from {
 		if n > from {
 			return fmt.Errorf("custody log events %d to %d are %w: they were added by someone with write access to the log store, not by the vault", from, n-1, errUnsealed)

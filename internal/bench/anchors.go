@@ -114,16 +114,16 @@ func (a *anchors) signed(_ context.Context, cp *events.Checkpoint) error {
 }
 
 // published is the sequencer's AfterPublish: the checkpoint goes to the
-// witnesses and, if stored, in the background (one request at a time,
-// newer checkpoints waiting), to the TSA, as the server does.
-func (a *anchors) published(cp *events.Checkpoint, stored bool) {
+// witnesses and, in the background (one request at a time, newer
+// checkpoints waiting), to the TSA, as the server does.
+func (a *anchors) published(cp *events.Checkpoint, _ bool) {
 	a.mu.Lock()
 	c := a.client
 	a.mu.Unlock()
 	if c != nil {
 		c.Submit(cp)
 	}
-	if a.tsa != nil && stored {
+	if a.tsa != nil {
 		select {
 		case a.toStamp <- cp:
 		default:

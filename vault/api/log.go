@@ -32,7 +32,7 @@ func (h *Handler) logKey(w http.ResponseWriter, r *http.Request, who vault.Princ
 // CheckpointsResponse is the answer of GET /v1/log/checkpoints. The
 // server writes its members in this order, the list last, and reads the
 // store's checkpoints a page at a time as it writes them (a busy vault
-// stores one a second, millions over its life): a client can read Newest
+// stores millions over its life): a client can read Newest
 // first and the list as it goes, holding a bounded number (audit verify
 // does: cmd/custos, checkpointFeed).
 type CheckpointsResponse struct {
