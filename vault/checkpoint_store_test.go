@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -130,4 +131,47 @@ func readObject(ctx context.Context, v *Vault, name string) ([]byte, error) {
 	}
 	defer r.Close()
 	return io.ReadAll(r)
+}
+
+// notesRefused is an object store that refuses to store time-stamped
+// notes.
+type notesRefused struct{ objects.Store }
+
+func (n notesRefused) Put(ctx context.Context, name string, r io.Reader, opts objects.PutOptions) (objects.Info, error) {
+	if strings.HasSuffix(name, "-checkpoint") {
+		return objects.Info{}, errors.New("disk full")
+	}
+	return n.Store.Put(ctx, name, r, opts)
+}
+
+// TestNoTokenIsKeptWithoutItsNote: when the note a token would date
+// cannot be stored, no token is requested or kept for it (a token no
+// one can check without the vault is worth less than none: it would
+// look like evidence).
+func TestNoTokenIsKeptWithoutItsNote(t *testing.T) {
+	ts := testenv.StartTSA(t)
+	v, _ := openTestVaultDir(t, func(c *Config) {
+		c.TSAs = []string{ts.URL}
+		c.CheckpointInterval = 5 * time.Millisecond
+		c.Objects = notesRefused{c.Objects}
+	})
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	if err := v.OpenCase(ctx, inv, "T-1", "stamps"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "T-1", Name: "f.txt", Body: strings.NewReader("file")}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	v.stamper().close()
+	err := objects.ListNames(ctx, v.objects, timestampsPrefix, func(name string) error {
+		return fmt.Errorf("%s kept without its note", name)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := ts.Requests(); n != 0 {
+		t.Fatalf("the TSA was asked %d times for tokens whose note could not be kept", n)
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -151,8 +150,20 @@ func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint) []tsa.Token 
 		}
 	}
 	s.mu.Unlock()
-	var wg sync.WaitGroup
 	got := make([]tsa.Token, len(s.urls))
+	if len(missing) > 0 {
+		// The note, as the log signed it, goes beside its tokens first,
+		// so that no token is ever kept without it (once per size: a
+		// note of a size is the same bytes whoever signs it again, as
+		// Ed25519 signatures are deterministic). If it cannot be
+		// stored, nothing is requested: the checkpoint is not
+		// time-stamped, as when every TSA fails.
+		if _, err := s.objects.Put(ctx, timestampedNoteObject(cp.Size), bytes.NewReader(cp.Note), objects.PutOptions{}); err != nil && !errors.Is(err, objects.ErrExists) {
+			s.logger.Error("a checkpoint could not be time-stamped: the note its tokens would date could not be stored", "size", cp.Size, "err", err)
+			missing = nil
+		}
+	}
+	var wg sync.WaitGroup
 	for _, i := range missing {
 		wg.Add(1)
 		go func() {
@@ -172,14 +183,6 @@ func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint) []tsa.Token 
 		}()
 	}
 	wg.Wait()
-	if slices.ContainsFunc(got, func(t tsa.Token) bool { return t != nil }) {
-		// The note, as the log signed it, beside its tokens: once per
-		// size (a note of a size is the same bytes whoever signs it
-		// again: Ed25519 signatures are deterministic).
-		if _, err := s.objects.Put(ctx, timestampedNoteObject(cp.Size), bytes.NewReader(cp.Note), objects.PutOptions{}); err != nil && !errors.Is(err, objects.ErrExists) {
-			s.logger.Error("the checkpoint a time-stamp token dates could not be stored beside it", "size", cp.Size, "err", err)
-		}
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.tokens[cp.Size]
