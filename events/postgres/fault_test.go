@@ -38,18 +38,7 @@ func TestServerStoppedMidAppend(t *testing.T) {
 	// Another session inserts checkpoint 110 and keeps its transaction
 	// open: our append's checkpoint insert waits for it - after the
 	// events are copied and the head moved, before the commit.
-	blocker, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer blocker.Close(ctx)
-	btx, err := blocker.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := btx.Exec(ctx, `INSERT INTO custody_checkpoints(size, note) VALUES (110, 'blocker')`); err != nil {
-		t.Fatal(err)
-	}
+	sessionHolding(t, url, `INSERT INTO custody_checkpoints(size, note) VALUES (110, 'blocker')`)
 
 	batch := c.recs(100)
 	done := make(chan error, 1)
@@ -235,21 +224,7 @@ func TestCommitWhoseAnswerIsLost(t *testing.T) {
 	})
 
 	t.Run("still running", func(t *testing.T) {
-		// Through a link that can be cut as a network cut does: the
-		// client's side closes, and its cancel request never arrives.
-		link := newCuttableLink(t, url)
-		cutOff := open(t, link.url)
-		defer cutOff.Close()
-		defer postgres.SetCommitWait(300 * time.Millisecond)()
-		holdCommits(t, url, true)
-		done := make(chan error, 1)
-		go func() { done <- cutOff.Append(ctx, 15, c.recs(5), nil) }()
-		waitForSyncRep(t, url)
-		link.cut()
-		err := <-done
-		if !errors.Is(err, events.ErrOutcomeUnknown) {
-			t.Fatalf("an append whose commit is still running: %v, want events.ErrOutcomeUnknown", err)
-		}
+		commitHeldAndCut(t, url, 15, c.recs(5))
 		if n, err := s.Size(ctx); err != nil || n != 15 {
 			t.Fatalf("size %d, %v while the commit runs", n, err)
 		}
@@ -257,6 +232,7 @@ func TestCommitWhoseAnswerIsLost(t *testing.T) {
 		// once the commit lands, it finds the events there.
 		var again chainer
 		again.recs(15)
+		done := make(chan error, 1)
 		go func() { done <- s.Append(ctx, 15, again.recs(1), nil) }()
 		time.Sleep(200 * time.Millisecond)
 		holdCommits(t, url, false)
@@ -293,18 +269,7 @@ func TestAppendWaitsForTheHeadABoundedTime(t *testing.T) {
 	}
 
 	t.Run("an administrator's session", func(t *testing.T) {
-		admin, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer admin.Close(ctx)
-		tx, err := admin.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.Exec(ctx, `SELECT * FROM custody_head FOR UPDATE`); err != nil {
-			t.Fatal(err)
-		}
+		tx := sessionHolding(t, url, `SELECT * FROM custody_head FOR UPDATE`)
 		next := c.recs(5)
 		held("an administrator holds the head", s.Append(ctx, 10, next, nil))
 		if n, err := s.Size(ctx); err != nil || n != 10 {
@@ -321,18 +286,7 @@ func TestAppendWaitsForTheHeadABoundedTime(t *testing.T) {
 		// statement: preparing it waits for the table's lock too.
 		fresh := open(t, url)
 		defer fresh.Close()
-		admin, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer admin.Close(ctx)
-		tx, err := admin.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.Exec(ctx, `LOCK TABLE custody_head IN ACCESS EXCLUSIVE MODE`); err != nil {
-			t.Fatal(err)
-		}
+		tx := sessionHolding(t, url, `LOCK TABLE custody_head IN ACCESS EXCLUSIVE MODE`)
 		var other chainer
 		other.recs(15)
 		held("an administrator locks the table", fresh.Append(ctx, 15, other.recs(1), nil))
@@ -340,18 +294,7 @@ func TestAppendWaitsForTheHeadABoundedTime(t *testing.T) {
 	})
 
 	t.Run("a commit held by a standby", func(t *testing.T) {
-		link := newCuttableLink(t, url)
-		cutOff := open(t, link.url)
-		defer cutOff.Close()
-		defer postgres.SetCommitWait(300 * time.Millisecond)()
-		holdCommits(t, url, true)
-		done := make(chan error, 1)
-		go func() { done <- cutOff.Append(ctx, 15, c.recs(5), nil) }()
-		waitForSyncRep(t, url)
-		link.cut()
-		if err := <-done; !errors.Is(err, events.ErrOutcomeUnknown) {
-			t.Fatalf("the held commit: %v", err)
-		}
+		commitHeldAndCut(t, url, 15, c.recs(5))
 		var other chainer
 		other.recs(15)
 		held("a commit is held", s.Append(ctx, 15, other.recs(1), nil))
@@ -360,6 +303,49 @@ func TestAppendWaitsForTheHeadABoundedTime(t *testing.T) {
 			t.Fatalf("size %d, %v; want the held commit's 5 events once it lands", n, err)
 		}
 	})
+}
+
+// sessionHolding opens a session of its own, as an administrator's, and
+// runs stmt in a transaction it leaves open, holding what stmt locked
+// until the transaction is rolled back or the test ends.
+func sessionHolding(t *testing.T, url, stmt string) pgx.Tx {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(ctx) })
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, stmt); err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+// commitHeldAndCut appends recs at position at through a link that is
+// then cut as a network cut does (the client's side closes, and its
+// cancel request never arrives), while commits wait for a synchronous
+// standby that never answers: the append's answer must be
+// events.ErrOutcomeUnknown, and its commit stays running on the server
+// until holdCommits(t, url, false).
+func commitHeldAndCut(t *testing.T, url string, at uint64, recs []events.Record) {
+	t.Helper()
+	link := newCuttableLink(t, url)
+	cutOff := open(t, link.url)
+	defer cutOff.Close()
+	defer postgres.SetCommitWait(300 * time.Millisecond)()
+	holdCommits(t, url, true)
+	done := make(chan error, 1)
+	go func() { done <- cutOff.Append(context.Background(), at, recs, nil) }()
+	waitForSyncRep(t, url)
+	link.cut()
+	if err := <-done; !errors.Is(err, events.ErrOutcomeUnknown) {
+		t.Fatalf("an append whose commit is still running: %v, want events.ErrOutcomeUnknown", err)
+	}
 }
 
 // cuttableLink forwards connections to a PostgreSQL server; cut closes

@@ -1030,35 +1030,16 @@ func TestCheckpointsAreStoredOnTheStoreInterval(t *testing.T) {
 	}
 }
 
-// sealGoesBack shows a log whose last events the replay does not see
-// (hidden: they landed, as it seems, after it), and whose seal covers
-// them at the first read and is gone at the next: a log store altered
-// during the start (a seal never goes back).
+// sealGoesBack shows a log whose last events no read sees (they landed,
+// as it seems, after the replay), and whose seal covers them at the
+// first read and is gone at the next: a log store altered during the
+// start (a seal never goes back).
 type sealGoesBack struct {
-	events.Store
-	visible uint64
-	reads   atomic.Int32
+	hiddenTail
+	reads atomic.Int32
 }
 
 func (g *sealGoesBack) Size(ctx context.Context) (uint64, error) { return g.visible, nil }
-
-func (g *sealGoesBack) Read(ctx context.Context, from uint64, fn func(events.Record) error) error {
-	return g.Store.Read(ctx, from, func(r events.Record) error {
-		if r.Seq >= g.visible {
-			return nil
-		}
-		return fn(r)
-	})
-}
-
-func (g *sealGoesBack) ReadCheckpoints(ctx context.Context, from uint64, fn func(events.StoredCheckpoint) error) error {
-	return g.Store.ReadCheckpoints(ctx, from, func(c events.StoredCheckpoint) error {
-		if c.Size > g.visible {
-			return nil
-		}
-		return fn(c)
-	})
-}
 
 func (g *sealGoesBack) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
 	if g.reads.Add(1) > 1 {
@@ -1080,7 +1061,7 @@ func TestStartRefusesASealThatGoesBack(t *testing.T) {
 	}
 	seq.Close()
 	defer st.Close()
-	g := &sealGoesBack{Store: st, visible: 5}
+	g := &sealGoesBack{hiddenTail: hiddenTail{Store: st, visible: 5}}
 	_, err := sequencer.Open(context.Background(), sequencer.Config{Store: g, Origin: origin, Signer: f.signer, Verifier: f.verifier})
 	if !errors.Is(err, sequencer.ErrLogAltered) || !strings.Contains(err.Error(), "covered 7 events, then, read again during the start, 5") {
 		t.Fatalf("a start whose seal went back: %v", err)
@@ -1125,16 +1106,18 @@ func TestCheckpointWhoseAnswerWasLostIsFoundStored(t *testing.T) {
 }
 
 // hiddenTail hides the log's events from visible on, and its stored
-// checkpoints beyond them, from the first read of the events (a start's
-// replay) alone: they look appended after it.
+// checkpoints beyond them: from every read, or, with replayOnly, from the
+// first read of the events (a start's replay) alone, so that they look
+// appended after it.
 type hiddenTail struct {
 	events.Store
-	visible  uint64
-	replayed atomic.Bool
+	visible    uint64
+	replayOnly bool
+	replayed   atomic.Bool
 }
 
 func (h *hiddenTail) Read(ctx context.Context, from uint64, fn func(events.Record) error) error {
-	if h.replayed.Swap(true) {
+	if h.replayed.Swap(true) && h.replayOnly {
 		return h.Store.Read(ctx, from, fn)
 	}
 	return h.Store.Read(ctx, from, func(r events.Record) error {
@@ -1169,7 +1152,7 @@ func TestStartRefusesEventsBeyondALateSeal(t *testing.T) {
 	seq.Close()
 	defer st.Close()
 	forge(t, st, 2, "forged")
-	h := &hiddenTail{Store: st, visible: 5}
+	h := &hiddenTail{Store: st, visible: 5, replayOnly: true}
 	var applied []string
 	_, err := sequencer.Open(context.Background(), sequencer.Config{Store: h, Origin: origin, Signer: f.signer, Verifier: f.verifier,
 		OnEvent: func(ev *events.Event, _ []byte) { applied = append(applied, ev.Type) }})
