@@ -14,3 +14,6 @@ func SetCheckpointPage(n int) (restore func()) {
 	checkpointPage = n
 	return func() { checkpointPage = old }
 }
+
+// CommitFailed is commitFailed, for the external tests.
+var CommitFailed = commitFailed

@@ -361,9 +361,29 @@ func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Recor
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
+		return commitFailed(err)
 	}
 	return nil
+}
+
+// sqliteIOErr is SQLite's primary result code SQLITE_IOERR; its extended
+// codes (SQLITE_IOERR_FSYNC, ...) carry it in their low byte
+// (https://sqlite.org/rescode.html).
+const sqliteIOErr = 10
+
+// commitFailed words a failed COMMIT. An I/O error may come after the
+// transaction's frames reached the write-ahead log (a failed fsync): the
+// next open's recovery may then find them whole and replay them, so the
+// append's outcome is not known (events.ErrOutcomeUnknown) until the
+// next write overwrites them or the next open reads them. Any other
+// error (SQLITE_FULL, SQLITE_BUSY) stored nothing. The code is read
+// through the driver's Code method (modernc.org/sqlite's *Error).
+func commitFailed(err error) error {
+	var coded interface{ Code() int }
+	if errors.As(err, &coded) && coded.Code()&0xff == sqliteIOErr {
+		return fmt.Errorf("sqlite: commit: %w (%w)", err, events.ErrOutcomeUnknown)
+	}
+	return fmt.Errorf("sqlite: commit: %w", err)
 }
 
 // maxRowsPerInsert keeps a statement's parameters (5 per row) under
