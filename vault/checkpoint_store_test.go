@@ -64,8 +64,17 @@ func TestEveryTimeStampTokenHasItsNoteBesideIt(t *testing.T) {
 	if len(published) < 4 || len(stored) >= len(published) {
 		t.Fatalf("%d checkpoints published, %d stored: want fewer stored", len(published), len(stored))
 	}
-	// The background stamping has had its chance at every published one.
-	time.Sleep(300 * time.Millisecond)
+	// The background stamping takes the newest published checkpoint
+	// last: once its token is kept, it has had its chance at each.
+	newest := v.log.LatestCheckpoint().Size
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := v.objects.Stat(ctx, timestampObject(newest, 0)); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the newest published checkpoint (%d events) was never time-stamped", newest)
+		}
+	}
 	v.stamper().close()
 	caPEM, err := os.ReadFile(ts.CACertPEM)
 	if err != nil {
