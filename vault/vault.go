@@ -166,6 +166,9 @@ type Vault struct {
 	refusalSummariesRun chan struct{}
 	// applyErr is the first event the state could not apply.
 	applyErr error
+	// serving is set once this server's own server.started is durable: a
+	// server.started applied after it is another server's (onEvent).
+	serving atomic.Bool
 	// recentTrimAt is the size of the state's index of recent objects
 	// at which a deposit next trims it (trimRecent).
 	recentTrimAt atomic.Int64
@@ -468,6 +471,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		v.log.Close()
 		return nil, err
 	}
+	v.serving.Store(true)
 	v.stopRefusals, v.refusalSummariesRun = make(chan struct{}), make(chan struct{})
 	go v.runRefusalSummaries(v.stopRefusals, v.refusalSummariesRun)
 	// The witnesses start last, with the newest checkpoint (one signed
@@ -512,6 +516,17 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 // writer goroutine. A failure during the start-up replay stops the start;
 // one afterwards (an event this vault just wrote) is a bug, logged loudly.
 func (v *Vault) onEvent(ev *events.Event, _ []byte) {
+	if ev.Type == TypeServerStarted && v.serving.Load() {
+		// Another server started on this custody log since this one did
+		// (its events were read as an append of ours met them). Its
+		// start swept the objects it could not account for, which may
+		// include those this server is writing; the newer server goes
+		// on, this one writes nothing more (its requests are answered
+		// ErrAnotherServer, nothing they wrote acknowledged).
+		err := fmt.Errorf("%w (its server.started is event %d)", ErrAnotherServer, ev.Seq)
+		v.logger.Error("another server started on this custody log: this one stops writing; run one server only, and restart this one only once the other has stopped (docs/operations.md, \"Upgrades\")", "event", ev.Seq)
+		v.log.Halt(err)
+	}
 	if err := v.state.apply(ev); err != nil {
 		if v.applyErr == nil {
 			v.applyErr = err
@@ -600,6 +615,10 @@ var (
 	// can be recorded, so nothing is done, until the log store is
 	// restored and the server restarted. It wraps what was found.
 	ErrLogHalted = sequencer.ErrHalted
+	// ErrAnotherServer is what halts a server's log (ErrLogHalted wraps
+	// it in every answer) once it finds that another server started on
+	// the same custody log after it: one server only writes a log.
+	ErrAnotherServer = errors.New("another server started on this custody log")
 )
 
 func badInput(format string, args ...any) error {

@@ -62,6 +62,17 @@ func (s *Sequencer) commit(batch []*request) (carry []*request) {
 		s.setBroken(nil)
 	}
 	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			// What the store held may have halted the log (OnEvent, as
+			// the batch's conflict was read): nothing more is written.
+			s.mu.RLock()
+			halted := s.halted
+			s.mu.RUnlock()
+			if halted != nil {
+				answerAll(batch, fmt.Errorf("%w: %w", ErrHalted, halted))
+				return nil
+			}
+		}
 		out, carry, err := s.flush(ctx, batch)
 		switch {
 		case out == committed:

@@ -70,7 +70,9 @@ type Config struct {
 	// OnEvent, if set, is called from the writer goroutine for every event
 	// that is durable, in log order: first for the whole existing log at
 	// Open, then for each new event before its caller is answered. It must
-	// not call back into the Sequencer.
+	// not call back into the Sequencer, except Halt (the vault halts its
+	// log when it reads another server's start): no lock of the
+	// Sequencer is held while it runs.
 	OnEvent func(ev *events.Event, raw []byte)
 	// BeforePublish, if set, is called with each newly signed checkpoint
 	// after the events it covers are durable and before the checkpoint is

@@ -11,6 +11,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -154,8 +155,12 @@ func (h *Handler) Close() {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if h.v.Log().Halted() != nil {
-		w.Header().Set(HeaderLogHalted, haltedWarning)
+	if halted := h.v.Log().Halted(); halted != nil {
+		if errors.Is(halted, vault.ErrAnotherServer) {
+			w.Header().Set(HeaderLogHalted, anotherServerWarning)
+		} else {
+			w.Header().Set(HeaderLogHalted, haltedWarning)
+		}
 	}
 	h.Guard(w, r, func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := h.mux.Handler(r); pattern == "" || r.Method == http.MethodHead && r.URL.Path != "/v1/health" {
@@ -297,6 +302,10 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(v)
 }
+
+// anotherServerWarning is HeaderLogHalted's value once another server
+// started on the custody log after this one (vault.ErrAnotherServer).
+const anotherServerWarning = "another server started on this custody log after this one: this one records nothing more, so sign-ins, views, deposits, packages and audits are refused here; use the server that started last, and stop this one (docs/operations.md, \"Upgrades\")"
 
 // haltedWarning is HeaderLogHalted's value.
 const haltedWarning = "the custody log is halted: the vault found that the events its store holds are not the log's; lists still answer, but nothing can be recorded, so sign-ins, views, deposits, packages and audits are refused (docs/operations.md, \"The custody log halted\")"

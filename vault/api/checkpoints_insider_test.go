@@ -89,6 +89,24 @@ func TestHaltedLogIsSaidToBeHalted(t *testing.T) {
 	}
 }
 
+// Once another server started on the same custody log after this one
+// (vault.ErrAnotherServer), the answers say so, and where to go, not
+// that the log's store was altered.
+func TestLogHaltedByAnotherServerIsSaidSo(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	tv.v.Log().Halt(fmt.Errorf("%w (its server.started is event 12)", vault.ErrAnotherServer))
+	a := tv.do("inv", "POST", "/v1/cases", "application/json", strings.NewReader(`{"case":"C-1","title":"t"}`))
+	if a.code != 503 || !strings.Contains(a.body, "another server started on this custody log") || strings.Contains(a.body, "audit verify --store") {
+		t.Fatalf("an action on a log another server took: %d %s", a.code, a.body)
+	}
+	req := httptest.NewRequest("GET", "/v1/health", nil)
+	rec := httptest.NewRecorder()
+	tv.h.ServeHTTP(rec, req)
+	if w := rec.Header().Get(HeaderLogHalted); !strings.Contains(w, "another server started") {
+		t.Errorf("GET /v1/health: no %s header naming the other server (%q)", HeaderLogHalted, w)
+	}
+}
+
 // A database administrator copies a newer checkpoint's note over an
 // older checkpoint's row, so that the checkpoint published at that size
 // is gone from the store: the auditor's read of the checkpoints records
