@@ -1165,3 +1165,63 @@ func TestStartRefusesEventsBeyondALateSeal(t *testing.T) {
 		}
 	}
 }
+
+// TestHaltFromWhatAReReadFindsWritesNothing: OnEvent may halt the log on
+// what it reads of another writer's events (the vault does on another
+// server's start). Whether they are read as an append of ours meets them
+// (a conflict) or as the store is re-read after an append whose outcome
+// was unknown, the batch that read them is answered with the halt and
+// nothing of it is written.
+func TestHaltFromWhatAReReadFindsWritesNothing(t *testing.T) {
+	for _, broken := range []bool{false, true} {
+		t.Run(fmt.Sprintf("after an unknown outcome %v", broken), func(t *testing.T) {
+			f := newFixture(t)
+			st := &flakyStore{Store: openStore(t, f)}
+			defer st.Close()
+			var seq *sequencer.Sequencer
+			halt := errors.New("another writer started")
+			seq, err := sequencer.Open(context.Background(), sequencer.Config{
+				Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier, CheckpointInterval: time.Hour,
+				OnEvent: func(ev *events.Event, _ []byte) {
+					if ev.Type == "other.started" {
+						seq.Halt(halt)
+					}
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer seq.Close()
+			ctx := context.Background()
+			if _, err := seq.Append(ctx, sequencer.Draft{Type: "ours"}); err != nil {
+				t.Fatal(err)
+			}
+			if broken {
+				st.down.Store(true)
+				if _, err := seq.Append(ctx, sequencer.Draft{Type: "lost"}); !errors.Is(err, sequencer.ErrOutcomeUnknown) {
+					t.Fatalf("append while the store is down: %v", err)
+				}
+				st.down.Store(false)
+			}
+			// Another writer, with the log's key, appends to the store.
+			other, err := sequencer.Open(ctx, sequencer.Config{Store: openStore(t, f), Origin: origin, Signer: f.signer, Verifier: f.verifier})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := other.Append(ctx, sequencer.Draft{Type: "other.started"}); err != nil {
+				t.Fatal(err)
+			}
+			other.Close()
+			size, err := st.Size(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := seq.Append(ctx, sequencer.Draft{Type: "after"}); !errors.Is(err, sequencer.ErrHalted) || !errors.Is(err, halt) {
+				t.Fatalf("an append that read the other writer's start: %v, want the halt", err)
+			}
+			if n, err := st.Size(ctx); err != nil || n != size {
+				t.Fatalf("the store holds %d events, %v; want %d: nothing written after the halt", n, err, size)
+			}
+		})
+	}
+}

@@ -40,16 +40,25 @@ const (
 // fork), not a way to run, so this only has to outlast bursts.
 const maxRetries = 32
 
+// answerHalted answers every request of batch with the log's halt, if it
+// is halted (Halt), and reports whether it was.
+func (s *Sequencer) answerHalted(batch []*request) bool {
+	s.mu.RLock()
+	halted := s.halted
+	s.mu.RUnlock()
+	if halted == nil {
+		return false
+	}
+	answerAll(batch, fmt.Errorf("%w: %w", ErrHalted, halted))
+	return true
+}
+
 // commit writes one batch, rebuilding it after conflicts, and returns the
 // requests whose preconditions wait for the next batch. It runs only on
 // the writer goroutine.
 func (s *Sequencer) commit(batch []*request) (carry []*request) {
 	ctx := context.Background()
-	s.mu.RLock()
-	halted := s.halted
-	s.mu.RUnlock()
-	if halted != nil {
-		answerAll(batch, fmt.Errorf("%w: %w", ErrHalted, halted))
+	if s.answerHalted(batch) {
 		return nil
 	}
 	if s.broken != nil {
@@ -62,16 +71,11 @@ func (s *Sequencer) commit(batch []*request) (carry []*request) {
 		s.setBroken(nil)
 	}
 	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			// What the store held may have halted the log (OnEvent, as
-			// the batch's conflict was read): nothing more is written.
-			s.mu.RLock()
-			halted := s.halted
-			s.mu.RUnlock()
-			if halted != nil {
-				answerAll(batch, fmt.Errorf("%w: %w", ErrHalted, halted))
-				return nil
-			}
+		// What the store held may have halted the log (OnEvent, as the
+		// re-read above or the last attempt's conflict read it): nothing
+		// more is written.
+		if s.answerHalted(batch) {
+			return nil
 		}
 		out, carry, err := s.flush(ctx, batch)
 		switch {
