@@ -137,7 +137,7 @@ func (v *Vault) stamper() *stamper {
 // block. Witnesses and time-stamping authorities are given each one: a
 // token is kept in the object store with the note it dates beside it
 // (docs/timestamps.md, section 5), stored in the log store or not.
-func (v *Vault) afterPublish(cp *events.Checkpoint, _ bool) {
+func (v *Vault) afterPublish(cp *events.Checkpoint) {
 	if v.snaps != nil {
 		v.snaps.maybeWrite(v, cp, false)
 	}

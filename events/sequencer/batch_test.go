@@ -40,12 +40,9 @@ func TestWritersWhoComeBackShareOneBatch(t *testing.T) {
 	f := newFixture(t)
 	st := &slowStore{Store: openStore(t, f), delay: 3 * time.Millisecond}
 	defer st.Close()
-	seq, err := sequencer.Open(context.Background(), sequencer.Config{
-		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier, CheckpointInterval: time.Hour,
+	seq := f.start(t, sequencer.Config{
+		Store: st, CheckpointInterval: time.Hour,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer seq.Close()
 	const writers, rounds = 32, 40
 	ctx := context.Background()

@@ -118,8 +118,8 @@ func TestCheckpointIsPublishedOnlyAfterBeforePublish(t *testing.T) {
 	var calls atomic.Int64
 	var failing atomic.Bool
 	failing.Store(true)
-	seq, err := sequencer.Open(context.Background(), sequencer.Config{
-		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier,
+	seq := f.start(t, sequencer.Config{
+		Store: st,
 		BeforePublish: func(_ context.Context, cp *events.Checkpoint) error {
 			calls.Add(1)
 			// The events it covers are durable before it is called.
@@ -132,9 +132,6 @@ func TestCheckpointIsPublishedOnlyAfterBeforePublish(t *testing.T) {
 			return nil
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer seq.Close()
 	if _, err := seq.Append(context.Background(), sequencer.Draft{Type: "a"}); err != nil {
 		t.Fatal(err)
@@ -228,13 +225,10 @@ func TestFlushOutcomes(t *testing.T) {
 	defer st.Close()
 	var applied []uint64
 	var mu sync.Mutex
-	seq, err := sequencer.Open(context.Background(), sequencer.Config{
-		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier,
+	seq := f.start(t, sequencer.Config{
+		Store:   st,
 		OnEvent: func(ev *events.Event, _ []byte) { mu.Lock(); applied = append(applied, ev.Seq); mu.Unlock() },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer seq.Close()
 	ctx := context.Background()
 	if _, err := seq.Append(ctx, sequencer.Draft{Type: "committed"}); err != nil {
@@ -390,10 +384,7 @@ func TestBatchesKeepWithinTheStoresAppendLimit(t *testing.T) {
 	f := newFixture(t)
 	st := &limitedStore{Store: openStore(t, f), limit: 20_000}
 	defer st.Close()
-	seq, err := sequencer.Open(context.Background(), sequencer.Config{Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier})
-	if err != nil {
-		t.Fatal(err)
-	}
+	seq := f.start(t, sequencer.Config{Store: st})
 	defer seq.Close()
 	ctx := context.Background()
 	release := make(chan struct{})
@@ -458,8 +449,8 @@ func TestAppendPublished(t *testing.T) {
 	var failing atomic.Bool
 	var published atomic.Uint64
 	var logs testenv.LogBuffer
-	seq, err := sequencer.Open(context.Background(), sequencer.Config{
-		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier,
+	seq := f.start(t, sequencer.Config{
+		Store:              st,
 		CheckpointInterval: time.Hour,
 		Logger:             slog.New(slog.NewTextHandler(&logs, nil)),
 		BeforePublish: func(_ context.Context, cp *events.Checkpoint) error {
@@ -470,9 +461,6 @@ func TestAppendPublished(t *testing.T) {
 			return nil
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer seq.Close()
 	ctx := context.Background()
 	if _, err := seq.Append(ctx, sequencer.Draft{Type: "a"}); err != nil {
@@ -518,8 +506,8 @@ func TestAppendsGoOnWhileAHeadIsKept(t *testing.T) {
 	defer st.Close()
 	entered := make(chan uint64, 16)
 	release := make(chan struct{})
-	seq, err := sequencer.Open(context.Background(), sequencer.Config{
-		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier,
+	seq := f.start(t, sequencer.Config{
+		Store:              st,
 		CheckpointInterval: time.Hour,
 		BeforePublish: func(_ context.Context, cp *events.Checkpoint) error {
 			entered <- cp.Size
@@ -527,9 +515,6 @@ func TestAppendsGoOnWhileAHeadIsKept(t *testing.T) {
 			return nil
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	type answer struct {
 		evs []*events.Event
@@ -590,8 +575,8 @@ func TestHeadsAreKeptInOrder(t *testing.T) {
 		inside atomic.Int32
 	)
 	var kept atomic.Uint64
-	seq, err := sequencer.Open(context.Background(), sequencer.Config{
-		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier,
+	seq := f.start(t, sequencer.Config{
+		Store:              st,
 		CheckpointInterval: time.Millisecond,
 		BeforePublish: func(_ context.Context, cp *events.Checkpoint) error {
 			if inside.Add(1) != 1 {
@@ -606,9 +591,6 @@ func TestHeadsAreKeptInOrder(t *testing.T) {
 			return nil
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for range 4 {
@@ -693,12 +675,9 @@ func TestUncertainAppendAnswersEachRequestForItself(t *testing.T) {
 	f := newFixture(t)
 	st := &goesDown{Store: openStore(t, f)}
 	defer st.Close()
-	seq, err := sequencer.Open(context.Background(), sequencer.Config{
-		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier, CheckpointInterval: time.Hour,
+	seq := f.start(t, sequencer.Config{
+		Store: st, CheckpointInterval: time.Hour,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer seq.Close()
 	ctx := context.Background()
 	no := errors.New("refused at its position")
@@ -814,13 +793,10 @@ func TestAppendThatLandsWhileReReadIsFoundOurs(t *testing.T) {
 	st := &landsLate{Store: openStore(t, f)}
 	defer st.Close()
 	var logged bytes.Buffer
-	seq, err := sequencer.Open(context.Background(), sequencer.Config{
-		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier,
+	seq := f.start(t, sequencer.Config{
+		Store:  st,
 		Logger: slog.New(slog.NewTextHandler(&logged, nil)),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer seq.Close()
 	ctx := context.Background()
 	if _, err := seq.Append(ctx, sequencer.Draft{Type: "before"}); err != nil {
@@ -954,8 +930,8 @@ func TestCheckpointsAreStoredOnTheStoreInterval(t *testing.T) {
 			defer st.Close()
 			var mu sync.Mutex
 			var kept, published []uint64
-			seq, err := sequencer.Open(context.Background(), sequencer.Config{
-				Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier,
+			seq := f.start(t, sequencer.Config{
+				Store:              st,
 				CheckpointInterval: 5 * time.Millisecond, StoreInterval: tc.storeInterval,
 				BeforePublish: func(_ context.Context, cp *events.Checkpoint) error {
 					mu.Lock()
@@ -963,11 +939,8 @@ func TestCheckpointsAreStoredOnTheStoreInterval(t *testing.T) {
 					mu.Unlock()
 					return nil
 				},
-				AfterPublish: func(cp *events.Checkpoint, _ bool) { mu.Lock(); published = append(published, cp.Size); mu.Unlock() },
+				AfterPublish: func(cp *events.Checkpoint) { mu.Lock(); published = append(published, cp.Size); mu.Unlock() },
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
 			defer seq.Close()
 			ctx := context.Background()
 			stored := func() []uint64 {
@@ -1076,12 +1049,9 @@ func TestCheckpointWhoseAnswerWasLostIsFoundStored(t *testing.T) {
 	f := newFixture(t)
 	st := &flakyStore{Store: openStore(t, f)}
 	defer st.Close()
-	seq, err := sequencer.Open(context.Background(), sequencer.Config{
-		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier, CheckpointInterval: time.Hour,
+	seq := f.start(t, sequencer.Config{
+		Store: st, CheckpointInterval: time.Hour,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer seq.Close()
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
@@ -1180,17 +1150,14 @@ func TestHaltFromWhatAReReadFindsWritesNothing(t *testing.T) {
 			defer st.Close()
 			var seq *sequencer.Sequencer
 			halt := errors.New("another writer started")
-			seq, err := sequencer.Open(context.Background(), sequencer.Config{
-				Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier, CheckpointInterval: time.Hour,
+			seq = f.start(t, sequencer.Config{
+				Store: st, CheckpointInterval: time.Hour,
 				OnEvent: func(ev *events.Event, _ []byte) {
 					if ev.Type == "other.started" {
 						seq.Halt(halt)
 					}
 				},
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
 			defer seq.Close()
 			ctx := context.Background()
 			if _, err := seq.Append(ctx, sequencer.Draft{Type: "ours"}); err != nil {
@@ -1204,10 +1171,7 @@ func TestHaltFromWhatAReReadFindsWritesNothing(t *testing.T) {
 				st.down.Store(false)
 			}
 			// Another writer, with the log's key, appends to the store.
-			other, err := sequencer.Open(ctx, sequencer.Config{Store: openStore(t, f), Origin: origin, Signer: f.signer, Verifier: f.verifier})
-			if err != nil {
-				t.Fatal(err)
-			}
+			other := f.start(t, sequencer.Config{Store: openStore(t, f)})
 			if _, err := other.Append(ctx, sequencer.Draft{Type: "other.started"}); err != nil {
 				t.Fatal(err)
 			}

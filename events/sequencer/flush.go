@@ -528,21 +528,17 @@ func (s *Sequencer) publish(ctx context.Context, force, tick bool) (*events.Chec
 	if err != nil {
 		return latest, err
 	}
-	stored := false
 	if force || now.Sub(s.lastStored) >= s.cfg.StoreInterval {
-		err := s.store(ctx, cp, now)
-		switch {
-		case err != nil && force:
-			return latest, err
-		case err != nil:
+		if err := s.store(ctx, cp, now); err != nil {
+			if force {
+				return latest, err
+			}
 			// A checkpoint of the interval is published without its row
 			// (it is kept as the head; the next interval's store tries
 			// again): the log store's failure is logged, not taken for
 			// the checkpoint's.
 			s.cfg.Logger.Error("a checkpoint of the custody log could not be stored in the log store; it is published and kept as the head, and the next one is stored when the store answers",
 				"size", cp.Size, "err", err)
-		default:
-			stored = true
 		}
 	}
 	s.mu.Lock()
@@ -556,7 +552,7 @@ func (s *Sequencer) publish(ctx context.Context, force, tick bool) (*events.Chec
 		if err := s.tree.WriteDurable(); err != nil {
 			s.logTileError(err)
 		}
-		s.cfg.AfterPublish(cp, stored)
+		s.cfg.AfterPublish(cp)
 	}
 	return cp, nil
 }
@@ -580,9 +576,6 @@ func (s *Sequencer) store(ctx context.Context, cp *events.Checkpoint, now time.T
 	if err := s.cfg.Store.Append(ctx, cp.Size, nil, &events.StoredCheckpoint{Size: cp.Size, Note: cp.Note}); err != nil && !s.holds(ctx, cp) {
 		return fmt.Errorf("storing checkpoint %d: %w", cp.Size, err)
 	}
-	s.mu.Lock()
-	s.stored = cp.Size
-	s.mu.Unlock()
-	s.lastStored = now
+	s.stored, s.lastStored = cp.Size, now
 	return nil
 }

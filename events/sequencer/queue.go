@@ -105,7 +105,7 @@ func (s *Sequencer) drain() {
 }
 
 // unstored reports whether events are not covered by a checkpoint in
-// the log store (writer goroutine only).
+// the log store (writer goroutine only, as stored is).
 func (s *Sequencer) unstored() bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

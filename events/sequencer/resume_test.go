@@ -180,7 +180,7 @@ func TestAfterPublishSeesTheTilesWritten(t *testing.T) {
 	seq, err = sequencer.Open(context.Background(), sequencer.Config{
 		Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier, TileDir: t.TempDir(),
 		CheckpointInterval: time.Hour,
-		AfterPublish: func(cp *events.Checkpoint, _ bool) {
+		AfterPublish: func(cp *events.Checkpoint) {
 			if size, _, ok := seq.Tree().Edge(); !ok || size != cp.Size {
 				notReady = append(notReady, cp.Size)
 			}

@@ -86,14 +86,12 @@ type Config struct {
 	BeforePublish func(ctx context.Context, cp *events.Checkpoint) error
 	// AfterPublish, if set, is called on the writer goroutine with each
 	// checkpoint it publishes, once it is kept by BeforePublish and, if
-	// due (StoreInterval), stored (stored says whether it is in the log
-	// store now; a checkpoint asked for is stored later, if the newest
-	// published one answers it) (the vault hands it to its witnesses
+	// due (StoreInterval), stored (the vault hands it to its witnesses
 	// and time-stamping authorities, and may save a state snapshot). It
 	// must not block. Every full tile of the checkpoint's size has been
 	// written to TileDir by then, unless writing failed (then logged),
 	// so the tree's Edge is ready.
-	AfterPublish func(cp *events.Checkpoint, stored bool)
+	AfterPublish func(cp *events.Checkpoint)
 	// MustExtend, if set, is a checkpoint this log once had (the vault's
 	// sticky head): Open refuses a log that does not extend it, before
 	// anything is written or signed.
@@ -699,15 +697,14 @@ func (s *Sequencer) catchUpSealed(ctx context.Context, from uint64, ours []event
 	if err != nil {
 		return err
 	}
-	if stored != nil && n > stored.Size && stored.Size > from {
-		// Events beyond a seal read after the log's size: no seal covers
-		// them (the seal never goes back), whatever the events up to it.
-		return fmt.Errorf("custody log events %d to %d are %w: they were added by someone with write access to the log store, not by the vault", stored.Size, n-1, errUnsealed)
+	sealed := from // what a signature covers: the tree, or the seal beyond it
+	if stored != nil {
+		sealed = max(from, stored.Size)
 	}
-	if stored == nil || stored.Size <= from {
-		if n > from {
-			return fmt.Errorf("custody log events %d to %d are %w: they were added by someone with write access to the log store, not by the vault", from, n-1, errUnsealed)
-		}
+	if n > sealed {
+		return fmt.Errorf("custody log events %d to %d are %w: they were added by someone with write access to the log store, not by the vault", sealed, n-1, errUnsealed)
+	}
+	if sealed == from {
 		if len(ours) > 0 {
 			return errNothingStored
 		}

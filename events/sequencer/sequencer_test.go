@@ -49,6 +49,18 @@ func (f *fixture) open(t testing.TB, onEvent func(*events.Event, []byte)) (*sequ
 	return seq, st
 }
 
+// start opens a sequencer on cfg with the fixture's origin and keys,
+// failing the test if it cannot.
+func (f *fixture) start(t testing.TB, cfg sequencer.Config) *sequencer.Sequencer {
+	t.Helper()
+	cfg.Origin, cfg.Signer, cfg.Verifier = origin, f.signer, f.verifier
+	seq, err := sequencer.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seq
+}
+
 // audit replays the store with the verification engine.
 func (f *fixture) audit(t *testing.T) *verify.Result {
 	t.Helper()

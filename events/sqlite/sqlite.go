@@ -19,6 +19,7 @@ import (
 
 	"github.com/custos-vault/custos/events"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // applicationID marks a Custos custody log ("CSTD").
@@ -366,21 +367,18 @@ func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Recor
 	return nil
 }
 
-// sqliteIOErr is SQLite's primary result code SQLITE_IOERR; its extended
-// codes (SQLITE_IOERR_FSYNC, ...) carry it in their low byte
-// (https://sqlite.org/rescode.html).
-const sqliteIOErr = 10
-
 // commitFailed words a failed COMMIT. An I/O error may come after the
 // transaction's frames reached the write-ahead log (a failed fsync): the
 // next open's recovery may then find them whole and replay them, so the
 // append's outcome is not known (events.ErrOutcomeUnknown) until the
 // next write overwrites them or the next open reads them. Any other
 // error (SQLITE_FULL, SQLITE_BUSY) stored nothing. The code is read
-// through the driver's Code method (modernc.org/sqlite's *Error).
+// through the driver's Code method (modernc.org/sqlite's *Error); an
+// extended code (SQLITE_IOERR_FSYNC, ...) carries its primary code in its
+// low byte (https://sqlite.org/rescode.html).
 func commitFailed(err error) error {
 	var coded interface{ Code() int }
-	if errors.As(err, &coded) && coded.Code()&0xff == sqliteIOErr {
+	if errors.As(err, &coded) && coded.Code()&0xff == sqlite3.SQLITE_IOERR {
 		return fmt.Errorf("sqlite: commit: %w (%w)", err, events.ErrOutcomeUnknown)
 	}
 	return fmt.Errorf("sqlite: commit: %w", err)

@@ -116,7 +116,7 @@ func (a *anchors) signed(_ context.Context, cp *events.Checkpoint) error {
 // published is the sequencer's AfterPublish: the checkpoint goes to the
 // witnesses and, in the background (one request at a time, newer
 // checkpoints waiting), to the TSA, as the server does.
-func (a *anchors) published(cp *events.Checkpoint, _ bool) {
+func (a *anchors) published(cp *events.Checkpoint) {
 	a.mu.Lock()
 	c := a.client
 	a.mu.Unlock()
