@@ -829,11 +829,7 @@ func TestStartFindsAWriteThatLandedAfterItsReplay(t *testing.T) {
 	f := newFixture(t)
 	seq, st := f.open(t, nil)
 	ctx := context.Background()
-	for i := 0; i < 5; i++ {
-		if _, err := seq.Append(ctx, sequencer.Draft{Type: "before"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendN(t, seq, 5)
 	// The held write: a batch of two events and its seal, as the
 	// stopped writer built it, kept back until the next start replayed.
 	back := &heldBack{Store: st}
@@ -1027,11 +1023,7 @@ func (g *sealGoesBack) Seal(ctx context.Context) (*events.StoredCheckpoint, erro
 func TestStartRefusesASealThatGoesBack(t *testing.T) {
 	f := newFixture(t)
 	seq, st := f.open(t, nil)
-	for i := 0; i < 7; i++ {
-		if _, err := seq.Append(context.Background(), sequencer.Draft{Type: "t"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendN(t, seq, 7)
 	seq.Close()
 	defer st.Close()
 	g := &sealGoesBack{hiddenTail: hiddenTail{Store: st, visible: 5}}
@@ -1054,11 +1046,7 @@ func TestCheckpointWhoseAnswerWasLostIsFoundStored(t *testing.T) {
 	})
 	defer seq.Close()
 	ctx := context.Background()
-	for i := 0; i < 3; i++ {
-		if _, err := seq.Append(ctx, sequencer.Draft{Type: "t"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendN(t, seq, 3)
 	st.lostCheckpointAnswer.Store(true)
 	cp, err := seq.Checkpoint(ctx)
 	if err != nil || cp.Size < 3 {
@@ -1114,11 +1102,7 @@ func (h *hiddenTail) ReadCheckpoints(ctx context.Context, from uint64, fn func(e
 func TestStartRefusesEventsBeyondALateSeal(t *testing.T) {
 	f := newFixture(t)
 	seq, st := f.open(t, nil)
-	for i := 0; i < 7; i++ {
-		if _, err := seq.Append(context.Background(), sequencer.Draft{Type: "t"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendN(t, seq, 7)
 	seq.Close()
 	defer st.Close()
 	forge(t, st, 2, "forged")
