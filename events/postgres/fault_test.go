@@ -305,6 +305,44 @@ func TestAppendWaitsForTheHeadABoundedTime(t *testing.T) {
 	})
 }
 
+// TestStartWaitsForAnIndexLockABoundedTime: a start that builds the index
+// of the cases' own events (a log made before it existed) while another
+// session holds a lock on the events' table that the build waits for
+// fails after the lock wait, saying so, instead of waiting as long as
+// the lock is held; once it is gone, the start builds the index.
+func TestStartWaitsForAnIndexLockABoundedTime(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	url := pg.URL(t, "indexwait")
+	defer postgres.SetLockWait(300 * time.Millisecond)()
+	open(t, url).Close()
+	exec(t, url, `DROP INDEX custody_events_case_own`)
+	// ROW EXCLUSIVE, as a writer's insert takes it: reads go on, an
+	// index build waits.
+	tx := sessionHolding(t, url, `LOCK TABLE custody_events IN ROW EXCLUSIVE MODE`)
+	began := time.Now()
+	if s, err := postgres.New(context.Background(), postgres.Config{URL: url}); err == nil {
+		s.Close()
+		t.Fatal("a start built the index while another session held the table")
+	} else if !strings.Contains(err.Error(), "another session held a lock on custody_events") {
+		t.Fatalf("a start waiting for the index's lock: %v", err)
+	}
+	if waited := time.Since(began); waited > 20*time.Second {
+		t.Fatalf("the start waited %s", waited)
+	}
+	tx.Rollback(context.Background())
+	s := open(t, url)
+	defer s.Close()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var built bool
+	if err := conn.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'custody_events_case_own')`).Scan(&built); err != nil || !built {
+		t.Fatalf("the index once the lock is gone: %v, %v", built, err)
+	}
+}
+
 // sessionHolding opens a session of its own, as an administrator's, and
 // runs stmt in a transaction it leaves open, holding what stmt locked
 // until the transaction is rolled back or the test ends.
