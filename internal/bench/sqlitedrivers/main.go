@@ -172,7 +172,11 @@ CREATE TABLE seal (one INTEGER PRIMARY KEY CHECK (one = 1), size INTEGER NOT NUL
 	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) / float64(batches) }
 	rate := float64(seq) / elapsed.Seconds()
 	limit := float64(per) / fsync.Seconds()
-	fmt.Printf("# %s, page size %d, batches of %d, one writer\n", label, pageSize, per)
+	readRate, readCPU, err := readAll(db, seq)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("# %s, page size %d, batches of %d, one writer; then every row read back once\n", label, pageSize, per)
 	for _, m := range []struct {
 		name  string
 		value float64
@@ -185,8 +189,45 @@ CREATE TABLE seal (one INTEGER PRIMARY KEY CHECK (one = 1), size INTEGER NOT NUL
 		{"batch_system_cpu_us", us(s1 - s0), "us"},
 		{"fsync_median_ms", ms(fsync), "ms"},
 		{"fsync_limit_ratio", rate / limit, "ratio"},
+		{"read_rows_per_s", readRate, "rows/s"},
+		{"read_cpu_us_per_row", readCPU, "us"},
 	} {
 		fmt.Printf("metric sqlite_%s_%s %.3f %s\n", label, m.name, m.value, m.unit)
 	}
 	return nil
+}
+
+// readAll reads every row of the events table once, in order, as
+// events/sqlite's ReadTransient does for an auditor's read of the log
+// (the lookup values as strings, the bytes in the driver's buffer), and
+// returns the rows read a second and the process's CPU (user and system)
+// a row. It fails unless it read want rows, each with its bytes.
+func readAll(db *sql.DB, want int) (rowsPerS, cpuUS float64, err error) {
+	u0, s0 := rusage()
+	t0 := time.Now()
+	rows, err := db.Query("SELECT seq, id, case_id, item_id, bytes FROM events WHERE seq >= ? ORDER BY seq", 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer rows.Close()
+	n, total := 0, 0
+	var raw sql.RawBytes
+	var id, caseID, item string
+	var seq int64
+	for rows.Next() {
+		if err := rows.Scan(&seq, &id, &caseID, &item, &raw); err != nil {
+			return 0, 0, err
+		}
+		n++
+		total += len(raw) + len(id) + len(caseID) + len(item)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, 0, err
+	}
+	elapsed := time.Since(t0)
+	u1, s1 := rusage()
+	if n != want || total == 0 {
+		return 0, 0, fmt.Errorf("%s: read %d rows back, wrote %d", label, n, want)
+	}
+	return float64(n) / elapsed.Seconds(), float64((u1-u0)+(s1-s0)) / float64(time.Microsecond) / float64(n), nil
 }
