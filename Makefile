@@ -57,7 +57,7 @@ bench: tools build
 	CUSTOS_BENCH_TOOLS=1 scripts/tools.sh
 	$(GO) run ./cmd/custos-bench
 
-## bench-sqlite-drivers: the log's append transaction on three SQLite drivers (pure Go, cgo, WebAssembly) side by side, 4 and 16 KiB pages; needs a C compiler for the cgo one.
+## bench-sqlite-drivers: the log's append transaction and a read of every row on three SQLite drivers (pure Go, cgo, WebAssembly) side by side, 4 and 16 KiB pages; needs a C compiler for the cgo one.
 bench-sqlite-drivers:
 	@mkdir -p .run
 	cd internal/bench/sqlitedrivers && for page in 4096 16384; do for d in modernc mattn ncruces; do \

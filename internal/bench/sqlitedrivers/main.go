@@ -13,6 +13,8 @@
 // prints `metric NAME VALUE UNIT` lines: events a second, the batch's
 // median and p99, its CPU (user and system), and the disk's fsync median
 // measured the same way as the custody group (4 KiB written and fsynced).
+// Then it reads every row back once, as an auditor's read of the log does
+// (readAll), and prints the rows read a second and the CPU a row.
 //
 // It is a module of its own so that the vault's module does not depend on
 // cgo or on the other drivers; its modernc.org/sqlite is the vault's
