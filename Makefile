@@ -22,7 +22,7 @@ VERSION ?= $(shell git describe --always --dirty --tags 2>/dev/null || echo unkn
 LDFLAGS := -X github.com/custos-vault/custos/custody.Version=$(VERSION)
 
 build:
-	$(GO) build -ldflags '$(LDFLAGS)' -o bin/ $$($(GO) list ./cmd/... | grep -v '/custos-verify$$') && CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/custos-verify
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/ $$($(GO) list ./cmd/... | grep -v '/custos-verify$$') && CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -o bin/ ./cmd/custos-verify
 
 ## run: start a development vault on embedded defaults in $(DATA).
 run: build

@@ -34,6 +34,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -50,6 +51,7 @@ const usage = `Usage: custos-verify PACKAGE (--key KEY | --trusted-keys FILE | -
                      [--identity FILE [--identity-passphrase-file FILE]] [--extract DIR]
                      [--witness-policy FILE] [--tsa-cert FILE] [--json] [--quiet]
        custos-verify --same-items PACKAGE_A PACKAGE_B (--key KEY | --trusted-keys FILE | --checkpoint FILE)
+       custos-verify --version
 
 Checks a Custos sealed package offline. Exits 0 (VERIFIED) only if every
 check passes and the package's log key is one you trust.
@@ -77,6 +79,8 @@ check passes and the package's log key is one you trust.
                         without decrypting either; exits 0 if they do, 1 if not
   --json                print one JSON object
   --quiet               print nothing on success
+  --version             print the version, Go release and build settings this program was
+                        built with, to compare with the build its SHA-256 was published for
 
 Exit status: 0 verified; 1 failed (a check failed or the package is unreadable);
 2 usage error, or a key, checkpoint, identity or passphrase file that is missing,
@@ -334,6 +338,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	sameItems := fs.Bool("same-items", false, "compare the items of two packages")
 	asJSON := fs.Bool("json", false, "print JSON")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
+	version := fs.Bool("version", false, "print how this program was built")
 	given := args
 	var pos []string
 	for {
@@ -351,6 +356,13 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	}
 	if p := cliflags.Problem(fs, given); p != "" {
 		return usageErr("%s", p)
+	}
+	if *version {
+		if len(given) != 1 {
+			return usageErr("--version goes alone")
+		}
+		fmt.Fprint(stdout, buildDescription())
+		return nil
 	}
 	if *sameItems {
 		if len(pos) != 2 || *identity != "" || *extract != "" {
@@ -660,3 +672,21 @@ func compareItems(paths []string, opts pkgformat.VerifyOptions, asJSON bool, std
 }
 
 var errItemsDiffer = errors.New("the packages do not carry the same items")
+
+// buildDescription is what --version prints: the module version (as `go
+// install ...@VERSION` records it; "(devel)" for a build from a
+// checkout), the Go release, and the build settings Go recorded in the
+// file (runtime/debug.BuildInfo): what a person rebuilding it needs to
+// match, for the same SHA-256 (docs/cli.md, "Getting custos-verify").
+func buildDescription() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "custos-verify: no build information recorded in this file\n"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "custos-verify %s, built with %s\n", printable.Terminal(bi.Main.Version), printable.Terminal(bi.GoVersion))
+	for _, s := range bi.Settings {
+		fmt.Fprintf(&b, "  %s=%s\n", printable.Terminal(s.Key), printable.Terminal(s.Value))
+	}
+	return b.String()
+}
