@@ -89,7 +89,7 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 		return nil, v.refusedAs(ctx, who, "item.get", itemID, err)
 	}
 	hidden := func(known string) error {
-		return refused(ErrForbidden, "known material, not shown for review: %s; to see it anyway, reveal it explicitly with your purpose, which is recorded (custos get --reveal-known, or the box \"I need to see this known material\" on the item's page)", known)
+		return refusedHint(ErrForbidden, "to see it anyway, reveal it explicitly with your purpose, which is recorded (custos get --reveal-known, or the box \"I need to see this known material\" on the item's page)", "known material, not shown for review: %s", known)
 	}
 	if known != "" && !req.RevealKnown {
 		return nil, v.refusedAs(ctx, who, "item.get", itemID, hidden(known))

@@ -85,6 +85,13 @@ func Recorded(err error) bool {
 // refuse records a refused request and returns the error for the caller.
 // The refusal is a custody event even though nothing else happens.
 func (v *Vault) refuse(ctx context.Context, who Principal, action, target, reason string, kind error) error {
+	return v.refuseHint(ctx, who, action, target, reason, "", kind)
+}
+
+// refuseHint is refuse with what the person can do next (hint): the
+// answer says it after the reason; the custody log records the reason
+// alone (refusal).
+func (v *Vault) refuseHint(ctx context.Context, who Principal, action, target, reason, hint string, kind error) error {
 	// The target is whatever the caller named, refused before it was
 	// validated: recorded escaped and bounded, so that a refusal costs
 	// the log a bounded size and carries nothing invisible.
@@ -98,7 +105,7 @@ func (v *Vault) refuse(ctx context.Context, who Principal, action, target, reaso
 			return fmt.Errorf("recording a refusal: %w", err)
 		}
 	}
-	return fmt.Errorf("%w: %s%w", kind, reason, recordedMark{})
+	return fmt.Errorf("%w: %s%w", kind, withHint(reason, hint), recordedMark{})
 }
 
 // refuseUnseen refuses a request about a case, item or package (what) that

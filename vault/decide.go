@@ -20,18 +20,36 @@ import (
 // destruction, a member removed) is either before the event, and refuses
 // it, or after it, and the log order explains the outcome.
 
-// refusal is a decision's "no": a reason for the custody log and the
-// error class the API maps to a status.
+// refusal is a decision's "no": a reason for the custody log, the error
+// class the API maps to a status, and what the person refused can do
+// next (hint), which the answer carries and the log does not: the log
+// records why, in words that stay true when read in court years later,
+// not the commands or pages of the program that refused.
 type refusal struct {
 	reason string
+	hint   string
 	kind   error
 }
 
-func (r *refusal) Error() string { return fmt.Sprintf("%v: %s", r.kind, r.reason) }
+func (r *refusal) Error() string { return fmt.Sprintf("%v: %s", r.kind, withHint(r.reason, r.hint)) }
 func (r *refusal) Unwrap() error { return r.kind }
 
 func refused(kind error, format string, args ...any) error {
 	return &refusal{reason: fmt.Sprintf(format, args...), kind: kind}
+}
+
+// refusedHint is refused with what the person can do next: shown in the
+// answer after the reason, never recorded.
+func refusedHint(kind error, hint, format string, args ...any) error {
+	return &refusal{reason: fmt.Sprintf(format, args...), hint: hint, kind: kind}
+}
+
+// withHint is a refusal's answer: its reason, then the hint if any.
+func withHint(reason, hint string) string {
+	if hint == "" {
+		return reason
+	}
+	return reason + "; " + hint
 }
 
 // errUnchanged is a precondition's answer when the decision asks for the
@@ -112,7 +130,7 @@ func (v *Vault) refusedAs(ctx context.Context, who Principal, action, target str
 	case errors.Is(err, errUnchanged):
 		return nil
 	case errors.As(err, &r):
-		return v.refuse(ctx, who, action, target, r.reason, r.kind)
+		return v.refuseHint(ctx, who, action, target, r.reason, r.hint, r.kind)
 	}
 	return err
 }

@@ -108,7 +108,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 			case r.Status == StatusClosed:
 				return refused(ErrConflict, "report %s was closed (%s)", req.Report, r.ClosedReason)
 			case r.Case != c.ID:
-				return refused(ErrConflict, "report %s is not assessed into case %s: custos report assess %s --case %s first", req.Report, c.ID, req.Report, c.ID)
+				return refusedHint(ErrConflict, fmt.Sprintf("assess it into the case first: custos report assess %s --case %s", req.Report, c.ID), "report %s is not assessed into case %s", req.Report, c.ID)
 			}
 		}
 		return nil

@@ -39,8 +39,9 @@ func (v *Vault) RequestDestruction(ctx context.Context, who Principal, caseID, o
 		// approver never faces two look-alike lines.
 		for _, r := range c.Requests {
 			if v.destructionVoid(r) == nil {
-				return refused(ErrConflict, "case %s already has destruction request %s pending (asked by %s under order %q, until %s): a second custodian approves or rejects it, or its custodian withdraws it (custos reject %s --reason TEXT)",
-					caseID, r.Request, r.By, r.Order, v.destructionExpires(r).UTC().Format(time.RFC3339), r.Request)
+				return refusedHint(ErrConflict, fmt.Sprintf("a second custodian approves or rejects it, or its custodian withdraws it (custos reject %s --reason TEXT)", r.Request),
+					"case %s already has destruction request %s pending (asked by %s under order %q, until %s)",
+					caseID, r.Request, r.By, r.Order, v.destructionExpires(r).UTC().Format(time.RFC3339))
 			}
 		}
 		return nil

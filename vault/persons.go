@@ -127,8 +127,9 @@ func (v *Vault) setStatus(ctx context.Context, who Principal, name, reason, typ 
 				if typ == TypePersonRemoved {
 					verb, cmd = "removing", "remove"
 				}
-				return refused(ErrConflict, "%s %s would leave %d active custodian(s): no two-person decision could be approved again, not even a reinstatement, and no custodian can be enrolled into a vault in use. Enrol another custodian first; if %s must lose access now all the same, confirm it (custos person %s %s --reason TEXT --leaving-fewer-custodians, or the box on the people page)",
-					verb, name, left, name, cmd, name)
+				return refusedHint(ErrConflict, fmt.Sprintf("enrol another custodian first; if %s must lose access now all the same, confirm it (custos person %s %s --reason TEXT --leaving-fewer-custodians, or the box on the people page)", name, cmd, name),
+					"%s %s would leave %d active custodian(s): no two-person decision could be approved again, not even a reinstatement, and no custodian can be enrolled into a vault in use",
+					verb, name, left)
 			}
 		}
 		return err

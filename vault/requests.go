@@ -399,10 +399,10 @@ func (v *Vault) destructionExpires(r DestructionRequest) time.Time {
 // (approvable).
 func (v *Vault) destructionVoid(r DestructionRequest) error {
 	if exp := v.destructionExpires(r); !v.cfg.Now().Before(exp) {
-		return refused(ErrConflict, "destruction request %s expired at %s; a custodian asks again with custos case destroy", r.Request, exp.Format(time.RFC3339))
+		return refusedHint(ErrConflict, "a custodian asks again with custos case destroy", "destruction request %s expired at %s", r.Request, exp.Format(time.RFC3339))
 	}
 	if r.Void || !v.requesterActive(r.By, RoleCustodian) {
-		return refused(ErrConflict, "the requester %s was suspended or removed after asking, which voids their destruction request %s; a custodian asks again with custos case destroy", r.By, r.Request)
+		return refusedHint(ErrConflict, "a custodian asks again with custos case destroy", "the requester %s was suspended or removed after asking, which voids their destruction request %s", r.By, r.Request)
 	}
 	return nil
 }
@@ -456,7 +456,7 @@ func (v *Vault) approvable(who Principal, id string) (Request, error) {
 	case !v.cfg.Now().Before(r.Expires):
 		return Request{}, refused(ErrConflict, "request %s expired at %s", id, r.Expires.Format(time.RFC3339))
 	case r.By == who.Name:
-		return Request{}, refused(ErrForbidden, "nobody approves their own request; another custodian must (its requester may withdraw it: custos reject REQUEST --reason TEXT)")
+		return Request{}, refusedHint(ErrForbidden, "another custodian must (its requester may withdraw it: custos reject REQUEST --reason TEXT)", "nobody approves their own request")
 	}
 	if r.void || !v.requesterActive(r.By, r.ByRole) {
 		return Request{}, refused(ErrConflict, "the requester %s was suspended or removed after asking, which voids request %s; ask again", r.By, id)

@@ -1,0 +1,132 @@
+package vault
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// recordedRefusal returns the reason of the last access.refused event of
+// the log.
+func recordedRefusal(t *testing.T, v *Vault) string {
+	t.Helper()
+	evs := logged(t, v)
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Type == TypeAccessRefused {
+			var d AccessRefused
+			if err := json.Unmarshal(evs[i].Data, &d); err != nil {
+				t.Fatal(err)
+			}
+			return d.Reason
+		}
+	}
+	t.Fatal("no refusal recorded")
+	return ""
+}
+
+// TestRefusalRecordsTheReasonNotTheAdvice: what the person refused can do
+// next (a command, a box on a page) is in the answer, and the custody log
+// records the reason alone: a court reads the log years later, when the
+// program's commands and pages may be other ones. Two members of the
+// class: a decision the sequencer refuses at its position (approving
+// one's own request) and one refused before it (a suspension that would
+// leave one custodian).
+func TestRefusalRecordsTheReasonNotTheAdvice(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "inv": RoleInvestigator})
+
+	req, err := v.EnrollBy(ctx, p["c1"], Enrolment{Name: "dara", Role: RoleInvestigator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.Approve(ctx, p["c1"], req.ID)
+	if !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "nobody approves their own request; another custodian must") || !strings.Contains(err.Error(), "custos reject") {
+		t.Fatalf("own approval: the answer lost its reason or its advice: %v", err)
+	}
+	if got := recordedRefusal(t, v); got != "nobody approves their own request" {
+		t.Errorf("own approval recorded as %q, want the reason alone", got)
+	}
+
+	_, err = v.Suspend(ctx, p["c1"], "c2", "under investigation")
+	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "--leaving-fewer-custodians") {
+		t.Fatalf("a suspension leaving one custodian: %v", err)
+	}
+	got := recordedRefusal(t, v)
+	if !strings.Contains(got, "would leave 1 active custodian(s)") || strings.Contains(got, "custos ") || strings.Contains(got, "page") || strings.Contains(got, "--") {
+		t.Errorf("the suspension's refusal recorded as %q: the reason, without the advice", got)
+	}
+}
+
+// TestNoRefusalReasonNamesACommand reads the vault's sources: no reason a
+// refusal records (the argument of refused, refusedHint, refuse,
+// refuseHint, refuseUnseen that becomes AccessRefused.Reason) names a
+// command, a flag or a page of the program; those go in the hint, which
+// only the answer carries.
+func TestNoRefusalReasonNamesACommand(t *testing.T) {
+	// The position of the recorded reason (a format, or the text) among
+	// each function's arguments.
+	reasonArg := map[string]int{"refused": 1, "refusedHint": 2, "refuse": 4, "refuseHint": 4, "refuseUnseen": 5}
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	calls := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := parser.ParseFile(fset, name, src, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			var fn string
+			switch f := call.Fun.(type) {
+			case *ast.Ident:
+				fn = f.Name
+			case *ast.SelectorExpr:
+				fn = f.Sel.Name
+			}
+			i, ok := reasonArg[fn]
+			if !ok || i >= len(call.Args) {
+				return true
+			}
+			calls++
+			lit, ok := call.Args[i].(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			reason, err := strconv.Unquote(lit.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, word := range []string{"custos ", " --", "(--", "page", "the box"} {
+				if strings.Contains(reason, word) {
+					t.Errorf("%s: %s records %q, which names %q: give the advice as the hint (refusedHint, refuseHint)", fset.Position(call.Pos()), fn, reason, strings.TrimSpace(word))
+				}
+			}
+			return true
+		})
+	}
+	if calls < 50 {
+		t.Fatalf("found %d refusals in the vault's sources: the test no longer finds them", calls)
+	}
+}
