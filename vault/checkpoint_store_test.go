@@ -2,10 +2,14 @@ package vault
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -68,7 +72,7 @@ func TestEveryTimeStampTokenHasItsNoteBesideIt(t *testing.T) {
 	// last: once its token is kept, it has had its chance at each.
 	newest := v.log.LatestCheckpoint().Size
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if _, err := v.objects.Stat(ctx, timestampObject(newest, 0)); err == nil {
+		if len(tokensOf(t, v, newest)) > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -89,14 +93,21 @@ func TestEveryTimeStampTokenHasItsNoteBesideIt(t *testing.T) {
 		if strings.HasSuffix(name, "-checkpoint") {
 			return nil
 		}
-		sizeText, _, _ := strings.Cut(strings.TrimPrefix(name, timestampsPrefix), "-")
-		size, err := strconv.ParseUint(sizeText, 10, 64)
+		// timestamps/<size>-<the note's SHA-256>-<the token's SHA-256, its first 24 hex digits>
+		m := regexp.MustCompile(`^timestamps/([0-9]{20})-([0-9a-f]{64})-([0-9a-f]{24})$`).FindStringSubmatch(name)
+		if m == nil {
+			return fmt.Errorf("%s is not named as docs/timestamps.md says", name)
+		}
+		size, err := strconv.ParseUint(m[1], 10, 64)
 		if err != nil {
 			return fmt.Errorf("token %s: %v", name, err)
 		}
-		note, err := readObject(ctx, v, timestampedNoteObject(size))
+		note, err := readObject(ctx, v, fmt.Sprintf("timestamps/%s-%s-checkpoint", m[1], m[2]))
 		if err != nil {
 			return fmt.Errorf("token %s has no note beside it: %v", name, err)
+		}
+		if sum := sha256.Sum256(note); hex.EncodeToString(sum[:]) != m[2] {
+			return fmt.Errorf("token %s: the note beside it is not the one its name gives", name)
 		}
 		if kept, ok := stored[size]; ok && string(kept) != string(note) {
 			return fmt.Errorf("token %s: the note beside it is not the log store's", name)
@@ -106,6 +117,9 @@ func TestEveryTimeStampTokenHasItsNoteBesideIt(t *testing.T) {
 		tok, err := readObject(ctx, v, name)
 		if err != nil {
 			return err
+		}
+		if sum := sha256.Sum256(tok); hex.EncodeToString(sum[:12]) != m[3] {
+			return fmt.Errorf("token %s is not the one its name gives", name)
 		}
 		if _, err := tsa.Verify(tsa.Token(tok), note, roots); err != nil {
 			return fmt.Errorf("token %s over the note beside it: %v", name, err)
@@ -182,5 +196,142 @@ func TestNoTokenIsKeptWithoutItsNote(t *testing.T) {
 	}
 	if n := ts.Requests(); n != 0 {
 		t.Fatalf("the TSA was asked %d times for tokens whose note could not be kept", n)
+	}
+}
+
+// tokensOf lists the names of the time-stamp tokens stored over
+// checkpoints of size.
+func tokensOf(t *testing.T, v *Vault, size uint64) []string {
+	t.Helper()
+	var out []string
+	err := objects.ListNames(context.Background(), v.objects, fmt.Sprintf("%s%020d-", timestampsPrefix, size), func(name string) error {
+		if !strings.HasSuffix(name, "-checkpoint") {
+			out = append(out, name)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// namesTaken is an object store whose administrator stores other bytes
+// under each time-stamp object's name (a note, then a token) just
+// before the vault does, having read it from the sticky head or the
+// request in flight: the vault's own write finds the name taken.
+type namesTaken struct {
+	objects.Store
+	notes bool // the notes' names, or else the tokens'
+}
+
+func (n namesTaken) Put(ctx context.Context, name string, r io.Reader, opts objects.PutOptions) (objects.Info, error) {
+	if strings.HasPrefix(name, timestampsPrefix) && strings.HasSuffix(name, "-checkpoint") == n.notes {
+		if _, err := n.Store.Put(ctx, name, strings.NewReader("not the vault's"), objects.PutOptions{}); err != nil {
+			return objects.Info{}, err
+		}
+	}
+	return n.Store.Put(ctx, name, r, opts)
+}
+
+// TestATakenNameIsNotTakenForTheVaults: time-stamp notes and tokens are
+// named by their own SHA-256, so nobody can take a name before the vault
+// knows the bytes; whoever takes it in the moment between (the note is
+// written after the sticky head that carries it) gets no token kept
+// beside bytes that are not the vault's: the name is read back, the
+// difference logged at level ERROR. Two members: the note (then no token
+// is requested) and the token (then it is not kept; the note stays).
+func TestATakenNameIsNotTakenForTheVaults(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		notes bool
+	}{{"note", true}, {"token", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := testenv.StartTSA(t)
+			var logs logBuffer
+			v, _ := openTestVaultDir(t, func(c *Config) {
+				c.TSAs = []string{ts.URL}
+				c.CheckpointInterval = 5 * time.Millisecond
+				c.Objects = namesTaken{c.Objects, tc.notes}
+				c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			})
+			ctx := context.Background()
+			inv := enrolled(t, v, "inv", RoleInvestigator)
+			if err := v.OpenCase(ctx, inv, "T-1", "stamps"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "T-1", Name: "f.txt", Body: strings.NewReader("file")}); err != nil {
+				t.Fatal(err)
+			}
+			for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "level=ERROR"); time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("nothing logged at level ERROR of a name taken before the vault wrote it:\n%s", logs.String())
+				}
+			}
+			v.stamper().close()
+			if !strings.Contains(logs.String(), "not the vault's") {
+				t.Errorf("the ERROR does not say that the bytes under the name are not the vault's:\n%s", logs.String())
+			}
+			var notes, tokens int
+			err := objects.ListNames(ctx, v.objects, timestampsPrefix, func(name string) error {
+				b, err := readObject(ctx, v, name)
+				if err != nil {
+					return err
+				}
+				if string(b) == "not the vault's" {
+					if strings.HasSuffix(name, "-checkpoint") != tc.notes {
+						return fmt.Errorf("%s taken", name)
+					}
+					return nil
+				}
+				if strings.HasSuffix(name, "-checkpoint") {
+					notes++
+				} else {
+					tokens++
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tokens != 0 {
+				t.Errorf("%d tokens kept though the vault could not keep its %s", tokens, tc.name)
+			}
+			switch tc.name {
+			case "note":
+				if n := ts.Requests(); n != 0 {
+					t.Errorf("the TSA was asked %d times for tokens over a note whose name someone else had taken", n)
+				}
+			case "token":
+				if notes == 0 || ts.Requests() == 0 {
+					t.Errorf("the note (%d kept) or the request (%d) is missing: only the token's name was taken", notes, ts.Requests())
+				}
+			}
+		})
+	}
+}
+
+// TestAnchorObjectNames: a scrub takes as the vault's own the names the
+// vault gives cosignatures, time-stamp notes and tokens, today's and
+// those of releases before them, and nothing else under those folders.
+func TestAnchorObjectNames(t *testing.T) {
+	note, tok := []byte("a note"), tsa.Token("a token")
+	for _, name := range []string{
+		timestampedNoteObject(7, note), timestampObject(7, note, tok),
+		"witnessed/00000000000000000007", "timestamps/00000000000000000007-1", "timestamps/00000000000000000007-checkpoint",
+	} {
+		if !anchorObject.MatchString(name) || !objects.IsValidName(name) {
+			t.Errorf("%s: not taken as the vault's, or not a valid object name", name)
+		}
+	}
+	h := strings.Repeat("a", 64)
+	for _, name := range []string{
+		"timestamps/00000000000000000007-0", "timestamps/0000000000000000007-1", "timestamps/00000000000000000007-" + h,
+		"timestamps/00000000000000000007-" + h + "-" + strings.Repeat("b", 23), "timestamps/00000000000000000007-" + h[:63] + "-checkpoint",
+		"timestamps/00000000000000000007-" + h + "-checkpoint-1", "witnessed/00000000000000000007-1",
+	} {
+		if anchorObject.MatchString(name) {
+			t.Errorf("%s taken as the vault's", name)
+		}
 	}
 }

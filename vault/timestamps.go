@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,9 +24,9 @@ import (
 // checkpoints are time-stamped beside the appends, at most once per
 // TSAInterval (every one by default; a checkpoint that comes while
 // a request is under way waits for the next), each token stored in the
-// object store as "timestamps/<size, 20 digits>-<n>" (n: the TSA's
-// position in the configuration, from 1), the note they date beside them
-// as "timestamps/<size, 20 digits>-checkpoint". A package's checkpoint and an
+// object store beside the note they date, under names made from their
+// own bytes (timestampedNoteObject, timestampObject), so that no one can
+// take a name before the vault writes it. A package's checkpoint and an
 // audit's are time-stamped on demand, within a bounded wait. The message
 // is the checkpoint note as the log signed it (events.LogSigned).
 
@@ -38,15 +39,47 @@ const (
 	keepStamped = 64
 )
 
-func timestampObject(size uint64, n int) string {
-	return fmt.Sprintf("%s%020d-%d", timestampsPrefix, size, n+1)
+// timestampedNoteObject names the checkpoint note that time-stamp
+// tokens date, kept beside them (the log store keeps at most one
+// checkpoint of the interval a minute, and a token must stay checkable
+// without the vault): "timestamps/<size, 20 digits>-<SHA-256 of the
+// note, 64 hex digits>-checkpoint" (docs/timestamps.md, section 5). The
+// name comes from the note's bytes: nobody can store something else
+// under it before the vault knows them, and whoever does so in the moment
+// between is found out (stamper.putOwn); a log's two checkpoints of one
+// size (after a rollback was accepted) never share a name.
+func timestampedNoteObject(size uint64, note []byte) string {
+	return fmt.Sprintf("%s%020d-%x-checkpoint", timestampsPrefix, size, sha256.Sum256(note))
 }
 
-// timestampedNoteObject names the note that the tokens of size date,
-// kept beside them: the log store keeps at most one checkpoint of the
-// interval a minute, and a token must stay checkable without the vault.
-func timestampedNoteObject(size uint64) string {
-	return fmt.Sprintf("%s%020d-checkpoint", timestampsPrefix, size)
+// timestampObject names a time-stamp token over note: "timestamps/<size,
+// 20 digits>-<SHA-256 of the note, 64 hex digits>-<the first 24 hex
+// digits of the token's SHA-256>" (object names are at most 128 bytes).
+// Each TSA's token, and each of one TSA's asked again after a restart,
+// has a name of its own.
+func timestampObject(size uint64, note []byte, token tsa.Token) string {
+	t := sha256.Sum256(token)
+	return fmt.Sprintf("%s%020d-%x-%x", timestampsPrefix, size, sha256.Sum256(note), t[:12])
+}
+
+// putOwn stores b as name, write-once. A name already taken is kept if
+// it holds exactly b (an earlier attempt's, or a restart's: a note of a
+// size is the same bytes whoever signs it again, as Ed25519 signatures
+// are deterministic); anything else there is an error: someone stored
+// other bytes under the vault's name first.
+func (s *stamper) putOwn(ctx context.Context, name string, b []byte) error {
+	_, err := s.objects.Put(ctx, name, bytes.NewReader(b), objects.PutOptions{})
+	if !errors.Is(err, objects.ErrExists) {
+		return err
+	}
+	held, err := objects.ReadSmall(ctx, s.objects, name, int64(len(b)))
+	if err != nil {
+		return fmt.Errorf("%s is already stored and could not be read back as the vault's %d bytes: %w", name, len(b), err)
+	}
+	if !bytes.Equal(held, b) {
+		return fmt.Errorf("%s already holds bytes that are not the vault's: stored there by someone else before the vault wrote it", name)
+	}
+	return nil
 }
 
 type stamper struct {
@@ -153,12 +186,10 @@ func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint) []tsa.Token 
 	got := make([]tsa.Token, len(s.urls))
 	if len(missing) > 0 {
 		// The note, as the log signed it, goes beside its tokens first,
-		// so that no token is ever kept without it (once per size: a
-		// note of a size is the same bytes whoever signs it again, as
-		// Ed25519 signatures are deterministic). If it cannot be
+		// so that no token is ever kept without it. If it cannot be
 		// stored, nothing is requested: the checkpoint is not
 		// time-stamped, as when every TSA fails.
-		if _, err := s.objects.Put(ctx, timestampedNoteObject(cp.Size), bytes.NewReader(cp.Note), objects.PutOptions{}); err != nil && !errors.Is(err, objects.ErrExists) {
+		if err := s.putOwn(ctx, timestampedNoteObject(cp.Size, cp.Note), cp.Note); err != nil {
 			s.logger.Error("a checkpoint could not be time-stamped: the note its tokens would date could not be stored", "size", cp.Size, "err", err)
 			missing = nil
 		}
@@ -177,7 +208,7 @@ func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint) []tsa.Token 
 				return
 			}
 			got[i] = tok
-			if _, err := s.objects.Put(ctx, timestampObject(cp.Size, i), bytes.NewReader(tok), objects.PutOptions{}); err != nil && !errors.Is(err, objects.ErrExists) {
+			if err := s.putOwn(ctx, timestampObject(cp.Size, cp.Note, tok), tok); err != nil {
 				s.logger.Error("a time-stamp token could not be stored", "size", cp.Size, "err", err)
 			}
 		}()
