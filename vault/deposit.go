@@ -192,8 +192,13 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 			// An acquisition hash that does not hold is a custody fact:
 			// recorded, and nothing of the content kept.
 			fail(nil)
+			// The log names the file; the answer goes to the one who
+			// sent it, whose client names it already.
 			reason := strings.TrimPrefix(enc.err.Error(), ErrBadInput.Error()+": ")
-			return nil, v.refuse(ctx, who, "item.deposit", req.Case, req.Name+": "+reason, ErrBadInput)
+			if err := v.refuse(ctx, who, "item.deposit", req.Case, req.Name+": "+reason, ErrBadInput); !Recorded(err) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %s%w", ErrBadInput, reason, recordedMark{})
 		}
 		return fail(enc.err)
 	case uploadInterrupted:

@@ -164,8 +164,8 @@ func (v *Vault) Cases(who Principal) []CaseSummary {
 	return out
 }
 
-// ShowCase describes a case to its investigators, custodians and
-// auditors.
+// ShowCase describes a case to its investigators, custodians, auditors
+// and the prosecutors it has packages for.
 func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*CaseDetail, error) {
 	if err := checkCaseID(caseID); err != nil {
 		return nil, err

@@ -77,7 +77,7 @@ func init() {
 
 		{name: "case list", group: cs, who: "anyone (their own cases; all for custodians and auditors)", summary: "the cases you may know",
 			json: `{"cases":[{"case","title","items","held","destroyed","opened_at"}]}`, run: out(runCaseList)},
-		{name: "case show", args: "CASE", group: cs, who: "the case's investigators, custodians, auditors",
+		{name: "case show", args: "CASE", group: cs, who: "the case's investigators, custodians, auditors, and prosecutors with a package of the case",
 			summary: "a case's title, members, hold, retention, item count and size",
 			json:    `{"case","title","items","members","size","held","retention"?,"vault_retention","export_approval","opened_by","opened_at","destroyed"}`, run: out(runCaseShow)},
 		{name: "case open", args: "CASE --title TEXT [--retention DURATION [--yes]]", group: cs, who: "investigator, custodian",

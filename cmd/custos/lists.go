@@ -78,7 +78,7 @@ func runCaseList(args []string, stdout io.Writer) error {
 	}
 	var rows [][]string
 	for _, cs := range out.Cases {
-		state := ""
+		state := "open"
 		switch {
 		case cs.Destroyed:
 			state = "destroyed"

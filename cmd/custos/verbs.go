@@ -334,6 +334,11 @@ func assignExpected(ups []upload, flags api.Hashes, from string) error {
 		return usageErr("give --expect-* or --expect-from, not both")
 	}
 	if given {
+		for _, h := range []struct{ flag, v string }{{"--expect-sha256", flags.SHA256}, {"--expect-md5", flags.MD5}, {"--expect-sha1", flags.SHA1}} {
+			if h.v != "" && !isDigest(h.v, h.flag) {
+				return usageErr("%s %q is not a %s: %d hex digits", h.flag, cut(h.v, 80), strings.ToUpper(strings.TrimPrefix(h.flag, "--expect-")), digestLen[h.flag])
+			}
+		}
 		ups[0].expect = flags
 		return nil
 	}
@@ -342,7 +347,7 @@ func assignExpected(ups []upload, flags api.Hashes, from string) error {
 	}
 	b, err := os.ReadFile(from)
 	if err != nil {
-		return fmt.Errorf("--expect-from: %w", err)
+		return inputErr("--expect-from", err)
 	}
 	sums := map[string]api.Hashes{}
 	for n, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
@@ -353,18 +358,18 @@ func assignExpected(ups []upload, flags api.Hashes, from string) error {
 		sum, file, ok := strings.Cut(line, " ")
 		file = strings.TrimPrefix(strings.TrimLeft(file, " "), "*")
 		if !ok || file == "" {
-			return fmt.Errorf("--expect-from %s line %d: expected `HEX  FILE` (sha256sum format)", from, n+1)
+			return inputErr("--expect-from", fmt.Errorf("%s line %d: expected `HEX  FILE` (sha256sum format)", from, n+1))
 		}
 		h := sums[filepath.Clean(file)]
-		switch len(sum) {
-		case 64:
+		switch {
+		case isDigest(sum, "--expect-sha256"):
 			h.SHA256 = sum
-		case 40:
+		case isDigest(sum, "--expect-sha1"):
 			h.SHA1 = sum
-		case 32:
+		case isDigest(sum, "--expect-md5"):
 			h.MD5 = sum
 		default:
-			return fmt.Errorf("--expect-from %s line %d: %q is not a SHA-256, SHA-1 or MD5", from, n+1, sum)
+			return inputErr("--expect-from", fmt.Errorf("%s line %d: %q is not a SHA-256, SHA-1 or MD5 (64, 40 or 32 hex digits)", from, n+1, cut(sum, 80)))
 		}
 		sums[filepath.Clean(file)] = h
 	}
@@ -374,11 +379,25 @@ func assignExpected(ups []upload, flags api.Hashes, from string) error {
 			h, ok = sums[filepath.Clean(ups[i].name)]
 		}
 		if !ok {
-			return fmt.Errorf("--expect-from %s has no hash for %s: nothing was deposited", from, describe(ups[i]))
+			return inputErr("--expect-from", fmt.Errorf("%s has no hash for %s: nothing was deposited", from, describe(ups[i])))
 		}
 		ups[i].expect = h
 	}
 	return nil
+}
+
+// digestLen is the length in hex digits of the digest each --expect-*
+// flag takes.
+var digestLen = map[string]int{"--expect-sha256": 64, "--expect-sha1": 40, "--expect-md5": 32}
+
+// isDigest reports whether s is the digest flag takes: its number of hex
+// digits, either case.
+func isDigest(s, flag string) bool {
+	if len(s) != digestLen[flag] {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
 }
 
 // depositedBefore hashes a file and asks the vault whether the case has

@@ -72,7 +72,36 @@ func TestDepositAsEvidenceArrives(t *testing.T) {
 	sum := sha256.Sum256([]byte("forensic image"))
 	md := md5.Sum([]byte("forensic image"))
 	wrong := strings.Repeat("0", 64)
-	s.refused("investigator", work, "not the expected", "deposit", "--case", "F-1", "--expect-sha256", wrong, img)
+	// What the vault found is exit 1, the file named once; a hash typed
+	// wrong (its length, a letter that is no hex digit) or a sums file
+	// that lists something else is a mistake in the command: exit 2, and
+	// nothing sent.
+	if r := s.refused("investigator", work, "not the expected", "deposit", "--case", "F-1", "--expect-sha256", wrong, img); r.code != 1 || strings.Count(r.stderr, "image.dd") != 1 {
+		t.Fatalf("an acquisition hash that does not hold: exit %d, %q (want 1, the file named once)", r.code, r.stderr)
+	}
+	before := len(logEvents(t, s))
+	for _, c := range []struct{ want, flag, value string }{
+		{"--expect-sha256 \"abc\" is not a SHA256: 64 hex digits", "--expect-sha256", "abc"},
+		{"is not a MD5: 32 hex digits", "--expect-md5", strings.Repeat("g", 32)},
+		{"is not a SHA1: 40 hex digits", "--expect-sha1", strings.Repeat("0", 64)},
+	} {
+		if r := s.refused("investigator", work, c.want, "deposit", "--case", "F-1", c.flag, c.value, img); r.code != 2 {
+			t.Errorf("%s %s: exit %d, want 2 (a usage error)", c.flag, c.value, r.code)
+		}
+	}
+	badSums := filepath.Join(work, "BADSUMS")
+	os.WriteFile(badSums, []byte(strings.Repeat("z", 64)+"  "+img+"\n"), 0o644)
+	if r := s.refused("investigator", work, "line 1", "deposit", "--case", "F-1", "--expect-from", badSums, img); r.code != 2 {
+		t.Errorf("a sums file with a line that is no hash: exit %d, want 2", r.code)
+	}
+	if after := logEvents(t, s); len(after) != before {
+		for _, ev := range after[before:] {
+			if ev.Type == "session.opened" {
+				continue // the auditor's, who reads the log here
+			}
+			t.Errorf("recorded for deposits refused before anything was sent: %s %s", ev.Type, ev.Data)
+		}
+	}
 	list := s.ok("investigator", work, "item", "list", "--case", "F-1", "--name", "image.dd", "--json").json(t)
 	if len(list["items"].([]any)) != 0 {
 		t.Fatal("an item whose acquisition hash did not hold was stored")
@@ -81,7 +110,9 @@ func TestDepositAsEvidenceArrives(t *testing.T) {
 	sums := filepath.Join(work, "SHA256SUMS")
 	os.WriteFile(sums, []byte(wrong+"  "+img+"\n"), 0o644)
 	s.refused("investigator", work, "not the expected", "deposit", "--case", "F-1", "--again", "--expect-from", sums, img)
-	s.refused("investigator", work, "no hash for", "deposit", "--case", "F-1", "--expect-from", sums, filepath.Join(dump, "chat.db"))
+	if r := s.refused("investigator", work, "no hash for", "deposit", "--case", "F-1", "--expect-from", sums, filepath.Join(dump, "chat.db")); r.code != 2 {
+		t.Errorf("a sums file without the file's hash: exit %d, want 2", r.code)
+	}
 
 	// The Latin-1 name's item shows its escaped form; NFC and NFD stay apart.
 	all := s.ok("investigator", work, "item", "list", "--case", "F-1").stdout
