@@ -346,7 +346,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			if errors.Is(err, flag.ErrHelp) {
 				return err
 			}
-			return usageErr("%s", cliflags.DoubleDash(err.Error()))
+			return usageErr("%s", cliflags.Explain(fs, err))
 		}
 		if fs.NArg() == 0 {
 			break

@@ -101,6 +101,9 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		defer local.Close()
 		k = local.key
 	} else if c, k, err = clientAndLogKey(); err != nil {
+		if errors.As(err, new(*unreachableError)) {
+			return fmt.Errorf("%w; a vault that is stopped, or refuses to start, is audited from its log store: custos audit verify --store DATA/custody.db (or a postgres:// URL) --key vault.key", err)
+		}
 		return err
 	}
 	if *key != "" {

@@ -128,6 +128,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		printOverview(stdout)
 		return nil
 	}
+	if args[0] == "--version" || args[0] == "-version" {
+		// What people type first, for `custos version`.
+		args = append([]string{"version"}, args[1:]...)
+	}
 	c, rest := lookup(args)
 	if c == nil && known(args[0]) && (len(args) == 1 || isHelpFlag(args[1])) {
 		// `custos package --help`: the family's commands.
@@ -139,16 +143,47 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if c == nil {
 		if len(args) > 1 && known(args[0]) {
-			return usageErr("unknown command %q (custos help lists them)", args[0]+" "+args[1])
+			return usageErr("unknown command %q (%scustos help lists them)", args[0]+" "+args[1], didYouMean(args[1], subCommands(args[0]), args[0]+" "))
 		}
 		if known(args[0]) {
 			return usageErr("%q needs a sub-command (custos help lists them)", args[0])
 		}
-		return usageErr("unknown command %q (custos help lists them)", args[0])
+		return usageErr("unknown command %q (%scustos help lists them)", args[0], didYouMean(args[0], subCommands(""), ""))
 	}
 	// Two declarations share `login`: one help for both.
 	current = c
 	return c.run(rest, stdout, stderr)
+}
+
+// subCommands lists the words that follow family in the commands' names
+// (for "", the commands' first words), once each.
+func subCommands(family string) []string {
+	var out []string
+	for _, c := range commands {
+		name := c.name
+		if family != "" {
+			rest, ok := strings.CutPrefix(name, family+" ")
+			if !ok {
+				continue
+			}
+			name = rest
+		}
+		word, _, _ := strings.Cut(name, " ")
+		if !slices.Contains(out, word) {
+			out = append(out, word)
+		}
+	}
+	return out
+}
+
+// didYouMean is "did you mean PREFIXWORD? " for the word among
+// candidates that a mistyped word was most likely meant to be
+// (cliflags.Closest), or "".
+func didYouMean(word string, candidates []string, prefix string) string {
+	if c := cliflags.Closest(word, candidates); c != "" {
+		return "did you mean custos " + prefix + c + "? "
+	}
+	return ""
 }
 
 func isHelpFlag(s string) bool { return s == "-h" || s == "--help" || s == "-help" || s == "help" }
@@ -383,7 +418,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 				}
 				return nil, err
 			}
-			return nil, usageErr("%s: %s", fs.Name(), cliflags.DoubleDash(err.Error()))
+			return nil, usageErr("%s: %s", fs.Name(), cliflags.Explain(fs, err))
 		}
 		args = fs.Args()
 		if len(args) == 0 || args[0] == "--" {

@@ -170,3 +170,79 @@ var flagInMessage = regexp.MustCompile(`(: |flag |for )-([a-z0-9][a-z0-9-]+)\b`)
 func DoubleDash(msg string) string {
 	return flagInMessage.ReplaceAllString(msg, "$1--$2")
 }
+
+// undefinedFlag finds the flag the flag package's error for an unknown
+// one names ("flag provided but not defined: -cas").
+var undefinedFlag = regexp.MustCompile(`^flag provided but not defined: -+(.+)$`)
+
+// Explain is a flag package error as people read it: flags written as
+// the help writes them (DoubleDash) and, for a flag fs does not define,
+// the defined one it was most likely meant to be ("did you mean
+// --case?", Closest), if there is one.
+func Explain(fs *flag.FlagSet, err error) string {
+	msg := DoubleDash(err.Error())
+	m := undefinedFlag.FindStringSubmatch(err.Error())
+	if m == nil {
+		return msg
+	}
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	if c := Closest(m[1], names); c != "" {
+		return msg + " (did you mean --" + c + "?)"
+	}
+	return msg
+}
+
+// Closest returns the candidate a mistyped word was most likely meant to
+// be: the one at the smallest edit distance (Levenshtein: a letter left
+// out, added, changed or two swapped count one each, as Damerau's
+// optimal string alignment counts them) if that is at most a third of
+// the word's length (one for a word of up to five letters), or the one
+// the word begins; "" when none is that near, or two are equally near.
+func Closest(word string, candidates []string) string {
+	limit := max(1, len(word)/3)
+	best, bestD, tie := "", limit+1, false
+	for _, c := range candidates {
+		d := editDistance(word, c)
+		if len(word) >= 2 && strings.HasPrefix(c, word) && d > limit {
+			d = limit // "--cas" for "--case": a word cut short
+		}
+		switch {
+		case d < bestD:
+			best, bestD, tie = c, d, false
+		case d == bestD && c != best:
+			tie = true
+		}
+	}
+	if tie || bestD > limit {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance between a and b
+// (bytes): insertions, deletions, substitutions and transpositions of
+// neighbours, each 1.
+func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}

@@ -116,3 +116,48 @@ func TestRepeated(t *testing.T) {
 		}
 	}
 }
+
+// TestClosest: a word mistyped by a letter (left out, added, changed,
+// two swapped) or cut short is matched to what it was meant to be; a
+// word near none, or as near two, is matched to nothing.
+func TestClosest(t *testing.T) {
+	cmds := []string{"case", "deposit", "get", "package", "audit", "items", "item"}
+	for _, c := range []struct{ word, want string }{
+		{"depost", "deposit"}, {"deposti", "deposit"}, {"depositt", "deposit"}, {"caes", "case"}, {"cas", "case"},
+		{"pakcage", "package"}, {"audti", "audit"}, {"git", "get"},
+		{"xyz", ""}, {"itemz", ""}, // as near "item" as "items"
+		{"deploy", ""}, {"", ""},
+	} {
+		if got := Closest(c.word, cmds); got != c.want {
+			t.Errorf("Closest(%q) = %q, want %q", c.word, got, c.want)
+		}
+	}
+}
+
+// TestExplain: an unknown flag's error names the flag with two dashes
+// and the defined one it was most likely meant to be; other errors are
+// only written with two dashes.
+func TestExplain(t *testing.T) {
+	fs := flag.NewFlagSet("deposit", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.String("case", "", "")
+	fs.String("expect-sha256", "", "")
+	fs.String("expect-sha1", "", "")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--cas", "X"}, "flag provided but not defined: --cas (did you mean --case?)"},
+		{[]string{"--expect-sha265", "X"}, "flag provided but not defined: --expect-sha265 (did you mean --expect-sha256?)"},
+		{[]string{"--bogus"}, "flag provided but not defined: --bogus"},
+		{[]string{"--case"}, "flag needs an argument: --case"},
+	} {
+		err := fs.Parse(c.args)
+		if err == nil {
+			t.Fatalf("%q parsed", c.args)
+		}
+		if got := Explain(fs, err); got != c.want {
+			t.Errorf("%q: %q, want %q", c.args, got, c.want)
+		}
+	}
+}
