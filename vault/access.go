@@ -51,8 +51,8 @@ type RevealRequest struct {
 // RevealKnown, and the refusal is recorded.
 func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Reveal, error) {
 	itemID, purpose := req.Item, req.Purpose
-	if !itemIDPattern.MatchString(itemID) {
-		return nil, badInput("item id %q is malformed: item ids are it_ and 24 hex digits (custos item list --case CASE lists them)", truncate(itemID))
+	if err := checkItemID(itemID); err != nil {
+		return nil, err
 	}
 	it, err := v.assignedItem(ctx, who, "item.get", itemID, "only investigators and analysts assigned to the case view its items",
 		"items are seen only by the investigators and analysts assigned to their case")

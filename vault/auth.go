@@ -189,6 +189,16 @@ func checkCaseID(id string) error {
 	return nil
 }
 
+// checkItemID refuses an item id that is not one the vault gives (it_
+// and 24 lowercase hex digits), in the same words wherever an item is
+// named.
+func checkItemID(id string) error {
+	if !itemIDPattern.MatchString(id) {
+		return badInput("item id %q is malformed: item ids are it_ and 24 hex digits (custos item list --case CASE lists them)", truncate(id))
+	}
+	return nil
+}
+
 func checkPersonName(name string) error {
 	if !personPattern.MatchString(name) {
 		return badInput("person name %q: use 1-64 lowercase letters, digits, '.', '_' or '-'", truncate(name))

@@ -396,8 +396,8 @@ func (v *Vault) packageFor(who Principal, caseID string) bool {
 
 // ShowItem describes an item to its case's assigned investigators.
 func (v *Vault) ShowItem(ctx context.Context, who Principal, itemID string) (*ItemDetail, error) {
-	if !itemIDPattern.MatchString(itemID) {
-		return nil, badInput("item id %q is not it_ and 24 hex digits", truncate(itemID))
+	if err := checkItemID(itemID); err != nil {
+		return nil, err
 	}
 	it, err := v.assignedItem(ctx, who, "item.show", itemID, "not assigned to the item's case", "only the case's investigators and analysts see its items")
 	if err != nil {

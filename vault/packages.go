@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 
 	"filippo.io/age"
 	"github.com/custos-vault/custos/crypto/agestream"
@@ -229,8 +228,8 @@ func (v *Vault) itemsOf(c Case, ids []string, what string) ([]Item, error) {
 			return nil, err
 		}
 		if !ok || it.Case != c.ID {
-			if !strings.HasPrefix(id, "it_") {
-				return nil, badInput("%q is not an item id: give items by their ids (it_ and 24 hex digits), which the case's report without --items lists beside each item's name", truncate(id))
+			if err := checkItemID(id); err != nil {
+				return nil, err
 			}
 			return nil, badInput("item %q is not an item of case %s", truncate(id), c.ID)
 		}

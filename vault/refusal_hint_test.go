@@ -130,3 +130,26 @@ func TestNoRefusalReasonNamesACommand(t *testing.T) {
 		t.Fatalf("found %d refusals in the vault's sources: the test no longer finds them", calls)
 	}
 }
+
+// TestAMalformedItemIDIsSaidSoAlike: an item id that is not one the
+// vault gives is answered in the same words wherever an item is named:
+// a package's items, a view, a classification, an item's details.
+func TestAMalformedItemIDIsSaidSoAlike(t *testing.T) {
+	f := newPackageFixture(t)
+	v, ctx := f.v, context.Background()
+	const want = `item id "it_1" is malformed: item ids are it_ and 24 hex digits`
+	_, errSeal := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "trial", Items: []string{"it_1"}})
+	_, errOpen := v.Open(ctx, f.inv, RevealRequest{Item: "it_1", Purpose: "review"})
+	_, errClassify := v.Classify(ctx, f.inv, "it_1", ClassifyRequest{Category: CategoryNotIllegal})
+	_, errShow := v.ShowItem(ctx, f.inv, "it_1")
+	for name, err := range map[string]error{"package seal": errSeal, "view": errOpen, "classify": errClassify, "item show": errShow} {
+		if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s of it_1: %v, want %q", name, err, want)
+		}
+	}
+	// A well-formed id of no item of the case is another answer.
+	_, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "trial", Items: []string{"it_" + strings.Repeat("0", 24)}})
+	if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "is not an item of case P-1") {
+		t.Errorf("a package of an item the case does not have: %v", err)
+	}
+}

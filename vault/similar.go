@@ -44,8 +44,8 @@ func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID strin
 	}
 	var items []Item
 	if itemID != "" {
-		if !itemIDPattern.MatchString(itemID) {
-			return nil, badInput("item id %q is malformed: item ids are it_ and 24 hex digits", truncate(itemID))
+		if err := checkItemID(itemID); err != nil {
+			return nil, err
 		}
 		it, err := v.assignedItem(ctx, who, "item.similar", itemID, "not assigned to the item's case", "only the case's analysts and investigators search its items")
 		if err != nil {
