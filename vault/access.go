@@ -18,9 +18,12 @@ import (
 // Reveal streams one item's plaintext after its access event is durable.
 // Read it to the end, then call Finish.
 type Reveal struct {
-	v      *Vault
-	who    Principal
-	Item   Item
+	v    *Vault
+	who  Principal
+	Item Item
+	// Name is the item's name, as its signed deposit record has it
+	// (escaped, printable.Escape).
+	Name   string
 	Access uint64
 	// Warning, if set, is the reviewer-welfare warning of the person's
 	// daily exposure limit.
@@ -156,7 +159,7 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 		}
 		return nil, fmt.Errorf("recording the access: %w", err)
 	}
-	r := &Reveal{v: v, who: who, Item: it, Access: evs[0].Seq, Warning: v.exposureWarning(who.Name)}
+	r := &Reveal{v: v, who: who, Item: it, Name: rec.Name, Access: evs[0].Seq, Warning: v.exposureWarning(who.Name)}
 	id, err := v.caseIdentity(ctx, it.Case, it.ID)
 	if err != nil {
 		// A key problem, recorded as one: the evidence is not suspect.

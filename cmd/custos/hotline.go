@@ -341,7 +341,7 @@ func runClassify(args []string, stdout io.Writer) error {
 		Sex: *sex, Series: *series, Note: *note}, &out); err != nil {
 		return err
 	}
-	text := fmt.Sprintf("%s: your vote %s recorded; %d of %d agreeing votes", out.Item, out.Category, out.Votes, out.Needed)
+	text := fmt.Sprintf("%s: your vote %s recorded; agreeing votes: %d of the %d that settle it", out.Item, out.Category, out.Votes, out.Needed)
 	switch {
 	case out.Disputed:
 		text += "; the votes disagree: " + tally(out.Classification.Tally)
@@ -535,7 +535,7 @@ func runCaseClassificationPolicy(args []string, stdout io.Writer) error {
 	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/classification-policy", nil, api.ClassificationPolicyRequest{Votes: n}, &out); err != nil {
 		return err
 	}
-	text := fmt.Sprintf("case %s: %d agreeing votes settle an item's category", out.Case, out.Votes)
+	text := fmt.Sprintf("case %s: agreeing votes that settle an item's category: %d", out.Case, out.Votes)
 	if out.Unsettled > 0 {
 		text += fmt.Sprintf("\nwarning: the category of %s is no longer settled: those that were known material by it, and their copies, may come back for review (custos item list --case %s)",
 			plural(out.Unsettled, "item"), out.Case)

@@ -47,6 +47,15 @@ var funcs = template.FuncMap{
 		return s[:n] + "…"
 	},
 	"add": func(a, b int) int { return a + b },
+	// when writes a time the API gives in RFC 3339 as the pages write
+	// every time: "2006-01-02 15:04:05 UTC" (anything else as it is).
+	"when": func(s string) string {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return s
+		}
+		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+	},
 	// hours writes a span given in hours as people read it (45 min,
 	// 3.5 h, 2.1 days).
 	"hours": func(h float64) string { return vault.ElapsedWords(time.Duration(h * float64(time.Hour))) },

@@ -174,7 +174,7 @@ func TestRevealAnswerHeaders(t *testing.T) {
 	h := resp.Header
 	for name, want := range map[string]string{
 		"Content-Type":            "application/octet-stream",
-		"Content-Disposition":     `attachment; filename="` + item + `"`,
+		"Content-Disposition":     `attachment; filename=` + item, // page.html: no extension that opens in a browser
 		"Content-Security-Policy": evidencePolicy,
 		"Cache-Control":           "no-store",
 		"X-Content-Type-Options":  "nosniff",
@@ -185,6 +185,30 @@ func TestRevealAnswerHeaders(t *testing.T) {
 	}
 	if len(bv.accesses(t, item)) != 1 {
 		t.Fatal("the reveal was not recorded once")
+	}
+}
+
+// TestDownloadName: a downloaded item is named by its id, never by the
+// name its depositor chose, with the extension of a passive type only.
+func TestDownloadName(t *testing.T) {
+	const id = "it_0123456789abcdef01234567"
+	for name, want := range map[string]string{
+		"IMG_0001.JPG":             id + ".jpg",
+		"chat/video.mp4":           id + ".mp4",
+		"notes.txt":                id + ".txt",
+		"page.html":                id,
+		"drawing.svg":              id,
+		"ledger.pdf":               id,
+		"photo.jpg.exe":            id,
+		"payments.csv":             id,
+		"dir.jpg/README":           id,
+		"noextension":              id,
+		"photo\u202egpj.exe":      id,
+		"Amara Sok's passport.png": id + ".png",
+	} {
+		if got := downloadName(id, name); got != want {
+			t.Errorf("%q: %q, want %q", name, got, want)
+		}
 	}
 }
 
