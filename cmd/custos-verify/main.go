@@ -507,6 +507,9 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			}
 			fmt.Fprintln(stdout, "KEY MISMATCH")
 		case "authenticity-not-established":
+			if len(opts.Identities) == 0 {
+				fmt.Fprintln(stdout, "  note: items were not decrypted; pass --identity to re-hash their plaintext")
+			}
 			fmt.Fprintln(stdout, "  not established: which vault sealed this package; pin its log key with --key, --trusted-keys or --checkpoint")
 			fmt.Fprintln(stdout, "AUTHENTICITY NOT ESTABLISHED")
 		default:

@@ -60,7 +60,8 @@ func TestExitStatus(t *testing.T) {
 	os.WriteFile(badFile, bad, 0o600)
 
 	code, out, errs := runVerify(vectorPkg)
-	if code != 3 || strings.Contains(out, "\nVERIFIED") || !strings.Contains(out, "AUTHENTICITY NOT ESTABLISHED") || !strings.Contains(errs, "authenticity not established") {
+	if code != 3 || strings.Contains(out, "\nVERIFIED") || !strings.Contains(out, "AUTHENTICITY NOT ESTABLISHED") || !strings.Contains(errs, "authenticity not established") ||
+		!strings.Contains(out, "items were not decrypted") {
 		t.Fatalf("without a key: %d\n%s\n%s", code, out, errs)
 	}
 	for _, args := range [][]string{

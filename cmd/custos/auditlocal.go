@@ -65,6 +65,7 @@ func openLocalLog(path string) (*localLog, error) {
 		}
 		r, err = postgres.OpenReader(ctx, postgres.Config{URL: path})
 	} else {
+		name = filepath.Clean(path)
 		r, err = sqlite.OpenReader(ctx, path)
 	}
 	if err != nil {

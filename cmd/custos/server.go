@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
@@ -328,7 +329,13 @@ func runServer(args []string, stderr io.Writer) error {
 		if exe, err := os.Executable(); err == nil {
 			// Where this custos is, so that the lines below run as
 			// written in a new terminal.
-			pathLine = fmt.Sprintf("  export PATH=%s:$PATH\n", filepath.Dir(exe))
+			dirs := filepath.Dir(exe)
+			if age, err := exec.LookPath("age"); err == nil && filepath.Dir(age) != dirs {
+				// The age this server's PATH finds (make run puts the
+				// project's own first): packages are opened with it.
+				dirs += string(filepath.ListSeparator) + filepath.Dir(age)
+			}
+			pathLine = fmt.Sprintf("  export PATH=%s:$PATH\n", dirs)
 		}
 		publicLine := ""
 		if pln != nil {

@@ -221,6 +221,8 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(uploads) > 1 || len(skips) > 0 {
 		fmt.Fprintf(stdout, "%s deposited, %d already there, %d skipped\n", plural(len(out.Items), "item"), len(out.Already), len(skips))
+	} else {
+		fmt.Fprintf(stdout, "%s deposited\n", plural(len(out.Items), "item"))
 	}
 	return nil
 }

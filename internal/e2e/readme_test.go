@@ -285,3 +285,24 @@ func fileSum(t *testing.T, path string) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }
+
+// TestREADMEInstallsThePinnedAge: the line the README gives for
+// installing age alone installs the version make tools pins.
+func TestREADMEInstallsThePinnedAge(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools, err := os.ReadFile("../../scripts/tools.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := regexp.MustCompile(`(?m)^AGE_VERSION=(\S+)$`).FindSubmatch(tools)
+	given := regexp.MustCompile(`go install filippo\.io/age/cmd/\.\.\.@(\S+?)` + "`").FindSubmatch(readme)
+	if pinned == nil || given == nil {
+		t.Fatalf("no AGE_VERSION in scripts/tools.sh (%v) or no go install line for age in README.md (%v)", pinned != nil, given != nil)
+	}
+	if string(pinned[1]) != string(given[1]) {
+		t.Fatalf("README.md installs age %s, make tools pins %s", given[1], pinned[1])
+	}
+}
