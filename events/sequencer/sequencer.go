@@ -693,6 +693,17 @@ func (s *Sequencer) catchUpSealed(ctx context.Context, from uint64, ours []event
 	if err != nil {
 		return err
 	}
+	if n < from {
+		// The log held from events, each written and acknowledged,
+		// before this read: the store holds fewer. Nothing is appended
+		// at a position the log already took (it would fork the log
+		// under the acknowledged events): the log halts, and the next
+		// start names what its checks find (the sticky head, the seal).
+		err := fmt.Errorf("%w: the log store holds %d events, fewer than the %d the log holds: events were removed from it while the server ran", ErrLogAltered, n, from)
+		s.Halt(err)
+		s.cfg.Logger.Error("the custody log halted: its store lost events the vault had written and acknowledged; nothing more is appended (docs/operations.md, \"The custody log halted\")", "err", err)
+		return err
+	}
 	stored, err := s.cfg.Store.Seal(ctx)
 	if err != nil {
 		return err

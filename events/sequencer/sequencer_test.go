@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/events/sqlite"
 	"github.com/custos-vault/custos/events/verify"
+	"github.com/custos-vault/custos/internal/testenv"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -246,5 +248,55 @@ func TestClosed(t *testing.T) {
 	seq.Close()
 	if _, err := seq.Append(context.Background(), sequencer.Draft{Type: "x"}); !errors.Is(err, sequencer.ErrClosed) {
 		t.Fatalf("append after close: %v", err)
+	}
+}
+
+// TestALogStoreCutShortUnderTheServerHaltsIt: events removed from the
+// store while the sequencer runs (the last rows deleted, with or without
+// the seal's row put back to an older one) are found at the next
+// append's conflict: the log halts, saying so, and nothing is appended
+// at the positions the removed events held.
+func TestALogStoreCutShortUnderTheServerHaltsIt(t *testing.T) {
+	for _, tc := range []struct{ name, sql string }{
+		{"the last events", `DELETE FROM events WHERE seq >= 15`},
+		{"the last events and the seal's row", `DELETE FROM events WHERE seq >= 15; UPDATE seal SET size = 15`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			var logs testenv.LogBuffer
+			st, err := sqlite.New(context.Background(), sqlite.Config{Path: f.path})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			seq := f.start(t, sequencer.Config{Store: st, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			defer seq.Close()
+			appendN(t, seq, 20)
+			db, err := sql.Open("sqlite", f.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(tc.sql); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			_, err = seq.Append(context.Background(), sequencer.Draft{Type: "after"})
+			if err == nil {
+				t.Fatal("an append onto a store cut short under the server was acknowledged")
+			}
+			halted := seq.Halted()
+			if !errors.Is(halted, sequencer.ErrLogAltered) || !strings.Contains(halted.Error(), "holds 15 events, fewer than the 20") {
+				t.Fatalf("the log did not halt saying what it found: %v (the append: %v)", halted, err)
+			}
+			if !strings.Contains(logs.String(), "level=ERROR") {
+				t.Errorf("the halt was not logged at level ERROR:\n%s", logs.String())
+			}
+			if _, err := seq.Append(context.Background(), sequencer.Draft{Type: "later"}); !errors.Is(err, sequencer.ErrHalted) {
+				t.Fatalf("an append after the halt: %v", err)
+			}
+			if n, err := st.Size(context.Background()); err != nil || n != 15 {
+				t.Fatalf("the store holds %d events (%v): something was appended where the removed ones were", n, err)
+			}
+		})
 	}
 }
