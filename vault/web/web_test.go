@@ -203,7 +203,7 @@ func TestDownloadName(t *testing.T) {
 		"payments.csv":             id,
 		"dir.jpg/README":           id,
 		"noextension":              id,
-		"photo\u202egpj.exe":      id,
+		"photo\u202egpj.exe":       id,
 		"Amara Sok's passport.png": id + ".png",
 	} {
 		if got := downloadName(id, name); got != want {
