@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -24,8 +25,8 @@ import (
 // Every published checkpoint is handed to the witnesses of the vault's
 // policy (events/witness), beside the appends: an acknowledgement never
 // waits for a witness. A checkpoint whose cosignatures meet the quorum
-// is stored in the object store as "witnessed/<size, 20 digits>" (the
-// log's note with the cosignature lines), write-once under the store's
+// is stored in the object store as "witnessed/<size, 20 digits>-<its
+// SHA-256>" (the log's note with the cosignature lines), write-once under the store's
 // default retention. Packages and audits wait, a bounded time, for their
 // checkpoint's cosignatures. With no witness configured the vault makes
 // no outbound connection.
@@ -37,7 +38,34 @@ const (
 	anchorWait = 10 * time.Second
 )
 
-func witnessedObject(size uint64) string { return fmt.Sprintf("%s%020d", witnessedPrefix, size) }
+// witnessedObject names a cosigned checkpoint: "witnessed/<size, 20
+// digits>-<SHA-256 of the cosigned note, 64 hex digits>" (witnesses.md
+// section 3), from its own bytes, as the time-stamps' notes are
+// (timestampedNoteObject): nobody can take the name before the vault
+// knows them, and whoever does so in the moment between is found out.
+func witnessedObject(size uint64, cosigned []byte) string {
+	return fmt.Sprintf("%s%020d-%x", witnessedPrefix, size, sha256.Sum256(cosigned))
+}
+
+// putOwn stores b as name, write-once. A name already taken is kept if
+// it holds exactly b (an earlier attempt's, or a restart's: a note of a
+// size is the same bytes whoever signs it again, as Ed25519 signatures
+// are deterministic); anything else there is an error: someone stored
+// other bytes under the vault's name first.
+func putOwn(ctx context.Context, st objects.Store, name string, b []byte) error {
+	_, err := st.Put(ctx, name, bytes.NewReader(b), objects.PutOptions{})
+	if !errors.Is(err, objects.ErrExists) {
+		return err
+	}
+	held, err := objects.ReadSmall(ctx, st, name, int64(len(b)))
+	if err != nil {
+		return fmt.Errorf("%s is already stored and could not be read back as the vault's %d bytes: %w", name, len(b), err)
+	}
+	if !bytes.Equal(held, b) {
+		return fmt.Errorf("%s already holds bytes that are not the vault's: stored there by someone else before the vault wrote it", name)
+	}
+	return nil
+}
 
 // startAnchors starts the witness client if a policy is configured, and
 // the time-stamping if TSAs are.
@@ -150,8 +178,7 @@ func (v *Vault) afterPublish(cp *events.Checkpoint) {
 }
 
 func (v *Vault) saveWitnessed(ctx context.Context, cp *events.Checkpoint, cosigned []byte) error {
-	_, err := v.objects.Put(ctx, witnessedObject(cp.Size), bytes.NewReader(cosigned), objects.PutOptions{})
-	if err != nil && !errors.Is(err, objects.ErrExists) {
+	if err := putOwn(ctx, v.objects, witnessedObject(cp.Size, cosigned), cosigned); err != nil {
 		return err
 	}
 	v.witnessedMu.Lock()

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -222,11 +223,19 @@ func tokensOf(t *testing.T, v *Vault, size uint64) []string {
 // request in flight: the vault's own write finds the name taken.
 type namesTaken struct {
 	objects.Store
-	notes bool // the notes' names, or else the tokens'
+	taken func(name string) bool
+}
+
+// notesTaken and tokensTaken are the names namesTaken takes.
+func notesTaken(name string) bool {
+	return strings.HasPrefix(name, timestampsPrefix) && strings.HasSuffix(name, "-checkpoint")
+}
+func tokensTaken(name string) bool {
+	return strings.HasPrefix(name, timestampsPrefix) && !strings.HasSuffix(name, "-checkpoint")
 }
 
 func (n namesTaken) Put(ctx context.Context, name string, r io.Reader, opts objects.PutOptions) (objects.Info, error) {
-	if strings.HasPrefix(name, timestampsPrefix) && strings.HasSuffix(name, "-checkpoint") == n.notes {
+	if n.taken(name) {
 		if _, err := n.Store.Put(ctx, name, strings.NewReader("not the vault's"), objects.PutOptions{}); err != nil {
 			return objects.Info{}, err
 		}
@@ -252,7 +261,11 @@ func TestATakenNameIsNotTakenForTheVaults(t *testing.T) {
 			v, _ := openTestVaultDir(t, func(c *Config) {
 				c.TSAs = []string{ts.URL}
 				c.CheckpointInterval = 5 * time.Millisecond
-				c.Objects = namesTaken{c.Objects, tc.notes}
+				taken := tokensTaken
+				if tc.notes {
+					taken = notesTaken
+				}
+				c.Objects = namesTaken{c.Objects, taken}
 				c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			})
 			ctx := context.Background()
@@ -333,5 +346,35 @@ func TestAnchorObjectNames(t *testing.T) {
 		if anchorObject.MatchString(name) {
 			t.Errorf("%s taken as the vault's", name)
 		}
+	}
+}
+
+// TestATakenWitnessedNameIsNotTakenForTheVaults: a cosigned checkpoint
+// is stored under a name made from its bytes; bytes someone stored under
+// that name first are not taken for it: its save fails, saying so, and
+// the witnessed size the vault serves does not move.
+func TestATakenWitnessedNameIsNotTakenForTheVaults(t *testing.T) {
+	v, _ := openTestVaultDir(t, func(c *Config) {
+		c.Objects = namesTaken{c.Objects, func(name string) bool { return strings.HasPrefix(name, witnessedPrefix) }}
+	})
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	if err := v.OpenCase(ctx, inv, "T-1", "witnessed"); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := v.log.Checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cosigned := append(bytes.Clone(cp.Note), "— witness.example/w1 AAAA\n"...)
+	err = v.saveWitnessed(ctx, cp, cosigned)
+	if err == nil || !strings.Contains(err.Error(), "not the vault's") {
+		t.Fatalf("a cosigned checkpoint saved under a name someone took first: %v", err)
+	}
+	if v.witnessedSize != 0 {
+		t.Fatalf("the witnessed size moved to %d on a save that failed", v.witnessedSize)
+	}
+	if name := witnessedObject(cp.Size, cosigned); !anchorObject.MatchString(name) || !objects.IsValidName(name) {
+		t.Fatalf("%s is not a name a scrub takes as the vault's, or not a valid name", name)
 	}
 }

@@ -134,12 +134,12 @@ func (v *Vault) scrubPackages(ctx context.Context, res *ScrubResult) (missing, a
 
 // anchorObject matches the names of the checkpoints' cosignatures and
 // time-stamp tokens and notes (anchors.go, timestamps.go; the names of
-// releases before 2026-12-04 too, "timestamps/<size>-<n>" and
-// "timestamps/<size>-checkpoint"): vault metadata, which nothing reveals
+// releases before 2026-12-04 too, "witnessed/<size>",
+// "timestamps/<size>-<n>" and "timestamps/<size>-checkpoint"): vault metadata, which nothing reveals
 // and any verifier checks for itself. Bytes someone else stored under
 // such a name displace nothing: the vault's notes and tokens are named by
 // their own SHA-256, and a name already taken is read back (stamper.putOwn).
-var anchorObject = regexp.MustCompile(`^(?:witnessed/[0-9]{20}|timestamps/[0-9]{20}-(?:[1-9][0-9]*|checkpoint|[0-9a-f]{64}-checkpoint|[0-9a-f]{64}-[0-9a-f]{24}))$`)
+var anchorObject = regexp.MustCompile(`^(?:witnessed/[0-9]{20}(?:-[0-9a-f]{64})?|timestamps/[0-9]{20}-(?:[1-9][0-9]*|checkpoint|[0-9a-f]{64}-checkpoint|[0-9a-f]{64}-[0-9a-f]{24}))$`)
 
 // classifyListed sorts one object the store lists: an object of a live
 // item or package is accounted for; one of a destroyed case is retained

@@ -1,10 +1,8 @@
 package vault
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -46,7 +44,7 @@ const (
 // note, 64 hex digits>-checkpoint" (docs/timestamps.md, section 5). The
 // name comes from the note's bytes: nobody can store something else
 // under it before the vault knows them, and whoever does so in the moment
-// between is found out (stamper.putOwn); a log's two checkpoints of one
+// between is found out (putOwn); a log's two checkpoints of one
 // size (after a rollback was accepted) never share a name.
 func timestampedNoteObject(size uint64, note []byte) string {
 	return fmt.Sprintf("%s%020d-%x-checkpoint", timestampsPrefix, size, sha256.Sum256(note))
@@ -60,26 +58,6 @@ func timestampedNoteObject(size uint64, note []byte) string {
 func timestampObject(size uint64, note []byte, token tsa.Token) string {
 	t := sha256.Sum256(token)
 	return fmt.Sprintf("%s%020d-%x-%x", timestampsPrefix, size, sha256.Sum256(note), t[:12])
-}
-
-// putOwn stores b as name, write-once. A name already taken is kept if
-// it holds exactly b (an earlier attempt's, or a restart's: a note of a
-// size is the same bytes whoever signs it again, as Ed25519 signatures
-// are deterministic); anything else there is an error: someone stored
-// other bytes under the vault's name first.
-func (s *stamper) putOwn(ctx context.Context, name string, b []byte) error {
-	_, err := s.objects.Put(ctx, name, bytes.NewReader(b), objects.PutOptions{})
-	if !errors.Is(err, objects.ErrExists) {
-		return err
-	}
-	held, err := objects.ReadSmall(ctx, s.objects, name, int64(len(b)))
-	if err != nil {
-		return fmt.Errorf("%s is already stored and could not be read back as the vault's %d bytes: %w", name, len(b), err)
-	}
-	if !bytes.Equal(held, b) {
-		return fmt.Errorf("%s already holds bytes that are not the vault's: stored there by someone else before the vault wrote it", name)
-	}
-	return nil
 }
 
 type stamper struct {
@@ -189,7 +167,7 @@ func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint) []tsa.Token 
 		// so that no token is ever kept without it. If it cannot be
 		// stored, nothing is requested: the checkpoint is not
 		// time-stamped, as when every TSA fails.
-		if err := s.putOwn(ctx, timestampedNoteObject(cp.Size, cp.Note), cp.Note); err != nil {
+		if err := putOwn(ctx, s.objects, timestampedNoteObject(cp.Size, cp.Note), cp.Note); err != nil {
 			s.logger.Error("a checkpoint could not be time-stamped: the note its tokens would date could not be stored", "size", cp.Size, "err", err)
 			missing = nil
 		}
@@ -208,7 +186,7 @@ func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint) []tsa.Token 
 				return
 			}
 			got[i] = tok
-			if err := s.putOwn(ctx, timestampObject(cp.Size, cp.Note, tok), tok); err != nil {
+			if err := putOwn(ctx, s.objects, timestampObject(cp.Size, cp.Note, tok), tok); err != nil {
 				s.logger.Error("a time-stamp token could not be stored", "size", cp.Size, "err", err)
 			}
 		}()
