@@ -329,6 +329,64 @@ func TestVectors(t *testing.T) {
 		}
 	})
 	t.Run("from files", func(t *testing.T) { checkVectorFiles(t, loadVectors(t)) })
+	t.Run("the document's examples", func(t *testing.T) { checkDocumentExamples(t, generated) })
+}
+
+// documentExamples are the examples of docs/custody-log.md that quote a
+// vector: the paragraph that introduces each, and the vector's bytes it
+// quotes (a line of a file, or the whole file).
+var documentExamples = []struct {
+	intro string
+	file  string
+	line  int // 1-based; 0 for the whole file
+}{
+	{"Example (event 7 of the vectors):", "events.ndjson", 8},
+	{"(`checkpoint-5.txt`):", "checkpoint-5.txt", 0},
+}
+
+// checkDocumentExamples checks that each example custody-log.md quotes
+// from the vectors is the vector as generated (with -update, rewrites
+// it): a verifier written from the document finds the same bytes in both.
+func checkDocumentExamples(t *testing.T, generated map[string][]byte) {
+	const doc = "../docs/custody-log.md"
+	b, err := os.ReadFile(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for _, ex := range documentExamples {
+		want := string(generated[ex.file])
+		if ex.line > 0 {
+			want = strings.Split(want, "\n")[ex.line-1] + "\n"
+		}
+		i := strings.Index(text, ex.intro)
+		if i < 0 {
+			t.Fatalf("%s has no example introduced by %q", doc, ex.intro)
+		}
+		open := strings.Index(text[i:], "```\n")
+		if open < 0 {
+			t.Fatalf("%s: no code block after %q", doc, ex.intro)
+		}
+		start := i + open + len("```\n")
+		end := strings.Index(text[start:], "```\n")
+		if end < 0 {
+			t.Fatalf("%s: the code block after %q does not end", doc, ex.intro)
+		}
+		got := text[start : start+end]
+		if got == want {
+			continue
+		}
+		if *update {
+			text = text[:start] + want + text[start+end:]
+			continue
+		}
+		t.Errorf("%s: the example after %q is not %s as the vectors have it (run go test ./events -run TestVectors -update):\n got %q\nwant %q", doc, ex.intro, ex.file, got, want)
+	}
+	if *update && text != string(b) {
+		if err := os.WriteFile(doc, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // checkVectorFiles re-derives everything from the files, as a verifier
