@@ -452,7 +452,7 @@ func (v *verification) checkTimestamps() error {
 		a, err := tsa.Verify(tok, msg, v.opts.TSACerts)
 		switch {
 		case errors.Is(err, tsa.ErrUntrustedSigner):
-			v.rep.note("%s: signed by a time-stamping authority whose certificate was not given", TimestampPath(i))
+			v.rep.note("%s: not counted: %s", TimestampPath(i), printable.Terminal(err.Error()))
 		case err != nil:
 			return fmt.Errorf("%s: %w", TimestampPath(i), err)
 		default:

@@ -492,6 +492,11 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	for _, c := range res.Checks {
 		fmt.Fprintf(stdout, "  ok  %s\n", c)
 	}
+	// Notes whatever the verdict: one may say why a check failed (a
+	// time-stamp token not counted, and why).
+	for _, n := range res.Notes {
+		fmt.Fprintf(stdout, "  note: %s\n", n)
+	}
 	if verr != nil {
 		switch res.Status {
 		case "key-mismatch":
@@ -516,9 +521,6 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stdout, "FAILED")
 		}
 		return verr
-	}
-	for _, n := range res.Notes {
-		fmt.Fprintf(stdout, "  note: %s\n", n)
 	}
 	if len(opts.Identities) == 0 {
 		fmt.Fprintln(stdout, "  note: items were not decrypted; pass --identity to re-hash their plaintext")

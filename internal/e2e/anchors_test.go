@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -329,6 +330,7 @@ func TestTimestampedVault(t *testing.T) {
 	if err := testenv.OpenSSLVerifyToken(t, token, cp, ts.CACertPEM); err != nil {
 		t.Fatalf("openssl ts -verify: %v", err)
 	}
+	checkTimestampByHand(t, logKey, cp, token, ts.CACertPEM)
 	// Without --tsa-cert the token is noted, not taken as checked.
 	r = s.run("", work, "custos-verify", "bundle.tar", "--key", logKey)
 	if r.code != 0 || !strings.Contains(r.stdout, "not checked: give the time-stamping authority's certificate") {
@@ -336,7 +338,8 @@ func TestTimestampedVault(t *testing.T) {
 	}
 	// Another CA's certificate: no token of a trusted TSA.
 	r = s.run("", work, "custos-verify", "bundle.tar", "--key", logKey, "--tsa-cert", other.CertPEM)
-	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "no time-stamp token is signed by a time-stamping authority whose certificate was given") {
+	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "no time-stamp token is signed by a time-stamping authority whose certificate was given") ||
+		!strings.Contains(r.stdout, "timestamps/1.tst: not counted: time-stamp token is not signed by a trusted time-stamping authority") {
 		t.Fatalf("custos-verify with another CA: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
@@ -380,5 +383,51 @@ func TestTimestampedVault(t *testing.T) {
 	r = s.run("", work, "custos-verify", "untimed.tar", "--key", logKey, "--tsa-cert", ts.CACertPEM)
 	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "carries no time-stamp token") {
 		t.Fatalf("custos-verify of the untimed package: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// checkTimestampByHand runs the commands package-format.md section 4.1
+// gives for checking a package's time-stamp token by hand with OpenSSL,
+// as written there, on the package's checkpoint and token.
+func checkTimestampByHand(t *testing.T, logKey string, cp, token []byte, caPEM string) {
+	t.Helper()
+	doc, err := os.ReadFile("../../docs/package-format.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const intro = "One is checked by hand with OpenSSL"
+	i := bytes.Index(doc, []byte(intro))
+	if i < 0 {
+		t.Fatalf("package-format.md no longer says %q", intro)
+	}
+	var script []string
+	// The indented lines after the sentence, up to the first that is not.
+	for _, line := range strings.Split(string(doc[i:]), "\n")[1:] {
+		if strings.HasPrefix(line, "    ") {
+			script = append(script, strings.TrimPrefix(line, "    "))
+		} else if len(script) > 0 {
+			break
+		}
+	}
+	if len(script) == 0 {
+		t.Fatal("package-format.md 4.1 gives no commands")
+	}
+	dir := t.TempDir()
+	ca, err := os.ReadFile(caPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "timestamps"), 0o755)
+	for name, b := range map[string][]byte{"checkpoint": cp, "timestamps/1.tst": token, "tsa-ca.pem": ca} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name, _, _ := strings.Cut(logKey, "+")
+	cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", strings.ReplaceAll(strings.Join(script, "\n"), "NAME", name))
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Verification: OK") {
+		t.Fatalf("the commands of package-format.md 4.1:\n%s\n%v\n%s", strings.Join(script, "\n"), err, out)
 	}
 }
