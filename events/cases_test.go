@@ -287,10 +287,13 @@ func logCases(k *logKit) []logCaseDef {
 	foreign, _ := note.Sign(&note.Note{Text: text(k.cps[12])}, otherSigner)
 	genesis := append([][]byte(nil), k.lines...)
 	genesis[0] = sub(genesis[0], `"type":"log.opened"`, `"type":"log.started"`)
+	keyTwice := append([][]byte(nil), k.lines...)
+	keyTwice[0] = sub(keyTwice[0], `"checkpoint_key":"`, `"checkpoint_key":"custos-other+00000000+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4","checkpoint_key":"`)
 	cases = append(cases,
 		lg(true, "vector", "-", "none: the vectors' log and checkpoints", logFolder{k.lines, all}),
 		lg(true, "with-size-0", "log.root", "a checkpoint of size 0 (the empty tree's root) added", logFolder{k.lines, append([][]byte{empty}, all...)}),
 		lg(false, "genesis", "log.genesis", "event 0 of type log.started (chain re-linked, checkpoints signed again)", resigned(k, relink(k.t, genesis, 1), 5, 9, 12)),
+		lg(false, "genesis-key-twice", "log.genesis", "event 0's data names checkpoint_key twice, another key first (chain re-linked, checkpoints signed again)", resigned(k, relink(k.t, keyTwice, 1), 5, 9, 12)),
 		lg(false, "event-removed", "log.seq", "event 5 removed", logFolder{without(5), all}),
 		lg(false, "events-swapped", "log.seq", "events 5 and 6 swapped", logFolder{swapped, all}),
 		lg(false, "prev", "log.prev", "event 6's prev changed", logFolder{badPrev, all}),
