@@ -180,13 +180,7 @@ func TestNoTokenIsKeptWithoutItsNote(t *testing.T) {
 		c.Objects = notesRefused{c.Objects}
 	})
 	ctx := context.Background()
-	inv := enrolled(t, v, "inv", RoleInvestigator)
-	if err := v.OpenCase(ctx, inv, "T-1", "stamps"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "T-1", Name: "f.txt", Body: strings.NewReader("file")}); err != nil {
-		t.Fatal(err)
-	}
+	depositOneFile(t, v)
 	time.Sleep(200 * time.Millisecond)
 	v.stamper().close()
 	err := objects.ListNames(ctx, v.objects, timestampsPrefix, func(name string) error {
@@ -269,13 +263,7 @@ func TestATakenNameIsNotTakenForTheVaults(t *testing.T) {
 				c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			})
 			ctx := context.Background()
-			inv := enrolled(t, v, "inv", RoleInvestigator)
-			if err := v.OpenCase(ctx, inv, "T-1", "stamps"); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "T-1", Name: "f.txt", Body: strings.NewReader("file")}); err != nil {
-				t.Fatal(err)
-			}
+			depositOneFile(t, v)
 			for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "level=ERROR"); time.Sleep(10 * time.Millisecond) {
 				if time.Now().After(deadline) {
 					t.Fatalf("nothing logged at level ERROR of a name taken before the vault wrote it:\n%s", logs.String())
@@ -376,5 +364,19 @@ func TestATakenWitnessedNameIsNotTakenForTheVaults(t *testing.T) {
 	}
 	if name := witnessedObject(cp.Size, cosigned); !anchorObject.MatchString(name) || !objects.IsValidName(name) {
 		t.Fatalf("%s is not a name a scrub takes as the vault's, or not a valid name", name)
+	}
+}
+
+// depositOneFile opens case T-1 as an investigator and deposits one
+// small file into it: appends whose checkpoints are then published.
+func depositOneFile(t *testing.T, v *Vault) {
+	t.Helper()
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	if err := v.OpenCase(ctx, inv, "T-1", "stamps"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "T-1", Name: "f.txt", Body: strings.NewReader("file")}); err != nil {
+		t.Fatal(err)
 	}
 }
