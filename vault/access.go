@@ -21,9 +21,10 @@ type Reveal struct {
 	v    *Vault
 	who  Principal
 	Item Item
-	// Name is the item's name, as its signed deposit record has it
-	// (escaped, printable.Escape).
-	Name   string
+	// Media is what the deposit's probe of the content found (nil for
+	// content it did not recognise), as its signed deposit record has
+	// it.
+	Media  *MediaInfo
 	Access uint64
 	// Warning, if set, is the reviewer-welfare warning of the person's
 	// daily exposure limit.
@@ -159,7 +160,7 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 		}
 		return nil, fmt.Errorf("recording the access: %w", err)
 	}
-	r := &Reveal{v: v, who: who, Item: it, Name: rec.Name, Access: evs[0].Seq, Warning: v.exposureWarning(who.Name)}
+	r := &Reveal{v: v, who: who, Item: it, Media: rec.Media, Access: evs[0].Seq, Warning: v.exposureWarning(who.Name)}
 	id, err := v.caseIdentity(ctx, it.Case, it.ID)
 	if err != nil {
 		// A key problem, recorded as one: the evidence is not suspect.

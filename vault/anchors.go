@@ -41,31 +41,48 @@ const (
 // witnessedObject names a cosigned checkpoint: "witnessed/<size, 20
 // digits>-<SHA-256 of the cosigned note, 64 hex digits>" (witnesses.md
 // section 3), from its own bytes, as the time-stamps' notes are
-// (timestampedNoteObject): nobody can take the name before the vault
-// knows them, and whoever does so in the moment between is found out.
+// (timestampedNoteObject): bytes stored under it by someone who saw the
+// cosigned note first (GET /checkpoint serves it as it is stored)
+// displace nothing (putOwn).
 func witnessedObject(size uint64, cosigned []byte) string {
 	return fmt.Sprintf("%s%020d-%x", witnessedPrefix, size, sha256.Sum256(cosigned))
 }
 
-// putOwn stores b as name, write-once. A name already taken is kept if
-// it holds exactly b (an earlier attempt's, or a restart's: a note of a
-// size is the same bytes whoever signs it again, as Ed25519 signatures
-// are deterministic); anything else there is an error: someone stored
-// other bytes under the vault's name first.
-func putOwn(ctx context.Context, st objects.Store, name string, b []byte) error {
-	_, err := st.Put(ctx, name, bytes.NewReader(b), objects.PutOptions{})
+// putOwn stores b as name, write-once, and returns the name it is
+// stored under. A name already taken is kept if it holds exactly b (an
+// earlier attempt's, or a restart's: a note of a size is the same bytes
+// whoever signs it again, as Ed25519 signatures are deterministic). A
+// name taken by other bytes (someone who read the vault's bytes where
+// they were already visible, the sticky head or GET /checkpoint, and
+// stored something else first) cannot hold them: b is stored under the
+// name with "-" and 8 random hex digits added (ownedName), and taken
+// reports the bytes found, for the caller to log. A verifier finds an
+// object by the SHA-256 its name carries and checks that the bytes have
+// it, whichever of the two names holds them.
+func putOwn(ctx context.Context, st objects.Store, name string, b []byte) (stored string, taken error, err error) {
+	_, err = st.Put(ctx, name, bytes.NewReader(b), objects.PutOptions{})
 	if !errors.Is(err, objects.ErrExists) {
-		return err
+		return name, nil, err
 	}
 	held, err := objects.ReadSmall(ctx, st, name, int64(len(b)))
+	if err == nil && bytes.Equal(held, b) {
+		return name, nil, nil
+	}
 	if err != nil {
-		return fmt.Errorf("%s is already stored and could not be read back as the vault's %d bytes: %w", name, len(b), err)
+		taken = fmt.Errorf("%s is already stored and could not be read back as the vault's %d bytes: %w", name, len(b), err)
+	} else {
+		taken = fmt.Errorf("%s already holds bytes that are not the vault's: stored there by someone else before the vault wrote it", name)
 	}
-	if !bytes.Equal(held, b) {
-		return fmt.Errorf("%s already holds bytes that are not the vault's: stored there by someone else before the vault wrote it", name)
+	other := ownedName(name, randomHex(4))
+	if _, err := st.Put(ctx, other, bytes.NewReader(b), objects.PutOptions{}); err != nil {
+		return "", taken, fmt.Errorf("%w; storing it as %s instead: %w", taken, other, err)
 	}
-	return nil
+	return other, taken, nil
 }
+
+// ownedName is name with "-" and suffix (8 hex digits) added: where
+// putOwn stores bytes whose own name someone else took.
+func ownedName(name, suffix string) string { return name + "-" + suffix }
 
 // startAnchors starts the witness client if a policy is configured, and
 // the time-stamping if TSAs are.
@@ -178,8 +195,10 @@ func (v *Vault) afterPublish(cp *events.Checkpoint) {
 }
 
 func (v *Vault) saveWitnessed(ctx context.Context, cp *events.Checkpoint, cosigned []byte) error {
-	if err := putOwn(ctx, v.objects, witnessedObject(cp.Size, cosigned), cosigned); err != nil {
+	if name, taken, err := putOwn(ctx, v.objects, witnessedObject(cp.Size, cosigned), cosigned); err != nil {
 		return err
+	} else if taken != nil {
+		v.logger.Error("a cosigned checkpoint's name was taken by other bytes before the vault stored it: stored under another name; find out who wrote to the object store", "size", cp.Size, "stored", name, "err", taken)
 	}
 	v.witnessedMu.Lock()
 	defer v.witnessedMu.Unlock()
@@ -243,7 +262,7 @@ func (v *Vault) anchor(ctx context.Context, cp *events.Checkpoint) Anchored {
 		a.Verdict = v.cfg.Witnesses.Check(a.Note)
 	}
 	if st := v.stamper(); st != nil {
-		a.Tokens = st.stamp(wctx, a.Checkpoint)
+		a.Tokens = st.stamp(wctx, a.Checkpoint, true)
 	}
 	return a
 }

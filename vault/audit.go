@@ -124,7 +124,7 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	// Every object in the store, whatever its name.
 	keys := v.liveKeyReplicas()
 	if err := v.objects.List(ctx, "", func(info objects.Info) error {
-		return v.classifyListed(info, res, keys)
+		return v.classifyListed(ctx, info, res, keys)
 	}); err != nil {
 		if errors.Is(err, ErrIntegrity) {
 			return nil, err

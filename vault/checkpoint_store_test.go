@@ -11,8 +11,10 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,8 +96,8 @@ func TestEveryTimeStampTokenHasItsNoteBesideIt(t *testing.T) {
 		if strings.HasSuffix(name, "-checkpoint") {
 			return nil
 		}
-		// timestamps/<size>-<the note's SHA-256>-<the token's SHA-256, its first 24 hex digits>
-		m := regexp.MustCompile(`^timestamps/([0-9]{20})-([0-9a-f]{64})-([0-9a-f]{24})$`).FindStringSubmatch(name)
+		// timestamps/<size>-<the note's SHA-256>-<the token's SHA-256, its first 16 hex digits>
+		m := regexp.MustCompile(`^timestamps/([0-9]{20})-([0-9a-f]{64})-([0-9a-f]{16})$`).FindStringSubmatch(name)
 		if m == nil {
 			return fmt.Errorf("%s is not named as docs/timestamps.md says", name)
 		}
@@ -119,7 +121,7 @@ func TestEveryTimeStampTokenHasItsNoteBesideIt(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if sum := sha256.Sum256(tok); hex.EncodeToString(sum[:12]) != m[3] {
+		if sum := sha256.Sum256(tok); hex.EncodeToString(sum[:8]) != m[3] {
 			return fmt.Errorf("token %s is not the one its name gives", name)
 		}
 		if _, err := tsa.Verify(tsa.Token(tok), note, roots); err != nil {
@@ -192,6 +194,20 @@ func TestNoTokenIsKeptWithoutItsNote(t *testing.T) {
 	if n := ts.Requests(); n != 0 {
 		t.Fatalf("the TSA was asked %d times for tokens whose note could not be kept", n)
 	}
+	// A package or an audit that waits for its checkpoint's tokens still
+	// gets them: they travel with the note it carries. None is stored.
+	cp, err := v.log.Checkpoint(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if toks := v.stamper().stamp(context.Background(), cp, true); len(toks) != 1 {
+		t.Fatalf("a waiting caller got %d tokens over a checkpoint whose note could not be stored, want 1", len(toks))
+	}
+	if err := objects.ListNames(context.Background(), v.objects, timestampsPrefix, func(name string) error {
+		return fmt.Errorf("%s kept without its note", name)
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // tokensOf lists the names of the time-stamp tokens stored over
@@ -218,6 +234,7 @@ func tokensOf(t *testing.T, v *Vault, size uint64) []string {
 type namesTaken struct {
 	objects.Store
 	taken func(name string) bool
+	took  *sync.Map // the names taken, so that the vault's second name is not
 }
 
 // notesTaken and tokensTaken are the names namesTaken takes.
@@ -229,7 +246,8 @@ func tokensTaken(name string) bool {
 }
 
 func (n namesTaken) Put(ctx context.Context, name string, r io.Reader, opts objects.PutOptions) (objects.Info, error) {
-	if n.taken(name) {
+	if _, second := n.took.Load(name[:max(0, len(name)-9)]); n.taken(name) && !second {
+		n.took.Store(name, true)
 		if _, err := n.Store.Put(ctx, name, strings.NewReader("not the vault's"), objects.PutOptions{}); err != nil {
 			return objects.Info{}, err
 		}
@@ -238,78 +256,110 @@ func (n namesTaken) Put(ctx context.Context, name string, r io.Reader, opts obje
 }
 
 // TestATakenNameIsNotTakenForTheVaults: time-stamp notes and tokens are
-// named by their own SHA-256, so nobody can take a name before the vault
-// knows the bytes; whoever takes it in the moment between (the note is
-// written after the sticky head that carries it) gets no token kept
-// beside bytes that are not the vault's: the name is read back, the
-// difference logged at level ERROR. Two members: the note (then no token
-// is requested) and the token (then it is not kept; the note stays).
+// named by their own SHA-256. Whoever stores other bytes under such a
+// name first (having read the note in the sticky head, which is written
+// before it) displaces nothing: the vault reads the name back, logs at
+// level ERROR that it was taken, stores its bytes under the name with a
+// random suffix, and time-stamps as before; a scrub reports the bytes
+// that are not the vault's. Two members: the note's name and a token's.
 func TestATakenNameIsNotTakenForTheVaults(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		notes bool
-	}{{"note", true}, {"token", false}} {
+		taken func(string) bool
+	}{{"note", notesTaken}, {"token", tokensTaken}} {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := testenv.StartTSA(t)
 			var logs logBuffer
 			v, _ := openTestVaultDir(t, func(c *Config) {
 				c.TSAs = []string{ts.URL}
 				c.CheckpointInterval = 5 * time.Millisecond
-				taken := tokensTaken
-				if tc.notes {
-					taken = notesTaken
-				}
-				c.Objects = namesTaken{c.Objects, taken}
+				c.Objects = namesTaken{c.Objects, tc.taken, new(sync.Map)}
 				c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			})
 			ctx := context.Background()
 			depositOneFile(t, v)
-			for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "level=ERROR"); time.Sleep(10 * time.Millisecond) {
+			for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "taken by other bytes") || len(storedTokens(t, v)) == 0; time.Sleep(10 * time.Millisecond) {
 				if time.Now().After(deadline) {
-					t.Fatalf("nothing logged at level ERROR of a name taken before the vault wrote it:\n%s", logs.String())
+					t.Fatalf("no token stored, or nothing logged of a name taken before the vault wrote it:\n%s", logs.String())
 				}
 			}
 			v.stamper().close()
-			if !strings.Contains(logs.String(), "not the vault's") {
-				t.Errorf("the ERROR does not say that the bytes under the name are not the vault's:\n%s", logs.String())
+			if !strings.Contains(logs.String(), "level=ERROR") {
+				t.Errorf("the taken name was not logged at level ERROR:\n%s", logs.String())
 			}
-			var notes, tokens int
+			// Every token stored has, beside it, a note whose bytes are
+			// the ones the token's name gives, under either name.
+			var junk []string
+			notes := map[string][]byte{} // by the SHA-256 the name gives
 			err := objects.ListNames(ctx, v.objects, timestampsPrefix, func(name string) error {
 				b, err := readObject(ctx, v, name)
 				if err != nil {
 					return err
 				}
 				if string(b) == "not the vault's" {
-					if strings.HasSuffix(name, "-checkpoint") != tc.notes {
-						return fmt.Errorf("%s taken", name)
-					}
-					return nil
-				}
-				if strings.HasSuffix(name, "-checkpoint") {
-					notes++
-				} else {
-					tokens++
+					junk = append(junk, name)
+				} else if m := regexp.MustCompile(`^timestamps/[0-9]{20}-([0-9a-f]{64})-checkpoint(-[0-9a-f]{8})?$`).FindStringSubmatch(name); m != nil {
+					notes[m[1]] = b
 				}
 				return nil
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tokens != 0 {
-				t.Errorf("%d tokens kept though the vault could not keep its %s", tokens, tc.name)
+			if len(junk) == 0 {
+				t.Fatal("no name was taken: the test took none")
 			}
-			switch tc.name {
-			case "note":
-				if n := ts.Requests(); n != 0 {
-					t.Errorf("the TSA was asked %d times for tokens over a note whose name someone else had taken", n)
+			caPEM, err := os.ReadFile(ts.CACertPEM)
+			if err != nil {
+				t.Fatal(err)
+			}
+			roots, err := tsa.ParseCertificatesPEM(caPEM)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range storedTokens(t, v) {
+				noteHash := strings.Split(strings.TrimPrefix(name, timestampsPrefix), "-")[1]
+				note, ok := notes[noteHash]
+				if sum := sha256.Sum256(note); !ok || hex.EncodeToString(sum[:]) != noteHash {
+					t.Fatalf("token %s has no note of its name's SHA-256 beside it", name)
 				}
-			case "token":
-				if notes == 0 || ts.Requests() == 0 {
-					t.Errorf("the note (%d kept) or the request (%d) is missing: only the token's name was taken", notes, ts.Requests())
+				tok, err := readObject(ctx, v, name)
+				if err != nil {
+					t.Fatal(err)
 				}
+				if _, err := tsa.Verify(tsa.Token(tok), note, roots); err != nil {
+					t.Fatalf("token %s over its note: %v", name, err)
+				}
+			}
+			// A scrub reports the bytes under the taken names, and
+			// nothing of the vault's.
+			res, err := v.Scrub(ctx, enrolled(t, v, "aud", RoleAuditor))
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.Sort(junk)
+			if !slices.Equal(res.Unaccounted, junk) {
+				t.Fatalf("scrub: unaccounted %v, want the taken names %v", res.Unaccounted, junk)
 			}
 		})
 	}
+}
+
+// storedTokens lists the names of the time-stamp tokens stored, whatever
+// their size.
+func storedTokens(t *testing.T, v *Vault) []string {
+	t.Helper()
+	var out []string
+	err := objects.ListNames(context.Background(), v.objects, timestampsPrefix, func(name string) error {
+		if b, err := readObject(context.Background(), v, name); err == nil && string(b) != "not the vault's" && !strings.Contains(name, "-checkpoint") {
+			out = append(out, name)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestAnchorObjectNames: a scrub takes as the vault's own the names the
@@ -328,7 +378,8 @@ func TestAnchorObjectNames(t *testing.T) {
 	h := strings.Repeat("a", 64)
 	for _, name := range []string{
 		"timestamps/00000000000000000007-0", "timestamps/0000000000000000007-1", "timestamps/00000000000000000007-" + h,
-		"timestamps/00000000000000000007-" + h + "-" + strings.Repeat("b", 23), "timestamps/00000000000000000007-" + h[:63] + "-checkpoint",
+		"timestamps/00000000000000000007-" + h + "-" + strings.Repeat("b", 15), "timestamps/00000000000000000007-" + h[:63] + "-checkpoint",
+		"timestamps/00000000000000000007-" + h + "-checkpoint-" + strings.Repeat("c", 7), "witnessed/00000000000000000007-" + h + "-" + strings.Repeat("c", 9),
 		"timestamps/00000000000000000007-" + h + "-checkpoint-1", "witnessed/00000000000000000007-1",
 	} {
 		if anchorObject.MatchString(name) {
@@ -339,31 +390,38 @@ func TestAnchorObjectNames(t *testing.T) {
 
 // TestATakenWitnessedNameIsNotTakenForTheVaults: a cosigned checkpoint
 // is stored under a name made from its bytes; bytes someone stored under
-// that name first are not taken for it: its save fails, saying so, and
-// the witnessed size the vault serves does not move.
+// that name first (GET /checkpoint serves the cosigned note as it is
+// stored) displace nothing: the vault stores its own under the name with
+// a random suffix, logs at level ERROR, and serves its witnessed size.
 func TestATakenWitnessedNameIsNotTakenForTheVaults(t *testing.T) {
+	var logs logBuffer
 	v, _ := openTestVaultDir(t, func(c *Config) {
-		c.Objects = namesTaken{c.Objects, func(name string) bool { return strings.HasPrefix(name, witnessedPrefix) }}
+		c.Objects = namesTaken{c.Objects, func(name string) bool { return strings.HasPrefix(name, witnessedPrefix) }, new(sync.Map)}
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
 	ctx := context.Background()
-	inv := enrolled(t, v, "inv", RoleInvestigator)
-	if err := v.OpenCase(ctx, inv, "T-1", "witnessed"); err != nil {
-		t.Fatal(err)
-	}
+	depositOneFile(t, v)
 	cp, err := v.log.Checkpoint(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cosigned := append(bytes.Clone(cp.Note), "— witness.example/w1 AAAA\n"...)
-	err = v.saveWitnessed(ctx, cp, cosigned)
-	if err == nil || !strings.Contains(err.Error(), "not the vault's") {
-		t.Fatalf("a cosigned checkpoint saved under a name someone took first: %v", err)
+	if err := v.saveWitnessed(ctx, cp, cosigned); err != nil {
+		t.Fatalf("a cosigned checkpoint whose name someone took first: %v", err)
 	}
-	if v.witnessedSize != 0 {
-		t.Fatalf("the witnessed size moved to %d on a save that failed", v.witnessedSize)
+	if v.witnessedSize != cp.Size || !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "taken by other bytes") {
+		t.Fatalf("witnessed size %d (want %d); logged:\n%s", v.witnessedSize, cp.Size, logs.String())
 	}
-	if name := witnessedObject(cp.Size, cosigned); !anchorObject.MatchString(name) || !objects.IsValidName(name) {
-		t.Fatalf("%s is not a name a scrub takes as the vault's, or not a valid name", name)
+	name := witnessedObject(cp.Size, cosigned)
+	var stored []string
+	err = objects.ListNames(ctx, v.objects, witnessedPrefix, func(n string) error {
+		if b, err := readObject(ctx, v, n); err == nil && bytes.Equal(b, cosigned) {
+			stored = append(stored, n)
+		}
+		return nil
+	})
+	if err != nil || len(stored) != 1 || !strings.HasPrefix(stored[0], name+"-") || !anchorObject.MatchString(stored[0]) || !objects.IsValidName(stored[0]) {
+		t.Fatalf("the cosigned checkpoint is stored as %v (%v), want once as %s-SUFFIX", stored, err, name)
 	}
 }
 

@@ -139,7 +139,42 @@ func (v *Vault) scrubPackages(ctx context.Context, res *ScrubResult) (missing, a
 // and any verifier checks for itself. Bytes someone else stored under
 // such a name displace nothing: the vault's notes and tokens are named by
 // their own SHA-256, and a name already taken is read back (stamper.putOwn).
-var anchorObject = regexp.MustCompile(`^(?:witnessed/[0-9]{20}(?:-[0-9a-f]{64})?|timestamps/[0-9]{20}-(?:[1-9][0-9]*|checkpoint|[0-9a-f]{64}-checkpoint|[0-9a-f]{64}-[0-9a-f]{24}))$`)
+var anchorObject = regexp.MustCompile(`^(?:witnessed/[0-9]{20}(?:-[0-9a-f]{64}(?:-[0-9a-f]{8})?)?|timestamps/[0-9]{20}-(?:[1-9][0-9]*|checkpoint|[0-9a-f]{64}-checkpoint(?:-[0-9a-f]{8})?|[0-9a-f]{64}-[0-9a-f]{16}(?:-[0-9a-f]{8})?))$`)
+
+// anchorDigest finds the SHA-256 (hex, whole or its first 16 digits) an
+// anchor object's name gives its bytes: a cosigned checkpoint's or a
+// time-stamped note's whole, a token's first 16 digits.
+var anchorDigest = regexp.MustCompile(`^(?:witnessed/[0-9]{20}-([0-9a-f]{64})|timestamps/[0-9]{20}-([0-9a-f]{64})-checkpoint|timestamps/[0-9]{20}-[0-9a-f]{64}-([0-9a-f]{16}))(?:-[0-9a-f]{8})?$`)
+
+// maxAnchorObject bounds what a scrub reads of an anchor object: a
+// time-stamp token's limit (tsa.MaxTokenSize), above a cosigned note's.
+const maxAnchorObject = 64 << 10
+
+// anchorHoldsItsDigest reports whether the anchor object name holds
+// bytes whose SHA-256 is the one its name gives; true for the names of
+// earlier releases, which give none (nothing to check them by, here),
+// and for an object gone since it was listed. An error is a read that
+// failed: the scrub stops rather than call the object someone else's.
+func (v *Vault) anchorHoldsItsDigest(ctx context.Context, name string) (bool, error) {
+	m := anchorDigest.FindStringSubmatch(name)
+	if m == nil {
+		return true, nil
+	}
+	want := m[1] + m[2] + m[3] // one of the three
+	rc, err := v.objects.Open(ctx, name)
+	if errors.Is(err, objects.ErrNotFound) {
+		return true, nil
+	} else if err != nil {
+		return false, fmt.Errorf("reading %s: %w", name, err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(rc, maxAnchorObject+1))
+	if err != nil {
+		return false, fmt.Errorf("reading %s: %w", name, err)
+	}
+	return n <= maxAnchorObject && strings.HasPrefix(hex.EncodeToString(h.Sum(nil)), want), nil
+}
 
 // classifyListed sorts one object the store lists: an object of a live
 // item or package is accounted for; one of a destroyed case is retained
@@ -149,12 +184,22 @@ var anchorObject = regexp.MustCompile(`^(?:witnessed/[0-9]{20}(?:-[0-9a-f]{64})?
 // anything else is unaccounted.
 // An error is ErrIntegrity: the state's page of the object's item failed
 // its check.
-func (v *Vault) classifyListed(info objects.Info, res *ScrubResult, keys map[string]bool) error {
+func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *ScrubResult, keys map[string]bool) error {
 	// The vault's own metadata: its sticky log head, and the key
 	// replicas of live cases. A key replica of no live case (a destroyed
 	// one, say) is unaccounted: it could open evidence that should be
 	// gone.
-	if strings.HasPrefix(info.Name, headPrefix) || anchorObject.MatchString(info.Name) {
+	if strings.HasPrefix(info.Name, headPrefix) {
+		return nil
+	}
+	if anchorObject.MatchString(info.Name) {
+		// Named by its bytes' SHA-256 (since 2026-12-04): other bytes
+		// under the name are not the vault's.
+		if ok, err := v.anchorHoldsItsDigest(ctx, info.Name); err != nil {
+			return err
+		} else if !ok {
+			res.Unaccounted = append(res.Unaccounted, info.Name)
+		}
 		return nil
 	}
 	if n := strings.LastIndexByte(info.Name, '-'); strings.HasPrefix(info.Name, "key/") && n > 0 && keys[info.Name[:n]] {

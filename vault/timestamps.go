@@ -42,22 +42,24 @@ const (
 // checkpoint of the interval a minute, and a token must stay checkable
 // without the vault): "timestamps/<size, 20 digits>-<SHA-256 of the
 // note, 64 hex digits>-checkpoint" (docs/timestamps.md, section 5). The
-// name comes from the note's bytes: nobody can store something else
-// under it before the vault knows them, and whoever does so in the moment
-// between is found out (putOwn); a log's two checkpoints of one
-// size (after a rollback was accepted) never share a name.
+// name comes from the note's bytes, so that a log's two checkpoints of
+// one size (after a rollback was accepted) never share one, and bytes
+// stored under it by someone who saw the note first (in the sticky head,
+// written before it) displace nothing: putOwn stores the note under the
+// name with a random suffix then.
 func timestampedNoteObject(size uint64, note []byte) string {
 	return fmt.Sprintf("%s%020d-%x-checkpoint", timestampsPrefix, size, sha256.Sum256(note))
 }
 
 // timestampObject names a time-stamp token over note: "timestamps/<size,
-// 20 digits>-<SHA-256 of the note, 64 hex digits>-<the first 24 hex
-// digits of the token's SHA-256>" (object names are at most 128 bytes).
+// 20 digits>-<SHA-256 of the note, 64 hex digits>-<the first 16 hex
+// digits of the token's SHA-256>" (object names are at most 128 bytes,
+// room left for putOwn's suffix).
 // Each TSA's token, and each of one TSA's asked again after a restart,
 // has a name of its own.
 func timestampObject(size uint64, note []byte, token tsa.Token) string {
 	t := sha256.Sum256(token)
-	return fmt.Sprintf("%s%020d-%x-%x", timestampsPrefix, size, sha256.Sum256(note), t[:12])
+	return fmt.Sprintf("%s%020d-%x-%x", timestampsPrefix, size, sha256.Sum256(note), t[:8])
 }
 
 type stamper struct {
@@ -139,7 +141,7 @@ func (s *stamper) run() {
 			s.mu.Lock()
 			s.last = time.Now()
 			s.mu.Unlock()
-			s.stamp(s.ctx, cp)
+			s.stamp(s.ctx, cp, false)
 		}
 	}
 }
@@ -150,8 +152,10 @@ func (s *stamper) close() {
 }
 
 // stamp returns tokens over cp from every TSA that answers within ctx,
-// requesting those not already held, and stores new ones.
-func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint) []tsa.Token {
+// requesting those not already held, and stores new ones beside the note
+// they date. waited is true for a caller that waits for the tokens (a
+// package or an audit), false for the background stamping.
+func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint, waited bool) []tsa.Token {
 	s.mu.Lock()
 	have := s.tokens[cp.Size]
 	var missing []int
@@ -162,14 +166,24 @@ func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint) []tsa.Token 
 	}
 	s.mu.Unlock()
 	got := make([]tsa.Token, len(s.urls))
+	keep := true // the tokens are stored beside their note
 	if len(missing) > 0 {
 		// The note, as the log signed it, goes beside its tokens first,
 		// so that no token is ever kept without it. If it cannot be
-		// stored, nothing is requested: the checkpoint is not
-		// time-stamped, as when every TSA fails.
-		if err := putOwn(ctx, s.objects, timestampedNoteObject(cp.Size, cp.Note), cp.Note); err != nil {
+		// stored, no token is stored either: the background stamping
+		// requests none (the checkpoint is not time-stamped, as when
+		// every TSA fails); a package or an audit that waits still gets
+		// its tokens, which travel with the note it carries.
+		name, taken, err := putOwn(ctx, s.objects, timestampedNoteObject(cp.Size, cp.Note), cp.Note)
+		switch {
+		case err != nil && waited:
+			s.logger.Error("a checkpoint's time-stamp tokens go only with the package or audit that asked: the note they date could not be stored beside them", "size", cp.Size, "err", err)
+			keep = false
+		case err != nil:
 			s.logger.Error("a checkpoint could not be time-stamped: the note its tokens would date could not be stored", "size", cp.Size, "err", err)
 			missing = nil
+		case taken != nil:
+			s.logger.Error("a time-stamped note's name was taken by other bytes before the vault stored it: stored under another name; find out who wrote to the object store", "size", cp.Size, "stored", name, "err", taken)
 		}
 	}
 	var wg sync.WaitGroup
@@ -186,8 +200,13 @@ func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint) []tsa.Token 
 				return
 			}
 			got[i] = tok
-			if err := putOwn(ctx, s.objects, timestampObject(cp.Size, cp.Note, tok), tok); err != nil {
+			if !keep {
+				return
+			}
+			if name, taken, err := putOwn(ctx, s.objects, timestampObject(cp.Size, cp.Note, tok), tok); err != nil {
 				s.logger.Error("a time-stamp token could not be stored", "size", cp.Size, "err", err)
+			} else if taken != nil {
+				s.logger.Error("a time-stamp token's name was taken by other bytes before the vault stored it: stored under another name; find out who wrote to the object store", "size", cp.Size, "stored", name, "err", taken)
 			}
 		}()
 	}

@@ -75,7 +75,7 @@ func (h *Handler) reveal(w http.ResponseWriter, r *http.Request, s *session) err
 		return err
 	}
 	hd := w.Header()
-	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": downloadName(rev.Item.ID, rev.Name)}))
+	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": downloadName(rev.Item.ID, rev.Media)}))
 	hd.Set("Content-Security-Policy", evidencePolicy)
 	hd.Set("Cache-Control", "no-store")
 	if e, err := h.v.Exposure(r.Context(), s.who, ""); err == nil {
@@ -85,27 +85,23 @@ func (h *Handler) reveal(w http.ResponseWriter, r *http.Request, s *session) err
 	return nil
 }
 
-// passiveExtensions are the extensions a downloaded item keeps: image,
-// video, audio and plain-text types, which a system opens in a viewer.
-// Anything else (HTML, SVG, PDF, office documents, spreadsheets, archives,
-// programs) could run script or reach the network when opened, which for
-// evidence can tell its makers who is looking: those are saved without
-// an extension, to be opened deliberately in an examination environment.
-var passiveExtensions = map[string]bool{
-	"jpg": true, "jpeg": true, "png": true, "gif": true, "webp": true, "bmp": true, "tif": true, "tiff": true, "heic": true,
-	"mp4": true, "m4v": true, "mov": true, "avi": true, "mkv": true, "webm": true, "wmv": true, "3gp": true,
-	"mp3": true, "m4a": true, "wav": true, "ogg": true, "txt": true,
-}
-
 // downloadName is the file name an item is downloaded under: its id,
 // never its name (which the depositor chose, and which may name a
-// victim), and the name's extension when it is a passive one
-// (passiveExtensions), in lowercase: it_0123456789abcdef01234567.jpg.
-func downloadName(id, name string) string {
-	if i := strings.LastIndexByte(name, '.'); i >= 0 && i > strings.LastIndexByte(name, '/') {
-		if ext := strings.ToLower(name[i+1:]); passiveExtensions[ext] {
-			return id + "." + ext
+// victim), with an extension only for content the vault's own probe found
+// to be an image or a video a viewer shows (viewable: JPEG, PNG, GIF,
+// WebP, MP4), whatever the name says: it_0123456789abcdef01234567.jpg.
+// Anything else could run script or reach the network when opened,
+// which for evidence can tell its makers who is looking: it is saved
+// without an extension, to be opened deliberately in an examination
+// environment.
+func downloadName(id string, m *vault.MediaInfo) string {
+	if _, typ := viewable(m); typ != "" {
+		ext, _ := strings.CutPrefix(typ, "image/")
+		ext, _ = strings.CutPrefix(ext, "video/")
+		if ext == "jpeg" {
+			ext = "jpg"
 		}
+		return id + "." + ext
 	}
 	return id
 }

@@ -11,6 +11,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"image"
+	pngpkg "image/png"
 	"io"
 	"log/slog"
 	"math/big"
@@ -186,28 +188,48 @@ func TestRevealAnswerHeaders(t *testing.T) {
 	if len(bv.accesses(t, item)) != 1 {
 		t.Fatal("the reveal was not recorded once")
 	}
+	// The extension comes from the vault's probe of the content, not
+	// from the name the depositor gave it.
+	var png bytes.Buffer
+	if err := pngpkg.Encode(&png, image.NewGray(image.Rect(0, 0, 4, 4))); err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range map[string]struct {
+		body []byte
+		ext  string
+	}{
+		"shot.dat":  {png.Bytes(), ".png"},
+		"photo.jpg": {[]byte("<script>alert(1)</script>"), ""},
+	} {
+		id := bv.deposit(t, "H-1", name, f.body)
+		token := c.csrf("/app/items/" + id)
+		resp, _ := c.do("POST", "/app/items/"+id+"/reveal", url.Values{"purpose": {"name check"}, "csrf": {token}})
+		if got, want := resp.Header.Get("Content-Disposition"), "attachment; filename="+id+f.ext; got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
 }
 
 // TestDownloadName: a downloaded item is named by its id, never by the
-// name its depositor chose, with the extension of a passive type only.
+// name its depositor chose, with an extension only for what the vault's
+// probe found to be an image or a video a viewer shows.
 func TestDownloadName(t *testing.T) {
 	const id = "it_0123456789abcdef01234567"
-	for name, want := range map[string]string{
-		"IMG_0001.JPG":             id + ".jpg",
-		"chat/video.mp4":           id + ".mp4",
-		"notes.txt":                id + ".txt",
-		"page.html":                id,
-		"drawing.svg":              id,
-		"ledger.pdf":               id,
-		"photo.jpg.exe":            id,
-		"payments.csv":             id,
-		"dir.jpg/README":           id,
-		"noextension":              id,
-		"photo\u202egpj.exe":       id,
-		"Amara Sok's passport.png": id + ".png",
+	for _, c := range []struct {
+		m    *vault.MediaInfo
+		want string
+	}{
+		{&vault.MediaInfo{Kind: "image", Format: "jpeg"}, id + ".jpg"},
+		{&vault.MediaInfo{Kind: "image", Format: "png"}, id + ".png"},
+		{&vault.MediaInfo{Kind: "image", Format: "webp"}, id + ".webp"},
+		{&vault.MediaInfo{Kind: "video", Format: "mp4"}, id + ".mp4"},
+		{&vault.MediaInfo{Kind: "image", Format: "svg"}, id},
+		{&vault.MediaInfo{Kind: "video", Format: "asf"}, id},
+		{&vault.MediaInfo{Kind: "video", Format: "mov"}, id},
+		{nil, id},
 	} {
-		if got := downloadName(id, name); got != want {
-			t.Errorf("%q: %q, want %q", name, got, want)
+		if got := downloadName(id, c.m); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.m, got, c.want)
 		}
 	}
 }
