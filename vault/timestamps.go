@@ -3,10 +3,14 @@ package vault
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -286,4 +290,49 @@ func (v *Vault) TSAStatus() []TSAStatus {
 		return st.statuses()
 	}
 	return nil
+}
+
+// TimestampObject is one object of the object store's timestamps/
+// folder: a time-stamped checkpoint note or a token over one (names in
+// docs/timestamps.md section 5), its bytes as stored. Nothing in it is
+// vouched for by the vault: its reader checks each (the SHA-256 its name
+// gives, the note's signature, the token over the note).
+type TimestampObject struct {
+	Name  string // without "timestamps/"
+	Bytes []byte
+}
+
+// TimestampObjects calls fn with every object of the object store's
+// timestamps/ folder whose name gives a checkpoint size in [from, to),
+// in the store's name order, for an auditor (action
+// "audit.timestamps"). An object larger than a token may be
+// (tsa.MaxTokenSize) is given cut to that size plus one byte, so that
+// its reader finds it is not what its name says without the vault
+// holding it whole.
+func (v *Vault) TimestampObjects(ctx context.Context, who Principal, from, to uint64, fn func(TimestampObject) error) error {
+	if err := v.AuditReader(ctx, who, "audit.timestamps"); err != nil {
+		return err
+	}
+	return objects.ListNames(ctx, v.objects, timestampsPrefix, func(name string) error {
+		rest := strings.TrimPrefix(name, timestampsPrefix)
+		if len(rest) < 20 {
+			return nil
+		}
+		size, err := strconv.ParseUint(rest[:20], 10, 64)
+		if err != nil || size < from || size >= to {
+			return nil
+		}
+		rc, err := v.objects.Open(ctx, name)
+		if errors.Is(err, objects.ErrNotFound) {
+			return nil // gone since it was listed
+		} else if err != nil {
+			return fmt.Errorf("reading %s: %w", name, err)
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(io.LimitReader(rc, tsa.MaxTokenSize+1))
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", name, err)
+		}
+		return fn(TimestampObject{Name: rest, Bytes: b})
+	})
 }

@@ -107,21 +107,8 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *key != "" {
-		// A pasted key may carry a byte-order mark or a line end; a
-		// mistyped one is malformed, not another vault's key. The file
-		// custos audit key writes is taken too.
-		trusted, err := pkgformat.TrustedKeysFlag("--key", *key)
-		if err != nil {
-			return inputErr("--key", err)
-		}
-		if !slices.ContainsFunc(trusted, func(t string) bool { return pkgformat.KeyMatches(t, k.Key) }) {
-			var names []string
-			for _, t := range trusted {
-				names = append(names, "fingerprint "+pkgformat.TrustedFingerprint(t))
-			}
-			err := fmt.Errorf("%w: the vault's log key (fingerprint %s) is not the key you trust (%s): the key you were given was mistyped or is another vault's, or this vault's key is not the one it was given to you as; nothing of the log was checked",
-				errAuditFailed, pkgformat.KeyFingerprint(k.Key), strings.Join(names, ", "))
-			if *asJSON {
+		if err := keyTrusted(*key, k.Key, "nothing of the log was checked"); err != nil {
+			if *asJSON && errors.Is(err, errAuditFailed) {
 				json.NewEncoder(stdout).Encode(verifyFailure{OK: false, Error: strings.TrimPrefix(err.Error(), errAuditFailed.Error()+": ")})
 			}
 			return err
@@ -1008,6 +995,28 @@ func exportEvents(c *client, path string, n uint64, bar *progressbar.ProgressBar
 	}
 	bar.Finish()
 	return got, f.Close()
+}
+
+// keyTrusted checks the log key the vault served against a --key flag's
+// value (the key, its fingerprint, or a file holding either): a value
+// that is no key is an input error (exit 2), another key an audit
+// finding (errAuditFailed), whose message ends with unchecked (what was
+// not checked). A pasted key may carry a byte-order mark or a line end;
+// the file custos audit key writes is taken too.
+func keyTrusted(flagValue, served, unchecked string) error {
+	trusted, err := pkgformat.TrustedKeysFlag("--key", flagValue)
+	if err != nil {
+		return inputErr("--key", err)
+	}
+	if slices.ContainsFunc(trusted, func(t string) bool { return pkgformat.KeyMatches(t, served) }) {
+		return nil
+	}
+	var names []string
+	for _, t := range trusted {
+		names = append(names, "fingerprint "+pkgformat.TrustedFingerprint(t))
+	}
+	return fmt.Errorf("%w: the vault's log key (fingerprint %s) is not the key you trust (%s): the key you were given was mistyped or is another vault's, or this vault's key is not the one it was given to you as; %s",
+		errAuditFailed, pkgformat.KeyFingerprint(served), strings.Join(names, ", "), unchecked)
 }
 
 // prepareExportDir refuses an existing dir that is not an empty folder,

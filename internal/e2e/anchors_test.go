@@ -364,6 +364,33 @@ func TestTimestampedVault(t *testing.T) {
 		t.Fatalf("audit verify with another CA: %d\n%s", r.code, r.stderr)
 	}
 
+	// The tokens the object store keeps, with their notes, fetched and
+	// checked by an auditor; bytes stored under one of their names by
+	// someone else are named; only auditors fetch them.
+	ta := s.ok("auditor", work, "audit", "timestamps", "-o", "stamps", "--tsa-cert", ts.CACertPEM, "--key", logKey, "--json").json(t)
+	if ta["ok"] != true || ta["notes"].(float64) < 1 || ta["tokens"].(float64) < 1 || ta["verified"] != ta["tokens"] {
+		t.Fatalf("audit timestamps: %v", ta)
+	}
+	if files, _ := os.ReadDir(filepath.Join(work, "stamps")); float64(len(files)) != ta["notes"].(float64)+ta["tokens"].(float64) {
+		t.Fatalf("audit timestamps wrote %d files for %v", len(files), ta)
+	}
+	someNote := ""
+	for _, p := range storedObjects(s.data, "timestamps") {
+		if strings.HasSuffix(p, "-checkpoint") {
+			someNote = p
+		}
+	}
+	planted := strings.TrimSuffix(someNote, "-checkpoint") + "-0123456789abcdef"
+	if someNote == "" || os.WriteFile(planted, []byte("not a token"), 0o644) != nil {
+		t.Fatalf("could not plant a token beside %q", someNote)
+	}
+	r = s.run("auditor", work, "custos", "audit", "timestamps", "-o", "stamps2", "--tsa-cert", ts.CACertPEM)
+	if r.code != 1 || !strings.Contains(r.stdout, "FAILED "+filepath.Base(planted)+": its bytes are not of the SHA-256 its name gives") {
+		t.Fatalf("audit timestamps with a planted token: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	os.Remove(planted)
+	s.refused("investigator", work, "only auditors read the custody log", "audit", "timestamps", "-o", "stamps3")
+
 	// The TSA is down: sealing still works, the package has no token,
 	// the server says so, and a verifier that wants one fails.
 	ts.Stop()

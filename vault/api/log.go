@@ -258,6 +258,64 @@ func (h *Handler) logRecords(w http.ResponseWriter, r *http.Request, who vault.P
 	return nil
 }
 
+// TimestampObject is one line of GET /v1/log/timestamps: an object of
+// the object store's timestamps/ folder (a time-stamped checkpoint note,
+// or an RFC 3161 token over one; docs/timestamps.md section 5), its name
+// without "timestamps/" and its bytes as stored, in standard base64.
+type TimestampObject struct {
+	Name  string `json:"name"`
+	Bytes []byte `json:"bytes"`
+}
+
+// logTimestamps streams, as NDJSON, the time-stamp notes and tokens the
+// object store holds for checkpoint sizes from the query's "from" (0 when
+// absent) up to, not including, its "to" (all when absent). Auditors
+// only; the auditor checks every one (custos audit timestamps). A
+// failure once the answer has begun cuts the connection.
+func (h *Handler) logTimestamps(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	q := r.URL.Query()
+	from, to := uint64(0), uint64(math.MaxUint64)
+	var err error
+	if q.Has("from") {
+		if from, err = decimalSize(q.Get("from")); err != nil {
+			return fmt.Errorf("%w: from must be a checkpoint size in decimal, without leading zeros", vault.ErrBadInput)
+		}
+	}
+	if q.Has("to") {
+		if to, err = decimalSize(q.Get("to")); err != nil {
+			return fmt.Errorf("%w: to must be a checkpoint size in decimal, without leading zeros", vault.ErrBadInput)
+		}
+	}
+	started := false
+	var bw *lineWriter
+	err = h.v.TimestampObjects(r.Context(), who, from, to, func(o vault.TimestampObject) error {
+		if !started {
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			w.WriteHeader(http.StatusOK)
+			bw, started = newLineWriter(w), true
+		}
+		b, err := json.Marshal(TimestampObject{Name: o.Name, Bytes: o.Bytes})
+		if err != nil {
+			return err
+		}
+		return bw.line(b)
+	})
+	switch {
+	case err != nil && !started:
+		return err // refused, or nothing sent yet: answered as an error
+	case err != nil:
+		panic(http.ErrAbortHandler)
+	case !started:
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	if err := bw.flush(); err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
 // Lookup is one line of GET /v1/log/lookups: the values a log store keeps
 // beside an event's signed bytes, exactly as the store returns them, so
 // that an auditor can check them against the bytes (they decide which

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/tsa"
+	"github.com/custos-vault/custos/internal/keyfile"
+	"github.com/custos-vault/custos/internal/tempfiles"
+	"github.com/custos-vault/custos/vault/api"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// timestampName reads the name of an object of the object store's
+// timestamps/ folder (docs/timestamps.md section 5), without the folder:
+// the checkpoint size, then for a note "-<its SHA-256>-checkpoint", for a
+// token "-<its note's SHA-256>-<the first 16 hex digits of its own>",
+// either perhaps with the "-<8 hex digits>" the vault adds when the name
+// was taken; or, as releases before 2026-12-04 named them,
+// "-checkpoint" (a note) and "-<n>" (a token over that note).
+var timestampName = regexp.MustCompile(`^([0-9]{20})-(?:([0-9a-f]{64})-checkpoint|([0-9a-f]{64})-([0-9a-f]{16})|(checkpoint)|([1-9][0-9]*))(?:-[0-9a-f]{8})?$`)
+
+// timestampsOutput is what custos audit timestamps --json prints.
+type timestampsOutput struct {
+	Dir      string   `json:"dir"`
+	Notes    int      `json:"notes"`
+	Tokens   int      `json:"tokens"`
+	Verified int      `json:"verified"`
+	First    string   `json:"first,omitempty"` // the earliest attested time
+	Last     string   `json:"last,omitempty"`  // the latest
+	Failures []string `json:"failures"`
+	OK       bool     `json:"ok"`
+}
+
+// runAuditTimestamps fetches the time-stamp notes and tokens the vault's
+// object store keeps (GET /v1/log/timestamps), writes each into a new
+// folder under its stored name, and checks every one here: the SHA-256
+// its name gives, each note's signature by the log's key and the size it
+// states, that each token has its note, and with --tsa-cert, each token
+// over its note (docs/timestamps.md sections 4 and 5).
+func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("audit timestamps")
+	dir := fs.String("o", "", "the folder to write: new, or empty")
+	fromFlag := fs.String("from", "", "the smallest checkpoint size to fetch (default 0)")
+	toFlag := fs.String("to", "", "fetch only checkpoint sizes below this one (default all)")
+	key := fs.String("key", "", "the log's verifier key to trust, its fingerprint, or a file holding it (as custos audit key > FILE writes it); default: the one the vault names")
+	tsaCert := fs.String("tsa-cert", "", "PEM certificate(s) of the time-stamping authorities you trust: each token must verify against them over its note")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return usageErr("audit timestamps takes no arguments")
+	} else if *dir == "" {
+		return usageErr("audit timestamps needs -o DIR: the new folder to write the notes and tokens into")
+	}
+	q := url.Values{}
+	for _, f := range []struct{ name, v string }{{"from", *fromFlag}, {"to", *toFlag}} {
+		if f.v == "" {
+			continue
+		}
+		if _, err := strconv.ParseUint(f.v, 10, 63); err != nil || (len(f.v) > 1 && f.v[0] == '0') {
+			return usageErr("--%s %q is not a checkpoint size: a number of events, in decimal", f.name, f.v)
+		}
+		q.Set(f.name, f.v)
+	}
+	var certs []*x509.Certificate
+	if *tsaCert != "" {
+		b, err := keyfile.ReadText(*tsaCert, "TSA certificate")
+		if err != nil {
+			return inputErr("--tsa-cert", err)
+		}
+		if certs, err = tsa.ParseCertificatesPEM(b); err != nil {
+			return keyfile.Malformed(*tsaCert, "TSA certificate", keyfile.KindPEM, b, err)
+		}
+	}
+	c, k, err := clientAndLogKey()
+	if err != nil {
+		return err
+	}
+	if *key != "" {
+		if err := keyTrusted(*key, k.Key, "nothing was fetched"); err != nil {
+			return err
+		}
+	}
+	verifier, err := note.NewVerifier(k.Key)
+	if err != nil {
+		return fmt.Errorf("vault log key: %w", err)
+	}
+	tmp, err := prepareExportDir(*dir)
+	if err != nil {
+		return err
+	}
+	untrack := tempfiles.Track(tmp)
+	done := false
+	defer func() {
+		if !done {
+			os.RemoveAll(tmp)
+		}
+		untrack()
+	}()
+	resp, err := c.get("/v1/log/timestamps", q)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+
+	out := timestampsOutput{Dir: *dir, Failures: []string{}}
+	fail := func(format string, a ...any) { out.Failures = append(out.Failures, fmt.Sprintf(format, a...)) }
+	type token struct {
+		name, noteKey string
+		b             []byte
+	}
+	notes := map[string][]byte{} // by SHA-256 (hex), or by "size" for a note of an earlier release
+	var tokens []token
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		var o api.TimestampObject
+		if err := json.Unmarshal(sc.Bytes(), &o); err != nil {
+			return fmt.Errorf("the vault's answer is not a list of objects: %v", err)
+		}
+		m := timestampName.FindStringSubmatch(o.Name)
+		if m == nil {
+			fail("%s: not a name the vault gives a time-stamp note or token; not written", cut(o.Name, 120))
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(tmp, o.Name), o.Bytes, 0o644); err != nil {
+			return err
+		}
+		size, _ := strconv.ParseUint(m[1], 10, 64)
+		sum := sha256.Sum256(o.Bytes)
+		digest := hex.EncodeToString(sum[:])
+		switch {
+		case m[2] != "" || m[5] != "": // a note
+			out.Notes++
+			if m[2] != "" && m[2] != digest {
+				fail("%s: its bytes are not of the SHA-256 its name gives: not the vault's", o.Name)
+				continue
+			}
+			if err := checkTimestampedNote(o.Bytes, verifier, size); err != nil {
+				fail("%s: %v", o.Name, err)
+				continue
+			}
+			if m[2] != "" {
+				notes[m[2]] = o.Bytes
+			} else {
+				notes[m[1]] = o.Bytes
+			}
+		default: // a token
+			out.Tokens++
+			if m[4] != "" && !strings.HasPrefix(digest, m[4]) {
+				fail("%s: its bytes are not of the SHA-256 its name gives: not the vault's", o.Name)
+				continue
+			}
+			noteKey := m[3]
+			if noteKey == "" {
+				noteKey = m[1] // an earlier release's: the note of its size
+			}
+			tokens = append(tokens, token{o.Name, noteKey, o.Bytes})
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("reading the vault's answer: %v (the answer was cut: nothing was checked)", err)
+	}
+	var times []time.Time
+	for _, t := range tokens {
+		n, ok := notes[t.noteKey]
+		if !ok {
+			fail("%s: no note of the SHA-256 its name gives beside it", t.name)
+			continue
+		}
+		if certs == nil {
+			continue
+		}
+		a, err := tsa.Verify(tsa.Token(t.b), n, certs)
+		if err != nil {
+			fail("%s: %v", t.name, err)
+			continue
+		}
+		out.Verified++
+		times = append(times, a.Time)
+	}
+	if len(times) > 0 {
+		sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+		out.First, out.Last = times[0].UTC().Format(time.RFC3339Nano), times[len(times)-1].UTC().Format(time.RFC3339Nano)
+	}
+	if err := finishExportDir(tmp, *dir); err != nil {
+		return err
+	}
+	done = true
+	out.OK = len(out.Failures) == 0
+	text := fmt.Sprintf("%s: %s and %s written", *dir, plural(out.Notes, "note"), plural(out.Tokens, "token"))
+	switch {
+	case certs != nil && out.Verified > 0:
+		text += fmt.Sprintf("; %d verified against --tsa-cert, attested from %s to %s", out.Verified, out.First, out.Last)
+	case certs == nil && out.Tokens > 0:
+		text += "; the tokens were not checked: give the time-stamping authorities' certificates with --tsa-cert"
+	}
+	for _, f := range out.Failures {
+		text += "\n  FAILED " + f
+	}
+	if err := printResult(stdout, *asJSON, out, text); err != nil {
+		return err
+	}
+	if !out.OK {
+		return fmt.Errorf("%w: %s failed their check (listed above)", errAuditFailed, plural(len(out.Failures), "object"))
+	}
+	return nil
+}
+
+// checkTimestampedNote checks a time-stamped note as docs/timestamps.md
+// section 1 defines it: a checkpoint note signed by the log's key, of the
+// size its object's name gives, as the log signed it (its text, the blank
+// line and the log key's one signature line, nothing else).
+func checkTimestampedNote(b []byte, v note.Verifier, size uint64) error {
+	msg, err := events.LogSigned(b, v)
+	if err != nil {
+		return fmt.Errorf("not a checkpoint signed by the log's key: %v", err)
+	}
+	if !bytes.Equal(msg, b) {
+		return fmt.Errorf("not the note as the log signed it (other lines beside the log's signature)")
+	}
+	_, got, err := events.PeekCheckpoint(b)
+	if err != nil {
+		return err
+	}
+	if got != size {
+		return fmt.Errorf("a checkpoint of %d events, where its name says %d", got, size)
+	}
+	return nil
+}
