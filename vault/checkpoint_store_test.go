@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -83,14 +84,7 @@ func TestEveryTimeStampTokenHasItsNoteBesideIt(t *testing.T) {
 		}
 	}
 	v.stamper().close()
-	caPEM, err := os.ReadFile(ts.CACertPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots, err := tsa.ParseCertificatesPEM(caPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
+	roots := tsaRoots(t, ts)
 	var tokens, unstored int
 	err = objects.ListNames(ctx, v.objects, timestampsPrefix, func(name string) error {
 		if strings.HasSuffix(name, "-checkpoint") {
@@ -309,14 +303,7 @@ func TestATakenNameIsNotTakenForTheVaults(t *testing.T) {
 			if len(junk) == 0 {
 				t.Fatal("no name was taken: the test took none")
 			}
-			caPEM, err := os.ReadFile(ts.CACertPEM)
-			if err != nil {
-				t.Fatal(err)
-			}
-			roots, err := tsa.ParseCertificatesPEM(caPEM)
-			if err != nil {
-				t.Fatal(err)
-			}
+			roots := tsaRoots(t, ts)
 			for _, name := range storedTokens(t, v) {
 				noteHash := strings.Split(strings.TrimPrefix(name, timestampsPrefix), "-")[1]
 				note, ok := notes[noteHash]
@@ -437,4 +424,18 @@ func depositOneFile(t *testing.T, v *Vault) {
 	if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "T-1", Name: "f.txt", Body: strings.NewReader("file")}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// tsaRoots reads the test TSA's CA certificate, to verify its tokens.
+func tsaRoots(t *testing.T, ts *testenv.TSA) []*x509.Certificate {
+	t.Helper()
+	caPEM, err := os.ReadFile(ts.CACertPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, err := tsa.ParseCertificatesPEM(caPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return roots
 }

@@ -69,15 +69,9 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	if n := countStdin(append([]string{*key, *tsaCert, *policyFile}, saved...)...); n > 1 {
 		return usageErr("only one of the files may be standard input (-)")
 	}
-	var tsaCerts []*x509.Certificate
-	if *tsaCert != "" {
-		b, err := keyfile.ReadText(*tsaCert, "TSA certificate")
-		if err != nil {
-			return inputErr("--tsa-cert", err)
-		}
-		if tsaCerts, err = tsa.ParseCertificatesPEM(b); err != nil {
-			return keyfile.Malformed(*tsaCert, "TSA certificate", keyfile.KindPEM, b, err)
-		}
+	tsaCerts, err := readTSACerts(*tsaCert)
+	if err != nil {
+		return err
 	}
 	var policy *witness.Policy
 	if *policyFile != "" {
@@ -93,7 +87,6 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	var c *client
 	var k api.KeyResponse
 	var local *localLog
-	var err error
 	if *store != "" {
 		if local, err = openLocalLog(*store); err != nil {
 			return err
@@ -995,6 +988,24 @@ func exportEvents(c *client, path string, n uint64, bar *progressbar.ProgressBar
 	}
 	bar.Finish()
 	return got, f.Close()
+}
+
+// readTSACerts reads a --tsa-cert file: the PEM certificates of the
+// time-stamping authorities the user trusts; nil for "". A file that is
+// missing or not PEM certificates is an input error (exit 2).
+func readTSACerts(path string) ([]*x509.Certificate, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := keyfile.ReadText(path, "TSA certificate")
+	if err != nil {
+		return nil, inputErr("--tsa-cert", err)
+	}
+	certs, err := tsa.ParseCertificatesPEM(b)
+	if err != nil {
+		return nil, keyfile.Malformed(path, "TSA certificate", keyfile.KindPEM, b, err)
+	}
+	return certs, nil
 }
 
 // keyTrusted checks the log key the vault served against a --key flag's

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -20,7 +19,6 @@ import (
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/tsa"
-	"github.com/custos-vault/custos/internal/keyfile"
 	"github.com/custos-vault/custos/internal/tempfiles"
 	"github.com/custos-vault/custos/vault/api"
 	"golang.org/x/mod/sumdb/note"
@@ -78,15 +76,9 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 		}
 		q.Set(f.name, f.v)
 	}
-	var certs []*x509.Certificate
-	if *tsaCert != "" {
-		b, err := keyfile.ReadText(*tsaCert, "TSA certificate")
-		if err != nil {
-			return inputErr("--tsa-cert", err)
-		}
-		if certs, err = tsa.ParseCertificatesPEM(b); err != nil {
-			return keyfile.Malformed(*tsaCert, "TSA certificate", keyfile.KindPEM, b, err)
-		}
+	certs, err := readTSACerts(*tsaCert)
+	if err != nil {
+		return err
 	}
 	c, k, err := clientAndLogKey()
 	if err != nil {
