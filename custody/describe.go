@@ -280,6 +280,7 @@ var ActionWords = map[string]string{
 	"audit.log":                  "read the custody log",
 	"audit.lookups":              "read the custody log's lookup values",
 	"audit.records":              "read the custody log",
+	"audit.timestamps":           "read the time-stamp tokens the object store keeps",
 	"audit.scrub":                "check the stored evidence (a scrub)",
 	"case.caseuco":               "export the case as CASE/UCO",
 	"case.classification.policy": "set the case's classification policy",
