@@ -6,13 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -33,16 +34,21 @@ import (
 // "-checkpoint" (a note) and "-<n>" (a token over that note).
 var timestampName = regexp.MustCompile(`^([0-9]{20})-(?:([0-9a-f]{64})-checkpoint|([0-9a-f]{64})-([0-9a-f]{16})|(checkpoint)|([1-9][0-9]*))(?:-[0-9a-f]{8})?$`)
 
-// timestampsOutput is what custos audit timestamps --json prints.
+// maxListedFailures bounds the failures audit timestamps lists (the rest
+// are counted): a store full of junk names costs no more than this.
+const maxListedFailures = 1000
+
+// timestampsOutput is what custos audit timestamps --json prints
+// (keys in sorted order, as TestOutputKeyOrder wants of every output).
 type timestampsOutput struct {
 	Dir      string   `json:"dir"`
-	Notes    int      `json:"notes"`
-	Tokens   int      `json:"tokens"`
-	Verified int      `json:"verified"`
+	Failures []string `json:"failures"`
 	First    string   `json:"first,omitempty"` // the earliest attested time
 	Last     string   `json:"last,omitempty"`  // the latest
-	Failures []string `json:"failures"`
+	Notes    int      `json:"notes"`
 	OK       bool     `json:"ok"`
+	Tokens   int      `json:"tokens"`
+	Verified int      `json:"verified"`
 }
 
 // runAuditTimestamps fetches the time-stamp notes and tokens the vault's
@@ -112,13 +118,24 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 	defer resp.Body.Close()
 
 	out := timestampsOutput{Dir: *dir, Failures: []string{}}
-	fail := func(format string, a ...any) { out.Failures = append(out.Failures, fmt.Sprintf(format, a...)) }
-	type token struct {
-		name, noteKey string
-		b             []byte
+	failed := 0
+	fail := func(format string, a ...any) {
+		if failed++; failed <= maxListedFailures {
+			out.Failures = append(out.Failures, fmt.Sprintf(format, a...))
+		}
 	}
-	notes := map[string][]byte{} // by SHA-256 (hex), or by "size" for a note of an earlier release
-	var tokens []token
+	// The store lists in an order of its own: notes are known by the
+	// SHA-256 their names give (an earlier release's by their size) and
+	// tokens by name, and each token is read back from DIR and checked
+	// once every note has come: some 200 bytes of memory an object,
+	// whatever their size (a large vault's are fetched a range of sizes
+	// at a time, --from and --to).
+	type token struct{ name, noteKey string }
+	var (
+		notes       = map[string]string{} // note key -> its file's name
+		tokens      []token
+		first, last time.Time
+	)
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -128,10 +145,21 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 		}
 		m := timestampName.FindStringSubmatch(o.Name)
 		if m == nil {
-			fail("%s: not a name the vault gives a time-stamp note or token; not written", cut(o.Name, 120))
+			fail("%q: not a name the vault gives a time-stamp note or token; not written", cut(o.Name, 120))
 			continue
 		}
-		if err := os.WriteFile(filepath.Join(tmp, o.Name), o.Bytes, 0o644); err != nil {
+		f, err := os.OpenFile(filepath.Join(tmp, o.Name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, iofs.ErrExist) {
+			fail("%s: sent twice; the second not written", o.Name)
+			continue
+		} else if err != nil {
+			return err
+		}
+		_, err = f.Write(o.Bytes)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return err
 		}
 		size, _ := strconv.ParseUint(m[1], 10, 64)
@@ -149,9 +177,9 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 				continue
 			}
 			if m[2] != "" {
-				notes[m[2]] = o.Bytes
+				notes[m[2]] = o.Name
 			} else {
-				notes[m[1]] = o.Bytes
+				notes[m[1]] = o.Name
 			}
 		default: // a token
 			out.Tokens++
@@ -163,15 +191,14 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 			if noteKey == "" {
 				noteKey = m[1] // an earlier release's: the note of its size
 			}
-			tokens = append(tokens, token{o.Name, noteKey, o.Bytes})
+			tokens = append(tokens, token{o.Name, noteKey})
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("reading the vault's answer: %v (the answer was cut: nothing was checked)", err)
 	}
-	var times []time.Time
 	for _, t := range tokens {
-		n, ok := notes[t.noteKey]
+		noteFile, ok := notes[t.noteKey]
 		if !ok {
 			fail("%s: no note of the SHA-256 its name gives beside it", t.name)
 			continue
@@ -179,23 +206,35 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 		if certs == nil {
 			continue
 		}
-		a, err := tsa.Verify(tsa.Token(t.b), n, certs)
+		n, err1 := os.ReadFile(filepath.Join(tmp, noteFile))
+		b, err2 := os.ReadFile(filepath.Join(tmp, t.name))
+		if err := errors.Join(err1, err2); err != nil {
+			return err
+		}
+		a, err := tsa.Verify(tsa.Token(b), n, certs)
 		if err != nil {
 			fail("%s: %v", t.name, err)
 			continue
 		}
 		out.Verified++
-		times = append(times, a.Time)
+		if first.IsZero() || a.Time.Before(first) {
+			first = a.Time
+		}
+		if a.Time.After(last) {
+			last = a.Time
+		}
 	}
-	if len(times) > 0 {
-		sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
-		out.First, out.Last = times[0].UTC().Format(time.RFC3339Nano), times[len(times)-1].UTC().Format(time.RFC3339Nano)
+	if !first.IsZero() {
+		out.First, out.Last = first.UTC().Format(time.RFC3339Nano), last.UTC().Format(time.RFC3339Nano)
+	}
+	if failed > maxListedFailures {
+		out.Failures = append(out.Failures, fmt.Sprintf("and %d more", failed-maxListedFailures))
 	}
 	if err := finishExportDir(tmp, *dir); err != nil {
 		return err
 	}
 	done = true
-	out.OK = len(out.Failures) == 0
+	out.OK = failed == 0
 	text := fmt.Sprintf("%s: %s and %s written", *dir, plural(out.Notes, "note"), plural(out.Tokens, "token"))
 	switch {
 	case certs != nil && out.Verified > 0:
@@ -210,7 +249,7 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if !out.OK {
-		return fmt.Errorf("%w: %s failed their check (listed above)", errAuditFailed, plural(len(out.Failures), "object"))
+		return fmt.Errorf("%w: %s failed their check (listed above)", errAuditFailed, plural(failed, "object"))
 	}
 	return nil
 }

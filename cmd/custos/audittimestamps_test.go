@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/vault"
+	"github.com/custos-vault/custos/vault/api"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// TestAuditTimestampsTrustsNothingTheVaultSends: a vault (or whoever
+// answers for it) that sends names which are not the vault's, one name
+// twice, a note with lines beside the log's signature, a note of another
+// size than its name, or a token without its note, gets each named as
+// failing, nothing written outside DIR, and the audit's exit status; the
+// genuine note among them is written and passes.
+func TestAuditTimestampsTrustsNothingTheVaultSends(t *testing.T) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, "custos.test/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	cp5, err := events.SignCheckpoint(signer, "custos.test/log", 5, events.Hash{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp6, err := events.SignCheckpoint(signer, "custos.test/log", 6, events.Hash{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hexOf := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+	wkey, _, err := note.GenerateKey(rand.Reader, "witness.example/w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	witness, _ := note.NewSigner(wkey)
+	n, err := note.Open(cp5, note.VerifierList(mustVerifier(t, vkey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cosigned, err := note.Sign(&note.Note{Text: n.Text}, signer, witness)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := []byte("a token whose note is missing")
+	objs := []api.TimestampObject{
+		{Name: "00000000000000000005-" + hexOf(cp5) + "-checkpoint", Bytes: cp5},
+		{Name: "00000000000000000005-" + hexOf(cp5) + "-checkpoint", Bytes: cp5},
+		{Name: "../escape", Bytes: []byte("x")},
+		{Name: "00000000000000000005-" + hexOf(cosigned) + "-checkpoint", Bytes: cosigned},
+		{Name: "00000000000000000007-" + hexOf(cp6) + "-checkpoint", Bytes: cp6},
+		{Name: "00000000000000000007-" + strings.Repeat("a", 64) + "-" + hexOf(tok)[:16], Bytes: tok},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1/log/key":
+			json.NewEncoder(w).Encode(api.KeyResponse{Key: vkey, Origin: "custos.test/log"})
+		case "/v1/log/timestamps":
+			for _, o := range objs {
+				json.NewEncoder(w).Encode(o)
+			}
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	t.Setenv("CUSTOS_SERVER", srv.URL)
+	t.Setenv("CUSTOS_TOKEN", vault.SessionPrefix+"test") // a session: no sign-in exchange
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "stamps")
+	var stdout, stderr bytes.Buffer
+	err = runAuditTimestamps([]string{"-o", dir, "--json"}, &stdout, &stderr)
+	if !errors.Is(err, errAuditFailed) {
+		t.Fatalf("the audit of what a vault sent wrong: %v\n%s", err, stderr.String())
+	}
+	var out timestampsOutput
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"sent twice",
+		`"../escape": not a name the vault gives`,
+		"not the note as the log signed it",
+		"a checkpoint of 6 events, where its name says 7",
+		"no note of the SHA-256 its name gives beside it",
+	} {
+		found := false
+		for _, f := range out.Failures {
+			found = found || strings.Contains(f, want)
+		}
+		if !found {
+			t.Errorf("no failure says %q: %q", want, out.Failures)
+		}
+	}
+	if out.OK || len(out.Failures) != 5 || out.Notes != 3 || out.Tokens != 1 {
+		t.Errorf("%+v", out)
+	}
+	if _, err := os.Stat(filepath.Join(parent, "escape")); err == nil {
+		t.Fatal("a name the vault sent was written outside DIR")
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, objs[0].Name)); err != nil || !bytes.Equal(b, cp5) {
+		t.Fatalf("the genuine note was not written: %v", err)
+	}
+}
+
+func mustVerifier(t *testing.T, vkey string) note.Verifier {
+	t.Helper()
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
