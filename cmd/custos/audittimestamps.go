@@ -32,7 +32,7 @@ import (
 // either perhaps with the "-<8 hex digits>" the vault adds when the name
 // was taken; or, as releases before 2026-12-04 named them,
 // "-checkpoint" (a note) and "-<n>" (a token over that note).
-var timestampName = regexp.MustCompile(`^([0-9]{20})-(?:([0-9a-f]{64})-checkpoint|([0-9a-f]{64})-([0-9a-f]{16})|(checkpoint)|([1-9][0-9]*))(?:-[0-9a-f]{8})?$`)
+var timestampName = regexp.MustCompile(`^([0-9]{20})-(?:([0-9a-f]{64})-checkpoint|([0-9a-f]{64})-([0-9a-f]{16})|(checkpoint)|([1-9][0-9]{0,5}))(?:-[0-9a-f]{8})?$`)
 
 // maxListedFailures bounds the failures audit timestamps lists (the rest
 // are counted): a store full of junk names costs no more than this.
@@ -41,14 +41,20 @@ const maxListedFailures = 1000
 // timestampsOutput is what custos audit timestamps --json prints
 // (keys in sorted order, as TestOutputKeyOrder wants of every output).
 type timestampsOutput struct {
-	Dir      string   `json:"dir"`
-	Failures []string `json:"failures"`
-	First    string   `json:"first,omitempty"` // the earliest attested time
-	Last     string   `json:"last,omitempty"`  // the latest
-	Notes    int      `json:"notes"`
-	OK       bool     `json:"ok"`
-	Tokens   int      `json:"tokens"`
-	Verified int      `json:"verified"`
+	Dir       string   `json:"dir"`
+	Failures  []string `json:"failures"`
+	First     string   `json:"first,omitempty"` // the earliest attested time
+	KeyPinned bool     `json:"key_pinned"`      // --key given and matched
+	Last      string   `json:"last,omitempty"`  // the latest
+	// NotCounted lists tokens of a TSA whose certificates were not given
+	// (or whose chain was not valid at the token's time): reported, as
+	// custos-verify and audit verify report them, not failures.
+	NotCounted    []string `json:"not_counted"`
+	Notes         int      `json:"notes"`
+	OK            bool     `json:"ok"`
+	Tokens        int      `json:"tokens"`
+	TokensChecked bool     `json:"tokens_checked"` // --tsa-cert given
+	Verified      int      `json:"verified"`
 }
 
 // runAuditTimestamps fetches the time-stamp notes and tokens the vault's
@@ -73,19 +79,42 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 		return usageErr("audit timestamps needs -o DIR: the new folder to write the notes and tokens into")
 	}
 	q := url.Values{}
+	bounds := map[string]uint64{}
 	for _, f := range []struct{ name, v string }{{"from", *fromFlag}, {"to", *toFlag}} {
 		if f.v == "" {
 			continue
 		}
-		if _, err := strconv.ParseUint(f.v, 10, 63); err != nil || (len(f.v) > 1 && f.v[0] == '0') {
+		n, err := strconv.ParseUint(f.v, 10, 63)
+		if err != nil || (len(f.v) > 1 && f.v[0] == '0') {
 			return usageErr("--%s %q is not a checkpoint size: a number of events, in decimal", f.name, f.v)
 		}
+		bounds[f.name] = n
 		q.Set(f.name, f.v)
+	}
+	if to, ok := bounds["to"]; ok && bounds["from"] >= to {
+		return usageErr("--from %d is not below --to %d: the range holds no checkpoint size", bounds["from"], to)
 	}
 	certs, err := readTSACerts(*tsaCert)
 	if err != nil {
 		return err
 	}
+	// The folder first: a mistake in -o is found before the vault is asked.
+	tmp, err := prepareExportDir(*dir)
+	if err != nil {
+		return inputErr("-o", err)
+	}
+	untrack := tempfiles.Track(tmp)
+	if d, err := os.Open(tmp); err == nil {
+		tempfiles.Hold(d) // held while this run writes it: another run's sweep leaves it
+		defer d.Close()
+	}
+	done := false
+	defer func() {
+		if !done {
+			os.RemoveAll(tmp)
+		}
+		untrack()
+	}()
 	c, k, err := clientAndLogKey()
 	if err != nil {
 		return err
@@ -99,25 +128,13 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("vault log key: %w", err)
 	}
-	tmp, err := prepareExportDir(*dir)
-	if err != nil {
-		return err
-	}
-	untrack := tempfiles.Track(tmp)
-	done := false
-	defer func() {
-		if !done {
-			os.RemoveAll(tmp)
-		}
-		untrack()
-	}()
 	resp, err := c.get("/v1/log/timestamps", q)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 
-	out := timestampsOutput{Dir: *dir, Failures: []string{}}
+	out := timestampsOutput{Dir: *dir, Failures: []string{}, NotCounted: []string{}, KeyPinned: *key != "", TokensChecked: certs != nil}
 	failed := 0
 	fail := func(format string, a ...any) {
 		if failed++; failed <= maxListedFailures {
@@ -176,22 +193,16 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 				fail("%s: %v", o.Name, err)
 				continue
 			}
-			if m[2] != "" {
-				notes[m[2]] = o.Name
-			} else {
-				notes[m[1]] = o.Name
-			}
+			notes[m[1]+"-"+m[2]] = o.Name // m[2] empty for an earlier release's note
 		default: // a token
 			out.Tokens++
 			if m[4] != "" && !strings.HasPrefix(digest, m[4]) {
 				fail("%s: its bytes are not of the SHA-256 its name gives: not the vault's", o.Name)
 				continue
 			}
-			noteKey := m[3]
-			if noteKey == "" {
-				noteKey = m[1] // an earlier release's: the note of its size
-			}
-			tokens = append(tokens, token{o.Name, noteKey})
+			// Its note: of the same size and the SHA-256 its name gives
+			// (for an earlier release's token, the note of its size).
+			tokens = append(tokens, token{o.Name, m[1] + "-" + m[3]})
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -200,7 +211,7 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 	for _, t := range tokens {
 		noteFile, ok := notes[t.noteKey]
 		if !ok {
-			fail("%s: no note of the SHA-256 its name gives beside it", t.name)
+			fail("%s: no note of its size and of the SHA-256 its name gives beside it", t.name)
 			continue
 		}
 		if certs == nil {
@@ -212,7 +223,12 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		a, err := tsa.Verify(tsa.Token(b), n, certs)
-		if err != nil {
+		if errors.Is(err, tsa.ErrUntrustedSigner) {
+			if len(out.NotCounted) < maxListedFailures {
+				out.NotCounted = append(out.NotCounted, fmt.Sprintf("%s: %v", t.name, err))
+			}
+			continue
+		} else if err != nil {
 			fail("%s: %v", t.name, err)
 			continue
 		}
@@ -241,6 +257,15 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 		text += fmt.Sprintf("; %d verified against --tsa-cert, attested from %s to %s", out.Verified, out.First, out.Last)
 	case certs == nil && out.Tokens > 0:
 		text += "; the tokens were not checked: give the time-stamping authorities' certificates with --tsa-cert"
+	}
+	if !out.KeyPinned {
+		text += "\n  the notes are checked against the log key as the vault names it: give --key (custos audit key, saved earlier, or the fingerprint the operators publish) to pin it"
+	}
+	if out.Notes > 0 {
+		text += "\n  a note shows what the log held only with the log: custos audit verify --checkpoint " + filepath.Join(*dir, "NAME") + " proves the log extends it"
+	}
+	for _, n := range out.NotCounted {
+		text += "\n  not counted " + n
 	}
 	for _, f := range out.Failures {
 		text += "\n  FAILED " + f

@@ -55,6 +55,7 @@ func TestAuditTimestampsTrustsNothingTheVaultSends(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := []byte("a token whose note is missing")
+	moved := []byte("a token of checkpoint 5's note, filed under size 9")
 	objs := []api.TimestampObject{
 		{Name: "00000000000000000005-" + hexOf(cp5) + "-checkpoint", Bytes: cp5},
 		{Name: "00000000000000000005-" + hexOf(cp5) + "-checkpoint", Bytes: cp5},
@@ -62,6 +63,8 @@ func TestAuditTimestampsTrustsNothingTheVaultSends(t *testing.T) {
 		{Name: "00000000000000000005-" + hexOf(cosigned) + "-checkpoint", Bytes: cosigned},
 		{Name: "00000000000000000007-" + hexOf(cp6) + "-checkpoint", Bytes: cp6},
 		{Name: "00000000000000000007-" + strings.Repeat("a", 64) + "-" + hexOf(tok)[:16], Bytes: tok},
+		{Name: "00000000000000000009-" + hexOf(cp5) + "-" + hexOf(moved)[:16], Bytes: moved},
+		{Name: "00000000000000000001-" + strings.Repeat("1", 300), Bytes: tok},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -94,7 +97,9 @@ func TestAuditTimestampsTrustsNothingTheVaultSends(t *testing.T) {
 		`"../escape": not a name the vault gives`,
 		"not the note as the log signed it",
 		"a checkpoint of 6 events, where its name says 7",
-		"no note of the SHA-256 its name gives beside it",
+		"7df7c6140422a99a: no note of its size and of the SHA-256 its name gives beside it",
+		hexOf(moved)[:16] + ": no note of its size and of the SHA-256 its name gives beside it",
+		`"00000000000000000001-111`,
 	} {
 		found := false
 		for _, f := range out.Failures {
@@ -104,7 +109,7 @@ func TestAuditTimestampsTrustsNothingTheVaultSends(t *testing.T) {
 			t.Errorf("no failure says %q: %q", want, out.Failures)
 		}
 	}
-	if out.OK || len(out.Failures) != 5 || out.Notes != 3 || out.Tokens != 1 {
+	if out.OK || len(out.Failures) != 7 || out.Notes != 3 || out.Tokens != 2 || out.KeyPinned || out.TokensChecked {
 		t.Errorf("%+v", out)
 	}
 	if _, err := os.Stat(filepath.Join(parent, "escape")); err == nil {
@@ -122,4 +127,28 @@ func mustVerifier(t *testing.T, vkey string) note.Verifier {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TestAuditTimestampsMistakesInTheCommand: a range that holds no size and
+// an -o folder that is not empty are usage and input mistakes (exit 2),
+// found before the vault is asked.
+func TestAuditTimestampsMistakesInTheCommand(t *testing.T) {
+	t.Setenv("CUSTOS_SERVER", "http://127.0.0.1:9") // never reached
+	full := t.TempDir()
+	os.WriteFile(filepath.Join(full, "x"), nil, 0o644)
+	for _, c := range []struct {
+		args []string
+		is   error
+		want string
+	}{
+		{[]string{"-o", filepath.Join(t.TempDir(), "d"), "--from", "5", "--to", "3"}, errUsage, "--from 5 is not below --to 3"},
+		{[]string{"-o", filepath.Join(t.TempDir(), "d"), "--from", "05"}, errUsage, "is not a checkpoint size"},
+		{[]string{"-o", full}, errInput, "is not empty"},
+		{[]string{"-o", filepath.Join(t.TempDir(), "no", "d")}, errInput, "does not exist"},
+	} {
+		err := runAuditTimestamps(c.args, new(bytes.Buffer), new(bytes.Buffer))
+		if !errors.Is(err, c.is) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %v saying %q", c.args, err, c.is, c.want)
+		}
+	}
 }

@@ -29,7 +29,7 @@ func TestOutputKeyOrder(t *testing.T) {
 		verifyFailure{Error: "e", Event: new(uint64), Events: 2},
 		keyOutput{Fingerprint: "fp", Key: "k", Origin: "o"},
 		logExportOutput{Checkpoints: 1, Dir: "d", Events: 2, KeyFingerprint: "fp"},
-		timestampsOutput{Dir: "d", Failures: []string{"f"}, First: "t", Last: "t", Notes: 1, OK: true, Tokens: 2, Verified: 2},
+		timestampsOutput{Dir: "d", Failures: []string{"f"}, First: "t", KeyPinned: true, Last: "t", NotCounted: []string{"n"}, Notes: 1, OK: true, Tokens: 2, TokensChecked: true, Verified: 2},
 		migrateOutput{Events: 2, OK: true},
 		api.CaseResponse{Case: "C"},
 		api.MemberResponse{Case: "C", Person: "p"},
