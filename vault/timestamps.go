@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -303,7 +304,9 @@ type TimestampObject struct {
 }
 
 // TimestampObjects calls fn with every object of the object store's
-// timestamps/ folder whose name gives a checkpoint size in [from, to),
+// timestamps/ folder whose name gives a checkpoint size in [from, to)
+// (with the whole range, 0 to math.MaxUint64, every object there, named
+// as the vault names them or not, for its reader to judge),
 // in the store's name order, for an auditor (action
 // "audit.timestamps"). An object larger than a token may be
 // (tsa.MaxTokenSize) is given cut to that size plus one byte, so that
@@ -315,11 +318,14 @@ func (v *Vault) TimestampObjects(ctx context.Context, who Principal, from, to ui
 	}
 	return objects.ListNames(ctx, v.objects, timestampsPrefix, func(name string) error {
 		rest := strings.TrimPrefix(name, timestampsPrefix)
-		if len(rest) < 20 {
-			return nil
+		size, err := uint64(0), errors.New("no size")
+		if len(rest) >= 20 {
+			size, err = strconv.ParseUint(rest[:20], 10, 64)
 		}
-		size, err := strconv.ParseUint(rest[:20], 10, 64)
-		if err != nil || size < from || size >= to {
+		switch {
+		case err != nil && (from != 0 || to != math.MaxUint64):
+			return nil // no size: in no range, sent only with the whole folder
+		case err == nil && (size < from || size >= to):
 			return nil
 		}
 		rc, err := v.objects.Open(ctx, name)

@@ -389,6 +389,16 @@ func TestTimestampedVault(t *testing.T) {
 		t.Fatalf("audit timestamps with a planted token: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	os.Remove(planted)
+	// An object of no vault's name in the folder is named too.
+	stray := filepath.Join(filepath.Dir(someNote), "notes-of-mine")
+	if err := os.WriteFile(stray, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = s.run("auditor", work, "custos", "audit", "timestamps", "-o", "stamps4")
+	if r.code != 1 || !strings.Contains(r.stdout, `FAILED "notes-of-mine": not a name the vault gives`) {
+		t.Fatalf("audit timestamps with a stray object: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	os.Remove(stray)
 	s.refused("investigator", work, "only auditors read the custody log", "audit", "timestamps", "-o", "stamps3")
 
 	// The TSA is down: sealing still works, the package has no token,
