@@ -89,7 +89,7 @@ func runReportList(args []string, stdout io.Writer) error {
 	}
 	var rows [][]string
 	for _, r := range out.Reports {
-		rows = append(rows, []string{r.Report, when(r.ReceivedAt), r.Channel, r.Status, orDash(r.Case), fmt.Sprint(len(r.URLs)), clip(r.URLs[0], 60)})
+		rows = append(rows, []string{r.Report, when(r.ReceivedAt), r.Channel, r.Status, orDash(r.Case), fmt.Sprint(len(r.URLs)), cut(r.URLs[0], 60)})
 	}
 	_, err = fmt.Fprintln(stdout, table([]string{"REPORT", "RECEIVED", "CHANNEL", "STATUS", "CASE", "URLS", "FIRST URL"}, rows))
 	return err
@@ -551,15 +551,6 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// clip shortens s to at most n runes, marking the cut.
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-3]) + "..."
 }
 
 // safeText is text the vault stored, escaped for a terminal (lines kept).
