@@ -358,7 +358,7 @@ func TestAnchorObjectNames(t *testing.T) {
 		timestampedNoteObject(7, note), timestampObject(7, note, tok),
 		"witnessed/00000000000000000007", "timestamps/00000000000000000007-1", "timestamps/00000000000000000007-checkpoint",
 	} {
-		if !anchorObject.MatchString(name) || !objects.IsValidName(name) {
+		if !anchorObject(name) || !objects.IsValidName(name) {
 			t.Errorf("%s: not taken as the vault's, or not a valid object name", name)
 		}
 	}
@@ -369,7 +369,7 @@ func TestAnchorObjectNames(t *testing.T) {
 		"timestamps/00000000000000000007-" + h + "-checkpoint-" + strings.Repeat("c", 7), "witnessed/00000000000000000007-" + h + "-" + strings.Repeat("c", 9),
 		"timestamps/00000000000000000007-" + h + "-checkpoint-1", "witnessed/00000000000000000007-1",
 	} {
-		if anchorObject.MatchString(name) {
+		if anchorObject(name) {
 			t.Errorf("%s taken as the vault's", name)
 		}
 	}
@@ -407,7 +407,7 @@ func TestATakenWitnessedNameIsNotTakenForTheVaults(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil || len(stored) != 1 || !strings.HasPrefix(stored[0], name+"-") || !anchorObject.MatchString(stored[0]) || !objects.IsValidName(stored[0]) {
+	if err != nil || len(stored) != 1 || !strings.HasPrefix(stored[0], name+"-") || !anchorObject(stored[0]) || !objects.IsValidName(stored[0]) {
 		t.Fatalf("the cosigned checkpoint is stored as %v (%v), want once as %s-SUFFIX", stored, err, name)
 	}
 }

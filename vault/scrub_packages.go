@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/events/tsa/tsafolder"
 	"github.com/custos-vault/custos/objects"
 )
 
@@ -139,12 +140,36 @@ func (v *Vault) scrubPackages(ctx context.Context, res *ScrubResult) (missing, a
 // and any verifier checks for itself. Bytes someone else stored under
 // such a name displace nothing: the vault's notes and tokens are named by
 // their own SHA-256, and a name already taken is read back (stamper.putOwn).
-var anchorObject = regexp.MustCompile(`^(?:witnessed/[0-9]{20}(?:-[0-9a-f]{64}(?:-[0-9a-f]{8})?)?|timestamps/[0-9]{20}-(?:[1-9][0-9]*|checkpoint|[0-9a-f]{64}-checkpoint(?:-[0-9a-f]{8})?|[0-9a-f]{64}-[0-9a-f]{16}(?:-[0-9a-f]{8})?))$`)
+func anchorObject(name string) bool {
+	if rest, ok := strings.CutPrefix(name, timestampsPrefix); ok {
+		_, ok := tsafolder.ParseName(rest)
+		return ok
+	}
+	return witnessedName.MatchString(name)
+}
 
-// anchorDigest finds the SHA-256 (hex, whole or its first 16 digits) an
+// witnessedName matches the names of the cosigned checkpoints.
+var witnessedName = regexp.MustCompile(`^witnessed/[0-9]{20}(?:-[0-9a-f]{64}(?:-[0-9a-f]{8})?)?$`)
+
+// anchorDigest is the SHA-256 (hex, whole or its first 16 digits) an
 // anchor object's name gives its bytes: a cosigned checkpoint's or a
-// time-stamped note's whole, a token's first 16 digits.
-var anchorDigest = regexp.MustCompile(`^(?:witnessed/[0-9]{20}-([0-9a-f]{64})|timestamps/[0-9]{20}-([0-9a-f]{64})-checkpoint|timestamps/[0-9]{20}-[0-9a-f]{64}-([0-9a-f]{16}))(?:-[0-9a-f]{8})?$`)
+// time-stamped note's whole, a token's first 16 digits; "" for the names
+// of earlier releases, which give none.
+func anchorDigest(name string) string {
+	if rest, ok := strings.CutPrefix(name, timestampsPrefix); ok {
+		n, _ := tsafolder.ParseName(rest)
+		if n.Note {
+			return n.NoteSHA256
+		}
+		return n.TokenSHA256Prefix
+	}
+	if m := witnessedDigest.FindStringSubmatch(name); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+var witnessedDigest = regexp.MustCompile(`^witnessed/[0-9]{20}-([0-9a-f]{64})(?:-[0-9a-f]{8})?$`)
 
 // maxAnchorObject bounds what a scrub reads of an anchor object: a
 // time-stamp token's limit (tsa.MaxTokenSize), above a cosigned note's.
@@ -156,11 +181,10 @@ const maxAnchorObject = 64 << 10
 // and for an object gone since it was listed. An error is a read that
 // failed: the scrub stops rather than call the object someone else's.
 func (v *Vault) anchorHoldsItsDigest(ctx context.Context, name string) (bool, error) {
-	m := anchorDigest.FindStringSubmatch(name)
-	if m == nil {
+	want := anchorDigest(name)
+	if want == "" {
 		return true, nil
 	}
-	want := m[1] + m[2] + m[3] // one of the three
 	rc, err := v.objects.Open(ctx, name)
 	if errors.Is(err, objects.ErrNotFound) {
 		return true, nil
@@ -192,7 +216,7 @@ func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *Scru
 	if strings.HasPrefix(info.Name, headPrefix) {
 		return nil
 	}
-	if anchorObject.MatchString(info.Name) {
+	if anchorObject(info.Name) {
 		// Named by its bytes' SHA-256 (since 2026-12-04): other bytes
 		// under the name are not the vault's.
 		if ok, err := v.anchorHoldsItsDigest(ctx, info.Name); err != nil {

@@ -51,6 +51,7 @@ const usage = `Usage: custos-verify PACKAGE (--key KEY | --trusted-keys FILE | -
                      [--identity FILE [--identity-passphrase-file FILE]] [--extract DIR]
                      [--witness-policy FILE] [--tsa-cert FILE] [--json] [--quiet]
        custos-verify --same-items PACKAGE_A PACKAGE_B (--key KEY | --trusted-keys FILE | --checkpoint FILE)
+       custos-verify --timestamps DIR (--key KEY | --trusted-keys FILE) [--tsa-cert FILE] [--json] [--quiet]
        custos-verify --version
 
 Checks a Custos sealed package offline. Exits 0 (VERIFIED) only if every
@@ -77,6 +78,12 @@ check passes and the package's log key is one you trust.
   --same-items          with two packages: check both, then show whether they carry exactly
                         the same items (deposit events, names, sizes, plaintext hashes),
                         without decrypting either; exits 0 if they do, 1 if not
+  --timestamps          with a folder: check the time-stamp notes and tokens in it (what
+                        custos audit timestamps -o writes, or a copy of the object store's
+                        timestamps/ folder): each name's SHA-256, each note's signature by the
+                        log key (the key itself: a fingerprint cannot check a signature) and
+                        size, each token's note, and with --tsa-cert each token over its note;
+                        exits 0 if all pass, 1 naming each that fails
   --json                print one JSON object
   --quiet               print nothing on success
   --version             print the version, Go release and build settings this program was
@@ -107,7 +114,14 @@ var errUsage = errors.New("usage")
 // inputError is a problem with what the user gave besides the package: a
 // key, checkpoint, identity or passphrase file that is missing, malformed
 // or does not open. The package is not checked.
-type inputError struct{ err error }
+type inputError struct {
+	err     error
+	subject string // what was not checked; "" for the package
+}
+
+// folderInputError is an inputError of --timestamps: the folder was not
+// checked.
+func folderInputError(err error) error { return inputError{err: err, subject: "the folder"} }
 
 func (e inputError) Error() string { return e.err.Error() }
 func (e inputError) Unwrap() error { return e.err }
@@ -152,7 +166,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "custos-verify: error: %s (see custos-verify --help)\n", oneLine(strings.TrimPrefix(err.Error(), "usage: ")))
 		return exitUsage
 	case errors.As(err, new(inputError)):
-		fmt.Fprintf(stderr, "custos-verify: error: %s; the package was not checked\n", oneLine(err.Error()))
+		var in inputError
+		errors.As(err, &in)
+		subject := in.subject
+		if subject == "" {
+			subject = "the package"
+		}
+		fmt.Fprintf(stderr, "custos-verify: error: %s; %s was not checked\n", oneLine(err.Error()), subject)
 		return exitUsage
 	case errors.As(err, new(*pkgformat.KeyMismatchError)):
 		fmt.Fprintf(stderr, "custos-verify: error: %s\n", oneLine(err.Error()))
@@ -336,6 +356,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	policy := fs.String("witness-policy", "", "witness policy file")
 	tsaCert := fs.String("tsa-cert", "", "TSA certificates (PEM)")
 	sameItems := fs.Bool("same-items", false, "compare the items of two packages")
+	timestamps := fs.Bool("timestamps", false, "check a folder of time-stamp notes and tokens")
 	asJSON := fs.Bool("json", false, "print JSON")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
 	version := fs.Bool("version", false, "print how this program was built")
@@ -368,6 +389,15 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		if len(pos) != 2 || *identity != "" || *extract != "" {
 			return usageErr("--same-items takes two packages and no --identity or --extract")
 		}
+	} else if *timestamps {
+		switch {
+		case len(pos) != 1:
+			return usageErr("--timestamps takes one folder: what custos audit timestamps -o wrote, or a copy of the object store's timestamps/ folder")
+		case *identity != "" || *extract != "" || *policy != "" || *checkpoint != "":
+			return usageErr("--timestamps takes --key or --trusted-keys, --tsa-cert, --json and --quiet only")
+		case *key == "" && *trustedKeys == "":
+			return usageErr("--timestamps needs the log's key, to check the notes' signatures: --key KEY or --trusted-keys FILE (custos audit key prints it)")
+		}
 	} else if len(pos) != 1 {
 		return usageErr("expected one PACKAGE")
 	}
@@ -376,6 +406,11 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	}
 	if *passFile != "" && *identity == "" {
 		return usageErr("--identity-passphrase-file needs --identity")
+	}
+	// What a mistake in the inputs leaves unchecked.
+	subject := ""
+	if *timestamps {
+		subject = "the folder"
 	}
 	stdin := 0
 	for _, f := range []string{*key, *trustedKeys, *checkpoint, *identity, *passFile, *policy, *tsaCert} {
@@ -389,34 +424,41 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	var opts pkgformat.VerifyOptions
 	var err error
 	if opts, err = readInputs(*key, *trustedKeys, *checkpoint, *identity, *passFile); err != nil {
-		return inputError{err}
+		return inputError{err: err, subject: subject}
 	}
 	if *policy != "" {
 		b, err := keyfile.ReadText(*policy, "witness policy")
 		if err != nil {
-			return inputError{err}
+			return inputError{err: err, subject: subject}
 		}
 		if opts.WitnessPolicy, err = witness.ParsePolicy(b); err != nil {
-			return inputError{keyfile.Malformed(*policy, "witness policy", "witness policy", b, err)}
+			return inputError{err: keyfile.Malformed(*policy, "witness policy", "witness policy", b, err), subject: subject}
 		}
 	}
 	if *tsaCert != "" {
 		b, err := keyfile.ReadText(*tsaCert, "TSA certificate")
 		if err != nil {
-			return inputError{err}
+			return inputError{err: err, subject: subject}
 		}
 		if opts.TSACerts, err = tsa.ParseCertificatesPEM(b); err != nil {
-			return inputError{keyfile.Malformed(*tsaCert, "TSA certificate", keyfile.KindPEM, b, err)}
+			return inputError{err: keyfile.Malformed(*tsaCert, "TSA certificate", keyfile.KindPEM, b, err), subject: subject}
 		}
 	}
 	if *sameItems {
 		return compareItems(pos, opts, *asJSON, stdout)
 	}
+	if *timestamps {
+		trusted := opts.TrustedKeys
+		if opts.TrustedKey != "" {
+			trusted = append(trusted, opts.TrustedKey)
+		}
+		return checkTimestamps(pos[0], trusted, opts.TSACerts, *asJSON, *quiet, stdout)
+	}
 	var created []string
 	stop := func() {} // the interrupt's cleanup, once the check has ended
 	if *extract != "" {
 		if ents, err := os.ReadDir(*extract); err == nil && len(ents) > 0 {
-			return inputError{fmt.Errorf("--extract %s already holds files (an earlier extraction?): extract into a new or empty folder, so that this package's exhibits stand apart", *extract)}
+			return inputError{err: fmt.Errorf("--extract %s already holds files (an earlier extraction?): extract into a new or empty folder, so that this package's exhibits stand apart", *extract)}
 		}
 		if created, err = makeFolders(*extract); err != nil {
 			return err

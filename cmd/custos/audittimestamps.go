@@ -2,9 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,30 +10,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/custos-vault/custos/events"
-	"github.com/custos-vault/custos/events/tsa"
+	"github.com/custos-vault/custos/events/tsa/tsafolder"
 	"github.com/custos-vault/custos/internal/tempfiles"
 	"github.com/custos-vault/custos/vault/api"
 	"golang.org/x/mod/sumdb/note"
 )
-
-// timestampName reads the name of an object of the object store's
-// timestamps/ folder (docs/timestamps.md section 5), without the folder:
-// the checkpoint size, then for a note "-<its SHA-256>-checkpoint", for a
-// token "-<its note's SHA-256>-<the first 16 hex digits of its own>",
-// either perhaps with the "-<8 hex digits>" the vault adds when the name
-// was taken; or, as releases before 2026-12-04 named them,
-// "-checkpoint" (a note) and "-<n>" (a token over that note).
-var timestampName = regexp.MustCompile(`^([0-9]{20})-(?:([0-9a-f]{64})-checkpoint|([0-9a-f]{64})-([0-9a-f]{16})|(checkpoint)|([1-9][0-9]{0,5}))(?:-[0-9a-f]{8})?$`)
-
-// maxListedFailures bounds the failures audit timestamps lists (the rest
-// are counted): a store full of junk names costs no more than this.
-const maxListedFailures = 1000
 
 // timestampsOutput is what custos audit timestamps --json prints
 // (keys in sorted order, as TestOutputKeyOrder wants of every output).
@@ -135,24 +116,12 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 	defer resp.Body.Close()
 
 	out := timestampsOutput{Dir: *dir, Failures: []string{}, NotCounted: []string{}, KeyPinned: *key != "", TokensChecked: certs != nil}
-	failed := 0
-	fail := func(format string, a ...any) {
-		if failed++; failed <= maxListedFailures {
-			out.Failures = append(out.Failures, fmt.Sprintf(format, a...))
-		}
-	}
-	// The store lists in an order of its own: notes are known by the
-	// SHA-256 their names give (an earlier release's by their size) and
-	// tokens by name, and each token is read back from DIR and checked
-	// once every note has come: some 200 bytes of memory an object,
-	// whatever their size (a large vault's are fetched a range of sizes
-	// at a time, --from and --to).
-	type token struct{ name, noteKey string }
-	var (
-		notes       = map[string]string{} // note key -> its file's name
-		tokens      []token
-		first, last time.Time
-	)
+	var rep tsafolder.Report
+	// Each object is written under its name as it comes (a name the vault
+	// does not give is not written), then the folder is checked as
+	// custos-verify --timestamps checks it: some 200 bytes of memory an
+	// object, whatever their size (a large vault's are fetched a range of
+	// sizes at a time, --from and --to).
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -160,14 +129,13 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 		if err := json.Unmarshal(sc.Bytes(), &o); err != nil {
 			return fmt.Errorf("the vault's answer is not a list of objects: %v", err)
 		}
-		m := timestampName.FindStringSubmatch(o.Name)
-		if m == nil {
-			fail("%q: not a name the vault gives a time-stamp note or token; not written", cut(o.Name, 120))
+		if _, ok := tsafolder.ParseName(o.Name); !ok {
+			rep.Fail("%q: not a name the vault gives a time-stamp note or token; not written", cut(o.Name, 120))
 			continue
 		}
 		f, err := os.OpenFile(filepath.Join(tmp, o.Name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if errors.Is(err, iofs.ErrExist) {
-			fail("%s: sent twice; the second not written", o.Name)
+			rep.Fail("%s: sent twice; the second not written", o.Name)
 			continue
 		} else if err != nil {
 			return err
@@ -179,78 +147,25 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		size, _ := strconv.ParseUint(m[1], 10, 64)
-		sum := sha256.Sum256(o.Bytes)
-		digest := hex.EncodeToString(sum[:])
-		switch {
-		case m[2] != "" || m[5] != "": // a note
-			out.Notes++
-			if m[2] != "" && m[2] != digest {
-				fail("%s: its bytes are not of the SHA-256 its name gives: not the vault's", o.Name)
-				continue
-			}
-			if err := checkTimestampedNote(o.Bytes, verifier, size); err != nil {
-				fail("%s: %v", o.Name, err)
-				continue
-			}
-			notes[m[1]+"-"+m[2]] = o.Name // m[2] empty for an earlier release's note
-		default: // a token
-			out.Tokens++
-			if m[4] != "" && !strings.HasPrefix(digest, m[4]) {
-				fail("%s: its bytes are not of the SHA-256 its name gives: not the vault's", o.Name)
-				continue
-			}
-			// Its note: of the same size and the SHA-256 its name gives
-			// (for an earlier release's token, the note of its size).
-			tokens = append(tokens, token{o.Name, m[1] + "-" + m[3]})
-		}
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("reading the vault's answer: %v (the answer was cut: nothing was checked)", err)
 	}
-	for _, t := range tokens {
-		noteFile, ok := notes[t.noteKey]
-		if !ok {
-			fail("%s: no note of its size and of the SHA-256 its name gives beside it", t.name)
-			continue
-		}
-		if certs == nil {
-			continue
-		}
-		n, err1 := os.ReadFile(filepath.Join(tmp, noteFile))
-		b, err2 := os.ReadFile(filepath.Join(tmp, t.name))
-		if err := errors.Join(err1, err2); err != nil {
-			return err
-		}
-		a, err := tsa.Verify(tsa.Token(b), n, certs)
-		if errors.Is(err, tsa.ErrUntrustedSigner) {
-			if len(out.NotCounted) < maxListedFailures {
-				out.NotCounted = append(out.NotCounted, fmt.Sprintf("%s: %v", t.name, err))
-			}
-			continue
-		} else if err != nil {
-			fail("%s: %v", t.name, err)
-			continue
-		}
-		out.Verified++
-		if first.IsZero() || a.Time.Before(first) {
-			first = a.Time
-		}
-		if a.Time.After(last) {
-			last = a.Time
-		}
+	if err := rep.CheckFolder(os.DirFS(tmp), []note.Verifier{verifier}, certs); err != nil {
+		return err
 	}
-	if !first.IsZero() {
-		out.First, out.Last = first.UTC().Format(time.RFC3339Nano), last.UTC().Format(time.RFC3339Nano)
-	}
-	if failed > maxListedFailures {
-		out.Failures = append(out.Failures, fmt.Sprintf("and %d more", failed-maxListedFailures))
+	rep.Finish()
+	out.Notes, out.Tokens, out.Verified = rep.Notes, rep.Tokens, rep.Verified
+	out.Failures = append(out.Failures, rep.Failures...)
+	out.NotCounted = append(out.NotCounted, rep.NotCounted...)
+	if !rep.First.IsZero() {
+		out.First, out.Last = rep.First.UTC().Format(time.RFC3339Nano), rep.Last.UTC().Format(time.RFC3339Nano)
 	}
 	if err := finishExportDir(tmp, *dir); err != nil {
 		return err
 	}
 	done = true
-	out.OK = failed == 0
+	out.OK = rep.OK()
 	text := fmt.Sprintf("%s: %s and %s written", *dir, plural(out.Notes, "note"), plural(out.Tokens, "token"))
 	switch {
 	case certs != nil && out.Verified > 0:
@@ -274,29 +189,7 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if !out.OK {
-		return fmt.Errorf("%w: %s failed their check (listed above)", errAuditFailed, plural(failed, "object"))
-	}
-	return nil
-}
-
-// checkTimestampedNote checks a time-stamped note as docs/timestamps.md
-// section 1 defines it: a checkpoint note signed by the log's key, of the
-// size its object's name gives, as the log signed it (its text, the blank
-// line and the log key's one signature line, nothing else).
-func checkTimestampedNote(b []byte, v note.Verifier, size uint64) error {
-	msg, err := events.LogSigned(b, v)
-	if err != nil {
-		return fmt.Errorf("not a checkpoint signed by the log's key: %v", err)
-	}
-	if !bytes.Equal(msg, b) {
-		return fmt.Errorf("not the note as the log signed it (other lines beside the log's signature)")
-	}
-	_, got, err := events.PeekCheckpoint(b)
-	if err != nil {
-		return err
-	}
-	if got != size {
-		return fmt.Errorf("a checkpoint of %d events, where its name says %d", got, size)
+		return fmt.Errorf("%w: %s failed their check (listed above)", errAuditFailed, plural(rep.Failed(), "object"))
 	}
 	return nil
 }

@@ -388,6 +388,17 @@ func TestTimestampedVault(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stdout, "FAILED "+filepath.Base(planted)+": its bytes are not of the SHA-256 its name gives") {
 		t.Fatalf("audit timestamps with a planted token: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// Without the vault, the reproducible verifier checks the folder the
+	// auditor fetched, and the object store's own folder, as the command
+	// did: the planted token is named there too.
+	r = s.run("", work, "custos-verify", "--timestamps", "stamps", "--key", logKey, "--tsa-cert", ts.CACertPEM)
+	if m := regexp.MustCompile(`ok  ([0-9]+) tokens? verified over their notes`).FindStringSubmatch(r.stdout); r.code != 0 || m == nil || m[1] != fmt.Sprint(ta["tokens"]) || !strings.HasSuffix(r.stdout, "VERIFIED\n") {
+		t.Fatalf("custos-verify --timestamps of the fetched folder: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = s.run("", work, "custos-verify", "--timestamps", filepath.Dir(planted), "--key", logKey, "--tsa-cert", ts.CACertPEM)
+	if r.code != 1 || !strings.Contains(r.stdout, "FAILED "+filepath.Base(planted)+": its bytes are not of the SHA-256 its name gives") {
+		t.Fatalf("custos-verify --timestamps of the store's folder with a planted token: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	os.Remove(planted)
 	// An object of no vault's name in the folder is named too.
 	stray := filepath.Join(filepath.Dir(someNote), "notes-of-mine")
