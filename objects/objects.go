@@ -84,6 +84,13 @@ var (
 	ErrExists   = errors.New("object already exists")
 	ErrNotFound = errors.New("object not found")
 	ErrLocked   = errors.New("object is under retention or legal hold")
+	// ErrNotRegular: what holds the name (or the folder it is in) is
+	// not a plain file or folder but a link, a named pipe, a device or
+	// a socket, which no store writes: someone with the store's folder
+	// put it there. The file store neither follows nor opens it.
+	// ErrTooLarge: ReadSmall found more than its limit.
+	ErrTooLarge   = errors.New("larger than expected")
+	ErrNotRegular = errors.New("not an object: a link, pipe, device or socket holds its name")
 )
 
 // ValidName reports whether name is one the vault could have chosen:
@@ -129,7 +136,7 @@ func ReadSmall(ctx context.Context, s Store, name string, max int64) ([]byte, er
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
 	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", name, max)
+		return nil, fmt.Errorf("%s is larger than %d bytes: %w", name, max, ErrTooLarge)
 	}
 	return b, nil
 }

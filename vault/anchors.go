@@ -61,9 +61,11 @@ func witnessedObject(size uint64, cosigned []byte) string {
 // it, whichever of the two names holds them.
 func putOwn(ctx context.Context, st objects.Store, name string, b []byte) (stored string, taken error, err error) {
 	_, err = st.Put(ctx, name, bytes.NewReader(b), objects.PutOptions{})
-	if !errors.Is(err, objects.ErrExists) {
+	if !errors.Is(err, objects.ErrExists) && !errors.Is(err, objects.ErrNotRegular) {
 		return name, nil, err
 	}
+	// Taken: by an object, or (a file store) by a link or a pipe someone
+	// put there, which the store neither follows nor opens.
 	held, err := objects.ReadSmall(ctx, st, name, int64(len(b)))
 	if err == nil && bytes.Equal(held, b) {
 		return name, nil, nil

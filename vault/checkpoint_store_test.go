@@ -11,11 +11,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -438,4 +440,97 @@ func tsaRoots(t *testing.T, ts *testenv.TSA) []*x509.Certificate {
 		t.Fatal(err)
 	}
 	return roots
+}
+
+// TestScrubReadsWhatAnchorNamesHold plants, in a file store's folder,
+// what an insider with the folder could hide under the names of the
+// time-stamp notes, tokens and cosigned checkpoints: junk under the
+// names of earlier releases (which carry no digest), junk named by its
+// own SHA-256, a note of the vault's under another size's name, a link
+// to a file outside the store, and a named pipe. A scrub reports each
+// (and does not hang on the pipe), and still accounts for the vault's
+// own notes and tokens, under the names of today and of earlier
+// releases.
+func TestScrubReadsWhatAnchorNamesHold(t *testing.T) {
+	ts := testenv.StartTSA(t)
+	v, dir := openTestVaultDir(t, func(c *Config) {
+		c.TSAs = []string{ts.URL}
+		c.CheckpointInterval = 5 * time.Millisecond
+	})
+	ctx := context.Background()
+	depositOneFile(t, v)
+	for deadline := time.Now().Add(10 * time.Second); len(storedTokens(t, v)) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no token stored")
+		}
+	}
+	v.stamper().close()
+	token := storedTokens(t, v)[0]
+	parts := strings.Split(strings.TrimPrefix(token, timestampsPrefix), "-") // size, note's SHA-256, token's
+	noteName := timestampsPrefix + parts[0] + "-" + parts[1] + "-checkpoint"
+	noteBytes, err := readObject(ctx, v, noteName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenBytes, err := readObject(ctx, v, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	folder := filepath.Join(dir, "objects")
+	put := func(name string, b []byte) string {
+		t.Helper()
+		os.MkdirAll(filepath.Dir(filepath.Join(folder, filepath.FromSlash(name))), 0o700)
+		if err := os.WriteFile(filepath.Join(folder, filepath.FromSlash(name)), b, 0o400); err != nil {
+			t.Fatal(err)
+		}
+		return name
+	}
+	named := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+	junk := []byte("a file someone hid here")
+	size, _ := strconv.ParseUint(parts[0], 10, 64)
+	other := fmt.Sprintf("%020d", size+1000)
+	secret := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(secret, []byte("outside the store"), 0o600)
+	want := []string{
+		put(timestampsPrefix+other+"-checkpoint", junk),                                   // an earlier release's note name
+		put(timestampsPrefix+other+"-1", junk),                                            // an earlier release's token name
+		put(witnessedPrefix+other, junk),                                                  // an earlier release's cosigned name
+		put(timestampsPrefix+other+"-"+named(junk)+"-checkpoint", junk),                   // named by its own digest
+		put(timestampsPrefix+other+"-"+named(junk)+"-"+named(junk)[:16], junk),            // a token so named
+		put(witnessedPrefix+other+"-"+named(junk), junk),                                  // a cosigned checkpoint so named
+		put(timestampsPrefix+other+"-"+named(noteBytes)+"-checkpoint", noteBytes),         // the vault's note, another size's name
+		put(timestampsPrefix+other+"-"+named(noteBytes)+"-"+named(junk)[:16], junk),       // junk beside it
+		put(timestampsPrefix+parts[0]+"-"+parts[1]+"-"+named(noteBytes)[:16], noteBytes), // a note where a token goes
+	}
+	link := timestampsPrefix + other + "-" + named(junk) + "-0123456789abcdef"
+	if err := os.Symlink(secret, filepath.Join(folder, filepath.FromSlash(link))); err != nil {
+		t.Fatal(err)
+	}
+	pipe := timestampsPrefix + other + "-" + named(junk) + "-fedcba9876543210"
+	if err := syscall.Mkfifo(filepath.Join(folder, filepath.FromSlash(pipe)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, link, pipe)
+	// The vault's own, copied under the names of an earlier release.
+	put(timestampsPrefix+parts[0]+"-checkpoint", noteBytes)
+	put(timestampsPrefix+parts[0]+"-7", tokenBytes)
+
+	done := make(chan struct{})
+	var res *ScrubResult
+	go func() {
+		defer close(done)
+		res, err = v.Scrub(ctx, enrolled(t, v, "aud", RoleAuditor))
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the scrub hangs")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(want)
+	if !slices.Equal(res.Unaccounted, want) {
+		t.Fatalf("scrub: unaccounted\n%s\nwant\n%s", strings.Join(res.Unaccounted, "\n"), strings.Join(want, "\n"))
+	}
 }

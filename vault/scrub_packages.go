@@ -12,9 +12,12 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/events/tsa"
 	"github.com/custos-vault/custos/events/tsa/tsafolder"
 	"github.com/custos-vault/custos/objects"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // Package objects are checked like evidence objects: against the size and
@@ -62,6 +65,9 @@ func (v *Vault) checkPackageObject(ctx context.Context, p Package) error {
 		if errors.Is(err, objects.ErrNotFound) {
 			return errObjectMissing
 		}
+		if errors.Is(err, objects.ErrNotRegular) {
+			return fmt.Errorf("%w (%v)", errObjectAltered, err)
+		}
 		return err
 	}
 	if info.Size != p.Sealed.Size {
@@ -71,6 +77,9 @@ func (v *Vault) checkPackageObject(ctx context.Context, p Package) error {
 	if err != nil {
 		if errors.Is(err, objects.ErrNotFound) {
 			return errObjectMissing
+		}
+		if errors.Is(err, objects.ErrNotRegular) {
+			return fmt.Errorf("%w (%v)", errObjectAltered, err)
 		}
 		return err
 	}
@@ -175,29 +184,70 @@ var witnessedDigest = regexp.MustCompile(`^witnessed/[0-9]{20}-([0-9a-f]{64})(?:
 // time-stamp token's limit (tsa.MaxTokenSize), above a cosigned note's.
 const maxAnchorObject = 64 << 10
 
-// anchorHoldsItsDigest reports whether the anchor object name holds
-// bytes whose SHA-256 is the one its name gives; true for the names of
-// earlier releases, which give none (nothing to check them by, here),
-// and for an object gone since it was listed. An error is a read that
-// failed: the scrub stops rather than call the object someone else's.
-func (v *Vault) anchorHoldsItsDigest(ctx context.Context, name string) (bool, error) {
-	want := anchorDigest(name)
-	if want == "" {
+// anchorIsTheVaults reports whether the anchor object name holds what
+// its name says the vault stored there, read whole (at most
+// maxAnchorObject bytes), so that nothing else hides under these names:
+//
+//   - a time-stamped note: a checkpoint signed by the log's key as the
+//     log signed it, of the size its name gives (tsafolder.CheckNote);
+//   - a time-stamp token: an RFC 3161 token whose CMS signature verifies
+//     with the certificate it carries and whose imprint is the SHA-256
+//     of its note (tsa.ReadSHA256): the one its name gives, or, for an
+//     earlier release's name, that of the note stored as
+//     timestamps/<size>-checkpoint. Whether its authority is to be
+//     trusted is not judged here (the vault holds no TSA's certificate):
+//     custos audit timestamps --tsa-cert judges it;
+//   - a cosigned checkpoint: a checkpoint the log's key signed, of the
+//     size its name gives;
+//
+// and each of the SHA-256 its name gives (all but earlier releases'
+// names give one). An object gone since it was listed is the vault's
+// (nothing to report). A link, pipe or device under the name is not
+// (objects.ErrNotRegular). An error is a read that failed: the scrub
+// stops rather than call the object someone else's.
+func (v *Vault) anchorIsTheVaults(ctx context.Context, name string) (bool, error) {
+	b, err := objects.ReadSmall(ctx, v.objects, name, maxAnchorObject)
+	switch {
+	case errors.Is(err, objects.ErrNotFound):
 		return true, nil
-	}
-	rc, err := v.objects.Open(ctx, name)
-	if errors.Is(err, objects.ErrNotFound) {
-		return true, nil
-	} else if err != nil {
+	case errors.Is(err, objects.ErrNotRegular):
+		return false, nil
+	case errors.Is(err, objects.ErrTooLarge):
+		return false, nil
+	case err != nil:
 		return false, fmt.Errorf("reading %s: %w", name, err)
 	}
-	defer rc.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, io.LimitReader(rc, maxAnchorObject+1))
+	sum := sha256.Sum256(b)
+	if want := anchorDigest(name); !strings.HasPrefix(hex.EncodeToString(sum[:]), want) {
+		return false, nil
+	}
+	if rest, ok := strings.CutPrefix(name, timestampsPrefix); ok {
+		n, _ := tsafolder.ParseName(rest)
+		if n.Note {
+			return tsafolder.CheckNote(b, []note.Verifier{v.verifier}, n.Size) == nil, nil
+		}
+		var noteSum [sha256.Size]byte
+		if _, err := hex.Decode(noteSum[:], []byte(n.NoteSHA256)); err != nil || n.NoteSHA256 == "" {
+			// An earlier release's token: its note is the one of its size.
+			legacy, err := objects.ReadSmall(ctx, v.objects, fmt.Sprintf("%s%020d-checkpoint", timestampsPrefix, n.Size), maxAnchorObject)
+			if err != nil {
+				return false, nil // no note of its own beside it: nothing it dates
+			}
+			noteSum = sha256.Sum256(legacy)
+		}
+		_, err := tsa.ReadSHA256(tsa.Token(b), noteSum)
+		return err == nil, nil
+	}
+	// A cosigned checkpoint: the log's signature among its lines.
+	msg, err := note.Open(b, note.VerifierList(v.verifier))
 	if err != nil {
-		return false, fmt.Errorf("reading %s: %w", name, err)
+		return false, nil
 	}
-	return n <= maxAnchorObject && strings.HasPrefix(hex.EncodeToString(h.Sum(nil)), want), nil
+	if msg == nil {
+		return false, nil
+	}
+	_, size, err := events.PeekCheckpoint(b)
+	return err == nil && len(name) >= len(witnessedPrefix)+20 && fmt.Sprintf("%s%020d", witnessedPrefix, size) == name[:len(witnessedPrefix)+20], nil
 }
 
 // classifyListed sorts one object the store lists: an object of a live
@@ -217,9 +267,9 @@ func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *Scru
 		return nil
 	}
 	if anchorObject(info.Name) {
-		// Named by its bytes' SHA-256 (since 2026-12-04): other bytes
-		// under the name are not the vault's.
-		if ok, err := v.anchorHoldsItsDigest(ctx, info.Name); err != nil {
+		// What the name says, read and checked: anything else under
+		// these names is not the vault's.
+		if ok, err := v.anchorIsTheVaults(ctx, info.Name); err != nil {
 			return err
 		} else if !ok {
 			res.Unaccounted = append(res.Unaccounted, info.Name)

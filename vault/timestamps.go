@@ -301,6 +301,10 @@ func (v *Vault) TSAStatus() []TSAStatus {
 type TimestampObject struct {
 	Name  string // without "timestamps/"
 	Bytes []byte
+	// Unreadable says why Bytes is empty: what holds the name is not an
+	// object (objects.ErrNotRegular: a link, pipe, device or socket in
+	// a file store's folder), which the store neither follows nor opens.
+	Unreadable string
 }
 
 // TimestampObjects calls fn with every object of the object store's
@@ -331,6 +335,8 @@ func (v *Vault) TimestampObjects(ctx context.Context, who Principal, from, to ui
 		rc, err := v.objects.Open(ctx, name)
 		if errors.Is(err, objects.ErrNotFound) {
 			return nil // gone since it was listed
+		} else if errors.Is(err, objects.ErrNotRegular) {
+			return fn(TimestampObject{Name: rest, Unreadable: objects.ErrNotRegular.Error()})
 		} else if err != nil {
 			return fmt.Errorf("reading %s: %w", name, err)
 		}

@@ -133,6 +133,14 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 			rep.Fail("%q: not a name the vault gives a time-stamp note or token; not written", cut(o.Name, 120))
 			continue
 		}
+		if o.Unreadable != "" {
+			rep.Fail("%s: the vault did not read it (%s); not written", o.Name, cut(o.Unreadable, 200))
+			continue
+		}
+		if len(o.Bytes) > tsafolder.MaxObjectSize {
+			rep.Fail("%s: larger than %d bytes, more than any note or token the vault writes; not written", o.Name, tsafolder.MaxObjectSize)
+			continue
+		}
 		f, err := os.OpenFile(filepath.Join(tmp, o.Name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if errors.Is(err, iofs.ErrExist) {
 			rep.Fail("%s: sent twice; the second not written", o.Name)

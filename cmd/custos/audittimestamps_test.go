@@ -65,6 +65,8 @@ func TestAuditTimestampsTrustsNothingTheVaultSends(t *testing.T) {
 		{Name: "00000000000000000007-" + strings.Repeat("a", 64) + "-" + hexOf(tok)[:16], Bytes: tok},
 		{Name: "00000000000000000009-" + hexOf(cp5) + "-" + hexOf(moved)[:16], Bytes: moved},
 		{Name: "00000000000000000001-" + strings.Repeat("1", 300), Bytes: tok},
+		{Name: "00000000000000000011-" + hexOf(cp6) + "-0123456789abcdef", Unreadable: "not an object: a link, pipe, device or socket holds its name"},
+		{Name: "00000000000000000012-" + hexOf(cp6) + "-0123456789abcdef", Bytes: make([]byte, 100<<10)},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -100,6 +102,8 @@ func TestAuditTimestampsTrustsNothingTheVaultSends(t *testing.T) {
 		"7df7c6140422a99a: no note of its size and of the SHA-256 its name gives beside it",
 		hexOf(moved)[:16] + ": no note of its size and of the SHA-256 its name gives beside it",
 		`"00000000000000000001-111`,
+		"00000000000000000011-" + hexOf(cp6) + "-0123456789abcdef: the vault did not read it (not an object: a link",
+		"00000000000000000012-" + hexOf(cp6) + "-0123456789abcdef: larger than 65536 bytes, more than any note or token the vault writes; not written",
 	} {
 		found := false
 		for _, f := range out.Failures {
@@ -109,7 +113,7 @@ func TestAuditTimestampsTrustsNothingTheVaultSends(t *testing.T) {
 			t.Errorf("no failure says %q: %q", want, out.Failures)
 		}
 	}
-	if out.OK || len(out.Failures) != 7 || out.Notes != 3 || out.Tokens != 2 || out.KeyPinned || out.TokensChecked {
+	if out.OK || len(out.Failures) != 9 || out.Notes != 3 || out.Tokens != 2 || out.KeyPinned || out.TokensChecked {
 		t.Errorf("%+v", out)
 	}
 	if _, err := os.Stat(filepath.Join(parent, "escape")); err == nil {
@@ -117,6 +121,11 @@ func TestAuditTimestampsTrustsNothingTheVaultSends(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, objs[0].Name)); err != nil || !bytes.Equal(b, cp5) {
 		t.Fatalf("the genuine note was not written: %v", err)
+	}
+	for _, o := range objs[len(objs)-2:] {
+		if _, err := os.Lstat(filepath.Join(dir, o.Name)); err == nil {
+			t.Errorf("%s was written", o.Name)
+		}
 	}
 }
 

@@ -179,3 +179,22 @@ func TestWriteVectors(t *testing.T) {
 		}
 	}
 }
+
+// TestReadSHA256 reads the vector's token by its message's SHA-256, and
+// refuses another digest and a token changed by a byte.
+func TestReadSHA256(t *testing.T) {
+	token, _ := os.ReadFile("testdata/token.tst")
+	message, _ := os.ReadFile("testdata/message")
+	a, err := tsa.ReadSHA256(tsa.Token(token), sha256.Sum256(message))
+	if err != nil || a.Hash != "SHA-256" || a.Time.IsZero() {
+		t.Fatalf("%+v %v", a, err)
+	}
+	if _, err := tsa.ReadSHA256(tsa.Token(token), sha256.Sum256(append(message, 'x'))); !errors.Is(err, tsa.ErrWrongMessage) {
+		t.Fatalf("another message: %v", err)
+	}
+	bad := bytes.Clone(token)
+	bad[len(bad)-10] ^= 1
+	if _, err := tsa.ReadSHA256(tsa.Token(bad), sha256.Sum256(message)); err == nil {
+		t.Fatal("a changed token read")
+	}
+}

@@ -96,8 +96,11 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.
 	if err != nil {
 		return objects.Info{}, err
 	}
-	if _, err := os.Lstat(final); err == nil {
-		return objects.Info{}, fmt.Errorf("%s: %w", name, objects.ErrExists)
+	if _, err := s.lstat(name); !errors.Is(err, objects.ErrNotFound) {
+		if err == nil {
+			err = objects.ErrExists
+		}
+		return objects.Info{}, fmt.Errorf("%s: %w", name, err)
 	}
 	var rnd [12]byte
 	rand.Read(rnd[:])
@@ -120,21 +123,27 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.
 	if err := f.Chmod(0o400); err != nil {
 		return objects.Info{}, fmt.Errorf("fs objects: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
-		return objects.Info{}, fmt.Errorf("fs objects: %w", err)
+	parent, base, err := s.openParent(name, true)
+	if err != nil {
+		return objects.Info{}, err
 	}
+	defer unix.Close(parent)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := os.Lstat(final); err == nil {
-		return objects.Info{}, fmt.Errorf("%s: %w", name, objects.ErrExists)
+	if _, err := statAt(parent, base); !errors.Is(err, objects.ErrNotFound) {
+		if err == nil {
+			err = objects.ErrExists
+		}
+		return objects.Info{}, fmt.Errorf("%s: %w", name, err)
 	}
 	if !opts.RetainUntil.IsZero() {
 		if err := s.writeLock(final, lockInfo{RetainUntil: opts.RetainUntil.UTC()}); err != nil {
 			return objects.Info{}, err
 		}
 	}
-	// link refuses to replace an existing name, unlike rename.
-	if err := os.Link(tmp, final); err != nil {
+	// link refuses to replace an existing name, unlike rename; made in
+	// the folder opened above, never through a link put in its place.
+	if err := unix.Linkat(unix.AT_FDCWD, tmp, parent, base, 0); err != nil {
 		if !opts.RetainUntil.IsZero() {
 			os.Remove(final + lockSuffix) // ours: no object held the name
 		}
@@ -143,8 +152,8 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.
 		}
 		return objects.Info{}, fmt.Errorf("fs objects: %w", err)
 	}
-	if err := syncDir(filepath.Dir(final)); err != nil {
-		return objects.Info{}, err
+	if err := unix.Fsync(parent); err != nil {
+		return objects.Info{}, fmt.Errorf("fs objects: fsync of %s's folder: %w", name, err)
 	}
 	return objects.Info{Name: name, Size: n}, nil
 }
@@ -181,40 +190,137 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// Open implements objects.Store.
+// Open implements objects.Store. It opens neither a link (whatever it
+// points to, inside the store or not) nor a named pipe, device or
+// socket (without blocking on one), at the name or as the folder it is
+// in: objects.ErrNotRegular. No store writes them; whoever can write the
+// store's folder could plant them, to make the vault read and serve files
+// outside it, or hang on a pipe.
 func (s *Store) Open(_ context.Context, name string) (io.ReadCloser, error) {
-	p, err := s.path(name)
+	parent, base, err := s.openParent(name, false)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(p)
-	if errors.Is(err, iofs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", name, objects.ErrNotFound)
-	}
+	defer unix.Close(parent)
+	fd, err := unix.Openat(parent, base, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
+		return nil, objectError(name, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
 		return nil, fmt.Errorf("fs objects: %w", err)
 	}
-	if fi, err := f.Stat(); err != nil || fi.IsDir() {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", name, objects.ErrNotFound)
+	if err := regular(name, st.Mode); err != nil {
+		unix.Close(fd)
+		return nil, err
 	}
-	return f, nil
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("fs objects: %w", err)
+	}
+	return os.NewFile(uintptr(fd), filepath.Join(s.dir, filepath.FromSlash(name))), nil
 }
 
-// Stat implements objects.Store.
+// Stat implements objects.Store; what Open refuses, it refuses.
 func (s *Store) Stat(_ context.Context, name string) (objects.Info, error) {
-	p, err := s.path(name)
+	size, err := s.lstat(name)
 	if err != nil {
 		return objects.Info{}, err
 	}
-	fi, err := os.Stat(p)
-	if errors.Is(err, iofs.ErrNotExist) || err == nil && fi.IsDir() {
-		return objects.Info{}, fmt.Errorf("%s: %w", name, objects.ErrNotFound)
-	}
+	return objects.Info{Name: name, Size: size}, nil
+}
+
+// lstat returns the size of the object name: objects.ErrNotFound if
+// nothing (or a folder) holds the name, objects.ErrNotRegular for a link,
+// pipe, device or socket there or in the folder's place.
+func (s *Store) lstat(name string) (int64, error) {
+	parent, base, err := s.openParent(name, false)
 	if err != nil {
-		return objects.Info{}, fmt.Errorf("fs objects: %w", err)
+		return 0, err
 	}
-	return objects.Info{Name: name, Size: fi.Size()}, nil
+	defer unix.Close(parent)
+	size, err := statAt(parent, base)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return size, nil
+}
+
+// statAt is lstat(2) of base in the folder parent: its size, or
+// objects.ErrNotFound, objects.ErrNotRegular.
+func statAt(parent int, base string) (int64, error) {
+	var st unix.Stat_t
+	if err := unix.Fstatat(parent, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return 0, objects.ErrNotFound
+		}
+		return 0, fmt.Errorf("fs objects: %w", err)
+	}
+	if err := regular("", st.Mode); err != nil {
+		return 0, errors.Unwrap(err)
+	}
+	return st.Size, nil
+}
+
+// regular is nil for a plain file's mode, objects.ErrNotFound for a
+// folder's (as a missing object), objects.ErrNotRegular for anything
+// else, wrapped with name.
+func regular(name string, mode uint32) error {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return nil
+	case unix.S_IFDIR:
+		return fmt.Errorf("%s: %w", name, objects.ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", name, objects.ErrNotRegular)
+}
+
+// objectError words an error of opening the object name.
+func objectError(name string, err error) error {
+	switch {
+	case errors.Is(err, unix.ENOENT), errors.Is(err, unix.EISDIR):
+		return fmt.Errorf("%s: %w", name, objects.ErrNotFound)
+	case errors.Is(err, unix.ELOOP), errors.Is(err, unix.ENXIO), errors.Is(err, unix.ENOTDIR):
+		// A link (O_NOFOLLOW); a socket; a link or file in the
+		// folder's place.
+		return fmt.Errorf("%s: %w", name, objects.ErrNotRegular)
+	}
+	return fmt.Errorf("fs objects: %s: %w", name, err)
+}
+
+// openParent opens the folder that holds the object name: the store's
+// own folder (which may be a link: an operator's choice), or its one
+// subfolder (names hold at most one "/", objects.ValidName), which is
+// never followed if it is a link; with create, a missing subfolder is
+// made. It returns the folder and the name's last part.
+func (s *Store) openParent(name string, create bool) (int, string, error) {
+	if err := objects.ValidName(name); err != nil {
+		return -1, "", err
+	}
+	top, err := unix.Open(s.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, "", fmt.Errorf("fs objects: %w", &os.PathError{Op: "open", Path: s.dir, Err: err})
+	}
+	sub, base, ok := strings.Cut(name, "/")
+	if !ok {
+		return top, name, nil
+	}
+	defer unix.Close(top)
+	if create {
+		if err := unix.Mkdirat(top, sub, 0o700); err == nil {
+			if err := unix.Fsync(top); err != nil {
+				return -1, "", fmt.Errorf("fs objects: fsync of the store's folder: %w", err)
+			}
+		} else if !errors.Is(err, unix.EEXIST) {
+			return -1, "", fmt.Errorf("fs objects: making folder %s: %w", sub, err)
+		}
+	}
+	fd, err := unix.Openat(top, sub, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, "", objectError(name, err)
+	}
+	return fd, base, nil
 }
 
 // List implements objects.Store.
@@ -317,8 +423,8 @@ func (s *Store) existing(name string) (string, lockInfo, error) {
 	if err != nil {
 		return "", lockInfo{}, err
 	}
-	if fi, err := os.Lstat(p); errors.Is(err, iofs.ErrNotExist) || err == nil && fi.IsDir() {
-		return "", lockInfo{}, fmt.Errorf("%s: %w", name, objects.ErrNotFound)
+	if _, err := s.lstat(name); err != nil {
+		return "", lockInfo{}, err
 	}
 	li, err := s.readLock(p)
 	return p, li, err

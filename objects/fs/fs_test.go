@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -125,5 +127,88 @@ func TestListFollowsTheStoreFolderOnly(t *testing.T) {
 	slices.Sort(names)
 	if !slices.Equal(names, []string{"ev/one", "pk"}) {
 		t.Fatalf("listed %v, want [ev/one pk]", names)
+	}
+}
+
+// TestLinksAndPipesAreNotObjects plants what no store writes in the
+// store's folder, as whoever can write it could: a link to a file
+// outside (a key, say), a link in place of a folder, a link to another
+// object, a named pipe. The store follows none of them, never blocks on
+// the pipe, and writes nothing through a link: each is
+// objects.ErrNotRegular, and the files outside are neither read nor
+// changed.
+func TestLinksAndPipesAreNotObjects(t *testing.T) {
+	ctx := context.Background()
+	dir, outside := t.TempDir(), t.TempDir()
+	s, err := fs.New(ctx, fs.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := filepath.Join(outside, "secret")
+	if err := os.WriteFile(secret, []byte("a key the store must not serve"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, "items/a", strings.NewReader("an object"), objects.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	plant := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	plant(os.Symlink(secret, filepath.Join(dir, "stolen")))                            // a link out, at the top
+	plant(os.MkdirAll(filepath.Join(dir, "timestamps"), 0o700))                        //
+	plant(os.Symlink(secret, filepath.Join(dir, "timestamps", "x")))                   // a link out, in a folder
+	plant(os.Symlink(filepath.Join(dir, "items", "a"), filepath.Join(dir, "items/b"))) // a link to an object
+	plant(os.Symlink(outside, filepath.Join(dir, "linked")))                           // a link in a folder's place
+	plant(syscall.Mkfifo(filepath.Join(dir, "timestamps", "pipe"), 0o600))             // a named pipe
+	for _, name := range []string{"stolen", "timestamps/x", "items/b", "linked/secret", "timestamps/pipe"} {
+		done := make(chan error, 1)
+		go func() {
+			rc, err := s.Open(ctx, name)
+			if err == nil {
+				rc.Close()
+			}
+			if _, serr := s.Stat(ctx, name); !errors.Is(serr, objects.ErrNotRegular) {
+				err = fmt.Errorf("Stat: %v", serr)
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, objects.ErrNotRegular) {
+				t.Errorf("%s: %v, want ErrNotRegular", name, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: Open blocked", name)
+		}
+		if _, err := objects.ReadSmall(ctx, s, name, 1<<10); !errors.Is(err, objects.ErrNotRegular) {
+			t.Errorf("ReadSmall %s: %v", name, err)
+		}
+	}
+	// Nothing is written through a link: not over the file it points
+	// to, not into the folder a link stands for.
+	for _, name := range []string{"stolen", "timestamps/x", "linked/new"} {
+		if _, err := s.Put(ctx, name, strings.NewReader("written through a link"), objects.PutOptions{RetainUntil: time.Now().Add(time.Hour)}); !errors.Is(err, objects.ErrNotRegular) {
+			t.Errorf("Put %s: %v, want ErrNotRegular", name, err)
+		}
+	}
+	if b, _ := os.ReadFile(secret); string(b) != "a key the store must not serve" {
+		t.Fatalf("the file outside changed: %q", b)
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 1 {
+		t.Fatalf("the folder outside holds %d files", len(ents))
+	}
+	// Nor are they deleted, held or extended as objects.
+	if err := s.Delete(ctx, "stolen"); !errors.Is(err, objects.ErrNotRegular) {
+		t.Errorf("Delete: %v", err)
+	}
+	if err := s.SetLegalHold(ctx, "linked/secret", true); !errors.Is(err, objects.ErrNotRegular) {
+		t.Errorf("SetLegalHold: %v", err)
+	}
+	// The real object still reads.
+	if b, err := objects.ReadSmall(ctx, s, "items/a", 1<<10); err != nil || string(b) != "an object" {
+		t.Fatalf("items/a: %q %v", b, err)
 	}
 }

@@ -265,6 +265,10 @@ func (h *Handler) logRecords(w http.ResponseWriter, r *http.Request, who vault.P
 type TimestampObject struct {
 	Name  string `json:"name"`
 	Bytes []byte `json:"bytes"`
+	// Unreadable says why the vault did not read what holds the name (a
+	// link, pipe, device or socket planted in a file store's folder);
+	// empty for an object.
+	Unreadable string `json:"unreadable,omitempty"`
 }
 
 // logTimestamps streams, as NDJSON, the time-stamp notes and tokens the
@@ -294,7 +298,7 @@ func (h *Handler) logTimestamps(w http.ResponseWriter, r *http.Request, who vaul
 			w.WriteHeader(http.StatusOK)
 			bw, started = newLineWriter(w), true
 		}
-		b, err := json.Marshal(TimestampObject{Name: o.Name, Bytes: o.Bytes})
+		b, err := json.Marshal(TimestampObject{Name: o.Name, Bytes: o.Bytes, Unreadable: o.Unreadable})
 		if err != nil {
 			return err
 		}

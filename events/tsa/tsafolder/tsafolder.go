@@ -150,8 +150,10 @@ func (r *Report) Finish() {
 //     the token's name gives;
 //   - with certs, each token verifies over its note (tsa.Verify, docs/
 //     timestamps.md section 4); one failing with tsa.ErrUntrustedSigner
-//     is listed in NotCounted, any other failure fails. Without certs no
-//     token is verified.
+//     is listed in NotCounted, any other failure fails; and a note with
+//     tokens must have one that verifies (all of its tokens not counted
+//     fails the note: it is not dated by anyone trusted). Without certs
+//     no token is verified.
 //
 // Entries are checked in the order of their names. It holds the names
 // (about 200 bytes each) and one object at a time. The error is for a
@@ -212,6 +214,16 @@ func (r *Report) CheckFolder(fsys fs.FS, keys []note.Verifier, certs []*x509.Cer
 		}
 		tokens = append(tokens, token{name, n.noteKey()})
 	}
+	// With certificates, each note dated by tokens must be dated by one
+	// of a trusted authority, as a package's checkpoint must
+	// (docs/timestamps.md section 5): tokens that are all not counted
+	// leave it undated.
+	type dating struct {
+		note                 string
+		verified, notCounted int
+	}
+	var dated []*dating
+	byNote := map[string]*dating{}
 	for _, t := range tokens {
 		noteFile, ok := notes[t.noteKey]
 		if !ok {
@@ -226,8 +238,15 @@ func (r *Report) CheckFolder(fsys fs.FS, keys []note.Verifier, certs []*x509.Cer
 		if err := errors.Join(err1, err2); err != nil {
 			return err // both were read whole above
 		}
+		d := byNote[t.noteKey]
+		if d == nil {
+			d = &dating{note: noteFile}
+			byNote[t.noteKey] = d
+			dated = append(dated, d)
+		}
 		a, err := tsa.Verify(tsa.Token(b), msg, certs)
 		if errors.Is(err, tsa.ErrUntrustedSigner) {
+			d.notCounted++
 			if len(r.NotCounted) < MaxListed {
 				r.NotCounted = append(r.NotCounted, fmt.Sprintf("%s: %v", t.file, err))
 			}
@@ -237,11 +256,17 @@ func (r *Report) CheckFolder(fsys fs.FS, keys []note.Verifier, certs []*x509.Cer
 			continue
 		}
 		r.Verified++
+		d.verified++
 		if r.First.IsZero() || a.Time.Before(r.First) {
 			r.First = a.Time
 		}
 		if a.Time.After(r.Last) {
 			r.Last = a.Time
+		}
+	}
+	for _, d := range dated {
+		if d.verified == 0 && d.notCounted > 0 {
+			r.Fail("%s: none of its tokens is of a time-stamping authority whose certificates were given (%d not counted, listed): it is not dated; give the certificates of every authority the vault used", d.note, d.notCounted)
 		}
 	}
 	return nil

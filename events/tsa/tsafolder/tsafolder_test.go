@@ -184,11 +184,28 @@ func TestVectorFolderVerifies(t *testing.T) {
 	if err := r.CheckFolder(os.DirFS(vectorFolder), keys, nil); err != nil || !r.OK() || r.Verified != 0 || r.Tokens != 3 {
 		t.Fatalf("without certificates: %v %+v", err, r)
 	}
-	// Another TSA's certificate: the tokens are not counted, not failed.
+	// Another TSA's certificate: the tokens are not counted, and so
+	// each note is not dated by anyone trusted: each note fails.
 	other := testenv.NewCA(t, "Another CA")
 	r = tsafolder.Report{}
-	if err := r.CheckFolder(os.DirFS(vectorFolder), keys, []*x509.Certificate{other.Cert}); err != nil || !r.OK() || r.Verified != 0 || len(r.NotCounted) != 3 {
+	if err := r.CheckFolder(os.DirFS(vectorFolder), keys, []*x509.Certificate{other.Cert}); err != nil || r.Failed() != 3 || r.Verified != 0 || len(r.NotCounted) != 3 ||
+		!strings.Contains(r.Failures[0], "-checkpoint: none of its tokens is of a time-stamping authority whose certificates were given (1 not counted, listed)") {
 		t.Fatalf("another CA: %v %+v", err, r)
+	}
+	// A second authority's token beside a trusted one's: listed as not
+	// counted, and the note is dated.
+	dir := copyVectors(t)
+	notes, _ := vectorNames(t)
+	msg, _ := os.ReadFile(filepath.Join(dir, notes[3]))
+	tok, err := tsaclient.Request(context.Background(), http.DefaultClient, testenv.StartTSA(t).URL, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, n := names(msg, tok, 3)
+	os.WriteFile(filepath.Join(dir, n), tok, 0o644)
+	r = tsafolder.Report{}
+	if err := r.CheckFolder(os.DirFS(dir), keys, certs); err != nil || !r.OK() || r.Verified != 3 || len(r.NotCounted) != 1 || r.Tokens != 4 {
+		t.Fatalf("two authorities, one trusted: %v %+v", err, r)
 	}
 	// Another log's key: every note fails, and so every token (no note).
 	_, vkey, _ := note.GenerateKey(rand.Reader, "custos.test/log")
