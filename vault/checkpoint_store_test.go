@@ -492,14 +492,14 @@ func TestScrubReadsWhatAnchorNamesHold(t *testing.T) {
 	secret := filepath.Join(t.TempDir(), "secret")
 	os.WriteFile(secret, []byte("outside the store"), 0o600)
 	want := []string{
-		put(timestampsPrefix+other+"-checkpoint", junk),                                   // an earlier release's note name
-		put(timestampsPrefix+other+"-1", junk),                                            // an earlier release's token name
-		put(witnessedPrefix+other, junk),                                                  // an earlier release's cosigned name
-		put(timestampsPrefix+other+"-"+named(junk)+"-checkpoint", junk),                   // named by its own digest
-		put(timestampsPrefix+other+"-"+named(junk)+"-"+named(junk)[:16], junk),            // a token so named
-		put(witnessedPrefix+other+"-"+named(junk), junk),                                  // a cosigned checkpoint so named
-		put(timestampsPrefix+other+"-"+named(noteBytes)+"-checkpoint", noteBytes),         // the vault's note, another size's name
-		put(timestampsPrefix+other+"-"+named(noteBytes)+"-"+named(junk)[:16], junk),       // junk beside it
+		put(timestampsPrefix+other+"-checkpoint", junk),                                  // an earlier release's note name
+		put(timestampsPrefix+other+"-1", junk),                                           // an earlier release's token name
+		put(witnessedPrefix+other, junk),                                                 // an earlier release's cosigned name
+		put(timestampsPrefix+other+"-"+named(junk)+"-checkpoint", junk),                  // named by its own digest
+		put(timestampsPrefix+other+"-"+named(junk)+"-"+named(junk)[:16], junk),           // a token so named
+		put(witnessedPrefix+other+"-"+named(junk), junk),                                 // a cosigned checkpoint so named
+		put(timestampsPrefix+other+"-"+named(noteBytes)+"-checkpoint", noteBytes),        // the vault's note, another size's name
+		put(timestampsPrefix+other+"-"+named(noteBytes)+"-"+named(junk)[:16], junk),      // junk beside it
 		put(timestampsPrefix+parts[0]+"-"+parts[1]+"-"+named(noteBytes)[:16], noteBytes), // a note where a token goes
 	}
 	link := timestampsPrefix + other + "-" + named(junk) + "-0123456789abcdef"
