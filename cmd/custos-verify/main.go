@@ -82,8 +82,9 @@ check passes and the package's log key is one you trust.
                         custos audit timestamps -o writes, or a copy of the object store's
                         timestamps/ folder): each name's SHA-256, each note's signature by the
                         log key (the key itself: a fingerprint cannot check a signature) and
-                        size, each token's note, and with --tsa-cert each token over its note;
-                        exits 0 if all pass, 1 naming each that fails
+                        size, each token's note, and with --tsa-cert each token over its note
+                        (a note dated only by authorities not given fails); exits 0 if all
+                        pass, 1 naming each that fails
   --json                print one JSON object
   --quiet               print nothing on success
   --version             print the version, Go release and build settings this program was

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -471,11 +472,22 @@ func checkTimestampByHand(t *testing.T, logKey string, cp, token []byte, caPEM s
 			t.Fatal(err)
 		}
 	}
-	name, _, _ := strings.Cut(logKey, "+")
-	cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", strings.ReplaceAll(strings.Join(script, "\n"), "NAME", name))
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "Verification: OK") {
-		t.Fatalf("the commands of package-format.md 4.1:\n%s\n%v\n%s", strings.Join(script, "\n"), err, out)
+	run := func() {
+		t.Helper()
+		cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", strings.ReplaceAll(strings.Join(script, "\n"), "NAME+HASH+BASE64", logKey))
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Verification: OK") {
+			t.Fatalf("the commands of package-format.md 4.1:\n%s\n%v\n%s", strings.Join(script, "\n"), err, out)
+		}
 	}
+	run()
+	// A cosignature by another key of the log key's name: the commands
+	// pick the log's line by the key's hash too.
+	name, _, _ := strings.Cut(logKey, "+")
+	other := base64.StdEncoding.EncodeToString(append([]byte{0xde, 0xad, 0xbe, 0xef}, make([]byte, 64)...))
+	if err := os.WriteFile(filepath.Join(dir, "checkpoint"), append(bytes.Clone(cp), []byte("— "+name+" "+other+"\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run()
 }
