@@ -75,7 +75,10 @@ func (h *stickyHead) save(ctx context.Context, cp *events.Checkpoint) error {
 	}
 	name := headObject(cp.Size)
 	_, err := h.objects.Put(ctx, name, bytes.NewReader(cp.Note), objects.PutOptions{Unlocked: true})
-	if err != nil && !errors.Is(err, objects.ErrExists) {
+	if err != nil && !errors.Is(err, objects.ErrExists) && !errors.Is(err, objects.ErrNotRegular) {
+		// Taken (by a link or pipe, in a file store, too): the head file
+		// above holds it, and a start reads and judges what the name
+		// holds (load).
 		return fmt.Errorf("saving the log head in the object store: %w", err)
 	}
 	if h.stored != "" && h.stored != name {
