@@ -68,14 +68,47 @@ func New(_ context.Context, cfg Config) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if err := os.MkdirAll(filepath.Join(cfg.Dir, tmpDir), 0o700); err != nil {
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("fs objects: %w", err)
 	}
-	leftovers, _ := os.ReadDir(filepath.Join(cfg.Dir, tmpDir))
-	for _, e := range leftovers {
-		os.Remove(filepath.Join(cfg.Dir, tmpDir, e.Name()))
+	s := &Store{dir: cfg.Dir, now: cfg.Now}
+	// The temporary folder is opened, never followed if it is a link
+	// (someone with the store's folder could make it one, to have the
+	// leftovers removed from another folder): the leftovers are removed
+	// through the folder opened.
+	fd, err := s.openTmp()
+	if err != nil {
+		return nil, err
 	}
-	return &Store{dir: cfg.Dir, now: cfg.Now}, nil
+	defer unix.Close(fd)
+	var leftovers []os.DirEntry
+	if dup, err := unix.Dup(fd); err == nil {
+		d := os.NewFile(uintptr(dup), filepath.Join(cfg.Dir, tmpDir))
+		leftovers, _ = d.ReadDir(-1)
+		d.Close()
+	}
+	for _, e := range leftovers {
+		unix.Unlinkat(fd, e.Name(), 0)
+	}
+	return s, nil
+}
+
+// openTmp opens (making it if missing) the store's temporary folder, and
+// refuses one that is a link or not a folder: objects.ErrNotRegular.
+func (s *Store) openTmp() (int, error) {
+	top, err := unix.Open(s.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("fs objects: %w", &os.PathError{Op: "open", Path: s.dir, Err: err})
+	}
+	defer unix.Close(top)
+	if err := unix.Mkdirat(top, tmpDir, 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
+		return -1, fmt.Errorf("fs objects: making %s: %w", tmpDir, err)
+	}
+	fd, err := unix.Openat(top, tmpDir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("fs objects: the temporary folder %s: %w", filepath.Join(s.dir, tmpDir), objectError(tmpDir, err))
+	}
+	return fd, nil
 }
 
 func (s *Store) path(name string) (string, error) {
@@ -104,14 +137,20 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.
 	}
 	var rnd [12]byte
 	rand.Read(rnd[:])
-	tmp := filepath.Join(s.dir, tmpDir, hex.EncodeToString(rnd[:]))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	tmpName := hex.EncodeToString(rnd[:])
+	tmpFolder, err := s.openTmp()
+	if err != nil {
+		return objects.Info{}, err
+	}
+	defer unix.Close(tmpFolder)
+	fd, err := unix.Openat(tmpFolder, tmpName, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return objects.Info{}, fmt.Errorf("fs objects: %w", err)
 	}
+	f := os.NewFile(uintptr(fd), filepath.Join(s.dir, tmpDir, tmpName))
 	defer func() {
 		f.Close()
-		os.Remove(tmp)
+		unix.Unlinkat(tmpFolder, tmpName, 0)
 	}()
 	n, err := io.Copy(&writeBehind{f: f}, ctxio.NewReader(ctx, r))
 	if err != nil {
@@ -143,7 +182,7 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.
 	}
 	// link refuses to replace an existing name, unlike rename; made in
 	// the folder opened above, never through a link put in its place.
-	if err := unix.Linkat(unix.AT_FDCWD, tmp, parent, base, 0); err != nil {
+	if err := unix.Linkat(tmpFolder, tmpName, parent, base, 0); err != nil {
 		if !opts.RetainUntil.IsZero() {
 			os.Remove(final + lockSuffix) // ours: no object held the name
 		}

@@ -212,3 +212,36 @@ func TestLinksAndPipesAreNotObjects(t *testing.T) {
 		t.Fatalf("items/a: %q %v", b, err)
 	}
 }
+
+// TestATemporaryFolderLinkIsRefused: the store's temporary folder made a
+// link to another folder (whose files a start would remove as leftovers,
+// and a Put would write into) makes the store refuse to open, and no
+// file of the other folder is removed or written.
+func TestATemporaryFolderLinkIsRefused(t *testing.T) {
+	ctx := context.Background()
+	dir, outside := t.TempDir(), t.TempDir()
+	s, err := fs.New(ctx, fs.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := filepath.Join(outside, "custody.db")
+	os.WriteFile(keep, []byte("the custody log"), 0o600)
+	if err := os.RemoveAll(filepath.Join(dir, ".tmp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, ".tmp")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, "ev/a", strings.NewReader("x"), objects.PutOptions{}); !errors.Is(err, objects.ErrNotRegular) {
+		t.Errorf("Put through a linked temporary folder: %v", err)
+	}
+	if _, err := fs.New(ctx, fs.Config{Dir: dir}); !errors.Is(err, objects.ErrNotRegular) {
+		t.Errorf("New with a linked temporary folder: %v", err)
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 1 {
+		t.Fatalf("the folder outside holds %d files", len(ents))
+	}
+	if b, _ := os.ReadFile(keep); string(b) != "the custody log" {
+		t.Fatal("the file outside changed")
+	}
+}
