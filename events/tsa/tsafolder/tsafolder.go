@@ -164,9 +164,16 @@ func (r *Report) CheckFolder(fsys fs.FS, keys []note.Verifier, certs []*x509.Cer
 	if err != nil {
 		return err
 	}
-	type token struct{ file, noteKey string }
+	type token struct {
+		file, noteKey string
+		sum           [sha256.Size]byte // of the bytes checked in the first pass
+	}
+	type noteFile struct {
+		file string
+		sum  [sha256.Size]byte
+	}
 	var (
-		notes  = map[string]string{} // note key -> its file's name
+		notes  = map[string]noteFile{} // note key -> its file
 		tokens []token
 	)
 	for _, e := range ents {
@@ -204,7 +211,7 @@ func (r *Report) CheckFolder(fsys fs.FS, keys []note.Verifier, certs []*x509.Cer
 				continue
 			}
 			if _, dup := notes[n.noteKey()]; !dup {
-				notes[n.noteKey()] = name
+				notes[n.noteKey()] = noteFile{name, sum}
 			}
 			continue
 		}
@@ -212,7 +219,7 @@ func (r *Report) CheckFolder(fsys fs.FS, keys []note.Verifier, certs []*x509.Cer
 			r.Fail("%s: its bytes are not of the SHA-256 its name gives: not the vault's", name)
 			continue
 		}
-		tokens = append(tokens, token{name, n.noteKey()})
+		tokens = append(tokens, token{name, n.noteKey(), sum})
 	}
 	// With certificates, each note dated by tokens must be dated by one
 	// of a trusted authority, as a package's checkpoint must
@@ -225,7 +232,7 @@ func (r *Report) CheckFolder(fsys fs.FS, keys []note.Verifier, certs []*x509.Cer
 	var dated []*dating
 	byNote := map[string]*dating{}
 	for _, t := range tokens {
-		noteFile, ok := notes[t.noteKey]
+		nf, ok := notes[t.noteKey]
 		if !ok {
 			r.Fail("%s: no note of its size and of the SHA-256 its name gives beside it (or that note failed its check)", t.file)
 			continue
@@ -233,14 +240,20 @@ func (r *Report) CheckFolder(fsys fs.FS, keys []note.Verifier, certs []*x509.Cer
 		if certs == nil {
 			continue
 		}
-		msg, err1 := readBounded(fsys, noteFile)
+		msg, err1 := readBounded(fsys, nf.file)
 		b, err2 := readBounded(fsys, t.file)
 		if err := errors.Join(err1, err2); err != nil {
 			return err // both were read whole above
 		}
+		// Read again: they must be the bytes checked above (a folder
+		// on a share its owner serves could answer otherwise).
+		if sha256.Sum256(msg) != nf.sum || sha256.Sum256(b) != t.sum {
+			r.Fail("%s: it or its note %s changed while the folder was checked", t.file, nf.file)
+			continue
+		}
 		d := byNote[t.noteKey]
 		if d == nil {
-			d = &dating{note: noteFile}
+			d = &dating{note: nf.file}
 			byNote[t.noteKey] = d
 			dated = append(dated, d)
 		}

@@ -9,11 +9,13 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	iofs "io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -409,4 +411,41 @@ func FuzzParseName(f *testing.F) {
 			t.Fatalf("%q parsed to %+v", name, n)
 		}
 	})
+}
+
+// changing is a folder whose files read differently the second time, as
+// a share its owner serves could.
+type changing struct {
+	fstest.MapFS
+	reads  map[string]int
+	second map[string][]byte
+}
+
+func (c changing) Open(name string) (iofs.File, error) {
+	if c.reads[name]++; c.reads[name] > 1 && c.second[name] != nil {
+		return fstest.MapFS{name: {Data: c.second[name]}}.Open(name)
+	}
+	return c.MapFS.Open(name)
+}
+
+// TestASecondReadMustMatchTheFirst: a token and its note are read again
+// to verify the token; bytes other than those checked first fail.
+func TestASecondReadMustMatchTheFirst(t *testing.T) {
+	keys, certs := vectorInputs(t)
+	notes, _ := vectorNames(t)
+	m := fstest.MapFS{}
+	ents, _ := os.ReadDir(vectorFolder)
+	for _, e := range ents {
+		b, _ := os.ReadFile(filepath.Join(vectorFolder, e.Name()))
+		m[e.Name()] = &fstest.MapFile{Data: b}
+	}
+	other := m[notes[3]].Data
+	fsys := changing{m, map[string]int{}, map[string][]byte{notes[5]: other}}
+	var r tsafolder.Report
+	if err := r.CheckFolder(fsys, keys, certs); err != nil {
+		t.Fatal(err)
+	}
+	if r.OK() || r.Failed() != 1 || r.Verified != 2 || !strings.Contains(r.Failures[0], "changed while the folder was checked") {
+		t.Fatalf("%+v", r)
+	}
 }
