@@ -181,8 +181,8 @@ func anchorDigest(name string) string {
 var witnessedDigest = regexp.MustCompile(`^witnessed/[0-9]{20}-([0-9a-f]{64})(?:-[0-9a-f]{8})?$`)
 
 // maxAnchorObject bounds what a scrub reads of an anchor object: a
-// time-stamp token's limit (tsa.MaxTokenSize), above a cosigned note's.
-const maxAnchorObject = 64 << 10
+// time-stamp token's limit, above a cosigned note's.
+const maxAnchorObject = tsa.MaxTokenSize
 
 // anchorIsTheVaults reports whether the anchor object name holds what
 // its name says the vault stored there, read whole (at most

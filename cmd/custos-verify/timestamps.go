@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -66,9 +65,7 @@ func checkTimestamps(dir string, trusted []string, certs []*x509.Certificate, as
 	res.Notes, res.Tokens, res.Verified = rep.Notes, rep.Tokens, rep.Verified
 	res.Failures = append(res.Failures, rep.Failures...)
 	res.NotCounted = append(res.NotCounted, rep.NotCounted...)
-	if !rep.First.IsZero() {
-		res.First, res.Last = rep.First.UTC().Format(time.RFC3339Nano), rep.Last.UTC().Format(time.RFC3339Nano)
-	}
+	res.First, res.Last = rep.TimeRange()
 	var verr error
 	if !rep.OK() {
 		res.Status = "failed"

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"time"
 
 	"github.com/custos-vault/custos/events/tsa/tsafolder"
 	"github.com/custos-vault/custos/internal/tempfiles"
@@ -166,9 +165,7 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 	out.Notes, out.Tokens, out.Verified = rep.Notes, rep.Tokens, rep.Verified
 	out.Failures = append(out.Failures, rep.Failures...)
 	out.NotCounted = append(out.NotCounted, rep.NotCounted...)
-	if !rep.First.IsZero() {
-		out.First, out.Last = rep.First.UTC().Format(time.RFC3339Nano), rep.Last.UTC().Format(time.RFC3339Nano)
-	}
+	out.First, out.Last = rep.TimeRange()
 	if err := finishExportDir(tmp, *dir); err != nil {
 		return err
 	}

@@ -491,14 +491,8 @@ func shortASN1(err error) string {
 // vault uses Read to print a token's time in reports; verifiers use
 // Verify.
 func Read(token Token, message []byte) (Attestation, error) {
-	p, err := parseToken(token, nil)
+	p, err := readSelfSigned(token)
 	if err != nil {
-		return Attestation{}, err
-	}
-	if p.signer == nil {
-		return Attestation{}, fmt.Errorf("%w: the token carries no signer's certificate", ErrMalformed)
-	}
-	if err := p.checkSignature(); err != nil {
 		return Attestation{}, err
 	}
 	h, err := p.checkImprint(message)
@@ -512,14 +506,8 @@ func Read(token Token, message []byte) (Attestation, error) {
 // token's imprint must be SHA-256 and sum (ErrWrongMessage). The vault's
 // scrub uses it for a token whose name gives its note's SHA-256.
 func ReadSHA256(token Token, sum [sha256.Size]byte) (Attestation, error) {
-	p, err := parseToken(token, nil)
+	p, err := readSelfSigned(token)
 	if err != nil {
-		return Attestation{}, err
-	}
-	if p.signer == nil {
-		return Attestation{}, fmt.Errorf("%w: the token carries no signer's certificate", ErrMalformed)
-	}
-	if err := p.checkSignature(); err != nil {
 		return Attestation{}, err
 	}
 	imprint := p.info.MessageImprint
@@ -527,6 +515,23 @@ func ReadSHA256(token Token, sum [sha256.Size]byte) (Attestation, error) {
 		return Attestation{}, fmt.Errorf("%w: its imprint is not the SHA-256 given", ErrWrongMessage)
 	}
 	return p.claimed(crypto.SHA256), nil
+}
+
+// readSelfSigned parses a token (step 1) and checks its CMS signature
+// with the certificate it carries (step 3): Read's and ReadSHA256's
+// common part.
+func readSelfSigned(token Token) (*parsed, error) {
+	p, err := parseToken(token, nil)
+	if err != nil {
+		return nil, err
+	}
+	if p.signer == nil {
+		return nil, fmt.Errorf("%w: the token carries no signer's certificate", ErrMalformed)
+	}
+	if err := p.checkSignature(); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // claimed is what a token read without a trusted certificate states.

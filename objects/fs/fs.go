@@ -129,7 +129,14 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.
 	if err != nil {
 		return objects.Info{}, err
 	}
-	if _, err := s.lstat(name); !errors.Is(err, objects.ErrNotFound) {
+	// The folder it goes in, opened once: its name is checked now, before
+	// the bytes are written, and again under the lock below.
+	parent, base, err := s.openParent(name, true)
+	if err != nil {
+		return objects.Info{}, err
+	}
+	defer unix.Close(parent)
+	if _, err := statAt(parent, base); !errors.Is(err, objects.ErrNotFound) {
 		if err == nil {
 			err = objects.ErrExists
 		}
@@ -162,11 +169,6 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.
 	if err := f.Chmod(0o400); err != nil {
 		return objects.Info{}, fmt.Errorf("fs objects: %w", err)
 	}
-	parent, base, err := s.openParent(name, true)
-	if err != nil {
-		return objects.Info{}, err
-	}
-	defer unix.Close(parent)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := statAt(parent, base); !errors.Is(err, objects.ErrNotFound) {
@@ -250,9 +252,9 @@ func (s *Store) Open(_ context.Context, name string) (io.ReadCloser, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("fs objects: %w", err)
 	}
-	if err := regular(name, st.Mode); err != nil {
+	if err := modeError(st.Mode); err != nil {
 		unix.Close(fd)
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if err := unix.SetNonblock(fd, false); err != nil {
 		unix.Close(fd)
@@ -296,23 +298,23 @@ func statAt(parent int, base string) (int64, error) {
 		}
 		return 0, fmt.Errorf("fs objects: %w", err)
 	}
-	if err := regular("", st.Mode); err != nil {
-		return 0, errors.Unwrap(err)
+	if err := modeError(st.Mode); err != nil {
+		return 0, err
 	}
 	return st.Size, nil
 }
 
-// regular is nil for a plain file's mode, objects.ErrNotFound for a
+// modeError is nil for a plain file's mode, objects.ErrNotFound for a
 // folder's (as a missing object), objects.ErrNotRegular for anything
-// else, wrapped with name.
-func regular(name string, mode uint32) error {
+// else.
+func modeError(mode uint32) error {
 	switch mode & unix.S_IFMT {
 	case unix.S_IFREG:
 		return nil
 	case unix.S_IFDIR:
-		return fmt.Errorf("%s: %w", name, objects.ErrNotFound)
+		return objects.ErrNotFound
 	}
-	return fmt.Errorf("%s: %w", name, objects.ErrNotRegular)
+	return objects.ErrNotRegular
 }
 
 // objectError words an error of opening the object name.

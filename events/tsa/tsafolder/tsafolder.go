@@ -114,6 +114,15 @@ type Report struct {
 	failed int
 }
 
+// TimeRange is First and Last in RFC 3339 (UTC, with the fraction the
+// tokens give), or two empty strings when no token was verified.
+func (r *Report) TimeRange() (first, last string) {
+	if r.First.IsZero() {
+		return "", ""
+	}
+	return r.First.UTC().Format(time.RFC3339Nano), r.Last.UTC().Format(time.RFC3339Nano)
+}
+
 // Fail records a failure (format and a as fmt.Sprintf takes them).
 func (r *Report) Fail(format string, a ...any) {
 	if r.failed++; r.failed <= MaxListed {
