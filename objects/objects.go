@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 )
 
@@ -78,6 +79,29 @@ func ListNames(ctx context.Context, s Store, prefix string, fn func(name string)
 		return nl.ListNames(ctx, prefix, fn)
 	}
 	return s.List(ctx, prefix, func(i Info) error { return fn(i.Name) })
+}
+
+// ForeignLister is a Store that can list what its place holds besides
+// the objects it wrote: entries List skips because no object has that
+// name or shape. Whoever can write the store's place could keep other
+// data there, out of sight of a listing of objects; a scrub reports them.
+type ForeignLister interface {
+	// ListForeign calls fn with a readable name of each such entry
+	// (Go-quoted if it is not printable ASCII) and why it is not an
+	// object. fn's error ends the listing and is returned.
+	ListForeign(ctx context.Context, fn func(entry, why string) error) error
+}
+
+// EntryName is how a ForeignLister names an entry: as it is if it is
+// printable ASCII without quotes or backslashes, else Go-quoted
+// (strconv.Quote), so that a name cannot break the line it is shown on.
+func EntryName(name string) string {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return strconv.Quote(name)
+		}
+	}
+	return name
 }
 
 var (

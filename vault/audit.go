@@ -52,6 +52,16 @@ type ScrubResult struct {
 	// before, and recorded then): not a failure again, but not "all
 	// match" either.
 	HashSetsOutOfUse []string `json:"hash_sets_out_of_use,omitempty"`
+	// Foreign lists what the object store's place holds besides objects
+	// (objects.ForeignLister), each as "ENTRY: why": a name no object
+	// can have, a folder where none can be, a lock record the store did
+	// not write; in a bucket, a version written over an object. Only
+	// someone with the store's own access puts them there.
+	Foreign []string `json:"foreign,omitempty"`
+	// Incomplete says why the scrub could not read the whole store (a
+	// listing that failed, say); what it found up to then is reported
+	// and recorded, and OK is false.
+	Incomplete string `json:"incomplete,omitempty"`
 }
 
 // Scrub re-hashes every evidence object's ciphertext against the SHA-256
@@ -59,8 +69,10 @@ type ScrubResult struct {
 // package.sealed event, without any key; it lists every object in the
 // store that no event accounts for, and the objects of destroyed cases
 // still present. OK is false if any object is missing, altered or
-// unaccounted. The outcome is recorded, then each failure as an
-// integrity.failed event.
+// unaccounted, if the store's place holds anything but objects, or if the
+// store could not be read to the end (Incomplete). The outcome is
+// recorded, then each failure as an integrity.failed event: a store that
+// fails half-way does not keep what was found before from the log.
 func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) {
 	if who.Role != RoleAuditor && who.Role != RoleCustodian {
 		return nil, v.refuse(ctx, who, "audit.scrub", "", "only auditors and custodians scrub", ErrForbidden)
@@ -110,8 +122,21 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 		}
 		return nil
 	})
+	// A store that cannot be read to the end does not lose what was
+	// found before: the scrub records its findings and says it is
+	// incomplete (an altered page of the state halts the vault instead).
+	var incomplete []error
+	stopped := func(what string, err error) error {
+		if ctx.Err() != nil || errors.Is(err, ErrIntegrity) {
+			return err
+		}
+		incomplete = append(incomplete, fmt.Errorf("%s: %w", what, err))
+		return nil
+	}
 	if err != nil {
-		return nil, err
+		if err := stopped("checking the items' objects", err); err != nil {
+			return nil, err
+		}
 	}
 	byDeposit := func(a, b string) int { return cmp.Compare(failed[a].DepositAt, failed[b].DepositAt) }
 	slices.SortFunc(res.Mismatched, byDeposit)
@@ -119,20 +144,33 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	itemMismatched, itemMissing := slices.Clone(res.Mismatched), slices.Clone(res.Missing)
 	pkgMissing, pkgAltered, err := v.scrubPackages(ctx, res)
 	if err != nil {
-		return nil, err
+		if err := stopped("checking the packages' objects", err); err != nil {
+			return nil, err
+		}
 	}
 	// Every object in the store, whatever its name.
 	keys := v.liveKeyReplicas()
 	if err := v.objects.List(ctx, "", func(info objects.Info) error {
 		return v.classifyListed(ctx, info, res, keys)
 	}); err != nil {
-		if errors.Is(err, ErrIntegrity) {
+		if err := stopped("listing the object store", err); err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("listing objects: %w", err)
+	}
+	// And what the store's place holds besides its objects.
+	if fl, ok := v.objects.(objects.ForeignLister); ok {
+		if err := fl.ListForeign(ctx, func(entry, why string) error {
+			res.Foreign = append(res.Foreign, entry+": "+why)
+			return nil
+		}); err != nil {
+			if err := stopped("listing what the object store holds besides objects", err); err != nil {
+				return nil, err
+			}
+		}
 	}
 	slices.Sort(res.Unaccounted) // stores list in their own order
 	slices.Sort(res.RetainedDestroyed)
+	slices.Sort(res.Foreign)
 	if h := v.hashsets; h != nil {
 		// The sets' lookups read their files as they are on disk: one
 		// edited in place since the start is found here.
@@ -142,10 +180,14 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 		res.HashSets = h.count()
 		res.HashSetsAltered = h.verifyLoaded(v.state)
 	}
-	res.OK = len(res.Mismatched)+len(res.Missing)+len(res.Unaccounted)+len(res.HashSetsAltered) == 0
+	if err := errors.Join(incomplete...); err != nil {
+		res.Incomplete = err.Error()
+	}
+	res.OK = len(res.Mismatched)+len(res.Missing)+len(res.Unaccounted)+len(res.Foreign)+len(res.HashSetsAltered) == 0 && res.Incomplete == ""
 	d := AuditScrubbed{Objects: res.Objects, Packages: res.Packages, Mismatched: res.Mismatched, Missing: res.Missing,
-		Unaccounted: res.Unaccounted, RetainedDestroyed: res.RetainedDestroyed, HashSetsAltered: res.HashSetsAltered}
-	if _, err := v.append(ctx, sequencer.Draft{Type: TypeAuditScrubbed, Actor: who.actor(), Data: d}); err != nil {
+		Unaccounted: res.Unaccounted, RetainedDestroyed: res.RetainedDestroyed, HashSetsAltered: res.HashSetsAltered,
+		Foreign: res.Foreign, Incomplete: res.Incomplete}
+	if _, err := v.append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeAuditScrubbed, Actor: who.actor(), Data: d}); err != nil {
 		return nil, err
 	}
 	// Each failure is recorded even if recording another one failed; a

@@ -67,17 +67,21 @@ func (v *Vault) caseIdentity(ctx context.Context, caseID, itemID string) (*age.X
 
 // liveKeyReplicas returns the replica prefixes (replicaPrefix) of the keys
 // of every case that is neither destroyed nor recorded as lost, and of the
-// reporter-contacts key once the log records it.
-func (v *Vault) liveKeyReplicas() map[string]bool {
-	out := map[string]bool{}
+// reporter-contacts key once the log records it, each with the path of
+// the key file in the keyring folder that its replicas copy.
+func (v *Vault) liveKeyReplicas() map[string]string {
+	out := map[string]string{}
+	add := func(id string) {
+		for _, suffix := range []string{sealedSuffix, recoverySuffix} {
+			out[replicaPrefix(id, suffix)] = v.keys.caseFile(id, suffix)
+		}
+	}
 	if v.state.contactsRecipient() != "" {
-		out[replicaPrefix(contactsKeyID, sealedSuffix)] = true
-		out[replicaPrefix(contactsKeyID, recoverySuffix)] = true
+		add(contactsKeyID)
 	}
 	for _, id := range v.state.allCases() {
 		if c, _ := v.state.getCase(id); !c.Destroyed {
-			out[replicaPrefix(id, sealedSuffix)] = true
-			out[replicaPrefix(id, recoverySuffix)] = true
+			add(id)
 		}
 	}
 	return out

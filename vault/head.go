@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/custos-vault/custos/events"
@@ -59,6 +61,22 @@ func newStickyHead(keyringDir string, store objects.Store) *stickyHead {
 
 func headObject(size uint64) string { return fmt.Sprintf("%s%020d", headPrefix, size) }
 
+// headSize is the size a head object's name gives: "head/" and 20
+// digits (headObject), and false for any other name.
+func headSize(name string) (uint64, bool) {
+	digits, ok := strings.CutPrefix(name, headPrefix)
+	if !ok || len(digits) != 20 {
+		return 0, false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseUint(digits, 10, 64)
+	return n, err == nil
+}
+
 // save records cp as the vault's head in both places. The sequencer
 // calls it (BeforePublish) one call at a time, from its writer or its
 // head writer, before cp is published or a view it covers is answered.
@@ -94,20 +112,20 @@ func (h *stickyHead) save(ctx context.Context, cp *events.Checkpoint) error {
 func (h *stickyHead) load(ctx context.Context, origin string, v note.Verifier) (*events.Checkpoint, string, error) {
 	var best *events.Checkpoint
 	var where string
-	consider := func(b []byte, from string) error {
+	consider := func(b []byte, from string) (*events.Checkpoint, error) {
 		cp, err := events.ParseCheckpoint(b, origin, v)
 		if err != nil {
-			return fmt.Errorf("the vault's log head in %s is not a checkpoint of this log signed by its key (%v): it was altered, or belongs to another vault", from, err)
+			return nil, fmt.Errorf("the vault's log head in %s is not a checkpoint of this log signed by its key (%v): it was altered, or belongs to another vault", from, err)
 		}
 		if best == nil || cp.Size > best.Size {
 			best, where = cp, from
 		}
-		return nil
+		return cp, nil
 	}
 	b, err := smallfile.Read(h.file, maxHeadNote)
 	switch {
 	case err == nil:
-		if err := consider(b, h.file); err != nil {
+		if _, err := consider(b, h.file); err != nil {
 			return nil, "", err
 		}
 	case !errors.Is(err, fs.ErrNotExist):
@@ -120,10 +138,19 @@ func (h *stickyHead) load(ctx context.Context, origin string, v note.Verifier) (
 	}); err != nil {
 		return nil, "", fmt.Errorf("reading the log head from the object store: %w", err)
 	}
-	// Every head object is read, not only the one whose name says it is
-	// the largest: a name is not signed, the note in it is. (There are
-	// one or two unless deletions failed; at most maxHeadObjects, newest
-	// names first, are read.)
+	// There are one or two head objects unless deletions failed; at most
+	// maxHeadObjects, the largest sizes first, are read. A name is not
+	// signed, the note in it is: each must be a checkpoint of the size
+	// its name gives, so that no object under a name that sorts higher
+	// can hide the largest head from this bounded read (someone with the
+	// object store could otherwise plant copies of an old checkpoint
+	// under higher names). A name the vault never gives is refused, not
+	// skipped.
+	for _, name := range names {
+		if _, ok := headSize(name); !ok {
+			return nil, "", fmt.Errorf("the object store holds %s, a name the vault never gives its log head: someone wrote to the object store; remove it after finding out who", name)
+		}
+	}
 	sort.Sort(sort.Reverse(sort.StringSlice(names)))
 	for i, name := range names {
 		if i == maxHeadObjects {
@@ -133,8 +160,13 @@ func (h *stickyHead) load(ctx context.Context, origin string, v note.Verifier) (
 		if err != nil {
 			return nil, "", fmt.Errorf("reading the log head from the object store: %w", err)
 		}
-		if err := consider(b, "the object store ("+name+")"); err != nil {
+		where := "the object store (" + name + ")"
+		cp, err := consider(b, where)
+		if err != nil {
 			return nil, "", err
+		}
+		if size, _ := headSize(name); cp.Size != size {
+			return nil, "", fmt.Errorf("the vault's log head in %s is a checkpoint of %d events, not of the size its name gives: it was altered or copied there", where, cp.Size)
 		}
 		if i == 0 {
 			h.stored = name

@@ -25,9 +25,12 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-// TestHeadIsTheLargestSignedNote: an object-store administrator adds a
-// head object whose name sorts last but whose (genuine, older) note is
-// smaller; the head is the largest signed note found, whatever the names.
+// TestHeadIsTheLargestSignedNote: the head is the largest signed note
+// found in the object store. An object-store administrator who plants a
+// genuine, older note under a name that sorts last (once, or 64 times to
+// push the real head out of the bounded read), or anything under a name
+// the vault never gives, has the start refused with the object named,
+// instead of a smaller head being believed.
 func TestHeadIsTheLargestSignedNote(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -55,18 +58,51 @@ func TestHeadIsTheLargestSignedNote(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	put(headObject(5), sign(5))
-	put("head/99999999999999999999", sign(3)) // the decoy
-	h := newStickyHead(filepath.Join(dir, "keyring"), store)
-	got, where, err := h.load(ctx, "custos-test", verifier)
-	if err != nil || got == nil || got.Size != 5 {
-		t.Fatalf("head: %v from %s, %v; want the note of size 5", got, where, err)
+	remove := func(name string) {
+		if err := store.Delete(ctx, name); err != nil {
+			t.Fatal(err)
+		}
 	}
+	h := newStickyHead(filepath.Join(dir, "keyring"), store)
+	// Genuine heads of 70 sizes (deletions failed), more than a start
+	// reads: the largest is read, whatever is left below it.
+	for size := uint64(1); size <= 70; size++ {
+		put(headObject(size), sign(size))
+	}
+	got, where, err := h.load(ctx, "custos-test", verifier)
+	if err != nil || got == nil || got.Size != 70 {
+		t.Fatalf("head: %v from %s, %v; want the note of size 70", got, where, err)
+	}
+	for _, decoys := range [][]string{
+		{"head/09999999999999999999"},
+		func() (names []string) {
+			for i := range 64 {
+				names = append(names, fmt.Sprintf("head/%020d", 100+i))
+			}
+			return names
+		}(),
+	} {
+		for _, name := range decoys {
+			put(name, sign(3))
+		}
+		_, _, err := h.load(ctx, "custos-test", verifier)
+		if err == nil || !strings.Contains(err.Error(), decoys[len(decoys)-1]) || !strings.Contains(err.Error(), "not of the size its name gives") {
+			t.Fatalf("%d decoys: %v; want the start refused, naming the highest", len(decoys), err)
+		}
+		for _, name := range decoys {
+			remove(name)
+		}
+	}
+	put("head/zzz", sign(70))
+	if _, _, err := h.load(ctx, "custos-test", verifier); err == nil || !strings.Contains(err.Error(), "head/zzz") {
+		t.Fatalf("a name the vault never gives: %v", err)
+	}
+	remove("head/zzz")
 	// A note not signed by the log's key is refused, not skipped.
 	other, _, _ := note.GenerateKey(rand.Reader, "custos-test")
 	os, _ := note.NewSigner(other)
-	forged, _ := events.SignCheckpoint(os, "custos-test", 9, events.Hash{})
-	put("head/00000000000000000009", forged)
+	forged, _ := events.SignCheckpoint(os, "custos-test", 90, events.Hash{})
+	put("head/00000000000000000090", forged)
 	if _, _, err := h.load(ctx, "custos-test", verifier); err == nil {
 		t.Fatal("a head not signed by the log's key was accepted")
 	}

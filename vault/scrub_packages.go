@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"regexp"
 	"sort"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/events/tsa"
 	"github.com/custos-vault/custos/events/tsa/tsafolder"
+	"github.com/custos-vault/custos/internal/smallfile"
 	"github.com/custos-vault/custos/objects"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -238,17 +241,84 @@ func (v *Vault) anchorIsTheVaults(ctx context.Context, name string) (bool, error
 		_, err := tsa.ReadSHA256(tsa.Token(b), noteSum)
 		return err == nil, nil
 	}
-	// A cosigned checkpoint: the log's signature among its lines.
-	msg, err := note.Open(b, note.VerifierList(v.verifier))
-	if err != nil {
-		return false, nil
-	}
-	if msg == nil {
+	// A cosigned checkpoint: the log's signature and cosignatures of the
+	// policy's witnesses, and nothing else: a line of a key the vault
+	// does not know could carry anything.
+	msg, err := note.Open(b, note.VerifierList(append([]note.Verifier{v.verifier}, v.cfg.Witnesses.Verifiers()...)...))
+	if err != nil || len(msg.UnverifiedSigs) != 0 || !logSigned(msg, v.verifier) {
 		return false, nil
 	}
 	_, size, err := events.PeekCheckpoint(b)
 	return err == nil && len(name) >= len(witnessedPrefix)+20 && fmt.Sprintf("%s%020d", witnessedPrefix, size) == name[:len(witnessedPrefix)+20], nil
 }
+
+// logSigned reports whether the log's key is among msg's verified
+// signers.
+func logSigned(msg *note.Note, log note.Verifier) bool {
+	for _, sig := range msg.Sigs {
+		if sig.Name == log.Name() && sig.Hash == log.KeyHash() {
+			return true
+		}
+	}
+	return false
+}
+
+// headIsTheVaults reports whether the sticky head's object name holds
+// what the vault stores there (head.go): a name of "head/" and 20
+// digits, holding a checkpoint of that size signed by the log's key
+// alone, as the log signed it. An object gone since it was listed is the
+// vault's (an older head is deleted once a newer one is stored); a link,
+// pipe or device, or anything larger than a head, is not.
+func (v *Vault) headIsTheVaults(ctx context.Context, name string) (bool, error) {
+	size, ok := headSize(name)
+	if !ok {
+		return false, nil
+	}
+	b, err := objects.ReadSmall(ctx, v.objects, name, maxHeadNote)
+	switch {
+	case errors.Is(err, objects.ErrNotFound):
+		return true, nil
+	case errors.Is(err, objects.ErrNotRegular), errors.Is(err, objects.ErrTooLarge):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("reading %s: %w", name, err)
+	}
+	return tsafolder.CheckNote(b, []note.Verifier{v.verifier}, size) == nil, nil
+}
+
+// replicaIsTheVaults reports whether the key replica name holds the same
+// bytes as the key file it copies (local, in the keyring folder): the
+// vault writes a replica and its file together, and deletes the older
+// replicas. A replica whose file is missing is not judged here (the next
+// start restores the file from it); a replica the file does not match,
+// or whose name does not end in the 16 hex digits the vault gives, is
+// not the vault's.
+func (v *Vault) replicaIsTheVaults(ctx context.Context, name, local string) (bool, error) {
+	if !replicaName.MatchString(name) {
+		return false, nil
+	}
+	want, err := smallfile.Read(local, maxKeyFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the key file %s: %w", local, err)
+	}
+	b, err := objects.ReadSmall(ctx, v.objects, name, maxKeyFile)
+	switch {
+	case errors.Is(err, objects.ErrNotFound):
+		return true, nil
+	case errors.Is(err, objects.ErrNotRegular), errors.Is(err, objects.ErrTooLarge):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("reading %s: %w", name, err)
+	}
+	return bytes.Equal(b, want), nil
+}
+
+// replicaName matches the names the keyring gives its replicas
+// (Keyring.storeCaseFile).
+var replicaName = regexp.MustCompile(`^key/[0-9a-f]{32}-[sr]-[0-9a-f]{16}$`)
 
 // classifyListed sorts one object the store lists: an object of a live
 // item or package is accounted for; one of a destroyed case is retained
@@ -258,12 +328,17 @@ func (v *Vault) anchorIsTheVaults(ctx context.Context, name string) (bool, error
 // anything else is unaccounted.
 // An error is ErrIntegrity: the state's page of the object's item failed
 // its check.
-func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *ScrubResult, keys map[string]bool) error {
+func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *ScrubResult, keys map[string]string) error {
 	// The vault's own metadata: its sticky log head, and the key
-	// replicas of live cases. A key replica of no live case (a destroyed
-	// one, say) is unaccounted: it could open evidence that should be
-	// gone.
+	// replicas of live cases, each read and checked. A key replica of no
+	// live case (a destroyed one, say) is unaccounted: it could open
+	// evidence that should be gone.
 	if strings.HasPrefix(info.Name, headPrefix) {
+		if ok, err := v.headIsTheVaults(ctx, info.Name); err != nil {
+			return err
+		} else if !ok {
+			res.Unaccounted = append(res.Unaccounted, info.Name)
+		}
 		return nil
 	}
 	if anchorObject(info.Name) {
@@ -276,7 +351,12 @@ func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *Scru
 		}
 		return nil
 	}
-	if n := strings.LastIndexByte(info.Name, '-'); strings.HasPrefix(info.Name, "key/") && n > 0 && keys[info.Name[:n]] {
+	if n := strings.LastIndexByte(info.Name, '-'); strings.HasPrefix(info.Name, "key/") && n > 0 && keys[info.Name[:n]] != "" {
+		if ok, err := v.replicaIsTheVaults(ctx, info.Name, keys[info.Name[:n]]); err != nil {
+			return err
+		} else if !ok {
+			res.Unaccounted = append(res.Unaccounted, info.Name)
+		}
 		return nil
 	}
 	// In flight first, owners second (objectsInFlight, sweep.go).

@@ -428,6 +428,11 @@ type AuditScrubbed struct {
 	// HashSetsAltered names the known-material hash sets whose files
 	// no longer hash to what their import recorded (taken out of use).
 	HashSetsAltered []string `json:"hash_sets_altered,omitempty"`
+	// Foreign lists what the object store's place holds besides
+	// objects, each as "ENTRY: why" (ScrubResult.Foreign).
+	Foreign []string `json:"foreign,omitempty"`
+	// Incomplete says why the scrub could not read the whole store.
+	Incomplete string `json:"incomplete,omitempty"`
 }
 
 // KeysResealed records a recovery or a key-encryption-key rotation: the

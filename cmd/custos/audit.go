@@ -652,6 +652,17 @@ func runAuditScrub(args []string, stdout io.Writer) error {
 		text += "all match"
 	} else {
 		text += fmt.Sprintf("%d altered, %d missing, %d that no event accounts for", len(res.Mismatched), len(res.Missing), len(res.Unaccounted))
+		if n := len(res.Foreign); n > 0 {
+			entries := "entries"
+			if n == 1 {
+				entries = "entry"
+			}
+			text += fmt.Sprintf("; %d %s in the object store's place that no store writes (someone with the store's own access put them there): %s",
+				n, entries, cut(strings.Join(res.Foreign, "; "), 2000))
+		}
+		if res.Incomplete != "" {
+			text += "; the scrub could not read the whole store, so it is incomplete (what it found is recorded): " + res.Incomplete
+		}
 		if n := len(res.HashSetsAltered); n > 0 {
 			text += fmt.Sprintf("; %s altered on disk and taken out of use until imported again: %s", plural(n, "hash set"), strings.Join(res.HashSetsAltered, ", "))
 		}
@@ -669,7 +680,14 @@ func runAuditScrub(args []string, stdout io.Writer) error {
 		return err
 	}
 	if !res.OK {
-		return fmt.Errorf("%w: mismatched %v, missing %v, unaccounted %v, hash sets altered %v", errAuditFailed, res.Mismatched, res.Missing, res.Unaccounted, res.HashSetsAltered)
+		msg := fmt.Sprintf("mismatched %v, missing %v, unaccounted %v, hash sets altered %v", res.Mismatched, res.Missing, res.Unaccounted, res.HashSetsAltered)
+		if len(res.Foreign) > 0 {
+			msg += fmt.Sprintf(", foreign [%s]", cut(strings.Join(res.Foreign, "; "), 500))
+		}
+		if res.Incomplete != "" {
+			msg += ", incomplete: " + res.Incomplete
+		}
+		return fmt.Errorf("%w: %s", errAuditFailed, msg)
 	}
 	return nil
 }

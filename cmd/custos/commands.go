@@ -263,7 +263,7 @@ func init() {
 				"custos audit verify --store /var/lib/custos/custody.db --key vault.key --checkpoint /var/lib/custos/keyring/head.checkpoint"}},
 		{name: "audit scrub", group: au, who: "auditor, custodian", summary: "re-hash every stored object against the event that recorded it",
 			details: "Without keys; packages included; lists missing and altered items and packages and objects no event accounts for. Exits 1 unless ok.",
-			json:    `{"objects","packages","ok","mismatched","missing","unaccounted","retained_destroyed","awaiting_sweep","in_flight"}`, run: out(runAuditScrub)},
+			json:    `{"objects","packages","ok","mismatched","missing","unaccounted","retained_destroyed","awaiting_sweep","in_flight","foreign","incomplete"}`, run: out(runAuditScrub)},
 		{name: "audit key", group: au, who: "anyone signed in", summary: "the custody log's verifier key and fingerprint, to pin with custos-verify --key",
 			details: "Save it to a file (custos audit key > vault.key) and compare its fingerprint with the one the vault's operators publish; the file is taken as it is by --key of custos audit verify and custos-verify, and by custos-verify --trusted-keys.",
 			json:    `{"key","origin","fingerprint"}`, examples: []string{"custos audit key > vault.key", "custos audit verify --key vault.key", "custos-verify bundle.tar --key vault.key"}, run: out(runAuditKey)},

@@ -85,6 +85,18 @@ type signedData struct {
 	SignerInfos      []asn1.RawValue `asn1:"set"`
 }
 
+// signerInfo is CMS SignerInfo (RFC 5652 section 5.3), read only as far
+// as the shape checks need.
+type signerInfo struct {
+	Version            int
+	SID                asn1.RawValue
+	DigestAlgorithm    pkix.AlgorithmIdentifier
+	SignedAttrs        asn1.RawValue `asn1:"optional,tag:0"`
+	SignatureAlgorithm pkix.AlgorithmIdentifier
+	Signature          []byte
+	UnsignedAttrs      asn1.RawValue `asn1:"optional,tag:1"`
+}
+
 type encapContentInfo struct {
 	EContentType asn1.ObjectIdentifier
 	EContent     []byte `asn1:"explicit,tag:0"`

@@ -303,6 +303,23 @@ func parseToken(token Token, extra []*x509.Certificate) (*parsed, error) {
 		// RFC 3161 section 2.4.2: no signature other than the TSA's.
 		return nil, fmt.Errorf("%w: %d signers, not one", ErrMalformed, len(sd.SignerInfos))
 	}
+	// Nothing outside the signature but the signer's certificates: no
+	// revocation lists, no unsigned attributes (and, checkCarriedChain
+	// below, no certificate off the signer's chain). None of them
+	// changes what the token attests, and each could carry any bytes
+	// under a token's name.
+	if len(sd.CRLs.FullBytes) != 0 {
+		return nil, fmt.Errorf("%w: it carries revocation lists, which Custos does not keep in a token", ErrMalformed)
+	}
+	var si signerInfo
+	if rest, err := asn1.Unmarshal(sd.SignerInfos[0].FullBytes, &si); err != nil {
+		return nil, fmt.Errorf("%w: SignerInfo: %v", ErrMalformed, shortASN1(err))
+	} else if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: data after SignerInfo", ErrMalformed)
+	}
+	if len(si.UnsignedAttrs.FullBytes) != 0 {
+		return nil, fmt.Errorf("%w: it carries unsigned attributes, which Custos does not keep in a token", ErrMalformed)
+	}
 
 	p7, err := pkcs7.Parse(token)
 	if err != nil {
@@ -351,7 +368,56 @@ func parseToken(token Token, extra []*x509.Certificate) (*parsed, error) {
 		p.signer = p7.GetOnlySigner()
 		p7.Certificates = certs
 	}
+	if err := p.checkCarriedChain(); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// checkCarriedChain checks that the certificates a token carries are the
+// signer's chain and nothing else: each is the signer's certificate or
+// the issuer (its signature checked) of another carried one, starting
+// from the signer, and none appears twice. It says nothing about trust
+// (Verify's step 4 does).
+func (p *parsed) checkCarriedChain() error {
+	carried := p.p7.Certificates
+	if len(carried) == 0 {
+		return nil
+	}
+	if p.signer == nil {
+		return fmt.Errorf("%w: it carries %d certificates, none of them its signer's", ErrMalformed, len(carried))
+	}
+	used := make([]bool, len(carried))
+	for i, c := range carried {
+		for j := range i {
+			if bytes.Equal(c.Raw, carried[j].Raw) {
+				return fmt.Errorf("%w: it carries the certificate of %q twice", ErrMalformed, c.Subject.String())
+			}
+		}
+		if bytes.Equal(c.Raw, p.signer.Raw) {
+			used[i] = true
+		}
+	}
+	for current := p.signer; ; {
+		next := -1
+		for i, c := range carried {
+			if !used[i] && !bytes.Equal(c.Raw, current.Raw) && current.CheckSignatureFrom(c) == nil {
+				next = i
+				break
+			}
+		}
+		if next < 0 {
+			break
+		}
+		used[next] = true
+		current = carried[next]
+	}
+	for i, c := range carried {
+		if !used[i] {
+			return fmt.Errorf("%w: it carries the certificate of %q, which is not on its signer's chain", ErrMalformed, c.Subject.String())
+		}
+	}
+	return nil
 }
 
 // checkSignature is steps 2 and 3 of Verify: the CMS signature and the

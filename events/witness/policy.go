@@ -279,3 +279,16 @@ func orNone(names []string) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// Verifiers returns the cosignature verifiers of the policy's witnesses,
+// in the policy's order; none for a nil policy (no witness configured).
+func (p *Policy) Verifiers() []note.Verifier {
+	if p == nil {
+		return nil
+	}
+	out := make([]note.Verifier, len(p.Witnesses))
+	for i, w := range p.Witnesses {
+		out[i] = w.Key
+	}
+	return out
+}

@@ -181,3 +181,26 @@ func FuzzParsePolicy(f *testing.F) {
 		}
 	})
 }
+
+// A retired witness keeps its line, without a URL and outside every
+// group: nothing is submitted to it and it counts for no quorum, but its
+// key is among Verifiers, so that the cosigned checkpoints it signed
+// while in the policy are still the vault's to a scrub.
+func TestRetiredWitnessLine(t *testing.T) {
+	_, va, _ := testKey3(t, "witness.a.example")
+	_, vb := testKey(t, "witness.b.example")
+	p, err := ParsePolicy([]byte("witness a " + va + " https://a.example/w\nwitness retired " + vb + "\nquorum a\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Satisfied([]byte("x")) {
+		t.Error("a quorum without the cosignature of a")
+	}
+	vs := p.Verifiers()
+	if len(vs) != 2 || vs[1].Name() != "witness.b.example" || p.Witnesses[1].URL != "" {
+		t.Fatalf("verifiers %v", vs)
+	}
+	if (*Policy)(nil).Verifiers() != nil {
+		t.Error("a nil policy has verifiers")
+	}
+}

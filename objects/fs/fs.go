@@ -10,6 +10,7 @@
 package fs
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -26,8 +27,6 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/internal/ctxio"
-	"github.com/custos-vault/custos/internal/durable"
-	"github.com/custos-vault/custos/internal/smallfile"
 	"github.com/custos-vault/custos/objects"
 	"golang.org/x/sys/unix"
 )
@@ -111,13 +110,6 @@ func (s *Store) openTmp() (int, error) {
 	return fd, nil
 }
 
-func (s *Store) path(name string) (string, error) {
-	if err := objects.ValidName(name); err != nil {
-		return "", err
-	}
-	return filepath.Join(s.dir, filepath.FromSlash(name)), nil
-}
-
 type lockInfo struct {
 	RetainUntil time.Time `json:"retain_until,omitzero"`
 	LegalHold   bool      `json:"legal_hold"`
@@ -125,10 +117,6 @@ type lockInfo struct {
 
 // Put implements objects.Store.
 func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.PutOptions) (info objects.Info, err error) {
-	final, err := s.path(name)
-	if err != nil {
-		return objects.Info{}, err
-	}
 	// The folder it goes in, opened once: its name is checked now, before
 	// the bytes are written, and again under the lock below.
 	parent, base, err := s.openParent(name, true)
@@ -177,58 +165,111 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.
 		}
 		return objects.Info{}, fmt.Errorf("%s: %w", name, err)
 	}
-	if !opts.RetainUntil.IsZero() {
-		if err := s.writeLock(final, lockInfo{RetainUntil: opts.RetainUntil.UTC()}); err != nil {
-			return objects.Info{}, err
-		}
-	}
 	// link refuses to replace an existing name, unlike rename; made in
 	// the folder opened above, never through a link put in its place.
 	if err := unix.Linkat(tmpFolder, tmpName, parent, base, 0); err != nil {
-		if !opts.RetainUntil.IsZero() {
-			os.Remove(final + lockSuffix) // ours: no object held the name
-		}
 		if errors.Is(err, iofs.ErrExist) {
 			return objects.Info{}, fmt.Errorf("%s: %w", name, objects.ErrExists)
 		}
 		return objects.Info{}, fmt.Errorf("fs objects: %w", err)
 	}
-	if err := unix.Fsync(parent); err != nil {
+	// The lock record follows the object, under s.mu (which Delete
+	// takes): a crash between the two leaves an object of a Put that
+	// never returned, which no caller relies on, rather than a lock
+	// record of no object.
+	if !opts.RetainUntil.IsZero() {
+		if err := s.writeLock(parent, base, lockInfo{RetainUntil: opts.RetainUntil.UTC()}); err != nil {
+			unix.Unlinkat(parent, base, 0) // ours, and not yet returned to anyone
+			return objects.Info{}, err
+		}
+	} else if err := unix.Fsync(parent); err != nil {
 		return objects.Info{}, fmt.Errorf("fs objects: fsync of %s's folder: %w", name, err)
 	}
 	return objects.Info{Name: name, Size: n}, nil
 }
 
-func (s *Store) writeLock(final string, li lockInfo) error {
+// writeLock replaces the lock record of the object base in the folder
+// parent: written and fsynced in the temporary folder, then renamed into
+// place and the folder fsynced, so a crash never leaves an empty or torn
+// lock that would make the object unreadable as locked. Both folders are
+// the ones opened, never a link put in their place since.
+func (s *Store) writeLock(parent int, base string, li lockInfo) error {
 	b, _ := json.Marshal(li)
-	// fsynced before it replaces the old one: a crash never leaves an
-	// empty or torn lock that would make the object unreadable as locked.
-	if err := durable.Replace(final+lockSuffix, b); err != nil {
-		return fmt.Errorf("fs objects: %w", err)
+	tmpFolder, err := s.openTmp()
+	if err != nil {
+		return err
+	}
+	defer unix.Close(tmpFolder)
+	var rnd [12]byte
+	rand.Read(rnd[:])
+	tmpName := hex.EncodeToString(rnd[:]) + lockSuffix
+	fd, err := unix.Openat(tmpFolder, tmpName, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("fs objects: lock record: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), tmpName)
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = unix.Renameat(tmpFolder, tmpName, parent, base+lockSuffix)
+	}
+	if err != nil {
+		unix.Unlinkat(tmpFolder, tmpName, 0)
+		return fmt.Errorf("fs objects: lock record of %s: %w", base, err)
+	}
+	if err := unix.Fsync(parent); err != nil {
+		return fmt.Errorf("fs objects: fsync of %s's folder: %w", base, err)
 	}
 	return nil
 }
 
-func (s *Store) readLock(final string) (lockInfo, error) {
+// readLock reads the lock record of the object base in the folder
+// parent; none is the zero lockInfo.
+func readLock(parent int, base string) (lockInfo, error) {
 	var li lockInfo
-	b, err := smallfile.Read(final+lockSuffix, maxLockFile)
-	if errors.Is(err, iofs.ErrNotExist) {
-		return li, nil
-	}
-	if err != nil {
-		return li, fmt.Errorf("fs objects: %w", err)
+	b, err := readLockBytes(parent, base)
+	if err != nil || b == nil {
+		return li, err
 	}
 	if err := json.Unmarshal(b, &li); err != nil {
-		return li, fmt.Errorf("fs objects: bad lock file %s: %w", final+lockSuffix, err)
+		return li, fmt.Errorf("fs objects: bad lock record %s: %w", base+lockSuffix, err)
 	}
 	return li, nil
 }
 
-func syncDir(dir string) error {
-	if err := durable.SyncDir(dir); err != nil {
-		return fmt.Errorf("fs objects: %w", err)
+// readLockBytes reads the lock record of the object base in the folder
+// parent as it is stored (nil if there is none). A link, pipe or device
+// in its place is objects.ErrNotRegular, never followed or waited on.
+func readLockBytes(parent int, base string) ([]byte, error) {
+	fd, err := unix.Openat(parent, base+lockSuffix, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return nil, nil
 	}
-	return nil
+	if err != nil {
+		return nil, fmt.Errorf("fs objects: lock record: %w", objectError(base+lockSuffix, err))
+	}
+	f := os.NewFile(uintptr(fd), base+lockSuffix)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("fs objects: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("fs objects: lock record %s: %w", base+lockSuffix, objects.ErrNotRegular)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxLockFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("fs objects: %w", err)
+	}
+	if len(b) > maxLockFile {
+		return nil, fmt.Errorf("fs objects: lock record %s: %w", base+lockSuffix, objects.ErrTooLarge)
+	}
+	return b, nil
 }
 
 // Open implements objects.Store. It opens neither a link (whatever it
@@ -411,11 +452,31 @@ func (s *Store) list(ctx context.Context, prefix string, fn func(name string, d 
 // not sort each folder's entries (the evidence folder holds an entry for
 // every object and lock file of the vault's life, and List promises no
 // order), and it reads a folder in batches rather than whole. rel is
-// dir's name in the store ("." for the store's own folder).
+// dir's name in the store ("." for the store's own folder). An object's
+// name holds at most one "/", so only the store's folder and its
+// subfolders can hold objects: a folder inside a subfolder is not
+// entered (ListForeign reports it), however deep it goes.
 func (s *Store) walk(ctx context.Context, dir, rel, prefix string, fn func(name string, d iofs.DirEntry) error, top bool) error {
-	// The store's own folder may be a link (an operator's choice); a
-	// folder inside it swapped for a link after it was listed is not
-	// followed.
+	return s.readFolder(ctx, dir, top, func(d iofs.DirEntry) error {
+		name := path.Join(rel, d.Name())
+		if d.IsDir() {
+			if !top || name == tmpDir {
+				return nil
+			}
+			return s.walk(ctx, filepath.Join(dir, d.Name()), name, prefix, fn, false)
+		}
+		if !strings.HasPrefix(name, prefix) || !objects.IsValidName(name) {
+			return nil
+		}
+		return fn(name, d)
+	})
+}
+
+// readFolder calls fn with each entry of the folder dir, read in
+// batches. The store's own folder (top) may be a link (an operator's
+// choice); a folder inside it swapped for a link after it was listed is
+// not followed.
+func (s *Store) readFolder(ctx context.Context, dir string, top bool, fn func(d iofs.DirEntry) error) error {
 	flags := os.O_RDONLY | unix.O_DIRECTORY
 	if !top {
 		flags |= unix.O_NOFOLLOW
@@ -431,20 +492,7 @@ func (s *Store) walk(ctx context.Context, dir, rel, prefix string, fn func(name 
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			name := path.Join(rel, d.Name())
-			if d.IsDir() {
-				if name == tmpDir {
-					continue
-				}
-				if err := s.walk(ctx, filepath.Join(dir, d.Name()), name, prefix, fn, false); err != nil {
-					return err
-				}
-				continue
-			}
-			if !strings.HasPrefix(name, prefix) || !objects.IsValidName(name) {
-				continue
-			}
-			if err := fn(name, d); err != nil {
+			if err := fn(d); err != nil {
 				return err
 			}
 		}
@@ -457,63 +505,150 @@ func (s *Store) walk(ctx context.Context, dir, rel, prefix string, fn func(name 
 	}
 }
 
-// existing returns the path and lock of an object that exists. The caller
-// holds s.mu.
-func (s *Store) existing(name string) (string, lockInfo, error) {
-	p, err := s.path(name)
-	if err != nil {
-		return "", lockInfo{}, err
-	}
-	if _, err := s.lstat(name); err != nil {
-		return "", lockInfo{}, err
-	}
-	li, err := s.readLock(p)
-	return p, li, err
+// ListForeign implements objects.ForeignLister: every entry of the
+// store's folder that List does not give and that is not an object's
+// lock record or the temporary folder. That is a name no object can have
+// (a link, pipe, device or socket under a name an object can have is
+// given by List, and refused by Open and Stat); a folder inside a
+// subfolder (reported, not entered); a lock record of no object, or one that is not exactly
+// what the store writes (which would otherwise carry up to 64 KiB
+// unread beside each object). Files in the temporary folder are not
+// listed: each start removes them.
+func (s *Store) ListForeign(ctx context.Context, fn func(entry, why string) error) error {
+	return s.foreign(ctx, s.dir, ".", true, fn)
 }
 
-// Delete implements objects.Store.
+func (s *Store) foreign(ctx context.Context, dir, rel string, top bool, fn func(entry, why string) error) error {
+	report := func(name, why string) error { return fn(objects.EntryName(name), why) }
+	return s.readFolder(ctx, dir, top, func(d iofs.DirEntry) error {
+		name := path.Join(rel, d.Name())
+		mode := d.Type()
+		switch {
+		case top && name == tmpDir && mode.IsDir():
+			return nil
+		case mode.IsDir() && top && objects.IsValidName(name+"/x"):
+			return s.foreign(ctx, filepath.Join(dir, d.Name()), name, false, fn)
+		case mode.IsDir():
+			return report(name+"/", "a folder where no object's folder can be")
+		case objects.IsValidName(name):
+			return nil // List gives it: an object, or a link or pipe the caller will find is not one
+		case !mode.IsRegular():
+			return report(name, "not a plain file (a link, pipe, device or socket)")
+		}
+		object, ok := strings.CutSuffix(name, lockSuffix)
+		if !ok || !objects.IsValidName(object) {
+			return report(name, "a name no object can have")
+		}
+		if why := s.lockRecordForeign(object); why != "" {
+			return report(name, why)
+		}
+		return nil
+	})
+}
+
+// lockRecordForeign says why the lock record of object is not one the
+// store wrote ("" if it is): its object is gone, or it is not the JSON
+// the store writes.
+func (s *Store) lockRecordForeign(object string) string {
+	parent, base, err := s.openParent(object, false)
+	if err != nil {
+		return "the lock record of no object"
+	}
+	defer unix.Close(parent)
+	if _, err := statAt(parent, base); err != nil {
+		return "the lock record of no object"
+	}
+	held, err := readLockBytes(parent, base)
+	if err != nil || held == nil {
+		return "a lock record that does not read as one"
+	}
+	var li lockInfo
+	if err := json.Unmarshal(held, &li); err != nil {
+		return "a lock record that does not read as one"
+	}
+	if b, _ := json.Marshal(li); !bytes.Equal(held, b) {
+		return "a lock record holding more than the store writes"
+	}
+	return ""
+}
+
+// existing opens the folder of an object that exists and reads its
+// lock: the folder (for the caller to close), the name's last part and
+// the lock. The caller holds s.mu.
+func (s *Store) existing(name string) (int, string, lockInfo, error) {
+	parent, base, err := s.openParent(name, false)
+	if err != nil {
+		return -1, "", lockInfo{}, err
+	}
+	if _, err := statAt(parent, base); err != nil {
+		unix.Close(parent)
+		return -1, "", lockInfo{}, fmt.Errorf("%s: %w", name, err)
+	}
+	li, err := readLock(parent, base)
+	if err != nil {
+		unix.Close(parent)
+		return -1, "", lockInfo{}, err
+	}
+	return parent, base, li, nil
+}
+
+// Delete implements objects.Store. The object and its lock record are
+// removed from the folder opened (unlinkat), never through a link put in
+// that folder's place: whoever can write the store's folder cannot make
+// a Delete remove a file elsewhere.
 func (s *Store) Delete(_ context.Context, name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, li, err := s.existing(name)
+	parent, base, li, err := s.existing(name)
 	if err != nil {
 		return err
 	}
+	defer unix.Close(parent)
 	if li.LegalHold || s.now().Before(li.RetainUntil) {
 		return fmt.Errorf("%s: %w", name, objects.ErrLocked)
 	}
-	if err := os.Remove(p); err != nil {
-		return fmt.Errorf("fs objects: %w", err)
+	// The lock record goes first: a crash between the two leaves an
+	// object whose retention had ended (which the next Delete removes),
+	// never a lock record of no object.
+	if err := unix.Unlinkat(parent, base+lockSuffix, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("fs objects: removing %s's lock record: %w", name, err)
 	}
-	os.Remove(p + lockSuffix)
-	return syncDir(filepath.Dir(p))
+	if err := unix.Unlinkat(parent, base, 0); err != nil {
+		return fmt.Errorf("fs objects: removing %s: %w", name, err)
+	}
+	if err := unix.Fsync(parent); err != nil {
+		return fmt.Errorf("fs objects: fsync of %s's folder: %w", name, err)
+	}
+	return nil
 }
 
 // SetLegalHold implements objects.Store.
 func (s *Store) SetLegalHold(_ context.Context, name string, on bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, li, err := s.existing(name)
+	parent, base, li, err := s.existing(name)
 	if err != nil {
 		return err
 	}
+	defer unix.Close(parent)
 	li.LegalHold = on
-	return s.writeLock(p, li)
+	return s.writeLock(parent, base, li)
 }
 
 // ExtendRetention implements objects.Store.
 func (s *Store) ExtendRetention(_ context.Context, name string, until time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, li, err := s.existing(name)
+	parent, base, li, err := s.existing(name)
 	if err != nil {
 		return err
 	}
+	defer unix.Close(parent)
 	if !until.After(li.RetainUntil) {
 		return nil
 	}
 	li.RetainUntil = until.UTC()
-	return s.writeLock(p, li)
+	return s.writeLock(parent, base, li)
 }
 
 // Close implements objects.Store.

@@ -16,6 +16,7 @@ import (
 	"github.com/custos-vault/custos/objects"
 	"github.com/custos-vault/custos/objects/fs"
 	"github.com/custos-vault/custos/objects/objtest"
+	"golang.org/x/sys/unix"
 )
 
 func TestConformance(t *testing.T) {
@@ -243,5 +244,193 @@ func TestATemporaryFolderLinkIsRefused(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(keep); string(b) != "the custody log" {
 		t.Fatal("the file outside changed")
+	}
+}
+
+// TestAFolderSwappedForALinkMidCallIsNotFollowed races Delete,
+// SetLegalHold and ExtendRetention against someone who swaps an object's
+// folder with a link to another folder holding files of the same names
+// (renameat2 RENAME_EXCHANGE, over and over): every call works through
+// the folder it opened, so no file of the other folder is removed and no
+// lock record is written there. Path-based calls removed such a file in
+// a few of every thousand attempts, and wrote lock records there.
+func TestAFolderSwappedForALinkMidCallIsNotFollowed(t *testing.T) {
+	ctx := context.Background()
+	dir, outside := t.TempDir(), t.TempDir()
+	s, err := fs.New(ctx, fs.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1000
+	for i := range n {
+		if err := os.WriteFile(filepath.Join(outside, fmt.Sprintf("a%d", i)), []byte("not the store's"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Put(ctx, "ev/first", strings.NewReader("x"), objects.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "swap")
+	if err := os.Symlink(outside, link); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	swapped := make(chan int)
+	go func() {
+		// The folder is the link a fifth of the time, a few microseconds
+		// at a time: often enough to fall between a check and the step
+		// that relies on it, rarely enough for calls to go through.
+		k := 0
+		spin := func(d time.Duration) {
+			for end := time.Now().Add(d); time.Now().Before(end); {
+			}
+		}
+		for {
+			select {
+			case <-stop:
+				swapped <- k
+				return
+			default:
+			}
+			if unix.Renameat2(unix.AT_FDCWD, filepath.Join(dir, "ev"), unix.AT_FDCWD, link, unix.RENAME_EXCHANGE) != nil {
+				continue
+			}
+			spin(5 * time.Microsecond)
+			unix.Renameat2(unix.AT_FDCWD, filepath.Join(dir, "ev"), unix.AT_FDCWD, link, unix.RENAME_EXCHANGE)
+			k++
+			spin(20 * time.Microsecond)
+		}
+	}()
+	deleted, attempts := 0, 0
+	for ; deleted < n/2 && attempts < 30*n; attempts++ {
+		name := fmt.Sprintf("ev/a%d", attempts%n)
+		if _, err := s.Put(ctx, name, strings.NewReader("the store's"), objects.PutOptions{}); err != nil && !errors.Is(err, objects.ErrExists) {
+			continue
+		}
+		// Each writes the object's lock record (a past retention keeps
+		// nothing from being deleted).
+		s.SetLegalHold(ctx, name, false)
+		s.ExtendRetention(ctx, name, time.Now().Add(-time.Hour))
+		if s.Delete(ctx, name) == nil {
+			deleted++
+		}
+	}
+	close(stop)
+	k := <-swapped
+	if k < 100 {
+		t.Fatalf("the folder was swapped only %d times", k)
+	}
+	if deleted < n/10 {
+		t.Fatalf("only %d of %d deletes went through: the race was not exercised", deleted, attempts)
+	}
+	t.Logf("%d deletes of %d attempts, the folder swapped %d times", deleted, attempts, k)
+	ents, err := os.ReadDir(outside)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != n {
+		var names []string
+		for _, e := range ents {
+			if !strings.HasPrefix(e.Name(), "a") || strings.HasSuffix(e.Name(), ".lock") {
+				names = append(names, e.Name())
+			}
+		}
+		t.Fatalf("the folder outside holds %d files, not %d (%d unexpected, such as %v)", len(ents), n, len(names), names[:min(len(names), 5)])
+	}
+}
+
+// TestForeignEntriesAreListed plants what the store never writes, a
+// folder nested deeper than the path limit among them, and checks that
+// List still lists what has an object's name (it enters no folder inside
+// a subfolder; the links and pipes it gives, Open refuses) and
+// ListForeign names exactly the other planted entries.
+func TestForeignEntriesAreListed(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := fs.New(ctx, fs.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"ev/a", "ev/held", "top"} {
+		opts := objects.PutOptions{}
+		if name == "ev/held" {
+			opts.RetainUntil = time.Now().Add(time.Hour)
+		}
+		if _, err := s.Put(ctx, name, strings.NewReader(name), opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plant := func(rel string, b []byte) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, rel), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plant("UPPER", []byte("hidden"))
+	plant("ev/.hidden", []byte("hidden"))
+	plant("ev/gone.lock", []byte(`{"legal_hold":false}`))
+	plant("ev/a.lock", []byte(`{"legal_hold":false,"note":"64 KiB of anything"}`))
+	plant("bad\nname", []byte("hidden"))
+	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "lnk")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "ev", "pipe"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "ev", "lnk.x")); err != nil {
+		t.Fatal(err)
+	}
+	// ev/deep/ nested 300 folders of 30 bytes: 9,000 bytes of path.
+	fd, err := unix.Open(filepath.Join(dir, "ev"), unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 {
+		name := "deep"
+		if i > 0 {
+			name = strings.Repeat("d", 30)
+		}
+		if err := unix.Mkdirat(fd, name, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		next, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+		unix.Close(fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fd = next
+	}
+	unix.Close(fd)
+
+	var listed []string
+	if err := s.List(ctx, "", func(i objects.Info) error { listed = append(listed, i.Name); return nil }); err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	slices.Sort(listed)
+	if want := []string{"ev/a", "ev/held", "ev/pipe", "lnk", "top"}; !slices.Equal(listed, want) {
+		t.Errorf("List: %v, want %v", listed, want)
+	}
+	got := map[string]string{}
+	if err := s.ListForeign(ctx, func(entry, why string) error { got[entry] = why; return nil }); err != nil {
+		t.Fatalf("ListForeign: %v", err)
+	}
+	want := map[string]string{
+		"UPPER":        "a name no object can have",
+		"ev/.hidden":   "a name no object can have",
+		`"bad\nname"`:  "a name no object can have",
+		"ev/gone.lock": "the lock record of no object",
+		"ev/a.lock":    "a lock record holding more than the store writes",
+		"ev/lnk.x":     "not a plain file (a link, pipe, device or socket)",
+		"ev/deep/":     "a folder where no object's folder can be",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q", k, got[k], v)
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s listed (%s), not planted", k, v)
+		}
 	}
 }

@@ -75,6 +75,56 @@ func (s *Store) Stat(ctx context.Context, name string) (objects.Info, error) {
 	return objects.Info{Name: name, Size: v.Size}, nil
 }
 
+// ListForeign implements objects.ForeignLister: every key whose name no
+// object can have (each version), and every version of an object's name
+// newer than its original (what the vault reads): bytes someone with
+// write credentials put there, out of sight of List. Delete markers hold
+// no bytes and are not listed. A newer version is named
+// "<name> (version <id>)".
+func (s *Store) ListForeign(ctx context.Context, fn func(entry, why string) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Versions come newest first for each key; the original is the
+	// oldest that is not a delete marker, so a key's newer versions are
+	// known once the key's listing has ended.
+	key := ""
+	var held []minio.ObjectInfo
+	flush := func() error {
+		if len(held) == 0 {
+			return nil
+		}
+		vs := held
+		held = nil
+		if !objects.IsValidName(key) {
+			return fn(objects.EntryName(key), "a name no object can have")
+		}
+		for _, v := range vs[:len(vs)-1] {
+			if err := fn(fmt.Sprintf("%s (version %s)", key, v.VersionID), "a version written over an object: the store never writes one"); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for oi := range s.versions(ctx, "") {
+		if oi.Err != nil {
+			return s.fail(ctx, "listing", "the bucket", oi.Err)
+		}
+		if oi.Key != key {
+			if err := flush(); err != nil {
+				return err
+			}
+			key = oi.Key
+		}
+		if !oi.IsDeleteMarker {
+			held = append(held, oi)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return flush()
+}
+
 // List implements objects.Store. Keys that are not valid object names
 // (put there by something other than the vault) are skipped.
 func (s *Store) List(ctx context.Context, prefix string, fn func(objects.Info) error) error {

@@ -214,3 +214,50 @@ func TestWrongCredentials(t *testing.T) {
 		t.Fatalf("got %v, want credentials refused", err)
 	}
 }
+
+// TestForeignKeysAndVersionsAreListed: what someone with the bucket's
+// write credentials puts beside the vault's objects (keys no object can
+// have, newer versions over an object) is out of List's sight, and
+// ListForeign names exactly those; a delete marker holds no bytes and is
+// not listed.
+func TestForeignKeysAndVersionsAreListed(t *testing.T) {
+	ctx := context.Background()
+	srv := testenv.SharedMinIO(t)
+	s, cfg := open(t, srv)
+	root := rootClient(t, srv)
+	for _, name := range []string{"ev/a", "ev/b"} {
+		if _, err := s.Put(ctx, name, strings.NewReader(name), objects.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	over, err := root.PutObject(ctx, cfg.Bucket, "ev/a", strings.NewReader("hidden in a version"), 19, minio.PutObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"UPPER/x", "ev/a.b", "deep/er/key"} {
+		if _, err := root.PutObject(ctx, cfg.Bucket, key, strings.NewReader("hidden"), 6, minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := root.RemoveObject(ctx, cfg.Bucket, "ev/b", minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	if err := s.ListForeign(ctx, func(entry, why string) error { got[entry] = why; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"UPPER/x":                               "a name no object can have",
+		"ev/a.b":                                "a name no object can have",
+		"deep/er/key":                           "a name no object can have",
+		"ev/a (version " + over.VersionID + ")": "a version written over an object: the store never writes one",
+	}
+	if len(got) != len(want) {
+		t.Errorf("listed %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q", k, got[k], v)
+		}
+	}
+}

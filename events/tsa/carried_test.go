@@ -1,0 +1,155 @@
+package tsa_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-vault/custos/events/tsa"
+	"github.com/custos-vault/custos/internal/testenv"
+)
+
+// elements splits the content of a DER SEQUENCE or SET into its
+// elements' encodings.
+func elements(t *testing.T, content []byte) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for len(content) > 0 {
+		var e asn1.RawValue
+		rest, err := asn1.Unmarshal(content, &e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e.FullBytes)
+		content = rest
+	}
+	return out
+}
+
+func wrap(t *testing.T, class, tag int, parts ...[]byte) []byte {
+	t.Helper()
+	var b []byte
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	der, err := asn1.Marshal(asn1.RawValue{Class: class, Tag: tag, IsCompound: true, Bytes: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+// rebuild returns token with its SignedData's elements changed by edit:
+// the elements (version, digest algorithms, content, [0] certificates,
+// [1] revocation lists if any, signer infos), each whole DER.
+func rebuild(t *testing.T, token tsa.Token, edit func(sd [][]byte) [][]byte) tsa.Token {
+	t.Helper()
+	var ci struct {
+		ContentType asn1.ObjectIdentifier
+		Content     asn1.RawValue `asn1:"explicit,tag:0"`
+	}
+	if _, err := asn1.Unmarshal(token, &ci); err != nil {
+		t.Fatal(err)
+	}
+	var sd asn1.RawValue
+	if _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil {
+		t.Fatal(err)
+	}
+	oid, _ := asn1.Marshal(ci.ContentType)
+	signed := wrap(t, asn1.ClassUniversal, asn1.TagSequence, edit(elements(t, sd.Bytes))...)
+	return wrap(t, asn1.ClassUniversal, asn1.TagSequence, oid, wrap(t, asn1.ClassContextSpecific, 0, signed))
+}
+
+// strayCertificate is a valid certificate of no one's chain: any bytes
+// could be in its extensions.
+func strayCertificate(t *testing.T) []byte {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "hidden bytes"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 2, 3, 4}, Value: []byte("anything at all")}}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+// TestTokensCarryOnlyTheSignersChain: a genuine token with something
+// added outside its signature (which the signature does not cover, so it
+// still verifies) is refused by Read and Verify alike: unsigned
+// attributes, revocation lists, a certificate off the signer's chain, a
+// certificate twice. Under a token's name in the object store, each
+// could carry any bytes. The token as the TSA issued it still verifies.
+func TestTokensCarryOnlyTheSignersChain(t *testing.T) {
+	a := testenv.StartTSA(t)
+	tok := stamp(t, a, checkpoint)
+	if _, err := tsa.Verify(tok, checkpoint, certs(a.CA.Cert)); err != nil {
+		t.Fatalf("the token as issued: %v", err)
+	}
+	const certsAt, signersAt = 3, 4
+	if sd := rebuild(t, tok, func(sd [][]byte) [][]byte { return sd }); string(sd) != string(tok) {
+		t.Fatal("rebuilding the token unchanged changes it")
+	}
+	attr := wrap(t, asn1.ClassUniversal, asn1.TagSequence, mustMarshal(t, asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14}),
+		wrap(t, asn1.ClassUniversal, asn1.TagSet, mustMarshal(t, []byte("hidden bytes"))))
+	for _, tc := range []struct {
+		name string
+		edit func(sd [][]byte) [][]byte
+		want string
+	}{
+		{"unsigned attributes", func(sd [][]byte) [][]byte {
+			var set asn1.RawValue
+			asn1.Unmarshal(sd[signersAt], &set)
+			si := elements(t, set.Bytes)[0]
+			var seq asn1.RawValue
+			asn1.Unmarshal(si, &seq)
+			si = wrap(t, asn1.ClassUniversal, asn1.TagSequence, seq.Bytes, wrap(t, asn1.ClassContextSpecific, 1, attr))
+			sd[signersAt] = wrap(t, asn1.ClassUniversal, asn1.TagSet, si)
+			return sd
+		}, "unsigned attributes"},
+		{"revocation lists", func(sd [][]byte) [][]byte {
+			crls := wrap(t, asn1.ClassContextSpecific, 1, wrap(t, asn1.ClassUniversal, asn1.TagSequence, mustMarshal(t, []byte("hidden bytes"))))
+			return append(sd[:signersAt:signersAt], crls, sd[signersAt])
+		}, "revocation lists"},
+		{"a certificate off the chain", func(sd [][]byte) [][]byte {
+			var set asn1.RawValue
+			asn1.Unmarshal(sd[certsAt], &set)
+			sd[certsAt] = wrap(t, asn1.ClassContextSpecific, 0, set.Bytes, strayCertificate(t))
+			return sd
+		}, "not on its signer's chain"},
+		{"a certificate twice", func(sd [][]byte) [][]byte {
+			var set asn1.RawValue
+			asn1.Unmarshal(sd[certsAt], &set)
+			sd[certsAt] = wrap(t, asn1.ClassContextSpecific, 0, set.Bytes, a.CA.Cert.Raw)
+			return sd
+		}, "twice"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := rebuild(t, tok, tc.edit)
+			if _, err := tsa.Read(bad, checkpoint); !errors.Is(err, tsa.ErrMalformed) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Read: %v, want ErrMalformed naming %q", err, tc.want)
+			}
+			if _, err := tsa.Verify(bad, checkpoint, certs(a.CA.Cert)); !errors.Is(err, tsa.ErrMalformed) {
+				t.Errorf("Verify: %v, want ErrMalformed", err)
+			}
+		})
+	}
+}
+
+func mustMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := asn1.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,185 @@
+package vault
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/custos-vault/custos/objects"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// TestScrubReadsEveryNameTheVaultGives: someone with the object store's
+// folder hides bytes under the names of the vault's own metadata, which
+// the scrub used to pass unread, and beside the objects, where a listing
+// of objects does not look. Each is reported, and the vault's own are
+// not: a cosigned checkpoint with a signature line of a key the vault
+// does not know; head objects holding junk, another size's note, or
+// under a name the vault never gives; key replicas of a live case
+// holding other bytes than its key file, or under a name the keyring
+// never gives; and, as foreign entries, a file under a name no object
+// can have and a folder nested below an object's folder.
+func TestScrubReadsEveryNameTheVaultGives(t *testing.T) {
+	v, dir := openTestVaultDir(t)
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	openCases(t, v, inv, "S-1")
+	depositText(t, v, inv, "S-1", "a.bin", "aaaa")
+	cp := v.log.LatestCheckpoint()
+	if cp == nil {
+		t.Fatal("no checkpoint")
+	}
+	folder := filepath.Join(dir, "objects")
+	put := func(name string, b []byte) string {
+		t.Helper()
+		p := filepath.Join(folder, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o700)
+		if err := os.WriteFile(p, b, 0o400); err != nil {
+			t.Fatal(err)
+		}
+		return name
+	}
+	// Nothing is reported before anything is planted.
+	if res, err := v.Scrub(ctx, aud); err != nil || !res.OK {
+		t.Fatalf("scrub before: %+v %v", res, err)
+	}
+
+	// A cosigned checkpoint: the log's note, with a line of another key.
+	text := cp.Note[:strings.Index(string(cp.Note), "\n\n")+1]
+	sk, _, _ := note.GenerateKey(rand.Reader, "hidden.example/witness")
+	other, _ := note.NewSigner(sk)
+	signed, err := note.Sign(&note.Note{Text: string(text)}, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cosigned := append(append([]byte{}, cp.Note...), signed[len(text)+1:]...)
+	want := []string{
+		put(witnessedObject(cp.Size, cosigned), cosigned),
+		put(fmt.Sprintf("head/%020d", cp.Size+1000), []byte("junk")), // junk under a head's name
+		put(fmt.Sprintf("head/%020d", cp.Size+2000), cp.Note),        // another size's note
+		put("head/zzz", cp.Note),                                     // a name the vault never gives
+	}
+	// Key replicas of the live case: other bytes under a name the
+	// keyring gives, and its own bytes under one it never gives.
+	var replicas []string
+	objects.ListNames(ctx, v.objects, "key/", func(name string) error { replicas = append(replicas, name); return nil })
+	var sealed string
+	for _, r := range replicas {
+		if strings.Contains(r, "-s-") && strings.HasPrefix(r, replicaPrefix("S-1", sealedSuffix)) {
+			sealed = r
+		}
+	}
+	if sealed == "" {
+		t.Fatalf("no sealed replica of the case among %v", replicas)
+	}
+	own, err := readObject(ctx, v, sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = append(want,
+		put(replicaPrefix("S-1", sealedSuffix)+"-7fffffffffffffff", []byte("hidden bytes")),
+		put(replicaPrefix("S-1", sealedSuffix)+"-copy", own),
+	)
+	// Beside the objects.
+	put("UPPER", []byte("hidden bytes"))
+	put("ev/deep/er/still", []byte("hidden bytes"))
+	// The vault's own: its head under its own name, the log's note alone.
+	put(fmt.Sprintf("head/%020d", cp.Size), cp.Note)
+
+	res, err := v.Scrub(ctx, aud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(want)
+	if !slices.Equal(res.Unaccounted, want) {
+		t.Errorf("unaccounted\n%s\nwant\n%s", strings.Join(res.Unaccounted, "\n"), strings.Join(want, "\n"))
+	}
+	wantForeign := []string{"UPPER: a name no object can have", "ev/deep/: a folder where no object's folder can be"}
+	slices.Sort(wantForeign)
+	if !slices.Equal(res.Foreign, wantForeign) || res.OK {
+		t.Errorf("foreign %q (ok %v), want %q", res.Foreign, res.OK, wantForeign)
+	}
+	scrubbed := lastScrubbed(t, v)
+	if !slices.Equal(scrubbed.Foreign, res.Foreign) || !slices.Equal(scrubbed.Unaccounted, res.Unaccounted) {
+		t.Errorf("audit.scrubbed records %+v", scrubbed)
+	}
+}
+
+func lastScrubbed(t *testing.T, v *Vault) AuditScrubbed {
+	t.Helper()
+	evs := logged(t, v)
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Type == TypeAuditScrubbed {
+			var d AuditScrubbed
+			if err := evs[i].DecodeData(&d); err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}
+	}
+	t.Fatal("no audit.scrubbed")
+	return AuditScrubbed{}
+}
+
+// listFailsPartWay is an object store whose listing fails part-way, as a
+// store does when a folder is swapped for a link while it is listed or
+// a bucket stops answering: a fault injected around the real file store.
+type listFailsPartWay struct {
+	objects.Store
+	after int
+}
+
+func (f listFailsPartWay) List(ctx context.Context, prefix string, fn func(objects.Info) error) error {
+	n := 0
+	stop := errors.New("the listing failed: input/output error")
+	err := f.Store.List(ctx, prefix, func(i objects.Info) error {
+		if n++; n > f.after {
+			return stop
+		}
+		return fn(i)
+	})
+	return err
+}
+
+// TestScrubRecordsWhatItFoundBeforeAStoreFails: a listing that fails
+// part-way (or a package's object that cannot be read) does not make the
+// scrub drop what it found: the altered item is reported and recorded
+// as an integrity failure, and the audit.scrubbed event says the scrub
+// is incomplete and why.
+func TestScrubRecordsWhatItFoundBeforeAStoreFails(t *testing.T) {
+	v, dir := openTestVaultDir(t)
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	openCases(t, v, inv, "S-1")
+	a := depositText(t, v, inv, "S-1", "a.bin", "aaaa")
+	depositText(t, v, inv, "S-1", "b.bin", "bbbb")
+	it, _, _ := v.state.getItem(a.ID)
+	p := filepath.Join(dir, "objects", filepath.FromSlash(it.Deposit.Object))
+	os.Chmod(p, 0o600)
+	flipByte(t, p, 100)
+	before := integrityFailures(t, v, a.ID)
+	real := v.objects
+	v.objects = listFailsPartWay{Store: real, after: 1}
+	res, err := v.Scrub(ctx, aud)
+	v.objects = real
+	if err != nil {
+		t.Fatalf("Scrub: %v", err)
+	}
+	if res.OK || !slices.Contains(res.Mismatched, a.ID) || !strings.Contains(res.Incomplete, "the listing failed") {
+		t.Fatalf("scrub %+v: want the item altered and the scrub incomplete", res)
+	}
+	if integrityFailures(t, v, a.ID) != before+1 {
+		t.Error("the altered item's integrity failure was not recorded")
+	}
+	if d := lastScrubbed(t, v); d.Incomplete != res.Incomplete || !slices.Contains(d.Mismatched, a.ID) {
+		t.Errorf("audit.scrubbed records %+v", d)
+	}
+}
