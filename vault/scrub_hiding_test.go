@@ -11,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/custos-vault/custos/events/witness"
 	"github.com/custos-vault/custos/objects"
+	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -26,7 +28,19 @@ import (
 // never gives; and, as foreign entries, a file under a name no object
 // can have and a folder nested below an object's folder.
 func TestScrubReadsEveryNameTheVaultGives(t *testing.T) {
-	v, dir := openTestVaultDir(t)
+	// A witness of the policy (without a URL: nothing is submitted), so
+	// that a note it cosigned is the vault's.
+	wkey, wvkey, _ := note.GenerateKey(rand.Reader, "witness.example/w1")
+	wsigner, err := fnote.NewSignerForCosignatureV1(wkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wcv, _ := fnote.VKeyToCosignatureV1(wvkey)
+	policy, err := witness.ParsePolicy([]byte("witness w1 " + wcv + "\nquorum w1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, dir := openTestVaultDir(t, func(c *Config) { c.Witnesses = policy })
 	ctx := context.Background()
 	inv := enrolled(t, v, "inv", RoleInvestigator)
 	aud := enrolled(t, v, "aud", RoleAuditor)
@@ -55,11 +69,19 @@ func TestScrubReadsEveryNameTheVaultGives(t *testing.T) {
 	text := cp.Note[:strings.Index(string(cp.Note), "\n\n")+1]
 	sk, _, _ := note.GenerateKey(rand.Reader, "hidden.example/witness")
 	other, _ := note.NewSigner(sk)
-	signed, err := note.Sign(&note.Note{Text: string(text)}, other)
+	signed, err := note.Sign(&note.Note{Text: string(text)}, other, wsigner)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cosigned := append(append([]byte{}, cp.Note...), signed[len(text)+1:]...)
+	// The witness's own cosignature is the vault's (the log's note with
+	// it).
+	wsigned, err := note.Sign(&note.Note{Text: string(text)}, wsigner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	witnessed := append(append([]byte{}, cp.Note...), wsigned[len(text)+1:]...)
+	put(witnessedObject(cp.Size, witnessed), witnessed)
 	want := []string{
 		put(witnessedObject(cp.Size, cosigned), cosigned),
 		put(fmt.Sprintf("head/%020d", cp.Size+1000), []byte("junk")), // junk under a head's name
