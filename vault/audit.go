@@ -10,9 +10,11 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/internal/ctxio"
 	"github.com/custos-vault/custos/objects"
 )
 
@@ -113,9 +115,16 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 			failed[it.ID] = it
 			return nil
 		}
+		// At most one byte more than recorded is read, and a cancelled
+		// scrub stops reading: an object grown to terabytes (a sparse
+		// file costs its planter nothing) is altered after that byte,
+		// not a day of reading.
 		h := sha256.New()
-		n, err := io.Copy(h, rc)
+		n, err := io.Copy(h, io.LimitReader(ctxio.NewReader(ctx, rc), d.CiphertextSize+1))
 		rc.Close() // read to the end or failed: either way the hash decides
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if err != nil || n != d.CiphertextSize || hex.EncodeToString(h.Sum(nil)) != d.CiphertextSHA256 {
 			res.Mismatched = append(res.Mismatched, it.ID)
 			failed[it.ID] = it
@@ -184,15 +193,14 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 		res.Incomplete = err.Error()
 	}
 	res.OK = len(res.Mismatched)+len(res.Missing)+len(res.Unaccounted)+len(res.Foreign)+len(res.HashSetsAltered) == 0 && res.Incomplete == ""
-	d := AuditScrubbed{Objects: res.Objects, Packages: res.Packages, Mismatched: res.Mismatched, Missing: res.Missing,
-		Unaccounted: res.Unaccounted, RetainedDestroyed: res.RetainedDestroyed, HashSetsAltered: res.HashSetsAltered,
-		Foreign: res.Foreign, Incomplete: res.Incomplete}
-	if _, err := v.append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeAuditScrubbed, Actor: who.actor(), Data: d}); err != nil {
-		return nil, err
-	}
-	// Each failure is recorded even if recording another one failed; a
-	// failure that could not be recorded fails the scrub.
+	// The outcome, bounded to fit an event whatever the store holds,
+	// then each failure: recorded even if recording another one (or the
+	// outcome) failed; a failure that could not be recorded fails the
+	// scrub.
 	var unrecorded []error
+	if _, err := v.append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeAuditScrubbed, Actor: who.actor(), Data: scrubbedEvent(res)}); err != nil {
+		unrecorded = append(unrecorded, fmt.Errorf("the scrub's outcome: %w", err))
+	}
 	for _, p := range pkgMissing {
 		unrecorded = append(unrecorded, v.recordPackageIntegrityFailure(ctx, p, fmt.Errorf("scrub: %w", errObjectMissing)))
 	}
@@ -213,6 +221,81 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 		return nil, fmt.Errorf("recording the scrub's integrity failures: %w", err)
 	}
 	return res, nil
+}
+
+// The bounds of an audit.scrubbed event's lists: a store can hold any
+// number of unaccounted or foreign entries, with names of up to a
+// kilobyte (an S3 key), and an event is at most events.MaxEventSize.
+const (
+	scrubbedMaxIDs     = 200 // item and package ids (30 bytes each)
+	scrubbedMaxEntries = 30  // object names and foreign entries
+	scrubbedMaxEntry   = 200 // bytes of each, cut beyond
+)
+
+// scrubbedEvent is the audit.scrubbed data of res: its lists bounded
+// (the first of each, sorted, and each entry cut), the number of
+// entries left out, and, if any was left out or cut, the SHA-256 of the
+// full lists (scrubbedListsSHA256), which an auditor who kept the whole
+// answer (--json) can match against the log.
+func scrubbedEvent(res *ScrubResult) AuditScrubbed {
+	omitted := 0
+	cutDown := false
+	bound := func(list []string, n int) []string {
+		if len(list) > n {
+			omitted += len(list) - n
+			list = list[:n]
+		}
+		out := make([]string, len(list))
+		for i, e := range list {
+			if len(e) > scrubbedMaxEntry {
+				e, cutDown = strings.ToValidUTF8(e[:scrubbedMaxEntry], "")+"...", true
+			}
+			out[i] = e
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	}
+	d := AuditScrubbed{Objects: res.Objects, Packages: res.Packages,
+		Mismatched: bound(res.Mismatched, scrubbedMaxIDs), Missing: bound(res.Missing, scrubbedMaxIDs),
+		Unaccounted: bound(res.Unaccounted, scrubbedMaxEntries), RetainedDestroyed: bound(res.RetainedDestroyed, scrubbedMaxEntries),
+		HashSetsAltered: bound(res.HashSetsAltered, scrubbedMaxEntries), Foreign: bound(res.Foreign, scrubbedMaxEntries)}
+	if inc := bound([]string{res.Incomplete}, 1); res.Incomplete != "" {
+		d.Incomplete = inc[0]
+	}
+	if omitted > 0 || cutDown {
+		d.Omitted = omitted
+		d.ListsSHA256 = scrubbedListsSHA256(res)
+	}
+	return d
+}
+
+// scrubbedListsSHA256 is the SHA-256 (hex) of a scrub's whole lists as
+// it answered them, written as lines: for each of mismatched, missing,
+// unaccounted, retained_destroyed, hash_sets_altered, foreign and
+// incomplete (a list of one entry, or none if empty), in this order, a
+// line of the field's name, a space and its number of entries, then a
+// line per entry of its length in bytes, a space and its bytes
+// (docs/custody-log.md, audit.scrubbed).
+func scrubbedListsSHA256(res *ScrubResult) string {
+	h := sha256.New()
+	var incomplete []string
+	if res.Incomplete != "" {
+		incomplete = []string{res.Incomplete}
+	}
+	for _, f := range []struct {
+		name string
+		list []string
+	}{{"mismatched", res.Mismatched}, {"missing", res.Missing}, {"unaccounted", res.Unaccounted},
+		{"retained_destroyed", res.RetainedDestroyed}, {"hash_sets_altered", res.HashSetsAltered},
+		{"foreign", res.Foreign}, {"incomplete", incomplete}} {
+		fmt.Fprintf(h, "%s %d\n", f.name, len(f.list))
+		for _, e := range f.list {
+			fmt.Fprintf(h, "%d %s\n", len(e), e)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // AuditReader checks that who may read the custody log.

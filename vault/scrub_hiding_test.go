@@ -3,6 +3,10 @@ package vault
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-vault/custos/events/witness"
 	"github.com/custos-vault/custos/objects"
@@ -82,8 +87,14 @@ func TestScrubReadsEveryNameTheVaultGives(t *testing.T) {
 	}
 	witnessed := append(append([]byte{}, cp.Note...), wsigned[len(text)+1:]...)
 	put(witnessedObject(cp.Size, witnessed), witnessed)
+	// A second line of the log's own key, carrying bytes: note.Open
+	// drops it unread.
+	var kh [4]byte
+	binary.BigEndian.PutUint32(kh[:], v.verifier.KeyHash())
+	repeated := append(append([]byte{}, witnessed...), "\u2014 "+v.verifier.Name()+" "+base64.StdEncoding.EncodeToString(append(kh[:], "hidden bytes of any length"...))+"\n"...)
 	want := []string{
 		put(witnessedObject(cp.Size, cosigned), cosigned),
+		put(witnessedObject(cp.Size, repeated), repeated),
 		put(fmt.Sprintf("head/%020d", cp.Size+1000), []byte("junk")), // junk under a head's name
 		put(fmt.Sprintf("head/%020d", cp.Size+2000), cp.Note),        // another size's note
 		put("head/zzz", cp.Note),                                     // a name the vault never gives
@@ -203,5 +214,136 @@ func TestScrubRecordsWhatItFoundBeforeAStoreFails(t *testing.T) {
 	}
 	if d := lastScrubbed(t, v); d.Incomplete != res.Incomplete || !slices.Contains(d.Mismatched, a.ID) {
 		t.Errorf("audit.scrubbed records %+v", d)
+	}
+}
+
+// TestScrubOfAFloodedStoreIsRecorded: more unaccounted and foreign
+// entries than an event holds (300 files with 244-byte names, and as
+// many objects the log does not account for) and an altered item: the
+// scrub answers every entry, records a bounded audit.scrubbed with the
+// number left out and the SHA-256 of the whole lists, and records the
+// item's integrity failure. Before, the outcome exceeded the event size
+// limit and nothing was recorded, not even the altered item.
+func TestScrubOfAFloodedStoreIsRecorded(t *testing.T) {
+	v, dir := openTestVaultDir(t)
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	openCases(t, v, inv, "S-1")
+	a := depositText(t, v, inv, "S-1", "a.bin", "aaaa")
+	it, _, _ := v.state.getItem(a.ID)
+	folder := filepath.Join(dir, "objects")
+	p := filepath.Join(folder, filepath.FromSlash(it.Deposit.Object))
+	os.Chmod(p, 0o600)
+	flipByte(t, p, 100)
+	for i := range 300 {
+		name := fmt.Sprintf("%03d%s", i, strings.Repeat("X", 241))
+		if err := os.WriteFile(filepath.Join(folder, name), []byte("hidden"), 0o400); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(folder, "ev", fmt.Sprintf("planted%03d", i)), []byte("hidden"), 0o400); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := integrityFailures(t, v, a.ID)
+	res, err := v.Scrub(ctx, aud)
+	if err != nil {
+		t.Fatalf("Scrub: %v", err)
+	}
+	if len(res.Foreign) != 300 || len(res.Unaccounted) != 300 || !slices.Contains(res.Mismatched, a.ID) {
+		t.Fatalf("scrub answered %d foreign, %d unaccounted, mismatched %v", len(res.Foreign), len(res.Unaccounted), res.Mismatched)
+	}
+	if integrityFailures(t, v, a.ID) != before+1 {
+		t.Error("the altered item's integrity failure was not recorded")
+	}
+	d := lastScrubbed(t, v)
+	if d.Omitted != 2*(300-scrubbedMaxEntries) || len(d.Foreign) != scrubbedMaxEntries || len(d.Unaccounted) != scrubbedMaxEntries {
+		t.Errorf("audit.scrubbed keeps %d foreign, %d unaccounted, omits %d", len(d.Foreign), len(d.Unaccounted), d.Omitted)
+	}
+	// The SHA-256 of the whole lists, computed as docs/custody-log.md
+	// says, from the answer.
+	var b strings.Builder
+	for _, f := range []struct {
+		name string
+		list []string
+	}{{"mismatched", res.Mismatched}, {"missing", res.Missing}, {"unaccounted", res.Unaccounted},
+		{"retained_destroyed", res.RetainedDestroyed}, {"hash_sets_altered", res.HashSetsAltered}, {"foreign", res.Foreign}, {"incomplete", nil}} {
+		fmt.Fprintf(&b, "%s %d\n", f.name, len(f.list))
+		for _, e := range f.list {
+			fmt.Fprintf(&b, "%d %s\n", len(e), e)
+		}
+	}
+	if sum := sha256.Sum256([]byte(b.String())); d.ListsSHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("lists_sha256 %s does not match the answer's lists", d.ListsSHA256)
+	}
+}
+
+// TestScrubReadsNoMoreThanRecorded: an evidence object grown to a
+// sparse 2 GiB (nothing on disk for whoever planted it) is altered after
+// one byte more than its deposit recorded, not read whole: the scrub
+// ends at once.
+func TestScrubReadsNoMoreThanRecorded(t *testing.T) {
+	v, dir := openTestVaultDir(t)
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	openCases(t, v, inv, "S-1")
+	a := depositText(t, v, inv, "S-1", "a.bin", "aaaa")
+	it, _, _ := v.state.getItem(a.ID)
+	p := filepath.Join(dir, "objects", filepath.FromSlash(it.Deposit.Object))
+	os.Chmod(p, 0o600)
+	if err := os.Truncate(p, 2<<30); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := v.Scrub(ctx, aud)
+	if err != nil {
+		t.Fatalf("Scrub: %v", err)
+	}
+	if !slices.Contains(res.Mismatched, a.ID) {
+		t.Fatalf("scrub %+v: want the item altered", res)
+	}
+}
+
+// TestScrubJudgesReplicasOfAMissingKeyFile: with a case's key file gone
+// from the keyring folder, only the newest replica of its kind is the
+// vault's (a start restores the file from it), and only if it is no
+// larger than a key file: an older replica beside it, or a newer one too
+// large, is reported.
+func TestScrubJudgesReplicasOfAMissingKeyFile(t *testing.T) {
+	v, dir := openTestVaultDir(t)
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	openCases(t, v, inv, "S-1")
+	if err := os.Remove(v.keys.caseFile("S-1", recoverySuffix)); err != nil {
+		t.Fatal(err)
+	}
+	folder := filepath.Join(dir, "objects")
+	plant := func(name string, b []byte) string {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(folder, filepath.FromSlash(name)), b, 0o400); err != nil {
+			t.Fatal(err)
+		}
+		return name
+	}
+	older := plant(replicaPrefix("S-1", recoverySuffix)+"-0000000000000001", []byte("hidden bytes"))
+	res, err := v.Scrub(ctx, aud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Unaccounted, []string{older}) {
+		t.Fatalf("unaccounted %v, want %v", res.Unaccounted, older)
+	}
+	os.Remove(filepath.Join(folder, filepath.FromSlash(older)))
+	newest := plant(replicaPrefix("S-1", recoverySuffix)+"-7fffffffffffffff", make([]byte, maxKeyFile+1))
+	res, err = v.Scrub(ctx, aud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The vault's own replica is no longer the newest: a start would
+	// restore the file from the planted one, and both are reported.
+	if len(res.Unaccounted) != 2 || !slices.Contains(res.Unaccounted, newest) {
+		t.Fatalf("unaccounted %v, want %s and the vault's replica", res.Unaccounted, newest)
 	}
 }

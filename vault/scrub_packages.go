@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/events/tsa"
 	"github.com/custos-vault/custos/events/tsa/tsafolder"
+	"github.com/custos-vault/custos/internal/ctxio"
 	"github.com/custos-vault/custos/internal/smallfile"
 	"github.com/custos-vault/custos/objects"
 	"golang.org/x/mod/sumdb/note"
@@ -88,7 +90,7 @@ func (v *Vault) checkPackageObject(ctx context.Context, p Package) error {
 	}
 	defer rc.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, rc)
+	n, err := io.Copy(h, io.LimitReader(ctxio.NewReader(ctx, rc), p.Sealed.Size+1))
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -245,11 +247,30 @@ func (v *Vault) anchorIsTheVaults(ctx context.Context, name string) (bool, error
 	// policy's witnesses, and nothing else: a line of a key the vault
 	// does not know could carry anything.
 	msg, err := note.Open(b, note.VerifierList(append([]note.Verifier{v.verifier}, v.cfg.Witnesses.Verifiers()...)...))
-	if err != nil || len(msg.UnverifiedSigs) != 0 || !logSigned(msg, v.verifier) {
+	if err != nil || len(msg.UnverifiedSigs) != 0 || !logSigned(msg, v.verifier) || !canonicalNote(b, msg) {
 		return false, nil
 	}
 	_, size, err := events.PeekCheckpoint(b)
 	return err == nil && len(name) >= len(witnessedPrefix)+20 && fmt.Sprintf("%s%020d", witnessedPrefix, size) == name[:len(witnessedPrefix)+20], nil
+}
+
+// canonicalNote reports whether b is msg written out again: its text,
+// a blank line, and one line per verified signature in canonical
+// base64. note.Open drops a second line of a key it knows without
+// reading it, and decodes base64 whose last bits are not zero: either
+// could carry bytes the signatures do not cover.
+func canonicalNote(b []byte, msg *note.Note) bool {
+	var out bytes.Buffer
+	out.WriteString(msg.Text)
+	out.WriteString("\n")
+	for _, sig := range msg.Sigs {
+		raw, err := base64.StdEncoding.DecodeString(sig.Base64)
+		if err != nil || base64.StdEncoding.EncodeToString(raw) != sig.Base64 {
+			return false
+		}
+		fmt.Fprintf(&out, "\u2014 %s %s\n", sig.Name, sig.Base64)
+	}
+	return bytes.Equal(out.Bytes(), b)
 }
 
 // logSigned reports whether the log's key is among msg's verified
@@ -289,17 +310,35 @@ func (v *Vault) headIsTheVaults(ctx context.Context, name string) (bool, error) 
 // replicaIsTheVaults reports whether the key replica name holds the same
 // bytes as the key file it copies (local, in the keyring folder): the
 // vault writes a replica and its file together, and deletes the older
-// replicas. A replica whose file is missing is not judged here (the next
-// start restores the file from it); a replica the file does not match,
-// or whose name does not end in the 16 hex digits the vault gives, is
-// not the vault's.
+// replicas. If the file is missing, the newest replica of its kind is
+// the vault's (the next start restores the file from it) if it is no
+// larger than a key file may be, and the others are not. A replica the
+// file does not match, or whose name does not end in the 16 hex digits
+// the vault gives, is not the vault's.
 func (v *Vault) replicaIsTheVaults(ctx context.Context, name, local string) (bool, error) {
 	if !replicaName.MatchString(name) {
 		return false, nil
 	}
 	want, err := smallfile.Read(local, maxKeyFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return true, nil
+		// The file is gone (a start restores it from the newest
+		// replica): only that one is the vault's, and only if it is no
+		// larger than a key file may be.
+		newest := ""
+		prefix := name[:strings.LastIndexByte(name, '-')+1]
+		if err := objects.ListNames(ctx, v.objects, prefix, func(n string) error {
+			if replicaName.MatchString(n) && n > newest {
+				newest = n
+			}
+			return nil
+		}); err != nil {
+			return false, fmt.Errorf("listing the replicas of %s: %w", name, err)
+		}
+		if name != newest {
+			return false, nil
+		}
+		info, err := v.objects.Stat(ctx, name)
+		return err == nil && info.Size <= maxKeyFile || errors.Is(err, objects.ErrNotFound), nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("reading the key file %s: %w", local, err)
@@ -319,6 +358,45 @@ func (v *Vault) replicaIsTheVaults(ctx context.Context, name, local string) (boo
 // replicaName matches the names the keyring gives its replicas
 // (Keyring.storeCaseFile).
 var replicaName = regexp.MustCompile(`^key/[0-9a-f]{32}-[sr]-[0-9a-f]{16}$`)
+
+// retainedIsRecorded reports whether the object name of a destroyed
+// case's item or package (owner) still holds the bytes its deposit or
+// package.sealed event recorded: size and SHA-256, read no further than
+// one byte past the size. A deposit record the log does not vouch for,
+// or an object gone since it was listed, is not judged (true).
+func (v *Vault) retainedIsRecorded(ctx context.Context, owner, name string) (bool, error) {
+	var size int64
+	var sum string
+	if p, ok := v.state.getPackage(owner); ok && p.Sealed != nil {
+		size, sum = p.Sealed.Size, p.Sealed.SHA256
+	} else if it, ok, err := v.state.getItem(owner); err != nil {
+		return false, err
+	} else if ok {
+		d, err := v.depositRecord(ctx, it)
+		if err != nil {
+			return true, nil
+		}
+		size, sum = d.CiphertextSize, d.CiphertextSHA256
+	} else {
+		return true, nil
+	}
+	rc, err := v.objects.Open(ctx, name)
+	switch {
+	case errors.Is(err, objects.ErrNotFound):
+		return true, nil
+	case errors.Is(err, objects.ErrNotRegular):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("reading %s: %w", name, err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(ctxio.NewReader(ctx, rc), size+1))
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	return err == nil && n == size && hex.EncodeToString(h.Sum(nil)) == sum, nil
+}
 
 // classifyListed sorts one object the store lists: an object of a live
 // item or package is accounted for; one of a destroyed case is retained
@@ -364,7 +442,7 @@ func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *Scru
 		res.InFlight++
 		return nil
 	}
-	if _, ok, err := v.state.objectOwner(info.Name); err != nil {
+	if owner, ok, err := v.state.objectOwner(info.Name); err != nil {
 		return err
 	} else if ok {
 		c, ok, err := v.state.objectCase(info.Name)
@@ -372,6 +450,14 @@ func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *Scru
 			return err
 		}
 		if ok && c.Destroyed {
+			// Kept by its retention: still the bytes its event
+			// recorded, or someone else's under its name.
+			if same, err := v.retainedIsRecorded(ctx, owner, info.Name); err != nil {
+				return err
+			} else if !same {
+				res.Unaccounted = append(res.Unaccounted, info.Name)
+				return nil
+			}
 			res.RetainedDestroyed = append(res.RetainedDestroyed, info.Name)
 		}
 		return nil

@@ -150,7 +150,8 @@ func TestScrubListsEveryObject(t *testing.T) {
 	}
 }
 
-// The objects of a destroyed case still in the store are listed.
+// The objects of a destroyed case still in the store are listed, and
+// one holding other bytes than its event recorded is unaccounted.
 func TestScrubReportsRetainedCiphertextOfDestroyedCases(t *testing.T) {
 	ctx := context.Background()
 	f := newPackageFixture(t)
@@ -185,6 +186,18 @@ func TestScrubReportsRetainedCiphertextOfDestroyedCases(t *testing.T) {
 	slices.Sort(res.RetainedDestroyed)
 	if !res.OK || res.Objects != 0 || !slices.Equal(res.RetainedDestroyed, present) {
 		t.Fatalf("scrub after destruction: %+v, want retained %v", res, present)
+	}
+	// Other bytes of the same size under a retained object's name are
+	// not the retained ciphertext: someone's, hidden under its name.
+	p := filepath.Join(f.objects, filepath.FromSlash(present[0]))
+	os.Chmod(p, 0o600)
+	flipByte(t, p, 0)
+	res, err = f.v.Scrub(ctx, f.auditor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK || !slices.Equal(res.Unaccounted, present[:1]) || slices.Contains(res.RetainedDestroyed, present[0]) {
+		t.Fatalf("scrub after replanting %s: %+v", present[0], res)
 	}
 }
 

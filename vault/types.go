@@ -433,6 +433,13 @@ type AuditScrubbed struct {
 	Foreign []string `json:"foreign,omitempty"`
 	// Incomplete says why the scrub could not read the whole store.
 	Incomplete string `json:"incomplete,omitempty"`
+	// Omitted counts the entries the lists above leave out (each list
+	// keeps its first 200 ids or 30 names, and cuts a name at 200
+	// bytes, so that the event fits whatever the store holds), and
+	// ListsSHA256, set when any was left out or cut, is the SHA-256 of
+	// the scrub's whole lists as it answered them (docs/custody-log.md).
+	Omitted     int    `json:"omitted,omitempty"`
+	ListsSHA256 string `json:"lists_sha256,omitempty"`
 }
 
 // KeysResealed records a recovery or a key-encryption-key rotation: the

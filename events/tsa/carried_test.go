@@ -126,6 +126,10 @@ func TestTokensCarryOnlyTheSignersChain(t *testing.T) {
 			sd[certsAt] = wrap(t, asn1.ClassContextSpecific, 0, set.Bytes, strayCertificate(t))
 			return sd
 		}, "not on its signer's chain"},
+		{"a made-up issuer with the CA's key and name", func(sd [][]byte) [][]byte {
+			sd[certsAt] = withIssuer(t, sd[certsAt], a.CA.Cert, forgedIssuer(t, a.CA.Cert, true))
+			return sd
+		}, "whose own signature does not verify"},
 		{"a certificate twice", func(sd [][]byte) [][]byte {
 			var set asn1.RawValue
 			asn1.Unmarshal(sd[certsAt], &set)
@@ -142,6 +146,70 @@ func TestTokensCarryOnlyTheSignersChain(t *testing.T) {
 				t.Errorf("Verify: %v, want ErrMalformed", err)
 			}
 		})
+	}
+}
+
+// forgedIssuer is a CA certificate with ca's key (so it checks the
+// signature of the certificate ca issued) and bytes of someone's choice,
+// signed with another key: self-issued (ca's name as issuer too), or
+// naming an issuer of its own.
+func forgedIssuer(t *testing.T, ca *x509.Certificate, selfIssued bool) []byte {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(9), Subject: ca.Subject, NotBefore: ca.NotBefore, NotAfter: ca.NotAfter,
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 2, 3, 4}, Value: []byte("hidden bytes")}}}
+	parent := &x509.Certificate{Subject: ca.Subject}
+	if !selfIssued {
+		parent.Subject = pkix.Name{CommonName: "someone else"}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, ca.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+// withIssuer is the [0] certificates element with the certificate old
+// replaced by the DER certificate forged.
+func withIssuer(t *testing.T, certsElement []byte, old *x509.Certificate, forged []byte) []byte {
+	t.Helper()
+	var set asn1.RawValue
+	asn1.Unmarshal(certsElement, &set)
+	var kept [][]byte
+	for _, c := range elements(t, set.Bytes) {
+		if string(c) != string(old.Raw) {
+			kept = append(kept, c)
+		}
+	}
+	if len(kept) == len(elements(t, set.Bytes)) {
+		t.Fatal("the token does not carry the CA's certificate")
+	}
+	return wrap(t, asn1.ClassContextSpecific, 0, append(kept, forged)...)
+}
+
+// A made-up issuer that names someone else as its own issuer cannot be
+// judged without a trusted certificate: Read (the scrub's check) takes
+// it, as it takes a token of an authority someone made up
+// (docs/timestamps.md, section 5); Verify refuses it, as nothing
+// trusted vouches for it.
+func TestAMadeUpIssuerFailsVerify(t *testing.T) {
+	a := testenv.StartTSA(t)
+	tok := stamp(t, a, checkpoint)
+	bad := rebuild(t, tok, func(sd [][]byte) [][]byte {
+		sd[3] = withIssuer(t, sd[3], a.CA.Cert, forgedIssuer(t, a.CA.Cert, false))
+		return sd
+	})
+	if _, err := tsa.Read(bad, checkpoint); err != nil {
+		t.Errorf("Read: %v", err)
+	}
+	if _, err := tsa.Verify(bad, checkpoint, certs(a.CA.Cert)); !errors.Is(err, tsa.ErrMalformed) || !strings.Contains(err.Error(), "vouches for") {
+		t.Errorf("Verify: %v, want ErrMalformed", err)
+	}
+	// The token as issued, trusting the CA: its carried CA is on the
+	// chain.
+	if _, err := tsa.Verify(tok, checkpoint, certs(a.CA.Cert)); err != nil {
+		t.Errorf("Verify of the token as issued: %v", err)
 	}
 }
 

@@ -189,6 +189,9 @@ func Verify(token Token, message []byte, trusted []*x509.Certificate) (Attestati
 	if err := checkTimeStampingCert(signer); err != nil {
 		return Attestation{}, err
 	}
+	if c := p.unvouched; c != nil && !onChain(c, chains) && !issuedByOneOf(c, trusted) {
+		return Attestation{}, fmt.Errorf("%w: it carries the certificate of %q, which neither a trusted certificate nor its own chain vouches for", ErrMalformed, c.Subject.String())
+	}
 
 	h, err := p.checkImprint(message)
 	if err != nil {
@@ -207,6 +210,28 @@ func Verify(token Token, message []byte, trusted []*x509.Certificate) (Attestati
 		Signer:       signer,
 		Chain:        chains[0],
 	}, nil
+}
+
+// onChain reports whether c is on one of chains.
+func onChain(c *x509.Certificate, chains [][]*x509.Certificate) bool {
+	for _, chain := range chains {
+		for _, d := range chain {
+			if bytes.Equal(c.Raw, d.Raw) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// issuedByOneOf reports whether one of trusted checks c's signature.
+func issuedByOneOf(c *x509.Certificate, trusted []*x509.Certificate) bool {
+	for _, t := range trusted {
+		if bytes.Equal(c.RawIssuer, t.RawSubject) && c.CheckSignatureFrom(t) == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // checkImprint is step 6 of Verify: the message imprint is SHA-256,
@@ -267,6 +292,10 @@ type parsed struct {
 	signer   *x509.Certificate // nil if neither the token nor the extra certificates hold it
 	info     tstInfo
 	accuracy time.Duration
+	// unvouched is the top of the carried chain if no carried
+	// certificate checks its signature (it is not self-signed): only a
+	// trusted certificate can (Verify).
+	unvouched *x509.Certificate
 }
 
 // parseToken reads a token (step 1 of Verify). extra are certificates to
@@ -398,7 +427,8 @@ func (p *parsed) checkCarriedChain() error {
 			used[i] = true
 		}
 	}
-	for current := p.signer; ; {
+	current := p.signer
+	for {
 		next := -1
 		for i, c := range carried {
 			if !used[i] && !bytes.Equal(c.Raw, current.Raw) && current.CheckSignatureFrom(c) == nil {
@@ -415,6 +445,19 @@ func (p *parsed) checkCarriedChain() error {
 	for i, c := range carried {
 		if !used[i] {
 			return fmt.Errorf("%w: it carries the certificate of %q, which is not on its signer's chain", ErrMalformed, c.Subject.String())
+		}
+	}
+	// The chain's top: a certificate bearing an issuer's key but made
+	// by someone else (any bytes in it) checks the signature below it
+	// all the same, so its own signature must be checked too: by itself
+	// if it is self-issued, else by a trusted certificate (Verify).
+	if top := current; top != p.signer {
+		if bytes.Equal(top.RawSubject, top.RawIssuer) {
+			if err := top.CheckSignature(top.SignatureAlgorithm, top.RawTBSCertificate, top.Signature); err != nil {
+				return fmt.Errorf("%w: it carries the certificate of %q, whose own signature does not verify", ErrMalformed, top.Subject.String())
+			}
+		} else {
+			p.unvouched = top
 		}
 	}
 	return nil

@@ -510,10 +510,12 @@ func (s *Store) readFolder(ctx context.Context, dir string, top bool, fn func(d 
 // lock record or the temporary folder. That is a name no object can have
 // (a link, pipe, device or socket under a name an object can have is
 // given by List, and refused by Open and Stat); a folder inside a
-// subfolder (reported, not entered); a lock record of no object, or one that is not exactly
-// what the store writes (which would otherwise carry up to 64 KiB
-// unread beside each object). Files in the temporary folder are not
-// listed: each start removes them.
+// subfolder (reported, not entered); a lock record of no object, or one
+// that is not byte for byte what the store writes (its time in UTC),
+// which would otherwise carry up to 64 KiB unread beside each object;
+// and in the temporary folder, anything but a plain file, and plain
+// files older than a day (each start removes those, and no write under
+// way is that old).
 func (s *Store) ListForeign(ctx context.Context, fn func(entry, why string) error) error {
 	return s.foreign(ctx, s.dir, ".", true, fn)
 }
@@ -525,7 +527,7 @@ func (s *Store) foreign(ctx context.Context, dir, rel string, top bool, fn func(
 		mode := d.Type()
 		switch {
 		case top && name == tmpDir && mode.IsDir():
-			return nil
+			return s.foreignTemporary(ctx, filepath.Join(dir, d.Name()), report)
 		case mode.IsDir() && top && objects.IsValidName(name+"/x"):
 			return s.foreign(ctx, filepath.Join(dir, d.Name()), name, false, fn)
 		case mode.IsDir():
@@ -541,6 +543,37 @@ func (s *Store) foreign(ctx context.Context, dir, rel string, top bool, fn func(
 		}
 		if why := s.lockRecordForeign(object); why != "" {
 			return report(name, why)
+		}
+		return nil
+	})
+}
+
+// staleTemporary is the age past which a file in the temporary folder is
+// not a write under way: no Put takes that long, and each start removes
+// what a crash left there.
+const staleTemporary = 24 * time.Hour
+
+// foreignTemporary reports what the temporary folder holds that no write
+// under way does: anything but a plain file (a start removes only those),
+// and plain files older than staleTemporary.
+func (s *Store) foreignTemporary(ctx context.Context, dir string, report func(name, why string) error) error {
+	return s.readFolder(ctx, dir, false, func(d iofs.DirEntry) error {
+		name := path.Join(tmpDir, d.Name())
+		if d.Type().IsDir() {
+			return report(name+"/", "a folder in the temporary folder, which a start does not remove")
+		}
+		if !d.Type().IsRegular() {
+			return report(name, "not a plain file (a link, pipe, device or socket) in the temporary folder")
+		}
+		fi, err := d.Info()
+		if errors.Is(err, iofs.ErrNotExist) {
+			return nil // a write that ended since the folder was read
+		}
+		if err != nil {
+			return err
+		}
+		if s.now().Sub(fi.ModTime()) > staleTemporary {
+			return report(name, "a temporary file older than a day: no write takes that long")
 		}
 		return nil
 	})
@@ -566,7 +599,8 @@ func (s *Store) lockRecordForeign(object string) string {
 	if err := json.Unmarshal(held, &li); err != nil {
 		return "a lock record that does not read as one"
 	}
-	if b, _ := json.Marshal(li); !bytes.Equal(held, b) {
+	canonical := lockInfo{RetainUntil: li.RetainUntil.UTC(), LegalHold: li.LegalHold}
+	if b, _ := json.Marshal(canonical); !bytes.Equal(held, b) {
 		return "a lock record holding more than the store writes"
 	}
 	return ""

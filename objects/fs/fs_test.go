@@ -371,6 +371,20 @@ func TestForeignEntriesAreListed(t *testing.T) {
 	plant("ev/gone.lock", []byte(`{"legal_hold":false}`))
 	plant("ev/a.lock", []byte(`{"legal_hold":false,"note":"64 KiB of anything"}`))
 	plant("bad\nname", []byte("hidden"))
+	// In the temporary folder: a folder, which a start does not remove,
+	// and a file older than a day; a write under way is not listed.
+	if err := os.MkdirAll(filepath.Join(dir, ".tmp", "stash", "deeper"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	plant(".tmp/old", []byte("hidden"))
+	plant(".tmp/underway", []byte("a write under way"))
+	os.Chtimes(filepath.Join(dir, ".tmp", "old"), time.Now().Add(-25*time.Hour), time.Now().Add(-25*time.Hour))
+	// A lock record in another time zone reads the same, and carries
+	// bits of someone's choice.
+	if _, err := s.Put(ctx, "ev/zoned", strings.NewReader("x"), objects.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	plant("ev/zoned.lock", []byte(`{"retain_until":"2030-01-01T13:37:00+13:37","legal_hold":false}`))
 	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "lnk")); err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +421,7 @@ func TestForeignEntriesAreListed(t *testing.T) {
 		t.Fatalf("List: %v", err)
 	}
 	slices.Sort(listed)
-	if want := []string{"ev/a", "ev/held", "ev/pipe", "lnk", "top"}; !slices.Equal(listed, want) {
+	if want := []string{"ev/a", "ev/held", "ev/pipe", "ev/zoned", "lnk", "top"}; !slices.Equal(listed, want) {
 		t.Errorf("List: %v, want %v", listed, want)
 	}
 	got := map[string]string{}
@@ -415,13 +429,16 @@ func TestForeignEntriesAreListed(t *testing.T) {
 		t.Fatalf("ListForeign: %v", err)
 	}
 	want := map[string]string{
-		"UPPER":        "a name no object can have",
-		"ev/.hidden":   "a name no object can have",
-		`"bad\nname"`:  "a name no object can have",
-		"ev/gone.lock": "the lock record of no object",
-		"ev/a.lock":    "a lock record holding more than the store writes",
-		"ev/lnk.x":     "not a plain file (a link, pipe, device or socket)",
-		"ev/deep/":     "a folder where no object's folder can be",
+		"UPPER":         "a name no object can have",
+		"ev/.hidden":    "a name no object can have",
+		`"bad\nname"`:   "a name no object can have",
+		"ev/gone.lock":  "the lock record of no object",
+		"ev/a.lock":     "a lock record holding more than the store writes",
+		"ev/lnk.x":      "not a plain file (a link, pipe, device or socket)",
+		"ev/deep/":      "a folder where no object's folder can be",
+		".tmp/stash/":   "a folder in the temporary folder, which a start does not remove",
+		".tmp/old":      "a temporary file older than a day: no write takes that long",
+		"ev/zoned.lock": "a lock record holding more than the store writes",
 	}
 	for k, v := range want {
 		if got[k] != v {

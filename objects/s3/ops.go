@@ -76,27 +76,32 @@ func (s *Store) Stat(ctx context.Context, name string) (objects.Info, error) {
 }
 
 // ListForeign implements objects.ForeignLister: every key whose name no
-// object can have (each version), and every version of an object's name
-// newer than its original (what the vault reads): bytes someone with
-// write credentials put there, out of sight of List. Delete markers hold
-// no bytes and are not listed. A newer version is named
-// "<name> (version <id>)".
+// object can have (each version), every version of an object's name
+// newer than its original (what the vault reads), and every key that
+// holds delete markers only (the store's Delete removes every version,
+// so only someone else leaves one, and its name can carry bytes): what
+// someone with write credentials put there, out of sight of List. A
+// newer version is named "<name> (version <id>)". Not listed:
+// unfinished multipart uploads (MinIO removes them after a day) and
+// object tags.
 func (s *Store) ListForeign(ctx context.Context, fn func(entry, why string) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// Versions come newest first for each key; the original is the
 	// oldest that is not a delete marker, so a key's newer versions are
 	// known once the key's listing has ended.
-	key := ""
+	key, markers := "", 0
 	var held []minio.ObjectInfo
 	flush := func() error {
-		if len(held) == 0 {
+		vs, m := held, markers
+		held, markers = nil, 0
+		switch {
+		case len(vs) == 0 && m == 0:
 			return nil
-		}
-		vs := held
-		held = nil
-		if !objects.IsValidName(key) {
+		case !objects.IsValidName(key):
 			return fn(objects.EntryName(key), "a name no object can have")
+		case len(vs) == 0:
+			return fn(key, "a key of delete markers only: the store's Delete leaves none")
 		}
 		for _, v := range vs[:len(vs)-1] {
 			if err := fn(fmt.Sprintf("%s (version %s)", key, v.VersionID), "a version written over an object: the store never writes one"); err != nil {
@@ -115,7 +120,9 @@ func (s *Store) ListForeign(ctx context.Context, fn func(entry, why string) erro
 			}
 			key = oi.Key
 		}
-		if !oi.IsDeleteMarker {
+		if oi.IsDeleteMarker {
+			markers++
+		} else {
 			held = append(held, oi)
 		}
 	}

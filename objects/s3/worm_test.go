@@ -217,9 +217,9 @@ func TestWrongCredentials(t *testing.T) {
 
 // TestForeignKeysAndVersionsAreListed: what someone with the bucket's
 // write credentials puts beside the vault's objects (keys no object can
-// have, newer versions over an object) is out of List's sight, and
-// ListForeign names exactly those; a delete marker holds no bytes and is
-// not listed.
+// have, newer versions over an object, a key of delete markers only) is
+// out of List's sight, and ListForeign names exactly those; a delete
+// marker over an object is not listed.
 func TestForeignKeysAndVersionsAreListed(t *testing.T) {
 	ctx := context.Background()
 	srv := testenv.SharedMinIO(t)
@@ -242,6 +242,18 @@ func TestForeignKeysAndVersionsAreListed(t *testing.T) {
 	if err := root.RemoveObject(ctx, cfg.Bucket, "ev/b", minio.RemoveObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// A key of delete markers only: its name carries the bytes (an
+	// object put, hidden by a marker, its version then removed).
+	hidden, err := root.PutObject(ctx, cfg.Bucket, "ev/hidden-in-a-name", strings.NewReader("x"), 1, minio.PutObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := root.RemoveObject(ctx, cfg.Bucket, "ev/hidden-in-a-name", minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := root.RemoveObject(ctx, cfg.Bucket, "ev/hidden-in-a-name", minio.RemoveObjectOptions{VersionID: hidden.VersionID}); err != nil {
+		t.Fatal(err)
+	}
 	got := map[string]string{}
 	if err := s.ListForeign(ctx, func(entry, why string) error { got[entry] = why; return nil }); err != nil {
 		t.Fatal(err)
@@ -251,6 +263,7 @@ func TestForeignKeysAndVersionsAreListed(t *testing.T) {
 		"ev/a.b":                                "a name no object can have",
 		"deep/er/key":                           "a name no object can have",
 		"ev/a (version " + over.VersionID + ")": "a version written over an object: the store never writes one",
+		"ev/hidden-in-a-name":                   "a key of delete markers only: the store's Delete leaves none",
 	}
 	if len(got) != len(want) {
 		t.Errorf("listed %v, want %v", got, want)
