@@ -49,7 +49,13 @@ type Config struct {
 // Store is the filesystem object store.
 type Store struct {
 	dir string
-	now func() time.Time
+	// top is the store's folder, opened once by New (following a link
+	// there: an operator's choice) and used by every call, so that
+	// swapping the folder for another while the vault runs changes
+	// nothing it reads, writes or deletes.
+	top   int
+	topMu sync.RWMutex // Close against openTop
+	now   func() time.Time
 	// mu serializes the last step of Put (check, lock file, link) with
 	// Delete and SetLegalHold, so a Put that loses a race for a name can
 	// never rewrite the winner's lock file.
@@ -70,13 +76,18 @@ func New(_ context.Context, cfg Config) (*Store, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("fs objects: %w", err)
 	}
-	s := &Store{dir: cfg.Dir, now: cfg.Now}
+	top, err := unix.Open(cfg.Dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("fs objects: %w", &os.PathError{Op: "open", Path: cfg.Dir, Err: err})
+	}
+	s := &Store{dir: cfg.Dir, top: top, now: cfg.Now}
 	// The temporary folder is opened, never followed if it is a link
 	// (someone with the store's folder could make it one, to have the
 	// leftovers removed from another folder): the leftovers are removed
 	// through the folder opened.
 	fd, err := s.openTmp()
 	if err != nil {
+		unix.Close(top)
 		return nil, err
 	}
 	defer unix.Close(fd)
@@ -95,9 +106,9 @@ func New(_ context.Context, cfg Config) (*Store, error) {
 // openTmp opens (making it if missing) the store's temporary folder, and
 // refuses one that is a link or not a folder: objects.ErrNotRegular.
 func (s *Store) openTmp() (int, error) {
-	top, err := unix.Open(s.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	top, err := s.openTop()
 	if err != nil {
-		return -1, fmt.Errorf("fs objects: %w", &os.PathError{Op: "open", Path: s.dir, Err: err})
+		return -1, err
 	}
 	defer unix.Close(top)
 	if err := unix.Mkdirat(top, tmpDir, 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
@@ -380,9 +391,9 @@ func (s *Store) openParent(name string, create bool) (int, string, error) {
 	if err := objects.ValidName(name); err != nil {
 		return -1, "", err
 	}
-	top, err := unix.Open(s.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	top, err := s.openTop()
 	if err != nil {
-		return -1, "", fmt.Errorf("fs objects: %w", &os.PathError{Op: "open", Path: s.dir, Err: err})
+		return -1, "", err
 	}
 	sub, base, ok := strings.Cut(name, "/")
 	if !ok {
@@ -407,15 +418,15 @@ func (s *Store) openParent(name string, create bool) (int, string, error) {
 
 // List implements objects.Store.
 func (s *Store) List(ctx context.Context, prefix string, fn func(objects.Info) error) error {
-	return s.list(ctx, prefix, func(name string, d iofs.DirEntry) error {
-		fi, err := d.Info()
-		if errors.Is(err, iofs.ErrNotExist) {
+	return s.list(ctx, prefix, func(name string, e entry) error {
+		st, err := e.stat()
+		if errors.Is(err, unix.ENOENT) {
 			return nil // deleted since the folder was read
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("fs objects: %s: %w", name, err)
 		}
-		return fn(objects.Info{Name: name, Size: fi.Size()})
+		return fn(objects.Info{Name: name, Size: st.Size})
 	})
 }
 
@@ -424,46 +435,52 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(objects.Info) e
 // sweep needs only the names, and the evidence folder holds an object
 // for every deposit of the vault's life (objects.NameLister).
 func (s *Store) ListNames(ctx context.Context, prefix string, fn func(name string) error) error {
-	return s.list(ctx, prefix, func(name string, _ iofs.DirEntry) error { return fn(name) })
+	return s.list(ctx, prefix, func(name string, _ entry) error { return fn(name) })
 }
 
-func (s *Store) list(ctx context.Context, prefix string, fn func(name string, d iofs.DirEntry) error) error {
+func (s *Store) list(ctx context.Context, prefix string, fn func(name string, e entry) error) error {
 	// Walk only the folder the prefix names (the part up to its last
 	// slash), not the whole store: a start lists the evidence objects
 	// and each case's key replicas, and the store holds every object of
 	// the vault's life.
-	root := s.dir
 	if i := strings.LastIndexByte(prefix, '/'); i > 0 {
 		sub := prefix[:i]
 		if objects.ValidName(sub+"/x") != nil {
 			return nil // no object can have this prefix
 		}
-		root = filepath.Join(s.dir, filepath.FromSlash(sub))
-		if fi, err := os.Lstat(root); errors.Is(err, iofs.ErrNotExist) || (err == nil && !fi.IsDir()) {
+		top, err := s.openTop()
+		if err != nil {
+			return err
+		}
+		var st unix.Stat_t
+		err = unix.Fstatat(top, sub, &st, unix.AT_SYMLINK_NOFOLLOW)
+		unix.Close(top)
+		if errors.Is(err, unix.ENOENT) || (err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR) {
 			return nil
 		}
+		return s.walk(ctx, sub, prefix, fn)
 	}
-	rel, _ := filepath.Rel(s.dir, root)
-	return s.walk(ctx, root, filepath.ToSlash(rel), prefix, fn, root == s.dir)
+	return s.walk(ctx, "", prefix, fn)
 }
 
-// walk calls fn for the objects under dir whose names start with prefix,
-// in the order the directory gives them: unlike filepath.WalkDir it does
-// not sort each folder's entries (the evidence folder holds an entry for
-// every object and lock file of the vault's life, and List promises no
-// order), and it reads a folder in batches rather than whole. rel is
-// dir's name in the store ("." for the store's own folder). An object's
-// name holds at most one "/", so only the store's folder and its
-// subfolders can hold objects: a folder inside a subfolder is not
-// entered (ListForeign reports it), however deep it goes.
-func (s *Store) walk(ctx context.Context, dir, rel, prefix string, fn func(name string, d iofs.DirEntry) error, top bool) error {
-	return s.readFolder(ctx, dir, top, func(d iofs.DirEntry) error {
-		name := path.Join(rel, d.Name())
+// walk calls fn for the objects in the store's subfolder sub ("" for
+// the store's own folder, and then its subfolders) whose names start
+// with prefix, in the order the directory gives them: unlike
+// filepath.WalkDir it does not sort each folder's entries (the evidence
+// folder holds an entry for every object and lock file of the vault's
+// life, and List promises no order), and it reads a folder in batches
+// rather than whole. An object's name holds at most one "/", so only
+// the store's folder and its subfolders can hold objects: a folder
+// inside a subfolder is not entered (ListForeign reports it), however
+// deep it goes.
+func (s *Store) walk(ctx context.Context, sub, prefix string, fn func(name string, e entry) error) error {
+	return s.readFolder(ctx, sub, func(d entry) error {
+		name := path.Join(sub, d.Name())
 		if d.IsDir() {
-			if !top || name == tmpDir {
+			if sub != "" || name == tmpDir {
 				return nil
 			}
-			return s.walk(ctx, filepath.Join(dir, d.Name()), name, prefix, fn, false)
+			return s.walk(ctx, name, prefix, fn)
 		}
 		if !strings.HasPrefix(name, prefix) || !objects.IsValidName(name) {
 			return nil
@@ -472,27 +489,47 @@ func (s *Store) walk(ctx context.Context, dir, rel, prefix string, fn func(name 
 	})
 }
 
-// readFolder calls fn with each entry of the folder dir, read in
-// batches. The store's own folder (top) may be a link (an operator's
-// choice); a folder inside it swapped for a link after it was listed is
-// not followed.
-func (s *Store) readFolder(ctx context.Context, dir string, top bool, fn func(d iofs.DirEntry) error) error {
-	flags := os.O_RDONLY | unix.O_DIRECTORY
-	if !top {
-		flags |= unix.O_NOFOLLOW
+// entry is a folder entry and the folder it was read from, so that it is
+// stat'ed there (fstatat), never through a path.
+type entry struct {
+	iofs.DirEntry
+	dir int
+}
+
+// stat is lstat(2) of the entry in its folder.
+func (e entry) stat() (unix.Stat_t, error) {
+	var st unix.Stat_t
+	err := unix.Fstatat(e.dir, e.Name(), &st, unix.AT_SYMLINK_NOFOLLOW)
+	return st, err
+}
+
+// readFolder calls fn with each entry of the store's subfolder sub (""
+// for the store's own folder), read in batches, through the folder New
+// opened: a subfolder swapped for a link is not followed.
+func (s *Store) readFolder(ctx context.Context, sub string, fn func(e entry) error) error {
+	name, flags := ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC
+	if sub != "" {
+		name, flags = sub, flags|unix.O_NOFOLLOW
 	}
-	f, err := os.OpenFile(dir, flags, 0)
+	top, err := s.openTop()
 	if err != nil {
 		return err
 	}
+	fd, err := unix.Openat(top, name, flags, 0)
+	unix.Close(top)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: filepath.Join(s.dir, sub), Err: err}
+	}
+	f := os.NewFile(uintptr(fd), filepath.Join(s.dir, sub))
 	defer f.Close()
+	dirfd := fd // f's, valid until it is closed
 	for {
 		entries, err := f.ReadDir(1024)
 		for _, d := range entries {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := fn(d); err != nil {
+			if err := fn(entry{DirEntry: d, dir: dirfd}); err != nil {
 				return err
 			}
 		}
@@ -517,19 +554,20 @@ func (s *Store) readFolder(ctx context.Context, dir string, top bool, fn func(d 
 // files older than a day (each start removes those, and no write under
 // way is that old).
 func (s *Store) ListForeign(ctx context.Context, fn func(entry, why string) error) error {
-	return s.foreign(ctx, s.dir, ".", true, fn)
+	return s.foreign(ctx, "", fn)
 }
 
-func (s *Store) foreign(ctx context.Context, dir, rel string, top bool, fn func(entry, why string) error) error {
+func (s *Store) foreign(ctx context.Context, sub string, fn func(entry, why string) error) error {
 	report := func(name, why string) error { return fn(objects.EntryName(name), why) }
-	return s.readFolder(ctx, dir, top, func(d iofs.DirEntry) error {
-		name := path.Join(rel, d.Name())
+	top := sub == ""
+	return s.readFolder(ctx, sub, func(d entry) error {
+		name := path.Join(sub, d.Name())
 		mode := d.Type()
 		switch {
 		case top && name == tmpDir && mode.IsDir():
-			return s.foreignTemporary(ctx, filepath.Join(dir, d.Name()), report)
+			return s.foreignTemporary(ctx, report)
 		case mode.IsDir() && top && objects.IsValidName(name+"/x"):
-			return s.foreign(ctx, filepath.Join(dir, d.Name()), name, false, fn)
+			return s.foreign(ctx, name, fn)
 		case mode.IsDir():
 			return report(name+"/", "a folder where no object's folder can be")
 		case objects.IsValidName(name):
@@ -556,8 +594,8 @@ const staleTemporary = 24 * time.Hour
 // foreignTemporary reports what the temporary folder holds that no write
 // under way does: anything but a plain file (a start removes only those),
 // and plain files older than staleTemporary.
-func (s *Store) foreignTemporary(ctx context.Context, dir string, report func(name, why string) error) error {
-	return s.readFolder(ctx, dir, false, func(d iofs.DirEntry) error {
+func (s *Store) foreignTemporary(ctx context.Context, report func(name, why string) error) error {
+	return s.readFolder(ctx, tmpDir, func(d entry) error {
 		name := path.Join(tmpDir, d.Name())
 		if d.Type().IsDir() {
 			return report(name+"/", "a folder in the temporary folder, which a start does not remove")
@@ -565,14 +603,14 @@ func (s *Store) foreignTemporary(ctx context.Context, dir string, report func(na
 		if !d.Type().IsRegular() {
 			return report(name, "not a plain file (a link, pipe, device or socket) in the temporary folder")
 		}
-		fi, err := d.Info()
-		if errors.Is(err, iofs.ErrNotExist) {
+		st, err := d.stat()
+		if errors.Is(err, unix.ENOENT) {
 			return nil // a write that ended since the folder was read
 		}
 		if err != nil {
 			return err
 		}
-		if s.now().Sub(fi.ModTime()) > staleTemporary {
+		if s.now().Sub(time.Unix(st.Mtim.Unix())) > staleTemporary {
 			return report(name, "a temporary file older than a day: no write takes that long")
 		}
 		return nil
@@ -685,8 +723,33 @@ func (s *Store) ExtendRetention(_ context.Context, name string, until time.Time)
 	return s.writeLock(parent, base, li)
 }
 
-// Close implements objects.Store.
-func (s *Store) Close() error { return nil }
+// Close implements objects.Store: it closes the store's folder; a call
+// after it fails with os.ErrClosed.
+func (s *Store) Close() error {
+	s.topMu.Lock()
+	defer s.topMu.Unlock()
+	if s.top < 0 {
+		return nil
+	}
+	err := unix.Close(s.top)
+	s.top = -1
+	return err
+}
+
+// openTop returns a descriptor of its own of the store's folder (the one
+// New opened), for the caller to close.
+func (s *Store) openTop() (int, error) {
+	s.topMu.RLock()
+	defer s.topMu.RUnlock()
+	if s.top < 0 {
+		return -1, fmt.Errorf("fs objects: %w", os.ErrClosed)
+	}
+	fd, err := unix.FcntlInt(uintptr(s.top), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("fs objects: %w", err)
+	}
+	return fd, nil
+}
 
 // writeBehind starts the kernel's writeback of each 32 MiB as soon as it is
 // written (sync_file_range, which does not wait), so that the disk works

@@ -451,3 +451,58 @@ func TestForeignEntriesAreListed(t *testing.T) {
 		}
 	}
 }
+
+// TestTheStoreFolderIsTheOneOpened: the store's folder renamed and a
+// link to another folder put in its place while the store is open
+// changes nothing the store reads, writes or deletes: it keeps working
+// on the folder it opened, and the other folder's files are untouched.
+// After Close, calls fail rather than reach any folder.
+func TestTheStoreFolderIsTheOneOpened(t *testing.T) {
+	ctx := context.Background()
+	parent, victim := t.TempDir(), t.TempDir()
+	dir := filepath.Join(parent, "objects")
+	s, err := fs.New(ctx, fs.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, "ev/a", strings.NewReader("the store's"), objects.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(victim, "ev"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(victim, "ev", "a"), []byte("not the store's"), 0o600)
+	moved := filepath.Join(parent, "moved")
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "ev/a"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, err := s.Put(ctx, "ev/b", strings.NewReader("new"), objects.PutOptions{RetainUntil: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	var listed []string
+	s.List(ctx, "", func(i objects.Info) error { listed = append(listed, i.Name); return nil })
+	if !slices.Equal(listed, []string{"ev/b"}) {
+		t.Errorf("List: %v", listed)
+	}
+	if _, err := os.Stat(filepath.Join(moved, "ev", "b")); err != nil {
+		t.Errorf("the object was not written in the folder opened: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(victim, "ev", "a")); err != nil || string(b) != "not the store's" {
+		t.Fatalf("the other folder's file: %q %v", b, err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(victim, "ev")); len(ents) != 1 {
+		t.Fatalf("the other folder holds %d files", len(ents))
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Stat(ctx, "ev/b"); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Stat after Close: %v", err)
+	}
+}
