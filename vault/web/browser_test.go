@@ -105,7 +105,7 @@ func openTestVault(t *testing.T, configure ...func(*vault.Config)) *browserVault
 		v.Close()
 		st.Close()
 	})
-	bv := &browserVault{v: v, log: st, clock: clock, creds: map[string]string{}, roles: map[string]string{}, refused: map[string]bool{}}
+	bv := &browserVault{v: v, log: st, objects: filepath.Join(dir, "objects"), clock: clock, creds: map[string]string{}, roles: map[string]string{}, refused: map[string]bool{}}
 	for _, p := range browserPersons {
 		tok, err := v.Enroll(ctx, p.name, p.role)
 		if err != nil {
@@ -120,12 +120,13 @@ func openTestVault(t *testing.T, configure ...func(*vault.Config)) *browserVault
 // browserVault is a vault served by the web application on loopback, the
 // people of browserPersons with their local credentials, and a browser.
 type browserVault struct {
-	v     *vault.Vault
-	log   events.Store
-	url   string // http://127.0.0.1:PORT, no trailing slash
-	clock *testClock
-	creds map[string]string // person -> local credential (cst_...)
-	roles map[string]string // person -> role
+	v       *vault.Vault
+	log     events.Store
+	objects string // the object store's folder
+	url     string // http://127.0.0.1:PORT, no trailing slash
+	clock   *testClock
+	creds   map[string]string // person -> local credential (cst_...)
+	roles   map[string]string // person -> role
 
 	// browser is the test's Chromium; ctx its tab (ChromiumTimeout at most).
 	browser *testenv.Browser

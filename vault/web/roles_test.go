@@ -16,6 +16,8 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -36,11 +38,12 @@ import (
 // rolesVault is a vault on the embedded backends behind the API and the
 // web application, served on loopback, with people in every role.
 type rolesVault struct {
-	t      *testing.T
-	v      *vault.Vault
-	srv    *httptest.Server
-	creds  map[string]string // local credentials
-	tokens map[string]string // API session tokens
+	t       *testing.T
+	v       *vault.Vault
+	objects string // the object store's folder
+	srv     *httptest.Server
+	creds   map[string]string // local credentials
+	tokens  map[string]string // API session tokens
 }
 
 func newRolesVault(t *testing.T) *rolesVault {
@@ -48,7 +51,7 @@ func newRolesVault(t *testing.T) *rolesVault {
 	bv := openTestVault(t)
 	ctx := context.Background()
 	v := bv.v
-	rv := &rolesVault{t: t, v: v, creds: map[string]string{}, tokens: map[string]string{}}
+	rv := &rolesVault{t: t, v: v, objects: bv.objects, creds: map[string]string{}, tokens: map[string]string{}}
 	for _, p := range []struct{ name, role string }{{"inv2", vault.RoleInvestigator}, {"def", vault.RoleDefence}} {
 		tok, err := v.Enroll(ctx, p.name, p.role)
 		if err != nil {
@@ -771,6 +774,13 @@ func TestRolesAuditPage(t *testing.T) {
 	if ev := rv.eventOf(before, vault.TypeAuditScrubbed); ev == nil || ev.Actor.Person != "aud" {
 		t.Error("the scrub is not recorded")
 	}
+	// What the store holds besides objects is shown, named.
+	if err := os.WriteFile(filepath.Join(rv.objects, "HIDDEN"), []byte("x"), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	p = aud.send("/app/audit/scrub", nil)
+	p.status(t, "scrub with a foreign file", http.StatusOK)
+	p.has(t, "scrub with a foreign file", "In the object store but not objects", "HIDDEN: a name no object can have")
 }
 
 var timelineSeq = regexp.MustCompile(`<tr>\s*<td class="num">(\d+)</td>`)
