@@ -3,6 +3,7 @@ package hashset
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/custos-vault/custos/internal/ctxio"
 	"github.com/custos-vault/custos/internal/smallfile"
 )
 
@@ -458,9 +460,11 @@ func (s *Set) PDQ(fn func(entry uint32, pdq [32]byte) error) error {
 }
 
 // Verify re-hashes the set's files and compares them with the manifest
-// and its table digest; an edited, truncated or replaced file is
-// reported with ErrCorrupt.
-func (s *Set) Verify() error {
+// and its table digest; an edited, truncated, grown or replaced file is
+// reported with ErrCorrupt. Each file is read to at most one byte past
+// its manifest's size (a file grown to terabytes, sparse, costs nothing
+// to grow), and the reading stops when ctx ends (its error).
+func (s *Set) Verify(ctx context.Context) error {
 	files := map[string]*os.File{entriesName: s.entries.f, offsetsName: s.offsets.f, pdqName: s.pdq.f}
 	for _, t := range s.tables {
 		files[tableName(t.a)] = t.f.f
@@ -469,8 +473,11 @@ func (s *Set) Verify() error {
 	for _, want := range s.m.Files {
 		// The open files, not the paths: the set may have been replaced
 		// on disk since it was opened.
-		got, err := hashReader(want.Name, io.NewSectionReader(files[want.Name], 0, 1<<62))
+		got, err := hashReader(want.Name, ctxio.NewReader(ctx, io.NewSectionReader(files[want.Name], 0, want.Size+1)))
 		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			return err
 		}
 		if got != want {

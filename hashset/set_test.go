@@ -2,6 +2,7 @@ package hashset
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -63,7 +64,7 @@ func TestBuildEveryFormatAndLookup(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			if err := s.Verify(); err != nil {
+			if err := s.Verify(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			for i, w := range want {

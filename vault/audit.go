@@ -131,13 +131,22 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 		}
 		return nil
 	})
-	// A store that cannot be read to the end does not lose what was
-	// found before: the scrub records its findings and says it is
-	// incomplete (an altered page of the state halts the vault instead).
+	// A store that cannot be read to the end, or a scrub stopped by its
+	// caller, does not lose what was found before: the scrub records its
+	// findings and says it is incomplete (an altered page of the state
+	// halts the vault instead).
 	var incomplete []error
+	cancelled := false
 	stopped := func(what string, err error) error {
-		if ctx.Err() != nil || errors.Is(err, ErrIntegrity) {
+		switch {
+		case errors.Is(err, ErrIntegrity):
 			return err
+		case ctx.Err() != nil:
+			if !cancelled {
+				cancelled = true
+				incomplete = append(incomplete, fmt.Errorf("the scrub was stopped before it ended (%w), while %s", ctx.Err(), what))
+			}
+			return nil
 		}
 		incomplete = append(incomplete, fmt.Errorf("%s: %w", what, err))
 		return nil
@@ -187,7 +196,7 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 			res.HashSetsOutOfUse = append(res.HashSetsOutOfUse, set.Name)
 		}
 		res.HashSets = h.count()
-		res.HashSetsAltered = h.verifyLoaded(v.state)
+		res.HashSetsAltered = h.verifyLoaded(ctx, v.state)
 	}
 	if err := errors.Join(incomplete...); err != nil {
 		res.Incomplete = err.Error()
@@ -219,6 +228,9 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	}
 	if err := errors.Join(unrecorded...); err != nil {
 		return nil, fmt.Errorf("recording the scrub's integrity failures: %w", err)
+	}
+	if cancelled {
+		return nil, fmt.Errorf("the scrub was stopped before it ended; what it found up to then is recorded: %w", ctx.Err())
 	}
 	return res, nil
 }

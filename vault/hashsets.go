@@ -216,7 +216,7 @@ func (h *hashSets) count() int {
 // whose files were edited in place since the start is taken out of use,
 // as a start would not use it, with why. It returns the altered sets'
 // names, sorted. Imports and removals wait (imu).
-func (h *hashSets) verifyLoaded(st *State) []string {
+func (h *hashSets) verifyLoaded(ctx context.Context, st *State) []string {
 	h.imu.Lock()
 	defer h.imu.Unlock()
 	h.mu.RLock()
@@ -225,7 +225,10 @@ func (h *hashSets) verifyLoaded(st *State) []string {
 	h.mu.RUnlock()
 	var altered []string
 	for _, name := range names {
-		err := sets[name].Verify()
+		err := sets[name].Verify(ctx)
+		if ctx.Err() != nil {
+			return altered // a set not re-hashed is not altered: the scrub is incomplete
+		}
 		if hs, ok := st.hashSet(name); err == nil && (!ok || hs.TableSHA256 != sets[name].Manifest().TableSHA256) {
 			// Its files are its manifest's, but not what the newest
 			// import recorded.

@@ -664,3 +664,26 @@ func TestAKnownGoodSetOutOfUseHidesNothing(t *testing.T) {
 		t.Fatalf("a view while only a known-good set is out of use: %v", err)
 	}
 }
+
+// A hash set's table grown in place to a sparse 6 GiB (nothing on disk
+// for whoever grew it) is altered after one byte past its size, not read
+// whole: the scrub ends at once and takes the set out of use.
+func TestScrubReadsNoMoreOfAHashSetThanItsSize(t *testing.T) {
+	dir := t.TempDir()
+	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(dir, "hashsets") })
+	v, ctx := h.v, h.ctx
+	sum := sha256.Sum256([]byte("listed"))
+	if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline",
+		Body: strings.NewReader(hex.EncodeToString(sum[:]) + "  x.jpg\n")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(filepath.Join(dir, "hashsets", "partner", "sha256.tab"), 6<<30); err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	res, err := v.Scrub(sctx, enrolled(t, v, "aud", RoleAuditor))
+	if err != nil || !slices.Equal(res.HashSetsAltered, []string{"partner"}) {
+		t.Fatalf("scrub: %+v %v", res, err)
+	}
+}

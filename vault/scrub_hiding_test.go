@@ -306,10 +306,10 @@ func TestScrubReadsNoMoreThanRecorded(t *testing.T) {
 }
 
 // TestScrubJudgesReplicasOfAMissingKeyFile: with a case's key file gone
-// from the keyring folder, only the newest replica of its kind is the
-// vault's (a start restores the file from it), and only if it is no
-// larger than a key file: an older replica beside it, or a newer one too
-// large, is reported.
+// from the keyring folder while the vault runs (a start restores missing
+// files, so someone removed it), no replica of its kind is judged the
+// vault's against nothing: the vault's own and any planted beside it are
+// reported.
 func TestScrubJudgesReplicasOfAMissingKeyFile(t *testing.T) {
 	v, dir := openTestVaultDir(t)
 	ctx := context.Background()
@@ -327,23 +327,65 @@ func TestScrubJudgesReplicasOfAMissingKeyFile(t *testing.T) {
 		}
 		return name
 	}
-	older := plant(replicaPrefix("S-1", recoverySuffix)+"-0000000000000001", []byte("hidden bytes"))
+	planted := plant(replicaPrefix("S-1", recoverySuffix)+"-7fffffffffffffff", make([]byte, 60<<10))
+	var own string
+	objects.ListNames(ctx, v.objects, replicaPrefix("S-1", recoverySuffix)+"-", func(n string) error {
+		if n != planted {
+			own = n
+		}
+		return nil
+	})
 	res, err := v.Scrub(ctx, aud)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(res.Unaccounted, []string{older}) {
-		t.Fatalf("unaccounted %v, want %v", res.Unaccounted, older)
+	want := []string{own, planted}
+	slices.Sort(want)
+	if own == "" || res.OK || !slices.Equal(res.Unaccounted, want) {
+		t.Fatalf("unaccounted %v, want %v", res.Unaccounted, want)
 	}
-	os.Remove(filepath.Join(folder, filepath.FromSlash(older)))
-	newest := plant(replicaPrefix("S-1", recoverySuffix)+"-7fffffffffffffff", make([]byte, maxKeyFile+1))
-	res, err = v.Scrub(ctx, aud)
-	if err != nil {
-		t.Fatal(err)
+}
+
+// cancelsOnList is an object store whose List ends the scrub's request,
+// as a client that goes away while the store is listed.
+type cancelsOnList struct {
+	objects.Store
+	cancel context.CancelFunc
+}
+
+func (c cancelsOnList) List(ctx context.Context, prefix string, fn func(objects.Info) error) error {
+	c.cancel()
+	return ctx.Err()
+}
+
+// TestAStoppedScrubRecordsWhatItFound: a scrub whose request ends while
+// it lists the store (after it found an altered item) records the item's
+// integrity failure and an audit.scrubbed that says it was stopped, then
+// returns the request's error.
+func TestAStoppedScrubRecordsWhatItFound(t *testing.T) {
+	v, dir := openTestVaultDir(t)
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	openCases(t, v, inv, "S-1")
+	a := depositText(t, v, inv, "S-1", "a.bin", "aaaa")
+	it, _, _ := v.state.getItem(a.ID)
+	p := filepath.Join(dir, "objects", filepath.FromSlash(it.Deposit.Object))
+	os.Chmod(p, 0o600)
+	flipByte(t, p, 100)
+	before := integrityFailures(t, v, a.ID)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	real := v.objects
+	v.objects = cancelsOnList{Store: real, cancel: cancel}
+	_, err := v.Scrub(ctx, aud)
+	v.objects = real
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Scrub: %v, want the request's end", err)
 	}
-	// The vault's own replica is no longer the newest: a start would
-	// restore the file from the planted one, and both are reported.
-	if len(res.Unaccounted) != 2 || !slices.Contains(res.Unaccounted, newest) {
-		t.Fatalf("unaccounted %v, want %s and the vault's replica", res.Unaccounted, newest)
+	if integrityFailures(t, v, a.ID) != before+1 {
+		t.Error("the altered item's integrity failure was not recorded")
+	}
+	if d := lastScrubbed(t, v); !strings.Contains(d.Incomplete, "stopped before it ended") || !slices.Contains(d.Mismatched, a.ID) {
+		t.Errorf("audit.scrubbed records %+v", d)
 	}
 }

@@ -310,35 +310,21 @@ func (v *Vault) headIsTheVaults(ctx context.Context, name string) (bool, error) 
 // replicaIsTheVaults reports whether the key replica name holds the same
 // bytes as the key file it copies (local, in the keyring folder): the
 // vault writes a replica and its file together, and deletes the older
-// replicas. If the file is missing, the newest replica of its kind is
-// the vault's (the next start restores the file from it) if it is no
-// larger than a key file may be, and the others are not. A replica the
-// file does not match, or whose name does not end in the 16 hex digits
-// the vault gives, is not the vault's.
+// replicas. A replica the file does not match, or whose file is missing
+// (a start restores missing files, so it was removed since), or whose
+// name does not end in the 16 hex digits the vault gives, is not the
+// vault's: unaccounted, which for a missing file means "restart, and
+// find out who removed it", never "delete the replica".
 func (v *Vault) replicaIsTheVaults(ctx context.Context, name, local string) (bool, error) {
 	if !replicaName.MatchString(name) {
 		return false, nil
 	}
 	want, err := smallfile.Read(local, maxKeyFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		// The file is gone (a start restores it from the newest
-		// replica): only that one is the vault's, and only if it is no
-		// larger than a key file may be.
-		newest := ""
-		prefix := name[:strings.LastIndexByte(name, '-')+1]
-		if err := objects.ListNames(ctx, v.objects, prefix, func(n string) error {
-			if replicaName.MatchString(n) && n > newest {
-				newest = n
-			}
-			return nil
-		}); err != nil {
-			return false, fmt.Errorf("listing the replicas of %s: %w", name, err)
-		}
-		if name != newest {
-			return false, nil
-		}
-		info, err := v.objects.Stat(ctx, name)
-		return err == nil && info.Size <= maxKeyFile || errors.Is(err, objects.ErrNotFound), nil
+		// A start restores every missing key file from its newest
+		// replica, so one missing while the vault runs was removed since:
+		// no replica is judged the vault's against nothing.
+		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("reading the key file %s: %w", local, err)

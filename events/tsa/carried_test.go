@@ -127,9 +127,13 @@ func TestTokensCarryOnlyTheSignersChain(t *testing.T) {
 			return sd
 		}, "not on its signer's chain"},
 		{"a made-up issuer with the CA's key and name", func(sd [][]byte) [][]byte {
-			sd[certsAt] = withIssuer(t, sd[certsAt], a.CA.Cert, forgedIssuer(t, a.CA.Cert, true))
+			sd[certsAt] = withIssuer(t, sd[certsAt], a.CA.Cert, forgedIssuer(t, a.CA.Cert, a.CA.Cert.Subject, true))
 			return sd
 		}, "whose own signature does not verify"},
+		{"a made-up issuer with the CA's key under another name", func(sd [][]byte) [][]byte {
+			sd[certsAt] = withIssuer(t, sd[certsAt], a.CA.Cert, forgedIssuer(t, a.CA.Cert, pkix.Name{CommonName: "hidden bytes"}, false))
+			return sd
+		}, "not on its signer's chain"},
 		{"a certificate twice", func(sd [][]byte) [][]byte {
 			var set asn1.RawValue
 			asn1.Unmarshal(sd[certsAt], &set)
@@ -150,16 +154,16 @@ func TestTokensCarryOnlyTheSignersChain(t *testing.T) {
 }
 
 // forgedIssuer is a CA certificate with ca's key (so it checks the
-// signature of the certificate ca issued) and bytes of someone's choice,
-// signed with another key: self-issued (ca's name as issuer too), or
-// naming an issuer of its own.
-func forgedIssuer(t *testing.T, ca *x509.Certificate, selfIssued bool) []byte {
+// signature of the certificate ca issued) under subject, and bytes of
+// someone's choice, signed with another key: self-issued, or naming an
+// issuer of its own.
+func forgedIssuer(t *testing.T, ca *x509.Certificate, subject pkix.Name, selfIssued bool) []byte {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(9), Subject: ca.Subject, NotBefore: ca.NotBefore, NotAfter: ca.NotAfter,
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(9), Subject: subject, NotBefore: ca.NotBefore, NotAfter: ca.NotAfter,
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
 		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 2, 3, 4}, Value: []byte("hidden bytes")}}}
-	parent := &x509.Certificate{Subject: ca.Subject}
+	parent := &x509.Certificate{Subject: subject}
 	if !selfIssued {
 		parent.Subject = pkix.Name{CommonName: "someone else"}
 	}
@@ -188,28 +192,53 @@ func withIssuer(t *testing.T, certsElement []byte, old *x509.Certificate, forged
 	return wrap(t, asn1.ClassContextSpecific, 0, append(kept, forged)...)
 }
 
-// A made-up issuer that names someone else as its own issuer cannot be
-// judged without a trusted certificate: Read (the scrub's check) takes
-// it, as it takes a token of an authority someone made up
-// (docs/timestamps.md, section 5); Verify refuses it, as nothing
-// trusted vouches for it.
-func TestAMadeUpIssuerFailsVerify(t *testing.T) {
+// crossSigned returns ca's certificate issued again (same name, same
+// key) by a new root, as CAs cross-sign their roots, and that root.
+func crossSigned(t *testing.T, ca *x509.Certificate) (cross []byte, root *x509.Certificate) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	rt := &x509.Certificate{SerialNumber: big.NewInt(11), Subject: pkix.Name{CommonName: "older root"},
+		NotBefore: time.Now().Add(-2 * time.Hour), NotAfter: time.Now().Add(48 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	rder, err := x509.CreateCertificate(rand.Reader, rt, rt, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ = x509.ParseCertificate(rder)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(12), Subject: ca.Subject, NotBefore: ca.NotBefore, NotAfter: ca.NotAfter,
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	cross, err = x509.CreateCertificate(rand.Reader, tmpl, root, ca.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cross, root
+}
+
+// TestCarriedChainsOfRealAuthorities: a token carrying its signer and
+// an issuing CA that another root issued (an intermediate, or a root
+// cross-signed, as large authorities send) reads and verifies, whichever
+// certificate of the way up is trusted, the TSA's own included; so does
+// the token as issued with the TSA's own certificate pinned.
+func TestCarriedChainsOfRealAuthorities(t *testing.T) {
 	a := testenv.StartTSA(t)
 	tok := stamp(t, a, checkpoint)
-	bad := rebuild(t, tok, func(sd [][]byte) [][]byte {
-		sd[3] = withIssuer(t, sd[3], a.CA.Cert, forgedIssuer(t, a.CA.Cert, false))
+	cross, older := crossSigned(t, a.CA.Cert)
+	withCross := rebuild(t, tok, func(sd [][]byte) [][]byte {
+		sd[3] = withIssuer(t, sd[3], a.CA.Cert, cross)
 		return sd
 	})
-	if _, err := tsa.Read(bad, checkpoint); err != nil {
+	if _, err := tsa.Read(withCross, checkpoint); err != nil {
 		t.Errorf("Read: %v", err)
 	}
-	if _, err := tsa.Verify(bad, checkpoint, certs(a.CA.Cert)); !errors.Is(err, tsa.ErrMalformed) || !strings.Contains(err.Error(), "vouches for") {
-		t.Errorf("Verify: %v, want ErrMalformed", err)
+	for name, trusted := range map[string][]*x509.Certificate{
+		"the older root": certs(older), "the CA's self-signed certificate": certs(a.CA.Cert), "the TSA's own certificate": certs(a.Signer.Cert),
+	} {
+		if _, err := tsa.Verify(withCross, checkpoint, trusted); err != nil {
+			t.Errorf("trusting %s: %v", name, err)
+		}
 	}
-	// The token as issued, trusting the CA: its carried CA is on the
-	// chain.
-	if _, err := tsa.Verify(tok, checkpoint, certs(a.CA.Cert)); err != nil {
-		t.Errorf("Verify of the token as issued: %v", err)
+	if _, err := tsa.Verify(tok, checkpoint, certs(a.Signer.Cert)); err != nil {
+		t.Errorf("the token as issued, pinning the TSA's own certificate: %v", err)
 	}
 }
 

@@ -55,7 +55,10 @@ type Store struct {
 	// nothing it reads, writes or deletes.
 	top   int
 	topMu sync.RWMutex // Close against openTop
-	now   func() time.Time
+	// temporary holds the names of the files this store is writing in
+	// its temporary folder: ListForeign reports every other file there.
+	temporary sync.Map
+	now       func() time.Time
 	// mu serializes the last step of Put (check, lock file, link) with
 	// Delete and SetLegalHold, so a Put that loses a race for a name can
 	// never rewrite the winner's lock file.
@@ -144,6 +147,8 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.
 	var rnd [12]byte
 	rand.Read(rnd[:])
 	tmpName := hex.EncodeToString(rnd[:])
+	s.temporary.Store(tmpName, true)
+	defer s.temporary.Delete(tmpName) // after the file is removed (defers run last first)
 	tmpFolder, err := s.openTmp()
 	if err != nil {
 		return objects.Info{}, err
@@ -214,6 +219,8 @@ func (s *Store) writeLock(parent int, base string, li lockInfo) error {
 	var rnd [12]byte
 	rand.Read(rnd[:])
 	tmpName := hex.EncodeToString(rnd[:]) + lockSuffix
+	s.temporary.Store(tmpName, true)
+	defer s.temporary.Delete(tmpName)
 	fd, err := unix.Openat(tmpFolder, tmpName, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return fmt.Errorf("fs objects: lock record: %w", err)
@@ -550,9 +557,8 @@ func (s *Store) readFolder(ctx context.Context, sub string, fn func(e entry) err
 // subfolder (reported, not entered); a lock record of no object, or one
 // that is not byte for byte what the store writes (its time in UTC),
 // which would otherwise carry up to 64 KiB unread beside each object;
-// and in the temporary folder, anything but a plain file, and plain
-// files older than a day (each start removes those, and no write under
-// way is that old).
+// and in the temporary folder, anything but the files this store is
+// writing (each start removes what a crash left there).
 func (s *Store) ListForeign(ctx context.Context, fn func(entry, why string) error) error {
 	return s.foreign(ctx, "", fn)
 }
@@ -586,34 +592,26 @@ func (s *Store) foreign(ctx context.Context, sub string, fn func(entry, why stri
 	})
 }
 
-// staleTemporary is the age past which a file in the temporary folder is
-// not a write under way: no Put takes that long, and each start removes
-// what a crash left there.
-const staleTemporary = 24 * time.Hour
-
-// foreignTemporary reports what the temporary folder holds that no write
-// under way does: anything but a plain file (a start removes only those),
-// and plain files older than staleTemporary.
+// foreignTemporary reports what the temporary folder holds besides the
+// files this store is writing there: each start removes what a crash
+// left, so anything else was put there while the vault runs (whatever
+// its times say; one server per store folder).
 func (s *Store) foreignTemporary(ctx context.Context, report func(name, why string) error) error {
 	return s.readFolder(ctx, tmpDir, func(d entry) error {
 		name := path.Join(tmpDir, d.Name())
 		if d.Type().IsDir() {
-			return report(name+"/", "a folder in the temporary folder, which a start does not remove")
+			return report(name+"/", "a folder in the temporary folder, which the store never makes")
 		}
 		if !d.Type().IsRegular() {
 			return report(name, "not a plain file (a link, pipe, device or socket) in the temporary folder")
 		}
-		st, err := d.stat()
-		if errors.Is(err, unix.ENOENT) {
+		if _, ours := s.temporary.Load(d.Name()); ours {
+			return nil
+		}
+		if _, err := d.stat(); errors.Is(err, unix.ENOENT) {
 			return nil // a write that ended since the folder was read
 		}
-		if err != nil {
-			return err
-		}
-		if s.now().Sub(time.Unix(st.Mtim.Unix())) > staleTemporary {
-			return report(name, "a temporary file older than a day: no write takes that long")
-		}
-		return nil
+		return report(name, "a file in the temporary folder that no write of this store is making")
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -372,13 +373,32 @@ func TestForeignEntriesAreListed(t *testing.T) {
 	plant("ev/a.lock", []byte(`{"legal_hold":false,"note":"64 KiB of anything"}`))
 	plant("bad\nname", []byte("hidden"))
 	// In the temporary folder: a folder, which a start does not remove,
-	// and a file older than a day; a write under way is not listed.
+	// and files this store is not writing, whatever their times say; a
+	// write under way is not listed.
 	if err := os.MkdirAll(filepath.Join(dir, ".tmp", "stash", "deeper"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	plant(".tmp/old", []byte("hidden"))
-	plant(".tmp/underway", []byte("a write under way"))
+	plant(".tmp/future", []byte("hidden"))
 	os.Chtimes(filepath.Join(dir, ".tmp", "old"), time.Now().Add(-25*time.Hour), time.Now().Add(-25*time.Hour))
+	os.Chtimes(filepath.Join(dir, ".tmp", "future"), time.Now().AddDate(20, 0, 0), time.Now().AddDate(20, 0, 0))
+	release := make(chan struct{})
+	written := make(chan error, 1)
+	go func() {
+		_, err := s.Put(ctx, "ev/underway", io.MultiReader(strings.NewReader("a write under way"), readerFunc(func([]byte) (int, error) {
+			<-release
+			return 0, io.EOF
+		})), objects.PutOptions{})
+		written <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if ents, _ := os.ReadDir(filepath.Join(dir, ".tmp")); len(ents) == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the write under way made no temporary file")
+		}
+	}
 	// A lock record in another time zone reads the same, and carries
 	// bits of someone's choice.
 	if _, err := s.Put(ctx, "ev/zoned", strings.NewReader("x"), objects.PutOptions{}); err != nil {
@@ -436,8 +456,9 @@ func TestForeignEntriesAreListed(t *testing.T) {
 		"ev/a.lock":     "a lock record holding more than the store writes",
 		"ev/lnk.x":      "not a plain file (a link, pipe, device or socket)",
 		"ev/deep/":      "a folder where no object's folder can be",
-		".tmp/stash/":   "a folder in the temporary folder, which a start does not remove",
-		".tmp/old":      "a temporary file older than a day: no write takes that long",
+		".tmp/stash/":   "a folder in the temporary folder, which the store never makes",
+		".tmp/old":      "a file in the temporary folder that no write of this store is making",
+		".tmp/future":   "a file in the temporary folder that no write of this store is making",
 		"ev/zoned.lock": "a lock record holding more than the store writes",
 	}
 	for k, v := range want {
@@ -450,7 +471,15 @@ func TestForeignEntriesAreListed(t *testing.T) {
 			t.Errorf("%s listed (%s), not planted", k, v)
 		}
 	}
+	close(release)
+	if err := <-written; err != nil {
+		t.Fatal(err)
+	}
 }
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 
 // TestTheStoreFolderIsTheOneOpened: the store's folder renamed and a
 // link to another folder put in its place while the store is open
