@@ -90,7 +90,7 @@ func ownedName(name, suffix string) string { return name + "-" + suffix }
 // the time-stamping if TSAs are.
 func (v *Vault) startAnchors() {
 	if len(v.cfg.TSAs) > 0 {
-		st := newStamper(v.cfg.TSAs, v.anchorHTTP(), v.cfg.TSAInterval, v.logger, v.objects)
+		st := newStamper(v.cfg.TSAs, v.cfg.TSACerts, v.anchorHTTP(), v.cfg.TSAInterval, v.logger, v.objects)
 		v.logger.Info("checkpoints are time-stamped", "tsas", len(v.cfg.TSAs), "interval", v.cfg.TSAInterval.String())
 		v.witnessMu.Lock()
 		v.stamps = st

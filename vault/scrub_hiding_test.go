@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -12,11 +13,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/custos-vault/custos/events/tsa/tsaclient"
 	"github.com/custos-vault/custos/events/witness"
+	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/objects"
 	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
@@ -387,5 +391,71 @@ func TestAStoppedScrubRecordsWhatItFound(t *testing.T) {
 	}
 	if d := lastScrubbed(t, v); !strings.Contains(d.Incomplete, "stopped before it ended") || !slices.Contains(d.Mismatched, a.ID) {
 		t.Errorf("audit.scrubbed records %+v", d)
+	}
+}
+
+// TestPinnedTSACertificates: with its authorities' certificates
+// configured, the vault refuses a token that does not verify against
+// them (the TSA's failure, nothing stored), and a scrub lists a stored
+// token that does not: one an insider got from an authority of their
+// own, over the vault's note, under the name the vault would give it.
+// Without them, that token passes the scrub (its signature verifies with
+// the certificate it carries).
+func TestPinnedTSACertificates(t *testing.T) {
+	ts, other := testenv.StartTSA(t), testenv.StartTSA(t)
+	v, dir := openTestVaultDir(t, func(c *Config) {
+		c.TSAs = []string{ts.URL}
+		c.TSACerts = []*x509.Certificate{ts.CA.Cert}
+		c.CheckpointInterval = 5 * time.Millisecond
+	})
+	ctx := context.Background()
+	depositOneFile(t, v)
+	for deadline := time.Now().Add(10 * time.Second); len(storedTokens(t, v)) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no token stored")
+		}
+	}
+	v.stamper().close()
+	token := storedTokens(t, v)[0]
+	parts := strings.Split(strings.TrimPrefix(token, timestampsPrefix), "-")
+	noteBytes, err := readObject(ctx, v, timestampsPrefix+parts[0]+"-"+parts[1]+"-checkpoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, _ := strconv.ParseUint(parts[0], 10, 64)
+	forged, err := tsaclient.Request(ctx, nil, other.URL, noteBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := timestampObject(size, noteBytes, forged)
+	if err := os.WriteFile(filepath.Join(dir, "objects", filepath.FromSlash(name)), forged, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	res, err := v.Scrub(ctx, enrolled(t, v, "aud", RoleAuditor))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Unaccounted, []string{name}) {
+		t.Fatalf("unaccounted %v, want only %s", res.Unaccounted, name)
+	}
+
+	// A vault whose configured certificate is another authority's
+	// stores none of its TSA's tokens, and says why.
+	w, _ := openTestVaultDir(t, func(c *Config) {
+		c.TSAs = []string{ts.URL}
+		c.TSACerts = []*x509.Certificate{other.CA.Cert}
+		c.CheckpointInterval = 5 * time.Millisecond
+	})
+	depositOneFile(t, w)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if st := w.stamper().statuses(); len(st) == 1 && st[0].Failures > 0 && strings.Contains(st[0].lastError, "--tsa-cert") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the TSA's untrusted tokens are not reported: %+v", w.stamper().statuses())
+		}
+	}
+	if got := storedTokens(t, w); len(got) != 0 {
+		t.Fatalf("tokens of an authority not configured were stored: %v", got)
 	}
 }

@@ -240,7 +240,11 @@ func (v *Vault) anchorIsTheVaults(ctx context.Context, name string) (bool, error
 			}
 			noteSum = sha256.Sum256(legacy)
 		}
-		_, err := tsa.ReadSHA256(tsa.Token(b), noteSum)
+		if len(v.cfg.TSACerts) > 0 {
+			_, err = tsa.VerifySHA256(tsa.Token(b), noteSum, v.cfg.TSACerts)
+		} else {
+			_, err = tsa.ReadSHA256(tsa.Token(b), noteSum)
+		}
 		return err == nil, nil
 	}
 	// A cosigned checkpoint: the log's signature and cosignatures of the

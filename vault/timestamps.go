@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -69,6 +70,7 @@ func timestampObject(size uint64, note []byte, token tsa.Token) string {
 
 type stamper struct {
 	urls     []string
+	trusted  []*x509.Certificate // Config.TSACerts
 	http     *http.Client
 	interval time.Duration
 	logger   *slog.Logger
@@ -99,11 +101,11 @@ type TSAStatus struct {
 	lastLogged time.Time
 }
 
-func newStamper(urls []string, client *http.Client, interval time.Duration, logger *slog.Logger, store objects.Store) *stamper {
+func newStamper(urls []string, trusted []*x509.Certificate, client *http.Client, interval time.Duration, logger *slog.Logger, store objects.Store) *stamper {
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
-	s := &stamper{urls: urls, http: client, interval: interval, logger: logger, objects: store,
+	s := &stamper{urls: urls, trusted: trusted, http: client, interval: interval, logger: logger, objects: store,
 		next: make(chan *events.Checkpoint, 1), tokens: map[uint64]map[int]tsa.Token{}}
 	for _, u := range urls {
 		s.status = append(s.status, TSAStatus{URL: tsaclient.Redact(u)})
@@ -199,6 +201,13 @@ func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint, waited bool)
 			tok, err := tsaclient.Request(ctx, s.http, s.urls[i], cp.Note)
 			if err != nil && ctx.Err() != nil {
 				return // the wait ended, not the TSA
+			}
+			if err == nil && len(s.trusted) > 0 {
+				// Refused before anything keeps it: a token of an
+				// authority the operators did not name.
+				if _, verr := tsa.Verify(tok, cp.Note, s.trusted); verr != nil {
+					err = fmt.Errorf("its token does not verify against the configured TSA certificates (--tsa-cert): %w", verr)
+				}
 			}
 			s.report(i, cp, err)
 			if err != nil {

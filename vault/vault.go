@@ -12,6 +12,7 @@ package vault
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -119,6 +120,13 @@ type Config struct {
 	// kept with the note it dates beside it (docs/timestamps.md).
 	TSAs        []string
 	TSAInterval time.Duration
+	// TSACerts, if set, are the certificates the TSAs' tokens must
+	// verify against (tsa.Verify; the TSAs' own, an intermediate or a
+	// root): a token that does not is refused as the TSA's failure, never
+	// stored, and a scrub lists a stored token that does not as
+	// unaccounted (a token an insider signed with an authority of their
+	// own would pass without them).
+	TSACerts []*x509.Certificate
 	// CheckpointInterval: see sequencer.Config. Default 1s.
 	CheckpointInterval time.Duration
 	// CheckpointStoreInterval: sequencer.Config's StoreInterval, the

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/custos-vault/custos/events/tsa/tsaclient"
@@ -22,8 +24,10 @@ type anchorFlags struct {
 	policy    string
 	tsas      stringList
 	tsaEvery  time.Duration
+	tsaCert   string
 
-	pol *witness.Policy
+	pol   *witness.Policy
+	certs []*x509.Certificate
 }
 
 func (f *anchorFlags) register(fs *flag.FlagSet) {
@@ -31,6 +35,7 @@ func (f *anchorFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.quorum, "witness-quorum", 0, "how many --witness must cosign a checkpoint (default: all of them)")
 	fs.StringVar(&f.policy, "witness-policy", "", "a `FILE` of witness policy lines (witness NAME VKEY URL, group, quorum; docs/witnesses.md) instead of --witness and --witness-quorum")
 	fs.Var(&f.tsas, "tsa", "`URL` of an RFC 3161 time-stamping authority that time-stamps checkpoints, packages and audits; repeatable")
+	fs.StringVar(&f.tsaCert, "tsa-cert", "", "a PEM `FILE` of the certificates the --tsa authorities' tokens must verify against (their own, an intermediate or a root; keep those of authorities used before): a token that does not is refused, and a scrub lists a stored one as unaccounted")
 	fs.Var(durationFlag{&f.tsaEvery}, "tsa-interval", "time-stamp published checkpoints at most this `DURATION` apart (default 0: each one; packages and audits are always time-stamped)")
 }
 
@@ -44,6 +49,19 @@ func (f *anchorFlags) check() error {
 	if f.tsaEvery < 0 {
 		return usageErr("--tsa-interval must not be negative")
 	}
+	if f.tsaCert != "" {
+		if len(f.tsas) == 0 {
+			return usageErr("--tsa-cert needs --tsa")
+		}
+		certs, err := readTSACerts(f.tsaCert)
+		if err != nil && !strings.Contains(err.Error(), "--tsa-cert") {
+			err = fmt.Errorf("--tsa-cert: %w", err)
+		}
+		if err != nil {
+			return err
+		}
+		f.certs = certs
+	}
 	if f.policy != "" && (len(f.witnesses) > 0 || f.quorum != 0) {
 		return usageErr("--witness-policy replaces --witness and --witness-quorum; give one or the other")
 	}
@@ -55,10 +73,17 @@ func (f *anchorFlags) check() error {
 		if f.pol, err = witness.ParsePolicy(b); err != nil {
 			return fmt.Errorf("--witness-policy: %w", keyfile.Malformed(f.policy, "witness policy", "witness policy", b, err))
 		}
+		// A witness without a URL is one the server does not submit to:
+		// a retired witness, kept so that the cosigned checkpoints it
+		// signed stay the vault's to a scrub (docs/witnesses.md).
+		reached := 0
 		for _, w := range f.pol.Witnesses {
-			if w.URL == "" {
-				return fmt.Errorf("--witness-policy %s: witness %s has no URL: the server must reach every witness", f.policy, w.Name)
+			if w.URL != "" {
+				reached++
 			}
+		}
+		if reached == 0 {
+			return fmt.Errorf("--witness-policy %s: no witness has a URL: the server must reach the witnesses of its quorum (a line without a URL keeps a retired witness's key, for checking what it cosigned before)", f.policy)
 		}
 		return nil
 	}
@@ -86,5 +111,5 @@ func (f *anchorFlags) check() error {
 
 func (f *anchorFlags) apply(cfg *vault.Config) {
 	cfg.Witnesses = f.pol
-	cfg.TSAs, cfg.TSAInterval = f.tsas, f.tsaEvery
+	cfg.TSAs, cfg.TSAInterval, cfg.TSACerts = f.tsas, f.tsaEvery, f.certs
 }

@@ -52,6 +52,8 @@ func TestAnchorFlagsFromConfigFile(t *testing.T) {
 
 	policy := filepath.Join(dir, "witnesses.policy")
 	os.WriteFile(policy, []byte("witness a "+a+" https://a.example\nwitness b "+b+" https://b.example\ngroup g any a b\nquorum g\n"), 0o600)
+	notPEM := filepath.Join(dir, "tsa.pem")
+	os.WriteFile(notPEM, []byte("not a certificate\n"), 0o600)
 	noURL := filepath.Join(dir, "auditor.policy")
 	os.WriteFile(noURL, []byte("witness a "+a+"\nquorum a\n"), 0o600)
 	for _, bad := range [][]string{
@@ -64,6 +66,9 @@ func TestAnchorFlagsFromConfigFile(t *testing.T) {
 		{"--witness-policy", filepath.Join(dir, "missing.policy")},
 		{"--tsa", "tsa.example"},
 		{"--tsa", "https://user:secret@tsa.example/", "--tsa", "ftp://x"},
+		{"--tsa-cert", notPEM},                                      // without --tsa
+		{"--tsa", "https://tsa.example", "--tsa-cert", notPEM},      // not certificates
+		{"--tsa", "https://tsa.example", "--tsa-cert", dir + "/no"}, // missing
 	} {
 		fs := newFlags("server")
 		var f anchorFlags
@@ -84,5 +89,18 @@ func TestAnchorFlagsFromConfigFile(t *testing.T) {
 	}
 	if err := g.check(); err != nil || g.pol.Quorum != "1 of 2" {
 		t.Fatalf("policy file: %v %v", g.pol, err)
+	}
+	// A retired witness's line, without a URL, beside one the server
+	// reaches.
+	retired := filepath.Join(dir, "retired.policy")
+	os.WriteFile(retired, []byte("witness a "+a+" https://a.example\nwitness old "+b+"\nquorum a\n"), 0o600)
+	fs = newFlags("server")
+	var r anchorFlags
+	r.register(fs)
+	if _, err := parse(fs, []string{"--witness-policy", retired}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.check(); err != nil || len(r.pol.Witnesses) != 2 {
+		t.Fatalf("a retired witness's line: %v", err)
 	}
 }

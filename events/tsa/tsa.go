@@ -152,6 +152,18 @@ type Attestation struct {
 // token issued without certificates verifies too. Revocation is not
 // checked.
 func Verify(token Token, message []byte, trusted []*x509.Certificate) (Attestation, error) {
+	return verify(token, trusted, func(p *parsed) (crypto.Hash, error) { return p.checkImprint(message) })
+}
+
+// VerifySHA256 is Verify for a message known only by its SHA-256, sum:
+// the token's imprint must be SHA-256 and sum (ErrWrongMessage). The
+// vault's scrub uses it for a token whose name gives its note's SHA-256,
+// when the server is given its authorities' certificates.
+func VerifySHA256(token Token, sum [sha256.Size]byte, trusted []*x509.Certificate) (Attestation, error) {
+	return verify(token, trusted, func(p *parsed) (crypto.Hash, error) { return p.checkImprintSHA256(sum) })
+}
+
+func verify(token Token, trusted []*x509.Certificate, imprint func(*parsed) (crypto.Hash, error)) (Attestation, error) {
 	if len(trusted) == 0 {
 		return Attestation{}, fmt.Errorf("%w: no trusted certificate given", ErrUntrustedSigner)
 	}
@@ -190,7 +202,7 @@ func Verify(token Token, message []byte, trusted []*x509.Certificate) (Attestati
 		return Attestation{}, err
 	}
 
-	h, err := p.checkImprint(message)
+	h, err := imprint(p)
 	if err != nil {
 		return Attestation{}, err
 	}
@@ -591,11 +603,19 @@ func ReadSHA256(token Token, sum [sha256.Size]byte) (Attestation, error) {
 	if err != nil {
 		return Attestation{}, err
 	}
-	imprint := p.info.MessageImprint
-	if hashFor(imprint.HashAlgorithm.Algorithm) != crypto.SHA256 || !bytes.Equal(imprint.HashedMessage, sum[:]) {
-		return Attestation{}, fmt.Errorf("%w: its imprint is not the SHA-256 given", ErrWrongMessage)
+	if _, err := p.checkImprintSHA256(sum); err != nil {
+		return Attestation{}, err
 	}
 	return p.claimed(crypto.SHA256), nil
+}
+
+// checkImprintSHA256 checks that the imprint is SHA-256 and sum.
+func (p *parsed) checkImprintSHA256(sum [sha256.Size]byte) (crypto.Hash, error) {
+	imprint := p.info.MessageImprint
+	if hashFor(imprint.HashAlgorithm.Algorithm) != crypto.SHA256 || !bytes.Equal(imprint.HashedMessage, sum[:]) {
+		return 0, fmt.Errorf("%w: its imprint is not the SHA-256 given", ErrWrongMessage)
+	}
+	return crypto.SHA256, nil
 }
 
 // readSelfSigned parses a token (step 1) and checks its CMS signature
