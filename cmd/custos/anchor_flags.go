@@ -76,14 +76,8 @@ func (f *anchorFlags) check() error {
 		// A witness without a URL is one the server does not submit to:
 		// a retired witness, kept so that the cosigned checkpoints it
 		// signed stay the vault's to a scrub (docs/witnesses.md).
-		reached := 0
-		for _, w := range f.pol.Witnesses {
-			if w.URL != "" {
-				reached++
-			}
-		}
-		if reached == 0 {
-			return fmt.Errorf("--witness-policy %s: no witness has a URL: the server must reach the witnesses of its quorum (a line without a URL keeps a retired witness's key, for checking what it cosigned before)", f.policy)
+		if !f.pol.Reachable() {
+			return fmt.Errorf("--witness-policy %s: its quorum needs witnesses without a URL, which the server cannot reach: give them their URLs (a line without one keeps a retired witness's key, outside every group, for checking what it cosigned before)", f.policy)
 		}
 		return nil
 	}

@@ -56,6 +56,8 @@ func TestAnchorFlagsFromConfigFile(t *testing.T) {
 	os.WriteFile(notPEM, []byte("not a certificate\n"), 0o600)
 	noURL := filepath.Join(dir, "auditor.policy")
 	os.WriteFile(noURL, []byte("witness a "+a+"\nquorum a\n"), 0o600)
+	unreachable := filepath.Join(dir, "unreachable.policy")
+	os.WriteFile(unreachable, []byte("witness a "+a+" https://a.example\nwitness b "+b+"\ngroup g all a b\nquorum g\n"), 0o600)
 	for _, bad := range [][]string{
 		{"--witness", "a=" + a},
 		{"--witness", "a=" + a + "@ftp://a.example"},
@@ -63,6 +65,7 @@ func TestAnchorFlagsFromConfigFile(t *testing.T) {
 		{"--witness-quorum", "1"},
 		{"--witness-policy", policy, "--witness", "a=" + a + "@https://a.example"},
 		{"--witness-policy", noURL},
+		{"--witness-policy", unreachable}, // the quorum needs b, who has no URL
 		{"--witness-policy", filepath.Join(dir, "missing.policy")},
 		{"--tsa", "tsa.example"},
 		{"--tsa", "https://user:secret@tsa.example/", "--tsa", "ftp://x"},

@@ -292,3 +292,30 @@ func (p *Policy) Verifiers() []note.Verifier {
 	}
 	return out
 }
+
+// Reachable reports whether the policy's quorum can be met by the
+// witnesses it gives a URL: a witness line without one is a retired
+// witness's key, to check what it cosigned before, to which nothing is
+// submitted. A server whose quorum needs such a witness would never see
+// a checkpoint witnessed.
+func (p *Policy) Reachable() bool { return reachable(p.group) }
+
+func reachable(c any) bool {
+	switch x := c.(type) {
+	case fwitness.Group:
+		n := 0
+		for _, k := range x.Components {
+			if reachable(k) {
+				n++
+			}
+		}
+		return n >= x.N
+	case *fwitness.Group:
+		return reachable(*x)
+	case fwitness.Witness:
+		return !strings.HasPrefix(x.URL, placeholderURL)
+	case *fwitness.Witness:
+		return reachable(*x)
+	}
+	return false
+}

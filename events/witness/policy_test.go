@@ -196,6 +196,24 @@ func TestRetiredWitnessLine(t *testing.T) {
 	if p.Satisfied([]byte("x")) {
 		t.Error("a quorum without the cosignature of a")
 	}
+	if !p.Reachable() {
+		t.Error("a quorum of a, who has a URL, is not reachable")
+	}
+	for text, want := range map[string]bool{
+		"witness a " + va + " https://a.example/w\nwitness b " + vb + "\ngroup g all a b\nquorum g\n":                  false,
+		"witness a " + va + " https://a.example/w\nwitness b " + vb + "\ngroup g any a b\nquorum g\n":                  true,
+		"witness a " + va + " https://a.example/w\nwitness b " + vb + "\ngroup g 2 a b\nquorum g\n":                    false,
+		"witness a " + va + " https://a.example/w\nwitness b " + vb + "\nquorum b\n":                                   false,
+		"witness a " + va + " https://a.example/w\nwitness b " + vb + "\ngroup in any b\ngroup g all a in\nquorum g\n": false,
+	} {
+		q, err := ParsePolicy([]byte(text))
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		if q.Reachable() != want {
+			t.Errorf("%q: reachable %v, want %v", text, !want, want)
+		}
+	}
 	vs := p.Verifiers()
 	if len(vs) != 2 || vs[1].Name() != "witness.b.example" || p.Witnesses[1].URL != "" {
 		t.Fatalf("verifiers %v", vs)
