@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -207,7 +208,7 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	// outcome) failed; a failure that could not be recorded fails the
 	// scrub.
 	var unrecorded []error
-	if _, err := v.append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeAuditScrubbed, Actor: who.actor(), Data: scrubbedEvent(res)}); err != nil {
+	if _, err := v.append(context.WithoutCancel(ctx), sequencer.Draft{Type: TypeAuditScrubbed, Actor: who.actor(), Data: scrubbedEvent(res, v.cfg.TSACerts)}); err != nil {
 		unrecorded = append(unrecorded, fmt.Errorf("the scrub's outcome: %w", err))
 	}
 	for _, p := range pkgMissing {
@@ -249,7 +250,7 @@ const (
 // entries left out, and, if any was left out or cut, the SHA-256 of the
 // full lists (scrubbedListsSHA256), which an auditor who kept the whole
 // answer (--json) can match against the log.
-func scrubbedEvent(res *ScrubResult) AuditScrubbed {
+func scrubbedEvent(res *ScrubResult, tsaCerts []*x509.Certificate) AuditScrubbed {
 	omitted := 0
 	cutDown := false
 	bound := func(list []string, n int) []string {
@@ -275,6 +276,10 @@ func scrubbedEvent(res *ScrubResult) AuditScrubbed {
 		HashSetsAltered: bound(res.HashSetsAltered, scrubbedMaxEntries), Foreign: bound(res.Foreign, scrubbedMaxEntries)}
 	if inc := bound([]string{res.Incomplete}, 1); res.Incomplete != "" {
 		d.Incomplete = inc[0]
+	}
+	for _, c := range tsaCerts {
+		sum := sha256.Sum256(c.Raw)
+		d.TSACerts = append(d.TSACerts, hex.EncodeToString(sum[:]))
 	}
 	if omitted > 0 || cutDown {
 		d.Omitted = omitted

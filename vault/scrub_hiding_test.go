@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -431,12 +432,30 @@ func TestPinnedTSACertificates(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "objects", filepath.FromSlash(name)), forged, 0o400); err != nil {
 		t.Fatal(err)
 	}
-	res, err := v.Scrub(ctx, enrolled(t, v, "aud", RoleAuditor))
+	// A token of the pinned authority itself, over a requester's
+	// kilobyte of nonce: the TSA signs it as given.
+	chosen := ts.RequestWithNonce(noteBytes, new(big.Int).Lsh(big.NewInt(1), 8000))
+	chosenName := timestampObject(size, noteBytes, chosen)
+	if err := os.WriteFile(filepath.Join(dir, "objects", filepath.FromSlash(chosenName)), chosen, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	res, err := v.Scrub(ctx, aud)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(res.Unaccounted, []string{name}) {
-		t.Fatalf("unaccounted %v, want only %s", res.Unaccounted, name)
+	want := []string{name, chosenName}
+	slices.Sort(want)
+	if !slices.Equal(res.Unaccounted, want) {
+		t.Fatalf("unaccounted %v, want %v", res.Unaccounted, want)
+	}
+	if pinned := sha256.Sum256(ts.CA.Cert.Raw); !slices.Equal(lastScrubbed(t, v).TSACerts, []string{hex.EncodeToString(pinned[:])}) {
+		t.Errorf("audit.scrubbed does not name the certificate the tokens were checked against: %v", lastScrubbed(t, v).TSACerts)
+	}
+	// Without the certificates, the nonce is still judged.
+	v.cfg.TSACerts = nil
+	if res, err = v.Scrub(ctx, aud); err != nil || !slices.Equal(res.Unaccounted, []string{chosenName}) {
+		t.Fatalf("unaccounted without certificates %v (%v), want %s", res.Unaccounted, err, chosenName)
 	}
 
 	// A vault whose configured certificate is another authority's

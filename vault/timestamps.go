@@ -205,7 +205,7 @@ func (s *stamper) stamp(ctx context.Context, cp *events.Checkpoint, waited bool)
 			if err == nil && len(s.trusted) > 0 {
 				// Refused before anything keeps it: a token of an
 				// authority the operators did not name.
-				if _, verr := tsa.Verify(tok, cp.Note, s.trusted); verr != nil {
+				if _, verr := tsa.VerifyStored(tok, sha256.Sum256(cp.Note), s.trusted); verr != nil {
 					err = fmt.Errorf("its token does not verify against the configured TSA certificates (--tsa-cert): %w", verr)
 				}
 			}

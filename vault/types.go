@@ -433,6 +433,10 @@ type AuditScrubbed struct {
 	Foreign []string `json:"foreign,omitempty"`
 	// Incomplete says why the scrub could not read the whole store.
 	Incomplete string `json:"incomplete,omitempty"`
+	// TSACerts are the SHA-256 (hex) of the certificates the stored
+	// time-stamp tokens were checked against (Config.TSACerts); none if
+	// the server was given none, and the tokens were only read.
+	TSACerts []string `json:"tsa_certs,omitempty"`
 	// Omitted counts the entries the lists above leave out (each list
 	// keeps its first 200 ids or 30 names, and cuts a name at 200
 	// bytes, so that the event fits whatever the store holds), and

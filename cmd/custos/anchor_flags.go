@@ -35,7 +35,7 @@ func (f *anchorFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.quorum, "witness-quorum", 0, "how many --witness must cosign a checkpoint (default: all of them)")
 	fs.StringVar(&f.policy, "witness-policy", "", "a `FILE` of witness policy lines (witness NAME VKEY URL, group, quorum; docs/witnesses.md) instead of --witness and --witness-quorum")
 	fs.Var(&f.tsas, "tsa", "`URL` of an RFC 3161 time-stamping authority that time-stamps checkpoints, packages and audits; repeatable")
-	fs.StringVar(&f.tsaCert, "tsa-cert", "", "a PEM `FILE` of the certificates the --tsa authorities' tokens must verify against (their own, an intermediate or a root; keep those of authorities used before): a token that does not is refused, and a scrub lists a stored one as unaccounted")
+	fs.StringVar(&f.tsaCert, "tsa-cert", "", "a PEM `FILE` of the certificates the --tsa authorities' tokens must verify against (their own, an intermediate or a root, and the root of any certificate they carry; keep those of authorities used before): a token that does not is refused, and a scrub lists a stored one as unaccounted; also without --tsa, for the tokens stored before")
 	fs.Var(durationFlag{&f.tsaEvery}, "tsa-interval", "time-stamp published checkpoints at most this `DURATION` apart (default 0: each one; packages and audits are always time-stamped)")
 }
 
@@ -50,9 +50,8 @@ func (f *anchorFlags) check() error {
 		return usageErr("--tsa-interval must not be negative")
 	}
 	if f.tsaCert != "" {
-		if len(f.tsas) == 0 {
-			return usageErr("--tsa-cert needs --tsa")
-		}
+		// Also without --tsa: a vault that no longer time-stamps keeps
+		// the tokens it stored, which a scrub judges by these.
 		certs, err := readTSACerts(f.tsaCert)
 		if err != nil && !strings.Contains(err.Error(), "--tsa-cert") {
 			err = fmt.Errorf("--tsa-cert: %w", err)

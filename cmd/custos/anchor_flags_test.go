@@ -69,7 +69,6 @@ func TestAnchorFlagsFromConfigFile(t *testing.T) {
 		{"--witness-policy", filepath.Join(dir, "missing.policy")},
 		{"--tsa", "tsa.example"},
 		{"--tsa", "https://user:secret@tsa.example/", "--tsa", "ftp://x"},
-		{"--tsa-cert", notPEM},                                      // without --tsa
 		{"--tsa", "https://tsa.example", "--tsa-cert", notPEM},      // not certificates
 		{"--tsa", "https://tsa.example", "--tsa-cert", dir + "/no"}, // missing
 	} {

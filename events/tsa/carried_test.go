@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -249,4 +250,72 @@ func mustMarshal(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestCarriedOrderDoesNotMatter: a token carrying its signer, its CA
+// and a cross-signed copy of the CA (both issuers of the signer's
+// certificate) reads whichever order the set holds them in.
+func TestCarriedOrderDoesNotMatter(t *testing.T) {
+	a := testenv.StartTSA(t)
+	tok := stamp(t, a, checkpoint)
+	cross, _ := crossSigned(t, a.CA.Cert)
+	for _, crossFirst := range []bool{true, false} {
+		both := rebuild(t, tok, func(sd [][]byte) [][]byte {
+			var set asn1.RawValue
+			asn1.Unmarshal(sd[3], &set)
+			certs := elements(t, set.Bytes)
+			if crossFirst {
+				certs = append([][]byte{cross}, certs...)
+			} else {
+				certs = append(certs, cross)
+			}
+			sd[3] = wrap(t, asn1.ClassContextSpecific, 0, certs...)
+			return sd
+		})
+		if _, err := tsa.Read(both, checkpoint); err != nil {
+			t.Errorf("cross-signed copy first %v: %v", crossFirst, err)
+		}
+	}
+}
+
+// TestVerifyStoredAsksMore: a token a vault keeps must carry only
+// certificates a trusted one vouches for, and no nonce longer than the
+// vault's requests send. A made-up issuer bearing the CA's name and key
+// (which Verify cannot tell from a cross-signed copy), and a genuine
+// token over a requester's kilobyte of nonce, both verify with Verify
+// and are refused by VerifyStored; the token as issued, and one
+// carrying a genuine cross-signed copy whose root is trusted, pass.
+func TestVerifyStoredAsksMore(t *testing.T) {
+	a := testenv.StartTSA(t)
+	tok := stamp(t, a, checkpoint)
+	sum := sha256.Sum256(checkpoint)
+	if _, err := tsa.VerifyStored(tok, sum, certs(a.CA.Cert)); err != nil {
+		t.Fatalf("the token as issued: %v", err)
+	}
+	forged := rebuild(t, tok, func(sd [][]byte) [][]byte {
+		sd[3] = withIssuer(t, sd[3], a.CA.Cert, forgedIssuer(t, a.CA.Cert, a.CA.Cert.Subject, false))
+		return sd
+	})
+	if _, err := tsa.Verify(forged, checkpoint, certs(a.CA.Cert)); err != nil {
+		t.Errorf("Verify of a made-up issuer with the CA's name and key: %v", err)
+	}
+	if _, err := tsa.VerifyStored(forged, sum, certs(a.CA.Cert)); !errors.Is(err, tsa.ErrMalformed) || !strings.Contains(err.Error(), "vouches for") {
+		t.Errorf("VerifyStored of a made-up issuer: %v", err)
+	}
+	cross, older := crossSigned(t, a.CA.Cert)
+	withCross := rebuild(t, tok, func(sd [][]byte) [][]byte {
+		sd[3] = withIssuer(t, sd[3], a.CA.Cert, cross)
+		return sd
+	})
+	if _, err := tsa.VerifyStored(withCross, sum, certs(older)); err != nil {
+		t.Errorf("VerifyStored of a genuine cross-signed copy, its root trusted: %v", err)
+	}
+	long := new(big.Int).Lsh(big.NewInt(1), 8000) // a kilobyte of the requester's bits
+	chosen := tsa.Token(a.RequestWithNonce(checkpoint, long))
+	if _, err := tsa.Verify(chosen, checkpoint, certs(a.CA.Cert)); err != nil {
+		t.Fatalf("Verify of a token over a long nonce: %v", err)
+	}
+	if _, err := tsa.VerifyStored(chosen, sum, certs(a.CA.Cert)); !errors.Is(err, tsa.ErrMalformed) || !strings.Contains(err.Error(), "nonce") {
+		t.Errorf("VerifyStored of a token over a long nonce: %v", err)
+	}
 }

@@ -44,6 +44,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
@@ -152,18 +153,25 @@ type Attestation struct {
 // token issued without certificates verifies too. Revocation is not
 // checked.
 func Verify(token Token, message []byte, trusted []*x509.Certificate) (Attestation, error) {
-	return verify(token, trusted, func(p *parsed) (crypto.Hash, error) { return p.checkImprint(message) })
+	return verify(token, trusted, false, func(p *parsed) (crypto.Hash, error) { return p.checkImprint(message) })
 }
 
-// VerifySHA256 is Verify for a message known only by its SHA-256, sum:
-// the token's imprint must be SHA-256 and sum (ErrWrongMessage). The
-// vault's scrub uses it for a token whose name gives its note's SHA-256,
-// when the server is given its authorities' certificates.
-func VerifySHA256(token Token, sum [sha256.Size]byte, trusted []*x509.Certificate) (Attestation, error) {
-	return verify(token, trusted, func(p *parsed) (crypto.Hash, error) { return p.checkImprintSHA256(sum) })
+// VerifyStored is Verify for a token a vault keeps, known by the
+// SHA-256 of its message, sum (the imprint must be SHA-256 and sum:
+// ErrWrongMessage), asking more of
+// what it carries: every certificate must be on a chain verified to one
+// of trusted, or be one of trusted (byte for byte), so that nothing a
+// trusted certificate does not vouch for lies in it (a certificate with
+// an issuer's name and key made by someone else, say); and its nonce, if
+// any, at most 64 bits, as the vault's own requests send (NewRequest),
+// not bytes a requester chose (ErrMalformed for either). A genuine token
+// whose authority sends a certificate of another root (a cross-signed
+// copy of its CA) verifies once that root is among trusted.
+func VerifyStored(token Token, sum [sha256.Size]byte, trusted []*x509.Certificate) (Attestation, error) {
+	return verify(token, trusted, true, func(p *parsed) (crypto.Hash, error) { return p.checkImprintSHA256(sum) })
 }
 
-func verify(token Token, trusted []*x509.Certificate, imprint func(*parsed) (crypto.Hash, error)) (Attestation, error) {
+func verify(token Token, trusted []*x509.Certificate, stored bool, imprint func(*parsed) (crypto.Hash, error)) (Attestation, error) {
 	if len(trusted) == 0 {
 		return Attestation{}, fmt.Errorf("%w: no trusted certificate given", ErrUntrustedSigner)
 	}
@@ -201,6 +209,11 @@ func verify(token Token, trusted []*x509.Certificate, imprint func(*parsed) (cry
 	if err := checkTimeStampingCert(signer); err != nil {
 		return Attestation{}, err
 	}
+	if stored {
+		if err := p.checkVouchedFor(chains, trusted); err != nil {
+			return Attestation{}, err
+		}
+	}
 
 	h, err := imprint(p)
 	if err != nil {
@@ -219,6 +232,24 @@ func verify(token Token, trusted []*x509.Certificate, imprint func(*parsed) (cry
 		Signer:       signer,
 		Chain:        chains[0],
 	}, nil
+}
+
+// checkVouchedFor is what VerifyStored asks besides Verify: every
+// carried certificate on one of chains or among trusted, and a nonce of
+// at most 64 bits.
+func (p *parsed) checkVouchedFor(chains [][]*x509.Certificate, trusted []*x509.Certificate) error {
+	for _, c := range p.p7.Certificates {
+		if !slices.ContainsFunc(trusted, func(t *x509.Certificate) bool { return bytes.Equal(t.Raw, c.Raw) }) &&
+			!slices.ContainsFunc(chains, func(chain []*x509.Certificate) bool {
+				return slices.ContainsFunc(chain, func(d *x509.Certificate) bool { return bytes.Equal(d.Raw, c.Raw) })
+			}) {
+			return fmt.Errorf("%w: it carries the certificate of %q, which no trusted certificate vouches for", ErrMalformed, c.Subject.String())
+		}
+	}
+	if n := p.info.Nonce; n != nil && n.BitLen() > 64 {
+		return fmt.Errorf("%w: its nonce is %d bits long: not a request of the vault's", ErrMalformed, n.BitLen())
+	}
+	return nil
 }
 
 // checkImprint is step 6 of Verify: the message imprint is SHA-256,
@@ -400,48 +431,60 @@ func (p *parsed) checkCarriedChain() error {
 	if p.signer == nil {
 		return fmt.Errorf("%w: it carries %d certificates, none of them its signer's", ErrMalformed, len(carried))
 	}
-	used := make([]bool, len(carried))
 	for i, c := range carried {
 		for j := range i {
 			if bytes.Equal(c.Raw, carried[j].Raw) {
 				return fmt.Errorf("%w: it carries the certificate of %q twice", ErrMalformed, c.Subject.String())
 			}
 		}
+	}
+	// On the chain: the signer's certificate, and every carried
+	// certificate that issued one on the chain (its name the other's
+	// issuer, its key the other's signature's, and a CA's:
+	// x509.Certificate.CheckSignatureFrom), found until nothing more is,
+	// whatever the order of the set (a token may carry a root and a
+	// cross-signed copy of it, both issuers of the same certificate).
+	used := make([]bool, len(carried))
+	on := []*x509.Certificate{p.signer}
+	for i, c := range carried {
 		if bytes.Equal(c.Raw, p.signer.Raw) {
 			used[i] = true
 		}
 	}
-	current := p.signer
-	for {
-		next := -1
+	for grew := true; grew; {
+		grew = false
 		for i, c := range carried {
-			if !used[i] && !bytes.Equal(c.Raw, current.Raw) && bytes.Equal(current.RawIssuer, c.RawSubject) && current.CheckSignatureFrom(c) == nil {
-				next = i
-				break
+			if used[i] {
+				continue
+			}
+			for _, d := range on {
+				if !bytes.Equal(c.Raw, d.Raw) && bytes.Equal(d.RawIssuer, c.RawSubject) && d.CheckSignatureFrom(c) == nil {
+					used[i], grew = true, true
+					on = append(on, c)
+					break
+				}
 			}
 		}
-		if next < 0 {
-			break
-		}
-		used[next] = true
-		current = carried[next]
 	}
 	for i, c := range carried {
 		if !used[i] {
 			return fmt.Errorf("%w: it carries the certificate of %q, which is not on its signer's chain", ErrMalformed, c.Subject.String())
 		}
 	}
-	// The chain's top: a certificate bearing its issuer's name and key
-	// but made by someone else (any bytes in it) checks the signature
-	// below it all the same, so a self-issued top must verify its own
-	// signature. One issued by a certificate the token does not carry
-	// (an intermediate, or a root cross-signed by another) cannot be
-	// checked here, nor told from such a forgery by Verify: a trusted
-	// certificate of that name and key vouches for the key, not for the
-	// rest (docs/timestamps.md, section 4).
-	if top := current; top != p.signer && bytes.Equal(top.RawSubject, top.RawIssuer) {
-		if err := top.CheckSignature(top.SignatureAlgorithm, top.RawTBSCertificate, top.Signature); err != nil {
-			return fmt.Errorf("%w: it carries the certificate of %q, whose own signature does not verify", ErrMalformed, top.Subject.String())
+	// A certificate bearing its issuer's name and key but made by
+	// someone else (any bytes in it) checks the signature below it all
+	// the same, so every self-issued one on the chain but the signer's
+	// must verify its own signature. One issued by a certificate the
+	// token does not carry (an intermediate, or a root cross-signed by
+	// another) cannot be checked here, nor told from such a forgery by
+	// Verify: a trusted certificate of that name and key vouches for the
+	// key, not for the rest (docs/timestamps.md, section 4;
+	// VerifyStored asks more).
+	for _, c := range on[1:] {
+		if bytes.Equal(c.RawSubject, c.RawIssuer) {
+			if err := c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature); err != nil {
+				return fmt.Errorf("%w: it carries the certificate of %q, whose own signature does not verify", ErrMalformed, c.Subject.String())
+			}
 		}
 	}
 	return nil

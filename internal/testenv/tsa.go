@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -437,4 +438,39 @@ func writePEM(t TB, path, typ string, der []byte) {
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// RequestWithNonce asks the TSA for a token over message's SHA-256
+// with a nonce of the caller's choosing, as an insider could (the
+// vault's own requests draw 63 bits), and returns the token's DER.
+func (a *TSA) RequestWithNonce(message []byte, nonce *big.Int) []byte {
+	a.t.Helper()
+	sum := sha256.Sum256(message)
+	type imprint struct {
+		Alg    pkix.AlgorithmIdentifier
+		Hashed []byte
+	}
+	req, err := asn1.Marshal(struct {
+		Version int
+		Imprint imprint
+		Nonce   *big.Int
+		CertReq bool
+	}{1, imprint{pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}}, sum[:]}, nonce, true})
+	if err != nil {
+		a.t.Fatalf("testenv: a time-stamp request: %v", err)
+	}
+	resp, err := http.Post(a.URL, "application/timestamp-query", bytes.NewReader(req))
+	if err != nil {
+		a.t.Fatalf("testenv: the TSA: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var r struct {
+		Status asn1.RawValue
+		Token  asn1.RawValue
+	}
+	if _, err := asn1.Unmarshal(body, &r); err != nil || len(r.Token.FullBytes) == 0 {
+		a.t.Fatalf("testenv: the TSA's answer: %v (%d bytes)", err, len(body))
+	}
+	return r.Token.FullBytes
 }
