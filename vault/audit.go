@@ -8,14 +8,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strings"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
-	"github.com/custos-vault/custos/internal/ctxio"
 	"github.com/custos-vault/custos/objects"
 )
 
@@ -116,17 +114,12 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 			failed[it.ID] = it
 			return nil
 		}
-		// At most one byte more than recorded is read, and a cancelled
-		// scrub stops reading: an object grown to terabytes (a sparse
-		// file costs its planter nothing) is altered after that byte,
-		// not a day of reading.
-		h := sha256.New()
-		n, err := io.Copy(h, io.LimitReader(ctxio.NewReader(ctx, rc), d.CiphertextSize+1))
+		match, _, ctxErr := matchesRecord(ctx, rc, d.CiphertextSize, d.CiphertextSHA256)
 		rc.Close() // read to the end or failed: either way the hash decides
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if ctxErr != nil {
+			return ctxErr
 		}
-		if err != nil || n != d.CiphertextSize || hex.EncodeToString(h.Sum(nil)) != d.CiphertextSHA256 {
+		if !match {
 			res.Mismatched = append(res.Mismatched, it.ID)
 			failed[it.ID] = it
 		}

@@ -459,13 +459,7 @@ func TestScrubReadsWhatAnchorNamesHold(t *testing.T) {
 	})
 	ctx := context.Background()
 	depositOneFile(t, v)
-	for deadline := time.Now().Add(10 * time.Second); len(storedTokens(t, v)) == 0; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no token stored")
-		}
-	}
-	v.stamper().close()
-	token := storedTokens(t, v)[0]
+	token := waitForStoredToken(t, v)
 	parts := strings.Split(strings.TrimPrefix(token, timestampsPrefix), "-") // size, note's SHA-256, token's
 	noteName := timestampsPrefix + parts[0] + "-" + parts[1] + "-checkpoint"
 	noteBytes, err := readObject(ctx, v, noteName)

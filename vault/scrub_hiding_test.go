@@ -150,6 +150,42 @@ func TestScrubReadsEveryNameTheVaultGives(t *testing.T) {
 	}
 }
 
+// scrubFixture is a vault with one case, S-1, and one deposited item,
+// the investigator and auditor who act on it, and the path of the item's
+// object in the file store (made writable, for a test to alter).
+type scrubFixture struct {
+	v        *Vault
+	dir      string
+	inv, aud Principal
+	item     string
+	object   string
+}
+
+func newScrubFixture(t *testing.T) scrubFixture {
+	t.Helper()
+	v, dir := openTestVaultDir(t)
+	f := scrubFixture{v: v, dir: dir, inv: enrolled(t, v, "inv", RoleInvestigator), aud: enrolled(t, v, "aud", RoleAuditor)}
+	openCases(t, v, f.inv, "S-1")
+	f.item = depositText(t, v, f.inv, "S-1", "a.bin", "aaaa").ID
+	it, _, _ := v.state.getItem(f.item)
+	f.object = filepath.Join(dir, "objects", filepath.FromSlash(it.Deposit.Object))
+	os.Chmod(f.object, 0o600)
+	return f
+}
+
+// waitForStoredToken waits (10 s at most) for the vault's time-stamping
+// to store a token, stops it, and returns the token's name.
+func waitForStoredToken(t *testing.T, v *Vault) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); len(storedTokens(t, v)) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no token stored")
+		}
+	}
+	v.stamper().close()
+	return storedTokens(t, v)[0]
+}
+
 func lastScrubbed(t *testing.T, v *Vault) AuditScrubbed {
 	t.Helper()
 	evs := logged(t, v)
@@ -192,18 +228,11 @@ func (f listFailsPartWay) List(ctx context.Context, prefix string, fn func(objec
 // as an integrity failure, and the audit.scrubbed event says the scrub
 // is incomplete and why.
 func TestScrubRecordsWhatItFoundBeforeAStoreFails(t *testing.T) {
-	v, dir := openTestVaultDir(t)
-	ctx := context.Background()
-	inv := enrolled(t, v, "inv", RoleInvestigator)
-	aud := enrolled(t, v, "aud", RoleAuditor)
-	openCases(t, v, inv, "S-1")
-	a := depositText(t, v, inv, "S-1", "a.bin", "aaaa")
-	depositText(t, v, inv, "S-1", "b.bin", "bbbb")
-	it, _, _ := v.state.getItem(a.ID)
-	p := filepath.Join(dir, "objects", filepath.FromSlash(it.Deposit.Object))
-	os.Chmod(p, 0o600)
-	flipByte(t, p, 100)
-	before := integrityFailures(t, v, a.ID)
+	f := newScrubFixture(t)
+	v, ctx, aud, a := f.v, context.Background(), f.aud, f.item
+	depositText(t, v, f.inv, "S-1", "b.bin", "bbbb")
+	flipByte(t, f.object, 100)
+	before := integrityFailures(t, v, a)
 	real := v.objects
 	v.objects = listFailsPartWay{Store: real, after: 1}
 	res, err := v.Scrub(ctx, aud)
@@ -211,13 +240,13 @@ func TestScrubRecordsWhatItFoundBeforeAStoreFails(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Scrub: %v", err)
 	}
-	if res.OK || !slices.Contains(res.Mismatched, a.ID) || !strings.Contains(res.Incomplete, "the listing failed") {
+	if res.OK || !slices.Contains(res.Mismatched, a) || !strings.Contains(res.Incomplete, "the listing failed") {
 		t.Fatalf("scrub %+v: want the item altered and the scrub incomplete", res)
 	}
-	if integrityFailures(t, v, a.ID) != before+1 {
+	if integrityFailures(t, v, a) != before+1 {
 		t.Error("the altered item's integrity failure was not recorded")
 	}
-	if d := lastScrubbed(t, v); d.Incomplete != res.Incomplete || !slices.Contains(d.Mismatched, a.ID) {
+	if d := lastScrubbed(t, v); d.Incomplete != res.Incomplete || !slices.Contains(d.Mismatched, a) {
 		t.Errorf("audit.scrubbed records %+v", d)
 	}
 }
@@ -230,17 +259,10 @@ func TestScrubRecordsWhatItFoundBeforeAStoreFails(t *testing.T) {
 // item's integrity failure. Before, the outcome exceeded the event size
 // limit and nothing was recorded, not even the altered item.
 func TestScrubOfAFloodedStoreIsRecorded(t *testing.T) {
-	v, dir := openTestVaultDir(t)
-	ctx := context.Background()
-	inv := enrolled(t, v, "inv", RoleInvestigator)
-	aud := enrolled(t, v, "aud", RoleAuditor)
-	openCases(t, v, inv, "S-1")
-	a := depositText(t, v, inv, "S-1", "a.bin", "aaaa")
-	it, _, _ := v.state.getItem(a.ID)
-	folder := filepath.Join(dir, "objects")
-	p := filepath.Join(folder, filepath.FromSlash(it.Deposit.Object))
-	os.Chmod(p, 0o600)
-	flipByte(t, p, 100)
+	f := newScrubFixture(t)
+	v, ctx, aud, a := f.v, context.Background(), f.aud, f.item
+	folder := filepath.Join(f.dir, "objects")
+	flipByte(t, f.object, 100)
 	for i := range 300 {
 		name := fmt.Sprintf("%03d%s", i, strings.Repeat("X", 241))
 		if err := os.WriteFile(filepath.Join(folder, name), []byte("hidden"), 0o400); err != nil {
@@ -250,15 +272,15 @@ func TestScrubOfAFloodedStoreIsRecorded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := integrityFailures(t, v, a.ID)
+	before := integrityFailures(t, v, a)
 	res, err := v.Scrub(ctx, aud)
 	if err != nil {
 		t.Fatalf("Scrub: %v", err)
 	}
-	if len(res.Foreign) != 300 || len(res.Unaccounted) != 300 || !slices.Contains(res.Mismatched, a.ID) {
+	if len(res.Foreign) != 300 || len(res.Unaccounted) != 300 || !slices.Contains(res.Mismatched, a) {
 		t.Fatalf("scrub answered %d foreign, %d unaccounted, mismatched %v", len(res.Foreign), len(res.Unaccounted), res.Mismatched)
 	}
-	if integrityFailures(t, v, a.ID) != before+1 {
+	if integrityFailures(t, v, a) != before+1 {
 		t.Error("the altered item's integrity failure was not recorded")
 	}
 	d := lastScrubbed(t, v)
@@ -288,15 +310,9 @@ func TestScrubOfAFloodedStoreIsRecorded(t *testing.T) {
 // one byte more than its deposit recorded, not read whole: the scrub
 // ends at once.
 func TestScrubReadsNoMoreThanRecorded(t *testing.T) {
-	v, dir := openTestVaultDir(t)
-	inv := enrolled(t, v, "inv", RoleInvestigator)
-	aud := enrolled(t, v, "aud", RoleAuditor)
-	openCases(t, v, inv, "S-1")
-	a := depositText(t, v, inv, "S-1", "a.bin", "aaaa")
-	it, _, _ := v.state.getItem(a.ID)
-	p := filepath.Join(dir, "objects", filepath.FromSlash(it.Deposit.Object))
-	os.Chmod(p, 0o600)
-	if err := os.Truncate(p, 2<<30); err != nil {
+	f := newScrubFixture(t)
+	v, aud, a := f.v, f.aud, f.item
+	if err := os.Truncate(f.object, 2<<30); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -305,7 +321,7 @@ func TestScrubReadsNoMoreThanRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Scrub: %v", err)
 	}
-	if !slices.Contains(res.Mismatched, a.ID) {
+	if !slices.Contains(res.Mismatched, a) {
 		t.Fatalf("scrub %+v: want the item altered", res)
 	}
 }
@@ -368,16 +384,10 @@ func (c cancelsOnList) List(ctx context.Context, prefix string, fn func(objects.
 // integrity failure and an audit.scrubbed that says it was stopped, then
 // returns the request's error.
 func TestAStoppedScrubRecordsWhatItFound(t *testing.T) {
-	v, dir := openTestVaultDir(t)
-	inv := enrolled(t, v, "inv", RoleInvestigator)
-	aud := enrolled(t, v, "aud", RoleAuditor)
-	openCases(t, v, inv, "S-1")
-	a := depositText(t, v, inv, "S-1", "a.bin", "aaaa")
-	it, _, _ := v.state.getItem(a.ID)
-	p := filepath.Join(dir, "objects", filepath.FromSlash(it.Deposit.Object))
-	os.Chmod(p, 0o600)
-	flipByte(t, p, 100)
-	before := integrityFailures(t, v, a.ID)
+	f := newScrubFixture(t)
+	v, aud, a := f.v, f.aud, f.item
+	flipByte(t, f.object, 100)
+	before := integrityFailures(t, v, a)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	real := v.objects
@@ -387,10 +397,10 @@ func TestAStoppedScrubRecordsWhatItFound(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Scrub: %v, want the request's end", err)
 	}
-	if integrityFailures(t, v, a.ID) != before+1 {
+	if integrityFailures(t, v, a) != before+1 {
 		t.Error("the altered item's integrity failure was not recorded")
 	}
-	if d := lastScrubbed(t, v); !strings.Contains(d.Incomplete, "stopped before it ended") || !slices.Contains(d.Mismatched, a.ID) {
+	if d := lastScrubbed(t, v); !strings.Contains(d.Incomplete, "stopped before it ended") || !slices.Contains(d.Mismatched, a) {
 		t.Errorf("audit.scrubbed records %+v", d)
 	}
 }
@@ -411,13 +421,7 @@ func TestPinnedTSACertificates(t *testing.T) {
 	})
 	ctx := context.Background()
 	depositOneFile(t, v)
-	for deadline := time.Now().Add(10 * time.Second); len(storedTokens(t, v)) == 0; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no token stored")
-		}
-	}
-	v.stamper().close()
-	token := storedTokens(t, v)[0]
+	token := waitForStoredToken(t, v)
 	parts := strings.Split(strings.TrimPrefix(token, timestampsPrefix), "-")
 	noteBytes, err := readObject(ctx, v, timestampsPrefix+parts[0]+"-"+parts[1]+"-checkpoint")
 	if err != nil {

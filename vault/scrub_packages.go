@@ -89,18 +89,31 @@ func (v *Vault) checkPackageObject(ctx context.Context, p Package) error {
 		return err
 	}
 	defer rc.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, io.LimitReader(ctxio.NewReader(ctx, rc), p.Sealed.Size+1))
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("%w (reading it failed: %v)", errObjectAltered, err)
-	}
-	if n != p.Sealed.Size || hex.EncodeToString(h.Sum(nil)) != p.Sealed.SHA256 {
+	match, readErr, ctxErr := matchesRecord(ctx, rc, p.Sealed.Size, p.Sealed.SHA256)
+	switch {
+	case ctxErr != nil:
+		return ctxErr
+	case readErr != nil:
+		return fmt.Errorf("%w (reading it failed: %v)", errObjectAltered, readErr)
+	case !match:
 		return errObjectAltered
 	}
 	return nil
+}
+
+// matchesRecord reads rc to at most one byte past size, stopping when
+// ctx ends (its error), and reports whether it holds exactly size bytes
+// of SHA-256 sum (hex): what a scrub asks of a stored object against the
+// event that recorded it. Reading no further than that byte, an object
+// grown to terabytes (a sparse file costs its planter nothing) is
+// altered at once; readErr is a read that failed before the end.
+func matchesRecord(ctx context.Context, rc io.Reader, size int64, sum string) (match bool, readErr, ctxErr error) {
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(ctxio.NewReader(ctx, rc), size+1))
+	if ctx.Err() != nil {
+		return false, nil, ctx.Err()
+	}
+	return err == nil && n == size && hex.EncodeToString(h.Sum(nil)) == sum, err, nil
 }
 
 // packageIntegrityFailed records that a package's stored file did not
@@ -211,16 +224,9 @@ const maxAnchorObject = tsa.MaxTokenSize
 // (objects.ErrNotRegular). An error is a read that failed: the scrub
 // stops rather than call the object someone else's.
 func (v *Vault) anchorIsTheVaults(ctx context.Context, name string) (bool, error) {
-	b, err := objects.ReadSmall(ctx, v.objects, name, maxAnchorObject)
-	switch {
-	case errors.Is(err, objects.ErrNotFound):
-		return true, nil
-	case errors.Is(err, objects.ErrNotRegular):
-		return false, nil
-	case errors.Is(err, objects.ErrTooLarge):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("reading %s: %w", name, err)
+	b, settled, ours, err := v.readToJudge(ctx, name, maxAnchorObject)
+	if settled {
+		return ours, err
 	}
 	sum := sha256.Sum256(b)
 	if want := anchorDigest(name); !strings.HasPrefix(hex.EncodeToString(sum[:]), want) {
@@ -302,16 +308,30 @@ func (v *Vault) headIsTheVaults(ctx context.Context, name string) (bool, error) 
 	if !ok {
 		return false, nil
 	}
-	b, err := objects.ReadSmall(ctx, v.objects, name, maxHeadNote)
-	switch {
-	case errors.Is(err, objects.ErrNotFound):
-		return true, nil
-	case errors.Is(err, objects.ErrNotRegular), errors.Is(err, objects.ErrTooLarge):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("reading %s: %w", name, err)
+	b, settled, ours, err := v.readToJudge(ctx, name, maxHeadNote)
+	if settled {
+		return ours, err
 	}
 	return tsafolder.CheckNote(b, []note.Verifier{v.verifier}, size) == nil, nil
+}
+
+// readToJudge reads the object name whole (at most max bytes) for a
+// scrub to judge whether it is the vault's. settled reports that the
+// read itself decided, with ours: an object gone since it was listed is
+// the vault's (nothing to report); a link, pipe or device, or more than
+// max bytes, is not; a read that failed is err (the scrub stops rather
+// than call the object someone else's).
+func (v *Vault) readToJudge(ctx context.Context, name string, max int64) (b []byte, settled, ours bool, err error) {
+	b, err = objects.ReadSmall(ctx, v.objects, name, max)
+	switch {
+	case errors.Is(err, objects.ErrNotFound):
+		return nil, true, true, nil
+	case errors.Is(err, objects.ErrNotRegular), errors.Is(err, objects.ErrTooLarge):
+		return nil, true, false, nil
+	case err != nil:
+		return nil, true, false, fmt.Errorf("reading %s: %w", name, err)
+	}
+	return b, false, false, nil
 }
 
 // replicaIsTheVaults reports whether the key replica name holds the same
@@ -336,14 +356,9 @@ func (v *Vault) replicaIsTheVaults(ctx context.Context, name, local string) (boo
 	if err != nil {
 		return false, fmt.Errorf("reading the key file %s: %w", local, err)
 	}
-	b, err := objects.ReadSmall(ctx, v.objects, name, maxKeyFile)
-	switch {
-	case errors.Is(err, objects.ErrNotFound):
-		return true, nil
-	case errors.Is(err, objects.ErrNotRegular), errors.Is(err, objects.ErrTooLarge):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("reading %s: %w", name, err)
+	b, settled, ours, err := v.readToJudge(ctx, name, maxKeyFile)
+	if settled {
+		return ours, err
 	}
 	return bytes.Equal(b, want), nil
 }
@@ -383,12 +398,8 @@ func (v *Vault) retainedIsRecorded(ctx context.Context, owner, name string) (boo
 		return false, fmt.Errorf("reading %s: %w", name, err)
 	}
 	defer rc.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, io.LimitReader(ctxio.NewReader(ctx, rc), size+1))
-	if ctx.Err() != nil {
-		return false, ctx.Err()
-	}
-	return err == nil && n == size && hex.EncodeToString(h.Sum(nil)) == sum, nil
+	match, _, ctxErr := matchesRecord(ctx, rc, size, sum)
+	return match, ctxErr
 }
 
 // classifyListed sorts one object the store lists: an object of a live

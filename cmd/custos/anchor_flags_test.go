@@ -33,7 +33,7 @@ func TestAnchorFlagsFromConfigFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "custos.conf")
 	os.WriteFile(path, []byte("witness = a="+a+"@https://a.example/w\nwitness = b="+b+"@https://b.example\nwitness-quorum = 1\n"+
-		"tsa = https://tsa.example/tsr\ntsa = https://tsa2.example/\ntsa-interval = 10m\n"), 0o600)
+		"tsa = https://tsa.example/tsr\ntsa = https://tsa2.example/\ntsa-interval = 10m\ntsa-cert = ../../events/tsa/testdata/ca.pem\n"), 0o600)
 	fs := newFlags("server")
 	var f anchorFlags
 	f.register(fs)
@@ -46,8 +46,20 @@ func TestAnchorFlagsFromConfigFile(t *testing.T) {
 	var cfg vault.Config
 	f.apply(&cfg)
 	if cfg.Witnesses == nil || len(cfg.Witnesses.Witnesses) != 2 || cfg.Witnesses.Quorum != "1 of 2" ||
-		cfg.Witnesses.Witnesses[0].URL != "https://a.example/w/add-checkpoint" || len(cfg.TSAs) != 2 || cfg.TSAInterval.Minutes() != 10 {
-		t.Fatalf("config: %+v %v %s", cfg.Witnesses, cfg.TSAs, cfg.TSAInterval)
+		cfg.Witnesses.Witnesses[0].URL != "https://a.example/w/add-checkpoint" || len(cfg.TSAs) != 2 || cfg.TSAInterval.Minutes() != 10 ||
+		len(cfg.TSACerts) != 1 || !cfg.TSACerts[0].IsCA {
+		t.Fatalf("config: %+v %v %s %d TSA certificates", cfg.Witnesses, cfg.TSAs, cfg.TSAInterval, len(cfg.TSACerts))
+	}
+	// On the command line, as an operator types it, and without --tsa
+	// (the tokens stored before are still judged by it).
+	fs = newFlags("server")
+	var c anchorFlags
+	c.register(fs)
+	if _, err := parse(fs, []string{"--tsa-cert", "../../events/tsa/testdata/ca.pem"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.check(); err != nil || len(c.certs) != 1 {
+		t.Fatalf("--tsa-cert alone: %v, %d certificates", err, len(c.certs))
 	}
 
 	policy := filepath.Join(dir, "witnesses.policy")

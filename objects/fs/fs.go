@@ -585,7 +585,7 @@ func (s *Store) foreign(ctx context.Context, sub string, fn func(entry, why stri
 		if !ok || !objects.IsValidName(object) {
 			return report(name, "a name no object can have")
 		}
-		if why := s.lockRecordForeign(object); why != "" {
+		if why := lockRecordForeign(d.dir, path.Base(object)); why != "" {
 			return report(name, why)
 		}
 		return nil
@@ -615,15 +615,10 @@ func (s *Store) foreignTemporary(ctx context.Context, report func(name, why stri
 	})
 }
 
-// lockRecordForeign says why the lock record of object is not one the
-// store wrote ("" if it is): its object is gone, or it is not the JSON
-// the store writes.
-func (s *Store) lockRecordForeign(object string) string {
-	parent, base, err := s.openParent(object, false)
-	if err != nil {
-		return "the lock record of no object"
-	}
-	defer unix.Close(parent)
+// lockRecordForeign says why the lock record of the object base in the
+// folder parent (the one being listed) is not one the store wrote (""
+// if it is): its object is gone, or it is not the JSON the store writes.
+func lockRecordForeign(parent int, base string) string {
 	if _, err := statAt(parent, base); err != nil {
 		return "the lock record of no object"
 	}

@@ -85,34 +85,54 @@ func (s *Store) Stat(ctx context.Context, name string) (objects.Info, error) {
 // unfinished multipart uploads (MinIO removes them after a day) and
 // object tags.
 func (s *Store) ListForeign(ctx context.Context, fn func(entry, why string) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	// Versions come newest first for each key; the original is the
-	// oldest that is not a delete marker, so a key's newer versions are
-	// known once the key's listing has ended.
-	key, markers := "", 0
-	var held []minio.ObjectInfo
-	flush := func() error {
-		vs, m := held, markers
-		held, markers = nil, 0
+	return s.eachKey(ctx, "", func(key string, held []minio.ObjectInfo, markers int) error {
 		switch {
-		case len(vs) == 0 && m == 0:
-			return nil
 		case !objects.IsValidName(key):
 			return fn(objects.EntryName(key), "a name no object can have")
-		case len(vs) == 0:
+		case len(held) == 0:
 			return fn(key, "a key of delete markers only: the store's Delete leaves none")
 		}
-		for _, v := range vs[:len(vs)-1] {
+		for _, v := range held[:len(held)-1] {
 			if err := fn(fmt.Sprintf("%s (version %s)", key, v.VersionID), "a version written over an object: the store never writes one"); err != nil {
 				return err
 			}
 		}
 		return nil
+	})
+}
+
+// List implements objects.Store. Keys that are not valid object names
+// (put there by something other than the vault) are skipped.
+func (s *Store) List(ctx context.Context, prefix string, fn func(objects.Info) error) error {
+	return s.eachKey(ctx, prefix, func(key string, held []minio.ObjectInfo, _ int) error {
+		if objects.ValidName(key) != nil || len(held) == 0 {
+			return nil
+		}
+		return fn(objects.Info{Name: key, Size: held[len(held)-1].Size}) // the original
+	})
+}
+
+// eachKey calls fn once for each key whose name starts with prefix, with
+// the versions that hold bytes (newest first, so the last is the
+// original, what the vault reads) and the number of delete markers,
+// once the key's listing has ended. fn's error ends the listing (and
+// minio-go's listing goroutine) and is returned.
+func (s *Store) eachKey(ctx context.Context, prefix string, fn func(key string, held []minio.ObjectInfo, markers int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	key, markers := "", 0
+	var held []minio.ObjectInfo
+	flush := func() error {
+		vs, m := held, markers
+		held, markers = nil, 0
+		if len(vs) == 0 && m == 0 {
+			return nil
+		}
+		return fn(key, vs, m)
 	}
-	for oi := range s.versions(ctx, "") {
+	for oi := range s.versions(ctx, prefix) {
 		if oi.Err != nil {
-			return s.fail(ctx, "listing", "the bucket", oi.Err)
+			return s.fail(ctx, "listing", prefix, oi.Err)
 		}
 		if oi.Key != key {
 			if err := flush(); err != nil {
@@ -124,41 +144,6 @@ func (s *Store) ListForeign(ctx context.Context, fn func(entry, why string) erro
 			markers++
 		} else {
 			held = append(held, oi)
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return flush()
-}
-
-// List implements objects.Store. Keys that are not valid object names
-// (put there by something other than the vault) are skipped.
-func (s *Store) List(ctx context.Context, prefix string, fn func(objects.Info) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // stops minio-go's listing goroutine if fn fails
-	var pending *objects.Info
-	flush := func() error {
-		if pending == nil {
-			return nil
-		}
-		i := *pending
-		pending = nil
-		return fn(i)
-	}
-	key := ""
-	for oi := range s.versions(ctx, prefix) {
-		if oi.Err != nil {
-			return s.fail(ctx, "listing", prefix, oi.Err)
-		}
-		if oi.Key != key {
-			if err := flush(); err != nil {
-				return err
-			}
-			key = oi.Key
-		}
-		if objects.ValidName(oi.Key) == nil && !oi.IsDeleteMarker {
-			pending = &objects.Info{Name: oi.Key, Size: oi.Size}
 		}
 	}
 	if err := ctx.Err(); err != nil {
