@@ -220,6 +220,7 @@ var Labels = map[string]string{
 	"item.accessed":              "Viewed (plaintext opened)",
 	"item.classified":            "Classified",
 	"item.deposited":             "Deposited (received into custody)",
+	"key.stored":                 "Key files recorded",
 	"keys.recovered":             "Case keys recovered",
 	"keys.rotated":               "Keys rotated",
 	"keys.rotating":              "Key rotation started",

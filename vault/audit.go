@@ -59,6 +59,12 @@ type ScrubResult struct {
 	// not write; in a bucket, a version written over an object. Only
 	// someone with the store's own access puts them there.
 	Foreign []string `json:"foreign,omitempty"`
+	// KeysAltered lists each file of a live key in the keyring folder
+	// that is not the one the log recorded (case.opened,
+	// reports.contacts.key, key.stored), as "case ID: sealed file: why"
+	// or "...: recovery copy: why": a key someone rewrote or removed
+	// while the vault ran, whose replicas may have been rewritten alike.
+	KeysAltered []string `json:"keys_altered,omitempty"`
 	// Incomplete says why the scrub could not read the whole store (a
 	// listing that failed, say); what it found up to then is reported
 	// and recorded, and OK is false.
@@ -180,6 +186,12 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 			}
 		}
 	}
+	// The keys' files in the keyring folder, against their record.
+	if res.KeysAltered, err = v.keysAltered(ctx); err != nil {
+		if err := stopped("checking the keyring's files", err); err != nil {
+			return nil, err
+		}
+	}
 	slices.Sort(res.Unaccounted) // stores list in their own order
 	slices.Sort(res.RetainedDestroyed)
 	slices.Sort(res.Foreign)
@@ -195,7 +207,7 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	if err := errors.Join(incomplete...); err != nil {
 		res.Incomplete = err.Error()
 	}
-	res.OK = len(res.Mismatched)+len(res.Missing)+len(res.Unaccounted)+len(res.Foreign)+len(res.HashSetsAltered) == 0 && res.Incomplete == ""
+	res.OK = len(res.Mismatched)+len(res.Missing)+len(res.Unaccounted)+len(res.Foreign)+len(res.HashSetsAltered)+len(res.KeysAltered) == 0 && res.Incomplete == ""
 	// The outcome, bounded to fit an event whatever the store holds,
 	// then each failure: recorded even if recording another one (or the
 	// outcome) failed; a failure that could not be recorded fails the
@@ -266,7 +278,8 @@ func scrubbedEvent(res *ScrubResult, tsaCerts []*x509.Certificate) AuditScrubbed
 	d := AuditScrubbed{Objects: res.Objects, Packages: res.Packages,
 		Mismatched: bound(res.Mismatched, scrubbedMaxIDs), Missing: bound(res.Missing, scrubbedMaxIDs),
 		Unaccounted: bound(res.Unaccounted, scrubbedMaxEntries), RetainedDestroyed: bound(res.RetainedDestroyed, scrubbedMaxEntries),
-		HashSetsAltered: bound(res.HashSetsAltered, scrubbedMaxEntries), Foreign: bound(res.Foreign, scrubbedMaxEntries)}
+		HashSetsAltered: bound(res.HashSetsAltered, scrubbedMaxEntries), Foreign: bound(res.Foreign, scrubbedMaxEntries),
+		KeysAltered: bound(res.KeysAltered, scrubbedMaxEntries)}
 	if inc := bound([]string{res.Incomplete}, 1); res.Incomplete != "" {
 		d.Incomplete = inc[0]
 	}
@@ -286,8 +299,9 @@ func scrubbedEvent(res *ScrubResult, tsaCerts []*x509.Certificate) AuditScrubbed
 // unaccounted, retained_destroyed, hash_sets_altered, foreign and
 // incomplete (a list of one entry, or none if empty), in this order, a
 // line of the field's name, a space and its number of entries, then a
-// line per entry of its length in bytes, a space and its bytes
-// (docs/custody-log.md, audit.scrubbed).
+// line per entry of its length in bytes, a space and its bytes; then the
+// same for keys_altered, only if it has entries (scrubs before it was
+// checked hashed no such line) (docs/custody-log.md, audit.scrubbed).
 func scrubbedListsSHA256(res *ScrubResult) string {
 	h := sha256.New()
 	var incomplete []string
@@ -299,7 +313,10 @@ func scrubbedListsSHA256(res *ScrubResult) string {
 		list []string
 	}{{"mismatched", res.Mismatched}, {"missing", res.Missing}, {"unaccounted", res.Unaccounted},
 		{"retained_destroyed", res.RetainedDestroyed}, {"hash_sets_altered", res.HashSetsAltered},
-		{"foreign", res.Foreign}, {"incomplete", incomplete}} {
+		{"foreign", res.Foreign}, {"incomplete", incomplete}, {"keys_altered", res.KeysAltered}} {
+		if f.name == "keys_altered" && len(f.list) == 0 {
+			continue
+		}
 		fmt.Fprintf(h, "%s %d\n", f.name, len(f.list))
 		for _, e := range f.list {
 			fmt.Fprintf(h, "%d %s\n", len(e), e)

@@ -48,12 +48,12 @@ func (v *Vault) OpenCaseWith(ctx context.Context, who Principal, caseID, title s
 	}
 	// Both copies of the key are durable, locally and replicated, before
 	// the case exists.
-	recipient, err := v.keys.newCaseKey(ctx, caseID, v.recovery)
+	recipient, files, err := v.keys.newCaseKey(ctx, caseID, v.recovery)
 	if err != nil {
 		return err
 	}
 	_, err = v.decide(ctx, who, "case.open", caseID, notYet, sequencer.Draft{Type: TypeCaseOpened, Actor: who.actor(), Case: caseID,
-		Data: CaseOpened{Title: title, Retention: durationString(retention), Recipient: recipient, Sealer: v.cfg.Sealer.KeyRef(), Members: []string{who.Name}}})
+		Data: CaseOpened{Title: title, Retention: durationString(retention), Recipient: recipient, Sealer: v.cfg.Sealer.KeyRef(), Members: []string{who.Name}, KeyFiles: files}})
 	return err
 }
 

@@ -38,7 +38,7 @@ func (v *Vault) contactsRecipient(ctx context.Context) (string, error) {
 	if r := v.state.contactsRecipient(); r != "" {
 		return r, nil
 	}
-	recipient, err := v.keys.newCaseKey(ctx, contactsKeyID, v.recovery)
+	recipient, files, err := v.keys.newCaseKey(ctx, contactsKeyID, v.recovery)
 	if err != nil {
 		return "", err
 	}
@@ -54,7 +54,7 @@ func (v *Vault) contactsRecipient(ctx context.Context) (string, error) {
 		return nil
 	}
 	if _, err := v.append(ctx, sequencer.Draft{Type: TypeContactsKeyCreated, Actor: System, Check: first,
-		Data: ContactsKeyCreated{Recipient: recipient, Sealer: v.cfg.Sealer.KeyRef()}}); err != nil {
+		Data: ContactsKeyCreated{Recipient: recipient, Sealer: v.cfg.Sealer.KeyRef(), KeyFiles: files}}); err != nil {
 		return "", err
 	}
 	return recipient, nil

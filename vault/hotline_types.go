@@ -63,6 +63,8 @@ const TypeContactsKeyCreated = "reports.contacts.key"
 type ContactsKeyCreated struct {
 	Recipient string `json:"recipient"`
 	Sealer    string `json:"sealer"`
+	// KeyFiles: as CaseOpened's, for this key's files.
+	KeyFiles *KeyFiles `json:"key_files,omitempty"`
 }
 
 // RolePublic is the actor role of a report received through the public

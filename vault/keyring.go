@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -80,29 +81,61 @@ func replicaPrefix(caseID, suffix string) string {
 	return "key/" + caseHash(caseID) + "-" + replicaKind[suffix]
 }
 
-// storeCaseFile writes one of a case's key files, locally and as a new
-// replica, and then deletes the older replicas of that kind.
+// storeCaseFile writes one of a case's key files as a new replica and
+// then locally, and then deletes the older replicas of that kind. The
+// replica goes first: a start that finds the local file is not the one
+// the log recorded restores it from the newest replica
+// (Vault.checkCaseKeys), so a write cut short between the two is
+// finished there, where the other order would leave a replica older
+// than its file that no start would notice.
 func (k *Keyring) storeCaseFile(ctx context.Context, caseID, suffix string, b []byte) error {
+	var old []string
+	if k.replica != nil {
+		var err error
+		if old, err = k.replicas(ctx, caseID, suffix); err != nil {
+			return err
+		}
+		name := fmt.Sprintf("%s-%016x", replicaPrefix(caseID, suffix), time.Now().UnixNano())
+		if _, err := k.replica.Put(ctx, name, bytes.NewReader(b), objects.PutOptions{Unlocked: true}); err != nil {
+			return fmt.Errorf("replicating a key of case %s to the object store: %w", caseID, err)
+		}
+		old = slices.DeleteFunc(old, func(o string) bool { return o == name })
+	}
 	if err := durable.Replace(k.caseFile(caseID, suffix), b); err != nil {
 		return fmt.Errorf("keyring: %w", err)
 	}
-	if k.replica == nil {
-		return nil
-	}
-	old, err := k.replicas(ctx, caseID, suffix)
-	if err != nil {
-		return err
-	}
-	name := fmt.Sprintf("%s-%016x", replicaPrefix(caseID, suffix), time.Now().UnixNano())
-	if _, err := k.replica.Put(ctx, name, bytes.NewReader(b), objects.PutOptions{Unlocked: true}); err != nil {
-		return fmt.Errorf("replicating a key of case %s to the object store: %w", caseID, err)
-	}
 	for _, o := range old {
-		if o != name {
-			k.replica.Delete(ctx, o) // an older copy left behind is replaced at the next write
-		}
+		k.replica.Delete(ctx, o) // an older copy left behind is replaced at the next write
 	}
 	return nil
+}
+
+// fileDigest is the digest KeyFiles records of a key file's bytes.
+func fileDigest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// isDigest reports whether s is a digest as KeyFiles records them: 64
+// lowercase hex digits.
+func isDigest(s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// digestOf returns the recorded digest of one of a key's files.
+func (f KeyFiles) digestOf(suffix string) string {
+	if suffix == sealedSuffix {
+		return f.Sealed
+	}
+	return f.Recovery
 }
 
 // replicas lists the replica names of one kind of a case's key files,
@@ -182,34 +215,73 @@ func (k *Keyring) replicated(ctx context.Context) (map[string]bool, error) {
 	return have, nil
 }
 
-// ensureReplicated makes both copies of a case key exist in both places,
-// restoring local files from replicas and replicating local files that
-// have none (keys of cases opened before replication). have is the
-// result of replicated. It returns which of the sealed and the recovery
-// copy exist afterwards.
-func (k *Keyring) ensureReplicated(ctx context.Context, caseID string, have map[string]bool) (sealed, recovery bool, err error) {
-	exists := map[string]bool{}
-	for _, suffix := range []string{sealedSuffix, recoverySuffix} {
-		replicated := have[replicaPrefix(caseID, suffix)]
-		_, err := os.Stat(k.caseFile(caseID, suffix))
-		local := err == nil
-		switch {
-		case local && !replicated && k.replica != nil:
-			b, err := smallfile.Read(k.caseFile(caseID, suffix), maxKeyFile)
-			if err != nil {
-				return false, false, fmt.Errorf("keyring: %w", err)
-			}
-			if err := k.storeCaseFile(ctx, caseID, suffix, b); err != nil {
-				return false, false, err
-			}
-		case !local && replicated:
-			if _, err := k.readCaseFile(ctx, caseID, suffix); err != nil {
-				return false, false, err
-			}
-		}
-		exists[suffix] = local || replicated
+// keyFileState is what a start found of one of a key's files
+// (Keyring.reconcile).
+type keyFileState struct {
+	// Exists: the file is in the keyring folder (restored from a
+	// replica if need be).
+	Exists bool
+	// Digest is the digest of the file held afterwards ("" if none).
+	Digest string
+	// Restored: the file was missing, or not the recorded one, and was
+	// written again from the newest replica.
+	Restored bool
+	// OtherReplica: the file is missing or not the recorded one, and so
+	// is the newest replica, which was left where it is.
+	OtherReplica bool
+}
+
+// reconcile makes one of a key's files (suffix) exist in both places,
+// as the log recorded it where it did (want, "" for a key whose digests
+// the log does not hold):
+//   - a local file that is not the recorded one, or is missing, is
+//     written again from the newest replica if that replica is the
+//     recorded file (a keyring folder restored from a backup older than
+//     a re-sealing, or a write cut short: storeCaseFile), or, where the
+//     log holds no digest, if it is missing;
+//   - a local file with no replica is replicated (keys of cases opened
+//     before replication).
+//
+// have is the result of replicated. A local file that stays other than
+// the recorded one is the caller's to judge (State.Digest != want).
+func (k *Keyring) reconcile(ctx context.Context, caseID, suffix, want string, have map[string]bool) (keyFileState, error) {
+	var st keyFileState
+	b, err := smallfile.Read(k.caseFile(caseID, suffix), maxKeyFile)
+	switch {
+	case err == nil:
+		st.Exists, st.Digest = true, fileDigest(b)
+	case !errors.Is(err, fs.ErrNotExist):
+		return st, fmt.Errorf("keyring: %w", err)
 	}
-	return exists[sealedSuffix], exists[recoverySuffix], nil
+	replicated := have[replicaPrefix(caseID, suffix)] && k.replica != nil
+	if replicated && (!st.Exists || (want != "" && st.Digest != want)) {
+		rb, err := k.newestReplica(ctx, caseID, suffix)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return st, err
+		}
+		if err == nil {
+			if want == "" || fileDigest(rb) == want {
+				if err := k.restore(caseID, suffix, rb); err != nil {
+					return st, err
+				}
+				// The write the start finishes would have deleted the
+				// older replicas next.
+				if names, err := k.replicas(ctx, caseID, suffix); err == nil && len(names) > 1 {
+					for _, o := range names[:len(names)-1] {
+						k.replica.Delete(ctx, o)
+					}
+				}
+				return keyFileState{Exists: true, Digest: fileDigest(rb), Restored: true}, nil
+			}
+			st.OtherReplica = true
+		}
+	}
+	if st.Exists && !have[replicaPrefix(caseID, suffix)] && k.replica != nil {
+		if err := k.storeCaseFile(ctx, caseID, suffix, b); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
 }
 
 // anyCopy reports whether any copy of a case's key exists: a local file,
@@ -300,28 +372,28 @@ func (k *Keyring) logKey(ctx context.Context, create bool, recovery age.Recipien
 // encrypted to the recovery recipient, locally and replicated, replacing
 // any files a failed opening of the same case id left behind (the caller
 // has checked that no such case exists). It returns the public recipient.
-func (k *Keyring) newCaseKey(ctx context.Context, caseID string, recovery age.Recipient) (string, error) {
+func (k *Keyring) newCaseKey(ctx context.Context, caseID string, recovery age.Recipient) (string, *KeyFiles, error) {
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	secret := []byte(id.String())
 	defer hsm.Zero(secret)
 	sealed, err := k.sealer.Seal(ctx, secret)
 	if err != nil {
-		return "", fmt.Errorf("sealing the case key: %w", err)
+		return "", nil, fmt.Errorf("sealing the case key: %w", err)
 	}
 	rec, err := encryptRecovery(secret, recovery)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if err := k.storeCaseFile(ctx, caseID, recoverySuffix, rec); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if err := k.storeCaseFile(ctx, caseID, sealedSuffix, sealed); err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return id.Recipient().String(), nil
+	return id.Recipient().String(), &KeyFiles{Sealed: fileDigest(sealed), Recovery: fileDigest(rec)}, nil
 }
 
 // encryptRecovery encrypts secret (armored) to the offline recovery
@@ -414,32 +486,29 @@ func boundIdentity(caseID string, secret []byte, want string) (*age.X25519Identi
 	return id, nil
 }
 
-// resealFromRecovery seals a case identity again under the current
+// sealFromRecovery seals a case identity again under the current
 // sealer, from its recovery copy (local, or the replica) opened with the
-// recovery identity, after checking it is the case's own key.
-func (k *Keyring) resealFromRecovery(ctx context.Context, caseID, want string, recovery age.Identity) error {
+// recovery identity, after checking it is the case's own key. It returns
+// the sealed file's bytes, for the caller to record and then store
+// (storeCaseFile).
+func (k *Keyring) sealFromRecovery(ctx context.Context, caseID, want string, recovery age.Identity) ([]byte, error) {
 	blob, err := k.readCaseFile(ctx, caseID, recoverySuffix)
 	if err != nil {
-		return fmt.Errorf("the recovery copy of case %s is missing from the keyring and its replicas", caseID)
+		return nil, fmt.Errorf("the recovery copy of case %s is missing from the keyring and its replicas", caseID)
 	}
 	secret, err := openRecovery(blob, recovery)
 	if err != nil {
-		return fmt.Errorf("opening the recovery copy of case %s: %w", caseID, err)
+		return nil, fmt.Errorf("opening the recovery copy of case %s: %w", caseID, err)
 	}
 	defer hsm.Zero(secret)
 	if _, err := boundIdentity(caseID, secret, want); err != nil {
-		return err
+		return nil, err
 	}
-	return k.storeSealed(ctx, caseID, secret)
-}
-
-// storeSealed seals a case key under the current sealer and stores it.
-func (k *Keyring) storeSealed(ctx context.Context, caseID string, secret []byte) error {
 	sealed, err := k.sealer.Seal(ctx, secret)
 	if err != nil {
-		return fmt.Errorf("sealing the key of case %s: %w", caseID, err)
+		return nil, fmt.Errorf("sealing the key of case %s: %w", caseID, err)
 	}
-	return k.storeCaseFile(ctx, caseID, sealedSuffix, sealed)
+	return sealed, nil
 }
 
 // resealLogKeyFromRecovery seals the log signing key again under the

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -53,7 +54,10 @@ func Recover(ctx context.Context, cfg Config, recovery age.Identity) (*RecoverRe
 		if c.Destroyed {
 			continue
 		}
-		if err := keys.resealFromRecovery(ctx, id, c.Recipient, recovery); err != nil {
+		if err := v.resealFromRecovery(ctx, id, c.Recipient, recovery); err != nil {
+			if errors.Is(err, errNotRecorded) {
+				return nil, err
+			}
 			res.Lost = append(res.Lost, LostKey{Case: id, Reason: err.Error()})
 			continue
 		}
@@ -62,7 +66,10 @@ func Recover(ctx context.Context, cfg Config, recovery age.Identity) (*RecoverRe
 	// The reporter-contacts key, if the vault has one, is recovered as a
 	// case key is; its loss is recorded under its keyring name.
 	if r := v.state.contactsRecipient(); r != "" {
-		if err := keys.resealFromRecovery(ctx, contactsKeyID, r, recovery); err != nil {
+		if err := v.resealFromRecovery(ctx, contactsKeyID, r, recovery); err != nil {
+			if errors.Is(err, errNotRecorded) {
+				return nil, err
+			}
 			res.Lost = append(res.Lost, LostKey{Case: contactsKeyID, Reason: err.Error()})
 		}
 	}
@@ -71,6 +78,24 @@ func Recover(ctx context.Context, cfg Config, recovery age.Identity) (*RecoverRe
 		Reason: "recovered from the offline recovery identity",
 	}})
 	return res, err
+}
+
+// errNotRecorded marks a failure to record a key's new files: nothing
+// was written, and a recovery stops there.
+var errNotRecorded = errors.New("not recorded")
+
+// resealFromRecovery seals a key again under the current sealer from its
+// recovery copy, records the new sealed file's digest (key.stored), and
+// only then writes it.
+func (v *Vault) resealFromRecovery(ctx context.Context, id, recipient string, recovery age.Identity) error {
+	sealed, err := v.keys.sealFromRecovery(ctx, id, recipient, recovery)
+	if err != nil {
+		return err
+	}
+	if _, err := v.append(ctx, v.keyStored(id, KeyFiles{Sealed: fileDigest(sealed)}, "sealed again from the offline recovery identity", System)); err != nil {
+		return fmt.Errorf("%w: the new sealed file of %s: %w", errNotRecorded, liveKey{ID: id}.label(), err)
+	}
+	return v.keys.storeCaseFile(ctx, id, sealedSuffix, sealed)
 }
 
 // RotateResult describes a key-encryption-key rotation.
@@ -125,12 +150,12 @@ func (v *Vault) RotateKEK(ctx context.Context, who Principal, retireOld bool) (*
 		return nil, err
 	}
 	for _, c := range cases {
-		if err := v.resealCase(ctx, c); err != nil {
+		if err := v.resealCase(ctx, who, c); err != nil {
 			return nil, err
 		}
 	}
 	if v.state.contactsRecipient() != "" {
-		if err := v.resealCase(ctx, contactsKeyID); err != nil {
+		if err := v.resealCase(ctx, who, contactsKeyID); err != nil {
 			return nil, fmt.Errorf("re-sealing the reporter-contacts key: %w", err)
 		}
 	}
@@ -147,7 +172,7 @@ func (v *Vault) RotateKEK(ctx context.Context, who Principal, retireOld bool) (*
 // resealCase moves one case key to the sealer's current KEK version. It
 // holds keysMu, as destruction does, and skips a case destroyed in the
 // meantime: a rotation never writes back the key of a destroyed case.
-func (v *Vault) resealCase(ctx context.Context, caseID string) error {
+func (v *Vault) resealCase(ctx context.Context, who Principal, caseID string) error {
 	v.keysMu.Lock()
 	defer v.keysMu.Unlock()
 	if c, _ := v.state.getCase(caseID); c.Destroyed {
@@ -160,6 +185,10 @@ func (v *Vault) resealCase(ctx context.Context, caseID string) error {
 	fresh, err := v.reseal(ctx, blob)
 	if err != nil {
 		return fmt.Errorf("re-sealing the key of case %s: %w", caseID, err)
+	}
+	// Recorded before it is written, as every change of the vault's.
+	if _, err := v.append(ctx, v.keyStored(caseID, KeyFiles{Sealed: fileDigest(fresh)}, "sealed again by a key-encryption-key rotation", who.actor())); err != nil {
+		return err
 	}
 	return v.keys.storeCaseFile(ctx, caseID, sealedSuffix, fresh)
 }

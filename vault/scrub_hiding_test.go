@@ -328,9 +328,12 @@ func TestScrubReadsNoMoreThanRecorded(t *testing.T) {
 
 // TestScrubJudgesReplicasOfAMissingKeyFile: with a case's key file gone
 // from the keyring folder while the vault runs (a start restores missing
-// files, so someone removed it), no replica of its kind is judged the
-// vault's against nothing: the vault's own and any planted beside it are
-// reported.
+// files, so someone removed it), the file is reported as not the one the
+// log recorded, and its replicas are judged against the record: the
+// vault's own is the recorded file, one planted beside it is not. For a
+// key whose digests the log does not hold (a case opened before they
+// were recorded), no replica is judged the vault's against nothing: the
+// vault's own and the planted one are both reported.
 func TestScrubJudgesReplicasOfAMissingKeyFile(t *testing.T) {
 	v, dir := openTestVaultDir(t)
 	ctx := context.Background()
@@ -360,10 +363,23 @@ func TestScrubJudgesReplicasOfAMissingKeyFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wantKeys := []string{"case S-1: recovery copy: missing from the keyring folder"}
+	if own == "" || res.OK || !slices.Equal(res.Unaccounted, []string{planted}) || !slices.Equal(res.KeysAltered, wantKeys) {
+		t.Fatalf("unaccounted %v, keys altered %q; want [%s] and %q", res.Unaccounted, res.KeysAltered, planted, wantKeys)
+	}
+
+	// The same key as a log from before key files were recorded holds it.
+	v.state.mu.Lock()
+	delete(v.state.keyFiles, "S-1")
+	v.state.mu.Unlock()
+	res, err = v.Scrub(ctx, aud)
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := []string{own, planted}
 	slices.Sort(want)
-	if own == "" || res.OK || !slices.Equal(res.Unaccounted, want) {
-		t.Fatalf("unaccounted %v, want %v", res.Unaccounted, want)
+	if res.OK || !slices.Equal(res.Unaccounted, want) || len(res.KeysAltered) != 0 {
+		t.Fatalf("without a recorded digest: unaccounted %v, keys altered %q; want %v and none", res.Unaccounted, res.KeysAltered, want)
 	}
 }
 

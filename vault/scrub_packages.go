@@ -334,31 +334,37 @@ func (v *Vault) readToJudge(ctx context.Context, name string, max int64) (b []by
 	return b, false, false, nil
 }
 
-// replicaIsTheVaults reports whether the key replica name holds the same
-// bytes as the key file it copies (local, in the keyring folder): the
-// vault writes a replica and its file together, and deletes the older
-// replicas. A replica the file does not match, or whose file is missing
-// (a start restores missing files, so it was removed since), or whose
-// name does not end in the 16 hex digits the vault gives, is not the
-// vault's: unaccounted, which for a missing file means "restart, and
-// find out who removed it", never "delete the replica".
-func (v *Vault) replicaIsTheVaults(ctx context.Context, name, local string) (bool, error) {
+// replicaIsTheVaults reports whether the key replica name holds the key
+// file it copies: the file the log recorded (key.digest), or, for a key
+// whose digests the log does not hold yet, the same bytes as the file in
+// the keyring folder (key.Path). The vault writes a replica and its file
+// together, and deletes the older replicas. A replica that is not that
+// file, or whose name does not end in the 16 hex digits the vault gives,
+// is not the vault's, and neither is one of an unrecorded file missing
+// from the folder (a start restores missing files, so it was removed
+// since): unaccounted, which for a missing file means "restart, and find
+// out who removed it", never "delete the replica".
+func (v *Vault) replicaIsTheVaults(ctx context.Context, name string, key keyFileRef) (bool, error) {
 	if !replicaName.MatchString(name) {
 		return false, nil
 	}
-	want, err := smallfile.Read(local, maxKeyFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		// A start restores every missing key file from its newest
-		// replica, so one missing while the vault runs was removed since:
-		// no replica is judged the vault's against nothing.
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("reading the key file %s: %w", local, err)
+	var want []byte
+	if key.Digest == "" {
+		var err error
+		want, err = smallfile.Read(key.Path, maxKeyFile)
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("reading the key file %s: %w", key.Path, err)
+		}
 	}
 	b, settled, ours, err := v.readToJudge(ctx, name, maxKeyFile)
 	if settled {
 		return ours, err
+	}
+	if key.Digest != "" {
+		return fileDigest(b) == key.Digest, nil
 	}
 	return bytes.Equal(b, want), nil
 }
@@ -410,7 +416,7 @@ func (v *Vault) retainedIsRecorded(ctx context.Context, owner, name string) (boo
 // anything else is unaccounted.
 // An error is ErrIntegrity: the state's page of the object's item failed
 // its check.
-func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *ScrubResult, keys map[string]string) error {
+func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *ScrubResult, keys map[string]keyFileRef) error {
 	// The vault's own metadata: its sticky log head, and the key
 	// replicas of live cases, each read and checked. A key replica of no
 	// live case (a destroyed one, say) is unaccounted: it could open
@@ -433,7 +439,7 @@ func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *Scru
 		}
 		return nil
 	}
-	if n := strings.LastIndexByte(info.Name, '-'); strings.HasPrefix(info.Name, "key/") && n > 0 && keys[info.Name[:n]] != "" {
+	if n := strings.LastIndexByte(info.Name, '-'); strings.HasPrefix(info.Name, "key/") && n > 0 && keys[info.Name[:n]].Path != "" {
 		if ok, err := v.replicaIsTheVaults(ctx, info.Name, keys[info.Name[:n]]); err != nil {
 			return err
 		} else if !ok {

@@ -77,7 +77,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 14: the page index and the summary line (pageindex.go): a start
 // reads the summary and no page; the pages are checked beside the
 // running vault (checkSnapshotPages).
-const stateVersion = 14
+// Version 15: the digests of each key's files as the log recorded them
+// (State.keyFiles).
+const stateVersion = 15
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

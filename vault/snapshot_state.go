@@ -25,6 +25,7 @@ type snapState struct {
 	Decided        map[string]requestEnd `json:"decided,omitempty"`
 	Hot            *snapHotline          `json:"hotline,omitempty"`
 	ItemEvents     map[string][2]uint64  `json:"item_events,omitempty"`
+	KeyFiles       map[string]KeyFiles   `json:"key_files,omitempty"`
 	Log            *LogOpened            `json:"log,omitempty"`
 	LostKeys       map[string]bool       `json:"lost_keys,omitempty"`
 	Packages       map[string]*Package   `json:"packages,omitempty"`
@@ -100,7 +101,7 @@ type snapPDQ struct {
 // is held.
 func (s *State) snapshot() *snapState {
 	out := &snapState{
-		ApprovedHalves: s.approvedHalves, Decided: s.decided, Log: &s.log, LostKeys: s.lostKeys,
+		ApprovedHalves: s.approvedHalves, Decided: s.decided, Log: &s.log, LostKeys: s.lostKeys, KeyFiles: s.keyFiles,
 		Packages: s.packages, Recent: s.recent, Retained: s.retained,
 		CaseEvents: map[string][2]uint64{}, ItemEvents: map[string][2]uint64{}, CaseOwn: map[string][2]uint64{},
 		Persons: map[string]snapPerson{}, Requests: map[string]snapRequest{}, Sessions: map[string]snapSession{},
@@ -310,7 +311,7 @@ func (r *restorer) add(part *snapState, at lineAt) error {
 			return fmt.Errorf("its package %q is filed under another id", id)
 		}
 	}
-	if !mergeInto(&b.ApprovedHalves, part.ApprovedHalves) || !mergeInto(&b.Decided, part.Decided) || !mergeInto(&b.LostKeys, part.LostKeys) ||
+	if !mergeInto(&b.ApprovedHalves, part.ApprovedHalves) || !mergeInto(&b.Decided, part.Decided) || !mergeInto(&b.LostKeys, part.LostKeys) || !mergeInto(&b.KeyFiles, part.KeyFiles) ||
 		!mergeInto(&b.Packages, part.Packages) || !mergeInto(&b.Persons, part.Persons) || !mergeInto(&b.Recent, part.Recent) ||
 		!mergeInto(&b.Requests, part.Requests) || !mergeInto(&b.Retained, part.Retained) || !mergeInto(&b.Sessions, part.Sessions) {
 		return errSnapshotDup
@@ -544,6 +545,7 @@ func (r *restorer) state() (*State, error) {
 	setIf(&s.approvedHalves, b.ApprovedHalves)
 	setIf(&s.decided, b.Decided)
 	setIf(&s.lostKeys, b.LostKeys)
+	setIf(&s.keyFiles, b.KeyFiles)
 	setIf(&s.recent, b.Recent)
 	setIf(&s.retained, b.Retained)
 	for _, c := range s.cases {
@@ -755,8 +757,9 @@ func (b *snapState) split(perLine int) []*snapState {
 	chunk(len(b.ItemEvents), chunker(b.ItemEvents, func(p *snapState, m map[string][2]uint64) { p.ItemEvents = m }))
 	chunk(len(b.CaseEvents), chunker(b.CaseEvents, func(p *snapState, m map[string][2]uint64) { p.CaseEvents = m }))
 	chunk(len(b.CaseOwn), chunker(b.CaseOwn, func(p *snapState, m map[string][2]uint64) { p.CaseOwn = m }))
+	chunk(len(b.KeyFiles), chunker(b.KeyFiles, func(p *snapState, m map[string]KeyFiles) { p.KeyFiles = m }))
 	rest := *b
-	rest.Cases, rest.Packages, rest.ItemEvents, rest.CaseEvents, rest.CaseOwn = nil, nil, nil, nil, nil
+	rest.Cases, rest.Packages, rest.ItemEvents, rest.CaseEvents, rest.CaseOwn, rest.KeyFiles = nil, nil, nil, nil, nil, nil
 	return append(out, &rest)
 }
 

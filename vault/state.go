@@ -52,6 +52,10 @@ type State struct {
 	recent map[string]time.Time
 	// lostKeys are cases whose key a recovery recorded as lost.
 	lostKeys map[string]bool
+	// keyFiles are the digests of each key's files as the log last
+	// recorded them (case.opened, reports.contacts.key, key.stored), by
+	// case id or contactsKeyID.
+	keyFiles map[string]KeyFiles
 	// caseEvents and itemEvents count the verified events that name each
 	// case and item, so that what a store's lookup columns return can be
 	// checked against the signed bytes (reads.go). An item the state
@@ -318,6 +322,7 @@ func newState() *State {
 		retained: map[string]time.Time{},
 		recent:   map[string]time.Time{},
 		lostKeys: map[string]bool{},
+		keyFiles: map[string]KeyFiles{},
 
 		caseEvents: map[string]named{},
 		itemEvents: map[string]named{},
@@ -455,6 +460,7 @@ var appliers = map[string]applier{
 	TypePackageSealing:       applyPackageSealing,
 	TypePackageSealed:        applyPackageSealed,
 	TypeKeysRecovered:        applyKeysRecovered,
+	TypeKeyStored:            applyKeyStored,
 	TypeObjectsRetained:      applyObjectsRetained,
 	TypeObjectsSwept:         applyObjectsSwept,
 
@@ -589,7 +595,66 @@ func applyCaseOpened(s *State, ev *events.Event) error {
 		c.Members[m] = true
 	}
 	s.cases[ev.Case] = c
+	return s.setKeyFiles(ev.Case, d.KeyFiles, true)
+}
+
+// setKeyFiles records the digests of a key's files (keyFiles): those f
+// holds, keeping the others unless replace (a new key, whose earlier
+// files are not its own).
+func (s *State) setKeyFiles(id string, f *KeyFiles, replace bool) error {
+	var got KeyFiles
+	if f != nil {
+		got = *f
+	}
+	for _, sum := range []string{got.Sealed, got.Recovery} {
+		if sum != "" && !isDigest(sum) {
+			return fmt.Errorf("key_files: %q is not a SHA-256 digest (64 lowercase hex digits)", sum)
+		}
+	}
+	kf := s.keyFiles[id]
+	if replace {
+		kf = KeyFiles{}
+	}
+	if got.Sealed != "" {
+		kf.Sealed = got.Sealed
+	}
+	if got.Recovery != "" {
+		kf.Recovery = got.Recovery
+	}
+	if kf == (KeyFiles{}) {
+		delete(s.keyFiles, id)
+	} else {
+		s.keyFiles[id] = kf
+	}
 	return nil
+}
+
+func applyKeyStored(s *State, ev *events.Event) error {
+	d, err := data[KeyStored](ev)
+	if err != nil {
+		return err
+	}
+	switch d.Key {
+	case keyStoredCase:
+		if _, err := s.caseOf(ev); err != nil {
+			return err
+		}
+		return s.setKeyFiles(ev.Case, &d.KeyFiles, false)
+	case keyStoredContacts:
+		if s.hot.contacts == "" {
+			return errors.New("records the files of a reporter-contacts key the log never created")
+		}
+		return s.setKeyFiles(contactsKeyID, &d.KeyFiles, false)
+	}
+	return fmt.Errorf("key %q is neither %q nor %q", d.Key, keyStoredCase, keyStoredContacts)
+}
+
+// keyFilesOf returns the digests the log recorded of a key's files (a
+// case id, or contactsKeyID); zero where it recorded none.
+func (s *State) keyFilesOf(id string) KeyFiles {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.keyFiles[id]
 }
 
 func applyHold(on bool) applier {

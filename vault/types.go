@@ -34,6 +34,7 @@ const (
 	TypeKeysRecovered        = "keys.recovered"
 	TypeKeysRotating         = "keys.rotating"
 	TypeKeysRotated          = "keys.rotated"
+	TypeKeyStored            = "key.stored"
 	TypeServerStarted        = "server.started"
 
 	// Identity (docs/identity.md).
@@ -208,7 +209,40 @@ type CaseOpened struct {
 	Recipient string   `json:"recipient"`
 	Sealer    string   `json:"sealer"`
 	Members   []string `json:"members"`
+	// KeyFiles are the digests of the case key's two files as written
+	// before this event; absent in logs from before they were recorded.
+	KeyFiles *KeyFiles `json:"key_files,omitempty"`
 }
+
+// KeyFiles are the SHA-256 digests (64 lowercase hex digits each) of a
+// key's two files in the keyring folder, byte for byte as the vault
+// wrote them: the sealed key ("CASEHASH.sealed") and its copy encrypted
+// to the recovery recipient ("CASEHASH.recovery.age"). Each replica in
+// the object store holds the same bytes. An empty digest is not
+// recorded (docs/keys.md, "Key files on the record").
+type KeyFiles struct {
+	Sealed   string `json:"sealed_sha256,omitempty"`
+	Recovery string `json:"recovery_sha256,omitempty"`
+}
+
+// KeyStored records the digests of a key's files when they change
+// without the key changing (a re-sealing under another key-encryption
+// key, before it is written), or when a start finds files the log has
+// no digest for. Key is "case" (the event's case names it) or
+// "reporter-contacts". A digest left empty keeps the one recorded
+// before.
+type KeyStored struct {
+	Key      string   `json:"key"`
+	KeyFiles KeyFiles `json:"key_files"`
+	Sealer   string   `json:"sealer"`
+	Reason   string   `json:"reason"`
+}
+
+// Values of KeyStored.Key.
+const (
+	keyStoredCase     = "case"
+	keyStoredContacts = "reporter-contacts"
+)
 
 // HoldChanged records a legal hold placed on or lifted from a case, and
 // why (a court order, a preservation request).
@@ -431,6 +465,9 @@ type AuditScrubbed struct {
 	// Foreign lists what the object store's place holds besides
 	// objects, each as "ENTRY: why" (ScrubResult.Foreign).
 	Foreign []string `json:"foreign,omitempty"`
+	// KeysAltered lists the live keys' files in the keyring folder that
+	// are not the ones the log recorded (ScrubResult.KeysAltered).
+	KeysAltered []string `json:"keys_altered,omitempty"`
 	// Incomplete says why the scrub could not read the whole store.
 	Incomplete string `json:"incomplete,omitempty"`
 	// TSACerts are the SHA-256 (hex) of the certificates the stored

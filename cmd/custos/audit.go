@@ -660,6 +660,10 @@ func runAuditScrub(args []string, stdout io.Writer) error {
 			text += fmt.Sprintf("; %d %s in the object store's place that no store writes (someone with the store's own access put them there): %s",
 				n, entries, cut(strings.Join(res.Foreign, "; "), 2000))
 		}
+		if n := len(res.KeysAltered); n > 0 {
+			text += fmt.Sprintf("; %s in the keyring folder not the one the log recorded (a case key rewritten or removed under the vault; its replicas are judged against the record too): %s",
+				plural(n, "key file"), cut(strings.Join(res.KeysAltered, "; "), 2000))
+		}
 		if res.Incomplete != "" {
 			text += "; the scrub could not read the whole store, so it is incomplete (what it found is recorded): " + res.Incomplete
 		}
@@ -683,6 +687,9 @@ func runAuditScrub(args []string, stdout io.Writer) error {
 		msg := fmt.Sprintf("mismatched %v, missing %v, unaccounted %v, hash sets altered %v", res.Mismatched, res.Missing, res.Unaccounted, res.HashSetsAltered)
 		if len(res.Foreign) > 0 {
 			msg += fmt.Sprintf(", foreign [%s]", cut(strings.Join(res.Foreign, "; "), 500))
+		}
+		if len(res.KeysAltered) > 0 {
+			msg += fmt.Sprintf(", keys altered [%s]", cut(strings.Join(res.KeysAltered, "; "), 500))
 		}
 		if res.Incomplete != "" {
 			msg += ", incomplete: " + res.Incomplete

@@ -106,7 +106,14 @@ func TestLostTPMIsRecoverable(t *testing.T) {
 	if strings.Contains(tl, `"type":"integrity.failed"`) {
 		t.Fatal("a lost TPM was recorded as an integrity failure of the evidence")
 	}
+	// Each key sealed again (the case's and the reporter-contacts key)
+	// is recorded before it is written, and the scrub finds the files
+	// as recorded.
+	if n := strings.Count(tl, `"type":"key.stored"`); n != 2 {
+		t.Fatalf("%d key.stored events after a recovery of two keys", n)
+	}
 	s.ok("auditor", work, "audit", "verify")
+	s.ok("auditor", work, "audit", "scrub")
 }
 
 // TestHSMSealerAndRotation runs the flow with case keys wrapped by an AES
@@ -132,6 +139,9 @@ func TestHSMSealerAndRotation(t *testing.T) {
 	tl := s.ok("auditor", work, "audit", "log", "--json").stdout
 	if !strings.Contains(tl, `"type":"keys.rotating"`) || !strings.Contains(tl, `"type":"keys.rotated"`) {
 		t.Fatal("the rotation is not in the custody log")
+	}
+	if n := strings.Count(tl, `"type":"key.stored"`); n != 2 {
+		t.Fatalf("%d key.stored events after a rotation of two keys", n)
 	}
 	s.ok("auditor", work, "audit", "scrub")
 }

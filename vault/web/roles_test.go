@@ -781,6 +781,17 @@ func TestRolesAuditPage(t *testing.T) {
 	p = aud.send("/app/audit/scrub", nil)
 	p.status(t, "scrub with a foreign file", http.StatusOK)
 	p.has(t, "scrub with a foreign file", "In the object store but not objects", "HIDDEN: a name no object can have")
+	// And a case key's file that is not the one the log recorded.
+	recovery, _ := filepath.Glob(filepath.Join(filepath.Dir(rv.objects), "keyring", "cases", "*.recovery.age"))
+	if len(recovery) != 1 {
+		t.Fatalf("recovery copies %v", recovery)
+	}
+	if err := os.WriteFile(recovery[0], []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p = aud.send("/app/audit/scrub", nil)
+	p.status(t, "scrub with a key file rewritten", http.StatusOK)
+	p.has(t, "scrub with a key file rewritten", "Case key files not the ones the custody log recorded", "case C-1: recovery copy: not the file the log recorded")
 }
 
 var timelineSeq = regexp.MustCompile(`<tr>\s*<td class="num">(\d+)</td>`)

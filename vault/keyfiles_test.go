@@ -1,0 +1,422 @@
+package vault
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/hsm"
+	"github.com/custos-vault/custos/objects"
+)
+
+// Key files on the record (docs/keys.md): each key's two files are
+// recorded by their SHA-256 when written, and a start and a scrub judge
+// the files and their replicas against that record.
+
+// keyFileDigest is the SHA-256 (hex) of a key file in the keyring folder.
+func keyFileDigest(t *testing.T, v *Vault, id, suffix string) string {
+	t.Helper()
+	b, err := os.ReadFile(v.keys.caseFile(id, suffix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// replicaNames lists the replicas of one kind of a key's files.
+func replicaNames(t *testing.T, v *Vault, id, suffix string) []string {
+	t.Helper()
+	names, err := v.keys.replicas(context.Background(), id, suffix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// overwriteObject replaces a stored object's bytes in the file store
+// under DIR/objects, as someone with the store's folder would.
+func overwriteObject(t *testing.T, dir, name string, b []byte) {
+	t.Helper()
+	p := filepath.Join(dir, "objects", filepath.FromSlash(name))
+	if err := os.Chmod(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o400); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKeyFilesAreOnTheRecord: a case's opening and the reporter-contacts
+// key's creation record the SHA-256 of both files of the key, which are
+// the bytes in the keyring folder and in each replica.
+func TestKeyFilesAreOnTheRecord(t *testing.T) {
+	v, _ := openTestVaultDir(t)
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	openCases(t, v, inv, "K-1")
+	if _, err := v.sealContact(ctx, "reporter@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	recorded := map[string]KeyFiles{}
+	for _, ev := range logged(t, v) {
+		switch ev.Type {
+		case TypeCaseOpened:
+			var d CaseOpened
+			if err := ev.DecodeData(&d); err != nil || d.KeyFiles == nil {
+				t.Fatalf("case.opened %s: %v, key_files %v", ev.Data, err, d.KeyFiles)
+			}
+			recorded[ev.Case] = *d.KeyFiles
+		case TypeContactsKeyCreated:
+			var d ContactsKeyCreated
+			if err := ev.DecodeData(&d); err != nil || d.KeyFiles == nil {
+				t.Fatalf("reports.contacts.key %s: %v", ev.Data, err)
+			}
+			recorded[contactsKeyID] = *d.KeyFiles
+		}
+	}
+	for _, id := range []string{"K-1", contactsKeyID} {
+		for _, suffix := range []string{sealedSuffix, recoverySuffix} {
+			want := recorded[id].digestOf(suffix)
+			if got := keyFileDigest(t, v, id, suffix); got != want {
+				t.Errorf("%s%s: the file's SHA-256 is %s, the log recorded %q", id, suffix, got, want)
+			}
+			names := replicaNames(t, v, id, suffix)
+			if len(names) != 1 {
+				t.Fatalf("%s%s: replicas %v", id, suffix, names)
+			}
+			b, err := objects.ReadSmall(ctx, v.objects, names[0], maxKeyFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fileDigest(b) != want {
+				t.Errorf("%s%s: the replica is not the recorded file", id, suffix)
+			}
+		}
+	}
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	if res, err := v.Scrub(ctx, aud); err != nil || !res.OK {
+		t.Fatalf("scrub of untouched keys: %+v %v", res, err)
+	}
+}
+
+// TestScrubFindsKeyFilesRewrittenWithTheirReplicas: an insider who writes
+// the same bytes into a key file and its replica (so that the two still
+// agree) is found: the file is not the one the log recorded, and the
+// replica is unaccounted. Each file of each key is such a place: the
+// sealed file and the recovery copy of a case key, and the sealed file
+// of the reporter-contacts key.
+func TestScrubFindsKeyFilesRewrittenWithTheirReplicas(t *testing.T) {
+	for _, tc := range []struct {
+		name, id, suffix, want string
+	}{
+		{"sealed file", "K-1", sealedSuffix, "case K-1: sealed file: not the file the log recorded"},
+		{"recovery copy", "K-1", recoverySuffix, "case K-1: recovery copy: not the file the log recorded"},
+		{"reporter-contacts key", contactsKeyID, sealedSuffix, "the reporter-contacts key: sealed file: not the file the log recorded"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, dir := openTestVaultDir(t)
+			ctx := context.Background()
+			inv := enrolled(t, v, "inv", RoleInvestigator)
+			aud := enrolled(t, v, "aud", RoleAuditor)
+			openCases(t, v, inv, "K-1", "K-2")
+			if _, err := v.sealContact(ctx, "reporter@example.org"); err != nil {
+				t.Fatal(err)
+			}
+			junk := []byte(strings.Repeat("anything at all, kept under the vault's name\n", 40))
+			if err := os.WriteFile(v.keys.caseFile(tc.id, tc.suffix), junk, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			names := replicaNames(t, v, tc.id, tc.suffix)
+			overwriteObject(t, dir, names[0], junk)
+			res, err := v.Scrub(ctx, aud)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.OK || !slices.Equal(res.KeysAltered, []string{tc.want}) || !slices.Equal(res.Unaccounted, names) {
+				t.Fatalf("scrub: ok %v, keys altered %q, unaccounted %v; want %q and %v", res.OK, res.KeysAltered, res.Unaccounted, tc.want, names)
+			}
+			// And the scrub's event says so.
+			var d AuditScrubbed
+			evs := logged(t, v)
+			if err := evs[len(evs)-1].DecodeData(&d); err != nil || !slices.Equal(d.KeysAltered, []string{tc.want}) {
+				t.Fatalf("audit.scrubbed %s: %v", evs[len(evs)-1].Data, err)
+			}
+		})
+	}
+}
+
+// rotatingSealer stands in for a sealer whose key-encryption key rotates
+// (a TPM's or an HSM's, tested with swtpm and SoftHSM2 in internal/e2e):
+// each Seal of the development sealer is a fresh encryption, so a
+// rotation through it rewrites every sealed file as a real one does.
+type rotatingSealer struct {
+	hsm.Sealer
+	rotations int
+}
+
+func (r *rotatingSealer) Rotate(ctx context.Context) (string, error) {
+	r.rotations++
+	return r.KeyRef(), nil
+}
+
+func (r *rotatingSealer) RetireOld(ctx context.Context) error { return nil }
+
+// TestRotationRecordsEachSealedFileBeforeWritingIt: a rotation records
+// each re-sealed file's SHA-256 (key.stored) before the file changes, so
+// that afterwards the files, the replicas and the record agree, and a
+// scrub passes.
+func TestRotationRecordsEachSealedFileBeforeWritingIt(t *testing.T) {
+	v, _ := openTestVaultDir(t, func(c *Config) { c.Sealer = &rotatingSealer{Sealer: c.Sealer} })
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	cust := enrolled(t, v, "cust", RoleCustodian)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	openCases(t, v, inv, "R-1", "R-2")
+	if _, err := v.sealContact(ctx, "reporter@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]string{}
+	for _, id := range []string{"R-1", "R-2", contactsKeyID} {
+		before[id] = keyFileDigest(t, v, id, sealedSuffix)
+	}
+	if _, err := v.RotateKEK(ctx, cust, false); err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]string{}
+	var order []string
+	for _, ev := range logged(t, v) {
+		if ev.Type == TypeKeyStored || ev.Type == TypeKeysRotating || ev.Type == TypeKeysRotated {
+			order = append(order, ev.Type)
+		}
+		if ev.Type != TypeKeyStored {
+			continue
+		}
+		var d KeyStored
+		if err := ev.DecodeData(&d); err != nil {
+			t.Fatal(err)
+		}
+		id := ev.Case
+		if d.Key == keyStoredContacts {
+			id = contactsKeyID
+		}
+		if d.KeyFiles.Recovery != "" || ev.Actor.Person != "cust" {
+			t.Errorf("key.stored of a rotation: %s by %s", ev.Data, ev.Actor.Person)
+		}
+		stored[id] = d.KeyFiles.Sealed
+	}
+	if want := []string{TypeKeysRotating, TypeKeyStored, TypeKeyStored, TypeKeyStored, TypeKeysRotated}; !slices.Equal(order, want) {
+		t.Fatalf("events %v, want %v", order, want)
+	}
+	for id, old := range before {
+		now := keyFileDigest(t, v, id, sealedSuffix)
+		if now == old || stored[id] != now || v.state.keyFilesOf(id).Sealed != now {
+			t.Errorf("%s: before %s, after %s, recorded %s", id, old, now, stored[id])
+		}
+	}
+	if res, err := v.Scrub(ctx, aud); err != nil || !res.OK {
+		t.Fatalf("scrub after a rotation: %+v %v", res, err)
+	}
+	if _, err := v.caseIdentity(ctx, "R-1", ""); err != nil {
+		t.Fatalf("the re-sealed key: %v", err)
+	}
+}
+
+// TestAStartFinishesKeyWritesCutShort: a write of a key file is
+// recorded, then replicated, then written locally. A start finds each
+// way it can be cut short, and a file replaced in the keyring folder
+// (as by a backup older than the write), and puts the record, the file
+// and the replicas back in agreement. A sealed file that is neither the
+// recorded one nor opens, and a missing one whose replica is not the
+// recorded file, are recorded as key problems and reported by the scrub,
+// without stopping the start.
+func TestAStartFinishesKeyWritesCutShort(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	v, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	openCases(t, v, inv, "C-1", "C-2", "C-3", "C-4", "C-5")
+	// A re-sealing of a case key, recorded as a rotation records it.
+	reseal := func(id string) []byte {
+		t.Helper()
+		blob, err := os.ReadFile(v.keys.caseFile(id, sealedSuffix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := v.reseal(ctx, blob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.append(ctx, v.keyStored(id, KeyFiles{Sealed: fileDigest(fresh)}, "test", System)); err != nil {
+			t.Fatal(err)
+		}
+		return fresh
+	}
+	// C-1: cut short after its record, before the replica: the file
+	// before it is still the key's.
+	c1Old := keyFileDigest(t, v, "C-1", sealedSuffix)
+	reseal("C-1")
+	// C-2: cut short after the replica, before the local file.
+	c2New := reseal("C-2")
+	name := replicaPrefix("C-2", sealedSuffix) + "-7000000000000000"
+	if _, err := v.objects.Put(ctx, name, strings.NewReader(string(c2New)), objects.PutOptions{Unlocked: true}); err != nil {
+		t.Fatal(err)
+	}
+	junk := []byte("not a sealed key")
+	// C-3: its sealed file and replica replaced by the same bytes.
+	if err := os.WriteFile(v.keys.caseFile("C-3", sealedSuffix), junk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c3Replica := replicaNames(t, v, "C-3", sealedSuffix)
+	overwriteObject(t, dir, c3Replica[0], junk)
+	// C-4: its sealed file replaced, the replica left alone.
+	c4 := keyFileDigest(t, v, "C-4", sealedSuffix)
+	if err := os.WriteFile(v.keys.caseFile("C-4", sealedSuffix), junk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// C-5: its sealed file removed, and the replica replaced.
+	if err := os.Remove(v.keys.caseFile("C-5", sealedSuffix)); err != nil {
+		t.Fatal(err)
+	}
+	c5Replica := replicaNames(t, v, "C-5", sealedSuffix)
+	overwriteObject(t, dir, c5Replica[0], junk)
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err = Open(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if got := keyFileDigest(t, v, "C-1", sealedSuffix); got != c1Old || v.state.keyFilesOf("C-1").Sealed != c1Old {
+		t.Errorf("C-1: the file %s, recorded %s; want the file before the re-sealing (%s) recorded again", got, v.state.keyFilesOf("C-1").Sealed, c1Old)
+	}
+	if got := keyFileDigest(t, v, "C-2", sealedSuffix); got != fileDigest(c2New) {
+		t.Errorf("C-2: the file was not restored from its replica")
+	}
+	if got := keyFileDigest(t, v, "C-4", sealedSuffix); got != c4 {
+		t.Errorf("C-4: the file was not restored from its replica")
+	}
+	if _, err := os.Stat(v.keys.caseFile("C-5", sealedSuffix)); err == nil {
+		t.Errorf("C-5: a replica that is not the recorded file was restored")
+	}
+	adopted, failed := 0, map[string]int{}
+	for _, ev := range logged(t, v) {
+		switch {
+		case ev.Type == TypeKeyStored && ev.Case == "C-1" && strings.Contains(string(ev.Data), "cut short"):
+			adopted++
+		case ev.Type == TypeCaseKeyFailed:
+			failed[ev.Case]++
+		case ev.Type == TypeKeyStored && ev.Case != "C-1" && ev.Case != "C-2":
+			t.Errorf("a start recorded %s for %s", ev.Data, ev.Case)
+		}
+	}
+	if adopted != 1 || len(failed) != 2 || failed["C-3"] != 1 || failed["C-5"] != 1 {
+		t.Fatalf("C-1's file recorded again %d times, key problems %v; want 1, and C-3 and C-5 once each", adopted, failed)
+	}
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	res, err := v.Scrub(ctx, aud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantUnaccounted := append(slices.Clone(c3Replica), c5Replica...)
+	slices.Sort(wantUnaccounted)
+	if !slices.Equal(res.KeysAltered, []string{"case C-3: sealed file: not the file the log recorded", "case C-5: sealed file: missing from the keyring folder"}) ||
+		!slices.Equal(res.Unaccounted, wantUnaccounted) {
+		t.Fatalf("scrub: keys altered %q, unaccounted %v", res.KeysAltered, res.Unaccounted)
+	}
+	for _, id := range []string{"C-1", "C-2", "C-4"} {
+		if _, err := v.caseIdentity(ctx, id, ""); err != nil {
+			t.Errorf("%s: %v", id, err)
+		}
+	}
+}
+
+// TestAStartRecordsKeyFilesOfOlderLogs: a case opened before key files
+// were recorded (its case.opened has no key_files) has its files
+// recorded as the next start finds them, once; from then on the scrub
+// judges them.
+func TestAStartRecordsKeyFilesOfOlderLogs(t *testing.T) {
+	ctx := context.Background()
+	cfg := testConfig(t, t.TempDir())
+	v, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	recipient, _, err := v.keys.newCaseKey(ctx, "OLD-1", v.recovery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.append(ctx, sequencer.Draft{Type: TypeCaseOpened, Actor: inv.actor(), Case: "OLD-1",
+		Data: CaseOpened{Title: "t", Recipient: recipient, Sealer: v.cfg.Sealer.KeyRef(), Members: []string{"inv"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if v.state.keyFilesOf("OLD-1") != (KeyFiles{}) {
+		t.Fatal("a case.opened without key_files recorded digests")
+	}
+	for range 2 {
+		if err := v.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if v, err = Open(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer v.Close()
+	var stored []*events.Event
+	for _, ev := range logged(t, v) {
+		if ev.Type == TypeKeyStored {
+			stored = append(stored, ev)
+		}
+	}
+	want := KeyFiles{Sealed: keyFileDigest(t, v, "OLD-1", sealedSuffix), Recovery: keyFileDigest(t, v, "OLD-1", recoverySuffix)}
+	if len(stored) != 1 || stored[0].Case != "OLD-1" || v.state.keyFilesOf("OLD-1") != want {
+		t.Fatalf("key.stored events %d, recorded %+v, want one with %+v", len(stored), v.state.keyFilesOf("OLD-1"), want)
+	}
+	if err := os.WriteFile(v.keys.caseFile("OLD-1", recoverySuffix), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	if res, err := v.Scrub(ctx, aud); err != nil || !slices.Equal(res.KeysAltered, []string{"case OLD-1: recovery copy: not the file the log recorded"}) {
+		t.Fatalf("scrub: %+v %v", res, err)
+	}
+}
+
+// TestKeyStoredIsChecked: a key.stored event is applied only for a case
+// the log opened or a reporter-contacts key it created, with digests of
+// the recorded shape; anything else is an event the vault cannot apply.
+func TestKeyStoredIsChecked(t *testing.T) {
+	s := newState()
+	good := strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		name, caseID, data string
+	}{
+		{"a case never opened", "NONE", `{"key":"case","key_files":{"sealed_sha256":"` + good + `"},"sealer":"s","reason":"r"}`},
+		{"no contacts key", "", `{"key":"reporter-contacts","key_files":{"sealed_sha256":"` + good + `"},"sealer":"s","reason":"r"}`},
+		{"another kind of key", "", `{"key":"log","key_files":{},"sealer":"s","reason":"r"}`},
+		{"upper-case digest", "NONE", `{"key":"case","key_files":{"sealed_sha256":"` + strings.ToUpper(good) + `"},"sealer":"s","reason":"r"}`},
+	} {
+		ev := &events.Event{Type: TypeKeyStored, Case: tc.caseID, Data: []byte(tc.data)}
+		if err := applyKeyStored(s, ev); err == nil {
+			t.Errorf("%s: applied", tc.name)
+		}
+	}
+	s.cases["C"] = &Case{ID: "C"}
+	if err := applyKeyStored(s, &events.Event{Type: TypeKeyStored, Case: "C", Data: []byte(`{"key":"case","key_files":{"sealed_sha256":"` + strings.ToUpper(good) + `"},"sealer":"s","reason":"r"}`)}); err == nil {
+		t.Error("an upper-case digest of an opened case: applied")
+	}
+	if err := applyKeyStored(s, &events.Event{Type: TypeKeyStored, Case: "C", Data: []byte(`{"key":"case","key_files":{"sealed_sha256":"` + good + `"},"sealer":"s","reason":"r"}`)}); err != nil || s.keyFiles["C"].Sealed != good {
+		t.Errorf("a good event: %v, recorded %+v", err, s.keyFiles["C"])
+	}
+}
