@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/tsa/tsaclient"
 	"github.com/custos-vault/custos/events/witness"
 	"github.com/custos-vault/custos/internal/testenv"
@@ -496,5 +498,114 @@ func TestPinnedTSACertificates(t *testing.T) {
 	}
 	if got := storedTokens(t, w); len(got) != 0 {
 		t.Fatalf("tokens of an authority not configured were stored: %v", got)
+	}
+}
+
+// TestCosignaturesOfAWitnessLeftOutOfThePolicy: every start records the
+// verifier keys of its policy's witnesses (server.started), so that a
+// checkpoint a witness cosigned stays the vault's to a scrub after the
+// witness leaves the policy, or the vault stops using witnesses; a
+// witness no start named is not the vault's.
+func TestCosignaturesOfAWitnessLeftOutOfThePolicy(t *testing.T) {
+	newWitness := func(name string) (note.Signer, string) {
+		t.Helper()
+		skey, vkey, err := note.GenerateKey(rand.Reader, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signer, err := fnote.NewSignerForCosignatureV1(skey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cv, _ := fnote.VKeyToCosignatureV1(vkey)
+		return signer, cv
+	}
+	w1, w1key := newWitness("witness.example/w1")
+	w2, _ := newWitness("witness.example/never")
+	policy, err := witness.ParsePolicy([]byte("witness w1 " + w1key + "\nquorum w1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := testConfig(t, dir, func(c *Config) { c.Witnesses = policy })
+	v, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := v.log.LatestCheckpoint()
+	text := cp.Note[:strings.Index(string(cp.Note), "\n\n")+1]
+	plant := func(w note.Signer) string {
+		t.Helper()
+		signed, err := note.Sign(&note.Note{Text: string(text)}, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cosigned := append(append([]byte{}, cp.Note...), signed[len(text)+1:]...)
+		name := witnessedObject(cp.Size, cosigned)
+		p := filepath.Join(dir, "objects", filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o700)
+		if err := os.WriteFile(p, cosigned, 0o400); err != nil {
+			t.Fatal(err)
+		}
+		return name
+	}
+	plant(w1)
+	stranger := plant(w2)
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Started again without witnesses.
+	cfg.Witnesses = nil
+	if v, err = Open(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	var named []string
+	for _, ev := range logged(t, v) {
+		if ev.Type == TypeServerStarted {
+			var d map[string]string
+			if err := ev.DecodeData(&d); err != nil {
+				t.Fatal(err)
+			}
+			named = append(named, d[startedWitnessKeys])
+		}
+	}
+	if !slices.Equal(named, []string{w1key, ""}) {
+		t.Fatalf("witness keys of the starts: %q", named)
+	}
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	res, err := v.Scrub(ctx, aud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Unaccounted, []string{stranger}) {
+		t.Fatalf("unaccounted %v, want only the note of a witness no start named (%s)", res.Unaccounted, stranger)
+	}
+	// A snapshot carries them too.
+	checkSnapshotRoundTrip(t, v)
+}
+
+// TestServerStartedWitnessKeysAreChecked: a witness key a start records
+// must be one a policy takes; anything else is an event the vault
+// cannot apply.
+func TestServerStartedWitnessKeysAreChecked(t *testing.T) {
+	_, w1key := func() (note.Signer, string) {
+		skey, vkey, _ := note.GenerateKey(rand.Reader, "witness.example/w1")
+		s, _ := fnote.NewSignerForCosignatureV1(skey)
+		cv, _ := fnote.VKeyToCosignatureV1(vkey)
+		return s, cv
+	}()
+	for _, bad := range []string{"junk", w1key + "  " + w1key, w1key + " junk", strings.Replace(w1key, "+", "+0", 1)} {
+		s := newState()
+		b, _ := json.Marshal(map[string]string{startedWitnessKeys: bad})
+		if err := applyServerStarted(s, &events.Event{Type: TypeServerStarted, Data: b}); err == nil {
+			t.Errorf("%q: applied", bad)
+		}
+	}
+	s := newState()
+	b, _ := json.Marshal(map[string]string{startedWitnessKeys: w1key, "sealer": "x"})
+	if err := applyServerStarted(s, &events.Event{Type: TypeServerStarted, Data: b}); err != nil || !s.witnessKeys[w1key] {
+		t.Errorf("a good key: %v", err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/events/tsa"
 	"github.com/custos-vault/custos/events/tsa/tsafolder"
+	"github.com/custos-vault/custos/events/witness"
 	"github.com/custos-vault/custos/internal/ctxio"
 	"github.com/custos-vault/custos/internal/smallfile"
 	"github.com/custos-vault/custos/objects"
@@ -256,15 +257,31 @@ func (v *Vault) anchorIsTheVaults(ctx context.Context, name string) (bool, error
 		att, err := tsa.ReadSHA256(tsa.Token(b), noteSum)
 		return err == nil && (att.Nonce == nil || att.Nonce.BitLen() <= 64), nil
 	}
-	// A cosigned checkpoint: the log's signature and cosignatures of the
-	// policy's witnesses, and nothing else: a line of a key the vault
-	// does not know could carry anything.
-	msg, err := note.Open(b, note.VerifierList(append([]note.Verifier{v.verifier}, v.cfg.Witnesses.Verifiers()...)...))
+	// A cosigned checkpoint: the log's signature and cosignatures of
+	// witnesses, those of the policy or of any a start recorded, and
+	// nothing else: a line of a key the vault does not know could carry
+	// anything.
+	msg, err := note.Open(b, v.noteVerifiers())
 	if err != nil || len(msg.UnverifiedSigs) != 0 || !logSigned(msg, v.verifier) || !canonicalNote(b, msg) {
 		return false, nil
 	}
 	_, size, err := events.PeekCheckpoint(b)
 	return err == nil && len(name) >= len(witnessedPrefix)+20 && fmt.Sprintf("%s%020d", witnessedPrefix, size) == name[:len(witnessedPrefix)+20], nil
+}
+
+// noteVerifiers are the keys whose signatures a note the vault stores
+// may carry: the log's, and each witness's that the policy or a
+// server.started names (a key in both counted once).
+func (v *Vault) noteVerifiers() note.Verifiers {
+	all := []note.Verifier{v.verifier}
+	seen := map[string]bool{}
+	for _, k := range append(v.cfg.Witnesses.Verifiers(), v.state.witnessVerifiers()...) {
+		if id := witness.KeyID(k); !seen[id] {
+			seen[id] = true
+			all = append(all, k)
+		}
+	}
+	return note.VerifierList(all...)
 }
 
 // canonicalNote reports whether b is msg written out again: its text,

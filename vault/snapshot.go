@@ -79,7 +79,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // running vault (checkSnapshotPages).
 // Version 15: the digests of each key's files as the log recorded them
 // (State.keyFiles).
-const stateVersion = 15
+// Version 16: the witnesses' keys server.started events named
+// (State.witnessKeys).
+const stateVersion = 16
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

@@ -26,6 +26,7 @@ type snapState struct {
 	Hot            *snapHotline          `json:"hotline,omitempty"`
 	ItemEvents     map[string][2]uint64  `json:"item_events,omitempty"`
 	KeyFiles       map[string]KeyFiles   `json:"key_files,omitempty"`
+	WitnessKeys    map[string]bool       `json:"witness_keys,omitempty"`
 	Log            *LogOpened            `json:"log,omitempty"`
 	LostKeys       map[string]bool       `json:"lost_keys,omitempty"`
 	Packages       map[string]*Package   `json:"packages,omitempty"`
@@ -101,7 +102,7 @@ type snapPDQ struct {
 // is held.
 func (s *State) snapshot() *snapState {
 	out := &snapState{
-		ApprovedHalves: s.approvedHalves, Decided: s.decided, Log: &s.log, LostKeys: s.lostKeys, KeyFiles: s.keyFiles,
+		ApprovedHalves: s.approvedHalves, Decided: s.decided, Log: &s.log, LostKeys: s.lostKeys, KeyFiles: s.keyFiles, WitnessKeys: s.witnessKeys,
 		Packages: s.packages, Recent: s.recent, Retained: s.retained,
 		CaseEvents: map[string][2]uint64{}, ItemEvents: map[string][2]uint64{}, CaseOwn: map[string][2]uint64{},
 		Persons: map[string]snapPerson{}, Requests: map[string]snapRequest{}, Sessions: map[string]snapSession{},
@@ -311,7 +312,7 @@ func (r *restorer) add(part *snapState, at lineAt) error {
 			return fmt.Errorf("its package %q is filed under another id", id)
 		}
 	}
-	if !mergeInto(&b.ApprovedHalves, part.ApprovedHalves) || !mergeInto(&b.Decided, part.Decided) || !mergeInto(&b.LostKeys, part.LostKeys) || !mergeInto(&b.KeyFiles, part.KeyFiles) ||
+	if !mergeInto(&b.ApprovedHalves, part.ApprovedHalves) || !mergeInto(&b.Decided, part.Decided) || !mergeInto(&b.LostKeys, part.LostKeys) || !mergeInto(&b.KeyFiles, part.KeyFiles) || !mergeInto(&b.WitnessKeys, part.WitnessKeys) ||
 		!mergeInto(&b.Packages, part.Packages) || !mergeInto(&b.Persons, part.Persons) || !mergeInto(&b.Recent, part.Recent) ||
 		!mergeInto(&b.Requests, part.Requests) || !mergeInto(&b.Retained, part.Retained) || !mergeInto(&b.Sessions, part.Sessions) {
 		return errSnapshotDup
@@ -546,6 +547,7 @@ func (r *restorer) state() (*State, error) {
 	setIf(&s.decided, b.Decided)
 	setIf(&s.lostKeys, b.LostKeys)
 	setIf(&s.keyFiles, b.KeyFiles)
+	setIf(&s.witnessKeys, b.WitnessKeys)
 	setIf(&s.recent, b.Recent)
 	setIf(&s.retained, b.Retained)
 	for _, c := range s.cases {

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/witness"
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // State is the projection of the custody log that requests are decided
@@ -56,6 +59,9 @@ type State struct {
 	// recorded them (case.opened, reports.contacts.key, key.stored), by
 	// case id or contactsKeyID.
 	keyFiles map[string]KeyFiles
+	// witnessKeys are the verifier keys of every witness a server.started
+	// named (startedWitnessKeys): their cosignatures are the vault's.
+	witnessKeys map[string]bool
 	// caseEvents and itemEvents count the verified events that name each
 	// case and item, so that what a store's lookup columns return can be
 	// checked against the signed bytes (reads.go). An item the state
@@ -324,6 +330,8 @@ func newState() *State {
 		lostKeys: map[string]bool{},
 		keyFiles: map[string]KeyFiles{},
 
+		witnessKeys: map[string]bool{},
+
 		caseEvents: map[string]named{},
 		itemEvents: map[string]named{},
 		caseOwn:    map[string]named{},
@@ -461,6 +469,7 @@ var appliers = map[string]applier{
 	TypePackageSealed:        applyPackageSealed,
 	TypeKeysRecovered:        applyKeysRecovered,
 	TypeKeyStored:            applyKeyStored,
+	TypeServerStarted:        applyServerStarted,
 	TypeObjectsRetained:      applyObjectsRetained,
 	TypeObjectsSwept:         applyObjectsSwept,
 
@@ -647,6 +656,40 @@ func applyKeyStored(s *State, ev *events.Event) error {
 		return s.setKeyFiles(contactsKeyID, &d.KeyFiles, false)
 	}
 	return fmt.Errorf("key %q is neither %q nor %q", d.Key, keyStoredCase, keyStoredContacts)
+}
+
+// applyServerStarted keeps the witnesses' keys a start names.
+func applyServerStarted(s *State, ev *events.Event) error {
+	d, err := data[map[string]string](ev)
+	if err != nil {
+		return err
+	}
+	keys := d[startedWitnessKeys]
+	if keys == "" {
+		return nil
+	}
+	for _, vkey := range strings.Split(keys, " ") {
+		if _, err := witness.ParseVerifierKey(vkey); err != nil {
+			return fmt.Errorf("%s: %q: %w", startedWitnessKeys, vkey, err)
+		}
+		s.witnessKeys[vkey] = true
+	}
+	return nil
+}
+
+// witnessVerifiers returns a verifier of each witness key a start
+// recorded, in the order of the keys.
+func (s *State) witnessVerifiers() []note.Verifier {
+	s.mu.RLock()
+	keys := slices.Sorted(maps.Keys(s.witnessKeys))
+	s.mu.RUnlock()
+	out := make([]note.Verifier, 0, len(keys))
+	for _, k := range keys {
+		if vf, err := witness.ParseVerifierKey(k); err == nil {
+			out = append(out, vf)
+		}
+	}
+	return out
 }
 
 // keyFilesOf returns the digests the log recorded of a key's files (a

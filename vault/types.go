@@ -214,6 +214,11 @@ type CaseOpened struct {
 	KeyFiles *KeyFiles `json:"key_files,omitempty"`
 }
 
+// startedWitnessKeys is the server.started field that lists the
+// verifier keys of the witnesses of the start's policy (C2SP vkeys,
+// separated by single spaces, sorted).
+const startedWitnessKeys = "witness_keys"
+
 // KeyFiles are the SHA-256 digests (64 lowercase hex digits each) of a
 // key's two files in the keyring folder, byte for byte as the vault
 // wrote them: the sealed key ("CASEHASH.sealed") and its copy encrypted

@@ -362,6 +362,16 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	// started is what server.started records of the start: the snapshot
 	// it resumed from, and any it discarded.
 	started := map[string]string{"sealer": cfg.Sealer.KeyRef(), "pdq_max_distance": strconv.Itoa(v.pdqDistance())}
+	// The witnesses' keys, so that what they cosigned stays the vault's
+	// to a scrub after they leave the policy (State.witnessKeys).
+	if cfg.Witnesses != nil {
+		var vkeys []string
+		for _, w := range cfg.Witnesses.Witnesses {
+			vkeys = append(vkeys, w.VKey)
+		}
+		slices.Sort(vkeys)
+		started[startedWitnessKeys] = strings.Join(slices.Compact(vkeys), " ")
+	}
 	var discarded []string
 	if cfg.SnapshotDir != "" && cfg.TileDir != "" && !cfg.acceptRollback {
 		if err := os.MkdirAll(cfg.SnapshotDir, 0o700); err != nil {

@@ -208,6 +208,21 @@ func NewPolicy(ws []Witness, quorum int) (*Policy, error) {
 	return ParsePolicy([]byte(b.String()))
 }
 
+// ParseVerifierKey parses a witness's verifier key as a policy's
+// `witness` line takes it (C2SP signed-note vkey, Ed25519 of type 0x01 or
+// cosignature/v1 of type 0x04, its key hash checked), returning the
+// cosignature/v1 verifier that checks the witness's cosignatures.
+func ParseVerifierKey(vkey string) (note.Verifier, error) {
+	if vkey == "" || strings.ContainsAny(vkey, " \t\r\n#") {
+		return nil, errors.New("bad verifier key")
+	}
+	p, err := ParsePolicy([]byte("witness w " + vkey + "\nquorum w\n"))
+	if err != nil {
+		return nil, errors.New(strings.TrimPrefix(err.Error(), "witness policy line 1: witness w: "))
+	}
+	return p.Witnesses[0].Key, nil
+}
+
 // ParseFlag parses one --witness flag value, NAME=VKEY@URL, where URL is
 // the witness's base URL (to which /add-checkpoint is appended).
 func ParseFlag(s string) (Witness, error) {

@@ -222,3 +222,25 @@ func TestRetiredWitnessLine(t *testing.T) {
 		t.Error("a nil policy has verifiers")
 	}
 }
+
+// TestParseVerifierKey: a witness key alone is taken as a policy's
+// witness line takes it: either type, the cosignature/v1 verifier; a
+// mistyped key hash, another type or anything that is not one key is
+// refused.
+func TestParseVerifierKey(t *testing.T) {
+	s, cv, plain := testKey3(t, "witness.a.example")
+	for _, vkey := range []string{cv, plain} {
+		k, err := ParseVerifierKey(vkey)
+		if err != nil {
+			t.Fatalf("%s: %v", vkey, err)
+		}
+		if k.Name() != s.Name() || k.KeyHash() != s.KeyHash() {
+			t.Errorf("%s: verifier %s+%08x, want the signer's %s+%08x", vkey, k.Name(), k.KeyHash(), s.Name(), s.KeyHash())
+		}
+	}
+	for _, bad := range []string{"", "junk", cv + " " + cv, cv + "\n", strings.Replace(cv, "+", "+0", 1), "#" + cv} {
+		if _, err := ParseVerifierKey(bad); err == nil {
+			t.Errorf("%q: accepted", bad)
+		}
+	}
+}
