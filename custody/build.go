@@ -111,6 +111,7 @@ type data struct {
 	RequestedBy     string          `json:"requested_by"`
 	DisclosesOthers bool            `json:"discloses_others"`
 	Action          string          `json:"action"`
+	Grounds         string          `json:"grounds"`
 	Target          string          `json:"target"`
 	Count           int64           `json:"count"`
 	Person          string          `json:"person"`

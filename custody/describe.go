@@ -66,6 +66,9 @@ func describe(x *decoded) {
 		} else {
 			add("%s refused: %s", quoted(d.Action), quoted(d.Reason))
 		}
+		if w := GroundsWords[d.Grounds]; w != "" {
+			add("%s", w)
+		}
 		if d.Count > 1 {
 			add("%d refusals", d.Count)
 		}
@@ -264,6 +267,20 @@ func roleOr(role, dflt string) string {
 		return dflt
 	}
 	return role
+}
+
+// GroundsWords says in words on what grounds a request was refused, by
+// the "grounds" an access.refused event records (docs/custody-log.md):
+// a refusal of what the person may not do reads differently to a court
+// from one of what the record did not allow at that moment. Events
+// written before grounds were recorded have none, and get no words.
+var GroundsWords = map[string]string{
+	"permission":  "on the grounds that it is not theirs to do",
+	"unknown":     "on the grounds that what they named does not exist",
+	"state":       "on the grounds that the record did not allow it then (not a question of permission)",
+	"input":       "on the grounds that the request was not valid",
+	"credentials": "on the grounds that the request carried no valid credentials",
+	"limit":       "on the grounds that there were too many requests",
 }
 
 // quoted is free text in quotation marks, as documents show it: through

@@ -49,3 +49,28 @@ func TestDescribeHotlineFacts(t *testing.T) {
 		t.Errorf("Count: %q", got)
 	}
 }
+
+// TestDescribeRefusalGrounds: a refusal says on what grounds it was
+// refused, where the event records them; one recorded before grounds
+// were says only its reason.
+func TestDescribeRefusalGrounds(t *testing.T) {
+	for grounds, want := range map[string]string{
+		"permission": "not theirs to do",
+		"state":      "not a question of permission",
+		"unknown":    "does not exist",
+	} {
+		ev := &events.Event{Type: "access.refused", Data: json.RawMessage(`{"action":"case.open","reason":"r","grounds":"` + grounds + `"}`)}
+		if _, details := Describe(ev); !strings.Contains(details, want) {
+			t.Errorf("grounds %s: %q", grounds, details)
+		}
+	}
+	old := &events.Event{Type: "access.refused", Data: json.RawMessage(`{"action":"case.open","reason":"r"}`)}
+	if _, details := Describe(old); strings.Contains(details, "grounds") {
+		t.Errorf("a refusal without grounds: %q", details)
+	}
+	for g := range GroundsWords {
+		if !strings.HasPrefix(GroundsWords[g], "on the grounds that ") {
+			t.Errorf("%s: %q", g, GroundsWords[g])
+		}
+	}
+}

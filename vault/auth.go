@@ -90,22 +90,29 @@ func (v *Vault) refuse(ctx context.Context, who Principal, action, target, reaso
 
 // refuseHint is refuse with what the person can do next (hint): the
 // answer says it after the reason; the custody log records the reason
-// alone (refusal).
+// alone (refusal), and the grounds its kind gives (RefusalGrounds).
 func (v *Vault) refuseHint(ctx context.Context, who Principal, action, target, reason, hint string, kind error) error {
+	if err := v.recordRefusal(ctx, who, action, target, reason, RefusalGrounds(kind)); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: %s%w", kind, withHint(reason, hint), recordedMark{})
+}
+
+// recordRefusal records one refusal of who, or counts it for its
+// window's summary past the person's burst (refusals.go).
+func (v *Vault) recordRefusal(ctx context.Context, who Principal, action, target, reason, grounds string) error {
 	// The target is whatever the caller named, refused before it was
 	// validated: recorded escaped and bounded, so that a refusal costs
 	// the log a bounded size and carries nothing invisible.
-	// Past the person's burst for this window, the refusal is counted in
-	// the window's summary instead (refusals.go).
-	if v.refusals.admit(who, refusalKey{person: who.Name, role: who.Role, credential: credentialKey(who.Credential), action: action, reason: reason}, v.cfg.Now()) {
+	if v.refusals.admit(who, refusalKey{person: who.Name, role: who.Role, credential: credentialKey(who.Credential), action: action, reason: reason, grounds: grounds}, v.cfg.Now()) {
 		caseID, itemID := v.refusalScope(action, target)
 		_, err := v.append(ctx, sequencer.Draft{Type: TypeAccessRefused, Actor: who.actor(), Case: caseID, Item: itemID,
-			Data: AccessRefused{Action: action, Target: recordedTarget(target), Reason: reason}})
+			Data: AccessRefused{Action: action, Target: recordedTarget(target), Reason: reason, Grounds: grounds}})
 		if err != nil {
 			return fmt.Errorf("recording a refusal: %w", err)
 		}
 	}
-	return fmt.Errorf("%w: %s%w", kind, withHint(reason, hint), recordedMark{})
+	return nil
 }
 
 // refuseUnseen refuses a request about a case, item or package (what) that
@@ -113,9 +120,14 @@ func (v *Vault) refuseHint(ctx context.Context, who Principal, action, target, r
 // same ErrNotFound and the same message (no such WHAT TARGET for you,
 // then rule),
 // so that the answer does not tell whether the target exists. The custody
-// log records the true reason.
-func (v *Vault) refuseUnseen(ctx context.Context, who Principal, action, what, target, reason, rule string) error {
-	if err := v.refuse(ctx, who, action, target, reason, ErrNotFound); !errors.Is(err, ErrNotFound) {
+// log records the truth: "no such WHAT" (grounds unknown) if it does not
+// exist, else reason (grounds permission).
+func (v *Vault) refuseUnseen(ctx context.Context, who Principal, action, what, target string, exists bool, reason, rule string) error {
+	grounds := GroundsPermission
+	if !exists {
+		reason, grounds = "no such "+what, GroundsUnknown
+	}
+	if err := v.recordRefusal(ctx, who, action, target, reason, grounds); err != nil {
 		return err
 	}
 	// "for you": the same words whether the target exists or not, and
@@ -134,11 +146,7 @@ func (v *Vault) assignedItem(ctx context.Context, who Principal, action, itemID,
 	}
 	c, _ := v.state.getCase(it.Case)
 	if !ok || !assigned(who, c) {
-		reason := "no such item"
-		if ok {
-			reason = notAssigned
-		}
-		return Item{}, v.refuseUnseen(ctx, who, action, "item", itemID, reason, rule)
+		return Item{}, v.refuseUnseen(ctx, who, action, "item", itemID, ok, notAssigned, rule)
 	}
 	return it, nil
 }
@@ -163,7 +171,7 @@ func (v *Vault) RecordRefusal(ctx context.Context, who *Principal, d AccessRefus
 		// A signed-in person's refusals share the budget of the vault's
 		// own: past the burst, the window's summary counts them. (A
 		// summary made by the caller is recorded as it is.)
-		k := refusalKey{person: who.Name, role: who.Role, credential: credentialKey(who.Credential), action: d.Action, reason: d.Reason}
+		k := refusalKey{person: who.Name, role: who.Role, credential: credentialKey(who.Credential), action: d.Action, reason: d.Reason, grounds: d.Grounds}
 		if !v.refusals.admit(*who, k, v.cfg.Now()) {
 			return nil
 		}

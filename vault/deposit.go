@@ -82,11 +82,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		return nil, v.refuse(ctx, who, "item.deposit", req.Case, fmt.Sprintf("case %s was destroyed under a court order: nothing can be deposited to it", req.Case), ErrConflict)
 	}
 	if !ok || !v.memberOf(who, c) {
-		reason := "no such case"
-		if ok {
-			reason = "only investigators and analysts assigned to the case deposit"
-		}
-		return nil, v.refuseUnseen(ctx, who, "item.deposit", "case", req.Case, reason, "only investigators and analysts assigned to a case deposit to it")
+		return nil, v.refuseUnseen(ctx, who, "item.deposit", "case", req.Case, ok, "only investigators and analysts assigned to the case deposit", "only investigators and analysts assigned to a case deposit to it")
 	}
 	// The precondition is checked now, before anything is streamed, and
 	// again at the deposit event's position: a case destroyed, or a

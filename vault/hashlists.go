@@ -133,11 +133,7 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 	c, ok := v.state.getCase(caseID)
 	mayExport := func(c Case) bool { return who.Role == RoleCustodian || v.memberOf(who, c) }
 	if !ok || !(who.Role == RoleCustodian || assigned(who, c)) {
-		reason := "no such case"
-		if ok {
-			reason = "only the case's investigators and custodians export its hashes"
-		}
-		return nil, v.refuseUnseen(ctx, who, "case.hashes", "case", caseID, reason, "only the case's investigators and custodians export its hashes")
+		return nil, v.refuseUnseen(ctx, who, "case.hashes", "case", caseID, ok, "only the case's investigators and custodians export its hashes", "only the case's investigators and custodians export its hashes")
 	}
 	pre := func(c Case, ok bool) error {
 		if err := liveCase(caseID, c, ok); err != nil {

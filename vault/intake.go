@@ -381,11 +381,7 @@ func (v *Vault) reportDetail(ctx context.Context, who Principal, id string, cont
 	}
 	r, ok := v.state.getReport(id)
 	if !ok || !readsReports(who.Role) {
-		reason := "no such report"
-		if ok {
-			reason = "only analysts, custodians and auditors read reports"
-		}
-		return ReportView{}, v.refuseUnseen(ctx, who, "report.show", "report", id, reason, "reports are read by analysts, custodians and auditors")
+		return ReportView{}, v.refuseUnseen(ctx, who, "report.show", "report", id, ok, "only analysts, custodians and auditors read reports", "reports are read by analysts, custodians and auditors")
 	}
 	open := contact && who.Role == RoleAnalyst && r.ContactSealed != ""
 	if open {
@@ -488,11 +484,7 @@ func (v *Vault) reportDecision(ctx context.Context, who Principal, action, id st
 	}
 	r, ok := v.state.getReport(id)
 	if !ok || who.Role != RoleAnalyst {
-		reason := "no such report"
-		if ok {
-			reason = "only analysts work on reports"
-		}
-		return nil, v.refuseUnseen(ctx, who, action, "report", id, reason, "analysts work on reports")
+		return nil, v.refuseUnseen(ctx, who, action, "report", id, ok, "only analysts work on reports", "analysts work on reports")
 	}
 	// eventCase is the case the event names (set below); a decision
 	// other than an assessment must name the case the report is in at
@@ -590,11 +582,7 @@ func (v *Vault) ReopenReport(ctx context.Context, who Principal, id, reason stri
 	}
 	r, ok := v.state.getReport(id)
 	if !ok || who.Role != RoleAnalyst {
-		why := "no such report"
-		if ok {
-			why = "only analysts work on reports"
-		}
-		return v.refuseUnseen(ctx, who, "report.reopen", "report", id, why, "analysts work on reports")
+		return v.refuseUnseen(ctx, who, "report.reopen", "report", id, ok, "only analysts work on reports", "analysts work on reports")
 	}
 	pre := func(r Report, ok bool) error {
 		switch {

@@ -172,11 +172,7 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 	}
 	c, ok := v.state.getCase(caseID)
 	if !ok || !(seesAllCases(who) || assigned(who, c) || v.packageFor(who, caseID)) {
-		reason := "no such case"
-		if ok {
-			reason = "not assigned to the case"
-		}
-		return nil, v.refuseUnseen(ctx, who, "case.show", "case", caseID, reason, "only the case's investigators, custodians, auditors and the prosecutors it has packages for see a case")
+		return nil, v.refuseUnseen(ctx, who, "case.show", "case", caseID, ok, "not assigned to the case", "only the case's investigators, custodians, auditors and the prosecutors it has packages for see a case")
 	}
 	d := &CaseDetail{Case: c.ID, Title: c.Title, Held: c.Held, Destroyed: c.Destroyed, ExportApproval: c.ExportApproval, ClassificationVotes: v.state.votesNeeded(c.ID),
 		OpenedBy: c.OpenedBy, OpenedAt: c.OpenedAt, Retention: durationString(c.Retention), VaultRetention: v.cfg.Retention.String(),
@@ -274,11 +270,7 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 		return nil, v.refuse(ctx, who, "item.list", caseID, "only the case's investigators and analysts list its items", ErrForbidden)
 	}
 	if !ok || !assigned(who, c) {
-		reason := "no such case"
-		if ok {
-			reason = "not assigned to the case"
-		}
-		return nil, v.refuseUnseen(ctx, who, "item.list", "case", caseID, reason, "only the case's investigators and analysts list its items")
+		return nil, v.refuseUnseen(ctx, who, "item.list", "case", caseID, ok, "not assigned to the case", "only the case's investigators and analysts list its items")
 	}
 	page := &ItemPage{Items: []ItemSummary{}, Offset: offset}
 	var ids []string

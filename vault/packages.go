@@ -164,11 +164,7 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 	}
 	c, ok := v.state.getCase(req.Case)
 	if !ok || !assigned(who, c) && who.Role != RoleCustodian {
-		reason := "no such case"
-		if ok {
-			reason = "only the case's investigators and custodians seal packages"
-		}
-		return nil, v.refuseUnseen(ctx, who, "package.seal", "case", req.Case, reason, "only the case's investigators and custodians seal packages")
+		return nil, v.refuseUnseen(ctx, who, "package.seal", "case", req.Case, ok, "only the case's investigators and custodians seal packages", "only the case's investigators and custodians seal packages")
 	}
 	if c.Destroyed {
 		return nil, v.refuse(ctx, who, "package.seal", req.Case, "the case was destroyed", ErrConflict)
@@ -555,11 +551,7 @@ func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (
 	}
 	p, ok := v.state.getPackage(pkgID)
 	if !ok || p.Sealed == nil || !receivesPackages(who.Role) || who.Name != p.For {
-		reason := "no such package"
-		if ok && p.Sealed != nil {
-			reason = "a package is fetched only by the person it is sealed for"
-		}
-		return nil, nil, v.refuseUnseen(ctx, who, "package.fetch", "package", pkgID, reason, "a package is fetched only by the person it is sealed for")
+		return nil, nil, v.refuseUnseen(ctx, who, "package.fetch", "package", pkgID, ok && p.Sealed != nil, "a package is fetched only by the person it is sealed for", "a package is fetched only by the person it is sealed for")
 	}
 	if c, _ := v.state.getCase(p.Case); c.Destroyed {
 		return nil, nil, v.refuse(ctx, who, "package.fetch", pkgID, "the package's case was destroyed", ErrConflict)

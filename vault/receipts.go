@@ -135,7 +135,7 @@ func receiptKeyType(pub ssh.PublicKey) error {
 func (v *Vault) ReceivePackage(ctx context.Context, who Principal, pkgID, sha256, signature string) (PackageReceived, error) {
 	p, ok := v.state.getPackage(pkgID)
 	if !ok || p.For != who.Name || !receivesPackages(who.Role) || p.Sealed == nil {
-		return PackageReceived{}, v.refuseUnseen(ctx, who, "package.receipt", "package", pkgID, "not a package sealed for them", "a package is acknowledged by the person it is sealed for")
+		return PackageReceived{}, v.refuseUnseen(ctx, who, "package.receipt", "package", pkgID, ok && p.Sealed != nil, "not a package sealed for them", "a package is acknowledged by the person it is sealed for")
 	}
 	if c, _ := v.state.getCase(p.Case); c.Destroyed {
 		return PackageReceived{}, v.refuse(ctx, who, "package.receipt", pkgID, "the package's case was destroyed", ErrConflict)

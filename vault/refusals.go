@@ -22,9 +22,9 @@ import (
 
 // refusalKey is what summarised refusals have in common: one credential
 // (a session, or a certificate) of one person in one role, one action and
-// one reason. Two credentials in one person's name (their own session and
+// one reason on one grounds. Two credentials in one person's name (their own session and
 // a certificate someone else was issued) are never merged.
-type refusalKey struct{ person, role, credential, action, reason string }
+type refusalKey struct{ person, role, credential, action, reason, grounds string }
 
 func credentialKey(c Credential) string {
 	return c.Auth + "|" + c.Session + "|" + c.Certificate + "|" + c.Issuer + "|" + c.Subject
@@ -87,7 +87,7 @@ func (b *refusalBudget) due(now time.Time, final bool) map[refusalKey]*refusalWi
 // summarise records the summaries that are due.
 func (v *Vault) summariseRefusals(final bool) {
 	for k, w := range v.refusals.due(v.cfg.Now(), final) {
-		d := AccessRefused{Action: k.action, Reason: k.reason, Count: w.suppressed,
+		d := AccessRefused{Action: k.action, Reason: k.reason, Grounds: k.grounds, Count: w.suppressed,
 			First: w.first.UTC().Format(time.RFC3339Nano), Last: w.last.UTC().Format(time.RFC3339Nano)}
 		who := w.who
 		if _, err := v.append(context.Background(), sequencer.Draft{Type: TypeAccessRefused, Actor: who.actor(), Data: d}); err != nil {

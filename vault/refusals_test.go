@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -43,6 +44,9 @@ func TestSignedInRefusalsCostBoundedLog(t *testing.T) {
 		if ev.Actor.Person != "inv" {
 			t.Errorf("refusal recorded for %q", ev.Actor.Person)
 		}
+		if d.Grounds != GroundsPermission {
+			t.Errorf("a refusal (count %d) recorded on grounds %q", d.Count, d.Grounds)
+		}
 		return nil
 	})
 	if events_ != 4 || total != n {
@@ -76,5 +80,60 @@ func TestRecordedRefusalsShareTheBudget(t *testing.T) {
 	}
 	if err := v.RecordRefusal(ctx, nil, AccessRefused{Action: "session.open", Reason: "no valid credentials"}); err != nil || v.log.Size()-before != 5 {
 		t.Fatalf("an anonymous refusal (aggregated by its caller) was not recorded: %v", err)
+	}
+}
+
+// TestRefusalsRecordTheirGrounds: each refusal records on what grounds
+// it was refused, so that a refusal of what the person may not do is
+// told from one of what the record did not allow then, and from a
+// target that does not exist, even where the answer is the same
+// (refuseUnseen).
+func TestRefusalsRecordTheirGrounds(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	other := enrolled(t, v, "other", RoleInvestigator)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	openCases(t, v, inv, "G-1")
+	last := func() AccessRefused {
+		t.Helper()
+		evs := logged(t, v)
+		ev := evs[len(evs)-1]
+		if ev.Type != TypeAccessRefused {
+			t.Fatalf("the last event is %s", ev.Type)
+		}
+		var d AccessRefused
+		if err := ev.DecodeData(&d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	for _, tc := range []struct {
+		name          string
+		do            func() error
+		answer        error
+		grounds, says string
+	}{
+		{"a role that may not", func() error { _, err := v.Scrub(ctx, inv); return err }, ErrForbidden, GroundsPermission, "only auditors and custodians scrub"},
+		{"a case that exists already", func() error { return v.OpenCase(ctx, inv, "G-1", "again") }, ErrConflict, GroundsState, "case G-1 already exists"},
+		{"a case not assigned (answered as unknown)", func() error { _, err := v.ShowCase(ctx, other, "G-1"); return err }, ErrNotFound, GroundsPermission, "not assigned to the case"},
+		{"a case that does not exist", func() error { _, err := v.ShowCase(ctx, other, "G-404"); return err }, ErrNotFound, GroundsUnknown, "no such case"},
+		{"an auditor's refusal", func() error { _, err := v.ShowCase(ctx, aud, "G-404"); return err }, ErrNotFound, GroundsUnknown, "no such case"},
+	} {
+		err := tc.do()
+		if !errors.Is(err, tc.answer) {
+			t.Errorf("%s: answered %v, want %v", tc.name, err, tc.answer)
+			continue
+		}
+		if d := last(); d.Grounds != tc.grounds || d.Reason != tc.says {
+			t.Errorf("%s: recorded grounds %q, reason %q; want %q, %q", tc.name, d.Grounds, d.Reason, tc.grounds, tc.says)
+		}
+	}
+	// The same grounds as the vault's for the errors the API records.
+	for err, want := range map[error]string{ErrForbidden: GroundsPermission, ErrNotFound: GroundsUnknown, ErrConflict: GroundsState,
+		ErrBadInput: GroundsInput, ErrUnauthenticated: GroundsCredentials, errors.New("other"): ""} {
+		if got := RefusalGrounds(fmt.Errorf("wrapped: %w", err)); got != want {
+			t.Errorf("RefusalGrounds(%v) = %q, want %q", err, got, want)
+		}
 	}
 }

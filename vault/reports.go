@@ -87,16 +87,12 @@ func (v *Vault) CustodyDocument(ctx context.Context, who Principal, req Document
 	c, ok := v.state.getCase(req.Case)
 	switch {
 	case !ok && seesAllCases(who):
-		return nil, v.refuseUnseen(ctx, who, action, "case", req.Case, "no such case", "custos case list shows the cases; ids are case-sensitive")
+		return nil, v.refuseUnseen(ctx, who, action, "case", req.Case, false, "", "custos case list shows the cases; ids are case-sensitive")
 	case ok && !may(c) && (assigned(who, c) || seesAllCases(who)):
 		// Who knows the case is told the rule plainly.
 		return nil, v.refuse(ctx, who, action, req.Case, rule+"; ask one of them", ErrForbidden)
 	case !ok || !may(c):
-		reason := "no such case"
-		if ok {
-			reason = rule
-		}
-		return nil, v.refuseUnseen(ctx, who, action, "case", req.Case, reason, rule)
+		return nil, v.refuseUnseen(ctx, who, action, "case", req.Case, ok, rule, rule)
 	}
 	items := req.Items
 	if _, err := v.itemsOf(c, items, "document"); err != nil {

@@ -58,11 +58,7 @@ func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID strin
 		}
 		c, ok := v.state.getCase(caseID)
 		if !ok || !assigned(who, c) {
-			reason := "no such case"
-			if ok {
-				reason = "not assigned to the case"
-			}
-			return nil, v.refuseUnseen(ctx, who, "case.similar", "case", caseID, reason, "only the case's analysts and investigators search its items")
+			return nil, v.refuseUnseen(ctx, who, "case.similar", "case", caseID, ok, "not assigned to the case", "only the case's analysts and investigators search its items")
 		}
 		ids, err := v.state.caseItems(caseID)
 		if err != nil {

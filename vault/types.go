@@ -1,6 +1,9 @@
 package vault
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"errors"
+)
 
 // Event types. The custody log is the only record of what happened; these
 // names and the data each carries are part of the log format
@@ -432,11 +435,56 @@ type AccessRefused struct {
 	Action string `json:"action"`
 	Target string `json:"target,omitempty"`
 	Reason string `json:"reason"`
+	// Grounds says what kind of refusal it is (RefusalGrounds): that the
+	// person may not do it, that what they named does not exist, that
+	// the record does not allow it now, that the request is not valid,
+	// that it carried no valid credentials, or that it was one too many.
+	// Absent in events written before 2026-12-04.
+	Grounds string `json:"grounds,omitempty"`
 	// Source is the client's IP address, where the API records it.
 	Source string `json:"source,omitempty"`
 	Count  int64  `json:"count,omitempty"`
 	First  string `json:"first,omitempty"`
 	Last   string `json:"last,omitempty"`
+}
+
+// The grounds of a refusal (AccessRefused.Grounds).
+const (
+	// GroundsPermission: the person may not do it (their role, their
+	// assignment to the case, a policy, a second person's approval).
+	GroundsPermission = "permission"
+	// GroundsUnknown: what they named does not exist.
+	GroundsUnknown = "unknown"
+	// GroundsState: the custody record does not allow it now (a case that
+	// already exists, a request already decided, a hash that does not
+	// match the deposit's).
+	GroundsState = "state"
+	// GroundsInput: the request itself is not valid.
+	GroundsInput = "input"
+	// GroundsCredentials: the request carried no valid credentials.
+	GroundsCredentials = "credentials"
+	// GroundsLimit: too many requests, past the vault's limits.
+	GroundsLimit = "limit"
+)
+
+// RefusalGrounds returns the grounds of a refusal answered with err, by
+// the kind it wraps: ErrForbidden is GroundsPermission, ErrNotFound
+// GroundsUnknown, ErrConflict GroundsState, ErrBadInput GroundsInput,
+// ErrUnauthenticated GroundsCredentials; "" for any other error.
+func RefusalGrounds(err error) string {
+	switch {
+	case errors.Is(err, ErrForbidden):
+		return GroundsPermission
+	case errors.Is(err, ErrNotFound):
+		return GroundsUnknown
+	case errors.Is(err, ErrConflict):
+		return GroundsState
+	case errors.Is(err, ErrBadInput):
+		return GroundsInput
+	case errors.Is(err, ErrUnauthenticated):
+		return GroundsCredentials
+	}
+	return ""
 }
 
 // ObjectsSwept records objects found at start that no event accounts for

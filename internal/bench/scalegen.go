@@ -823,7 +823,7 @@ func (g *generator) refuseUnassigned() {
 	}
 	it := c.items[g.rng.IntN(len(c.items))]
 	g.add(sequencer.Draft{Type: vault.TypeAccessRefused, Actor: g.sessionOf(p), Case: c.id, Item: it.id,
-		Data: vault.AccessRefused{Action: "item.get", Target: it.id, Reason: "only investigators and analysts assigned to the case view its items"}}, nil)
+		Data: vault.AccessRefused{Action: "item.get", Target: it.id, Reason: "only investigators and analysts assigned to the case view its items", Grounds: vault.GroundsPermission}}, nil)
 }
 
 func member(c *genCase, p *genPerson) bool {
@@ -839,7 +839,7 @@ func member(c *genCase, p *genPerson) bool {
 // records it: the first of a window alone, one time in four a summary
 // of the window's others.
 func (g *generator) refuseSignIn() {
-	d := vault.AccessRefused{Action: "session.open", Reason: "no valid credentials", Source: fmt.Sprintf("10.20.%d.%d", g.rng.IntN(4), 2+g.rng.IntN(250))}
+	d := vault.AccessRefused{Action: "session.open", Reason: "no valid credentials", Grounds: vault.GroundsCredentials, Source: fmt.Sprintf("10.20.%d.%d", g.rng.IntN(4), 2+g.rng.IntN(250))}
 	if g.rng.IntN(4) == 0 {
 		now := g.clock.Now()
 		d.Count = 2 + int64(g.rng.IntN(30))
@@ -863,7 +863,7 @@ func (g *generator) finish() error {
 		if other != nil {
 			it := g.tl.items[0]
 			g.add(sequencer.Draft{Type: vault.TypeAccessRefused, Actor: g.sessionOf(other), Case: g.tl.id, Item: it.id,
-				Data: vault.AccessRefused{Action: "item.get", Target: it.id, Reason: "only investigators and analysts assigned to the case view its items"}}, nil)
+				Data: vault.AccessRefused{Action: "item.get", Target: it.id, Reason: "only investigators and analysts assigned to the case view its items", Grounds: vault.GroundsPermission}}, nil)
 			g.tlEvents++
 		}
 	}

@@ -221,11 +221,11 @@ func (h *Handler) unknown(w http.ResponseWriter, r *http.Request) {
 	}
 	target := shortTarget(r.Method + " " + r.URL.EscapedPath())
 	allow := h.allowed(r)
-	action, reason, code := "route.unknown", "no such route", http.StatusNotFound
+	action, reason, code, grounds := "route.unknown", "no such route", http.StatusNotFound, vault.GroundsUnknown
 	if len(allow) > 0 {
-		action, reason, code = "route.method", "method not allowed", http.StatusMethodNotAllowed
+		action, reason, code, grounds = "route.method", "method not allowed", http.StatusMethodNotAllowed, vault.GroundsInput
 	}
-	if err := h.refusals.note(r.Context(), by, clientIP(r), action, target, reason); err != nil {
+	if err := h.refusals.note(r.Context(), by, clientIP(r), action, target, reason, grounds); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -256,7 +256,7 @@ func (h *Handler) rateLimited(w http.ResponseWriter, r *http.Request, action str
 	if ok {
 		return false
 	}
-	if err := h.refusals.note(r.Context(), nil, clientIP(r), action, "", "too many requests without valid credentials"); err != nil {
+	if err := h.refusals.note(r.Context(), nil, clientIP(r), action, "", "too many requests without valid credentials", vault.GroundsLimit); err != nil {
 		h.fail(w, r, err)
 		return true
 	}
@@ -276,7 +276,7 @@ func (h *Handler) route(pattern string, f handlerFunc) {
 			if h.rateLimited(w, r, pattern) {
 				return
 			}
-			if err := h.refusals.note(r.Context(), nil, clientIP(r), pattern, shortTarget(r.URL.EscapedPath()), signInReason(aerr)); err != nil {
+			if err := h.refusals.note(r.Context(), nil, clientIP(r), pattern, shortTarget(r.URL.EscapedPath()), signInReason(aerr), vault.GroundsCredentials); err != nil {
 				h.fail(w, r, err)
 				return
 			}
@@ -289,7 +289,7 @@ func (h *Handler) route(pattern string, f handlerFunc) {
 		}
 		if code := status(err); (code == http.StatusForbidden || code == http.StatusNotFound) && !vault.Recorded(err) {
 			if rerr := h.v.RecordRefusal(r.Context(), &who, vault.AccessRefused{Action: pattern,
-				Target: shortTarget(r.URL.EscapedPath()), Reason: sanitize(err.Error()), Source: clientIP(r)}); rerr != nil {
+				Target: shortTarget(r.URL.EscapedPath()), Reason: sanitize(err.Error()), Grounds: vault.RefusalGrounds(err), Source: clientIP(r)}); rerr != nil {
 				err = rerr
 			}
 		}

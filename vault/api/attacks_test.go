@@ -224,7 +224,7 @@ func TestUnauthenticatedFloodCostsBoundedLog(t *testing.T) {
 	var total int64
 	for _, ev := range evs {
 		d := refusalData(t, ev)
-		if ev.Actor.Auth != "none" || d.Source != "127.0.0.1" || d.Reason != "no valid credentials" {
+		if ev.Actor.Auth != "none" || d.Source != "127.0.0.1" || d.Reason != "no valid credentials" || d.Grounds != vault.GroundsCredentials {
 			t.Errorf("refusal %+v by %+v", d, ev.Actor)
 		}
 		total += max(d.Count, 1)

@@ -59,20 +59,21 @@ func (h *Handler) Throttled(r *http.Request, action string) (time.Duration, bool
 	if ok {
 		return 0, false, nil
 	}
-	err := h.refusals.note(r.Context(), nil, clientIP(r), action, "", "too many requests without valid credentials")
+	err := h.refusals.note(r.Context(), nil, clientIP(r), action, "", "too many requests without valid credentials", vault.GroundsLimit)
 	return max(time.Second, wait), true, err
 }
 
 // NoteUnauthenticated records (aggregated per client address, action and
 // reason) a request refused for want of valid credentials.
 func (h *Handler) NoteUnauthenticated(r *http.Request, action, target string, err error) error {
-	return h.refusals.note(r.Context(), nil, clientIP(r), action, shortTarget(target), signInReason(err))
+	return h.refusals.note(r.Context(), nil, clientIP(r), action, shortTarget(target), signInReason(err), vault.GroundsCredentials)
 }
 
 // NoteUnknown records (aggregated) a request for a path or method that
-// nothing serves; by is the signed-in person, or nil.
-func (h *Handler) NoteUnknown(r *http.Request, by *vault.Principal, reason string) error {
-	return h.refusals.note(r.Context(), by, clientIP(r), "route.unknown", shortTarget(r.Method+" "+r.URL.EscapedPath()), reason)
+// nothing serves, or whose form does not come from the vault; by is the
+// signed-in person, or nil; grounds as vault.AccessRefused.Grounds.
+func (h *Handler) NoteUnknown(r *http.Request, by *vault.Principal, reason, grounds string) error {
+	return h.refusals.note(r.Context(), by, clientIP(r), "route.unknown", shortTarget(r.Method+" "+r.URL.EscapedPath()), reason, grounds)
 }
 
 // RecordRefusal records a 403 or 404 the vault did not record itself, as
@@ -81,7 +82,7 @@ func (h *Handler) NoteUnknown(r *http.Request, by *vault.Principal, reason strin
 func (h *Handler) RecordRefusal(ctx context.Context, r *http.Request, who vault.Principal, action string, err error) error {
 	if code := status(err); (code == http.StatusForbidden || code == http.StatusNotFound) && !vault.Recorded(err) {
 		if rerr := h.v.RecordRefusal(ctx, &who, vault.AccessRefused{Action: action,
-			Target: shortTarget(r.URL.EscapedPath()), Reason: sanitize(err.Error()), Source: clientIP(r)}); rerr != nil {
+			Target: shortTarget(r.URL.EscapedPath()), Reason: sanitize(err.Error()), Grounds: vault.RefusalGrounds(err), Source: clientIP(r)}); rerr != nil {
 			return rerr
 		}
 	}

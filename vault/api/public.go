@@ -154,11 +154,29 @@ func (p *Public) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// statusGrounds are the grounds of a refusal answered with an HTTP
+// status (vault.AccessRefused.Grounds).
+func statusGrounds(code int) string {
+	switch code {
+	case http.StatusUnauthorized:
+		return vault.GroundsCredentials
+	case http.StatusForbidden:
+		return vault.GroundsPermission
+	case http.StatusNotFound:
+		return vault.GroundsUnknown
+	case http.StatusConflict:
+		return vault.GroundsState
+	case http.StatusTooManyRequests:
+		return vault.GroundsLimit
+	}
+	return vault.GroundsInput
+}
+
 // refuse answers a refused request and records it (aggregated); a form
 // comes back with what was typed (typed, where it could be read).
 func (p *Public) refuse(w http.ResponseWriter, r *http.Request, action, reason string, code int, typed ...publicForm) {
 	target := shortTarget(r.Method + " " + r.URL.EscapedPath())
-	if err := p.refusals.note(r.Context(), nil, publicSource(r), "public "+action, target, reason); err != nil {
+	if err := p.refusals.note(r.Context(), nil, publicSource(r), "public "+action, target, reason, statusGrounds(code)); err != nil {
 		p.log.Error("could not record a refused public request", "err", err)
 		code, reason = http.StatusServiceUnavailable, "the hotline cannot take reports just now; try again later"
 	}

@@ -12,7 +12,7 @@ import (
 // refusalKey is what aggregated refusals have in common. The target
 // (a path, an id) is not part of it: a caller chooses it freely.
 type refusalKey struct {
-	source, person, role, action, reason string
+	source, person, role, action, reason, grounds string
 	// credential tells two credentials of one person apart (a session, a
 	// certificate), so that a summary never blames one for the other's
 	// refusals.
@@ -66,10 +66,11 @@ func (l *refusalLog) run() {
 	}
 }
 
-// note records one refusal by who (nil: no valid credentials). It returns
-// the error of recording it when it is the first of its window.
-func (l *refusalLog) note(ctx context.Context, who *vault.Principal, source, action, target, reason string) error {
-	k := refusalKey{source: source, action: action, reason: reason}
+// note records one refusal by who (nil: no valid credentials), on
+// grounds (vault.AccessRefused.Grounds). It returns the error of
+// recording it when it is the first of its window.
+func (l *refusalLog) note(ctx context.Context, who *vault.Principal, source, action, target, reason, grounds string) error {
+	k := refusalKey{source: source, action: action, reason: reason, grounds: grounds}
 	if who != nil {
 		c := who.Credential
 		k.person, k.role = who.Name, who.Role
@@ -103,7 +104,7 @@ func (l *refusalLog) note(ctx context.Context, who *vault.Principal, source, act
 	if expired != nil {
 		l.summarise(k, expired)
 	}
-	return l.v.RecordRefusal(ctx, who, vault.AccessRefused{Action: action, Target: target, Reason: reason, Source: k.source})
+	return l.v.RecordRefusal(ctx, who, vault.AccessRefused{Action: action, Target: target, Reason: reason, Grounds: grounds, Source: k.source})
 }
 
 // flush records the summaries of ended windows (all windows if all).
@@ -132,7 +133,7 @@ func (l *refusalLog) summarise(k refusalKey, w *refusalWindow) {
 		return
 	}
 	err := l.v.RecordRefusal(context.Background(), w.who, vault.AccessRefused{
-		Action: k.action, Reason: k.reason, Source: k.source, Count: w.count,
+		Action: k.action, Reason: k.reason, Grounds: k.grounds, Source: k.source, Count: w.count,
 		First: w.first.Format(time.RFC3339Nano), Last: w.last.Format(time.RFC3339Nano)})
 	if err != nil {
 		l.log.Error("could not record a summary of refused requests", "action", k.action, "source", k.source, "count", w.count, "err", err)

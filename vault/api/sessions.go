@@ -111,7 +111,7 @@ func (h *Handler) signInRefused(r *http.Request, action string, err error) error
 	if !errors.Is(err, vault.ErrUnauthenticated) {
 		return err
 	}
-	if nerr := h.refusals.note(r.Context(), nil, clientIP(r), action, "", signInReason(err)); nerr != nil {
+	if nerr := h.refusals.note(r.Context(), nil, clientIP(r), action, "", signInReason(err), vault.GroundsCredentials); nerr != nil {
 		return nerr
 	}
 	return err

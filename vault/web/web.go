@@ -254,7 +254,11 @@ func (h *Handler) refuseRequest(w http.ResponseWriter, r *http.Request, code int
 		by = &who
 		s = h.sessionOf(r, who)
 	}
-	if nerr := h.api.NoteUnknown(r, by, reason); nerr != nil {
+	grounds := vault.GroundsUnknown
+	if code != http.StatusNotFound {
+		grounds = vault.GroundsInput // a request that did not come from the vault's own pages
+	}
+	if nerr := h.api.NoteUnknown(r, by, reason, grounds); nerr != nil {
 		h.log.Error("recording a refusal", "err", nerr)
 	}
 	h.errorPage(w, r, s, code, msg)
@@ -299,7 +303,7 @@ func (h *Handler) authed(pattern string, f pageFunc) http.HandlerFunc {
 		}
 		s := h.sessionOf(r, who)
 		if r.Method == http.MethodPost && !h.validCSRF(r, s) {
-			if nerr := h.api.NoteUnknown(r, &who, "CSRF token missing or wrong"); nerr != nil {
+			if nerr := h.api.NoteUnknown(r, &who, "CSRF token missing or wrong", vault.GroundsInput); nerr != nil {
 				h.log.Error("recording a refusal", "err", nerr)
 			}
 			h.errorPage(w, r, s, http.StatusForbidden, "This form has expired or did not come from this vault. Go back, reload the page and try again; nothing was changed.")
