@@ -90,6 +90,9 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 		return nil, err
 	}
 	res := &ScrubResult{}
+	// Where the log stood as the scrub began: a key re-sealed since may
+	// still have a replica of the file it replaced (replicaIsTheVaults).
+	since := v.log.Size()
 	// Items are scanned a chunk at a time (State.scanItems), not held;
 	// failed keeps those that fail, whose failures are recorded below
 	// in deposit order.
@@ -169,7 +172,7 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	// Every object in the store, whatever its name.
 	keys := v.liveKeyReplicas()
 	if err := v.objects.List(ctx, "", func(info objects.Info) error {
-		return v.classifyListed(ctx, info, res, keys)
+		return v.classifyListed(ctx, info, res, keys, since)
 	}); err != nil {
 		if err := stopped("listing the object store", err); err != nil {
 			return nil, err

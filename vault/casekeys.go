@@ -11,24 +11,19 @@ import (
 	"filippo.io/age"
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/hsm"
 	"github.com/custos-vault/custos/internal/smallfile"
+	"github.com/custos-vault/custos/objects"
 )
 
 // checkCaseKeys makes sure every live key (each live case's, and the
 // reporter-contacts key) has its files before the vault serves anyone,
 // and that they are the files the log recorded (docs/keys.md, "Key files
-// on the record"): copies missing from the keyring folder, or other than
-// recorded, are restored from their replicas where a replica is the
-// recorded file; keys without replicas are replicated; the files of a
-// key whose digests the log does not hold yet (from before they were
-// recorded) are recorded as found (key.stored). A sealed file that is
-// still not the recorded one is recorded again if it opens to its key's
-// recipient (a re-sealing cut short between its record and its write),
-// and otherwise recorded as a key problem (case.key.failed), as is one
-// missing whose only replica is not the recorded file; a scrub lists
-// every file that stays other than recorded. A case with no sealed copy
-// left at all is named in the error that stops the start, with what to
-// do. Cases whose loss a recovery recorded are not checked.
+// on the record"); settleKeyFile says how, file by file. A key that
+// cannot be put right is recorded as a key problem and does not stop
+// the start; a live case with no copy of its sealed key left at all is
+// named in the error that stops the start, with what to do. Keys whose
+// loss a recovery recorded are not checked.
 func (v *Vault) checkCaseKeys(ctx context.Context) error {
 	have, err := v.keys.replicated(ctx)
 	if err != nil {
@@ -60,7 +55,7 @@ func (v *Vault) checkCaseKeys(ctx context.Context) error {
 type liveKey struct {
 	ID        string
 	Recipient string
-	Files     KeyFiles // as the log recorded them
+	Files     keyRecord // as the log recorded them
 }
 
 func (k liveKey) label() string {
@@ -79,70 +74,208 @@ func (v *Vault) liveKeys() []liveKey {
 	slices.Sort(cases)
 	for _, id := range cases {
 		if c, _ := v.state.getCase(id); !c.Destroyed && !v.state.keyLost(id) {
-			out = append(out, liveKey{ID: id, Recipient: c.Recipient, Files: v.state.keyFilesOf(id)})
+			out = append(out, liveKey{ID: id, Recipient: c.Recipient, Files: v.state.keyRecordOf(id)})
 		}
 	}
 	if r := v.state.contactsRecipient(); r != "" && !v.state.keyLost(contactsKeyID) {
-		out = append(out, liveKey{ID: contactsKeyID, Recipient: r, Files: v.state.keyFilesOf(contactsKeyID)})
+		out = append(out, liveKey{ID: contactsKeyID, Recipient: r, Files: v.state.keyRecordOf(contactsKeyID)})
 	}
 	return out
 }
 
-// checkKeyFiles reconciles a live key's two files at a start
-// (checkCaseKeys) and records what the log must learn of them. It
-// returns whether each file exists afterwards as the log recorded it.
-func (v *Vault) checkKeyFiles(ctx context.Context, k liveKey, have map[string]bool) (sealed, recovery bool, err error) {
-	var found [2]keyFileState
+// maxReplicasRead bounds how many replicas of one key file a start reads
+// looking for one it can take: the vault leaves one, or two after a
+// write cut short; more are someone else's.
+const maxReplicasRead = 8
+
+// settled is what a start did with one of a key's files.
+type settled struct {
+	// Exists: some copy of the file is left, usable or not (a live case
+	// with no sealed copy at all stops the start).
+	Exists bool
+	// Record is the digest to record (key.stored), Reason why; Problem
+	// says why the file is not as recorded and could not be put right.
+	Record, Reason, Problem string
+}
+
+// settleKeyFile puts one of a live key's files (suffix; replicas, the
+// names of its replicas, oldest first) right at a start. The file in the
+// keyring folder is taken if it is the recorded one; else the newest of
+// the replicas that is (maxReplicasRead of them) is written back in its
+// place: a write cut short after its replica, or a keyring folder
+// restored from a backup older than a re-sealing. A sealed file that is
+// the one the last key.stored replaced (PriorSealed), with a replica of
+// it and none of the recorded one, and that opens to the key's
+// recipient, is recorded again: a re-sealing cut short between its
+// record and its replica leaves exactly that. Where the log holds no digest
+// (a key of a case opened before they were recorded), a sealed file is
+// taken, and recorded, only if it opens to the key's recipient, and a
+// recovery copy, which only the offline identity opens, as found. Every
+// file is read once: what is judged is what is recorded and written.
+// Replicas of the sealed file that the last re-sealing replaced are
+// deleted, as that write would have; any other replica is left for a
+// scrub to report. An error is the store's or the keyring folder's.
+func (v *Vault) settleKeyFile(ctx context.Context, k liveKey, suffix string, replicas []string) (settled, error) {
+	want, prior := k.Files.digestOf(suffix), ""
+	if suffix == sealedSuffix {
+		prior = k.Files.PriorSealed
+	}
+	// opens: whether a sealed file opens to the key's recipient; a
+	// sealer that cannot be reached stops the start (unavailable), never
+	// counts as a file that does not open.
+	var unavailable error
+	opens := func(b []byte) bool {
+		secret, err := v.cfg.Sealer.Unseal(ctx, b)
+		if errors.Is(err, hsm.ErrUnavailable) {
+			unavailable = err
+		}
+		if err != nil {
+			return false
+		}
+		defer hsm.Zero(secret)
+		_, err = boundIdentity(k.ID, secret, k.Recipient)
+		return err == nil
+	}
+	accept := func(b []byte) bool {
+		switch {
+		case b == nil || unavailable != nil:
+			return false
+		case want != "":
+			return fileDigest(b) == want
+		case suffix == sealedSuffix:
+			return opens(b)
+		}
+		return true
+	}
+	local, present := v.keys.readLocal(k.ID, suffix)
+	out := settled{Exists: present || len(replicas) > 0}
+	took, from := local, -1 // from: the replica written back, if any
+	priorReplica := false   // a replica of the file the last re-sealing replaced
+	if !accept(local) {
+		took = nil
+		for i := len(replicas) - 1; i >= 0 && i >= len(replicas)-maxReplicasRead; i-- {
+			b, err := v.keys.readReplica(ctx, replicas[i])
+			if err != nil {
+				return out, err
+			}
+			if b != nil && prior != "" && fileDigest(b) == prior {
+				priorReplica = true
+			}
+			if accept(b) {
+				if err := v.keys.restore(k.ID, suffix, b); err != nil {
+					// Something else is in its place (a folder, say): a
+					// problem of this key, not of the others.
+					out.Problem = fmt.Sprintf("the %s could not be written back from its replica %s, which is the one the log recorded: %v", keyFileName(suffix), replicas[i], err)
+					return out, nil
+				}
+				v.logger.Warn("a key file was written back from its replica", "key", k.label(), "file", suffix, "replica", replicas[i])
+				took, from = b, i
+				break
+			}
+		}
+	}
+	// A re-sealing cut short between its record and its replica leaves
+	// the file before it both in the folder and as a replica, and no
+	// copy of the new one.
+	adopt := took == nil && priorReplica && local != nil && fileDigest(local) == prior && opens(local)
+	if unavailable != nil {
+		return out, fmt.Errorf("checking its key with the sealer: %w", unavailable)
+	}
+	switch {
+	case adopt:
+		took = local
+		out.Record, out.Reason = prior, "the sealed file a start found is the one before the last recorded re-sealing, and neither it nor a replica is the one that re-sealing recorded; it opens to the key's recipient, so it is recorded as the key's sealed file again (a re-sealing cut short between its record and its write)"
+	case took == nil && want != "":
+		out.Problem = "the " + keyFileName(suffix) + " is not the one the log recorded, and no replica is"
+		if !present {
+			out.Problem = "the " + keyFileName(suffix) + " is missing from the keyring folder, and no replica is the one the log recorded"
+		}
+		return out, nil
+	case took == nil && suffix == sealedSuffix && out.Exists:
+		out.Problem = "the log holds no digest of the sealed key file, and neither it nor a replica opens to the key's recipient"
+		return out, nil
+	case took == nil:
+		return out, nil
+	case want == "":
+		out.Record, out.Reason = fileDigest(took), "the key's files as a start found them, where the log held no digest of them (a case opened before key files were recorded); a sealed file is taken only if it opens to the key's recipient, a recovery copy as found"
+	}
+	out.Exists = true
+	if v.keys.replica == nil {
+		return out, nil
+	}
+	// The replicas: one of the file taken, and none of the file the last
+	// re-sealing replaced. A key's one replica is not read at every
+	// start (a scrub judges it), unless the file is recorded now.
+	if len(replicas) == 1 && (from == 0 || out.Record == "") {
+		return out, nil
+	}
+	sum, held := fileDigest(took), from >= 0
+	for i := max(0, len(replicas)-maxReplicasRead*8); i < len(replicas); i++ {
+		if i == from {
+			continue
+		}
+		b, err := v.keys.readReplica(ctx, replicas[i])
+		if err != nil {
+			return out, err
+		}
+		switch d := fileDigest(b); {
+		case b == nil:
+		case d == sum:
+			held = true
+		case prior != "" && d == prior:
+			if err := v.keys.replica.Delete(ctx, replicas[i]); err != nil && !errors.Is(err, objects.ErrNotFound) {
+				v.logger.Warn("could not delete a replica of a key file the last re-sealing replaced", "key", k.label(), "replica", replicas[i], "err", err)
+			}
+		}
+	}
+	if !held {
+		if err := v.keys.replicate(ctx, k.ID, suffix, took); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// keyFileName names one of a key's files in words.
+func keyFileName(suffix string) string {
+	if suffix == sealedSuffix {
+		return "sealed key file"
+	}
+	return "key's recovery copy"
+}
+
+// checkKeyFiles settles a live key's two files at a start
+// (checkCaseKeys) and records what the log must learn of them: the
+// digests to record (key.stored), and a sealed file that could not be
+// put right as a key problem (case.key.failed; for the reporter-contacts
+// key, which names no case, the server's log says it). It returns
+// whether any copy of each file is left.
+func (v *Vault) checkKeyFiles(ctx context.Context, k liveKey, have map[string][]string) (sealed, recovery bool, err error) {
+	var record KeyFiles
+	reason := ""
+	var found [2]settled
 	for i, suffix := range []string{sealedSuffix, recoverySuffix} {
-		if found[i], err = v.keys.reconcile(ctx, k.ID, suffix, k.Files.digestOf(suffix), have); err != nil {
+		if found[i], err = v.settleKeyFile(ctx, k, suffix, have[replicaPrefix(k.ID, suffix)]); err != nil {
 			return false, false, err
 		}
-		if found[i].Restored {
-			v.logger.Warn("a key file was restored from its replica", "key", k.label(), "file", suffix)
-		}
-	}
-	s, r := found[0], found[1]
-	var record KeyFiles
-	reason := "the key's files as a start found them, where the log held no digest of them (a case opened before key files were recorded)"
-	if k.Files.Sealed == "" && s.Exists {
-		record.Sealed = s.Digest
-	}
-	if k.Files.Recovery == "" && r.Exists {
-		record.Recovery = r.Digest
-	}
-	// What a start cannot put back as recorded does not stop it (the
-	// other keys' cases go on): a sealed file is recorded as a key
-	// problem, and a scrub lists every such file until it is put right.
-	var problem string
-	switch {
-	case k.Files.Sealed != "" && s.Exists && s.Digest != k.Files.Sealed:
-		// Not the recorded file, and no replica is: a re-sealing cut
-		// short between its record and its write leaves the file before
-		// it, which still opens to the key's recipient. Anything else is
-		// not the vault's.
-		blob, err := smallfile.Read(v.keys.caseFile(k.ID, sealedSuffix), maxKeyFile)
-		if err != nil {
-			return false, false, fmt.Errorf("keyring: %w", err)
-		}
-		if _, oerr := v.keys.openSealed(ctx, k.ID, blob, k.Recipient); oerr == nil {
-			record.Sealed = s.Digest
-			reason = "the sealed file a start found is not the one last recorded and no replica is; it opens to the key's recipient, so it is recorded as the key's sealed file (a re-sealing cut short between its record and its write)"
-		} else {
-			problem = fmt.Sprintf("the sealed key file is not the one the log recorded, and no replica is (%v)", oerr)
-		}
-	case k.Files.Sealed != "" && !s.Exists && s.OtherReplica:
-		problem = "the sealed key file is missing from the keyring folder, and its replica is not the file the log recorded"
-	}
-	if k.Files.Recovery != "" && (r.Exists && r.Digest != k.Files.Recovery || !r.Exists && r.OtherReplica) {
-		v.logger.Error("a key's recovery copy is not the file the log recorded, and no replica is", "key", k.label())
-	}
-	if problem != "" {
-		v.logger.Error("a sealed key file is not the one the log recorded", "key", k.label(), "problem", problem)
-		if k.ID != contactsKeyID {
-			if _, err := v.append(ctx, sequencer.Draft{Type: TypeCaseKeyFailed, Actor: System, Case: k.ID, Data: KeyFailed{
-				Reason: problem + ": restore the keyring folder from a backup, or run `custos admin recover` with the recovery identity"}}); err != nil {
-				return false, false, err
+		if f := found[i]; f.Record != "" {
+			if suffix == sealedSuffix {
+				record.Sealed = f.Record
+			} else {
+				record.Recovery = f.Record
 			}
+			if reason == "" {
+				reason = f.Reason
+			}
+		}
+		if p := found[i].Problem; p != "" {
+			v.logger.Error("a key file is not the one the log recorded, and no copy that is was found", "key", k.label(), "problem", p)
+		}
+	}
+	if p := found[0].Problem; p != "" && k.ID != contactsKeyID {
+		if _, err := v.append(ctx, sequencer.Draft{Type: TypeCaseKeyFailed, Actor: System, Case: k.ID, Data: KeyFailed{
+			Reason: p + ": restore the keyring folder from a backup, or run `custos admin recover` with the recovery identity"}}); err != nil {
+			return false, false, err
 		}
 	}
 	if record != (KeyFiles{}) {
@@ -150,7 +283,7 @@ func (v *Vault) checkKeyFiles(ctx context.Context, k liveKey, have map[string]bo
 			return false, false, err
 		}
 	}
-	return s.Exists || s.OtherReplica, r.Exists || r.OtherReplica, nil
+	return found[0].Exists, found[1].Exists, nil
 }
 
 // keyStored is the draft of a key.stored event for the key id
@@ -184,12 +317,10 @@ func (v *Vault) caseIdentity(ctx context.Context, caseID, itemID string) (*age.X
 	return nil, errors.Join(err, lerr)
 }
 
-// keyFileRef is one of a live key's files: its path in the keyring
-// folder, and its digest as the log recorded it ("" where the log holds
-// none).
+// keyFileRef is one of a live key's files: the key's id, which file, and
+// its path in the keyring folder.
 type keyFileRef struct {
-	Path   string
-	Digest string
+	ID, Suffix, Path string
 }
 
 // liveKeyReplicas returns the replica prefixes (replicaPrefix) of the keys
@@ -199,9 +330,8 @@ type keyFileRef struct {
 func (v *Vault) liveKeyReplicas() map[string]keyFileRef {
 	out := map[string]keyFileRef{}
 	add := func(id string) {
-		files := v.state.keyFilesOf(id)
 		for _, suffix := range []string{sealedSuffix, recoverySuffix} {
-			out[replicaPrefix(id, suffix)] = keyFileRef{Path: v.keys.caseFile(id, suffix), Digest: files.digestOf(suffix)}
+			out[replicaPrefix(id, suffix)] = keyFileRef{ID: id, Suffix: suffix, Path: v.keys.caseFile(id, suffix)}
 		}
 	}
 	if v.state.contactsRecipient() != "" {
@@ -247,7 +377,8 @@ func (v *Vault) keysAltered(ctx context.Context) ([]string, error) {
 			case errors.Is(err, fs.ErrNotExist):
 				out = append(out, k.label()+": "+f.name+": missing from the keyring folder")
 			case err != nil:
-				out = append(out, k.label()+": "+f.name+": unreadable ("+err.Error()+")")
+				v.logger.Error("a key file cannot be read", "key", k.label(), "file", f.suffix, "err", err)
+				out = append(out, k.label()+": "+f.name+": not a file the vault can read (a folder, a link, larger than a key file, or unreadable: the server's log says why)")
 			case fileDigest(b) != want:
 				out = append(out, k.label()+": "+f.name+": not the file the log recorded")
 			}

@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
+	"filippo.io/age"
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/hsm"
@@ -418,5 +420,318 @@ func TestKeyStoredIsChecked(t *testing.T) {
 	}
 	if err := applyKeyStored(s, &events.Event{Type: TypeKeyStored, Case: "C", Data: []byte(`{"key":"case","key_files":{"sealed_sha256":"` + good + `"},"sealer":"s","reason":"r"}`)}); err != nil || s.keyFiles["C"].Sealed != good {
 		t.Errorf("a good event: %v, recorded %+v", err, s.keyFiles["C"])
+	}
+}
+
+// listHook is an object store that runs fn once, before the listing of
+// prefix: a moment between two of a start's or a scrub's steps.
+type listHook struct {
+	objects.Store
+	mu     sync.Mutex
+	prefix string
+	fn     func()
+}
+
+func (h *listHook) arm(prefix string, fn func()) {
+	h.mu.Lock()
+	h.prefix, h.fn = prefix, fn
+	h.mu.Unlock()
+}
+
+func (h *listHook) List(ctx context.Context, prefix string, fn func(objects.Info) error) error {
+	h.mu.Lock()
+	var run func()
+	if h.fn != nil && prefix == h.prefix {
+		run, h.fn = h.fn, nil
+	}
+	h.mu.Unlock()
+	if run != nil {
+		run()
+	}
+	return h.Store.List(ctx, prefix, fn)
+}
+
+func removeReplicas(t *testing.T, v *Vault, id, suffix string) {
+	t.Helper()
+	for _, n := range replicaNames(t, v, id, suffix) {
+		if err := v.objects.Delete(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestAStartJudgesWhatItRecords: a start takes, records and writes the
+// bytes it read once; a file swapped between two of its reads, or a file
+// of an older log's key that does not open, is never recorded as the
+// key's; an older genuine file swapped in with the replicas removed is
+// not taken back.
+func TestAStartJudgesWhatItRecords(t *testing.T) {
+	junk := []byte("the insider's bytes, kept under the vault's name")
+	keyFailed := func(t *testing.T, v *Vault, id string) int {
+		n := 0
+		for _, ev := range logged(t, v) {
+			if ev.Type == TypeCaseKeyFailed && ev.Case == id {
+				n++
+			}
+		}
+		return n
+	}
+	t.Run("a file swapped between reads", func(t *testing.T) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		hook := &listHook{}
+		cfg := testConfig(t, dir, func(c *Config) { hook.Store = c.Objects; c.Objects = hook })
+		v, err := Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv := enrolled(t, v, "inv", RoleInvestigator)
+		openCases(t, v, inv, "K-1")
+		path := v.keys.caseFile("K-1", sealedSuffix)
+		genuine, _ := os.ReadFile(path)
+		v.Close()
+		os.WriteFile(path, junk, 0o600)
+		overwriteObject(t, dir, replicaNames(t, v, "K-1", sealedSuffix)[0], junk)
+		// The genuine file is back for whatever the start reads after it
+		// lists the replicas.
+		hook.arm(replicaPrefix("K-1", sealedSuffix)+"-", func() { os.WriteFile(path, genuine, 0o600) })
+		if v, err = Open(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		defer v.Close()
+		if v.state.keyFilesOf("K-1").Sealed == fileDigest(junk) {
+			t.Fatal("the start recorded the junk's digest")
+		}
+		os.WriteFile(path, junk, 0o600)
+		aud := enrolled(t, v, "aud", RoleAuditor)
+		if res, err := v.Scrub(ctx, aud); err != nil || res.OK {
+			t.Fatalf("scrub of a key replaced by junk: %+v %v", res, err)
+		}
+	})
+	t.Run("an older log's key that does not open", func(t *testing.T) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		cfg := testConfig(t, dir)
+		v, err := Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv := enrolled(t, v, "inv", RoleInvestigator)
+		recipient, _, err := v.keys.newCaseKey(ctx, "OLD-1", v.recovery)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.append(ctx, sequencer.Draft{Type: TypeCaseOpened, Actor: inv.actor(), Case: "OLD-1",
+			Data: CaseOpened{Title: "t", Recipient: recipient, Sealer: v.cfg.Sealer.KeyRef(), Members: []string{"inv"}}}); err != nil {
+			t.Fatal(err)
+		}
+		v.Close()
+		os.WriteFile(v.keys.caseFile("OLD-1", sealedSuffix), junk, 0o600)
+		overwriteObject(t, dir, replicaNames(t, v, "OLD-1", sealedSuffix)[0], junk)
+		if v, err = Open(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		defer v.Close()
+		if got := v.state.keyFilesOf("OLD-1"); got.Sealed != "" || got.Recovery == "" || keyFailed(t, v, "OLD-1") != 1 {
+			t.Fatalf("recorded %+v, key problems %d; want only the recovery copy recorded, and one key problem", got, keyFailed(t, v, "OLD-1"))
+		}
+	})
+	t.Run("an older genuine file swapped in", func(t *testing.T) {
+		ctx := context.Background()
+		cfg := testConfig(t, t.TempDir(), func(c *Config) { c.Sealer = &rotatingSealer{Sealer: c.Sealer} })
+		v, err := Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv := enrolled(t, v, "inv", RoleInvestigator)
+		cust := enrolled(t, v, "cust", RoleCustodian)
+		openCases(t, v, inv, "K-1")
+		old, _ := os.ReadFile(v.keys.caseFile("K-1", sealedSuffix))
+		if _, err := v.RotateKEK(ctx, cust, false); err != nil {
+			t.Fatal(err)
+		}
+		v.Close()
+		os.WriteFile(v.keys.caseFile("K-1", sealedSuffix), old, 0o600)
+		removeReplicas(t, v, "K-1", sealedSuffix)
+		if v, err = Open(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		defer v.Close()
+		aud := enrolled(t, v, "aud", RoleAuditor)
+		res, err := v.Scrub(ctx, aud)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.OK || v.state.keyFilesOf("K-1").Sealed == fileDigest(old) || keyFailed(t, v, "K-1") != 1 {
+			t.Fatalf("the older file was taken back: scrub ok %v, recorded %s, key problems %d", res.OK, v.state.keyFilesOf("K-1").Sealed, keyFailed(t, v, "K-1"))
+		}
+	})
+}
+
+// TestAStartIsNotStoppedByOneKeysFiles: a key file that is a folder or
+// larger than a key file, or a replica larger than one, is a problem of
+// that key, not a reason to refuse every case a start.
+func TestAStartIsNotStoppedByOneKeysFiles(t *testing.T) {
+	for _, kind := range []string{"folder", "large", "large replica"} {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			cfg := testConfig(t, t.TempDir())
+			v, err := Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv := enrolled(t, v, "inv", RoleInvestigator)
+			openCases(t, v, inv, "K-1", "K-2")
+			v.Close()
+			path := v.keys.caseFile("K-1", sealedSuffix)
+			os.Remove(path)
+			switch kind {
+			case "folder":
+				err = os.Mkdir(path, 0o700)
+			case "large replica":
+				if err = os.WriteFile(path, []byte("junk"), 0o600); err == nil {
+					_, err = v.objects.Put(ctx, replicaPrefix("K-1", sealedSuffix)+"-ffffffffffffffff", strings.NewReader(string(make([]byte, maxKeyFile+1))), objects.PutOptions{Unlocked: true})
+				}
+			default:
+				err = os.WriteFile(path, make([]byte, maxKeyFile+1), 0o600)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v, err = Open(ctx, cfg); err != nil {
+				t.Fatalf("start refused: %v", err)
+			}
+			defer v.Close()
+			if _, err := v.caseIdentity(ctx, "K-2", ""); err != nil {
+				t.Errorf("another case: %v", err)
+			}
+			if kind != "folder" {
+				// The vault's own replica, older than the planted one, is
+				// the recorded file: written back.
+				if _, err := v.caseIdentity(ctx, "K-1", ""); err != nil {
+					t.Errorf("K-1: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// TestAStartLooksThroughTheReplicas: a replica planted under a newer name
+// does not hide the vault's own, which is the recorded file; a replica
+// of the file the last re-sealing replaced, left by a write cut short
+// after the file, is deleted by the next start, not reported for ever.
+func TestAStartLooksThroughTheReplicas(t *testing.T) {
+	ctx := context.Background()
+	cfg := testConfig(t, t.TempDir(), func(c *Config) { c.Sealer = &rotatingSealer{Sealer: c.Sealer} })
+	v, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	cust := enrolled(t, v, "cust", RoleCustodian)
+	openCases(t, v, inv, "K-1", "K-2")
+	oldName := replicaNames(t, v, "K-2", sealedSuffix)[0]
+	old, err := objects.ReadSmall(ctx, v.objects, oldName, maxKeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.RotateKEK(ctx, cust, false); err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	// K-1: its file removed, and junk under the newest name.
+	os.Remove(v.keys.caseFile("K-1", sealedSuffix))
+	if _, err := v.objects.Put(ctx, replicaPrefix("K-1", sealedSuffix)+"-ffffffffffffffff", strings.NewReader("junk"), objects.PutOptions{Unlocked: true}); err != nil {
+		t.Fatal(err)
+	}
+	// K-2: the replica the rotation deleted, back as a crash before the
+	// deletion leaves it.
+	if _, err := v.objects.Put(ctx, oldName, strings.NewReader(string(old)), objects.PutOptions{Unlocked: true}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err = Open(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if _, err := v.caseIdentity(ctx, "K-1", ""); err != nil {
+		t.Errorf("K-1: %v", err)
+	}
+	if names := replicaNames(t, v, "K-2", sealedSuffix); slices.Contains(names, oldName) || len(names) != 1 {
+		t.Errorf("K-2's replicas %v: the one the rotation replaced is still there", names)
+	}
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	res, err := v.Scrub(ctx, aud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{replicaPrefix("K-1", sealedSuffix) + "-ffffffffffffffff"}; !slices.Equal(res.Unaccounted, want) || len(res.KeysAltered) != 0 {
+		t.Fatalf("scrub: unaccounted %v, keys altered %q; want only the planted replica", res.Unaccounted, res.KeysAltered)
+	}
+}
+
+// TestARotationBesideAScrub: a rotation that runs while a scrub lists the
+// store is no failure of the scrub: each replica is judged against the
+// record as it stands when it is read.
+func TestARotationBesideAScrub(t *testing.T) {
+	ctx := context.Background()
+	hook := &listHook{}
+	v, _ := openTestVaultDir(t, func(c *Config) {
+		c.Sealer = &rotatingSealer{Sealer: c.Sealer}
+		hook.Store, c.Objects = c.Objects, hook
+	})
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	cust := enrolled(t, v, "cust", RoleCustodian)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	openCases(t, v, inv, "K-1", "K-2")
+	if err := v.waitSweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hook.arm("", func() {
+		if _, err := v.RotateKEK(ctx, cust, false); err != nil {
+			t.Error(err)
+		}
+	})
+	if res, err := v.Scrub(ctx, aud); err != nil || !res.OK {
+		t.Fatalf("a rotation during a scrub: %+v %v", res, err)
+	}
+}
+
+// TestARecoveredContactsKeyIsLiveAgain: a recovery that re-seals the
+// reporter-contacts key after an earlier one lost it ends the loss, so
+// that starts and scrubs judge its files again.
+func TestARecoveredContactsKeyIsLiveAgain(t *testing.T) {
+	ctx := context.Background()
+	rid, _ := age.GenerateX25519Identity()
+	cfg := testConfig(t, t.TempDir(), func(c *Config) { c.RecoveryRecipient = rid.Recipient().String() })
+	v, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.sealContact(ctx, "reporter@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	recPath := v.keys.caseFile(contactsKeyID, recoverySuffix)
+	rec, _ := os.ReadFile(recPath)
+	v.Close()
+	os.Remove(recPath)
+	removeReplicas(t, v, contactsKeyID, recoverySuffix)
+	if r, err := Recover(ctx, cfg, rid); err != nil || len(r.Lost) != 1 || r.ContactsKey {
+		t.Fatalf("the first recovery: %+v %v", r, err)
+	}
+	os.WriteFile(recPath, rec, 0o600)
+	if r, err := Recover(ctx, cfg, rid); err != nil || len(r.Lost) != 0 || !r.ContactsKey {
+		t.Fatalf("the second recovery: %+v %v", r, err)
+	}
+	if v, err = Open(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if v.state.keyLost(contactsKeyID) {
+		t.Fatal("still recorded as lost")
+	}
+	os.WriteFile(v.keys.caseFile(contactsKeyID, sealedSuffix), []byte("mine"), 0o600)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	if res, err := v.Scrub(ctx, aud); err != nil || res.OK {
+		t.Fatalf("a scrub of its rewritten file: %+v %v", res, err)
 	}
 }

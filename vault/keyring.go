@@ -196,99 +196,68 @@ func (k *Keyring) restore(caseID, suffix string, b []byte) error {
 	return nil
 }
 
-// replicated lists which kinds of replicas exist, as a set of
-// replicaPrefix values, with one listing of the object store.
-func (k *Keyring) replicated(ctx context.Context) (map[string]bool, error) {
-	have := map[string]bool{}
+// replicated lists the replicas of every key, as replica names (oldest
+// first) by replicaPrefix value, with one listing of the object store.
+func (k *Keyring) replicated(ctx context.Context) (map[string][]string, error) {
+	have := map[string][]string{}
 	if k.replica == nil {
 		return have, nil
 	}
 	err := k.replica.List(ctx, "key/", func(i objects.Info) error {
 		if n := strings.LastIndexByte(i.Name, '-'); n > 0 {
-			have[i.Name[:n]] = true
+			have[i.Name[:n]] = append(have[i.Name[:n]], i.Name)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("listing key replicas: %w", err)
 	}
+	for _, names := range have {
+		sort.Strings(names)
+	}
 	return have, nil
 }
 
-// keyFileState is what a start found of one of a key's files
-// (Keyring.reconcile).
-type keyFileState struct {
-	// Exists: the file is in the keyring folder (restored from a
-	// replica if need be).
-	Exists bool
-	// Digest is the digest of the file held afterwards ("" if none).
-	Digest string
-	// Restored: the file was missing, or not the recorded one, and was
-	// written again from the newest replica.
-	Restored bool
-	// OtherReplica: the file is missing or not the recorded one, and so
-	// is the newest replica, which was left where it is.
-	OtherReplica bool
-}
-
-// reconcile makes one of a key's files (suffix) exist in both places,
-// as the log recorded it where it did (want, "" for a key whose digests
-// the log does not hold):
-//   - a local file that is not the recorded one, or is missing, is
-//     written again from the newest replica if that replica is the
-//     recorded file (a keyring folder restored from a backup older than
-//     a re-sealing, or a write cut short: storeCaseFile), or, where the
-//     log holds no digest, if it is missing;
-//   - a local file with no replica is replicated (keys of cases opened
-//     before replication).
-//
-// have is the result of replicated. A local file that stays other than
-// the recorded one is the caller's to judge (State.Digest != want).
-func (k *Keyring) reconcile(ctx context.Context, caseID, suffix, want string, have map[string]bool) (keyFileState, error) {
-	var st keyFileState
+// readLocal reads one of a key's files from the keyring folder: nil if
+// it is missing or cannot be used (not a regular file, larger than a key
+// file, unreadable), with present telling the two apart.
+func (k *Keyring) readLocal(caseID, suffix string) (b []byte, present bool) {
 	b, err := smallfile.Read(k.caseFile(caseID, suffix), maxKeyFile)
 	switch {
 	case err == nil:
-		st.Exists, st.Digest = true, fileDigest(b)
-	case !errors.Is(err, fs.ErrNotExist):
-		return st, fmt.Errorf("keyring: %w", err)
+		return b, true
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, false
 	}
-	replicated := have[replicaPrefix(caseID, suffix)] && k.replica != nil
-	if replicated && (!st.Exists || (want != "" && st.Digest != want)) {
-		rb, err := k.newestReplica(ctx, caseID, suffix)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return st, err
-		}
-		if err == nil {
-			if want == "" || fileDigest(rb) == want {
-				if err := k.restore(caseID, suffix, rb); err != nil {
-					return st, err
-				}
-				// The write the start finishes would have deleted the
-				// older replicas next.
-				if names, err := k.replicas(ctx, caseID, suffix); err == nil && len(names) > 1 {
-					for _, o := range names[:len(names)-1] {
-						k.replica.Delete(ctx, o)
-					}
-				}
-				return keyFileState{Exists: true, Digest: fileDigest(rb), Restored: true}, nil
-			}
-			st.OtherReplica = true
-		}
+	return nil, true
+}
+
+// readReplica reads a key replica: nil if it cannot be a key file (gone
+// since it was listed, not a plain object, larger than a key file). An
+// error is the store's.
+func (k *Keyring) readReplica(ctx context.Context, name string) ([]byte, error) {
+	b, err := objects.ReadSmall(ctx, k.replica, name, maxKeyFile)
+	if errors.Is(err, objects.ErrNotFound) || errors.Is(err, objects.ErrNotRegular) || errors.Is(err, objects.ErrTooLarge) {
+		return nil, nil
 	}
-	if st.Exists && !have[replicaPrefix(caseID, suffix)] && k.replica != nil {
-		if err := k.storeCaseFile(ctx, caseID, suffix, b); err != nil {
-			return st, err
-		}
+	return b, err
+}
+
+// replicate writes b as a new replica of one of a key's files, leaving
+// the others where they are.
+func (k *Keyring) replicate(ctx context.Context, caseID, suffix string, b []byte) error {
+	name := fmt.Sprintf("%s-%016x", replicaPrefix(caseID, suffix), time.Now().UnixNano())
+	if _, err := k.replica.Put(ctx, name, bytes.NewReader(b), objects.PutOptions{Unlocked: true}); err != nil {
+		return fmt.Errorf("replicating a key of case %s to the object store: %w", caseID, err)
 	}
-	return st, nil
+	return nil
 }
 
 // anyCopy reports whether any copy of a case's key exists: a local file,
 // or a replica in have (the result of replicated).
-func (k *Keyring) anyCopy(caseID string, have map[string]bool) bool {
+func (k *Keyring) anyCopy(caseID string, have map[string][]string) bool {
 	for _, suffix := range []string{sealedSuffix, recoverySuffix} {
-		if _, err := os.Stat(k.caseFile(caseID, suffix)); err == nil || have[replicaPrefix(caseID, suffix)] {
+		if _, err := os.Stat(k.caseFile(caseID, suffix)); err == nil || len(have[replicaPrefix(caseID, suffix)]) > 0 {
 			return true
 		}
 	}

@@ -17,9 +17,11 @@ import (
 // RecoverResult describes a recovery: the cases whose keys were sealed
 // again, and those whose key could not be recovered.
 type RecoverResult struct {
-	Sealer string    `json:"sealer"`
-	Cases  []string  `json:"cases"`
-	Lost   []LostKey `json:"lost"`
+	Sealer string   `json:"sealer"`
+	Cases  []string `json:"cases"`
+	// ContactsKey: the reporter-contacts key was sealed again too.
+	ContactsKey bool      `json:"contacts_key,omitempty"`
+	Lost        []LostKey `json:"lost"`
 }
 
 // Recover re-seals every key in the keyring under cfg.Sealer from the
@@ -71,10 +73,12 @@ func Recover(ctx context.Context, cfg Config, recovery age.Identity) (*RecoverRe
 				return nil, err
 			}
 			res.Lost = append(res.Lost, LostKey{Case: contactsKeyID, Reason: err.Error()})
+		} else {
+			res.ContactsKey = true
 		}
 	}
 	_, err = v.append(ctx, sequencer.Draft{Type: TypeKeysRecovered, Actor: System, Data: KeysResealed{
-		Sealer: cfg.Sealer.KeyRef(), Cases: res.Cases, Lost: res.Lost,
+		Sealer: cfg.Sealer.KeyRef(), Cases: res.Cases, ContactsKey: res.ContactsKey, Lost: res.Lost,
 		Reason: "recovered from the offline recovery identity",
 	}})
 	return res, err

@@ -352,21 +352,28 @@ func (v *Vault) readToJudge(ctx context.Context, name string, max int64) (b []by
 }
 
 // replicaIsTheVaults reports whether the key replica name holds the key
-// file it copies: the file the log recorded (key.digest), or, for a key
-// whose digests the log does not hold yet, the same bytes as the file in
-// the keyring folder (key.Path). The vault writes a replica and its file
-// together, and deletes the older replicas. A replica that is not that
-// file, or whose name does not end in the 16 hex digits the vault gives,
-// is not the vault's, and neither is one of an unrecorded file missing
-// from the folder (a start restores missing files, so it was removed
-// since): unaccounted, which for a missing file means "restart, and find
-// out who removed it", never "delete the replica".
-func (v *Vault) replicaIsTheVaults(ctx context.Context, name string, key keyFileRef) (bool, error) {
+// file it copies (key): the file the log recorded, judged against the
+// record as it stands when the replica is read (under keysMu, which a
+// re-sealing holds from its record to its write), or the one a
+// re-sealing recorded at or after since replaced (a rotation beside the
+// scrub, whose older replicas it is about to delete); for a key whose
+// digests the log does not hold yet, the same bytes as the file in the
+// keyring folder. A replica that is not that file, or whose name does
+// not end in the 16 hex digits the vault gives, is not the vault's, and
+// neither is one of an unrecorded file missing from the folder (a start
+// restores missing files, so it was removed since): unaccounted, which
+// for a missing file means "restart, and find out who removed it", never
+// "delete the replica".
+func (v *Vault) replicaIsTheVaults(ctx context.Context, name string, key keyFileRef, since uint64) (bool, error) {
 	if !replicaName.MatchString(name) {
 		return false, nil
 	}
+	v.keysMu.Lock()
+	defer v.keysMu.Unlock()
+	rec := v.state.keyRecordOf(key.ID)
+	digest := rec.digestOf(key.Suffix)
 	var want []byte
-	if key.Digest == "" {
+	if digest == "" {
 		var err error
 		want, err = smallfile.Read(key.Path, maxKeyFile)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -380,8 +387,9 @@ func (v *Vault) replicaIsTheVaults(ctx context.Context, name string, key keyFile
 	if settled {
 		return ours, err
 	}
-	if key.Digest != "" {
-		return fileDigest(b) == key.Digest, nil
+	if digest != "" {
+		d := fileDigest(b)
+		return d == digest || key.Suffix == sealedSuffix && rec.PriorSealed != "" && rec.SealedAt >= since && d == rec.PriorSealed, nil
 	}
 	return bytes.Equal(b, want), nil
 }
@@ -433,7 +441,7 @@ func (v *Vault) retainedIsRecorded(ctx context.Context, owner, name string) (boo
 // anything else is unaccounted.
 // An error is ErrIntegrity: the state's page of the object's item failed
 // its check.
-func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *ScrubResult, keys map[string]keyFileRef) error {
+func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *ScrubResult, keys map[string]keyFileRef, since uint64) error {
 	// The vault's own metadata: its sticky log head, and the key
 	// replicas of live cases, each read and checked. A key replica of no
 	// live case (a destroyed one, say) is unaccounted: it could open
@@ -457,7 +465,7 @@ func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *Scru
 		return nil
 	}
 	if n := strings.LastIndexByte(info.Name, '-'); strings.HasPrefix(info.Name, "key/") && n > 0 && keys[info.Name[:n]].Path != "" {
-		if ok, err := v.replicaIsTheVaults(ctx, info.Name, keys[info.Name[:n]]); err != nil {
+		if ok, err := v.replicaIsTheVaults(ctx, info.Name, keys[info.Name[:n]], since); err != nil {
 			return err
 		} else if !ok {
 			res.Unaccounted = append(res.Unaccounted, info.Name)

@@ -25,7 +25,7 @@ type snapState struct {
 	Decided        map[string]requestEnd `json:"decided,omitempty"`
 	Hot            *snapHotline          `json:"hotline,omitempty"`
 	ItemEvents     map[string][2]uint64  `json:"item_events,omitempty"`
-	KeyFiles       map[string]KeyFiles   `json:"key_files,omitempty"`
+	KeyFiles       map[string]keyRecord  `json:"key_files,omitempty"`
 	WitnessKeys    map[string]bool       `json:"witness_keys,omitempty"`
 	Log            *LogOpened            `json:"log,omitempty"`
 	LostKeys       map[string]bool       `json:"lost_keys,omitempty"`
@@ -759,7 +759,7 @@ func (b *snapState) split(perLine int) []*snapState {
 	chunk(len(b.ItemEvents), chunker(b.ItemEvents, func(p *snapState, m map[string][2]uint64) { p.ItemEvents = m }))
 	chunk(len(b.CaseEvents), chunker(b.CaseEvents, func(p *snapState, m map[string][2]uint64) { p.CaseEvents = m }))
 	chunk(len(b.CaseOwn), chunker(b.CaseOwn, func(p *snapState, m map[string][2]uint64) { p.CaseOwn = m }))
-	chunk(len(b.KeyFiles), chunker(b.KeyFiles, func(p *snapState, m map[string]KeyFiles) { p.KeyFiles = m }))
+	chunk(len(b.KeyFiles), chunker(b.KeyFiles, func(p *snapState, m map[string]keyRecord) { p.KeyFiles = m }))
 	rest := *b
 	rest.Cases, rest.Packages, rest.ItemEvents, rest.CaseEvents, rest.CaseOwn, rest.KeyFiles = nil, nil, nil, nil, nil, nil
 	return append(out, &rest)

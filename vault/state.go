@@ -58,7 +58,7 @@ type State struct {
 	// keyFiles are the digests of each key's files as the log last
 	// recorded them (case.opened, reports.contacts.key, key.stored), by
 	// case id or contactsKeyID.
-	keyFiles map[string]KeyFiles
+	keyFiles map[string]keyRecord
 	// witnessKeys are the verifier keys of every witness a server.started
 	// named (startedWitnessKeys): their cosignatures are the vault's.
 	witnessKeys map[string]bool
@@ -328,7 +328,7 @@ func newState() *State {
 		retained: map[string]time.Time{},
 		recent:   map[string]time.Time{},
 		lostKeys: map[string]bool{},
-		keyFiles: map[string]KeyFiles{},
+		keyFiles: map[string]keyRecord{},
 
 		witnessKeys: map[string]bool{},
 
@@ -604,13 +604,24 @@ func applyCaseOpened(s *State, ev *events.Event) error {
 		c.Members[m] = true
 	}
 	s.cases[ev.Case] = c
-	return s.setKeyFiles(ev.Case, d.KeyFiles, true)
+	return s.setKeyFiles(ev.Case, d.KeyFiles, true, ev.Seq)
 }
 
-// setKeyFiles records the digests of a key's files (keyFiles): those f
-// holds, keeping the others unless replace (a new key, whose earlier
-// files are not its own).
-func (s *State) setKeyFiles(id string, f *KeyFiles, replace bool) error {
+// keyRecord is what the log recorded of a key's files: their digests,
+// and, once a key.stored event changed the sealed file's, the digest it
+// replaced and the event's position. A start takes back the file before
+// a re-sealing whose write was cut short, and a scrub a replica of it
+// while a re-sealing runs beside it; no other older file.
+type keyRecord struct {
+	KeyFiles
+	PriorSealed string `json:"prior_sealed_sha256,omitempty"`
+	SealedAt    uint64 `json:"sealed_at,omitempty"`
+}
+
+// setKeyFiles records the digests of a key's files (keyFiles) by the
+// event at seq: those f holds, keeping the others unless replace (a new
+// key, whose earlier files are not its own).
+func (s *State) setKeyFiles(id string, f *KeyFiles, replace bool, seq uint64) error {
 	var got KeyFiles
 	if f != nil {
 		got = *f
@@ -620,20 +631,23 @@ func (s *State) setKeyFiles(id string, f *KeyFiles, replace bool) error {
 			return fmt.Errorf("key_files: %q is not a SHA-256 digest (64 lowercase hex digits)", sum)
 		}
 	}
-	kf := s.keyFiles[id]
+	rec := s.keyFiles[id]
 	if replace {
-		kf = KeyFiles{}
+		rec = keyRecord{}
 	}
-	if got.Sealed != "" {
-		kf.Sealed = got.Sealed
+	if got.Sealed != "" && got.Sealed != rec.Sealed {
+		if rec.Sealed != "" {
+			rec.PriorSealed, rec.SealedAt = rec.Sealed, seq
+		}
+		rec.Sealed = got.Sealed
 	}
 	if got.Recovery != "" {
-		kf.Recovery = got.Recovery
+		rec.Recovery = got.Recovery
 	}
-	if kf == (KeyFiles{}) {
+	if rec == (keyRecord{}) {
 		delete(s.keyFiles, id)
 	} else {
-		s.keyFiles[id] = kf
+		s.keyFiles[id] = rec
 	}
 	return nil
 }
@@ -648,12 +662,12 @@ func applyKeyStored(s *State, ev *events.Event) error {
 		if _, err := s.caseOf(ev); err != nil {
 			return err
 		}
-		return s.setKeyFiles(ev.Case, &d.KeyFiles, false)
+		return s.setKeyFiles(ev.Case, &d.KeyFiles, false, ev.Seq)
 	case keyStoredContacts:
 		if s.hot.contacts == "" {
 			return errors.New("records the files of a reporter-contacts key the log never created")
 		}
-		return s.setKeyFiles(contactsKeyID, &d.KeyFiles, false)
+		return s.setKeyFiles(contactsKeyID, &d.KeyFiles, false, ev.Seq)
 	}
 	return fmt.Errorf("key %q is neither %q nor %q", d.Key, keyStoredCase, keyStoredContacts)
 }
@@ -694,7 +708,10 @@ func (s *State) witnessVerifiers() []note.Verifier {
 
 // keyFilesOf returns the digests the log recorded of a key's files (a
 // case id, or contactsKeyID); zero where it recorded none.
-func (s *State) keyFilesOf(id string) KeyFiles {
+func (s *State) keyFilesOf(id string) KeyFiles { return s.keyRecordOf(id).KeyFiles }
+
+// keyRecordOf returns what the log recorded of a key's files.
+func (s *State) keyRecordOf(id string) keyRecord {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.keyFiles[id]
@@ -913,6 +930,9 @@ func applyKeysRecovered(s *State, ev *events.Event) error {
 	}
 	for _, c := range d.Cases {
 		delete(s.lostKeys, c)
+	}
+	if d.ContactsKey {
+		delete(s.lostKeys, contactsKeyID)
 	}
 	for _, l := range d.Lost {
 		s.lostKeys[l.Case] = true

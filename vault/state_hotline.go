@@ -566,7 +566,7 @@ func applyContactsKeyCreated(s *State, ev *events.Event) error {
 		return fmt.Errorf("reporter-contacts key: %w", err)
 	}
 	s.hot.contacts = d.Recipient
-	return s.setKeyFiles(contactsKeyID, d.KeyFiles, true)
+	return s.setKeyFiles(contactsKeyID, d.KeyFiles, true, ev.Seq)
 }
 
 func (s *State) contactsRecipient() string {

@@ -540,10 +540,13 @@ type AuditScrubbed struct {
 // cases whose keys were sealed again, and (recovery only) those whose key
 // could not be recovered, each with why.
 type KeysResealed struct {
-	Sealer string    `json:"sealer"`
-	Cases  []string  `json:"cases"`
-	Lost   []LostKey `json:"lost,omitempty"`
-	Reason string    `json:"reason"`
+	Sealer string   `json:"sealer"`
+	Cases  []string `json:"cases"`
+	// ContactsKey (recovery only): the reporter-contacts key was sealed
+	// again too, and is no longer lost if an earlier recovery lost it.
+	ContactsKey bool      `json:"contacts_key,omitempty"`
+	Lost        []LostKey `json:"lost,omitempty"`
+	Reason      string    `json:"reason"`
 }
 
 // LostKey is a case whose key a recovery could not restore.

@@ -61,6 +61,9 @@ func runAdminRecover(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("recovery failed: %w", err)
 	}
 	msg := fmt.Sprintf("re-sealed the log key and %d case keys under %s: %s", len(res.Cases), res.Sealer, strings.Join(res.Cases, ", "))
+	if res.ContactsKey {
+		msg += "; and the reporter-contacts key"
+	}
 	for _, l := range res.Lost {
 		msg += fmt.Sprintf("\nLOST: the key of case %s could not be recovered (%s); recorded in the custody log", l.Case, l.Reason)
 	}
