@@ -71,7 +71,7 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 	pre := func(c Case, _ bool) error {
 		switch {
 		case c.Destroyed:
-			return refused(ErrNotFound, "the item's case was destroyed under a court order")
+			return refusedOn(ErrNotFound, GroundsState, "the item's case was destroyed under a court order")
 		case !v.memberOf(who, c):
 			return refused(ErrForbidden, "only investigators and analysts assigned to the case view its items")
 		}

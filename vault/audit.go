@@ -170,7 +170,7 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 		}
 	}
 	// Every object in the store, whatever its name.
-	keys := v.liveKeyReplicas()
+	keys := v.newScrubKeys()
 	if err := v.objects.List(ctx, "", func(info objects.Info) error {
 		return v.classifyListed(ctx, info, res, keys, since)
 	}); err != nil {

@@ -92,7 +92,12 @@ func (v *Vault) refuse(ctx context.Context, who Principal, action, target, reaso
 // answer says it after the reason; the custody log records the reason
 // alone (refusal), and the grounds its kind gives (RefusalGrounds).
 func (v *Vault) refuseHint(ctx context.Context, who Principal, action, target, reason, hint string, kind error) error {
-	if err := v.recordRefusal(ctx, who, action, target, reason, RefusalGrounds(kind)); err != nil {
+	return v.refuseOn(ctx, who, action, target, reason, hint, kind, RefusalGrounds(kind))
+}
+
+// refuseOn is refuseHint on grounds its kind does not say.
+func (v *Vault) refuseOn(ctx context.Context, who Principal, action, target, reason, hint string, kind error, grounds string) error {
+	if err := v.recordRefusal(ctx, who, action, target, reason, grounds); err != nil {
 		return err
 	}
 	return fmt.Errorf("%w: %s%w", kind, withHint(reason, hint), recordedMark{})

@@ -105,9 +105,10 @@ type settled struct {
 // place: a write cut short after its replica, or a keyring folder
 // restored from a backup older than a re-sealing. A sealed file that is
 // the one the last key.stored replaced (PriorSealed), with a replica of
-// it and none of the recorded one, and that opens to the key's
-// recipient, is recorded again: a re-sealing cut short between its
-// record and its replica leaves exactly that. Where the log holds no digest
+// it and none of the recorded one, while that re-sealing is unfinished
+// (keyRecord.Unfinished), and that opens to the key's recipient, is
+// recorded again: a re-sealing cut short between its record and its
+// replica leaves exactly that. Where the log holds no digest
 // (a key of a case opened before they were recorded), a sealed file is
 // taken, and recorded, only if it opens to the key's recipient, and a
 // recovery copy, which only the offline identity opens, as found. Every
@@ -116,9 +117,9 @@ type settled struct {
 // deleted, as that write would have; any other replica is left for a
 // scrub to report. An error is the store's or the keyring folder's.
 func (v *Vault) settleKeyFile(ctx context.Context, k liveKey, suffix string, replicas []string) (settled, error) {
-	want, prior := k.Files.digestOf(suffix), ""
+	want, prior, unfinished := k.Files.digestOf(suffix), "", false
 	if suffix == sealedSuffix {
-		prior = k.Files.PriorSealed
+		prior, unfinished = k.Files.PriorSealed, k.Files.Unfinished
 	}
 	// opens: whether a sealed file opens to the key's recipient; a
 	// sealer that cannot be reached stops the start (unavailable), never
@@ -154,10 +155,7 @@ func (v *Vault) settleKeyFile(ctx context.Context, k liveKey, suffix string, rep
 	if !accept(local) {
 		took = nil
 		for i := len(replicas) - 1; i >= 0 && i >= len(replicas)-maxReplicasRead; i-- {
-			b, err := v.keys.readReplica(ctx, replicas[i])
-			if err != nil {
-				return out, err
-			}
+			b := v.readReplicaOrSkip(ctx, k, replicas[i])
 			if b != nil && prior != "" && fileDigest(b) == prior {
 				priorReplica = true
 			}
@@ -177,14 +175,14 @@ func (v *Vault) settleKeyFile(ctx context.Context, k liveKey, suffix string, rep
 	// A re-sealing cut short between its record and its replica leaves
 	// the file before it both in the folder and as a replica, and no
 	// copy of the new one.
-	adopt := took == nil && priorReplica && local != nil && fileDigest(local) == prior && opens(local)
+	adopt := took == nil && unfinished && priorReplica && local != nil && fileDigest(local) == prior && opens(local)
 	if unavailable != nil {
 		return out, fmt.Errorf("checking its key with the sealer: %w", unavailable)
 	}
 	switch {
 	case adopt:
 		took = local
-		out.Record, out.Reason = prior, "the sealed file a start found is the one before the last recorded re-sealing, and neither it nor a replica is the one that re-sealing recorded; it opens to the key's recipient, so it is recorded as the key's sealed file again (a re-sealing cut short between its record and its write)"
+		out.Record, out.Reason = prior, "the sealed file a start found, and a replica of it, are the ones before the last re-sealing recorded, which was not finished (no keys.rotated, keys.recovered or start followed it), and no copy of the file it recorded was found; the file found opens to the key's recipient, so it is recorded as the key's sealed file again"
 	case took == nil && want != "":
 		out.Problem = "the " + keyFileName(suffix) + " is not the one the log recorded, and no replica is"
 		if !present {
@@ -209,22 +207,22 @@ func (v *Vault) settleKeyFile(ctx context.Context, k liveKey, suffix string, rep
 	if len(replicas) == 1 && (from == 0 || out.Record == "") {
 		return out, nil
 	}
+	// Newest first: the newest copy of the file taken is kept, older
+	// copies of it deleted (a key file needs one replica, and a start
+	// reads a key's replicas while it has more).
 	sum, held := fileDigest(took), from >= 0
-	for i := max(0, len(replicas)-maxReplicasRead*8); i < len(replicas); i++ {
+	for i := len(replicas) - 1; i >= 0 && i >= len(replicas)-maxReplicasRead*8; i-- {
 		if i == from {
 			continue
 		}
-		b, err := v.keys.readReplica(ctx, replicas[i])
-		if err != nil {
-			return out, err
-		}
+		b := v.readReplicaOrSkip(ctx, k, replicas[i])
 		switch d := fileDigest(b); {
 		case b == nil:
-		case d == sum:
+		case d == sum && !held:
 			held = true
-		case prior != "" && d == prior:
+		case d == sum, prior != "" && d == prior:
 			if err := v.keys.replica.Delete(ctx, replicas[i]); err != nil && !errors.Is(err, objects.ErrNotFound) {
-				v.logger.Warn("could not delete a replica of a key file the last re-sealing replaced", "key", k.label(), "replica", replicas[i], "err", err)
+				v.logger.Warn("could not delete an older replica of a key file", "key", k.label(), "replica", replicas[i], "err", err)
 			}
 		}
 	}
@@ -234,6 +232,55 @@ func (v *Vault) settleKeyFile(ctx context.Context, k liveKey, suffix string, rep
 		}
 	}
 	return out, nil
+}
+
+// recordedSealed returns the sealed file of a live key (a case's, or
+// contactsKeyID) as the log recorded it: the file in the keyring folder
+// if it is that file, else the newest of the replicas that is (of the
+// newest maxReplicasRead), written back in its place. problem says why
+// there is none: no digest recorded, or no copy that is the recorded
+// file. keysMu is held.
+func (v *Vault) recordedSealed(ctx context.Context, id string) (blob []byte, problem string, err error) {
+	want := v.state.keyFilesOf(id).Sealed
+	if want == "" {
+		return nil, "the log holds no digest of the sealed key file (a start records it)", nil
+	}
+	if b, present := v.keys.readLocal(id, sealedSuffix); present && b != nil && fileDigest(b) == want {
+		return b, "", nil
+	}
+	if v.keys.replica != nil {
+		names, err := v.keys.replicas(ctx, id, sealedSuffix)
+		if err != nil {
+			return nil, "", err
+		}
+		for i := len(names) - 1; i >= 0 && i >= len(names)-maxReplicasRead; i-- {
+			b, err := v.keys.readReplica(ctx, names[i])
+			if err != nil {
+				v.logger.Warn("a key replica could not be read", "key", liveKey{ID: id}.label(), "replica", names[i], "err", err)
+				continue
+			}
+			if b != nil && fileDigest(b) == want {
+				if err := v.keys.restore(id, sealedSuffix, b); err != nil {
+					return nil, "the sealed key file is not the one the log recorded, and could not be written back from its replica: " + err.Error(), nil
+				}
+				return b, "", nil
+			}
+		}
+	}
+	return nil, "the sealed key file is not the one the log recorded, and no replica is", nil
+}
+
+// readReplicaOrSkip reads a key replica for a start: nil if it cannot
+// be read, which is logged; one replica that cannot be read (an object
+// in an archive tier, a file the server may not open) is no reason to
+// refuse every case (listing the store is, as is an unreachable sealer).
+func (v *Vault) readReplicaOrSkip(ctx context.Context, k liveKey, name string) []byte {
+	b, err := v.keys.readReplica(ctx, name)
+	if err != nil {
+		v.logger.Warn("a key replica could not be read; it is not taken", "key", k.label(), "replica", name, "err", err)
+		return nil
+	}
+	return b
 }
 
 // keyFileName names one of a key's files in words.
@@ -345,6 +392,37 @@ func (v *Vault) liveKeyReplicas() map[string]keyFileRef {
 	return out
 }
 
+// scrubKeys are the key replicas a scrub judges as the vault's
+// (liveKeyReplicas), looked up again when the log has grown since they
+// were listed: a case opened while the scrub lists the store is judged
+// as the vault's case it now is.
+type scrubKeys struct {
+	v    *Vault
+	refs map[string]keyFileRef
+	at   uint64 // the log's size when refs were listed
+}
+
+func (v *Vault) newScrubKeys() *scrubKeys {
+	v.openMu.Lock()
+	defer v.openMu.Unlock()
+	return &scrubKeys{v: v, refs: v.liveKeyReplicas(), at: v.log.Size()}
+}
+
+// lookup returns the key file a replica prefix copies. An opening under
+// way (openMu, from its key's files to its case.opened) is waited for.
+func (k *scrubKeys) lookup(prefix string) (keyFileRef, bool) {
+	if r, ok := k.refs[prefix]; ok {
+		return r, true
+	}
+	k.v.openMu.Lock()
+	defer k.v.openMu.Unlock()
+	if size := k.v.log.Size(); size != k.at {
+		k.refs, k.at = k.v.liveKeyReplicas(), size
+	}
+	r, ok := k.refs[prefix]
+	return r, ok
+}
+
 // keysAltered lists, for a scrub, each file of a live key in the keyring
 // folder that is not the one the log recorded (ScrubResult.KeysAltered):
 // "LABEL: sealed file" or "LABEL: recovery copy", then why. Keys whose
@@ -369,7 +447,7 @@ func (v *Vault) keysAltered(ctx context.Context) ([]string, error) {
 			var b []byte
 			var err error
 			if want != "" {
-				b, err = smallfile.Read(v.keys.caseFile(k.ID, f.suffix), maxKeyFile)
+				b, err = smallfile.ReadNoLink(v.keys.caseFile(k.ID, f.suffix), maxKeyFile)
 			}
 			v.keysMu.Unlock()
 			switch {

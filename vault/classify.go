@@ -150,7 +150,7 @@ func (v *Vault) Classify(ctx context.Context, who Principal, itemID string, req 
 	pre := func(c Case, _ bool) error {
 		switch {
 		case c.Destroyed:
-			return refused(ErrNotFound, "the item's case was destroyed under a court order")
+			return refusedOn(ErrNotFound, GroundsState, "the item's case was destroyed under a court order")
 		case !v.memberOf(who, c):
 			return refused(ErrForbidden, "only analysts and investigators assigned to the case classify its items")
 		}

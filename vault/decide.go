@@ -29,6 +29,10 @@ type refusal struct {
 	reason string
 	hint   string
 	kind   error
+	// grounds, if set, are the refusal's grounds where its kind (the
+	// answer) does not say them (RefusalGrounds): an item of a destroyed
+	// case is answered as not found, but refused on the record's state.
+	grounds string
 }
 
 func (r *refusal) Error() string { return fmt.Sprintf("%v: %s", r.kind, withHint(r.reason, r.hint)) }
@@ -36,6 +40,11 @@ func (r *refusal) Unwrap() error { return r.kind }
 
 func refused(kind error, format string, args ...any) error {
 	return &refusal{reason: fmt.Sprintf(format, args...), kind: kind}
+}
+
+// refusedOn is refused on grounds its kind does not say.
+func refusedOn(kind error, grounds, format string, args ...any) error {
+	return &refusal{reason: fmt.Sprintf(format, args...), kind: kind, grounds: grounds}
 }
 
 // refusedHint is refused with what the person can do next: shown in the
@@ -130,7 +139,11 @@ func (v *Vault) refusedAs(ctx context.Context, who Principal, action, target str
 	case errors.Is(err, errUnchanged):
 		return nil
 	case errors.As(err, &r):
-		return v.refuseHint(ctx, who, action, target, r.reason, r.hint, r.kind)
+		grounds := r.grounds
+		if grounds == "" {
+			grounds = RefusalGrounds(r.kind)
+		}
+		return v.refuseOn(ctx, who, action, target, r.reason, r.hint, r.kind, grounds)
 	}
 	return err
 }

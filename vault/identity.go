@@ -397,7 +397,7 @@ func (v *Vault) standing(d sequencer.Draft) func(ahead []*events.Event) error {
 		case p.Suspended:
 			return refused(ErrForbidden, "%s is suspended", a.Person)
 		case a.Session != "" && !v.state.sessionLive(a.Session):
-			return refused(ErrForbidden, "the session ended")
+			return refusedOn(ErrForbidden, GroundsCredentials, "the session ended")
 		}
 		if own != nil {
 			return own(ahead)

@@ -491,14 +491,13 @@ func (v *Vault) reportDecision(ctx context.Context, who Principal, action, id st
 	// its position.
 	var eventCase string
 	full := func(r Report, ok bool) error {
-		switch {
-		case !ok:
+		if !ok {
 			return refused(ErrNotFound, "no report %s", id)
-		case r.Status == StatusClosed:
-			return refused(ErrConflict, "report %s was closed (%s); a closed report is not changed", id, r.ClosedReason)
 		}
 		// A report assessed into a case is that case's work: only the
-		// analysts assigned to it act on it (and see its items).
+		// analysts assigned to it act on it (and see its items). Asked
+		// first, so that who may not act on it is refused as such,
+		// whatever state the report is in.
 		if r.Case != "" {
 			c, ok := v.state.getCase(r.Case)
 			if err := liveCase(r.Case, c, ok); err != nil {
@@ -507,6 +506,9 @@ func (v *Vault) reportDecision(ctx context.Context, who Principal, action, id st
 			if !v.memberOf(who, c) {
 				return refused(ErrForbidden, "report %s is assessed into a case you are not assigned to; ask its analysts, or a custodian to assign you", id)
 			}
+		}
+		if r.Status == StatusClosed {
+			return refused(ErrConflict, "report %s was closed (%s); a closed report is not changed", id, r.ClosedReason)
 		}
 		if d.Type != TypeReportAssessing && r.Case != eventCase {
 			return refused(ErrConflict, "report %s was assessed into another case meanwhile; repeat", id)
@@ -585,12 +587,10 @@ func (v *Vault) ReopenReport(ctx context.Context, who Principal, id, reason stri
 		return v.refuseUnseen(ctx, who, "report.reopen", "report", id, ok, "only analysts work on reports", "analysts work on reports")
 	}
 	pre := func(r Report, ok bool) error {
-		switch {
-		case !ok:
+		if !ok {
 			return refused(ErrNotFound, "no report %s", id)
-		case r.Status != StatusClosed:
-			return refused(ErrConflict, "report %s is not closed (%s)", id, r.Status)
 		}
+		// Who may not act on it first, whatever state it is in.
 		if r.Case != "" {
 			c, ok := v.state.getCase(r.Case)
 			if err := liveCase(r.Case, c, ok); err != nil {
@@ -599,6 +599,9 @@ func (v *Vault) ReopenReport(ctx context.Context, who Principal, id, reason stri
 			if !v.memberOf(who, c) {
 				return refused(ErrForbidden, "report %s is assessed into a case you are not assigned to", id)
 			}
+		}
+		if r.Status != StatusClosed {
+			return refused(ErrConflict, "report %s is not closed (%s)", id, r.Status)
 		}
 		return nil
 	}

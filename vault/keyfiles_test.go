@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -315,7 +317,7 @@ func TestAStartFinishesKeyWritesCutShort(t *testing.T) {
 	adopted, failed := 0, map[string]int{}
 	for _, ev := range logged(t, v) {
 		switch {
-		case ev.Type == TypeKeyStored && ev.Case == "C-1" && strings.Contains(string(ev.Data), "cut short"):
+		case ev.Type == TypeKeyStored && ev.Case == "C-1" && strings.Contains(string(ev.Data), "was not finished"):
 			adopted++
 		case ev.Type == TypeCaseKeyFailed:
 			failed[ev.Case]++
@@ -733,5 +735,153 @@ func TestARecoveredContactsKeyIsLiveAgain(t *testing.T) {
 	aud := enrolled(t, v, "aud", RoleAuditor)
 	if res, err := v.Scrub(ctx, aud); err != nil || res.OK {
 		t.Fatalf("a scrub of its rewritten file: %+v %v", res, err)
+	}
+}
+
+// failPut is an object store whose Put of a name with prefix fails while
+// on: a store that refuses a rotation's new replica.
+type failPut struct {
+	objects.Store
+	prefix string
+	on     bool
+}
+
+func (f *failPut) Put(ctx context.Context, name string, r io.Reader, o objects.PutOptions) (objects.Info, error) {
+	if f.on && strings.HasPrefix(name, f.prefix) {
+		return objects.Info{}, errors.New("the store refused the write")
+	}
+	return f.Store.Put(ctx, name, r, o)
+}
+
+// TestARotationReSealsOnlyTheRecordedFile: a rotation re-seals a key's
+// sealed file only as the log recorded it: a file swapped in the keyring
+// folder is put back from the replica that is the recorded one first;
+// with no copy of the recorded file left, the key is not re-sealed, is
+// recorded as a key problem, and no older version is retired; a lost
+// reporter-contacts key does not stop the rotation; and a write that
+// fails after its record is recorded as not written, so that no scrub
+// finds a file other than recorded.
+func TestARotationReSealsOnlyTheRecordedFile(t *testing.T) {
+	ctx := context.Background()
+	fp := &failPut{}
+	rs := &rotatingSealer{}
+	retired := 0
+	v, _ := openTestVaultDir(t, func(c *Config) {
+		rs.Sealer = c.Sealer
+		c.Sealer = &retireCounter{rotatingSealer: rs, retired: &retired}
+		fp.Store, c.Objects = c.Objects, fp
+	})
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	cust := enrolled(t, v, "cust", RoleCustodian)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	openCases(t, v, inv, "A-1", "B-1", "C-1")
+	b1, _ := os.ReadFile(v.keys.caseFile("B-1", sealedSuffix))
+	// B-1's sealed file in its place; its replica left alone.
+	os.WriteFile(v.keys.caseFile("A-1", sealedSuffix), b1, 0o600)
+	// C-1: B-1's file in its place and as its only replica.
+	os.WriteFile(v.keys.caseFile("C-1", sealedSuffix), b1, 0o600)
+	removeReplicas(t, v, "C-1", sealedSuffix)
+	if _, err := v.objects.Put(ctx, replicaPrefix("C-1", sealedSuffix)+"-ffffffffffffffff", strings.NewReader(string(b1)), objects.PutOptions{Unlocked: true}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := v.RotateKEK(ctx, cust, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Cases, []string{"A-1", "B-1"}) || len(res.Skipped) != 1 || res.Skipped[0].Case != "C-1" || res.Retired || retired != 0 {
+		t.Fatalf("rotation: %+v (retired %d times)", res, retired)
+	}
+	for _, id := range []string{"A-1", "B-1"} {
+		if _, err := v.caseIdentity(ctx, id, ""); err != nil {
+			t.Errorf("%s after the rotation: %v", id, err)
+		}
+	}
+	var c1Stored, c1Failed int
+	for _, ev := range logged(t, v) {
+		switch {
+		case ev.Type == TypeKeyStored && ev.Case == "C-1":
+			c1Stored++
+		case ev.Type == TypeCaseKeyFailed && ev.Case == "C-1":
+			c1Failed++
+		}
+	}
+	if c1Stored != 0 || c1Failed != 1 {
+		t.Fatalf("C-1: %d key.stored, %d case.key.failed; want none and one", c1Stored, c1Failed)
+	}
+	if r, err := v.Scrub(ctx, aud); err != nil || !slices.Equal(r.KeysAltered, []string{"case C-1: sealed file: not the file the log recorded"}) {
+		t.Fatalf("scrub after: %+v %v", r, err)
+	}
+
+	// A store that refuses the new replicas: the rotation fails, and the
+	// record says the files before it are the keys'.
+	fp.prefix, fp.on = "key/", true
+	if _, err := v.RotateKEK(ctx, cust, false); err == nil {
+		t.Fatal("a rotation whose writes failed succeeded")
+	}
+	fp.on = false
+	if r, err := v.Scrub(ctx, aud); err != nil || len(r.KeysAltered) != 1 || len(r.Unaccounted) != 1 {
+		t.Fatalf("scrub after a failed rotation: keys altered %q, unaccounted %v, %v; want only C-1's file and replica", r.KeysAltered, r.Unaccounted, err)
+	}
+}
+
+// retireCounter counts the retirements of a rotatingSealer.
+type retireCounter struct {
+	*rotatingSealer
+	retired *int
+}
+
+func (r *retireCounter) RetireOld(ctx context.Context) error { *r.retired++; return nil }
+
+// TestALostContactsKeyDoesNotStopARotation: a reporter-contacts key a
+// recovery recorded as lost is not re-sealed, like a lost case key.
+func TestALostContactsKeyDoesNotStopARotation(t *testing.T) {
+	ctx := context.Background()
+	rid, _ := age.GenerateX25519Identity()
+	cfg := testConfig(t, t.TempDir(), func(c *Config) {
+		c.RecoveryRecipient = rid.Recipient().String()
+		c.Sealer = &rotatingSealer{Sealer: c.Sealer}
+	})
+	v, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.sealContact(ctx, "reporter@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	os.Remove(v.keys.caseFile(contactsKeyID, recoverySuffix))
+	removeReplicas(t, v, contactsKeyID, recoverySuffix)
+	if r, err := Recover(ctx, cfg, rid); err != nil || len(r.Lost) != 1 {
+		t.Fatalf("recovery: %+v %v", r, err)
+	}
+	if v, err = Open(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	cust := enrolled(t, v, "cust", RoleCustodian)
+	if res, err := v.RotateKEK(ctx, cust, true); err != nil || !res.Retired {
+		t.Fatalf("rotation beside a lost contacts key: %+v %v", res, err)
+	}
+}
+
+// TestACaseOpenedDuringAScrub: the key replicas of a case opened while a
+// scrub lists the store are the vault's.
+func TestACaseOpenedDuringAScrub(t *testing.T) {
+	ctx := context.Background()
+	hook := &listHook{}
+	v, _ := openTestVaultDir(t, func(c *Config) { hook.Store, c.Objects = c.Objects, hook })
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	openCases(t, v, inv, "K-1")
+	if err := v.waitSweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hook.arm("", func() {
+		if err := v.OpenCase(ctx, inv, "K-2", "t"); err != nil {
+			t.Error(err)
+		}
+	})
+	if res, err := v.Scrub(ctx, aud); err != nil || !res.OK {
+		t.Fatalf("a case opened during a scrub: %+v %v", res, err)
 	}
 }

@@ -219,10 +219,10 @@ func (k *Keyring) replicated(ctx context.Context) (map[string][]string, error) {
 }
 
 // readLocal reads one of a key's files from the keyring folder: nil if
-// it is missing or cannot be used (not a regular file, larger than a key
-// file, unreadable), with present telling the two apart.
+// it is missing or cannot be used (a link, not a regular file, larger
+// than a key file, unreadable), with present telling the two apart.
 func (k *Keyring) readLocal(caseID, suffix string) (b []byte, present bool) {
-	b, err := smallfile.Read(k.caseFile(caseID, suffix), maxKeyFile)
+	b, err := smallfile.ReadNoLink(k.caseFile(caseID, suffix), maxKeyFile)
 	switch {
 	case err == nil:
 		return b, true

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"filippo.io/age"
+	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/hsm"
 	"github.com/custos-vault/custos/internal/durable"
@@ -96,10 +97,7 @@ func (v *Vault) resealFromRecovery(ctx context.Context, id, recipient string, re
 	if err != nil {
 		return err
 	}
-	if _, err := v.append(ctx, v.keyStored(id, KeyFiles{Sealed: fileDigest(sealed)}, "sealed again from the offline recovery identity", System)); err != nil {
-		return fmt.Errorf("%w: the new sealed file of %s: %w", errNotRecorded, liveKey{ID: id}.label(), err)
-	}
-	return v.keys.storeCaseFile(ctx, id, sealedSuffix, sealed)
+	return v.storeResealed(ctx, System, id, sealed, v.state.keyFilesOf(id).Sealed, "sealed again from the offline recovery identity")
 }
 
 // RotateResult describes a key-encryption-key rotation.
@@ -107,6 +105,11 @@ type RotateResult struct {
 	Sealer  string   `json:"sealer"`
 	Cases   []string `json:"cases"`
 	Retired bool     `json:"retired"`
+	// Skipped are the keys not re-sealed, each with why: their sealed
+	// file was not the one the log recorded, nor was any replica (a key
+	// problem, recorded as case.key.failed). While any is, old versions
+	// are not retired.
+	Skipped []LostKey `json:"skipped,omitempty"`
 }
 
 // RotateKEK moves every sealed key to a new key-encryption-key version.
@@ -153,48 +156,91 @@ func (v *Vault) RotateKEK(ctx context.Context, who Principal, retireOld bool) (*
 	if err := durable.Replace(logKey, fresh); err != nil {
 		return nil, err
 	}
+	res := &RotateResult{Sealer: newRef, Cases: []string{}}
 	for _, c := range cases {
-		if err := v.resealCase(ctx, who, c); err != nil {
+		skipped, err := v.resealCase(ctx, who, c)
+		if err != nil {
 			return nil, err
 		}
-	}
-	if v.state.contactsRecipient() != "" {
-		if err := v.resealCase(ctx, who, contactsKeyID); err != nil {
-			return nil, fmt.Errorf("re-sealing the reporter-contacts key: %w", err)
+		if skipped != "" {
+			res.Skipped = append(res.Skipped, LostKey{Case: c, Reason: skipped})
+		} else {
+			res.Cases = append(res.Cases, c)
 		}
 	}
-	if retireOld {
+	if v.state.contactsRecipient() != "" && !v.state.keyLost(contactsKeyID) {
+		skipped, err := v.resealCase(ctx, who, contactsKeyID)
+		if err != nil {
+			return nil, fmt.Errorf("re-sealing the reporter-contacts key: %w", err)
+		}
+		if skipped != "" {
+			res.Skipped = append(res.Skipped, LostKey{Case: contactsKeyID, Reason: skipped})
+		}
+	}
+	// A key left under the old version is lost with it: nothing is
+	// retired while one is.
+	if retireOld && len(res.Skipped) == 0 {
 		if err := rot.RetireOld(ctx); err != nil {
 			return nil, fmt.Errorf("retiring old key versions: %w", err)
 		}
+		res.Retired = true
 	}
-	res := &RotateResult{Sealer: newRef, Cases: cases, Retired: retireOld}
 	_, err = v.append(ctx, sequencer.Draft{Type: TypeKeysRotated, Actor: who.actor(), Data: res})
 	return res, err
 }
 
-// resealCase moves one case key to the sealer's current KEK version. It
-// holds keysMu, as destruction does, and skips a case destroyed in the
-// meantime: a rotation never writes back the key of a destroyed case.
-func (v *Vault) resealCase(ctx context.Context, who Principal, caseID string) error {
+// resealCase moves one key (a case's, or contactsKeyID) to the sealer's
+// current KEK version: its sealed file as the log recorded it
+// (recordedSealed) is re-sealed, the new file's digest recorded
+// (key.stored), then written. It holds keysMu, as destruction does, and
+// skips a case destroyed in the meantime: a rotation never writes back
+// the key of a destroyed case. A key whose recorded file is not found is
+// not re-sealed: skipped says why, and it is recorded as a key problem.
+// A write that fails after its record is recorded as not written.
+func (v *Vault) resealCase(ctx context.Context, who Principal, caseID string) (skipped string, err error) {
 	v.keysMu.Lock()
 	defer v.keysMu.Unlock()
 	if c, _ := v.state.getCase(caseID); c.Destroyed {
-		return nil
+		return "", nil
 	}
-	blob, err := v.keys.readCaseFile(ctx, caseID, sealedSuffix)
+	blob, problem, err := v.recordedSealed(ctx, caseID)
 	if err != nil {
-		return fmt.Errorf("%w: the key of case %s is missing", ErrKey, caseID)
+		return "", err
+	}
+	if problem != "" {
+		if caseID != contactsKeyID {
+			if _, err := v.append(ctx, sequencer.Draft{Type: TypeCaseKeyFailed, Actor: System, Case: caseID,
+				Data: KeyFailed{Reason: problem + ": not re-sealed by the rotation; restore the keyring folder from a backup, or run `custos admin recover` with the recovery identity"}}); err != nil {
+				return "", err
+			}
+		}
+		v.logger.Error("a key was not re-sealed by the rotation", "key", liveKey{ID: caseID}.label(), "problem", problem)
+		return problem, nil
 	}
 	fresh, err := v.reseal(ctx, blob)
 	if err != nil {
-		return fmt.Errorf("re-sealing the key of case %s: %w", caseID, err)
+		return "", fmt.Errorf("re-sealing the key of case %s: %w", caseID, err)
 	}
+	return "", v.storeResealed(ctx, who.actor(), caseID, fresh, fileDigest(blob), "sealed again by a key-encryption-key rotation")
+}
+
+// storeResealed records a key's new sealed file (key.stored) and then
+// writes it. If the write fails, the file recorded before (before, ""
+// if none) is recorded again, so that the record says what the keyring
+// holds.
+func (v *Vault) storeResealed(ctx context.Context, actor events.Actor, id string, fresh []byte, before, reason string) error {
 	// Recorded before it is written, as every change of the vault's.
-	if _, err := v.append(ctx, v.keyStored(caseID, KeyFiles{Sealed: fileDigest(fresh)}, "sealed again by a key-encryption-key rotation", who.actor())); err != nil {
-		return err
+	if _, err := v.append(ctx, v.keyStored(id, KeyFiles{Sealed: fileDigest(fresh)}, reason, actor)); err != nil {
+		return fmt.Errorf("%w: the new sealed file of %s: %w", errNotRecorded, liveKey{ID: id}.label(), err)
 	}
-	return v.keys.storeCaseFile(ctx, caseID, sealedSuffix, fresh)
+	werr := v.keys.storeCaseFile(ctx, id, sealedSuffix, fresh)
+	if werr != nil && before != "" {
+		if _, err := v.append(context.WithoutCancel(ctx), v.keyStored(id, KeyFiles{Sealed: before},
+			"the sealed file recorded just before was not written ("+werr.Error()+"): the file before it stays the key's", actor)); err != nil {
+			v.logger.Error("could not record that a re-sealed key file was not written", "key", liveKey{ID: id}.label(), "err", err)
+		}
+	}
+	return werr
 }
 
 // reseal moves one sealed blob to the sealer's current KEK version,

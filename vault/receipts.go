@@ -160,7 +160,7 @@ func (v *Vault) ReceivePackage(ctx context.Context, who Principal, pkgID, sha256
 		return PackageReceived{}, err
 	}
 	if err := verifyReceipt(pub, pkgID, sha256, signature); err != nil {
-		return PackageReceived{}, v.refuse(ctx, who, "package.receipt", pkgID, err.Error(), ErrForbidden)
+		return PackageReceived{}, v.refuseOn(ctx, who, "package.receipt", pkgID, err.Error(), "", ErrForbidden, GroundsInput)
 	}
 	d := PackageReceived{Package: pkgID, SHA256: sha256, Signature: strings.TrimSpace(signature) + "\n", Fingerprint: ssh.FingerprintSHA256(pub)}
 	once := func(ahead []*events.Event) error {

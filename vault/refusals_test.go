@@ -137,3 +137,68 @@ func TestRefusalsRecordTheirGrounds(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusalGroundsFollowTheTruth: who may not act is refused on
+// permission whatever state the target is in (a closed report), and
+// what the record does not allow is refused on state even where the
+// answer is "not found" (an item of a destroyed case).
+func TestRefusalGroundsFollowTheTruth(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	outsider := enrolled(t, v, "ana4", RoleAnalyst) // not a member of HL-1
+	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AssessReport(ctx, h.a1, rp, "HL-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.CloseReport(ctx, h.a1, rp, "actioned", ""); err != nil {
+		t.Fatal(err)
+	}
+	lastRefusal := func() AccessRefused {
+		t.Helper()
+		evs := h.eventsOf(t, TypeAccessRefused)
+		var d AccessRefused
+		if err := evs[len(evs)-1].DecodeData(&d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	// Closing it again, and reopening it, as someone not assigned.
+	if err := v.CloseReport(ctx, outsider, rp, "actioned", ""); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("closing a closed report as an outsider: %v", err)
+	}
+	if d := lastRefusal(); d.Grounds != GroundsPermission {
+		t.Errorf("closing a closed report as an outsider: recorded %+v", d)
+	}
+	if err := v.ReopenReport(ctx, outsider, rp, "again"); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("reopening as an outsider: %v", err)
+	}
+	if d := lastRefusal(); d.Grounds != GroundsPermission {
+		t.Errorf("reopening as an outsider: recorded %+v", d)
+	}
+	// A member closing it again: the record does not allow it.
+	if err := v.CloseReport(ctx, h.a2, rp, "actioned", ""); !errors.Is(err, ErrConflict) {
+		t.Fatalf("closing a closed report as a member: %v", err)
+	}
+	if d := lastRefusal(); d.Grounds != GroundsState {
+		t.Errorf("closing a closed report as a member: recorded %+v", d)
+	}
+
+	// An item of a destroyed case, asked for by a member.
+	it := depositText(t, v, h.a1, "HL-1", "a.bin", "aaaa")
+	id, err := v.RequestDestruction(ctx, h.cust, "HL-1", "order 1", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ApproveDestruction(ctx, h.cust2, "HL-1", id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.OpenItem(ctx, h.a1, it.ID, "look"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an item of a destroyed case: %v", err)
+	}
+	if d := lastRefusal(); d.Grounds != GroundsState {
+		t.Errorf("an item of a destroyed case: recorded %+v", d)
+	}
+}

@@ -441,7 +441,7 @@ func (v *Vault) retainedIsRecorded(ctx context.Context, owner, name string) (boo
 // anything else is unaccounted.
 // An error is ErrIntegrity: the state's page of the object's item failed
 // its check.
-func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *ScrubResult, keys map[string]keyFileRef, since uint64) error {
+func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *ScrubResult, keys *scrubKeys, since uint64) error {
 	// The vault's own metadata: its sticky log head, and the key
 	// replicas of live cases, each read and checked. A key replica of no
 	// live case (a destroyed one, say) is unaccounted: it could open
@@ -464,8 +464,13 @@ func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *Scru
 		}
 		return nil
 	}
-	if n := strings.LastIndexByte(info.Name, '-'); strings.HasPrefix(info.Name, "key/") && n > 0 && keys[info.Name[:n]].Path != "" {
-		if ok, err := v.replicaIsTheVaults(ctx, info.Name, keys[info.Name[:n]], since); err != nil {
+	if n := strings.LastIndexByte(info.Name, '-'); strings.HasPrefix(info.Name, "key/") && n > 0 {
+		key, ok := keys.lookup(info.Name[:n])
+		if !ok {
+			res.Unaccounted = append(res.Unaccounted, info.Name)
+			return nil
+		}
+		if ok, err := v.replicaIsTheVaults(ctx, info.Name, key, since); err != nil {
 			return err
 		} else if !ok {
 			res.Unaccounted = append(res.Unaccounted, info.Name)

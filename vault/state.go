@@ -470,6 +470,7 @@ var appliers = map[string]applier{
 	TypeKeysRecovered:        applyKeysRecovered,
 	TypeKeyStored:            applyKeyStored,
 	TypeServerStarted:        applyServerStarted,
+	TypeKeysRotated:          applyKeysRotated,
 	TypeObjectsRetained:      applyObjectsRetained,
 	TypeObjectsSwept:         applyObjectsSwept,
 
@@ -609,13 +610,36 @@ func applyCaseOpened(s *State, ev *events.Event) error {
 
 // keyRecord is what the log recorded of a key's files: their digests,
 // and, once a key.stored event changed the sealed file's, the digest it
-// replaced and the event's position. A start takes back the file before
-// a re-sealing whose write was cut short, and a scrub a replica of it
-// while a re-sealing runs beside it; no other older file.
+// replaced and the event's position. A start deletes the replicas of the
+// file replaced, and a scrub takes one as the vault's while a re-sealing
+// runs beside it. Unfinished: no keys.rotated, keys.recovered or
+// server.started followed that key.stored, so its write may have been
+// cut short; only then does a start take the file before it back.
 type keyRecord struct {
 	KeyFiles
 	PriorSealed string `json:"prior_sealed_sha256,omitempty"`
 	SealedAt    uint64 `json:"sealed_at,omitempty"`
+	Unfinished  bool   `json:"unfinished,omitempty"`
+}
+
+// finishKeyRecords marks every re-sealing recorded so far as finished
+// (keyRecord.Unfinished): a rotation or a recovery that recorded its end,
+// or a start, which settled every key's files before it was recorded.
+func (s *State) finishKeyRecords() {
+	for id, rec := range s.keyFiles {
+		if rec.Unfinished {
+			rec.Unfinished = false
+			s.keyFiles[id] = rec
+		}
+	}
+}
+
+func applyKeysRotated(s *State, ev *events.Event) error {
+	if _, err := data[RotateResult](ev); err != nil {
+		return err
+	}
+	s.finishKeyRecords()
+	return nil
 }
 
 // setKeyFiles records the digests of a key's files (keyFiles) by the
@@ -637,7 +661,7 @@ func (s *State) setKeyFiles(id string, f *KeyFiles, replace bool, seq uint64) er
 	}
 	if got.Sealed != "" && got.Sealed != rec.Sealed {
 		if rec.Sealed != "" {
-			rec.PriorSealed, rec.SealedAt = rec.Sealed, seq
+			rec.PriorSealed, rec.SealedAt, rec.Unfinished = rec.Sealed, seq, !replace
 		}
 		rec.Sealed = got.Sealed
 	}
@@ -672,8 +696,10 @@ func applyKeyStored(s *State, ev *events.Event) error {
 	return fmt.Errorf("key %q is neither %q nor %q", d.Key, keyStoredCase, keyStoredContacts)
 }
 
-// applyServerStarted keeps the witnesses' keys a start names.
+// applyServerStarted keeps the witnesses' keys a start names, and marks
+// the re-sealings recorded before it as finished (finishKeyRecords).
 func applyServerStarted(s *State, ev *events.Event) error {
+	s.finishKeyRecords()
 	d, err := data[map[string]string](ev)
 	if err != nil {
 		return err
@@ -682,11 +708,14 @@ func applyServerStarted(s *State, ev *events.Event) error {
 	if keys == "" {
 		return nil
 	}
+	// A key this release does not take (a later one may parse keys more
+	// strictly than the one that wrote it) is left out, never a reason
+	// the log cannot be read: the checkpoints it cosigned are then
+	// listed by a scrub.
 	for _, vkey := range strings.Split(keys, " ") {
-		if _, err := witness.ParseVerifierKey(vkey); err != nil {
-			return fmt.Errorf("%s: %q: %w", startedWitnessKeys, vkey, err)
+		if _, err := witness.ParseVerifierKey(vkey); err == nil {
+			s.witnessKeys[vkey] = true
 		}
-		s.witnessKeys[vkey] = true
 	}
 	return nil
 }
@@ -934,6 +963,7 @@ func applyKeysRecovered(s *State, ev *events.Event) error {
 	if d.ContactsKey {
 		delete(s.lostKeys, contactsKeyID)
 	}
+	s.finishKeyRecords()
 	for _, l := range d.Lost {
 		s.lostKeys[l.Case] = true
 	}

@@ -163,7 +163,17 @@ func runAdminRotate(args []string, stdout io.Writer) error {
 	if err := c.call("POST", "/v1/admin/rotate-kek", nil, api.RotateRequest{RetireOld: *retire}, &res); err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, res, fmt.Sprintf("re-sealed the log key and %d case keys under %s (old versions retired: %v)", len(res.Cases), res.Sealer, res.Retired))
+	msg := fmt.Sprintf("re-sealed the log key and %d case keys under %s (old versions retired: %v)", len(res.Cases), res.Sealer, res.Retired)
+	for _, k := range res.Skipped {
+		msg += fmt.Sprintf("\nNOT RE-SEALED: %s: %s (recorded in the custody log as a key problem; old versions are not retired while a key is left under them)", k.Case, k.Reason)
+	}
+	if err := printResult(stdout, *asJSON, res, msg); err != nil {
+		return err
+	}
+	if len(res.Skipped) > 0 {
+		return fmt.Errorf("%d key(s) were not re-sealed: restore their files (docs/keys.md, \"Key files on the record\") and rotate again", len(res.Skipped))
+	}
+	return nil
 }
 
 // runAdminEnroll enrols one of a new vault's first two custodians from

@@ -30,10 +30,23 @@ var ErrNotRegular = errors.New("not a regular file")
 // at most limit bytes. Errors: those of os.Open (fs.ErrNotExist for a
 // missing file, as os.ReadFile's), ErrNotRegular, ErrTooLarge, each
 // naming the path.
-func Read(path string, limit int64) ([]byte, error) {
+func Read(path string, limit int64) ([]byte, error) { return read(path, limit, 0) }
+
+// ReadNoLink is Read for a file that must be the vault's own, not a link:
+// a link in the path's last element is refused (ErrNotRegular), whatever
+// it points to.
+func ReadNoLink(path string, limit int64) ([]byte, error) {
+	b, err := read(path, limit, syscall.O_NOFOLLOW)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("%s is %w (a link)", path, ErrNotRegular)
+	}
+	return b, err
+}
+
+func read(path string, limit int64, flags int) ([]byte, error) {
 	// O_NONBLOCK: opening a named pipe for reading would otherwise wait
 	// for a writer; for a regular file it changes nothing.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|flags, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -60,3 +60,29 @@ func TestReadRefusesWhatIsNotSmall(t *testing.T) {
 		t.Errorf("the reads raised the peak memory by %d MiB", grew>>20)
 	}
 }
+
+// ReadNoLink refuses a link in the path's last element, even to a
+// regular file Read would take; a plain file reads as with Read.
+func TestReadNoLink(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain")
+	if err := os.WriteFile(plain, []byte("sealed"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(plain, link); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := smallfile.ReadNoLink(plain, 64); err != nil || string(b) != "sealed" {
+		t.Fatalf("a plain file: %q %v", b, err)
+	}
+	if _, err := smallfile.Read(link, 64); err != nil {
+		t.Fatalf("Read follows the link: %v", err)
+	}
+	if _, err := smallfile.ReadNoLink(link, 64); !errors.Is(err, smallfile.ErrNotRegular) {
+		t.Fatalf("ReadNoLink of a link: %v, want ErrNotRegular", err)
+	}
+	if _, err := smallfile.ReadNoLink(filepath.Join(dir, "missing"), 64); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a missing file: %v", err)
+	}
+}
