@@ -22,6 +22,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -560,6 +561,17 @@ func (s *Store) readFolder(ctx context.Context, sub string, fn func(e entry) err
 // and in the temporary folder, anything but the files this store is
 // writing (each start removes what a crash left there).
 func (s *Store) ListForeign(ctx context.Context, fn func(entry, why string) error) error {
+	top, err := s.openTop()
+	if err != nil {
+		return err
+	}
+	why := xattrsForeign(top)
+	unix.Close(top)
+	if why != "" {
+		if err := fn("./", why); err != nil {
+			return err
+		}
+	}
 	return s.foreign(ctx, "", fn)
 }
 
@@ -571,13 +583,30 @@ func (s *Store) foreign(ctx context.Context, sub string, fn func(entry, why stri
 		mode := d.Type()
 		switch {
 		case top && name == tmpDir && mode.IsDir():
+			if why := xattrsForeignAt(d.dir, d.Name(), true); why != "" {
+				if err := report(name+"/", why); err != nil {
+					return err
+				}
+			}
 			return s.foreignTemporary(ctx, report)
 		case mode.IsDir() && top && objects.IsValidName(name+"/x"):
+			if why := xattrsForeignAt(d.dir, d.Name(), true); why != "" {
+				if err := report(name+"/", why); err != nil {
+					return err
+				}
+			}
 			return s.foreign(ctx, name, fn)
 		case mode.IsDir():
 			return report(name+"/", "a folder where no object's folder can be")
+		case objects.IsValidName(name) && mode.IsRegular():
+			// List gives it, as an object; what it carries beside its
+			// bytes is listed here.
+			if why := xattrsForeignAt(d.dir, d.Name(), false); why != "" {
+				return report(name, why)
+			}
+			return nil
 		case objects.IsValidName(name):
-			return nil // List gives it: an object, or a link or pipe the caller will find is not one
+			return nil // List gives it: a link or pipe the caller will find is not an object
 		case !mode.IsRegular():
 			return report(name, "not a plain file (a link, pipe, device or socket)")
 		}
@@ -588,8 +617,61 @@ func (s *Store) foreign(ctx context.Context, sub string, fn func(entry, why stri
 		if why := lockRecordForeign(d.dir, path.Base(object)); why != "" {
 			return report(name, why)
 		}
+		if why := xattrsForeignAt(d.dir, d.Name(), false); why != "" {
+			return report(name, why)
+		}
 		return nil
 	})
+}
+
+// xattrsForeignAt is xattrsForeign of the entry base of the folder
+// dirfd, opened without following a link ("" if it cannot be opened:
+// gone since the folder was read, or not the plain file or folder its
+// listing said, which the listing judges).
+func xattrsForeignAt(dirfd int, base string, dir bool) string {
+	flags := unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC
+	if dir {
+		flags |= unix.O_DIRECTORY
+	}
+	fd, err := unix.Openat(dirfd, base, flags, 0)
+	if err != nil {
+		return ""
+	}
+	defer unix.Close(fd)
+	return xattrsForeign(fd)
+}
+
+// xattrsForeign says which extended attributes of the open file or
+// folder fd the store never writes ("" if none): those of the user and
+// trusted namespaces, which hold any bytes (up to 64 KiB a value on
+// ext4) beside an object unseen by its hash. The security and system
+// namespaces are the kernel's and its security modules' (labels,
+// capabilities, access lists) and are left alone; a file system without
+// extended attributes has none to list.
+func xattrsForeign(fd int) string {
+	n, err := unix.Flistxattr(fd, nil)
+	if err != nil || n == 0 {
+		return ""
+	}
+	buf := make([]byte, n)
+	if n, err = unix.Flistxattr(fd, buf); errors.Is(err, unix.ERANGE) {
+		return "extended attributes the store never writes (their list grew while it was read)"
+	} else if err != nil {
+		return ""
+	}
+	var names []string
+	for _, a := range strings.Split(string(buf[:n]), "\x00") {
+		if strings.HasPrefix(a, "user.") || strings.HasPrefix(a, "trusted.") {
+			names = append(names, strconv.Quote(a))
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	if len(names) > 5 {
+		names = append(names[:5], fmt.Sprintf("and %d more", len(names)-5))
+	}
+	return "extended attributes the store never writes: " + strings.Join(names, ", ")
 }
 
 // foreignTemporary reports what the temporary folder holds besides the

@@ -539,3 +539,59 @@ func TestTheStoreFolderIsTheOneOpened(t *testing.T) {
 		t.Errorf("Stat after Close: %v", err)
 	}
 }
+
+// TestExtendedAttributesAreListed: bytes kept in extended attributes of
+// the user namespace (up to 64 KiB a value on ext4) beside an object,
+// its lock record, its folder, the temporary folder or the store's
+// folder are listed as foreign: the store never writes them, and an
+// object's hash does not cover them.
+func TestExtendedAttributesAreListed(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := fs.New(ctx, fs.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"ev/a", "ev/held", "ev/plain"} {
+		opts := objects.PutOptions{}
+		if name == "ev/held" {
+			opts.RetainUntil = time.Now().Add(time.Hour)
+		}
+		if _, err := s.Put(ctx, name, strings.NewReader(name), opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set := func(rel, attr string) {
+		t.Helper()
+		err := unix.Lsetxattr(filepath.Join(dir, rel), attr, []byte(strings.Repeat("hidden bytes ", 100)), 0)
+		if errors.Is(err, unix.ENOTSUP) || errors.Is(err, unix.EOPNOTSUPP) {
+			t.Skipf("the test folder's file system keeps no extended attributes (%v): nothing can be hidden in them there", err)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("ev/a", "user.note")
+	set("ev/held.lock", "user.more")
+	set("ev", "user.folder")
+	set(".tmp", "user.tmp")
+	set(".", "user.top")
+	var got []string
+	if err := s.ListForeign(ctx, func(entry, why string) error {
+		got = append(got, entry+": "+why)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	want := []string{
+		`./: extended attributes the store never writes: "user.top"`,
+		`.tmp/: extended attributes the store never writes: "user.tmp"`,
+		`ev/: extended attributes the store never writes: "user.folder"`,
+		`ev/a: extended attributes the store never writes: "user.note"`,
+		`ev/held.lock: extended attributes the store never writes: "user.more"`,
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("foreign\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
