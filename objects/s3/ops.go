@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -38,7 +41,14 @@ func (s *Store) original(ctx context.Context, name string) (minio.ObjectInfo, er
 }
 
 func (s *Store) versions(ctx context.Context, prefix string) <-chan minio.ObjectInfo {
-	return s.core.Client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, WithVersions: true, Recursive: true})
+	return s.listVersions(ctx, prefix, false)
+}
+
+// listVersions lists every version of the keys under prefix; with
+// metadata, each with its tags and metadata (a MinIO extension of the
+// listing; other servers answer without them).
+func (s *Store) listVersions(ctx context.Context, prefix string, metadata bool) <-chan minio.ObjectInfo {
+	return s.core.Client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, WithVersions: true, Recursive: true, WithMetadata: metadata})
 }
 
 // Open implements objects.Store.
@@ -81,11 +91,12 @@ func (s *Store) Stat(ctx context.Context, name string) (objects.Info, error) {
 // holds delete markers only (the store's Delete removes every version,
 // so only someone else leaves one, and its name can carry bytes): what
 // someone with write credentials put there, out of sight of List. A
-// newer version is named "<name> (version <id>)". Not listed:
-// unfinished multipart uploads (MinIO removes them after a day) and
-// object tags.
+// newer version is named "<name> (version <id>)". An object whose
+// original carries tags or user metadata is listed under its name
+// (tagsForeign), where the server lists them (MinIO does). Not listed:
+// unfinished multipart uploads (MinIO removes them after a day).
 func (s *Store) ListForeign(ctx context.Context, fn func(entry, why string) error) error {
-	return s.eachKey(ctx, "", func(key string, held []minio.ObjectInfo, markers int) error {
+	return s.eachKeyOf(ctx, "", true, func(key string, held []minio.ObjectInfo, markers int) error {
 		switch {
 		case !objects.IsValidName(key):
 			return fn(objects.EntryName(key), "a name no object can have")
@@ -96,6 +107,9 @@ func (s *Store) ListForeign(ctx context.Context, fn func(entry, why string) erro
 			if err := fn(fmt.Sprintf("%s (version %s)", key, v.VersionID), "a version written over an object: the store never writes one"); err != nil {
 				return err
 			}
+		}
+		if why := tagsForeign(held[len(held)-1]); why != "" {
+			return fn(key, why)
 		}
 		return nil
 	})
@@ -118,6 +132,37 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(objects.Info) e
 // once the key's listing has ended. fn's error ends the listing (and
 // minio-go's listing goroutine) and is returned.
 func (s *Store) eachKey(ctx context.Context, prefix string, fn func(key string, held []minio.ObjectInfo, markers int) error) error {
+	return s.eachKeyOf(ctx, prefix, false, fn)
+}
+
+// tagsForeign says what the original version of an object (the vault's)
+// carries that the store never writes ("" if nothing): tags, which
+// anyone allowed to tag can add to a locked version, each up to 384
+// bytes of anything, ten an object, unseen by its hash; and user
+// metadata. Only a server that lists them says (MinIO does, listing with
+// metadata); the names are listed, never the values.
+func tagsForeign(v minio.ObjectInfo) string {
+	var names []string
+	for k := range v.UserTags {
+		names = append(names, strconv.Quote(k))
+	}
+	for k := range v.UserMetadata {
+		if lk := strings.ToLower(k); strings.HasPrefix(lk, "x-amz-meta-") {
+			names = append(names, strconv.Quote(k))
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	slices.Sort(names)
+	if len(names) > 5 {
+		names = append(names[:5], fmt.Sprintf("and %d more", len(names)-5))
+	}
+	return "tags or metadata the store never writes: " + strings.Join(names, ", ")
+}
+
+// eachKeyOf is eachKey, listing with metadata if asked (listVersions).
+func (s *Store) eachKeyOf(ctx context.Context, prefix string, metadata bool, fn func(key string, held []minio.ObjectInfo, markers int) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	key, markers := "", 0
@@ -130,7 +175,7 @@ func (s *Store) eachKey(ctx context.Context, prefix string, fn func(key string, 
 		}
 		return fn(key, vs, m)
 	}
-	for oi := range s.versions(ctx, prefix) {
+	for oi := range s.listVersions(ctx, prefix, metadata) {
 		if oi.Err != nil {
 			return s.fail(ctx, "listing", prefix, oi.Err)
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/tags"
 
 	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/objects"
@@ -254,11 +255,28 @@ func TestForeignKeysAndVersionsAreListed(t *testing.T) {
 	if err := root.RemoveObject(ctx, cfg.Bucket, "ev/hidden-in-a-name", minio.RemoveObjectOptions{VersionID: hidden.VersionID}); err != nil {
 		t.Fatal(err)
 	}
+	// Tags on the vault's own version of an object: allowed under its
+	// retention, and up to 384 bytes each beside it.
+	// ev/d is written in parts: what the store's own multipart upload
+	// leaves is not listed.
+	for name, size := range map[string]int{"ev/c": 4, "ev/d": s3.DefaultPartSize + 1} {
+		if _, err := s.Put(ctx, name, bytes.NewReader(make([]byte, size)), objects.PutOptions{RetainUntil: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tg, err := tags.NewTags(map[string]string{"note": strings.Repeat("hidden bytes ", 19), "more": "x"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := root.PutObjectTagging(ctx, cfg.Bucket, "ev/c", tg, minio.PutObjectTaggingOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	got := map[string]string{}
 	if err := s.ListForeign(ctx, func(entry, why string) error { got[entry] = why; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{
+		"ev/c":                                  `tags or metadata the store never writes: "more", "note"`,
 		"UPPER/x":                               "a name no object can have",
 		"ev/a.b":                                "a name no object can have",
 		"deep/er/key":                           "a name no object can have",
