@@ -93,10 +93,11 @@ func (s *Store) Stat(ctx context.Context, name string) (objects.Info, error) {
 // someone with write credentials put there, out of sight of List. A
 // newer version is named "<name> (version <id>)". An object whose
 // original carries tags or user metadata is listed under its name
-// (tagsForeign), where the server lists them (MinIO does). Not listed:
-// unfinished multipart uploads (MinIO removes them after a day).
+// (tagsForeign), where the server lists them (MinIO does), and every
+// unfinished multipart upload but those Put is making, as "<name>
+// (unfinished upload <id>)".
 func (s *Store) ListForeign(ctx context.Context, fn func(entry, why string) error) error {
-	return s.eachKeyOf(ctx, "", true, func(key string, held []minio.ObjectInfo, markers int) error {
+	err := s.eachKeyOf(ctx, "", true, func(key string, held []minio.ObjectInfo, markers int) error {
 		switch {
 		case !objects.IsValidName(key):
 			return fn(objects.EntryName(key), "a name no object can have")
@@ -113,6 +114,26 @@ func (s *Store) ListForeign(ctx context.Context, fn func(entry, why string) erro
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// Unfinished multipart uploads: their parts hold bytes no listing of
+	// objects shows, until the server expires them.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for u := range s.core.Client.ListIncompleteUploads(ctx, s.bucket, "", true) {
+		if u.Err != nil {
+			return s.fail(ctx, "listing unfinished uploads in", s.bucket, u.Err)
+		}
+		if _, ours := s.uploading.Load(u.UploadID); ours {
+			continue
+		}
+		if err := fn(fmt.Sprintf("%s (unfinished upload %s)", objects.EntryName(u.Key), u.UploadID),
+			"an unfinished multipart upload this server is not making: a deposit cut short by a crash leaves one until the server expires it (MinIO: after a day); anything else, someone with the bucket's credentials started"); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
 }
 
 // List implements objects.Store. Keys that are not valid object names

@@ -90,6 +90,8 @@ func (s *Store) putMultipart(ctx context.Context, name string, r io.Reader, buf 
 	if err != nil {
 		return objects.Info{}, s.fail(ctx, "starting upload of", name, err)
 	}
+	s.uploading.Store(uploadID, struct{}{})
+	defer s.uploading.Delete(uploadID)
 	defer func() {
 		if err != nil {
 			// Abort even when ctx has ended; bounded so a dead server

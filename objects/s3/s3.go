@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/custos-vault/custos/internal/secret"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -59,6 +60,9 @@ type Store struct {
 	host      string
 	partSize  int64
 	retention time.Duration
+	// uploading holds the ids of the multipart uploads Put is making,
+	// which ListForeign does not list.
+	uploading sync.Map
 }
 
 var _ objects.Store = (*Store)(nil)
