@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -283,6 +285,52 @@ func (v *Vault) readReplicaOrSkip(ctx context.Context, k liveKey, name string) [
 	return b
 }
 
+// keyringStrays lists the files of the keyring's cases folder that are
+// no live key's: a destroyed case's key back (its files are deleted by
+// the destruction), or anything under a name no key has. Files of keys
+// a recovery recorded as lost are what the loss left, and not listed.
+func (v *Vault) keyringStrays() ([]string, error) {
+	// No opening writes its key's files, and no destruction deletes
+	// them, while the folder is read against the cases.
+	v.openMu.Lock()
+	defer v.openMu.Unlock()
+	v.keysMu.Lock()
+	defer v.keysMu.Unlock()
+	known := map[string]string{} // file name -> "" (a key the vault holds) or the destroyed case's label
+	add := func(id string, destroyed bool) {
+		label := ""
+		if destroyed {
+			label = "case " + id + " (destroyed)"
+		}
+		for _, suffix := range []string{sealedSuffix, recoverySuffix} {
+			known[caseHash(id)+suffix] = label
+		}
+	}
+	for _, id := range v.state.allCases() {
+		c, _ := v.state.getCase(id)
+		add(id, c.Destroyed)
+	}
+	if v.state.contactsRecipient() != "" {
+		add(contactsKeyID, false)
+	}
+	ents, err := os.ReadDir(filepath.Join(v.keys.dir, "cases"))
+	if err != nil {
+		return nil, fmt.Errorf("reading the keyring folder: %w", err)
+	}
+	var out []string
+	for _, e := range ents {
+		label, ok := known[e.Name()]
+		switch {
+		case ok && label == "":
+		case ok:
+			out = append(out, label+": "+keyFileName(strings.TrimPrefix(e.Name(), e.Name()[:32]))+": a copy of a destroyed case's key in the keyring folder (a backup taken before the destruction restored, or put there; the next start removes it)")
+		default:
+			out = append(out, "the keyring folder: "+objects.EntryName(e.Name())+": a file of no key the vault holds")
+		}
+	}
+	return out, nil
+}
+
 // keyFileName names one of a key's files in words.
 func keyFileName(suffix string) string {
 	if suffix == sealedSuffix {
@@ -293,8 +341,8 @@ func keyFileName(suffix string) string {
 
 // checkKeyFiles settles a live key's two files at a start
 // (checkCaseKeys) and records what the log must learn of them: the
-// digests to record (key.stored), and a sealed file that could not be
-// put right as a key problem (case.key.failed; for the reporter-contacts
+// digests to record (key.stored), and a file that could not be put
+// right as a key problem (case.key.failed; for the reporter-contacts
 // key, which names no case, the server's log says it). It returns
 // whether any copy of each file is left.
 func (v *Vault) checkKeyFiles(ctx context.Context, k liveKey, have map[string][]string) (sealed, recovery bool, err error) {
@@ -319,9 +367,19 @@ func (v *Vault) checkKeyFiles(ctx context.Context, k liveKey, have map[string][]
 			v.logger.Error("a key file is not the one the log recorded, and no copy that is was found", "key", k.label(), "problem", p)
 		}
 	}
-	if p := found[0].Problem; p != "" && k.ID != contactsKeyID {
+	// A problem of either file is recorded: the sealed file's makes the
+	// case's items unreadable, the recovery copy's leaves the key with
+	// no escrow if the sealer is lost.
+	var problems []string
+	if p := found[0].Problem; p != "" {
+		problems = append(problems, p+": restore the keyring folder from a backup, or run `custos admin recover` with the recovery identity")
+	}
+	if p := found[1].Problem; p != "" {
+		problems = append(problems, p+" (the key's escrow: if the sealer is lost, so is the key): restore the keyring folder from a backup")
+	}
+	if len(problems) > 0 && k.ID != contactsKeyID {
 		if _, err := v.append(ctx, sequencer.Draft{Type: TypeCaseKeyFailed, Actor: System, Case: k.ID, Data: KeyFailed{
-			Reason: p + ": restore the keyring folder from a backup, or run `custos admin recover` with the recovery identity"}}); err != nil {
+			Reason: strings.Join(problems, "; ")}}); err != nil {
 			return false, false, err
 		}
 	}
@@ -425,11 +483,15 @@ func (k *scrubKeys) lookup(prefix string) (keyFileRef, bool) {
 
 // keysAltered lists, for a scrub, each file of a live key in the keyring
 // folder that is not the one the log recorded (ScrubResult.KeysAltered):
-// "LABEL: sealed file" or "LABEL: recovery copy", then why. Keys whose
-// digests the log does not hold are not judged (the next start records
-// them).
-func (v *Vault) keysAltered(ctx context.Context) ([]string, error) {
-	var out []string
+// "LABEL: sealed file" or "LABEL: recovery copy", then why; and every
+// other file the keyring's cases folder holds but those of keys a
+// recovery recorded as lost (keyringStrays). Keys whose digests the log
+// does not hold are not judged (the next start records them). Sorted.
+func (v *Vault) keysAltered(ctx context.Context) (out []string, err error) {
+	defer func() { slices.Sort(out) }()
+	if out, err = v.keyringStrays(); err != nil {
+		return out, err
+	}
 	for _, k := range v.liveKeys() {
 		for _, f := range []struct{ suffix, name string }{{sealedSuffix, "sealed file"}, {recoverySuffix, "recovery copy"}} {
 			if err := ctx.Err(); err != nil {

@@ -216,6 +216,14 @@ func (v *Vault) finishInterruptedDestructions(ctx context.Context) {
 				v.logger.Error("could not finish a destruction; approve it again", "case", id, "err", err)
 			}
 		case c.Destroyed && v.keys.anyCopy(id, have):
+			// A shredded key that came back is a custody fact: recorded
+			// before the copies go.
+			v.logger.Warn("a copy of a destroyed case's key is back (a keyring or bucket restored from a backup taken before the destruction, or put there); it is removed", "case", id)
+			if _, err := v.append(ctx, sequencer.Draft{Type: TypeCaseKeyFailed, Actor: System, Case: id, Data: KeyFailed{
+				Reason: "a copy of the key of this destroyed case was found at a start (in the keyring folder or the object store: a backup taken before the destruction restored, or put there) and is removed; the backups it came from must be destroyed too"}}); err != nil {
+				v.logger.Error("could not record a destroyed case's key copy; it is left for the next start", "case", id, "err", err)
+				continue
+			}
 			v.keysMu.Lock()
 			err := v.keys.destroyCase(ctx, id)
 			v.keysMu.Unlock()

@@ -731,6 +731,16 @@ func TestARecoveredContactsKeyIsLiveAgain(t *testing.T) {
 	if v.state.keyLost(contactsKeyID) {
 		t.Fatal("still recorded as lost")
 	}
+	// Each recovery's opening of the vault says it was one.
+	runs := 0
+	for _, ev := range logged(t, v) {
+		if ev.Type == TypeServerStarted && strings.Contains(string(ev.Data), `"run":"custos admin recover"`) {
+			runs++
+		}
+	}
+	if runs != 2 {
+		t.Errorf("%d server.started events say they were a recovery, want 2", runs)
+	}
 	os.WriteFile(v.keys.caseFile(contactsKeyID, sealedSuffix), []byte("mine"), 0o600)
 	aud := enrolled(t, v, "aud", RoleAuditor)
 	if res, err := v.Scrub(ctx, aud); err != nil || res.OK {
@@ -883,5 +893,102 @@ func TestACaseOpenedDuringAScrub(t *testing.T) {
 	})
 	if res, err := v.Scrub(ctx, aud); err != nil || !res.OK {
 		t.Fatalf("a case opened during a scrub: %+v %v", res, err)
+	}
+}
+
+// TestScrubListsKeyringStrays: a destroyed case's key files put back in
+// the keyring folder, and a file under a name no key has, are listed (a
+// destroyed case's files by its name); the next start records the
+// destroyed case's copy as a key problem before it removes it.
+func TestScrubListsKeyringStrays(t *testing.T) {
+	ctx := context.Background()
+	cfg := testConfig(t, t.TempDir())
+	v, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	c1 := enrolled(t, v, "c1", RoleCustodian)
+	c2 := enrolled(t, v, "c2", RoleCustodian)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	openCases(t, v, inv, "D-1", "L-1")
+	sealed, _ := os.ReadFile(v.keys.caseFile("D-1", sealedSuffix))
+	id, err := v.RequestDestruction(ctx, c1, "D-1", "order 7", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ApproveDestruction(ctx, c2, "D-1", id); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(v.keys.caseFile("D-1", sealedSuffix), sealed, 0o600)
+	stray := filepath.Join(filepath.Dir(v.keys.caseFile("D-1", sealedSuffix)), strings.Repeat("0", 32)+".sealed")
+	os.WriteFile(stray, []byte("kept under a key's name"), 0o600)
+	res, err := v.Scrub(ctx, aud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"case D-1 (destroyed): sealed key file: a copy of a destroyed case's key in the keyring folder (a backup taken before the destruction restored, or put there; the next start removes it)",
+		"the keyring folder: " + strings.Repeat("0", 32) + ".sealed: a file of no key the vault holds",
+	}
+	if res.OK || !slices.Equal(res.KeysAltered, want) {
+		t.Fatalf("keys altered\n%s\nwant\n%s", strings.Join(res.KeysAltered, "\n"), strings.Join(want, "\n"))
+	}
+	v.Close()
+	if v, err = Open(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if _, err := os.Stat(v.keys.caseFile("D-1", sealedSuffix)); err == nil {
+		t.Error("the destroyed case's key file is still there after a start")
+	}
+	recorded := 0
+	for _, ev := range logged(t, v) {
+		if ev.Type == TypeCaseKeyFailed && ev.Case == "D-1" && strings.Contains(string(ev.Data), "destroyed case was found") {
+			recorded++
+		}
+	}
+	if recorded != 1 {
+		t.Errorf("the destroyed case's key copy recorded %d times, want once", recorded)
+	}
+	aud = enrolled(t, v, "aud2", RoleAuditor)
+	if res, err := v.Scrub(ctx, aud); err != nil || !slices.Equal(res.KeysAltered, want[1:]) {
+		t.Fatalf("after the start: %+v %v", res, err)
+	}
+}
+
+// TestARewrittenRecoveryCopyIsRecorded: a case's recovery copy (its
+// escrow) and its replica rewritten alike are recorded as a key problem
+// at the next start, not only logged: the log shows when the escrow was
+// found lost.
+func TestARewrittenRecoveryCopyIsRecorded(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	v, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	openCases(t, v, inv, "R-1")
+	v.Close()
+	junk := []byte("not the escrow")
+	os.WriteFile(v.keys.caseFile("R-1", recoverySuffix), junk, 0o600)
+	overwriteObject(t, dir, replicaNames(t, v, "R-1", recoverySuffix)[0], junk)
+	if v, err = Open(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	var reasons []string
+	for _, ev := range logged(t, v) {
+		if ev.Type == TypeCaseKeyFailed && ev.Case == "R-1" {
+			reasons = append(reasons, string(ev.Data))
+		}
+	}
+	if len(reasons) != 1 || !strings.Contains(reasons[0], "escrow") {
+		t.Fatalf("key problems recorded: %q", reasons)
+	}
+	if _, err := v.caseIdentity(ctx, "R-1", ""); err != nil {
+		t.Errorf("the sealed key still opens: %v", err)
 	}
 }

@@ -507,7 +507,7 @@ func TestPinnedTSACertificates(t *testing.T) {
 // witness leaves the policy, or the vault stops using witnesses; a
 // witness no start named is not the vault's.
 func TestCosignaturesOfAWitnessLeftOutOfThePolicy(t *testing.T) {
-	newWitness := func(name string) (note.Signer, string) {
+	newWitness := func(name string) (note.Signer, string, string) {
 		t.Helper()
 		skey, vkey, err := note.GenerateKey(rand.Reader, name)
 		if err != nil {
@@ -518,11 +518,13 @@ func TestCosignaturesOfAWitnessLeftOutOfThePolicy(t *testing.T) {
 			t.Fatal(err)
 		}
 		cv, _ := fnote.VKeyToCosignatureV1(vkey)
-		return signer, cv
+		return signer, cv, vkey
 	}
-	w1, w1key := newWitness("witness.example/w1")
-	w2, _ := newWitness("witness.example/never")
-	policy, err := witness.ParsePolicy([]byte("witness w1 " + w1key + "\nquorum w1\n"))
+	// The policy gives w1's plain Ed25519 key: the start records the
+	// cosignature key it signs with.
+	w1, w1key, w1plain := newWitness("witness.example/w1")
+	w2, _, _ := newWitness("witness.example/never")
+	policy, err := witness.ParsePolicy([]byte("witness w1 " + w1plain + "\nquorum w1\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -362,12 +362,21 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	// started is what server.started records of the start: the snapshot
 	// it resumed from, and any it discarded.
 	started := map[string]string{"sealer": cfg.Sealer.KeyRef(), "pdq_max_distance": strconv.Itoa(v.pdqDistance())}
+	if cfg.skipKeyCheck {
+		// Not a server: the recovery, which opens the vault with the
+		// server stopped to seal its keys again.
+		started["run"] = "custos admin recover"
+	}
 	// The witnesses' keys, so that what they cosigned stays the vault's
 	// to a scrub after they leave the policy (State.witnessKeys).
 	if cfg.Witnesses != nil {
 		var vkeys []string
 		for _, w := range cfg.Witnesses.Witnesses {
-			vkeys = append(vkeys, w.VKey)
+			// As the cosignature key each signs with, whichever form
+			// the policy gave (the policy parsed it already).
+			if k, err := witness.CosignatureVKey(w.VKey); err == nil {
+				vkeys = append(vkeys, k)
+			}
 		}
 		slices.Sort(vkeys)
 		started[startedWitnessKeys] = strings.Join(slices.Compact(vkeys), " ")

@@ -223,6 +223,21 @@ func ParseVerifierKey(vkey string) (note.Verifier, error) {
 	return p.Witnesses[0].Key, nil
 }
 
+// CosignatureVKey returns a witness's verifier key as the cosignature/v1
+// key (type 0x04) it signs with: a plain Ed25519 key (type 0x01) is
+// converted, a 0x04 key is returned as it is, so that one witness has
+// one key in a record whichever form a policy gave. Errors as
+// ParseVerifierKey's.
+func CosignatureVKey(vkey string) (string, error) {
+	if _, err := ParseVerifierKey(vkey); err != nil {
+		return "", err
+	}
+	if b, err := base64.StdEncoding.DecodeString(strings.SplitN(vkey, "+", 3)[2]); err == nil && len(b) > 0 && b[0] == 0x01 {
+		return fnote.VKeyToCosignatureV1(vkey)
+	}
+	return vkey, nil
+}
+
 // ParseFlag parses one --witness flag value, NAME=VKEY@URL, where URL is
 // the witness's base URL (to which /add-checkpoint is appended).
 func ParseFlag(s string) (Witness, error) {

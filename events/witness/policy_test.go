@@ -242,5 +242,14 @@ func TestParseVerifierKey(t *testing.T) {
 		if _, err := ParseVerifierKey(bad); err == nil {
 			t.Errorf("%q: accepted", bad)
 		}
+		if _, err := CosignatureVKey(bad); err == nil {
+			t.Errorf("CosignatureVKey(%q): accepted", bad)
+		}
+	}
+	// Either form of one key is one cosignature key.
+	for _, vkey := range []string{cv, plain} {
+		if got, err := CosignatureVKey(vkey); err != nil || got != cv {
+			t.Errorf("CosignatureVKey(%s) = %s, %v; want %s", vkey, got, err, cv)
+		}
 	}
 }
