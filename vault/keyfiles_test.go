@@ -244,12 +244,8 @@ func TestRotationRecordsEachSealedFileBeforeWritingIt(t *testing.T) {
 func TestAStartFinishesKeyWritesCutShort(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg := testConfig(t, dir)
-	v, err := Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv := enrolled(t, v, "inv", RoleInvestigator)
+	v, cfg, inv := restartable(t, dir)
+	var err error
 	openCases(t, v, inv, "C-1", "C-2", "C-3", "C-4", "C-5")
 	// A re-sealing of a case key, recorded as a rotation records it.
 	reseal := func(id string) []byte {
@@ -352,20 +348,9 @@ func TestAStartFinishesKeyWritesCutShort(t *testing.T) {
 // judges them.
 func TestAStartRecordsKeyFilesOfOlderLogs(t *testing.T) {
 	ctx := context.Background()
-	cfg := testConfig(t, t.TempDir())
-	v, err := Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv := enrolled(t, v, "inv", RoleInvestigator)
-	recipient, _, err := v.keys.newCaseKey(ctx, "OLD-1", v.recovery)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.append(ctx, sequencer.Draft{Type: TypeCaseOpened, Actor: inv.actor(), Case: "OLD-1",
-		Data: CaseOpened{Title: "t", Recipient: recipient, Sealer: v.cfg.Sealer.KeyRef(), Members: []string{"inv"}}}); err != nil {
-		t.Fatal(err)
-	}
+	v, cfg, inv := restartable(t, t.TempDir())
+	var err error
+	openLegacyCase(t, v, inv, "OLD-1")
 	if v.state.keyFilesOf("OLD-1") != (KeyFiles{}) {
 		t.Fatal("a case.opened without key_files recorded digests")
 	}
@@ -482,12 +467,8 @@ func TestAStartJudgesWhatItRecords(t *testing.T) {
 		ctx := context.Background()
 		dir := t.TempDir()
 		hook := &listHook{}
-		cfg := testConfig(t, dir, func(c *Config) { hook.Store = c.Objects; c.Objects = hook })
-		v, err := Open(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inv := enrolled(t, v, "inv", RoleInvestigator)
+		v, cfg, inv := restartable(t, dir, func(c *Config) { hook.Store = c.Objects; c.Objects = hook })
+		var err error
 		openCases(t, v, inv, "K-1")
 		path := v.keys.caseFile("K-1", sealedSuffix)
 		genuine, _ := os.ReadFile(path)
@@ -513,20 +494,9 @@ func TestAStartJudgesWhatItRecords(t *testing.T) {
 	t.Run("an older log's key that does not open", func(t *testing.T) {
 		ctx := context.Background()
 		dir := t.TempDir()
-		cfg := testConfig(t, dir)
-		v, err := Open(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inv := enrolled(t, v, "inv", RoleInvestigator)
-		recipient, _, err := v.keys.newCaseKey(ctx, "OLD-1", v.recovery)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := v.append(ctx, sequencer.Draft{Type: TypeCaseOpened, Actor: inv.actor(), Case: "OLD-1",
-			Data: CaseOpened{Title: "t", Recipient: recipient, Sealer: v.cfg.Sealer.KeyRef(), Members: []string{"inv"}}}); err != nil {
-			t.Fatal(err)
-		}
+		v, cfg, inv := restartable(t, dir)
+		var err error
+		openLegacyCase(t, v, inv, "OLD-1")
 		v.Close()
 		os.WriteFile(v.keys.caseFile("OLD-1", sealedSuffix), junk, 0o600)
 		overwriteObject(t, dir, replicaNames(t, v, "OLD-1", sealedSuffix)[0], junk)
@@ -540,12 +510,8 @@ func TestAStartJudgesWhatItRecords(t *testing.T) {
 	})
 	t.Run("an older genuine file swapped in", func(t *testing.T) {
 		ctx := context.Background()
-		cfg := testConfig(t, t.TempDir(), func(c *Config) { c.Sealer = &rotatingSealer{Sealer: c.Sealer} })
-		v, err := Open(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inv := enrolled(t, v, "inv", RoleInvestigator)
+		v, cfg, inv := restartable(t, t.TempDir(), func(c *Config) { c.Sealer = &rotatingSealer{Sealer: c.Sealer} })
+		var err error
 		cust := enrolled(t, v, "cust", RoleCustodian)
 		openCases(t, v, inv, "K-1")
 		old, _ := os.ReadFile(v.keys.caseFile("K-1", sealedSuffix))
@@ -577,12 +543,8 @@ func TestAStartIsNotStoppedByOneKeysFiles(t *testing.T) {
 	for _, kind := range []string{"folder", "large", "large replica"} {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
-			cfg := testConfig(t, t.TempDir())
-			v, err := Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			inv := enrolled(t, v, "inv", RoleInvestigator)
+			v, cfg, inv := restartable(t, t.TempDir())
+			var err error
 			openCases(t, v, inv, "K-1", "K-2")
 			v.Close()
 			path := v.keys.caseFile("K-1", sealedSuffix)
@@ -624,12 +586,8 @@ func TestAStartIsNotStoppedByOneKeysFiles(t *testing.T) {
 // after the file, is deleted by the next start, not reported for ever.
 func TestAStartLooksThroughTheReplicas(t *testing.T) {
 	ctx := context.Background()
-	cfg := testConfig(t, t.TempDir(), func(c *Config) { c.Sealer = &rotatingSealer{Sealer: c.Sealer} })
-	v, err := Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv := enrolled(t, v, "inv", RoleInvestigator)
+	v, cfg, inv := restartable(t, t.TempDir(), func(c *Config) { c.Sealer = &rotatingSealer{Sealer: c.Sealer} })
+	var err error
 	cust := enrolled(t, v, "cust", RoleCustodian)
 	openCases(t, v, inv, "K-1", "K-2")
 	oldName := replicaNames(t, v, "K-2", sealedSuffix)[0]
@@ -902,12 +860,8 @@ func TestACaseOpenedDuringAScrub(t *testing.T) {
 // destroyed case's copy as a key problem before it removes it.
 func TestScrubListsKeyringStrays(t *testing.T) {
 	ctx := context.Background()
-	cfg := testConfig(t, t.TempDir())
-	v, err := Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv := enrolled(t, v, "inv", RoleInvestigator)
+	v, cfg, inv := restartable(t, t.TempDir())
+	var err error
 	c1 := enrolled(t, v, "c1", RoleCustodian)
 	c2 := enrolled(t, v, "c2", RoleCustodian)
 	aud := enrolled(t, v, "aud", RoleAuditor)
@@ -964,12 +918,8 @@ func TestScrubListsKeyringStrays(t *testing.T) {
 func TestARewrittenRecoveryCopyIsRecorded(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg := testConfig(t, dir)
-	v, err := Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv := enrolled(t, v, "inv", RoleInvestigator)
+	v, cfg, inv := restartable(t, dir)
+	var err error
 	openCases(t, v, inv, "R-1")
 	v.Close()
 	junk := []byte("not the escrow")
@@ -990,5 +940,34 @@ func TestARewrittenRecoveryCopyIsRecorded(t *testing.T) {
 	}
 	if _, err := v.caseIdentity(ctx, "R-1", ""); err != nil {
 		t.Errorf("the sealed key still opens: %v", err)
+	}
+}
+
+// restartable opens a test vault in a folder of its own, with the
+// configuration to open it again (testConfig's, as configure changes it)
+// and an investigator; configure's first argument is the folder.
+func restartable(t *testing.T, dir string, configure ...func(*Config)) (*Vault, Config, Principal) {
+	t.Helper()
+	cfg := testConfig(t, dir, configure...)
+	v, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, cfg, enrolled(t, v, "inv", RoleInvestigator)
+}
+
+// openLegacyCase opens case id as a release before key files were
+// recorded did: its key's files written, its case.opened without
+// key_files.
+func openLegacyCase(t *testing.T, v *Vault, inv Principal, id string) {
+	t.Helper()
+	ctx := context.Background()
+	recipient, _, err := v.keys.newCaseKey(ctx, id, v.recovery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.append(ctx, sequencer.Draft{Type: TypeCaseOpened, Actor: inv.actor(), Case: id,
+		Data: CaseOpened{Title: "t", Recipient: recipient, Sealer: v.cfg.Sealer.KeyRef(), Members: []string{inv.Name}}}); err != nil {
+		t.Fatal(err)
 	}
 }
