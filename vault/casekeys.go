@@ -296,22 +296,33 @@ func (v *Vault) keyringStrays() ([]string, error) {
 	defer v.openMu.Unlock()
 	v.keysMu.Lock()
 	defer v.keysMu.Unlock()
-	known := map[string]string{} // file name -> "" (a key the vault holds) or the destroyed case's label
-	add := func(id string, destroyed bool) {
-		label := ""
-		if destroyed {
-			label = "case " + id + " (destroyed)"
-		}
+	// file name -> "" (a live key's), "lost" (a key a recovery recorded
+	// as lost) or the label of a destroyed case's file
+	known := map[string]string{}
+	add := func(id, label string) {
 		for _, suffix := range []string{sealedSuffix, recoverySuffix} {
 			known[caseHash(id)+suffix] = label
 		}
 	}
 	for _, id := range v.state.allCases() {
 		c, _ := v.state.getCase(id)
-		add(id, c.Destroyed)
+		switch {
+		case c.Destroyed && !c.Shredded:
+			add(id, "case "+id+" (destroyed; its destruction is not finished: a custodian approves it again, or the next start finishes it)")
+		case c.Destroyed:
+			add(id, "case "+id+" (destroyed)")
+		case v.state.keyLost(id):
+			add(id, "lost")
+		default:
+			add(id, "")
+		}
 	}
 	if v.state.contactsRecipient() != "" {
-		add(contactsKeyID, false)
+		label := ""
+		if v.state.keyLost(contactsKeyID) {
+			label = "lost"
+		}
+		add(contactsKeyID, label)
 	}
 	ents, err := os.ReadDir(filepath.Join(v.keys.dir, "cases"))
 	if err != nil {
@@ -322,6 +333,14 @@ func (v *Vault) keyringStrays() ([]string, error) {
 		label, ok := known[e.Name()]
 		switch {
 		case ok && label == "":
+		case ok && label == "lost":
+			// What the loss left is not judged, but nothing larger than
+			// a key file, or other than a plain file, is one.
+			if fi, err := e.Info(); err == nil && (!fi.Mode().IsRegular() || fi.Size() > maxKeyFile) {
+				out = append(out, "the keyring folder: "+objects.EntryName(e.Name())+": a file of a lost key that is not a key file (not a plain file, or larger than 64 KiB)")
+			}
+		case ok && strings.Contains(label, "not finished"):
+			out = append(out, label+": "+keyFileName(strings.TrimPrefix(e.Name(), e.Name()[:32]))+" still in the keyring folder")
 		case ok:
 			out = append(out, label+": "+keyFileName(strings.TrimPrefix(e.Name(), e.Name()[:32]))+": a copy of a destroyed case's key in the keyring folder (a backup taken before the destruction restored, or put there; the next start removes it)")
 		default:
@@ -489,9 +508,11 @@ func (k *scrubKeys) lookup(prefix string) (keyFileRef, bool) {
 // does not hold are not judged (the next start records them). Sorted.
 func (v *Vault) keysAltered(ctx context.Context) (out []string, err error) {
 	defer func() { slices.Sort(out) }()
-	if out, err = v.keyringStrays(); err != nil {
-		return out, err
-	}
+	// The folder that cannot be read does not keep the live keys from
+	// being judged: both are reported.
+	var straysErr error
+	out, straysErr = v.keyringStrays()
+	defer func() { err = errors.Join(straysErr, err) }()
 	for _, k := range v.liveKeys() {
 		for _, f := range []struct{ suffix, name string }{{sealedSuffix, "sealed file"}, {recoverySuffix, "recovery copy"}} {
 			if err := ctx.Err(); err != nil {

@@ -217,15 +217,25 @@ func (v *Vault) finishInterruptedDestructions(ctx context.Context) {
 			}
 		case c.Destroyed && v.keys.anyCopy(id, have):
 			// A shredded key that came back is a custody fact: recorded
-			// before the copies go.
-			v.logger.Warn("a copy of a destroyed case's key is back (a keyring or bucket restored from a backup taken before the destruction, or put there); it is removed", "case", id)
+			// before the copies go. Only what holds the key's recorded
+			// bytes is a copy of it; anything else under its names is
+			// left for a scrub to list.
+			copies, err := v.keys.keyCopies(ctx, id, v.state.keyFilesOf(id), have)
+			if err != nil {
+				v.logger.Error("could not read what is left of a destroyed case's key", "case", id, "err", err)
+				continue
+			}
+			if len(copies) == 0 {
+				continue
+			}
+			v.logger.Warn("a copy of a destroyed case's key is back (a keyring or bucket restored from a backup taken before the destruction, or put there); it is removed", "case", id, "copies", len(copies))
 			if _, err := v.append(ctx, sequencer.Draft{Type: TypeCaseKeyFailed, Actor: System, Case: id, Data: KeyFailed{
-				Reason: "a copy of the key of this destroyed case was found at a start (in the keyring folder or the object store: a backup taken before the destruction restored, or put there) and is removed; the backups it came from must be destroyed too"}}); err != nil {
+				Reason: fmt.Sprintf("%d copies of the key of this destroyed case were found at a start (in the keyring folder or the object store: a backup taken before the destruction restored, or put there) and are removed where the store allows; the backups they came from must be destroyed too", len(copies))}}); err != nil {
 				v.logger.Error("could not record a destroyed case's key copy; it is left for the next start", "case", id, "err", err)
 				continue
 			}
 			v.keysMu.Lock()
-			err := v.keys.destroyCase(ctx, id)
+			err = v.keys.destroyCase(ctx, id)
 			v.keysMu.Unlock()
 			if err != nil {
 				v.logger.Error("a key copy of a destroyed case could not be removed", "case", id, "err", err)

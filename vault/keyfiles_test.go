@@ -830,6 +830,13 @@ func TestALostContactsKeyDoesNotStopARotation(t *testing.T) {
 	if res, err := v.RotateKEK(ctx, cust, true); err != nil || !res.Retired {
 		t.Fatalf("rotation beside a lost contacts key: %+v %v", res, err)
 	}
+	// What the loss left is not judged, but a file larger than a key
+	// file under its name is no key file.
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	os.WriteFile(v.keys.caseFile(contactsKeyID, recoverySuffix), make([]byte, maxKeyFile+1), 0o600)
+	if res, err := v.Scrub(ctx, aud); err != nil || len(res.KeysAltered) != 1 || !strings.Contains(res.KeysAltered[0], "a file of a lost key") {
+		t.Fatalf("scrub of a lost key's oversized file: %+v %v", res, err)
+	}
 }
 
 // TestACaseOpenedDuringAScrub: the key replicas of a case opened while a
@@ -898,7 +905,7 @@ func TestScrubListsKeyringStrays(t *testing.T) {
 	}
 	recorded := 0
 	for _, ev := range logged(t, v) {
-		if ev.Type == TypeCaseKeyFailed && ev.Case == "D-1" && strings.Contains(string(ev.Data), "destroyed case was found") {
+		if ev.Type == TypeCaseKeyFailed && ev.Case == "D-1" && strings.Contains(string(ev.Data), "destroyed case were found") {
 			recorded++
 		}
 	}
@@ -969,5 +976,66 @@ func openLegacyCase(t *testing.T, v *Vault, inv Principal, id string) {
 	if _, err := v.append(ctx, sequencer.Draft{Type: TypeCaseOpened, Actor: inv.actor(), Case: id,
 		Data: CaseOpened{Title: "t", Recipient: recipient, Sealer: v.cfg.Sealer.KeyRef(), Members: []string{inv.Name}}}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDestroyedCaseKeyCopiesAreJudged: at a start, only what holds a
+// destroyed case's recorded key bytes is a copy of its key, recorded and
+// removed; junk under its names is no copy (a scrub lists it), and a
+// temporary file a crash left in the keyring folder is removed.
+func TestDestroyedCaseKeyCopiesAreJudged(t *testing.T) {
+	ctx := context.Background()
+	v, cfg, inv := restartable(t, t.TempDir())
+	c1 := enrolled(t, v, "c1", RoleCustodian)
+	c2 := enrolled(t, v, "c2", RoleCustodian)
+	openCases(t, v, inv, "D-1", "D-2")
+	recovery, _ := os.ReadFile(v.keys.caseFile("D-2", recoverySuffix))
+	for _, id := range []string{"D-1", "D-2"} {
+		req, err := v.RequestDestruction(ctx, c1, id, "order", "court order")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.ApproveDestruction(ctx, c2, id, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// D-1: a folder under its sealed file's name; D-2: its genuine
+	// recovery copy back. And a temporary file of a cut-short write.
+	if err := os.MkdirAll(filepath.Join(v.keys.caseFile("D-1", sealedSuffix), "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(v.keys.caseFile("D-2", recoverySuffix), recovery, 0o600)
+	tmp := filepath.Join(filepath.Dir(v.keys.caseFile("D-1", sealedSuffix)), "."+caseHash("D-1")+sealedSuffix+".tmp-123")
+	os.WriteFile(tmp, []byte("half a key"), 0o600)
+	for range 2 {
+		v.Close()
+		var err error
+		if v, err = Open(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer v.Close()
+	failed := map[string]int{}
+	for _, ev := range logged(t, v) {
+		if ev.Type == TypeCaseKeyFailed {
+			failed[ev.Case]++
+		}
+	}
+	if failed["D-1"] != 0 || failed["D-2"] != 1 {
+		t.Fatalf("key problems recorded %v; want none for D-1's folder, one for D-2's copy", failed)
+	}
+	if _, err := os.Stat(v.keys.caseFile("D-2", recoverySuffix)); err == nil {
+		t.Error("D-2's key copy is still there")
+	}
+	if _, err := os.Stat(tmp); err == nil {
+		t.Error("the temporary file is still there")
+	}
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	res, err := v.Scrub(ctx, aud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.KeysAltered) != 1 || !strings.HasPrefix(res.KeysAltered[0], "case D-1 (destroyed): sealed key file") {
+		t.Fatalf("keys altered %q", res.KeysAltered)
 	}
 }

@@ -49,8 +49,19 @@ type Keyring struct {
 }
 
 func newKeyring(dir string, sealer hsm.Sealer, replica objects.Store) (*Keyring, error) {
-	if err := os.MkdirAll(filepath.Join(dir, "cases"), 0o700); err != nil {
+	cases := filepath.Join(dir, "cases")
+	if err := os.MkdirAll(cases, 0o700); err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
+	}
+	// A write cut short by a crash leaves its temporary file
+	// (durable.Replace's ".NAME.tmp-N"); the file it was to replace is
+	// whole. Removed at every start, so that a scrub does not list it.
+	if ents, err := os.ReadDir(cases); err == nil {
+		for _, e := range ents {
+			if n := e.Name(); e.Type().IsRegular() && strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp-") {
+				os.Remove(filepath.Join(cases, n))
+			}
+		}
 	}
 	return &Keyring{dir: dir, sealer: sealer, replica: replica}, nil
 }
@@ -267,24 +278,58 @@ func (k *Keyring) anyCopy(caseID string, have map[string][]string) bool {
 // destroyCase deletes every copy of a case's key: the local files and
 // every replica. Afterwards nothing can open the case's evidence.
 func (k *Keyring) destroyCase(ctx context.Context, caseID string) error {
+	// Every copy is tried: one that cannot be removed does not keep the
+	// others.
+	var errs []error
 	for _, suffix := range []string{sealedSuffix, recoverySuffix} {
 		if err := os.Remove(k.caseFile(caseID, suffix)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
+			errs = append(errs, err)
 		}
 		if k.replica == nil {
 			continue
 		}
 		names, err := k.replicas(ctx, caseID, suffix)
 		if err != nil {
-			return err
+			errs = append(errs, err)
+			continue
 		}
 		for _, n := range names {
 			if err := k.replica.Delete(ctx, n); err != nil && !errors.Is(err, objects.ErrNotFound) {
-				return fmt.Errorf("deleting a key replica: %w", err)
+				errs = append(errs, fmt.Errorf("deleting a key replica: %w", err))
 			}
 		}
 	}
-	return durable.SyncDir(filepath.Join(k.dir, "cases"))
+	errs = append(errs, durable.SyncDir(filepath.Join(k.dir, "cases")))
+	return errors.Join(errs...)
+}
+
+// keyCopies lists the copies of a case's key that are left, in the
+// keyring folder and among its replicas (have, the result of replicated):
+// files and replicas holding the bytes the log last recorded of its key
+// (files, or any bytes where the log recorded none). Anything else
+// under those names is not a copy of the key, and not named here.
+func (k *Keyring) keyCopies(ctx context.Context, caseID string, files KeyFiles, have map[string][]string) ([]string, error) {
+	var out []string
+	for _, suffix := range []string{sealedSuffix, recoverySuffix} {
+		want := files.digestOf(suffix)
+		ours := func(b []byte) bool { return b != nil && (want == "" || fileDigest(b) == want) }
+		if b, _ := k.readLocal(caseID, suffix); ours(b) {
+			out = append(out, k.caseFile(caseID, suffix))
+		}
+		if k.replica == nil {
+			continue
+		}
+		for _, name := range have[replicaPrefix(caseID, suffix)] {
+			b, err := k.readReplica(ctx, name)
+			if err != nil {
+				return out, err
+			}
+			if ours(b) {
+				out = append(out, name)
+			}
+		}
+	}
+	return out, nil
 }
 
 // hasLogKey reports whether the keyring holds a log signing key.

@@ -642,26 +642,29 @@ func xattrsForeignAt(dirfd int, base string, dir bool) string {
 }
 
 // xattrsForeign says which extended attributes of the open file or
-// folder fd the store never writes ("" if none): those of the user and
-// trusted namespaces, which hold any bytes (up to 64 KiB a value on
-// ext4) beside an object unseen by its hash. The security and system
-// namespaces are the kernel's and its security modules' (labels,
-// capabilities, access lists) and are left alone; a file system without
-// extended attributes has none to list.
+// folder fd the store never writes ("" if none, foreignXattr): each can
+// hold any bytes (up to 64 KiB a value on ext4) beside an object unseen
+// by its hash. A list that cannot be read is itself listed; a file system
+// without extended attributes has none. The trusted namespace is listed
+// to a privileged process only (CAP_SYS_ADMIN): a server running as its
+// own user, as deploy/ runs it, cannot see it.
 func xattrsForeign(fd int) string {
 	n, err := unix.Flistxattr(fd, nil)
-	if err != nil || n == 0 {
+	switch {
+	case errors.Is(err, unix.ENOTSUP) || errors.Is(err, unix.EOPNOTSUPP) || err == nil && n == 0:
 		return ""
+	case err != nil:
+		// E2BIG: a list longer than the kernel answers (64 KiB of
+		// names), which only someone filling it makes.
+		return "extended attributes that cannot be listed (" + err.Error() + "): the store never writes any"
 	}
 	buf := make([]byte, n)
-	if n, err = unix.Flistxattr(fd, buf); errors.Is(err, unix.ERANGE) {
-		return "extended attributes the store never writes (their list grew while it was read)"
-	} else if err != nil {
-		return ""
+	if n, err = unix.Flistxattr(fd, buf); err != nil {
+		return "extended attributes that cannot be listed (" + err.Error() + "): the store never writes any"
 	}
 	var names []string
 	for _, a := range strings.Split(string(buf[:n]), "\x00") {
-		if strings.HasPrefix(a, "user.") || strings.HasPrefix(a, "trusted.") {
+		if a != "" && foreignXattr(a) {
 			names = append(names, strconv.Quote(a))
 		}
 	}
@@ -672,6 +675,30 @@ func xattrsForeign(fd int) string {
 		names = append(names[:5], fmt.Sprintf("and %d more", len(names)-5))
 	}
 	return "extended attributes the store never writes: " + strings.Join(names, ", ")
+}
+
+// foreignXattr reports whether an extended attribute's name is one the
+// store never writes and the system does not put there: any of the user
+// and trusted namespaces but XFS's own names for access lists
+// (trusted.SGI_ACL_*, listed to a privileged process), and any of the
+// security namespace but the labels and measurements of the kernel's
+// security modules (SELinux, Smack, AppArmor, IMA, EVM) and file
+// capabilities. Access lists (system.posix_acl_*) are left alone.
+func foreignXattr(name string) bool {
+	switch {
+	case strings.HasPrefix(name, "trusted.SGI_ACL_"):
+		return false
+	case strings.HasPrefix(name, "user."), strings.HasPrefix(name, "trusted."):
+		return true
+	case strings.HasPrefix(name, "security."):
+		rest := strings.TrimPrefix(name, "security.")
+		switch {
+		case rest == "selinux", rest == "apparmor", rest == "ima", rest == "evm", rest == "capability", strings.HasPrefix(rest, "SMACK64"):
+			return false
+		}
+		return true
+	}
+	return false
 }
 
 // foreignTemporary reports what the temporary folder holds besides the

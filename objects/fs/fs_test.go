@@ -576,6 +576,9 @@ func TestExtendedAttributesAreListed(t *testing.T) {
 	set("ev", "user.folder")
 	set(".tmp", "user.tmp")
 	set(".", "user.top")
+	// A free-form name of the security namespace, where the process may
+	// write one (root): not a security module's label.
+	security := unix.Lsetxattr(filepath.Join(dir, "ev", "plain"), "security.custos-notes", []byte("hidden bytes"), 0) == nil
 	var got []string
 	if err := s.ListForeign(ctx, func(entry, why string) error {
 		got = append(got, entry+": "+why)
@@ -591,7 +594,27 @@ func TestExtendedAttributesAreListed(t *testing.T) {
 		`ev/a: extended attributes the store never writes: "user.note"`,
 		`ev/held.lock: extended attributes the store never writes: "user.more"`,
 	}
+	if security {
+		want = append(want, `ev/plain: extended attributes the store never writes: "security.custos-notes"`)
+	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("foreign\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestForeignXattrNames: which extended attributes are the store's
+// business: free-form names of the user, trusted and security
+// namespaces are; the labels and measurements of security modules, file
+// capabilities, access lists and XFS's names for them are not.
+func TestForeignXattrNames(t *testing.T) {
+	for name, want := range map[string]bool{
+		"user.note": true, "trusted.hidden": true, "security.custos-notes": true,
+		"security.selinux": false, "security.SMACK64": false, "security.SMACK64EXEC": false, "security.apparmor": false,
+		"security.ima": false, "security.evm": false, "security.capability": false,
+		"system.posix_acl_access": false, "trusted.SGI_ACL_FILE": false, "trusted.SGI_ACL_DEFAULT": false,
+	} {
+		if got := fs.ForeignXattr(name); got != want {
+			t.Errorf("%s: foreign %v, want %v", name, got, want)
+		}
 	}
 }

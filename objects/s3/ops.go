@@ -128,6 +128,9 @@ func (s *Store) ListForeign(ctx context.Context, fn func(entry, why string) erro
 		if _, ours := s.uploading.Load(u.UploadID); ours {
 			continue
 		}
+		if _, starting := s.starting.Load(u.Key); starting {
+			continue // a Put of that name is starting its upload
+		}
 		if err := fn(fmt.Sprintf("%s (unfinished upload %s)", objects.EntryName(u.Key), u.UploadID),
 			"an unfinished multipart upload this server is not making: a deposit cut short by a crash leaves one until the server expires it (MinIO: after a day); anything else, someone with the bucket's credentials started"); err != nil {
 			return err
@@ -159,16 +162,23 @@ func (s *Store) eachKey(ctx context.Context, prefix string, fn func(key string, 
 // tagsForeign says what the original version of an object (the vault's)
 // carries that the store never writes ("" if nothing): tags, which
 // anyone allowed to tag can add to a locked version, each up to 384
-// bytes of anything, ten an object, unseen by its hash; and user
-// metadata. Only a server that lists them says (MinIO does, listing with
+// bytes of anything, ten an object, unseen by its hash; user metadata;
+// and standard headers the store does not set (a content type other
+// than its own, cache, disposition, encoding, language, expiry). Only a server that lists them says (MinIO does, listing with
 // metadata); the names are listed, never the values.
 func tagsForeign(v minio.ObjectInfo) string {
 	var names []string
 	for k := range v.UserTags {
 		names = append(names, strconv.Quote(k))
 	}
-	for k := range v.UserMetadata {
-		if lk := strings.ToLower(k); strings.HasPrefix(lk, "x-amz-meta-") {
+	for k, val := range v.UserMetadata {
+		switch lk := strings.ToLower(k); {
+		case strings.HasPrefix(lk, "x-amz-meta-"),
+			// Standard headers the store never sets, which an object
+			// written without retention (a key replica, a head copy)
+			// can have rewritten in place by a copy onto itself.
+			lk == "cache-control", lk == "content-disposition", lk == "content-encoding", lk == "content-language", lk == "expires",
+			lk == "content-type" && val != "application/octet-stream":
 			names = append(names, strconv.Quote(k))
 		}
 	}

@@ -86,11 +86,16 @@ func (s *Store) putSingle(ctx context.Context, name string, data []byte, po mini
 func (s *Store) putMultipart(ctx context.Context, name string, r io.Reader, buf []byte, po minio.PutObjectOptions) (info objects.Info, err error) {
 	init := po
 	init.UserMetadata = map[string]string{"X-Amz-Checksum-Algorithm": "SHA256"}
+	// Marked before the server is asked, so that a listing of unfinished
+	// uploads made while it answers does not take it for someone else's.
+	s.starting.Store(name, struct{}{})
 	uploadID, err := s.core.NewMultipartUpload(ctx, s.bucket, name, init)
 	if err != nil {
+		s.starting.Delete(name)
 		return objects.Info{}, s.fail(ctx, "starting upload of", name, err)
 	}
 	s.uploading.Store(uploadID, struct{}{})
+	s.starting.Delete(name)
 	defer s.uploading.Delete(uploadID)
 	defer func() {
 		if err != nil {

@@ -61,8 +61,9 @@ type Store struct {
 	partSize  int64
 	retention time.Duration
 	// uploading holds the ids of the multipart uploads Put is making,
-	// which ListForeign does not list.
-	uploading sync.Map
+	// and starting the names of those it is starting (no id yet), which
+	// ListForeign does not list.
+	uploading, starting sync.Map
 }
 
 var _ objects.Store = (*Store)(nil)

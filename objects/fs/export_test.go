@@ -1,0 +1,4 @@
+package fs
+
+// ForeignXattr is foreignXattr, for the tests.
+var ForeignXattr = foreignXattr
