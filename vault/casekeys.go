@@ -290,61 +290,82 @@ func (v *Vault) readReplicaOrSkip(ctx context.Context, k liveKey, name string) [
 // the destruction), or anything under a name no key has. Files of keys
 // a recovery recorded as lost are what the loss left, and not listed.
 func (v *Vault) keyringStrays() ([]string, error) {
-	// No opening writes its key's files, and no destruction deletes
-	// them, while the folder is read against the cases.
+	// The folder is read first, without holding anything: a flooded
+	// folder keeps no case from being opened meanwhile.
+	cases := filepath.Join(v.keys.dir, "cases")
+	ents, err := os.ReadDir(cases)
+	if err != nil {
+		return nil, fmt.Errorf("reading the keyring folder: %w", err)
+	}
+	// Then judged against the cases, with no opening writing its key's
+	// files (it holds openMu from them to its case.opened, so a file
+	// read above is of a case opened by now) and no destruction
+	// deleting them (keysMu: a file is judged only if it is still
+	// there).
 	v.openMu.Lock()
 	defer v.openMu.Unlock()
 	v.keysMu.Lock()
 	defer v.keysMu.Unlock()
-	// file name -> "" (a live key's), "lost" (a key a recovery recorded
-	// as lost) or the label of a destroyed case's file
-	known := map[string]string{}
-	add := func(id, label string) {
+	type whose struct {
+		id   string
+		kind int
+	}
+	const (
+		live = iota
+		lost
+		destroyed
+		destroying // approved, its case.destroyed not yet recorded
+	)
+	known := map[string]whose{}
+	add := func(id string, kind int) {
 		for _, suffix := range []string{sealedSuffix, recoverySuffix} {
-			known[caseHash(id)+suffix] = label
+			known[caseHash(id)+suffix] = whose{id, kind}
 		}
 	}
 	for _, id := range v.state.allCases() {
 		c, _ := v.state.getCase(id)
 		switch {
 		case c.Destroyed && !c.Shredded:
-			add(id, "case "+id+" (destroyed; its destruction is not finished: a custodian approves it again, or the next start finishes it)")
+			add(id, destroying)
 		case c.Destroyed:
-			add(id, "case "+id+" (destroyed)")
+			add(id, destroyed)
 		case v.state.keyLost(id):
-			add(id, "lost")
+			add(id, lost)
 		default:
-			add(id, "")
+			add(id, live)
 		}
 	}
 	if v.state.contactsRecipient() != "" {
-		label := ""
+		kind := live
 		if v.state.keyLost(contactsKeyID) {
-			label = "lost"
+			kind = lost
 		}
-		add(contactsKeyID, label)
-	}
-	ents, err := os.ReadDir(filepath.Join(v.keys.dir, "cases"))
-	if err != nil {
-		return nil, fmt.Errorf("reading the keyring folder: %w", err)
+		add(contactsKeyID, kind)
 	}
 	var out []string
 	for _, e := range ents {
-		label, ok := known[e.Name()]
+		name := e.Name()
+		k, ok := known[name]
+		if ok && k.kind == live {
+			continue
+		}
+		fi, err := os.Lstat(filepath.Join(cases, name))
+		if err != nil {
+			continue // gone since the folder was read
+		}
 		switch {
-		case ok && label == "":
-		case ok && label == "lost":
+		case !ok:
+			out = append(out, "the keyring folder: "+objects.EntryName(name)+": a file of no key the vault holds")
+		case k.kind == lost:
 			// What the loss left is not judged, but nothing larger than
 			// a key file, or other than a plain file, is one.
-			if fi, err := e.Info(); err == nil && (!fi.Mode().IsRegular() || fi.Size() > maxKeyFile) {
-				out = append(out, "the keyring folder: "+objects.EntryName(e.Name())+": a file of a lost key that is not a key file (not a plain file, or larger than 64 KiB)")
+			if !fi.Mode().IsRegular() || fi.Size() > maxKeyFile {
+				out = append(out, "the keyring folder: "+objects.EntryName(name)+": a file of a lost key that is not a key file (not a plain file, or larger than 64 KiB)")
 			}
-		case ok && strings.Contains(label, "not finished"):
-			out = append(out, label+": "+keyFileName(strings.TrimPrefix(e.Name(), e.Name()[:32]))+" still in the keyring folder")
-		case ok:
-			out = append(out, label+": "+keyFileName(strings.TrimPrefix(e.Name(), e.Name()[:32]))+": a copy of a destroyed case's key in the keyring folder (a backup taken before the destruction restored, or put there; the next start removes it)")
+		case k.kind == destroying:
+			out = append(out, "case "+k.id+" (destroyed; its destruction is not finished: a custodian approves it again, or the next start finishes it): "+keyFileName(name[32:])+" still in the keyring folder")
 		default:
-			out = append(out, "the keyring folder: "+objects.EntryName(e.Name())+": a file of no key the vault holds")
+			out = append(out, "case "+k.id+" (destroyed): "+keyFileName(name[32:])+": a copy of a destroyed case's key in the keyring folder (a backup taken before the destruction restored, or put there; the next start removes it)")
 		}
 	}
 	return out, nil

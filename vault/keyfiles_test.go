@@ -1039,3 +1039,55 @@ func TestDestroyedCaseKeyCopiesAreJudged(t *testing.T) {
 		t.Fatalf("keys altered %q", res.KeysAltered)
 	}
 }
+
+// failKeyDelete is an object store that refuses to delete key replicas
+// while on: a destruction that cannot finish.
+type failKeyDelete struct {
+	objects.Store
+	on bool
+}
+
+func (f *failKeyDelete) Delete(ctx context.Context, name string) error {
+	if f.on && strings.HasPrefix(name, "key/") {
+		return errors.New("the store refused the delete")
+	}
+	return f.Store.Delete(ctx, name)
+}
+
+// TestADestructionTriesEveryKeyCopy: a destruction whose key replicas
+// the store refuses to delete still removes the key's files from the
+// keyring folder (one copy that stays does not keep the others), and
+// says it did not finish; a scrub lists the replicas left, not the files.
+func TestADestructionTriesEveryKeyCopy(t *testing.T) {
+	ctx := context.Background()
+	fd := &failKeyDelete{}
+	v, _ := openTestVaultDir(t, func(c *Config) { fd.Store, c.Objects = c.Objects, fd })
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	c1 := enrolled(t, v, "c1", RoleCustodian)
+	c2 := enrolled(t, v, "c2", RoleCustodian)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	openCases(t, v, inv, "D-1")
+	replicas := append(replicaNames(t, v, "D-1", sealedSuffix), replicaNames(t, v, "D-1", recoverySuffix)...)
+	slices.Sort(replicas)
+	req, err := v.RequestDestruction(ctx, c1, "D-1", "order", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd.on = true
+	if _, err := v.ApproveDestruction(ctx, c2, "D-1", req); err == nil {
+		t.Fatal("a destruction whose key replicas could not be deleted finished")
+	}
+	fd.on = false
+	for _, suffix := range []string{sealedSuffix, recoverySuffix} {
+		if _, err := os.Stat(v.keys.caseFile("D-1", suffix)); err == nil {
+			t.Errorf("the key's %s file is still in the keyring folder", suffix)
+		}
+	}
+	res, err := v.Scrub(ctx, aud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.KeysAltered) != 0 || !slices.Equal(res.Unaccounted, replicas) {
+		t.Fatalf("scrub: keys altered %q, unaccounted %v; want none and %v", res.KeysAltered, res.Unaccounted, replicas)
+	}
+}
