@@ -156,22 +156,17 @@ func (v *Vault) settleKeyFile(ctx context.Context, k liveKey, suffix string, rep
 	priorReplica := false   // a replica of the file the last re-sealing replaced
 	if !accept(local) {
 		took = nil
-		for i := len(replicas) - 1; i >= 0 && i >= len(replicas)-maxReplicasRead; i-- {
-			b := v.readReplicaOrSkip(ctx, k, replicas[i])
-			if b != nil && prior != "" && fileDigest(b) == prior {
-				priorReplica = true
-			}
-			if accept(b) {
-				if err := v.keys.restore(k.ID, suffix, b); err != nil {
-					// Something else is in its place (a folder, say): a
-					// problem of this key, not of the others.
-					out.Problem = fmt.Sprintf("the %s could not be written back from its replica %s, which is the one the log recorded: %v", keyFileName(suffix), replicas[i], err)
-					return out, nil
-				}
-				v.logger.Warn("a key file was written back from its replica", "key", k.label(), "file", suffix, "replica", replicas[i])
-				took, from = b, i
-				break
-			}
+		b, i := v.writeBackReplica(ctx, k, suffix, replicas, accept, func(b []byte) {
+			priorReplica = priorReplica || prior != "" && fileDigest(b) == prior
+		})
+		switch {
+		case i >= 0 && b == nil:
+			// Something else is in its place (a folder, say): a problem
+			// of this key, not of the others.
+			out.Problem = fmt.Sprintf("the %s could not be written back from its replica %s, which is the one the log recorded", keyFileName(suffix), replicas[i])
+			return out, nil
+		case i >= 0:
+			took, from = b, i
 		}
 	}
 	// A re-sealing cut short between its record and its replica leaves
@@ -229,7 +224,7 @@ func (v *Vault) settleKeyFile(ctx context.Context, k liveKey, suffix string, rep
 		}
 	}
 	if !held {
-		if err := v.keys.replicate(ctx, k.ID, suffix, took); err != nil {
+		if _, err := v.keys.replicate(ctx, k.ID, suffix, took); err != nil {
 			return out, err
 		}
 	}
@@ -255,21 +250,44 @@ func (v *Vault) recordedSealed(ctx context.Context, id string) (blob []byte, pro
 		if err != nil {
 			return nil, "", err
 		}
-		for i := len(names) - 1; i >= 0 && i >= len(names)-maxReplicasRead; i-- {
-			b, err := v.keys.readReplica(ctx, names[i])
-			if err != nil {
-				v.logger.Warn("a key replica could not be read", "key", liveKey{ID: id}.label(), "replica", names[i], "err", err)
-				continue
-			}
-			if b != nil && fileDigest(b) == want {
-				if err := v.keys.restore(id, sealedSuffix, b); err != nil {
-					return nil, "the sealed key file is not the one the log recorded, and could not be written back from its replica: " + err.Error(), nil
-				}
-				return b, "", nil
-			}
+		b, i := v.writeBackReplica(ctx, liveKey{ID: id}, sealedSuffix, names, func(b []byte) bool { return fileDigest(b) == want }, nil)
+		switch {
+		case i >= 0 && b == nil:
+			return nil, "the sealed key file is not the one the log recorded, and could not be written back from its replica", nil
+		case i >= 0:
+			return b, "", nil
 		}
 	}
 	return nil, "the sealed key file is not the one the log recorded, and no replica is", nil
+}
+
+// writeBackReplica looks through the newest maxReplicasRead of a key
+// file's replicas (names oldest first), newest first, for one whose
+// bytes accept takes, and writes it back in place of the file in the
+// keyring folder. It returns the bytes and the replica's index; nil
+// bytes with an index if the file could not be written (logged), and
+// -1 if no replica is taken. seen, if set, is called with each replica
+// read. One that cannot be read is passed over (readReplicaOrSkip).
+func (v *Vault) writeBackReplica(ctx context.Context, k liveKey, suffix string, replicas []string, accept func([]byte) bool, seen func([]byte)) ([]byte, int) {
+	for i := len(replicas) - 1; i >= 0 && i >= len(replicas)-maxReplicasRead; i-- {
+		b := v.readReplicaOrSkip(ctx, k, replicas[i])
+		if b == nil {
+			continue
+		}
+		if seen != nil {
+			seen(b)
+		}
+		if !accept(b) {
+			continue
+		}
+		if err := v.keys.restore(k.ID, suffix, b); err != nil {
+			v.logger.Error("a key file could not be written back from its replica", "key", k.label(), "file", suffix, "replica", replicas[i], "err", err)
+			return nil, i
+		}
+		v.logger.Warn("a key file was written back from its replica", "key", k.label(), "file", suffix, "replica", replicas[i])
+		return b, i
+	}
+	return nil, -1
 }
 
 // readReplicaOrSkip reads a key replica for a start: nil if it cannot

@@ -135,11 +135,8 @@ func TestScrubFindsKeyFilesRewrittenWithTheirReplicas(t *testing.T) {
 				t.Fatal(err)
 			}
 			junk := []byte(strings.Repeat("anything at all, kept under the vault's name\n", 40))
-			if err := os.WriteFile(v.keys.caseFile(tc.id, tc.suffix), junk, 0o600); err != nil {
-				t.Fatal(err)
-			}
 			names := replicaNames(t, v, tc.id, tc.suffix)
-			overwriteObject(t, dir, names[0], junk)
+			rewriteAlike(t, v, dir, tc.id, tc.suffix, junk)
 			res, err := v.Scrub(ctx, aud)
 			if err != nil {
 				t.Fatal(err)
@@ -275,11 +272,8 @@ func TestAStartFinishesKeyWritesCutShort(t *testing.T) {
 	}
 	junk := []byte("not a sealed key")
 	// C-3: its sealed file and replica replaced by the same bytes.
-	if err := os.WriteFile(v.keys.caseFile("C-3", sealedSuffix), junk, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	c3Replica := replicaNames(t, v, "C-3", sealedSuffix)
-	overwriteObject(t, dir, c3Replica[0], junk)
+	rewriteAlike(t, v, dir, "C-3", sealedSuffix, junk)
 	// C-4: its sealed file replaced, the replica left alone.
 	c4 := keyFileDigest(t, v, "C-4", sealedSuffix)
 	if err := os.WriteFile(v.keys.caseFile("C-4", sealedSuffix), junk, 0o600); err != nil {
@@ -438,6 +432,17 @@ func (h *listHook) List(ctx context.Context, prefix string, fn func(objects.Info
 	return h.Store.List(ctx, prefix, fn)
 }
 
+// rewriteAlike writes b into one of a key's files and over its first
+// replica, as someone with the keyring folder and the file store under
+// dir would, so that the two still agree.
+func rewriteAlike(t *testing.T, v *Vault, dir, id, suffix string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(v.keys.caseFile(id, suffix), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	overwriteObject(t, dir, replicaNames(t, v, id, suffix)[0], b)
+}
+
 func removeReplicas(t *testing.T, v *Vault, id, suffix string) {
 	t.Helper()
 	for _, n := range replicaNames(t, v, id, suffix) {
@@ -473,8 +478,7 @@ func TestAStartJudgesWhatItRecords(t *testing.T) {
 		path := v.keys.caseFile("K-1", sealedSuffix)
 		genuine, _ := os.ReadFile(path)
 		v.Close()
-		os.WriteFile(path, junk, 0o600)
-		overwriteObject(t, dir, replicaNames(t, v, "K-1", sealedSuffix)[0], junk)
+		rewriteAlike(t, v, dir, "K-1", sealedSuffix, junk)
 		// The genuine file is back for whatever the start reads after it
 		// lists the replicas.
 		hook.arm(replicaPrefix("K-1", sealedSuffix)+"-", func() { os.WriteFile(path, genuine, 0o600) })
@@ -498,8 +502,7 @@ func TestAStartJudgesWhatItRecords(t *testing.T) {
 		var err error
 		openLegacyCase(t, v, inv, "OLD-1")
 		v.Close()
-		os.WriteFile(v.keys.caseFile("OLD-1", sealedSuffix), junk, 0o600)
-		overwriteObject(t, dir, replicaNames(t, v, "OLD-1", sealedSuffix)[0], junk)
+		rewriteAlike(t, v, dir, "OLD-1", sealedSuffix, junk)
 		if v, err = Open(ctx, cfg); err != nil {
 			t.Fatal(err)
 		}
@@ -930,8 +933,7 @@ func TestARewrittenRecoveryCopyIsRecorded(t *testing.T) {
 	openCases(t, v, inv, "R-1")
 	v.Close()
 	junk := []byte("not the escrow")
-	os.WriteFile(v.keys.caseFile("R-1", recoverySuffix), junk, 0o600)
-	overwriteObject(t, dir, replicaNames(t, v, "R-1", recoverySuffix)[0], junk)
+	rewriteAlike(t, v, dir, "R-1", recoverySuffix, junk)
 	if v, err = Open(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -1089,5 +1091,33 @@ func TestADestructionTriesEveryKeyCopy(t *testing.T) {
 	}
 	if len(res.KeysAltered) != 0 || !slices.Equal(res.Unaccounted, replicas) {
 		t.Fatalf("scrub: keys altered %q, unaccounted %v; want none and %v", res.KeysAltered, res.Unaccounted, replicas)
+	}
+}
+
+// TestAReSealedFileIsRecordedBeforeItIsWritten: the custody log's
+// "recorded before it happens" for key files: a re-sealed file whose
+// key.stored cannot be appended (the log halted) is not written, to the
+// keyring folder or the object store, and the rotation stops there.
+func TestAReSealedFileIsRecordedBeforeItIsWritten(t *testing.T) {
+	ctx := context.Background()
+	v, _ := openTestVaultDir(t, func(c *Config) { c.Sealer = &rotatingSealer{Sealer: c.Sealer} })
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	openCases(t, v, inv, "K-1")
+	before := keyFileDigest(t, v, "K-1", sealedSuffix)
+	replicas := replicaNames(t, v, "K-1", sealedSuffix)
+	blob, _ := v.keys.readLocal("K-1", sealedSuffix)
+	fresh, err := v.reseal(ctx, blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.log.Halt(errors.New("the test halts the log"))
+	if err := v.storeResealed(ctx, System, "K-1", fresh, before, "test"); !errors.Is(err, errNotRecorded) {
+		t.Fatalf("storing a re-sealed file the log could not record: %v, want errNotRecorded", err)
+	}
+	if got := keyFileDigest(t, v, "K-1", sealedSuffix); got != before {
+		t.Error("the sealed file was written though its record was not")
+	}
+	if got := replicaNames(t, v, "K-1", sealedSuffix); !slices.Equal(got, replicas) {
+		t.Errorf("replicas %v, before %v: a replica was written though its record was not", got, replicas)
 	}
 }

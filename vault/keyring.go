@@ -106,9 +106,9 @@ func (k *Keyring) storeCaseFile(ctx context.Context, caseID, suffix string, b []
 		if old, err = k.replicas(ctx, caseID, suffix); err != nil {
 			return err
 		}
-		name := fmt.Sprintf("%s-%016x", replicaPrefix(caseID, suffix), time.Now().UnixNano())
-		if _, err := k.replica.Put(ctx, name, bytes.NewReader(b), objects.PutOptions{Unlocked: true}); err != nil {
-			return fmt.Errorf("replicating a key of case %s to the object store: %w", caseID, err)
+		name, err := k.replicate(ctx, caseID, suffix, b)
+		if err != nil {
+			return err
 		}
 		old = slices.DeleteFunc(old, func(o string) bool { return o == name })
 	}
@@ -134,7 +134,7 @@ func isDigest(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+		if !isLowerHex(s[i]) {
 			return false
 		}
 	}
@@ -255,13 +255,13 @@ func (k *Keyring) readReplica(ctx context.Context, name string) ([]byte, error) 
 }
 
 // replicate writes b as a new replica of one of a key's files, leaving
-// the others where they are.
-func (k *Keyring) replicate(ctx context.Context, caseID, suffix string, b []byte) error {
+// the others where they are, and returns its name.
+func (k *Keyring) replicate(ctx context.Context, caseID, suffix string, b []byte) (string, error) {
 	name := fmt.Sprintf("%s-%016x", replicaPrefix(caseID, suffix), time.Now().UnixNano())
 	if _, err := k.replica.Put(ctx, name, bytes.NewReader(b), objects.PutOptions{Unlocked: true}); err != nil {
-		return fmt.Errorf("replicating a key of case %s to the object store: %w", caseID, err)
+		return "", fmt.Errorf("replicating a key of case %s to the object store: %w", caseID, err)
 	}
-	return nil
+	return name, nil
 }
 
 // anyCopy reports whether any copy of a case's key exists: a local file,

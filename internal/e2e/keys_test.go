@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -166,5 +168,45 @@ func checkContact(t *testing.T, s *server, work, rep string) {
 	}
 	if strings.Contains(s.ok("auditor", work, "audit", "log", "--json", "--verbose").stdout, "917 000") {
 		t.Fatal("the custody log holds the reporter's contact in clear")
+	}
+}
+
+// TestRotationSkipsAKeyNotAsRecorded: a custodian's `admin rotate-kek
+// --retire-old`, typed as in operations.md, with one case's sealed key
+// file and its replica rewritten alike: the other case is re-sealed, the
+// rewritten one is named as not re-sealed, nothing is retired, and the
+// command exits with an error that says what to do.
+func TestRotationSkipsAKeyNotAsRecorded(t *testing.T) {
+	h := testenv.NewSoftHSM(t)
+	tok := h.InitToken(t, "custos-e2e")
+	s := newServer(t, "--sealer", h.URI(tok, "custos-kek"), "--create-kek")
+	work := t.TempDir()
+	s.ok("investigator", work, "case", "open", "RK-1", "--title", "kept")
+	s.ok("investigator", work, "case", "open", "RK-2", "--title", "rewritten")
+	local, replicas := caseKeyPaths(t, s, "RK-2")
+	for _, p := range append(local, replicas...) {
+		if strings.Contains(filepath.Base(p), ".sealed") || strings.Contains(filepath.Base(p), "-s-") {
+			os.Chmod(p, 0o600)
+			if err := os.WriteFile(p, []byte("not a sealed key"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r := s.run("custodian", work, "custos", "admin", "rotate-kek", "--retire-old")
+	if r.code == 0 || !strings.Contains(r.stdout, "NOT RE-SEALED: RK-2") || !strings.Contains(r.stdout, "old versions retired: false") ||
+		!strings.Contains(r.stderr, "1 key(s) were not re-sealed") {
+		t.Fatalf("rotate-kek with a rewritten key: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	res := s.run("custodian", work, "custos", "admin", "rotate-kek", "--json")
+	var got struct {
+		Cases   []string                `json:"cases"`
+		Retired bool                    `json:"retired"`
+		Skipped []struct{ Case string } `json:"skipped"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &got); err != nil || !slices.Equal(got.Cases, []string{"RK-1"}) || len(got.Skipped) != 1 || got.Skipped[0].Case != "RK-2" || got.Retired {
+		t.Fatalf("rotate-kek --json: %v %s %s", err, res.stdout, res.stderr)
+	}
+	if tl := s.ok("auditor", work, "audit", "log", "--json").stdout; !strings.Contains(tl, `"type":"case.key.failed"`) {
+		t.Fatal("the key not re-sealed is not recorded as a key problem")
 	}
 }
