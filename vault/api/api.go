@@ -44,6 +44,14 @@ const (
 	// still be read, but nothing can be recorded, so nothing that must be
 	// recorded is done. Its value says so.
 	HeaderLogHalted = "Custos-Log-Halted"
+	// HeaderClient must be on every request a TLS client certificate
+	// signs in (any value; the custos program sends its name and
+	// version). A browser presents a person's certificate on any request
+	// to the vault, a page of another site's included, but sends a header
+	// of its own only after asking the vault (a CORS preflight), which
+	// the vault never allows: a request carrying it was not forged by
+	// another site (crossSiteReason).
+	HeaderClient = "Custos-Client"
 )
 
 // MaxJSONBody bounds every JSON request body.
@@ -282,6 +290,12 @@ func (h *Handler) route(pattern string, f handlerFunc) {
 			}
 			h.fail(w, r, aerr)
 			return
+		}
+		if who.Credential.Auth == "certificate" {
+			if reason := crossSiteReason(r); reason != "" {
+				h.refuseCrossSite(w, r, who, pattern, reason)
+				return
+			}
 		}
 		err := f(h, w, r, who)
 		if err == nil {

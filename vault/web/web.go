@@ -302,6 +302,17 @@ func (h *Handler) authed(pattern string, f pageFunc) http.HandlerFunc {
 			return
 		}
 		s := h.sessionOf(r, who)
+		if who.Credential.Auth == "certificate" && r.Method == http.MethodGet && crossSite(r) {
+			// A page of another site sent the browser here, and the
+			// person's certificate came with it unasked. The page is
+			// served only once the person follows on from the vault's
+			// own, so that another site's link or image records nothing
+			// in their name (a view refused, a checkpoint signed).
+			if err := h.render(w, r, s, http.StatusOK, "crosssite", s.lang.text("crosssite.title"), safeNext(r.URL.RequestURI())); err != nil {
+				h.log.Error("rendering a page", "err", err)
+			}
+			return
+		}
 		if r.Method == http.MethodPost && !h.validCSRF(r, s) {
 			if nerr := h.api.NoteUnknown(r, &who, "CSRF token missing or wrong", vault.GroundsInput); nerr != nil {
 				h.log.Error("recording a refusal", "err", nerr)
@@ -315,6 +326,17 @@ func (h *Handler) authed(pattern string, f pageFunc) http.HandlerFunc {
 			h.errorPage(w, r, s, code, msg)
 		}
 	}
+}
+
+// crossSite reports whether the browser says a page of another site sent
+// r (Fetch Metadata's Sec-Fetch-Site); a link typed or bookmarked ("none")
+// and the vault's own pages are not.
+func crossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return true
+	}
+	return false
 }
 
 // throttled takes one of the client address's requests without valid

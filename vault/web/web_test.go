@@ -309,12 +309,11 @@ func TestCookieOverTLS(t *testing.T) {
 	}
 }
 
-// TestClientCertificateSignsIn: over HTTPS a browser with a client
-// certificate of the vault's CA, enrolled by its name, is signed in on
-// every request without a session or cookie; its forms carry a CSRF
-// token bound to the certificate.
-func TestClientCertificateSignsIn(t *testing.T) {
-	bv := openTestVault(t)
+// certificateVault serves bv over HTTPS with a client CA of its own, and
+// returns a maker of browsers holding a certificate of that CA for a
+// common name.
+func certificateVault(t *testing.T, bv *browserVault) (card func(cn string) *webClient) {
+	t.Helper()
 	dir := t.TempDir()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test unit CA"},
@@ -325,18 +324,36 @@ func TestClientCertificateSignsIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	caCert, _ := x509.ParseCertificate(caDER)
-	os.WriteFile(filepath.Join(dir, "ca.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600)
-	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leafDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "sokha"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, caCert, &leafKey.PublicKey, caKey)
-	if err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "ca.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	authority, err := clientcert.New(clientcert.Config{CAFile: filepath.Join(dir, "ca.pem")})
 	if err != nil {
 		t.Fatal(err)
 	}
+	base := serve(t, bv, api.Options{ClientCerts: api.CertIdentifierOf(authority)}, authority.TLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
+	serial := int64(1)
+	return func(cn string) *webClient {
+		serial++
+		leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		leafDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, caCert, &leafKey.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf := tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: leafKey}
+		return newWebClient(t, base, &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{leaf}}})
+	}
+}
+
+// TestClientCertificateSignsIn: over HTTPS a browser with a client
+// certificate of the vault's CA, enrolled by its name, is signed in on
+// every request without a session or cookie; its forms carry a CSRF
+// token bound to the certificate.
+func TestClientCertificateSignsIn(t *testing.T) {
+	bv := openTestVault(t)
+	card := certificateVault(t, bv)
 	ctx := context.Background()
 	req, err := bv.v.EnrollBy(ctx, vault.Principal{Name: "cust", Role: vault.RoleCustodian}, vault.Enrolment{Name: "sokha", Role: vault.RoleAnalyst, Certificate: "sokha"})
 	if err != nil {
@@ -345,9 +362,8 @@ func TestClientCertificateSignsIn(t *testing.T) {
 	if _, err := bv.v.Approve(ctx, vault.Principal{Name: "cust2", Role: vault.RoleCustodian}, req.ID); err != nil {
 		t.Fatal(err)
 	}
-	base := serve(t, bv, api.Options{ClientCerts: api.CertIdentifierOf(authority)}, authority.TLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
-	leaf := tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: leafKey}
-	c := newWebClient(t, base, &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{leaf}}})
+	c := card("sokha")
+	base := c.base
 	resp, body := c.do("GET", "/app/me", nil)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "sokha") || !strings.Contains(body, "certificate") {
 		t.Fatalf("with a client certificate /app/me answered %d: %s", resp.StatusCode, body)
