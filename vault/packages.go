@@ -163,7 +163,12 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 		return nil, err
 	}
 	c, ok := v.state.getCase(req.Case)
-	if !ok || !assigned(who, c) && who.Role != RoleCustodian {
+	if ok && !seals(who, c) && c.Members[who.Name] {
+		// A member of the case in a role that does not seal (an
+		// analyst) knows the case exists: told so, not "no such case".
+		return nil, v.refuse(ctx, who, "package.seal", req.Case, "only the case's investigators and custodians seal packages", ErrForbidden)
+	}
+	if !ok || !seals(who, c) {
 		return nil, v.refuseUnseen(ctx, who, "package.seal", "case", req.Case, ok, "only the case's investigators and custodians seal packages", "only the case's investigators and custodians seal packages")
 	}
 	if c.Destroyed {
@@ -520,6 +525,14 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// seals reports whether who may seal packages of the case: a custodian,
+// or an investigator assigned to it (a destroyed case is refused apart).
+// Hotline analysts do not: evidence reaches the police through a case's
+// investigators or custodians (docs/hotline.md, "Forwarding").
+func seals(who Principal, c Case) bool {
+	return who.Role == RoleCustodian || who.Role == RoleInvestigator && c.Members[who.Name]
+}
+
 // mayExport is the precondition of sealing a package: the case is not
 // destroyed, and who is one of its investigators or a custodian.
 func (v *Vault) mayExport(who Principal) casePrecondition {
@@ -527,7 +540,7 @@ func (v *Vault) mayExport(who Principal) casePrecondition {
 		switch {
 		case c.Destroyed:
 			return refused(ErrConflict, "the case was destroyed")
-		case !v.memberOf(who, c) && who.Role != RoleCustodian:
+		case !seals(who, c):
 			return refused(ErrForbidden, "only the case's investigators and custodians seal packages")
 		}
 		return nil

@@ -211,7 +211,7 @@ func init() {
 						return err
 					}
 					switch {
-					case !v.memberOf(requester, c) && requester.Role != RoleCustodian:
+					case !seals(requester, c):
 						return refused(ErrConflict, "the requester %s may no longer seal packages of %s", r.By, r.Case)
 					}
 					// The package's recipient must still be one.
