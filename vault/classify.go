@@ -34,6 +34,9 @@ type Classification struct {
 	Inherit  *InheritView `json:"inherited,omitempty"`
 	// KnownGood: the deposit matched a known-good (NSRL-style) set.
 	KnownGood bool `json:"known_good,omitempty"`
+	// onceSettled is the illegal category votes settled the item in
+	// before later votes unsettled it (State.settledIllegal).
+	onceSettled string
 }
 
 // VoteView is one vote as shown.
@@ -74,9 +77,48 @@ func severity(c string) int {
 	return 0
 }
 
+// minNotIllegalVoters is how many agreeing people a not-illegal
+// settlement takes to unhide an item that is known otherwise (a
+// known-illegal hash set lists it, or it copies an item held illegal):
+// one person's vote never takes known material out of hiding.
+const minNotIllegalVoters = 2
+
+// clearedByVotes reports whether votes settle the item as not illegal by
+// enough people (at least minNotIllegalVoters) to unhide it even where it
+// is known otherwise.
+func (cl Classification) clearedByVotes() bool {
+	return cl.Source == "votes" && cl.Category == CategoryNotIllegal && cl.Tally[CategoryNotIllegal] >= minNotIllegalVoters
+}
+
+// heldIllegal is the illegal category an item is held in for reviewer
+// welfare, and what holds it there ("" when nothing does):
+//   - "settled": votes settle it as baseline or national;
+//   - "once settled": votes settled it so, and later votes (a dissent, a
+//     vote changed) left it unsettled: one person's vote never unhides
+//     what the case's policy settled (a custodian's decision that
+//     unsettles it, a policy changed or a voter suspended, sends it back
+//     for review instead: State.settled);
+//   - "hashset": it matched a known-illegal hash-set entry at deposit;
+//
+// unless votes clear it (clearedByVotes). Votes still out on new material
+// hold nothing: the analysts voting need to see it.
+func (cl Classification) heldIllegal() (category, by string) {
+	switch {
+	case cl.Source == "votes" && Illegal(cl.Category):
+		return cl.Category, "settled"
+	case cl.clearedByVotes():
+		return "", ""
+	case cl.onceSettled != "":
+		return cl.onceSettled, "once settled"
+	case cl.Inherit != nil && Illegal(cl.Inherit.Category):
+		return cl.Inherit.Category, "hashset"
+	}
+	return "", ""
+}
+
 // classification computes an item's classification from the state.
 func (v *Vault) classification(it Item) Classification {
-	cl := Classification{Needed: v.state.votesNeeded(it.Case), Tally: map[string]int{}, Votes: []VoteView{}}
+	cl := Classification{Needed: v.state.votesNeeded(it.Case), Tally: map[string]int{}, Votes: []VoteView{}, onceSettled: v.state.settledIllegal(it.ID)}
 	for _, vt := range v.state.votesOf(it.ID) {
 		view := VoteView{By: vt.By, Category: vt.Category, AgeGroup: vt.AgeGroup, Sex: vt.Sex, Series: vt.Series,
 			Note: vt.Note, At: vt.At.UTC().Format("2006-01-02T15:04:05Z"), Event: vt.Seq}

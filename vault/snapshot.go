@@ -81,7 +81,7 @@ const snapshotMagic = "custos state snapshot v1\n"
 // (State.keyFiles).
 // Version 16: the witnesses' keys server.started events named
 // (State.witnessKeys).
-const stateVersion = 16
+const stateVersion = 17
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

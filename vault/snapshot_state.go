@@ -88,6 +88,7 @@ type snapHotline struct {
 	ReportOrder []string                        `json:"report_order"`
 	Reports     map[string]*Report              `json:"reports"`
 	Votes       map[string]map[string]Vote      `json:"votes"`
+	Settled     map[string]settledMark          `json:"settled"`
 }
 
 type snapPDQ struct {
@@ -141,7 +142,7 @@ func (s *State) snapshot() *snapState {
 	}
 	h := s.hot
 	out.Hot = &snapHotline{Contacts: h.contacts, Exposure: h.exposure, HashSets: h.hashsets,
-		JudgedSet: h.judgedSet, PDQOf: h.pdqOf, Policy: h.policy, ReportOrder: h.reportOrder, Reports: h.reports, Votes: h.votes}
+		JudgedSet: h.judgedSet, PDQOf: h.pdqOf, Policy: h.policy, ReportOrder: h.reportOrder, Reports: h.reports, Votes: h.votes, Settled: h.settled}
 	for _, p := range h.pdq {
 		out.Hot.PDQ = append(out.Hot.PDQ, snapPDQ{p.item, p.hash})
 	}
@@ -591,6 +592,7 @@ func (r *restorer) state() (*State, error) {
 	setIf(&h.policy, bh.Policy)
 	setIf(&h.reports, bh.Reports)
 	setIf(&h.votes, bh.Votes)
+	setIf(&h.settled, bh.Settled)
 	h.contacts, h.reportOrder = bh.Contacts, bh.ReportOrder
 	for _, p := range bh.PDQ {
 		h.pdq = append(h.pdq, pdqItem{p.Item, p.Hash})
@@ -626,6 +628,7 @@ func (s *State) intern(r *restorer) error {
 	h.pdqOf = rekey(h.pdqOf, r.itemID)
 	h.judgedSet = rekey(h.judgedSet, r.itemID)
 	h.votes = rekey(h.votes, r.itemID)
+	h.settled = rekey(h.settled, r.itemID)
 	for i := range h.pdq {
 		h.pdq[i].item = r.itemID(h.pdq[i].item)
 	}

@@ -105,6 +105,13 @@ type hotlineState struct {
 	reportOrder []string
 	// votes: item -> person -> their latest vote.
 	votes map[string]map[string]Vote
+	// settled: item -> the illegal category its votes settled, kept
+	// while later votes leave it unsettled (a dissent, a vote changed),
+	// until two people's votes settle it as not illegal; dropped when a
+	// custodian's decision unsettles it (a policy changed, a voter
+	// suspended or removed), which sends it back for review
+	// (Classification.heldIllegal).
+	settled map[string]settledMark
 	// policy: case -> votes that settle a category (absent: 1).
 	policy   map[string]int
 	hashsets map[string]*HashSet
@@ -126,13 +133,20 @@ type hotlineState struct {
 	contacts string
 }
 
+// settledMark is the illegal category an item's votes settled, and its
+// case.
+type settledMark struct {
+	Case     string `json:"case"`
+	Category string `json:"category"`
+}
+
 type pdqItem struct {
 	item string
 	hash [32]byte
 }
 
 func newHotlineState() *hotlineState {
-	return &hotlineState{reports: map[string]*Report{}, votes: map[string]map[string]Vote{}, policy: map[string]int{},
+	return &hotlineState{reports: map[string]*Report{}, votes: map[string]map[string]Vote{}, settled: map[string]settledMark{}, policy: map[string]int{},
 		hashsets: map[string]*HashSet{}, bySHA256: newContentIndex(0), judgedSet: map[string]bool{}, pdqOf: map[string][32]byte{}, exposure: map[string]map[string]*Exposure{}}
 }
 
@@ -323,6 +337,11 @@ func applyItemClassified(s *State, ev *events.Event) error {
 	} else if it == nil {
 		return fmt.Errorf("names item %q, which was never deposited", ev.Item)
 	}
+	if before, _ := s.settlement(ev.Item, ev.Case); Illegal(before) {
+		// Settled however it came to be (a vote, a policy lowered, a
+		// voter reinstated): this vote does not unsettle it for welfare.
+		s.hot.settled[ev.Item] = settledMark{Case: ev.Case, Category: before}
+	}
 	m := s.hot.votes[ev.Item]
 	if m == nil {
 		m = map[string]Vote{}
@@ -330,7 +349,60 @@ func applyItemClassified(s *State, ev *events.Event) error {
 	}
 	m[ev.Actor.Person] = Vote{ItemClassified: d, By: ev.Actor.Person, At: ev.Timestamp(), Seq: ev.Seq}
 	s.hot.judge(ev.Item)
+	switch settled, tally := s.settlement(ev.Item, ev.Case); {
+	case Illegal(settled):
+		s.hot.settled[ev.Item] = settledMark{Case: ev.Case, Category: settled}
+	case settled == CategoryNotIllegal && tally >= minNotIllegalVoters:
+		delete(s.hot.settled, ev.Item)
+	}
 	return nil
+}
+
+// settlement is the category the counted votes on an item settle under
+// its case's policy ("" if none), and how many votes settle it, as
+// Vault.classification counts them; under the lock.
+func (s *State) settlement(item, caseID string) (string, int) {
+	needed := s.hot.policy[caseID]
+	if needed < 1 {
+		needed = 1
+	}
+	tally := map[string]int{}
+	for by, vt := range s.hot.votes[item] {
+		if p := s.persons[by]; p != nil && !p.Removed && !p.Suspended {
+			tally[vt.Category]++
+		}
+	}
+	if len(tally) != 1 {
+		return "", 0
+	}
+	for c, n := range tally {
+		if n >= needed {
+			return c, n
+		}
+	}
+	return "", 0
+}
+
+// unsettleMarks drops the settlement marks a custodian's decision may
+// have unsettled: of the case's items (caseID), or of the items person
+// voted on; under the lock. An item its votes still settle as illegal is
+// known by that settlement.
+func (s *State) unsettleMarks(caseID, person string) {
+	for item, mk := range s.hot.settled {
+		if caseID != "" && mk.Case == caseID {
+			delete(s.hot.settled, item)
+		} else if _, voted := s.hot.votes[item][person]; person != "" && voted {
+			delete(s.hot.settled, item)
+		}
+	}
+}
+
+// settledIllegal is the illegal category an item's votes once settled
+// and no two people's votes have cleared since ("" if none).
+func (s *State) settledIllegal(item string) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.hot.settled[item].Category
 }
 
 // judge adds an item that can now carry a category to the PDQ hashes
@@ -354,6 +426,7 @@ func applyClassificationPolicy(s *State, ev *events.Event) error {
 		return err
 	}
 	s.hot.policy[ev.Case] = d.Votes
+	s.unsettleMarks(ev.Case, "")
 	return nil
 }
 

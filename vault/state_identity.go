@@ -175,6 +175,7 @@ func applyPersonStatus(typ string) applier {
 		}
 		if typ == TypePersonSuspended || typ == TypePersonRemoved {
 			s.voidRequestsOf(d.Name)
+			s.unsettleMarks("", d.Name)
 		}
 		switch typ {
 		case TypePersonSuspended:

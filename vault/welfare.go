@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -16,16 +17,23 @@ import (
 // counted per day, visible to them and to custodians, with an optional
 // daily limit that warns.
 
-// knownBecause says why an item is known material, or "" if it is not.
-// Votes that settle its category decide: settled as illegal, it is
-// known; settled as not illegal, it is not. Otherwise (no votes, votes
-// still out, or votes that disagree) it is known if it matched a
-// known-illegal hash-set entry at deposit, matches one of a set loaded
-// now, or is identical to (same SHA-256) or looks like (PDQ within the
-// threshold, both hashes of quality at least 50) an item whose category
-// is settled as illegal. Votes still out never unhide what is known
-// otherwise: an analyst who votes on such an item reveals it with the
-// override. The reason never names another case or item.
+// knownBecause says why an item is known material, or "" if it is not
+// (docs/hotline.md, section 6). It is known when:
+//   - its classification holds it illegal (Classification.heldIllegal):
+//     votes settle it so; or, not settled, a counted vote says so; or,
+//     with no such vote, it matched a known-illegal hash-set entry at
+//     deposit;
+//   - or, unless at least two people's votes settle it as not illegal
+//     (Classification.clearedByVotes), it matches a known-illegal entry
+//     of a set loaded now, is identical (same SHA-256) to an item held
+//     illegal, or looks like one (PDQ within the threshold, both hashes
+//     of quality at least 50), or looks like an item that a set loaded
+//     now lists as known-illegal (a set imported after that item's
+//     deposit, which no vote or deposit match judged).
+//
+// So neither one vote, nor votes that disagree, nor a policy raised
+// unhides what is known: an analyst who votes on such an item reveals it
+// with the override. The reason never names another case or item.
 //
 // rec is the item's deposit record, or nil: then it is read from the log
 // (depositRecord) when the check needs more than the state's summary (a
@@ -47,17 +55,20 @@ func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) (
 		return rec, nil
 	}
 	cl := v.classification(it)
-	if cl.Source == "votes" {
-		if Illegal(cl.Category) {
-			return fmt.Sprintf("it is classified %s", cl.Category), nil
-		}
+	switch c, by := cl.heldIllegal(); by {
+	case "settled":
+		return fmt.Sprintf("it is classified %s", c), nil
+	case "once settled":
+		return fmt.Sprintf("its votes settled it as %s, and no two people have agreed since that it is not illegal", c), nil
+	case "hashset":
+		return fmt.Sprintf("it matches entry %d of hash set %s (%s)", cl.Inherit.Entry, cl.Inherit.Set, cl.Inherit.Category), nil
+	}
+	if cl.clearedByVotes() {
 		return "", nil
 	}
-	if in := cl.Inherit; in != nil && Illegal(in.Category) {
-		return fmt.Sprintf("it matches entry %d of hash set %s (%s)", in.Entry, in.Set, in.Category), nil
-	}
 	hashed, anyJudged := v.state.pdqComparable(it.ID)
-	if v.hashsets.loaded() {
+	setsLoaded := v.hashsets.loaded()
+	if setsLoaded {
 		d := ItemDeposited{Size: it.Deposit.Size, SHA256: it.Deposit.SHA256}
 		if it.Deposit.Legacy || hashed {
 			r, err := record()
@@ -66,14 +77,11 @@ func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) (
 			}
 			d = *r
 		}
-		ms, err := v.hashsets.match(d)
-		if err != nil {
-			return "", err
-		}
-		for _, m := range ms {
-			if Illegal(m.Category) {
-				return fmt.Sprintf("it matches entry %d of hash set %s (%s)", m.Entry, m.Set, m.Category), nil
+		if m, err := v.listedIllegal(d); m != nil || err != nil {
+			if err != nil {
+				return "", err
 			}
+			return fmt.Sprintf("it matches entry %d of hash set %s (%s)", m.Entry, m.Set, m.Category), nil
 		}
 	}
 	others, err := v.state.itemsBySHA256(it.Deposit.SHA256)
@@ -89,42 +97,91 @@ func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) (
 			return "", err
 		}
 		if ok {
-			if c := v.classification(o).Category; Illegal(c) {
+			if c, _ := v.classification(o).heldIllegal(); c != "" {
 				return fmt.Sprintf("it is identical (SHA-256) to an item classified %s", c), nil
 			}
 		}
 	}
-	if hashed && anyJudged {
-		r, err := record()
-		if err != nil {
-			return "", err
-		}
-		if m := r.Media; m != nil && m.PDQ != "" && m.Quality >= pdqMinQuality {
-			qs, ok := pdqVariants(m)
-			if !ok {
-				return "", nil
+	if !hashed || !anyJudged && !setsLoaded {
+		return "", nil
+	}
+	r, err := record()
+	if err != nil {
+		return "", err
+	}
+	m := r.Media
+	if m == nil || m.PDQ == "" || m.Quality < pdqMinQuality {
+		return "", nil
+	}
+	qs, ok := pdqVariants(m)
+	if !ok {
+		return "", nil
+	}
+	if anyJudged {
+		best, cat := v.pdqDistance()+1, ""
+		for other, d := range v.state.pdqWithin(qs, v.pdqDistance(), true) {
+			if other == it.ID || d >= best {
+				continue
 			}
-			best, cat := v.pdqDistance()+1, ""
-			for other, d := range v.state.pdqWithin(qs, v.pdqDistance(), true) {
-				if other == it.ID || d >= best {
-					continue
+			o, ok, err := v.state.getItem(other)
+			if err != nil {
+				return "", err
+			}
+			if ok {
+				if c, _ := v.classification(o).heldIllegal(); c != "" {
+					best, cat = d, c
 				}
-				o, ok, err := v.state.getItem(other)
+			}
+		}
+		if cat != "" {
+			return fmt.Sprintf("it looks like (PDQ distance %d) an item classified %s", best, cat), nil
+		}
+	}
+	if setsLoaded {
+		// Near-copies of an item that a set loaded now lists, though
+		// nothing judged that item (the set was imported after its
+		// deposit): every item's PDQ hash is compared, nearest first.
+		near := v.state.pdqWithin(qs, v.pdqDistance(), false)
+		ids := slices.SortedFunc(maps.Keys(near), func(a, b string) int { return cmp.Or(cmp.Compare(near[a], near[b]), strings.Compare(a, b)) })
+		for _, other := range ids {
+			if other == it.ID {
+				continue
+			}
+			o, ok, err := v.state.getItem(other)
+			if err != nil {
+				return "", err
+			}
+			if !ok || v.classification(o).clearedByVotes() {
+				continue
+			}
+			od, err := v.depositRecord(ctx, o)
+			if err != nil {
+				return "", fmt.Errorf("item %s: the known-material check: %w", it.ID, err)
+			}
+			if lm, err := v.listedIllegal(od); lm != nil || err != nil {
 				if err != nil {
 					return "", err
 				}
-				if ok {
-					if c := v.classification(o).Category; Illegal(c) {
-						best, cat = d, c
-					}
-				}
-			}
-			if cat != "" {
-				return fmt.Sprintf("it looks like (PDQ distance %d) an item classified %s", best, cat), nil
+				return fmt.Sprintf("it looks like (PDQ distance %d) an item that hash set %s lists (%s)", near[other], lm.Set, lm.Category), nil
 			}
 		}
 	}
 	return "", nil
+}
+
+// listedIllegal is the first known-illegal entry of a set loaded now
+// that a deposit record matches (nil if none).
+func (v *Vault) listedIllegal(d ItemDeposited) (*HashSetMatch, error) {
+	ms, err := v.hashsets.match(d)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ms {
+		if Illegal(ms[i].Category) {
+			return &ms[i], nil
+		}
+	}
+	return nil, nil
 }
 
 // hiddenBecause is knownBecause for what an analyst is shown: an item
@@ -139,8 +196,8 @@ func (v *Vault) hiddenBecause(ctx context.Context, it Item, rec *ItemDeposited) 
 	if known != "" || err != nil {
 		return known, err
 	}
-	if v.classification(it).Source == "votes" || it.Deposit.Size == 0 {
-		// Settled by votes; or an empty file, which no set's listing
+	if v.classification(it).clearedByVotes() || it.Deposit.Size == 0 {
+		// Cleared by votes; or an empty file, which no set's listing
 		// makes known (hashSets.match).
 		return "", nil
 	}

@@ -162,7 +162,7 @@ func init() {
 			summary: "open a closed report again", json: "the report, as `report show`", run: out(runReportReopen)},
 		{name: "classify", args: "ITEM --category baseline|national|not-illegal [--age-group GROUP] [--sex SEX] [--series NAME] [--note TEXT]", group: hw, who: "analyst, investigator assigned to the case",
 			summary: "vote on an item's category (INHOPE's universal classification)",
-			details: "Each vote is recorded; your later vote replaces your earlier one. The case's policy (case classification-votes) says how many agreeing votes settle a category; disagreements are shown. An item whose category is settled as baseline or national, and every copy or near-copy of it (same SHA-256, or PDQ within 31 bits), is then known material: hidden from review unless revealed with get --reveal-known.",
+			details: "Each vote is recorded; your later vote replaces your earlier one. The case's policy (case classification-votes) says how many agreeing votes settle a category; disagreements are shown. An item whose category is settled as baseline or national, and every copy or near-copy of it (same SHA-256, or PDQ within 31 bits), is then known material: hidden from review unless revealed with get --reveal-known. A vote changed or a dissent afterwards leaves it hidden; so does one not-illegal vote on material a hash set lists: two people must agree it is not illegal.",
 			json:    `{"item","category","votes","needed","settled","disputed","classification"}`, run: out(runClassify)},
 		{name: "similar", args: "ITEM | --case CASE [--max-distance BITS]", group: hw, who: "analyst, investigator assigned to the case",
 			summary: "near-duplicates of an image, or of every image of a case: classified items and hash-set entries",

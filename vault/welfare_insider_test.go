@@ -1,0 +1,118 @@
+package vault
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/custos-vault/custos/internal/testenv"
+)
+
+// TestNearCopyOfAnItemListedLater: a hash set imported after an item's
+// deposit lists it (by its cryptographic hashes); a rotated copy of it,
+// deposited before or after the import, is known material too, as it
+// would be had the set been imported first.
+func TestNearCopyOfAnItemListedLater(t *testing.T) {
+	for _, when := range []string{"copy after the import", "copy before the import"} {
+		t.Run(when, func(t *testing.T) {
+			h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
+			photo := readPhoto(t, "bridge-mods/aaa-orig.jpg")
+			orig := h.deposit(t, h.a1, "orig.jpg", photo, "")
+			var turned *DepositResult
+			if when == "copy before the import" {
+				turned = h.deposit(t, h.a1, "turned.jpg", testenv.RotatedJPEG(t, photo), "")
+			}
+			md5sum, _, _ := sums(photo)
+			if _, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "caid", Format: "md5sum", Category: CategoryBaseline,
+				Body: strings.NewReader(md5sum + "  x.jpg\n")}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.view(h.a2, orig.ID, false); !errors.Is(err, ErrForbidden) {
+				t.Fatalf("the listed item itself is shown: %v", err)
+			}
+			if turned == nil {
+				turned = h.deposit(t, h.a1, "turned.jpg", testenv.RotatedJPEG(t, photo), "")
+			}
+			_, err := h.view(h.a2, turned.ID, false)
+			if !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "hash set caid lists") {
+				t.Fatalf("a rotated copy of an item a set lists was shown without the override: %v", err)
+			}
+			if strings.Contains(err.Error(), orig.ID) || strings.Contains(err.Error(), "HL-1") {
+				t.Fatalf("the reason names another item or case: %v", err)
+			}
+			if _, err := h.view(h.a2, turned.ID, true); err != nil {
+				t.Fatalf("the override: %v", err)
+			}
+		})
+	}
+}
+
+// TestOneVoteNeverUnhidesKnownMaterial: what someone judged illegal, or
+// a known-illegal set lists, stays hidden whatever one person does: a
+// vote changed to dissent, one not-illegal vote under a one-vote policy,
+// or a policy raised so that one vote no longer settles. Two people
+// agreeing that it is not illegal unhide it.
+func TestOneVoteNeverUnhidesKnownMaterial(t *testing.T) {
+	t.Run("a dissenting vote", func(t *testing.T) {
+		h := newHotline(t)
+		if _, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 3); err != nil {
+			t.Fatal(err)
+		}
+		file := []byte("material three analysts classified")
+		orig := h.deposit(t, h.a1, "orig.jpg", file, "")
+		copied := h.deposit(t, h.a1, "copy.jpg", file, "")
+		for _, p := range []Principal{h.a1, h.a2, h.a3} {
+			if _, err := h.v.Classify(h.ctx, p, orig.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := h.v.Classify(h.ctx, h.a3, orig.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{orig.ID, copied.ID} {
+			if _, err := h.view(h.a2, id, false); !errors.Is(err, ErrForbidden) {
+				t.Fatalf("after one vote changed to not-illegal, %s was shown: %v", id, err)
+			}
+		}
+	})
+	t.Run("one not-illegal vote against a set", func(t *testing.T) {
+		h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
+		listed := []byte("material a known-illegal set lists")
+		_, _, sha := sums(listed)
+		if _, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "caid", Format: "sha256sum", Category: CategoryBaseline,
+			Body: strings.NewReader(sha + "  x\n")}); err != nil {
+			t.Fatal(err)
+		}
+		d := h.deposit(t, h.a1, "listed.jpg", listed, "")
+		if _, err := h.v.Classify(h.ctx, h.a1, d.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.view(h.a2, d.ID, false); !errors.Is(err, ErrForbidden) {
+			t.Fatalf("one not-illegal vote unhid listed material: %v", err)
+		}
+		if _, err := h.v.Classify(h.ctx, h.a2, d.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.view(h.a3, d.ID, false); err != nil {
+			t.Fatalf("two analysts agreeing it is not illegal did not unhide it: %v", err)
+		}
+	})
+	t.Run("the voter changes their vote", func(t *testing.T) {
+		h := newHotline(t)
+		d := h.deposit(t, h.a1, "new.jpg", []byte("material one analyst classified"), "")
+		copied := h.deposit(t, h.a1, "copy.jpg", []byte("material one analyst classified"), "")
+		if _, err := h.v.Classify(h.ctx, h.a1, d.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.v.Classify(h.ctx, h.a1, d.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{d.ID, copied.ID} {
+			_, err := h.view(h.a2, id, false)
+			if !errors.Is(err, ErrForbidden) {
+				t.Fatalf("a vote changed by the one who settled it unhid %s: %v", id, err)
+			}
+		}
+	})
+}
