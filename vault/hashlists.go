@@ -76,9 +76,12 @@ type VICSMedia struct {
 }
 
 // vicsCategory maps an INHOPE category onto the VICS category numbers
-// (docs/formats.md): baseline 1, national 2, not-illegal 0.
+// (docs/formats.md): baseline 1, national 2; not-illegal has none: VICS 0 is "uncategorised" to many readers, this
+// vault's import among them (docs/hotline.md, section 4), which give such
+// an entry the category its import names, so a 0 would list a file found
+// not illegal as illegal at whoever imports the list.
 func vicsCategory(c string) *int {
-	n, ok := map[string]int{CategoryBaseline: 1, CategoryNational: 2, CategoryNotIllegal: 0}[c]
+	n, ok := map[string]int{CategoryBaseline: 1, CategoryNational: 2}[c]
 	if !ok {
 		return nil
 	}

@@ -715,7 +715,7 @@ func TestVICSForwardNamesTheCategoriesAtItsPosition(t *testing.T) {
 		for i := 0; i < 200; i++ {
 			c := CategoryBaseline
 			if i%2 == 0 {
-				c = CategoryNotIllegal
+				c = CategoryNational
 			}
 			v.Classify(ctx, h.a2, photo.ID, ClassifyRequest{Category: c})
 		}
@@ -733,7 +733,7 @@ func TestVICSForwardNamesTheCategoriesAtItsPosition(t *testing.T) {
 		if err := json.Unmarshal(list.Body, &doc); err != nil {
 			t.Fatal(err)
 		}
-		exported[list.SHA256] = map[int]string{1: CategoryBaseline, 0: CategoryNotIllegal}[*doc.Value[0].Media[0].Category]
+		exported[list.SHA256] = map[int]string{1: CategoryBaseline, 2: CategoryNational}[*doc.Value[0].Media[0].Category]
 	}
 	<-done
 	last := ""

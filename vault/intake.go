@@ -730,7 +730,7 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 		return nil, err
 	}
 	if format == "vics" && len(items) == 0 {
-		return nil, badInput("no item of report %s has a settled category (%d without one): a VICS export lists only classified items, as its receiver reads it as a hash set; classify them, or forward it as csv", id, unsettled)
+		return nil, badInput("no item of report %s is classified baseline or national (%d are not, or not yet): a VICS export lists only known-illegal items, as its receiver reads it as a hash set; classify them, or forward it as csv", id, unsettled)
 	}
 	recorded, err := v.depositRecords(ctx, items)
 	if err != nil {
@@ -770,7 +770,9 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 // a hash set: an item without a category would take whatever category
 // the receiver's import gives entries without one (a partner importing it
 // as "national" would list a chat log or a system file as illegal), so
-// only items whose category is settled go in one.
+// only items whose category is settled as illegal go in one: VICS has no
+// category every reader takes for "not illegal" (0 is read as
+// uncategorised, by this vault's import among others).
 func (v *Vault) forwardItems(r Report, format string) ([]Item, int, string, error) {
 	var items []Item
 	var said strings.Builder
@@ -784,7 +786,7 @@ func (v *Vault) forwardItems(r Report, format string) ([]Item, int, string, erro
 			continue
 		}
 		cl := v.classification(it)
-		if format == "vics" && cl.Category == "" {
+		if format == "vics" && !Illegal(cl.Category) {
 			unsettled++
 			continue
 		}

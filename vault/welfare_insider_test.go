@@ -116,3 +116,54 @@ func TestOneVoteNeverUnhidesKnownMaterial(t *testing.T) {
 		}
 	})
 }
+
+// TestVICSListsNeverMakeCleanFilesKnown: a VICS list the vault writes is
+// read by its receivers as a hash set. A file settled not-illegal must not
+// come out of it as known-illegal material at a partner who imports it
+// with a category, as the forward's receiver does: the report's forward
+// leaves such items out, and the case's export gives them no category.
+func TestVICSListsNeverMakeCleanFilesKnown(t *testing.T) {
+	h := newHotline(t)
+	rp, err := h.v.ReceivePublicReport(h.ctx, ReportRequest{URLs: []string{"https://host.example/a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.v.AssessReport(h.ctx, h.a1, rp, "HL-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	ordinary := []byte("an adult's holiday photo, assessed not illegal")
+	abuse := []byte("abuse material, assessed baseline")
+	it1 := h.deposit(t, h.a1, "holiday.jpg", ordinary, rp)
+	it2 := h.deposit(t, h.a1, "abuse.jpg", abuse, rp)
+	for _, p := range []Principal{h.a1, h.a2} {
+		if _, err := h.v.Classify(h.ctx, p, it1.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := h.v.Classify(h.ctx, h.a1, it2.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+		t.Fatal(err)
+	}
+	forward, err := h.v.ForwardReport(h.ctx, h.a1, rp, "partner hotline", "hotline", "vics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	export, err := h.v.ExportHashes(h.ctx, h.cust, "HL-1", "vics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, list := range []*HashList{forward, export} {
+		if strings.Contains(string(list.Body), `"Category": 0`) {
+			t.Fatalf("a VICS list says category 0:\n%s", list.Body)
+		}
+	}
+	p := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
+	if _, err := p.v.ImportHashSet(p.ctx, p.cust, HashSetImport{Name: "from-partner", Format: "vics", Category: CategoryNational, Body: strings.NewReader(string(forward.Body))}); err != nil {
+		t.Fatal(err)
+	}
+	if d := p.deposit(t, p.a1, "holiday.jpg", ordinary, ""); d.Known != "" {
+		t.Fatalf("a file the sender settled as not illegal is known material at the partner: %q", d.Known)
+	}
+	if d := p.deposit(t, p.a1, "abuse.jpg", abuse, ""); d.Known == "" {
+		t.Fatal("the baseline file is not known at the partner")
+	}
+}
