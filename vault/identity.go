@@ -173,6 +173,20 @@ func (v *Vault) Authenticate(token string) (Principal, error) {
 	if err := p.active(); err != nil {
 		return Principal{}, err
 	}
+	// A session lasts only while the vault would still open it: not once
+	// a restart turned local accounts off, nor once the person's role
+	// requires a second factor the sign-in did not show. (The API refuses
+	// sessions of an identity provider it no longer uses.)
+	switch c := s.credential; c.Auth {
+	case "local":
+		if v.cfg.NoLocalAccounts {
+			return Principal{}, fmt.Errorf("%w: this vault no longer signs people in with local credentials; sign in through the identity provider", ErrUnauthenticated)
+		}
+	case "oidc":
+		if req := v.cfg.RequireMFA[p.Role]; !req.satisfiedBy(ExternalIdentity{ACR: c.ACR, AMR: c.AMR}) {
+			return Principal{}, fmt.Errorf("%w: a %s must now sign in with multi-factor authentication (%s); sign in again", ErrUnauthenticated, p.Role, req)
+		}
+	}
 	return Principal{Name: p.Name, Role: p.Role, Credential: s.credential}, nil
 }
 

@@ -24,7 +24,23 @@ func (h *Handler) Authenticate(r *http.Request, token string) (vault.Principal, 
 	if token == "" {
 		return vault.Principal{}, vault.ErrUnauthenticated
 	}
-	return h.v.Authenticate(token)
+	return h.session(token)
+}
+
+// session maps a session token to its person (vault.Authenticate), and
+// refuses a session opened through an OpenID provider this server no
+// longer signs people in with: none configured now, or another issuer
+// (the vault itself refuses local sessions once local accounts are off,
+// and sessions whose second factor its roles now require).
+func (h *Handler) session(token string) (vault.Principal, error) {
+	who, err := h.v.Authenticate(token)
+	if err != nil || who.Credential.Auth != "oidc" {
+		return who, err
+	}
+	if h.opts.OIDC == nil || who.Credential.Issuer != h.opts.OIDCClient.Issuer {
+		return vault.Principal{}, fmt.Errorf("%w: the session was opened through an identity provider (%s) this vault no longer signs people in with; sign in again", vault.ErrUnauthenticated, who.Credential.Issuer)
+	}
+	return who, nil
 }
 
 // VerifyIDToken verifies an OpenID provider's ID token as POST

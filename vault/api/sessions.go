@@ -205,7 +205,7 @@ func (h *Handler) authenticate(r *http.Request) (vault.Principal, error) {
 	if strings.HasPrefix(token, vault.TokenPrefix) {
 		return vault.Principal{}, fmt.Errorf("%w: "+"a credential opens a session (POST /v1/sessions); send the session's token", vault.ErrUnauthenticated)
 	}
-	return h.v.Authenticate(token)
+	return h.session(token)
 }
 
 // certificate identifies r by its verified TLS client certificate; ok is

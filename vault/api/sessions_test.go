@@ -3,11 +3,14 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/vault"
 )
 
 // refusalsOf returns the reasons of the access.refused events of action.
@@ -79,5 +82,46 @@ func TestCredentialsOpenSessionsOnly(t *testing.T) {
 	}
 	if got := refusalsOf(t, tv, "session.open"); len(got) != 2 {
 		t.Fatalf("refused sign-ins recorded: %q", got)
+	}
+}
+
+// noTokens is an identity provider's verifier that accepts no ID token:
+// the sessions below are opened in the vault, and only the handler's
+// knowledge of its provider is under test.
+type noTokens struct{}
+
+func (noTokens) Verify(context.Context, string, string) (vault.ExternalIdentity, error) {
+	return vault.ExternalIdentity{}, vault.ErrUnauthenticated
+}
+
+// TestOIDCSessionsOfAProviderNoLongerUsed: a session opened through an
+// OpenID provider signs its person in only while the server signs people
+// in through that provider: not once it runs without one, or with
+// another issuer.
+func TestOIDCSessionsOfAProviderNoLongerUsed(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	ctx := context.Background()
+	s, err := tv.v.OpenExternalSession(ctx, vault.ExternalIdentity{Kind: "oidc", Name: "aud", Issuer: "https://idp.example/", Subject: "s-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want int
+	}{
+		{"no provider", Options{}, http.StatusUnauthorized},
+		{"another provider", Options{OIDC: noTokens{}, OIDCClient: OIDCClient{Issuer: "https://other.example/", ClientID: "custos"}}, http.StatusUnauthorized},
+		{"the same provider", Options{OIDC: noTokens{}, OIDCClient: OIDCClient{Issuer: "https://idp.example/", ClientID: "custos"}}, http.StatusOK},
+	} {
+		h := New(tv.v, slog.New(slog.DiscardHandler), tc.opts)
+		req := httptest.NewRequest("GET", "/v1/whoami", nil)
+		req.Header.Set("Authorization", "Bearer "+s.Token.Reveal())
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		h.Close()
+		if rec.Code != tc.want {
+			t.Errorf("%s: whoami answered %d %s, want %d", tc.name, rec.Code, rec.Body, tc.want)
+		}
 	}
 }

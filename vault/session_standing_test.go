@@ -1,0 +1,54 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"testing"
+)
+
+// TestSessionsEndWithTheirWayOfSigningIn: a session lasts only while the
+// vault would still open it. A local session opened before a restart
+// with local accounts off (the end of a break-glass period, or the move
+// to single sign-on) no longer signs its person in; nor does an OpenID
+// session without the second factor the person's role requires since a
+// restart. The sessions of a way still allowed go on.
+func TestSessionsEndWithTheirWayOfSigningIn(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	v, cfg, _ := restartable(t, dir)
+	cred, err := v.Enroll(ctx, "cust", RoleCustodian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := v.OpenSession(ctx, cred.Reveal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	people(t, v, map[string]string{"alice": RoleInvestigator, "bob": RoleAuditor})
+	oidc := func(v *Vault, name string) *Session {
+		s, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: name, Issuer: "https://idp.example/", Subject: name, AMR: []string{"pwd"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	alice, bob := oidc(v, "alice"), oidc(v, "bob")
+	v.Close()
+
+	cfg.NoLocalAccounts = true
+	cfg.RequireMFA = map[string]MFARequirement{RoleInvestigator: {AMR: "mfa"}}
+	v2, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v2.Close()
+	if who, err := v2.Authenticate(local.Token.Reveal()); !errors.Is(err, ErrUnauthenticated) {
+		t.Errorf("with local accounts off, a local session still signs %s in: %v", who.Name, err)
+	}
+	if who, err := v2.Authenticate(alice.Token.Reveal()); !errors.Is(err, ErrUnauthenticated) {
+		t.Errorf("an investigator's session without the second factor now required still signs %s in: %v", who.Name, err)
+	}
+	if who, err := v2.Authenticate(bob.Token.Reveal()); err != nil || who.Name != "bob" {
+		t.Errorf("an auditor's session, whose role requires nothing more: %v", err)
+	}
+}
