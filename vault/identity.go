@@ -368,8 +368,20 @@ func (v *Vault) EndSession(ctx context.Context, who Principal) error {
 	if who.Credential.Session == "" {
 		return badInput("this sign-in has no session to end (a client certificate signs each request)")
 	}
+	id := who.Credential.Session
 	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeSessionEnded, Actor: who.actor(),
-		Data: SessionEnded{Session: who.Credential.Session, Reason: "signed out"}})
+		Data: SessionEnded{Session: id, Reason: "signed out"},
+		// A session ends once: not again by a second sign-out, or by a
+		// browser's new sign-in after it ended.
+		Check: func(ahead []*events.Event) error {
+			if touchesPersons(ahead) {
+				return sequencer.ErrNotYet
+			}
+			if !v.state.sessionLive(id) {
+				return refusedOn(ErrUnauthenticated, GroundsCredentials, "the session had already ended")
+			}
+			return nil
+		}})
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -187,6 +188,17 @@ func (h *Handler) endEarlierSession(r *http.Request) {
 	}
 }
 
+// endFlowSession ends the session the browser held when it started an
+// OpenID sign-in that has now opened a new one (oidcFlow.earlier).
+func (h *Handler) endFlowSession(r *http.Request, fl oidcFlow) {
+	if fl.earlier == nil {
+		return
+	}
+	if err := h.v.EndSession(r.Context(), *fl.earlier); err != nil && !errors.Is(err, vault.ErrUnauthenticated) {
+		h.log.Warn("ending the earlier session of a browser that signed in again", "err", err)
+	}
+}
+
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request, s *session) error {
 	if s.who.Credential.Session != "" {
 		if err := h.v.EndSession(r.Context(), s.who); err != nil {
@@ -215,6 +227,11 @@ type oidcFlow struct {
 	source  string
 	binding [32]byte
 	until   time.Time
+	// earlier is the session the browser held when it started the flow
+	// (nil if none), ended when the new one opens: the provider's
+	// redirect back is a cross-site navigation, which does not carry the
+	// SameSite=Strict session cookie.
+	earlier *vault.Principal
 }
 
 const (
@@ -304,6 +321,13 @@ func (h *Handler) signInOIDC(w http.ResponseWriter, r *http.Request) {
 	if h.throttled(w, r, "session.open") {
 		return
 	}
+	if crossSite(r) {
+		// Another site's link would sign the browser in (to whatever
+		// account it holds at the provider) without the person asking
+		// here: the sign-in page is shown, and its button starts it.
+		h.signInForm(w, r, http.StatusOK, "")
+		return
+	}
 	oc, _, err := h.oauthConfig(r)
 	if err != nil {
 		h.log.Warn("the identity provider could not be reached", "err", err)
@@ -313,6 +337,11 @@ func (h *Handler) signInOIDC(w http.ResponseWriter, r *http.Request) {
 	state, binding := randomText(), randomText()
 	fl := oidcFlow{verifier: oauth2.GenerateVerifier(), nonce: randomText(), next: safeNext(r.URL.Query().Get("next")), source: clientIP(r),
 		binding: sha256.Sum256([]byte(binding)), until: h.opts.Now().Add(10 * time.Minute)}
+	if token := h.sessionToken(r); token != "" {
+		if who, err := h.v.Authenticate(token); err == nil && who.Credential.Session != "" {
+			fl.earlier = &who
+		}
+	}
 	if !h.oidc.put(state, fl, h.opts.Now()) {
 		h.errorPage(w, r, nil, http.StatusTooManyRequests, "Too many sign-ins are in progress; try again in a few minutes.")
 		return
@@ -393,6 +422,7 @@ func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		h.signInForm(w, r, code, msg)
 		return
 	}
+	h.endFlowSession(r, fl)
 	h.endEarlierSession(r)
 	setSessionCookie(w, h.opts.TLS, s)
 	// Not a redirect: a navigation that began at the provider is a
