@@ -656,6 +656,16 @@ func (v *Vault) SendNotice(ctx context.Context, who Principal, id string, n Noti
 		if at != "" && statedTime(at, time.Time{}).Before(r.ReceivedAt.Truncate(time.Second)) {
 			return badInput("the notice cannot have been sent (%s) before the report was received (%s)", at, r.ReceivedAt.UTC().Format(time.RFC3339))
 		}
+		if prev := r.notice(n.URL); prev != nil && at != "" {
+			// Sent again: not before the sending it follows.
+			last := prev.SentAt
+			if prev.LastSentAt.After(last) {
+				last = prev.LastSentAt
+			}
+			if statedTime(at, time.Time{}).Before(last.Truncate(time.Second)) {
+				return badInput("the notice for %s cannot have been sent again (%s) before it was last sent (%s)", truncate(n.URL), at, last.UTC().Format(time.RFC3339))
+			}
+		}
 		return nil
 	}
 	r, _ := v.state.getReport(id)

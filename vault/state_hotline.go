@@ -216,7 +216,8 @@ func applyReportAssessing(s *State, ev *events.Event) error {
 	if _, err := s.caseOf(ev); err != nil {
 		return err
 	}
-	r.Status, r.Case, r.AssessedBy, r.AssessedAt = StatusAssessing, ev.Case, ev.Actor.Person, ev.Timestamp()
+	r.Case, r.AssessedBy, r.AssessedAt = ev.Case, ev.Actor.Person, ev.Timestamp()
+	r.Status = r.openStatus()
 	return nil
 }
 
@@ -244,15 +245,21 @@ func applyReportReopened(s *State, ev *events.Event) error {
 		return err
 	}
 	r.ClosedReason, r.ClosedAt = "", time.Time{}
+	r.Status = r.openStatus()
+	return nil
+}
+
+// openStatus is the status of an open report, from what was done with
+// it, whatever the order: actioned once a notice was sent or it was
+// forwarded, assessing once it is in a case, received before.
+func (r *Report) openStatus() string {
 	switch {
 	case len(r.Notices) > 0 || len(r.Forwards) > 0:
-		r.Status = StatusActioned
+		return StatusActioned
 	case r.Case != "":
-		r.Status = StatusAssessing
-	default:
-		r.Status = StatusReceived
+		return StatusAssessing
 	}
-	return nil
+	return StatusReceived
 }
 
 func applyNoticeSent(s *State, ev *events.Event) error {
