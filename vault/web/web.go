@@ -302,7 +302,7 @@ func (h *Handler) authed(pattern string, f pageFunc) http.HandlerFunc {
 			return
 		}
 		s := h.sessionOf(r, who)
-		if who.Credential.Auth == "certificate" && r.Method == http.MethodGet && crossSite(r) {
+		if who.Credential.Auth == "certificate" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && crossSite(r) {
 			// A page of another site sent the browser here, and the
 			// person's certificate came with it unasked. The page is
 			// served only once the person follows on from the vault's
