@@ -87,7 +87,8 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 	if err != nil {
 		return nil, err
 	}
-	known, err := v.hiddenBecause(ctx, it, &rec)
+	near := &neighbourRecords{}
+	known, err := v.hiddenWith(ctx, it, &rec, near)
 	if err != nil {
 		// A hash set that could not be read: never shown as if unknown.
 		return nil, v.refusedAs(ctx, who, "item.get", itemID, err)
@@ -111,7 +112,7 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 		if err != nil {
 			return err
 		}
-		k, err := v.hiddenBecause(ctx, now, &rec)
+		k, err := v.hiddenWith(ctx, now, &rec, near.frozenCopy())
 		switch {
 		case err != nil:
 			return err

@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -44,6 +46,52 @@ import (
 // So is a hash set that could not be read as it was imported
 // (hashSets.unreadable), which is taken out of use.
 func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) (string, error) {
+	return v.knownWith(ctx, it, rec, nil)
+}
+
+// neighbourRecords holds the deposit records of the near-copies a
+// known-material check read, so that the same check made again at an
+// access event's position, in the sequencer, where the store is not read
+// (frozen), decides from the same records; a near-copy it has not read
+// (deposited in between) makes that check refuse, and the request be
+// repeated.
+type neighbourRecords struct {
+	mu     sync.Mutex
+	m      map[string]ItemDeposited
+	frozen bool
+}
+
+// errNeighbourUnread is the refusal of a check at an event's position
+// that would have to read a near-copy's deposit record.
+var errNeighbourUnread = refused(ErrConflict, "an item like this one was deposited while the access was decided; repeat the request")
+
+// record is item o's deposit record, read once.
+func (n *neighbourRecords) record(ctx context.Context, v *Vault, o Item) (ItemDeposited, error) {
+	if n == nil {
+		return v.depositRecord(ctx, o)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if d, ok := n.m[o.ID]; ok {
+		return d, nil
+	}
+	if n.frozen {
+		return ItemDeposited{}, errNeighbourUnread
+	}
+	d, err := v.depositRecord(ctx, o)
+	if err != nil {
+		return ItemDeposited{}, err
+	}
+	if n.m == nil {
+		n.m = map[string]ItemDeposited{}
+	}
+	n.m[o.ID] = d
+	return d, nil
+}
+
+// knownWith is knownBecause, reading the records of near-copies through
+// n (nil: read each from the log).
+func (v *Vault) knownWith(ctx context.Context, it Item, rec *ItemDeposited, n *neighbourRecords) (string, error) {
 	record := func() (*ItemDeposited, error) {
 		if rec == nil {
 			d, err := v.depositRecord(ctx, it)
@@ -154,7 +202,10 @@ func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) (
 			if !ok || v.classification(o).clearedByVotes() {
 				continue
 			}
-			od, err := v.depositRecord(ctx, o)
+			od, err := n.record(ctx, v, o)
+			if errors.Is(err, errNeighbourUnread) {
+				return "", err
+			}
 			if err != nil {
 				return "", fmt.Errorf("item %s: the known-material check: %w", it.ID, err)
 			}
@@ -192,7 +243,13 @@ func (v *Vault) listedIllegal(d ItemDeposited) (*HashSetMatch, error) {
 // 4): until it is imported again or removed, the item is revealed only
 // explicitly. Statistics count what is known (knownBecause), not this.
 func (v *Vault) hiddenBecause(ctx context.Context, it Item, rec *ItemDeposited) (string, error) {
-	known, err := v.knownBecause(ctx, it, rec)
+	return v.hiddenWith(ctx, it, rec, nil)
+}
+
+// hiddenWith is hiddenBecause, reading the records of near-copies
+// through n (knownWith).
+func (v *Vault) hiddenWith(ctx context.Context, it Item, rec *ItemDeposited, n *neighbourRecords) (string, error) {
+	known, err := v.knownWith(ctx, it, rec, n)
 	if known != "" || err != nil {
 		return known, err
 	}
@@ -337,4 +394,12 @@ func orNot(known string) string {
 		return "not known"
 	}
 	return known
+}
+
+// frozenCopy is n for a check at an event's position: the records read
+// so far, and no more reads.
+func (n *neighbourRecords) frozenCopy() *neighbourRecords {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return &neighbourRecords{m: n.m, frozen: true}
 }

@@ -167,3 +167,43 @@ func TestVICSListsNeverMakeCleanFilesKnown(t *testing.T) {
 		t.Fatal("the baseline file is not known at the partner")
 	}
 }
+
+// TestNearCopyRecordsAreNotReadAtTheEventsPosition: the known-material
+// check made again at an access event's position runs in the sequencer,
+// where the store is not read: it decides from the near-copies' records
+// the first check read, and refuses (the request is repeated) when it
+// would need another.
+func TestNearCopyRecordsAreNotReadAtTheEventsPosition(t *testing.T) {
+	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
+	photo := readPhoto(t, "bridge-mods/aaa-orig.jpg")
+	orig := h.deposit(t, h.a1, "orig.jpg", photo, "")
+	md5sum, _, _ := sums(photo)
+	if _, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "caid", Format: "md5sum", Category: CategoryBaseline,
+		Body: strings.NewReader(md5sum + "  x.jpg\n")}); err != nil {
+		t.Fatal(err)
+	}
+	turned := h.deposit(t, h.a1, "turned.jpg", testenv.RotatedJPEG(t, photo), "")
+	it, _, err := h.v.state.getItem(turned.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := h.v.depositRecord(h.ctx, it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near := &neighbourRecords{}
+	first, err := h.v.hiddenWith(h.ctx, it, &rec, near)
+	if err != nil || first == "" {
+		t.Fatalf("the first check: %q %v", first, err)
+	}
+	if _, ok := near.m[orig.ID]; !ok {
+		t.Fatalf("the first check kept no record of the near-copy it read: %v", near.m)
+	}
+	again, err := h.v.hiddenWith(h.ctx, it, &rec, near.frozenCopy())
+	if err != nil || again != first {
+		t.Fatalf("at the event's position, from the records read: %q %v, want %q", again, err, first)
+	}
+	if _, err := h.v.hiddenWith(h.ctx, it, &rec, &neighbourRecords{frozen: true}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("a check that would read a record at the event's position: %v", err)
+	}
+}
