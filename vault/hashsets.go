@@ -204,6 +204,16 @@ func (h *hashSets) install(name string, s *hashset.Set, pdq []setPDQ) {
 	}
 }
 
+// generation counts the changes of the sets in use (gen).
+func (h *hashSets) generation() uint64 {
+	if h == nil {
+		return 0
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.gen
+}
+
 // count is the number of sets in use.
 func (h *hashSets) count() int {
 	h.mu.RLock()

@@ -390,15 +390,51 @@ func (s *State) settlement(item, caseID string) (string, int) {
 	return "", 0
 }
 
-// unsettleMarks drops the settlement marks a custodian's decision may
-// have unsettled: of the case's items (caseID), or of the items person
-// voted on; under the lock. An item its votes still settle as illegal is
-// known by that settlement.
-func (s *State) unsettleMarks(caseID, person string) {
+// marksSettled returns the marked items match selects, each with
+// whether its votes settle it as illegal now; a custodian's decision
+// (a policy changed, a voter suspended, removed or reinstated) is applied
+// between it and dropUnsettled; under the lock.
+func (s *State) marksSettled(match func(item string, mk settledMark) bool) map[string]bool {
+	out := map[string]bool{}
 	for item, mk := range s.hot.settled {
-		if caseID != "" && mk.Case == caseID {
-			delete(s.hot.settled, item)
-		} else if _, voted := s.hot.votes[item][person]; person != "" && voted {
+		if match(item, mk) {
+			c, _ := s.settlement(item, mk.Case)
+			out[item] = Illegal(c)
+		}
+	}
+	return out
+}
+
+// markSettledVotedBy marks the items person voted on whose votes settle
+// them as illegal now; under the lock. Their case is the one the vote's
+// item is in.
+func (s *State) markSettledVotedBy(person string) error {
+	for item, votes := range s.hot.votes {
+		if _, voted := votes[person]; !voted {
+			continue
+		}
+		it, err := s.item(item)
+		if err != nil {
+			return err
+		}
+		if it == nil {
+			return fmt.Errorf("%s voted on item %q, which was never deposited", person, item)
+		}
+		if c, _ := s.settlement(item, it.Case); Illegal(c) {
+			s.hot.settled[item] = settledMark{Case: it.Case, Category: c}
+		}
+	}
+	return nil
+}
+
+// dropUnsettled drops the marks of the items the decision unsettled:
+// settled as illegal before it (marksSettled), not after. A custodian's
+// decision sends back for review what it unsettles (counted by
+// PolicyEffect), and nothing else: an item held by its mark alone (its
+// votes disagree) stays held.
+func (s *State) dropUnsettled(before map[string]bool) {
+	for item, was := range before {
+		if c, _ := s.settlement(item, s.hot.settled[item].Case); was && !Illegal(c) {
 			delete(s.hot.settled, item)
 		}
 	}
@@ -432,8 +468,9 @@ func applyClassificationPolicy(s *State, ev *events.Event) error {
 	if _, err := s.caseOf(ev); err != nil {
 		return err
 	}
+	marks := s.marksSettled(func(_ string, mk settledMark) bool { return mk.Case == ev.Case })
 	s.hot.policy[ev.Case] = d.Votes
-	s.unsettleMarks(ev.Case, "")
+	s.dropUnsettled(marks)
 	return nil
 }
 

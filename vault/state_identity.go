@@ -175,7 +175,19 @@ func applyPersonStatus(typ string) applier {
 		}
 		if typ == TypePersonSuspended || typ == TypePersonRemoved {
 			s.voidRequestsOf(d.Name)
-			s.unsettleMarks("", d.Name)
+		}
+		if typ == TypePersonReinstated {
+			// A vote counted again is a vote cast again: what the
+			// votes settle as illegal now stays held if it disputes it.
+			if err := s.markSettledVotedBy(d.Name); err != nil {
+				return err
+			}
+		} else {
+			marks := s.marksSettled(func(item string, _ settledMark) bool {
+				_, voted := s.hot.votes[item][d.Name]
+				return voted
+			})
+			defer s.dropUnsettled(marks)
 		}
 		switch typ {
 		case TypePersonSuspended:

@@ -197,6 +197,9 @@ type Vault struct {
 	// hashsets are the loaded known-material hash sets (hashsets.go);
 	// nil without Config.HashSetDir.
 	hashsets *hashSets
+	// listed caches which items the hash sets in use list as
+	// known-illegal, for the near-copy check (knownWith).
+	listed listedCache
 	// hashImage computes an image's PDQ hash from its plaintext stream
 	// (media.go); nil turns perceptual hashing off.
 	hashImage func(io.Reader) *MediaInfo

@@ -202,17 +202,14 @@ func (v *Vault) knownWith(ctx context.Context, it Item, rec *ItemDeposited, n *n
 			if !ok || v.classification(o).clearedByVotes() {
 				continue
 			}
-			od, err := n.record(ctx, v, o)
+			lm, err := v.nearListed(ctx, o, n)
 			if errors.Is(err, errNeighbourUnread) {
 				return "", err
 			}
 			if err != nil {
 				return "", fmt.Errorf("item %s: the known-material check: %w", it.ID, err)
 			}
-			if lm, err := v.listedIllegal(od); lm != nil || err != nil {
-				if err != nil {
-					return "", err
-				}
+			if lm != nil {
 				return fmt.Sprintf("it looks like (PDQ distance %d) an item that hash set %s lists (%s)", near[other], lm.Set, lm.Category), nil
 			}
 		}
@@ -402,4 +399,57 @@ func (n *neighbourRecords) frozenCopy() *neighbourRecords {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return &neighbourRecords{m: n.m, frozen: true}
+}
+
+// listedCache remembers, for the hash sets in use (their generation,
+// hashSets.gen), whether an item is listed as known-illegal and by what
+// entry: a near-copy check compares an image with every image like it,
+// and a list or the statistics check each of a series of like images, so
+// each item's record is read and matched once per change of the sets,
+// not once per pair. At most maxListedCache items are held; it is emptied
+// when full, and whenever the sets change.
+type listedCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[string]*HashSetMatch // nil: not listed
+}
+
+const maxListedCache = 1 << 16
+
+func (c *listedCache) get(item string, gen uint64) (*HashSetMatch, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return nil, false
+	}
+	m, ok := c.m[item]
+	return m, ok
+}
+
+func (c *listedCache) put(item string, m *HashSetMatch, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen || c.m == nil || len(c.m) >= maxListedCache {
+		c.gen, c.m = gen, map[string]*HashSetMatch{}
+	}
+	c.m[item] = m
+}
+
+// nearListed is the known-illegal entry of a set in use that lists item
+// o (nil if none), its record read through n the first time.
+func (v *Vault) nearListed(ctx context.Context, o Item, n *neighbourRecords) (*HashSetMatch, error) {
+	gen := v.hashsets.generation()
+	if m, ok := v.listed.get(o.ID, gen); ok {
+		return m, nil
+	}
+	d, err := n.record(ctx, v, o)
+	if err != nil {
+		return nil, err
+	}
+	m, err := v.listedIllegal(d)
+	if err != nil {
+		return nil, err
+	}
+	v.listed.put(o.ID, m, gen)
+	return m, nil
 }

@@ -1,12 +1,18 @@
 package vault
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/custos-vault/custos/internal/testenv"
+	"golang.org/x/image/draw"
 )
 
 // TestNearCopyOfAnItemListedLater: a hash set imported after an item's
@@ -191,6 +197,12 @@ func TestNearCopyRecordsAreNotReadAtTheEventsPosition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	forget := func() { // the listings cache, emptied as a change of the sets would
+		h.v.listed.mu.Lock()
+		h.v.listed.m = nil
+		h.v.listed.mu.Unlock()
+	}
+	forget()
 	near := &neighbourRecords{}
 	first, err := h.v.hiddenWith(h.ctx, it, &rec, near)
 	if err != nil || first == "" {
@@ -199,11 +211,132 @@ func TestNearCopyRecordsAreNotReadAtTheEventsPosition(t *testing.T) {
 	if _, ok := near.m[orig.ID]; !ok {
 		t.Fatalf("the first check kept no record of the near-copy it read: %v", near.m)
 	}
+	forget()
 	again, err := h.v.hiddenWith(h.ctx, it, &rec, near.frozenCopy())
 	if err != nil || again != first {
 		t.Fatalf("at the event's position, from the records read: %q %v, want %q", again, err, first)
 	}
+	forget()
 	if _, err := h.v.hiddenWith(h.ctx, it, &rec, &neighbourRecords{frozen: true}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("a check that would read a record at the event's position: %v", err)
 	}
+}
+
+// likeImages makes n PNG images that differ in one pixel each: PDQ
+// near-copies of one another, as a burst of captures is.
+func likeImages(t *testing.T, n int) [][]byte {
+	src, _, err := image.Decode(bytes.NewReader(readPhoto(t, "bridge-mods/aaa-orig.jpg")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := image.NewRGBA(image.Rect(0, 0, 160, 120))
+	draw.ApproxBiLinear.Scale(base, base.Bounds(), src, src.Bounds(), draw.Over, nil)
+	var out [][]byte
+	for i := range n {
+		img := image.NewRGBA(base.Bounds())
+		copy(img.Pix, base.Pix)
+		img.Set(i%160, (i/160)%120, color.RGBA{uint8(i), uint8(i >> 8), 7, 255})
+		var b bytes.Buffer
+		if err := png.Encode(&b, img); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b.Bytes())
+	}
+	return out
+}
+
+// TestNearCopiesCheckedOncePerItem: with a hash set in use, a series of
+// like images (a burst of captures) is checked for near-copies that the
+// set lists by reading and matching each image's record once, not once
+// for each pair: a list of the series holds each image's answer once in
+// the cache, and the answers are the same when read from it.
+func TestNearCopiesCheckedOncePerItem(t *testing.T) {
+	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
+	if _, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "caid", Format: "md5sum", Category: CategoryBaseline,
+		Body: strings.NewReader("0123456789abcdef0123456789abcdef  unrelated.jpg\n")}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 24
+	for i, b := range likeImages(t, n) {
+		if d := h.deposit(t, h.a1, fmt.Sprintf("burst-%02d.png", i), b, ""); d.Media == nil || d.Media.Quality < pdqMinQuality {
+			t.Fatalf("no usable PDQ hash: %+v", d.Media)
+		}
+	}
+	page, err := h.v.ItemsPage(h.ctx, h.a1, "HL-1", ItemFilter{Unclassified: true}, 0, n)
+	if err != nil || page.Total != n {
+		t.Fatalf("the unclassified list: %+v %v", page, err)
+	}
+	if got := len(h.v.listed.m); got != n {
+		t.Fatalf("%d items' listings cached after a list of %d like images", got, n)
+	}
+	again, err := h.v.ItemsPage(h.ctx, h.a1, "HL-1", ItemFilter{Unclassified: true}, 0, n)
+	if err != nil || again.Total != page.Total {
+		t.Fatalf("the list again: %+v %v", again, err)
+	}
+}
+
+// TestCustodiansDecisionsUnhideOnlyWhatTheyUnsettle: a custodian's
+// decision sends back for review the items it unsettles (a policy
+// raised, the only voter suspended), and nothing else: an item held
+// because its votes once settled it as illegal stays held when its
+// dissenter is suspended and reinstated, or the policy is lowered.
+func TestCustodiansDecisionsUnhideOnlyWhatTheyUnsettle(t *testing.T) {
+	t.Run("a dissenter suspended and reinstated", func(t *testing.T) {
+		h := newHotline(t)
+		d := h.deposit(t, h.a1, "x.jpg", []byte("material ana1 settled baseline"), "")
+		if _, err := h.v.Classify(h.ctx, h.a1, d.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.v.Classify(h.ctx, h.a2, d.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.v.Suspend(h.ctx, h.cust, "ana2", "on leave"); err != nil {
+			t.Fatal(err)
+		}
+		req, err := h.v.Reinstate(h.ctx, h.cust, "ana2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.v.Approve(h.ctx, h.cust2, req.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.view(h.a3, d.ID, false); !errors.Is(err, ErrForbidden) {
+			t.Fatalf("the dissenter back, material settled baseline and never cleared is shown: %v", err)
+		}
+	})
+	t.Run("the policy lowered over a dispute", func(t *testing.T) {
+		h := newHotline(t)
+		d := h.deposit(t, h.a1, "x.jpg", []byte("material two analysts settled baseline"), "")
+		if _, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 2); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []Principal{h.a1, h.a2} {
+			if _, err := h.v.Classify(h.ctx, p, d.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := h.v.Classify(h.ctx, h.a3, d.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+			t.Fatal(err)
+		}
+		eff, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.view(h.a1, d.ID, false); !errors.Is(err, ErrForbidden) {
+			t.Fatalf("lowering the policy (%+v) unhid material held illegal: %v", eff, err)
+		}
+	})
+	t.Run("the only voter suspended", func(t *testing.T) {
+		h := newHotline(t)
+		d := h.deposit(t, h.a1, "x.jpg", []byte("material ana2 alone settled baseline"), "")
+		if _, err := h.v.Classify(h.ctx, h.a2, d.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.v.Suspend(h.ctx, h.cust, "ana2", "under investigation"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.view(h.a3, d.ID, false); err != nil {
+			t.Fatalf("the decision that unsettled it did not send it back for review: %v", err)
+		}
+	})
 }
