@@ -223,8 +223,9 @@ func (h *Handler) unknown(w http.ResponseWriter, r *http.Request) {
 	who, err := h.authenticate(r)
 	var by *vault.Principal
 	if err == nil {
-		by = &who
-	} else if h.rateLimited(w, r, "route") {
+		by = signedInHere(r, who)
+	}
+	if by == nil && h.rateLimited(w, r, "route") {
 		return
 	}
 	target := shortTarget(r.Method + " " + r.URL.EscapedPath())
@@ -293,7 +294,7 @@ func (h *Handler) route(pattern string, f handlerFunc) {
 		}
 		if who.Credential.Auth == "certificate" {
 			if reason := crossSiteReason(r); reason != "" {
-				h.refuseCrossSite(w, r, who, pattern, reason)
+				h.refuseCrossSite(w, r, pattern, reason)
 				return
 			}
 		}

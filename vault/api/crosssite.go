@@ -8,6 +8,16 @@ import (
 	"github.com/custos-vault/custos/vault"
 )
 
+// signedInHere is the person a request names for the custody log: who,
+// unless a client certificate signed the request in and another site's
+// page may have sent it (crossSiteReason), then nil.
+func signedInHere(r *http.Request, who vault.Principal) *vault.Principal {
+	if who.Credential.Auth == "certificate" && crossSiteReason(r) != "" {
+		return nil
+	}
+	return &who
+}
+
 // A client certificate is an ambient credential: the browser that holds a
 // person's certificate presents it on every request to the vault,
 // whatever page sent the request. A session's bearer token is not (a page
@@ -45,11 +55,13 @@ func crossSiteReason(r *http.Request) string {
 }
 
 // refuseCrossSite records and answers (403) a request refused by
-// crossSiteReason: the person's certificate came with it, so the refusal
-// names them, and its reason says the request may not have been theirs.
-func (h *Handler) refuseCrossSite(w http.ResponseWriter, r *http.Request, who vault.Principal, action, reason string) {
-	if err := h.v.RecordRefusal(r.Context(), &who, vault.AccessRefused{Action: action,
-		Target: shortTarget(r.URL.EscapedPath()), Reason: reason, Grounds: vault.GroundsInput, Source: clientIP(r)}); err != nil {
+// crossSiteReason. The refusal does not name the person whose
+// certificate came with it: another site's page may have sent it, with a
+// path of its choosing, and the log's actor says who acted. It is
+// recorded as a request without valid credentials is, by source address
+// (aggregated).
+func (h *Handler) refuseCrossSite(w http.ResponseWriter, r *http.Request, action, reason string) {
+	if err := h.refusals.note(r.Context(), nil, clientIP(r), action, shortTarget(r.URL.EscapedPath()), reason, vault.GroundsInput); err != nil {
 		h.fail(w, r, err)
 		return
 	}

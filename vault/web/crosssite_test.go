@@ -24,12 +24,27 @@ func enrolCard(t *testing.T, bv *browserVault, name, role string) {
 	}
 }
 
-// refusedFromElsewhere is the refusals of person on the grounds of the
-// request itself (a request another site's page may have sent).
-func refusedFromElsewhere(t *testing.T, bv *browserVault, person string) []refusal {
+// refusedFromElsewhere is the refusals of requests a client certificate
+// signed in that another site's page may have sent (recorded by source,
+// naming nobody), counted as their summaries count them.
+func refusedFromElsewhere(t *testing.T, bv *browserVault) int {
+	n := 0
+	for _, r := range bv.refusals(t) {
+		if r.Grounds == vault.GroundsInput && strings.Contains(r.Reason, "client certificate") {
+			if r.Person != "" {
+				t.Fatalf("a refusal of a request another site may have sent names %s: %v", r.Person, r)
+			}
+			n += int(max(1, r.Count))
+		}
+	}
+	return n
+}
+
+// namedIn is the refusals that name person.
+func namedIn(t *testing.T, bv *browserVault, person string) []refusal {
 	var out []refusal
 	for _, r := range bv.refusals(t) {
-		if r.Person == person && r.Grounds == vault.GroundsInput && strings.Contains(r.Reason, "client certificate") {
+		if r.Person == person {
 			out = append(out, r)
 		}
 	}
@@ -77,8 +92,15 @@ func TestCertificateAPIRequestsOfAnotherSite(t *testing.T) {
 	if evs := bv.events(t, vault.TypePersonEnrolled); len(evs) != enrolled {
 		t.Fatalf("a request another site sent approved an enrolment: %d enrolments", len(evs))
 	}
-	if got := refusedFromElsewhere(t, bv, "gwen"); len(got) != 4 {
-		t.Fatalf("refusals recorded: %v", got)
+	if got := refusedFromElsewhere(t, bv); got != 4 {
+		t.Fatalf("%d refusals recorded, want 4: %v", got, bv.refusals(t))
+	}
+	// Nor does an unknown route of another site's choosing name gwen.
+	if resp, _ := gwen.do("GET", "/v1/gwen-looked-for-this", nil, "Sec-Fetch-Site", "cross-site"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("an unknown route: %d", resp.StatusCode)
+	}
+	if got := namedIn(t, bv, "gwen"); len(got) != 0 {
+		t.Fatalf("requests another site may have sent are recorded in gwen's name: %v", got)
 	}
 
 	// An image of another site naming an item, and the item's own case.
@@ -127,14 +149,35 @@ func TestCertificatePagesOfAnotherSite(t *testing.T) {
 	bv.openCase(t, "OTHER")
 	item := bv.deposit(t, "OTHER", "a.bin", []byte("other case"))
 	before := len(bv.refusals(t))
-	resp, body := sokha.do("GET", "/app/items/"+item, nil, "Sec-Fetch-Site", "cross-site")
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `href="/app/items/`+item+`"`) || strings.Contains(body, "http-equiv") {
-		t.Fatalf("a link of another site: %d %s", resp.StatusCode, body)
+	for _, tc := range []struct {
+		method string
+		header []string
+	}{
+		{"GET", []string{"Sec-Fetch-Site", "cross-site"}},
+		{"HEAD", []string{"Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "no-cors"}},
+		{"GET", []string{"Referer", "https://evil.example/"}}, // a browser without Fetch Metadata
+	} {
+		c := sokha
+		if len(tc.header) == 2 {
+			// Without the test client's own Sec-Fetch-Site.
+			c = &webClient{t: t, base: sokha.base, c: &http.Client{Transport: sokha.c.Transport.(sameOrigin).rt}}
+		}
+		resp, body := c.do(tc.method, "/app/items/"+item, nil, tc.header...)
+		if resp.StatusCode != http.StatusOK || tc.method == "GET" && (!strings.Contains(body, `href="/app/items/`+item+`"`) || strings.Contains(body, "http-equiv")) {
+			t.Fatalf("%s %v: %d %s", tc.method, tc.header, resp.StatusCode, body)
+		}
+		if got := bv.refusals(t); len(got) != before {
+			t.Fatalf("another site's %s %v recorded a refusal: %v", tc.method, tc.header, got[before:])
+		}
 	}
-	if got := bv.refusals(t); len(got) != before {
-		t.Fatalf("another site's link recorded a refusal: %v", got[before:])
+	// An unknown page, or a form, another site sends names nobody.
+	sokha.do("GET", "/app/sokha-was-here", nil, "Sec-Fetch-Site", "cross-site")
+	sokha.do("POST", "/app/cases", nil, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
+	if got := namedIn(t, bv, "sokha"); len(got) != 0 {
+		t.Fatalf("requests another site sent are recorded in sokha's name: %v", got)
 	}
-	resp, _ = sokha.do("GET", "/app/items/"+item, nil, "Sec-Fetch-Site", "same-origin")
+	before = len(bv.refusals(t))
+	resp, _ := sokha.do("GET", "/app/items/"+item, nil, "Sec-Fetch-Site", "same-origin")
 	if resp.StatusCode == http.StatusOK {
 		t.Fatal("an item of a case sokha is not assigned to was shown")
 	}

@@ -14,7 +14,8 @@
 //     token in every form;
 //   - security headers on every answer: a Content-Security-Policy without
 //     inline script or style, frame-ancestors 'none', nosniff,
-//     no-referrer, Cache-Control no-store, HSTS outside loopback;
+//     Referrer-Policy same-origin, Cache-Control no-store, HSTS outside
+//     loopback;
 //   - reviewer welfare: evidence is sent only to a POST that states a
 //     purpose (recorded before the first byte), as an attachment under a
 //     sandboxing policy, and shown greyscale and blurred (static/app.js).
@@ -148,7 +149,9 @@ func (h *Handler) serveApp(w http.ResponseWriter, r *http.Request, favicon bool)
 	hd.Set("Content-Security-Policy", contentPolicy)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Referrer-Policy", "no-referrer")
+	// The vault's own pages name themselves to the vault (crossSite
+	// tells a browser without Fetch Metadata by it), and to nobody else.
+	hd.Set("Referrer-Policy", "same-origin")
 	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
 	hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
@@ -251,8 +254,12 @@ func (h *Handler) refuseRequest(w http.ResponseWriter, r *http.Request, code int
 	var by *vault.Principal
 	var s *session
 	if err == nil {
-		by = &who
 		s = h.sessionOf(r, who)
+		// A certificate comes with any request, another site's too: such
+		// a refusal names nobody (its source address is recorded).
+		if who.Credential.Auth != "certificate" || !mayBeCrossSite(r) && code != http.StatusForbidden {
+			by = &who
+		}
 	}
 	grounds := vault.GroundsUnknown
 	if code != http.StatusNotFound {
@@ -302,7 +309,7 @@ func (h *Handler) authed(pattern string, f pageFunc) http.HandlerFunc {
 			return
 		}
 		s := h.sessionOf(r, who)
-		if who.Credential.Auth == "certificate" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && crossSite(r) {
+		if who.Credential.Auth == "certificate" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && mayBeCrossSite(r) {
 			// A page of another site sent the browser here, and the
 			// person's certificate came with it unasked. The page is
 			// served only once the person follows on from the vault's
@@ -337,6 +344,22 @@ func crossSite(r *http.Request) bool {
 		return true
 	}
 	return false
+}
+
+// mayBeCrossSite is crossSite, and for a browser that sends no Fetch
+// Metadata (those before 2023), whether its Referer is not one of the
+// vault's own pages, which name themselves (Referrer-Policy same-origin):
+// what decides whether a client certificate's request is the person's.
+func mayBeCrossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return true
+	case "same-origin", "none":
+		return false
+	}
+	ref := r.Referer()
+	u, err := url.Parse(ref)
+	return ref == "" || err != nil || u.Host != r.Host
 }
 
 // throttled takes one of the client address's requests without valid

@@ -263,7 +263,7 @@ func TestPageHeaders(t *testing.T) {
 			if !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe") {
 				t.Errorf("%s %s: CSP %q", tc.base, path, csp)
 			}
-			if hd.Get("X-Content-Type-Options") != "nosniff" || hd.Get("X-Frame-Options") != "DENY" || hd.Get("Cache-Control") != "no-store" || hd.Get("Referrer-Policy") != "no-referrer" {
+			if hd.Get("X-Content-Type-Options") != "nosniff" || hd.Get("X-Frame-Options") != "DENY" || hd.Get("Cache-Control") != "no-store" || hd.Get("Referrer-Policy") != "same-origin" {
 				t.Errorf("%s %s: headers %v", tc.base, path, hd)
 			}
 			if got := hd.Get("Strict-Transport-Security") != ""; got != tc.hsts {
