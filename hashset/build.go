@@ -46,7 +46,9 @@ type Summary struct {
 	Lines        int
 	Entries      int
 	Rejected     int
-	Problems     []Problem // the first MaxProblems
+	// ListedWithoutCategory is ParseStats.ListedWithoutCategory.
+	ListedWithoutCategory int
+	Problems              []Problem // the first MaxProblems
 	Counts       Counts
 	// TableSHA256 is the digest over the built files (docs/hashsets.md),
 	// to be recorded in the custody log; Set.Verify recomputes it.
@@ -140,7 +142,7 @@ func Build(root, name string, src io.Reader, format string, opts BuildOptions) (
 	}
 	sum := &Summary{Name: name, Format: format, SourceSHA256: m.SourceSHA256,
 		Lines: st.Lines, Entries: int(b.n), Rejected: st.Rejected, Problems: st.Problems,
-		Counts: counts, TableSHA256: m.TableSHA256}
+		Counts: counts, TableSHA256: m.TableSHA256, ListedWithoutCategory: st.ListedWithoutCategory}
 	if opts.BeforeCommit != nil {
 		if err := opts.BeforeCommit(sum); err != nil {
 			return nil, err

@@ -53,6 +53,12 @@ type ParseStats struct {
 	Imported int // entries handed to the callback
 	Rejected int // records skipped as malformed
 	Problems []Problem
+	// ListedWithoutCategory counts the entries of VICS cases a Custos
+	// vault wrote (SourceApplicationName "Custos") that carry no
+	// Category: a case's hash list, whose items without one are not
+	// known material (docs/formats.md), which an import's default
+	// category would make so.
+	ListedWithoutCategory int
 }
 
 // maxField bounds each text member of an entry (identifier, category,

@@ -147,7 +147,7 @@ func vicsValue(dec *json.Decoder, ol *offsetLines, fn func(Entry) error, st *Par
 		// record, whose members are collected and decoded at its end.
 		var rec bytes.Buffer
 		rec.WriteByte('{')
-		sawMedia := false
+		sawMedia, custos := false, false
 		for dec.More() {
 			t, err := dec.Token()
 			if err != nil {
@@ -156,7 +156,18 @@ func vicsValue(dec *json.Decoder, ol *offsetLines, fn func(Entry) error, st *Par
 			key, _ := t.(string)
 			if strings.EqualFold(key, "Media") && !sawMedia {
 				sawMedia = true
-				if err := vicsMediaArray(dec, ol, fn, st); err != nil {
+				each := fn
+				if custos {
+					// A Custos case's hash list: its media without a
+					// Category are counted (ParseStats).
+					each = func(e Entry) error {
+						if e.Category == "" {
+							st.ListedWithoutCategory++
+						}
+						return fn(e)
+					}
+				}
+				if err := vicsMediaArray(dec, ol, each, st); err != nil {
 					return err
 				}
 				continue
@@ -164,6 +175,9 @@ func vicsValue(dec *json.Decoder, ol *offsetLines, fn func(Entry) error, st *Par
 			var raw json.RawMessage
 			if err := dec.Decode(&raw); err != nil {
 				return err
+			}
+			if strings.EqualFold(key, "SourceApplicationName") && string(raw) == `"Custos"` {
+				custos = true
 			}
 			if sawMedia {
 				continue // a case's own members

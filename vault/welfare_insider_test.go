@@ -172,6 +172,26 @@ func TestVICSListsNeverMakeCleanFilesKnown(t *testing.T) {
 	if d := p.deposit(t, p.a1, "abuse.jpg", abuse, ""); d.Known == "" {
 		t.Fatal("the baseline file is not known at the partner")
 	}
+	// The case's export lists every item, those without a category too:
+	// imported with a category, it is refused (nothing imported or
+	// recorded); without one, only the entries naming a category count.
+	q := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
+	before := countType(t, q.v, TypeHashSetImported)
+	if _, err := q.v.ImportHashSet(q.ctx, q.cust, HashSetImport{Name: "case-list", Format: "vics", Category: CategoryNational, Body: strings.NewReader(string(export.Body))}); !errors.Is(err, ErrBadInput) {
+		t.Fatalf("a case's VICS hash list imported with a category: %v", err)
+	}
+	if sets, _ := q.v.HashSets(q.ctx, q.cust); countType(t, q.v, TypeHashSetImported) != before || len(sets) != 0 {
+		t.Fatal("the refused import changed something")
+	}
+	if _, err := q.v.ImportHashSet(q.ctx, q.cust, HashSetImport{Name: "case-list", Format: "vics", Body: strings.NewReader(string(export.Body))}); err != nil {
+		t.Fatal(err)
+	}
+	if d := q.deposit(t, q.a1, "holiday.jpg", ordinary, ""); d.Known != "" {
+		t.Fatalf("a file the case settled as not illegal is known material through its hash list: %q", d.Known)
+	}
+	if d := q.deposit(t, q.a1, "abuse.jpg", abuse, ""); d.Known == "" {
+		t.Fatal("the baseline file is not known through the case's hash list")
+	}
 }
 
 // TestNearCopyRecordsAreNotReadAtTheEventsPosition: the known-material
