@@ -49,7 +49,7 @@ type Summary struct {
 	// ListedWithoutCategory is ParseStats.ListedWithoutCategory.
 	ListedWithoutCategory int
 	Problems              []Problem // the first MaxProblems
-	Counts       Counts
+	Counts                Counts
 	// TableSHA256 is the digest over the built files (docs/hashsets.md),
 	// to be recorded in the custody log; Set.Verify recomputes it.
 	TableSHA256 string
