@@ -140,14 +140,12 @@ func (v *Vault) knownWith(ctx context.Context, it Item, rec *ItemDeposited, n *n
 		if other == it.ID {
 			continue
 		}
-		o, ok, err := v.state.getItem(other)
+		c, err := v.heldIllegalItem(other)
 		if err != nil {
 			return "", err
 		}
-		if ok {
-			if c, _ := v.classification(o).heldIllegal(); c != "" {
-				return fmt.Sprintf("it is identical (SHA-256) to an item classified %s", c), nil
-			}
+		if c != "" {
+			return fmt.Sprintf("it is identical (SHA-256) to an item classified %s", c), nil
 		}
 	}
 	if !hashed || !anyJudged && !setsLoaded {
@@ -171,14 +169,12 @@ func (v *Vault) knownWith(ctx context.Context, it Item, rec *ItemDeposited, n *n
 			if other == it.ID || d >= best {
 				continue
 			}
-			o, ok, err := v.state.getItem(other)
+			c, err := v.heldIllegalItem(other)
 			if err != nil {
 				return "", err
 			}
-			if ok {
-				if c, _ := v.classification(o).heldIllegal(); c != "" {
-					best, cat = d, c
-				}
+			if c != "" {
+				best, cat = d, c
 			}
 		}
 		if cat != "" {
@@ -215,6 +211,17 @@ func (v *Vault) knownWith(ctx context.Context, it Item, rec *ItemDeposited, n *n
 		}
 	}
 	return "", nil
+}
+
+// heldIllegalItem is the illegal category item id is held in
+// (Classification.heldIllegal), "" if none or if there is no such item.
+func (v *Vault) heldIllegalItem(id string) (string, error) {
+	o, ok, err := v.state.getItem(id)
+	if err != nil || !ok {
+		return "", err
+	}
+	c, _ := v.classification(o).heldIllegal()
+	return c, nil
 }
 
 // listedIllegal is the first known-illegal entry of a set loaded now
