@@ -64,6 +64,9 @@ type Credential struct {
 	AMR []string
 	// Expires is when the session ends (zero for certificates).
 	Expires time.Time
+	// Claim is the OpenID claim that named the person (SessionOpened),
+	// kept with the session; not an actor field.
+	Claim string `json:",omitempty"`
 }
 
 func (p Principal) actor() events.Actor {
@@ -183,6 +186,9 @@ func (v *Vault) Authenticate(token string) (Principal, error) {
 			return Principal{}, fmt.Errorf("%w: this vault no longer signs people in with local credentials; sign in through the identity provider", ErrUnauthenticated)
 		}
 	case "oidc":
+		if c.Claim != "" && c.Claim != v.cfg.OIDCClaim {
+			return Principal{}, fmt.Errorf("%w: the session was opened when the vault named people by the identity provider's %s claim, and it now names them by %s; sign in again", ErrUnauthenticated, c.Claim, v.cfg.OIDCClaim)
+		}
 		if req := v.cfg.RequireMFA[p.Role]; !req.satisfiedBy(ExternalIdentity{ACR: c.ACR, AMR: c.AMR}) {
 			return Principal{}, fmt.Errorf("%w: a %s must now sign in with multi-factor authentication (%s); sign in again", ErrUnauthenticated, p.Role, req)
 		}
@@ -281,7 +287,7 @@ func (v *Vault) OpenExternalSession(ctx context.Context, id ExternalIdentity) (*
 	if req := v.cfg.RequireMFA[p.Role]; !req.satisfiedBy(id) {
 		return nil, fmt.Errorf("%w: a %s must sign in with multi-factor authentication (%s)", ErrUnauthenticated, p.Role, req)
 	}
-	c := Credential{Auth: "oidc", Issuer: id.Issuer, Subject: id.Subject, ACR: id.ACR, AMR: id.AMR}
+	c := Credential{Auth: "oidc", Issuer: id.Issuer, Subject: id.Subject, ACR: id.ACR, AMR: id.AMR, Claim: v.cfg.OIDCClaim}
 	return v.openSession(ctx, p, c, "", func(Person) error { return nil })
 }
 
@@ -356,7 +362,7 @@ func (v *Vault) openSession(ctx context.Context, p Person, c Credential, refresh
 		return still(q)
 	}
 	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeSessionOpened, Actor: who.actor(), Check: check,
-		Data: SessionOpened{Session: c.Session, TokenSHA256: tokenHash(token), Expires: c.Expires.Format(time.RFC3339), Refreshed: refreshed, SignedIn: signedIn}})
+		Data: SessionOpened{Session: c.Session, TokenSHA256: tokenHash(token), Expires: c.Expires.Format(time.RFC3339), Refreshed: refreshed, SignedIn: signedIn, Claim: c.Claim}})
 	if err != nil {
 		return nil, err
 	}

@@ -52,3 +52,38 @@ func TestSessionsEndWithTheirWayOfSigningIn(t *testing.T) {
 		t.Errorf("an auditor's session, whose role requires nothing more: %v", err)
 	}
 }
+
+// TestSessionsEndWithTheClaimThatNamedThem: an OpenID session records the
+// claim whose value named its person; once the vault names people by
+// another claim, the session no longer signs anyone in (a name taken
+// under the old claim need not be the person's under the new one).
+func TestSessionsEndWithTheClaimThatNamedThem(t *testing.T) {
+	ctx := context.Background()
+	v, cfg, _ := restartable(t, t.TempDir(), func(c *Config) { c.OIDCClaim = "preferred_username" })
+	people(t, v, map[string]string{"alice": RoleInvestigator})
+	s, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: "s-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opened SessionOpened
+	evs := logged(t, v)
+	if err := evs[len(evs)-1].DecodeData(&opened); err != nil || opened.Claim != "preferred_username" {
+		t.Fatalf("session.opened: %+v %v", opened, err)
+	}
+	v.Close()
+	for _, tc := range []struct {
+		claim string
+		ok    bool
+	}{{"email", false}, {"preferred_username", true}} {
+		cfg.OIDCClaim = tc.claim
+		v2, err := Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		who, err := v2.Authenticate(s.Token.Reveal())
+		v2.Close()
+		if (err == nil) != tc.ok {
+			t.Errorf("claim %s: %s signed in: %v (want %v)", tc.claim, who.Name, err, tc.ok)
+		}
+	}
+}

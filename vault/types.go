@@ -150,6 +150,11 @@ type SessionOpened struct {
 	// SignedIn is, on a refresh, when the sign-in the refreshed chain
 	// began with was made (RFC 3339, UTC); absent, the event's own time.
 	SignedIn string `json:"signed_in,omitempty"`
+	// Claim is, for a session an OpenID provider's ID token opened, the
+	// claim whose value named the person (Config.OIDCClaim: sub, email
+	// or preferred_username); absent for other sessions, and in events
+	// written before 2026-12-04.
+	Claim string `json:"claim,omitempty"`
 }
 
 // SessionEnded records a session ended before it expired: a sign-out.
