@@ -46,8 +46,8 @@ type Summary struct {
 	Lines        int
 	Entries      int
 	Rejected     int
-	// ListedWithoutCategory is ParseStats.ListedWithoutCategory.
-	ListedWithoutCategory int
+	// CaseMediaWithoutCategory is ParseStats.CaseMediaWithoutCategory.
+	CaseMediaWithoutCategory int
 	Problems              []Problem // the first MaxProblems
 	Counts                Counts
 	// TableSHA256 is the digest over the built files (docs/hashsets.md),
@@ -142,7 +142,7 @@ func Build(root, name string, src io.Reader, format string, opts BuildOptions) (
 	}
 	sum := &Summary{Name: name, Format: format, SourceSHA256: m.SourceSHA256,
 		Lines: st.Lines, Entries: int(b.n), Rejected: st.Rejected, Problems: st.Problems,
-		Counts: counts, TableSHA256: m.TableSHA256, ListedWithoutCategory: st.ListedWithoutCategory}
+		Counts: counts, TableSHA256: m.TableSHA256, CaseMediaWithoutCategory: st.CaseMediaWithoutCategory}
 	if opts.BeforeCommit != nil {
 		if err := opts.BeforeCommit(sum); err != nil {
 			return nil, err

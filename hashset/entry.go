@@ -53,12 +53,12 @@ type ParseStats struct {
 	Imported int // entries handed to the callback
 	Rejected int // records skipped as malformed
 	Problems []Problem
-	// ListedWithoutCategory counts the entries of VICS cases a Custos
-	// vault wrote (SourceApplicationName "Custos") that carry no
-	// Category: a case's hash list, whose items without one are not
-	// known material (docs/formats.md), which an import's default
-	// category would make so.
-	ListedWithoutCategory int
+	// CaseMediaWithoutCategory counts the media of VICS cases (the
+	// #Cases layout: a case's hash list, as a vault or a review tool
+	// exports it, not a curated #Media set) that carry no Category: items
+	// nobody classified, or found not illegal, which an import's default
+	// category would make known material.
+	CaseMediaWithoutCategory int
 }
 
 // maxField bounds each text member of an entry (identifier, category,

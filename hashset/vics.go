@@ -147,7 +147,7 @@ func vicsValue(dec *json.Decoder, ol *offsetLines, fn func(Entry) error, st *Par
 		// record, whose members are collected and decoded at its end.
 		var rec bytes.Buffer
 		rec.WriteByte('{')
-		sawMedia, custos := false, false
+		sawMedia := false
 		for dec.More() {
 			t, err := dec.Token()
 			if err != nil {
@@ -156,16 +156,13 @@ func vicsValue(dec *json.Decoder, ol *offsetLines, fn func(Entry) error, st *Par
 			key, _ := t.(string)
 			if strings.EqualFold(key, "Media") && !sawMedia {
 				sawMedia = true
-				each := fn
-				if custos {
-					// A Custos case's hash list: its media without a
-					// Category are counted (ParseStats).
-					each = func(e Entry) error {
-						if e.Category == "" {
-							st.ListedWithoutCategory++
-						}
-						return fn(e)
+				// A case's media without a Category are counted
+				// (ParseStats), whatever wrote them.
+				each := func(e Entry) error {
+					if e.Category == "" {
+						st.CaseMediaWithoutCategory++
 					}
+					return fn(e)
 				}
 				if err := vicsMediaArray(dec, ol, each, st); err != nil {
 					return err
@@ -175,9 +172,6 @@ func vicsValue(dec *json.Decoder, ol *offsetLines, fn func(Entry) error, st *Par
 			var raw json.RawMessage
 			if err := dec.Decode(&raw); err != nil {
 				return err
-			}
-			if strings.EqualFold(key, "SourceApplicationName") && string(raw) == `"Custos"` {
-				custos = true
 			}
 			if sawMedia {
 				continue // a case's own members

@@ -573,10 +573,10 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 	}()
 	opts := hashset.BuildOptions{KnownGood: req.Category == CategoryKnownGood, Progress: req.Progress, Now: v.cfg.Now,
 		BeforeCommit: func(s *hashset.Summary) error {
-			if req.Category != "" && s.ListedWithoutCategory > 0 {
+			if req.Category != "" && s.CaseMediaWithoutCategory > 0 {
 				// Checked before the event and the set's use: nothing
 				// is recorded or changed.
-				return badInput("this VICS file is a case's hash list written by a Custos vault, whose %d items without a category are not known material (unclassified, disputed or found not illegal): imported with --category %s they would become %s. Import it without --category, so that only the entries that name a category count", s.ListedWithoutCategory, req.Category, req.Category)
+				return badInput("this VICS file holds cases (a case's hash list, as a vault or a review tool exports it) with %d items without a category, which may be unclassified or found not illegal: imported with --category %s they would all become %s material. Import it without --category, so that only the entries that name a category count", s.CaseMediaWithoutCategory, req.Category, req.Category)
 			}
 			// Views wait from here until the set is in use (or the
 			// import failed): none is recorded after the import's

@@ -82,6 +82,8 @@ type Vote struct {
 	By  string
 	At  time.Time
 	Seq uint64
+	// Case is the case of the vote's item.
+	Case string
 }
 
 // HashSet is an imported hash set's projection.
@@ -354,7 +356,7 @@ func applyItemClassified(s *State, ev *events.Event) error {
 		m = map[string]Vote{}
 		s.hot.votes[ev.Item] = m
 	}
-	m[ev.Actor.Person] = Vote{ItemClassified: d, By: ev.Actor.Person, At: ev.Timestamp(), Seq: ev.Seq}
+	m[ev.Actor.Person] = Vote{ItemClassified: d, By: ev.Actor.Person, At: ev.Timestamp(), Seq: ev.Seq, Case: ev.Case}
 	s.hot.judge(ev.Item)
 	switch settled, tally := s.settlement(ev.Item, ev.Case); {
 	case Illegal(settled):
@@ -406,25 +408,17 @@ func (s *State) marksSettled(match func(item string, mk settledMark) bool) map[s
 }
 
 // markSettledVotedBy marks the items person voted on whose votes settle
-// them as illegal now; under the lock. Their case is the one the vote's
-// item is in.
-func (s *State) markSettledVotedBy(person string) error {
+// them as illegal now; under the lock.
+func (s *State) markSettledVotedBy(person string) {
 	for item, votes := range s.hot.votes {
-		if _, voted := votes[person]; !voted {
+		vt, voted := votes[person]
+		if !voted {
 			continue
 		}
-		it, err := s.item(item)
-		if err != nil {
-			return err
-		}
-		if it == nil {
-			return fmt.Errorf("%s voted on item %q, which was never deposited", person, item)
-		}
-		if c, _ := s.settlement(item, it.Case); Illegal(c) {
-			s.hot.settled[item] = settledMark{Case: it.Case, Category: c}
+		if c, _ := s.settlement(item, vt.Case); Illegal(c) {
+			s.hot.settled[item] = settledMark{Case: vt.Case, Category: c}
 		}
 	}
-	return nil
 }
 
 // dropUnsettled drops the marks of the items the decision unsettled:

@@ -179,9 +179,7 @@ func applyPersonStatus(typ string) applier {
 		if typ == TypePersonReinstated {
 			// A vote counted again is a vote cast again: what the
 			// votes settle as illegal now stays held if it disputes it.
-			if err := s.markSettledVotedBy(d.Name); err != nil {
-				return err
-			}
+			s.markSettledVotedBy(d.Name)
 		} else {
 			marks := s.marksSettled(func(item string, _ settledMark) bool {
 				_, voted := s.hot.votes[item][d.Name]

@@ -49,44 +49,50 @@ func (v *Vault) knownBecause(ctx context.Context, it Item, rec *ItemDeposited) (
 	return v.knownWith(ctx, it, rec, nil)
 }
 
-// neighbourRecords holds the deposit records of the near-copies a
-// known-material check read, so that the same check made again at an
-// access event's position, in the sequencer, where the store is not read
-// (frozen), decides from the same records; a near-copy it has not read
-// (deposited in between) makes that check refuse, and the request be
-// repeated.
+// neighbourRecords holds the answers a known-material check had of
+// whether the sets in use list each near-copy it consulted (nearListed),
+// so that the same check made again at an access event's position, in
+// the sequencer, where the store is not read (frozen), decides from the
+// same answers while the sets are unchanged; a near-copy it has no answer
+// for (deposited in between, or the sets changed) makes that check
+// refuse, and the request be repeated.
 type neighbourRecords struct {
 	mu     sync.Mutex
-	m      map[string]ItemDeposited
+	m      map[string]listedAnswer
 	frozen bool
+}
+
+// listedAnswer is whether a set in use lists an item (m, nil if none),
+// under the sets' generation gen.
+type listedAnswer struct {
+	gen uint64
+	m   *HashSetMatch
 }
 
 // errNeighbourUnread is the refusal of a check at an event's position
 // that would have to read a near-copy's deposit record.
-var errNeighbourUnread = refused(ErrConflict, "an item like this one was deposited while the access was decided; repeat the request")
+var errNeighbourUnread = refused(ErrConflict, "an item like this one was deposited, or the hash sets changed, while the access was decided; repeat the request")
 
-// record is item o's deposit record, read once.
-func (n *neighbourRecords) record(ctx context.Context, v *Vault, o Item) (ItemDeposited, error) {
+func (n *neighbourRecords) answer(item string, gen uint64) (*HashSetMatch, bool) {
 	if n == nil {
-		return v.depositRecord(ctx, o)
+		return nil, false
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if d, ok := n.m[o.ID]; ok {
-		return d, nil
+	a, ok := n.m[item]
+	return a.m, ok && a.gen == gen
+}
+
+func (n *neighbourRecords) keep(item string, gen uint64, m *HashSetMatch) {
+	if n == nil || n.frozen {
+		return
 	}
-	if n.frozen {
-		return ItemDeposited{}, errNeighbourUnread
-	}
-	d, err := v.depositRecord(ctx, o)
-	if err != nil {
-		return ItemDeposited{}, err
-	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	if n.m == nil {
-		n.m = map[string]ItemDeposited{}
+		n.m = map[string]listedAnswer{}
 	}
-	n.m[o.ID] = d
-	return d, nil
+	n.m[item] = listedAnswer{gen, m}
 }
 
 // knownWith is knownBecause, reading the records of near-copies through
@@ -185,27 +191,28 @@ func (v *Vault) knownWith(ctx context.Context, it Item, rec *ItemDeposited, n *n
 		// Near-copies of an item that a set loaded now lists, though
 		// nothing judged that item (the set was imported after its
 		// deposit): every item's PDQ hash is compared, nearest first.
+		gen := v.hashsets.generation()
 		near := v.state.pdqWithin(qs, v.pdqDistance(), false)
 		ids := slices.SortedFunc(maps.Keys(near), func(a, b string) int { return cmp.Or(cmp.Compare(near[a], near[b]), strings.Compare(a, b)) })
 		for _, other := range ids {
 			if other == it.ID {
 				continue
 			}
-			o, ok, err := v.state.getItem(other)
-			if err != nil {
-				return "", err
-			}
-			if !ok || v.classification(o).clearedByVotes() {
-				continue
-			}
-			lm, err := v.nearListed(ctx, o, n)
+			lm, err := v.nearListed(ctx, other, gen, n)
 			if errors.Is(err, errNeighbourUnread) {
 				return "", err
 			}
 			if err != nil {
 				return "", fmt.Errorf("item %s: the known-material check: %w", it.ID, err)
 			}
-			if lm != nil {
+			if lm == nil {
+				continue
+			}
+			o, ok, err := v.state.getItem(other)
+			if err != nil {
+				return "", err
+			}
+			if ok && !v.classification(o).clearedByVotes() {
 				return fmt.Sprintf("it looks like (PDQ distance %d) an item that hash set %s lists (%s)", near[other], lm.Set, lm.Category), nil
 			}
 		}
@@ -405,7 +412,7 @@ func orNot(known string) string {
 func (n *neighbourRecords) frozenCopy() *neighbourRecords {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return &neighbourRecords{m: n.m, frozen: true}
+	return &neighbourRecords{m: maps.Clone(n.m), frozen: true}
 }
 
 // listedCache remembers, for the hash sets in use (their generation,
@@ -436,20 +443,35 @@ func (c *listedCache) get(item string, gen uint64) (*HashSetMatch, bool) {
 func (c *listedCache) put(item string, m *HashSetMatch, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen != gen || c.m == nil || len(c.m) >= maxListedCache {
+	switch {
+	case gen < c.gen:
+		return // answered under sets changed since: not kept
+	case gen > c.gen || c.m == nil || len(c.m) >= maxListedCache:
 		c.gen, c.m = gen, map[string]*HashSetMatch{}
 	}
 	c.m[item] = m
 }
 
-// nearListed is the known-illegal entry of a set in use that lists item
-// o (nil if none), its record read through n the first time.
-func (v *Vault) nearListed(ctx context.Context, o Item, n *neighbourRecords) (*HashSetMatch, error) {
-	gen := v.hashsets.generation()
-	if m, ok := v.listed.get(o.ID, gen); ok {
+// nearListed is the known-illegal entry of a set in use (of generation
+// gen) that lists item id (nil if none or no such item): the answer n
+// had, or the cache's, or else, unless n is frozen, its record read and
+// matched. n keeps the answer.
+func (v *Vault) nearListed(ctx context.Context, id string, gen uint64, n *neighbourRecords) (*HashSetMatch, error) {
+	if m, ok := n.answer(id, gen); ok {
 		return m, nil
 	}
-	d, err := n.record(ctx, v, o)
+	if m, ok := v.listed.get(id, gen); ok {
+		n.keep(id, gen, m)
+		return m, nil
+	}
+	if n != nil && n.frozen {
+		return nil, errNeighbourUnread
+	}
+	o, ok, err := v.state.getItem(id)
+	if err != nil || !ok {
+		return nil, err
+	}
+	d, err := v.depositRecord(ctx, o)
 	if err != nil {
 		return nil, err
 	}
@@ -457,6 +479,7 @@ func (v *Vault) nearListed(ctx context.Context, o Item, n *neighbourRecords) (*H
 	if err != nil {
 		return nil, err
 	}
-	v.listed.put(o.ID, m, gen)
+	v.listed.put(id, m, gen)
+	n.keep(id, gen, m)
 	return m, nil
 }

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -177,8 +178,19 @@ func TestVICSListsNeverMakeCleanFilesKnown(t *testing.T) {
 	// recorded); without one, only the entries naming a category count.
 	q := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
 	before := countType(t, q.v, TypeHashSetImported)
-	if _, err := q.v.ImportHashSet(q.ctx, q.cust, HashSetImport{Name: "case-list", Format: "vics", Category: CategoryNational, Body: strings.NewReader(string(export.Body))}); !errors.Is(err, ErrBadInput) {
-		t.Fatalf("a case's VICS hash list imported with a category: %v", err)
+	var doc map[string]any
+	if err := json.Unmarshal(export.Body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	sorted, _ := json.Marshal(doc) // members sorted, as jq -S writes them: Media before SourceApplicationName
+	for name, body := range map[string]string{
+		"as exported":    string(export.Body),
+		"members sorted": string(sorted),
+		"another writer": strings.Replace(string(export.Body), `"Custos"`, `"Griffeye"`, 1),
+	} {
+		if _, err := q.v.ImportHashSet(q.ctx, q.cust, HashSetImport{Name: "case-list", Format: "vics", Category: CategoryNational, Body: strings.NewReader(body)}); !errors.Is(err, ErrBadInput) {
+			t.Fatalf("a case's VICS hash list (%s) imported with a category: %v", name, err)
+		}
 	}
 	if sets, _ := q.v.HashSets(q.ctx, q.cust); countType(t, q.v, TypeHashSetImported) != before || len(sets) != 0 {
 		t.Fatal("the refused import changed something")
@@ -196,9 +208,10 @@ func TestVICSListsNeverMakeCleanFilesKnown(t *testing.T) {
 
 // TestNearCopyRecordsAreNotReadAtTheEventsPosition: the known-material
 // check made again at an access event's position runs in the sequencer,
-// where the store is not read: it decides from the near-copies' records
-// the first check read, and refuses (the request is repeated) when it
-// would need another.
+// where the store is not read: it decides from the answers the first
+// check had for the near-copies (whether the cache gave them or a read),
+// also once the cache was emptied, and refuses (the request is repeated)
+// when it would need a read.
 func TestNearCopyRecordsAreNotReadAtTheEventsPosition(t *testing.T) {
 	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
 	photo := readPhoto(t, "bridge-mods/aaa-orig.jpg")
@@ -228,8 +241,8 @@ func TestNearCopyRecordsAreNotReadAtTheEventsPosition(t *testing.T) {
 	if err != nil || first == "" {
 		t.Fatalf("the first check: %q %v", first, err)
 	}
-	if _, ok := near.m[orig.ID]; !ok {
-		t.Fatalf("the first check kept no record of the near-copy it read: %v", near.m)
+	if a, ok := near.m[orig.ID]; !ok || a.m == nil {
+		t.Fatalf("the first check kept no answer for the near-copy it read: %v", near.m)
 	}
 	forget()
 	again, err := h.v.hiddenWith(h.ctx, it, &rec, near.frozenCopy())
@@ -359,4 +372,44 @@ func TestCustodiansDecisionsUnhideOnlyWhatTheyUnsettle(t *testing.T) {
 			t.Fatalf("the decision that unsettled it did not send it back for review: %v", err)
 		}
 	})
+}
+
+// TestViewsDecideFromTheirOwnAnswers: a view of an image in a series of
+// like images, nothing having changed, is decided at its event's position
+// from the answers its first check had, though the listings cache was
+// emptied in between (by the lists and statistics of a large vault).
+func TestViewsDecideFromTheirOwnAnswers(t *testing.T) {
+	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
+	if _, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "caid", Format: "md5sum", Category: CategoryBaseline,
+		Body: strings.NewReader("0123456789abcdef0123456789abcdef  unrelated.jpg\n")}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i, b := range likeImages(t, 8) {
+		ids = append(ids, h.deposit(t, h.a1, fmt.Sprintf("burst-%02d.png", i), b, "").ID)
+	}
+	if _, err := h.v.ItemsPage(h.ctx, h.a1, "HL-1", ItemFilter{}, 0, 50); err != nil {
+		t.Fatal(err)
+	}
+	it, _, err := h.v.state.getItem(ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := h.v.depositRecord(h.ctx, it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near := &neighbourRecords{}
+	if k, err := h.v.hiddenWith(h.ctx, it, &rec, near); err != nil || k != "" {
+		t.Fatalf("the first check: %q %v", k, err)
+	}
+	h.v.listed.mu.Lock()
+	h.v.listed.m = nil // emptied, the sets unchanged
+	h.v.listed.mu.Unlock()
+	if k, err := h.v.hiddenWith(h.ctx, it, &rec, near.frozenCopy()); err != nil || k != "" {
+		t.Fatalf("at the event's position, nothing changed: %q %v", k, err)
+	}
+	if _, err := h.view(h.a2, ids[1], false); err != nil {
+		t.Fatalf("a view: %v", err)
+	}
 }

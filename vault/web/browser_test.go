@@ -476,9 +476,13 @@ func TestBrowserCSRF(t *testing.T) {
 	_, port, _ := net.SplitHostPort(evil.Listener.Addr().String())
 	bv.expectRefused("/app/sign-out")
 
-	for _, site := range []struct{ name, url, person string }{
-		{"same-site", evil.URL, "inv"},
-		{"cross-site", "http://localhost:" + port, ""},
+	// Neither refusal names inv: another origin's post may be any page's
+	// (recorded by source address, the second of the minute in its
+	// summary).
+	recorded := 0
+	for _, site := range []struct{ name, url string }{
+		{"same-site", evil.URL},
+		{"cross-site", "http://localhost:" + port},
 	} {
 		t.Run(site.name, func(t *testing.T) {
 			before := len(bv.refusals(t))
@@ -515,15 +519,19 @@ func TestBrowserCSRF(t *testing.T) {
 					noted = append(noted, r)
 				}
 			}
-			if len(noted) != 1 || noted[0].Person != site.person {
-				t.Errorf("recorded refusals %v, want one of the cross-origin post, by %q", noted, site.person)
+			if len(noted) > 1 || len(noted) == 1 && noted[0].Person != "" {
+				t.Errorf("recorded refusals %v, want at most one of the cross-origin post, naming nobody", noted)
 			}
+			recorded += len(noted)
 			// Still signed in.
 			run(t, ctx, chromedp.Navigate(bv.url+"/app/"))
 			if got := text(t, ctx, "header .who a"); got != "inv" {
 				t.Fatalf("after the other site's post the start page names %q", got)
 			}
 		})
+	}
+	if recorded == 0 {
+		t.Error("no refusal of the other sites' posts was recorded")
 	}
 
 	// A page script of the vault's own origin that posts without the

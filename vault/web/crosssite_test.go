@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -187,5 +188,41 @@ func TestCertificatePagesOfAnotherSite(t *testing.T) {
 	// A bookmark or a typed address is the person's own.
 	if resp, _ := sokha.do("GET", "/app/me", nil, "Sec-Fetch-Site", "none"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("a typed address: %d", resp.StatusCode)
+	}
+}
+
+// TestSiblingSitesUseNoOnesName: a session's SameSite=Strict cookie still
+// comes with a request from another host of the same site (the hotline's
+// public website, a partner's subdomain). Such a request's page is not
+// served, and its refusals (a form refused as another origin's, an
+// unknown page) name nobody; nor does a form of a certificate's browser
+// that no page of the vault sent.
+func TestSiblingSitesUseNoOnesName(t *testing.T) {
+	bv := openTestVault(t)
+	base := serve(t, bv, api.Options{}, nil)
+	bv.openCase(t, "OTHER")
+	item := bv.deposit(t, "OTHER", "a.bin", []byte("other case"))
+	ana := newWebClient(t, base, nil)
+	ana.signIn(bv.creds["ana"])
+	before := len(namedIn(t, bv, "ana"))
+	resp, body := ana.do("GET", "/app/items/"+item, nil, "Sec-Fetch-Site", "same-site", "Sec-Fetch-Dest", "image")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `href="/app/items/`+item+`"`) {
+		t.Fatalf("a sibling site's image: %d %s", resp.StatusCode, body)
+	}
+	ana.do("POST", "/app/cases", url.Values{"id": {"X"}}, "Sec-Fetch-Site", "same-site", "Origin", "https://www.example")
+	ana.do("GET", "/app/ana-was-here", nil, "Sec-Fetch-Site", "same-site")
+	if got := namedIn(t, bv, "ana"); len(got) != before {
+		t.Fatalf("requests a sibling site sent are recorded in ana's name: %v", got[before:])
+	}
+
+	enrolCard(t, bv, "sokha", vault.RoleInvestigator)
+	card := certificateVault(t, bv)
+	sokha := card("sokha")
+	raw := &webClient{t: t, base: sokha.base, c: &http.Client{Transport: sokha.c.Transport.(sameOrigin).rt}}
+	if resp, _ := raw.do("POST", "/app/cases", url.Values{"id": {"X"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a form no page of the vault sent: %d", resp.StatusCode)
+	}
+	if got := namedIn(t, bv, "sokha"); len(got) != 0 {
+		t.Fatalf("a form no page of the vault sent is recorded in sokha's name: %v", got)
 	}
 }

@@ -255,9 +255,11 @@ func (h *Handler) refuseRequest(w http.ResponseWriter, r *http.Request, code int
 	var s *session
 	if err == nil {
 		s = h.sessionOf(r, who)
-		// A certificate comes with any request, another site's too: such
-		// a refusal names nobody (its source address is recorded).
-		if who.Credential.Auth != "certificate" || !mayBeCrossSite(r) && code != http.StatusForbidden {
+		// Credentials that come with another site's request (a
+		// certificate; a cookie from a sibling site): such a refusal,
+		// and a form refused as another origin's (403), name nobody;
+		// the source address is recorded.
+		if code != http.StatusForbidden && !fromElsewhere(r, who) {
 			by = &who
 		}
 	}
@@ -309,19 +311,25 @@ func (h *Handler) authed(pattern string, f pageFunc) http.HandlerFunc {
 			return
 		}
 		s := h.sessionOf(r, who)
-		if who.Credential.Auth == "certificate" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && mayBeCrossSite(r) {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && fromElsewhere(r, who) {
 			// A page of another site sent the browser here, and the
-			// person's certificate came with it unasked. The page is
-			// served only once the person follows on from the vault's
-			// own, so that another site's link or image records nothing
-			// in their name (a view refused, a checkpoint signed).
+			// person's certificate (or, from a sibling site of the same
+			// domain, their SameSite=Strict cookie) came with it unasked.
+			// The page is served only once the person follows on from
+			// the vault's own, so that another site's link or image
+			// records nothing in their name (a view refused, a
+			// checkpoint signed).
 			if err := h.render(w, r, s, http.StatusOK, "crosssite", s.lang.text("crosssite.title"), safeNext(r.URL.RequestURI())); err != nil {
 				h.log.Error("rendering a page", "err", err)
 			}
 			return
 		}
 		if r.Method == http.MethodPost && !h.validCSRF(r, s) {
-			if nerr := h.api.NoteUnknown(r, &who, "CSRF token missing or wrong", vault.GroundsInput); nerr != nil {
+			by := &who
+			if fromElsewhere(r, who) {
+				by = nil // names nobody: another site may have sent it
+			}
+			if nerr := h.api.NoteUnknown(r, by, "CSRF token missing or wrong", vault.GroundsInput); nerr != nil {
 				h.log.Error("recording a refusal", "err", nerr)
 			}
 			h.errorPage(w, r, s, http.StatusForbidden, "This form has expired or did not come from this vault. Go back, reload the page and try again; nothing was changed.")
@@ -344,6 +352,15 @@ func crossSite(r *http.Request) bool {
 		return true
 	}
 	return false
+}
+
+// fromElsewhere reports whether a request signed in as who may have been
+// sent by a page of another site, its credentials coming with it unasked:
+// the browser says so (a session's SameSite=Strict cookie still comes
+// from a sibling site of the same domain), or, signed in by a client
+// certificate, which comes with any request, mayBeCrossSite.
+func fromElsewhere(r *http.Request, who vault.Principal) bool {
+	return crossSite(r) || who.Credential.Auth == "certificate" && mayBeCrossSite(r)
 }
 
 // mayBeCrossSite is crossSite, and for a browser that sends no Fetch
