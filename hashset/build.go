@@ -48,8 +48,8 @@ type Summary struct {
 	Rejected     int
 	// CaseMediaWithoutCategory is ParseStats.CaseMediaWithoutCategory.
 	CaseMediaWithoutCategory int
-	Problems              []Problem // the first MaxProblems
-	Counts                Counts
+	Problems                 []Problem // the first MaxProblems
+	Counts                   Counts
 	// TableSHA256 is the digest over the built files (docs/hashsets.md),
 	// to be recorded in the custody log; Set.Verify recomputes it.
 	TableSHA256 string
