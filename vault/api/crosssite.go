@@ -8,16 +8,6 @@ import (
 	"github.com/custos-vault/custos/vault"
 )
 
-// signedInHere is the person a request names for the custody log: who,
-// unless a client certificate signed the request in and another site's
-// page may have sent it (crossSiteReason), then nil.
-func signedInHere(r *http.Request, who vault.Principal) *vault.Principal {
-	if who.Credential.Auth == "certificate" && crossSiteReason(r) != "" {
-		return nil
-	}
-	return &who
-}
-
 // A client certificate is an ambient credential: the browser that holds a
 // person's certificate presents it on every request to the vault,
 // whatever page sent the request. A session's bearer token is not (a page
@@ -27,6 +17,16 @@ func signedInHere(r *http.Request, who vault.Principal) *vault.Principal {
 // custodian's browser could approve a two-person request or a
 // destruction in their name with a plain HTML form, and an image tag
 // could record views and refusals in it.
+
+// signedInHere is the person a request names for the custody log: who,
+// unless a client certificate signed the request in and another site's
+// page may have sent it (crossSiteReason), then nil.
+func signedInHere(r *http.Request, who vault.Principal) *vault.Principal {
+	if who.Credential.Auth == "certificate" && crossSiteReason(r) != "" {
+		return nil
+	}
+	return &who
+}
 
 // crossSiteReason says why a request signed in by a client certificate
 // may have been sent by a page of another site ("" if it was not):
