@@ -290,7 +290,7 @@ func runReportForward(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report forward")
 	to := fs.String("to", "", "who receives it: a partner hotline or police unit")
 	kind := fs.String("kind", "hotline", "hotline or police")
-	format := fs.String("format", "csv", "csv (URLs and item hashes) or vics (the items whose category is settled, as Project VIC VICS 2.0 JSON)")
+	format := fs.String("format", "csv", "csv (URLs and item hashes) or vics (the items settled as baseline or national, as Project VIC VICS 2.0 JSON)")
 	out := fs.String("o", "", "file to write the export to")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 )
 
@@ -74,7 +75,12 @@ func runCaseList(args []string, stdout io.Writer) error {
 		return err
 	}
 	if len(out.Cases) == 0 {
-		return printResult(stdout, *asJSON, out, "no cases (defence counsel receive packages, not cases: see custos package list)")
+		msg := "no cases: you are assigned to none (open one with custos case open, or ask a custodian to assign you: custos case add-member)"
+		var who api.WhoAmIResponse
+		if err := c.call("GET", "/v1/whoami", nil, nil, &who); err == nil && (who.Role == vault.RoleDefence || who.Role == vault.RoleProsecutor) {
+			msg = "no cases (prosecutors and defence counsel receive packages, not cases: see custos package list)"
+		}
+		return printResult(stdout, *asJSON, out, msg)
 	}
 	var rows [][]string
 	for _, cs := range out.Cases {

@@ -202,8 +202,10 @@ func printFamily(w io.Writer, word string) {
 // printOverview is `custos help`: every command by group, one line each.
 func printOverview(w io.Writer) {
 	fmt.Fprintln(w, "Usage: custos COMMAND [flags] [args]   (custos COMMAND --help for its flags and examples)")
-	fmt.Fprintln(w, "\nClients read CUSTOS_SERVER and your sign-in (custos login, or CUSTOS_TOKEN, or")
-	fmt.Fprintln(w, "CUSTOS_CLIENT_CERT and CUSTOS_CLIENT_KEY); with --json a command prints one JSON object.")
+	fmt.Fprintln(w, "\nClients read CUSTOS_SERVER (and CUSTOS_CACERT, the vault's CA certificate, where")
+	fmt.Fprintln(w, "the vault's TLS certificate is not publicly trusted) and your sign-in (custos login,")
+	fmt.Fprintln(w, "or CUSTOS_TOKEN, or CUSTOS_CLIENT_CERT and CUSTOS_CLIENT_KEY); with --json a command")
+	fmt.Fprintln(w, "prints one JSON object.")
 	for _, g := range groups {
 		fmt.Fprintf(w, "\n%s:\n", g)
 		for _, c := range commands {

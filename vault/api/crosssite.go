@@ -66,5 +66,5 @@ func (h *Handler) refuseCrossSite(w http.ResponseWriter, r *http.Request, action
 		return
 	}
 	writeJSON(w, http.StatusForbidden, ErrorResponse{Error: "forbidden: " + reason +
-		"; nothing was done. A program signing in with a client certificate sends the " + HeaderClient + " header (any value): the custos program does"})
+		"; nothing was done. A program of yours signing in with a client certificate adds the header \"" + HeaderClient + ": <any value>\" (curl -H '" + HeaderClient + ": script'), as the custos program does; a browser page cannot send it, which is why it is asked for"})
 }
