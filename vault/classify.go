@@ -37,7 +37,15 @@ type Classification struct {
 	// onceSettled is the illegal category votes settled the item in
 	// before later votes unsettled it (State.settledIllegal).
 	onceSettled string
+	// known is why the item is known material (knownBecause), where the
+	// classification was made for an answer that says so (Classify).
+	known string
 }
+
+// Known is why the item is known material after the vote Classify
+// recorded, and so hidden from review ("" when it is not, or when the
+// classification was not made by Classify).
+func (cl Classification) Known() string { return cl.known }
 
 // VoteView is one vote as shown.
 type VoteView struct {
@@ -209,7 +217,16 @@ func (v *Vault) Classify(ctx context.Context, who Principal, itemID string, req 
 	if err != nil {
 		return Classification{}, err
 	}
-	return v.classification(it), nil
+	cl := v.classification(it)
+	// What the vote left hidden, said with it: a settlement as not
+	// illegal does not unhide what one person's vote cannot (a set's
+	// listing, a copy of known material).
+	if k, err := v.hiddenBecause(ctx, it, nil); err == nil {
+		cl.known = k
+	} else {
+		cl.known = "treated as known until it can be checked: " + err.Error()
+	}
+	return cl, nil
 }
 
 // PolicyEffect is what a change of a case's classification policy did to

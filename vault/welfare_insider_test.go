@@ -92,14 +92,18 @@ func TestOneVoteNeverUnhidesKnownMaterial(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := h.deposit(t, h.a1, "listed.jpg", listed, "")
-		if _, err := h.v.Classify(h.ctx, h.a1, d.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+		cl, err := h.v.Classify(h.ctx, h.a1, d.ID, ClassifyRequest{Category: CategoryNotIllegal})
+		if err != nil {
 			t.Fatal(err)
+		}
+		if cl.Category != CategoryNotIllegal || !strings.Contains(cl.Known(), "hash set caid") {
+			t.Fatalf("the vote's answer does not say the item stays hidden: %+v, known %q", cl, cl.Known())
 		}
 		if _, err := h.view(h.a2, d.ID, false); !errors.Is(err, ErrForbidden) {
 			t.Fatalf("one not-illegal vote unhid listed material: %v", err)
 		}
-		if _, err := h.v.Classify(h.ctx, h.a2, d.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
-			t.Fatal(err)
+		if cl, err := h.v.Classify(h.ctx, h.a2, d.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil || cl.Known() != "" {
+			t.Fatalf("the second vote: known %q, %v", cl.Known(), err)
 		}
 		if _, err := h.view(h.a3, d.ID, false); err != nil {
 			t.Fatalf("two analysts agreeing it is not illegal did not unhide it: %v", err)

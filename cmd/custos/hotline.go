@@ -348,6 +348,12 @@ func runClassify(args []string, stdout io.Writer) error {
 	case out.Settled != "":
 		text += "; settled as " + out.Settled
 	}
+	if out.Known != "" {
+		text += "\nstill hidden from review as known material: " + out.Known
+		if out.Settled == vault.CategoryNotIllegal {
+			text += " (a second person's agreeing not-illegal vote clears it)"
+		}
+	}
 	return printResult(stdout, *asJSON, out, text)
 }
 

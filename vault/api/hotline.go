@@ -102,6 +102,9 @@ type ClassifyResponse struct {
 	Settled        string               `json:"settled,omitempty"`
 	Disputed       bool                 `json:"disputed"`
 	Classification vault.Classification `json:"classification"`
+	// Known says why the item is known material after the vote (hidden
+	// from review), "" when it is not.
+	Known string `json:"known,omitempty"`
 }
 
 // ClassificationPolicyRequest is the body of POST
@@ -235,7 +238,7 @@ func (h *Handler) classify(w http.ResponseWriter, r *http.Request, who vault.Pri
 		return err
 	}
 	writeJSON(w, http.StatusOK, ClassifyResponse{Item: r.PathValue("item"), Category: req.Category, Votes: cl.Tally[req.Category],
-		Needed: cl.Needed, Settled: cl.Category, Disputed: cl.Disputed, Classification: cl})
+		Needed: cl.Needed, Settled: cl.Category, Disputed: cl.Disputed, Classification: cl, Known: cl.Known()})
 	return nil
 }
 
