@@ -573,6 +573,9 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 	}()
 	opts := hashset.BuildOptions{KnownGood: req.Category == CategoryKnownGood, Progress: req.Progress, Now: v.cfg.Now,
 		BeforeCommit: func(s *hashset.Summary) error {
+			if seq, ok := v.state.exportedSumList(s.SourceSHA256); ok && req.Category != "" {
+				return badInput("this file is a case's hash list this vault exported (event %d): it lists every item of the case, classified or not, and imported with --category %s each would become %s material. A case's plain hash list is for checking files; to share known material, forward the report as vics, or export the case as vics and import that without --category", seq, req.Category, req.Category)
+			}
 			if req.Category != "" && s.CaseMediaWithoutCategory > 0 {
 				// Checked before the event and the set's use: nothing
 				// is recorded or changed.

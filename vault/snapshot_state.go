@@ -89,6 +89,8 @@ type snapHotline struct {
 	Reports     map[string]*Report              `json:"reports"`
 	Votes       map[string]map[string]Vote      `json:"votes"`
 	Settled     map[string]settledMark          `json:"settled"`
+	// ExportedSums is hotlineState.exportedSums.
+	ExportedSums map[string]uint64 `json:"exported_sums"`
 }
 
 type snapPDQ struct {
@@ -142,7 +144,7 @@ func (s *State) snapshot() *snapState {
 	}
 	h := s.hot
 	out.Hot = &snapHotline{Contacts: h.contacts, Exposure: h.exposure, HashSets: h.hashsets,
-		JudgedSet: h.judgedSet, PDQOf: h.pdqOf, Policy: h.policy, ReportOrder: h.reportOrder, Reports: h.reports, Votes: h.votes, Settled: h.settled}
+		JudgedSet: h.judgedSet, PDQOf: h.pdqOf, Policy: h.policy, ReportOrder: h.reportOrder, Reports: h.reports, Votes: h.votes, Settled: h.settled, ExportedSums: h.exportedSums}
 	for _, p := range h.pdq {
 		out.Hot.PDQ = append(out.Hot.PDQ, snapPDQ{p.item, p.hash})
 	}
@@ -593,6 +595,7 @@ func (r *restorer) state() (*State, error) {
 	setIf(&h.reports, bh.Reports)
 	setIf(&h.votes, bh.Votes)
 	setIf(&h.settled, bh.Settled)
+	setIf(&h.exportedSums, bh.ExportedSums)
 	h.contacts, h.reportOrder = bh.Contacts, bh.ReportOrder
 	for _, p := range bh.PDQ {
 		h.pdq = append(h.pdq, pdqItem{p.Item, p.Hash})

@@ -237,7 +237,7 @@ func TestSnapshotCarriesEveryStateField(t *testing.T) {
 		// from, not what they are.
 		"State": {"mu", "log", "persons", "byToken", "cases", "items", "pages", "pagesGen", "pagesFailed", "pagesFailedOnce", "objectPages", "contentPages", "casePages", "packages", "objects", "retained", "recent",
 			"lostKeys", "keyFiles", "witnessKeys", "caseEvents", "itemEvents", "caseOwn", "sessions", "sessionByID", "requests", "approvedHalves", "decided", "hot"},
-		"hotlineState": {"reports", "reportOrder", "votes", "settled", "policy", "hashsets", "bySHA256", "pdq", "judged",
+		"hotlineState": {"reports", "reportOrder", "votes", "settled", "exportedSums", "policy", "hashsets", "bySHA256", "pdq", "judged",
 			"judgedSet", "pdqOf", "exposure", "contacts"},
 		// Unexported fields of the types the state holds, which a
 		// snapshot carries beside them.

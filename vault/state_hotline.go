@@ -114,6 +114,12 @@ type hotlineState struct {
 	// suspended or removed), which sends it back for review
 	// (Classification.heldIllegal).
 	settled map[string]settledMark
+	// exportedSums: the SHA-256 of each plain hash list (sha256sum,
+	// sha1sum, md5sum) a case's export wrote -> its hashes.exported
+	// event: a file that is one of them is refused as an import with a
+	// category (ImportHashSet), since every item of the case, classified
+	// or not, would take it.
+	exportedSums map[string]uint64
 	// policy: case -> votes that settle a category (absent: 1).
 	policy   map[string]int
 	hashsets map[string]*HashSet
@@ -148,7 +154,7 @@ type pdqItem struct {
 }
 
 func newHotlineState() *hotlineState {
-	return &hotlineState{reports: map[string]*Report{}, votes: map[string]map[string]Vote{}, settled: map[string]settledMark{}, policy: map[string]int{},
+	return &hotlineState{reports: map[string]*Report{}, votes: map[string]map[string]Vote{}, settled: map[string]settledMark{}, exportedSums: map[string]uint64{}, policy: map[string]int{},
 		hashsets: map[string]*HashSet{}, bySHA256: newContentIndex(0), judgedSet: map[string]bool{}, pdqOf: map[string][32]byte{}, exposure: map[string]map[string]*Exposure{}}
 }
 
@@ -166,6 +172,27 @@ func init() {
 	appliers[TypeClassificationPolicySet] = applyClassificationPolicy
 	appliers[TypeHashSetImported] = applyHashSetImported
 	appliers[TypeHashSetRemoved] = applyHashSetRemoved
+	appliers[TypeHashesExported] = applyHashesExported
+}
+
+func applyHashesExported(s *State, ev *events.Event) error {
+	d, err := data[HashesExported](ev)
+	if err != nil {
+		return err
+	}
+	if strings.HasSuffix(d.Format, "sum") {
+		s.hot.exportedSums[d.SHA256] = ev.Seq
+	}
+	return nil
+}
+
+// exportedSumList is the hashes.exported event that wrote a plain hash
+// list of SHA-256 sum (hex), if one did.
+func (s *State) exportedSumList(sum string) (uint64, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	seq, ok := s.hot.exportedSums[sum]
+	return seq, ok
 }
 
 // reportEvent is reportOf for an applier of one of the report's events,

@@ -199,6 +199,19 @@ func TestVICSListsNeverMakeCleanFilesKnown(t *testing.T) {
 	if sets, _ := q.v.HashSets(q.ctx, q.cust); countType(t, q.v, TypeHashSetImported) != before || len(sets) != 0 {
 		t.Fatal("the refused import changed something")
 	}
+	// The case's plain list, imported where it was exported, is refused
+	// too: its lines carry no category, and each would take the import's.
+	sums, err := p.v.ExportHashes(p.ctx, p.cust, "HL-1", "sha256sum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb := countType(t, p.v, TypeHashSetImported)
+	if _, err := p.v.ImportHashSet(p.ctx, p.cust, HashSetImport{Name: "case-sums", Format: "sha256sum", Category: CategoryBaseline, Body: strings.NewReader(string(sums.Body))}); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), fmt.Sprintf("event %d", sums.Event)) {
+		t.Fatalf("a case's sha256sum list imported with a category where it was exported: %v", err)
+	}
+	if countType(t, p.v, TypeHashSetImported) != hb {
+		t.Fatal("the refused import recorded something")
+	}
 	if _, err := q.v.ImportHashSet(q.ctx, q.cust, HashSetImport{Name: "case-list", Format: "vics", Body: strings.NewReader(string(export.Body))}); err != nil {
 		t.Fatal(err)
 	}
