@@ -183,7 +183,7 @@ func (v *Vault) Authenticate(token string) (Principal, error) {
 	switch c := s.credential; c.Auth {
 	case "local":
 		if v.cfg.NoLocalAccounts {
-			return Principal{}, fmt.Errorf("%w: this vault no longer signs people in with local credentials; sign in through the identity provider", ErrUnauthenticated)
+			return Principal{}, fmt.Errorf("%w: this vault no longer signs people in with local credentials (its configuration changed); sign in the way it now allows: its identity provider (custos login) or a client certificate", ErrUnauthenticated)
 		}
 	case "oidc":
 		if c.Claim != "" && c.Claim != v.cfg.OIDCClaim {
@@ -245,7 +245,7 @@ type Session struct {
 // caller records those refusals (aggregated).
 func (v *Vault) OpenSession(ctx context.Context, credential string) (*Session, error) {
 	if v.cfg.NoLocalAccounts {
-		return nil, fmt.Errorf("%w: this vault has no local accounts; sign in through the identity provider", ErrUnauthenticated)
+		return nil, fmt.Errorf("%w: this vault has no local accounts; sign in the way it allows: its identity provider (custos login) or a client certificate", ErrUnauthenticated)
 	}
 	if !strings.HasPrefix(credential, TokenPrefix) || len(credential) > 128 {
 		return nil, ErrUnauthenticated
@@ -313,7 +313,7 @@ func (v *Vault) RefreshSession(ctx context.Context, who Principal) (*Session, er
 		return nil, badInput("only a local session is refreshed here; sign in again (custos login)")
 	}
 	if v.cfg.NoLocalAccounts {
-		return nil, fmt.Errorf("%w: this vault has no local accounts; sign in through the identity provider", ErrUnauthenticated)
+		return nil, fmt.Errorf("%w: this vault has no local accounts; sign in the way it allows: its identity provider (custos login) or a client certificate", ErrUnauthenticated)
 	}
 	p, ok := v.state.personByName(who.Name)
 	if !ok {

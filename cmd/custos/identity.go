@@ -193,7 +193,18 @@ func runLoginFrom(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		}
 		l = &storedLogin{Server: c.base.String(), Kind: "local", Credential: tok, Session: s.Token, Expires: s.Expires}
 	default:
-		return errors.New("this vault has no identity provider: sign in with your invitation (custos login --name NAME --invitation) or a credential in CUSTOS_TOKEN")
+		// Say only the ways this vault offers.
+		var ways []string
+		if auth.Local {
+			ways = append(ways, "with your invitation (custos login --name NAME --invitation) or a credential in CUSTOS_TOKEN")
+		}
+		if auth.ClientCertificates {
+			ways = append(ways, "with a client certificate of the organisation's CA (set CUSTOS_CLIENT_CERT and CUSTOS_CLIENT_KEY: each command then signs in by itself, without custos login)")
+		}
+		if len(ways) == 0 {
+			return errors.New("this vault offers no way of signing in that custos login knows: ask its administrator")
+		}
+		return errors.New("this vault has no identity provider: sign in " + strings.Join(ways, ", or "))
 	}
 	if err := writeLogin(path, l); err != nil {
 		return err
