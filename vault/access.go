@@ -94,7 +94,11 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 		return nil, v.refusedAs(ctx, who, "item.get", itemID, err)
 	}
 	hidden := func(known string) error {
-		return refusedHint(ErrForbidden, "to see it anyway, reveal it explicitly with your purpose, which is recorded (custos get --reveal-known, or the box \"I need to see this known material\" on the item's page)", "known material, not shown for review: %s", known)
+		// On the record's grounds, not the person's permission: they may
+		// view it, with the override (docs/custody-log.md, "grounds").
+		r := refusedHint(ErrForbidden, "to see it anyway, reveal it explicitly with your purpose, which is recorded (custos get --reveal-known, or the box \"I need to see this known material\" on the item's page)", "known material, not shown for review: %s", known).(*refusal)
+		r.grounds = GroundsState
+		return r
 	}
 	if known != "" && !req.RevealKnown {
 		return nil, v.refusedAs(ctx, who, "item.get", itemID, hidden(known))

@@ -48,6 +48,11 @@ func TestNearCopyOfAnItemListedLater(t *testing.T) {
 			if strings.Contains(err.Error(), orig.ID) || strings.Contains(err.Error(), "HL-1") {
 				t.Fatalf("the reason names another item or case: %v", err)
 			}
+			// Refused on what the record says of the item, not on the
+			// analyst's permission (a custody report words the grounds).
+			if g := lastOfType(t, h.v, TypeAccessRefused)["grounds"]; g != GroundsState {
+				t.Fatalf("the refusal's grounds: %q", g)
+			}
 			if _, err := h.view(h.a2, turned.ID, true); err != nil {
 				t.Fatalf("the override: %v", err)
 			}
