@@ -13,13 +13,17 @@ import (
 
 // caseCustodyTypes are the case's own events that a package's report
 // shows besides its items' events: how the case was opened, staffed,
-// held, governed and exported. Requests are not among them (a pending
-// request to seal for someone else is not this package's business), nor
-// other packages' events unless the sealer discloses them.
+// held, governed (its export and classification policies) and exported
+// (hash lists, reports, CASE/UCO, and its reports' forwards to partner
+// hotlines and the police, which carry its items' hashes). Requests are
+// not among them (a pending request to seal for someone else is not this
+// package's business), nor other packages' events unless the sealer
+// discloses them.
 var caseCustodyTypes = map[string]bool{
 	TypeCaseOpened: true, TypeCaseMemberAdded: true, TypeCaseMemberRemoved: true,
 	TypeCaseHoldPlaced: true, TypeCaseHoldLifted: true, TypeCasePolicySet: true, TypeCaseKeyFailed: true,
-	TypeHashesExported: true, TypeCustodyReport: true, TypeCaseUCOExported: true,
+	TypeClassificationPolicySet: true,
+	TypeHashesExported: true, TypeCustodyReport: true, TypeCaseUCOExported: true, TypeReportForwarded: true,
 }
 
 // othersRefused reports whether ev is a refusal of someone who receives

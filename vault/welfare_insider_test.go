@@ -167,6 +167,17 @@ func TestVICSListsNeverMakeCleanFilesKnown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The case's custody report shows the forward (it carries the items'
+	// hashes out of the vault) beside the hash list's export.
+	custodyDoc, err := h.v.CustodyDocument(h.ctx, h.cust, DocumentRequest{Case: "HL-1", Format: FormatText, Purpose: "review"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Report forwarded", "Hash list exported"} {
+		if !strings.Contains(string(custodyDoc.Body), want) {
+			t.Fatalf("the case's custody report lacks %q:\n%s", want, custodyDoc.Body)
+		}
+	}
 	for _, list := range []*HashList{forward, export} {
 		if strings.Contains(string(list.Body), `"Category": 0`) {
 			t.Fatalf("a VICS list says category 0:\n%s", list.Body)
