@@ -23,7 +23,7 @@ var caseCustodyTypes = map[string]bool{
 	TypeCaseOpened: true, TypeCaseMemberAdded: true, TypeCaseMemberRemoved: true,
 	TypeCaseHoldPlaced: true, TypeCaseHoldLifted: true, TypeCasePolicySet: true, TypeCaseKeyFailed: true,
 	TypeClassificationPolicySet: true,
-	TypeHashesExported: true, TypeCustodyReport: true, TypeCaseUCOExported: true, TypeReportForwarded: true,
+	TypeHashesExported:          true, TypeCustodyReport: true, TypeCaseUCOExported: true, TypeReportForwarded: true,
 }
 
 // othersRefused reports whether ev is a refusal of someone who receives
