@@ -544,7 +544,7 @@ func (v *Vault) AssessReport(ctx context.Context, who Principal, id, caseID, not
 			return err
 		}
 		if !v.memberOf(who, c) {
-			return refused(ErrForbidden, "%s is not assigned to case %s", who.Name, caseID)
+			return refusedHint(ErrForbidden, fmt.Sprintf("assess it into a case you are assigned to, or ask a custodian to assign you (custos case add-member %s %s)", caseID, who.Name), "%s is not assigned to case %s", who.Name, caseID)
 		}
 		if r.Case == caseID {
 			return errUnchanged
