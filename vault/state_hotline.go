@@ -180,6 +180,12 @@ func applyHashesExported(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
+	if _, err := s.caseOf(ev); err != nil {
+		return err
+	}
+	if !slices.Contains(HashFormats, d.Format) || !isDigest(d.SHA256) {
+		return fmt.Errorf("format %q and sha256 %q are not a hash list's", d.Format, d.SHA256)
+	}
 	if strings.HasSuffix(d.Format, "sum") {
 		s.hot.exportedSums[d.SHA256] = ev.Seq
 	}
