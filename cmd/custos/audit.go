@@ -1051,9 +1051,15 @@ func keyTrusted(flagValue, served, unchecked string) error {
 	for _, t := range trusted {
 		names = append(names, "fingerprint "+pkgformat.TrustedFingerprint(t))
 	}
-	return fmt.Errorf("%w: the vault's log key (fingerprint %s) is not the key you trust (%s): the key you were given was mistyped or is another vault's, or this vault's key is not the one it was given to you as; %s",
-		errAuditFailed, pkgformat.KeyFingerprint(served), strings.Join(names, ", "), unchecked)
+	return keyNotTrusted{fmt.Errorf("%w: the vault's log key (fingerprint %s) is not the key you trust (%s): the key you were given was mistyped or is another vault's, or this vault's key is not the one it was given to you as; %s",
+		errAuditFailed, pkgformat.KeyFingerprint(served), strings.Join(names, ", "), unchecked)}
 }
+
+// keyNotTrusted is keyTrusted's finding: the audit failed before it read
+// the log, and the first thing to check is the key the auditor typed.
+type keyNotTrusted struct{ error }
+
+func (e keyNotTrusted) Unwrap() error { return e.error }
 
 // prepareExportDir refuses an existing dir that is not an empty folder,
 // and makes the temporary folder beside it that the export is written

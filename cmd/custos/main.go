@@ -57,6 +57,10 @@ func main() {
 		os.Exit(2)
 	}
 	if errors.Is(err, errAuditFailed) {
+		var kn keyNotTrusted
+		if errors.As(err, &kn) {
+			fmt.Fprintln(os.Stderr, "First: compare the key you gave (--key) with the one you were given, character by character; a mistyped key fails before anything is checked. Only if they match is this a finding.")
+		}
 		fmt.Fprintln(os.Stderr, auditFailedAdvice)
 	}
 	os.Exit(1)
