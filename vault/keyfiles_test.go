@@ -1042,27 +1042,13 @@ func TestDestroyedCaseKeyCopiesAreJudged(t *testing.T) {
 	}
 }
 
-// failKeyDelete is an object store that refuses to delete key replicas
-// while on: a destruction that cannot finish.
-type failKeyDelete struct {
-	objects.Store
-	on bool
-}
-
-func (f *failKeyDelete) Delete(ctx context.Context, name string) error {
-	if f.on && strings.HasPrefix(name, "key/") {
-		return errors.New("the store refused the delete")
-	}
-	return f.Store.Delete(ctx, name)
-}
-
 // TestADestructionTriesEveryKeyCopy: a destruction whose key replicas
 // the store refuses to delete still removes the key's files from the
 // keyring folder (one copy that stays does not keep the others), and
 // says it did not finish; a scrub lists the replicas left, not the files.
 func TestADestructionTriesEveryKeyCopy(t *testing.T) {
 	ctx := context.Background()
-	fd := &failKeyDelete{}
+	fd := &failingDeletes{}
 	v, _ := openTestVaultDir(t, func(c *Config) { fd.Store, c.Objects = c.Objects, fd })
 	inv := enrolled(t, v, "inv", RoleInvestigator)
 	c1 := enrolled(t, v, "c1", RoleCustodian)
@@ -1075,11 +1061,11 @@ func TestADestructionTriesEveryKeyCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fd.on = true
+	fd.fail = true
 	if _, err := v.ApproveDestruction(ctx, c2, "D-1", req); err == nil {
 		t.Fatal("a destruction whose key replicas could not be deleted finished")
 	}
-	fd.on = false
+	fd.fail = false
 	for _, suffix := range []string{sealedSuffix, recoverySuffix} {
 		if _, err := os.Stat(v.keys.caseFile("D-1", suffix)); err == nil {
 			t.Errorf("the key's %s file is still in the keyring folder", suffix)

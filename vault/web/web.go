@@ -368,11 +368,8 @@ func fromElsewhere(r *http.Request, who vault.Principal) bool {
 // vault's own pages, which name themselves (Referrer-Policy same-origin):
 // what decides whether a client certificate's request is the person's.
 func mayBeCrossSite(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "cross-site", "same-site":
-		return true
-	case "same-origin", "none":
-		return false
+	if r.Header.Get("Sec-Fetch-Site") != "" {
+		return crossSite(r)
 	}
 	ref := r.Referer()
 	u, err := url.Parse(ref)
