@@ -67,6 +67,9 @@ type Credential struct {
 	// Claim is the OpenID claim that named the person (SessionOpened),
 	// kept with the session; not an actor field.
 	Claim string `json:",omitempty"`
+	// ClientID is the OpenID client the session's ID token was issued to
+	// (SessionOpened), kept with the session; not an actor field.
+	ClientID string `json:",omitempty"`
 }
 
 func (p Principal) actor() events.Actor {
@@ -115,6 +118,9 @@ type ExternalIdentity struct {
 	AMR             []string
 	// Fingerprint is the certificate's SHA-256 (hex).
 	Fingerprint string
+	// ClientID is, for an OpenID sign-in, the client the ID token was
+	// issued to (its audience).
+	ClientID string
 }
 
 // checkAsserted refuses an asserted identity whose fields would not fit
@@ -123,7 +129,7 @@ type ExternalIdentity struct {
 // or a CA is trusted to say who someone is, not to choose what the
 // custody log holds.
 func checkAsserted(id ExternalIdentity) error {
-	for _, f := range []struct{ name, v string }{{"name", id.Name}, {"issuer", id.Issuer}, {"subject", id.Subject}, {"acr", id.ACR}} {
+	for _, f := range []struct{ name, v string }{{"name", id.Name}, {"issuer", id.Issuer}, {"subject", id.Subject}, {"acr", id.ACR}, {"client id", id.ClientID}} {
 		if f.v != "" {
 			if err := checkText(f.name, f.v, maxIdentity, false, false); err != nil {
 				return fmt.Errorf("%w: the asserted %s is unusable", ErrUnauthenticated, f.name)
@@ -287,7 +293,7 @@ func (v *Vault) OpenExternalSession(ctx context.Context, id ExternalIdentity) (*
 	if req := v.cfg.RequireMFA[p.Role]; !req.satisfiedBy(id) {
 		return nil, fmt.Errorf("%w: a %s must sign in with multi-factor authentication (%s)", ErrUnauthenticated, p.Role, req)
 	}
-	c := Credential{Auth: "oidc", Issuer: id.Issuer, Subject: id.Subject, ACR: id.ACR, AMR: id.AMR, Claim: v.cfg.OIDCClaim}
+	c := Credential{Auth: "oidc", Issuer: id.Issuer, Subject: id.Subject, ACR: id.ACR, AMR: id.AMR, Claim: v.cfg.OIDCClaim, ClientID: id.ClientID}
 	return v.openSession(ctx, p, c, "", func(Person) error { return nil })
 }
 
@@ -362,7 +368,7 @@ func (v *Vault) openSession(ctx context.Context, p Person, c Credential, refresh
 		return still(q)
 	}
 	_, err := v.log.Append(ctx, sequencer.Draft{Type: TypeSessionOpened, Actor: who.actor(), Check: check,
-		Data: SessionOpened{Session: c.Session, TokenSHA256: tokenHash(token), Expires: c.Expires.Format(time.RFC3339), Refreshed: refreshed, SignedIn: signedIn, Claim: c.Claim}})
+		Data: SessionOpened{Session: c.Session, TokenSHA256: tokenHash(token), Expires: c.Expires.Format(time.RFC3339), Refreshed: refreshed, SignedIn: signedIn, Claim: c.Claim, ClientID: c.ClientID}})
 	if err != nil {
 		return nil, err
 	}

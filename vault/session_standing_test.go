@@ -56,18 +56,20 @@ func TestSessionsEndWithTheirWayOfSigningIn(t *testing.T) {
 // TestSessionsEndWithTheClaimThatNamedThem: an OpenID session records the
 // claim whose value named its person; once the vault names people by
 // another claim, the session no longer signs anyone in (a name taken
-// under the old claim need not be the person's under the new one).
+// under the old claim need not be the person's under the new one). The
+// client the token was issued to is recorded too and kept with the
+// session across a restart, for the server to hold it to (vault/api).
 func TestSessionsEndWithTheClaimThatNamedThem(t *testing.T) {
 	ctx := context.Background()
 	v, cfg, _ := restartable(t, t.TempDir(), func(c *Config) { c.OIDCClaim = "preferred_username" })
 	people(t, v, map[string]string{"alice": RoleInvestigator})
-	s, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: "s-1"})
+	s, err := v.OpenExternalSession(ctx, ExternalIdentity{Kind: "oidc", Name: "alice", Issuer: "https://idp.example/", Subject: "s-1", ClientID: "custos"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var opened SessionOpened
 	evs := logged(t, v)
-	if err := evs[len(evs)-1].DecodeData(&opened); err != nil || opened.Claim != "preferred_username" {
+	if err := evs[len(evs)-1].DecodeData(&opened); err != nil || opened.Claim != "preferred_username" || opened.ClientID != "custos" {
 		t.Fatalf("session.opened: %+v %v", opened, err)
 	}
 	v.Close()
@@ -84,6 +86,9 @@ func TestSessionsEndWithTheClaimThatNamedThem(t *testing.T) {
 		v2.Close()
 		if (err == nil) != tc.ok {
 			t.Errorf("claim %s: %s signed in: %v (want %v)", tc.claim, who.Name, err, tc.ok)
+		}
+		if tc.ok && who.Credential.ClientID != "custos" {
+			t.Errorf("after a restart the session's client is %q, want custos", who.Credential.ClientID)
 		}
 	}
 }

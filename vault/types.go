@@ -155,6 +155,11 @@ type SessionOpened struct {
 	// or preferred_username); absent for other sessions, and in events
 	// written before 2026-12-04.
 	Claim string `json:"claim,omitempty"`
+	// ClientID is, for a session an OpenID provider's ID token opened,
+	// the client the token was issued to (its aud: the vault's client id
+	// at that provider); absent for other sessions, and in events written
+	// before 2026-12-05.
+	ClientID string `json:"client_id,omitempty"`
 }
 
 // SessionEnded records a session ended before it expired: a sign-out.

@@ -29,9 +29,11 @@ func (h *Handler) Authenticate(r *http.Request, token string) (vault.Principal, 
 
 // session maps a session token to its person (vault.Authenticate), and
 // refuses a session opened through an OpenID provider this server no
-// longer signs people in with: none configured now, or another issuer
-// (the vault itself refuses local sessions once local accounts are off,
-// and sessions whose second factor its roles now require).
+// longer signs people in with: none configured now, another issuer, or
+// another client id at it (a client registration replaced, perhaps
+// because its tokens went astray, ends the sessions its tokens opened).
+// The vault itself refuses local sessions once local accounts are off,
+// and sessions whose second factor its roles now require.
 func (h *Handler) session(token string) (vault.Principal, error) {
 	who, err := h.v.Authenticate(token)
 	if err != nil || who.Credential.Auth != "oidc" {
@@ -39,6 +41,9 @@ func (h *Handler) session(token string) (vault.Principal, error) {
 	}
 	if h.opts.OIDC == nil || who.Credential.Issuer != h.opts.OIDCClient.Issuer {
 		return vault.Principal{}, fmt.Errorf("%w: the session was opened through an identity provider (%s) this vault no longer signs people in with; sign in again", vault.ErrUnauthenticated, who.Credential.Issuer)
+	}
+	if c := who.Credential.ClientID; c != "" && c != h.opts.OIDCClient.ClientID {
+		return vault.Principal{}, fmt.Errorf("%w: the session was opened when this vault was registered at its identity provider as client %s, and it is now %s; sign in again", vault.ErrUnauthenticated, c, h.opts.OIDCClient.ClientID)
 	}
 	return who, nil
 }

@@ -96,12 +96,24 @@ func (noTokens) Verify(context.Context, string, string) (vault.ExternalIdentity,
 
 // TestOIDCSessionsOfAProviderNoLongerUsed: a session opened through an
 // OpenID provider signs its person in only while the server signs people
-// in through that provider: not once it runs without one, or with
-// another issuer.
+// in through that provider, as the same client: not once it runs without
+// one, with another issuer, or registered at it under another client id.
+// A session whose event names no client (opened before client ids were
+// recorded) is held to the issuer alone.
 func TestOIDCSessionsOfAProviderNoLongerUsed(t *testing.T) {
 	tv := newTestVault(t, Options{})
 	ctx := context.Background()
-	s, err := tv.v.OpenExternalSession(ctx, vault.ExternalIdentity{Kind: "oidc", Name: "aud", Issuer: "https://idp.example/", Subject: "s-1"})
+	s, err := tv.v.OpenExternalSession(ctx, vault.ExternalIdentity{Kind: "oidc", Name: "aud", Issuer: "https://idp.example/", Subject: "s-1", ClientID: "custos"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opened vault.SessionOpened
+	if evs := tv.events(vault.TypeSessionOpened); len(evs) == 0 {
+		t.Fatal("no session.opened")
+	} else if err := evs[len(evs)-1].DecodeData(&opened); err != nil || opened.ClientID != "custos" {
+		t.Fatalf("session.opened records client %q (%v), want custos", opened.ClientID, err)
+	}
+	unnamed, err := tv.v.OpenExternalSession(ctx, vault.ExternalIdentity{Kind: "oidc", Name: "aud", Issuer: "https://idp.example/", Subject: "s-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,16 +124,29 @@ func TestOIDCSessionsOfAProviderNoLongerUsed(t *testing.T) {
 	}{
 		{"no provider", Options{}, http.StatusUnauthorized},
 		{"another provider", Options{OIDC: noTokens{}, OIDCClient: OIDCClient{Issuer: "https://other.example/", ClientID: "custos"}}, http.StatusUnauthorized},
-		{"the same provider", Options{OIDC: noTokens{}, OIDCClient: OIDCClient{Issuer: "https://idp.example/", ClientID: "custos"}}, http.StatusOK},
+		{"another client at the same provider", Options{OIDC: noTokens{}, OIDCClient: OIDCClient{Issuer: "https://idp.example/", ClientID: "custos-2027"}}, http.StatusUnauthorized},
+		{"the same provider and client", Options{OIDC: noTokens{}, OIDCClient: OIDCClient{Issuer: "https://idp.example/", ClientID: "custos"}}, http.StatusOK},
 	} {
 		h := New(tv.v, slog.New(slog.DiscardHandler), tc.opts)
-		req := httptest.NewRequest("GET", "/v1/whoami", nil)
-		req.Header.Set("Authorization", "Bearer "+s.Token.Reveal())
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		h.Close()
-		if rec.Code != tc.want {
-			t.Errorf("%s: whoami answered %d %s, want %d", tc.name, rec.Code, rec.Body, tc.want)
+		for _, ses := range []struct {
+			name  string
+			token string
+			want  int
+		}{{"", s.Token.Reveal(), tc.want}, {" (no client recorded)", unnamed.Token.Reveal(), tc.want}} {
+			if ses.name != "" && strings.HasPrefix(tc.name, "another client") {
+				ses.want = http.StatusOK
+			}
+			req := httptest.NewRequest("GET", "/v1/whoami", nil)
+			req.Header.Set("Authorization", "Bearer "+ses.token)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != ses.want {
+				t.Errorf("%s%s: whoami answered %d %s, want %d", tc.name, ses.name, rec.Code, rec.Body, ses.want)
+			}
+			if ses.want == http.StatusUnauthorized && ses.name == "" && strings.HasPrefix(tc.name, "another client") && !strings.Contains(rec.Body.String(), "client custos") {
+				t.Errorf("%s: the refusal does not say the client changed: %s", tc.name, rec.Body)
+			}
 		}
+		h.Close()
 	}
 }

@@ -62,6 +62,9 @@ type Identity struct {
 	AMR []string
 	// Expiry is the ID token's exp.
 	Expiry time.Time
+	// ClientID is the client the ID token was issued to: its aud, which
+	// go-oidc checks holds Config.ClientID.
+	ClientID string
 }
 
 // Satisfies reports whether the sign-in meets a role's requirement: an
@@ -248,11 +251,12 @@ func (v *Verifier) Verify(ctx context.Context, idToken, accessToken string) (Ide
 		return Identity{}, refuse("the ID token has no sub")
 	}
 	id := Identity{
-		Issuer:  tok.Issuer,
-		Subject: tok.Subject,
-		ACR:     c.ACR,
-		AMR:     []string(c.AMR),
-		Expiry:  tok.Expiry,
+		Issuer:   tok.Issuer,
+		Subject:  tok.Subject,
+		ACR:      c.ACR,
+		AMR:      []string(c.AMR),
+		Expiry:   tok.Expiry,
+		ClientID: v.cfg.ClientID,
 	}
 	name, found, err := v.name(c.names)
 	if err != nil {

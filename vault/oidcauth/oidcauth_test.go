@@ -130,7 +130,7 @@ func TestVerifyNames(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s, claim %q: %v", flow, claim, err)
 			}
-			if id.Name != name || id.Subject != o.User.Subject || id.Issuer != o.Issuer {
+			if id.Name != name || id.Subject != o.User.Subject || id.Issuer != o.Issuer || id.ClientID != o.ClientID {
 				t.Fatalf("%s, claim %q: %+v, want name %q", flow, claim, id, name)
 			}
 			if time.Until(id.Expiry) < 50*time.Minute {
@@ -244,8 +244,8 @@ func TestVerifyRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := vo.Verify(ctx, other.id, other.access); err != nil {
-		t.Fatalf("the other client's own token: %v", err)
+	if id, err := vo.Verify(ctx, other.id, other.access); err != nil || id.ClientID != o.OtherClientID {
+		t.Fatalf("the other client's own token: %+v, %v", id, err)
 	}
 }
 

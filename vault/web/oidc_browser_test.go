@@ -64,6 +64,10 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 	if len(opened) != 1 || opened[0].Actor.Person != "alice" || opened[0].Actor.Auth != "oidc" || opened[0].Actor.Subject != p.MFAUser.Subject {
 		t.Fatalf("session.opened events: %+v", opened)
 	}
+	var od vault.SessionOpened
+	if err := opened[0].DecodeData(&od); err != nil || od.ClientID != p.ClientID || od.Claim != "sub" {
+		t.Fatalf("session.opened records client %q and claim %q (%v), want %s and sub", od.ClientID, od.Claim, err, p.ClientID)
+	}
 
 	// Bob has an account at the provider but not in the vault.
 	run(t, b, chromedp.Click(chromedp.CSS(`header form button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("oidc")))
