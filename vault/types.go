@@ -157,8 +157,8 @@ type SessionOpened struct {
 	Claim string `json:"claim,omitempty"`
 	// ClientID is, for a session an OpenID provider's ID token opened,
 	// the client the token was issued to (its aud: the vault's client id
-	// at that provider); absent for other sessions, and in events written
-	// before 2026-12-05.
+	// at that provider); absent for other sessions, and in events an
+	// earlier release wrote.
 	ClientID string `json:"client_id,omitempty"`
 }
 
