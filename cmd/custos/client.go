@@ -172,16 +172,29 @@ func (c *client) do(req *http.Request) (*http.Response, error) {
 			}
 			return nil, &statusError{resp.StatusCode, msg}
 		}
-		if json.Unmarshal(b, &e) == nil && e.Error != "" {
-			if resp.StatusCode == http.StatusUnauthorized && strings.HasPrefix(os.Getenv("CUSTOS_TOKEN"), "css_") {
-				return nil, &statusError{resp.StatusCode, fmt.Sprintf("%s (HTTP 401): the session in CUSTOS_TOKEN has expired or ended: unset CUSTOS_TOKEN and use your kept login, or run custos login", e.Error)}
+		if json.Unmarshal(b, &e) == nil && e.Error != "" && resp.StatusCode == http.StatusUnauthorized {
+			// A sign-in refused: the vault's reason, or that it does not
+			// know the credential or session, in a person's words.
+			msg := strings.TrimPrefix(e.Error, "unauthenticated: ")
+			if msg == "unauthenticated" {
+				msg = signInUnknown
 			}
+			if strings.HasPrefix(os.Getenv("CUSTOS_TOKEN"), "css_") {
+				msg += ": the session in CUSTOS_TOKEN has expired or ended: unset CUSTOS_TOKEN and use your kept login, or run custos login"
+			}
+			return nil, &statusError{resp.StatusCode, msg}
+		}
+		if json.Unmarshal(b, &e) == nil && e.Error != "" {
 			return nil, &statusError{resp.StatusCode, fmt.Sprintf("%s (HTTP %d)", e.Error, resp.StatusCode)}
 		}
 		return nil, &statusError{resp.StatusCode, fmt.Sprintf("vault answered HTTP %d", resp.StatusCode)}
 	}
 	return resp, nil
 }
+
+// signInUnknown is what a refused sign-in says when the vault gives no
+// reason: it knows no such credential or session.
+const signInUnknown = "the vault does not know this credential or session"
 
 // statusError is the vault's refusal or failure (an answer of HTTP 300 or
 // more): its status code and the sentence to show.

@@ -217,3 +217,26 @@ func TestSignInHintAfterServerErrors(t *testing.T) {
 		}
 	}
 }
+
+// A refused sign-in is said in a person's words: the vault's reason
+// without its class or status, and, where the vault gives none, that it
+// does not know the credential, with what to do about it.
+func TestSignInRefusalsInPlainWords(t *testing.T) {
+	t.Setenv("CUSTOS_TOKEN", "")
+	for _, c := range []struct {
+		name, answer, want string
+	}{
+		{"no reason", `{"error":"unauthenticated"}`, "sign-in refused: the vault does not know this credential or session: your credential is no longer valid; ask the custodians"},
+		{"suspended", `{"error":"unauthenticated: alice is suspended"}`, "sign-in refused: alice is suspended: ask a custodian"},
+		{"expired", `{"error":"unauthenticated: the session expired; sign in again"}`, "sign-in refused: the session expired; sign in again (run custos login)"},
+	} {
+		_, err := testClient(t, refusing(http.StatusUnauthorized, c.answer)).openSession(api.SessionRequest{Credential: "cst_x"})
+		if err == nil {
+			t.Fatalf("%s: signed in", c.name)
+		}
+		got := signInHint(err).Error()
+		if !strings.HasPrefix(got, c.want) || strings.Contains(got, "unauthenticated") || strings.Contains(got, "HTTP") {
+			t.Errorf("%s: %q, want it to begin %q, without the class or status", c.name, got, c.want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -215,6 +216,7 @@ func (c *client) signInWith(fresh bool) (cached bool, err error) {
 func signInHint(err error) error {
 	msg := err.Error()
 	var unreached *unreachableError
+	var answered *statusError
 	switch {
 	case errors.As(err, &unreached):
 		return err // the vault was not reached: signing in again changes nothing
@@ -222,12 +224,12 @@ func signInHint(err error) error {
 		return fmt.Errorf("%w: ask a custodian (two custodians reinstate a suspended person)", err)
 	case strings.Contains(msg, " was removed"):
 		return err
-	case strings.Contains(msg, "credential was replaced") || strings.Contains(msg, "sign-in refused: unauthenticated (HTTP 401)"):
+	case strings.Contains(msg, "credential was replaced") || errors.As(err, &answered) && answered.code == http.StatusUnauthorized && answered.msg == signInUnknown:
 		if os.Getenv("CUSTOS_TOKEN") != "" {
 			return fmt.Errorf("%w: this vault does not know the credential in CUSTOS_TOKEN: check that CUSTOS_SERVER and CUSTOS_TOKEN come from the same .env file (a development vault started afresh writes new ones); otherwise ask the custodians for a new invitation", err)
 		}
 		return fmt.Errorf("%w: your credential is no longer valid; ask the custodians for a new invitation (custos person reissue)", err)
-	case !strings.Contains(msg, "HTTP "):
+	case !errors.As(err, &answered):
 		return err // the vault was not reached: signing in again changes nothing
 	case isServerError(err):
 		return err // the vault (or a proxy before it) cannot sign anyone in now: signing in again changes nothing

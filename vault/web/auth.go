@@ -103,13 +103,47 @@ func (h *Handler) validCSRF(r *http.Request, s *session) bool {
 }
 
 type signInData struct {
-	Next            string
-	Ended           bool
+	Next string
+	// Ended is why the browser's session no longer signs it in, as the
+	// page says it ("" when it came to sign in otherwise).
+	Ended           string
 	Local           bool
 	OIDC            bool
 	Certificates    bool
 	Failed          string
 	SignedInAlready *vault.Principal
+}
+
+// endedBecause is why a session no longer signs its browser in, as the
+// sign-in page's ended parameter carries it: a word from a fixed list,
+// never the refusal's text, so that a link cannot make the page say
+// anything else. A session that was ended (a sign-out, a suspension or
+// removal, a re-issued credential) is gone from the vault's state, so
+// "ended" cannot say which.
+func endedBecause(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "session expired"):
+		return "expired"
+	case strings.Contains(msg, "sign in again") || strings.Contains(msg, "no longer signs people in") || strings.Contains(msg, "sign in the way it now allows"):
+		return "changed"
+	}
+	return "ended"
+}
+
+// endedText is what the sign-in page says of an ended session, from its
+// ended parameter (endedBecause); "" for none, and the plain "ended" for
+// a word not on the list.
+func endedText(c *catalog, why string) string {
+	switch why {
+	case "":
+		return ""
+	case "expired":
+		return c.text("signin.ended.expired")
+	case "changed":
+		return c.text("signin.ended.changed")
+	}
+	return c.text("signin.ended")
 }
 
 // safeNext keeps a post-sign-in destination inside the web application.
@@ -129,7 +163,7 @@ func (h *Handler) signInPage(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request, code int, failed string) {
 	cfg := h.api.SignIn()
-	d := signInData{Next: safeNext(r.FormValue("next")), Ended: r.URL.Query().Get("ended") == "1",
+	d := signInData{Next: safeNext(r.FormValue("next")), Ended: endedText(defaultCatalog, r.URL.Query().Get("ended")),
 		Local: cfg.Local, OIDC: cfg.OIDC != nil, Certificates: cfg.ClientCertificates, Failed: failed}
 	var s *session
 	if who, err := h.api.Authenticate(r, h.sessionToken(r)); err == nil {

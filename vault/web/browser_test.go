@@ -395,7 +395,7 @@ func TestBrowserSignInEachRole(t *testing.T) {
 				return err
 			}), chromedp.Navigate(bv.url+"/app/me"))
 			u = location(t, ctx)
-			if u.Path != "/app/sign-in" || u.Query().Get("ended") != "1" || u.Query().Get("next") != "/app/me" {
+			if u.Path != "/app/sign-in" || u.Query().Get("ended") != "ended" || u.Query().Get("next") != "/app/me" {
 				t.Errorf("the old session cookie led to %s, not to signing in again", u)
 			}
 			if c := bv.sessionCookie(t, ctx); c != nil {
@@ -421,10 +421,10 @@ func TestBrowserSessionExpiry(t *testing.T) {
 	if resp.Status != http.StatusOK || u.Path != "/app/sign-in" {
 		t.Fatalf("after the session's end /app/me shows %s (%d), not the sign-in page", u, resp.Status)
 	}
-	if u.Query().Get("ended") != "1" || u.Query().Get("next") != "/app/me" {
-		t.Errorf("sign-in page URL %s: want ended=1 and next=/app/me", u)
+	if u.Query().Get("ended") != "expired" || u.Query().Get("next") != "/app/me" {
+		t.Errorf("sign-in page URL %s: want ended=expired and next=/app/me", u)
 	}
-	if got := text(t, ctx, "main .notice"); got != "Your session has ended. Sign in again to go on." {
+	if got := text(t, ctx, "main .notice"); got != "Your session expired. Sign in again to go on." {
 		t.Errorf("the sign-in page says %q", got)
 	}
 	next := value(t, ctx, chromedp.Value(chromedp.CSS(`form[action="/app/sign-in"] input[name=next]`)))

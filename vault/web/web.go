@@ -302,7 +302,7 @@ func (h *Handler) authed(pattern string, f pageFunc) http.HandlerFunc {
 			if r.Method == http.MethodGet {
 				q := url.Values{"next": {r.URL.RequestURI()}}
 				if token != "" {
-					q.Set("ended", "1")
+					q.Set("ended", endedBecause(err))
 				}
 				http.Redirect(w, r, Prefix+"sign-in?"+q.Encode(), http.StatusSeeOther)
 				return

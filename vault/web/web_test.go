@@ -828,3 +828,56 @@ func TestCaseListSaysHowFarTheVotesAre(t *testing.T) {
 		t.Fatalf("the case's list does not say how far the votes are:\n%s", body)
 	}
 }
+
+// TestSignInPageSaysWhyTheSessionEnded: a browser whose session no
+// longer signs it in is sent to sign in with why, from a fixed list (a
+// change of the vault's sign-in settings, a session ended, by a
+// suspension or otherwise, or one the vault never knew; expiry is in
+// TestBrowserSessionExpiry); the page says it in words, and a link's own
+// word shows only the plain text.
+func TestSignInPageSaysWhyTheSessionEnded(t *testing.T) {
+	bv := openTestVault(t)
+	base := serve(t, bv, api.Options{RefusalWindow: time.Hour}, nil)
+	ctx := context.Background()
+	cust := vault.Principal{Name: "cust", Role: vault.RoleCustodian}
+	oidc, err := bv.v.OpenExternalSession(ctx, vault.ExternalIdentity{Kind: "oidc", Name: "inv", Issuer: "https://idp.example/", Subject: "s-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withCookie := func(token string) *webClient {
+		c := newWebClient(t, base, nil)
+		u, _ := url.Parse(base + "/app/")
+		c.c.Jar.SetCookies(u, []*http.Cookie{{Name: cookieName, Value: token, Path: "/"}})
+		return c
+	}
+	ana := newWebClient(t, base, nil)
+	ana.signIn(bv.creds["ana"])
+	if _, err := bv.v.Suspend(ctx, cust, "ana", "under review"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		c    *webClient
+		why  string
+		says string
+	}{
+		{"suspended", ana, "ended", "suspending a person"},
+		{"a provider the server no longer uses", withCookie(oidc.Token.Reveal()), "changed", "sign-in settings changed"},
+		{"a session the vault does not know", withCookie(vault.SessionPrefix + strings.Repeat("0", 43)), "ended", "signed out here or elsewhere"},
+	} {
+		resp, _ := tc.c.do("GET", "/app/me", nil)
+		loc, err := url.Parse(resp.Header.Get("Location"))
+		if resp.StatusCode != http.StatusSeeOther || err != nil || loc.Path != "/app/sign-in" || loc.Query().Get("ended") != tc.why {
+			t.Errorf("%s: /app/me answered %d, to %q; want the sign-in page with ended=%s", tc.name, resp.StatusCode, resp.Header.Get("Location"), tc.why)
+			continue
+		}
+		_, body := tc.c.do("GET", loc.RequestURI(), nil)
+		if !strings.Contains(body, tc.says) {
+			t.Errorf("%s: the sign-in page does not say %q", tc.name, tc.says)
+		}
+	}
+	_, body := newWebClient(t, base, nil).do("GET", "/app/sign-in?ended=%3Cb%3Eyour+vault+moved%3C%2Fb%3E", nil)
+	if strings.Contains(body, "vault moved") || !strings.Contains(body, "signed out here or elsewhere") {
+		t.Error("the sign-in page shows a link's own words for why the session ended")
+	}
+}
