@@ -152,6 +152,10 @@ func (v *Vault) withContact(ctx context.Context, d *ReportReceived, req ReportRe
 	return nil
 }
 
+// CheckReportedURL is the check every reported URL meets
+// (checkReportedURL): a bad-input error saying what is wrong, or nil.
+func CheckReportedURL(s string) error { return checkReportedURL(s) }
+
 // checkReportedURL accepts an absolute http, https or ftp URL with a host,
 // of at most MaxURLBytes, printable ASCII (an internationalised name is
 // given in its punycode or percent-encoded form, as browsers copy it).

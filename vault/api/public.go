@@ -255,15 +255,20 @@ func (p *Public) submit(w http.ResponseWriter, r *http.Request) {
 			p.form(w, http.StatusBadRequest, "The form could not be read.", "", publicForm{})
 			return
 		}
+		typed = typedOf(vals)
 		for _, line := range strings.Split(vals.Get("urls"), "\n") {
 			if line = strings.TrimSpace(line); line != "" {
-				rep.URLs = append(rep.URLs, line)
+				u := typedURL(line)
+				if err := vault.CheckReportedURL(u); err != nil {
+					p.form(w, http.StatusBadRequest, publicURLError(line, u), "", typed)
+					return
+				}
+				rep.URLs = append(rep.URLs, u)
 			}
 		}
 		rep.Description = strings.ReplaceAll(vals.Get("description"), "\r\n", "\n")
 		rep.Anonymous = vals.Get("anonymous") != ""
 		rep.Contact = strings.TrimSpace(vals.Get("contact"))
-		typed = typedOf(vals)
 	default:
 		writeJSON(w, http.StatusUnsupportedMediaType, ErrorResponse{Error: "send the report as application/json or as the form does"})
 		return
@@ -316,6 +321,19 @@ Analysts of the hotline will look at it; this form never shows anything back.</p
 <p><button type="submit">Send report</button></p></form>{{end}}
 </body></html>
 `))
+
+// publicURLError says, to a member of the public, why a line of the
+// form's addresses (typed, read as u: typedURL) is not taken.
+func publicURLError(typed, u string) string {
+	if len(u) > vault.MaxURLBytes {
+		return fmt.Sprintf("A web address is longer than %d characters: give the address of the page itself, without what follows a \"?\" if it is very long.", vault.MaxURLBytes)
+	}
+	shown := typed
+	if r := []rune(shown); len(r) > 80 {
+		shown = string(r[:80]) + "…"
+	}
+	return fmt.Sprintf("%q is not a web address the hotline can look at. Copy the address from your browser's address bar: it begins with http:// or https://, or with the site's name, such as example.com/page.", shown)
+}
 
 // publicForm is what a reporter typed into the form (Sent: the form was
 // sent), shown again with an error so that nothing is typed twice.
