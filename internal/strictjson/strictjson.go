@@ -54,6 +54,11 @@ type Rules struct {
 	// Space allows white space before and after the value (request
 	// bodies, which tools end with a newline).
 	Space bool
+	// RequiredBools keeps, under Optional, a boolean member declared
+	// without ",omitempty" required, and refuses null for any boolean
+	// member: a request that leaves out a yes-or-no answer (a legal
+	// hold's "on") is refused rather than read as no.
+	RequiredBools bool
 }
 
 // Manifest is the grammar of a package's manifest.json and proofs.json:
@@ -113,7 +118,7 @@ func walk(dec *json.Decoder, t reflect.Type, path string, depth int, r Rules) er
 	}
 	switch tok := tok.(type) {
 	case nil:
-		if t != nil && !r.AllowNull {
+		if t != nil && (!r.AllowNull || r.RequiredBools && t.Kind() == reflect.Bool) {
 			return fmt.Errorf("%s: null is not a value here", where(path))
 		}
 		return nil
@@ -180,8 +185,15 @@ func walkObject(dec *json.Decoder, t reflect.Type, path string, depth int, r Rul
 			return err
 		}
 	}
-	if t != nil && t.Kind() == reflect.Struct && !r.Optional {
-		for _, name := range structOf(t).required {
+	if t != nil && t.Kind() == reflect.Struct {
+		required := structOf(t).required
+		if r.Optional {
+			required = nil
+			if r.RequiredBools {
+				required = structOf(t).requiredBools
+			}
+		}
+		for _, name := range required {
 			if !seen[name] {
 				return fmt.Errorf("%s: required member %q is missing", where(path), name)
 			}
@@ -224,6 +236,9 @@ type structInfo struct {
 	byName   map[string]reflect.Type
 	names    []string
 	required []string
+	// requiredBools are the required members of boolean type
+	// (Rules.RequiredBools).
+	requiredBools []string
 }
 
 var structs sync.Map // reflect.Type -> *structInfo
@@ -242,6 +257,9 @@ func structOf(t reflect.Type) *structInfo {
 		info.names = append(info.names, name)
 		if !omit {
 			info.required = append(info.required, name)
+			if f.Type.Kind() == reflect.Bool {
+				info.requiredBools = append(info.requiredBools, name)
+			}
 		}
 	}
 	v, _ := structs.LoadOrStore(t, info)

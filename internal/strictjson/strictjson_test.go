@@ -179,3 +179,28 @@ func TestRequestRules(t *testing.T) {
 		t.Error("a final newline accepted without Space")
 	}
 }
+
+type holdLike struct {
+	On        bool   `json:"on"`
+	Anonymous bool   `json:"anonymous,omitempty"`
+	Reason    string `json:"reason"`
+}
+
+// RequiredBools: under Optional, a boolean member without omitempty must
+// be given, and no boolean is null; other members stay optional.
+func TestRequiredBools(t *testing.T) {
+	r := Rules{AllowNull: true, Optional: true, RequiredBools: true}
+	for _, in := range []string{`{"on":false}`, `{"on":true,"reason":null}`, `{"on":false,"anonymous":true}`} {
+		if err := Decode([]byte(in), new(holdLike), r); err != nil {
+			t.Errorf("%s: %v", in, err)
+		}
+	}
+	for _, in := range []string{`{"reason":"x"}`, `{}`, `{"on":null}`, `{"on":true,"anonymous":null}`} {
+		if err := Decode([]byte(in), new(holdLike), r); err == nil {
+			t.Errorf("%s: accepted", in)
+		}
+	}
+	if err := Decode([]byte(`{"reason":"x"}`), new(holdLike), Rules{AllowNull: true, Optional: true}); err != nil {
+		t.Errorf("without RequiredBools a missing boolean is refused: %v", err)
+	}
+}

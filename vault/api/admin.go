@@ -8,7 +8,7 @@ import (
 
 // RotateRequest is the body of POST /v1/admin/rotate-kek.
 type RotateRequest struct {
-	RetireOld bool `json:"retire_old"`
+	RetireOld bool `json:"retire_old,omitempty"`
 }
 
 // RotateResponse is the answer of POST /v1/admin/rotate-kek.

@@ -86,6 +86,8 @@ func (h *Handler) removeMember(w http.ResponseWriter, r *http.Request, who vault
 
 // HoldRequest is the body of POST /v1/cases/{case}/hold.
 type HoldRequest struct {
+	// On places the hold (true) or lifts it (false); it must be given
+	// (requestRules), so that a request that leaves it out lifts nothing.
 	On     bool   `json:"on"`
 	Reason string `json:"reason"`
 }

@@ -60,8 +60,10 @@ func checkJSONType(ct string) error {
 
 // requestRules are the rules of internal/strictjson that request bodies
 // follow: exact names, no repeats, canonical integers, at most 32 levels;
-// members may be left out or null, and the body may end in a newline.
-var requestRules = strictjson.Rules{AllowNull: true, Optional: true, MaxDepth: maxJSONDepth, Space: true}
+// members may be left out or null, except a yes-or-no member declared
+// without omitempty (HoldRequest's "on"), which must be given as true or
+// false; the body may end in a newline.
+var requestRules = strictjson.Rules{AllowNull: true, Optional: true, RequiredBools: true, MaxDepth: maxJSONDepth, Space: true}
 
 // decodeStrict decodes body into v (a pointer to a struct) as readJSON
 // describes, by the one JSON grammar of the formats (internal/strictjson:
