@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/internal/durable"
+	"github.com/custos-vault/custos/internal/readfull"
 )
 
 // BuildOptions tune an import.
@@ -85,7 +86,9 @@ func Build(root, name string, src io.Reader, format string, opts BuildOptions) (
 	}
 	defer b.abort()
 	h := sha256.New()
-	tee := io.TeeReader(src, h)
+	// Sticky: the formats' readers peek (a byte-order mark, a
+	// delimiter), and a source cut short must fail them, never end them.
+	tee := io.TeeReader(readfull.Sticky(src), h)
 	st, err := Parse(tee, format, func(e Entry) error {
 		if err := b.add(&e); err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"filippo.io/age"
 	"github.com/custos-vault/custos/crypto/agestream"
 	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/internal/readfull"
 	"github.com/custos-vault/custos/objects"
 )
 
@@ -159,7 +160,9 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	// the end of the stream: a mismatch fails the upload itself, so the
 	// store never commits an object (under object lock it could never be
 	// deleted again).
-	body, probe := v.probeMedia(req.Body)
+	// Sticky: the media probe peeks, and an upload cut short must fail
+	// the deposit, never end it (internal/readfull).
+	body, probe := v.probeMedia(readfull.Sticky(req.Body))
 	go func() {
 		res, err := agestream.Encrypt(pipe, body, []age.Recipient{recipient},
 			agestream.Options{NoLegacyHashes: v.cfg.NoLegacyHashes, Progress: req.Progress})

@@ -1,8 +1,12 @@
 package vault
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/custos-vault/custos/crypto/agestream"
@@ -29,5 +33,54 @@ func TestClassifyUpload(t *testing.T) {
 		if got := classifyUpload(c.enc, c.put); got != c.want {
 			t.Errorf("%s: got %d, want %d", c.name, got, c.want)
 		}
+	}
+}
+
+// cutShortBody returns data, then fails as net/http's request body does
+// when its client goes away before Content-Length bytes came: once with
+// io.ErrUnexpectedEOF, and with io.EOF when read again.
+type cutShortBody struct {
+	data   []byte
+	failed bool
+}
+
+func (c *cutShortBody) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		if c.failed {
+			return 0, io.EOF
+		}
+		c.failed = true
+		return 0, io.ErrUnexpectedEOF
+	}
+	n := copy(p, c.data)
+	c.data = c.data[n:]
+	return n, nil
+}
+
+// TestCutShortUploadIsNoDeposit: an upload cut short is never taken for
+// the whole file, with a client's SHA-256 to check it against or without
+// (the web application's uploads): the deposit fails as interrupted,
+// nothing is recorded, and no object is left in the store. Files cut
+// within the first read (the media sniff's), within the first chunk and
+// after it are tried.
+func TestCutShortUploadIsNoDeposit(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	if err := v.OpenCase(ctx, inv, "C-1", "t"); err != nil {
+		t.Fatal(err)
+	}
+	before := v.Log().Size()
+	for _, size := range []int{10, 4095, 3<<20 + 5} {
+		_, err := v.Deposit(ctx, inv, DepositRequest{Case: "C-1", Name: fmt.Sprintf("cut-%d.bin", size), Body: &cutShortBody{data: bytes.Repeat([]byte("x"), size)}})
+		if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "upload interrupted") {
+			t.Errorf("%d bytes then cut: %v, want an interrupted upload", size, err)
+		}
+	}
+	if n := v.Log().Size(); n != before {
+		t.Fatalf("cut-short uploads appended %d events", n-before)
+	}
+	if items, err := v.Items(ctx, inv, "C-1", ItemFilter{}); err != nil || len(items) != 0 {
+		t.Fatalf("items after cut-short uploads: %v %v", items, err)
 	}
 }

@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 
 	"filippo.io/age"
+
+	"github.com/custos-vault/custos/internal/readfull"
 )
 
 // ChunkSize is the unit of work handed between the pipeline's goroutines.
@@ -137,7 +139,7 @@ func Encrypt(dst io.Writer, src io.Reader, recipients []age.Recipient, opts Opti
 	for !failed.Load() {
 		ch := chunkPool.Get().(*chunk)
 		ch.buf = ch.buf[:cap(ch.buf)]
-		n, err := io.ReadFull(src, ch.buf)
+		n, err := readfull.Read(src, ch.buf)
 		if n > 0 {
 			ch.buf = ch.buf[:n]
 			ch.refs.Store(int32(len(consumers)))
@@ -151,7 +153,7 @@ func Encrypt(dst io.Writer, src io.Reader, recipients []age.Recipient, opts Opti
 		} else {
 			chunkPool.Put(ch)
 		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
+		if err == io.EOF {
 			break
 		}
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/custos-vault/custos/internal/ctxio"
+	"github.com/custos-vault/custos/internal/readfull"
 	"github.com/custos-vault/custos/objects"
 )
 
@@ -42,9 +43,9 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.
 	po := s.putOptions(opts)
 	cr := ctxio.NewReader(ctx, r)
 	buf := make([]byte, s.partSize)
-	n, err := io.ReadFull(cr, buf)
+	n, err := readfull.Read(cr, buf)
 	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
+	case err == io.EOF:
 		return s.putSingle(ctx, name, buf[:n], po)
 	case err != nil:
 		return objects.Info{}, fmt.Errorf("s3 objects: reading %s: %w", name, err)
@@ -160,11 +161,11 @@ func (s *Store) putMultipart(ctx context.Context, name string, r io.Reader, buf 
 			break // the upload is lost: stop reading the caller's stream
 		}
 		var rerr error
-		n, rerr = io.ReadFull(r, buf)
-		if rerr == io.EOF {
+		n, rerr = readfull.Read(r, buf)
+		if rerr == io.EOF && n == 0 {
 			break
 		}
-		if rerr == io.ErrUnexpectedEOF {
+		if rerr == io.EOF {
 			last = true
 		} else if rerr != nil {
 			readErr = fmt.Errorf("s3 objects: reading %s: %w", name, rerr)

@@ -1,6 +1,9 @@
 package api
 
 import (
+	"fmt"
+	"io"
+	"net"
 	"strings"
 	"testing"
 
@@ -47,5 +50,28 @@ func TestLeftOutAnswersChangeNothing(t *testing.T) {
 	// its, not the body's.)
 	if a := tv.postJSON("cust", "/v1/admin/rotate-kek", `{}`); strings.Contains(a.body, "retire_old") || strings.Contains(a.body, "JSON") {
 		t.Errorf("rotate-kek without retire_old: %d %s", a.code, a.body)
+	}
+}
+
+// TestCutShortDepositIsSaidSo: a deposit whose client sends fewer bytes
+// than its Content-Length and stops is answered as an interrupted upload
+// (not as a missing checksum), and nothing is recorded.
+func TestCutShortDepositIsSaidSo(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	tv.setupCase()
+	before := tv.v.Log().Size()
+	c, err := net.Dial("tcp", strings.TrimPrefix(tv.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /v1/cases/C-1/items?name=x.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 1000\r\n\r\n0123456789", tv.tokens["inv"])
+	c.(*net.TCPConn).CloseWrite()
+	b, _ := io.ReadAll(c)
+	if !strings.Contains(string(b), "upload interrupted") || strings.Contains(string(b), "SHA-256") {
+		t.Fatalf("a cut-short deposit was answered: %s", b)
+	}
+	if n := tv.v.Log().Size(); n != before {
+		t.Fatalf("a cut-short deposit appended %d events", n-before)
 	}
 }
