@@ -163,14 +163,21 @@ func (v *Vault) ReceivePackage(ctx context.Context, who Principal, pkgID, sha256
 		return PackageReceived{}, v.refuseOn(ctx, who, "package.receipt", pkgID, err.Error(), "", ErrForbidden, GroundsInput)
 	}
 	d := PackageReceived{Package: pkgID, SHA256: sha256, Signature: strings.TrimSpace(signature) + "\n", Fingerprint: ssh.FingerprintSHA256(pub)}
+	// At the receipt's position: not acknowledged yet, and the key that
+	// verified the signature still the one registered, so that a
+	// receipt signed with a key a custodian has just replaced (a lost
+	// one) is never recorded after its replacement.
 	once := func(ahead []*events.Event) error {
 		for _, ev := range ahead {
-			if ev.Type == TypePackageReceived {
+			if ev.Type == TypePackageReceived || ev.Type == TypeReceiptKeySet {
 				return sequencer.ErrNotYet
 			}
 		}
 		if v.state.packageReceived(pkgID) {
 			return refused(ErrConflict, "the package is acknowledged already")
+		}
+		if q, _ := v.state.personByName(who.Name); q.ReceiptKey != person.ReceiptKey {
+			return refused(ErrConflict, "your receipt key was replaced while the receipt was recorded: sign the receipt again with the key now registered")
 		}
 		return nil
 	}

@@ -260,7 +260,7 @@ func (v *Vault) invitationExpiry() string {
 func requestDepends(ahead []*events.Event) bool {
 	for _, ev := range ahead {
 		if strings.HasPrefix(ev.Type, "person.") || strings.HasPrefix(ev.Type, "request.") || strings.HasPrefix(ev.Type, "case.") ||
-			strings.HasPrefix(ev.Type, "session.") || ev.Type == TypeRecipientSet {
+			strings.HasPrefix(ev.Type, "session.") || ev.Type == TypeRecipientSet || ev.Type == TypeReceiptKeySet {
 			return true
 		}
 	}
