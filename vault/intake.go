@@ -495,21 +495,8 @@ func (v *Vault) reportDecision(ctx context.Context, who Principal, action, id st
 	// its position.
 	var eventCase string
 	full := func(r Report, ok bool) error {
-		if !ok {
-			return refused(ErrNotFound, "no report %s", id)
-		}
-		// A report assessed into a case is that case's work: only the
-		// analysts assigned to it act on it (and see its items). Asked
-		// first, so that who may not act on it is refused as such,
-		// whatever state the report is in.
-		if r.Case != "" {
-			c, ok := v.state.getCase(r.Case)
-			if err := liveCase(r.Case, c, ok); err != nil {
-				return err
-			}
-			if !v.memberOf(who, c) {
-				return refused(ErrForbidden, "report %s is assessed into a case you are not assigned to; ask its analysts, or a custodian to assign you", id)
-			}
+		if err := v.reportOpenTo(who, id, r, ok); err != nil {
+			return err
 		}
 		if r.Status == StatusClosed {
 			return refused(ErrConflict, "report %s was closed (%s); a closed report is not changed", id, r.ClosedReason)
@@ -530,6 +517,45 @@ func (v *Vault) reportDecision(ctx context.Context, who Principal, action, id st
 	d.Check = v.reportCheck(id, d.Case, full)
 	evs, err := v.append(ctx, d)
 	return evs, v.refusedAs(ctx, who, action, id, err)
+}
+
+// reportOpenTo refuses who the analyst may not act on report id (r, ok
+// as the state has it): it does not exist, or it is assessed into a case
+// they are not assigned to (or one that is gone). A report assessed into
+// a case is that case's work: only the analysts assigned to it act on it
+// and see its items.
+func (v *Vault) reportOpenTo(who Principal, id string, r Report, ok bool) error {
+	if !ok {
+		return refused(ErrNotFound, "no report %s", id)
+	}
+	if r.Case != "" {
+		c, ok := v.state.getCase(r.Case)
+		if err := liveCase(r.Case, c, ok); err != nil {
+			return err
+		}
+		if !v.memberOf(who, c) {
+			return refused(ErrForbidden, "report %s is assessed into a case you are not assigned to; ask its analysts, or a custodian to assign you", id)
+		}
+	}
+	return nil
+}
+
+// mayWorkOnReport refuses, and records, as reportDecision would, who may
+// not work on report id, before anything read from the report shapes an
+// answer: a URL matched against its URLs, or its items counted, would
+// otherwise tell who may not see the report what it holds.
+func (v *Vault) mayWorkOnReport(ctx context.Context, who Principal, action, id string) error {
+	if err := checkReportID(id); err != nil {
+		return err
+	}
+	r, ok := v.state.getReport(id)
+	if !ok || who.Role != RoleAnalyst {
+		return v.refuseUnseen(ctx, who, action, "report", id, ok, "only analysts work on reports", "analysts work on reports")
+	}
+	if err := v.reportOpenTo(who, id, r, ok); err != nil {
+		return v.refusedAs(ctx, who, action, id, err)
+	}
+	return nil
 }
 
 // AssessReport takes a report on into a case: the analyst's captures for
@@ -591,18 +617,9 @@ func (v *Vault) ReopenReport(ctx context.Context, who Principal, id, reason stri
 		return v.refuseUnseen(ctx, who, "report.reopen", "report", id, ok, "only analysts work on reports", "analysts work on reports")
 	}
 	pre := func(r Report, ok bool) error {
-		if !ok {
-			return refused(ErrNotFound, "no report %s", id)
-		}
 		// Who may not act on it first, whatever state it is in.
-		if r.Case != "" {
-			c, ok := v.state.getCase(r.Case)
-			if err := liveCase(r.Case, c, ok); err != nil {
-				return err
-			}
-			if !v.memberOf(who, c) {
-				return refused(ErrForbidden, "report %s is assessed into a case you are not assigned to", id)
-			}
+		if err := v.reportOpenTo(who, id, r, ok); err != nil {
+			return err
 		}
 		if r.Status != StatusClosed {
 			return refused(ErrConflict, "report %s is not closed (%s)", id, r.Status)
@@ -650,6 +667,9 @@ func (v *Vault) SendNotice(ctx context.Context, who Principal, id string, n Noti
 		return err
 	}
 	n.At = at
+	if err := v.mayWorkOnReport(ctx, who, "report.notice", id); err != nil {
+		return err
+	}
 	if n.URL, err = v.reportURL(id, n.URL); err != nil {
 		return err
 	}
@@ -688,12 +708,15 @@ func (v *Vault) NoticeProgressed(ctx context.Context, who Principal, id, u strin
 	if err != nil {
 		return err
 	}
-	if u, err = v.reportURL(id, u); err != nil {
-		return err
-	}
 	typ, action := TypeNoticeAcknowledged, "report.acknowledged"
 	if removed {
 		typ, action = TypeContentRemoved, "report.removed"
+	}
+	if err := v.mayWorkOnReport(ctx, who, action, id); err != nil {
+		return err
+	}
+	if u, err = v.reportURL(id, u); err != nil {
+		return err
 	}
 	pre := func(r Report) error {
 		n := r.notice(u)
@@ -734,11 +757,10 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 	if !slices.Contains(ForwardFormats, format) {
 		return nil, badInput("format %q: use one of %s", truncate(format), strings.Join(ForwardFormats, ", "))
 	}
-	r, ok := v.state.getReport(id)
-	if !ok {
-		_, err := v.reportDecision(ctx, who, "report.forward", id, nil, sequencer.Draft{})
+	if err := v.mayWorkOnReport(ctx, who, "report.forward", id); err != nil {
 		return nil, err
 	}
+	r, _ := v.state.getReport(id)
 	items, unsettled, exported, err := v.forwardItems(r, format)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -73,5 +75,76 @@ func TestCutShortDepositIsSaidSo(t *testing.T) {
 	}
 	if n := tv.v.Log().Size(); n != before {
 		t.Fatalf("a cut-short deposit appended %d events", n-before)
+	}
+}
+
+// addPerson enrols name in role and opens a session for them.
+func (tv *testVault) addPerson(name, role string) {
+	tv.t.Helper()
+	ctx := context.Background()
+	tok, err := tv.v.Enroll(ctx, name, role)
+	if err != nil {
+		tv.t.Fatal(err)
+	}
+	s, err := tv.v.OpenSession(ctx, tok.Reveal())
+	if err != nil {
+		tv.t.Fatal(err)
+	}
+	tv.tokens[name], tv.creds[name] = s.Token.Reveal(), tok.Reveal()
+}
+
+// TestReportWorkAsksWhoFirst: who may not work on a report (a
+// prosecutor; an analyst of another case than the one it is assessed
+// into) is refused, and the refusal recorded, before anything of the
+// report shapes the answer: a VICS forward must not count its items, a
+// notice or its progress must not match a URL against its URLs. A
+// prosecutor's answer is the one an unknown report gets.
+func TestReportWorkAsksWhoFirst(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	tv.addPerson("ana", vault.RoleAnalyst)
+	tv.addPerson("ana2", vault.RoleAnalyst)
+	a := tv.postJSON("ana", "/v1/reports", `{"channel":"email","urls":["http://example.org/secret-path","https://www.example.org/secret-path/"]}`)
+	var rc ReportCreated
+	if a.code != 201 || json.Unmarshal([]byte(a.body), &rc) != nil {
+		t.Fatal(a.code, a.body)
+	}
+	if a := tv.postJSON("ana", "/v1/cases", `{"case":"H-1","title":"hotline"}`); a.code != 201 {
+		t.Fatal(a.code, a.body)
+	}
+	if a := tv.postJSON("ana", "/v1/reports/"+rc.Report+"/assess", `{"case":"H-1"}`); a.code != 200 {
+		t.Fatal(a.code, a.body)
+	}
+	if a := tv.deposit("ana", "H-1", "cap.png&report="+rc.Report, []byte("capture bytes")); a.code != 201 {
+		t.Fatal(a.code, a.body)
+	}
+	unknown := "rp_000000000000000000000000"
+	for _, who := range []string{"pros", "ana2"} {
+		for _, c := range []struct{ method, path, body string }{
+			{"GET", "/forward?to=police&kind=police&format=vics", ""},
+			{"POST", "/notices", `{"url":"example.org/secret-path","to":"x","via":"email"}`},
+			{"POST", "/acknowledged", `{"url":"example.org/secret-path"}`},
+			{"POST", "/removed", `{"url":"example.org/secret-path"}`},
+		} {
+			n0 := len(tv.events(vault.TypeAccessRefused))
+			var got, none answer
+			if c.method == "GET" {
+				got, none = tv.do(who, "GET", "/v1/reports/"+rc.Report+c.path, "", nil), tv.do(who, "GET", "/v1/reports/"+unknown+c.path, "", nil)
+			} else {
+				got, none = tv.postJSON(who, "/v1/reports/"+rc.Report+c.path, c.body), tv.postJSON(who, "/v1/reports/"+unknown+c.path, c.body)
+			}
+			// A prosecutor is told what an unknown report gets; an
+			// analyst, who reads the list of reports, that it is
+			// another case's work.
+			want := none.code
+			if who == "ana2" {
+				want = 403
+			}
+			if got.code != want || strings.Contains(got.body, "secret-path") || strings.Contains(got.body, "1 are not") {
+				t.Errorf("%s %s: %d %s; an unknown report: %d %s", who, c.path, got.code, got.body, none.code, none.body)
+			}
+			if n := len(tv.events(vault.TypeAccessRefused)) - n0; n < 2 {
+				t.Errorf("%s %s: %d refusals recorded for 2 refused requests", who, c.path, n)
+			}
+		}
 	}
 }
