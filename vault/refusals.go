@@ -16,7 +16,12 @@ import (
 // person, role, action and reason, the first RefusalBurst refusals of a
 // RefusalWindow are recorded one by one, with their targets, and the rest
 // of that window in one summary event (AccessRefused.Count, First, Last)
-// when the window ends or the vault closes. Refusals of requests without
+// when the window ends or the vault closes. A reason often repeats what
+// the person sent (a wrong digest, a name that is not enrolled): past
+// maxReasonsPerCredential reasons open at once for one credential, the
+// refusals of further reasons share one key per action and grounds
+// (variedReasons), so that varying the input costs the log, and the
+// vault's memory, no more. Refusals of requests without
 // valid credentials are aggregated by the API (vault/api), per client
 // address.
 
@@ -43,14 +48,37 @@ type refusalBudget struct {
 	burst  int
 	mu     sync.Mutex
 	open   map[refusalKey]*refusalWindow
+	// reasons counts the open keys of each credential (its person, role
+	// and credential; action and reason empty).
+	reasons map[refusalKey]int
 }
+
+// maxReasonsPerCredential bounds the reasons one credential's refusals
+// are summarised apart by at once.
+const maxReasonsPerCredential = 16
+
+// variedReasons is the reason that refusals of reasons past
+// maxReasonsPerCredential are summarised under: the first of them are
+// recorded one by one, with their own reasons, as any refusal is.
+const variedReasons = "refusals for other reasons than the ones summarised apart (past 16 different reasons in one window; the first refusals of each action were recorded one by one with their own reasons)"
 
 // admit reports whether a refusal is recorded by itself; if not, it is
 // counted for the window's summary.
 func (b *refusalBudget) admit(who Principal, k refusalKey, now time.Time) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	cred := refusalKey{person: k.person, role: k.role, credential: k.credential}
 	w := b.open[k]
+	if w == nil && k.reason != variedReasons && b.reasons[cred] >= maxReasonsPerCredential {
+		k.reason = variedReasons
+		w = b.open[k]
+	}
+	if w == nil {
+		if b.reasons == nil {
+			b.reasons = map[refusalKey]int{}
+		}
+		b.reasons[cred]++
+	}
 	if w == nil || now.After(w.until) && w.suppressed == 0 {
 		w = &refusalWindow{who: who, until: now.Add(b.window)}
 		b.open[k] = w
@@ -79,6 +107,10 @@ func (b *refusalBudget) due(now time.Time, final bool) map[refusalKey]*refusalWi
 				out[k] = w
 			}
 			delete(b.open, k)
+			cred := refusalKey{person: k.person, role: k.role, credential: k.credential}
+			if b.reasons[cred]--; b.reasons[cred] <= 0 {
+				delete(b.reasons, cred)
+			}
 		}
 	}
 	return out

@@ -202,3 +202,67 @@ func TestRefusalGroundsFollowTheTruth(t *testing.T) {
 		t.Errorf("an item of a destroyed case: recorded %+v", d)
 	}
 }
+
+// TestVariedReasonsCostBoundedLog: a refusal's reason often repeats what
+// was sent (a wrong digest, an unknown name), and varying it must not
+// buy a person an event per refusal, nor the vault an entry per reason:
+// past maxReasonsPerCredential reasons in a window, the rest share one
+// budget, and the summaries still account for every refusal. Tried with
+// the vault's own refusals (a receipt's wrong SHA-256) and with refusals
+// its callers record (RecordRefusal).
+func TestVariedReasonsCostBoundedLog(t *testing.T) {
+	const burst, n = 3, 200
+	for _, member := range []string{"receipt", "recorded"} {
+		f := newPackageFixture(t)
+		v := f.v
+		v.refusals.window, v.refusals.burst = time.Hour, burst
+		ctx := context.Background()
+		pkg, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "trial"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := v.log.Size()
+		for i := range n {
+			switch member {
+			case "receipt":
+				if _, err := v.ReceivePackage(ctx, f.pros, pkg.ID, fmt.Sprintf("wrong-%03d", i), "x"); !errors.Is(err, ErrBadInput) {
+					t.Fatalf("receipt %d: %v", i, err)
+				}
+			case "recorded":
+				if err := v.RecordRefusal(ctx, &f.pros, AccessRefused{Action: "GET /app/exposure", Reason: fmt.Sprintf("no person nobody-%03d", i)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		// Each of the first 16 reasons, and the shared one, has its burst.
+		if got, most := v.log.Size()-before, uint64((16+1)*burst); got > most {
+			t.Fatalf("%s: %d refusals of varied reasons cost %d events, want at most %d", member, n, got, most)
+		}
+		v.refusals.mu.Lock()
+		open := len(v.refusals.open)
+		v.refusals.mu.Unlock()
+		if open > 16+1 {
+			t.Fatalf("%s: %d refusal windows open for one person", member, open)
+		}
+		v.summariseRefusals(true)
+		var total int64
+		v.cfg.Log.Read(ctx, before, func(r events.Record) error {
+			ev, _ := events.Decode(r.Bytes)
+			if ev.Type == TypeAccessRefused {
+				var d AccessRefused
+				ev.DecodeData(&d)
+				total += max(d.Count, 1)
+			}
+			return nil
+		})
+		if total != n {
+			t.Fatalf("%s: the events account for %d refusals, want %d", member, total, n)
+		}
+		v.refusals.mu.Lock()
+		left := len(v.refusals.reasons)
+		v.refusals.mu.Unlock()
+		if left != 0 {
+			t.Fatalf("%s: %d credentials still counted after every window closed", member, left)
+		}
+	}
+}

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-vault/custos/vault"
 )
@@ -146,5 +148,26 @@ func TestReportWorkAsksWhoFirst(t *testing.T) {
 				t.Errorf("%s %s: %d refusals recorded for 2 refused requests", who, c.path, n)
 			}
 		}
+	}
+}
+
+// TestFullRefusalTableStaysBounded: once the table of refusal windows is
+// full, refusals from new addresses share one window per action and
+// grounds whatever their reason (which may repeat what was sent), so
+// that varied input cannot grow it.
+func TestFullRefusalTableStaysBounded(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	l := newRefusalLog(tv.v, slog.New(slog.DiscardHandler), time.Hour, 4)
+	defer l.close()
+	for i := range 200 {
+		if err := l.note(context.Background(), nil, fmt.Sprintf("192.0.2.%d", i), "session.open", "", fmt.Sprintf("no person is enrolled with this identity (sub %q)", fmt.Sprint("s-", i)), vault.GroundsCredentials); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.mu.Lock()
+	n := len(l.windows)
+	l.mu.Unlock()
+	if n > 5 {
+		t.Fatalf("%d refusal windows open after 200 refusals of varied reasons from 200 addresses; the table holds 4 and one overflow", n)
 	}
 }

@@ -19,6 +19,11 @@ type refusalKey struct {
 	credential string
 }
 
+// overflowReasons is the reason refusals are summarised under once the
+// table of windows is full (each is recorded with its own reason when it
+// is the first of its key's window).
+const overflowReasons = "refusals for various reasons, from addresses beyond the ones tracked apart"
+
 type refusalWindow struct {
 	who         *vault.Principal
 	until       time.Time
@@ -80,7 +85,10 @@ func (l *refusalLog) note(ctx context.Context, who *vault.Principal, source, act
 	l.mu.Lock()
 	w := l.windows[k]
 	if w == nil && len(l.windows) >= l.max {
-		k.source = overflowKey
+		// The table is full: new addresses share one key per person,
+		// action and grounds, whatever the reason (which may repeat what
+		// the request sent), so that the table stays bounded.
+		k.source, k.reason = overflowKey, overflowReasons
 		w = l.windows[k]
 	}
 	var expired *refusalWindow
