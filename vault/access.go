@@ -247,7 +247,7 @@ func (r *Reveal) integrity(ctx context.Context, cause error) error {
 // (however it was found: a view, a package being sealed, a scrub) and
 // returns the error for the caller.
 func (v *Vault) integrityFailed(ctx context.Context, it Item, cause error) error {
-	return errors.Join(fmt.Errorf("%w: item %s: %v", ErrIntegrity, it.ID, cause), v.recordIntegrityFailure(ctx, it, cause))
+	return withIntegrityRecorded(fmt.Errorf("%w: item %s: %v", ErrIntegrity, it.ID, cause), v.recordIntegrityFailure(ctx, it, cause))
 }
 
 // recordIntegrityFailure appends the integrity.failed event of an item

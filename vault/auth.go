@@ -82,6 +82,30 @@ func Recorded(err error) bool {
 	return errors.As(err, new(recordedMark))
 }
 
+// integrityRecordedMark marks an integrity failure (ErrIntegrity) whose
+// integrity.failed event was appended before the error was returned.
+type integrityRecordedMark struct{}
+
+func (integrityRecordedMark) Error() string { return "" }
+
+// IntegrityRecorded reports whether err is an integrity failure already
+// recorded as an integrity.failed event, so that an answer may say so;
+// not every ErrIntegrity is (a finding recorded later, from a goroutine
+// of its own, or one the log could not take).
+func IntegrityRecorded(err error) bool {
+	return errors.As(err, new(integrityRecordedMark))
+}
+
+// withIntegrityRecorded returns failure, marked as recorded if the
+// append of its integrity.failed event (recordErr) succeeded, else
+// joined with the append's error.
+func withIntegrityRecorded(failure, recordErr error) error {
+	if recordErr != nil {
+		return errors.Join(failure, recordErr)
+	}
+	return fmt.Errorf("%w%w", failure, integrityRecordedMark{})
+}
+
 // refuse records a refused request and returns the error for the caller.
 // The refusal is a custody event even though nothing else happens.
 func (v *Vault) refuse(ctx context.Context, who Principal, action, target, reason string, kind error) error {

@@ -199,6 +199,17 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 			}
 			return nil, fmt.Errorf("%w: %s%w", ErrBadInput, reason, recordedMark{})
 		}
+		if errors.Is(enc.err, ErrUploadAltered) {
+			// Bytes that changed between the depositor and the vault
+			// are a custody fact, as an acquisition hash that does
+			// not hold is: recorded, and nothing of them kept.
+			fail(nil)
+			reason := strings.TrimPrefix(enc.err.Error(), ErrIntegrity.Error()+": ")
+			if err := v.recordRefusal(ctx, who, "item.deposit", req.Case, req.Name+": "+reason, GroundsInput); err != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w; nothing was stored and the refusal is recorded: deposit the file again, and if it happens again, something between you and the vault alters uploads: tell the vault's operators%w", enc.err, recordedMark{})
+		}
 		return fail(enc.err)
 	case uploadInterrupted:
 		return fail(fmt.Errorf("%w: upload interrupted: %v", ErrBadInput, enc.err))
@@ -345,6 +356,11 @@ func checkExpected(want Hashes, res *agestream.Result) error {
 	return nil
 }
 
+// ErrUploadAltered is a deposit whose bytes, as the vault received them,
+// are not the ones the depositor's client hashed (a wrapped
+// ErrIntegrity): nothing is stored, and the refusal is recorded.
+var ErrUploadAltered = errors.New("the upload was altered on its way to the vault")
+
 // checkClientSum compares the depositor's SHA-256 (hex, from the request
 // trailer) with the vault's.
 func checkClientSum(claimed string, sum []byte) error {
@@ -354,7 +370,7 @@ func checkClientSum(claimed string, sum []byte) error {
 		return badInput("the client sent no SHA-256 of what it uploaded")
 	}
 	if subtle.ConstantTimeCompare([]byte(claimed), []byte(got)) != 1 {
-		return fmt.Errorf("%w: the client hashed %s but the vault received %s", ErrIntegrity, claimed, got)
+		return fmt.Errorf("%w: %w: the client hashed %s but the vault received %s", ErrIntegrity, ErrUploadAltered, claimed, got)
 	}
 	return nil
 }

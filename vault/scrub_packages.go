@@ -121,7 +121,7 @@ func matchesRecord(ctx context.Context, rc io.Reader, size int64, sum string) (m
 // match its package.sealed event and returns the error for the caller
 // (ErrIntegrity: HTTP 422).
 func (v *Vault) packageIntegrityFailed(ctx context.Context, p Package, cause error) error {
-	return errors.Join(fmt.Errorf("%w: package %s: %v", ErrIntegrity, p.ID, cause), v.recordPackageIntegrityFailure(ctx, p, cause))
+	return withIntegrityRecorded(fmt.Errorf("%w: package %s: %v", ErrIntegrity, p.ID, cause), v.recordPackageIntegrityFailure(ctx, p, cause))
 }
 
 // recordPackageIntegrityFailure appends the integrity.failed event of a

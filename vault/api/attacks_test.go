@@ -483,6 +483,10 @@ func TestErrorsNameNoLocalPath(t *testing.T) {
 	if a.code != 422 || absPath.MatchString(a.body) || strings.Contains(a.body, tv.dir) || !strings.Contains(a.body, "reference") {
 		t.Fatalf("422 answer: %d %s", a.code, a.body)
 	}
+	// It says the failure is recorded only because it is.
+	if failed := tv.events(vault.TypeIntegrityFailed); len(failed) == 0 || !strings.Contains(a.body, "recorded in the custody log") {
+		t.Fatalf("422 answer after %d integrity.failed: %s", len(failed), a.body)
+	}
 	// 500: the spool folder is not writable, so sealing cannot stage.
 	spool := filepath.Join(tv.dir, "spool")
 	os.RemoveAll(spool)

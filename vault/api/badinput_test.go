@@ -1,12 +1,16 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -169,5 +173,58 @@ func TestFullRefusalTableStaysBounded(t *testing.T) {
 	l.mu.Unlock()
 	if n > 5 {
 		t.Fatalf("%d refusal windows open after 200 refusals of varied reasons from 200 addresses; the table holds 4 and one overflow", n)
+	}
+}
+
+// TestAlteredUploadIsRecordedAsSaid: a deposit whose bytes are not the
+// ones its client hashed (the trailer's SHA-256) stores nothing, is
+// recorded as a refused deposit naming the file and both digests, and
+// the answer says so and what to do, rather than claiming an
+// integrity.failed that was never written. A file whose acquisition
+// hash does not hold, the other member of the class, is recorded alike.
+func TestAlteredUploadIsRecordedAsSaid(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	tv.setupCase()
+	send := func(query string, content []byte, sum string) answer {
+		req, _ := http.NewRequest("POST", tv.srv.URL+"/v1/cases/C-1/items?"+query, io.NopCloser(bytes.NewReader(content)))
+		req.ContentLength = -1
+		req.Header.Set("Authorization", "Bearer "+tv.tokens["inv"])
+		req.Trailer = http.Header{HeaderContentSHA256: {sum}}
+		resp, err := tv.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return answer{resp.StatusCode, resp.Header, string(b)}
+	}
+	content := []byte("evidence bytes, altered on the way")
+	good := sha256.Sum256(content)
+	for _, c := range []struct {
+		query, sum, says string
+		code             int
+	}{
+		{"name=altered.bin", strings.Repeat("0", 64), "the client hashed " + strings.Repeat("0", 64), 422},
+		{"name=acquired.bin&expect_sha256=" + strings.Repeat("1", 64), hex.EncodeToString(good[:]), "not the expected", 400},
+	} {
+		n0 := len(tv.events(vault.TypeAccessRefused))
+		a := send(c.query, content, c.sum)
+		if a.code != c.code || !strings.Contains(a.body, c.says) || strings.Contains(a.body, "integrity.failed") {
+			t.Errorf("%s: %d %s", c.query, a.code, a.body)
+		}
+		evs := tv.events(vault.TypeAccessRefused)
+		if len(evs) != n0+1 {
+			t.Errorf("%s: %d refusals recorded, want 1", c.query, len(evs)-n0)
+			continue
+		}
+		if d := refusalData(t, evs[n0]); d.Grounds != vault.GroundsInput || !strings.Contains(d.Reason, strings.TrimPrefix(strings.SplitN(c.query, "&", 2)[0], "name=")) {
+			t.Errorf("%s: recorded %+v", c.query, d)
+		}
+	}
+	if a := send("name=altered.bin", content, strings.Repeat("0", 64)); !strings.Contains(a.body, "deposit the file again") {
+		t.Errorf("the answer does not say what to do: %s", a.body)
+	}
+	if n := len(tv.events(vault.TypeItemDeposited)); n != 1 {
+		t.Fatalf("%d deposits recorded, want the setup's one", n)
 	}
 }

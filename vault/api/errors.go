@@ -82,6 +82,13 @@ func (h *Handler) answer(r *http.Request, err error) (int, string) {
 		} else if errors.Is(err, vault.ErrLogHalted) {
 			msg = "the custody log is halted: the vault found that the events its store holds are not the log's, recorded that as integrity.failed, and stopped; nothing can be recorded, so nothing that must be recorded is done (sign-ins, views, deposits, packages, audits), until the altered events are put back from a backup and the server restarted (docs/operations.md, \"The custody log halted\"); an auditor checks the store without the server: custos audit verify --store"
 		}
+		if errors.Is(err, vault.ErrUploadAltered) {
+			// Two digests and what to do: nothing of the server's.
+			msg = strings.TrimPrefix(sanitize(err.Error()), vault.ErrIntegrity.Error()+": ")
+		}
+		if code == http.StatusUnprocessableEntity && vault.IntegrityRecorded(err) {
+			msg += "; the failure is recorded in the custody log (integrity.failed)"
+		}
 		if errors.Is(err, vault.ErrKey) {
 			msg = "case key unavailable: the case's key is missing, cannot be unsealed, or is not the case's own; this is a problem of the keys, recorded in the custody log, not of the evidence"
 		}
@@ -93,7 +100,7 @@ func (h *Handler) answer(r *http.Request, err error) (int, string) {
 func genericMessage(code int) string {
 	switch code {
 	case http.StatusUnprocessableEntity:
-		return "integrity failure: stored evidence, an upload or the custody log's stored events did not match what was recorded; the failure is recorded in the custody log"
+		return "integrity failure: stored evidence or the custody log's stored events did not match what was recorded"
 	case http.StatusServiceUnavailable:
 		return "a backend is unavailable"
 	case 499:
