@@ -559,7 +559,7 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 		return nil, badInput("category %q: use one of %s", truncate(req.Category), strings.Join(HashSetCategories, ", "))
 	}
 	if req.Category == "" && slices.Contains(uncategorisedFormats, req.Format) {
-		return nil, badInput("a %s file names no category for its entries: say what a match means with --category (baseline or national: known-illegal, hidden from review; not-illegal; known-good: ordinary files, as NSRL lists)", req.Format)
+		return nil, badInput("a %s file names no category for its entries: say what a match means with a category (--category: baseline or national: known-illegal, hidden from review; not-illegal; known-good: ordinary files, as NSRL lists)", req.Format)
 	}
 	h.imu.Lock()
 	defer h.imu.Unlock()
@@ -574,12 +574,12 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 	opts := hashset.BuildOptions{KnownGood: req.Category == CategoryKnownGood, Progress: req.Progress, Now: v.cfg.Now,
 		BeforeCommit: func(s *hashset.Summary) error {
 			if seq, ok := v.state.exportedSumList(s.SourceSHA256); ok && req.Category != "" {
-				return badInput("this file is a case's hash list this vault exported (event %d): it lists every item of the case, classified or not, and imported with --category %s each would become %s material. A case's plain hash list is for checking files; to share known material, forward the report as vics, or export the case as vics and import that without --category", seq, req.Category, req.Category)
+				return badInput("this file is a case's hash list this vault exported (event %d): it lists every item of the case, classified or not, and imported with a category (%s) each would become %s material. A case's plain hash list is for checking files; to share known material, forward the report as vics, or export the case as vics and import that without a category", seq, req.Category, req.Category)
 			}
 			if req.Category != "" && s.CaseMediaWithoutCategory > 0 {
 				// Checked before the event and the set's use: nothing
 				// is recorded or changed.
-				return badInput("this VICS file holds cases (a case's hash list, as a vault or a review tool exports it) with %d items without a category, which may be unclassified or found not illegal: imported with --category %s they would all become %s material. Import it without --category, so that only the entries that name a category count", s.CaseMediaWithoutCategory, req.Category, req.Category)
+				return badInput("this VICS file holds cases (a case's hash list, as a vault or a review tool exports it) with %d items without a category, which may be unclassified or found not illegal: imported with a category (%s) they would all become %s material. Import it without one, so that only the entries that name a category count", s.CaseMediaWithoutCategory, req.Category, req.Category)
 			}
 			// Views wait from here until the set is in use (or the
 			// import failed): none is recorded after the import's

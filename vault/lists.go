@@ -251,7 +251,7 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 		return nil, badInput("offset and limit are not negative")
 	}
 	if _, err := path.Match(f.Name, ""); err != nil {
-		return nil, badInput("--name %q is not a valid pattern (use *, ? and [...])", truncate(f.Name))
+		return nil, badInput("the name pattern %q is not valid (use *, ? and [...], as a shell does)", truncate(f.Name))
 	}
 	for _, h := range []struct {
 		name, v string

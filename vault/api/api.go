@@ -312,10 +312,18 @@ func (h *Handler) route(pattern string, f handlerFunc) {
 	})
 }
 
+// writeJSON answers code with v as JSON and a final newline (as
+// json.Encoder writes it). v is encoded before the status is sent, so
+// that a value that cannot be encoded (a time outside years 0 to 9999)
+// is a 500, never a 200 with an empty body.
 func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		code, b = http.StatusInternalServerError, []byte(`{"error":"internal error: the answer could not be written as JSON"}`)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(v)
+	w.Write(append(b, '\n'))
 }
 
 // anotherServerWarning is HeaderLogHalted's value once another server

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -226,5 +227,41 @@ func TestAlteredUploadIsRecordedAsSaid(t *testing.T) {
 	}
 	if n := len(tv.events(vault.TypeItemDeposited)); n != 1 {
 		t.Fatalf("%d deposits recorded, want the setup's one", n)
+	}
+}
+
+// TestTimesOutOfRangeAreBadInput: a statistics bound whose offset
+// carries it out of the years 1 to 9999 in UTC is refused (400), where
+// it was answered 200 with an empty body (the answer could not encode
+// it); and an answer that cannot be encoded is a 500, not an empty 200.
+func TestTimesOutOfRangeAreBadInput(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	for _, q := range []string{"to=9999-12-31T23:00:00-10:00", "from=0000-01-01T00:00:00%2B10:00", "from=0000-06-01"} {
+		if a := tv.do("aud", "GET", "/v1/stats?"+q, "", nil); a.code != 400 || !strings.Contains(a.body, "years 1 to 9999") {
+			t.Errorf("%s: %d %q", q, a.code, a.body)
+		}
+	}
+	if a := tv.do("aud", "GET", "/v1/stats?from=2026-01-01&to=2026-12-31", "", nil); a.code != 200 || !strings.HasPrefix(a.body, "{") {
+		t.Errorf("a year's statistics: %d %q", a.code, a.body)
+	}
+	rec := httptest.NewRecorder()
+	writeJSON(rec, http.StatusOK, struct{ T time.Time }{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "internal error") {
+		t.Errorf("an answer that cannot be encoded: %d %q", rec.Code, rec.Body)
+	}
+}
+
+// TestCaseUCOAskedOfTheReportRoute: the custody report's route asked for
+// format case-uco points to the CASE/UCO route, rather than refusing a
+// format "" nobody sent and suggesting the one that was.
+func TestCaseUCOAskedOfTheReportRoute(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	tv.setupCase()
+	a := tv.do("aud", "GET", "/v1/cases/C-1/report?format=case-uco", "", nil)
+	if a.code != 400 || !strings.Contains(a.body, "/case-uco") || strings.Contains(a.body, `format \"\"`) {
+		t.Fatalf("%d %s", a.code, a.body)
+	}
+	if a := tv.do("aud", "GET", "/v1/cases/C-1/report?format=xml", "", nil); a.code != 400 || !strings.Contains(a.body, `format \"xml\"`) {
+		t.Fatalf("format xml: %d %s", a.code, a.body)
 	}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -49,7 +50,8 @@ func (h *Handler) custodyReport(w http.ResponseWriter, r *http.Request, who vaul
 		format = vault.FormatPDF
 	}
 	if format == vault.FormatCaseUCO {
-		format = "" // the CASE/UCO record has its own route and rule
+		// The CASE/UCO record has its own route and rule.
+		return fmt.Errorf("%w: the CASE/UCO record is not a custody report: ask the case's own route for it, GET /v1/cases/{case}/case-uco (custos export case-uco); this route gives format pdf or text", vault.ErrBadInput)
 	}
 	return h.document(w, r, who, format)
 }

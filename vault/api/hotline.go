@@ -295,17 +295,24 @@ func (h *Handler) stats(w http.ResponseWriter, r *http.Request, who vault.Princi
 	return nil
 }
 
+// parseWhen reads a statistics bound: a date (UTC midnight) or an RFC
+// 3339 time, whose UTC year is 1 to 9999 (an offset can carry a time
+// written in year 9999 into year 10000, which no answer could write).
 func parseWhen(name, s string, def time.Time) (time.Time, error) {
 	if s == "" {
 		return def, nil
 	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		t, err = time.Parse(time.RFC3339, s)
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: %s %q is not a date (2026-11-30) or an RFC 3339 time", vault.ErrBadInput, name, shortTarget(s))
 	}
-	return time.Time{}, fmt.Errorf("%w: %s %q is not a date (2026-11-30) or an RFC 3339 time", vault.ErrBadInput, name, shortTarget(s))
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		return time.Time{}, fmt.Errorf("%w: %s %q is outside the years 1 to 9999 (UTC)", vault.ErrBadInput, name, shortTarget(s))
+	}
+	return t, nil
 }
 
 // HashSetsResponse answers GET /v1/hashsets.

@@ -524,8 +524,15 @@ func form(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// writeJSON answers code with v as JSON, encoded before the status is
+// sent (as vault/api's writeJSON: a value that cannot be encoded is a
+// 500, never a 200 with an empty body).
 func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		code, b = http.StatusInternalServerError, []byte(`{"error":"internal error: the answer could not be written as JSON"}`)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(v)
+	w.Write(append(b, '\n'))
 }
