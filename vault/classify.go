@@ -40,6 +40,9 @@ type Classification struct {
 	// known is why the item is known material (knownBecause), where the
 	// classification was made for an answer that says so (Classify).
 	known string
+	// clearers counts the counted not-illegal votes whose voters are
+	// assigned to the item's case now (clearedByVotes).
+	clearers int
 }
 
 // Known is why the item is known material after the vote Classify
@@ -61,6 +64,10 @@ type VoteView struct {
 	// category: its voter was removed, or is suspended ("" when it
 	// counts).
 	NotCounted string `json:"not_counted,omitempty"`
+	// NotClearing says why a counted not-illegal vote does not count
+	// toward clearing known material (Classification.clearedByVotes):
+	// its voter is no longer assigned to the item's case.
+	NotClearing string `json:"not_clearing,omitempty"`
 }
 
 // InheritView is a category inherited from a hash-set match.
@@ -93,9 +100,12 @@ const minNotIllegalVoters = 2
 
 // clearedByVotes reports whether votes settle the item as not illegal by
 // enough people (at least minNotIllegalVoters) to unhide it even where it
-// is known otherwise.
+// is known otherwise: people who are assigned to its case now. A voter
+// removed from the case (for cause, or moved on) no longer vouches for
+// unhiding its known material; their vote still counts toward its
+// category, and hiding it again sends nothing back for review.
 func (cl Classification) clearedByVotes() bool {
-	return cl.Source == "votes" && cl.Category == CategoryNotIllegal && cl.Tally[CategoryNotIllegal] >= minNotIllegalVoters
+	return cl.Source == "votes" && cl.Category == CategoryNotIllegal && cl.clearers >= minNotIllegalVoters
 }
 
 // heldIllegal is the illegal category an item is held in for reviewer
@@ -127,6 +137,7 @@ func (cl Classification) heldIllegal() (category, by string) {
 // classification computes an item's classification from the state.
 func (v *Vault) classification(it Item) Classification {
 	cl := Classification{Needed: v.state.votesNeeded(it.Case), Tally: map[string]int{}, Votes: []VoteView{}, onceSettled: v.state.settledIllegal(it.ID)}
+	c, _ := v.state.getCase(it.Case)
 	for _, vt := range v.state.votesOf(it.ID) {
 		view := VoteView{By: vt.By, Category: vt.Category, AgeGroup: vt.AgeGroup, Sex: vt.Sex, Series: vt.Series,
 			Note: vt.Note, At: vt.At.UTC().Format("2006-01-02T15:04:05Z"), Event: vt.Seq}
@@ -140,6 +151,13 @@ func (v *Vault) classification(it Item) Classification {
 			view.NotCounted = "the voter is suspended"
 		default:
 			cl.Tally[vt.Category]++
+			switch {
+			case vt.Category != CategoryNotIllegal:
+			case c.Members[vt.By]:
+				cl.clearers++
+			default:
+				view.NotClearing = "the voter is no longer assigned to the case"
+			}
 		}
 		cl.Votes = append(cl.Votes, view)
 	}

@@ -81,7 +81,13 @@ const snapshotMagic = "custos state snapshot v1\n"
 // (State.keyFiles).
 // Version 16: the witnesses' keys server.started events named
 // (State.witnessKeys).
-const stateVersion = 17
+// Version 17: the marks of items votes once settled as illegal, with
+// their case (hot.settled), each vote's case, and the digests of the
+// hash lists the vault exported (hot.exportedSums).
+// Version 18: a mark stays when votes clear its item, so that it holds
+// the item again should the clearing lapse (applyItemClassified); a
+// version 17 snapshot lacks the marks of cleared items.
+const stateVersion = 18
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

@@ -391,11 +391,11 @@ func applyItemClassified(s *State, ev *events.Event) error {
 	}
 	m[ev.Actor.Person] = Vote{ItemClassified: d, By: ev.Actor.Person, At: ev.Timestamp(), Seq: ev.Seq, Case: ev.Case}
 	s.hot.judge(ev.Item)
-	switch settled, tally := s.settlement(ev.Item, ev.Case); {
-	case Illegal(settled):
+	// A mark stays when votes clear the item (Classification.heldIllegal
+	// asks clearedByVotes first): should the clearing lapse (a voter
+	// removed from the case, a vote changed), the mark holds it again.
+	if settled, _ := s.settlement(ev.Item, ev.Case); Illegal(settled) {
 		s.hot.settled[ev.Item] = settledMark{Case: ev.Case, Category: settled}
-	case settled == CategoryNotIllegal && tally >= minNotIllegalVoters:
-		delete(s.hot.settled, ev.Item)
 	}
 	return nil
 }
@@ -468,7 +468,8 @@ func (s *State) dropUnsettled(before map[string]bool) {
 }
 
 // settledIllegal is the illegal category an item's votes once settled
-// and no two people's votes have cleared since ("" if none).
+// ("" if none); the mark stays when votes clear the item
+// (Classification.clearedByVotes decides whether it holds now).
 func (s *State) settledIllegal(item string) string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

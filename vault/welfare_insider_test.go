@@ -446,3 +446,72 @@ func TestViewsDecideFromTheirOwnAnswers(t *testing.T) {
 		t.Fatalf("a view: %v", err)
 	}
 }
+
+// TestClearingNeedsVotersStillOnTheCase: two people's not-illegal votes
+// unhide known material only while both are assigned to the item's case.
+// Once a custodian removes one of them from the case (for cause, or
+// because they moved on), the item is hidden again, whether a hash set
+// lists it or votes once settled it as illegal; their vote still counts
+// toward its category, and the classification says why it no longer
+// clears. Restarting replays the same.
+func TestClearingNeedsVotersStillOnTheCase(t *testing.T) {
+	for _, known := range []string{"listed by a set", "once settled illegal"} {
+		t.Run(known, func(t *testing.T) {
+			dir := t.TempDir()
+			h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(dir, "hashsets") })
+			file := []byte("material that is known: " + known)
+			if known == "listed by a set" {
+				_, _, sha := sums(file)
+				if _, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "caid", Format: "sha256sum", Category: CategoryBaseline,
+					Body: strings.NewReader(sha + "  x\n")}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			d := h.deposit(t, h.a1, "item.jpg", file, "")
+			if known == "once settled illegal" {
+				if _, err := h.v.Classify(h.ctx, h.a1, d.ID, ClassifyRequest{Category: CategoryNational}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, p := range []Principal{h.a1, h.a2} {
+				if _, err := h.v.Classify(h.ctx, p, d.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := h.view(h.a3, d.ID, false); err != nil {
+				t.Fatalf("two assigned analysts' not-illegal votes did not unhide it: %v", err)
+			}
+			if err := h.v.RemoveMember(h.ctx, h.cust, "HL-1", "ana2", "left the hotline's review team"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.view(h.a3, d.ID, false); !errors.Is(err, ErrForbidden) {
+				t.Fatalf("after a clearing voter left the case the item was shown: %v", err)
+			}
+			it, _, _ := h.v.state.getItem(d.ID)
+			cl := h.v.classification(it)
+			if cl.Category != CategoryNotIllegal {
+				t.Errorf("the category changed: %+v", cl)
+			}
+			var said bool
+			for _, vt := range cl.Votes {
+				said = said || vt.By == "ana2" && strings.Contains(vt.NotClearing, "no longer assigned")
+			}
+			if !said {
+				t.Errorf("the classification does not say why ana2's vote no longer clears: %+v", cl.Votes)
+			}
+			if diff := diffFromReplay(t, h.v); diff != "" {
+				t.Fatalf("replaying the log gives another state: %s", diff)
+			}
+			if _, held := h.v.state.hot.settled[d.ID]; known == "once settled illegal" && !held {
+				t.Error("the clearing dropped the mark that holds the item once the clearing lapses")
+			}
+			// A third analyst on the case agreeing clears it again.
+			if _, err := h.v.Classify(h.ctx, h.a3, d.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.view(h.a3, d.ID, false); err != nil {
+				t.Fatalf("two assigned analysts agreeing again did not unhide it: %v", err)
+			}
+		})
+	}
+}

@@ -784,6 +784,9 @@ func hotlineLines(d api.ItemDetailResponse) []string {
 		if v.NotCounted != "" {
 			note += " (not counted: " + v.NotCounted + ")"
 		}
+		if v.NotClearing != "" {
+			note += " (does not clear known material: " + v.NotClearing + ")"
+		}
 		lines = append(lines, fmt.Sprintf("  vote:     %s by %s at %s%s%s%s%s", v.Category, v.By, whenText(v.At), prefixed(", ", v.AgeGroup), prefixed(", ", v.Sex),
 			prefixed(", series ", safeText(v.Series)), note))
 	}
