@@ -98,9 +98,19 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 			return refused(ErrForbidden, "only investigators and analysts assigned to the case deposit")
 		}
 		if req.Report != "" {
+			// Who may work on the report is asked first (as
+			// mayWorkOnReport does), before anything of it shapes the
+			// answer: to an investigator a report not assessed into this
+			// case is one that does not exist; an analyst not assigned
+			// to the case it is assessed into is told only that.
 			r, ok := v.state.getReport(req.Report)
+			if ok && r.Case != c.ID && who.Role == RoleAnalyst {
+				if err := v.reportOpenTo(who, req.Report, r, ok); err != nil {
+					return err
+				}
+			}
 			switch {
-			case !ok:
+			case !ok || r.Case != c.ID && who.Role != RoleAnalyst:
 				return badInput("no report %s", req.Report)
 			case r.Status == StatusClosed:
 				return refused(ErrConflict, "report %s was closed (%s)", req.Report, r.ClosedReason)

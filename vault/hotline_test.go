@@ -776,3 +776,85 @@ func TestNoticeCountryUKIsRecordedAsGB(t *testing.T) {
 		t.Fatalf("the notice recorded: %s", sent[0].Data)
 	}
 }
+
+// TestDepositForAReportAsksWhoFirst: a deposit naming a report tells a
+// person who may not work on that report nothing of it. An investigator
+// (reports are analysts' work) is answered for a report not assessed into
+// their case, closed or not, exactly as for a report that does not exist;
+// an analyst not assigned to the report's case is told only that, not
+// which case or whether it was closed; an analyst who may work on the
+// report is told what stands in the way.
+func TestDepositForAReportAsksWhoFirst(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	outsider := enrolled(t, v, "ana4", RoleAnalyst)
+	for _, o := range []struct {
+		who Principal
+		id  string
+	}{{h.inv, "INV-1"}, {outsider, "HL-2"}, {h.a1, "HL-3"}} {
+		if err := v.OpenCase(ctx, o.who, o.id, "another case"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	assessed, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/assessed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AssessReport(ctx, h.a1, assessed, "HL-1", "looks real"); err != nil {
+		t.Fatal(err)
+	}
+	closedAssessed, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/closed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AssessReport(ctx, h.a1, closedAssessed, "HL-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.CloseReport(ctx, h.a1, closedAssessed, "content-gone", "a note of the case's analysts"); err != nil {
+		t.Fatal(err)
+	}
+	unassessed, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/open"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const missing = "rp_0123456789abcdef01234567"
+	deposit := func(who Principal, caseID, report string) string {
+		t.Helper()
+		_, err := v.Deposit(ctx, who, DepositRequest{Case: caseID, Name: "capture.png", Body: strings.NewReader("a capture"), Report: report})
+		if err == nil {
+			t.Fatalf("%s deposited to %s for report %s", who.Name, caseID, report)
+		}
+		return strings.ReplaceAll(err.Error(), report, "REPORT")
+	}
+	items := len(h.eventsOf(t, TypeItemDeposited))
+	want := deposit(h.inv, "INV-1", missing)
+	for _, r := range []string{assessed, closedAssessed} {
+		if got := deposit(h.inv, "INV-1", r); got != want {
+			t.Errorf("an investigator told of a report they may not see: %q, where a missing one gives %q", got, want)
+		}
+		// An analyst reads that the report exists (report show), not
+		// where it is or what became of it.
+		got := deposit(outsider, "HL-2", r)
+		if !strings.Contains(got, "assessed into a case you are not assigned to") || strings.Contains(got, "HL-1") || strings.Contains(got, "closed") {
+			t.Errorf("an analyst of another case told more of a report than that it is not theirs: %q", got)
+		}
+	}
+	// Reports not yet assessed are every analyst's work, not an
+	// investigator's.
+	if got, want := deposit(h.inv, "INV-1", unassessed), deposit(h.inv, "INV-1", missing); got != want {
+		t.Errorf("an investigator told of an unassessed report: %q, where a missing one gives %q", got, want)
+	}
+	if got := deposit(outsider, "HL-2", unassessed); !strings.Contains(got, "assess it into the case first") {
+		t.Errorf("an analyst is not told to assess the report first: %q", got)
+	}
+	// The report's own analysts are told what stands in the way.
+	if got := deposit(h.a1, "HL-3", assessed); !strings.Contains(got, "not assessed into case HL-3") {
+		t.Errorf("a member of the report's case is not told where it is assessed: %q", got)
+	}
+	if got := deposit(h.a2, "HL-1", closedAssessed); !strings.Contains(got, "was closed (content-gone)") {
+		t.Errorf("a member of the report's case is not told it was closed: %q", got)
+	}
+	if n := len(h.eventsOf(t, TypeItemDeposited)); n != items {
+		t.Fatalf("a refused deposit was recorded as a deposit: %d, before %d", n, items)
+	}
+}
