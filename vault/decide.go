@@ -33,9 +33,21 @@ type refusal struct {
 	// answer) does not say them (RefusalGrounds): an item of a destroyed
 	// case is answered as not found, but refused on the record's state.
 	grounds string
+	// answer, if set, is what the person is told instead of reason (and
+	// hint): a target they may not see is answered as one that does not
+	// exist (unseen), while the log records why.
+	answer string
 }
 
-func (r *refusal) Error() string { return fmt.Sprintf("%v: %s", r.kind, withHint(r.reason, r.hint)) }
+func (r *refusal) Error() string { return fmt.Sprintf("%v: %s", r.kind, r.told()) }
+
+// told is what the refused person reads after the refusal's class.
+func (r *refusal) told() string {
+	if r.answer != "" {
+		return r.answer
+	}
+	return withHint(r.reason, r.hint)
+}
 func (r *refusal) Unwrap() error { return r.kind }
 
 func refused(kind error, format string, args ...any) error {
@@ -51,6 +63,22 @@ func refusedOn(kind error, grounds, format string, args ...any) error {
 // answer after the reason, never recorded.
 func refusedHint(kind error, hint, format string, args ...any) error {
 	return &refusal{reason: fmt.Sprintf(format, args...), hint: hint, kind: kind}
+}
+
+// unseen is a refusal of a request about a target (what: case, item,
+// report) that does not exist or that the person may not see, answered
+// alike as refuseUnseen answers (ErrNotFound, "no such WHAT TARGET for
+// you (rule)"), and recorded with the truth: "no such WHAT" (grounds
+// unknown) where it does not exist, else reason (grounds permission).
+// It is what a precondition returns where refuseUnseen cannot be called
+// (at the event's position, under refusedAs).
+func unseen(what, target string, exists bool, reason, rule string) error {
+	grounds := GroundsPermission
+	if !exists {
+		reason, grounds = "no such "+what, GroundsUnknown
+	}
+	return &refusal{reason: reason, kind: ErrNotFound, grounds: grounds,
+		answer: fmt.Sprintf("no such %s %s for you (%s)", what, shown(target), rule)}
 }
 
 // withHint is a refusal's answer: its reason, then the hint if any.
@@ -142,6 +170,12 @@ func (v *Vault) refusedAs(ctx context.Context, who Principal, action, target str
 		grounds := r.grounds
 		if grounds == "" {
 			grounds = RefusalGrounds(r.kind)
+		}
+		if r.answer != "" {
+			if err := v.recordRefusal(ctx, who, action, target, r.reason, grounds); err != nil {
+				return err
+			}
+			return fmt.Errorf("%w: %s%w", r.kind, r.answer, recordedMark{})
 		}
 		return v.refuseOn(ctx, who, action, target, r.reason, r.hint, r.kind, grounds)
 	}

@@ -858,3 +858,75 @@ func TestDepositForAReportAsksWhoFirst(t *testing.T) {
 		t.Fatalf("a refused deposit was recorded as a deposit: %d, before %d", n, items)
 	}
 }
+
+// TestAssessingAsksWhoFirst: assessing a report (every public report can
+// be assessed by any analyst) into a case the analyst is not assigned to
+// tells them nothing of that case: one that does not exist, another
+// team's and a destroyed one are answered alike, and each refusal is
+// recorded with the truth. A decision on a report assessed into a case
+// since destroyed does not name that case to an analyst who was not on
+// it; one who was is told it was destroyed.
+func TestAssessingAsksWhoFirst(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	if err := v.OpenCase(ctx, h.inv, "OTHER", "another team's case"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.OpenCase(ctx, h.a1, "GONE", "destroyed later"); err != nil {
+		t.Fatal(err)
+	}
+	inGone, err := v.ReceivePublicReport(ctx, ReportRequest{URLs: []string{"https://host.example/gone"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AssessReport(ctx, h.a1, inGone, "GONE", ""); err != nil {
+		t.Fatal(err)
+	}
+	req, err := v.RequestDestruction(ctx, h.cust, "GONE", "order 7", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ApproveDestruction(ctx, h.cust2, "GONE", req); err != nil {
+		t.Fatal(err)
+	}
+	rp, err := v.ReceivePublicReport(ctx, ReportRequest{URLs: []string{"https://host.example/a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusals := len(h.eventsOf(t, TypeAccessRefused))
+	answers := map[string]string{}
+	for _, c := range []string{"NOPE", "OTHER", "GONE"} {
+		err := v.AssessReport(ctx, h.a2, rp, c, "")
+		if !errors.Is(err, ErrNotFound) {
+			t.Fatalf("assessing into %s, not assigned: %v", c, err)
+		}
+		answers[c] = strings.ReplaceAll(err.Error(), c, "CASE")
+	}
+	if answers["NOPE"] != answers["OTHER"] || answers["OTHER"] != answers["GONE"] {
+		t.Errorf("assessing tells which case ids exist or were destroyed: %q", answers)
+	}
+	recorded := h.eventsOf(t, TypeAccessRefused)[refusals:]
+	if len(recorded) != 3 {
+		t.Fatalf("%d refusals recorded, want 3", len(recorded))
+	}
+	for i, want := range []string{GroundsUnknown, GroundsPermission, GroundsPermission} {
+		var d AccessRefused
+		if err := recorded[i].DecodeData(&d); err != nil || d.Grounds != want || d.Action != "report.assess" {
+			t.Errorf("refusal %d recorded as %+v (%v), want grounds %s", i, d, err, want)
+		}
+	}
+	// The report is still unassessed: nothing changed.
+	if r, _ := v.state.getReport(rp); r.Case != "" {
+		t.Fatalf("a refused assessment changed the report: %+v", r)
+	}
+	view, err := v.ReportAfter(ctx, h.a2, inGone)
+	if err != nil || view.Case != "" {
+		t.Fatalf("an analyst of another case reads the report's case: %+v %v", view, err)
+	}
+	if err := v.CloseReport(ctx, h.a2, inGone, "duplicate", ""); err == nil || strings.Contains(err.Error(), "GONE") || strings.Contains(err.Error(), "destroyed") {
+		t.Errorf("a decision on the report told an analyst not on its case which case it is, or that it was destroyed: %v", err)
+	}
+	if err := v.CloseReport(ctx, h.a1, inGone, "duplicate", ""); err == nil || !strings.Contains(err.Error(), "destroyed") {
+		t.Errorf("the report's own analyst is not told its case was destroyed: %v", err)
+	}
+}

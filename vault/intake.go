@@ -529,12 +529,14 @@ func (v *Vault) reportOpenTo(who Principal, id string, r Report, ok bool) error 
 		return refused(ErrNotFound, "no report %s", id)
 	}
 	if r.Case != "" {
+		// Who is assigned is asked first: the case a report is in, and
+		// whether it was destroyed, are its members' to know.
 		c, ok := v.state.getCase(r.Case)
+		if !ok || !assigned(who, c) {
+			return refused(ErrForbidden, "report %s is assessed into a case you are not assigned to; ask its analysts, or a custodian to assign you", id)
+		}
 		if err := liveCase(r.Case, c, ok); err != nil {
 			return err
-		}
-		if !v.memberOf(who, c) {
-			return refused(ErrForbidden, "report %s is assessed into a case you are not assigned to; ask its analysts, or a custodian to assign you", id)
 		}
 	}
 	return nil
@@ -569,12 +571,16 @@ func (v *Vault) AssessReport(ctx context.Context, who Principal, id, caseID, not
 		return err
 	}
 	pre := func(r Report) error {
+		// Who is assigned to the case is asked before anything of it
+		// shapes the answer: a case the analyst is not assigned to is
+		// answered as one that does not exist, destroyed or not.
 		c, ok := v.state.getCase(caseID)
+		if !ok || !assigned(who, c) {
+			return unseen("case", caseID, ok, fmt.Sprintf("%s is not assigned to case %s", who.Name, caseID),
+				"a report is assessed into a case you are assigned to; a custodian assigns you to a case")
+		}
 		if err := liveCase(caseID, c, ok); err != nil {
 			return err
-		}
-		if !v.memberOf(who, c) {
-			return refusedHint(ErrForbidden, fmt.Sprintf("assess it into a case you are assigned to, or ask a custodian to assign you (custos case add-member %s %s)", caseID, who.Name), "%s is not assigned to case %s", who.Name, caseID)
 		}
 		if r.Case == caseID {
 			return errUnchanged
