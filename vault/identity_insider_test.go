@@ -263,15 +263,80 @@ func TestNoPackageForAPersonWhoMayNotAct(t *testing.T) {
 			if err == nil {
 				t.Fatalf("a package (%+v) was sealed for pros after pros was %s", pkg, status)
 			}
-			if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "pros is "+status) {
+			// The investigator, who may not list people, is not told
+			// why (cannotReceive); the log says it.
+			if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "cannot receive packages") || strings.Contains(err.Error(), status) {
 				t.Errorf("the refusal: %v", err)
 			}
 			if packages() != before {
 				t.Error("a package.sealing was recorded")
 			}
-			if countType(t, v, TypeAccessRefused) <= refusals {
-				t.Error("the refused sealing was not recorded")
+			recorded := eventsOfType(t, v, TypeAccessRefused)
+			var d AccessRefused
+			if len(recorded) <= refusals {
+				t.Fatal("the refused sealing was not recorded")
+			} else if err := recorded[len(recorded)-1].DecodeData(&d); err != nil || d.Reason != "pros is "+status || d.Grounds != GroundsState {
+				t.Errorf("the refused sealing was recorded as %+v (%v)", d, err)
 			}
 		})
+	}
+}
+
+// TestSealingIsNoWayToListPeople: an investigator, who may not list
+// people, learns nothing of a name by sealing a package for it: one no
+// one is enrolled under, a person in another role, a suspended
+// prosecutor and one without a recipient are answered alike, each
+// refusal recorded with the truth. A custodian, who lists people, is told
+// why.
+func TestSealingIsNoWayToListPeople(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	if err := v.OpenCase(ctx, h.inv, "INV-1", "an investigation"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Deposit(ctx, h.inv, DepositRequest{Case: "INV-1", Name: "a.bin", Body: strings.NewReader("abc")}); err != nil {
+		t.Fatal(err)
+	}
+	enrolled(t, v, "pros-suspended", RoleProsecutor)
+	enrolled(t, v, "pros-norecipient", RoleProsecutor)
+	if _, err := v.Suspend(ctx, h.cust, "pros-suspended", "under investigation"); err != nil {
+		t.Fatal(err)
+	}
+	seal := func(who Principal, name string) error {
+		_, err := v.SealPackage(ctx, who, SealRequest{Case: "INV-1", For: name, Purpose: "disclosure"})
+		if err == nil {
+			t.Fatalf("a package was sealed for %s", name)
+		}
+		return err
+	}
+	names := []string{"nobody", "ana1", "pros-suspended", "pros-norecipient"}
+	refusals := len(eventsOfType(t, v, TypeAccessRefused))
+	var answers []string
+	for _, name := range names {
+		err := seal(h.inv, name)
+		if !errors.Is(err, ErrBadInput) {
+			t.Errorf("sealing for %s: %v", name, err)
+		}
+		answers = append(answers, strings.ReplaceAll(err.Error(), name, "NAME"))
+	}
+	for i := range answers {
+		if answers[i] != answers[0] {
+			t.Errorf("sealing for %s is answered %q, for %s %q", names[i], answers[i], names[0], answers[0])
+		}
+	}
+	recorded := eventsOfType(t, v, TypeAccessRefused)[refusals:]
+	if len(recorded) != len(names) {
+		t.Fatalf("%d refusals recorded for %d names", len(recorded), len(names))
+	}
+	for i, want := range []string{"no one is enrolled", "enrolled as analyst", "is suspended", "not registered"} {
+		var d AccessRefused
+		if err := recorded[i].DecodeData(&d); err != nil || !strings.Contains(d.Reason, want) {
+			t.Errorf("the refusal for %s recorded as %+v (%v), want %q", names[i], d, err, want)
+		}
+	}
+	for i, want := range []string{"no one is enrolled", "enrolled as analyst", "is suspended", "not registered"} {
+		if err := seal(h.cust, names[i]); !strings.Contains(err.Error(), want) {
+			t.Errorf("a custodian sealing for %s is not told why: %v", names[i], err)
+		}
 	}
 }

@@ -61,6 +61,17 @@ func countType(t *testing.T, v *Vault, typ string) int {
 	return n
 }
 
+// eventsOfType returns the logged events of type typ, in log order.
+func eventsOfType(t *testing.T, v *Vault, typ string) []*events.Event {
+	var out []*events.Event
+	for _, ev := range logged(t, v) {
+		if ev.Type == typ {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
 // TestConcurrentApprovalsGrantOnce: two custodians approve one request at
 // the same moment, many times over: exactly one approval stands each time.
 func TestConcurrentApprovalsGrantOnce(t *testing.T) {

@@ -181,17 +181,18 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 		return nil, err
 	}
 	target, ok := v.state.personByName(req.For)
-	if !ok || !receivesPackages(target.Role) {
-		return nil, badInput("%s is not a prosecutor or defence counsel known to this vault", req.For)
-	}
-	if target.Suspended || target.Removed {
+	switch {
+	case !ok:
+		return nil, v.refusedAs(ctx, who, "package.seal", req.Case, cannotReceive(who, req.For, nil, "%s is not a prosecutor or defence counsel known to this vault: no one is enrolled under that name", req.For))
+	case !receivesPackages(target.Role):
+		return nil, v.refusedAs(ctx, who, "package.seal", req.Case, cannotReceive(who, req.For, nil, "%s is enrolled as %s, not a prosecutor or defence counsel: packages are sealed for those", req.For, target.Role))
+	case target.Suspended || target.Removed:
 		// Evidence is never encrypted to a person the vault no longer
 		// lets act: it would reach them if they were reinstated, or if
 		// the package's file did by any road.
-		return nil, v.refuse(ctx, who, "package.seal", req.Case, fmt.Sprintf("%s is %s", target.Name, standing(target)), ErrConflict)
-	}
-	if target.Recipient == "" {
-		return nil, badInput("%s has not registered an age recipient (custos recipient set)", req.For)
+		return nil, v.refusedAs(ctx, who, "package.seal", req.Case, cannotReceive(who, req.For, ErrConflict, "%s is %s", target.Name, standing(target)))
+	case target.Recipient == "":
+		return nil, v.refusedAs(ctx, who, "package.seal", req.Case, cannotReceive(who, req.For, nil, "%s has not registered an age recipient (custos recipient set)", req.For))
 	}
 	recipient, _, err := parsePackageRecipient(target.Recipient)
 	if err != nil {
@@ -212,6 +213,29 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 	}
 	return &sealing{who: who, req: req, c: c, target: target, recipient: recipient, items: items, its: its,
 		pkgID: "pk_" + randomHex(12)}, nil
+}
+
+// cannotReceive refuses a sealing for name, a person who cannot receive
+// packages now (the reason, for the log and for custodians). A custodian,
+// who lists people, is told why: as bad input (not recorded) where kind
+// is nil, else as a refusal of kind. Anyone else (an investigator, who
+// may not list people) is told the same whatever the reason, and it is
+// recorded with the reason: sealing is not a way to learn who is
+// enrolled, in which role, or suspended.
+func cannotReceive(who Principal, name string, kind error, format string, args ...any) error {
+	reason := fmt.Sprintf(format, args...)
+	if who.Role == RoleCustodian {
+		if kind == nil {
+			return badInput("%s", reason)
+		}
+		return refused(kind, "%s", reason)
+	}
+	grounds := GroundsInput
+	if kind != nil {
+		grounds = RefusalGrounds(kind)
+	}
+	return &refusal{reason: reason, kind: ErrBadInput, grounds: grounds,
+		answer: fmt.Sprintf("%s cannot receive packages from this vault now: packages are sealed for prosecutors and defence counsel who have registered a recipient; a custodian can tell you whom to seal for", truncate(name))}
 }
 
 // itemsOf returns the items ids names, each an item of case c listed
@@ -264,10 +288,10 @@ func (v *Vault) recordSealing(ctx context.Context, s *sealing) error {
 		}
 		p, known := v.state.personByName(s.target.Name)
 		if !known || p.Role != s.target.Role || p.Recipient != s.target.Recipient {
-			return refused(ErrConflict, "%s's recipient or role changed while the package was requested; ask again", s.target.Name)
+			return cannotReceive(s.who, s.target.Name, ErrConflict, "%s's recipient or role changed while the package was requested; ask again", s.target.Name)
 		}
 		if p.Suspended || p.Removed {
-			return refused(ErrConflict, "%s was %s while the package was requested", p.Name, standing(p))
+			return cannotReceive(s.who, s.target.Name, ErrConflict, "%s was %s while the package was requested", p.Name, standing(p))
 		}
 		return nil
 	}
