@@ -593,7 +593,7 @@ func TestAlteredItemSaidAsAltered(t *testing.T) {
 		bad[off] ^= 1
 		for _, ids := range [][]age.Identity{nil, {id}} {
 			_, err := pkgformat.Verify(bytes.NewReader(bad), pkgformat.VerifyOptions{TrustedKey: vkey, Identities: ids})
-			if err == nil || !strings.Contains(err.Error(), "file_sha256 differs") {
+			if err == nil || !strings.Contains(err.Error(), "SHA-256 differs from the manifest's file_sha256") {
 				t.Errorf("%s changed, %d identities: %v", name, len(ids), err)
 			}
 		}

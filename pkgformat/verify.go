@@ -1173,7 +1173,7 @@ func checkItem(tr io.Reader, i int, it Item, recipient string, opts VerifyOption
 	// manifest); a file that hashes right keeps the check's own error.
 	altered := func(err error) error {
 		if _, cerr := io.Copy(io.Discard, br); cerr == nil && hex.EncodeToString(fh.Sum(nil)) != it.FileSHA256 {
-			return fmt.Errorf("%s is not the file the signed manifest names (file_sha256 differs: it was altered); the check that met it: %v", it.Path, err)
+			return fmt.Errorf("%s is not the file the signed manifest names (its SHA-256 differs from the manifest's file_sha256: it was altered); the check that met it: %v", it.Path, err)
 		}
 		return err
 	}
@@ -1207,7 +1207,7 @@ func checkItem(tr io.Reader, i int, it Item, recipient string, opts VerifyOption
 		return fmt.Errorf("reading %s: %w", it.Path, err)
 	}
 	if hex.EncodeToString(fh.Sum(nil)) != it.FileSHA256 {
-		return fmt.Errorf("%s is not the file the signed manifest names (file_sha256 differs)", it.Path)
+		return fmt.Errorf("%s is not the file the signed manifest names (its SHA-256 differs from the manifest's file_sha256)", it.Path)
 	}
 	return nil
 }

@@ -25,6 +25,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -142,6 +144,9 @@ type result struct {
 	KeyPinned         bool     `json:"key_pinned"`
 	PinnedBy          string   `json:"pinned_by,omitempty"`
 	Checks            []string `json:"checks"`
+	// FileSHA256 is the SHA-256 of the package file, once every check
+	// read it whole (verified, or authenticity not established).
+	FileSHA256 string `json:"file_sha256,omitempty"`
 	// Notes say what the package carries that was not checked.
 	Notes []string `json:"notes"`
 	// Timestamps are the verified RFC 3161 tokens' attested times.
@@ -477,7 +482,12 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer f.Close()
-	rep, verr := pkgformat.Verify(f, opts)
+	// The file's own SHA-256, taken as it is read: what the vault
+	// recorded of the file it sealed (package.sealed), and what a receipt
+	// signs. The checks read the members, not the tar headers' modes and
+	// times: a copy re-packed after sealing verifies with another one.
+	fileSum := sha256.New()
+	rep, verr := pkgformat.Verify(io.TeeReader(f, fileSum), opts)
 	// An interrupt during the check is its handler's to report (it
 	// exits): nothing below runs beside the removal of what the check
 	// wrote.
@@ -498,6 +508,13 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		if m := rep.Manifest; m != nil {
 			res.Package, res.Case, res.LogKey, res.LogKeyFingerprint = m.Package, m.Case, m.LogKey, m.LogKeyFingerprint
 			res.Recipient = m.Recipient
+		}
+	}
+	if verr == nil || errors.Is(verr, pkgformat.ErrNotAuthenticated) {
+		// Every check read the file to its end; what is left (nothing,
+		// as the container's end was checked) is hashed all the same.
+		if _, err := io.Copy(fileSum, f); err == nil {
+			res.FileSHA256 = hex.EncodeToString(fileSum.Sum(nil))
 		}
 	}
 	var mismatch *pkgformat.KeyMismatchError
@@ -535,6 +552,9 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	for _, c := range res.Checks {
 		fmt.Fprintf(stdout, "  ok  %s\n", c)
 	}
+	if res.FileSHA256 != "" {
+		fmt.Fprintf(stdout, "  package file SHA-256 %s: the vault recorded the SHA-256 of the file it sealed (custos package list --json); another one here means this copy was re-packed after sealing\n", res.FileSHA256)
+	}
 	// Notes whatever the verdict: one may say why a check failed (a
 	// time-stamp token not counted, and why).
 	for _, n := range res.Notes {
@@ -561,6 +581,11 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stdout, "  not established: which vault sealed this package; pin its log key with --key, --trusted-keys or --checkpoint")
 			fmt.Fprintln(stdout, "AUTHENTICITY NOT ESTABLISHED")
 		default:
+			if errors.Is(verr, io.ErrUnexpectedEOF) {
+				fmt.Fprintln(stdout, "  the file is incomplete: it was cut off while it was downloaded or copied; fetch it again (custos package fetch)")
+			} else {
+				fmt.Fprintln(stdout, "  do not rely on this copy: fetch the package again (custos package fetch); if a fresh copy fails too, keep this one as it is and tell the vault's custodians")
+			}
 			fmt.Fprintln(stdout, "FAILED")
 		}
 		return verr

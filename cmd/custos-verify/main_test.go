@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -118,5 +119,50 @@ func memberOf(t *testing.T, pkg []byte, name string) []byte {
 			b, _ := io.ReadAll(tr)
 			return b
 		}
+	}
+}
+
+// TestFileSHA256IsTheFilesOwn: a verified package's report carries the
+// SHA-256 of the file as read (what the vault records of the file it
+// sealed, and what a receipt signs), so that a copy re-packed after
+// sealing, which verifies (its members are the same), is told apart by
+// it; a package that fails carries none.
+func TestFileSHA256IsTheFilesOwn(t *testing.T) {
+	key := vectorKey(t)
+	sums := map[string]string{}
+	for _, p := range []string{vectorPkg, "../../testdata/package/cases/valid-container-metadata.tar", "../../testdata/package/cases/valid-container-record-padding.tar"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("%x", sha256.Sum256(b))
+		code, out, _ := runVerify("--key", key, "--json", p)
+		var res result
+		if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 {
+			t.Fatalf("%s: exit %d, %v: %s", p, code, err, out)
+		}
+		if res.FileSHA256 != want {
+			t.Errorf("%s: file_sha256 %q, want %s", p, res.FileSHA256, want)
+		}
+		if _, out, _ = runVerify("--key", key, p); !strings.Contains(out, "package file SHA-256 "+want) {
+			t.Errorf("%s: the text report does not give the file's SHA-256:\n%s", p, out)
+		}
+		sums[want] = p
+	}
+	if len(sums) != 3 {
+		t.Fatalf("the re-packed copies have the same SHA-256 as the package: %v", sums)
+	}
+	// Not established (no key pinned): still read whole.
+	if _, out, _ := runVerify("--json", vectorPkg); !strings.Contains(out, `"file_sha256":"`) {
+		t.Errorf("a package whose authenticity is not established has no file_sha256: %s", out)
+	}
+	// A failed package: none.
+	pkg, _ := os.ReadFile(vectorPkg)
+	i := bytes.LastIndex(pkg, []byte("age-encryption.org/v1"))
+	pkg[i+200] ^= 1
+	bad := filepath.Join(t.TempDir(), "bad.tar")
+	os.WriteFile(bad, pkg, 0o600)
+	if _, out, _ := runVerify("--key", key, "--json", bad); strings.Contains(out, `"file_sha256":"`) {
+		t.Errorf("a failed package's report gives a file SHA-256: %s", out)
 	}
 }
