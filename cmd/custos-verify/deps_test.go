@@ -20,7 +20,8 @@ func TestVerifierStaysSmall(t *testing.T) {
 		"github.com/custos-vault/custos/cmd/custos-verify",
 		"github.com/custos-vault/custos/pkgformat",
 		"github.com/custos-vault/custos/events",
-		"github.com/custos-vault/custos/internal/cliflags", // standard library only: the flag checks custos makes too
+		"github.com/custos-vault/custos/internal/cliflags",  // standard library only: the flag checks custos makes too
+		"github.com/custos-vault/custos/internal/inputfile", // standard library and printable only: files named on the command line, in plain words
 		"github.com/custos-vault/custos/internal/keyfile",
 		"github.com/custos-vault/custos/internal/printable",  // standard library only: the escaping of names and terminal text
 		"github.com/custos-vault/custos/internal/strictjson", // standard library only: the one JSON grammar of the formats

@@ -31,6 +31,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/custos-vault/custos/internal/inputfile"
 	"github.com/custos-vault/custos/internal/printable"
 	"io"
 	"os"
@@ -476,10 +477,10 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		}
 		defer stop()
 	}
-	f, err := os.Open(pos[0])
+	f, _, err := inputfile.Open(pos[0])
 	if err != nil {
 		removeFolders(created)
-		return err
+		return fmt.Errorf("%w: the package was not checked", err)
 	}
 	defer f.Close()
 	// The file's own SHA-256, taken as it is read: what the vault
@@ -687,9 +688,9 @@ func safeText(s string) string { return printable.Terminal(s) }
 func compareItems(paths []string, opts pkgformat.VerifyOptions, asJSON bool, stdout io.Writer) error {
 	var ms [2]*pkgformat.Manifest
 	for i, p := range paths {
-		f, err := os.Open(p)
+		f, _, err := inputfile.Open(p)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: the packages were not compared", err)
 		}
 		rep, err := pkgformat.Verify(f, opts)
 		f.Close()

@@ -166,3 +166,15 @@ func TestFileSHA256IsTheFilesOwn(t *testing.T) {
 		t.Errorf("a failed package's report gives a file SHA-256: %s", out)
 	}
 }
+
+// A package path that is a folder, or that does not exist, is said so in
+// plain words, and nothing was checked.
+func TestPackagePathMistakes(t *testing.T) {
+	dir := t.TempDir()
+	for path, says := range map[string]string{dir: "is a folder: give the file itself", filepath.Join(dir, "nope.tar"): "nope.tar does not exist"} {
+		code, out, errOut := runVerify("--key", vectorKey(t), path)
+		if code != exitFailed || !strings.Contains(errOut, says) || !strings.Contains(errOut, "the package was not checked") || strings.Contains(out, "VERIFIED") {
+			t.Errorf("%s: exit %d, %q %q", path, code, out, errOut)
+		}
+	}
+}

@@ -5,10 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"github.com/custos-vault/custos/events/migrate"
+	"github.com/custos-vault/custos/internal/inputfile"
 	"golang.org/x/mod/sumdb/note"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -29,9 +29,9 @@ func runAdminRecover(args []string, stdout, stderr io.Writer) error {
 	asJSON := o.fs.Bool("json", false, "print JSON")
 	var ids []age.Identity
 	readIdentity := func() error {
-		idf, err := os.Open(*identity)
+		idf, _, err := inputfile.Open(*identity)
 		if err != nil {
-			return err
+			return fmt.Errorf("--identity: %w", err)
 		}
 		defer idf.Close()
 		if ids, err = age.ParseIdentities(idf); err != nil || len(ids) != 1 {

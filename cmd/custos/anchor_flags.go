@@ -5,12 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/custos-vault/custos/events/tsa/tsaclient"
 	"github.com/custos-vault/custos/events/witness"
+	"github.com/custos-vault/custos/internal/inputfile"
 	"github.com/custos-vault/custos/internal/keyfile"
 	"github.com/custos-vault/custos/vault"
 )
@@ -65,7 +65,7 @@ func (f *anchorFlags) check() error {
 		return usageErr("--witness-policy replaces --witness and --witness-quorum; give one or the other")
 	}
 	if f.policy != "" {
-		b, err := os.ReadFile(f.policy)
+		b, err := inputfile.ReadFile(f.policy, 1<<20)
 		if err != nil {
 			return fmt.Errorf("--witness-policy: %w", err)
 		}

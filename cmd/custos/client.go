@@ -125,8 +125,19 @@ func (c *client) do(req *http.Request) (*http.Response, error) {
 	// Says the request is this program's, not a web page's: the vault
 	// refuses a request its client certificate signs in without it.
 	req.Header.Set(api.HeaderClient, "custos")
+	var body *sentBody
+	if req.Body != nil && req.Body != http.NoBody {
+		body = &sentBody{ReadCloser: req.Body}
+		req.Body = body
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if rerr := body.readErr(); rerr != nil && req.Context().Err() == nil {
+			// This machine could not read what it was sending (a disk
+			// error, a folder given as a file): not the network's fault,
+			// nor the vault's.
+			return nil, fmt.Errorf("reading what was being sent failed: %w (the vault keeps nothing of a request cut short)", unwrapPath(rerr))
+		}
 		var unknown x509.UnknownAuthorityError
 		if errors.As(err, &unknown) {
 			return nil, fmt.Errorf("the vault's TLS certificate is not trusted here: set CUSTOS_CACERT to its CA's certificate (%w)", err)
@@ -298,6 +309,37 @@ func (c *client) call(method, path string, q url.Values, body, out any) error {
 		return fmt.Errorf("malformed answer from the vault: %w", err)
 	}
 	return nil
+}
+
+// sentBody is a request's body as the transport reads it, keeping the
+// first failure to read it: a failure of this machine, which do tells
+// apart from the network's.
+type sentBody struct {
+	io.ReadCloser
+	mu  sync.Mutex
+	err error
+}
+
+func (b *sentBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.mu.Lock()
+		if b.err == nil {
+			b.err = err
+		}
+		b.mu.Unlock()
+	}
+	return n, err
+}
+
+// readErr is the first failure to read the body (nil for a nil body).
+func (b *sentBody) readErr() error {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
 }
 
 // unreachableError is a request that never reached the vault: nothing

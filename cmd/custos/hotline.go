@@ -7,7 +7,6 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custos-vault/custos/internal/inputfile"
 	"github.com/custos-vault/custos/internal/printable"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
@@ -581,15 +581,11 @@ func runHashSetImport(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 || *format == "" || *name == "" {
 		return usageErr("hashset import needs FILE, --format FORMAT and --name NAME")
 	}
-	f, err := os.Open(pos[0])
+	f, fi, err := inputfile.Open(pos[0])
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (nothing was imported)", err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
 	c, err := newClient()
 	if err != nil {
 		return err

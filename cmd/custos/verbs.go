@@ -24,6 +24,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/custos-vault/custos/internal/inputfile"
 	"github.com/custos-vault/custos/internal/printable"
 	"github.com/custos-vault/custos/internal/tempfiles"
 	"github.com/custos-vault/custos/vault"
@@ -327,6 +328,10 @@ func collectUploads(paths []string, stdinName string) ([]upload, []skipped, erro
 // assignExpected gives each upload its acquisition hashes: the --expect
 // flags (one upload only), or the entries of a sha256sum/sha1sum/md5sum
 // file, which must list every file.
+// maxExpectFrom bounds an --expect-from file: a hash list of some
+// million files (a line of about 100 bytes each).
+const maxExpectFrom = 256 << 20
+
 func assignExpected(ups []upload, flags api.Hashes, from string) error {
 	given := flags != (api.Hashes{})
 	if given && len(ups) != 1 {
@@ -347,9 +352,9 @@ func assignExpected(ups []upload, flags api.Hashes, from string) error {
 	if from == "" {
 		return nil
 	}
-	b, err := os.ReadFile(from)
+	b, err := inputfile.ReadFile(from, maxExpectFrom)
 	if err != nil {
-		return inputErr("--expect-from", err)
+		return inputErr("--expect-from", fmt.Errorf("%w (nothing was deposited)", err))
 	}
 	sums := map[string]api.Hashes{}
 	for n, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
@@ -913,9 +918,9 @@ func runReceiptKeySet(args []string, stdout io.Writer) error {
 	if len(pos) != 1 {
 		return usageErr("receipt-key set takes KEY.pub (an OpenSSH public key file)")
 	}
-	b, err := os.ReadFile(pos[0])
+	b, err := inputfile.ReadFile(pos[0], 64<<10)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: give your OpenSSH public key file, such as ~/.ssh/id_ed25519.pub (nothing was registered)", err)
 	}
 	c, err := newClient()
 	if err != nil {
@@ -1026,7 +1031,7 @@ func writeNew(name string, b []byte) error {
 
 // fileSHA256 is a file's SHA-256, lowercase hex.
 func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+	f, _, err := inputfile.Open(path)
 	if err != nil {
 		return "", err
 	}
