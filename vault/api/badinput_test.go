@@ -265,3 +265,44 @@ func TestCaseUCOAskedOfTheReportRoute(t *testing.T) {
 		t.Fatalf("format xml: %d %s", a.code, a.body)
 	}
 }
+
+// TestReportContactOnlyWhenAsked: reading a report is not reading its
+// reporter's contact. An analyst's GET of a report shows that one was
+// given and records nothing; ?contact=open shows it, its opening recorded
+// first; a custodian asking for it is not shown it; any other value is
+// bad input, and nothing is recorded.
+func TestReportContactOnlyWhenAsked(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	tv.addPerson("ana", vault.RoleAnalyst)
+	a := tv.postJSON("ana", "/v1/reports", `{"channel":"phone","urls":["https://example.org/a"],"contact":"caller@example.net"}`)
+	var rc ReportCreated
+	if a.code != 201 || json.Unmarshal([]byte(a.body), &rc) != nil {
+		t.Fatal(a.code, a.body)
+	}
+	path := "/v1/reports/" + rc.Report
+	before := tv.v.Log().Size()
+	for _, c := range []struct {
+		who, query string
+		code       int
+		shown      bool
+	}{
+		{"ana", "", 200, false},
+		{"cust", "?contact=open", 200, false},
+		{"ana", "?contact=yes", 400, false},
+		{"ana", "?contact=", 200, false},
+	} {
+		a := tv.do(c.who, "GET", path+c.query, "", nil)
+		if a.code != c.code || strings.Contains(a.body, "caller@example.net") != c.shown || c.code == 200 && !strings.Contains(a.body, `"contact_withheld":true`) {
+			t.Errorf("%s GET %s: %d %s", c.who, c.query, a.code, a.body)
+		}
+	}
+	if n := tv.v.Log().Size(); n != before {
+		t.Fatalf("reads without opening the contact appended %d events", n-before)
+	}
+	if a := tv.do("ana", "GET", path+"?contact=open", "", nil); a.code != 200 || !strings.Contains(a.body, "caller@example.net") {
+		t.Fatalf("?contact=open: %d %s", a.code, a.body)
+	}
+	if opened := tv.events(vault.TypeReportContactOpened); len(opened) != 1 || opened[0].Actor.Person != "ana" {
+		t.Fatalf("the contact's opening was not recorded first: %+v", opened)
+	}
+}

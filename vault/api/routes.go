@@ -163,7 +163,7 @@ var routes = []Route{
 		Summary:  "Reports, oldest first (?status=received|assessing|actioned|closed|open) (analysts, custodians, auditors)",
 		Response: ReportsResponse{}, serve: (*Handler).listReports},
 	{Method: "GET", Pattern: "/v1/reports/{report}", Name: "showReport", Auth: true,
-		Summary:  "One report with its notices, items and forwardings (analysts, custodians, auditors; the contact to analysts only, its opening recorded)",
+		Summary:  "One report with its notices, items and forwardings (analysts, custodians, auditors; ?contact=open adds the reporter's contact, to analysts only, its opening recorded)",
 		Response: vault.ReportView{}, serve: (*Handler).showReport},
 	{Method: "POST", Pattern: "/v1/reports/{report}/assess", Name: "assessReport", Auth: true,
 		Summary: "Take a report on into a case its captures are deposited to (analyst assigned to the case)",
