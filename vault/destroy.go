@@ -33,7 +33,7 @@ func (v *Vault) RequestDestruction(ctx context.Context, who Principal, caseID, o
 		case c.Destroyed:
 			return refused(ErrConflict, "case %s is already destroyed", caseID)
 		case c.Held:
-			return refused(ErrConflict, "the case is under a legal hold")
+			return refusedHint(ErrConflict, fmt.Sprintf("nothing of it is destroyed while the hold stands: the hold is lifted first (custos case release %s --reason TEXT)", caseID), "the case is under a legal hold")
 		}
 		// One request at a time, as for two-person requests: an
 		// approver never faces two look-alike lines.
@@ -144,7 +144,7 @@ func (v *Vault) ApproveDestruction(ctx context.Context, who Principal, caseID, r
 		case r.By == who.Name:
 			return refused(ErrForbidden, "a custodian cannot approve their own request; a second custodian must")
 		case c.Held:
-			return refused(ErrConflict, "the case is under a legal hold")
+			return refusedHint(ErrConflict, fmt.Sprintf("nothing of it is destroyed while the hold stands: the hold is lifted first (custos case release %s --reason TEXT), or the request rejected (custos reject %s --reason TEXT)", caseID, request), "the case is under a legal hold")
 		}
 		if err := v.destructionVoid(r); err != nil {
 			return err

@@ -166,7 +166,7 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 	if ok && !seals(who, c) && c.Members[who.Name] {
 		// A member of the case in a role that does not seal (an
 		// analyst) knows the case exists: told so, not "no such case".
-		return nil, v.refuse(ctx, who, "package.seal", req.Case, "only the case's investigators and custodians seal packages", ErrForbidden)
+		return nil, v.refuseHint(ctx, who, "package.seal", req.Case, "only the case's investigators and custodians seal packages", "ask an investigator assigned to the case, or a custodian, to seal it", ErrForbidden)
 	}
 	if !ok || !seals(who, c) {
 		return nil, v.refuseUnseen(ctx, who, "package.seal", "case", req.Case, ok, "only the case's investigators and custodians seal packages", "only the case's investigators and custodians seal packages")

@@ -438,7 +438,7 @@ func runExposure(args []string, stdout io.Writer) error {
 	if e.Limit > 0 {
 		limit = fmt.Sprintf("daily limit %d items", e.Limit)
 	}
-	text := fmt.Sprintf("%s: %d items today (%s)", e.Person, e.Today.Items, limit)
+	text := fmt.Sprintf("%s: %s today (%s)", e.Person, plural(e.Today.Items, "item"), limit)
 	if len(rows) > 0 {
 		text += "\n" + table([]string{"DAY", "ITEMS", "KNOWN, REVEALED", "VIDEO MINUTES"}, rows)
 	}

@@ -122,7 +122,7 @@ func readHalves(stdin io.Reader, stderr io.Writer) ([]string, error) {
 	}
 	halves := strings.Fields(string(b))
 	if len(halves) != 2 {
-		return nil, usageErr("login --invitation needs both halves of the invitation, one from each custodian, separated by a space or a line, on standard input (or asks for them on a terminal); it read %d", len(halves))
+		return nil, usageErr("login --invitation needs both halves of the invitation, one from each custodian, separated by a space or a line, on standard input (or asks for them on a terminal); it read %d of the 2", len(halves))
 	}
 	return halves, nil
 }
@@ -273,8 +273,8 @@ func runLogout(args []string, stdout io.Writer) error {
 		if err := writeLogin(path, l); err != nil {
 			return err
 		}
-		return printResult(stdout, *asJSON, out, "signed out of "+server+"; your credential stays in "+path+
-			" and signs you in at the next command (custos logout --forget removes it)")
+		return printResult(stdout, *asJSON, out, "session ended at "+server+"; your credential stays in "+path+
+			" and signs you in again at your next command: to stay signed out on this computer, custos logout --forget")
 	}
 	forgetOIDC(server)
 	if err := os.Remove(path); err != nil {

@@ -73,3 +73,24 @@ func TestLocalReadFailureIsNotTheNetwork(t *testing.T) {
 type failingReader struct{ err error }
 
 func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
+
+// A deposit stopped part-way says how to deposit the rest without
+// depositing twice what was stored: running it again skips a folder's
+// files already deposited, not files named on their own.
+func TestStoppedDepositSaysHowToGoOn(t *testing.T) {
+	folder := []upload{{name: "a.png", inFolder: true}, {name: "b.png", inFolder: true}}
+	loose := []upload{{name: "a.png", path: "a.png"}}
+	for _, c := range []struct {
+		before []upload
+		some   bool
+		says   string
+	}{
+		{nil, false, "run the command again to deposit it"},
+		{folder, true, "files of a folder already deposited are skipped"},
+		{append(loose, folder...), true, "name only the files not deposited"},
+	} {
+		if got := rerunHint(c.before, c.some); !strings.Contains(got, c.says) {
+			t.Errorf("%+v: %q, want %q", c.before, got, c.says)
+		}
+	}
+}

@@ -198,12 +198,12 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 				err = fmt.Errorf("%s: %w (nothing of it was kept)", describe(u), err)
 			}
 			if rest := len(uploads) - n - 1; rest > 0 {
-				err = fmt.Errorf("%w; %s after it not deposited: run the command again to continue", err, plural(rest, "file"))
+				err = fmt.Errorf("%w; %s after it not deposited", err, plural(rest, "file"))
 			}
 			if len(out.Items) > 0 {
-				return fmt.Errorf("%w (deposited before it: %s)", err, depositedList(out.Items))
+				err = fmt.Errorf("%w (deposited before it: %s)", err, depositedList(out.Items))
 			}
-			return err
+			return fmt.Errorf("%w; %s", err, rerunHint(uploads[:n], len(out.Items) > 0))
 		}
 		out.Items = append(out.Items, *res)
 		if !*asJSON {
@@ -442,9 +442,25 @@ func displayName(name string) string {
 func depositedList(items []api.DepositResponse) string {
 	var s []string
 	for _, it := range items {
-		s = append(s, it.Name+"="+it.ID)
+		s = append(s, displayName(it.Name)+" as "+it.ID)
 	}
 	return strings.Join(s, ", ")
+}
+
+// rerunHint says how to deposit what a stopped deposit did not: the
+// files of a folder already deposited are skipped when the command runs
+// again (depositedBefore); a file named on its own would be deposited
+// once more.
+func rerunHint(before []upload, some bool) string {
+	if !some {
+		return "run the command again to deposit it"
+	}
+	for _, u := range before {
+		if !u.inFolder {
+			return "to deposit the rest, name only the files not deposited (a file named on its own is deposited again each time it is named)"
+		}
+	}
+	return "run the command again to deposit the rest: files of a folder already deposited are skipped"
 }
 
 // depositMeta is what every file of one deposit command carries.

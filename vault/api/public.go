@@ -183,6 +183,11 @@ func (p *Public) refuse(w http.ResponseWriter, r *http.Request, action, reason s
 	if code == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "60")
 	}
+	if code == http.StatusNotFound && r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html") {
+		// A person who typed a wrong address: the form, and why.
+		p.form(w, code, "There is no such page here. This is the hotline's report form.", "", publicForm{})
+		return
+	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" && r.Method == http.MethodPost {
 		// A person at a browser gets the form again, in words.
 		msg := "The report could not be taken: " + reason + "."
@@ -269,6 +274,16 @@ func (p *Public) submit(w http.ResponseWriter, r *http.Request) {
 		rep.Description = strings.ReplaceAll(vals.Get("description"), "\r\n", "\n")
 		rep.Anonymous = vals.Get("anonymous") != ""
 		rep.Contact = strings.TrimSpace(vals.Get("contact"))
+		// The two mistakes people make at the form, said to them (the
+		// vault's own words are for the hotline's staff).
+		switch {
+		case len(rep.URLs) == 0:
+			p.form(w, http.StatusBadRequest, "Please give at least one web address where you saw the material.", "", typed)
+			return
+		case rep.Anonymous && rep.Contact != "":
+			p.form(w, http.StatusBadRequest, `You ticked "Report anonymously" and gave a contact: untick it to leave your contact, so that the hotline can reach you, or clear the contact to stay anonymous.`, "", typed)
+			return
+		}
 	default:
 		writeJSON(w, http.StatusUnsupportedMediaType, ErrorResponse{Error: "send the report as application/json or as the form does"})
 		return

@@ -59,9 +59,27 @@ func TestPublicIntakeTakesReportsOnly(t *testing.T) {
 	// and asks which was meant.
 	form := url.Values{"urls": {"https://one.example/\r\nhttps://two.example/x"}, "description": {"two links <b>"}, "anonymous": {"1"}, "contact": {"parent@example.org"}}
 	a = send(t, srv, "POST", "/report", "application/x-www-form-urlencoded", form.Encode())
-	if a.code != 400 || !strings.Contains(a.body, "a contact was given for a report made anonymously") || !strings.Contains(a.body, "two links &lt;b&gt;</textarea>") ||
+	if a.code != 400 || !strings.Contains(a.body, "untick it to leave your contact") || !strings.Contains(a.body, "two links &lt;b&gt;</textarea>") ||
 		!strings.Contains(a.body, "https://two.example/x</textarea>") || !strings.Contains(a.body, `value="parent@example.org"`) {
 		t.Fatalf("form report anonymous with a contact: %d %s", a.code, a.body)
+	}
+	// No address at all: said in the reporter's words, what they typed
+	// kept.
+	if a := send(t, srv, "POST", "/report", "application/x-www-form-urlencoded", url.Values{"urls": {" \r\n"}, "description": {"a chat group"}}.Encode()); a.code != 400 ||
+		!strings.Contains(a.body, "Please give at least one web address") || !strings.Contains(a.body, "a chat group</textarea>") {
+		t.Fatalf("form report without an address: %d %s", a.code, a.body)
+	}
+	// A browser at a wrong address gets the form and why, not JSON.
+	req, _ := http.NewRequest("GET", srv.URL+"/admin", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	if resp, err := srv.Client().Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 404 || !strings.Contains(string(b), "There is no such page here") || !strings.Contains(string(b), `action="/report"`) {
+			t.Fatalf("a wrong address from a browser: %d %s", resp.StatusCode, b)
+		}
 	}
 	// A URL the intake does not take: the reporter's text is kept too,
 	// and their choice of anonymity as they made it.
