@@ -1,6 +1,7 @@
 package hashset
 
 import (
+	"bufio"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -92,6 +93,46 @@ var Formats = []string{"vics", "caid", "icse", "nsrl", "md5sum", "sha1sum", "sha
 // ErrNoEntries is returned when a source holds no valid entry.
 var ErrNoEntries = errors.New("no valid entry in the source")
 
+// ErrNotAList is a source that is a file of another kind, recognised by
+// its first bytes (otherKind): an image, a video, a PDF, an archive, a
+// database.
+var ErrNotAList = errors.New("the file is not a hash list")
+
+// sniffLen is how much of a source otherKind reads.
+const sniffLen = 16
+
+// otherKind says what a file beginning with head is, where its first
+// bytes are a signature no hash list begins with (the common file
+// signatures: PNG, JPEG, GIF, WebP, MP4, PDF, ZIP, gzip, bzip2, xz, 7-Zip,
+// SQLite, as their specifications define their magic numbers), and what
+// to do; "" otherwise.
+func otherKind(head []byte) string {
+	h := string(head)
+	has := func(p string) bool { return strings.HasPrefix(h, p) }
+	switch {
+	case has("\x89PNG\r\n\x1a\n"), has("\xff\xd8\xff"), has("GIF87a"), has("GIF89a"),
+		len(h) >= 12 && has("RIFF") && h[8:12] == "WEBP":
+		return "it is an image: give the hash set's file, and check --format"
+	case len(h) >= 8 && h[4:8] == "ftyp":
+		return "it is a video: give the hash set's file, and check --format"
+	case has("%PDF-"):
+		return "it is a PDF document: give the hash set's file itself"
+	case has("PK\x03\x04"):
+		return "it is a ZIP archive: unpack it and give the hash set's file from it"
+	case has("\x1f\x8b"):
+		return "it is compressed with gzip: decompress it first (gunzip) and give the file that comes out"
+	case has("BZh"):
+		return "it is compressed with bzip2: decompress it first (bunzip2)"
+	case has("\xfd7zXZ\x00"):
+		return "it is compressed with xz: decompress it first (unxz)"
+	case has("7z\xbc\xaf\x27\x1c"):
+		return "it is a 7-Zip archive: unpack it and give the hash set's file from it"
+	case has("SQLite format 3\x00"):
+		return "it is a SQLite database (NSRL RDS version 3 is one): export its hashes as text first"
+	}
+	return ""
+}
+
 // Parse reads a hash set in the named format from r and calls fn for each
 // valid entry, in source order. The Entry and its slices are fn's to keep.
 //
@@ -102,6 +143,14 @@ var ErrNoEntries = errors.New("no valid entry in the source")
 func Parse(r io.Reader, format string, fn func(Entry) error) (ParseStats, error) {
 	var st ParseStats
 	var err error
+	// A file of another kind (an image, an archive) is said to be what
+	// it is, not reported as a line or a JSON character the parser met.
+	br := bufio.NewReader(r)
+	head, _ := br.Peek(sniffLen)
+	if kind := otherKind(head); kind != "" {
+		return st, fmt.Errorf("%w: %s", ErrNotAList, kind)
+	}
+	r = br
 	switch format {
 	case "vics":
 		err = parseVICS(r, fn, &st, false)

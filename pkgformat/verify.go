@@ -834,7 +834,7 @@ func CheckTrustedKey(k string) error {
 	if d, err := hex.DecodeString(k); err == nil && len(d) == sha256.Size {
 		return nil
 	}
-	return errors.New("neither a note verifier key (NAME+HASH+BASE64, as custos audit key prints it) nor a key fingerprint (64 hex digits)")
+	return errors.New("neither the vault's log key as custos audit key prints it (one line like custos-NAME+1a2b3c4d+BASE64) nor its fingerprint (64 characters, 0-9 and a-f)")
 }
 
 // ParseTrustedKeys reads a trusted-keys file: one note verifier key (or
@@ -1289,7 +1289,7 @@ func TrustedKeysFlag(flag, value string) ([]string, error) {
 		case errors.Is(serr, fs.ErrNotExist) && looksLikePath(value):
 			return nil, &keyfile.MalformedError{File: flag, What: "log key", Reason: fmt.Sprintf("no file %q exists (check the path), and the value is no log key either", value)}
 		case serr != nil:
-			return nil, &keyfile.MalformedError{File: flag, What: "log key", Reason: "it is " + err.Error() + ", nor the name of a file holding one"}
+			return nil, &keyfile.MalformedError{File: flag, What: "log key", Reason: "it is " + err.Error() + ", nor the name of a file holding one: the vault's auditors or custodians give it"}
 		case st.IsDir():
 			return nil, &keyfile.MalformedError{File: value, What: what, Reason: "it is a folder"}
 		}

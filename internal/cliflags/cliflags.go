@@ -177,7 +177,7 @@ var undefinedFlag = regexp.MustCompile(`^flag provided but not defined: -+(.+)$`
 
 // Explain is a flag package error as people read it: flags written as
 // the help writes them (DoubleDash) and, for a flag fs does not define,
-// the defined one it was most likely meant to be ("did you mean
+// "unknown option --NAME" and the defined one it was most likely meant to be ("did you mean
 // --case?", Closest), if there is one.
 func Explain(fs *flag.FlagSet, err error) string {
 	msg := DoubleDash(err.Error())
@@ -185,6 +185,9 @@ func Explain(fs *flag.FlagSet, err error) string {
 	if m == nil {
 		return msg
 	}
+	// The flag package's words name its own notion; a person typed an
+	// option the command does not have.
+	msg = "unknown option --" + m[1]
 	var names []string
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 	if c := Closest(m[1], names); c != "" {

@@ -147,9 +147,9 @@ func TestExplain(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--cas", "X"}, "flag provided but not defined: --cas (did you mean --case?)"},
-		{[]string{"--expect-sha265", "X"}, "flag provided but not defined: --expect-sha265 (did you mean --expect-sha256?)"},
-		{[]string{"--bogus"}, "flag provided but not defined: --bogus"},
+		{[]string{"--cas", "X"}, "unknown option --cas (did you mean --case?)"},
+		{[]string{"--expect-sha265", "X"}, "unknown option --expect-sha265 (did you mean --expect-sha256?)"},
+		{[]string{"--bogus"}, "unknown option --bogus"},
 		{[]string{"--case"}, "flag needs an argument: --case"},
 	} {
 		err := fs.Parse(c.args)
