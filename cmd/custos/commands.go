@@ -131,7 +131,7 @@ func init() {
 
 		{name: "report new", args: "--url URL [--url URL...] [--channel CHANNEL] [--description TEXT] [--anonymous | --contact CONTACT] [--reference REF] [--at TIME]", group: hw, who: "analyst",
 			summary: "record a report received by email, phone or from a partner hotline",
-			details: "Reports from the public arrive through the public intake (custos server --public-listen) by themselves. The vault never opens a reported URL: capture what you find with your own tools and deposit it with --report.",
+			details: "Reports from the public arrive through the public intake (custos server --public-listen) by themselves. The vault never opens a reported URL: capture what you find with your own tools and deposit it with --report. A URL is taken as a browser's address bar shows it, as the public form takes it: without http:// (added), or with a host in another script (recorded in its punycode form).",
 			json:    `{"report"}`, run: out(runReportNew),
 			examples: []string{"custos report new --channel email --url https://host.example/a.jpg --description 'sent by a parent'"}},
 		{name: "report list", args: "[--status received|assessing|actioned|closed|open] [--url URL]", group: hw, who: "analyst, custodian, auditor",

@@ -45,6 +45,11 @@ func runReportNew(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Addresses as people copy them from a browser (no scheme, another
+	// script), as the public form takes them (vault.TypedURL).
+	for i, u := range urls {
+		urls[i] = vault.TypedURL(u)
+	}
 	var out api.ReportCreated
 	if err := c.call("POST", "/v1/reports", nil, api.ReportRequest{Channel: *channel, URLs: urls, Description: *desc, Anonymous: *anonymous,
 		Contact: *contact, Reference: *ref, At: *at}, &out); err != nil {
@@ -194,7 +199,9 @@ func printReport(w io.Writer, r vault.ReportView) {
 
 // postReport sends a decision about a report and prints the report after
 // it.
-func postReport(id, path string, body any, asJSON bool, stdout io.Writer) error {
+// postReport posts a decision about report id and prints what was
+// recorded (done, one line) and the report after it.
+func postReport(id, path, done string, body any, asJSON bool, stdout io.Writer) error {
 	c, err := newClient()
 	if err != nil {
 		return err
@@ -206,6 +213,7 @@ func postReport(id, path string, body any, asJSON bool, stdout io.Writer) error 
 	if asJSON {
 		return printResult(stdout, true, r, "")
 	}
+	fmt.Fprintf(stdout, "recorded: %s\n", done)
 	printReport(stdout, r)
 	return nil
 }
@@ -222,7 +230,7 @@ func runReportAssess(args []string, stdout io.Writer) error {
 	if len(pos) != 1 || *caseID == "" {
 		return usageErr("report assess needs REPORT and --case CASE")
 	}
-	return postReport(pos[0], "assess", api.AssessRequest{Case: *caseID, Note: *note}, *asJSON, stdout)
+	return postReport(pos[0], "assess", "report "+safeText(pos[0])+" assessed into case "+safeText(*caseID), api.AssessRequest{Case: *caseID, Note: *note}, *asJSON, stdout)
 }
 
 func runReportClose(args []string, stdout io.Writer) error {
@@ -237,7 +245,7 @@ func runReportClose(args []string, stdout io.Writer) error {
 	if len(pos) != 1 || *reason == "" {
 		return usageErr("report close needs REPORT and --reason (%s)", strings.Join(vault.ReportCloseReasons, ", "))
 	}
-	return postReport(pos[0], "close", api.CloseReportRequest{Reason: *reason, Note: *note}, *asJSON, stdout)
+	return postReport(pos[0], "close", "report "+safeText(pos[0])+" closed ("+safeText(*reason)+")", api.CloseReportRequest{Reason: *reason, Note: *note}, *asJSON, stdout)
 }
 
 func runReportReopen(args []string, stdout io.Writer) error {
@@ -251,7 +259,7 @@ func runReportReopen(args []string, stdout io.Writer) error {
 	if len(pos) != 1 || *reason == "" {
 		return usageErr("report reopen needs REPORT and --reason TEXT")
 	}
-	return postReport(pos[0], "reopen", api.ReopenReportRequest{Reason: *reason}, *asJSON, stdout)
+	return postReport(pos[0], "reopen", "report "+safeText(pos[0])+" reopened", api.ReopenReportRequest{Reason: *reason}, *asJSON, stdout)
 }
 
 func runReportNotice(args []string, stdout io.Writer) error {
@@ -270,7 +278,8 @@ func runReportNotice(args []string, stdout io.Writer) error {
 	if len(pos) != 1 || *u == "" || *to == "" {
 		return usageErr("report notice needs REPORT, --url URL and --to PROVIDER")
 	}
-	return postReport(pos[0], "notices", api.NoticeRequest{URL: *u, To: *to, Via: *via, Reference: *ref, Country: *country, At: *at}, *asJSON, stdout)
+	typed := vault.TypedURL(*u)
+	return postReport(pos[0], "notices", "the notice to "+safeText(*to), api.NoticeRequest{URL: typed, To: *to, Via: *via, Reference: *ref, Country: *country, At: *at}, *asJSON, stdout)
 }
 
 func runNoticeProgress(name, path string) func([]string, io.Writer) error {
@@ -287,7 +296,9 @@ func runNoticeProgress(name, path string) func([]string, io.Writer) error {
 		if len(pos) != 1 || *u == "" {
 			return usageErr("%s needs REPORT and --url URL", name)
 		}
-		return postReport(pos[0], path, api.NoticeProgressRequest{URL: *u, Note: *note, At: *at}, *asJSON, stdout)
+		typed := vault.TypedURL(*u)
+		done := map[string]string{"acknowledged": "the notice acknowledged by its receiver", "removed": "the content confirmed gone"}[path]
+		return postReport(pos[0], path, done, api.NoticeProgressRequest{URL: typed, Note: *note, At: *at}, *asJSON, stdout)
 	}
 }
 

@@ -246,7 +246,11 @@ func TestHotlineEndToEnd(t *testing.T) {
 
 	// 8. Notice and takedown, then the figures.
 	u := "https://abuse-host.example/gallery/1"
-	s.ok("analyst", work, "report", "notice", rep, "--url", u, "--to", "Example Hosting B.V.", "--via", "email", "--country", "NL")
+	// The address as a browser's address bar shows it: the report's own
+	// spelling is what the notice records.
+	if out := s.ok("analyst", work, "report", "notice", rep, "--url", strings.TrimPrefix(u, "https://"), "--to", "Example Hosting B.V.", "--via", "email", "--country", "NL").stdout; !strings.HasPrefix(out, "recorded: the notice to Example Hosting B.V.\n") {
+		t.Fatalf("report notice does not say what it recorded:\n%s", out)
+	}
 	s.ok("analyst", work, "report", "acknowledged", rep, "--url", u, "--at", time.Now().UTC().Format(time.RFC3339))
 	s.refused("analyst", work, "in the future", "report", "removed", rep, "--url", u, "--at", time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
 	if l := s.ok("analyst", work, "report", "list", "--url", "abuse-host.example/v.mp4", "--json").json(t); len(l["reports"].([]any)) != 1 {

@@ -163,7 +163,7 @@ func reportWithContact(t *testing.T, s *server, work string) string {
 // with the keyring's other keys), and the custody log does not hold it.
 func checkContact(t *testing.T, s *server, work, rep string) {
 	t.Helper()
-	if got := s.ok("analyst", work, "report", "show", rep, "--json").json(t)["contact"]; got != reporterContact {
+	if got := s.ok("analyst", work, "report", "show", rep, "--contact", "--json").json(t)["contact"]; got != reporterContact {
 		t.Fatalf("the reporter's contact after the keys moved: %v", got)
 	}
 	if strings.Contains(s.ok("auditor", work, "audit", "log", "--json", "--verbose").stdout, "917 000") {

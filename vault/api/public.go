@@ -263,7 +263,7 @@ func (p *Public) submit(w http.ResponseWriter, r *http.Request) {
 		typed = typedOf(vals)
 		for _, line := range strings.Split(vals.Get("urls"), "\n") {
 			if line = strings.TrimSpace(line); line != "" {
-				u := typedURL(line)
+				u := vault.TypedURL(line)
 				if err := vault.CheckReportedURL(u); err != nil {
 					p.form(w, http.StatusBadRequest, publicURLError(line, u), "", typed)
 					return
@@ -338,7 +338,7 @@ Analysts of the hotline will look at it; this form never shows anything back.</p
 `))
 
 // publicURLError says, to a member of the public, why a line of the
-// form's addresses (typed, read as u: typedURL) is not taken.
+// form's addresses (typed, read as u: vault.TypedURL) is not taken.
 func publicURLError(typed, u string) string {
 	if len(u) > vault.MaxURLBytes {
 		return fmt.Sprintf("A web address is longer than %d characters: give the address of the page itself, without what follows a \"?\" if it is very long.", vault.MaxURLBytes)

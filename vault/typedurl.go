@@ -1,4 +1,4 @@
-package api
+package vault
 
 import (
 	"net/url"
@@ -7,9 +7,9 @@ import (
 	"golang.org/x/net/idna"
 )
 
-// typedURL is a web address as a member of the public types or pastes it
+// TypedURL is a web address as a member of the public types or pastes it
 // into the report form, written as a browser would send it, so that the
-// vault's strict check (vault.CheckReportedURL: absolute, http, https or
+// vault's strict check (CheckReportedURL: absolute, http, https or
 // ftp, printable ASCII) takes what a browser's address bar shows:
 //
 //   - without a scheme ("example.com/page"), http:// is put before it,
@@ -21,8 +21,8 @@ import (
 //     percent-encoded (RFC 3986 section 2.1), as UTF-8.
 //
 // Anything it cannot read as such an address it returns as typed, for the
-// check to refuse in words (publicURLError).
-func typedURL(s string) string {
+// check to refuse in words (the public form's publicURLError).
+func TypedURL(s string) string {
 	s = strings.TrimSpace(s)
 	typed := s
 	if s == "" {
