@@ -323,6 +323,11 @@ func TestHotlineEndToEnd(t *testing.T) {
 		t.Fatalf("item list does not mark known items:\n%s", list)
 	}
 	s.refused("analyst", work, "only custodians", "exposure", "--person", "sokha")
+	// A report by phone, its address read out without a scheme.
+	byPhone := s.ok("analyst", work, "report", "new", "--channel", "phone", "--url", "www.other-host.example/page 2", "--json").json(t)["report"].(string)
+	if shown := s.ok("analyst", work, "report", "show", byPhone).stdout; !strings.Contains(shown, "http://www.other-host.example/page%202") {
+		t.Fatalf("a URL typed without a scheme was not recorded as a browser sends it:\n%s", shown)
+	}
 }
 
 func mustRead(t *testing.T, path string) []byte {
