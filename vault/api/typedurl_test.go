@@ -47,4 +47,3 @@ func TestPublicFormTakesAddressesAsBrowsersShowThem(t *testing.T) {
 		t.Fatalf("%d reports recorded, want the one taken", n)
 	}
 }
-
