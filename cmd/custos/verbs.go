@@ -844,10 +844,10 @@ func runCaseHold(args []string, stdout io.Writer, on bool) error {
 	}
 	if !out.Recorded {
 		state := map[bool]string{true: "already under a legal hold", false: "not under a legal hold"}[on]
-		return printResult(stdout, *asJSON, out, fmt.Sprintf("%s is %s: nothing recorded, and --reason was not kept (the case's hold was applied to its %s again)", pos[0], state, plural(out.Objects, "object")))
+		return printResult(stdout, *asJSON, out, fmt.Sprintf("%s is %s: nothing recorded, and --reason was not kept (the case's hold was applied again to its %s: the items' encrypted files and its sealed packages)", pos[0], state, plural(out.Objects, "stored object")))
 	}
 	verb := map[bool]string{true: "placed on", false: "lifted from"}[on]
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("legal hold %s %s (%s)", verb, pos[0], plural(out.Objects, "object")))
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("legal hold %s %s (%s: the items' encrypted files and its sealed packages)", verb, pos[0], plural(out.Objects, "stored object")))
 }
 
 func runCaseDestroy(args []string, stdout io.Writer) error {
