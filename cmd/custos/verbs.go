@@ -844,10 +844,10 @@ func runCaseHold(args []string, stdout io.Writer, on bool) error {
 	}
 	if !out.Recorded {
 		state := map[bool]string{true: "already under a legal hold", false: "not under a legal hold"}[on]
-		return printResult(stdout, *asJSON, out, fmt.Sprintf("%s is %s: nothing recorded, and --reason was not kept (the case's hold was applied again to its %s: the items' encrypted files and its sealed packages)", pos[0], state, plural(out.Objects, "stored object")))
+		return printResult(stdout, *asJSON, out, fmt.Sprintf("%s is %s: nothing recorded, and --reason was not kept (the case's hold was applied again: %s, its items' encrypted files and sealed packages)", pos[0], state, plural(out.Objects, "stored object")))
 	}
 	verb := map[bool]string{true: "placed on", false: "lifted from"}[on]
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("legal hold %s %s (%s: the items' encrypted files and its sealed packages)", verb, pos[0], plural(out.Objects, "stored object")))
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("legal hold %s %s (%s %s: its items' encrypted files and sealed packages)", verb, pos[0], plural(out.Objects, "stored object"), map[bool]string{true: "held", false: "released"}[on]))
 }
 
 func runCaseDestroy(args []string, stdout io.Writer) error {
