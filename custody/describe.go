@@ -368,15 +368,26 @@ func quoted(s string) string {
 // quoted already, as Event's). An event whose data does not decode, or of
 // a type this version does not know, is described by its type.
 func Describe(ev *events.Event) (action, details string) {
+	action, _, details = DescribeWithPurpose(ev)
+	return action, details
+}
+
+// DescribeWithPurpose is Describe with the purpose the event states (a
+// view's, a package's), quoted and escaped as Details are ("" if none),
+// which the custody documents show in a column of its own.
+func DescribeWithPurpose(ev *events.Event) (action, purpose, details string) {
 	x := decoded{ev: ev}
 	if err := ev.DecodeData(&x.d); err != nil {
-		return ev.Type, ""
+		return ev.Type, "", ""
 	}
 	describe(&x)
 	if x.e.Action == "" {
 		x.e.Action = ev.Type
 	}
-	return x.e.Action, x.e.Details
+	if x.e.Purpose != "" {
+		purpose = quoted(x.e.Purpose)
+	}
+	return x.e.Action, purpose, x.e.Details
 }
 
 // Count says n things in words: "1 item", "2 items" (nouns whose plural

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/tsa"
 	"github.com/custos-vault/custos/events/verify"
@@ -733,8 +734,11 @@ func runAuditLog(args []string, stdout io.Writer) error {
 }
 
 // printTimeline prints events for people: one line each, with time (UTC),
-// who and how they signed in, what, the item's name and the purpose or
-// reason; with verbose, the event's data and full credential below.
+// its position in the log, who and how they signed in, what they did in
+// words (custody.Describe, as the custody report and the web application
+// word it), the case, the item and its name, and what the event says of
+// it (its purpose, reason, target); with verbose, the event's type, data
+// and full credential below.
 func printTimeline(w io.Writer, evs []*events.Event, verbose bool) {
 	names := map[string]string{}
 	for _, ev := range evs {
@@ -753,41 +757,32 @@ func printTimeline(w io.Writer, evs []*events.Event, verbose bool) {
 			who = "(not signed in)"
 		}
 		t := ev.Timestamp().UTC().Format("2006-01-02 15:04:05 UTC")
-		line := fmt.Sprintf("%s  #%-5d %-16s %-20s %-26s", t, ev.Seq, who, ev.Actor.Role+"/"+ev.Actor.Auth, ev.Type)
+		// Data that breaks the grammar every reader applies (repeated
+		// members) is described by its type alone; --verbose prints it
+		// as stored.
+		action, purpose, details := custody.DescribeWithPurpose(ev)
+		line := fmt.Sprintf("%s  #%-5d %-16s %-20s %s", t, ev.Seq, who, ev.Actor.Role+"/"+ev.Actor.Auth, action)
 		if ev.Case != "" {
-			line += " " + ev.Case
+			line += "  case " + ev.Case
 		}
 		if ev.Item != "" {
-			line += " " + ev.Item
+			line += "  item " + ev.Item
 			if n := names[ev.Item]; n != "" {
 				line += " " + displayName(n)
 			}
 		}
-		// Data that breaks the grammar every reader applies (repeated
-		// members) shows no details here; --verbose prints it as stored.
-		var d map[string]any
-		ev.DecodeData(&d)
-		for _, k := range []string{"purpose", "reason", "action", "target", "kind", "person", "name", "package", "for",
-			"report", "url", "to", "category", "override", "at", "aborted"} {
-			if v, ok := d[k].(string); ok && v != "" && !(k == "name" && v == names[ev.Item]) {
-				line += " " + k + "=" + quoteIfSpaced(v)
-			}
+		if details != "" {
+			line += ": " + details
 		}
-		fmt.Fprintln(w, line)
+		if purpose != "" {
+			line += "; purpose " + purpose
+		}
+		fmt.Fprintln(w, printable.Terminal(line))
 		if verbose {
 			a, _ := json.Marshal(ev.Actor)
-			fmt.Fprintf(w, "    actor %s\n    data  %s\n", a, ev.Data)
+			fmt.Fprintf(w, "    type  %s\n    actor %s\n    data  %s\n", ev.Type, a, ev.Data)
 		}
 	}
-}
-
-// quoteIfSpaced quotes a value that has spaces, and leaves one without
-// (whose escapes are already printable) as it is.
-func quoteIfSpaced(v string) string {
-	if strings.ContainsAny(v, " \t\"") {
-		return `"` + strings.ReplaceAll(v, `"`, `\"`) + `"`
-	}
-	return v
 }
 
 // clientAndLogKey connects as the environment says and fetches the log's
