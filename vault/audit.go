@@ -361,9 +361,9 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 		case err != nil:
 			return err
 		case n.n == 0 && kind == byItem:
-			return refused(ErrNotFound, "no item %q: none was ever deposited, and no event of the custody log names it as its item", truncate(itemID))
+			return v.refusedAs(ctx, who, "audit.log", itemID, refused(ErrNotFound, "no item %q: none was ever deposited, and no event of the custody log names it as its item", truncate(itemID)))
 		case n.n == 0:
-			return refused(ErrNotFound, "no case %q: none was ever opened, and no event of the custody log names it as its case", truncate(caseID))
+			return v.refusedAs(ctx, who, "audit.log", caseID, refused(ErrNotFound, "no case %q: none was ever opened, and no event of the custody log names it as its case", truncate(caseID)))
 		}
 	}
 	switch {

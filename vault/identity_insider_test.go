@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
+	"github.com/custos-vault/custos/events"
 	"strings"
 	"testing"
 	"time"
@@ -337,6 +338,29 @@ func TestSealingIsNoWayToListPeople(t *testing.T) {
 	for i, want := range []string{"no one is enrolled", "enrolled as analyst", "is suspended", "not registered"} {
 		if err := seal(h.cust, names[i]); !strings.Contains(err.Error(), want) {
 			t.Errorf("a custodian sealing for %s is not told why: %v", names[i], err)
+		}
+	}
+}
+
+// TestAuditorsTypoIsRecordedInItsWords: an auditor's timeline of a case
+// or item id nothing names is refused as not found and recorded as what
+// it was, a read of the custody log naming the id typed (it was recorded
+// under the API's route and path before).
+func TestAuditorsTypoIsRecordedInItsWords(t *testing.T) {
+	v, _ := openTestVaultDir(t)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	for _, c := range []struct{ caseID, itemID, target string }{
+		{"NOPE-1", "", "NOPE-1"},
+		{"", "it_000000000000000000000000", "it_000000000000000000000000"},
+	} {
+		err := v.Timeline(context.Background(), aud, c.caseID, c.itemID, func(events.Record, *events.Event) error { return nil })
+		if !errors.Is(err, ErrNotFound) || !Recorded(err) {
+			t.Fatalf("timeline of %s: %v", c.target, err)
+		}
+		refusals := eventsOfType(t, v, TypeAccessRefused)
+		var d AccessRefused
+		if err := refusals[len(refusals)-1].DecodeData(&d); err != nil || d.Action != "audit.log" || d.Target != c.target || d.Grounds != GroundsUnknown {
+			t.Errorf("recorded as %+v (%v)", d, err)
 		}
 	}
 }
