@@ -177,7 +177,8 @@ func runItemList(args []string, stdout io.Writer) error {
 			note = "not classified"
 		}
 		if it.Known != "" {
-			note = "known material" + prefixed(", ", it.Category)
+			// Hidden from review, and what the votes say of it.
+			note = "known material, " + note
 		}
 		rows = append(rows, []string{it.ID, displayName(it.Name), size(it.Size), it.SHA256, note})
 	}
