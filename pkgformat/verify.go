@@ -521,8 +521,28 @@ func (v *verification) checkpoint(name string) error {
 			return fmt.Errorf("checkpoint lacks the witness quorum: %s", p.Describe(verdict))
 		}
 		v.rep.passed("checkpoint %s", p.Describe(verdict))
+	} else {
+		// Only witnesses the reader trusts show that this history is the
+		// one everyone else was shown: whoever holds the log's key can
+		// sign another.
+		if n := cosignatures(cpb); n > 0 {
+			v.rep.note("the checkpoint carries %d witness cosignature(s), not checked: give the witnesses you trust (--witness-policy) to know that they saw this history too", n)
+		} else {
+			v.rep.note("no witness cosigned the checkpoint: only the vault's own key vouches for this history (docs/witnesses.md)")
+		}
 	}
 	return nil
+}
+
+// cosignatures counts a checkpoint note's signature lines beyond the
+// first (the log's own): its witnesses' cosignatures, checked or not.
+func cosignatures(note []byte) int {
+	_, sigs, ok := strings.Cut(string(note), "\n\n")
+	if !ok {
+		return 0
+	}
+	n := strings.Count("\n"+sigs, "\n— ")
+	return max(n-1, 0)
 }
 
 func (v *verification) proofsMember(name string) error {

@@ -178,3 +178,17 @@ func TestPackagePathMistakes(t *testing.T) {
 		}
 	}
 }
+
+// Without a witness policy the report says what the checkpoint's
+// witnesses vouch for: nothing checked, or no witness at all.
+func TestWitnessesUncheckedAreSaidSo(t *testing.T) {
+	key := vectorKey(t)
+	for path, says := range map[string]string{
+		vectorPkg: "no witness cosigned the checkpoint",
+		"../../testdata/package/cases/valid-checkpoint-unknown-cosignature.tar": "carries 1 witness cosignature(s), not checked",
+	} {
+		if code, out, _ := runVerify("--key", key, path); code != exitVerified || !strings.Contains(out, says) {
+			t.Errorf("%s: exit %d\n%s", path, code, out)
+		}
+	}
+}
