@@ -520,6 +520,18 @@ func packageCases() []caseDef {
 					return s[:i] + "age1notarecipient" + s[j:]
 				}))
 			}),
+		invalid("manifest-recipient-checksum", "manifest.recipient", "the recipient's last character changed to another of Bech32's alphabet: its checksum fails", "neither an X25519 age recipient",
+			func(k *caseKit) []byte {
+				return k.tar(k.manifest(k.clone(), func(s string) string {
+					i := strings.Index(s, `"recipient": "`) + len(`"recipient": "`)
+					j := i + strings.Index(s[i:], `"`)
+					last := "q"
+					if s[j-1] == 'q' {
+						last = "p"
+					}
+					return s[:j-1] + last + s[j:]
+				}))
+			}),
 		invalid("manifest-recipient-uppercase", "manifest.recipient", "the recipient written in upper case (age reads Bech32 in either case)", "canonical lower case",
 			func(k *caseKit) []byte {
 				return k.tar(k.manifest(k.clone(), func(s string) string {

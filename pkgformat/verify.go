@@ -978,7 +978,7 @@ func ParseManifest(b []byte) (*Manifest, error) {
 		return nil, errors.New("manifest.json: recipient is not in canonical lower case (section 2)")
 	}
 	if !recipientGrammar(m.Recipient) {
-		return nil, fmt.Errorf("manifest.json: recipient %q is neither an X25519 age recipient (age1, 62 characters) nor a hybrid one (age1pq1, 1,959 characters) (section 2)", truncate(m.Recipient))
+		return nil, fmt.Errorf("manifest.json: recipient %q is neither an X25519 age recipient (age1, 62 characters) nor a hybrid one (age1pq1, 1,959 characters) whose Bech32 checksum holds (section 2)", truncate(m.Recipient))
 	}
 	for i, e := range m.Events {
 		if i > 0 && e.Seq <= m.Events[i-1].Seq {
@@ -1049,7 +1049,19 @@ func recipientGrammar(r string) bool {
 	default:
 		return false
 	}
-	return strings.Trim(data, bech32) == ""
+	if strings.Trim(data, bech32) != "" {
+		return false
+	}
+	// The Bech32 checksum, and a key of the type's size: a recipient
+	// that holds neither is no key anyone has, and a package sealed to
+	// it fails here, not as a key mismatch.
+	var err error
+	if strings.HasPrefix(r, "age1pq1") {
+		_, err = age.ParseHybridRecipient(r)
+	} else {
+		_, err = age.ParseX25519Recipient(r)
+	}
+	return err == nil
 }
 
 // canonicalKey refuses a verifier key string that note.NewVerifier
