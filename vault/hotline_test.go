@@ -930,3 +930,48 @@ func TestAssessingAsksWhoFirst(t *testing.T) {
 		t.Errorf("the report's own analyst is not told its case was destroyed: %v", err)
 	}
 }
+
+// TestSameFileSettledIsSaid: an item whose content another item of its
+// case has, settled by votes, is listed with that item and its category,
+// so that its analysts vote without opening the same file again; its own
+// category is still theirs to vote. A copy in another case is not named.
+func TestSameFileSettledIsSaid(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	body := []byte("a screenshot of a forum's index page")
+	first := h.deposit(t, h.a1, "index.png", body, "")
+	if _, err := v.Classify(ctx, h.a1, first.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+		t.Fatal(err)
+	}
+	second := h.deposit(t, h.a2, "copy-of-index.png", body, "")
+	if err := v.OpenCase(ctx, h.a3, "HL-2", "another team"); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere, err := v.Deposit(ctx, h.a3, DepositRequest{Case: "HL-2", Name: "same.png", Body: bytes.NewReader(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := v.ItemsPage(ctx, h.a1, "HL-1", ItemFilter{Unclassified: true}, 0, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Items) != 1 || p.Items[0].ID != second.ID || p.Items[0].Category != "" {
+		t.Fatalf("the queue: %+v", p.Items)
+	}
+	if c := p.Items[0].SameAs; c == nil || c.Item != first.ID || c.Category != CategoryNotIllegal {
+		t.Fatalf("the copy does not name the settled item: %+v", c)
+	}
+	// The other case's copy: its own case's settled item is not there.
+	p, err = v.ItemsPage(ctx, h.a3, "HL-2", ItemFilter{}, 0, 0)
+	if err != nil || len(p.Items) != 1 || p.Items[0].ID != elsewhere.ID || p.Items[0].SameAs != nil {
+		t.Fatalf("another case's copy names an item of HL-1: %+v %v", p.Items, err)
+	}
+	// Once the copy is settled itself, it names nothing.
+	if _, err := v.Classify(ctx, h.a2, second.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+		t.Fatal(err)
+	}
+	p, err = v.ItemsPage(ctx, h.a1, "HL-1", ItemFilter{}, 0, 0)
+	if err != nil || len(p.Items) != 2 || p.Items[0].SameAs != nil || p.Items[1].SameAs != nil {
+		t.Fatalf("settled items name copies: %+v %v", p.Items, err)
+	}
+}

@@ -85,6 +85,18 @@ type ItemSummary struct {
 	Report string `json:"report,omitempty"`
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`
+	// SameAs, for an item with no settled category, is an item of the
+	// same case with the same content (SHA-256) whose votes settle one:
+	// the same file, judged already, which its analysts can vote on
+	// without opening it again (settledCopy). Absent otherwise.
+	SameAs *SettledCopy `json:"same_as,omitempty"`
+}
+
+// SettledCopy is an item of the same content whose votes settled a
+// category.
+type SettledCopy struct {
+	Item     string `json:"item"`
+	Category string `json:"category"`
 }
 
 // ItemDetail is one item as `item show` describes it.
@@ -352,9 +364,43 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 				sum.Voted, sum.Votes, sum.Needed = cat, n, cl.Needed
 			}
 		}
+		if cl.Category == "" {
+			if sum.SameAs, err = v.settledCopy(it); err != nil {
+				return nil, err
+			}
+		}
 		page.Items = append(page.Items, sum)
 	}
 	return page, nil
+}
+
+// settledCopy is the first item (in deposit order) of it's case with
+// its content (SHA-256) whose votes settle a category, or nil. Only the
+// case's own items are looked at: a copy in another case is that case's
+// to know (a copy settled as illegal anywhere already makes the item
+// known material, knownBecause). It says nothing of the item's own
+// category: its analysts still vote on it, without opening it again.
+func (v *Vault) settledCopy(it Item) (*SettledCopy, error) {
+	ids, err := v.state.itemsBySHA256(it.Deposit.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if id == it.ID {
+			continue
+		}
+		o, ok, err := v.state.getItem(id)
+		if err != nil {
+			return nil, err
+		}
+		if !ok || o.Case != it.Case {
+			continue
+		}
+		if cl := v.classification(o); cl.Source == "votes" && cl.Category != "" {
+			return &SettledCopy{Item: o.ID, Category: cl.Category}, nil
+		}
+	}
+	return nil, nil
 }
 
 // matchName matches a name against a pattern: the whole name, its last

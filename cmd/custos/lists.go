@@ -180,6 +180,9 @@ func runItemList(args []string, stdout io.Writer) error {
 			// Hidden from review, and what the votes say of it.
 			note = "known material, " + note
 		}
+		if c := it.SameAs; c != nil {
+			note += fmt.Sprintf(" (the same file as %s, settled %s)", c.Item, c.Category)
+		}
 		rows = append(rows, []string{it.ID, displayName(it.Name), size(it.Size), it.SHA256, note})
 	}
 	return printResult(stdout, *asJSON, out, table([]string{"ITEM", "NAME", "SIZE", "SHA-256", "CLASSIFICATION"}, rows))
