@@ -165,7 +165,7 @@ func init() {
 			details: "Each vote is recorded; your later vote replaces your earlier one. The case's policy (case classification-votes) says how many agreeing votes settle a category; disagreements are shown. An item whose category is settled as baseline or national, and every copy or near-copy of it (same SHA-256, or PDQ within 31 bits), is then known material: hidden from review unless revealed with get --reveal-known. A vote changed or a dissent afterwards leaves it hidden; so does one not-illegal vote on material a hash set lists: two people must agree it is not illegal.",
 			json:    `{"item","category","votes","needed","settled","disputed","classification"}`, run: out(runClassify)},
 		{name: "similar", args: "ITEM | --case CASE [--max-distance BITS]", group: hw, who: "analyst, investigator assigned to the case",
-			summary: "near-duplicates of an image, or of every image of a case: classified items and hash-set entries",
+			summary: "near-duplicates of an image, or of every image of a case: items of your cases, items of others classified illegal (not named), hash-set entries",
 			details: "Compares PDQ hashes (docs/pdq.md) and their rotations and flips, within 31 bits of 256 by default (--max-distance 1 to 64); hashes of quality below 50 are not used. Items of cases you are not assigned to are shown only when classified illegal, and never named.",
 			json:    `{"items":[{"item","name","matches":[{"item"?,"set"?,"entry"?,"category","distance"}],"not_searched"?}]}`, run: out(runSimilar)},
 		{name: "case classification-votes", args: "CASE N", group: hw, who: "custodian",

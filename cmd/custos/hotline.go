@@ -731,7 +731,7 @@ func runSimilar(args []string, stdout io.Writer) error {
 				notSearched[it.NotSearched]++
 			}
 		case len(it.Matches) == 0:
-			fmt.Fprintf(&b, "%s  %s: no near-duplicate among classified items and hash-set entries\n", it.Item, displayName(it.Name))
+			fmt.Fprintf(&b, "%s  %s: no near-duplicate among the items of your cases, illegal items of others and the hash sets in use\n", it.Item, displayName(it.Name))
 		default:
 			fmt.Fprintf(&b, "%s  %s:\n", it.Item, displayName(it.Name))
 			for _, m := range it.Matches {
