@@ -5,10 +5,10 @@ import (
 	"slices"
 )
 
-// Near-duplicate search (docs/hotline.md section 5): an item, or every
-// item of a case, against the PDQ hashes of classified items and of the
-// hash sets in use. Items of cases the person is not assigned to are
-// counted, never named.
+// Near-duplicate search (docs/pdq.md): an item, or every item of a case,
+// against the PDQ hashes of every item of the cases the person is
+// assigned to, of the items of other cases classified illegal (never
+// named), and of the hash sets in use.
 
 // SimilarMatch is one near-duplicate of an image.
 type SimilarMatch struct {
