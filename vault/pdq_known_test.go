@@ -169,3 +169,39 @@ func TestPDQOnlyHashSet(t *testing.T) {
 		t.Fatalf("the match of entry 0 in JSON: %s", b)
 	}
 }
+
+// TestSimilarFindsUnclassifiedCopiesOfTheCase: the near-duplicate search
+// of a case finds a turned copy among the case's own unclassified items
+// (new material, which no vote judged yet); an analyst of another case
+// searching the same image there is not shown them.
+func TestSimilarFindsUnclassifiedCopiesOfTheCase(t *testing.T) {
+	h := newHotline(t)
+	photo := readPhoto(t, "bridge-mods/aaa-orig.jpg")
+	orig := h.deposit(t, h.a1, "orig.jpg", photo, "")
+	turned := h.deposit(t, h.a1, "turned.jpg", testenv.RotatedJPEG(t, photo), "")
+	near, err := h.v.Similar(h.ctx, h.a2, "HL-1", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]string{}
+	for _, s := range near {
+		for _, m := range s.Matches {
+			found[s.Item] = m.Item
+		}
+	}
+	if found[orig.ID] != turned.ID || found[turned.ID] != orig.ID {
+		t.Fatalf("the case's search: %+v", near)
+	}
+	outsider := enrolled(t, h.v, "ana9", RoleAnalyst)
+	if err := h.v.OpenCase(h.ctx, outsider, "HL-9", "another team"); err != nil {
+		t.Fatal(err)
+	}
+	mine, err := h.v.Deposit(h.ctx, outsider, DepositRequest{Case: "HL-9", Name: "same.jpg", Body: bytes.NewReader(photo)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	near, err = h.v.Similar(h.ctx, outsider, "", mine.ID, 0)
+	if err != nil || len(near) != 1 || len(near[0].Matches) != 0 {
+		t.Fatalf("another case's unclassified copies were shown: %+v %v", near, err)
+	}
+}
