@@ -975,3 +975,61 @@ func TestSameFileSettledIsSaid(t *testing.T) {
 		t.Fatalf("settled items name copies: %+v %v", p.Items, err)
 	}
 }
+
+// TestContactIsTheReportsAnalysts: once a report is assessed into a case,
+// its reporter's contact opens for that case's analysts only: an analyst
+// of another team asking for it is shown that one was given, and nothing
+// is recorded; before assessment any analyst may open it, recorded.
+func TestContactIsTheReportsAnalysts(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	outsider := enrolled(t, v, "ana4", RoleAnalyst)
+	rp, err := v.ReceivePublicReport(ctx, ReportRequest{URLs: []string{"https://host.example/c"}, Contact: "reporter@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := func() int { return len(h.eventsOf(t, TypeReportContactOpened)) }
+	if rv, err := v.ReportDetail(ctx, outsider, rp); err != nil || rv.Contact != "reporter@example.org" || opened() != 1 {
+		t.Fatalf("an unassessed report's contact, for any analyst: %+v %v (%d openings)", rv, err, opened())
+	}
+	if err := v.AssessReport(ctx, h.a1, rp, "HL-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	rv, err := v.ReportDetail(ctx, outsider, rp)
+	if err != nil || rv.Contact != "" || !rv.ContactWithheld || opened() != 1 {
+		t.Fatalf("an analyst of another team opened the contact: %+v %v (%d openings)", rv, err, opened())
+	}
+	if rv, err := v.ReportDetail(ctx, h.a2, rp); err != nil || rv.Contact != "reporter@example.org" || opened() != 2 {
+		t.Fatalf("the case's analyst: %+v %v (%d openings)", rv, err, opened())
+	}
+}
+
+// TestReportedBeforeAsTyped: "was this reported before?" finds a report
+// by its address typed as it was when reported (no scheme, a host in
+// another script, a space), as the report recorded it (TypedURL); a
+// notice names it the same way.
+func TestReportedBeforeAsTyped(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	var ids []string
+	for _, typed := range []string{"例え.jp/a", "host.example/a b"} {
+		rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "phone", URLs: []string{TypedURL(typed)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, rp)
+		l, err := v.Reports(ctx, h.a1, "", typed)
+		if err != nil || len(l) != 1 || l[0].Report != rp {
+			t.Errorf("reports naming %q as typed: %+v %v", typed, l, err)
+		}
+	}
+	if err := v.AssessReport(ctx, h.a1, ids[1], "HL-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.SendNotice(ctx, h.a1, ids[1], NoticeSent{URL: "host.example/a b", To: "Example Hosting", Via: "email"}); err != nil {
+		t.Fatalf("a notice naming the address as typed: %v", err)
+	}
+	if r, _ := v.state.getReport(ids[1]); len(r.Notices) != 1 || r.Notices[0].URL != TypedURL("host.example/a b") {
+		t.Fatalf("the notice does not name the report's URL: %+v", r.Notices)
+	}
+}

@@ -340,6 +340,30 @@ func TestSealingIsNoWayToListPeople(t *testing.T) {
 			t.Errorf("a custodian sealing for %s is not told why: %v", names[i], err)
 		}
 	}
+	// What depends on the case alone is answered before anything of the
+	// person, for a person who could receive the package too: an item
+	// list that is not the case's, a case with no items.
+	defenceCounsel(t, v)
+	if err := v.OpenCase(ctx, h.inv, "PROBE", "an empty case"); err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range []SealRequest{
+		{Case: "INV-1", Items: []string{"it_000000000000000000000000"}, Purpose: "disclosure"},
+		{Case: "PROBE", Purpose: "disclosure"},
+	} {
+		answers := map[string]bool{}
+		for _, name := range append(names, "dan") {
+			req.For = name
+			_, err := v.SealPackage(ctx, h.inv, req)
+			if err == nil {
+				t.Fatalf("a package was sealed for %s: %+v", name, req)
+			}
+			answers[strings.ReplaceAll(err.Error(), name, "NAME")] = true
+		}
+		if len(answers) != 1 {
+			t.Errorf("sealing %+v is answered by who the person is: %v", req, answers)
+		}
+	}
 }
 
 // TestAuditorsTypoIsRecordedInItsWords: an auditor's timeline of a case

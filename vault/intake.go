@@ -332,8 +332,9 @@ func readsReports(role string) bool {
 
 // Reports lists reports, oldest first, optionally only those of one
 // status, and only those naming one URL (exactly, or after the scheme
-// and a "www." are set aside: "was this reported before?"), for
-// analysts, custodians and auditors.
+// and a "www." are set aside, typed as a browser's address bar shows it:
+// TypedURL; "was this reported before?"), for analysts, custodians and
+// auditors.
 func (v *Vault) Reports(ctx context.Context, who Principal, status string, urls ...string) ([]ReportView, error) {
 	if !readsReports(who.Role) {
 		return nil, v.refuse(ctx, who, "report.list", "", "only analysts, custodians and auditors read reports", ErrForbidden)
@@ -341,11 +342,16 @@ func (v *Vault) Reports(ctx context.Context, who Principal, status string, urls 
 	if status != "" && !slices.Contains([]string{StatusReceived, StatusAssessing, StatusActioned, StatusClosed, "open"}, status) {
 		return nil, badInput("status %q: use received, assessing, actioned, closed or open", truncate(status))
 	}
+	// An address as a person types it (no scheme, a host in another
+	// script) is looked for as it was recorded: as TypedURL writes it.
+	typed := make([]string, 0, len(urls))
+	for _, u := range urls {
+		if u != "" {
+			typed = append(typed, TypedURL(u))
+		}
+	}
 	names := func(r Report) bool {
-		for _, want := range urls {
-			if want == "" {
-				continue
-			}
+		for _, want := range typed {
 			found := false
 			for _, u := range r.URLs {
 				found = found || sameURL(u, want)
@@ -387,7 +393,9 @@ func (v *Vault) reportDetail(ctx context.Context, who Principal, id string, cont
 	if !ok || !readsReports(who.Role) {
 		return ReportView{}, v.refuseUnseen(ctx, who, "report.show", "report", id, ok, "only analysts, custodians and auditors read reports", "reports are read by analysts, custodians and auditors")
 	}
-	open := contact && who.Role == RoleAnalyst && r.ContactSealed != ""
+	// The contact is opened for the analysts who may work on the report
+	// (reportOpenTo): once it is assessed into a case, that case's.
+	open := contact && who.Role == RoleAnalyst && r.ContactSealed != "" && v.reportOpenTo(who, id, r, true) == nil
 	if open {
 		// A reporter's contact is personal data: its opening is
 		// recorded, by name, before it is shown, and is then in the
@@ -897,8 +905,9 @@ func (v *Vault) reportURL(id, u string) (string, error) {
 		return u, nil
 	}
 	var same []string
+	typed := TypedURL(u) // as the report recorded what was typed
 	for _, ru := range r.URLs {
-		if sameURL(ru, u) {
+		if sameURL(ru, u) || sameURL(ru, typed) {
 			same = append(same, ru)
 		}
 	}

@@ -85,7 +85,8 @@ type ItemSummary struct {
 	Report string `json:"report,omitempty"`
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`
-	// SameAs, for an item with no settled category, is an item of the
+	// SameAs, for an item with no settled category that is not known
+	// material, is an item of the
 	// same case with the same content (SHA-256) whose votes settle one:
 	// the same file, judged already, which its analysts can vote on
 	// without opening it again (settledCopy). Absent otherwise.
@@ -364,7 +365,9 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 				sum.Voted, sum.Votes, sum.Needed = cat, n, cl.Needed
 			}
 		}
-		if cl.Category == "" {
+		if cl.Category == "" && known == "" {
+			// (A copy that is itself known material is hidden for what
+			// makes it known, whatever a copy's votes say.)
 			if sum.SameAs, err = v.settledCopy(it); err != nil {
 				return nil, err
 			}

@@ -180,6 +180,24 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 	if err := checkPersonName(req.For); err != nil {
 		return nil, err
 	}
+	// What depends on the case alone (which the asker may see) is
+	// checked before anything of the person: an answer decided after
+	// the person's lookup would differ by who they are, and tell an
+	// investigator who can receive packages (cannotReceive).
+	items := req.Items
+	var err error
+	if len(items) == 0 {
+		if items, err = v.state.caseItems(c.ID); err != nil {
+			return nil, err
+		}
+	}
+	if len(items) == 0 {
+		return nil, badInput("case %s has no items to seal", c.ID)
+	}
+	its, err := v.itemsOf(c, items, "package")
+	if err != nil {
+		return nil, err
+	}
 	target, ok := v.state.personByName(req.For)
 	switch {
 	case !ok:
@@ -195,19 +213,6 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 		return nil, v.refusedAs(ctx, who, "package.seal", req.Case, cannotReceive(who, req.For, nil, "%s has not registered an age recipient (custos recipient set)", req.For))
 	}
 	recipient, _, err := parsePackageRecipient(target.Recipient)
-	if err != nil {
-		return nil, err
-	}
-	items := req.Items
-	if len(items) == 0 {
-		if items, err = v.state.caseItems(c.ID); err != nil {
-			return nil, err
-		}
-	}
-	if len(items) == 0 {
-		return nil, badInput("case %s has no items to seal", c.ID)
-	}
-	its, err := v.itemsOf(c, items, "package")
 	if err != nil {
 		return nil, err
 	}
