@@ -137,6 +137,8 @@ func printReport(w io.Writer, r vault.ReportView) {
 		fmt.Fprintln(w, "  reporter   anonymous")
 	} else if r.Contact != "" {
 		fmt.Fprintf(w, "  contact    %s\n", safeText(r.Contact))
+	} else if r.ContactWithheld && r.CaseWithheld {
+		fmt.Fprintln(w, "  contact    given: the analysts of the case it is assessed into see it")
 	} else if r.ContactWithheld {
 		fmt.Fprintln(w, "  contact    given: an analyst sees it with report show --contact, which records its opening")
 	}
