@@ -24,6 +24,10 @@ var caseCustodyTypes = map[string]bool{
 	TypeCaseHoldPlaced: true, TypeCaseHoldLifted: true, TypeCasePolicySet: true, TypeCaseKeyFailed: true,
 	TypeClassificationPolicySet: true,
 	TypeHashesExported:          true, TypeCustodyReport: true, TypeCaseUCOExported: true, TypeReportForwarded: true,
+	// Its destruction, asked for, decided and done (until 2026-12-04 a
+	// destroyed case's report said "Destroyed: no", its destruction not
+	// read).
+	TypeDestructionRequested: true, TypeDestructionApproved: true, TypeDestructionRejected: true, TypeCaseDestroyed: true,
 }
 
 // othersRefused reports whether ev is a refusal of someone who receives
@@ -91,6 +95,14 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 		switch {
 		case caseCustodyTypes[ev.Type]:
 			raw[r.Seq] = r.Bytes
+		case ev.Type == TypeAccessRefused:
+			// Refused attempts on the case itself (to seal, to
+			// destroy, to list it), as an item's refusals are in its
+			// chain; hidden, as there, drops what a package must not
+			// tell its reader.
+			if hidden == nil || !hidden(ev) {
+				raw[r.Seq] = r.Bytes
+			}
 		case packageTypes[ev.Type]:
 			var d struct {
 				Package string   `json:"package"`

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"filippo.io/age"
 	"fmt"
 	"io"
 	"strings"
@@ -1031,5 +1032,65 @@ func TestReportedBeforeAsTyped(t *testing.T) {
 	}
 	if r, _ := v.state.getReport(ids[1]); len(r.Notices) != 1 || r.Notices[0].URL != TypedURL("host.example/a b") {
 		t.Fatalf("the notice does not name the report's URL: %+v", r.Notices)
+	}
+}
+
+// TestCustodyReportOfADestroyedCase: the custody report of a destroyed
+// case says it was destroyed, and lists its destruction as asked for,
+// refused to its own requester, approved and done (it said "Destroyed:
+// no" and left them out).
+func TestCustodyReportOfADestroyedCase(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	h.deposit(t, h.a1, "chat.txt", []byte("a chat export"), "")
+	req, err := v.RequestDestruction(ctx, h.cust, "HL-1", "ORD-7", "court order 7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ApproveDestruction(ctx, h.cust, "HL-1", req); err == nil {
+		t.Fatal("a custodian approved their own destruction request")
+	}
+	if _, err := v.ApproveDestruction(ctx, h.cust2, "HL-1", req); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := v.CustodyDocument(ctx, h.cust, DocumentRequest{Case: "HL-1", Format: FormatText, Purpose: "hearing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc.Body)
+	for _, want := range []string{"Destroyed:             yes", "Destruction requested", "Destruction approved", "Case destroyed", "approve the case's destruction"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report of the destroyed case lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// TestProsecutorAskingForACustodyReport: a prosecutor holding a package of
+// the case knows the case, and is told who makes custody reports rather
+// than that the case does not exist.
+func TestProsecutorAskingForACustodyReport(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	if err := v.OpenCase(ctx, h.inv, "INV-1", "an investigation"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Deposit(ctx, h.inv, DepositRequest{Case: "INV-1", Name: "a.bin", Body: strings.NewReader("abc")}); err != nil {
+		t.Fatal(err)
+	}
+	pros := enrolled(t, v, "pros", RoleProsecutor)
+	id, _ := age.GenerateX25519Identity()
+	if _, _, err := v.SetRecipient(ctx, pros, id.Recipient().String()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.SealPackage(ctx, h.inv, SealRequest{Case: "INV-1", For: "pros", Purpose: "trial"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := v.CustodyDocument(ctx, pros, DocumentRequest{Case: "INV-1", Format: FormatText})
+	if !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "ask one of them") || strings.Contains(err.Error(), "no such case") {
+		t.Fatalf("a prosecutor with a package of the case: %v", err)
+	}
+	_, err = v.CustodyDocument(ctx, pros, DocumentRequest{Case: "HL-1", Format: FormatText})
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a prosecutor asking of a case they hold nothing of: %v", err)
 	}
 }

@@ -159,7 +159,7 @@ func (v *Vault) Cases(who Principal) []CaseSummary {
 	forMe := map[string]bool{}
 	if who.Role == RoleProsecutor {
 		for _, p := range v.state.allPackages() {
-			if p.For == who.Name {
+			if p.For == who.Name && p.Sealed != nil {
 				forMe[p.Case] = true
 			}
 		}
@@ -428,7 +428,9 @@ func (v *Vault) packageFor(who Principal, caseID string) bool {
 		return false
 	}
 	for _, p := range v.state.allPackages() {
-		if p.Case == caseID && p.For == who.Name {
+		// Sealed and stored: a sealing that never finished delivered
+		// nothing, and the package list does not show it either.
+		if p.Case == caseID && p.For == who.Name && p.Sealed != nil {
 			return true
 		}
 	}

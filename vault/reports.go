@@ -88,7 +88,7 @@ func (v *Vault) CustodyDocument(ctx context.Context, who Principal, req Document
 	switch {
 	case !ok && seesAllCases(who):
 		return nil, v.refuseUnseen(ctx, who, action, "case", req.Case, false, "", "custos case list shows the cases; ids are case-sensitive")
-	case ok && !may(c) && (assigned(who, c) || seesAllCases(who)):
+	case ok && !may(c) && (assigned(who, c) || seesAllCases(who) || v.packageFor(who, c.ID)):
 		// Who knows the case is told the rule plainly.
 		return nil, v.refuse(ctx, who, action, req.Case, rule+"; ask one of them", ErrForbidden)
 	case !ok || !may(c):
