@@ -19,6 +19,8 @@ type tailReader struct {
 	r    io.Reader
 	n    int64
 	tail []byte
+	// eof is set once the file ended (its reader said io.EOF).
+	eof bool
 	// capturing keeps, in captured, what is read until stopCapture (at
 	// most maxCapture bytes; over is set beyond).
 	capturing bool
@@ -45,6 +47,9 @@ func (t *tailReader) stopCapture() ([]byte, bool) {
 func (t *tailReader) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
 	t.n += int64(n)
+	if err == io.EOF {
+		t.eof = true
+	}
 	b := p[:n]
 	if t.capturing {
 		if room := maxCapture - len(t.captured); len(b) > room {
@@ -190,11 +195,15 @@ func (v *verification) endOfArchive(dataEnd int64, lastSize int64) error {
 		return fmt.Errorf("unexpected member %q after the report", h.Name)
 	}
 	if err != io.EOF {
-		return fmt.Errorf("reading package: %w", err)
+		return cutShort(v.raw, fmt.Errorf("reading package: %w", err))
 	}
 	pad := (512 - lastSize%512) % 512
+	if v.raw.n < dataEnd+pad+1024 && v.raw.eof {
+		// The file ended where the end blocks were still to come.
+		return &incompleteError{errors.New("the package does not end with the two zero blocks of a tar archive")}
+	}
 	if v.raw.n != dataEnd+pad+1024 || !bytes.Equal(v.raw.last(1024), make([]byte, 1024)) {
-		return errors.New("the package does not end with the two zero blocks of a tar archive (truncated?)")
+		return errors.New("the package does not end with the two zero blocks of a tar archive")
 	}
 	return v.afterEnd()
 }

@@ -599,3 +599,25 @@ func TestAlteredItemSaidAsAltered(t *testing.T) {
 		}
 	}
 }
+
+// A package cut short anywhere is said to be incomplete, whatever check
+// met its end first (a tar header, a member's bytes, an item's last chunk
+// that age cannot authenticate), with or without the identity; a whole
+// package with bytes after its end is not.
+func TestCutShortPackageIsIncomplete(t *testing.T) {
+	pkg := readPackage(t)
+	id := readIdentity(t)
+	_, vkey := packageKeys(t)
+	for n := 0; n < len(pkg)-1024; n += 331 {
+		for _, ids := range [][]age.Identity{nil, {id}} {
+			_, err := pkgformat.Verify(bytes.NewReader(pkg[:n]), pkgformat.VerifyOptions{TrustedKey: vkey, Identities: ids})
+			if !errors.Is(err, pkgformat.ErrIncomplete) || !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Fatalf("cut at %d of %d, %d identities: %v", n, len(pkg), len(ids), err)
+			}
+		}
+	}
+	trailing := append(bytes.Clone(pkg), "not zeros"...)
+	if _, err := pkgformat.Verify(bytes.NewReader(trailing), pkgformat.VerifyOptions{TrustedKey: vkey}); err == nil || errors.Is(err, pkgformat.ErrIncomplete) {
+		t.Fatalf("bytes after the end: %v", err)
+	}
+}

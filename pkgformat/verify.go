@@ -82,6 +82,36 @@ type VerifyOptions struct {
 // ErrNotAuthenticated is returned, after every other check has passed,
 // when no trusted key was given: the package is intact and consistent
 // with the key it names, but nothing shows that key is the vault's.
+// ErrIncomplete is a package file that ends before the package does: cut
+// short while it was downloaded or copied. An error that wraps it also
+// wraps io.ErrUnexpectedEOF.
+var ErrIncomplete = errors.New("the file ends before the package does: it is incomplete (cut short while it was downloaded or copied)")
+
+// cutShort is err, a failure met before the archive's end, said to be the
+// file's end where the file had ended by then: whatever the check that
+// met it (a tar header, an item's last chunk that age cannot
+// authenticate), a complete package is never read to its file's end
+// before its end blocks.
+func cutShort(raw *tailReader, err error) error {
+	if !raw.eof || errors.Is(err, ErrIncomplete) {
+		return err
+	}
+	return &incompleteError{err}
+}
+
+type incompleteError struct{ err error }
+
+func (e *incompleteError) Error() string {
+	return fmt.Sprintf("%v (%v)", ErrIncomplete, e.err)
+}
+
+func (e *incompleteError) Unwrap() []error { return []error{ErrIncomplete, io.ErrUnexpectedEOF, e.err} }
+
+// ErrOtherKey is a package signed by another log key than the one the
+// reader pinned (--key, --trusted-keys, --checkpoint): a fresh copy of
+// the same package fails alike; the key is what to check.
+var ErrOtherKey = errors.New("the package is not signed by the key you trust")
+
 var ErrNotAuthenticated = errors.New("authenticity not established: the package is intact and consistent, " +
 	"but its log key was not pinned (give the vault's key with --key, a trusted-keys file, or a saved checkpoint)")
 
@@ -230,16 +260,16 @@ func Verify(r io.Reader, opts VerifyOptions) (rep *Report, err error) {
 
 	// The manifest first: the rest of the layout is read from it.
 	if err := v.manifest(); err != nil {
-		return rep, err
+		return rep, cutShort(raw, err)
 	}
 	for _, s := range layout(v.m)[1:] {
 		for i, name := range s.names {
 			if err := v.member(s.kind, i, name); err != nil {
-				return rep, err
+				return rep, cutShort(raw, err)
 			}
 		}
 		if err := v.end(s.kind); err != nil {
-			return rep, err
+			return rep, cutShort(raw, err)
 		}
 	}
 	if err := v.endOfArchive(v.lastEnd, v.lastSize); err != nil {
@@ -805,23 +835,23 @@ func (v *verification) hashNextTee(want string, limit int64, w io.Writer) (strin
 func pinKey(m *Manifest, verifier note.Verifier, opts VerifyOptions, rep *Report) error {
 	if k := strings.TrimSpace(opts.TrustedKey); k != "" {
 		if !KeyMatches(k, m.LogKey) {
-			return fmt.Errorf("package is signed by log key %q (fingerprint %s), not the key you gave (fingerprint %s): the key you were given was mistyped or is another vault's, or the package is not from the vault you trust", m.LogKey, m.LogKeyFingerprint, TrustedFingerprint(k))
+			return fmt.Errorf("%w: it is signed by log key %q (fingerprint %s), not the key you gave (fingerprint %s): the key you were given was mistyped or is another vault's, or the package is not from the vault you trust", ErrOtherKey, m.LogKey, m.LogKeyFingerprint, TrustedFingerprint(k))
 		}
 		rep.KeyPinned, rep.PinnedBy = true, "the trusted key given"
 	}
 	if len(opts.TrustedKeys) > 0 {
 		if !slices.ContainsFunc(opts.TrustedKeys, func(k string) bool { return KeyMatches(strings.TrimSpace(k), m.LogKey) }) {
-			return fmt.Errorf("package is signed by log key %q (fingerprint %s), which is not among the trusted keys", m.LogKey, m.LogKeyFingerprint)
+			return fmt.Errorf("%w: it is signed by log key %q (fingerprint %s), which is not among the trusted keys", ErrOtherKey, m.LogKey, m.LogKeyFingerprint)
 		}
 		rep.KeyPinned, rep.PinnedBy = true, "the trusted-keys list"
 	}
 	if len(opts.TrustedCheckpoint) > 0 {
 		origin, _, _ := strings.Cut(string(opts.TrustedCheckpoint), "\n")
 		if origin != m.Origin {
-			return fmt.Errorf("the saved checkpoint is of log %q, the package of %q", origin, m.Origin)
+			return fmt.Errorf("%w: the saved checkpoint is of log %q, the package of %q", ErrOtherKey, origin, m.Origin)
 		}
 		if _, err := events.ParseCheckpoint(opts.TrustedCheckpoint, m.Origin, verifier); err != nil {
-			return fmt.Errorf("the package's log key %q (fingerprint %s) does not verify the saved checkpoint: %w", m.LogKey, m.LogKeyFingerprint, err)
+			return fmt.Errorf("%w: the package's log key %q (fingerprint %s) does not verify the saved checkpoint: %w", ErrOtherKey, m.LogKey, m.LogKeyFingerprint, err)
 		}
 		rep.KeyPinned, rep.PinnedBy = true, "the saved checkpoint"
 	}

@@ -582,7 +582,9 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stdout, "  not established: which vault sealed this package; pin its log key with --key, --trusted-keys or --checkpoint")
 			fmt.Fprintln(stdout, "AUTHENTICITY NOT ESTABLISHED")
 		default:
-			if errors.Is(verr, io.ErrUnexpectedEOF) {
+			if errors.Is(verr, pkgformat.ErrOtherKey) {
+				fmt.Fprintln(stdout, "  the package is not signed by the key you pinned: check that key (custos audit key at the vault, or the fingerprint you were given); a fresh copy of the package would fail the same way")
+			} else if errors.Is(verr, io.ErrUnexpectedEOF) {
 				fmt.Fprintln(stdout, "  the file is incomplete: it was cut off while it was downloaded or copied; fetch it again (custos package fetch)")
 			} else {
 				fmt.Fprintln(stdout, "  do not rely on this copy: fetch the package again (custos package fetch); if a fresh copy fails too, keep this one as it is and tell the vault's custodians")

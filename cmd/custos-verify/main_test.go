@@ -192,3 +192,13 @@ func TestWitnessesUncheckedAreSaidSo(t *testing.T) {
 		}
 	}
 }
+
+// A package signed by another key than the one pinned is answered with
+// what to check, the key, not told to be fetched again.
+func TestOtherKeySaysCheckTheKey(t *testing.T) {
+	code, out, errOut := runVerify("--key", strings.Repeat("0", 64), vectorPkg)
+	if code != exitFailed || !strings.Contains(out, "not signed by the key you pinned: check that key") || strings.Contains(out, "fetch the package again") ||
+		!strings.Contains(errOut, "the package is not signed by the key you trust: it is signed by log key") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}

@@ -94,3 +94,13 @@ func TestStoppedDepositSaysHowToGoOn(t *testing.T) {
 		}
 	}
 }
+
+// The command a receipt prints to check it names the public key file
+// whether --ssh-key named the private key or the public one.
+func TestReceiptCheckNamesThePublicKey(t *testing.T) {
+	for key, want := range map[string]string{"id_ed25519": "id_ed25519.pub", "id_ed25519.pub": "id_ed25519.pub", "keys/pros.key": "keys/pros.key.pub"} {
+		if got := publicKeyPath(key); got != want {
+			t.Errorf("publicKeyPath(%q) = %q, want %q", key, got, want)
+		}
+	}
+}

@@ -1019,9 +1019,9 @@ func runPackageReceipt(args []string, stdout, stderr io.Writer) error {
 	text := fmt.Sprintf("package %s acknowledged: receipt signed by %s recorded in the custody log.\n", out.Package, out.Fingerprint)
 	if len(kept) == 2 {
 		text += fmt.Sprintf("Kept beside the package: %s (the receipt message) and %s (its signature). Anyone checks them without Custos (docs/formats.md):\n"+
-			"  echo \"me $(cat %s.pub)\" > allowed_signers\n"+
+			"  echo \"me $(cat %s)\" > allowed_signers\n"+
 			"  ssh-keygen -Y verify -f allowed_signers -I me -n %s -s %s < %s",
-			kept[0], kept[1], *key, vault.ReceiptNamespace, kept[1], kept[0])
+			kept[0], kept[1], publicKeyPath(*key), vault.ReceiptNamespace, kept[1], kept[0])
 	} else {
 		text += fmt.Sprintf("Keep this receipt; anyone checks it with ssh-keygen -Y verify -n %s over the receipt message (docs/formats.md):\n%s",
 			vault.ReceiptNamespace, strings.TrimRight(out.Signature, "\n"))
@@ -1043,6 +1043,16 @@ func writeNew(name string, b []byte) error {
 		os.Remove(name)
 	}
 	return err
+}
+
+// publicKeyPath is the public key file beside the key ssh-keygen signed
+// with: KEY.pub, or KEY itself where --ssh-key named the public key (the
+// private one then in an agent).
+func publicKeyPath(key string) string {
+	if strings.HasSuffix(key, ".pub") {
+		return key
+	}
+	return key + ".pub"
 }
 
 // fileSHA256 is a file's SHA-256, lowercase hex.
