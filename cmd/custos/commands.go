@@ -126,7 +126,7 @@ func init() {
 			json:    `{"case","request"}`, run: out(runCaseDestroy)},
 		{name: "case approve-destruction", args: "CASE REQUEST", group: cs, who: "a second custodian",
 			summary: "destroy the case's keys (crypto-shredding) and delete its objects where retention allows",
-			details: "Nothing of the case can be read afterwards.",
+			details: "Nothing the vault holds of the case can be read afterwards: its items' files need the destroyed keys. Packages sealed before are encrypted to their recipients' own keys: copies they fetched stay readable by them, as the vault cannot reach them.",
 			json:    `{"case","deleted","retained"}`, run: out(runCaseApproveDestruction)},
 
 		{name: "report new", args: "--url URL [--url URL...] [--channel CHANNEL] [--description TEXT] [--anonymous | --contact CONTACT] [--reference REF] [--at TIME]", group: hw, who: "analyst",

@@ -620,8 +620,10 @@ func prepareOutput(out string) (*os.File, error) {
 	for _, p := range tempfiles.Sweep(dir, prefix, 2*time.Second) {
 		fmt.Fprintf(os.Stderr, "custos: removed %s, an unfinished copy an interrupted fetch left\n", p)
 	}
-	if _, err := os.Lstat(out); err == nil {
-		return nil, fmt.Errorf("%s exists; refusing to overwrite it", out)
+	if fi, err := os.Lstat(out); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("%s is a folder: give -o a new file's name, such as %s (nothing was fetched)", shownPath(out), shownPath(filepath.Join(out, "FILE")))
+	} else if err == nil {
+		return nil, fmt.Errorf("%s exists; refusing to overwrite it: give -o a new file's name, or move the file away first (nothing was fetched)", shownPath(out))
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("cannot write %s: the folder %s does not exist", out, dir)
@@ -891,7 +893,7 @@ func runCaseApproveDestruction(args []string, stdout io.Writer) error {
 	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/destruction/"+url.PathEscape(pos[1])+"/approve", nil, nil, &out); err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("case %s destroyed: its keys are gone; %s deleted, %d kept until their retention ends (unreadable)", out.Case, plural(len(out.Deleted), "object"), len(out.Retained)))
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("case %s destroyed: its keys are gone; %s deleted, %d kept until their retention ends (its items' files unreadable without the keys; packages sealed before stay readable by the people they were sealed for)", out.Case, plural(len(out.Deleted), "stored object"), len(out.Retained)))
 }
 
 // exportOutput is what export hashes prints.
