@@ -129,6 +129,14 @@ func (v *Vault) ApproveDestruction(ctx context.Context, who Principal, caseID, r
 		return v.finishDestruction(ctx, who.actor(), caseID)
 	}
 	var req DestructionRequest
+	// A request of another case, named with the wrong case: which one
+	// it is, for the custodian (who sees every case) to approve it there.
+	var elsewhere string
+	if c, ok := v.state.getCase(caseID); ok {
+		if _, has := c.Requests[request]; !has {
+			elsewhere = v.destructionCaseOf(request)
+		}
+	}
 	pre := func(c Case, ok bool) error {
 		r, pending := c.Requests[request]
 		switch {
@@ -139,6 +147,9 @@ func (v *Vault) ApproveDestruction(ctx context.Context, who Principal, caseID, r
 		case !pending:
 			if _, ended := v.state.requestEnded(request); ended {
 				return v.notPending("destruction request", request)
+			}
+			if elsewhere != "" && elsewhere != caseID {
+				return refusedHint(ErrNotFound, fmt.Sprintf("custos case approve-destruction %s %s", elsewhere, request), "destruction request %q is of case %s, not %s", request, elsewhere, caseID)
 			}
 			return refused(ErrNotFound, "no pending destruction request %q for case %s", request, caseID)
 		case r.By == who.Name:
@@ -242,4 +253,17 @@ func (v *Vault) finishInterruptedDestructions(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// destructionCaseOf is the case whose pending destruction requests
+// include request ("" if none's do).
+func (v *Vault) destructionCaseOf(request string) string {
+	for _, id := range v.state.allCases() {
+		if c, ok := v.state.getCase(id); ok {
+			if _, has := c.Requests[request]; has {
+				return id
+			}
+		}
+	}
+	return ""
 }

@@ -1094,3 +1094,27 @@ func TestProsecutorAskingForACustodyReport(t *testing.T) {
 		t.Fatalf("a prosecutor asking of a case they hold nothing of: %v", err)
 	}
 }
+
+// TestApprovingADestructionUnderAnotherCase: a destruction request named
+// with another case than its own is refused, and the answer says whose
+// it is; nothing is destroyed.
+func TestApprovingADestructionUnderAnotherCase(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	if err := v.OpenCase(ctx, h.a1, "HL-2", "another case"); err != nil {
+		t.Fatal(err)
+	}
+	req, err := v.RequestDestruction(ctx, h.cust, "HL-2", "ORD-9", "court order 9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.ApproveDestruction(ctx, h.cust2, "HL-1", req)
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "is of case HL-2, not HL-1") {
+		t.Fatalf("approving under another case: %v", err)
+	}
+	for _, id := range []string{"HL-1", "HL-2"} {
+		if c, _ := v.state.getCase(id); c.Destroyed {
+			t.Fatalf("%s was destroyed", id)
+		}
+	}
+}
