@@ -1118,3 +1118,45 @@ func TestApprovingADestructionUnderAnotherCase(t *testing.T) {
 		}
 	}
 }
+
+// TestOtherTeamSeesNoWorkOfTheCase: an analyst of another team reads a
+// report assessed into a case they are not on without what was done in
+// it: "actioned" (a notice or a forwarding made it so) is shown as
+// assessing, a status filter finds it by that, and the history does not
+// name the case's analysts who opened the reporter's contact.
+func TestOtherTeamSeesNoWorkOfTheCase(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	outsider := enrolled(t, v, "ana4", RoleAnalyst)
+	rp, err := v.ReceivePublicReport(ctx, ReportRequest{URLs: []string{"https://host.example/d"}, Contact: "reporter@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AssessReport(ctx, h.a1, rp, "HL-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ReportDetail(ctx, h.a1, rp); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.SendNotice(ctx, h.a1, rp, NoticeSent{URL: "https://host.example/d", To: "Example Hosting", Via: "email"}); err != nil {
+		t.Fatal(err)
+	}
+	if rv, _ := v.ReportAfter(ctx, h.a2, rp); rv.Status != StatusActioned {
+		t.Fatalf("the case's analyst reads status %q", rv.Status)
+	}
+	rv, err := v.ReportAfter(ctx, outsider, rp)
+	if err != nil || rv.Status != StatusAssessing || len(rv.Notices) != 0 {
+		t.Fatalf("another team's view: %+v %v", rv, err)
+	}
+	for _, e := range rv.History {
+		if e.By == "ana1" {
+			t.Errorf("the history names the case's analyst: %+v", e)
+		}
+	}
+	if l, _ := v.Reports(ctx, outsider, StatusActioned); len(l) != 0 {
+		t.Errorf("a status filter told another team the report was actioned: %+v", l)
+	}
+	if l, _ := v.Reports(ctx, outsider, StatusAssessing); len(l) != 1 {
+		t.Errorf("the filter does not find it as shown: %+v", l)
+	}
+}

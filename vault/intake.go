@@ -299,6 +299,11 @@ func (v *Vault) reportView(ctx context.Context, r Report, who Principal, open bo
 	if !mayKnow(r.Case) {
 		out.Case, out.Items, out.AssessedBy, out.ClosedReason, out.ClosedAt = "", []string{}, "", "", nil
 		out.CaseWithheld = true
+		if out.Status == StatusActioned {
+			// "Actioned" is what a notice or a forwarding made of it,
+			// in the case: shown as it would be without them.
+			out.Status = StatusAssessing
+		}
 	}
 	out.Notices = slices.DeleteFunc(out.Notices, func(n NoticeView) bool { return !mayKnow(n.inCase) })
 	out.Forwards = slices.DeleteFunc(out.Forwards, func(f ForwardView) bool { return !mayKnow(f.inCase) })
@@ -364,8 +369,14 @@ func (v *Vault) Reports(ctx context.Context, who Principal, status string, urls 
 	}
 	out := []ReportView{}
 	for _, r := range v.state.allReports() {
-		if (status == "" || r.Status == status || status == "open" && r.Status != StatusClosed) && names(r) {
-			out = append(out, v.reportView(ctx, r, who, false))
+		if !names(r) {
+			continue
+		}
+		// By the status the reader is shown (reportView), so that a
+		// filter tells no more than the list does.
+		rv := v.reportView(ctx, r, who, false)
+		if status == "" || rv.Status == status || status == "open" && rv.Status != StatusClosed {
+			out = append(out, rv)
 		}
 	}
 	return out, nil
@@ -430,6 +441,11 @@ func (v *Vault) reportDetail(ctx context.Context, who Principal, id string, cont
 			if c, _ := v.state.getCase(ev.Case); !assigned(who, c) {
 				continue
 			}
+		}
+		if view.CaseWithheld && ev.Type == TypeReportContactOpened && ev.Actor.Person != who.Name {
+			// Who else opened the contact names the analysts who work
+			// the report, whom the withheld case hides (AssessedBy).
+			continue
 		}
 		action, details := custody.Describe(ev)
 		view.History = append(view.History, ReportEventView{Event: seq, At: ev.Timestamp().UTC(), By: ev.Actor.Person, Type: ev.Type,
