@@ -348,6 +348,11 @@ func (h *Handler) hold(w http.ResponseWriter, r *http.Request, s *session) error
 	if err := form(w, r); err != nil {
 		return err
 	}
+	// Who may ask first (vault.RefuseUnlessRole), as SetHold refuses.
+	action := map[bool]string{true: "case.hold", false: "case.release"}[r.PostForm.Get("hold") == "place"]
+	if err := h.v.RefuseUnlessRole(r.Context(), s.who, action, r.PathValue("case"), "only custodians place or lift legal holds", vault.RoleCustodian); err != nil {
+		return err
+	}
 	var on bool
 	switch r.PostForm.Get("hold") {
 	case "place":
@@ -400,6 +405,9 @@ func (h *Handler) classificationPolicy(w http.ResponseWriter, r *http.Request, s
 	if err := form(w, r); err != nil {
 		return err
 	}
+	if err := h.v.RefuseUnlessRole(r.Context(), s.who, "case.classification.policy", r.PathValue("case"), "only custodians set a case's classification policy", vault.RoleCustodian); err != nil {
+		return err
+	}
 	votes, err := strconv.Atoi(strings.TrimSpace(r.PostForm.Get("votes")))
 	if err != nil {
 		return fmt.Errorf("%w: the number of votes must be a whole number", vault.ErrBadInput)
@@ -438,6 +446,9 @@ func (h *Handler) approveDestruction(w http.ResponseWriter, r *http.Request, s *
 		return err
 	}
 	caseID := r.PathValue("case")
+	if err := h.v.RefuseUnlessRole(r.Context(), s.who, "case.destroy.approve", caseID, "only custodians approve destruction", vault.RoleCustodian); err != nil {
+		return err
+	}
 	if r.PostForm.Get("confirm") != "yes" {
 		return fmt.Errorf("%w: tick the box that confirms the destruction of case %s", vault.ErrBadInput, caseID)
 	}

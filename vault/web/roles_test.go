@@ -1024,3 +1024,48 @@ func TestRolesStaffExposure(t *testing.T) {
 	cust.get("/app/exposure?date=someday").status(t, "staff exposure of a day that is not one", http.StatusBadRequest)
 	rv.signIn("ana").get("/app/exposure").status(t, "staff exposure as ana", http.StatusForbidden)
 }
+
+// TestWhoMayAskFirstInForms: a form field that is malformed, sent by
+// someone who may not make the request at all, is their refusal,
+// recorded as the API records it, not an unrecorded "check what you
+// entered" (security.md rule 9): the log's timeline, the statistics, a
+// case's classification policy, its hold, a destruction's approval and
+// a step of a report's work.
+func TestWhoMayAskFirstInForms(t *testing.T) {
+	rv := newRolesVault(t)
+	rv.setupCase()
+	rv.apiCall("ana", "POST", "/v1/cases", api.CaseRequest{Case: "H-1", Title: "hotline case"}, http.StatusCreated, nil)
+	ana := rv.signIn("ana")
+	resp := ana.send("/app/reports", url.Values{"channel": {"email"}, "urls": {"https://bad.example/x"}})
+	report := regexp.MustCompile(`rp_[0-9a-f]{24}`).FindString(resp.url)
+	if report == "" {
+		t.Fatalf("no report: %s", resp.url)
+	}
+	if p := ana.send("/app/reports/"+report+"/assess", url.Values{"case": {"H-1"}}); p.code != 200 {
+		t.Fatalf("assess: %d %s", p.code, p.body)
+	}
+	b := rv.signIn("inv2") // an investigator of another team
+	for _, c := range []struct {
+		method, path string
+		form         url.Values
+	}{
+		{"GET", "/app/cases/C-1/timeline?after=x", nil},
+		{"GET", "/app/stats?from=x", nil},
+		{"POST", "/app/cases/C-1/classification-policy", url.Values{"votes": {"x"}}},
+		{"POST", "/app/cases/C-1/hold", url.Values{"reason": {"r"}}},
+		{"POST", "/app/cases/C-1/destruction/approve", url.Values{"request": {"dr_0123456789abcdef"}}},
+		{"POST", "/app/reports/" + report + "/notice", url.Values{"url": {"https://bad.example/x"}, "at_local": {"x"}}},
+		{"POST", "/app/reports/" + report + "/close", url.Values{"reason": {"duplicate"}, "at_local": {"x"}}},
+	} {
+		before := rv.size()
+		var p page
+		if c.method == "GET" {
+			p = b.get(c.path)
+		} else {
+			p = b.send(c.path, c.form)
+		}
+		if p.code == http.StatusBadRequest || rv.eventOf(before, vault.TypeAccessRefused) == nil {
+			t.Errorf("%s %s as inv2: %d, refusal recorded: %v", c.method, c.path, p.code, rv.eventOf(before, vault.TypeAccessRefused) != nil)
+		}
+	}
+}

@@ -119,9 +119,20 @@ func (h *Handler) reportAction(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	id, f := r.PathValue("report"), r.PostForm
 	get := func(k string) string { return strings.TrimSpace(f.Get(k)) }
-	at, err := statedAt(f)
-	if err != nil {
-		return err
+	// A stated time is read only for the steps that take one, and only
+	// once who may work on the report is decided (and a refusal
+	// recorded), as the vault's own methods decide it first.
+	var at string
+	var err error
+	switch action := r.PathValue("action"); action {
+	case "notice", "acknowledged", "removed":
+		vaultAction := map[string]string{"notice": "report.notice", "acknowledged": "report.acknowledged", "removed": "report.removed"}[action]
+		if err := h.v.MayWorkOnReport(r.Context(), s.who, vaultAction, id); err != nil {
+			return err
+		}
+		if at, err = statedAt(f); err != nil {
+			return err
+		}
 	}
 	switch action := r.PathValue("action"); action {
 	case "contact":
@@ -176,6 +187,10 @@ type statsData struct {
 // stats shows the figures of a period (custos stats): from the first day
 // to the end of the last, in UTC; by default the year so far.
 func (h *Handler) stats(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := h.v.RefuseUnlessRole(r.Context(), s.who, "stats", "", "only custodians, auditors and analysts read the statistics",
+		vault.RoleCustodian, vault.RoleAuditor, vault.RoleAnalyst); err != nil {
+		return err
+	}
 	now := h.opts.Now().UTC()
 	d := statsData{From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to")}
 	if d.From == "" {
