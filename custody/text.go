@@ -25,7 +25,7 @@ func Text(r *Record) []byte {
 		field("", "Package", p.ID)
 		field("", "Sealed by", PersonText(p.SealedBy))
 		field("", "Sealed for", PersonText(p.SealedFor))
-		field("", "Recipient", Shown(p.Recipient))
+		field("", "Recipient", RecipientText(p.Recipient))
 		field("", "Purpose", Shown(p.Purpose))
 		field("", "Sealed at", fmt.Sprintf("%s (event %d)", TimeText(p.SealedAt), p.Sealing.Seq))
 		if p.Request != "" {

@@ -1,6 +1,7 @@
 package custody
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -114,7 +115,7 @@ func Certificate(r *Record) CertificateText {
 	c := CertificateText{
 		Title: "Certificate of authenticity of digital evidence by hash value",
 		Paragraphs: []string{
-			"I, the undersigned, a custodian or auditor of the evidence vault whose custody log is " + Shown(r.Checkpoint.Origin) + ", certify the following from the vault's signed custody records, which I have checked as section How to verify this independently describes.",
+			"I, the undersigned, a custodian or auditor of the evidence vault whose custody log is " + Shown(r.Checkpoint.Origin) + ", certify the following from the vault's signed custody records, which I have checked as the section “How to verify this independently” describes.",
 			"1. Each item listed below was received into the vault's custody at the time, and from the person, that its deposit event records. As the vault received each item it computed, over the item's exact bytes, its SHA-256 (FIPS 180-4) and, unless the vault was configured not to, its SHA-1 and MD5, and recorded them in the deposit event before confirming the deposit. Where an acquisition hash is shown, the depositor supplied it from the acquisition, and the vault refused the deposit unless the content matched it.",
 			"2. The vault stores each item encrypted (age format) and records every access, export and other action on it in an append-only, hash-chained custody log before the action takes place; each event in this report is proven included in the signed checkpoint of " + fmt.Sprint(r.Checkpoint.Size) + " events whose log key fingerprint is " + r.Checkpoint.LogKeyFingerprint + ".",
 		},
@@ -165,4 +166,18 @@ func Generator() string {
 		}
 	}
 	return s + ", " + strings.TrimSpace(bi.GoVersion)
+}
+
+// RecipientText is an age recipient as documents show it: an X25519 one
+// whole (age1 and 58 characters); a longer one (a hybrid post-quantum
+// recipient, age1pq1 and 1,952 characters) by its first and last 16
+// characters and the SHA-256 of the whole, which a reader compares with
+// the manifest's recipient (`sha256sum` of it, without a line end): a
+// page of characters no one reads is no comparison.
+func RecipientText(r string) string {
+	r = Shown(r)
+	if len(r) <= 80 {
+		return r
+	}
+	return fmt.Sprintf("%s…%s (%d characters; SHA-256 %x)", r[:16], r[len(r)-16:], len(r), sha256.Sum256([]byte(r)))
 }

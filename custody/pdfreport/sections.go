@@ -120,7 +120,7 @@ func (rep *report) title() {
 			kvRow{"Package", val(shown(p.ID))},
 			kvRow{"Sealed by", val(custody.PersonText(p.SealedBy))},
 			kvRow{"Sealed for", val(custody.PersonText(p.SealedFor))},
-			kvRow{"Recipient (age)", hash(shown(p.Recipient))},
+			kvRow{"Recipient (age)", hash(custody.RecipientText(p.Recipient))},
 			kvRow{"Purpose", val(shown(p.Purpose))},
 			kvRow{"Sealed at", val(fmt.Sprintf("%s (event %d)", custody.TimeText(p.SealedAt), p.Sealing.Seq))},
 		)
