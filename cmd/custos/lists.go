@@ -251,7 +251,11 @@ func runPackageList(args []string, stdout io.Writer) error {
 	}
 	var rows [][]string
 	for _, p := range out.Packages {
-		rows = append(rows, []string{p.Package, p.Case, p.For, fmt.Sprint(p.Items), size(p.Size), when(p.SealedAt), p.Purpose})
+		received := "-"
+		if p.Receipt != nil {
+			received = when(p.Receipt.At)
+		}
+		rows = append(rows, []string{p.Package, p.Case, p.For, fmt.Sprint(p.Items), size(p.Size), when(p.SealedAt), received, p.Purpose})
 	}
-	return printResult(stdout, *asJSON, out, table([]string{"PACKAGE", "CASE", "FOR", "ITEMS", "SIZE", "SEALED", "PURPOSE"}, rows))
+	return printResult(stdout, *asJSON, out, table([]string{"PACKAGE", "CASE", "FOR", "ITEMS", "SIZE", "SEALED", "RECEIVED", "PURPOSE"}, rows))
 }
