@@ -213,9 +213,10 @@ func TestRefusalGroundsFollowTheTruth(t *testing.T) {
 func TestVariedReasonsCostBoundedLog(t *testing.T) {
 	const burst, n = 3, 200
 	for _, member := range []string{"receipt", "recorded"} {
-		f := newPackageFixture(t)
+		// Through the configuration: the summaries' goroutine reads the
+		// window from the start.
+		f := newPackageFixture(t, func(c *Config) { c.RefusalWindow, c.RefusalBurst = time.Hour, burst })
 		v := f.v
-		v.refusals.window, v.refusals.burst = time.Hour, burst
 		ctx := context.Background()
 		pkg, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "trial"})
 		if err != nil {

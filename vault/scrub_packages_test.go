@@ -30,10 +30,10 @@ type packageFixture struct {
 	object             string // the package's object name
 }
 
-func newPackageFixture(t *testing.T) *packageFixture {
+func newPackageFixture(t *testing.T, configure ...func(*Config)) *packageFixture {
 	t.Helper()
 	ctx := context.Background()
-	v, dir := openTestVaultDir(t)
+	v, dir := openTestVaultDir(t, configure...)
 	f := &packageFixture{v: v, objects: filepath.Join(dir, "objects")}
 	login := func(name, role string) Principal { return enrolled(t, v, name, role) }
 	f.inv, f.pros, f.auditor = login("inv", RoleInvestigator), login("pros", RoleProsecutor), login("aud", RoleAuditor)
