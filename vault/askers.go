@@ -1,29 +1,51 @@
 package vault
 
-import (
-	"context"
-	"slices"
-)
+import "context"
 
-// Who may ask, for front ends that read a request before calling the
-// vault (the web application's forms): security.md rule 9 wants the
-// refusal of who may not ask decided, and recorded, before anything of
-// what they asked shapes the answer, a malformed field included. The
-// vault's own methods check again; these give the same refusal first.
+// Who may ask, decided before anything of the request is read
+// (security.md rule 9). Each vault method that takes such a decision
+// calls its gate first; a front end that reads a request before calling
+// the vault (the web application's forms) calls the same gate first, so
+// that a malformed field from someone who may not ask at all is their
+// recorded refusal, not bad input. A refused gate records the refusal
+// (action, target and reason as its method's) and returns it.
 
-// RefuseUnlessRole refuses who unless their role is one of roles,
-// recording the refusal (action, target and reason as the vault method
-// that would refuse them records it); nil otherwise.
-func (v *Vault) RefuseUnlessRole(ctx context.Context, who Principal, action, target, reason string, roles ...string) error {
-	if slices.Contains(roles, who.Role) {
-		return nil
+// MayReadStatistics gates Statistics: custodians, auditors and analysts.
+func (v *Vault) MayReadStatistics(ctx context.Context, who Principal) error {
+	if !readsReports(who.Role) {
+		return v.refuse(ctx, who, "stats", "", "only custodians, auditors and analysts read the statistics", ErrForbidden)
 	}
-	return v.refuse(ctx, who, action, target, reason, ErrForbidden)
+	return nil
 }
 
-// MayWorkOnReport refuses, and records, who may not work on report id
-// (an analyst of the case it is assessed into, or any analyst before it
-// is assessed), as every decision about a report does first.
+// MaySetHold gates SetHold: custodians place (on) and lift legal holds.
+func (v *Vault) MaySetHold(ctx context.Context, who Principal, caseID string, on bool) error {
+	if who.Role != RoleCustodian {
+		action := map[bool]string{true: "case.hold", false: "case.release"}[on]
+		return v.refuse(ctx, who, action, caseID, "only custodians place or lift legal holds", ErrForbidden)
+	}
+	return nil
+}
+
+// MaySetClassificationPolicy gates SetClassificationPolicy: custodians.
+func (v *Vault) MaySetClassificationPolicy(ctx context.Context, who Principal, caseID string) error {
+	if who.Role != RoleCustodian {
+		return v.refuse(ctx, who, "case.classification.policy", caseID, "only custodians set a case's classification policy", ErrForbidden)
+	}
+	return nil
+}
+
+// MayApproveDestruction gates ApproveDestruction: custodians (another
+// than the requester, which the approval decides with the request).
+func (v *Vault) MayApproveDestruction(ctx context.Context, who Principal, caseID string) error {
+	if who.Role != RoleCustodian {
+		return v.refuse(ctx, who, "case.destroy.approve", caseID, "only custodians approve destruction", ErrForbidden)
+	}
+	return nil
+}
+
+// MayWorkOnReport gates every decision about a report: an analyst of the
+// case it is assessed into, or any analyst before it is assessed.
 func (v *Vault) MayWorkOnReport(ctx context.Context, who Principal, action, id string) error {
 	return v.mayWorkOnReport(ctx, who, action, id)
 }

@@ -278,8 +278,8 @@ type HoldResult struct {
 // (HoldResult.Recorded false).
 func (v *Vault) SetHold(ctx context.Context, who Principal, caseID string, on bool, reason string) (HoldResult, error) {
 	action := map[bool]string{true: "case.hold", false: "case.release"}[on]
-	if who.Role != RoleCustodian {
-		return HoldResult{}, v.refuse(ctx, who, action, caseID, "only custodians place or lift legal holds", ErrForbidden)
+	if err := v.MaySetHold(ctx, who, caseID, on); err != nil {
+		return HoldResult{}, err
 	}
 	if err := checkCaseID(caseID); err != nil {
 		return HoldResult{}, err

@@ -260,8 +260,8 @@ type PolicyEffect struct {
 // in a case (custodian, 1 to MaxClassificationVotes), and says what the
 // change did to the case's items.
 func (v *Vault) SetClassificationPolicy(ctx context.Context, who Principal, caseID string, votes int) (PolicyEffect, error) {
-	if who.Role != RoleCustodian {
-		return PolicyEffect{}, v.refuse(ctx, who, "case.classification.policy", caseID, "only custodians set a case's classification policy", ErrForbidden)
+	if err := v.MaySetClassificationPolicy(ctx, who, caseID); err != nil {
+		return PolicyEffect{}, err
 	}
 	if err := checkCaseID(caseID); err != nil {
 		return PolicyEffect{}, err

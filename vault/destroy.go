@@ -117,8 +117,8 @@ type DestroyResult struct {
 // its objects are deleted where their retention allows, and the outcome is
 // recorded citing the order and both custodians.
 func (v *Vault) ApproveDestruction(ctx context.Context, who Principal, caseID, request string) (*DestroyResult, error) {
-	if who.Role != RoleCustodian {
-		return nil, v.refuse(ctx, who, "case.destroy.approve", caseID, "only custodians approve destruction", ErrForbidden)
+	if err := v.MayApproveDestruction(ctx, who, caseID); err != nil {
+		return nil, err
 	}
 	if err := checkCaseID(caseID); err != nil {
 		return nil, err

@@ -100,8 +100,8 @@ func percentiles(ds []time.Duration) Percentiles {
 // Statistics computes the figures of [from, to) (custodians, auditors,
 // analysts).
 func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Time) (*Stats, error) {
-	if !readsReports(who.Role) {
-		return nil, v.refuse(ctx, who, "stats", "", "only custodians, auditors and analysts read the statistics", ErrForbidden)
+	if err := v.MayReadStatistics(ctx, who); err != nil {
+		return nil, err
 	}
 	if !to.After(from) {
 		return nil, badInput("the period from %s to %s is empty: its start (from) must be before its end (to, which is now when not given)", from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))

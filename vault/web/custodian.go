@@ -348,9 +348,8 @@ func (h *Handler) hold(w http.ResponseWriter, r *http.Request, s *session) error
 	if err := form(w, r); err != nil {
 		return err
 	}
-	// Who may ask first (vault.RefuseUnlessRole), as SetHold refuses.
-	action := map[bool]string{true: "case.hold", false: "case.release"}[r.PostForm.Get("hold") == "place"]
-	if err := h.v.RefuseUnlessRole(r.Context(), s.who, action, r.PathValue("case"), "only custodians place or lift legal holds", vault.RoleCustodian); err != nil {
+	// Who may ask first (vault/askers.go), as SetHold asks.
+	if err := h.v.MaySetHold(r.Context(), s.who, r.PathValue("case"), r.PostForm.Get("hold") == "place"); err != nil {
 		return err
 	}
 	var on bool
@@ -405,7 +404,7 @@ func (h *Handler) classificationPolicy(w http.ResponseWriter, r *http.Request, s
 	if err := form(w, r); err != nil {
 		return err
 	}
-	if err := h.v.RefuseUnlessRole(r.Context(), s.who, "case.classification.policy", r.PathValue("case"), "only custodians set a case's classification policy", vault.RoleCustodian); err != nil {
+	if err := h.v.MaySetClassificationPolicy(r.Context(), s.who, r.PathValue("case")); err != nil {
 		return err
 	}
 	votes, err := strconv.Atoi(strings.TrimSpace(r.PostForm.Get("votes")))
@@ -446,7 +445,7 @@ func (h *Handler) approveDestruction(w http.ResponseWriter, r *http.Request, s *
 		return err
 	}
 	caseID := r.PathValue("case")
-	if err := h.v.RefuseUnlessRole(r.Context(), s.who, "case.destroy.approve", caseID, "only custodians approve destruction", vault.RoleCustodian); err != nil {
+	if err := h.v.MayApproveDestruction(r.Context(), s.who, caseID); err != nil {
 		return err
 	}
 	if r.PostForm.Get("confirm") != "yes" {

@@ -187,8 +187,7 @@ type statsData struct {
 // stats shows the figures of a period (custos stats): from the first day
 // to the end of the last, in UTC; by default the year so far.
 func (h *Handler) stats(w http.ResponseWriter, r *http.Request, s *session) error {
-	if err := h.v.RefuseUnlessRole(r.Context(), s.who, "stats", "", "only custodians, auditors and analysts read the statistics",
-		vault.RoleCustodian, vault.RoleAuditor, vault.RoleAnalyst); err != nil {
+	if err := h.v.MayReadStatistics(r.Context(), s.who); err != nil {
 		return err
 	}
 	now := h.opts.Now().UTC()
