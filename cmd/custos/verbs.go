@@ -24,6 +24,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/internal/inputfile"
 	"github.com/custos-vault/custos/internal/printable"
 	"github.com/custos-vault/custos/internal/tempfiles"
@@ -703,17 +704,7 @@ func runRecipientSet(args []string, stdout io.Writer) error {
 	if req != nil {
 		return printRequest(stdout, *asJSON, *req, "replacing your recipient")
 	}
-	return printResult(stdout, *asJSON, out, "packages will be sealed to "+shortRecipient(out.Recipient))
-}
-
-// shortRecipient is an age recipient as a person compares it by eye: a
-// post-quantum one (about 2,000 characters) by its first 16 and last 12
-// the whole of a shorter one.
-func shortRecipient(r string) string {
-	if len(r) <= 80 {
-		return r
-	}
-	return fmt.Sprintf("%s...%s (%d characters; --json prints it whole)", r[:16], r[len(r)-12:], len(r))
+	return printResult(stdout, *asJSON, out, "packages will be sealed to "+custody.RecipientText(out.Recipient))
 }
 
 func runPackageSeal(args []string, stdout io.Writer) error {
