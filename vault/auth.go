@@ -152,16 +152,7 @@ func (v *Vault) recordRefusal(ctx context.Context, who Principal, action, target
 // log records the truth: "no such WHAT" (grounds unknown) if it does not
 // exist, else reason (grounds permission).
 func (v *Vault) refuseUnseen(ctx context.Context, who Principal, action, what, target string, exists bool, reason, rule string) error {
-	grounds := GroundsPermission
-	if !exists {
-		reason, grounds = "no such "+what, GroundsUnknown
-	}
-	if err := v.recordRefusal(ctx, who, action, target, reason, grounds); err != nil {
-		return err
-	}
-	// "for you": the same words whether the target exists or not, and
-	// not a claim that it does not.
-	return fmt.Errorf("%w: no such %s %s for you (%s)%w", ErrNotFound, what, shown(target), rule, recordedMark{})
+	return v.refusedAs(ctx, who, action, target, unseen(what, target, exists, reason, rule))
 }
 
 // assignedItem returns an item whose case who is assigned to. An unknown

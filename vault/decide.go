@@ -77,6 +77,8 @@ func unseen(what, target string, exists bool, reason, rule string) error {
 	if !exists {
 		reason, grounds = "no such "+what, GroundsUnknown
 	}
+	// "for you": the same words whether the target exists or not, and
+	// not a claim that it does not.
 	return &refusal{reason: reason, kind: ErrNotFound, grounds: grounds,
 		answer: fmt.Sprintf("no such %s %s for you (%s)", what, shown(target), rule)}
 }
@@ -171,13 +173,10 @@ func (v *Vault) refusedAs(ctx context.Context, who Principal, action, target str
 		if grounds == "" {
 			grounds = RefusalGrounds(r.kind)
 		}
-		if r.answer != "" {
-			if err := v.recordRefusal(ctx, who, action, target, r.reason, grounds); err != nil {
-				return err
-			}
-			return fmt.Errorf("%w: %s%w", r.kind, r.answer, recordedMark{})
+		if err := v.recordRefusal(ctx, who, action, target, r.reason, grounds); err != nil {
+			return err
 		}
-		return v.refuseOn(ctx, who, action, target, r.reason, r.hint, r.kind, grounds)
+		return fmt.Errorf("%w: %s%w", r.kind, r.told(), recordedMark{})
 	}
 	return err
 }
