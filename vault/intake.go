@@ -369,7 +369,11 @@ func (v *Vault) Reports(ctx context.Context, who Principal, status string, urls 
 	}
 	out := []ReportView{}
 	for _, r := range v.state.allReports() {
-		if !names(r) {
+		// The status shown (reportView) is the report's own, or
+		// assessing for an actioned one whose case is withheld: a report
+		// whose status cannot be shown as the one asked for is not
+		// viewed at all.
+		if status != "" && status != "open" && r.Status != status && !(status == StatusAssessing && r.Status == StatusActioned) || !names(r) {
 			continue
 		}
 		// By the status the reader is shown (reportView), so that a

@@ -4,7 +4,10 @@
 // it is a folder, or it may not be read. The operating system's own
 // errors ("open x: no such file or directory", "read x: is a directory")
 // name system calls; a folder even opens, and fails only when read, in
-// the middle of whatever was sending it.
+// the middle of whatever was sending it. (The vault's own small files,
+// which an administrator could swap for a pipe or a sparse gigabyte, are
+// read by internal/smallfile instead, which refuses anything not
+// regular; a person's input may well be a pipe: <(...) or /dev/stdin.)
 package inputfile
 
 import (
