@@ -58,6 +58,17 @@ func (h *hotline) deposit(t *testing.T, who Principal, name string, body []byte,
 	return res
 }
 
+// investigation opens case INV-1, the investigator's, with one item.
+func (h *hotline) investigation(t *testing.T) {
+	t.Helper()
+	if err := h.v.OpenCase(h.ctx, h.inv, "INV-1", "an investigation"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.v.Deposit(h.ctx, h.inv, DepositRequest{Case: "INV-1", Name: "a.bin", Body: strings.NewReader("abc")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (h *hotline) view(who Principal, item string, reveal bool) (*Reveal, error) {
 	r, err := h.v.Open(h.ctx, who, RevealRequest{Item: item, Purpose: "assessment", RevealKnown: reveal})
 	if err != nil {
@@ -1071,12 +1082,7 @@ func TestCustodyReportOfADestroyedCase(t *testing.T) {
 func TestProsecutorAskingForACustodyReport(t *testing.T) {
 	h := newHotline(t)
 	v, ctx := h.v, h.ctx
-	if err := v.OpenCase(ctx, h.inv, "INV-1", "an investigation"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.Deposit(ctx, h.inv, DepositRequest{Case: "INV-1", Name: "a.bin", Body: strings.NewReader("abc")}); err != nil {
-		t.Fatal(err)
-	}
+	h.investigation(t)
 	pros := enrolled(t, v, "pros", RoleProsecutor)
 	id, _ := age.GenerateX25519Identity()
 	if _, _, err := v.SetRecipient(ctx, pros, id.Recipient().String()); err != nil {

@@ -292,12 +292,7 @@ func TestNoPackageForAPersonWhoMayNotAct(t *testing.T) {
 func TestSealingIsNoWayToListPeople(t *testing.T) {
 	h := newHotline(t)
 	v, ctx := h.v, h.ctx
-	if err := v.OpenCase(ctx, h.inv, "INV-1", "an investigation"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.Deposit(ctx, h.inv, DepositRequest{Case: "INV-1", Name: "a.bin", Body: strings.NewReader("abc")}); err != nil {
-		t.Fatal(err)
-	}
+	h.investigation(t)
 	enrolled(t, v, "pros-suspended", RoleProsecutor)
 	enrolled(t, v, "pros-norecipient", RoleProsecutor)
 	if _, err := v.Suspend(ctx, h.cust, "pros-suspended", "under investigation"); err != nil {
