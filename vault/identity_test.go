@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,6 +60,24 @@ func countType(t *testing.T, v *Vault, typ string) int {
 		}
 	}
 	return n
+}
+
+// refusalGroundsSince returns the grounds of the access.refused events
+// from log position from on, in log order.
+func refusalGroundsSince(t *testing.T, v *Vault, from uint64) []string {
+	t.Helper()
+	var out []string
+	for _, ev := range logged(t, v)[from:] {
+		if ev.Type != TypeAccessRefused {
+			continue
+		}
+		var d AccessRefused
+		if err := ev.DecodeData(&d); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, d.Grounds)
+	}
+	return out
 }
 
 // eventsOfType returns the logged events of type typ, in log order.
@@ -294,8 +313,18 @@ func TestRequestHygiene(t *testing.T) {
 	if _, err := v.EnrollBy(ctx, p["c2"], Enrolment{Name: "ivan", Role: RoleProsecutor}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("a second enrolment of a pending name: %v", err)
 	}
-	if _, err := v.Reject(ctx, p["inv"], first.ID, "not mine"); !errors.Is(err, ErrForbidden) {
-		t.Fatalf("an investigator rejected a custodian's request: %v", err)
+	// Someone else's pending request is answered to a non-custodian as
+	// one that does not exist, word for word, and the log records which
+	// it was.
+	before := v.log.Size()
+	_, pendingErr := v.Reject(ctx, p["inv"], first.ID, "not mine")
+	_, unknownErr := v.Reject(ctx, p["inv"], "rq_0123456789abcdef01234567", "not mine")
+	if !errors.Is(pendingErr, ErrNotFound) || !errors.Is(unknownErr, ErrNotFound) ||
+		strings.ReplaceAll(pendingErr.Error(), first.ID, "ID") != strings.ReplaceAll(unknownErr.Error(), "rq_0123456789abcdef01234567", "ID") {
+		t.Fatalf("an investigator told a pending request from an unknown one:\n%v\n%v", pendingErr, unknownErr)
+	}
+	if got := refusalGroundsSince(t, v, before); !slices.Equal(got, []string{GroundsPermission, GroundsUnknown}) {
+		t.Fatalf("the two refusals were recorded on grounds %v, not permission then unknown", got)
 	}
 	if _, err := v.Reject(ctx, p["c1"], first.ID, "wrong role"); err != nil {
 		t.Fatalf("the requester could not withdraw: %v", err)

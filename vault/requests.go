@@ -542,15 +542,17 @@ func (v *Vault) Reject(ctx context.Context, who Principal, id, reason string) (*
 	rejectable := func() (Request, error) {
 		r, ok := v.state.request(id)
 		switch {
-		case !ok && who.Role != RoleCustodian:
-			// How a request ended is for custodians to know.
-			return Request{}, refused(ErrNotFound, "no pending request %s", id)
-		case !ok:
-			return Request{}, v.notPending("request", id)
-		case r.By == who.Name:
+		case ok && r.By == who.Name:
 			return r, nil // withdrawn by its requester
 		case who.Role != RoleCustodian:
-			return Request{}, refused(ErrForbidden, "only custodians reject requests, and requesters withdraw their own")
+			// Someone else's request, pending or not, and one that
+			// does not exist are answered alike: whether a request
+			// exists and how it ended are for custodians to know
+			// (security.md rule 9). The log records which it was.
+			return Request{}, unseen("request", id, ok, "only custodians reject requests, and requesters withdraw their own",
+				"requesters withdraw only their own requests; custodians decide the rest")
+		case !ok:
+			return Request{}, v.notPending("request", id)
 		}
 		return r, nil
 	}

@@ -512,3 +512,82 @@ func TestStackedMarksAreEscaped(t *testing.T) {
 		t.Errorf("text lacks %q", want)
 	}
 }
+
+// TestHashesBreakBetweenGroups: a hash too long for its line breaks only
+// every eight digits from its first, so that every line holds whole
+// groups a reader can compare (never "a5a" on one line and "5" on the
+// next); the bracket before it and the punctuation after it stay with
+// it, the text around it breaks as any text does, and no line is wider
+// than its column. A SHA-256 in prose, a SHA-1 in brackets and an MD5
+// with a comma, in columns of several widths.
+func TestHashesBreakBetweenGroups(t *testing.T) {
+	doc := pdf.New(pdf.Info{})
+	fs, err := newFaces(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := newShaper(fs)
+	sha256 := "0123456789abcdef0011223344556677fedcba9876543210a5a5a5a5b6b6b6b6"
+	sha1 := "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+	md5 := "d41d8cd98f00b204e9800998ecf8427e"
+	for _, c := range []struct{ text, hash string }{
+		{"1234567 bytes streamed, sha256 " + sha256 + " matched the deposit", sha256},
+		{"the object (" + sha1 + ") was read back", sha1},
+		{"reviewed with md5 " + md5 + ", as given", md5},
+	} {
+		for _, width := range []float64{60, 75, 90, 110, 140, 200} {
+			lines := sh.wrap(prose(c.text, stCell, stCellH), width, stCell)
+			var texts []string
+			for _, l := range lines {
+				if l.ink > width+0.01 {
+					t.Errorf("%.0f pt: a line %.1f pt wide", width, l.ink)
+				}
+				var s string
+				for _, p := range l.pieces {
+					s += p.c.text
+				}
+				texts = append(texts, s)
+			}
+			// Spaces where lines break are not drawn: compare without
+			// spaces.
+			if strings.ReplaceAll(strings.Join(texts, ""), " ", "") != strings.ReplaceAll(c.text, " ", "") {
+				t.Fatalf("%.0f pt: lines %q hold other text than %q", width, texts, c.text)
+			}
+			// Each line's part of the hash starts at a multiple of
+			// eight digits from its first and, unless it ends the
+			// hash, is whole groups.
+			at := 0
+			for _, s := range texts {
+				part := hexRun(s, c.hash, at)
+				if part == 0 {
+					continue
+				}
+				if at%hexGroup != 0 || (at+part < len(c.hash) && part%hexGroup != 0) {
+					t.Errorf("%.0f pt: the hash breaks after %d digits, then %d: lines %q", width, at, part, texts)
+				}
+				at += part
+			}
+			if at != len(c.hash) {
+				t.Errorf("%.0f pt: %d of the hash's %d digits found in whole groups in %q", width, at, len(c.hash), texts)
+			}
+		}
+	}
+}
+
+// hexRun is how many digits of hash, from its digit at on, line s holds:
+// where at is 0, from where the hash's first group starts in s; else from
+// the line's start. 0 if none.
+func hexRun(s, hash string, at int) int {
+	if at == 0 {
+		i := strings.Index(s, hash[:hexGroup])
+		if i < 0 {
+			return 0
+		}
+		s = s[i:]
+	}
+	n := 0
+	for n < len(s) && at+n < len(hash) && s[n] == hash[at+n] {
+		n++
+	}
+	return n
+}

@@ -36,6 +36,53 @@ type token struct {
 	// width is the advance, ink where the ink ends, lead how far the
 	// first cluster's ink hangs left of the origin; in points.
 	width, ink, lead float64
+	// hexFrom and hexTo bound the clusters of a hash in the word (a
+	// run of 32 or more hex digits, one cluster each; both 0 if none):
+	// a hash too long for a line breaks only every hexGroup digits
+	// from its first, so that each line holds whole groups a reader
+	// compares, never a stray digit or two.
+	hexFrom, hexTo int
+}
+
+// hexGroup is how many digits of a hash stay together where it breaks
+// across lines.
+const hexGroup = 8
+
+// hexBreak reports whether the word may break before its cluster i: at
+// any cluster if it holds no hash, else only inside the hash, every
+// hexGroup digits from its first.
+func (t *token) hexBreak(i int) bool {
+	if t.hexTo == 0 {
+		return true
+	}
+	return i > t.hexFrom && i < t.hexTo && (i-t.hexFrom)%hexGroup == 0
+}
+
+// groupInk is how far the ink of the clusters from i to the next break
+// reaches past the pen, in points.
+func (t *token) groupInk(i int) float64 {
+	k := t.st.size / 1000
+	var w, ink float64
+	for j := i; j < len(t.clusters) && (j == i || !t.hexBreak(j)); j++ {
+		c := t.clusters[j]
+		ink = max(ink, w+c.right*k, w+c.width*k)
+		w += c.width * k
+	}
+	return ink
+}
+
+// hexSpan finds the hash in word w, which shapes into cs: the cluster
+// range of its hex digits after any opening bracket and before any
+// closing punctuation, or 0, 0 if w holds none, or if its characters
+// and clusters do not correspond one to one.
+func hexSpan(w string, cs []cluster) (from, to int) {
+	core := strings.TrimLeft(w, "([")
+	from = len(w) - len(core)
+	core = strings.TrimRight(core, ".,;:)]")
+	if !isHex(core) || len(cs) != len(w) {
+		return 0, 0
+	}
+	return from, from + len(core)
 }
 
 // tokens splits a paragraph at spaces (U+0020), shaping each word.
@@ -52,6 +99,7 @@ func (s *shaper) tokens(spans []span) []token {
 			}
 			cs := s.word(sp.st.kind, w)
 			t := token{clusters: cs, st: sp.st}
+			t.hexFrom, t.hexTo = hexSpan(w, cs)
 			k := sp.st.size / 1000
 			for _, c := range cs {
 				t.ink = max(t.ink, t.width+c.right*k)
@@ -132,13 +180,21 @@ func (s *shaper) wrap(spans []span, width float64, base style) []*line {
 			}
 		default:
 			// A word longer than a line: fill this line's rest, unless
-			// little is left, then break it between clusters.
+			// little is left, then break it between clusters (a hash
+			// only between its groups, unless one group is wider than
+			// a line).
 			if len(cur.pieces) > 0 && width-cur.width-pendingW < width/3 {
 				flush()
 			}
+			if len(cur.pieces) > 0 && t.hexTo > 0 && cur.width+pendingW+t.groupInk(0) > width {
+				flush() // not even the hash's first group fits
+			}
 			placePending()
 			k := t.st.size / 1000
-			for _, c := range t.clusters {
+			for i, c := range t.clusters {
+				if len(cur.pieces) > 0 && i > 0 && t.hexTo > 0 && t.hexBreak(i) && cur.width+t.groupInk(i) > width {
+					flush()
+				}
 				if len(cur.pieces) > 0 && max(cur.width+c.right*k, cur.width+c.width*k) > width {
 					flush()
 				}
