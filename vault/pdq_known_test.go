@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -179,18 +180,24 @@ func TestSimilarFindsUnclassifiedCopiesOfTheCase(t *testing.T) {
 	photo := readPhoto(t, "bridge-mods/aaa-orig.jpg")
 	orig := h.deposit(t, h.a1, "orig.jpg", photo, "")
 	turned := h.deposit(t, h.a1, "turned.jpg", testenv.RotatedJPEG(t, photo), "")
+	// A mirrored copy too (the PDQ project's own flipped bridge, against
+	// its original): a search compares every dihedral variant.
+	bridge := h.deposit(t, h.a1, "bridge.jpg", readPhoto(t, "reg-test-input/dih/bridge-1-original.jpg"), "")
+	mirrored := h.deposit(t, h.a1, "mirrored.jpg", readPhoto(t, "reg-test-input/dih/bridge-5-flipx.jpg"), "")
 	near, err := h.v.Similar(h.ctx, h.a2, "HL-1", "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	found := map[string]string{}
+	found := map[string][]string{}
 	for _, s := range near {
 		for _, m := range s.Matches {
-			found[s.Item] = m.Item
+			found[s.Item] = append(found[s.Item], m.Item)
 		}
 	}
-	if found[orig.ID] != turned.ID || found[turned.ID] != orig.ID {
-		t.Fatalf("the case's search: %+v", near)
+	for a, b := range map[string]string{orig.ID: turned.ID, turned.ID: orig.ID, bridge.ID: mirrored.ID, mirrored.ID: bridge.ID} {
+		if !slices.Contains(found[a], b) {
+			t.Fatalf("the case's search did not find %s near %s: %+v", b, a, near)
+		}
 	}
 	outsider := enrolled(t, h.v, "ana9", RoleAnalyst)
 	if err := h.v.OpenCase(h.ctx, outsider, "HL-9", "another team"); err != nil {
