@@ -3,11 +3,13 @@ package vault
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"filippo.io/age"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -1164,5 +1166,67 @@ func TestOtherTeamSeesNoWorkOfTheCase(t *testing.T) {
 	}
 	if l, _ := v.Reports(ctx, outsider, StatusAssessing); len(l) != 1 {
 		t.Errorf("the filter does not find it as shown: %+v", l)
+	}
+}
+
+// TestForwardedNoticePairsItsRecipientAndTime: a URL noticed to one
+// provider, then again to another, is forwarded with the recipient of the
+// latest sending next to that sending's time (never the first notice's
+// time beside the second recipient), and the first notice's time in a
+// column of its own; the removal stays timed from the first. Another
+// URL of the report, noticed once, has the same time in both columns.
+func TestForwardedNoticePairsItsRecipientAndTime(t *testing.T) {
+	c := newClock(time.Date(2026, 12, 4, 23, 51, 23, 0, time.UTC))
+	h := newHotline(t, withClock(c))
+	rp, err := h.v.RecordReport(h.ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://files.example.net/x.zip", "https://files.example.net/y.zip"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.v.AssessReport(h.ctx, h.a1, rp, "HL-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	first := c.now().UTC()
+	for _, n := range []NoticeSent{
+		{URL: "https://files.example.net/x.zip", To: "Cloudflare", Via: "email"},
+		{URL: "https://files.example.net/y.zip", To: "Host Ltd", Via: "web-form"},
+	} {
+		if err := h.v.SendNotice(h.ctx, h.a1, rp, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.advance(7 * time.Second)
+	again := c.now().UTC()
+	if err := h.v.SendNotice(h.ctx, h.a1, rp, NoticeSent{URL: "https://files.example.net/x.zip", To: "Cloudflare UK", Via: "email"}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := h.v.ForwardReport(h.ctx, h.a1, rp, "police unit", "police", "csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(list.Body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	got := map[string][3]string{}
+	for _, row := range rows[1:] {
+		if row[col["kind"]] == "url" {
+			got[row[col["url_or_item"]]] = [3]string{row[col["notice_to"]], row[col["notice_sent_at"]], row[col["first_notice_sent_at"]]}
+		}
+	}
+	rfc := func(t time.Time) string { return t.Format(time.RFC3339) }
+	want := map[string][3]string{
+		"https://files.example.net/x.zip": {"Cloudflare UK", rfc(again), rfc(first)},
+		"https://files.example.net/y.zip": {"Host Ltd", rfc(first), rfc(first)},
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("the forwarded notices:\n got %v\nwant %v\n%s", got, want, list.Body)
+	}
+	// The columns before first_notice_sent_at keep their places.
+	if strings.Join(rows[0][:12], ",") != "report,kind,url_or_item,name,size,sha256,sha1,md5,category,notice_to,notice_sent_at,removed_at" {
+		t.Fatalf("header %v", rows[0])
 	}
 }

@@ -874,21 +874,29 @@ func (v *Vault) forwardBody(r Report, format string, items []recordedItem) ([]by
 		return hashList(r.Report, "vics", items, v.classification)
 	}
 	var b bytes.Buffer
-	writeCSVRow(&b, "report", "kind", "url_or_item", "name", "size", "sha256", "sha1", "md5", "category", "notice_to", "notice_sent_at", "removed_at")
+	// notice_to and notice_sent_at are one sending: the latest, to whom
+	// and when; first_notice_sent_at is the URL's first notice (to
+	// whomever it went), from which removal is timed. Appended last, so
+	// that the columns before keep their places.
+	writeCSVRow(&b, "report", "kind", "url_or_item", "name", "size", "sha256", "sha1", "md5", "category", "notice_to", "notice_sent_at", "removed_at", "first_notice_sent_at")
 	for _, u := range r.URLs {
-		to, sent, removed := "", "", ""
+		to, sent, removed, first := "", "", "", ""
 		if n := r.notice(u); n != nil {
-			to, sent = n.To, n.SentAt.UTC().Format(time.RFC3339)
+			last := n.SentAt
+			if !n.LastSentAt.IsZero() {
+				last = n.LastSentAt
+			}
+			to, sent, first = n.To, last.UTC().Format(time.RFC3339), n.SentAt.UTC().Format(time.RFC3339)
 			if !n.RemovedAt.IsZero() {
 				removed = n.RemovedAt.UTC().Format(time.RFC3339)
 			}
 		}
-		writeCSVRow(&b, r.Report, "url", csvText(u), "", "", "", "", "", "", csvText(to), sent, removed)
+		writeCSVRow(&b, r.Report, "url", csvText(u), "", "", "", "", "", "", csvText(to), sent, removed, first)
 	}
 	for _, it := range items {
 		d := it.Record
 		cl := v.classification(it.Item)
-		writeCSVRow(&b, r.Report, "item", it.ID, csvText(d.Name), strconv.FormatInt(d.Size, 10), d.SHA256, d.SHA1, d.MD5, cl.Category, "", "", "")
+		writeCSVRow(&b, r.Report, "item", it.ID, csvText(d.Name), strconv.FormatInt(d.Size, 10), d.SHA256, d.SHA1, d.MD5, cl.Category, "", "", "", "")
 	}
 	return b.Bytes(), nil
 }
