@@ -429,12 +429,16 @@ func (v *Vault) reportDetail(ctx context.Context, who Principal, id string, cont
 		}
 	}
 	view := v.reportView(ctx, r, who, open)
+	inCase := "" // the case the report was in at each event, in order
 	for _, seq := range r.Events {
 		// Read from the log, checked against its tree: what the report's
 		// readers see of its history is what the log holds.
 		ev, err := v.eventAt(ctx, seq)
 		if err != nil {
 			return ReportView{}, fmt.Errorf("reading report %s's event %d: %w", id, seq, err)
+		}
+		if ev.Type == TypeReportAssessing {
+			inCase = ev.Case
 		}
 		if ev.Case != "" && who.Role == RoleAnalyst {
 			// A decision about the report in a case is that case's
@@ -446,10 +450,18 @@ func (v *Vault) reportDetail(ctx context.Context, who Principal, id string, cont
 				continue
 			}
 		}
-		if view.CaseWithheld && ev.Type == TypeReportContactOpened && ev.Actor.Person != who.Name {
-			// Who else opened the contact names the analysts who work
-			// the report, whom the withheld case hides (AssessedBy).
-			continue
+		if ev.Type == TypeReportContactOpened && ev.Actor.Person != who.Name && who.Role == RoleAnalyst {
+			// Who else opened the contact names the analysts who
+			// worked the report in the case it was in then, whom that
+			// case hides (AssessedBy) from an analyst not assigned to
+			// it: the case withheld now, or the one it was in before
+			// it was assessed into this one.
+			if view.CaseWithheld {
+				continue
+			}
+			if c, _ := v.state.getCase(inCase); inCase != "" && !assigned(who, c) {
+				continue
+			}
 		}
 		action, details := custody.Describe(ev)
 		view.History = append(view.History, ReportEventView{Event: seq, At: ev.Timestamp().UTC(), By: ev.Actor.Person, Type: ev.Type,
@@ -613,13 +625,37 @@ func (v *Vault) AssessReport(ctx context.Context, who Principal, id, caseID, not
 		if r.Case == caseID {
 			return errUnchanged
 		}
-		if r.Case != "" && len(r.Items) > 0 {
-			return refused(ErrConflict, "report %s is assessed in case %s, which holds its captures", id, r.Case)
+		if held := heldInCase(r); len(held) > 0 {
+			// What the case's analysts did with the report is theirs
+			// (reportView): moved along, it would show them to
+			// another case's analysts, or let them change it.
+			return refusedHint(ErrConflict, "if it concerns the other case too, record it again there (custos report new)",
+				"report %s is assessed in case %s, which holds %s", id, r.Case, strings.Join(held, " and "))
 		}
 		return nil
 	}
 	_, err := v.reportDecision(ctx, who, "report.assess", id, pre, sequencer.Draft{Type: TypeReportAssessing, Case: caseID, Data: ReportAssessing{Report: id, Note: note}})
 	return err
+}
+
+// heldInCase is what the case r is assessed into holds of it, which keeps
+// it there: its captures, the notices last sent and the forwardings made
+// while it was in the case. Nil for a report not assessed yet.
+func heldInCase(r Report) []string {
+	if r.Case == "" {
+		return nil
+	}
+	var held []string
+	if len(r.Items) > 0 {
+		held = append(held, "its captures")
+	}
+	if slices.ContainsFunc(r.Notices, func(n *Notice) bool { return n.Case == r.Case }) {
+		held = append(held, "its notices")
+	}
+	if slices.ContainsFunc(r.Forwards, func(f Forward) bool { return f.Case == r.Case }) {
+		held = append(held, "its forwardings")
+	}
+	return held
 }
 
 // CloseReport closes a report with one of ReportCloseReasons.
