@@ -404,3 +404,56 @@ func TestUnknownRoleNamesEveryRole(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestRefusalsRecordTheTruth: a non-custodian naming a destruction
+// request, or someone else's two-person request, is answered alike whether
+// it is pending, decided or unknown, and the log records which it was
+// (permission where it exists, unknown where it does not); a custodian
+// approving a destruction request's id that is not pending is refused and
+// recorded, as for any request.
+func TestRequestRefusalsRecordTheTruth(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "inv": RoleInvestigator})
+	openCases(t, v, p["inv"], "K-1")
+	dr, err := v.RequestDestruction(ctx, p["c1"], "K-1", "order 1", "done")
+	if err != nil {
+		t.Fatal(err)
+	}
+	decided, err := v.EnrollBy(ctx, p["c1"], Enrolment{Name: "ivan", Role: RoleInvestigator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, p["c2"], decided.ID); err != nil {
+		t.Fatal(err)
+	}
+	answers := map[string]string{}
+	for _, c := range []struct {
+		id, grounds string
+	}{
+		{dr, GroundsPermission},
+		{"dr_0123456789abcdef", GroundsUnknown},
+		{decided.ID, GroundsPermission},
+		{"rq_0123456789abcdef01234567", GroundsUnknown},
+	} {
+		before := v.log.Size()
+		_, err := v.Reject(ctx, p["inv"], c.id, "no")
+		if !errors.Is(err, ErrNotFound) {
+			t.Fatalf("%s: %v", c.id, err)
+		}
+		answers[strings.ReplaceAll(err.Error(), c.id, "ID")] = c.id
+		if got := refusalGroundsSince(t, v, before); !slices.Equal(got, []string{c.grounds}) {
+			t.Errorf("%s: recorded on grounds %v, not %s", c.id, got, c.grounds)
+		}
+	}
+	if len(answers) != 1 {
+		t.Errorf("the answers differ: %v", answers)
+	}
+	before := v.log.Size()
+	if _, err := v.Approve(ctx, p["c2"], "dr_0123456789abcdef"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a custodian's approve of an unknown destruction request: %v", err)
+	}
+	if got := refusalGroundsSince(t, v, before); len(got) != 1 {
+		t.Errorf("a custodian's approve of an unknown destruction request recorded %d refusals", len(got))
+	}
+}

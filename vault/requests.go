@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -472,7 +473,9 @@ func (v *Vault) Approve(ctx context.Context, who Principal, id string) (*Approva
 		return nil, v.refuse(ctx, who, "request.approve", id, "only custodians approve requests", ErrForbidden)
 	}
 	if destructionIDPattern.MatchString(id) {
-		return nil, v.notARequest(id)
+		// Pending: which command decides it (bad input); else refused
+		// and recorded as any request that is not pending.
+		return nil, v.refusedAs(ctx, who, "request.approve", id, v.notARequest(id))
 	}
 	if !requestIDPattern.MatchString(id) {
 		return nil, badInput("request id %q is not rq_ and 24 hex digits", truncate(id))
@@ -522,14 +525,21 @@ func (v *Vault) approvalDraft(who Principal, r Request, decided RequestDecided) 
 	return sequencer.Draft{Type: TypeRequestApproved, Actor: who.actor(), Case: r.Case, Check: check, Data: decided}
 }
 
+// othersRequests is the rule a non-custodian is answered with when they
+// name a request that is not theirs, or none.
+const othersRequests = "requesters withdraw only their own requests; custodians decide the rest"
+
 // Reject ends a pending request unapproved, with a reason: as a custodian
 // other than the requester, or as the requester withdrawing it.
 func (v *Vault) Reject(ctx context.Context, who Principal, id, reason string) (*RequestInfo, error) {
 	if destructionIDPattern.MatchString(id) {
 		if who.Role != RoleCustodian {
-			// Answered and recorded as an unknown request is: a
-			// destruction request's case is for custodians to know.
-			return nil, v.refusedAs(ctx, who, "request.reject", id, refused(ErrNotFound, "no pending request %s", id))
+			// Answered as an unknown request is: a destruction
+			// request's case is for custodians to know. Recorded with
+			// the truth.
+			_, ended := v.state.requestEnded(id)
+			exists := ended || slices.ContainsFunc(v.state.pendingDestructions(), func(d caseDestruction) bool { return d.Request == id })
+			return nil, v.refusedAs(ctx, who, "request.reject", id, unseen("request", id, exists, "only custodians decide destruction requests", othersRequests))
 		}
 		return v.rejectDestruction(ctx, who, id, reason)
 	}
@@ -549,8 +559,8 @@ func (v *Vault) Reject(ctx context.Context, who Principal, id, reason string) (*
 			// does not exist are answered alike: whether a request
 			// exists and how it ended are for custodians to know
 			// (security.md rule 9). The log records which it was.
-			return Request{}, unseen("request", id, ok, "only custodians reject requests, and requesters withdraw their own",
-				"requesters withdraw only their own requests; custodians decide the rest")
+			_, ended := v.state.requestEnded(id)
+			return Request{}, unseen("request", id, ok || ended, "only custodians reject requests, and requesters withdraw their own", othersRequests)
 		case !ok:
 			return Request{}, v.notPending("request", id)
 		}
