@@ -81,8 +81,8 @@ type ScrubResult struct {
 // recorded, then each failure as an integrity.failed event: a store that
 // fails half-way does not keep what was found before from the log.
 func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) {
-	if who.Role != RoleAuditor && who.Role != RoleCustodian {
-		return nil, v.refuse(ctx, who, "audit.scrub", "", "only auditors and custodians scrub", ErrForbidden)
+	if err := v.MayAsk(ctx, who, "audit.scrub", ""); err != nil {
+		return nil, err
 	}
 	// What the start's sweep is about to delete is not reported as
 	// unaccounted: the scrub begins once the sweep has ended.

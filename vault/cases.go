@@ -23,8 +23,8 @@ func (v *Vault) OpenCaseWith(ctx context.Context, who Principal, caseID, title s
 	if err := v.refuseWhileHalted(); err != nil {
 		return err
 	}
-	if !handlesEvidence(who.Role) && who.Role != RoleCustodian {
-		return v.refuse(ctx, who, "case.open", caseID, "only investigators, analysts and custodians open cases", ErrForbidden)
+	if err := v.MayAsk(ctx, who, "case.open", caseID); err != nil {
+		return err
 	}
 	if err := checkCaseID(caseID); err != nil {
 		return err
@@ -84,8 +84,8 @@ func (v *Vault) checkRetention(who Principal, retention time.Duration) error {
 // prosecutor's session could otherwise redirect every later package to a
 // key of their own).
 func (v *Vault) SetRecipient(ctx context.Context, who Principal, recipient string) (string, *RequestInfo, error) {
-	if !receivesPackages(who.Role) {
-		return "", nil, v.refuse(ctx, who, "recipient.set", "", "only prosecutors and defence counsel register package recipients", ErrForbidden)
+	if err := v.MayAsk(ctx, who, "recipient.set", ""); err != nil {
+		return "", nil, err
 	}
 	_, canonical, err := parsePackageRecipient(recipient)
 	if err != nil {
@@ -123,8 +123,8 @@ func (v *Vault) memberOf(who Principal, c Case) bool {
 // custodians ask, and another custodian approves (Approve): the answer is
 // the pending request.
 func (v *Vault) AddMember(ctx context.Context, who Principal, caseID, person string) (*RequestInfo, error) {
-	if who.Role != RoleCustodian {
-		return nil, v.refuse(ctx, who, "case.member.add", caseID, "only custodians assign people to cases", ErrForbidden)
+	if err := v.MayAsk(ctx, who, "case.member.add", caseID); err != nil {
+		return nil, err
 	}
 	if err := checkCaseID(caseID); err != nil {
 		return nil, err
@@ -160,8 +160,8 @@ func (v *Vault) memberAddable(caseID, person string) casePrecondition {
 // ExportApprovalNone). Requiring approval takes effect at once; dropping
 // the requirement is a request another custodian approves.
 func (v *Vault) SetCasePolicy(ctx context.Context, who Principal, caseID, exportApproval string) (*RequestInfo, error) {
-	if who.Role != RoleCustodian {
-		return nil, v.refuse(ctx, who, "case.policy", caseID, "only custodians set a case's policy", ErrForbidden)
+	if err := v.MayAsk(ctx, who, "case.policy", caseID); err != nil {
+		return nil, err
 	}
 	if err := checkCaseID(caseID); err != nil {
 		return nil, err
@@ -195,8 +195,8 @@ func (v *Vault) SetCasePolicy(ctx context.Context, who Principal, caseID, export
 // evidence. A view that is recorded before it was allowed; one after it
 // is refused.
 func (v *Vault) RemoveMember(ctx context.Context, who Principal, caseID, person, reason string) error {
-	if who.Role != RoleCustodian {
-		return v.refuse(ctx, who, "case.member.remove", caseID, "only custodians change who is assigned to a case", ErrForbidden)
+	if err := v.MayAsk(ctx, who, "case.member.remove", caseID); err != nil {
+		return err
 	}
 	if err := checkCaseID(caseID); err != nil {
 		return err

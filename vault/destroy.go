@@ -14,8 +14,8 @@ import (
 // RequestDestruction records a custodian's request to destroy a case under
 // a court order. Nothing is destroyed until a second custodian approves.
 func (v *Vault) RequestDestruction(ctx context.Context, who Principal, caseID, order, reason string) (string, error) {
-	if who.Role != RoleCustodian {
-		return "", v.refuse(ctx, who, "case.destroy.request", caseID, "only custodians request destruction", ErrForbidden)
+	if err := v.MayAsk(ctx, who, "case.destroy.request", caseID); err != nil {
+		return "", err
 	}
 	if err := checkCaseID(caseID); err != nil {
 		return "", err

@@ -542,8 +542,8 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 	if err := v.refuseWhileHalted(); err != nil {
 		return nil, err
 	}
-	if who.Role != RoleCustodian {
-		return nil, v.refuse(ctx, who, "hashset.import", req.Name, "only custodians import hash sets", ErrForbidden)
+	if err := v.MayAsk(ctx, who, "hashset.import", req.Name); err != nil {
+		return nil, err
 	}
 	h := v.hashsets
 	if h == nil {
@@ -690,8 +690,8 @@ func (v *Vault) HashSets(ctx context.Context, who Principal) ([]HashSetView, err
 // deleted. Items whose deposit matched it keep that recorded match;
 // items it matched only since their deposit are no longer known by it.
 func (v *Vault) RemoveHashSet(ctx context.Context, who Principal, name, reason string) error {
-	if who.Role != RoleCustodian {
-		return v.refuse(ctx, who, "hashset.remove", name, "only custodians remove hash sets", ErrForbidden)
+	if err := v.MayAsk(ctx, who, "hashset.remove", name); err != nil {
+		return err
 	}
 	if err := checkText("reason", reason, 1024, true, false); err != nil {
 		return err

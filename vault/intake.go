@@ -76,8 +76,8 @@ func CheckPublicReport(req ReportRequest) error {
 // RecordReport records a report an analyst received by another channel
 // (email, phone, a partner hotline) and returns its id.
 func (v *Vault) RecordReport(ctx context.Context, who Principal, req ReportRequest) (string, error) {
-	if who.Role != RoleAnalyst {
-		return "", v.refuse(ctx, who, "report.record", "", "only analysts record reports", ErrForbidden)
+	if err := v.MayAsk(ctx, who, "report.record", ""); err != nil {
+		return "", err
 	}
 	if req.Channel == "" {
 		req.Channel = "other"

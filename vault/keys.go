@@ -116,8 +116,8 @@ type RotateResult struct {
 // Evidence objects are untouched: only the small sealed blobs change. With
 // retireOld, older KEK versions are destroyed afterwards.
 func (v *Vault) RotateKEK(ctx context.Context, who Principal, retireOld bool) (*RotateResult, error) {
-	if who.Role != RoleCustodian {
-		return nil, v.refuse(ctx, who, "keys.rotate", "", "only custodians rotate key-encryption keys", ErrForbidden)
+	if err := v.MayAsk(ctx, who, "keys.rotate", ""); err != nil {
+		return nil, err
 	}
 	rot, ok := v.cfg.Sealer.(hsm.Rotator)
 	if !ok {

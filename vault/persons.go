@@ -29,8 +29,8 @@ const maxIdentity = 256
 // (RequestInfo.InvitationPart): the person redeems both halves for a
 // credential nobody else has seen.
 func (v *Vault) EnrollBy(ctx context.Context, who Principal, e Enrolment) (*RequestInfo, error) {
-	if who.Role != RoleCustodian {
-		return nil, v.refuse(ctx, who, "person.enroll", e.Name, "only custodians enrol people", ErrForbidden)
+	if err := v.MayAsk(ctx, who, "person.enroll", e.Name); err != nil {
+		return nil, err
 	}
 	if err := checkPersonName(e.Name); err != nil {
 		return nil, err
@@ -54,8 +54,8 @@ func (v *Vault) EnrollBy(ctx context.Context, who Principal, e Enrolment) (*Requ
 // person end, and a new invitation (in two halves, as at enrolment)
 // replaces them.
 func (v *Vault) Reissue(ctx context.Context, who Principal, name string) (*RequestInfo, error) {
-	if who.Role != RoleCustodian {
-		return nil, v.refuse(ctx, who, "person.reissue", name, "only custodians re-issue credentials", ErrForbidden)
+	if err := v.MayAsk(ctx, who, "person.reissue", name); err != nil {
+		return nil, err
 	}
 	if err := checkPersonName(name); err != nil {
 		return nil, err
@@ -66,8 +66,8 @@ func (v *Vault) Reissue(ctx context.Context, who Principal, name string) (*Reque
 // Reinstate asks for a suspended person to be reinstated; another
 // custodian approves.
 func (v *Vault) Reinstate(ctx context.Context, who Principal, name string) (*RequestInfo, error) {
-	if who.Role != RoleCustodian {
-		return nil, v.refuse(ctx, who, "person.reinstate", name, "only custodians reinstate people", ErrForbidden)
+	if err := v.MayAsk(ctx, who, "person.reinstate", name); err != nil {
+		return nil, err
 	}
 	if err := checkPersonName(name); err != nil {
 		return nil, err
@@ -106,8 +106,8 @@ const LeavingFewerCustodians StatusOption = 1
 
 func (v *Vault) setStatus(ctx context.Context, who Principal, name, reason, typ string, opts []StatusOption) (bool, error) {
 	action := map[string]string{TypePersonSuspended: "person.suspend", TypePersonRemoved: "person.remove"}[typ]
-	if who.Role != RoleCustodian {
-		return false, v.refuse(ctx, who, action, name, "only custodians suspend or remove people", ErrForbidden)
+	if err := v.MayAsk(ctx, who, action, name); err != nil {
+		return false, err
 	}
 	if err := checkPersonName(name); err != nil {
 		return false, err

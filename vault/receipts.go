@@ -69,8 +69,8 @@ func ReceiptMessage(pkgID, sha256 string) []byte {
 // held the person's session could otherwise sign receipts in their name
 // from then on.
 func (v *Vault) SetReceiptKey(ctx context.Context, who Principal, line string) (ReceiptKeySet, *RequestInfo, error) {
-	if !receivesPackages(who.Role) {
-		return ReceiptKeySet{}, nil, v.refuse(ctx, who, "receipt.key.set", "", "only prosecutors and defence counsel register receipt keys", ErrForbidden)
+	if err := v.MayAsk(ctx, who, "receipt.key.set", ""); err != nil {
+		return ReceiptKeySet{}, nil, err
 	}
 	d, err := parseReceiptKey(line)
 	if err != nil {

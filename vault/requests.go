@@ -469,8 +469,8 @@ func (v *Vault) approvable(who Principal, id string) (Request, error) {
 // approval and the decision's events are appended together, both rules
 // checked at their position.
 func (v *Vault) Approve(ctx context.Context, who Principal, id string) (*Approval, error) {
-	if who.Role != RoleCustodian {
-		return nil, v.refuse(ctx, who, "request.approve", id, "only custodians approve requests", ErrForbidden)
+	if err := v.MayAsk(ctx, who, "request.approve", id); err != nil {
+		return nil, err
 	}
 	if destructionIDPattern.MatchString(id) {
 		// Pending: which command decides it (bad input); else refused

@@ -146,9 +146,33 @@ func New(v *vault.Vault, logger *slog.Logger, opts Options) *Handler {
 			})
 			continue
 		}
-		h.route(rt.action(), rt.serve)
+		serve := rt.serve
+		if rt.Asks != "" {
+			serve = rt.gated()
+		}
+		h.route(rt.action(), serve)
 	}
 	return h
+}
+
+// gated is the route's handler behind its gate (Route.Asks): who may not
+// ask at all is refused, and recorded, before anything of the request
+// (its body, its query) is read.
+func (rt Route) gated() handlerFunc {
+	wildcard := ""
+	if i := strings.Index(rt.Pattern, "{"); i >= 0 {
+		wildcard = rt.Pattern[i+1 : i+strings.Index(rt.Pattern[i:], "}")]
+	}
+	return func(h *Handler, w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+		target := ""
+		if wildcard != "" {
+			target = r.PathValue(wildcard)
+		}
+		if err := h.v.MayAsk(r.Context(), who, rt.Asks, target); err != nil {
+			return err
+		}
+		return rt.serve(h, w, r, who)
+	}
 }
 
 // Close records the summaries of refusals still being aggregated.

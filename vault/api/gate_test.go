@@ -1,0 +1,82 @@
+package api
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/custos-vault/custos/vault"
+)
+
+// TestGatedRoutesRefuseBeforeTheBody: on every route with a gate
+// (Route.Asks), someone who may not ask at all is refused, and the refusal
+// recorded under the vault's action, whatever the body holds: a malformed
+// body is not answered as bad input (which is not recorded, and would let
+// them probe the route's checks), and is answered as a well-formed one is.
+// Every route that takes a JSON body has a gate, or a reason here why the
+// vault decides who may ask from the body itself.
+func TestGatedRoutesRefuseBeforeTheBody(t *testing.T) {
+	ungated := map[string]string{
+		"openSession":      "signs in: no one is signed in yet",
+		"redeemInvitation": "signs in: no one is signed in yet",
+		"refreshSession":   "anyone signed in, for their own session",
+		"endSession":       "anyone signed in, for their own session",
+		"reject":           "anyone: requesters withdraw their own requests",
+		"sealPackage":      "decided by the case the body names (the case's investigators and custodians)",
+		"receivePackage":   "decided by the package the path names, for the person it is sealed for",
+		"classify":         "decided by the item's case (its analysts and investigators)",
+		"reportPublic":     "the public form",
+	}
+	tv := newTestVault(t, Options{})
+	tv.setupCase()
+	people := map[string]string{"pros": vault.RoleProsecutor, "inv": vault.RoleInvestigator, "aud": vault.RoleAuditor, "cust": vault.RoleCustodian}
+	fill := strings.NewReplacer("{case}", "C-1", "{person}", "cust", "{request}", "rq_0123456789abcdef01234567",
+		"{report}", "rp_0123456789abcdef01234567", "{name}", "known-set", "{package}", "pk_0123456789abcdef")
+	gated := 0
+	for _, rt := range Routes() {
+		if rt.Asks == "" {
+			if rt.Auth && rt.Method == "POST" && rt.Request != nil && ungated[rt.Name] == "" {
+				t.Errorf("%s %s takes a JSON body and has no gate", rt.Method, rt.Pattern)
+			}
+			continue
+		}
+		roles := vault.AskingRoles(rt.Asks)
+		if len(roles) == 0 {
+			t.Errorf("%s: the vault has no gate %q", rt.Name, rt.Asks)
+			continue
+		}
+		var who string
+		for _, p := range []string{"pros", "inv", "aud", "cust"} {
+			if !slices.Contains(roles, people[p]) {
+				who = p
+				break
+			}
+		}
+		path := fill.Replace(rt.Pattern)
+		var answers []string
+		for _, body := range []string{`{"bogus":1,`, `{}`} {
+			before := tv.v.Log().Size()
+			a := tv.postJSON(who, path, body)
+			if a.code != 403 && a.code != 404 {
+				t.Errorf("%s as %s, body %s: %d %s", rt.Name, who, body, a.code, a.body)
+				continue
+			}
+			answers = append(answers, a.body)
+			if got := tv.v.Log().Size() - before; got != 1 {
+				t.Errorf("%s as %s, body %s: %d events recorded, not the refusal", rt.Name, who, body, got)
+				continue
+			}
+			refusals := tv.events(vault.TypeAccessRefused)
+			if d := refusalData(t, refusals[len(refusals)-1]); d.Action != rt.Asks {
+				t.Errorf("%s as %s: recorded a refusal of %s, not of %s", rt.Name, who, d.Action, rt.Asks)
+			}
+		}
+		if len(answers) == 2 && answers[0] != answers[1] {
+			t.Errorf("%s as %s: a malformed body is answered %q, a well-formed one %q", rt.Name, who, answers[0], answers[1])
+		}
+		gated++
+	}
+	if gated < 20 {
+		t.Fatalf("only %d routes have a gate", gated)
+	}
+}
