@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/custos-vault/custos/events"
@@ -109,6 +111,19 @@ type DestroyResult struct {
 	Case     string   `json:"case"`
 	Deleted  []string `json:"deleted"`
 	Retained []string `json:"retained"`
+}
+
+// RetainedPackages are the retained objects that are package files
+// (pk/): encrypted to their recipients' own keys, not the case's, so
+// readable by those recipients until the store deletes them.
+func (r *DestroyResult) RetainedPackages() []string {
+	return slices.DeleteFunc(slices.Clone(r.Retained), func(o string) bool { return !strings.HasPrefix(o, packagePrefix) })
+}
+
+// RetainedEvidence are the other retained objects (the items' files,
+// their descriptions): unreadable without the destroyed keys.
+func (r *DestroyResult) RetainedEvidence() []string {
+	return slices.DeleteFunc(slices.Clone(r.Retained), func(o string) bool { return strings.HasPrefix(o, packagePrefix) })
 }
 
 // ApproveDestruction is the second custodian's approval: the approval is

@@ -145,6 +145,10 @@ type PackageSummary struct {
 	StoredAt time.Time `json:"stored_at,omitzero"`
 	SHA256   string    `json:"sha256,omitempty"`
 	Size     int64     `json:"size,omitempty"`
+	// CaseDestroyed: its case was destroyed since. The package is not
+	// fetched any more; copies fetched before stay readable by the
+	// person it is sealed for (their own key).
+	CaseDestroyed bool `json:"case_destroyed,omitempty"`
 }
 
 // seesAllCases: custodians and auditors know every case.
@@ -469,7 +473,7 @@ func (v *Vault) Packages(who Principal) []PackageSummary {
 			continue
 		}
 		s := PackageSummary{Package: p.ID, Case: p.Case, For: p.For, Purpose: p.Sealing.Purpose, Items: len(p.Sealing.Items), SealedAt: p.SealingAt,
-			SealedBy: p.SealedBy, StoredAt: p.SealedAt}
+			SealedBy: p.SealedBy, StoredAt: p.SealedAt, CaseDestroyed: c.Destroyed}
 		if p.Sealed == nil {
 			continue // being sealed, or the sealing never finished
 		}

@@ -461,12 +461,15 @@ func (v *Vault) finishManifest(s *sealing, pkg *pkgformat.Package) error {
 	return err
 }
 
+// packagePrefix begins the name of every package file in the object store.
+const packagePrefix = "pk/"
+
 // storePackage streams the package's tar into the object store, hashing
 // it, and records it (package.sealed); a package whose record fails is
 // discarded.
 func (v *Vault) storePackage(ctx context.Context, s *sealing, pkg *pkgformat.Package) (*SealedPackage, error) {
 	pkg.ModTime = v.cfg.Now()
-	object := "pk/" + randomHex(16)
+	object := packagePrefix + randomHex(16)
 	flight := v.inFlight.begin(object) // as a deposit's (objectsInFlight)
 	defer flight.end()
 	pr, pw := io.Pipe()

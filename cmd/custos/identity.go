@@ -25,12 +25,13 @@ import (
 // custodian: its id, and this custodian's invitation half where there is
 // one (shown once).
 func printRequest(w io.Writer, asJSON bool, r api.RequestResponse, what string) error {
-	approver := "a second custodian"
+	approver, who := "a second custodian", "A custodian other than you"
 	if r.Kind == vault.KindRecipient || r.Kind == vault.KindReceiptKey || r.Kind == vault.KindSeal {
-		approver = "a custodian's approval"
+		// Asked by a prosecutor, defence counsel or investigator.
+		approver, who = "a custodian's approval", "A custodian"
 	}
-	text := fmt.Sprintf("%s needs %s: request %s (%s), open until %s.\nA custodian other than you approves it with: custos approve %s (or rejects it; you may withdraw it with custos reject %s --reason ...)",
-		what, approver, r.Request, r.Kind, when(r.Expires), r.Request, r.Request)
+	text := fmt.Sprintf("%s needs %s: request %s (%s), open until %s.\n%s approves it with: custos approve %s (or rejects it; you may withdraw it with custos reject %s --reason ...)",
+		what, approver, r.Request, r.Kind, when(r.Expires), who, r.Request, r.Request)
 	if r.InvitationPart != "" {
 		text += fmt.Sprintf("\nYour half of %s's invitation (shown once; hand it to them yourself, never through the other custodian):\n%s", r.Person, r.InvitationPart)
 	}
@@ -437,7 +438,7 @@ func describeRequest(r vault.Request) string {
 	case vault.KindMember:
 		return r.Person + " to case " + r.Case
 	case vault.KindRecipient:
-		return r.Person + "'s recipient becomes " + p.Recipient
+		return r.Person + "'s recipient becomes " + custody.RecipientText(p.Recipient)
 	case vault.KindReceiptKey:
 		return r.Person + "'s receipt key becomes " + p.Fingerprint
 	case vault.KindSeal:

@@ -255,7 +255,11 @@ func runPackageList(args []string, stdout io.Writer) error {
 		if p.Receipt != nil {
 			received = when(p.Receipt.At)
 		}
-		rows = append(rows, []string{p.Package, p.Case, p.For, fmt.Sprint(p.Items), size(p.Size), when(p.SealedAt), received, p.Purpose})
+		caseID := p.Case
+		if p.CaseDestroyed {
+			caseID += " (destroyed)"
+		}
+		rows = append(rows, []string{p.Package, caseID, p.For, fmt.Sprint(p.Items), size(p.Size), when(p.SealedAt), received, p.Purpose})
 	}
 	return printResult(stdout, *asJSON, out, table([]string{"PACKAGE", "CASE", "FOR", "ITEMS", "SIZE", "SEALED", "RECEIVED", "PURPOSE"}, rows))
 }

@@ -129,3 +129,16 @@ func TestHashSetMatchLinesSayThePDQDistance(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestsShowLongRecipientsShort: a request to replace a recipient
+// with a post-quantum one (about 1,960 characters) is listed by the
+// recipient's ends and SHA-256, what its owner was shown when they set it,
+// not as a page of characters no one compares.
+func TestRequestsShowLongRecipientsShort(t *testing.T) {
+	long := "age1pq1" + strings.Repeat("q", 1952)
+	params, _ := json.Marshal(map[string]string{"recipient": long})
+	got := describeRequest(vault.Request{Kind: vault.KindRecipient, Person: "pros", Params: params})
+	if len(got) > 200 || !strings.Contains(got, "1959 characters; SHA-256 ") || !strings.HasPrefix(got, "pros's recipient becomes age1pq1") {
+		t.Fatalf("the request is described as %q", got)
+	}
+}

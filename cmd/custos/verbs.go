@@ -884,7 +884,16 @@ func runCaseApproveDestruction(args []string, stdout io.Writer) error {
 	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/destruction/"+url.PathEscape(pos[1])+"/approve", nil, nil, &out); err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("case %s destroyed: its keys are gone; %s deleted, %d kept until their retention ends (its items' files unreadable without the keys; packages sealed before stay readable by the people they were sealed for)", out.Case, plural(len(out.Deleted), "stored object"), len(out.Retained)))
+	kept := vault.DestroyResult{Retained: out.Retained}
+	text := fmt.Sprintf("case %s destroyed: its keys are gone, so the vault can no longer read anything of it; %s deleted", out.Case, plural(len(out.Deleted), "stored object"))
+	if n := len(kept.RetainedEvidence()); n > 0 {
+		text += fmt.Sprintf("; %s of its evidence kept until their retention ends, unreadable without the keys", plural(n, "object"))
+	}
+	if n := len(kept.RetainedPackages()); n > 0 {
+		text += fmt.Sprintf("; %s kept until their retention ends, encrypted to their recipients' own keys: readable by them, not by the vault", plural(n, "package file"))
+	}
+	text += ". Packages sealed before stay readable by the people they were sealed for."
+	return printResult(stdout, *asJSON, out, text)
 }
 
 // exportOutput is what export hashes prints.

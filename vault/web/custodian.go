@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/vault"
 )
 
@@ -231,7 +232,7 @@ func describeRequest(c *catalog, r vault.Request) string {
 	case vault.KindMember:
 		return c.text("request.asks.member", r.Person, r.Case)
 	case vault.KindRecipient:
-		return c.text("request.asks.recipient", r.Person, p.Recipient)
+		return c.text("request.asks.recipient", r.Person, custody.RecipientText(p.Recipient))
 	case vault.KindReceiptKey:
 		return c.text("request.asks.receiptkey", r.Person, p.Fingerprint)
 	case vault.KindSeal:
@@ -293,6 +294,9 @@ type manageData struct {
 	// case, offered (not imposed) by the add-member form.
 	Candidates []string
 	MaxVotes   int
+	// Me is the viewer: their own destruction request is not offered
+	// for their approval.
+	Me string
 }
 
 // manageCase shows a case's members, hold and policies, with the
@@ -303,7 +307,7 @@ func (h *Handler) manageCase(w http.ResponseWriter, r *http.Request, s *session)
 	if err != nil {
 		return err
 	}
-	d := manageData{CaseDetail: c, Custodian: s.who.Role == vault.RoleCustodian, MaxVotes: vault.MaxClassificationVotes}
+	d := manageData{CaseDetail: c, Custodian: s.who.Role == vault.RoleCustodian, MaxVotes: vault.MaxClassificationVotes, Me: s.who.Name}
 	if d.Custodian {
 		ps, err := h.v.Persons(r.Context(), s.who)
 		if err != nil {

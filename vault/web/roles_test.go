@@ -1069,3 +1069,44 @@ func TestWhoMayAskFirstInForms(t *testing.T) {
 		}
 	}
 }
+
+// TestRolesDestroyedCasePackages: the manage page offers a destruction
+// request's approval only to a custodian who may give it (not to its
+// requester, not while the case is held); once the case is destroyed, its
+// package is marked so in the recipient's list and page, which offer no
+// download or receipt, and the result says the vault can no longer read
+// the case, with the package file it keeps named apart.
+func TestRolesDestroyedCasePackages(t *testing.T) {
+	rv := newRolesVault(t)
+	_, pkg := rv.setupCase()
+	cust, cust2, pros := rv.signIn("cust"), rv.signIn("cust2"), rv.signIn("pros")
+	var dr api.DestructionResponse
+	rv.apiCall("cust", "POST", "/v1/cases/C-1/destruction", api.DestructionRequest{Order: "CO-9", Reason: "ordered"}, http.StatusCreated, &dr)
+	approve := `action="/app/cases/C-1/destruction/approve"`
+	p := cust.get("/app/cases/C-1/manage")
+	p.has(t, "one's own destruction request on the case's page", dr.Request, "Your request: another custodian decides it.")
+	p.lacks(t, "one's own destruction request on the case's page", approve)
+	cust2.get("/app/cases/C-1/manage").has(t, "another's destruction request", approve)
+	rv.apiCall("cust2", "POST", "/v1/cases/C-1/hold", api.HoldRequest{On: true, Reason: "appeal"}, http.StatusOK, nil)
+	p = cust2.get("/app/cases/C-1/manage")
+	p.has(t, "a held case's destruction request", "cannot be approved until a custodian lifts the hold")
+	p.lacks(t, "a held case's destruction request", approve)
+	rv.apiCall("cust2", "POST", "/v1/cases/C-1/hold", api.HoldRequest{On: false, Reason: "appeal dismissed"}, http.StatusOK, nil)
+
+	pros.get("/app/packages/"+pkg).has(t, "the package before", "/app/packages/"+pkg+"/download")
+	p = cust2.send("/app/cases/C-1/destruction/approve", url.Values{"request": {dr.Request}, "confirm": {"yes"}})
+	p.status(t, "destruction approval", http.StatusOK)
+	p.has(t, "destruction approval", "the vault can no longer read anything of it", "Package files kept by their retention")
+	p.lacks(t, "destruction approval", "nothing of it can be read again")
+	p = pros.get("/app/packages")
+	p.has(t, "the recipient's list after the destruction", pkg, `<span class="badge">destroyed</span>`)
+	p.lacks(t, "the recipient's list after the destruction", "/app/packages/"+pkg+"#receipt")
+	p = pros.get("/app/packages/" + pkg)
+	p.has(t, "the package's page after the destruction", "was destroyed under a court order after this package was sealed")
+	p.lacks(t, "the package's page after the destruction", "/app/packages/"+pkg+"/download", "/app/packages/"+pkg+"/receipt")
+	var list api.PackagesResponse
+	rv.apiCall("pros", "GET", "/v1/packages", nil, http.StatusOK, &list)
+	if len(list.Packages) != 1 || !list.Packages[0].CaseDestroyed {
+		t.Fatalf("the recipient's package list: %+v", list.Packages)
+	}
+}

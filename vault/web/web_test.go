@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"image"
 	pngpkg "image/png"
@@ -879,5 +880,16 @@ func TestSignInPageSaysWhyTheSessionEnded(t *testing.T) {
 	_, body := newWebClient(t, base, nil).do("GET", "/app/sign-in?ended=%3Cb%3Eyour+vault+moved%3C%2Fb%3E", nil)
 	if strings.Contains(body, "vault moved") || !strings.Contains(body, "signed out here or elsewhere") {
 		t.Error("the sign-in page shows a link's own words for why the session ended")
+	}
+}
+
+// TestApprovalsShowLongRecipientsShort: the approvals page describes a
+// post-quantum recipient by its ends and SHA-256, as custos requests does.
+func TestApprovalsShowLongRecipientsShort(t *testing.T) {
+	long := "age1pq1" + strings.Repeat("q", 1952)
+	params, _ := json.Marshal(map[string]string{"recipient": long})
+	got := describeRequest(defaultCatalog, vault.Request{Kind: vault.KindRecipient, Person: "pros", Params: params})
+	if len(got) > 200 || !strings.Contains(got, "1959 characters; SHA-256 ") {
+		t.Fatalf("the request is described as %q", got)
 	}
 }
