@@ -617,7 +617,7 @@ func (v *Vault) AssessReport(ctx context.Context, who Principal, id, caseID, not
 		c, ok := v.state.getCase(caseID)
 		if !ok || !assigned(who, c) {
 			return unseen("case", caseID, ok, fmt.Sprintf("%s is not assigned to case %s", who.Name, caseID),
-				"a report is assessed into a case you are assigned to; a custodian assigns you to a case")
+				"a report is assessed into a case you are assigned to: open one with custos case open, or ask a custodian to assign you")
 		}
 		if err := liveCase(caseID, c, ok); err != nil {
 			return err

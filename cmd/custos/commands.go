@@ -80,7 +80,7 @@ func init() {
 		{name: "case show", args: "CASE", group: cs, who: "the case's investigators, custodians, auditors, and prosecutors with a package of the case",
 			summary: "a case's title, members, hold, retention, item count and size",
 			json:    `{"case","title","items","members","size","held","retention"?,"vault_retention","export_approval","opened_by","opened_at","destroyed"}`, run: out(runCaseShow)},
-		{name: "case open", args: "CASE --title TEXT [--retention DURATION [--yes]]", group: cs, who: "investigator, custodian",
+		{name: "case open", args: "CASE --title TEXT [--retention DURATION [--yes]]", group: cs, who: "investigator, analyst, custodian",
 			summary: "open a case with its own key; the opener is a member",
 			details: "--retention gives the case its own write-once period (10y, 3650d or 87600h); shorter than a year needs --yes, shorter than the vault's default is a custodian's decision, and never below the vault's floor.",
 			json:    `{"case"}`, run: out(runCaseOpen),

@@ -493,6 +493,13 @@ func runStats(args []string, stdout io.Writer) error {
 		start = "the vault's start"
 	}
 	fmt.Fprintf(stdout, "period: from %s to %s (exclusive)\n", start, when(s.To))
+	if end := s.To.UTC(); *to != "" && end.Equal(end.Truncate(24*time.Hour)) {
+		// A date given as --to is not counted: say which day is the
+		// last, and how to count that one too (the web application's
+		// "last day" is included).
+		fmt.Fprintf(stdout, "  the last day counted is %s; to count %s too, give --to %s\n",
+			end.AddDate(0, 0, -1).Format(time.DateOnly), end.Format(time.DateOnly), end.AddDate(0, 0, 1).Format(time.DateOnly))
+	}
 	fmt.Fprintf(stdout, "reports: %d received, %d relevant (noticed or forwarded), %d still open\n", s.Reports.Received, s.Reports.Relevant, s.Reports.Open)
 	fmt.Fprintf(stdout, "reports by channel: %s\n", counts(s.Reports.ByChannel))
 	fmt.Fprintf(stdout, "reports closed, by reason: %s\n", counts(s.Reports.Closed))

@@ -295,8 +295,13 @@ func TestHotlineEndToEnd(t *testing.T) {
 		t.Fatalf("matches by set: %v", bySet)
 	}
 	text := s.ok("auditor", work, "stats").stdout
-	if !strings.Contains(text, "time to removal after the notice") {
+	if !strings.Contains(text, "time to removal after the notice") || strings.Contains(text, "the last day counted") {
 		t.Fatalf("stats text:\n%s", text)
+	}
+	// A date given as --to is not counted, and the text says which day
+	// is the last one that is.
+	if text := s.ok("auditor", work, "stats", "--from", "2026-01-01", "--to", "2026-07-01").stdout; !strings.Contains(text, "the last day counted is 2026-06-30; to count 2026-07-01 too, give --to 2026-07-02") {
+		t.Fatalf("stats text for a period given by dates:\n%s", text)
 	}
 	exp := s.ok("analyst", work, "exposure", "--json").json(t)
 	if today := exp["today"].(map[string]any); today["items"] != 2.0 || today["overrides"] != 2.0 {

@@ -651,10 +651,20 @@ func TestOpenCaseAndRecordReport(t *testing.T) {
 	ana := newWebClient(t, base, nil)
 	ana.signIn(bv.creds["ana"])
 	at := ana.csrf("/app/triage")
+	// The form offers email first, as custos report new does: web is
+	// the public form's channel, and a report recorded by hand with it
+	// would count as one in the statistics.
+	if _, body := ana.do("GET", "/app/triage", nil); !strings.Contains(body, "<option selected>email</option>") || strings.Contains(body, "<option selected>web</option>") {
+		t.Fatal("the report form does not offer email first")
+	}
 	resp, _ := ana.do("POST", "/app/reports", url.Values{"csrf": {at}, "channel": {"email"}, "urls": {"https://example.org/a\n\n https://example.org/b \n"},
 		"description": {"two links"}, "reference": {"MAIL-7"}})
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/app/reports/rp_") {
 		t.Fatalf("recording a report: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// Its takedown column says no notice was sent, not "0 of 2 removed".
+	if _, body := ana.do("GET", "/app/triage", nil); !strings.Contains(body, "no notice sent") || strings.Contains(body, "0 of 2") {
+		t.Fatal("the triage list's takedown column for a report without a notice")
 	}
 	_, body := ana.do("GET", resp.Header.Get("Location"), nil)
 	if !strings.Contains(body, "https://example.org/b") || !strings.Contains(body, "MAIL-7") {
