@@ -554,7 +554,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  ok  %s\n", c)
 	}
 	if res.FileSHA256 != "" {
-		fmt.Fprintf(stdout, "  package file SHA-256 %s: compare it with the vault's record of the file it sealed (the sha256 line of the receipt custos package receipt wrote beside the file, or the vault's custodians: custos package list --json); another one means this copy was re-packed after sealing\n", res.FileSHA256)
+		fmt.Fprintf(stdout, "  package file SHA-256 %s: compare it with the one the vault recorded when it sealed the file (the package's page in the web application, \"SHA-256 of the file\"; custos package list --json; the sha256 line of the receipt custos package receipt wrote beside the file); a different one means this copy was re-packed after sealing\n", res.FileSHA256)
 	}
 	// Notes whatever the verdict: one may say why a check failed (a
 	// time-stamp token not counted, and why).

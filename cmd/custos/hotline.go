@@ -126,17 +126,21 @@ func runReportShow(args []string, stdout io.Writer) error {
 	if *asJSON {
 		return printResult(stdout, true, r, "")
 	}
-	printReport(stdout, r)
+	printReport(stdout, r, *contact)
 	return nil
 }
 
-func printReport(w io.Writer, r vault.ReportView) {
+// printReport prints a report; askedContact: the reader asked for the
+// reporter's contact (report show --contact).
+func printReport(w io.Writer, r vault.ReportView, askedContact bool) {
 	fmt.Fprintf(w, "report %s (%s)\n", r.Report, r.Status)
 	fmt.Fprintf(w, "  received   %s by %s%s\n", when(r.ReceivedAt), r.Channel, prefixed(" from ", r.ReceivedBy))
 	if r.Anonymous {
 		fmt.Fprintln(w, "  reporter   anonymous")
 	} else if r.Contact != "" {
 		fmt.Fprintf(w, "  contact    %s\n", safeText(r.Contact))
+	} else if r.ContactWithheld && askedContact {
+		fmt.Fprintln(w, "  contact    given, not shown to you: only the analysts who work on the report open it (of the case it is assessed into, once it is)")
 	} else if r.ContactWithheld && r.CaseWithheld {
 		fmt.Fprintln(w, "  contact    given: the analysts of the case it is assessed into see it")
 	} else if r.ContactWithheld {
@@ -216,7 +220,7 @@ func postReport(id, path, done string, body any, asJSON bool, stdout io.Writer) 
 		return printResult(stdout, true, r, "")
 	}
 	fmt.Fprintf(stdout, "recorded: %s\n", done)
-	printReport(stdout, r)
+	printReport(stdout, r, false)
 	return nil
 }
 
@@ -367,7 +371,7 @@ func runClassify(args []string, stdout io.Writer) error {
 		text += "; settled as " + out.Settled
 	}
 	if out.Known != "" {
-		text += "\nstill hidden from review as known material: " + out.Known
+		text += "\nhidden from review as known material: " + out.Known
 		if out.Settled == vault.CategoryNotIllegal {
 			text += " (a second person's agreeing not-illegal vote clears it)"
 		}
@@ -516,7 +520,7 @@ func runStats(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "notices: %d sent, %d acknowledged, %d removed\n", n.Sent, n.Acknowledged, n.Removed)
 	if n.RemovalHours.N > 0 {
 		h := func(x float64) string { return vault.ElapsedWords(time.Duration(x * float64(time.Hour))) }
-		fmt.Fprintf(stdout, "time to removal after the notice: median %s, 90th percentile %s (%d removals)\n", h(n.RemovalHours.Median), h(n.RemovalHours.P90), n.RemovalHours.N)
+		fmt.Fprintf(stdout, "time to removal after the notice: median %s, 90th percentile %s (%s)\n", h(n.RemovalHours.Median), h(n.RemovalHours.P90), plural(n.RemovalHours.N, "removal"))
 		fmt.Fprintf(stdout, "time to removal after the report: median %s, 90th percentile %s\n", h(n.FromReportHours.Median), h(n.FromReportHours.P90))
 	}
 	fmt.Fprintf(stdout, "forwarded: %s\n", counts(s.Forwarded))

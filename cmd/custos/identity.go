@@ -391,7 +391,7 @@ func runRequests(args []string, stdout io.Writer) error {
 		return err
 	}
 	if len(out.Requests) == 0 && len(out.Destructions) == 0 {
-		return printResult(stdout, *asJSON, out, "no pending requests")
+		return printResult(stdout, *asJSON, out, "no pending requests (custodians see every pending request; anyone else, the ones they asked for)")
 	}
 	var text string
 	if len(out.Requests) > 0 {

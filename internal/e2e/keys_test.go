@@ -169,6 +169,10 @@ func checkContact(t *testing.T, s *server, work, rep string) {
 	if strings.Contains(s.ok("auditor", work, "audit", "log", "--json", "--verbose").stdout, "917 000") {
 		t.Fatal("the custody log holds the reporter's contact in clear")
 	}
+	// An auditor who asks for it is told it is not theirs to open.
+	if out := s.ok("auditor", work, "report", "show", rep, "--contact").stdout; strings.Contains(out, "917 000") || !strings.Contains(out, "not shown to you") {
+		t.Fatalf("an auditor's report show --contact:\n%s", out)
+	}
 }
 
 // TestRotationSkipsAKeyNotAsRecorded: a custodian's `admin rotate-kek

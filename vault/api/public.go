@@ -324,7 +324,7 @@ label{display:block;margin-top:1em;font-weight:bold}textarea,input[type=text]{wi
 .error{color:#a00}.receipt{border:2px solid #060;padding:1em}</style></head><body>
 <h1>Report illegal content to {{.Hotline}}</h1>
 {{if .Receipt}}<div class="receipt"><p>Thank you. Your report was received.</p>
-<p>Receipt number: <strong>{{.Receipt}}</strong></p><p>Keep it if you want to refer to this report. Nothing more is shown here.</p></div>
+<p>Receipt number: <strong>{{.Receipt}}</strong></p><p>Keep it: if you write to or call {{.Hotline}} about this report, give them this number and they will find it. Nothing more is shown here.</p></div>
 {{else}}<p>Give the web address (URL) where you saw the material. Do not download, copy or send the material itself: only the address.
 Analysts of the hotline will look at it; this form never shows anything back.</p>
 {{if .Error}}<p class="error">{{.Error}}</p>{{end}}

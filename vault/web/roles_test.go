@@ -770,7 +770,8 @@ func TestRolesAuditPage(t *testing.T) {
 	before = rv.size()
 	p = aud.send("/app/audit/scrub", nil)
 	p.status(t, "scrub as aud", http.StatusOK)
-	p.has(t, "scrub", "Every stored object matches the event that recorded it (evidence objects checked: 1; package files checked: 1).")
+	p.has(t, "scrub", "Every stored object matches the event that recorded it (evidence objects checked: 1; package files checked: 1).",
+		"Hash sets re-hashed")
 	if ev := rv.eventOf(before, vault.TypeAuditScrubbed); ev == nil || ev.Actor.Person != "aud" {
 		t.Error("the scrub is not recorded")
 	}
