@@ -150,7 +150,11 @@ func New(v *vault.Vault, logger *slog.Logger, opts Options) *Handler {
 		if rt.Asks != "" {
 			serve = rt.gated()
 		}
-		h.route(rt.action(), serve)
+		action := rt.action()
+		if rt.Asks != "" {
+			action = rt.Asks
+		}
+		h.route(rt.action(), action, serve)
 	}
 	return h
 }
@@ -301,8 +305,10 @@ func (h *Handler) rateLimited(w http.ResponseWriter, r *http.Request, action str
 // route wraps a handler with authentication, the minimum upload rate and
 // error mapping. A request without valid credentials is refused and
 // recorded (aggregated per client address, and rate-limited). A refusal
-// (403, 404) that the vault did not record is recorded here.
-func (h *Handler) route(pattern string, f handlerFunc) {
+// (403, 404) that the vault did not record is recorded here, under
+// action: the vault's action where the route names its gate (Route.Asks),
+// so that the log words it as the vault's own refusals, else the route.
+func (h *Handler) route(pattern, action string, f handlerFunc) {
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		who, aerr := h.authenticate(r)
 		if aerr != nil {
@@ -327,7 +333,7 @@ func (h *Handler) route(pattern string, f handlerFunc) {
 			return
 		}
 		if code := status(err); (code == http.StatusForbidden || code == http.StatusNotFound) && !vault.Recorded(err) {
-			if rerr := h.v.RecordRefusal(r.Context(), &who, vault.AccessRefused{Action: pattern,
+			if rerr := h.v.RecordRefusal(r.Context(), &who, vault.AccessRefused{Action: action,
 				Target: shortTarget(r.URL.EscapedPath()), Reason: sanitize(err.Error()), Grounds: vault.RefusalGrounds(err), Source: clientIP(r)}); rerr != nil {
 				err = rerr
 			}

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -78,5 +80,27 @@ func TestGatedRoutesRefuseBeforeTheBody(t *testing.T) {
 	}
 	if gated < 20 {
 		t.Fatalf("only %d routes have a gate", gated)
+	}
+}
+
+// TestUnrecordedRefusalTakesTheGatesAction: a 403 or 404 the vault did not
+// record (a backend's "not found") is recorded by the route under the
+// vault's action where the route names its gate, which the log words like
+// the vault's own refusals, and under the route where it names none.
+func TestUnrecordedRefusalTakesTheGatesAction(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	notFound := func(*Handler, http.ResponseWriter, *http.Request, vault.Principal) error {
+		return fmt.Errorf("%w: the object is gone", vault.ErrNotFound)
+	}
+	tv.h.route("GET /v1/test/gated", "hashset.remove", notFound)
+	tv.h.route("GET /v1/test/plain", "GET /v1/test/plain", notFound)
+	for path, want := range map[string]string{"/v1/test/gated": "hashset.remove", "/v1/test/plain": "GET /v1/test/plain"} {
+		if a := tv.do("cust", "GET", path, "", nil); a.code != 404 {
+			t.Fatalf("%s: %d %s", path, a.code, a.body)
+		}
+		refusals := tv.events(vault.TypeAccessRefused)
+		if d := refusalData(t, refusals[len(refusals)-1]); d.Action != want {
+			t.Errorf("%s: recorded under %q, not %q", path, d.Action, want)
+		}
 	}
 }
