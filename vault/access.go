@@ -58,8 +58,7 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 	if err := checkItemID(itemID); err != nil {
 		return nil, err
 	}
-	it, err := v.assignedItem(ctx, who, "item.get", itemID, "only investigators and analysts assigned to the case view its items",
-		"items are seen only by the investigators and analysts assigned to their case")
+	it, err := v.assignedItem(ctx, who, "item.get", itemID, itemViewers, itemViewersRule)
 	if err != nil {
 		return nil, err
 	}

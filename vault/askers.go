@@ -115,3 +115,59 @@ func AskingRoles(action string) []string {
 	}
 	return slices.Clone(roleGates[action].roles)
 }
+
+// The reasons of a refused look at an item (Open, MaySeeItem).
+const (
+	itemViewers     = "only investigators and analysts assigned to the case view its items"
+	itemViewersRule = "items are seen only by the investigators and analysts assigned to their case"
+)
+
+// MaySeeItem gates Open: an item of a case who is assigned to. An unknown
+// item and one of another case are answered alike (ErrNotFound) and
+// recorded with the truth (item.get). A malformed id is ErrBadInput.
+func (v *Vault) MaySeeItem(ctx context.Context, who Principal, itemID string) error {
+	if err := checkItemID(itemID); err != nil {
+		return err
+	}
+	_, err := v.assignedItem(ctx, who, "item.get", itemID, itemViewers, itemViewersRule)
+	return err
+}
+
+// MayReadReport gates ReportDetail and ReportAfter: analysts, custodians
+// and auditors read reports; anyone else, and an unknown report, are
+// answered alike (ErrNotFound) and recorded with the truth (report.show).
+// A malformed id is ErrBadInput.
+func (v *Vault) MayReadReport(ctx context.Context, who Principal, id string) error {
+	if err := checkReportID(id); err != nil {
+		return err
+	}
+	_, ok := v.state.getReport(id)
+	if !ok || !readsReports(who.Role) {
+		return v.refuseUnseen(ctx, who, "report.show", "report", id, ok, "only analysts, custodians and auditors read reports", "reports are read by analysts, custodians and auditors")
+	}
+	return nil
+}
+
+// MaySearchSimilar gates Similar: one item (itemID) or every item of a
+// case (itemID ""), for the analysts and investigators assigned to its
+// case; an unknown item or case and one of another case are answered
+// alike (ErrNotFound) and recorded with the truth (item.similar,
+// case.similar). A malformed id is ErrBadInput.
+func (v *Vault) MaySearchSimilar(ctx context.Context, who Principal, caseID, itemID string) error {
+	const rule = "only the case's analysts and investigators search its items"
+	if itemID != "" {
+		if err := checkItemID(itemID); err != nil {
+			return err
+		}
+		_, err := v.assignedItem(ctx, who, "item.similar", itemID, "not assigned to the item's case", rule)
+		return err
+	}
+	if err := checkCaseID(caseID); err != nil {
+		return err
+	}
+	c, ok := v.state.getCase(caseID)
+	if !ok || !assigned(who, c) {
+		return v.refuseUnseen(ctx, who, "case.similar", "case", caseID, ok, "not assigned to the case", rule)
+	}
+	return nil
+}

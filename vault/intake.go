@@ -401,13 +401,10 @@ func (v *Vault) ReportAfter(ctx context.Context, who Principal, id string) (Repo
 }
 
 func (v *Vault) reportDetail(ctx context.Context, who Principal, id string, contact bool) (ReportView, error) {
-	if err := checkReportID(id); err != nil {
+	if err := v.MayReadReport(ctx, who, id); err != nil {
 		return ReportView{}, err
 	}
-	r, ok := v.state.getReport(id)
-	if !ok || !readsReports(who.Role) {
-		return ReportView{}, v.refuseUnseen(ctx, who, "report.show", "report", id, ok, "only analysts, custodians and auditors read reports", "reports are read by analysts, custodians and auditors")
-	}
+	r, _ := v.state.getReport(id)
 	// The contact is opened for the analysts who may work on the report
 	// (reportOpenTo): once it is assessed into a case, that case's.
 	open := contact && who.Role == RoleAnalyst && r.ContactSealed != "" && v.reportOpenTo(who, id, r, true) == nil

@@ -36,6 +36,9 @@ type SimilarItems struct {
 // every item of caseID, within maxDistance bits (0: the vault's
 // threshold), for an analyst or investigator assigned to the case.
 func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID string, maxDistance int) ([]SimilarItems, error) {
+	if err := v.MaySearchSimilar(ctx, who, caseID, itemID); err != nil {
+		return nil, err
+	}
 	if maxDistance < 0 || maxDistance > 64 {
 		return nil, badInput("max distance %d: between 0 and 64 bits (default %d)", maxDistance, v.pdqDistance())
 	}
@@ -44,22 +47,15 @@ func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID strin
 	}
 	var items []Item
 	if itemID != "" {
-		if err := checkItemID(itemID); err != nil {
-			return nil, err
-		}
-		it, err := v.assignedItem(ctx, who, "item.similar", itemID, "not assigned to the item's case", "only the case's analysts and investigators search its items")
+		it, ok, err := v.state.getItem(itemID)
 		if err != nil {
 			return nil, err
 		}
+		if !ok {
+			return nil, refused(ErrNotFound, "no such item %s", itemID)
+		}
 		items = []Item{it}
 	} else {
-		if err := checkCaseID(caseID); err != nil {
-			return nil, err
-		}
-		c, ok := v.state.getCase(caseID)
-		if !ok || !assigned(who, c) {
-			return nil, v.refuseUnseen(ctx, who, "case.similar", "case", caseID, ok, "not assigned to the case", "only the case's analysts and investigators search its items")
-		}
 		ids, err := v.state.caseItems(caseID)
 		if err != nil {
 			return nil, err

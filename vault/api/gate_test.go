@@ -104,3 +104,36 @@ func TestUnrecordedRefusalTakesTheGatesAction(t *testing.T) {
 		}
 	}
 }
+
+// TestQueriesReadAfterWhoMayAsk: a route that reads a query decides who
+// may ask first: a malformed query from someone who may not is their
+// recorded refusal, answered as a well-formed one is, not bad input.
+func TestQueriesReadAfterWhoMayAsk(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	item, _ := tv.setupCase()
+	for _, c := range []struct{ who, path, bad, good string }{
+		{"pros", "/v1/stats", "from=last-week", "from=2026-01-01"},
+		{"inv", "/v1/log/timestamps", "from=-1", "from=0"},
+		{"pros", "/v1/reports/rp_0123456789abcdef01234567", "contact=maybe", "contact=open"},
+		{"inv2", "/v1/items/" + item, "reveal_known=maybe", "reveal_known=false"},
+		{"inv2", "/v1/items/" + item + "/similar", "max_distance=99", "max_distance=9"},
+		{"inv2", "/v1/cases/C-1/similar", "max_distance=x", "max_distance=9"},
+	} {
+		var answers []string
+		for _, q := range []string{c.bad, c.good} {
+			before := tv.v.Log().Size()
+			a := tv.do(c.who, "GET", c.path+"?"+q, "", nil)
+			if a.code != 403 && a.code != 404 {
+				t.Errorf("%s as %s, %s: %d %s", c.path, c.who, q, a.code, a.body)
+				continue
+			}
+			if got := tv.v.Log().Size() - before; got != 1 {
+				t.Errorf("%s as %s, %s: %d events recorded, not the refusal", c.path, c.who, q, got)
+			}
+			answers = append(answers, fmt.Sprint(a.code, a.body))
+		}
+		if len(answers) == 2 && answers[0] != answers[1] {
+			t.Errorf("%s as %s: a malformed query is answered %q, a well-formed one %q", c.path, c.who, answers[0], answers[1])
+		}
+	}
+}

@@ -277,6 +277,11 @@ type TimestampObject struct {
 // only; the auditor checks every one (custos audit timestamps). A
 // failure once the answer has begun cuts the connection.
 func (h *Handler) logTimestamps(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	// Auditors only, decided before the query is read (TimestampObjects
+	// decides it again, and records nothing twice).
+	if err := h.v.AuditReader(r.Context(), who, "audit.timestamps"); err != nil {
+		return err
+	}
 	q := r.URL.Query()
 	from, to := uint64(0), uint64(math.MaxUint64)
 	var err error
