@@ -636,8 +636,9 @@ func (v *Vault) AssessReport(ctx context.Context, who Principal, id, caseID, not
 }
 
 // heldInCase is what the case r is assessed into holds of it, which keeps
-// it there: its captures, the notices last sent and the forwardings made
-// while it was in the case. Nil for a report not assessed yet.
+// it there: its captures, the notices sent, acknowledged or removed and
+// the forwardings made while it was in the case (Notice.Case,
+// Forward.Case). Nil for a report not assessed yet.
 func heldInCase(r Report) []string {
 	if r.Case == "" {
 		return nil

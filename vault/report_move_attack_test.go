@@ -148,3 +148,50 @@ func TestMovedReportHidesWhoOpenedTheContactBefore(t *testing.T) {
 		t.Fatalf("a custodian sees the contact opened by %v", got)
 	}
 }
+
+// TestNoticeProgressKeepsTheReportInItsCase: a notice sent before the
+// report was assessed (no case's), then acknowledged and its removal
+// recorded by the analysts of the case it was assessed into, is that
+// case's: an analyst of another case does not see it (as they do not see
+// those events in the history), and the report is not moved out with it.
+func TestNoticeProgressKeepsTheReportInItsCase(t *testing.T) {
+	for _, removed := range []bool{false, true} {
+		h := newHotline(t)
+		v, ctx := h.v, h.ctx
+		a4 := enrolled(t, v, "ana4", RoleAnalyst)
+		if err := v.OpenCase(ctx, a4, "HL-B", "team b"); err != nil {
+			t.Fatal(err)
+		}
+		u := "https://host.example/early"
+		rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{u}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.SendNotice(ctx, h.a1, rp, NoticeSent{URL: u, To: "Host Ltd", Via: "email"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.AssessReport(ctx, h.a1, rp, "HL-1", ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.NoticeProgressed(ctx, h.a2, rp, u, removed, "team A's step", ""); err != nil {
+			t.Fatal(err)
+		}
+		view, err := v.ReportAfter(ctx, a4, rp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(view.Notices) != 0 {
+			t.Errorf("removed %v: an analyst of another case sees the notice: %+v", removed, view.Notices)
+		}
+		req, err := v.AddMember(ctx, h.cust, "HL-B", "ana1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Approve(ctx, h.cust2, req.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.AssessReport(ctx, h.a1, rp, "HL-B", ""); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "its notices") {
+			t.Errorf("removed %v: moving the report: %v", removed, err)
+		}
+	}
+}

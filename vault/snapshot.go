@@ -87,7 +87,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 18: a mark stays when votes clear its item, so that it holds
 // the item again should the clearing lapse (applyItemClassified); a
 // version 17 snapshot lacks the marks of cleared items.
-const stateVersion = 18
+// Version 19: a notice's acknowledgement or removal makes it the case's
+// it was recorded in (Notice.Case), as its sending does.
+const stateVersion = 19
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

@@ -62,8 +62,10 @@ type Notice struct {
 	SentAt, AcknowledgedAt, RemovedAt time.Time
 	LastSentAt                        time.Time
 	By                                string
-	// Case is the case the report was in when the notice was last sent
-	// ("" before it was assessed): its analysts' to read.
+	// Case is the case the report was in when the notice was last sent,
+	// or its acknowledgement or removal last recorded ("" before it was
+	// assessed): its analysts' to read, and what keeps the report in
+	// that case (heldInCase).
 	Case string
 }
 
@@ -339,6 +341,10 @@ func applyNoticeProgress(removed bool) applier {
 		} else {
 			n.AcknowledgedAt = statedTime(d.At, ev.Timestamp())
 		}
+		// What the case's analysts recorded of it makes the notice
+		// theirs, as a sending in the case does (one sent before the
+		// report was assessed included).
+		n.Case = ev.Case
 		return nil
 	}
 }
