@@ -55,10 +55,7 @@ type RevealRequest struct {
 // RevealKnown, and the refusal is recorded.
 func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Reveal, error) {
 	itemID, purpose := req.Item, req.Purpose
-	if err := checkItemID(itemID); err != nil {
-		return nil, err
-	}
-	it, err := v.assignedItem(ctx, who, "item.get", itemID, itemViewers, itemViewersRule)
+	it, err := v.gatedItem(ctx, who, "item.get", itemID)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +69,7 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 		case c.Destroyed:
 			return refusedOn(ErrNotFound, GroundsState, "the item's case was destroyed under a court order")
 		case !v.memberOf(who, c):
-			return refused(ErrForbidden, "only investigators and analysts assigned to the case view its items")
+			return refused(ErrForbidden, "%s", itemGates["item.get"].notAssigned)
 		}
 		return nil
 	}

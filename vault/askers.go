@@ -15,10 +15,7 @@ import (
 
 // MayReadStatistics gates Statistics: custodians, auditors and analysts.
 func (v *Vault) MayReadStatistics(ctx context.Context, who Principal) error {
-	if !readsReports(who.Role) {
-		return v.refuse(ctx, who, "stats", "", "only custodians, auditors and analysts read the statistics", ErrForbidden)
-	}
-	return nil
+	return v.MayAsk(ctx, who, "stats", "")
 }
 
 // MaySetHold gates SetHold: custodians place (on) and lift legal holds.
@@ -81,20 +78,47 @@ var roleGates = map[string]roleGate{
 	"audit.scrub":                {[]string{RoleAuditor, RoleCustodian}, "only auditors and custodians scrub"},
 	"keys.rotate":                {[]string{RoleCustodian}, "only custodians rotate key-encryption keys"},
 	"report.record":              {[]string{RoleAnalyst}, "only analysts record reports"},
+	"stats":                      {[]string{RoleCustodian, RoleAuditor, RoleAnalyst}, "only custodians, auditors and analysts read the statistics"},
 }
 
 // reportDecisions are the decisions about one report (target: its id),
 // gated by MayWorkOnReport.
-var reportDecisions = []string{"report.assess", "report.close", "report.reopen", "report.notice", "report.acknowledged", "report.removed"}
+var reportDecisions = []string{"report.assess", "report.close", "report.reopen", "report.notice", "report.acknowledged", "report.removed", "report.forward"}
+
+// itemGates are the decisions about one item (target: its id), for the
+// investigators and analysts assigned to its case: notAssigned is the
+// recorded reason of a refusal, rule what the answer says (gatedItem).
+var itemGates = map[string]struct{ notAssigned, rule string }{
+	"item.get":      {"only investigators and analysts assigned to the case view its items", "items are seen only by the investigators and analysts assigned to their case"},
+	"item.show":     {"not assigned to the item's case", "only the case's investigators and analysts see its items"},
+	"item.classify": {"only analysts and investigators assigned to the case classify its items", "items are classified by analysts and investigators assigned to their case"},
+	"item.similar":  {"not assigned to the item's case", "only the case's analysts and investigators search its items"},
+}
 
 // MayAsk is the gate of the decision action about target (a case, a
-// person, a report's id, a hash set's name; "" where the request names it
-// in its body, or names none): refused and recorded, ErrForbidden (a
-// report's: as MayWorkOnReport answers), if who may not ask for it at
-// all. An action without a gate is a programming error, and panics.
+// person, an item's or a report's id, a hash set's name, a package's id;
+// "" where the request names it in its body, or names none): refused
+// and recorded if who may not ask for it at all. A role gate (roleGates)
+// answers ErrForbidden; a gate that depends on the target (an item, a
+// report, a package, a case's similar images) answers as one that does
+// not exist, ErrNotFound, and records the truth. A malformed target is
+// ErrBadInput only for someone whose role may ask. An action without a
+// gate is a programming error, and panics.
 func (v *Vault) MayAsk(ctx context.Context, who Principal, action, target string) error {
-	if slices.Contains(reportDecisions, action) {
+	switch {
+	case slices.Contains(reportDecisions, action):
 		return v.mayWorkOnReport(ctx, who, action, target)
+	case action == "report.show":
+		return v.mayReadReport(ctx, who, target)
+	case action == "case.similar":
+		return v.maySearchCase(ctx, who, target)
+	case action == "package.receipt":
+		_, err := v.receivedPackage(ctx, who, target)
+		return err
+	}
+	if _, ok := itemGates[action]; ok {
+		_, err := v.gatedItem(ctx, who, action, target)
+		return err
 	}
 	g, ok := roleGates[action]
 	if !ok {
@@ -107,39 +131,52 @@ func (v *Vault) MayAsk(ctx context.Context, who Principal, action, target string
 }
 
 // AskingRoles are the roles that may ask for the decision action at all
-// (MayAsk): analysts for a report's decisions; nil for an action without
-// a gate.
+// (MayAsk), some of them only for some targets (an item of a case they
+// are assigned to); nil for an action without a gate.
 func AskingRoles(action string) []string {
-	if slices.Contains(reportDecisions, action) {
+	switch {
+	case slices.Contains(reportDecisions, action):
 		return []string{RoleAnalyst}
+	case action == "report.show":
+		return []string{RoleAnalyst, RoleCustodian, RoleAuditor}
+	case action == "package.receipt":
+		return []string{RoleProsecutor, RoleDefence}
+	case action == "case.similar":
+		return []string{RoleInvestigator, RoleAnalyst}
+	}
+	if _, ok := itemGates[action]; ok {
+		return []string{RoleInvestigator, RoleAnalyst}
 	}
 	return slices.Clone(roleGates[action].roles)
 }
 
-// The reasons of a refused look at an item (Open, MaySeeItem).
-const (
-	itemViewers     = "only investigators and analysts assigned to the case view its items"
-	itemViewersRule = "items are seen only by the investigators and analysts assigned to their case"
-)
-
-// MaySeeItem gates Open: an item of a case who is assigned to. An unknown
-// item and one of another case are answered alike (ErrNotFound) and
-// recorded with the truth (item.get). A malformed id is ErrBadInput.
-func (v *Vault) MaySeeItem(ctx context.Context, who Principal, itemID string) error {
-	if err := checkItemID(itemID); err != nil {
-		return err
+// gatedItem returns an item whose case who is assigned to, for the
+// decision action (itemGates): an unknown item and one of another case
+// are answered alike (ErrNotFound) and recorded with the truth. A
+// malformed id is ErrBadInput for an investigator or analyst; anyone
+// else, who may see no item, is refused before it is read.
+func (v *Vault) gatedItem(ctx context.Context, who Principal, action, itemID string) (Item, error) {
+	g, ok := itemGates[action]
+	if !ok {
+		panic("vault: no item gate for " + action)
 	}
-	_, err := v.assignedItem(ctx, who, "item.get", itemID, itemViewers, itemViewersRule)
-	return err
+	if handlesEvidence(who.Role) {
+		if err := checkItemID(itemID); err != nil {
+			return Item{}, err
+		}
+	}
+	return v.assignedItem(ctx, who, action, itemID, g.notAssigned, g.rule)
 }
 
-// MayReadReport gates ReportDetail and ReportAfter: analysts, custodians
-// and auditors read reports; anyone else, and an unknown report, are
-// answered alike (ErrNotFound) and recorded with the truth (report.show).
-// A malformed id is ErrBadInput.
-func (v *Vault) MayReadReport(ctx context.Context, who Principal, id string) error {
-	if err := checkReportID(id); err != nil {
-		return err
+// mayReadReport gates ReportDetail and ReportAfter (report.show):
+// analysts, custodians and auditors read reports; anyone else, and an
+// unknown report, are answered alike (ErrNotFound) and recorded with the
+// truth. A malformed id is ErrBadInput for those who read reports.
+func (v *Vault) mayReadReport(ctx context.Context, who Principal, id string) error {
+	if readsReports(who.Role) {
+		if err := checkReportID(id); err != nil {
+			return err
+		}
 	}
 	_, ok := v.state.getReport(id)
 	if !ok || !readsReports(who.Role) {
@@ -148,26 +185,18 @@ func (v *Vault) MayReadReport(ctx context.Context, who Principal, id string) err
 	return nil
 }
 
-// MaySearchSimilar gates Similar: one item (itemID) or every item of a
-// case (itemID ""), for the analysts and investigators assigned to its
-// case; an unknown item or case and one of another case are answered
-// alike (ErrNotFound) and recorded with the truth (item.similar,
-// case.similar). A malformed id is ErrBadInput.
-func (v *Vault) MaySearchSimilar(ctx context.Context, who Principal, caseID, itemID string) error {
-	const rule = "only the case's analysts and investigators search its items"
-	if itemID != "" {
-		if err := checkItemID(itemID); err != nil {
+// maySearchCase gates Similar over a whole case (case.similar): its
+// analysts and investigators; an unknown case and another's are
+// answered alike (ErrNotFound), recorded with the truth.
+func (v *Vault) maySearchCase(ctx context.Context, who Principal, caseID string) error {
+	if handlesEvidence(who.Role) {
+		if err := checkCaseID(caseID); err != nil {
 			return err
 		}
-		_, err := v.assignedItem(ctx, who, "item.similar", itemID, "not assigned to the item's case", rule)
-		return err
-	}
-	if err := checkCaseID(caseID); err != nil {
-		return err
 	}
 	c, ok := v.state.getCase(caseID)
 	if !ok || !assigned(who, c) {
-		return v.refuseUnseen(ctx, who, "case.similar", "case", caseID, ok, "not assigned to the case", rule)
+		return v.refuseUnseen(ctx, who, "case.similar", "case", caseID, ok, "not assigned to the case", itemGates["item.similar"].rule)
 	}
 	return nil
 }

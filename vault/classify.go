@@ -192,11 +192,7 @@ type ClassifyRequest = ItemClassified
 // Classify records a vote on an item (an analyst or investigator assigned
 // to its case) and returns the item's classification after it.
 func (v *Vault) Classify(ctx context.Context, who Principal, itemID string, req ClassifyRequest) (Classification, error) {
-	if err := checkItemID(itemID); err != nil {
-		return Classification{}, err
-	}
-	it, err := v.assignedItem(ctx, who, "item.classify", itemID, "only analysts and investigators assigned to the case classify its items",
-		"items are classified by analysts and investigators assigned to their case")
+	it, err := v.gatedItem(ctx, who, "item.classify", itemID)
 	if err != nil {
 		return Classification{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -126,17 +127,14 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 	if err := checkCaseID(caseID); err != nil {
 		return nil, err
 	}
-	known := false
-	for _, f := range HashFormats {
-		known = known || f == format
-	}
-	if !known {
-		return nil, badInput("format %q: use one of %s", truncate(format), strings.Join(HashFormats, ", "))
-	}
 	c, ok := v.state.getCase(caseID)
 	mayExport := func(c Case) bool { return who.Role == RoleCustodian || v.memberOf(who, c) }
 	if !ok || !(who.Role == RoleCustodian || assigned(who, c)) {
 		return nil, v.refuseUnseen(ctx, who, "case.hashes", "case", caseID, ok, "only the case's investigators and custodians export its hashes", "only the case's investigators and custodians export its hashes")
+	}
+	// What was asked, once who may ask is decided (security.md rule 9).
+	if !slices.Contains(HashFormats, format) {
+		return nil, badInput("format %q: use one of %s", truncate(format), strings.Join(HashFormats, ", "))
 	}
 	pre := func(c Case, ok bool) error {
 		if err := liveCase(caseID, c, ok); err != nil {

@@ -401,7 +401,7 @@ func (v *Vault) ReportAfter(ctx context.Context, who Principal, id string) (Repo
 }
 
 func (v *Vault) reportDetail(ctx context.Context, who Principal, id string, contact bool) (ReportView, error) {
-	if err := v.MayReadReport(ctx, who, id); err != nil {
+	if err := v.mayReadReport(ctx, who, id); err != nil {
 		return ReportView{}, err
 	}
 	r, _ := v.state.getReport(id)
@@ -584,8 +584,12 @@ func (v *Vault) reportOpenTo(who Principal, id string, r Report, ok bool) error 
 // answer: a URL matched against its URLs, or its items counted, would
 // otherwise tell who may not see the report what it holds.
 func (v *Vault) mayWorkOnReport(ctx context.Context, who Principal, action, id string) error {
-	if err := checkReportID(id); err != nil {
-		return err
+	if who.Role == RoleAnalyst {
+		// Who may work on reports is told of a malformed id; anyone
+		// else is refused before it is read.
+		if err := checkReportID(id); err != nil {
+			return err
+		}
 	}
 	r, ok := v.state.getReport(id)
 	if !ok || who.Role != RoleAnalyst {
@@ -601,6 +605,9 @@ func (v *Vault) mayWorkOnReport(ctx context.Context, who Principal, action, id s
 // it are deposited to that case (deposit --report). The analyst is
 // assigned to the case.
 func (v *Vault) AssessReport(ctx context.Context, who Principal, id, caseID, note string) error {
+	if err := v.mayWorkOnReport(ctx, who, "report.assess", id); err != nil {
+		return err
+	}
 	if err := checkCaseID(caseID); err != nil {
 		return err
 	}
@@ -658,6 +665,9 @@ func heldInCase(r Report) []string {
 
 // CloseReport closes a report with one of ReportCloseReasons.
 func (v *Vault) CloseReport(ctx context.Context, who Principal, id, reason, note string) error {
+	if err := v.mayWorkOnReport(ctx, who, "report.close", id); err != nil {
+		return err
+	}
 	if !slices.Contains(ReportCloseReasons, reason) {
 		return badInput("reason %q: use one of %s", truncate(reason), strings.Join(ReportCloseReasons, ", "))
 	}
@@ -674,15 +684,25 @@ func (v *Vault) CloseReport(ctx context.Context, who Principal, id, reason, note
 // case, if it was assessed into one), with the reason; it takes the status
 // its events give it (received, assessing or actioned).
 func (v *Vault) ReopenReport(ctx context.Context, who Principal, id, reason string) error {
+	if who.Role != RoleAnalyst {
+		// Who may never work on reports is refused before anything of
+		// the request is read; the case the report is in is decided
+		// below, at the event's position, with its state.
+		_, ok := v.state.getReport(id)
+		return v.refuseUnseen(ctx, who, "report.reopen", "report", id, ok, "only analysts work on reports", "analysts work on reports")
+	}
 	if err := checkReportID(id); err != nil {
 		return err
 	}
+	r, ok := v.state.getReport(id)
+	if !ok {
+		return v.refuseUnseen(ctx, who, "report.reopen", "report", id, ok, "only analysts work on reports", "analysts work on reports")
+	}
+	if err := v.reportOpenTo(who, id, r, ok); err != nil {
+		return v.refusedAs(ctx, who, "report.reopen", id, err)
+	}
 	if err := checkText("reason", reason, maxReportNoteBytes, true, false); err != nil {
 		return err
-	}
-	r, ok := v.state.getReport(id)
-	if !ok || who.Role != RoleAnalyst {
-		return v.refuseUnseen(ctx, who, "report.reopen", "report", id, ok, "only analysts work on reports", "analysts work on reports")
 	}
 	pre := func(r Report, ok bool) error {
 		// Who may not act on it first, whatever state it is in.
@@ -707,6 +727,9 @@ var NoticeVias = []string{"email", "web-form", "iccam", "phone", "letter", "api"
 
 // SendNotice records a notice sent for one of the report's URLs.
 func (v *Vault) SendNotice(ctx context.Context, who Principal, id string, n NoticeSent) error {
+	if err := v.mayWorkOnReport(ctx, who, "report.notice", id); err != nil {
+		return err
+	}
 	n.Report = id
 	if err := checkText("to", n.To, maxReportFieldBytes, true, false); err != nil {
 		return err
@@ -735,9 +758,6 @@ func (v *Vault) SendNotice(ctx context.Context, who Principal, id string, n Noti
 		return err
 	}
 	n.At = at
-	if err := v.mayWorkOnReport(ctx, who, "report.notice", id); err != nil {
-		return err
-	}
 	if n.URL, err = v.reportURL(id, n.URL); err != nil {
 		return err
 	}
@@ -769,18 +789,18 @@ func (v *Vault) SendNotice(ctx context.Context, who Principal, id string, n Noti
 // (removed) that the content is confirmed gone from the URL; at, if set,
 // is when that happened (RFC 3339), at most MaxBackdate ago.
 func (v *Vault) NoticeProgressed(ctx context.Context, who Principal, id, u string, removed bool, note, at string) error {
-	if err := checkText("note", note, maxReportNoteBytes, false, true); err != nil {
-		return err
-	}
-	at, err := v.checkStated(at)
-	if err != nil {
-		return err
-	}
 	typ, action := TypeNoticeAcknowledged, "report.acknowledged"
 	if removed {
 		typ, action = TypeContentRemoved, "report.removed"
 	}
 	if err := v.mayWorkOnReport(ctx, who, action, id); err != nil {
+		return err
+	}
+	if err := checkText("note", note, maxReportNoteBytes, false, true); err != nil {
+		return err
+	}
+	at, err := v.checkStated(at)
+	if err != nil {
 		return err
 	}
 	if u, err = v.reportURL(id, u); err != nil {
@@ -816,6 +836,11 @@ var ForwardFormats = []string{"csv", "vics"}
 // records it (report.forwarded) and returns it. Evidence itself
 // goes to the police as a sealed package (custos package seal).
 func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, format string) (*HashList, error) {
+	// Who may work on the report first (security.md rule 9), then what
+	// was asked.
+	if err := v.mayWorkOnReport(ctx, who, "report.forward", id); err != nil {
+		return nil, err
+	}
 	if err := checkText("to", to, maxReportFieldBytes, true, false); err != nil {
 		return nil, err
 	}
@@ -824,9 +849,6 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 	}
 	if !slices.Contains(ForwardFormats, format) {
 		return nil, badInput("format %q: use one of %s", truncate(format), strings.Join(ForwardFormats, ", "))
-	}
-	if err := v.mayWorkOnReport(ctx, who, "report.forward", id); err != nil {
-		return nil, err
 	}
 	r, _ := v.state.getReport(id)
 	items, unsettled, exported, err := v.forwardItems(r, format)

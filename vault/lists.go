@@ -443,10 +443,7 @@ func (v *Vault) packageFor(who Principal, caseID string) bool {
 
 // ShowItem describes an item to its case's assigned investigators.
 func (v *Vault) ShowItem(ctx context.Context, who Principal, itemID string) (*ItemDetail, error) {
-	if err := checkItemID(itemID); err != nil {
-		return nil, err
-	}
-	it, err := v.assignedItem(ctx, who, "item.show", itemID, "not assigned to the item's case", "only the case's investigators and analysts see its items")
+	it, err := v.gatedItem(ctx, who, "item.show", itemID)
 	if err != nil {
 		return nil, err
 	}

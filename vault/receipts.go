@@ -127,15 +127,26 @@ func receiptKeyType(pub ssh.PublicKey) error {
 	return badInput("key type %s is not accepted: use ssh-ed25519 or ecdsa", pub.Type())
 }
 
+// receivedPackage is the gate of a package's receipt (package.receipt):
+// a package sealed for who; any other, and an unknown one, are answered
+// alike (ErrNotFound) and recorded with the truth.
+func (v *Vault) receivedPackage(ctx context.Context, who Principal, pkgID string) (Package, error) {
+	p, ok := v.state.getPackage(pkgID)
+	if !ok || p.For != who.Name || !receivesPackages(who.Role) || p.Sealed == nil {
+		return Package{}, v.refuseUnseen(ctx, who, "package.receipt", "package", pkgID, ok && p.Sealed != nil, "not a package sealed for them", "a package is acknowledged by the person it is sealed for")
+	}
+	return p, nil
+}
+
 // ReceivePackage records a prosecutor's signed acknowledgement of a
 // package sealed for them: sha256 must be the package file's, and
 // signature (armored SSHSIG) must verify over ReceiptMessage with their
 // registered receipt key in ReceiptNamespace. A package is acknowledged
 // once.
 func (v *Vault) ReceivePackage(ctx context.Context, who Principal, pkgID, sha256, signature string) (PackageReceived, error) {
-	p, ok := v.state.getPackage(pkgID)
-	if !ok || p.For != who.Name || !receivesPackages(who.Role) || p.Sealed == nil {
-		return PackageReceived{}, v.refuseUnseen(ctx, who, "package.receipt", "package", pkgID, ok && p.Sealed != nil, "not a package sealed for them", "a package is acknowledged by the person it is sealed for")
+	p, err := v.receivedPackage(ctx, who, pkgID)
+	if err != nil {
+		return PackageReceived{}, err
 	}
 	if c, _ := v.state.getCase(p.Case); c.Destroyed {
 		return PackageReceived{}, v.refuse(ctx, who, "package.receipt", pkgID, "the package's case was destroyed", ErrConflict)

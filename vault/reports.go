@@ -60,6 +60,42 @@ type Document struct {
 	Event, Checkpoint uint64
 }
 
+// reportRule is who makes custody reports.
+const reportRule = "only auditors and custodians make custody reports"
+
+// mayReport is who may make a custody report of a case.
+func mayReport(who Principal) func(Case) bool {
+	return func(Case) bool { return who.Role == RoleAuditor || who.Role == RoleCustodian }
+}
+
+// MayReportCustody gates a custody report of a case (custody.report):
+// auditors and custodians. Refused and recorded otherwise, answered as
+// CustodyDocument answers.
+func (v *Vault) MayReportCustody(ctx context.Context, who Principal, caseID string) error {
+	if err := checkCaseID(caseID); err != nil {
+		return err
+	}
+	_, err := v.documentOf(ctx, who, caseID, "custody.report", reportRule, mayReport(who))
+	return err
+}
+
+// documentOf is the case a custody document is asked of, if who may
+// (may) ask for it (action, rule): an unknown case and one who may not
+// know are answered alike; who knows the case is told the rule plainly.
+func (v *Vault) documentOf(ctx context.Context, who Principal, caseID, action, rule string, may func(Case) bool) (Case, error) {
+	c, ok := v.state.getCase(caseID)
+	switch {
+	case !ok && seesAllCases(who):
+		return Case{}, v.refuseUnseen(ctx, who, action, "case", caseID, false, "", "custos case list shows the cases; ids are case-sensitive")
+	case ok && !may(c) && (assigned(who, c) || seesAllCases(who) || v.packageFor(who, c.ID)):
+		// Who knows the case is told the rule plainly.
+		return Case{}, v.refuse(ctx, who, action, caseID, rule+"; ask one of them", ErrForbidden)
+	case !ok || !may(c):
+		return Case{}, v.refuseUnseen(ctx, who, action, "case", caseID, ok, rule, rule)
+	}
+	return c, nil
+}
+
 // CustodyDocument makes a custody document of a case from the custody
 // log: the custody report (PDF or text) for auditors and custodians, the
 // CASE/UCO record (JSON-LD) for them and the case's investigators. The
@@ -71,28 +107,27 @@ func (v *Vault) CustodyDocument(ctx context.Context, who Principal, req Document
 	if err := checkCaseID(req.Case); err != nil {
 		return nil, err
 	}
-	typ, action, rule := TypeCustodyReport, "custody.report", "only auditors and custodians make custody reports"
-	may := func(Case) bool { return who.Role == RoleAuditor || who.Role == RoleCustodian }
+	typ, action, rule, may := TypeCustodyReport, "custody.report", reportRule, mayReport(who)
+	badFormat := false
 	switch req.Format {
 	case FormatPDF, FormatText:
 	case FormatCaseUCO:
 		typ, action, rule = TypeCaseUCOExported, "case.caseuco", "only auditors, custodians and the case's investigators export its CASE/UCO record"
 		may = func(c Case) bool { return who.Role == RoleAuditor || who.Role == RoleCustodian || assigned(who, c) }
 	default:
+		// Told only to who may make a custody report of the case
+		// (security.md rule 9).
+		badFormat = true
+	}
+	c, err := v.documentOf(ctx, who, req.Case, action, rule, may)
+	if err != nil {
+		return nil, err
+	}
+	if badFormat {
 		return nil, badInput("format %q: use %s, %s or %s", truncate(req.Format), FormatPDF, FormatText, FormatCaseUCO)
 	}
 	if err := checkText("purpose", req.Purpose, 1024, false, false); err != nil {
 		return nil, err
-	}
-	c, ok := v.state.getCase(req.Case)
-	switch {
-	case !ok && seesAllCases(who):
-		return nil, v.refuseUnseen(ctx, who, action, "case", req.Case, false, "", "custos case list shows the cases; ids are case-sensitive")
-	case ok && !may(c) && (assigned(who, c) || seesAllCases(who) || v.packageFor(who, c.ID)):
-		// Who knows the case is told the rule plainly.
-		return nil, v.refuse(ctx, who, action, req.Case, rule+"; ask one of them", ErrForbidden)
-	case !ok || !may(c):
-		return nil, v.refuseUnseen(ctx, who, action, "case", req.Case, ok, rule, rule)
 	}
 	items := req.Items
 	if _, err := v.itemsOf(c, items, "document"); err != nil {

@@ -36,7 +36,11 @@ type SimilarItems struct {
 // every item of caseID, within maxDistance bits (0: the vault's
 // threshold), for an analyst or investigator assigned to the case.
 func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID string, maxDistance int) ([]SimilarItems, error) {
-	if err := v.MaySearchSimilar(ctx, who, caseID, itemID); err != nil {
+	gate, target := "case.similar", caseID
+	if itemID != "" {
+		gate, target = "item.similar", itemID
+	}
+	if err := v.MayAsk(ctx, who, gate, target); err != nil {
 		return nil, err
 	}
 	if maxDistance < 0 || maxDistance > 64 {

@@ -297,11 +297,13 @@ func (v *Vault) Exposure(ctx context.Context, who Principal, person string) (Exp
 	if person == "" {
 		person = who.Name
 	}
+	if person != who.Name && who.Role != RoleCustodian {
+		// Refused before the name is read: someone else's, well
+		// formed or not.
+		return ExposureView{}, v.refuse(ctx, who, "exposure.show", person, "only custodians see another person's exposure", ErrForbidden)
+	}
 	if err := checkPersonName(person); err != nil {
 		return ExposureView{}, err
-	}
-	if person != who.Name && who.Role != RoleCustodian {
-		return ExposureView{}, v.refuse(ctx, who, "exposure.show", person, "only custodians see another person's exposure", ErrForbidden)
 	}
 	if _, ok := v.state.personByName(person); !ok {
 		return ExposureView{}, fmt.Errorf("%w: no person %s (custos person list shows who is enrolled)", ErrNotFound, person)

@@ -534,6 +534,10 @@ func TestHashesBreakBetweenGroups(t *testing.T) {
 		{"1234567 bytes streamed, sha256 " + sha256 + " matched the deposit", sha256},
 		{"the object (" + sha1 + ") was read back", sha1},
 		{"reviewed with md5 " + md5 + ", as given", md5},
+		// "ff" would be one glyph in the proportional face: the hash
+		// in brackets is set in the monospaced one, digit by digit.
+		{"the copy [" + "da39a3ee5e6b4b0d3255bfef95601890aff80709" + "] was read back", "da39a3ee5e6b4b0d3255bfef95601890aff80709"},
+		{"(7852bff5" + md5[8:] + ") noted", "7852bff5" + md5[8:]},
 	} {
 		for _, width := range []float64{60, 75, 90, 110, 140, 200} {
 			lines := sh.wrap(prose(c.text, stCell, stCellH), width, stCell)

@@ -37,7 +37,7 @@ func prose(s string, st, hash style) []span {
 	var out []span
 	for i, w := range strings.Split(s, " ") {
 		t := st
-		if isHex(strings.TrimRight(w, ".,;:)")) {
+		if isHex(hexCore(w)) {
 			t = hash
 		}
 		if i > 0 {

@@ -76,13 +76,19 @@ func (t *token) groupInk(i int) float64 {
 // closing punctuation, or 0, 0 if w holds none, or if its characters
 // and clusters do not correspond one to one.
 func hexSpan(w string, cs []cluster) (from, to int) {
-	core := strings.TrimLeft(w, "([")
-	from = len(w) - len(core)
-	core = strings.TrimRight(core, ".,;:)]")
+	core := hexCore(w)
 	if !isHex(core) || len(cs) != len(w) {
 		return 0, 0
 	}
+	from = strings.Index(w, core)
 	return from, from + len(core)
+}
+
+// hexCore is word w without the brackets before it and the closing
+// punctuation after it: the hash, where w is one (prose sets such a word
+// in the monospaced face, hexSpan breaks it by groups).
+func hexCore(w string) string {
+	return strings.TrimRight(strings.TrimLeft(w, "(["), ".,;:)]")
 }
 
 // tokens splits a paragraph at spaces (U+0020), shaping each word.

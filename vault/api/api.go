@@ -159,9 +159,13 @@ func New(v *vault.Vault, logger *slog.Logger, opts Options) *Handler {
 	return h
 }
 
-// gated is the route's handler behind its gate (Route.Asks): who may not
-// ask at all is refused, and recorded, before anything of the request
-// (its body, its query) is read.
+// gated is the route's handler behind its gate (Route.Asks). A request
+// the handler finds malformed (bad input, its body or query unread by
+// the vault) is first put to the gate: who may not ask at all is refused,
+// and recorded, rather than told what was malformed. A well-formed one
+// goes to the vault's method, which calls the same gate first and
+// records its refusal with the target the body names (a case to open, a
+// person to enrol) and the exact action (placing or lifting a hold).
 func (rt Route) gated() handlerFunc {
 	wildcard := ""
 	if i := strings.Index(rt.Pattern, "{"); i >= 0 {
@@ -172,10 +176,14 @@ func (rt Route) gated() handlerFunc {
 		if wildcard != "" {
 			target = r.PathValue(wildcard)
 		}
-		if err := h.v.MayAsk(r.Context(), who, rt.Asks, target); err != nil {
+		err := rt.serve(h, w, r, who)
+		if err == nil || !errors.Is(err, vault.ErrBadInput) || vault.Recorded(err) {
 			return err
 		}
-		return rt.serve(h, w, r, who)
+		if gerr := h.v.MayAsk(r.Context(), who, rt.Asks, target); gerr != nil {
+			return gerr
+		}
+		return err
 	}
 }
 

@@ -25,17 +25,19 @@ func TestGatedRoutesRefuseBeforeTheBody(t *testing.T) {
 		"endSession":       "anyone signed in, for their own session",
 		"reject":           "anyone: requesters withdraw their own requests",
 		"sealPackage":      "decided by the case the body names (the case's investigators and custodians)",
-		"receivePackage":   "decided by the package the path names, for the person it is sealed for",
-		"classify":         "decided by the item's case (its analysts and investigators)",
 		"reportPublic":     "the public form",
 	}
 	tv := newTestVault(t, Options{})
 	tv.setupCase()
 	people := map[string]string{"pros": vault.RoleProsecutor, "inv": vault.RoleInvestigator, "aud": vault.RoleAuditor, "cust": vault.RoleCustodian}
 	fill := strings.NewReplacer("{case}", "C-1", "{person}", "cust", "{request}", "rq_0123456789abcdef01234567",
-		"{report}", "rp_0123456789abcdef01234567", "{name}", "known-set", "{package}", "pk_0123456789abcdef")
+		"{report}", "rp_0123456789abcdef01234567", "{name}", "known-set", "{package}", "pk_0123456789abcdef",
+		"{item}", "it_0123456789abcdef01234567")
 	gated := 0
 	for _, rt := range Routes() {
+		if rt.Method != "POST" {
+			continue // queries: TestQueriesReadAfterWhoMayAsk
+		}
 		if rt.Asks == "" {
 			if rt.Auth && rt.Method == "POST" && rt.Request != nil && ungated[rt.Name] == "" {
 				t.Errorf("%s %s takes a JSON body and has no gate", rt.Method, rt.Pattern)
@@ -118,6 +120,62 @@ func TestQueriesReadAfterWhoMayAsk(t *testing.T) {
 		{"inv2", "/v1/items/" + item, "reveal_known=maybe", "reveal_known=false"},
 		{"inv2", "/v1/items/" + item + "/similar", "max_distance=99", "max_distance=9"},
 		{"inv2", "/v1/cases/C-1/similar", "max_distance=x", "max_distance=9"},
+	} {
+		var answers []string
+		for _, q := range []string{c.bad, c.good} {
+			before := tv.v.Log().Size()
+			a := tv.do(c.who, "GET", c.path+"?"+q, "", nil)
+			if a.code != 403 && a.code != 404 {
+				t.Errorf("%s as %s, %s: %d %s", c.path, c.who, q, a.code, a.body)
+				continue
+			}
+			if got := tv.v.Log().Size() - before; got != 1 {
+				t.Errorf("%s as %s, %s: %d events recorded, not the refusal", c.path, c.who, q, got)
+			}
+			answers = append(answers, fmt.Sprint(a.code, a.body))
+		}
+		if len(answers) == 2 && answers[0] != answers[1] {
+			t.Errorf("%s as %s: a malformed query is answered %q, a well-formed one %q", c.path, c.who, answers[0], answers[1])
+		}
+	}
+}
+
+// TestWellFormedRefusalsKeepTheirTarget: a well-formed request from
+// someone who may not ask is refused by the vault's method, which records
+// the target its body names and the exact action, as the web application's
+// forms have it recorded: a case an auditor tried to open, a hold an
+// investigator tried to place or to lift.
+func TestWellFormedRefusalsKeepTheirTarget(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	tv.setupCase()
+	for _, c := range []struct{ who, path, body, action, target string }{
+		{"aud", "/v1/cases", `{"case":"C-9","title":"x"}`, "case.open", "C-9"},
+		{"inv", "/v1/cases/C-1/hold", `{"on":true,"reason":"x"}`, "case.hold", "C-1"},
+		{"inv", "/v1/cases/C-1/hold", `{"on":false,"reason":"x"}`, "case.release", "C-1"},
+		{"pros", "/v1/persons", `{"name":"eve","role":"auditor"}`, "person.enroll", "eve"},
+	} {
+		if a := tv.postJSON(c.who, c.path, c.body); a.code != 403 {
+			t.Fatalf("%s %s: %d %s", c.who, c.path, a.code, a.body)
+		}
+		refusals := tv.events(vault.TypeAccessRefused)
+		if d := refusalData(t, refusals[len(refusals)-1]); d.Action != c.action || d.Target != c.target {
+			t.Errorf("%s %s: recorded %s of %q, not %s of %q", c.who, c.path, d.Action, d.Target, c.action, c.target)
+		}
+	}
+}
+
+// TestDocumentQueriesReadAfterWhoMayAsk: the custody documents and the
+// exposure page read their queries (a format, a person) once who may ask
+// is decided; someone who may not is refused and recorded alike, a
+// malformed query or not.
+func TestDocumentQueriesReadAfterWhoMayAsk(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	tv.setupCase()
+	for _, c := range []struct{ who, path, bad, good string }{
+		{"inv", "/v1/cases/C-1/report", "format=bogus", "format=pdf"},
+		{"inv", "/v1/cases/C-1/report", "format=case-uco", "format=text"},
+		{"pros", "/v1/cases/C-1/hashes", "format=bogus", "format=csv"},
+		{"inv", "/v1/exposure", "person=%20bad%20", "person=cust"},
 	} {
 		var answers []string
 		for _, q := range []string{c.bad, c.good} {

@@ -20,10 +20,10 @@ type Route struct {
 	// Name is the operation's operationId.
 	Name string
 	// Asks, if set, is the vault's action whose gate (vault.MayAsk)
-	// decides who may ask at all: called with the path's first
-	// wildcard as the target before the request's body is read, so
-	// that a malformed body from someone who may not ask is their
-	// recorded refusal, not bad input (security.md rule 9).
+	// decides who may ask at all: a request found malformed is put to
+	// it (with the path's first wildcard as the target) before it is
+	// answered as bad input, so that a malformed body from someone who
+	// may not ask is their recorded refusal (security.md rule 9; gated).
 	Asks    string
 	Summary string
 	// Auth: the route needs a signed-in person (a session token or a client
@@ -139,10 +139,10 @@ var routes = []Route{
 		Summary: "Register the caller's own age recipient for packages (prosecutor, defence; a replacement is a request a custodian approves)",
 		Request: RecipientRequest{}, Response: RecipientResponse{}, serve: (*Handler).setRecipient},
 
-	{Method: "GET", Pattern: "/v1/items/{item}/details", Name: "showItem", Auth: true,
+	{Method: "GET", Pattern: "/v1/items/{item}/details", Name: "showItem", Asks: "item.show", Auth: true,
 		Summary:  "An item's name, size, hashes, source, depositor and access count, without its content (investigators assigned to the case)",
 		Response: ItemDetailResponse{}, serve: (*Handler).showItem},
-	{Method: "GET", Pattern: "/v1/items/{item}", Name: "getItem", Auth: true,
+	{Method: "GET", Pattern: "/v1/items/{item}", Name: "getItem", Asks: "item.get", Auth: true,
 		Summary: "View an item's plaintext (investigator assigned to the case)",
 		serve:   (*Handler).getItem},
 
@@ -155,7 +155,7 @@ var routes = []Route{
 	{Method: "POST", Pattern: "/v1/receipt-key", Name: "setReceiptKey", Asks: "receipt.key.set", Auth: true,
 		Summary: "Register the SSH key the caller signs package receipts with (prosecutor, defence; a replacement is a request a custodian approves)",
 		Request: ReceiptKeyRequest{}, Response: ReceiptKeyResponse{}, serve: (*Handler).setReceiptKey},
-	{Method: "POST", Pattern: "/v1/packages/{package}/receipt", Name: "receivePackage", Auth: true,
+	{Method: "POST", Pattern: "/v1/packages/{package}/receipt", Name: "receivePackage", Asks: "package.receipt", Auth: true,
 		Summary: "Acknowledge a package with an SSH signature over its SHA-256 (the person it is sealed for; recorded)",
 		Request: ReceiptRequest{}, Response: ReceiptResponse{}, serve: (*Handler).receivePackage},
 	{Method: "GET", Pattern: "/v1/packages/{package}", Name: "fetchPackage", Auth: true,
@@ -168,7 +168,7 @@ var routes = []Route{
 	{Method: "GET", Pattern: "/v1/reports", Name: "listReports", Auth: true,
 		Summary:  "Reports, oldest first (?status=received|assessing|actioned|closed|open) (analysts, custodians, auditors)",
 		Response: ReportsResponse{}, serve: (*Handler).listReports},
-	{Method: "GET", Pattern: "/v1/reports/{report}", Name: "showReport", Auth: true,
+	{Method: "GET", Pattern: "/v1/reports/{report}", Name: "showReport", Asks: "report.show", Auth: true,
 		Summary:  "One report with its notices, items and forwardings (analysts, custodians, auditors; ?contact=open adds the reporter's contact, to analysts only, its opening recorded)",
 		Response: vault.ReportView{}, serve: (*Handler).showReport},
 	{Method: "POST", Pattern: "/v1/reports/{report}/assess", Name: "assessReport", Asks: "report.assess", Auth: true,
@@ -189,16 +189,16 @@ var routes = []Route{
 	{Method: "POST", Pattern: "/v1/reports/{report}/removed", Name: "contentRemoved", Asks: "report.removed", Auth: true,
 		Summary: "Record that a URL's content is confirmed removed (analyst)",
 		Request: NoticeProgressRequest{}, Response: vault.ReportView{}, serve: noticeProgress(true)},
-	{Method: "GET", Pattern: "/v1/reports/{report}/forward", Name: "forwardReport", Auth: true,
+	{Method: "GET", Pattern: "/v1/reports/{report}/forward", Name: "forwardReport", Asks: "report.forward", Auth: true,
 		Summary: "A report's URLs and item hashes for a partner hotline or the police (?to=&kind=hotline|police&format=csv|vics) (analyst; recorded before it is sent)",
 		serve:   (*Handler).forwardReport},
-	{Method: "POST", Pattern: "/v1/items/{item}/classification", Name: "classify", Auth: true,
+	{Method: "POST", Pattern: "/v1/items/{item}/classification", Name: "classify", Asks: "item.classify", Auth: true,
 		Summary: "Vote on an item's category (analysts and investigators assigned to the case)",
 		Request: ClassifyRequest{}, Response: ClassifyResponse{}, serve: (*Handler).classify},
-	{Method: "GET", Pattern: "/v1/items/{item}/similar", Name: "similarItem", Auth: true,
+	{Method: "GET", Pattern: "/v1/items/{item}/similar", Name: "similarItem", Asks: "item.similar", Auth: true,
 		Summary:  "Near-duplicates of an image: classified items and hash-set entries within the PDQ threshold (?max_distance=BITS) (analysts and investigators assigned to the case)",
 		Response: SimilarResponse{}, serve: (*Handler).similar},
-	{Method: "GET", Pattern: "/v1/cases/{case}/similar", Name: "similarCase", Auth: true,
+	{Method: "GET", Pattern: "/v1/cases/{case}/similar", Name: "similarCase", Asks: "case.similar", Auth: true,
 		Summary:  "Near-duplicates of every image of a case (?max_distance=BITS) (analysts and investigators assigned to the case)",
 		Response: SimilarResponse{}, serve: (*Handler).similar},
 	{Method: "POST", Pattern: "/v1/cases/{case}/classification-policy", Name: "setClassificationPolicy", Asks: "case.classification.policy", Auth: true,
@@ -219,7 +219,7 @@ var routes = []Route{
 	{Method: "POST", Pattern: "/v1/hashsets/{name}/remove", Name: "removeHashSet", Asks: "hashset.remove", Auth: true,
 		Summary: "Remove a hash set (custodian; recorded)",
 		Request: RemoveHashSetRequest{}, Response: RemoveHashSetResponse{}, serve: (*Handler).removeHashSet},
-	{Method: "GET", Pattern: "/v1/stats", Name: "stats", Auth: true,
+	{Method: "GET", Pattern: "/v1/stats", Name: "stats", Asks: "stats", Auth: true,
 		Summary:  "Hotline statistics of a period (?from=&to=, dates or RFC 3339) (custodians, auditors, analysts)",
 		Response: vault.Stats{}, serve: (*Handler).stats},
 

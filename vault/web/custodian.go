@@ -352,17 +352,21 @@ func (h *Handler) hold(w http.ResponseWriter, r *http.Request, s *session) error
 	if err := form(w, r); err != nil {
 		return err
 	}
-	// Who may ask first (vault/askers.go), as SetHold asks.
-	if err := h.v.MaySetHold(r.Context(), s.who, r.PathValue("case"), r.PostForm.Get("hold") == "place"); err != nil {
-		return err
-	}
+	// Who may ask first (vault/askers.go), as SetHold asks: for what
+	// was chosen, or, where neither was, for either.
 	var on bool
 	switch r.PostForm.Get("hold") {
 	case "place":
 		on = true
 	case "lift":
 	default:
+		if err := h.v.MayAsk(r.Context(), s.who, "case.hold.set", r.PathValue("case")); err != nil {
+			return err
+		}
 		return fmt.Errorf("%w: say whether to place or lift the hold", vault.ErrBadInput)
+	}
+	if err := h.v.MaySetHold(r.Context(), s.who, r.PathValue("case"), on); err != nil {
+		return err
 	}
 	res, err := h.v.SetHold(r.Context(), s.who, r.PathValue("case"), on, reason(r))
 	if err != nil {
