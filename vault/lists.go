@@ -261,8 +261,21 @@ type ItemPage struct {
 // page of a case of 100,000 items costs a pass over their names and
 // hashes, not their classifications. Errors as Items.
 func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f ItemFilter, offset, limit int) (*ItemPage, error) {
-	if err := checkCaseID(caseID); err != nil {
-		return nil, err
+	if handlesEvidence(who.Role) {
+		// Who could be assigned is told of a malformed id; anyone
+		// else is refused before it is read.
+		if err := checkCaseID(caseID); err != nil {
+			return nil, err
+		}
+	}
+	// Who may list first, then the filters (security.md rule 9).
+	c, ok := v.state.getCase(caseID)
+	if ok && !assigned(who, c) && (seesAllCases(who) || v.packageFor(who, caseID)) {
+		// They know the case: say why, not "no such case".
+		return nil, v.refuse(ctx, who, "item.list", caseID, "only the case's investigators and analysts list its items", ErrForbidden)
+	}
+	if !ok || !assigned(who, c) {
+		return nil, v.refuseUnseen(ctx, who, "item.list", "case", caseID, ok, "not assigned to the case", "only the case's investigators and analysts list its items")
 	}
 	if offset < 0 || limit < 0 {
 		return nil, badInput("offset and limit are not negative")
@@ -280,14 +293,6 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 	}
 	if p := f.SHA256Prefix; p != "" && (len(p) < 8 || len(p) > 64 || strings.Trim(strings.ToLower(p), "0123456789abcdef") != "") {
 		return nil, badInput("a SHA-256 prefix %q is 8 to 64 hex digits", truncate(p))
-	}
-	c, ok := v.state.getCase(caseID)
-	if ok && !assigned(who, c) && (seesAllCases(who) || v.packageFor(who, caseID)) {
-		// They know the case: say why, not "no such case".
-		return nil, v.refuse(ctx, who, "item.list", caseID, "only the case's investigators and analysts list its items", ErrForbidden)
-	}
-	if !ok || !assigned(who, c) {
-		return nil, v.refuseUnseen(ctx, who, "item.list", "case", caseID, ok, "not assigned to the case", "only the case's investigators and analysts list its items")
 	}
 	page := &ItemPage{Items: []ItemSummary{}, Offset: offset}
 	var ids []string

@@ -160,8 +160,8 @@ func New(v *vault.Vault, logger *slog.Logger, opts Options) *Handler {
 }
 
 // gated is the route's handler behind its gate (Route.Asks). A request
-// the handler finds malformed (bad input, its body or query unread by
-// the vault) is first put to the gate: who may not ask at all is refused,
+// the handler finds malformed (bad input, a body that is not JSON or is
+// too large) is first put to the gate: who may not ask at all is refused,
 // and recorded, rather than told what was malformed. A well-formed one
 // goes to the vault's method, which calls the same gate first and
 // records its refusal with the target the body names (a case to open, a
@@ -177,7 +177,14 @@ func (rt Route) gated() handlerFunc {
 			target = r.PathValue(wildcard)
 		}
 		err := rt.serve(h, w, r, who)
-		if err == nil || !errors.Is(err, vault.ErrBadInput) || vault.Recorded(err) {
+		if err == nil || vault.Recorded(err) {
+			return err
+		}
+		switch status(err) {
+		case http.StatusBadRequest, http.StatusUnsupportedMediaType, http.StatusRequestEntityTooLarge:
+			// Malformed: not JSON, too large, or a field or query
+			// the route or the vault refused to read.
+		default:
 			return err
 		}
 		if gerr := h.v.MayAsk(r.Context(), who, rt.Asks, target); gerr != nil {

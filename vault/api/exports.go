@@ -50,9 +50,10 @@ func (h *Handler) custodyReport(w http.ResponseWriter, r *http.Request, who vaul
 		format = vault.FormatPDF
 	}
 	if format == vault.FormatCaseUCO {
-		// The CASE/UCO record has its own route and rule; who may not
-		// make this route's report is refused first.
-		if err := h.v.MayReportCustody(r.Context(), who, r.PathValue("case")); err != nil {
+		// The CASE/UCO record has its own route and rule: who may have
+		// it is pointed there, anyone else refused (and recorded) as
+		// that route refuses them.
+		if err := h.v.MayExportCaseUCO(r.Context(), who, r.PathValue("case")); err != nil {
 			return err
 		}
 		return fmt.Errorf("%w: the CASE/UCO record is not a custody report: ask the case's own route for it, GET /v1/cases/{case}/case-uco (custos export case-uco); this route gives format pdf or text", vault.ErrBadInput)

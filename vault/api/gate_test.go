@@ -156,7 +156,7 @@ func TestDocumentQueriesReadAfterWhoMayAsk(t *testing.T) {
 	tv.setupCase()
 	refusedAlike(t, tv, []queryCase{
 		{"inv", "/v1/cases/C-1/report", "format=bogus", "format=pdf"},
-		{"inv", "/v1/cases/C-1/report", "format=case-uco", "format=text"},
+		{"pros", "/v1/cases/C-1/case-uco", "purpose=%00", "purpose=trial"},
 		{"pros", "/v1/cases/C-1/hashes", "format=bogus", "format=csv"},
 		{"inv", "/v1/exposure", "person=%20bad%20", "person=cust"},
 	})
@@ -186,6 +186,99 @@ func refusedAlike(t *testing.T, tv *testVault, cases []queryCase) {
 		}
 		if len(answers) == 2 && answers[0] != answers[1] {
 			t.Errorf("%s as %s: a malformed query is answered %q, a well-formed one %q", c.path, c.who, answers[0], answers[1])
+		}
+	}
+}
+
+// TestCaseUCOOnTheReportRoute: format=case-uco on the custody report's
+// route points whoever may have the CASE/UCO record (the case's
+// investigator) to its own route, and refuses anyone else as that route
+// does, recorded.
+func TestCaseUCOOnTheReportRoute(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	tv.setupCase()
+	before := tv.v.Log().Size()
+	if a := tv.do("inv", "GET", "/v1/cases/C-1/report?format=case-uco", "", nil); a.code != 400 || !strings.Contains(a.body, "/v1/cases/{case}/case-uco") {
+		t.Errorf("the case's investigator: %d %s", a.code, a.body)
+	}
+	if tv.v.Log().Size() != before {
+		t.Error("the investigator's mistaken route was recorded as a refusal")
+	}
+	bad := tv.do("inv2", "GET", "/v1/cases/C-1/report?format=case-uco", "", nil)
+	good := tv.do("inv2", "GET", "/v1/cases/C-1/case-uco", "", nil)
+	if bad.code != 404 || bad.body != good.body || tv.v.Log().Size() != before+2 {
+		t.Errorf("another investigator: %d %s against %d %s (%d events)", bad.code, bad.body, good.code, good.body, tv.v.Log().Size()-before)
+	}
+}
+
+// TestNotJSONIsPutToTheGate: a body that is not JSON (415) from someone
+// who may not ask is their refusal, recorded, answered as a JSON body is.
+func TestNotJSONIsPutToTheGate(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	tv.setupCase()
+	for _, c := range []struct{ who, path, body string }{
+		{"inv", "/v1/persons", `{"name":"eve","role":"auditor"}`},
+		{"inv", "/v1/cases/C-1/hold", `{"on":true,"reason":"x"}`},
+		{"aud", "/v1/hashsets/known-set/remove", `{"reason":"x"}`},
+		{"cust", "/v1/reports/rp_0123456789abcdef01234567/close", `{"reason":"duplicate"}`},
+	} {
+		var codes []int
+		for _, ctype := range []string{"text/plain", "application/json"} {
+			before := tv.v.Log().Size()
+			a := tv.do(c.who, "POST", c.path, ctype, strings.NewReader(c.body))
+			if (a.code != 403 && a.code != 404) || tv.v.Log().Size() != before+1 {
+				t.Errorf("%s as %s, %s: %d %s (%d events)", c.path, c.who, ctype, a.code, a.body, tv.v.Log().Size()-before)
+			}
+			codes = append(codes, a.code)
+		}
+		if len(codes) == 2 && codes[0] != codes[1] {
+			t.Errorf("%s as %s: %v", c.path, c.who, codes)
+		}
+	}
+}
+
+// TestPathIDsAfterWhoMayAsk: a malformed id in the path, from someone
+// whose role can never act on the route, is refused and recorded as a
+// well-formed one is; someone who could act is told it is malformed.
+func TestPathIDsAfterWhoMayAsk(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	tv.setupCase()
+	refusedAlike(t, tv, []queryCase{
+		{"pros", "/v1/cases/%21bad/hashes", "format=csv", "format=csv"},
+		{"pros", "/v1/cases/%21bad/report", "format=pdf", "format=pdf"},
+		{"aud", "/v1/cases/%21bad/items", "", ""},
+		{"inv", "/v1/packages/pk_bad", "", ""},
+		// Filters are read once who may list is decided.
+		{"inv2", "/v1/cases/C-1/items", "sha256=zz", "sha256=" + strings.Repeat("ab", 32)},
+		{"pros", "/v1/cases/C-1/items", "name=%5B", "name=a.bin"},
+	})
+	for _, c := range []struct{ who, path string }{
+		{"inv", "/v1/cases/%21bad/hashes?format=csv"},
+		{"cust", "/v1/cases/%21bad/report"},
+		{"pros", "/v1/packages/pk_bad"},
+		{"inv", "/v1/cases/C-1/items?sha256=zz"},
+	} {
+		before := tv.v.Log().Size()
+		if a := tv.do(c.who, "GET", c.path, "", nil); a.code != 400 || tv.v.Log().Size() != before {
+			t.Errorf("%s as %s: %d %s", c.path, c.who, a.code, a.body)
+		}
+	}
+	// A deposit to a malformed case id, by a custodian (who deposits
+	// nothing), is refused and recorded.
+	before := tv.v.Log().Size()
+	if a := tv.do("cust", "POST", "/v1/cases/%21bad/items?name=a", "application/octet-stream", strings.NewReader("x")); (a.code != 403 && a.code != 404) || tv.v.Log().Size() != before+1 {
+		t.Errorf("a custodian's deposit to a malformed case id: %d %s", a.code, a.body)
+	}
+}
+
+// TestOwnExposureMisspelt: one's own name spelt otherwise is told how
+// names are written, not refused as someone else's.
+func TestOwnExposureMisspelt(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	for _, q := range []string{"person=INV", "person=inv%20"} {
+		before := tv.v.Log().Size()
+		if a := tv.do("inv", "GET", "/v1/exposure?"+q, "", nil); a.code != 400 || tv.v.Log().Size() != before {
+			t.Errorf("%s: %d %s", q, a.code, a.body)
 		}
 	}
 }

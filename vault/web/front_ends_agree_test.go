@@ -109,3 +109,16 @@ func TestRefusalTargetsAlikeOnBothFrontEnds(t *testing.T) {
 		t.Errorf("person.enroll by an investigator: web %s %q, API %s %q", web.Action, web.Target, apiR.Action, apiR.Target)
 	}
 }
+
+// TestReportFormDecidesWhoBeforeTheTime: an investigator (who records no
+// reports) posting the report form with a time that is not one is
+// refused, and recorded, before the time is read.
+func TestReportFormDecidesWhoBeforeTheTime(t *testing.T) {
+	rv := newRolesVault(t)
+	inv := rv.signIn("inv")
+	before := rv.size()
+	p := inv.send("/app/reports", url.Values{"channel": {"email"}, "urls": {"https://bad.example/x"}, "at_local": {"yesterday"}, "tz": {"0"}})
+	if p.code == http.StatusBadRequest || rv.eventOf(before, vault.TypeAccessRefused) == nil {
+		t.Fatalf("an investigator's report form with a bad time: %d, refusal recorded: %v", p.code, rv.eventOf(before, vault.TypeAccessRefused) != nil)
+	}
+}

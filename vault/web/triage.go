@@ -254,6 +254,11 @@ func (h *Handler) recordReport(w http.ResponseWriter, r *http.Request, s *sessio
 	if err := form(w, r); err != nil {
 		return err
 	}
+	// Who may record a report first (vault/askers.go), then the
+	// stated time.
+	if err := h.v.MayAsk(r.Context(), s.who, "report.record", ""); err != nil {
+		return err
+	}
 	f := r.PostForm
 	at, err := statedAt(f)
 	if err != nil {
