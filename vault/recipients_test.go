@@ -151,3 +151,33 @@ func TestWhoAmISaysWhatIsRegistered(t *testing.T) {
 		t.Fatalf("an investigator: %+v", w)
 	}
 }
+
+// TestRequesterToldHowTheirRequestEnded: a prosecutor naming their own
+// request once a custodian approved it is told it was approved, and by
+// whom; another prosecutor naming it is answered as for an unknown one.
+func TestRequesterToldHowTheirRequestEnded(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "pros": RoleProsecutor, "pros2": RoleProsecutor})
+	for i := 0; i < 2; i++ {
+		id, _ := age.GenerateX25519Identity()
+		if _, _, err := v.SetRecipient(ctx, p["pros"], id.Recipient().String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reqs := v.Requests(p["pros"])
+	if len(reqs) != 1 || reqs[0].Kind != KindRecipient {
+		t.Fatalf("the replacement's request: %+v", reqs)
+	}
+	if _, err := v.Approve(ctx, p["c1"], reqs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := v.Reject(ctx, p["pros"], reqs[0].ID, "changed my mind")
+	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "already approved by c1") {
+		t.Fatalf("the requester naming their approved request: %v", err)
+	}
+	_, err = v.Reject(ctx, p["pros2"], reqs[0].ID, "curious")
+	if !errors.Is(err, ErrNotFound) || strings.Contains(err.Error(), "approved") {
+		t.Fatalf("another prosecutor naming it: %v", err)
+	}
+}

@@ -551,15 +551,18 @@ func (v *Vault) Reject(ctx context.Context, who Principal, id, reason string) (*
 	}
 	rejectable := func() (Request, error) {
 		r, ok := v.state.request(id)
+		end, ended := v.state.requestEnded(id)
 		switch {
 		case ok && r.By == who.Name:
 			return r, nil // withdrawn by its requester
+		case ended && end.Requester == who.Name:
+			// Their own, ended: told how, as a custodian is.
+			return Request{}, v.notPending("request", id)
 		case who.Role != RoleCustodian:
 			// Someone else's request, pending or not, and one that
 			// does not exist are answered alike: whether a request
 			// exists and how it ended are for custodians to know
 			// (security.md rule 9). The log records which it was.
-			_, ended := v.state.requestEnded(id)
 			return Request{}, unseen("request", id, ok || ended, "only custodians reject requests, and requesters withdraw their own", othersRequests)
 		case !ok:
 			return Request{}, v.notPending("request", id)

@@ -89,7 +89,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // version 17 snapshot lacks the marks of cleared items.
 // Version 19: a notice's acknowledgement or removal makes it the case's
 // it was recorded in (Notice.Case), as its sending does.
-const stateVersion = 19
+// Version 20: who asked each two-person request that ended
+// (requestEnd.Requester), who is told how it ended.
+const stateVersion = 20
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

@@ -239,7 +239,7 @@ func applyRequestOpened(s *State, ev *events.Event) error {
 	for id, r := range s.requests {
 		if now.After(r.Expires) {
 			delete(s.requests, id)
-			s.decided[id] = requestEnd{Outcome: OutcomeExpired, At: r.Expires}
+			s.decided[id] = requestEnd{Outcome: OutcomeExpired, At: r.Expires, Requester: r.By}
 		}
 	}
 	return nil
@@ -255,11 +255,12 @@ func applyRequestDecided(s *State, ev *events.Event) error {
 		return fmt.Errorf("decides request %q, which is not pending", d.Request)
 	}
 	delete(s.requests, d.Request)
+	end := rejection(ev, d.RequestedBy)
 	if ev.Type == TypeRequestApproved {
-		s.decided[d.Request] = requestEnd{Outcome: OutcomeApproved, By: ev.Actor.Person, At: ev.Timestamp()}
-	} else {
-		s.decided[d.Request] = rejection(ev, d.RequestedBy)
+		end = requestEnd{Outcome: OutcomeApproved, By: ev.Actor.Person, At: ev.Timestamp()}
 	}
+	end.Requester = r.By
+	s.decided[d.Request] = end
 	if ev.Type == TypeRequestApproved && d.InvitationSHA256 != "" {
 		s.approvedHalves[d.Request] = [2]string{r.invitationHalf, d.InvitationSHA256}
 	}
@@ -456,6 +457,10 @@ type requestEnd struct {
 	By      string    `json:"by,omitempty"`
 	At      time.Time `json:"at"`
 	Through string    `json:"through,omitempty"`
+	// Requester is who asked (a two-person request's; "" for a
+	// destruction request's, which only custodians ask and know of):
+	// they are told how their own request ended.
+	Requester string `json:"requester,omitempty"`
 }
 
 // The outcomes of a requestEnd.
