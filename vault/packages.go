@@ -461,6 +461,10 @@ func (v *Vault) finishManifest(s *sealing, pkg *pkgformat.Package) error {
 	return err
 }
 
+// destroyedPackageHint is what the recipient of a destroyed case's
+// package is told when they ask to fetch or acknowledge it.
+const destroyedPackageHint = "a copy fetched before stays readable with your own key; the vault no longer hands out or acknowledges the packages of a destroyed case"
+
 // packagePrefix begins the name of every package file in the object store.
 const packagePrefix = "pk/"
 
@@ -601,7 +605,7 @@ func (v *Vault) FetchPackage(ctx context.Context, who Principal, pkgID string) (
 		return nil, nil, v.refuseUnseen(ctx, who, "package.fetch", "package", pkgID, ok && p.Sealed != nil, "a package is fetched only by the person it is sealed for", "a package is fetched only by the person it is sealed for")
 	}
 	if c, _ := v.state.getCase(p.Case); c.Destroyed {
-		return nil, nil, v.refuse(ctx, who, "package.fetch", pkgID, "the package's case was destroyed", ErrConflict)
+		return nil, nil, v.refuseHint(ctx, who, "package.fetch", pkgID, "the package's case was destroyed", destroyedPackageHint, ErrConflict)
 	}
 	// The stored file is checked against its package.sealed event before
 	// the retrieval is recorded and anything is sent, and again while it is

@@ -149,7 +149,7 @@ func (v *Vault) ReceivePackage(ctx context.Context, who Principal, pkgID, sha256
 		return PackageReceived{}, err
 	}
 	if c, _ := v.state.getCase(p.Case); c.Destroyed {
-		return PackageReceived{}, v.refuse(ctx, who, "package.receipt", pkgID, "the package's case was destroyed", ErrConflict)
+		return PackageReceived{}, v.refuseHint(ctx, who, "package.receipt", pkgID, "the package's case was destroyed", destroyedPackageHint, ErrConflict)
 	}
 	if sha256 != p.Sealed.SHA256 {
 		given := truncate(sha256)

@@ -126,7 +126,7 @@ func init() {
 			json:    `{"case","request"}`, run: out(runCaseDestroy)},
 		{name: "case approve-destruction", args: "CASE REQUEST", group: cs, who: "a second custodian",
 			summary: "destroy the case's keys (crypto-shredding) and delete its objects where retention allows",
-			details: "The vault can no longer read anything of the case afterwards: its items' files need the destroyed keys. Packages sealed before are encrypted to their recipients' own keys, not the case's: the copies they fetched, and the package files the store keeps until their retention ends, stay readable by them; their package list marks the case destroyed.",
+			details: "The vault can no longer read anything of the case afterwards: its items' files need the destroyed keys. Packages sealed before are encrypted to their recipients' own keys, not the case's: a copy its recipient fetched stays readable by them; the vault no longer hands out or acknowledges the case's packages (one never fetched is lost to its recipient), and their package list marks the case destroyed.",
 			json:    `{"case","deleted","retained"}`, run: out(runCaseApproveDestruction)},
 
 		{name: "report new", args: "--url URL [--url URL...] [--channel CHANNEL] [--description TEXT] [--anonymous | --contact CONTACT] [--reference REF] [--at TIME]", group: hw, who: "analyst",

@@ -887,12 +887,12 @@ func runCaseApproveDestruction(args []string, stdout io.Writer) error {
 	kept := vault.DestroyResult{Retained: out.Retained}
 	text := fmt.Sprintf("case %s destroyed: its keys are gone, so the vault can no longer read anything of it; %s deleted", out.Case, plural(len(out.Deleted), "stored object"))
 	if n := len(kept.RetainedEvidence()); n > 0 {
-		text += fmt.Sprintf("; %s of its evidence kept until their retention ends, unreadable without the keys", plural(n, "object"))
+		text += fmt.Sprintf("; %s of its evidence kept by the store until its retention ends, unreadable without the keys", plural(n, "object"))
 	}
 	if n := len(kept.RetainedPackages()); n > 0 {
-		text += fmt.Sprintf("; %s kept until their retention ends, encrypted to their recipients' own keys: readable by them, not by the vault", plural(n, "package file"))
+		text += fmt.Sprintf("; %s kept by the store until its retention ends, encrypted to their recipients' own keys", plural(n, "package file"))
 	}
-	text += ". Packages sealed before stay readable by the people they were sealed for."
+	text += ". The vault no longer hands out or acknowledges the case's packages: a copy its recipient fetched before stays readable by them with their own key."
 	return printResult(stdout, *asJSON, out, text)
 }
 

@@ -1097,7 +1097,7 @@ func TestRolesDestroyedCasePackages(t *testing.T) {
 	pros.get("/app/packages/"+pkg).has(t, "the package before", "/app/packages/"+pkg+"/download")
 	p = cust2.send("/app/cases/C-1/destruction/approve", url.Values{"request": {dr.Request}, "confirm": {"yes"}})
 	p.status(t, "destruction approval", http.StatusOK)
-	p.has(t, "destruction approval", "the vault can no longer read anything of it", "Package files kept by their retention")
+	p.has(t, "destruction approval", "the vault can no longer read anything of it", "Package files the store keeps until their retention ends")
 	p.lacks(t, "destruction approval", "nothing of it can be read again")
 	p = pros.get("/app/packages")
 	p.has(t, "the recipient's list after the destruction", pkg, `<span class="badge">destroyed</span>`)
@@ -1105,6 +1105,12 @@ func TestRolesDestroyedCasePackages(t *testing.T) {
 	p = pros.get("/app/packages/" + pkg)
 	p.has(t, "the package's page after the destruction", "was destroyed under a court order after this package was sealed")
 	p.lacks(t, "the package's page after the destruction", "/app/packages/"+pkg+"/download", "/app/packages/"+pkg+"/receipt")
+	// Asked anyway, the vault says why not and what stays.
+	var refusal api.ErrorResponse
+	rv.apiCall("pros", "GET", "/v1/packages/"+pkg, nil, http.StatusConflict, &refusal)
+	if !strings.Contains(refusal.Error, "the package's case was destroyed") || !strings.Contains(refusal.Error, "a copy fetched before stays readable with your own key") {
+		t.Errorf("fetching a destroyed case's package: %q", refusal.Error)
+	}
 	var list api.PackagesResponse
 	rv.apiCall("pros", "GET", "/v1/packages", nil, http.StatusOK, &list)
 	if len(list.Packages) != 1 || !list.Packages[0].CaseDestroyed {
