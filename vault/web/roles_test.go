@@ -1086,7 +1086,12 @@ func TestRolesDestroyedCasePackages(t *testing.T) {
 	approve := `action="/app/cases/C-1/destruction/approve"`
 	p := cust.get("/app/cases/C-1/manage")
 	p.has(t, "one's own destruction request on the case's page", dr.Request, "Your request: another custodian decides it.")
-	p.lacks(t, "one's own destruction request on the case's page", approve)
+	p.lacks(t, "one's own destruction request on the case's page", approve, `action="/app/cases/C-1/destruction">`)
+	// The approvals page does not say nothing waits above a waiting
+	// destruction; someone who is not a custodian is told whose
+	// requests they see.
+	cust2.get("/app/requests").lacks(t, "the approvals page with a destruction waiting", "No request is waiting.")
+	rv.signIn("inv").get("/app/requests").has(t, "an investigator's approvals page", "No request of yours is waiting")
 	cust2.get("/app/cases/C-1/manage").has(t, "another's destruction request", approve)
 	rv.apiCall("cust2", "POST", "/v1/cases/C-1/hold", api.HoldRequest{On: true, Reason: "appeal"}, http.StatusOK, nil)
 	p = cust2.get("/app/cases/C-1/manage")

@@ -267,7 +267,9 @@ func (h *Handler) recordReport(w http.ResponseWriter, r *http.Request, s *sessio
 	var urls []string
 	for _, u := range strings.Split(f.Get("urls"), "\n") {
 		if u = strings.TrimSpace(u); u != "" {
-			urls = append(urls, u)
+			// As a browser shows it, as custos report new and the
+			// public form take it (vault.TypedURL).
+			urls = append(urls, vault.TypedURL(u))
 		}
 	}
 	id, err := h.v.RecordReport(r.Context(), s.who, vault.ReportRequest{Channel: f.Get("channel"), URLs: urls,

@@ -662,6 +662,11 @@ func TestOpenCaseAndRecordReport(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/app/reports/rp_") {
 		t.Fatalf("recording a report: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
+	// A URL as a browser shows it, without its scheme, is taken as the
+	// command line and the public form take it.
+	if resp, _ := ana.do("POST", "/app/reports", url.Values{"csrf": {at}, "channel": {"phone"}, "urls": {"example.org/typed"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a report with a URL typed without its scheme: %d", resp.StatusCode)
+	}
 	// Its takedown column says no notice was sent, not "0 of 2 removed".
 	if _, body := ana.do("GET", "/app/triage", nil); !strings.Contains(body, "no notice sent") || strings.Contains(body, "0 of 2") {
 		t.Fatal("the triage list's takedown column for a report without a notice")
