@@ -538,6 +538,9 @@ func TestHashesBreakBetweenGroups(t *testing.T) {
 		// in brackets is set in the monospaced one, digit by digit.
 		{"the copy [" + "da39a3ee5e6b4b0d3255bfef95601890aff80709" + "] was read back", "da39a3ee5e6b4b0d3255bfef95601890aff80709"},
 		{"(7852bff5" + md5[8:] + ") noted", "7852bff5" + md5[8:]},
+		// The vault's ids, by groups of the digits after their prefix.
+		{"report rp_87f8a4309bc7ae2f10cc017d, session se_6022c21ff06227a53efcba01", "87f8a4309bc7ae2f10cc017d"},
+		{"session se_6022c21ff06227a53efcba01.", "6022c21ff06227a53efcba01"},
 	} {
 		for _, width := range []float64{60, 75, 90, 110, 140, 200} {
 			lines := sh.wrap(prose(c.text, stCell, stCellH), width, stCell)

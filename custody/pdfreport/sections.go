@@ -31,13 +31,14 @@ func shown(s string) string { return custody.Shown(s) }
 
 func itoa[T ~int | ~int64 | ~uint64](v T) string { return fmt.Sprint(v) }
 
-// prose is text whose long hexadecimal words (hashes, fingerprints) are
-// set in the monospaced font.
+// prose is text whose long hexadecimal words (hashes, fingerprints) and
+// the vault's ids (it_, rp_, se_ and the like, then hex digits) are set
+// in the monospaced font, which wrap breaks by groups of digits.
 func prose(s string, st, hash style) []span {
 	var out []span
 	for i, w := range strings.Split(s, " ") {
 		t := st
-		if isHex(hexCore(w)) {
+		if _, ok := hexDigits(w); ok {
 			t = hash
 		}
 		if i > 0 {
@@ -310,7 +311,9 @@ func ruledSpec(cols []column) tableSpec {
 }
 
 // txt is a cell of one paragraph of plain text.
-func txt(s string) cell { return cell{{{s, stCell}}} }
+// txt is a table cell of text, its hashes and ids in the monospaced face
+// (prose).
+func txt(s string) cell { return cell{prose(s, stCell, stCellH)} }
 
 // disclosures are the other packages that carried these items.
 func (rep *report) disclosures() {

@@ -76,19 +76,30 @@ func (t *token) groupInk(i int) float64 {
 // closing punctuation, or 0, 0 if w holds none, or if its characters
 // and clusters do not correspond one to one.
 func hexSpan(w string, cs []cluster) (from, to int) {
-	core := hexCore(w)
-	if !isHex(core) || len(cs) != len(w) {
+	digits, ok := hexDigits(w)
+	if !ok || len(cs) != len(w) {
 		return 0, 0
 	}
-	from = strings.Index(w, core)
-	return from, from + len(core)
+	from = strings.Index(w, digits)
+	return from, from + len(digits)
 }
 
-// hexCore is word w without the brackets before it and the closing
-// punctuation after it: the hash, where w is one (prose sets such a word
-// in the monospaced face, hexSpan breaks it by groups).
-func hexCore(w string) string {
-	return strings.TrimRight(strings.TrimLeft(w, "(["), ".,;:)]")
+// hexDigits are the hex digits of word w where w is a hash or an id:
+// without the brackets before it and the closing punctuation after it,
+// either 32 or more hex digits, or an id of two lowercase letters, "_"
+// and 12 or more lowercase hex digits (it_, rp_, se_, pk_...), whose
+// digits follow its prefix. prose sets such a word in the monospaced
+// face; hexSpan breaks it by groups of its digits.
+func hexDigits(w string) (string, bool) {
+	core := strings.TrimRight(strings.TrimLeft(w, "(["), ".,;:)]")
+	if isHex(core) {
+		return core, true
+	}
+	if len(core) >= 15 && core[2] == '_' && strings.Trim(core[:2], "abcdefghijklmnopqrstuvwxyz") == "" &&
+		strings.Trim(core[3:], "0123456789abcdef") == "" {
+		return core[3:], true
+	}
+	return "", false
 }
 
 // tokens splits a paragraph at spaces (U+0020), shaping each word.
@@ -189,11 +200,11 @@ func (s *shaper) wrap(spans []span, width float64, base style) []*line {
 			// little is left, then break it between clusters (a hash
 			// only between its groups, unless one group is wider than
 			// a line).
-			if len(cur.pieces) > 0 && width-cur.width-pendingW < width/3 {
+			if len(cur.pieces) > 0 && (width-cur.width-pendingW < width/3 || t.hexTo > 0) {
+				// Little is left; or a hash or id, which starts a
+				// line so that its lines hold the same groups of
+				// digits wherever it is shown.
 				flush()
-			}
-			if len(cur.pieces) > 0 && t.hexTo > 0 && cur.width+pendingW+t.groupInk(0) > width {
-				flush() // not even the hash's first group fits
 			}
 			placePending()
 			k := t.st.size / 1000
