@@ -189,7 +189,7 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 	}
 	c, ok := v.state.getCase(caseID)
 	if !ok || !(seesAllCases(who) || assigned(who, c) || v.packageFor(who, caseID)) {
-		return nil, v.refuseUnseen(ctx, who, "case.show", "case", caseID, ok, "not assigned to the case", "only the case's investigators, custodians, auditors and the prosecutors it has packages for see a case")
+		return nil, v.refuseUnseen(ctx, who, "case.show", "case", caseID, ok, "not assigned to the case", "only the case's investigators and analysts, custodians, auditors and the prosecutors it has packages for see a case; a custodian assigns people to cases")
 	}
 	d := &CaseDetail{Case: c.ID, Title: c.Title, Held: c.Held, Destroyed: c.Destroyed, ExportApproval: c.ExportApproval, ClassificationVotes: v.state.votesNeeded(c.ID),
 		OpenedBy: c.OpenedBy, OpenedAt: c.OpenedAt, Retention: durationString(c.Retention), VaultRetention: v.cfg.Retention.String(),

@@ -1079,7 +1079,7 @@ func TestWhoMayAskFirstInForms(t *testing.T) {
 // the case, with the package file it keeps named apart.
 func TestRolesDestroyedCasePackages(t *testing.T) {
 	rv := newRolesVault(t)
-	_, pkg := rv.setupCase()
+	item, pkg := rv.setupCase()
 	cust, cust2, pros := rv.signIn("cust"), rv.signIn("cust2"), rv.signIn("pros")
 	var dr api.DestructionResponse
 	rv.apiCall("cust", "POST", "/v1/cases/C-1/destruction", api.DestructionRequest{Order: "CO-9", Reason: "ordered"}, http.StatusCreated, &dr)
@@ -1121,4 +1121,12 @@ func TestRolesDestroyedCasePackages(t *testing.T) {
 	if len(list.Packages) != 1 || !list.Packages[0].CaseDestroyed {
 		t.Fatalf("the recipient's package list: %+v", list.Packages)
 	}
+	// The case's investigator is offered nothing the vault would refuse.
+	inv := rv.signIn("inv")
+	p = inv.get("/app/cases/C-1")
+	p.has(t, "a destroyed case's page", "destroyed under a court order")
+	p.lacks(t, "a destroyed case's page", "/app/cases/C-1/upload")
+	p = inv.get("/app/items/" + item)
+	p.has(t, "a destroyed case's item", "destroyed under a court order")
+	p.lacks(t, "a destroyed case's item", "/app/items/"+item+"/reveal", "/app/items/"+item+"/classify")
 }
