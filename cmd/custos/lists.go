@@ -132,6 +132,11 @@ func runCaseShow(args []string, stdout io.Writer) error {
 	if d.Destroyed {
 		lines = append(lines, "destroyed:  yes (its keys are gone)")
 	}
+	for _, r := range d.Destructions {
+		// Shown to custodians, who decide it.
+		lines = append(lines, fmt.Sprintf("destruction requested: %s by %s under order %s, approvable until %s (custos case approve-destruction %s %s)",
+			r.Request, r.By, safeText(r.Order), when(r.Expires), d.Case, r.Request))
+	}
 	return printResult(stdout, *asJSON, d, strings.Join(lines, "\n"))
 }
 

@@ -22,6 +22,10 @@ func TestDestructionNeedsTwoCustodians(t *testing.T) {
 	rid := req["request"].(string)
 	s.refused("custodian", work, "cannot approve their own", "case", "approve-destruction", "C-1", rid)
 	s.refused("investigator", work, "only custodians", "case", "approve-destruction", "C-1", rid)
+	// The pending request is on the case, for the custodians who decide it.
+	if out := s.ok("custodian2", work, "case", "show", "C-1").stdout; !strings.Contains(out, "destruction requested: "+rid+" by custodian under order Phnom Penh Court 2026/55") {
+		t.Fatalf("case show with a destruction pending:\n%s", out)
+	}
 	// Still readable until approved.
 	s.ok("investigator", work, "get", id, "--purpose", "last review", "-o", filepath.Join(work, "before"))
 
