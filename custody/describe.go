@@ -277,7 +277,7 @@ func roleOr(role, dflt string) string {
 var GroundsWords = map[string]string{
 	"permission":  "on the grounds that it is not theirs to do",
 	"unknown":     "on the grounds that what they named does not exist",
-	"state":       "on the grounds that the record did not allow it then (not a question of permission)",
+	"state":       "on the grounds that things did not allow it at that moment (such as a case already destroyed or on hold, or a request already decided), whoever asked",
 	"input":       "on the grounds that the request was not valid",
 	"credentials": "on the grounds that the request carried no valid credentials",
 	"limit":       "on the grounds that there were too many requests",

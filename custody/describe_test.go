@@ -56,7 +56,7 @@ func TestDescribeHotlineFacts(t *testing.T) {
 func TestDescribeRefusalGrounds(t *testing.T) {
 	for grounds, want := range map[string]string{
 		"permission": "not theirs to do",
-		"state":      "not a question of permission",
+		"state":      "whoever asked",
 		"unknown":    "does not exist",
 	} {
 		ev := &events.Event{Type: "access.refused", Data: json.RawMessage(`{"action":"case.open","reason":"r","grounds":"` + grounds + `"}`)}

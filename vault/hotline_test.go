@@ -1196,7 +1196,12 @@ func TestForwardedNoticePairsItsRecipientAndTime(t *testing.T) {
 	}
 	c.advance(7 * time.Second)
 	again := c.now().UTC()
-	if err := h.v.SendNotice(h.ctx, h.a1, rp, NoticeSent{URL: "https://files.example.net/x.zip", To: "Cloudflare UK", Via: "email"}); err != nil {
+	if err := h.v.SendNotice(h.ctx, h.a1, rp, NoticeSent{URL: "https://files.example.net/x.zip", To: "Cloudflare UK", Via: "email", Reference: "CF-77", Country: "GB"}); err != nil {
+		t.Fatal(err)
+	}
+	c.advance(time.Minute)
+	acked := c.now().UTC()
+	if err := h.v.NoticeProgressed(h.ctx, h.a1, rp, "https://files.example.net/x.zip", false, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	list, err := h.v.ForwardReport(h.ctx, h.a1, rp, "police unit", "police", "csv")
@@ -1211,16 +1216,17 @@ func TestForwardedNoticePairsItsRecipientAndTime(t *testing.T) {
 	for i, name := range rows[0] {
 		col[name] = i
 	}
-	got := map[string][3]string{}
+	got := map[string][7]string{}
 	for _, row := range rows[1:] {
 		if row[col["kind"]] == "url" {
-			got[row[col["url_or_item"]]] = [3]string{row[col["notice_to"]], row[col["notice_sent_at"]], row[col["first_notice_sent_at"]]}
+			got[row[col["url_or_item"]]] = [7]string{row[col["notice_to"]], row[col["notice_sent_at"]], row[col["first_notice_sent_at"]],
+				row[col["notice_via"]], row[col["notice_reference"]], row[col["notice_country"]], row[col["acknowledged_at"]]}
 		}
 	}
 	rfc := func(t time.Time) string { return t.Format(time.RFC3339) }
-	want := map[string][3]string{
-		"https://files.example.net/x.zip": {"Cloudflare UK", rfc(again), rfc(first)},
-		"https://files.example.net/y.zip": {"Host Ltd", rfc(first), rfc(first)},
+	want := map[string][7]string{
+		"https://files.example.net/x.zip": {"Cloudflare UK", rfc(again), rfc(first), "email", "CF-77", "GB", rfc(acked)},
+		"https://files.example.net/y.zip": {"Host Ltd", rfc(first), rfc(first), "web-form", "", "", ""},
 	}
 	if !maps.Equal(got, want) {
 		t.Fatalf("the forwarded notices:\n got %v\nwant %v\n%s", got, want, list.Body)

@@ -633,7 +633,7 @@ func (v *Vault) AssessReport(ctx context.Context, who Principal, id, caseID, not
 			// What the case's analysts did with the report is theirs
 			// (reportView): moved along, it would show them to
 			// another case's analysts, or let them change it.
-			return refusedHint(ErrConflict, "if it concerns the other case too, record it again there (custos report new)",
+			return refusedHint(ErrConflict, "if it concerns the other case too, record it as a new report for that case",
 				"report %s is assessed in case %s, which holds %s", id, r.Case, strings.Join(held, " and "))
 		}
 		return nil
@@ -930,29 +930,35 @@ func (v *Vault) forwardBody(r Report, format string, items []recordedItem) ([]by
 		return hashList(r.Report, "vics", items, v.classification)
 	}
 	var b bytes.Buffer
-	// notice_to and notice_sent_at are one sending: the latest, to whom
-	// and when; first_notice_sent_at is the URL's first notice (to
-	// whomever it went), from which removal is timed. Appended last, so
-	// that the columns before keep their places.
-	writeCSVRow(&b, "report", "kind", "url_or_item", "name", "size", "sha256", "sha1", "md5", "category", "notice_to", "notice_sent_at", "removed_at", "first_notice_sent_at")
+	// notice_to, notice_sent_at, notice_via, notice_reference and
+	// notice_country are one sending: the latest; first_notice_sent_at
+	// is the URL's first notice (to whomever it went), from which
+	// removal is timed (the same time where it was sent once). The
+	// columns after removed_at are appended, so that those before keep
+	// their places (docs/hotline.md section 3).
+	writeCSVRow(&b, "report", "kind", "url_or_item", "name", "size", "sha256", "sha1", "md5", "category", "notice_to", "notice_sent_at", "removed_at",
+		"first_notice_sent_at", "notice_via", "notice_reference", "notice_country", "acknowledged_at")
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
 	for _, u := range r.URLs {
-		to, sent, removed, first := "", "", "", ""
+		var row [8]string // to, sent, removed, first, via, reference, country, acknowledged
 		if n := r.notice(u); n != nil {
 			last := n.SentAt
 			if !n.LastSentAt.IsZero() {
 				last = n.LastSentAt
 			}
-			to, sent, first = n.To, last.UTC().Format(time.RFC3339), n.SentAt.UTC().Format(time.RFC3339)
-			if !n.RemovedAt.IsZero() {
-				removed = n.RemovedAt.UTC().Format(time.RFC3339)
-			}
+			row = [8]string{csvText(n.To), stamp(last), stamp(n.RemovedAt), stamp(n.SentAt), n.Via, csvText(n.Reference), n.Country, stamp(n.AcknowledgedAt)}
 		}
-		writeCSVRow(&b, r.Report, "url", csvText(u), "", "", "", "", "", "", csvText(to), sent, removed, first)
+		writeCSVRow(&b, append([]string{r.Report, "url", csvText(u), "", "", "", "", "", ""}, row[:]...)...)
 	}
 	for _, it := range items {
 		d := it.Record
 		cl := v.classification(it.Item)
-		writeCSVRow(&b, r.Report, "item", it.ID, csvText(d.Name), strconv.FormatInt(d.Size, 10), d.SHA256, d.SHA1, d.MD5, cl.Category, "", "", "", "")
+		writeCSVRow(&b, r.Report, "item", it.ID, csvText(d.Name), strconv.FormatInt(d.Size, 10), d.SHA256, d.SHA1, d.MD5, cl.Category, "", "", "", "", "", "", "", "")
 	}
 	return b.Bytes(), nil
 }

@@ -1002,7 +1002,7 @@ func TestRolesReportPageForwardAndHistory(t *testing.T) {
 	before := rv.size()
 	f := b.send("/app/reports/"+rp+"/forward", url.Values{"to": {"ECPAT Philippines"}, "kind": {"hotline"}, "format": {"csv"}})
 	f.status(t, "a forwarding", http.StatusOK)
-	if cd := f.header.Get("Content-Disposition"); !strings.Contains(cd, "attachment") || !strings.Contains(cd, rp+"-csv.csv") ||
+	if cd := f.header.Get("Content-Disposition"); !strings.Contains(cd, "attachment") || !strings.Contains(cd, "filename="+rp+".csv") ||
 		!strings.Contains(f.body, "https://host.example/fwd") {
 		t.Fatalf("the forwarding's answer: %s %q", cd, f.body)
 	}

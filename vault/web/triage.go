@@ -163,7 +163,7 @@ func (h *Handler) reportAction(w http.ResponseWriter, r *http.Request, s *sessio
 		}
 		hd := w.Header()
 		hd.Set("Content-Type", ctype)
-		hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": id + "-" + list.Format + ext}))
+		hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": id + ext}))
 		hd.Set("Cache-Control", "no-store")
 		w.Write(list.Body)
 		return nil
