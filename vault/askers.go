@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"slices"
+	"strings"
 )
 
 // Who may ask, decided before anything of the request is read
@@ -125,9 +126,32 @@ func (v *Vault) MayAsk(ctx context.Context, who Principal, action, target string
 		panic("vault: no gate for " + action)
 	}
 	if !slices.Contains(g.roles, who.Role) {
-		return v.refuse(ctx, who, action, target, g.reason, ErrForbidden)
+		return v.refuseHint(ctx, who, action, target, g.reason, askWhom(g.roles), ErrForbidden)
 	}
 	return nil
+}
+
+// askWhom is what someone refused by a role gate is told to do: ask one
+// of the roles that may ("ask a custodian", "ask a custodian, an auditor
+// or an analyst"); "" where what is asked is one's own to do (a
+// prosecutor's or defence counsel's own keys), which no one does for
+// them.
+func askWhom(roles []string) string {
+	var who []string
+	for _, r := range roles {
+		if receivesPackages(r) {
+			return ""
+		}
+		article := "a "
+		if strings.ContainsRune("aeiou", rune(r[0])) {
+			article = "an "
+		}
+		who = append(who, article+r)
+	}
+	if len(who) > 1 {
+		return "ask " + strings.Join(who[:len(who)-1], ", ") + " or " + who[len(who)-1]
+	}
+	return "ask " + who[0]
 }
 
 // AskingRoles are the roles that may ask for the decision action at all

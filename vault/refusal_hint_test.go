@@ -153,3 +153,47 @@ func TestAMalformedItemIDIsSaidSoAlike(t *testing.T) {
 		t.Errorf("a package of an item the case does not have: %v", err)
 	}
 }
+
+// TestRoleGateSaysWhomToAsk: a refusal by a role gate says whom to ask,
+// and records only its reason.
+func TestRoleGateSaysWhomToAsk(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"inv": RoleInvestigator, "pros": RoleProsecutor})
+	for _, c := range []struct {
+		who          Principal
+		action, hint string
+	}{
+		{p["inv"], "case.hold", "ask a custodian"},
+		{p["inv"], "recipient.set", "only prosecutors and defence counsel register package recipients"},
+		{p["pros"], "stats", "ask a custodian, an auditor or an analyst"},
+		{p["inv"], "case.open", ""},
+	} {
+		err := v.MayAsk(ctx, c.who, c.action, "")
+		if c.hint == "" {
+			// An investigator may open a case.
+			if err != nil {
+				t.Errorf("%s: %v", c.action, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), c.hint) {
+			t.Errorf("%s: %v", c.action, err)
+		}
+		refusals := eventsOfType(t, v, TypeAccessRefused)
+		var d AccessRefused
+		if err := refusals[len(refusals)-1].DecodeData(&d); err != nil || strings.Contains(d.Reason, "ask ") {
+			t.Errorf("%s: recorded %+v", c.action, d)
+		}
+	}
+}
+
+// TestOwnKeysHaveNoOneToAsk: registering a recipient is one's own to do:
+// someone in another role is not told to ask anyone.
+func TestOwnKeysHaveNoOneToAsk(t *testing.T) {
+	v := openTestVault(t)
+	p := people(t, v, map[string]string{"inv": RoleInvestigator})
+	if err := v.MayAsk(context.Background(), p["inv"], "recipient.set", ""); !errors.Is(err, ErrForbidden) || strings.Contains(err.Error(), "ask ") {
+		t.Fatalf("an investigator registering a recipient: %v", err)
+	}
+}
