@@ -1045,6 +1045,10 @@ func TestWhoMayAskFirstInForms(t *testing.T) {
 	if p := ana.send("/app/reports/"+report+"/assess", url.Values{"case": {"H-1"}}); p.code != 200 {
 		t.Fatalf("assess: %d %s", p.code, p.body)
 	}
+	// The triage list names the case the report is in, and the report
+	// page who assessed it into it.
+	ana.get("/app/triage").has(t, "the triage list", `<a href="/app/cases/H-1">H-1</a>`)
+	ana.get("/app/reports/"+report).has(t, "the report page", "assessed into it by ana")
 	b := rv.signIn("inv2") // an investigator of another team
 	for _, c := range []struct {
 		method, path string
