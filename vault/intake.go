@@ -684,23 +684,12 @@ func (v *Vault) CloseReport(ctx context.Context, who Principal, id, reason, note
 // case, if it was assessed into one), with the reason; it takes the status
 // its events give it (received, assessing or actioned).
 func (v *Vault) ReopenReport(ctx context.Context, who Principal, id, reason string) error {
-	if who.Role != RoleAnalyst {
-		// Who may never work on reports is refused before anything of
-		// the request is read; the case the report is in is decided
-		// below, at the event's position, with its state.
-		_, ok := v.state.getReport(id)
-		return v.refuseUnseen(ctx, who, "report.reopen", "report", id, ok, "only analysts work on reports", "analysts work on reports")
-	}
-	if err := checkReportID(id); err != nil {
+	// Who may work on the report first; decided again below, at the
+	// event's position, with its state.
+	if err := v.mayWorkOnReport(ctx, who, "report.reopen", id); err != nil {
 		return err
 	}
 	r, ok := v.state.getReport(id)
-	if !ok {
-		return v.refuseUnseen(ctx, who, "report.reopen", "report", id, ok, "only analysts work on reports", "analysts work on reports")
-	}
-	if err := v.reportOpenTo(who, id, r, ok); err != nil {
-		return v.refusedAs(ctx, who, "report.reopen", id, err)
-	}
 	if err := checkText("reason", reason, maxReportNoteBytes, true, false); err != nil {
 		return err
 	}

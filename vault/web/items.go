@@ -28,9 +28,6 @@ type itemData struct {
 	Categories []string
 	AgeGroups  []string
 	Sexes      []string
-	// CaseDestroyed: its case was destroyed; nothing of it can be
-	// viewed or classified, and the page offers neither.
-	CaseDestroyed bool
 }
 
 // viewable decides from what the vault's own probe found in the content
@@ -55,9 +52,6 @@ func (h *Handler) itemPage(w http.ResponseWriter, r *http.Request, s *session) e
 	}
 	d := itemData{Item: it, Categories: vault.Categories, AgeGroups: vault.AgeGroups, Sexes: vault.Sexes}
 	d.Show, d.Type = viewable(it.Media)
-	if c, err := h.v.ShowCase(r.Context(), s.who, it.Case); err == nil {
-		d.CaseDestroyed = c.Destroyed
-	}
 	if e, err := h.v.Exposure(r.Context(), s.who, ""); err == nil {
 		d.Exposure = &e
 	}

@@ -1130,6 +1130,11 @@ func TestRolesDestroyedCasePackages(t *testing.T) {
 	p = inv.get("/app/cases/C-1")
 	p.has(t, "a destroyed case's page", "destroyed under a court order")
 	p.lacks(t, "a destroyed case's page", "/app/cases/C-1/upload")
+	var detail vault.ItemDetail
+	rv.apiCall("inv", "GET", "/v1/items/"+item+"/details", nil, http.StatusOK, &detail)
+	if !detail.CaseDestroyed {
+		t.Error("a destroyed case's item details do not say so")
+	}
 	p = inv.get("/app/items/" + item)
 	p.has(t, "a destroyed case's item", "destroyed under a court order")
 	p.lacks(t, "a destroyed case's item", "/app/items/"+item+"/reveal", "/app/items/"+item+"/classify")
