@@ -47,6 +47,8 @@ func (v *Vault) MayWorkOnReport(ctx context.Context, who Principal, action, id s
 type roleGate struct {
 	roles  []string
 	reason string
+	// hint, if set, replaces the one askWhom words from roles.
+	hint string
 }
 
 // roleGates are the decisions decided by the asker's role before anything
@@ -54,32 +56,36 @@ type roleGate struct {
 // method below calls MayAsk with its action first; so does the API, before
 // it reads the request's body (api.Route.Asks).
 var roleGates = map[string]roleGate{
-	"person.enroll":        {[]string{RoleCustodian}, "only custodians enrol people"},
-	"person.reissue":       {[]string{RoleCustodian}, "only custodians re-issue credentials"},
-	"person.reinstate":     {[]string{RoleCustodian}, "only custodians reinstate people"},
-	"person.suspend":       {[]string{RoleCustodian}, "only custodians suspend or remove people"},
-	"person.remove":        {[]string{RoleCustodian}, "only custodians suspend or remove people"},
-	"case.open":            {[]string{RoleInvestigator, RoleAnalyst, RoleCustodian}, "only investigators, analysts and custodians open cases"},
-	"case.member.add":      {[]string{RoleCustodian}, "only custodians assign people to cases"},
-	"case.member.remove":   {[]string{RoleCustodian}, "only custodians change who is assigned to a case"},
-	"case.policy":          {[]string{RoleCustodian}, "only custodians set a case's policy"},
-	"case.destroy.request": {[]string{RoleCustodian}, "only custodians request destruction"},
-	"case.destroy.approve": {[]string{RoleCustodian}, "only custodians approve destruction"},
-	"case.hold":            {[]string{RoleCustodian}, "only custodians place or lift legal holds"},
-	"case.release":         {[]string{RoleCustodian}, "only custodians place or lift legal holds"},
+	"person.enroll":        {roles: []string{RoleCustodian}, reason: "only custodians enrol people"},
+	"person.reissue":       {roles: []string{RoleCustodian}, reason: "only custodians re-issue credentials"},
+	"person.reinstate":     {roles: []string{RoleCustodian}, reason: "only custodians reinstate people"},
+	"person.suspend":       {roles: []string{RoleCustodian}, reason: "only custodians suspend or remove people"},
+	"person.remove":        {roles: []string{RoleCustodian}, reason: "only custodians suspend or remove people"},
+	"case.open":            {roles: []string{RoleInvestigator, RoleAnalyst, RoleCustodian}, reason: "only investigators, analysts and custodians open cases"},
+	"case.member.add":      {roles: []string{RoleCustodian}, reason: "only custodians assign people to cases"},
+	"case.member.remove":   {roles: []string{RoleCustodian}, reason: "only custodians change who is assigned to a case"},
+	"case.policy":          {roles: []string{RoleCustodian}, reason: "only custodians set a case's policy"},
+	"case.destroy.request": {roles: []string{RoleCustodian}, reason: "only custodians request destruction"},
+	"case.destroy.approve": {roles: []string{RoleCustodian}, reason: "only custodians approve destruction"},
+	"case.hold":            {roles: []string{RoleCustodian}, reason: "only custodians place or lift legal holds"},
+	"case.release":         {roles: []string{RoleCustodian}, reason: "only custodians place or lift legal holds"},
 	// Either, before the request says which (the API's, before its
 	// body is read).
-	"case.hold.set":              {[]string{RoleCustodian}, "only custodians place or lift legal holds"},
-	"case.classification.policy": {[]string{RoleCustodian}, "only custodians set a case's classification policy"},
-	"request.approve":            {[]string{RoleCustodian}, "only custodians approve requests"},
-	"recipient.set":              {[]string{RoleProsecutor, RoleDefence}, "only prosecutors and defence counsel register package recipients"},
-	"receipt.key.set":            {[]string{RoleProsecutor, RoleDefence}, "only prosecutors and defence counsel register receipt keys"},
-	"hashset.import":             {[]string{RoleCustodian}, "only custodians import hash sets"},
-	"hashset.remove":             {[]string{RoleCustodian}, "only custodians remove hash sets"},
-	"audit.scrub":                {[]string{RoleAuditor, RoleCustodian}, "only auditors and custodians scrub"},
-	"keys.rotate":                {[]string{RoleCustodian}, "only custodians rotate key-encryption keys"},
-	"report.record":              {[]string{RoleAnalyst}, "only analysts record reports"},
-	"stats":                      {[]string{RoleCustodian, RoleAuditor, RoleAnalyst}, "only custodians, auditors and analysts read the statistics"},
+	"case.hold.set":              {roles: []string{RoleCustodian}, reason: "only custodians place or lift legal holds"},
+	"case.classification.policy": {roles: []string{RoleCustodian}, reason: "only custodians set a case's classification policy"},
+	"request.approve":            {roles: []string{RoleCustodian}, reason: "only custodians approve requests"},
+	"recipient.set":              {roles: []string{RoleProsecutor, RoleDefence}, reason: "only prosecutors and defence counsel register package recipients"},
+	"receipt.key.set":            {roles: []string{RoleProsecutor, RoleDefence}, reason: "only prosecutors and defence counsel register receipt keys"},
+	"hashset.import":             {roles: []string{RoleCustodian}, reason: "only custodians import hash sets"},
+	"hashset.remove":             {roles: []string{RoleCustodian}, reason: "only custodians remove hash sets"},
+	"audit.scrub":                {roles: []string{RoleAuditor, RoleCustodian}, reason: "only auditors and custodians scrub"},
+	"keys.rotate":                {roles: []string{RoleCustodian}, reason: "only custodians rotate key-encryption keys"},
+	"report.record":              {roles: []string{RoleAnalyst}, reason: "only analysts record reports"},
+	"stats":                      {roles: []string{RoleCustodian, RoleAuditor, RoleAnalyst}, reason: "only custodians, auditors and analysts read the statistics"},
+	// The rest of who seals (an investigator only of their own cases)
+	// depends on the case, which SealPackage decides next.
+	"package.seal": {roles: []string{RoleInvestigator, RoleCustodian}, reason: "only the case's investigators and custodians seal packages",
+		hint: "ask an investigator assigned to the case, or a custodian, to seal it"},
 }
 
 // reportDecisions are the decisions about one report (target: its id),
@@ -126,7 +132,11 @@ func (v *Vault) MayAsk(ctx context.Context, who Principal, action, target string
 		panic("vault: no gate for " + action)
 	}
 	if !slices.Contains(g.roles, who.Role) {
-		return v.refuseHint(ctx, who, action, target, g.reason, askWhom(g.roles), ErrForbidden)
+		hint := g.hint
+		if hint == "" {
+			hint = askWhom(g.roles)
+		}
+		return v.refuseHint(ctx, who, action, target, g.reason, hint, ErrForbidden)
 	}
 	return nil
 }

@@ -159,15 +159,15 @@ type sealing struct {
 // person it is for and their recipient, and the items. A refusal of who
 // is recorded; bad input changes nothing.
 func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealRequest) (*sealing, error) {
+	// Who may seal at all (investigators and custodians) is decided
+	// before anything of the request is read (security.md rule 9).
+	if err := v.MayAsk(ctx, who, "package.seal", req.Case); err != nil {
+		return nil, err
+	}
 	if err := checkCaseID(req.Case); err != nil {
 		return nil, err
 	}
 	c, ok := v.state.getCase(req.Case)
-	if ok && !seals(who, c) && c.Members[who.Name] {
-		// A member of the case in a role that does not seal (an
-		// analyst) knows the case exists: told so, not "no such case".
-		return nil, v.refuseHint(ctx, who, "package.seal", req.Case, "only the case's investigators and custodians seal packages", "ask an investigator assigned to the case, or a custodian, to seal it", ErrForbidden)
-	}
 	if !ok || !seals(who, c) {
 		return nil, v.refuseUnseen(ctx, who, "package.seal", "case", req.Case, ok, "only the case's investigators and custodians seal packages", "only the case's investigators and custodians seal packages")
 	}

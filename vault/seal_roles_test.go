@@ -2,6 +2,7 @@ package vault
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"filippo.io/age"
@@ -55,5 +56,51 @@ func TestAnalystsDoNotSealPackages(t *testing.T) {
 	}
 	if _, err := h.v.Approve(h.ctx, h.cust2, sealed.Request.ID); err != nil {
 		t.Fatalf("the sealing's approval: %v", err)
+	}
+}
+
+// TestRolesThatNeverSealAreRefusedBeforeTheRequest: who may seal at all
+// (investigators and custodians) is decided before the request's case,
+// purpose or recipient is read (security.md rule 9). A prosecutor, an
+// auditor and an analyst (of the case or not) get one answer whatever
+// the case they name (the hotline's, an unknown one, a malformed one)
+// and whatever else is wrong with the request, so that the answer tells
+// them nothing of the vault's cases; each refusal is recorded under
+// package.seal with the role's reason.
+func TestRolesThatNeverSealAreRefusedBeforeTheRequest(t *testing.T) {
+	h := newHotline(t)
+	pros := enrolled(t, h.v, "pros", RoleProsecutor)
+	aud := enrolled(t, h.v, "aud", RoleAuditor)
+	h.deposit(t, h.a1, "capture.jpg", []byte("capture"), "")
+	requests := []SealRequest{
+		{Case: "HL-1", For: "pros", Purpose: "to the police"},
+		{Case: "HL-9", For: "pros", Purpose: "to the police"},
+		{Case: "not a case id!", For: "pros", Purpose: "to the police"},
+		{Case: "HL-1", For: "", Purpose: ""},
+	}
+	for _, who := range []Principal{pros, aud, h.a1, h.a3} {
+		var answers []string
+		for _, req := range requests {
+			before := countType(t, h.v, TypeAccessRefused)
+			_, err := h.v.SealPackage(h.ctx, who, req)
+			if !errors.Is(err, ErrForbidden) {
+				t.Fatalf("%s (%s) sealing %+v: %v, want a refusal by role", who.Name, who.Role, req, err)
+			}
+			if countType(t, h.v, TypeAccessRefused) != before+1 {
+				t.Fatalf("%s sealing %+v: the refusal was not recorded", who.Name, req)
+			}
+			if got := recordedRefusal(t, h.v); got != "only the case's investigators and custodians seal packages" {
+				t.Errorf("%s: recorded %q", who.Name, got)
+			}
+			answers = append(answers, err.Error())
+		}
+		for _, a := range answers[1:] {
+			if a != answers[0] {
+				t.Errorf("%s: answered %q and %q for different cases", who.Name, answers[0], a)
+			}
+		}
+		if !strings.Contains(answers[0], "ask an investigator assigned to the case, or a custodian") {
+			t.Errorf("%s: the answer does not say whom to ask: %s", who.Name, answers[0])
+		}
 	}
 }

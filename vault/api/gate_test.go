@@ -24,7 +24,6 @@ func TestGatedRoutesRefuseBeforeTheBody(t *testing.T) {
 		"refreshSession":   "anyone signed in, for their own session",
 		"endSession":       "anyone signed in, for their own session",
 		"reject":           "anyone: requesters withdraw their own requests",
-		"sealPackage":      "decided by the case the body names (the case's investigators and custodians)",
 		"reportPublic":     "the public form",
 	}
 	tv := newTestVault(t, Options{})

@@ -149,7 +149,7 @@ var routes = []Route{
 	{Method: "GET", Pattern: "/v1/packages", Name: "listPackages", Auth: true,
 		Summary:  "Packages the caller may know: a prosecutor's or defence counsel's own, an investigator's cases', all for custodians and auditors",
 		Response: PackagesResponse{}, serve: (*Handler).listPackages},
-	{Method: "POST", Pattern: "/v1/packages", Name: "sealPackage", Auth: true,
+	{Method: "POST", Pattern: "/v1/packages", Name: "sealPackage", Asks: "package.seal", Auth: true,
 		Summary: "Seal a package of a case's items for a prosecutor or defence counsel (investigator of the case, custodian)",
 		Request: PackageRequest{}, Response: PackageResponse{}, serve: (*Handler).sealPackage},
 	{Method: "POST", Pattern: "/v1/receipt-key", Name: "setReceiptKey", Asks: "receipt.key.set", Auth: true,
