@@ -106,6 +106,36 @@ func (h *stickyHead) save(ctx context.Context, cp *events.Checkpoint) error {
 	return nil
 }
 
+// saveEmpty saves a new vault's first head, a checkpoint of its empty
+// log, before its first event is appended: from then on a log with
+// events always has a head, and one without is refused (missingHead).
+func (h *stickyHead) saveEmpty(ctx context.Context, signer note.Signer, verifier note.Verifier, origin string) error {
+	var root events.Hash
+	copy(root[:], events.Hasher.EmptyRoot())
+	b, err := events.SignCheckpoint(signer, origin, 0, root)
+	if err != nil {
+		return fmt.Errorf("signing the empty log's checkpoint: %w", err)
+	}
+	cp, err := events.ParseCheckpoint(b, origin, verifier)
+	if err != nil {
+		return fmt.Errorf("the empty log's checkpoint: %w", err)
+	}
+	return h.save(ctx, cp)
+}
+
+// ErrHeadMissing is the refusal of a start whose log holds events while
+// neither place holds the vault's head (missingHead).
+var ErrHeadMissing = errors.New("the vault's log head is missing")
+
+// missingHead is the refusal of a start on a log of size events with no
+// head in the keyring folder (file) or the object store.
+func missingHead(size uint64, file string) error {
+	return fmt.Errorf("%w: the custody log holds %d events, but neither %s nor the object store's head/ holds the vault's newest checkpoint. "+
+		"A vault saves it before its first event and never removes the last copy, so both were deleted: that is how a log is cut back to an older checkpoint unnoticed. "+
+		"Restore the keyring folder and the object store's head/ from backup, and compare the log with the auditors' saved checkpoints and the witnesses' (docs/operations.md, \"Restoring\"). "+
+		"If no copy exists anywhere, continue on this log only with `custos admin accept-rollback`, which records the loss in the log", ErrHeadMissing, size, file)
+}
+
 // load returns the largest head found in either place (nil if none),
 // each verified as a checkpoint of this log signed by its key, and where
 // it was found.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +18,9 @@ import (
 	"filippo.io/age"
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/events/sqlite"
 	"github.com/custos-vault/custos/events/verify"
+	"github.com/custos-vault/custos/hsm/soft"
 	"github.com/custos-vault/custos/internal/smallfile"
 	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/objects"
@@ -297,4 +300,151 @@ func TestPackageRetrievalsWaitForAPublishedCheckpoint(t *testing.T) {
 	if err != nil || cp.Size != v.log.Size() {
 		t.Fatalf("the sticky head after the retrieval: %+v %v, want the log's %d events", cp, err, v.log.Size())
 	}
+}
+
+// TestALogWithoutItsHeadIsRefused: a vault saves its head before its
+// first event, so a log that holds events while neither the keyring
+// folder nor the object store holds a head had both copies deleted. An
+// administrator holding both (one root on a one-server vault) who deletes
+// them, with or without cutting the log back to an older stored
+// checkpoint, has the start refused, nothing appended; only an accepted
+// rollback, which records that the head was missing, starts the vault
+// again, and the next start needs nothing more.
+func TestALogWithoutItsHeadIsRefused(t *testing.T) {
+	for _, cut := range []bool{false, true} {
+		t.Run(map[bool]string{false: "heads deleted", true: "heads deleted and the log cut back"}[cut], func(t *testing.T) {
+			dir := t.TempDir()
+			rec, _ := age.GenerateX25519Identity()
+			logger := slog.New(slog.DiscardHandler)
+			v, st := snapshotVault(t, dir, logger, rec.Recipient().String())
+			busyVault(t, v, 0)
+			if _, err := v.Log().Checkpoint(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			stored := v.Log().Size()
+			busyVault(t, v, 1)
+			v.Close()
+			st.Close()
+
+			removeHeads := func() {
+				os.Remove(filepath.Join(dir, "keyring", HeadFile))
+				heads, _ := filepath.Glob(filepath.Join(dir, "objects", "head", "*"))
+				if len(heads) == 0 {
+					t.Fatal("no head object to remove")
+				}
+				for _, h := range heads {
+					os.Remove(h)
+				}
+				os.RemoveAll(filepath.Join(dir, "snapshots"))
+				os.RemoveAll(filepath.Join(dir, "tiles"))
+			}
+			removeHeads()
+			if cut {
+				cutLog(t, filepath.Join(dir, "log.db"), stored)
+			}
+			size := func() uint64 {
+				st, err := sqlite.New(context.Background(), sqlite.Config{Path: filepath.Join(dir, "log.db")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer st.Close()
+				n, err := st.Size(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			before := size()
+			_, _, err := openSnapshotVault(t, dir, logger, rec.Recipient().String(), 50)
+			if !errors.Is(err, ErrHeadMissing) || !strings.Contains(err.Error(), "accept-rollback") {
+				t.Fatalf("a log of %d events without its head started: %v", before, err)
+			}
+			if size() != before {
+				t.Fatal("the refused start appended to the log")
+			}
+
+			ctx := context.Background()
+			st, err = sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "log.db")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs, _ := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
+			sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
+			got, err := AcceptRollback(ctx, Config{Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"),
+				SpoolDir: filepath.Join(dir, "spool"), TileDir: filepath.Join(dir, "tiles"), SnapshotDir: filepath.Join(dir, "snapshots"),
+				RecoveryRecipient: rec.Recipient().String(), Logger: logger}, "the head was deleted; see incident 7")
+			st.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.HeadMissing || got.LostHead != "" || got.Size != before {
+				t.Fatalf("recorded %+v", got)
+			}
+			v, st = snapshotVault(t, dir, logger, rec.Recipient().String())
+			defer st.Close()
+			defer v.Close()
+			var found bool
+			for _, e := range logged(t, v) {
+				if e.Type == TypeRollbackAccepted {
+					var d RollbackAccepted
+					if err := e.DecodeData(&d); err != nil {
+						t.Fatal(err)
+					}
+					found = d.HeadMissing && d.Reason == "the head was deleted; see incident 7"
+				}
+			}
+			if !found {
+				t.Fatal("the log does not record that the head was missing")
+			}
+		})
+	}
+}
+
+// TestANewVaultSavesItsHeadFirst: the head of a new vault is a checkpoint
+// of its empty log, saved before its first event, so that a crash
+// before its first checkpoint leaves a log its next start accepts.
+func TestANewVaultSavesItsHeadFirst(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	store, err := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	skey, vkey, _ := note.GenerateKey(rand.Reader, "custos-test")
+	signer, _ := note.NewSigner(skey)
+	verifier, _ := note.NewVerifier(vkey)
+	h := newStickyHead(filepath.Join(dir, "keyring"), store)
+	if err := os.MkdirAll(filepath.Join(dir, "keyring"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.saveEmpty(ctx, signer, verifier, "custos-test"); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := newStickyHead(filepath.Join(dir, "keyring"), store).load(ctx, "custos-test", verifier)
+	if err != nil || got == nil || got.Size != 0 {
+		t.Fatalf("head %+v, %v; want the empty log's checkpoint", got, err)
+	}
+	var tree events.Tree
+	tree.Append(events.LeafHash([]byte("server.started")))
+	if err := checkExtends(got, "", 1, tree.Root); err != nil {
+		t.Fatalf("a log of one event does not extend the empty head: %v", err)
+	}
+}
+
+// cutLog cuts a SQLite log back to its first n events, as its database's
+// administrator could: the events after them, the checkpoints of more
+// events, the seal and the lookup file.
+func cutLog(t *testing.T, path string, n uint64) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{`DELETE FROM events WHERE seq >= ?`, `DELETE FROM checkpoints WHERE size > ?`, `DELETE FROM seal WHERE ? >= 0`} {
+		if _, err := db.Exec(q, int64(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Remove(path + "-lookups")
 }

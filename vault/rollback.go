@@ -14,12 +14,18 @@ import (
 // log exists anywhere: the head the vault had, the size the log restarts
 // from, and why. Events after that size are lost for good, and every
 // holder of the lost head can prove the fork; this event says it happened.
+//
+// Where neither the keyring folder nor the object store held a head at
+// all (both copies deleted), HeadMissing is set and the lost head's
+// fields are empty: what was lost is unknown to the vault, and only the
+// holders of its checkpoints (auditors, witnesses, packages) can say.
 type RollbackAccepted struct {
-	LostSize uint64 `json:"lost_size"`
-	LostRoot string `json:"lost_root"`
-	LostHead string `json:"lost_head"` // the signed checkpoint note
-	Size     uint64 `json:"size"`
-	Reason   string `json:"reason"`
+	LostSize    uint64 `json:"lost_size"`
+	LostRoot    string `json:"lost_root"`
+	LostHead    string `json:"lost_head"` // the signed checkpoint note
+	Size        uint64 `json:"size"`
+	Reason      string `json:"reason"`
+	HeadMissing bool   `json:"head_missing,omitempty"`
 }
 
 // TypeRollbackAccepted is the event of RollbackAccepted.
@@ -48,11 +54,19 @@ func AcceptRollback(ctx context.Context, cfg Config, reason string) (*RollbackAc
 // acceptRollback is AcceptRollback's work inside Open, after the replay
 // and before anything else is appended.
 func (v *Vault) acceptRollback(ctx context.Context, head *events.Checkpoint) error {
-	if head == nil || checkExtends(head, "", v.log.Size(), v.log.Tree().Root) == nil {
+	var d RollbackAccepted
+	switch {
+	case head == nil && v.log.Size() == 0:
+		return errors.New("the custody log is empty and the vault has no head: there is no rollback to accept")
+	case head == nil:
+		// Both copies of the head were deleted (missingHead).
+		d = RollbackAccepted{HeadMissing: true, Size: v.log.Size(), Reason: v.cfg.rollbackReason}
+	case checkExtends(head, "", v.log.Size(), v.log.Tree().Root) == nil:
 		return errors.New("the custody log extends the vault's head: there is no rollback to accept")
+	default:
+		d = RollbackAccepted{LostSize: head.Size, LostRoot: head.Root.String(), LostHead: string(head.Note),
+			Size: v.log.Size(), Reason: v.cfg.rollbackReason}
 	}
-	d := RollbackAccepted{LostSize: head.Size, LostRoot: head.Root.String(), LostHead: string(head.Note),
-		Size: v.log.Size(), Reason: v.cfg.rollbackReason}
 	// Recorded first: a crash before the head is reset leaves the vault
 	// refusing to start as before (accept again), never a forgotten head.
 	if _, err := v.append(ctx, sequencer.Draft{Type: TypeRollbackAccepted, Actor: System, Data: d}); err != nil {

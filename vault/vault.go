@@ -348,6 +348,18 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
+	switch {
+	case head == nil && size > 0 && !cfg.acceptRollback:
+		// A vault saves its head before its first event (below), and
+		// never removes the last copy: a log with events and no head in
+		// either place had both copies deleted, which is how a log is
+		// cut back to an older checkpoint unnoticed.
+		return nil, fmt.Errorf("refusing to start: %w", missingHead(size, v.head.file))
+	case head == nil && size == 0 && !cfg.acceptRollback:
+		if err := v.head.saveEmpty(ctx, signer, verifier, v.origin); err != nil {
+			return nil, err
+		}
+	}
 	seqCfg := sequencer.Config{
 		Store: cfg.Log, Origin: v.origin, Signer: signer, Verifier: verifier,
 		CheckpointInterval: cfg.CheckpointInterval, StoreInterval: cfg.CheckpointStoreInterval, Now: cfg.Now,

@@ -299,6 +299,11 @@ func runAdminAcceptRollback(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if res.HeadMissing {
+		return printResult(stdout, *asJSON, res, fmt.Sprintf(
+			"recorded: the vault's head was missing, so the vault cannot say which events were lost; the custody log continues from %d events; "+
+				"holders of a newer checkpoint (auditors, witnesses, package recipients) can prove what was lost", res.Size))
+	}
 	return printResult(stdout, *asJSON, res, fmt.Sprintf(
 		"recorded: events %d to %d are lost; the custody log continues from %d events; holders of the lost checkpoint can prove the fork",
 		res.Size, res.LostSize-1, res.Size))

@@ -164,7 +164,11 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		given = append(given, savedCheckpoint{ext, file, isStickyHead(file)})
 	}
 	if local != nil && local.headMissing != "" && !slices.ContainsFunc(given, savedCheckpoint.isHead) {
-		fmt.Fprintf(stderr, "note: the vault's sticky head was not checked: %s\n", local.headMissing)
+		// A vault writes its head before its first event and never
+		// removes it: without it, a store cut back to an older
+		// checkpoint passes every other check here.
+		return fail(fmt.Errorf("the vault's sticky head was not found: %s. A vault keeps it from before its first event, so someone removed it; "+
+			"that is how a log is cut back to an older checkpoint unnoticed. Check the log against a checkpoint kept outside the vault (--checkpoint FILE: yours, a witness's or a package's)", local.headMissing))
 	}
 	if local != nil && !slices.ContainsFunc(given, savedCheckpoint.isOwn) && *save == "" {
 		// Without a checkpoint kept outside the vault, the store's own

@@ -181,7 +181,7 @@ func stickyHeadBeside(store string) (head, missing string) {
 	st, err := os.Stat(head)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return "", head + " is missing, though the keyring folder is there: the vault's own record of its newest checkpoint was removed (a vault writes it with its first checkpoint)"
+		return "", head + " is missing, though the keyring folder is there"
 	case err != nil:
 		return "", fmt.Sprintf("%s cannot be read (%v)", head, err)
 	case !st.Mode().IsRegular():

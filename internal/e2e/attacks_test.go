@@ -519,7 +519,40 @@ func TestLostOrShortenedLogIsRefused(t *testing.T) {
 	if r := s.run("", work, "custos", "admin", "accept-rollback", "--dev", "--data", s.data, "--reason", "x"); r.code == 0 {
 		t.Fatal("accept-rollback accepted a log that extends the head")
 	}
+
+	// 4. Both copies of the head are deleted (one root on a one-server
+	// vault holds both), which is how a log is cut back to an older
+	// checkpoint: the start is refused, and so is an audit of the store
+	// without the server.
 	s.start()
+	key := filepath.Join(work, "vault.key")
+	if err := os.WriteFile(key, []byte(s.ok("auditor", work, "audit", "key").stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.run("", work, "custos", "audit", "verify", "--store", db, "--key", key); r.code != 0 {
+		t.Fatalf("the store with its head: %d %s", r.code, r.stderr)
+	}
+	s.stop()
+	os.Remove(filepath.Join(s.data, "keyring", "head.checkpoint"))
+	heads, _ := filepath.Glob(filepath.Join(s.data, "objects", "head", "*"))
+	if len(heads) == 0 {
+		t.Fatal("no head in the object store")
+	}
+	for _, h := range heads {
+		os.Remove(h)
+	}
+	if r := start(); r.code == 0 || !strings.Contains(r.stderr, "log head is missing") || !strings.Contains(r.stderr, "accept-rollback") {
+		t.Fatalf("a vault whose head was deleted started (or said nothing useful): %d %s", r.code, r.stderr)
+	}
+	if r := s.run("", work, "custos", "audit", "verify", "--store", db, "--key", key); r.code == 0 || !strings.Contains(r.stderr, "sticky head was not found") {
+		t.Fatalf("an audit of the store passed without the vault's head: %d %s", r.code, r.stderr)
+	}
+	acc = s.run("", work, "custos", "admin", "accept-rollback", "--dev", "--data", s.data, "--reason", "the head was deleted, incident 12", "--json")
+	if acc.code != 0 || !strings.Contains(acc.stdout, `"head_missing":true`) {
+		t.Fatalf("accept-rollback of a missing head: %d %s %s", acc.code, acc.stdout, acc.stderr)
+	}
+	s.start()
+	s.ok("auditor", work, "audit", "verify")
 }
 
 // TestStaleKeyringBackupLosesNothing: the keyring folder is restored
