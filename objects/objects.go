@@ -63,6 +63,21 @@ type Store interface {
 	Close() error
 }
 
+// Lock is what protects an object from deletion: its legal hold and the
+// end of its retention (zero: none).
+type Lock struct {
+	LegalHold   bool
+	RetainUntil time.Time
+}
+
+// LockReader is a store that reads an object's lock back, so that an
+// audit can check that what the vault set is still there (a legal hold
+// lifted or a retention shortened by someone with the store's own
+// access). ErrNotFound for an object that does not exist.
+type LockReader interface {
+	Lock(ctx context.Context, name string) (Lock, error)
+}
+
 // NameLister is a Store that lists names alone more cheaply than List
 // (the fs store: without a stat of every object).
 type NameLister interface {

@@ -11,6 +11,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
@@ -65,6 +66,14 @@ type ScrubResult struct {
 	// or "...: recovery copy: why": a key someone rewrote or removed
 	// while the vault ran, whose replicas may have been rewritten alike.
 	KeysAltered []string `json:"keys_altered,omitempty"`
+	// LocksWeakened lists the evidence objects whose protection in the
+	// store is weaker than the vault set, as "it_...: why": a legal hold
+	// lifted while its case is held (put back by the scrub), or a
+	// retention that ends before the deposit's time plus the vault's
+	// retention floor. Only a store that reads locks back
+	// (objects.LockReader) is checked; someone with the store's own
+	// access (its administrator, or the vault's credentials) did it.
+	LocksWeakened []string `json:"locks_weakened,omitempty"`
 	// Incomplete says why the scrub could not read the whole store (a
 	// listing that failed, say); what it found up to then is reported
 	// and recorded, and OK is false.
@@ -98,8 +107,10 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	// in deposit order.
 	failed := map[string]Item{}
 	unreadable := map[string]error{}
+	locks, readsLocks := v.objects.(objects.LockReader)
 	err := v.state.scanItems(scanChunk, func(it Item) error {
-		if c, _ := v.state.getCase(it.Case); c.Destroyed {
+		c, _ := v.state.getCase(it.Case)
+		if c.Destroyed {
 			return nil // its objects were deleted, or are kept only until their retention ends
 		}
 		res.Objects++
@@ -131,6 +142,15 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 		if !match {
 			res.Mismatched = append(res.Mismatched, it.ID)
 			failed[it.ID] = it
+		}
+		if readsLocks {
+			why, err := v.lockWeakened(ctx, locks, c, it, d.Object)
+			if err != nil {
+				return fmt.Errorf("item %s: %w", it.ID, err)
+			}
+			if why != "" {
+				res.LocksWeakened = append(res.LocksWeakened, it.ID+": "+why)
+			}
 		}
 		return nil
 	})
@@ -210,7 +230,7 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 	if err := errors.Join(incomplete...); err != nil {
 		res.Incomplete = err.Error()
 	}
-	res.OK = len(res.Mismatched)+len(res.Missing)+len(res.Unaccounted)+len(res.Foreign)+len(res.HashSetsAltered)+len(res.KeysAltered) == 0 && res.Incomplete == ""
+	res.OK = len(res.Mismatched)+len(res.Missing)+len(res.Unaccounted)+len(res.Foreign)+len(res.HashSetsAltered)+len(res.KeysAltered)+len(res.LocksWeakened) == 0 && res.Incomplete == ""
 	// The outcome, bounded to fit an event whatever the store holds,
 	// then each failure: recorded even if recording another one (or the
 	// outcome) failed; a failure that could not be recorded fails the
@@ -282,7 +302,7 @@ func scrubbedEvent(res *ScrubResult, tsaCerts []*x509.Certificate) AuditScrubbed
 		Mismatched: bound(res.Mismatched, scrubbedMaxIDs), Missing: bound(res.Missing, scrubbedMaxIDs),
 		Unaccounted: bound(res.Unaccounted, scrubbedMaxEntries), RetainedDestroyed: bound(res.RetainedDestroyed, scrubbedMaxEntries),
 		HashSetsAltered: bound(res.HashSetsAltered, scrubbedMaxEntries), Foreign: bound(res.Foreign, scrubbedMaxEntries),
-		KeysAltered: bound(res.KeysAltered, scrubbedMaxEntries)}
+		KeysAltered: bound(res.KeysAltered, scrubbedMaxEntries), LocksWeakened: bound(res.LocksWeakened, scrubbedMaxIDs)}
 	if inc := bound([]string{res.Incomplete}, 1); res.Incomplete != "" {
 		d.Incomplete = inc[0]
 	}
@@ -303,8 +323,9 @@ func scrubbedEvent(res *ScrubResult, tsaCerts []*x509.Certificate) AuditScrubbed
 // incomplete (a list of one entry, or none if empty), in this order, a
 // line of the field's name, a space and its number of entries, then a
 // line per entry of its length in bytes, a space and its bytes; then the
-// same for keys_altered, only if it has entries (scrubs before it was
-// checked hashed no such line) (docs/custody-log.md, audit.scrubbed).
+// same for keys_altered and then locks_weakened, each only if it has
+// entries (scrubs before they were checked hashed no such line)
+// (docs/custody-log.md, audit.scrubbed).
 func scrubbedListsSHA256(res *ScrubResult) string {
 	h := sha256.New()
 	var incomplete []string
@@ -316,8 +337,8 @@ func scrubbedListsSHA256(res *ScrubResult) string {
 		list []string
 	}{{"mismatched", res.Mismatched}, {"missing", res.Missing}, {"unaccounted", res.Unaccounted},
 		{"retained_destroyed", res.RetainedDestroyed}, {"hash_sets_altered", res.HashSetsAltered},
-		{"foreign", res.Foreign}, {"incomplete", incomplete}, {"keys_altered", res.KeysAltered}} {
-		if f.name == "keys_altered" && len(f.list) == 0 {
+		{"foreign", res.Foreign}, {"incomplete", incomplete}, {"keys_altered", res.KeysAltered}, {"locks_weakened", res.LocksWeakened}} {
+		if (f.name == "keys_altered" || f.name == "locks_weakened") && len(f.list) == 0 {
 			continue
 		}
 		fmt.Fprintf(h, "%s %d\n", f.name, len(f.list))
@@ -437,4 +458,54 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 	default:
 		return v.readWhole(ctx, fn)
 	}
+}
+
+// lockSlack is how far before the deposit's event an object's retention
+// may have been counted from (it is written, with its pending retention,
+// before its event) without being judged weakened.
+const lockSlack = time.Hour
+
+// lockWeakened says how the store's lock on an item's object is weaker
+// than the vault set it ("" if it is not): a legal hold lifted while the
+// item's case is held, which it puts back at once, as a repeated hold
+// does (SetHold); or, for an object older than the pending retention
+// (whose retention the vault has extended), a retention ending before
+// its deposit's time plus the vault's floor (Config.MinRetention),
+// which no case's retention is below. The floor, not the case's own
+// retention, is the measure: the vault's default retention is its
+// configuration, which may have changed since.
+func (v *Vault) lockWeakened(ctx context.Context, locks objects.LockReader, c Case, it Item, object string) (string, error) {
+	l, err := locks.Lock(ctx, object)
+	if errors.Is(err, objects.ErrNotFound) {
+		return "", nil // listed as missing by the check above
+	}
+	if err != nil {
+		return "", err
+	}
+	var why []string
+	if c.Held && !l.LegalHold {
+		v.holdMu.Lock()
+		now, _ := v.state.getCase(c.ID)
+		restored := ""
+		if now.Held {
+			if err := v.objects.SetLegalHold(ctx, object, true); err != nil {
+				restored = fmt.Sprintf(" (putting it back failed: %v; repeat the hold)", err)
+			} else {
+				restored = " (put back)"
+			}
+		}
+		v.holdMu.Unlock()
+		why = append(why, "its case is under a legal hold, but the object's legal hold was off"+restored)
+	}
+	at := it.At.Time()
+	if v.cfg.Now().Sub(at) > v.cfg.PendingRetention {
+		if floor := at.Add(v.cfg.MinRetention - lockSlack); l.RetainUntil.Before(floor) {
+			until := "none"
+			if !l.RetainUntil.IsZero() {
+				until = l.RetainUntil.Format(time.RFC3339)
+			}
+			why = append(why, fmt.Sprintf("its retention ends %s, before the deposit's time plus the vault's retention floor (%s)", until, at.Add(v.cfg.MinRetention).Format(time.RFC3339)))
+		}
+	}
+	return strings.Join(why, "; "), nil
 }

@@ -531,6 +531,9 @@ type AuditScrubbed struct {
 	// KeysAltered lists the live keys' files in the keyring folder that
 	// are not the ones the log recorded (ScrubResult.KeysAltered).
 	KeysAltered []string `json:"keys_altered,omitempty"`
+	// LocksWeakened lists the evidence objects whose protection in the
+	// store is weaker than the vault set (ScrubResult.LocksWeakened).
+	LocksWeakened []string `json:"locks_weakened,omitempty"`
 	// Incomplete says why the scrub could not read the whole store.
 	Incomplete string `json:"incomplete,omitempty"`
 	// TSACerts are the SHA-256 (hex) of the certificates the stored

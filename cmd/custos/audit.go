@@ -669,6 +669,10 @@ func runAuditScrub(args []string, stdout io.Writer) error {
 			text += fmt.Sprintf("; %s in the keyring folder not the one the log recorded (a case key rewritten or removed under the vault; its replicas are judged against the record too): %s",
 				plural(n, "key file"), cut(strings.Join(res.KeysAltered, "; "), 2000))
 		}
+		if n := len(res.LocksWeakened); n > 0 {
+			text += fmt.Sprintf("; %s whose protection in the store is weaker than the vault set (a legal hold lifted, put back; or a retention shortened so that it could be deleted: someone with the store's own access did it): %s",
+				plural(n, "evidence object"), cut(strings.Join(res.LocksWeakened, "; "), 2000))
+		}
 		if res.Incomplete != "" {
 			text += "; the scrub could not read the whole store, so it is incomplete (what it found is recorded): " + res.Incomplete
 		}
@@ -695,6 +699,9 @@ func runAuditScrub(args []string, stdout io.Writer) error {
 		}
 		if len(res.KeysAltered) > 0 {
 			msg += fmt.Sprintf(", keys altered [%s]", cut(strings.Join(res.KeysAltered, "; "), 500))
+		}
+		if len(res.LocksWeakened) > 0 {
+			msg += fmt.Sprintf(", locks weakened [%s]", cut(strings.Join(res.LocksWeakened, "; "), 500))
 		}
 		if res.Incomplete != "" {
 			msg += ", incomplete: " + res.Incomplete

@@ -809,6 +809,18 @@ func (s *Store) SetLegalHold(_ context.Context, name string, on bool) error {
 	return s.writeLock(parent, base, li)
 }
 
+// Lock implements objects.LockReader: the object's lock record.
+func (s *Store) Lock(_ context.Context, name string) (objects.Lock, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	parent, _, li, err := s.existing(name)
+	if err != nil {
+		return objects.Lock{}, err
+	}
+	unix.Close(parent)
+	return objects.Lock{LegalHold: li.LegalHold, RetainUntil: li.RetainUntil}, nil
+}
+
 // ExtendRetention implements objects.Store.
 func (s *Store) ExtendRetention(_ context.Context, name string, until time.Time) error {
 	s.mu.Lock()

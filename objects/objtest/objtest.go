@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) objects.Store) {
 		{"Missing", testMissing},
 		{"RetentionAndLegalHold", testRetentionAndHold},
 		{"ExtendRetention", testExtendRetention},
+		{"LockReadBack", testLockReadBack},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -489,5 +490,42 @@ func testExtendRetention(t *testing.T, s objects.Store, k string) {
 	}
 	if err := s.Delete(ctx, plain); err != nil {
 		t.Errorf("delete after a short retention ended: %v", err)
+	}
+}
+
+// testLockReadBack: a store that reads locks back (objects.LockReader)
+// reports the legal hold and the retention the vault set, and a hold
+// lifted as lifted: what an audit compares with the custody log.
+func testLockReadBack(t *testing.T, s objects.Store, k string) {
+	lr, ok := s.(objects.LockReader)
+	if !ok {
+		t.Skip("this store does not read locks back")
+	}
+	ctx := context.Background()
+	name := k + "/locked"
+	until := time.Now().Add(time.Hour).Truncate(time.Second)
+	put(t, s, name, bytes.NewReader([]byte("evidence")), objects.PutOptions{RetainUntil: until})
+	l, err := lr.Lock(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.LegalHold || l.RetainUntil.Before(until) || l.RetainUntil.After(until.Add(time.Second)) {
+		t.Fatalf("lock after put: %+v, want retention until %v and no hold", l, until)
+	}
+	for _, on := range []bool{true, false} {
+		if err := s.SetLegalHold(ctx, name, on); err != nil {
+			t.Fatal(err)
+		}
+		if l, err := lr.Lock(ctx, name); err != nil || l.LegalHold != on {
+			t.Fatalf("lock after the hold was set to %v: %+v, %v", on, l, err)
+		}
+	}
+	unlocked := k + "/unlocked"
+	put(t, s, unlocked, bytes.NewReader([]byte("x")), objects.PutOptions{Unlocked: true})
+	if l, err := lr.Lock(ctx, unlocked); err != nil || l.LegalHold || !l.RetainUntil.IsZero() {
+		t.Fatalf("lock of an object put without one: %+v, %v", l, err)
+	}
+	if _, err := lr.Lock(ctx, k+"/absent"); !errors.Is(err, objects.ErrNotFound) {
+		t.Fatalf("lock of an absent object: %v, want ErrNotFound", err)
 	}
 }

@@ -278,6 +278,32 @@ func (s *Store) SetLegalHold(ctx context.Context, name string, on bool) error {
 	return nil
 }
 
+// Lock implements objects.LockReader on the original version: its
+// legal hold and its retention date, as the store reports them.
+func (s *Store) Lock(ctx context.Context, name string) (objects.Lock, error) {
+	if err := objects.ValidName(name); err != nil {
+		return objects.Lock{}, err
+	}
+	v, err := s.original(ctx, name)
+	if err != nil {
+		return objects.Lock{}, err
+	}
+	var l objects.Lock
+	hold, err := s.core.GetObjectLegalHold(ctx, s.bucket, name, minio.GetObjectLegalHoldOptions{VersionID: v.VersionID})
+	if err != nil && minio.ToErrorResponse(err).Code != "NoSuchObjectLockConfiguration" {
+		return objects.Lock{}, s.fail(ctx, "reading the legal hold of", name, err)
+	}
+	l.LegalHold = err == nil && hold != nil && *hold == minio.LegalHoldEnabled
+	_, until, err := s.core.GetObjectRetention(ctx, s.bucket, name, v.VersionID)
+	if err != nil && minio.ToErrorResponse(err).Code != "NoSuchObjectLockConfiguration" {
+		return objects.Lock{}, s.fail(ctx, "reading the retention of", name, err)
+	}
+	if err == nil && until != nil {
+		l.RetainUntil = until.UTC()
+	}
+	return l, nil
+}
+
 // ExtendRetention implements objects.Store on the original version, in
 // COMPLIANCE mode (MinIO refuses to shorten it).
 func (s *Store) ExtendRetention(ctx context.Context, name string, until time.Time) error {
