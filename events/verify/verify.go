@@ -178,12 +178,18 @@ func (e *Engine) reach() error {
 			// The newest checkpoint that matched narrows where: its events
 			// are the log's, so the fault is among those after it.
 			where := fmt.Sprintf("events before position %d", p.cp.Size)
+			fork := ""
 			if e.latest != nil && e.latest.Size > 0 && e.latest.Size < p.cp.Size {
 				where = fmt.Sprintf("events %d to %d (the checkpoint of the first %d events matched)", e.latest.Size, p.cp.Size-1, e.latest.Size)
+				// The matched checkpoint narrows it only if both are of
+				// one history: a log rewritten from an earlier event on,
+				// whose checkpoints the vault's key signed again, matches
+				// its own checkpoints and not one saved before.
+				fork = fmt.Sprintf("; or, if the vault's key also signed the checkpoints of a rewritten log, the two histories part anywhere before event %d", p.cp.Size)
 			}
 			return e.fail(&Problem{Seq: p.cp.Size, Reason: fmt.Sprintf(
-				"%s commits to root %x for the first %d events, but the replayed log has root %x: %s were altered, removed, inserted or reordered",
-				p.source, p.cp.Root[:8], p.cp.Size, root[:8], where)})
+				"%s commits to root %x for the first %d events, but the replayed log has root %x: %s were altered, removed, inserted or reordered%s",
+				p.source, p.cp.Root[:8], p.cp.Size, root[:8], where, fork)})
 		}
 		e.checked++
 		e.latest = p.cp
