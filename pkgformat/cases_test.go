@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -241,6 +242,15 @@ func (k *caseKit) forged(hook func(*events.Event)) []byte {
 func onDeposit(edit func(string) string) func(*events.Event) {
 	return func(ev *events.Event) {
 		if ev.Type == "item.deposited" && ev.Item == packageItems[0].id {
+			ev.Data = []byte(edit(string(ev.Data)))
+		}
+	}
+}
+
+// onSealing edits the data of the sealing event.
+func onSealing(edit func(string) string) func(*events.Event) {
+	return func(ev *events.Event) {
+		if ev.Type == "package.sealing" {
 			ev.Data = []byte(edit(string(ev.Data)))
 		}
 	}
@@ -711,6 +721,42 @@ func packageCases() []caseDef {
 		valid("data-escaped", "data.names", `forged log: the deposit's "name" written with \u escapes of the same characters`,
 			func(k *caseKit) []byte {
 				return k.forged(onDeposit(replaceOnce(`"name":"chat `, `"name":"\u0063hat `)))
+			}),
+
+		// The sealing event and the items it seals (section 9 step 7).
+		invalid("manifest-no-items", "manifest.items", "forged log: the sealing event lists no item, and the manifest none (its items emptied, the item files removed, signed again): a package of no item", "a package holds at least one item",
+			func(k *caseKit) []byte {
+				b := k.forged(onSealing(func(s string) string {
+					return regexp.MustCompile(`"items":\[[^]]*\]`).ReplaceAllString(s, `"items":[]`)
+				}))
+				ms, err := members(b)
+				if err != nil {
+					k.t.Fatal(err)
+				}
+				var kept []member
+				for _, m := range ms {
+					if !strings.HasPrefix(m.name, "items/") {
+						kept = append(kept, m)
+					}
+				}
+				mb := regexp.MustCompile(`(?s)"items": \[.*?\n  \],`).ReplaceAll(k.get(kept, pkgformat.ManifestName), []byte(`"items": [],`))
+				return k.tar(k.sign(set(kept, pkgformat.ManifestName, mb)))
+			}),
+		invalid("sealing-item", "sealing.event", "forged log: the sealing event's envelope names the first item", "names the item",
+			func(k *caseKit) []byte {
+				return k.forged(func(ev *events.Event) {
+					if ev.Type == "package.sealing" {
+						ev.Item = packageItems[0].id
+					}
+				})
+			}),
+		invalid("sealing-for-role", "sealing.event", `forged log: the sealing event's data says "for_role":"judge"`, "sealed for a prosecutor or defence counsel",
+			func(k *caseKit) []byte {
+				return k.forged(onSealing(replaceOnce(`{`, `{"for_role":"judge",`)))
+			}),
+		valid("sealing-for-defence", "sealing.event", `forged log: the sealing event's data says "for_role":"defence" (the manifest names the person, not the role)`,
+			func(k *caseKit) []byte {
+				return k.forged(onSealing(replaceOnce(`{`, `{"for_role":"defence",`)))
 			}),
 
 		// items/ and the reports (sections 7 to 9).

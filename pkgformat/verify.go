@@ -77,6 +77,10 @@ type VerifyOptions struct {
 	// their quorum (docs/witnesses.md): the package's checkpoint must
 	// carry the quorum's cosignatures, or the check fails.
 	WitnessPolicy *witness.Policy
+	// Now, if set, is the clock of the check (time.Now otherwise): a
+	// witness's cosignature stating a time more than a day after it
+	// fails (witness.MaxCosignatureAhead).
+	Now func() time.Time
 }
 
 // ErrNotAuthenticated is returned, after every other check has passed,
@@ -151,11 +155,27 @@ type Report struct {
 	// manifest order; it is empty unless Verify returned nil.
 	Extracted  []Extracted
 	Checkpoint *events.Checkpoint
+	// SealedForRole is the role of the person the package is for, as
+	// its signed sealing event states it: "prosecutor" or "defence"
+	// (the manifest names the person, not the role).
+	SealedForRole string
 	// Notes are what was present but not checked (no certificate given),
 	// said so that nobody takes it for checked.
 	Notes []string
 	// Timestamps are the verified time-stamp tokens' attested times.
 	Timestamps []TimestampReport
+	// Cosignatures are, with a witness policy, the cosignatures counted,
+	// in the policy's order.
+	Cosignatures []CosignatureReport
+}
+
+// CosignatureReport is one witness's counted cosignature of the
+// checkpoint: the policy's name for the witness and the time its
+// cosignature states (RFC 3339, UTC, whole seconds), when the witness saw
+// the checkpoint.
+type CosignatureReport struct {
+	Witness string `json:"witness"`
+	Time    string `json:"time"`
 }
 
 // TimestampReport is one verified RFC 3161 token: the attested time
@@ -223,6 +243,18 @@ type sealingData struct {
 	Recipient string   `json:"recipient"`
 	Purpose   string   `json:"purpose"`
 	Items     []string `json:"items"`
+	// ForRole is absent (events before defence counsel: a prosecutor),
+	// "prosecutor" or "defence".
+	ForRole string `json:"for_role"`
+}
+
+// forRole is the role a sealing event's for_role states: absent means
+// prosecutor (custody-log.md section 10).
+func (d sealingData) forRole() string {
+	if d.ForRole == "" {
+		return "prosecutor"
+	}
+	return d.ForRole
 }
 
 // Verify reads a package from r, front to back, and checks everything it
@@ -362,10 +394,12 @@ func (v *verification) end(k kind) error {
 		if err := checkOpened(v.m, v.decoded); err != nil {
 			return err
 		}
-		if err := checkSealing(v.m, v.decoded); err != nil {
+		role, err := checkSealing(v.m, v.decoded)
+		if err != nil {
 			return err
 		}
-		v.rep.passed("sealing event %d names this package, its recipient, purpose and items", v.m.SealingEvent)
+		v.rep.SealedForRole = role
+		v.rep.passed("sealing event %d names this package, who it is for (%s, %s), its recipient, purpose and items", v.m.SealingEvent, printable.Terminal(v.m.SealedFor), role)
 	case kindItem:
 		v.rep.passed("%s the bytes the signed manifest names, and match their deposit events (name, size, SHA-256, MD5, SHA-1)", Count(len(v.m.Items), "item file is", "item files are"))
 		if len(v.opts.Identities) > 0 {
@@ -546,11 +580,24 @@ func (v *verification) checkpoint(name string) error {
 	v.cp, v.rep.Checkpoint, v.cpNote = cp, cp, cpb
 	v.rep.passed("checkpoint signed for the first %d custody events", cp.Size)
 	if p := v.opts.WitnessPolicy; p != nil {
-		verdict := p.Check(cpb)
+		now := time.Now
+		if v.opts.Now != nil {
+			now = v.opts.Now
+		}
+		verdict := p.CheckAt(cpb, now())
+		if len(verdict.Faults) > 0 {
+			return fmt.Errorf("checkpoint: the cosignatures of the witnesses you trust are refused: %s", strings.Join(verdict.Faults, "; "))
+		}
 		if !verdict.Satisfied {
 			return fmt.Errorf("checkpoint lacks the witness quorum: %s", p.Describe(verdict))
 		}
-		v.rep.passed("checkpoint %s", p.Describe(verdict))
+		var times []string
+		for _, name := range verdict.Cosigned {
+			t := verdict.Times[name].UTC().Format(time.RFC3339)
+			v.rep.Cosignatures = append(v.rep.Cosignatures, CosignatureReport{Witness: name, Time: t})
+			times = append(times, printable.Terminal(name)+" at "+t)
+		}
+		v.rep.passed("checkpoint %s; cosigned %s", p.Describe(verdict), strings.Join(times, ", "))
 	} else {
 		// Only witnesses the reader trusts show that this history is the
 		// one everyone else was shown: whoever holds the log's key can
@@ -677,7 +724,7 @@ func (v *verification) item(i int, it Item) error {
 
 func (v *verification) report(name string) error {
 	var head prefixWriter
-	head.max = reportHead
+	head.max = reportHead + reportLineMax
 	var text reportText
 	sum, err := v.hashNextTee(name, MaxReportMember, io.MultiWriter(&head, &text))
 	if err != nil {
@@ -689,7 +736,7 @@ func (v *verification) report(name string) error {
 	if err := text.finish(); err != nil {
 		return err
 	}
-	return reportNamesKey(head.b, v.m)
+	return reportNamesKey(head.b, head.cut, v.m)
 }
 
 // reportText checks, as report.txt streams by, that it is text a
@@ -740,10 +787,15 @@ func (r *reportText) finish() error {
 	return r.err
 }
 
-// reportHead is how much of report.txt's start is kept for
-// reportNamesKey: its checkpoint section comes within the first few
-// hundred bytes.
+// reportHead is the part of report.txt in which its Log key lines are
+// looked for (section 8): a line counts when its first byte is among the
+// first reportHead bytes. Its checkpoint section comes within the first
+// few hundred.
 const reportHead = 16 << 10
+
+// reportLineMax bounds how far past reportHead a line that starts within
+// it is read, to its line feed.
+const reportLineMax = 4 << 10
 
 // reportNamesKey checks that report.txt states the log key that signed
 // the package: the key a person reads in the report (and is told to
@@ -751,17 +803,36 @@ const reportHead = 16 << 10
 // manifest's, or a package re-signed by another key with a genuine
 // report copied in would show the genuine fingerprint. A version 2
 // report states none; a version 3 report must.
-func reportNamesKey(head []byte, m *Manifest) error {
+//
+// head is the report's first reportHead+reportLineMax bytes (all of it
+// if shorter), and cut tells that the report goes on beyond them. Every
+// line whose first byte is among the first reportHead bytes is read
+// whole, up to its line feed (or the report's end); such a line that is
+// a Log key line and does not end within head fails, as one whose value
+// cannot be read.
+func reportNamesKey(head []byte, cut bool, m *Manifest) error {
 	var fp, key string
 	var haveFP, haveKey bool
 	// Every such line, not only the first: a report states one key.
-	for _, line := range strings.Split(string(head), "\n") {
-		if rest, ok := strings.CutPrefix(strings.TrimLeft(line, " "), "Log key fingerprint:"); ok {
+	for start := 0; start < len(head) && start < reportHead; {
+		line := string(head[start:])
+		end := strings.IndexByte(line, '\n')
+		if end >= 0 {
+			line = line[:end]
+		}
+		at := start
+		start += len(line) + 1
+		label := strings.TrimLeft(line, " ")
+		isKeyLine := strings.HasPrefix(label, "Log key fingerprint:") || strings.HasPrefix(label, "Log key:")
+		if end < 0 && cut && isKeyLine {
+			return fmt.Errorf("report.txt's Log key line starting at byte %d does not end within %d bytes: its value cannot be read", at, reportLineMax)
+		}
+		if rest, ok := strings.CutPrefix(label, "Log key fingerprint:"); ok {
 			if fp = strings.TrimSpace(rest); fp != m.LogKeyFingerprint {
 				break
 			}
 			haveFP = true
-		} else if rest, ok := strings.CutPrefix(strings.TrimLeft(line, " "), "Log key:"); ok {
+		} else if rest, ok := strings.CutPrefix(label, "Log key:"); ok {
 			if key = strings.TrimSpace(rest); key != m.LogKey {
 				break
 			}
@@ -781,15 +852,21 @@ func reportNamesKey(head []byte, m *Manifest) error {
 	return nil
 }
 
-// prefixWriter keeps the first max bytes written to it.
+// prefixWriter keeps the first max bytes written to it; cut tells that
+// more were written.
 type prefixWriter struct {
 	b   []byte
 	max int
+	cut bool
 }
 
 func (p *prefixWriter) Write(b []byte) (int, error) {
-	if room := p.max - len(p.b); room > 0 {
+	room := p.max - len(p.b)
+	if room > 0 {
 		p.b = append(p.b, b[:min(room, len(b))]...)
+	}
+	if len(b) > max(room, 0) {
+		p.cut = true
 	}
 	return len(b), nil
 }
@@ -874,11 +951,18 @@ func KeyMatches(trusted, key string) bool {
 	return trusted == key || strings.EqualFold(trusted, KeyFingerprint(key))
 }
 
-// CheckTrustedKey returns an error unless k is a note verifier key or a
-// KeyFingerprint (64 hex digits, any case), so that a mistyped key is
-// reported as such and not as a package signed by another key.
+// CheckTrustedKey returns an error unless k is a note verifier key in
+// its one spelling (custody-log.md 5.1: HASH in lowercase hex, BASE64 as
+// encoded) or a KeyFingerprint (64 hex digits, any case), so that a
+// mistyped key is reported as such and not as a package signed by
+// another key. A key that note.NewVerifier reads but that is not so
+// spelled (HASH in upper case) is refused with that reason: the one
+// spelling is what a package's log_key is compared with.
 func CheckTrustedKey(k string) error {
 	if _, err := note.NewVerifier(k); err == nil {
+		if canonicalKey(k) != nil {
+			return errors.New("a log key, but not written in its one form: the 8 hex digits between its first two '+' must be in lower case, as custos audit key prints them")
+		}
 		return nil
 	}
 	if d, err := hex.DecodeString(k); err == nil && len(d) == sha256.Size {
@@ -893,11 +977,26 @@ func CheckTrustedKey(k string) error {
 // line must pass CheckTrustedKey, and at least one key must be given.
 func ParseTrustedKeys(b []byte) ([]string, error) {
 	if strings.HasPrefix(keyfile.Kind(b), "JSON") {
-		// custos audit key --json: {"key","origin","fingerprint"}.
+		// custos audit key --json: {"key","origin","fingerprint"}. Its
+		// members must agree: a file whose fingerprint names another key
+		// than its key was edited, and which one the user meant is not
+		// for this program to guess.
 		var printed struct {
-			Key string `json:"key"`
+			Key         string `json:"key"`
+			Origin      string `json:"origin"`
+			Fingerprint string `json:"fingerprint"`
 		}
-		if json.Unmarshal(b, &printed) == nil && CheckTrustedKey(printed.Key) == nil {
+		err := json.Unmarshal(b, &printed)
+		if _, verr := note.NewVerifier(printed.Key); err == nil && verr == nil {
+			if err := CheckTrustedKey(printed.Key); err != nil {
+				return nil, fmt.Errorf("its key is %v", err)
+			}
+			if printed.Fingerprint != "" && !strings.EqualFold(printed.Fingerprint, KeyFingerprint(printed.Key)) {
+				return nil, fmt.Errorf("its fingerprint %s is not the fingerprint of its key (%s): the two contradict each other; ask for the key again", truncate(printed.Fingerprint), KeyFingerprint(printed.Key))
+			}
+			if name, _, _ := strings.Cut(printed.Key, "+"); printed.Origin != "" && printed.Origin != name {
+				return nil, fmt.Errorf("its origin %q is not the name of its key (%q): the two contradict each other; ask for the key again", truncate(printed.Origin), name)
+			}
 			return []string{printed.Key}, nil
 		}
 	}
@@ -966,6 +1065,11 @@ func ParseManifest(b []byte) (*Manifest, error) {
 	}
 	if len(m.Events) > MaxMembers || len(m.Items) > MaxMembers {
 		return nil, errors.New("manifest.json: too many members")
+	}
+	// The vault refuses to seal a case without items: a package of none
+	// is no package it wrote.
+	if len(m.Items) == 0 {
+		return nil, errors.New("manifest.json: items is empty; a package holds at least one item (section 2)")
 	}
 	// An empty md5 or sha1 decodes as an absent one; section 2 has them
 	// absent when the deposit computed none, never empty. Read again for
@@ -1144,14 +1248,22 @@ func decodeProof(hexes []string) ([][]byte, error) {
 	return out, nil
 }
 
-func checkSealing(m *Manifest, evs map[uint64]*events.Event) error {
+// checkSealing checks the sealing event against the manifest (section 9
+// step 7) and returns the role of the person the package is for, as the
+// event states it ("prosecutor" or "defence").
+func checkSealing(m *Manifest, evs map[uint64]*events.Event) (string, error) {
 	ev := evs[m.SealingEvent]
 	if ev == nil || ev.Type != "package.sealing" {
-		return fmt.Errorf("sealing event %d is not in the package", m.SealingEvent)
+		return "", fmt.Errorf("sealing event %d is not in the package", m.SealingEvent)
+	}
+	// A sealing names its case and no item (custody-log.md section 8):
+	// its items are in its data.
+	if ev.Item != "" {
+		return "", fmt.Errorf("sealing event %d names the item %s in its envelope; a package.sealing event names its case and no item (its items are in its data)", m.SealingEvent, truncate(ev.Item))
 	}
 	var d sealingData
 	if err := ev.DecodeData(&d); err != nil {
-		return err
+		return "", err
 	}
 	ids := make([]string, len(m.Items))
 	for i, it := range m.Items {
@@ -1160,9 +1272,12 @@ func checkSealing(m *Manifest, evs map[uint64]*events.Event) error {
 	if d.Package != m.Package || d.Recipient != m.Recipient || d.For != m.SealedFor || d.Purpose != m.Purpose ||
 		ev.Case != m.Case || ev.Actor.Person != m.SealedBy.Name || ev.Actor.Role != m.SealedBy.Role || !slices.Equal(d.Items, ids) ||
 		ev.Time != m.SealedAt {
-		return fmt.Errorf("sealing event %d does not match the manifest (package, case, who sealed it, for whom, recipient, purpose, items, time)", m.SealingEvent)
+		return "", fmt.Errorf("sealing event %d does not match the manifest (package, case, who sealed it, for whom, recipient, purpose, items, time)", m.SealingEvent)
 	}
-	return nil
+	if r := d.forRole(); r != "prosecutor" && r != "defence" {
+		return "", fmt.Errorf("sealing event %d says the package is for a %q; a package is sealed for a prosecutor or defence counsel (for_role prosecutor or defence, or absent)", m.SealingEvent, truncate(d.ForRole))
+	}
+	return d.forRole(), nil
 }
 
 // checkOpened requires the case's opening among the package's events: it

@@ -177,6 +177,12 @@ func TestMalformedInputs(t *testing.T) {
 		{"checkpoint given as the keys", []string{"--trusted-keys", write("cp6", cp)}, "it is a checkpoint, not a log key (a checkpoint is given with --checkpoint)"},
 		{"checkpoint given as the witness policy", []string{"--key", key, "--witness-policy", write("cp7", cp)}, "it is a checkpoint, not a witness policy (a checkpoint is given with --checkpoint)"},
 		{"key file given as the TSA certificate", []string{"--key", key, "--tsa-cert", write("key8", key+"\n")}, "it is a log key, not a PEM file"},
+		// A policy with two quorum lines is malformed, whichever they name.
+		{"witness policy with two quorum lines", []string{"--key", key, "--witness-policy", write("wp1", "witness a "+testWitnessKey+"\nwitness b "+testWitnessKey2+"\nquorum a\nquorum b\n")}, "line 4: a second quorum line (the first is line 3)"},
+		{"witness policy with one quorum line twice", []string{"--key", key, "--witness-policy", write("wp2", "witness a "+testWitnessKey+"\nquorum a\nquorum a\n")}, "line 3: a second quorum line"},
+		// The JSON custos audit key --json prints, its members edited apart.
+		{"key JSON whose fingerprint is another key's", []string{"--trusted-keys", write("kj", `{"key":"`+key+`","origin":"`+strings.SplitN(key, "+", 2)[0]+`","fingerprint":"`+strings.Repeat("ab", 32)+`"}`)}, "is not the fingerprint of its key"},
+		{"key with its hash in upper case", []string{"--key", strings.Replace(key, "+d3a084f2+", "+D3A084F2+", 1)}, "must be in lower case"},
 	}
 	for _, c := range cases {
 		code, out, errs := runVerify(append([]string{vectorPkg}, c.args...)...)
@@ -295,3 +301,10 @@ func TestStaticBuild(t *testing.T) {
 		t.Fatal("the Makefile does not build ./cmd/custos-verify with CGO_ENABLED=0")
 	}
 }
+
+// testWitnessKey and testWitnessKey2 are well-formed witness verifier
+// keys (Ed25519, type 0x01) of no real witness.
+const (
+	testWitnessKey  = "witness.a.example+238dbf64+AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB"
+	testWitnessKey2 = "witness.b.example+7c8d293d+AQICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIC"
+)

@@ -15,8 +15,10 @@ package witness
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strings"
 	"time"
@@ -73,6 +75,7 @@ func ParsePolicy(b []byte) (*Policy, error) {
 	p := &Policy{}
 	names := map[string]bool{}
 	keys := map[string]string{} // raw public key -> witness name
+	quorumLine := 0             // the line of the quorum, once read
 	for n, line := range strings.Split(string(b), "\n") {
 		line = strings.TrimRight(line, "\r")
 		body, _, _ := strings.Cut(line, "#")
@@ -116,6 +119,14 @@ func ParsePolicy(b []byte) (*Policy, error) {
 			if err := checkGroup(f); err != nil {
 				return nil, fmt.Errorf("witness policy line %d: %v", n+1, err)
 			}
+		}
+		// The format's parser keeps the last quorum line it reads: a
+		// second one would silently replace the first.
+		if len(f) > 0 && f[0] == "quorum" {
+			if quorumLine > 0 {
+				return nil, fmt.Errorf("witness policy line %d: a second quorum line (the first is line %d): a policy has exactly one", n+1, quorumLine)
+			}
+			quorumLine = n + 1
 		}
 		text.WriteString(body + "\n")
 	}
@@ -255,39 +266,135 @@ func ParseFlag(s string) (Witness, error) {
 
 // Verdict is what a policy says of one cosigned checkpoint.
 type Verdict struct {
-	// Satisfied: the quorum of witnesses cosigned it.
+	// Satisfied: the quorum of witnesses cosigned it, and Faults is
+	// empty.
 	Satisfied bool
 	// Cosigned and Missing name the policy's witnesses that did and did
-	// not cosign it.
+	// not cosign it; a witness named in Faults is in neither.
 	Cosigned, Missing []string
 	// Times holds, for each witness that cosigned, the time its
 	// cosignature states (C2SP tlog-cosignature): when it saw the
 	// checkpoint.
 	Times map[string]time.Time
+	// Faults says, one sentence each in the policy's witness order, why
+	// a witness's cosignature lines were refused: more than one line by
+	// its key (whichever were read first would decide), or a
+	// cosignature whose time cannot be (see CheckAt). A verdict with a
+	// fault is not satisfied, whatever the other witnesses signed.
+	Faults []string
 }
 
-// Check checks the cosignatures on a checkpoint note against the policy.
-// It does not check the log's own signature (events.ParseCheckpoint
-// does): cosigned must be a checkpoint already verified as the log's.
-func (p *Policy) Check(cosigned []byte) Verdict {
+// MaxCosignatureAhead is how far past the clock of the check a
+// cosignature's time may be: clocks differ, but a witness cannot cosign
+// a checkpoint a day in the future.
+const MaxCosignatureAhead = 24 * time.Hour
+
+// Check is CheckAt with this computer's clock.
+func (p *Policy) Check(cosigned []byte) Verdict { return p.CheckAt(cosigned, time.Now()) }
+
+// CheckAt checks the cosignatures on a checkpoint note against the
+// policy, with now the clock of the check. It does not check the log's
+// own signature (events.ParseCheckpoint does): cosigned must be a
+// checkpoint already verified as the log's.
+//
+// A witness counts when the note holds exactly one signature line of its
+// key (its name and key hash), that line verifies over the note's text,
+// and the time it states is possible: not 0, at most 2^63-1 seconds, and
+// at most MaxCosignatureAhead after now. Two or more lines of one key,
+// or a verified line with an impossible time, are a fault (Faults): the
+// verdict is then not satisfied, so that it never depends on the order
+// of the lines. Lines of keys outside the policy are ignored.
+func (p *Policy) CheckAt(cosigned []byte, now time.Time) Verdict {
 	v := Verdict{Times: map[string]time.Time{}}
+	counted := map[string]bool{}
 	for _, w := range p.Witnesses {
-		if n, err := note.Open(cosigned, note.VerifierList(w.Key)); err == nil && len(n.Sigs) == 1 {
-			v.Cosigned = append(v.Cosigned, w.Name)
-			if t, err := fnote.CoSigV1Timestamp(n.Sigs[0]); err == nil {
-				v.Times[w.Name] = t.UTC()
-			}
-		} else {
-			v.Missing = append(v.Missing, w.Name)
+		lines, stamp := linesBy(cosigned, w.Key)
+		if lines > 1 {
+			v.Faults = append(v.Faults, fmt.Sprintf("the checkpoint carries %d cosignature lines by the key of witness %s; "+
+				"a checkpoint carries at most one per witness (which line counted would depend on their order)", lines, w.Name))
+			continue
 		}
+		n, err := note.Open(cosigned, note.VerifierList(w.Key))
+		if lines != 1 || err != nil || len(n.Sigs) != 1 {
+			v.Missing = append(v.Missing, w.Name)
+			continue
+		}
+		switch {
+		case stamp == 0:
+			v.Faults = append(v.Faults, fmt.Sprintf("witness %s's cosignature states the time 0 (1970-01-01): no witness cosigns at that time", w.Name))
+			continue
+		case stamp > math.MaxInt64:
+			v.Faults = append(v.Faults, fmt.Sprintf("witness %s's cosignature states the time %d, past the largest a cosignature may state (2^63-1 seconds)", w.Name, stamp))
+			continue
+		}
+		t := time.Unix(int64(stamp), 0).UTC()
+		if t.Sub(now) > MaxCosignatureAhead {
+			v.Faults = append(v.Faults, fmt.Sprintf("witness %s's cosignature states the time %s, more than 24 hours after this computer's clock (%s): "+
+				"a witness cannot cosign in the future (check this computer's date)", w.Name, t.Format(time.RFC3339), now.UTC().Format(time.RFC3339)))
+			continue
+		}
+		v.Cosigned = append(v.Cosigned, w.Name)
+		v.Times[w.Name] = t
+		counted[KeyID(w.Key)] = true
 	}
-	v.Satisfied = p.group.Satisfied(cosigned)
+	v.Satisfied = len(v.Faults) == 0 && satisfied(p.group, counted)
 	return v
 }
 
+// linesBy counts the signature lines of a signed note (C2SP signed-note:
+// "— NAME BASE64" after the last blank line) whose key name and 4-byte
+// key hash are k's, whether or not they verify, and returns the time
+// (C2SP tlog-cosignature: the 8 bytes after the key hash) the last of
+// them states.
+func linesBy(b []byte, k note.Verifier) (n int, stamp uint64) {
+	i := bytes.LastIndex(b, []byte("\n\n"))
+	if i < 0 {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b[i+2:]), "\n") {
+		rest, ok := strings.CutPrefix(line, "\u2014 ")
+		if !ok {
+			continue
+		}
+		name, b64, _ := strings.Cut(rest, " ")
+		raw, err := base64.StdEncoding.DecodeString(b64)
+		if name != k.Name() || err != nil || len(raw) < 4 || binary.BigEndian.Uint32(raw) != k.KeyHash() {
+			continue
+		}
+		n++
+		stamp = 0
+		if len(raw) >= 12 {
+			stamp = binary.BigEndian.Uint64(raw[4:])
+		}
+	}
+	return n, stamp
+}
+
+// satisfied evaluates a policy's group over the witnesses counted (by
+// KeyID).
+func satisfied(c any, counted map[string]bool) bool {
+	switch x := c.(type) {
+	case fwitness.Group:
+		n := 0
+		for _, k := range x.Components {
+			if satisfied(k, counted) {
+				n++
+			}
+		}
+		return x.N > 0 && n >= x.N
+	case *fwitness.Group:
+		return satisfied(*x, counted)
+	case fwitness.Witness:
+		return counted[KeyID(x.Key)]
+	case *fwitness.Witness:
+		return satisfied(*x, counted)
+	}
+	return false
+}
+
 // Satisfied reports whether the cosignatures on a checkpoint note meet
-// the policy's quorum.
-func (p *Policy) Satisfied(cosigned []byte) bool { return p.group.Satisfied(cosigned) }
+// the policy's quorum, by this computer's clock (Check).
+func (p *Policy) Satisfied(cosigned []byte) bool { return p.Check(cosigned).Satisfied }
 
 // KeyID names a cosigner key: "NAME+HASH" (the C2SP signed-note key name
 // and key hash in 8 hex digits).
@@ -297,6 +404,9 @@ func KeyID(k note.Verifier) string { return fmt.Sprintf("%s+%08x", k.Name(), k.K
 // met)".
 func (p *Policy) Describe(v Verdict) string {
 	s := "cosigned by " + orNone(v.Cosigned)
+	if len(v.Faults) > 0 {
+		return s + "; refused: " + strings.Join(v.Faults, "; ") + " (quorum " + p.Quorum + " NOT met)"
+	}
 	if v.Satisfied {
 		return s + " (quorum " + p.Quorum + " met)"
 	}

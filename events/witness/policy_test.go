@@ -1,9 +1,15 @@
 package witness
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
+	"time"
 
 	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
@@ -66,6 +72,12 @@ func TestParsePolicy(t *testing.T) {
 		// A URL with a query (a key that would reach logs); "#" starts a
 		// comment, so a fragment never reaches the URL.
 		"witness a " + va + " https://a.example/w?apikey=SECRET\nquorum a\n",
+		// The format's parser keeps the last quorum line: a second one,
+		// the same or another, is refused.
+		"witness a " + va + "\nwitness b " + vb + "\nquorum a\nquorum b\n",
+		"witness a " + va + "\nquorum a\nquorum a\n",
+		// Names are defined before use.
+		"group g any a\nwitness a " + va + "\nquorum g\n",
 	} {
 		if _, err := ParsePolicy([]byte(bad)); err == nil {
 			t.Errorf("accepted %q", bad)
@@ -250,6 +262,129 @@ func TestParseVerifierKey(t *testing.T) {
 	for _, vkey := range []string{cv, plain} {
 		if got, err := CosignatureVKey(vkey); err != nil || got != cv {
 			t.Errorf("CosignatureVKey(%s) = %s, %v; want %s", vkey, got, err, cv)
+		}
+	}
+}
+
+// cosigner makes cosignature/v1 lines stating any time, as a witness
+// (or its stolen key) could.
+type cosigner struct {
+	name string
+	priv ed25519.PrivateKey
+	vkey string // the plain Ed25519 (0x01) key, as a policy takes it
+	hash uint32 // the cosignature/v1 key hash
+}
+
+func newCosigner(t *testing.T, name string) cosigner {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vkey, err := note.NewEd25519VerifierKey(name, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := ParseVerifierKey(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cosigner{name, priv, vkey, k.KeyHash()}
+}
+
+// line is the cosignature line of text at time ts (Unix seconds).
+func (c cosigner) line(text string, ts uint64) string {
+	msg := fmt.Sprintf("cosignature/v1\ntime %d\n%s", ts, text)
+	b := binary.BigEndian.AppendUint32(nil, c.hash)
+	b = binary.BigEndian.AppendUint64(b, ts)
+	b = append(b, ed25519.Sign(c.priv, []byte(msg))...)
+	return "\u2014 " + c.name + " " + base64.StdEncoding.EncodeToString(b) + "\n"
+}
+
+// logSigned is a checkpoint text signed by a fresh log key.
+func logSigned(t *testing.T, text string) string {
+	t.Helper()
+	skey, _, err := note.GenerateKey(rand.Reader, "custos-log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := note.NewSigner(skey)
+	b, err := note.Sign(&note.Note{Text: text}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestCheckRepeatedLines: a note with two lines of one witness's key is
+// refused whatever their order and whichever of them verify (the
+// signed-note library reads only the first), as the log key's two lines
+// are (custody-log.md 5.3).
+func TestCheckRepeatedLines(t *testing.T) {
+	a, b := newCosigner(t, "witness.a.example"), newCosigner(t, "witness.b.example")
+	p, err := ParsePolicy([]byte("witness a " + a.vkey + "\nwitness b " + b.vkey + "\ngroup g any a b\nquorum g\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "custos-log\n5\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"
+	cp := logSigned(t, text)
+	now := time.Now()
+	ts := uint64(now.Unix())
+	good := a.line(text, ts)
+	bad := a.line("custos-log\n6\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n", ts) // another checkpoint's
+	if v := p.CheckAt([]byte(cp+good), now); !v.Satisfied || len(v.Faults) != 0 {
+		t.Fatalf("one good line: %+v", v)
+	}
+	for name, lines := range map[string]string{
+		"a bad line, then a good one":         bad + good,
+		"a good line, then a bad one":         good + bad,
+		"two good lines at different times":   good + a.line(text, ts-60),
+		"a good line, another witness, again": good + b.line(text, ts) + good,
+	} {
+		v := p.CheckAt([]byte(cp+lines), now)
+		if v.Satisfied || len(v.Faults) != 1 || !strings.Contains(v.Faults[0], "lines by the key of witness a") {
+			t.Errorf("%s: %+v, want a fault naming witness a", name, v)
+		}
+		if d := p.Describe(v); !strings.Contains(d, "at most one per witness") || !strings.Contains(d, "NOT met") {
+			t.Errorf("%s: %s", name, d)
+		}
+		if p.Satisfied([]byte(cp + lines)) {
+			t.Errorf("%s: Satisfied", name)
+		}
+	}
+}
+
+// TestCheckCosignatureTime: a cosignature that verifies but states a time
+// no witness could have cosigned at is refused; a clock a little behind
+// the witness's is not.
+func TestCheckCosignatureTime(t *testing.T) {
+	a := newCosigner(t, "witness.a.example")
+	p, err := ParsePolicy([]byte("witness a " + a.vkey + "\nquorum a\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "custos-log\n5\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"
+	cp := logSigned(t, text)
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		ts    uint64
+		fault string
+	}{
+		{uint64(now.Unix()), ""},
+		{uint64(now.Add(-400 * 24 * time.Hour).Unix()), ""}, // a quiet vault
+		{uint64(now.Add(23 * time.Hour).Unix()), ""},        // clocks differ
+		{0, "the time 0"},
+		{1<<63 + 5, "past the largest"},
+		{math.MaxUint64, "past the largest"},
+		{uint64(now.Add(25 * time.Hour).Unix()), "more than 24 hours after"},
+		{uint64(time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).Unix()), "2100-01-01T00:00:00Z, more than 24 hours after"},
+	} {
+		v := p.CheckAt([]byte(cp+a.line(text, c.ts)), now)
+		switch {
+		case c.fault == "" && (!v.Satisfied || v.Times["a"].Unix() != int64(c.ts)):
+			t.Errorf("time %d: %+v, want counted at that time", c.ts, v)
+		case c.fault != "" && (v.Satisfied || len(v.Faults) != 1 || !strings.Contains(v.Faults[0], c.fault) || len(v.Cosigned) != 0):
+			t.Errorf("time %d: %+v, want a fault %q", c.ts, v, c.fault)
 		}
 	}
 }

@@ -67,12 +67,15 @@ func requestText(body []byte) string {
 // verifiers read (within events.MaxCheckpointSize) and meets the quorum.
 func TestCosignatureFloodKeepsOneLine(t *testing.T) {
 	good1, good2, evil := newFakeWitness("w1.example"), newFakeWitness("w2.example"), newFakeWitness("evil.example")
+	// Times in the past: a cosignature stating a time more than a day
+	// ahead of the checker's clock is refused (witness.CheckAt).
+	base := uint64(time.Now().Add(-time.Hour).Unix())
 	serve := func(f *fakeWitness, n int) *httptest.Server {
 		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			b, _ := io.ReadAll(r.Body)
 			text := requestText(b)
 			for i := 0; i < n; i++ {
-				io.WriteString(w, f.line(text, uint64(1_800_000_000+i)))
+				io.WriteString(w, f.line(text, base+uint64(i)))
 			}
 		}))
 		t.Cleanup(s.Close)
