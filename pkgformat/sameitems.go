@@ -1,6 +1,7 @@
 package pkgformat
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 )
@@ -71,4 +72,43 @@ func SameItems(a, b *Manifest) (SameItemsResult, error) {
 	sort.Strings(r.OnlyB)
 	r.Same = len(r.OnlyA) == 0 && len(r.OnlyB) == 0 && len(r.Differ) == 0
 	return r, nil
+}
+
+// ErrForkedHistory is the finding of SameHistory: two packages sealed
+// from one custody log prove that the log was rewritten between them.
+var ErrForkedHistory = errors.New("the two packages show two different histories of the vault's custody log")
+
+// SameHistory checks two packages that Verify checked, both signed by
+// the same log key, for proof that the log they were sealed from was
+// rewritten or rolled back between their sealings: an event position
+// both manifests list with two different leaf hashes, or two checkpoints
+// of the same size with different roots. Both are signed by the log's
+// key, so either is proof of a fork (custody-log.md 5.6; the log is
+// append-only). It returns nil where their histories agree as far as
+// the two packages show them: without a consistency proof between two
+// checkpoints of different sizes, a fork outside the events both list is
+// not seen here (`custos audit verify --checkpoint` with each package's
+// checkpoint checks the vault's whole log). The error wraps
+// ErrForkedHistory and names the first position that differs.
+func SameHistory(a, b *Report) error {
+	if a.Manifest.LogKey != b.Manifest.LogKey || a.Manifest.Origin != b.Manifest.Origin {
+		return nil // two logs: SameItems refuses them
+	}
+	if a.Checkpoint != nil && b.Checkpoint != nil && a.Checkpoint.Size == b.Checkpoint.Size && a.Checkpoint.Root != b.Checkpoint.Root {
+		return fmt.Errorf("%w: both carry a checkpoint of %d events signed by the log's key, with two different roots", ErrForkedHistory, a.Checkpoint.Size)
+	}
+	inA := map[uint64]string{}
+	for _, e := range a.Manifest.Events {
+		inA[e.Seq] = e.LeafHash
+	}
+	var first *Event
+	for i, e := range b.Manifest.Events {
+		if h, ok := inA[e.Seq]; ok && h != e.LeafHash && (first == nil || e.Seq < first.Seq) {
+			first = &b.Manifest.Events[i]
+		}
+	}
+	if first != nil {
+		return fmt.Errorf("%w: each proves a different event %d in the log (leaf hashes %s and %s), each included under a checkpoint signed by the log's key", ErrForkedHistory, first.Seq, inA[first.Seq], first.LeafHash)
+	}
+	return nil
 }

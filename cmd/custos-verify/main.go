@@ -80,7 +80,8 @@ check passes and the package's log key is one you trust.
                         checkpoint, and the attested time is printed
   --same-items          with two packages: check both, then show whether they carry exactly
                         the same items (deposit events, names, sizes, plaintext hashes),
-                        without decrypting either; exits 0 if they do, 1 if not
+                        without decrypting either; exits 0 if they do, 1 if not, and 1
+                        with FORKED HISTORY if the two prove two histories of the log
   --timestamps          with a folder: check the time-stamp notes and tokens in it (what
                         custos audit timestamps -o writes, or a copy of the object store's
                         timestamps/ folder): each name's SHA-256, each note's signature by the
@@ -152,9 +153,15 @@ type result struct {
 	Notes []string `json:"notes"`
 	// Timestamps are the verified RFC 3161 tokens' attested times.
 	Timestamps []pkgformat.TimestampReport `json:"timestamps"`
+	// Cosignatures are, with --witness-policy, the witnesses' counted
+	// cosignatures and the time each states.
+	Cosignatures []pkgformat.CosignatureReport `json:"cosignatures"`
 	// Recipient is the package's recipient; IdentityRecipients, on a key
 	// mismatch, those of the identities given.
-	Recipient          string                `json:"recipient,omitempty"`
+	Recipient string `json:"recipient,omitempty"`
+	// SealedForRole is the role of the person the package is for, as its
+	// signed sealing event states it (prosecutor or defence).
+	SealedForRole      string                `json:"sealed_for_role,omitempty"`
 	IdentityRecipients []string              `json:"identity_recipients,omitempty"`
 	Decrypted          int                   `json:"decrypted"`
 	Extracted          []pkgformat.Extracted `json:"extracted"`
@@ -499,17 +506,19 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		removeFolders(created)
 	}
 
-	res := result{Status: "verified", Checks: []string{}, Notes: []string{}, Timestamps: []pkgformat.TimestampReport{}, Extracted: []pkgformat.Extracted{}}
+	res := result{Status: "verified", Checks: []string{}, Notes: []string{}, Timestamps: []pkgformat.TimestampReport{}, Cosignatures: []pkgformat.CosignatureReport{}, Extracted: []pkgformat.Extracted{}}
 	if rep != nil {
 		res.KeyPinned, res.PinnedBy, res.Decrypted = rep.KeyPinned, rep.PinnedBy, rep.Decrypted
 		res.Checks = append(res.Checks, rep.Checks...)
 		res.Notes = append(res.Notes, rep.Notes...)
 		res.Timestamps = append(res.Timestamps, rep.Timestamps...)
+		res.Cosignatures = append(res.Cosignatures, rep.Cosignatures...)
 		res.Extracted = append(res.Extracted, rep.Extracted...)
 		if m := rep.Manifest; m != nil {
 			res.Package, res.Case, res.LogKey, res.LogKeyFingerprint = m.Package, m.Case, m.LogKey, m.LogKeyFingerprint
 			res.Recipient = m.Recipient
 		}
+		res.SealedForRole = rep.SealedForRole
 	}
 	if verr == nil || errors.Is(verr, pkgformat.ErrNotAuthenticated) {
 		// Every check read the file to its end; what is left (nothing,
@@ -689,6 +698,7 @@ func safeText(s string) string { return printable.Terminal(s) }
 // (pkgformat.SameItems). Both must verify with a pinned key.
 func compareItems(paths []string, opts pkgformat.VerifyOptions, asJSON bool, stdout io.Writer) error {
 	var ms [2]*pkgformat.Manifest
+	var reps [2]*pkgformat.Report
 	for i, p := range paths {
 		f, _, err := inputfile.Open(p)
 		if err != nil {
@@ -702,20 +712,37 @@ func compareItems(paths []string, opts pkgformat.VerifyOptions, asJSON bool, std
 			}
 			return fmt.Errorf("%s FAILED: %w", p, err)
 		}
-		ms[i] = rep.Manifest
+		ms[i], reps[i] = rep.Manifest, rep
 	}
 	r, err := pkgformat.SameItems(ms[0], ms[1])
 	if err != nil {
 		return err
 	}
+	// Two packages of one log that prove two histories of it: whatever
+	// their items, the log was rewritten or rolled back between them.
+	fork := pkgformat.SameHistory(reps[0], reps[1])
+	if fork != nil {
+		r.Same = false
+	}
 	if asJSON {
+		var forkText string
+		if fork != nil {
+			forkText = fork.Error()
+		}
 		if err := json.NewEncoder(stdout).Encode(struct {
 			pkgformat.SameItemsResult
-			A string `json:"package_a"`
-			B string `json:"package_b"`
-		}{r, ms[0].Package, ms[1].Package}); err != nil {
+			A      string `json:"package_a"`
+			B      string `json:"package_b"`
+			Forked bool   `json:"forked"`
+			Fork   string `json:"fork,omitempty"`
+		}{r, ms[0].Package, ms[1].Package, fork != nil, forkText}); err != nil {
 			return err
 		}
+	} else if fork != nil {
+		fmt.Fprintf(stdout, "packages %s and %s, each verified alone\n", safeText(ms[0].Package), safeText(ms[1].Package))
+		fmt.Fprintf(stdout, "  %s\n", safeText(fork.Error()))
+		fmt.Fprintln(stdout, "  The custody log is append-only: one log never holds two different events at one position, nor two trees of one size. The vault's log was rewritten or rolled back between the two sealings, so at least one package's custody record is not the history the vault now holds. Ask for an audit of the vault's log against both packages' checkpoints (custos audit verify --checkpoint, docs/operations.md).")
+		fmt.Fprintln(stdout, "FORKED HISTORY: the items were not compared")
 	} else {
 		fmt.Fprintf(stdout, "packages %s and %s, both verified\n", safeText(ms[0].Package), safeText(ms[1].Package))
 		nameIn := func(m *pkgformat.Manifest, id string) string {
@@ -741,13 +768,19 @@ func compareItems(paths []string, opts pkgformat.VerifyOptions, asJSON bool, std
 			fmt.Fprintln(stdout, "ITEMS DIFFER")
 		}
 	}
+	if fork != nil {
+		return errForkedHistory
+	}
 	if !r.Same {
 		return errItemsDiffer
 	}
 	return nil
 }
 
-var errItemsDiffer = errors.New("the packages do not carry the same items")
+var (
+	errItemsDiffer   = errors.New("the packages do not carry the same items")
+	errForkedHistory = errors.New("the packages prove that the vault's custody log was rewritten between their sealings")
+)
 
 // buildDescription is what --version prints: the module version (as `go
 // install ...@VERSION` records it; "(devel)" for a build from a

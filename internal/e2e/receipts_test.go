@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -148,5 +150,81 @@ func TestSameItems(t *testing.T) {
 	os.WriteFile(filepath.Join(work, "keys"), []byte(logKey+"\n"+key2+"\n"), 0o644)
 	if r := s.run("", work, "custos-verify", "--same-items", "all-1.tar", "other.tar", "--trusted-keys", "keys"); r.code != 1 || !strings.Contains(r.stderr, "two custody logs") {
 		t.Fatalf("packages of two vaults: %d %s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestSameItemsSeesAForkedHistory: someone who holds the log, the
+// keyring and the object store (one root on a one-server vault) cuts the
+// log back to a checkpoint it stored, puts that checkpoint back as the
+// head in both places, and lets the vault go on: a legal hold recorded
+// after it is gone, and a package sealed before the cut and one sealed
+// after it each verify alone. Compared, they prove the fork (both list
+// an event at one position, with two leaf hashes), and --same-items says
+// so and fails instead of finding the same items.
+func TestSameItemsSeesAForkedHistory(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	s.ok("investigator", work, "case", "open", "KH-2026-961", "--title", "fork")
+	a, _, _ := evidence(t, work, "a.jpg", 2_000)
+	dep := s.ok("investigator", work, "deposit", "--case", "KH-2026-961", a, "--json").json(t)
+	item := dep["items"].([]any)[0].(map[string]any)["id"].(string)
+	s.prosecutorRecipient(work)
+	s.ok("auditor", work, "audit", "verify") // stores a checkpoint of every event so far
+	var cut int64
+	var note []byte
+	{
+		db, err := sql.Open("sqlite", filepath.Join(s.data, "custody.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(`SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1`).Scan(&cut, &note); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}
+	s.ok("custodian", work, "case", "hold", "KH-2026-961", "--reason", "court order 77")
+	// Views of the item after the cut point: the package sealed before
+	// the cut lists each, so that its events span the positions the
+	// vault writes again after it.
+	for i := range 6 {
+		s.ok("investigator", work, "get", item, "--purpose", fmt.Sprintf("look %d", i), "-o", filepath.Join(work, fmt.Sprintf("look-%d.jpg", i)))
+	}
+	s.sealAndFetch("investigator", "prosecutor", work, "KH-2026-961", "before.tar")
+	s.stop()
+
+	sqliteExec(t, s, `DELETE FROM events WHERE seq >= ?`, cut)
+	sqliteExec(t, s, `DELETE FROM checkpoints WHERE size > ?`, cut)
+	sqliteExec(t, s, `DELETE FROM seal`)
+	for _, p := range []string{"custody.db-lookups", "snapshots", "tiles"} {
+		os.RemoveAll(filepath.Join(s.data, p))
+	}
+	heads, _ := filepath.Glob(filepath.Join(s.data, "objects", "head", "*"))
+	for _, h := range heads {
+		os.Remove(h)
+	}
+	for _, p := range []string{filepath.Join("keyring", "head.checkpoint"), filepath.Join("objects", "head", fmt.Sprintf("%020d", cut))} {
+		if err := os.WriteFile(filepath.Join(s.data, p), note, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.start()
+	if out := s.ok("custodian", work, "case", "show", "KH-2026-961").stdout; strings.Contains(out, "court order 77") {
+		t.Fatal("the hold survived the cut: the test did not cut the log")
+	}
+	s.sealAndFetch("investigator", "prosecutor", work, "KH-2026-961", "after.tar")
+	logKey, _ := vaultKey(t, s, work, "prosecutor")
+	for _, p := range []string{"before.tar", "after.tar"} {
+		if r := s.run("", work, "custos-verify", p, "--key", logKey); r.code != 0 {
+			t.Fatalf("%s alone: %d %s%s", p, r.code, r.stdout, r.stderr)
+		}
+	}
+	r := s.run("", work, "custos-verify", "--same-items", "before.tar", "after.tar", "--key", logKey)
+	if r.code != 1 || !strings.Contains(r.stdout, "FORKED HISTORY") || strings.Contains(r.stdout, "SAME ITEMS") ||
+		!regexp.MustCompile(`each proves a different event [0-9]+ in the log`).MatchString(r.stdout) {
+		t.Fatalf("two packages of a forked log: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = s.run("", work, "custos-verify", "--same-items", "after.tar", "before.tar", "--key", logKey, "--json")
+	if r.code != 1 || !strings.Contains(r.stdout, `"forked":true`) || !strings.Contains(r.stdout, `"same":false`) {
+		t.Fatalf("two packages of a forked log, JSON: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
