@@ -36,14 +36,7 @@ import (
 // instead of a smaller head being believed.
 func TestHeadIsTheLargestSignedNote(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	store, err := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	skey, vkey, _ := note.GenerateKey(rand.Reader, "custos-test")
-	signer, _ := note.NewSigner(skey)
-	verifier, _ := note.NewVerifier(vkey)
+	dir, store, signer, verifier := headFixture(t)
 	var tree events.Tree
 	sign := func(size uint64) []byte {
 		for tree.Size() < size {
@@ -405,14 +398,7 @@ func TestALogWithoutItsHeadIsRefused(t *testing.T) {
 // before its first checkpoint leaves a log its next start accepts.
 func TestANewVaultSavesItsHeadFirst(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	store, err := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	skey, vkey, _ := note.GenerateKey(rand.Reader, "custos-test")
-	signer, _ := note.NewSigner(skey)
-	verifier, _ := note.NewVerifier(vkey)
+	dir, store, signer, verifier := headFixture(t)
 	h := newStickyHead(filepath.Join(dir, "keyring"), store)
 	if err := os.MkdirAll(filepath.Join(dir, "keyring"), 0o700); err != nil {
 		t.Fatal(err)
@@ -447,4 +433,19 @@ func cutLog(t *testing.T, path string, n uint64) {
 		}
 	}
 	os.Remove(path + "-lookups")
+}
+
+// headFixture is a folder with a file object store in it, and a log key
+// of origin "custos-test", for the sticky head's own tests.
+func headFixture(t *testing.T) (string, objects.Store, note.Signer, note.Verifier) {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := fs.New(context.Background(), fs.Config{Dir: filepath.Join(dir, "objects")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	skey, vkey, _ := note.GenerateKey(rand.Reader, "custos-test")
+	signer, _ := note.NewSigner(skey)
+	verifier, _ := note.NewVerifier(vkey)
+	return dir, store, signer, verifier
 }
