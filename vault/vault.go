@@ -91,6 +91,12 @@ type Config struct {
 	SessionTTL    time.Duration
 	InvitationTTL time.Duration
 	RequestTTL    time.Duration // DefaultRequestTTL if 0
+	// SignIn is what, besides the vault's own credentials, signs people
+	// in, as server.started records it at every start (whoever
+	// administers it can sign in as anyone who signs in through it: a
+	// change of it must be on the record). The server fills it; the vault
+	// only records it.
+	SignIn SignInAuthorities
 	// OIDCClaim names the identity-provider claim that names a person
 	// (for messages; the verification is the caller's). RequireMFA is, per
 	// role, what an OIDC sign-in must show.
@@ -381,6 +387,14 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		// Not a server: the recovery, which opens the vault with the
 		// server stopped to seal its keys again.
 		started["run"] = "custos admin recover"
+	}
+	// What decides who signs in, how long sessions, invitations and
+	// requests last, and how long evidence stays write-once: server
+	// configuration, not signed anywhere else, so that a change of it
+	// is on the record with the start that made it (custody-log.md,
+	// server.started).
+	for k, val := range cfg.startedConfig() {
+		started[k] = val
 	}
 	// The witnesses' keys, so that what they cosigned stays the vault's
 	// to a scrub after they leave the policy (State.witnessKeys).

@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
+	"encoding/pem"
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -109,6 +113,35 @@ func (f *identityFlags) apply(cfg *vault.Config) {
 	cfg.NoLocalAccounts = !f.local()
 	cfg.SessionTTL, cfg.InvitationTTL, cfg.RequestTTL = f.sessionTTL, f.invitationTTL, f.requestTTL
 	cfg.OIDCClaim, cfg.RequireMFA = f.oidcClaim, f.mfa
+}
+
+// signIn is what server.started records of the provider and the CA:
+// the issuer and client id, and the SHA-256 of each CA certificate in
+// --client-ca (its DER).
+func (f *identityFlags) signIn() (vault.SignInAuthorities, error) {
+	a := vault.SignInAuthorities{OIDCIssuer: f.oidcIssuer, OIDCClientID: f.oidcClientID}
+	if f.clientCA == "" {
+		return a, nil
+	}
+	b, err := os.ReadFile(f.clientCA)
+	if err != nil {
+		return a, fmt.Errorf("--client-ca: %w", err)
+	}
+	for {
+		var blk *pem.Block
+		if blk, b = pem.Decode(b); blk == nil {
+			break
+		}
+		if blk.Type == "CERTIFICATE" {
+			sum := sha256.Sum256(blk.Bytes)
+			a.ClientCASHA256 = append(a.ClientCASHA256, hex.EncodeToString(sum[:]))
+		}
+	}
+	if len(a.ClientCASHA256) == 0 {
+		return a, fmt.Errorf("--client-ca: %s holds no PEM certificate", f.clientCA)
+	}
+	a.ClientCertName = f.clientCertName
+	return a, nil
 }
 
 // apiOptions connects the API to the provider and the CA.

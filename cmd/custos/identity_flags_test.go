@@ -1,10 +1,22 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-vault/custos/vault"
 )
@@ -76,5 +88,39 @@ func TestConfigKeyWithoutValue(t *testing.T) {
 	}
 	if err := loadConfig(fs, path); err != nil || *sc.tlsCert != "server.pem" {
 		t.Fatalf("the command line's --tls-cert beside the file's empty line: %v, %q", err, *sc.tlsCert)
+	}
+}
+
+// TestSignInRecordsTheCAs: what server.started records of --client-ca
+// is the SHA-256 of each CA certificate's DER in the file, in order,
+// with what names a person; a file of no certificate is refused.
+func TestSignInRecordsTheCAs(t *testing.T) {
+	dir := t.TempDir()
+	var pemFile []byte
+	var want []string
+	for i := range 2 {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(i + 1)), Subject: pkix.Name{CommonName: fmt.Sprintf("hotline CA %d", i)},
+			NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pemFile = append(pemFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+		sum := sha256.Sum256(der)
+		want = append(want, hex.EncodeToString(sum[:]))
+	}
+	ca := filepath.Join(dir, "ca.pem")
+	os.WriteFile(ca, pemFile, 0o600)
+	f := identityFlags{clientCA: ca, clientCertName: "email", oidcIssuer: "https://idp.example/", oidcClientID: "custos"}
+	got, err := f.signIn()
+	if err != nil || !slices.Equal(got.ClientCASHA256, want) || got.ClientCertName != "email" || got.OIDCIssuer != "https://idp.example/" || got.OIDCClientID != "custos" {
+		t.Fatalf("signIn: %+v, %v; want CAs %v", got, err, want)
+	}
+	empty := filepath.Join(dir, "empty.pem")
+	os.WriteFile(empty, []byte("not a certificate\n"), 0o600)
+	f.clientCA = empty
+	if _, err := f.signIn(); err == nil || !strings.Contains(err.Error(), "holds no PEM certificate") {
+		t.Fatalf("a CA file of no certificate: %v", err)
 	}
 }

@@ -228,6 +228,9 @@ func runServer(args []string, stderr io.Writer) error {
 	}
 	defer b.close()
 	id.apply(&cfg)
+	if cfg.SignIn, err = id.signIn(); err != nil {
+		return err
+	}
 	sc.anchors.apply(&cfg)
 	sc.hotline.apply(&cfg)
 	opts := lim.options()

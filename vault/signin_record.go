@@ -1,0 +1,64 @@
+package vault
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// SignInAuthorities are the authorities outside the vault that sign
+// people in (docs/identity.md), for the record: the OpenID provider
+// (its issuer URL and the client id registered for the vault) and the
+// client certificate CAs (the SHA-256, lowercase hex, of each CA
+// certificate's DER, and what in a certificate names a person).
+type SignInAuthorities struct {
+	OIDCIssuer     string
+	OIDCClientID   string
+	ClientCASHA256 []string
+	ClientCertName string
+}
+
+// startedConfig is what server.started records of the configuration
+// (custody-log.md, server.started): durations as Go writes them
+// (time.Duration.String), lists sorted and separated by single spaces,
+// and members absent where the configuration has nothing to say.
+func (cfg Config) startedConfig() map[string]string {
+	m := map[string]string{
+		"local_accounts":    map[bool]string{true: "off", false: "on"}[cfg.NoLocalAccounts],
+		"session_ttl":       cfg.SessionTTL.String(),
+		"invitation_ttl":    cfg.InvitationTTL.String(),
+		"request_ttl":       cfg.RequestTTL.String(),
+		"retention":         cfg.Retention.String(),
+		"min_retention":     cfg.MinRetention.String(),
+		"pending_retention": cfg.PendingRetention.String(),
+	}
+	if cfg.NoLegacyHashes {
+		m["legacy_hashes"] = "off"
+	}
+	if cfg.ExposureDailyLimit > 0 {
+		m["exposure_daily_limit"] = strconv.Itoa(cfg.ExposureDailyLimit)
+	}
+	if a := cfg.SignIn; a.OIDCIssuer != "" {
+		m["oidc_issuer"], m["oidc_client_id"], m["oidc_claim"] = a.OIDCIssuer, a.OIDCClientID, cfg.OIDCClaim
+		var req []string
+		for role, r := range cfg.RequireMFA {
+			if r.ACR != "" {
+				req = append(req, role+"=acr:"+r.ACR)
+			}
+			if r.AMR != "" {
+				req = append(req, role+"=amr:"+r.AMR)
+			}
+		}
+		if len(req) > 0 {
+			slices.Sort(req)
+			m["oidc_require"] = strings.Join(req, " ")
+		}
+	}
+	if a := cfg.SignIn; len(a.ClientCASHA256) > 0 {
+		cas := slices.Clone(a.ClientCASHA256)
+		slices.Sort(cas)
+		m["client_ca_sha256"] = strings.Join(slices.Compact(cas), " ")
+		m["client_cert_name"] = a.ClientCertName
+	}
+	return m
+}
