@@ -526,7 +526,7 @@ func (v *verification) checkTimestamps() error {
 					v.m.SealedAt, ahead, a.Time.UTC().Format(time.RFC3339))
 			}
 			v.rep.Timestamps = append(v.rep.Timestamps, TimestampReport{Time: a.Time.UTC().Format(time.RFC3339Nano), Accuracy: accuracy(a.Accuracy), TSA: a.Subject})
-			v.rep.passed("checkpoint time-stamped at %s%s by %s (RFC 3161, %s)", a.Time.UTC().Format(time.RFC3339Nano), withAccuracy(a.Accuracy), printable.Terminal(a.Subject), TimestampPath(i))
+			v.rep.passed("checkpoint time-stamped at %s%s by %s (RFC 3161, %s): it existed no later than that", a.Time.UTC().Format(time.RFC3339Nano), withAccuracy(a.Accuracy), printable.Terminal(a.Subject), TimestampPath(i))
 		}
 	}
 	if verified == 0 {

@@ -558,8 +558,19 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "package %s of case %s, sealed by %s (%s) for %s: %q\n", safeText(m.Package), safeText(m.Case), safeText(m.SealedBy.Name),
 			safeText(m.SealedBy.Role), safeText(m.SealedFor), m.Purpose)
 		fmt.Fprintf(stdout, "  log key %s\n  key fingerprint %s\n", safeText(m.LogKey), safeText(m.LogKeyFingerprint))
+		switch {
+		case verr != nil && res.Status == "failed":
+			// Read from the manifest before its checks: a copy that
+			// fails may state anything here.
+			fmt.Fprintln(stdout, "  (the lines above are what the package states; it failed its checks, so none of them is established)")
+		case !res.KeyPinned:
+			fmt.Fprintln(stdout, "  (the lines above are what the package states; signed by the key it names itself, which is not one you pinned)")
+		}
 	}
 	for _, c := range res.Checks {
+		if !res.KeyPinned && strings.HasPrefix(c, "manifest signed by the log key ") {
+			c += ": the key the package names itself, not one you trust"
+		}
 		fmt.Fprintf(stdout, "  ok  %s\n", c)
 	}
 	if res.FileSHA256 != "" {
@@ -594,10 +605,13 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			if errors.Is(verr, pkgformat.ErrOtherKey) {
 				fmt.Fprintln(stdout, "  the package is not signed by the key you pinned: check that key (custos audit key at the vault, or the fingerprint you were given); a fresh copy of the package would fail the same way")
 			} else if errors.Is(verr, io.ErrUnexpectedEOF) {
-				fmt.Fprintln(stdout, "  the file is incomplete: it was cut off while it was downloaded or copied; fetch it again (custos package fetch)")
+				fmt.Fprintln(stdout, "  the file is incomplete: it ends before the package does (cut off while it was downloaded or copied, or cut on purpose); fetch it again (custos package fetch)")
 			} else {
 				fmt.Fprintln(stdout, "  do not rely on this copy: fetch the package again (custos package fetch); if a fresh copy fails too, keep this one as it is and tell the vault's custodians")
 			}
+			// The reason on the standard output too, so that a
+			// transcript of it says why.
+			fmt.Fprintf(stdout, "  why: %s\n", oneLine(res.Error))
 			fmt.Fprintln(stdout, "FAILED")
 		}
 		return verr
@@ -605,6 +619,9 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	if len(opts.Identities) == 0 {
 		fmt.Fprintln(stdout, "  note: items were not decrypted; pass --identity to re-hash their plaintext")
 	}
+	// What a check of one package cannot establish (package-format.md
+	// section 9), said where the verdict is read, not only in the docs.
+	fmt.Fprintln(stdout, "  note: each custody event the package holds is proven to be in the signed log; that none was left out is not (an auditor's custos audit log --item shows an item's whole timeline)")
 	for _, x := range res.Extracted {
 		fmt.Fprintf(stdout, "  extracted %s\n", printablePath(x.Path))
 	}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -200,5 +201,34 @@ func TestOtherKeySaysCheckTheKey(t *testing.T) {
 	if code != exitFailed || !strings.Contains(out, "not signed by the key you pinned: check that key") || strings.Contains(out, "fetch the package again") ||
 		!strings.Contains(errOut, "the package is not signed by the key you trust: it is signed by log key") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// TestOutputSaysWhatIsEstablished: what custos-verify prints is read by
+// people who keep its standard output as a transcript. A copy that fails
+// says why on it, and that the lines read from its manifest are not
+// established; without a pinned key, the manifest's signature is said to
+// be by the key the package names itself; a verified package says that
+// its events are proven included, not complete.
+func TestOutputSaysWhatIsEstablished(t *testing.T) {
+	key := vectorKey(t)
+	pkg, _ := os.ReadFile(vectorPkg)
+	bad := bytes.Clone(pkg)
+	i := bytes.LastIndex(bad, []byte("age-encryption.org/v1"))
+	bad[i+200] ^= 1
+	badFile := filepath.Join(t.TempDir(), "bad.tar")
+	os.WriteFile(badFile, bad, 0o600)
+
+	code, out, _ := runVerify(badFile, "--key", key)
+	if code != 1 || !strings.Contains(out, "none of them is established") || !regexp.MustCompile(`\n  why: .+\nFAILED\n$`).MatchString(out) {
+		t.Errorf("a failed copy: %d\n%s", code, out)
+	}
+	code, out, _ = runVerify(vectorPkg)
+	if code != 3 || !strings.Contains(out, "signed by the key it names itself") || !regexp.MustCompile(`ok  manifest signed by the log key .*: the key the package names itself, not one you trust`).MatchString(out) {
+		t.Errorf("without a pinned key: %d\n%s", code, out)
+	}
+	code, out, _ = runVerify(vectorPkg, "--key", key)
+	if code != 0 || strings.Contains(out, "names itself") || strings.Contains(out, "not established") || !strings.Contains(out, "that none was left out is not") {
+		t.Errorf("verified: %d\n%s", code, out)
 	}
 }
