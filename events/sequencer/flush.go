@@ -132,7 +132,7 @@ func (s *Sequencer) build(batch []*request) *built {
 		start: s.tree.Size(), prev: s.head,
 		spans: make([]span, len(batch)), refused: make([]error, len(batch)), carried: make([]bool, len(batch)),
 	}
-	now := events.FormatTime(s.cfg.Now())
+	now := events.FormatTime(s.batchTime())
 	limiter, _ := s.cfg.Store.(events.AppendLimiter)
 	size, full := 0, false // of the batch, in the store's append limit
 	for i, r := range batch {

@@ -240,6 +240,10 @@ type Sequencer struct {
 	broken   error
 	halted   error
 	lastSign time.Time
+	// lastTime is the newest batch's time, and clockBehind whether the
+	// clock was found behind it (batchTime); the writer's alone.
+	lastTime    time.Time
+	clockBehind bool
 	// stored is the size of the newest checkpoint in the log store, and
 	// lastStored when the writer stored it (writer goroutine only).
 	stored     uint64
@@ -348,11 +352,66 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 			return nil, err
 		}
 	}
+	// Event times never decrease (custody-log.md 2.3): a clock set back
+	// below the last event's time leaves the next batches at that time
+	// until it passes it (clockBehind).
+	if n := s.tree.Size(); n > 0 {
+		if s.lastTime, err = s.eventTime(ctx, n-1); err != nil {
+			return nil, err
+		}
+	}
 	s.lastSign = cfg.Now()
 	go s.writeTiles()
 	go s.writeHeads()
 	go s.run()
 	return s, nil
+}
+
+// eventTime is the time of the event at position seq, read from the
+// store and checked against the tree.
+func (s *Sequencer) eventTime(ctx context.Context, seq uint64) (time.Time, error) {
+	var t time.Time
+	errEnough := errors.New("enough")
+	err := s.cfg.Store.Read(ctx, seq, func(r events.Record) error {
+		leaf, err := s.tree.Leaf(seq)
+		if err != nil {
+			return err
+		}
+		if r.Seq != seq || events.LeafHash(r.Bytes) != leaf {
+			return fmt.Errorf("%w: custody log event %d is not the one the tree holds", ErrLogAltered, seq)
+		}
+		ev, err := events.Decode(r.Bytes)
+		if err != nil {
+			return fmt.Errorf("custody log event %d: %w", seq, err)
+		}
+		if t, err = time.Parse(events.TimeFormat, ev.Time); err != nil {
+			return fmt.Errorf("custody log event %d: its time: %w", seq, err)
+		}
+		return errEnough
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return time.Time{}, fmt.Errorf("reading the last event's time: %w", err)
+	}
+	return t, nil
+}
+
+// batchTime is the time of the next batch: the clock's, or the last
+// batch's where the clock is behind it (set back, or stepped by a time
+// server), so that times never decrease; a clock found behind is logged
+// once until it catches up.
+func (s *Sequencer) batchTime() time.Time {
+	now := s.cfg.Now()
+	if now.Before(s.lastTime) {
+		if !s.clockBehind {
+			s.clockBehind = true
+			s.cfg.Logger.Warn("the clock is behind the custody log's last event: new events keep that event's time until the clock passes it; check the server's clock and who changed it",
+				"clock", events.FormatTime(now), "last_event", events.FormatTime(s.lastTime))
+		}
+		return s.lastTime
+	}
+	s.clockBehind = false
+	s.lastTime = now
+	return now
 }
 
 // leaves reads the leaf hashes of n events from position from, for a

@@ -1,16 +1,20 @@
 package sequencer_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
@@ -299,4 +303,76 @@ func TestALogStoreCutShortUnderTheServerHaltsIt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEventTimesNeverDecrease: someone with root on the server sets its
+// clock back (to backdate what is recorded next, or to have a hold seem
+// placed before a view). Events keep the last event's time until the
+// clock passes it, in the running log and after a restart, the clock
+// found behind is logged, and once the clock is ahead again events take
+// its time.
+func TestEventTimesNeverDecrease(t *testing.T) {
+	f := newFixture(t)
+	st, err := sqlite.New(context.Background(), sqlite.Config{Path: f.path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	var clock atomic.Int64
+	base := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	clock.Store(base.UnixNano())
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	cfg := sequencer.Config{Store: st, Origin: origin, Signer: f.signer, Verifier: f.verifier,
+		Now:    func() time.Time { return time.Unix(0, clock.Load()).UTC() },
+		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &logMu}, nil))}
+	seq, err := sequencer.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	times := func(seq *sequencer.Sequencer, typ string) string {
+		evs, err := seq.Append(ctx, sequencer.Draft{Type: typ})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs[0].Time
+	}
+	first := times(seq, "view")
+	clock.Store(base.Add(-time.Hour).UnixNano()) // set back an hour
+	if got := times(seq, "hold"); got != first {
+		t.Fatalf("with the clock set back, an event is dated %s, before the last one's %s", got, first)
+	}
+	seq.Close()
+	seq, err = sequencer.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seq.Close()
+	if got := times(seq, "after restart"); got != first {
+		t.Fatalf("after a restart with the clock behind, an event is dated %s, not %s", got, first)
+	}
+	logMu.Lock()
+	warned := strings.Contains(logs.String(), "the clock is behind the custody log's last event")
+	logMu.Unlock()
+	if !warned {
+		t.Fatalf("the clock behind was not logged: %s", logs.String())
+	}
+	later := base.Add(time.Minute)
+	clock.Store(later.UnixNano())
+	if got := times(seq, "caught up"); got != events.FormatTime(later) {
+		t.Fatalf("with the clock ahead again, an event is dated %s, not %s", got, events.FormatTime(later))
+	}
+}
+
+// lockedWriter serialises the writes of a logger shared by goroutines.
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
