@@ -352,9 +352,8 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 			return nil, err
 		}
 	}
-	// Event times never decrease (custody-log.md 2.3): a clock set back
-	// below the last event's time leaves the next batches at that time
-	// until it passes it (clockBehind).
+	// A clock behind the last event's time is said (clockBehind); event
+	// times follow the clock all the same (custody-log.md 2.3).
 	if n := s.tree.Size(); n > 0 {
 		if s.lastTime, err = s.eventTime(ctx, n-1); err != nil {
 			return nil, err
@@ -395,24 +394,32 @@ func (s *Sequencer) eventTime(ctx context.Context, seq uint64) (time.Time, error
 	return t, nil
 }
 
-// batchTime is the time of the next batch: the clock's, or the last
-// batch's where the clock is behind it (set back, or stepped by a time
-// server), so that times never decrease; a clock found behind is logged
-// once until it catches up.
+// batchTime is the time of the next batch: the clock's. A clock behind
+// the last batch's time (set back, or stepped back by a time server) is
+// logged, once until it passes it again, naming both times: the events
+// written meanwhile carry times earlier than events before them. They
+// are not held at the last time: a clock that was wrong ahead and then
+// put right would freeze every time after it, and with them each
+// session's and request's lifetime, until the clock caught up.
 func (s *Sequencer) batchTime() time.Time {
 	now := s.cfg.Now()
-	if now.Before(s.lastTime) {
+	switch {
+	case now.Before(s.lastTime.Add(-clockSlack)):
 		if !s.clockBehind {
 			s.clockBehind = true
-			s.cfg.Logger.Warn("the clock is behind the custody log's last event: new events keep that event's time until the clock passes it; check the server's clock and who changed it",
+			s.cfg.Logger.Warn("the clock is behind the custody log's last event: the events written now carry earlier times than those before them (their order is their position in the log); check the server's clock and who changed it",
 				"clock", events.FormatTime(now), "last_event", events.FormatTime(s.lastTime))
 		}
-		return s.lastTime
+	case !now.Before(s.lastTime):
+		s.clockBehind = false
+		s.lastTime = now
 	}
-	s.clockBehind = false
-	s.lastTime = now
 	return now
 }
+
+// clockSlack is how far behind the last event's time the clock may be
+// without a warning (a time server's small corrections).
+const clockSlack = time.Second
 
 // leaves reads the leaf hashes of n events from position from, for a
 // tile the tree found missing or altered on disk (tiles.LeafSource).
