@@ -585,8 +585,10 @@ func (v *verification) checkpoint(name string) error {
 			now = v.opts.Now
 		}
 		verdict := p.CheckAt(cpb, now())
-		if len(verdict.Faults) > 0 {
-			return fmt.Errorf("checkpoint: the cosignatures of the witnesses you trust are refused: %s", strings.Join(verdict.Faults, "; "))
+		// A refused witness is not counted; it is said whatever the
+		// verdict, so that nobody takes it for one that cosigned.
+		for _, f := range verdict.Faults {
+			v.rep.note("witness cosignature not counted: %s", printable.Terminal(f))
 		}
 		if !verdict.Satisfied {
 			return fmt.Errorf("checkpoint lacks the witness quorum: %s", p.Describe(verdict))

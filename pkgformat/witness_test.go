@@ -49,9 +49,10 @@ func (w testWitness) line(cp []byte, ts uint64) []byte {
 }
 
 // With a witness policy, the verdict does not depend on the order of a
-// witness's lines: two lines of one key fail, whichever comes first; a
-// cosignature's time is printed, and one stating an impossible time
-// fails.
+// witness's lines: a witness with two lines of its key is not counted,
+// whichever comes first; a cosignature's time is printed, and one
+// stating an impossible time is not counted; a witness not counted does
+// not veto the others' quorum.
 func TestVerifyWitnessCosignatures(t *testing.T) {
 	k := newCaseKit(t)
 	a, b := newTestWitness(t, "witness.a.example"), newTestWitness(t, "witness.b.example")
@@ -103,5 +104,21 @@ func TestVerifyWitnessCosignatures(t *testing.T) {
 	}
 	if _, err := verify(a.line(cp, uint64(now.Add(23*time.Hour).Unix()))); err != nil {
 		t.Errorf("a cosignature 23 hours ahead of the clock: %v", err)
+	}
+	// One witness refused (its clock two days ahead, or two lines) does
+	// not veto the others: b meets the quorum, a is not counted, and the
+	// package says so.
+	for name, lines := range map[string][][]byte{
+		"a two days ahead": {a.line(cp, uint64(now.Add(48*time.Hour).Unix())), b.line(cp, at)},
+		"a twice":          {good, bad, b.line(cp, at)},
+	} {
+		rep, err := verify(lines...)
+		if err != nil {
+			t.Errorf("%s, b cosigned: %v", name, err)
+			continue
+		}
+		if len(rep.Cosignatures) != 1 || rep.Cosignatures[0].Witness != "b" || !strings.Contains(strings.Join(rep.Notes, "\n"), "witness cosignature not counted: ") {
+			t.Errorf("%s: cosignatures %+v, notes %q", name, rep.Cosignatures, rep.Notes)
+		}
 	}
 }

@@ -266,8 +266,8 @@ func ParseFlag(s string) (Witness, error) {
 
 // Verdict is what a policy says of one cosigned checkpoint.
 type Verdict struct {
-	// Satisfied: the quorum of witnesses cosigned it, and Faults is
-	// empty.
+	// Satisfied: the quorum of witnesses cosigned it (the witnesses in
+	// Faults not counted).
 	Satisfied bool
 	// Cosigned and Missing name the policy's witnesses that did and did
 	// not cosign it; a witness named in Faults is in neither.
@@ -279,8 +279,10 @@ type Verdict struct {
 	// Faults says, one sentence each in the policy's witness order, why
 	// a witness's cosignature lines were refused: more than one line by
 	// its key (whichever were read first would decide), or a
-	// cosignature whose time cannot be (see CheckAt). A verdict with a
-	// fault is not satisfied, whatever the other witnesses signed.
+	// cosignature whose time cannot be (see CheckAt). A refused witness
+	// is not counted, as one that did not cosign is not; the others
+	// still meet the quorum or not, so that one witness with a wrong
+	// clock (or a hostile one) cannot veto the rest.
 	Faults []string
 }
 
@@ -337,7 +339,7 @@ func (p *Policy) CheckAt(cosigned []byte, now time.Time) Verdict {
 		v.Times[w.Name] = t
 		counted[KeyID(w.Key)] = true
 	}
-	v.Satisfied = len(v.Faults) == 0 && satisfied(p.group, counted)
+	v.Satisfied = satisfied(p.group, counted)
 	return v
 }
 
@@ -405,12 +407,15 @@ func KeyID(k note.Verifier) string { return fmt.Sprintf("%s+%08x", k.Name(), k.K
 func (p *Policy) Describe(v Verdict) string {
 	s := "cosigned by " + orNone(v.Cosigned)
 	if len(v.Faults) > 0 {
-		return s + "; refused: " + strings.Join(v.Faults, "; ") + " (quorum " + p.Quorum + " NOT met)"
+		s += "; not counted: " + strings.Join(v.Faults, "; ")
 	}
 	if v.Satisfied {
 		return s + " (quorum " + p.Quorum + " met)"
 	}
-	return s + "; not by " + orNone(v.Missing) + " (quorum " + p.Quorum + " NOT met)"
+	if len(v.Missing) > 0 {
+		s += "; not by " + orNone(v.Missing)
+	}
+	return s + " (quorum " + p.Quorum + " NOT met)"
 }
 
 func orNone(names []string) string {
