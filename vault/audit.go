@@ -144,11 +144,7 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 			failed[it.ID] = it
 		}
 		if readsLocks {
-			why, err := v.lockWeakened(ctx, locks, c, it, d.Object)
-			if err != nil {
-				return fmt.Errorf("item %s: %w", it.ID, err)
-			}
-			if why != "" {
+			if why := v.lockWeakened(ctx, locks, c, d.Object, it.At.Time(), true); why != "" {
 				res.LocksWeakened = append(res.LocksWeakened, it.ID+": "+why)
 			}
 		}
@@ -465,29 +461,47 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 // before its event) without being judged weakened.
 const lockSlack = time.Hour
 
-// lockWeakened says how the store's lock on an item's object is weaker
-// than the vault set it ("" if it is not): a legal hold lifted while the
-// item's case is held, which it puts back at once, as a repeated hold
-// does (SetHold); or, for an object older than the pending retention
-// (whose retention the vault has extended), a retention ending before
-// its deposit's time plus the vault's floor (Config.MinRetention),
-// which no case's retention is below. The floor, not the case's own
-// retention, is the measure: the vault's default retention is its
-// configuration, which may have changed since.
-func (v *Vault) lockWeakened(ctx context.Context, locks objects.LockReader, c Case, it Item, object string) (string, error) {
+// lockGrace is how long after its deposit an object's legal hold is put
+// on without being reported (a deposit into a held case places it just
+// after its event: extendRetention).
+const lockGrace = 10 * time.Minute
+
+// lockWeakened says how the store's lock on an object of case c (stored
+// at the time at) is weaker than the vault set it ("" if it is not), for
+// Scrub's locks_weakened:
+//
+//   - a legal hold off while the case is held: put back at once (under
+//     holdMu, as SetHold and a deposit place holds, so that neither is
+//     caught half-way); not reported within lockGrace of the deposit;
+//   - for evidence (item objects, retention set), an object older than
+//     the pending retention whose retention ends before its deposit's
+//     time plus the case's own retention (recorded in case.opened) or,
+//     for a case on the vault's default, plus the smaller of the floor
+//     (Config.MinRetention) and a day: the default and the floor are
+//     configuration, which may have been raised since the deposit.
+//
+// A lock record that cannot be read is itself reported.
+func (v *Vault) lockWeakened(ctx context.Context, locks objects.LockReader, c Case, object string, at time.Time, retention bool) string {
 	l, err := locks.Lock(ctx, object)
 	if errors.Is(err, objects.ErrNotFound) {
-		return "", nil // listed as missing by the check above
+		return "" // listed as missing by the checks of its bytes
 	}
 	if err != nil {
-		return "", err
+		return fmt.Sprintf("its lock in the store could not be read (%v): what protects it from deletion is unknown", err)
 	}
 	var why []string
 	if c.Held && !l.LegalHold {
 		v.holdMu.Lock()
 		now, _ := v.state.getCase(c.ID)
+		lifted := now.Held
+		if lifted {
+			// Read again under holdMu: a hold being placed has set it.
+			if l2, err := locks.Lock(ctx, object); err == nil && l2.LegalHold {
+				lifted = false
+			}
+		}
 		restored := ""
-		if now.Held {
+		if lifted {
 			if err := v.objects.SetLegalHold(ctx, object, true); err != nil {
 				restored = fmt.Sprintf(" (putting it back failed: %v; repeat the hold)", err)
 			} else {
@@ -495,17 +509,23 @@ func (v *Vault) lockWeakened(ctx context.Context, locks objects.LockReader, c Ca
 			}
 		}
 		v.holdMu.Unlock()
-		why = append(why, "its case is under a legal hold, but the object's legal hold was off"+restored)
+		if lifted && v.cfg.Now().Sub(at) > lockGrace {
+			why = append(why, "its case is under a legal hold, but the object's legal hold was off"+restored+": lifted in the store, or never placed (a hold command that failed part-way)")
+		}
 	}
-	at := it.At.Time()
-	if v.cfg.Now().Sub(at) > v.cfg.PendingRetention {
-		if floor := at.Add(v.cfg.MinRetention - lockSlack); l.RetainUntil.Before(floor) {
+	if retention && v.cfg.Now().Sub(at) > v.cfg.PendingRetention {
+		kept, whose := min(v.cfg.MinRetention, 24*time.Hour), "the vault's retention floor or a day, whichever is less"
+		if c.Retention > 0 {
+			kept, whose = c.Retention, "the case's own retention"
+		}
+		if floor := at.Add(kept - lockSlack); l.RetainUntil.Before(floor) {
 			until := "none"
 			if !l.RetainUntil.IsZero() {
 				until = l.RetainUntil.Format(time.RFC3339)
 			}
-			why = append(why, fmt.Sprintf("its retention ends %s, before the deposit's time plus the vault's retention floor (%s)", until, at.Add(v.cfg.MinRetention).Format(time.RFC3339)))
+			why = append(why, fmt.Sprintf("its retention ends %s, before the deposit's time plus %s (%s): shortened in the store, or never extended (the vault logs a failed extension)",
+				until, whose, at.Add(kept).Format(time.RFC3339)))
 		}
 	}
-	return strings.Join(why, "; "), nil
+	return strings.Join(why, "; ")
 }

@@ -302,17 +302,20 @@ func (v *Vault) SetHold(ctx context.Context, who Principal, caseID string, on bo
 	if err := v.now(caseID, pre); err != nil && !errors.Is(err, errUnchanged) {
 		return HoldResult{}, v.refusedAs(ctx, who, action, caseID, err)
 	}
+	// The decision and its application to the objects under holdMu, so
+	// that a scrub reading the objects' holds (lockWeakened) never finds
+	// a hold recorded and not yet applied. The objects get the case's
+	// hold as the log then has it: if another custodian's opposite
+	// decision came after ours, theirs is what stands. One application
+	// at a time, so the last one wins.
+	v.holdMu.Lock()
+	defer v.holdMu.Unlock()
 	evs, err := v.decide(ctx, who, action, caseID, pre,
 		sequencer.Draft{Type: typ, Actor: who.actor(), Case: caseID, Data: HoldChanged{Reason: reason}})
 	if err != nil {
 		return HoldResult{}, err
 	}
 	res := HoldResult{Recorded: len(evs) > 0}
-	// The objects get the case's hold as the log now has it: if another
-	// custodian's opposite decision came after ours, theirs is what
-	// stands. One application at a time, so the last one wins.
-	v.holdMu.Lock()
-	defer v.holdMu.Unlock()
 	c, _ := v.state.getCase(caseID)
 	objs, err := v.state.caseObjects(caseID)
 	if err != nil {

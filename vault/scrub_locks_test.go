@@ -2,14 +2,17 @@ package vault
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/custos-vault/custos/objects"
 )
 
@@ -89,5 +92,113 @@ func TestScrubFindsWeakenedLocks(t *testing.T) {
 	}
 	if res.OK || len(res.LocksWeakened) != 1 || !strings.HasPrefix(res.LocksWeakened[0], idb+": its retention ends") {
 		t.Fatalf("second scrub: ok %v, weakened %q", res.OK, res.LocksWeakened)
+	}
+}
+
+// TestScrubLockFindingsOfOtherObjects: the rest of the class. A held
+// case's package file whose hold was lifted is found and put back as its
+// items are; a lock record that cannot be read is reported, and the scrub
+// goes on to check the items after it (an altered one among them is
+// still found); a hold placed while a scrub runs is never reported.
+func TestScrubLockFindingsOfOtherObjects(t *testing.T) {
+	var offset atomic.Int64
+	h := newHotline(t, func(c *Config) {
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	})
+	dir := filepath.Dir(h.v.cfg.KeyringDir)
+	pros := enrolled(t, h.v, "pros", RoleProsecutor)
+	id, _ := age.GenerateX25519Identity()
+	if _, _, err := h.v.SetRecipient(h.ctx, pros, id.Recipient().String()); err != nil {
+		t.Fatal(err)
+	}
+	add, err := h.v.AddMember(h.ctx, h.cust, "HL-1", "inv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.v.Approve(h.ctx, h.cust2, add.ID); err != nil {
+		t.Fatal(err)
+	}
+	a := h.deposit(t, h.a1, "a.jpg", []byte("first capture"), "")
+	b := h.deposit(t, h.a1, "b.jpg", []byte("second capture"), "")
+	sealed, err := h.v.SealPackage(h.ctx, h.inv, SealRequest{Case: "HL-1", For: "pros", Purpose: "to the police"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.v.SetHold(h.ctx, h.cust, "HL-1", true, "court order 79"); err != nil {
+		t.Fatal(err)
+	}
+	pkg, _ := h.v.state.getPackage(sealed.ID)
+	pkgObject := pkg.Sealed.Object
+	if err := h.v.objects.SetLegalHold(h.ctx, pkgObject, false); err != nil { // as the store's administrator
+		t.Fatal(err)
+	}
+	item := func(id string) *Item {
+		it, err := h.v.state.item(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return it
+	}
+	// The first item's lock record is garbage; the second item's bytes
+	// are altered.
+	first, second := item(a.ID), item(b.ID)
+	if first.ID > second.ID { // the scrub goes in id order
+		first, second = second, first
+	}
+	if err := os.WriteFile(filepath.Join(dir, "objects", first.Deposit.Object+".lock"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	obj := filepath.Join(dir, "objects", second.Deposit.Object)
+	bs, _ := os.ReadFile(obj)
+	bs[len(bs)-1] ^= 1
+	os.WriteFile(obj, bs, 0o600)
+
+	offset.Store(int64(time.Hour)) // past the grace of a hold just placed
+	res, err := h.v.Scrub(h.ctx, h.cust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(res.LocksWeakened, "\n")
+	if res.OK || !strings.Contains(joined, sealed.ID+": its case is under a legal hold, but the object's legal hold was off (put back)") ||
+		!strings.Contains(joined, first.ID+": its lock in the store could not be read") {
+		t.Fatalf("weakened %q", res.LocksWeakened)
+	}
+	if !slices.Contains(res.Mismatched, second.ID) || res.Incomplete != "" {
+		t.Fatalf("the item after an unreadable lock record was not checked: mismatched %v, incomplete %q", res.Mismatched, res.Incomplete)
+	}
+	if l, err := h.v.objects.(objects.LockReader).Lock(h.ctx, pkgObject); err != nil || !l.LegalHold {
+		t.Fatalf("the package's hold was not put back: %+v, %v", l, err)
+	}
+}
+
+// TestScrubDuringAHoldFindsNothing: a scrub running while a custodian
+// places a hold never reports the objects the hold is still being
+// applied to.
+func TestScrubDuringAHoldFindsNothing(t *testing.T) {
+	var offset atomic.Int64
+	h := newHotline(t, func(c *Config) {
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	})
+	for i := range 20 {
+		h.deposit(t, h.a1, fmt.Sprintf("c%d.jpg", i), []byte(fmt.Sprintf("capture %d", i)), "")
+	}
+	// Deposits older than the grace, as a scrub would judge them.
+	offset.Store(int64(time.Hour))
+	for round := range 5 {
+		done := make(chan error, 1)
+		go func() {
+			_, err := h.v.SetHold(h.ctx, h.cust, "HL-1", round%2 == 0, "court order")
+			done <- err
+		}()
+		res, err := h.v.Scrub(h.ctx, h.cust)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.LocksWeakened) != 0 {
+			t.Fatalf("round %d: a hold being placed was reported: %q", round, res.LocksWeakened)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

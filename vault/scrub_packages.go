@@ -141,11 +141,20 @@ func (v *Vault) recordPackageIntegrityFailure(ctx context.Context, p Package, ca
 func (v *Vault) scrubPackages(ctx context.Context, res *ScrubResult) (missing, altered []Package, err error) {
 	pkgs := v.state.allPackages()
 	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].ID < pkgs[j].ID })
+	locks, readsLocks := v.objects.(objects.LockReader)
 	for _, p := range pkgs {
-		if c, _ := v.state.getCase(p.Case); c.Destroyed {
+		c, _ := v.state.getCase(p.Case)
+		if c.Destroyed {
 			continue // reported by the listing if the object is still there
 		}
 		res.Packages++
+		// A held case's packages are held too (SetHold); their
+		// retention is not the vault's to judge here.
+		if readsLocks && p.Sealed != nil && c.Held {
+			if why := v.lockWeakened(ctx, locks, c, p.Sealed.Object, p.SealedAt, false); why != "" {
+				res.LocksWeakened = append(res.LocksWeakened, p.ID+": "+why)
+			}
+		}
 		switch err := v.checkPackageObject(ctx, p); {
 		case err == nil:
 		case errors.Is(err, errObjectMissing):

@@ -670,8 +670,8 @@ func runAuditScrub(args []string, stdout io.Writer) error {
 				plural(n, "key file"), cut(strings.Join(res.KeysAltered, "; "), 2000))
 		}
 		if n := len(res.LocksWeakened); n > 0 {
-			text += fmt.Sprintf("; %s whose protection in the store is weaker than the vault set (a legal hold lifted, put back; or a retention shortened so that it could be deleted: someone with the store's own access did it): %s",
-				plural(n, "evidence object"), cut(strings.Join(res.LocksWeakened, "; "), 2000))
+			text += fmt.Sprintf("; %s whose protection in the store is weaker than the vault set (a legal hold off, put back; a retention shorter than recorded; a lock that cannot be read): %s",
+				plural(n, "object"), cut(strings.Join(res.LocksWeakened, "; "), 2000))
 		}
 		if res.Incomplete != "" {
 			text += "; the scrub could not read the whole store, so it is incomplete (what it found is recorded): " + res.Incomplete
