@@ -138,12 +138,20 @@ func missingHead(size uint64, file string) error {
 
 // load returns the largest head found in either place (nil if none),
 // each verified as a checkpoint of this log signed by its key, and where
-// it was found.
-func (h *stickyHead) load(ctx context.Context, origin string, v note.Verifier) (*events.Checkpoint, string, error) {
+// it was found. For an empty log (empty), a head of no events that this
+// log's key did not sign is what a first start that failed after saving
+// its head left (saveEmpty): it vouched for nothing, and is removed and
+// skipped, so that the start can begin again as operations.md says.
+func (h *stickyHead) load(ctx context.Context, origin string, v note.Verifier, empty bool) (*events.Checkpoint, string, error) {
 	var best *events.Checkpoint
 	var where string
 	consider := func(b []byte, from string) (*events.Checkpoint, error) {
 		cp, err := events.ParseCheckpoint(b, origin, v)
+		if err != nil && empty {
+			if _, size, perr := events.PeekCheckpoint(b); perr == nil && size == 0 {
+				return nil, errLeftover
+			}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("the vault's log head in %s is not a checkpoint of this log signed by its key (%v): it was altered, or belongs to another vault", from, err)
 		}
@@ -155,7 +163,9 @@ func (h *stickyHead) load(ctx context.Context, origin string, v note.Verifier) (
 	b, err := smallfile.Read(h.file, maxHeadNote)
 	switch {
 	case err == nil:
-		if _, err := consider(b, h.file); err != nil {
+		if _, err := consider(b, h.file); errors.Is(err, errLeftover) {
+			os.Remove(h.file)
+		} else if err != nil {
 			return nil, "", err
 		}
 	case !errors.Is(err, fs.ErrNotExist):
@@ -192,6 +202,10 @@ func (h *stickyHead) load(ctx context.Context, origin string, v note.Verifier) (
 		}
 		where := "the object store (" + name + ")"
 		cp, err := consider(b, where)
+		if errors.Is(err, errLeftover) {
+			h.objects.Delete(ctx, name)
+			continue
+		}
 		if err != nil {
 			return nil, "", err
 		}
@@ -207,6 +221,9 @@ func (h *stickyHead) load(ctx context.Context, origin string, v note.Verifier) (
 	}
 	return best, where, nil
 }
+
+// errLeftover is load's finding of a head a failed first start left.
+var errLeftover = errors.New("a head of no events left by a first start that failed")
 
 // checkExtends refuses a log that does not extend the head: fewer events
 // than the vault once signed for, or different ones.

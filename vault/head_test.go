@@ -65,7 +65,7 @@ func TestHeadIsTheLargestSignedNote(t *testing.T) {
 	for size := uint64(1); size <= 70; size++ {
 		put(headObject(size), sign(size))
 	}
-	got, where, err := h.load(ctx, "custos-test", verifier)
+	got, where, err := h.load(ctx, "custos-test", verifier, false)
 	if err != nil || got == nil || got.Size != 70 {
 		t.Fatalf("head: %v from %s, %v; want the note of size 70", got, where, err)
 	}
@@ -81,7 +81,7 @@ func TestHeadIsTheLargestSignedNote(t *testing.T) {
 		for _, name := range decoys {
 			put(name, sign(3))
 		}
-		_, _, err := h.load(ctx, "custos-test", verifier)
+		_, _, err := h.load(ctx, "custos-test", verifier, false)
 		if err == nil || !strings.Contains(err.Error(), decoys[len(decoys)-1]) || !strings.Contains(err.Error(), "not of the size its name gives") {
 			t.Fatalf("%d decoys: %v; want the start refused, naming the highest", len(decoys), err)
 		}
@@ -90,7 +90,7 @@ func TestHeadIsTheLargestSignedNote(t *testing.T) {
 		}
 	}
 	put("head/zzz", sign(70))
-	if _, _, err := h.load(ctx, "custos-test", verifier); err == nil || !strings.Contains(err.Error(), "head/zzz") {
+	if _, _, err := h.load(ctx, "custos-test", verifier, false); err == nil || !strings.Contains(err.Error(), "head/zzz") {
 		t.Fatalf("a name the vault never gives: %v", err)
 	}
 	remove("head/zzz")
@@ -99,7 +99,7 @@ func TestHeadIsTheLargestSignedNote(t *testing.T) {
 	os, _ := note.NewSigner(other)
 	forged, _ := events.SignCheckpoint(os, "custos-test", 90, events.Hash{})
 	put("head/00000000000000000090", forged)
-	if _, _, err := h.load(ctx, "custos-test", verifier); err == nil {
+	if _, _, err := h.load(ctx, "custos-test", verifier, false); err == nil {
 		t.Fatal("a head not signed by the log's key was accepted")
 	}
 }
@@ -406,7 +406,7 @@ func TestANewVaultSavesItsHeadFirst(t *testing.T) {
 	if err := h.saveEmpty(ctx, signer, verifier, "custos-test"); err != nil {
 		t.Fatal(err)
 	}
-	got, _, err := newStickyHead(filepath.Join(dir, "keyring"), store).load(ctx, "custos-test", verifier)
+	got, _, err := newStickyHead(filepath.Join(dir, "keyring"), store).load(ctx, "custos-test", verifier, false)
 	if err != nil || got == nil || got.Size != 0 {
 		t.Fatalf("head %+v, %v; want the empty log's checkpoint", got, err)
 	}
@@ -448,4 +448,45 @@ func headFixture(t *testing.T) (string, objects.Store, note.Signer, note.Verifie
 	signer, _ := note.NewSigner(skey)
 	verifier, _ := note.NewVerifier(vkey)
 	return dir, store, signer, verifier
+}
+
+// TestAFailedFirstStartCanBeginAgain: a first start that fails after
+// saving its head (of no events) leaves that head in the keyring folder
+// and the object store; with the keyring folder removed, as
+// operations.md says to begin again, the next first start has a new log
+// key, which did not sign that head. It vouched for nothing: the start
+// removes it and begins. A head of some events signed by another key is
+// still refused, empty log or not.
+func TestAFailedFirstStartCanBeginAgain(t *testing.T) {
+	ctx := context.Background()
+	dir, store, signer, verifier := headFixture(t)
+	os.MkdirAll(filepath.Join(dir, "keyring"), 0o700)
+	h := newStickyHead(filepath.Join(dir, "keyring"), store)
+	if err := h.saveEmpty(ctx, signer, verifier, "custos-test"); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, otherVerifier := headFixture(t)
+	got, _, err := newStickyHead(filepath.Join(dir, "keyring"), store).load(ctx, "custos-test", otherVerifier, true)
+	if err != nil || got != nil {
+		t.Fatalf("the leftover head of a failed first start: %+v, %v", got, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keyring", HeadFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the leftover head file is still there: %v", err)
+	}
+	var names []string
+	store.List(ctx, "head/", func(i objects.Info) error { names = append(names, i.Name); return nil })
+	if len(names) != 0 {
+		t.Fatalf("leftover head objects: %v", names)
+	}
+	// A head of events, another key's: refused, empty log or not.
+	var tree events.Tree
+	tree.Append(events.LeafHash([]byte("x")))
+	root, _ := tree.Root(1)
+	b, _ := events.SignCheckpoint(signer, "custos-test", 1, root)
+	os.WriteFile(filepath.Join(dir, "keyring", HeadFile), b, 0o600)
+	for _, empty := range []bool{true, false} {
+		if _, _, err := newStickyHead(filepath.Join(dir, "keyring"), store).load(ctx, "custos-test", otherVerifier, empty); err == nil {
+			t.Fatalf("another key's head of one event was taken (empty log %v)", empty)
+		}
+	}
 }

@@ -350,7 +350,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 			snap.checkFile.Close()
 		}
 	}()
-	head, where, err := v.head.load(ctx, v.origin, verifier)
+	head, where, err := v.head.load(ctx, v.origin, verifier, size == 0)
 	if err != nil {
 		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
