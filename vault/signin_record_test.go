@@ -48,3 +48,22 @@ func TestStartRecordsWhoSignsPeopleIn(t *testing.T) {
 		}
 	}
 }
+
+// TestOfflineCommandsRecordNoServerConfiguration: a command that opens
+// the vault with the server stopped (custos admin accept-rollback,
+// enroll, rotate-kek) runs without the server's sign-in configuration:
+// its server.started names the command, and records none of a server's
+// configuration, which would read as a server that turned local
+// accounts on and dropped its provider.
+func TestOfflineCommandsRecordNoServerConfiguration(t *testing.T) {
+	v, _ := openTestVaultDir(t, func(c *Config) { c.Run = "custos admin enroll" })
+	got := lastOfType(t, v, TypeServerStarted)
+	if got["run"] != "custos admin enroll" {
+		t.Fatalf("server.started run %q", got["run"])
+	}
+	for _, k := range []string{"local_accounts", "session_ttl", "retention", "oidc_issuer"} {
+		if _, ok := got[k]; ok {
+			t.Errorf("an offline command's server.started records %s", k)
+		}
+	}
+}

@@ -91,6 +91,11 @@ type Config struct {
 	SessionTTL    time.Duration
 	InvitationTTL time.Duration
 	RequestTTL    time.Duration // DefaultRequestTTL if 0
+	// Run names the command that opens the vault where it is not a
+	// server start ("custos admin accept-rollback"): server.started
+	// records it as `run`, and none of the configuration a server
+	// records (its sign-in and lifetimes are not in force).
+	Run string
 	// SignIn is what, besides the vault's own credentials, signs people
 	// in, as server.started records it at every start (whoever
 	// administers it can sign in as anyone who signs in through it: a
@@ -383,7 +388,10 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	// started is what server.started records of the start: the snapshot
 	// it resumed from, and any it discarded.
 	started := map[string]string{"sealer": cfg.Sealer.KeyRef(), "pdq_max_distance": strconv.Itoa(v.pdqDistance())}
-	if cfg.skipKeyCheck {
+	switch {
+	case cfg.Run != "":
+		started["run"] = cfg.Run
+	case cfg.skipKeyCheck:
 		// Not a server: the recovery, which opens the vault with the
 		// server stopped to seal its keys again.
 		started["run"] = "custos admin recover"
@@ -393,8 +401,10 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	// configuration, not signed anywhere else, so that a change of it
 	// is on the record with the start that made it (custody-log.md,
 	// server.started).
-	for k, val := range cfg.startedConfig() {
-		started[k] = val
+	if started["run"] == "" {
+		for k, val := range cfg.startedConfig() {
+			started[k] = val
+		}
 	}
 	// The witnesses' keys, so that what they cosigned stays the vault's
 	// to a scrub after they leave the policy (State.witnessKeys).

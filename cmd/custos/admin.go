@@ -87,12 +87,13 @@ type offlineVerb struct {
 	b     *backendSet
 	cfg   vault.Config
 	close func()
+	name  string
 }
 
 // newOfflineVerb registers the server's flags on a new flag set; the
 // caller adds its own, then calls start.
 func newOfflineVerb(name string) *offlineVerb {
-	o := &offlineVerb{fs: newFlags(name), ctx: context.Background()}
+	o := &offlineVerb{fs: newFlags(name), ctx: context.Background(), name: name}
 	o.f.register(o.fs)
 	return o
 }
@@ -132,6 +133,9 @@ func (o *offlineVerb) start(args []string, stderr io.Writer, check func(pos []st
 		lock.Close()
 		return err
 	}
+	// Not a server start: its server.started says which command opened
+	// the vault, and records none of a server's configuration.
+	o.cfg.Run = "custos " + o.name
 	o.close = func() { o.b.close(); lock.Close() }
 	return nil
 }

@@ -163,12 +163,14 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		}
 		given = append(given, savedCheckpoint{ext, file, isStickyHead(file)})
 	}
+	// A vault writes its head before its first event and never removes
+	// it: without it, a store cut back to an older checkpoint passes
+	// every other check here. The audit fails on it after the rest is
+	// checked, so that what the store holds is reported all the same.
+	var headMissing error
 	if local != nil && local.headMissing != "" && !slices.ContainsFunc(given, savedCheckpoint.isHead) {
-		// A vault writes its head before its first event and never
-		// removes it: without it, a store cut back to an older
-		// checkpoint passes every other check here.
-		return fail(fmt.Errorf("the vault's sticky head was not found: %s. A vault keeps it from before its first event, so someone removed it; "+
-			"that is how a log is cut back to an older checkpoint unnoticed. Check the log against a checkpoint kept outside the vault (--checkpoint FILE: yours, a witness's or a package's)", local.headMissing))
+		headMissing = fmt.Errorf("the vault's sticky head was not found: %s. A vault keeps it from before its first event (releases since 2026-11-30), so someone removed it; "+
+			"that is how a log is cut back to an older checkpoint unnoticed. The events the store holds were checked%s, but not that none were cut from its end", local.headMissing, map[bool]string{true: " against your checkpoint", false: ""}[slices.ContainsFunc(given, savedCheckpoint.isOwn)])
 	}
 	if local != nil && !slices.ContainsFunc(given, savedCheckpoint.isOwn) && *save == "" {
 		// Without a checkpoint kept outside the vault, the store's own
@@ -251,6 +253,9 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		if err := local.uncovered(res.Events); err != nil {
 			return fail(err)
 		}
+	}
+	if headMissing != nil {
+		return fail(headMissing)
 	}
 	// The replay already proved the log extends the saved checkpoints; the
 	// vault's consistency proofs must agree with it too.
