@@ -16,6 +16,9 @@ type SignInAuthorities struct {
 	OIDCClientID   string
 	ClientCASHA256 []string
 	ClientCertName string
+	// ClientCRL: certificates are checked against a CRL of the CAs
+	// (--client-crl); a restart without it would accept revoked ones.
+	ClientCRL bool
 }
 
 // startedConfig is what server.started records of the configuration
@@ -59,6 +62,7 @@ func (cfg Config) startedConfig() map[string]string {
 		slices.Sort(cas)
 		m["client_ca_sha256"] = strings.Join(slices.Compact(cas), " ")
 		m["client_cert_name"] = a.ClientCertName
+		m["client_crl"] = map[bool]string{true: "on", false: "off"}[a.ClientCRL]
 	}
 	return m
 }

@@ -34,7 +34,7 @@ func TestStartRecordsWhoSignsPeopleIn(t *testing.T) {
 		c.NoLocalAccounts = true
 		c.Retention, c.MinRetention = 90*24*time.Hour, 48*time.Hour
 		c.SignIn = SignInAuthorities{OIDCIssuer: "https://idp.hotline.example/realms/staff", OIDCClientID: "custos",
-			ClientCASHA256: []string{ca, strings.Repeat("01", 32)}, ClientCertName: "upn"}
+			ClientCASHA256: []string{ca, strings.Repeat("01", 32)}, ClientCertName: "upn", ClientCRL: true}
 		c.OIDCClaim = "email"
 		c.RequireMFA = map[string]MFARequirement{RoleCustodian: {AMR: "mfa"}, RoleAnalyst: {ACR: "phr"}}
 	})
@@ -42,7 +42,7 @@ func TestStartRecordsWhoSignsPeopleIn(t *testing.T) {
 	for k, want := range map[string]string{"local_accounts": "off", "retention": "2160h0m0s", "min_retention": "48h0m0s",
 		"oidc_issuer": "https://idp.hotline.example/realms/staff", "oidc_client_id": "custos", "oidc_claim": "email",
 		"oidc_require":     "analyst=acr:phr custodian=amr:mfa",
-		"client_ca_sha256": strings.Repeat("01", 32) + " " + ca, "client_cert_name": "upn"} {
+		"client_ca_sha256": strings.Repeat("01", 32) + " " + ca, "client_cert_name": "upn", "client_crl": "on"} {
 		if got[k] != want {
 			t.Errorf("server.started %s = %q, want %q", k, got[k], want)
 		}

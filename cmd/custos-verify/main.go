@@ -779,6 +779,10 @@ func compareItems(paths []string, opts pkgformat.VerifyOptions, asJSON bool, std
 		for _, d := range r.Differ {
 			fmt.Fprintf(stdout, "  differs: %s\n", safeText(d))
 		}
+		if reps[0].Checkpoint != nil && reps[1].Checkpoint != nil && reps[0].Checkpoint.Size != reps[1].Checkpoint.Size {
+			// SameHistory sees a fork only where both list a position.
+			fmt.Fprintln(stdout, "  note: the two packages' histories were compared where both list an event; that the vault's log was not rewritten between their sealings is not shown here (custos audit verify --checkpoint with each package's checkpoint checks the whole log)")
+		}
 		if r.Same {
 			fmt.Fprintf(stdout, "SAME ITEMS: %s, the same deposit events, names, sizes and plaintext hashes\n", pkgformat.Count(r.Items, "item", "items"))
 		} else {

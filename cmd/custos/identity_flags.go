@@ -141,6 +141,7 @@ func (f *identityFlags) signIn() (vault.SignInAuthorities, error) {
 		return a, fmt.Errorf("--client-ca: %s holds no PEM certificate", f.clientCA)
 	}
 	a.ClientCertName = f.clientCertName
+	a.ClientCRL = f.clientCRL != ""
 	return a, nil
 }
 

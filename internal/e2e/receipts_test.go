@@ -120,7 +120,7 @@ func TestSameItems(t *testing.T) {
 	seal("one.tar", "--items", first)
 	logKey, _ := vaultKey(t, s, work, "prosecutor")
 	r := s.run("", work, "custos-verify", "--same-items", "all-1.tar", "all-2.tar", "--key", logKey)
-	if r.code != 0 || !strings.Contains(r.stdout, "SAME ITEMS: 2 items") {
+	if r.code != 0 || !strings.Contains(r.stdout, "SAME ITEMS: 2 items") || !strings.Contains(r.stdout, "is not shown here (custos audit verify --checkpoint") {
 		t.Fatalf("same items: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	// Told apart by name, not by id alone.
