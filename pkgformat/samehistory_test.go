@@ -1,7 +1,10 @@
 package pkgformat
 
 import (
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,7 +22,7 @@ func TestSameHistory(t *testing.T) {
 		return &Report{Manifest: &Manifest{Origin: "custos-test", LogKey: "custos-test+01234567+AAAA", Events: evs},
 			Checkpoint: &events.Checkpoint{Origin: "custos-test", Size: size, Root: r}}
 	}
-	ev := func(seq uint64, leaf string) Event { return Event{Seq: seq, LeafHash: leaf} }
+	ev := func(seq uint64, leaf string) Event { return Event{Seq: seq, LeafHash: strings.Repeat(leaf, 32)} }
 	for _, c := range []struct {
 		name string
 		a, b *Report
@@ -43,6 +46,65 @@ func TestSameHistory(t *testing.T) {
 		}
 		if err2 := SameHistory(c.b, c.a); !errors.Is(err2, ErrForkedHistory) {
 			t.Errorf("%s, the other way round: %v", c.name, err2)
+		}
+	}
+}
+
+// TestSameHistoryFromProofs: two packages of a log rewritten from event
+// 12 on list no event position in common beyond a deposit both hold, but
+// the inclusion proofs of both show the subtree of events 8 to 15 (one
+// beside its path, the other along it): its two hashes prove the fork. Two packages of one history, of different
+// sizes, show none, whatever events they list.
+func TestSameHistoryFromProofs(t *testing.T) {
+	leaf := func(s string) events.Hash { return events.LeafHash([]byte(s)) }
+	var one, forked events.Tree
+	for i := range 24 {
+		one.Append(leaf(fmt.Sprintf("event %d", i)))
+		if i < 12 {
+			forked.Append(leaf(fmt.Sprintf("event %d", i)))
+		} else {
+			forked.Append(leaf(fmt.Sprintf("rewritten %d", i)))
+		}
+	}
+	pkg := func(t *testing.T, tree *events.Tree, size uint64, seqs ...uint64) *Report {
+		t.Helper()
+		root, _ := tree.Root(size)
+		rep := &Report{Manifest: &Manifest{Origin: "custos-test", LogKey: "custos-test+01234567+AAAA"},
+			Checkpoint: &events.Checkpoint{Origin: "custos-test", Size: size, Root: root}, Proofs: Proofs{TreeSize: size, Proofs: map[string][]string{}}}
+		for _, seq := range seqs {
+			l, _ := tree.Leaf(seq)
+			rep.Manifest.Events = append(rep.Manifest.Events, Event{Seq: seq, LeafHash: l.String()})
+			p, err := tree.InclusionProof(seq, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var hs []string
+			for _, h := range p {
+				hs = append(hs, hex.EncodeToString(h))
+			}
+			rep.Proofs.Proofs[strconv.FormatUint(seq, 10)] = hs
+			if err := events.VerifyInclusion(seq, size, l, p, root); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return rep
+	}
+	before := pkg(t, &one, 16, 3, 13)
+	after := pkg(t, &forked, 21, 3, 18)
+	err := SameHistory(before, after)
+	if !errors.Is(err, ErrForkedHistory) || !strings.Contains(err.Error(), "of events 8 to 15 of the log") {
+		t.Fatalf("a fork shown by the proofs alone: %v", err)
+	}
+	if err := SameHistory(after, before); !errors.Is(err, ErrForkedHistory) {
+		t.Fatalf("the other way round: %v", err)
+	}
+	for _, c := range [][2]*Report{
+		{pkg(t, &one, 16, 3, 13), pkg(t, &one, 21, 3, 18)},
+		{pkg(t, &one, 5, 0, 4), pkg(t, &one, 24, 23, 7, 12)},
+		{pkg(t, &forked, 13, 12), pkg(t, &forked, 24, 2, 20)},
+	} {
+		if err := SameHistory(c[0], c[1]); err != nil {
+			t.Errorf("one history, sizes %d and %d: %v", c[0].Checkpoint.Size, c[1].Checkpoint.Size, err)
 		}
 	}
 }

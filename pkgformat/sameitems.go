@@ -1,9 +1,14 @@
 package pkgformat
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/bits"
 	"sort"
+	"strconv"
+
+	"github.com/custos-vault/custos/events"
 )
 
 // SameItemsResult compares the items of two verified packages.
@@ -80,16 +85,24 @@ var ErrForkedHistory = errors.New("the two packages show two different histories
 
 // SameHistory checks two packages that Verify checked, both signed by
 // the same log key, for proof that the log they were sealed from was
-// rewritten or rolled back between their sealings: an event position
-// both manifests list with two different leaf hashes, or two checkpoints
-// of the same size with different roots. Both are signed by the log's
-// key, so either is proof of a fork (custody-log.md 5.6; the log is
-// append-only). It returns nil where their histories agree as far as
-// the two packages show them: without a consistency proof between two
-// checkpoints of different sizes, a fork outside the events both list is
-// not seen here (`custos audit verify --checkpoint` with each package's
+// rewritten or rolled back between their sealings (custody-log.md 5.6;
+// the log is append-only):
+//
+//   - two checkpoints of the same size with different roots;
+//   - a perfect subtree of the log's Merkle tree (RFC 9162 section 2.1:
+//     the leaves [a, b), b-a a power of two and a a multiple of it),
+//     whose hash is the same in every tree that holds its leaves, shown
+//     by both packages with two hashes: each event a package lists shows
+//     its leaf, and its inclusion proof the subtrees beside its path and
+//     the ones the path climbs through. So an event position listed by
+//     both with two leaf hashes is such a proof, and so is a fork before
+//     events of both whose proofs climb through the same subtree.
+//
+// It returns nil where their histories agree as far as the two packages
+// show them: a fork in leaves neither package's proofs reach is not seen
+// here (`custos audit verify --checkpoint` with each package's
 // checkpoint checks the vault's whole log). The error wraps
-// ErrForkedHistory and names the first position that differs.
+// ErrForkedHistory and names the leaves whose hashes differ.
 func SameHistory(a, b *Report) error {
 	if a.Manifest.LogKey != b.Manifest.LogKey || a.Manifest.Origin != b.Manifest.Origin {
 		return nil // two logs: SameItems refuses them
@@ -97,18 +110,77 @@ func SameHistory(a, b *Report) error {
 	if a.Checkpoint != nil && b.Checkpoint != nil && a.Checkpoint.Size == b.Checkpoint.Size && a.Checkpoint.Root != b.Checkpoint.Root {
 		return fmt.Errorf("%w: both carry a checkpoint of %d events signed by the log's key, with two different roots", ErrForkedHistory, a.Checkpoint.Size)
 	}
-	inA := map[uint64]string{}
-	for _, e := range a.Manifest.Events {
-		inA[e.Seq] = e.LeafHash
-	}
-	var first *Event
-	for i, e := range b.Manifest.Events {
-		if h, ok := inA[e.Seq]; ok && h != e.LeafHash && (first == nil || e.Seq < first.Seq) {
-			first = &b.Manifest.Events[i]
+	sa, sb := shownSubtrees(a), shownSubtrees(b)
+	var first [2]uint64
+	found := false
+	for r, ha := range sa {
+		if hb, ok := sb[r]; ok && ha != hb {
+			// The smallest such subtree, then the first: where the two
+			// histories are known to part.
+			if !found || r[1]-r[0] < first[1]-first[0] || r[1]-r[0] == first[1]-first[0] && r[0] < first[0] {
+				first, found = r, true
+			}
 		}
 	}
-	if first != nil {
-		return fmt.Errorf("%w: each proves a different event %d in the log (leaf hashes %s and %s), each included under a checkpoint signed by the log's key", ErrForkedHistory, first.Seq, inA[first.Seq], first.LeafHash)
+	if !found {
+		return nil
 	}
-	return nil
+	if first[1]-first[0] == 1 {
+		return fmt.Errorf("%w: each proves a different event %d in the log (leaf hashes %s and %s), each included under a checkpoint signed by the log's key", ErrForkedHistory, first[0], sa[first], sb[first])
+	}
+	return fmt.Errorf("%w: each proves a different hash (%s and %s) of events %d to %d of the log, a subtree that every later tree of one history holds unchanged, each included under a checkpoint signed by the log's key", ErrForkedHistory, sa[first], sb[first], first[0], first[1]-1)
+}
+
+// shownSubtrees are the perfect subtrees a verified package shows, by
+// their leaves [a, b), as hex: its events' leaves and, from their
+// inclusion proofs, the subtrees beside and along each path
+// (SameHistory).
+func shownSubtrees(rep *Report) map[[2]uint64]string {
+	out := map[[2]uint64]string{}
+	if rep.Checkpoint == nil {
+		return out
+	}
+	n := rep.Checkpoint.Size
+	record := func(r [2]uint64, h []byte) {
+		if size := r[1] - r[0]; size&(size-1) == 0 && r[0]%size == 0 {
+			out[r] = hex.EncodeToString(h)
+		}
+	}
+	for _, e := range rep.Manifest.Events {
+		leaf, err := hex.DecodeString(e.LeafHash)
+		if err != nil || len(leaf) != 32 || e.Seq >= n {
+			continue
+		}
+		cur, h := [2]uint64{e.Seq, e.Seq + 1}, leaf
+		record(cur, h)
+		path, err := decodeProof(rep.Proofs.Proofs[strconv.FormatUint(e.Seq, 10)])
+		sibs := siblingRanges(e.Seq, 0, n)
+		if err != nil || len(path) != len(sibs) {
+			continue // Verify checked each; none here is the leaf's alone
+		}
+		for i, r := range sibs {
+			record(r, path[i])
+			if r[0] < cur[0] {
+				h, cur = events.HashChildren(path[i], h), [2]uint64{r[0], cur[1]}
+			} else {
+				h, cur = events.HashChildren(h, path[i]), [2]uint64{cur[0], r[1]}
+			}
+			record(cur, h)
+		}
+	}
+	return out
+}
+
+// siblingRanges are the leaves [a, b) of the subtrees beside the path of
+// leaf i in the tree of leaves [lo, hi), in the order of its inclusion
+// proof, from the leaf up (RFC 9162 section 2.1.3.1: PATH(m, D[n])).
+func siblingRanges(i, lo, hi uint64) [][2]uint64 {
+	if hi-lo <= 1 {
+		return nil
+	}
+	k := uint64(1) << (bits.Len64(hi-lo-1) - 1) // the largest power of two below hi-lo
+	if i < lo+k {
+		return append(siblingRanges(i, lo, lo+k), [2]uint64{lo + k, hi})
+	}
+	return append(siblingRanges(i, lo+k, hi), [2]uint64{lo, lo + k})
 }

@@ -155,6 +155,10 @@ type Report struct {
 	// manifest order; it is empty unless Verify returned nil.
 	Extracted  []Extracted
 	Checkpoint *events.Checkpoint
+	// Proofs are the inclusion proofs of the events, as proofs.json
+	// holds them, each verified against Checkpoint (SameHistory compares
+	// the subtrees they show).
+	Proofs Proofs
 	// SealedForRole is the role of the person the package is for, as
 	// its signed sealing event states it: "prosecutor" or "defence"
 	// (the manifest names the person, not the role).
@@ -695,6 +699,7 @@ func (v *verification) event(me Event) error {
 	if err := events.VerifyInclusion(me.Seq, v.cp.Size, leaf, p, v.cp.Root); err != nil {
 		return fmt.Errorf("event %d is not in the checkpointed log: %w", me.Seq, err)
 	}
+	v.rep.Proofs = v.proofs
 	v.decoded[me.Seq] = ev
 	return nil
 }

@@ -758,7 +758,7 @@ func compareItems(paths []string, opts pkgformat.VerifyOptions, asJSON bool, std
 	} else if fork != nil {
 		fmt.Fprintf(stdout, "packages %s and %s, each verified alone\n", safeText(ms[0].Package), safeText(ms[1].Package))
 		fmt.Fprintf(stdout, "  %s\n", safeText(fork.Error()))
-		fmt.Fprintln(stdout, "  The custody log is append-only: one log never holds two different events at one position, nor two trees of one size. The vault's log was rewritten or rolled back between the two sealings, so at least one package's custody record is not the history the vault now holds. Ask for an audit of the vault's log against both packages' checkpoints (custos audit verify --checkpoint, docs/operations.md).")
+		fmt.Fprintln(stdout, "  The custody log is append-only: one log never holds two different events at one position, nor two hashes of one part of its tree. The vault's log was rewritten or rolled back between the two sealings, so at least one package's custody record is not the history the vault now holds. Ask for an audit of the vault's log against both packages' checkpoints (custos audit verify --checkpoint, docs/operations.md).")
 		fmt.Fprintln(stdout, "FORKED HISTORY: the items were not compared")
 	} else {
 		fmt.Fprintf(stdout, "packages %s and %s, both verified\n", safeText(ms[0].Package), safeText(ms[1].Package))
@@ -780,8 +780,9 @@ func compareItems(paths []string, opts pkgformat.VerifyOptions, asJSON bool, std
 			fmt.Fprintf(stdout, "  differs: %s\n", safeText(d))
 		}
 		if reps[0].Checkpoint != nil && reps[1].Checkpoint != nil && reps[0].Checkpoint.Size != reps[1].Checkpoint.Size {
-			// SameHistory sees a fork only where both list a position.
-			fmt.Fprintln(stdout, "  note: the two packages' histories were compared where both list an event; that the vault's log was not rewritten between their sealings is not shown here (custos audit verify --checkpoint with each package's checkpoint checks the whole log)")
+			// SameHistory sees a fork only in the parts of the log both
+			// packages show.
+			fmt.Fprintln(stdout, "  note: the two packages' histories were compared where both show the same part of the log (the events they list and their inclusion proofs); that the vault's log was not rewritten between their sealings is not shown here (custos audit verify --checkpoint with each package's checkpoint checks the whole log)")
 		}
 		if r.Same {
 			fmt.Fprintf(stdout, "SAME ITEMS: %s, the same deposit events, names, sizes and plaintext hashes\n", pkgformat.Count(r.Items, "item", "items"))
