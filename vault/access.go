@@ -169,6 +169,15 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 			Case: it.Case, Item: it.ID, Data: ItemAccessCompleted{AccessEvent: fmt.Sprint(r.Access), Aborted: "the case key is unavailable"}})
 		return nil, err
 	}
+	// A stored ciphertext of another size than its deposit recorded is
+	// not this item's (another item's of the case swapped in, or an
+	// altered one): refused before a byte of its plaintext is sent. One
+	// of the same size is found by the plaintext's hash, at the end
+	// (Finish), where a client that is not the vault's own may have
+	// read what was sent.
+	if st, err := v.objects.Stat(ctx, it.Deposit.Object); err == nil && rec.CiphertextSize > 0 && st.Size != rec.CiphertextSize {
+		return nil, r.integrity(ctx, fmt.Errorf("the stored ciphertext is %d bytes, not the %d its deposit recorded: nothing was sent", st.Size, rec.CiphertextSize))
+	}
 	obj, err := v.objects.Open(ctx, it.Deposit.Object)
 	if err != nil {
 		return nil, r.integrity(ctx, fmt.Errorf("opening ciphertext: %w", err))
