@@ -102,33 +102,51 @@ func StatedSize(note []byte) (size uint64, ok bool) {
 	return c.Size, true
 }
 
-// signaturesBy counts the signature lines of a signed note (C2SP
-// signed-note: "— NAME BASE64" after the blank line) whose key name and
-// 4-byte key hash are v's, whether or not they verify, and reports
-// whether each of them is in canonical padded base64.
-func signaturesBy(b []byte, v note.Verifier) (n int, canonical bool) {
+// SignatureLines returns the signature lines of a signed note (C2SP
+// signed-note: "— NAME BASE64" after the blank line that ends its text)
+// whose key name and 4-byte key hash are name's and hash's, whether or
+// not they verify, each as its signature bytes (key hash first) and
+// whether its base64 is canonical (RFC 4648 section 3.5). The log key
+// (5.3) and each witness key (5.9) may have at most one.
+func SignatureLines(b []byte, name string, hash uint32) []SignatureLine {
 	_, sigs, ok := bytes.Cut(b, []byte("\n\n"))
 	if !ok {
-		return 0, false
+		return nil
 	}
-	canonical = true
+	var out []SignatureLine
 	for _, line := range strings.Split(string(sigs), "\n") {
 		rest, ok := strings.CutPrefix(line, "\u2014 ")
 		if !ok {
 			continue
 		}
-		name, b64, ok := strings.Cut(rest, " ")
-		if !ok || name != v.Name() {
+		n, b64, ok := strings.Cut(rest, " ")
+		if !ok || n != name {
 			continue
 		}
 		raw, err := base64.StdEncoding.DecodeString(b64)
-		if err == nil && len(raw) >= 4 && binary.BigEndian.Uint32(raw) == v.KeyHash() {
-			n++
-			_, err := base64.StdEncoding.Strict().DecodeString(b64)
-			canonical = canonical && err == nil
+		if err == nil && len(raw) >= 4 && binary.BigEndian.Uint32(raw) == hash {
+			_, strict := base64.StdEncoding.Strict().DecodeString(b64)
+			out = append(out, SignatureLine{Raw: raw, Canonical: strict == nil})
 		}
 	}
-	return n, canonical
+	return out
+}
+
+// SignatureLine is one line SignatureLines found.
+type SignatureLine struct {
+	Raw       []byte
+	Canonical bool
+}
+
+// signaturesBy counts the note's signature lines by v's key
+// (SignatureLines), and whether all are in canonical base64.
+func signaturesBy(b []byte, v note.Verifier) (n int, canonical bool) {
+	lines := SignatureLines(b, v.Name(), v.KeyHash())
+	canonical = len(lines) > 0
+	for _, l := range lines {
+		canonical = canonical && l.Canonical
+	}
+	return len(lines), canonical
 }
 
 // PeekCheckpoint reads a checkpoint's origin and size without verifying

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custos-vault/custos/events"
+
 	fnote "github.com/transparency-dev/formats/note"
 	fwitness "github.com/transparency-dev/formats/witness"
 	"golang.org/x/mod/sumdb/note"
@@ -343,33 +345,19 @@ func (p *Policy) CheckAt(cosigned []byte, now time.Time) Verdict {
 	return v
 }
 
-// linesBy counts the signature lines of a signed note (C2SP signed-note:
-// "— NAME BASE64" after the last blank line) whose key name and 4-byte
-// key hash are k's, whether or not they verify, and returns the time
-// (C2SP tlog-cosignature: the 8 bytes after the key hash) the last of
-// them states.
+// linesBy counts the signature lines of a signed note by k's key
+// (events.SignatureLines), whether or not they verify, and returns the
+// time (C2SP tlog-cosignature: the 8 bytes after the key hash) the last
+// of them states.
 func linesBy(b []byte, k note.Verifier) (n int, stamp uint64) {
-	i := bytes.LastIndex(b, []byte("\n\n"))
-	if i < 0 {
+	lines := events.SignatureLines(b, k.Name(), k.KeyHash())
+	if len(lines) == 0 {
 		return 0, 0
 	}
-	for _, line := range strings.Split(string(b[i+2:]), "\n") {
-		rest, ok := strings.CutPrefix(line, "\u2014 ")
-		if !ok {
-			continue
-		}
-		name, b64, _ := strings.Cut(rest, " ")
-		raw, err := base64.StdEncoding.DecodeString(b64)
-		if name != k.Name() || err != nil || len(raw) < 4 || binary.BigEndian.Uint32(raw) != k.KeyHash() {
-			continue
-		}
-		n++
-		stamp = 0
-		if len(raw) >= 12 {
-			stamp = binary.BigEndian.Uint64(raw[4:])
-		}
+	if raw := lines[len(lines)-1].Raw; len(raw) >= 12 {
+		stamp = binary.BigEndian.Uint64(raw[4:])
 	}
-	return n, stamp
+	return len(lines), stamp
 }
 
 // satisfied evaluates a policy's group over the witnesses counted (by
