@@ -66,13 +66,13 @@ type ScrubResult struct {
 	// or "...: recovery copy: why": a key someone rewrote or removed
 	// while the vault ran, whose replicas may have been rewritten alike.
 	KeysAltered []string `json:"keys_altered,omitempty"`
-	// LocksWeakened lists the evidence objects whose protection in the
-	// store is weaker than the vault set, as "it_...: why": a legal hold
-	// lifted while its case is held (put back by the scrub), or a
-	// retention that ends before the deposit's time plus the vault's
-	// retention floor. Only a store that reads locks back
-	// (objects.LockReader) is checked; someone with the store's own
-	// access (its administrator, or the vault's credentials) did it.
+	// LocksWeakened lists the objects whose protection in the store is
+	// weaker than the vault set, as "it_...: why" or "pk_...: why"
+	// (lockWeakened): a held case's item or package file whose legal
+	// hold is off (put back by the scrub), a lock that cannot be read,
+	// or an item whose retention ends before what its case recorded.
+	// Only a store that reads locks back (objects.LockReader) is
+	// checked.
 	LocksWeakened []string `json:"locks_weakened,omitempty"`
 	// Incomplete says why the scrub could not read the whole store (a
 	// listing that failed, say); what it found up to then is reported
