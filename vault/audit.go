@@ -144,7 +144,7 @@ func (v *Vault) Scrub(ctx context.Context, who Principal) (*ScrubResult, error) 
 			failed[it.ID] = it
 		}
 		if readsLocks {
-			if why := v.lockWeakened(ctx, locks, c, d.Object, it.At.Time(), true); why != "" {
+			if why := v.lockWeakened(ctx, locks, c, d.Object, it.At.Time(), it.DepositAt); why != "" {
 				res.LocksWeakened = append(res.LocksWeakened, it.ID+": "+why)
 			}
 		}
@@ -473,15 +473,21 @@ const lockGrace = 10 * time.Minute
 //   - a legal hold off while the case is held: put back at once (under
 //     holdMu, as SetHold and a deposit place holds, so that neither is
 //     caught half-way); not reported within lockGrace of the deposit;
-//   - for evidence (item objects, retention set), an object older than
-//     the pending retention whose retention ends before its deposit's
-//     time plus the case's own retention (recorded in case.opened) or,
-//     for a case on the vault's default, plus the smaller of the floor
-//     (Config.MinRetention) and a day: the default and the floor are
-//     configuration, which may have been raised since the deposit.
+//   - for evidence (an item's object: deposit is the position of its
+//     item.deposited, 0 for a package's file, which is not judged so),
+//     an object older than the pending retention whose retention ends
+//     before its deposit's time plus the case's own retention (recorded
+//     in case.opened) or, for a case on the vault's default, plus the
+//     default the start before the deposit recorded in server.started,
+//     or the next start's if less and it came within its pending
+//     retention of the deposit (State.defaultRetentionAt); where
+//     either start recorded none (a release before 2026-12-05), plus the
+//     smaller of the floor (Config.MinRetention) and a day, since the
+//     default and the floor are configuration, which may have been
+//     raised since the deposit.
 //
 // A lock record that cannot be read is itself reported.
-func (v *Vault) lockWeakened(ctx context.Context, locks objects.LockReader, c Case, object string, at time.Time, retention bool) string {
+func (v *Vault) lockWeakened(ctx context.Context, locks objects.LockReader, c Case, object string, at time.Time, deposit uint64) string {
 	l, err := locks.Lock(ctx, object)
 	if errors.Is(err, objects.ErrNotFound) {
 		return "" // listed as missing by the checks of its bytes
@@ -513,10 +519,12 @@ func (v *Vault) lockWeakened(ctx context.Context, locks objects.LockReader, c Ca
 			why = append(why, "its case is under a legal hold, but the object's legal hold was off"+restored+": lifted in the store, or never placed (a hold command that failed part-way)")
 		}
 	}
-	if retention && v.cfg.Now().Sub(at) > v.cfg.PendingRetention {
-		kept, whose := min(v.cfg.MinRetention, 24*time.Hour), "the vault's retention floor or a day, whichever is less"
+	if deposit > 0 && v.cfg.Now().Sub(at) > v.cfg.PendingRetention {
+		kept, whose := min(v.cfg.MinRetention, 24*time.Hour), "the vault's retention floor or a day, whichever is less: no start before it recorded the vault's default"
 		if c.Retention > 0 {
 			kept, whose = c.Retention, "the case's own retention"
+		} else if r, ok := v.state.defaultRetentionAt(deposit, at); ok {
+			kept, whose = r, "the vault's default retention when it was deposited, as server.started recorded it"
 		}
 		if floor := at.Add(kept - lockSlack); l.RetainUntil.Before(floor) {
 			until := "none"

@@ -71,7 +71,7 @@ func TestScrubFindsWeakenedLocks(t *testing.T) {
 	}
 	joined := strings.Join(res.LocksWeakened, "\n")
 	for _, want := range []string{ida + ": its case is under a legal hold, but the object's legal hold was off (put back)",
-		idb + ": its retention ends 2020-01-01T00:00:00Z, before the deposit's time plus the vault's retention floor"} {
+		idb + ": its retention ends 2020-01-01T00:00:00Z, before the deposit's time plus the vault's default retention when it was deposited"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("scrub does not say %q:\n%s", want, joined)
 		}
@@ -199,6 +199,109 @@ func TestScrubDuringAHoldFindsNothing(t *testing.T) {
 		}
 		if err := <-done; err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestScrubJudgesRetentionByTheRecordedDefault: the object store's
+// administrator shortens the retention of evidence of a case on the
+// vault's default to some months, well above the retention floor, so
+// that it can be deleted before the years the vault set. The scrub
+// judges it against the default the start before its deposit recorded
+// in server.started, not against the floor, and lists it; an item
+// deposited after a start that lowered the default, locked for what that
+// start set, is not listed (the operator's change of configuration is on
+// the record, not a weakening in the store).
+func TestScrubJudgesRetentionByTheRecordedDefault(t *testing.T) {
+	ctx := context.Background()
+	var offset atomic.Int64
+	dir := t.TempDir()
+	v, cfg, inv := restartable(t, dir, func(c *Config) {
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	})
+	cust := enrolled(t, v, "cust", RoleCustodian)
+	openCases(t, v, inv, "C-1")
+	deposit := func(v *Vault, name string) *Item {
+		res, err := v.Deposit(ctx, inv, DepositRequest{Case: "C-1", Name: name, Body: strings.NewReader("capture " + name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err := v.state.item(res.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return it
+	}
+	before := deposit(v, "before.jpg") // under the default of ten years
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	offset.Store(int64(72 * time.Hour))
+	cfg.Retention = 90 * 24 * time.Hour // lowered by the operator, and recorded
+	v, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	after := deposit(v, "after.jpg")
+	offset.Store(int64(6 * 24 * time.Hour)) // both past their pending retention
+
+	shorten := func(it *Item, to time.Duration) {
+		name := filepath.Join(dir, "objects", it.Deposit.Object+".lock")
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		until := it.At.Time().Add(to).Format(time.RFC3339)
+		b = regexp.MustCompile(`"retain_until":"[^"]*"`).ReplaceAll(b, []byte(`"retain_until":"`+until+`"`))
+		if err := os.WriteFile(name, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shorten(before, 100*24*time.Hour) // months, where the vault set ten years
+	shorten(after, 100*24*time.Hour)  // more than the 90 days set
+	res, err := v.Scrub(ctx, cust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := before.ID + ": its retention ends " + before.At.Time().Add(100*24*time.Hour).Format(time.RFC3339) +
+		", before the deposit's time plus the vault's default retention when it was deposited, as server.started recorded it (" +
+		before.At.Time().Add(10*365*24*time.Hour).Format(time.RFC3339) + ")"
+	if res.OK || len(res.LocksWeakened) != 1 || !strings.HasPrefix(res.LocksWeakened[0], want) {
+		t.Fatalf("scrub: ok %v, weakened %q; want one, %q", res.OK, res.LocksWeakened, want)
+	}
+}
+
+// TestDefaultRetentionAt: which start's recorded default an item is
+// judged against. The start before its deposit decides; the next start
+// too, if less, where it came within its pending retention of the
+// deposit (it extended what a crash left pending, by its own default);
+// a start that decides and recorded no default (an older release) leaves
+// the item to the floor.
+func TestDefaultRetentionAt(t *testing.T) {
+	day := 24 * time.Hour
+	t0 := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	start := func(seq uint64, at time.Time, retention, pending time.Duration) startRetention {
+		return startRetention{Seq: seq, At: AsUnixNano(at), Retention: retention, Pending: pending}
+	}
+	for _, tc := range []struct {
+		name   string
+		starts []startRetention
+		want   time.Duration // 0: judged by the floor
+	}{
+		{"no start before it", []startRetention{start(20, t0.Add(day), 365*day, day)}, 0},
+		{"the start before it", []startRetention{start(5, t0.Add(-day), 3650*day, day)}, 3650 * day},
+		{"a later start, long after it", []startRetention{start(5, t0.Add(-day), 3650*day, day), start(20, t0.Add(3*day), 90*day, day)}, 3650 * day},
+		{"a later start within its pending retention, lower", []startRetention{start(5, t0.Add(-day), 3650*day, day), start(20, t0.Add(time.Hour), 90*day, day)}, 90 * day},
+		{"a later start within its pending retention, higher", []startRetention{start(5, t0.Add(-day), 90*day, day), start(20, t0.Add(time.Hour), 3650*day, day)}, 90 * day},
+		{"the start before it recorded none", []startRetention{start(2, t0.Add(-3*day), 3650*day, day), start(5, t0.Add(-day), 0, 0)}, 0},
+		{"a later start of unknown pending retention", []startRetention{start(5, t0.Add(-day), 3650*day, day), start(20, t0.Add(30*day), 90*day, 0)}, 90 * day},
+		{"a later start that recorded none, within its pending retention", []startRetention{start(5, t0.Add(-day), 3650*day, day), start(20, t0.Add(time.Hour), 0, 0)}, 0},
+	} {
+		s := &State{defaultRetentions: tc.starts}
+		got, ok := s.defaultRetentionAt(10, t0)
+		if ok != (tc.want > 0) || got != tc.want {
+			t.Errorf("%s: %s, %v; want %s", tc.name, got, ok, tc.want)
 		}
 	}
 }

@@ -151,7 +151,7 @@ func (v *Vault) scrubPackages(ctx context.Context, res *ScrubResult) (missing, a
 		// A held case's packages are held too (SetHold); their
 		// retention is not the vault's to judge here.
 		if readsLocks && p.Sealed != nil && c.Held {
-			if why := v.lockWeakened(ctx, locks, c, p.Sealed.Object, p.SealedAt, false); why != "" {
+			if why := v.lockWeakened(ctx, locks, c, p.Sealed.Object, p.SealedAt, 0); why != "" {
 				res.LocksWeakened = append(res.LocksWeakened, p.ID+": "+why)
 			}
 		}

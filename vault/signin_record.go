@@ -27,13 +27,13 @@ type SignInAuthorities struct {
 // and members absent where the configuration has nothing to say.
 func (cfg Config) startedConfig() map[string]string {
 	m := map[string]string{
-		"local_accounts":    map[bool]string{true: "off", false: "on"}[cfg.NoLocalAccounts],
-		"session_ttl":       cfg.SessionTTL.String(),
-		"invitation_ttl":    cfg.InvitationTTL.String(),
-		"request_ttl":       cfg.RequestTTL.String(),
-		"retention":         cfg.Retention.String(),
-		"min_retention":     cfg.MinRetention.String(),
-		"pending_retention": cfg.PendingRetention.String(),
+		"local_accounts":        map[bool]string{true: "off", false: "on"}[cfg.NoLocalAccounts],
+		"session_ttl":           cfg.SessionTTL.String(),
+		"invitation_ttl":        cfg.InvitationTTL.String(),
+		"request_ttl":           cfg.RequestTTL.String(),
+		startedRetention:        cfg.Retention.String(),
+		"min_retention":         cfg.MinRetention.String(),
+		startedPendingRetention: cfg.PendingRetention.String(),
 	}
 	if cfg.NoLegacyHashes {
 		m["legacy_hashes"] = "off"

@@ -91,7 +91,10 @@ const snapshotMagic = "custos state snapshot v1\n"
 // it was recorded in (Notice.Case), as its sending does.
 // Version 20: who asked each two-person request that ended
 // (requestEnd.Requester), who is told how it ended.
-const stateVersion = 20
+// Version 21: the default retention each start recorded
+// (State.defaultRetentions), against which a scrub judges the locks of
+// the items of cases on the default.
+const stateVersion = 21
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

@@ -27,9 +27,11 @@ type snapState struct {
 	ItemEvents     map[string][2]uint64  `json:"item_events,omitempty"`
 	KeyFiles       map[string]keyRecord  `json:"key_files,omitempty"`
 	WitnessKeys    map[string]bool       `json:"witness_keys,omitempty"`
-	Log            *LogOpened            `json:"log,omitempty"`
-	LostKeys       map[string]bool       `json:"lost_keys,omitempty"`
-	Packages       map[string]*Package   `json:"packages,omitempty"`
+	// DefaultRetentions is State.defaultRetentions (state version 21).
+	DefaultRetentions []startRetention    `json:"default_retentions,omitempty"`
+	Log               *LogOpened          `json:"log,omitempty"`
+	LostKeys          map[string]bool     `json:"lost_keys,omitempty"`
+	Packages          map[string]*Package `json:"packages,omitempty"`
 	// Paged is a page of items (itempages.go), Objects one of the object
 	// index, Content one of the content index and CaseItems one of the
 	// case index (indexpages.go): each a line of its own.
@@ -106,7 +108,8 @@ type snapPDQ struct {
 func (s *State) snapshot() *snapState {
 	out := &snapState{
 		ApprovedHalves: s.approvedHalves, Decided: s.decided, Log: &s.log, LostKeys: s.lostKeys, KeyFiles: s.keyFiles, WitnessKeys: s.witnessKeys,
-		Packages: s.packages, Recent: s.recent, Retained: s.retained,
+		DefaultRetentions: s.defaultRetentions,
+		Packages:          s.packages, Recent: s.recent, Retained: s.retained,
 		CaseEvents: map[string][2]uint64{}, ItemEvents: map[string][2]uint64{}, CaseOwn: map[string][2]uint64{},
 		Persons: map[string]snapPerson{}, Requests: map[string]snapRequest{}, Sessions: map[string]snapSession{},
 	}
@@ -325,6 +328,12 @@ func (r *restorer) add(part *snapState, at lineAt) error {
 			return errSnapshotDup
 		}
 		b.Log = part.Log
+	}
+	if part.DefaultRetentions != nil {
+		if b.DefaultRetentions != nil {
+			return errSnapshotDup
+		}
+		b.DefaultRetentions = part.DefaultRetentions
 	}
 	if part.Hot != nil {
 		if b.Hot != nil {
@@ -551,6 +560,7 @@ func (r *restorer) state() (*State, error) {
 	setIf(&s.lostKeys, b.LostKeys)
 	setIf(&s.keyFiles, b.KeyFiles)
 	setIf(&s.witnessKeys, b.WitnessKeys)
+	s.defaultRetentions = b.DefaultRetentions
 	setIf(&s.recent, b.Recent)
 	setIf(&s.retained, b.Retained)
 	for _, c := range s.cases {

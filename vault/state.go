@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -62,6 +63,11 @@ type State struct {
 	// witnessKeys are the verifier keys of every witness a server.started
 	// named (startedWitnessKeys): their cosignatures are the vault's.
 	witnessKeys map[string]bool
+	// defaultRetentions are the vault's default retention as each start
+	// recorded it (server.started's retention, since 2026-12-05), in log
+	// order: what a scrub judges the lock of an item of a case on the
+	// default against (defaultRetentionAt).
+	defaultRetentions []startRetention
 	// caseEvents and itemEvents count the verified events that name each
 	// case and item, so that what a store's lookup columns return can be
 	// checked against the signed bytes (reads.go). An item the state
@@ -696,13 +702,30 @@ func applyKeyStored(s *State, ev *events.Event) error {
 	return fmt.Errorf("key %q is neither %q nor %q", d.Key, keyStoredCase, keyStoredContacts)
 }
 
-// applyServerStarted keeps the witnesses' keys a start names, and marks
-// the re-sealings recorded before it as finished (finishKeyRecords).
+// applyServerStarted keeps the witnesses' keys a start names and the
+// default retention it records, and marks the re-sealings recorded
+// before it as finished (finishKeyRecords).
 func applyServerStarted(s *State, ev *events.Event) error {
 	s.finishKeyRecords()
 	d, err := data[map[string]string](ev)
 	if err != nil {
 		return err
+	}
+	// An offline command deposits nothing and records no configuration.
+	// A start that recorded no default (a release before 2026-12-05), or
+	// one this release cannot read, is kept as unknown (0), as a witness
+	// key this release cannot read is left out below: the scrub judges
+	// what it may have locked as it judges a log's older items.
+	if d[startedRun] == "" {
+		duration := func(name string) time.Duration {
+			r, err := time.ParseDuration(d[name])
+			if err != nil || r <= 0 {
+				return 0
+			}
+			return r
+		}
+		s.defaultRetentions = append(s.defaultRetentions, startRetention{Seq: ev.Seq, At: AsUnixNano(ev.Timestamp()),
+			Retention: duration(startedRetention), Pending: duration(startedPendingRetention)})
 	}
 	keys := d[startedWitnessKeys]
 	if keys == "" {
@@ -718,6 +741,45 @@ func applyServerStarted(s *State, ev *events.Event) error {
 		}
 	}
 	return nil
+}
+
+// startRetention is what a server.started recorded of how long evidence
+// stays write-once: its default retention and pending retention (0 where
+// it recorded none, or none this release reads), its position and time.
+type startRetention struct {
+	Seq       uint64        `json:"seq"`
+	At        UnixNano      `json:"at"`
+	Retention time.Duration `json:"retention"`
+	Pending   time.Duration `json:"pending,omitempty"`
+}
+
+// defaultRetentionAt returns the least retention an item deposited at
+// position seq and time at, into a case on the vault's default, can have
+// been given: the default the start before it recorded, or, if less, the
+// next start's where that start came within its pending retention of
+// the deposit (a start extends the retention of recent deposits a crash
+// left at their pending retention, by its own default:
+// extendRecentRetention; one server writes a log at a time, operations.md
+// "Upgrades"). ok is false when no start is before it, or a start that
+// decides recorded no default (a release before 2026-12-05).
+func (s *State) defaultRetentionAt(seq uint64, at time.Time) (r time.Duration, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i, _ := slices.BinarySearchFunc(s.defaultRetentions, seq, func(d startRetention, seq uint64) int { return cmp.Compare(d.Seq, seq) })
+	if i == 0 {
+		return 0, false
+	}
+	r = s.defaultRetentions[i-1].Retention
+	if i < len(s.defaultRetentions) {
+		next := s.defaultRetentions[i]
+		// A next start of unknown pending retention may have extended it.
+		if next.Pending == 0 || !next.At.Time().After(at.Add(next.Pending)) {
+			if next.Retention == 0 || next.Retention < r {
+				r = next.Retention
+			}
+		}
+	}
+	return r, r > 0
 }
 
 // witnessVerifiers returns a verifier of each witness key a start

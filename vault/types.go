@@ -232,6 +232,16 @@ type CaseOpened struct {
 // separated by single spaces, sorted).
 const startedWitnessKeys = "witness_keys"
 
+// startedRetention, startedPendingRetention and startedRun are the
+// members of server.started that record the default and the pending
+// retention of the start, and name an offline command that is not a
+// start (custody-log.md section 8).
+const (
+	startedRetention        = "retention"
+	startedPendingRetention = "pending_retention"
+	startedRun              = "run"
+)
+
 // KeyFiles are the SHA-256 digests (64 lowercase hex digits each) of a
 // key's two files in the keyring folder, byte for byte as the vault
 // wrote them: the sealed key ("CASEHASH.sealed") and its copy encrypted

@@ -390,18 +390,18 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	started := map[string]string{"sealer": cfg.Sealer.KeyRef(), "pdq_max_distance": strconv.Itoa(v.pdqDistance())}
 	switch {
 	case cfg.Run != "":
-		started["run"] = cfg.Run
+		started[startedRun] = cfg.Run
 	case cfg.skipKeyCheck:
 		// Not a server: the recovery, which opens the vault with the
 		// server stopped to seal its keys again.
-		started["run"] = "custos admin recover"
+		started[startedRun] = "custos admin recover"
 	}
 	// What decides who signs in, how long sessions, invitations and
 	// requests last, and how long evidence stays write-once: server
 	// configuration, not signed anywhere else, so that a change of it
 	// is on the record with the start that made it (custody-log.md,
 	// server.started).
-	if started["run"] == "" {
+	if started[startedRun] == "" {
 		for k, val := range cfg.startedConfig() {
 			started[k] = val
 		}
