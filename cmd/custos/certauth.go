@@ -42,3 +42,5 @@ func newCertAuthority(ca, crl, name string, logger *slog.Logger) (certAuthority,
 }
 
 func (c certAdapter) TLSConfig(base *tls.Config) *tls.Config { return c.a.TLSConfig(base) }
+
+func (c certAdapter) CASHA256() []string { return c.a.CASHA256() }

@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
-	"encoding/pem"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -116,30 +113,19 @@ func (f *identityFlags) apply(cfg *vault.Config) {
 }
 
 // signIn is what server.started records of the provider and the CA:
-// the issuer and client id, and the SHA-256 of each CA certificate in
-// --client-ca (its DER).
+// the issuer and client id, and the SHA-256 of each CA certificate the
+// authority apiOptions loaded trusts (its DER), so that the record names
+// the certificates in force, not a second read of --client-ca. It is
+// called after apiOptions.
 func (f *identityFlags) signIn() (vault.SignInAuthorities, error) {
 	a := vault.SignInAuthorities{OIDCIssuer: f.oidcIssuer, OIDCClientID: f.oidcClientID}
 	if f.clientCA == "" {
 		return a, nil
 	}
-	b, err := os.ReadFile(f.clientCA)
-	if err != nil {
-		return a, fmt.Errorf("--client-ca: %w", err)
+	if f.cert == nil {
+		return a, errors.New("--client-ca: the client CA was not loaded before the start's record of it")
 	}
-	for {
-		var blk *pem.Block
-		if blk, b = pem.Decode(b); blk == nil {
-			break
-		}
-		if blk.Type == "CERTIFICATE" {
-			sum := sha256.Sum256(blk.Bytes)
-			a.ClientCASHA256 = append(a.ClientCASHA256, hex.EncodeToString(sum[:]))
-		}
-	}
-	if len(a.ClientCASHA256) == 0 {
-		return a, fmt.Errorf("--client-ca: %s holds no PEM certificate", f.clientCA)
-	}
+	a.ClientCASHA256 = f.cert.CASHA256()
 	a.ClientCertName = f.clientCertName
 	a.ClientCRL = f.clientCRL != ""
 	return a, nil
@@ -179,4 +165,6 @@ func (f *identityFlags) tlsConfig(base *tls.Config) *tls.Config {
 type certAuthority interface {
 	api.CertIdentifier
 	TLSConfig(base *tls.Config) *tls.Config
+	// CASHA256 is clientcert.Authority.CASHA256.
+	CASHA256() []string
 }

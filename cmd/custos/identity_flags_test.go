@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -10,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -19,6 +21,7 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/vault"
+	"github.com/custos-vault/custos/vault/api"
 )
 
 // TestIdentityFlagsFromConfigFile: the sign-in flags read from a config
@@ -92,13 +95,14 @@ func TestConfigKeyWithoutValue(t *testing.T) {
 }
 
 // TestSignInRecordsTheCAs: what server.started records of --client-ca
-// is the SHA-256 of each CA certificate's DER in the file, in order,
-// with what names a person; a file of no certificate is refused.
+// is the SHA-256 of each CA certificate's DER the loaded authority
+// trusts, in the file's order, with what names a person: the file
+// rewritten after the load (another CA put in) does not change the
+// record, which names what is in force; a file of no certificate is
+// refused before anything is recorded.
 func TestSignInRecordsTheCAs(t *testing.T) {
 	dir := t.TempDir()
-	var pemFile []byte
-	var want []string
-	for i := range 2 {
+	ca := func(i int) ([]byte, string) {
 		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(i + 1)), Subject: pkix.Name{CommonName: fmt.Sprintf("hotline CA %d", i)},
 			NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
@@ -106,21 +110,37 @@ func TestSignInRecordsTheCAs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pemFile = append(pemFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
 		sum := sha256.Sum256(der)
-		want = append(want, hex.EncodeToString(sum[:]))
+		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), hex.EncodeToString(sum[:])
 	}
-	ca := filepath.Join(dir, "ca.pem")
-	os.WriteFile(ca, pemFile, 0o600)
-	f := identityFlags{clientCA: ca, clientCertName: "email", oidcIssuer: "https://idp.example/", oidcClientID: "custos"}
+	var pemFile []byte
+	var want []string
+	for i := range 2 {
+		p, sum := ca(i)
+		pemFile = append(pemFile, p...)
+		want = append(want, sum)
+	}
+	file := filepath.Join(dir, "ca.pem")
+	os.WriteFile(file, pemFile, 0o600)
+	f := identityFlags{clientCA: file, clientCertName: "email"}
+	var opts api.Options
+	if err := f.apiOptions(context.Background(), &opts, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := ca(3)
+	os.WriteFile(file, other, 0o600) // after the load: not what is in force
+	f.oidcIssuer, f.oidcClientID = "https://idp.example/", "custos"
 	got, err := f.signIn()
 	if err != nil || !slices.Equal(got.ClientCASHA256, want) || got.ClientCertName != "email" || got.OIDCIssuer != "https://idp.example/" || got.OIDCClientID != "custos" {
 		t.Fatalf("signIn: %+v, %v; want CAs %v", got, err, want)
 	}
 	empty := filepath.Join(dir, "empty.pem")
 	os.WriteFile(empty, []byte("not a certificate\n"), 0o600)
-	f.clientCA = empty
-	if _, err := f.signIn(); err == nil || !strings.Contains(err.Error(), "holds no PEM certificate") {
+	g := identityFlags{clientCA: empty}
+	if err := g.apiOptions(context.Background(), &opts, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "no PEM CERTIFICATE block") {
 		t.Fatalf("a CA file of no certificate: %v", err)
+	}
+	if _, err := g.signIn(); err == nil {
+		t.Fatal("a CA that was not loaded is recorded")
 	}
 }

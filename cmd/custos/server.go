@@ -228,15 +228,15 @@ func runServer(args []string, stderr io.Writer) error {
 	}
 	defer b.close()
 	id.apply(&cfg)
+	opts := lim.options()
+	if err := id.apiOptions(ctx, &opts, logger); err != nil {
+		return err
+	}
 	if cfg.SignIn, err = id.signIn(); err != nil {
 		return err
 	}
 	sc.anchors.apply(&cfg)
 	sc.hotline.apply(&cfg)
-	opts := lim.options()
-	if err := id.apiOptions(ctx, &opts, logger); err != nil {
-		return err
-	}
 	if opts.ClientCerts != nil && !useTLS {
 		return usageErr("--client-ca needs HTTPS (--tls-cert and --tls-key)")
 	}

@@ -194,6 +194,19 @@ func New(cfg Config) (*Authority, error) {
 	return a, nil
 }
 
+// CASHA256 returns the SHA-256 of each CA certificate's DER the
+// Authority trusts, 64 lowercase hex digits each, in the order of the CA
+// file as New read it: what a record of the configuration names, from
+// the bytes in force rather than from a second read of the file.
+func (a *Authority) CASHA256() []string {
+	out := make([]string, len(a.cas))
+	for i, c := range a.cas {
+		sum := sha256.Sum256(c.Raw)
+		out[i] = hex.EncodeToString(sum[:])
+	}
+	return out
+}
+
 // TLSConfig returns a clone of base (an empty config if nil) that asks
 // clients for a certificate of the Authority's CAs without requiring one
 // (tls.VerifyClientCertIfGiven), so that clients without one still
