@@ -171,10 +171,13 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 	}
 	// A stored ciphertext of another size than its deposit recorded is
 	// not this item's (another item's of the case swapped in, or an
-	// altered one): refused before a byte of its plaintext is sent. One
-	// of the same size is found by the plaintext's hash, at the end
-	// (Finish), where a client that is not the vault's own may have
-	// read what was sent.
+	// altered one): refused before a byte of its plaintext is sent; so
+	// is one whose age header and nonce are not those the deposit wrote
+	// (ciphertext_header_sha256: the header's MAC is keyed by the file's
+	// own random key, so another item's file of the same size has
+	// another header). A deposit before that was recorded leaves one of
+	// the same size to the plaintext's hash, at the end (Finish), where
+	// a client that is not the vault's own may have read what was sent.
 	if st, err := v.objects.Stat(ctx, it.Deposit.Object); err == nil && rec.CiphertextSize > 0 && st.Size != rec.CiphertextSize {
 		return nil, r.integrity(ctx, fmt.Errorf("the stored ciphertext is %d bytes, not the %d its deposit recorded: nothing was sent", st.Size, rec.CiphertextSize))
 	}
@@ -186,6 +189,16 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 	if err != nil {
 		obj.Close()
 		return nil, r.integrity(ctx, err)
+	}
+	if want := rec.CiphertextHeaderSHA256; want != "" {
+		got, err := dec.HeaderSHA256()
+		if err == nil && hex.EncodeToString(got[:]) != want {
+			err = fmt.Errorf("its age header is not the one its deposit wrote (SHA-256 %x, not %s): another file of the same size, perhaps another item's", got, want)
+		}
+		if err != nil {
+			obj.Close()
+			return nil, r.integrity(ctx, fmt.Errorf("the stored ciphertext is not this item's: %w: nothing was sent", err))
+		}
 	}
 	r.obj, r.dec = obj, dec
 	return r, nil

@@ -255,7 +255,8 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	d := ItemDeposited{
 		Name: req.Name, Size: res.Plain.Size, SHA256: sum,
 		Object: object, CiphertextSize: res.CipherSize, CiphertextSHA256: hex.EncodeToString(res.CipherSHA256[:]),
-		Source: req.Source, Note: req.Note,
+		CiphertextHeaderSHA256: hex.EncodeToString(res.CipherHeaderSHA256[:]),
+		Source:                 req.Source, Note: req.Note,
 	}
 	if e := req.Expect; e != (Hashes{}) {
 		d.Acquisition = &AcquisitionHashes{SHA256: strings.ToLower(e.SHA256), SHA1: strings.ToLower(e.SHA1), MD5: strings.ToLower(e.MD5)}

@@ -394,9 +394,14 @@ func (h *hashSets) notInUse(st *State) []HashSet {
 
 // mayListIllegal reports whether a match against the set can make an item
 // known material: its default category is illegal, or its format carries
-// a category per entry (VICS, CAID, ICSE). A known-good list of file
-// hashes (NSRL, or a sum list imported as not illegal) cannot.
+// a category per entry (VICS, CAID, ICSE) and the set is not a known-good
+// one, every entry of which is known good whatever it says itself
+// (entryCategory). A known-good list of file hashes (NSRL, or a sum list
+// imported as not illegal or known good) cannot.
 func mayListIllegal(set HashSetImported) bool {
+	if set.Category == CategoryKnownGood {
+		return false
+	}
 	switch set.Format {
 	case "nsrl", "md5sum", "sha1sum", "sha256sum":
 		return Illegal(set.Category)

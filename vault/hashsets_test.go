@@ -687,3 +687,43 @@ func TestScrubReadsNoMoreOfAHashSetThanItsSize(t *testing.T) {
 		t.Fatalf("scrub: %+v %v", res, err)
 	}
 }
+
+// The rest of the class: a set whose format carries a category per entry
+// (CAID, VICS, ICSE), imported as known good, lists nothing illegal
+// either (every entry of a known-good set is known good), so its loss
+// hides nothing; the same list imported as not illegal, whose entries
+// keep a category of their own, hides every unsettled item while it is
+// out of use.
+func TestAKnownGoodCAIDSetOutOfUseHidesNothing(t *testing.T) {
+	for _, tc := range []struct {
+		category string
+		hides    bool
+	}{{CategoryKnownGood, false}, {CategoryNotIllegal, true}} {
+		t.Run(tc.category, func(t *testing.T) {
+			dir := t.TempDir()
+			h := newHotline(t, func(cfg *Config) { cfg.HashSetDir = filepath.Join(dir, "hashsets") })
+			v, ctx := h.v, h.ctx
+			good := []byte("a non-pertinent image from a reference set")
+			other := h.deposit(t, h.a1, "photo.jpg", []byte("a photo to review"), "")
+			sum := md5.Sum(good)
+			caid := fmt.Sprintf(`{"odata.metadata":"http://github.com/ICMEC/ProjectVic/DataModels/1.2.xml#Media","value":[{"MediaID":1,"MD5":"%X","MediaSize":"%d"}]}`, sum, len(good))
+			if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "reference", Format: "caid", Category: tc.category,
+				Body: strings.NewReader(caid)}); err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(dir, "hashsets", "reference", "md5.tab")
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			flipByte(t, p, int64(bytes.Index(b, sum[:]))+15)
+			if altered := v.hashsets.verifyLoaded(ctx, v.state); !slices.Equal(altered, []string{"reference"}) {
+				t.Fatalf("the edited set was not taken out of use: %v", altered)
+			}
+			_, err = h.view(h.a2, other.ID, false)
+			if hidden := errors.Is(err, ErrForbidden) && strings.Contains(err.Error(), "hash set reference, which may list it, is out of use"); hidden != tc.hides {
+				t.Fatalf("a view of an unrelated item while the %s set is out of use: %v (hidden: %v, want %v)", tc.category, err, hidden, tc.hides)
+			}
+		})
+	}
+}

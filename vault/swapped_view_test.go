@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -13,9 +14,10 @@ import (
 // puts one item's ciphertext in place of another's of the same case (one
 // case key opens both). A view of the item whose object now holds a
 // ciphertext of another size is refused before a byte of plaintext is
-// read, recorded as an integrity failure; one of the same size decrypts,
-// and its plaintext's hash fails the view at the end (Finish), as
-// before.
+// read, recorded as an integrity failure; so is one of the same size,
+// whose age header is not the one the deposit recorded
+// (ciphertext_header_sha256), where before it decrypted and only the
+// plaintext's hash failed the view at its end.
 func TestASwappedCiphertextSendsNothing(t *testing.T) {
 	h := newHotline(t)
 	dir := filepath.Dir(h.v.cfg.KeyringDir)
@@ -52,14 +54,23 @@ func TestASwappedCiphertextSendsNothing(t *testing.T) {
 	if _, err := h.v.Open(h.ctx, h.a1, RevealRequest{Item: large.ID, Purpose: "review"}); !errors.Is(err, ErrIntegrity) {
 		t.Fatalf("a view of the video holding a chat's ciphertext: %v", err)
 	}
-	// Of the same size: found at the end, by the plaintext's hash.
+	// Of the same size: refused at the start too, by the header.
 	copyOver(same.ID, small.ID)
+	before = countType(t, h.v, TypeIntegrityFailed)
 	r, err = h.v.Open(h.ctx, h.a1, RevealRequest{Item: small.ID, Purpose: "review"})
+	if !errors.Is(err, ErrIntegrity) || r != nil || !strings.Contains(err.Error(), "its age header is not the one its deposit wrote") {
+		t.Fatalf("a view of a ciphertext of the same size: %v, %v; want ErrIntegrity before anything is read", r, err)
+	}
+	if countType(t, h.v, TypeIntegrityFailed) != before+1 {
+		t.Fatal("the same-size swap was not recorded as an integrity failure")
+	}
+	// The item whose file was copied still reads.
+	r, err = h.v.Open(h.ctx, h.a1, RevealRequest{Item: same.ID, Purpose: "review"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	io.Copy(io.Discard, r)
-	if err := r.Finish(h.ctx); !errors.Is(err, ErrIntegrity) {
-		t.Fatalf("a same-size swap: %v", err)
+	if err := r.Finish(h.ctx); err != nil {
+		t.Fatalf("a view of the untouched item: %v", err)
 	}
 }

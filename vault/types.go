@@ -349,8 +349,13 @@ type ItemDeposited struct {
 	Object           string `json:"object"`
 	CiphertextSize   int64  `json:"ciphertext_size"`
 	CiphertextSHA256 string `json:"ciphertext_sha256"`
-	Source           string `json:"source,omitempty"`
-	Note             string `json:"note,omitempty"`
+	// CiphertextHeaderSHA256 is the SHA-256 (hex) of the ciphertext's
+	// age header and payload nonce (agestream.Result.CipherHeaderSHA256),
+	// which a view checks before it decrypts a byte; absent in deposits
+	// before 2026-12-05.
+	CiphertextHeaderSHA256 string `json:"ciphertext_header_sha256,omitempty"`
+	Source                 string `json:"source,omitempty"`
+	Note                   string `json:"note,omitempty"`
 	// Acquisition holds the hashes the depositor gave from the
 	// acquisition (--expect-sha256 and the like), which the content
 	// matched; absent when none was given.

@@ -10,6 +10,7 @@
 package agestream
 
 import (
+	"bytes"
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -46,6 +47,14 @@ type Result struct {
 	// CipherSize and CipherSHA256 describe the age file written to dst.
 	CipherSize   int64
 	CipherSHA256 [32]byte
+	// CipherHeaderSHA256 is the SHA-256 of the age file's first bytes:
+	// its header (age-encryption.org/v1, through the MAC line's newline)
+	// and the payload's 16-byte nonce, everything before the first
+	// encrypted chunk. The header's MAC is keyed by the file's random
+	// file key, so no other age file has these bytes: a reader that
+	// checks them (Decrypter.HeaderSHA256) knows the file is this one
+	// before it decrypts a byte of it.
+	CipherHeaderSHA256 [32]byte
 }
 
 // Options tune Encrypt.
@@ -91,11 +100,15 @@ func Encrypt(dst io.Writer, src io.Reader, recipients []age.Recipient, opts Opti
 	if len(recipients) == 0 {
 		return nil, errors.New("agestream: no recipients")
 	}
-	ct := &countingHasher{dst: dst, h: sha256.New()}
-	aw, err := age.Encrypt(ct, recipients...)
+	head := sha256.New()
+	ct := &countingHasher{dst: io.MultiWriter(dst, head), h: sha256.New()}
+	aw, err := age.Encrypt(ct, recipients...) // writes the header and the nonce
 	if err != nil {
 		return nil, fmt.Errorf("agestream: %w", err)
 	}
+	var headSum [32]byte
+	head.Sum(headSum[:0])
+	ct.dst = dst
 
 	type consumer struct {
 		in   chan *chunk
@@ -176,7 +189,7 @@ func Encrypt(dst io.Writer, src io.Reader, recipients []age.Recipient, opts Opti
 	if err := aw.Close(); err != nil {
 		return nil, fmt.Errorf("agestream: writing ciphertext: %w", err)
 	}
-	r := &Result{CipherSize: ct.n}
+	r := &Result{CipherSize: ct.n, CipherHeaderSHA256: headSum}
 	r.Plain.Size = total
 	sha.Sum(r.Plain.SHA256[:0])
 	if !opts.NoLegacyHashes {
@@ -192,18 +205,75 @@ func Encrypt(dst io.Writer, src io.Reader, recipients []age.Recipient, opts Opti
 // truncated ciphertext fails in Read before any of its plaintext is
 // returned.
 type Decrypter struct {
-	r   io.Reader
-	sha hash.Hash
-	n   int64
+	r    io.Reader
+	sha  hash.Hash
+	n    int64
+	head [32]byte
+	// headErr says why the header's digest is not known.
+	headErr error
 }
 
-// NewDecrypter opens an age stream with the given identities.
+// MaxHeaderSize bounds the age header NewDecrypter keeps to hash (its
+// header and nonce, Result.CipherHeaderSHA256): a header of one X25519
+// or ML-KEM-768 stanza is under 2 KiB.
+const MaxHeaderSize = 64 << 10
+
+// ErrHeader marks an age file whose header could not be hashed as it was
+// written (Decrypter.HeaderSHA256).
+var ErrHeader = errors.New("agestream: the age header cannot be checked")
+
+// NewDecrypter opens an age stream with the given identities. It reads
+// the header and the payload's nonce, and no chunk of the payload.
 func NewDecrypter(src io.Reader, identities ...age.Identity) (*Decrypter, error) {
-	r, err := age.Decrypt(src, identities...)
+	rec := &headRecorder{r: src, max: MaxHeaderSize}
+	r, err := age.Decrypt(rec, identities...)
 	if err != nil {
 		return nil, fmt.Errorf("agestream: %w", err)
 	}
-	return &Decrypter{r: r, sha: sha256.New()}, nil
+	d := &Decrypter{r: r, sha: sha256.New()}
+	d.head, d.headErr = rec.headSum()
+	rec.buf, rec.max = nil, 0 // the payload is not kept
+	return d, nil
+}
+
+// HeaderSHA256 returns the SHA-256 of the file's header and nonce as
+// Result.CipherHeaderSHA256 defines it, read before any of the payload;
+// an error wrapping ErrHeader if the header is larger than MaxHeaderSize
+// or not in the canonical form age writes (then it is not one age wrote).
+func (d *Decrypter) HeaderSHA256() ([32]byte, error) { return d.head, d.headErr }
+
+// headRecorder keeps the first bytes read from r, at most max.
+type headRecorder struct {
+	r    io.Reader
+	buf  []byte
+	max  int
+	over bool
+}
+
+func (h *headRecorder) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if h.max > 0 {
+		take := min(n, h.max-len(h.buf))
+		h.buf = append(h.buf, p[:take]...)
+		h.over = h.over || take < n
+	}
+	return n, err
+}
+
+// headSum hashes the header and the nonce at the start of what was read:
+// the header as age writes it (age.ExtractHeader) must be its prefix.
+func (h *headRecorder) headSum() ([32]byte, error) {
+	const nonceSize = 16
+	hdr, err := age.ExtractHeader(bytes.NewReader(h.buf))
+	switch {
+	case h.over && (err != nil || len(hdr)+nonceSize > len(h.buf)):
+		return [32]byte{}, fmt.Errorf("%w: it is larger than %d bytes", ErrHeader, h.max)
+	case err != nil:
+		return [32]byte{}, fmt.Errorf("%w: %w", ErrHeader, err)
+	case !bytes.HasPrefix(h.buf, hdr) || len(hdr)+nonceSize > len(h.buf):
+		return [32]byte{}, fmt.Errorf("%w: it is not in the form age writes", ErrHeader)
+	}
+	return sha256.Sum256(h.buf[:len(hdr)+nonceSize]), nil
 }
 
 func (d *Decrypter) Read(p []byte) (int, error) {

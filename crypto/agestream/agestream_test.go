@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"filippo.io/age"
@@ -55,6 +56,84 @@ func TestRoundTripAndHashes(t *testing.T) {
 		if size, sum := d.Sum(); size != int64(n) || sum != sha256.Sum256(plain) {
 			t.Fatal("decrypter hash wrong")
 		}
+		if got, err := d.HeaderSHA256(); err != nil || got != res.CipherHeaderSHA256 || got != headerAndNonce(t, ct.Bytes()) {
+			t.Fatalf("n=%d: header digest %x, %v; encrypted %x", n, got, err, res.CipherHeaderSHA256)
+		}
+	}
+}
+
+// headerAndNonce hashes an age file's header and nonce as the age
+// specification lays them out: lines through the MAC line ("--- ..."),
+// then 16 bytes of nonce.
+func headerAndNonce(t *testing.T, file []byte) [32]byte {
+	t.Helper()
+	mac := bytes.Index(file, []byte("\n--- "))
+	if mac < 0 {
+		t.Fatal("no MAC line")
+	}
+	end := mac + 1 + bytes.IndexByte(file[mac+1:], '\n') + 1
+	return sha256.Sum256(file[:end+16])
+}
+
+// TestHeaderTellsFilesApart: two encryptions of one plaintext to one
+// recipient have different headers (each file key is random), so a file
+// swapped for another of the same size is told apart before any payload
+// is read; a post-quantum recipient's larger header is hashed alike; a
+// header beyond MaxHeaderSize decrypts, but its digest is refused, not
+// made of part of it.
+func TestHeaderTellsFilesApart(t *testing.T) {
+	pq, err := age.GenerateHybridIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := age.GenerateX25519Identity()
+	plain := data(1000)
+	for _, tc := range []struct {
+		name string
+		to   age.Recipient
+		id   age.Identity
+	}{{"X25519", x.Recipient(), x}, {"ML-KEM-768 + X25519", pq.Recipient(), pq}} {
+		var sums [][32]byte
+		var files [][]byte
+		for range 2 {
+			var ct bytes.Buffer
+			res, err := agestream.Encrypt(&ct, bytes.NewReader(plain), []age.Recipient{tc.to}, agestream.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sums, files = append(sums, res.CipherHeaderSHA256), append(files, ct.Bytes())
+		}
+		if sums[0] == sums[1] || len(files[0]) != len(files[1]) {
+			t.Fatalf("%s: two files of one plaintext: headers %x and %x, sizes %d and %d", tc.name, sums[0], sums[1], len(files[0]), len(files[1]))
+		}
+		d, err := agestream.NewDecrypter(bytes.NewReader(files[1]), tc.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := d.HeaderSHA256(); err != nil || got != sums[1] || got == sums[0] {
+			t.Fatalf("%s: the second file's header read as %x, %v", tc.name, got, err)
+		}
+	}
+
+	var many []age.Recipient
+	for range 800 {
+		id, _ := age.GenerateX25519Identity()
+		many = append(many, id.Recipient())
+	}
+	many = append(many, x.Recipient())
+	var ct bytes.Buffer
+	if _, err := agestream.Encrypt(&ct, bytes.NewReader(plain), many, agestream.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := agestream.NewDecrypter(bytes.NewReader(ct.Bytes()), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.HeaderSHA256(); !errors.Is(err, agestream.ErrHeader) || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("a header of %d bytes: %v", bytes.Index(ct.Bytes(), []byte("\n--- ")), err)
+	}
+	if got, err := io.ReadAll(d); err != nil || !bytes.Equal(got, plain) {
+		t.Fatalf("decrypting it: %v", err)
 	}
 }
 
