@@ -128,7 +128,7 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 		Data: ItemAccessed{Purpose: purpose, Access: "view", Override: known}}
 	d.Check = func(ahead []*events.Event) error {
 		for _, ev := range ahead {
-			if ev.Type == TypeItemClassified || ev.Type == TypeClassificationPolicySet || strings.HasPrefix(ev.Type, "hashset.") || ev.Type == TypeItemDeposited {
+			if knownMayChange(ev) {
 				return sequencer.ErrNotYet
 			}
 		}
@@ -202,6 +202,18 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 	}
 	r.obj, r.dec = obj, dec
 	return r, nil
+}
+
+// knownMayChange reports whether an event can change whether an item of
+// any case is known material (knownBecause), so that an access decided
+// before it is decided again after it: a vote or a deposit (a copy held
+// illegal), a hash set's import, removal or loss, and any event about a
+// case or a person, of whatever case: a classification policy, and the
+// membership, suspension or removal that makes a voter's clearing of
+// another case's copy lapse, or count again.
+func knownMayChange(ev *events.Event) bool {
+	return ev.Type == TypeItemClassified || ev.Type == TypeItemDeposited || strings.HasPrefix(ev.Type, "hashset.") ||
+		strings.HasPrefix(ev.Type, "case.") || strings.HasPrefix(ev.Type, "person.")
 }
 
 func (r *Reveal) Read(p []byte) (int, error) {

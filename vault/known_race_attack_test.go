@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -94,5 +95,105 @@ func TestAttackKnownCheckIsNotAtTheEventsPosition(t *testing.T) {
 	}
 	if err != nil && !errors.Is(err, ErrForbidden) {
 		t.Fatal(err)
+	}
+}
+
+// TestAttackAClearingLapsedInAnotherCaseIsAwaited: an item cleared as
+// not illegal by two analysts of one case (X, of HL-2) leaves its copy
+// in another case (Y, of HL-1) unknown. A custodian ends one clearer's
+// membership of HL-2, or suspends them, while an analyst of HL-1 views
+// Y without the override: the clearing lapses, X is held illegal again,
+// and Y is known material. Both land in one batch (an unrelated event
+// held in the store gathers them); the view is decided again after the
+// event ahead of it, of another case or of a person, and is refused, not
+// revealed as if Y were still unknown.
+func TestAttackAClearingLapsedInAnotherCaseIsAwaited(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		lapse func(h *hotline) error
+	}{
+		{"a clearer's membership of the other case ended", func(h *hotline) error {
+			return h.v.RemoveMember(h.ctx, h.cust, "HL-2", "bee2", "moved to another team")
+		}},
+		{"a clearer suspended", func(h *hotline) error {
+			_, err := h.v.Suspend(h.ctx, h.cust, "bee2", "under investigation")
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := &gatedStore{typ: TypeCaseOpened, entered: make(chan struct{}), release: make(chan struct{})}
+			h := newHotline(t, func(c *Config) { g.Store = c.Log; c.Log = g })
+			ctx := h.ctx
+			b1 := enrolled(t, h.v, "bee1", RoleAnalyst)
+			enrolled(t, h.v, "bee2", RoleAnalyst)
+			if err := h.v.OpenCase(ctx, b1, "HL-2", "another team"); err != nil {
+				t.Fatal(err)
+			}
+			req, err := h.v.AddMember(ctx, h.cust, "HL-2", "bee2")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.v.Approve(ctx, h.cust2, req.ID); err != nil {
+				t.Fatal(err)
+			}
+			b2 := Principal{Name: "bee2", Role: RoleAnalyst}
+			if p, ok := h.v.state.personByName("bee2"); ok {
+				b2 = Principal{Name: p.Name, Role: p.Role}
+			}
+			body := []byte("the same capture in two cases")
+			x, err := h.v.Deposit(ctx, b1, DepositRequest{Case: "HL-2", Name: "x.bin", Body: bytes.NewReader(body)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.v.Classify(ctx, b1, x.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []Principal{b1, b2} {
+				if _, err := h.v.Classify(ctx, p, x.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			y := h.deposit(t, h.a1, "y.bin", body, "")
+			yi, _, _ := h.v.state.getItem(y.ID)
+			if k, err := h.v.knownBecause(ctx, yi, nil); err != nil || k != "" {
+				t.Fatalf("set-up: Y is known already: %q %v", k, err)
+			}
+
+			g.mu.Lock()
+			g.armed = true
+			g.mu.Unlock()
+			other := make(chan error, 1)
+			go func() { other <- h.v.OpenCase(ctx, h.a3, "HL-3", "unrelated") }()
+			<-g.entered // the batch of HL-3's opening is held in the store
+			lapsed := make(chan error, 1)
+			go func() { lapsed <- tc.lapse(h) }()
+			time.Sleep(100 * time.Millisecond)
+			opened := make(chan error, 1)
+			var rev *Reveal
+			go func() {
+				var err error
+				rev, err = h.v.Open(ctx, h.a1, RevealRequest{Item: y.ID, Purpose: "review"})
+				opened <- err
+			}()
+			time.Sleep(300 * time.Millisecond) // both wait for the next batch
+			close(g.release)
+			if err := <-other; err != nil {
+				t.Fatal(err)
+			}
+			if err := <-lapsed; err != nil {
+				t.Fatal(err)
+			}
+			err = <-opened
+			if err == nil {
+				io.Copy(io.Discard, rev)
+				rev.Finish(ctx)
+				yi, _, _ = h.v.state.getItem(y.ID)
+				known, _ := h.v.knownBecause(ctx, yi, nil)
+				t.Fatalf("Y was revealed without the override while it is known material (%q)", known)
+			}
+			if !errors.Is(err, ErrForbidden) && !errors.Is(err, ErrConflict) {
+				t.Fatal(err)
+			}
+		})
 	}
 }
