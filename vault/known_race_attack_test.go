@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -193,6 +194,68 @@ func TestAttackAClearingLapsedInAnotherCaseIsAwaited(t *testing.T) {
 			}
 			if !errors.Is(err, ErrForbidden) && !errors.Is(err, ErrConflict) {
 				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestAttackOneVoteInACaseOfOnesOwnDoesNotSettleAnotherCasesCopy: HL-1's
+// custodians ask three agreeing votes to settle an item. An analyst not
+// assigned to HL-1 opens a case of her own (one vote settles there),
+// deposits a copy of a fresh HL-1 item, identical or a near-copy of a
+// photo, and votes it baseline: HL-1's item stays for its analysts to
+// review. Once her case's copy has as many agreeing votes as HL-1 asks,
+// it makes HL-1's item known material, as before.
+func TestAttackOneVoteInACaseOfOnesOwnDoesNotSettleAnotherCasesCopy(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		hl1, other []byte
+		known      string
+	}{
+		{"identical", []byte("fresh capture for HL-1"), []byte("fresh capture for HL-1"), "identical (SHA-256)"},
+		{"a near-copy", readPhoto(t, "bridge-mods/shrink-a-lot.jpg"), readPhoto(t, "bridge-mods/aaa-orig.jpg"), "looks like (PDQ distance"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHotline(t)
+			v, ctx := h.v, h.ctx
+			if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 3); err != nil {
+				t.Fatal(err)
+			}
+			y := h.deposit(t, h.a1, "y.jpg", tc.hl1, "")
+			mallory := enrolled(t, v, "mallory", RoleAnalyst)
+			if err := v.OpenCase(ctx, mallory, "HL-2", "a case of her own"); err != nil {
+				t.Fatal(err)
+			}
+			x, err := v.Deposit(ctx, mallory, DepositRequest{Case: "HL-2", Name: "x.jpg", Body: bytes.NewReader(tc.other)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := v.Classify(ctx, mallory, x.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+				t.Fatal(err)
+			}
+			r, err := h.view(h.a2, y.ID, false)
+			if err != nil {
+				t.Fatalf("HL-1's item hidden by one vote of another case: %v", err)
+			}
+			io.Copy(io.Discard, r)
+			r.Finish(ctx)
+
+			// Two more of HL-2 agree: three votes, as HL-1 asks.
+			for _, name := range []string{"m2", "m3"} {
+				p := enrolled(t, v, name, RoleAnalyst)
+				req, err := v.AddMember(ctx, h.cust, "HL-2", name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := v.Approve(ctx, h.cust2, req.ID); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := v.Classify(ctx, p, x.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := h.view(h.a2, y.ID, false); !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), tc.known) {
+				t.Fatalf("HL-1's item after three agreeing votes on its copy: %v", err)
 			}
 		})
 	}

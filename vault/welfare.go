@@ -29,7 +29,9 @@ import (
 //     (Classification.clearedByVotes), it matches a known-illegal entry
 //     of a set loaded now, is identical (same SHA-256) to an item held
 //     illegal, or looks like one (PDQ within the threshold, both hashes
-//     of quality at least 50), or looks like an item that a set loaded
+//     of quality at least 50), an item of another case held so by votes
+//     only with as many agreeing as its own case asks (heldIllegalCopy),
+//     or looks like an item that a set loaded
 //     now lists as known-illegal (a set imported after that item's
 //     deposit, which no vote or deposit match judged).
 //
@@ -146,7 +148,7 @@ func (v *Vault) knownWith(ctx context.Context, it Item, rec *ItemDeposited, n *n
 		if other == it.ID {
 			continue
 		}
-		c, err := v.heldIllegalItem(other)
+		c, err := v.heldIllegalCopy(other, it.Case)
 		if err != nil {
 			return "", err
 		}
@@ -175,7 +177,7 @@ func (v *Vault) knownWith(ctx context.Context, it Item, rec *ItemDeposited, n *n
 			if other == it.ID || d >= best {
 				continue
 			}
-			c, err := v.heldIllegalItem(other)
+			c, err := v.heldIllegalCopy(other, it.Case)
 			if err != nil {
 				return "", err
 			}
@@ -220,15 +222,25 @@ func (v *Vault) knownWith(ctx context.Context, it Item, rec *ItemDeposited, n *n
 	return "", nil
 }
 
-// heldIllegalItem is the illegal category item id is held in
-// (Classification.heldIllegal), "" if none or if there is no such item.
-func (v *Vault) heldIllegalItem(id string) (string, error) {
+// heldIllegalCopy is the illegal category item id is held in
+// (Classification.heldIllegal), as it makes a copy of it in case forCase
+// known material: "" if none, or if there is no such item. Votes of
+// another case hold it so for the copy only with as many agreeing votes
+// as forCase's classification policy asks (State.votesNeeded): an
+// analyst who opens a case of their own, where one vote settles, does
+// not settle the copy of a case whose custodians asked for three. A
+// known-illegal hash-set match holds it so whatever the case.
+func (v *Vault) heldIllegalCopy(id, forCase string) (string, error) {
 	o, ok, err := v.state.getItem(id)
 	if err != nil || !ok {
 		return "", err
 	}
-	c, _ := v.classification(o).heldIllegal()
-	return c, nil
+	cl := v.classification(o)
+	c, by := cl.heldIllegal()
+	if c == "" || by == "hashset" || o.Case == forCase || cl.Tally[c] >= v.state.votesNeeded(forCase) {
+		return c, nil
+	}
+	return "", nil
 }
 
 // listedIllegal is the first known-illegal entry of a set loaded now
