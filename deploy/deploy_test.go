@@ -71,12 +71,13 @@ type invocation struct {
 
 var flagCall = regexp.MustCompile(`fs\.(?:Bool|String|Duration|Int|Int64|Uint|Uint64|Float64|Func|Var|TextVar)(?:Var)?\((?:&?[\w.\[\]{}&]+,\s*)?"([a-z0-9][a-z0-9-]*)"`)
 
-// serverFlags parses cmd/custos/server.go and identity_flags.go for the
+// serverFlags parses cmd/custos/server.go, identity_flags.go and
+// hotline_flags.go for the
 // flags `custos server` registers.
 func serverFlags(t *testing.T) map[string]bool {
 	t.Helper()
 	var src []byte
-	for _, f := range []string{"../cmd/custos/server.go", "../cmd/custos/identity_flags.go"} {
+	for _, f := range []string{"../cmd/custos/server.go", "../cmd/custos/identity_flags.go", "../cmd/custos/hotline_flags.go"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/custos-vault/custos/internal/durable"
@@ -37,6 +38,52 @@ type BuildOptions struct {
 	// abandons the new set (the old one stays) and Build returns it. A
 	// custody log records the import here, before the set is used.
 	BeforeCommit func(*Summary) error
+	// Stage, if set, keeps the built set staged beside the sets, in the
+	// folder StagedDir(root, Stage), instead of replacing root/name: a
+	// later Commit puts it in place, Discard removes it. Stage is a
+	// ValidName (a vault uses the request that asks for the import).
+	Stage string
+}
+
+// stagedPrefix begins the names of staged sets' folders (BuildOptions.Stage).
+const stagedPrefix = ".staged-"
+
+// StagedDir is the folder of the set staged under stage in root.
+func StagedDir(root, stage string) string { return filepath.Join(root, stagedPrefix+stage) }
+
+// Staged lists the stages of the sets staged in root, sorted.
+func Staged(root string) ([]string, error) {
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if n, ok := strings.CutPrefix(e.Name(), stagedPrefix); ok && e.IsDir() && ValidName(n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// Commit puts the set staged under stage in place as root/name, replacing
+// any set there as Build does; the staged set's manifest must name name.
+func Commit(root, stage, name string) error {
+	if !ValidName(stage) || !ValidName(name) {
+		return fmt.Errorf("invalid stage %q or hash set name %q", stage, name)
+	}
+	return replaceDir(root, StagedDir(root, stage), name)
+}
+
+// Discard removes the set staged under stage (none: nothing to do).
+func Discard(root, stage string) error {
+	if !ValidName(stage) {
+		return fmt.Errorf("invalid stage %q", stage)
+	}
+	if err := os.RemoveAll(StagedDir(root, stage)); err != nil {
+		return err
+	}
+	return durable.SyncDir(root)
 }
 
 // Summary reports an import.
@@ -151,7 +198,17 @@ func Build(root, name string, src io.Reader, format string, opts BuildOptions) (
 			return nil, err
 		}
 	}
-	if err := replaceDir(root, tmp, name); err != nil {
+	if opts.Stage != "" {
+		if !ValidName(opts.Stage) {
+			return nil, fmt.Errorf("invalid stage %q", opts.Stage)
+		}
+		if err := os.Rename(tmp, StagedDir(root, opts.Stage)); err != nil {
+			return nil, err
+		}
+		if err := durable.SyncDir(root); err != nil {
+			return nil, err
+		}
+	} else if err := replaceDir(root, tmp, name); err != nil {
 		return nil, err
 	}
 	ok = true

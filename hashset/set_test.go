@@ -546,3 +546,48 @@ func TestResidentIndexConfirmsOnDisk(t *testing.T) {
 		t.Fatalf("Contains(absent) = %d", n)
 	}
 }
+
+// A staged build leaves the set of its name as it was until Commit puts
+// it in place; Staged lists it meanwhile; Discard removes another; a
+// cleanup of the root (a start) keeps staged sets.
+func TestStagedBuildCommitAndDiscard(t *testing.T) {
+	root := t.TempDir()
+	if _, err := Build(root, "set", bytes.NewReader(sumLines("first", 100)), "sha256sum", BuildOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	first := snapshot(t, filepath.Join(root, "set"))
+	for _, stage := range []string{"rq_1", "rq_2"} {
+		if _, err := Build(root, "set", bytes.NewReader(sumLines(stage, 10)), "sha256sum", BuildOptions{Stage: stage}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := snapshot(t, filepath.Join(root, "set")); got != first {
+		t.Fatal("a staged build changed the set in place")
+	}
+	if err := Clean(root); err != nil {
+		t.Fatal(err)
+	}
+	if staged, err := Staged(root); err != nil || len(staged) != 2 || staged[0] != "rq_1" || staged[1] != "rq_2" {
+		t.Fatalf("staged: %v, %v", staged, err)
+	}
+	if err := Discard(root, "rq_1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := Commit(root, "rq_2", "set"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(filepath.Join(root, "set"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Manifest().Entries != 10 {
+		t.Fatalf("the committed set has %d entries", s.Manifest().Entries)
+	}
+	if staged, _ := Staged(root); len(staged) != 0 {
+		t.Fatalf("left staged: %v", staged)
+	}
+	if err := Discard(root, "../set"); err == nil {
+		t.Fatal("a stage naming a path was taken")
+	}
+}

@@ -35,8 +35,10 @@ type Classification struct {
 	// KnownGood: the deposit matched a known-good (NSRL-style) set.
 	KnownGood bool `json:"known_good,omitempty"`
 	// onceSettled is the illegal category votes settled the item in
-	// before later votes unsettled it (State.settledIllegal).
-	onceSettled string
+	// before later votes unsettled it, and how many agreed then
+	// (State.settledMarkOf).
+	onceSettled      string
+	onceSettledVotes int
 	// known is why the item is known material (knownBecause), where the
 	// classification was made for an answer that says so (Classify).
 	known string
@@ -136,7 +138,8 @@ func (cl Classification) heldIllegal() (category, by string) {
 
 // classification computes an item's classification from the state.
 func (v *Vault) classification(it Item) Classification {
-	cl := Classification{Needed: v.state.votesNeeded(it.Case), Tally: map[string]int{}, Votes: []VoteView{}, onceSettled: v.state.settledIllegal(it.ID)}
+	mark := v.state.settledMarkOf(it.ID)
+	cl := Classification{Needed: v.state.votesNeeded(it.Case), Tally: map[string]int{}, Votes: []VoteView{}, onceSettled: mark.Category, onceSettledVotes: mark.Votes}
 	c, _ := v.state.getCase(it.Case)
 	for _, vt := range v.state.votesOf(it.ID) {
 		view := VoteView{By: vt.By, Category: vt.Category, AgeGroup: vt.AgeGroup, Sex: vt.Sex, Series: vt.Series,

@@ -521,136 +521,6 @@ type HashSetImport struct {
 	Progress               func(entries int)
 }
 
-// HashSetImported answers an import: the set, what was read, the
-// problems found (the first 100, with their line numbers), and the
-// event that recorded it.
-type HashSetImportResult struct {
-	HashSet      string            `json:"hashset"`
-	Format       string            `json:"format"`
-	Category     string            `json:"category,omitempty"`
-	Lines        int               `json:"lines"`
-	Imported     int               `json:"imported"`
-	Rejected     int               `json:"rejected"`
-	Problems     []hashset.Problem `json:"problems"`
-	SourceSHA256 string            `json:"source_sha256"`
-	TableSHA256  string            `json:"table_sha256"`
-	Event        uint64            `json:"event"`
-}
-
-// ImportHashSet imports a known-material hash set (custodian). The file
-// is parsed and the lookup tables built beside the set it replaces; the
-// import is recorded (hashset.imported, with the file's SHA-256, the
-// counts and the tables' digest); only then does the new set replace the
-// old one. A fatal error in the file (not that format, broken
-// structure, no valid entry) changes nothing and records nothing.
-func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImport) (*HashSetImportResult, error) {
-	if err := v.refuseWhileHalted(); err != nil {
-		return nil, err
-	}
-	if err := v.MayAsk(ctx, who, "hashset.import", req.Name); err != nil {
-		return nil, err
-	}
-	h := v.hashsets
-	if h == nil {
-		return nil, fmt.Errorf("%w: this vault keeps no hash sets (no hash-set folder configured)", ErrConflict)
-	}
-	if !hashset.ValidName(req.Name) {
-		return nil, badInput("hash set name %q: use 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit", truncate(req.Name))
-	}
-	if !slices.Contains(hashset.Formats, req.Format) {
-		return nil, badInput("format %q: use one of %s", truncate(req.Format), strings.Join(hashset.Formats, ", "))
-	}
-	if req.Category != "" && !slices.Contains(HashSetCategories, req.Category) {
-		return nil, badInput("category %q: use one of %s", truncate(req.Category), strings.Join(HashSetCategories, ", "))
-	}
-	if req.Category == "" && slices.Contains(uncategorisedFormats, req.Format) {
-		return nil, badInput("a %s file names no category for its entries: say what a match means with a category (--category: baseline or national: known-illegal, hidden from review; not-illegal; known-good: ordinary files, as NSRL lists)", req.Format)
-	}
-	h.imu.Lock()
-	defer h.imu.Unlock()
-	var seq uint64
-	var recordErr error
-	installing := false
-	defer func() {
-		if installing {
-			h.installing.Unlock()
-		}
-	}()
-	opts := hashset.BuildOptions{KnownGood: req.Category == CategoryKnownGood, Progress: req.Progress, Now: v.cfg.Now,
-		BeforeCommit: func(s *hashset.Summary) error {
-			if seq, ok := v.state.exportedSumList(s.SourceSHA256); ok && req.Category != "" {
-				return badInput("this file is a case's hash list this vault exported (event %d): it lists every item of the case, classified or not, and imported with a category (%s) each would become %s material. A case's plain hash list is for checking files; to share known material, forward the report as vics, or export the case as vics and import that without a category", seq, req.Category, req.Category)
-			}
-			if req.Category != "" && s.CaseMediaWithoutCategory > 0 {
-				// Checked before the event and the set's use: nothing
-				// is recorded or changed.
-				return badInput("this VICS file holds cases (a case's hash list, as a vault or a review tool exports it) with %d items without a category, which may be unclassified or found not illegal: imported with a category (%s) they would all become %s material. Import it without one, so that only the entries that name a category count", s.CaseMediaWithoutCategory, req.Category, req.Category)
-			}
-			// Views wait from here until the set is in use (or the
-			// import failed): none is recorded after the import's
-			// event yet decided without it.
-			h.installing.Lock()
-			installing = true
-			evs, err := v.append(ctx, sequencer.Draft{Type: TypeHashSetImported, Actor: who.actor(), Data: HashSetImported{
-				Name: req.Name, Format: req.Format, Category: req.Category, SourceSHA256: s.SourceSHA256,
-				Imported: s.Entries, Rejected: s.Rejected, TableSHA256: s.TableSHA256}})
-			if err != nil {
-				recordErr = v.refusedAs(ctx, who, "hashset.import", req.Name, err)
-				return recordErr
-			}
-			seq = evs[0].Seq
-			return nil
-		}}
-	if !opts.KnownGood {
-		opts.DefaultCategory = req.Category
-	}
-	sum, err := hashset.Build(h.root, req.Name, req.Body, req.Format, opts)
-	switch {
-	case recordErr != nil:
-		return nil, recordErr
-	case err != nil && seq == 0:
-		h.mu.RLock()
-		_, had := h.sets[req.Name]
-		h.mu.RUnlock()
-		if had {
-			return nil, fmt.Errorf("%w: %v (nothing was imported; the set as it was stays in use)", ErrBadInput, err)
-		}
-		return nil, fmt.Errorf("%w: %v (nothing was imported)", ErrBadInput, err)
-	case err != nil:
-		// Recorded, but the new files could not be put in place: the
-		// next start finds the old set unlike its newest import event
-		// and does not use it; neither is used from now on, and the log
-		// says so before the import's lock is let go.
-		return nil, h.notUsedAfterImport(ctx, v, req.Name, "its import was recorded but its files could not be put in place ("+err.Error()+"): import it again")
-	}
-	if testHookImported != nil {
-		testHookImported(req.Name)
-	}
-	s, err := h.openRecorded(req.Name, v.state)
-	var pdq []setPDQ
-	if err == nil {
-		if pdq, err = pdqOf(req.Name, s); err != nil {
-			s.Close()
-		}
-	}
-	if err != nil {
-		// Recorded, but what is on disk is not what was recorded (its
-		// files changed between the event and now) or cannot be read.
-		return nil, h.notUsedAfterImport(ctx, v, req.Name, "its import was recorded, but the set on disk is not the one it recorded or cannot be read: "+err.Error())
-	}
-	h.install(req.Name, s, pdq)
-	if installing {
-		installing = false
-		h.installing.Unlock()
-	}
-	problems := sum.Problems
-	if problems == nil {
-		problems = []hashset.Problem{}
-	}
-	return &HashSetImportResult{HashSet: req.Name, Format: req.Format, Category: req.Category, Lines: sum.Lines, Imported: sum.Entries,
-		Rejected: sum.Rejected, Problems: problems, SourceSHA256: sum.SourceSHA256, TableSHA256: sum.TableSHA256, Event: seq}, nil
-}
-
 // HashSetView is a set as `hashset list` shows it.
 type HashSetView struct {
 	Name         string `json:"name"`
@@ -661,7 +531,11 @@ type HashSetView struct {
 	SourceSHA256 string `json:"source_sha256"`
 	TableSHA256  string `json:"table_sha256"`
 	ImportedAt   string `json:"imported_at"`
-	ImportedBy   string `json:"imported_by"`
+	// ImportedBy asked for the import; ApprovedBy, another custodian,
+	// approved it (absent for imports before 2026-12-05, which one
+	// custodian made alone).
+	ImportedBy string `json:"imported_by"`
+	ApprovedBy string `json:"approved_by,omitempty"`
 	// Status is "in use", or why the set is not used.
 	Status string `json:"status"`
 }
@@ -685,8 +559,12 @@ func (v *Vault) HashSets(ctx context.Context, who Principal) ([]HashSetView, err
 			}
 			h.mu.RUnlock()
 		}
-		out = append(out, HashSetView{Name: hs.Name, Format: hs.Format, Category: hs.Category, Imported: hs.Imported, Rejected: hs.Rejected,
-			SourceSHA256: hs.SourceSHA256, TableSHA256: hs.TableSHA256, ImportedAt: hs.At.UTC().Format("2006-01-02T15:04:05Z"), ImportedBy: hs.By, Status: st})
+		view := HashSetView{Name: hs.Name, Format: hs.Format, Category: hs.Category, Imported: hs.Imported, Rejected: hs.Rejected,
+			SourceSHA256: hs.SourceSHA256, TableSHA256: hs.TableSHA256, ImportedAt: hs.At.UTC().Format("2006-01-02T15:04:05Z"), ImportedBy: hs.By, Status: st}
+		if hs.RequestedBy != "" {
+			view.ImportedBy, view.ApprovedBy = hs.RequestedBy, hs.By
+		}
+		out = append(out, view)
 	}
 	return out, nil
 }

@@ -44,7 +44,7 @@ func TestHashSetMatching(t *testing.T) {
 	goodMD5, goodSHA1, _ := sums(ordinary)
 
 	imp := func(who Principal, name, format, category, body string) (*HashSetImportResult, error) {
-		return v.ImportHashSet(ctx, who, HashSetImport{Name: name, Format: format, Category: category, Body: strings.NewReader(body)})
+		return importSet(t, v, ctx, who, HashSetImport{Name: name, Format: format, Category: category, Body: strings.NewReader(body)})
 	}
 	if _, err := imp(h.a1, "sums", "sha256sum", "baseline", listedSHA+"  x.jpg\n"); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("an analyst imported a hash set: %v", err)
@@ -120,7 +120,7 @@ func TestHashSetTamperedOnDisk(t *testing.T) {
 	file := []byte("listed content")
 	_, _, sum := sums(file)
 	for _, name := range []string{"edited", "intact"} {
-		if _, err := v.ImportHashSet(ctx, cust, HashSetImport{Name: name, Format: "sha256sum", Category: "baseline", Body: strings.NewReader(sum + "  a\n")}); err != nil {
+		if _, err := importSet(t, v, ctx, cust, HashSetImport{Name: name, Format: "sha256sum", Category: "baseline", Body: strings.NewReader(sum + "  a\n")}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -226,7 +226,7 @@ func TestScrubFindsAHashSetEditedInPlace(t *testing.T) {
 	v, ctx := h.v, h.ctx
 	for _, name := range []string{"partner", "other"} {
 		sum := sha256.Sum256([]byte("listed by " + name))
-		if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: name, Format: "sha256sum", Category: "baseline",
+		if _, err := importSet(t, v, ctx, h.cust, HashSetImport{Name: name, Format: "sha256sum", Category: "baseline",
 			Body: strings.NewReader(hex.EncodeToString(sum[:]) + "  x.jpg\n")}); err != nil {
 			t.Fatal(err)
 		}
@@ -301,7 +301,7 @@ func TestHashSetEditedWhileInUseIsNeverAnsweredFrom(t *testing.T) {
 				sum := sha256.Sum256(fmt.Appendf(nil, "known %d", i))
 				fmt.Fprintf(&list, "%x  known-%d.jpg\n", sum, i)
 			}
-			if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline",
+			if _, err := importSet(t, v, ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline",
 				Body: strings.NewReader(list.String())}); err != nil {
 				t.Fatal(err)
 			}
@@ -368,7 +368,7 @@ func TestViewOfASetEditedInPlaceIsRefused(t *testing.T) {
 	v, ctx := h.v, h.ctx
 	item := h.deposit(t, h.a1, "two.jpg", []byte("known 2"), "")
 	sum := sha256.Sum256([]byte("known 2"))
-	if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline",
+	if _, err := importSet(t, v, ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline",
 		Body: strings.NewReader(fmt.Sprintf("%x  known-2.jpg\n", sum))}); err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +408,7 @@ func TestImportedSetSwappedBeforeUseIsNotUsed(t *testing.T) {
 			fmt.Fprintf(&forged, "%x  known-%d.jpg\n", sum, i)
 		}
 	}
-	if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(full.String())}); err != nil {
+	if _, err := importSet(t, v, ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(full.String())}); err != nil {
 		t.Fatal(err)
 	}
 	prep := t.TempDir()
@@ -424,7 +424,7 @@ func TestImportedSetSwappedBeforeUseIsNotUsed(t *testing.T) {
 	}
 	defer func() { testHookImported = nil }()
 	before := v.log.Size()
-	_, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(full.String())})
+	_, err := importSet(t, v, ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(full.String())})
 	testHookImported = nil
 	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "not the one it recorded") {
 		t.Fatalf("an import whose files were swapped before use: %v", err)
@@ -485,7 +485,7 @@ func TestReimportingAPDQSetBesideMatching(t *testing.T) {
 		if i%2 == 1 {
 			body = small
 		}
-		if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "pv", Format: "vics", Category: "baseline", Body: strings.NewReader(body)}); err != nil {
+		if _, err := importSet(t, v, ctx, h.cust, HashSetImport{Name: "pv", Format: "vics", Category: "baseline", Body: strings.NewReader(body)}); err != nil {
 			close(stop)
 			wg.Wait()
 			t.Fatalf("import %d: %v", i, err)
@@ -531,7 +531,7 @@ func TestHashSetNotImportedOnAHaltedLog(t *testing.T) {
 	before := filesUnder(t, hsDir)
 	h.v.log.Halt(fmt.Errorf("%w: the store's events are not the log's", ErrIntegrity))
 	body := strings.NewReader(strings.Repeat("a", 64) + "  a\n")
-	_, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "late", Format: "sha256sum", Category: "baseline", Body: body})
+	_, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "late", Format: "sha256sum", Category: "baseline", Body: body})
 	if !errors.Is(err, ErrLogHalted) {
 		t.Fatalf("an import on a halted log: %v", err)
 	}
@@ -571,7 +571,7 @@ func TestItemsStayHiddenWhileASetIsOutOfUse(t *testing.T) {
 	empty := h.deposit(t, h.a1, "empty.dat", nil, "")
 	sum := sha256.Sum256([]byte("known 2"))
 	set := fmt.Sprintf("%x  known-2.jpg\n", sum)
-	if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline",
+	if _, err := importSet(t, v, ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline",
 		Body: strings.NewReader(set)}); err != nil {
 		t.Fatal(err)
 	}
@@ -626,7 +626,7 @@ func TestItemsStayHiddenWhileASetIsOutOfUse(t *testing.T) {
 	}
 	// Imported again: the listed item is known by the set, the other is
 	// shown.
-	if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline",
+	if _, err := importSet(t, v, ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline",
 		Body: strings.NewReader(set)}); err != nil {
 		t.Fatal(err)
 	}
@@ -647,7 +647,7 @@ func TestAKnownGoodSetOutOfUseHidesNothing(t *testing.T) {
 	dll := h.deposit(t, h.a1, "ordinary.dll", []byte("an ordinary system file"), "")
 	other := h.deposit(t, h.a1, "photo.jpg", []byte("a photo to review"), "")
 	sum := sha256.Sum256([]byte("an ordinary system file"))
-	if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "goodfiles", Format: "sha256sum", Category: CategoryKnownGood,
+	if _, err := importSet(t, v, ctx, h.cust, HashSetImport{Name: "goodfiles", Format: "sha256sum", Category: CategoryKnownGood,
 		Body: strings.NewReader(fmt.Sprintf("%x  ordinary.dll\n", sum))}); err != nil {
 		t.Fatal(err)
 	}
@@ -673,7 +673,7 @@ func TestScrubReadsNoMoreOfAHashSetThanItsSize(t *testing.T) {
 	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(dir, "hashsets") })
 	v, ctx := h.v, h.ctx
 	sum := sha256.Sum256([]byte("listed"))
-	if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline",
+	if _, err := importSet(t, v, ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline",
 		Body: strings.NewReader(hex.EncodeToString(sum[:]) + "  x.jpg\n")}); err != nil {
 		t.Fatal(err)
 	}
@@ -707,7 +707,7 @@ func TestAKnownGoodCAIDSetOutOfUseHidesNothing(t *testing.T) {
 			other := h.deposit(t, h.a1, "photo.jpg", []byte("a photo to review"), "")
 			sum := md5.Sum(good)
 			caid := fmt.Sprintf(`{"odata.metadata":"http://github.com/ICMEC/ProjectVic/DataModels/1.2.xml#Media","value":[{"MediaID":1,"MD5":"%X","MediaSize":"%d"}]}`, sum, len(good))
-			if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "reference", Format: "caid", Category: tc.category,
+			if _, err := importSet(t, v, ctx, h.cust, HashSetImport{Name: "reference", Format: "caid", Category: tc.category,
 				Body: strings.NewReader(caid)}); err != nil {
 				t.Fatal(err)
 			}
@@ -726,4 +726,35 @@ func TestAKnownGoodCAIDSetOutOfUseHidesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// importSet imports a hash set as who and, where the vault makes an
+// import a request (Config.HashSetApproval), has another custodian
+// approve it (one is enrolled if there is none): the answer is the
+// import's, with the event that recorded it. An error of the import or
+// of the approval is returned as is.
+func importSet(t testing.TB, v *Vault, ctx context.Context, who Principal, req HashSetImport) (*HashSetImportResult, error) {
+	t.Helper()
+	res, err := v.ImportHashSet(ctx, who, req)
+	if err != nil || res.Request == "" {
+		return res, err // put in use at once (Config.HashSetApproval unset)
+	}
+	a, err := v.Approve(ctx, otherCustodian(t, v, who.Name), res.Request)
+	if err != nil {
+		return nil, err
+	}
+	res.Event, res.RequestedBy = a.HashSet.Event, a.HashSet.RequestedBy
+	return res, nil
+}
+
+// otherCustodian is an active custodian other than name, enrolled if
+// the vault has none.
+func otherCustodian(t testing.TB, v *Vault, name string) Principal {
+	t.Helper()
+	for _, p := range v.state.allPersons() {
+		if p.Role == RoleCustodian && p.Name != name && !p.Suspended && !p.Removed {
+			return Principal{Name: p.Name, Role: p.Role}
+		}
+	}
+	return enrolled(t, v, "second-custodian", RoleCustodian)
 }

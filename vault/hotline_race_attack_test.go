@@ -31,7 +31,7 @@ func TestHashSetImportRacingAViewIsNotOutrun(t *testing.T) {
 	g.mu.Unlock()
 	imported := make(chan error, 1)
 	go func() {
-		_, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline",
+		_, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: "baseline",
 			Body: strings.NewReader(hex.EncodeToString(sum[:]) + "  x\n")})
 		imported <- err
 	}()

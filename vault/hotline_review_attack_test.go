@@ -25,7 +25,7 @@ func TestAttackHashSetManifestEditFlipsCategory(t *testing.T) {
 	ctx := context.Background()
 	file := []byte("known illegal content listed by a partner")
 	_, _, sum := sums(file)
-	if _, err := v.ImportHashSet(ctx, cust, HashSetImport{Name: "baseline", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(sum + "  a\n")}); err != nil {
+	if _, err := importSet(t, v, ctx, cust, HashSetImport{Name: "baseline", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(sum + "  a\n")}); err != nil {
 		t.Fatal(err)
 	}
 	// The administrator's edit: the manifest only, the data files intact.
@@ -142,7 +142,7 @@ func TestAttackOversizedVICSEntryHidesItsMatch(t *testing.T) {
 	vics := `{"odata.metadata":"http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Media","value":[` +
 		`{"MediaID":1,"Category":1,"MD5":"` + md5hex + `","PhotoDNA":"` + strings.Repeat("A", 1<<20+16) + `"},` + "\n" +
 		`{"MediaID":2,"Category":1,"MD5":"` + otherMD5 + `"}]}`
-	res, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "pv", Format: "vics", Body: strings.NewReader(vics)})
+	res, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "pv", Format: "vics", Body: strings.NewReader(vics)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestAttackOneVoteUnhidesKnownMaterial(t *testing.T) {
 	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(dir, "hashsets") })
 	file := []byte("listed abuse material, known to the partner hotline")
 	_, _, sha := sums(file)
-	if _, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "caid", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(sha + "  x\n")}); err != nil {
+	if _, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "caid", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(sha + "  x\n")}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 2); err != nil {

@@ -241,6 +241,11 @@ type HashSetImported struct {
 	Imported     int    `json:"imported"`
 	Rejected     int    `json:"rejected"`
 	TableSHA256  string `json:"table_sha256"`
+	// Request and RequestedBy: the hashset.import request the event's
+	// actor approved, and the custodian who asked for it (absent in
+	// imports before 2026-12-05, which one custodian made alone).
+	Request     string `json:"request,omitempty"`
+	RequestedBy string `json:"requested_by,omitempty"`
 }
 
 // HashSetRemoved is the data of hashset.removed.

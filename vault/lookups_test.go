@@ -361,7 +361,7 @@ func storeFindings(t *testing.T, v *Vault) int {
 func TestKnownCheckOnAnUnreadableDepositRecordIsAnError(t *testing.T) {
 	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
 	_, _, other := sums([]byte("something else"))
-	if _, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "sums", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(other + "  x.jpg\n")}); err != nil {
+	if _, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "sums", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(other + "  x.jpg\n")}); err != nil {
 		t.Fatal(err)
 	}
 	res := h.deposit(t, h.a1, "new.jpg", []byte("never seen before"), "")

@@ -143,7 +143,7 @@ func TestPDQOnlyHashSet(t *testing.T) {
 	}
 	vics := `{"@odata.context":"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Cases","value":[{"CaseNumber":"P","Media":[` +
 		`{"MediaID":1,"Category":1,"AlternativeHashes":[{"HashName":"PDQ","HashValue":"` + res.Hash.String() + `"}]}]}]}`
-	if _, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "pdq-only", Format: "vics", Body: strings.NewReader(vics)}); err != nil {
+	if _, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "pdq-only", Format: "vics", Body: strings.NewReader(vics)}); err != nil {
 		t.Fatal(err)
 	}
 	d := h.deposit(t, h.a1, "shrunk.jpg", readPhoto(t, "bridge-mods/shrink-a-lot.jpg"), "")

@@ -63,6 +63,8 @@ type Approval struct {
 	RequestInfo
 	// Package is the sealed package of an approved package.seal request.
 	Package *SealedPackage
+	// HashSet is the hash set an approved hashset.import put in use.
+	HashSet *HashSetImportResult
 }
 
 var requestIDPattern = regexp.MustCompile(`^rq_[0-9a-f]{24}$`)
@@ -201,6 +203,7 @@ func init() {
 				return []sequencer.Draft{{Type: TypeCasePolicySet, Actor: by.actor(), Case: r.Case,
 					Data: CasePolicySet{ExportApproval: params[policyParams](r).ExportApproval, Request: r.ID}}}, nil
 			}},
+		KindHashSetImport: hashSetImportKind,
 		// KindSeal's approval seals the package (packages.go), of the
 		// items the request named, while its requester may still seal the
 		// case.
@@ -277,7 +280,10 @@ func (v *Vault) openRequest(ctx context.Context, who Principal, r Request, p any
 	if err != nil {
 		return nil, err
 	}
-	r.ID, r.Params, r.By, r.ByRole = "rq_"+randomHex(12), b, who.Name, who.Role
+	if r.ID == "" {
+		r.ID = "rq_" + randomHex(12)
+	}
+	r.Params, r.By, r.ByRole = b, who.Name, who.Role
 	r.Expires = v.cfg.Now().Add(v.cfg.RequestTTL).UTC().Truncate(time.Second)
 	var half string
 	if k.invites && !v.cfg.NoLocalAccounts {
@@ -290,8 +296,10 @@ func (v *Vault) openRequest(ctx context.Context, who Principal, r Request, p any
 		}
 		for _, o := range v.state.pendingRequests(v.cfg.Now()) {
 			// A void request can never be approved: it does not stand
-			// in the way of asking again.
-			if !o.void && o.Kind == r.Kind && o.Case == r.Case && o.Person == r.Person {
+			// in the way of asking again. Imports of hash sets of two
+			// names do not stand in each other's way.
+			if !o.void && o.Kind == r.Kind && o.Case == r.Case && o.Person == r.Person &&
+				(r.Kind != KindHashSetImport || params[hashSetParams](o).Name == params[hashSetParams](r).Name) {
 				return refused(ErrConflict, "request %s by %s already asks this (%s); approve, reject or withdraw it first", o.ID, o.By, o.Kind)
 			}
 		}
@@ -323,6 +331,9 @@ func (v *Vault) openRequest(ctx context.Context, who Principal, r Request, p any
 }
 
 func (r Request) target() string {
+	if r.Kind == KindHashSetImport {
+		return params[hashSetParams](r).Name
+	}
 	if r.Case != "" {
 		return r.Case
 	}
@@ -488,8 +499,11 @@ func (v *Vault) Approve(ctx context.Context, who Principal, id string) (*Approva
 	if err := k.check(v, r); err != nil {
 		return nil, v.refusedAs(ctx, who, "request.approve", id, err)
 	}
-	if r.Kind == KindSeal {
+	switch r.Kind {
+	case KindSeal:
 		return v.approveSeal(ctx, who, r)
+	case KindHashSetImport:
+		return v.approveHashSetImport(ctx, who, r)
 	}
 	var half string
 	decided := RequestDecided{Request: r.ID, Kind: r.Kind, RequestedBy: r.By}
@@ -584,6 +598,9 @@ func (v *Vault) Reject(ctx context.Context, who Principal, id, reason string) (*
 		Data: RequestDecided{Request: id, Kind: r.Kind, RequestedBy: r.By, Reason: reason}})
 	if err != nil {
 		return nil, v.refusedAs(ctx, who, "request.reject", id, err)
+	}
+	if r.Kind == KindHashSetImport && v.hashsets != nil {
+		v.hashsets.sweepStaged(v.state, v.cfg.Now())
 	}
 	return &RequestInfo{ID: r.ID, Kind: r.Kind, Case: r.Case, Person: r.Person, By: r.By, Expires: r.Expires}, nil
 }

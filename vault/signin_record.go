@@ -34,6 +34,7 @@ func (cfg Config) startedConfig() map[string]string {
 		startedRetention:        cfg.Retention.String(),
 		"min_retention":         cfg.MinRetention.String(),
 		startedPendingRetention: cfg.PendingRetention.String(),
+		"hashset_approval":      map[bool]string{true: "required", false: "none"}[cfg.HashSetApproval],
 	}
 	if cfg.NoLegacyHashes {
 		m["legacy_hashes"] = "off"

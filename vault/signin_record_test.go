@@ -18,7 +18,7 @@ func TestStartRecordsWhoSignsPeopleIn(t *testing.T) {
 	v, _ := openTestVaultDir(t)
 	got := lastOfType(t, v, TypeServerStarted)
 	for k, want := range map[string]string{"local_accounts": "on", "session_ttl": "12h0m0s", "request_ttl": (7 * 24 * time.Hour).String(),
-		"retention": (10 * 365 * 24 * time.Hour).String(), "min_retention": "24h0m0s", "pending_retention": "24h0m0s"} {
+		"retention": (10 * 365 * 24 * time.Hour).String(), "min_retention": "24h0m0s", "pending_retention": "24h0m0s", "hashset_approval": "none"} {
 		if got[k] != want {
 			t.Errorf("server.started %s = %q, want %q", k, got[k], want)
 		}
@@ -31,7 +31,7 @@ func TestStartRecordsWhoSignsPeopleIn(t *testing.T) {
 
 	ca := strings.Repeat("ab", 32)
 	v2, _ := openTestVaultDir(t, func(c *Config) {
-		c.NoLocalAccounts = true
+		c.NoLocalAccounts, c.HashSetApproval = true, true
 		c.Retention, c.MinRetention = 90*24*time.Hour, 48*time.Hour
 		c.SignIn = SignInAuthorities{OIDCIssuer: "https://idp.hotline.example/realms/staff", OIDCClientID: "custos",
 			ClientCASHA256: []string{ca, strings.Repeat("01", 32)}, ClientCertName: "upn", ClientCRL: true}
@@ -42,7 +42,7 @@ func TestStartRecordsWhoSignsPeopleIn(t *testing.T) {
 	for k, want := range map[string]string{"local_accounts": "off", "retention": "2160h0m0s", "min_retention": "48h0m0s",
 		"oidc_issuer": "https://idp.hotline.example/realms/staff", "oidc_client_id": "custos", "oidc_claim": "email",
 		"oidc_require":     "analyst=acr:phr custodian=amr:mfa",
-		"client_ca_sha256": strings.Repeat("01", 32) + " " + ca, "client_cert_name": "upn", "client_crl": "on"} {
+		"client_ca_sha256": strings.Repeat("01", 32) + " " + ca, "client_cert_name": "upn", "client_crl": "on", "hashset_approval": "required"} {
 		if got[k] != want {
 			t.Errorf("server.started %s = %q, want %q", k, got[k], want)
 		}

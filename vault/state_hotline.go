@@ -148,6 +148,10 @@ type hotlineState struct {
 type settledMark struct {
 	Case     string `json:"case"`
 	Category string `json:"category"`
+	// Votes is how many counted votes agreed when they settled it (the
+	// last time they did), against which a copy in a case of a stricter
+	// policy is judged (Vault.heldIllegalCopy).
+	Votes int `json:"votes"`
 }
 
 type pdqItem struct {
@@ -385,10 +389,10 @@ func applyItemClassified(s *State, ev *events.Event) error {
 	} else if it == nil {
 		return fmt.Errorf("names item %q, which was never deposited", ev.Item)
 	}
-	if before, _ := s.settlement(ev.Item, ev.Case); Illegal(before) {
+	if before, n := s.settlement(ev.Item, ev.Case); Illegal(before) {
 		// Settled however it came to be (a vote, a policy lowered, a
 		// voter reinstated): this vote does not unsettle it for welfare.
-		s.hot.settled[ev.Item] = settledMark{Case: ev.Case, Category: before}
+		s.hot.settled[ev.Item] = settledMark{Case: ev.Case, Category: before, Votes: n}
 	}
 	m := s.hot.votes[ev.Item]
 	if m == nil {
@@ -400,8 +404,8 @@ func applyItemClassified(s *State, ev *events.Event) error {
 	// A mark stays when votes clear the item (Classification.heldIllegal
 	// asks clearedByVotes first): should the clearing lapse (a voter
 	// removed from the case, a vote changed), the mark holds it again.
-	if settled, _ := s.settlement(ev.Item, ev.Case); Illegal(settled) {
-		s.hot.settled[ev.Item] = settledMark{Case: ev.Case, Category: settled}
+	if settled, n := s.settlement(ev.Item, ev.Case); Illegal(settled) {
+		s.hot.settled[ev.Item] = settledMark{Case: ev.Case, Category: settled, Votes: n}
 	}
 	return nil
 }
@@ -454,8 +458,8 @@ func (s *State) markSettledVotedBy(person string) {
 		if !voted {
 			continue
 		}
-		if c, _ := s.settlement(item, vt.Case); Illegal(c) {
-			s.hot.settled[item] = settledMark{Case: vt.Case, Category: c}
+		if c, n := s.settlement(item, vt.Case); Illegal(c) {
+			s.hot.settled[item] = settledMark{Case: vt.Case, Category: c, Votes: n}
 		}
 	}
 }
@@ -473,13 +477,13 @@ func (s *State) dropUnsettled(before map[string]bool) {
 	}
 }
 
-// settledIllegal is the illegal category an item's votes once settled
-// ("" if none); the mark stays when votes clear the item
-// (Classification.clearedByVotes decides whether it holds now).
-func (s *State) settledIllegal(item string) string {
+// settledMarkOf is the illegal category an item's votes once settled
+// (zero if none), with how many agreed; the mark stays when votes clear
+// the item (Classification.clearedByVotes decides whether it holds now).
+func (s *State) settledMarkOf(item string) settledMark {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.hot.settled[item].Category
+	return s.hot.settled[item]
 }
 
 // judge adds an item that can now carry a category to the PDQ hashes

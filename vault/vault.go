@@ -113,6 +113,10 @@ type Config struct {
 	// shown a day before every further reveal warns them
 	// (docs/hotline.md).
 	ExposureDailyLimit int
+	// HashSetApproval makes each hash-set import a request another
+	// custodian approves (KindHashSetImport), instead of one custodian's
+	// act (docs/hotline.md section 4); server.started records which.
+	HashSetApproval bool
 	// PDQMaxDistance is the Hamming distance, in bits, within which two
 	// PDQ hashes match (default 31, Meta's recommendation; at most 64).
 	PDQMaxDistance int
@@ -516,6 +520,8 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 			return nil, err
 		}
 		v.hashsets = h
+		// What ended requests for imports left staged.
+		h.sweepStaged(v.state, cfg.Now())
 		// Taken out of use later (its files changed on disk while the
 		// vault runs; a scrub records its own): recorded as at a start,
 		// from the goroutine of the deposit or view that found it, which

@@ -229,7 +229,9 @@ func (v *Vault) knownWith(ctx context.Context, it Item, rec *ItemDeposited, n *n
 // as forCase's classification policy asks (State.votesNeeded): an
 // analyst who opens a case of their own, where one vote settles, does
 // not settle the copy of a case whose custodians asked for three. A
-// known-illegal hash-set match holds it so whatever the case.
+// known-illegal hash-set match holds it so whatever the case; a
+// settlement that later votes undid, by as many votes as agreed when
+// they last settled it.
 func (v *Vault) heldIllegalCopy(id, forCase string) (string, error) {
 	o, ok, err := v.state.getItem(id)
 	if err != nil || !ok {
@@ -237,7 +239,11 @@ func (v *Vault) heldIllegalCopy(id, forCase string) (string, error) {
 	}
 	cl := v.classification(o)
 	c, by := cl.heldIllegal()
-	if c == "" || by == "hashset" || o.Case == forCase || cl.Tally[c] >= v.state.votesNeeded(forCase) {
+	agreed := cl.Tally[c]
+	if by == "once settled" {
+		agreed = cl.onceSettledVotes // when they last settled it
+	}
+	if c == "" || by == "hashset" || o.Case == forCase || agreed >= v.state.votesNeeded(forCase) {
 		return c, nil
 	}
 	return "", nil

@@ -31,7 +31,7 @@ func TestNearCopyOfAnItemListedLater(t *testing.T) {
 				turned = h.deposit(t, h.a1, "turned.jpg", testenv.RotatedJPEG(t, photo), "")
 			}
 			md5sum, _, _ := sums(photo)
-			if _, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "caid", Format: "md5sum", Category: CategoryBaseline,
+			if _, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "caid", Format: "md5sum", Category: CategoryBaseline,
 				Body: strings.NewReader(md5sum + "  x.jpg\n")}); err != nil {
 				t.Fatal(err)
 			}
@@ -92,7 +92,7 @@ func TestOneVoteNeverUnhidesKnownMaterial(t *testing.T) {
 		h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
 		listed := []byte("material a known-illegal set lists")
 		_, _, sha := sums(listed)
-		if _, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "caid", Format: "sha256sum", Category: CategoryBaseline,
+		if _, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "caid", Format: "sha256sum", Category: CategoryBaseline,
 			Body: strings.NewReader(sha + "  x\n")}); err != nil {
 			t.Fatal(err)
 		}
@@ -184,7 +184,7 @@ func TestVICSListsNeverMakeCleanFilesKnown(t *testing.T) {
 		}
 	}
 	p := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
-	if _, err := p.v.ImportHashSet(p.ctx, p.cust, HashSetImport{Name: "from-partner", Format: "vics", Category: CategoryNational, Body: strings.NewReader(string(forward.Body))}); err != nil {
+	if _, err := importSet(t, p.v, p.ctx, p.cust, HashSetImport{Name: "from-partner", Format: "vics", Category: CategoryNational, Body: strings.NewReader(string(forward.Body))}); err != nil {
 		t.Fatal(err)
 	}
 	if d := p.deposit(t, p.a1, "holiday.jpg", ordinary, ""); d.Known != "" {
@@ -208,7 +208,7 @@ func TestVICSListsNeverMakeCleanFilesKnown(t *testing.T) {
 		"members sorted": string(sorted),
 		"another writer": strings.Replace(string(export.Body), `"Custos"`, `"Griffeye"`, 1),
 	} {
-		if _, err := q.v.ImportHashSet(q.ctx, q.cust, HashSetImport{Name: "case-list", Format: "vics", Category: CategoryNational, Body: strings.NewReader(body)}); !errors.Is(err, ErrBadInput) {
+		if _, err := importSet(t, q.v, q.ctx, q.cust, HashSetImport{Name: "case-list", Format: "vics", Category: CategoryNational, Body: strings.NewReader(body)}); !errors.Is(err, ErrBadInput) {
 			t.Fatalf("a case's VICS hash list (%s) imported with a category: %v", name, err)
 		}
 	}
@@ -222,13 +222,13 @@ func TestVICSListsNeverMakeCleanFilesKnown(t *testing.T) {
 		t.Fatal(err)
 	}
 	hb := countType(t, p.v, TypeHashSetImported)
-	if _, err := p.v.ImportHashSet(p.ctx, p.cust, HashSetImport{Name: "case-sums", Format: "sha256sum", Category: CategoryBaseline, Body: strings.NewReader(string(sums.Body))}); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), fmt.Sprintf("event %d", sums.Event)) {
+	if _, err := importSet(t, p.v, p.ctx, p.cust, HashSetImport{Name: "case-sums", Format: "sha256sum", Category: CategoryBaseline, Body: strings.NewReader(string(sums.Body))}); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), fmt.Sprintf("event %d", sums.Event)) {
 		t.Fatalf("a case's sha256sum list imported with a category where it was exported: %v", err)
 	}
 	if countType(t, p.v, TypeHashSetImported) != hb {
 		t.Fatal("the refused import recorded something")
 	}
-	if _, err := q.v.ImportHashSet(q.ctx, q.cust, HashSetImport{Name: "case-list", Format: "vics", Body: strings.NewReader(string(export.Body))}); err != nil {
+	if _, err := importSet(t, q.v, q.ctx, q.cust, HashSetImport{Name: "case-list", Format: "vics", Body: strings.NewReader(string(export.Body))}); err != nil {
 		t.Fatal(err)
 	}
 	if d := q.deposit(t, q.a1, "holiday.jpg", ordinary, ""); d.Known != "" {
@@ -250,7 +250,7 @@ func TestNearCopyRecordsAreNotReadAtTheEventsPosition(t *testing.T) {
 	photo := readPhoto(t, "bridge-mods/aaa-orig.jpg")
 	orig := h.deposit(t, h.a1, "orig.jpg", photo, "")
 	md5sum, _, _ := sums(photo)
-	if _, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "caid", Format: "md5sum", Category: CategoryBaseline,
+	if _, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "caid", Format: "md5sum", Category: CategoryBaseline,
 		Body: strings.NewReader(md5sum + "  x.jpg\n")}); err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +318,7 @@ func likeImages(t *testing.T, n int) [][]byte {
 // the cache, and the answers are the same when read from it.
 func TestNearCopiesCheckedOncePerItem(t *testing.T) {
 	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
-	if _, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "caid", Format: "md5sum", Category: CategoryBaseline,
+	if _, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "caid", Format: "md5sum", Category: CategoryBaseline,
 		Body: strings.NewReader("0123456789abcdef0123456789abcdef  unrelated.jpg\n")}); err != nil {
 		t.Fatal(err)
 	}
@@ -413,7 +413,7 @@ func TestCustodiansDecisionsUnhideOnlyWhatTheyUnsettle(t *testing.T) {
 // emptied in between (by the lists and statistics of a large vault).
 func TestViewsDecideFromTheirOwnAnswers(t *testing.T) {
 	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
-	if _, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "caid", Format: "md5sum", Category: CategoryBaseline,
+	if _, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "caid", Format: "md5sum", Category: CategoryBaseline,
 		Body: strings.NewReader("0123456789abcdef0123456789abcdef  unrelated.jpg\n")}); err != nil {
 		t.Fatal(err)
 	}
@@ -462,7 +462,7 @@ func TestClearingNeedsVotersStillOnTheCase(t *testing.T) {
 			file := []byte("material that is known: " + known)
 			if known == "listed by a set" {
 				_, _, sha := sums(file)
-				if _, err := h.v.ImportHashSet(h.ctx, h.cust, HashSetImport{Name: "caid", Format: "sha256sum", Category: CategoryBaseline,
+				if _, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "caid", Format: "sha256sum", Category: CategoryBaseline,
 					Body: strings.NewReader(sha + "  x\n")}); err != nil {
 					t.Fatal(err)
 				}

@@ -641,7 +641,7 @@ func runHashSetImport(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("malformed answer from the vault: %w", err)
 	}
 	bar.Finish()
-	text := fmt.Sprintf("hash set %s: %s imported from %s, %d rejected (file sha256 %s); recorded in the custody log",
+	text := fmt.Sprintf("hash set %s: %s read from %s, %d rejected (file sha256 %s)",
 		out.HashSet, entries(out.Imported), plural(out.Lines, "line"), out.Rejected, out.SourceSHA256)
 	for _, p := range out.Problems {
 		text += fmt.Sprintf("\n  line %d: %s", p.Line, printable.Terminal(p.Reason))
@@ -649,6 +649,12 @@ func runHashSetImport(args []string, stdout, stderr io.Writer) error {
 	if out.Rejected > len(out.Problems) {
 		text += fmt.Sprintf("\n  (%d more rejected lines not listed)", out.Rejected-len(out.Problems))
 	}
+	if out.Request == "" {
+		text += fmt.Sprintf("\nrecorded in the custody log (event %d); the set is in use", out.Event)
+		return printResult(stdout, *asJSON, out, text)
+	}
+	text += fmt.Sprintf("\nThe set is not in use until a second custodian approves it: request %s (%s), open until %s.\nA custodian other than you approves it with: custos approve %s (or rejects it; you may withdraw it with custos reject %s --reason ...)",
+		out.Request, vault.KindHashSetImport, when(out.Expires), out.Request, out.Request)
 	return printResult(stdout, *asJSON, out, text)
 }
 
@@ -675,7 +681,11 @@ func runHashSetList(args []string, stdout io.Writer) error {
 	}
 	var rows [][]string
 	for _, h := range out.HashSets {
-		rows = append(rows, []string{h.Name, h.Format, orDash(h.Category), fmt.Sprint(h.Imported), whenText(h.ImportedAt), h.ImportedBy, h.Status})
+		by := h.ImportedBy
+		if h.ApprovedBy != "" {
+			by += ", approved by " + h.ApprovedBy
+		}
+		rows = append(rows, []string{h.Name, h.Format, orDash(h.Category), fmt.Sprint(h.Imported), whenText(h.ImportedAt), by, h.Status})
 	}
 	return printResult(stdout, *asJSON, out, table([]string{"NAME", "FORMAT", "CATEGORY", "ENTRIES", "IMPORTED", "BY", "STATUS"}, rows))
 }

@@ -11,11 +11,12 @@ import (
 
 // hotlineFlags are the server flags of hotline work (docs/hotline.md).
 type hotlineFlags struct {
-	publicListen  string
-	hotlineName   string
-	reportsPerMin float64
-	exposureLimit int
-	pdqDistance   int
+	publicListen    string
+	hotlineName     string
+	reportsPerMin   float64
+	exposureLimit   int
+	pdqDistance     int
+	hashsetApproval string
 }
 
 func (h *hotlineFlags) register(fs *flag.FlagSet) {
@@ -24,6 +25,7 @@ func (h *hotlineFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&h.reportsPerMin, "public-reports-per-minute", 1, "reports per minute the public intake takes from one address (after a burst of 5)")
 	fs.IntVar(&h.pdqDistance, "pdq-max-distance", 31, "bits of 256 within which two PDQ hashes match (near-copies are known material)")
 	fs.IntVar(&h.exposureLimit, "exposure-daily-limit", 0, "items a person may be shown a day before each further reveal warns them (0: no limit)")
+	fs.StringVar(&h.hashsetApproval, "hashset-approval", "none", "required: each hash-set import is a request a second custodian approves before the set is used (a set decides what is hidden from review in every case); none: one custodian's import is used at once. Recorded at every start")
 }
 
 func (h *hotlineFlags) check(dev, useTLS bool) error {
@@ -35,6 +37,9 @@ func (h *hotlineFlags) check(dev, useTLS bool) error {
 	}
 	if h.exposureLimit < 0 {
 		return usageErr("--exposure-daily-limit must be 0 (no limit) or more")
+	}
+	if h.hashsetApproval != "none" && h.hashsetApproval != "required" {
+		return usageErr("--hashset-approval %q: use required or none", h.hashsetApproval)
 	}
 	if h.publicListen == "" {
 		return nil
@@ -55,6 +60,7 @@ func (h *hotlineFlags) check(dev, useTLS bool) error {
 func (h *hotlineFlags) apply(cfg *vault.Config) {
 	cfg.ExposureDailyLimit = h.exposureLimit
 	cfg.PDQMaxDistance = h.pdqDistance
+	cfg.HashSetApproval = h.hashsetApproval == "required"
 }
 
 func (h *hotlineFlags) publicOptions() api.PublicOptions {

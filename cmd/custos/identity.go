@@ -423,9 +423,19 @@ func describeRequest(r vault.Request) string {
 		Role, OIDC, Certificate, Recipient, For, Purpose, Fingerprint string
 		ExportApproval                                                string `json:"export_approval"`
 		Items                                                         []string
+		Name, Format, Category                                        string
+		SourceSHA256                                                  string `json:"source_sha256"`
+		Imported                                                      int
 	}
 	json.Unmarshal(r.Params, &p)
 	switch r.Kind {
+	case vault.KindHashSetImport:
+		meaning := p.Category
+		if meaning == "" {
+			meaning = "the category each entry names"
+		}
+		return fmt.Sprintf("import hash set %s (%s, a match means %s): %s from a file of sha256 %s; it replaces any set of that name",
+			p.Name, p.Format, meaning, entries(p.Imported), p.SourceSHA256)
 	case vault.KindEnroll:
 		s := r.Person + " as " + p.Role
 		if p.OIDC != "" {
@@ -494,6 +504,9 @@ func runDecide(verb string, args []string, stdout io.Writer) error {
 	text := fmt.Sprintf("approved request %s (%s by %s); it is carried out", out.Request, out.Kind, out.By)
 	if out.Package != nil {
 		text += fmt.Sprintf(": sealed package %s (%s, sha256 %s); its prosecutor finds it with custos package list", out.Package.ID, plural(out.Package.Items, "item"), out.Package.SHA256)
+	}
+	if hs := out.HashSet; hs != nil {
+		text += fmt.Sprintf(": hash set %s is in use (%s, tables sha256 %s; event %d); custos hashset list shows it", hs.HashSet, entries(hs.Imported), hs.TableSHA256, hs.Event)
 	}
 	if out.InvitationPart != "" {
 		text += fmt.Sprintf("\nYour half of %s's invitation (shown once; hand it to them yourself):\n%s\n%s redeems both halves with: custos login --name %s --invitation (it asks for them)",

@@ -351,6 +351,7 @@ func (h *Handler) importHashSet(w http.ResponseWriter, r *http.Request, who vaul
 	if err != nil {
 		return err
 	}
+	// The import's answer, with the request another custodian approves.
 	writeJSON(w, http.StatusCreated, res)
 	return nil
 }

@@ -30,8 +30,10 @@ type RequestResponse struct {
 	Kind           string    `json:"kind"`
 	// Package is the sealed package of an approved package.seal request.
 	Package *vault.SealedPackage `json:"package,omitempty"`
-	Person  string               `json:"person,omitempty"`
-	Request string               `json:"request"`
+	// HashSet is the hash set an approved hashset.import put in use.
+	HashSet *vault.HashSetImportResult `json:"hashset,omitempty"`
+	Person  string                     `json:"person,omitempty"`
+	Request string                     `json:"request"`
 	// Withdrawn is true in the answer of a rejection by the request's
 	// own requester.
 	Withdrawn bool `json:"withdrawn,omitempty"`

@@ -26,7 +26,7 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, who vault.Prin
 		return err
 	}
 	resp := requestResponse(&a.RequestInfo, true)
-	resp.Package = a.Package
+	resp.Package, resp.HashSet = a.Package, a.HashSet
 	writeJSON(w, http.StatusOK, resp)
 	return nil
 }

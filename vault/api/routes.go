@@ -211,7 +211,7 @@ var routes = []Route{
 		Summary:  "One day's exposure of every analyst and investigator, most items first (?date=YYYY-MM-DD, UTC; default today) (custodians)",
 		Response: vault.StaffExposure{}, serve: (*Handler).staffExposure},
 	{Method: "POST", Pattern: "/v1/hashsets", Name: "importHashSet", Asks: "hashset.import", Auth: true,
-		Summary:  "Import a known-material hash set (?name=&format=vics|caid|icse|nsrl|md5sum|sha1sum|sha256sum&category=); the body is the file (custodian; recorded)",
+		Summary:  "Ask for the import of a known-material hash set (?name=&format=vics|caid|icse|nsrl|md5sum|sha1sum|sha256sum&category=); the body is the file (custodian; a request another custodian approves)",
 		Response: vault.HashSetImportResult{}, serve: (*Handler).importHashSet},
 	{Method: "GET", Pattern: "/v1/hashsets", Name: "listHashSets", Auth: true,
 		Summary:  "The imported hash sets, and whether each is in use (custodians, auditors, analysts)",

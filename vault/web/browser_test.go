@@ -663,3 +663,20 @@ func TestBrowserNoConsoleErrors(t *testing.T) {
 		navigation(t, ctx, chromedp.Click(chromedp.CSS("header .who form button[type=submit]")))
 	}
 }
+
+// importHashSet imports a hash set as cust, approved by cust2 where the
+// vault makes an import a request.
+func importHashSet(t *testing.T, v *vault.Vault, req vault.HashSetImport) {
+	t.Helper()
+	ctx := context.Background()
+	res, err := v.ImportHashSet(ctx, vault.Principal{Name: "cust", Role: vault.RoleCustodian}, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Request == "" {
+		return // put in use at once
+	}
+	if _, err := v.Approve(ctx, vault.Principal{Name: "cust2", Role: vault.RoleCustodian}, res.Request); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -211,15 +211,29 @@ type requestsData struct {
 	Me           string
 }
 
+// hashSetMeaning is what a match against a set imported with category
+// means, as the request describes it.
+func hashSetMeaning(category string) string {
+	if category == "" {
+		return "the category each entry names"
+	}
+	return category
+}
+
 // describeRequest says what a request asks, as custos requests does.
 func describeRequest(c *catalog, r vault.Request) string {
 	var p struct {
 		Role, OIDC, Certificate, Recipient, For, Purpose, Fingerprint string
 		ExportApproval                                                string `json:"export_approval"`
 		Items                                                         []string
+		Name, Format, Category                                        string
+		SourceSHA256                                                  string `json:"source_sha256"`
+		Imported                                                      int
 	}
 	json.Unmarshal(r.Params, &p) // written by the vault
 	switch r.Kind {
+	case vault.KindHashSetImport:
+		return c.text("request.asks.hashset", p.Name, p.Format, hashSetMeaning(p.Category), p.Imported, p.SourceSHA256)
 	case vault.KindEnroll:
 		s := c.text("request.asks.enroll", r.Person, p.Role)
 		if p.OIDC != "" {

@@ -114,10 +114,7 @@ func TestBrowserUploadSaysKnownMaterial(t *testing.T) {
 	bv.openCase(t, "FD-3")
 	content := []byte("a picture a partner hotline lists")
 	sum := sha256.Sum256(content)
-	if _, err := bv.v.ImportHashSet(context.Background(), vault.Principal{Name: "cust", Role: vault.RoleCustodian},
-		vault.HashSetImport{Name: "partner-list", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(fmt.Sprintf("%x  x.jpg\n", sum))}); err != nil {
-		t.Fatal(err)
-	}
+	importHashSet(t, bv.v, vault.HashSetImport{Name: "partner-list", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(fmt.Sprintf("%x  x.jpg\n", sum))})
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "listed.jpg"), content, 0o600)
 	os.WriteFile(filepath.Join(dir, "new.jpg"), []byte("nothing anyone lists"), 0o600)

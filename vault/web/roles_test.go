@@ -710,11 +710,7 @@ func TestRolesManageCase(t *testing.T) {
 func TestRolesHashSets(t *testing.T) {
 	rv := newRolesVault(t)
 	sum := sha256.Sum256([]byte("known picture"))
-	_, err := rv.v.ImportHashSet(context.Background(), vault.Principal{Name: "cust", Role: vault.RoleCustodian},
-		vault.HashSetImport{Name: "known", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(hex.EncodeToString(sum[:]) + "  x.jpg\n")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	importHashSet(t, rv.v, vault.HashSetImport{Name: "known", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(hex.EncodeToString(sum[:]) + "  x.jpg\n")})
 	cust, aud, inv := rv.signIn("cust"), rv.signIn("aud"), rv.signIn("inv")
 	p := cust.get("/app/hashsets")
 	p.status(t, "hash sets as cust", http.StatusOK)

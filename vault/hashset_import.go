@@ -1,0 +1,349 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/custos-vault/custos/events/sequencer"
+	"github.com/custos-vault/custos/hashset"
+)
+
+// A hash set classifies evidence in every case: a match against a
+// known-illegal set hides an item from review, one against a not-illegal
+// or known-good set takes it out of the triage queue. A vault configured
+// so (Config.HashSetApproval, --hashset-approval required) makes an import
+// a request one custodian makes and another approves, as every grant of
+// power is (docs/hotline.md section 4, docs/identity.md section 5): the
+// first custodian's file is read and its tables built and staged beside
+// the sets (hashset.BuildOptions.Stage), request.opened records what was
+// read; the approval checks the staged tables against that record,
+// records request.approved and hashset.imported together, and only then
+// puts the set in use. A rejected, withdrawn, expired or void request's
+// staged tables are removed (sweepStaged). Otherwise the custodian's
+// import is recorded and put in use at once (importNow), and
+// server.started records which the vault does.
+
+// KindHashSetImport imports a hash set of known material.
+const KindHashSetImport = "hashset.import"
+
+// hashSetParams are the request's parameters: what the import read and
+// built, as hashset.imported will record it.
+type hashSetParams struct {
+	Name         string `json:"name"`
+	Format       string `json:"format"`
+	Category     string `json:"category,omitempty"`
+	SourceSHA256 string `json:"source_sha256"`
+	Lines        int    `json:"lines"`
+	Imported     int    `json:"imported"`
+	Rejected     int    `json:"rejected"`
+	TableSHA256  string `json:"table_sha256"`
+}
+
+// hashSetImportKind is what an approved hashset.import does: the
+// approval puts the set in use (approveHashSetImport), while the vault
+// still keeps hash sets, of a file that is not a case's plain hash list
+// given a category.
+var hashSetImportKind = requestKind{
+	check: func(v *Vault, r Request) error {
+		if v.hashsets == nil {
+			return refused(ErrConflict, "this vault keeps no hash sets (no hash-set folder configured)")
+		}
+		p := params[hashSetParams](r)
+		if seq, ok := v.state.exportedSumList(p.SourceSHA256); ok && p.Category != "" {
+			return refused(ErrConflict, "the file is a case's hash list this vault exported (event %d): imported with a category, every item of the case would become %s material", seq, p.Category)
+		}
+		return nil
+	},
+}
+
+// HashSetImportResult answers an import: the set, what was read, the
+// problems found (the first 100, with their line numbers), and the
+// request that asks for it (Request, open until Expires), which another
+// custodian approves; in an approval's answer (Approval.HashSet), the
+// event that recorded the import (Event) and who asked (RequestedBy).
+type HashSetImportResult struct {
+	HashSet      string            `json:"hashset"`
+	Format       string            `json:"format"`
+	Category     string            `json:"category,omitempty"`
+	Lines        int               `json:"lines"`
+	Imported     int               `json:"imported"`
+	Rejected     int               `json:"rejected"`
+	Problems     []hashset.Problem `json:"problems"`
+	SourceSHA256 string            `json:"source_sha256"`
+	TableSHA256  string            `json:"table_sha256"`
+	Request      string            `json:"request,omitempty"`
+	Expires      time.Time         `json:"expires,omitzero"`
+	RequestedBy  string            `json:"requested_by,omitempty"`
+	Event        uint64            `json:"event,omitempty"`
+}
+
+// ImportHashSet asks for the import of a known-material hash set
+// (custodian). The file is parsed and the lookup tables built and
+// staged; the request is recorded (request.opened, kind hashset.import,
+// with the file's SHA-256, the counts and the tables' digest). Nothing
+// is in use until another custodian approves it (Approve). A fatal error
+// in the file (not that format, broken structure, no valid entry)
+// changes nothing and records nothing.
+func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImport) (*HashSetImportResult, error) {
+	if err := v.refuseWhileHalted(); err != nil {
+		return nil, err
+	}
+	if err := v.MayAsk(ctx, who, "hashset.import", req.Name); err != nil {
+		return nil, err
+	}
+	h := v.hashsets
+	if h == nil {
+		return nil, fmt.Errorf("%w: this vault keeps no hash sets (no hash-set folder configured)", ErrConflict)
+	}
+	if !hashset.ValidName(req.Name) {
+		return nil, badInput("hash set name %q: use 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit", truncate(req.Name))
+	}
+	if !slices.Contains(hashset.Formats, req.Format) {
+		return nil, badInput("format %q: use one of %s", truncate(req.Format), strings.Join(hashset.Formats, ", "))
+	}
+	if req.Category != "" && !slices.Contains(HashSetCategories, req.Category) {
+		return nil, badInput("category %q: use one of %s", truncate(req.Category), strings.Join(HashSetCategories, ", "))
+	}
+	if req.Category == "" && slices.Contains(uncategorisedFormats, req.Format) {
+		return nil, badInput("a %s file names no category for its entries: say what a match means with a category (--category: baseline or national: known-illegal, hidden from review; not-illegal; known-good: ordinary files, as NSRL lists)", req.Format)
+	}
+	if !v.cfg.HashSetApproval {
+		return v.importNow(ctx, who, req)
+	}
+	h.sweepStaged(v.state, v.cfg.Now())
+	var info *RequestInfo
+	var recordErr error
+	// The request's id names the folder its tables are staged in.
+	id := "rq_" + randomHex(12)
+	opts := h.buildOptions(req)
+	opts.Now, opts.Stage = v.cfg.Now, id
+	opts.BeforeCommit = func(s *hashset.Summary) error {
+		if err := v.importable(req, s); err != nil {
+			return err
+		}
+		info, recordErr = v.openRequest(ctx, who, Request{ID: id, Kind: KindHashSetImport}, hashSetParams{Name: req.Name, Format: req.Format,
+			Category: req.Category, SourceSHA256: s.SourceSHA256, Lines: s.Lines, Imported: s.Entries, Rejected: s.Rejected, TableSHA256: s.TableSHA256})
+		return recordErr
+	}
+	sum, err := hashset.Build(h.root, req.Name, req.Body, req.Format, opts)
+	switch {
+	case recordErr != nil:
+		return nil, recordErr
+	case err != nil && info == nil:
+		return nil, fmt.Errorf("%w: %v (nothing was imported)", ErrBadInput, err)
+	case err != nil:
+		// Recorded, but the tables could not be staged: the approval
+		// finds none and is refused.
+		return nil, fmt.Errorf("%w: request %s was recorded, but the set's tables could not be kept for its approval (%v): withdraw it (custos reject %s --reason ...) and import the file again", ErrUnavailable, info.ID, err, info.ID)
+	}
+	res := importResult(req, sum)
+	res.Request, res.Expires = info.ID, info.Expires
+	return res, nil
+}
+
+// buildOptions are the options of req's build: what a match means.
+func (h *hashSets) buildOptions(req HashSetImport) hashset.BuildOptions {
+	opts := hashset.BuildOptions{KnownGood: req.Category == CategoryKnownGood, Progress: req.Progress}
+	if !opts.KnownGood {
+		opts.DefaultCategory = req.Category
+	}
+	return opts
+}
+
+// importable refuses, before anything is recorded, a file that given a
+// category would make unclassified items known material: a case's plain
+// hash list the vault exported, or a VICS file of cases with items
+// without a category.
+func (v *Vault) importable(req HashSetImport, s *hashset.Summary) error {
+	if seq, ok := v.state.exportedSumList(s.SourceSHA256); ok && req.Category != "" {
+		return badInput("this file is a case's hash list this vault exported (event %d): it lists every item of the case, classified or not, and imported with a category (%s) each would become %s material. A case's plain hash list is for checking files; to share known material, forward the report as vics, or export the case as vics and import that without a category", seq, req.Category, req.Category)
+	}
+	if req.Category != "" && s.CaseMediaWithoutCategory > 0 {
+		return badInput("this VICS file holds cases (a case's hash list, as a vault or a review tool exports it) with %d items without a category, which may be unclassified or found not illegal: imported with a category (%s) they would all become %s material. Import it without one, so that only the entries that name a category count", s.CaseMediaWithoutCategory, req.Category, req.Category)
+	}
+	return nil
+}
+
+func importResult(req HashSetImport, sum *hashset.Summary) *HashSetImportResult {
+	problems := sum.Problems
+	if problems == nil {
+		problems = []hashset.Problem{}
+	}
+	return &HashSetImportResult{HashSet: req.Name, Format: req.Format, Category: req.Category, Lines: sum.Lines, Imported: sum.Entries,
+		Rejected: sum.Rejected, Problems: problems, SourceSHA256: sum.SourceSHA256, TableSHA256: sum.TableSHA256}
+}
+
+// importNow imports a set on one custodian's word: the tables are built
+// beside the set they replace, the import is recorded (hashset.imported),
+// and only then do they replace it and are put in use.
+func (v *Vault) importNow(ctx context.Context, who Principal, req HashSetImport) (*HashSetImportResult, error) {
+	h := v.hashsets
+	h.imu.Lock()
+	defer h.imu.Unlock()
+	var seq uint64
+	var recordErr error
+	installing := false
+	defer func() {
+		if installing {
+			h.installing.Unlock()
+		}
+	}()
+	opts := h.buildOptions(req)
+	opts.Now = v.cfg.Now
+	opts.BeforeCommit = func(s *hashset.Summary) error {
+		if err := v.importable(req, s); err != nil {
+			return err // checked before the event: nothing is recorded
+		}
+		// Views wait from here until the set is in use (or the import
+		// failed): none is recorded after the import's event yet
+		// decided without it.
+		h.installing.Lock()
+		installing = true
+		evs, err := v.append(ctx, sequencer.Draft{Type: TypeHashSetImported, Actor: who.actor(), Data: HashSetImported{
+			Name: req.Name, Format: req.Format, Category: req.Category, SourceSHA256: s.SourceSHA256,
+			Imported: s.Entries, Rejected: s.Rejected, TableSHA256: s.TableSHA256}})
+		if err != nil {
+			recordErr = v.refusedAs(ctx, who, "hashset.import", req.Name, err)
+			return recordErr
+		}
+		seq = evs[0].Seq
+		return nil
+	}
+	sum, err := hashset.Build(h.root, req.Name, req.Body, req.Format, opts)
+	switch {
+	case recordErr != nil:
+		return nil, recordErr
+	case err != nil && seq == 0:
+		h.mu.RLock()
+		_, had := h.sets[req.Name]
+		h.mu.RUnlock()
+		if had {
+			return nil, fmt.Errorf("%w: %v (nothing was imported; the set as it was stays in use)", ErrBadInput, err)
+		}
+		return nil, fmt.Errorf("%w: %v (nothing was imported)", ErrBadInput, err)
+	case err != nil:
+		// Recorded, but the new files could not be put in place: the
+		// next start finds the old set unlike its newest import event
+		// and does not use it; neither is used from now on, and the log
+		// says so before the import's lock is let go.
+		return nil, h.notUsedAfterImport(ctx, v, req.Name, "its import was recorded but its files could not be put in place ("+err.Error()+"): import it again")
+	}
+	if err := h.putInUse(ctx, v, req.Name); err != nil {
+		return nil, err
+	}
+	res := importResult(req, sum)
+	res.Event = seq
+	return res, nil
+}
+
+// putInUse opens the set name whose files were just put in place, checks
+// it against its newest import event, and puts it in use; a set that is
+// not the one recorded, or cannot be read, is taken out of use
+// (notUsedAfterImport). The caller holds imu and installing.
+func (h *hashSets) putInUse(ctx context.Context, v *Vault, name string) error {
+	if testHookImported != nil {
+		testHookImported(name)
+	}
+	s, err := h.openRecorded(name, v.state)
+	var pdq []setPDQ
+	if err == nil {
+		if pdq, err = pdqOf(name, s); err != nil {
+			s.Close()
+		}
+	}
+	if err != nil {
+		// Recorded, but what is on disk is not what was recorded (its
+		// files changed between the event and now) or cannot be read.
+		return h.notUsedAfterImport(ctx, v, name, "its import was recorded, but the set on disk is not the one it recorded or cannot be read: "+err.Error())
+	}
+	h.install(name, s, pdq)
+	return nil
+}
+
+// approveHashSetImport carries out an approved hashset.import request r
+// (approvable and its kind's check passed): the staged tables are opened
+// and checked against what the request recorded; request.approved and
+// hashset.imported are recorded together, their rules checked at their
+// position; then the tables replace the set of that name and are put in
+// use, as an import did before it took two custodians.
+func (v *Vault) approveHashSetImport(ctx context.Context, who Principal, r Request) (*Approval, error) {
+	h := v.hashsets
+	p := params[hashSetParams](r)
+	h.imu.Lock()
+	defer h.imu.Unlock()
+	staged, err := hashset.Open(hashset.StagedDir(h.root, r.ID))
+	if err != nil {
+		return nil, v.refusedAs(ctx, who, "request.approve", r.ID, refused(ErrConflict,
+			"the tables request %s built cannot be read (%v): reject it, and import the file again", r.ID, err))
+	}
+	m := staged.Manifest()
+	staged.Close()
+	knownGood := p.Category == CategoryKnownGood
+	wantDefault := p.Category
+	if knownGood {
+		wantDefault = ""
+	}
+	if m.Name != p.Name || m.Format != p.Format || m.TableSHA256 != p.TableSHA256 || m.SourceSHA256 != p.SourceSHA256 ||
+		m.KnownGood != knownGood || m.DefaultCategory != wantDefault {
+		return nil, v.refusedAs(ctx, who, "request.approve", r.ID, refused(ErrConflict,
+			"the tables kept for request %s are not those it recorded (tables %s, not %s): they changed on disk; reject it, and import the file again",
+			r.ID, m.TableSHA256, p.TableSHA256))
+	}
+	// Views wait from here until the set is in use (or the import
+	// failed): none is recorded after the import's event yet decided
+	// without it.
+	h.installing.Lock()
+	defer h.installing.Unlock()
+	decided := RequestDecided{Request: r.ID, Kind: r.Kind, RequestedBy: r.By}
+	imported := HashSetImported{Name: p.Name, Format: p.Format, Category: p.Category, SourceSHA256: p.SourceSHA256,
+		Imported: p.Imported, Rejected: p.Rejected, TableSHA256: p.TableSHA256, Request: r.ID, RequestedBy: r.By}
+	evs, err := v.append(ctx, v.approvalDraft(who, r, decided), sequencer.Draft{Type: TypeHashSetImported, Actor: who.actor(), Data: imported})
+	if err != nil {
+		return nil, v.refusedAs(ctx, who, "request.approve", r.ID, err)
+	}
+	seq := evs[len(evs)-1].Seq
+	if err := hashset.Commit(h.root, r.ID, p.Name); err != nil {
+		// Recorded, but the tables could not be put in place: the next
+		// start finds the old set unlike its newest import event and
+		// does not use it; neither is used from now on, and the log
+		// says so before the views are let go.
+		return nil, h.notUsedAfterImport(ctx, v, p.Name, "its import was recorded but its files could not be put in place ("+err.Error()+"): import it again")
+	}
+	if err := h.putInUse(ctx, v, p.Name); err != nil {
+		return nil, err
+	}
+	return &Approval{RequestInfo: RequestInfo{ID: r.ID, Kind: r.Kind, By: r.By, Expires: r.Expires},
+		HashSet: &HashSetImportResult{HashSet: p.Name, Format: p.Format, Category: p.Category, Lines: p.Lines, Imported: p.Imported,
+			Rejected: p.Rejected, Problems: []hashset.Problem{}, SourceSHA256: p.SourceSHA256, TableSHA256: p.TableSHA256,
+			Request: r.ID, RequestedBy: r.By, Event: seq}}, nil
+}
+
+// sweepStaged removes the staged tables of every hashset.import request
+// that is no longer pending at now (approved and put in place, rejected,
+// withdrawn, expired or void) and of none: what a crash or an ended
+// request left. A folder that cannot be removed is logged and left for
+// the next sweep.
+func (h *hashSets) sweepStaged(st *State, now time.Time) {
+	stages, err := hashset.Staged(h.root)
+	if err != nil {
+		h.logger.Error("could not list the staged hash-set imports", "err", err)
+		return
+	}
+	pending := map[string]bool{}
+	for _, r := range st.pendingRequests(now) {
+		if r.Kind == KindHashSetImport && !r.void {
+			pending[r.ID] = true
+		}
+	}
+	for _, id := range stages {
+		if pending[id] {
+			continue
+		}
+		if err := hashset.Discard(h.root, id); err != nil {
+			h.logger.Error("could not remove a staged hash-set import", "request", id, "err", err)
+		}
+	}
+}

@@ -1,0 +1,166 @@
+package vault
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/custos-vault/custos/hashset"
+)
+
+// TestAHashSetImportTakesTwoCustodians: on a vault that asks two
+// custodians for an import (--hashset-approval required), one custodian's import of a
+// known-illegal set listing a fresh item's file (its SHA-256 read from a
+// custody report, as any custodian may) is a request: the item stays in
+// its analysts' review, and the set is not listed or used, until another
+// custodian approves it; its requester cannot. The approval records who
+// asked and who approved, and puts the set in use.
+func TestAHashSetImportTakesTwoCustodians(t *testing.T) {
+	dir := t.TempDir()
+	h := newHotline(t, func(c *Config) { c.HashSetDir, c.HashSetApproval = filepath.Join(dir, "hashsets"), true })
+	v, ctx := h.v, h.ctx
+	body := []byte("fresh evidence nobody has reviewed yet")
+	fresh := h.deposit(t, h.a1, "fresh.bin", body, "")
+	sum := sha256.Sum256(body)
+	res, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: CategoryBaseline,
+		Body: strings.NewReader(fmt.Sprintf("%x  x\n", sum))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !requestIDPattern.MatchString(res.Request) || res.Event != 0 || res.Imported != 1 {
+		t.Fatalf("the import's answer: %+v", res)
+	}
+	if _, err := os.Stat(hashset.StagedDir(filepath.Join(dir, "hashsets"), res.Request)); err != nil {
+		t.Fatalf("the request's tables are not staged: %v", err)
+	}
+	if _, err := h.view(h.a2, fresh.ID, false); err != nil {
+		t.Fatalf("the item is hidden by a set one custodian asked for: %v", err)
+	}
+	if sets, _ := v.HashSets(ctx, h.cust); len(sets) != 0 {
+		t.Fatalf("a set nobody approved is listed: %+v", sets)
+	}
+	if _, err := v.Approve(ctx, h.cust, res.Request); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("the requester approved their own import: %v", err)
+	}
+	a, err := v.Approve(ctx, h.cust2, res.Request)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.HashSet == nil || a.HashSet.Event == 0 || a.HashSet.RequestedBy != "cust" {
+		t.Fatalf("the approval's answer: %+v", a.HashSet)
+	}
+	if _, err := h.view(h.a2, fresh.ID, false); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("the approved set does not hide the item: %v", err)
+	}
+	sets, _ := v.HashSets(ctx, h.cust)
+	if len(sets) != 1 || sets[0].ImportedBy != "cust" || sets[0].ApprovedBy != "cust2" || sets[0].Status != "in use" {
+		t.Fatalf("hash sets: %+v", sets)
+	}
+	evs := h.eventsOf(t, TypeHashSetImported)
+	var d HashSetImported
+	if len(evs) != 1 || evs[0].Actor.Person != "cust2" || evs[0].DecodeData(&d) != nil || d.RequestedBy != "cust" || d.Request != res.Request {
+		t.Fatalf("hashset.imported: %+v %+v", evs, d)
+	}
+	if staged, _ := hashset.Staged(filepath.Join(dir, "hashsets")); len(staged) != 0 {
+		t.Fatalf("staged tables left after the approval: %v", staged)
+	}
+}
+
+// TestStagedHashSetTablesAreChecked: tables edited on disk while the
+// request waits are not put in use: the approval is refused, recorded,
+// and changes nothing; the rest of the class, tables removed, is refused
+// alike.
+func TestStagedHashSetTablesAreChecked(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, staged string)
+	}{
+		{"a table edited", func(t *testing.T, staged string) {
+			flipByte(t, filepath.Join(staged, "sha256.tab"), 3)
+		}},
+		{"the tables removed", func(t *testing.T, staged string) {
+			if err := os.RemoveAll(staged); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			h := newHotline(t, func(c *Config) { c.HashSetDir, c.HashSetApproval = filepath.Join(dir, "hashsets"), true })
+			v, ctx := h.v, h.ctx
+			sum := sha256.Sum256([]byte("listed"))
+			res, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: CategoryBaseline,
+				Body: strings.NewReader(fmt.Sprintf("%x  x\n", sum))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.damage(t, hashset.StagedDir(filepath.Join(dir, "hashsets"), res.Request))
+			before := len(h.eventsOf(t, TypeHashSetImported))
+			if _, err := v.Approve(ctx, h.cust2, res.Request); !errors.Is(err, ErrConflict) || !Recorded(err) {
+				t.Fatalf("approving damaged tables: %v", err)
+			}
+			if after := len(h.eventsOf(t, TypeHashSetImported)); after != before {
+				t.Fatal("damaged tables were recorded as imported")
+			}
+			if sets, _ := v.HashSets(ctx, h.cust); len(sets) != 0 {
+				t.Fatalf("damaged tables are in use: %+v", sets)
+			}
+		})
+	}
+}
+
+// TestEndedHashSetImportsLeaveNoTables: a rejected import's staged
+// tables are removed at once; an expired one's at the next import or
+// start; a second pending import of one name is refused, of another name
+// is not.
+func TestEndedHashSetImportsLeaveNoTables(t *testing.T) {
+	dir := t.TempDir()
+	var offset atomic.Int64
+	h := newHotline(t, func(c *Config) {
+		c.HashSetDir, c.HashSetApproval = filepath.Join(dir, "hashsets"), true
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	})
+	v, ctx := h.v, h.ctx
+	root := filepath.Join(dir, "hashsets")
+	list := func(s string) *strings.Reader {
+		sum := sha256.Sum256([]byte(s))
+		return strings.NewReader(fmt.Sprintf("%x  x\n", sum))
+	}
+	first, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "a", Format: "sha256sum", Category: CategoryBaseline, Body: list("one")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ImportHashSet(ctx, h.cust2, HashSetImport{Name: "a", Format: "sha256sum", Category: CategoryBaseline, Body: list("two")}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("a second pending import of one set: %v", err)
+	}
+	second, err := v.ImportHashSet(ctx, h.cust2, HashSetImport{Name: "b", Format: "sha256sum", Category: CategoryBaseline, Body: list("three")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if staged, _ := hashset.Staged(root); len(staged) != 2 {
+		t.Fatalf("staged: %v", staged)
+	}
+	if _, err := v.Reject(ctx, h.cust2, first.Request, "not from a partner we know"); err != nil {
+		t.Fatal(err)
+	}
+	if staged, _ := hashset.Staged(root); len(staged) != 1 || staged[0] != second.Request {
+		t.Fatalf("staged after a rejection: %v", staged)
+	}
+	offset.Store(int64(v.cfg.RequestTTL + time.Hour))
+	third, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "c", Format: "sha256sum", Category: CategoryBaseline, Body: list("four")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if staged, _ := hashset.Staged(root); len(staged) != 1 || staged[0] != third.Request {
+		t.Fatalf("staged after an expiry: %v", staged)
+	}
+	if _, err := v.Approve(ctx, h.cust, second.Request); err == nil {
+		t.Fatal("an expired import was approved")
+	}
+}
