@@ -78,6 +78,9 @@ type InheritView struct {
 	Set      string `json:"set"`
 	Entry    uint64 `json:"entry"`
 	Series   string `json:"series,omitempty"`
+	// table is the digest of the set's tables the deposit matched
+	// (HashSetMatch.Table; "" in deposits that recorded none).
+	table string
 }
 
 // severity orders categories: an item that matches two sets inherits the
@@ -180,7 +183,7 @@ func (v *Vault) classification(it Item) Classification {
 			continue
 		}
 		if severity(m.Category) > 0 && (cl.Inherit == nil || severity(m.Category) > severity(cl.Inherit.Category)) {
-			cl.Inherit = &InheritView{Category: m.Category, Set: m.Set, Entry: m.Entry, Series: m.Series}
+			cl.Inherit = &InheritView{Category: m.Category, Set: m.Set, Entry: m.Entry, Series: m.Series, table: m.Table}
 		}
 	}
 	if cl.Category == "" && len(cl.Tally) == 0 && cl.Inherit != nil {

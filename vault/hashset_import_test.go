@@ -164,3 +164,45 @@ func TestEndedHashSetImportsLeaveNoTables(t *testing.T) {
 		t.Fatal("an expired import was approved")
 	}
 }
+
+// TestAMatchOfAReplacedSetSaysSo: an item held by the entry of a set its
+// deposit matched says, once that set is replaced by tables that no
+// longer list it (or removed), that the match was made at its deposit
+// against tables since replaced: entry 0 of the set in use is now
+// another hash, and the reason must not read as if it listed the item.
+func TestAMatchOfAReplacedSetSaysSo(t *testing.T) {
+	dir := t.TempDir()
+	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(dir, "hashsets") })
+	v, ctx := h.v, h.ctx
+	body := []byte("a chat log someone wants branded as known material")
+	listed, other := sha256.Sum256(body), sha256.Sum256([]byte("another file"))
+	if _, err := importSet(t, v, ctx, h.cust, HashSetImport{Name: "sync", Format: "sha256sum", Category: CategoryBaseline,
+		Body: strings.NewReader(fmt.Sprintf("%x  x\n", listed))}); err != nil {
+		t.Fatal(err)
+	}
+	it := h.deposit(t, h.a1, "chat.txt", body, "")
+	reason := func() string {
+		i, _, _ := v.state.getItem(it.ID)
+		k, err := v.knownBecause(ctx, i, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	if k := reason(); k != "it matches entry 0 of hash set sync (baseline)" {
+		t.Fatalf("while the set lists it: %q", k)
+	}
+	if _, err := importSet(t, v, ctx, h.cust, HashSetImport{Name: "sync", Format: "sha256sum", Category: CategoryBaseline,
+		Body: strings.NewReader(fmt.Sprintf("%x  x\n", other))}); err != nil {
+		t.Fatal(err)
+	}
+	if k := reason(); !strings.Contains(k, "when it was deposited") || !strings.Contains(k, "the set was replaced since") {
+		t.Fatalf("after the set was replaced: %q", k)
+	}
+	if err := v.RemoveHashSet(ctx, h.cust, "sync", "superseded"); err != nil {
+		t.Fatal(err)
+	}
+	if k := reason(); !strings.Contains(k, "the set was removed since") {
+		t.Fatalf("after the set was removed: %q", k)
+	}
+}

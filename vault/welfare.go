@@ -117,7 +117,7 @@ func (v *Vault) knownWith(ctx context.Context, it Item, rec *ItemDeposited, n *n
 	case "once settled":
 		return fmt.Sprintf("its votes settled it as %s, and no two people have agreed since that it is not illegal", c), nil
 	case "hashset":
-		return fmt.Sprintf("it matches entry %d of hash set %s (%s)", cl.Inherit.Entry, cl.Inherit.Set, cl.Inherit.Category), nil
+		return fmt.Sprintf("it matches entry %d of hash set %s (%s)", cl.Inherit.Entry, cl.Inherit.Set, cl.Inherit.Category) + v.matchedSetSince(cl.Inherit), nil
 	}
 	if cl.clearedByVotes() {
 		return "", nil
@@ -220,6 +220,25 @@ func (v *Vault) knownWith(ctx context.Context, it Item, rec *ItemDeposited, n *n
 		}
 	}
 	return "", nil
+}
+
+// matchedSetSince says, for an item held by the hash-set entry its
+// deposit matched, whether that set was replaced or removed since (""
+// if not, or if the deposit did not record the set's tables): its entry
+// numbers then name other entries, and the reason must not read as if
+// the set in use listed the item.
+func (v *Vault) matchedSetSince(m *InheritView) string {
+	if m.table == "" {
+		return ""
+	}
+	hs, ok := v.state.hashSet(m.Set)
+	switch {
+	case !ok:
+		return ", when it was deposited; the set was removed since, and the match recorded then still holds it"
+	case hs.TableSHA256 != m.table:
+		return fmt.Sprintf(", when it was deposited (tables %s); the set was replaced since (tables %s), whose entry %d may be another, and the match recorded then still holds it", m.table, hs.TableSHA256, m.Entry)
+	}
+	return ""
 }
 
 // heldIllegalCopy is the illegal category item id is held in
