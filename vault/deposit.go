@@ -17,6 +17,17 @@ import (
 	"github.com/custos-vault/custos/objects"
 )
 
+// AlreadyDeposited is the refusal (ErrConflict) of a deposit asked not
+// to be made again (DepositRequest.NotAgain) whose file its case already
+// holds under the same name: Item is that item. Nothing is deposited.
+type AlreadyDeposited struct {
+	Item string
+	err  error
+}
+
+func (e *AlreadyDeposited) Error() string { return e.err.Error() }
+func (e *AlreadyDeposited) Unwrap() error { return e.err }
+
 // DepositRequest is one evidence file to deposit.
 type DepositRequest struct {
 	Case   string
@@ -248,7 +259,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 			}
 			if ok && o.Case == c.ID && o.Deposit.Name == req.Name {
 				fail(nil)
-				return nil, fmt.Errorf("%w: %s is already in case %s as %s, with the same SHA-256; it was not deposited again (to do that on purpose, tick 'upload again')", ErrConflict, req.Name, c.ID, o.ID)
+				return nil, &AlreadyDeposited{Item: o.ID, err: fmt.Errorf("%w: %s is already in case %s as %s, with the same SHA-256; it was not deposited again (to do that on purpose: custos deposit --again, or on the upload page the box 'Upload files the case already holds (same name and content) again')", ErrConflict, req.Name, c.ID, o.ID)}
 			}
 		}
 	}

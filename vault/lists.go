@@ -418,10 +418,12 @@ func (v *Vault) settledCopy(it Item) (*SettledCopy, error) {
 	return nil, nil
 }
 
-// matchName matches a name against a pattern: the whole name, its last
-// path element (*.jpg), or a leading part of its path, so that DCIM/*
-// takes in everything below DCIM/.
+// matchName matches a name against a pattern (path.Match), without
+// regard to letter case, as people type names (IMG_0042.JPG, img*): the
+// whole name, its last path element (*.jpg), or a leading part of its
+// path, so that DCIM/* takes in everything below DCIM/.
 func matchName(pattern, name string) bool {
+	pattern, name = strings.ToLower(pattern), strings.ToLower(name)
 	if ok, _ := path.Match(pattern, path.Base(name)); ok {
 		return true
 	}

@@ -1050,3 +1050,23 @@ func TestFailingOrFloodedLookupAnswersFromTheScan(t *testing.T) {
 		}
 	}
 }
+
+// Names are matched as people type them: without regard to letter case,
+// by the last path element, or by a folder above it.
+func TestMatchNameIgnoresLetterCase(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, name string
+		want          bool
+	}{
+		{"img*", "DCIM/IMG_0042.JPG", true},
+		{"*.jpg", "DCIM/IMG_0042.JPG", true},
+		{"dcim/*", "DCIM/IMG_0042.JPG", true},
+		{"IMG_0042.JPG", "img_0042.jpg", true},
+		{"*.png", "DCIM/IMG_0042.JPG", false},
+		{"video.mp4", "chat.txt", false},
+	} {
+		if got := matchName(tc.pattern, tc.name); got != tc.want {
+			t.Errorf("matchName(%q, %q) = %v, want %v", tc.pattern, tc.name, got, tc.want)
+		}
+	}
+}

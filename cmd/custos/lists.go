@@ -143,7 +143,7 @@ func runCaseShow(args []string, stdout io.Writer) error {
 func runItemList(args []string, stdout io.Writer) error {
 	fs := newFlags("item list")
 	caseID := fs.String("case", "", "the case")
-	name := fs.String("name", "", "only items whose name (or its last path element) matches this pattern (*, ?, [...])")
+	name := fs.String("name", "", "only items whose name (or its last path element, or a folder above it) matches this pattern (*, ?, [...]), letter case aside")
 	sha256 := fs.String("sha256", "", "only items with this SHA-256")
 	md5 := fs.String("md5", "", "only items with this MD5")
 	sha1 := fs.String("sha1", "", "only items with this SHA-1")

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -128,6 +129,13 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, s *session) err
 		Expect:   vault.Hashes{SHA256: strings.ToLower(q.Get("expect_sha256"))},
 		NotAgain: q.Get("again") != "yes",
 	})
+	var already *vault.AlreadyDeposited
+	if errors.As(err, &already) {
+		// Not a failure to the person uploading: the file is in the
+		// case already, as the item named.
+		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error(), "already": already.Item})
+		return nil
+	}
 	if err != nil {
 		if r.Context().Err() != nil {
 			h.log.Info("an upload was cancelled by its browser; nothing of it is kept", "case", r.PathValue("case"), "person", s.who.Name)

@@ -91,14 +91,21 @@ func TestBrowserFolderHashList(t *testing.T) {
 			t.Fatalf("%s was stored without its acquisition hash: %+v", d.Name, d.Acquisition)
 		}
 	}
-	// The same folder again: refused, file by file, and nothing deposited.
+	// The same folder again: each file said to be in the case already
+	// (not a failure), and nothing deposited.
 	bv.expectRefused(bv.url + "/app/cases/FD-2/items")
 	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/FD-2/upload"),
 		chromedp.SetUploadFiles(chromedp.ID("folder"), []string{dir}),
 		chromedp.Click(chromedp.ID("start")))
-	value(t, ctx, chromedp.Poll[bool](`document.querySelectorAll('#uploads li.failed').length === 2`))
-	if got := text(t, ctx, "#uploads li.failed"); !strings.Contains(got, "already in case FD-2") {
+	value(t, ctx, chromedp.Poll[bool](`document.querySelectorAll('#uploads li.already').length === 2`))
+	if got := text(t, ctx, "#uploads li.already"); !strings.Contains(got, "already in the case as it_") {
 		t.Fatalf("a file uploaded again says %q", got)
+	}
+	if n := value(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#uploads li.failed').length`)); n != 0 {
+		t.Fatalf("%d files uploaded again are shown as failed", n)
+	}
+	if got := text(t, ctx, "#overall-text"); !strings.Contains(got, "0 of 2 files stored, 2 already in the case") {
+		t.Fatalf("the summary of an upload of files the case holds says %q", got)
 	}
 	if n := len(bv.events(t, vault.TypeItemDeposited)); n != 2 {
 		t.Fatalf("the same folder again made %d deposits in all", n)

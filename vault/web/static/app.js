@@ -18,7 +18,7 @@
   function human(n) {
     var u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'], i = 0;
     while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
-    return (i ? n.toFixed(1) : String(n)) + ' ' + u[i];
+    return (i ? n.toFixed(1) : String(Math.round(n))) + ' ' + u[i];
   }
 
   // ---- Uploads -------------------------------------------------------
@@ -87,7 +87,7 @@
         return;
       }
       var total = chosen.reduce(function (a, c) { return a + c.file.size; }, 0);
-      var done = 0, stored = 0, failed = 0;
+      var done = 0, stored = 0, failed = 0, already = 0;
       list.textContent = '';
       section.classList.remove('hidden');
       if (unlisted.length) {
@@ -118,7 +118,7 @@
         if (i >= chosen.length || stopped) {
           var secs = (performance.now() - began) / 1000;
           form.dataset.elapsedMs = String(Math.round(secs * 1000));
-          overallText.textContent = msg('summary', stored, chosen.length, failed + (chosen.length - i)) + ' ' +
+          overallText.textContent = msg('summary', stored, chosen.length, already, failed + (chosen.length - i)) + ' ' +
             msg('rate', human(done), secs.toFixed(1), human(done / Math.max(secs, 0.001)));
           document.getElementById('start').disabled = false;
           cancel.disabled = true;
@@ -162,6 +162,12 @@
             if (body.known) {
               row.state.textContent += ' ' + msg('known', body.known);
             }
+          } else if (xhr.status === 409 && body.already) {
+            // The case holds this file under this name already.
+            already++;
+            row.li.className = 'already';
+            row.bar.value = row.bar.max;
+            row.state.textContent = msg('already', body.already);
           } else {
             failed++;
             row.li.className = 'failed';
