@@ -15,12 +15,14 @@ import (
 // a11yCheck lists what a page does against the accessibility basics the
 // application keeps (docs/web.md section 5): a language, one h1, a label
 // for every field, text on every button and link, alt on images, header
-// cells in tables, unique ids, and text contrast of at least 4.5:1
+// cells in tables, unique ids, no page wider than the window (1280 px:
+// a long hash or command wraps), and text contrast of at least 4.5:1
 // (WCAG 2.1 AA for normal text) against the background it is drawn on.
 const a11yCheck = `(() => {
   const problems = [];
   const short = el => el.outerHTML.slice(0, 100);
   if (!document.documentElement.lang) problems.push('no lang on <html>');
+  if (document.documentElement.scrollWidth > window.innerWidth + 1) problems.push('wider than the window: ' + document.documentElement.scrollWidth + ' px in ' + window.innerWidth);
   if (document.querySelectorAll('h1').length !== 1) problems.push(document.querySelectorAll('h1').length + ' h1 elements');
   document.querySelectorAll('input:not([type=hidden]), select, textarea').forEach(el => {
     const label = el.id && document.querySelector('label[for="' + el.id + '"]');
