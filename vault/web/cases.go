@@ -25,7 +25,10 @@ type caseData struct {
 	Items     *vault.ItemPage
 	Member    bool
 	Query     string
-	Page      int
+	// Waiting lists only the items still waiting for a classification,
+	// as the triage queue does (?waiting=yes).
+	Waiting bool
+	Page    int
 	Pages     int
 	From, To  int
 	PrevURL   string
@@ -72,10 +75,12 @@ func (h *Handler) casePage(w http.ResponseWriter, r *http.Request, s *session) e
 	d.Member = s.who.Role == vault.RoleInvestigator || s.who.Role == vault.RoleAnalyst
 	if d.Member {
 		q := r.URL.Query()
-		d.Query = q.Get("q")
+		d.Query, d.Waiting = q.Get("q"), q.Get("waiting") == "yes"
 		d.Page, _ = strconv.Atoi(q.Get("page"))
 		d.Page = min(max(1, d.Page), 1_000_000_000)
-		p, err := h.v.ItemsPage(r.Context(), s.who, caseID, searchFilter(d.Query), (d.Page-1)*PageSize, PageSize)
+		f := searchFilter(d.Query)
+		f.Unclassified = d.Waiting
+		p, err := h.v.ItemsPage(r.Context(), s.who, caseID, f, (d.Page-1)*PageSize, PageSize)
 		if err != nil {
 			return err
 		}
@@ -86,6 +91,9 @@ func (h *Handler) casePage(w http.ResponseWriter, r *http.Request, s *session) e
 			v := url.Values{"page": {strconv.Itoa(page)}}
 			if d.Query != "" {
 				v.Set("q", d.Query)
+			}
+			if d.Waiting {
+				v.Set("waiting", "yes")
 			}
 			return Prefix + "cases/" + url.PathEscape(caseID) + "?" + v.Encode()
 		}

@@ -1135,3 +1135,67 @@ func TestRolesDestroyedCasePackages(t *testing.T) {
 	p.has(t, "a destroyed case's item", "destroyed under a court order")
 	p.lacks(t, "a destroyed case's item", "/app/items/"+item+"/reveal", "/app/items/"+item+"/classify")
 }
+
+// TestReportPageOfAnotherTeamSaysWhatIsWithheld: an analyst not assigned
+// to the case a report was assessed into is not told that no notice was
+// sent and nothing captured, where a notice was sent and a capture made:
+// the page says these are not shown, and why.
+func TestReportPageOfAnotherTeamSaysWhatIsWithheld(t *testing.T) {
+	rv := newRolesVault(t)
+	ctx := context.Background()
+	tok, err := rv.v.Enroll(ctx, "ana-other", vault.RoleAnalyst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv.creds["ana-other"] = tok.Reveal()
+	rv.apiCall("ana", "POST", "/v1/cases", api.CaseRequest{Case: "H-1", Title: "hotline case"}, http.StatusCreated, nil)
+	ana := rv.signIn("ana")
+	resp := ana.send("/app/reports", url.Values{"channel": {"email"}, "urls": {"https://bad.example/x"}})
+	report := regexp.MustCompile(`rp_[0-9a-f]{24}`).FindString(resp.url)
+	if p := ana.send("/app/reports/"+report+"/assess", url.Values{"case": {"H-1"}}); p.code != 200 {
+		t.Fatalf("assess: %d %s", p.code, p.body)
+	}
+	who := vault.Principal{Name: "ana", Role: vault.RoleAnalyst}
+	if err := rv.v.SendNotice(ctx, who, report, vault.NoticeSent{URL: "https://bad.example/x", To: "host.example", Via: "email"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rv.v.Deposit(ctx, who, vault.DepositRequest{Case: "H-1", Name: "capture.png", Report: report, Body: strings.NewReader("a capture")}); err != nil {
+		t.Fatal(err)
+	}
+	own := ana.get("/app/reports/" + report)
+	own.has(t, "the report page of its own analyst", "host.example")
+	own.lacks(t, "the report page of its own analyst", "not shown: ")
+	p := rv.signIn("ana-other").get("/app/reports/" + report)
+	p.has(t, "the report page of another team", "not shown: notices are recorded in the case", "not shown: captures are in the case")
+	p.lacks(t, "the report page of another team", "no notice sent", "host.example")
+}
+
+// TestTriageLeadsToEveryWaitingItem: the triage queue lists the first
+// items of a case waiting for a classification and links to all of them
+// on the case's page, which lists only those with ?waiting=yes, page by
+// page; an item classified leaves that list.
+func TestTriageLeadsToEveryWaitingItem(t *testing.T) {
+	rv := newRolesVault(t)
+	ctx := context.Background()
+	rv.apiCall("ana", "POST", "/v1/cases", api.CaseRequest{Case: "H-1", Title: "hotline case"}, http.StatusCreated, nil)
+	who := vault.Principal{Name: "ana", Role: vault.RoleAnalyst}
+	var first string
+	for i := range 25 {
+		res, err := rv.v.Deposit(ctx, who, vault.DepositRequest{Case: "H-1", Name: fmt.Sprintf("capture-%02d.png", i), Body: strings.NewReader(fmt.Sprintf("capture %d", i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = res.ID
+		}
+	}
+	if _, err := rv.v.Classify(ctx, who, first, vault.ClassifyRequest{Category: vault.CategoryNotIllegal}); err != nil {
+		t.Fatal(err)
+	}
+	ana := rv.signIn("ana")
+	ana.get("/app/triage").has(t, "the triage queue", "24 waiting", "These are the first 20 of 24", `href="/app/cases/H-1?waiting=yes"`)
+	p := ana.get("/app/cases/H-1?waiting=yes")
+	p.has(t, "the case's waiting items", "Items 1 to 24 of 24.", "capture-24.png")
+	p.lacks(t, "the case's waiting items", "capture-00.png")
+	ana.get("/app/cases/H-1").has(t, "the case's items", "capture-00.png", "Items 1 to 25 of 25.")
+}
