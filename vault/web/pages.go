@@ -93,12 +93,16 @@ func navFor(who vault.Principal, path string, c *catalog) []navLink {
 	switch who.Role {
 	case vault.RoleInvestigator, vault.RoleAnalyst:
 		add(Prefix+"triage", "nav.triage")
+		if who.Role == vault.RoleAnalyst {
+			add(Prefix+"reports", "nav.reports")
+		}
 		add(Prefix+"packages", "nav.packages")
 	case vault.RoleProsecutor, vault.RoleDefence:
 		add(Prefix+"packages", "nav.packages")
 		add(Prefix+"verify", "nav.verify")
 	case vault.RoleAuditor:
 		add(Prefix+"audit", "nav.audit")
+		add(Prefix+"reports", "nav.reports")
 		add(Prefix+"packages", "nav.packages")
 		add(Prefix+"verify", "nav.verify")
 	case vault.RoleCustodian:
@@ -107,6 +111,7 @@ func navFor(who vault.Principal, path string, c *catalog) []navLink {
 		add(Prefix+"hashsets", "nav.hashsets")
 		add(Prefix+"exposure", "nav.exposure")
 		add(Prefix+"audit", "nav.audit")
+		add(Prefix+"reports", "nav.reports")
 	}
 	if who.Role == vault.RoleAnalyst || who.Role == vault.RoleCustodian || who.Role == vault.RoleAuditor {
 		// The figures a hotline reports (to INHOPE, to its board).

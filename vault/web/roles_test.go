@@ -1199,3 +1199,40 @@ func TestTriageLeadsToEveryWaitingItem(t *testing.T) {
 	p.lacks(t, "the case's waiting items", "capture-00.png")
 	ana.get("/app/cases/H-1").has(t, "the case's items", "capture-00.png", "Items 1 to 25 of 25.")
 }
+
+// TestReportsListFindsClosedAndRepeatedReports: a closed report leaves
+// the triage queue but is found on the reports list, by status, by a URL
+// it names (typed without its scheme) and by its receipt number's
+// start; a report naming a URL reported before shows the earlier report
+// on its page, with what came of it.
+func TestReportsListFindsClosedAndRepeatedReports(t *testing.T) {
+	rv := newRolesVault(t)
+	ctx := context.Background()
+	ana := rv.signIn("ana")
+	newReport := func(u string) string {
+		resp := ana.send("/app/reports", url.Values{"channel": {"email"}, "urls": {u}})
+		id := regexp.MustCompile(`rp_[0-9a-f]{24}`).FindString(resp.url)
+		if id == "" {
+			t.Fatalf("no report: %s", resp.url)
+		}
+		return id
+	}
+	first := newReport("https://www.badsite.example/gallery/123/")
+	if err := rv.v.CloseReport(ctx, vault.Principal{Name: "ana", Role: vault.RoleAnalyst}, first, "duplicate", ""); err != nil {
+		t.Fatal(err)
+	}
+	ana.get("/app/triage").lacks(t, "the triage queue", first)
+	second := newReport("badsite.example/gallery/123")
+	newReport("https://elsewhere.example/")
+	ana.get("/app/").has(t, "an analyst's menu", `href="/app/reports"`)
+	ana.get("/app/reports").has(t, "every report", first, second, "Reports 1 to 3 of 3.")
+	closed := ana.get("/app/reports?status=closed")
+	closed.has(t, "closed reports", first)
+	closed.lacks(t, "closed reports", second)
+	byURL := ana.get("/app/reports?url=" + url.QueryEscape("badsite.example/gallery/123"))
+	byURL.has(t, "reports of a URL", first, second, "Reports 1 to 2 of 2.")
+	ana.get("/app/reports?number="+first[:10]).has(t, "a report by its receipt number's start", first)
+	page := ana.get("/app/reports/" + second)
+	page.has(t, "a repeated report's page", "Reported before", first, "closed (duplicate)")
+	rv.signIn("inv").get("/app/reports").status(t, "the reports list as an investigator", http.StatusForbidden)
+}

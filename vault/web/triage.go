@@ -75,6 +75,8 @@ type reportData struct {
 	CloseReasons []string
 	Vias         []string
 	Formats      []string // of a forwarding
+	// Before are the other reports naming one of its URLs.
+	Before []vault.ReportView
 }
 
 // reportPage shows a report without the reporter's contact: the page is
@@ -104,7 +106,7 @@ func (h *Handler) reportContact(w http.ResponseWriter, r *http.Request, s *sessi
 
 func (h *Handler) renderReport(w http.ResponseWriter, r *http.Request, s *session, rep vault.ReportView) error {
 	d := reportData{Report: rep, Analyst: s.who.Role == vault.RoleAnalyst, CloseReasons: vault.ReportCloseReasons, Vias: vault.NoticeVias,
-		Formats: vault.ForwardFormats}
+		Formats: vault.ForwardFormats, Before: h.reportedBefore(r, s, rep)}
 	if d.Analyst {
 		d.Cases = h.v.Cases(s.who)
 	}
