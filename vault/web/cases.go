@@ -21,14 +21,14 @@ func init() {
 const PageSize = 50
 
 type caseData struct {
-	Case      *vault.CaseDetail
-	Items     *vault.ItemPage
-	Member    bool
-	Query     string
+	Case   *vault.CaseDetail
+	Items  *vault.ItemPage
+	Member bool
+	Query  string
 	// Waiting lists only the items still waiting for a classification,
 	// as the triage queue does (?waiting=yes).
-	Waiting bool
-	Page    int
+	Waiting   bool
+	Page      int
 	Pages     int
 	From, To  int
 	PrevURL   string
