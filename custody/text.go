@@ -41,6 +41,17 @@ func Text(r *Record) []byte {
 	field("", "Other packages", OtherPackages(r))
 	field("", "Made with", r.Generator+" (software)")
 
+	does, not := Establishes(r)
+	heading("WHAT THIS REPORT ESTABLISHES, AND WHAT IT DOES NOT")
+	line("  Once verified as the section \"How to verify this independently\" says, it establishes:")
+	for _, s := range does {
+		line("  - %s", s)
+	}
+	line("  It does not establish:")
+	for _, s := range not {
+		line("  - %s", s)
+	}
+
 	heading("CHECKPOINT")
 	cp := r.Checkpoint
 	field("  ", "Custody log", Shown(cp.Origin))

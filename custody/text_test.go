@@ -32,3 +32,34 @@ func TestRecipientText(t *testing.T) {
 		t.Errorf("a hybrid recipient: %q", got)
 	}
 }
+
+// The report says what it establishes and what not, before its rows:
+// that the history and its times rest on the vault's key alone without
+// witnesses or time-stamps, that witnesses would have had to be deceived
+// with them, and in every case that inclusion is not completeness.
+func TestEstablishesSaysWhatTheHistoryRestsOn(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cp   Checkpoint
+		want string
+	}{
+		{"neither", Checkpoint{}, "rests on the vault's signing key alone"},
+		{"a time-stamp", Checkpoint{Timestamps: []Timestamp{{Authority: "TSA"}}}, "no witness cosigned this checkpoint"},
+		{"two witnesses", Checkpoint{Cosignatures: []Cosignature{{Witness: "a"}, {Witness: "b"}}}, "2 independent witnesses cosigned this checkpoint"},
+	} {
+		r := &Record{Checkpoint: tc.cp, Package: &Package{}}
+		does, not := Establishes(r)
+		all := strings.Join(not, "\n")
+		if !strings.Contains(all, tc.want) || !strings.Contains(all, "not that the list is complete") || !strings.Contains(all, "a refused deposit stored no item") {
+			t.Errorf("%s: does not establish:\n%s", tc.name, all)
+		}
+		if !strings.Contains(strings.Join(does, "\n"), "decrypts to exactly the bytes that were deposited") {
+			t.Errorf("%s: establishes:\n%s", tc.name, does)
+		}
+		text := string(Text(r))
+		head, rows, ok := strings.Cut(text, "CHECKPOINT")
+		if !ok || !strings.Contains(head, "WHAT THIS REPORT ESTABLISHES, AND WHAT IT DOES NOT") || !strings.Contains(head, tc.want) || strings.Contains(rows, tc.want) {
+			t.Errorf("%s: the text report does not say it before its rows:\n%s", tc.name, text)
+		}
+	}
+}

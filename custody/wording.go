@@ -93,6 +93,42 @@ func Instructions(r *Record) []string {
 	}
 }
 
+// Establishes says in plain words what the report establishes once it is
+// verified as "How to verify" says (does), and what it does not (not), so
+// that a judge reads its limits before its rows: inclusion, not
+// completeness; whose clock and key the history and its times rest on,
+// given the checkpoint's witnesses and time-stamps; what a refusal means;
+// and that bytes, not content, are vouched for.
+func Establishes(r *Record) (does, not []string) {
+	does = []string{
+		"Every event listed was signed into the vault's custody log, in the order of its event number, and is included in the signed checkpoint below: none was altered, reordered or removed after that checkpoint was signed.",
+		"Each act is attributed to the person, role and sign-in the vault authenticated when it was done, as each event records them.",
+	}
+	if r.Package != nil {
+		does = append(does, "Each item in the package decrypts to exactly the bytes that were deposited: the same SHA-256 (and SHA-1 and MD5 where recorded) as its deposit event.")
+	} else {
+		does = append(does, "Each item's hashes are those the vault computed over the bytes it received at deposit; a copy is checked against them with sha256sum.")
+	}
+	not = []string{"That no other event concerns these items: each event's inclusion is proven, not that the list is complete. An audit of the whole log (custos audit verify) shows every event."}
+	cp := r.Checkpoint
+	switch {
+	case len(cp.Cosignatures) == 0 && len(cp.Timestamps) == 0:
+		not = append(not, "When things happened, and that the vault showed this one history to everyone, independently of the vault: the times are the vault's own clock, and no witness cosigned this checkpoint and no time-stamp authority dated it, so the history rests on the vault's signing key alone.")
+	case len(cp.Cosignatures) == 0:
+		not = append(not, "That the vault showed this one history to everyone: no witness cosigned this checkpoint. The times are the vault's own clock; the time-stamp below shows only that the checkpoint existed by the time it gives.")
+	default:
+		witnesses := "1 independent witness"
+		if n := len(cp.Cosignatures); n > 1 {
+			witnesses = fmt.Sprintf("%d independent witnesses", n)
+		}
+		not = append(not, fmt.Sprintf("When each event happened, independently of the vault: the times are the vault's own clock. %s cosigned this checkpoint, so a different history of this log would have had to deceive them too.", witnesses))
+	}
+	not = append(not,
+		"That a refused attempt did anything: a refusal listed was recorded before it was answered, and what it asked was not done (a refused deposit stored no item, a refused view or fetch sent nothing).",
+		"What the files show: the vault vouches for their bytes, not for their content; a classification is people's assessment (their votes) or a match against a list of known material, recorded as such.")
+	return does, not
+}
+
 // CertificateText is the certificate page: a title, paragraphs, one row
 // per item, and the lines a custodian fills in by hand. Every text in it
 // is escaped already (Shown): renderers write it as it is.

@@ -117,7 +117,19 @@ func (L *layout) placeLine(x, y float64, l *line) {
 // paragraph places wrapped text at x, width points wide, breaking pages
 // between lines.
 func (L *layout) paragraph(spans []span, x, width float64, base style) {
-	for _, l := range L.sh.wrap(spans, width, base) {
+	lines := L.sh.wrap(spans, width, base)
+	// A paragraph of up to keepLines lines is kept on one page, so that
+	// a sentence a reader quotes (an instruction, a statement of what the
+	// report establishes) is never cut by a page's furniture.
+	const keepLines = 8
+	if len(lines) <= keepLines {
+		total := 0.0
+		for _, l := range lines {
+			total += l.height()
+		}
+		L.ensure(total)
+	}
+	for _, l := range lines {
 		L.ensure(l.height())
 		L.placeLine(x, L.y, l)
 		L.y += l.height()

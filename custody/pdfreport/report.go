@@ -52,6 +52,7 @@ func render(w io.Writer, r *custody.Record, o options) error {
 	rep := &report{r: r, sh: newShaper(fs)}
 	rep.L = newLayout(rep.sh, []span{{headerText(r), stHeader}}, stHeader)
 	rep.title()
+	rep.establishes()
 	rep.checkpoint()
 	rep.caseSection()
 	rep.items()

@@ -144,6 +144,21 @@ func (rep *report) title() {
 	rep.kv(rows)
 }
 
+// establishes says what the report establishes and what it does not
+// (custody.Establishes), before its rows.
+func (rep *report) establishes() {
+	does, not := custody.Establishes(rep.r)
+	rep.h2("What this report establishes, and what it does not")
+	rep.para("Once verified as the section \"How to verify this independently\" says, it establishes:")
+	for _, s := range does {
+		rep.para("• " + s)
+	}
+	rep.para("It does not establish:")
+	for _, s := range not {
+		rep.para("• " + s)
+	}
+}
+
 // checkpoint is the signed checkpoint every event is proven included in.
 func (rep *report) checkpoint() {
 	cp := rep.r.Checkpoint
