@@ -29,14 +29,17 @@ type CaseDetail struct {
 	Case string `json:"case"`
 	// ClassificationVotes is how many agreeing votes settle an item's
 	// category in the case (custos case classification-votes).
-	ClassificationVotes int       `json:"classification_votes"`
-	Destroyed           bool      `json:"destroyed"`
-	ExportApproval      bool      `json:"export_approval"`
-	Held                bool      `json:"held"`
-	Items               int       `json:"items"`
-	Members             []string  `json:"members"`
-	OpenedAt            time.Time `json:"opened_at"`
-	OpenedBy            string    `json:"opened_by"`
+	ClassificationVotes int  `json:"classification_votes"`
+	Destroyed           bool `json:"destroyed"`
+	ExportApproval      bool `json:"export_approval"`
+	Held                bool `json:"held"`
+	// Hold says who placed the hold in place, when and why (absent while
+	// none is).
+	Hold     *HoldView `json:"hold,omitempty"`
+	Items    int       `json:"items"`
+	Members  []string  `json:"members"`
+	OpenedAt time.Time `json:"opened_at"`
+	OpenedBy string    `json:"opened_by"`
 	// Retention is the case's own retention (a Go duration), or "" for
 	// the vault's default, given in VaultRetention.
 	Retention      string `json:"retention,omitempty"`
@@ -47,6 +50,15 @@ type CaseDetail struct {
 	// custodians), oldest first, for the second custodian to read before
 	// approving one.
 	Destructions []PendingDestruction `json:"destructions,omitempty"`
+}
+
+// HoldView is a legal hold in place: who placed it, when, why (the
+// reason its case.hold.placed event records), and that event's position.
+type HoldView struct {
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"`
+	Event  uint64    `json:"event"`
 }
 
 // PendingDestruction is a destruction request waiting for a second
@@ -194,7 +206,7 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 	if !ok || !(seesAllCases(who) || assigned(who, c) || v.packageFor(who, caseID)) {
 		return nil, v.refuseUnseen(ctx, who, "case.show", "case", caseID, ok, "not assigned to the case", "only the case's investigators and analysts, custodians, auditors and the prosecutors it has packages for see a case; a custodian assigns people to cases")
 	}
-	d := &CaseDetail{Case: c.ID, Title: c.Title, Held: c.Held, Destroyed: c.Destroyed, ExportApproval: c.ExportApproval, ClassificationVotes: v.state.votesNeeded(c.ID),
+	d := &CaseDetail{Case: c.ID, Title: c.Title, Held: c.Held, Hold: c.Hold, Destroyed: c.Destroyed, ExportApproval: c.ExportApproval, ClassificationVotes: v.state.votesNeeded(c.ID),
 		OpenedBy: c.OpenedBy, OpenedAt: c.OpenedAt, Retention: durationString(c.Retention), VaultRetention: v.cfg.Retention.String(),
 		Members: []string{}}
 	for m := range c.Members {

@@ -128,6 +128,9 @@ type Case struct {
 	Title     string
 	Retention time.Duration // 0: the vault's default
 	Held      bool
+	// Hold is the hold in place (who placed it, when, why), nil while
+	// none is.
+	Hold      *HoldView `json:",omitempty"`
 	Destroyed bool
 	// Approved is the approval that destroyed the case; Shredded is set
 	// once its case.destroyed event records that the keys and deletable
@@ -814,7 +817,14 @@ func applyHold(on bool) applier {
 		if err != nil {
 			return err
 		}
-		c.Held = on
+		c.Held, c.Hold = on, nil
+		if on {
+			d, err := data[HoldChanged](ev)
+			if err != nil {
+				return err
+			}
+			c.Hold = &HoldView{By: ev.Actor.Person, At: ev.Timestamp(), Reason: d.Reason, Event: ev.Seq}
+		}
 		return nil
 	}
 }

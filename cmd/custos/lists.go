@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/custos-vault/custos/internal/printable"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 )
@@ -125,7 +126,7 @@ func runCaseShow(args []string, stdout io.Writer) error {
 		"members:    " + strings.Join(d.Members, ", "),
 		fmt.Sprintf("items:      %d, %s", d.Items, size(d.Size)),
 		"retention:  " + retention,
-		"legal hold: " + map[bool]string{true: "yes", false: "no"}[d.Held],
+		"legal hold: " + holdText(d),
 		"exports:    " + map[bool]string{true: "need a second custodian's approval", false: "no approval needed"}[d.ExportApproval],
 		"votes:      " + map[bool]string{true: "1 classification settles an item's category", false: fmt.Sprintf("%d agreeing classifications settle an item's category", d.ClassificationVotes)}[d.ClassificationVotes == 1],
 	}
@@ -267,4 +268,15 @@ func runPackageList(args []string, stdout io.Writer) error {
 		rows = append(rows, []string{p.Package, caseID, p.For, fmt.Sprint(p.Items), size(p.Size), when(p.SealedAt), received, p.Purpose})
 	}
 	return printResult(stdout, *asJSON, out, table([]string{"PACKAGE", "CASE", "FOR", "ITEMS", "SIZE", "SEALED", "RECEIVED", "PURPOSE"}, rows))
+}
+
+// holdText says whether a case is held, and by whom, since when and why.
+func holdText(d api.CaseDetailResponse) string {
+	switch {
+	case d.Hold != nil:
+		return fmt.Sprintf("yes, placed by %s at %s (event %d): %s", d.Hold.By, when(d.Hold.At), d.Hold.Event, printable.Terminal(d.Hold.Reason))
+	case d.Held:
+		return "yes"
+	}
+	return "no"
 }

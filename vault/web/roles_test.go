@@ -508,7 +508,7 @@ func TestRolesPeopleAndRequests(t *testing.T) {
 	p.lacks(t, "requests as cust", "/app/requests/"+rq[1]+"/approve")
 	p = cust2.get("/app/requests")
 	p.postFormsCarryCSRF(t, "requests as cust2")
-	p.has(t, "requests as cust2", rq[1], "/app/requests/"+rq[1]+"/approve")
+	p.has(t, "requests as cust2", rq[1], "/app/requests/"+rq[1]+"/approve", "cust (custodian), asked at ")
 	inv.get("/app/requests").lacks(t, "requests as inv", rq[1])
 	cust2.refusedWithoutCSRF(t, "/app/requests/"+rq[1]+"/approve", nil)
 	before = rv.size()
@@ -595,6 +595,8 @@ func TestRolesManageCase(t *testing.T) {
 	p = cust.send("/app/cases/C-1/hold", place)
 	p.status(t, "hold", http.StatusOK)
 	p.has(t, "hold", "The legal hold is placed", "on legal hold", "Lift the hold")
+	// Who placed it, when and why, for the custodian who may lift it.
+	cust.get("/app/cases/C-1/manage").has(t, "the held case's page", "placed by cust at", "court order 12")
 	if ev := rv.eventOf(before, vault.TypeCaseHoldPlaced); ev == nil || ev.Case != "C-1" {
 		t.Error("no case.hold.placed event")
 	}
