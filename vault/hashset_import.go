@@ -263,6 +263,46 @@ func (h *hashSets) putInUse(ctx context.Context, v *Vault, name string) error {
 	return nil
 }
 
+// finishApproved puts in place, at a start before the sets are opened,
+// the staged tables of an approved import whose events were recorded but
+// which a crash stopped before it renamed them (approveHashSetImport):
+// those whose request the newest import of their set names, and whose
+// manifest has the tables that import recorded. Anything else staged is
+// left for sweepStaged.
+func (h *hashSets) finishApproved(st *State) {
+	stages, err := hashset.Staged(h.root)
+	if err != nil {
+		h.logger.Error("could not list the staged hash-set imports", "err", err)
+		return
+	}
+	approved := map[string]HashSet{}
+	for _, hs := range st.hashSets() {
+		if hs.Request != "" {
+			approved[hs.Request] = hs
+		}
+	}
+	for _, id := range stages {
+		hs, ok := approved[id]
+		if !ok {
+			continue
+		}
+		s, err := hashset.Open(hashset.StagedDir(h.root, id))
+		if err != nil {
+			continue // judged when the set of that name is opened
+		}
+		m := s.Manifest()
+		s.Close()
+		if m.Name != hs.Name || m.TableSHA256 != hs.TableSHA256 {
+			continue
+		}
+		if err := hashset.Commit(h.root, id, hs.Name); err != nil {
+			h.logger.Error("could not put in place the tables of an approved hash-set import", "set", hs.Name, "request", id, "err", err)
+			continue
+		}
+		h.logger.Info("put in place the tables of an approved hash-set import that a stop interrupted", "set", hs.Name, "request", id)
+	}
+}
+
 // approveHashSetImport carries out an approved hashset.import request r
 // (approvable and its kind's check passed): the staged tables are opened
 // and checked against what the request recorded; request.approved and
@@ -324,9 +364,13 @@ func (v *Vault) approveHashSetImport(ctx context.Context, who Principal, r Reque
 // sweepStaged removes the staged tables of every hashset.import request
 // that is no longer pending at now (approved and put in place, rejected,
 // withdrawn, expired or void) and of none: what a crash or an ended
-// request left. A folder that cannot be removed is logged and left for
-// the next sweep.
+// request left. It holds imu, as an approval does between recording its
+// events and putting the tables in place, so that it never removes the
+// tables of an approval under way. A folder that cannot be removed is
+// logged and left for the next sweep.
 func (h *hashSets) sweepStaged(st *State, now time.Time) {
+	h.imu.Lock()
+	defer h.imu.Unlock()
 	stages, err := hashset.Staged(h.root)
 	if err != nil {
 		h.logger.Error("could not list the staged hash-set imports", "err", err)

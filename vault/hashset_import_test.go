@@ -1,17 +1,21 @@
 package vault
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/custos-vault/custos/hashset"
+	"github.com/custos-vault/custos/objects"
 )
 
 // TestAHashSetImportTakesTwoCustodians: on a vault that asks two
@@ -204,5 +208,119 @@ func TestAMatchOfAReplacedSetSaysSo(t *testing.T) {
 	}
 	if k := reason(); !strings.Contains(k, "the set was removed since") {
 		t.Fatalf("after the set was removed: %q", k)
+	}
+}
+
+// headGate holds back the write of the sticky head's object (after a
+// batch is appended and applied) once armed, until release is closed.
+type headGate struct {
+	objects.Store
+	mu      sync.Mutex
+	armed   bool
+	once    sync.Once
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *headGate) Put(ctx context.Context, name string, r io.Reader, o objects.PutOptions) (objects.Info, error) {
+	g.mu.Lock()
+	armed := g.armed
+	g.mu.Unlock()
+	if armed && strings.HasPrefix(name, "head") {
+		g.once.Do(func() { close(g.entered) })
+		<-g.release
+	}
+	return g.Store.Put(ctx, name, r, o)
+}
+
+// TestASweepWaitsForAnApproval: a sweep of staged tables (any
+// custodian's import, even of a file that fails to parse) made while an
+// approval's events are recorded but its tables not yet in place leaves
+// them: the approved set is put in use, not lost with the one it
+// replaces.
+func TestASweepWaitsForAnApproval(t *testing.T) {
+	dir := t.TempDir()
+	var offset atomic.Int64
+	g := &headGate{entered: make(chan struct{}), release: make(chan struct{})}
+	h := newHotline(t, func(c *Config) {
+		c.HashSetDir, c.HashSetApproval = filepath.Join(dir, "hashsets"), true
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+		g.Store = c.Objects
+		c.Objects = g
+	})
+	v, ctx := h.v, h.ctx
+	list := func(s string) *strings.Reader {
+		sum := sha256.Sum256([]byte(s))
+		return strings.NewReader(fmt.Sprintf("%x  x\n", sum))
+	}
+	if _, err := importSet(t, v, ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: CategoryBaseline, Body: list("v1")}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: CategoryBaseline, Body: list("v2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offset.Store(int64(5 * time.Second)) // a head is written after the approval's batch
+	g.mu.Lock()
+	g.armed = true
+	g.mu.Unlock()
+	approved := make(chan error, 1)
+	go func() { _, err := v.Approve(ctx, h.cust2, res.Request); approved <- err }()
+	<-g.entered // the approval's events are applied; its tables not yet in place
+	swept := make(chan error, 1)
+	go func() {
+		_, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "other", Format: "sha256sum", Category: CategoryBaseline, Body: strings.NewReader("not a hash list\n")})
+		swept <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	close(g.release)
+	if err := <-approved; err != nil {
+		t.Fatalf("the approval: %v", err)
+	}
+	if err := <-swept; !errors.Is(err, ErrBadInput) {
+		t.Fatalf("the sweeping import: %v", err)
+	}
+	sets, _ := v.HashSets(ctx, h.cust)
+	if len(sets) != 1 || sets[0].Status != "in use" || sets[0].TableSHA256 != res.TableSHA256 {
+		t.Fatalf("the approved set after a concurrent sweep: %+v", sets)
+	}
+}
+
+// TestAnApprovalAStopInterruptedIsFinishedAtTheStart: a stop between an
+// approval's events and the renaming of its tables leaves them staged;
+// the next start puts them in place and uses them, as recorded, instead
+// of sweeping them and leaving the set out of use.
+func TestAnApprovalAStopInterruptedIsFinishedAtTheStart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	root := filepath.Join(dir, "hashsets")
+	v, cfg, _ := restartable(t, dir, func(c *Config) { c.HashSetDir, c.HashSetApproval = root, true })
+	cust, cust2 := enrolled(t, v, "cust", RoleCustodian), enrolled(t, v, "cust2", RoleCustodian)
+	sum := sha256.Sum256([]byte("listed"))
+	res, err := v.ImportHashSet(ctx, cust, HashSetImport{Name: "partner", Format: "sha256sum", Category: CategoryBaseline, Body: strings.NewReader(fmt.Sprintf("%x  x\n", sum))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, cust2, res.Request); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// As the stop left it: the events recorded, the tables still staged.
+	if err := os.Rename(filepath.Join(root, "partner"), hashset.StagedDir(root, res.Request)); err != nil {
+		t.Fatal(err)
+	}
+	v, err = Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	sets, _ := v.HashSets(ctx, cust)
+	if len(sets) != 1 || sets[0].Status != "in use" {
+		t.Fatalf("the approved set after the start: %+v", sets)
+	}
+	if staged, _ := hashset.Staged(root); len(staged) != 0 {
+		t.Fatalf("left staged: %v", staged)
 	}
 }

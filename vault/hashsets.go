@@ -76,6 +76,7 @@ func openHashSets(root string, st *State, logger *slog.Logger, maxDistance int) 
 		return nil, fmt.Errorf("hash sets: %w", err)
 	}
 	h := &hashSets{root: root, logger: logger, maxDistance: maxDistance, sets: map[string]*hashset.Set{}, problems: map[string]string{}}
+	h.finishApproved(st)
 	ents, err := os.ReadDir(root)
 	if err != nil {
 		return nil, err
