@@ -475,12 +475,14 @@ const lockGrace = 10 * time.Minute
 //     caught half-way); not reported within lockGrace of the deposit;
 //   - for evidence (an item's object: deposit is the position of its
 //     item.deposited, 0 for a package's file, which is not judged so),
-//     an object older than the pending retention whose retention ends
+//     an object older than the pending retention it was written with
+//     (recorded by the start before it; the vault's own where none
+//     was) whose retention ends
 //     before its deposit's time plus the case's own retention (recorded
 //     in case.opened) or, for a case on the vault's default, plus the
 //     default the start before the deposit recorded in server.started,
-//     or the next start's if less and it came within its pending
-//     retention of the deposit (State.defaultRetentionAt); where
+//     or the next start's if less and it came within the deposit's own
+//     pending retention (State.retentionAt); where
 //     either start recorded none (a release before 2026-12-05), plus the
 //     smaller of the floor (Config.MinRetention) and a day, since the
 //     default and the floor are configuration, which may have been
@@ -519,12 +521,25 @@ func (v *Vault) lockWeakened(ctx context.Context, locks objects.LockReader, c Ca
 			why = append(why, "its case is under a legal hold, but the object's legal hold was off"+restored+": lifted in the store, or never placed (a hold command that failed part-way)")
 		}
 	}
-	if deposit > 0 && v.cfg.Now().Sub(at) > v.cfg.PendingRetention {
+	// The pending retention the item was written with, as the start
+	// before it recorded it, not the one the vault runs with now (which
+	// a restart could make as long as it liked).
+	var def time.Duration
+	var recorded bool
+	pending := v.cfg.PendingRetention
+	if deposit > 0 {
+		var p time.Duration
+		def, p, recorded = v.state.retentionAt(deposit, at)
+		if p > 0 {
+			pending = p
+		}
+	}
+	if deposit > 0 && v.cfg.Now().Sub(at) > pending {
 		kept, whose := min(v.cfg.MinRetention, 24*time.Hour), "the vault's retention floor or a day, whichever is less: no start before it recorded the vault's default"
 		if c.Retention > 0 {
 			kept, whose = c.Retention, "the case's own retention"
-		} else if r, ok := v.state.defaultRetentionAt(deposit, at); ok {
-			kept, whose = r, "the vault's default retention when it was deposited, as server.started recorded it"
+		} else if recorded {
+			kept, whose = def, "the vault's default retention when it was deposited, as server.started recorded it"
 		}
 		if floor := at.Add(kept - lockSlack); l.RetainUntil.Before(floor) {
 			until := "none"

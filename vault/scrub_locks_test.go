@@ -272,36 +272,99 @@ func TestScrubJudgesRetentionByTheRecordedDefault(t *testing.T) {
 	}
 }
 
-// TestDefaultRetentionAt: which start's recorded default an item is
-// judged against. The start before its deposit decides; the next start
-// too, if less, where it came within its pending retention of the
-// deposit (it extended what a crash left pending, by its own default);
-// a start that decides and recorded no default (an older release) leaves
-// the item to the floor.
-func TestDefaultRetentionAt(t *testing.T) {
+// TestRetentionAt: which start's recorded default an item is judged
+// against, and with which pending retention. The start before its
+// deposit decides both; the next start too, if its default is less, where
+// it came before the deposit's own pending retention ended (it extended
+// what a crash left pending, by its own default); a start that decides
+// and recorded no default (an older release) leaves the item to the
+// floor.
+func TestRetentionAt(t *testing.T) {
 	day := 24 * time.Hour
 	t0 := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
 	start := func(seq uint64, at time.Time, retention, pending time.Duration) startRetention {
 		return startRetention{Seq: seq, At: AsUnixNano(at), Retention: retention, Pending: pending}
 	}
 	for _, tc := range []struct {
-		name   string
-		starts []startRetention
-		want   time.Duration // 0: judged by the floor
+		name    string
+		starts  []startRetention
+		want    time.Duration // 0: judged by the floor
+		pending time.Duration
 	}{
-		{"no start before it", []startRetention{start(20, t0.Add(day), 365*day, day)}, 0},
-		{"the start before it", []startRetention{start(5, t0.Add(-day), 3650*day, day)}, 3650 * day},
-		{"a later start, long after it", []startRetention{start(5, t0.Add(-day), 3650*day, day), start(20, t0.Add(3*day), 90*day, day)}, 3650 * day},
-		{"a later start within its pending retention, lower", []startRetention{start(5, t0.Add(-day), 3650*day, day), start(20, t0.Add(time.Hour), 90*day, day)}, 90 * day},
-		{"a later start within its pending retention, higher", []startRetention{start(5, t0.Add(-day), 90*day, day), start(20, t0.Add(time.Hour), 3650*day, day)}, 90 * day},
-		{"the start before it recorded none", []startRetention{start(2, t0.Add(-3*day), 3650*day, day), start(5, t0.Add(-day), 0, 0)}, 0},
-		{"a later start of unknown pending retention", []startRetention{start(5, t0.Add(-day), 3650*day, day), start(20, t0.Add(30*day), 90*day, 0)}, 90 * day},
-		{"a later start that recorded none, within its pending retention", []startRetention{start(5, t0.Add(-day), 3650*day, day), start(20, t0.Add(time.Hour), 0, 0)}, 0},
+		{"no start before it", []startRetention{start(20, t0.Add(day), 365*day, day)}, 0, 0},
+		{"the start before it", []startRetention{start(5, t0.Add(-day), 3650*day, day)}, 3650 * day, day},
+		{"a later start, long after it", []startRetention{start(5, t0.Add(-day), 3650*day, day), start(20, t0.Add(3*day), 90*day, day)}, 3650 * day, day},
+		{"a later start within its pending retention, lower", []startRetention{start(5, t0.Add(-day), 3650*day, day), start(20, t0.Add(time.Hour), 90*day, day)}, 90 * day, day},
+		{"a later start within its pending retention, higher", []startRetention{start(5, t0.Add(-day), 90*day, day), start(20, t0.Add(time.Hour), 3650*day, day)}, 90 * day, day},
+		{"the start before it recorded none", []startRetention{start(2, t0.Add(-3*day), 3650*day, day), start(5, t0.Add(-day), 0, 0)}, 0, 0},
+		{"a later start that gave itself a century of pending retention", []startRetention{start(5, t0.Add(-day), 3650*day, day), start(20, t0.Add(30*day), day, 36500*day)}, 3650 * day, day},
+		{"the start before of unknown pending retention, a later start long after", []startRetention{start(5, t0.Add(-day), 3650*day, 0), start(20, t0.Add(30*day), 90*day, day)}, 90 * day, 0},
+		{"a later start that recorded none, within its pending retention", []startRetention{start(5, t0.Add(-day), 3650*day, day), start(20, t0.Add(time.Hour), 0, 0)}, 0, day},
 	} {
 		s := &State{defaultRetentions: tc.starts}
-		got, ok := s.defaultRetentionAt(10, t0)
-		if ok != (tc.want > 0) || got != tc.want {
-			t.Errorf("%s: %s, %v; want %s", tc.name, got, ok, tc.want)
+		got, pending, ok := s.retentionAt(10, t0)
+		if ok != (tc.want > 0) || got != tc.want || pending != tc.pending {
+			t.Errorf("%s: %s, pending %s, %v; want %s, pending %s", tc.name, got, pending, ok, tc.want, tc.pending)
 		}
+	}
+}
+
+// TestScrubRetentionCheckOutlivesARestart: root restarts the vault once
+// with a century of pending retention and a default of a day, then as
+// before, and the object store's administrator cuts a ten-year lock of
+// evidence deposited before to five weeks: the scrub still finds it,
+// since it judges by what was recorded at the deposit; and a vault
+// running with a century of pending retention still finds a retention
+// moved into the past.
+func TestScrubRetentionCheckOutlivesARestart(t *testing.T) {
+	ctx := context.Background()
+	var offset atomic.Int64
+	dir := t.TempDir()
+	v, cfg, inv := restartable(t, dir, func(c *Config) {
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	})
+	cust := enrolled(t, v, "cust", RoleCustodian)
+	openCases(t, v, inv, "C-1")
+	deposit := func(v *Vault, name string) *Item {
+		res, err := v.Deposit(ctx, inv, DepositRequest{Case: "C-1", Name: name, Body: strings.NewReader("capture " + name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, _ := v.state.item(res.ID)
+		return it
+	}
+	old := deposit(v, "old.jpg")
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	offset.Store(int64(30 * 24 * time.Hour))
+	lax := cfg
+	lax.Retention, lax.PendingRetention = 24*time.Hour, 100*365*24*time.Hour
+	v1, err := Open(ctx, lax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1.Close()
+	offset.Store(int64(30*24*time.Hour + time.Minute))
+	cfg.PendingRetention = 100 * 365 * 24 * time.Hour // and it stays lax
+	v, err = Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	offset.Store(int64(33 * 24 * time.Hour))
+	name := filepath.Join(dir, "objects", old.Deposit.Object+".lock")
+	b, _ := os.ReadFile(name)
+	until := old.At.Time().Add(35 * 24 * time.Hour).Format(time.RFC3339)
+	b = regexp.MustCompile(`"retain_until":"[^"]*"`).ReplaceAll(b, []byte(`"retain_until":"`+until+`"`))
+	if err := os.WriteFile(name, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := v.Scrub(ctx, cust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK || len(res.LocksWeakened) != 1 || !strings.HasPrefix(res.LocksWeakened[0], old.ID+": its retention ends "+until) {
+		t.Fatalf("a ten-year lock cut to five weeks after a lax restart: ok %v, weakened %q", res.OK, res.LocksWeakened)
 	}
 }

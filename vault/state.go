@@ -756,33 +756,40 @@ type startRetention struct {
 	Pending   time.Duration `json:"pending,omitempty"`
 }
 
-// defaultRetentionAt returns the least retention an item deposited at
-// position seq and time at, into a case on the vault's default, can have
-// been given: the default the start before it recorded, or, if less, the
-// next start's where that start came within its pending retention of
-// the deposit (a start extends the retention of recent deposits a crash
-// left at their pending retention, by its own default:
-// extendRecentRetention; one server writes a log at a time, operations.md
-// "Upgrades"). ok is false when no start is before it, or a start that
-// decides recorded no default (a release before 2026-12-05).
-func (s *State) defaultRetentionAt(seq uint64, at time.Time) (r time.Duration, ok bool) {
+// retentionAt returns what the starts recorded of the write-once
+// protection of an item deposited at position seq and time at: the
+// pending retention it was written with (pending: the start before it
+// recorded it, 0 if that start recorded none or none is before it), and
+// the least retention it can have been given in a case on the vault's
+// default (retention, ok): the default the start before it recorded, or,
+// if less, the next start's where that start came before the deposit's
+// own pending retention ended (a start extends the retention of recent
+// deposits a crash left at their pending retention, by its own default:
+// extendRecentRetention; an extension never shortens a retention, so a
+// later start cannot have given less to one already extended; one server
+// writes a log at a time, operations.md "Upgrades"). ok is false when no
+// start is before it, or a start that decides recorded no default (a
+// release before 2026-12-05).
+func (s *State) retentionAt(seq uint64, at time.Time) (retention, pending time.Duration, ok bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	i, _ := slices.BinarySearchFunc(s.defaultRetentions, seq, func(d startRetention, seq uint64) int { return cmp.Compare(d.Seq, seq) })
 	if i == 0 {
-		return 0, false
+		return 0, 0, false
 	}
-	r = s.defaultRetentions[i-1].Retention
+	prev := s.defaultRetentions[i-1]
+	retention, pending = prev.Retention, prev.Pending
 	if i < len(s.defaultRetentions) {
 		next := s.defaultRetentions[i]
-		// A next start of unknown pending retention may have extended it.
-		if next.Pending == 0 || !next.At.Time().After(at.Add(next.Pending)) {
-			if next.Retention == 0 || next.Retention < r {
-				r = next.Retention
+		// Of unknown pending retention, the deposit may have been left
+		// pending for as long as the next start came.
+		if pending == 0 || !next.At.Time().After(at.Add(pending)) {
+			if next.Retention == 0 || next.Retention < retention {
+				retention = next.Retention
 			}
 		}
 	}
-	return r, r > 0
+	return retention, pending, retention > 0
 }
 
 // witnessVerifiers returns a verifier of each witness key a start
