@@ -35,10 +35,10 @@ type Classification struct {
 	// KnownGood: the deposit matched a known-good (NSRL-style) set.
 	KnownGood bool `json:"known_good,omitempty"`
 	// onceSettled is the illegal category votes settled the item in
-	// before later votes unsettled it, and how many agreed then
+	// before later votes unsettled it, and who agreed then
 	// (State.settledMarkOf).
-	onceSettled      string
-	onceSettledVotes int
+	onceSettled       string
+	onceSettledVoters []string
 	// known is why the item is known material (knownBecause), where the
 	// classification was made for an answer that says so (Classify).
 	known string
@@ -142,7 +142,7 @@ func (cl Classification) heldIllegal() (category, by string) {
 // classification computes an item's classification from the state.
 func (v *Vault) classification(it Item) Classification {
 	mark := v.state.settledMarkOf(it.ID)
-	cl := Classification{Needed: v.state.votesNeeded(it.Case), Tally: map[string]int{}, Votes: []VoteView{}, onceSettled: mark.Category, onceSettledVotes: mark.Votes}
+	cl := Classification{Needed: v.state.votesNeeded(it.Case), Tally: map[string]int{}, Votes: []VoteView{}, onceSettled: mark.Category, onceSettledVoters: mark.Voters}
 	c, _ := v.state.getCase(it.Case)
 	for _, vt := range v.state.votesOf(it.ID) {
 		view := VoteView{By: vt.By, Category: vt.Category, AgeGroup: vt.AgeGroup, Sex: vt.Sex, Series: vt.Series,

@@ -260,3 +260,68 @@ func TestAttackOneVoteInACaseOfOnesOwnDoesNotSettleAnotherCasesCopy(t *testing.T
 		})
 	}
 }
+
+// TestAttackSuspendedVotersNoLongerHideAnotherCasesCopy: three votes in
+// a case of one analyst's own settle a copy as baseline and hide the
+// item of a case that asks for three; she then changes her vote and a
+// custodian suspends the other two. Of those who agreed, only she still
+// counts: the copy no longer hides the other case's item, though it
+// stays held in its own case (one person's changed vote does not unhide
+// what was settled there).
+func TestAttackSuspendedVotersNoLongerHideAnotherCasesCopy(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 3); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("fresh capture for HL-1")
+	y := h.deposit(t, h.a1, "y.jpg", body, "")
+	mallory := enrolled(t, v, "mallory", RoleAnalyst)
+	if err := v.OpenCase(ctx, mallory, "HL-2", "a case of her own"); err != nil {
+		t.Fatal(err)
+	}
+	x, err := v.Deposit(ctx, mallory, DepositRequest{Case: "HL-2", Name: "x.jpg", Body: bytes.NewReader(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	voters := []Principal{mallory}
+	for _, name := range []string{"m2", "m3"} {
+		p := enrolled(t, v, name, RoleAnalyst)
+		req, err := v.AddMember(ctx, h.cust, "HL-2", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Approve(ctx, h.cust2, req.ID); err != nil {
+			t.Fatal(err)
+		}
+		voters = append(voters, p)
+	}
+	for _, p := range voters {
+		if _, err := v.Classify(ctx, p, x.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := h.view(h.a2, y.ID, false); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("three agreeing votes do not hide HL-1's copy: %v", err)
+	}
+	if _, err := v.Classify(ctx, mallory, x.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+		t.Fatal(err)
+	}
+	// Her changed vote alone: the two others still count, fewer than
+	// HL-1 asks, so HL-1's analysts review their item.
+	for _, name := range []string{"m2", "m3"} {
+		if _, err := v.Suspend(ctx, h.cust, name, "abused their votes"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := h.view(h.a2, y.ID, false)
+	if err != nil {
+		t.Fatalf("HL-1's item is hidden by votes of suspended people: %v", err)
+	}
+	io.Copy(io.Discard, r)
+	r.Finish(ctx)
+	xi, _, _ := v.state.getItem(x.ID)
+	if k, err := v.knownBecause(ctx, xi, nil); err != nil || k == "" {
+		t.Fatalf("HL-2's own item is no longer held by the settlement its votes made: %q %v", k, err)
+	}
+}

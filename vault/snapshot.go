@@ -94,7 +94,10 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 21: the default retention each start recorded
 // (State.defaultRetentions), against which a scrub judges the locks of
 // the items of cases on the default.
-const stateVersion = 21
+// Version 22: a settled mark keeps who agreed (settledMark.Voters), by
+// whom a copy in a case of a stricter policy is judged; a version 21
+// snapshot of this day's earlier builds lacks them.
+const stateVersion = 22
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

@@ -148,10 +148,11 @@ type hotlineState struct {
 type settledMark struct {
 	Case     string `json:"case"`
 	Category string `json:"category"`
-	// Votes is how many counted votes agreed when they settled it (the
-	// last time they did), against which a copy in a case of a stricter
-	// policy is judged (Vault.heldIllegalCopy).
-	Votes int `json:"votes"`
+	// Voters are the people whose counted votes agreed when they settled
+	// it (the last time they did), sorted: a copy in a case of a
+	// stricter policy is judged by how many of them still count
+	// (Vault.heldIllegalCopy), not by their votes since.
+	Voters []string `json:"voters"`
 }
 
 type pdqItem struct {
@@ -389,10 +390,10 @@ func applyItemClassified(s *State, ev *events.Event) error {
 	} else if it == nil {
 		return fmt.Errorf("names item %q, which was never deposited", ev.Item)
 	}
-	if before, n := s.settlement(ev.Item, ev.Case); Illegal(before) {
+	if before, voters := s.settlement(ev.Item, ev.Case); Illegal(before) {
 		// Settled however it came to be (a vote, a policy lowered, a
 		// voter reinstated): this vote does not unsettle it for welfare.
-		s.hot.settled[ev.Item] = settledMark{Case: ev.Case, Category: before, Votes: n}
+		s.hot.settled[ev.Item] = settledMark{Case: ev.Case, Category: before, Voters: voters}
 	}
 	m := s.hot.votes[ev.Item]
 	if m == nil {
@@ -404,35 +405,36 @@ func applyItemClassified(s *State, ev *events.Event) error {
 	// A mark stays when votes clear the item (Classification.heldIllegal
 	// asks clearedByVotes first): should the clearing lapse (a voter
 	// removed from the case, a vote changed), the mark holds it again.
-	if settled, n := s.settlement(ev.Item, ev.Case); Illegal(settled) {
-		s.hot.settled[ev.Item] = settledMark{Case: ev.Case, Category: settled, Votes: n}
+	if settled, voters := s.settlement(ev.Item, ev.Case); Illegal(settled) {
+		s.hot.settled[ev.Item] = settledMark{Case: ev.Case, Category: settled, Voters: voters}
 	}
 	return nil
 }
 
 // settlement is the category the counted votes on an item settle under
-// its case's policy ("" if none), and how many votes settle it, as
+// its case's policy ("" if none), and who cast them (sorted), as
 // Vault.classification counts them; under the lock.
-func (s *State) settlement(item, caseID string) (string, int) {
+func (s *State) settlement(item, caseID string) (string, []string) {
 	needed := s.hot.policy[caseID]
 	if needed < 1 {
 		needed = 1
 	}
-	tally := map[string]int{}
+	tally := map[string][]string{}
 	for by, vt := range s.hot.votes[item] {
 		if p := s.persons[by]; p != nil && !p.Removed && !p.Suspended {
-			tally[vt.Category]++
+			tally[vt.Category] = append(tally[vt.Category], by)
 		}
 	}
 	if len(tally) != 1 {
-		return "", 0
+		return "", nil
 	}
-	for c, n := range tally {
-		if n >= needed {
-			return c, n
+	for c, voters := range tally {
+		if len(voters) >= needed {
+			slices.Sort(voters)
+			return c, voters
 		}
 	}
-	return "", 0
+	return "", nil
 }
 
 // marksSettled returns the marked items match selects, each with
@@ -458,8 +460,8 @@ func (s *State) markSettledVotedBy(person string) {
 		if !voted {
 			continue
 		}
-		if c, n := s.settlement(item, vt.Case); Illegal(c) {
-			s.hot.settled[item] = settledMark{Case: vt.Case, Category: c, Votes: n}
+		if c, voters := s.settlement(item, vt.Case); Illegal(c) {
+			s.hot.settled[item] = settledMark{Case: vt.Case, Category: c, Voters: voters}
 		}
 	}
 }

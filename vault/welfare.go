@@ -249,8 +249,8 @@ func (v *Vault) matchedSetSince(m *InheritView) string {
 // analyst who opens a case of their own, where one vote settles, does
 // not settle the copy of a case whose custodians asked for three. A
 // known-illegal hash-set match holds it so whatever the case; a
-// settlement that later votes undid, by as many votes as agreed when
-// they last settled it.
+// settlement that later votes undid, by as many of those who agreed when
+// they last settled it as still count.
 func (v *Vault) heldIllegalCopy(id, forCase string) (string, error) {
 	o, ok, err := v.state.getItem(id)
 	if err != nil || !ok {
@@ -260,7 +260,15 @@ func (v *Vault) heldIllegalCopy(id, forCase string) (string, error) {
 	c, by := cl.heldIllegal()
 	agreed := cl.Tally[c]
 	if by == "once settled" {
-		agreed = cl.onceSettledVotes // when they last settled it
+		// Those who agreed when the votes last settled it, and whose
+		// votes still count (not suspended or removed since), whatever
+		// they voted since.
+		agreed = 0
+		for _, name := range cl.onceSettledVoters {
+			if p, ok := v.state.personByName(name); ok && !p.Removed && !p.Suspended {
+				agreed++
+			}
+		}
 	}
 	if c == "" || by == "hashset" || o.Case == forCase || agreed >= v.state.votesNeeded(forCase) {
 		return c, nil
