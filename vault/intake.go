@@ -801,7 +801,7 @@ func (v *Vault) NoticeProgressed(ctx context.Context, who Principal, id, u strin
 		case !slices.Contains(r.URLs, u):
 			return badInput("report %s does not name the URL %q; its URLs: %s", id, truncate(u), strings.Join(r.URLs, " "))
 		case n == nil:
-			return refusedHint(ErrConflict, "record the notice first (custos report notice)", "no notice was recorded for %q in report %s", truncate(u), id)
+			return refusedHint(ErrConflict, "record the notice first: custos report notice, or the notice form on the report's page", "no notice was recorded for %q in report %s", truncate(u), id)
 		case removed && !n.RemovedAt.IsZero():
 			return refused(ErrConflict, "the removal of %q was already recorded (%s)", truncate(u), n.RemovedAt.UTC().Format(time.RFC3339))
 		case !removed && !n.AcknowledgedAt.IsZero():

@@ -161,7 +161,7 @@ func (v *Vault) ReceivePackage(ctx context.Context, who Principal, pkgID, sha256
 	}
 	person, _ := v.state.personByName(who.Name)
 	if person.ReceiptKey == "" {
-		return PackageReceived{}, v.refuseHint(ctx, who, "package.receipt", pkgID, "no receipt key is registered for you", "register your receipt key first (custos receipt-key set KEY.pub)", ErrConflict)
+		return PackageReceived{}, v.refuseHint(ctx, who, "package.receipt", pkgID, "no receipt key is registered for you", "register your receipt key first: custos receipt-key set KEY.pub, or the receipt key form on your Who am I page", ErrConflict)
 	}
 	if len(signature) > maxSignature {
 		return PackageReceived{}, badInput("the signature is over %d bytes", maxSignature)
