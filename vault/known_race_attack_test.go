@@ -222,17 +222,8 @@ func TestAttackOneVoteInACaseOfOnesOwnDoesNotSettleAnotherCasesCopy(t *testing.T
 				t.Fatal(err)
 			}
 			y := h.deposit(t, h.a1, "y.jpg", tc.hl1, "")
-			mallory := enrolled(t, v, "mallory", RoleAnalyst)
-			if err := v.OpenCase(ctx, mallory, "HL-2", "a case of her own"); err != nil {
-				t.Fatal(err)
-			}
-			x, err := v.Deposit(ctx, mallory, DepositRequest{Case: "HL-2", Name: "x.jpg", Body: bytes.NewReader(tc.other)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := v.Classify(ctx, mallory, x.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
-				t.Fatal(err)
-			}
+			own := newOwnCase(t, h, tc.other)
+			own.vote(t, own.mallory, CategoryBaseline)
 			r, err := h.view(h.a2, y.ID, false)
 			if err != nil {
 				t.Fatalf("HL-1's item hidden by one vote of another case: %v", err)
@@ -241,19 +232,8 @@ func TestAttackOneVoteInACaseOfOnesOwnDoesNotSettleAnotherCasesCopy(t *testing.T
 			r.Finish(ctx)
 
 			// Two more of HL-2 agree: three votes, as HL-1 asks.
-			for _, name := range []string{"m2", "m3"} {
-				p := enrolled(t, v, name, RoleAnalyst)
-				req, err := v.AddMember(ctx, h.cust, "HL-2", name)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := v.Approve(ctx, h.cust2, req.ID); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := v.Classify(ctx, p, x.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
-					t.Fatal(err)
-				}
-			}
+			own.addVoter(t, "m2")
+			own.addVoter(t, "m3")
 			if _, err := h.view(h.a2, y.ID, false); !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), tc.known) {
 				t.Fatalf("HL-1's item after three agreeing votes on its copy: %v", err)
 			}
@@ -276,39 +256,17 @@ func TestAttackSuspendedVotersNoLongerHideAnotherCasesCopy(t *testing.T) {
 	}
 	body := []byte("fresh capture for HL-1")
 	y := h.deposit(t, h.a1, "y.jpg", body, "")
-	mallory := enrolled(t, v, "mallory", RoleAnalyst)
-	if err := v.OpenCase(ctx, mallory, "HL-2", "a case of her own"); err != nil {
-		t.Fatal(err)
-	}
-	x, err := v.Deposit(ctx, mallory, DepositRequest{Case: "HL-2", Name: "x.jpg", Body: bytes.NewReader(body)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	voters := []Principal{mallory}
-	for _, name := range []string{"m2", "m3"} {
-		p := enrolled(t, v, name, RoleAnalyst)
-		req, err := v.AddMember(ctx, h.cust, "HL-2", name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := v.Approve(ctx, h.cust2, req.ID); err != nil {
-			t.Fatal(err)
-		}
-		voters = append(voters, p)
-	}
-	for _, p := range voters {
-		if _, err := v.Classify(ctx, p, x.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	own := newOwnCase(t, h, body)
+	own.vote(t, own.mallory, CategoryBaseline)
+	own.addVoter(t, "m2")
+	own.addVoter(t, "m3")
 	if _, err := h.view(h.a2, y.ID, false); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("three agreeing votes do not hide HL-1's copy: %v", err)
 	}
-	if _, err := v.Classify(ctx, mallory, x.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
-		t.Fatal(err)
-	}
-	// Her changed vote alone: the two others still count, fewer than
-	// HL-1 asks, so HL-1's analysts review their item.
+	own.vote(t, own.mallory, CategoryNotIllegal)
+	// She changes her vote and the two others are suspended: of those
+	// who agreed, she alone still counts, fewer than HL-1 asks, so its
+	// analysts review their item.
 	for _, name := range []string{"m2", "m3"} {
 		if _, err := v.Suspend(ctx, h.cust, name, "abused their votes"); err != nil {
 			t.Fatal(err)
@@ -320,8 +278,56 @@ func TestAttackSuspendedVotersNoLongerHideAnotherCasesCopy(t *testing.T) {
 	}
 	io.Copy(io.Discard, r)
 	r.Finish(ctx)
-	xi, _, _ := v.state.getItem(x.ID)
+	xi, _, _ := v.state.getItem(own.x.ID)
 	if k, err := v.knownBecause(ctx, xi, nil); err != nil || k == "" {
 		t.Fatalf("HL-2's own item is no longer held by the settlement its votes made: %q %v", k, err)
 	}
+}
+
+// ownCase is case HL-2 that analyst mallory opens herself (one vote
+// settles there) with a copy x of a file, for the tests of copies across
+// cases; addVoter assigns one more analyst to it and has them vote x.
+type ownCase struct {
+	h       *hotline
+	mallory Principal
+	x       *DepositResult
+}
+
+func newOwnCase(t *testing.T, h *hotline, file []byte) *ownCase {
+	t.Helper()
+	o := &ownCase{h: h, mallory: enrolled(t, h.v, "mallory", RoleAnalyst)}
+	if err := h.v.OpenCase(h.ctx, o.mallory, "HL-2", "a case of her own"); err != nil {
+		t.Fatal(err)
+	}
+	x, err := h.v.Deposit(h.ctx, o.mallory, DepositRequest{Case: "HL-2", Name: "x.jpg", Body: bytes.NewReader(file)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.x = x
+	return o
+}
+
+// vote records who's vote on the copy.
+func (o *ownCase) vote(t *testing.T, who Principal, category string) {
+	t.Helper()
+	if _, err := o.h.v.Classify(o.h.ctx, who, o.x.ID, ClassifyRequest{Category: category}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// addVoter enrols analyst name, assigns them to HL-2 (two custodians)
+// and has them vote the copy baseline.
+func (o *ownCase) addVoter(t *testing.T, name string) Principal {
+	t.Helper()
+	h := o.h
+	p := enrolled(t, h.v, name, RoleAnalyst)
+	req, err := h.v.AddMember(h.ctx, h.cust, "HL-2", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.v.Approve(h.ctx, h.cust2, req.ID); err != nil {
+		t.Fatal(err)
+	}
+	o.vote(t, p, CategoryBaseline)
+	return p
 }

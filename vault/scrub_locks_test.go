@@ -213,54 +213,17 @@ func TestScrubDuringAHoldFindsNothing(t *testing.T) {
 // start set, is not listed (the operator's change of configuration is on
 // the record, not a weakening in the store).
 func TestScrubJudgesRetentionByTheRecordedDefault(t *testing.T) {
-	ctx := context.Background()
-	var offset atomic.Int64
-	dir := t.TempDir()
-	v, cfg, inv := restartable(t, dir, func(c *Config) {
-		c.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-	})
-	cust := enrolled(t, v, "cust", RoleCustodian)
-	openCases(t, v, inv, "C-1")
-	deposit := func(v *Vault, name string) *Item {
-		res, err := v.Deposit(ctx, inv, DepositRequest{Case: "C-1", Name: name, Body: strings.NewReader("capture " + name)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		it, err := v.state.item(res.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return it
-	}
-	before := deposit(v, "before.jpg") // under the default of ten years
-	if err := v.Close(); err != nil {
-		t.Fatal(err)
-	}
-	offset.Store(int64(72 * time.Hour))
-	cfg.Retention = 90 * 24 * time.Hour // lowered by the operator, and recorded
-	v, err := Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
-	after := deposit(v, "after.jpg")
-	offset.Store(int64(6 * 24 * time.Hour)) // both past their pending retention
+	r := newRetentionVault(t)
+	before := r.deposit(r.v, "before.jpg") // under the default of ten years
+	lowered := r.cfg
+	lowered.Retention = 90 * 24 * time.Hour // lowered by the operator, and recorded
+	r.restart(lowered, 72*time.Hour)
+	after := r.deposit(r.v, "after.jpg")
+	r.offset.Store(int64(6 * 24 * time.Hour)) // both past their pending retention
 
-	shorten := func(it *Item, to time.Duration) {
-		name := filepath.Join(dir, "objects", it.Deposit.Object+".lock")
-		b, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		until := it.At.Time().Add(to).Format(time.RFC3339)
-		b = regexp.MustCompile(`"retain_until":"[^"]*"`).ReplaceAll(b, []byte(`"retain_until":"`+until+`"`))
-		if err := os.WriteFile(name, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	shorten(before, 100*24*time.Hour) // months, where the vault set ten years
-	shorten(after, 100*24*time.Hour)  // more than the 90 days set
-	res, err := v.Scrub(ctx, cust)
+	r.lockUntil(before, 100*24*time.Hour) // months, where the vault set ten years
+	r.lockUntil(after, 100*24*time.Hour)  // more than the 90 days set
+	res, err := r.v.Scrub(context.Background(), r.cust)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,54 +280,91 @@ func TestRetentionAt(t *testing.T) {
 // running with a century of pending retention still finds a retention
 // moved into the past.
 func TestScrubRetentionCheckOutlivesARestart(t *testing.T) {
-	ctx := context.Background()
-	var offset atomic.Int64
-	dir := t.TempDir()
-	v, cfg, inv := restartable(t, dir, func(c *Config) {
-		c.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-	})
-	cust := enrolled(t, v, "cust", RoleCustodian)
-	openCases(t, v, inv, "C-1")
-	deposit := func(v *Vault, name string) *Item {
-		res, err := v.Deposit(ctx, inv, DepositRequest{Case: "C-1", Name: name, Body: strings.NewReader("capture " + name)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		it, _ := v.state.item(res.ID)
-		return it
-	}
-	old := deposit(v, "old.jpg")
-	if err := v.Close(); err != nil {
-		t.Fatal(err)
-	}
-	offset.Store(int64(30 * 24 * time.Hour))
-	lax := cfg
+	r := newRetentionVault(t)
+	old := r.deposit(r.v, "old.jpg")
+	lax := r.cfg
 	lax.Retention, lax.PendingRetention = 24*time.Hour, 100*365*24*time.Hour
-	v1, err := Open(ctx, lax)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v1.Close()
-	offset.Store(int64(30*24*time.Hour + time.Minute))
-	cfg.PendingRetention = 100 * 365 * 24 * time.Hour // and it stays lax
-	v, err = Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
-	offset.Store(int64(33 * 24 * time.Hour))
-	name := filepath.Join(dir, "objects", old.Deposit.Object+".lock")
-	b, _ := os.ReadFile(name)
-	until := old.At.Time().Add(35 * 24 * time.Hour).Format(time.RFC3339)
-	b = regexp.MustCompile(`"retain_until":"[^"]*"`).ReplaceAll(b, []byte(`"retain_until":"`+until+`"`))
-	if err := os.WriteFile(name, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	res, err := v.Scrub(ctx, cust)
+	r.restart(lax, 30*24*time.Hour)
+	stays := r.cfg
+	stays.PendingRetention = lax.PendingRetention // and it stays lax
+	r.restart(stays, 30*24*time.Hour+time.Minute)
+	r.offset.Store(int64(33 * 24 * time.Hour))
+	until := r.lockUntil(old, 35*24*time.Hour)
+	res, err := r.v.Scrub(context.Background(), r.cust)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.OK || len(res.LocksWeakened) != 1 || !strings.HasPrefix(res.LocksWeakened[0], old.ID+": its retention ends "+until) {
 		t.Fatalf("a ten-year lock cut to five weeks after a lax restart: ok %v, weakened %q", res.OK, res.LocksWeakened)
 	}
+}
+
+// retentionVault is a restartable vault on a file store whose clock a
+// test moves, with a custodian and case C-1 on the vault's default
+// retention, for the scrub's retention checks.
+type retentionVault struct {
+	t      *testing.T
+	v      *Vault
+	cfg    Config
+	dir    string
+	inv    Principal
+	cust   Principal
+	offset *atomic.Int64
+}
+
+func newRetentionVault(t *testing.T) *retentionVault {
+	r := &retentionVault{t: t, dir: t.TempDir(), offset: &atomic.Int64{}}
+	r.v, r.cfg, r.inv = restartable(t, r.dir, func(c *Config) {
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(r.offset.Load())) }
+	})
+	r.cust = enrolled(t, r.v, "cust", RoleCustodian)
+	openCases(t, r.v, r.inv, "C-1")
+	return r
+}
+
+// deposit deposits a file named name into C-1 through v.
+func (r *retentionVault) deposit(v *Vault, name string) *Item {
+	r.t.Helper()
+	res, err := v.Deposit(context.Background(), r.inv, DepositRequest{Case: "C-1", Name: name, Body: strings.NewReader("capture " + name)})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	it, err := v.state.item(res.ID)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return it
+}
+
+// lockUntil moves an item's retention in its lock record, as the file
+// store's administrator could, to the deposit's time plus d.
+func (r *retentionVault) lockUntil(it *Item, d time.Duration) string {
+	r.t.Helper()
+	name := filepath.Join(r.dir, "objects", it.Deposit.Object+".lock")
+	b, err := os.ReadFile(name)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	until := it.At.Time().Add(d).Format(time.RFC3339)
+	b = regexp.MustCompile(`"retain_until":"[^"]*"`).ReplaceAll(b, []byte(`"retain_until":"`+until+`"`))
+	if err := os.WriteFile(name, b, 0o600); err != nil {
+		r.t.Fatal(err)
+	}
+	return until
+}
+
+// restart closes the running vault and opens it with cfg at the clock's
+// offset d.
+func (r *retentionVault) restart(cfg Config, d time.Duration) {
+	r.t.Helper()
+	if err := r.v.Close(); err != nil {
+		r.t.Fatal(err)
+	}
+	r.offset.Store(int64(d))
+	v, err := Open(context.Background(), cfg)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.v = v
+	r.t.Cleanup(func() { v.Close() })
 }
