@@ -130,12 +130,18 @@ type homeData struct {
 	Defence  bool
 	Exposure *vault.ExposureView
 	Tasks    []navLink
+	// NoRecipient: a prosecutor or defence counsel who has registered
+	// no age recipient yet, for whom nothing can be sealed.
+	NoRecipient bool
 }
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *session) error {
 	d := homeData{Cases: h.v.Cases(s.who), AllCases: s.who.Role == vault.RoleCustodian || s.who.Role == vault.RoleAuditor,
 		OpensCases: s.who.Role == vault.RoleInvestigator || s.who.Role == vault.RoleAnalyst || s.who.Role == vault.RoleCustodian,
 		Defence:    s.who.Role == vault.RoleDefence}
+	if s.who.Role == vault.RoleProsecutor || s.who.Role == vault.RoleDefence {
+		d.NoRecipient = h.v.WhoAmI(s.who).Recipient == ""
+	}
 	if s.who.Role == vault.RoleAnalyst || s.who.Role == vault.RoleInvestigator {
 		if e, err := h.v.Exposure(r.Context(), s.who, ""); err == nil {
 			d.Exposure = &e

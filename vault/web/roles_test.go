@@ -1238,3 +1238,24 @@ func TestReportsListFindsClosedAndRepeatedReports(t *testing.T) {
 	page.has(t, "a repeated report's page", "Reported before", first, "closed (duplicate)")
 	rv.signIn("inv").get("/app/reports").status(t, "the reports list as an investigator", http.StatusForbidden)
 }
+
+// TestStartPageAsksForARecipientFirst: defence counsel who have
+// registered no age recipient are told on their start page that nothing
+// can be sealed for them yet, and where to register it; once they have,
+// the notice is gone.
+func TestStartPageAsksForARecipientFirst(t *testing.T) {
+	rv := newRolesVault(t)
+	ctx := context.Background()
+	tok, err := rv.v.Enroll(ctx, "def-new", vault.RoleDefence)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv.creds["def-new"] = tok.Reveal()
+	b := rv.signIn("def-new")
+	b.get("/app/").has(t, "a new defence counsel's start page", "Nothing can be sealed for you yet", `href="/app/me"`)
+	id, _ := age.GenerateX25519Identity()
+	if _, _, err := rv.v.SetRecipient(ctx, vault.Principal{Name: "def-new", Role: vault.RoleDefence}, id.Recipient().String()); err != nil {
+		t.Fatal(err)
+	}
+	b.get("/app/").lacks(t, "the start page after registering", "Nothing can be sealed for you yet")
+}
