@@ -41,9 +41,9 @@ func Text(r *Record) []byte {
 	field("", "Other packages", OtherPackages(r))
 	field("", "Made with", r.Generator+" (software)")
 
-	does, not := Establishes(r)
+	lead, does, not := Establishes(r)
 	heading("WHAT THIS REPORT ESTABLISHES, AND WHAT IT DOES NOT")
-	line("  Once verified as the section \"How to verify this independently\" says, it establishes:")
+	line("  %s", lead)
 	for _, s := range does {
 		line("  - %s", s)
 	}

@@ -35,22 +35,23 @@ func TestRecipientText(t *testing.T) {
 
 // The report says what it establishes and what not, before its rows:
 // that the history and its times rest on the vault's key alone without
-// witnesses or time-stamps, that witnesses would have had to be deceived
-// with them, and in every case that inclusion is not completeness.
+// witnesses or time-stamps; with them, that they count only once checked
+// with --witness-policy and --tsa-cert; and in every case that inclusion
+// is not completeness and that refusals beyond the burst are not listed.
 func TestEstablishesSaysWhatTheHistoryRestsOn(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		cp   Checkpoint
 		want string
 	}{
-		{"neither", Checkpoint{}, "rests on the vault's signing key alone"},
-		{"a time-stamp", Checkpoint{Timestamps: []Timestamp{{Authority: "TSA"}}}, "no witness cosigned this checkpoint"},
-		{"two witnesses", Checkpoint{Cosignatures: []Cosignature{{Witness: "a"}, {Witness: "b"}}}, "2 independent witnesses cosigned this checkpoint"},
+		{"neither", Checkpoint{}, "so both rest on the vault's signing key alone"},
+		{"a time-stamp", Checkpoint{Timestamps: []Timestamp{{Authority: "TSA"}}}, "(here no witness cosignature and 1 time-stamp) is checked"},
+		{"two witnesses", Checkpoint{Cosignatures: []Cosignature{{Witness: "a"}, {Witness: "b"}}}, "(here 2 witness cosignatures and no time-stamp) is checked: custos-verify checks them only with --witness-policy"},
 	} {
 		r := &Record{Checkpoint: tc.cp, Package: &Package{}}
-		does, not := Establishes(r)
+		_, does, not := Establishes(r)
 		all := strings.Join(not, "\n")
-		if !strings.Contains(all, tc.want) || !strings.Contains(all, "not that the list is complete") || !strings.Contains(all, "a refused deposit stored no item") {
+		if !strings.Contains(all, tc.want) || !strings.Contains(all, "not that the list is complete") || !strings.Contains(all, "beyond 20 a minute are recorded later as a count") {
 			t.Errorf("%s: does not establish:\n%s", tc.name, all)
 		}
 		if !strings.Contains(strings.Join(does, "\n"), "decrypts to exactly the bytes that were deposited") {
@@ -61,5 +62,9 @@ func TestEstablishesSaysWhatTheHistoryRestsOn(t *testing.T) {
 		if !ok || !strings.Contains(head, "WHAT THIS REPORT ESTABLISHES, AND WHAT IT DOES NOT") || !strings.Contains(head, tc.want) || strings.Contains(rows, tc.want) {
 			t.Errorf("%s: the text report does not say it before its rows:\n%s", tc.name, text)
 		}
+	}
+	// On demand, the report says it cannot be checked offline by itself.
+	if lead, _, _ := Establishes(&Record{}); !strings.Contains(lead, "cannot be checked offline by itself") {
+		t.Errorf("an on-demand report's lead: %q", lead)
 	}
 }

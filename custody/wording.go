@@ -78,9 +78,9 @@ func Instructions(r *Record) []string {
 	fp := r.Checkpoint.LogKeyFingerprint
 	if r.Package != nil {
 		return []string{
-			"Nothing in this report needs to be taken on trust: every fact in it comes from the custody events inside the package, each signed into the custody log and proven included in the checkpoint above. Check them with the offline verifier, which needs no network and no access to the vault.",
+			"Apart from the vault's log key, which step 1 has you obtain from elsewhere, nothing in this report needs to be taken on trust: every fact in it comes from the custody events inside the package, each signed into the custody log and proven included in the checkpoint above. Check them with the offline verifier, which needs no network and no access to the vault.",
 			"1. Obtain the custody log's key fingerprint from a source other than this report (the vault's operators give it with custos audit key; a court may have it on file). It must equal " + fp + ".",
-			"2. Run: custos-verify PACKAGE.tar --key " + fp + " --identity YOUR_AGE_KEY --extract FOLDER. It checks the manifest's signature, the checkpoint's signature, every event's inclusion proof in the checkpoint, decrypts every item and compares its SHA-256 with its deposit event, and writes the items to FOLDER. It exits with status 0 only if every check passes.",
+			"2. Run: custos-verify PACKAGE.tar --key " + fp + " --identity YOUR_AGE_KEY --extract FOLDER. It checks the manifest's signature, the checkpoint's signature, every event's inclusion proof in the checkpoint, decrypts every item and compares its SHA-256 with its deposit event, and writes the items to FOLDER. It exits with status 0 only if every check passes. If the checkpoint above lists witness cosignatures or RFC 3161 time-stamps, add --witness-policy FILE (the witnesses' keys, obtained from the witnesses themselves) and --tsa-cert FILE (the time-stamp authority's certificate) to check them; without these it says they were not checked.",
 			"3. By hand, with the stock tools: extract the package (tar -xf PACKAGE.tar); decrypt each item with age (age -d -i YOUR_AGE_KEY -o ITEM items/NNN-NAME.age); compute sha256sum ITEM, sha1sum ITEM and md5sum ITEM; each must equal the hashes printed for the item in this report.",
 			"4. Whoever holds two packages (for example the prosecution's and the defence's) shows that they carry exactly the same items, without decrypting either: custos-verify --same-items PACKAGE_A.tar PACKAGE_B.tar --key " + fp + ".",
 		}
@@ -94,14 +94,19 @@ func Instructions(r *Record) []string {
 }
 
 // Establishes says in plain words what the report establishes once it is
-// verified as "How to verify" says (does), and what it does not (not), so
-// that a judge reads its limits before its rows: inclusion, not
-// completeness; whose clock and key the history and its times rest on,
-// given the checkpoint's witnesses and time-stamps; what a refusal means;
-// and that bytes, not content, are vouched for.
-func Establishes(r *Record) (does, not []string) {
+// checked as "How to verify this independently" says (lead introduces
+// does), and what it does not (not), so that a judge reads its limits
+// before its rows: inclusion, not completeness; whose clock and key the
+// history and its times rest on, and what the checkpoint's cosignatures
+// and time-stamps add once checked; what a refusal is and which are
+// listed; and that bytes, not content, are vouched for.
+func Establishes(r *Record) (lead string, does, not []string) {
+	lead = "Once checked offline as the section \"How to verify this independently\" says, it establishes:"
+	if r.Package == nil {
+		lead = "Made on demand, it cannot be checked offline by itself: an auditor checks it against the vault's log (custos audit verify, custos audit log) as the section \"How to verify this independently\" says. Once so checked, it establishes:"
+	}
 	does = []string{
-		"Every event listed was signed into the vault's custody log, in the order of its event number, and is included in the signed checkpoint below: none was altered, reordered or removed after that checkpoint was signed.",
+		"The checkpoint below, signed with the vault's log key, commits to exactly the events listed, at their positions: none of them can have been altered or reordered since without that signature failing.",
 		"Each act is attributed to the person, role and sign-in the vault authenticated when it was done, as each event records them.",
 	}
 	if r.Package != nil {
@@ -109,24 +114,30 @@ func Establishes(r *Record) (does, not []string) {
 	} else {
 		does = append(does, "Each item's hashes are those the vault computed over the bytes it received at deposit; a copy is checked against them with sha256sum.")
 	}
-	not = []string{"That no other event concerns these items: each event's inclusion is proven, not that the list is complete. An audit of the whole log (custos audit verify) shows every event."}
+	not = []string{"That no other event concerns these items: each listed event's inclusion is proven, not that the list is complete. An auditor lists every event the vault holds of an item with custos audit log --item ITEM; custos audit verify checks the whole log."}
 	cp := r.Checkpoint
-	switch {
-	case len(cp.Cosignatures) == 0 && len(cp.Timestamps) == 0:
-		not = append(not, "When things happened, and that the vault showed this one history to everyone, independently of the vault: the times are the vault's own clock, and no witness cosigned this checkpoint and no time-stamp authority dated it, so the history rests on the vault's signing key alone.")
-	case len(cp.Cosignatures) == 0:
-		not = append(not, "That the vault showed this one history to everyone: no witness cosigned this checkpoint. The times are the vault's own clock; the time-stamp below shows only that the checkpoint existed by the time it gives.")
-	default:
-		witnesses := "1 independent witness"
-		if n := len(cp.Cosignatures); n > 1 {
-			witnesses = fmt.Sprintf("%d independent witnesses", n)
-		}
-		not = append(not, fmt.Sprintf("When each event happened, independently of the vault: the times are the vault's own clock. %s cosigned this checkpoint, so a different history of this log would have had to deceive them too.", witnesses))
+	if len(cp.Cosignatures) == 0 && len(cp.Timestamps) == 0 {
+		not = append(not, "When things happened, and that the vault showed this one history to everyone, independently of the vault: the times are the vault's own clock, and no witness cosigned this checkpoint and no time-stamp authority dated it, so both rest on the vault's signing key alone.")
+	} else {
+		not = append(not, fmt.Sprintf("When things happened, and that the vault showed this one history to everyone, unless what the checkpoint carries besides the vault's signature (here %s and %s) is checked: custos-verify checks them only with --witness-policy (the witnesses' keys, obtained from the witnesses themselves) and --tsa-cert (the authority's certificate), and otherwise says they were not checked. A witness cosigns only a history that extends the one it saw before, so a checked cosignature shows this history was not forked before it, to anyone who checks the same witness; a checked time-stamp shows the checkpoint existed by the time it gives. The events' own times are the vault's clock.",
+			countOf(len(cp.Cosignatures), "witness cosignature"), countOf(len(cp.Timestamps), "time-stamp")))
 	}
 	not = append(not,
-		"That a refused attempt did anything: a refusal listed was recorded before it was answered, and what it asked was not done (a refused deposit stored no item, a refused view or fetch sent nothing).",
+		"That every refused attempt on these items is listed: a person's refusals of one kind beyond 20 a minute are recorded later as a count, naming no item. A refusal listed was answered as refused, and by the vault's own account what it asked was not done: a refused view or fetch sent nothing, and a refused deposit made no item (the encrypted copy it received may stay in the store until its retention ends, recorded as objects.retained).",
 		"What the files show: the vault vouches for their bytes, not for their content; a classification is people's assessment (their votes) or a match against a list of known material, recorded as such.")
-	return does, not
+	return lead, does, not
+}
+
+// countOf is n noun, in words: "no time-stamp", "1 witness
+// cosignature", "2 time-stamps".
+func countOf(n int, noun string) string {
+	switch n {
+	case 0:
+		return "no " + noun
+	case 1:
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // CertificateText is the certificate page: a title, paragraphs, one row

@@ -147,9 +147,9 @@ func (rep *report) title() {
 // establishes says what the report establishes and what it does not
 // (custody.Establishes), before its rows.
 func (rep *report) establishes() {
-	does, not := custody.Establishes(rep.r)
+	lead, does, not := custody.Establishes(rep.r)
 	rep.h2("What this report establishes, and what it does not")
-	rep.para("Once verified as the section \"How to verify this independently\" says, it establishes:")
+	rep.para(lead)
 	for _, s := range does {
 		rep.para("• " + s)
 	}
