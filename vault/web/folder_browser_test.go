@@ -104,7 +104,7 @@ func TestBrowserFolderHashList(t *testing.T) {
 	if n := value(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#uploads li.failed').length`)); n != 0 {
 		t.Fatalf("%d files uploaded again are shown as failed", n)
 	}
-	if got := text(t, ctx, "#overall-text"); !strings.Contains(got, "0 of 2 files stored, 2 already in the case") {
+	if got := text(t, ctx, "#overall-text"); !strings.Contains(got, "0 of 2 files stored, 2 already in the case (not stored again)") {
 		t.Fatalf("the summary of an upload of files the case holds says %q", got)
 	}
 	if n := len(bv.events(t, vault.TypeItemDeposited)); n != 2 {
