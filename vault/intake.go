@@ -359,7 +359,7 @@ func (v *Vault) Reports(ctx context.Context, who Principal, status string, urls 
 		for _, want := range typed {
 			found := false
 			for _, u := range r.URLs {
-				found = found || sameURL(u, want)
+				found = found || SameURL(u, want)
 			}
 			if !found {
 				return false
@@ -986,7 +986,7 @@ func (v *Vault) reportURL(id, u string) (string, error) {
 	var same []string
 	typed := TypedURL(u) // as the report recorded what was typed
 	for _, ru := range r.URLs {
-		if sameURL(ru, u) || sameURL(ru, typed) {
+		if SameURL(ru, u) || SameURL(ru, typed) {
 			same = append(same, ru)
 		}
 	}
@@ -999,9 +999,10 @@ func (v *Vault) reportURL(id, u string) (string, error) {
 	return "", badInput("%q could be any of the report's URLs %s: give it exactly as the report has it", truncate(u), strings.Join(same, " "))
 }
 
-// sameURL compares two reported URLs as a person means them: the scheme,
-// a leading "www." and a final "/" set aside, the host in any case.
-func sameURL(a, b string) bool {
+// SameURL compares two reported URLs as a person means them: the scheme,
+// a leading "www." and a final "/" set aside, the host in any case (as
+// report lists filter by a URL).
+func SameURL(a, b string) bool {
 	norm := func(s string) string {
 		s = strings.TrimSpace(s)
 		if i := strings.Index(s, "://"); i >= 0 {

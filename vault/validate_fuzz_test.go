@@ -126,7 +126,7 @@ func FuzzReportedURL(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		err := checkReportedURL(s)
-		_ = sameURL(s, "https://www.host.example/a/")
+		_ = SameURL(s, "https://www.host.example/a/")
 		if err != nil {
 			if !errors.Is(err, ErrBadInput) {
 				t.Fatalf("%q refused as %v, not bad input", s, err)

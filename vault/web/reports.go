@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"sort"
 	"net/url"
 	"strconv"
 	"strings"
@@ -46,14 +47,16 @@ func (h *Handler) reportList(w http.ResponseWriter, r *http.Request, s *session)
 	if err != nil {
 		return err
 	}
-	// Newest first; a receipt number matches by its start, as people
-	// read it out.
+	// Newest received first (a report entered later may have been
+	// received earlier); a receipt number matches by its start, as
+	// people read it out.
 	var list []vault.ReportView
-	for i := len(all) - 1; i >= 0; i-- {
-		if d.Number == "" || strings.HasPrefix(all[i].Report, strings.ToLower(d.Number)) {
-			list = append(list, all[i])
+	for _, rv := range all {
+		if d.Number == "" || strings.HasPrefix(rv.Report, strings.ToLower(d.Number)) {
+			list = append(list, rv)
 		}
 	}
+	sort.SliceStable(list, func(i, j int) bool { return list[i].ReceivedAt.After(list[j].ReceivedAt) })
 	d.Total = len(list)
 	d.Page, _ = strconv.Atoi(q.Get("page"))
 	d.Pages = max(1, (d.Total+PageSize-1)/PageSize)
@@ -79,23 +82,58 @@ func (h *Handler) reportList(w http.ResponseWriter, r *http.Request, s *session)
 	return h.render(w, r, s, http.StatusOK, "reports", s.lang.text("reports.title"), d)
 }
 
+// otherReport is another report naming one of a report's URLs: whether
+// it was received before it, and, for each URL both name, what was done
+// about it there (Notice nil: no notice it shows).
+type otherReport struct {
+	vault.ReportView
+	Before bool
+	URLs   []otherURL
+}
+
+type otherURL struct {
+	URL    string
+	Notice *vault.NoticeView
+}
+
 // reportedBefore lists the other reports that name one of rep's URLs (as
-// the list's URL filter matches them), newest first: was it reported
-// before, and what came of it?
-func (h *Handler) reportedBefore(r *http.Request, s *session, rep vault.ReportView) []vault.ReportView {
-	seen := map[string]bool{rep.Report: true}
-	var out []vault.ReportView
+// the list's URL filter matches them), newest received first, each with
+// the URLs they share and what was done about each there: was it
+// reported before, and noticed or taken down already?
+func (h *Handler) reportedBefore(r *http.Request, s *session, rep vault.ReportView) []otherReport {
+	byID := map[string]*otherReport{}
 	for _, u := range rep.URLs {
 		others, err := h.v.Reports(r.Context(), s.who, "", u)
 		if err != nil {
 			return nil
 		}
-		for i := len(others) - 1; i >= 0; i-- {
-			if o := others[i]; !seen[o.Report] {
-				seen[o.Report] = true
-				out = append(out, o)
+		for _, o := range others {
+			if o.Report == rep.Report {
+				continue
 			}
+			x := byID[o.Report]
+			if x == nil {
+				x = &otherReport{ReportView: o, Before: o.ReceivedAt.Before(rep.ReceivedAt)}
+				byID[o.Report] = x
+			}
+			shared := otherURL{URL: u}
+			for i, n := range o.Notices {
+				if vault.SameURL(n.URL, u) {
+					shared.Notice = &o.Notices[i]
+				}
+			}
+			x.URLs = append(x.URLs, shared)
 		}
 	}
+	out := make([]otherReport, 0, len(byID))
+	for _, x := range byID {
+		out = append(out, *x)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].ReceivedAt.Equal(out[j].ReceivedAt) {
+			return out[i].ReceivedAt.After(out[j].ReceivedAt)
+		}
+		return out[i].Report < out[j].Report
+	})
 	return out
 }

@@ -1235,7 +1235,16 @@ func TestReportsListFindsClosedAndRepeatedReports(t *testing.T) {
 	byURL.has(t, "reports of a URL", first, second, "Reports 1 to 2 of 2.")
 	ana.get("/app/reports?number="+first[:10]).has(t, "a report by its receipt number's start", first)
 	page := ana.get("/app/reports/" + second)
-	page.has(t, "a repeated report's page", "Reported before", first, "closed (duplicate)")
+	page.has(t, "a repeated report's page", "Other reports of these URLs", first, "(before this one)", "closed (duplicate)", "no notice sent")
+	ana.get("/app/reports/"+first).has(t, "the first report's page", second, "(after this one)")
+	// A report entered later but received ten days ago is listed after
+	// the ones received since.
+	late := ana.send("/app/reports", url.Values{"channel": {"email"}, "urls": {"https://late.example/"}, "at_local": {time.Now().Add(-10 * 24 * time.Hour).UTC().Format("2006-01-02T15:04")}, "tz": {"0"}})
+	lateID := regexp.MustCompile(`rp_[0-9a-f]{24}`).FindString(late.url)
+	list := ana.get("/app/reports").body
+	if lateID == "" || strings.Index(list, lateID) < strings.Index(list, first) {
+		t.Errorf("a report received ten days ago is listed before one received today (%s)", lateID)
+	}
 	rv.signIn("inv").get("/app/reports").status(t, "the reports list as an investigator", http.StatusForbidden)
 }
 

@@ -76,7 +76,7 @@ type reportData struct {
 	Vias         []string
 	Formats      []string // of a forwarding
 	// Before are the other reports naming one of its URLs.
-	Before []vault.ReportView
+	Before []otherReport
 }
 
 // reportPage shows a report without the reporter's contact: the page is
