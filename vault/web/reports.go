@@ -2,8 +2,8 @@ package web
 
 import (
 	"net/http"
-	"sort"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 
