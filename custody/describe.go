@@ -39,6 +39,17 @@ func describe(x *decoded) {
 			}
 			add("matched entry %d of hash set %s (%s)", m.Entry, Shown(m.Set), how)
 		}
+	case "hashset.imported":
+		meaning := "the category each entry names"
+		if d.Category != "" {
+			meaning = Shown(d.Category)
+		}
+		add("%s (%s, a match means %s)", Shown(d.Name), Shown(d.Format), meaning)
+		if d.RequestedBy != "" {
+			add("asked for by %s in request %s", Shown(d.RequestedBy), Shown(d.Request))
+		}
+	case "hashset.removed", "hashset.unused":
+		add("%s", Shown(d.Name))
 	case typeItemAccessed:
 		if d.Access != "" && d.Access != "view" {
 			e.Action = "Opened (" + d.Access + ")"

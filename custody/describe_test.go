@@ -74,3 +74,17 @@ func TestDescribeRefusalGrounds(t *testing.T) {
 		}
 	}
 }
+
+// A hash set's import is told by its name and what a match means, and,
+// when a second custodian approved it, who asked for it; a removal names
+// the set.
+func TestDescribeHashSets(t *testing.T) {
+	imp := &events.Event{Type: "hashset.imported", Data: json.RawMessage(`{"name":"partner","format":"sha256sum","category":"baseline","source_sha256":"` + strings.Repeat("ab", 32) + `","imported":2,"rejected":0,"table_sha256":"` + strings.Repeat("cd", 32) + `","request":"rq_0123456789abcdef01234567","requested_by":"sokha"}`)}
+	action, details := Describe(imp)
+	if action != "Hash set of known material imported" || !strings.Contains(details, "partner (sha256sum, a match means baseline)") || !strings.Contains(details, "asked for by sokha in request rq_0123456789abcdef01234567") {
+		t.Errorf("an approved import: %q %q", action, details)
+	}
+	if _, details := Describe(&events.Event{Type: "hashset.removed", Data: json.RawMessage(`{"name":"partner","reason":"superseded"}`)}); !strings.Contains(details, "partner") {
+		t.Errorf("a removal: %q", details)
+	}
+}

@@ -40,6 +40,17 @@ type hashSetParams struct {
 	Imported     int    `json:"imported"`
 	Rejected     int    `json:"rejected"`
 	TableSHA256  string `json:"table_sha256"`
+	// Replaces describes the set of that name in use when the import
+	// was asked for, which its approval replaces (nil: none was).
+	Replaces *replacedSet `json:"replaces,omitempty"`
+}
+
+// replacedSet is what an import's approver is told of the set it
+// replaces.
+type replacedSet struct {
+	Imported    int    `json:"imported"`
+	Category    string `json:"category,omitempty"`
+	TableSHA256 string `json:"table_sha256"`
 }
 
 // hashSetImportKind is what an approved hashset.import does: the
@@ -124,8 +135,12 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 		if err := v.importable(req, s); err != nil {
 			return err
 		}
-		info, recordErr = v.openRequest(ctx, who, Request{ID: id, Kind: KindHashSetImport}, hashSetParams{Name: req.Name, Format: req.Format,
-			Category: req.Category, SourceSHA256: s.SourceSHA256, Lines: s.Lines, Imported: s.Entries, Rejected: s.Rejected, TableSHA256: s.TableSHA256})
+		p := hashSetParams{Name: req.Name, Format: req.Format, Category: req.Category, SourceSHA256: s.SourceSHA256, Lines: s.Lines,
+			Imported: s.Entries, Rejected: s.Rejected, TableSHA256: s.TableSHA256}
+		if cur, ok := v.state.hashSet(req.Name); ok {
+			p.Replaces = &replacedSet{Imported: cur.Imported, Category: cur.Category, TableSHA256: cur.TableSHA256}
+		}
+		info, recordErr = v.openRequest(ctx, who, Request{ID: id, Kind: KindHashSetImport}, p)
 		return recordErr
 	}
 	sum, err := hashset.Build(h.root, req.Name, req.Body, req.Format, opts)

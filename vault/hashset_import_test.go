@@ -46,8 +46,8 @@ func TestAHashSetImportTakesTwoCustodians(t *testing.T) {
 	if _, err := h.view(h.a2, fresh.ID, false); err != nil {
 		t.Fatalf("the item is hidden by a set one custodian asked for: %v", err)
 	}
-	if sets, _ := v.HashSets(ctx, h.cust); len(sets) != 0 {
-		t.Fatalf("a set nobody approved is listed: %+v", sets)
+	if sets, _ := v.HashSets(ctx, h.cust); len(sets) != 1 || sets[0].Request != res.Request || !strings.HasPrefix(sets[0].Status, "not used yet: waiting for a second custodian's approval") {
+		t.Fatalf("a set nobody approved is not listed as waiting: %+v", sets)
 	}
 	if _, err := v.Approve(ctx, h.cust, res.Request); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("the requester approved their own import: %v", err)
@@ -112,7 +112,7 @@ func TestStagedHashSetTablesAreChecked(t *testing.T) {
 			if after := len(h.eventsOf(t, TypeHashSetImported)); after != before {
 				t.Fatal("damaged tables were recorded as imported")
 			}
-			if sets, _ := v.HashSets(ctx, h.cust); len(sets) != 0 {
+			if sets, _ := v.HashSets(ctx, h.cust); len(sets) != 1 || sets[0].Status == "in use" {
 				t.Fatalf("damaged tables are in use: %+v", sets)
 			}
 		})

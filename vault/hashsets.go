@@ -537,6 +537,9 @@ type HashSetView struct {
 	// custodian made alone).
 	ImportedBy string `json:"imported_by"`
 	ApprovedBy string `json:"approved_by,omitempty"`
+	// Request is the hashset.import request of an import waiting for a
+	// second custodian (its Status says so); absent for a set imported.
+	Request string `json:"request,omitempty"`
 	// Status is "in use", or why the set is not used.
 	Status string `json:"status"`
 }
@@ -566,6 +569,17 @@ func (v *Vault) HashSets(ctx context.Context, who Principal) ([]HashSetView, err
 			view.ImportedBy, view.ApprovedBy = hs.RequestedBy, hs.By
 		}
 		out = append(out, view)
+	}
+	// Imports waiting for a second custodian, beside the sets in use.
+	for _, r := range v.state.pendingRequests(v.cfg.Now()) {
+		if r.Kind != KindHashSetImport || r.void {
+			continue
+		}
+		p := params[hashSetParams](r)
+		out = append(out, HashSetView{Name: p.Name, Format: p.Format, Category: p.Category, Imported: p.Imported, Rejected: p.Rejected,
+			SourceSHA256: p.SourceSHA256, TableSHA256: p.TableSHA256, ImportedAt: r.Opened.UTC().Format("2006-01-02T15:04:05Z"), ImportedBy: r.By,
+			Status:  fmt.Sprintf("not used yet: waiting for a second custodian's approval (request %s, until %s)", r.ID, r.Expires.UTC().Format("2006-01-02 15:04 UTC")),
+			Request: r.ID})
 	}
 	return out, nil
 }

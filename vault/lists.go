@@ -65,8 +65,10 @@ type HoldView struct {
 // custodian: its id, the court order and reason, and who asked; Case is
 // set where the list is not of one case's (Vault.Destructions).
 type PendingDestruction struct {
-	By   string `json:"by"`
-	Case string `json:"case,omitempty"`
+	// At is when it was asked.
+	At   time.Time `json:"at"`
+	By   string    `json:"by"`
+	Case string    `json:"case,omitempty"`
 	// Expires is when the request stops being approvable (its time plus
 	// the vault's request TTL).
 	Expires time.Time `json:"expires"`

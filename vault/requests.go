@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -68,6 +69,9 @@ type Approval struct {
 }
 
 var requestIDPattern = regexp.MustCompile(`^rq_[0-9a-f]{24}$`)
+
+// RequestKinds lists every kind of two-person request, sorted.
+func RequestKinds() []string { return slices.Sorted(maps.Keys(requestKinds)) }
 
 // requestKind is what a kind of request does once approved.
 type requestKind struct {
@@ -300,6 +304,9 @@ func (v *Vault) openRequest(ctx context.Context, who Principal, r Request, p any
 			// names do not stand in each other's way.
 			if !o.void && o.Kind == r.Kind && o.Case == r.Case && o.Person == r.Person &&
 				(r.Kind != KindHashSetImport || params[hashSetParams](o).Name == params[hashSetParams](r).Name) {
+				if r.Kind == KindHashSetImport {
+					return refused(ErrConflict, "request %s by %s already asks to import hash set %s, of another file or the same; a second custodian approves or rejects it, or its requester withdraws it, before this file can be asked for", o.ID, o.By, params[hashSetParams](r).Name)
+				}
 				return refused(ErrConflict, "request %s by %s already asks this (%s); approve, reject or withdraw it first", o.ID, o.By, o.Kind)
 			}
 		}
@@ -383,7 +390,7 @@ func (v *Vault) openDestructions(pending []caseDestruction) []PendingDestruction
 	var out []PendingDestruction
 	for _, r := range pending {
 		if v.destructionVoid(r.DestructionRequest) == nil {
-			out = append(out, PendingDestruction{Request: r.Request, Case: r.Case, By: r.By, Order: r.Order, Reason: r.Reason,
+			out = append(out, PendingDestruction{Request: r.Request, Case: r.Case, At: r.At, By: r.By, Order: r.Order, Reason: r.Reason,
 				Expires: v.destructionExpires(r.DestructionRequest)})
 		}
 	}

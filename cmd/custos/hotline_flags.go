@@ -25,7 +25,7 @@ func (h *hotlineFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&h.reportsPerMin, "public-reports-per-minute", 1, "reports per minute the public intake takes from one address (after a burst of 5)")
 	fs.IntVar(&h.pdqDistance, "pdq-max-distance", 31, "bits of 256 within which two PDQ hashes match (near-copies are known material)")
 	fs.IntVar(&h.exposureLimit, "exposure-daily-limit", 0, "items a person may be shown a day before each further reveal warns them (0: no limit)")
-	fs.StringVar(&h.hashsetApproval, "hashset-approval", "none", "required: each hash-set import is a request a second custodian approves before the set is used (a set decides what is hidden from review in every case); none: one custodian's import is used at once. Recorded at every start")
+	fs.StringVar(&h.hashsetApproval, "hashset-approval", "none", "`required|none`: required makes each hash-set import a request a second custodian approves before the set is used (a set decides what is hidden from review in every case); none: one custodian's import is used at once. Recorded at every start")
 }
 
 func (h *hotlineFlags) check(dev, useTLS bool) error {

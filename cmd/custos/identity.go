@@ -397,21 +397,21 @@ func runRequests(args []string, stdout io.Writer) error {
 	if len(out.Requests) > 0 {
 		var rows [][]string
 		for _, r := range out.Requests {
-			rows = append(rows, []string{r.ID, r.Kind, describeRequest(r), r.By, when(r.Expires)})
+			rows = append(rows, []string{r.ID, r.Kind, describeRequest(r), r.By, when(r.Opened), when(r.Expires)})
 		}
-		text = table([]string{"REQUEST", "KIND", "ASKS", "BY", "OPEN UNTIL"}, rows)
+		text = table([]string{"REQUEST", "KIND", "ASKS", "BY", "ASKED", "OPEN UNTIL"}, rows)
 	}
 	if len(out.Destructions) > 0 {
 		// Decided on their own, each until it expires.
 		var rows [][]string
 		for _, d := range out.Destructions {
-			rows = append(rows, []string{d.Request, d.Case, d.Order, strconv.Quote(d.Reason), d.By, when(d.Expires)})
+			rows = append(rows, []string{d.Request, d.Case, d.Order, strconv.Quote(d.Reason), d.By, when(d.At), when(d.Expires)})
 		}
 		if text != "" {
 			text += "\n"
 		}
 		text += "Case destructions, each decided by a second custodian with: custos case approve-destruction CASE REQUEST\n" +
-			table([]string{"REQUEST", "CASE", "ORDER", "REASON", "BY", "OPEN UNTIL"}, rows)
+			table([]string{"REQUEST", "CASE", "ORDER", "REASON", "BY", "ASKED", "OPEN UNTIL"}, rows)
 	}
 	return printResult(stdout, *asJSON, out, strings.TrimSuffix(text, "\n"))
 }
@@ -426,16 +426,28 @@ func describeRequest(r vault.Request) string {
 		Name, Format, Category                                        string
 		SourceSHA256                                                  string `json:"source_sha256"`
 		Imported                                                      int
+		Replaces                                                      *struct {
+			Imported int
+			Category string
+		}
 	}
 	json.Unmarshal(r.Params, &p)
 	switch r.Kind {
 	case vault.KindHashSetImport:
-		meaning := p.Category
-		if meaning == "" {
-			meaning = "the category each entry names"
+		meaning := func(c string) string {
+			if c == "" {
+				return "the category each entry names"
+			}
+			return c
 		}
-		return fmt.Sprintf("import hash set %s (%s, a match means %s): %s from a file of sha256 %s; it replaces any set of that name",
-			p.Name, p.Format, meaning, entries(p.Imported), p.SourceSHA256)
+		s := fmt.Sprintf("import hash set %s (%s, a match means %s): %s from a file of sha256 %s",
+			p.Name, p.Format, meaning(p.Category), entries(p.Imported), p.SourceSHA256)
+		if p.Replaces != nil {
+			s += fmt.Sprintf("; it replaces set %s in use (%s, a match means %s)", p.Name, entries(p.Replaces.Imported), meaning(p.Replaces.Category))
+		} else {
+			s += "; no set of that name is in use"
+		}
+		return s + "; before approving, compare the file's sha256 with one you obtain yourself from the list's provider"
 	case vault.KindEnroll:
 		s := r.Person + " as " + p.Role
 		if p.OIDC != "" {

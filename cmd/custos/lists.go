@@ -135,8 +135,8 @@ func runCaseShow(args []string, stdout io.Writer) error {
 	}
 	for _, r := range d.Destructions {
 		// Shown to custodians, who decide it.
-		lines = append(lines, fmt.Sprintf("destruction requested: %s by %s under order %s, approvable until %s (custos case approve-destruction %s %s)",
-			r.Request, r.By, safeText(r.Order), when(r.Expires), d.Case, r.Request))
+		lines = append(lines, fmt.Sprintf("destruction requested: %s by %s at %s under order %s, approvable until %s (custos case approve-destruction %s %s)",
+			r.Request, r.By, when(r.At), safeText(r.Order), when(r.Expires), d.Case, r.Request))
 	}
 	return printResult(stdout, *asJSON, d, strings.Join(lines, "\n"))
 }

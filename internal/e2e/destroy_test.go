@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ func TestDestructionNeedsTwoCustodians(t *testing.T) {
 	s.refused("custodian", work, "cannot approve their own", "case", "approve-destruction", "C-1", rid)
 	s.refused("investigator", work, "only custodians", "case", "approve-destruction", "C-1", rid)
 	// The pending request is on the case, for the custodians who decide it.
-	if out := s.ok("custodian2", work, "case", "show", "C-1").stdout; !strings.Contains(out, "destruction requested: "+rid+" by custodian under order Phnom Penh Court 2026/55") {
+	if out := s.ok("custodian2", work, "case", "show", "C-1").stdout; !regexp.MustCompile(`destruction requested: ` + rid + ` by custodian at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC under order Phnom Penh Court 2026/55`).MatchString(out) {
 		t.Fatalf("case show with a destruction pending:\n%s", out)
 	}
 	// Still readable until approved.

@@ -211,6 +211,14 @@ type requestsData struct {
 	Me           string
 }
 
+// entriesText is n entries, in words.
+func entriesText(n int) string {
+	if n == 1 {
+		return "1 entry"
+	}
+	return strconv.Itoa(n) + " entries"
+}
+
 // hashSetMeaning is what a match against a set imported with category
 // means, as the request describes it.
 func hashSetMeaning(category string) string {
@@ -229,11 +237,21 @@ func describeRequest(c *catalog, r vault.Request) string {
 		Name, Format, Category                                        string
 		SourceSHA256                                                  string `json:"source_sha256"`
 		Imported                                                      int
+		Replaces                                                      *struct {
+			Imported int
+			Category string
+		}
 	}
 	json.Unmarshal(r.Params, &p) // written by the vault
 	switch r.Kind {
 	case vault.KindHashSetImport:
-		return c.text("request.asks.hashset", p.Name, p.Format, hashSetMeaning(p.Category), p.Imported, p.SourceSHA256)
+		s := c.text("request.asks.hashset", p.Name, p.Format, hashSetMeaning(p.Category), entriesText(p.Imported), p.SourceSHA256)
+		if p.Replaces != nil {
+			s += c.text("request.asks.hashset.replaces", p.Name, entriesText(p.Replaces.Imported), hashSetMeaning(p.Replaces.Category))
+		} else {
+			s += c.text("request.asks.hashset.new")
+		}
+		return s + c.text("request.asks.hashset.check")
 	case vault.KindEnroll:
 		s := c.text("request.asks.enroll", r.Person, p.Role)
 		if p.OIDC != "" {

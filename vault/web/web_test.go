@@ -693,8 +693,7 @@ func TestOpenCaseAndRecordReport(t *testing.T) {
 // words on the approvals page.
 func TestRequestKindsInWords(t *testing.T) {
 	v := &view{Lang: defaultCatalog}
-	for _, k := range []string{vault.KindEnroll, vault.KindReissue, vault.KindReinstate, vault.KindMember, vault.KindRecipient,
-		vault.KindReceiptKey, vault.KindPolicy, vault.KindSeal} {
+	for _, k := range vault.RequestKinds() {
 		if got := v.Kind(k); got == k || got == "" {
 			t.Errorf("request kind %s is not named in words", k)
 		}
