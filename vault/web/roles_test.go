@@ -1268,3 +1268,25 @@ func TestStartPageAsksForARecipientFirst(t *testing.T) {
 	}
 	b.get("/app/").lacks(t, "the start page after registering", "Nothing can be sealed for you yet")
 }
+
+// TestTriageListsTheOldestOpenReports: the triage page lists the 50
+// oldest open reports and links to all of them on the reports list.
+func TestTriageListsTheOldestOpenReports(t *testing.T) {
+	rv := newRolesVault(t)
+	ctx := context.Background()
+	who := vault.Principal{Name: "ana", Role: vault.RoleAnalyst}
+	var first, last string
+	for i := range 52 {
+		id, err := rv.v.RecordReport(ctx, who, vault.ReportRequest{Channel: "email", URLs: []string{fmt.Sprintf("https://bad.example/%d", i)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = id
+		}
+		last = id
+	}
+	p := rv.signIn("ana").get("/app/triage")
+	p.has(t, "a long triage queue", first, "These are the 50 oldest of 52 open reports", `href="/app/reports?status=open"`)
+	p.lacks(t, "a long triage queue", last)
+}

@@ -21,8 +21,13 @@ func init() {
 	register("GET "+Prefix+"exposure", (*Handler).staffExposure)
 }
 
-// triageLimit bounds the unclassified items listed per case.
-const triageLimit = 20
+// triageLimit bounds the unclassified items listed per case, and
+// triageReports the open reports listed (the oldest first; the reports
+// list pages through all of them).
+const (
+	triageLimit   = 20
+	triageReports = 50
+)
 
 type triageCase struct {
 	Case  vault.CaseSummary
@@ -30,7 +35,10 @@ type triageCase struct {
 }
 
 type triageData struct {
-	Reports     []vault.ReportView
+	Reports []vault.ReportView
+	// OpenReports counts the open reports, of which Reports are the
+	// first triageReports.
+	OpenReports int
 	ReadReports bool
 	// Analyst: records reports received by email, phone or a partner.
 	Analyst  bool
@@ -49,7 +57,7 @@ func (h *Handler) triage(w http.ResponseWriter, r *http.Request, s *session) err
 		if err != nil {
 			return err
 		}
-		d.Reports = reps
+		d.Reports, d.OpenReports = reps[:min(len(reps), triageReports)], len(reps)
 	}
 	if s.who.Role == vault.RoleAnalyst || s.who.Role == vault.RoleInvestigator {
 		for _, c := range h.v.Cases(s.who) {
