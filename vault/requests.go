@@ -70,6 +70,37 @@ type Approval struct {
 
 var requestIDPattern = regexp.MustCompile(`^rq_[0-9a-f]{24}$`)
 
+// RequestParams is what a request's params may hold, of every kind, as
+// its approver is shown it (the custos command and the web application
+// read them alike): each kind sets its own fields.
+type RequestParams struct {
+	// person.enroll
+	Role, OIDC, Certificate string
+	// recipient.replace; receipt.key.replace
+	Recipient, Fingerprint string
+	// package.seal
+	For, Purpose string
+	Items        []string
+	// case.policy
+	ExportApproval string `json:"export_approval"`
+	// hashset.import
+	Name, Format, Category string
+	SourceSHA256           string `json:"source_sha256"`
+	Imported               int
+	Replaces               *struct {
+		Imported int
+		Category string
+	}
+}
+
+// Parameters returns r's params (zero where they do not decode: they are
+// written by this package).
+func (r Request) Parameters() RequestParams {
+	var p RequestParams
+	json.Unmarshal(r.Params, &p)
+	return p
+}
+
 // RequestKinds lists every kind of two-person request, sorted.
 func RequestKinds() []string { return slices.Sorted(maps.Keys(requestKinds)) }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -419,19 +418,7 @@ func runRequests(args []string, stdout io.Writer) error {
 // describeRequest says what a request asks, as its approver must check
 // it.
 func describeRequest(r vault.Request) string {
-	var p struct {
-		Role, OIDC, Certificate, Recipient, For, Purpose, Fingerprint string
-		ExportApproval                                                string `json:"export_approval"`
-		Items                                                         []string
-		Name, Format, Category                                        string
-		SourceSHA256                                                  string `json:"source_sha256"`
-		Imported                                                      int
-		Replaces                                                      *struct {
-			Imported int
-			Category string
-		}
-	}
-	json.Unmarshal(r.Params, &p)
+	p := r.Parameters()
 	switch r.Kind {
 	case vault.KindHashSetImport:
 		meaning := func(c string) string {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -230,19 +229,7 @@ func hashSetMeaning(category string) string {
 
 // describeRequest says what a request asks, as custos requests does.
 func describeRequest(c *catalog, r vault.Request) string {
-	var p struct {
-		Role, OIDC, Certificate, Recipient, For, Purpose, Fingerprint string
-		ExportApproval                                                string `json:"export_approval"`
-		Items                                                         []string
-		Name, Format, Category                                        string
-		SourceSHA256                                                  string `json:"source_sha256"`
-		Imported                                                      int
-		Replaces                                                      *struct {
-			Imported int
-			Category string
-		}
-	}
-	json.Unmarshal(r.Params, &p) // written by the vault
+	p := r.Parameters()
 	switch r.Kind {
 	case vault.KindHashSetImport:
 		s := c.text("request.asks.hashset", p.Name, p.Format, hashSetMeaning(p.Category), entriesText(p.Imported), p.SourceSHA256)
