@@ -521,34 +521,41 @@ func (v *Vault) lockWeakened(ctx context.Context, locks objects.LockReader, c Ca
 			why = append(why, "its case is under a legal hold, but the object's legal hold was off"+restored+": lifted in the store, or never placed (a hold command that failed part-way)")
 		}
 	}
-	// The pending retention the item was written with, as the start
-	// before it recorded it, not the one the vault runs with now (which
-	// a restart could make as long as it liked).
-	var def time.Duration
-	var recorded bool
-	pending := v.cfg.PendingRetention
 	if deposit > 0 {
-		var p time.Duration
-		def, p, recorded = v.state.retentionAt(deposit, at)
-		if p > 0 {
-			pending = p
-		}
-	}
-	if deposit > 0 && v.cfg.Now().Sub(at) > pending {
-		kept, whose := min(v.cfg.MinRetention, 24*time.Hour), "the vault's retention floor or a day, whichever is less: no start before it recorded the vault's default"
-		if c.Retention > 0 {
-			kept, whose = c.Retention, "the case's own retention"
-		} else if recorded {
-			kept, whose = def, "the vault's default retention when it was deposited, as server.started recorded it"
-		}
-		if floor := at.Add(kept - lockSlack); l.RetainUntil.Before(floor) {
-			until := "none"
-			if !l.RetainUntil.IsZero() {
-				until = l.RetainUntil.Format(time.RFC3339)
-			}
-			why = append(why, fmt.Sprintf("its retention ends %s, before the deposit's time plus %s (%s): shortened in the store, or never extended (the vault logs a failed extension)",
-				until, whose, at.Add(kept).Format(time.RFC3339)))
+		if w := v.retentionWeakened(c, l.RetainUntil, at, deposit); w != "" {
+			why = append(why, w)
 		}
 	}
 	return strings.Join(why, "; ")
+}
+
+// retentionWeakened says how the retention of an item deposited at
+// position deposit and time at, into case c, which the store keeps until
+// until, is shorter than the vault set it ("" if it is not, or if the
+// item is still within the pending retention it was written with, as the
+// start before it recorded it: not the one the vault runs with now,
+// which a restart could make as long as it liked).
+func (v *Vault) retentionWeakened(c Case, until, at time.Time, deposit uint64) string {
+	def, pending, recorded := v.state.retentionAt(deposit, at)
+	if pending == 0 {
+		pending = v.cfg.PendingRetention
+	}
+	if v.cfg.Now().Sub(at) <= pending {
+		return ""
+	}
+	kept, whose := min(v.cfg.MinRetention, 24*time.Hour), "the vault's retention floor or a day, whichever is less: no start before it recorded the vault's default"
+	if c.Retention > 0 {
+		kept, whose = c.Retention, "the case's own retention"
+	} else if recorded {
+		kept, whose = def, "the vault's default retention when it was deposited, as server.started recorded it"
+	}
+	if !until.Before(at.Add(kept - lockSlack)) {
+		return ""
+	}
+	ends := "none"
+	if !until.IsZero() {
+		ends = until.Format(time.RFC3339)
+	}
+	return fmt.Sprintf("its retention ends %s, before the deposit's time plus %s (%s): shortened in the store, or never extended (the vault logs a failed extension)",
+		ends, whose, at.Add(kept).Format(time.RFC3339))
 }

@@ -30,16 +30,11 @@ import (
 const KindHashSetImport = "hashset.import"
 
 // hashSetParams are the request's parameters: what the import read and
-// built, as hashset.imported will record it.
+// built, as hashset.imported will record it (without its request and
+// requester, which the approval adds), and the lines read.
 type hashSetParams struct {
-	Name         string `json:"name"`
-	Format       string `json:"format"`
-	Category     string `json:"category,omitempty"`
-	SourceSHA256 string `json:"source_sha256"`
-	Lines        int    `json:"lines"`
-	Imported     int    `json:"imported"`
-	Rejected     int    `json:"rejected"`
-	TableSHA256  string `json:"table_sha256"`
+	HashSetImported
+	Lines int `json:"lines"`
 	// Replaces describes the set of that name in use when the import
 	// was asked for, which its approval replaces (nil: none was).
 	Replaces *replacedSet `json:"replaces,omitempty"`
@@ -135,8 +130,7 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 		if err := v.importable(req, s); err != nil {
 			return err
 		}
-		p := hashSetParams{Name: req.Name, Format: req.Format, Category: req.Category, SourceSHA256: s.SourceSHA256, Lines: s.Lines,
-			Imported: s.Entries, Rejected: s.Rejected, TableSHA256: s.TableSHA256}
+		p := hashSetParams{HashSetImported: importedOf(req, s), Lines: s.Lines}
 		if cur, ok := v.state.hashSet(req.Name); ok {
 			p.Replaces = &replacedSet{Imported: cur.Imported, Category: cur.Category, TableSHA256: cur.TableSHA256}
 		}
@@ -182,6 +176,12 @@ func (v *Vault) importable(req HashSetImport, s *hashset.Summary) error {
 	return nil
 }
 
+// importedOf is what hashset.imported records of req's build s.
+func importedOf(req HashSetImport, s *hashset.Summary) HashSetImported {
+	return HashSetImported{Name: req.Name, Format: req.Format, Category: req.Category, SourceSHA256: s.SourceSHA256,
+		Imported: s.Entries, Rejected: s.Rejected, TableSHA256: s.TableSHA256}
+}
+
 func importResult(req HashSetImport, sum *hashset.Summary) *HashSetImportResult {
 	problems := sum.Problems
 	if problems == nil {
@@ -217,9 +217,7 @@ func (v *Vault) importNow(ctx context.Context, who Principal, req HashSetImport)
 		// decided without it.
 		h.installing.Lock()
 		installing = true
-		evs, err := v.append(ctx, sequencer.Draft{Type: TypeHashSetImported, Actor: who.actor(), Data: HashSetImported{
-			Name: req.Name, Format: req.Format, Category: req.Category, SourceSHA256: s.SourceSHA256,
-			Imported: s.Entries, Rejected: s.Rejected, TableSHA256: s.TableSHA256}})
+		evs, err := v.append(ctx, sequencer.Draft{Type: TypeHashSetImported, Actor: who.actor(), Data: importedOf(req, s)})
 		if err != nil {
 			recordErr = v.refusedAs(ctx, who, "hashset.import", req.Name, err)
 			return recordErr
@@ -336,13 +334,7 @@ func (v *Vault) approveHashSetImport(ctx context.Context, who Principal, r Reque
 	}
 	m := staged.Manifest()
 	staged.Close()
-	knownGood := p.Category == CategoryKnownGood
-	wantDefault := p.Category
-	if knownGood {
-		wantDefault = ""
-	}
-	if m.Name != p.Name || m.Format != p.Format || m.TableSHA256 != p.TableSHA256 || m.SourceSHA256 != p.SourceSHA256 ||
-		m.KnownGood != knownGood || m.DefaultCategory != wantDefault {
+	if m.TableSHA256 != p.TableSHA256 || m.SourceSHA256 != p.SourceSHA256 || !meansWhatRecorded(m, p.Name, p.Format, p.Category) {
 		return nil, v.refusedAs(ctx, who, "request.approve", r.ID, refused(ErrConflict,
 			"the tables kept for request %s are not those it recorded (tables %s, not %s): they changed on disk; reject it, and import the file again",
 			r.ID, m.TableSHA256, p.TableSHA256))
@@ -353,8 +345,8 @@ func (v *Vault) approveHashSetImport(ctx context.Context, who Principal, r Reque
 	h.installing.Lock()
 	defer h.installing.Unlock()
 	decided := RequestDecided{Request: r.ID, Kind: r.Kind, RequestedBy: r.By}
-	imported := HashSetImported{Name: p.Name, Format: p.Format, Category: p.Category, SourceSHA256: p.SourceSHA256,
-		Imported: p.Imported, Rejected: p.Rejected, TableSHA256: p.TableSHA256, Request: r.ID, RequestedBy: r.By}
+	imported := p.HashSetImported
+	imported.Request, imported.RequestedBy = r.ID, r.By
 	evs, err := v.append(ctx, v.approvalDraft(who, r, decided), sequencer.Draft{Type: TypeHashSetImported, Actor: who.actor(), Data: imported})
 	if err != nil {
 		return nil, v.refusedAs(ctx, who, "request.approve", r.ID, err)

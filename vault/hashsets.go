@@ -135,17 +135,24 @@ func (h *hashSets) openRecorded(name string, st *State) (*hashset.Set, error) {
 	// What a match means is the import event's, not the manifest's: a
 	// manifest edited to read known-good, or another default category,
 	// is refused.
-	knownGood := hs.Category == CategoryKnownGood
-	wantDefault := hs.Category
-	if knownGood {
-		wantDefault = ""
-	}
-	if m.Name != name || m.Format != hs.Format || m.KnownGood != knownGood || m.DefaultCategory != wantDefault {
+	if !meansWhatRecorded(m, name, hs.Format, hs.Category) {
 		s.Close()
 		return nil, fmt.Errorf("its manifest (name %q, format %q, category %q, known good %v) is not what its import recorded (%q, %q, %q): import it again",
 			m.Name, m.Format, m.DefaultCategory, m.KnownGood, name, hs.Format, hs.Category)
 	}
 	return s, nil
+}
+
+// meansWhatRecorded reports whether a set's manifest names the set, its
+// format and what a match means (known good, or the default category) as
+// an import recorded them (name, format, category).
+func meansWhatRecorded(m hashset.Manifest, name, format, category string) bool {
+	knownGood := category == CategoryKnownGood
+	wantDefault := category
+	if knownGood {
+		wantDefault = ""
+	}
+	return m.Name == name && m.Format == format && m.KnownGood == knownGood && m.DefaultCategory == wantDefault
 }
 
 // notUsedAfterImport takes name out of use after its import was recorded
