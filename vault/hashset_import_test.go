@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -322,5 +323,33 @@ func TestAnApprovalAStopInterruptedIsFinishedAtTheStart(t *testing.T) {
 	}
 	if staged, _ := hashset.Staged(root); len(staged) != 0 {
 		t.Fatalf("left staged: %v", staged)
+	}
+}
+
+// TestABadImportFileAsksNothing: bad input changes nothing on a vault
+// that asks two custodians, as on one that does not: a file that is not
+// of its format, and an exported case list given a category, open no
+// request and leave no staged tables.
+func TestABadImportFileAsksNothing(t *testing.T) {
+	dir := t.TempDir()
+	h := newHotline(t, func(c *Config) { c.HashSetDir, c.HashSetApproval = filepath.Join(dir, "hashsets"), true })
+	v, ctx := h.v, h.ctx
+	before := len(h.eventsOf(t, TypeRequestOpened))
+	if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "broken", Format: "vics", Body: strings.NewReader(`{"value": [`)}); !errors.Is(err, ErrBadInput) {
+		t.Fatalf("a broken file: %v", err)
+	}
+	h.deposit(t, h.a1, "x.jpg", []byte("an item of the case"), "")
+	list, err := v.ExportHashes(ctx, h.a1, "HL-1", "sha256sum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "case-list", Format: "sha256sum", Category: CategoryBaseline, Body: bytes.NewReader(list.Body)}); !errors.Is(err, ErrBadInput) {
+		t.Fatalf("an exported case list with a category: %v", err)
+	}
+	if after := len(h.eventsOf(t, TypeRequestOpened)); after != before {
+		t.Fatalf("bad input opened %d requests", after-before)
+	}
+	if staged, _ := hashset.Staged(filepath.Join(dir, "hashsets")); len(staged) != 0 {
+		t.Fatalf("bad input left staged tables: %v", staged)
 	}
 }
