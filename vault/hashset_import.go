@@ -58,8 +58,8 @@ var hashSetImportKind = requestKind{
 			return refused(ErrConflict, "this vault keeps no hash sets (no hash-set folder configured)")
 		}
 		p := params[hashSetParams](r)
-		if seq, ok := v.state.exportedSumList(p.SourceSHA256); ok && p.Category != "" {
-			return refused(ErrConflict, "the file is a case's hash list this vault exported (event %d): imported with a category, every item of the case would become %s material", seq, p.Category)
+		if why := v.exportedWithCategory(p.SourceSHA256, p.Category); why != "" {
+			return refused(ErrConflict, "%s", why)
 		}
 		return nil
 	},
@@ -167,8 +167,8 @@ func (h *hashSets) buildOptions(req HashSetImport) hashset.BuildOptions {
 // hash list the vault exported, or a VICS file of cases with items
 // without a category.
 func (v *Vault) importable(req HashSetImport, s *hashset.Summary) error {
-	if seq, ok := v.state.exportedSumList(s.SourceSHA256); ok && req.Category != "" {
-		return badInput("this file is a case's hash list this vault exported (event %d): it lists every item of the case, classified or not, and imported with a category (%s) each would become %s material. A case's plain hash list is for checking files; to share known material, forward the report as vics, or export the case as vics and import that without a category", seq, req.Category, req.Category)
+	if why := v.exportedWithCategory(s.SourceSHA256, req.Category); why != "" {
+		return badInput("%s", why)
 	}
 	if req.Category != "" && s.CaseMediaWithoutCategory > 0 {
 		return badInput("this VICS file holds cases (a case's hash list, as a vault or a review tool exports it) with %d items without a category, which may be unclassified or found not illegal: imported with a category (%s) they would all become %s material. Import it without one, so that only the entries that name a category count", s.CaseMediaWithoutCategory, req.Category, req.Category)
@@ -180,6 +180,18 @@ func (v *Vault) importable(req HashSetImport, s *hashset.Summary) error {
 func importedOf(req HashSetImport, s *hashset.Summary) HashSetImported {
 	return HashSetImported{Name: req.Name, Format: req.Format, Category: req.Category, SourceSHA256: s.SourceSHA256,
 		Imported: s.Entries, Rejected: s.Rejected, TableSHA256: s.TableSHA256}
+}
+
+// exportedWithCategory says why a file of SHA-256 source may not be
+// imported with category: it is a case's plain hash list this vault
+// exported, whose every item, classified or not, would become material
+// of that category ("" if it may).
+func (v *Vault) exportedWithCategory(source, category string) string {
+	seq, ok := v.state.exportedSumList(source)
+	if !ok || category == "" {
+		return ""
+	}
+	return fmt.Sprintf("this file is a case's hash list this vault exported (event %d): it lists every item of the case, classified or not, and imported with a category (%s) each would become %s material. A case's plain hash list is for checking files; to share known material, forward the report as vics, or export the case as vics and import that without a category", seq, category, category)
 }
 
 func importResult(req HashSetImport, sum *hashset.Summary) *HashSetImportResult {

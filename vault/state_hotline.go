@@ -421,7 +421,7 @@ func (s *State) settlement(item, caseID string) (string, []string) {
 	}
 	tally := map[string][]string{}
 	for by, vt := range s.hot.votes[item] {
-		if p := s.persons[by]; p != nil && !p.Removed && !p.Suspended {
+		if p := s.persons[by]; p != nil && p.active() == nil {
 			tally[vt.Category] = append(tally[vt.Category], by)
 		}
 	}

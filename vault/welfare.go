@@ -265,7 +265,7 @@ func (v *Vault) heldIllegalCopy(id, forCase string) (string, error) {
 		// they voted since.
 		agreed = 0
 		for _, name := range cl.onceSettledVoters {
-			if p, ok := v.state.personByName(name); ok && !p.Removed && !p.Suspended {
+			if p, ok := v.state.personByName(name); ok && p.active() == nil {
 				agreed++
 			}
 		}

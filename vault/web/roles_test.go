@@ -1286,7 +1286,13 @@ func TestTriageListsTheOldestOpenReports(t *testing.T) {
 		}
 		last = id
 	}
-	p := rv.signIn("ana").get("/app/triage")
+	ana := rv.signIn("ana")
+	p := ana.get("/app/triage")
 	p.has(t, "a long triage queue", first, "These are the 50 oldest of 52 open reports", `href="/app/reports?status=open"`)
 	p.lacks(t, "a long triage queue", last)
+	// The reports list pages through them, 50 a page.
+	list := ana.get("/app/reports?status=open")
+	list.has(t, "the open reports' first page", "Reports 1 to 50 of 52.", `rel="next"`, "Page 1 of 2")
+	list.lacks(t, "the open reports' first page", `rel="prev"`)
+	ana.get("/app/reports?page=2&status=open").has(t, "the open reports' second page", "Reports 51 to 52 of 52.", `rel="prev"`)
 }
