@@ -91,7 +91,7 @@ func TestBrowserAccessibilityBasics(t *testing.T) {
 		}
 	}
 	pages := map[string][]string{
-		"inv": {"/app/", "/app/me", "/app/triage", "/app/cases/A11Y-1", "/app/cases/A11Y-1/upload", "/app/items/" + item},
+		"inv": {"/app/", "/app/me", "/app/triage", "/app/cases/A11Y-1", "/app/cases/A11Y-1/upload", "/app/cases/A11Y-1/seal?item=" + item, "/app/items/" + item},
 	}
 	for _, p := range browserPersons {
 		if p.name == "inv" {

@@ -107,6 +107,9 @@ type decisionData struct {
 	Case        string
 	Destruction string
 	Destroyed   *vault.DestroyResult
+	// Sealed is a package just sealed from the seal form, for For.
+	Sealed *vault.SealedPackage
+	For    string
 	// Back is the page to go back to.
 	Back string
 }

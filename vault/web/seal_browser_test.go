@@ -1,0 +1,71 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+	"github.com/chromedp/chromedp"
+
+	"github.com/custos-vault/custos/internal/testenv"
+	"github.com/custos-vault/custos/vault"
+)
+
+// TestBrowserSealTheTickedItems walks an investigator through sealing a
+// package in Chromium, as they would: tick two of a case's three items on
+// the case page, follow the button to the seal form, type whom it is for
+// and why, and send it. The package sealed holds exactly the ticked
+// items, and its page names the person it is for.
+func TestBrowserSealTheTickedItems(t *testing.T) {
+	bv := newBrowserVault(t)
+	ctx := bv.ctx
+	bv.openCase(t, "SEAL-1")
+	chat := bv.deposit(t, "SEAL-1", "chat-export.txt", []byte("the chat"))
+	bv.deposit(t, "SEAL-1", "photo-unrelated.bin", []byte("not for this package"))
+	ledger := bv.deposit(t, "SEAL-1", "ledger.csv", []byte("payments"))
+	id, _ := age.GenerateX25519Identity()
+	if _, _, err := bv.v.SetRecipient(context.Background(), vault.Principal{Name: "pros", Role: vault.RoleProsecutor}, id.Recipient().String()); err != nil {
+		t.Fatal(err)
+	}
+
+	bv.signIn(t, ctx, "inv")
+	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/SEAL-1"),
+		chromedp.Click(chromedp.CSS(`input[value="`+chat+`"]`)),
+		chromedp.Click(chromedp.CSS(`input[value="`+ledger+`"]`)))
+	navigation(t, ctx, chromedp.Click(chromedp.CSS(`#seal-choice button`)))
+	if u := location(t, ctx); u.Path != "/app/cases/SEAL-1/seal" {
+		t.Fatalf("the button led to %s", u)
+	}
+	if chosen := text(t, ctx, "#chosen"); !strings.Contains(chosen, "chat-export.txt") || !strings.Contains(chosen, "ledger.csv") || strings.Contains(chosen, "photo-unrelated") {
+		t.Fatalf("the form lists as chosen: %q", chosen)
+	}
+	testenv.Screenshot(t, ctx, "seal-form")
+	run(t, ctx, chromedp.SendKeys(chromedp.ID("for"), "pros"),
+		chromedp.SendKeys(chromedp.ID("purpose"), "disclosure for the hearing of 12 January"))
+	resp := navigation(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/app/cases/SEAL-1/packages"] button[type=submit]`)))
+	if resp.Status != http.StatusOK {
+		t.Fatalf("sealing answered %d", resp.Status)
+	}
+	if got := text(t, ctx, "main [role=status]"); !strings.Contains(got, "is sealed: 2 items, for pros") {
+		t.Fatalf("the page after sealing says %q", got)
+	}
+	sealings := bv.events(t, vault.TypePackageSealing)
+	if len(sealings) != 1 {
+		t.Fatalf("%d sealings recorded", len(sealings))
+	}
+	var d vault.PackageSealing
+	if err := sealings[0].DecodeData(&d); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.Items, []string{chat, ledger}) || d.Purpose != "disclosure for the hearing of 12 January" || sealings[0].Actor.Person != "inv" {
+		t.Errorf("the sealing recorded %+v by %s", d, sealings[0].Actor.Person)
+	}
+	testenv.Screenshot(t, ctx, "sealed")
+	navigation(t, ctx, chromedp.Click(chromedp.CSS(`main a[href="/app/packages/`+d.Package+`"]`)))
+	if got := text(t, ctx, "dl.facts"); !strings.Contains(got, "pros") || !strings.Contains(got, "disclosure for the hearing") {
+		t.Errorf("the package's page says %q", got)
+	}
+}
