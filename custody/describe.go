@@ -86,7 +86,7 @@ func describe(x *decoded) {
 	case typePackageSealing:
 		add("package %s for %s (%s)", Shown(d.Package), Shown(d.For), Shown(roleOr(d.ForRole, "prosecutor")))
 		if d.Request != "" {
-			add("requested by %s in request %s, approved by %s", Shown(d.RequestedBy), Shown(d.Request), Shown(e.Actor.Name))
+			add("requested by %s in request %s, approved by %s", Shown(d.RequestedBy), Shown(d.Request), Shown(x.ev.Actor.Person))
 		}
 	case typePackageSealed:
 		add("package %s, %s, sha256 %s", Shown(d.Package), Bytes(d.Size), Shown(d.SHA256))
@@ -114,6 +114,9 @@ func describe(x *decoded) {
 		add("%s: %s", Shown(d.Person), quoted(d.Reason))
 	case typePolicySet:
 		add("second custodian's approval of exports: %s", Shown(d.ExportApproval))
+		if d.Reason != "" {
+			add("%s", quoted(d.Reason))
+		}
 	case typeDestroyRequested:
 		add("order %s: %s", quoted(d.Order), quoted(d.Reason))
 	case typeDestroyApproved:
@@ -180,6 +183,9 @@ func describe(x *decoded) {
 		add("request %s of %s: %s", Shown(d.Request), Shown(d.RequestedBy), quoted(d.Reason))
 	case "request.opened", "request.approved", "request.rejected":
 		add("request %s (%s)", Shown(d.Request), Shown(d.Kind))
+		if x.ev.Type == "request.opened" && d.Person != "" {
+			add("for %s", Shown(d.Person))
+		}
 		if d.RequestedBy != "" {
 			add("asked by %s", Shown(d.RequestedBy))
 		}

@@ -88,3 +88,14 @@ func TestDescribeHashSets(t *testing.T) {
 		t.Errorf("a removal: %q", details)
 	}
 }
+
+// TestDescribeApprovedSealingNamesBoth: a sealing a second custodian
+// approved names who asked and who approved it, from the event alone (as
+// the timeline and custos audit log describe it, not only the report).
+func TestDescribeApprovedSealingNamesBoth(t *testing.T) {
+	ev := &events.Event{Type: "package.sealing", Actor: events.Actor{Person: "custodian2", Role: "custodian"},
+		Data: json.RawMessage(`{"package":"pk_0123","for":"vanna","recipient":"age1x","purpose":"trial","items":["it_1"],"request":"rq_0123","requested_by":"sokha","for_role":"prosecutor"}`)}
+	if _, details := Describe(ev); !strings.Contains(details, "requested by sokha in request rq_0123, approved by custodian2") {
+		t.Errorf("an approved sealing: %q", details)
+	}
+}

@@ -121,8 +121,10 @@ func (v *Vault) memberOf(who Principal, c Case) bool {
 
 // AddMember asks for an investigator to be assigned to a case. Only
 // custodians ask, and another custodian approves (Approve): the answer is
-// the pending request.
-func (v *Vault) AddMember(ctx context.Context, who Principal, caseID, person string) (*RequestInfo, error) {
+// the pending request. The reason (optional, at most 1,024 bytes) is
+// recorded with the request: why this person is to see the case's
+// evidence.
+func (v *Vault) AddMember(ctx context.Context, who Principal, caseID, person, reason string) (*RequestInfo, error) {
 	if err := v.MayAsk(ctx, who, "case.member.add", caseID); err != nil {
 		return nil, err
 	}
@@ -132,7 +134,7 @@ func (v *Vault) AddMember(ctx context.Context, who Principal, caseID, person str
 	if err := checkPersonName(person); err != nil {
 		return nil, err
 	}
-	return v.openRequest(ctx, who, Request{Kind: KindMember, Case: caseID, Person: person}, struct{}{})
+	return v.openRequest(ctx, who, Request{Kind: KindMember, Case: caseID, Person: person, Reason: reason}, struct{}{})
 }
 
 // memberAddable is the rule of assigning person to a case.
@@ -158,8 +160,9 @@ func (v *Vault) memberAddable(caseID, person string) casePrecondition {
 
 // SetCasePolicy sets a case's export policy (ExportApprovalRequired or
 // ExportApprovalNone). Requiring approval takes effect at once; dropping
-// the requirement is a request another custodian approves.
-func (v *Vault) SetCasePolicy(ctx context.Context, who Principal, caseID, exportApproval string) (*RequestInfo, error) {
+// the requirement is a request another custodian approves. The reason
+// (optional, at most 1,024 bytes) is recorded with either.
+func (v *Vault) SetCasePolicy(ctx context.Context, who Principal, caseID, exportApproval, reason string) (*RequestInfo, error) {
 	if err := v.MayAsk(ctx, who, "case.policy", caseID); err != nil {
 		return nil, err
 	}
@@ -168,6 +171,9 @@ func (v *Vault) SetCasePolicy(ctx context.Context, who Principal, caseID, export
 	}
 	if exportApproval != ExportApprovalRequired && exportApproval != ExportApprovalNone {
 		return nil, badInput("export approval %q: use %s or %s", truncate(exportApproval), ExportApprovalRequired, ExportApprovalNone)
+	}
+	if err := checkText("reason", reason, 1024, false, false); err != nil {
+		return nil, err
 	}
 	required := exportApproval == ExportApprovalRequired
 	pre := func(c Case, ok bool) error {
@@ -183,10 +189,10 @@ func (v *Vault) SetCasePolicy(ctx context.Context, who Principal, caseID, export
 		return nil, v.refusedAs(ctx, who, "case.policy", caseID, err)
 	}
 	if !required {
-		return v.openRequest(ctx, who, Request{Kind: KindPolicy, Case: caseID}, policyParams{ExportApproval: exportApproval})
+		return v.openRequest(ctx, who, Request{Kind: KindPolicy, Case: caseID, Reason: reason}, policyParams{ExportApproval: exportApproval})
 	}
 	_, err := v.decide(ctx, who, "case.policy", caseID, pre,
-		sequencer.Draft{Type: TypeCasePolicySet, Actor: who.actor(), Case: caseID, Data: CasePolicySet{ExportApproval: exportApproval}})
+		sequencer.Draft{Type: TypeCasePolicySet, Actor: who.actor(), Case: caseID, Data: CasePolicySet{ExportApproval: exportApproval, Reason: reason}})
 	return nil, err
 }
 

@@ -374,7 +374,7 @@ func (v *Vault) approveHashSetImport(ctx context.Context, who Principal, r Reque
 	if err := h.putInUse(ctx, v, p.Name); err != nil {
 		return nil, err
 	}
-	return &Approval{RequestInfo: RequestInfo{ID: r.ID, Kind: r.Kind, By: r.By, Expires: r.Expires},
+	return &Approval{RequestInfo: r.info(),
 		HashSet: &HashSetImportResult{HashSet: p.Name, Format: p.Format, Category: p.Category, Lines: p.Lines, Imported: p.Imported,
 			Rejected: p.Rejected, Problems: []hashset.Problem{}, SourceSHA256: p.SourceSHA256, TableSHA256: p.TableSHA256,
 			Request: r.ID, RequestedBy: r.By, Event: seq}}, nil

@@ -370,7 +370,7 @@ func TestStatisticsKeepAClosingInItsCase(t *testing.T) {
 	if err := v.OpenCase(ctx, outsider, "OUT-1", "the outsider's case"); err != nil {
 		t.Fatal(err)
 	}
-	req, err := v.AddMember(ctx, h.cust, "OUT-1", h.a1.Name)
+	req, err := v.AddMember(ctx, h.cust, "OUT-1", h.a1.Name, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,7 +90,7 @@ func depositRacingReassessment(t *testing.T, depositFirst bool) {
 		t.Fatal(err)
 	}
 	outsider := enrolled(t, v, "ana4", RoleAnalyst)
-	req, err := v.AddMember(ctx, h.cust, "HL-2", "ana4")
+	req, err := v.AddMember(ctx, h.cust, "HL-2", "ana4", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func newHotline(t *testing.T, configure ...func(*Config)) *hotline {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"ana2", "ana3"} {
-		req, err := v.AddMember(h.ctx, h.cust, "HL-1", p)
+		req, err := v.AddMember(h.ctx, h.cust, "HL-1", p, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -556,7 +556,7 @@ func TestVotesCountWhileTheirVoterIsTrusted(t *testing.T) {
 	if known, _ := v.knownBecause(ctx, got, nil); known != "" {
 		t.Fatalf("known material by a suspended voter's vote: %s", known)
 	}
-	rq, err := v.Reinstate(ctx, h.cust, h.a2.Name)
+	rq, err := v.Reinstate(ctx, h.cust, h.a2.Name, "")
 	if err != nil {
 		t.Fatal(err)
 	}

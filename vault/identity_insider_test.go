@@ -168,7 +168,7 @@ func TestSealApprovalNeedsTheRequesterOnTheCase(t *testing.T) {
 	v := f.v
 	ctx := context.Background()
 	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
-	if _, err := v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalRequired); err != nil {
+	if _, err := v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalRequired, ""); err != nil {
 		t.Fatal(err)
 	}
 	pkg, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "send it all out"})
@@ -196,7 +196,7 @@ func TestSealApprovalSealsWhatWasAsked(t *testing.T) {
 	v := f.v
 	ctx := context.Background()
 	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
-	if _, err := v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalRequired); err != nil {
+	if _, err := v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalRequired, ""); err != nil {
 		t.Fatal(err)
 	}
 	pkg, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "trial"})
@@ -242,7 +242,7 @@ func TestNoPackageForAPersonWhoMayNotAct(t *testing.T) {
 			packages := func() int { return countType(t, v, TypePackageSealing) }
 			// Under the two-person policy: asked for, then the person
 			// is dropped, then approved.
-			if _, err := v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalRequired); err != nil {
+			if _, err := v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalRequired, ""); err != nil {
 				t.Fatal(err)
 			}
 			pkg, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "disclosure"})
@@ -257,7 +257,7 @@ func TestNoPackageForAPersonWhoMayNotAct(t *testing.T) {
 				t.Errorf("the approval's refusal does not say pros was %s: %v", status, err)
 			}
 			// Asked for afterwards, the policy lifted.
-			if _, err := v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalNone); err != nil {
+			if _, err := v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalNone, ""); err != nil {
 				t.Fatal(err)
 			}
 			pkg, err = v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "disclosure"})

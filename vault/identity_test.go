@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/events"
 )
 
@@ -218,7 +219,7 @@ func TestInvitationNeedsBothHalves(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A re-issue approved ends the credential and its sessions.
-	r, _ := v.Reissue(ctx, p["c1"], "dara")
+	r, _ := v.Reissue(ctx, p["c1"], "dara", "")
 	if _, err := v.Approve(ctx, p["c2"], r.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -364,12 +365,23 @@ func TestIdentityBadInputChangesNothing(t *testing.T) {
 			_, e := v.EnrollBy(ctx, p["c1"], Enrolment{Name: "eve", Role: RoleAuditor, OIDC: "a\u202eb"})
 			return e
 		}(),
-		"policy, bad value":  func() error { _, e := v.SetCasePolicy(ctx, p["c1"], "B-1", "sometimes"); return e }(),
+		"policy, bad value":  func() error { _, e := v.SetCasePolicy(ctx, p["c1"], "B-1", "sometimes", ""); return e }(),
 		"approve, bad id":    func() error { _, e := v.Approve(ctx, p["c1"], "rq_nope"); return e }(),
 		"reject, no reason":  func() error { _, e := v.Reject(ctx, p["c1"], "rq_000000000000000000000000", ""); return e }(),
 		"suspend, no reason": func() error { _, e := v.Suspend(ctx, p["c1"], "inv", " "); return e }(),
-		"member, bad person": func() error { _, e := v.AddMember(ctx, p["c1"], "B-1", "Not A Name"); return e }(),
+		"member, bad person": func() error { _, e := v.AddMember(ctx, p["c1"], "B-1", "Not A Name", ""); return e }(),
 		"redeem, one half":   func() error { _, e := v.RedeemInvitation(ctx, "inv", []string{"csi_x"}); return e }(),
+		// A request's reason is optional, and checked as every reason is.
+		"member, reason with a control character": func() error { _, e := v.AddMember(ctx, p["c1"], "B-1", "inv", "assigned\x1b[2J"); return e }(),
+		"reinstate, reason with an invisible character": func() error {
+			_, e := v.Reinstate(ctx, p["c1"], "inv", "back from leave\u202e")
+			return e
+		}(),
+		"enrol, reason too long": func() error {
+			_, e := v.EnrollBy(ctx, p["c1"], Enrolment{Name: "eve", Role: RoleAuditor, Reason: strings.Repeat("x", 1025)})
+			return e
+		}(),
+		"policy, reason over two lines": func() error { _, e := v.SetCasePolicy(ctx, p["c1"], "B-1", "required", "one\ntwo"); return e }(),
 		"recipient, ssh key": func() error {
 			_, _, e := v.SetRecipient(ctx, Principal{Name: "x", Role: RoleProsecutor}, "ssh-ed25519 AAAA")
 			return e
@@ -455,5 +467,95 @@ func TestRequestRefusalsRecordTheTruth(t *testing.T) {
 	}
 	if got := refusalGroundsSince(t, v, before); len(got) != 1 {
 		t.Errorf("a custodian's approve of an unknown destruction request recorded %d refusals", len(got))
+	}
+}
+
+// TestRequestsCarryTheirReason: the reason a custodian gives for a grant
+// (an assignment, an enrolment, a reinstatement, a new credential,
+// dropping a case's export approval) is recorded in its request.opened
+// event, shown to the custodian who decides it and in the answer of the
+// decision, and said in the custody record; requiring approval records
+// its reason in case.policy.set. No reason is recorded as none.
+func TestRequestsCarryTheirReason(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "inv": RoleInvestigator, "inv2": RoleInvestigator})
+	if err := v.OpenCase(ctx, p["inv"], "R-1", "t"); err != nil {
+		t.Fatal(err)
+	}
+	const why = "joins operation Tonle: unit order 2026/14"
+	asked, err := v.AddMember(ctx, p["c1"], "R-1", "inv2", why)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if asked.Reason != why {
+		t.Errorf("the request's answer gives the reason %q", asked.Reason)
+	}
+	opened := eventsOfType(t, v, TypeRequestOpened)
+	var d RequestOpened
+	if err := opened[len(opened)-1].DecodeData(&d); err != nil || d.Reason != why {
+		t.Fatalf("request.opened records the reason %q (%v)", d.Reason, err)
+	}
+	var shown bool
+	for _, r := range v.Requests(p["c2"]) {
+		shown = shown || r.ID == asked.ID && r.Reason == why
+	}
+	if !shown {
+		t.Error("the deciding custodian is not shown the reason")
+	}
+	if _, details := custody.Describe(opened[len(opened)-1]); !strings.Contains(details, "“"+why+"”") || !strings.Contains(details, "for inv2") {
+		t.Errorf("the custody record says %q", details)
+	}
+	approved, err := v.Approve(ctx, p["c2"], asked.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if approved.Reason != why {
+		t.Errorf("the approval's answer gives the reason %q", approved.Reason)
+	}
+
+	// The other grants, each recorded with its own reason.
+	for kind, ask := range map[string]func(reason string) (*RequestInfo, error){
+		KindEnroll: func(r string) (*RequestInfo, error) {
+			return v.EnrollBy(ctx, p["c1"], Enrolment{Name: "sothea", Role: RoleAnalyst, Reason: r})
+		},
+		KindReissue: func(r string) (*RequestInfo, error) { return v.Reissue(ctx, p["c1"], "inv", r) },
+		KindPolicy: func(r string) (*RequestInfo, error) {
+			if _, err := v.SetCasePolicy(ctx, p["c1"], "R-1", ExportApprovalRequired, "exports of "+r); err != nil {
+				return nil, err
+			}
+			return v.SetCasePolicy(ctx, p["c1"], "R-1", ExportApprovalNone, r)
+		},
+	} {
+		reason := "reason for " + kind
+		info, err := ask(reason)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		opened := eventsOfType(t, v, TypeRequestOpened)
+		var d RequestOpened
+		if err := opened[len(opened)-1].DecodeData(&d); err != nil || d.Request != info.ID || d.Reason != reason {
+			t.Errorf("%s: request.opened %+v (%v)", kind, d, err)
+		}
+	}
+	set := eventsOfType(t, v, TypeCasePolicySet)
+	var ps CasePolicySet
+	if err := set[len(set)-1].DecodeData(&ps); err != nil || ps.Reason != "exports of reason for "+KindPolicy {
+		t.Errorf("case.policy.set %+v (%v)", ps, err)
+	}
+	if _, details := custody.Describe(set[len(set)-1]); !strings.Contains(details, "“exports of reason for "+KindPolicy+"”") {
+		t.Errorf("the custody record of the policy says %q", details)
+	}
+
+	// No reason: none recorded (the member omitted).
+	if _, err := v.Suspend(ctx, p["c1"], "inv2", "on leave"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Reinstate(ctx, p["c1"], "inv2", ""); err != nil {
+		t.Fatal(err)
+	}
+	opened = eventsOfType(t, v, TypeRequestOpened)
+	if raw := string(opened[len(opened)-1].Data); strings.Contains(raw, `"reason"`) {
+		t.Errorf("a request without a reason records %s", raw)
 	}
 }

@@ -130,7 +130,7 @@ func TestAttackAClearingLapsedInAnotherCaseIsAwaited(t *testing.T) {
 			if err := h.v.OpenCase(ctx, b1, "HL-2", "another team"); err != nil {
 				t.Fatal(err)
 			}
-			req, err := h.v.AddMember(ctx, h.cust, "HL-2", "bee2")
+			req, err := h.v.AddMember(ctx, h.cust, "HL-2", "bee2", "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -321,7 +321,7 @@ func (o *ownCase) addVoter(t *testing.T, name string) Principal {
 	t.Helper()
 	h := o.h
 	p := enrolled(t, h.v, name, RoleAnalyst)
-	req, err := h.v.AddMember(h.ctx, h.cust, "HL-2", name)
+	req, err := h.v.AddMember(h.ctx, h.cust, "HL-2", name, "")
 	if err != nil {
 		t.Fatal(err)
 	}

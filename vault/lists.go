@@ -278,21 +278,9 @@ type ItemPage struct {
 // page of a case of 100,000 items costs a pass over their names and
 // hashes, not their classifications. Errors as Items.
 func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f ItemFilter, offset, limit int) (*ItemPage, error) {
-	if handlesEvidence(who.Role) {
-		// Who could be assigned is told of a malformed id; anyone
-		// else is refused before it is read.
-		if err := checkCaseID(caseID); err != nil {
-			return nil, err
-		}
-	}
 	// Who may list first, then the filters (security.md rule 9).
-	c, ok := v.state.getCase(caseID)
-	if ok && !assigned(who, c) && (seesAllCases(who) || v.packageFor(who, caseID)) {
-		// They know the case: say why, not "no such case".
-		return nil, v.refuse(ctx, who, "item.list", caseID, "only the case's investigators and analysts list its items", ErrForbidden)
-	}
-	if !ok || !assigned(who, c) {
-		return nil, v.refuseUnseen(ctx, who, "item.list", "case", caseID, ok, "not assigned to the case", "only the case's investigators and analysts list its items")
+	if err := v.mayListItems(ctx, who, caseID); err != nil {
+		return nil, err
 	}
 	if offset < 0 || limit < 0 {
 		return nil, badInput("offset and limit are not negative")
@@ -401,6 +389,53 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 		page.Items = append(page.Items, sum)
 	}
 	return page, nil
+}
+
+// ChosenItems gives the name, size and SHA-256 of each of ids that is an
+// item of caseID, in the order given, to the case's assigned
+// investigators and analysts (refused as ItemsPage refuses). An id of no
+// item, or of another case's, is left out without a word or a record:
+// a form that lists what was chosen learns nothing of other cases, and
+// records no refusal in the name of whoever followed its link.
+func (v *Vault) ChosenItems(ctx context.Context, who Principal, caseID string, ids []string) ([]ItemSummary, error) {
+	if err := v.mayListItems(ctx, who, caseID); err != nil {
+		return nil, err
+	}
+	out := []ItemSummary{}
+	for _, id := range ids {
+		if !itemIDPattern.MatchString(id) {
+			continue
+		}
+		it, ok, err := v.state.getItem(id)
+		if err != nil {
+			return nil, err
+		}
+		if ok && it.Case == caseID {
+			out = append(out, ItemSummary{ID: it.ID, Name: it.Deposit.Name, Size: it.Deposit.Size, SHA256: it.Deposit.SHA256})
+		}
+	}
+	return out, nil
+}
+
+// mayListItems is ItemsPage's rule of who lists a case's items (who is
+// told of a malformed case id, and how a refusal is recorded).
+func (v *Vault) mayListItems(ctx context.Context, who Principal, caseID string) error {
+	if handlesEvidence(who.Role) {
+		// Who could be assigned is told of a malformed id; anyone
+		// else is refused before it is read.
+		if err := checkCaseID(caseID); err != nil {
+			return err
+		}
+	}
+	c, ok := v.state.getCase(caseID)
+	if ok && !assigned(who, c) && (seesAllCases(who) || v.packageFor(who, caseID)) {
+		// They know the case: say why, not "no such case".
+		return v.refuse(ctx, who, "item.list", caseID, "only the case's investigators and analysts list its items", ErrForbidden)
+	}
+	if !ok || !assigned(who, c) {
+		return v.refuseUnseen(ctx, who, "item.list", "case", caseID, ok, "not assigned to the case", "only the case's investigators and analysts list its items")
+	}
+	return nil
 }
 
 // settledCopy is the first item (in deposit order) of it's case with

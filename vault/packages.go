@@ -91,7 +91,7 @@ func (v *Vault) approveSeal(ctx context.Context, who Principal, r Request) (*App
 	if err != nil {
 		return nil, err
 	}
-	return &Approval{RequestInfo: RequestInfo{ID: r.ID, Kind: r.Kind, Case: r.Case, Person: r.Person, By: r.By, Expires: r.Expires},
+	return &Approval{RequestInfo: r.info(),
 		Package: pkg}, nil
 }
 
@@ -159,20 +159,9 @@ type sealing struct {
 // person it is for and their recipient, and the items. A refusal of who
 // is recorded; bad input changes nothing.
 func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealRequest) (*sealing, error) {
-	// Who may seal at all (investigators and custodians) is decided
-	// before anything of the request is read (security.md rule 9).
-	if err := v.MayAsk(ctx, who, "package.seal", req.Case); err != nil {
+	c, err := v.sealableCase(ctx, who, req.Case)
+	if err != nil {
 		return nil, err
-	}
-	if err := checkCaseID(req.Case); err != nil {
-		return nil, err
-	}
-	c, ok := v.state.getCase(req.Case)
-	if !ok || !seals(who, c) {
-		return nil, v.refuseUnseen(ctx, who, "package.seal", "case", req.Case, ok, "only the case's investigators and custodians seal packages", "only the case's investigators and custodians seal packages")
-	}
-	if c.Destroyed {
-		return nil, v.refuse(ctx, who, "package.seal", req.Case, "the case was destroyed", ErrConflict)
 	}
 	if err := checkText("purpose", req.Purpose, 1024, true, false); err != nil {
 		return nil, err
@@ -185,7 +174,6 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 	// the person's lookup would differ by who they are, and tell an
 	// investigator who can receive packages (cannotReceive).
 	items := req.Items
-	var err error
 	if len(items) == 0 {
 		if items, err = v.state.caseItems(c.ID); err != nil {
 			return nil, err
@@ -218,6 +206,35 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 	}
 	return &sealing{who: who, req: req, c: c, target: target, recipient: recipient, items: items, its: its,
 		pkgID: "pk_" + randomHex(12)}, nil
+}
+
+// MaySeal says whether who may seal a package of caseID, before anything
+// else of a sealing is read: nil, or the refusal (recorded) that
+// SealPackage would give. A form asks it before it reads its fields.
+func (v *Vault) MaySeal(ctx context.Context, who Principal, caseID string) error {
+	_, err := v.sealableCase(ctx, who, caseID)
+	return err
+}
+
+// sealableCase is the case who may seal a package of: who may seal at
+// all (investigators and custodians), then whether they may seal this
+// case, decided before anything else of the request is read (security.md
+// rule 9); a destroyed case is refused.
+func (v *Vault) sealableCase(ctx context.Context, who Principal, caseID string) (Case, error) {
+	if err := v.MayAsk(ctx, who, "package.seal", caseID); err != nil {
+		return Case{}, err
+	}
+	if err := checkCaseID(caseID); err != nil {
+		return Case{}, err
+	}
+	c, ok := v.state.getCase(caseID)
+	if !ok || !seals(who, c) {
+		return Case{}, v.refuseUnseen(ctx, who, "package.seal", "case", caseID, ok, "only the case's investigators and custodians seal packages", "only the case's investigators and custodians seal packages")
+	}
+	if c.Destroyed {
+		return Case{}, v.refuse(ctx, who, "package.seal", caseID, "the case was destroyed", ErrConflict)
+	}
+	return c, nil
 }
 
 // cannotReceive refuses a sealing for name, a person who cannot receive

@@ -18,6 +18,9 @@ type Enrolment struct {
 	// certificate. Empty means the person's name.
 	OIDC        string
 	Certificate string
+	// Reason is why the person is enrolled (optional; recorded with the
+	// request, for the approving custodian and the record).
+	Reason string
 }
 
 // maxIdentity bounds an OIDC claim value or certificate name, in bytes.
@@ -45,34 +48,35 @@ func (v *Vault) EnrollBy(ctx context.Context, who Principal, e Enrolment) (*Requ
 			}
 		}
 	}
-	return v.openRequest(ctx, who, Request{Kind: KindEnroll, Person: e.Name},
-		enrollParams(e))
+	return v.openRequest(ctx, who, Request{Kind: KindEnroll, Person: e.Name, Reason: e.Reason},
+		enrollParams{Name: e.Name, Role: e.Role, OIDC: e.OIDC, Certificate: e.Certificate})
 }
 
 // Reissue asks for a person's local credential to be replaced: once
 // another custodian approves, the old credential and every session of the
 // person end, and a new invitation (in two halves, as at enrolment)
-// replaces them.
-func (v *Vault) Reissue(ctx context.Context, who Principal, name string) (*RequestInfo, error) {
+// replaces them. The reason (optional, at most 1,024 bytes) is recorded
+// with the request.
+func (v *Vault) Reissue(ctx context.Context, who Principal, name, reason string) (*RequestInfo, error) {
 	if err := v.MayAsk(ctx, who, "person.reissue", name); err != nil {
 		return nil, err
 	}
 	if err := checkPersonName(name); err != nil {
 		return nil, err
 	}
-	return v.openRequest(ctx, who, Request{Kind: KindReissue, Person: name}, struct{}{})
+	return v.openRequest(ctx, who, Request{Kind: KindReissue, Person: name, Reason: reason}, struct{}{})
 }
 
 // Reinstate asks for a suspended person to be reinstated; another
-// custodian approves.
-func (v *Vault) Reinstate(ctx context.Context, who Principal, name string) (*RequestInfo, error) {
+// custodian approves. The reason (optional) is recorded with the request.
+func (v *Vault) Reinstate(ctx context.Context, who Principal, name, reason string) (*RequestInfo, error) {
 	if err := v.MayAsk(ctx, who, "person.reinstate", name); err != nil {
 		return nil, err
 	}
 	if err := checkPersonName(name); err != nil {
 		return nil, err
 	}
-	return v.openRequest(ctx, who, Request{Kind: KindReinstate, Person: name}, struct{}{})
+	return v.openRequest(ctx, who, Request{Kind: KindReinstate, Person: name, Reason: reason}, struct{}{})
 }
 
 // Suspend takes a person's power away at once, as one custodian: their

@@ -17,7 +17,7 @@ func twoTeams(t *testing.T) (h *hotline, a4 Principal, rp, u string) {
 	if err := v.OpenCase(ctx, a4, "HL-B", "team b"); err != nil {
 		t.Fatal(err)
 	}
-	req, err := v.AddMember(ctx, h.cust, "HL-B", "ana1")
+	req, err := v.AddMember(ctx, h.cust, "HL-B", "ana1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestReportStaysWithTheCaseThatActedOnIt(t *testing.T) {
 		}
 		// Once ana1 (of HL-1) is on HL-B too, the notice of no case
 		// does not keep the report in HL-1.
-		req, err := h.v.AddMember(h.ctx, h.cust, "HL-B", "ana1")
+		req, err := h.v.AddMember(h.ctx, h.cust, "HL-B", "ana1", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +183,7 @@ func TestNoticeProgressKeepsTheReportInItsCase(t *testing.T) {
 		if len(view.Notices) != 0 {
 			t.Errorf("removed %v: an analyst of another case sees the notice: %+v", removed, view.Notices)
 		}
-		req, err := v.AddMember(ctx, h.cust, "HL-B", "ana1")
+		req, err := v.AddMember(ctx, h.cust, "HL-B", "ana1", "")
 		if err != nil {
 			t.Fatal(err)
 		}

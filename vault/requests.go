@@ -53,6 +53,9 @@ type RequestInfo struct {
 	Person  string
 	By      string
 	Expires time.Time
+	// Reason is why the requester asked, as they typed it ("" if they
+	// gave none).
+	Reason string
 	// InvitationPart is the half of a new person's invitation given to
 	// this custodian (the requester's at the request, the approver's at
 	// the approval), shown this once: the person needs both halves.
@@ -311,6 +314,9 @@ func requestDepends(ahead []*events.Event) bool {
 // that who may ask.
 func (v *Vault) openRequest(ctx context.Context, who Principal, r Request, p any) (*RequestInfo, error) {
 	k := requestKinds[r.Kind]
+	if err := checkText("reason", r.Reason, 1024, false, false); err != nil {
+		return nil, err
+	}
 	b, err := json.Marshal(p)
 	if err != nil {
 		return nil, err
@@ -360,11 +366,11 @@ func (v *Vault) openRequest(ctx context.Context, who Principal, r Request, p any
 	}
 	_, err = v.append(ctx, sequencer.Draft{Type: TypeRequestOpened, Actor: who.actor(), Case: r.Case, Check: check,
 		Data: RequestOpened{Request: r.ID, Kind: r.Kind, Case: r.Case, Person: r.Person, Params: b,
-			Expires: r.Expires.Format(time.RFC3339), InvitationSHA256: r.invitationHalf}})
+			Expires: r.Expires.Format(time.RFC3339), InvitationSHA256: r.invitationHalf, Reason: r.Reason}})
 	if err != nil {
 		return nil, v.refusedAs(ctx, who, r.Kind, r.target(), err)
 	}
-	return &RequestInfo{ID: r.ID, Kind: r.Kind, Case: r.Case, Person: r.Person, By: who.Name, Expires: r.Expires,
+	return &RequestInfo{ID: r.ID, Kind: r.Kind, Case: r.Case, Person: r.Person, By: who.Name, Expires: r.Expires, Reason: r.Reason,
 		InvitationPart: secret.New(half)}, nil
 }
 
@@ -557,8 +563,9 @@ func (v *Vault) Approve(ctx context.Context, who Principal, id string) (*Approva
 	if _, err := v.append(ctx, drafts...); err != nil {
 		return nil, v.refusedAs(ctx, who, "request.approve", id, err)
 	}
-	return &Approval{RequestInfo: RequestInfo{ID: r.ID, Kind: r.Kind, Case: r.Case, Person: r.Person, By: r.By,
-		Expires: r.Expires, InvitationPart: secret.New(half)}}, nil
+	info := r.info()
+	info.InvitationPart = secret.New(half)
+	return &Approval{RequestInfo: info}, nil
 }
 
 // approvalDraft is the request.approved event of r by who, with the rules
@@ -640,5 +647,11 @@ func (v *Vault) Reject(ctx context.Context, who Principal, id, reason string) (*
 	if r.Kind == KindHashSetImport && v.hashsets != nil {
 		v.hashsets.sweepStaged(v.state, v.cfg.Now())
 	}
-	return &RequestInfo{ID: r.ID, Kind: r.Kind, Case: r.Case, Person: r.Person, By: r.By, Expires: r.Expires}, nil
+	info := r.info()
+	return &info, nil
+}
+
+// info describes r as the answers of its approval and rejection do.
+func (r Request) info() RequestInfo {
+	return RequestInfo{ID: r.ID, Kind: r.Kind, Case: r.Case, Person: r.Person, By: r.By, Expires: r.Expires, Reason: r.Reason}
 }

@@ -111,7 +111,7 @@ func TestScrubLockFindingsOfOtherObjects(t *testing.T) {
 	if _, _, err := h.v.SetRecipient(h.ctx, pros, id.Recipient().String()); err != nil {
 		t.Fatal(err)
 	}
-	add, err := h.v.AddMember(h.ctx, h.cust, "HL-1", "inv")
+	add, err := h.v.AddMember(h.ctx, h.cust, "HL-1", "inv", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func TestAnalystsDoNotSealPackages(t *testing.T) {
 		t.Fatal("the analyst's refusal was not recorded")
 	}
 
-	if _, err := h.v.SetCasePolicy(h.ctx, h.cust, "HL-1", ExportApprovalRequired); err != nil {
+	if _, err := h.v.SetCasePolicy(h.ctx, h.cust, "HL-1", ExportApprovalRequired, ""); err != nil {
 		t.Fatal(err)
 	}
 	if pkg, err := h.v.SealPackage(h.ctx, h.a2, req); !errors.Is(err, ErrForbidden) {
@@ -43,7 +43,7 @@ func TestAnalystsDoNotSealPackages(t *testing.T) {
 		t.Fatalf("%d requests opened", n)
 	}
 
-	add, err := h.v.AddMember(h.ctx, h.cust, "HL-1", "inv")
+	add, err := h.v.AddMember(h.ctx, h.cust, "HL-1", "inv", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -351,7 +351,7 @@ func busyVault(t *testing.T, v *Vault, round int) {
 	if err := v.OpenCase(ctx, inv, caseID, "snapshot "+suffix); err != nil {
 		t.Fatal(err)
 	}
-	req, err := v.AddMember(ctx, cust, caseID, "inv2-"+suffix)
+	req, err := v.AddMember(ctx, cust, caseID, "inv2-"+suffix, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,9 +370,9 @@ func busyVault(t *testing.T, v *Vault, round int) {
 	if _, err := v.SetHold(ctx, cust, caseID, true, "court order 7"); err != nil {
 		t.Fatal(err)
 	}
-	// A request left pending.
+	// A request left pending, with its reason.
 	enrolled(t, v, "inv3-"+suffix, RoleInvestigator)
-	if _, err := v.AddMember(ctx, cust, caseID, "inv3-"+suffix); err != nil {
+	if _, err := v.AddMember(ctx, cust, caseID, "inv3-"+suffix, "reviews the chats of round "+suffix); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -36,6 +36,8 @@ type Request struct {
 	Params  json.RawMessage `json:"params"`
 	Person  string          `json:"person,omitempty"`
 	ID      string          `json:"request"`
+	// Reason is why the requester asks, as typed (optional).
+	Reason string `json:"reason,omitempty"`
 
 	invitationHalf string // SHA-256 of the requester's invitation half
 	// void is set when the requester is suspended or removed while the
@@ -233,7 +235,7 @@ func applyRequestOpened(s *State, ev *events.Event) error {
 		return fmt.Errorf("expires: %w", err)
 	}
 	s.requests[d.Request] = &Request{ID: d.Request, Kind: d.Kind, Case: d.Case, Person: d.Person, Params: d.Params,
-		By: ev.Actor.Person, ByRole: ev.Actor.Role, Opened: ev.Timestamp(), Expires: exp, invitationHalf: d.InvitationSHA256}
+		By: ev.Actor.Person, ByRole: ev.Actor.Role, Opened: ev.Timestamp(), Expires: exp, invitationHalf: d.InvitationSHA256, Reason: d.Reason}
 	// Requests that ended unanswered leave the state once expired.
 	now := ev.Timestamp()
 	for id, r := range s.requests {

@@ -181,6 +181,9 @@ type RequestOpened struct {
 	Params           json.RawMessage `json:"params"`
 	Expires          string          `json:"expires"`
 	InvitationSHA256 string          `json:"invitation_sha256,omitempty"`
+	// Reason is why the requester asks, as they typed it (optional);
+	// absent in events before requests carried one.
+	Reason string `json:"reason,omitempty"`
 }
 
 // RequestDecided records a second custodian's approval (then the
@@ -201,6 +204,9 @@ type RequestDecided struct {
 type CasePolicySet struct {
 	ExportApproval string `json:"export_approval"`
 	Request        string `json:"request,omitempty"`
+	// Reason is why the custodian requires approval, as typed
+	// (optional; a request's reason is in its request.opened event).
+	Reason string `json:"reason,omitempty"`
 }
 
 // RecipientSet records the age recipient a person receives packages for.

@@ -667,6 +667,10 @@ func (v *Vault) VerifierKey() string { return v.vkey }
 // Log gives read access to the sequencer (proofs, checkpoints).
 func (v *Vault) Log() *sequencer.Sequencer { return v.log }
 
+// InvitationTTL is how long a new person's invitation may be redeemed
+// once issued (Config.InvitationTTL).
+func (v *Vault) InvitationTTL() time.Duration { return v.cfg.InvitationTTL }
+
 // Store returns the custody-log store, for audit reads.
 func (v *Vault) Store() events.Store { return v.cfg.Log }
 

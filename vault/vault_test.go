@@ -112,7 +112,7 @@ func TestCaseSnapshotsAreSafeToRead(t *testing.T) {
 		for i := 0; i < 20; i++ {
 			name := fmt.Sprintf("inv%d", i)
 			v.Enroll(ctx, name, RoleInvestigator)
-			req, err := v.AddMember(ctx, cust, "R-1", name)
+			req, err := v.AddMember(ctx, cust, "R-1", name, "")
 			if err == nil {
 				_, err = v.Approve(ctx, cust2, req.ID)
 			}

@@ -72,7 +72,7 @@ func TestVoidRequestStaysVoidAfterReinstatement(t *testing.T) {
 	if len(v.Destructions(p["c2"])) != 0 {
 		t.Fatal("precondition: void request still listed")
 	}
-	rq, err := v.Reinstate(ctx, p["c2"], "c1")
+	rq, err := v.Reinstate(ctx, p["c2"], "c1", "")
 	if err != nil {
 		t.Fatal(err)
 	}

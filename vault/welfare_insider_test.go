@@ -359,7 +359,7 @@ func TestCustodiansDecisionsUnhideOnlyWhatTheyUnsettle(t *testing.T) {
 		if _, err := h.v.Suspend(h.ctx, h.cust, "ana2", "on leave"); err != nil {
 			t.Fatal(err)
 		}
-		req, err := h.v.Reinstate(h.ctx, h.cust, "ana2")
+		req, err := h.v.Reinstate(h.ctx, h.cust, "ana2", "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,6 +20,11 @@ import (
 	"golang.org/x/term"
 )
 
+// askReasonHelp is the help of --reason on a command that opens a
+// request: optional, unlike the reasons of decisions that take power
+// away.
+const askReasonHelp = "why you ask (optional; recorded with the request, and shown to the custodian who approves it)"
+
 // printRequest prints the answer of a decision that waits for a second
 // custodian: its id, and this custodian's invitation half where there is
 // one (shown once).
@@ -316,6 +321,9 @@ func runPerson(sub string, args []string, stdout io.Writer) error {
 		role = fs.String("role", "", "one of "+strings.Join(vault.Roles, ", "))
 		oidc = fs.String("oidc", "", "the identity provider's value of the configured claim for this person (default: the name)")
 		cert = fs.String("certificate", "", "the name mapped from this person's client certificate (default: the name)")
+		reason = fs.String("reason", "", askReasonHelp)
+	case "reissue", "reinstate":
+		reason = fs.String("reason", "", askReasonHelp)
 	case "suspend", "remove":
 		reason = fs.String("reason", "", "why (recorded)")
 		fewer = fs.Bool("leaving-fewer-custodians", false, "confirm suspending or removing a custodian although it leaves fewer than two active custodians (no two-person decision can be approved again)")
@@ -331,7 +339,7 @@ func runPerson(sub string, args []string, stdout io.Writer) error {
 		return usageErr("person %s takes one NAME", sub)
 	case role != nil && *role == "":
 		return usageErr("person add needs --role ROLE")
-	case reason != nil && *reason == "":
+	case (sub == "suspend" || sub == "remove") && *reason == "":
 		return usageErr("person %s needs --reason TEXT", sub)
 	}
 	c, err := newClient()
@@ -351,13 +359,13 @@ func runPerson(sub string, args []string, stdout io.Writer) error {
 		return printResult(stdout, *asJSON, out, table([]string{"NAME", "ROLE", "STATUS"}, rows))
 	case "add":
 		var out api.RequestResponse
-		if err := c.call("POST", "/v1/persons", nil, api.PersonRequest{Name: pos[0], Role: *role, OIDC: *oidc, Certificate: *cert}, &out); err != nil {
+		if err := c.call("POST", "/v1/persons", nil, api.PersonRequest{Name: pos[0], Role: *role, OIDC: *oidc, Certificate: *cert, Reason: *reason}, &out); err != nil {
 			return err
 		}
 		return printRequest(stdout, *asJSON, out, fmt.Sprintf("enrolling %s as %s", pos[0], *role))
 	case "reissue", "reinstate":
 		var out api.RequestResponse
-		if err := c.call("POST", "/v1/persons/"+url.PathEscape(pos[0])+"/"+sub, nil, nil, &out); err != nil {
+		if err := c.call("POST", "/v1/persons/"+url.PathEscape(pos[0])+"/"+sub, nil, api.ReasonRequest{Reason: *reason}, &out); err != nil {
 			return err
 		}
 		return printRequest(stdout, *asJSON, out, map[string]string{"reissue": "re-issuing the credential of ", "reinstate": "reinstating "}[sub]+pos[0])
@@ -396,7 +404,11 @@ func runRequests(args []string, stdout io.Writer) error {
 	if len(out.Requests) > 0 {
 		var rows [][]string
 		for _, r := range out.Requests {
-			rows = append(rows, []string{r.ID, r.Kind, describeRequest(r), r.By, when(r.Opened), when(r.Expires)})
+			asks := describeRequest(r)
+			if r.Reason != "" {
+				asks += "; because: " + strconv.Quote(r.Reason)
+			}
+			rows = append(rows, []string{r.ID, r.Kind, asks, r.By, when(r.Opened), when(r.Expires)})
 		}
 		text = table([]string{"REQUEST", "KIND", "ASKS", "BY", "ASKED", "OPEN UNTIL"}, rows)
 	}
@@ -517,6 +529,7 @@ func runDecide(verb string, args []string, stdout io.Writer) error {
 func runCasePolicy(args []string, stdout io.Writer) error {
 	fs := newFlags("case policy")
 	export := fs.String("export-approval", "", "required (every package of the case needs a second custodian) or none")
+	reason := fs.String("reason", "", "why (optional; recorded with the policy, or with the request that drops it)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -530,7 +543,7 @@ func runCasePolicy(args []string, stdout io.Writer) error {
 		return err
 	}
 	var out api.PolicyResponse
-	req, err := c.callOrRequest("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/policy", api.PolicyRequest{ExportApproval: *export}, &out)
+	req, err := c.callOrRequest("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/policy", api.PolicyRequest{ExportApproval: *export, Reason: *reason}, &out)
 	if err != nil {
 		return err
 	}

@@ -770,6 +770,7 @@ var errAuditFailed = errors.New("audit failed")
 
 func runCaseAddMember(args []string, stdout io.Writer) error {
 	fs := newFlags("case add-member")
+	reason := fs.String("reason", "", askReasonHelp)
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -783,7 +784,7 @@ func runCaseAddMember(args []string, stdout io.Writer) error {
 		return err
 	}
 	var out api.RequestResponse
-	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/members", nil, api.MemberRequest{Person: pos[1]}, &out); err != nil {
+	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/members", nil, api.MemberRequest{Person: pos[1], Reason: *reason}, &out); err != nil {
 		return err
 	}
 	return printRequest(stdout, *asJSON, out, fmt.Sprintf("assigning %s to %s", pos[1], pos[0]))

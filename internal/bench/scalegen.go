@@ -601,7 +601,7 @@ func (g *generator) assign(c *genCase, p *genPerson) error {
 	if err != nil {
 		return err
 	}
-	info, err := g.v.AddMember(g.ctx, c0, c.id, p.name)
+	info, err := g.v.AddMember(g.ctx, c0, c.id, p.name, "")
 	if err != nil {
 		return fmt.Errorf("assigning %s to %s: %w", p.name, c.id, err)
 	}

@@ -44,6 +44,9 @@ func (h *Handler) openCase(w http.ResponseWriter, r *http.Request, who vault.Pri
 // MemberRequest is the body of POST /v1/cases/{case}/members.
 type MemberRequest struct {
 	Person string `json:"person"`
+	// Reason is why the person is assigned (optional, recorded with the
+	// request).
+	Reason string `json:"reason,omitempty"`
 }
 
 // MemberResponse is the answer of POST /v1/cases/{case}/members and of
@@ -58,7 +61,7 @@ func (h *Handler) addMember(w http.ResponseWriter, r *http.Request, who vault.Pr
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	info, err := h.v.AddMember(r.Context(), who, r.PathValue("case"), req.Person)
+	info, err := h.v.AddMember(r.Context(), who, r.PathValue("case"), req.Person, req.Reason)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,29 @@ type PersonRequest struct {
 	Role        string `json:"role"`
 	OIDC        string `json:"oidc,omitempty"`
 	Certificate string `json:"certificate,omitempty"`
+	// Reason is why the person is enrolled (optional, recorded with the
+	// request).
+	Reason string `json:"reason,omitempty"`
+}
+
+// ReasonRequest is the optional body of POST
+// /v1/persons/{person}/reissue and /reinstate: why it is asked, recorded
+// with the request. No body asks without a reason.
+type ReasonRequest struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// readReason reads an optional ReasonRequest body: none (no
+// Content-Type and no bytes) gives "".
+func readReason(w http.ResponseWriter, r *http.Request) (string, error) {
+	if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+		return "", nil
+	}
+	var req ReasonRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return "", err
+	}
+	return req.Reason, nil
 }
 
 // RequestResponse answers a command that needs a second custodian
@@ -34,6 +57,9 @@ type RequestResponse struct {
 	HashSet *vault.HashSetImportResult `json:"hashset,omitempty"`
 	Person  string                     `json:"person,omitempty"`
 	Request string                     `json:"request"`
+	// Reason is why the requester asked, as they typed it (absent if
+	// they gave none).
+	Reason string `json:"reason,omitempty"`
 	// Withdrawn is true in the answer of a rejection by the request's
 	// own requester.
 	Withdrawn bool `json:"withdrawn,omitempty"`
@@ -41,7 +67,7 @@ type RequestResponse struct {
 
 func requestResponse(info *vault.RequestInfo, approved bool) RequestResponse {
 	return RequestResponse{Request: info.ID, Kind: info.Kind, Case: info.Case, Person: info.Person, By: info.By,
-		Expires: info.Expires, Approved: approved,
+		Expires: info.Expires, Approved: approved, Reason: info.Reason,
 		// Revealed from its secret type only here: this custodian's half.
 		InvitationPart: info.InvitationPart.Reveal()}
 }
@@ -51,7 +77,7 @@ func (h *Handler) enroll(w http.ResponseWriter, r *http.Request, who vault.Princ
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	info, err := h.v.EnrollBy(r.Context(), who, vault.Enrolment{Name: req.Name, Role: req.Role, OIDC: req.OIDC, Certificate: req.Certificate})
+	info, err := h.v.EnrollBy(r.Context(), who, vault.Enrolment{Name: req.Name, Role: req.Role, OIDC: req.OIDC, Certificate: req.Certificate, Reason: req.Reason})
 	if err != nil {
 		return err
 	}
@@ -74,7 +100,11 @@ func (h *Handler) persons(w http.ResponseWriter, r *http.Request, who vault.Prin
 }
 
 func (h *Handler) reissue(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
-	info, err := h.v.Reissue(r.Context(), who, r.PathValue("person"))
+	reason, err := readReason(w, r)
+	if err != nil {
+		return err
+	}
+	info, err := h.v.Reissue(r.Context(), who, r.PathValue("person"), reason)
 	if err != nil {
 		return err
 	}
@@ -83,7 +113,11 @@ func (h *Handler) reissue(w http.ResponseWriter, r *http.Request, who vault.Prin
 }
 
 func (h *Handler) reinstate(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
-	info, err := h.v.Reinstate(r.Context(), who, r.PathValue("person"))
+	reason, err := readReason(w, r)
+	if err != nil {
+		return err
+	}
+	info, err := h.v.Reinstate(r.Context(), who, r.PathValue("person"), reason)
 	if err != nil {
 		return err
 	}

@@ -54,6 +54,8 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, who vault.Princ
 // PolicyRequest is the body of POST /v1/cases/{case}/policy.
 type PolicyRequest struct {
 	ExportApproval string `json:"export_approval"`
+	// Reason is why (optional), recorded with the policy or the request.
+	Reason string `json:"reason,omitempty"`
 }
 
 // PolicyResponse answers it when the policy took effect at once
@@ -69,7 +71,7 @@ func (h *Handler) setPolicy(w http.ResponseWriter, r *http.Request, who vault.Pr
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	info, err := h.v.SetCasePolicy(r.Context(), who, r.PathValue("case"), req.ExportApproval)
+	info, err := h.v.SetCasePolicy(r.Context(), who, r.PathValue("case"), req.ExportApproval, req.Reason)
 	if err != nil {
 		return err
 	}

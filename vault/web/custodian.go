@@ -97,8 +97,11 @@ type decisionData struct {
 	// package its approval sealed.
 	Approved bool
 	Package  *vault.SealedPackage
-	// Half is this custodian's half of an invitation (shown once).
-	Half string
+	// Half is this custodian's half of an invitation (shown once);
+	// HalfHours how many hours the invitation may be redeemed once
+	// issued.
+	Half      string
+	HalfHours int
 	// Custodial: the request needs "a custodian's approval" rather than a
 	// second custodian (a person's own recipient, receipt key, a seal).
 	Custodial bool
@@ -110,6 +113,9 @@ type decisionData struct {
 	// Sealed is a package just sealed from the seal form, for For.
 	Sealed *vault.SealedPackage
 	For    string
+	// Again: the form was sent before; this is what that sending did,
+	// and nothing more was done.
+	Again bool
 	// Back is the page to go back to.
 	Back string
 }
@@ -117,9 +123,15 @@ type decisionData struct {
 // showRequest shows a request just opened, as custos prints it
 // (printRequest): who approves it, and the invitation half if any.
 func (h *Handler) showRequest(w http.ResponseWriter, r *http.Request, s *session, info *vault.RequestInfo, what, back string) error {
-	d := decisionData{What: what, Request: info, Half: info.InvitationPart.Reveal(), Back: back,
-		Custodial: info.Kind == vault.KindRecipient || info.Kind == vault.KindReceiptKey || info.Kind == vault.KindSeal}
+	d := requestData(info, what, back)
+	d.HalfHours = int(h.v.InvitationTTL().Hours())
 	return h.render(w, r, s, http.StatusOK, "decision", s.lang.text("decision.title.request"), d)
+}
+
+// requestData is the page of a request just opened.
+func requestData(info *vault.RequestInfo, what, back string) decisionData {
+	return decisionData{What: what, Request: info, Half: info.InvitationPart.Reveal(), Back: back,
+		Custodial: info.Kind == vault.KindRecipient || info.Kind == vault.KindReceiptKey || info.Kind == vault.KindSeal}
 }
 
 func (h *Handler) enroll(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -127,7 +139,8 @@ func (h *Handler) enroll(w http.ResponseWriter, r *http.Request, s *session) err
 		return err
 	}
 	f := r.PostForm
-	e := vault.Enrolment{Name: strings.TrimSpace(f.Get("name")), Role: f.Get("role"), OIDC: strings.TrimSpace(f.Get("oidc")), Certificate: strings.TrimSpace(f.Get("certificate"))}
+	e := vault.Enrolment{Name: strings.TrimSpace(f.Get("name")), Role: f.Get("role"), OIDC: strings.TrimSpace(f.Get("oidc")), Certificate: strings.TrimSpace(f.Get("certificate")),
+		Reason: reason(r)}
 	info, err := h.v.EnrollBy(r.Context(), s.who, e)
 	if err != nil {
 		return err
@@ -177,7 +190,10 @@ func (h *Handler) removePerson(w http.ResponseWriter, r *http.Request, s *sessio
 
 func (h *Handler) reinstate(w http.ResponseWriter, r *http.Request, s *session) error {
 	name := r.PathValue("person")
-	info, err := h.v.Reinstate(r.Context(), s.who, name)
+	if err := form(w, r); err != nil {
+		return err
+	}
+	info, err := h.v.Reinstate(r.Context(), s.who, name, reason(r))
 	if err != nil {
 		return err
 	}
@@ -186,7 +202,10 @@ func (h *Handler) reinstate(w http.ResponseWriter, r *http.Request, s *session) 
 
 func (h *Handler) reissue(w http.ResponseWriter, r *http.Request, s *session) error {
 	name := r.PathValue("person")
-	info, err := h.v.Reissue(r.Context(), s.who, name)
+	if err := form(w, r); err != nil {
+		return err
+	}
+	info, err := h.v.Reissue(r.Context(), s.who, name, reason(r))
 	if err != nil {
 		return err
 	}
@@ -289,7 +308,8 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, s *session) er
 		return err
 	}
 	info := a.RequestInfo
-	d := decisionData{Request: &info, Approved: true, Package: a.Package, Half: info.InvitationPart.Reveal(), Back: Prefix + "requests"}
+	d := decisionData{Request: &info, Approved: true, Package: a.Package, Half: info.InvitationPart.Reveal(), Back: Prefix + "requests",
+		HalfHours: int(h.v.InvitationTTL().Hours())}
 	return h.render(w, r, s, http.StatusOK, "decision", s.lang.text("decision.title.approved"), d)
 }
 
@@ -351,7 +371,7 @@ func (h *Handler) addMember(w http.ResponseWriter, r *http.Request, s *session) 
 		return err
 	}
 	person := strings.TrimSpace(r.PostForm.Get("person"))
-	info, err := h.v.AddMember(r.Context(), s.who, r.PathValue("case"), person)
+	info, err := h.v.AddMember(r.Context(), s.who, r.PathValue("case"), person, reason(r))
 	if err != nil {
 		return err
 	}
@@ -415,7 +435,7 @@ func (h *Handler) casePolicy(w http.ResponseWriter, r *http.Request, s *session)
 		return err
 	}
 	policy := r.PostForm.Get("export_approval")
-	info, err := h.v.SetCasePolicy(r.Context(), s.who, r.PathValue("case"), policy)
+	info, err := h.v.SetCasePolicy(r.Context(), s.who, r.PathValue("case"), policy, reason(r))
 	if err != nil {
 		return err
 	}

@@ -183,6 +183,17 @@ func init() {
 	register("POST "+Prefix+"me/receipt-key", (*Handler).setReceiptKey)
 }
 
+// pastedRecipient is the recipient in what a person pasted: age-keygen
+// prints it as "Public key: age1...", and the whole line is often what
+// is copied; the label is set aside, the rest is the vault's to check.
+func pastedRecipient(s string) string {
+	s = strings.TrimSpace(s)
+	if rest, ok := strings.CutPrefix(strings.ToLower(s), "public key:"); ok {
+		s = strings.TrimSpace(s[len(s)-len(rest):])
+	}
+	return s
+}
+
 // setRecipient registers the person's own age recipient, as `custos
 // recipient set`: the first at once, a replacement as a request a
 // custodian approves.
@@ -190,7 +201,7 @@ func (h *Handler) setRecipient(w http.ResponseWriter, r *http.Request, s *sessio
 	if err := form(w, r); err != nil {
 		return err
 	}
-	_, info, err := h.v.SetRecipient(r.Context(), s.who, strings.TrimSpace(r.PostForm.Get("recipient")))
+	_, info, err := h.v.SetRecipient(r.Context(), s.who, pastedRecipient(r.PostForm.Get("recipient")))
 	if err != nil {
 		return err
 	}

@@ -74,6 +74,9 @@ type packageData struct {
 	Namespace string
 	// Fingerprint is the log key's fingerprint, to pin with custos-verify.
 	Fingerprint string
+	// NoReceiptKey: the package is the person's, and they have not
+	// registered the key their receipt is checked with.
+	NoReceiptKey bool
 }
 
 // packagePage shows one package the person may know: its facts, its
@@ -88,7 +91,7 @@ func (h *Handler) packagePage(w http.ResponseWriter, r *http.Request, s *session
 	for _, p := range rows {
 		if p.Package == id {
 			d := packageData{packageRow: p, Message: string(vault.ReceiptMessage(p.Package, p.SHA256)), Namespace: vault.ReceiptNamespace,
-				Fingerprint: pkgformat.KeyFingerprint(h.v.VerifierKey())}
+				Fingerprint: pkgformat.KeyFingerprint(h.v.VerifierKey()), NoReceiptKey: p.Mine && h.v.WhoAmI(s.who).ReceiptKey == ""}
 			return h.render(w, r, s, http.StatusOK, "package", s.lang.text("package.title", p.Package), d)
 		}
 	}

@@ -15,9 +15,11 @@ import (
 // decides everything; the page only offers the form.
 //
 // Which items is said explicitly: "every item of the case" or "the
-// items chosen", never inferred from an empty list, so that a choice
-// lost on its way (a reloaded page, a form cut short) can never seal
-// the whole case instead of the few items meant.
+// items chosen", never inferred from an empty list, and never chosen for
+// the person: the form preselects "the items chosen" when items come
+// ticked, and nothing otherwise. A choice lost on its way (ticks on
+// another page of the list, a reloaded page, the other link) can never
+// seal the whole case instead of the few items meant.
 
 func init() {
 	register("GET "+Prefix+"cases/{case}/seal", (*Handler).sealPage)
@@ -45,6 +47,11 @@ type sealData struct {
 	// ApprovalNeeded: the case requires a custodian's approval of every
 	// export, so the form opens a request.
 	ApprovalNeeded bool
+	// Once is the form's one-time value (sentForms).
+	Once string
+	// Choose: the person ticks items on the case page (an investigator;
+	// a custodian types ids).
+	Choose bool
 }
 
 // mayOfferSeal mirrors the vault's rule of who seals (investigators and
@@ -54,32 +61,34 @@ func mayOfferSeal(role string) bool {
 }
 
 func (h *Handler) sealPage(w http.ResponseWriter, r *http.Request, s *session) error {
-	if err := h.v.MayAsk(r.Context(), s.who, "package.seal", r.PathValue("case")); err != nil {
+	if err := h.v.MaySeal(r.Context(), s.who, r.PathValue("case")); err != nil {
 		return err
 	}
 	c, err := h.v.ShowCase(r.Context(), s.who, r.PathValue("case"))
 	if err != nil {
 		return err
 	}
-	if c.Destroyed {
-		return fmt.Errorf("%w: case %s was destroyed: nothing of it can be sealed", vault.ErrConflict, c.Case)
-	}
-	d := sealData{Case: c, ApprovalNeeded: c.ExportApproval}
+	d := sealData{Case: c, ApprovalNeeded: c.ExportApproval, Once: newOnce(), Choose: s.who.Role == vault.RoleInvestigator}
 	ids, err := chosenItems(r.URL.Query()["item"], "")
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		it := sealItem{ID: id}
-		if s.who.Role == vault.RoleInvestigator {
-			// The vault answers only for items of this case the person
-			// may list; an item of another case is refused by the
-			// sealing itself, recorded there.
-			if detail, err := h.v.ShowItem(r.Context(), s.who, id); err == nil && detail.Case == c.Case {
-				it.Name, it.SHA256, it.Size = detail.Name, detail.SHA256, detail.Size
-			}
+	if len(ids) > 0 && s.who.Role == vault.RoleInvestigator {
+		// Named where they are the case's; an id of another case or of
+		// no item is left out here, unrecorded (a link is not an act of
+		// whoever follows it), and refused by the sealing if sent.
+		items, err := h.v.ChosenItems(r.Context(), s.who, c.Case, ids)
+		if err != nil {
+			return err
 		}
-		d.Chosen = append(d.Chosen, it)
+		for _, it := range items {
+			d.Chosen = append(d.Chosen, sealItem{ID: it.ID, Name: it.Name, SHA256: it.SHA256, Size: it.Size})
+		}
+	} else {
+		// A custodian, who lists no case's items, sees the ids chosen.
+		for _, id := range ids {
+			d.Chosen = append(d.Chosen, sealItem{ID: id})
+		}
 	}
 	if s.who.Role == vault.RoleCustodian {
 		ps, err := h.v.Persons(r.Context(), s.who)
@@ -87,7 +96,7 @@ func (h *Handler) sealPage(w http.ResponseWriter, r *http.Request, s *session) e
 			return err
 		}
 		for _, p := range ps {
-			if receivesPackages(p.Role) && p.Status == "active" {
+			if receivesPackages(p.Role) && p.Status == "active" && p.HasRecipient {
 				d.Recipients = append(d.Recipients, p)
 			}
 		}
@@ -123,12 +132,17 @@ func chosenItems(fields []string, text string) ([]string, error) {
 // scope ("all" or "chosen"), item (repeated) and items (typed ids),
 // disclose_others.
 func (h *Handler) sealPackage(w http.ResponseWriter, r *http.Request, s *session) error {
+	caseID := r.PathValue("case")
+	// Who may seal this case first, then the form (security.md rule 9).
+	if err := h.v.MaySeal(r.Context(), s.who, caseID); err != nil {
+		return err
+	}
 	if err := form(w, r); err != nil {
 		return err
 	}
 	f := r.PostForm
-	caseID := r.PathValue("case")
-	req := vault.SealRequest{Case: caseID, For: strings.TrimSpace(f.Get("for")), Purpose: strings.TrimSpace(f.Get("purpose")),
+	// Person names are lowercase; "Vanna" typed means vanna.
+	req := vault.SealRequest{Case: caseID, For: strings.ToLower(strings.TrimSpace(f.Get("for"))), Purpose: strings.TrimSpace(f.Get("purpose")),
 		DiscloseOthers: f.Get("disclose_others") == "yes"}
 	switch f.Get("scope") {
 	case "all":
@@ -145,14 +159,45 @@ func (h *Handler) sealPackage(w http.ResponseWriter, r *http.Request, s *session
 	default:
 		return fmt.Errorf("%w: say which items to seal: every item of the case, or the items chosen", vault.ErrBadInput)
 	}
+	// Sealed once per form shown: a reload of the answer, or a second
+	// click while the first sealing runs, is answered with the first.
+	once := f.Get("once")
+	if !validOnce(once) {
+		return fmt.Errorf("%w: the form is incomplete: open the seal form again from the case page", vault.ErrBadInput)
+	}
+	key := s.who.Name + "/" + once
+	if prev, fresh := h.sent.begin(key); !fresh {
+		if prev == nil {
+			return fmt.Errorf("%w: this form was sent already and the vault is still sealing it; wait for that answer (a large case takes minutes): nothing more is sealed", vault.ErrConflict)
+		}
+		return h.showSealing(w, r, s, prev.outcome.(sealOutcome), true)
+	}
 	p, err := h.v.SealPackage(r.Context(), s.who, req)
 	if err != nil {
+		h.sent.forget(key)
 		return err
 	}
-	back := Prefix + "cases/" + caseID
-	if p.Request != nil {
-		return h.showRequest(w, r, s, p.Request, s.lang.text("decision.seal", caseID, req.For), back)
+	out := sealOutcome{Case: caseID, For: req.For, Package: p}
+	h.sent.finish(key, out)
+	return h.showSealing(w, r, s, out, false)
+}
+
+// sealOutcome is what one sending of the seal form did.
+type sealOutcome struct {
+	Case, For string
+	Package   *vault.SealedPackage
+}
+
+// showSealing answers a sending of the seal form: the package sealed, or
+// the request opened; again says it was sent before, and nothing more
+// was done.
+func (h *Handler) showSealing(w http.ResponseWriter, r *http.Request, s *session, o sealOutcome, again bool) error {
+	back := Prefix + "cases/" + o.Case
+	if o.Package.Request != nil {
+		d := requestData(o.Package.Request, s.lang.text("decision.seal", o.Case, o.For), back)
+		d.Again = again
+		return h.render(w, r, s, http.StatusOK, "decision", s.lang.text("decision.title.request"), d)
 	}
-	d := decisionData{Sealed: p, For: req.For, Back: back}
+	d := decisionData{Sealed: o.Package, For: o.For, Back: back, Again: again}
 	return h.render(w, r, s, http.StatusOK, "decision", s.lang.text("decision.title.sealed"), d)
 }

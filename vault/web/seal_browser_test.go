@@ -49,7 +49,7 @@ func TestBrowserSealTheTickedItems(t *testing.T) {
 	if resp.Status != http.StatusOK {
 		t.Fatalf("sealing answered %d", resp.Status)
 	}
-	if got := text(t, ctx, "main [role=status]"); !strings.Contains(got, "is sealed: 2 items, for pros") {
+	if got := text(t, ctx, "main [role=status]"); !strings.Contains(got, "is sealed for pros (items: 2)") {
 		t.Fatalf("the page after sealing says %q", got)
 	}
 	sealings := bv.events(t, vault.TypePackageSealing)
@@ -67,5 +67,38 @@ func TestBrowserSealTheTickedItems(t *testing.T) {
 	navigation(t, ctx, chromedp.Click(chromedp.CSS(`main a[href="/app/packages/`+d.Package+`"]`)))
 	if got := text(t, ctx, "dl.facts"); !strings.Contains(got, "pros") || !strings.Contains(got, "disclosure for the hearing") {
 		t.Errorf("the package's page says %q", got)
+	}
+}
+
+// TestBrowserSealFormWaitsForAChoiceOfItems: an investigator ticks items,
+// then follows the page's other link ("Seal a package") instead of the
+// button below the list: the ticks do not come with it, the form says
+// that nothing is chosen for them, and Chromium does not send it until
+// they choose which items; nothing is sealed meanwhile.
+func TestBrowserSealFormWaitsForAChoiceOfItems(t *testing.T) {
+	bv := newBrowserVault(t)
+	ctx := bv.ctx
+	bv.openCase(t, "SEAL-2")
+	chat := bv.deposit(t, "SEAL-2", "chat-export.txt", []byte("the chat"))
+	bv.deposit(t, "SEAL-2", "photo-unrelated.bin", []byte("not for this package"))
+	id, _ := age.GenerateX25519Identity()
+	if _, _, err := bv.v.SetRecipient(context.Background(), vault.Principal{Name: "pros", Role: vault.RoleProsecutor}, id.Recipient().String()); err != nil {
+		t.Fatal(err)
+	}
+	bv.signIn(t, ctx, "inv")
+	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/SEAL-2"), chromedp.Click(chromedp.CSS(`input[value="`+chat+`"]`)))
+	navigation(t, ctx, chromedp.Click(chromedp.CSS(`main a[href="/app/cases/SEAL-2/seal"]`)))
+	run(t, ctx, chromedp.SendKeys(chromedp.ID("for"), "pros"),
+		chromedp.SendKeys(chromedp.ID("purpose"), "disclosure of the chat"),
+		chromedp.Click(chromedp.CSS(`form[action="/app/cases/SEAL-2/packages"] button[type=submit]`)))
+	missing := value(t, ctx, chromedp.Evaluate[bool](`document.getElementById('scope-all').validity.valueMissing && !document.querySelector('input[name=scope]:checked')`))
+	if !missing {
+		t.Error("the form has a choice of items made for the person")
+	}
+	if u := location(t, ctx); u.Path != "/app/cases/SEAL-2/seal" {
+		t.Errorf("the form was sent without a choice of items: the tab shows %s", u)
+	}
+	if n := len(bv.events(t, vault.TypePackageSealing)); n != 0 {
+		t.Errorf("%d sealings recorded", n)
 	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -10,7 +11,14 @@ import (
 	"testing"
 
 	"github.com/custos-vault/custos/vault"
+	"github.com/custos-vault/custos/vault/api"
 )
+
+// withOnce gives a seal form its one-time value, as the form page does.
+func withOnce(f url.Values) url.Values {
+	f.Set("once", newOnce())
+	return f
+}
 
 // sealingOf decodes the package.sealing event of a sealing recorded from
 // position from on; it fails the test if there is none.
@@ -50,16 +58,16 @@ func TestSealFormSealsWhatWasChosen(t *testing.T) {
 	p.status(t, "seal form", http.StatusOK)
 	p.postFormsCarryCSRF(t, "seal form")
 	p.has(t, "seal form", "chat-export.txt", "ledger.csv", "Every item of the case (3 now)")
-	if !regexp.MustCompile(`value="chosen" checked`).MatchString(p.raw2()) {
+	if !regexp.MustCompile(`value="chosen" required checked`).MatchString(p.raw2()) {
 		t.Error("the seal form does not say the ticked items are chosen")
 	}
 
 	form := url.Values{"for": {"pros"}, "purpose": {"disclosure in trial 2026/114"}, "scope": {"chosen"}, "item": {second, third}}
 	inv.refusedWithoutCSRF(t, "/app/cases/C-1/packages", form)
 	before := rv.size()
-	p = inv.send("/app/cases/C-1/packages", form)
+	p = inv.send("/app/cases/C-1/packages", withOnce(form))
 	p.status(t, "sealing the chosen items", http.StatusOK)
-	p.has(t, "sealed", "is sealed: 2 items, for pros", "pros finds it on their Packages page")
+	p.has(t, "sealed", "is sealed for pros (items: 2)", "pros finds it on their Packages page")
 	d := rv.sealingOf(before)
 	if !slices.Equal(d.Items, []string{second, third}) || d.For != "pros" || d.Purpose != "disclosure in trial 2026/114" || d.DisclosesOthers {
 		t.Errorf("the sealing recorded %+v", d)
@@ -69,18 +77,19 @@ func TestSealFormSealsWhatWasChosen(t *testing.T) {
 		t.Error("no package.sealed event")
 	}
 
-	// Typed ids, with a choice from the case page, and every item.
+	// Typed ids, and every item (for a name typed with a capital: names
+	// are lowercase).
 	before = rv.size()
-	p = inv.send("/app/cases/C-1/packages", url.Values{"for": {"pros"}, "purpose": {"the first item alone"}, "scope": {"chosen"},
-		"items": {first + ",\n" + first}, "disclose_others": {"yes"}})
+	p = inv.send("/app/cases/C-1/packages", withOnce(url.Values{"for": {"pros"}, "purpose": {"the first item alone"}, "scope": {"chosen"},
+		"items": {first + ",\n" + first}, "disclose_others": {"yes"}}))
 	p.status(t, "sealing a typed id", http.StatusOK)
 	if d := rv.sealingOf(before); !slices.Equal(d.Items, []string{first}) || !d.DisclosesOthers {
 		t.Errorf("a typed id sealed %+v", d)
 	}
 	before = rv.size()
-	p = inv.send("/app/cases/C-1/packages", url.Values{"for": {"pros"}, "purpose": {"trial bundle"}, "scope": {"all"}})
+	p = inv.send("/app/cases/C-1/packages", withOnce(url.Values{"for": {"Pros"}, "purpose": {"trial bundle"}, "scope": {"all"}}))
 	p.status(t, "sealing every item", http.StatusOK)
-	p.has(t, "every item", "is sealed: 3 items, for pros")
+	p.has(t, "every item", "is sealed for pros (items: 3)")
 	if d := rv.sealingOf(before); len(d.Items) != 3 {
 		t.Errorf("every item sealed %v", d.Items)
 	}
@@ -103,18 +112,18 @@ func TestSealFormRefusesWhatItCannotMeanAndChangesNothing(t *testing.T) {
 		"no purpose":       {"for": {"pros"}, "purpose": {"  "}, "scope": {"all"}},
 	} {
 		before := rv.size()
-		p := inv.send("/app/cases/C-1/packages", form)
+		p := inv.send("/app/cases/C-1/packages", withOnce(form))
 		p.status(t, what, http.StatusBadRequest)
 		if got := rv.typesFrom(before); len(got) != 0 {
 			t.Errorf("%s: the log got %v", what, got)
 		}
 	}
-	p := inv.send("/app/cases/C-1/packages", url.Values{"for": {"pros"}, "purpose": {"trial"}, "scope": {"chosen"}, "items": {"it_nothex"}})
+	p := inv.send("/app/cases/C-1/packages", withOnce(url.Values{"for": {"pros"}, "purpose": {"trial"}, "scope": {"chosen"}, "items": {"it_nothex"}}))
 	p.has(t, "a malformed id", "it_nothex", "item ids are it_ and 24 hex digits")
 
 	// An analyst of the case neither sees the links nor gets the form.
 	ctx := context.Background()
-	asked, err := rv.v.AddMember(ctx, vault.Principal{Name: "cust", Role: vault.RoleCustodian}, "C-1", "ana")
+	asked, err := rv.v.AddMember(ctx, vault.Principal{Name: "cust", Role: vault.RoleCustodian}, "C-1", "ana", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,15 +136,15 @@ func TestSealFormRefusesWhatItCannotMeanAndChangesNothing(t *testing.T) {
 	page.lacks(t, "case page as an analyst", "/app/cases/C-1/seal", `form="seal-choice"`)
 	before := rv.size()
 	ana.get("/app/cases/C-1/seal").status(t, "seal form as an analyst", http.StatusForbidden)
-	ana.send("/app/cases/C-1/packages", url.Values{"for": {"pros"}, "purpose": {"trial"}, "scope": {"all"}}).status(t, "sealing as an analyst", http.StatusForbidden)
+	ana.send("/app/cases/C-1/packages", withOnce(url.Values{"for": {"pros"}, "purpose": {"trial"}, "scope": {"all"}})).status(t, "sealing as an analyst", http.StatusForbidden)
 	rv.onlyRefusals(before, "sealing as an analyst")
 }
 
 // TestSealFormWithExportApprovalOpensARequest: where a case requires a
 // custodian's approval of every export, the form says so and opens the
 // request; nothing is sealed until it is approved. A custodian's form
-// offers the prosecutors and defence counsel to pick from; an
-// investigator's lists nobody.
+// offers the prosecutors and defence counsel with a registered recipient
+// to pick from; an investigator's lists nobody.
 func TestSealFormWithExportApprovalOpensARequest(t *testing.T) {
 	rv := newRolesVault(t)
 	rv.setupCase()
@@ -146,7 +155,7 @@ func TestSealFormWithExportApprovalOpensARequest(t *testing.T) {
 	p.has(t, "seal form under export approval", "requires a custodian's approval of every export", "Ask a custodian to approve this package")
 	p.lacks(t, "seal form of an investigator", "<datalist")
 	before := rv.size()
-	p = inv.send("/app/cases/C-1/packages", url.Values{"for": {"pros"}, "purpose": {"trial"}, "scope": {"all"}})
+	p = inv.send("/app/cases/C-1/packages", withOnce(url.Values{"for": {"pros"}, "purpose": {"trial"}, "scope": {"all"}}))
 	p.status(t, "sealing under export approval", http.StatusOK)
 	p.has(t, "request", "Sealing a package of case C-1 for pros needs a custodian's approval")
 	types := rv.typesFrom(before)
@@ -156,6 +165,191 @@ func TestSealFormWithExportApprovalOpensARequest(t *testing.T) {
 
 	p = cust.get("/app/cases/C-1/seal")
 	p.status(t, "seal form as a custodian", http.StatusOK)
-	p.has(t, "seal form as a custodian", `<option value="pros">`, `<option value="def">`)
-	p.lacks(t, "seal form as a custodian", `<option value="inv">`, `<option value="aud">`)
+	p.has(t, "seal form as a custodian", `<option value="pros">`)
+	// Only those who can receive a package now: def has no recipient.
+	p.lacks(t, "seal form as a custodian", `<option value="def">`, `<option value="inv">`, `<option value="aud">`)
+}
+
+// TestSealFormAsksWhoFirst: the seal form asks the vault who may seal
+// before it reads a field (security.md rule 9): a malformed form from an
+// analyst, a prosecutor, an auditor or an investigator of another team is
+// answered, and recorded, as the same person's well-formed one is.
+func TestSealFormAsksWhoFirst(t *testing.T) {
+	rv := newRolesVault(t)
+	rv.setupCase()
+	many := make([]string, maxSealChoice+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("it_%024x", i)
+	}
+	malformed := map[string]url.Values{
+		"no scope":       {"for": {"pros"}, "purpose": {"trial"}},
+		"nothing chosen": {"for": {"pros"}, "purpose": {"trial"}, "scope": {"chosen"}},
+		"too many ids":   {"for": {"pros"}, "purpose": {"trial"}, "scope": {"chosen"}, "items": {strings.Join(many, " ")}},
+	}
+	for _, who := range []string{"ana", "pros", "aud", "inv2"} {
+		b := rv.signIn(who)
+		before := rv.size()
+		wellFormed := b.send("/app/cases/C-1/packages", withOnce(url.Values{"for": {"pros"}, "purpose": {"trial"}, "scope": {"all"}}))
+		if wellFormed.code/100 != 4 || rv.eventOf(before, vault.TypeAccessRefused) == nil {
+			t.Fatalf("%s's sealing: %d, recorded %v", who, wellFormed.code, rv.typesFrom(before))
+		}
+		for what, f := range malformed {
+			before := rv.size()
+			p := b.send("/app/cases/C-1/packages", withOnce(f))
+			if p.code != wellFormed.code || rv.eventOf(before, vault.TypeAccessRefused) == nil {
+				t.Errorf("%s, %s: answered %d and recorded %v; the well-formed form: %d, recorded", who, what, p.code, rv.typesFrom(before), wellFormed.code)
+			}
+		}
+	}
+}
+
+// TestSealFormChoosesNothingForThePerson: reached with no item ticked
+// (the page's own link, ticks on another page of the list, a reload),
+// the form has neither "every item" nor "the items chosen" checked, and
+// a browser sends it only once one is (required); reached with ticks, it
+// has "the items chosen" checked. Its purpose is one line, as the vault
+// takes it.
+func TestSealFormChoosesNothingForThePerson(t *testing.T) {
+	rv := newRolesVault(t)
+	item, _ := rv.setupCase()
+	inv := rv.signIn("inv")
+	p := inv.get("/app/cases/C-1/seal")
+	p.status(t, "seal form", http.StatusOK)
+	if regexp.MustCompile(`name="scope"[^>]*checked`).MatchString(p.raw2()) {
+		t.Error("the seal form reached with nothing ticked has a choice of items made already")
+	}
+	if n := len(regexp.MustCompile(`name="scope" value="[a-z]+" required`).FindAllString(p.raw2(), -1)); n != 2 {
+		t.Errorf("%d of the two choices of items are required", n)
+	}
+	p.has(t, "seal form", "nothing is chosen for you")
+	if !strings.Contains(p.raw2(), `<input id="purpose" name="purpose" type="text"`) {
+		t.Error("the purpose is not a one-line field")
+	}
+	p = inv.get("/app/cases/C-1/seal?item=" + item)
+	if !strings.Contains(p.raw2(), `value="chosen" required checked`) || strings.Contains(p.raw2(), `value="all" required checked`) {
+		t.Error("the seal form reached with a ticked item does not choose the items ticked")
+	}
+}
+
+// TestSealFormKeepsOtherCases: an item of another team's case in the seal
+// form's address is shown as an unknown id is, and nothing is recorded
+// in the name of whoever followed the link; sealing it is answered as an
+// unknown id is.
+func TestSealFormKeepsOtherCases(t *testing.T) {
+	rv := newRolesVault(t)
+	rv.setupCase()
+	rv.apiCall("inv2", "POST", "/v1/cases", api.CaseRequest{Case: "C-2", Title: "other team"}, http.StatusCreated, nil)
+	other := rv.deposit("inv2", "C-2", "name-of-C-2s-item.txt", []byte("other team's evidence"))
+	unknown := "it_" + strings.Repeat("ab", 12)
+	inv := rv.signIn("inv")
+	same := func(what string, a, b page, aID, bID string) {
+		t.Helper()
+		norm := func(p page, id string) string {
+			return regexp.MustCompile(`name="(csrf|once)" value="[^"]+"`).ReplaceAllString(strings.ReplaceAll(p.body, id, "ID"), "")
+		}
+		if a.code != b.code || norm(a, aID) != norm(b, bID) {
+			t.Errorf("%s: another case's item is answered %d, an unknown id %d, or the pages differ", what, a.code, b.code)
+		}
+	}
+	before := rv.size()
+	a, b := inv.get("/app/cases/C-1/seal?item="+other), inv.get("/app/cases/C-1/seal?item="+unknown)
+	a.lacks(t, "seal form", "name-of-C-2s-item")
+	same("seal form", a, b, other, unknown)
+	if got := rv.typesFrom(before); len(got) != 0 {
+		t.Errorf("opening the seal form recorded %v", got)
+	}
+	form := func(id string) url.Values {
+		return url.Values{"for": {"pros"}, "purpose": {"trial"}, "scope": {"chosen"}, "items": {id}}
+	}
+	same("sealing", inv.send("/app/cases/C-1/packages", withOnce(form(other))), inv.send("/app/cases/C-1/packages", withOnce(form(unknown))), other, unknown)
+}
+
+// TestSealFormSealsOncePerForm: the seal form's answer reloaded (the
+// browser sends the same form again) seals nothing more and shows what
+// the first sending did; a form whose first sending was refused may be
+// corrected and sent again; a form without its one-time value is refused
+// and changes nothing. The same holds for a request opened under export
+// approval.
+func TestSealFormSealsOncePerForm(t *testing.T) {
+	rv := newRolesVault(t)
+	rv.setupCase()
+	inv := rv.signIn("inv")
+	page := inv.get("/app/cases/C-1/seal")
+	once := regexp.MustCompile(`name="once" value="([0-9a-f]{32})"`).FindStringSubmatch(page.raw2())
+	if once == nil {
+		t.Fatal("the seal form has no one-time value")
+	}
+	form := url.Values{"for": {"nobody"}, "purpose": {"trial"}, "scope": {"all"}, "once": {once[1]}}
+	inv.send("/app/cases/C-1/packages", form).status(t, "sealing for nobody", http.StatusBadRequest)
+	form.Set("for", "pros")
+	before := rv.size()
+	first := inv.send("/app/cases/C-1/packages", form)
+	first.status(t, "the corrected form", http.StatusOK)
+	sealed := rv.sealingOf(before).Package
+	again := inv.send("/app/cases/C-1/packages", form)
+	again.status(t, "the form sent again", http.StatusOK)
+	again.has(t, "the form sent again", "This form was sent before", sealed)
+	sealings := 0
+	for _, ty := range rv.typesFrom(before) {
+		if ty == vault.TypePackageSealing {
+			sealings++
+		}
+	}
+	if sealings != 1 {
+		t.Errorf("one form sealed %d packages", sealings)
+	}
+
+	// A form without its one-time value.
+	if got := inv.send("/app/cases/C-1/packages", url.Values{"for": {"pros"}, "purpose": {"trial"}, "scope": {"all"}}); got.code != http.StatusBadRequest {
+		t.Errorf("a form without its one-time value: %d", got.code)
+	}
+
+	// Under export approval: one request, however often it is sent.
+	rv.signIn("cust").send("/app/cases/C-1/policy", url.Values{"export_approval": {"required"}}).status(t, "policy", http.StatusOK)
+	form.Set("once", newOnce())
+	before = rv.size()
+	inv.send("/app/cases/C-1/packages", form).has(t, "a request", "needs a custodian's approval")
+	inv.send("/app/cases/C-1/packages", form).has(t, "the request sent again", "This form was sent before", "needs a custodian's approval")
+	opened := 0
+	for _, ty := range rv.typesFrom(before) {
+		if ty == vault.TypeRequestOpened {
+			opened++
+		}
+	}
+	if opened != 1 {
+		t.Errorf("one form opened %d requests", opened)
+	}
+}
+
+// TestSentFormsUnderWay: a second sending while the first is under way
+// is told so (nothing is done twice); a sending that failed is
+// forgotten; the memory is bounded, the oldest finished forgotten first.
+func TestSentFormsUnderWay(t *testing.T) {
+	var f sentForms
+	if _, fresh := f.begin("a"); !fresh {
+		t.Fatal("a first sending is not fresh")
+	}
+	if prev, fresh := f.begin("a"); fresh || prev != nil {
+		t.Fatalf("a second sending while the first is under way: %v %v", prev, fresh)
+	}
+	f.finish("a", "sealed")
+	if prev, fresh := f.begin("a"); fresh || prev == nil || prev.outcome != "sealed" {
+		t.Fatalf("a sending after the first finished: %v %v", prev, fresh)
+	}
+	f.begin("b")
+	f.forget("b")
+	if _, fresh := f.begin("b"); !fresh {
+		t.Error("a failed sending is remembered")
+	}
+	for i := range maxSentForms + 10 {
+		k := fmt.Sprint("k", i)
+		f.begin(k)
+		f.finish(k, i)
+	}
+	if len(f.m) > maxSentForms || len(f.order) != len(f.m) {
+		t.Errorf("%d sendings remembered (%d in order), bound %d", len(f.m), len(f.order), maxSentForms)
+	}
+	if _, ok := f.m[fmt.Sprint("k", maxSentForms+9)]; !ok {
+		t.Error("the newest sending was forgotten")
+	}
 }

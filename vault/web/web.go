@@ -84,6 +84,9 @@ type Handler struct {
 	oidc    *oidcFlows
 	static  http.Handler
 	hsts    bool
+	// sent are the one-time forms sent (a sealing), answered again
+	// rather than done twice.
+	sent sentForms
 }
 
 // New returns the handler of the web application; a path outside Prefix
