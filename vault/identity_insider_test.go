@@ -204,6 +204,20 @@ func TestSealApprovalSealsWhatWasAsked(t *testing.T) {
 		t.Fatalf("sealing under the policy: %+v %v", pkg, err)
 	}
 	asked := len(caseItemIDs(t, v.state, "P-1"))
+	// The deciding custodian is shown the items asked, by name; the
+	// requester too; no one else.
+	var shown *AskedItems
+	for _, r := range v.Requests(p["c2"]) {
+		if r.ID == pkg.Request.ID {
+			shown = r.Items
+		}
+	}
+	if shown == nil || shown.Count != asked || len(shown.First) != min(asked, maxAskedShown) || shown.First[0].Name == "" || shown.Size <= 0 {
+		t.Fatalf("the approver is shown the items asked as %+v (%d asked)", shown, asked)
+	}
+	if mine := v.Requests(f.inv); len(mine) != 1 || mine[0].Items == nil || mine[0].Items.Count != asked {
+		t.Errorf("the requester's own list: %+v", mine)
+	}
 	if _, err := v.Deposit(ctx, f.inv, DepositRequest{Case: "P-1", Name: "later.txt", Body: strings.NewReader("deposited after the request")}); err != nil {
 		t.Fatal(err)
 	}

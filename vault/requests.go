@@ -390,14 +390,54 @@ func (r Request) target() string {
 // A request whose requester is no longer active in the role they asked
 // in (suspended, removed) is left out: it cannot be approved
 // (approvable), so nobody is offered to.
-func (v *Vault) Requests(who Principal) []Request {
-	var out []Request
+func (v *Vault) Requests(who Principal) []PendingRequest {
+	var out []PendingRequest
 	for _, r := range v.state.pendingRequests(v.cfg.Now()) {
 		if (who.Role == RoleCustodian || r.By == who.Name) && !r.void && v.requesterActive(r.By, r.ByRole) {
-			out = append(out, r)
+			out = append(out, PendingRequest{Request: r, Items: v.askedItems(r)})
 		}
 	}
 	return out
+}
+
+// PendingRequest is a pending request as its deciders are shown it: the
+// request, and for a package.seal request the items it asks to seal.
+type PendingRequest struct {
+	Request
+	Items *AskedItems `json:"items,omitempty"`
+}
+
+// AskedItems are the items a package.seal request asks to seal, as the
+// custodian who decides it must see them: how many, their size in all
+// (bytes), and the first maxAskedShown of them by name, size and
+// SHA-256 (the custody report of the case names them all alike).
+type AskedItems struct {
+	Count int           `json:"count"`
+	Size  int64         `json:"size"`
+	First []ItemSummary `json:"first"`
+}
+
+// maxAskedShown is how many of a request's items are named.
+const maxAskedShown = 20
+
+// askedItems are the items r asks to seal, or nil for another kind.
+func (v *Vault) askedItems(r Request) *AskedItems {
+	if r.Kind != KindSeal {
+		return nil
+	}
+	a := &AskedItems{First: []ItemSummary{}}
+	for _, id := range params[sealParams](r).Items {
+		it, ok, err := v.state.getItem(id)
+		if err != nil || !ok {
+			continue // the approval refuses it, saying why
+		}
+		a.Count++
+		a.Size += it.Deposit.Size
+		if len(a.First) < maxAskedShown {
+			a.First = append(a.First, ItemSummary{ID: it.ID, Name: it.Deposit.Name, Size: it.Deposit.Size, SHA256: it.Deposit.SHA256})
+		}
+	}
+	return a
 }
 
 // requesterActive reports whether name is enrolled in role, neither

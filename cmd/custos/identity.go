@@ -289,14 +289,6 @@ func runLogout(args []string, stdout io.Writer) error {
 }
 
 // plural is "1 item", "2 items".
-// listSome joins the first max of ids, saying how many more there are.
-func listSome(ids []string, max int) string {
-	if len(ids) <= max {
-		return strings.Join(ids, ", ")
-	}
-	return strings.Join(ids[:max], ", ") + fmt.Sprintf(" and %d more (custos requests --json lists them all)", len(ids)-max)
-}
-
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
@@ -404,7 +396,10 @@ func runRequests(args []string, stdout io.Writer) error {
 	if len(out.Requests) > 0 {
 		var rows [][]string
 		for _, r := range out.Requests {
-			asks := describeRequest(r)
+			asks := describeRequest(r.Request)
+			if a := r.Items; a != nil {
+				asks += "; " + askedItemsText(*a)
+			}
 			if r.Reason != "" {
 				asks += "; because: " + strconv.Quote(r.Reason)
 			}
@@ -425,6 +420,21 @@ func runRequests(args []string, stdout io.Writer) error {
 			table([]string{"REQUEST", "CASE", "ORDER", "REASON", "BY", "ASKED", "OPEN UNTIL"}, rows)
 	}
 	return printResult(stdout, *asJSON, out, strings.TrimSuffix(text, "\n"))
+}
+
+// askedItemsText names the items a package.seal request asks to seal,
+// as its approver must check them: how many, their size, and the first
+// of them by name, size, SHA-256 and id.
+func askedItemsText(a vault.AskedItems) string {
+	var names []string
+	for _, it := range a.First {
+		names = append(names, fmt.Sprintf("%s (%s, sha256 %s, %s)", strconv.Quote(it.Name), custody.Bytes(it.Size), it.SHA256, it.ID))
+	}
+	s := fmt.Sprintf("%s, %s in all: %s", plural(a.Count, "item"), custody.Bytes(a.Size), strings.Join(names, ", "))
+	if more := a.Count - len(a.First); more > 0 {
+		s += fmt.Sprintf(" and %d more (custos requests --json lists every id; the case's custody report names them all)", more)
+	}
+	return s
 }
 
 // describeRequest says what a request asks, as its approver must check
@@ -463,11 +473,8 @@ func describeRequest(r vault.Request) string {
 	case vault.KindReceiptKey:
 		return r.Person + "'s receipt key becomes " + p.Fingerprint
 	case vault.KindSeal:
-		items := "every item"
-		if len(p.Items) > 0 {
-			items = plural(len(p.Items), "item") + ": " + listSome(p.Items, 10)
-		}
-		return fmt.Sprintf("a package of %s (%s) for %s: %q", r.Case, items, p.For, p.Purpose)
+		// The items are named beside it (askedItemsText).
+		return fmt.Sprintf("a package of %s for %s: %q", r.Case, p.For, p.Purpose)
 	case vault.KindPolicy:
 		return "case " + r.Case + ": export approval " + p.ExportApproval
 	case vault.KindReissue:

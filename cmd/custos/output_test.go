@@ -142,3 +142,19 @@ func TestRequestsShowLongRecipientsShort(t *testing.T) {
 		t.Fatalf("the request is described as %q", got)
 	}
 }
+
+// TestRequestsNameTheItemsOfASealing: a package.seal request is listed
+// with how many items it asks, their size, and the first of them by
+// name, size, SHA-256 and id, so that the approving custodian sees what
+// leaves the vault, and how many more there are.
+func TestRequestsNameTheItemsOfASealing(t *testing.T) {
+	a := vault.AskedItems{Count: 21, Size: 3 << 20, First: []vault.ItemSummary{
+		{ID: "it_0123456789abcdef01234567", Name: "DCIM/IMG 0001.JPG", Size: 2048, SHA256: strings.Repeat("ab", 32)},
+	}}
+	got := askedItemsText(a)
+	for _, want := range []string{"21 items, 3,145,728 bytes in all", `"DCIM/IMG 0001.JPG" (2,048 bytes, sha256 ` + strings.Repeat("ab", 32) + ", it_0123456789abcdef01234567)", "and 20 more"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the items are described as %q, without %q", got, want)
+		}
+	}
+}

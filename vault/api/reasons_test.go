@@ -58,7 +58,7 @@ func TestRequestReasonsOverTheAPI(t *testing.T) {
 	if a := tv.do("cust", "GET", "/v1/requests", "", nil); a.code != http.StatusOK || json.Unmarshal([]byte(a.body), &pending) != nil {
 		t.Fatalf("requests: %d %s", a.code, a.body)
 	}
-	var listed vault.Request
+	var listed vault.PendingRequest
 	for _, q := range pending.Requests {
 		if q.ID == r.Request {
 			listed = q

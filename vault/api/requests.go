@@ -9,14 +9,14 @@ import (
 // RequestsResponse is the answer of GET /v1/requests: the pending
 // two-person requests the caller may see, oldest first.
 type RequestsResponse struct {
-	Requests []vault.Request `json:"requests"`
+	Requests []vault.PendingRequest `json:"requests"`
 	// Destructions are the cases' pending destruction requests, for
 	// custodians: decided with POST /v1/cases/{case}/destruction/approve.
 	Destructions []vault.PendingDestruction `json:"destructions,omitempty"`
 }
 
 func (h *Handler) requests(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
-	writeJSON(w, http.StatusOK, RequestsResponse{Requests: append([]vault.Request{}, h.v.Requests(who)...), Destructions: h.v.Destructions(who)})
+	writeJSON(w, http.StatusOK, RequestsResponse{Requests: append([]vault.PendingRequest{}, h.v.Requests(who)...), Destructions: h.v.Destructions(who)})
 	return nil
 }
 

@@ -214,7 +214,7 @@ func (h *Handler) reissue(w http.ResponseWriter, r *http.Request, s *session) er
 
 // requestRow is a pending request as the approvals page shows it.
 type requestRow struct {
-	vault.Request
+	vault.PendingRequest
 	// Asks says what it asks, as its approver must check it.
 	Asks string
 	// Mine: the signed-in person asked it (they may withdraw it, not
@@ -277,9 +277,7 @@ func describeRequest(c *catalog, r vault.Request) string {
 	case vault.KindReceiptKey:
 		return c.text("request.asks.receiptkey", r.Person, p.Fingerprint)
 	case vault.KindSeal:
-		if len(p.Items) > 0 {
-			return c.text("request.asks.seal.items", r.Case, strings.Join(p.Items, ", "), p.For, p.Purpose)
-		}
+		// The items themselves are listed beside it (PendingRequest.Items).
 		return c.text("request.asks.seal", r.Case, p.For, p.Purpose)
 	case vault.KindPolicy:
 		return c.text("request.asks.policy", r.Case, p.ExportApproval)
@@ -294,7 +292,7 @@ func describeRequest(c *catalog, r vault.Request) string {
 func (h *Handler) requests(w http.ResponseWriter, r *http.Request, s *session) error {
 	d := requestsData{Custodian: s.who.Role == vault.RoleCustodian, Destructions: h.v.Destructions(s.who), Me: s.who.Name}
 	for _, q := range h.v.Requests(s.who) {
-		d.Requests = append(d.Requests, requestRow{Request: q, Asks: describeRequest(s.lang, q), Mine: q.By == s.who.Name})
+		d.Requests = append(d.Requests, requestRow{PendingRequest: q, Asks: describeRequest(s.lang, q.Request), Mine: q.By == s.who.Name})
 	}
 	return h.render(w, r, s, http.StatusOK, "requests", s.lang.text("requests.title"), d)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/vault"
 )
 
@@ -47,6 +48,10 @@ var funcs = template.FuncMap{
 		return s[:n] + "…"
 	},
 	"add": func(a, b int) int { return a + b },
+	// recipient shows an age recipient as documents do
+	// (custody.RecipientText): a post-quantum one by its ends and
+	// SHA-256, not as 1,959 characters.
+	"recipient": custody.RecipientText,
 	// when writes a time the API gives in RFC 3339 as the pages write
 	// every time: "2006-01-02 15:04:05 UTC" (anything else as it is).
 	"when": func(s string) string {

@@ -163,6 +163,10 @@ func TestSealFormWithExportApprovalOpensARequest(t *testing.T) {
 		t.Errorf("sealing under export approval recorded %v", types)
 	}
 
+	// The custodian who decides it sees what it would seal.
+	p = rv.signIn("cust2").get("/app/requests")
+	p.has(t, "approvals", "Items asked: 1, 14 B in all", "a.bin (14 B, SHA-256 ")
+
 	p = cust.get("/app/cases/C-1/seal")
 	p.status(t, "seal form as a custodian", http.StatusOK)
 	p.has(t, "seal form as a custodian", `<option value="pros">`)
