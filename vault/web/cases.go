@@ -38,6 +38,9 @@ type caseData struct {
 	// CanSeal offers the seal form; Choose, to the case's
 	// investigators, a box on each item to choose it for a package.
 	CanSeal, Choose bool
+	// Receives: a prosecutor or defence counsel, who sees the case's
+	// packages sealed for them on their Packages page.
+	Receives bool
 }
 
 // searchFilter reads the case page's one search box: 32, 40 or 64 hex
@@ -77,6 +80,7 @@ func (h *Handler) casePage(w http.ResponseWriter, r *http.Request, s *session) e
 	d := caseData{Case: c, CanManage: s.who.Role == vault.RoleCustodian, CanAudit: s.who.Role == vault.RoleAuditor}
 	d.Member = s.who.Role == vault.RoleInvestigator || s.who.Role == vault.RoleAnalyst
 	d.CanSeal = mayOfferSeal(s.who.Role) && !c.Destroyed
+	d.Receives = receivesPackages(s.who.Role)
 	d.Choose = d.CanSeal && s.who.Role == vault.RoleInvestigator
 	if d.Member {
 		q := r.URL.Query()
