@@ -43,7 +43,7 @@ func (v *Vault) RequestDestruction(ctx context.Context, who Principal, caseID, o
 			if v.destructionVoid(r) == nil {
 				return refusedHint(ErrConflict, fmt.Sprintf("a second custodian approves or rejects it, or its custodian withdraws it (custos reject %s --reason TEXT)", r.Request),
 					"case %s already has destruction request %s pending (asked by %s under order %q, until %s)",
-					caseID, r.Request, r.By, r.Order, v.destructionExpires(r).UTC().Format(time.RFC3339))
+					caseID, r.Request, r.By, r.Order, spokenTime(v.destructionExpires(r)))
 			}
 		}
 		return nil

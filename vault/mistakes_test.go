@@ -432,7 +432,7 @@ func TestEndedRequestSaysWhoEndedIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	ask("a5") // a request's opening drops those expired since
-	stamp := "2026-12-02T09:"
+	stamp := "2026-12-02 09:"
 	cases := []struct {
 		name string
 		try  func() error
@@ -447,11 +447,11 @@ func TestEndedRequestSaysWhoEndedIt(t *testing.T) {
 		{"approve a withdrawn request", func() error { _, err := v.Approve(ctx, p["c2"], withdrawn); return err },
 			"request " + withdrawn + " was withdrawn by its requester c1 at " + stamp},
 		{"approve an expired request", func() error { _, err := v.Approve(ctx, p["c2"], expired); return err },
-			"request " + expired + " expired unanswered at 2026-12-09T09:"},
+			"request " + expired + " expired unanswered at 2026-12-09 09:"},
 		{"reject an approved destruction request", func() error { _, err := v.Reject(ctx, p["c1"], second, "late"); return err },
-			"destruction request " + second + " was already approved by c3 at 2026-12-09T10:"},
+			"destruction request " + second + " was already approved by c3 at 2026-12-09 10:"},
 		{"reject the expired destruction request beside the approved one", func() error { _, err := v.Reject(ctx, p["c2"], first, "late"); return err },
-			"destruction request " + first + " expired unanswered at 2026-12-09T09:"},
+			"destruction request " + first + " expired unanswered at 2026-12-09 09:"},
 	}
 	check := func(v *Vault) {
 		t.Helper()
@@ -522,8 +522,8 @@ func TestEndedDestructionRequestsSayHowTheyEnded(t *testing.T) {
 		t.Fatal(err)
 	}
 	for id, want := range map[string]string{
-		expired: "expired unanswered at 2026-03-08T09:00:00Z",
-		void:    "asked by c4 at 2026-03-09T09:00:00Z, was void: its requester was suspended or removed",
+		expired: "expired unanswered at 2026-03-08 09:00:00 UTC",
+		void:    "asked by c4 at 2026-03-09 09:00:00 UTC, was void: its requester was suspended or removed",
 		live:    "was already approved by c3",
 		beside:  "ended when c3 approved " + live,
 	} {

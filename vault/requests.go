@@ -495,7 +495,7 @@ func (v *Vault) destructionExpires(r DestructionRequest) time.Time {
 // (approvable).
 func (v *Vault) destructionVoid(r DestructionRequest) error {
 	if exp := v.destructionExpires(r); !v.cfg.Now().Before(exp) {
-		return refusedHint(ErrConflict, "a custodian asks again with custos case destroy", "destruction request %s expired at %s", r.Request, exp.Format(time.RFC3339))
+		return refusedHint(ErrConflict, "a custodian asks again with custos case destroy", "destruction request %s expired at %s", r.Request, spokenTime(exp))
 	}
 	if r.Void || !v.requesterActive(r.By, RoleCustodian) {
 		return refusedHint(ErrConflict, "a custodian asks again with custos case destroy", "the requester %s was suspended or removed after asking, which voids their destruction request %s", r.By, r.Request)
@@ -517,6 +517,10 @@ func (v *Vault) notARequest(id string) error {
 	return v.notPending("destruction request", id)
 }
 
+// spokenTime is a time as a refusal says it to a person, as the pages
+// and the custos command write times: "2006-01-02 15:04:05 UTC".
+func spokenTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
 // notPending is the refusal of a decision on a request (what: "request"
 // or "destruction request") that is not pending: who ended it and when,
 // if the log says it ended (requestEnd), or that there is no such
@@ -526,7 +530,7 @@ func (v *Vault) notPending(what, id string) error {
 	if !ok {
 		return refused(ErrNotFound, "no pending %s %s", what, id)
 	}
-	at := e.At.UTC().Format(time.RFC3339)
+	at := spokenTime(e.At)
 	switch e.Outcome {
 	case OutcomeExpired:
 		return refused(ErrConflict, "%s %s expired unanswered at %s; ask again", what, id, at)
@@ -550,7 +554,7 @@ func (v *Vault) approvable(who Principal, id string) (Request, error) {
 	case !ok:
 		return Request{}, v.notPending("request", id)
 	case !v.cfg.Now().Before(r.Expires):
-		return Request{}, refused(ErrConflict, "request %s expired at %s", id, r.Expires.Format(time.RFC3339))
+		return Request{}, refused(ErrConflict, "request %s expired at %s", id, spokenTime(r.Expires))
 	case r.By == who.Name:
 		return Request{}, refusedHint(ErrForbidden, "another custodian must (its requester may withdraw it: custos reject REQUEST --reason TEXT)", "nobody approves their own request")
 	}
