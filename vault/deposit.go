@@ -17,6 +17,42 @@ import (
 	"github.com/custos-vault/custos/objects"
 )
 
+// heldAs is the item of caseID deposited under name with content of
+// SHA-256 sum (64 lowercase hex digits), or "" if none is: what a
+// deposit not to be made again (DepositRequest.NotAgain) looks for.
+func (v *Vault) heldAs(caseID, name, sum string) (string, error) {
+	others, err := v.state.itemsBySHA256(sum)
+	if err != nil {
+		return "", err
+	}
+	for _, other := range others {
+		o, ok, err := v.state.getItem(other)
+		if err != nil {
+			return "", err
+		}
+		if ok && o.Case == caseID && o.Deposit.Name == name {
+			return o.ID, nil
+		}
+	}
+	return "", nil
+}
+
+// HeldAs says which item of caseID, if any, was deposited under name with
+// content of SHA-256 sum, to the case's assigned investigators and
+// analysts (refused as ItemsPage refuses): a page about to upload a file
+// asks it first, and sends nothing the case already holds, as custos
+// deposit hashes a folder's files first. "" if none. A malformed sum is
+// bad input.
+func (v *Vault) HeldAs(ctx context.Context, who Principal, caseID, name, sum string) (string, error) {
+	if err := v.mayListItems(ctx, who, caseID); err != nil {
+		return "", err
+	}
+	if b, err := hex.DecodeString(sum); err != nil || len(b) != 32 || sum != strings.ToLower(sum) {
+		return "", badInput("sha256 %q is not 64 lowercase hex digits", truncate(sum))
+	}
+	return v.heldAs(caseID, name, sum)
+}
+
 // AlreadyDeposited is the refusal (ErrConflict) of a deposit asked not
 // to be made again (DepositRequest.NotAgain) whose file its case already
 // holds under the same name: Item is that item. Nothing is deposited.
@@ -246,21 +282,14 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	res := enc.res
 	sum := hex.EncodeToString(res.Plain.SHA256[:])
 	if req.NotAgain {
-		others, err := v.state.itemsBySHA256(sum)
+		held, err := v.heldAs(c.ID, req.Name, sum)
 		if err != nil {
 			fail(nil)
 			return nil, err
 		}
-		for _, other := range others {
-			o, ok, err := v.state.getItem(other)
-			if err != nil {
-				fail(nil)
-				return nil, err
-			}
-			if ok && o.Case == c.ID && o.Deposit.Name == req.Name {
-				fail(nil)
-				return nil, &AlreadyDeposited{Item: o.ID, err: fmt.Errorf("%w: %s is already in case %s as %s, with the same SHA-256; it was not deposited again (to do that on purpose: custos deposit --again, or on the upload page the box 'Upload files the case already holds (same name and content) again')", ErrConflict, req.Name, c.ID, o.ID)}
-			}
+		if held != "" {
+			fail(nil)
+			return nil, &AlreadyDeposited{Item: held, err: fmt.Errorf("%w: %s is already in case %s as %s, with the same SHA-256; it was not deposited again (to do that on purpose: custos deposit --again, or on the upload page the box 'Upload files the case already holds (same name and content) again')", ErrConflict, req.Name, c.ID, held)}
 		}
 	}
 	d := ItemDeposited{

@@ -15,6 +15,7 @@ func init() {
 	register("GET "+Prefix+"cases/{case}", (*Handler).casePage)
 	register("GET "+Prefix+"cases/{case}/upload", (*Handler).uploadPage)
 	register("POST "+Prefix+"cases/{case}/items", (*Handler).upload)
+	register("GET "+Prefix+"cases/{case}/held", (*Handler).held)
 }
 
 // PageSize is how many items a case page lists.
@@ -129,6 +130,21 @@ func (h *Handler) uploadPage(w http.ResponseWriter, r *http.Request, s *session)
 		return err
 	}
 	return h.render(w, r, s, http.StatusOK, "upload", s.lang.text("upload.title", c.Case), uploadData{Case: c, Report: r.URL.Query().Get("report")})
+}
+
+// held answers the upload page's question before it sends a file: does
+// the case hold a file of this name (name) and SHA-256 (sha256, hashed
+// by the browser) already? {"item": ID} or {"item": ""}, as JSON. It is
+// asked only to save sending a copy: the vault checks again at the
+// deposit, by its own hash.
+func (h *Handler) held(w http.ResponseWriter, r *http.Request, s *session) error {
+	q := r.URL.Query()
+	item, err := h.v.HeldAs(r.Context(), s.who, r.PathValue("case"), q.Get("name"), q.Get("sha256"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"item": item})
+	return nil
 }
 
 // upload deposits one file whose bytes are the request body, as POST

@@ -92,8 +92,9 @@ func TestBrowserFolderHashList(t *testing.T) {
 		}
 	}
 	// The same folder again: each file said to be in the case already
-	// (not a failure), and nothing deposited.
-	bv.expectRefused(bv.url + "/app/cases/FD-2/items")
+	// (not a failure), nothing deposited, and nothing sent: the page
+	// hashed each file and asked first, so no copy is left in the store.
+	stored := countFiles(t, bv.objects)
 	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/FD-2/upload"),
 		chromedp.SetUploadFiles(chromedp.ID("folder"), []string{dir}),
 		chromedp.Click(chromedp.ID("start")))
@@ -110,6 +111,42 @@ func TestBrowserFolderHashList(t *testing.T) {
 	if n := len(bv.events(t, vault.TypeItemDeposited)); n != 2 {
 		t.Fatalf("the same folder again made %d deposits in all", n)
 	}
+	if got := countFiles(t, bv.objects); got != stored {
+		t.Fatalf("the same folder again left %d objects in the store, %d before: its copies were sent", got, stored)
+	}
+	if got := text(t, ctx, "#uploads li.already"); !strings.Contains(got, "not sent") {
+		t.Fatalf("a file the case holds says %q", got)
+	}
+
+	// A file whose content differs from its line in a pasted list is
+	// sent all the same, for the vault to refuse and say why, even where
+	// the case holds a file of that name.
+	bv.expectRefused(bv.url + "/app/cases/FD-2/items")
+	wrong := strings.Replace(list.String(), fmt.Sprintf("%x", sha256.Sum256([]byte("two"))), strings.Repeat("0", 64), 1)
+	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/FD-2/upload"),
+		chromedp.SetUploadFiles(chromedp.ID("folder"), []string{dir}),
+		chromedp.SendKeys(chromedp.ID("sums"), wrong),
+		chromedp.Click(chromedp.ID("start")))
+	value(t, ctx, chromedp.Poll[bool](`document.querySelectorAll('#uploads li.already').length === 1 && document.querySelectorAll('#uploads li.failed').length === 1`))
+	if got := text(t, ctx, "#uploads li.failed"); !strings.Contains(got, "notes.txt") {
+		t.Fatalf("the file that differs from its listed hash says %q", got)
+	}
+}
+
+// countFiles is how many regular files are under dir.
+func countFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // TestBrowserUploadSaysKnownMaterial: an upload that matches a hash set

@@ -25,6 +25,19 @@
 
   // parseSums reads a sha256sum list: "HEX  NAME" or "HEX *NAME" per
   // line. It returns {map: name -> hex, bad: [line numbers]}.
+  // The largest file the page hashes itself before sending it, to send
+  // nothing the case holds already; a larger one is sent, and the vault
+  // finds the copy (and keeps what was sent encrypted until its
+  // retention ends).
+  var precheckMax = 256 * 1024 * 1024;
+
+  // sha256hex is the SHA-256 of a file, in hex (WebCrypto).
+  function sha256hex(file) {
+    return file.arrayBuffer().then(function (b) { return crypto.subtle.digest('SHA-256', b); }).then(function (d) {
+      return Array.prototype.map.call(new Uint8Array(d), function (x) { return ('0' + x.toString(16)).slice(-2); }).join('');
+    });
+  }
+
   function parseSums(text) {
     var map = {}, bad = [];
     text.split(/\r?\n/).forEach(function (line, i) {
@@ -87,7 +100,7 @@
         return;
       }
       var total = chosen.reduce(function (a, c) { return a + c.file.size; }, 0);
-      var done = 0, stored = 0, failed = 0, already = 0;
+      var done = 0, skipped = 0, stored = 0, failed = 0, already = 0;
       list.textContent = '';
       section.classList.remove('hidden');
       if (unlisted.length) {
@@ -119,7 +132,7 @@
           var secs = (performance.now() - began) / 1000;
           form.dataset.elapsedMs = String(Math.round(secs * 1000));
           overallText.textContent = msg('summary', stored, chosen.length, already, failed + (chosen.length - i)) + ' ' +
-            msg('rate', human(done), secs.toFixed(1), human(done / Math.max(secs, 0.001)));
+            msg('rate', human(done - skipped), secs.toFixed(1), human((done - skipped) / Math.max(secs, 0.001)));
           document.getElementById('start').disabled = false;
           cancel.disabled = true;
           return;
@@ -134,6 +147,42 @@
           var v = document.getElementById(k).value.trim();
           if (v) q.set(k, v);
         });
+        if (!q.has('again') && c.file.size <= precheckMax && window.crypto && crypto.subtle) {
+          // Hashed here only to ask whether the case holds this file
+          // already, so that a copy is not sent whole; the vault hashes
+          // what it receives, and its hashes are the record.
+          row.state.textContent = msg('checking');
+          sha256hex(c.file).then(function (sum) {
+            return fetch(form.dataset.held + '?' + new URLSearchParams({ name: c.name, sha256: sum }).toString(),
+              { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+              .then(function (resp) { return resp.ok ? resp.json() : { item: '' }; })
+              .then(function (b) { return { item: b.item || '', sum: sum }; });
+          }).catch(function () { return { item: '' }; }).then(function (held) {
+            if (stopped) {
+              next(i);
+            } else if (held.item && (!hex || hex === held.sum)) {
+              // (A file whose content differs from its line in the pasted
+              // list is sent, for the vault to refuse and say so.)
+              already++;
+              row.li.className = 'already';
+              row.bar.value = row.bar.max;
+              row.state.textContent = msg('held', held.item);
+              done += c.file.size;
+              skipped += c.file.size;
+              overall.value = done;
+              next(i + 1);
+            } else {
+              row.state.textContent = msg('uploading');
+              send(c, row, q, i);
+            }
+          });
+          return;
+        }
+        send(c, row, q, i);
+      }
+
+      // send uploads one file as the body of the deposit's POST.
+      function send(c, row, q, i) {
         var xhr = new XMLHttpRequest();
         current = xhr;
         xhr.open('POST', form.action + '?' + q.toString());
