@@ -84,6 +84,7 @@ type data struct {
 	Retention   string   `json:"retention"`
 	Members     []string `json:"members"`
 	Name        string   `json:"name"`
+	Role        string   `json:"role"`
 	Size        int64    `json:"size"`
 	SHA256      string   `json:"sha256"`
 	SHA1        string   `json:"sha1"`

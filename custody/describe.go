@@ -110,12 +110,26 @@ func describe(x *decoded) {
 		add("%s", quoted(d.Reason))
 	case typeMemberAdded:
 		add("%s", Shown(d.Person))
+		granted(x, add)
 	case typeMemberRemoved:
 		add("%s: %s", Shown(d.Person), quoted(d.Reason))
 	case typePolicySet:
 		add("second custodian's approval of exports: %s", Shown(d.ExportApproval))
+		if d.Request != "" {
+			granted(x, add)
+		} else if d.Reason != "" {
+			add("because %s", quoted(d.Reason))
+		}
+	case "person.enrolled":
+		add("%s as %s", Shown(d.Name), Shown(d.Role))
+		granted(x, add)
+	case "person.credential.reissued", "person.reinstated":
+		add("%s", Shown(d.Name))
+		granted(x, add)
+	case "person.suspended", "person.removed":
+		add("%s", Shown(d.Name))
 		if d.Reason != "" {
-			add("%s", quoted(d.Reason))
+			add("because %s", quoted(d.Reason))
 		}
 	case typeDestroyRequested:
 		add("order %s: %s", quoted(d.Order), quoted(d.Reason))
@@ -182,15 +196,26 @@ func describe(x *decoded) {
 	case "case.destruction.rejected":
 		add("request %s of %s: %s", Shown(d.Request), Shown(d.RequestedBy), quoted(d.Reason))
 	case "request.opened", "request.approved", "request.rejected":
-		add("request %s (%s)", Shown(d.Request), Shown(d.Kind))
+		kind := Shown(d.Kind)
+		if w := ActionWords[d.Kind]; w != "" {
+			kind = "to " + w + " (" + kind + ")"
+		}
+		add("request %s, %s", Shown(d.Request), kind)
 		if x.ev.Type == "request.opened" && d.Person != "" {
-			add("for %s", Shown(d.Person))
+			add("concerning %s", Shown(d.Person))
 		}
 		if d.RequestedBy != "" {
 			add("asked by %s", Shown(d.RequestedBy))
 		}
-		if d.Reason != "" {
-			add("%s", quoted(d.Reason))
+		switch {
+		case x.ev.Type == "request.opened" && d.Reason != "":
+			add("because %s", quoted(d.Reason))
+		case x.ev.Type == "request.opened":
+			add("no reason recorded")
+		case d.Reason != "" && x.ev.Actor.Person == d.RequestedBy:
+			add("withdrawn by its requester because %s", quoted(d.Reason))
+		case d.Reason != "":
+			add("rejected because %s", quoted(d.Reason))
 		}
 	}
 	if strings.HasPrefix(x.ev.Type, "report.") && d.StatedAt != "" {
@@ -209,6 +234,28 @@ func describe(x *decoded) {
 	}
 	e.Action = Shown(e.Action)
 	e.Details = strings.Join(details, "; ")
+}
+
+// granted says, of a decision a second custodian approved (its event
+// names the request), who asked for it, in which request, who approved
+// it, and why the requester said they asked: "no reason given" when the
+// event names the requester (events since 2026-12-05, which carry any
+// reason given) and no reason.
+func granted(x *decoded, add func(string, ...any)) {
+	d := &x.d
+	if d.Request == "" {
+		return
+	}
+	if d.RequestedBy == "" {
+		add("in request %s, approved by %s", Shown(d.Request), Shown(x.ev.Actor.Person))
+		return
+	}
+	add("asked by %s in request %s, approved by %s", Shown(d.RequestedBy), Shown(d.Request), Shown(x.ev.Actor.Person))
+	if d.Reason != "" {
+		add("because %s", quoted(d.Reason))
+	} else {
+		add("no reason given")
+	}
 }
 
 // Labels are the words a record shows for each event type the vault

@@ -161,19 +161,21 @@ func (v *Vault) memberAddable(caseID, person string) casePrecondition {
 // SetCasePolicy sets a case's export policy (ExportApprovalRequired or
 // ExportApprovalNone). Requiring approval takes effect at once; dropping
 // the requirement is a request another custodian approves. The reason
-// (optional, at most 1,024 bytes) is recorded with either.
-func (v *Vault) SetCasePolicy(ctx context.Context, who Principal, caseID, exportApproval, reason string) (*RequestInfo, error) {
+// (optional, at most 1,024 bytes) is recorded with either. A policy
+// already in force records nothing (Recorded false), and its reason is
+// not kept.
+func (v *Vault) SetCasePolicy(ctx context.Context, who Principal, caseID, exportApproval, reason string) (PolicyChange, error) {
 	if err := v.MayAsk(ctx, who, "case.policy", caseID); err != nil {
-		return nil, err
+		return PolicyChange{}, err
 	}
 	if err := checkCaseID(caseID); err != nil {
-		return nil, err
+		return PolicyChange{}, err
 	}
 	if exportApproval != ExportApprovalRequired && exportApproval != ExportApprovalNone {
-		return nil, badInput("export approval %q: use %s or %s", truncate(exportApproval), ExportApprovalRequired, ExportApprovalNone)
+		return PolicyChange{}, badInput("export approval %q: use %s or %s", truncate(exportApproval), ExportApprovalRequired, ExportApprovalNone)
 	}
 	if err := checkText("reason", reason, 1024, false, false); err != nil {
-		return nil, err
+		return PolicyChange{}, err
 	}
 	required := exportApproval == ExportApprovalRequired
 	pre := func(c Case, ok bool) error {
@@ -186,14 +188,24 @@ func (v *Vault) SetCasePolicy(ctx context.Context, who Principal, caseID, export
 		return nil
 	}
 	if err := v.now(caseID, pre); err != nil {
-		return nil, v.refusedAs(ctx, who, "case.policy", caseID, err)
+		return PolicyChange{}, v.refusedAs(ctx, who, "case.policy", caseID, err)
 	}
 	if !required {
-		return v.openRequest(ctx, who, Request{Kind: KindPolicy, Case: caseID, Reason: reason}, policyParams{ExportApproval: exportApproval})
+		info, err := v.openRequest(ctx, who, Request{Kind: KindPolicy, Case: caseID, Reason: reason}, policyParams{ExportApproval: exportApproval})
+		return PolicyChange{Request: info, Recorded: err == nil}, err
 	}
-	_, err := v.decide(ctx, who, "case.policy", caseID, pre,
+	evs, err := v.decide(ctx, who, "case.policy", caseID, pre,
 		sequencer.Draft{Type: TypeCasePolicySet, Actor: who.actor(), Case: caseID, Data: CasePolicySet{ExportApproval: exportApproval, Reason: reason}})
-	return nil, err
+	return PolicyChange{Recorded: len(evs) > 0}, err
+}
+
+// PolicyChange is the outcome of SetCasePolicy: the request opened to
+// drop export approval, if that was asked; Recorded false when the
+// policy asked for was in force already (nothing recorded, no reason
+// kept).
+type PolicyChange struct {
+	Request  *RequestInfo
+	Recorded bool
 }
 
 // RemoveMember ends a person's assignment to a case: from the position of

@@ -218,6 +218,21 @@ func TestSealApprovalSealsWhatWasAsked(t *testing.T) {
 	if mine := v.Requests(f.inv); len(mine) != 1 || mine[0].Items == nil || mine[0].Items.Count != asked {
 		t.Errorf("the requester's own list: %+v", mine)
 	}
+	// Removed from the case, the requester no longer reads its items
+	// through their request.
+	if err := v.RemoveMember(ctx, p["c1"], "P-1", f.inv.Name, "moved to another unit"); err != nil {
+		t.Fatal(err)
+	}
+	if mine := v.Requests(f.inv); len(mine) != 1 || mine[0].Items != nil {
+		t.Errorf("a requester removed from the case is shown %+v", mine)
+	}
+	reinstated, err := v.AddMember(ctx, p["c1"], "P-1", f.inv.Name, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, p["c2"], reinstated.ID); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := v.Deposit(ctx, f.inv, DepositRequest{Case: "P-1", Name: "later.txt", Body: strings.NewReader("deposited after the request")}); err != nil {
 		t.Fatal(err)
 	}

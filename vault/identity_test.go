@@ -503,8 +503,9 @@ func TestRequestsCarryTheirReason(t *testing.T) {
 	if !shown {
 		t.Error("the deciding custodian is not shown the reason")
 	}
-	if _, details := custody.Describe(opened[len(opened)-1]); !strings.Contains(details, "“"+why+"”") || !strings.Contains(details, "for inv2") {
-		t.Errorf("the custody record says %q", details)
+	if _, details := custody.Describe(opened[len(opened)-1]); !strings.Contains(details, "because “"+why+"”") || !strings.Contains(details, "concerning inv2") ||
+		!strings.Contains(details, "to add a member to the case (case.member.add)") {
+		t.Errorf("the request is described as %q", details)
 	}
 	approved, err := v.Approve(ctx, p["c2"], asked.ID)
 	if err != nil {
@@ -512,6 +513,22 @@ func TestRequestsCarryTheirReason(t *testing.T) {
 	}
 	if approved.Reason != why {
 		t.Errorf("the approval's answer gives the reason %q", approved.Reason)
+	}
+	// The decision's own event names who asked and why, so that the
+	// case's custody report, which carries it and not the request, says
+	// so.
+	added := eventsOfType(t, v, TypeCaseMemberAdded)
+	var ma MemberAdded
+	if err := added[len(added)-1].DecodeData(&ma); err != nil || ma.RequestedBy != "c1" || ma.Reason != why || ma.Request != asked.ID {
+		t.Errorf("case.member.added records %+v (%v)", ma, err)
+	}
+	aud := people(t, v, map[string]string{"aud": RoleAuditor})["aud"]
+	doc, err := v.CustodyDocument(ctx, aud, DocumentRequest{Case: "R-1", Format: FormatText})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := string(doc.Body); !strings.Contains(text, "asked by c1 in request "+asked.ID+", approved by c2; because “"+why+"”") {
+		t.Errorf("the case's custody report does not say who asked and why:\n%s", text)
 	}
 
 	// The other grants, each recorded with its own reason.
@@ -524,7 +541,8 @@ func TestRequestsCarryTheirReason(t *testing.T) {
 			if _, err := v.SetCasePolicy(ctx, p["c1"], "R-1", ExportApprovalRequired, "exports of "+r); err != nil {
 				return nil, err
 			}
-			return v.SetCasePolicy(ctx, p["c1"], "R-1", ExportApprovalNone, r)
+			ch, err := v.SetCasePolicy(ctx, p["c1"], "R-1", ExportApprovalNone, r)
+			return ch.Request, err
 		},
 	} {
 		reason := "reason for " + kind
@@ -546,6 +564,20 @@ func TestRequestsCarryTheirReason(t *testing.T) {
 	if _, details := custody.Describe(set[len(set)-1]); !strings.Contains(details, "“exports of reason for "+KindPolicy+"”") {
 		t.Errorf("the custody record of the policy says %q", details)
 	}
+	// The approved drop of the requirement names its requester and
+	// reason; a reinstatement asked without a reason says so.
+	for _, r := range v.Requests(p["c2"]) {
+		if r.Kind != KindPolicy {
+			continue
+		}
+		if _, err := v.Approve(ctx, p["c2"], r.ID); err != nil {
+			t.Fatal(err)
+		}
+		set := eventsOfType(t, v, TypeCasePolicySet)
+		if _, details := custody.Describe(set[len(set)-1]); !strings.Contains(details, "none; asked by c1 in request "+r.ID+", approved by c2; because “reason for case.policy”") {
+			t.Errorf("the approved drop of export approval is described as %q", details)
+		}
+	}
 
 	// No reason: none recorded (the member omitted).
 	if _, err := v.Suspend(ctx, p["c1"], "inv2", "on leave"); err != nil {
@@ -557,5 +589,57 @@ func TestRequestsCarryTheirReason(t *testing.T) {
 	opened = eventsOfType(t, v, TypeRequestOpened)
 	if raw := string(opened[len(opened)-1].Data); strings.Contains(raw, `"reason"`) {
 		t.Errorf("a request without a reason records %s", raw)
+	}
+	if _, details := custody.Describe(opened[len(opened)-1]); !strings.Contains(details, "no reason recorded") {
+		t.Errorf("a request without a reason is described as %q", details)
+	}
+	var reinstate string
+	for _, r := range v.Requests(p["c2"]) {
+		if r.Kind == KindReinstate {
+			reinstate = r.ID
+		}
+	}
+	if _, err := v.Approve(ctx, p["c2"], reinstate); err != nil {
+		t.Fatal(err)
+	}
+	back := eventsOfType(t, v, TypePersonReinstated)
+	if _, details := custody.Describe(back[len(back)-1]); !strings.Contains(details, "inv2; asked by c1 in request "+reinstate+", approved by c2; no reason given") {
+		t.Errorf("the reinstatement is described as %q", details)
+	}
+}
+
+// TestReplayRefusesDecisionsThatBelieTheirRequest: a log whose approval
+// is by the person who asked, or whose decision names another requester
+// or kind than the request.opened it decides, is not applied: a start
+// refuses it, as it refuses any log the vault could not have written.
+func TestReplayRefusesDecisionsThatBelieTheirRequest(t *testing.T) {
+	at := func(n int) string { return time.Date(2026, 12, 5, 9, n, 0, 0, time.UTC).Format(events.TimeFormat) }
+	opened := &events.Event{Type: TypeRequestOpened, Time: at(0), Actor: events.Actor{Person: "c1", Role: RoleCustodian},
+		Data: []byte(`{"request":"rq_0123456789abcdef01234567","kind":"person.reinstate","person":"inv","params":{},"expires":"2026-12-12T09:00:00Z"}`)}
+	for what, c := range map[string]struct {
+		actor, data string
+		ok          bool
+	}{
+		"an approval by another custodian": {"c2", `{"request":"rq_0123456789abcdef01234567","kind":"person.reinstate","requested_by":"c1"}`, true},
+		"an approval by its requester":     {"c1", `{"request":"rq_0123456789abcdef01234567","kind":"person.reinstate","requested_by":"c1"}`, false},
+		"another requester named":          {"c2", `{"request":"rq_0123456789abcdef01234567","kind":"person.reinstate","requested_by":"c3"}`, false},
+		"another kind named":               {"c2", `{"request":"rq_0123456789abcdef01234567","kind":"person.enroll","requested_by":"c1"}`, false},
+	} {
+		s := newState()
+		if err := applyRequestOpened(s, opened); err != nil {
+			t.Fatal(err)
+		}
+		err := applyRequestDecided(s, &events.Event{Type: TypeRequestApproved, Time: at(1), Actor: events.Actor{Person: c.actor, Role: RoleCustodian}, Data: []byte(c.data)})
+		if (err == nil) != c.ok {
+			t.Errorf("%s: %v", what, err)
+		}
+	}
+	// A requester withdrawing their own request is a rejection they may
+	// make.
+	s := newState()
+	applyRequestOpened(s, opened)
+	if err := applyRequestDecided(s, &events.Event{Type: TypeRequestRejected, Time: at(1), Actor: events.Actor{Person: "c1", Role: RoleCustodian},
+		Data: []byte(`{"request":"rq_0123456789abcdef01234567","kind":"person.reinstate","requested_by":"c1","reason":"asked in error"}`)}); err != nil {
+		t.Errorf("a withdrawal: %v", err)
 	}
 }

@@ -181,7 +181,7 @@ func init() {
 			},
 			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
 				p := params[enrollParams](r)
-				d := PersonEnrolled{Name: p.Name, Role: p.Role, OIDC: p.OIDC, Certificate: p.Certificate, Request: r.ID}
+				d := PersonEnrolled{Name: p.Name, Role: p.Role, OIDC: p.OIDC, Certificate: p.Certificate, Request: r.ID, RequestedBy: r.By, Reason: r.Reason}
 				if r.invitationHalf != "" {
 					d.Invitation, d.Expires = r.ID, v.invitationExpiry()
 				}
@@ -197,7 +197,7 @@ func init() {
 			},
 			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
 				return []sequencer.Draft{{Type: TypeCredentialReissued, Actor: by.actor(),
-					Data: CredentialReissued{Name: r.Person, Request: r.ID, Invitation: r.ID, Expires: v.invitationExpiry()}}}, nil
+					Data: CredentialReissued{Name: r.Person, Request: r.ID, Invitation: r.ID, Expires: v.invitationExpiry(), RequestedBy: r.By, Reason: r.Reason}}}, nil
 			}},
 		KindReinstate: {
 			check: func(v *Vault, r Request) error {
@@ -209,13 +209,13 @@ func init() {
 			},
 			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
 				return []sequencer.Draft{{Type: TypePersonReinstated, Actor: by.actor(),
-					Data: PersonStatus{Name: r.Person, Request: r.ID}}}, nil
+					Data: PersonStatus{Name: r.Person, Request: r.ID, RequestedBy: r.By, Reason: r.Reason}}}, nil
 			}},
 		KindMember: {
 			check: func(v *Vault, r Request) error { return v.now(r.Case, v.memberAddable(r.Case, r.Person)) },
 			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
 				return []sequencer.Draft{{Type: TypeCaseMemberAdded, Actor: by.actor(), Case: r.Case,
-					Data: MemberAdded{Person: r.Person, Request: r.ID}}}, nil
+					Data: MemberAdded{Person: r.Person, Request: r.ID, RequestedBy: r.By, Reason: r.Reason}}}, nil
 			}},
 		KindRecipient: {
 			check: stillReceivesPackages,
@@ -239,7 +239,7 @@ func init() {
 			},
 			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
 				return []sequencer.Draft{{Type: TypeCasePolicySet, Actor: by.actor(), Case: r.Case,
-					Data: CasePolicySet{ExportApproval: params[policyParams](r).ExportApproval, Request: r.ID}}}, nil
+					Data: CasePolicySet{ExportApproval: params[policyParams](r).ExportApproval, Request: r.ID, RequestedBy: r.By, Reason: r.Reason}}}, nil
 			}},
 		KindHashSetImport: hashSetImportKind,
 		// KindSeal's approval seals the package (packages.go), of the
@@ -394,14 +394,23 @@ func (v *Vault) Requests(who Principal) []PendingRequest {
 	var out []PendingRequest
 	for _, r := range v.state.pendingRequests(v.cfg.Now()) {
 		if (who.Role == RoleCustodian || r.By == who.Name) && !r.void && v.requesterActive(r.By, r.ByRole) {
-			out = append(out, PendingRequest{Request: r, Items: v.askedItems(r)})
+			pr := PendingRequest{Request: r}
+			// The items asked are shown to the custodians who decide,
+			// and to a requester only while they may still list the
+			// case (not once removed from it).
+			if c, ok := v.state.getCase(r.Case); who.Role == RoleCustodian || ok && assigned(who, c) {
+				pr.Items = v.askedItems(r)
+			}
+			out = append(out, pr)
 		}
 	}
 	return out
 }
 
 // PendingRequest is a pending request as its deciders are shown it: the
-// request, and for a package.seal request the items it asks to seal.
+// request, and for a package.seal request the items it asks to seal
+// (to custodians, and to its requester while they are assigned to the
+// case).
 type PendingRequest struct {
 	Request
 	Items *AskedItems `json:"items,omitempty"`
@@ -415,6 +424,9 @@ type AskedItems struct {
 	Count int           `json:"count"`
 	Size  int64         `json:"size"`
 	First []ItemSummary `json:"first"`
+	// Unknown counts the ids asked that name no item the vault can read
+	// now (the approval refuses them, saying why); Size leaves them out.
+	Unknown int `json:"unknown,omitempty"`
 }
 
 // maxAskedShown is how many of a request's items are named.
@@ -426,12 +438,14 @@ func (v *Vault) askedItems(r Request) *AskedItems {
 		return nil
 	}
 	a := &AskedItems{First: []ItemSummary{}}
-	for _, id := range params[sealParams](r).Items {
+	ids := params[sealParams](r).Items
+	a.Count = len(ids)
+	for _, id := range ids {
 		it, ok, err := v.state.getItem(id)
 		if err != nil || !ok {
-			continue // the approval refuses it, saying why
+			a.Unknown++ // the approval refuses it, saying why
+			continue
 		}
-		a.Count++
 		a.Size += it.Deposit.Size
 		if len(a.First) < maxAskedShown {
 			a.First = append(a.First, ItemSummary{ID: it.ID, Name: it.Deposit.Name, Size: it.Deposit.Size, SHA256: it.Deposit.SHA256})

@@ -256,6 +256,17 @@ func applyRequestDecided(s *State, ev *events.Event) error {
 	if r == nil {
 		return fmt.Errorf("decides request %q, which is not pending", d.Request)
 	}
+	// What an independent reader checks of a decision (custody-log.md
+	// section 5.5): it names the request's kind and requester as its
+	// request.opened recorded them, and nobody approves their own.
+	switch {
+	case d.Kind != r.Kind:
+		return fmt.Errorf("decides request %s as kind %q; it was opened as %q", d.Request, d.Kind, r.Kind)
+	case d.RequestedBy != r.By:
+		return fmt.Errorf("decides request %s as asked by %q; %q opened it", d.Request, d.RequestedBy, r.By)
+	case ev.Type == TypeRequestApproved && ev.Actor.Person == r.By:
+		return fmt.Errorf("request %s is approved by %s, who asked for it", d.Request, r.By)
+	}
 	delete(s.requests, d.Request)
 	end := rejection(ev, d.RequestedBy)
 	if ev.Type == TypeRequestApproved {

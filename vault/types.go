@@ -105,6 +105,11 @@ type PersonEnrolled struct {
 	OIDC        string `json:"oidc,omitempty"`
 	Certificate string `json:"certificate,omitempty"`
 	Request     string `json:"request,omitempty"`
+	// RequestedBy and Reason are who asked for it and why, as the
+	// request recorded them (since 2026-12-05; Reason absent when they
+	// gave none).
+	RequestedBy string `json:"requested_by,omitempty"`
+	Reason      string `json:"reason,omitempty"`
 	// Invitation is set when the person redeems two invitation halves
 	// for a credential of their own; Expires bounds when (RFC 3339).
 	Invitation string `json:"invitation,omitempty"`
@@ -119,6 +124,11 @@ type CredentialReissued struct {
 	Request    string `json:"request"`
 	Invitation string `json:"invitation"`
 	Expires    string `json:"expires"`
+	// RequestedBy and Reason are who asked for it and why, as the
+	// request recorded them (since 2026-12-05; Reason absent when they
+	// gave none).
+	RequestedBy string `json:"requested_by,omitempty"`
+	Reason      string `json:"reason,omitempty"`
 }
 
 // CredentialIssued records a person redeeming their invitation for a
@@ -136,6 +146,9 @@ type PersonStatus struct {
 	Name    string `json:"name"`
 	Reason  string `json:"reason,omitempty"`
 	Request string `json:"request,omitempty"`
+	// RequestedBy is who asked for a reinstatement (since 2026-12-05),
+	// whose reason, if they gave one, is Reason.
+	RequestedBy string `json:"requested_by,omitempty"`
 }
 
 // SessionOpened records a sign-in: the session's id, the SHA-256 of its
@@ -204,9 +217,12 @@ type RequestDecided struct {
 type CasePolicySet struct {
 	ExportApproval string `json:"export_approval"`
 	Request        string `json:"request,omitempty"`
-	// Reason is why the custodian requires approval, as typed
-	// (optional; a request's reason is in its request.opened event).
-	Reason string `json:"reason,omitempty"`
+	// Reason is why: the custodian's who requires approval, or, when
+	// the requirement is dropped by an approved request, its requester's
+	// (RequestedBy), as the request recorded it (optional; since
+	// 2026-12-05).
+	Reason      string `json:"reason,omitempty"`
+	RequestedBy string `json:"requested_by,omitempty"`
 }
 
 // RecipientSet records the age recipient a person receives packages for.
@@ -329,6 +345,11 @@ type CaseDestroyed struct {
 type MemberAdded struct {
 	Person  string `json:"person"`
 	Request string `json:"request,omitempty"`
+	// RequestedBy and Reason are who asked for it and why, as the
+	// request recorded them (since 2026-12-05; Reason absent when they
+	// gave none).
+	RequestedBy string `json:"requested_by,omitempty"`
+	Reason      string `json:"reason,omitempty"`
 }
 
 // MemberRemoved records the end of a person's assignment to a case, and

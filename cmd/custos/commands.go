@@ -119,7 +119,7 @@ func init() {
 		{name: "case policy", args: "CASE --export-approval required|none [--reason TEXT]", group: cs, who: "custodian",
 			summary: "whether every package of the case needs a second custodian's approval",
 			details: "Requiring approval takes effect at once; dropping it is a request another custodian approves.",
-			json:    `{"case","export_approval"}` + " or a request", run: out(runCasePolicy)},
+			json:    `{"case","export_approval","recorded"}` + " or a request", run: out(runCasePolicy)},
 		{name: "case destroy", args: "CASE --order REF --reason TEXT", group: cs, who: "custodian",
 			summary: "request a case's destruction under a court order (refused while the case is held)",
 			details: "The request may be approved until it expires (the vault's request TTL, 7 days by default); it is void if its custodian is suspended or removed before then. custos reject REQUEST --reason TEXT ends it sooner (withdrawn by its custodian, rejected by another).",

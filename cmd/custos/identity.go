@@ -25,6 +25,10 @@ import (
 // away.
 const askReasonHelp = "why you ask (optional; recorded with the request, and shown to the custodian who approves it)"
 
+// caseReasonHelp is the help of --reason on a case's decision: it is in
+// the case's custody reports and in every package sealed of it after.
+const caseReasonHelp = "why (optional; recorded, and shown in the case's custody reports and in the packages sealed of it, which prosecution and defence read)"
+
 // printRequest prints the answer of a decision that waits for a second
 // custodian: its id, and this custodian's invitation half where there is
 // one (shown once).
@@ -431,7 +435,10 @@ func askedItemsText(a vault.AskedItems) string {
 		names = append(names, fmt.Sprintf("%s (%s, sha256 %s, %s)", strconv.Quote(it.Name), custody.Bytes(it.Size), it.SHA256, it.ID))
 	}
 	s := fmt.Sprintf("%s, %s in all: %s", plural(a.Count, "item"), custody.Bytes(a.Size), strings.Join(names, ", "))
-	if more := a.Count - len(a.First); more > 0 {
+	if a.Unknown > 0 {
+		s += fmt.Sprintf("; %d of them name no item the vault can read now (an approval is refused)", a.Unknown)
+	}
+	if more := a.Count - a.Unknown - len(a.First); more > 0 {
 		s += fmt.Sprintf(" and %d more (custos requests --json lists every id; the case's custody report names them all)", more)
 	}
 	return s
@@ -536,7 +543,7 @@ func runDecide(verb string, args []string, stdout io.Writer) error {
 func runCasePolicy(args []string, stdout io.Writer) error {
 	fs := newFlags("case policy")
 	export := fs.String("export-approval", "", "required (every package of the case needs a second custodian) or none")
-	reason := fs.String("reason", "", "why (optional; recorded with the policy, or with the request that drops it)")
+	reason := fs.String("reason", "", caseReasonHelp)
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -560,7 +567,10 @@ func runCasePolicy(args []string, stdout io.Writer) error {
 	if out.ExportApproval == vault.ExportApprovalNone {
 		// Only an unchanged policy answers at once when the approval is
 		// dropped: dropping it is otherwise a request.
-		return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s already need no second custodian's approval; nothing changed", pos[0]))
+		return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s already need no second custodian's approval; nothing recorded, and --reason was not kept", pos[0]))
+	}
+	if !out.Recorded {
+		return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s already needed a second custodian's approval; nothing recorded, and --reason was not kept", pos[0]))
 	}
 	return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s now need a second custodian's approval to be sealed (hash lists and CASE/UCO exports do not: they are recorded, and carry no evidence)", pos[0]))
 }

@@ -770,7 +770,7 @@ var errAuditFailed = errors.New("audit failed")
 
 func runCaseAddMember(args []string, stdout io.Writer) error {
 	fs := newFlags("case add-member")
-	reason := fs.String("reason", "", askReasonHelp)
+	reason := fs.String("reason", "", caseReasonHelp)
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
 	if err != nil {

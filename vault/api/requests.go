@@ -64,6 +64,9 @@ type PolicyRequest struct {
 type PolicyResponse struct {
 	Case           string `json:"case"`
 	ExportApproval string `json:"export_approval"`
+	// Recorded is false when the policy was in force already: nothing
+	// was recorded, and the reason given was not kept.
+	Recorded bool `json:"recorded"`
 }
 
 func (h *Handler) setPolicy(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
@@ -71,14 +74,14 @@ func (h *Handler) setPolicy(w http.ResponseWriter, r *http.Request, who vault.Pr
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	info, err := h.v.SetCasePolicy(r.Context(), who, r.PathValue("case"), req.ExportApproval, req.Reason)
+	ch, err := h.v.SetCasePolicy(r.Context(), who, r.PathValue("case"), req.ExportApproval, req.Reason)
 	if err != nil {
 		return err
 	}
-	if info != nil {
-		writeJSON(w, http.StatusAccepted, requestResponse(info, false))
+	if ch.Request != nil {
+		writeJSON(w, http.StatusAccepted, requestResponse(ch.Request, false))
 		return nil
 	}
-	writeJSON(w, http.StatusOK, PolicyResponse{Case: r.PathValue("case"), ExportApproval: req.ExportApproval})
+	writeJSON(w, http.StatusOK, PolicyResponse{Case: r.PathValue("case"), ExportApproval: req.ExportApproval, Recorded: ch.Recorded})
 	return nil
 }

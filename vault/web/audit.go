@@ -28,7 +28,7 @@ import (
 
 func init() {
 	register("GET "+Prefix+"audit", (*Handler).auditPage)
-	register("POST "+Prefix+"audit/scrub", (*Handler).scrub)
+	registerAsks("POST "+Prefix+"audit/scrub", "audit.scrub", (*Handler).scrub)
 	register("GET "+Prefix+"cases/{case}/timeline", (*Handler).timeline)
 	register("POST "+Prefix+"cases/{case}/report", (*Handler).custodyReport)
 }
@@ -180,9 +180,9 @@ type timelineData struct {
 	Max  int
 }
 
-// detailKeys are the data members a timeline row shows, as
-// custos audit log prints them (purpose and reason have their own
-// columns).
+// detailKeys are the data members a timeline row shows of an event that
+// custody.Describe does not say in words (purpose and reason have their
+// own column).
 var detailKeys = []string{"action", "target", "kind", "person", "name", "package", "for", "report", "url", "to", "category", "override", "at", "order", "request"}
 
 // timeline shows the custody events of a case, or of one of its items
@@ -235,7 +235,10 @@ func (h *Handler) timeline(w http.ResponseWriter, r *http.Request, s *session) e
 			Auth: ev.Actor.Auth, Item: ev.Item, ItemName: names[ev.Item]}
 		row.Action, row.Words = custody.Describe(ev)
 		row.Purpose, _ = data["purpose"].(string)
-		row.Reason, _ = data["reason"].(string)
+		if reason, _ := data["reason"].(string); !strings.Contains(row.Words, custody.Shown(reason)) {
+			// Said once: most descriptions quote the reason already.
+			row.Reason = reason
+		}
 		for _, k := range detailKeys {
 			if row.Words != "" {
 				break

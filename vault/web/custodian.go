@@ -23,24 +23,24 @@ import (
 
 func init() {
 	register("GET "+Prefix+"people", (*Handler).people)
-	register("POST "+Prefix+"people", (*Handler).enroll)
-	register("POST "+Prefix+"people/{person}/suspend", (*Handler).suspend)
-	register("POST "+Prefix+"people/{person}/remove", (*Handler).removePerson)
-	register("POST "+Prefix+"people/{person}/reinstate", (*Handler).reinstate)
-	register("POST "+Prefix+"people/{person}/reissue", (*Handler).reissue)
+	registerAsks("POST "+Prefix+"people", "person.enroll", (*Handler).enroll)
+	registerAsks("POST "+Prefix+"people/{person}/suspend", "person.suspend", (*Handler).suspend)
+	registerAsks("POST "+Prefix+"people/{person}/remove", "person.remove", (*Handler).removePerson)
+	registerAsks("POST "+Prefix+"people/{person}/reinstate", "person.reinstate", (*Handler).reinstate)
+	registerAsks("POST "+Prefix+"people/{person}/reissue", "person.reissue", (*Handler).reissue)
 	register("GET "+Prefix+"requests", (*Handler).requests)
-	register("POST "+Prefix+"requests/{request}/approve", (*Handler).approve)
+	registerAsks("POST "+Prefix+"requests/{request}/approve", "request.approve", (*Handler).approve)
 	register("POST "+Prefix+"requests/{request}/reject", (*Handler).reject)
 	register("GET "+Prefix+"cases/{case}/manage", (*Handler).manageCase)
-	register("POST "+Prefix+"cases/{case}/members", (*Handler).addMember)
-	register("POST "+Prefix+"cases/{case}/members/{person}/remove", (*Handler).removeMember)
+	registerAsks("POST "+Prefix+"cases/{case}/members", "case.member.add", (*Handler).addMember)
+	registerAsks("POST "+Prefix+"cases/{case}/members/{person}/remove", "case.member.remove", (*Handler).removeMember)
 	register("POST "+Prefix+"cases/{case}/hold", (*Handler).hold)
-	register("POST "+Prefix+"cases/{case}/policy", (*Handler).casePolicy)
-	register("POST "+Prefix+"cases/{case}/classification-policy", (*Handler).classificationPolicy)
-	register("POST "+Prefix+"cases/{case}/destruction", (*Handler).requestDestruction)
-	register("POST "+Prefix+"cases/{case}/destruction/approve", (*Handler).approveDestruction)
+	registerAsks("POST "+Prefix+"cases/{case}/policy", "case.policy", (*Handler).casePolicy)
+	registerAsks("POST "+Prefix+"cases/{case}/classification-policy", "case.classification.policy", (*Handler).classificationPolicy)
+	registerAsks("POST "+Prefix+"cases/{case}/destruction", "case.destroy.request", (*Handler).requestDestruction)
+	registerAsks("POST "+Prefix+"cases/{case}/destruction/approve", "case.destroy.approve", (*Handler).approveDestruction)
 	register("GET "+Prefix+"hashsets", (*Handler).hashSets)
-	register("POST "+Prefix+"hashsets/{name}/remove", (*Handler).removeHashSet)
+	registerAsks("POST "+Prefix+"hashsets/{name}/remove", "hashset.remove", (*Handler).removeHashSet)
 }
 
 // enrolRoles are the roles a person is enrolled in, in the order the
@@ -433,16 +433,19 @@ func (h *Handler) casePolicy(w http.ResponseWriter, r *http.Request, s *session)
 		return err
 	}
 	policy := r.PostForm.Get("export_approval")
-	info, err := h.v.SetCasePolicy(r.Context(), s.who, r.PathValue("case"), policy, reason(r))
+	ch, err := h.v.SetCasePolicy(r.Context(), s.who, r.PathValue("case"), policy, reason(r))
 	if err != nil {
 		return err
 	}
-	if info != nil {
-		return h.showRequest(w, r, s, info, s.lang.text("decision.policy", r.PathValue("case")), managePath(r))
+	if ch.Request != nil {
+		return h.showRequest(w, r, s, ch.Request, s.lang.text("decision.policy", r.PathValue("case")), managePath(r))
 	}
 	done := "policy-required"
-	if policy == vault.ExportApprovalNone {
+	switch {
+	case policy == vault.ExportApprovalNone:
 		done = "policy-none" // already so: nothing was asked
+	case !ch.Recorded:
+		done = "policy-already-required"
 	}
 	h.redirectDone(w, r, managePath(r), done)
 	return nil

@@ -13,8 +13,8 @@ import (
 
 func init() {
 	register("GET "+Prefix+"items/{item}", (*Handler).itemPage)
-	register("POST "+Prefix+"items/{item}/reveal", (*Handler).reveal)
-	register("POST "+Prefix+"items/{item}/classify", (*Handler).classify)
+	registerAsks("POST "+Prefix+"items/{item}/reveal", "item.get", (*Handler).reveal)
+	registerAsks("POST "+Prefix+"items/{item}/classify", "item.classify", (*Handler).classify)
 }
 
 type itemData struct {

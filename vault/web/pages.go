@@ -183,18 +183,21 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request, s *session) error {
 }
 
 func init() {
-	register("POST "+Prefix+"cases", (*Handler).openCase)
-	register("POST "+Prefix+"me/recipient", (*Handler).setRecipient)
-	register("POST "+Prefix+"me/receipt-key", (*Handler).setReceiptKey)
+	registerAsks("POST "+Prefix+"cases", "case.open", (*Handler).openCase)
+	registerAsks("POST "+Prefix+"me/recipient", "recipient.set", (*Handler).setRecipient)
+	registerAsks("POST "+Prefix+"me/receipt-key", "receipt.key.set", (*Handler).setReceiptKey)
 }
 
 // pastedRecipient is the recipient in what a person pasted: age-keygen
 // prints it as "Public key: age1...", and the whole line is often what
 // is copied; the label is set aside, the rest is the vault's to check.
 func pastedRecipient(s string) string {
+	const label = "public key:"
 	s = strings.TrimSpace(s)
-	if rest, ok := strings.CutPrefix(strings.ToLower(s), "public key:"); ok {
-		s = strings.TrimSpace(s[len(s)-len(rest):])
+	// The label is ASCII: its length in bytes is the same in any case,
+	// and a prefix cut inside another character compares unequal.
+	if len(s) >= len(label) && strings.EqualFold(s[:len(label)], label) {
+		s = strings.TrimSpace(s[len(label):])
 	}
 	return s
 }

@@ -23,7 +23,7 @@ func init() {
 	register("GET "+Prefix+"packages", (*Handler).packages)
 	register("GET "+Prefix+"packages/{package}", (*Handler).packagePage)
 	register("POST "+Prefix+"packages/{package}/download", (*Handler).downloadPackage)
-	register("POST "+Prefix+"packages/{package}/receipt", (*Handler).packageReceipt)
+	registerAsks("POST "+Prefix+"packages/{package}/receipt", "package.receipt", (*Handler).packageReceipt)
 	register("GET "+Prefix+"verify", (*Handler).verifyPage)
 }
 

@@ -50,6 +50,10 @@ func TestRecipientPastedWithItsLabel(t *testing.T) {
 		"  public KEY:  age1abc ": "age1abc",
 		"age1abc":                 "age1abc",
 		"Public key age1abc":      "Public key age1abc",
+		// Letters whose lower case is longer in UTF-8 (U+023A, 2 bytes;
+		// its lower case U+2C65, 3): no label, and no panic.
+		"\u023a\u023a\u023a\u023a\u023a age1abc": "\u023a\u023a\u023a\u023a\u023a age1abc",
+		"Public k\u023ay: age1abc":               "Public k\u023ay: age1abc",
 	} {
 		if got := pastedRecipient(in); got != want {
 			t.Errorf("pastedRecipient(%q) = %q, want %q", in, got, want)

@@ -46,9 +46,9 @@ type rolesVault struct {
 	tokens  map[string]string // API session tokens
 }
 
-func newRolesVault(t *testing.T) *rolesVault {
+func newRolesVault(t *testing.T, configure ...func(*vault.Config)) *rolesVault {
 	t.Helper()
-	bv := openTestVault(t)
+	bv := openTestVault(t, configure...)
 	ctx := context.Background()
 	v := bv.v
 	rv := &rolesVault{t: t, v: v, objects: bv.objects, creds: map[string]string{}, tokens: map[string]string{}}
@@ -825,7 +825,11 @@ func TestRolesTimeline(t *testing.T) {
 	if got := seqsOf(p.raw2()); !slices.Equal(got, want) || len(want) < 5 {
 		t.Errorf("timeline sequence numbers %v, the API's %v", got, want)
 	}
-	p.has(t, "timeline", "item.deposited", "a.bin", "purpose: trial", "reason: court asked", "inv (investigator, local)", "Custody timeline of case C-1")
+	p.has(t, "timeline", "item.deposited", "a.bin", "purpose: trial", "“court asked”", "inv (investigator, local)", "Custody timeline of case C-1")
+	// A reason the description quotes is not said again in its column.
+	if strings.Contains(p.body, "reason: court asked") {
+		t.Error("the timeline says a hold's reason twice")
+	}
 
 	// One item's timeline, as the API's.
 	var api2 api.TimelineResponse
@@ -1295,4 +1299,38 @@ func TestTriageListsTheOldestOpenReports(t *testing.T) {
 	list.has(t, "the open reports' first page", "Reports 1 to 50 of 52.", `rel="next"`, "Page 1 of 2")
 	list.lacks(t, "the open reports' first page", `rel="prev"`)
 	ana.get("/app/reports?page=2&status=open").has(t, "the open reports' second page", "Reports 51 to 52 of 52.", `rel="prev"`)
+}
+
+// TestMalformedFormsAnsweredAsTheirRefusal: a form whose body is not a
+// form at all, sent by someone who may not ask for the decision, is
+// answered and recorded as that person's refusal, as their well-formed
+// form is (security.md rule 9), on every form of a decision the vault
+// gates by role, not only those whose handler asks first.
+func TestMalformedFormsAnsweredAsTheirRefusal(t *testing.T) {
+	rv := newRolesVault(t)
+	item, _ := rv.setupCase()
+	inv2 := rv.signIn("inv2") // an investigator of another team
+	csrf := inv2.csrf()
+	malformed := func(path string) page {
+		t.Helper()
+		req, _ := http.NewRequest("POST", rv.srv.URL+path, strings.NewReader("reason=%zz&person=%"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.Header.Set("X-Custos-CSRF", csrf)
+		return inv2.do(req)
+	}
+	for _, path := range []string{
+		"/app/people", "/app/people/cust/suspend", "/app/people/cust/remove", "/app/people/cust/reinstate", "/app/people/cust/reissue",
+		"/app/requests/rq_0123456789abcdef01234567/approve",
+		"/app/cases/C-1/members", "/app/cases/C-1/members/inv/remove", "/app/cases/C-1/policy", "/app/cases/C-1/classification-policy",
+		"/app/cases/C-1/destruction", "/app/cases/C-1/destruction/approve", "/app/hashsets/partner/remove",
+		"/app/me/recipient", "/app/me/receipt-key", "/app/items/" + item + "/reveal", "/app/items/" + item + "/classify",
+		"/app/audit/scrub", "/app/reports", "/app/cases/C-1/packages",
+	} {
+		before := rv.size()
+		p := malformed(path)
+		if p.code == http.StatusBadRequest || rv.eventOf(before, vault.TypeAccessRefused) == nil {
+			t.Errorf("a malformed form to %s from an investigator of another team: %d, refusal recorded %v", path, p.code, rv.eventOf(before, vault.TypeAccessRefused) != nil)
+		}
+	}
 }

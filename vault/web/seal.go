@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -165,20 +166,25 @@ func (h *Handler) sealPackage(w http.ResponseWriter, r *http.Request, s *session
 	if !validOnce(once) {
 		return fmt.Errorf("%w: the form is incomplete: open the seal form again from the case page", vault.ErrBadInput)
 	}
-	key := s.who.Name + "/" + once
-	if prev, fresh := h.sent.begin(key); !fresh {
+	key := caseID + "/" + once
+	if prev, fresh := h.sent.begin(s.who.Name, key); !fresh {
 		if prev == nil {
-			return fmt.Errorf("%w: this form was sent already and the vault is still sealing it; wait for that answer (a large case takes minutes): nothing more is sealed", vault.ErrConflict)
+			return fmt.Errorf("%w: this form was sent already and the vault is still sealing it (a large case takes minutes); reload this page in a minute to see the package it seals: nothing more is sealed", vault.ErrConflict)
 		}
 		return h.showSealing(w, r, s, prev.outcome.(sealOutcome), true)
 	}
-	p, err := h.v.SealPackage(r.Context(), s.who, req)
+	// A sealing once begun runs to its end even if the browser that
+	// asked goes away (a reload, a second click, a closed tab): its
+	// package.sealing is recorded first, and a sealing cut short would
+	// leave it without its package. The next sending of the form shows
+	// its outcome.
+	p, err := h.v.SealPackage(context.WithoutCancel(r.Context()), s.who, req)
 	if err != nil {
-		h.sent.forget(key)
+		h.sent.forget(s.who.Name, key)
 		return err
 	}
 	out := sealOutcome{Case: caseID, For: req.For, Package: p}
-	h.sent.finish(key, out)
+	h.sent.finish(s.who.Name, key, out)
 	return h.showSealing(w, r, s, out, false)
 }
 

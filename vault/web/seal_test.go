@@ -3,13 +3,18 @@ package web
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/custos-vault/custos/objects"
+	"github.com/custos-vault/custos/objects/fs"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 )
@@ -327,33 +332,128 @@ func TestSealFormSealsOncePerForm(t *testing.T) {
 
 // TestSentFormsUnderWay: a second sending while the first is under way
 // is told so (nothing is done twice); a sending that failed is
-// forgotten; the memory is bounded, the oldest finished forgotten first.
+// forgotten; each person's memory is bounded, the oldest finished
+// forgotten first, and no one's sendings push out another's.
 func TestSentFormsUnderWay(t *testing.T) {
 	var f sentForms
-	if _, fresh := f.begin("a"); !fresh {
+	if _, fresh := f.begin("inv", "a"); !fresh {
 		t.Fatal("a first sending is not fresh")
 	}
-	if prev, fresh := f.begin("a"); fresh || prev != nil {
+	if prev, fresh := f.begin("inv", "a"); fresh || prev != nil {
 		t.Fatalf("a second sending while the first is under way: %v %v", prev, fresh)
 	}
-	f.finish("a", "sealed")
-	if prev, fresh := f.begin("a"); fresh || prev == nil || prev.outcome != "sealed" {
+	if _, fresh := f.begin("inv2", "a"); !fresh {
+		t.Fatal("another person's sending of the same value is not theirs")
+	}
+	f.finish("inv", "a", "sealed")
+	if prev, fresh := f.begin("inv", "a"); fresh || prev == nil || prev.outcome != "sealed" {
 		t.Fatalf("a sending after the first finished: %v %v", prev, fresh)
 	}
-	f.begin("b")
-	f.forget("b")
-	if _, fresh := f.begin("b"); !fresh {
+	f.begin("inv", "b")
+	f.forget("inv", "b")
+	if _, fresh := f.begin("inv", "b"); !fresh {
 		t.Error("a failed sending is remembered")
 	}
+	f.finish("inv2", "a", "inv2's")
 	for i := range maxSentForms + 10 {
 		k := fmt.Sprint("k", i)
-		f.begin(k)
-		f.finish(k, i)
+		f.begin("inv", k)
+		f.finish("inv", k, i)
 	}
-	if len(f.m) > maxSentForms || len(f.order) != len(f.m) {
-		t.Errorf("%d sendings remembered (%d in order), bound %d", len(f.m), len(f.order), maxSentForms)
+	p := f.byPerson["inv"]
+	if len(p.m) > maxSentForms || len(p.order) != len(p.m) {
+		t.Errorf("%d sendings remembered (%d in order), bound %d", len(p.m), len(p.order), maxSentForms)
 	}
-	if _, ok := f.m[fmt.Sprint("k", maxSentForms+9)]; !ok {
+	if _, ok := p.m[fmt.Sprint("k", maxSentForms+9)]; !ok {
 		t.Error("the newest sending was forgotten")
+	}
+	if prev, fresh := f.begin("inv2", "a"); fresh || prev == nil || prev.outcome != "inv2's" {
+		t.Error("one person's many sendings pushed out another's")
+	}
+}
+
+// heldPackageStore is the file store whose next write of a package, once
+// armed, waits until released (or its context ends, as S3's Put does),
+// as a slow store writing a large package does.
+type heldPackageStore struct {
+	*fs.Store
+	armed            atomic.Bool
+	entered, release chan struct{}
+	// cut is closed when the held write ends because its context did.
+	cut chan struct{}
+}
+
+func (h *heldPackageStore) Put(ctx context.Context, name string, r io.Reader, opts objects.PutOptions) (objects.Info, error) {
+	if strings.HasPrefix(name, "pk/") && h.armed.CompareAndSwap(true, false) {
+		close(h.entered)
+		select {
+		case <-h.release:
+		case <-ctx.Done():
+			close(h.cut)
+			return objects.Info{}, ctx.Err()
+		}
+	}
+	return h.Store.Put(ctx, name, r, opts)
+}
+
+// TestSealFormClickedTwiceSealsOnce: the browser sends the seal form
+// again while the first sealing is still writing the package (a second
+// click, a reload) and drops the first request. The first sealing runs to
+// its end all the same; the second sending is told to reload in a while;
+// a later sending of the same form shows the package sealed, and one
+// package is on the record.
+func TestSealFormClickedTwiceSealsOnce(t *testing.T) {
+	store := &heldPackageStore{entered: make(chan struct{}), release: make(chan struct{}), cut: make(chan struct{})}
+	rv := newRolesVault(t, func(c *vault.Config) {
+		store.Store = c.Objects.(*fs.Store)
+		c.Objects = store
+	})
+	rv.setupCase()
+	store.armed.Store(true)
+
+	inv := rv.signIn("inv")
+	form := withOnce(url.Values{"for": {"pros"}, "purpose": {"trial bundle"}, "scope": {"all"}, "csrf": {inv.csrf()}})
+	before := rv.size()
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan struct{})
+	go func() {
+		defer close(first)
+		req, _ := http.NewRequestWithContext(ctx, "POST", rv.srv.URL+"/app/cases/C-1/packages", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		if resp, err := inv.c.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-store.entered
+	second := inv.post("/app/cases/C-1/packages", form)
+	if second.code != http.StatusConflict || !strings.Contains(second.body, "reload this page in a minute") {
+		t.Errorf("the form sent again while it is being sealed: %d", second.code)
+	}
+	cancel() // the browser drops the first request
+	<-first
+	// The server sees the connection close within milliseconds; a
+	// sealing bound to the request would end then.
+	select {
+	case <-store.cut:
+		t.Fatal("the sealing was cut off with the request the browser dropped")
+	case <-time.After(time.Second):
+	}
+	close(store.release)
+	// Sent again until the first sending has ended (409 until then).
+	var third page
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if third = inv.post("/app/cases/C-1/packages", form); third.code != http.StatusConflict || time.Now().After(deadline) {
+			break
+		}
+	}
+	third.status(t, "the form sent once the sealing ended", http.StatusOK)
+	third.has(t, "the form sent once the sealing ended", "This form was sent before", "is sealed for pros")
+	counts := map[string]int{}
+	for _, ty := range rv.typesFrom(before) {
+		counts[ty]++
+	}
+	if counts[vault.TypePackageSealing] != 1 || counts[vault.TypePackageSealed] != 1 {
+		t.Errorf("one form clicked twice recorded %d sealings and %d packages", counts[vault.TypePackageSealing], counts[vault.TypePackageSealed])
 	}
 }

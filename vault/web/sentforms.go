@@ -11,13 +11,21 @@ import (
 // one-time value ("once", made when the form is shown): a reload of the
 // answer page, or a second click while the first answer is still being
 // made (a sealing of a large case takes minutes), is answered with what
-// the first did instead of doing it again. A form's value is bound to the
-// person who sent it. A restart forgets them, as it invalidates every
+// the first did instead of doing it again. Sendings are remembered per
+// person (a form's value is bound to the person who sent it, and to what
+// it was sent for), at most maxSentForms each, so that no one's sendings
+// push out another's. A restart forgets them, as it invalidates every
 // open form's CSRF token anyway.
 type sentForms struct {
-	mu    sync.Mutex
+	mu       sync.Mutex
+	byPerson map[string]*personForms
+}
+
+// personForms are one person's remembered sendings, oldest first in
+// order.
+type personForms struct {
 	m     map[string]*sentForm
-	order []string // oldest first, for the bound
+	order []string
 }
 
 // sentForm is what one sending did: nothing yet (under way), or its
@@ -27,9 +35,9 @@ type sentForm struct {
 	outcome any
 }
 
-// maxSentForms bounds how many sendings are remembered; the oldest
-// finished ones are forgotten first.
-const maxSentForms = 4096
+// maxSentForms bounds how many sendings are remembered per person; the
+// oldest finished ones are forgotten first.
+const maxSentForms = 256
 
 // newOnce is a form's one-time value: 128 random bits, in hex.
 func newOnce() string {
@@ -47,57 +55,67 @@ func validOnce(s string) bool {
 	return err == nil && s == strings.ToLower(s)
 }
 
-// begin marks key as being sent. fresh: it was not sent before; else
-// prev is what the earlier sending did (nil while it is under way).
-func (f *sentForms) begin(key string) (prev *sentForm, fresh bool) {
+// begin marks person's sending key as under way. fresh: it was not sent
+// before; else prev is what the earlier sending did (nil while it is
+// under way).
+func (f *sentForms) begin(person, key string) (prev *sentForm, fresh bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.m == nil {
-		f.m = map[string]*sentForm{}
+	if f.byPerson == nil {
+		f.byPerson = map[string]*personForms{}
 	}
-	if p, ok := f.m[key]; ok {
-		if !p.done {
+	p := f.byPerson[person]
+	if p == nil {
+		p = &personForms{m: map[string]*sentForm{}}
+		f.byPerson[person] = p
+	}
+	if s, ok := p.m[key]; ok {
+		if !s.done {
 			return nil, false
 		}
-		return p, false
+		return s, false
 	}
-	for len(f.m) >= maxSentForms && f.evictOne() {
+	for len(p.m) >= maxSentForms && p.evictOne() {
 	}
-	f.m[key] = &sentForm{}
-	f.order = append(f.order, key)
+	p.m[key] = &sentForm{}
+	p.order = append(p.order, key)
 	return nil, true
 }
 
 // evictOne forgets the oldest finished sending; false if none is.
-func (f *sentForms) evictOne() bool {
-	for i, k := range f.order {
-		if p := f.m[k]; p == nil || p.done {
-			delete(f.m, k)
-			f.order = append(f.order[:i], f.order[i+1:]...)
+func (p *personForms) evictOne() bool {
+	for i, k := range p.order {
+		if s := p.m[k]; s == nil || s.done {
+			delete(p.m, k)
+			p.order = append(p.order[:i], p.order[i+1:]...)
 			return true
 		}
 	}
 	return false
 }
 
-// finish records what the sending of key did.
-func (f *sentForms) finish(key string, outcome any) {
+// finish records what person's sending key did.
+func (f *sentForms) finish(person, key string, outcome any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if p := f.m[key]; p != nil {
-		p.done, p.outcome = true, outcome
+	if p := f.byPerson[person]; p != nil && p.m[key] != nil {
+		p.m[key].done, p.m[key].outcome = true, outcome
 	}
 }
 
-// forget drops key: its sending failed and changed nothing a second
-// sending would repeat, so the form may be sent again (corrected).
-func (f *sentForms) forget(key string) {
+// forget drops person's sending key: it failed, so the form may be
+// sent again (corrected, or to try again).
+func (f *sentForms) forget(person, key string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	delete(f.m, key)
-	for i, k := range f.order {
+	p := f.byPerson[person]
+	if p == nil {
+		return
+	}
+	delete(p.m, key)
+	for i, k := range p.order {
 		if k == key {
-			f.order = append(f.order[:i], f.order[i+1:]...)
+			p.order = append(p.order[:i], p.order[i+1:]...)
 			break
 		}
 	}

@@ -16,7 +16,7 @@ func init() {
 	register("GET "+Prefix+"triage", (*Handler).triage)
 	register("GET "+Prefix+"reports/{report}", (*Handler).reportPage)
 	register("POST "+Prefix+"reports/{report}/{action}", (*Handler).reportAction)
-	register("POST "+Prefix+"reports", (*Handler).recordReport)
+	registerAsks("POST "+Prefix+"reports", "report.record", (*Handler).recordReport)
 	register("GET "+Prefix+"stats", (*Handler).stats)
 	register("GET "+Prefix+"exposure", (*Handler).staffExposure)
 }

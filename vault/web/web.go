@@ -225,6 +225,37 @@ var extraRoutes []struct {
 	f       pageFunc
 }
 
+// asks wraps f, the form of the vault's decision action, as the API's
+// routes are (api.Route.Asks): a form f answers as bad input, unrecorded
+// (a body that is not a form, a field the page or the vault refused to
+// read), is answered to someone who may not ask at all as their refusal,
+// recorded, as a well-formed form would be (security.md rule 9). The
+// gate's target is the pattern's first path wildcard, if any.
+func asks(pattern, action string, f pageFunc) pageFunc {
+	wildcard := ""
+	if i := strings.Index(pattern, "{"); i >= 0 {
+		wildcard = strings.TrimSuffix(pattern[i+1:i+strings.Index(pattern[i:], "}")], "...")
+	}
+	return func(h *Handler, w http.ResponseWriter, r *http.Request, s *session) error {
+		err := f(h, w, r, s)
+		if err == nil || vault.Recorded(err) || !errors.Is(err, vault.ErrBadInput) {
+			return err
+		}
+		target := ""
+		if wildcard != "" {
+			target = r.PathValue(wildcard)
+		}
+		if gerr := h.v.MayAsk(r.Context(), s.who, action, target); gerr != nil {
+			return gerr
+		}
+		return err
+	}
+}
+
+// registerAsks registers f, the form of the vault's decision action, as
+// asks wraps it.
+func registerAsks(pattern, action string, f pageFunc) { register(pattern, asks(pattern, action, f)) }
+
 func register(pattern string, f pageFunc) {
 	extraRoutes = append(extraRoutes, struct {
 		pattern string
