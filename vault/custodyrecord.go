@@ -17,8 +17,9 @@ import (
 // (hash lists, reports, CASE/UCO, and its reports' forwards to partner
 // hotlines and the police, which carry its items' hashes). Requests are
 // not among them (a pending request to seal for someone else is not this
-// package's business), nor other packages' events unless the sealer
-// discloses them.
+// package's business) but the request of a sealing shown, nor other
+// packages' events unless the sealer discloses them; a decision approved
+// on a request names its requester and reason in its own event.
 var caseCustodyTypes = map[string]bool{
 	TypeCaseOpened: true, TypeCaseMemberAdded: true, TypeCaseMemberRemoved: true,
 	TypeCaseHoldPlaced: true, TypeCaseHoldLifted: true, TypeCasePolicySet: true, TypeCaseKeyFailed: true,
@@ -84,6 +85,11 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 		want[id] = true
 	}
 	carries := map[string]bool{} // packages sealing any of the items
+	// The request.opened and request.approved of a sealing under export
+	// approval, by request id: what its requester asked, signed in their
+	// name, is shown with the sealing that names it.
+	asked := map[string][]events.Record{}
+	var sealedOn []string // the requests of the sealings shown
 	// The case's own events alone (byCaseOwn): its items' events, which
 	// in a case of long standing are most of them, are read below for
 	// the items the record shows, so that the record costs what its
@@ -103,10 +109,22 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 			if hidden == nil || !hidden(ev) {
 				raw[r.Seq] = r.Bytes
 			}
+		case ev.Type == TypeRequestOpened || ev.Type == TypeRequestApproved:
+			var d struct {
+				Request string `json:"request"`
+				Kind    string `json:"kind"`
+			}
+			if err := ev.DecodeData(&d); err != nil {
+				return err
+			}
+			if d.Kind == KindSeal {
+				asked[d.Request] = append(asked[d.Request], r)
+			}
 		case packageTypes[ev.Type]:
 			var d struct {
 				Package string   `json:"package"`
 				Items   []string `json:"items"`
+				Request string   `json:"request"`
 			}
 			if err := ev.DecodeData(&d); err != nil {
 				return err
@@ -120,11 +138,19 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 			}
 			if carries[d.Package] && shown(d.Package) {
 				raw[r.Seq] = r.Bytes
+				if ev.Type == TypePackageSealing && d.Request != "" {
+					sealedOn = append(sealedOn, d.Request)
+				}
 			}
 		}
 		return nil
 	}); err != nil {
 		return nil, err
+	}
+	for _, id := range sealedOn {
+		for _, r := range asked[id] {
+			raw[r.Seq] = r.Bytes
+		}
 	}
 	for _, id := range items {
 		if err := v.readNamed(ctx, id, byItem, func(r events.Record, ev *events.Event) error {

@@ -1,12 +1,19 @@
 package vault
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
-	"github.com/custos-vault/custos/events"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"filippo.io/age"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/pkgformat"
 )
 
 // Insider attacks on identity: each test states a claim of
@@ -410,5 +417,77 @@ func TestAuditorsTypoIsRecordedInItsWords(t *testing.T) {
 		if err := refusals[len(refusals)-1].DecodeData(&d); err != nil || d.Action != "audit.log" || d.Target != c.target || d.Grounds != GroundsUnknown {
 			t.Errorf("recorded as %+v (%v)", d, err)
 		}
+	}
+}
+
+// TestPackageCarriesItsSealingsRequest: a package sealed on an approved
+// request carries the request.opened its requester signed in and the
+// request.approved, beside its package.sealing naming both, so that a
+// reader checks from the package who asked for what and who agreed; the
+// package verifies as before.
+func TestPackageCarriesItsSealingsRequest(t *testing.T) {
+	ctx := context.Background()
+	v := openTestVault(t)
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "inv": RoleInvestigator, "pros": RoleProsecutor})
+	if err := v.OpenCase(ctx, p["inv"], "Q-1", "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Deposit(ctx, p["inv"], DepositRequest{Case: "Q-1", Name: "chat.txt", Body: strings.NewReader("a chat")}); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := age.GenerateX25519Identity()
+	if _, _, err := v.SetRecipient(ctx, p["pros"], id.Recipient().String()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.SetCasePolicy(ctx, p["c1"], "Q-1", ExportApprovalRequired, ""); err != nil {
+		t.Fatal(err)
+	}
+	asked, err := v.SealPackage(ctx, p["inv"], SealRequest{Case: "Q-1", For: "pros", Purpose: "trial"})
+	if err != nil || asked.Request == nil {
+		t.Fatalf("sealing under export approval: %+v %v", asked, err)
+	}
+	a, err := v.Approve(ctx, p["c2"], asked.Request.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, _, err := v.FetchPackage(ctx, p["pros"], a.Package.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: v.VerifierKey(), Identities: []age.Identity{id}}); err != nil {
+		t.Fatalf("the package does not verify: %v", err)
+	}
+	byType := map[string]*events.Event{}
+	tr := tar.NewReader(bytes.NewReader(pkg))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(h.Name, pkgformat.EventsDir) {
+			continue
+		}
+		b, _ := io.ReadAll(tr)
+		ev, err := events.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byType[ev.Type] = ev
+	}
+	opened, approved := byType[TypeRequestOpened], byType[TypeRequestApproved]
+	if opened == nil || approved == nil || opened.Actor.Person != "inv" || approved.Actor.Person != "c2" {
+		t.Fatalf("the package carries the request as %+v and %+v", opened, approved)
+	}
+	var d RequestOpened
+	if err := opened.DecodeData(&d); err != nil || d.Request != asked.Request.ID {
+		t.Errorf("the request carried is %+v (%v), the sealing's %s", d, err, asked.Request.ID)
 	}
 }
