@@ -567,10 +567,10 @@ func runCasePolicy(args []string, stdout io.Writer) error {
 	if out.ExportApproval == vault.ExportApprovalNone {
 		// Only an unchanged policy answers at once when the approval is
 		// dropped: dropping it is otherwise a request.
-		return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s already need no second custodian's approval; nothing recorded, and --reason was not kept", pos[0]))
+		return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s already need no second custodian's approval; nothing changed (nothing recorded, and --reason was not kept)", pos[0]))
 	}
 	if !out.Recorded {
-		return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s already needed a second custodian's approval; nothing recorded, and --reason was not kept", pos[0]))
+		return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s already needed a second custodian's approval; nothing changed (nothing recorded, and --reason was not kept)", pos[0]))
 	}
 	return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s now need a second custodian's approval to be sealed (hash lists and CASE/UCO exports do not: they are recorded, and carry no evidence)", pos[0]))
 }

@@ -175,6 +175,10 @@ func TestRecipientReplacementAndExportPolicy(t *testing.T) {
 	if r := s.ok("custodian", work, "case", "policy", "C-1", "--export-approval", "required"); !strings.Contains(r.stdout, "now need") {
 		t.Fatalf("requiring approval says %q", r.stdout)
 	}
+	// Asked again, with a reason: nothing is recorded, and it says so.
+	if r := s.ok("custodian", work, "case", "policy", "C-1", "--export-approval", "required", "--reason", "the court's order 2026/99", "--json").json(t); r["recorded"] != false {
+		t.Fatalf("requiring approval again answers %v", r)
+	}
 	seal := s.ok("investigator", work, "package", "seal", "--case", "C-1", "--for", "prosecutor", "--purpose", "trial", "--json").json(t)
 	if seal["kind"] != "package.seal" || seal["request"] == nil {
 		t.Fatalf("a sealing under an approval policy answered %v", seal)

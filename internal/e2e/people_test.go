@@ -94,9 +94,14 @@ func TestPeopleAndMembership(t *testing.T) {
 		t.Fatalf("an unassigned investigator read evidence: %q", r.stderr)
 	}
 	s.refused("investigator", work, "only custodians", "case", "add-member", "C-1", "dara")
-	req := s.ok("custodian", work, "case", "add-member", "C-1", "dara", "--json").json(t)
+	// Asked with a reason, typed as a custodian would: the second
+	// custodian reads it in the list, and the case's log says it.
+	req := s.ok("custodian", work, "case", "add-member", "C-1", "dara", "--reason", "second opinion on the chats, unit order 2026/14", "--json").json(t)
 	if r := s.asUser(dara, work, "get", id, "--purpose", "x", "-o", "d1"); r.code == 0 {
 		t.Fatal("a membership was in force before a second custodian approved it")
+	}
+	if l := s.ok("custodian2", work, "requests").stdout; !strings.Contains(l, `because: "second opinion on the chats, unit order 2026/14"`) {
+		t.Fatalf("the pending request is listed as %q", l)
 	}
 	s.ok("custodian2", work, "approve", req["request"].(string))
 	if r := s.asUser(dara, work, "get", id, "--purpose", "second opinion", "-o", "d2"); r.code != 0 {
