@@ -420,6 +420,21 @@ func TestAuditorsTypoIsRecordedInItsWords(t *testing.T) {
 	}
 }
 
+// fetchedPackage is the package file id as who fetches it.
+func fetchedPackage(t *testing.T, v *Vault, who Principal, id string) []byte {
+	t.Helper()
+	rc, _, err := v.FetchPackage(context.Background(), who, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	pkg, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkg
+}
+
 // TestPackageCarriesItsSealingsRequest: a package sealed on an approved
 // request carries the request.opened its requester signed in and the
 // request.approved, beside its package.sealing naming both, so that a
@@ -450,15 +465,7 @@ func TestPackageCarriesItsSealingsRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc, _, err := v.FetchPackage(ctx, p["pros"], a.Package.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkg, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pkg := fetchedPackage(t, v, p["pros"], a.Package.ID)
 	if _, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: v.VerifierKey(), Identities: []age.Identity{id}}); err != nil {
 		t.Fatalf("the package does not verify: %v", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,15 +85,7 @@ func TestSealToHybridRecipient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc, _, err := v.FetchPackage(ctx, pros, sealed.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkg, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pkg := fetchedPackage(t, v, pros, sealed.ID)
 	rep, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: v.VerifierKey(), Identities: []age.Identity{pq}})
 	if err != nil || rep.Decrypted != 1 || rep.Manifest.Recipient != pq.Recipient().String() {
 		t.Fatalf("Verify with the hybrid identity: %v %+v", err, rep)

@@ -14,6 +14,22 @@ import (
 	"github.com/custos-vault/custos/vault"
 )
 
+// sealingCase opens caseID with three items (a chat, an unrelated photo,
+// a ledger) and registers pros's recipient; it returns the chat's and
+// the ledger's ids.
+func (bv *browserVault) sealingCase(t *testing.T, caseID string) (chat, ledger string) {
+	t.Helper()
+	bv.openCase(t, caseID)
+	chat = bv.deposit(t, caseID, "chat-export.txt", []byte("the chat"))
+	bv.deposit(t, caseID, "photo-unrelated.bin", []byte("not for this package"))
+	ledger = bv.deposit(t, caseID, "ledger.csv", []byte("payments"))
+	id, _ := age.GenerateX25519Identity()
+	if _, _, err := bv.v.SetRecipient(context.Background(), vault.Principal{Name: "pros", Role: vault.RoleProsecutor}, id.Recipient().String()); err != nil {
+		t.Fatal(err)
+	}
+	return chat, ledger
+}
+
 // TestBrowserSealTheTickedItems walks an investigator through sealing a
 // package in Chromium, as they would: tick two of a case's three items on
 // the case page, follow the button to the seal form, type whom it is for
@@ -22,14 +38,7 @@ import (
 func TestBrowserSealTheTickedItems(t *testing.T) {
 	bv := newBrowserVault(t)
 	ctx := bv.ctx
-	bv.openCase(t, "SEAL-1")
-	chat := bv.deposit(t, "SEAL-1", "chat-export.txt", []byte("the chat"))
-	bv.deposit(t, "SEAL-1", "photo-unrelated.bin", []byte("not for this package"))
-	ledger := bv.deposit(t, "SEAL-1", "ledger.csv", []byte("payments"))
-	id, _ := age.GenerateX25519Identity()
-	if _, _, err := bv.v.SetRecipient(context.Background(), vault.Principal{Name: "pros", Role: vault.RoleProsecutor}, id.Recipient().String()); err != nil {
-		t.Fatal(err)
-	}
+	chat, ledger := bv.sealingCase(t, "SEAL-1")
 
 	bv.signIn(t, ctx, "inv")
 	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/SEAL-1"),
@@ -78,13 +87,7 @@ func TestBrowserSealTheTickedItems(t *testing.T) {
 func TestBrowserSealFormWaitsForAChoiceOfItems(t *testing.T) {
 	bv := newBrowserVault(t)
 	ctx := bv.ctx
-	bv.openCase(t, "SEAL-2")
-	chat := bv.deposit(t, "SEAL-2", "chat-export.txt", []byte("the chat"))
-	bv.deposit(t, "SEAL-2", "photo-unrelated.bin", []byte("not for this package"))
-	id, _ := age.GenerateX25519Identity()
-	if _, _, err := bv.v.SetRecipient(context.Background(), vault.Principal{Name: "pros", Role: vault.RoleProsecutor}, id.Recipient().String()); err != nil {
-		t.Fatal(err)
-	}
+	chat, _ := bv.sealingCase(t, "SEAL-2")
 	bv.signIn(t, ctx, "inv")
 	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/SEAL-2"), chromedp.Click(chromedp.CSS(`input[value="`+chat+`"]`)))
 	navigation(t, ctx, chromedp.Click(chromedp.CSS(`main a[href="/app/cases/SEAL-2/seal"]`)))

@@ -25,6 +25,15 @@ func withOnce(f url.Values) url.Values {
 	return f
 }
 
+// countFrom counts the events of each type from position from on.
+func (rv *rolesVault) countFrom(from uint64) map[string]int {
+	counts := map[string]int{}
+	for _, ty := range rv.typesFrom(from) {
+		counts[ty]++
+	}
+	return counts
+}
+
 // sealingOf decodes the package.sealing event of a sealing recorded from
 // position from on; it fails the test if there is none.
 func (rv *rolesVault) sealingOf(from uint64) vault.PackageSealing {
@@ -298,14 +307,8 @@ func TestSealFormSealsOncePerForm(t *testing.T) {
 	again := inv.send("/app/cases/C-1/packages", form)
 	again.status(t, "the form sent again", http.StatusOK)
 	again.has(t, "the form sent again", "This form was sent before", sealed)
-	sealings := 0
-	for _, ty := range rv.typesFrom(before) {
-		if ty == vault.TypePackageSealing {
-			sealings++
-		}
-	}
-	if sealings != 1 {
-		t.Errorf("one form sealed %d packages", sealings)
+	if n := rv.countFrom(before)[vault.TypePackageSealing]; n != 1 {
+		t.Errorf("one form sealed %d packages", n)
 	}
 
 	// A form without its one-time value.
@@ -319,14 +322,8 @@ func TestSealFormSealsOncePerForm(t *testing.T) {
 	before = rv.size()
 	inv.send("/app/cases/C-1/packages", form).has(t, "a request", "needs a custodian's approval")
 	inv.send("/app/cases/C-1/packages", form).has(t, "the request sent again", "This form was sent before", "needs a custodian's approval")
-	opened := 0
-	for _, ty := range rv.typesFrom(before) {
-		if ty == vault.TypeRequestOpened {
-			opened++
-		}
-	}
-	if opened != 1 {
-		t.Errorf("one form opened %d requests", opened)
+	if n := rv.countFrom(before)[vault.TypeRequestOpened]; n != 1 {
+		t.Errorf("one form opened %d requests", n)
 	}
 }
 
@@ -449,10 +446,7 @@ func TestSealFormClickedTwiceSealsOnce(t *testing.T) {
 	}
 	third.status(t, "the form sent once the sealing ended", http.StatusOK)
 	third.has(t, "the form sent once the sealing ended", "This form was sent before", "is sealed for pros")
-	counts := map[string]int{}
-	for _, ty := range rv.typesFrom(before) {
-		counts[ty]++
-	}
+	counts := rv.countFrom(before)
 	if counts[vault.TypePackageSealing] != 1 || counts[vault.TypePackageSealed] != 1 {
 		t.Errorf("one form clicked twice recorded %d sealings and %d packages", counts[vault.TypePackageSealing], counts[vault.TypePackageSealed])
 	}
