@@ -41,14 +41,19 @@ func (v *Vault) heldAs(caseID, name, sum string) (string, error) {
 // content of SHA-256 sum, to the case's assigned investigators and
 // analysts (refused as ItemsPage refuses): a page about to upload a file
 // asks it first, and sends nothing the case already holds, as custos
-// deposit hashes a folder's files first. "" if none. A malformed sum is
-// bad input.
+// deposit hashes a folder's files first. "" if none, and for a destroyed
+// case. A malformed sum is bad input.
 func (v *Vault) HeldAs(ctx context.Context, who Principal, caseID, name, sum string) (string, error) {
 	if err := v.mayListItems(ctx, who, caseID); err != nil {
 		return "", err
 	}
 	if b, err := hex.DecodeString(sum); err != nil || len(b) != 32 || sum != strings.ToLower(sum) {
 		return "", badInput("sha256 %q is not 64 lowercase hex digits", truncate(sum))
+	}
+	if c, _ := v.state.getCase(caseID); c.Destroyed {
+		// A destroyed case holds nothing any more: the file is sent,
+		// and its deposit refused and recorded.
+		return "", nil
 	}
 	return v.heldAs(caseID, name, sum)
 }

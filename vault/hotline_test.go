@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -1234,5 +1235,31 @@ func TestForwardedNoticePairsItsRecipientAndTime(t *testing.T) {
 	// The columns before first_notice_sent_at keep their places.
 	if strings.Join(rows[0][:12], ",") != "report,kind,url_or_item,name,size,sha256,sha1,md5,category,notice_to,notice_sent_at,removed_at" {
 		t.Fatalf("header %v", rows[0])
+	}
+}
+
+// TestHeldAsSaysADestroyedCaseHoldsNothing: the upload page's question
+// (does the case hold this file already?) is answered "no" of a destroyed
+// case, whose items are shredded: the page sends the file, and its
+// deposit is refused and recorded, rather than the page telling the
+// investigator the evidence is kept.
+func TestHeldAsSaysADestroyedCaseHoldsNothing(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	body := []byte("a capture")
+	res := h.deposit(t, h.a1, "capture.png", body, "")
+	sum := fmt.Sprintf("%x", sha256.Sum256(body))
+	if held, err := v.HeldAs(ctx, h.a1, "HL-1", "capture.png", sum); err != nil || held != res.ID {
+		t.Fatalf("HeldAs before the destruction: %q %v", held, err)
+	}
+	req, err := v.RequestDestruction(ctx, h.cust, "HL-1", "order 7", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ApproveDestruction(ctx, h.cust2, "HL-1", req); err != nil {
+		t.Fatal(err)
+	}
+	if held, err := v.HeldAs(ctx, h.a1, "HL-1", "capture.png", sum); err != nil || held != "" {
+		t.Errorf("HeldAs of the destroyed case: %q %v", held, err)
 	}
 }

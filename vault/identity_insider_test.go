@@ -7,12 +7,14 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"filippo.io/age"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/objects"
 	"github.com/custos-vault/custos/pkgformat"
 )
 
@@ -496,5 +498,66 @@ func TestPackageCarriesItsSealingsRequest(t *testing.T) {
 	var d RequestOpened
 	if err := opened.DecodeData(&d); err != nil || d.Request != asked.Request.ID {
 		t.Errorf("the request carried is %+v (%v), the sealing's %s", d, err, asked.Request.ID)
+	}
+}
+
+// cancelledPackageStore is the file store whose next write of a package,
+// once armed, waits until released, and then fails if its caller's
+// context has ended meanwhile, as a store honouring its context does.
+type cancelledPackageStore struct {
+	objects.Store
+	armed            atomic.Bool
+	entered, release chan struct{}
+}
+
+func (c *cancelledPackageStore) Put(ctx context.Context, name string, r io.Reader, opts objects.PutOptions) (objects.Info, error) {
+	if strings.HasPrefix(name, "pk/") && c.armed.CompareAndSwap(true, false) {
+		close(c.entered)
+		<-c.release
+		if err := ctx.Err(); err != nil {
+			return objects.Info{}, err
+		}
+	}
+	return c.Store.Put(ctx, name, r, opts)
+}
+
+// TestSealingOutlivesItsCaller: the approval of a package.seal request
+// whose approver goes away while the package is written (a browser
+// reloaded, a command interrupted) seals the package all the same: once
+// the approval and the sealing are recorded, a request spent on no
+// package would be a gap in the record nobody meant, and could not be
+// approved again.
+func TestSealingOutlivesItsCaller(t *testing.T) {
+	store := &cancelledPackageStore{entered: make(chan struct{}), release: make(chan struct{})}
+	f := newPackageFixture(t, func(c *Config) {
+		store.Store = c.Objects
+		c.Objects = store
+	})
+	v := f.v
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
+	if _, err := v.SetCasePolicy(context.Background(), p["c1"], "P-1", ExportApprovalRequired, ""); err != nil {
+		t.Fatal(err)
+	}
+	asked, err := v.SealPackage(context.Background(), f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "trial"})
+	if err != nil || asked.Request == nil {
+		t.Fatalf("%+v %v", asked, err)
+	}
+	store.armed.Store(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var a *Approval
+	go func() {
+		var err error
+		a, err = v.Approve(ctx, p["c2"], asked.Request.ID)
+		done <- err
+	}()
+	<-store.entered
+	cancel() // the approver's client goes away
+	close(store.release)
+	if err := <-done; err != nil {
+		t.Fatalf("the approval whose caller went away: %v", err)
+	}
+	if a.Package == nil || countType(t, v, TypePackageSealed) != 2 {
+		t.Fatalf("the approval sealed %+v; %d packages on the record", a.Package, countType(t, v, TypePackageSealed))
 	}
 }

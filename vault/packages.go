@@ -95,12 +95,18 @@ func (v *Vault) approveSeal(ctx context.Context, who Principal, r Request) (*App
 		Package: pkg}, nil
 }
 
-// seal builds, stores and records an authorised sealing.
+// seal builds, stores and records an authorised sealing. Once its
+// package.sealing (and, on an approved request, its request.approved)
+// is recorded, the package is built to its end whatever becomes of the
+// caller's request (a client gone, a browser reloaded): a sealing on the
+// record without its package, or a request spent on none, would be a
+// gap in the custody record that nobody meant.
 func (v *Vault) seal(ctx context.Context, s *sealing) (*SealedPackage, error) {
 	var err error
 	if err := v.recordSealing(ctx, s); err != nil {
 		return nil, err
 	}
+	ctx = context.WithoutCancel(ctx)
 	spool, err := os.MkdirTemp(v.cfg.SpoolDir, "pkg-")
 	if err != nil {
 		return nil, err
