@@ -219,3 +219,37 @@ func TestBrowserReportReceivedEarlier(t *testing.T) {
 		t.Fatalf("recorded as received at %q, want %s", d.At, want.Format(time.RFC3339))
 	}
 }
+
+// TestBrowserUploadStopsWhenTheCaseIsNoLongerTheirs: an investigator
+// removed from the case while their upload page is open starts the
+// upload: the page's first question is refused (and recorded), the page
+// says so and sends nothing more, so the log holds one refusal, not one
+// per file.
+func TestBrowserUploadStopsWhenTheCaseIsNoLongerTheirs(t *testing.T) {
+	bv := newBrowserVault(t)
+	ctx := bv.ctx
+	bv.openCase(t, "FD-4")
+	dir := t.TempDir()
+	for _, name := range []string{"a.jpg", "b.jpg", "c.jpg"} {
+		os.WriteFile(filepath.Join(dir, name), []byte("content of "+name), 0o600)
+	}
+	bv.signIn(t, ctx, "inv")
+	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/FD-4/upload"),
+		chromedp.SetUploadFiles(chromedp.ID("files"), []string{filepath.Join(dir, "a.jpg"), filepath.Join(dir, "b.jpg"), filepath.Join(dir, "c.jpg")}))
+	if err := bv.v.RemoveMember(context.Background(), vault.Principal{Name: "cust", Role: vault.RoleCustodian}, "FD-4", "inv", "moved to another unit"); err != nil {
+		t.Fatal(err)
+	}
+	bv.expectRefused("/app/cases/FD-4/held")
+	run(t, ctx, chromedp.Click(chromedp.ID("start")))
+	value(t, ctx, chromedp.Poll[bool](`document.getElementById('start').disabled === false && document.querySelectorAll('#uploads li.failed').length === 1`))
+	if n := value(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#uploads li.done, #uploads li.already').length`)); n != 0 {
+		t.Errorf("%d files stored after the case was no longer the investigator's", n)
+	}
+	if got := text(t, ctx, "#overall-text"); !strings.Contains(got, "0 of 3 files stored") {
+		t.Errorf("the summary says %q", got)
+	}
+	refusals := bv.refusals(t)
+	if len(refusals) != 1 || refusals[0].Action != "item.list" || refusals[0].Person != "inv" {
+		t.Errorf("the refusals recorded: %v", refusals)
+	}
+}

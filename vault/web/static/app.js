@@ -155,11 +155,27 @@
           sha256hex(c.file).then(function (sum) {
             return fetch(form.dataset.held + '?' + new URLSearchParams({ name: c.name, sha256: sum }).toString(),
               { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
-              .then(function (resp) { return resp.ok ? resp.json() : { item: '' }; })
-              .then(function (b) { return { item: b.item || '', sum: sum }; });
+              .then(function (resp) {
+                if (resp.status === 403 || resp.status === 404) {
+                  // The person may no longer add to the case (removed
+                  // from it, the case destroyed): the vault has recorded
+                  // the refusal; nothing more is sent.
+                  return resp.json().then(function (b) { return { refused: b.error || resp.statusText }; },
+                    function () { return { refused: resp.statusText }; });
+                }
+                return resp.ok ? resp.json() : { item: '' };
+              })
+              .then(function (b) { return { item: b.item || '', sum: sum, refused: b.refused }; });
           }).catch(function () { return { item: '' }; }).then(function (held) {
             if (stopped) {
               next(i);
+            } else if (held.refused) {
+              failed++;
+              row.li.className = 'failed';
+              row.bar.className = 'failed';
+              row.state.textContent = msg('failed', held.refused);
+              stopped = true;
+              next(i + 1);
             } else if (held.item && (!hex || hex === held.sum)) {
               // (A file whose content differs from its line in the pasted
               // list is sent, for the vault to refuse and say so.)
