@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/custos-vault/custos/custody"
+	"github.com/custos-vault/custos/internal/secret"
 	"github.com/custos-vault/custos/vault"
 )
 
@@ -114,8 +115,9 @@ type decisionData struct {
 	Sealed *vault.SealedPackage
 	For    string
 	// Again: the form was sent before; this is what that sending did,
-	// and nothing more was done.
-	Again bool
+	// and nothing more was done. HalfShown: that answer showed an
+	// invitation half, which is not shown again.
+	Again, HalfShown bool
 	// Back is the page to go back to.
 	Back string
 }
@@ -230,6 +232,8 @@ type requestsData struct {
 	// who does not decide their own.
 	Destructions []vault.PendingDestruction
 	Me           string
+	// Once is the approval forms' one-time value (sentForms).
+	Once string
 }
 
 // entriesText is n entries, in words.
@@ -290,7 +294,7 @@ func describeRequest(c *catalog, r vault.Request) string {
 }
 
 func (h *Handler) requests(w http.ResponseWriter, r *http.Request, s *session) error {
-	d := requestsData{Custodian: s.who.Role == vault.RoleCustodian, Destructions: h.v.Destructions(s.who), Me: s.who.Name}
+	d := requestsData{Custodian: s.who.Role == vault.RoleCustodian, Destructions: h.v.Destructions(s.who), Me: s.who.Name, Once: newOnce()}
 	for _, q := range h.v.Requests(s.who) {
 		d.Requests = append(d.Requests, requestRow{PendingRequest: q, Asks: describeRequest(s.lang, q.Request), Mine: q.By == s.who.Name})
 	}
@@ -300,14 +304,46 @@ func (h *Handler) requests(w http.ResponseWriter, r *http.Request, s *session) e
 // approve approves and carries out a request, and shows what the
 // approval gives, as custos approve prints it: the package an approved
 // seal made, this custodian's half of an invitation.
+//
+// The Approvals page's forms carry a one-time value (sentForms): a
+// second click while an approval is carried out (a sealing takes
+// minutes), or a reload of its answer, approves nothing again and shows
+// what the first did, without the invitation half, which is shown once.
 func (h *Handler) approve(w http.ResponseWriter, r *http.Request, s *session) error {
-	a, err := h.v.Approve(r.Context(), s.who, r.PathValue("request"))
+	if err := form(w, r); err != nil {
+		return err
+	}
+	id := r.PathValue("request")
+	key := ""
+	if once := r.PostForm.Get("once"); validOnce(once) {
+		key = "approve/" + id + "/" + once
+		if prev, fresh := h.sent.begin(s.who.Name, key); !fresh {
+			if prev == nil {
+				return fmt.Errorf("%w: this approval was sent already and is still being carried out (a sealing takes minutes); reload this page in a minute to see its outcome", vault.ErrConflict)
+			}
+			d := prev.outcome.(decisionData)
+			d.Again = true
+			return h.render(w, r, s, http.StatusOK, "decision", s.lang.text("decision.title.approved"), d)
+		}
+	}
+	a, err := h.v.Approve(r.Context(), s.who, id)
 	if err != nil {
+		if key != "" {
+			h.sent.forget(s.who.Name, key)
+		}
 		return err
 	}
 	info := a.RequestInfo
-	d := decisionData{Request: &info, Approved: true, Package: a.Package, Half: info.InvitationPart.Reveal(), Back: Prefix + "requests",
+	d := decisionData{Request: &info, Approved: true, Package: a.Package, Back: Prefix + "requests",
 		HalfHours: int(h.v.InvitationTTL().Hours())}
+	if key != "" {
+		// Remembered without the invitation half: it is shown once.
+		cached, kept := d, info
+		kept.InvitationPart = secret.New("")
+		cached.Request, cached.HalfShown = &kept, info.InvitationPart.Reveal() != ""
+		h.sent.finish(s.who.Name, key, cached)
+	}
+	d.Half = info.InvitationPart.Reveal()
 	return h.render(w, r, s, http.StatusOK, "decision", s.lang.text("decision.title.approved"), d)
 }
 
