@@ -311,7 +311,8 @@ func TestRequestHygiene(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.EnrollBy(ctx, p["c2"], Enrolment{Name: "ivan", Role: RoleProsecutor}); !errors.Is(err, ErrConflict) {
+	if _, err := v.EnrollBy(ctx, p["c2"], Enrolment{Name: "ivan", Role: RoleProsecutor}); !errors.Is(err, ErrConflict) ||
+		!strings.Contains(err.Error(), "already asks this (to enrol a person)") {
 		t.Fatalf("a second enrolment of a pending name: %v", err)
 	}
 	// Someone else's pending request is answered to a non-custodian as

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/internal/secret"
@@ -344,7 +345,11 @@ func (v *Vault) openRequest(ctx context.Context, who Principal, r Request, p any
 				if r.Kind == KindHashSetImport {
 					return refused(ErrConflict, "request %s by %s already asks to import hash set %s, of another file or the same; a second custodian approves or rejects it, or its requester withdraws it, before this file can be asked for", o.ID, o.By, params[hashSetParams](r).Name)
 				}
-				return refused(ErrConflict, "request %s by %s already asks this (%s); approve, reject or withdraw it first", o.ID, o.By, o.Kind)
+				what := o.Kind
+				if w := custody.ActionWords[o.Kind]; w != "" {
+					what = "to " + w
+				}
+				return refused(ErrConflict, "request %s by %s already asks this (%s); a custodian approves or rejects it, or its requester withdraws it, first", o.ID, o.By, what)
 			}
 		}
 		return nil
