@@ -11,7 +11,7 @@ import (
 )
 
 // Sealing a package from the web application, as custos package seal
-// does (docs/web.md section 2): the case's investigators and the
+// does (docs/web.md section 4): the case's investigators and the
 // custodians choose who it is for, why, and which items. The vault
 // decides everything; the page only offers the form.
 //
