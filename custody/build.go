@@ -80,15 +80,20 @@ const (
 // data is the union of the event data fields the record reads; each
 // event type fills its own (docs/custody-log.md, section 5).
 type data struct {
-	Title       string   `json:"title"`
-	Retention   string   `json:"retention"`
-	Members     []string `json:"members"`
-	Name        string   `json:"name"`
-	Role        string   `json:"role"`
-	Size        int64    `json:"size"`
-	SHA256      string   `json:"sha256"`
-	SHA1        string   `json:"sha1"`
-	MD5         string   `json:"md5"`
+	Title     string   `json:"title"`
+	Retention string   `json:"retention"`
+	Members   []string `json:"members"`
+	Name      string   `json:"name"`
+	Role      string   `json:"role"`
+	// Params are what a request asks (request.opened), of which a
+	// sealing's purpose is said.
+	Params struct {
+		Purpose string `json:"purpose"`
+	} `json:"params"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	SHA1        string `json:"sha1"`
+	MD5         string `json:"md5"`
 	Acquisition struct {
 		SHA256 string `json:"sha256"`
 		SHA1   string `json:"sha1"`

@@ -204,6 +204,11 @@ func describe(x *decoded) {
 		if x.ev.Type == "request.opened" && d.Person != "" {
 			add("concerning %s", Shown(d.Person))
 		}
+		if x.ev.Type == "request.opened" && d.Kind == "package.seal" && d.Params.Purpose != "" {
+			// A sealing's why is its purpose, asked in the request.
+			add("for the purpose %s", quoted(d.Params.Purpose))
+			break
+		}
 		if d.RequestedBy != "" {
 			add("asked by %s", Shown(d.RequestedBy))
 		}
@@ -318,8 +323,8 @@ var Labels = map[string]string{
 	"report.received":            "Report received",
 	"report.reopened":            "Report reopened",
 	"reports.contacts.key":       "Reporters' contact key set",
-	"request.approved":           "Request approved by a second custodian",
-	"request.opened":             "Two-person request opened",
+	"request.approved":           "Request approved by a custodian other than who asked",
+	"request.opened":             "Request opened, for a custodian to approve",
 	"request.rejected":           "Request rejected or withdrawn",
 	"server.started":             "Server started",
 	"session.ended":              "Session ended",

@@ -99,3 +99,19 @@ func TestDescribeApprovedSealingNamesBoth(t *testing.T) {
 		t.Errorf("an approved sealing: %q", details)
 	}
 }
+
+// TestDescribeASealingsRequest: a request to seal says the purpose it
+// was asked for (a sealing's why), not that no reason was recorded; and
+// its approval is not said to be a "second" custodian's, as an
+// investigator may have asked.
+func TestDescribeASealingsRequest(t *testing.T) {
+	ev := &events.Event{Type: "request.opened", Actor: events.Actor{Person: "vichea", Role: "investigator"},
+		Data: json.RawMessage(`{"request":"rq_0123","kind":"package.seal","case":"C-1","person":"sophea","params":{"for":"sophea","purpose":"the prosecution's trial bundle","items":["it_1"]},"expires":"2026-12-12T09:00:00Z"}`)}
+	_, details := Describe(ev)
+	if !strings.Contains(details, "for the purpose “the prosecution's trial bundle”") || strings.Contains(details, "no reason") {
+		t.Errorf("a sealing's request: %q", details)
+	}
+	if action, _ := Describe(&events.Event{Type: "request.approved", Data: json.RawMessage(`{"request":"rq_0123","kind":"package.seal","requested_by":"vichea"}`)}); strings.Contains(action, "second") {
+		t.Errorf("an approval is described as %q", action)
+	}
+}

@@ -159,9 +159,13 @@ type PackageSummary struct {
 	// the sealed file was stored (package.sealed), a moment later.
 	SealedAt time.Time `json:"sealed_at,omitzero"`
 	SealedBy string    `json:"sealed_by,omitempty"`
-	StoredAt time.Time `json:"stored_at,omitzero"`
-	SHA256   string    `json:"sha256,omitempty"`
-	Size     int64     `json:"size,omitempty"`
+	// RequestedBy and Request: the sealer approved a request of the case
+	// (export approval) that RequestedBy asked.
+	RequestedBy string    `json:"requested_by,omitempty"`
+	Request     string    `json:"request,omitempty"`
+	StoredAt    time.Time `json:"stored_at,omitzero"`
+	SHA256      string    `json:"sha256,omitempty"`
+	Size        int64     `json:"size,omitempty"`
 	// CaseDestroyed: its case was destroyed since. The package is not
 	// fetched any more; copies fetched before stay readable by the
 	// person it is sealed for (their own key).
@@ -530,7 +534,7 @@ func (v *Vault) Packages(who Principal) []PackageSummary {
 			continue
 		}
 		s := PackageSummary{Package: p.ID, Case: p.Case, For: p.For, Purpose: p.Sealing.Purpose, Items: len(p.Sealing.Items), SealedAt: p.SealingAt,
-			SealedBy: p.SealedBy, StoredAt: p.SealedAt, CaseDestroyed: c.Destroyed}
+			SealedBy: p.SealedBy, RequestedBy: p.Sealing.RequestedBy, Request: p.Sealing.Request, StoredAt: p.SealedAt, CaseDestroyed: c.Destroyed}
 		if p.Sealed == nil {
 			continue // being sealed, or the sealing never finished
 		}

@@ -83,8 +83,9 @@ type RequestParams struct {
 	// recipient.replace; receipt.key.replace
 	Recipient, Fingerprint string
 	// package.seal
-	For, Purpose string
-	Items        []string
+	For, Purpose   string
+	Items          []string
+	DiscloseOthers bool `json:"disclose_others"`
 	// case.policy
 	ExportApproval string `json:"export_approval"`
 	// hashset.import

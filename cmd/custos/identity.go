@@ -481,7 +481,11 @@ func describeRequest(r vault.Request) string {
 		return r.Person + "'s receipt key becomes " + p.Fingerprint
 	case vault.KindSeal:
 		// The items are named beside it (askedItemsText).
-		return fmt.Sprintf("a package of %s for %s: %q", r.Case, p.For, p.Purpose)
+		s := fmt.Sprintf("a package of %s for %s: %q", r.Case, p.For, p.Purpose)
+		if p.DiscloseOthers {
+			s += "; its report states the other packages of these items"
+		}
+		return s
 	case vault.KindPolicy:
 		return "case " + r.Case + ": export approval " + p.ExportApproval
 	case vault.KindReissue:

@@ -158,3 +158,18 @@ func TestRequestsNameTheItemsOfASealing(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestsSayASealingDisclosesOthers: the approver of a sealing is
+// told that its report will state the other packages of its items (for
+// whom, when), which the requester chose.
+func TestRequestsSayASealingDisclosesOthers(t *testing.T) {
+	params := []byte(`{"for":"pros","purpose":"trial","items":["it_0123456789abcdef01234567"],"disclose_others":true}`)
+	got := describeRequest(vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: params})
+	if !strings.Contains(got, "its report states the other packages of these items") {
+		t.Errorf("the request is described as %q", got)
+	}
+	params = []byte(`{"for":"pros","purpose":"trial","items":["it_0123456789abcdef01234567"]}`)
+	if got := describeRequest(vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: params}); strings.Contains(got, "other packages") {
+		t.Errorf("a request that discloses nothing is described as %q", got)
+	}
+}

@@ -31,6 +31,9 @@ func TestApprovalSentTwiceApprovesOnce(t *testing.T) {
 	if halfPattern.FindString(first.raw2()) == "" {
 		t.Fatal("the approval shows no invitation half")
 	}
+	if !regexp.MustCompile(`may be redeemed for 72 hours: until 20\d\d-\d\d-\d\d \d\d:\d\d UTC`).MatchString(first.body) {
+		t.Error("the approval does not say until when the invitation may be redeemed")
+	}
 	again := cust2.send("/app/requests/"+rq[1]+"/approve", form)
 	again.status(t, "the approval sent again", http.StatusOK)
 	again.has(t, "the approval sent again", "This form was sent before", "shown only once")
@@ -45,5 +48,22 @@ func TestApprovalSentTwiceApprovesOnce(t *testing.T) {
 	// refused as before, and recorded.
 	if p := cust2.send("/app/requests/"+rq[1]+"/approve", nil); p.code != http.StatusConflict {
 		t.Errorf("an approval of a decided request without the form's value: %d", p.code)
+	}
+}
+
+// TestReissueFormSaysEarlierHalvesEnd: a re-issue asked from the People
+// page, with a reason, is recorded with it, and its answer says that the
+// person's earlier invitation halves stop working once it is approved.
+func TestReissueFormSaysEarlierHalvesEnd(t *testing.T) {
+	rv := newRolesVault(t)
+	cust := rv.signIn("cust")
+	before := rv.size()
+	p := cust.send("/app/people/inv2/reissue", url.Values{"reason": {"laptop stolen, police report 2026/881"}})
+	p.status(t, "re-issue", http.StatusOK)
+	p.has(t, "re-issue", "A new credential for inv2 needs a second custodian", "earlier halves of inv2's invitation, and their credential, no longer work")
+	ev := rv.eventOf(before, vault.TypeRequestOpened)
+	var d vault.RequestOpened
+	if ev == nil || ev.DecodeData(&d) != nil || d.Reason != "laptop stolen, police report 2026/881" {
+		t.Errorf("the re-issue was recorded as %+v", d)
 	}
 }

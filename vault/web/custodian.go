@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/internal/secret"
@@ -103,6 +104,9 @@ type decisionData struct {
 	// issued.
 	Half      string
 	HalfHours int
+	// HalfUntil is when an approved invitation stops being redeemable
+	// (its approval's time plus the invitation's life), in UTC.
+	HalfUntil time.Time
 	// Custodial: the request needs "a custodian's approval" rather than a
 	// second custodian (a person's own recipient, receipt key, a seal).
 	Custodial bool
@@ -282,7 +286,11 @@ func describeRequest(c *catalog, r vault.Request) string {
 		return c.text("request.asks.receiptkey", r.Person, p.Fingerprint)
 	case vault.KindSeal:
 		// The items themselves are listed beside it (PendingRequest.Items).
-		return c.text("request.asks.seal", r.Case, p.For, p.Purpose)
+		s := c.text("request.asks.seal", r.Case, p.For, p.Purpose)
+		if p.DiscloseOthers {
+			s += c.text("request.asks.seal.disclose")
+		}
+		return s
 	case vault.KindPolicy:
 		return c.text("request.asks.policy", r.Case, p.ExportApproval)
 	case vault.KindReissue:
@@ -335,7 +343,7 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, s *session) er
 	}
 	info := a.RequestInfo
 	d := decisionData{Request: &info, Approved: true, Package: a.Package, Back: Prefix + "requests",
-		HalfHours: int(h.v.InvitationTTL().Hours())}
+		HalfHours: int(h.v.InvitationTTL().Hours()), HalfUntil: h.opts.Now().Add(h.v.InvitationTTL()).UTC()}
 	if key != "" {
 		// Remembered without the invitation half: it is shown once.
 		cached, kept := d, info

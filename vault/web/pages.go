@@ -102,9 +102,15 @@ func navFor(who vault.Principal, path string, c *catalog) []navLink {
 			add(Prefix+"reports", "nav.reports")
 		}
 		add(Prefix+"packages", "nav.packages")
+		if who.Role == vault.RoleInvestigator {
+			// A sealing under export approval is their request.
+			add(Prefix+"requests", "nav.myrequests")
+		}
 	case vault.RoleProsecutor, vault.RoleDefence:
 		add(Prefix+"packages", "nav.packages")
 		add(Prefix+"verify", "nav.verify")
+		// A replaced recipient or receipt key is their request.
+		add(Prefix+"requests", "nav.myrequests")
 	case vault.RoleAuditor:
 		add(Prefix+"audit", "nav.audit")
 		add(Prefix+"reports", "nav.reports")

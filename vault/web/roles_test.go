@@ -1091,7 +1091,7 @@ func TestRolesDestroyedCasePackages(t *testing.T) {
 	rv.apiCall("cust", "POST", "/v1/cases/C-1/destruction", api.DestructionRequest{Order: "CO-9", Reason: "ordered"}, http.StatusCreated, &dr)
 	approve := `action="/app/cases/C-1/destruction/approve"`
 	p := cust.get("/app/cases/C-1/manage")
-	p.has(t, "one's own destruction request on the case's page", dr.Request, "Your request: another custodian decides it.")
+	p.has(t, "one's own destruction request on the case's page", dr.Request, "Your request: a custodian other than you decides it")
 	p.lacks(t, "one's own destruction request on the case's page", approve, `action="/app/cases/C-1/destruction">`)
 	// The approvals page does not say nothing waits above a waiting
 	// destruction; someone who is not a custodian is told whose

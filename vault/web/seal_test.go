@@ -177,9 +177,17 @@ func TestSealFormWithExportApprovalOpensARequest(t *testing.T) {
 		t.Errorf("sealing under export approval recorded %v", types)
 	}
 
-	// The custodian who decides it sees what it would seal.
-	p = rv.signIn("cust2").get("/app/requests")
+	// The custodian who decides it sees what it would seal; once they
+	// approve it, the packages say who asked and who sealed.
+	cust2 := rv.signIn("cust2")
+	p = cust2.get("/app/requests")
 	p.has(t, "approvals", "Items asked: 1, 14 B in all", "a.bin (14 B, SHA-256 ")
+	rq := regexp.MustCompile(`/app/requests/(rq_[0-9a-f]{24})/approve`).FindStringSubmatch(p.raw2())
+	if rq == nil {
+		t.Fatal("no approval form")
+	}
+	cust2.send("/app/requests/"+rq[1]+"/approve", nil).status(t, "approval", http.StatusOK)
+	inv.get("/app/packages").has(t, "packages", "cust2 (asked by inv)")
 
 	p = cust.get("/app/cases/C-1/seal")
 	p.status(t, "seal form as a custodian", http.StatusOK)

@@ -374,6 +374,24 @@
       b.classList.remove('hidden');
       b.addEventListener('click', function () { history.back(); });
     });
+    // A form with a one-time value (a sealing, an approval) is sent once:
+    // a second click while the first is answered would make the browser
+    // show the second answer instead, losing what the first showed once
+    // (an invitation half). Back to the page from the browser's cache,
+    // it may be sent again, and the vault says what the first did.
+    var onceForms = Array.prototype.map.call(document.querySelectorAll('form input[name=once]'), function (once) { return once.form; });
+    onceForms.forEach(function (form) {
+      form.addEventListener('submit', function (ev) {
+        if (form.dataset.sent) {
+          ev.preventDefault();
+          return;
+        }
+        form.dataset.sent = 'yes';
+      });
+    });
+    window.addEventListener('pageshow', function (ev) {
+      if (ev.persisted) onceForms.forEach(function (form) { delete form.dataset.sent; });
+    });
     var up = document.getElementById('upload');
     if (up) setupUpload(up);
     var rv = document.getElementById('reveal');
