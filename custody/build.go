@@ -361,6 +361,8 @@ func Build(in Input) (*Record, error) {
 			r.Held = false
 		case typeDestroyApproved, typeCaseDestroyed:
 			r.Destroyed = true
+		case typePolicySet:
+			r.ExportApproval = x.d.ExportApproval == "required"
 		}
 		r.CaseEvents = append(r.CaseEvents, x.e)
 	}

@@ -262,3 +262,29 @@ func TestShownIsUnambiguous(t *testing.T) {
 		t.Error("the text \\u202e and the character U+202E are shown alike")
 	}
 }
+
+// TestRecordStatesTheExportPolicy: the record's case facts say whether
+// packages of the case need a custodian's approval, as the last
+// case.policy.set it carries says; none carried is "not required".
+func TestRecordStatesTheExportPolicy(t *testing.T) {
+	c, s := sample(t)
+	rec, err := custody.Build(custody.Input{Case: "C-1", Events: c.raws, Report: s["report"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.ExportApproval || !strings.Contains(string(custody.Text(rec)), "Export approval:       not required") {
+		t.Errorf("a case without a policy event: %v", rec.ExportApproval)
+	}
+	c.add("case.policy.set", carl, "C-1", "", m{"export_approval": "required", "reason": "the defence asked for every export to be approved"})
+	rec, err = custody.Build(custody.Input{Case: "C-1", Events: c.raws, Report: s["report"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := string(custody.Text(rec)); !rec.ExportApproval || !strings.Contains(text, "Export approval:       required: every package needs a custodian's approval") {
+		t.Errorf("a case whose approval is required: %v\n%s", rec.ExportApproval, text)
+	}
+	c.add("case.policy.set", carl, "C-1", "", m{"export_approval": "none", "request": "rq_1", "requested_by": "ana"})
+	if rec, err = custody.Build(custody.Input{Case: "C-1", Events: c.raws, Report: s["report"]}); err != nil || rec.ExportApproval {
+		t.Errorf("a requirement dropped: %v %v", rec.ExportApproval, err)
+	}
+}

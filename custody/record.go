@@ -37,8 +37,10 @@ type Record struct {
 	// report made on demand; in log order.
 	Disclosures []Disclosure
 	// Holds is whether a legal hold is on the case at the checkpoint,
-	// and Destroyed whether the case was destroyed.
-	Held, Destroyed bool
+	// and Destroyed whether the case was destroyed. ExportApproval is
+	// whether every package of the case needs a custodian's approval
+	// then, as its last case.policy.set says (none: not required).
+	Held, Destroyed, ExportApproval bool
 	// Retention is the case's retention period as its last policy event
 	// set it, or "" for the vault's default.
 	Retention string
@@ -49,6 +51,12 @@ type Record struct {
 	// ("custos devel (vcs 4352c33)"), for the certificate of the hashes.
 	Generator string
 }
+
+// The words of a case's export approval policy in the documents.
+const (
+	ExportApprovalRequired = "required: every package needs a custodian's approval"
+	ExportApprovalNone     = "not required"
+)
 
 // Case is the case's identity as its case.opened event recorded it.
 type Case struct {

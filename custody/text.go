@@ -82,6 +82,7 @@ func Text(r *Record) []byte {
 	heading("CASE")
 	field("  ", "Opened", fmt.Sprintf("%s by %s (event %d)", TimeText(r.Case.Opened.Time), PersonText(r.Case.Opened.Actor), r.Case.Opened.Seq))
 	field("  ", "Legal hold", yesNo(r.Held, "on", "none"))
+	field("  ", "Export approval", yesNo(r.ExportApproval, ExportApprovalRequired, ExportApprovalNone))
 	field("  ", "Retention", orDefault(Shown(r.Retention), "the vault's default"))
 	field("  ", "Destroyed", yesNo(r.Destroyed, "yes", "no"))
 	line("  Case events (%d):", len(r.CaseEvents))

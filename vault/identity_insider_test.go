@@ -219,13 +219,16 @@ func TestSealApprovalSealsWhatWasAsked(t *testing.T) {
 	for _, r := range v.Requests(p["c2"]) {
 		if r.ID == pkg.Request.ID {
 			shown = r.Items
+			if r.ForRole != RoleProsecutor {
+				t.Errorf("the approver is told the package is for a %q", r.ForRole)
+			}
 		}
 	}
 	if shown == nil || shown.Count != asked || len(shown.First) != min(asked, maxAskedShown) || shown.First[0].Name == "" || shown.Size <= 0 {
 		t.Fatalf("the approver is shown the items asked as %+v (%d asked)", shown, asked)
 	}
-	if mine := v.Requests(f.inv); len(mine) != 1 || mine[0].Items == nil || mine[0].Items.Count != asked {
-		t.Errorf("the requester's own list: %+v", mine)
+	if mine := v.Requests(f.inv); len(mine) != 1 || mine[0].Items == nil || mine[0].Items.Count != asked || mine[0].ForRole != "" {
+		t.Errorf("the requester's own list (no role of whom it is for: sealing lists no one): %+v", mine)
 	}
 	// Removed from the case, the requester no longer reads its items
 	// through their request.

@@ -407,6 +407,14 @@ func (v *Vault) Requests(who Principal) []PendingRequest {
 			if c, ok := v.state.getCase(r.Case); who.Role == RoleCustodian || ok && assigned(who, c) {
 				pr.Items = v.askedItems(r)
 			}
+			if who.Role == RoleCustodian && r.Kind == KindSeal {
+				// Custodians, who list people, are told the role of
+				// whom a package would be for (a sealer is not:
+				// sealing is no way to list people).
+				if p, ok := v.state.personByName(r.Person); ok {
+					pr.ForRole = p.Role
+				}
+			}
 			out = append(out, pr)
 		}
 	}
@@ -420,6 +428,9 @@ func (v *Vault) Requests(who Principal) []PendingRequest {
 type PendingRequest struct {
 	Request
 	Items *AskedItems `json:"items,omitempty"`
+	// ForRole is, to custodians, the role of the person a package.seal
+	// request's package would be for (prosecutor or defence).
+	ForRole string `json:"for_role,omitempty"`
 }
 
 // AskedItems are the items a package.seal request asks to seal, as the

@@ -401,6 +401,9 @@ func runRequests(args []string, stdout io.Writer) error {
 		var rows [][]string
 		for _, r := range out.Requests {
 			asks := describeRequest(r.Request)
+			if r.ForRole != "" {
+				asks += fmt.Sprintf("; %s is %s", r.Person, r.ForRole)
+			}
 			if a := r.Items; a != nil {
 				asks += "; " + askedItemsText(*a)
 			}

@@ -33,10 +33,11 @@ func testRecord(items, n int) *custody.Record {
 	ana := custody.Person{Name: "ana.silva", Role: "investigator"}
 	pros := custody.Person{Name: "prosecutor.kim", Role: "prosecutor"}
 	r := &custody.Record{
-		Case:      custody.Case{ID: "C-2026-0042", Title: "Hotline referral 7731"},
-		Retention: "10y",
-		Held:      true,
-		Generator: "custos (devel), go1.26.8",
+		Case:           custody.Case{ID: "C-2026-0042", Title: "Hotline referral 7731"},
+		Retention:      "10y",
+		Held:           true,
+		ExportApproval: true,
+		Generator:      "custos (devel), go1.26.8",
 	}
 	r.Case.Opened = ev("case.opened", "Case opened", ana, "referral from hotline", `title "Hotline referral 7731"`)
 	r.CaseEvents = append(r.CaseEvents, r.Case.Opened,

@@ -85,7 +85,7 @@ func TestEveryEventOfEveryItemIsInTheText(t *testing.T) {
 		"Custody log custos.example.org/log", r.Checkpoint.Root, r.Checkpoint.LogKeyFingerprint,
 		"witness.example.net", "CN=Example TSA, O=Example, C=KH", "1234567890123456789",
 		"Every event listed in this report is proven included in this checkpoint.",
-		"Legal hold on", "Retention 10y", "Destroyed no",
+		"Legal hold on", "Export approval required: every package needs a custodian's approval", "Retention 10y", "Destroyed no",
 		"pk_11aa", "defence.lee (defence)", "pk_22bb", "it_01, it_02", "no signed receipt in the",
 		"matched at deposit", "Acquisition hash none given",
 		"Name of the person certifying", "Signature", "Date", "Place",

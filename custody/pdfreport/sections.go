@@ -221,6 +221,7 @@ func (rep *report) caseSection() {
 	rep.kv([]kvRow{
 		{"Opened", val(fmt.Sprintf("%s by %s (event %d)", custody.TimeText(r.Case.Opened.Time), custody.PersonText(r.Case.Opened.Actor), r.Case.Opened.Seq))},
 		{"Legal hold", val(yesNo(r.Held, "on", "none"))},
+		{"Export approval", val(yesNo(r.ExportApproval, custody.ExportApprovalRequired, custody.ExportApprovalNone))},
 		{"Retention", val(retention)},
 		{"Destroyed", val(yesNo(r.Destroyed, "yes", "no"))},
 	})

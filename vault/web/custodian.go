@@ -304,7 +304,11 @@ func describeRequest(c *catalog, r vault.Request) string {
 func (h *Handler) requests(w http.ResponseWriter, r *http.Request, s *session) error {
 	d := requestsData{Custodian: s.who.Role == vault.RoleCustodian, Destructions: h.v.Destructions(s.who), Me: s.who.Name, Once: newOnce()}
 	for _, q := range h.v.Requests(s.who) {
-		d.Requests = append(d.Requests, requestRow{PendingRequest: q, Asks: describeRequest(s.lang, q.Request), Mine: q.By == s.who.Name})
+		asks := describeRequest(s.lang, q.Request)
+		if q.ForRole != "" {
+			asks += s.lang.text("request.asks.seal.role", q.Person, q.ForRole)
+		}
+		d.Requests = append(d.Requests, requestRow{PendingRequest: q, Asks: asks, Mine: q.By == s.who.Name})
 	}
 	return h.render(w, r, s, http.StatusOK, "requests", s.lang.text("requests.title"), d)
 }
