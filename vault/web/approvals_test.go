@@ -67,3 +67,19 @@ func TestReissueFormSaysEarlierHalvesEnd(t *testing.T) {
 		t.Errorf("the re-issue was recorded as %+v", d)
 	}
 }
+
+// TestManagePageShowsRolesAndAssignmentsAsked: a case's manage page
+// gives its members' roles to custodians and auditors, who list people,
+// and to custodians the assignments asked for and waiting, with who
+// asked, why and until when, and where a second custodian decides them.
+func TestManagePageShowsRolesAndAssignmentsAsked(t *testing.T) {
+	rv := newRolesVault(t)
+	rv.setupCase()
+	cust := rv.signIn("cust")
+	cust.send("/app/cases/C-1/members", url.Values{"person": {"inv2"}, "reason": {"second opinion on the chats"}}).status(t, "assign", http.StatusOK)
+	p := cust.get("/app/cases/C-1/manage")
+	p.has(t, "manage page", `inv <span class="role">(investigator)</span>`, "Assignments asked for", "inv2, asked by cust, open until ", "second opinion on the chats", "Decide on the Approvals page")
+	a := rv.signIn("aud").get("/app/cases/C-1/manage")
+	a.has(t, "manage page of an auditor", `inv <span class="role">(investigator)</span>`)
+	a.lacks(t, "manage page of an auditor", "Assignments asked for")
+}

@@ -379,9 +379,16 @@ type manageData struct {
 	*vault.CaseDetail
 	Custodian bool
 	// Candidates are the investigators and analysts not assigned to the
-	// case, offered (not imposed) by the add-member form.
-	Candidates []string
-	MaxVotes   int
+	// case, offered (not imposed) by the add-member form, with their
+	// roles.
+	Candidates []vault.PersonInfo
+	// Roles are the members' roles, to whoever lists people (custodians
+	// and auditors).
+	Roles map[string]string
+	// Asked are the pending requests to assign someone to the case, for
+	// custodians: a second one decides them on the Approvals page.
+	Asked    []vault.PendingRequest
+	MaxVotes int
 	// Me is the viewer: their own destruction request is not offered
 	// for their approval.
 	Me string
@@ -396,14 +403,24 @@ func (h *Handler) manageCase(w http.ResponseWriter, r *http.Request, s *session)
 		return err
 	}
 	d := manageData{CaseDetail: c, Custodian: s.who.Role == vault.RoleCustodian, MaxVotes: vault.MaxClassificationVotes, Me: s.who.Name}
-	if d.Custodian {
+	if d.Custodian || s.who.Role == vault.RoleAuditor {
+		// Both list people; only custodians assign them.
 		ps, err := h.v.Persons(r.Context(), s.who)
 		if err != nil {
 			return err
 		}
+		d.Roles = map[string]string{}
 		for _, p := range ps {
-			if (p.Role == vault.RoleInvestigator || p.Role == vault.RoleAnalyst) && (p.Status == "active" || p.Status == "invited") && !slices.Contains(c.Members, p.Name) {
-				d.Candidates = append(d.Candidates, p.Name)
+			d.Roles[p.Name] = p.Role
+			if d.Custodian && (p.Role == vault.RoleInvestigator || p.Role == vault.RoleAnalyst) && (p.Status == "active" || p.Status == "invited") && !slices.Contains(c.Members, p.Name) {
+				d.Candidates = append(d.Candidates, p)
+			}
+		}
+	}
+	if d.Custodian {
+		for _, q := range h.v.Requests(s.who) {
+			if q.Kind == vault.KindMember && q.Case == c.Case {
+				d.Asked = append(d.Asked, q)
 			}
 		}
 	}
