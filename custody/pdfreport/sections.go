@@ -104,7 +104,9 @@ func (rep *report) para(s string) {
 	rep.L.y += 4
 }
 
-func (rep *report) h2(s string) { rep.L.heading(s, stH2, 16, 6, 50, true) }
+// h2 keeps room below it for a table's header and its first row (or a
+// few lines of text): a heading never stands alone at a page's foot.
+func (rep *report) h2(s string) { rep.L.heading(s, stH2, 16, 6, 96, true) }
 func (rep *report) h3(s string) { rep.L.heading(s, stH3, 12, 4, 50, false) }
 
 // title is the report's first block: what it is, for which case, and
