@@ -262,6 +262,11 @@ func TestStatisticsCountAnAnalystsCasesOnly(t *testing.T) {
 	if err != nil || s.ItemsOfAssignedCases || s.Items.Deposited != 1 {
 		t.Fatalf("a custodian's statistics: %+v %v", s, err)
 	}
+	// An empty period is refused with its times said as the pages say
+	// them.
+	if _, err := v.Statistics(ctx, h.cust, to, from); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "the period from "+to.UTC().Format("2006-01-02 15:04:05 UTC")+" to ") {
+		t.Errorf("an empty period: %v", err)
+	}
 	own := h.deposit(t, h.a1, "own.jpg", []byte("a capture"), "")
 	ownIt, _, _ := v.state.getItem(own.ID)
 	s, err = v.Statistics(ctx, h.a1, ownIt.At.Time().Add(-time.Millisecond), ownIt.At.Time().Add(time.Millisecond))

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -192,13 +193,19 @@ func TestReportLifecycle(t *testing.T) {
 			t.Fatalf("removal stated at %s: %v", at, err)
 		}
 	}
+	// Times a refusal compares are said as the pages say times.
+	spoken := regexp.MustCompile(`\(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\) before the notice was sent \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)`)
+	if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", true, "", time.Now().Add(-time.Hour).Format(time.RFC3339)); err == nil || !spoken.MatchString(err.Error()) {
+		t.Errorf("a removal stated before its notice: %v", err)
+	}
 	if err := v.NoticeProgressed(ctx, h.a1, pub, "host.example/a.jpg", false, "ticket 7", time.Now().UTC().Format(time.RFC3339)); err != nil {
 		t.Fatal(err)
 	}
 	if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", true, "checked: 404", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", true, "", ""); !errors.Is(err, ErrConflict) {
+	if err := v.NoticeProgressed(ctx, h.a1, pub, "https://host.example/a.jpg", true, "", ""); !errors.Is(err, ErrConflict) ||
+		!regexp.MustCompile(`already recorded \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)`).MatchString(err.Error()) {
 		t.Fatalf("a second removal: %v", err)
 	}
 	list, err := v.ForwardReport(ctx, h.a1, pub, "ECPAT Philippines", "hotline", "csv")

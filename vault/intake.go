@@ -755,7 +755,7 @@ func (v *Vault) SendNotice(ctx context.Context, who Principal, id string, n Noti
 			return badInput("report %s does not name the URL %q; its URLs: %s", id, truncate(n.URL), strings.Join(r.URLs, " "))
 		}
 		if at != "" && statedTime(at, time.Time{}).Before(r.ReceivedAt.Truncate(time.Second)) {
-			return badInput("the notice cannot have been sent (%s) before the report was received (%s)", at, r.ReceivedAt.UTC().Format(time.RFC3339))
+			return badInput("the notice cannot have been sent (%s) before the report was received (%s)", spokenTime(statedTime(at, time.Time{})), spokenTime(r.ReceivedAt))
 		}
 		if prev := r.notice(n.URL); prev != nil && at != "" {
 			// Sent again: not before the sending it follows.
@@ -764,7 +764,7 @@ func (v *Vault) SendNotice(ctx context.Context, who Principal, id string, n Noti
 				last = prev.LastSentAt
 			}
 			if statedTime(at, time.Time{}).Before(last.Truncate(time.Second)) {
-				return badInput("the notice for %s cannot have been sent again (%s) before it was last sent (%s)", truncate(n.URL), at, last.UTC().Format(time.RFC3339))
+				return badInput("the notice for %s cannot have been sent again (%s) before it was last sent (%s)", truncate(n.URL), spokenTime(statedTime(at, time.Time{})), spokenTime(last))
 			}
 		}
 		return nil
@@ -803,11 +803,11 @@ func (v *Vault) NoticeProgressed(ctx context.Context, who Principal, id, u strin
 		case n == nil:
 			return refusedHint(ErrConflict, "record the notice first: custos report notice, or the notice form on the report's page", "no notice was recorded for %q in report %s", truncate(u), id)
 		case removed && !n.RemovedAt.IsZero():
-			return refused(ErrConflict, "the removal of %q was already recorded (%s)", truncate(u), n.RemovedAt.UTC().Format(time.RFC3339))
+			return refused(ErrConflict, "the removal of %q was already recorded (%s)", truncate(u), spokenTime(n.RemovedAt))
 		case !removed && !n.AcknowledgedAt.IsZero():
-			return refused(ErrConflict, "the acknowledgement of the notice for %q was already recorded (%s)", truncate(u), n.AcknowledgedAt.UTC().Format(time.RFC3339))
+			return refused(ErrConflict, "the acknowledgement of the notice for %q was already recorded (%s)", truncate(u), spokenTime(n.AcknowledgedAt))
 		case at != "" && statedTime(at, time.Time{}).Before(n.SentAt.Truncate(time.Second)):
-			return badInput("that cannot have happened (%s) before the notice was sent (%s)", at, n.SentAt.UTC().Format(time.RFC3339))
+			return badInput("that cannot have happened (%s) before the notice was sent (%s)", spokenTime(statedTime(at, time.Time{})), spokenTime(n.SentAt))
 		}
 		return nil
 	}

@@ -104,7 +104,7 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 		return nil, err
 	}
 	if !to.After(from) {
-		return nil, badInput("the period from %s to %s is empty: its start (from) must be before its end (to, which is now when not given)", from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
+		return nil, badInput("the period from %s to %s is empty: its start (from) must be before its end (to, which is now when not given)", spokenTime(from), spokenTime(to))
 	}
 	in := func(t time.Time) bool { return !t.IsZero() && !t.Before(from) && t.Before(to) }
 	s := &Stats{From: from.UTC(), To: to.UTC(), LogSize: v.log.Size(), ByCategory: map[string]int{}, MatchesByHashSet: map[string]int{}, Forwarded: map[string]int{},
