@@ -375,8 +375,8 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 			}
 		}
 		cl := v.classification(it)
-		sum := ItemSummary{ID: it.ID, Name: d.Name, Size: d.Size, SHA256: d.SHA256,
-			Category: cl.Category, Disputed: cl.Category == "" && cl.Disputed, Known: known, Report: d.Report()}
+		sum := it.brief()
+		sum.Category, sum.Disputed, sum.Known, sum.Report = cl.Category, cl.Category == "" && cl.Disputed, known, d.Report()
 		if cl.Category == "" && !cl.Disputed {
 			for cat, n := range cl.Tally {
 				// Undisputed: every current vote is for one category.
@@ -415,10 +415,16 @@ func (v *Vault) ChosenItems(ctx context.Context, who Principal, caseID string, i
 			return nil, err
 		}
 		if ok && it.Case == caseID {
-			out = append(out, ItemSummary{ID: it.ID, Name: it.Deposit.Name, Size: it.Deposit.Size, SHA256: it.Deposit.SHA256})
+			out = append(out, it.brief())
 		}
 	}
 	return out, nil
+}
+
+// brief is it as a list names it: its id, name, size and SHA-256, from
+// its deposit's summary (no classification, no known-material status).
+func (it Item) brief() ItemSummary {
+	return ItemSummary{ID: it.ID, Name: it.Deposit.Name, Size: it.Deposit.Size, SHA256: it.Deposit.SHA256}
 }
 
 // mayListItems is ItemsPage's rule of who lists a case's items (who is

@@ -376,8 +376,9 @@ func (v *Vault) openRequest(ctx context.Context, who Principal, r Request, p any
 	if err != nil {
 		return nil, v.refusedAs(ctx, who, r.Kind, r.target(), err)
 	}
-	return &RequestInfo{ID: r.ID, Kind: r.Kind, Case: r.Case, Person: r.Person, By: who.Name, Expires: r.Expires, Reason: r.Reason,
-		InvitationPart: secret.New(half)}, nil
+	info := r.info()
+	info.InvitationPart = secret.New(half)
+	return &info, nil
 }
 
 func (r Request) target() string {
@@ -465,7 +466,7 @@ func (v *Vault) askedItems(r Request) *AskedItems {
 		}
 		a.Size += it.Deposit.Size
 		if len(a.First) < maxAskedShown {
-			a.First = append(a.First, ItemSummary{ID: it.ID, Name: it.Deposit.Name, Size: it.Deposit.Size, SHA256: it.Deposit.SHA256})
+			a.First = append(a.First, it.brief())
 		}
 	}
 	return a

@@ -159,6 +159,19 @@ func New(v *vault.Vault, logger *slog.Logger, opts Options) *Handler {
 	return h
 }
 
+// GateTarget returns, for a route's pattern ("POST /v1/cases/{case}/hold"),
+// what names the target of its gate (vault.MayAsk) in a request: the
+// value of the pattern's first path wildcard, or "" for a pattern with
+// none. The API's routes and the web application's forms name it alike.
+func GateTarget(pattern string) func(*http.Request) string {
+	i := strings.Index(pattern, "{")
+	if i < 0 {
+		return func(*http.Request) string { return "" }
+	}
+	wildcard := strings.TrimSuffix(pattern[i+1:i+strings.Index(pattern[i:], "}")], "...")
+	return func(r *http.Request) string { return r.PathValue(wildcard) }
+}
+
 // gated is the route's handler behind its gate (Route.Asks). A request
 // the handler finds malformed (bad input, a body that is not JSON or is
 // too large) is first put to the gate: who may not ask at all is refused,
@@ -167,15 +180,9 @@ func New(v *vault.Vault, logger *slog.Logger, opts Options) *Handler {
 // records its refusal with the target the body names (a case to open, a
 // person to enrol) and the exact action (placing or lifting a hold).
 func (rt Route) gated() handlerFunc {
-	wildcard := ""
-	if i := strings.Index(rt.Pattern, "{"); i >= 0 {
-		wildcard = rt.Pattern[i+1 : i+strings.Index(rt.Pattern[i:], "}")]
-	}
+	targetOf := GateTarget(rt.Pattern)
 	return func(h *Handler, w http.ResponseWriter, r *http.Request, who vault.Principal) error {
-		target := ""
-		if wildcard != "" {
-			target = r.PathValue(wildcard)
-		}
+		target := targetOf(r)
 		err := rt.serve(h, w, r, who)
 		if err == nil || vault.Recorded(err) {
 			return err

@@ -326,37 +326,38 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, s *session) er
 		return err
 	}
 	id := r.PathValue("request")
-	key := ""
-	if once := r.PostForm.Get("once"); validOnce(once) {
-		key = "approve/" + id + "/" + once
-		if prev, fresh := h.sent.begin(s.who.Name, key); !fresh {
-			if prev == nil {
-				return fmt.Errorf("%w: this approval was sent already and is still being carried out (a sealing takes minutes); reload this page in a minute to see its outcome", vault.ErrConflict)
-			}
-			d := prev.outcome.(decisionData)
-			d.Again = true
-			return h.render(w, r, s, http.StatusOK, "decision", s.lang.text("decision.title.approved"), d)
+	do := func() (any, any, error) {
+		a, err := h.v.Approve(r.Context(), s.who, id)
+		if err != nil {
+			return nil, nil, err
 		}
-	}
-	a, err := h.v.Approve(r.Context(), s.who, id)
-	if err != nil {
-		if key != "" {
-			h.sent.forget(s.who.Name, key)
-		}
-		return err
-	}
-	info := a.RequestInfo
-	d := decisionData{Request: &info, Approved: true, Package: a.Package, Back: Prefix + "requests",
-		HalfHours: int(h.v.InvitationTTL().Hours()), HalfUntil: h.opts.Now().Add(h.v.InvitationTTL()).UTC()}
-	if key != "" {
+		info, kept := a.RequestInfo, a.RequestInfo
+		d := decisionData{Request: &info, Approved: true, Package: a.Package, Back: Prefix + "requests",
+			HalfHours: int(h.v.InvitationTTL().Hours()), HalfUntil: h.opts.Now().Add(h.v.InvitationTTL()).UTC()}
 		// Remembered without the invitation half: it is shown once.
-		cached, kept := d, info
+		cached := d
 		kept.InvitationPart = secret.New("")
 		cached.Request, cached.HalfShown = &kept, info.InvitationPart.Reveal() != ""
-		h.sent.finish(s.who.Name, key, cached)
+		d.Half = info.InvitationPart.Reveal()
+		return d, cached, nil
 	}
-	d.Half = info.InvitationPart.Reveal()
-	return h.render(w, r, s, http.StatusOK, "decision", s.lang.text("decision.title.approved"), d)
+	show := func(o any, again bool) error {
+		d := o.(decisionData)
+		d.Again = again
+		return h.render(w, r, s, http.StatusOK, "decision", s.lang.text("decision.title.approved"), d)
+	}
+	once := r.PostForm.Get("once")
+	if !validOnce(once) {
+		// A form of before the one-time values: approved as asked.
+		d, _, err := do()
+		if err != nil {
+			return err
+		}
+		return show(d, false)
+	}
+	return h.sendOnce(s.who.Name, "approve/"+id+"/"+once,
+		"this approval was sent already and is still being carried out (a sealing takes minutes); reload this page in a minute to see its outcome",
+		do, show)
 }
 
 func (h *Handler) reject(w http.ResponseWriter, r *http.Request, s *session) error {

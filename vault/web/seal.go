@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -166,26 +165,17 @@ func (h *Handler) sealPackage(w http.ResponseWriter, r *http.Request, s *session
 	if !validOnce(once) {
 		return fmt.Errorf("%w: the form is incomplete: open the seal form again from the case page", vault.ErrBadInput)
 	}
-	key := caseID + "/" + once
-	if prev, fresh := h.sent.begin(s.who.Name, key); !fresh {
-		if prev == nil {
-			return fmt.Errorf("%w: this form was sent already and the vault is still sealing it (a large case takes minutes); reload this page in a minute to see the package it seals: nothing more is sealed", vault.ErrConflict)
-		}
-		return h.showSealing(w, r, s, prev.outcome.(sealOutcome), true)
-	}
-	// A sealing once begun runs to its end even if the browser that
-	// asked goes away (a reload, a second click, a closed tab): its
-	// package.sealing is recorded first, and a sealing cut short would
-	// leave it without its package. The next sending of the form shows
-	// its outcome.
-	p, err := h.v.SealPackage(context.WithoutCancel(r.Context()), s.who, req)
-	if err != nil {
-		h.sent.forget(s.who.Name, key)
-		return err
-	}
-	out := sealOutcome{Case: caseID, For: req.For, Package: p}
-	h.sent.finish(s.who.Name, key, out)
-	return h.showSealing(w, r, s, out, false)
+	// A sealing once recorded is built to its end even if the browser
+	// that asked goes away (Vault.SealPackage); the next sending of the
+	// form shows its outcome.
+	return h.sendOnce(s.who.Name, caseID+"/"+once,
+		"this form was sent already and the vault is still sealing it (a large case takes minutes); reload this page in a minute to see the package it seals: nothing more is sealed",
+		func() (any, any, error) {
+			p, err := h.v.SealPackage(r.Context(), s.who, req)
+			out := sealOutcome{Case: caseID, For: req.For, Package: p}
+			return out, out, err
+		},
+		func(o any, again bool) error { return h.showSealing(w, r, s, o.(sealOutcome), again) })
 }
 
 // sealOutcome is what one sending of the seal form did.

@@ -3,8 +3,11 @@ package web
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"sync"
+
+	"github.com/custos-vault/custos/vault"
 )
 
 // sentForms remembers, for this server's life, the forms sent with a
@@ -119,4 +122,27 @@ func (f *sentForms) forget(person, key string) {
 			break
 		}
 	}
+}
+
+// sendOnce does what person's sending key of a form asks at most once:
+// sent again, it is answered by show with what the first sending did
+// (again true), or, while the first is still under way, refused as a
+// conflict saying underWay. do returns what to show now and what to
+// remember for later sendings (without anything shown only once, such
+// as an invitation half). A sending that failed is forgotten, so that
+// the form may be sent again.
+func (h *Handler) sendOnce(person, key, underWay string, do func() (shown, kept any, err error), show func(outcome any, again bool) error) error {
+	if prev, fresh := h.sent.begin(person, key); !fresh {
+		if prev == nil {
+			return fmt.Errorf("%w: %s", vault.ErrConflict, underWay)
+		}
+		return show(prev.outcome, true)
+	}
+	shown, kept, err := do()
+	if err != nil {
+		h.sent.forget(person, key)
+		return err
+	}
+	h.sent.finish(person, key, kept)
+	return show(shown, false)
 }

@@ -232,20 +232,13 @@ var extraRoutes []struct {
 // recorded, as a well-formed form would be (security.md rule 9). The
 // gate's target is the pattern's first path wildcard, if any.
 func asks(pattern, action string, f pageFunc) pageFunc {
-	wildcard := ""
-	if i := strings.Index(pattern, "{"); i >= 0 {
-		wildcard = strings.TrimSuffix(pattern[i+1:i+strings.Index(pattern[i:], "}")], "...")
-	}
+	targetOf := api.GateTarget(pattern)
 	return func(h *Handler, w http.ResponseWriter, r *http.Request, s *session) error {
 		err := f(h, w, r, s)
 		if err == nil || vault.Recorded(err) || !errors.Is(err, vault.ErrBadInput) {
 			return err
 		}
-		target := ""
-		if wildcard != "" {
-			target = r.PathValue(wildcard)
-		}
-		if gerr := h.v.MayAsk(r.Context(), s.who, action, target); gerr != nil {
+		if gerr := h.v.MayAsk(r.Context(), s.who, action, targetOf(r)); gerr != nil {
 			return gerr
 		}
 		return err
