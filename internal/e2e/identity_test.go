@@ -24,8 +24,11 @@ func TestCustodianCannotReissueAndViewAsInvestigator(t *testing.T) {
 	id, _ := setup(t, s, work)
 	inv := s.client("investigator")
 
-	req := s.ok("custodian", work, "person", "reissue", "investigator", "--json").json(t)
+	req := s.ok("custodian", work, "person", "reissue", "investigator", "--reason", "laptop stolen, police report 2026/881", "--json").json(t)
 	rq, half := req["request"].(string), req["invitation_part"].(string)
+	if req["reason"] != "laptop stolen, police report 2026/881" {
+		t.Fatalf("a re-issue asked with --reason answers %v", req)
+	}
 	s.refused("custodian", work, "their own request", "approve", rq)
 	// The custodian's half alone, twice, or with a guess, redeems nothing.
 	mallory := t.TempDir()
@@ -84,8 +87,11 @@ func TestCustodianCannotEnrolProsecutorAndExport(t *testing.T) {
 	s := newServer(t)
 	work := t.TempDir()
 	setup(t, s, work)
-	req := s.ok("custodian", work, "person", "add", "mallory", "--role", "prosecutor", "--json").json(t)
+	req := s.ok("custodian", work, "person", "add", "mallory", "--role", "prosecutor", "--reason", "new prosecutor of the trafficking unit", "--json").json(t)
 	s.refused("custodian", work, "their own request", "approve", req["request"].(string))
+	if l := s.ok("custodian2", work, "requests").stdout; !strings.Contains(l, `because: "new prosecutor of the trafficking unit"`) {
+		t.Fatalf("the pending enrolment is listed as %q", l)
+	}
 	s.refused("custodian", work, "not a prosecutor or defence counsel known", "package", "seal", "--case", "C-1", "--for", "mallory", "--purpose", "p")
 	list := s.ok("custodian2", work, "requests", "--json").stdout
 	if !strings.Contains(list, req["request"].(string)) || !strings.Contains(list, `"kind":"person.enroll"`) {
@@ -127,9 +133,14 @@ func TestSessionsExpireAndPeopleAreSuspended(t *testing.T) {
 		t.Fatalf("a suspended person's session answered %d", code)
 	}
 	s.refused("investigator", work, "suspended", "whoami")
-	req := s.ok("custodian", work, "person", "reinstate", "investigator", "--json").json(t)
+	req := s.ok("custodian", work, "person", "reinstate", "investigator", "--reason", "cleared by the internal inquiry", "--json").json(t)
 	s.refused("investigator", work, "suspended", "whoami")
 	s.ok("custodian2", work, "approve", req["request"].(string))
+	// The decision's event says who asked and why, as custos audit log
+	// prints it.
+	if l := s.ok("auditor", work, "audit", "log").stdout; !strings.Contains(l, "asked by custodian in request "+req["request"].(string)+", approved by custodian2; because “cleared by the internal inquiry”") {
+		t.Errorf("custos audit log does not say why the reinstatement was asked:\n%s", l)
+	}
 	s.ok("investigator", work, "whoami")
 	s.ok("custodian", work, "person", "remove", "investigator", "--reason", "left the unit")
 	s.refused("investigator", work, "removed", "whoami")
