@@ -105,3 +105,49 @@ func TestBrowserSealFormWaitsForAChoiceOfItems(t *testing.T) {
 		t.Errorf("%d sealings recorded", n)
 	}
 }
+
+// TestBrowserLongTextStopsAtTheField: a field's maxlength counts what
+// Chromium counts (UTF-16 code units), the vault keeps that many bytes of
+// UTF-8, in which a Khmer letter takes 3. A purpose of 400 Khmer letters
+// (1,200 bytes) passes the browser's own limit of 1,024; the page stops it
+// at the field, saying how long it is, and sends nothing. 300 letters (900
+// bytes) may be sent. The same holds on a view's purpose, another form.
+func TestBrowserLongTextStopsAtTheField(t *testing.T) {
+	bv := newBrowserVault(t)
+	ctx := bv.ctx
+	chat, _ := bv.sealingCase(t, "SEAL-3")
+	bv.signIn(t, ctx, "inv")
+	khmer := func(n int) string { return strings.Repeat("ក", n) }
+	// typed sets the field's value as typing would, and answers the
+	// page's message for it ("" when it may be sent).
+	typed := func(field, s string) string {
+		return value(t, ctx, chromedp.Evaluate[string](`(function () {
+			var f = document.getElementById(`+"`"+field+"`"+`);
+			f.value = `+"`"+s+"`"+`;
+			f.dispatchEvent(new Event('input', { bubbles: true }));
+			return f.validationMessage;
+		})()`))
+	}
+	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/SEAL-3/seal?item="+chat),
+		chromedp.SendKeys(chromedp.ID("for"), "pros"))
+	if got := typed("purpose", khmer(400)); !strings.Contains(got, "1200 bytes of the 1024") {
+		t.Fatalf("a purpose of 1,200 bytes: the field says %q", got)
+	}
+	run(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/app/cases/SEAL-3/packages"] button[type=submit]`)))
+	if u := location(t, ctx); u.Path != "/app/cases/SEAL-3/seal" {
+		t.Errorf("the form was sent with a purpose the vault refuses: the tab shows %s", u)
+	}
+	if n := len(bv.events(t, vault.TypePackageSealing)); n != 0 {
+		t.Errorf("%d sealings recorded", n)
+	}
+	if got := typed("purpose", khmer(300)); got != "" {
+		t.Errorf("a purpose of 900 bytes: the field says %q", got)
+	}
+	run(t, ctx, chromedp.Navigate(bv.url+"/app/items/"+chat))
+	if got := typed("purpose", khmer(342)); !strings.Contains(got, "1026 bytes of the 1024") {
+		t.Errorf("a view's purpose of 1,026 bytes: the field says %q", got)
+	}
+	if got := typed("purpose", khmer(341)); got != "" {
+		t.Errorf("a view's purpose of 1,023 bytes: the field says %q", got)
+	}
+}

@@ -392,6 +392,21 @@
     window.addEventListener('pageshow', function (ev) {
       if (ev.persisted) onceForms.forEach(function (form) { delete form.dataset.sent; });
     });
+    // A field's maxlength counts what the browser counts (UTF-16 code
+    // units); the vault keeps at most that many bytes of UTF-8, in which
+    // a Khmer or Thai letter takes 3. A longer text is refused by the
+    // vault with a clear message; the page says so first, at the field.
+    var toolong = document.body.dataset.toolong || '%d > %d';
+    var utf8 = new TextEncoder();
+    Array.prototype.forEach.call(document.querySelectorAll('input[maxlength], textarea[maxlength]'), function (f) {
+      var max = f.maxLength;
+      var check = function () {
+        var n = utf8.encode(f.value).length, args = [n, max];
+        f.setCustomValidity(n > max ? toolong.replace(/%d/g, function () { return String(args.shift()); }) : '');
+      };
+      f.addEventListener('input', check);
+      check();
+    });
     var up = document.getElementById('upload');
     if (up) setupUpload(up);
     var rv = document.getElementById('reveal');
