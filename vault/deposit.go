@@ -41,8 +41,11 @@ func (v *Vault) heldAs(caseID, name, sum string) (string, error) {
 // content of SHA-256 sum, to the case's assigned investigators and
 // analysts (refused as ItemsPage refuses): a page about to upload a file
 // asks it first, and sends nothing the case already holds, as custos
-// deposit hashes a folder's files first. "" if none, and for a destroyed
-// case. A malformed sum is bad input.
+// deposit hashes a folder's files first. "" if none. A malformed sum is
+// bad input. Of a destroyed case it answers the refusal its deposit
+// would (ErrConflict, recorded as a refused item.deposit): the page
+// stops there, with one refusal on the record, not one for each file it
+// would have sent.
 func (v *Vault) HeldAs(ctx context.Context, who Principal, caseID, name, sum string) (string, error) {
 	if err := v.mayListItems(ctx, who, caseID); err != nil {
 		return "", err
@@ -51,11 +54,16 @@ func (v *Vault) HeldAs(ctx context.Context, who Principal, caseID, name, sum str
 		return "", badInput("sha256 %q is not 64 lowercase hex digits", truncate(sum))
 	}
 	if c, _ := v.state.getCase(caseID); c.Destroyed {
-		// A destroyed case holds nothing any more: the file is sent,
-		// and its deposit refused and recorded.
-		return "", nil
+		return "", v.refuseDestroyedDeposit(ctx, who, caseID)
 	}
 	return v.heldAs(caseID, name, sum)
+}
+
+// refuseDestroyedDeposit records and answers the refusal of a deposit to
+// caseID, destroyed, to one of its members, who knows the case and is
+// told why.
+func (v *Vault) refuseDestroyedDeposit(ctx context.Context, who Principal, caseID string) error {
+	return v.refuse(ctx, who, "item.deposit", caseID, fmt.Sprintf("case %s was destroyed under a court order: nothing can be deposited to it", caseID), ErrConflict)
 }
 
 // AlreadyDeposited is the refusal (ErrConflict) of a deposit asked not
@@ -135,8 +143,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	}
 	c, ok := v.state.getCase(req.Case)
 	if ok && c.Destroyed && assigned(who, c) {
-		// Its members know the case: they are told why.
-		return nil, v.refuse(ctx, who, "item.deposit", req.Case, fmt.Sprintf("case %s was destroyed under a court order: nothing can be deposited to it", req.Case), ErrConflict)
+		return nil, v.refuseDestroyedDeposit(ctx, who, req.Case)
 	}
 	if !ok || !v.memberOf(who, c) {
 		return nil, v.refuseUnseen(ctx, who, "item.deposit", "case", req.Case, ok, "only investigators and analysts assigned to the case deposit", "only investigators and analysts assigned to a case deposit to it")

@@ -1245,12 +1245,14 @@ func TestForwardedNoticePairsItsRecipientAndTime(t *testing.T) {
 	}
 }
 
-// TestHeldAsSaysADestroyedCaseHoldsNothing: the upload page's question
-// (does the case hold this file already?) is answered "no" of a destroyed
-// case, whose items are shredded: the page sends the file, and its
-// deposit is refused and recorded, rather than the page telling the
-// investigator the evidence is kept.
-func TestHeldAsSaysADestroyedCaseHoldsNothing(t *testing.T) {
+// TestHeldAsOfADestroyedCaseIsTheDepositsRefusal: the upload page's
+// question (does the case hold this file already?) of a destroyed case,
+// whose items are shredded, is answered with the refusal its deposit
+// would get, recorded once as a refused deposit: the page stops there
+// instead of sending each file to be refused in turn, and never tells
+// the analyst the evidence is kept. Someone not assigned is refused as
+// before, as listing the items.
+func TestHeldAsOfADestroyedCaseIsTheDepositsRefusal(t *testing.T) {
 	h := newHotline(t)
 	v, ctx := h.v, h.ctx
 	body := []byte("a capture")
@@ -1266,7 +1268,26 @@ func TestHeldAsSaysADestroyedCaseHoldsNothing(t *testing.T) {
 	if _, err := v.ApproveDestruction(ctx, h.cust2, "HL-1", req); err != nil {
 		t.Fatal(err)
 	}
-	if held, err := v.HeldAs(ctx, h.a1, "HL-1", "capture.png", sum); err != nil || held != "" {
-		t.Errorf("HeldAs of the destroyed case: %q %v", held, err)
+	before := len(h.eventsOf(t, TypeAccessRefused))
+	for _, name := range []string{"capture.png", "another.png"} {
+		held, err := v.HeldAs(ctx, h.a1, "HL-1", name, sum)
+		if !errors.Is(err, ErrConflict) || held != "" || !strings.Contains(err.Error(), "case HL-1 was destroyed under a court order: nothing can be deposited to it") {
+			t.Fatalf("HeldAs of %s in the destroyed case: %q %v", name, held, err)
+		}
+	}
+	refusals := h.eventsOf(t, TypeAccessRefused)[before:]
+	if len(refusals) != 2 {
+		t.Fatalf("%d refusals recorded for two questions", len(refusals))
+	}
+	var d AccessRefused
+	if err := refusals[0].DecodeData(&d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Action != "item.deposit" || refusals[0].Actor.Person != h.a1.Name {
+		t.Errorf("the refusal recorded: %+v by %s", d, refusals[0].Actor.Person)
+	}
+	// Bad input is told before the case's state.
+	if _, err := v.HeldAs(ctx, h.a1, "HL-1", "capture.png", "abc"); !errors.Is(err, ErrBadInput) {
+		t.Errorf("a malformed sum of the destroyed case: %v", err)
 	}
 }

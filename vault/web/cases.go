@@ -136,7 +136,8 @@ func (h *Handler) uploadPage(w http.ResponseWriter, r *http.Request, s *session)
 // the case hold a file of this name (name) and SHA-256 (sha256, hashed
 // by the browser) already? {"item": ID} or {"item": ""}, as JSON. It is
 // asked only to save sending a copy: the vault checks again at the
-// deposit, by its own hash.
+// deposit, by its own hash. Of a destroyed case it answers the deposit's
+// refusal (409), on which the page stops.
 func (h *Handler) held(w http.ResponseWriter, r *http.Request, s *session) error {
 	q := r.URL.Query()
 	item, err := h.v.HeldAs(r.Context(), s.who, r.PathValue("case"), q.Get("name"), q.Get("sha256"))

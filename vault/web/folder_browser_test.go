@@ -253,3 +253,42 @@ func TestBrowserUploadStopsWhenTheCaseIsNoLongerTheirs(t *testing.T) {
 		t.Errorf("the refusals recorded: %v", refusals)
 	}
 }
+
+// TestBrowserUploadStopsAtADestroyedCase: a case destroyed under a court
+// order while an investigator's upload page is open: the page's first
+// question is refused as the deposit would be (recorded once, as a
+// refused deposit), the page says why and sends nothing more, so the log
+// holds one refusal, not one per file.
+func TestBrowserUploadStopsAtADestroyedCase(t *testing.T) {
+	bv := newBrowserVault(t)
+	ctx := bv.ctx
+	bv.openCase(t, "FD-5")
+	dir := t.TempDir()
+	for _, name := range []string{"a.jpg", "b.jpg", "c.jpg"} {
+		os.WriteFile(filepath.Join(dir, name), []byte("content of "+name), 0o600)
+	}
+	bv.signIn(t, ctx, "inv")
+	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/FD-5/upload"),
+		chromedp.SetUploadFiles(chromedp.ID("files"), []string{filepath.Join(dir, "a.jpg"), filepath.Join(dir, "b.jpg"), filepath.Join(dir, "c.jpg")}))
+	bg := context.Background()
+	req, err := bv.v.RequestDestruction(bg, vault.Principal{Name: "cust", Role: vault.RoleCustodian}, "FD-5", "order 12/2026", "ordered by the court")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bv.v.ApproveDestruction(bg, vault.Principal{Name: "cust2", Role: vault.RoleCustodian}, "FD-5", req); err != nil {
+		t.Fatal(err)
+	}
+	bv.expectRefused("/app/cases/FD-5/held")
+	run(t, ctx, chromedp.Click(chromedp.ID("start")))
+	value(t, ctx, chromedp.Poll[bool](`document.getElementById('start').disabled === false && document.querySelectorAll('#uploads li.failed').length === 1`))
+	if got := text(t, ctx, "#uploads li.failed"); !strings.Contains(got, "destroyed under a court order") {
+		t.Errorf("the failed file says %q", got)
+	}
+	if n := value(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#uploads li.done, #uploads li.already').length`)); n != 0 {
+		t.Errorf("%d files stored in a destroyed case", n)
+	}
+	refusals := bv.refusals(t)
+	if len(refusals) != 1 || refusals[0].Action != "item.deposit" || refusals[0].Person != "inv" {
+		t.Errorf("the refusals recorded: %v", refusals)
+	}
+}

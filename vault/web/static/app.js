@@ -156,10 +156,10 @@
             return fetch(form.dataset.held + '?' + new URLSearchParams({ name: c.name, sha256: sum }).toString(),
               { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
               .then(function (resp) {
-                if (resp.status === 403 || resp.status === 404) {
+                if (resp.status === 403 || resp.status === 404 || resp.status === 409) {
                   // The person may no longer add to the case (removed
-                  // from it, the case destroyed): the vault has recorded
-                  // the refusal; nothing more is sent.
+                  // from it: 403 or 404; the case destroyed: 409): the
+                  // vault has recorded the refusal; nothing more is sent.
                   return resp.json().then(function (b) { return { refused: b.error || resp.statusText }; },
                     function () { return { refused: resp.statusText }; });
                 }
