@@ -428,6 +428,8 @@ type loaded struct {
 	// lines, the tail and the summary line.
 	summary string
 	name    string
+	// cp is the signed checkpoint it is bound to.
+	cp *events.Checkpoint
 	state   *State
 	resume  *sequencer.Resume
 	// checkFile, if set, is the file read by its summary, for
@@ -439,36 +441,91 @@ type loaded struct {
 // load returns the newest snapshot that is the vault's own (its MAC),
 // of this log (origin, a checkpoint signed by the log's key whose size and
 // root it carries) and of this version of the state, and no longer than
-// the log (size). Every other snapshot file found is discarded (renamed
-// *.discarded, never read again), with the reason returned and logged.
-func (sn *snapshots) load(origin string, verifier note.Verifier, size uint64) (*loaded, []string) {
-	sn.tidy()
+// the log (size). Every other snapshot file it read is to be discarded
+// (renamed *.discarded, never read again) once the start goes on
+// (discardAll): a start refused leaves the folder as it found it, for
+// whoever investigates. signed is the largest checkpoint of the log's
+// key that a file whose MAC held carried, used or not: the vault signed
+// it, so the log must extend it as it must extend the sticky head (a
+// snapshot of 31 events beside a log of 28 is the vault's own proof that
+// the log was cut back).
+func (sn *snapshots) load(origin string, verifier note.Verifier, size uint64) (l *loaded, discards []snapshotDiscard, signed *events.Checkpoint) {
 	names, err := sn.list()
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			sn.logger.Error("state snapshots could not be listed; replaying the custody log from its first event", "folder", sn.dir, "err", err)
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
-	var discarded []string
+	seen := func(cp *events.Checkpoint) {
+		if cp != nil && (signed == nil || cp.Size > signed.Size) {
+			signed = cp
+		}
+	}
 	for i, name := range names {
-		if i == maxSnapshotTries {
+		if i >= maxSnapshotTries {
 			// The vault keeps two; more were put there by someone else.
-			discarded = append(discarded, sn.discard(name, errors.New("more snapshot files than the vault keeps")))
+			discards = append(discards, sn.pending(name, errors.New("more snapshot files than the vault keeps")))
 			continue
 		}
 		l, err := sn.read(name, origin, verifier, size)
+		var s *signedSnapshotError
+		if errors.As(err, &s) {
+			seen(s.cp)
+		}
 		if err == nil {
+			seen(l.cp)
 			sn.last = l.resume.Size
 			if afterSnapshotRead != nil {
 				afterSnapshotRead(filepath.Join(sn.dir, name))
 			}
-			return l, discarded
+			return l, discards, signed
 		}
-		discarded = append(discarded, sn.discard(name, err))
+		discards = append(discards, sn.pending(name, err))
 	}
-	return nil, discarded
+	return nil, discards, signed
 }
+
+// snapshotDiscard is a snapshot file a start found unfit, to be renamed
+// *.discarded once the start goes on: the file as it was read (info) and
+// why.
+type snapshotDiscard struct {
+	name string
+	info os.FileInfo // nil if it could not be read
+	why  error
+}
+
+// reason is the discard's reason as the custody log records it.
+func (d snapshotDiscard) reason() string { return d.name + ": " + d.why.Error() }
+
+// pending is the discard of the file name, as it is now, for why.
+func (sn *snapshots) pending(name string, why error) snapshotDiscard {
+	fi, _ := os.Lstat(filepath.Join(sn.dir, name))
+	return snapshotDiscard{name: name, info: fi, why: why}
+}
+
+// discardAll renames the files of ds, each only if it is still the file
+// the start read (a snapshot written since under its name is not
+// discarded for it), then removes what crashes left and all but the
+// newest discarded files (tidy).
+func (sn *snapshots) discardAll(ds []snapshotDiscard) {
+	for _, d := range ds {
+		if fi, err := os.Lstat(filepath.Join(sn.dir, d.name)); err == nil && d.info != nil && os.SameFile(fi, d.info) {
+			sn.discard(d.name, d.why)
+		}
+	}
+	sn.tidy()
+}
+
+// signedSnapshotError is why a snapshot is not used, of a snapshot whose
+// MAC held and which carried cp, a checkpoint the log's key signed.
+type signedSnapshotError struct {
+	cp  *events.Checkpoint
+	err error
+}
+
+func (e *signedSnapshotError) Error() string { return e.err.Error() }
+func (e *signedSnapshotError) Unwrap() error { return e.err }
 
 // afterSnapshotRead, if set (by tests), is called with the path of the
 // snapshot a start has read and will resume from.
@@ -567,8 +624,9 @@ func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize u
 	if errors.Is(err, errNoSummary) {
 		// Read whole for the reason it is not used: another version's
 		// (a warning), or altered (an error).
-		if _, err = sn.readWhole(context.Background(), f, fi.Size(), name, origin, verifier, logSize); err == nil {
-			err = errors.New("it has no summary line, which every snapshot of this version has")
+		var whole *loaded
+		if whole, err = sn.readWhole(context.Background(), f, fi.Size(), name, origin, verifier, logSize); err == nil {
+			err = &signedSnapshotError{cp: whole.cp, err: errors.New("it has no summary line, which every snapshot of this version has")}
 		}
 	}
 	if err != nil {
@@ -662,7 +720,7 @@ func (sn *snapshots) readSummary(f *os.File, size int64, name, origin string, ve
 		return nil, errors.New("it changed while it was read")
 	}
 	digest.Write(line)
-	resume, err := checkHeader(h, hErr, bErr, name, origin, verifier, logSize)
+	resume, cp, err := checkHeader(h, hErr, bErr, name, origin, verifier, logSize)
 	if err != nil {
 		return nil, err
 	}
@@ -676,7 +734,7 @@ func (sn *snapshots) readSummary(f *os.File, size int64, name, origin string, ve
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errSnapshotRead, err)
 	}
-	return &loaded{name: name, state: st, resume: resume, summary: hex.EncodeToString(digest.Sum(nil)),
+	return &loaded{name: name, state: st, resume: resume, cp: cp, summary: hex.EncodeToString(digest.Sum(nil)),
 		checkFile: os.NewFile(uintptr(fd), name), size: size}, nil
 }
 
@@ -699,7 +757,27 @@ func entryHint(h snapshotHeader, hErr error, size int64, logSize uint64) snapsho
 // the log, once its MAC held, and returns where the tree resumes; bErr
 // is the state lines' error, reported after the version (another
 // version's body need not parse as this one's).
-func checkHeader(h snapshotHeader, hErr, bErr error, name, origin string, verifier note.Verifier, logSize uint64) (*sequencer.Resume, error) {
+//
+// An error of a header whose checkpoint the log's key signed is a
+// *signedSnapshotError carrying it, whatever else is wrong (another
+// version of the state, a log shorter than it): what the vault signed
+// binds the log whether or not the snapshot is used.
+func checkHeader(h snapshotHeader, hErr, bErr error, name, origin string, verifier note.Verifier, logSize uint64) (*sequencer.Resume, *events.Checkpoint, error) {
+	var signed *events.Checkpoint
+	cpErr := errors.New("not read")
+	if hErr == nil && h.Origin == origin {
+		signed, cpErr = events.ParseCheckpoint([]byte(h.Checkpoint), origin, verifier)
+	}
+	r, err := checkSignedHeader(h, hErr, bErr, name, origin, signed, cpErr, logSize)
+	if err != nil && signed != nil {
+		err = &signedSnapshotError{cp: signed, err: err}
+	}
+	return r, signed, err
+}
+
+// checkSignedHeader is checkHeader's work, with the header's checkpoint
+// parsed and checked (cp, or why not: cpErr).
+func checkSignedHeader(h snapshotHeader, hErr, bErr error, name, origin string, cp *events.Checkpoint, cpErr error, logSize uint64) (*sequencer.Resume, error) {
 	if hErr == nil && h.StateVersion != stateVersion {
 		return nil, fmt.Errorf("%w: it holds state version %d; this build reads version %d", errOtherStateVersion, h.StateVersion, stateVersion)
 	}
@@ -709,10 +787,10 @@ func checkHeader(h snapshotHeader, hErr, bErr error, name, origin string, verifi
 	if h.Origin != origin {
 		return nil, fmt.Errorf("it is of log %q, not %q", h.Origin, origin)
 	}
-	cp, err := events.ParseCheckpoint([]byte(h.Checkpoint), origin, verifier)
-	if err != nil {
-		return nil, fmt.Errorf("its checkpoint: %w", err)
+	if cpErr != nil {
+		return nil, fmt.Errorf("its checkpoint: %w", cpErr)
 	}
+	var err error
 	if cp.Size != h.Size || cp.Root.String() != h.Root {
 		return nil, errors.New("its size and root are not those of its signed checkpoint")
 	}
@@ -799,7 +877,7 @@ func (sn *snapshots) readWhole(ctx context.Context, f *os.File, size int64, name
 	if !hmac.Equal(fmt.Appendf(nil, "mac %x\n", mac.Sum(nil)), want) {
 		return nil, errors.New("it changed while it was read")
 	}
-	resume, err := checkHeader(h, hErr, bErr, name, origin, verifier, logSize)
+	resume, cp, err := checkHeader(h, hErr, bErr, name, origin, verifier, logSize)
 	if err != nil {
 		return nil, err
 	}
@@ -810,7 +888,7 @@ func (sn *snapshots) readWhole(ctx context.Context, f *os.File, size int64, name
 	if err != nil {
 		return nil, err
 	}
-	l := &loaded{name: name, state: st, resume: resume}
+	l := &loaded{name: name, state: st, resume: resume, cp: cp}
 	if body != end {
 		l.summary = hex.EncodeToString(digest.h.Sum(nil))
 	}

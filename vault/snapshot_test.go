@@ -557,32 +557,137 @@ func TestBadSnapshotDiscardedLoudly(t *testing.T) {
 	}
 }
 
-// A snapshot that covers more events than the log holds (the log was
-// truncated or replaced) is not used: the start falls back to the full
-// replay, whose checks refuse a truncated log.
-func TestSnapshotBeyondTheLogNotUsed(t *testing.T) {
-	dir := t.TempDir()
+// TestASnapshotTheLogDoesNotExtendRefusesTheStart: a state snapshot
+// carries a checkpoint the vault signed, which the log must extend as it
+// must extend the sticky head. An administrator who cuts the log back,
+// with the heads (both copies) put back from the same older copy, finds
+// the start refused, naming the snapshot; one who then lets the vault
+// write a history of its own over the cut, a snapshot of the first
+// history left in its folder, finds it refused as a rewrite. Whichever
+// refuses a start, the snapshot files stay as they were (none renamed
+// *.discarded), for whoever investigates; a log cut back under heads
+// left as they were is refused by the head before a snapshot is read.
+func TestASnapshotTheLogDoesNotExtendRefusesTheStart(t *testing.T) {
 	rec, _ := age.GenerateX25519Identity()
-	v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
-	busyVault(t, v, 0)
-	size := v.log.Size()
-	v.Close()
-	st.Close()
-	db := filepath.Join(dir, "log.db")
-	st, err := sqlite.New(context.Background(), sqlite.Config{Path: db})
+	logger := slog.New(slog.DiscardHandler)
+	// history opens a vault in dir, works, stores a checkpoint, and
+	// saves a copy of the heads and the log at that point; then works
+	// more, so that the snapshot written at the close is larger. It
+	// returns the size of the copy.
+	history := func(t *testing.T, dir, copyDir string) uint64 {
+		v, st := snapshotVault(t, dir, logger, rec.Recipient().String())
+		busyVault(t, v, 0)
+		if _, err := v.Log().Checkpoint(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		stored := v.Log().Size()
+		v.Close()
+		st.Close()
+		copyFiles(t, dir, copyDir, "keyring/"+HeadFile, "objects/head")
+		v, st = snapshotVault(t, dir, logger, rec.Recipient().String())
+		busyVault(t, v, 1)
+		v.Close()
+		st.Close()
+		if newest := newestSize(t, dir); newest <= stored {
+			t.Fatalf("the newest snapshot covers %d events, the copy %d", newest, stored)
+		}
+		return stored
+	}
+	refused := func(t *testing.T, dir string, want ...string) {
+		t.Helper()
+		before := snapshotFiles(t, dir)
+		_, _, err := openSnapshotVault(t, dir, logger, rec.Recipient().String(), 50)
+		if err == nil {
+			t.Fatal("the start was not refused")
+		}
+		for _, w := range want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("the refusal does not say %q: %v", w, err)
+			}
+		}
+		if after := snapshotFiles(t, dir); !slices.Equal(before, after) {
+			t.Errorf("the refused start changed the snapshots' folder: %v, then %v", before, after)
+		}
+	}
+
+	t.Run("log cut back, heads as they were", func(t *testing.T) {
+		dir := t.TempDir()
+		stored := history(t, dir, t.TempDir())
+		cutLog(t, filepath.Join(dir, "log.db"), stored)
+		refused(t, dir, fmt.Sprintf("the custody log holds %d events", stored), "kept in "+filepath.Join(dir, "keyring", HeadFile))
+	})
+	t.Run("log and heads cut back together", func(t *testing.T) {
+		dir, old := t.TempDir(), t.TempDir()
+		stored := history(t, dir, old)
+		newest := newestSize(t, dir)
+		copyFiles(t, old, dir, "keyring/"+HeadFile, "objects/head")
+		cutLog(t, filepath.Join(dir, "log.db"), stored)
+		refused(t, dir, fmt.Sprintf("the custody log holds %d events, but this vault signed a checkpoint of %d events (kept in the state snapshot of %d events", stored, newest, newest))
+	})
+	t.Run("a history written over the cut", func(t *testing.T) {
+		dir, old := t.TempDir(), t.TempDir()
+		stored := history(t, dir, old)
+		first := newestSize(t, dir)
+		aside := t.TempDir()
+		copyFiles(t, dir, aside, "snapshots")
+		copyFiles(t, old, dir, "keyring/"+HeadFile, "objects/head")
+		cutLog(t, filepath.Join(dir, "log.db"), stored)
+		// The vault starts on the cut log with no snapshot beside it,
+		// and writes another history, longer than the first.
+		os.RemoveAll(filepath.Join(dir, "snapshots"))
+		v, st := snapshotVault(t, dir, logger, rec.Recipient().String())
+		for round := 2; v.Log().Size() <= first; round++ {
+			busyVault(t, v, round)
+		}
+		v.Close()
+		st.Close()
+		os.RemoveAll(filepath.Join(dir, "snapshots"))
+		copyFiles(t, aside, dir, "snapshots")
+		refused(t, dir, fmt.Sprintf("the first %d events of the custody log are not the ones this vault signed (kept in the state snapshot of %d events", first, first))
+	})
+}
+
+// copyFiles copies each path (a file or a folder) under from to the same
+// path under to, replacing what was there.
+func copyFiles(t *testing.T, from, to string, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		os.RemoveAll(filepath.Join(to, p))
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(to, p)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.CopyFS(filepath.Join(to, p), os.DirFS(filepath.Join(from, p))); err != nil {
+			// A file, not a folder.
+			b, err := os.ReadFile(filepath.Join(from, p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(to, p), b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// snapshotFiles lists the names in dir's snapshots folder.
+func snapshotFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(dir, "snapshots"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
-	truncateLog(t, db, size-5)
-	logs := &logBuffer{}
-	_, _, err = openSnapshotVault(t, dir, slog.New(slog.NewTextHandler(logs, nil)), rec.Recipient().String(), 0)
-	if err == nil {
-		t.Fatal("a truncated log opened from a snapshot")
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
 	}
-	if !strings.Contains(logs.String(), "custody log holds") {
-		t.Fatalf("the snapshot was not discarded for covering more than the log: %s", logs.String())
-	}
+	return names
+}
+
+// newestSize is the size of the newest snapshot in dir.
+func newestSize(t *testing.T, dir string) uint64 {
+	t.Helper()
+	n, _ := snapshotSize(filepath.Base(newestSnapshot(t, dir)))
+	return n
 }
 
 // truncateLog deletes the stored events from position n on, as someone

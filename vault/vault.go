@@ -363,6 +363,13 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
+	if !cfg.acceptRollback {
+		// A log shorter than the head is refused before anything is
+		// read or changed (checkExtends compares no root for it).
+		if err := checkExtends(head, where, size, nil); err != nil {
+			return nil, fmt.Errorf("refusing to start: %w", err)
+		}
+	}
 	switch {
 	case head == nil && size > 0 && !cfg.acceptRollback:
 		// A vault saves its head before its first event (below), and
@@ -375,6 +382,11 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 			return nil, err
 		}
 	}
+	// The largest checkpoint the vault signed that a state snapshot
+	// carried (below), which the log must extend as it must extend the
+	// head, and where it was found.
+	var snapSigned *events.Checkpoint
+	var snapWhere string
 	seqCfg := sequencer.Config{
 		Store: cfg.Log, Origin: v.origin, Signer: signer, Verifier: verifier,
 		CheckpointInterval: cfg.CheckpointInterval, StoreInterval: cfg.CheckpointStoreInterval, Now: cfg.Now,
@@ -386,7 +398,10 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 			if cfg.acceptRollback {
 				return nil
 			}
-			return checkExtends(head, where, size, root)
+			if err := checkExtends(head, where, size, root); err != nil {
+				return err
+			}
+			return checkExtends(snapSigned, snapWhere, size, root)
 		},
 	}
 	// started is what server.started records of the start: the snapshot
@@ -424,7 +439,8 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		slices.Sort(vkeys)
 		started[startedWitnessKeys] = strings.Join(slices.Compact(vkeys), " ")
 	}
-	var discarded []string
+	// The snapshots' files found unfit, renamed once the start goes on.
+	var discards []snapshotDiscard
 	if cfg.SnapshotDir != "" && cfg.TileDir != "" && !cfg.acceptRollback {
 		if err := os.MkdirAll(cfg.SnapshotDir, 0o700); err != nil {
 			return nil, fmt.Errorf("state snapshot folder: %w", err)
@@ -434,7 +450,13 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 			every = DefaultSnapshotEvery
 		}
 		v.snaps = &snapshots{dir: cfg.SnapshotDir, tileDir: cfg.TileDir, every: every, key: snapKey, logger: cfg.Logger}
-		snap, discarded = v.snaps.load(v.origin, verifier, size)
+		snap, discards, snapSigned = v.snaps.load(v.origin, verifier, size)
+		if snapSigned != nil {
+			snapWhere = "the state snapshot of " + strconv.FormatUint(snapSigned.Size, 10) + " events in " + cfg.SnapshotDir
+			if err := checkExtends(snapSigned, snapWhere, size, nil); err != nil {
+				return nil, fmt.Errorf("refusing to start: %w", err)
+			}
+		}
 	}
 	if snap != nil {
 		v.state = snap.state
@@ -448,7 +470,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 			err = fmt.Errorf("%w: %w", sequencer.ErrResume, v.applyErr)
 		}
 		if errors.Is(err, sequencer.ErrResume) {
-			discarded = append(discarded, v.snaps.discard(snap.name, err))
+			discards = append(discards, v.snaps.pending(snap.name, err))
 			v.snaps.last = 0
 			v.state.closePages()
 			if snap.checkFile != nil {
@@ -464,8 +486,12 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		started["state_snapshot"] = strconv.FormatUint(snap.resume.Size, 10)
 		started["state_snapshot_summary_sha256"] = snap.summary
 	}
-	if len(discarded) > 0 {
-		started["state_snapshots_discarded"] = strings.Join(discarded, "; ")
+	if len(discards) > 0 {
+		var reasons []string
+		for _, d := range discards {
+			reasons = append(reasons, d.reason())
+		}
+		started["state_snapshots_discarded"] = strings.Join(reasons, "; ")
 	}
 	if err == nil && v.applyErr != nil {
 		v.log.Close()
@@ -542,6 +568,11 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	if _, err := v.append(ctx, sequencer.Draft{Type: TypeServerStarted, Actor: System, Data: started}); err != nil {
 		v.log.Close()
 		return nil, err
+	}
+	// The start goes on: the snapshots it found unfit are set aside (a
+	// start refused above left them as they were).
+	if v.snaps != nil {
+		v.snaps.discardAll(discards)
 	}
 	v.serving.Store(true)
 	v.stopRefusals, v.refusalSummariesRun = make(chan struct{}), make(chan struct{})
