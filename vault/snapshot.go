@@ -429,9 +429,9 @@ type loaded struct {
 	summary string
 	name    string
 	// cp is the signed checkpoint it is bound to.
-	cp *events.Checkpoint
-	state   *State
-	resume  *sequencer.Resume
+	cp     *events.Checkpoint
+	state  *State
+	resume *sequencer.Resume
 	// checkFile, if set, is the file read by its summary, for
 	// checkSnapshotPages to read whole (size bytes); its user closes it.
 	checkFile *os.File
