@@ -176,7 +176,13 @@ func statusGrounds(code int) string {
 // comes back with what was typed (typed, where it could be read).
 func (p *Public) refuse(w http.ResponseWriter, r *http.Request, action, reason string, code int, typed ...publicForm) {
 	target := shortTarget(r.Method + " " + r.URL.EscapedPath())
-	if err := p.refusals.note(r.Context(), nil, publicSource(r), "public "+action, target, reason, statusGrounds(code)); err != nil {
+	// Recorded without the source address: reporters are anonymous to
+	// the vault (docs/hotline.md), and a refusal written beside their
+	// reports would tie an address to them for good. The address is
+	// counted in memory only (the limiters); refusals of all sources
+	// share their recording windows, so a flood still costs the log a
+	// bounded number of events.
+	if err := p.refusals.note(r.Context(), nil, "", "public "+action, target, reason, statusGrounds(code)); err != nil {
 		p.log.Error("could not record a refused public request", "err", err)
 		code, reason = http.StatusServiceUnavailable, "the hotline cannot take reports just now; try again later"
 	}

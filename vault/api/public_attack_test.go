@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/vault"
 )
 
@@ -181,5 +184,49 @@ func TestPublicIntakeLimits(t *testing.T) {
 	}
 	if limitedEvents != 1 {
 		t.Fatalf("%d refusal events for 17 limited reports, want 1 until the window ends", limitedEvents)
+	}
+}
+
+// TestAttackPublicRefusalsKeepNoAddress: reporters are anonymous to the
+// vault (docs/hotline.md). A reporter who sends a sixth report at once
+// is refused (429), and a request to another path (404); neither
+// refusal, written in the custody log beside their reports for good,
+// names the address they came from, in the refusal or its summary, nor
+// does anything else the log holds.
+func TestAttackPublicRefusalsKeepNoAddress(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	p := NewPublic(tv.v, slog.New(slog.DiscardHandler), PublicOptions{})
+	t.Cleanup(p.Close)
+	const addr = "203.0.113.77"
+	send := func(method, path, body string) int {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.RemoteAddr = addr + ":4444"
+		rec := httptest.NewRecorder()
+		p.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	codes := map[int]int{}
+	for i := range 7 {
+		codes[send("POST", "/report", fmt.Sprintf(`{"urls":["https://abuse.example/%d"],"anonymous":true}`, i))]++
+	}
+	codes[send("PUT", "/report", `{}`)]++
+	codes[send("GET", "/admin", "")]++
+	if codes[http.StatusCreated] != 5 || codes[http.StatusTooManyRequests] != 2 {
+		t.Fatalf("answers: %v", codes)
+	}
+	p.Close() // writes the refusal windows' summaries
+	refusals := tv.events(vault.TypeAccessRefused)
+	if len(refusals) < 3 {
+		t.Fatalf("%d refusals recorded", len(refusals))
+	}
+	err := tv.v.Store().Read(context.Background(), 0, func(rec events.Record) error {
+		if strings.Contains(string(rec.Bytes), "203.0.113") {
+			t.Errorf("an event names the reporter's address: %s", rec.Bytes)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
