@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"syscall"
 )
 
@@ -15,6 +17,9 @@ import (
 // the process, however it ends.
 func lockData(dir string) (*os.File, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := checkDataOwner(dir, os.Geteuid()); err != nil {
 		return nil, err
 	}
 	path := filepath.Join(dir, "lock")
@@ -30,4 +35,26 @@ func lockData(dir string) (*os.File, error) {
 		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
 	return f, nil
+}
+
+// checkDataOwner refuses root (euid 0) a data folder another user owns:
+// every file a root process writes there (the sticky head, a snapshot,
+// an object's lock, the log's own files) would be root's, 0600, and the
+// server, running as the folder's owner, could no longer read them: its
+// next start would be refused. Nothing is written before the refusal.
+func checkDataOwner(dir string, euid int) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || euid != 0 || st.Uid == 0 {
+		return nil
+	}
+	owner := strconv.FormatUint(uint64(st.Uid), 10)
+	if u, err := user.LookupId(owner); err == nil {
+		owner = u.Username
+	}
+	return fmt.Errorf("%s belongs to %s, and this command runs as root: the files it would write there would be root's, and the server, running as %s, could no longer read them. "+
+		"Run it as the vault's user, with the server's groups: runuser -u %s -- custos ... (docs/operations.md, \"Offline admin verbs\"); nothing was done", dir, owner, owner, owner)
 }
