@@ -76,7 +76,8 @@ func TestIdentityFlagsFromConfigFile(t *testing.T) {
 
 // A config-file key left without its value is refused, naming the line,
 // as an empty value is on the command line; a flag given on the command
-// line still wins over the file's line.
+// line still wins over the file's line. A key the build does not know
+// is named.
 func TestConfigKeyWithoutValue(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "custos.conf")
 	os.WriteFile(path, []byte("# the identity provider\noidc-issuer = https://idp.example/\ntls-cert =\n"), 0o600)
@@ -91,6 +92,19 @@ func TestConfigKeyWithoutValue(t *testing.T) {
 	}
 	if err := loadConfig(fs, path); err != nil || *sc.tlsCert != "server.pem" {
 		t.Fatalf("the command line's --tls-cert beside the file's empty line: %v, %q", err, *sc.tlsCert)
+	}
+	// A key this build does not know (an upgrade's removed flag, a
+	// mistake) is named, and a line with no "=" said for what it is.
+	for body, want := range map[string]string{
+		"listen = 127.0.0.1:8443\nwitness-policy-file = /etc/custos/w.txt\n": `line 2: "witness-policy-file" is not a flag of server (--help lists them)`,
+		"listen 127.0.0.1:8443\n":           "line 1: expected `flag = value` with a known flag",
+		"config = /etc/custos/other.conf\n": `line 1: "config" is not a flag of server`,
+	} {
+		os.WriteFile(path, []byte(body), 0o600)
+		fs, _ := newServerFlags()
+		if err := loadConfig(fs, path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v", body, err)
+		}
 	}
 }
 

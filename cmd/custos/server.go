@@ -27,6 +27,7 @@ import (
 	"github.com/custos-vault/custos/hsm/soft"
 	"github.com/custos-vault/custos/internal/gcpace"
 	"github.com/custos-vault/custos/internal/logscrub"
+	"github.com/custos-vault/custos/internal/printable"
 	"github.com/custos-vault/custos/internal/secret"
 	"github.com/custos-vault/custos/objects"
 	"github.com/custos-vault/custos/objects/objectstore"
@@ -551,8 +552,13 @@ func loadConfig(fs *flag.FlagSet, path string) error {
 		}
 		name, value, ok := strings.Cut(line, "=")
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-		if !ok || fs.Lookup(name) == nil || name == "config" {
+		if !ok {
 			return fmt.Errorf("--config %s line %d: expected `flag = value` with a known flag", path, n)
+		}
+		if fs.Lookup(name) == nil || name == "config" {
+			// An upgrade's removed or renamed flag, or a typing
+			// mistake: named, so that it can be found.
+			return fmt.Errorf("--config %s line %d: %q is not a flag of %s (--help lists them)", path, n, printable.Terminal(name), fs.Name())
 		}
 		if given[name] {
 			continue
