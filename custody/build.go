@@ -153,6 +153,12 @@ type data struct {
 		Category  string `json:"category"`
 		Distance  int    `json:"distance"`
 	} `json:"matches"`
+	// Of server.started: the command that opened the vault with the
+	// server stopped, the program's build, and the state snapshots the
+	// start set aside.
+	Run                string `json:"run"`
+	Build              string `json:"build"`
+	SnapshotsDiscarded string `json:"state_snapshots_discarded"`
 }
 
 // itemList is the items field of a package.sealing or custody.report

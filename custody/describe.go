@@ -48,6 +48,16 @@ func describe(x *decoded) {
 		if d.RequestedBy != "" {
 			add("asked for by %s in request %s", Shown(d.RequestedBy), Shown(d.Request))
 		}
+	case "server.started":
+		if d.Run != "" {
+			e.Action = "Opened by " + Shown(d.Run) + " (the server stopped)"
+		}
+		if d.Build != "" {
+			add("build %s", Shown(d.Build))
+		}
+		if d.SnapshotsDiscarded != "" {
+			add("state snapshots not used, set aside: %s", Shown(d.SnapshotsDiscarded))
+		}
 	case "hashset.removed", "hashset.unused":
 		add("%s", Shown(d.Name))
 	case typeItemAccessed:

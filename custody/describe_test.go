@@ -115,3 +115,33 @@ func TestDescribeASealingsRequest(t *testing.T) {
 		t.Errorf("an approval is described as %q", action)
 	}
 }
+
+// TestDescribeStarts: an auditor reading the log in words tells a server's
+// start from an offline command's opening of the vault, reads which build
+// ran (an upgrade), and sees the state snapshots a start set aside, the
+// trace a disk changed under the vault leaves.
+func TestDescribeStarts(t *testing.T) {
+	for _, c := range []struct {
+		data, action string
+		details    []string
+	}{
+		{`{"sealer":"soft","build":"custos v1.4.0"}`, "Server started", []string{"build custos v1.4.0"}},
+		{`{"sealer":"soft","run":"custos admin enroll","build":"custos v1.4.0"}`, "Opened by custos admin enroll (the server stopped)", nil},
+		{`{"sealer":"soft","state_snapshots_discarded":"state-00000000000000000031.snap: it covers 31 events but the custody log holds 28"}`, "Server started",
+			[]string{"state snapshots not used, set aside: state-00000000000000000031.snap: it covers 31 events but the custody log holds 28"}},
+		{`{"sealer":"soft"}`, "Server started", nil},
+	} {
+		action, details := Describe(&events.Event{Type: "server.started", Data: json.RawMessage(c.data)})
+		if action != c.action {
+			t.Errorf("%s: %q", c.data, action)
+		}
+		for _, want := range c.details {
+			if !strings.Contains(details, want) {
+				t.Errorf("%s: the details lack %q: %q", c.data, want, details)
+			}
+		}
+		if c.details == nil && strings.Contains(details, "set aside") {
+			t.Errorf("%s: %q", c.data, details)
+		}
+	}
+}

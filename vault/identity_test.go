@@ -644,3 +644,21 @@ func TestReplayRefusesDecisionsThatBelieTheirRequest(t *testing.T) {
 		t.Errorf("a withdrawal: %v", err)
 	}
 }
+
+// TestServerStartedNamesTheBuild: every start records the program's build
+// (custody.Generator, what custos version prints), so that an upgrade is
+// on the record with the start that ran it.
+func TestServerStartedNamesTheBuild(t *testing.T) {
+	v := openTestVault(t)
+	starts := eventsOfType(t, v, TypeServerStarted)
+	if len(starts) == 0 {
+		t.Fatal("no server.started")
+	}
+	var d map[string]string
+	if err := starts[len(starts)-1].DecodeData(&d); err != nil {
+		t.Fatal(err)
+	}
+	if d["build"] == "" || d["build"] != custody.Generator() {
+		t.Errorf("server.started records build %q; the program is %q", d["build"], custody.Generator())
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/events/witness"
@@ -406,7 +407,9 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	}
 	// started is what server.started records of the start: the snapshot
 	// it resumed from, and any it discarded.
-	started := map[string]string{"sealer": cfg.Sealer.KeyRef(), "pdq_max_distance": strconv.Itoa(v.pdqDistance())}
+	started := map[string]string{"sealer": cfg.Sealer.KeyRef(), "pdq_max_distance": strconv.Itoa(v.pdqDistance()),
+		// Which program wrote what follows: an upgrade is on the record.
+		"build": custody.Generator()}
 	switch {
 	case cfg.Run != "":
 		started[startedRun] = cfg.Run
