@@ -287,7 +287,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	case uploadInterrupted:
 		return fail(fmt.Errorf("%w: upload interrupted: %v", ErrBadInput, enc.err))
 	case uploadStoreFailed:
-		return nil, fmt.Errorf("%w: storing ciphertext: %v", ErrUnavailable, putErr)
+		return nil, fmt.Errorf("%w: storing ciphertext: %w", ErrUnavailable, putErr)
 	case uploadEncryptFailed:
 		return fail(fmt.Errorf("encrypting: %w", enc.err))
 	}

@@ -13,9 +13,11 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/custos-vault/custos/events"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -174,6 +176,23 @@ func restrictFiles(path string) error {
 	return nil
 }
 
+// diskSpace says, for an error opening the database at path, that the
+// disk holding it is full (less than 1 MiB left to its user), the
+// likelier cause of an I/O error there than a damaged file: SQLite
+// cannot create its shared-memory file or grow its write-ahead log. ""
+// otherwise.
+func diskSpace(path string) string {
+	var st syscall.Statfs_t
+	if syscall.Statfs(filepath.Dir(path), &st) != nil {
+		return ""
+	}
+	free := st.Bavail * uint64(st.Bsize)
+	if free >= 1<<20 {
+		return ""
+	}
+	return fmt.Sprintf("; the disk holding it has %d bytes free: a full disk, not a damaged file, is the likely cause: free space on it, then start again", free)
+}
+
 // readHeader checks that the database at path is a Custos custody log
 // (its application id) and returns its schema version (user_version).
 func readHeader(ctx context.Context, q interface {
@@ -181,7 +200,7 @@ func readHeader(ctx context.Context, q interface {
 }, path string) (version int64, err error) {
 	var app int64
 	if err := q.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&app); err != nil {
-		return 0, fmt.Errorf("sqlite: %s is not a readable SQLite database: %w", path, err)
+		return 0, fmt.Errorf("sqlite: %s is not a readable SQLite database: %w%s", path, err, diskSpace(path))
 	}
 	if app != applicationID {
 		return 0, fmt.Errorf("sqlite: %s is not a Custos custody log (application id %#x); refusing to touch it", path, app)

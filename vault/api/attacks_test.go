@@ -39,7 +39,7 @@ type testVault struct {
 	creds  map[string]string // local credentials
 }
 
-func newTestVault(t *testing.T, opts Options) *testVault {
+func newTestVault(t *testing.T, opts Options, configure ...func(*vault.Config)) *testVault {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -56,9 +56,13 @@ func newTestVault(t *testing.T, opts Options) *testVault {
 		t.Fatal(err)
 	}
 	rec, _ := age.GenerateX25519Identity()
-	v, err := vault.Open(ctx, vault.Config{Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"),
+	cfg := vault.Config{Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"),
 		SpoolDir: filepath.Join(dir, "spool"), TileDir: filepath.Join(dir, "tiles"),
-		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler)})
+		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler)}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	v, err := vault.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode"
 	"unicode/utf8"
 
@@ -41,7 +42,7 @@ func status(err error) int {
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, errMediaType):
 		return http.StatusUnsupportedMediaType
-	case errors.Is(err, vault.ErrUnavailable):
+	case errors.Is(err, vault.ErrUnavailable), diskFull(err):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled):
 		return 499
@@ -89,6 +90,9 @@ func (h *Handler) answer(r *http.Request, err error) (int, string) {
 		if code == http.StatusUnprocessableEntity && vault.IntegrityRecorded(err) {
 			msg += "; the failure is recorded in the custody log (integrity.failed)"
 		}
+		if diskFull(err) {
+			msg = diskFullMessage
+		}
 		if errors.Is(err, vault.ErrKey) {
 			msg = "case key unavailable: the case's key is missing, cannot be unsealed, or is not the case's own; this is a problem of the keys, recorded in the custody log, not of the evidence"
 		}
@@ -96,6 +100,31 @@ func (h *Handler) answer(r *http.Request, err error) (int, string) {
 	}
 	return code, msg
 }
+
+// diskFullMessage answers a request a full disk stopped: retrying
+// cannot help until an operator frees space.
+const diskFullMessage = "the server's storage is full (the custody log's, the object store's or the spool's disk): nothing of this was kept or done; an operator must free space (docs/operations.md, \"Errors and file permissions\"), then run the command again"
+
+// diskFull reports whether err comes of storage that is full: a write the
+// kernel refused (ENOSPC, EDQUOT: the local object store, the spool, a
+// key file), SQLite's SQLITE_FULL (the embedded log; its primary code in
+// an extended code's low byte, https://sqlite.org/rescode.html, read
+// through the driver's Code method), or PostgreSQL's disk_full (SQLSTATE
+// 53100, https://www.postgresql.org/docs/current/errcodes-appendix.html).
+func diskFull(err error) bool {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return true
+	}
+	var coded interface{ Code() int }
+	if errors.As(err, &coded) && coded.Code()&0xff == sqliteFull {
+		return true
+	}
+	var pg interface{ SQLState() string }
+	return errors.As(err, &pg) && pg.SQLState() == "53100"
+}
+
+// sqliteFull is SQLITE_FULL.
+const sqliteFull = 13
 
 func genericMessage(code int) string {
 	switch code {
