@@ -231,6 +231,36 @@ func TestViewsWaitForAPublishedCheckpoint(t *testing.T) {
 	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "no checkpoint of the custody log could be published") {
 		t.Fatalf("the failure was not logged: %s", logs.String())
 	}
+
+	// More views while it lasts: each refused and counted, the line
+	// not written again within its interval (a failing disk does not
+	// flood the server's log). Once the head can be saved, a view is
+	// served, and the log says once that checkpoints are published again.
+	failures := v.log.CheckpointFailures()
+	for range 5 {
+		if r, err := v.OpenItem(ctx, inv, a.ID, "another view"); err == nil {
+			r.Finish(ctx)
+			t.Fatal("a view was served although no checkpoint covering it could be published")
+		}
+	}
+	if n := v.log.CheckpointFailures(); n < failures+5 {
+		t.Errorf("%d failures counted after five more refused views, %d before", n, failures)
+	}
+	if n := strings.Count(logs.String(), "no checkpoint of the custody log could be published"); n != 1 {
+		t.Errorf("the failure was logged %d times within its interval", n)
+	}
+	if err := os.RemoveAll(headPath); err != nil {
+		t.Fatal(err)
+	}
+	r, err = v.OpenItem(ctx, inv, a.ID, "a view once the disk is mended")
+	if err != nil {
+		t.Fatalf("a view once the head can be saved again: %v", err)
+	}
+	io.Copy(io.Discard, r)
+	r.Finish(ctx)
+	if n := strings.Count(logs.String(), "checkpoints of the custody log are published again"); n != 1 {
+		t.Errorf("the recovery was logged %d times: %s", n, logs.String())
+	}
 }
 
 // A package's retrieval is published before the package is sent, like a

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/custos-vault/custos/events"
@@ -410,6 +411,7 @@ func (s *Sequencer) keep(ctx context.Context, cp *events.Checkpoint) error {
 		}
 	}
 	s.kept = cp.Size
+	s.publishedAgain()
 	return nil
 }
 
@@ -417,13 +419,60 @@ func (s *Sequencer) keep(ctx context.Context, cp *events.Checkpoint) error {
 // or not a request waits for it: until one is, the events since the last
 // are covered only by the log store's batch seal, and an operator must
 // know. Attempts are at most one an interval, or one a request that
-// waits for one.
+// waits for one; the line is written at the first failure, then at most
+// once every unpublishedEvery while they last, with how many there were
+// since the line before (failures), so that a failing disk does not
+// flood the server's log; every failure is counted
+// (CheckpointFailures).
 func (s *Sequencer) logUnpublished(err error) {
-	if err != nil {
-		s.cfg.Logger.Error("no checkpoint of the custody log could be published: the events since the last one are covered only by the log store's own batch seal, and views and package retrievals are refused until one is",
-			"size", s.Size(), "err", err)
+	if err == nil {
+		return
+	}
+	s.unpublishedTotal.Add(1)
+	u := &s.unpublished
+	u.mu.Lock()
+	now := time.Now()
+	u.since++
+	if u.failing && now.Sub(u.last) < unpublishedEvery {
+		u.mu.Unlock()
+		return
+	}
+	n := u.since
+	u.failing, u.last, u.since = true, now, 0
+	u.mu.Unlock()
+	s.cfg.Logger.Error("no checkpoint of the custody log could be published: the events since the last one are covered only by the log store's own batch seal, and views and package retrievals are refused until one is",
+		"size", s.Size(), "failures", n, "err", err)
+}
+
+// publishedAgain says, once, that a checkpoint was kept as the log's
+// head after failures logUnpublished said.
+func (s *Sequencer) publishedAgain() {
+	u := &s.unpublished
+	u.mu.Lock()
+	was, n := u.failing, u.since
+	u.failing, u.since = false, 0
+	u.mu.Unlock()
+	if was {
+		s.cfg.Logger.Info("checkpoints of the custody log are published again", "size", s.Size(), "failures_since_last_line", n)
 	}
 }
+
+// unpublishedLog is the state of logUnpublished's lines.
+type unpublishedLog struct {
+	mu      sync.Mutex
+	failing bool
+	last    time.Time
+	since   int // failures since the last line
+}
+
+// unpublishedEvery is how often, at most, logUnpublished writes its line
+// while checkpoints keep failing.
+const unpublishedEvery = 30 * time.Second
+
+// CheckpointFailures counts the attempts to publish a checkpoint that
+// failed since the sequencer opened (the /metrics counter
+// custos_log_checkpoint_failures_total).
+func (s *Sequencer) CheckpointFailures() uint64 { return s.unpublishedTotal.Load() }
 
 // commitTiles writes the tiles the durable events completed, on the
 // calling goroutine. A failure (a full disk) is logged: the tiles stay in

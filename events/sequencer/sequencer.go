@@ -234,6 +234,12 @@ type Sequencer struct {
 	keepMu sync.Mutex
 	kept   uint64
 
+	// unpublished says, at most once every unpublishedEvery, that
+	// checkpoints cannot be published, and once that they are again
+	// (logUnpublished); unpublishedTotal counts the failures.
+	unpublished      unpublishedLog
+	unpublishedTotal atomic.Uint64
+
 	mu       sync.RWMutex // guards latestCP, head, broken
 	latestCP *events.Checkpoint
 	head     events.Hash

@@ -30,6 +30,8 @@ func (h *Handler) metrics(w http.ResponseWriter, r *http.Request, _ vault.Princi
 		size = cp.Size
 	}
 	fmt.Fprintf(&b, "custos_log_checkpoint_size %d\n", size)
+	gauge("custos_log_checkpoint_failures_total", "Attempts to publish a checkpoint of the custody log (sign it and keep it as the sticky head) that failed; while they fail, views and package retrievals are refused.", "counter")
+	fmt.Fprintf(&b, "custos_log_checkpoint_failures_total %d\n", h.v.Log().CheckpointFailures())
 	_, repaired := h.v.Log().Tree().Stats()
 	gauge("custos_log_tiles_repaired_total", "Tiles found altered or missing on disk and rewritten from the log (at a start that replays it, or when first read after a start from a state snapshot).", "counter")
 	fmt.Fprintf(&b, "custos_log_tiles_repaired_total %d\n", repaired)
