@@ -33,7 +33,7 @@ func TestMetrics(t *testing.T) {
 	if n, ok := value("custos_log_events"); !ok || n == 0 {
 		t.Errorf("custos_log_events: %d, %v\n%s", n, ok, a.body)
 	}
-	for _, name := range []string{"custos_log_checkpoint_size", "custos_log_tiles_repaired_total"} {
+	for _, name := range []string{"custos_log_checkpoint_size", "custos_log_checkpoint_failures_total", "custos_log_tiles_repaired_total"} {
 		if _, ok := value(name); !ok {
 			t.Errorf("no %s\n%s", name, a.body)
 		}
