@@ -123,7 +123,7 @@ func TestDescribeASealingsRequest(t *testing.T) {
 func TestDescribeStarts(t *testing.T) {
 	for _, c := range []struct {
 		data, action string
-		details    []string
+		details      []string
 	}{
 		{`{"sealer":"soft","build":"custos v1.4.0"}`, "Server started", []string{"build custos v1.4.0"}},
 		{`{"sealer":"soft","run":"custos admin enroll","build":"custos v1.4.0"}`, "Opened by custos admin enroll (the server stopped)", nil},

@@ -690,20 +690,6 @@ func newestSize(t *testing.T, dir string) uint64 {
 	return n
 }
 
-// truncateLog deletes the stored events from position n on, as someone
-// with write access to the database could.
-func truncateLog(t *testing.T, path string, n uint64) {
-	t.Helper()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`DELETE FROM events WHERE seq >= ?`, int64(n)); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // Tiles are derived data: a start from a snapshot does not replay them,
 // so one found missing or altered when it is needed is rebuilt from the
 // custody log's events under it, checked against the tree above, and
