@@ -3,27 +3,20 @@ package sqlite
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/custos-vault/custos/internal/testenv"
 )
 
 // TestOpenOnAFullDiskSaysSo: a custody log whose disk filled while the
 // server was stopped cannot be opened (SQLite cannot create its
 // shared-memory file); the refusal says the disk is full and how much is
 // free, not only SQLite's "disk I/O error", which reads as a damaged
-// file. The disk is a real one: a tmpfs of 1 MiB, mounted for the test
-// (which needs root, and is skipped without).
+// file. The disk is a real one: a tmpfs of 1 MiB (testenv.SmallDisk).
 func TestOpenOnAFullDiskSaysSo(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root, to mount a small tmpfs")
-	}
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	dir := testenv.SmallDisk(t, "1m")
 	path := filepath.Join(dir, "custody.db")
 	st, err := New(context.Background(), Config{Path: path})
 	if err != nil {

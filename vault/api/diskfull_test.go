@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/objects/fs"
 	"github.com/custos-vault/custos/vault"
 )
@@ -22,19 +22,10 @@ import (
 // operator must free space, not "a backend is unavailable", which sends
 // people to run it again for nothing; the answer names no path; nothing
 // is deposited. Once space is freed, the same deposit goes through. The
-// disk is real: a tmpfs of 2 MiB holding the objects and the spool,
-// mounted for the test (which needs root, and is skipped without).
+// disk is real: a tmpfs of 2 MiB holding the objects and the spool
+// (testenv.SmallDisk).
 func TestADepositOnAFullDiskSaysSo(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root, to mount a small tmpfs")
-	}
-	disk := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", disk).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
-	}
-	// Lazily: a descriptor the vault's goroutines close late keeps
-	// it busy a moment after the vault closed.
-	t.Cleanup(func() { exec.Command("umount", "-l", disk).Run() })
+	disk := testenv.SmallDisk(t, "2m")
 	tv := newTestVault(t, Options{}, func(c *vault.Config) {
 		objs, err := fs.New(context.Background(), fs.Config{Dir: filepath.Join(disk, "objects")})
 		if err != nil {

@@ -220,6 +220,21 @@ func TestBrowserReportReceivedEarlier(t *testing.T) {
 	}
 }
 
+// uploadPageOfThree opens caseID and shows its upload page to the
+// investigator, three files chosen and not yet sent.
+func (bv *browserVault) uploadPageOfThree(t *testing.T, caseID string) {
+	t.Helper()
+	bv.openCase(t, caseID)
+	dir := t.TempDir()
+	var files []string
+	for _, name := range []string{"a.jpg", "b.jpg", "c.jpg"} {
+		os.WriteFile(filepath.Join(dir, name), []byte("content of "+name), 0o600)
+		files = append(files, filepath.Join(dir, name))
+	}
+	bv.signIn(t, bv.ctx, "inv")
+	run(t, bv.ctx, chromedp.Navigate(bv.url+"/app/cases/"+caseID+"/upload"), chromedp.SetUploadFiles(chromedp.ID("files"), files))
+}
+
 // TestBrowserUploadStopsWhenTheCaseIsNoLongerTheirs: an investigator
 // removed from the case while their upload page is open starts the
 // upload: the page's first question is refused (and recorded), the page
@@ -228,14 +243,7 @@ func TestBrowserReportReceivedEarlier(t *testing.T) {
 func TestBrowserUploadStopsWhenTheCaseIsNoLongerTheirs(t *testing.T) {
 	bv := newBrowserVault(t)
 	ctx := bv.ctx
-	bv.openCase(t, "FD-4")
-	dir := t.TempDir()
-	for _, name := range []string{"a.jpg", "b.jpg", "c.jpg"} {
-		os.WriteFile(filepath.Join(dir, name), []byte("content of "+name), 0o600)
-	}
-	bv.signIn(t, ctx, "inv")
-	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/FD-4/upload"),
-		chromedp.SetUploadFiles(chromedp.ID("files"), []string{filepath.Join(dir, "a.jpg"), filepath.Join(dir, "b.jpg"), filepath.Join(dir, "c.jpg")}))
+	bv.uploadPageOfThree(t, "FD-4")
 	if err := bv.v.RemoveMember(context.Background(), vault.Principal{Name: "cust", Role: vault.RoleCustodian}, "FD-4", "inv", "moved to another unit"); err != nil {
 		t.Fatal(err)
 	}
@@ -262,14 +270,7 @@ func TestBrowserUploadStopsWhenTheCaseIsNoLongerTheirs(t *testing.T) {
 func TestBrowserUploadStopsAtADestroyedCase(t *testing.T) {
 	bv := newBrowserVault(t)
 	ctx := bv.ctx
-	bv.openCase(t, "FD-5")
-	dir := t.TempDir()
-	for _, name := range []string{"a.jpg", "b.jpg", "c.jpg"} {
-		os.WriteFile(filepath.Join(dir, name), []byte("content of "+name), 0o600)
-	}
-	bv.signIn(t, ctx, "inv")
-	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/FD-5/upload"),
-		chromedp.SetUploadFiles(chromedp.ID("files"), []string{filepath.Join(dir, "a.jpg"), filepath.Join(dir, "b.jpg"), filepath.Join(dir, "c.jpg")}))
+	bv.uploadPageOfThree(t, "FD-5")
 	bg := context.Background()
 	req, err := bv.v.RequestDestruction(bg, vault.Principal{Name: "cust", Role: vault.RoleCustodian}, "FD-5", "order 12/2026", "ordered by the court")
 	if err != nil {
