@@ -1,7 +1,6 @@
 package vault
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/objects"
 	"github.com/custos-vault/custos/pkgformat"
 )
@@ -475,20 +475,11 @@ func TestPackageCarriesItsSealingsRequest(t *testing.T) {
 		t.Fatalf("the package does not verify: %v", err)
 	}
 	byType := map[string]*events.Event{}
-	tr := tar.NewReader(bytes.NewReader(pkg))
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(h.Name, pkgformat.EventsDir) {
+	for _, m := range testenv.TarMembers(t, bytes.NewReader(pkg)) {
+		if !strings.HasPrefix(m.Name, pkgformat.EventsDir) {
 			continue
 		}
-		b, _ := io.ReadAll(tr)
-		ev, err := events.Decode(b)
+		ev, err := events.Decode(m.Data)
 		if err != nil {
 			t.Fatal(err)
 		}
