@@ -307,7 +307,7 @@ func runServer(args []string, stderr io.Writer) error {
 		pln = api.LimitListener(pln, lim.connsPerClient)
 		psrv := &http.Server{Handler: public, ReadHeaderTimeout: lim.headerTimeout, IdleTimeout: lim.idleTimeout, MaxHeaderBytes: 16 << 10,
 			ReadTimeout: lim.headerTimeout + 5*time.Second, WriteTimeout: 30 * time.Second,
-			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+			ErrorLog: api.PublicServerLog(logger)}
 		defer psrv.Close()
 		go func() {
 			var err error

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"log"
 	"log/slog"
 	"mime"
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -377,6 +379,29 @@ func (p *Public) answerError(w http.ResponseWriter, form bool, err error, typed 
 		return
 	}
 	writeJSON(w, code, ErrorResponse{Error: msg})
+}
+
+// PublicServerLog is the net/http server log of the public listener:
+// logger at level WARN, with the client's address taken out of the lines
+// net/http writes ("TLS handshake error from ADDR: ...", "panic serving
+// ADDR: ..."). Reporters are anonymous to the vault (docs/hotline.md): the
+// address is counted in memory by the limiters, never written down.
+func PublicServerLog(logger *slog.Logger) *log.Logger {
+	return log.New(addressFilter{slog.NewLogLogger(logger.Handler(), slog.LevelWarn).Writer()}, "", 0)
+}
+
+// peerAddress is a client's address as net/http writes it after "from"
+// or "serving": an IPv4 or bracketed IPv6 address and a port.
+var peerAddress = regexp.MustCompile(`\b(from|serving) (\[[0-9A-Fa-f:.%a-z]+\]|[0-9]{1,3}(\.[0-9]{1,3}){3}):[0-9]+`)
+
+// addressFilter writes each line with the client's address replaced.
+type addressFilter struct{ w io.Writer }
+
+func (f addressFilter) Write(p []byte) (int, error) {
+	if _, err := f.w.Write(peerAddress.ReplaceAll(p, []byte("$1 a client (address not kept)"))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // publicSource is what the public intake counts a client by: its IPv4

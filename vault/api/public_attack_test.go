@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/vault"
 )
 
@@ -228,5 +230,44 @@ func TestAttackPublicRefusalsKeepNoAddress(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAttackPublicServerLogKeepsNoAddress: what net/http writes to the
+// public listener's server log names the client ("TLS handshake error
+// from ADDR"); PublicServerLog takes the address out, so that the
+// server's log, kept as long as the journal keeps it, ties no address to
+// the hotline. A real TLS listener on loopback, and a client that sends
+// it no TLS; then an IPv6 client's line and one with no address.
+func TestAttackPublicServerLogKeepsNoAddress(t *testing.T) {
+	var logs testenv.LogBuffer
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ErrorLog = PublicServerLog(slog.New(slog.NewTextHandler(&logs, nil)))
+	srv.StartTLS()
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+	io.Copy(io.Discard, conn)
+	conn.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "TLS handshake error") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "TLS handshake error from a client (address not kept)") {
+		t.Fatalf("the server log: %s", logs.String())
+	}
+	l := PublicServerLog(slog.New(slog.NewTextHandler(&logs, nil)))
+	l.Printf("http: panic serving [2001:db8::7]:51515: boom")
+	l.Printf("http: Accept error: too many open files; retrying in 5ms")
+	for _, leaked := range []string{"127.0.0.1", "2001:db8", "51515"} {
+		if strings.Contains(logs.String(), leaked) {
+			t.Errorf("the server log names %s: %s", leaked, logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), "too many open files") || !strings.Contains(logs.String(), "panic serving a client (address not kept): boom") {
+		t.Errorf("the server log lost what it says: %s", logs.String())
 	}
 }
