@@ -208,11 +208,16 @@ func TestSealApprovalSealsWhatWasAsked(t *testing.T) {
 	if _, err := v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalRequired, ""); err != nil {
 		t.Fatal(err)
 	}
+	// One item classified; the other not.
+	ids := caseItemIDs(t, v.state, "P-1")
+	if _, err := v.Classify(ctx, f.inv, ids[0], ClassifyRequest{Category: CategoryNational}); err != nil {
+		t.Fatal(err)
+	}
 	pkg, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "trial"})
 	if err != nil || pkg.Request == nil {
 		t.Fatalf("sealing under the policy: %+v %v", pkg, err)
 	}
-	asked := len(caseItemIDs(t, v.state, "P-1"))
+	asked := len(ids)
 	// The deciding custodian is shown the items asked, by name; the
 	// requester too; no one else.
 	var shown *AskedItems
@@ -226,6 +231,15 @@ func TestSealApprovalSealsWhatWasAsked(t *testing.T) {
 	}
 	if shown == nil || shown.Count != asked || len(shown.First) != min(asked, maxAskedShown) || shown.First[0].Name == "" || shown.Size <= 0 {
 		t.Fatalf("the approver is shown the items asked as %+v (%d asked)", shown, asked)
+	}
+	// And how they are classified, each and in all.
+	if shown.Classified[CategoryNational] != 1 || len(shown.Classified) != 1 || shown.Unclassified != asked-1 {
+		t.Errorf("the approver is told the items are classified %v, %d not classified", shown.Classified, shown.Unclassified)
+	}
+	for _, it := range shown.First {
+		if want := map[bool]string{true: CategoryNational}[it.ID == ids[0]]; it.Category != want {
+			t.Errorf("item %s is shown as %q, want %q", it.ID, it.Category, want)
+		}
 	}
 	if mine := v.Requests(f.inv); len(mine) != 1 || mine[0].Items == nil || mine[0].Items.Count != asked || mine[0].ForRole != "" {
 		t.Errorf("the requester's own list (no role of whom it is for: sealing lists no one): %+v", mine)

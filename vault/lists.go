@@ -36,8 +36,12 @@ type CaseDetail struct {
 	// Hold says who placed the hold in place, when and why (absent while
 	// none is).
 	Hold     *HoldView `json:"hold,omitempty"`
-	Items    int       `json:"items"`
-	Members  []string  `json:"members"`
+	Items   int      `json:"items"`
+	Members []string `json:"members"`
+	// Inactive gives, for a member who can no longer act, why: "suspended"
+	// or "removed" (from the vault). The assignment stays on the case
+	// until a custodian ends it; absent while every member can act.
+	Inactive map[string]string `json:"inactive_members,omitempty"`
 	OpenedAt time.Time `json:"opened_at"`
 	OpenedBy string    `json:"opened_by"`
 	// Retention is the case's own retention (a Go duration), or "" for
@@ -217,6 +221,12 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 		Members: []string{}}
 	for m := range c.Members {
 		d.Members = append(d.Members, m)
+		if p, ok := v.state.personByName(m); ok && (p.Removed || p.Suspended) {
+			if d.Inactive == nil {
+				d.Inactive = map[string]string{}
+			}
+			d.Inactive[m] = map[bool]string{true: "removed", false: "suspended"}[p.Removed]
+		}
 	}
 	sort.Strings(d.Members)
 	if who.Role == RoleCustodian && !c.Destroyed {

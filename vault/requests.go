@@ -436,12 +436,18 @@ type PendingRequest struct {
 
 // AskedItems are the items a package.seal request asks to seal, as the
 // custodian who decides it must see them: how many, their size in all
-// (bytes), and the first maxAskedShown of them by name, size and
-// SHA-256 (the custody report of the case names them all alike).
+// (bytes), how they are classified, and the first maxAskedShown of them
+// by name, size, SHA-256 and settled category (the custody report of
+// the case names them all alike).
 type AskedItems struct {
 	Count int           `json:"count"`
 	Size  int64         `json:"size"`
 	First []ItemSummary `json:"first"`
+	// Classified counts the readable items asked by settled category
+	// (hotline_types.go's Category* values); Unclassified those with
+	// none settled (not classified, or their votes disagree).
+	Classified   map[string]int `json:"classified,omitempty"`
+	Unclassified int            `json:"unclassified,omitempty"`
 	// Unknown counts the ids asked that name no item the vault can read
 	// now (the approval refuses them, saying why); Size leaves them out.
 	Unknown int `json:"unknown,omitempty"`
@@ -465,8 +471,19 @@ func (v *Vault) askedItems(r Request) *AskedItems {
 			continue
 		}
 		a.Size += it.Deposit.Size
+		cl := v.classification(it)
+		if cl.Category == "" {
+			a.Unclassified++
+		} else {
+			if a.Classified == nil {
+				a.Classified = map[string]int{}
+			}
+			a.Classified[cl.Category]++
+		}
 		if len(a.First) < maxAskedShown {
-			a.First = append(a.First, it.brief())
+			sum := it.brief()
+			sum.Category, sum.Disputed = cl.Category, cl.Category == "" && cl.Disputed
+			a.First = append(a.First, sum)
 		}
 	}
 	return a

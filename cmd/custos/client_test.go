@@ -239,4 +239,13 @@ func TestSignInRefusalsInPlainWords(t *testing.T) {
 			t.Errorf("%s: %q, want it to begin %q, without the class or status", c.name, got, c.want)
 		}
 	}
+	// A credential given in CUSTOS_TOKEN that the vault does not know was
+	// most often replaced by a re-issued invitation: both causes are named,
+	// the replacement first.
+	t.Setenv("CUSTOS_TOKEN", "cst_x")
+	_, err := testClient(t, refusing(http.StatusUnauthorized, `{"error":"unauthenticated"}`)).openSession(api.SessionRequest{Credential: "cst_x"})
+	got := signInHint(err).Error()
+	if want := "CUSTOS_TOKEN was replaced by a newer invitation (custos person reissue), or it is another vault's"; !strings.Contains(got, want) {
+		t.Errorf("unknown CUSTOS_TOKEN: %q, want it to say %q", got, want)
+	}
 }

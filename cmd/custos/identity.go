@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	iofs "io/fs"
+	"maps"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -435,9 +437,20 @@ func runRequests(args []string, stdout io.Writer) error {
 func askedItemsText(a vault.AskedItems) string {
 	var names []string
 	for _, it := range a.First {
-		names = append(names, fmt.Sprintf("%s (%s, sha256 %s, %s)", strconv.Quote(it.Name), custody.Bytes(it.Size), it.SHA256, it.ID))
+		names = append(names, fmt.Sprintf("%s (%s, %s, sha256 %s, %s)", strconv.Quote(it.Name), custody.Bytes(it.Size), categoryText(it), it.SHA256, it.ID))
 	}
-	s := fmt.Sprintf("%s, %s in all: %s", plural(a.Count, "item"), custody.Bytes(a.Size), strings.Join(names, ", "))
+	s := fmt.Sprintf("%s, %s in all", plural(a.Count, "item"), custody.Bytes(a.Size))
+	var counts []string
+	for _, c := range slices.Sorted(maps.Keys(a.Classified)) {
+		counts = append(counts, fmt.Sprintf("%s %d", c, a.Classified[c]))
+	}
+	if a.Unclassified > 0 {
+		counts = append(counts, fmt.Sprintf("not classified %d", a.Unclassified))
+	}
+	if len(counts) > 0 {
+		s += " (" + strings.Join(counts, ", ") + ")"
+	}
+	s += ": " + strings.Join(names, ", ")
 	if a.Unknown > 0 {
 		s += fmt.Sprintf("; %d of them name no item the vault can read now (an approval is refused)", a.Unknown)
 	}
@@ -445,6 +458,17 @@ func askedItemsText(a vault.AskedItems) string {
 		s += fmt.Sprintf(" and %d more (custos requests --json lists every id; the case's custody report names them all)", more)
 	}
 	return s
+}
+
+// categoryText is an item's settled category as a request names it.
+func categoryText(it vault.ItemSummary) string {
+	switch {
+	case it.Category != "":
+		return it.Category
+	case it.Disputed:
+		return "not classified: the votes disagree"
+	}
+	return "not classified"
 }
 
 // describeRequest says what a request asks, as its approver must check

@@ -123,7 +123,7 @@ func runCaseShow(args []string, stdout io.Writer) error {
 		"case:       " + d.Case,
 		"title:      " + d.Title,
 		"opened:     " + when(d.OpenedAt) + " by " + d.OpenedBy,
-		"members:    " + strings.Join(d.Members, ", "),
+		"members:    " + membersText(d),
 		fmt.Sprintf("items:      %d, %s", d.Items, size(d.Size)),
 		"retention:  " + retention,
 		"legal hold: " + holdText(d),
@@ -139,6 +139,25 @@ func runCaseShow(args []string, stdout io.Writer) error {
 			r.Request, r.By, when(r.At), safeText(r.Order), when(r.Expires), d.Case, r.Request))
 	}
 	return printResult(stdout, *asJSON, d, strings.Join(lines, "\n"))
+}
+
+// membersText lists a case's members, each who can no longer act with
+// why: "bob (suspended)", "carol (removed from the vault)".
+func membersText(d api.CaseDetailResponse) string {
+	if len(d.Members) == 0 {
+		return "none"
+	}
+	out := make([]string, len(d.Members))
+	for i, m := range d.Members {
+		out[i] = m
+		switch d.Inactive[m] {
+		case "suspended":
+			out[i] += " (suspended)"
+		case "removed":
+			out[i] += " (removed from the vault)"
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 func runItemList(args []string, stdout io.Writer) error {

@@ -145,14 +145,17 @@ func TestRequestsShowLongRecipientsShort(t *testing.T) {
 
 // TestRequestsNameTheItemsOfASealing: a package.seal request is listed
 // with how many items it asks, their size, and the first of them by
-// name, size, SHA-256 and id, so that the approving custodian sees what
-// leaves the vault, and how many more there are.
+// name, size, classification, SHA-256 and id, and how many of each
+// category, so that the approving custodian sees what leaves the vault,
+// and how many more there are.
 func TestRequestsNameTheItemsOfASealing(t *testing.T) {
-	a := vault.AskedItems{Count: 21, Size: 3 << 20, First: []vault.ItemSummary{
-		{ID: "it_0123456789abcdef01234567", Name: "DCIM/IMG 0001.JPG", Size: 2048, SHA256: strings.Repeat("ab", 32)},
+	a := vault.AskedItems{Count: 21, Size: 3 << 20, Classified: map[string]int{"baseline": 19, "national": 1}, Unclassified: 1, First: []vault.ItemSummary{
+		{ID: "it_0123456789abcdef01234567", Name: "DCIM/IMG 0001.JPG", Size: 2048, SHA256: strings.Repeat("ab", 32), Category: "baseline"},
+		{ID: "it_0123456789abcdef01234568", Name: "chat.txt", Size: 10, SHA256: strings.Repeat("cd", 32), Disputed: true},
 	}}
 	got := askedItemsText(a)
-	for _, want := range []string{"21 items, 3,145,728 bytes in all", `"DCIM/IMG 0001.JPG" (2,048 bytes, sha256 ` + strings.Repeat("ab", 32) + ", it_0123456789abcdef01234567)", "and 20 more"} {
+	for _, want := range []string{"21 items, 3,145,728 bytes in all (baseline 19, national 1, not classified 1)", `"DCIM/IMG 0001.JPG" (2,048 bytes, baseline, sha256 ` + strings.Repeat("ab", 32) + ", it_0123456789abcdef01234567)",
+		`"chat.txt" (10 bytes, not classified: the votes disagree, sha256`, "and 19 more"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the items are described as %q, without %q", got, want)
 		}

@@ -226,7 +226,7 @@ func signInHint(err error) error {
 		return err
 	case strings.Contains(msg, "credential was replaced") || errors.As(err, &answered) && answered.code == http.StatusUnauthorized && answered.msg == signInUnknown:
 		if os.Getenv("CUSTOS_TOKEN") != "" {
-			return fmt.Errorf("%w: is CUSTOS_TOKEN another vault's? check that CUSTOS_SERVER and CUSTOS_TOKEN come from the same .env file (a development vault started afresh writes new ones); otherwise ask the custodians for a new invitation", err)
+			return fmt.Errorf("%w: CUSTOS_TOKEN was replaced by a newer invitation (custos person reissue), or it is another vault's (CUSTOS_SERVER and CUSTOS_TOKEN must come from the same .env file; a development vault started afresh writes new ones); use your newest invitation, or ask the custodians for one", err)
 		}
 		return fmt.Errorf("%w: your credential is no longer valid; ask the custodians for a new invitation (custos person reissue)", err)
 	case !errors.As(err, &answered):

@@ -133,6 +133,10 @@ func TestSessionsExpireAndPeopleAreSuspended(t *testing.T) {
 		t.Fatalf("a suspended person's session answered %d", code)
 	}
 	s.refused("investigator", work, "suspended", "whoami")
+	// The case still names the suspended member, and says they cannot act.
+	if out := s.ok("custodian", work, "case", "show", "C-1").stdout; !strings.Contains(out, "investigator (suspended)") {
+		t.Errorf("case show names a suspended member without saying so:\n%s", out)
+	}
 	req := s.ok("custodian", work, "person", "reinstate", "investigator", "--reason", "cleared by the internal inquiry", "--json").json(t)
 	s.refused("investigator", work, "suspended", "whoami")
 	s.ok("custodian2", work, "approve", req["request"].(string))
@@ -145,6 +149,12 @@ func TestSessionsExpireAndPeopleAreSuspended(t *testing.T) {
 	s.ok("custodian", work, "person", "remove", "investigator", "--reason", "left the unit")
 	s.refused("investigator", work, "removed", "whoami")
 	s.refused("custodian", work, "removed", "person", "reinstate", "investigator")
+	if out := s.ok("auditor", work, "case", "show", "C-1", "--json").stdout; !strings.Contains(out, `"inactive_members":{"investigator":"removed"}`) {
+		t.Errorf("case show names a removed member without saying so:\n%s", out)
+	}
+	if out := s.ok("auditor", work, "case", "show", "C-1").stdout; !strings.Contains(out, "investigator (removed from the vault)") {
+		t.Errorf("case show names a removed member without saying so:\n%s", out)
+	}
 	list := s.ok("auditor", work, "person", "list", "--json").stdout
 	if !strings.Contains(list, `"name":"investigator","role":"investigator","status":"removed"`) {
 		t.Fatalf("person list: %s", list)

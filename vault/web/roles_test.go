@@ -633,6 +633,12 @@ func TestRolesManageCase(t *testing.T) {
 	p.status(t, "add member", http.StatusOK)
 	p.has(t, "add member", "Assigning inv2 to case C-1 needs a second custodian")
 	cust.refusedWithoutCSRF(t, "/app/cases/C-1/members/inv/remove", url.Values{"reason": {"x"}})
+	// A suspended member is still listed, and said to be unable to act.
+	cust.get("/app/cases/C-1/manage").lacks(t, "an active member", "suspended: can no longer act")
+	if _, err := rv.v.Suspend(context.Background(), vault.Principal{Name: "cust", Role: vault.RoleCustodian}, "inv", "under review"); err != nil {
+		t.Fatal(err)
+	}
+	cust.get("/app/cases/C-1/manage").has(t, "a suspended member", "suspended: can no longer act on the case")
 	before = rv.size()
 	p = cust.send("/app/cases/C-1/members/inv/remove", url.Values{"reason": {"moved to another unit"}})
 	p.status(t, "remove member", http.StatusOK)
