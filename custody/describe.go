@@ -227,6 +227,9 @@ func describe(x *decoded) {
 			add("because %s", quoted(d.Reason))
 		case x.ev.Type == "request.opened":
 			add("no reason recorded")
+		case x.ev.Type == "request.approved" && d.Reason != "":
+			// The approver's own (optional), beside the requester's.
+			add("approved because %s", quoted(d.Reason))
 		case d.Reason != "" && x.ev.Actor.Person == d.RequestedBy:
 			add("withdrawn by its requester because %s", quoted(d.Reason))
 		case d.Reason != "":

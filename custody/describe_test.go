@@ -116,6 +116,25 @@ func TestDescribeASealingsRequest(t *testing.T) {
 	}
 }
 
+// TestDescribeAnApproversReason: an approval's own reason is said to be
+// why it was approved, never taken for a rejection's; a rejection's and
+// a withdrawal's are said as before.
+func TestDescribeAnApproversReason(t *testing.T) {
+	for _, c := range []struct {
+		typ, actor, want, not string
+	}{
+		{"request.approved", "dara", "approved because “checked with the investigator”", "rejected"},
+		{"request.rejected", "dara", "rejected because “checked with the investigator”", "approved"},
+		{"request.rejected", "vichea", "withdrawn by its requester because “checked with the investigator”", "approved"},
+	} {
+		_, details := Describe(&events.Event{Type: c.typ, Actor: events.Actor{Person: c.actor, Role: "custodian"},
+			Data: json.RawMessage(`{"request":"rq_0123","kind":"package.seal","requested_by":"vichea","reason":"checked with the investigator"}`)})
+		if !strings.Contains(details, c.want) || strings.Contains(details, c.not) {
+			t.Errorf("%s by %s: %q, want %q", c.typ, c.actor, details, c.want)
+		}
+	}
+}
+
 // TestDescribeStarts: an auditor reading the log in words tells a server's
 // start from an offline command's opening of the vault, reads which build
 // ran (an upgrade), and sees the state snapshots a start set aside, the

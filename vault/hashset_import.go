@@ -334,7 +334,7 @@ func (h *hashSets) finishApproved(st *State) {
 // hashset.imported are recorded together, their rules checked at their
 // position; then the tables replace the set of that name and are put in
 // use, as an import did before it took two custodians.
-func (v *Vault) approveHashSetImport(ctx context.Context, who Principal, r Request) (*Approval, error) {
+func (v *Vault) approveHashSetImport(ctx context.Context, who Principal, r Request, reason string) (*Approval, error) {
 	h := v.hashsets
 	p := params[hashSetParams](r)
 	h.imu.Lock()
@@ -356,7 +356,7 @@ func (v *Vault) approveHashSetImport(ctx context.Context, who Principal, r Reque
 	// without it.
 	h.installing.Lock()
 	defer h.installing.Unlock()
-	decided := RequestDecided{Request: r.ID, Kind: r.Kind, RequestedBy: r.By}
+	decided := RequestDecided{Request: r.ID, Kind: r.Kind, RequestedBy: r.By, Reason: reason}
 	imported := p.HashSetImported
 	imported.Request, imported.RequestedBy = r.ID, r.By
 	evs, err := v.append(ctx, v.approvalDraft(who, r, decided), sequencer.Draft{Type: TypeHashSetImported, Actor: who.actor(), Data: imported})

@@ -262,12 +262,32 @@ func TestSealApprovalSealsWhatWasAsked(t *testing.T) {
 	if _, err := v.Deposit(ctx, f.inv, DepositRequest{Case: "P-1", Name: "later.txt", Body: strings.NewReader("deposited after the request")}); err != nil {
 		t.Fatal(err)
 	}
-	a, err := v.Approve(ctx, p["c2"], pkg.Request.ID)
+	// A reason that is not one line of text is refused before anything
+	// is decided.
+	if _, err := v.ApproveWithReason(ctx, p["c2"], pkg.Request.ID, "checked\x00"); !errors.Is(err, ErrBadInput) {
+		t.Fatalf("an approval with a NUL in its reason: %v", err)
+	}
+	const why = "the court's order 2026/118 names pros"
+	a, err := v.ApproveWithReason(ctx, p["c2"], pkg.Request.ID, why)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a.Package.Items != asked {
 		t.Fatalf("the request was opened over %d items; the approval sealed %d, including one deposited after the request", asked, a.Package.Items)
+	}
+	// The approver's reason is on the record, and in the case's custody
+	// report beside the approval.
+	approvals := eventsOfType(t, v, TypeRequestApproved)
+	var decided RequestDecided
+	if err := approvals[len(approvals)-1].DecodeData(&decided); err != nil || decided.Request != pkg.Request.ID || decided.Reason != why {
+		t.Errorf("request.approved records %+v (%v)", decided, err)
+	}
+	doc, err := v.CustodyDocument(ctx, f.auditor, DocumentRequest{Case: "P-1", Format: FormatText})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc.Body), "approved because “"+why+"”") {
+		t.Errorf("the case's custody report does not say why the sealing was approved:\n%s", doc.Body)
 	}
 }
 

@@ -80,13 +80,13 @@ func (v *Vault) SealPackage(ctx context.Context, who Principal, req SealRequest)
 
 // approveSeal seals the package of an approved package.seal request, as
 // the approving custodian; the approval is appended with the sealing.
-func (v *Vault) approveSeal(ctx context.Context, who Principal, r Request) (*Approval, error) {
+func (v *Vault) approveSeal(ctx context.Context, who Principal, r Request, reason string) (*Approval, error) {
 	p := params[sealParams](r)
 	s, err := v.authoriseSealing(ctx, who, SealRequest{Case: r.Case, For: p.For, Purpose: p.Purpose, Items: p.Items, DiscloseOthers: p.DiscloseOthers})
 	if err != nil {
 		return nil, err
 	}
-	s.request = &r
+	s.request, s.approvalReason = &r, reason
 	pkg, err := v.seal(ctx, s)
 	if err != nil {
 		return nil, err
@@ -150,8 +150,10 @@ type sealing struct {
 	items     []string      // ids, in package order
 	its       []Item
 	pkgID     string
-	// request is the approved request, where the case's policy needs one.
-	request *Request
+	// request is the approved request, where the case's policy needs
+	// one; approvalReason its approver's reason ("" for none).
+	request        *Request
+	approvalReason string
 
 	event *events.Event      // package.sealing, durable
 	cp    *events.Checkpoint // covers event
@@ -330,7 +332,7 @@ func (v *Vault) recordSealing(ctx context.Context, s *sealing) error {
 		// The approval and the sealing, together: the approval's rule
 		// and the sealing's, each at its position.
 		draft.Check = v.atPosition(s.c.ID, pre)
-		approval := v.approvalDraft(s.who, *s.request, RequestDecided{Request: s.request.ID, Kind: s.request.Kind, RequestedBy: s.request.By})
+		approval := v.approvalDraft(s.who, *s.request, RequestDecided{Request: s.request.ID, Kind: s.request.Kind, RequestedBy: s.request.By, Reason: s.approvalReason})
 		evs, err = v.append(ctx, approval, draft)
 		err = v.refusedAs(ctx, s.who, "request.approve", s.request.ID, err)
 		if err == nil {

@@ -615,9 +615,20 @@ func (v *Vault) approvable(who Principal, id string) (Request, error) {
 
 // Approve carries out a pending request as a second custodian: the
 // approval and the decision's events are appended together, both rules
-// checked at their position.
+// checked at their position. It is ApproveWithReason without a reason.
 func (v *Vault) Approve(ctx context.Context, who Principal, id string) (*Approval, error) {
+	return v.ApproveWithReason(ctx, who, id, "")
+}
+
+// ApproveWithReason is Approve with the approver's own reason (optional:
+// "" gives none; at most 1,024 bytes of text), recorded in the
+// request.approved event beside the requester's. A malformed reason is
+// bad input, refused before anything is read or recorded.
+func (v *Vault) ApproveWithReason(ctx context.Context, who Principal, id, reason string) (*Approval, error) {
 	if err := v.MayAsk(ctx, who, "request.approve", id); err != nil {
+		return nil, err
+	}
+	if err := checkText("reason", reason, 1024, false, false); err != nil {
 		return nil, err
 	}
 	if destructionIDPattern.MatchString(id) {
@@ -638,12 +649,12 @@ func (v *Vault) Approve(ctx context.Context, who Principal, id string) (*Approva
 	}
 	switch r.Kind {
 	case KindSeal:
-		return v.approveSeal(ctx, who, r)
+		return v.approveSeal(ctx, who, r, reason)
 	case KindHashSetImport:
-		return v.approveHashSetImport(ctx, who, r)
+		return v.approveHashSetImport(ctx, who, r, reason)
 	}
 	var half string
-	decided := RequestDecided{Request: r.ID, Kind: r.Kind, RequestedBy: r.By}
+	decided := RequestDecided{Request: r.ID, Kind: r.Kind, RequestedBy: r.By, Reason: reason}
 	if r.invitationHalf != "" {
 		half = newToken(InvitationPrefix)
 		decided.InvitationSHA256 = tokenHash(half)

@@ -207,6 +207,8 @@ type RequestDecided struct {
 	Request          string `json:"request"`
 	Kind             string `json:"kind"`
 	RequestedBy      string `json:"requested_by"`
+	// Reason is the decider's: why it was rejected or withdrawn
+	// (required), or why it was approved (optional, since 2026-12-05).
 	Reason           string `json:"reason,omitempty"`
 	InvitationSHA256 string `json:"invitation_sha256,omitempty"`
 }

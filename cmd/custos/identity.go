@@ -529,6 +529,8 @@ func runDecide(verb string, args []string, stdout io.Writer) error {
 	var reason *string
 	if verb == "reject" {
 		reason = fs.String("reason", "", "why (recorded)")
+	} else {
+		reason = fs.String("reason", "", "why you approve (optional; recorded beside the requester's reason, and shown in custody reports)")
 	}
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -537,7 +539,7 @@ func runDecide(verb string, args []string, stdout io.Writer) error {
 	if len(pos) != 1 {
 		return usageErr("%s takes one REQUEST", verb)
 	}
-	if reason != nil && *reason == "" {
+	if verb == "reject" && *reason == "" {
 		return usageErr("reject needs --reason TEXT")
 	}
 	c, err := newClient()
@@ -554,7 +556,11 @@ func runDecide(verb string, args []string, stdout io.Writer) error {
 		}
 		return printResult(stdout, *asJSON, out, fmt.Sprintf("rejected request %s (%s by %s)", out.Request, out.Kind, out.By))
 	}
-	if err := c.call("POST", "/v1/requests/"+url.PathEscape(pos[0])+"/approve", nil, nil, &out); err != nil {
+	var body any // none without a reason, as before reasons were asked
+	if *reason != "" {
+		body = api.ReasonRequest{Reason: *reason}
+	}
+	if err := c.call("POST", "/v1/requests/"+url.PathEscape(pos[0])+"/approve", nil, body, &out); err != nil {
 		return err
 	}
 	text := fmt.Sprintf("approved request %s (%s by %s); it is carried out", out.Request, out.Kind, out.By)

@@ -139,11 +139,18 @@ func TestSessionsExpireAndPeopleAreSuspended(t *testing.T) {
 	}
 	req := s.ok("custodian", work, "person", "reinstate", "investigator", "--reason", "cleared by the internal inquiry", "--json").json(t)
 	s.refused("investigator", work, "suspended", "whoami")
-	s.ok("custodian2", work, "approve", req["request"].(string))
-	// The decision's event says who asked and why, as custos audit log
-	// prints it.
-	if l := s.ok("auditor", work, "audit", "log").stdout; !strings.Contains(l, "asked by custodian in request "+req["request"].(string)+", approved by custodian2; because “cleared by the internal inquiry”") {
+	// A reason of more than a line is refused, and nothing is decided.
+	s.refused("custodian2", work, "reason", "approve", req["request"].(string), "--reason", "two\nlines")
+	s.refused("investigator", work, "suspended", "whoami")
+	s.ok("custodian2", work, "approve", req["request"].(string), "--reason", "the inquiry's report, read with custodian")
+	// The decision's event says who asked and why, and why it was
+	// approved, as custos audit log prints it.
+	l := s.ok("auditor", work, "audit", "log").stdout
+	if !strings.Contains(l, "asked by custodian in request "+req["request"].(string)+", approved by custodian2; because “cleared by the internal inquiry”") {
 		t.Errorf("custos audit log does not say why the reinstatement was asked:\n%s", l)
+	}
+	if !strings.Contains(l, "approved because “the inquiry's report, read with custodian”") {
+		t.Errorf("custos audit log does not say why the reinstatement was approved:\n%s", l)
 	}
 	s.ok("investigator", work, "whoami")
 	s.ok("custodian", work, "person", "remove", "investigator", "--reason", "left the unit")

@@ -27,10 +27,10 @@ type ReasonRequest struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// readReason reads an optional ReasonRequest body: none (no
-// Content-Type and no bytes) gives "".
+// readReason reads an optional ReasonRequest body: none (no bytes,
+// whatever Content-Type says) gives "".
 func readReason(w http.ResponseWriter, r *http.Request) (string, error) {
-	if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+	if r.ContentLength == 0 {
 		return "", nil
 	}
 	var req ReasonRequest

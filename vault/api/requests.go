@@ -21,7 +21,12 @@ func (h *Handler) requests(w http.ResponseWriter, r *http.Request, who vault.Pri
 }
 
 func (h *Handler) approve(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
-	a, err := h.v.Approve(r.Context(), who, r.PathValue("request"))
+	// An optional body gives the approver's reason (ReasonRequest).
+	reason, err := readReason(w, r)
+	if err != nil {
+		return err
+	}
+	a, err := h.v.ApproveWithReason(r.Context(), who, r.PathValue("request"), reason)
 	if err != nil {
 		return err
 	}

@@ -327,7 +327,7 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, s *session) er
 	}
 	id := r.PathValue("request")
 	do := func() (any, any, error) {
-		a, err := h.v.Approve(r.Context(), s.who, id)
+		a, err := h.v.ApproveWithReason(r.Context(), s.who, id, reason(r))
 		if err != nil {
 			return nil, nil, err
 		}

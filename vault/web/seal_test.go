@@ -186,7 +186,14 @@ func TestSealFormWithExportApprovalOpensARequest(t *testing.T) {
 	if rq == nil {
 		t.Fatal("no approval form")
 	}
-	cust2.send("/app/requests/"+rq[1]+"/approve", nil).status(t, "approval", http.StatusOK)
+	p.has(t, "approvals", `name="reason" type="text" maxlength="1024"`)
+	before = rv.size()
+	cust2.send("/app/requests/"+rq[1]+"/approve", url.Values{"reason": {"  the court's order 7 names pros  "}}).status(t, "approval", http.StatusOK)
+	// The approver's reason is recorded in the approval, trimmed.
+	var decided vault.RequestDecided
+	if ev := rv.eventOf(before, vault.TypeRequestApproved); ev == nil || ev.DecodeData(&decided) != nil || decided.Reason != "the court's order 7 names pros" {
+		t.Errorf("the approval recorded %+v", decided)
+	}
 	inv.get("/app/packages").has(t, "packages", "cust2 (asked by inv)")
 
 	p = cust.get("/app/cases/C-1/seal")
