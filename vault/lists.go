@@ -35,15 +35,15 @@ type CaseDetail struct {
 	Held                bool `json:"held"`
 	// Hold says who placed the hold in place, when and why (absent while
 	// none is).
-	Hold     *HoldView `json:"hold,omitempty"`
-	Items   int      `json:"items"`
-	Members []string `json:"members"`
+	Hold    *HoldView `json:"hold,omitempty"`
+	Items   int       `json:"items"`
+	Members []string  `json:"members"`
 	// Inactive gives, for a member who can no longer act, why: "suspended"
 	// or "removed" (from the vault). The assignment stays on the case
 	// until a custodian ends it; absent while every member can act.
 	Inactive map[string]string `json:"inactive_members,omitempty"`
-	OpenedAt time.Time `json:"opened_at"`
-	OpenedBy string    `json:"opened_by"`
+	OpenedAt time.Time         `json:"opened_at"`
+	OpenedBy string            `json:"opened_by"`
 	// Retention is the case's own retention (a Go duration), or "" for
 	// the vault's default, given in VaultRetention.
 	Retention      string `json:"retention,omitempty"`

@@ -204,9 +204,9 @@ type RequestOpened struct {
 // a kind that issues an invitation, InvitationSHA256 is the SHA-256 of
 // the half given to the approver.
 type RequestDecided struct {
-	Request          string `json:"request"`
-	Kind             string `json:"kind"`
-	RequestedBy      string `json:"requested_by"`
+	Request     string `json:"request"`
+	Kind        string `json:"kind"`
+	RequestedBy string `json:"requested_by"`
 	// Reason is the decider's: why it was rejected or withdrawn
 	// (required), or why it was approved (optional, since 2026-12-05).
 	Reason           string `json:"reason,omitempty"`
