@@ -375,6 +375,65 @@ func packageCases() []caseDef {
 				}
 				return k.before(pkgformat.ReportName, specialHeader("PaxHeaders/report.txt", 'x', "ustar\x0000", []byte(fmt.Sprintf("%d%s", n, body))))
 			}),
+		invalid("container-v7-prefix", "container.names", "report.txt's header has no magic (an old v7 header) and ../../escaped in its prefix field: Go's archive/tar and GNU tar read the name report.txt, Python's tarfile extracts it as ../../escaped/report.txt", "its prefix field holds bytes",
+			func(k *caseKit) []byte {
+				return k.header(k.base, pkgformat.ReportName, func(h []byte) {
+					copy(h[257:265], make([]byte, 8))
+					copy(h[345:], "../../escaped")
+				})
+			}),
+		invalid("container-gnu-prefix", "container.names", "report.txt's header has GNU's magic and bytes where ustar's prefix field is, which some readers join before the name", "its prefix field holds bytes",
+			func(k *caseKit) []byte {
+				return k.header(k.base, pkgformat.ReportName, func(h []byte) {
+					copy(h[257:265], "ustar  \x00")
+					copy(h[345:], "elsewhere")
+				})
+			}),
+		valid("container-gnu-magic", "container.names", "report.txt's header has GNU's magic (\"ustar  \\0\") and an empty prefix field: read alike by every reader",
+			func(k *caseKit) []byte {
+				return k.header(k.base, pkgformat.ReportName, func(h []byte) { copy(h[257:265], "ustar  \x00") })
+			}),
+		invalid("container-name-hidden-bytes", "container.hidden", "manifest.json's name field holds bytes after the NUL that ends the name", "after the name's end",
+			func(k *caseKit) []byte {
+				return k.header(k.base, pkgformat.ManifestName, func(h []byte) { copy(h[len(pkgformat.ManifestName)+1:], "hidden") })
+			}),
+		invalid("container-link-name", "container.hidden", "report.txt's header gives the link name ../../etc/passwd (a regular file has none)", "link target",
+			func(k *caseKit) []byte {
+				return k.header(k.base, pkgformat.ReportName, func(h []byte) { copy(h[157:], "../../etc/passwd") })
+			}),
+		invalid("container-padding", "container.hidden", "the zeros that fill manifest.json's data to a 512-byte block hold the text hidden", "padding",
+			func(k *caseKit) []byte {
+				m := k.ms[0]
+				end := int(m.offset) + len(m.data)
+				if end%512 == 0 || 512-end%512 < 6 {
+					k.t.Fatal("manifest.json leaves no room in its padding")
+				}
+				out := bytes.Clone(k.base)
+				copy(out[end:], "hidden")
+				return out
+			}),
+		invalid("container-last-padding", "container.hidden", "the zeros that fill report.pdf's data to a 512-byte block, before the end blocks, hold a byte 1", "padding",
+			func(k *caseKit) []byte {
+				m := k.ms[len(k.ms)-1]
+				end := int(m.offset) + len(m.data)
+				if end%512 == 0 {
+					k.t.Fatal("report.pdf leaves no padding")
+				}
+				out := bytes.Clone(k.base)
+				out[end] = 1
+				return out
+			}),
+		invalid("container-pax-padding", "container.hidden", "report.txt's header preceded by a pax extended header whose path is report.txt and whose padding holds the text hidden", "padding",
+			func(k *caseKit) []byte {
+				body := " path=" + pkgformat.ReportName + "\n"
+				n := len(body) + 1
+				for len(fmt.Sprint(n))+len(body) != n {
+					n++
+				}
+				pax := specialHeader("PaxHeaders/report.txt", 'x', "ustar\x0000", []byte(fmt.Sprintf("%d%s", n, body)))
+				copy(pax[512+n:], "hidden")
+				return k.before(pkgformat.ReportName, pax)
+			}),
 		invalid("container-directory-member", "container.members", "a directory member events/ before the first event", "events/",
 			func(k *caseKit) []byte {
 				var hb bytes.Buffer

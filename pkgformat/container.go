@@ -11,7 +11,7 @@ import (
 )
 
 // tailReader passes a package's bytes to the tar reader and keeps the
-// last 1,024 of them and their count, so that the reader can check what
+// last tailKept of them and their count, so that the reader can check what
 // archive/tar normalises or tolerates (docs/package-format.md, section 1):
 // the type flag byte of each member's header, and the two zero blocks
 // that end the archive.
@@ -58,16 +58,20 @@ func (t *tailReader) Read(p []byte) (int, error) {
 			t.captured = append(t.captured, b...)
 		}
 	}
-	if len(b) >= 1024 {
-		t.tail = append(t.tail[:0], b[len(b)-1024:]...)
+	if len(b) >= tailKept {
+		t.tail = append(t.tail[:0], b[len(b)-tailKept:]...)
 	} else {
 		t.tail = append(t.tail, b...)
-		if len(t.tail) > 1024 {
-			t.tail = append(t.tail[:0], t.tail[len(t.tail)-1024:]...)
+		if len(t.tail) > tailKept {
+			t.tail = append(t.tail[:0], t.tail[len(t.tail)-tailKept:]...)
 		}
 	}
 	return n, err
 }
+
+// tailKept is how many of the last bytes read tailReader keeps: the two
+// end blocks and the last member's padding before them.
+const tailKept = 1024 + 512
 
 // last returns the last k bytes read (fewer if fewer were read).
 func (t *tailReader) last(k int) []byte {
@@ -97,6 +101,13 @@ func (v *verification) header(want string) (*tar.Header, error) {
 	h, err := v.tr.Next()
 	blocks, over := v.raw.stopCapture()
 	first := want == ManifestName // the package's first member
+	if err == nil && (!first || h.Name == want) {
+		// Before the name is compared: a header read one way by
+		// archive/tar and another by other readers is said as that.
+		if ferr := headerFields(v.raw.last(512)); ferr != nil {
+			return nil, fmt.Errorf("%s: %w", want, ferr)
+		}
+	}
 	switch {
 	case err != nil && first:
 		return nil, fmt.Errorf("not a Custos package: it is not a tar archive that begins with %s (%v)", want, err)
@@ -156,12 +167,52 @@ func ustarName(blk []byte) string {
 	return name
 }
 
+// headerFields checks the fields of a member's ustar header block that
+// name it or hide bytes (section 1, rule container.names): the name and
+// prefix fields hold NULs only after their first NUL; the link name is
+// empty (a regular file has none); and a header whose magic and version
+// are not ustar's ("ustar\x00" "00") has an empty prefix field, which
+// some readers (Python's tarfile among them) join before the name
+// whatever the magic, and others (Go's archive/tar, GNU tar) ignore,
+// so that they would extract the member under different names.
+func headerFields(blk []byte) error {
+	afterNUL := func(b []byte) bool {
+		i := bytes.IndexByte(b, 0)
+		return i >= 0 && !allZero(b[i:])
+	}
+	switch {
+	case afterNUL(blk[0:100]):
+		return errors.New("its header's name field holds bytes after the name's end (a NUL): a package's headers hide nothing")
+	case !allZero(blk[157:257]):
+		return errors.New("its header names a link target, which a regular file does not have")
+	case string(blk[257:265]) != "ustar\x0000" && !allZero(blk[345:500]):
+		return errors.New("its header's magic is not ustar's, yet its prefix field holds bytes: some tar readers join them before the name whatever the magic, others ignore them, so readers would extract it under different names (section 1)")
+	case afterNUL(blk[345:500]):
+		return errors.New("its header's prefix field holds bytes after the prefix's end (a NUL): a package's headers hide nothing")
+	}
+	return nil
+}
+
+// allZero reports whether b holds only zero bytes.
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // headerBlocks checks what Next read for one member, after pad bytes of
-// the previous member's padding: its ustar header alone, or a pax
-// extended header (type 'x', its data padded to a block) and then it.
+// the previous member's padding (zeros): its ustar header alone, or a
+// pax extended header (type 'x', its data padded to a block with zeros)
+// and then it.
 func headerBlocks(read []byte, over bool, pad int) error {
 	if over || len(read) < pad+512 || (len(read)-pad)%512 != 0 {
 		return errors.New("its header is not one ustar header block, with at most one pax extended header before it")
+	}
+	if !allZero(read[:pad]) {
+		return errors.New("the padding that fills the member before it to a 512-byte block holds bytes other than zeros: a package hides nothing there")
 	}
 	b := read[pad:]
 	if len(b) == 512 {
@@ -173,6 +224,9 @@ func headerBlocks(read []byte, over bool, pad int) error {
 	size, ok := octal(b[124:136])
 	if !ok || int64(len(b)) != 512+(size+511)/512*512+512 {
 		return errors.New("more header blocks come before its header than one pax extended header")
+	}
+	if !allZero(b[512+size : len(b)-512]) {
+		return errors.New("the padding of its pax extended header holds bytes other than zeros: a package hides nothing there")
 	}
 	return nil
 }
@@ -204,6 +258,9 @@ func (v *verification) endOfArchive(dataEnd int64, lastSize int64) error {
 	}
 	if v.raw.n != dataEnd+pad+1024 || !bytes.Equal(v.raw.last(1024), make([]byte, 1024)) {
 		return errors.New("the package does not end with the two zero blocks of a tar archive")
+	}
+	if !allZero(v.raw.last(1024 + int(pad))) {
+		return errors.New("the padding that fills the last member to a 512-byte block holds bytes other than zeros: a package hides nothing there")
 	}
 	return v.afterEnd()
 }
