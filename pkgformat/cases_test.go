@@ -28,6 +28,7 @@ import (
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/pkgformat"
+	"github.com/custos-vault/custos/vault"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -245,6 +246,57 @@ func onDeposit(edit func(string) string) func(*events.Event) {
 			ev.Data = []byte(edit(string(ev.Data)))
 		}
 	}
+}
+
+// sealingOnRequest describes a package sealed under the case's export
+// approval policy: the policy, the request, its approval and the
+// sealing, as the vault records them, for a case to change one of.
+type sealingOnRequest struct {
+	policy       string // case.policy.set's export_approval ("" for none)
+	requester    events.Actor
+	approver     events.Actor
+	sealer       events.Actor
+	kind         string
+	params       string // the request's params
+	noOpened     bool   // leave its request.opened out
+	noApproved   bool   // leave its request.approved out
+	gap          bool   // an event between the approval and the sealing
+	request      string // the request the sealing names
+	requestedBy  string // whom the sealing says asked
+	approvalSays string // requested_by in the approval
+}
+
+const caseRequest = "rq_0123456789abcdef01234567"
+
+func (k *caseKit) sealedOnRequest(edit func(*sealingOnRequest)) []byte {
+	inv := events.Actor{Person: "sok.dara", Role: "investigator", Auth: "token"}
+	cust := events.Actor{Person: "keo.vanna", Role: "custodian", Auth: "token"}
+	var ids []string
+	for _, it := range packageItems {
+		ids = append(ids, fmt.Sprintf("%q", it.id))
+	}
+	r := sealingOnRequest{policy: "required", requester: inv, approver: cust, sealer: cust, kind: "package.seal",
+		params:  `{"for":"chea.sopheap","purpose":"Trial 2026/88","items":[` + strings.Join(ids, ",") + `]}`,
+		request: caseRequest, requestedBy: inv.Person, approvalSays: inv.Person}
+	if edit != nil {
+		edit(&r)
+	}
+	var before []vectorEvent
+	if r.policy != "" {
+		before = append(before, vectorEvent{"case.policy.set", cust, map[string]string{"export_approval": r.policy, "reason": "court order 2026/5"}})
+	}
+	if !r.noOpened {
+		before = append(before, vectorEvent{"request.opened", r.requester, map[string]any{"request": caseRequest, "kind": r.kind, "case": packageCase,
+			"person": "chea.sopheap", "params": json.RawMessage(r.params), "expires": "2026-03-09T10:00:00Z"}})
+	}
+	if !r.noApproved {
+		before = append(before, vectorEvent{"request.approved", r.approver, map[string]string{"request": caseRequest, "kind": r.kind, "requested_by": r.approvalSays}})
+	}
+	if r.gap {
+		before = append(before, vectorEvent{"case.hold.placed", cust, map[string]string{"reason": "an event in between"}})
+	}
+	return buildPackageOpts(k.t, k.id, packageItems, k.signer, k.vkey, vectorOptions{BeforeSealing: before, SealedBy: &r.sealer,
+		Sealing: func(d *vault.PackageSealing) { d.Request, d.RequestedBy = r.request, r.requestedBy }})
 }
 
 // onSealing edits the data of the sealing event.
@@ -742,6 +794,22 @@ func packageCases() []caseDef {
 		})),
 
 		// events/ (section 6).
+		invalid("event-prev-after-neighbour", "events.prev", "forged log: event 2's prev is not the leaf hash of event 1, which the package holds (the tree, checkpoint and manifest follow the changed event)", "hash chain disagrees with its own tree",
+			func(k *caseKit) []byte {
+				return k.forged(func(ev *events.Event) {
+					if ev.Seq == 2 {
+						ev.Prev = strings.Repeat("ab", 32)
+					}
+				})
+			}),
+		invalid("event-prev-odd-leaf", "events.prev", "forged log: the sealing's (event 7) prev is not the leaf hash of event 6, which the package does not hold but the first hash of event 7's inclusion proof is", "hash chain disagrees with its own tree",
+			func(k *caseKit) []byte {
+				return k.forged(func(ev *events.Event) {
+					if ev.Type == "package.sealing" {
+						ev.Prev = strings.Repeat("cd", 32)
+					}
+				})
+			}),
 		invalid("event-not-canonical", "events.canonical", "a space after the first colon of event 1 (leaf hash in the manifest updated)", "event",
 			func(k *caseKit) []byte {
 				name := pkgformat.EventPath(1)
@@ -816,6 +884,63 @@ func packageCases() []caseDef {
 		valid("sealing-for-defence", "sealing.event", `forged log: the sealing event's data says "for_role":"defence" (the manifest names the person, not the role)`,
 			func(k *caseKit) []byte {
 				return k.forged(onSealing(replaceOnce(`{`, `{"for_role":"defence",`)))
+			}),
+
+		// The sealing's request (section 9 step 7a).
+		valid("sealing-approved-request", "sealing.request", "forged log: the case's policy requires approval of exports; the investigator asked in a package.seal request, a custodian approved it and sealed the package right after",
+			func(k *caseKit) []byte { return k.sealedOnRequest(nil) }),
+		invalid("sealing-required-no-request", "sealing.request", "forged log: the case's policy requires approval of exports, and the sealing names no request", "names no approved request",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					r.noOpened, r.noApproved, r.request, r.requestedBy, r.sealer = true, true, "", "", r.requester
+				})
+			}),
+		invalid("sealing-request-not-carried", "sealing.request", "forged log: the sealing names a request whose request.opened and request.approved the package does not hold", "does not hold its request.opened",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) { r.noOpened, r.noApproved = true, true })
+			}),
+		invalid("sealing-self-approved", "sealing.request", "forged log: the investigator who asked approves the request and seals the package", "an approval is a custodian's other than the requester's",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) { r.approver, r.sealer = r.requester, r.requester })
+			}),
+		invalid("sealing-custodian-self-approved", "sealing.request", "forged log: a custodian asks, and the same custodian approves and seals", "an approval is a custodian's other than the requester's",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					r.requester = r.approver
+					r.requestedBy, r.approvalSays = r.approver.Person, r.approver.Person
+				})
+			}),
+		invalid("sealing-request-other-person", "sealing.request", "forged log: the request asked for a package for another person than the sealing's", "asked for a package for",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) { r.params = strings.Replace(r.params, "chea.sopheap", "lim.defence", 1) })
+			}),
+		invalid("sealing-request-fewer-items", "sealing.request", "forged log: the request asked to seal the first item only; the sealing seals both", "asked to seal 1 item",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					r.params = `{"for":"chea.sopheap","purpose":"Trial 2026/88","items":["` + packageItems[0].id + `"]}`
+				})
+			}),
+		invalid("sealing-request-other-kind", "sealing.request", "forged log: the request the sealing carries out is a case.member.add request", "not package.seal",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) { r.kind = "case.member.add" })
+			}),
+		invalid("sealing-not-after-approval", "sealing.request", "forged log: another event comes between the approval and the sealing", "right after its approval",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) { r.gap = true })
+			}),
+		invalid("sealing-other-sealer", "sealing.request", "forged log: one custodian approves, and the investigator who asked seals", "the approving custodian seals",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) { r.sealer = r.requester })
+			}),
+		invalid("sealing-requester-renamed", "sealing.request", "forged log: the approval names another requester than the request's", "names",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) { r.approvalSays = "keo.vanna" })
+			}),
+		valid("sealing-policy-none", "sealing.request", "forged log: the case's policy says none, and the sealing names no request",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					r.policy, r.noOpened, r.noApproved, r.request, r.requestedBy, r.sealer = "none", true, true, "", "", r.requester
+				})
 			}),
 
 		// items/ and the reports (sections 7 to 9).

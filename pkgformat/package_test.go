@@ -118,6 +118,31 @@ func buildPackageWith(t testing.TB, id *age.X25519Identity, packageItems []vecto
 // events, while its reports are made from the events as they were.
 func buildPackageHook(t testing.TB, id *age.X25519Identity, packageItems []vectorItem, signer note.Signer, vkey string, hook func(*events.Event)) []byte {
 	t.Helper()
+	return buildPackageOpts(t, id, packageItems, signer, vkey, vectorOptions{Hook: hook})
+}
+
+// vectorEvent is a case event a forged package adds before its sealing.
+type vectorEvent struct {
+	Type  string
+	Actor events.Actor
+	Data  any
+}
+
+// vectorOptions change the vector's events: Hook edits each event after
+// it was encoded (the report is made from the events as they were);
+// BeforeSealing adds case events, in the package, right before the
+// sealing; SealedBy seals it in another's name; Sealing edits the
+// sealing's data before it is encoded.
+type vectorOptions struct {
+	Hook          func(*events.Event)
+	BeforeSealing []vectorEvent
+	SealedBy      *events.Actor
+	Sealing       func(*vault.PackageSealing)
+}
+
+func buildPackageOpts(t testing.TB, id *age.X25519Identity, packageItems []vectorItem, signer note.Signer, vkey string, opts vectorOptions) []byte {
+	t.Helper()
+	hook := opts.Hook
 	packageKeyName := signer.Name()
 	recipient := id.Recipient().String()
 	investigator := events.Actor{Person: "sok.dara", Role: vault.RoleInvestigator, Auth: "token"}
@@ -154,9 +179,19 @@ func buildPackageHook(t testing.TB, id *age.X25519Identity, packageItems []vecto
 		draft{vault.TypeItemAccessCompleted, investigator, packageCase, packageItems[0].id, vault.ItemAccessCompleted{AccessEvent: "4",
 			Bytes: int64(len(packageItems[0].content)), SHA256: hex.EncodeToString(first[:])}, true, -1},
 		draft{vault.TypeAccessRefused, events.Actor{Auth: "none"}, "", "", vault.AccessRefused{Action: "GET /v1/items/{item}", Reason: "no valid credentials"}, false, -1},
-		draft{vault.TypePackageSealing, investigator, packageCase, "", vault.PackageSealing{Package: packageID, For: "chea.sopheap",
-			Recipient: recipient, Purpose: "Trial 2026/88", Items: ids}, true, -1},
 	)
+	for _, e := range opts.BeforeSealing {
+		drafts = append(drafts, draft{e.Type, e.Actor, packageCase, "", e.Data, true, -1})
+	}
+	sealer := investigator
+	if opts.SealedBy != nil {
+		sealer = *opts.SealedBy
+	}
+	sealing := vault.PackageSealing{Package: packageID, For: "chea.sopheap", Recipient: recipient, Purpose: "Trial 2026/88", Items: ids}
+	if opts.Sealing != nil {
+		opts.Sealing(&sealing)
+	}
+	drafts = append(drafts, draft{vault.TypePackageSealing, sealer, packageCase, "", sealing, true, -1})
 
 	base := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	var tree events.Tree
@@ -207,7 +242,7 @@ func buildPackageHook(t testing.TB, id *age.X25519Identity, packageItems []vecto
 
 	m := &pkgformat.Manifest{
 		Format: pkgformat.Format, Package: packageID, Case: packageCase, Origin: packageKeyName, LogKey: vkey,
-		SealedBy: pkgformat.Person{Name: investigator.Person, Role: investigator.Role}, SealedFor: "chea.sopheap",
+		SealedBy: pkgformat.Person{Name: sealer.Person, Role: sealer.Role}, SealedFor: "chea.sopheap",
 		Recipient: recipient, Purpose: "Trial 2026/88", SealedAt: sealingTime, SealingEvent: sealingSeq, CheckpointSize: size,
 		LogKeyFingerprint: pkgformat.KeyFingerprint(vkey), CheckpointSHA256: sha256hex(cp),
 	}
@@ -398,11 +433,11 @@ func TestPackageVector(t *testing.T) {
 	if !errors.Is(err, pkgformat.ErrNotAuthenticated) {
 		t.Fatalf("Verify without a trusted key: %v, want ErrNotAuthenticated", err)
 	}
-	if rep.KeyPinned || rep.Decrypted != 0 || rep.Manifest.Package != packageID || rep.Checkpoint.Size != 8 || len(rep.Checks) != 7 {
+	if rep.KeyPinned || rep.Decrypted != 0 || rep.Manifest.Package != packageID || rep.Checkpoint.Size != 8 || len(rep.Checks) != 8 {
 		t.Fatalf("report without identity: %+v", rep)
 	}
 	rep, err = pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: vkey})
-	if err != nil || !rep.KeyPinned || len(rep.Checks) != 8 {
+	if err != nil || !rep.KeyPinned || len(rep.Checks) != 9 {
 		t.Fatalf("Verify with the trusted key, without identity: %v %+v", err, rep)
 	}
 	if rep.Manifest.LogKeyFingerprint != pkgformat.KeyFingerprint(vkey) {
@@ -415,7 +450,7 @@ func TestPackageVector(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Verify with identity: %v", err)
 	}
-	if !rep.KeyPinned || rep.Decrypted != len(packageItems) || len(rep.Checks) != 9 {
+	if !rep.KeyPinned || rep.Decrypted != len(packageItems) || len(rep.Checks) != 10 {
 		t.Fatalf("report with identity: %+v", rep)
 	}
 	if _, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: "custos-other+01234567+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4"}); err == nil {

@@ -34,7 +34,10 @@ type SameItemsResult struct {
 // different events.
 func SameItems(a, b *Manifest) (SameItemsResult, error) {
 	if a.LogKey != b.LogKey || a.Origin != b.Origin {
-		return SameItemsResult{}, fmt.Errorf("the packages come from two custody logs (%s and %s): their items cannot be compared by their deposit events", a.Origin, b.Origin)
+		// Named by their keys' fingerprints: a log's name is chosen
+		// by whoever makes it, and two logs may share one.
+		return SameItemsResult{}, fmt.Errorf("the packages come from two custody logs (%s, key fingerprint %s; and %s, key fingerprint %s): their items cannot be compared by their deposit events",
+			a.Origin, KeyFingerprint(a.LogKey), b.Origin, KeyFingerprint(b.LogKey))
 	}
 	leaf := func(m *Manifest) map[uint64]string {
 		out := map[uint64]string{}

@@ -250,6 +250,12 @@ type sealingData struct {
 	// ForRole is absent (events before defence counsel: a prosecutor),
 	// "prosecutor" or "defence".
 	ForRole string `json:"for_role"`
+	// Request and RequestedBy name the approved package.seal request
+	// the sealing carries out, and who asked (absent without one);
+	// DisclosesOthers is what the request asked of the report.
+	Request         string `json:"request"`
+	RequestedBy     string `json:"requested_by"`
+	DisclosesOthers bool   `json:"discloses_others"`
 }
 
 // forRole is the role a sealing event's for_role states: absent means
@@ -277,7 +283,7 @@ func (d sealingData) forRole() string {
 // means the package is verified.
 func Verify(r io.Reader, opts VerifyOptions) (rep *Report, err error) {
 	raw := &tailReader{r: r}
-	v := &verification{tr: tar.NewReader(raw), raw: raw, opts: opts, rep: &Report{}, decoded: map[uint64]*events.Event{}}
+	v := &verification{tr: tar.NewReader(raw), raw: raw, opts: opts, rep: &Report{}, decoded: map[uint64]*events.Event{}, leaves: map[uint64]events.Hash{}}
 	rep = v.rep
 	if opts.ExtractDir != "" && len(opts.Identities) > 0 {
 		if v.ex, err = newExtraction(opts.ExtractDir); err != nil {
@@ -339,6 +345,8 @@ type verification struct {
 	tokens   []tsa.Token
 	proofs   Proofs
 	decoded  map[uint64]*events.Event
+	// leaves are the leaf hashes of the events read, by seq.
+	leaves map[uint64]events.Hash
 	// mismatch is set when no identity given is the package's recipient;
 	// recipientKnown when every identity's type tells its recipient.
 	mismatch       *KeyMismatchError
@@ -404,6 +412,11 @@ func (v *verification) end(k kind) error {
 		}
 		v.rep.SealedForRole = role
 		v.rep.passed("sealing event %d names this package, who it is for (%s, %s), its recipient, purpose and items", v.m.SealingEvent, printable.Terminal(v.m.SealedFor), role)
+		approval, err := checkSealingRequest(v.m, v.decoded)
+		if err != nil {
+			return err
+		}
+		v.rep.passed("%s", approval)
 	case kindItem:
 		v.rep.passed("%s the bytes the signed manifest names, and match their deposit events (name, size, SHA-256, MD5, SHA-1)", Count(len(v.m.Items), "item file is", "item files are"))
 		if len(v.opts.Identities) > 0 {
@@ -699,8 +712,37 @@ func (v *verification) event(me Event) error {
 	if err := events.VerifyInclusion(me.Seq, v.cp.Size, leaf, p, v.cp.Root); err != nil {
 		return fmt.Errorf("event %d is not in the checkpointed log: %w", me.Seq, err)
 	}
+	if err := v.chainLink(ev, p); err != nil {
+		return err
+	}
 	v.rep.Proofs = v.proofs
 	v.decoded[me.Seq] = ev
+	v.leaves[me.Seq] = leaf
+	return nil
+}
+
+// chainLink checks an event's prev where the package shows the leaf
+// before it (section 9 step 6): the previous event, when the package
+// holds it; and for an odd seq, the first hash of its inclusion proof,
+// which is the leaf hash of the event before it (RFC 9162 section
+// 2.1.3: an odd leaf's first sibling is the even one before it). A log
+// whose chain disagrees with its own tree was not written by the vault.
+func (v *verification) chainLink(ev *events.Event, proof [][]byte) error {
+	if ev.Seq == 0 {
+		return nil
+	}
+	var want string
+	switch before, ok := v.leaves[ev.Seq-1]; {
+	case ok:
+		want = before.String()
+	case ev.Seq%2 == 1 && len(proof) > 0:
+		want = hex.EncodeToString(proof[0])
+	default:
+		return nil
+	}
+	if ev.Prev != want {
+		return fmt.Errorf("event %d's prev is %s, but the leaf before it in the signed tree is %s: the custody log's hash chain disagrees with its own tree", ev.Seq, truncate(ev.Prev), want)
+	}
 	return nil
 }
 
@@ -1285,6 +1327,136 @@ func checkSealing(m *Manifest, evs map[uint64]*events.Event) (string, error) {
 		return "", fmt.Errorf("sealing event %d says the package is for a %q; a package is sealed for a prosecutor or defence counsel (for_role prosecutor or defence, or absent)", m.SealingEvent, truncate(d.ForRole))
 	}
 	return d.forRole(), nil
+}
+
+// requestData is what a sealing's rules read of its request's
+// request.opened and request.approved events (custody-log.md section 8,
+// "Decisions").
+type requestData struct {
+	Request     string `json:"request"`
+	Kind        string `json:"kind"`
+	RequestedBy string `json:"requested_by"`
+	Person      string `json:"person"`
+	Params      struct {
+		For            string   `json:"for"`
+		Purpose        string   `json:"purpose"`
+		Items          []string `json:"items"`
+		DiscloseOthers bool     `json:"disclose_others"`
+	} `json:"params"`
+}
+
+// checkSealingRequest checks the two-person rules of the package's own
+// sealing from the events the package carries (section 9 step 7a;
+// custody-log.md section 8, "Decisions"): where the case's last
+// case.policy.set before the sealing says export_approval "required",
+// the sealing names a request; a sealing that names one carries its
+// request.opened and request.approved, the request asked to seal this
+// package (kind package.seal, for the same person, purpose, items and
+// disclosure), its approval is by a custodian other than its requester,
+// right before the sealing, and that custodian sealed it. It returns
+// what it established, in words.
+func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, error) {
+	sealing := evs[m.SealingEvent]
+	var d sealingData
+	if err := sealing.DecodeData(&d); err != nil {
+		return "", err
+	}
+	var policy *events.Event
+	for _, ev := range evs {
+		if ev.Type == "case.policy.set" && ev.Seq < sealing.Seq && (policy == nil || ev.Seq > policy.Seq) {
+			policy = ev
+		}
+	}
+	required := false
+	if policy != nil {
+		var p struct {
+			ExportApproval string `json:"export_approval"`
+		}
+		if err := policy.DecodeData(&p); err != nil {
+			return "", err
+		}
+		required = p.ExportApproval == "required"
+	}
+	if d.Request == "" {
+		if required {
+			return "", fmt.Errorf("the case's export policy (event %d) required a custodian's approval of every package, but sealing event %d names no approved request", policy.Seq, sealing.Seq)
+		}
+		return "no approval was needed: the case's export policy did not require one at the sealing", nil
+	}
+	find := func(typ string) (*events.Event, requestData, error) {
+		var found *events.Event
+		var data requestData
+		for _, ev := range evs {
+			if ev.Type != typ {
+				continue
+			}
+			var r requestData
+			if err := ev.DecodeData(&r); err != nil {
+				return nil, r, err
+			}
+			if r.Request != d.Request {
+				continue
+			}
+			if found != nil {
+				return nil, r, fmt.Errorf("request %s has two %s events (%d and %d)", truncate(d.Request), typ, found.Seq, ev.Seq)
+			}
+			found, data = ev, r
+		}
+		if found == nil {
+			return nil, data, fmt.Errorf("sealing event %d carries out request %s, but the package does not hold its %s event (a package carries its sealing's request and approval)", sealing.Seq, truncate(d.Request), typ)
+		}
+		return found, data, nil
+	}
+	opened, asked, err := find("request.opened")
+	if err != nil {
+		return "", err
+	}
+	approved, decided, err := find("request.approved")
+	if err != nil {
+		return "", err
+	}
+	for _, ev := range evs {
+		var r requestData
+		if ev.Type == "request.rejected" && ev.DecodeData(&r) == nil && r.Request == d.Request {
+			return "", fmt.Errorf("request %s is both rejected (event %d) and approved (event %d)", truncate(d.Request), ev.Seq, approved.Seq)
+		}
+	}
+	requester := opened.Actor.Person
+	p := asked.Params
+	switch {
+	case asked.Kind != "package.seal" || decided.Kind != "package.seal":
+		return "", fmt.Errorf("request %s, which sealing event %d carries out, is of kind %q (approved as %q), not package.seal", truncate(d.Request), sealing.Seq, truncate(asked.Kind), truncate(decided.Kind))
+	case !(opened.Seq < approved.Seq && approved.Seq+1 == sealing.Seq):
+		return "", fmt.Errorf("request %s is opened at event %d and approved at event %d; its sealing (event %d) must come right after its approval, and the approval after the request", truncate(d.Request), opened.Seq, approved.Seq, sealing.Seq)
+	case decided.RequestedBy != requester || d.RequestedBy != requester:
+		return "", fmt.Errorf("request %s was opened by %s, but its approval (event %d) or its sealing (event %d) names %q as who asked", truncate(d.Request), truncate(requester), approved.Seq, sealing.Seq, truncate(map[bool]string{true: decided.RequestedBy, false: d.RequestedBy}[decided.RequestedBy != requester]))
+	case approved.Actor.Role != "custodian" || approved.Actor.Person == requester || approved.Actor.Person == "":
+		return "", fmt.Errorf("request %s, asked by %s, is approved (event %d) by %s (%s): an approval is a custodian's other than the requester's", truncate(d.Request), truncate(requester), approved.Seq, truncate(approved.Actor.Person), truncate(approved.Actor.Role))
+	case sealing.Actor.Person != approved.Actor.Person || sealing.Actor.Role != approved.Actor.Role:
+		return "", fmt.Errorf("request %s is approved by %s (event %d), but sealed by %s (event %d): the approving custodian seals", truncate(d.Request), truncate(approved.Actor.Person), approved.Seq, truncate(sealing.Actor.Person), sealing.Seq)
+	case p.For != d.For || asked.Person != "" && asked.Person != d.For || p.Purpose != d.Purpose || p.DiscloseOthers != d.DisclosesOthers:
+		return "", fmt.Errorf("request %s (event %d) asked for a package for %s with the purpose %q (disclosing other packages: %v); sealing event %d is for %s with the purpose %q (disclosing: %v)",
+			truncate(d.Request), opened.Seq, truncate(p.For), truncate(p.Purpose), p.DiscloseOthers, sealing.Seq, truncate(d.For), truncate(d.Purpose), d.DisclosesOthers)
+	}
+	if len(p.Items) > 0 {
+		if !slices.Equal(p.Items, d.Items) {
+			return "", fmt.Errorf("request %s (event %d) asked to seal %s; sealing event %d seals %s, not those, in that order", truncate(d.Request), opened.Seq, Count(len(p.Items), "item", "items"), sealing.Seq, Count(len(d.Items), "item", "items"))
+		}
+	} else {
+		// A request that lists no items asked for every item the case
+		// had then: none deposited after it.
+		for _, ev := range evs {
+			if ev.Type == "item.deposited" && slices.Contains(d.Items, ev.Item) && ev.Seq > opened.Seq {
+				return "", fmt.Errorf("request %s (event %d) asked for the case's items then; item %s was deposited after it (event %d)", truncate(d.Request), opened.Seq, ev.Item, ev.Seq)
+			}
+		}
+	}
+	why := "the case's export policy did not require it"
+	if required {
+		why = fmt.Sprintf("as the case's export policy (event %d) required", policy.Seq)
+	}
+	return fmt.Sprintf("the sealing was asked by %s in request %s (event %d) and approved by custodian %s (event %d), who sealed it; %s",
+		printable.Terminal(requester), d.Request, opened.Seq, printable.Terminal(approved.Actor.Person), approved.Seq, why), nil
 }
 
 // checkOpened requires the case's opening among the package's events: it

@@ -221,6 +221,10 @@ func TestRecipientReplacementAndExportPolicy(t *testing.T) {
 	key := strings.Fields(s.ok("auditor", work, "audit", "key").stdout)[0]
 	if r := s.run("", work, "custos-verify", out, "--key", key, "--identity", idFile); r.code != 0 {
 		t.Fatalf("custos-verify with the first recipient's identity: %s %s", r.stdout, r.stderr)
+	} else if want := "the sealing was asked by investigator in request " + seal["request"].(string); !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "approved by custodian custodian") {
+		// The two-person rule of the sealing is checked from the
+		// package's own events.
+		t.Errorf("custos-verify does not say who asked and who approved:\n%s", r.stdout)
 	}
 	s.ok("custodian", work, "approve", req["request"].(string))
 	drop := s.ok("custodian", work, "case", "policy", "C-1", "--export-approval", "none", "--json").json(t)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/custos-vault/custos/internal/testenv"
+	"github.com/custos-vault/custos/pkgformat"
 )
 
 // TestPackageReceipts: a prosecutor registers an SSH key made with the
@@ -148,7 +149,10 @@ func TestSameItems(t *testing.T) {
 	s2.sealAndFetch("investigator", "prosecutor", w2, "OTHER-1", filepath.Join(work, "other.tar"), "--purpose", "x")
 	key2, _ := vaultKey(t, s2, w2, "prosecutor")
 	os.WriteFile(filepath.Join(work, "keys"), []byte(logKey+"\n"+key2+"\n"), 0o644)
-	if r := s.run("", work, "custos-verify", "--same-items", "all-1.tar", "other.tar", "--trusted-keys", "keys"); r.code != 1 || !strings.Contains(r.stderr, "two custody logs") {
+	// Named by their keys' fingerprints, which two logs of the same name
+	// do not share.
+	if r := s.run("", work, "custos-verify", "--same-items", "all-1.tar", "other.tar", "--trusted-keys", "keys"); r.code != 1 || !strings.Contains(r.stderr, "two custody logs") ||
+		!strings.Contains(r.stderr, "key fingerprint "+pkgformat.KeyFingerprint(logKey)) || !strings.Contains(r.stderr, "key fingerprint "+pkgformat.KeyFingerprint(key2)) {
 		t.Fatalf("packages of two vaults: %d %s%s", r.code, r.stdout, r.stderr)
 	}
 }
