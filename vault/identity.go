@@ -179,7 +179,7 @@ func (v *Vault) Authenticate(token string) (Principal, error) {
 	if !v.cfg.Now().Before(s.expires) {
 		return Principal{}, fmt.Errorf("%w: the session expired; sign in again", ErrUnauthenticated)
 	}
-	if err := p.active(); err != nil {
+	if err := inactive(p, s.credential); err != nil {
 		return Principal{}, err
 	}
 	// A session lasts only while the vault would still open it: not once
@@ -216,11 +216,34 @@ func (v *Vault) AuthenticateCertificate(id ExternalIdentity) (Principal, error) 
 	if !ok {
 		return Principal{}, fmt.Errorf("%w: no person is enrolled with this certificate's name", ErrUnauthenticated)
 	}
-	if err := p.active(); err != nil {
+	c := Credential{Auth: "certificate", Issuer: id.Issuer, Subject: id.Subject, Certificate: id.Fingerprint}
+	if err := inactive(p, c); err != nil {
 		return Principal{}, err
 	}
-	return Principal{Name: p.Name, Role: p.Role, Credential: Credential{Auth: "certificate",
-		Issuer: id.Issuer, Subject: id.Subject, Certificate: id.Fingerprint}}, nil
+	return Principal{Name: p.Name, Role: p.Role, Credential: c}, nil
+}
+
+// InactiveError is the refusal of a credential, session, certificate or
+// identity that names a person who may no longer act (suspended or
+// removed): Who is that person, with the credential presented, so that
+// the refusal is recorded in their name rather than as nobody's. It
+// wraps ErrUnauthenticated.
+type InactiveError struct {
+	Who Principal
+	err error
+}
+
+func (e *InactiveError) Error() string { return e.err.Error() }
+func (e *InactiveError) Unwrap() error { return e.err }
+
+// inactive wraps p's refusal (active) with who p is and the credential
+// presented, or returns nil for a person who may act.
+func inactive(p Person, c Credential) error {
+	err := p.active()
+	if err == nil {
+		return nil
+	}
+	return &InactiveError{Who: Principal{Name: p.Name, Role: p.Role, Credential: c}, err: err}
 }
 
 // active refuses a suspended or removed person.
@@ -261,7 +284,7 @@ func (v *Vault) OpenSession(ctx context.Context, credential string) (*Session, e
 	if p == nil || subtle.ConstantTimeCompare([]byte(p.tokenSHA256), []byte(h)) != 1 {
 		return nil, ErrUnauthenticated
 	}
-	if err := p.active(); err != nil {
+	if err := inactive(*p, Credential{Auth: "local"}); err != nil {
 		return nil, err
 	}
 	return v.openSession(ctx, *p, Credential{Auth: "local"}, "", func(q Person) error {
@@ -287,7 +310,7 @@ func (v *Vault) OpenExternalSession(ctx context.Context, id ExternalIdentity) (*
 	if !ok {
 		return nil, fmt.Errorf("%w: no person is enrolled with this identity (%s %q)", ErrUnauthenticated, v.cfg.OIDCClaim, truncate(id.Name))
 	}
-	if err := p.active(); err != nil {
+	if err := inactive(p, Credential{Auth: "oidc", Issuer: id.Issuer, Subject: id.Subject}); err != nil {
 		return nil, err
 	}
 	if req := v.cfg.RequireMFA[p.Role]; !req.satisfiedBy(id) {
@@ -546,7 +569,7 @@ func (v *Vault) RedeemInvitation(ctx context.Context, name string, halves []stri
 	if !v.cfg.Now().Before(inv.expires) {
 		return secret.String{}, fmt.Errorf("%w: the invitation expired; ask the custodians for a new one", ErrUnauthenticated)
 	}
-	if err := p.active(); err != nil {
+	if err := inactive(p, Credential{Auth: "invitation"}); err != nil {
 		return secret.String{}, err
 	}
 	credential := newToken(TokenPrefix)

@@ -167,16 +167,27 @@ func TestSessionsExpireAndPeopleAreSuspended(t *testing.T) {
 		t.Fatalf("person list: %s", list)
 	}
 
-	var expired, suspended bool
+	var expired, suspended, removed bool
 	for _, ev := range logEvents(t, s) {
 		if ev.Type != "access.refused" {
 			continue
 		}
 		expired = expired || strings.Contains(string(ev.Data), "expired")
-		suspended = suspended || strings.Contains(string(ev.Data), "suspended")
+		// A suspended or removed person's refusals are recorded in
+		// their name, with the credential they presented: an auditor
+		// finds them among the person's acts.
+		for _, why := range []string{"is suspended", "was removed"} {
+			if strings.Contains(string(ev.Data), "investigator "+why) && ev.Actor.Role != "custodian" { // not a custodian's refused reinstatement
+				if ev.Actor.Person != "investigator" || ev.Actor.Role != "investigator" || ev.Actor.Auth != "local" {
+					t.Errorf("the refusal %s of a person who %s is recorded as %+v's", ev.Data, why, ev.Actor)
+				}
+				suspended = suspended || why == "is suspended"
+				removed = removed || why == "was removed"
+			}
+		}
 	}
-	if !expired || !suspended {
-		t.Fatalf("refusals recorded: expired %v, suspended %v", expired, suspended)
+	if !expired || !suspended || !removed {
+		t.Fatalf("refusals recorded: expired %v, suspended %v, removed %v", expired, suspended, removed)
 	}
 }
 

@@ -85,9 +85,11 @@ func (h *Handler) Throttled(r *http.Request, action string) (time.Duration, bool
 }
 
 // NoteUnauthenticated records (aggregated per client address, action and
-// reason) a request refused for want of valid credentials.
+// reason) a request refused for want of valid credentials: in the name
+// of the person its credential names where the vault knows them (one
+// suspended or removed: vault.InactiveError), else as nobody's.
 func (h *Handler) NoteUnauthenticated(r *http.Request, action, target string, err error) error {
-	return h.refusals.note(r.Context(), nil, clientIP(r), action, shortTarget(target), signInReason(err), vault.GroundsCredentials)
+	return h.refusals.note(r.Context(), refusedPerson(err), clientIP(r), action, shortTarget(target), signInReason(err), vault.GroundsCredentials)
 }
 
 // NoteUnknown records (aggregated) a request for a path or method that

@@ -111,10 +111,23 @@ func (h *Handler) signInRefused(r *http.Request, action string, err error) error
 	if !errors.Is(err, vault.ErrUnauthenticated) {
 		return err
 	}
-	if nerr := h.refusals.note(r.Context(), nil, clientIP(r), action, "", signInReason(err), vault.GroundsCredentials); nerr != nil {
+	if nerr := h.refusals.note(r.Context(), refusedPerson(err), clientIP(r), action, "", signInReason(err), vault.GroundsCredentials); nerr != nil {
 		return nerr
 	}
 	return err
+}
+
+// refusedPerson is who a refused credential, session, certificate or
+// identity names where the vault knows them (a suspended or removed
+// person: vault.InactiveError), so that the refusal is recorded in their
+// name and found among their acts; nil for one that names nobody.
+func refusedPerson(err error) *vault.Principal {
+	var ie *vault.InactiveError
+	if errors.As(err, &ie) {
+		who := ie.Who
+		return &who
+	}
+	return nil
 }
 
 // signInReason is a refused sign-in's reason as recorded: the vault's
