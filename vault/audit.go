@@ -393,9 +393,12 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 			return v.readNamed(ctx, itemID, byItem, fn)
 		}
 		// An item's timeline includes the packages that carried it out
-		// of the vault: the case's package events that name it, found
-		// among the case's own events (not among its other items'), and
-		// given in log order among the item's events. Both reads stop
+		// of the vault (their sealing, storing, fetches and signed
+		// receipts) and the destruction of its case (asked, decided,
+		// done): the case's events that concern it, found among the
+		// case's own events (not among its other items'), and given in
+		// log order among the item's events, as its custody report
+		// gives them. Both reads stop
 		// at the log's size when the first began, so that an event
 		// appended between them cannot appear without the ones before it.
 		size := v.log.Size()
@@ -416,13 +419,15 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 					pkgs[d.Package] = true
 					pkgEvents = append(pkgEvents, carried{r, ev})
 				}
-			case TypePackageSealed, TypePackageFetched, TypePackageFetchDone:
+			case TypePackageSealed, TypePackageFetched, TypePackageFetchDone, TypePackageReceived:
 				var d struct {
 					Package string `json:"package"`
 				}
 				if ev.DecodeData(&d) == nil && pkgs[d.Package] {
 					pkgEvents = append(pkgEvents, carried{r, ev})
 				}
+			case TypeDestructionRequested, TypeDestructionApproved, TypeDestructionRejected, TypeCaseDestroyed:
+				pkgEvents = append(pkgEvents, carried{r, ev})
 			}
 			return nil
 		}); err != nil {

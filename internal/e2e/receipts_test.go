@@ -85,6 +85,12 @@ func TestPackageReceipts(t *testing.T) {
 	if sig == "" {
 		t.Fatalf("no package.received event with a signature: %v", tl)
 	}
+	// The item's own timeline gives the receipt of the package that
+	// carried it, as its custody report does.
+	item := s.ok("investigator", work, "item", "list", "--case", "KH-2026-950", "--json").json(t)["items"].([]any)[0].(map[string]any)["id"].(string)
+	if !strings.Contains(s.ok("auditor", work, "audit", "log", "--item", item, "--json").stdout, `"type":"package.received"`) {
+		t.Errorf("the item's timeline does not give the receipt of its package")
+	}
 	os.WriteFile(filepath.Join(work, "receipt.sig"), []byte(sig), 0o644)
 	msg := "custos package receipt v1\npackage " + id + "\nsha256 " + rec["sha256"].(string) + "\n"
 	os.WriteFile(filepath.Join(work, "receipt.txt"), []byte(msg), 0o644)
