@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -181,6 +183,40 @@ func TestFlagsWithoutValues(t *testing.T) {
 		if err == nil || !errors.Is(err, errUsage) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want a usage error saying %q", c.args, err, c.want)
 		}
+	}
+}
+
+// An empty or blank argument (an unset variable in a script) is refused
+// as a mistake in how the command was typed, in every command, before
+// anything is sent: the vault never sees a request for ".../destruction//approve".
+func TestEmptyArgumentsRefused(t *testing.T) {
+	sent := 0
+	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sent++
+		http.NotFound(w, r)
+	}))
+	defer vault.Close()
+	t.Setenv("CUSTOS_SERVER", vault.URL)
+	t.Setenv("CUSTOS_TOKEN", "css_"+strings.Repeat("0", 64))
+	t.Setenv("CUSTOS_CONFIG_DIR", t.TempDir())
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"case", "approve-destruction", "KH-2026-099", ""}, "case approve-destruction: argument 2 is empty"},
+		{[]string{"case", "approve-destruction", "", "dr_000000000000000000000001"}, "case approve-destruction: argument 1 is empty"},
+		{[]string{"approve", " "}, "approve: argument 1 is empty"},
+		{[]string{"item", "show", "", "--json"}, "item show: argument 1 is empty"},
+		{[]string{"deposit", "--case", "C-1", "evidence.bin", ""}, "deposit: argument 2 is empty"},
+	} {
+		var out, errb strings.Builder
+		err := run(c.args, &out, &errb)
+		if err == nil || !errors.Is(err, errUsage) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want a usage error saying %q", c.args, err, c.want)
+		}
+	}
+	if sent != 0 {
+		t.Fatalf("%d requests reached the vault for commands with an empty argument", sent)
 	}
 }
 
