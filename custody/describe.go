@@ -131,7 +131,11 @@ func describe(x *decoded) {
 	case typeMemberRemoved:
 		add("%s: %s", Shown(d.Person), quoted(d.Reason))
 	case typePolicySet:
-		add("second custodian's approval of exports: %s", Shown(d.ExportApproval))
+		if d.ExportApproval == "required" {
+			add("export approval %s", ExportApprovalRequired)
+		} else {
+			add("export approval %s", Shown(d.ExportApproval))
+		}
 		if d.Request != "" {
 			granted(x, add)
 		} else if d.Reason != "" {

@@ -107,6 +107,21 @@ func TestDescribeRefusalSummarySaysWhen(t *testing.T) {
 	}
 }
 
+// A case's export approval is said as the rule is: a custodian's
+// approval, never the requester's own (an investigator's sealing needs
+// one custodian), not a second custodian's.
+func TestDescribeExportPolicy(t *testing.T) {
+	req := &events.Event{Type: "case.policy.set", Data: json.RawMessage(`{"export_approval":"required","reason":"court order"}`)}
+	_, details := Describe(req)
+	if !strings.Contains(details, "export approval required: every package needs a custodian's approval, never its requester's own") || strings.Contains(details, "second") {
+		t.Errorf("requiring export approval: %q", details)
+	}
+	drop := &events.Event{Type: "case.policy.set", Actor: events.Actor{Person: "c2"}, Data: json.RawMessage(`{"export_approval":"none","request":"rq_1","requested_by":"c1"}`)}
+	if _, details := Describe(drop); !strings.HasPrefix(details, "export approval none; asked by c1 in request rq_1, approved by c2") {
+		t.Errorf("an approved drop: %q", details)
+	}
+}
+
 // A hash set's import is told by its name and what a match means, and,
 // when a second custodian approved it, who asked for it; a removal names
 // the set.

@@ -48,7 +48,8 @@ type SealedPackage struct {
 	// checkpoint's witness quorum, a time-stamp token.
 	Warnings []string `json:"warnings,omitempty"`
 	// Request, instead of the rest, is the pending request of a case
-	// whose policy requires a second custodian's approval of exports.
+	// whose policy requires a custodian's approval of exports (never the
+	// requester's own).
 	Request *RequestInfo `json:"-"`
 }
 
@@ -314,7 +315,7 @@ func (v *Vault) recordSealing(ctx context.Context, s *sealing) error {
 			return err
 		}
 		if c.ExportApproval && s.request == nil {
-			return refused(ErrConflict, "the case's policy now requires a second custodian's approval of exports; ask again")
+			return refused(ErrConflict, "the case's policy now requires a custodian's approval of its packages, never the requester's own; ask again, and a custodian other than you approves the request")
 		}
 		p, known := v.state.personByName(s.target.Name)
 		if !known || p.Role != s.target.Role || p.Recipient != s.target.Recipient {

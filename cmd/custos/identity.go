@@ -31,14 +31,19 @@ const askReasonHelp = "why you ask (optional; recorded with the request, and sho
 // the case's custody reports and in every package sealed of it after.
 const caseReasonHelp = "why (optional; recorded, and shown in the case's custody reports and in the packages sealed of it, which prosecution and defence read)"
 
-// printRequest prints the answer of a decision that waits for a second
-// custodian: its id, and this custodian's invitation half where there is
-// one (shown once).
+// printRequest prints the answer of a decision that waits for a
+// custodian other than the requester: its id, and this custodian's
+// invitation half where there is one (shown once).
 func printRequest(w io.Writer, asJSON bool, r api.RequestResponse, what string) error {
 	approver, who := "a second custodian", "A custodian other than you"
-	if r.Kind == vault.KindRecipient || r.Kind == vault.KindReceiptKey || r.Kind == vault.KindSeal {
-		// Asked by a prosecutor, defence counsel or investigator.
+	switch r.Kind {
+	case vault.KindRecipient, vault.KindReceiptKey:
+		// Asked by a prosecutor or defence counsel.
 		approver, who = "a custodian's approval", "A custodian"
+	case vault.KindSeal:
+		// Asked by an investigator, or by a custodian, whom another
+		// approves.
+		approver = "a custodian's approval"
 	}
 	text := fmt.Sprintf("%s needs %s: request %s (%s), open until %s.\n%s approves it with: custos approve %s (or rejects it; you may withdraw it with custos reject %s --reason ...)",
 		what, approver, r.Request, r.Kind, when(r.Expires), who, r.Request, r.Request)
@@ -579,7 +584,7 @@ func runDecide(verb string, args []string, stdout io.Writer) error {
 
 func runCasePolicy(args []string, stdout io.Writer) error {
 	fs := newFlags("case policy")
-	export := fs.String("export-approval", "", "required (every package of the case needs a second custodian) or none")
+	export := fs.String("export-approval", "", "required (every package of the case needs a custodian's approval, never its requester's own) or none")
 	reason := fs.String("reason", "", caseReasonHelp)
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
@@ -604,10 +609,10 @@ func runCasePolicy(args []string, stdout io.Writer) error {
 	if out.ExportApproval == vault.ExportApprovalNone {
 		// Only an unchanged policy answers at once when the approval is
 		// dropped: dropping it is otherwise a request.
-		return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s already need no second custodian's approval; nothing changed (nothing recorded, and --reason was not kept)", pos[0]))
+		return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s already need no approval; nothing changed (nothing recorded, and --reason was not kept)", pos[0]))
 	}
 	if !out.Recorded {
-		return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s already needed a second custodian's approval; nothing changed (nothing recorded, and --reason was not kept)", pos[0]))
+		return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s already needed a custodian's approval (never the requester's own); nothing changed (nothing recorded, and --reason was not kept)", pos[0]))
 	}
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s now need a second custodian's approval to be sealed (hash lists and CASE/UCO exports do not: they are recorded, and carry no evidence)", pos[0]))
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s now need a custodian's approval to be sealed, never the requester's own: an investigator's sealing is a request a custodian approves, a custodian's one another custodian approves (hash lists and CASE/UCO exports do not: they are recorded, and carry no evidence)", pos[0]))
 }

@@ -183,7 +183,7 @@ func TestSessionsExpireAndPeopleAreSuspended(t *testing.T) {
 // TestRecipientReplacementAndExportPolicy: a prosecutor's first
 // recipient takes effect at once, a replacement only once a custodian
 // approves; a case whose policy requires it seals a package only on a
-// second custodian's approval.
+// custodian's approval, never the requester's own.
 func TestRecipientReplacementAndExportPolicy(t *testing.T) {
 	s := newServer(t)
 	work := t.TempDir()
@@ -200,8 +200,13 @@ func TestRecipientReplacementAndExportPolicy(t *testing.T) {
 	if r := s.ok("custodian", work, "case", "policy", "C-1", "--export-approval", "none"); !strings.Contains(r.stdout, "nothing changed") {
 		t.Fatalf("dropping an approval that was never required says %q", r.stdout)
 	}
-	if r := s.ok("custodian", work, "case", "policy", "C-1", "--export-approval", "required"); !strings.Contains(r.stdout, "now need") {
+	// The rule as it is: a custodian's approval, never the requester's
+	// own; an investigator's sealing needs one custodian, not two.
+	if r := s.ok("custodian", work, "case", "policy", "C-1", "--export-approval", "required"); !strings.Contains(r.stdout, "now need a custodian's approval to be sealed, never the requester's own") || strings.Contains(r.stdout, "second") {
 		t.Fatalf("requiring approval says %q", r.stdout)
+	}
+	if r := s.ok("custodian", work, "case", "show", "C-1"); !strings.Contains(r.stdout, "exports:    need a custodian's approval, never the requester's own") || strings.Contains(r.stdout, "second custodian") {
+		t.Fatalf("case show says %q", r.stdout)
 	}
 	// Asked again, with a reason: nothing is recorded, and it says so.
 	if r := s.ok("custodian", work, "case", "policy", "C-1", "--export-approval", "required", "--reason", "the court's order 2026/99", "--json").json(t); r["recorded"] != false {

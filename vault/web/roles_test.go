@@ -610,7 +610,10 @@ func TestRolesManageCase(t *testing.T) {
 	before = rv.size()
 	p = cust.send("/app/cases/C-1/policy", url.Values{"export_approval": {"required"}})
 	p.status(t, "policy", http.StatusOK)
-	p.has(t, "policy", "every package needs a second custodian's approval")
+	// The rule as it is: a custodian approves, never the requester
+	// (an investigator's sealing needs one custodian, not two).
+	p.has(t, "policy", "every package needs a custodian's approval, never its requester's own", "a custodian approves an investigator's sealing")
+	p.lacks(t, "policy", "second custodian's approval", "second approval")
 	if rv.eventOf(before, vault.TypeCasePolicySet) == nil {
 		t.Error("no case.policy.set event")
 	}
