@@ -199,7 +199,7 @@ func init() {
 		{name: "package seal", args: "--case CASE --for PERSON --purpose TEXT [--items ID,...] [--disclose-others]", group: pk, who: "investigator assigned to the case, custodian",
 			summary: "seal a package of the case's items (or the listed ones) for a prosecutor or defence counsel",
 			details: "The package holds report.txt and report.pdf, the items' chain of custody; --disclose-others makes them state the other packages the same items were sealed in. Under a case's export approval policy, opens a request that a custodian other than you approves (custos approve), which seals the package.",
-			json:    `{"package","size","sha256","items","warnings"}` + " or a request", run: out(runPackageSeal)},
+			json:    `{"package","size","sha256","items","for","for_role","warnings"}` + " or a request", run: out(runPackageSeal)},
 		{name: "package list", group: pk, who: "anyone (a prosecutor or defence counsel: theirs; all for custodians and auditors)", summary: "the packages you may know",
 			details: "RECEIVED is when the person it is sealed for acknowledged it (custos package receipt); a case marked (destroyed) was destroyed since: its packages are not fetched any more, and copies fetched before stay readable by the people they were sealed for; --json gives each package file's SHA-256, which custos-verify prints of the file it checks.",
 			json:    `{"packages":[{"package","case","for","items","purpose","sealed_at","size","sha256","receipt"?,"case_destroyed"?}]}`, run: out(runPackageList)},

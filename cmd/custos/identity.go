@@ -300,6 +300,19 @@ func runLogout(args []string, stdout io.Writer) error {
 }
 
 // plural is "1 item", "2 items".
+// recipientText names whom a package is for, with their role in words
+// where it is known: "vanna (prosecutor)", "dara (defence counsel)",
+// "dara".
+func recipientText(name, role string) string {
+	switch role {
+	case "":
+		return name
+	case vault.RoleDefence:
+		role = "defence counsel"
+	}
+	return name + " (" + role + ")"
+}
+
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
@@ -407,10 +420,7 @@ func runRequests(args []string, stdout io.Writer) error {
 	if len(out.Requests) > 0 {
 		var rows [][]string
 		for _, r := range out.Requests {
-			asks := describeRequest(r.Request)
-			if r.ForRole != "" {
-				asks += fmt.Sprintf("; %s is %s", r.Person, r.ForRole)
-			}
+			asks := describeRequest(r.Request, r.ForRole)
 			if a := r.Items; a != nil {
 				asks += "; " + askedItemsText(*a)
 			}
@@ -477,8 +487,9 @@ func categoryText(it vault.ItemSummary) string {
 }
 
 // describeRequest says what a request asks, as its approver must check
-// it.
-func describeRequest(r vault.Request) string {
+// it. forRole is the role of whom a sealing is for, where the vault says
+// it (to custodians), "" otherwise.
+func describeRequest(r vault.Request, forRole string) string {
 	p := r.Parameters()
 	switch r.Kind {
 	case vault.KindHashSetImport:
@@ -513,7 +524,7 @@ func describeRequest(r vault.Request) string {
 		return r.Person + "'s receipt key becomes " + p.Fingerprint
 	case vault.KindSeal:
 		// The items are named beside it (askedItemsText).
-		s := fmt.Sprintf("a package of %s for %s: %q", r.Case, p.For, p.Purpose)
+		s := fmt.Sprintf("a package of %s for %s: %q", r.Case, recipientText(p.For, forRole), p.Purpose)
 		if p.DiscloseOthers {
 			s += "; its report states the other packages of these items"
 		}
@@ -570,7 +581,8 @@ func runDecide(verb string, args []string, stdout io.Writer) error {
 	}
 	text := fmt.Sprintf("approved request %s (%s by %s); it is carried out", out.Request, out.Kind, out.By)
 	if out.Package != nil {
-		text += fmt.Sprintf(": sealed package %s (%s, sha256 %s); its prosecutor finds it with custos package list", out.Package.ID, plural(out.Package.Items, "item"), out.Package.SHA256)
+		pk := out.Package
+		text += fmt.Sprintf(": sealed package %s (%s, sha256 %s) for %s, who finds it with custos package list", pk.ID, plural(pk.Items, "item"), pk.SHA256, recipientText(pk.For, pk.ForRole))
 	}
 	if hs := out.HashSet; hs != nil {
 		text += fmt.Sprintf(": hash set %s is in use (%s, tables sha256 %s; event %d); custos hashset list shows it", hs.HashSet, entries(hs.Imported), hs.TableSHA256, hs.Event)

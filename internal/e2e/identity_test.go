@@ -217,7 +217,23 @@ func TestRecipientReplacementAndExportPolicy(t *testing.T) {
 		t.Fatalf("a sealing under an approval policy answered %v", seal)
 	}
 	app := s.ok("custodian", work, "approve", seal["request"].(string), "--json").json(t)
+	if p := app["package"].(map[string]any); p["for"] != "prosecutor" || p["for_role"] != "prosecutor" {
+		t.Fatalf("the approval's package names %v", p)
+	}
 	pkg := app["package"].(map[string]any)["package"].(string)
+
+	// A sealing for defence counsel (the development person named
+	// defence): the request and the approval name them in their role,
+	// never as a prosecutor, and never as "defence is defence".
+	def, _ := age.GenerateX25519Identity()
+	s.ok("defence", work, "recipient", "set", def.Recipient().String())
+	dseal := s.ok("investigator", work, "package", "seal", "--case", "C-1", "--for", "defence", "--purpose", "disclosure", "--json").json(t)
+	if r := s.ok("custodian", work, "requests"); !strings.Contains(r.stdout, `a package of C-1 for defence (defence counsel): "disclosure"`) || strings.Contains(r.stdout, "defence is defence") {
+		t.Fatalf("custos requests says %q", r.stdout)
+	}
+	if r := s.ok("custodian", work, "approve", dseal["request"].(string)); !strings.Contains(r.stdout, "for defence (defence counsel), who finds it with custos package list") || strings.Contains(r.stdout, "prosecutor") {
+		t.Fatalf("the approval of a sealing for defence counsel says %q", r.stdout)
+	}
 	out := filepath.Join(work, "p.tar")
 	s.ok("prosecutor", work, "package", "fetch", pkg, "-o", out)
 	// Sealed to the first recipient: the replacement is not approved.
