@@ -232,8 +232,18 @@ func TestExplicitFlagValuesTaken(t *testing.T) {
 
 // What a passed audit says it checked besides the vault's checkpoints:
 // the auditor's own, the one --save-checkpoint replaced, and the sticky
-// head, each named for what it is.
+// head, each named for what it is, by its size and the time of the log it
+// holds (its last event's), where the replay read it.
 func TestSavedSummary(t *testing.T) {
+	asOf := func(size uint64) string {
+		switch size {
+		case 12:
+			return "the log as of 2026-12-05 12:56:10 UTC"
+		case 14:
+			return "the log as of 2026-12-05 12:58:02 UTC"
+		}
+		return ""
+	}
 	own := func(size uint64) savedCheckpoint {
 		return savedCheckpoint{&events.Checkpoint{Size: size}, "mine.checkpoint", false}
 	}
@@ -245,13 +255,13 @@ func TestSavedSummary(t *testing.T) {
 	}{
 		{nil, false, "signed checkpoints", ""},
 		{nil, true, "signed checkpoints (the vault's and your saved one)", ""},
-		{[]savedCheckpoint{own(12)}, false, "signed checkpoints (the vault's and your saved one)", "the saved checkpoint of 12 events"},
-		{[]savedCheckpoint{own(12), own(9)}, true, "signed checkpoints (the vault's and your 3 saved ones)", "the saved checkpoints of 12 and 9 events"},
-		{[]savedCheckpoint{head}, false, "signed checkpoints (the vault's and its sticky head)", "the vault's sticky head (14 events, data/keyring/head.checkpoint)"},
+		{[]savedCheckpoint{own(12)}, false, "signed checkpoints (the vault's and your saved one)", "the saved checkpoint of 12 events (the log as of 2026-12-05 12:56:10 UTC)"},
+		{[]savedCheckpoint{own(12), own(9)}, true, "signed checkpoints (the vault's and your 3 saved ones)", "the saved checkpoints of 12 events (the log as of 2026-12-05 12:56:10 UTC) and 9 events"},
+		{[]savedCheckpoint{head}, false, "signed checkpoints (the vault's and its sticky head)", "the vault's sticky head (14 events, the log as of 2026-12-05 12:58:02 UTC, data/keyring/head.checkpoint)"},
 		{[]savedCheckpoint{own(12), head}, false, "signed checkpoints (the vault's and its sticky head and your saved one)",
-			"the saved checkpoint of 12 events and the vault's sticky head (14 events, data/keyring/head.checkpoint)"},
+			"the saved checkpoint of 12 events (the log as of 2026-12-05 12:56:10 UTC) and the vault's sticky head (14 events, the log as of 2026-12-05 12:58:02 UTC, data/keyring/head.checkpoint)"},
 	} {
-		which, extends := savedSummary(c.given, c.previous)
+		which, extends := savedSummary(c.given, c.previous, asOf)
 		if which != c.which || extends != c.extends {
 			t.Errorf("%d given, previous %v: %q, %q; want %q, %q", len(c.given), c.previous, which, extends, c.which, c.extends)
 		}
