@@ -374,10 +374,36 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	out.Witnessed = wout
 	out.Timestamps = stamps
+	if local != nil {
+		// Without the vault's sticky head, a store cut short after the
+		// newest checkpoint it was compared with passes: said in the
+		// answer, which passes still (exit 0: nothing found is wrong).
+		compared := slices.ContainsFunc(given, savedCheckpoint.isHead)
+		out.StickyHeadCompared = &compared
+		if !compared {
+			var newest *events.Checkpoint
+			for _, g := range given {
+				if !g.head && (newest == nil || g.Size > newest.Size) {
+					newest = g.Checkpoint
+				}
+			}
+			if previous != nil && (newest == nil || previous.Size > newest.Size) {
+				newest = previous
+			}
+			own := ""
+			if newest != nil {
+				own = "your saved checkpoint of " + sizeAsOf(newest.Size, asOf)
+			}
+			out.Warnings = append(out.Warnings, local.headNotCompared(own))
+		}
+	}
 	which, extends := savedSummary(given, previous != nil, asOf)
 	text := fmt.Sprintf("ok: %d events, hash chain intact, %d %s match the tree\nroot %s\n     (base64 %s, as the checkpoint note writes it)", res.Events, res.Checkpoints, which, out.Root, out.RootBase64)
 	if extends != "" {
 		text += "; the log extends " + extends
+	}
+	if out.StickyHeadCompared != nil && !*out.StickyHeadCompared {
+		text += "; NOT compared with the vault's sticky head (see the warning below)"
 	}
 	if local != nil {
 		text += fmt.Sprintf("\nchecked: %s of %s (every event it holds), read without the server, up to the newest signed checkpoint there (its stored checkpoints and batch seal); log key fingerprint %s", eventRange(res.Events), local.path, out.Fingerprint)
@@ -414,6 +440,9 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, st := range stamps {
 		text += fmt.Sprintf("\ntime-stamped: the checkpoint of %d events existed at %s, says %s (RFC 3161)", st.Size, st.text, st.TSA)
+	}
+	for _, w := range out.Warnings {
+		text += "\nwarning: " + w
 	}
 	return printResult(stdout, *asJSON, out, text)
 }

@@ -26,6 +26,8 @@ func TestOutputKeyOrder(t *testing.T) {
 		fetchOutput{File: "f", Package: "pk_1", SHA256: "00", Size: 1},
 		verifyOutput{Checkpoints: 1, Events: 2, ExtendsCheckpoint: &size, Fingerprint: "fp", Key: "k", OK: true, Origin: "o", Root: "r"},
 		verifyOutput{Checkpoints: 1, Events: 2, Fingerprint: "fp", Key: "k", OK: true, Origin: "o", Root: "r"},
+		verifyOutput{Checkpoints: 1, Events: 2, Fingerprint: "fp", Key: "k", OK: true, Origin: "o", Root: "r", RootBase64: "b", StickyHeadCompared: new(bool),
+			Timestamps: []timestampOutput{{Size: 2, Time: "t", Accuracy: "0s", TSA: "a"}}, Warnings: []string{"w"}, Witnessed: &witnessedOutput{Size: 2}},
 		verifyFailure{Error: "e", Event: new(uint64), Events: 2},
 		keyOutput{Fingerprint: "fp", Key: "k", Origin: "o"},
 		logExportOutput{Checkpoints: 1, Dir: "d", Events: 2, KeyFingerprint: "fp"},

@@ -230,6 +230,38 @@ func TestExplicitFlagValuesTaken(t *testing.T) {
 	}
 }
 
+// Wherever the vault's sticky head is not found, an audit of the store
+// says it was not compared, what that leaves unproven and where to copy
+// the head from: a PostgreSQL store (no data folder beside it) as a copy
+// of the SQLite file alone (testdata/script/auditstore.txtar). A copy of
+// the head is known by its name.
+func TestHeadNotComparedSaysWhereAndWhy(t *testing.T) {
+	pg := &localLog{path: "postgres://custos@db.example/custos"}
+	for own, want := range map[string]string{
+		"":                      "a log cut short together with its newest checkpoints and batch seal would pass it",
+		"your saved checkpoint": "a log cut short after your saved checkpoint would pass it",
+	} {
+		w := pg.headNotCompared(own)
+		for _, s := range []string{"the vault's sticky head, its own record of how long the log is, was not compared",
+			"a PostgreSQL store has no data folder beside it", want, "DATA/keyring/head.checkpoint", "--checkpoint head.checkpoint"} {
+			if !strings.Contains(w, s) {
+				t.Errorf("own %q: the warning lacks %q: %s", own, s, w)
+			}
+		}
+	}
+	for file, head := range map[string]bool{
+		"data/keyring/head.checkpoint":  true,
+		"copied/head.checkpoint":        true,
+		"head.checkpoint":               true,
+		"mine.checkpoint":               false,
+		"data/keyring/head.checkpoint2": false,
+	} {
+		if isStickyHead(file) != head {
+			t.Errorf("isStickyHead(%q) = %v", file, !head)
+		}
+	}
+}
+
 // What a passed audit says it checked besides the vault's checkpoints:
 // the auditor's own, the one --save-checkpoint replaced, and the sticky
 // head, each named for what it is, by its size and the time of the log it
