@@ -120,6 +120,8 @@ type data struct {
 	Grounds         string          `json:"grounds"`
 	Target          string          `json:"target"`
 	Count           int64           `json:"count"`
+	First           string          `json:"first"` // of a summary of refusals: when the first happened (RFC 3339)
+	Last            string          `json:"last"`  // and the last; the summary is written after them
 	Person          string          `json:"person"`
 	Order           string          `json:"order"`
 	ExportApproval  string          `json:"export_approval"`

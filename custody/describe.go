@@ -3,6 +3,7 @@ package custody
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 )
@@ -82,6 +83,12 @@ func describe(x *decoded) {
 	case typeIntegrityFailed:
 		add("%s", quoted(d.Reason))
 	case typeAccessRefused:
+		// First: a summary is written at the end of its window, and its
+		// own time is not when anyone asked.
+		when := attempts(d.Count, d.First, d.Last, x.ev.Timestamp())
+		if when != "" {
+			add("%s", when)
+		}
 		if w := ActionWords[d.Action]; w != "" {
 			add("asked to %s (%s); refused: %s", w, quoted(d.Action), quoted(d.Reason))
 		} else {
@@ -90,7 +97,7 @@ func describe(x *decoded) {
 		if w := GroundsWords[d.Grounds]; w != "" {
 			add("%s", w)
 		}
-		if d.Count > 1 {
+		if d.Count > 1 && when == "" {
 			add("%d refusals", d.Count)
 		}
 	case typePackageSealing:
@@ -124,7 +131,11 @@ func describe(x *decoded) {
 	case typeMemberRemoved:
 		add("%s: %s", Shown(d.Person), quoted(d.Reason))
 	case typePolicySet:
-		add("second custodian's approval of exports: %s", Shown(d.ExportApproval))
+		if d.ExportApproval == "required" {
+			add("export approval %s", ExportApprovalRequired)
+		} else {
+			add("export approval %s", Shown(d.ExportApproval))
+		}
 		if d.Request != "" {
 			granted(x, add)
 		} else if d.Reason != "" {
@@ -252,6 +263,36 @@ func describe(x *decoded) {
 	}
 	e.Action = Shown(e.Action)
 	e.Details = strings.Join(details, "; ")
+}
+
+// attempts says when the refusals a summary event stands for happened,
+// from its count, first and last (docs/custody-log.md, "Refusals"): "1
+// attempt at 12:56:55 UTC", "12 attempts from 12:56:01 to 12:56:58 UTC".
+// A summary is written at the end of its window, after them, so that the
+// event's own time is not theirs. A time of another day than the event's
+// is written with its date. It is "" for a refusal recorded as it
+// happened (no first and last), or one whose times do not read.
+func attempts(count int64, first, last string, at time.Time) string {
+	f, err := time.Parse(time.RFC3339Nano, first)
+	if err != nil {
+		return ""
+	}
+	l, err := time.Parse(time.RFC3339Nano, last)
+	if err != nil {
+		return ""
+	}
+	clock := func(t time.Time) string {
+		t = t.UTC()
+		if y, m, d := t.Date(); y == at.UTC().Year() && m == at.UTC().Month() && d == at.UTC().Day() {
+			return t.Format("15:04:05")
+		}
+		return t.Format("2006-01-02 15:04:05")
+	}
+	n := Count(int(max(count, 1)), "attempt")
+	if from, to := clock(f), clock(l); from != to {
+		return n + " from " + from + " to " + to + " UTC"
+	}
+	return n + " at " + clock(f) + " UTC"
 }
 
 // granted says, of a decision a second custodian approved (its event

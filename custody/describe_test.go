@@ -75,6 +75,53 @@ func TestDescribeRefusalGrounds(t *testing.T) {
 	}
 }
 
+// A summary of refusals is written at the end of its window: it says
+// when the attempts it stands for happened, so that no reader takes its
+// own time for theirs; a refusal recorded as it happened says nothing of
+// attempts.
+func TestDescribeRefusalSummarySaysWhen(t *testing.T) {
+	summary := func(at, count, first, last string) *events.Event {
+		return &events.Event{Type: "access.refused", Time: at, Data: json.RawMessage(`{"action":"session.open","reason":"dara is suspended","grounds":"credentials","count":` + count + `,"first":"` + first + `","last":"` + last + `"}`)}
+	}
+	for _, c := range []struct {
+		ev   *events.Event
+		want string
+	}{
+		{summary("2026-12-05T12:58:02.000000000Z", "1", "2026-12-05T12:56:55.123000000Z", "2026-12-05T12:56:55.123000000Z"), "1 attempt at 12:56:55 UTC; asked to sign in"},
+		{summary("2026-12-05T12:58:02.000000000Z", "12", "2026-12-05T12:56:01.5Z", "2026-12-05T12:56:58.25Z"), "12 attempts from 12:56:01 to 12:56:58 UTC; asked to sign in"},
+		{summary("2026-12-05T12:58:02.000000000Z", "2", "2026-12-05T12:56:58.1Z", "2026-12-05T12:56:58.9Z"), "2 attempts at 12:56:58 UTC"},
+		// A window across midnight: the day before the event's is named.
+		{summary("2026-12-06T00:00:40.000000000Z", "3", "2026-12-05T23:59:40Z", "2026-12-06T00:00:10Z"), "3 attempts from 2026-12-05 23:59:40 to 00:00:10 UTC"},
+	} {
+		_, details := Describe(c.ev)
+		if !strings.Contains(details, c.want) {
+			t.Errorf("a summary written at %s: %q, want %q", c.ev.Time, details, c.want)
+		}
+		if strings.Contains(details, "12:58") || strings.Contains(details, "refusals") {
+			t.Errorf("a summary written at %s gives its own time or a bare count: %q", c.ev.Time, details)
+		}
+	}
+	one := &events.Event{Type: "access.refused", Time: "2026-12-05T12:58:02.000000000Z", Data: json.RawMessage(`{"action":"case.open","reason":"r","grounds":"permission","target":"C-1"}`)}
+	if _, details := Describe(one); strings.Contains(details, "attempt") {
+		t.Errorf("a refusal recorded as it happened: %q", details)
+	}
+}
+
+// A case's export approval is said as the rule is: a custodian's
+// approval, never the requester's own (an investigator's sealing needs
+// one custodian), not a second custodian's.
+func TestDescribeExportPolicy(t *testing.T) {
+	req := &events.Event{Type: "case.policy.set", Data: json.RawMessage(`{"export_approval":"required","reason":"court order"}`)}
+	_, details := Describe(req)
+	if !strings.Contains(details, "export approval required: every package needs a custodian's approval, never its requester's own") || strings.Contains(details, "second") {
+		t.Errorf("requiring export approval: %q", details)
+	}
+	drop := &events.Event{Type: "case.policy.set", Actor: events.Actor{Person: "c2"}, Data: json.RawMessage(`{"export_approval":"none","request":"rq_1","requested_by":"c1"}`)}
+	if _, details := Describe(drop); !strings.HasPrefix(details, "export approval none; asked by c1 in request rq_1, approved by c2") {
+		t.Errorf("an approved drop: %q", details)
+	}
+}
+
 // A hash set's import is told by its name and what a match means, and,
 // when a second custodian approved it, who asked for it; a removal names
 // the set.

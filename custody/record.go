@@ -54,7 +54,7 @@ type Record struct {
 
 // The words of a case's export approval policy in the documents.
 const (
-	ExportApprovalRequired = "required: every package needs a custodian's approval"
+	ExportApprovalRequired = "required: every package needs a custodian's approval, never its requester's own"
 	ExportApprovalNone     = "not required"
 )
 
@@ -83,8 +83,8 @@ type Package struct {
 	// SealedAt is the sealing event's time; Sealing is the event.
 	SealedAt time.Time
 	Sealing  Event
-	// Request and RequestedBy name the request a second custodian
-	// approved, where the case's policy needed one.
+	// Request and RequestedBy name the request a custodian other than
+	// its requester approved, where the case's policy needed one.
 	Request, RequestedBy string
 	// DisclosesOthers says the sealer chose to list the other packages
 	// the same items were sealed in (Record.Disclosures).

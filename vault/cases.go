@@ -74,15 +74,15 @@ func (v *Vault) checkRetention(who Principal, retention time.Duration) error {
 	return nil
 }
 
-// SetRecipient registers the age recipient a prosecutor receives packages
-// for: an X25519 recipient (age1..., 62 characters) or a hybrid
-// post-quantum one (age1pq1..., 1,959 characters; at most
-// MaxRecipientLen bytes), answered in canonical form. SSH, plugin and
-// other recipients are refused with ErrBadInput naming what is supported.
-// Their first registration takes effect at once; replacing a registered
-// recipient is a request a custodian approves (whoever holds a
-// prosecutor's session could otherwise redirect every later package to a
-// key of their own).
+// SetRecipient registers the age recipient a prosecutor or defence
+// counsel receives packages for: an X25519 recipient (age1..., 62
+// characters) or a hybrid post-quantum one (age1pq1..., 1,959
+// characters; at most MaxRecipientLen bytes), answered in canonical
+// form. SSH, plugin and other recipients are refused with ErrBadInput
+// naming what is supported. Their first registration takes effect at
+// once; replacing a registered recipient is a request a custodian
+// approves (whoever holds a recipient's session could otherwise redirect
+// every later package to a key of their own).
 func (v *Vault) SetRecipient(ctx context.Context, who Principal, recipient string) (string, *RequestInfo, error) {
 	if err := v.MayAsk(ctx, who, "recipient.set", ""); err != nil {
 		return "", nil, err

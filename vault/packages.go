@@ -44,11 +44,16 @@ type SealedPackage struct {
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
 	Items  int    `json:"items"`
+	// For and ForRole are the person it is sealed for and their role
+	// (prosecutor or defence), as the sealing event records them.
+	For     string `json:"for"`
+	ForRole string `json:"for_role"`
 	// Warnings say what the package lacks that a verifier may demand: its
 	// checkpoint's witness quorum, a time-stamp token.
 	Warnings []string `json:"warnings,omitempty"`
 	// Request, instead of the rest, is the pending request of a case
-	// whose policy requires a second custodian's approval of exports.
+	// whose policy requires a custodian's approval of exports (never the
+	// requester's own).
 	Request *RequestInfo `json:"-"`
 }
 
@@ -314,7 +319,7 @@ func (v *Vault) recordSealing(ctx context.Context, s *sealing) error {
 			return err
 		}
 		if c.ExportApproval && s.request == nil {
-			return refused(ErrConflict, "the case's policy now requires a second custodian's approval of exports; ask again")
+			return refused(ErrConflict, "the case's policy now requires a custodian's approval of its packages, never the requester's own; ask again, and a custodian other than you approves the request")
 		}
 		p, known := v.state.personByName(s.target.Name)
 		if !known || p.Role != s.target.Role || p.Recipient != s.target.Recipient {
@@ -530,7 +535,7 @@ func (v *Vault) storePackage(ctx context.Context, s *sealing, pkg *pkgformat.Pac
 		return nil, fmt.Errorf("recording the sealed package: %w", err)
 	}
 	v.extendRetention(ctx, object)
-	return &SealedPackage{ID: s.pkgID, Size: sealed.Size, SHA256: sealed.SHA256, Items: len(s.its), Warnings: s.warnings}, nil
+	return &SealedPackage{ID: s.pkgID, Size: sealed.Size, SHA256: sealed.SHA256, Items: len(s.its), For: s.target.Name, ForRole: s.target.Role, Warnings: s.warnings}, nil
 }
 
 // reencrypt writes an item's plaintext, re-encrypted to the recipient,

@@ -15,11 +15,12 @@ import (
 
 // Receipts (docs/formats.md, "Receipts").
 //
-// A prosecutor acknowledges a package with an SSH signature (the stock
-// `ssh-keygen -Y sign` format, SSHSIG, namespace "custos-receipt") over
-// ReceiptMessage(package, sha256), with the key they registered once
-// (receipt.key.set). The vault checks it and records package.received
-// with the signature, which `ssh-keygen -Y verify` checks later alone.
+// The prosecutor or defence counsel a package is sealed for acknowledges
+// it with an SSH signature (the stock `ssh-keygen -Y sign` format,
+// SSHSIG, namespace "custos-receipt") over ReceiptMessage(package,
+// sha256), with the key they registered once (receipt.key.set). The
+// vault checks it and records package.received with the signature, which
+// `ssh-keygen -Y verify` checks later alone.
 
 const (
 	// TypeReceiptKeySet records a person's receipt key.
@@ -61,13 +62,13 @@ func ReceiptMessage(pkgID, sha256 string) []byte {
 	return []byte("custos package receipt v1\npackage " + pkgID + "\nsha256 " + sha256 + "\n")
 }
 
-// SetReceiptKey registers the key with which a prosecutor signs package
-// receipts: an OpenSSH public key line (ssh-ed25519, ecdsa-sha2-*, or
-// ssh-rsa of at least 3072 bits). The first registration takes effect
-// at once; replacing a registered key (a lost or compromised one) is a
-// request a custodian approves (KindReceiptKey), returned instead: whoever
-// held the person's session could otherwise sign receipts in their name
-// from then on.
+// SetReceiptKey registers the key with which a prosecutor or defence
+// counsel signs package receipts: an OpenSSH public key line
+// (ssh-ed25519, ecdsa-sha2-*, or ssh-rsa of at least 3072 bits). The
+// first registration takes effect at once; replacing a registered key (a
+// lost or compromised one) is a request a custodian approves
+// (KindReceiptKey), returned instead: whoever held the person's session
+// could otherwise sign receipts in their name from then on.
 func (v *Vault) SetReceiptKey(ctx context.Context, who Principal, line string) (ReceiptKeySet, *RequestInfo, error) {
 	if err := v.MayAsk(ctx, who, "receipt.key.set", ""); err != nil {
 		return ReceiptKeySet{}, nil, err
@@ -138,11 +139,11 @@ func (v *Vault) receivedPackage(ctx context.Context, who Principal, pkgID string
 	return p, nil
 }
 
-// ReceivePackage records a prosecutor's signed acknowledgement of a
-// package sealed for them: sha256 must be the package file's, and
-// signature (armored SSHSIG) must verify over ReceiptMessage with their
-// registered receipt key in ReceiptNamespace. A package is acknowledged
-// once.
+// ReceivePackage records the signed acknowledgement of a package by the
+// prosecutor or defence counsel it is sealed for: sha256 must be the
+// package file's, and signature (armored SSHSIG) must verify over
+// ReceiptMessage with their registered receipt key in ReceiptNamespace.
+// A package is acknowledged once.
 func (v *Vault) ReceivePackage(ctx context.Context, who Principal, pkgID, sha256, signature string) (PackageReceived, error) {
 	p, err := v.receivedPackage(ctx, who, pkgID)
 	if err != nil {

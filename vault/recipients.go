@@ -15,13 +15,13 @@ const MaxRecipientLen = 2048
 const supportedRecipients = "Custos seals packages to age X25519 recipients (age1..., from age-keygen) " +
 	"and hybrid post-quantum recipients (age1pq1..., from age-keygen -pq)"
 
-// parsePackageRecipient parses a prosecutor's package recipient: an age
-// X25519 recipient (age1...) or a hybrid post-quantum one (age1pq1...,
-// ML-KEM-768 with X25519), in either case, with surrounding white space
-// and a byte-order mark ignored. It returns the recipient and its
-// canonical (lower-case) form. SSH keys, age plugin and tagged recipients
-// (age1NAME1...), and anything else are refused with ErrBadInput, saying
-// what is supported.
+// parsePackageRecipient parses a prosecutor's or defence counsel's
+// package recipient: an age X25519 recipient (age1...) or a hybrid
+// post-quantum one (age1pq1..., ML-KEM-768 with X25519), in either case,
+// with surrounding white space and a byte-order mark ignored. It returns
+// the recipient and its canonical (lower-case) form. SSH keys, age
+// plugin and tagged recipients (age1NAME1...), and anything else are
+// refused with ErrBadInput, saying what is supported.
 func parsePackageRecipient(s string) (age.Recipient, string, error) {
 	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "\uFEFF"))
 	lower := strings.ToLower(s)

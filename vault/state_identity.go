@@ -24,7 +24,8 @@ type session struct {
 	credential Credential
 }
 
-// Request is a pending decision that needs a second custodian.
+// Request is a pending decision that needs the approval of a custodian
+// other than its requester.
 type Request struct {
 	// By and ByRole are the requester and their role.
 	By      string          `json:"by"`

@@ -181,9 +181,10 @@ type SessionEnded struct {
 	Reason  string `json:"reason"`
 }
 
-// RequestOpened records a decision that needs a second custodian: its
-// kind (see requests.go), what it asks, who asked (the actor) and until
-// when it may be approved (RFC 3339, UTC). For a kind that issues an
+// RequestOpened records a decision that needs the approval of a
+// custodian other than its requester: its kind (see requests.go), what
+// it asks, who asked (the actor) and until when it may be approved (RFC
+// 3339, UTC). For a kind that issues an
 // invitation, InvitationSHA256 is the SHA-256 of the half given to the
 // requester.
 type RequestOpened struct {
@@ -199,10 +200,10 @@ type RequestOpened struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// RequestDecided records a second custodian's approval (then the
-// decision's own event follows in the same append) or a rejection. For
-// a kind that issues an invitation, InvitationSHA256 is the SHA-256 of
-// the half given to the approver.
+// RequestDecided records the approval of a custodian other than the
+// requester (then the decision's own event follows in the same append)
+// or a rejection. For a kind that issues an invitation, InvitationSHA256
+// is the SHA-256 of the half given to the approver.
 type RequestDecided struct {
 	Request     string `json:"request"`
 	Kind        string `json:"kind"`
@@ -214,8 +215,8 @@ type RequestDecided struct {
 }
 
 // CasePolicySet records a case's export policy: with ExportApproval
-// "required", every package sealed of the case needs a second custodian's
-// approval.
+// "required", every package sealed of the case needs the approval of a
+// custodian other than whoever asked for it.
 type CasePolicySet struct {
 	ExportApproval string `json:"export_approval"`
 	Request        string `json:"request,omitempty"`
@@ -440,8 +441,8 @@ type PackageSealing struct {
 	Recipient string   `json:"recipient"`
 	Purpose   string   `json:"purpose"`
 	Items     []string `json:"items"`
-	// Request and RequestedBy name the request a second custodian
-	// approved, where the case's policy requires one.
+	// Request and RequestedBy name the request a custodian other than
+	// its requester approved, where the case's policy requires one.
 	Request     string `json:"request,omitempty"`
 	RequestedBy string `json:"requested_by,omitempty"`
 	// ForRole is the role of the person it is for (prosecutor or

@@ -47,7 +47,8 @@ type Config struct {
 	// KeyringDir holds the sealed keys (see Keyring).
 	KeyringDir string
 	// SpoolDir holds packages while they are built: age ciphertext to the
-	// prosecutor's recipient and metadata, never plaintext.
+	// recipient of the prosecutor or defence counsel it is for, and
+	// metadata, never plaintext.
 	SpoolDir string
 	// TileDir holds the custody log's Merkle tree as tiles (package
 	// events/tiles), rebuilt from the log at a start that has no state

@@ -238,7 +238,24 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			return fail(err)
 		}
 	}
-	res, err := replayLog(c, local, eng, feed, goal, k, progress(stderr, *asJSON, -1, "reading the log"))
+	// A saved checkpoint is said with the time of the log it holds: its
+	// last event's, which the replay reads.
+	lastAt := map[uint64]time.Time{}
+	for _, ext := range extended() {
+		if ext.Size > 0 {
+			lastAt[ext.Size-1] = time.Time{}
+		}
+	}
+	asOf := func(size uint64) string {
+		if size == 0 {
+			return ""
+		}
+		if t := lastAt[size-1]; !t.IsZero() {
+			return "the log as of " + custody.TimeText(t)
+		}
+		return ""
+	}
+	res, err := replayLog(c, local, eng, feed, goal, k, lastAt, progress(stderr, *asJSON, -1, "reading the log"))
 	if err != nil {
 		var rerr *replayError
 		if errors.As(err, &rerr) {
@@ -357,10 +374,36 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	out.Witnessed = wout
 	out.Timestamps = stamps
-	which, extends := savedSummary(given, previous != nil)
+	if local != nil {
+		// Without the vault's sticky head, a store cut short after the
+		// newest checkpoint it was compared with passes: said in the
+		// answer, which passes still (exit 0: nothing found is wrong).
+		compared := slices.ContainsFunc(given, savedCheckpoint.isHead)
+		out.StickyHeadCompared = &compared
+		if !compared {
+			var newest *events.Checkpoint
+			for _, g := range given {
+				if !g.head && (newest == nil || g.Size > newest.Size) {
+					newest = g.Checkpoint
+				}
+			}
+			if previous != nil && (newest == nil || previous.Size > newest.Size) {
+				newest = previous
+			}
+			own := ""
+			if newest != nil {
+				own = "your saved checkpoint of " + sizeAsOf(newest.Size, asOf)
+			}
+			out.Warnings = append(out.Warnings, local.headNotCompared(own))
+		}
+	}
+	which, extends := savedSummary(given, previous != nil, asOf)
 	text := fmt.Sprintf("ok: %d events, hash chain intact, %d %s match the tree\nroot %s\n     (base64 %s, as the checkpoint note writes it)", res.Events, res.Checkpoints, which, out.Root, out.RootBase64)
 	if extends != "" {
 		text += "; the log extends " + extends
+	}
+	if out.StickyHeadCompared != nil && !*out.StickyHeadCompared {
+		text += "; NOT compared with the vault's sticky head (see the warning below)"
 	}
 	if local != nil {
 		text += fmt.Sprintf("\nchecked: %s of %s (every event it holds), read without the server, up to the newest signed checkpoint there (its stored checkpoints and batch seal); log key fingerprint %s", eventRange(res.Events), local.path, out.Fingerprint)
@@ -373,7 +416,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		text += " (the key you gave with --key)"
 	}
 	if previous != nil {
-		text += fmt.Sprintf("; the log extends the checkpoint of %d events that %s held", previous.Size, *save)
+		text += fmt.Sprintf("; the log extends the checkpoint of %s that %s held", sizeAsOf(previous.Size, asOf), *save)
 	}
 	if *save != "" {
 		verb := "saved"
@@ -397,6 +440,9 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, st := range stamps {
 		text += fmt.Sprintf("\ntime-stamped: the checkpoint of %d events existed at %s, says %s (RFC 3161)", st.Size, st.text, st.TSA)
+	}
+	for _, w := range out.Warnings {
+		text += "\nwarning: " + w
 	}
 	return printResult(stdout, *asJSON, out, text)
 }
@@ -435,16 +481,19 @@ func (c savedCheckpoint) isOwn() bool  { return !c.head }
 // savedSummary words what a passed audit checked besides the vault's own
 // checkpoints: which ("signed checkpoints (the vault's and your saved
 // one)") and what the log was proven to extend ("the saved checkpoint of
-// 12 events and the vault's sticky head (14 events, FILE)", "" for none).
+// 12 events (the log as of 2026-12-05 12:56:10 UTC) and the vault's
+// sticky head (14 events, the log as of ..., FILE)", "" for none).
 // previous counts the checkpoint --save-checkpoint replaces among yours.
-func savedSummary(given []savedCheckpoint, previous bool) (which, extends string) {
+// asOf words the time of the log a checkpoint of that size holds ("the
+// log as of 2026-12-05 12:56:10 UTC"; "" where it is not known).
+func savedSummary(given []savedCheckpoint, previous bool, asOf func(size uint64) string) (which, extends string) {
 	var own []string
 	head := false
 	for _, g := range given {
 		if g.head {
 			head = true
 		} else {
-			own = append(own, strconv.FormatUint(g.Size, 10))
+			own = append(own, sizeAsOf(g.Size, asOf))
 		}
 	}
 	yours := len(own)
@@ -469,16 +518,31 @@ func savedSummary(given []savedCheckpoint, previous bool) (which, extends string
 	switch len(own) {
 	case 0:
 	case 1:
-		parts = append(parts, "the saved checkpoint of "+own[0]+" events")
+		parts = append(parts, "the saved checkpoint of "+own[0])
 	default:
-		parts = append(parts, "the saved checkpoints of "+strings.Join(own[:len(own)-1], ", ")+" and "+own[len(own)-1]+" events")
+		parts = append(parts, "the saved checkpoints of "+strings.Join(own[:len(own)-1], ", ")+" and "+own[len(own)-1])
 	}
 	for _, g := range given {
 		if g.head {
-			parts = append(parts, fmt.Sprintf("the vault's sticky head (%d events, %s)", g.Size, g.file))
+			at := ""
+			if a := asOf(g.Size); a != "" {
+				at = ", " + a
+			}
+			parts = append(parts, fmt.Sprintf("the vault's sticky head (%d events%s, %s)", g.Size, at, g.file))
 		}
 	}
 	return which, strings.Join(parts, " and ")
+}
+
+// sizeAsOf words a saved checkpoint by its size and, where asOf knows
+// it, the time of the log it holds: "22 events (the log as of
+// 2026-12-05 12:56:10 UTC)".
+func sizeAsOf(size uint64, asOf func(uint64) string) string {
+	s := strconv.FormatUint(size, 10) + " events"
+	if a := asOf(size); a != "" {
+		s += " (" + a + ")"
+	}
+	return s
 }
 
 // readSaveTarget reads what --save-checkpoint name would replace. A

@@ -191,12 +191,37 @@ func stickyHeadBeside(store string) (head, missing string) {
 }
 
 // isStickyHead reports whether a --checkpoint file is a vault's sticky
-// head (DATA/keyring/head.checkpoint): the vault's own record, which
-// the administrators of the log store may hold too, unlike a checkpoint
-// an auditor saved outside the vault.
+// head: DATA/keyring/head.checkpoint, or a copy of it that kept its name
+// head.checkpoint (of a data folder elsewhere, for a copy of the log's
+// file or a PostgreSQL store). It is the vault's own record, which the
+// administrators of the log store may hold too, unlike a checkpoint an
+// auditor saved outside the vault.
 func isStickyHead(file string) bool {
 	abs, err := filepath.Abs(file)
-	return err == nil && filepath.Base(abs) == vault.HeadFile && filepath.Base(filepath.Dir(abs)) == keyringDir
+	return err == nil && filepath.Base(abs) == vault.HeadFile
+}
+
+// headNotCompared is the warning of an audit of the store that passed
+// without the vault's sticky head, its own record of how long the log
+// is: where it was looked for, what a pass without it leaves unproven
+// (own names the newest checkpoint of the auditor's own the log extends,
+// "your saved checkpoint of 22 events (...)", or "" for none), and where
+// to find the head to give it. An audit that found a keyring folder
+// without the head fails instead (stickyHeadBeside).
+func (l *localLog) headNotCompared(own string) string {
+	where := "it was not given with --checkpoint, and a PostgreSQL store has no data folder beside it where it could be found"
+	if _, ok := l.r.(*sqlite.Reader); ok {
+		where = fmt.Sprintf("there is no %s beside %s (a copy of the log's file alone, without the vault's data folder), and none was given with --checkpoint",
+			filepath.Join(filepath.Dir(l.path), keyringDir, vault.HeadFile), l.path)
+	}
+	cut := "a log cut short together with its newest checkpoints and batch seal would pass it"
+	if own != "" {
+		cut = "a log cut short after " + own + " would pass it"
+	}
+	return "the vault's sticky head, its own record of how long the log is, was not compared: " + where + ". " +
+		"So this audit proves the events the store holds, not that none were cut from its end: " + cut + ". " +
+		"Copy the head from the vault's data folder (DATA/keyring/" + vault.HeadFile + "; its object store's head/ object of the largest size holds the same) " +
+		"and give it too, named " + vault.HeadFile + ": --checkpoint " + vault.HeadFile + " (docs/custody-log.md 5.6)"
 }
 
 // savedLabel names a --checkpoint file in the audit's findings.

@@ -386,8 +386,9 @@ func unwrapURL(err error) error {
 }
 
 // callOrRequest is call for a route that answers 202 with a
-// RequestResponse when the decision needs a second custodian: it returns
-// that request (out untouched), or nil once out holds the answer.
+// RequestResponse when the decision needs a custodian other than the
+// requester: it returns that request (out untouched), or nil once out
+// holds the answer.
 func (c *client) callOrRequest(method, path string, body, out any) (*api.RequestResponse, error) {
 	var raw json.RawMessage
 	var status int

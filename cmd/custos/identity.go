@@ -31,14 +31,19 @@ const askReasonHelp = "why you ask (optional; recorded with the request, and sho
 // the case's custody reports and in every package sealed of it after.
 const caseReasonHelp = "why (optional; recorded, and shown in the case's custody reports and in the packages sealed of it, which prosecution and defence read)"
 
-// printRequest prints the answer of a decision that waits for a second
-// custodian: its id, and this custodian's invitation half where there is
-// one (shown once).
+// printRequest prints the answer of a decision that waits for a
+// custodian other than the requester: its id, and this custodian's
+// invitation half where there is one (shown once).
 func printRequest(w io.Writer, asJSON bool, r api.RequestResponse, what string) error {
 	approver, who := "a second custodian", "A custodian other than you"
-	if r.Kind == vault.KindRecipient || r.Kind == vault.KindReceiptKey || r.Kind == vault.KindSeal {
-		// Asked by a prosecutor, defence counsel or investigator.
+	switch r.Kind {
+	case vault.KindRecipient, vault.KindReceiptKey:
+		// Asked by a prosecutor or defence counsel.
 		approver, who = "a custodian's approval", "A custodian"
+	case vault.KindSeal:
+		// Asked by an investigator, or by a custodian, whom another
+		// approves.
+		approver = "a custodian's approval"
 	}
 	text := fmt.Sprintf("%s needs %s: request %s (%s), open until %s.\n%s approves it with: custos approve %s (or rejects it; you may withdraw it with custos reject %s --reason ...)",
 		what, approver, r.Request, r.Kind, when(r.Expires), who, r.Request, r.Request)
@@ -295,6 +300,19 @@ func runLogout(args []string, stdout io.Writer) error {
 }
 
 // plural is "1 item", "2 items".
+// recipientText names whom a package is for, with their role in words
+// where it is known: "vanna (prosecutor)", "dara (defence counsel)",
+// "dara".
+func recipientText(name, role string) string {
+	switch role {
+	case "":
+		return name
+	case vault.RoleDefence:
+		role = "defence counsel"
+	}
+	return name + " (" + role + ")"
+}
+
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
@@ -402,10 +420,7 @@ func runRequests(args []string, stdout io.Writer) error {
 	if len(out.Requests) > 0 {
 		var rows [][]string
 		for _, r := range out.Requests {
-			asks := describeRequest(r.Request)
-			if r.ForRole != "" {
-				asks += fmt.Sprintf("; %s is %s", r.Person, r.ForRole)
-			}
+			asks := describeRequest(r.Request, r.ForRole)
 			if a := r.Items; a != nil {
 				asks += "; " + askedItemsText(*a)
 			}
@@ -472,8 +487,9 @@ func categoryText(it vault.ItemSummary) string {
 }
 
 // describeRequest says what a request asks, as its approver must check
-// it.
-func describeRequest(r vault.Request) string {
+// it. forRole is the role of whom a sealing is for, where the vault says
+// it (to custodians), "" otherwise.
+func describeRequest(r vault.Request, forRole string) string {
 	p := r.Parameters()
 	switch r.Kind {
 	case vault.KindHashSetImport:
@@ -508,7 +524,7 @@ func describeRequest(r vault.Request) string {
 		return r.Person + "'s receipt key becomes " + p.Fingerprint
 	case vault.KindSeal:
 		// The items are named beside it (askedItemsText).
-		s := fmt.Sprintf("a package of %s for %s: %q", r.Case, p.For, p.Purpose)
+		s := fmt.Sprintf("a package of %s for %s: %q", r.Case, recipientText(p.For, forRole), p.Purpose)
 		if p.DiscloseOthers {
 			s += "; its report states the other packages of these items"
 		}
@@ -565,7 +581,8 @@ func runDecide(verb string, args []string, stdout io.Writer) error {
 	}
 	text := fmt.Sprintf("approved request %s (%s by %s); it is carried out", out.Request, out.Kind, out.By)
 	if out.Package != nil {
-		text += fmt.Sprintf(": sealed package %s (%s, sha256 %s); its prosecutor finds it with custos package list", out.Package.ID, plural(out.Package.Items, "item"), out.Package.SHA256)
+		pk := out.Package
+		text += fmt.Sprintf(": sealed package %s (%s, sha256 %s) for %s, who finds it with custos package list", pk.ID, plural(pk.Items, "item"), pk.SHA256, recipientText(pk.For, pk.ForRole))
 	}
 	if hs := out.HashSet; hs != nil {
 		text += fmt.Sprintf(": hash set %s is in use (%s, tables sha256 %s; event %d); custos hashset list shows it", hs.HashSet, entries(hs.Imported), hs.TableSHA256, hs.Event)
@@ -579,7 +596,7 @@ func runDecide(verb string, args []string, stdout io.Writer) error {
 
 func runCasePolicy(args []string, stdout io.Writer) error {
 	fs := newFlags("case policy")
-	export := fs.String("export-approval", "", "required (every package of the case needs a second custodian) or none")
+	export := fs.String("export-approval", "", "required (every package of the case needs a custodian's approval, never its requester's own) or none")
 	reason := fs.String("reason", "", caseReasonHelp)
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
@@ -604,10 +621,10 @@ func runCasePolicy(args []string, stdout io.Writer) error {
 	if out.ExportApproval == vault.ExportApprovalNone {
 		// Only an unchanged policy answers at once when the approval is
 		// dropped: dropping it is otherwise a request.
-		return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s already need no second custodian's approval; nothing changed (nothing recorded, and --reason was not kept)", pos[0]))
+		return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s already need no approval; nothing changed (nothing recorded, and --reason was not kept)", pos[0]))
 	}
 	if !out.Recorded {
-		return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s already needed a second custodian's approval; nothing changed (nothing recorded, and --reason was not kept)", pos[0]))
+		return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s already needed a custodian's approval (never the requester's own); nothing changed (nothing recorded, and --reason was not kept)", pos[0]))
 	}
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s now need a second custodian's approval to be sealed (hash lists and CASE/UCO exports do not: they are recorded, and carry no evidence)", pos[0]))
+	return printResult(stdout, *asJSON, out, fmt.Sprintf("packages of %s now need a custodian's approval to be sealed, never the requester's own: an investigator's sealing is a request a custodian approves, a custodian's one another custodian approves (hash lists and CASE/UCO exports do not: they are recorded, and carry no evidence)", pos[0]))
 }

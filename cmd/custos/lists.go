@@ -127,7 +127,7 @@ func runCaseShow(args []string, stdout io.Writer) error {
 		fmt.Sprintf("items:      %d, %s", d.Items, size(d.Size)),
 		"retention:  " + retention,
 		"legal hold: " + holdText(d),
-		"exports:    " + map[bool]string{true: "need a second custodian's approval", false: "no approval needed"}[d.ExportApproval],
+		"exports:    " + map[bool]string{true: "need a custodian's approval, never the requester's own", false: "no approval needed"}[d.ExportApproval],
 		"votes:      " + map[bool]string{true: "1 classification settles an item's category", false: fmt.Sprintf("%d agreeing classifications settle an item's category", d.ClassificationVotes)}[d.ClassificationVotes == 1],
 	}
 	if d.Destroyed {

@@ -412,7 +412,9 @@ func newFlags(name string) *flag.FlagSet {
 }
 
 // parse parses flags anywhere among the arguments and returns the
-// positional ones. -h and --help print the command's help (exit 0).
+// positional ones. -h and --help print the command's help (exit 0). A
+// flag left without its value or given an empty one, and an empty or
+// blank positional argument, are usage errors: nothing is sent.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	given := args
@@ -439,6 +441,14 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 			}
 			if p := check(fs, given); p != "" {
 				return nil, usageErr("%s", p)
+			}
+			// So is an empty argument: a request for "CASE//approve"
+			// would reach no route of the vault, and a file named ""
+			// no file.
+			for i, a := range pos {
+				if strings.TrimSpace(a) == "" {
+					return nil, usageErr("%s: argument %d is empty: give it a value (in a script, is the variable set?)", fs.Name(), i+1)
+				}
 			}
 			return pos, nil
 		}

@@ -58,12 +58,21 @@ type verifyOutput struct {
 	// as a checkpoint note writes them.
 	Root       string `json:"root"`
 	RootBase64 string `json:"root_base64"`
-	// Witnessed is, with --witness-policy, the newest checkpoint's
-	// witnessing.
-	Witnessed *witnessedOutput `json:"witnessed,omitempty"`
+	// StickyHeadCompared is, with --store, whether the vault's sticky
+	// head (beside a SQLite file in its data folder, or given with
+	// --checkpoint) was among the checkpoints the log was proven to
+	// extend; false leaves a log cut short after the newest of the
+	// others unproven, which Warnings says.
+	StickyHeadCompared *bool `json:"sticky_head_compared,omitempty"`
 	// Timestamps are, with --tsa-cert, the verified RFC 3161 tokens over
 	// the newest checkpoint.
 	Timestamps []timestampOutput `json:"timestamps,omitempty"`
+	// Warnings say what a passed audit leaves unproven that the auditor
+	// can still prove (the answer is ok all the same).
+	Warnings []string `json:"warnings,omitempty"`
+	// Witnessed is, with --witness-policy, the newest checkpoint's
+	// witnessing.
+	Witnessed *witnessedOutput `json:"witnessed,omitempty"`
 }
 
 // timestampOutput is one verified time-stamp token.

@@ -26,6 +26,8 @@ func TestOutputKeyOrder(t *testing.T) {
 		fetchOutput{File: "f", Package: "pk_1", SHA256: "00", Size: 1},
 		verifyOutput{Checkpoints: 1, Events: 2, ExtendsCheckpoint: &size, Fingerprint: "fp", Key: "k", OK: true, Origin: "o", Root: "r"},
 		verifyOutput{Checkpoints: 1, Events: 2, Fingerprint: "fp", Key: "k", OK: true, Origin: "o", Root: "r"},
+		verifyOutput{Checkpoints: 1, Events: 2, Fingerprint: "fp", Key: "k", OK: true, Origin: "o", Root: "r", RootBase64: "b", StickyHeadCompared: new(bool),
+			Timestamps: []timestampOutput{{Size: 2, Time: "t", Accuracy: "0s", TSA: "a"}}, Warnings: []string{"w"}, Witnessed: &witnessedOutput{Size: 2}},
 		verifyFailure{Error: "e", Event: new(uint64), Events: 2},
 		keyOutput{Fingerprint: "fp", Key: "k", Origin: "o"},
 		logExportOutput{Checkpoints: 1, Dir: "d", Events: 2, KeyFingerprint: "fp"},
@@ -137,7 +139,7 @@ func TestHashSetMatchLinesSayThePDQDistance(t *testing.T) {
 func TestRequestsShowLongRecipientsShort(t *testing.T) {
 	long := "age1pq1" + strings.Repeat("q", 1952)
 	params, _ := json.Marshal(map[string]string{"recipient": long})
-	got := describeRequest(vault.Request{Kind: vault.KindRecipient, Person: "pros", Params: params})
+	got := describeRequest(vault.Request{Kind: vault.KindRecipient, Person: "pros", Params: params}, "")
 	if len(got) > 200 || !strings.Contains(got, "1959 characters; SHA-256 ") || !strings.HasPrefix(got, "pros's recipient becomes age1pq1") {
 		t.Fatalf("the request is described as %q", got)
 	}
@@ -167,12 +169,28 @@ func TestRequestsNameTheItemsOfASealing(t *testing.T) {
 // whom, when), which the requester chose.
 func TestRequestsSayASealingDisclosesOthers(t *testing.T) {
 	params := []byte(`{"for":"pros","purpose":"trial","items":["it_0123456789abcdef01234567"],"disclose_others":true}`)
-	got := describeRequest(vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: params})
+	got := describeRequest(vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: params}, "")
 	if !strings.Contains(got, "its report states the other packages of these items") {
 		t.Errorf("the request is described as %q", got)
 	}
 	params = []byte(`{"for":"pros","purpose":"trial","items":["it_0123456789abcdef01234567"]}`)
-	if got := describeRequest(vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: params}); strings.Contains(got, "other packages") {
+	if got := describeRequest(vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: params}, ""); strings.Contains(got, "other packages") {
 		t.Errorf("a request that discloses nothing is described as %q", got)
+	}
+}
+
+// A sealing's request names whom the package is for with their role in
+// words, so that a person named after a role reads clearly: "for defence
+// (defence counsel)", never "defence is defence".
+func TestRequestsNameTheRecipientAndRole(t *testing.T) {
+	params := []byte(`{"for":"defence","purpose":"disclosure","items":["it_0123456789abcdef01234567"]}`)
+	for role, want := range map[string]string{
+		"defence":    `a package of C-1 for defence (defence counsel): "disclosure"`,
+		"prosecutor": `a package of C-1 for defence (prosecutor): "disclosure"`,
+		"":           `a package of C-1 for defence: "disclosure"`,
+	} {
+		if got := describeRequest(vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: params}, role); !strings.HasPrefix(got, want) {
+			t.Errorf("role %q: the request is described as %q, want %q", role, got, want)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/logstream"
@@ -56,7 +57,11 @@ type logBatch struct {
 // (Engine.Goal): events appended since that checkpoint was signed are for
 // the next audit (without the bound, an audit of a vault in use would
 // find events no checkpoint covers).
-func replayLog(c *client, local *localLog, eng *verify.Engine, feed *checkpointFeed, goal uint64, k api.KeyResponse, bar *progressbar.ProgressBar) (*verify.Result, error) {
+//
+// For each position lastAt holds (the last event of a saved checkpoint),
+// the replay fills in the time of the event at that position, as the
+// event states it.
+func replayLog(c *client, local *localLog, eng *verify.Engine, feed *checkpointFeed, goal uint64, k api.KeyResponse, lastAt map[uint64]time.Time, bar *progressbar.ProgressBar) (*verify.Result, error) {
 	defer bar.Close()
 	upto := max(eng.Goal(), goal)
 	var batches <-chan logBatch
@@ -97,7 +102,12 @@ func replayLog(c *client, local *localLog, eng *verify.Engine, feed *checkpointF
 		lookups = newLineLookupCheck(lresp.Body)
 		batches = readLines(io.TeeReader(eresp.Body, bar), upto, stop)
 	}
-	eng.OnEvent(lookups.next)
+	eng.OnEvent(func(ev *events.Event) {
+		lookups.next(ev)
+		if _, ok := lastAt[ev.Seq]; ok {
+			lastAt[ev.Seq] = ev.Timestamp()
+		}
+	})
 	first := true
 	for b := range batches {
 		if first && len(b.bytes) > 0 {

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -184,6 +186,40 @@ func TestFlagsWithoutValues(t *testing.T) {
 	}
 }
 
+// An empty or blank argument (an unset variable in a script) is refused
+// as a mistake in how the command was typed, in every command, before
+// anything is sent: the vault never sees a request for ".../destruction//approve".
+func TestEmptyArgumentsRefused(t *testing.T) {
+	sent := 0
+	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sent++
+		http.NotFound(w, r)
+	}))
+	defer vault.Close()
+	t.Setenv("CUSTOS_SERVER", vault.URL)
+	t.Setenv("CUSTOS_TOKEN", "css_"+strings.Repeat("0", 64))
+	t.Setenv("CUSTOS_CONFIG_DIR", t.TempDir())
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"case", "approve-destruction", "KH-2026-099", ""}, "case approve-destruction: argument 2 is empty"},
+		{[]string{"case", "approve-destruction", "", "dr_000000000000000000000001"}, "case approve-destruction: argument 1 is empty"},
+		{[]string{"approve", " "}, "approve: argument 1 is empty"},
+		{[]string{"item", "show", "", "--json"}, "item show: argument 1 is empty"},
+		{[]string{"deposit", "--case", "C-1", "evidence.bin", ""}, "deposit: argument 2 is empty"},
+	} {
+		var out, errb strings.Builder
+		err := run(c.args, &out, &errb)
+		if err == nil || !errors.Is(err, errUsage) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want a usage error saying %q", c.args, err, c.want)
+		}
+	}
+	if sent != 0 {
+		t.Fatalf("%d requests reached the vault for commands with an empty argument", sent)
+	}
+}
+
 // A value given as --name=VALUE is meant, even one that spells a flag.
 func TestExplicitFlagValuesTaken(t *testing.T) {
 	fs := newFlags("deposit")
@@ -194,10 +230,52 @@ func TestExplicitFlagValuesTaken(t *testing.T) {
 	}
 }
 
+// Wherever the vault's sticky head is not found, an audit of the store
+// says it was not compared, what that leaves unproven and where to copy
+// the head from: a PostgreSQL store (no data folder beside it) as a copy
+// of the SQLite file alone (testdata/script/auditstore.txtar). A copy of
+// the head is known by its name.
+func TestHeadNotComparedSaysWhereAndWhy(t *testing.T) {
+	pg := &localLog{path: "postgres://custos@db.example/custos"}
+	for own, want := range map[string]string{
+		"":                      "a log cut short together with its newest checkpoints and batch seal would pass it",
+		"your saved checkpoint": "a log cut short after your saved checkpoint would pass it",
+	} {
+		w := pg.headNotCompared(own)
+		for _, s := range []string{"the vault's sticky head, its own record of how long the log is, was not compared",
+			"a PostgreSQL store has no data folder beside it", want, "DATA/keyring/head.checkpoint", "--checkpoint head.checkpoint"} {
+			if !strings.Contains(w, s) {
+				t.Errorf("own %q: the warning lacks %q: %s", own, s, w)
+			}
+		}
+	}
+	for file, head := range map[string]bool{
+		"data/keyring/head.checkpoint":  true,
+		"copied/head.checkpoint":        true,
+		"head.checkpoint":               true,
+		"mine.checkpoint":               false,
+		"data/keyring/head.checkpoint2": false,
+	} {
+		if isStickyHead(file) != head {
+			t.Errorf("isStickyHead(%q) = %v", file, !head)
+		}
+	}
+}
+
 // What a passed audit says it checked besides the vault's checkpoints:
 // the auditor's own, the one --save-checkpoint replaced, and the sticky
-// head, each named for what it is.
+// head, each named for what it is, by its size and the time of the log it
+// holds (its last event's), where the replay read it.
 func TestSavedSummary(t *testing.T) {
+	asOf := func(size uint64) string {
+		switch size {
+		case 12:
+			return "the log as of 2026-12-05 12:56:10 UTC"
+		case 14:
+			return "the log as of 2026-12-05 12:58:02 UTC"
+		}
+		return ""
+	}
 	own := func(size uint64) savedCheckpoint {
 		return savedCheckpoint{&events.Checkpoint{Size: size}, "mine.checkpoint", false}
 	}
@@ -209,13 +287,13 @@ func TestSavedSummary(t *testing.T) {
 	}{
 		{nil, false, "signed checkpoints", ""},
 		{nil, true, "signed checkpoints (the vault's and your saved one)", ""},
-		{[]savedCheckpoint{own(12)}, false, "signed checkpoints (the vault's and your saved one)", "the saved checkpoint of 12 events"},
-		{[]savedCheckpoint{own(12), own(9)}, true, "signed checkpoints (the vault's and your 3 saved ones)", "the saved checkpoints of 12 and 9 events"},
-		{[]savedCheckpoint{head}, false, "signed checkpoints (the vault's and its sticky head)", "the vault's sticky head (14 events, data/keyring/head.checkpoint)"},
+		{[]savedCheckpoint{own(12)}, false, "signed checkpoints (the vault's and your saved one)", "the saved checkpoint of 12 events (the log as of 2026-12-05 12:56:10 UTC)"},
+		{[]savedCheckpoint{own(12), own(9)}, true, "signed checkpoints (the vault's and your 3 saved ones)", "the saved checkpoints of 12 events (the log as of 2026-12-05 12:56:10 UTC) and 9 events"},
+		{[]savedCheckpoint{head}, false, "signed checkpoints (the vault's and its sticky head)", "the vault's sticky head (14 events, the log as of 2026-12-05 12:58:02 UTC, data/keyring/head.checkpoint)"},
 		{[]savedCheckpoint{own(12), head}, false, "signed checkpoints (the vault's and its sticky head and your saved one)",
-			"the saved checkpoint of 12 events and the vault's sticky head (14 events, data/keyring/head.checkpoint)"},
+			"the saved checkpoint of 12 events (the log as of 2026-12-05 12:56:10 UTC) and the vault's sticky head (14 events, the log as of 2026-12-05 12:58:02 UTC, data/keyring/head.checkpoint)"},
 	} {
-		which, extends := savedSummary(c.given, c.previous)
+		which, extends := savedSummary(c.given, c.previous, asOf)
 		if which != c.which || extends != c.extends {
 			t.Errorf("%d given, previous %v: %q, %q; want %q, %q", len(c.given), c.previous, which, extends, c.which, c.extends)
 		}

@@ -740,7 +740,7 @@ func runPackageSeal(args []string, stdout io.Writer) error {
 	if pending != nil {
 		return printRequest(stdout, *asJSON, *pending, "sealing a package of "+*caseID+" for "+*forWhom)
 	}
-	text := fmt.Sprintf("sealed package %s (%s, %s, sha256 %s)", out.ID, plural(out.Items, "item"), size(out.Size), out.SHA256)
+	text := fmt.Sprintf("sealed package %s (%s, %s, sha256 %s) for %s, who finds it with custos package list", out.ID, plural(out.Items, "item"), size(out.Size), out.SHA256, recipientText(out.For, out.ForRole))
 	for _, w := range out.Warnings {
 		text += "\nwarning: " + printable.Terminal(w)
 	}

@@ -120,6 +120,26 @@ func TestEveryEventOfEveryItemIsInTheText(t *testing.T) {
 	}
 }
 
+// TestSizesAsTheTextReportWritesThem: an item's size reads the same in
+// the PDF as in the text report ("1,234,567 bytes"), without the bare
+// number after it that the text report does not have.
+func TestSizesAsTheTextReportWritesThem(t *testing.T) {
+	r := testRecord(2, 3)
+	r.Items[1].Size = 1
+	out := renderTest(t, r)
+	text := norm(strings.Join(pdfText(t, out.pdf, true), " "))
+	plain := string(custody.Text(r))
+	for _, it := range r.Items {
+		want := custody.Bytes(it.Size)
+		if !strings.Contains(text, want) || !strings.Contains(plain, want) {
+			t.Errorf("item %s: the PDF or the text report lacks %q", it.ID, want)
+		}
+		if bare := fmt.Sprintf("(%d)", it.Size); strings.Contains(text, bare) {
+			t.Errorf("item %s: the PDF writes the size again as %s, which the text report does not", it.ID, bare)
+		}
+	}
+}
+
 // TestOnDemandReport: a report made on demand says who asked, when, why,
 // and its event, and has no package.
 func TestOnDemandReport(t *testing.T) {

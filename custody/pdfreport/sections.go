@@ -243,7 +243,7 @@ func (rep *report) items() {
 		rows := []kvRow{
 			{"Name", val(custody.ShownName(it.Name))},
 			{"File in package", val(shown(it.Path))},
-			{"Size", val(sizeText(it.Size))},
+			{"Size", val(custody.Bytes(it.Size))},
 			{"SHA-256", hash(shown(it.Hashes.SHA256))},
 			{"SHA-1", hash(shown(it.Hashes.SHA1))},
 			{"MD5", hash(shown(it.Hashes.MD5))},
@@ -419,16 +419,6 @@ func (rep *report) certificate() {
 	for _, b := range c.Blanks {
 		L.blank(shown(b), stBlankLb)
 	}
-}
-
-// sizeText is a size in bytes with thousands separators, and exact
-// without them when they differ: "1,234,567 bytes (1234567)".
-func sizeText(n int64) string {
-	s := custody.Thousands(n) + " bytes"
-	if n >= 1000 || n <= -1000 {
-		s += " (" + strconv.FormatInt(n, 10) + ")"
-	}
-	return s
 }
 
 func yesNo(b bool, yes, no string) string {

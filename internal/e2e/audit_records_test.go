@@ -16,10 +16,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/logstream"
 )
 
@@ -340,6 +343,31 @@ func TestAuditVerifySaysWhatItChecked(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("the answer lacks %q:\n%s", want, out)
 		}
+	}
+	// A saved checkpoint is named by its size and the time of the log it
+	// holds, its last event's, which the replay reads.
+	s.ok("investigator", work, "case", "open", "C-2", "--title", "after the saved checkpoint")
+	note, err := os.ReadFile(cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, err := strconv.ParseUint(strings.Split(string(note), "\n")[1], 10, 64)
+	if err != nil || size < 2 {
+		t.Fatalf("the saved checkpoint %q: %v", note, err)
+	}
+	var timeline struct{ Events []events.Event }
+	if err := json.Unmarshal([]byte(s.ok("auditor", work, "audit", "log", "--json").stdout), &timeline); err != nil {
+		t.Fatal(err)
+	}
+	var last time.Time
+	for _, ev := range timeline.Events {
+		if ev.Seq == size-1 {
+			last = ev.Timestamp()
+		}
+	}
+	want := fmt.Sprintf("the log extends the saved checkpoint of %d events (the log as of %s)", size, last.UTC().Format("2006-01-02 15:04:05 UTC"))
+	if out := s.ok("auditor", work, "audit", "verify", "--checkpoint", cp).stdout; last.IsZero() || !strings.Contains(out, want) {
+		t.Errorf("the answer lacks %q:\n%s", want, out)
 	}
 	out = s.ok("auditor", work, "audit", "verify", "--key", fp, "--checkpoint", cp, "--save-checkpoint", cp).stdout
 	if !strings.Contains(out, "the vault's and your saved one") || !strings.Contains(out, "replacing the file there") || strings.Contains(out, "taken from the vault") {

@@ -194,7 +194,7 @@ func TestSessionsExpireAndPeopleAreSuspended(t *testing.T) {
 // TestRecipientReplacementAndExportPolicy: a prosecutor's first
 // recipient takes effect at once, a replacement only once a custodian
 // approves; a case whose policy requires it seals a package only on a
-// second custodian's approval.
+// custodian's approval, never the requester's own.
 func TestRecipientReplacementAndExportPolicy(t *testing.T) {
 	s := newServer(t)
 	work := t.TempDir()
@@ -211,8 +211,13 @@ func TestRecipientReplacementAndExportPolicy(t *testing.T) {
 	if r := s.ok("custodian", work, "case", "policy", "C-1", "--export-approval", "none"); !strings.Contains(r.stdout, "nothing changed") {
 		t.Fatalf("dropping an approval that was never required says %q", r.stdout)
 	}
-	if r := s.ok("custodian", work, "case", "policy", "C-1", "--export-approval", "required"); !strings.Contains(r.stdout, "now need") {
+	// The rule as it is: a custodian's approval, never the requester's
+	// own; an investigator's sealing needs one custodian, not two.
+	if r := s.ok("custodian", work, "case", "policy", "C-1", "--export-approval", "required"); !strings.Contains(r.stdout, "now need a custodian's approval to be sealed, never the requester's own") || strings.Contains(r.stdout, "second") {
 		t.Fatalf("requiring approval says %q", r.stdout)
+	}
+	if r := s.ok("custodian", work, "case", "show", "C-1"); !strings.Contains(r.stdout, "exports:    need a custodian's approval, never the requester's own") || strings.Contains(r.stdout, "second custodian") {
+		t.Fatalf("case show says %q", r.stdout)
 	}
 	// Asked again, with a reason: nothing is recorded, and it says so.
 	if r := s.ok("custodian", work, "case", "policy", "C-1", "--export-approval", "required", "--reason", "the court's order 2026/99", "--json").json(t); r["recorded"] != false {
@@ -223,7 +228,23 @@ func TestRecipientReplacementAndExportPolicy(t *testing.T) {
 		t.Fatalf("a sealing under an approval policy answered %v", seal)
 	}
 	app := s.ok("custodian", work, "approve", seal["request"].(string), "--json").json(t)
+	if p := app["package"].(map[string]any); p["for"] != "prosecutor" || p["for_role"] != "prosecutor" {
+		t.Fatalf("the approval's package names %v", p)
+	}
 	pkg := app["package"].(map[string]any)["package"].(string)
+
+	// A sealing for defence counsel (the development person named
+	// defence): the request and the approval name them in their role,
+	// never as a prosecutor, and never as "defence is defence".
+	def, _ := age.GenerateX25519Identity()
+	s.ok("defence", work, "recipient", "set", def.Recipient().String())
+	dseal := s.ok("investigator", work, "package", "seal", "--case", "C-1", "--for", "defence", "--purpose", "disclosure", "--json").json(t)
+	if r := s.ok("custodian", work, "requests"); !strings.Contains(r.stdout, `a package of C-1 for defence (defence counsel): "disclosure"`) || strings.Contains(r.stdout, "defence is defence") {
+		t.Fatalf("custos requests says %q", r.stdout)
+	}
+	if r := s.ok("custodian", work, "approve", dseal["request"].(string)); !strings.Contains(r.stdout, "for defence (defence counsel), who finds it with custos package list") || strings.Contains(r.stdout, "prosecutor") {
+		t.Fatalf("the approval of a sealing for defence counsel says %q", r.stdout)
+	}
 	out := filepath.Join(work, "p.tar")
 	s.ok("prosecutor", work, "package", "fetch", pkg, "-o", out)
 	// Sealed to the first recipient: the replacement is not approved.

@@ -40,10 +40,10 @@ func readReason(w http.ResponseWriter, r *http.Request) (string, error) {
 	return req.Reason, nil
 }
 
-// RequestResponse answers a command that needs a second custodian
-// (202 Accepted), and an approval or rejection (200): the request, and,
-// where the decision issues an invitation, this custodian's half of it,
-// shown this once.
+// RequestResponse answers a command that needs a custodian other than
+// the requester (202 Accepted), and an approval or rejection (200): the
+// request, and, where the decision issues an invitation, this
+// custodian's half of it, shown this once.
 type RequestResponse struct {
 	Approved       bool      `json:"approved"`
 	By             string    `json:"by"`

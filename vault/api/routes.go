@@ -93,7 +93,7 @@ var routes = []Route{
 		Summary: "Ask for an investigator to be assigned to a case (custodian; another custodian approves)",
 		Request: MemberRequest{}, Response: RequestResponse{}, serve: (*Handler).addMember},
 	{Method: "POST", Pattern: "/v1/cases/{case}/policy", Name: "setPolicy", Asks: "case.policy", Auth: true,
-		Summary: "Set whether the case's exports need a second custodian (custodian; dropping it is a request)",
+		Summary: "Set whether the case's packages need a custodian's approval, never their requester's own (custodian; dropping it is a request)",
 		Request: PolicyRequest{}, Response: PolicyResponse{}, serve: (*Handler).setPolicy},
 	{Method: "POST", Pattern: "/v1/cases/{case}/members/{person}/remove", Name: "removeMember", Asks: "case.member.remove", Auth: true,
 		Summary: "End a person's assignment to a case (custodian)",

@@ -115,7 +115,9 @@ type decisionData struct {
 	Case        string
 	Destruction string
 	Destroyed   *vault.DestroyResult
-	// Sealed is a package just sealed from the seal form, for For.
+	// Sealed is a package just sealed from the seal form. For names
+	// whom Sealed or Package is for, with their role in words
+	// (recipientText).
 	Sealed *vault.SealedPackage
 	For    string
 	// Again: the form was sent before; this is what that sending did,
@@ -240,6 +242,21 @@ type requestsData struct {
 	Once string
 }
 
+// recipientText names whom a package is for, with their role in words
+// where it is known ("dara (defence counsel)"), so that a person named
+// after a role reads clearly.
+func recipientText(c *catalog, name, role string) string {
+	switch role {
+	case "":
+		return name
+	case vault.RoleDefence:
+		role = c.text("role.defence")
+	case vault.RoleProsecutor:
+		role = c.text("role.prosecutor")
+	}
+	return c.text("recipient.role", name, role)
+}
+
 // entriesText is n entries, in words.
 func entriesText(n int) string {
 	if n == 1 {
@@ -258,7 +275,9 @@ func hashSetMeaning(category string) string {
 }
 
 // describeRequest says what a request asks, as custos requests does.
-func describeRequest(c *catalog, r vault.Request) string {
+// forRole is the role of whom a sealing is for, where the vault says it
+// (to custodians), "" otherwise.
+func describeRequest(c *catalog, r vault.Request, forRole string) string {
 	p := r.Parameters()
 	switch r.Kind {
 	case vault.KindHashSetImport:
@@ -286,7 +305,7 @@ func describeRequest(c *catalog, r vault.Request) string {
 		return c.text("request.asks.receiptkey", r.Person, p.Fingerprint)
 	case vault.KindSeal:
 		// The items themselves are listed beside it (PendingRequest.Items).
-		s := c.text("request.asks.seal", r.Case, p.For, p.Purpose)
+		s := c.text("request.asks.seal", r.Case, recipientText(c, p.For, forRole), p.Purpose)
 		if p.DiscloseOthers {
 			s += c.text("request.asks.seal.disclose")
 		}
@@ -304,10 +323,7 @@ func describeRequest(c *catalog, r vault.Request) string {
 func (h *Handler) requests(w http.ResponseWriter, r *http.Request, s *session) error {
 	d := requestsData{Custodian: s.who.Role == vault.RoleCustodian, Destructions: h.v.Destructions(s.who), Me: s.who.Name, Once: newOnce()}
 	for _, q := range h.v.Requests(s.who) {
-		asks := describeRequest(s.lang, q.Request)
-		if q.ForRole != "" {
-			asks += s.lang.text("request.asks.seal.role", q.Person, q.ForRole)
-		}
+		asks := describeRequest(s.lang, q.Request, q.ForRole)
 		d.Requests = append(d.Requests, requestRow{PendingRequest: q, Asks: asks, Mine: q.By == s.who.Name})
 	}
 	return h.render(w, r, s, http.StatusOK, "requests", s.lang.text("requests.title"), d)
@@ -334,6 +350,9 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, s *session) er
 		info, kept := a.RequestInfo, a.RequestInfo
 		d := decisionData{Request: &info, Approved: true, Package: a.Package, Back: Prefix + "requests",
 			HalfHours: int(h.v.InvitationTTL().Hours()), HalfUntil: h.opts.Now().Add(h.v.InvitationTTL()).UTC()}
+		if a.Package != nil {
+			d.For = recipientText(s.lang, a.Package.For, a.Package.ForRole)
+		}
 		// Remembered without the invitation half: it is shown once.
 		cached := d
 		kept.InvitationPart = secret.New("")

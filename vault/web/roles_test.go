@@ -365,6 +365,17 @@ func TestRolesPackages(t *testing.T) {
 	p := pros.get("/app/packages")
 	p.status(t, "packages as pros", http.StatusOK)
 	p.has(t, "packages as pros", pkg, "C-1", "trial", "not yet: acknowledge it")
+	// Times to the second, as the CLI and the custody reports give them:
+	// events seconds apart are told apart and ordered.
+	seconds := func(typ string) string {
+		t.Helper()
+		ev := rv.eventOf(0, typ)
+		if ev == nil {
+			t.Fatalf("no %s event", typ)
+		}
+		return ev.Timestamp().UTC().Format("2006-01-02 15:04:05")
+	}
+	p.has(t, "packages as pros", seconds(vault.TypePackageSealing))
 	p = def.get("/app/packages")
 	p.status(t, "packages as def", http.StatusOK)
 	p.lacks(t, "packages as def", pkg, "C-1")
@@ -443,7 +454,7 @@ func TestRolesPackages(t *testing.T) {
 	if ev := rv.eventOf(before, vault.TypePackageReceived); ev == nil {
 		t.Error("no package.received event")
 	}
-	pros.get("/app/packages").has(t, "packages after the receipt", "acknowledged ")
+	pros.get("/app/packages").has(t, "packages after the receipt", "acknowledged "+seconds(vault.TypePackageReceived))
 	aud.get("/app/packages").has(t, "packages after the receipt, as aud", "acknowledged ")
 }
 
@@ -597,6 +608,12 @@ func TestRolesManageCase(t *testing.T) {
 	p.has(t, "hold", "The legal hold is placed", "on legal hold", "Lift the hold")
 	// Who placed it, when and why, for the custodian who may lift it.
 	cust.get("/app/cases/C-1/manage").has(t, "the held case's page", "placed by cust at", "court order 12")
+	// To the second, as the CLI and the custody reports give it.
+	if ev := rv.eventOf(before, vault.TypeCaseHoldPlaced); ev != nil {
+		at := ev.Timestamp().UTC().Format("2006-01-02 15:04:05")
+		cust.get("/app/cases/C-1/manage").has(t, "the held case's page", "placed by cust at "+at)
+		cust.get("/app/cases/C-1").has(t, "the held case's own page", "placed by cust at "+at)
+	}
 	if ev := rv.eventOf(before, vault.TypeCaseHoldPlaced); ev == nil || ev.Case != "C-1" {
 		t.Error("no case.hold.placed event")
 	}
@@ -610,7 +627,10 @@ func TestRolesManageCase(t *testing.T) {
 	before = rv.size()
 	p = cust.send("/app/cases/C-1/policy", url.Values{"export_approval": {"required"}})
 	p.status(t, "policy", http.StatusOK)
-	p.has(t, "policy", "every package needs a second custodian's approval")
+	// The rule as it is: a custodian approves, never the requester
+	// (an investigator's sealing needs one custodian, not two).
+	p.has(t, "policy", "every package needs a custodian's approval, never its requester's own", "a custodian approves an investigator's sealing")
+	p.lacks(t, "policy", "second custodian's approval", "second approval")
 	if rv.eventOf(before, vault.TypeCasePolicySet) == nil {
 		t.Error("no case.policy.set event")
 	}

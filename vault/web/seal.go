@@ -194,6 +194,6 @@ func (h *Handler) showSealing(w http.ResponseWriter, r *http.Request, s *session
 		d.Again = again
 		return h.render(w, r, s, http.StatusOK, "decision", s.lang.text("decision.title.request"), d)
 	}
-	d := decisionData{Sealed: o.Package, For: o.For, Back: back, Again: again}
+	d := decisionData{Sealed: o.Package, For: recipientText(s.lang, o.Package.For, o.Package.ForRole), Back: back, Again: again}
 	return h.render(w, r, s, http.StatusOK, "decision", s.lang.text("decision.title.sealed"), d)
 }

@@ -58,7 +58,7 @@ func TestBrowserSealTheTickedItems(t *testing.T) {
 	if resp.Status != http.StatusOK {
 		t.Fatalf("sealing answered %d", resp.Status)
 	}
-	if got := text(t, ctx, "main [role=status]"); !strings.Contains(got, "is sealed for pros (items: 2)") {
+	if got := text(t, ctx, "main [role=status]"); !strings.Contains(got, "is sealed for pros (prosecutor); items: 2") {
 		t.Fatalf("the page after sealing says %q", got)
 	}
 	sealings := bv.events(t, vault.TypePackageSealing)

@@ -81,7 +81,7 @@ func TestSealFormSealsWhatWasChosen(t *testing.T) {
 	before := rv.size()
 	p = inv.send("/app/cases/C-1/packages", withOnce(form))
 	p.status(t, "sealing the chosen items", http.StatusOK)
-	p.has(t, "sealed", "is sealed for pros (items: 2)", "pros finds it on their Packages page")
+	p.has(t, "sealed", "is sealed for pros (prosecutor); items: 2", "pros (prosecutor) finds it on their Packages page")
 	d := rv.sealingOf(before)
 	if !slices.Equal(d.Items, []string{second, third}) || d.For != "pros" || d.Purpose != "disclosure in trial 2026/114" || d.DisclosesOthers {
 		t.Errorf("the sealing recorded %+v", d)
@@ -103,7 +103,7 @@ func TestSealFormSealsWhatWasChosen(t *testing.T) {
 	before = rv.size()
 	p = inv.send("/app/cases/C-1/packages", withOnce(url.Values{"for": {"Pros"}, "purpose": {"trial bundle"}, "scope": {"all"}}))
 	p.status(t, "sealing every item", http.StatusOK)
-	p.has(t, "every item", "is sealed for pros (items: 3)")
+	p.has(t, "every item", "is sealed for pros (prosecutor); items: 3")
 	if d := rv.sealingOf(before); len(d.Items) != 3 {
 		t.Errorf("every item sealed %v", d.Items)
 	}
@@ -181,14 +181,18 @@ func TestSealFormWithExportApprovalOpensARequest(t *testing.T) {
 	// approve it, the packages say who asked and who sealed.
 	cust2 := rv.signIn("cust2")
 	p = cust2.get("/app/requests")
-	p.has(t, "approvals", "Items asked: 1, 14 B in all", "By classification: not classified 1", "a.bin (14 B, not classified, SHA-256 ", "pros is prosecutor")
+	p.has(t, "approvals", "Items asked: 1, 14 B in all", "By classification: not classified 1", "a.bin (14 B, not classified, SHA-256 ", `a package of C-1 for pros (prosecutor): "trial"`)
+	p.lacks(t, "approvals", "pros is prosecutor")
 	rq := regexp.MustCompile(`/app/requests/(rq_[0-9a-f]{24})/approve`).FindStringSubmatch(p.raw2())
 	if rq == nil {
 		t.Fatal("no approval form")
 	}
 	p.has(t, "approvals", `name="reason" type="text" maxlength="1024"`)
 	before = rv.size()
-	cust2.send("/app/requests/"+rq[1]+"/approve", url.Values{"reason": {"  the court's order 7 names pros  "}}).status(t, "approval", http.StatusOK)
+	p = cust2.send("/app/requests/"+rq[1]+"/approve", url.Values{"reason": {"  the court's order 7 names pros  "}})
+	p.status(t, "approval", http.StatusOK)
+	// The package is said to be for whom it is, in their role.
+	p.has(t, "approval", "for pros (prosecutor), who finds it on their Packages page")
 	// The approver's reason is recorded in the approval, trimmed.
 	var decided vault.RequestDecided
 	if ev := rv.eventOf(before, vault.TypeRequestApproved); ev == nil || ev.DecodeData(&decided) != nil || decided.Reason != "the court's order 7 names pros" {

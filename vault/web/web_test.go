@@ -897,12 +897,28 @@ func TestSignInPageSaysWhyTheSessionEnded(t *testing.T) {
 	}
 }
 
+// A sealing's request names whom the package is for with their role in
+// words, so that a person named after a role reads clearly: "for defence
+// (defence counsel)", never "defence is defence".
+func TestApprovalsNameTheRecipientAndRole(t *testing.T) {
+	params := []byte(`{"for":"defence","purpose":"disclosure","items":["it_0123456789abcdef01234567"]}`)
+	for role, want := range map[string]string{
+		"defence":    `a package of C-1 for defence (defence counsel): "disclosure"`,
+		"prosecutor": `a package of C-1 for defence (prosecutor): "disclosure"`,
+		"":           `a package of C-1 for defence: "disclosure"`,
+	} {
+		if got := describeRequest(defaultCatalog, vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: params}, role); !strings.HasPrefix(got, want) {
+			t.Errorf("role %q: the request is described as %q, want %q", role, got, want)
+		}
+	}
+}
+
 // TestApprovalsShowLongRecipientsShort: the approvals page describes a
 // post-quantum recipient by its ends and SHA-256, as custos requests does.
 func TestApprovalsShowLongRecipientsShort(t *testing.T) {
 	long := "age1pq1" + strings.Repeat("q", 1952)
 	params, _ := json.Marshal(map[string]string{"recipient": long})
-	got := describeRequest(defaultCatalog, vault.Request{Kind: vault.KindRecipient, Person: "pros", Params: params})
+	got := describeRequest(defaultCatalog, vault.Request{Kind: vault.KindRecipient, Person: "pros", Params: params}, "")
 	if len(got) > 200 || !strings.Contains(got, "1959 characters; SHA-256 ") {
 		t.Fatalf("the request is described as %q", got)
 	}
