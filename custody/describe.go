@@ -400,7 +400,7 @@ func roleOr(role, dflt string) string {
 var GroundsWords = map[string]string{
 	"permission":  "on the grounds that it is not theirs to do",
 	"unknown":     "on the grounds that what they named does not exist",
-	"state":       "on the grounds that things did not allow it at that moment (such as a case already destroyed or on hold, or a request already decided), whoever asked",
+	"state":       "on the grounds that the record did not allow it at that moment, whoever asked (the reason says why: a case destroyed or on hold, known material hidden from review, a request already decided, for instance)",
 	"input":       "on the grounds that the request was not valid",
 	"credentials": "on the grounds that the request carried no valid credentials",
 	"limit":       "on the grounds that there were too many requests",

@@ -280,7 +280,7 @@ func init() {
 			json:    `{"dir","failures","first","key_pinned","last","notes","not_counted","ok","tokens","tokens_checked","verified"}`, run: runAuditTimestamps,
 			examples: []string{"custos audit timestamps -o stamps --tsa-cert tsa-ca.pem --key vault.key", "custos audit timestamps -o stamps-nov --from 120000 --to 180000 --tsa-cert tsa-ca.pem --key vault.key"}},
 		{name: "audit log", args: "[--case CASE] [--item ITEM] [--verbose]", group: au, who: "auditor", summary: "the custody timeline",
-			details: "One line per event: time (UTC), sequence number, who, role and how they signed in, what they did in words (as the custody report words it), the case, the item and its name, what the event says of it, and its purpose; --verbose adds each event's type, full credential and data. An item's timeline (--item) includes the packages that carried it out of the vault.",
+			details: "One line per event: time (UTC), sequence number, who, role and how they signed in, what they did in words (as the custody report words it), the case, the item and its name, what the event says of it, and its purpose; --verbose adds each event's type, full credential and data. An item's timeline (--item) includes the packages that carried it out of the vault (their sealing, fetches and signed receipts) and the destruction of its case (asked, approved, done), as its custody report does.",
 			json:    `{"events":[...]}`, run: out(runAuditLog)},
 
 		{name: "server", args: "--dev --data DIR --listen 127.0.0.1:PORT", group: ad, summary: "run the vault", lastWins: true,
