@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/custos-vault/custos/events"
 )
 
 // Finding one's work: cases, items and packages as each person may know
@@ -54,6 +56,28 @@ type CaseDetail struct {
 	// custodians), oldest first, for the second custodian to read before
 	// approving one.
 	Destructions []PendingDestruction `json:"destructions,omitempty"`
+	// Destruction, for a destroyed case, says who asked for it and
+	// under which order and why, who approved it and when, and whether
+	// its keys are gone yet, as the log's events record them.
+	Destruction *DestructionView `json:"destruction,omitempty"`
+}
+
+// DestructionView is a case's destruction as its events record it:
+// RequestedBy asked (at RequestedAt, event Requested) under Order, for
+// Reason; ApprovedBy approved it (at ApprovedAt, event Approved); Done
+// is the position of its case.destroyed event (the keys destroyed), 0
+// while the shredding has not been recorded.
+type DestructionView struct {
+	Request     string    `json:"request"`
+	Order       string    `json:"order"`
+	Reason      string    `json:"reason"`
+	RequestedBy string    `json:"requested_by"`
+	RequestedAt time.Time `json:"requested_at"`
+	Requested   uint64    `json:"requested_event"`
+	ApprovedBy  string    `json:"approved_by"`
+	ApprovedAt  time.Time `json:"approved_at"`
+	Approved    uint64    `json:"approved_event"`
+	Done        uint64    `json:"destroyed_event,omitempty"`
 }
 
 // HoldView is a legal hold in place: who placed it, when, why (the
@@ -229,6 +253,12 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 		}
 	}
 	sort.Strings(d.Members)
+	if c.Destroyed {
+		var err error
+		if d.Destruction, err = v.destructionOf(ctx, c); err != nil {
+			return nil, err
+		}
+	}
 	if who.Role == RoleCustodian && !c.Destroyed {
 		var pending []caseDestruction
 		for _, r := range c.Requests {
@@ -252,6 +282,39 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 		}
 	}
 	return d, nil
+}
+
+// destructionOf reads, from the case's own events (verified, as every
+// read of the log), who asked for and who approved the destruction of c.
+func (v *Vault) destructionOf(ctx context.Context, c Case) (*DestructionView, error) {
+	out := &DestructionView{Request: c.Approved.Request, Order: c.Approved.Order, RequestedBy: c.Approved.RequestedBy}
+	err := v.readNamed(ctx, c.ID, byCaseOwn, func(r events.Record, ev *events.Event) error {
+		var d struct {
+			Request string `json:"request"`
+			Reason  string `json:"reason"`
+		}
+		switch ev.Type {
+		case TypeDestructionRequested, TypeDestructionApproved, TypeCaseDestroyed:
+			if err := ev.DecodeData(&d); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+		if d.Request != out.Request {
+			return nil
+		}
+		switch ev.Type {
+		case TypeDestructionRequested:
+			out.Reason, out.RequestedAt, out.Requested = d.Reason, ev.Timestamp().UTC(), r.Seq
+		case TypeDestructionApproved:
+			out.ApprovedBy, out.ApprovedAt, out.Approved = ev.Actor.Person, ev.Timestamp().UTC(), r.Seq
+		case TypeCaseDestroyed:
+			out.Done = r.Seq
+		}
+		return nil
+	})
+	return out, err
 }
 
 // ItemFilter narrows an item list: a path.Match pattern on the name, and

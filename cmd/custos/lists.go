@@ -131,7 +131,7 @@ func runCaseShow(args []string, stdout io.Writer) error {
 		"votes:      " + map[bool]string{true: "1 classification settles an item's category", false: fmt.Sprintf("%d agreeing classifications settle an item's category", d.ClassificationVotes)}[d.ClassificationVotes == 1],
 	}
 	if d.Destroyed {
-		lines = append(lines, "destroyed:  yes (its keys are gone)")
+		lines = append(lines, destructionLines(d.Destruction)...)
 	}
 	for _, r := range d.Destructions {
 		// Shown to custodians, who decide it.
@@ -139,6 +139,27 @@ func runCaseShow(args []string, stdout io.Writer) error {
 			r.Request, r.By, when(r.At), safeText(r.Order), when(r.Expires), d.Case, r.Request))
 	}
 	return printResult(stdout, *asJSON, d, strings.Join(lines, "\n"))
+}
+
+// destructionLines say who asked for a destroyed case's destruction,
+// under which order and why, who approved it and when, and whether its
+// keys are gone yet.
+func destructionLines(x *vault.DestructionView) []string {
+	if x == nil {
+		return []string{"destroyed:  yes"}
+	}
+	keys := fmt.Sprintf("its keys are gone (event %d)", x.Done)
+	if x.Done == 0 {
+		keys = "its keys are being destroyed: the shredding is not recorded yet (the next start finishes it)"
+	}
+	lines := []string{"destroyed:  yes, under order " + safeText(x.Order) + "; " + keys}
+	if x.Requested != 0 {
+		lines = append(lines, fmt.Sprintf("  asked:    by %s at %s (event %d), because “%s”", safeText(x.RequestedBy), when(x.RequestedAt), x.Requested, safeText(x.Reason)))
+	}
+	if x.Approved != 0 {
+		lines = append(lines, fmt.Sprintf("  approved: by %s at %s (event %d)", safeText(x.ApprovedBy), when(x.ApprovedAt), x.Approved))
+	}
+	return lines
 }
 
 // membersText lists a case's members, each who can no longer act with
@@ -233,7 +254,7 @@ func runItemShow(args []string, stdout io.Writer) error {
 	}
 	lines := []string{
 		"item:       " + d.ID,
-		"case:       " + d.Case,
+		"case:       " + d.Case + map[bool]string{true: " (destroyed under a court order: the item can no longer be opened; custos case show " + d.Case + " says who decided it)"}[d.CaseDestroyed],
 		"name:       " + displayName(d.Name),
 		"size:       " + size(d.Size),
 		"sha256:     " + d.SHA256,

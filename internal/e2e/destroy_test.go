@@ -45,6 +45,23 @@ func TestDestructionNeedsTwoCustodians(t *testing.T) {
 			t.Fatalf("custody log lacks %s", want)
 		}
 	}
+	// The case and its items say who decided it, under which order.
+	show := s.ok("auditor", work, "case", "show", "C-1").stdout
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`destroyed:  yes, under order Phnom Penh Court 2026/55; its keys are gone \(event \d+\)`),
+		regexp.MustCompile(`asked:    by custodian at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(event \d+\), because “retention period ended”`),
+		regexp.MustCompile(`approved: by custodian2 at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(event \d+\)`),
+	} {
+		if !want.MatchString(show) {
+			t.Errorf("case show of a destroyed case does not match %s:\n%s", want, show)
+		}
+	}
+	if js := s.ok("auditor", work, "case", "show", "C-1", "--json").stdout; !strings.Contains(js, `"approved_by":"custodian2"`) || !strings.Contains(js, `"requested_by":"custodian"`) {
+		t.Errorf("case show --json of a destroyed case: %s", js)
+	}
+	if out := s.ok("investigator", work, "item", "show", id).stdout; !strings.Contains(out, "case:       C-1 (destroyed under a court order") {
+		t.Errorf("item show of a destroyed case's item:\n%s", out)
+	}
 	s.ok("auditor", work, "audit", "verify")
 	s.ok("auditor", work, "audit", "scrub")
 

@@ -731,8 +731,8 @@ func TestRolesManageCase(t *testing.T) {
 		t.Error("no case.destroyed event")
 	}
 	p = cust.get("/app/cases/C-2/manage")
-	p.has(t, "a destroyed case", "destroyed")
-	p.lacks(t, "a destroyed case", "/app/cases/C-2/hold")
+	p.has(t, "a destroyed case", "destroyed", "under order CO-2026-8, asked by cust at ", "because “retention ended”, approved by cust2 at ")
+	p.lacks(t, "a destroyed case", "/app/cases/C-2/hold", "the shredding is not recorded yet")
 }
 
 func TestRolesHashSets(t *testing.T) {
