@@ -305,9 +305,18 @@ func runPackageList(args []string, stdout io.Writer) error {
 		if p.CaseDestroyed {
 			caseID += " (destroyed)"
 		}
-		rows = append(rows, []string{p.Package, caseID, p.For, fmt.Sprint(p.Items), size(p.Size), when(p.SealedAt), received, p.Purpose})
+		by := p.SealedBy
+		if p.RequestedBy != "" {
+			// Under the case's export approval: who asked, and the
+			// custodian who approved and sealed.
+			by += " (asked by " + p.RequestedBy + ")"
+		}
+		if by == "" {
+			by = "-"
+		}
+		rows = append(rows, []string{p.Package, caseID, p.For, fmt.Sprint(p.Items), size(p.Size), when(p.SealedAt), by, received, p.Purpose})
 	}
-	return printResult(stdout, *asJSON, out, table([]string{"PACKAGE", "CASE", "FOR", "ITEMS", "SIZE", "SEALED", "RECEIVED", "PURPOSE"}, rows))
+	return printResult(stdout, *asJSON, out, table([]string{"PACKAGE", "CASE", "FOR", "ITEMS", "SIZE", "SEALED", "SEALED BY", "RECEIVED", "PURPOSE"}, rows))
 }
 
 // holdText says whether a case is held, and by whom, since when and why.

@@ -231,6 +231,10 @@ func TestRecipientReplacementAndExportPolicy(t *testing.T) {
 	if p := app["package"].(map[string]any); p["for"] != "prosecutor" || p["for_role"] != "prosecutor" {
 		t.Fatalf("the approval's package names %v", p)
 	}
+	// The list says who sealed it, and who asked.
+	if out := s.ok("investigator", work, "package", "list").stdout; !strings.Contains(out, "custodian (asked by investigator)") || !strings.Contains(out, "SEALED BY") {
+		t.Errorf("package list does not say who sealed the package and who asked:\n%s", out)
+	}
 	pkg := app["package"].(map[string]any)["package"].(string)
 
 	// A sealing for defence counsel (the development person named
