@@ -382,9 +382,12 @@ func assignExpected(ups []upload, flags api.Hashes, from string) error {
 		sums[filepath.Clean(file)] = h
 	}
 	for i := range ups {
-		h, ok := sums[filepath.Clean(ups[i].path)]
-		if !ok {
-			h, ok = sums[filepath.Clean(ups[i].name)]
+		var h api.Hashes
+		ok := false
+		for _, name := range sumsNames(ups[i]) {
+			if h, ok = sums[name]; ok {
+				break
+			}
 		}
 		if !ok {
 			return inputErr("--expect-from", fmt.Errorf("%s has no hash for %s: nothing was deposited", from, describe(ups[i])))
@@ -392,6 +395,23 @@ func assignExpected(ups []upload, flags api.Hashes, from string) error {
 		ups[i].expect = h
 	}
 	return nil
+}
+
+// sumsNames are the names under which a sums file may list u, first
+// found first: its path as given (a list made where the command runs),
+// its name in the case (made inside the folder given), the folder's own
+// name and then that (made in the folder above it, as the upload page
+// matches one), and its absolute path (a list of absolute paths).
+func sumsNames(u upload) []string {
+	names := []string{filepath.Clean(u.path), filepath.Clean(u.name)}
+	if u.inFolder {
+		root := strings.TrimSuffix(filepath.ToSlash(u.path), u.name)
+		names = append(names, filepath.Join(filepath.Base(filepath.Clean(root)), filepath.FromSlash(u.name)))
+	}
+	if abs, err := filepath.Abs(u.path); err == nil {
+		names = append(names, abs)
+	}
+	return names
 }
 
 // digestLen is the length in hex digits of the digest each --expect-*
