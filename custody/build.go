@@ -270,6 +270,7 @@ func Build(in Input) (*Record, error) {
 	}
 	if len(in.Items) > 0 {
 		order = in.Items
+		r.Chosen = in.Report != 0
 	}
 	index := map[string]int{}
 	for _, id := range order {
@@ -302,6 +303,7 @@ func Build(in Input) (*Record, error) {
 		}
 		return ids
 	}
+	sealedCount := func(p *decoded) int { return len(p.d.itemList()) }
 	shown := func(pkg string) (*decoded, []string, bool) {
 		p, ok := packages[pkg]
 		if !ok {
@@ -337,7 +339,7 @@ func Build(in Input) (*Record, error) {
 			}
 			dc := disclosures[x.d.Package]
 			if dc == nil {
-				dc = &Disclosure{Package: x.d.Package, SealedFor: Person{Name: p.d.For, Role: p.d.ForRole}, SealedAt: p.e.Time, Items: ids}
+				dc = &Disclosure{Package: x.d.Package, SealedFor: Person{Name: p.d.For, Role: p.d.ForRole}, SealedAt: p.e.Time, Items: ids, Carried: sealedCount(p)}
 				if dc.SealedFor.Role == "" {
 					dc.SealedFor.Role = "prosecutor"
 				}
@@ -364,9 +366,9 @@ func Build(in Input) (*Record, error) {
 		}
 		switch x.ev.Type {
 		case typeHoldPlaced:
-			r.Held = true
+			r.Held, r.Hold = true, &x.e
 		case typeHoldLifted:
-			r.Held = false
+			r.Held, r.Hold = false, nil
 		case typeDestroyApproved, typeCaseDestroyed:
 			r.Destroyed = true
 		case typePolicySet:

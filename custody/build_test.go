@@ -288,3 +288,38 @@ func TestRecordStatesTheExportPolicy(t *testing.T) {
 		t.Errorf("a requirement dropped: %v %v", rec.ExportApproval, err)
 	}
 }
+
+// TestReportOfChosenItemsSaysWhatItLeavesOut: a report on demand of some
+// of a case's items says they are the ones asked for, and that another
+// package also carried items it does not cover, so that no reader takes
+// the package for one of these items alone; the hold on the case says
+// who placed it, when and why.
+func TestReportOfChosenItemsSaysWhatItLeavesOut(t *testing.T) {
+	c, s := sample(t)
+	rec, err := custody.Build(custody.Input{Case: "C-1", Events: c.raws, Report: s["report"], Items: []string{"it_1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(custody.Text(rec))
+	for _, want := range []string{
+		"1 item, those asked for this report (the case may hold others, which it does not cover).",
+		// pk_a carried it_1 and it_2; pk_b it_1 alone.
+		"Items:                 it_1 (1 of the 2 items it carried; the others are not in this report)",
+		"Legal hold:            on since 2026-11-30 09:06:00 UTC, placed by carl (custodian) (event 6): “court order 17/2026”",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report does not say %q:\n%s", want, text)
+		}
+	}
+	if strings.Count(text, "of the 2 items it carried") != 1 {
+		t.Errorf("a package that carried only the item asked for is said to carry others:\n%s", text)
+	}
+	// The whole case: neither note.
+	rec, err = custody.Build(custody.Input{Case: "C-1", Events: c.raws, Report: s["report"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := string(custody.Text(rec)); strings.Contains(text, "those asked for") || strings.Contains(text, "items it carried") {
+		t.Errorf("a report of the whole case says it leaves items out:\n%s", text)
+	}
+}

@@ -41,6 +41,12 @@ type Record struct {
 	// whether every package of the case needs a custodian's approval
 	// then, as its last case.policy.set says (none: not required).
 	Held, Destroyed, ExportApproval bool
+	// Hold is the case.hold.placed event of the hold on the case at the
+	// checkpoint (who placed it, when), nil while none is.
+	Hold *Event
+	// Chosen says the record reports the items asked for (Input.Items
+	// of a report on demand), which may not be all of the case's.
+	Chosen bool
 	// Retention is the case's retention period as its last policy event
 	// set it, or "" for the vault's default.
 	Retention string
@@ -159,8 +165,10 @@ type Disclosure struct {
 	Package   string
 	SealedFor Person
 	SealedAt  time.Time
-	// Items are the record's items it carried.
-	Items []string
+	// Items are the record's items it carried; Carried is how many
+	// items it carried in all (the record's and others).
+	Items   []string
+	Carried int
 	// Fetched and Received are when the person it was for fetched it
 	// and acknowledged it with a signed receipt; zero if not (yet).
 	Fetched, Received time.Time

@@ -81,7 +81,7 @@ func Text(r *Record) []byte {
 
 	heading("CASE")
 	field("  ", "Opened", fmt.Sprintf("%s by %s (event %d)", TimeText(r.Case.Opened.Time), PersonText(r.Case.Opened.Actor), r.Case.Opened.Seq))
-	field("  ", "Legal hold", yesNo(r.Held, "on", "none"))
+	field("  ", "Legal hold", HoldText(r))
 	field("  ", "Export approval", yesNo(r.ExportApproval, ExportApprovalRequired, ExportApprovalNone))
 	field("  ", "Retention", orDefault(Shown(r.Retention), "the vault's default"))
 	field("  ", "Destroyed", yesNo(r.Destroyed, "yes", "no"))
@@ -91,7 +91,7 @@ func Text(r *Record) []byte {
 	}
 
 	heading("ITEMS")
-	line("%s.", Count(len(r.Items), "item"))
+	line("%s.", ItemsText(r))
 	for _, it := range r.Items {
 		line("\nItem %s", it.ID)
 		field("  ", "Name", ShownName(it.Name))
@@ -120,7 +120,7 @@ func Text(r *Record) []byte {
 		heading("OTHER DISCLOSURES OF THESE ITEMS")
 		for _, d := range r.Disclosures {
 			line("  Package %s for %s, sealed %s", d.Package, PersonText(d.SealedFor), TimeText(d.SealedAt))
-			field("    ", "Items", strings.Join(d.Items, ", "))
+			field("    ", "Items", DisclosedItemsText(d))
 			if !d.Fetched.IsZero() {
 				field("    ", "Fetched", TimeText(d.Fetched))
 			}

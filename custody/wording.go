@@ -71,6 +71,48 @@ func OtherPackages(r *Record) string {
 	return fmt.Sprintf("%d other packages carried some of these items; they are listed under Other disclosures, and their events are in each item's chain of custody.", len(r.Disclosures))
 }
 
+// HoldText says whether a legal hold is on the case, and if so who
+// placed it, when and why, with its event: "on since 2026-03-02 10:04:00
+// UTC, placed by ...".
+func HoldText(r *Record) string {
+	if !r.Held {
+		return "none"
+	}
+	if r.Hold == nil {
+		return "on"
+	}
+	s := fmt.Sprintf("on since %s, placed by %s (event %d)", TimeText(r.Hold.Time), PersonText(r.Hold.Actor), r.Hold.Seq)
+	if d := r.Hold.Details; d != "" {
+		s += ": " + d
+	}
+	return s
+}
+
+// ItemsText counts the record's items, and says when they are the ones
+// asked for, which need not be all of the case's.
+func ItemsText(r *Record) string {
+	s := Count(len(r.Items), "item")
+	if r.Chosen {
+		s += ", those asked for this report (the case may hold others, which it does not cover)"
+	}
+	return s
+}
+
+// DisclosedItemsText names the record's items another package carried,
+// and, where it carried others too, how many in all: "it_a (1 of the 2
+// items it carried; the others are not in this report)".
+func DisclosedItemsText(d Disclosure) string {
+	ids := make([]string, len(d.Items))
+	for i, id := range d.Items {
+		ids[i] = Shown(id)
+	}
+	s := strings.Join(ids, ", ")
+	if d.Carried > len(d.Items) {
+		s += fmt.Sprintf(" (%d of the %d items it carried; the others are not in this report)", len(d.Items), d.Carried)
+	}
+	return s
+}
+
 // Instructions are the paragraphs telling a reader how to check the
 // document without the vault, in the order to print them; escaped
 // already, written as they are.

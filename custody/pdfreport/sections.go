@@ -222,7 +222,7 @@ func (rep *report) caseSection() {
 	}
 	rep.kv([]kvRow{
 		{"Opened", val(fmt.Sprintf("%s by %s (event %d)", custody.TimeText(r.Case.Opened.Time), custody.PersonText(r.Case.Opened.Actor), r.Case.Opened.Seq))},
-		{"Legal hold", val(yesNo(r.Held, "on", "none"))},
+		{"Legal hold", val(custody.HoldText(r))},
 		{"Export approval", val(yesNo(r.ExportApproval, custody.ExportApprovalRequired, custody.ExportApprovalNone))},
 		{"Retention", val(retention)},
 		{"Destroyed", val(yesNo(r.Destroyed, "yes", "no"))},
@@ -237,6 +237,8 @@ func (rep *report) items() {
 	rep.h2(fmt.Sprintf("Items (%d)", len(r.Items)))
 	if len(r.Items) == 0 {
 		rep.para("No items.")
+	} else if r.Chosen {
+		rep.para(custody.ItemsText(r) + ".")
 	}
 	for _, it := range r.Items {
 		rep.h3("Item " + shown(it.ID) + ": " + custody.ShownName(it.Name))
@@ -342,15 +344,12 @@ func (rep *report) disclosures() {
 	rep.h2("Other disclosures of these items")
 	rows := make([][]cell, len(ds))
 	for i, d := range ds {
-		items := make([]string, len(d.Items))
-		for j, it := range d.Items {
-			items[j] = shown(it)
-		}
+		items := custody.DisclosedItemsText(d)
 		rows[i] = []cell{
 			txt(shown(d.Package)),
 			txt(custody.PersonText(d.SealedFor)),
 			txt(custody.TimeText(d.SealedAt)),
-			txt(strings.Join(items, ", ")),
+			txt(items),
 			txt(orText(d.Fetched.IsZero(), custody.NotYet(rep.r, "not fetched"), custody.TimeText(d.Fetched))),
 			txt(orText(d.Received.IsZero(), custody.NotYet(rep.r, "no signed receipt"), custody.TimeText(d.Received))),
 		}
