@@ -784,12 +784,24 @@ func runAuditLog(args []string, stdout io.Writer) error {
 	fs := newFlags("audit log")
 	caseID := fs.String("case", "", "only this case's events")
 	item := fs.String("item", "", "only this item's events")
+	person := fs.String("person", "", "only the events by this person or naming them (their enrolment, suspension, assignments, packages for them, requests they asked), their refused attempts included")
+	since := fs.String("since", "", "only the events recorded at or after this time: a date (2026-12-05, midnight UTC) or an RFC 3339 time (2026-12-05T12:56:00Z)")
 	verbose := fs.Bool("verbose", false, "also print each event's data and credential")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) != 0 {
 		return usageErr("audit log takes no arguments")
+	}
+	var from time.Time
+	if *since != "" {
+		t, err := time.Parse(time.RFC3339, *since)
+		if err != nil {
+			if t, err = time.Parse(time.DateOnly, *since); err != nil {
+				return usageErr("--since %q is neither a date (2026-12-05) nor an RFC 3339 time (2026-12-05T12:56:00Z)", cut(*since, 80))
+			}
+		}
+		from = t
 	}
 	c, err := newClient()
 	if err != nil {
@@ -806,11 +818,39 @@ func runAuditLog(args []string, stdout io.Writer) error {
 	if err := c.call("GET", "/v1/log/timeline", q, nil, &out); err != nil {
 		return err
 	}
+	if *person != "" || !from.IsZero() {
+		kept := out.Events[:0]
+		for _, ev := range out.Events {
+			if (*person == "" || namesPerson(ev, *person)) && !ev.Timestamp().Before(from) {
+				kept = append(kept, ev)
+			}
+		}
+		out.Events = kept
+	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(out)
 	}
 	printTimeline(stdout, out.Events, *verbose)
 	return nil
+}
+
+// namesPerson reports whether ev is by name (its actor) or names them in
+// its data: a person event's name, an assignment's or request's person,
+// a package's recipient, a request's requester.
+func namesPerson(ev *events.Event, name string) bool {
+	if ev.Actor.Person == name {
+		return true
+	}
+	var d struct {
+		Name        string `json:"name"`
+		Person      string `json:"person"`
+		For         string `json:"for"`
+		RequestedBy string `json:"requested_by"`
+	}
+	if ev.DecodeData(&d) != nil {
+		return false
+	}
+	return d.Name == name && strings.HasPrefix(ev.Type, "person.") || d.Person == name || d.For == name || d.RequestedBy == name
 }
 
 // printTimeline prints events for people: one line each, with time (UTC),

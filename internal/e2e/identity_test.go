@@ -189,6 +189,23 @@ func TestSessionsExpireAndPeopleAreSuspended(t *testing.T) {
 	if !expired || !suspended || !removed {
 		t.Fatalf("refusals recorded: expired %v, suspended %v, removed %v", expired, suspended, removed)
 	}
+	// An auditor reads one person's history: their acts, their refused
+	// attempts, and what was decided about them, nobody else's.
+	mine := s.ok("auditor", work, "audit", "log", "--person", "investigator").stdout
+	for _, want := range []string{"Refused", "investigator is suspended", "investigator was removed", "under internal investigation"} {
+		if !strings.Contains(mine, want) {
+			t.Errorf("audit log --person investigator does not give %q:\n%s", want, mine)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(mine), "\n") {
+		if !strings.Contains(line, "investigator") {
+			t.Errorf("audit log --person investigator gives a line that names nobody of that name: %s", line)
+		}
+	}
+	if out := s.ok("auditor", work, "audit", "log", "--since", "2999-01-01").stdout; strings.TrimSpace(out) != "" {
+		t.Errorf("audit log --since a future date gives events:\n%s", out)
+	}
+	s.refused("auditor", work, "--since", "audit", "log", "--since", "yesterday")
 }
 
 // TestRecipientReplacementAndExportPolicy: a prosecutor's first
