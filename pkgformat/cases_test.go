@@ -156,6 +156,17 @@ func (k *caseKit) before(name string, raw []byte) []byte {
 	return nil
 }
 
+// paxPath is a pax extended header's data holding one record: the path
+// name ("LEN path=NAME\n", LEN counting the whole record).
+func paxPath(name string) []byte {
+	body := " path=" + name + "\n"
+	n := len(body) + 1
+	for len(fmt.Sprint(n))+len(body) != n {
+		n++
+	}
+	return []byte(fmt.Sprintf("%d%s", n, body))
+}
+
 // specialHeader is a tar header block of type typ (a GNU long name 'L',
 // a pax extended header 'x'), its magic and version magic, and its data
 // padded to a block.
@@ -404,12 +415,7 @@ func packageCases() []caseDef {
 			}),
 		invalid("container-pax-path-other-name", "container.names", "report.txt's ustar header names it evil.sh, and a pax extended header before it gives the path report.txt: a reader that does not know pax extracts it as evil.sh", "which a reader that does not know pax extracts it as",
 			func(k *caseKit) []byte {
-				body := " path=" + pkgformat.ReportName + "\n"
-				n := len(body) + 1
-				for len(fmt.Sprint(n))+len(body) != n {
-					n++
-				}
-				pax := specialHeader("PaxHeaders/report.txt", 'x', "ustar\x0000", []byte(fmt.Sprintf("%d%s", n, body)))
+				pax := specialHeader("PaxHeaders/report.txt", 'x', "ustar\x0000", paxPath(pkgformat.ReportName))
 				b := k.header(k.base, pkgformat.ReportName, func(h []byte) { copy(h[0:100], append([]byte("evil.sh"), make([]byte, 93)...)) })
 				for _, m := range k.ms {
 					if m.name == pkgformat.ReportName {
@@ -420,12 +426,7 @@ func packageCases() []caseDef {
 			}),
 		valid("container-pax-path-same-name", "container.names", "report.txt's header preceded by a pax extended header whose path is report.txt, as some writers give every member",
 			func(k *caseKit) []byte {
-				body := " path=" + pkgformat.ReportName + "\n"
-				n := len(body) + 1
-				for len(fmt.Sprint(n))+len(body) != n {
-					n++
-				}
-				return k.before(pkgformat.ReportName, specialHeader("PaxHeaders/report.txt", 'x', "ustar\x0000", []byte(fmt.Sprintf("%d%s", n, body))))
+				return k.before(pkgformat.ReportName, specialHeader("PaxHeaders/report.txt", 'x', "ustar\x0000", paxPath(pkgformat.ReportName)))
 			}),
 		invalid("container-v7-prefix", "container.names", "report.txt's header has no magic (an old v7 header) and ../../escaped in its prefix field: Go's archive/tar and GNU tar read the name report.txt, Python's tarfile extracts it as ../../escaped/report.txt", "its prefix field holds bytes",
 			func(k *caseKit) []byte {
@@ -477,13 +478,9 @@ func packageCases() []caseDef {
 			}),
 		invalid("container-pax-padding", "container.hidden", "report.txt's header preceded by a pax extended header whose path is report.txt and whose padding holds the text hidden", "padding",
 			func(k *caseKit) []byte {
-				body := " path=" + pkgformat.ReportName + "\n"
-				n := len(body) + 1
-				for len(fmt.Sprint(n))+len(body) != n {
-					n++
-				}
-				pax := specialHeader("PaxHeaders/report.txt", 'x', "ustar\x0000", []byte(fmt.Sprintf("%d%s", n, body)))
-				copy(pax[512+n:], "hidden")
+				rec := paxPath(pkgformat.ReportName)
+				pax := specialHeader("PaxHeaders/report.txt", 'x', "ustar\x0000", rec)
+				copy(pax[512+len(rec):], "hidden")
 				return k.before(pkgformat.ReportName, pax)
 			}),
 		invalid("container-directory-member", "container.members", "a directory member events/ before the first event", "events/",
