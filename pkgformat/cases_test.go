@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 	"github.com/custos-vault/custos/events"
@@ -263,7 +264,13 @@ func onDeposit(edit func(string) string) func(*events.Event) {
 // approval policy: the policy, the request, its approval and the
 // sealing, as the vault records them, for a case to change one of.
 type sealingOnRequest struct {
-	policy       string // case.policy.set's export_approval ("" for none)
+	policy string // case.policy.set's export_approval ("" for none)
+	// later are case events after the policy, before the request.
+	later        []vectorEvent
+	base         time.Time // the first event's time
+	expires      string    // the request's expiry
+	openedCase   string    // the case its data names
+	rejected     bool      // a request.rejected of it too
 	requester    events.Actor
 	approver     events.Actor
 	sealer       events.Actor
@@ -286,9 +293,11 @@ func (k *caseKit) sealedOnRequest(edit func(*sealingOnRequest)) []byte {
 	for _, it := range packageItems {
 		ids = append(ids, fmt.Sprintf("%q", it.id))
 	}
+	inv.Session, cust.Session = "se_0123456789abcdef0123aaaa", "se_0123456789abcdef0123bbbb"
 	r := sealingOnRequest{policy: "required", requester: inv, approver: cust, sealer: cust, kind: "package.seal",
 		params:  `{"for":"chea.sopheap","purpose":"Trial 2026/88","items":[` + strings.Join(ids, ",") + `]}`,
-		request: caseRequest, requestedBy: inv.Person, approvalSays: inv.Person}
+		request: caseRequest, requestedBy: inv.Person, approvalSays: inv.Person,
+		base: time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC), expires: "2026-12-14T10:00:00Z", openedCase: packageCase}
 	if edit != nil {
 		edit(&r)
 	}
@@ -296,9 +305,13 @@ func (k *caseKit) sealedOnRequest(edit func(*sealingOnRequest)) []byte {
 	if r.policy != "" {
 		before = append(before, vectorEvent{"case.policy.set", cust, map[string]string{"export_approval": r.policy, "reason": "court order 2026/5"}})
 	}
+	before = append(before, r.later...)
 	if !r.noOpened {
-		before = append(before, vectorEvent{"request.opened", r.requester, map[string]any{"request": caseRequest, "kind": r.kind, "case": packageCase,
-			"person": "chea.sopheap", "params": json.RawMessage(r.params), "expires": "2026-03-09T10:00:00Z"}})
+		before = append(before, vectorEvent{"request.opened", r.requester, map[string]any{"request": caseRequest, "kind": r.kind, "case": r.openedCase,
+			"person": "chea.sopheap", "params": json.RawMessage(r.params), "expires": r.expires}})
+	}
+	if r.rejected {
+		before = append(before, vectorEvent{"request.rejected", r.approver, map[string]string{"request": caseRequest, "kind": r.kind, "requested_by": r.approvalSays, "reason": "not this one"}})
 	}
 	if !r.noApproved {
 		before = append(before, vectorEvent{"request.approved", r.approver, map[string]string{"request": caseRequest, "kind": r.kind, "requested_by": r.approvalSays}})
@@ -306,7 +319,7 @@ func (k *caseKit) sealedOnRequest(edit func(*sealingOnRequest)) []byte {
 	if r.gap {
 		before = append(before, vectorEvent{"case.hold.placed", cust, map[string]string{"reason": "an event in between"}})
 	}
-	return buildPackageOpts(k.t, k.id, packageItems, k.signer, k.vkey, vectorOptions{BeforeSealing: before, SealedBy: &r.sealer,
+	return buildPackageOpts(k.t, k.id, packageItems, k.signer, k.vkey, vectorOptions{BeforeSealing: before, SealedBy: &r.sealer, Base: r.base,
 		Sealing: func(d *vault.PackageSealing) { d.Request, d.RequestedBy = r.request, r.requestedBy }})
 }
 
@@ -482,6 +495,33 @@ func packageCases() []caseDef {
 				pax := specialHeader("PaxHeaders/report.txt", 'x', "ustar\x0000", rec)
 				copy(pax[512+len(rec):], "hidden")
 				return k.before(pkgformat.ReportName, pax)
+			}),
+		invalid("container-size-leading-nul", "container.names", "report.txt's size field begins with a NUL before its octal digits: archive/tar and GNU tar read the size, Python's tarfile reads 0 and loses the rest of the archive", "size field",
+			func(k *caseKit) []byte {
+				return k.header(k.base, pkgformat.ReportName, func(h []byte) {
+					digits := strings.TrimLeft(strings.TrimRight(string(h[124:136]), "\x00 "), "0 ")
+					copy(h[124:136], fmt.Sprintf("\x00%010s\x00", digits))
+					for i := 125; i < 135 && h[i] == ' '; i++ {
+						h[i] = '0'
+					}
+				})
+			}),
+		invalid("container-pax-two-paths", "container.names", "report.txt's header preceded by a pax extended header giving the path twice, manifest.json then report.txt: some readers take the first, others the last", "twice",
+			func(k *caseKit) []byte {
+				rec := append(paxPath(pkgformat.ManifestName), paxPath(pkgformat.ReportName)...)
+				return k.before(pkgformat.ReportName, specialHeader("PaxHeaders/report.txt", 'x', "ustar\x0000", rec))
+			}),
+		invalid("container-pax-named-as-member", "container.names", "report.txt's header preceded by a pax extended header (path report.txt) whose own name is manifest.json: a reader that does not know pax extracts it over the manifest", "PaxHeaders",
+			func(k *caseKit) []byte {
+				return k.before(pkgformat.ReportName, specialHeader(pkgformat.ManifestName, 'x', "ustar\x0000", paxPath(pkgformat.ReportName)))
+			}),
+		invalid("container-owner-hidden-bytes", "container.hidden", "manifest.json's header gives the owner name root, then a NUL and hidden bytes", "owner or group name",
+			func(k *caseKit) []byte {
+				return k.header(k.base, pkgformat.ManifestName, func(h []byte) { copy(h[265:], "root\x00hidden") })
+			}),
+		invalid("container-header-tail", "container.hidden", "manifest.json's header holds a byte in its last 12 bytes, which no ustar field uses", "last 12 bytes",
+			func(k *caseKit) []byte {
+				return k.header(k.base, pkgformat.ManifestName, func(h []byte) { h[505] = 'x' })
 			}),
 		invalid("container-directory-member", "container.members", "a directory member events/ before the first event", "events/",
 			func(k *caseKit) []byte {
@@ -932,6 +972,61 @@ func packageCases() []caseDef {
 		invalid("sealing-requester-renamed", "sealing.request", "forged log: the approval names another requester than the request's", "names",
 			func(k *caseKit) []byte {
 				return k.sealedOnRequest(func(r *sealingOnRequest) { r.approvalSays = "keo.vanna" })
+			}),
+		invalid("sealing-policy-dropped-alone", "sealing.request", "forged log: the case's policy requires approval; then one custodian drops it alone (a case.policy.set none naming no request), and the investigator seals without a request", "dropped at event",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					r.later = []vectorEvent{{"case.policy.set", r.approver, map[string]string{"export_approval": "none"}}}
+					r.noOpened, r.noApproved, r.request, r.requestedBy, r.sealer = true, true, "", "", r.requester
+				})
+			}),
+		valid("sealing-policy-dropped-on-request", "sealing.request", "forged log: the case's policy requires approval; a custodian asked to drop it and another approved (case.policy.set none naming the request and its requester); the investigator seals without a request",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					other := r.approver
+					other.Person, other.Session = "lim.sovann", "se_0123456789abcdef0123cccc"
+					r.later = []vectorEvent{{"case.policy.set", other, map[string]string{"export_approval": "none", "request": "rq_0123456789abcdef0123dddd", "requested_by": r.approver.Person}}}
+					r.noOpened, r.noApproved, r.request, r.requestedBy, r.sealer = true, true, "", "", r.requester
+				})
+			}),
+		invalid("sealing-approved-with-requesters-session", "sealing.request", "forged log: the approval is in a custodian's name but carries the requesting investigator's session", "an approval is another person's",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					r.approver.Session = r.requester.Session
+					r.sealer = r.approver
+				})
+			}),
+		invalid("sealing-approval-not-signed-in", "sealing.request", `forged log: the approval's actor authenticated as "none"`, "an approval is another person's",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					r.approver.Auth, r.approver.Session = "none", ""
+					r.sealer = r.approver
+				})
+			}),
+		invalid("sealing-approved-after-expiry", "sealing.request", "forged log: the request expired a day before its approval", "after that",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) { r.expires = "2026-12-06T10:00:00Z" })
+			}),
+		invalid("sealing-requested-by-prosecutor", "sealing.request", "forged log: the prosecutor the package is for asked for it; a custodian approved and sealed", "only investigators and custodians ask",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					r.requester = events.Actor{Person: "chea.sopheap", Role: "prosecutor", Auth: "local", Session: "se_0123456789abcdef0123eeee"}
+					r.requestedBy, r.approvalSays = r.requester.Person, r.requester.Person
+				})
+			}),
+		invalid("sealing-request-rejected", "sealing.request", "forged log: the request is rejected, and also approved and carried out", "is rejected",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) { r.rejected = true })
+			}),
+		invalid("sealing-request-of-another-case", "sealing.request", "forged log: the request's data names another case than its envelope", "names the case",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) { r.openedCase = "KH-2026-999" })
+			}),
+		valid("sealing-before-requests-carried", "sealing.request", "forged log: a sealing of 2026-03-02 names the request it carried out, asked by the investigator, and the package holds neither its request.opened nor its request.approved, as packages sealed before 2026-12-05 did not",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					r.base, r.noOpened, r.noApproved = time.Time{}, true, true
+				})
 			}),
 		valid("sealing-policy-none", "sealing.request", "forged log: the case's policy says none, and the sealing names no request",
 			func(k *caseKit) []byte {

@@ -180,6 +180,11 @@ func headerFields(blk []byte) error {
 		i := bytes.IndexByte(b, 0)
 		return i >= 0 && !allZero(b[i:])
 	}
+	for _, f := range numericFields {
+		if !numericField(blk[f.from:f.to]) {
+			return fmt.Errorf("its header's %s field is not octal digits ended by NULs or spaces (nor base-256): tar readers would read different numbers from it (Python's tarfile stops at a first NUL), and so different bytes (section 1)", f.name)
+		}
+	}
 	switch {
 	case afterNUL(blk[0:100]):
 		return errors.New("its header's name field holds bytes after the name's end (a NUL): a package's headers hide nothing")
@@ -189,8 +194,46 @@ func headerFields(blk []byte) error {
 		return errors.New("its header's magic is not ustar's, yet its prefix field holds bytes: some tar readers join them before the name whatever the magic, others ignore them, so readers would extract it under different names (section 1)")
 	case afterNUL(blk[345:500]):
 		return errors.New("its header's prefix field holds bytes after the prefix's end (a NUL): a package's headers hide nothing")
+	case afterNUL(blk[265:297]) || afterNUL(blk[297:329]):
+		return errors.New("its header's owner or group name field holds bytes after the name's end (a NUL): a package's headers hide nothing")
+	case !allZero(blk[500:512]):
+		return errors.New("its header's last 12 bytes, which no field of ustar uses, are not zeros: a package's headers hide nothing")
 	}
 	return nil
+}
+
+// numericFields are a ustar header's numeric fields, by offset.
+var numericFields = []struct {
+	name     string
+	from, to int
+}{{"mode", 100, 108}, {"uid", 108, 116}, {"gid", 116, 124}, {"size", 124, 136}, {"mtime", 136, 148},
+	{"checksum", 148, 156}, {"devmajor", 329, 337}, {"devminor", 337, 345}}
+
+// numericField reports whether b is a numeric field every tar reader
+// reads alike: base-256 (its first byte 0x80 or 0xff, as archive/tar,
+// GNU tar and Python's tarfile read it), all NULs (zero), or spaces,
+// then octal digits, then only NULs and spaces.
+func numericField(b []byte) bool {
+	if b[0] == 0x80 || b[0] == 0xff || allZero(b) {
+		return true
+	}
+	i := 0
+	for i < len(b) && b[i] == ' ' {
+		i++
+	}
+	digits := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '7' {
+		i++
+	}
+	if i == digits {
+		return false
+	}
+	for ; i < len(b); i++ {
+		if b[i] != 0 && b[i] != ' ' {
+			return false
+		}
+	}
+	return true
 }
 
 // allZero reports whether b holds only zero bytes.
@@ -227,6 +270,57 @@ func headerBlocks(read []byte, over bool, pad int) error {
 	}
 	if !allZero(b[512+size : len(b)-512]) {
 		return errors.New("the padding of its pax extended header holds bytes other than zeros: a package hides nothing there")
+	}
+	// The pax header's own block: a reader that does not know pax
+	// extracts it as a file of its name, which must not be a member's
+	// (writers name it .../PaxHeaders.N/NAME), and it hides nothing.
+	if err := headerFields(b[:512]); err != nil {
+		return fmt.Errorf("its pax extended header: %w", err)
+	}
+	if name := ustarName(b[:512]); !paxHeaderName(name) {
+		return fmt.Errorf("its pax extended header is named %q: a reader that does not know pax extracts it as a file of that name, which must have a folder named PaxHeaders (as tar writers name it), never a member's name", truncate(name))
+	}
+	return paxRecords(b[512 : 512+size])
+}
+
+// paxHeaderName reports whether a pax extended header's name has a path
+// element that begins with PaxHeaders, as Go's archive/tar
+// ("DIR/PaxHeaders.0/NAME") and GNU tar ("DIR/PaxHeaders.PID/NAME",
+// "./PaxHeaders/NAME") name it.
+func paxHeaderName(name string) bool {
+	for _, e := range strings.Split(name, "/") {
+		if strings.HasPrefix(e, "PaxHeaders") {
+			return true
+		}
+	}
+	return false
+}
+
+// paxRecords checks a pax extended header's records ("LEN KEY=VALUE\n",
+// POSIX.1-2001 pax): each well formed, and no key given twice. Readers
+// disagree on a repeated key: archive/tar, GNU tar and Python's tarfile
+// take the last, others (Rust's tar crate) the first, so a repeated path
+// would name a member two ways (rule container.names).
+func paxRecords(data []byte) error {
+	seen := map[string]bool{}
+	for len(data) > 0 {
+		sp := bytes.IndexByte(data, ' ')
+		if sp <= 0 {
+			return errors.New("its pax extended header holds a record that is not LEN KEY=VALUE")
+		}
+		n, err := strconv.Atoi(string(data[:sp]))
+		if err != nil || n <= sp+1 || n > len(data) || data[n-1] != '\n' {
+			return errors.New("its pax extended header holds a record that is not LEN KEY=VALUE")
+		}
+		key, _, ok := strings.Cut(string(data[sp+1:n-1]), "=")
+		if !ok {
+			return errors.New("its pax extended header holds a record without a key and value")
+		}
+		if seen[key] {
+			return fmt.Errorf("its pax extended header gives the record %q twice: tar readers disagree on which counts (section 1)", truncate(key))
+		}
+		seen[key] = true
+		data = data[n:]
 	}
 	return nil
 }

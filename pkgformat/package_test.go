@@ -138,6 +138,8 @@ type vectorOptions struct {
 	BeforeSealing []vectorEvent
 	SealedBy      *events.Actor
 	Sealing       func(*vault.PackageSealing)
+	// Base is the first event's time (zero: the vector's, 2026-03-02).
+	Base time.Time
 }
 
 func buildPackageOpts(t testing.TB, id *age.X25519Identity, packageItems []vectorItem, signer note.Signer, vkey string, opts vectorOptions) []byte {
@@ -194,6 +196,9 @@ func buildPackageOpts(t testing.TB, id *age.X25519Identity, packageItems []vecto
 	drafts = append(drafts, draft{vault.TypePackageSealing, sealer, packageCase, "", sealing, true, -1})
 
 	base := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	if !opts.Base.IsZero() {
+		base = opts.Base
+	}
 	var tree events.Tree
 	raw, unchanged := map[uint64][]byte{}, map[uint64][]byte{}
 	var seqs []uint64

@@ -729,6 +729,9 @@ func (v *verification) event(me Event) error {
 // whose chain disagrees with its own tree was not written by the vault.
 func (v *verification) chainLink(ev *events.Event, proof [][]byte) error {
 	if ev.Seq == 0 {
+		if ev.Prev != events.ZeroHash.String() {
+			return fmt.Errorf("event 0's prev is %s: the log's first event has none (64 zeros, custody-log.md section 3)", truncate(ev.Prev))
+		}
 		return nil
 	}
 	var want string
@@ -1335,8 +1338,10 @@ func checkSealing(m *Manifest, evs map[uint64]*events.Event) (string, error) {
 type requestData struct {
 	Request     string `json:"request"`
 	Kind        string `json:"kind"`
+	Case        string `json:"case"`
 	RequestedBy string `json:"requested_by"`
 	Person      string `json:"person"`
+	Expires     string `json:"expires"`
 	Params      struct {
 		For            string   `json:"for"`
 		Purpose        string   `json:"purpose"`
@@ -1345,37 +1350,80 @@ type requestData struct {
 	} `json:"params"`
 }
 
+// policyData is what a sealing's rules read of a case.policy.set event.
+type policyData struct {
+	ExportApproval string `json:"export_approval"`
+	Request        string `json:"request"`
+	RequestedBy    string `json:"requested_by"`
+}
+
+// RequestsCarriedSince is when packages began to carry their sealing's
+// request.opened and request.approved (custody-log.md section 8): a
+// sealing before it that names a request is checked without them.
+var RequestsCarriedSince = time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+
+// approvalSlack is how far past its request's expiry an approval's time
+// may be: the instant between the vault's check and its write.
+const approvalSlack = time.Minute
+
+// sealerRoles are the roles that ask for and carry out sealings.
+var sealerRoles = map[string]bool{"investigator": true, "custodian": true}
+
+// signedIn are the ways an approval's actor may have authenticated: a
+// session (local, oidc), a client certificate, or, in logs before
+// sessions, a bearer token.
+var signedIn = map[string]bool{"local": true, "oidc": true, "certificate": true, "token": true}
+
+// samePerson reports whether two actors show one credential: the same
+// session, client certificate, or identity provider subject.
+func samePerson(a, b events.Actor) bool {
+	return a.Session != "" && a.Session == b.Session ||
+		a.Certificate != "" && a.Certificate == b.Certificate ||
+		a.Subject != "" && a.Issuer == b.Issuer && a.Subject == b.Subject
+}
+
 // checkSealingRequest checks the two-person rules of the package's own
 // sealing from the events the package carries (section 9 step 7a;
 // custody-log.md section 8, "Decisions"): where the case's last
 // case.policy.set before the sealing says export_approval "required",
-// the sealing names a request; a sealing that names one carries its
-// request.opened and request.approved, the request asked to seal this
-// package (kind package.seal, for the same person, purpose, items and
-// disclosure), its approval is by a custodian other than its requester,
-// right before the sealing, and that custodian sealed it. It returns
-// what it established, in words.
+// the sealing names a request, and a policy dropped before it was
+// dropped on another's request; a sealing that names one carries its
+// request.opened and request.approved (since RequestsCarriedSince), the
+// request asked to seal this package (kind package.seal, by an
+// investigator or custodian of this case, for the same person, purpose,
+// items and disclosure), its approval is by a signed-in custodian other
+// than its requester (another credential), before the request expired,
+// right before the sealing, and that custodian sealed it. It returns what
+// it established, in words.
 func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, error) {
 	sealing := evs[m.SealingEvent]
 	var d sealingData
 	if err := sealing.DecodeData(&d); err != nil {
 		return "", err
 	}
-	var policy *events.Event
-	for _, ev := range evs {
-		if ev.Type == "case.policy.set" && ev.Seq < sealing.Seq && (policy == nil || ev.Seq > policy.Seq) {
-			policy = ev
+	// The policy at the sealing, and how it came to be: a requirement
+	// is dropped only on an approved case.policy request, never by one
+	// custodian alone.
+	var seqs []uint64
+	for seq, ev := range evs {
+		if ev.Type == "case.policy.set" && seq < sealing.Seq {
+			seqs = append(seqs, seq)
 		}
 	}
+	slices.Sort(seqs)
+	var policy *events.Event
 	required := false
-	if policy != nil {
-		var p struct {
-			ExportApproval string `json:"export_approval"`
-		}
-		if err := policy.DecodeData(&p); err != nil {
+	for _, seq := range seqs {
+		ev := evs[seq]
+		var p policyData
+		if err := ev.DecodeData(&p); err != nil {
 			return "", err
 		}
-		required = p.ExportApproval == "required"
+		now := p.ExportApproval == "required"
+		if required && !now && (p.Request == "" || p.RequestedBy == "" || p.RequestedBy == ev.Actor.Person) {
+			return "", fmt.Errorf("the case's export approval was dropped at event %d by %s alone: dropping it is a request another custodian approves (custody-log.md section 8), so the sealing (event %d) was not free of it", seq, truncate(ev.Actor.Person), sealing.Seq)
+		}
+		policy, required = ev, now
 	}
 	if d.Request == "" {
 		if required {
@@ -1402,9 +1450,6 @@ func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, err
 			}
 			found, data = ev, r
 		}
-		if found == nil {
-			return nil, data, fmt.Errorf("sealing event %d carries out request %s, but the package does not hold its %s event (a package carries its sealing's request and approval)", sealing.Seq, truncate(d.Request), typ)
-		}
 		return found, data, nil
 	}
 	opened, asked, err := find("request.opened")
@@ -1415,28 +1460,47 @@ func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, err
 	if err != nil {
 		return "", err
 	}
-	for _, ev := range evs {
-		var r requestData
-		if ev.Type == "request.rejected" && ev.DecodeData(&r) == nil && r.Request == d.Request {
-			return "", fmt.Errorf("request %s is both rejected (event %d) and approved (event %d)", truncate(d.Request), ev.Seq, approved.Seq)
+	if rejected, _, err := find("request.rejected"); err != nil {
+		return "", err
+	} else if rejected != nil {
+		return "", fmt.Errorf("request %s is rejected (event %d), yet sealing event %d carries it out", truncate(d.Request), rejected.Seq, sealing.Seq)
+	}
+	if opened == nil && approved == nil && sealing.Timestamp().Before(RequestsCarriedSince) {
+		// Sealed before packages carried their request: the approval
+		// is on the record, not in the package.
+		return fmt.Sprintf("the sealing carries out request %s, asked by %s; sealed before packages carried their request (%s), it does not show the request or its approval: an auditor's custos audit log --case %s does",
+			d.Request, printable.Terminal(d.RequestedBy), RequestsCarriedSince.Format(time.DateOnly), printable.Terminal(m.Case)), nil
+	}
+	for typ, ev := range map[string]*events.Event{"request.opened": opened, "request.approved": approved} {
+		if ev == nil {
+			return "", fmt.Errorf("sealing event %d carries out request %s, but the package does not hold its %s event (a package carries its sealing's request and approval)", sealing.Seq, truncate(d.Request), typ)
 		}
 	}
-	requester := opened.Actor.Person
+	requester := opened.Actor
 	p := asked.Params
 	switch {
 	case asked.Kind != "package.seal" || decided.Kind != "package.seal":
 		return "", fmt.Errorf("request %s, which sealing event %d carries out, is of kind %q (approved as %q), not package.seal", truncate(d.Request), sealing.Seq, truncate(asked.Kind), truncate(decided.Kind))
+	case asked.Case != "" && asked.Case != m.Case:
+		return "", fmt.Errorf("request %s (event %d) names the case %q in its data, not %s", truncate(d.Request), opened.Seq, truncate(asked.Case), m.Case)
+	case !sealerRoles[requester.Role]:
+		return "", fmt.Errorf("request %s is asked (event %d) by %s as %q: only investigators and custodians ask for a sealing", truncate(d.Request), opened.Seq, truncate(requester.Person), truncate(requester.Role))
 	case !(opened.Seq < approved.Seq && approved.Seq+1 == sealing.Seq):
 		return "", fmt.Errorf("request %s is opened at event %d and approved at event %d; its sealing (event %d) must come right after its approval, and the approval after the request", truncate(d.Request), opened.Seq, approved.Seq, sealing.Seq)
-	case decided.RequestedBy != requester || d.RequestedBy != requester:
-		return "", fmt.Errorf("request %s was opened by %s, but its approval (event %d) or its sealing (event %d) names %q as who asked", truncate(d.Request), truncate(requester), approved.Seq, sealing.Seq, truncate(map[bool]string{true: decided.RequestedBy, false: d.RequestedBy}[decided.RequestedBy != requester]))
-	case approved.Actor.Role != "custodian" || approved.Actor.Person == requester || approved.Actor.Person == "":
-		return "", fmt.Errorf("request %s, asked by %s, is approved (event %d) by %s (%s): an approval is a custodian's other than the requester's", truncate(d.Request), truncate(requester), approved.Seq, truncate(approved.Actor.Person), truncate(approved.Actor.Role))
+	case decided.RequestedBy != requester.Person || d.RequestedBy != requester.Person:
+		return "", fmt.Errorf("request %s was opened by %s, but its approval (event %d) or its sealing (event %d) names %q as who asked", truncate(d.Request), truncate(requester.Person), approved.Seq, sealing.Seq, truncate(map[bool]string{true: decided.RequestedBy, false: d.RequestedBy}[decided.RequestedBy != requester.Person]))
+	case approved.Actor.Role != "custodian" || approved.Actor.Person == requester.Person || approved.Actor.Person == "":
+		return "", fmt.Errorf("request %s, asked by %s, is approved (event %d) by %s (%s): an approval is a custodian's other than the requester's", truncate(d.Request), truncate(requester.Person), approved.Seq, truncate(approved.Actor.Person), truncate(approved.Actor.Role))
+	case !signedIn[approved.Actor.Auth] || samePerson(approved.Actor, requester):
+		return "", fmt.Errorf("request %s is approved (event %d) with the credential %q of the requester's or of nobody signed in (auth %q): an approval is another person's, signed in", truncate(d.Request), approved.Seq, truncate(approved.Actor.Session+approved.Actor.Certificate+approved.Actor.Subject), truncate(approved.Actor.Auth))
 	case sealing.Actor.Person != approved.Actor.Person || sealing.Actor.Role != approved.Actor.Role:
 		return "", fmt.Errorf("request %s is approved by %s (event %d), but sealed by %s (event %d): the approving custodian seals", truncate(d.Request), truncate(approved.Actor.Person), approved.Seq, truncate(sealing.Actor.Person), sealing.Seq)
 	case p.For != d.For || asked.Person != "" && asked.Person != d.For || p.Purpose != d.Purpose || p.DiscloseOthers != d.DisclosesOthers:
 		return "", fmt.Errorf("request %s (event %d) asked for a package for %s with the purpose %q (disclosing other packages: %v); sealing event %d is for %s with the purpose %q (disclosing: %v)",
 			truncate(d.Request), opened.Seq, truncate(p.For), truncate(p.Purpose), p.DiscloseOthers, sealing.Seq, truncate(d.For), truncate(d.Purpose), d.DisclosesOthers)
+	}
+	if exp, err := time.Parse(time.RFC3339, asked.Expires); asked.Expires != "" && (err != nil || approved.Timestamp().After(exp.Add(approvalSlack))) {
+		return "", fmt.Errorf("request %s (event %d) could be approved until %q; its approval (event %d) is at %s, after that", truncate(d.Request), opened.Seq, truncate(asked.Expires), approved.Seq, approved.Time)
 	}
 	if len(p.Items) > 0 {
 		if !slices.Equal(p.Items, d.Items) {
@@ -1456,7 +1520,7 @@ func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, err
 		why = fmt.Sprintf("as the case's export policy (event %d) required", policy.Seq)
 	}
 	return fmt.Sprintf("the sealing was asked by %s in request %s (event %d) and approved by custodian %s (event %d), who sealed it; %s",
-		printable.Terminal(requester), d.Request, opened.Seq, printable.Terminal(approved.Actor.Person), approved.Seq, why), nil
+		printable.Terminal(requester.Person), d.Request, opened.Seq, printable.Terminal(approved.Actor.Person), approved.Seq, why), nil
 }
 
 // checkOpened requires the case's opening among the package's events: it
