@@ -818,20 +818,27 @@ func runAuditLog(args []string, stdout io.Writer) error {
 	if err := c.call("GET", "/v1/log/timeline", q, nil, &out); err != nil {
 		return err
 	}
-	if *person != "" || !from.IsZero() {
-		kept := out.Events[:0]
-		for _, ev := range out.Events {
-			if (*person == "" || namesPerson(ev, *person)) && !ev.Timestamp().Before(from) {
-				kept = append(kept, ev)
-			}
-		}
-		out.Events = kept
-	}
+	out.Events = filterTimeline(out.Events, *person, from)
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(out)
 	}
 	printTimeline(stdout, out.Events, *verbose)
 	return nil
+}
+
+// filterTimeline keeps the events by person or naming them (all when
+// person is ""), recorded at or after from.
+func filterTimeline(evs []*events.Event, person string, from time.Time) []*events.Event {
+	if person == "" && from.IsZero() {
+		return evs
+	}
+	kept := evs[:0]
+	for _, ev := range evs {
+		if (person == "" || namesPerson(ev, person)) && !ev.Timestamp().Before(from) {
+			kept = append(kept, ev)
+		}
+	}
+	return kept
 }
 
 // namesPerson reports whether ev is by name (its actor) or names them in
