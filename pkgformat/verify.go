@@ -1499,7 +1499,7 @@ func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, err
 		return "", fmt.Errorf("request %s (event %d) asked for a package for %s with the purpose %q (disclosing other packages: %v); sealing event %d is for %s with the purpose %q (disclosing: %v)",
 			truncate(d.Request), opened.Seq, truncate(p.For), truncate(p.Purpose), p.DiscloseOthers, sealing.Seq, truncate(d.For), truncate(d.Purpose), d.DisclosesOthers)
 	}
-	if exp, err := time.Parse(time.RFC3339, asked.Expires); asked.Expires != "" && (err != nil || approved.Timestamp().After(exp.Add(approvalSlack))) {
+	if exp, err := time.Parse(time.RFC3339, asked.Expires); err != nil || approved.Timestamp().After(exp.Add(approvalSlack)) {
 		return "", fmt.Errorf("request %s (event %d) could be approved until %q; its approval (event %d) is at %s, after that", truncate(d.Request), opened.Seq, truncate(asked.Expires), approved.Seq, approved.Time)
 	}
 	if len(p.Items) > 0 {
