@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"slices"
 
 	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/events"
@@ -77,8 +78,11 @@ func (v *Vault) custodyCheckpoint(a Anchored) custody.Checkpoint {
 // (caseCustodyTypes), every event of each item, and the events of the
 // packages that carry any of the items for which shown says yes (by
 // package id); keyed by seq. An item's event for which hidden says yes is
-// left out.
-func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string, size uint64, shown func(pkg string) bool, hidden func(*events.Event) bool) (map[uint64][]byte, error) {
+// left out. With allRequests (a report made on demand), every request to
+// seal any of the items is shown too, with how it ended (rejected,
+// withdrawn, approved) or that it is pending; a package shows only its
+// own sealing's, as it must not tell one side the other's requests.
+func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string, size uint64, shown func(pkg string) bool, hidden func(*events.Event) bool, allRequests bool) (map[uint64][]byte, error) {
 	raw := map[uint64][]byte{}
 	want := map[string]bool{}
 	for _, id := range items {
@@ -109,16 +113,23 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 			if hidden == nil || !hidden(ev) {
 				raw[r.Seq] = r.Bytes
 			}
-		case ev.Type == TypeRequestOpened || ev.Type == TypeRequestApproved:
+		case ev.Type == TypeRequestOpened || ev.Type == TypeRequestApproved || ev.Type == TypeRequestRejected:
 			var d struct {
 				Request string `json:"request"`
 				Kind    string `json:"kind"`
+				Params  struct {
+					Items []string `json:"items"`
+				} `json:"params"`
 			}
 			if err := ev.DecodeData(&d); err != nil {
 				return err
 			}
-			if d.Kind == KindSeal {
-				asked[d.Request] = append(asked[d.Request], r)
+			if d.Kind != KindSeal {
+				return nil
+			}
+			asked[d.Request] = append(asked[d.Request], r)
+			if ev.Type == TypeRequestOpened && allRequests && (len(d.Params.Items) == 0 || slices.ContainsFunc(d.Params.Items, func(id string) bool { return want[id] })) {
+				sealedOn = append(sealedOn, d.Request)
 			}
 		case packageTypes[ev.Type]:
 			var d struct {
@@ -149,7 +160,7 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 	}
 	for _, id := range sealedOn {
 		for _, r := range asked[id] {
-			raw[r.Seq] = r.Bytes
+			raw[r.Seq] = r.Bytes // (a request already shown is shown once)
 		}
 	}
 	for _, id := range items {

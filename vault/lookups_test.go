@@ -602,7 +602,7 @@ func TestCaseOwnLookupIsChecked(t *testing.T) {
 	all := func(string) bool { return true }
 	record := func() map[uint64][]byte {
 		t.Helper()
-		raw, err := v.custodyEvents(ctx, "A", ids[:1], size, all, nil)
+		raw, err := v.custodyEvents(ctx, "A", ids[:1], size, all, nil, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -845,7 +845,7 @@ func TestEditedLookupFileOwnRows(t *testing.T) {
 	}
 	record := func() map[uint64][]byte {
 		t.Helper()
-		out, err := v.custodyEvents(ctx, "A", []string{d.ID}, size, func(string) bool { return true }, nil)
+		out, err := v.custodyEvents(ctx, "A", []string{d.ID}, size, func(string) bool { return true }, nil, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -943,7 +943,7 @@ func TestEditedLookupFileOwnRows(t *testing.T) {
 		if err != nil || n < itemEvents {
 			t.Fatalf("size column %s: the item's timeline has %d events (had %d): %v", typ, n, itemEvents, err)
 		}
-		got, err := v.custodyEvents(tctx, "A", []string{d.ID}, size, func(string) bool { return true }, nil)
+		got, err := v.custodyEvents(tctx, "A", []string{d.ID}, size, func(string) bool { return true }, nil, false)
 		cancel()
 		if err != nil || len(got) != len(want) {
 			t.Fatalf("size column %s: the record holds %d events, the signed log gives %d: %v", typ, len(got), len(want), err)
@@ -1003,7 +1003,7 @@ func TestFailingOrFloodedLookupAnswersFromTheScan(t *testing.T) {
 		if err := v.Timeline(ctx, aud, "", items[1], func(events.Record, *events.Event) error { itemN++; return nil }); err != nil {
 			t.Fatal(err)
 		}
-		record, err := v.custodyEvents(ctx, "A", items[1:2], v.log.Size(), func(string) bool { return true }, nil)
+		record, err := v.custodyEvents(ctx, "A", items[1:2], v.log.Size(), func(string) bool { return true }, nil, false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -424,7 +424,7 @@ func (v *Vault) collectEvents(ctx context.Context, s *sealing, m *pkgformat.Mani
 	if !s.req.DiscloseOthers {
 		hidden = othersRefused(s.target.Name)
 	}
-	raw, err := v.custodyEvents(ctx, s.c.ID, s.items, s.cp.Size, func(pkg string) bool { return pkg == s.pkgID || s.req.DiscloseOthers }, hidden)
+	raw, err := v.custodyEvents(ctx, s.c.ID, s.items, s.cp.Size, func(pkg string) bool { return pkg == s.pkgID || s.req.DiscloseOthers }, hidden, false)
 	if err != nil {
 		return nil, nil, err
 	}

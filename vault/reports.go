@@ -205,7 +205,7 @@ func (v *Vault) custodyRecord(ctx context.Context, caseID string, items []string
 	}
 	anchored := v.anchor(ctx, cp)
 	size := anchored.Checkpoint.Size
-	raw, err := v.custodyEvents(ctx, caseID, all, size, func(string) bool { return true }, nil)
+	raw, err := v.custodyEvents(ctx, caseID, all, size, func(string) bool { return true }, nil, true)
 	if err != nil {
 		return nil, 0, err
 	}

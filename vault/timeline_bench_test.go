@@ -105,7 +105,7 @@ func BenchmarkPackageCustodyEvents(b *testing.B) {
 	size := v.log.Size()
 	b.Run("own", func(b *testing.B) {
 		for b.Loop() {
-			raw, err := v.custodyEvents(ctx, "BUSY", ids[:1], size, func(string) bool { return true }, nil)
+			raw, err := v.custodyEvents(ctx, "BUSY", ids[:1], size, func(string) bool { return true }, nil, false)
 			if err != nil {
 				b.Fatal(err)
 			}
