@@ -834,31 +834,13 @@ func filterTimeline(evs []*events.Event, person string, from time.Time) []*event
 	}
 	kept := evs[:0]
 	for _, ev := range evs {
-		if (person == "" || namesPerson(ev, person)) && !ev.Timestamp().Before(from) {
+		if (person == "" || custody.NamesPerson(ev, person)) && !ev.Timestamp().Before(from) {
 			kept = append(kept, ev)
 		}
 	}
 	return kept
 }
 
-// namesPerson reports whether ev is by name (its actor) or names them in
-// its data: a person event's name, an assignment's or request's person,
-// a package's recipient, a request's requester.
-func namesPerson(ev *events.Event, name string) bool {
-	if ev.Actor.Person == name {
-		return true
-	}
-	var d struct {
-		Name        string `json:"name"`
-		Person      string `json:"person"`
-		For         string `json:"for"`
-		RequestedBy string `json:"requested_by"`
-	}
-	if ev.DecodeData(&d) != nil {
-		return false
-	}
-	return d.Name == name && strings.HasPrefix(ev.Type, "person.") || d.Person == name || d.For == name || d.RequestedBy == name
-}
 
 // printTimeline prints events for people: one line each, with time (UTC),
 // its position in the log, who and how they signed in, what they did in

@@ -30,6 +30,7 @@ func init() {
 	register("GET "+Prefix+"audit", (*Handler).auditPage)
 	registerAsks("POST "+Prefix+"audit/scrub", "audit.scrub", (*Handler).scrub)
 	register("GET "+Prefix+"cases/{case}/timeline", (*Handler).timeline)
+	register("GET "+Prefix+"audit/person", (*Handler).personHistory)
 	register("POST "+Prefix+"cases/{case}/report", (*Handler).custodyReport)
 }
 
@@ -148,10 +149,12 @@ type timelineRow struct {
 	Time time.Time
 	Type string
 	// Action says in words what happened, as the custody report says it.
-	Action   string
-	Person   string
-	Role     string
-	Auth     string
+	Action string
+	Person string
+	Role   string
+	Auth   string
+	// Case is the event's case, in a person's history (the whole log).
+	Case     string
 	Item     string
 	ItemName string
 	Purpose  string
@@ -165,9 +168,12 @@ type timelineRow struct {
 }
 
 type timelineData struct {
+	// Case is the case whose timeline is shown, "" for a person's
+	// history across the whole log.
 	Case string
 	// Item, Type and Person are the filters (Type a prefix of the event
-	// type, Person the actor's name exactly).
+	// type, Person a name: the events by them or naming them,
+	// custody.NamesPerson).
 	Item, Type, Person string
 	Rows               []timelineRow
 	// Matched counts the events that pass the filters; Rows are at most
@@ -187,16 +193,31 @@ var detailKeys = []string{"action", "target", "kind", "person", "name", "package
 
 // timeline shows the custody events of a case, or of one of its items
 // (?item=), as GET /v1/log/timeline gives them, filtered by type prefix
-// (?type=) and actor (?person=), at most timelineRows to a page
-// (?after=SEQ continues).
+// (?type=) and person (?person=: by them or naming them), at most
+// timelineRows to a page (?after=SEQ continues).
 func (h *Handler) timeline(w http.ResponseWriter, r *http.Request, s *session) error {
+	return h.showTimeline(w, r, s, r.PathValue("case"))
+}
+
+// personHistory shows a person's history across the whole log
+// (?person=NAME, required): the events by them, their refused attempts
+// included, and those naming them (custody.NamesPerson), as custos audit
+// log --person gives them; filtered and paged as a case's timeline.
+func (h *Handler) personHistory(w http.ResponseWriter, r *http.Request, s *session) error {
+	return h.showTimeline(w, r, s, "")
+}
+
+func (h *Handler) showTimeline(w http.ResponseWriter, r *http.Request, s *session, caseID string) error {
 	q := r.URL.Query()
-	d := timelineData{Case: r.PathValue("case"), Item: strings.TrimSpace(q.Get("item")), Type: strings.TrimSpace(q.Get("type")),
+	d := timelineData{Case: caseID, Item: strings.TrimSpace(q.Get("item")), Type: strings.TrimSpace(q.Get("type")),
 		Person: strings.TrimSpace(q.Get("person")), Max: timelineRows}
 	// Who may ask first: a malformed field of someone who may not read
 	// the log is their refusal, recorded, not bad input.
 	if err := h.v.AuditReader(r.Context(), s.who, "audit.log"); err != nil {
 		return err
+	}
+	if caseID == "" && (d.Person == "" || d.Item != "") {
+		return fmt.Errorf("%w: a person's history needs ?person=NAME (an item's is on its case's timeline)", vault.ErrBadInput)
 	}
 	hasAfter := q.Get("after") != ""
 	if hasAfter {
@@ -220,7 +241,7 @@ func (h *Handler) timeline(w http.ResponseWriter, r *http.Request, s *session) e
 		switch {
 		case d.Item != "" && ev.Case != d.Case, // an item of another case
 			d.Type != "" && !strings.HasPrefix(ev.Type, d.Type),
-			d.Person != "" && ev.Actor.Person != d.Person:
+			d.Person != "" && !custody.NamesPerson(ev, d.Person):
 			return nil
 		}
 		d.Matched++
@@ -233,6 +254,9 @@ func (h *Handler) timeline(w http.ResponseWriter, r *http.Request, s *session) e
 		}
 		row := timelineRow{Seq: ev.Seq, Time: ev.Timestamp().UTC(), Type: ev.Type, Person: ev.Actor.Person, Role: ev.Actor.Role,
 			Auth: ev.Actor.Auth, Item: ev.Item, ItemName: names[ev.Item]}
+		if d.Case == "" {
+			row.Case = ev.Case
+		}
 		row.Action, row.Words = custody.Describe(ev)
 		row.Purpose, _ = data["purpose"].(string)
 		if reason, _ := data["reason"].(string); !strings.Contains(row.Words, custody.Shown(reason)) {
@@ -263,9 +287,15 @@ func (h *Handler) timeline(w http.ResponseWriter, r *http.Request, s *session) e
 			}
 		}
 		d.Next = template.URL(Prefix + "cases/" + url.PathEscape(d.Case) + "/timeline?" + nq.Encode())
+		if d.Case == "" {
+			d.Next = template.URL(Prefix + "audit/person?" + nq.Encode())
+		}
 	}
 	title := s.lang.text("timeline.title", d.Case)
-	if d.Item != "" {
+	switch {
+	case d.Case == "":
+		title = s.lang.text("timeline.title.person", d.Person)
+	case d.Item != "":
 		title = s.lang.text("timeline.title.item", d.Item)
 	}
 	return h.render(w, r, s, http.StatusOK, "timeline", title, d)

@@ -29,6 +29,7 @@ import (
 	"github.com/hiddeco/sshsig"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/pkgformat"
 	"github.com/custos-vault/custos/vault"
@@ -881,13 +882,36 @@ func TestRolesTimeline(t *testing.T) {
 	got = seqsOf(aud.get("/app/cases/C-1/timeline?person=cust").raw2())
 	want = nil
 	for _, ev := range api1.Events {
-		if ev.Actor.Person == "cust" {
+		if custody.NamesPerson(ev, "cust") {
 			want = append(want, ev.Seq)
 		}
 	}
 	if !slices.Equal(got, want) || len(want) == 0 {
 		t.Errorf("person filter: %v, want %v", got, want)
 	}
+	// A person's history across the whole log: what they did or tried,
+	// and the events naming them (their enrolment among them), as
+	// custos audit log --person gives it; for auditors alone.
+	var whole api.TimelineResponse
+	rv.apiCall("aud", "GET", "/v1/log/timeline", nil, http.StatusOK, &whole)
+	want = nil
+	enrolled := false
+	for _, ev := range whole.Events {
+		if custody.NamesPerson(ev, "inv") {
+			want = append(want, ev.Seq)
+			enrolled = enrolled || ev.Type == vault.TypePersonEnrolled
+		}
+	}
+	p = aud.get("/app/audit/person?person=inv")
+	p.status(t, "a person's history", http.StatusOK)
+	p.has(t, "a person's history", "History of inv", `<a href="/app/cases/C-1/timeline">C-1</a>`)
+	p.lacks(t, "a person's history", "/report\"")
+	if got := seqsOf(p.raw2()); !slices.Equal(got, want) || !enrolled {
+		t.Errorf("inv's history %v, the log's %v (enrolment among them: %v)", got, want, enrolled)
+	}
+	aud.get("/app/audit").has(t, "the audit page", `action="/app/audit/person"`)
+	aud.get("/app/audit/person").status(t, "a history of nobody", http.StatusBadRequest)
+	rv.signIn("cust").get("/app/audit/person?person=inv").status(t, "a person's history as a custodian", http.StatusForbidden)
 	// Paging: after the second event, the rest.
 	got = seqsOf(aud.get("/app/cases/C-1/timeline?after=" + strconv.FormatUint(api1.Events[1].Seq, 10)).raw2())
 	want = nil
