@@ -841,7 +841,6 @@ func filterTimeline(evs []*events.Event, person string, from time.Time) []*event
 	return kept
 }
 
-
 // printTimeline prints events for people: one line each, with time (UTC),
 // its position in the log, who and how they signed in, what they did in
 // words (custody.Describe, as the custody report and the web application
