@@ -189,6 +189,11 @@ func (h *Handler) removePerson(w http.ResponseWriter, r *http.Request, s *sessio
 	if err := form(w, r); err != nil {
 		return err
 	}
+	// For good: only with its own box ticked, never on a key press in
+	// another form.
+	if r.PostForm.Get("confirm") != "yes" {
+		return fmt.Errorf("%w: tick the box that confirms that %s is removed for good", vault.ErrBadInput, r.PathValue("person"))
+	}
 	if _, err := h.v.Remove(r.Context(), s.who, r.PathValue("person"), reason(r), statusOptions(r)...); err != nil {
 		return err
 	}

@@ -568,8 +568,18 @@ func TestRolesPeopleAndRequests(t *testing.T) {
 	if ev := rv.eventOf(before, vault.TypeRequestRejected); ev == nil || ev.Actor.Person != "cust2" {
 		t.Error("no request.rejected event")
 	}
+	// Removal is for good: its own form, its own box to tick; without
+	// it nothing is recorded but the refusal.
+	people := cust.get("/app/people")
+	people.has(t, "people", `action="/app/people/inv2/remove"`, `name="confirm" type="checkbox" value="yes" required`)
+	people.lacks(t, "people", `formaction="/app/people/inv2/remove"`)
 	before = rv.size()
-	p = cust.send("/app/people/inv2/remove", url.Values{"reason": {"left the unit"}})
+	cust.send("/app/people/inv2/remove", url.Values{"reason": {"left the unit"}}).status(t, "remove without the box", http.StatusBadRequest)
+	if rv.eventOf(before, vault.TypePersonRemoved) != nil {
+		t.Error("a removal without its box ticked was recorded")
+	}
+	before = rv.size()
+	p = cust.send("/app/people/inv2/remove", url.Values{"reason": {"left the unit"}, "confirm": {"yes"}})
 	p.status(t, "remove", http.StatusOK)
 	if rv.eventOf(before, vault.TypePersonRemoved) == nil {
 		t.Error("no person.removed event")
