@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -196,7 +197,13 @@ func (h *Handler) signInLocal(w http.ResponseWriter, r *http.Request) {
 			h.log.Error("recording a refused sign-in", "err", nerr)
 		}
 		code, msg := h.api.Message(r, err)
-		if code == http.StatusUnauthorized {
+		var inactive *vault.InactiveError
+		switch {
+		case errors.As(err, &inactive) && inactive.Who.Name != "":
+			// Said as the command line says it: the credential is
+			// theirs, and what to do about it.
+			msg = fmt.Sprintf("The credential is %s's, who may not sign in: %s.", inactive.Who.Name, inactiveReason(inactive))
+		case code == http.StatusUnauthorized:
 			msg = "That credential was not accepted."
 		}
 		h.signInForm(w, r, code, msg)
@@ -205,6 +212,15 @@ func (h *Handler) signInLocal(w http.ResponseWriter, r *http.Request) {
 	h.endEarlierSession(r)
 	setSessionCookie(w, h.opts.TLS, s)
 	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
+}
+
+// inactiveReason says why a person may not sign in, and what can be done.
+func inactiveReason(e *vault.InactiveError) string {
+	msg := strings.TrimLeft(strings.TrimPrefix(e.Error(), vault.ErrUnauthenticated.Error()), ": ")
+	if strings.Contains(msg, "suspended") {
+		return msg + "; ask a custodian (two custodians reinstate a suspended person)"
+	}
+	return msg + "; removal is for good"
 }
 
 // endEarlierSession ends the session the browser held before a new

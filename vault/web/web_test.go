@@ -844,6 +844,37 @@ func TestCaseListSaysHowFarTheVotesAre(t *testing.T) {
 	}
 }
 
+// TestSignInOfASuspendedPersonSaysSo: the sign-in form tells whoever
+// types a suspended or removed person's credential what the command line
+// tells them (whose it is, why it is refused, what can be done), and
+// records the refusal in that person's name; an unknown credential is
+// answered without a word of whose it could be.
+func TestSignInOfASuspendedPersonSaysSo(t *testing.T) {
+	bv := openTestVault(t)
+	base := serve(t, bv, api.Options{RefusalWindow: time.Hour}, nil)
+	ctx := context.Background()
+	cust := vault.Principal{Name: "cust", Role: vault.RoleCustodian}
+	if _, err := bv.v.Suspend(ctx, cust, "ana", "under review"); err != nil {
+		t.Fatal(err)
+	}
+	c := newWebClient(t, base, nil)
+	resp, body := c.do("POST", "/app/sign-in", url.Values{"credential": {bv.creds["ana"]}, "next": {"/app/"}})
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "The credential is ana&#39;s, who may not sign in: ana is suspended; ask a custodian") {
+		t.Errorf("a suspended person's sign-in answered %d:\n%s", resp.StatusCode, body)
+	}
+	var named bool
+	for _, r := range bv.refusals(t) {
+		named = named || r.Action == "session.open" && r.Person == "ana"
+	}
+	if !named {
+		t.Error("the refused sign-in is not recorded in the suspended person's name")
+	}
+	resp, body = c.do("POST", "/app/sign-in", url.Values{"credential": {vault.TokenPrefix + strings.Repeat("0", 43)}, "next": {"/app/"}})
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "That credential was not accepted.") || strings.Contains(body, "suspended") {
+		t.Errorf("an unknown credential's sign-in answered %d:\n%s", resp.StatusCode, body)
+	}
+}
+
 // TestSignInPageSaysWhyTheSessionEnded: a browser whose session no
 // longer signs it in is sent to sign in with why, from a fixed list (a
 // change of the vault's sign-in settings, a session ended, by a
