@@ -744,6 +744,8 @@ func TestRolesManageCase(t *testing.T) {
 	p = cust.get("/app/cases/C-2/manage")
 	p.has(t, "a destroyed case", "destroyed", "under order CO-2026-8, asked by cust at ", "because “retention ended”, approved by cust2 at ")
 	p.lacks(t, "a destroyed case", "/app/cases/C-2/hold", "the shredding is not recorded yet")
+	// The case's own page says it alike, to whoever sees the case.
+	cust.get("/app/cases/C-2").has(t, "a destroyed case's page", "under order CO-2026-8, asked by cust at ", "approved by cust2 at ")
 }
 
 func TestRolesHashSets(t *testing.T) {
