@@ -173,17 +173,9 @@ func TestSummarisedRefusalsNameTheCredential(t *testing.T) {
 // no longer seal the case's evidence) must not still have their sealing
 // carried out by a custodian who approves the request afterwards.
 func TestSealApprovalNeedsTheRequesterOnTheCase(t *testing.T) {
-	f := newPackageFixture(t)
+	f, p, pkg := requiredSealing(t, "send it all out")
 	v := f.v
 	ctx := context.Background()
-	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
-	if _, err := v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalRequired, ""); err != nil {
-		t.Fatal(err)
-	}
-	pkg, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "send it all out"})
-	if err != nil || pkg.Request == nil {
-		t.Fatalf("sealing under the policy: %+v %v", pkg, err)
-	}
 	if err := v.RemoveMember(ctx, p["c1"], "P-1", "inv", "suspected of leaking"); err != nil {
 		t.Fatal(err)
 	}
@@ -194,6 +186,24 @@ func TestSealApprovalNeedsTheRequesterOnTheCase(t *testing.T) {
 	if err == nil {
 		t.Fatalf("the sealing asked for by inv was carried out after inv was taken off the case: package %s (%d items)", a.Package.ID, a.Package.Items)
 	}
+}
+
+// requiredSealing is a package fixture whose case requires a custodian's
+// approval of exports, with custodians c1 and c2, and its investigator's
+// pending request to seal every item of it for pros, for purpose.
+func requiredSealing(t *testing.T, purpose string) (*packageFixture, map[string]Principal, *SealedPackage) {
+	t.Helper()
+	f := newPackageFixture(t)
+	ctx := context.Background()
+	p := people(t, f.v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
+	if _, err := f.v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalRequired, ""); err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := f.v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: purpose})
+	if err != nil || pkg.Request == nil {
+		t.Fatalf("sealing under the policy: %+v %v", pkg, err)
+	}
+	return f, p, pkg
 }
 
 // TestSealApprovalSealsWhatWasAsked: the approving custodian approves

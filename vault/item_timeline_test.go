@@ -55,17 +55,9 @@ func TestItemTimelineShowsItsCasesDestruction(t *testing.T) {
 // withdrawn, with why; a package shows only its own sealing's request,
 // never the requests made for someone else.
 func TestCustodyReportShowsRefusedSealings(t *testing.T) {
-	f := newPackageFixture(t)
+	f, p, asked := requiredSealing(t, "a second copy")
 	v := f.v
 	ctx := context.Background()
-	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
-	if _, err := v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalRequired, ""); err != nil {
-		t.Fatal(err)
-	}
-	asked, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "a second copy"})
-	if err != nil || asked.Request == nil {
-		t.Fatalf("sealing under the policy: %+v %v", asked, err)
-	}
 	if _, err := v.Reject(ctx, p["c2"], asked.Request.ID, "the prosecution holds a copy already"); err != nil {
 		t.Fatal(err)
 	}
