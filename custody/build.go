@@ -48,6 +48,10 @@ type Input struct {
 	Checkpoint Checkpoint
 	// Generator names the software making the record.
 	Generator string
+	// VaultRetention is the vault's default retention when the record
+	// is made (its configuration, not a signed fact; 0: not said), for
+	// a case that keeps the default.
+	VaultRetention time.Duration
 }
 
 // Event types the record reads (docs/custody-log.md, section 5).
@@ -219,7 +223,7 @@ func Build(in Input) (*Record, error) {
 		}
 	}
 
-	r := &Record{Checkpoint: in.Checkpoint, Generator: in.Generator}
+	r := &Record{Checkpoint: in.Checkpoint, Generator: in.Generator, VaultRetention: in.VaultRetention}
 	// The packages the events show, by id: their sealing data.
 	packages := map[string]*decoded{}
 	for i := range evs {

@@ -323,3 +323,26 @@ func TestReportOfChosenItemsSaysWhatItLeavesOut(t *testing.T) {
 		t.Errorf("a report of the whole case says it leaves items out:\n%s", text)
 	}
 }
+
+// TestReportSaysTheRetention: a case's own retention is said in words;
+// the vault's default is said with its value when the report was made,
+// marked as the vault's configuration, not a signed fact.
+func TestReportSaysTheRetention(t *testing.T) {
+	c, s := sample(t)
+	rec, err := custody.Build(custody.Input{Case: "C-1", Events: c.raws, Report: s["report"], VaultRetention: 10 * 365 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := custody.RetentionText(rec), "the vault's default, which was 10 years when this report was made (set by the vault's configuration, not recorded in the case's events)"; got != want {
+		t.Errorf("the default retention is said as %q, want %q", got, want)
+	}
+	if !strings.Contains(string(custody.Text(rec)), "Retention:             the vault's default, which was 10 years") {
+		t.Errorf("the text report does not say the default retention's value:\n%s", custody.Text(rec))
+	}
+	for retention, want := range map[string]string{"87600h0m0s": "10 years", "2160h0m0s": "90 days", "36h0m0s": "36h0m0s", "": "the vault's default"} {
+		rec.Retention, rec.VaultRetention = retention, 0
+		if got := custody.RetentionText(rec); got != want {
+			t.Errorf("retention %q is said as %q, want %q", retention, got, want)
+		}
+	}
+}

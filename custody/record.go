@@ -48,8 +48,10 @@ type Record struct {
 	// of a report on demand), which may not be all of the case's.
 	Chosen bool
 	// Retention is the case's retention period as its last policy event
-	// set it, or "" for the vault's default.
-	Retention string
+	// set it, or "" for the vault's default; VaultRetention is that
+	// default when the record was made (0: not known).
+	Retention      string
+	VaultRetention time.Duration
 	// Checkpoint is the signed checkpoint every event of the record is
 	// proven included in.
 	Checkpoint Checkpoint

@@ -83,7 +83,7 @@ func Text(r *Record) []byte {
 	field("  ", "Opened", fmt.Sprintf("%s by %s (event %d)", TimeText(r.Case.Opened.Time), PersonText(r.Case.Opened.Actor), r.Case.Opened.Seq))
 	field("  ", "Legal hold", HoldText(r))
 	field("  ", "Export approval", yesNo(r.ExportApproval, ExportApprovalRequired, ExportApprovalNone))
-	field("  ", "Retention", orDefault(Shown(r.Retention), "the vault's default"))
+	field("  ", "Retention", RetentionText(r))
 	field("  ", "Destroyed", yesNo(r.Destroyed, "yes", "no"))
 	line("  Case events (%d):", len(r.CaseEvents))
 	for _, e := range r.CaseEvents {

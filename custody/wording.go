@@ -71,6 +71,38 @@ func OtherPackages(r *Record) string {
 	return fmt.Sprintf("%d other packages carried some of these items; they are listed under Other disclosures, and their events are in each item's chain of custody.", len(r.Disclosures))
 }
 
+// RetentionText says how long the case's evidence is kept: its own
+// period in words ("10 years", with its recorded form where that is not
+// whole years or days), or the vault's default and, where the record
+// knows it, its value when the record was made, which the vault's
+// configuration sets, not a signed event.
+func RetentionText(r *Record) string {
+	if r.Retention != "" {
+		d, err := time.ParseDuration(r.Retention)
+		if err != nil || d <= 0 {
+			return Shown(r.Retention)
+		}
+		return durationWords(d)
+	}
+	if r.VaultRetention > 0 {
+		return "the vault's default, which was " + durationWords(r.VaultRetention) + " when this report was made (set by the vault's configuration, not recorded in the case's events)"
+	}
+	return "the vault's default"
+}
+
+// durationWords is a retention period in words: whole years ("10
+// years"), whole days ("90 days"), or Go's form ("36h0m0s").
+func durationWords(d time.Duration) string {
+	const day, year = 24 * time.Hour, 365 * 24 * time.Hour
+	switch {
+	case d%year == 0:
+		return Count(int(d/year), "year")
+	case d%day == 0:
+		return Count(int(d/day), "day")
+	}
+	return d.String()
+}
+
 // HoldText says whether a legal hold is on the case, and if so who
 // placed it, when and why, with its event: "on since 2026-03-02 10:04:00
 // UTC, placed by ...".

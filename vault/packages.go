@@ -468,7 +468,7 @@ func (v *Vault) finishManifest(s *sealing, pkg *pkgformat.Package) error {
 	for _, it := range m.Items {
 		paths[it.ID] = it.Path
 	}
-	rec, err := custody.Build(custody.Input{Case: m.Case, Events: raw, Items: s.items, Sealing: s.event.Seq, Paths: paths,
+	rec, err := custody.Build(custody.Input{Case: m.Case, Events: raw, Items: s.items, Sealing: s.event.Seq, Paths: paths, VaultRetention: v.cfg.Retention,
 		Checkpoint: v.custodyCheckpoint(s.anchored), Generator: custody.Generator()})
 	if err != nil {
 		return fmt.Errorf("%w: the package's custody report: %v", ErrIntegrity, err)

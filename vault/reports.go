@@ -209,7 +209,7 @@ func (v *Vault) custodyRecord(ctx context.Context, caseID string, items []string
 	if err != nil {
 		return nil, 0, err
 	}
-	in := custody.Input{Case: caseID, Items: all, Report: event, Checkpoint: v.custodyCheckpoint(anchored), Generator: custody.Generator()}
+	in := custody.Input{Case: caseID, Items: all, Report: event, Checkpoint: v.custodyCheckpoint(anchored), Generator: custody.Generator(), VaultRetention: v.cfg.Retention}
 	// Each event is proven included in the checkpoint the report names,
 	// as a reader of the report would prove it.
 	for seq, b := range raw {

@@ -216,15 +216,11 @@ func (rep *report) checkpoint() {
 func (rep *report) caseSection() {
 	r := rep.r
 	rep.h2("Case")
-	retention := shown(r.Retention)
-	if retention == "" {
-		retention = "the vault's default"
-	}
 	rep.kv([]kvRow{
 		{"Opened", val(fmt.Sprintf("%s by %s (event %d)", custody.TimeText(r.Case.Opened.Time), custody.PersonText(r.Case.Opened.Actor), r.Case.Opened.Seq))},
 		{"Legal hold", val(custody.HoldText(r))},
 		{"Export approval", val(yesNo(r.ExportApproval, custody.ExportApprovalRequired, custody.ExportApprovalNone))},
-		{"Retention", val(retention)},
+		{"Retention", val(custody.RetentionText(r))},
 		{"Destroyed", val(yesNo(r.Destroyed, "yes", "no"))},
 	})
 	rep.L.y += 6
