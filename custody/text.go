@@ -206,9 +206,3 @@ func yesNo(b bool, yes, no string) string {
 	return no
 }
 
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
-}
