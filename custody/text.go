@@ -205,4 +205,3 @@ func yesNo(b bool, yes, no string) string {
 	}
 	return no
 }
-
