@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/pkgformat"
@@ -90,6 +91,15 @@ func TestPackageReceipts(t *testing.T) {
 	item := s.ok("investigator", work, "item", "list", "--case", "KH-2026-950", "--json").json(t)["items"].([]any)[0].(map[string]any)["id"].(string)
 	if !strings.Contains(s.ok("auditor", work, "audit", "log", "--item", item, "--json").stdout, `"type":"package.received"`) {
 		t.Errorf("the item's timeline does not give the receipt of its package")
+	}
+	// --since, as an auditor types it: a date keeps what was recorded
+	// from its midnight (UTC) on; a later date, nothing.
+	today := time.Now().UTC().Format(time.DateOnly)
+	if out := s.ok("auditor", work, "audit", "log", "--case", "KH-2026-950", "--since", today).stdout; !strings.Contains(out, "Package receipt signed") {
+		t.Errorf("audit log --since %s leaves out today's receipt:\n%s", today, out)
+	}
+	if out := s.ok("auditor", work, "audit", "log", "--case", "KH-2026-950", "--since", "2999-01-01T00:00:00Z").stdout; strings.TrimSpace(out) != "" {
+		t.Errorf("audit log --since a later time gives events:\n%s", out)
 	}
 	os.WriteFile(filepath.Join(work, "receipt.sig"), []byte(sig), 0o644)
 	msg := "custos package receipt v1\npackage " + id + "\nsha256 " + rec["sha256"].(string) + "\n"

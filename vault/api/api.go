@@ -337,7 +337,7 @@ func (h *Handler) route(pattern, action string, f handlerFunc) {
 			if h.rateLimited(w, r, pattern) {
 				return
 			}
-			if err := h.refusals.note(r.Context(), refusedPerson(aerr), clientIP(r), pattern, shortTarget(r.URL.EscapedPath()), signInReason(aerr), vault.GroundsCredentials); err != nil {
+			if err := h.NoteUnauthenticated(r, pattern, r.URL.EscapedPath(), aerr); err != nil {
 				h.fail(w, r, err)
 				return
 			}

@@ -111,7 +111,7 @@ func (h *Handler) signInRefused(r *http.Request, action string, err error) error
 	if !errors.Is(err, vault.ErrUnauthenticated) {
 		return err
 	}
-	if nerr := h.refusals.note(r.Context(), refusedPerson(err), clientIP(r), action, "", signInReason(err), vault.GroundsCredentials); nerr != nil {
+	if nerr := h.NoteUnauthenticated(r, action, "", err); nerr != nil {
 		return nerr
 	}
 	return err
