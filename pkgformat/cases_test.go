@@ -1200,3 +1200,34 @@ func TestPackageCases(t *testing.T) {
 		}
 	}
 }
+
+// The same package gets the same verdict every time it is checked: a
+// package with more than one fault is refused for the same one, so that
+// a court, the defence and the vault read the same words from it. Go
+// ranges over a map in a random order, so a check that walked one
+// would, within these runs, name one fault and then another.
+func TestPackageVerdictsRepeat(t *testing.T) {
+	cf := readCases(t)
+	id := readIdentity(t)
+	const runs = 12
+	for _, c := range cf.Cases {
+		b, err := os.ReadFile(filepath.Join(casesDir, c.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first string
+		for i := range runs {
+			_, err := pkgformat.Verify(bytes.NewReader(b), pkgformat.VerifyOptions{TrustedKey: cf.Key, Identities: []age.Identity{id}})
+			got := "VERIFIED"
+			if err != nil {
+				got = err.Error()
+			}
+			if i == 0 {
+				first = got
+			} else if got != first {
+				t.Errorf("%s: checked twice, it first failed with %q, then with %q", c.File, first, got)
+				break
+			}
+		}
+	}
+}

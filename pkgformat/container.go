@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -129,8 +131,8 @@ func (v *verification) header(want string) (*tar.Header, error) {
 	// archive/tar applies other records (GNU.sparse.name and .map among
 	// them) to the header it returns, so that readers would disagree on
 	// the member's name and bytes.
-	for k, val := range h.PAXRecords {
-		if k != "path" || val != h.Name {
+	for _, k := range slices.Sorted(maps.Keys(h.PAXRecords)) {
+		if val := h.PAXRecords[k]; k != "path" || val != h.Name {
 			return nil, fmt.Errorf("%s: its pax extended header holds the record %q; a package's holds only the member's path (section 1)", want, truncate(k))
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -657,7 +658,12 @@ func (v *verification) proofsMember(name string) error {
 	}
 	// Each key is a seq in canonical decimal ("3", never "03" or "+3"),
 	// each hash 64 lowercase hex digits: one spelling for each proof.
-	for k, hs := range v.proofs.Proofs {
+	//
+	// Keys are taken in sorted order here and below, so that a package
+	// with more than one fault is always refused for the same one.
+	keys := slices.Sorted(maps.Keys(v.proofs.Proofs))
+	for _, k := range keys {
+		hs := v.proofs.Proofs[k]
 		if n, err := strconv.ParseUint(k, 10, 64); err != nil || strconv.FormatUint(n, 10) != k {
 			return fmt.Errorf("proofs.json: key %q is not a seq in canonical decimal", truncate(k))
 		}
@@ -673,7 +679,7 @@ func (v *verification) proofsMember(name string) error {
 	for _, e := range v.m.Events {
 		listed[strconv.FormatUint(e.Seq, 10)] = true
 	}
-	for k := range v.proofs.Proofs {
+	for _, k := range keys {
 		if !listed[k] {
 			return fmt.Errorf("proofs.json: a proof for event %s, which the manifest does not list", k)
 		}
@@ -1404,17 +1410,17 @@ func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, err
 	// The policy at the sealing, and how it came to be: a requirement
 	// is dropped only on an approved case.policy request, never by one
 	// custodian alone.
-	var seqs []uint64
-	for seq, ev := range evs {
-		if ev.Type == "case.policy.set" && seq < sealing.Seq {
-			seqs = append(seqs, seq)
-		}
-	}
-	slices.Sort(seqs)
+	//
+	// The events are read in the log's order, so that a package with
+	// more than one fault is always refused for the same one.
+	order := slices.Sorted(maps.Keys(evs))
 	var policy *events.Event
 	required := false
-	for _, seq := range seqs {
+	for _, seq := range order {
 		ev := evs[seq]
+		if ev.Type != "case.policy.set" || seq >= sealing.Seq {
+			continue
+		}
 		var p policyData
 		if err := ev.DecodeData(&p); err != nil {
 			return "", err
@@ -1434,7 +1440,8 @@ func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, err
 	find := func(typ string) (*events.Event, requestData, error) {
 		var found *events.Event
 		var data requestData
-		for _, ev := range evs {
+		for _, seq := range order {
+			ev := evs[seq]
 			if ev.Type != typ {
 				continue
 			}
@@ -1471,9 +1478,12 @@ func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, err
 		return fmt.Sprintf("the sealing carries out request %s, asked by %s; sealed before packages carried their request (%s), it does not show the request or its approval: an auditor's custos audit log --case %s does",
 			d.Request, printable.Terminal(d.RequestedBy), RequestsCarriedSince.Format(time.DateOnly), printable.Terminal(m.Case)), nil
 	}
-	for typ, ev := range map[string]*events.Event{"request.opened": opened, "request.approved": approved} {
-		if ev == nil {
-			return "", fmt.Errorf("sealing event %d carries out request %s, but the package does not hold its %s event (a package carries its sealing's request and approval)", sealing.Seq, truncate(d.Request), typ)
+	for _, e := range []struct {
+		typ string
+		ev  *events.Event
+	}{{"request.opened", opened}, {"request.approved", approved}} {
+		if e.ev == nil {
+			return "", fmt.Errorf("sealing event %d carries out request %s, but the package does not hold its %s event (a package carries its sealing's request and approval)", sealing.Seq, truncate(d.Request), e.typ)
 		}
 	}
 	requester := opened.Actor
@@ -1509,7 +1519,8 @@ func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, err
 	} else {
 		// A request that lists no items asked for every item the case
 		// had then: none deposited after it.
-		for _, ev := range evs {
+		for _, seq := range order {
+			ev := evs[seq]
 			if ev.Type == "item.deposited" && slices.Contains(d.Items, ev.Item) && ev.Seq > opened.Seq {
 				return "", fmt.Errorf("request %s (event %d) asked for the case's items then; item %s was deposited after it (event %d)", truncate(d.Request), opened.Seq, ev.Item, ev.Seq)
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/pdq"
 	"hash/crc32"
@@ -210,5 +211,35 @@ func TestSimilarFindsUnclassifiedCopiesOfTheCase(t *testing.T) {
 	near, err = h.v.Similar(h.ctx, outsider, "", mine.ID, 0)
 	if err != nil || len(near) != 1 || len(near[0].Matches) != 0 {
 		t.Fatalf("another case's unclassified copies were shown: %+v %v", near, err)
+	}
+}
+
+// TestPDQKnownNearestTie: a near-copy as near to two classified photos,
+// one baseline and one national, is told the category of one chosen the
+// same way every time (the lower item id), never of whichever a map
+// gave first.
+func TestPDQKnownNearestTie(t *testing.T) {
+	h := newHotline(t)
+	photo := readPhoto(t, "bridge-mods/aaa-orig.jpg")
+	// The same pixels twice (bytes after the JPEG's end differ): the same
+	// PDQ hash, so the same distance from any near-copy.
+	a := h.deposit(t, h.a1, "a.jpg", photo, "")
+	b := h.deposit(t, h.a1, "b.jpg", append(slices.Clone(photo), "copy"...), "")
+	if a.Media == nil || b.Media == nil || a.Media.PDQ != b.Media.PDQ {
+		t.Fatalf("the two copies' media: %+v and %+v", a.Media, b.Media)
+	}
+	cat := map[string]string{a.ID: CategoryBaseline, b.ID: CategoryNational}
+	for id, c := range cat {
+		if _, err := h.v.Classify(h.ctx, h.a1, id, ClassifyRequest{Category: c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := "classified " + cat[min(a.ID, b.ID)]
+	shrunk := readPhoto(t, "bridge-mods/shrink-a-lot.jpg")
+	for i := range 6 {
+		c := h.deposit(t, h.a1, fmt.Sprintf("near-%d.jpg", i), append(slices.Clone(shrunk), strings.Repeat("x", i+1)...), "")
+		if !strings.Contains(c.Known, want) {
+			t.Errorf("near-copy %d: known %q, want the lower id's %q", i, c.Known, want)
+		}
 	}
 }

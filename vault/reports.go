@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/custos-vault/custos/custody"
@@ -212,7 +214,8 @@ func (v *Vault) custodyRecord(ctx context.Context, caseID string, items []string
 	in := custody.Input{Case: caseID, Items: all, Report: event, Checkpoint: v.custodyCheckpoint(anchored), Generator: custody.Generator(), VaultRetention: v.cfg.Retention}
 	// Each event is proven included in the checkpoint the report names,
 	// as a reader of the report would prove it.
-	for seq, b := range raw {
+	for _, seq := range slices.Sorted(maps.Keys(raw)) {
+		b := raw[seq]
 		p, err := v.log.Tree().InclusionProof(seq, size)
 		if err != nil {
 			return nil, 0, err

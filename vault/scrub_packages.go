@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -59,6 +60,7 @@ func (s *State) allPackages() []Package {
 			out = append(out, cp)
 		}
 	}
+	slices.SortFunc(out, func(a, b Package) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 

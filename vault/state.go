@@ -1282,6 +1282,7 @@ func (s *State) recentObjects(since time.Time) []string {
 			out = append(out, name)
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 
@@ -1534,6 +1535,8 @@ func (s *State) allCases() []string {
 	for id := range s.cases {
 		out = append(out, id)
 	}
+	// In id order: work over every case goes the same way each time.
+	slices.Sort(out)
 	return out
 }
 

@@ -172,8 +172,12 @@ func (v *Vault) knownWith(ctx context.Context, it Item, rec *ItemDeposited, n *n
 		return "", nil
 	}
 	if anyJudged {
+		// Nearest first, and among as near ones the lowest id, so that
+		// the same item always gets the same words.
 		best, cat := v.pdqDistance()+1, ""
-		for other, d := range v.state.pdqWithin(qs, v.pdqDistance(), true) {
+		near := v.state.pdqWithin(qs, v.pdqDistance(), true)
+		for _, other := range nearestFirst(near) {
+			d := near[other]
 			if other == it.ID || d >= best {
 				continue
 			}
@@ -195,8 +199,7 @@ func (v *Vault) knownWith(ctx context.Context, it Item, rec *ItemDeposited, n *n
 		// deposit): every item's PDQ hash is compared, nearest first.
 		gen := v.hashsets.generation()
 		near := v.state.pdqWithin(qs, v.pdqDistance(), false)
-		ids := slices.SortedFunc(maps.Keys(near), func(a, b string) int { return cmp.Or(cmp.Compare(near[a], near[b]), strings.Compare(a, b)) })
-		for _, other := range ids {
+		for _, other := range nearestFirst(near) {
 			if other == it.ID {
 				continue
 			}
@@ -530,4 +533,10 @@ func (v *Vault) nearListed(ctx context.Context, id string, gen uint64, n *neighb
 	v.listed.put(id, m, gen)
 	n.keep(id, gen, m)
 	return m, nil
+}
+
+// nearestFirst orders the items of a pdqWithin answer by distance, then
+// by id: one order whatever the map's.
+func nearestFirst(near map[string]int) []string {
+	return slices.SortedFunc(maps.Keys(near), func(a, b string) int { return cmp.Or(cmp.Compare(near[a], near[b]), strings.Compare(a, b)) })
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -93,7 +94,10 @@ func (s *Store) checkColumns(ctx context.Context, q interface {
 	Query(context.Context, string, ...any) (pgx.Rows, error)
 	QueryRow(context.Context, string, ...any) pgx.Row
 }, schema, optional string) error {
-	for table, want := range logColumns {
+	// In name order, so that a schema with more than one fault is always
+	// refused for the same one.
+	for _, table := range slices.Sorted(maps.Keys(logColumns)) {
+		want := logColumns[table]
 		// Every operator is pg_catalog's: the server's store runs this with
 		// the database's own search_path.
 		rows, err := q.Query(ctx, `SELECT pg_catalog.concat(c.column_name::text, ' ', c.data_type::text, CASE WHEN c.domain_name IS NOT NULL THEN ' (a domain)' END),

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -91,7 +92,10 @@ func checkSchema(ctx context.Context, q querier, want map[string][]column, index
 // of any size at each read, and a view or a recursive one rows without
 // end, where the log's own tables hold only what was stored.
 func checkTables(ctx context.Context, q querier, want map[string][]column, optional, rowidless map[string]bool) error {
-	for name, cols := range want {
+	// In name order, so that a file with more than one fault is always
+	// refused for the same one.
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		cols := want[name]
 		var typ string
 		var wr int
 		found := false

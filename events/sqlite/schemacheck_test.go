@@ -317,3 +317,30 @@ func TestSchemaChangedWhileOpenIsCheckedAgain(t *testing.T) {
 		}
 	})
 }
+
+// A file with two altered tables is refused for the same one each time
+// it is opened: an administrator's change reads the same in every log.
+func TestTwoAlteredTablesAreRefusedAlike(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "custody.db")
+	sealedLog(t, path).Close()
+	edit(t, path, `ALTER TABLE events RENAME TO old_events`,
+		`CREATE TABLE events (seq INTEGER PRIMARY KEY DESC, id TEXT NOT NULL, case_id TEXT NOT NULL, item_id TEXT NOT NULL, bytes BLOB NOT NULL)`,
+		`INSERT INTO events SELECT * FROM old_events`, `DROP TABLE old_events`,
+		`ALTER TABLE checkpoints RENAME TO old_checkpoints`,
+		`CREATE TABLE checkpoints (size INTEGER PRIMARY KEY DESC, note BLOB NOT NULL)`,
+		`INSERT INTO checkpoints SELECT * FROM old_checkpoints`, `DROP TABLE old_checkpoints`)
+	var first string
+	for i := range 8 {
+		r, err := sqlite.OpenReader(ctx, path)
+		if err == nil {
+			r.Close()
+			t.Fatal("the audit's reader opened the altered file")
+		}
+		if i == 0 {
+			first = err.Error()
+		} else if err.Error() != first {
+			t.Fatalf("opened twice, the file was refused first with %q, then with %q", first, err)
+		}
+	}
+}

@@ -8,9 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -135,7 +137,9 @@ func parseTPM(raw string) (spec, error) {
 		}
 		cfg.Addr = u.Host
 	}
-	for name, vals := range u.Query() {
+	q := u.Query()
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		vals := q[name]
 		if len(vals) != 1 {
 			return spec{}, fmt.Errorf("sealer: TPM URL repeats %q", name)
 		}

@@ -1,8 +1,10 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -131,6 +133,15 @@ func (l *refusalLog) flush(all bool) {
 		}
 	}
 	l.mu.Unlock()
+	// In the order the windows opened (then by what they hold), so that
+	// the log reads the same summaries in the same order whatever the
+	// map's.
+	slices.SortFunc(out, func(a, b ended) int {
+		return cmp.Or(a.w.until.Compare(b.w.until),
+			cmp.Compare(a.k.source, b.k.source), cmp.Compare(a.k.person, b.k.person), cmp.Compare(a.k.role, b.k.role),
+			cmp.Compare(a.k.action, b.k.action), cmp.Compare(a.k.reason, b.k.reason), cmp.Compare(a.k.grounds, b.k.grounds),
+			cmp.Compare(a.k.credential, b.k.credential))
+	})
 	for _, e := range out {
 		l.summarise(e.k, e.w)
 	}
