@@ -159,6 +159,9 @@ type PersonInfo struct {
 	OIDC         string `json:"oidc,omitempty"`
 	Role         string `json:"role"`
 	Status       string `json:"status"` // active, suspended, removed, invited
+	// Suspension is, for a suspended person, who suspended them, when
+	// and why.
+	Suspension *StatusNote `json:"suspension,omitempty"`
 }
 
 // Persons lists every person the vault knows, for custodians and
@@ -179,7 +182,7 @@ func (v *Vault) Persons(ctx context.Context, who Principal) ([]PersonInfo, error
 			status = "invited"
 		}
 		out = append(out, PersonInfo{Name: p.Name, Role: p.Role, Status: status, OIDC: p.OIDC, Certificate: p.Certificate,
-			HasRecipient: p.Recipient != ""})
+			HasRecipient: p.Recipient != "", Suspension: p.Suspension})
 	}
 	return out, nil
 }

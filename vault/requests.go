@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"maps"
@@ -416,8 +417,59 @@ func (v *Vault) Requests(who Principal) []PendingRequest {
 					pr.ForRole = p.Role
 				}
 			}
+			if who.Role == RoleCustodian && r.Kind == KindReinstate {
+				// Whoever decides a reinstatement is told the
+				// suspension it would end: by whom, when and why.
+				if p, ok := v.state.personByName(r.Person); ok {
+					pr.Suspension = p.Suspension
+				}
+			}
 			out = append(out, pr)
 		}
+	}
+	return out
+}
+
+// EndedShownFor is how long a requester is shown how a request of theirs
+// ended (EndedRequests): 30 days.
+const EndedShownFor = 30 * 24 * time.Hour
+
+// maxEndedShown bounds the ended requests shown at once.
+const maxEndedShown = 50
+
+// EndedRequest is how a two-person request ended, as its requester is
+// told: approved (By, with the package an approved sealing made),
+// rejected or withdrawn (By, with the decider's reason), or expired
+// unanswered (At its expiry).
+type EndedRequest struct {
+	Request string `json:"request"`
+	Kind    string `json:"kind"`
+	// Target is what the request named: a case, a person or a hash set.
+	Target  string    `json:"target,omitempty"`
+	Asked   time.Time `json:"asked,omitzero"`
+	Outcome string    `json:"outcome"`
+	By      string    `json:"by,omitempty"`
+	At      time.Time `json:"at"`
+	Reason  string    `json:"reason,omitempty"`
+	Package string    `json:"package,omitempty"`
+}
+
+// EndedRequests lists the two-person requests who asked that ended in
+// the last EndedShownFor, newest first, at most 50: so that a request
+// rejected or expired does not just vanish from its requester's list.
+// Each names who decided it and why, as the deciding event recorded
+// it. Anyone's own only: how others' requests ended is the audit log's.
+func (v *Vault) EndedRequests(who Principal) []EndedRequest {
+	now := v.cfg.Now()
+	ended := v.state.endedOf(who.Name, now.Add(-EndedShownFor), now)
+	out := make([]EndedRequest, 0, len(ended))
+	for id, e := range ended {
+		out = append(out, EndedRequest{Request: id, Kind: e.Kind, Target: e.Target, Asked: e.Asked, Outcome: e.Outcome,
+			By: e.By, At: e.At, Reason: e.Reason, Package: e.Package})
+	}
+	slices.SortFunc(out, func(a, b EndedRequest) int { return cmp.Or(b.At.Compare(a.At), strings.Compare(a.Request, b.Request)) })
+	if len(out) > maxEndedShown {
+		out = out[:maxEndedShown]
 	}
 	return out
 }
@@ -432,6 +484,9 @@ type PendingRequest struct {
 	// ForRole is, to custodians, the role of the person a package.seal
 	// request's package would be for (prosecutor or defence).
 	ForRole string `json:"for_role,omitempty"`
+	// Suspension is, to custodians, the suspension a person.reinstate
+	// request would end: who suspended the person, when and why.
+	Suspension *StatusNote `json:"suspension,omitempty"`
 }
 
 // AskedItems are the items a package.seal request asks to seal, as the

@@ -97,7 +97,10 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 22: a settled mark keeps who agreed (settledMark.Voters), by
 // whom a copy in a case of a stricter policy is judged; a version 21
 // snapshot of this day's earlier builds lacks them.
-const stateVersion = 22
+// Version 23: what the requester of a two-person request that ended is
+// told of it (requestEnd.Kind, Target, Asked, Reason, Package), and a
+// suspended person's suspension (Person.Suspension).
+const stateVersion = 23
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

@@ -117,9 +117,21 @@ type Person struct {
 	// receipts with (receipts.go).
 	ReceiptKey string
 	Suspended  bool
+	// Suspension is the suspension in force (who, when, why, as its
+	// person.suspended event recorded them), nil while none is: the
+	// custodian deciding a reinstatement is shown it.
+	Suspension *StatusNote `json:",omitempty"`
 	Removed    bool
 	// invitation is the person's open invitation, if any.
 	invitation *invitation
+}
+
+// StatusNote is a change of a person's status as its event recorded it:
+// the custodian who made it, when, and their reason.
+type StatusNote struct {
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason,omitempty"`
 }
 
 // Case is a case's projection.
@@ -1004,6 +1016,10 @@ func applyPackageSealing(s *State, ev *events.Event) error {
 		return fmt.Errorf("seals package %s a second time", d.Package)
 	}
 	s.packages[d.Package] = &Package{ID: d.Package, Case: ev.Case, For: d.For, Sealing: d, SealingAt: ev.Timestamp(), SealedBy: ev.Actor.Person}
+	if e, ok := s.decided[d.Request]; ok && d.Request != "" && e.Outcome == OutcomeApproved {
+		e.Package = d.Package
+		s.decided[d.Request] = e
+	}
 	return nil
 }
 

@@ -193,9 +193,10 @@ func applyPersonStatus(typ string) applier {
 		switch typ {
 		case TypePersonSuspended:
 			p.Suspended = true
+			p.Suspension = &StatusNote{By: ev.Actor.Person, At: ev.Timestamp(), Reason: d.Reason}
 			s.endSessionsOf(d.Name)
 		case TypePersonReinstated:
-			p.Suspended = false
+			p.Suspended, p.Suspension = false, nil
 		case TypePersonRemoved:
 			// The credential stays known, so that signing in with it is
 			// answered "removed" (and refused).
@@ -242,7 +243,7 @@ func applyRequestOpened(s *State, ev *events.Event) error {
 	for id, r := range s.requests {
 		if now.After(r.Expires) {
 			delete(s.requests, id)
-			s.decided[id] = requestEnd{Outcome: OutcomeExpired, At: r.Expires, Requester: r.By}
+			s.decided[id] = r.ended(requestEnd{Outcome: OutcomeExpired, At: r.Expires})
 		}
 	}
 	return nil
@@ -273,8 +274,8 @@ func applyRequestDecided(s *State, ev *events.Event) error {
 	if ev.Type == TypeRequestApproved {
 		end = requestEnd{Outcome: OutcomeApproved, By: ev.Actor.Person, At: ev.Timestamp()}
 	}
-	end.Requester = r.By
-	s.decided[d.Request] = end
+	end.Reason = d.Reason
+	s.decided[d.Request] = r.ended(end)
 	if ev.Type == TypeRequestApproved && d.InvitationSHA256 != "" {
 		s.approvedHalves[d.Request] = [2]string{r.invitationHalf, d.InvitationSHA256}
 	}
@@ -475,6 +476,24 @@ type requestEnd struct {
 	// destruction request's, which only custodians ask and know of):
 	// they are told how their own request ended.
 	Requester string `json:"requester,omitempty"`
+	// Kind, Target and Asked are a two-person request's kind, what it
+	// named (Request.target) and when it was asked; Reason the
+	// decider's, as the deciding event recorded it (why it was
+	// rejected, withdrawn or approved); Package the package an approved
+	// package.seal request sealed. Its requester is told them
+	// (Vault.EndedRequests).
+	Kind    string    `json:"kind,omitempty"`
+	Target  string    `json:"target,omitempty"`
+	Asked   time.Time `json:"asked,omitzero"`
+	Reason  string    `json:"reason,omitempty"`
+	Package string    `json:"package,omitempty"`
+}
+
+// ended is how the two-person request r ended, with what its requester
+// is told of it.
+func (r *Request) ended(e requestEnd) requestEnd {
+	e.Requester, e.Kind, e.Target, e.Asked = r.By, r.Kind, r.target(), r.Opened
+	return e
 }
 
 // The outcomes of a requestEnd.
@@ -497,6 +516,27 @@ func rejection(ev *events.Event, requestedBy string) requestEnd {
 		out = OutcomeWithdrawn
 	}
 	return requestEnd{Outcome: out, By: ev.Actor.Person, At: ev.Timestamp()}
+}
+
+// endedOf returns the two-person requests person asked that ended at or
+// after since and by now, by id: those the log ended, and those that
+// expired unanswered by now, which leave the state at the next request's
+// opening.
+func (s *State) endedOf(person string, since, now time.Time) map[string]requestEnd {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string]requestEnd{}
+	for id, e := range s.decided {
+		if e.Requester == person && !e.At.Before(since) {
+			out[id] = e
+		}
+	}
+	for id, r := range s.requests {
+		if r.By == person && !now.Before(r.Expires) && !r.Expires.Before(since) {
+			out[id] = r.ended(requestEnd{Outcome: OutcomeExpired, At: r.Expires})
+		}
+	}
+	return out
 }
 
 // requestEnded returns how the request id ended, if it did.

@@ -370,7 +370,11 @@ func runPerson(sub string, args []string, stdout io.Writer) error {
 		}
 		var rows [][]string
 		for _, p := range out.Persons {
-			rows = append(rows, []string{p.Name, p.Role, p.Status})
+			status := p.Status
+			if n := p.Suspension; n != nil && p.Status == "suspended" {
+				status += " " + suspensionText(*n)
+			}
+			rows = append(rows, []string{p.Name, p.Role, status})
 		}
 		return printResult(stdout, *asJSON, out, table([]string{"NAME", "ROLE", "STATUS"}, rows))
 	case "add":
@@ -413,14 +417,17 @@ func runRequests(args []string, stdout io.Writer) error {
 	if err := c.call("GET", "/v1/requests", nil, nil, &out); err != nil {
 		return err
 	}
-	if len(out.Requests) == 0 && len(out.Destructions) == 0 {
-		return printResult(stdout, *asJSON, out, "no pending requests (custodians see every pending request; anyone else, the ones they asked for)")
-	}
 	var text string
+	if len(out.Requests) == 0 && len(out.Destructions) == 0 {
+		text = "no pending requests (custodians see every pending request; anyone else, the ones they asked for)\n"
+	}
 	if len(out.Requests) > 0 {
 		var rows [][]string
 		for _, r := range out.Requests {
 			asks := describeRequest(r.Request, r.ForRole)
+			if n := r.Suspension; n != nil {
+				asks += " (suspended " + suspensionText(*n) + ")"
+			}
 			if a := r.Items; a != nil {
 				asks += "; " + askedItemsText(*a)
 			}
@@ -443,7 +450,42 @@ func runRequests(args []string, stdout io.Writer) error {
 		text += "Case destructions, each decided by a second custodian with: custos case approve-destruction CASE REQUEST\n" +
 			table([]string{"REQUEST", "CASE", "ORDER", "REASON", "BY", "ASKED", "OPEN UNTIL"}, rows)
 	}
+	if len(out.Ended) > 0 {
+		var rows [][]string
+		for _, e := range out.Ended {
+			rows = append(rows, []string{e.Request, e.Kind, e.Target, when(e.Asked), endedText(e)})
+		}
+		if text != "" {
+			text += "\n"
+		}
+		text += "Your requests that ended in the last 30 days, newest first\n" +
+			table([]string{"REQUEST", "KIND", "NAMES", "ASKED", "ENDED"}, rows)
+	}
 	return printResult(stdout, *asJSON, out, strings.TrimSuffix(text, "\n"))
+}
+
+// endedText says how a request ended, as its requester reads it.
+func endedText(e vault.EndedRequest) string {
+	var s string
+	switch e.Outcome {
+	case vault.OutcomeApproved:
+		s = fmt.Sprintf("approved by %s at %s", e.By, when(e.At))
+		if e.Package != "" {
+			s += "; sealed package " + e.Package
+		}
+	case vault.OutcomeRejected:
+		s = fmt.Sprintf("rejected by %s at %s", e.By, when(e.At))
+	case vault.OutcomeWithdrawn:
+		s = fmt.Sprintf("withdrawn by you at %s", when(e.At))
+	case vault.OutcomeExpired:
+		s = fmt.Sprintf("expired unanswered at %s; ask again if it is still needed", when(e.At))
+	default:
+		s = fmt.Sprintf("%s at %s", e.Outcome, when(e.At))
+	}
+	if e.Reason != "" {
+		s += "; because: " + strconv.Quote(e.Reason)
+	}
+	return s
 }
 
 // askedItemsText names the items a package.seal request asks to seal,
@@ -537,6 +579,15 @@ func describeRequest(r vault.Request, forRole string) string {
 		return "reinstate " + r.Person
 	}
 	return r.Person
+}
+
+// suspensionText says who suspended a person, when and why.
+func suspensionText(n vault.StatusNote) string {
+	s := fmt.Sprintf("by %s at %s", n.By, when(n.At))
+	if n.Reason != "" {
+		s += ", because: " + strconv.Quote(n.Reason)
+	}
+	return s
 }
 
 func runDecide(verb string, args []string, stdout io.Writer) error {

@@ -13,10 +13,14 @@ type RequestsResponse struct {
 	// Destructions are the cases' pending destruction requests, for
 	// custodians: decided with POST /v1/cases/{case}/destruction/approve.
 	Destructions []vault.PendingDestruction `json:"destructions,omitempty"`
+	// Ended are the caller's own two-person requests that ended in the
+	// last 30 days (vault.EndedShownFor), newest first: approved,
+	// rejected, withdrawn or expired, with who decided and why.
+	Ended []vault.EndedRequest `json:"ended,omitempty"`
 }
 
 func (h *Handler) requests(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
-	writeJSON(w, http.StatusOK, RequestsResponse{Requests: append([]vault.PendingRequest{}, h.v.Requests(who)...), Destructions: h.v.Destructions(who)})
+	writeJSON(w, http.StatusOK, RequestsResponse{Requests: append([]vault.PendingRequest{}, h.v.Requests(who)...), Destructions: h.v.Destructions(who), Ended: h.v.EndedRequests(who)})
 	return nil
 }
 

@@ -127,7 +127,7 @@ var routes = []Route{
 		Summary: "Remove a person for good (custodian)",
 		Request: PersonStatusRequest{}, Response: PersonStatusResponse{}, serve: (*Handler).remove},
 	{Method: "GET", Pattern: "/v1/requests", Name: "requests", Auth: true,
-		Summary:  "Pending two-person requests (all for custodians, one's own for others)",
+		Summary:  "Pending two-person requests (all for custodians, one's own for others), and how one's own ended in the last 30 days",
 		Response: RequestsResponse{}, serve: (*Handler).requests},
 	{Method: "POST", Pattern: "/v1/requests/{request}/approve", Name: "approve", Asks: "request.approve", Auth: true,
 		Summary: "Approve and carry out a request (a custodian other than the requester)",

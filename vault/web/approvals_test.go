@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/custos-vault/custos/vault"
@@ -82,4 +83,27 @@ func TestManagePageShowsRolesAndAssignmentsAsked(t *testing.T) {
 	a := rv.signIn("aud").get("/app/cases/C-1/manage")
 	a.has(t, "manage page of an auditor", `inv <span class="role">(investigator)</span>`)
 	a.lacks(t, "manage page of an auditor", "Assignments asked for")
+}
+
+// TestRejectedRequestStaysOnItsRequestersPage: a request a second
+// custodian rejects leaves the waiting list, and its requester's
+// Approvals page then says it was rejected, by whom and why; the
+// custodian who rejected it is not shown it as theirs.
+func TestRejectedRequestStaysOnItsRequestersPage(t *testing.T) {
+	rv := newRolesVault(t)
+	cust, cust2 := rv.signIn("cust"), rv.signIn("cust2")
+	cust.send("/app/people", url.Values{"name": {"sothea"}, "role": {vault.RoleAnalyst}}).status(t, "enrol", http.StatusOK)
+	rq := regexp.MustCompile(`/app/requests/(rq_[0-9a-f]{24})/approve`).FindStringSubmatch(cust2.get("/app/requests").raw2())
+	if rq == nil {
+		t.Fatal("the Approvals page offers no request to decide")
+	}
+	cust2.send("/app/requests/"+rq[1]+"/reject", url.Values{"reason": {"not on the unit's list"}}).status(t, "reject", http.StatusOK)
+	page := cust.get("/app/requests")
+	page.has(t, "the requester's page", "Your requests that ended in the last 30 days", rq[1], "Rejected by cust2 at 20", "Why, as cust2 gave it: not on the unit")
+	if regexp.MustCompile(`/app/requests/` + rq[1] + `/(approve|reject)`).MatchString(page.raw2()) {
+		t.Error("the rejected request is still offered for a decision")
+	}
+	if p := cust2.get("/app/requests"); strings.Contains(p.body, "Your requests that ended") {
+		t.Error("the custodian who rejected it is shown it as their own")
+	}
 }

@@ -245,6 +245,10 @@ type requestsData struct {
 	Me           string
 	// Once is the approval forms' one-time value (sentForms).
 	Once string
+	// Ended are the viewer's own requests that ended lately
+	// (vault.EndedRequests): a rejected or expired one does not just
+	// vanish from their list.
+	Ended []vault.EndedRequest
 }
 
 // recipientText names whom a package is for, with their role in words
@@ -326,7 +330,7 @@ func describeRequest(c *catalog, r vault.Request, forRole string) string {
 }
 
 func (h *Handler) requests(w http.ResponseWriter, r *http.Request, s *session) error {
-	d := requestsData{Custodian: s.who.Role == vault.RoleCustodian, Destructions: h.v.Destructions(s.who), Me: s.who.Name, Once: newOnce()}
+	d := requestsData{Custodian: s.who.Role == vault.RoleCustodian, Destructions: h.v.Destructions(s.who), Me: s.who.Name, Once: newOnce(), Ended: h.v.EndedRequests(s.who)}
 	for _, q := range h.v.Requests(s.who) {
 		asks := describeRequest(s.lang, q.Request, q.ForRole)
 		d.Requests = append(d.Requests, requestRow{PendingRequest: q, Asks: asks, Mine: q.By == s.who.Name})
