@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -306,7 +307,8 @@ func (h *hashSets) indexPDQ() {
 		var badErr error
 		h.mu.RLock()
 		gen := h.gen
-		for name, s := range h.sets {
+		for _, name := range slices.Sorted(maps.Keys(h.sets)) {
+			s := h.sets[name]
 			p, err := pdqOf(name, s)
 			if err != nil {
 				bad, badSet, badErr = name, s, err
@@ -518,7 +520,12 @@ func (h *hashSets) pdqMatches(qs [][32]byte, maxDistance int) ([]HashSetMatch, e
 			Table: s.Manifest().TableSHA256})
 	}
 	h.mu.RUnlock()
-	slices.SortStableFunc(out, func(a, b HashSetMatch) int { return a.Distance - b.Distance })
+	// Nearest first, then by set and entry: the same matches in the same
+	// order whatever order the sets were indexed in, so that a deposit
+	// records, and an analyst is told, the same ones.
+	slices.SortFunc(out, func(a, b HashSetMatch) int {
+		return cmp.Or(cmp.Compare(a.Distance, b.Distance), strings.Compare(a.Set, b.Set), cmp.Compare(a.Entry, b.Entry))
+	})
 	return out, nil
 }
 

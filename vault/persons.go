@@ -181,8 +181,12 @@ func (v *Vault) Persons(ctx context.Context, who Principal) ([]PersonInfo, error
 		case p.invitation != nil:
 			status = "invited"
 		}
-		out = append(out, PersonInfo{Name: p.Name, Role: p.Role, Status: status, OIDC: p.OIDC, Certificate: p.Certificate,
-			HasRecipient: p.Recipient != "", Suspension: p.Suspension})
+		info := PersonInfo{Name: p.Name, Role: p.Role, Status: status, OIDC: p.OIDC, Certificate: p.Certificate,
+			HasRecipient: p.Recipient != ""}
+		if status == "suspended" {
+			info.Suspension = p.Suspension // not once removed: no suspension is in force then
+		}
+		out = append(out, info)
 	}
 	return out, nil
 }

@@ -1,7 +1,9 @@
 package vault
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -95,16 +97,23 @@ func (b *refusalBudget) admit(who Principal, k refusalKey, now time.Time) bool {
 	return false
 }
 
+// dueWindow is a window whose summary is due, with its key.
+type dueWindow struct {
+	k refusalKey
+	w *refusalWindow
+}
+
 // due removes and returns the windows whose summaries are due (all of
-// them when final).
-func (b *refusalBudget) due(now time.Time, final bool) map[refusalKey]*refusalWindow {
+// them when final), in the order they opened (then by what they hold): the log records the same summaries
+// in the same order whatever the map's.
+func (b *refusalBudget) due(now time.Time, final bool) []dueWindow {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := map[refusalKey]*refusalWindow{}
+	var out []dueWindow
 	for k, w := range b.open {
 		if final || now.After(w.until) {
 			if w.suppressed > 0 {
-				out[k] = w
+				out = append(out, dueWindow{k, w})
 			}
 			delete(b.open, k)
 			cred := refusalKey{person: k.person, role: k.role, credential: k.credential}
@@ -113,12 +122,18 @@ func (b *refusalBudget) due(now time.Time, final bool) map[refusalKey]*refusalWi
 			}
 		}
 	}
+	slices.SortFunc(out, func(a, b dueWindow) int {
+		return cmp.Or(a.w.until.Compare(b.w.until),
+			cmp.Compare(a.k.person, b.k.person), cmp.Compare(a.k.role, b.k.role), cmp.Compare(a.k.credential, b.k.credential),
+			cmp.Compare(a.k.action, b.k.action), cmp.Compare(a.k.reason, b.k.reason), cmp.Compare(a.k.grounds, b.k.grounds))
+	})
 	return out
 }
 
 // summarise records the summaries that are due.
 func (v *Vault) summariseRefusals(final bool) {
-	for k, w := range v.refusals.due(v.cfg.Now(), final) {
+	for _, due := range v.refusals.due(v.cfg.Now(), final) {
+		k, w := due.k, due.w
 		d := AccessRefused{Action: k.action, Reason: k.reason, Grounds: k.grounds, Count: w.suppressed,
 			First: w.first.UTC().Format(time.RFC3339Nano), Last: w.last.UTC().Format(time.RFC3339Nano)}
 		who := w.who

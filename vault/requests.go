@@ -439,19 +439,27 @@ const maxEndedShown = 50
 
 // EndedRequest is how a two-person request ended, as its requester is
 // told: approved (By, with the package an approved sealing made),
-// rejected or withdrawn (By, with the decider's reason), or expired
-// unanswered (At its expiry).
+// rejected or withdrawn (By, with the decider's reason), void (At the
+// suspension or removal of its requester, By, that voided it), or
+// expired unanswered (At its expiry).
 type EndedRequest struct {
 	Request string `json:"request"`
 	Kind    string `json:"kind"`
 	// Target is what the request named: a case, a person or a hash set.
-	Target  string    `json:"target,omitempty"`
-	Asked   time.Time `json:"asked,omitzero"`
+	Target string    `json:"target,omitempty"`
+	Asked  time.Time `json:"asked,omitzero"`
+	// For and Purpose are a package.seal request's: whom the package
+	// was for, and why.
+	For     string    `json:"for,omitempty"`
+	Purpose string    `json:"purpose,omitempty"`
 	Outcome string    `json:"outcome"`
 	By      string    `json:"by,omitempty"`
 	At      time.Time `json:"at"`
 	Reason  string    `json:"reason,omitempty"`
 	Package string    `json:"package,omitempty"`
+	// Withheld says that the reason and package are not shown: the
+	// requester is no longer assigned to the request's case.
+	Withheld bool `json:"withheld,omitempty"`
 }
 
 // EndedRequests lists the two-person requests who asked that ended in
@@ -464,8 +472,16 @@ func (v *Vault) EndedRequests(who Principal) []EndedRequest {
 	ended := v.state.endedOf(who.Name, now.Add(-EndedShownFor), now)
 	out := make([]EndedRequest, 0, len(ended))
 	for id, e := range ended {
-		out = append(out, EndedRequest{Request: id, Kind: e.Kind, Target: e.Target, Asked: e.Asked, Outcome: e.Outcome,
-			By: e.By, At: e.At, Reason: e.Reason, Package: e.Package})
+		r := EndedRequest{Request: id, Kind: e.Kind, Target: e.Target, Asked: e.Asked, For: e.For, Purpose: e.Purpose,
+			Outcome: e.Outcome, By: e.By, At: e.At, Reason: e.Reason, Package: e.Package}
+		if c, ok := v.state.getCase(e.Case); e.Case != "" && who.Role != RoleCustodian && !(ok && assigned(who, c)) {
+			// No longer assigned to the case (or it is gone): told
+			// how it ended, but not what the decider wrote of the
+			// case's evidence, nor its package, which they no
+			// longer list.
+			r.Reason, r.Package, r.Withheld = "", "", true
+		}
+		out = append(out, r)
 	}
 	slices.SortFunc(out, func(a, b EndedRequest) int { return cmp.Or(b.At.Compare(a.At), strings.Compare(a.Request, b.Request)) })
 	if len(out) > maxEndedShown {
@@ -643,6 +659,10 @@ func (v *Vault) notPending(what, id string) error {
 	case OutcomeWithdrawn:
 		return refused(ErrConflict, "%s %s was withdrawn by its requester %s at %s", what, id, e.By, at)
 	case OutcomeVoid:
+		if e.Requester != "" {
+			// A two-person request's: At is when it was voided.
+			return refused(ErrConflict, "%s %s, asked by %s, was void from %s, when its requester was suspended or removed while it waited; ask again", what, id, e.By, at)
+		}
 		return refused(ErrConflict, "%s %s, asked by %s at %s, was void: its requester was suspended or removed while it waited; ask again", what, id, e.By, at)
 	}
 	return refused(ErrConflict, "%s %s was already %s by %s at %s", what, id, e.Outcome, e.By, at)

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -187,4 +188,169 @@ func TestReinstatementShowsTheSuspension(t *testing.T) {
 		t.Errorf("reinstated, ana is listed with the suspension %+v", n)
 	}
 	checkSnapshotRoundTrip(t, v)
+}
+
+// endedFixture is a vault with three custodians, two investigators and a
+// prosecutor with a recipient, and case Q-1 (inv's, one item) whose
+// packages need a custodian's approval.
+func endedFixture(t *testing.T) (*Vault, map[string]Principal, *clock) {
+	t.Helper()
+	clk := newClock(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC))
+	v, _ := openTestVaultDir(t, withClock(clk))
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian, "inv": RoleInvestigator, "pros": RoleProsecutor})
+	if err := v.OpenCase(ctx, p["inv"], "Q-1", "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Deposit(ctx, p["inv"], DepositRequest{Case: "Q-1", Name: "chat.txt", Body: strings.NewReader("a chat")}); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := age.GenerateX25519Identity()
+	if _, _, err := v.SetRecipient(ctx, p["pros"], id.Recipient().String()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.SetCasePolicy(ctx, p["c1"], "Q-1", ExportApprovalRequired, ""); err != nil {
+		t.Fatal(err)
+	}
+	return v, p, clk
+}
+
+// TestEndedSealingNamesOnlyAPackageThatExists: an approved sealing whose
+// package was never stored (here its case was destroyed while it was
+// built) is not shown to its requester as sealed into a package that
+// no list has.
+func TestEndedSealingNamesOnlyAPackageThatExists(t *testing.T) {
+	v, p, clk := endedFixture(t)
+	ctx := context.Background()
+	clk.advance(time.Minute)
+	asked, err := v.SealPackage(ctx, p["inv"], SealRequest{Case: "Q-1", For: "pros", Purpose: "trial"})
+	if err != nil || asked.Request == nil {
+		t.Fatalf("asking: %+v %v", asked, err)
+	}
+	dr, err := v.RequestDestruction(ctx, p["c1"], "Q-1", "court order 9", "ended")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.testBeforeStorePackage = func() {
+		if _, err := v.ApproveDestruction(ctx, p["c3"], "Q-1", dr); err != nil {
+			t.Error(err)
+		}
+	}
+	_, err = v.ApproveWithReason(ctx, p["c2"], asked.Request.ID, "disclosure order")
+	v.testBeforeStorePackage = nil
+	if !errors.Is(err, ErrConflict) {
+		t.Fatalf("sealing across a destruction: %v", err)
+	}
+	for _, pk := range v.Packages(p["c1"]) {
+		if pk.Request == asked.Request.ID {
+			t.Fatalf("a package was listed: %+v", pk)
+		}
+	}
+	for _, e := range v.EndedRequests(p["inv"]) {
+		if e.Request == asked.Request.ID && e.Package != "" {
+			t.Errorf("the requester is told their request was sealed as package %s, which was never sealed (%+v)", e.Package, e)
+		}
+	}
+}
+
+// TestVoidRequestIsNotShownAsExpired: a request voided by its
+// requester's suspension is not later shown to them, once reinstated,
+// as one that expired unanswered, nor does it vanish meanwhile.
+func TestVoidRequestIsNotShownAsExpired(t *testing.T) {
+	v, p, clk := endedFixture(t)
+	ctx := context.Background()
+	clk.advance(time.Minute)
+	asked, err := v.SealPackage(ctx, p["inv"], SealRequest{Case: "Q-1", For: "pros", Purpose: "trial"})
+	if err != nil || asked.Request == nil {
+		t.Fatalf("asking: %+v %v", asked, err)
+	}
+	clk.advance(time.Minute)
+	if _, err := v.Suspend(ctx, p["c1"], "inv", "under inquiry"); err != nil {
+		t.Fatal(err)
+	}
+	suspendedAt := clk.now()
+	rq, err := v.Reinstate(ctx, p["c2"], "inv", "cleared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, p["c3"], rq.ID); err != nil {
+		t.Fatal(err)
+	}
+	inv := p["inv"] // the same name, signed in again
+	shown := func() *EndedRequest {
+		for _, e := range v.EndedRequests(inv) {
+			if e.Request == asked.Request.ID {
+				return &e
+			}
+		}
+		return nil
+	}
+	pending := false
+	for _, r := range v.Requests(inv) {
+		pending = pending || r.ID == asked.Request.ID
+	}
+	if pending {
+		t.Error("reinstated, the requester is shown their voided request as pending")
+	}
+	void := func(when string) {
+		t.Helper()
+		e := shown()
+		if e == nil || e.Outcome != OutcomeVoid || e.By != "inv" || !e.At.Equal(suspendedAt) {
+			t.Errorf("%s: the voided request is shown as %+v, want void since the suspension at %s", when, e, suspendedAt)
+		}
+	}
+	void("reinstated")
+	clk.advance(DefaultRequestTTL + time.Hour)
+	void("past its expiry")
+	// Swept from the pending requests by another's opening, it stays
+	// void, and a decision on it is told so.
+	if _, err := v.EnrollBy(ctx, p["c1"], Enrolment{Name: "inv9", Role: RoleInvestigator}); err != nil {
+		t.Fatal(err)
+	}
+	void("swept")
+	if _, err := v.Approve(ctx, p["c2"], asked.Request.ID); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "was void from") {
+		t.Errorf("approving the swept void request: %v", err)
+	}
+	checkSnapshotRoundTrip(t, v)
+}
+
+// TestEndedRequestAfterLeavingTheCase: once removed from a case, its
+// former investigator is shown of their sealing request no more than of
+// the case's packages (the pending list stops showing them the items
+// asked at that point).
+func TestEndedRequestAfterLeavingTheCase(t *testing.T) {
+	v, p, clk := endedFixture(t)
+	ctx := context.Background()
+	clk.advance(time.Minute)
+	asked, err := v.SealPackage(ctx, p["inv"], SealRequest{Case: "Q-1", For: "pros", Purpose: "trial"})
+	if err != nil || asked.Request == nil {
+		t.Fatalf("asking: %+v %v", asked, err)
+	}
+	if _, err := v.ApproveWithReason(ctx, p["c2"], asked.Request.ID, "sealed for the prosecutor under order 14/2026; the second victim's identity is in item 3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.RemoveMember(ctx, p["c1"], "Q-1", "inv", "reassigned"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(v.Packages(p["inv"])); n != 0 {
+		t.Fatalf("the former investigator lists %d packages of the case", n)
+	}
+	ended := v.EndedRequests(p["inv"])
+	if len(ended) != 1 || ended[0].Outcome != OutcomeApproved || !ended[0].Withheld {
+		t.Fatalf("the former investigator is shown %+v, want the approval with its details withheld", ended)
+	}
+	if e := ended[0]; e.Package != "" || e.Reason != "" {
+		t.Errorf("no longer assigned to %s, the former investigator is shown package %q and the approver's reason %q", e.Target, e.Package, e.Reason)
+	}
+	// Once assigned again, they are shown them.
+	again, err := v.AddMember(ctx, p["c1"], "Q-1", "inv", "back on the case")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, p["c2"], again.ID); err != nil {
+		t.Fatal(err)
+	}
+	if e := v.EndedRequests(p["inv"]); len(e) != 1 || e[0].Withheld || e[0].Package == "" || e[0].Reason == "" {
+		t.Errorf("assigned again, the investigator is shown %+v", e)
+	}
 }

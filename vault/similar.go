@@ -98,7 +98,11 @@ func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID strin
 			qs, ok = pdqVariants(m)
 		}
 		if ok {
-			for other, d := range v.state.pdqWithin(qs, maxDistance, false) {
+			// Nearest first, then by id: equally near items are listed
+			// in the same order each time.
+			within := v.state.pdqWithin(qs, maxDistance, false)
+			for _, other := range nearestFirst(within) {
+				d := within[other]
 				if other == it.ID {
 					continue
 				}

@@ -98,7 +98,8 @@ const snapshotMagic = "custos state snapshot v1\n"
 // whom a copy in a case of a stricter policy is judged; a version 21
 // snapshot of this day's earlier builds lacks them.
 // Version 23: what the requester of a two-person request that ended is
-// told of it (requestEnd.Kind, Target, Asked, Reason, Package), and a
+// told of it (requestEnd.Kind, Target, Case, Asked, For, Purpose, Reason,
+// Package), when a pending request was voided (Request.voidAt), and a
 // suspended person's suspension (Person.Suspension).
 const stateVersion = 23
 

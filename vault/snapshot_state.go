@@ -67,6 +67,8 @@ type snapRequest struct {
 	Request        Request `json:"request"`
 	InvitationHalf string  `json:"invitation_half"`
 	Void           bool    `json:"void,omitempty"`
+	// VoidAt is when the requester's suspension or removal voided it.
+	VoidAt time.Time `json:"void_at,omitzero"`
 }
 
 type snapSession struct {
@@ -139,7 +141,7 @@ func (s *State) snapshot() *snapState {
 		out.Persons[k] = sp
 	}
 	for k, r := range s.requests {
-		out.Requests[k] = snapRequest{Request: *r, InvitationHalf: r.invitationHalf, Void: r.void}
+		out.Requests[k] = snapRequest{Request: *r, InvitationHalf: r.invitationHalf, Void: r.void, VoidAt: r.voidAt}
 	}
 	for k, x := range s.sessions {
 		out.Sessions[k] = snapSession{Credential: x.credential, Expires: x.expires, ID: x.id, Person: x.person,
@@ -587,7 +589,7 @@ func (r *restorer) state() (*State, error) {
 	}
 	for k, r := range b.Requests {
 		req := r.Request
-		req.invitationHalf, req.void = r.InvitationHalf, r.Void
+		req.invitationHalf, req.void, req.voidAt = r.InvitationHalf, r.Void, r.VoidAt
 		s.requests[k] = &req
 	}
 	for k, x := range b.Sessions {

@@ -1016,10 +1016,6 @@ func applyPackageSealing(s *State, ev *events.Event) error {
 		return fmt.Errorf("seals package %s a second time", d.Package)
 	}
 	s.packages[d.Package] = &Package{ID: d.Package, Case: ev.Case, For: d.For, Sealing: d, SealingAt: ev.Timestamp(), SealedBy: ev.Actor.Person}
-	if e, ok := s.decided[d.Request]; ok && d.Request != "" && e.Outcome == OutcomeApproved {
-		e.Package = d.Package
-		s.decided[d.Request] = e
-	}
 	return nil
 }
 
@@ -1042,6 +1038,12 @@ func applyPackageSealed(s *State, ev *events.Event) error {
 	}
 	p.Sealed = &d
 	p.SealedAt = ev.Timestamp()
+	// The request it was sealed on names it only now that it is
+	// stored: a sealing that never finished made no package.
+	if e, ok := s.decided[p.Sealing.Request]; ok && p.Sealing.Request != "" && e.Outcome == OutcomeApproved {
+		e.Package = d.Package
+		s.decided[p.Sealing.Request] = e
+	}
 	s.objects[d.Object] = d.Package
 	s.recent[d.Object] = ev.Timestamp()
 	return nil

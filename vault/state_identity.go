@@ -1,10 +1,12 @@
 package vault
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/custos-vault/custos/events"
@@ -42,9 +44,10 @@ type Request struct {
 
 	invitationHalf string // SHA-256 of the requester's invitation half
 	// void is set when the requester is suspended or removed while the
-	// request is pending: it is never approved, even after a
-	// reinstatement.
-	void bool
+	// request is pending (voidAt: the time of that event): it is never
+	// approved, even after a reinstatement.
+	void   bool
+	voidAt time.Time
 }
 
 // sessionSweepEvery is how many sign-ins pass between sweeps of expired
@@ -177,7 +180,7 @@ func applyPersonStatus(typ string) applier {
 			return fmt.Errorf("names %q, who was never enrolled", d.Name)
 		}
 		if typ == TypePersonSuspended || typ == TypePersonRemoved {
-			s.voidRequestsOf(d.Name)
+			s.voidRequestsOf(d.Name, ev.Timestamp())
 		}
 		if typ == TypePersonReinstated {
 			// A vote counted again is a vote cast again: what the
@@ -211,10 +214,10 @@ func applyPersonStatus(typ string) applier {
 // voidRequestsOf marks every pending request of name void, two-person
 // and destruction requests alike: a suspension or removal ends what the
 // person asked for, for good.
-func (s *State) voidRequestsOf(name string) {
+func (s *State) voidRequestsOf(name string, at time.Time) {
 	for _, r := range s.requests {
-		if r.By == name {
-			r.void = true
+		if r.By == name && !r.void {
+			r.void, r.voidAt = true, at
 		}
 	}
 	for _, c := range s.cases {
@@ -243,7 +246,7 @@ func applyRequestOpened(s *State, ev *events.Event) error {
 	for id, r := range s.requests {
 		if now.After(r.Expires) {
 			delete(s.requests, id)
-			s.decided[id] = r.ended(requestEnd{Outcome: OutcomeExpired, At: r.Expires})
+			s.decided[id] = r.unanswered()
 		}
 	}
 	return nil
@@ -398,7 +401,8 @@ func (s *State) pendingRequests(now time.Time) []Request {
 			out = append(out, *r)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Opened.Before(out[j].Opened) })
+	// Oldest first; requests opened at the same time by id.
+	slices.SortFunc(out, func(a, b Request) int { return cmp.Or(a.Opened.Compare(b.Opened), strings.Compare(a.ID, b.ID)) })
 	return out
 }
 
@@ -476,15 +480,19 @@ type requestEnd struct {
 	// destruction request's, which only custodians ask and know of):
 	// they are told how their own request ended.
 	Requester string `json:"requester,omitempty"`
-	// Kind, Target and Asked are a two-person request's kind, what it
-	// named (Request.target) and when it was asked; Reason the
-	// decider's, as the deciding event recorded it (why it was
-	// rejected, withdrawn or approved); Package the package an approved
-	// package.seal request sealed. Its requester is told them
-	// (Vault.EndedRequests).
+	// Kind, Target, Case and Asked are a two-person request's kind,
+	// what it named (Request.target), its case and when it was asked;
+	// For and Purpose a package.seal request's; Reason the decider's,
+	// as the deciding event recorded it (why it was rejected, withdrawn
+	// or approved); Package the package an approved package.seal
+	// request sealed, once its package.sealed is recorded. Its
+	// requester is told them (Vault.EndedRequests).
 	Kind    string    `json:"kind,omitempty"`
 	Target  string    `json:"target,omitempty"`
+	Case    string    `json:"case,omitempty"`
 	Asked   time.Time `json:"asked,omitzero"`
+	For     string    `json:"for,omitempty"`
+	Purpose string    `json:"purpose,omitempty"`
 	Reason  string    `json:"reason,omitempty"`
 	Package string    `json:"package,omitempty"`
 }
@@ -492,8 +500,21 @@ type requestEnd struct {
 // ended is how the two-person request r ended, with what its requester
 // is told of it.
 func (r *Request) ended(e requestEnd) requestEnd {
-	e.Requester, e.Kind, e.Target, e.Asked = r.By, r.Kind, r.target(), r.Opened
+	e.Requester, e.Kind, e.Target, e.Asked, e.Case = r.By, r.Kind, r.target(), r.Opened, r.Case
+	if r.Kind == KindSeal {
+		p := params[sealParams](*r)
+		e.For, e.Purpose = p.For, p.Purpose
+	}
 	return e
+}
+
+// unanswered is how the two-person request r ended if nobody decided it:
+// void since its requester's suspension or removal, or else expired.
+func (r *Request) unanswered() requestEnd {
+	if r.void {
+		return r.ended(requestEnd{Outcome: OutcomeVoid, By: r.By, At: r.voidAt})
+	}
+	return r.ended(requestEnd{Outcome: OutcomeExpired, At: r.Expires})
 }
 
 // The outcomes of a requestEnd.
@@ -532,8 +553,13 @@ func (s *State) endedOf(person string, since, now time.Time) map[string]requestE
 		}
 	}
 	for id, r := range s.requests {
-		if r.By == person && !now.Before(r.Expires) && !r.Expires.Before(since) {
-			out[id] = r.ended(requestEnd{Outcome: OutcomeExpired, At: r.Expires})
+		if r.By != person {
+			continue
+		}
+		// Void from its requester's suspension or removal: ended then,
+		// though it leaves the state only once expired.
+		if e := r.unanswered(); (r.void || !now.Before(r.Expires)) && !e.At.Before(since) {
+			out[id] = e
 		}
 	}
 	return out

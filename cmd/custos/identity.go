@@ -419,7 +419,7 @@ func runRequests(args []string, stdout io.Writer) error {
 	}
 	var text string
 	if len(out.Requests) == 0 && len(out.Destructions) == 0 {
-		text = "no pending requests (custodians see every pending request; anyone else, the ones they asked for)\n"
+		text = "no pending requests (custodians see every pending request; anyone else, the ones they asked for)"
 	}
 	if len(out.Requests) > 0 {
 		var rows [][]string
@@ -445,7 +445,7 @@ func runRequests(args []string, stdout io.Writer) error {
 			rows = append(rows, []string{d.Request, d.Case, d.Order, strconv.Quote(d.Reason), d.By, when(d.At), when(d.Expires)})
 		}
 		if text != "" {
-			text += "\n"
+			text += "\n\n"
 		}
 		text += "Case destructions, each decided by a second custodian with: custos case approve-destruction CASE REQUEST\n" +
 			table([]string{"REQUEST", "CASE", "ORDER", "REASON", "BY", "ASKED", "OPEN UNTIL"}, rows)
@@ -453,10 +453,14 @@ func runRequests(args []string, stdout io.Writer) error {
 	if len(out.Ended) > 0 {
 		var rows [][]string
 		for _, e := range out.Ended {
-			rows = append(rows, []string{e.Request, e.Kind, e.Target, when(e.Asked), endedText(e)})
+			names := e.Target
+			if e.Kind == vault.KindSeal {
+				names = fmt.Sprintf("a package of %s for %s: %q", e.Target, e.For, e.Purpose)
+			}
+			rows = append(rows, []string{e.Request, e.Kind, names, when(e.Asked), endedText(e)})
 		}
 		if text != "" {
-			text += "\n"
+			text += "\n\n"
 		}
 		text += "Your requests that ended in the last 30 days, newest first\n" +
 			table([]string{"REQUEST", "KIND", "NAMES", "ASKED", "ENDED"}, rows)
@@ -479,11 +483,16 @@ func endedText(e vault.EndedRequest) string {
 		s = fmt.Sprintf("withdrawn by you at %s", when(e.At))
 	case vault.OutcomeExpired:
 		s = fmt.Sprintf("expired unanswered at %s; ask again if it is still needed", when(e.At))
+	case vault.OutcomeVoid:
+		s = fmt.Sprintf("void from %s, when you were suspended or removed while it waited", when(e.At))
 	default:
 		s = fmt.Sprintf("%s at %s", e.Outcome, when(e.At))
 	}
 	if e.Reason != "" {
 		s += "; because: " + strconv.Quote(e.Reason)
+	}
+	if e.Withheld {
+		s += "; you are no longer assigned to the case: its reason and package are not shown"
 	}
 	return s
 }

@@ -23,7 +23,9 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -103,7 +105,23 @@ func parseURL(raw string) (connection, stream string, maxAppendSize int, err err
 		if err != nil {
 			return "", "", 0, fmt.Errorf("esdb: connection string parameters: %w", err)
 		}
-		for k, v := range q {
+		// A parameter of the vault's given twice, in any spelling, is
+		// refused: read as one or the other, the same connection string
+		// could name two streams.
+		seen := map[string]string{}
+		for _, k := range slices.Sorted(maps.Keys(q)) {
+			v := q[k]
+			low := strings.ToLower(k)
+			if low != "stream" && low != "maxappendsize" {
+				continue
+			}
+			if other, ok := seen[low]; ok || len(v) != 1 {
+				if !ok {
+					other = k
+				}
+				return "", "", 0, fmt.Errorf("esdb: the connection string gives %s twice (%s and %s): give it once", k, other, k)
+			}
+			seen[low] = k
 			switch {
 			case strings.EqualFold(k, "stream"):
 				stream = v[len(v)-1]

@@ -43,6 +43,18 @@ func TestClientURL(t *testing.T) {
 			t.Errorf("ClientURL(%q) accepted", bad)
 		}
 	}
+	// A parameter of the vault's given twice, in one spelling or two, is
+	// refused: read as one or the other, one connection string could name
+	// two streams (and an audit check another stream than the server).
+	for _, twice := range []string{"esdb://h:2113?tls=false&stream=custody&Stream=other", "esdb://h:2113?stream=custody&stream=other",
+		"esdb://h:2113?maxAppendSize=1048576&MAXAPPENDSIZE=4194304"} {
+		for range 16 {
+			if _, _, err := ClientURL(twice); err == nil || !strings.Contains(err.Error(), "twice") {
+				t.Errorf("ClientURL(%q): %v, want it refused as given twice", twice, err)
+				break
+			}
+		}
+	}
 }
 
 // TLS is on unless the connection string turns it off.

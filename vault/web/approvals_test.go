@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/custos-vault/custos/vault"
+	"github.com/custos-vault/custos/vault/api"
 )
 
 // TestApprovalSentTwiceApprovesOnce: the Approvals page's form sent
@@ -105,5 +106,60 @@ func TestRejectedRequestStaysOnItsRequestersPage(t *testing.T) {
 	}
 	if p := cust2.get("/app/requests"); strings.Contains(p.body, "Your requests that ended") {
 		t.Error("the custodian who rejected it is shown it as their own")
+	}
+}
+
+// TestRequesterFollowsTheirSealingRequest: an investigator whose
+// package request a custodian rejects is told so on their Start page,
+// and their requests page, titled as their menu names it, says which
+// request it was (the case, whom for and why), who rejected it and why,
+// and offers to ask again; approved, the request links to its package.
+func TestRequesterFollowsTheirSealingRequest(t *testing.T) {
+	rv := newRolesVault(t)
+	rv.setupCase()
+	rv.apiCall("cust", "POST", "/v1/cases/C-1/policy", api.PolicyRequest{ExportApproval: vault.ExportApprovalRequired, Reason: "victims identifiable"}, http.StatusOK, nil)
+	cust, inv := rv.signIn("cust"), rv.signIn("inv")
+	var asked api.RequestResponse
+	rv.apiCall("inv", "POST", "/v1/packages", api.PackageRequest{Case: "C-1", For: "pros", Purpose: `bundle for the "judge"`}, http.StatusAccepted, &asked)
+	cust.get("/").has(t, "the custodian's Start page", "Requests waiting for your decision: 1.")
+	inv.get("/").has(t, "the investigator's Start page", "Your requests waiting for a custodian: 1.")
+	cust.send("/app/requests/"+asked.Request+"/reject", url.Values{"reason": {"the order is not signed yet"}}).status(t, "reject", http.StatusOK)
+	home := inv.get("/")
+	home.has(t, "the investigator's Start page", "Your requests that ended in the last 7 days: 1, of which not approved: 1.", `href="/app/requests"`)
+	home.lacks(t, "the investigator's Start page", "waiting for a custodian")
+	page := inv.get("/app/requests")
+	page.has(t, "My requests", "<title>My requests", asked.Request, `a package of C-1 for pros: “bundle for the "judge"”`,
+		"Rejected by cust at 20", "Why, as cust gave it: the order is not signed yet", `href="/app/cases/C-1/seal"`)
+	rv.apiCall("inv", "POST", "/v1/packages", api.PackageRequest{Case: "C-1", For: "pros", Purpose: "trial"}, http.StatusAccepted, &asked)
+	var approved api.RequestResponse
+	rv.apiCall("cust2", "POST", "/v1/requests/"+asked.Request+"/approve", nil, http.StatusOK, &approved)
+	if approved.Package == nil {
+		t.Fatal("the approval sealed no package")
+	}
+	inv.get("/app/requests").has(t, "My requests once approved", "Approved by cust2 at 20", `href="/app/packages/`+approved.Package.ID+`"`)
+}
+
+// TestFormAddressLeadsToItsPage: the address a form was sent to,
+// reloaded or bookmarked after its answer, leads to the page the form
+// belongs to, changing nothing, instead of "no such page".
+func TestFormAddressLeadsToItsPage(t *testing.T) {
+	rv := newRolesVault(t)
+	rv.setupCase()
+	cust := rv.signIn("cust")
+	before := rv.size()
+	for path, want := range map[string]string{
+		"/app/requests/rq_0123456789abcdef01234567/approve": "/app/requests",
+		"/app/cases/C-1/packages":                           "/app/cases/C-1",
+		"/app/people/inv2/suspend":                          "/app/people",
+		"/app/cases":                                        "/app/",
+		"/app/me/recipient":                                 "/app/me",
+	} {
+		p := cust.get(path)
+		if p.code != http.StatusOK || p.url != rv.srv.URL+want {
+			t.Errorf("GET %s: %d at %s, want the page %s", path, p.code, p.url, want)
+		}
+	}
+	if counts := rv.countFrom(before); len(counts) != 0 {
+		t.Errorf("reloading form addresses recorded %v", counts)
 	}
 }

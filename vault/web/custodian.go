@@ -335,7 +335,11 @@ func (h *Handler) requests(w http.ResponseWriter, r *http.Request, s *session) e
 		asks := describeRequest(s.lang, q.Request, q.ForRole)
 		d.Requests = append(d.Requests, requestRow{PendingRequest: q, Asks: asks, Mine: q.By == s.who.Name})
 	}
-	return h.render(w, r, s, http.StatusOK, "requests", s.lang.text("requests.title"), d)
+	title := "requests.title"
+	if !d.Custodian {
+		title = "requests.title.mine" // as the menu names it
+	}
+	return h.render(w, r, s, http.StatusOK, "requests", s.lang.text(title), d)
 }
 
 // approve approves and carries out a request, and shows what the

@@ -144,7 +144,18 @@ type homeData struct {
 	// NoRecipient: a prosecutor or defence counsel who has registered
 	// no age recipient yet, for whom nothing can be sealed.
 	NoRecipient bool
+	// ToDecide counts, for a custodian, the requests and destruction
+	// requests waiting for them (not their own); Waiting the viewer's
+	// own pending requests; Ended those of theirs that ended in the
+	// last week, and Unapproved how many of those were not approved:
+	// so that nobody has to think of opening the requests page to learn
+	// that something changed.
+	ToDecide, Waiting, Ended, Unapproved int
 }
+
+// recentlyEnded is how far back the Start page counts the viewer's
+// requests that ended.
+const recentlyEnded = 7 * 24 * time.Hour
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *session) error {
 	d := homeData{Cases: h.v.Cases(s.who), AllCases: s.who.Role == vault.RoleCustodian || s.who.Role == vault.RoleAuditor,
@@ -158,8 +169,33 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *session) error
 			d.Exposure = &e
 		}
 	}
+	for _, q := range h.v.Requests(s.who) {
+		switch {
+		case q.By == s.who.Name:
+			d.Waiting++
+		case s.who.Role == vault.RoleCustodian:
+			d.ToDecide++
+		}
+	}
+	for _, q := range h.v.Destructions(s.who) {
+		if q.By != s.who.Name {
+			d.ToDecide++
+		}
+	}
+	for _, e := range h.v.EndedRequests(s.who) {
+		if e.At.After(h.opts.Now().Add(-recentlyEnded)) {
+			d.Ended++
+			if e.Outcome != vault.OutcomeApproved {
+				d.Unapproved++
+			}
+		}
+	}
 	for _, l := range navFor(s.who, "", s.lang)[1:] {
-		l.Label = s.lang.text("task." + strings.TrimPrefix(l.Href, Prefix))
+		key := "task." + strings.TrimPrefix(l.Href, Prefix)
+		if key == "task.requests" && s.who.Role != vault.RoleCustodian {
+			key = "task.myrequests" // they decide none
+		}
+		l.Label = s.lang.text(key)
 		d.Tasks = append(d.Tasks, l)
 	}
 	title := s.lang.text("home.title")

@@ -561,8 +561,8 @@ func TestRolesPeopleAndRequests(t *testing.T) {
 	rq = requestPattern.FindStringSubmatch(p.body)
 	// The second custodian deciding it is told the suspension it ends,
 	// as the People page tells it.
-	cust2.get("/app/requests").has(t, "the reinstatement to decide", "reinstate", "Suspended by cust at 20", "Why, as they gave it: on leave")
-	cust2.get("/app/people").has(t, "people with inv2 suspended", "Suspended by cust at 20", "Why, as they gave it: on leave")
+	cust2.get("/app/requests").has(t, "the reinstatement to decide", "reinstate", "Suspended by cust at 20", "Why, as cust gave it: on leave")
+	cust2.get("/app/people").has(t, "people with inv2 suspended", "Suspended by cust at 20", "Why, as cust gave it: on leave")
 	cust2.refusedWithoutCSRF(t, "/app/requests/"+rq[1]+"/reject", url.Values{"reason": {"no"}})
 	before = rv.size()
 	p = cust2.send("/app/requests/"+rq[1]+"/reject", url.Values{"reason": {"not yet"}})

@@ -216,7 +216,42 @@ func (h *Handler) routes() {
 	for _, r := range extraRoutes {
 		page(r.pattern, r.f)
 	}
+	// The address a form was sent to, reloaded or bookmarked once its
+	// answer was shown, leads to the page the form belongs to (the
+	// nearest page above it), not to "no such page"; nothing is sent
+	// again.
+	gets := map[string]bool{Prefix + "me": true}
+	for _, r := range extraRoutes {
+		if m, p, _ := strings.Cut(r.pattern, " "); m == http.MethodGet {
+			gets[p] = true
+		}
+	}
+	for _, r := range extraRoutes {
+		m, p, _ := strings.Cut(r.pattern, " ")
+		if m != http.MethodPost || gets[p] {
+			continue
+		}
+		gets[p] = true
+		segs := strings.Split(strings.TrimPrefix(p, Prefix), "/")
+		n := len(segs) - 1
+		for n > 0 && !gets[Prefix+strings.Join(segs[:n], "/")] {
+			n--
+		}
+		page(http.MethodGet+" "+p, formAddress(n))
+	}
 	handle(Prefix, h.notFound)
+}
+
+// formAddress answers a GET of a form's address with a redirect to the
+// page of its first n path segments below Prefix (the start page for 0):
+// each wildcard of a pattern is one segment, so the address has as many
+// as its pattern.
+func formAddress(n int) pageFunc {
+	return func(h *Handler, w http.ResponseWriter, r *http.Request, s *session) error {
+		segs := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), Prefix), "/")
+		http.Redirect(w, r, Prefix+strings.Join(segs[:min(n, len(segs))], "/"), http.StatusSeeOther)
+		return nil
+	}
 }
 
 // extraRoutes are the pages of the other files, registered by their init.

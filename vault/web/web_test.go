@@ -934,13 +934,18 @@ func TestSignInPageSaysWhyTheSessionEnded(t *testing.T) {
 func TestApprovalsNameTheRecipientAndRole(t *testing.T) {
 	params := []byte(`{"for":"defence","purpose":"disclosure","items":["it_0123456789abcdef01234567"]}`)
 	for role, want := range map[string]string{
-		"defence":    `a package of C-1 for defence (defence counsel): "disclosure"`,
-		"prosecutor": `a package of C-1 for defence (prosecutor): "disclosure"`,
-		"":           `a package of C-1 for defence: "disclosure"`,
+		"defence":    `a package of C-1 for defence (defence counsel): “disclosure”`,
+		"prosecutor": `a package of C-1 for defence (prosecutor): “disclosure”`,
+		"":           `a package of C-1 for defence: “disclosure”`,
 	} {
 		if got := describeRequest(defaultCatalog, vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: params}, role); !strings.HasPrefix(got, want) {
 			t.Errorf("role %q: the request is described as %q, want %q", role, got, want)
 		}
+	}
+	// A purpose with quotes in it reads as typed, not escaped.
+	quoted := []byte(`{"for":"defence","purpose":"bundle for the \"judge\"","items":["it_0123456789abcdef01234567"]}`)
+	if got := describeRequest(defaultCatalog, vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: quoted}, ""); !strings.Contains(got, `“bundle for the "judge"”`) {
+		t.Errorf("a purpose with quotes is described as %q", got)
 	}
 }
 
