@@ -452,7 +452,7 @@ func TestANewVaultSavesItsHeadFirst(t *testing.T) {
 // events, the seal and the lookup file.
 func cutLog(t *testing.T, path string, n uint64) {
 	t.Helper()
-	db, err := sql.Open("sqlite", path)
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}

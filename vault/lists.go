@@ -34,7 +34,10 @@ type CaseDetail struct {
 	ClassificationVotes int  `json:"classification_votes"`
 	Destroyed           bool `json:"destroyed"`
 	ExportApproval      bool `json:"export_approval"`
-	Held                bool `json:"held"`
+	// ExportPolicy says who set the export policy in force, when and
+	// why (absent if it was never set).
+	ExportPolicy *StatusNote `json:"export_policy,omitempty"`
+	Held         bool        `json:"held"`
 	// Hold says who placed the hold in place, when and why (absent while
 	// none is).
 	Hold    *HoldView `json:"hold,omitempty"`
@@ -240,7 +243,7 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 	if !ok || !(seesAllCases(who) || assigned(who, c) || v.packageFor(who, caseID)) {
 		return nil, v.refuseUnseen(ctx, who, "case.show", "case", caseID, ok, "not assigned to the case", "only the case's investigators and analysts, custodians, auditors and the prosecutors it has packages for see a case; a custodian assigns people to cases")
 	}
-	d := &CaseDetail{Case: c.ID, Title: c.Title, Held: c.Held, Hold: c.Hold, Destroyed: c.Destroyed, ExportApproval: c.ExportApproval, ClassificationVotes: v.state.votesNeeded(c.ID),
+	d := &CaseDetail{Case: c.ID, Title: c.Title, Held: c.Held, Hold: c.Hold, Destroyed: c.Destroyed, ExportApproval: c.ExportApproval, ExportPolicy: c.ExportPolicy, ClassificationVotes: v.state.votesNeeded(c.ID),
 		OpenedBy: c.OpenedBy, OpenedAt: c.OpenedAt, Retention: durationString(c.Retention), VaultRetention: v.cfg.Retention.String(),
 		Members: []string{}}
 	for m := range c.Members {

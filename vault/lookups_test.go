@@ -831,7 +831,7 @@ func TestEditedLookupFileOwnRows(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := sql.Open("sqlite", filepath.Join(dir, "log.db-lookups"))
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "log.db-lookups")+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -270,7 +270,7 @@ func cannotReceive(who Principal, name string, kind error, format string, args .
 		grounds = RefusalGrounds(kind)
 	}
 	return &refusal{reason: reason, kind: ErrBadInput, grounds: grounds,
-		answer: fmt.Sprintf("%s cannot receive packages from this vault now: packages are sealed for prosecutors and defence counsel who have registered a recipient; a custodian can tell you whom to seal for", truncate(name))}
+		answer: fmt.Sprintf("%s cannot receive packages from this vault now: packages are sealed for prosecutors and defence counsel who have registered a recipient: check the name as they sign in with it, and that they registered their age key (on their Who am I page, or with custos recipient set); a custodian can tell you whom to seal for", truncate(name))}
 }
 
 // itemsOf returns the items ids names, each an item of case c listed

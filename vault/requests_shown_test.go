@@ -354,3 +354,38 @@ func TestEndedRequestAfterLeavingTheCase(t *testing.T) {
 		t.Errorf("assigned again, the investigator is shown %+v", e)
 	}
 }
+
+// TestCaseShowsWhoSetItsExportPolicy: a case's details say who set its
+// export policy, when and why; dropped on another custodian's request,
+// who approved it and who asked; a start from a snapshot says the same.
+func TestCaseShowsWhoSetItsExportPolicy(t *testing.T) {
+	v, p, clk := endedFixture(t)
+	ctx := context.Background()
+	shown := func(when string) *StatusNote {
+		t.Helper()
+		d, err := v.ShowCase(ctx, p["c2"], "Q-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.ExportPolicy == nil {
+			t.Fatalf("%s: the case shows no export policy", when)
+		}
+		return d.ExportPolicy
+	}
+	if n := shown("required"); n.By != "c1" || n.RequestedBy != "" || !n.At.Equal(clk.now()) {
+		t.Errorf("required by c1: shown as %+v", n)
+	}
+	clk.advance(time.Hour)
+	ch, err := v.SetCasePolicy(ctx, p["c2"], "Q-1", ExportApprovalNone, "the trial is over")
+	if err != nil || ch.Request == nil {
+		t.Fatalf("asking to drop it: %+v %v", ch, err)
+	}
+	if _, err := v.Approve(ctx, p["c3"], ch.Request.ID); err != nil {
+		t.Fatal(err)
+	}
+	want := StatusNote{By: "c3", At: clk.now().UTC(), Reason: "the trial is over", RequestedBy: "c2"}
+	if n := shown("dropped"); !n.At.Equal(want.At) || n.By != want.By || n.Reason != want.Reason || n.RequestedBy != want.RequestedBy {
+		t.Errorf("dropped: shown as %+v, want %+v", n, want)
+	}
+	checkSnapshotRoundTrip(t, v)
+}

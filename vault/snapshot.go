@@ -100,7 +100,8 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 23: what the requester of a two-person request that ended is
 // told of it (requestEnd.Kind, Target, Case, Asked, For, Purpose, Reason,
 // Package), when a pending request was voided (Request.voidAt), and a
-// suspended person's suspension (Person.Suspension).
+// suspended person's suspension (Person.Suspension), and who set a case's
+// export policy, when and why (Case.ExportPolicy).
 const stateVersion = 23
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC

@@ -1329,7 +1329,7 @@ func caseItemIDs(t testing.TB, s *State, id string) []string {
 // removed, or its purpose altered.
 func tamperAccess(t *testing.T, dir, item string, remove bool) {
 	t.Helper()
-	db, err := sql.Open("sqlite", filepath.Join(dir, "log.db"))
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "log.db")+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -126,12 +126,15 @@ type Person struct {
 	invitation *invitation
 }
 
-// StatusNote is a change of a person's status as its event recorded it:
-// the custodian who made it, when, and their reason.
+// StatusNote is a change of a person's status or of a case's policy as
+// its event recorded it: the custodian who made it, when, and the reason
+// given; for a change another custodian asked for and By approved,
+// RequestedBy, whose reason it is.
 type StatusNote struct {
-	By     string    `json:"by"`
-	At     time.Time `json:"at"`
-	Reason string    `json:"reason,omitempty"`
+	By          string    `json:"by"`
+	At          time.Time `json:"at"`
+	Reason      string    `json:"reason,omitempty"`
+	RequestedBy string    `json:"requested_by,omitempty"`
 }
 
 // Case is a case's projection.
@@ -162,6 +165,9 @@ type Case struct {
 	// ExportApproval: every package sealed of the case needs a second
 	// custodian's approval.
 	ExportApproval bool
+	// ExportPolicy is who set the export policy in force, when and
+	// why (nil for a case whose policy was never set).
+	ExportPolicy *StatusNote `json:",omitempty"`
 	// OpenedBy and OpenedAt: who opened the case, and when; OpenedSeq
 	// the position of its case.opened event (the later, in a log from
 	// before opening was checked at the event's position, where two

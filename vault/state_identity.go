@@ -295,6 +295,7 @@ func applyCasePolicySet(s *State, ev *events.Event) error {
 		return err
 	}
 	c.ExportApproval = d.ExportApproval == ExportApprovalRequired
+	c.ExportPolicy = &StatusNote{By: ev.Actor.Person, At: ev.Timestamp(), Reason: d.Reason, RequestedBy: d.RequestedBy}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -127,7 +128,7 @@ func runCaseShow(args []string, stdout io.Writer) error {
 		fmt.Sprintf("items:      %d, %s", d.Items, size(d.Size)),
 		"retention:  " + retention,
 		"legal hold: " + holdText(d),
-		"exports:    " + map[bool]string{true: "need a custodian's approval, never the requester's own", false: "no approval needed"}[d.ExportApproval],
+		"exports:    " + map[bool]string{true: "need a custodian's approval, never the requester's own", false: "no approval needed"}[d.ExportApproval] + policyText(d.ExportPolicy),
 		"votes:      " + map[bool]string{true: "1 classification settles an item's category", false: fmt.Sprintf("%d agreeing classifications settle an item's category", d.ClassificationVotes)}[d.ClassificationVotes == 1],
 	}
 	if d.Destroyed {
@@ -328,4 +329,19 @@ func holdText(d api.CaseDetailResponse) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// policyText says who set a case's export policy, when and why.
+func policyText(n *vault.StatusNote) string {
+	if n == nil {
+		return ""
+	}
+	s := fmt.Sprintf(" (set by %s at %s", n.By, when(n.At))
+	if n.RequestedBy != "" {
+		s += ", asked by " + n.RequestedBy
+	}
+	if n.Reason != "" {
+		s += ", because: " + strconv.Quote(n.Reason)
+	}
+	return s + ")"
 }

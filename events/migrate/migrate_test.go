@@ -150,7 +150,7 @@ func TestSQLiteToPostgres(t *testing.T) {
 // access to the file could.
 func tamper(t *testing.T, path string, seq int, edit func([]byte) []byte) {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path)
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}

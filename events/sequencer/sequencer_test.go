@@ -204,7 +204,7 @@ func TestOpenRefusesATamperedLog(t *testing.T) {
 			seq.Checkpoint(context.Background())
 			seq.Close()
 			st.Close()
-			db, _ := sql.Open("sqlite", f.path)
+			db, _ := sql.Open("sqlite", "file:"+f.path+"?_pragma=busy_timeout(10000)")
 			if _, err := db.Exec(tc.sql); err != nil {
 				t.Fatal(err)
 			}
@@ -276,7 +276,7 @@ func TestALogStoreCutShortUnderTheServerHaltsIt(t *testing.T) {
 			seq := f.start(t, sequencer.Config{Store: st, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			defer seq.Close()
 			appendN(t, seq, 20)
-			db, err := sql.Open("sqlite", f.path)
+			db, err := sql.Open("sqlite", "file:"+f.path+"?_pragma=busy_timeout(10000)")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -79,7 +79,7 @@ func TestReadsDoNotLoadOversizedValues(t *testing.T) {
 // editOversized stores oversized values: event 1's id, item and bytes and
 // event 2's case and id, or (notes) the checkpoint's and the seal's notes.
 func editOversized(t *testing.T, path string, notes bool) {
-	db, err := sql.Open("sqlite", "file:"+path)
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}

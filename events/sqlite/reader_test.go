@@ -174,7 +174,7 @@ func TestReaderRefusesWhatTheLogCannotHold(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "custody.db")
 			sealedLog(t, path).Close()
-			db, err := sql.Open("sqlite", "file:"+path)
+			db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -297,7 +297,7 @@ func TestReaderReadsCheckpointsByPages(t *testing.T) {
 	r.Close()
 	// A row given a negative size, which no page of sizes from 0 reaches,
 	// is found all the same.
-	db, err := sql.Open("sqlite", path)
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}

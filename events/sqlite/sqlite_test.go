@@ -109,7 +109,7 @@ func TestVersionOneIsUpgraded(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "custody.db")
 	s := open(t, path)
 	s.Close()
-	db, err := sql.Open("sqlite", path)
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestVersionOneIsUpgraded(t *testing.T) {
 // events.
 func waitIndexed(t *testing.T, path string, n int) {
 	t.Helper()
-	raw, _ := sql.Open("sqlite", path+"-lookups")
+	raw, _ := sql.Open("sqlite", "file:"+path+"-lookups?_pragma=busy_timeout(10000)")
 	defer raw.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for got := -1; got != n; time.Sleep(50 * time.Millisecond) {
@@ -274,7 +274,7 @@ func TestLookupFileOfTheVersionBefore(t *testing.T) {
 	// again since the anchor is not its own): no own rows, an anchor of
 	// the bare id. It is kept, read by the case's rows for the events it
 	// covers, and gains own rows for the events indexed next.
-	raw, err := sql.Open("sqlite", path+"-lookups")
+	raw, err := sql.Open("sqlite", "file:"+path+"-lookups?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -360,7 +360,7 @@ func TestDepositStreamingWhileCaseDestroyedIsRefused(t *testing.T) {
 // administrator could.
 func sqliteExec(t *testing.T, s *server, q string, args ...any) int64 {
 	t.Helper()
-	db, err := sql.Open("sqlite", filepath.Join(s.data, "custody.db"))
+	db, err := sql.Open("sqlite", filepath.Join(s.data, "custody.db")+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,7 +481,7 @@ func TestLostOrShortenedLogIsRefused(t *testing.T) {
 	// 2. The last events are deleted together with their checkpoints.
 	var n int64
 	{
-		dbh, _ := sql.Open("sqlite", db)
+		dbh, _ := sql.Open("sqlite", "file:"+db+"?_pragma=busy_timeout(10000)")
 		dbh.QueryRow(`SELECT COUNT(*) FROM events`).Scan(&n)
 		dbh.Close()
 	}
@@ -827,7 +827,7 @@ func TestForgedEventsAreRefused(t *testing.T) {
 	forgedToken := "cst_" + strings.Repeat("M", 43)
 	tokSum := sha256.Sum256([]byte(forgedToken))
 	forgeRows := func() {
-		db, err := sql.Open("sqlite", filepath.Join(s.data, "custody.db"))
+		db, err := sql.Open("sqlite", filepath.Join(s.data, "custody.db")+"?_pragma=busy_timeout(10000)")
 		if err != nil {
 			t.Fatal(err)
 		}

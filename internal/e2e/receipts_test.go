@@ -202,7 +202,7 @@ func sameItemsOfAFork(t *testing.T, views int) {
 	var cut int64
 	var note []byte
 	{
-		db, err := sql.Open("sqlite", filepath.Join(s.data, "custody.db"))
+		db, err := sql.Open("sqlite", filepath.Join(s.data, "custody.db")+"?_pragma=busy_timeout(10000)")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -119,6 +119,9 @@ func TestRequesterFollowsTheirSealingRequest(t *testing.T) {
 	rv.setupCase()
 	rv.apiCall("cust", "POST", "/v1/cases/C-1/policy", api.PolicyRequest{ExportApproval: vault.ExportApprovalRequired, Reason: "victims identifiable"}, http.StatusOK, nil)
 	cust, inv := rv.signIn("cust"), rv.signIn("inv")
+	// The case's page says that its packages need approval, who decided
+	// so and why, before anyone asks.
+	inv.get("/app/cases/C-1").has(t, "the case page", "every package needs a custodian's approval", "Set by cust at 20", "Why: victims identifiable")
 	var asked api.RequestResponse
 	rv.apiCall("inv", "POST", "/v1/packages", api.PackageRequest{Case: "C-1", For: "pros", Purpose: `bundle for the "judge"`}, http.StatusAccepted, &asked)
 	cust.get("/").has(t, "the custodian's Start page", "Requests waiting for your decision: 1.")

@@ -542,6 +542,8 @@ func (h *Handler) casePolicy(w http.ResponseWriter, r *http.Request, s *session)
 	switch {
 	case policy == vault.ExportApprovalNone:
 		done = "policy-none" // already so: nothing was asked
+	case !ch.Recorded && reason(r) == "":
+		done = "policy-already-required-noreason"
 	case !ch.Recorded:
 		done = "policy-already-required"
 	}

@@ -56,7 +56,7 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 		t.Fatalf("after the provider the browser shows %s, not the page asked for", u)
 	}
 	facts := text(t, b, "dl.facts")
-	if !strings.Contains(facts, "alice") || !strings.Contains(facts, "oidc") || !strings.Contains(facts, p.Issuer) {
+	if !strings.Contains(facts, "alice") || !strings.Contains(facts, "the identity provider ("+p.Issuer+")") {
 		t.Fatalf("who am I after an OpenID sign-in: %s", facts)
 	}
 	testenv.Screenshot(t, b, "signed-in-oidc")

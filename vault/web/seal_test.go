@@ -181,7 +181,7 @@ func TestSealFormWithExportApprovalOpensARequest(t *testing.T) {
 	// approve it, the packages say who asked and who sealed.
 	cust2 := rv.signIn("cust2")
 	p = cust2.get("/app/requests")
-	p.has(t, "approvals", "Items asked: 1, 14 B in all", "By classification: not classified 1", "a.bin (14 B, not classified, SHA-256 ", `a package of C-1 for pros (prosecutor): “trial”`)
+	p.has(t, "approvals", "Items asked: 1, 14 B in all", "Classification of the items asked: not classified 1", "a.bin (14 B, not classified, SHA-256 ", `a package of C-1 for pros (prosecutor): “trial”`)
 	p.lacks(t, "approvals", "pros is prosecutor")
 	rq := regexp.MustCompile(`/app/requests/(rq_[0-9a-f]{24})/approve`).FindStringSubmatch(p.raw2())
 	if rq == nil {

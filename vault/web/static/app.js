@@ -131,8 +131,10 @@
         if (i >= chosen.length || stopped) {
           var secs = (performance.now() - began) / 1000;
           form.dataset.elapsedMs = String(Math.round(secs * 1000));
-          overallText.textContent = msg('summary', stored, chosen.length, already, failed + (chosen.length - i)) + ' ' +
-            msg('rate', human(done - skipped), secs.toFixed(1), human((done - skipped) / Math.max(secs, 0.001)));
+          // The rate only when something was sent: files already held
+          // send nothing.
+          overallText.textContent = msg('summary', stored, chosen.length, already, failed + (chosen.length - i)) +
+            (done - skipped > 0 ? ' ' + msg('rate', human(done - skipped), secs.toFixed(1), human((done - skipped) / Math.max(secs, 0.001))) : '');
           document.getElementById('start').disabled = false;
           cancel.disabled = true;
           return;
