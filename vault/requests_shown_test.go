@@ -19,37 +19,9 @@ import (
 // another investigator sees none of them; they are shown for 30 days;
 // and a start from a snapshot lists them alike.
 func TestRequesterSeesHowTheirRequestsEnded(t *testing.T) {
-	clk := newClock(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC))
-	ctx := context.Background()
-	cfg := testConfig(t, t.TempDir(), withClock(clk))
-	v, err := Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { v.Close() }()
-	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "inv": RoleInvestigator, "inv2": RoleInvestigator, "pros": RoleProsecutor})
-	if err := v.OpenCase(ctx, p["inv"], "Q-1", "t"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.Deposit(ctx, p["inv"], DepositRequest{Case: "Q-1", Name: "chat.txt", Body: strings.NewReader("a chat")}); err != nil {
-		t.Fatal(err)
-	}
-	id, _ := age.GenerateX25519Identity()
-	if _, _, err := v.SetRecipient(ctx, p["pros"], id.Recipient().String()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.SetCasePolicy(ctx, p["c1"], "Q-1", ExportApprovalRequired, ""); err != nil {
-		t.Fatal(err)
-	}
-	ask := func(purpose string) string {
-		t.Helper()
-		clk.advance(time.Minute)
-		asked, err := v.SealPackage(ctx, p["inv"], SealRequest{Case: "Q-1", For: "pros", Purpose: purpose})
-		if err != nil || asked.Request == nil {
-			t.Fatalf("asking for a package: %+v %v", asked, err)
-		}
-		return asked.Request.ID
-	}
+	k := newRequestsKit(t)
+	v, p, clk, ctx := k.v, k.p, k.clk, context.Background()
+	ask := func(purpose string) string { return k.ask(t, purpose) }
 	approved := ask("trial")
 	a, err := v.ApproveWithReason(ctx, p["c1"], approved, "the prosecutor's disclosure order 14/2026")
 	if err != nil {
@@ -105,13 +77,8 @@ func TestRequesterSeesHowTheirRequestsEnded(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(v, "once swept")
-	checkSnapshotRoundTrip(t, v)
-	if err := v.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if v, err = Open(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
+	k.restart(t)
+	v = k.v
 	check(v, "after a start")
 	clk.advance(EndedShownFor)
 	if got := v.EndedRequests(p["inv"]); len(got) != 0 {
@@ -124,15 +91,8 @@ func TestRequesterSeesHowTheirRequestsEnded(t *testing.T) {
 // person, when and why), as the People list shows it; once reinstated,
 // neither shows one, and a start from a snapshot shows the same.
 func TestReinstatementShowsTheSuspension(t *testing.T) {
-	clk := newClock(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC))
-	ctx := context.Background()
-	cfg := testConfig(t, t.TempDir(), withClock(clk))
-	v, err := Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { v.Close() }()
-	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian, "ana": RoleAnalyst, "aud": RoleAuditor})
+	k := newRequestsKit(t)
+	v, p, clk, ctx := k.v, k.p, k.clk, context.Background()
 	const why = "shared their password with a journalist"
 	if _, err := v.Suspend(ctx, p["c1"], "ana", why); err != nil {
 		t.Fatal(err)
@@ -173,13 +133,8 @@ func TestReinstatementShowsTheSuspension(t *testing.T) {
 		}
 	}
 	check(v, "as asked")
-	checkSnapshotRoundTrip(t, v)
-	if err := v.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if v, err = Open(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
+	k.restart(t)
+	v = k.v
 	check(v, "after a start")
 	if _, err := v.Approve(ctx, p["c3"], rq.ID); err != nil {
 		t.Fatal(err)
@@ -190,29 +145,67 @@ func TestReinstatementShowsTheSuspension(t *testing.T) {
 	checkSnapshotRoundTrip(t, v)
 }
 
-// endedFixture is a vault with three custodians, two investigators and a
-// prosecutor with a recipient, and case Q-1 (inv's, one item) whose
-// packages need a custodian's approval.
-func endedFixture(t *testing.T) (*Vault, map[string]Principal, *clock) {
+// requestsKit is a vault on a test clock, with three custodians, two
+// investigators, an analyst, an auditor and a prosecutor with a
+// recipient, and case Q-1 (inv's, one item) whose packages need a
+// custodian's approval; restart opens the vault again on its files.
+type requestsKit struct {
+	v   *Vault
+	cfg Config
+	p   map[string]Principal
+	clk *clock
+}
+
+func newRequestsKit(t *testing.T) *requestsKit {
 	t.Helper()
-	clk := newClock(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC))
-	v, _ := openTestVaultDir(t, withClock(clk))
+	k := &requestsKit{clk: newClock(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC))}
+	k.cfg = testConfig(t, t.TempDir(), withClock(k.clk))
+	k.restart(t)
+	t.Cleanup(func() { k.v.Close() })
 	ctx := context.Background()
-	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian, "inv": RoleInvestigator, "pros": RoleProsecutor})
-	if err := v.OpenCase(ctx, p["inv"], "Q-1", "t"); err != nil {
+	k.p = people(t, k.v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian, "inv": RoleInvestigator,
+		"inv2": RoleInvestigator, "ana": RoleAnalyst, "aud": RoleAuditor, "pros": RoleProsecutor})
+	if err := k.v.OpenCase(ctx, k.p["inv"], "Q-1", "t"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.Deposit(ctx, p["inv"], DepositRequest{Case: "Q-1", Name: "chat.txt", Body: strings.NewReader("a chat")}); err != nil {
+	if _, err := k.v.Deposit(ctx, k.p["inv"], DepositRequest{Case: "Q-1", Name: "chat.txt", Body: strings.NewReader("a chat")}); err != nil {
 		t.Fatal(err)
 	}
 	id, _ := age.GenerateX25519Identity()
-	if _, _, err := v.SetRecipient(ctx, p["pros"], id.Recipient().String()); err != nil {
+	if _, _, err := k.v.SetRecipient(ctx, k.p["pros"], id.Recipient().String()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.SetCasePolicy(ctx, p["c1"], "Q-1", ExportApprovalRequired, ""); err != nil {
+	if _, err := k.v.SetCasePolicy(ctx, k.p["c1"], "Q-1", ExportApprovalRequired, ""); err != nil {
 		t.Fatal(err)
 	}
-	return v, p, clk
+	return k
+}
+
+// restart closes the vault, if open, and opens it again.
+func (k *requestsKit) restart(t *testing.T) {
+	t.Helper()
+	if k.v != nil {
+		checkSnapshotRoundTrip(t, k.v)
+		if err := k.v.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, err := Open(context.Background(), k.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.v = v
+}
+
+// ask opens inv's request for a package of Q-1 for pros, a minute on.
+func (k *requestsKit) ask(t *testing.T, purpose string) string {
+	t.Helper()
+	k.clk.advance(time.Minute)
+	asked, err := k.v.SealPackage(context.Background(), k.p["inv"], SealRequest{Case: "Q-1", For: "pros", Purpose: purpose})
+	if err != nil || asked.Request == nil {
+		t.Fatalf("asking for a package: %+v %v", asked, err)
+	}
+	return asked.Request.ID
 }
 
 // TestEndedSealingNamesOnlyAPackageThatExists: an approved sealing whose
@@ -220,13 +213,9 @@ func endedFixture(t *testing.T) (*Vault, map[string]Principal, *clock) {
 // built) is not shown to its requester as sealed into a package that
 // no list has.
 func TestEndedSealingNamesOnlyAPackageThatExists(t *testing.T) {
-	v, p, clk := endedFixture(t)
-	ctx := context.Background()
-	clk.advance(time.Minute)
-	asked, err := v.SealPackage(ctx, p["inv"], SealRequest{Case: "Q-1", For: "pros", Purpose: "trial"})
-	if err != nil || asked.Request == nil {
-		t.Fatalf("asking: %+v %v", asked, err)
-	}
+	k := newRequestsKit(t)
+	v, p, ctx := k.v, k.p, context.Background()
+	rq := k.ask(t, "trial")
 	dr, err := v.RequestDestruction(ctx, p["c1"], "Q-1", "court order 9", "ended")
 	if err != nil {
 		t.Fatal(err)
@@ -236,18 +225,18 @@ func TestEndedSealingNamesOnlyAPackageThatExists(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	_, err = v.ApproveWithReason(ctx, p["c2"], asked.Request.ID, "disclosure order")
+	_, err = v.ApproveWithReason(ctx, p["c2"], rq, "disclosure order")
 	v.testBeforeStorePackage = nil
 	if !errors.Is(err, ErrConflict) {
 		t.Fatalf("sealing across a destruction: %v", err)
 	}
 	for _, pk := range v.Packages(p["c1"]) {
-		if pk.Request == asked.Request.ID {
+		if pk.Request == rq {
 			t.Fatalf("a package was listed: %+v", pk)
 		}
 	}
 	for _, e := range v.EndedRequests(p["inv"]) {
-		if e.Request == asked.Request.ID && e.Package != "" {
+		if e.Request == rq && e.Package != "" {
 			t.Errorf("the requester is told their request was sealed as package %s, which was never sealed (%+v)", e.Package, e)
 		}
 	}
@@ -257,29 +246,25 @@ func TestEndedSealingNamesOnlyAPackageThatExists(t *testing.T) {
 // requester's suspension is not later shown to them, once reinstated,
 // as one that expired unanswered, nor does it vanish meanwhile.
 func TestVoidRequestIsNotShownAsExpired(t *testing.T) {
-	v, p, clk := endedFixture(t)
-	ctx := context.Background()
-	clk.advance(time.Minute)
-	asked, err := v.SealPackage(ctx, p["inv"], SealRequest{Case: "Q-1", For: "pros", Purpose: "trial"})
-	if err != nil || asked.Request == nil {
-		t.Fatalf("asking: %+v %v", asked, err)
-	}
+	k := newRequestsKit(t)
+	v, p, clk, ctx := k.v, k.p, k.clk, context.Background()
+	rq := k.ask(t, "trial")
 	clk.advance(time.Minute)
 	if _, err := v.Suspend(ctx, p["c1"], "inv", "under inquiry"); err != nil {
 		t.Fatal(err)
 	}
 	suspendedAt := clk.now()
-	rq, err := v.Reinstate(ctx, p["c2"], "inv", "cleared")
+	back, err := v.Reinstate(ctx, p["c2"], "inv", "cleared")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.Approve(ctx, p["c3"], rq.ID); err != nil {
+	if _, err := v.Approve(ctx, p["c3"], back.ID); err != nil {
 		t.Fatal(err)
 	}
 	inv := p["inv"] // the same name, signed in again
 	shown := func() *EndedRequest {
 		for _, e := range v.EndedRequests(inv) {
-			if e.Request == asked.Request.ID {
+			if e.Request == rq {
 				return &e
 			}
 		}
@@ -287,7 +272,7 @@ func TestVoidRequestIsNotShownAsExpired(t *testing.T) {
 	}
 	pending := false
 	for _, r := range v.Requests(inv) {
-		pending = pending || r.ID == asked.Request.ID
+		pending = pending || r.ID == rq
 	}
 	if pending {
 		t.Error("reinstated, the requester is shown their voided request as pending")
@@ -308,7 +293,7 @@ func TestVoidRequestIsNotShownAsExpired(t *testing.T) {
 		t.Fatal(err)
 	}
 	void("swept")
-	if _, err := v.Approve(ctx, p["c2"], asked.Request.ID); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "was void from") {
+	if _, err := v.Approve(ctx, p["c2"], rq); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "was void from") {
 		t.Errorf("approving the swept void request: %v", err)
 	}
 	checkSnapshotRoundTrip(t, v)
@@ -319,14 +304,10 @@ func TestVoidRequestIsNotShownAsExpired(t *testing.T) {
 // the case's packages (the pending list stops showing them the items
 // asked at that point).
 func TestEndedRequestAfterLeavingTheCase(t *testing.T) {
-	v, p, clk := endedFixture(t)
-	ctx := context.Background()
-	clk.advance(time.Minute)
-	asked, err := v.SealPackage(ctx, p["inv"], SealRequest{Case: "Q-1", For: "pros", Purpose: "trial"})
-	if err != nil || asked.Request == nil {
-		t.Fatalf("asking: %+v %v", asked, err)
-	}
-	if _, err := v.ApproveWithReason(ctx, p["c2"], asked.Request.ID, "sealed for the prosecutor under order 14/2026; the second victim's identity is in item 3"); err != nil {
+	k := newRequestsKit(t)
+	v, p, ctx := k.v, k.p, context.Background()
+	rq := k.ask(t, "trial")
+	if _, err := v.ApproveWithReason(ctx, p["c2"], rq, "sealed for the prosecutor under order 14/2026; the second victim's identity is in item 3"); err != nil {
 		t.Fatal(err)
 	}
 	if err := v.RemoveMember(ctx, p["c1"], "Q-1", "inv", "reassigned"); err != nil {
@@ -359,8 +340,8 @@ func TestEndedRequestAfterLeavingTheCase(t *testing.T) {
 // export policy, when and why; dropped on another custodian's request,
 // who approved it and who asked; a start from a snapshot says the same.
 func TestCaseShowsWhoSetItsExportPolicy(t *testing.T) {
-	v, p, clk := endedFixture(t)
-	ctx := context.Background()
+	k := newRequestsKit(t)
+	v, p, clk, ctx := k.v, k.p, k.clk, context.Background()
 	shown := func(when string) *StatusNote {
 		t.Helper()
 		d, err := v.ShowCase(ctx, p["c2"], "Q-1")
