@@ -438,10 +438,10 @@ const EndedShownFor = 30 * 24 * time.Hour
 const maxEndedShown = 50
 
 // EndedRequest is how a two-person request ended, as its requester is
-// told: approved (By, with the package an approved sealing made),
-// rejected or withdrawn (By, with the decider's reason), void (At the
-// suspension or removal of its requester, By, that voided it), or
-// expired unanswered (At its expiry).
+// told: approved (By, with the package an approved sealing made, once
+// stored), rejected or withdrawn (By, with the decider's reason), void
+// (By: its requester; At: when their suspension or removal voided it),
+// or expired unanswered (At its expiry; no By).
 type EndedRequest struct {
 	Request string `json:"request"`
 	Kind    string `json:"kind"`
@@ -462,11 +462,14 @@ type EndedRequest struct {
 	Withheld bool `json:"withheld,omitempty"`
 }
 
-// EndedRequests lists the two-person requests who asked that ended in
-// the last EndedShownFor, newest first, at most 50: so that a request
-// rejected or expired does not just vanish from its requester's list.
-// Each names who decided it and why, as the deciding event recorded
-// it. Anyone's own only: how others' requests ended is the audit log's.
+// EndedRequests lists the two-person requests (rq_..., not destruction
+// requests) who asked that ended in the last EndedShownFor, newest
+// first, at most 50: so that a request rejected or expired does not just
+// vanish from its requester's list. A decided one names who decided it
+// and why, as the deciding event recorded it; for a requester who is
+// not a custodian and no longer assigned to the request's case, the
+// reason and package are withheld (Withheld). Anyone's own only: how
+// others' requests ended is the audit log's.
 func (v *Vault) EndedRequests(who Principal) []EndedRequest {
 	now := v.cfg.Now()
 	ended := v.state.endedOf(who.Name, now.Add(-EndedShownFor), now)
@@ -650,6 +653,12 @@ func (v *Vault) notPending(what, id string) error {
 	if !ok {
 		return refused(ErrNotFound, "no pending %s %s", what, id)
 	}
+	return endedRefusal(what, id, e)
+}
+
+// endedRefusal is the refusal of a decision on the request id, which
+// ended as e says. ErrConflict.
+func endedRefusal(what, id string, e requestEnd) error {
 	at := spokenTime(e.At)
 	switch e.Outcome {
 	case OutcomeExpired:
@@ -790,18 +799,26 @@ func (v *Vault) Reject(ctx context.Context, who Principal, id, reason string) (*
 	rejectable := func() (Request, error) {
 		r, ok := v.state.request(id)
 		end, ended := v.state.requestEnded(id)
+		if ok && (r.void || !v.cfg.Now().Before(r.Expires)) {
+			// Ended unanswered, though still in the state until the next
+			// request's opening: not decided again, so that how it
+			// ended, as its requester was told, stays so.
+			ok, end, ended = false, r.unanswered(), true
+		}
 		switch {
 		case ok && r.By == who.Name:
 			return r, nil // withdrawn by its requester
 		case ended && end.Requester == who.Name:
 			// Their own, ended: told how, as a custodian is.
-			return Request{}, v.notPending("request", id)
+			return Request{}, endedRefusal("request", id, end)
 		case who.Role != RoleCustodian:
 			// Someone else's request, pending or not, and one that
 			// does not exist are answered alike: whether a request
 			// exists and how it ended are for custodians to know
 			// (security.md rule 9). The log records which it was.
 			return Request{}, unseen("request", id, ok || ended, "only custodians reject requests, and requesters withdraw their own", othersRequests)
+		case ended:
+			return Request{}, endedRefusal("request", id, end)
 		case !ok:
 			return Request{}, v.notPending("request", id)
 		}

@@ -71,6 +71,15 @@ func TestRequesterSeesHowTheirRequestsEnded(t *testing.T) {
 		}
 	}
 	check(v, "as they ended")
+	// Expired, though not yet swept from the state: neither a custodian
+	// nor its requester decides it now, so that it stays as its
+	// requester was told.
+	for _, who := range []string{"c2", "inv"} {
+		if _, err := v.Reject(ctx, p[who], expired, "late"); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "expired unanswered") {
+			t.Errorf("%s rejecting the expired request: %v", who, err)
+		}
+	}
+	check(v, "after the late rejections")
 	// Another request's opening sweeps the expired one into the ended:
 	// it is listed alike.
 	if _, err := v.AddMember(ctx, p["c1"], "Q-1", "inv2", "joins the case"); err != nil {
@@ -285,6 +294,13 @@ func TestVoidRequestIsNotShownAsExpired(t *testing.T) {
 		}
 	}
 	void("reinstated")
+	// Neither a custodian nor its requester decides it now.
+	for _, who := range []string{"c2", "inv"} {
+		if _, err := v.Reject(ctx, p[who], rq, "late"); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "was void from") {
+			t.Errorf("%s rejecting the void request: %v", who, err)
+		}
+	}
+	void("after the late rejections")
 	clk.advance(DefaultRequestTTL + time.Hour)
 	void("past its expiry")
 	// Swept from the pending requests by another's opening, it stays
@@ -369,4 +385,34 @@ func TestCaseShowsWhoSetItsExportPolicy(t *testing.T) {
 		t.Errorf("dropped: shown as %+v, want %+v", n, want)
 	}
 	checkSnapshotRoundTrip(t, v)
+}
+
+// TestExpiredRequestIsNotVoidedLater: a request that expired unanswered
+// before its requester's suspension (still in the state until the next
+// request's opening) stays expired, at its expiry, not void from the
+// suspension.
+func TestExpiredRequestIsNotVoidedLater(t *testing.T) {
+	k := newRequestsKit(t)
+	v, p, clk, ctx := k.v, k.p, k.clk, context.Background()
+	rq := k.ask(t, "trial")
+	clk.advance(DefaultRequestTTL + time.Hour)
+	if _, err := v.Suspend(ctx, p["c1"], "inv", "under inquiry"); err != nil {
+		t.Fatal(err)
+	}
+	back, err := v.Reinstate(ctx, p["c2"], "inv", "cleared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, p["c3"], back.ID); err != nil {
+		t.Fatal(err)
+	}
+	var got []EndedRequest
+	for _, e := range v.EndedRequests(p["inv"]) {
+		if e.Request == rq {
+			got = append(got, e)
+		}
+	}
+	if len(got) != 1 || got[0].Outcome != OutcomeExpired || got[0].At.After(clk.now().Add(-time.Hour)) {
+		t.Errorf("the request that expired before the suspension is shown as %+v", got)
+	}
 }

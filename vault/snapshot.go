@@ -99,9 +99,11 @@ const snapshotMagic = "custos state snapshot v1\n"
 // snapshot of this day's earlier builds lacks them.
 // Version 23: what the requester of a two-person request that ended is
 // told of it (requestEnd.Kind, Target, Case, Asked, For, Purpose, Reason,
-// Package), when a pending request was voided (Request.voidAt), and a
-// suspended person's suspension (Person.Suspension), and who set a case's
-// export policy, when and why (Case.ExportPolicy).
+// Package); when a pending request was voided (Request.voidAt, the first
+// suspension or removal before its expiry), an unanswered void request
+// ending as void, not expired; a suspended person's suspension
+// (Person.Suspension); and who set a case's export policy, when and why
+// (Case.ExportPolicy).
 const stateVersion = 23
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC

@@ -118,8 +118,8 @@ type Person struct {
 	ReceiptKey string
 	Suspended  bool
 	// Suspension is the suspension in force (who, when, why, as its
-	// person.suspended event recorded them), nil while none is: the
-	// custodian deciding a reinstatement is shown it.
+	// person.suspended event recorded them), nil while none is (and once
+	// removed): the custodian deciding a reinstatement is shown it.
 	Suspension *StatusNote `json:",omitempty"`
 	Removed    bool
 	// invitation is the person's open invitation, if any.

@@ -204,6 +204,7 @@ func applyPersonStatus(typ string) applier {
 			// The credential stays known, so that signing in with it is
 			// answered "removed" (and refused).
 			p.Removed = true
+			p.Suspension = nil // removed for good: no suspension is in force
 			p.invitation = nil
 			s.endSessionsOf(d.Name)
 		}
@@ -216,7 +217,9 @@ func applyPersonStatus(typ string) applier {
 // person asked for, for good.
 func (s *State) voidRequestsOf(name string, at time.Time) {
 	for _, r := range s.requests {
-		if r.By == name && !r.void {
+		// One that expired already ended so, though it is still here
+		// until the next request's opening.
+		if r.By == name && !r.void && at.Before(r.Expires) {
 			r.void, r.voidAt = true, at
 		}
 	}
@@ -470,8 +473,10 @@ func (s *State) allPersons() []Person {
 // requestEnd is how a request left the state: approved, rejected or
 // withdrawn (By, at the deciding event's time), expired unanswered (At
 // its expiry), superseded by the approval of another request to destroy
-// the same case (Through), or found void then (its requester By was
-// suspended or removed; At the request's time).
+// the same case (Through), or void: its requester By was suspended or
+// removed while it waited (a two-person request's At is when that voided
+// it; a destruction request's, found void when another's approval ended
+// it, the request's time).
 type requestEnd struct {
 	Outcome string    `json:"outcome"`
 	By      string    `json:"by,omitempty"`
@@ -526,7 +531,9 @@ const (
 	OutcomeExpired    = "expired"
 	OutcomeSuperseded = "superseded"
 	// OutcomeVoid: void since its requester (By) was suspended or
-	// removed, when another request's approval ended it.
+	// removed while it waited: a two-person request, unanswered since
+	// (At: when it was voided), or a destruction request found void
+	// when another request's approval ended it.
 	OutcomeVoid = "void"
 )
 

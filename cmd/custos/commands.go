@@ -247,15 +247,15 @@ func init() {
 			json:    `{"person","status","recorded"}`, run: person("remove")},
 		{name: "requests", group: pe, who: "custodians (all), anyone (their own)", summary: "pending two-person requests, and how your own ended",
 			details: "Custodians also see the cases' pending destruction requests (kind case.destroy, ids dr_...), which a second custodian approves with case approve-destruction, and which another custodian rejects, or their own withdraws, with reject. " +
-				"Below them, your own requests that ended in the last 30 days: approved (with the package a sealing made), rejected or withdrawn (by whom, and why), or expired unanswered.",
-			json: `{"requests":[{"request","kind","by","expires",...}],"ended":[{"request","kind","target","outcome","by","at","reason","package"}]}`, run: out(runRequests)},
+				"Below them, your own two-person requests (rq_...) that ended in the last 30 days: approved (with the package a sealing made, once stored), rejected or withdrawn (by whom, and why), void (you were suspended or removed while it waited), or expired unanswered.",
+			json: `{"requests":[{"request","kind","by","expires",...}],"ended":[{"request","kind","target","outcome","by","at","reason","package",...}]}`, run: out(runRequests)},
 		{name: "approve", args: "REQUEST [--reason TEXT]", group: pe, who: "a custodian other than the requester",
 			summary: "carry out a request (for a sealing, seal the package; for a hash-set import, put the set in use)",
 			details: "--reason says why you approve (what you checked, with whom): optional, recorded in the request.approved event beside the requester's reason, and shown by custos audit log, in the custody reports of a sealing's case, and to the requester (custos requests).",
 			json:    `{"request","kind","by","expires","approved":true,"invitation_part"?,"package"?,"hashset"?}`, run: decide("approve"),
 			examples: []string{"custos requests", "custos approve rq_0123456789abcdef01234567 --reason 'the court order 2026/118 names this defence counsel'"}},
 		{name: "reject", args: "REQUEST --reason TEXT", group: pe, who: "a custodian other than the requester, or the requester (withdrawing it)", summary: "end a request unapproved",
-			details: "--reason is recorded in the request.rejected event, and shown to the requester for 30 days (custos requests, the Approvals page). A case's destruction request (dr_...) is ended the same way.",
+			details: "--reason is recorded in the request.rejected event, and shown to the requester for 30 days (custos requests, and the web application's requests page, titled My requests for those who are not custodians). A case's destruction request (dr_...) is ended the same way (its reason is recorded in case.destruction.rejected, not shown that way). A request that expired, or was voided by its requester's suspension or removal, is decided no more.",
 			json:    `{"request","kind","approved":false,"withdrawn"}`, run: decide("reject")},
 
 		{name: "audit verify", args: "[--checkpoint FILE] [--save-checkpoint FILE] [--key KEY] [--witness-policy FILE] [--tsa-cert FILE] [--store FILE|URL]", group: au, who: "auditor",
