@@ -440,14 +440,19 @@ const maxEndedShown = 50
 // EndedRequest is how a two-person request ended, as its requester is
 // told: approved (By, with the package an approved sealing made, once
 // stored), rejected or withdrawn (By, with the decider's reason), void
-// (By: its requester; At: when their suspension or removal voided it),
-// or expired unanswered (At its expiry; no By).
+// (At: when its requester's suspension or removal voided it; no By), or
+// expired unanswered (At its expiry; no By).
 type EndedRequest struct {
 	Request string `json:"request"`
 	Kind    string `json:"kind"`
 	// Target is what the request named: a case, a person or a hash set.
 	Target string    `json:"target,omitempty"`
 	Asked  time.Time `json:"asked,omitzero"`
+	// Case, Person and Params are the request's, as in PendingRequest
+	// (a package.seal request's Params give only its for and purpose).
+	Case   string          `json:"case,omitempty"`
+	Person string          `json:"person,omitempty"`
+	Params json.RawMessage `json:"params,omitempty"`
 	// For and Purpose are a package.seal request's: whom the package
 	// was for, and why.
 	For     string    `json:"for,omitempty"`
@@ -475,8 +480,14 @@ func (v *Vault) EndedRequests(who Principal) []EndedRequest {
 	ended := v.state.endedOf(who.Name, now.Add(-EndedShownFor), now)
 	out := make([]EndedRequest, 0, len(ended))
 	for id, e := range ended {
-		r := EndedRequest{Request: id, Kind: e.Kind, Target: e.Target, Asked: e.Asked, For: e.For, Purpose: e.Purpose,
-			Outcome: e.Outcome, By: e.By, At: e.At, Reason: e.Reason, Package: e.Package}
+		r := EndedRequest{Request: id, Kind: e.Kind, Target: e.Target, Asked: e.Asked, Case: e.Case, Person: e.Person, Params: e.Params,
+			For: e.For, Purpose: e.Purpose, Outcome: e.Outcome, By: e.By, At: e.At, Reason: e.Reason, Package: e.Package}
+		if e.Kind == KindSeal {
+			r.Params, _ = json.Marshal(sealParams{For: e.For, Purpose: e.Purpose})
+		}
+		if e.Outcome == OutcomeVoid {
+			r.By = "" // nobody decided it: its requester's suspension or removal voided it
+		}
 		if c, ok := v.state.getCase(e.Case); e.Case != "" && who.Role != RoleCustodian && !(ok && assigned(who, c)) {
 			// No longer assigned to the case (or it is gone): told
 			// how it ended, but not what the decider wrote of the

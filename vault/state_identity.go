@@ -493,23 +493,31 @@ type requestEnd struct {
 	// or approved); Package the package an approved package.seal
 	// request sealed, once its package.sealed is recorded. Its
 	// requester is told them (Vault.EndedRequests).
-	Kind    string    `json:"kind,omitempty"`
-	Target  string    `json:"target,omitempty"`
-	Case    string    `json:"case,omitempty"`
-	Asked   time.Time `json:"asked,omitzero"`
-	For     string    `json:"for,omitempty"`
-	Purpose string    `json:"purpose,omitempty"`
-	Reason  string    `json:"reason,omitempty"`
-	Package string    `json:"package,omitempty"`
+	Kind   string `json:"kind,omitempty"`
+	Target string `json:"target,omitempty"`
+	Case   string `json:"case,omitempty"`
+	// Person and Params are the request's, as its request.opened
+	// recorded them (Params but a sealing's, whose item list may be
+	// long: For and Purpose say what it asked), so that it is described
+	// as it was while pending.
+	Person  string          `json:"person,omitempty"`
+	Params  json.RawMessage `json:"params,omitempty"`
+	Asked   time.Time       `json:"asked,omitzero"`
+	For     string          `json:"for,omitempty"`
+	Purpose string          `json:"purpose,omitempty"`
+	Reason  string          `json:"reason,omitempty"`
+	Package string          `json:"package,omitempty"`
 }
 
 // ended is how the two-person request r ended, with what its requester
 // is told of it.
 func (r *Request) ended(e requestEnd) requestEnd {
-	e.Requester, e.Kind, e.Target, e.Asked, e.Case = r.By, r.Kind, r.target(), r.Opened, r.Case
+	e.Requester, e.Kind, e.Target, e.Asked, e.Case, e.Person = r.By, r.Kind, r.target(), r.Opened, r.Case, r.Person
 	if r.Kind == KindSeal {
 		p := params[sealParams](*r)
 		e.For, e.Purpose = p.For, p.Purpose
+	} else {
+		e.Params = r.Params
 	}
 	return e
 }

@@ -78,8 +78,8 @@ func init() {
 		{name: "case list", group: cs, who: "anyone (their own cases; all for custodians and auditors)", summary: "the cases you may know",
 			json: `{"cases":[{"case","title","items","held","destroyed","opened_at"}]}`, run: out(runCaseList)},
 		{name: "case show", args: "CASE", group: cs, who: "the case's investigators, custodians, auditors, and prosecutors with a package of the case",
-			summary: "a case's title, members, hold, retention, item count and size",
-			json:    `{"case","title","items","members","size","held","hold"?:{"by","at","reason","event"},"retention"?,"vault_retention","export_approval","classification_votes","opened_by","opened_at","destroyed","destructions"?}`, run: out(runCaseShow)},
+			summary: "a case's title, members, hold, retention, item count and size, and whether its packages need approval (who decided so, when and why)",
+			json:    `{"case","title","items","members","size","held","hold"?:{"by","at","reason","event"},"retention"?,"vault_retention","export_approval","export_policy"?:{"by","at","reason"?,"requested_by"?},"classification_votes","opened_by","opened_at","destroyed","destructions"?}`, run: out(runCaseShow)},
 		{name: "case open", args: "CASE --title TEXT [--retention DURATION [--yes]]", group: cs, who: "investigator, analyst, custodian",
 			summary: "open a case with its own key; the opener is a member",
 			details: "--retention gives the case its own write-once period (10y, 3650d or 87600h); shorter than a year needs --yes, shorter than the vault's default is a custodian's decision, and never below the vault's floor.",
@@ -246,7 +246,7 @@ func init() {
 			details: "As person suspend, removing a custodian that would leave fewer than two active custodians needs --leaving-fewer-custodians.",
 			json:    `{"person","status","recorded"}`, run: person("remove")},
 		{name: "requests", group: pe, who: "custodians (all), anyone (their own)", summary: "pending two-person requests, and how your own ended",
-			details: "Custodians also see the cases' pending destruction requests (kind case.destroy, ids dr_...), which a second custodian approves with case approve-destruction, and which another custodian rejects, or their own withdraws, with reject. " +
+			details: "Custodians also see the cases' pending destruction requests (kind case.destroy, ids dr_...): a second custodian approves one with case approve-destruction, or rejects it with reject; the custodian who asked may withdraw it with reject too. " +
 				"Below them, your own two-person requests (rq_...) that ended in the last 30 days: approved (with the package a sealing made, once stored), rejected or withdrawn (by whom, and why), void (you were suspended or removed while it waited), or expired unanswered.",
 			json: `{"requests":[{"request","kind","by","expires",...}],"ended":[{"request","kind","target","outcome","by","at","reason","package",...}]}`, run: out(runRequests)},
 		{name: "approve", args: "REQUEST [--reason TEXT]", group: pe, who: "a custodian other than the requester",
@@ -254,7 +254,7 @@ func init() {
 			details: "--reason says why you approve (what you checked, with whom): optional, recorded in the request.approved event beside the requester's reason, and shown by custos audit log, in the custody reports of a sealing's case, and to the requester (custos requests).",
 			json:    `{"request","kind","by","expires","approved":true,"invitation_part"?,"package"?,"hashset"?}`, run: decide("approve"),
 			examples: []string{"custos requests", "custos approve rq_0123456789abcdef01234567 --reason 'the court order 2026/118 names this defence counsel'"}},
-		{name: "reject", args: "REQUEST --reason TEXT", group: pe, who: "a custodian other than the requester, or the requester (withdrawing it)", summary: "end a request unapproved",
+		{name: "reject", args: "REQUEST --reason TEXT", group: pe, who: "a custodian other than the requester, or the requester (withdrawing it)", summary: "end a request unapproved (a custodian), or withdraw your own",
 			details: "--reason is recorded in the request.rejected event, and shown to the requester for 30 days (custos requests, and the web application's requests page, titled My requests for those who are not custodians). A case's destruction request (dr_...) is ended the same way (its reason is recorded in case.destruction.rejected, not shown that way). A request that expired, or was voided by its requester's suspension or removal, is decided no more.",
 			json:    `{"request","kind","approved":false,"withdrawn"}`, run: decide("reject")},
 

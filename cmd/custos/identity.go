@@ -45,7 +45,7 @@ func printRequest(w io.Writer, asJSON bool, r api.RequestResponse, what string) 
 		// approves.
 		approver = "a custodian's approval"
 	}
-	text := fmt.Sprintf("%s needs %s: request %s (%s), open until %s.\n%s approves it with: custos approve %s (or rejects it; you may withdraw it with custos reject %s --reason ...)",
+	text := fmt.Sprintf("%s needs %s: request %s (%s), open until %s.\n%s approves it with: custos approve %s (or rejects it; you may withdraw it with custos reject %s --reason ...).\nFollow it, and see how it ended, with: custos requests",
 		what, approver, r.Request, r.Kind, when(r.Expires), who, r.Request, r.Request)
 	if r.InvitationPart != "" {
 		text += fmt.Sprintf("\nYour half of %s's invitation (shown once; hand it to them yourself, never through the other custodian):\n%s", r.Person, r.InvitationPart)
@@ -423,13 +423,17 @@ func runRequests(args []string, stdout io.Writer) error {
 	}
 	if len(out.Requests) > 0 {
 		var rows [][]string
+		// The items a sealing asks are named below the table, one
+		// request a line, so that its columns stay readable.
+		var items []string
 		for _, r := range out.Requests {
 			asks := describeRequest(r.Request, r.ForRole)
 			if n := r.Suspension; n != nil {
 				asks += " (suspended " + suspensionText(*n) + ")"
 			}
 			if a := r.Items; a != nil {
-				asks += "; " + askedItemsText(*a)
+				asks += "; " + askedItemsSummary(*a) + " (named below)"
+				items = append(items, fmt.Sprintf("Items asked in %s: %s", r.ID, askedItemsNames(*a)))
 			}
 			if r.Reason != "" {
 				asks += "; because: " + strconv.Quote(r.Reason)
@@ -437,6 +441,9 @@ func runRequests(args []string, stdout io.Writer) error {
 			rows = append(rows, []string{r.ID, r.Kind, asks, r.By, when(r.Opened), when(r.Expires)})
 		}
 		text = table([]string{"REQUEST", "KIND", "ASKS", "BY", "ASKED", "OPEN UNTIL"}, rows)
+		if len(items) > 0 {
+			text += "\n" + strings.Join(items, "\n")
+		}
 	}
 	if len(out.Destructions) > 0 {
 		// Decided on their own, each until it expires.
@@ -453,17 +460,15 @@ func runRequests(args []string, stdout io.Writer) error {
 	if len(out.Ended) > 0 {
 		var rows [][]string
 		for _, e := range out.Ended {
-			names := e.Target
-			if e.Kind == vault.KindSeal {
-				names = fmt.Sprintf("a package of %s for %s: %q", e.Target, e.For, e.Purpose)
-			}
-			rows = append(rows, []string{e.Request, e.Kind, names, when(e.Asked), endedText(e)})
+			// Described as it was while pending.
+			asks := describeRequest(vault.Request{Kind: e.Kind, Case: e.Case, Person: e.Person, Params: e.Params}, "")
+			rows = append(rows, []string{e.Request, e.Kind, asks, when(e.Asked), endedText(e)})
 		}
 		if text != "" {
 			text += "\n\n"
 		}
 		text += "Your requests that ended in the last 30 days, newest first\n" +
-			table([]string{"REQUEST", "KIND", "NAMES", "ASKED", "ENDED"}, rows)
+			table([]string{"REQUEST", "KIND", "ASKS", "ASKED", "ENDED"}, rows)
 	}
 	return printResult(stdout, *asJSON, out, strings.TrimSuffix(text, "\n"))
 }
@@ -484,7 +489,7 @@ func endedText(e vault.EndedRequest) string {
 	case vault.OutcomeExpired:
 		s = fmt.Sprintf("expired unanswered at %s; ask again if it is still needed", when(e.At))
 	case vault.OutcomeVoid:
-		s = fmt.Sprintf("void from %s, when you were suspended or removed while it waited", when(e.At))
+		s = fmt.Sprintf("void from %s, when you were suspended or removed while it waited; ask again if it is still needed", when(e.At))
 	default:
 		s = fmt.Sprintf("%s at %s", e.Outcome, when(e.At))
 	}
@@ -501,10 +506,29 @@ func endedText(e vault.EndedRequest) string {
 // as its approver must check them: how many, their size, and the first
 // of them by name, size, SHA-256 and id.
 func askedItemsText(a vault.AskedItems) string {
+	return askedItemsSummary(a) + ": " + askedItemsNames(a)
+}
+
+// askedItemsNames names the first of the items asked, by name, size,
+// category, SHA-256 and id, and says how many more there are.
+func askedItemsNames(a vault.AskedItems) string {
 	var names []string
 	for _, it := range a.First {
 		names = append(names, fmt.Sprintf("%s (%s, %s, sha256 %s, %s)", strconv.Quote(it.Name), custody.Bytes(it.Size), categoryText(it), it.SHA256, it.ID))
 	}
+	s := strings.Join(names, ", ")
+	if a.Unknown > 0 {
+		s += fmt.Sprintf("; %d of them name no item the vault can read now (an approval is refused)", a.Unknown)
+	}
+	if more := a.Count - a.Unknown - len(a.First); more > 0 {
+		s += fmt.Sprintf(" and %d more (custos requests --json lists every id; the case's custody report names them all)", more)
+	}
+	return s
+}
+
+// askedItemsSummary says how many items are asked, their size in all and
+// how many of each category.
+func askedItemsSummary(a vault.AskedItems) string {
 	s := fmt.Sprintf("%s, %s in all", plural(a.Count, "item"), custody.Bytes(a.Size))
 	var counts []string
 	for _, c := range slices.Sorted(maps.Keys(a.Classified)) {
@@ -516,12 +540,8 @@ func askedItemsText(a vault.AskedItems) string {
 	if len(counts) > 0 {
 		s += " (" + strings.Join(counts, ", ") + ")"
 	}
-	s += ": " + strings.Join(names, ", ")
 	if a.Unknown > 0 {
-		s += fmt.Sprintf("; %d of them name no item the vault can read now (an approval is refused)", a.Unknown)
-	}
-	if more := a.Count - a.Unknown - len(a.First); more > 0 {
-		s += fmt.Sprintf(" and %d more (custos requests --json lists every id; the case's custody report names them all)", more)
+		s += fmt.Sprintf(", %d unreadable", a.Unknown)
 	}
 	return s
 }

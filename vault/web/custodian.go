@@ -246,9 +246,14 @@ type requestsData struct {
 	// Once is the approval forms' one-time value (sentForms).
 	Once string
 	// Ended are the viewer's own requests that ended lately
-	// (vault.EndedRequests): a rejected or expired one does not just
-	// vanish from their list.
-	Ended []vault.EndedRequest
+	// (vault.EndedRequests), each with what it asked in words: a
+	// rejected or expired one does not just vanish from their list.
+	Ended []endedRow
+}
+
+type endedRow struct {
+	vault.EndedRequest
+	Asks string
 }
 
 // recipientText names whom a package is for, with their role in words
@@ -330,7 +335,12 @@ func describeRequest(c *catalog, r vault.Request, forRole string) string {
 }
 
 func (h *Handler) requests(w http.ResponseWriter, r *http.Request, s *session) error {
-	d := requestsData{Custodian: s.who.Role == vault.RoleCustodian, Destructions: h.v.Destructions(s.who), Me: s.who.Name, Once: newOnce(), Ended: h.v.EndedRequests(s.who)}
+	d := requestsData{Custodian: s.who.Role == vault.RoleCustodian, Destructions: h.v.Destructions(s.who), Me: s.who.Name, Once: newOnce()}
+	for _, e := range h.v.EndedRequests(s.who) {
+		// Described as it was while pending.
+		asks := describeRequest(s.lang, vault.Request{Kind: e.Kind, Case: e.Case, Person: e.Person, Params: e.Params}, "")
+		d.Ended = append(d.Ended, endedRow{EndedRequest: e, Asks: asks})
+	}
 	for _, q := range h.v.Requests(s.who) {
 		asks := describeRequest(s.lang, q.Request, q.ForRole)
 		d.Requests = append(d.Requests, requestRow{PendingRequest: q, Asks: asks, Mine: q.By == s.who.Name})
