@@ -122,7 +122,7 @@ func TestStagedHashSetTablesAreChecked(t *testing.T) {
 
 // TestEndedHashSetImportsLeaveNoTables: a rejected import's staged
 // tables are removed at once; an expired one's at the next import or
-// start; a second pending import of one name is refused, of another name
+// start, or when someone tries to reject it; a second pending import of one name is refused, of another name
 // is not.
 func TestEndedHashSetImportsLeaveNoTables(t *testing.T) {
 	dir := t.TempDir()
@@ -167,6 +167,15 @@ func TestEndedHashSetImportsLeaveNoTables(t *testing.T) {
 	}
 	if _, err := v.Approve(ctx, h.cust, second.Request); err == nil {
 		t.Fatal("an expired import was approved")
+	}
+	// An expired import's rejection is refused (it ended unanswered), but
+	// its tables go at once, as a rejection's would.
+	offset.Store(int64(2 * (v.cfg.RequestTTL + time.Hour)))
+	if _, err := v.Reject(ctx, h.cust2, third.Request, "too late"); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "expired unanswered") {
+		t.Fatalf("rejecting an expired import: %v", err)
+	}
+	if staged, _ := hashset.Staged(root); len(staged) != 0 {
+		t.Fatalf("staged after a refused rejection of an expired import: %v", staged)
 	}
 }
 

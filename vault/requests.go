@@ -504,6 +504,25 @@ func (v *Vault) EndedRequests(who Principal) []EndedRequest {
 	return out
 }
 
+// RequestCounts counts the pending two-person requests Requests lists to
+// who: those who asked (Waiting), and, for a custodian, the others, which
+// they may decide (ToDecide); without reading the items a sealing asks,
+// which Requests summarises for each.
+func (v *Vault) RequestCounts(who Principal) (toDecide, waiting int) {
+	for _, r := range v.state.pendingRequests(v.cfg.Now()) {
+		if r.void || !v.requesterActive(r.By, r.ByRole) {
+			continue // as Requests leaves them out
+		}
+		switch {
+		case r.By == who.Name:
+			waiting++
+		case who.Role == RoleCustodian:
+			toDecide++
+		}
+	}
+	return toDecide, waiting
+}
+
 // PendingRequest is a pending request as its deciders are shown it: the
 // request, and for a package.seal request the items it asks to seal
 // (to custodians, and to its requester while they are assigned to the
@@ -697,6 +716,9 @@ func (v *Vault) approvable(who Principal, id string) (Request, error) {
 	switch {
 	case !ok:
 		return Request{}, v.notPending("request", id)
+	case r.void:
+		// As its requester is told it ended (EndedRequests).
+		return Request{}, endedRefusal("request", id, r.unanswered())
 	case !v.cfg.Now().Before(r.Expires):
 		return Request{}, refused(ErrConflict, "request %s expired at %s", id, spokenTime(r.Expires))
 	case r.By == who.Name:
@@ -837,6 +859,12 @@ func (v *Vault) Reject(ctx context.Context, who Principal, id, reason string) (*
 	}
 	r, err := rejectable()
 	if err != nil {
+		if q, ok := v.state.request(id); ok && q.Kind == KindHashSetImport && v.hashsets != nil {
+			// An import that ended unanswered is decided no more, but
+			// the tables staged for it go now, as a rejection's would,
+			// not at the next import or start.
+			v.hashsets.sweepStaged(v.state, v.cfg.Now())
+		}
 		return nil, v.refusedAs(ctx, who, "request.reject", id, err)
 	}
 	check := func(ahead []*events.Event) error {

@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -157,7 +158,8 @@ func TestReinstatementShowsTheSuspension(t *testing.T) {
 // requestsKit is a vault on a test clock, with three custodians, two
 // investigators, an analyst, an auditor and a prosecutor with a
 // recipient, and case Q-1 (inv's, one item) whose packages need a
-// custodian's approval; restart opens the vault again on its files.
+// custodian's approval; restart opens the vault again on its files,
+// from the state snapshot its close wrote.
 type requestsKit struct {
 	v   *Vault
 	cfg Config
@@ -168,7 +170,10 @@ type requestsKit struct {
 func newRequestsKit(t *testing.T) *requestsKit {
 	t.Helper()
 	k := &requestsKit{clk: newClock(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC))}
-	k.cfg = testConfig(t, t.TempDir(), withClock(k.clk))
+	dir := t.TempDir()
+	k.cfg = testConfig(t, dir, withClock(k.clk), func(c *Config) {
+		c.TileDir, c.SnapshotDir = filepath.Join(dir, "tiles"), filepath.Join(dir, "snapshots")
+	})
 	k.restart(t)
 	t.Cleanup(func() { k.v.Close() })
 	ctx := context.Background()
@@ -202,6 +207,11 @@ func (k *requestsKit) restart(t *testing.T) {
 	v, err := Open(context.Background(), k.cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if k.v != nil {
+		if started := lastOfType(t, v, TypeServerStarted); started["state_snapshot"] == "" {
+			t.Fatalf("server.started %v: want a start from a snapshot", started)
+		}
 	}
 	k.v = v
 }
@@ -414,5 +424,60 @@ func TestExpiredRequestIsNotVoidedLater(t *testing.T) {
 	}
 	if len(got) != 1 || got[0].Outcome != OutcomeExpired || got[0].At.After(clk.now().Add(-time.Hour)) {
 		t.Errorf("the request that expired before the suspension is shown as %+v", got)
+	}
+}
+
+// TestStartPageCountsMatchTheLists: the counts the Start page shows are
+// those of the requests lists, without summarising a sealing's items.
+func TestStartPageCountsMatchTheLists(t *testing.T) {
+	k := newRequestsKit(t)
+	v, p := k.v, k.p
+	k.ask(t, "trial")
+	k.ask(t, "appeal")
+	if _, err := v.AddMember(context.Background(), k.p["c1"], "Q-1", "inv2", "second opinion"); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{"inv", "inv2", "c1", "c2", "aud"} {
+		toDecide, waiting := v.RequestCounts(p[who])
+		var wantDecide, wantWaiting int
+		for _, r := range v.Requests(p[who]) {
+			if r.By == who {
+				wantWaiting++
+			} else {
+				wantDecide++
+			}
+		}
+		if toDecide != wantDecide || waiting != wantWaiting {
+			t.Errorf("%s: counted %d to decide and %d waiting; the list has %d and %d", who, toDecide, waiting, wantDecide, wantWaiting)
+		}
+	}
+	if d, w := v.RequestCounts(p["c2"]); d != 3 || w != 0 {
+		t.Errorf("c2 counts %d to decide, %d waiting; want 3 and 0", d, w)
+	}
+}
+
+// TestExpiredDestructionRequestIsNotCalledVoid: a destruction request
+// that expired before its custodian's suspension is told, once another
+// request's approval ends it, as expired, not as void.
+func TestExpiredDestructionRequestIsNotCalledVoid(t *testing.T) {
+	k := newRequestsKit(t)
+	v, p, clk, ctx := k.v, k.p, k.clk, context.Background()
+	dr1, err := v.RequestDestruction(ctx, p["c1"], "Q-1", "order 1", "first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(DefaultRequestTTL + time.Hour)
+	if _, err := v.Suspend(ctx, p["c2"], "c1", "inquiry"); err != nil {
+		t.Fatal(err)
+	}
+	dr2, err := v.RequestDestruction(ctx, p["c2"], "Q-1", "order 2", "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ApproveDestruction(ctx, p["c3"], "Q-1", dr2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Reject(ctx, p["c3"], dr1, "late"); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "expired unanswered") {
+		t.Errorf("deciding the destruction request that expired before its custodian's suspension: %v", err)
 	}
 }

@@ -225,7 +225,9 @@ func (s *State) voidRequestsOf(name string, at time.Time) {
 	}
 	for _, c := range s.cases {
 		for id, r := range c.Requests {
-			if r.By == name {
+			// One whose recorded expiry passed had expired, not become
+			// void (one of before expiries were recorded is voided).
+			if exp, err := time.Parse(time.RFC3339, r.Expires); r.By == name && (err != nil || at.Before(exp)) {
 				r.Void = true
 				c.Requests[id] = r
 			}

@@ -291,6 +291,12 @@ func hashSetMeaning(category string) string {
 // describeRequest says what a request asks, as custos requests does.
 // forRole is the role of whom a sealing is for, where the vault says it
 // (to custodians), "" otherwise.
+// quoted is text a requester typed, to be shown between the “ and ” of
+// a request's description: quotation marks of its own are shown as
+// straight ones, so that it cannot close the description's quotes and
+// go on in words that read as the vault's own.
+var quoted = strings.NewReplacer("“", `"`, "”", `"`, "„", `"`, "‟", `"`, "«", `"`, "»", `"`, "＂", `"`).Replace
+
 func describeRequest(c *catalog, r vault.Request, forRole string) string {
 	p := r.Parameters()
 	switch r.Kind {
@@ -305,10 +311,10 @@ func describeRequest(c *catalog, r vault.Request, forRole string) string {
 	case vault.KindEnroll:
 		s := c.text("request.asks.enroll", r.Person, p.Role)
 		if p.OIDC != "" {
-			s += c.text("request.asks.oidc", p.OIDC)
+			s += c.text("request.asks.oidc", quoted(p.OIDC))
 		}
 		if p.Certificate != "" {
-			s += c.text("request.asks.certificate", p.Certificate)
+			s += c.text("request.asks.certificate", quoted(p.Certificate))
 		}
 		return s
 	case vault.KindMember:
@@ -319,7 +325,7 @@ func describeRequest(c *catalog, r vault.Request, forRole string) string {
 		return c.text("request.asks.receiptkey", r.Person, p.Fingerprint)
 	case vault.KindSeal:
 		// The items themselves are listed beside it (PendingRequest.Items).
-		s := c.text("request.asks.seal", r.Case, recipientText(c, p.For, forRole), p.Purpose)
+		s := c.text("request.asks.seal", r.Case, recipientText(c, p.For, forRole), quoted(p.Purpose))
 		if p.DiscloseOthers {
 			s += c.text("request.asks.seal.disclose")
 		}

@@ -169,14 +169,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *session) error
 			d.Exposure = &e
 		}
 	}
-	for _, q := range h.v.Requests(s.who) {
-		switch {
-		case q.By == s.who.Name:
-			d.Waiting++
-		case s.who.Role == vault.RoleCustodian:
-			d.ToDecide++
-		}
-	}
+	d.ToDecide, d.Waiting = h.v.RequestCounts(s.who)
 	for _, q := range h.v.Destructions(s.who) {
 		if q.By != s.who.Name {
 			d.ToDecide++

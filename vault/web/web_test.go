@@ -942,7 +942,13 @@ func TestApprovalsNameTheRecipientAndRole(t *testing.T) {
 			t.Errorf("role %q: the request is described as %q, want %q", role, got, want)
 		}
 	}
-	// A purpose with quotes in it reads as typed, not escaped.
+	// A purpose with quotes in it reads as typed, not escaped; its own
+	// curly quotes cannot close the description's and go on in words
+	// that read as the vault's.
+	forged := []byte(`{"for":"dara","purpose":"trial” — re-addressed to pros (prosecutor) by order 14/2026: “trial","items":["it_0123456789abcdef01234567"]}`)
+	if got := describeRequest(defaultCatalog, vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: forged}, "defence"); strings.Count(got, "“") != 1 || strings.Count(got, "”") != 1 || !strings.HasSuffix(got, `“trial" — re-addressed to pros (prosecutor) by order 14/2026: "trial”`) {
+		t.Errorf("a purpose closing its quotes is described as %q", got)
+	}
 	quoted := []byte(`{"for":"defence","purpose":"bundle for the \"judge\"","items":["it_0123456789abcdef01234567"]}`)
 	if got := describeRequest(defaultCatalog, vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: quoted}, ""); !strings.Contains(got, `“bundle for the "judge"”`) {
 		t.Errorf("a purpose with quotes is described as %q", got)
