@@ -401,7 +401,7 @@ func (r Request) target() string {
 func (v *Vault) Requests(who Principal) []PendingRequest {
 	var out []PendingRequest
 	for _, r := range v.state.pendingRequests(v.cfg.Now()) {
-		if (who.Role == RoleCustodian || r.By == who.Name) && !r.void && v.requesterActive(r.By, r.ByRole) {
+		if (who.Role == RoleCustodian || r.By == who.Name) && v.listable(r) {
 			pr := PendingRequest{Request: r}
 			// The items asked are shown to the custodians who decide,
 			// and to a requester only while they may still list the
@@ -443,25 +443,20 @@ const maxEndedShown = 50
 // (At: when its requester's suspension or removal voided it; no By), or
 // expired unanswered (At its expiry; no By).
 type EndedRequest struct {
-	Request string `json:"request"`
-	Kind    string `json:"kind"`
-	// Target is what the request named: a case, a person or a hash set.
-	Target string    `json:"target,omitempty"`
-	Asked  time.Time `json:"asked,omitzero"`
+	Request string    `json:"request"`
+	Kind    string    `json:"kind"`
+	Asked   time.Time `json:"asked,omitzero"`
 	// Case, Person and Params are the request's, as in PendingRequest
-	// (a package.seal request's Params give only its for and purpose).
-	Case   string          `json:"case,omitempty"`
-	Person string          `json:"person,omitempty"`
-	Params json.RawMessage `json:"params,omitempty"`
-	// For and Purpose are a package.seal request's: whom the package
-	// was for, and why.
-	For     string    `json:"for,omitempty"`
-	Purpose string    `json:"purpose,omitempty"`
-	Outcome string    `json:"outcome"`
-	By      string    `json:"by,omitempty"`
-	At      time.Time `json:"at"`
-	Reason  string    `json:"reason,omitempty"`
-	Package string    `json:"package,omitempty"`
+	// (a package.seal request's Params without their items: whom the
+	// package was for, its purpose, whether it disclosed others).
+	Case    string          `json:"case,omitempty"`
+	Person  string          `json:"person,omitempty"`
+	Params  json.RawMessage `json:"params,omitempty"`
+	Outcome string          `json:"outcome"`
+	By      string          `json:"by,omitempty"`
+	At      time.Time       `json:"at"`
+	Reason  string          `json:"reason,omitempty"`
+	Package string          `json:"package,omitempty"`
 	// Withheld says that the reason and package are not shown: the
 	// requester is no longer assigned to the request's case.
 	Withheld bool `json:"withheld,omitempty"`
@@ -480,11 +475,8 @@ func (v *Vault) EndedRequests(who Principal) []EndedRequest {
 	ended := v.state.endedOf(who.Name, now.Add(-EndedShownFor), now)
 	out := make([]EndedRequest, 0, len(ended))
 	for id, e := range ended {
-		r := EndedRequest{Request: id, Kind: e.Kind, Target: e.Target, Asked: e.Asked, Case: e.Case, Person: e.Person, Params: e.Params,
-			For: e.For, Purpose: e.Purpose, Outcome: e.Outcome, By: e.By, At: e.At, Reason: e.Reason, Package: e.Package}
-		if e.Kind == KindSeal {
-			r.Params, _ = json.Marshal(sealParams{For: e.For, Purpose: e.Purpose})
-		}
+		r := EndedRequest{Request: id, Kind: e.Kind, Asked: e.Asked, Case: e.Case, Person: e.Person, Params: e.Params,
+			Outcome: e.Outcome, By: e.By, At: e.At, Reason: e.Reason, Package: e.Package}
 		if e.Outcome == OutcomeVoid {
 			r.By = "" // nobody decided it: its requester's suspension or removal voided it
 		}
@@ -504,14 +496,18 @@ func (v *Vault) EndedRequests(who Principal) []EndedRequest {
 	return out
 }
 
+// listable reports whether the pending request r is listed at all: not
+// void, and asked by someone still active in the role they asked in.
+func (v *Vault) listable(r Request) bool { return !r.void && v.requesterActive(r.By, r.ByRole) }
+
 // RequestCounts counts the pending two-person requests Requests lists to
 // who: those who asked (Waiting), and, for a custodian, the others, which
 // they may decide (ToDecide); without reading the items a sealing asks,
 // which Requests summarises for each.
 func (v *Vault) RequestCounts(who Principal) (toDecide, waiting int) {
 	for _, r := range v.state.pendingRequests(v.cfg.Now()) {
-		if r.void || !v.requesterActive(r.By, r.ByRole) {
-			continue // as Requests leaves them out
+		if !v.listable(r) {
+			continue
 		}
 		switch {
 		case r.By == who.Name:
@@ -859,13 +855,15 @@ func (v *Vault) Reject(ctx context.Context, who Principal, id, reason string) (*
 	}
 	r, err := rejectable()
 	if err != nil {
+		err = v.refusedAs(ctx, who, "request.reject", id, err)
 		if q, ok := v.state.request(id); ok && q.Kind == KindHashSetImport && v.hashsets != nil {
 			// An import that ended unanswered is decided no more, but
-			// the tables staged for it go now, as a rejection's would,
-			// not at the next import or start.
+			// the tables staged for it go now (once the refusal is on
+			// the record), as a rejection's would, not at the next
+			// import or start.
 			v.hashsets.sweepStaged(v.state, v.cfg.Now())
 		}
-		return nil, v.refusedAs(ctx, who, "request.reject", id, err)
+		return nil, err
 	}
 	check := func(ahead []*events.Event) error {
 		if requestDepends(ahead) {

@@ -57,7 +57,7 @@ func TestRequesterSeesHowTheirRequestsEnded(t *testing.T) {
 		for i, w := range want {
 			g := got[i]
 			if g.Request != w.Request || g.Outcome != w.Outcome || g.By != w.By || g.Reason != w.Reason || g.Package != w.Package ||
-				g.Kind != KindSeal || g.Target != "Q-1" || g.Asked.IsZero() || g.At.Before(g.Asked) {
+				g.Kind != KindSeal || g.Case != "Q-1" || !strings.Contains(string(g.Params), `"for":"pros"`) || strings.Contains(string(g.Params), "items") || g.Asked.IsZero() || g.At.Before(g.Asked) {
 				t.Errorf("%s: ended request %d is %+v, want %+v (kind %s, case Q-1)", when, i, g, w, KindSeal)
 			}
 		}
@@ -347,7 +347,7 @@ func TestEndedRequestAfterLeavingTheCase(t *testing.T) {
 		t.Fatalf("the former investigator is shown %+v, want the approval with its details withheld", ended)
 	}
 	if e := ended[0]; e.Package != "" || e.Reason != "" {
-		t.Errorf("no longer assigned to %s, the former investigator is shown package %q and the approver's reason %q", e.Target, e.Package, e.Reason)
+		t.Errorf("no longer assigned to %s, the former investigator is shown package %q and the approver's reason %q", e.Case, e.Package, e.Reason)
 	}
 	// Once assigned again, they are shown them.
 	again, err := v.AddMember(ctx, p["c1"], "Q-1", "inv", "back on the case")

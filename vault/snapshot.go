@@ -110,7 +110,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // voided, and who set a case's export policy, names the package of a
 // sealing that never finished, and keeps as void a request whose
 // requester was suspended after it expired (as it keeps a destruction
-// request).
+// request). An ended request keeps its kind, case, person and
+// parameters (a sealing's without their items), from which what it
+// named is derived, not Target, For and Purpose beside them.
 const stateVersion = 24
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC

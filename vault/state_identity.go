@@ -488,25 +488,19 @@ type requestEnd struct {
 	// destruction request's, which only custodians ask and know of):
 	// they are told how their own request ended.
 	Requester string `json:"requester,omitempty"`
-	// Kind, Target, Case and Asked are a two-person request's kind,
-	// what it named (Request.target), its case and when it was asked;
-	// For and Purpose a package.seal request's; Reason the decider's,
-	// as the deciding event recorded it (why it was rejected, withdrawn
-	// or approved); Package the package an approved package.seal
-	// request sealed, once its package.sealed is recorded. Its
-	// requester is told them (Vault.EndedRequests).
-	Kind   string `json:"kind,omitempty"`
-	Target string `json:"target,omitempty"`
-	Case   string `json:"case,omitempty"`
-	// Person and Params are the request's, as its request.opened
-	// recorded them (Params but a sealing's, whose item list may be
-	// long: For and Purpose say what it asked), so that it is described
-	// as it was while pending.
+	// Kind, Case, Person, Params and Asked are a two-person request's,
+	// as its request.opened recorded them (a sealing's Params without
+	// their item list, which may be long), so that it is described as it
+	// was while pending; Reason the decider's, as the deciding event
+	// recorded it (why it was rejected, withdrawn or approved); Package
+	// the package an approved package.seal request sealed, once its
+	// package.sealed is recorded. Its requester is told them
+	// (Vault.EndedRequests).
+	Kind    string          `json:"kind,omitempty"`
+	Case    string          `json:"case,omitempty"`
 	Person  string          `json:"person,omitempty"`
 	Params  json.RawMessage `json:"params,omitempty"`
 	Asked   time.Time       `json:"asked,omitzero"`
-	For     string          `json:"for,omitempty"`
-	Purpose string          `json:"purpose,omitempty"`
 	Reason  string          `json:"reason,omitempty"`
 	Package string          `json:"package,omitempty"`
 }
@@ -514,12 +508,11 @@ type requestEnd struct {
 // ended is how the two-person request r ended, with what its requester
 // is told of it.
 func (r *Request) ended(e requestEnd) requestEnd {
-	e.Requester, e.Kind, e.Target, e.Asked, e.Case, e.Person = r.By, r.Kind, r.target(), r.Opened, r.Case, r.Person
+	e.Requester, e.Kind, e.Asked, e.Case, e.Person, e.Params = r.By, r.Kind, r.Opened, r.Case, r.Person, r.Params
 	if r.Kind == KindSeal {
 		p := params[sealParams](*r)
-		e.For, e.Purpose = p.For, p.Purpose
-	} else {
-		e.Params = r.Params
+		p.Items = nil
+		e.Params, _ = json.Marshal(p)
 	}
 	return e
 }

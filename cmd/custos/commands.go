@@ -248,7 +248,7 @@ func init() {
 		{name: "requests", group: pe, who: "custodians (all), anyone (their own)", summary: "pending two-person requests, and how your own ended",
 			details: "Custodians also see the cases' pending destruction requests (kind case.destroy, ids dr_...): a second custodian approves one with case approve-destruction, or rejects it with reject; the custodian who asked may withdraw it with reject too. " +
 				"Below them, your own two-person requests (rq_...) that ended in the last 30 days: approved (with the package a sealing made, once stored), rejected or withdrawn (by whom, and why), void (you were suspended or removed while it waited), or expired unanswered.",
-			json: `{"requests":[{"request","kind","by","expires",...}],"ended":[{"request","kind","target","outcome","by","at","reason","package",...}]}`, run: out(runRequests)},
+			json: `{"requests":[{"request","kind","by","expires",...}],"ended":[{"request","kind","asked","case"?,"person"?,"params"?,"outcome","by"?,"at","reason"?,"package"?,...}]}`, run: out(runRequests)},
 		{name: "approve", args: "REQUEST [--reason TEXT]", group: pe, who: "a custodian other than the requester",
 			summary: "carry out a request (for a sealing, seal the package; for a hash-set import, put the set in use)",
 			details: "--reason says why you approve (what you checked, with whom): optional, recorded in the request.approved event beside the requester's reason, and shown by custos audit log, in the custody reports of a sealing's case, and to the requester (custos requests).",
