@@ -1,9 +1,10 @@
 // Package fs is the embedded object store: one folder on local disk.
 //
-// Every object is written to a temporary file, fsynced, linked into place
-// (link fails rather than replace an existing name), made read-only, and
-// the folder is fsynced, so an object is either complete and durable or
-// absent. Retention and legal holds are kept in a small sidecar file next to
+// Every object is written to a temporary file (with O_DIRECT, past the
+// page cache, where the filesystem takes it: direct.go), fsynced, linked
+// into place (link fails rather than replace an existing name), made
+// read-only, and the folder is fsynced, so an object is either complete
+// and durable or absent. Retention and legal holds are kept in a small sidecar file next to
 // each object and enforced by Delete; they protect against mistakes of the
 // vault, not against the machine's root user (use the s3 backend with
 // object lock for that).
@@ -155,7 +156,7 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.
 		return objects.Info{}, err
 	}
 	defer unix.Close(tmpFolder)
-	fd, err := unix.Openat(tmpFolder, tmpName, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	fd, direct, err := openObjectFile(tmpFolder, tmpName)
 	if err != nil {
 		return objects.Info{}, fmt.Errorf("fs objects: %w", err)
 	}
@@ -164,7 +165,7 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, opts objects.
 		f.Close()
 		unix.Unlinkat(tmpFolder, tmpName, 0)
 	}()
-	n, err := io.Copy(&writeBehind{f: f}, ctxio.NewReader(ctx, r))
+	n, err := io.Copy(&objectWriter{f: f, direct: direct}, ctxio.NewReader(ctx, r))
 	if err != nil {
 		return objects.Info{}, fmt.Errorf("fs objects: writing %s: %w", name, err)
 	}
@@ -863,28 +864,4 @@ func (s *Store) openTop() (int, error) {
 		return -1, fmt.Errorf("fs objects: %w", err)
 	}
 	return fd, nil
-}
-
-// writeBehind starts the kernel's writeback of each 32 MiB as soon as it is
-// written (sync_file_range, which does not wait), so that the disk works
-// while the next bytes are encrypted, and the fsync that makes the object
-// durable finds little left to write. Without it, the fsync of a large
-// object waited for all of it at the end.
-type writeBehind struct {
-	f       *os.File
-	written int64
-	started int64
-}
-
-const writeBehindStep = 32 << 20
-
-func (w *writeBehind) Write(p []byte) (int, error) {
-	n, err := w.f.Write(p)
-	w.written += int64(n)
-	if w.written-w.started >= writeBehindStep {
-		// Advisory: an error only means the fsync does all the work.
-		unix.SyncFileRange(int(w.f.Fd()), w.started, w.written-w.started, unix.SYNC_FILE_RANGE_WRITE)
-		w.started = w.written
-	}
-	return n, err
 }
