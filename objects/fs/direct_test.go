@@ -21,7 +21,9 @@ import (
 // O_DIRECT; tests of the direct path skip, saying so, where it does not.
 func directSupported(t *testing.T, dir string) {
 	t.Helper()
-	fd, err := unix.Open(filepath.Join(dir, "probe"), unix.O_WRONLY|unix.O_CREAT|unix.O_DIRECT, 0o600)
+	probe := filepath.Join(dir, "probe")
+	fd, err := unix.Open(probe, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_DIRECT, 0o600)
+	os.Remove(probe)
 	if errors.Is(err, unix.EINVAL) {
 		t.Skipf("the filesystem of %s refuses O_DIRECT: objects there are written buffered", dir)
 	}
@@ -29,7 +31,6 @@ func directSupported(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	unix.Close(fd)
-	os.Remove(filepath.Join(dir, "probe"))
 }
 
 // smallReads hands out at most n bytes a read, so that the writer's
@@ -150,5 +151,52 @@ func TestARefusedDirectWriteGoesBuffered(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(dir, "o"))
 	if err != nil || !bytes.Equal(got, append(bytes.Clone(b), "tail"...)) {
 		t.Errorf("the file holds %d bytes, not the %d written (%v)", len(got), len(b)+4, err)
+	}
+}
+
+// refusingDirect is a folder on a filesystem that refuses O_DIRECT: a
+// ramfs mounted for the test (root only; the test skips, saying so,
+// otherwise). tmpfs takes O_DIRECT since Linux 6.6, so it no longer
+// serves.
+func refusingDirect(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := unix.Mount("ramfs", dir, "ramfs", 0, ""); err != nil {
+		t.Skipf("cannot mount a ramfs to stand for a filesystem without O_DIRECT: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	fd, err := unix.Open(filepath.Join(dir, "probe"), unix.O_WRONLY|unix.O_CREAT|unix.O_DIRECT, 0o600)
+	if err == nil {
+		unix.Close(fd)
+		t.Skip("this kernel's ramfs takes O_DIRECT")
+	}
+	os.Remove(filepath.Join(dir, "probe"))
+	return dir
+}
+
+func TestObjectsOnAFilesystemWithoutDirectWrites(t *testing.T) {
+	dir := refusingDirect(t)
+	s, err := New(context.Background(), Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const size = 2*directBuffer + 5000
+	if _, err := s.Put(context.Background(), "o", objtest.Stream(1, size), objects.PutOptions{}); err != nil {
+		t.Fatalf("put on a filesystem without O_DIRECT: %v", err)
+	}
+	rc, err := s.Open(context.Background(), "o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, rc)
+	rc.Close()
+	if err != nil || n != size || [32]byte(h.Sum(nil)) != objtest.StreamSum(1, size) {
+		t.Errorf("read back %d bytes (%v), not the bytes written", n, err)
+	}
+	left, _ := os.ReadDir(filepath.Join(dir, tmpDir))
+	if len(left) != 0 {
+		t.Errorf("the temporary folder holds %d files after the put", len(left))
 	}
 }
