@@ -98,8 +98,9 @@ var ErrNoEntries = errors.New("no valid entry in the source")
 // database.
 var ErrNotAList = errors.New("the file is not a hash list")
 
-// sniffLen is how much of a source otherKind reads.
-const sniffLen = 16
+// sniffLen is how much of a source otherKind and otherFormat read: a
+// first line of a sums file (a 64-digit hash, two spaces, a name) fits.
+const sniffLen = 512
 
 // otherKind says what a file beginning with head is, where its first
 // bytes are a signature no hash list begins with (the common file
@@ -133,6 +134,41 @@ func otherKind(head []byte) string {
 	return ""
 }
 
+// ErrOtherFormat is a hash list in another format than the one given,
+// told by its first bytes: JSON (VICS, CAID) given as a text format, or
+// text given as JSON.
+var ErrOtherFormat = errors.New("the file is not in the format given")
+
+// otherFormat says which kind of hash list head (a source's first bytes)
+// begins, if it is not the kind format names; "" if it may be.
+func otherFormat(head []byte, format string) string {
+	h := strings.TrimLeft(strings.TrimPrefix(string(head), "\ufeff"), " \t\r\n")
+	if h == "" {
+		return ""
+	}
+	isJSON := h[0] == '{' || h[0] == '['
+	switch format {
+	case "vics", "caid":
+		if isJSON {
+			return ""
+		}
+		first, _, _ := strings.Cut(h, "\n")
+		word, _, _ := strings.Cut(first, " ")
+		if _, err := hex.DecodeString(word); err == nil && (len(word) == 32 || len(word) == 40 || len(word) == 64) {
+			return "it is a list of sums, one hash and a name a line (the md5sum, sha1sum or sha256sum format), not JSON"
+		}
+		if strings.Contains(first, ",") {
+			return "it is comma-separated text, as ICSE CSV and NSRL RDS files are, not JSON"
+		}
+		return "it is not JSON, as VICS and CAID exports are"
+	case "icse", "nsrl", "md5sum", "sha1sum", "sha256sum":
+		if isJSON {
+			return "it is JSON, as VICS and CAID exports are: import it as vics (or caid, the VICS 1.2 layout)"
+		}
+	}
+	return ""
+}
+
 // Parse reads a hash set in the named format from r and calls fn for each
 // valid entry, in source order. The Entry and its slices are fn's to keep.
 //
@@ -149,6 +185,9 @@ func Parse(r io.Reader, format string, fn func(Entry) error) (ParseStats, error)
 	head, _ := br.Peek(sniffLen)
 	if kind := otherKind(head); kind != "" {
 		return st, fmt.Errorf("%w: %s", ErrNotAList, kind)
+	}
+	if kind := otherFormat(head, format); kind != "" {
+		return st, fmt.Errorf("%w (%s): %s", ErrOtherFormat, format, kind)
 	}
 	r = br
 	switch format {

@@ -44,3 +44,33 @@ func TestOtherKindsOfFileAreSaidSo(t *testing.T) {
 		t.Fatalf("a one-byte file: %v", err)
 	}
 }
+
+// A hash list given in another format than its own is said to be in the
+// format it is, before any line of it is read as the wrong one; a list
+// in its own format is not.
+func TestAListInAnotherFormatIsSaidSo(t *testing.T) {
+	vics := `{"odata.metadata":"http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Media","value":[{"MediaID":1,"MD5":"d41d8cd98f00b204e9800998ecf8427e","Category":1}]}`
+	sums := "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  empty\n"
+	icse := "MD5,SHA1,Category\nd41d8cd98f00b204e9800998ecf8427e,,1\n"
+	for _, c := range []struct {
+		body, format, says string
+	}{
+		{vics, "icse", "it is JSON"},
+		{vics, "md5sum", "it is JSON"},
+		{"\ufeff  " + vics, "nsrl", "it is JSON"},
+		{"[" + vics + "]", "sha256sum", "it is JSON"},
+		{sums, "vics", "a list of sums"},
+		{icse, "caid", "comma-separated"},
+		{"hello\n", "vics", "not JSON"},
+	} {
+		_, err := Parse(strings.NewReader(c.body), c.format, func(Entry) error { return nil })
+		if !errors.Is(err, ErrOtherFormat) || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%.20q as %s: %v, want %q", c.body, c.format, err, c.says)
+		}
+	}
+	for _, c := range []struct{ body, format string }{{vics, "vics"}, {sums, "sha256sum"}, {"\n\n" + sums, "sha256sum"}} {
+		if _, err := Parse(strings.NewReader(c.body), c.format, func(Entry) error { return nil }); err != nil {
+			t.Errorf("%.20q as %s: %v", c.body, c.format, err)
+		}
+	}
+}

@@ -83,6 +83,10 @@ func unseen(what, target string, exists bool, reason, rule string) error {
 		answer: fmt.Sprintf("no such %s %s for you (%s)", what, shown(target), rule)}
 }
 
+// assignsPeople ends the answer to someone refused a case they are not
+// assigned to: who can change that.
+const assignsPeople = "a custodian assigns investigators and analysts to cases"
+
 // withHint is a refusal's answer: its reason, then the hint if any.
 func withHint(reason, hint string) string {
 	if hint == "" {

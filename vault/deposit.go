@@ -146,7 +146,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		return nil, v.refuseDestroyedDeposit(ctx, who, req.Case)
 	}
 	if !ok || !v.memberOf(who, c) {
-		return nil, v.refuseUnseen(ctx, who, "item.deposit", "case", req.Case, ok, "only investigators and analysts assigned to the case deposit", "only investigators and analysts assigned to a case deposit to it")
+		return nil, v.refuseUnseen(ctx, who, "item.deposit", "case", req.Case, ok, "only investigators and analysts assigned to the case deposit", "only investigators and analysts assigned to a case deposit to it; "+assignsPeople)
 	}
 	// The precondition is checked now, before anything is streamed, and
 	// again at the deposit event's position: a case destroyed, or a

@@ -134,7 +134,7 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 	c, ok := v.state.getCase(caseID)
 	mayExport := func(c Case) bool { return who.Role == RoleCustodian || v.memberOf(who, c) }
 	if !ok || !(who.Role == RoleCustodian || assigned(who, c)) {
-		return nil, v.refuseUnseen(ctx, who, "case.hashes", "case", caseID, ok, "only the case's investigators and custodians export its hashes", "only the case's investigators and custodians export its hashes")
+		return nil, v.refuseUnseen(ctx, who, "case.hashes", "case", caseID, ok, "only the case's investigators and custodians export its hashes", "only the case's investigators and custodians export its hashes; "+assignsPeople)
 	}
 	// What was asked, once who may ask is decided (security.md rule 9).
 	if !slices.Contains(HashFormats, format) {

@@ -845,7 +845,11 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 		return nil, err
 	}
 	if format == "vics" && len(items) == 0 {
-		return nil, badInput("no item of report %s is classified baseline or national (%d are not, or not yet): a VICS export lists only known-illegal items, as its receiver reads it as a hash set; classify them, or forward it as csv", id, unsettled)
+		verb := "are"
+		if unsettled == 1 {
+			verb = "is"
+		}
+		return nil, badInput("no item of report %s is classified baseline or national (%d %s not, or not yet): a VICS export lists only known-illegal items, as its receiver reads it as a hash set; classify them, or forward it as csv", id, unsettled, verb)
 	}
 	recorded, err := v.depositRecords(ctx, items)
 	if err != nil {

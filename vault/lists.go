@@ -241,7 +241,7 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 	}
 	c, ok := v.state.getCase(caseID)
 	if !ok || !(seesAllCases(who) || assigned(who, c) || v.packageFor(who, caseID)) {
-		return nil, v.refuseUnseen(ctx, who, "case.show", "case", caseID, ok, "not assigned to the case", "only the case's investigators and analysts, custodians, auditors and the prosecutors it has packages for see a case; a custodian assigns people to cases")
+		return nil, v.refuseUnseen(ctx, who, "case.show", "case", caseID, ok, "not assigned to the case", "only the case's investigators and analysts, custodians, auditors and the prosecutors it has packages for see a case; "+assignsPeople)
 	}
 	d := &CaseDetail{Case: c.ID, Title: c.Title, Held: c.Held, Hold: c.Hold, Destroyed: c.Destroyed, ExportApproval: c.ExportApproval, ExportPolicy: c.ExportPolicy, ClassificationVotes: v.state.votesNeeded(c.ID),
 		OpenedBy: c.OpenedBy, OpenedAt: c.OpenedAt, Retention: durationString(c.Retention), VaultRetention: v.cfg.Retention.String(),
@@ -519,7 +519,7 @@ func (v *Vault) mayListItems(ctx context.Context, who Principal, caseID string) 
 		return v.refuse(ctx, who, "item.list", caseID, "only the case's investigators and analysts list its items", ErrForbidden)
 	}
 	if !ok || !assigned(who, c) {
-		return v.refuseUnseen(ctx, who, "item.list", "case", caseID, ok, "not assigned to the case", "only the case's investigators and analysts list its items")
+		return v.refuseUnseen(ctx, who, "item.list", "case", caseID, ok, "not assigned to the case", "only the case's investigators and analysts list its items; "+assignsPeople)
 	}
 	return nil
 }

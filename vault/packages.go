@@ -242,7 +242,7 @@ func (v *Vault) sealableCase(ctx context.Context, who Principal, caseID string) 
 	}
 	c, ok := v.state.getCase(caseID)
 	if !ok || !seals(who, c) {
-		return Case{}, v.refuseUnseen(ctx, who, "package.seal", "case", caseID, ok, "only the case's investigators and custodians seal packages", "only the case's investigators and custodians seal packages")
+		return Case{}, v.refuseUnseen(ctx, who, "package.seal", "case", caseID, ok, "only the case's investigators and custodians seal packages", "only the case's investigators and custodians seal packages; "+assignsPeople)
 	}
 	if c.Destroyed {
 		return Case{}, v.refuse(ctx, who, "package.seal", caseID, "the case was destroyed", ErrConflict)

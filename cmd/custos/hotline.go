@@ -370,11 +370,12 @@ func runClassify(args []string, stdout io.Writer) error {
 	case out.Settled != "":
 		text += "; settled as " + out.Settled
 	}
-	if out.Known != "" {
+	switch {
+	case out.Known != "" && out.Settled == vault.CategoryNotIllegal:
+		text += "\nstill hidden from review as known material: " + out.Known +
+			"\n(one not-illegal vote does not clear known material: a second person's agreeing not-illegal vote does)"
+	case out.Known != "":
 		text += "\nhidden from review as known material: " + out.Known
-		if out.Settled == vault.CategoryNotIllegal {
-			text += " (a second person's agreeing not-illegal vote clears it)"
-		}
 	}
 	return printResult(stdout, *asJSON, out, text)
 }
@@ -685,9 +686,19 @@ func runHashSetList(args []string, stdout io.Writer) error {
 		if h.ApprovedBy != "" {
 			by += ", approved by " + h.ApprovedBy
 		}
-		rows = append(rows, []string{h.Name, h.Format, orDash(h.Category), fmt.Sprint(h.Imported), whenText(h.ImportedAt), by, h.Status})
+		rows = append(rows, []string{h.Name, h.Format, hashSetCategory(h.Category), fmt.Sprint(h.Imported), whenText(h.ImportedAt), by, h.Status})
 	}
 	return printResult(stdout, *asJSON, out, table([]string{"NAME", "FORMAT", "CATEGORY", "ENTRIES", "IMPORTED", "BY", "STATUS"}, rows))
+}
+
+// hashSetCategory is what a set's matches mean, as hashset list shows
+// it: the category it was imported with, or each entry's own (a VICS or
+// ICSE set imported without one).
+func hashSetCategory(c string) string {
+	if c == "" {
+		return "(each entry's own)"
+	}
+	return c
 }
 
 func runHashSetRemove(args []string, stdout io.Writer) error {

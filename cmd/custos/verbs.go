@@ -128,7 +128,7 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&expect.MD5, "expect-md5", "", "the acquisition MD5 the content must have (one file or -)")
 	fs.StringVar(&expect.SHA1, "expect-sha1", "", "the acquisition SHA-1 the content must have (one file or -)")
 	expectFrom := fs.String("expect-from", "", "a sha256sum, sha1sum or md5sum file with the acquisition hash of every file")
-	again := fs.Bool("again", false, "deposit files even if the case already has an item of the same name and SHA-256")
+	again := fs.Bool("again", false, "deposit files found in a folder even if the case already has an item of the same name and SHA-256 (files named one by one are always deposited)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	paths, err := parse(fs, args)
 	if err != nil {

@@ -128,8 +128,17 @@ func TestHotlineEndToEnd(t *testing.T) {
 	before := s.ok("custodian", work, "hashset", "list", "--json").stdout
 	bad := write(t, work, "bad.json", []byte(`{"@odata.context":"x","value":[{"Media":[{"MD5":"00"`))
 	s.refused("custodian", work, "nothing was imported", "hashset", "import", bad, "--format", "vics", "--name", "projectvic")
+	// A VICS export given as ICSE is told to be JSON, not a CSV parser's
+	// complaint, and changes nothing either.
+	s.refused("custodian", work, "it is JSON, as VICS and CAID exports are", "hashset", "import", filepath.Join(work, "projectvic.set"), "--format", "icse", "--name", "wrongformat")
 	if after := s.ok("custodian", work, "hashset", "list", "--json").stdout; after != before {
 		t.Fatalf("a malformed import changed the sets:\n%s\n%s", before, after)
+	}
+	// A set whose entries name their own categories says so, not "-".
+	for _, line := range strings.Split(s.ok("custodian", work, "hashset", "list").stdout, "\n") {
+		if strings.HasPrefix(line, "icse ") && !strings.Contains(line, "(each entry's own)") {
+			t.Errorf("hashset list shows the ICSE set, imported without a category, as %q", line)
+		}
 	}
 	withBadLines := write(t, work, "partial.sha256", []byte(strings.Repeat("1", 64)+"  a\nnot a hash\n\n"+strings.Repeat("0", 64)+"  b\n"))
 	s.refused("custodian", work, "names no category", "hashset", "import", withBadLines, "--format", "sha256sum", "--name", "partial")
