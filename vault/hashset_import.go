@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -142,7 +143,7 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 	case recordErr != nil:
 		return nil, recordErr
 	case err != nil && info == nil:
-		return nil, fmt.Errorf("%w: %v (nothing was imported)", ErrBadInput, err)
+		return nil, notImported(err, "")
 	case err != nil:
 		// Recorded, but the tables could not be staged: the approval
 		// finds none and is refused.
@@ -151,6 +152,16 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 	res := importResult(req, sum)
 	res.Request, res.Expires = info.ID, info.Expires
 	return res, nil
+}
+
+// notImported is the answer to an import whose file was refused (err,
+// of the hashset package or of importable, already bad input), with
+// more said after "nothing was imported".
+func notImported(err error, more string) error {
+	if errors.Is(err, ErrBadInput) {
+		return fmt.Errorf("%w (nothing was imported%s)", err, more)
+	}
+	return fmt.Errorf("%w: %v (nothing was imported%s)", ErrBadInput, err, more)
 }
 
 // buildOptions are the options of req's build: what a match means.
@@ -246,9 +257,9 @@ func (v *Vault) importNow(ctx context.Context, who Principal, req HashSetImport)
 		_, had := h.sets[req.Name]
 		h.mu.RUnlock()
 		if had {
-			return nil, fmt.Errorf("%w: %v (nothing was imported; the set as it was stays in use)", ErrBadInput, err)
+			return nil, notImported(err, "; the set as it was stays in use")
 		}
-		return nil, fmt.Errorf("%w: %v (nothing was imported)", ErrBadInput, err)
+		return nil, notImported(err, "")
 	case err != nil:
 		// Recorded, but the new files could not be put in place: the
 		// next start finds the old set unlike its newest import event

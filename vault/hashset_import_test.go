@@ -362,3 +362,33 @@ func TestABadImportFileAsksNothing(t *testing.T) {
 		t.Fatalf("bad input left staged tables: %v", staged)
 	}
 }
+
+// TestEveryExportedListWithoutCategoriesIsRefusedACategory: a case's
+// hash list the vault exported in any format that names no category (the
+// sums, and csv, which the ICSE reader reads) is refused as an import
+// with a category, which every item of the case, classified or not,
+// would take; the answer says bad input once, and nothing is imported.
+func TestEveryExportedListWithoutCategoriesIsRefusedACategory(t *testing.T) {
+	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
+	v, ctx := h.v, h.ctx
+	h.deposit(t, h.a1, "x.jpg", []byte("an unclassified item of the case"), "")
+	for _, c := range []struct{ export, as string }{{"csv", "icse"}, {"md5sum", "md5sum"}, {"sha1sum", "sha1sum"}} {
+		list, err := v.ExportHashes(ctx, h.a1, "HL-1", c.export)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "case-" + c.export, Format: c.as, Category: CategoryBaseline, Body: bytes.NewReader(list.Body)})
+		if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "this vault exported") {
+			t.Errorf("the case's %s list imported as %s with a category: %v", c.export, c.as, err)
+		} else if n := strings.Count(err.Error(), ErrBadInput.Error()); n != 1 {
+			t.Errorf("the answer says %q %d times: %v", ErrBadInput.Error(), n, err)
+		}
+	}
+	if evs := h.eventsOf(t, TypeHashSetImported); len(evs) != 0 {
+		t.Fatalf("%d imports recorded", len(evs))
+	}
+	sets, err := v.HashSets(ctx, h.cust)
+	if err != nil || len(sets) != 0 {
+		t.Fatalf("hash sets after refused imports: %v %v", sets, err)
+	}
+}

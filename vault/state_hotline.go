@@ -116,8 +116,8 @@ type hotlineState struct {
 	// suspended or removed), which sends it back for review
 	// (Classification.heldIllegal).
 	settled map[string]settledMark
-	// exportedSums: the SHA-256 of each plain hash list (sha256sum,
-	// sha1sum, md5sum) a case's export wrote -> its hashes.exported
+	// exportedSums: the SHA-256 of each hash list without categories
+	// (sha256sum, sha1sum, md5sum, csv) a case's export wrote -> its hashes.exported
 	// event: a file that is one of them is refused as an import with a
 	// category (ImportHashSet), since every item of the case, classified
 	// or not, would take it.
@@ -193,7 +193,10 @@ func applyHashesExported(s *State, ev *events.Event) error {
 	if !slices.Contains(HashFormats, d.Format) || !isDigest(d.SHA256) {
 		return fmt.Errorf("format %q and sha256 %q are not a hash list's", d.Format, d.SHA256)
 	}
-	if strings.HasSuffix(d.Format, "sum") {
+	if d.Format != "vics" {
+		// A VICS export names each classified item's category; the
+		// others (the sums and csv, which the ICSE reader reads) name
+		// none, so a category given at import would go to them all.
 		s.hot.exportedSums[d.SHA256] = ev.Seq
 	}
 	return nil
