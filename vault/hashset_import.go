@@ -194,15 +194,16 @@ func importedOf(req HashSetImport, s *hashset.Summary) HashSetImported {
 }
 
 // exportedWithCategory says why a file of SHA-256 source may not be
-// imported with category: it is a case's plain hash list this vault
-// exported, whose every item, classified or not, would become material
-// of that category ("" if it may).
+// imported with category: it is a hash list without categories this
+// vault wrote (a case's sums or csv, a report's csv forwarding), whose
+// every item, classified or not, would become material of that category
+// ("" if it may).
 func (v *Vault) exportedWithCategory(source, category string) string {
 	seq, ok := v.state.exportedSumList(source)
 	if !ok || category == "" {
 		return ""
 	}
-	return fmt.Sprintf("this file is a case's hash list this vault exported (event %d): it lists every item of the case, classified or not, and imported with a category (%s) each would become %s material. A case's plain hash list is for checking files; to share known material, forward the report as vics, or export the case as vics and import that without a category", seq, category, category)
+	return fmt.Sprintf("this file is a hash list this vault exported (event %d: a case's export or a report's forwarding): it lists items classified or not, and imported with a category (%s) each would become %s material. Such a list is for checking files; to share known material, forward the report as vics, or export the case as vics and import that without a category", seq, category, category)
 }
 
 func importResult(req HashSetImport, sum *hashset.Summary) *HashSetImportResult {

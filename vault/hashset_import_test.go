@@ -363,11 +363,12 @@ func TestABadImportFileAsksNothing(t *testing.T) {
 	}
 }
 
-// TestEveryExportedListWithoutCategoriesIsRefusedACategory: a case's
-// hash list the vault exported in any format that names no category (the
-// sums, and csv, which the ICSE reader reads) is refused as an import
-// with a category, which every item of the case, classified or not,
-// would take; the answer says bad input once, and nothing is imported.
+// TestEveryExportedListWithoutCategoriesIsRefusedACategory: a hash list
+// the vault wrote that names no category for items not classified (a
+// case's sums and csv, which the ICSE reader reads; a report's csv
+// forwarding) is refused as an import with a category, which every such
+// item would take; the answer says bad input once, and nothing is
+// imported.
 func TestEveryExportedListWithoutCategoriesIsRefusedACategory(t *testing.T) {
 	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
 	v, ctx := h.v, h.ctx
@@ -383,6 +384,24 @@ func TestEveryExportedListWithoutCategoriesIsRefusedACategory(t *testing.T) {
 		} else if n := strings.Count(err.Error(), ErrBadInput.Error()); n != 1 {
 			t.Errorf("the answer says %q %d times: %v", ErrBadInput.Error(), n, err)
 		}
+	}
+	// A report's csv forwarding lists its items' hashes, the category
+	// of those not classified left empty: the same.
+	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/r"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AssessReport(ctx, h.a1, rp, "HL-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	h.deposit(t, h.a1, "capture.jpg", []byte("a capture not yet classified"), rp)
+	fw, err := v.ForwardReport(ctx, h.a1, rp, "Partner", "hotline", "csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "forwarded", Format: "icse", Category: CategoryNational, Body: bytes.NewReader(fw.Body)})
+	if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "this vault exported") {
+		t.Errorf("a report's csv forwarding imported as icse with a category: %v", err)
 	}
 	if evs := h.eventsOf(t, TypeHashSetImported); len(evs) != 0 {
 		t.Fatalf("%d imports recorded", len(evs))

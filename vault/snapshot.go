@@ -113,8 +113,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // request). An ended request keeps its kind, case, person and
 // parameters (a sealing's without their items), from which what it
 // named is derived, not Target, For and Purpose beside them.
-// Version 25: the digests of the csv hash lists the vault exported, as
-// of the plain ones (hot.exportedSums): a version 24 snapshot lacks them.
+// Version 25: the digests of the csv hash lists the vault wrote (a
+// case's export, a report's forwarding), as of the plain ones
+// (hot.exportedSums): a version 24 snapshot lacks them.
 const stateVersion = 25
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC

@@ -117,7 +117,8 @@ type hotlineState struct {
 	// (Classification.heldIllegal).
 	settled map[string]settledMark
 	// exportedSums: the SHA-256 of each hash list without categories
-	// (sha256sum, sha1sum, md5sum, csv) a case's export wrote -> its hashes.exported
+	// (sha256sum, sha1sum, md5sum, csv) a case's export or a report's
+	// forwarding (csv) wrote -> its hashes.exported
 	// event: a file that is one of them is refused as an import with a
 	// category (ImportHashSet), since every item of the case, classified
 	// or not, would take it.
@@ -367,6 +368,11 @@ func applyReportForwarded(s *State, ev *events.Event) error {
 		return err
 	}
 	r.Forwards = append(r.Forwards, Forward{ReportForwarded: d, At: ev.Timestamp(), By: ev.Actor.Person, Case: ev.Case})
+	if d.Format == "csv" && isDigest(d.SHA256) {
+		// Its item rows, which the ICSE reader reads, leave the category
+		// of items not classified empty: as a case's csv list.
+		s.hot.exportedSums[d.SHA256] = ev.Seq
+	}
 	if r.Status != StatusClosed {
 		r.Status = StatusActioned
 	}
