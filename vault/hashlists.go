@@ -44,6 +44,8 @@ type HashList struct {
 	Body   []byte
 	SHA256 string
 	Event  uint64
+	// Items is how many items it lists.
+	Items int
 }
 
 // VICSDocument is a Project VIC (VICS 2.0) JSON document in its OData
@@ -180,7 +182,7 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 	if err != nil {
 		return nil, fmt.Errorf("recording the export: %w", err)
 	}
-	return &HashList{Format: format, Body: body, SHA256: sum, Event: evs[0].Seq}, nil
+	return &HashList{Format: format, Body: body, SHA256: sum, Event: evs[0].Seq, Items: len(items)}, nil
 }
 
 // hashList renders items in format; classify gives each item's

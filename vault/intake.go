@@ -879,7 +879,7 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 	if err != nil {
 		return nil, err
 	}
-	return &HashList{Format: format, Body: body, SHA256: sum, Event: evs[0].Seq}, nil
+	return &HashList{Format: format, Body: body, SHA256: sum, Event: evs[0].Seq, Items: len(items)}, nil
 }
 
 // forwardItems returns the items of a report an export of format holds,

@@ -60,6 +60,9 @@ type Document struct {
 	// Event is the event that recorded the request, which the document
 	// itself shows; Checkpoint the size of the checkpoint it is proven in.
 	Event, Checkpoint uint64
+	// Items is how many items it covers, Events how many custody events
+	// it holds (each proven included in the checkpoint).
+	Items, Events int
 }
 
 // reportRule is who makes custody reports.
@@ -163,11 +166,11 @@ func (v *Vault) CustodyDocument(ctx context.Context, who Principal, req Document
 	if err != nil {
 		return nil, fmt.Errorf("recording the request: %w", err)
 	}
-	rec, size, err := v.custodyRecord(ctx, c.ID, items, evs[0].Seq)
+	rec, size, n, err := v.custodyRecord(ctx, c.ID, items, evs[0].Seq)
 	if err != nil {
 		return nil, err
 	}
-	doc := &Document{Format: req.Format, Event: evs[0].Seq, Checkpoint: size}
+	doc := &Document{Format: req.Format, Event: evs[0].Seq, Checkpoint: size, Items: len(rec.Items), Events: n}
 	var b bytes.Buffer
 	switch req.Format {
 	case FormatPDF:
@@ -189,8 +192,9 @@ func (v *Vault) CustodyDocument(ctx context.Context, who Principal, req Document
 
 // custodyRecord reads the custody record of a case's items (every item
 // when items is empty) made for the request recorded at event, in a
-// checkpoint taken (and anchored) after it.
-func (v *Vault) custodyRecord(ctx context.Context, caseID string, items []string, event uint64) (*custody.Record, uint64, error) {
+// checkpoint taken (and anchored) after it, whose size it returns, with
+// how many events the record holds.
+func (v *Vault) custodyRecord(ctx context.Context, caseID string, items []string, event uint64) (*custody.Record, uint64, int, error) {
 	// The items are those of the case when the request was recorded:
 	// read before the checkpoint, so that an item deposited while the
 	// checkpoint is anchored is not asked of a checkpoint without it.
@@ -198,18 +202,18 @@ func (v *Vault) custodyRecord(ctx context.Context, caseID string, items []string
 	if len(all) == 0 {
 		var err error
 		if all, err = v.state.caseItems(caseID); err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
 	}
 	cp, err := v.log.Checkpoint(ctx)
 	if err != nil {
-		return nil, 0, fmt.Errorf("checkpoint: %w", err)
+		return nil, 0, 0, fmt.Errorf("checkpoint: %w", err)
 	}
 	anchored := v.anchor(ctx, cp)
 	size := anchored.Checkpoint.Size
 	raw, err := v.custodyEvents(ctx, caseID, all, size, func(string) bool { return true }, nil, true)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	in := custody.Input{Case: caseID, Items: all, Report: event, Checkpoint: v.custodyCheckpoint(anchored), Generator: custody.Generator(), VaultRetention: v.cfg.Retention}
 	// Each event is proven included in the checkpoint the report names,
@@ -218,16 +222,16 @@ func (v *Vault) custodyRecord(ctx context.Context, caseID string, items []string
 		b := raw[seq]
 		p, err := v.log.Tree().InclusionProof(seq, size)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
 		if err := events.VerifyInclusion(seq, size, events.LeafHash(b), p, anchored.Checkpoint.Root); err != nil {
-			return nil, 0, fmt.Errorf("%w: event %d is not included in the checkpoint of %d events: %v", ErrIntegrity, seq, size, err)
+			return nil, 0, 0, fmt.Errorf("%w: event %d is not included in the checkpoint of %d events: %v", ErrIntegrity, seq, size, err)
 		}
 		in.Events = append(in.Events, custody.Raw{Seq: seq, Bytes: b})
 	}
 	rec, err := custody.Build(in)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: the custody record of case %s: %v", ErrIntegrity, caseID, strings.TrimPrefix(err.Error(), "custody record: "))
+		return nil, 0, 0, fmt.Errorf("%w: the custody record of case %s: %v", ErrIntegrity, caseID, strings.TrimPrefix(err.Error(), "custody record: "))
 	}
-	return rec, size, nil
+	return rec, size, len(in.Events), nil
 }

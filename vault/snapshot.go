@@ -113,10 +113,12 @@ const snapshotMagic = "custos state snapshot v1\n"
 // request). An ended request keeps its kind, case, person and
 // parameters (a sealing's without their items), from which what it
 // named is derived, not Target, For and Purpose beside them.
-// Version 25: the digests of the csv hash lists the vault wrote (a
-// case's export, a report's forwarding), as of the plain ones
-// (hot.exportedSums): a version 24 snapshot lacks them.
-const stateVersion = 25
+// Version 25: the digests of the csv hash lists of cases the vault
+// exported, as of the plain ones (hot.exportedSums): a version 24
+// snapshot lacks them.
+// Version 26: and of the reports' csv forwardings: a version 25
+// snapshot of this day's earlier build lacks them.
+const stateVersion = 26
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

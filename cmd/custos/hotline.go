@@ -602,7 +602,7 @@ func runHashSetImport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("hashset import")
 	format := fs.String("format", "", "vics, caid, icse, nsrl, md5sum, sha1sum or sha256sum")
 	name := fs.String("name", "", "the set's name (lowercase letters, digits, '.', '_', '-'); a later import of the same name replaces it")
-	category := fs.String("category", "", "what a match means: baseline, national, not-illegal, or known-good (an NSRL-style set of ordinary files); entries naming their own category keep it")
+	category := fs.String("category", "", "what a match means: baseline, national, not-illegal, or known-good (an NSRL-style set of ordinary files: every entry is then known-good); otherwise entries naming their own category keep it")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
 	if err != nil {

@@ -924,6 +924,10 @@ type exportOutput struct {
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`
 	File   string `json:"file"`
+	// Items is how many items the list holds; Event the event that
+	// recorded the export.
+	Items int    `json:"items"`
+	Event uint64 `json:"event"`
 }
 
 func runExportHashes(args []string, stdout, stderr io.Writer) error {
@@ -939,12 +943,14 @@ func runExportHashes(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 0 || *caseID == "" || *format == "" || *out == "" {
 		return usageErr("export hashes needs --case CASE, --format FORMAT and -o FILE")
 	}
-	sum, size, err := fetchTo(stderr, true, "/v1/cases/"+url.PathEscape(*caseID)+"/hashes", url.Values{"format": {*format}}, *out, "exporting hashes of "+*caseID)
+	sum, size, h, err := fetchWithHeader(stderr, true, "/v1/cases/"+url.PathEscape(*caseID)+"/hashes", url.Values{"format": {*format}}, *out, "exporting hashes of "+*caseID)
 	if err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, exportOutput{Case: *caseID, Format: *format, SHA256: sum, Size: size, File: *out},
-		fmt.Sprintf("hash list of case %s (%s) written to %s (sha256 %s); the export is recorded in the custody log", *caseID, *format, *out, sum))
+	n, _ := strconv.Atoi(h.Get(api.HeaderItems))
+	ev, _ := strconv.ParseUint(h.Get(api.HeaderAccessEvent), 10, 64)
+	return printResult(stdout, *asJSON, exportOutput{Case: *caseID, Format: *format, SHA256: sum, Size: size, File: *out, Items: n, Event: ev},
+		fmt.Sprintf("hash list of case %s (%s, %s) written to %s (sha256 %s); the export is recorded in the custody log (event %d)", *caseID, *format, plural(n, "item"), *out, sum, ev))
 }
 
 func runReceiptKeySet(args []string, stdout io.Writer) error {
@@ -1103,6 +1109,10 @@ type documentOutput struct {
 	// of the checkpoint the document's events are proven in.
 	Event      uint64 `json:"event"`
 	Checkpoint uint64 `json:"checkpoint"`
+	// Items is how many items it covers, Events how many custody
+	// events it holds.
+	Items  int `json:"items"`
+	Events int `json:"events"`
 }
 
 func runReport(args []string, stdout, stderr io.Writer) error {
@@ -1180,8 +1190,10 @@ func runDocument(verb, route string, args []string, stdout, stderr io.Writer) er
 	}
 	ev, _ := strconv.ParseUint(h.Get(api.HeaderAccessEvent), 10, 64)
 	cp, _ := strconv.ParseUint(h.Get(api.HeaderCheckpointSize), 10, 64)
-	return printResult(stdout, *asJSON, documentOutput{Case: *caseID, Format: *format, SHA256: sum, Size: size, File: *out, Event: ev, Checkpoint: cp},
-		fmt.Sprintf("%s of case %s written to %s (sha256 %s); recorded as event %d, its events proven in the checkpoint of %d events", kind, *caseID, *out, sum, ev, cp))
+	nItems, _ := strconv.Atoi(h.Get(api.HeaderItems))
+	evs, _ := strconv.Atoi(h.Get(api.HeaderEvents))
+	return printResult(stdout, *asJSON, documentOutput{Case: *caseID, Format: *format, SHA256: sum, Size: size, File: *out, Event: ev, Checkpoint: cp, Items: nItems, Events: evs},
+		fmt.Sprintf("%s of case %s written to %s (sha256 %s): %s, %s; recorded as event %d, its events proven in the checkpoint of %d events", kind, *caseID, *out, sum, plural(nItems, "item"), plural(evs, "custody event"), ev, cp))
 }
 
 // prefixed is prefix and s, or "" when s is empty.

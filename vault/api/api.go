@@ -36,6 +36,11 @@ const (
 	// HeaderCheckpointSize is the size of the checkpoint a custody
 	// document's events are proven in.
 	HeaderCheckpointSize = "Custos-Checkpoint-Size"
+	// HeaderItems is how many items a hash list or custody document
+	// covers; HeaderEvents how many custody events a custody document
+	// holds.
+	HeaderItems  = "Custos-Items"
+	HeaderEvents = "Custos-Events"
 	// HeaderWarning carries a reviewer-welfare warning with a reveal
 	// (the person's daily exposure limit is reached).
 	HeaderWarning = "Custos-Warning"

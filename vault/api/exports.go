@@ -23,7 +23,8 @@ func (h *Handler) exportHashes(w http.ResponseWriter, r *http.Request, who vault
 }
 
 // writeHashList answers a recorded export: its bytes, with their SHA-256
-// in Custos-Sha256 and the recording event in Custos-Access-Event.
+// in Custos-Sha256, the recording event in Custos-Access-Event and how
+// many items it lists in Custos-Items.
 func writeHashList(w http.ResponseWriter, list *vault.HashList) {
 	ctype := "text/plain; charset=utf-8"
 	switch list.Format {
@@ -36,6 +37,7 @@ func writeHashList(w http.ResponseWriter, list *vault.HashList) {
 	w.Header().Set(HeaderSHA256, list.SHA256)
 	w.Header().Set(HeaderSize, strconv.Itoa(len(list.Body)))
 	w.Header().Set(HeaderAccessEvent, strconv.FormatUint(list.Event, 10))
+	w.Header().Set(HeaderItems, strconv.Itoa(list.Items))
 	w.Write(list.Body)
 }
 
@@ -83,6 +85,8 @@ func (h *Handler) document(w http.ResponseWriter, r *http.Request, who vault.Pri
 	w.Header().Set(HeaderSize, strconv.Itoa(len(doc.Body)))
 	w.Header().Set(HeaderAccessEvent, strconv.FormatUint(doc.Event, 10))
 	w.Header().Set(HeaderCheckpointSize, strconv.FormatUint(doc.Checkpoint, 10))
+	w.Header().Set(HeaderItems, strconv.Itoa(doc.Items))
+	w.Header().Set(HeaderEvents, strconv.Itoa(doc.Events))
 	w.Write(doc.Body)
 	return nil
 }
