@@ -60,6 +60,9 @@ func openCSV(r io.Reader, sniff bool) (*csvTable, error) {
 	comma := ','
 	if sniff {
 		head, _ := br.Peek(64 << 10)
+		// The header is the first line that is not blank (csv.Reader
+		// skips empty lines).
+		head = bytes.TrimLeft(head, "\r\n")
 		if i := bytes.IndexByte(head, '\n'); i >= 0 {
 			head = head[:i]
 		}

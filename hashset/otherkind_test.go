@@ -74,3 +74,15 @@ func TestAListInAnotherFormatIsSaidSo(t *testing.T) {
 		}
 	}
 }
+
+// An ICSE export that begins with blank lines has its delimiter told by
+// its header, the first line that is not blank (csv.Reader skips the
+// blank ones), not by the first blank line.
+func TestACSVHeaderAfterBlankLines(t *testing.T) {
+	body := "\r\n\n" + "MD5;SHA1;Image ID;Baseline\nd41d8cd98f00b204e9800998ecf8427e;;77;Yes\n"
+	n := 0
+	st, err := Parse(strings.NewReader(body), "icse", func(Entry) error { n++; return nil })
+	if err != nil || n != 1 || st.Imported != 1 {
+		t.Fatalf("an ICSE export after blank lines: %d entries, %+v, %v", n, st, err)
+	}
+}

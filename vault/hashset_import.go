@@ -51,15 +51,15 @@ type replacedSet struct {
 
 // hashSetImportKind is what an approved hashset.import does: the
 // approval puts the set in use (approveHashSetImport), while the vault
-// still keeps hash sets, of a file that is not a case's plain hash list
-// given a category.
+// still keeps hash sets, of a file that is not a hash list the vault
+// itself wrote (exportedHere).
 var hashSetImportKind = requestKind{
 	check: func(v *Vault, r Request) error {
 		if v.hashsets == nil {
 			return refused(ErrConflict, "this vault keeps no hash sets (no hash-set folder configured)")
 		}
 		p := params[hashSetParams](r)
-		if why := v.exportedWithCategory(p.SourceSHA256, p.Category); why != "" {
+		if why := v.exportedHere(p.SourceSHA256, p.Category); why != "" {
 			return refused(ErrConflict, "%s", why)
 		}
 		return nil
@@ -178,7 +178,7 @@ func (h *hashSets) buildOptions(req HashSetImport) hashset.BuildOptions {
 // hash list the vault exported, or a VICS file of cases with items
 // without a category.
 func (v *Vault) importable(req HashSetImport, s *hashset.Summary) error {
-	if why := v.exportedWithCategory(s.SourceSHA256, req.Category); why != "" {
+	if why := v.exportedHere(s.SourceSHA256, req.Category); why != "" {
 		return badInput("%s", why)
 	}
 	if req.Category != "" && s.CaseMediaWithoutCategory > 0 {
@@ -193,17 +193,23 @@ func importedOf(req HashSetImport, s *hashset.Summary) HashSetImported {
 		Imported: s.Entries, Rejected: s.Rejected, TableSHA256: s.TableSHA256}
 }
 
-// exportedWithCategory says why a file of SHA-256 source may not be
-// imported with category: it is a hash list without categories this
-// vault wrote (a case's sums or csv, a report's csv forwarding), whose
-// every item, classified or not, would become material of that category
-// ("" if it may).
-func (v *Vault) exportedWithCategory(source, category string) string {
+// exportedHere says why a file of SHA-256 source may not be imported
+// (with category, or none): it is a hash list this vault wrote (a case's
+// export or a report's forwarding, in any format) ("" if it may). A
+// list without categories would give category to every item it lists,
+// classified or not; the categories a VICS list carries were settled by
+// its own case's policy (one vote, where the case says so), and imported
+// back they would hide copies in every case, a stricter one too, which
+// the vault's own settlements do not (heldIllegalCopy).
+func (v *Vault) exportedHere(source, category string) string {
 	seq, ok := v.state.exportedSumList(source)
-	if !ok || category == "" {
+	if !ok {
 		return ""
 	}
-	return fmt.Sprintf("this file is a hash list this vault exported (event %d: a case's export or a report's forwarding): it lists items classified or not, and imported with a category (%s) each would become %s material. Such a list is for checking files; to share known material, forward the report as vics, or export the case as vics and import that without a category", seq, category, category)
+	if category != "" {
+		return fmt.Sprintf("this file is a hash list this vault exported (event %d: a case's export or a report's forwarding): imported with a category (%s), each item it lists, classified or not, would become %s material. A vault's own list is for checking files and for partners: to share known material, forward the report as vics, or export the case as vics, and import that at the partner's vault", seq, category, category)
+	}
+	return fmt.Sprintf("this file is a hash list this vault exported (event %d: a case's export or a report's forwarding): this vault knows its items and their classifications already, each under its case's policy; imported back as a hash set they would hide copies in every case, whatever its policy. A vault's own list is for checking files and for partners: import it at the partner's vault", seq)
 }
 
 func importResult(req HashSetImport, sum *hashset.Summary) *HashSetImportResult {

@@ -411,3 +411,78 @@ func TestEveryExportedListWithoutCategoriesIsRefusedACategory(t *testing.T) {
 		t.Fatalf("hash sets after refused imports: %v %v", sets, err)
 	}
 }
+
+// TestAVaultsOwnVICSListIsNotImportedBack: one analyst's vote settles an
+// item in their own case, whose policy asks one vote; the case's VICS
+// export names that category. Imported back into the same vault, without
+// a category as a partner would import it, it would hide an unclassified
+// copy in a case that asks three votes, which the vault's own settlement
+// does not (heldIllegalCopy): a list the vault wrote is refused as an
+// import, with or without a category, and the copy stays in review.
+func TestAVaultsOwnVICSListIsNotImportedBack(t *testing.T) {
+	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
+	v, ctx := h.v, h.ctx
+	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 3); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("a file nobody in HL-1 classified")
+	target := h.deposit(t, h.a1, "x.jpg", body, "")
+	if err := v.OpenCase(ctx, h.a1, "OWN-1", "mine"); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := v.Deposit(ctx, h.a1, DepositRequest{Case: "OWN-1", Name: "x.jpg", Body: bytes.NewReader(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Classify(ctx, h.a1, cp.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+		t.Fatal(err)
+	}
+	known := func() string {
+		t.Helper()
+		it, _, _ := v.state.getItem(target.ID)
+		k, err := v.knownBecause(ctx, it, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	if k := known(); k != "" {
+		t.Fatalf("one vote in OWN-1 hides HL-1's copy before any import: %q", k)
+	}
+	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/own"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AssessReport(ctx, h.a1, rp, "OWN-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	capture, err := v.Deposit(ctx, h.a1, DepositRequest{Case: "OWN-1", Name: "capture.jpg", Body: bytes.NewReader(body), Report: rp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Classify(ctx, h.a1, capture.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+		t.Fatal(err)
+	}
+	export, err := v.ExportHashes(ctx, h.a1, "OWN-1", "vics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forward, err := v.ForwardReport(ctx, h.a1, rp, "partner", "hotline", "vics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, list := range map[string]*HashList{"own-export": export, "own-forward": forward} {
+		for _, category := range []string{"", CategoryBaseline} {
+			_, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: name, Format: "vics", Category: category, Body: bytes.NewReader(list.Body)})
+			if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "this vault exported") {
+				t.Errorf("%s imported back (category %q): %v", name, category, err)
+			}
+		}
+	}
+	if k := known(); k != "" {
+		t.Fatalf("HL-1's unclassified copy is hidden: %q", k)
+	}
+	if evs := h.eventsOf(t, TypeHashSetImported); len(evs) != 0 {
+		t.Fatalf("%d imports recorded", len(evs))
+	}
+}

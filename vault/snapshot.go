@@ -118,7 +118,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // snapshot lacks them.
 // Version 26: and of the reports' csv forwardings: a version 25
 // snapshot of this day's earlier build lacks them.
-const stateVersion = 26
+// Version 27: and of every hash list the vault wrote, VICS ones too: a
+// version 26 snapshot lacks the VICS ones.
+const stateVersion = 27
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

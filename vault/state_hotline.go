@@ -116,12 +116,13 @@ type hotlineState struct {
 	// suspended or removed), which sends it back for review
 	// (Classification.heldIllegal).
 	settled map[string]settledMark
-	// exportedSums: the SHA-256 of each hash list without categories
-	// (sha256sum, sha1sum, md5sum, csv) a case's export or a report's
-	// forwarding (csv) wrote -> its hashes.exported
-	// event: a file that is one of them is refused as an import with a
-	// category (ImportHashSet), since every item of the case, classified
-	// or not, would take it.
+	// exportedSums: the SHA-256 of each hash list a case's export or a
+	// report's forwarding wrote, in any format -> the event that
+	// recorded it: a file that is one of them is refused as an import
+	// (ImportHashSet). Without categories (sums, csv), every item it
+	// lists, classified or not, would take the category given; a VICS
+	// list carries the categories its case's own policy settled, which
+	// imported here would decide for every case, a stricter one too.
 	exportedSums map[string]uint64
 	// policy: case -> votes that settle a category (absent: 1).
 	policy   map[string]int
@@ -194,12 +195,7 @@ func applyHashesExported(s *State, ev *events.Event) error {
 	if !slices.Contains(HashFormats, d.Format) || !isDigest(d.SHA256) {
 		return fmt.Errorf("format %q and sha256 %q are not a hash list's", d.Format, d.SHA256)
 	}
-	if d.Format != "vics" {
-		// A VICS export names each classified item's category; the
-		// others (the sums and csv, which the ICSE reader reads) name
-		// none, so a category given at import would go to them all.
-		s.hot.exportedSums[d.SHA256] = ev.Seq
-	}
+	s.hot.exportedSums[d.SHA256] = ev.Seq
 	return nil
 }
 
@@ -368,9 +364,7 @@ func applyReportForwarded(s *State, ev *events.Event) error {
 		return err
 	}
 	r.Forwards = append(r.Forwards, Forward{ReportForwarded: d, At: ev.Timestamp(), By: ev.Actor.Person, Case: ev.Case})
-	if d.Format == "csv" && isDigest(d.SHA256) {
-		// Its item rows, which the ICSE reader reads, leave the category
-		// of items not classified empty: as a case's csv list.
+	if isDigest(d.SHA256) {
 		s.hot.exportedSums[d.SHA256] = ev.Seq
 	}
 	if r.Status != StatusClosed {
