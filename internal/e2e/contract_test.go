@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -50,11 +52,20 @@ func TestJSONHoldsWhatTheContractNames(t *testing.T) {
 	pkg := run("investigator", "package seal", "package", "seal", "--case", c, "--for", "prosecutor", "--purpose", "trial", "--items", item)
 	has("package seal", pkg, "", "package")
 	has("package fetch", run("prosecutor", "package fetch", "package", "fetch", pkg["package"].(string), "-o", filepath.Join(work, "p.tar")), "", "package", "sha256")
-	has("audit verify", run("auditor", "audit verify", "audit", "verify"), "", "events", "ok")
+	verified := run("auditor", "audit verify", "audit", "verify")
+	has("audit verify", verified, "", "events", "ok", "root")
+	if root, _ := verified["root"].(string); !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(root) {
+		t.Errorf("audit verify --json: root %q is not 64 lowercase hex digits", root)
+	}
 	has("audit scrub", run("auditor", "audit scrub", "audit", "scrub"), "", "objects", "ok")
 	has("audit log", run("auditor", "audit log", "audit", "log", "--case", c), "", "events")
 
 	has("whoami", run("investigator", "whoami", "whoami"), "", "name", "role", "auth")
+	for _, role := range []string{"analyst", "defence"} {
+		if _, err := os.Stat(filepath.Join(s.data, "dev", role+".env")); err != nil {
+			t.Errorf("--dev wrote no sign-in file for the %s: %v", role, err)
+		}
+	}
 	has("case list", run("investigator", "case list", "case", "list"), "cases", "case", "title")
 	has("case show", run("investigator", "case show", "case", "show", c), "", "case", "title", "items", "members")
 	has("item list", run("investigator", "item list", "item", "list", "--case", c), "items", "id", "name", "size", "sha256")
@@ -93,7 +104,7 @@ func TestJSONHoldsWhatTheContractNames(t *testing.T) {
 	has("stats", run("custodian", "stats", "stats"), "", "reports", "items", "by_category")
 	again := run("custodian", "case add-member", "case", "add-member", c, "analyst")
 	rej := run("custodian2", "reject", "reject", again["request"].(string), "--reason", "not this case")
-	has("reject", rej, "", "request")
+	has("reject", rej, "", "request", "approved")
 	if fmt.Sprint(rej["approved"]) == "true" {
 		t.Errorf("reject --json says approved: %v", rej)
 	}
