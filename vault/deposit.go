@@ -123,6 +123,10 @@ type DepositResult struct {
 	Matches []HashSetMatch `json:"matches,omitempty"`
 	Media   *MediaInfo     `json:"media,omitempty"`
 	Known   string         `json:"known,omitempty"`
+	// Again names the item the case already held under the same name
+	// with the same content, which this deposit repeats (a file named
+	// one by one, or deposited with --again); "" if none.
+	Again string `json:"again,omitempty"`
 }
 
 // Deposit encrypts one file to its case's key, stores the ciphertext, and
@@ -304,6 +308,11 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 			return nil, &AlreadyDeposited{Item: held, err: fmt.Errorf("%w: %s is already in case %s as %s, with the same SHA-256; it was not deposited again (to do that on purpose: custos deposit --again, or on the upload page the box 'Upload files the case already holds (same name and content) again')", ErrConflict, req.Name, c.ID, held)}
 		}
 	}
+	var again string
+	if !req.NotAgain {
+		// Told, not refused: a store that cannot say leaves it unsaid.
+		again, _ = v.heldAs(c.ID, req.Name, sum)
+	}
 	d := ItemDeposited{
 		Name: req.Name, Size: res.Plain.Size, SHA256: sum,
 		Object: object, CiphertextSize: res.CipherSize, CiphertextSHA256: hex.EncodeToString(res.CipherSHA256[:]),
@@ -345,7 +354,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 		known = "treated as known until it can be checked, as the check could not be completed: " + err.Error()
 	}
 	return &DepositResult{ID: itemID, Name: d.Name, Size: d.Size, SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1, Event: evs[0].Seq,
-		Matches: d.Matches, Media: d.Media, Known: known}, nil
+		Matches: d.Matches, Media: d.Media, Known: known, Again: again}, nil
 }
 
 // uploadOutcome is what became of a deposit's upload: the depositor's

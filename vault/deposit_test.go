@@ -84,3 +84,32 @@ func TestCutShortUploadIsNoDeposit(t *testing.T) {
 		t.Fatalf("items after cut-short uploads: %v %v", items, err)
 	}
 }
+
+// TestADepositRepeatedSaysSo: a file the case already holds under the
+// same name with the same content, deposited again (named one by one,
+// or with --again), is stored as a new item and its answer names the
+// one held; another name, or other content, names none.
+func TestADepositRepeatedSaysSo(t *testing.T) {
+	h := newHotline(t)
+	first := h.deposit(t, h.a1, "chat.txt", []byte("a chat"), "")
+	if first.Again != "" {
+		t.Fatalf("a first deposit says it repeats %s", first.Again)
+	}
+	second := h.deposit(t, h.a1, "chat.txt", []byte("a chat"), "")
+	if second.Again != first.ID || second.ID == first.ID {
+		t.Fatalf("the same file again: item %s, again %q; want a new item naming %s", second.ID, second.Again, first.ID)
+	}
+	for _, d := range []*DepositResult{
+		h.deposit(t, h.a1, "other.txt", []byte("a chat"), ""),
+		h.deposit(t, h.a1, "chat.txt", []byte("another chat"), ""),
+	} {
+		if d.Again != "" {
+			t.Errorf("%s (%s) says it repeats %s", d.Name, d.SHA256[:8], d.Again)
+		}
+	}
+	_, err := h.v.Deposit(h.ctx, h.a1, DepositRequest{Case: "HL-1", Name: "chat.txt", Body: strings.NewReader("a chat"), NotAgain: true})
+	var held *AlreadyDeposited
+	if !errors.As(err, &held) {
+		t.Fatalf("NotAgain: %v", err)
+	}
+}

@@ -215,6 +215,9 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 			if res.Known != "" {
 				fmt.Fprintf(stdout, "    known material, hidden from review: %s\n", res.Known)
 			}
+			if res.Again != "" {
+				fmt.Fprintf(stdout, "    the case already held this name and content as %s: deposited again, as a file named one by one (or with --again) is\n", res.Again)
+			}
 		}
 	}
 	out.Skipped = skips

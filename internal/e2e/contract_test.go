@@ -47,6 +47,11 @@ func TestJSONHoldsWhatTheContractNames(t *testing.T) {
 	dep := run("investigator", "deposit", "deposit", "--case", c, "--source", "https://example.org/x", "--note", "n", file)
 	has("deposit", dep, "items", "id", "name", "size", "sha256")
 	item := dep["items"].([]any)[0].(map[string]any)["id"].(string)
+	// The same file named again is deposited again, and the answer says
+	// which item it repeats.
+	if again := s.ok("investigator", work, "deposit", "--case", c, file).stdout; !strings.Contains(again, "the case already held this name and content as "+item) {
+		t.Errorf("deposit of a file the case holds, named again:\n%s", again)
+	}
 	has("get", run("investigator", "get", "get", item, "--purpose", "review", "-o", filepath.Join(work, "out.txt")), "", "id", "sha256")
 	s.prosecutorRecipient(work)
 	pkg := run("investigator", "package seal", "package", "seal", "--case", c, "--for", "prosecutor", "--purpose", "trial", "--items", item)
@@ -72,8 +77,8 @@ func TestJSONHoldsWhatTheContractNames(t *testing.T) {
 	has("item show", run("investigator", "item show", "item", "show", item), "", "id", "name", "size", "sha256", "deposited_by", "deposited_at")
 	has("package list", run("prosecutor", "package list", "package", "list"), "packages", "package", "case", "sealed_at")
 	has("audit key", run("investigator", "audit key", "audit", "key"), "", "key")
-	// The counts are the documents': the case's one item, and its
-	// custody events (opening, deposit, access, sealing, fetch and more).
+	// The counts are the documents': the case's two items, and their
+	// custody events (opening, deposits, access, sealing, fetch and more).
 	counted := func(verb string, got map[string]any, items float64, events bool) {
 		t.Helper()
 		if got["items"] != items || events && !(got["events"].(float64) >= 5) {
@@ -82,15 +87,15 @@ func TestJSONHoldsWhatTheContractNames(t *testing.T) {
 	}
 	rep := run("auditor", "report", "report", "--case", c, "-o", filepath.Join(work, "r.pdf"))
 	has("report", rep, "", "file", "sha256", "events")
-	counted("report", rep, 1, true)
+	counted("report", rep, 2, true)
 	for _, f := range []string{"sha256sum", "sha1sum", "md5sum", "csv", "vics"} {
 		list := run("investigator", "export hashes", "export", "hashes", "--case", c, "--format", f, "-o", filepath.Join(work, "h."+f))
 		has("export hashes --format "+f, list, "", "file", "items")
-		counted("export hashes --format "+f, list, 1, false)
+		counted("export hashes --format "+f, list, 2, false)
 	}
 	uco := run("auditor", "export case-uco", "export", "case-uco", "--case", c, "-o", filepath.Join(work, "c.jsonld"))
 	has("export case-uco", uco, "", "file", "items", "events")
-	counted("export case-uco", uco, 1, true)
+	counted("export case-uco", uco, 2, true)
 	set := write(t, work, "set.sha256", []byte(strings.Repeat("ab", 32)+"  known.jpg\n"))
 	has("hashset import", run("custodian", "hashset import", "hashset", "import", set, "--format", "sha256sum", "--name", "partner", "--category", "baseline"), "", "hashset", "imported", "rejected")
 
