@@ -107,7 +107,16 @@ func TestADepositRepeatedSaysSo(t *testing.T) {
 			t.Errorf("%s (%s) says it repeats %s", d.Name, d.SHA256[:8], d.Again)
 		}
 	}
-	_, err := h.v.Deposit(h.ctx, h.a1, DepositRequest{Case: "HL-1", Name: "chat.txt", Body: strings.NewReader("a chat"), NotAgain: true})
+	// The same name and content in another case is not this case's: its
+	// item is never named to a depositor of this one.
+	if err := h.v.OpenCase(h.ctx, h.a1, "OTHER-1", "another"); err != nil {
+		t.Fatal(err)
+	}
+	other, err := h.v.Deposit(h.ctx, h.a1, DepositRequest{Case: "OTHER-1", Name: "chat.txt", Body: strings.NewReader("a chat")})
+	if err != nil || other.Again != "" {
+		t.Fatalf("the same file in another case: %+v, %v", other, err)
+	}
+	_, err = h.v.Deposit(h.ctx, h.a1, DepositRequest{Case: "HL-1", Name: "chat.txt", Body: strings.NewReader("a chat"), NotAgain: true})
 	var held *AlreadyDeposited
 	if !errors.As(err, &held) {
 		t.Fatalf("NotAgain: %v", err)

@@ -173,10 +173,10 @@ func (h *hashSets) buildOptions(req HashSetImport) hashset.BuildOptions {
 	return opts
 }
 
-// importable refuses, before anything is recorded, a file that given a
-// category would make unclassified items known material: a case's plain
-// hash list the vault exported, or a VICS file of cases with items
-// without a category.
+// importable refuses, before anything is recorded, a file that would
+// make items known material their own cases did not settle: a hash list
+// this vault wrote (exportedHere), or, given a category, a VICS file of
+// cases with items without a category.
 func (v *Vault) importable(req HashSetImport, s *hashset.Summary) error {
 	if why := v.exportedHere(s.SourceSHA256, req.Category); why != "" {
 		return badInput("%s", why)
@@ -202,7 +202,7 @@ func importedOf(req HashSetImport, s *hashset.Summary) HashSetImported {
 // back they would hide copies in every case, a stricter one too, which
 // the vault's own settlements do not (heldIllegalCopy).
 func (v *Vault) exportedHere(source, category string) string {
-	seq, ok := v.state.exportedSumList(source)
+	seq, ok := v.state.exportedList(source)
 	if !ok {
 		return ""
 	}

@@ -199,9 +199,10 @@ func applyHashesExported(s *State, ev *events.Event) error {
 	return nil
 }
 
-// exportedSumList is the hashes.exported event that wrote a plain hash
-// list of SHA-256 sum (hex), if one did.
-func (s *State) exportedSumList(sum string) (uint64, bool) {
+// exportedList is the event (case.hashes.exported, report.forwarded)
+// that recorded a hash list the vault wrote whose SHA-256 (hex) is sum,
+// if one did.
+func (s *State) exportedList(sum string) (uint64, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	seq, ok := s.hot.exportedSums[sum]

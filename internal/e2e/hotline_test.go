@@ -194,7 +194,10 @@ func TestHotlineEndToEnd(t *testing.T) {
 			t.Fatalf("%s copy: %v", c.name, it)
 		}
 		id := it["id"].(string)
-		s.refused("analyst", work, "known material", "get", id, "--purpose", "review", "-o", filepath.Join(work, c.name+".out"))
+		s.refused("analyst", work, "known material, not shown for review", "get", id, "--purpose", "review", "-o", filepath.Join(work, c.name+".out"))
+		if r := s.run("analyst", work, "custos", "get", id, "--purpose", "review", "-o", filepath.Join(work, c.name+".out")); !strings.Contains(r.stderr, "(add --reveal-known)") {
+			t.Fatalf("a refused get of known material does not say how to ask for it: %s", r.stderr)
+		}
 		if _, err := os.Stat(filepath.Join(work, c.name+".out")); err == nil {
 			t.Fatalf("a refused reveal wrote a file")
 		}

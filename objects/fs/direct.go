@@ -113,7 +113,7 @@ func (w *objectWriter) write(b []byte) error {
 			n, err := w.f.Write(b[:whole])
 			w.written += int64(n)
 			b = b[n:]
-			if err != nil && !errors.Is(err, unix.EINVAL) {
+			if err != nil && !refusesDirect(err) {
 				return err
 			}
 			if err != nil {
@@ -141,6 +141,13 @@ func (w *objectWriter) write(b []byte) error {
 		w.started = w.written
 	}
 	return err
+}
+
+// refusesDirect says whether a direct write's error is the filesystem
+// refusing O_DIRECT writes (EINVAL: alignment or no support; EOPNOTSUPP
+// from some network and FUSE filesystems), not a failure of the disk.
+func refusesDirect(err error) bool {
+	return errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP)
 }
 
 // buffered turns O_DIRECT off for the writes that follow.

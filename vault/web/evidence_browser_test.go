@@ -340,6 +340,10 @@ func TestBrowserKnownMaterialHidden(t *testing.T) {
 	run(t, ctx, chromedp.SendKeys(chromedp.ID("purpose"), "check"),
 		chromedp.Click(chromedp.CSS("#reveal button[type=submit]")))
 	value(t, ctx, chromedp.Poll[bool](`document.getElementById('view-status').textContent.includes('known material')`))
+	// Told how to ask on this page, not with a command.
+	if st := text(t, ctx, "#view-status"); !strings.Contains(st, "tick “I need to see this known material”") || strings.Contains(st, "custos get") {
+		t.Fatalf("the refused view says: %q", st)
+	}
 	if n := value(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#stage img').length`)); n != 0 {
 		t.Fatal("known material was shown without the override")
 	}
