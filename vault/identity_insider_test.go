@@ -599,3 +599,44 @@ func TestSealingOutlivesItsCaller(t *testing.T) {
 		t.Fatalf("the approval sealed %+v; %d packages on the record", a.Package, countType(t, v, TypePackageSealed))
 	}
 }
+
+// TestTheApproverIsToldOfKnownMaterialAsked: the custodian deciding a
+// sealing is told how many of the items asked are known material, hidden
+// from review, besides the categories settled of the items themselves: a
+// copy of an item settled illegal is known material while not classified
+// itself.
+func TestTheApproverIsToldOfKnownMaterialAsked(t *testing.T) {
+	f := newPackageFixture(t)
+	v := f.v
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
+	if _, err := v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalRequired, ""); err != nil {
+		t.Fatal(err)
+	}
+	ids := caseItemIDs(t, v.state, "P-1")
+	first, _, _ := v.state.getItem(ids[0])
+	if _, err := v.Classify(ctx, f.inv, ids[0], ClassifyRequest{Category: CategoryNational}); err != nil {
+		t.Fatal(err)
+	}
+	// A copy of it, deposited under another name, and never classified.
+	if _, err := v.Deposit(ctx, f.inv, DepositRequest{Case: "P-1", Name: "copy.txt", Body: strings.NewReader("evidence " + first.Deposit.Name)}); err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "trial"})
+	if err != nil || pkg.Request == nil {
+		t.Fatalf("sealing under the policy: %+v %v", pkg, err)
+	}
+	var shown *AskedItems
+	for _, r := range v.Requests(p["c2"]) {
+		if r.ID == pkg.Request.ID {
+			shown = r.Items
+		}
+	}
+	if shown == nil || shown.Count != 3 {
+		t.Fatalf("the approver is shown %+v", shown)
+	}
+	if shown.Classified[CategoryNational] != 1 || shown.Unclassified != 2 || shown.Known != 2 || shown.KnownUnchecked != 0 {
+		t.Errorf("the approver is told: classified %v, %d not classified, %d known material (%d unchecked); want national 1, 2, 2 and 0",
+			shown.Classified, shown.Unclassified, shown.Known, shown.KnownUnchecked)
+	}
+}

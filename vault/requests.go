@@ -548,6 +548,15 @@ type AskedItems struct {
 	// none settled (not classified, or their votes disagree).
 	Classified   map[string]int `json:"classified,omitempty"`
 	Unclassified int            `json:"unclassified,omitempty"`
+	// Known counts the readable items asked that are known material,
+	// hidden from review whatever their own classification (a hash set
+	// lists them, or a copy or near-copy of them was settled illegal):
+	// what the package would carry that is known illegal material,
+	// beside the categories settled of the items themselves. Checked for
+	// the first maxKnownChecked readable items; KnownUnchecked counts
+	// the readable items after them, not checked.
+	Known          int `json:"known,omitempty"`
+	KnownUnchecked int `json:"known_unchecked,omitempty"`
 	// Unknown counts the ids asked that name no item the vault can read
 	// now (the approval refuses them, saying why); Size leaves them out.
 	Unknown int `json:"unknown,omitempty"`
@@ -556,12 +565,18 @@ type AskedItems struct {
 // maxAskedShown is how many of a request's items are named.
 const maxAskedShown = 20
 
+// maxKnownChecked is how many of a request's items are checked for known
+// material when the request is listed: each check may read hash-set
+// tables and near-copies, and the list is read at each visit.
+const maxKnownChecked = 1000
+
 // askedItems are the items r asks to seal, or nil for another kind.
 func (v *Vault) askedItems(r Request) *AskedItems {
 	if r.Kind != KindSeal {
 		return nil
 	}
 	a := &AskedItems{First: []ItemSummary{}}
+	checked := 0
 	ids := params[sealParams](r).Items
 	a.Count = len(ids)
 	for _, id := range ids {
@@ -571,6 +586,16 @@ func (v *Vault) askedItems(r Request) *AskedItems {
 			continue
 		}
 		a.Size += it.Deposit.Size
+		if checked < maxKnownChecked {
+			checked++
+			// A check that cannot be completed counts it as known, as a
+			// view treats it (never shown as if unknown).
+			if k, err := v.knownBecause(context.Background(), it, nil); err != nil || k != "" {
+				a.Known++
+			}
+		} else {
+			a.KnownUnchecked++
+		}
 		cl := v.classification(it)
 		if cl.Category == "" {
 			a.Unclassified++

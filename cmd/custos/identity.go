@@ -540,6 +540,12 @@ func askedItemsSummary(a vault.AskedItems) string {
 	if len(counts) > 0 {
 		s += " (" + strings.Join(counts, ", ") + ")"
 	}
+	if a.Known > 0 {
+		s += fmt.Sprintf("; known material, hidden from review: %d", a.Known)
+	}
+	if a.KnownUnchecked > 0 {
+		s += fmt.Sprintf(" (%d after the first 1,000 not checked for known material)", a.KnownUnchecked)
+	}
 	if a.Unknown > 0 {
 		s += fmt.Sprintf(", %d unreadable", a.Unknown)
 	}
