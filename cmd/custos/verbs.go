@@ -216,7 +216,7 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 				fmt.Fprintf(stdout, "    known material, hidden from review: %s\n", res.Known)
 			}
 			if res.Again != "" {
-				fmt.Fprintf(stdout, "    the case already held this name and content as %s: deposited again, as a file named one by one (or with --again) is\n", res.Again)
+				fmt.Fprintf(stdout, "    a repeat of %s (same name and content, already in the case): files named one by one are always deposited\n", res.Again)
 			}
 		}
 	}

@@ -52,7 +52,7 @@ func TestJSONHoldsWhatTheContractNames(t *testing.T) {
 	item := dep["items"].([]any)[0].(map[string]any)["id"].(string)
 	// The same file named again is deposited again, and the answer says
 	// which item it repeats.
-	if again := s.ok("investigator", work, "deposit", "--case", c, file).stdout; !strings.Contains(again, "the case already held this name and content as "+item) {
+	if again := s.ok("investigator", work, "deposit", "--case", c, file).stdout; !strings.Contains(again, "a repeat of "+item+" (same name and content, already in the case)") {
 		t.Errorf("deposit of a file the case holds, named again:\n%s", again)
 	}
 	has("get", run("investigator", "get", "get", item, "--purpose", "review", "-o", filepath.Join(work, "out.txt")), "", "id", "sha256")

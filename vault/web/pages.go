@@ -102,6 +102,10 @@ func navFor(who vault.Principal, path string, c *catalog) []navLink {
 			add(Prefix+"reports", "nav.reports")
 		}
 		add(Prefix+"packages", "nav.packages")
+		if who.Role == vault.RoleAnalyst {
+			// What the known material they are not shown comes from.
+			add(Prefix+"hashsets", "nav.hashsets")
+		}
 		if who.Role == vault.RoleInvestigator {
 			// A sealing under export approval is their request.
 			add(Prefix+"requests", "nav.myrequests")
@@ -151,6 +155,8 @@ type homeData struct {
 	// so that nobody has to think of opening the requests page to learn
 	// that something changed.
 	ToDecide, Waiting, Ended, Unapproved int
+	// Custodian: the requests page is their Approvals page.
+	Custodian bool
 }
 
 // recentlyEnded is how far back the Start page counts the viewer's
@@ -160,7 +166,7 @@ const recentlyEnded = 7 * 24 * time.Hour
 func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *session) error {
 	d := homeData{Cases: h.v.Cases(s.who), AllCases: s.who.Role == vault.RoleCustodian || s.who.Role == vault.RoleAuditor,
 		OpensCases: s.who.Role == vault.RoleInvestigator || s.who.Role == vault.RoleAnalyst || s.who.Role == vault.RoleCustodian,
-		Defence:    s.who.Role == vault.RoleDefence}
+		Defence:    s.who.Role == vault.RoleDefence, Custodian: s.who.Role == vault.RoleCustodian}
 	if s.who.Role == vault.RoleProsecutor || s.who.Role == vault.RoleDefence {
 		d.NoRecipient = h.v.WhoAmI(s.who).Recipient == ""
 	}
