@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,6 +49,10 @@ var funcs = template.FuncMap{
 		return s[:n] + "…"
 	},
 	"add": func(a, b int) int { return a + b },
+	// upper writes a media format as people name it: PNG, JPEG, MP4.
+	"upper": strings.ToUpper,
+	// seconds writes a duration in milliseconds as seconds: "12.5 s".
+	"seconds": func(ms int64) string { return strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64) + " s" },
 	// recipient shows an age recipient as documents do
 	// (custody.RecipientText): a post-quantum one by its ends and
 	// SHA-256, not as 1,959 characters.
