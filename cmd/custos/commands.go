@@ -246,7 +246,7 @@ func init() {
 			details: "As person suspend, removing a custodian that would leave fewer than two active custodians needs --leaving-fewer-custodians.",
 			json:    `{"person","status","recorded"}`, run: person("remove")},
 		{name: "requests", group: pe, who: "custodians (all), anyone (their own)", summary: "pending two-person requests, and how your own ended",
-			details: "Custodians also see the cases' pending destruction requests (kind case.destroy, ids dr_...): a second custodian approves one with case approve-destruction, or rejects it with reject; the custodian who asked may withdraw it with reject too. " +
+			details: "A sealing's items are named below the table, with how many of each category and how many are known material, hidden from review (of the first 1,000 checked). Custodians also see the cases' pending destruction requests (kind case.destroy, ids dr_...): a second custodian approves one with case approve-destruction, or rejects it with reject; the custodian who asked may withdraw it with reject too. " +
 				"Below them, your own two-person requests (rq_...) that ended in the last 30 days: approved (with the package a sealing made, once stored), rejected or withdrawn (by whom, and why), void (you were suspended or removed while it waited), or expired unanswered.",
 			json: `{"requests":[{"request","kind","by","expires",...}],"ended":[{"request","kind","asked","case"?,"person"?,"params"?,"outcome","by"?,"at","reason"?,"package"?,...}]}`, run: out(runRequests)},
 		{name: "approve", args: "REQUEST [--reason TEXT]", group: pe, who: "a custodian other than the requester",
