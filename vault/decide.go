@@ -28,7 +28,10 @@ import (
 type refusal struct {
 	reason string
 	hint   string
-	kind   error
+	// webHint, if set, is the hint for a person using the web
+	// application, where hint names a command (WebAnswer).
+	webHint string
+	kind    error
 	// grounds, if set, are the refusal's grounds where its kind (the
 	// answer) does not say them (RefusalGrounds): an item of a destroyed
 	// case is answered as not found, but refused on the record's state.
@@ -52,6 +55,37 @@ func (r *refusal) Unwrap() error { return r.kind }
 
 func refused(kind error, format string, args ...any) error {
 	return &refusal{reason: fmt.Sprintf(format, args...), kind: kind}
+}
+
+// refusedHints is refusedHint with a hint of its own for the web
+// application (webHint: the page and form to use), where hint names a
+// command of the CLI.
+func refusedHints(kind error, hint, webHint, format string, args ...any) error {
+	return &refusal{reason: fmt.Sprintf(format, args...), hint: hint, webHint: webHint, kind: kind}
+}
+
+// webAnswer carries, beside a recorded refusal's answer, the answer a
+// person using the web application is given instead (WebAnswer). Its own
+// text is empty.
+type webAnswer struct{ text string }
+
+func (webAnswer) Error() string { return "" }
+
+// WebAnswer is the answer to err for a person using the web application,
+// where it differs from err's own: a refusal whose hint names a command
+// of the CLI, answered with how to do it on the pages instead. Its class
+// and sentence read as err.Error()'s do; ok is false where there is no
+// other answer.
+func WebAnswer(err error) (text string, ok bool) {
+	var w webAnswer
+	if errors.As(err, &w) {
+		return w.text, true
+	}
+	var r *refusal
+	if errors.As(err, &r) && r.webHint != "" && r.answer == "" {
+		return fmt.Sprintf("%v: %s", r.kind, withHint(r.reason, r.webHint)), true
+	}
+	return "", false
 }
 
 // refusedOn is refused on grounds its kind does not say.
@@ -179,6 +213,9 @@ func (v *Vault) refusedAs(ctx context.Context, who Principal, action, target str
 		}
 		if err := v.recordRefusal(ctx, who, action, target, r.reason, grounds); err != nil {
 			return err
+		}
+		if r.webHint != "" && r.answer == "" {
+			return fmt.Errorf("%w: %s%w%w", r.kind, r.told(), recordedMark{}, webAnswer{fmt.Sprintf("%v: %s", r.kind, withHint(r.reason, r.webHint))})
 		}
 		return fmt.Errorf("%w: %s%w", r.kind, r.told(), recordedMark{})
 	}

@@ -182,7 +182,8 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 			case r.Status == StatusClosed:
 				return refused(ErrConflict, "report %s was closed (%s)", req.Report, r.ClosedReason)
 			case r.Case != c.ID:
-				return refusedHint(ErrConflict, fmt.Sprintf("assess it into the case first: custos report assess %s --case %s", req.Report, c.ID), "report %s is not assessed into case %s", req.Report, c.ID)
+				return refusedHints(ErrConflict, fmt.Sprintf("assess it into the case first: custos report assess %s --case %s", req.Report, c.ID),
+					"assess it into the case first, on the report's page", "report %s is not assessed into case %s", req.Report, c.ID)
 			}
 		}
 		return nil

@@ -35,13 +35,15 @@ func (v *Vault) RequestDestruction(ctx context.Context, who Principal, caseID, o
 		case c.Destroyed:
 			return refused(ErrConflict, "case %s is already destroyed", caseID)
 		case c.Held:
-			return refusedHint(ErrConflict, fmt.Sprintf("nothing of it is destroyed while the hold stands: the hold is lifted first (custos case release %s --reason TEXT)", caseID), "the case is under a legal hold")
+			return refusedHints(ErrConflict, fmt.Sprintf("nothing of it is destroyed while the hold stands: the hold is lifted first (custos case release %s --reason TEXT)", caseID),
+				"nothing of it is destroyed while the hold stands: the hold is lifted first, on the case's manage page", "the case is under a legal hold")
 		}
 		// One request at a time, as for two-person requests: an
 		// approver never faces two look-alike lines.
 		for _, r := range c.Requests {
 			if v.destructionVoid(r) == nil {
-				return refusedHint(ErrConflict, fmt.Sprintf("a second custodian approves or rejects it, or its custodian withdraws it (custos reject %s --reason TEXT)", r.Request),
+				return refusedHints(ErrConflict, fmt.Sprintf("a second custodian approves or rejects it, or its custodian withdraws it (custos reject %s --reason TEXT)", r.Request),
+					"a second custodian approves or rejects it on the case's manage page, or its custodian withdraws it on the Approvals page",
 					"case %s already has destruction request %s pending (asked by %s under order %q, until %s)",
 					caseID, r.Request, r.By, r.Order, spokenTime(v.destructionExpires(r)))
 			}
@@ -164,13 +166,15 @@ func (v *Vault) ApproveDestruction(ctx context.Context, who Principal, caseID, r
 				return v.notPending("destruction request", request)
 			}
 			if elsewhere != "" && elsewhere != caseID {
-				return refusedHint(ErrNotFound, fmt.Sprintf("custos case approve-destruction %s %s", elsewhere, request), "destruction request %q is of case %s, not %s", request, elsewhere, caseID)
+				return refusedHints(ErrNotFound, fmt.Sprintf("custos case approve-destruction %s %s", elsewhere, request),
+					fmt.Sprintf("approve it on the manage page of case %s", elsewhere), "destruction request %q is of case %s, not %s", request, elsewhere, caseID)
 			}
 			return refused(ErrNotFound, "no pending destruction request %q for case %s", request, caseID)
 		case r.By == who.Name:
 			return refused(ErrForbidden, "a custodian cannot approve their own request; a second custodian must")
 		case c.Held:
-			return refusedHint(ErrConflict, fmt.Sprintf("nothing of it is destroyed while the hold stands: the hold is lifted first (custos case release %s --reason TEXT), or the request rejected (custos reject %s --reason TEXT)", caseID, request), "the case is under a legal hold")
+			return refusedHints(ErrConflict, fmt.Sprintf("nothing of it is destroyed while the hold stands: the hold is lifted first (custos case release %s --reason TEXT), or the request rejected (custos reject %s --reason TEXT)", caseID, request),
+				"nothing of it is destroyed while the hold stands: the hold is lifted first, on the case's manage page, or the request rejected on the Approvals page", "the case is under a legal hold")
 		}
 		if err := v.destructionVoid(r); err != nil {
 			return err

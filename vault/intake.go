@@ -536,7 +536,8 @@ func (v *Vault) reportDecision(ctx context.Context, who Principal, action, id st
 			return err
 		}
 		if r.Status == StatusClosed {
-			return refusedHint(ErrConflict, fmt.Sprintf("reopen it first, with why: custos report reopen %s --reason TEXT", id), "report %s was closed (%s); a closed report is not changed", id, r.ClosedReason)
+			return refusedHints(ErrConflict, fmt.Sprintf("reopen it first, with why: custos report reopen %s --reason TEXT", id),
+				"reopen it first, with why, on the report's page", "report %s was closed (%s); a closed report is not changed", id, r.ClosedReason)
 		}
 		if d.Type != TypeReportAssessing && r.Case != eventCase {
 			return refused(ErrConflict, "report %s was assessed into another case meanwhile; repeat", id)

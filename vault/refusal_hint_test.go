@@ -197,3 +197,50 @@ func TestOwnKeysHaveNoOneToAsk(t *testing.T) {
 		t.Fatalf("an investigator registering a recipient: %v", err)
 	}
 }
+
+// TestRefusalsTellWebUsersThePageNotACommand: a refusal whose hint names
+// a command of the CLI has another for a person using the web
+// application (WebAnswer), naming the page instead, for refusals made
+// before anything is recorded and for those recorded at the event's
+// position alike; the CLI's answer keeps its command.
+func TestRefusalsTellWebUsersThePageNotACommand(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	// A closed report changed: refused at the event's position.
+	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/closed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.CloseReport(ctx, h.a1, rp, "duplicate", ""); err != nil {
+		t.Fatal(err)
+	}
+	closedErr := v.SendNotice(ctx, h.a1, rp, NoticeSent{URL: "https://host.example/closed", To: "Provider", Via: "email"})
+	// One's own request approved: refused before anything is recorded.
+	req, err := v.EnrollBy(ctx, h.cust, Enrolment{Name: "sothea", Role: RoleAnalyst})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ownErr := v.Approve(ctx, h.cust, req.ID)
+	for _, c := range []struct {
+		name    string
+		err     error
+		cli     string
+		web     string
+		refused error
+	}{
+		{"a closed report's notice", closedErr, "custos report reopen", "on the report's page", ErrConflict},
+		{"one's own request approved", ownErr, "custos reject", "on the Approvals page", ErrForbidden},
+	} {
+		if !errors.Is(c.err, c.refused) || !strings.Contains(c.err.Error(), c.cli) {
+			t.Errorf("%s: %v, want %v naming %q", c.name, c.err, c.refused, c.cli)
+			continue
+		}
+		web, ok := WebAnswer(c.err)
+		if !ok || !strings.Contains(web, c.web) || strings.Contains(web, "custos ") || !strings.HasPrefix(web, c.refused.Error()+": ") {
+			t.Errorf("%s: the web is told %q (%v), want it to name the page (%q), no command", c.name, web, ok, c.web)
+		}
+	}
+	if _, ok := WebAnswer(ErrForbidden); ok {
+		t.Error("an error without a web answer has one")
+	}
+}

@@ -669,10 +669,10 @@ func (v *Vault) destructionExpires(r DestructionRequest) time.Time {
 // (approvable).
 func (v *Vault) destructionVoid(r DestructionRequest) error {
 	if exp := v.destructionExpires(r); !v.cfg.Now().Before(exp) {
-		return refusedHint(ErrConflict, "a custodian asks again with custos case destroy", "destruction request %s expired at %s", r.Request, spokenTime(exp))
+		return refusedHints(ErrConflict, "a custodian asks again with custos case destroy", "a custodian asks again on the case's manage page", "destruction request %s expired at %s", r.Request, spokenTime(exp))
 	}
 	if r.Void || !v.requesterActive(r.By, RoleCustodian) {
-		return refusedHint(ErrConflict, "a custodian asks again with custos case destroy", "the requester %s was suspended or removed after asking, which voids their destruction request %s", r.By, r.Request)
+		return refusedHints(ErrConflict, "a custodian asks again with custos case destroy", "a custodian asks again on the case's manage page", "the requester %s was suspended or removed after asking, which voids their destruction request %s", r.By, r.Request)
 	}
 	return nil
 }
@@ -743,7 +743,7 @@ func (v *Vault) approvable(who Principal, id string) (Request, error) {
 	case !v.cfg.Now().Before(r.Expires):
 		return Request{}, refused(ErrConflict, "request %s expired at %s", id, spokenTime(r.Expires))
 	case r.By == who.Name:
-		return Request{}, refusedHint(ErrForbidden, "another custodian must (its requester may withdraw it: custos reject REQUEST --reason TEXT)", "nobody approves their own request")
+		return Request{}, refusedHints(ErrForbidden, "another custodian must (its requester may withdraw it: custos reject REQUEST --reason TEXT)", "another custodian must (its requester may withdraw it on the Approvals page)", "nobody approves their own request")
 	}
 	if r.void || !v.requesterActive(r.By, r.ByRole) {
 		return Request{}, refused(ErrConflict, "the requester %s was suspended or removed after asking, which voids request %s; ask again", r.By, id)

@@ -120,5 +120,16 @@ func (h *Handler) Message(r *http.Request, err error) (int, string) {
 	return h.answer(r, err)
 }
 
+// WebMessage is Message for a person using the web application: where
+// the vault has an answer of its own for them (vault.WebAnswer: how to
+// do it on the pages, not with a command), that one.
+func (h *Handler) WebMessage(r *http.Request, err error) (int, string) {
+	code, msg := h.answer(r, err)
+	if alt, ok := vault.WebAnswer(err); ok && code < 500 {
+		msg = sanitize(alt)
+	}
+	return code, msg
+}
+
 // ClientIP is the request's client address as the API records it.
 func ClientIP(r *http.Request) string { return clientIP(r) }

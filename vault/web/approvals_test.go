@@ -166,3 +166,25 @@ func TestFormAddressLeadsToItsPage(t *testing.T) {
 		t.Errorf("reloading form addresses recorded %v", counts)
 	}
 }
+
+// TestARefusalNamesThePageNotACommand: a refusal the vault explains with
+// a command of the CLI is explained on the web with the page to use: a
+// custodian approving their own request is told another custodian must,
+// and that they may withdraw it on the Approvals page.
+func TestARefusalNamesThePageNotACommand(t *testing.T) {
+	rv := newRolesVault(t)
+	cust, cust2 := rv.signIn("cust"), rv.signIn("cust2")
+	cust.send("/app/people", url.Values{"name": {"sothea"}, "role": {vault.RoleAnalyst}}).status(t, "enrol", http.StatusOK)
+	rq := regexp.MustCompile(`/app/requests/(rq_[0-9a-f]{24})/approve`).FindStringSubmatch(cust2.get("/app/requests").raw2())
+	if rq == nil {
+		t.Fatal("no request to approve")
+	}
+	p := cust.send("/app/requests/"+rq[1]+"/approve", nil)
+	if p.code != http.StatusForbidden {
+		t.Fatalf("approving one's own request: %d", p.code)
+	}
+	p.has(t, "approving one's own request", "nobody approves their own request", "withdraw it on the Approvals page")
+	if strings.Contains(p.body, "custos reject") {
+		t.Errorf("the web names a command: %s", p.body)
+	}
+}

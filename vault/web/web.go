@@ -399,7 +399,7 @@ func (h *Handler) authed(pattern string, f pageFunc) http.HandlerFunc {
 		}
 		if err := f(h, w, r, s); err != nil {
 			err = h.api.RecordRefusal(r.Context(), r, who, pattern, err)
-			code, msg := h.api.Message(r, err)
+			code, msg := h.api.WebMessage(r, err)
 			h.errorPage(w, r, s, code, msg)
 		}
 	}
