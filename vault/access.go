@@ -34,12 +34,6 @@ type Reveal struct {
 	err     error
 }
 
-// KnownMaterialRefused begins the answer to a reveal of known material
-// without the override: the CLI and the web application each add how to
-// ask for it their way (custos get --reveal-known; the box beside the
-// purpose on the item's page).
-const KnownMaterialRefused = "known material, not shown for review"
-
 // OpenItem authorises and records an access to an item, then opens its
 // plaintext stream. Nothing is read from the object store before the
 // access event is durable.
@@ -98,7 +92,9 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 	hidden := func(known string) error {
 		// On the record's grounds, not the person's permission: they may
 		// view it, with the override (docs/custody-log.md, "grounds").
-		r := refusedHint(ErrForbidden, "to see it anyway, reveal it explicitly with your purpose, which is recorded", KnownMaterialRefused+": %s", known).(*refusal)
+		r := refusedHints(ErrForbidden, "to see it anyway, reveal it explicitly with your purpose, which is recorded (add --reveal-known)",
+			"to see it anyway, tick “I need to see this known material” beside the purpose, and view it again; that is recorded",
+			"known material, not shown for review: %s", known).(*refusal)
 		r.grounds = GroundsState
 		return r
 	}

@@ -573,9 +573,6 @@ func runGet(args []string, stdout, stderr io.Writer) error {
 	}
 	sum, size, hdr, err := fetchWithHeader(stderr, *asJSON, "/v1/items/"+url.PathEscape(pos[0]), q, *out, "retrieving "+pos[0])
 	if err != nil {
-		if strings.Contains(err.Error(), vault.KnownMaterialRefused) {
-			return fmt.Errorf("%w (add --reveal-known)", err)
-		}
 		return err
 	}
 	if w := hdr.Get(api.HeaderWarning); w != "" {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"mime"
 	"net/http"
 	"slices"
@@ -72,10 +71,6 @@ func (h *Handler) reveal(w http.ResponseWriter, r *http.Request, s *session) err
 	known := r.PostForm.Get("reveal_known")
 	rev, err := h.v.Open(r.Context(), s.who, vault.RevealRequest{Item: r.PathValue("item"),
 		Purpose: strings.TrimSpace(r.PostForm.Get("purpose")), RevealKnown: known == "yes"})
-	if err != nil && strings.Contains(err.Error(), vault.KnownMaterialRefused) {
-		// How to ask for it on this page, not with a command.
-		return fmt.Errorf("%w. %s", err, s.lang.text("view.known.how"))
-	}
 	if err != nil {
 		return err
 	}
