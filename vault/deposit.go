@@ -298,21 +298,19 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	}
 	res := enc.res
 	sum := hex.EncodeToString(res.Plain.SHA256[:])
-	if req.NotAgain {
-		held, err := v.heldAs(c.ID, req.Name, sum)
-		if err != nil {
-			fail(nil)
-			return nil, err
-		}
-		if held != "" {
-			fail(nil)
-			return nil, &AlreadyDeposited{Item: held, err: fmt.Errorf("%w: %s is already in case %s as %s, with the same SHA-256; it was not deposited again (to do that on purpose: custos deposit --again, or on the upload page the box 'Upload files the case already holds (same name and content) again')", ErrConflict, req.Name, c.ID, held)}
-		}
-	}
-	var again string
-	if !req.NotAgain {
-		// Told, not refused: a store that cannot say leaves it unsaid.
-		again, _ = v.heldAs(c.ID, req.Name, sum)
+	// The item the case already holds under this name with this content:
+	// refused under NotAgain; otherwise told (Again), and a store that
+	// cannot say leaves it unsaid.
+	again, err := v.heldAs(c.ID, req.Name, sum)
+	switch {
+	case req.NotAgain && err != nil:
+		fail(nil)
+		return nil, err
+	case req.NotAgain && again != "":
+		fail(nil)
+		return nil, &AlreadyDeposited{Item: again, err: fmt.Errorf("%w: %s is already in case %s as %s, with the same SHA-256; it was not deposited again (to do that on purpose: custos deposit --again, or on the upload page the box 'Upload files the case already holds (same name and content) again')", ErrConflict, req.Name, c.ID, again)}
+	case err != nil:
+		again = ""
 	}
 	d := ItemDeposited{
 		Name: req.Name, Size: res.Plain.Size, SHA256: sum,
