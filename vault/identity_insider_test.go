@@ -206,23 +206,33 @@ func requiredSealing(t *testing.T, purpose string) (*packageFixture, map[string]
 	return f, p, pkg
 }
 
+// sealsNeedApproval is the package fixture whose case P-1 needs a
+// custodian's approval of each sealing, with two custodians (c1 set the
+// policy; c2 decides) and its first item (ids[0]) classified national,
+// the other not.
+func sealsNeedApproval(t *testing.T) (f *packageFixture, p map[string]Principal, ids []string) {
+	t.Helper()
+	f = newPackageFixture(t)
+	ctx := context.Background()
+	p = people(t, f.v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
+	if _, err := f.v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalRequired, ""); err != nil {
+		t.Fatal(err)
+	}
+	ids = caseItemIDs(t, f.v.state, "P-1")
+	if _, err := f.v.Classify(ctx, f.inv, ids[0], ClassifyRequest{Category: CategoryNational}); err != nil {
+		t.Fatal(err)
+	}
+	return f, p, ids
+}
+
 // TestSealApprovalSealsWhatWasAsked: the approving custodian approves
 // the request as recorded. A request for "every item" (no items listed)
 // must not carry out, at the approval, a package of items that did not
 // exist when it was asked for.
 func TestSealApprovalSealsWhatWasAsked(t *testing.T) {
-	f := newPackageFixture(t)
+	f, p, ids := sealsNeedApproval(t)
 	v := f.v
 	ctx := context.Background()
-	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
-	if _, err := v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalRequired, ""); err != nil {
-		t.Fatal(err)
-	}
-	// One item classified; the other not.
-	ids := caseItemIDs(t, v.state, "P-1")
-	if _, err := v.Classify(ctx, f.inv, ids[0], ClassifyRequest{Category: CategoryNational}); err != nil {
-		t.Fatal(err)
-	}
 	pkg, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "pros", Purpose: "trial"})
 	if err != nil || pkg.Request == nil {
 		t.Fatalf("sealing under the policy: %+v %v", pkg, err)
@@ -606,18 +616,10 @@ func TestSealingOutlivesItsCaller(t *testing.T) {
 // copy of an item settled illegal is known material while not classified
 // itself.
 func TestTheApproverIsToldOfKnownMaterialAsked(t *testing.T) {
-	f := newPackageFixture(t)
+	f, p, ids := sealsNeedApproval(t)
 	v := f.v
 	ctx := context.Background()
-	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian})
-	if _, err := v.SetCasePolicy(ctx, p["c1"], "P-1", ExportApprovalRequired, ""); err != nil {
-		t.Fatal(err)
-	}
-	ids := caseItemIDs(t, v.state, "P-1")
 	first, _, _ := v.state.getItem(ids[0])
-	if _, err := v.Classify(ctx, f.inv, ids[0], ClassifyRequest{Category: CategoryNational}); err != nil {
-		t.Fatal(err)
-	}
 	// A copy of it, deposited under another name, and never classified.
 	if _, err := v.Deposit(ctx, f.inv, DepositRequest{Case: "P-1", Name: "copy.txt", Body: strings.NewReader("evidence " + first.Deposit.Name)}); err != nil {
 		t.Fatal(err)
