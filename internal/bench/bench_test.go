@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/custos-vault/custos/vault"
 )
 
 func TestAuditVerifyProfile(t *testing.T) {
@@ -124,5 +126,19 @@ tee >(sha256sum >/dev/null) >(md5sum >/dev/null) >(sha1sum >/dev/null) < "in.bin
 wait`
 	if got := stockPipeline("in.bin", "age1x", `> "out.age"`); got != want {
 		t.Fatalf("the pipeline changed:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// A package of a case an analyst opened is sealed by one of its
+// investigators, whatever the order of its members: the vault refuses
+// an analyst's sealing, and a history of 10^6 events stopped there.
+func TestPackagesAreSealedByAnInvestigator(t *testing.T) {
+	analyst := &genPerson{name: "analyst-004", role: vault.RoleAnalyst}
+	investigator := &genPerson{name: "investigator-007", role: vault.RoleInvestigator}
+	if got := sealerOf(&genCase{members: []*genPerson{analyst, investigator}}); got != investigator {
+		t.Errorf("a case opened by an analyst is sealed by %v, want the investigator assigned to it", got)
+	}
+	if got := sealerOf(&genCase{members: []*genPerson{analyst}}); got != nil {
+		t.Errorf("a case of an analyst alone is sealed by %v, want nobody", got)
 	}
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -505,7 +506,7 @@ func (g *generator) requests(size uint64) error {
 			return err
 		}
 	}
-	for g.sealed < int(size)/scaleEventsPerPackage {
+	for g.sealed < int(size)/g.eventsPerPackage() {
 		if err := g.sealPackage(); err != nil {
 			return err
 		}
@@ -713,14 +714,32 @@ func (g *generator) depositInto(cs []*genCase) error {
 	return nil
 }
 
+// eventsPerPackage is how many events of the history come with each
+// package sealed: scaleEventsPerPackage, and a quarter of a history
+// shorter than 100,000 events (the tests' small ones), so that every
+// history seals some.
+func (g *generator) eventsPerPackage() int {
+	if g.n < 100_000 {
+		return max(1, g.n/4)
+	}
+	return scaleEventsPerPackage
+}
+
 // sealPackage seals up to three items of a recent case for the
 // prosecutor, who fetches the package.
 func (g *generator) sealPackage() error {
 	var c *genCase
-	for c == nil || c == g.tl || len(c.items) < 2 {
+	var sealer *genPerson
+	for tries := 0; sealer == nil; tries++ {
+		if tries == 1000 {
+			return errors.New("sealing a package: none of the 20 newest cases with two items or more has an investigator")
+		}
 		c = g.cases[max(0, len(g.cases)-1-g.rng.IntN(20))]
+		if c != g.tl && len(c.items) >= 2 {
+			sealer = sealerOf(c)
+		}
 	}
-	p, err := g.principal(c.members[0])
+	p, err := g.principal(sealer)
 	if err != nil {
 		return err
 	}
@@ -744,6 +763,19 @@ func (g *generator) sealPackage() error {
 	rc.Close()
 	g.sealed++
 	return err
+}
+
+// sealerOf is the member of c who seals its packages: the first of its
+// investigators (analysts do not seal packages: the package.seal
+// entry of vault/askers.go), or nil
+// if it has none.
+func sealerOf(c *genCase) *genPerson {
+	for _, m := range c.members {
+		if m.role == vault.RoleInvestigator {
+			return m
+		}
+	}
+	return nil
 }
 
 // bulk queues about scaleBatch events: the timeline case's share, then
