@@ -94,14 +94,22 @@ func (v *Vault) checkSnapshotPages(ctx context.Context, l *loaded) error {
 }
 
 // checkStore runs the log store's own integrity check, if it has one
-// (events.IntegrityChecker), and halts the log if it fails.
+// (events.IntegrityChecker), logs that it passed, with how long it took
+// (the last of the checks a start leaves to run beside the serving vault:
+// SQLite's quick_check of a log of 10^7 events reads its 6 GB), and halts
+// the log if it fails.
 func (v *Vault) checkStore(ctx context.Context) error {
 	c, ok := v.cfg.Log.(events.IntegrityChecker)
 	if !ok {
 		return nil
 	}
+	start := time.Now()
 	err := c.CheckIntegrity(ctx)
-	if err == nil || ctx.Err() != nil {
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err == nil {
+		v.logger.Info("checked the custody log store's own files (its integrity check)", "took", time.Since(start).Round(time.Millisecond))
 		return nil
 	}
 	return v.halt(fmt.Errorf("%w: the custody log store's integrity check: %v", ErrIntegrity, err))

@@ -180,16 +180,16 @@ func Scale(custos, dir string, n int, progress io.Writer, keep string) ([]Metric
 	}
 	say("timeline of %d events: first %.1f ms, median %.1f ms; %.0f MiB resident", tlEvents, tlFirst, tlMedian, rssTimeline)
 
-	// The background check of the events the snapshot covered (one read
-	// of the whole log after every start from a snapshot) shares the
-	// cores with whatever runs first: the work and the timeline above ran
-	// beside it, as they would after a restart; the audit is measured
-	// after it.
+	// The checks a start runs beside the serving vault (of the events
+	// the snapshot covered, one read of the whole log, and then the
+	// store's own quick_check, another) share the cores with whatever
+	// runs first: the work and the timeline above ran beside them, as
+	// they would after a restart; the audit is measured after them.
 	if err := s.settle(30 * time.Minute); err != nil {
-		return fail("waiting for the check of the covered events", err)
+		return fail("waiting for the checks after the start", err)
 	}
-	coveredDone := time.Since(startedAt)
-	say("the server's background work after the start ended %.1f s after it", coveredDone.Seconds())
+	checksDone := time.Since(startedAt)
+	say("the server's checks after the start ended %.1f s after it", checksDone.Seconds())
 
 	// The auditor's replay of the whole log: `custos audit verify`
 	// downloads the log from the running server and checks it locally
@@ -255,7 +255,7 @@ func Scale(custos, dir string, n int, progress io.Writer, keep string) ([]Metric
 		{"case_timeline_ms" + at, tlMedian, "ms"},
 		{"case_timeline_events" + at, float64(tlEvents), "events"},
 		{"server_rss_after_timeline_mib" + at, rssTimeline, "MiB"},
-		{"covered_check_done_s" + at, coveredDone.Seconds(), "s"},
+		{"start_checks_done_s" + at, checksDone.Seconds(), "s"},
 		{"audit_verify_events_per_s" + at, float64(av.events) / av.elapsed.Seconds(), "events/s"},
 		{"audit_verify_cpu_s" + at, av.cpu.Seconds(), "s"},
 		{"audit_verify_server_cpu_s" + at, (serverAfter - serverBefore).Seconds(), "s"},
@@ -294,13 +294,14 @@ type scaleServer struct {
 	*devServer
 	c   *exec.Cmd
 	eof chan struct{}
-	// covered is closed when the server logs that it checked the events
-	// its state snapshot covered (vault/snapshot_check.go), which it does
-	// in the background after every start from a snapshot.
-	covered  chan struct{}
-	coverOne sync.Once
-	stopOnce sync.Once
-	stopErr  error
+	// checked is closed when the server logs that its log store's own
+	// files passed their check (vault/snapshot_check.go, checkStore): the
+	// last of the checks a start runs beside the serving vault, after
+	// those of the snapshot's pages and of the events it covered.
+	checked   chan struct{}
+	checkOnce sync.Once
+	stopOnce  sync.Once
+	stopErr   error
 }
 
 // startScaleServer starts a development server on data, appending its
@@ -327,7 +328,7 @@ func startScaleServer(custos, data, logPath string, limit time.Duration) (*scale
 		logf.Close()
 		return nil, 0, err
 	}
-	s := &scaleServer{devServer: &devServer{cmd: c.Process, url: base, data: data}, c: c, eof: make(chan struct{}), covered: make(chan struct{})}
+	s := &scaleServer{devServer: &devServer{cmd: c.Process, url: base, data: data}, c: c, eof: make(chan struct{}), checked: make(chan struct{})}
 	ready := make(chan time.Duration, 1)
 	go func() {
 		defer close(s.eof)
@@ -342,8 +343,8 @@ func startScaleServer(custos, data, logPath string, limit time.Duration) (*scale
 				default:
 				}
 			}
-			if strings.Contains(line, "checked the custody log's events a state snapshot covers") {
-				s.coverOne.Do(func() { close(s.covered) })
+			if strings.Contains(line, "checked the custody log store's own files") {
+				s.checkOnce.Do(func() { close(s.checked) })
 			}
 			fmt.Fprintln(logf, line)
 		}
@@ -360,10 +361,9 @@ func startScaleServer(custos, data, logPath string, limit time.Duration) (*scale
 	}
 }
 
-// settle waits until the server has checked the events its snapshot
-// covered (the log line) or, after a start that replayed the log and so
-// has none to check, until it has used almost no CPU (under 50 ms) for
-// two seconds running.
+// settle waits until the server has ended the checks a start runs
+// beside the serving vault (the log line of the last, the store's own) or
+// has used almost no CPU (under 50 ms) for two seconds running.
 func (s *scaleServer) settle(limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	prev, err := processCPU(s.c.Process.Pid)
@@ -373,7 +373,7 @@ func (s *scaleServer) settle(limit time.Duration) error {
 	quiet := 0
 	for time.Now().Before(deadline) {
 		select {
-		case <-s.covered:
+		case <-s.checked:
 			return nil
 		case <-s.eof:
 			return errors.New("the server stopped")

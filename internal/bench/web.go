@@ -73,8 +73,9 @@ func WebCasePage(custos, dir string, n, rounds int) ([]Metric, error) {
 		return nil, err
 	}
 	fill := time.Since(start)
-	// A sha256 of one of the deposits ("777"), to search by.
-	sum := sha256Hex([]byte("777"))
+	// The SHA-256 of one of the deposits (the 777th, or the middle one of
+	// fewer), to search by.
+	sum := sha256Hex([]byte(strconv.Itoa(min(777, (n+1)/2))))
 	get := func(path string) (time.Duration, error) {
 		req, _ := http.NewRequest("GET", s.url+path, nil)
 		req.AddCookie(&http.Cookie{Name: "custos_session", Value: s.token})
@@ -87,7 +88,7 @@ func WebCasePage(custos, dir string, n, rounds int) ([]Metric, error) {
 		resp.Body.Close()
 		d := time.Since(t)
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "IMG_") {
-			return 0, fmt.Errorf("GET %s: HTTP %d", path, resp.StatusCode)
+			return 0, fmt.Errorf("GET %s: HTTP %d, and no item in the page", path, resp.StatusCode)
 		}
 		return d, nil
 	}
@@ -183,6 +184,10 @@ func WebUpload(custos, dir string, size int64) ([]Metric, error) {
 		chromedp.WaitVisible(chromedp.ID("cases")),
 		chromedp.Navigate(s.url+"/app/cases/UP/upload"),
 		chromedp.SetUploadFiles(chromedp.ID("files"), []string{file}),
+		// The case holds the file already (the CLI's deposit above):
+		// the page skips a file the case holds unless asked to deposit
+		// it again.
+		chromedp.Click(chromedp.ID("again")),
 	); err != nil {
 		return nil, fmt.Errorf("browser: %w", err)
 	}
