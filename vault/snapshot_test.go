@@ -1001,6 +1001,9 @@ func TestFailedStoreCheckHaltsTheVault(t *testing.T) {
 	if !strings.Contains(logs.String(), "malformed") {
 		t.Fatalf("not logged: %s", logs.String())
 	}
+	if strings.Contains(logs.String(), LogStoreChecked) {
+		t.Fatalf("a failed check is logged as passed: %s", logs.String())
+	}
 	found := false
 	for _, ev := range logged(t, v) {
 		found = found || ev.Type == TypeIntegrityFailed
@@ -1369,7 +1372,11 @@ func TestPassedStoreCheckIsLogged(t *testing.T) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	})
 	<-v.checkDone
-	<-ran
+	select {
+	case <-ran:
+	default:
+		t.Fatal("the store's own check did not run beside the start")
+	}
 	if !strings.Contains(logs.String(), `msg="checked the custody log store's own files (its integrity check)" took=`) {
 		t.Fatalf("the passed check is not logged: %s", logs.String())
 	}

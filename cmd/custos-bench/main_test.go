@@ -2,20 +2,24 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/custos-vault/custos/internal/testenv"
 )
 
 // Every group of `make bench` runs to its end at small sizes and prints
-// its figures. The full run takes hours and no test runs it, so without
-// this a group can stop working unseen: a history of 10^6 events once
-// stopped at its first package, sealed by an analyst, which the vault
-// refuses (the scale group; its small history had sealed none).
+// its figures. The full run takes hours and no other test runs most
+// groups, so without this a group can stop working unseen: the web group
+// once waited for an upload the page had skipped, and failed after ten
+// minutes. Each group gets five minutes; one that takes longer is
+// stopped, with everything it started.
 func TestEveryGroupRunsSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds custos and runs every benchmark group")
@@ -26,10 +30,14 @@ func TestEveryGroupRunsSmall(t *testing.T) {
 		t.Fatalf("building: %v\n%s", err, out)
 	}
 	// The groups' real components: age in the stock-tools pipeline (from
-	// PATH), MinIO, litewitness and OpenSSL's TSA, Chromium.
+	// PATH), MinIO, litewitness, OpenSSL (its TSA) and Chromium.
 	testenv.Binary(t, "age")
 	testenv.Binary(t, "minio")
 	testenv.Binary(t, "litewitness")
+	testenv.Binary(t, "openssl")
+	if _, err := os.Stat(testenv.ChromiumPath); err != nil {
+		testenv.Missing(t, "chromium is not installed (run `make tools`, or apt-get install chromium)")
+	}
 	small := []string{
 		"-custos", filepath.Join(dir, "custos"),
 		"-append-duration", "1s",
@@ -55,7 +63,14 @@ func TestEveryGroupRunsSmall(t *testing.T) {
 					t.Skip("skipped: MinIO's client (mc) is installed by make bench only")
 				}
 			}
-			cmd := exec.Command(filepath.Join(dir, "custos-bench"), append([]string{"-only", group}, small...)...)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, filepath.Join(dir, "custos-bench"), append([]string{"-only", group}, small...)...)
+			// Its own process group, stopped whole at the deadline: the
+			// servers, MinIO and Chromium a group starts go with it.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+			cmd.WaitDelay = 10 * time.Second
 			// make bench runs it from the repository root (the pdq
 			// group reads its photos from testdata/).
 			cmd.Dir = testenv.Root()
@@ -63,6 +78,9 @@ func TestEveryGroupRunsSmall(t *testing.T) {
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()
+			if ctx.Err() != nil {
+				t.Fatalf("custos-bench -only %s did not end within five minutes\n%s", group, tail(stderr.String(), 4000))
+			}
 			if err != nil {
 				t.Fatalf("custos-bench -only %s: %v\n%s", group, err, tail(stderr.String(), 4000))
 			}

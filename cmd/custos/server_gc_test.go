@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"testing"
@@ -23,7 +25,10 @@ func TestGCPace(t *testing.T) {
 		pace gcpace.Pace
 	}{
 		{"server", func(ctx context.Context) { setServerGC(ctx, slog.New(slog.DiscardHandler)) }, serverGCPace},
-		{"audit verify", setReplayGC, replayGCPace},
+		{"audit verify", func(ctx context.Context) {
+			stop := setReplayGC()
+			context.AfterFunc(ctx, stop)
+		}, replayGCPace},
 	} {
 		for _, tc := range []struct {
 			gogc, limit string
@@ -54,5 +59,25 @@ func TestGCPace(t *testing.T) {
 				t.Errorf("%s, paced: the collector's target is %d, want above %d (the floor over a small heap)", p.name, got, p.pace.Percent)
 			}
 		}
+	}
+}
+
+// audit verify paces its collector while it runs, and puts back the
+// target it found when it ends, on every way out (here, a store that
+// cannot be opened).
+func TestAuditVerifyPacesItsCollector(t *testing.T) {
+	started, stopped := 0, 0
+	defer func(f func() func()) { paceReplayGC = f }(paceReplayGC)
+	paceReplayGC = func() func() {
+		started++
+		return func() { stopped++ }
+	}
+	var out, errOut bytes.Buffer
+	err := run([]string{"audit", "verify", "--store", filepath.Join(t.TempDir(), "missing.db"), "--key", "vault.key"}, &out, &errOut)
+	if err == nil {
+		t.Fatal("audit verify of a missing store succeeded")
+	}
+	if started != 1 || stopped != 1 {
+		t.Fatalf("the pace was started %d times and stopped %d, want once each", started, stopped)
 	}
 }

@@ -68,7 +68,7 @@ func AuditCheckpoints(custos, dir string, n int, progress io.Writer, keep string
 		return nil, fmt.Errorf("start: %w", err)
 	}
 	defer s.stop()
-	if err := s.settle(30 * time.Minute); err != nil {
+	if err := s.settle(settleLimit(g.Size)); err != nil {
 		return nil, err
 	}
 	pid := s.c.Process.Pid

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -131,14 +132,29 @@ wait`
 
 // A package of a case an analyst opened is sealed by one of its
 // investigators, whatever the order of its members: the vault refuses
-// an analyst's sealing, and a history of 10^6 events stopped there.
+// an analyst's sealing, and a history of 10^6 events stopped there. The
+// newest cases here are an analyst's alone, an analyst's with an
+// investigator assigned, and the timeline case; the choice is drawn many
+// times.
 func TestPackagesAreSealedByAnInvestigator(t *testing.T) {
 	analyst := &genPerson{name: "analyst-004", role: vault.RoleAnalyst}
 	investigator := &genPerson{name: "investigator-007", role: vault.RoleInvestigator}
-	if got := sealerOf(&genCase{members: []*genPerson{analyst, investigator}}); got != investigator {
-		t.Errorf("a case opened by an analyst is sealed by %v, want the investigator assigned to it", got)
+	items := []genItem{{id: "it_1"}, {id: "it_2"}}
+	alone := &genCase{id: "A", members: []*genPerson{analyst}, items: items}
+	assigned := &genCase{id: "B", members: []*genPerson{analyst, investigator}, items: items}
+	timeline := &genCase{id: "T", members: []*genPerson{investigator}, items: items}
+	g := &generator{rng: rand.New(rand.NewPCG(1, 2)), cases: []*genCase{alone, assigned, timeline}, tl: timeline}
+	for range 200 {
+		c, sealer, err := g.packageCase()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c != assigned || sealer != investigator {
+			t.Fatalf("the package of %s is sealed by %s (%s), want B's investigator", c.id, sealer.name, sealer.role)
+		}
 	}
-	if got := sealerOf(&genCase{members: []*genPerson{analyst}}); got != nil {
-		t.Errorf("a case of an analyst alone is sealed by %v, want nobody", got)
+	g.cases = []*genCase{alone, timeline}
+	if c, sealer, err := g.packageCase(); err == nil {
+		t.Fatalf("with no case of an investigator, %s's package is sealed by %s, want an error", c.id, sealer.name)
 	}
 }

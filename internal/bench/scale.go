@@ -21,6 +21,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/custos-vault/custos/vault"
 )
 
 // How a vault's costs grow with its custody log (issue #18, section 1).
@@ -185,7 +187,7 @@ func Scale(custos, dir string, n int, progress io.Writer, keep string) ([]Metric
 	// store's own quick_check, another) share the cores with whatever
 	// runs first: the work and the timeline above ran beside them, as
 	// they would after a restart; the audit is measured after them.
-	if err := s.settle(30 * time.Minute); err != nil {
+	if err := s.settle(settleLimit(uint64(n))); err != nil {
 		return fail("waiting for the checks after the start", err)
 	}
 	checksDone := time.Since(startedAt)
@@ -343,7 +345,7 @@ func startScaleServer(custos, data, logPath string, limit time.Duration) (*scale
 				default:
 				}
 			}
-			if strings.Contains(line, "checked the custody log store's own files") {
+			if strings.Contains(line, "msg=\""+vault.LogStoreChecked+"\"") {
 				s.checkOnce.Do(func() { close(s.checked) })
 			}
 			fmt.Fprintln(logf, line)
@@ -361,38 +363,27 @@ func startScaleServer(custos, data, logPath string, limit time.Duration) (*scale
 	}
 }
 
-// settle waits until the server has ended the checks a start runs
-// beside the serving vault (the log line of the last, the store's own) or
-// has used almost no CPU (under 50 ms) for two seconds running.
+// settle waits until the server has ended the checks a start runs beside
+// the serving vault: the log line of the last of them, the store's own
+// (vault.LogStoreChecked), which a server on the embedded store logs
+// after every start. It fails if the server stops first, or if the line
+// has not come within limit.
 func (s *scaleServer) settle(limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	prev, err := processCPU(s.c.Process.Pid)
-	if err != nil {
-		return err
+	select {
+	case <-s.checked:
+		return nil
+	case <-s.eof:
+		return errors.New("the server stopped before it ended the checks after its start")
+	case <-time.After(limit):
+		return fmt.Errorf("the server did not log %q within %v of its start", vault.LogStoreChecked, limit)
 	}
-	quiet := 0
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.checked:
-			return nil
-		case <-s.eof:
-			return errors.New("the server stopped")
-		case <-time.After(time.Second):
-		}
-		cpu, err := processCPU(s.c.Process.Pid)
-		if err != nil {
-			return err
-		}
-		if cpu-prev < 50*time.Millisecond {
-			if quiet++; quiet == 2 {
-				return nil
-			}
-		} else {
-			quiet = 0
-		}
-		prev = cpu
-	}
-	return fmt.Errorf("still busy after %v", limit)
+}
+
+// settleLimit is how long the checks after a start of a log of n events
+// may take: two minutes, and two more a million events (they read the
+// whole log twice: about 40 s at 10^7 on this machine).
+func settleLimit(n uint64) time.Duration {
+	return 2*time.Minute + time.Duration(n/1_000_000)*2*time.Minute
 }
 
 // stop interrupts the server and waits for it to exit.

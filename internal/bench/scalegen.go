@@ -728,16 +728,9 @@ func (g *generator) eventsPerPackage() int {
 // sealPackage seals up to three items of a recent case for the
 // prosecutor, who fetches the package.
 func (g *generator) sealPackage() error {
-	var c *genCase
-	var sealer *genPerson
-	for tries := 0; sealer == nil; tries++ {
-		if tries == 1000 {
-			return errors.New("sealing a package: none of the 20 newest cases with two items or more has an investigator")
-		}
-		c = g.cases[max(0, len(g.cases)-1-g.rng.IntN(20))]
-		if c != g.tl && len(c.items) >= 2 {
-			sealer = sealerOf(c)
-		}
+	c, sealer, err := g.packageCase()
+	if err != nil {
+		return err
 	}
 	p, err := g.principal(sealer)
 	if err != nil {
@@ -765,10 +758,25 @@ func (g *generator) sealPackage() error {
 	return err
 }
 
-// sealerOf is the member of c who seals its packages: the first of its
-// investigators (analysts do not seal packages: the package.seal
-// entry of vault/askers.go), or nil
-// if it has none.
+// packageCase chooses the case of the next package, one of the 20
+// newest with two items or more (not the timeline's), and who seals it:
+// the first of its investigators, since analysts do not seal packages
+// (the package.seal entry of vault/askers.go). It draws up to 1,000
+// times, and fails if none of those cases has an investigator.
+func (g *generator) packageCase() (*genCase, *genPerson, error) {
+	for range 1000 {
+		c := g.cases[max(0, len(g.cases)-1-g.rng.IntN(20))]
+		if c == g.tl || len(c.items) < 2 {
+			continue
+		}
+		if sealer := sealerOf(c); sealer != nil {
+			return c, sealer, nil
+		}
+	}
+	return nil, nil, errors.New("sealing a package: no case among the 20 newest has two items or more and an investigator")
+}
+
+// sealerOf is the first of c's investigators, or nil if it has none.
 func sealerOf(c *genCase) *genPerson {
 	for _, m := range c.members {
 		if m.role == vault.RoleInvestigator {

@@ -193,11 +193,22 @@ func WebUpload(custos, dir string, size int64) ([]Metric, error) {
 	}
 	// The page times its own upload, from the click to the vault's
 	// answer, and shows it (data-elapsed-ms on the form).
+	// The file's line ends done, already (skipped: the case holds it) or
+	// failed: only done is an upload to time.
 	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.ID("start")),
-		chromedp.WaitVisible(chromedp.CSS("#uploads li.done")),
-		chromedp.WaitReady(chromedp.CSS("#upload[data-elapsed-ms]")),
+		chromedp.WaitVisible(chromedp.CSS("#uploads li.done, #uploads li.already, #uploads li.failed")),
 	); err != nil {
+		return nil, fmt.Errorf("browser upload: %w", err)
+	}
+	class, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("#uploads li"), "class"))
+	if err != nil {
+		return nil, fmt.Errorf("browser upload: %w", err)
+	}
+	if !slices.Contains(strings.Fields(class.Value), "done") {
+		return nil, fmt.Errorf("browser upload: the page ended the file's upload as %q, not done", class.Value)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitReady(chromedp.CSS("#upload[data-elapsed-ms]"))); err != nil {
 		return nil, fmt.Errorf("browser upload: %w", err)
 	}
 	ms, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("upload"), "data-elapsed-ms"))

@@ -1,7 +1,8 @@
-// Package gcpace sets the Go collector's target (GOGC) of a long-running
-// process whose live heap is mostly state kept for the process's life,
-// so that the heap may grow between collections by a share of the live
-// heap or by a fixed floor, whichever is more.
+// Package gcpace sets the Go collector's target (GOGC) so that the heap
+// may grow between collections by a share of the live heap or by a fixed
+// floor, whichever is more: for the server, whose live heap is mostly
+// state kept for the process's life, and for audit verify's replay,
+// whose small live heap sees a kilobyte of garbage an event.
 //
 // Go's collector marks the whole live heap in every cycle and starts a
 // cycle once the heap has grown by GOGC percent of it (of the live heap,
