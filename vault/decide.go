@@ -82,10 +82,19 @@ func WebAnswer(err error) (text string, ok bool) {
 		return w.text, true
 	}
 	var r *refusal
-	if errors.As(err, &r) && r.webHint != "" && r.answer == "" {
-		return fmt.Sprintf("%v: %s", r.kind, withHint(r.reason, r.webHint)), true
+	if errors.As(err, &r) {
+		return r.webText()
 	}
 	return "", false
+}
+
+// webText is r's answer to a person using the web application, where its
+// web hint gives one (ok false where r has none, or an answer of its own).
+func (r *refusal) webText() (text string, ok bool) {
+	if r.webHint == "" || r.answer != "" {
+		return "", false
+	}
+	return fmt.Sprintf("%v: %s", r.kind, withHint(r.reason, r.webHint)), true
 }
 
 // refusedOn is refused on grounds its kind does not say.
@@ -214,8 +223,8 @@ func (v *Vault) refusedAs(ctx context.Context, who Principal, action, target str
 		if err := v.recordRefusal(ctx, who, action, target, r.reason, grounds); err != nil {
 			return err
 		}
-		if r.webHint != "" && r.answer == "" {
-			return fmt.Errorf("%w: %s%w%w", r.kind, r.told(), recordedMark{}, webAnswer{fmt.Sprintf("%v: %s", r.kind, withHint(r.reason, r.webHint))})
+		if web, ok := r.webText(); ok {
+			return fmt.Errorf("%w: %s%w%w", r.kind, r.told(), recordedMark{}, webAnswer{web})
 		}
 		return fmt.Errorf("%w: %s%w", r.kind, r.told(), recordedMark{})
 	}

@@ -553,7 +553,7 @@ type AskedItems struct {
 	// lists them, or a copy or near-copy of them was settled illegal):
 	// what the package would carry that is known illegal material,
 	// beside the categories settled of the items themselves. Checked for
-	// the first maxKnownChecked readable items; KnownUnchecked counts
+	// the first MaxKnownChecked readable items; KnownUnchecked counts
 	// the readable items after them, not checked.
 	Known          int `json:"known,omitempty"`
 	KnownUnchecked int `json:"known_unchecked,omitempty"`
@@ -565,10 +565,11 @@ type AskedItems struct {
 // maxAskedShown is how many of a request's items are named.
 const maxAskedShown = 20
 
-// maxKnownChecked is how many of a request's items are checked for known
-// material when the request is listed: each check may read hash-set
-// tables and near-copies, and the list is read at each visit.
-const maxKnownChecked = 1000
+// MaxKnownChecked is how many of a request's items are checked for known
+// material when the request is listed (AskedItems.Known): each check may
+// read hash-set tables and near-copies, and the list is read at each
+// visit.
+const MaxKnownChecked = 1000
 
 // askedItems are the items r asks to seal, or nil for another kind.
 func (v *Vault) askedItems(r Request) *AskedItems {
@@ -586,7 +587,7 @@ func (v *Vault) askedItems(r Request) *AskedItems {
 			continue
 		}
 		a.Size += it.Deposit.Size
-		if checked < maxKnownChecked {
+		if checked < MaxKnownChecked {
 			checked++
 			// A check that cannot be completed counts it as known, as a
 			// view treats it (never shown as if unknown).

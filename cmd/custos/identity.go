@@ -544,7 +544,7 @@ func askedItemsSummary(a vault.AskedItems) string {
 		s += fmt.Sprintf("; known material, hidden from review: %d", a.Known)
 	}
 	if a.KnownUnchecked > 0 {
-		s += fmt.Sprintf(" (%d after the first 1,000 not checked for known material)", a.KnownUnchecked)
+		s += fmt.Sprintf(" (%d after the first %d not checked for known material)", a.KnownUnchecked, vault.MaxKnownChecked)
 	}
 	if a.Unknown > 0 {
 		s += fmt.Sprintf(", %d unreadable", a.Unknown)
