@@ -970,22 +970,13 @@ func runAuditExport(args []string, stdout, stderr io.Writer) error {
 	} else if *dir == "" {
 		return usageErr("audit export needs -o DIR: the new folder to write the log into")
 	}
-	tmp, err := prepareExportDir(*dir)
+	// The folder first: a mistake in -o is found before the vault is asked.
+	out, err := startExport(*dir)
 	if err != nil {
 		return err
 	}
-	untrack := tempfiles.Track(tmp)
-	if d, err := os.Open(tmp); err == nil {
-		tempfiles.Hold(d) // held while this export writes it
-		defer d.Close()
-	}
-	done := false
-	defer func() {
-		if !done {
-			os.RemoveAll(tmp)
-		}
-		untrack()
-	}()
+	defer out.close()
+	tmp := out.tmp
 	c, k, err := clientAndLogKey()
 	if err != nil {
 		return err
@@ -1046,13 +1037,11 @@ func runAuditExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := finishExportDir(tmp, *dir); err != nil {
+	if err := out.finish(); err != nil {
 		return err
 	}
-	done = true
 	fp := pkgformat.KeyFingerprint(k.Key)
-	out := logExportOutput{Dir: *dir, Events: n, Checkpoints: written, KeyFingerprint: fp}
-	return printResult(stdout, *asJSON, out,
+	return printResult(stdout, *asJSON, logExportOutput{Dir: *dir, Events: n, Checkpoints: written, KeyFingerprint: fp},
 		fmt.Sprintf("%s, %s and the log key (fingerprint %s) written to %s; %s says what each file is",
 			plural(int(n), "event"), plural(written, "checkpoint"), fp, *dir, filepath.Join(*dir, "README.txt")))
 }
@@ -1168,6 +1157,54 @@ func keyTrusted(flagValue, served, unchecked string) error {
 type keyNotTrusted struct{ error }
 
 func (e keyNotTrusted) Unwrap() error { return e.error }
+
+// exportFolder is an export (audit export, audit timestamps) being
+// written into a temporary folder beside its destination dir: finish
+// moves it into place, and close, deferred, removes it unless finished.
+type exportFolder struct {
+	tmp, dir string
+	held     *os.File
+	untrack  func()
+	done     bool
+}
+
+// startExport refuses an -o dir that is not a new or empty folder in a
+// folder that exists (an input mistake: exit 2), and makes the
+// temporary folder the export is written into, removed if the run is
+// interrupted (tempfiles.Track) and held while it runs, so that another
+// run's sweep of unfinished exports leaves it (tempfiles.Hold).
+func startExport(dir string) (*exportFolder, error) {
+	tmp, err := prepareExportDir(dir)
+	if err != nil {
+		return nil, inputErr("-o", err)
+	}
+	e := &exportFolder{tmp: tmp, dir: dir, untrack: tempfiles.Track(tmp)}
+	if d, err := os.Open(tmp); err == nil {
+		tempfiles.Hold(d)
+		e.held = d
+	}
+	return e, nil
+}
+
+// finish moves the finished export into place (finishExportDir).
+func (e *exportFolder) finish() error {
+	if err := finishExportDir(e.tmp, e.dir); err != nil {
+		return err
+	}
+	e.done = true
+	return nil
+}
+
+// close removes the temporary folder of an export not finished.
+func (e *exportFolder) close() {
+	if !e.done {
+		os.RemoveAll(e.tmp)
+	}
+	e.untrack()
+	if e.held != nil {
+		e.held.Close()
+	}
+}
 
 // prepareExportDir refuses an existing dir that is not an empty folder,
 // and makes the temporary folder beside it that the export is written

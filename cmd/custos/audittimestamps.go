@@ -13,7 +13,6 @@ import (
 	"strconv"
 
 	"github.com/custos-vault/custos/events/tsa/tsafolder"
-	"github.com/custos-vault/custos/internal/tempfiles"
 	"github.com/custos-vault/custos/vault/api"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -79,22 +78,12 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	// The folder first: a mistake in -o is found before the vault is asked.
-	tmp, err := prepareExportDir(*dir)
+	export, err := startExport(*dir)
 	if err != nil {
-		return inputErr("-o", err)
+		return err
 	}
-	untrack := tempfiles.Track(tmp)
-	if d, err := os.Open(tmp); err == nil {
-		tempfiles.Hold(d) // held while this run writes it: another run's sweep leaves it
-		defer d.Close()
-	}
-	done := false
-	defer func() {
-		if !done {
-			os.RemoveAll(tmp)
-		}
-		untrack()
-	}()
+	defer export.close()
+	tmp := export.tmp
 	c, k, err := clientAndLogKey()
 	if err != nil {
 		return err
@@ -166,10 +155,9 @@ func runAuditTimestamps(args []string, stdout, stderr io.Writer) error {
 	out.Failures = append(out.Failures, rep.Failures...)
 	out.NotCounted = append(out.NotCounted, rep.NotCounted...)
 	out.First, out.Last = rep.TimeRange()
-	if err := finishExportDir(tmp, *dir); err != nil {
+	if err := export.finish(); err != nil {
 		return err
 	}
-	done = true
 	out.OK = rep.OK()
 	text := fmt.Sprintf("%s: %s and %s written", *dir, plural(out.Notes, "note"), plural(out.Tokens, "token"))
 	switch {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -136,6 +137,37 @@ func mustVerifier(t *testing.T, vkey string) note.Verifier {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TestExportFolderMistakes: audit export and audit timestamps write a new
+// folder, and an -o that cannot be one (a folder not empty, a file, a
+// folder inside one that does not exist) is an input mistake (exit 2),
+// found before the vault is asked, and leaves nothing behind.
+func TestExportFolderMistakes(t *testing.T) {
+	t.Setenv("CUSTOS_SERVER", "http://127.0.0.1:9") // never reached
+	base := t.TempDir()
+	full := filepath.Join(base, "full")
+	os.Mkdir(full, 0o755)
+	os.WriteFile(filepath.Join(full, "x"), nil, 0o644)
+	file := filepath.Join(base, "file")
+	os.WriteFile(file, nil, 0o644)
+	for name, run := range map[string]func([]string, io.Writer, io.Writer) error{
+		"audit export": runAuditExport, "audit timestamps": runAuditTimestamps} {
+		for _, c := range []struct{ dir, want string }{
+			{full, "is not empty"},
+			{file, "is not a folder"},
+			{filepath.Join(base, "no", "d"), "does not exist"},
+		} {
+			err := run([]string{"-o", c.dir}, new(bytes.Buffer), new(bytes.Buffer))
+			if !errors.Is(err, errInput) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s -o %s: %v, want an input mistake saying %q", name, c.dir, err, c.want)
+			}
+		}
+	}
+	ents, _ := os.ReadDir(base)
+	if len(ents) != 2 {
+		t.Errorf("the mistakes left %d entries in the folder, want the 2 made here", len(ents))
+	}
 }
 
 // TestAuditTimestampsMistakesInTheCommand: a range that holds no size and

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -192,5 +193,31 @@ func TestRequestsNameTheRecipientAndRole(t *testing.T) {
 		if got := describeRequest(vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: params}, role); !strings.HasPrefix(got, want) {
 			t.Errorf("role %q: the request is described as %q, want %q", role, got, want)
 		}
+	}
+}
+
+// TestOutputMistakesAreInputMistakes: an -o that names an existing file,
+// a folder, or a file in a folder that does not exist is a mistake in
+// the command (exit 2, errInput), which a script tells apart from a
+// fetch whose bytes failed their check (exit 1); it creates nothing.
+func TestOutputMistakesAreInputMistakes(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "view.bin")
+	os.WriteFile(existing, []byte("kept"), 0o600)
+	for _, c := range []struct{ out, want string }{
+		{existing, "exists"},
+		{dir, "is a folder"},
+		{filepath.Join(dir, "no", "view.bin"), "does not exist"},
+	} {
+		_, err := prepareOutput(c.out)
+		if !errors.Is(err, errInput) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("-o %s: %v, want an input mistake saying %q", c.out, err, c.want)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("the refusals left %d entries, want only the existing file", len(ents))
+	}
+	if b, _ := os.ReadFile(existing); string(b) != "kept" {
+		t.Errorf("the existing file now holds %q", b)
 	}
 }

@@ -644,17 +644,19 @@ func prepareOutput(out string) (*os.File, error) {
 	for _, p := range tempfiles.Sweep(dir, prefix, 2*time.Second) {
 		fmt.Fprintf(os.Stderr, "custos: removed %s, an unfinished copy an interrupted fetch left\n", p)
 	}
+	// Each refusal is a mistake in the command (exit 2), which a script
+	// tells apart from a fetch whose bytes failed their check (exit 1).
 	if fi, err := os.Lstat(out); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("%s is a folder: give -o a new file's name, such as %s (nothing was fetched)", shownPath(out), shownPath(filepath.Join(out, "FILE")))
+		return nil, inputErr("-o", fmt.Errorf("%s is a folder: give -o a new file's name, such as %s (nothing was fetched)", shownPath(out), shownPath(filepath.Join(out, "FILE"))))
 	} else if err == nil {
-		return nil, fmt.Errorf("%s exists; refusing to overwrite it: give -o a new file's name, or move the file away first (nothing was fetched)", shownPath(out))
+		return nil, inputErr("-o", fmt.Errorf("%s exists; refusing to overwrite it: give -o a new file's name, or move the file away first (nothing was fetched)", shownPath(out)))
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("cannot write %s: the folder %s does not exist", out, dir)
+		return nil, inputErr("-o", fmt.Errorf("cannot write %s: the folder %s does not exist", out, dir))
 	}
 	tmp, err := os.CreateTemp(dir, prefix)
 	if err != nil {
-		return nil, fmt.Errorf("cannot write %s: the folder %s does not take new files (%v)", out, dir, unwrapPath(err))
+		return nil, inputErr("-o", fmt.Errorf("cannot write %s: the folder %s does not take new files (%v)", out, dir, unwrapPath(err)))
 	}
 	tmp.Chmod(0o600)
 	tempfiles.Hold(tmp)

@@ -137,13 +137,18 @@ func TestDepositAsEvidenceArrives(t *testing.T) {
 }
 
 // TestGetChecksItsOutputFirst: a copy that could never be written is not
-// asked for, so no access is recorded for it; messages never name the
-// temporary file.
+// asked for, so no access is recorded for it (exit 2, a mistake in the
+// command); messages never name the temporary file.
 func TestGetChecksItsOutputFirst(t *testing.T) {
 	s := newServer(t)
 	work := t.TempDir()
 	id, _ := setup(t, s, work)
 	r := s.refused("investigator", work, "does not exist", "get", id, "--purpose", "x", "-o", filepath.Join(work, "no-such-folder", "copy"))
+	if r.code != 2 {
+		// A mistake in the command, told apart from a copy that failed
+		// its check against the vault's record (exit 1).
+		t.Errorf("get -o in a folder that does not exist exits %d, want 2", r.code)
+	}
 	locked := filepath.Join(work, "locked")
 	os.Mkdir(locked, 0o500)
 	if os.Geteuid() != 0 { // root writes anywhere
