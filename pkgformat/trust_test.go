@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/internal/testenv"
 	"github.com/custos-vault/custos/pkgformat"
 	"golang.org/x/mod/sumdb/note"
@@ -426,4 +427,46 @@ func removeMember(t *testing.T, pkg []byte, name string) []byte {
 		t.Fatal(err)
 	}
 	return writeMembers(t, slices.DeleteFunc(ms, func(m member) bool { return m.name == name }))
+}
+
+// A saved checkpoint of the same size as the package's, signed by the
+// same key, must be the same tree: two roots of one size are two
+// histories of one append-only log (the vault's log rewritten), and the
+// package fails with ErrForkedFromSaved even though the saved checkpoint
+// pins the key. The package's own checkpoint passes, saying the trees
+// are one; a saved checkpoint of another size pins the key and says
+// that consistency is not shown.
+func TestSavedCheckpointOfTheSameSizeIsTheSameTree(t *testing.T) {
+	signer, _ := packageKeys(t)
+	realPkg := readPackage(t)
+	own := vectorMember(t, realPkg, pkgformat.CheckpointName)
+	origin, size, err := events.PeekCheckpoint(own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(size uint64, root events.Hash) []byte {
+		b, err := events.SignCheckpoint(signer, origin, size, root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	forked := sign(size, events.Hash{1, 2, 3})
+	rep, err := pkgformat.Verify(bytes.NewReader(realPkg), pkgformat.VerifyOptions{TrustedCheckpoint: forked})
+	if !errors.Is(err, pkgformat.ErrForkedFromSaved) || !strings.Contains(err.Error(), "two different roots") {
+		t.Fatalf("a saved checkpoint of the package's size with another root: %v, want ErrForkedFromSaved", err)
+	}
+	if rep.KeyPinned && rep.Checkpoint != nil && rep.Checkpoint.Size != size {
+		t.Errorf("the report names a checkpoint of %d events", rep.Checkpoint.Size)
+	}
+
+	rep, err = pkgformat.Verify(bytes.NewReader(realPkg), pkgformat.VerifyOptions{TrustedCheckpoint: own})
+	if err != nil || !rep.KeyPinned || !slices.ContainsFunc(rep.Checks, func(c string) bool { return strings.Contains(c, "your saved checkpoint's tree") }) {
+		t.Fatalf("the package's own checkpoint, saved: %v, checks %q", err, rep.Checks)
+	}
+
+	rep, err = pkgformat.Verify(bytes.NewReader(realPkg), pkgformat.VerifyOptions{TrustedCheckpoint: sign(size+5, events.Hash{4})})
+	if err != nil || !rep.KeyPinned || !slices.ContainsFunc(rep.Notes, func(c string) bool { return strings.Contains(c, "is not shown here") }) {
+		t.Fatalf("a later saved checkpoint: %v, notes %q", err, rep.Notes)
+	}
 }

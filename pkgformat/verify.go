@@ -115,6 +115,12 @@ func (e *incompleteError) Unwrap() []error { return []error{ErrIncomplete, io.Er
 // ErrOtherKey is a package signed by another log key than the one the
 // reader pinned (--key, --trusted-keys, --checkpoint): a fresh copy of
 // the same package fails alike; the key is what to check.
+// ErrForkedFromSaved is the finding that the package's checkpoint and
+// the checkpoint the user saved (TrustedCheckpoint) are of the same size
+// with two different roots, both signed by the log's key: two histories
+// of one append-only log.
+var ErrForkedFromSaved = errors.New("the package and your saved checkpoint show two different histories of the vault's custody log")
+
 var ErrOtherKey = errors.New("the package is not signed by the key you trust")
 
 var ErrNotAuthenticated = errors.New("authenticity not established: the package is intact and consistent, " +
@@ -343,9 +349,11 @@ type verification struct {
 	verifier note.Verifier
 	cp       *events.Checkpoint
 	cpNote   []byte // the checkpoint member
-	tokens   []tsa.Token
-	proofs   Proofs
-	decoded  map[uint64]*events.Event
+	// saved is the checkpoint the user saved (TrustedCheckpoint), parsed.
+	saved   *events.Checkpoint
+	tokens  []tsa.Token
+	proofs  Proofs
+	decoded map[uint64]*events.Event
 	// leaves are the leaf hashes of the events read, by seq.
 	leaves map[uint64]events.Hash
 	// mismatch is set when no identity given is the package's recipient;
@@ -458,7 +466,7 @@ func (v *verification) manifest() error {
 		return errors.New("manifest log_key_fingerprint is not the fingerprint of its log_key")
 	}
 	v.verifier = verifier
-	if err := pinKey(m, verifier, v.opts, v.rep); err != nil {
+	if v.saved, err = pinKey(m, verifier, v.opts, v.rep); err != nil {
 		return err
 	}
 	// Identities for another recipient: check the rest without them, and
@@ -597,6 +605,17 @@ func (v *verification) checkpoint(name string) error {
 	}
 	v.cp, v.rep.Checkpoint, v.cpNote = cp, cp, cpb
 	v.rep.passed("checkpoint signed for the first %d custody events", cp.Size)
+	if s := v.saved; s != nil && s.Size == cp.Size {
+		// One append-only log has one tree of each size: two roots of one
+		// size, both signed by its key, are two histories.
+		if s.Root != cp.Root {
+			return fmt.Errorf("%w: your saved checkpoint and the package's are both of %d events and signed by the log's key, with two different roots (%s and %s): the vault's log was rewritten, so the package's custody record is not the history you saved",
+				ErrForkedFromSaved, cp.Size, hex.EncodeToString(s.Root[:8]), hex.EncodeToString(cp.Root[:8]))
+		}
+		v.rep.passed("the package's checkpoint is your saved checkpoint's tree (%d events, the same root)", cp.Size)
+	} else if s != nil {
+		v.rep.note("your saved checkpoint is of %d events, the package's of %d: that the log between them was only appended to is not shown here (custos audit verify --checkpoint proves it)", s.Size, cp.Size)
+	}
 	if p := v.opts.WitnessPolicy; p != nil {
 		now := time.Now
 		if v.opts.Now != nil {
@@ -967,30 +986,34 @@ func (v *verification) hashNextTee(want string, limit int64, w io.Writer) (strin
 // pinKey checks the manifest's log key against what the caller trusts.
 // A key that contradicts the caller's trust is a failure; no trust at all
 // leaves KeyPinned false.
-func pinKey(m *Manifest, verifier note.Verifier, opts VerifyOptions, rep *Report) error {
+// It returns the saved checkpoint (TrustedCheckpoint), parsed, if one
+// was given.
+func pinKey(m *Manifest, verifier note.Verifier, opts VerifyOptions, rep *Report) (*events.Checkpoint, error) {
 	if k := strings.TrimSpace(opts.TrustedKey); k != "" {
 		if !KeyMatches(k, m.LogKey) {
-			return fmt.Errorf("%w: it is signed by log key %q (fingerprint %s), not the key you gave (fingerprint %s): the key you were given was mistyped or is another vault's, or the package is not from the vault you trust", ErrOtherKey, m.LogKey, m.LogKeyFingerprint, TrustedFingerprint(k))
+			return nil, fmt.Errorf("%w: it is signed by log key %q (fingerprint %s), not the key you gave (fingerprint %s): the key you were given was mistyped or is another vault's, or the package is not from the vault you trust", ErrOtherKey, m.LogKey, m.LogKeyFingerprint, TrustedFingerprint(k))
 		}
 		rep.KeyPinned, rep.PinnedBy = true, "the trusted key given"
 	}
 	if len(opts.TrustedKeys) > 0 {
 		if !slices.ContainsFunc(opts.TrustedKeys, func(k string) bool { return KeyMatches(strings.TrimSpace(k), m.LogKey) }) {
-			return fmt.Errorf("%w: it is signed by log key %q (fingerprint %s), which is not among the trusted keys", ErrOtherKey, m.LogKey, m.LogKeyFingerprint)
+			return nil, fmt.Errorf("%w: it is signed by log key %q (fingerprint %s), which is not among the trusted keys", ErrOtherKey, m.LogKey, m.LogKeyFingerprint)
 		}
 		rep.KeyPinned, rep.PinnedBy = true, "the trusted-keys list"
 	}
 	if len(opts.TrustedCheckpoint) > 0 {
 		origin, _, _ := strings.Cut(string(opts.TrustedCheckpoint), "\n")
 		if origin != m.Origin {
-			return fmt.Errorf("%w: the saved checkpoint is of log %q, the package of %q", ErrOtherKey, origin, m.Origin)
+			return nil, fmt.Errorf("%w: the saved checkpoint is of log %q, the package of %q", ErrOtherKey, origin, m.Origin)
 		}
-		if _, err := events.ParseCheckpoint(opts.TrustedCheckpoint, m.Origin, verifier); err != nil {
-			return fmt.Errorf("%w: the package's log key %q (fingerprint %s) does not verify the saved checkpoint: %w", ErrOtherKey, m.LogKey, m.LogKeyFingerprint, err)
+		saved, err := events.ParseCheckpoint(opts.TrustedCheckpoint, m.Origin, verifier)
+		if err != nil {
+			return nil, fmt.Errorf("%w: the package's log key %q (fingerprint %s) does not verify the saved checkpoint: %w", ErrOtherKey, m.LogKey, m.LogKeyFingerprint, err)
 		}
 		rep.KeyPinned, rep.PinnedBy = true, "the saved checkpoint"
+		return saved, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // TrustedFingerprint is the fingerprint of a trusted key as given (a
@@ -1424,6 +1447,11 @@ func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, err
 		var p policyData
 		if err := ev.DecodeData(&p); err != nil {
 			return "", err
+		}
+		if p.ExportApproval != "required" && p.ExportApproval != "none" {
+			// Not a value this format writes: read as neither, so that
+			// it never drops the approval (custody-log.md section 8).
+			return "", fmt.Errorf("the case's export policy (event %d) sets export_approval %q, which is neither \"required\" nor \"none\": not a value a vault writes, so the sealing (event %d) cannot be judged", seq, truncate(p.ExportApproval), sealing.Seq)
 		}
 		now := p.ExportApproval == "required"
 		if required && !now && (p.Request == "" || p.RequestedBy == "" || p.RequestedBy == ev.Actor.Person) {

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -660,5 +661,23 @@ func TestServerStartedNamesTheBuild(t *testing.T) {
 	}
 	if d["build"] == "" || d["build"] != custody.Generator() {
 		t.Errorf("server.started records build %q; the program is %q", d["build"], custody.Generator())
+	}
+}
+
+// TestUnknownExportApprovalFailsClosed: a case.policy.set whose
+// export_approval is neither "required" nor "none" (a value no vault
+// writes) is read as required, never as the approval dropped.
+func TestUnknownExportApprovalFailsClosed(t *testing.T) {
+	for value, want := range map[string]bool{"required": true, "none": false, "REQUIRED": true, "": true, "no": true} {
+		s := newState()
+		s.cases["CASE-1"] = &Case{ID: "CASE-1", Members: map[string]bool{}}
+		d, _ := json.Marshal(CasePolicySet{ExportApproval: value})
+		ev := &events.Event{Type: TypeCasePolicySet, Case: "CASE-1", Time: "2026-12-05T10:00:00Z", Actor: events.Actor{Person: "c1", Role: RoleCustodian}, Data: d}
+		if err := applyCasePolicySet(s, ev); err != nil {
+			t.Fatalf("%q: %v", value, err)
+		}
+		if got := s.cases["CASE-1"].ExportApproval; got != want {
+			t.Errorf("export_approval %q read as required=%v, want %v", value, got, want)
+		}
 	}
 }

@@ -299,7 +299,10 @@ func applyCasePolicySet(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	c.ExportApproval = d.ExportApproval == ExportApprovalRequired
+	// Fail closed: a value other than the two this format writes (a log
+	// written by another build, or by whoever holds the log's key)
+	// never drops the approval (docs/custody-log.md, case.policy.set).
+	c.ExportApproval = d.ExportApproval != ExportApprovalNone
 	c.ExportPolicy = &StatusNote{By: ev.Actor.Person, At: ev.Timestamp(), Reason: d.Reason, RequestedBy: d.RequestedBy}
 	return nil
 }
