@@ -459,6 +459,29 @@ func packageCases() []caseDef {
 			func(k *caseKit) []byte {
 				return k.header(k.base, pkgformat.ReportName, func(h []byte) { copy(h[257:265], "ustar  \x00") })
 			}),
+		invalid("container-signed-checksum", "container.checksum", "report.txt's header gives its uid in base-256 (bytes 0x80 and more) and its checksum as the signed byte sum some old tars wrote, which Go's archive/tar, GNU tar and Python's tarfile also accept; POSIX's unsigned sum differs", "checksum is not POSIX's",
+			func(k *caseKit) []byte {
+				b := k.header(k.base, pkgformat.ReportName, func(h []byte) { copy(h[108:116], []byte{0x80, 0, 0, 0, 0, 0, 0, 0x01}) })
+				for _, m := range k.ms {
+					if m.name == pkgformat.ReportName {
+						h := b[m.header : m.header+512]
+						sum := 0
+						for j := range h {
+							if j >= 148 && j < 156 {
+								sum += ' '
+							} else {
+								sum += int(int8(h[j]))
+							}
+						}
+						copy(h[148:156], fmt.Sprintf("%06o\x00 ", sum))
+					}
+				}
+				return b
+			}),
+		valid("container-base256-unsigned-checksum", "container.checksum", "report.txt's header gives its uid in base-256 (bytes 0x80 and more) with POSIX's unsigned checksum",
+			func(k *caseKit) []byte {
+				return k.header(k.base, pkgformat.ReportName, func(h []byte) { copy(h[108:116], []byte{0x80, 0, 0, 0, 0, 0, 0, 0x01}) })
+			}),
 		invalid("container-name-hidden-bytes", "container.hidden", "manifest.json's name field holds bytes after the NUL that ends the name", "after the name's end",
 			func(k *caseKit) []byte {
 				return k.header(k.base, pkgformat.ManifestName, func(h []byte) { copy(h[len(pkgformat.ManifestName)+1:], "hidden") })

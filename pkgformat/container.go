@@ -200,8 +200,39 @@ func headerFields(blk []byte) error {
 		return errors.New("its header's owner or group name field holds bytes after the name's end (a NUL): a package's headers hide nothing")
 	case !allZero(blk[500:512]):
 		return errors.New("its header's last 12 bytes, which no field of ustar uses, are not zeros: a package's headers hide nothing")
+	case !unsignedChecksum(blk):
+		return errors.New("its header's checksum is not POSIX's (the unsigned sum of the header's bytes, the checksum field counted as spaces): some readers also take the signed sum of old tars, others do not (section 1)")
 	}
 	return nil
+}
+
+// unsignedChecksum reports whether a header block's checksum field
+// (octal, as numericField reads it) is the block's unsigned byte sum with
+// the field itself counted as eight spaces (POSIX ustar). archive/tar,
+// GNU tar and Python's tarfile also take the signed sum some old tars
+// wrote, which differs from it where a byte of the header is 0x80 or
+// more (a name beyond ASCII, a base-256 number): a package's header is
+// read by one rule.
+func unsignedChecksum(blk []byte) bool {
+	var sum int64
+	for i, c := range blk[:512] {
+		if i >= 148 && i < 156 {
+			c = ' '
+		}
+		sum += int64(c)
+	}
+	var stated int64
+	digits := 0
+	for _, c := range blk[148:156] {
+		switch {
+		case c >= '0' && c <= '7':
+			stated, digits = stated*8+int64(c-'0'), digits+1
+		case c == ' ' && digits == 0:
+		default:
+			return digits > 0 && stated == sum
+		}
+	}
+	return digits > 0 && stated == sum
 }
 
 // numericFields are a ustar header's numeric fields, by offset.

@@ -16,6 +16,7 @@ import (
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/logstream"
 	"github.com/custos-vault/custos/events/verify"
+	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 	"github.com/schollz/progressbar/v3"
 )
@@ -107,8 +108,22 @@ func replayLog(c *client, local *localLog, eng *verify.Engine, feed *checkpointF
 	// The positions to time, in order: one comparison an event on the
 	// replay's hot path, the time parsed only where one is.
 	at := slices.Sorted(maps.Keys(lastAt))
+	// What the log records must also have been allowed where it stands
+	// (vault.CustodyRules): the first event that was not fails the audit
+	// once its batch is replayed.
+	var rules vault.CustodyRules
+	var broken error
 	eng.OnEvent(func(ev *events.Event) {
 		lookups.next(ev)
+		if broken == nil {
+			if err := rules.Check(ev); err != nil {
+				var rb *vault.RuleBroken
+				if errors.As(err, &rb) {
+					err = &verify.Problem{Seq: rb.Seq, Reason: rb.Reason + " (the log's signatures hold: the vault recorded an action its rules forbid; docs/custody-log.md, \"Rules an auditor checks\")"}
+				}
+				broken = err
+			}
+		}
 		for len(at) > 0 && at[0] < ev.Seq {
 			at = at[1:]
 		}
@@ -131,6 +146,9 @@ func replayLog(c *client, local *localLog, eng *verify.Engine, feed *checkpointF
 		}
 		if err := eng.AddBatch(b.bytes); err != nil {
 			return nil, &replayError{err}
+		}
+		if broken != nil {
+			return nil, &replayError{broken}
 		}
 		if b.err != nil {
 			return nil, &replayError{fmt.Errorf("reading the log after %d events: %v", eng.Size(), b.err)}

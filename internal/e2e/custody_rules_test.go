@@ -1,0 +1,133 @@
+package e2e
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/hsm/soft"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// appendSigned appends evs (each given its position, id, time and prev
+// here) to the stopped vault's SQLite log as an insider who can use the
+// development sealer would: chained, under a checkpoint signed with the
+// log's own key, stored with the store's seal and the vault's sticky
+// head moved to it, so that every signature and hash an audit checks
+// holds.
+func appendSigned(t *testing.T, data string, evs ...*events.Event) {
+	t.Helper()
+	ctx := context.Background()
+	sealer, err := soft.New(ctx, soft.Config{Dir: filepath.Join(data, "keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob, err := os.ReadFile(filepath.Join(data, "keyring", "log.key.sealed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, err := sealer.Unseal(ctx, blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(string(sk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(data, "custody.db")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var tree events.Tree
+	var last events.Hash
+	rows, err := db.Query(`SELECT bytes FROM events ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		last = events.LeafHash(b)
+		tree.Append(last)
+	}
+	rows.Close()
+	for _, ev := range evs {
+		ev.V, ev.Seq, ev.ID, ev.Time, ev.Prev = events.Version, tree.Size(), events.NewID(), events.FormatTime(time.Now()), last.String()
+		b, err := events.Encode(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`INSERT INTO events(seq, id, case_id, item_id, bytes) VALUES (?, ?, ?, ?, ?)`, int64(ev.Seq), ev.ID, ev.Case, ev.Item, b); err != nil {
+			t.Fatal(err)
+		}
+		last = events.LeafHash(b)
+		tree.Append(last)
+	}
+	size := tree.Size()
+	root, err := tree.Root(size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := events.SignCheckpoint(signer, signer.Name(), size, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`INSERT INTO checkpoints(size, note) VALUES (?, ?)`, `UPDATE seal SET size = ?, note = ?`} {
+		if _, err := db.Exec(q, int64(size), cp); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(data, "keyring", "head.checkpoint"), cp, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	heads, _ := filepath.Glob(filepath.Join(data, "objects", "head", "*"))
+	for _, h := range heads {
+		os.Remove(h)
+	}
+	if err := os.WriteFile(filepath.Join(data, "objects", "head", fmt.Sprintf("%020d", size)), cp, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAuditFindsWhatTheRulesForbid: whoever can use the log's key (the
+// service's own user can make the sealer unseal it) can record an event
+// the vault's rules forbid, with every signature and hash in place: here
+// a view by an analyst never assigned to the case. custos audit verify
+// finds it by the rules (vault.CustodyRules), with the server and from
+// the store without it, naming the event; before it, the same log
+// passes.
+func TestAuditFindsWhatTheRulesForbid(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	id, _ := setup(t, s, work)
+	key := filepath.Join(work, "vault.key")
+	if err := os.WriteFile(key, []byte(s.ok("auditor", work, "audit", "key").stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.ok("auditor", work, "audit", "verify")
+	s.stop()
+	db := filepath.Join(s.data, "custody.db")
+	if r := s.run("", work, "custos", "audit", "verify", "--store", db, "--key", key); r.code != 0 {
+		t.Fatalf("the honest store: %d %s", r.code, r.stderr)
+	}
+	appendSigned(t, s.data, &events.Event{Type: "item.accessed", Actor: events.Actor{Person: "analyst", Role: "analyst", Auth: "local"},
+		Case: "C-1", Item: id, Data: []byte(`{"purpose":"curiosity","access":"view"}`)})
+	r := s.run("", work, "custos", "audit", "verify", "--store", db, "--key", key, "--json")
+	if r.code != 1 || !strings.Contains(r.stderr, "who was not assigned to case C-1") || !strings.Contains(r.stdout, `"event":`) {
+		t.Fatalf("audit verify --store of a log with a forbidden view: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	s.start()
+	r = s.run("auditor", work, "custos", "audit", "verify")
+	if r.code != 1 || !strings.Contains(r.stderr, "an action its rules forbid") {
+		t.Fatalf("audit verify of a log with a forbidden view: %d\n%s", r.code, r.stderr)
+	}
+}
