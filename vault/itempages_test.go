@@ -117,7 +117,8 @@ func TestAlteredItemPageHaltsTheVault(t *testing.T) {
 		t.Run(alter, func(t *testing.T) {
 			dir := t.TempDir()
 			rec, _ := age.GenerateX25519Identity()
-			logger := slog.New(slog.DiscardHandler)
+			logs := &logBuffer{}
+			logger := slog.New(slog.NewTextHandler(logs, nil))
 			v, closeAll, _ := startedFromPages(t, dir, logger, rec.Recipient().String(), 2)
 			defer func() { closeAll() }()
 			v.state.mu.RLock()
@@ -170,6 +171,11 @@ func TestAlteredItemPageHaltsTheVault(t *testing.T) {
 			}
 			if failed := lastOfType(t, v, TypeIntegrityFailed); !strings.Contains(failed["reason"], "page of items") {
 				t.Fatalf("integrity.failed %v: want the page named", failed)
+			}
+			// The operator is told that the snapshot is suspect, not the
+			// log: nothing of the log is to be put back from a backup.
+			if out := logs.String(); !strings.Contains(out, "the state snapshot in use cannot be vouched for") || strings.Contains(out, "put back the altered events") {
+				t.Fatalf("the server's log does not say the snapshot, not the log, is suspect:\n%s", out)
 			}
 			if left, _ := v.snaps.list(); len(left) != 0 {
 				t.Fatalf("snapshots left after the halt: %v", left)

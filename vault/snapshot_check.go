@@ -121,6 +121,10 @@ func (v *Vault) checkStore(ctx context.Context) error {
 	return v.halt(fmt.Errorf("%w: the custody log store's integrity check: %v", ErrIntegrity, err))
 }
 
+// errSnapshotPageFailed marks a halt for a page of the state snapshot in
+// use that failed its check: the snapshot is suspect, not the log.
+var errSnapshotPageFailed = errors.New("a page of the state snapshot in use failed its check")
+
 func (v *Vault) coveredFailed(size uint64, cause error) error {
 	return v.halt(fmt.Errorf("%w: the custody log's first %d events, which the state snapshot of this start covers: %v", ErrIntegrity, size, cause))
 }
@@ -140,7 +144,13 @@ func (v *Vault) refuseWhileHalted() error {
 // append, and discards the snapshots so that the next start replays the
 // log from event 0.
 func (v *Vault) halt(err error) error {
-	v.logger.Error("the custody log cannot be vouched for: the vault stops acting; check the store without the server (custos audit verify --store), put back the altered events from a backup, remove DATA/snapshots and restart (docs/operations.md, \"The custody log halted\")", "err", err)
+	if errors.Is(err, errSnapshotPageFailed) {
+		// The snapshot, not the log: nothing of the log is to be put
+		// back, and a start without the snapshot replays it.
+		v.logger.Error("the state snapshot in use cannot be vouched for: the vault stops acting; the custody log is not in question (its events are checked apart); restart the server, which discards the snapshots and replays the log from its first event, and keep this log for the incident report (docs/state-snapshots.md, section 2.1)", "err", err)
+	} else {
+		v.logger.Error("the custody log cannot be vouched for: the vault stops acting; check the store without the server (custos audit verify --store), put back the altered events from a backup, remove DATA/snapshots and restart (docs/operations.md, \"The custody log halted\")", "err", err)
+	}
 	_, aerr := v.append(context.Background(), sequencer.Draft{Type: TypeIntegrityFailed, Actor: System, Data: IntegrityFailed{Reason: err.Error()}})
 	if aerr == nil {
 		// A checkpoint covering the record, before the log stops: the

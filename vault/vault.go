@@ -394,6 +394,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		CheckpointInterval: cfg.CheckpointInterval, StoreInterval: cfg.CheckpointStoreInterval, Now: cfg.Now,
 		TileDir: cfg.TileDir, Logger: cfg.Logger,
 		OnEvent:       v.onEvent,
+		Anchor:        head,
 		BeforePublish: v.head.save,
 		AfterPublish:  v.afterPublish,
 		MustExtend: func(size uint64, root func(uint64) (events.Hash, error)) error {
@@ -513,8 +514,8 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	// the log.
 	v.state.mu.Lock()
 	v.state.pagesFailed = func(err error) {
-		v.logger.Error("a page of the state snapshot in use was changed on disk under the running vault, or could not be read for an event: the vault stops acting; its snapshots are discarded, and the next start replays the custody log from its first event (docs/state-snapshots.md, section 2.1)", "err", err)
-		go v.halt(err)
+		v.logger.Error("a page of the state snapshot in use failed its check (changed on disk, before this start or while the vault ran) or could not be read for an event: the vault stops acting; its snapshots are discarded, and the next start replays the custody log from its first event (docs/state-snapshots.md, section 2.1)", "err", err)
+		go v.halt(fmt.Errorf("%w: %w", errSnapshotPageFailed, err))
 	}
 	v.state.mu.Unlock()
 	if cfg.acceptRollback {

@@ -96,6 +96,12 @@ type Config struct {
 	// sticky head): Open refuses a log that does not extend it, before
 	// anything is written or signed.
 	MustExtend func(size uint64, root func(uint64) (events.Hash, error)) error
+	// Anchor, if set, is a checkpoint of the log's key kept outside the
+	// store (the vault's sticky head). Events it covers beyond the
+	// store's seal and stored checkpoints are the writer's own, so Open
+	// refuses them as a seal row rolled back (ErrSealRolledBack)
+	// rather than as events someone else added.
+	Anchor *events.Checkpoint
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// TileDir is the folder of the log's Merkle tree tiles (package
@@ -162,6 +168,13 @@ const lingerMax = 200 * time.Microsecond
 
 // ErrClosed is returned by calls on a closed Sequencer.
 var ErrClosed = errors.New("custody log is closed")
+
+// ErrSealRolledBack is Open's refusal of a store
+// whose seal and stored checkpoints are older than events that
+// Config.Anchor covers: the writer's own events, under a seal row put
+// back or checkpoint rows deleted. A restore from backup would lose
+// them; the seal is put back from the anchor.
+var ErrSealRolledBack = errors.New("the log store's seal row was rolled back")
 
 // ErrLogAltered marks a log whose stored events are not the log's: an
 // event that does not decode, is out of place or breaks the hash chain,
@@ -740,6 +753,12 @@ func (s *Sequencer) checkSealed(ctx context.Context, covered uint64) error {
 		covered = max(covered, cp.Size)
 	}
 	if n > covered {
+		if a := s.cfg.Anchor; a != nil && a.Size > covered && a.Size <= n {
+			if root, err := s.tree.Root(a.Size); err == nil && root == a.Root {
+				return fmt.Errorf("%w: the log store's seal and stored checkpoints cover %d events, but events %d to %d are under the vault's sticky head (a checkpoint of %d events its key signed, kept outside the store): they are the vault's own, and the store's seal or checkpoint rows were rolled back or deleted by someone with write access to it. "+
+					"Do not restore an older backup of the log store or accept a rollback (either would lose them); put the seal back from the sticky head (docs/operations.md, \"A seal row rolled back\") and keep this message for the incident report", ErrSealRolledBack, covered, covered, a.Size-1, a.Size)
+			}
+		}
 		return fmt.Errorf("custody log events %d to %d are %w: they were added by someone with write access to the log store, not by the vault; restore the log store from backup (and compare it with the auditors' saved checkpoints)", covered, n-1, errUnsealed)
 	}
 	return nil

@@ -131,3 +131,53 @@ func TestAuditFindsWhatTheRulesForbid(t *testing.T) {
 		t.Fatalf("audit verify of a log with a forbidden view: %d\n%s", r.code, r.stderr)
 	}
 }
+
+// TestSealRolledBackUnderTheHeadIsNamed: the log store's seal row put
+// back to an older checkpoint, and the checkpoint rows after it deleted,
+// with the events left in place. The events are under the vault's sticky
+// head: the start is refused naming a seal row rolled back (not events
+// added by someone else, whose advice, a restore from backup, would lose
+// them), and the seal put back from the head as docs/operations.md says
+// lets the vault start and the audit pass.
+func TestSealRolledBackUnderTheHeadIsNamed(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	setup(t, s, work)
+	s.ok("auditor", work, "audit", "verify")
+	s.ok("investigator", work, "case", "open", "C-2", "--title", "after the first audit")
+	s.ok("auditor", work, "audit", "verify")
+	s.stop()
+	db := filepath.Join(s.data, "custody.db")
+	head, err := os.ReadFile(filepath.Join(s.data, "keyring", "head.checkpoint"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, headSize, err := events.PeekCheckpoint(head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := sql.Open("sqlite", db+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var older int64
+	if err := conn.QueryRow(`SELECT MIN(size) FROM checkpoints WHERE size > 1`).Scan(&older); err != nil || uint64(older) >= headSize {
+		t.Fatalf("no checkpoint older than the head (%d): %d %v", headSize, older, err)
+	}
+	for _, q := range []string{`DELETE FROM checkpoints WHERE size > ?`, `UPDATE seal SET size = ?1, note = (SELECT note FROM checkpoints WHERE size = ?1)`} {
+		if _, err := conn.Exec(q, older); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	r := s.run("", work, "custos", append([]string{"server", "--dev", "--data", s.data, "--listen", s.listen}, s.extra...)...)
+	if r.code == 0 || !strings.Contains(r.stderr, "under the vault's sticky head") || strings.Contains(r.stderr, "from backup") || strings.Contains(r.stderr, "from a backup") {
+		t.Fatalf("the start on a seal row rolled back: %d %s", r.code, r.stderr)
+	}
+	// The remedy of docs/operations.md, "A seal row rolled back".
+	if _, err := conn.Exec(`UPDATE seal SET size = ?, note = ?`, int64(headSize), head); err != nil {
+		t.Fatal(err)
+	}
+	s.start()
+	s.ok("auditor", work, "audit", "verify")
+}
