@@ -376,7 +376,9 @@ func Build(in Input) (*Record, error) {
 		case typeDestroyApproved, typeCaseDestroyed:
 			r.Destroyed = true
 		case typePolicySet:
-			r.ExportApproval = x.d.ExportApproval == "required"
+			// Read as the vault reads it: only "none" drops the approval
+			// (docs/custody-log.md, case.policy.set).
+			r.ExportApproval = x.d.ExportApproval != "none"
 		}
 		r.CaseEvents = append(r.CaseEvents, x.e)
 	}

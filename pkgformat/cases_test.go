@@ -1003,12 +1003,16 @@ func packageCases() []caseDef {
 					r.noOpened, r.noApproved, r.request, r.requestedBy, r.sealer = true, true, "", "", r.requester
 				})
 			}),
-		invalid("sealing-policy-unknown-value", "sealing.request", "forged log: the case's policy sets export_approval \"REQUIRED\", a value the vault never writes, and the investigator seals without a request (read as neither required nor none: it never drops the approval)", "neither",
+		invalid("sealing-policy-unknown-value", "sealing.request", "forged log: the case's policy sets export_approval \"REQUIRED\", a value the vault never writes, and the investigator seals without a request (read as required, as the vault reads it: only \"none\" drops the approval)", "required a custodian's approval",
 			func(k *caseKit) []byte {
 				return k.sealedOnRequest(func(r *sealingOnRequest) {
 					r.policy = "REQUIRED"
 					r.noOpened, r.noApproved, r.request, r.requestedBy, r.sealer = true, true, "", "", r.requester
 				})
+			}),
+		valid("sealing-policy-unknown-value-approved", "sealing.request", "forged log: the case's policy sets export_approval \"REQUIRED\", and the package is sealed on an approved request, as under \"required\"",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) { r.policy = "REQUIRED" })
 			}),
 		valid("sealing-policy-dropped-on-request", "sealing.request", "forged log: the case's policy requires approval; a custodian asked to drop it and another approved (case.policy.set none naming the request and its requester); the investigator seals without a request",
 			func(k *caseKit) []byte {

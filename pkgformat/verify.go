@@ -112,15 +112,15 @@ func (e *incompleteError) Error() string {
 
 func (e *incompleteError) Unwrap() []error { return []error{ErrIncomplete, io.ErrUnexpectedEOF, e.err} }
 
-// ErrOtherKey is a package signed by another log key than the one the
-// reader pinned (--key, --trusted-keys, --checkpoint): a fresh copy of
-// the same package fails alike; the key is what to check.
 // ErrForkedFromSaved is the finding that the package's checkpoint and
 // the checkpoint the user saved (TrustedCheckpoint) are of the same size
 // with two different roots, both signed by the log's key: two histories
 // of one append-only log.
 var ErrForkedFromSaved = errors.New("the package and your saved checkpoint show two different histories of the vault's custody log")
 
+// ErrOtherKey is a package signed by another log key than the one the
+// reader pinned (--key, --trusted-keys, --checkpoint): a fresh copy of
+// the same package fails alike; the key is what to check.
 var ErrOtherKey = errors.New("the package is not signed by the key you trust")
 
 var ErrNotAuthenticated = errors.New("authenticity not established: the package is intact and consistent, " +
@@ -1448,12 +1448,10 @@ func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, err
 		if err := ev.DecodeData(&p); err != nil {
 			return "", err
 		}
-		if p.ExportApproval != "required" && p.ExportApproval != "none" {
-			// Not a value this format writes: read as neither, so that
-			// it never drops the approval (custody-log.md section 8).
-			return "", fmt.Errorf("the case's export policy (event %d) sets export_approval %q, which is neither \"required\" nor \"none\": not a value a vault writes, so the sealing (event %d) cannot be judged", seq, truncate(p.ExportApproval), sealing.Seq)
-		}
-		now := p.ExportApproval == "required"
+		// Only "none" drops the approval: a value this format does not
+		// write is read as "required", as the vault reads it
+		// (custody-log.md section 8, case.policy.set).
+		now := p.ExportApproval != "none"
 		if required && !now && (p.Request == "" || p.RequestedBy == "" || p.RequestedBy == ev.Actor.Person) {
 			return "", fmt.Errorf("the case's export approval was dropped at event %d by %s alone: dropping it is a request another custodian approves (custody-log.md section 8), so the sealing (event %d) was not free of it", seq, truncate(ev.Actor.Person), sealing.Seq)
 		}

@@ -120,7 +120,10 @@ const snapshotMagic = "custos state snapshot v1\n"
 // snapshot of this day's earlier build lacks them.
 // Version 27: and of every hash list the vault wrote, VICS ones too: a
 // version 26 snapshot lacks the VICS ones.
-const stateVersion = 27
+// Version 28: a case.policy.set whose export_approval is neither
+// "required" nor "none" is read as requiring approval (only "none" drops
+// it): a version 27 snapshot may hold such a case as not requiring it.
+const stateVersion = 28
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

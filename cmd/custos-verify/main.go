@@ -604,6 +604,8 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		default:
 			if errors.Is(verr, pkgformat.ErrOtherKey) {
 				fmt.Fprintln(stdout, "  the package is not signed by the key you pinned: check that key (custos audit key at the vault, or the fingerprint you were given); a fresh copy of the package would fail the same way")
+			} else if errors.Is(verr, pkgformat.ErrForkedFromSaved) {
+				fmt.Fprintln(stdout, "  the vault's custody log was rewritten: the package and your saved checkpoint are two histories of it, each signed by its key; a fresh copy would fail the same way. Keep both files as they are, as evidence, and ask for an audit of the vault's log against your checkpoint (custos audit verify --checkpoint, docs/operations.md)")
 			} else if errors.Is(verr, io.ErrUnexpectedEOF) {
 				fmt.Fprintln(stdout, "  the file is incomplete: it ends before the package does (cut off while it was downloaded or copied, or cut on purpose); fetch it again (custos package fetch)")
 			} else {

@@ -1176,7 +1176,7 @@ type exportFolder struct {
 func startExport(dir string) (*exportFolder, error) {
 	tmp, err := prepareExportDir(dir)
 	if err != nil {
-		return nil, inputErr("-o", err)
+		return nil, err
 	}
 	e := &exportFolder{tmp: tmp, dir: dir, untrack: tempfiles.Track(tmp)}
 	if d, err := os.Open(tmp); err == nil {
@@ -1212,19 +1212,19 @@ func (e *exportFolder) close() {
 func prepareExportDir(dir string) (string, error) {
 	if fi, err := os.Lstat(dir); err == nil {
 		if !fi.IsDir() {
-			return "", fmt.Errorf("%s exists and is not a folder; refusing to overwrite it", dir)
+			return "", inputErr("-o", fmt.Errorf("%s exists and is not a folder; refusing to overwrite it", dir))
 		}
 		ents, err := os.ReadDir(dir)
 		if err != nil {
 			return "", fmt.Errorf("cannot read the folder %s: %v", dir, unwrapPath(err))
 		}
 		if len(ents) > 0 {
-			return "", fmt.Errorf("the folder %s is not empty; give a new or empty folder", dir)
+			return "", inputErr("-o", fmt.Errorf("the folder %s is not empty; give a new or empty folder", dir))
 		}
 	}
 	parent := filepath.Dir(filepath.Clean(dir))
 	if fi, err := os.Stat(parent); err != nil || !fi.IsDir() {
-		return "", fmt.Errorf("cannot write %s: the folder %s does not exist", dir, parent)
+		return "", inputErr("-o", fmt.Errorf("cannot write %s: the folder %s does not exist", dir, parent))
 	}
 	prefix := "." + filepath.Base(filepath.Clean(dir)) + ".partial-"
 	for _, p := range tempfiles.Sweep(parent, prefix, 2*time.Second) {
@@ -1232,7 +1232,7 @@ func prepareExportDir(dir string) (string, error) {
 	}
 	tmp, err := os.MkdirTemp(parent, prefix)
 	if err != nil {
-		return "", fmt.Errorf("cannot write %s: the folder %s does not take new files (%v)", dir, parent, unwrapPath(err))
+		return "", outputErr(fmt.Errorf("cannot write %s: the folder %s does not take new files (%v)", dir, parent, unwrapPath(err)), err)
 	}
 	return tmp, nil
 }

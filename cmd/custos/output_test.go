@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -219,5 +220,23 @@ func TestOutputMistakesAreInputMistakes(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(existing); string(b) != "kept" {
 		t.Errorf("the existing file now holds %q", b)
+	}
+}
+
+// TestOutputFailuresOfTheFileSystemAreNotMistakes: a folder the user may
+// not write in is a mistake in the command (exit 2); a file system that
+// is full, read-only or failing is not (exit 1).
+func TestOutputFailuresOfTheFileSystemAreNotMistakes(t *testing.T) {
+	msg := errors.New("cannot write x")
+	for cause, mistake := range map[error]bool{
+		&os.PathError{Op: "open", Path: "x", Err: syscall.EACCES}: true,
+		&os.PathError{Op: "open", Path: "x", Err: syscall.ENOENT}: true,
+		&os.PathError{Op: "open", Path: "x", Err: syscall.ENOSPC}: false,
+		&os.PathError{Op: "open", Path: "x", Err: syscall.EROFS}:  false,
+		&os.PathError{Op: "open", Path: "x", Err: syscall.EIO}:    false,
+	} {
+		if got := errors.Is(outputErr(msg, cause), errInput); got != mistake {
+			t.Errorf("%v: an input mistake %v, want %v", cause, got, mistake)
+		}
 	}
 }

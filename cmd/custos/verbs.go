@@ -656,11 +656,22 @@ func prepareOutput(out string) (*os.File, error) {
 	}
 	tmp, err := os.CreateTemp(dir, prefix)
 	if err != nil {
-		return nil, inputErr("-o", fmt.Errorf("cannot write %s: the folder %s does not take new files (%v)", out, dir, unwrapPath(err)))
+		return nil, outputErr(fmt.Errorf("cannot write %s: the folder %s does not take new files (%v)", out, dir, unwrapPath(err)), err)
 	}
 	tmp.Chmod(0o600)
 	tempfiles.Hold(tmp)
 	return tmp, nil
+}
+
+// outputErr is msg, a refusal to create a file or folder -o names,
+// as an input mistake (exit 2) where cause says the user may not write
+// there, and as a failure (exit 1) where the file system failed (full,
+// read-only, an I/O error): not a mistake in the command.
+func outputErr(msg, cause error) error {
+	if errors.Is(cause, iofs.ErrPermission) || errors.Is(cause, iofs.ErrNotExist) {
+		return inputErr("-o", msg)
+	}
+	return msg
 }
 
 // unwrapPath is err without the path an os error carries.
