@@ -17,63 +17,99 @@ func TestCustodyRules(t *testing.T) {
 		typ, person, role string
 		data              any
 		broken            string // what the rule's finding says; "" if allowed
+		caseID            string // the event's case, if not CASE-1
 	}
 	inv, ana, c1, c2 := "sok.dara", "lim.sovann", "keo.vanna", "chea.sopheap"
 	view := func(person, role, broken string) step {
-		return step{TypeItemAccessed, person, role, ItemAccessed{Purpose: "review", Access: "view"}, broken}
+		return step{TypeItemAccessed, person, role, ItemAccessed{Purpose: "review", Access: "view"}, broken, ""}
 	}
+	deposit := step{TypeItemDeposited, inv, RoleInvestigator, ItemDeposited{Name: "a.jpg"}, "", ""}
 	for name, steps := range map[string][]step{
 		"views by the case's members, and only theirs": {
-			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, ""},
+			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, "", ""},
+			deposit,
 			view(inv, RoleInvestigator, ""),
 			view(ana, RoleAnalyst, "who was not assigned to case CASE-1"),
 		},
 		"a member added, then removed": {
-			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, ""},
-			{TypeCaseMemberAdded, c2, RoleCustodian, MemberAdded{Person: ana}, ""},
+			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, "", ""},
+			deposit,
+			{TypeCaseMemberAdded, c2, RoleCustodian, MemberAdded{Person: ana}, "", ""},
 			view(ana, RoleAnalyst, ""),
-			{TypeCaseMemberRemoved, c1, RoleCustodian, MemberRemoved{Person: ana, Reason: "moved"}, ""},
+			{TypeCaseMemberRemoved, c1, RoleCustodian, MemberRemoved{Person: ana, Reason: "moved"}, "", ""},
 			view(ana, RoleAnalyst, "who was not assigned"),
 		},
 		"a custodian's view": {
-			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv, c1}}, ""},
-			view(c1, RoleCustodian, "only an investigator or analyst"),
+			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv, c1}}, "", ""},
+			deposit,
+			view(c1, RoleCustodian, "a custodian: only an investigator or analyst does it"),
 		},
 		"a destruction approved under a hold": {
-			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, ""},
-			{TypeCaseHoldPlaced, c1, RoleCustodian, HoldChanged{Reason: "appeal"}, ""},
-			{TypeDestructionRequested, c1, RoleCustodian, DestructionRequested{Request: "dr_1", Order: "o"}, ""},
-			{TypeDestructionApproved, c2, RoleCustodian, DestructionApproved{Request: "dr_1", Order: "o", RequestedBy: c1}, "while the legal hold placed at event 1 stood"},
+			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, "", ""},
+			{TypeCaseHoldPlaced, c1, RoleCustodian, HoldChanged{Reason: "appeal"}, "", ""},
+			{TypeDestructionRequested, c1, RoleCustodian, DestructionRequested{Request: "dr_1", Order: "o"}, "", ""},
+			{TypeDestructionApproved, c2, RoleCustodian, DestructionApproved{Request: "dr_1", Order: "o", RequestedBy: c1}, "while the legal hold placed at event 1 stood", ""},
 		},
 		"a destruction approved after the hold was lifted, then a view": {
-			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, ""},
-			{TypeCaseHoldPlaced, c1, RoleCustodian, HoldChanged{Reason: "appeal"}, ""},
-			{TypeCaseHoldLifted, c1, RoleCustodian, HoldChanged{Reason: "appeal ended"}, ""},
-			{TypeDestructionRequested, c1, RoleCustodian, DestructionRequested{Request: "dr_1", Order: "o"}, ""},
-			{TypeDestructionApproved, c2, RoleCustodian, DestructionApproved{Request: "dr_1", Order: "o", RequestedBy: c1}, ""},
-			view(inv, RoleInvestigator, "after the destruction of its case CASE-1 was approved (event 4)"),
+			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, "", ""},
+			deposit,
+			{TypeCaseHoldPlaced, c1, RoleCustodian, HoldChanged{Reason: "appeal"}, "", ""},
+			{TypeCaseHoldLifted, c1, RoleCustodian, HoldChanged{Reason: "appeal ended"}, "", ""},
+			{TypeDestructionRequested, c1, RoleCustodian, DestructionRequested{Request: "dr_1", Order: "o"}, "", ""},
+			{TypeDestructionApproved, c2, RoleCustodian, DestructionApproved{Request: "dr_1", Order: "o", RequestedBy: c1}, "", ""},
+			view(inv, RoleInvestigator, "after the destruction of its case CASE-1 was approved (event 5)"),
+		},
+		"a view filed under another case, or of an item never deposited": {
+			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, "", ""},
+			{TypeCaseOpened, ana, RoleAnalyst, CaseOpened{Title: "u", Members: []string{ana}}, "", "CASE-2"},
+			deposit,
+			{TypeItemAccessed, ana, RoleAnalyst, ItemAccessed{Purpose: "r", Access: "view"}, "deposited in case CASE-1", "CASE-2"},
+			{TypeItemAccessed, ana, RoleAnalyst, ItemAccessed{Purpose: "r", Access: "view"}, "deposited in case CASE-1", "NEVER-OPENED"},
+		},
+		"an analyst's view as an investigator, and views by the suspended and removed": {
+			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv, ana}}, "", ""},
+			deposit,
+			view(ana, RoleInvestigator, "as investigator, but the log enrolled them as analyst"),
+			{TypePersonSuspended, c1, RoleCustodian, PersonStatus{Name: ana, Reason: "leave"}, "", ""},
+			view(ana, RoleAnalyst, "whom the log had suspended"),
+			{TypePersonReinstated, c2, RoleCustodian, PersonStatus{Name: ana}, "", ""},
+			view(ana, RoleAnalyst, ""),
+			{TypePersonRemoved, c1, RoleCustodian, PersonStatus{Name: inv, Reason: "left"}, "", ""},
+			view(inv, RoleInvestigator, "whom the log had removed"),
+			view("mallory", RoleInvestigator, "whom the log never enrolled"),
+		},
+		"a hold lifted and a member added by someone not a custodian": {
+			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, "", ""},
+			{TypeCaseHoldPlaced, c1, RoleCustodian, HoldChanged{Reason: "appeal"}, "", ""},
+			{TypeCaseHoldLifted, "chan.dara", RoleProsecutor, HoldChanged{Reason: "x"}, "a prosecutor: only a custodian does it", ""},
+			{TypeCaseMemberAdded, "chan.dara", RoleCustodian, MemberAdded{Person: ana}, "as custodian, but the log enrolled them as prosecutor", ""},
+			{TypeDestructionRequested, "ghost", RoleCustodian, DestructionRequested{Request: "dr_1", Order: "o"}, "whom the log never enrolled", ""},
 		},
 		"a destruction approved by its requester": {
-			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, ""},
-			{TypeDestructionRequested, c1, RoleCustodian, DestructionRequested{Request: "dr_1", Order: "o"}, ""},
-			{TypeDestructionApproved, c1, RoleCustodian, DestructionApproved{Request: "dr_1", Order: "o", RequestedBy: c1}, "approved by keo.vanna, who asked for it"},
+			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, "", ""},
+			{TypeDestructionRequested, c1, RoleCustodian, DestructionRequested{Request: "dr_1", Order: "o"}, "", ""},
+			{TypeDestructionApproved, c1, RoleCustodian, DestructionApproved{Request: "dr_1", Order: "o", RequestedBy: c1}, "approved by keo.vanna, who asked for it", ""},
 		},
 		"a destruction approved on a request rejected": {
-			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, ""},
-			{TypeDestructionRequested, c1, RoleCustodian, DestructionRequested{Request: "dr_1", Order: "o"}, ""},
-			{TypeDestructionRejected, c2, RoleCustodian, DestructionRejected{Request: "dr_1", RequestedBy: c1, Reason: "no"}, ""},
-			{TypeDestructionApproved, c2, RoleCustodian, DestructionApproved{Request: "dr_1", Order: "o", RequestedBy: c1}, "which was not pending"},
+			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, "", ""},
+			{TypeDestructionRequested, c1, RoleCustodian, DestructionRequested{Request: "dr_1", Order: "o"}, "", ""},
+			{TypeDestructionRejected, c2, RoleCustodian, DestructionRejected{Request: "dr_1", RequestedBy: c1, Reason: "no"}, "", ""},
+			{TypeDestructionApproved, c2, RoleCustodian, DestructionApproved{Request: "dr_1", Order: "o", RequestedBy: c1}, "which was not pending", ""},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var r CustodyRules
+			enroll(t, &r, map[string]string{inv: RoleInvestigator, ana: RoleAnalyst, c1: RoleCustodian, c2: RoleCustodian, "chan.dara": RoleProsecutor})
 			for i, s := range steps {
 				b, err := json.Marshal(s.data)
 				if err != nil {
 					t.Fatal(err)
 				}
 				ev := &events.Event{Seq: uint64(i), Type: s.typ, Case: "CASE-1", Actor: events.Actor{Person: s.person, Role: s.role}, Data: b}
-				if s.typ == TypeItemAccessed {
+				if s.caseID != "" {
+					ev.Case = s.caseID
+				}
+				if s.typ == TypeItemAccessed || s.typ == TypeItemDeposited {
 					ev.Item = "it_0123456789abcdef01234567"
 				}
 				err = r.Check(ev)
@@ -86,5 +122,41 @@ func TestCustodyRules(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCustodyRulesViewOfAnItemNeverDeposited: a view of an item the log
+// never deposited (an id in events.NewID's form, and one not) is a
+// finding, whatever its case.
+func TestCustodyRulesViewOfAnItemNeverDeposited(t *testing.T) {
+	for _, item := range []string{"it_0123456789abcdef0123ffff", "legacy-item-1"} {
+		var r CustodyRules
+		enroll(t, &r, map[string]string{"inv": RoleInvestigator})
+		opened, _ := json.Marshal(CaseOpened{Title: "t", Members: []string{"inv"}})
+		if err := r.Check(&events.Event{Seq: 0, Type: TypeCaseOpened, Case: "C", Actor: events.Actor{Person: "inv", Role: RoleInvestigator}, Data: opened}); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Check(&events.Event{Seq: 1, Type: TypeItemDeposited, Case: "C", Item: "it_0123456789abcdef01234567", Actor: events.Actor{Person: "inv", Role: RoleInvestigator}, Data: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		err := r.Check(&events.Event{Seq: 2, Type: TypeItemAccessed, Case: "C", Item: item, Actor: events.Actor{Person: "inv", Role: RoleInvestigator}, Data: []byte(`{"purpose":"p","access":"view"}`)})
+		var rb *RuleBroken
+		if !errors.As(err, &rb) || !strings.Contains(rb.Reason, "never deposited") {
+			t.Errorf("a view of %s, never deposited: %v", item, err)
+		}
+	}
+}
+
+// enroll records person.enrolled events of roles (name: role) in r, at
+// positions past any a test names.
+func enroll(t *testing.T, r *CustodyRules, roles map[string]string) {
+	t.Helper()
+	seq := uint64(1000)
+	for name, role := range roles {
+		b, _ := json.Marshal(PersonEnrolled{Name: name, Role: role})
+		if err := r.Check(&events.Event{Seq: seq, Type: TypePersonEnrolled, Actor: events.Actor{Person: "system", Role: "system"}, Data: b}); err != nil {
+			t.Fatal(err)
+		}
+		seq++
 	}
 }

@@ -1005,6 +1005,11 @@ func applyItemAccessed(s *State, ev *events.Event) error {
 	if it == nil {
 		return fmt.Errorf("names item %q, which was never deposited", ev.Item)
 	}
+	if it.Case != ev.Case {
+		// The vault records a view under its item's case: a view filed
+		// under another is not the vault's (vault.CustodyRules).
+		return fmt.Errorf("names item %s as an item of case %q, but it was deposited in case %s", ev.Item, ev.Case, it.Case)
+	}
 	it.Accesses++
 	s.hot.noteAccess(ev, it, d)
 	return nil

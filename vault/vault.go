@@ -394,7 +394,6 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		CheckpointInterval: cfg.CheckpointInterval, StoreInterval: cfg.CheckpointStoreInterval, Now: cfg.Now,
 		TileDir: cfg.TileDir, Logger: cfg.Logger,
 		OnEvent:       v.onEvent,
-		Anchor:        head,
 		BeforePublish: v.head.save,
 		AfterPublish:  v.afterPublish,
 		MustExtend: func(size uint64, root func(uint64) (events.Hash, error)) error {
@@ -463,6 +462,12 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 			}
 		}
 	}
+	// The sticky head: events it covers past the store's seal are the
+	// vault's own, under a seal row rolled back. (A state snapshot's
+	// checkpoint was the head when it was taken: the head covers it
+	// unless the head was rolled back too, which the start refuses
+	// apart, checkExtends.)
+	seqCfg.Anchor = head
 	if snap != nil {
 		v.state = snap.state
 		seqCfg.Resume = snap.resume
@@ -503,6 +508,9 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		err = fmt.Errorf("the custody log holds an event the vault cannot apply: %w", v.applyErr)
 	}
 	if err != nil {
+		if errors.Is(err, sequencer.ErrSealRolledBack) {
+			err = fmt.Errorf("%w (the sticky head read: %s)", err, where)
+		}
 		if errors.Is(err, sequencer.ErrLogAltered) {
 			err = fmt.Errorf("%w; check the store without the server (custos audit verify --store, for a SQLite or PostgreSQL log, with the auditors' saved checkpoint) and put back the altered rows from a backup: docs/operations.md, \"The custody log halted\"", err)
 		}

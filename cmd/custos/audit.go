@@ -56,6 +56,8 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	tsaCert := fs.String("tsa-cert", "", "PEM certificate(s) of the time-stamping authorities you trust (their own or their CA): the newest checkpoint must carry a token of one of them")
 	policyFile := fs.String("witness-policy", "", "a witness policy file (docs/witnesses.md): the newest checkpoint must carry its quorum's cosignatures")
 	store := fs.String("store", "", "check the custody log in its store without the server: a SQLite file (the server's DATA/custody.db, or a copy) or a PostgreSQL URL (postgres://...), read-only; for a server that is stopped, refuses to start, or has halted its log; needs --key")
+	var accept positionList
+	fs.Var(&accept, "accept-finding", "an event position whose custody-rule finding you have looked into and accept (give it more than once for several): it is reported, and no longer fails the audit; every other check still applies to it (docs/operations.md, \"A rule finding\")")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if pos, err := parse(fs, args); err != nil {
 		return err
@@ -260,7 +262,11 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		}
 		return ""
 	}
-	res, err := replayLog(c, local, eng, feed, goal, k, lastAt, progress(stderr, *asJSON, -1, "reading the log"))
+	findings := &ruleFindings{accepted: map[uint64]bool{}}
+	for _, n := range accept {
+		findings.accepted[n] = true
+	}
+	res, err := replayLog(c, local, eng, feed, goal, k, lastAt, findings, progress(stderr, *asJSON, -1, "reading the log"))
 	if err != nil {
 		var rerr *replayError
 		if errors.As(err, &rerr) {
@@ -366,6 +372,12 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--save-checkpoint %s: %w", *save, err)
 		}
 	}
+	// What the rules forbid, last: every other check has run, and the
+	// checkpoint --save-checkpoint asked for is saved (the log's
+	// integrity is proven; a finding is of what it records).
+	if err := findings.err(); err != nil {
+		return fail(err)
+	}
 	out := verifyOutput{OK: true, KeyPinned: *key != "", Events: res.Events, Checkpoints: res.Checkpoints,
 		Root: hex.EncodeToString(res.Root[:]), RootBase64: base64.StdEncoding.EncodeToString(res.Root[:]), Origin: k.Origin, Key: k.Key, Fingerprint: pkgformat.KeyFingerprint(k.Key)}
 	// extends_checkpoint is the largest saved checkpoint the log was
@@ -379,6 +391,9 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	out.Witnessed = wout
 	out.Timestamps = stamps
+	for _, rb := range findings.acceptedSeen {
+		out.Warnings = append(out.Warnings, fmt.Sprintf("custody-rule finding accepted (--accept-finding %d): %s", rb.Seq, rb.Error()))
+	}
 	if local != nil {
 		// Without the vault's sticky head, a store cut short after the
 		// newest checkpoint it was compared with passes: said in the

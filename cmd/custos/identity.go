@@ -327,6 +327,29 @@ func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 func (s *stringList) Values() []string   { return *s } // cliflags.Lister
 
+// positionList is a flag given once for each event position (a
+// uint64 in canonical decimal).
+type positionList []uint64
+
+func (p *positionList) String() string {
+	var out []string
+	for _, n := range *p {
+		out = append(out, strconv.FormatUint(n, 10))
+	}
+	return strings.Join(out, ",")
+}
+
+func (p *positionList) Set(v string) error {
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || strconv.FormatUint(n, 10) != v {
+		return fmt.Errorf("%q is not an event position (a whole number, as the audit names it)", v)
+	}
+	*p = append(*p, n)
+	return nil
+}
+
+func (p *positionList) Values() []string { return strings.Split(p.String(), ",") } // cliflags.Lister
+
 func runPerson(sub string, args []string, stdout io.Writer) error {
 	fs := newFlags("person " + sub)
 	asJSON := fs.Bool("json", false, "print JSON")

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/custos-vault/custos/events"
@@ -64,7 +65,7 @@ type logBatch struct {
 // For each position lastAt holds (the last event of a saved checkpoint),
 // the replay fills in the time of the event at that position, as the
 // event states it.
-func replayLog(c *client, local *localLog, eng *verify.Engine, feed *checkpointFeed, goal uint64, k api.KeyResponse, lastAt map[uint64]time.Time, bar *progressbar.ProgressBar) (*verify.Result, error) {
+func replayLog(c *client, local *localLog, eng *verify.Engine, feed *checkpointFeed, goal uint64, k api.KeyResponse, lastAt map[uint64]time.Time, rules *ruleFindings, bar *progressbar.ProgressBar) (*verify.Result, error) {
 	defer bar.Close()
 	upto := max(eng.Goal(), goal)
 	var batches <-chan logBatch
@@ -109,21 +110,11 @@ func replayLog(c *client, local *localLog, eng *verify.Engine, feed *checkpointF
 	// replay's hot path, the time parsed only where one is.
 	at := slices.Sorted(maps.Keys(lastAt))
 	// What the log records must also have been allowed where it stands
-	// (vault.CustodyRules): the first event that was not fails the audit
-	// once its batch is replayed.
-	var rules vault.CustodyRules
-	var broken error
+	// (vault.CustodyRules): each event that was not is a finding, kept
+	// while the replay checks the rest.
 	eng.OnEvent(func(ev *events.Event) {
 		lookups.next(ev)
-		if broken == nil {
-			if err := rules.Check(ev); err != nil {
-				var rb *vault.RuleBroken
-				if errors.As(err, &rb) {
-					err = &verify.Problem{Seq: rb.Seq, Reason: rb.Reason + " (the log's signatures hold: the vault recorded an action its rules forbid; docs/custody-log.md, \"Rules an auditor checks\")"}
-				}
-				broken = err
-			}
-		}
+		rules.check(ev)
 		for len(at) > 0 && at[0] < ev.Seq {
 			at = at[1:]
 		}
@@ -146,9 +137,6 @@ func replayLog(c *client, local *localLog, eng *verify.Engine, feed *checkpointF
 		}
 		if err := eng.AddBatch(b.bytes); err != nil {
 			return nil, &replayError{err}
-		}
-		if broken != nil {
-			return nil, &replayError{broken}
 		}
 		if b.err != nil {
 			return nil, &replayError{fmt.Errorf("reading the log after %d events: %v", eng.Size(), b.err)}
@@ -263,4 +251,57 @@ func (c *client) getOptional(path string, q url.Values) (*http.Response, error) 
 		return nil, nil
 	}
 	return resp, err
+}
+
+// ruleFindings are the events of a replay that the custody rules did not
+// allow where they stand (vault.CustodyRules): the first maxRuleFindings
+// kept, all counted. accepted are the positions the auditor accepted
+// (--accept-finding), reported but not failing the audit.
+type ruleFindings struct {
+	rules    vault.CustodyRules
+	accepted map[uint64]bool
+	// kept and acceptedSeen are the findings kept, failing and accepted.
+	kept, acceptedSeen []*vault.RuleBroken
+	total              int
+}
+
+// maxRuleFindings bounds the findings an audit keeps to name.
+const maxRuleFindings = 100
+
+func (f *ruleFindings) check(ev *events.Event) {
+	var rb *vault.RuleBroken
+	if err := f.rules.Check(ev); !errors.As(err, &rb) {
+		return
+	}
+	if f.accepted[rb.Seq] {
+		if len(f.acceptedSeen) < maxRuleFindings {
+			f.acceptedSeen = append(f.acceptedSeen, rb)
+		}
+		return
+	}
+	f.total++
+	if len(f.kept) < maxRuleFindings {
+		f.kept = append(f.kept, rb)
+	}
+}
+
+// err is the audit's failure for the findings not accepted, nil if none:
+// a *verify.Problem naming the first, with the others and the count.
+func (f *ruleFindings) err() error {
+	if f.total == 0 {
+		return nil
+	}
+	first := f.kept[0]
+	reason := first.Reason + " (the log's signatures hold: the vault recorded an action its rules forbid; docs/custody-log.md section 7, step 8, and docs/operations.md, \"A rule finding\")"
+	if f.total > 1 {
+		var more []string
+		for _, rb := range f.kept[1:min(len(f.kept), 10)] {
+			more = append(more, rb.Error())
+		}
+		reason += fmt.Sprintf("; %d findings in all", f.total)
+		if len(more) > 0 {
+			reason += ", the next: " + strings.Join(more, "; ")
+		}
+	}
+	return &verify.Problem{Seq: first.Seq, Reason: reason}
 }

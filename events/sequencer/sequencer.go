@@ -755,8 +755,15 @@ func (s *Sequencer) checkSealed(ctx context.Context, covered uint64) error {
 	if n > covered {
 		if a := s.cfg.Anchor; a != nil && a.Size > covered && a.Size <= n {
 			if root, err := s.tree.Root(a.Size); err == nil && root == a.Root {
-				return fmt.Errorf("%w: the log store's seal and stored checkpoints cover %d events, but events %d to %d are under the vault's sticky head (a checkpoint of %d events its key signed, kept outside the store): they are the vault's own, and the store's seal or checkpoint rows were rolled back or deleted by someone with write access to it. "+
-					"Do not restore an older backup of the log store or accept a rollback (either would lose them); put the seal back from the sticky head (docs/operations.md, \"A seal row rolled back\") and keep this message for the incident report", ErrSealRolledBack, covered, covered, a.Size-1, a.Size)
+				beyond := ""
+				if a.Size < n {
+					// The head is published after its batches are sealed:
+					// events after it were sealed by the rows rolled back,
+					// or added since; nothing the vault still holds tells.
+					beyond = fmt.Sprintf("; events %d to %d, after the sticky head, are covered by no signature the store or the vault still holds: once the seal is put back, the next start refuses them as events it cannot vouch for", a.Size, n-1)
+				}
+				return fmt.Errorf("%w: the log store's seal and stored checkpoints cover %d events, but events %d to %d are under the vault's sticky head (a checkpoint of %d events its key signed, kept outside the store): they are the vault's own, and the store's seal or checkpoint rows were rolled back or deleted by someone with write access to it%s. "+
+					"Do not restore an older backup of the log store or accept a rollback (either would lose them); put the seal back from the sticky head (docs/operations.md, \"A seal row rolled back\") and keep this message for the incident report", ErrSealRolledBack, covered, covered, a.Size-1, a.Size, beyond)
 			}
 		}
 		return fmt.Errorf("custody log events %d to %d are %w: they were added by someone with write access to the log store, not by the vault; restore the log store from backup (and compare it with the auditors' saved checkpoints)", covered, n-1, errUnsealed)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -122,13 +123,28 @@ func TestAuditFindsWhatTheRulesForbid(t *testing.T) {
 	appendSigned(t, s.data, &events.Event{Type: "item.accessed", Actor: events.Actor{Person: "analyst", Role: "analyst", Auth: "local"},
 		Case: "C-1", Item: id, Data: []byte(`{"purpose":"curiosity","access":"view"}`)})
 	r := s.run("", work, "custos", "audit", "verify", "--store", db, "--key", key, "--json")
-	if r.code != 1 || !strings.Contains(r.stderr, "who was not assigned to case C-1") || !strings.Contains(r.stdout, `"event":`) {
+	var failed struct {
+		OK    bool    `json:"ok"`
+		Event *uint64 `json:"event"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &failed); err != nil || r.code != 1 || failed.OK || failed.Event == nil ||
+		!strings.Contains(r.stderr, "who was not assigned to case C-1") {
 		t.Fatalf("audit verify --store of a log with a forbidden view: %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	s.start()
 	r = s.run("auditor", work, "custos", "audit", "verify")
-	if r.code != 1 || !strings.Contains(r.stderr, "an action its rules forbid") {
+	if r.code != 1 || !strings.Contains(r.stderr, "an action its rules forbid") || !strings.Contains(r.stderr, fmt.Sprintf("event %d:", *failed.Event)) {
 		t.Fatalf("audit verify of a log with a forbidden view: %d\n%s", r.code, r.stderr)
+	}
+	// An auditor who looked into it accepts it: reported, not failing;
+	// another position accepted leaves the finding failing.
+	r = s.run("auditor", work, "custos", "audit", "verify", "--accept-finding", fmt.Sprint(*failed.Event+1))
+	if r.code != 1 {
+		t.Fatalf("a finding failed with another position accepted: %d\n%s", r.code, r.stderr)
+	}
+	r = s.run("auditor", work, "custos", "audit", "verify", "--accept-finding", fmt.Sprint(*failed.Event))
+	if r.code != 0 || !strings.Contains(r.stdout+r.stderr, "custody-rule finding accepted") {
+		t.Fatalf("the finding accepted: %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
 
@@ -176,6 +192,84 @@ func TestSealRolledBackUnderTheHeadIsNamed(t *testing.T) {
 	}
 	// The remedy of docs/operations.md, "A seal row rolled back".
 	if _, err := conn.Exec(`UPDATE seal SET size = ?, note = ?`, int64(headSize), head); err != nil {
+		t.Fatal(err)
+	}
+	s.start()
+	s.ok("auditor", work, "audit", "verify")
+}
+
+// TestSealRolledBackBelowAnOlderHead: as above, with the sticky head
+// itself older than the log's end (as a crash between a batch's seal and
+// the next publish leaves it), here put back to the stored checkpoint
+// before the last. The start names the events after the head; with the
+// seal put back, the next start refuses those as unsealed; with them
+// removed as docs/operations.md says, the vault starts and the audit
+// passes.
+func TestSealRolledBackBelowAnOlderHead(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	setup(t, s, work)
+	s.ok("auditor", work, "audit", "verify")
+	s.ok("investigator", work, "case", "open", "C-2", "--title", "after the first audit")
+	s.ok("auditor", work, "audit", "verify")
+	s.stop()
+	conn, err := sql.Open("sqlite", filepath.Join(s.data, "custody.db")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var sizes []int64
+	rows, err := conn.Query(`SELECT size FROM checkpoints WHERE size > 1 ORDER BY size`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n int64
+		rows.Scan(&n)
+		sizes = append(sizes, n)
+	}
+	rows.Close()
+	var end int64
+	conn.QueryRow(`SELECT COUNT(*) FROM events`).Scan(&end)
+	if len(sizes) < 2 || sizes[len(sizes)-2] >= end {
+		t.Fatalf("stored checkpoints %v of a log of %d events: want two below its end", sizes, end)
+	}
+	sealAt, headAt := sizes[0], sizes[len(sizes)-2]
+	var head []byte
+	if err := conn.QueryRow(`SELECT note FROM checkpoints WHERE size = ?`, headAt).Scan(&head); err != nil {
+		t.Fatal(err)
+	}
+	// The head put back to headAt, both copies; the seal to sealAt. No
+	// state snapshot covers more than the head (a snapshot's checkpoint
+	// is the head when it is taken; a crash after a batch's seal, before
+	// its publish, leaves the head behind the log's end, not behind a
+	// snapshot).
+	os.RemoveAll(filepath.Join(s.data, "snapshots"))
+	os.WriteFile(filepath.Join(s.data, "keyring", "head.checkpoint"), head, 0o600)
+	olds, _ := filepath.Glob(filepath.Join(s.data, "objects", "head", "*"))
+	for _, h := range olds {
+		os.Remove(h)
+	}
+	os.WriteFile(filepath.Join(s.data, "objects", "head", fmt.Sprintf("%020d", headAt)), head, 0o600)
+	for _, q := range []string{`DELETE FROM checkpoints WHERE size > ?`, `UPDATE seal SET size = ?1, note = (SELECT note FROM checkpoints WHERE size = ?1)`} {
+		if _, err := conn.Exec(q, sealAt); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	start := func() result {
+		return s.run("", work, "custos", append([]string{"server", "--dev", "--data", s.data, "--listen", s.listen}, s.extra...)...)
+	}
+	r := start()
+	if want := fmt.Sprintf("events %d to %d, after the sticky head", headAt, end-1); r.code == 0 || !strings.Contains(r.stderr, "under the vault's sticky head") || !strings.Contains(r.stderr, want) {
+		t.Fatalf("the start on a seal row rolled back below an older head: %d, want %q in\n%s", r.code, want, r.stderr)
+	}
+	if _, err := conn.Exec(`UPDATE seal SET size = ?, note = ?`, headAt, head); err != nil {
+		t.Fatal(err)
+	}
+	if r := start(); r.code == 0 || !strings.Contains(r.stderr, "not sealed by this log's key") {
+		t.Fatalf("the start with events after the head unsealed: %d %s", r.code, r.stderr)
+	}
+	if _, err := conn.Exec(`DELETE FROM events WHERE seq >= ?`, headAt); err != nil {
 		t.Fatal(err)
 	}
 	s.start()
