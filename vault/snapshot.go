@@ -476,6 +476,9 @@ type loaded struct {
 // snapshot of 31 events beside a log of 28 is the vault's own proof that
 // the log was cut back).
 func (sn *snapshots) load(origin string, verifier note.Verifier, size uint64) (l *loaded, discards []snapshotDiscard, signed *events.Checkpoint) {
+	// Before anything of this start writes one: what a crash while
+	// writing left.
+	sn.removeTemps()
 	names, err := sn.list()
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
@@ -532,8 +535,8 @@ func (sn *snapshots) pending(name string, why error) snapshotDiscard {
 
 // discardAll renames the files of ds, each only if it is still the file
 // the start read (a snapshot written since under its name is not
-// discarded for it), then removes what crashes left and all but the
-// newest discarded files (tidy).
+// discarded for it), then removes all but the newest discarded files
+// (tidy). A snapshot this start is writing meanwhile is left alone.
 func (sn *snapshots) discardAll(ds []snapshotDiscard) {
 	for _, d := range ds {
 		if fi, err := os.Lstat(filepath.Join(sn.dir, d.name)); err == nil && d.info != nil && os.SameFile(fi, d.info) {
@@ -569,8 +572,23 @@ const maxSnapshotTries = 3
 // investigates; older ones are removed.
 const maxDiscarded = 4
 
-// tidy removes what a crash while writing left (temporary files) and all
-// but the newest discarded snapshots.
+// removeTemps removes what a crash while writing a snapshot left (its
+// temporary files). It runs before the start writes any: one being
+// written (encode, then install on a goroutine of its own) is never
+// removed under it.
+func (sn *snapshots) removeTemps() {
+	entries, err := os.ReadDir(sn.dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if name := e.Name(); strings.HasPrefix(name, ".state-") && strings.HasSuffix(name, ".tmp") {
+			os.Remove(filepath.Join(sn.dir, name))
+		}
+	}
+}
+
+// tidy removes all but the newest discarded snapshots.
 func (sn *snapshots) tidy() {
 	entries, err := os.ReadDir(sn.dir)
 	if err != nil {
@@ -578,10 +596,7 @@ func (sn *snapshots) tidy() {
 	}
 	var discarded []os.DirEntry
 	for _, e := range entries {
-		switch name := e.Name(); {
-		case strings.HasPrefix(name, ".state-") && strings.HasSuffix(name, ".tmp"):
-			os.Remove(filepath.Join(sn.dir, name))
-		case strings.HasSuffix(name, ".discarded"):
+		if strings.HasSuffix(e.Name(), ".discarded") {
 			discarded = append(discarded, e)
 		}
 	}

@@ -1381,3 +1381,30 @@ func TestPassedStoreCheckIsLogged(t *testing.T) {
 		t.Fatalf("the passed check is not logged: %s", logs.String())
 	}
 }
+
+// TestSnapshotBeingWrittenSurvivesTheStartsDiscards: a start sets aside
+// the snapshots it found unfit (discardAll) after it has begun serving,
+// while it may already be writing a new snapshot into a temporary file
+// (encode, then install on a goroutine of its own). That file is not
+// removed under it (it was, after a state-version upgrade at 10^7
+// events: "state snapshot not written: rename ... no such file or
+// directory"); what a crash left is removed when the start loads, before
+// it writes any.
+func TestSnapshotBeingWrittenSurvivesTheStartsDiscards(t *testing.T) {
+	dir := t.TempDir()
+	sn := &snapshots{dir: dir, logger: slog.New(slog.DiscardHandler)}
+	writing, err := os.CreateTemp(dir, ".state-*.tmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writing.Close()
+	sn.discardAll(nil)
+	if _, err := os.Stat(writing.Name()); err != nil {
+		t.Fatalf("the snapshot being written was removed by the start's discards: %v", err)
+	}
+	// At the next start it is what a crash left.
+	sn.load("origin", nil, 0)
+	if _, err := os.Stat(writing.Name()); !os.IsNotExist(err) {
+		t.Fatalf("a temporary file a crash left is still there after the start loaded: %v", err)
+	}
+}
