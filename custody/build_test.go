@@ -265,7 +265,8 @@ func TestShownIsUnambiguous(t *testing.T) {
 
 // TestRecordStatesTheExportPolicy: the record's case facts say whether
 // packages of the case need a custodian's approval, as the last
-// case.policy.set it carries says; none carried is "not required".
+// case.policy.set it carries says (any value but "none" requires it);
+// none carried is "not required".
 func TestRecordStatesTheExportPolicy(t *testing.T) {
 	c, s := sample(t)
 	rec, err := custody.Build(custody.Input{Case: "C-1", Events: c.raws, Report: s["report"]})
@@ -286,6 +287,12 @@ func TestRecordStatesTheExportPolicy(t *testing.T) {
 	c.add("case.policy.set", carl, "C-1", "", m{"export_approval": "none", "request": "rq_1", "requested_by": "ana"})
 	if rec, err = custody.Build(custody.Input{Case: "C-1", Events: c.raws, Report: s["report"]}); err != nil || rec.ExportApproval {
 		t.Errorf("a requirement dropped: %v %v", rec.ExportApproval, err)
+	}
+	// A value this format does not write is read as the vault reads it:
+	// only "none" drops the approval.
+	c.add("case.policy.set", carl, "C-1", "", m{"export_approval": "REQUIRED"})
+	if rec, err = custody.Build(custody.Input{Case: "C-1", Events: c.raws, Report: s["report"]}); err != nil || !rec.ExportApproval {
+		t.Errorf("export_approval REQUIRED read as not required: %v %v", rec.ExportApproval, err)
 	}
 }
 

@@ -206,33 +206,22 @@ func headerFields(blk []byte) error {
 	return nil
 }
 
-// unsignedChecksum reports whether a header block's checksum field
-// (octal, as numericField reads it) is the block's unsigned byte sum with
-// the field itself counted as eight spaces (POSIX ustar). archive/tar,
-// GNU tar and Python's tarfile also take the signed sum some old tars
-// wrote, which differs from it where a byte of the header is 0x80 or
-// more (a name beyond ASCII, a base-256 number): a package's header is
-// read by one rule.
+// unsignedChecksum reports whether a header block's checksum field (in
+// the octal form numericField checked) is the block's unsigned byte sum
+// with the field itself counted as eight spaces (POSIX ustar).
+// archive/tar, GNU tar and Python's tarfile also take the signed sum
+// some old tars wrote, which differs from it where a byte of the header
+// is 0x80 or more (a name beyond ASCII, a base-256 number): a package's
+// header is read by one rule.
 func unsignedChecksum(blk []byte) bool {
-	var sum int64
+	sum := int64(8 * ' ')
 	for i, c := range blk[:512] {
-		if i >= 148 && i < 156 {
-			c = ' '
-		}
-		sum += int64(c)
-	}
-	var stated int64
-	digits := 0
-	for _, c := range blk[148:156] {
-		switch {
-		case c >= '0' && c <= '7':
-			stated, digits = stated*8+int64(c-'0'), digits+1
-		case c == ' ' && digits == 0:
-		default:
-			return digits > 0 && stated == sum
+		if i < 148 || i >= 156 {
+			sum += int64(c)
 		}
 	}
-	return digits > 0 && stated == sum
+	stated, ok := octal(blk[148:156])
+	return ok && stated == sum
 }
 
 // numericFields are a ustar header's numeric fields, by offset.

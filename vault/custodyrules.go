@@ -1,7 +1,6 @@
 package vault
 
 import (
-	"encoding/hex"
 	"fmt"
 	"slices"
 
@@ -31,7 +30,7 @@ import (
 //     investigator or analyst assigned to its case at that position.
 //
 // Its memory is a few entries a case (holds, members, destruction
-// requests) and 16 bytes an item (its case), not an entry an event. The zero value is ready;
+// requests) and one an item (its case), not an entry an event. The zero value is ready;
 // it is not safe for concurrent use.
 type CustodyRules struct {
 	cases map[string]*ruleCase
@@ -39,37 +38,17 @@ type CustodyRules struct {
 	// last recorded them: an actor's role is read from here, not from
 	// the event that names it.
 	persons map[string]*rulePerson
-	// items are each deposited item's case, by the item id's 12 random
-	// bytes (events.NewID's "it_" and 24 hex digits; others in
-	// otherItems): an index into caseIDs, 16 bytes and the map's own an
-	// item, about 3 MB for the 150,000 items of 10^7 events.
-	items      map[[12]byte]uint32
-	otherItems map[string]uint32
-	caseIDs    []string
-	caseIndex  map[string]uint32
-}
-
-// ruleItemKey is an item id's random bytes, if it is in events.NewID's form
-// ("it_" and 24 lowercase hex digits).
-func ruleItemKey(id string) (k [12]byte, ok bool) {
-	if len(id) != 27 || id[:3] != "it_" {
-		return k, false
-	}
-	if _, err := hex.Decode(k[:], []byte(id[3:])); err != nil || hex.EncodeToString(k[:]) != id[3:] {
-		return k, false
-	}
-	return k, true
+	// items are each deposited item's case, an index into caseIDs:
+	// about 60 bytes an item with the map's own, some 9 MB for the
+	// 150,000 items of 10^7 events.
+	items     map[string]uint32
+	caseIDs   []string
+	caseIndex map[string]uint32
 }
 
 // itemCase returns the case item was deposited in, and whether it was.
 func (r *CustodyRules) itemCase(item string) (string, bool) {
-	var i uint32
-	var ok bool
-	if k, isKey := ruleItemKey(item); isKey {
-		i, ok = r.items[k]
-	} else {
-		i, ok = r.otherItems[item]
-	}
+	i, ok := r.items[item]
 	if !ok {
 		return "", false
 	}
@@ -84,11 +63,7 @@ func (r *CustodyRules) deposited(item, caseID string) {
 		r.caseIDs = append(r.caseIDs, caseID)
 		r.caseIndex[caseID] = i
 	}
-	if k, isKey := ruleItemKey(item); isKey {
-		r.items[k] = i
-	} else {
-		r.otherItems[item] = i
-	}
+	r.items[item] = i
 }
 
 // rulePerson is what the rules keep of a person.
@@ -132,7 +107,7 @@ func (e *RuleBroken) Error() string {
 func (r *CustodyRules) Check(ev *events.Event) error {
 	if r.cases == nil {
 		r.cases = map[string]*ruleCase{}
-		r.items, r.otherItems, r.caseIndex = map[[12]byte]uint32{}, map[string]uint32{}, map[string]uint32{}
+		r.items, r.caseIndex = map[string]uint32{}, map[string]uint32{}
 		r.persons = map[string]*rulePerson{}
 	}
 	if !ruleTypes[ev.Type] {

@@ -147,7 +147,7 @@ func (v *Vault) halt(err error) error {
 	if errors.Is(err, errSnapshotPageFailed) {
 		// The snapshot, not the log: nothing of the log is to be put
 		// back, and a start without the snapshot replays it.
-		v.logger.Error("the state snapshot in use cannot be vouched for: the vault stops acting; the custody log is not in question (its events are checked apart); restart the server, which discards the snapshots and replays the log from its first event, and keep this log for the incident report (docs/state-snapshots.md, section 2.1)", "err", err)
+		v.logger.Error("the state snapshot in use cannot be vouched for (a page of it changed on disk, before this start or while the vault ran, or could not be read): the vault stops acting; the custody log is not in question (its events are checked apart); restart the server, which discards the snapshots and replays the log from its first event, and keep this log for the incident report (docs/state-snapshots.md, section 2.1)", "err", err)
 	} else {
 		v.logger.Error("the custody log cannot be vouched for: the vault stops acting; check the store without the server (custos audit verify --store), put back the altered events from a backup, remove DATA/snapshots and restart (docs/operations.md, \"The custody log halted\")", "err", err)
 	}

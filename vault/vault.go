@@ -522,7 +522,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	// the log.
 	v.state.mu.Lock()
 	v.state.pagesFailed = func(err error) {
-		v.logger.Error("a page of the state snapshot in use failed its check (changed on disk, before this start or while the vault ran) or could not be read for an event: the vault stops acting; its snapshots are discarded, and the next start replays the custody log from its first event (docs/state-snapshots.md, section 2.1)", "err", err)
+		// halt says what to do: the snapshot is suspect, not the log.
 		go v.halt(fmt.Errorf("%w: %w", errSnapshotPageFailed, err))
 	}
 	v.state.mu.Unlock()

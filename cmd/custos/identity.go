@@ -331,13 +331,7 @@ func (s *stringList) Values() []string   { return *s } // cliflags.Lister
 // uint64 in canonical decimal).
 type positionList []uint64
 
-func (p *positionList) String() string {
-	var out []string
-	for _, n := range *p {
-		out = append(out, strconv.FormatUint(n, 10))
-	}
-	return strings.Join(out, ",")
-}
+func (p *positionList) String() string { return strings.Join(p.Values(), ",") }
 
 func (p *positionList) Set(v string) error {
 	n, err := strconv.ParseUint(v, 10, 64)
@@ -348,7 +342,13 @@ func (p *positionList) Set(v string) error {
 	return nil
 }
 
-func (p *positionList) Values() []string { return strings.Split(p.String(), ",") } // cliflags.Lister
+func (p *positionList) Values() []string { // cliflags.Lister
+	var out []string
+	for _, n := range *p {
+		out = append(out, strconv.FormatUint(n, 10))
+	}
+	return out
+}
 
 func runPerson(sub string, args []string, stdout io.Writer) error {
 	fs := newFlags("person " + sub)

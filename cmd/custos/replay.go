@@ -254,8 +254,8 @@ func (c *client) getOptional(path string, q url.Values) (*http.Response, error) 
 }
 
 // ruleFindings are the events of a replay that the custody rules did not
-// allow where they stand (vault.CustodyRules): the first maxRuleFindings
-// kept, all counted. accepted are the positions the auditor accepted
+// allow where they stand (vault.CustodyRules): the first
+// shownRuleFindings kept to name, all counted. accepted are the positions the auditor accepted
 // (--accept-finding), reported but not failing the audit.
 type ruleFindings struct {
 	rules    vault.CustodyRules
@@ -265,8 +265,9 @@ type ruleFindings struct {
 	total              int
 }
 
-// maxRuleFindings bounds the findings an audit keeps to name.
-const maxRuleFindings = 100
+// shownRuleFindings is how many findings of each kind (failing,
+// accepted) an audit names.
+const shownRuleFindings = 10
 
 func (f *ruleFindings) check(ev *events.Event) {
 	var rb *vault.RuleBroken
@@ -274,13 +275,13 @@ func (f *ruleFindings) check(ev *events.Event) {
 		return
 	}
 	if f.accepted[rb.Seq] {
-		if len(f.acceptedSeen) < maxRuleFindings {
+		if len(f.acceptedSeen) < shownRuleFindings {
 			f.acceptedSeen = append(f.acceptedSeen, rb)
 		}
 		return
 	}
 	f.total++
-	if len(f.kept) < maxRuleFindings {
+	if len(f.kept) < shownRuleFindings {
 		f.kept = append(f.kept, rb)
 	}
 }
@@ -295,7 +296,7 @@ func (f *ruleFindings) err() error {
 	reason := first.Reason + " (the log's signatures hold: the vault recorded an action its rules forbid; docs/custody-log.md section 7, step 8, and docs/operations.md, \"A rule finding\")"
 	if f.total > 1 {
 		var more []string
-		for _, rb := range f.kept[1:min(len(f.kept), 10)] {
+		for _, rb := range f.kept[1:] {
 			more = append(more, rb.Error())
 		}
 		reason += fmt.Sprintf("; %d findings in all", f.total)
