@@ -3,6 +3,8 @@ package vault
 import (
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 )
@@ -18,19 +20,34 @@ import (
 //
 //   - a case's destruction approved while a legal hold on it stands, or
 //     by the custodian who asked for it, or for no pending request of the
-//     case;
+//     case, or past the request's expiry, or after its requester was
+//     suspended or removed;
 //   - any of these, and a case's members added or removed, a hold placed
-//     or lifted, a destruction requested or rejected, by someone the log
-//     did not enroll as a custodian (a view: as an investigator or
-//     analyst), under another role than the log enrolled them in, or
-//     suspended or removed at that position;
+//     or lifted, a destruction requested or rejected, an export policy
+//     set, by someone the log did not enroll as a custodian (a view: as
+//     an investigator or analyst; a package sealed: as a custodian or an
+//     investigator assigned to the case), under another role than the
+//     log enrolled them in, or suspended or removed at that position;
 //   - an item viewed (item.accessed) as an item of another case than the
 //     one it was deposited in (or of none, or never deposited), after
 //     its case's destruction was approved, or by anyone but an
-//     investigator or analyst assigned to its case at that position.
+//     investigator or analyst assigned to its case at that position;
+//   - two people for every grant of power (custodyrules_requests.go): a
+//     request opened by someone who may not ask it or for longer than
+//     the request TTL; decided when not pending, expired or void, or
+//     approved by its requester or by someone not an active custodian;
+//     an approval not followed at once by the decision it approved, by
+//     its approver, for its case and person; a decision that grants
+//     power (an assignment, an enrolment, a reinstatement, a credential
+//     re-issued, a recipient or receipt key replaced, an export approval
+//     dropped, a package of a case that requires approval, a hash set
+//     imported where the start required approval) without an approved
+//     request; the server's own enrolments after people acted, beyond
+//     the first two custodians.
 //
 // Its memory is a few entries a case (holds, members, destruction
-// requests) and one an item (its case), not an entry an event. The zero value is ready;
+// requests) and a person, the pending requests, and one an item (its
+// case), not an entry an event. The zero value is ready;
 // it is not safe for concurrent use.
 type CustodyRules struct {
 	cases map[string]*ruleCase
@@ -44,6 +61,19 @@ type CustodyRules struct {
 	items     map[string]uint32
 	caseIDs   []string
 	caseIndex map[string]uint32
+
+	// The two-person requests (custodyrules_requests.go): those pending,
+	// by id; the approval just read, whose decision must come next;
+	// whether the log runs requests yet; the request TTL and the
+	// hash-set approval of the last start; who has registered a package
+	// recipient and a receipt key.
+	requests                map[string]*ruleRequest
+	approved                *ruleApproval
+	requestsRun             bool
+	personActed             bool // an event's actor was a person, not the system
+	requestTTL              time.Duration
+	hashSetApproval         bool
+	recipients, receiptKeys map[string]bool
 }
 
 // itemCase returns the case item was deposited in, and whether it was.
@@ -78,7 +108,17 @@ type ruleCase struct {
 	heldAt    uint64 // the hold's case.hold.placed, while it stands
 	held      bool
 	destroyed uint64 // the case.destruction.approved, once approved
-	requests  map[string]string
+	requests  map[string]*ruleDestruction
+	// exportApproval: the case's packages need a second custodian's
+	// approval (case.policy.set other than "none").
+	exportApproval bool
+}
+
+// ruleDestruction is a pending destruction request of a case.
+type ruleDestruction struct {
+	by      string
+	expires time.Time
+	void    bool // its requester was suspended or removed while it waited
 }
 
 // ruleTypes are the event types the rules read.
@@ -88,6 +128,9 @@ var ruleTypes = map[string]bool{
 	TypeCaseHoldPlaced: true, TypeCaseHoldLifted: true,
 	TypeDestructionRequested: true, TypeDestructionRejected: true, TypeDestructionApproved: true,
 	TypeItemDeposited: true, TypeItemAccessed: true,
+	TypeServerStarted: true, TypeRequestOpened: true, TypeRequestApproved: true, TypeRequestRejected: true,
+	TypeCredentialReissued: true, TypeRecipientSet: true, TypeReceiptKeySet: true, TypeCasePolicySet: true,
+	TypePackageSealing: true, TypeHashSetImported: true,
 }
 
 // RuleBroken is an event the rules did not allow at its position.
@@ -109,42 +152,76 @@ func (r *CustodyRules) Check(ev *events.Event) error {
 		r.cases = map[string]*ruleCase{}
 		r.items, r.caseIndex = map[string]uint32{}, map[string]uint32{}
 		r.persons = map[string]*rulePerson{}
+		r.requests, r.recipients, r.receiptKeys = map[string]*ruleRequest{}, map[string]bool{}, map[string]bool{}
+	}
+	// An approval is appended with its decision (the event after it):
+	// whatever follows it is read against it.
+	approved := r.approved
+	r.approved = nil
+	if ev.Actor.Role != RoleSystem {
+		r.personActed = true
 	}
 	if !ruleTypes[ev.Type] {
+		if approved != nil {
+			return approved.notFollowed(ev)
+		}
 		return nil // most of a log: one lookup, no allocation
 	}
+	if approved != nil && decisionTypes[ev.Type] == "" {
+		err := r.check(ev, nil)
+		if nf := approved.notFollowed(ev); nf != nil {
+			return nf
+		}
+		return err
+	}
+	return r.check(ev, approved)
+}
+
+// check is Check of an event the rules read; approved is the approval
+// just before it, if ev is a decision a request may name.
+func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
+	decision := r.decision(ev, approved)
 	switch ev.Type {
+	case TypeServerStarted:
+		r.started(ev)
+		return nil
 	case TypePersonEnrolled:
 		// A re-enrolment (logs before requests) starts the person anew,
 		// as the vault's replay does.
 		if d, err := data[PersonEnrolled](ev); err == nil {
 			r.persons[d.Name] = &rulePerson{role: d.Role}
 		}
-		return nil
+		return decision
 	case TypePersonSuspended, TypePersonReinstated, TypePersonRemoved:
 		if d, err := data[PersonStatus](ev); err == nil {
 			if p := r.persons[d.Name]; p != nil {
 				switch ev.Type {
 				case TypePersonSuspended:
 					p.suspended = true
+					r.voidRequestsOf(d.Name)
 				case TypePersonReinstated:
 					p.suspended = false
 				default:
 					p.removed = true
+					r.voidRequestsOf(d.Name)
 				}
 			}
 		}
-		return nil
-	}
-	broken := func(format string, args ...any) error {
-		return &RuleBroken{Seq: ev.Seq, Reason: fmt.Sprintf(format, args...)}
+		return decision
+	case TypeCredentialReissued:
+		return decision
+	case TypeRecipientSet, TypeReceiptKeySet:
+		r.registered(ev)
+		return decision
+	case TypeRequestOpened, TypeRequestApproved, TypeRequestRejected:
+		return r.request(ev)
 	}
 	if ev.Type == TypeCaseOpened {
 		d, err := data[CaseOpened](ev)
 		if err != nil {
 			return nil
 		}
-		c := &ruleCase{members: map[string]bool{}, requests: map[string]string{}}
+		c := &ruleCase{members: map[string]bool{}, requests: map[string]*ruleDestruction{}}
 		for _, m := range d.Members {
 			c.members[m] = true
 		}
@@ -156,43 +233,36 @@ func (r *CustodyRules) Check(ev *events.Event) error {
 		// the log opened: the rules below are that case's.
 		switch dep, ok := r.itemCase(ev.Item); {
 		case !ok:
-			return broken("item %s was viewed, but the log never deposited it", ev.Item)
+			return r.broken(ev, "item %s was viewed, but the log never deposited it", ev.Item)
 		case dep != ev.Case:
-			return broken("item %s was viewed as an item of case %q, but it was deposited in case %s", ev.Item, ev.Case, dep)
+			return r.broken(ev, "item %s was viewed as an item of case %q, but it was deposited in case %s", ev.Item, ev.Case, dep)
 		}
 	}
 	c := r.cases[ev.Case]
 	if c == nil {
-		return nil
-	}
-	// acts says why the event's actor could not act as it does: not a
-	// person the log enrolled in one of roles, enrolled under another
-	// role than the event names, suspended or removed ("" if they could).
-	acts := func(who string, roles ...string) string {
-		p := r.persons[ev.Actor.Person]
-		switch {
-		case p == nil:
-			return fmt.Sprintf("by %s, whom the log never enrolled", ev.Actor.Person)
-		case p.role != ev.Actor.Role:
-			return fmt.Sprintf("by %s as %s, but the log enrolled them as %s", ev.Actor.Person, ev.Actor.Role, p.role)
-		case p.removed:
-			return fmt.Sprintf("by %s, whom the log had removed", ev.Actor.Person)
-		case p.suspended:
-			return fmt.Sprintf("by %s, whom the log had suspended", ev.Actor.Person)
-		case !slices.Contains(roles, p.role):
-			return fmt.Sprintf("by %s, a %s: only %s does it", ev.Actor.Person, p.role, who)
-		}
-		return ""
+		return decision
 	}
 	switch ev.Type {
 	case TypeCaseMemberAdded, TypeCaseMemberRemoved, TypeCaseHoldPlaced, TypeCaseHoldLifted,
 		TypeDestructionRequested, TypeDestructionRejected, TypeDestructionApproved:
-		if why := acts("a custodian", RoleCustodian); why != "" {
-			return broken("%s of case %s was recorded %s", ev.Type, ev.Case, why)
+		if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" {
+			return r.broken(ev, "%s of case %s was recorded %s", ev.Type, ev.Case, why)
 		}
 	case TypeItemAccessed:
-		if why := acts("an investigator or analyst", RoleInvestigator, RoleAnalyst); why != "" {
-			return broken("item %s was viewed %s", ev.Item, why)
+		if why := r.cannotAct(ev, "an investigator or analyst", RoleInvestigator, RoleAnalyst); why != "" {
+			return r.broken(ev, "item %s was viewed %s", ev.Item, why)
+		}
+	case TypePackageSealing:
+		if decision == nil {
+			decision = r.sealing(ev, c)
+		}
+	case TypeCasePolicySet:
+		if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" {
+			return r.broken(ev, "case %s's export policy was set %s", ev.Case, why)
+		}
+		if d, err := data[CasePolicySet](ev); err == nil {
+			// As the vault reads it: only "none" drops the approval.
+			c.exportApproval = d.ExportApproval != ExportApprovalNone
 		}
 	}
 	switch ev.Type {
@@ -212,7 +282,14 @@ func (r *CustodyRules) Check(ev *events.Event) error {
 		c.held = false
 	case TypeDestructionRequested:
 		if d, err := data[DestructionRequested](ev); err == nil {
-			c.requests[d.Request] = ev.Actor.Person
+			// Until when a second custodian may approve it: as recorded,
+			// or (events before expiries were) the default TTL's end,
+			// which no server's TTL lengthens.
+			exp, err := time.Parse(time.RFC3339, d.Expires)
+			if err != nil {
+				exp = ev.Timestamp().Add(DefaultRequestTTL).Truncate(time.Second)
+			}
+			c.requests[d.Request] = &ruleDestruction{by: ev.Actor.Person, expires: exp}
 		}
 	case TypeDestructionRejected:
 		if d, err := data[DestructionRejected](ev); err == nil {
@@ -223,23 +300,69 @@ func (r *CustodyRules) Check(ev *events.Event) error {
 		if err != nil {
 			return nil
 		}
-		by, pending := c.requests[d.Request]
+		dr := c.requests[d.Request]
 		switch {
 		case c.held:
-			return broken("case %s's destruction was approved while the legal hold placed at event %d stood: nothing of a case is destroyed under a hold", ev.Case, c.heldAt)
-		case !pending:
-			return broken("case %s's destruction was approved on request %q, which was not pending for it", ev.Case, d.Request)
-		case by == ev.Actor.Person:
-			return broken("case %s's destruction was approved by %s, who asked for it: a second custodian approves", ev.Case, ev.Actor.Person)
+			return r.broken(ev, "case %s's destruction was approved while the legal hold placed at event %d stood: nothing of a case is destroyed under a hold", ev.Case, c.heldAt)
+		case dr == nil:
+			return r.broken(ev, "case %s's destruction was approved on request %q, which was not pending for it", ev.Case, d.Request)
+		case dr.by == ev.Actor.Person:
+			return r.broken(ev, "case %s's destruction was approved by %s, who asked for it: a second custodian approves", ev.Case, ev.Actor.Person)
+		case ev.Timestamp().After(dr.expires.Add(expirySlack)):
+			return r.broken(ev, "case %s's destruction was approved on request %s, which had expired at %s", ev.Case, d.Request, dr.expires.Format(time.RFC3339))
+		case dr.void || !r.active(dr.by, RoleCustodian):
+			return r.broken(ev, "case %s's destruction was approved on request %s, void since its requester %s was suspended or removed", ev.Case, d.Request, dr.by)
 		}
-		c.destroyed, c.requests = ev.Seq, map[string]string{}
+		c.destroyed, c.requests = ev.Seq, map[string]*ruleDestruction{}
 	case TypeItemAccessed:
 		switch {
 		case c.destroyed != 0:
-			return broken("item %s was viewed after the destruction of its case %s was approved (event %d)", ev.Item, ev.Case, c.destroyed)
+			return r.broken(ev, "item %s was viewed after the destruction of its case %s was approved (event %d)", ev.Item, ev.Case, c.destroyed)
 		case !c.members[ev.Actor.Person]:
-			return broken("item %s was viewed by %s, who was not assigned to case %s at that position", ev.Item, ev.Actor.Person, ev.Case)
+			return r.broken(ev, "item %s was viewed by %s, who was not assigned to case %s at that position", ev.Item, ev.Actor.Person, ev.Case)
 		}
 	}
-	return nil
+	return decision
+}
+
+// broken is a *RuleBroken at ev.
+func (r *CustodyRules) broken(ev *events.Event, format string, args ...any) error {
+	return &RuleBroken{Seq: ev.Seq, Reason: fmt.Sprintf(format, args...)}
+}
+
+// cannotAct says why ev's actor could not act as it does: not a person
+// the log enrolled in one of roles (who words them), enrolled under
+// another role than the event names, suspended or removed ("" if they
+// could).
+func (r *CustodyRules) cannotAct(ev *events.Event, who string, roles ...string) string {
+	p := r.persons[ev.Actor.Person]
+	switch {
+	case p == nil:
+		return fmt.Sprintf("by %s, whom the log never enrolled", ev.Actor.Person)
+	case p.role != ev.Actor.Role:
+		return fmt.Sprintf("by %s as %s, but the log enrolled them as %s", ev.Actor.Person, ev.Actor.Role, p.role)
+	case p.removed:
+		return fmt.Sprintf("by %s, whom the log had removed", ev.Actor.Person)
+	case p.suspended:
+		return fmt.Sprintf("by %s, whom the log had suspended", ev.Actor.Person)
+	case !slices.Contains(roles, p.role):
+		return fmt.Sprintf("by %s, %s: only %s does it", ev.Actor.Person, article(p.role), who)
+	}
+	return ""
+}
+
+// article is role with its indefinite article: "a custodian", "an
+// analyst".
+func article(role string) string {
+	if role != "" && strings.ContainsRune("aeiou", rune(role[0])) {
+		return "an " + role
+	}
+	return "a " + role
+}
+
+// active reports whether the log enrolled name in role and they are
+// neither suspended nor removed.
+func (r *CustodyRules) active(name, role string) bool {
+	p := r.persons[name]
+	return p != nil && p.role == role && !p.suspended && !p.removed
 }

@@ -34,6 +34,7 @@ func openTestVaultDir(t testing.TB, configure ...func(*Config)) (*Vault, string)
 	}
 	t.Cleanup(func() {
 		checkSnapshotRoundTrip(t, v)
+		checkRulesHold(t, v)
 		v.Close()
 	})
 	return v, dir

@@ -147,3 +147,25 @@ func TestAuditFindsWhatTheRulesForbid(t *testing.T) {
 		t.Fatalf("the finding accepted: %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestAuditFindsAGrantOfPowerWithoutTwoPeople: an assignment a custodian
+// asked and a second approved passes the audit's rules; one recorded by
+// a single custodian, with every signature in place (as whoever can use
+// the log's key, or a build that is not the vault's, could record it),
+// is a finding that names the rule of two people.
+func TestAuditFindsAGrantOfPowerWithoutTwoPeople(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	setup(t, s, work)
+	add := s.ok("custodian", work, "case", "add-member", "C-1", "analyst", "--json").json(t)
+	s.ok("custodian2", work, "approve", add["request"].(string))
+	s.ok("auditor", work, "audit", "verify")
+	s.stop()
+	appendSigned(t, s.data, &events.Event{Type: "case.member.added", Actor: events.Actor{Person: "custodian", Role: "custodian", Auth: "local"},
+		Case: "C-1", Data: []byte(`{"person":"prosecutor"}`)})
+	s.start()
+	r := s.run("auditor", work, "custos", "audit", "verify")
+	if r.code != 1 || !strings.Contains(r.stderr, "an action its rules forbid") || !strings.Contains(r.stderr, "without a request a second custodian approved") {
+		t.Fatalf("audit verify of an assignment by one custodian: %d\n%s", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,242 @@
+package vault
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-vault/custos/events"
+)
+
+// TestCustodyRulesOfRequests: two people for every grant of power, read
+// from the log alone. Each case is a log a vault could not have written
+// (a forged state, another build) next to the one it writes; a finding
+// names its event, and what the vault writes passes.
+func TestCustodyRulesOfRequests(t *testing.T) {
+	type step struct {
+		typ, person string
+		data        any
+		broken      string        // what the finding says; "" if allowed
+		at          time.Duration // after the log's first event
+		caseID      string        // the event's case ("-" for none), if not CASE-1
+	}
+	c1, c2, c3, inv, ana, pros := "keo.vanna", "chea.sopheap", "sam.rith", "sok.dara", "lim.sovann", "chan.dara"
+	roles := map[string]string{c1: RoleCustodian, c2: RoleCustodian, c3: RoleCustodian, inv: RoleInvestigator, ana: RoleAnalyst, pros: RoleProsecutor, "custos": RoleSystem}
+	started := step{TypeServerStarted, "custos", map[string]string{"sealer": "s", "request_ttl": "72h0m0s", "hashset_approval": "required"}, "", 0, "-"}
+	opened := step{TypeCaseOpened, inv, CaseOpened{Title: "t", Members: []string{inv}}, "", 0, ""}
+	ask := func(id, kind, by, person string, expires time.Duration) step {
+		caseID := "CASE-1"
+		if kind != KindMember && kind != KindPolicy && kind != KindSeal {
+			caseID = ""
+		}
+		return step{TypeRequestOpened, by, RequestOpened{Request: id, Kind: kind, Case: caseID, Person: person, Params: json.RawMessage(`{}`),
+			Expires: base.Add(expires).Format(time.RFC3339)}, "", 0, map[bool]string{true: "-", false: ""}[caseID == ""]}
+	}
+	decide := func(typ, id, kind, by, requester string) step {
+		return step{typ, by, RequestDecided{Request: id, Kind: kind, RequestedBy: requester}, "", 0, ""}
+	}
+	add := func(id, by, person string) step {
+		return step{TypeCaseMemberAdded, by, MemberAdded{Person: person, Request: id}, "", 0, ""}
+	}
+	with := func(s step, broken string) step { s.broken = broken; return s }
+	later := func(s step, d time.Duration) step { s.at = d; return s }
+	for name, steps := range map[string][]step{
+		"an assignment asked, approved by a second custodian, carried out": {
+			started, opened,
+			ask("rq_1", KindMember, c1, ana, time.Hour),
+			decide(TypeRequestApproved, "rq_1", KindMember, c2, c1),
+			add("rq_1", c2, ana),
+		},
+		"an assignment without a request, in a log that runs requests": {
+			started, opened,
+			with(step{TypeCaseMemberAdded, c1, MemberAdded{Person: ana}, "", 0, ""}, "without a request a second custodian approved"),
+		},
+		"an approval by its requester": {
+			started, opened,
+			ask("rq_1", KindMember, c1, ana, time.Hour),
+			with(decide(TypeRequestApproved, "rq_1", KindMember, c1, c1), "approved by keo.vanna, who asked for it"),
+		},
+		"an approval by someone not a custodian": {
+			started, opened,
+			ask("rq_1", KindMember, c1, ana, time.Hour),
+			with(decide(TypeRequestApproved, "rq_1", KindMember, pros, c1), "a prosecutor: only a custodian does it"),
+		},
+		"an approval after the request expired": {
+			started, opened,
+			ask("rq_1", KindMember, c1, ana, time.Hour),
+			later(with(decide(TypeRequestApproved, "rq_1", KindMember, c2, c1), "after it expired"), time.Hour+2*time.Minute),
+		},
+		"an approval of a request whose requester was suspended, then reinstated": {
+			started, opened,
+			ask("rq_1", KindMember, c1, ana, time.Hour),
+			{TypePersonSuspended, c2, PersonStatus{Name: c1, Reason: "inquiry"}, "", 0, "-"},
+			ask("rq_2", KindReinstate, c2, c1, time.Hour),
+			decide(TypeRequestApproved, "rq_2", KindReinstate, c3, c2),
+			{TypePersonReinstated, c3, PersonStatus{Name: c1, Request: "rq_2"}, "", 0, "-"},
+			with(decide(TypeRequestApproved, "rq_1", KindMember, c2, c1), "suspended or removed, which voids it"),
+		},
+		"an approval of a request the log never opened, and one approved twice": {
+			started, opened,
+			with(decide(TypeRequestApproved, "rq_9", KindMember, c2, c1), "holds no pending request"),
+			ask("rq_1", KindMember, c1, ana, time.Hour),
+			decide(TypeRequestApproved, "rq_1", KindMember, c2, c1),
+			add("rq_1", c2, ana),
+			with(decide(TypeRequestApproved, "rq_1", KindMember, c3, c1), "holds no pending request"),
+		},
+		"an approval whose decision does not follow it": {
+			started, opened,
+			ask("rq_1", KindMember, c1, ana, time.Hour),
+			decide(TypeRequestApproved, "rq_1", KindMember, c2, c1),
+			with(step{TypeCaseHoldPlaced, c2, HoldChanged{Reason: "x"}, "", 0, ""}, "is not the case.member.added that carries it out"),
+		},
+		"a decision that names a request approved earlier": {
+			started, opened,
+			ask("rq_1", KindMember, c1, ana, time.Hour),
+			decide(TypeRequestApproved, "rq_1", KindMember, c2, c1),
+			add("rq_1", c2, ana),
+			{TypeCaseHoldPlaced, c2, HoldChanged{Reason: "x"}, "", 0, ""},
+			with(add("rq_1", c2, pros), "the event before it is not that request's approval"),
+		},
+		"a decision of another person, by another custodian, than approved": {
+			started, opened,
+			ask("rq_1", KindMember, c1, ana, time.Hour),
+			decide(TypeRequestApproved, "rq_1", KindMember, c2, c1),
+			with(add("rq_1", c2, pros), `for "chan.dara"; it asked for lim.sovann`),
+			ask("rq_2", KindMember, c1, ana, time.Hour),
+			decide(TypeRequestApproved, "rq_2", KindMember, c2, c1),
+			with(add("rq_2", c3, ana), "but chea.sopheap approved it"),
+		},
+		"a request opened by someone who may not ask it, or for longer than the TTL": {
+			started, opened,
+			with(ask("rq_1", KindMember, inv, ana, time.Hour), "an investigator: only a custodian does it"),
+			with(ask("rq_2", KindMember, c1, ana, 73*time.Hour), "longer than the request TTL of 72h0m0s"),
+			with(ask("rq_3", KindRecipient, pros, "defence.one", time.Hour), "each person asks for their own"),
+		},
+		"an export approval dropped without a request, and required": {
+			started, opened,
+			{TypeCasePolicySet, c1, CasePolicySet{ExportApproval: ExportApprovalRequired}, "", 0, ""},
+			with(step{TypeCasePolicySet, c1, CasePolicySet{ExportApproval: ExportApprovalNone}, "", 0, ""}, "dropped without a request"),
+		},
+		"a package sealed without the approval its case requires, and by an investigator not assigned": {
+			started, opened,
+			{TypeCaseOpened, ana, CaseOpened{Title: "u", Members: []string{ana}}, "", 0, "CASE-2"},
+			with(step{TypePackageSealing, inv, PackageSealing{Package: "pk_1", For: pros}, "", 0, "CASE-2"}, "an investigator not assigned to it"),
+			{TypePackageSealing, inv, PackageSealing{Package: "pk_2", For: pros}, "", 0, ""},
+			{TypeCasePolicySet, c1, CasePolicySet{ExportApproval: ExportApprovalRequired}, "", 0, ""},
+			with(step{TypePackageSealing, inv, PackageSealing{Package: "pk_3", For: pros}, "", 0, ""}, "though the case's policy requires one"),
+			ask("rq_1", KindSeal, inv, pros, time.Hour),
+			decide(TypeRequestApproved, "rq_1", KindSeal, c1, inv),
+			{TypePackageSealing, c1, PackageSealing{Package: "pk_4", For: pros, Request: "rq_1", RequestedBy: inv}, "", 0, ""},
+		},
+		"a recipient replaced without a request, and one registered by another": {
+			started,
+			{TypeRecipientSet, pros, RecipientSet{Recipient: "age1a"}, "", 0, "-"},
+			with(step{TypeRecipientSet, pros, RecipientSet{Recipient: "age1b"}, "", 0, "-"}, "replaced without a request"),
+			with(step{TypeReceiptKeySet, c1, ReceiptKeySet{Person: "defence.one"}, "", 0, "-"}, "each person registers their own"),
+		},
+		"a hash set imported without the approval the start required": {
+			started,
+			with(step{TypeHashSetImported, c1, HashSetImported{Name: "known"}, "", 0, "-"}, "the vault's last start required one"),
+		},
+		"an enrolment by a custodian without a request, and the server's own": {
+			started,
+			{TypePersonEnrolled, "custos", PersonEnrolled{Name: "new.one", Role: RoleAnalyst}, "", 0, "-"},
+			with(step{TypePersonEnrolled, c1, PersonEnrolled{Name: "new.two", Role: RoleCustodian}, "", 0, "-"}, "enrolled by keo.vanna without a request"),
+		},
+		"a destruction approved after its request expired, and one void": {
+			started, opened,
+			{TypeDestructionRequested, c1, DestructionRequested{Request: "dr_1", Order: "o", Expires: base.Add(time.Hour).Format(time.RFC3339)}, "", 0, ""},
+			later(with(step{TypeDestructionApproved, c2, DestructionApproved{Request: "dr_1", Order: "o", RequestedBy: c1}, "", 0, ""}, "which had expired"), 2*time.Hour),
+			{TypeCaseOpened, inv, CaseOpened{Title: "u", Members: []string{inv}}, "", 0, "CASE-2"},
+			{TypeDestructionRequested, c1, DestructionRequested{Request: "dr_2", Order: "o"}, "", 0, "CASE-2"},
+			{TypePersonSuspended, c2, PersonStatus{Name: c1, Reason: "inquiry"}, "", 0, "-"},
+			with(step{TypeDestructionApproved, c3, DestructionApproved{Request: "dr_2", Order: "o", RequestedBy: c1}, "", 0, "CASE-2"}, "void since its requester"),
+		},
+		"a log from before requests: assignments and enrolments alone": {
+			opened,
+			{TypeCaseMemberAdded, c1, MemberAdded{Person: ana}, "", 0, ""},
+			{TypePersonEnrolled, c1, PersonEnrolled{Name: "new.two", Role: RoleInvestigator}, "", 0, "-"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var r CustodyRules
+			enroll(t, &r, roles)
+			for i, s := range steps {
+				b, err := json.Marshal(s.data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ev := &events.Event{Seq: uint64(i), Type: s.typ, Case: "CASE-1", Actor: events.Actor{Person: s.person, Role: roles[s.person]},
+					Time: events.FormatTime(base.Add(s.at)), Data: b}
+				switch s.caseID {
+				case "-":
+					ev.Case = ""
+				case "":
+				default:
+					ev.Case = s.caseID
+				}
+				err = r.Check(ev)
+				var rb *RuleBroken
+				switch {
+				case s.broken == "" && err != nil:
+					t.Fatalf("event %d (%s): %v, want it allowed", i, s.typ, err)
+				case s.broken != "" && (!errors.As(err, &rb) || rb.Seq != uint64(i) || !strings.Contains(rb.Reason, s.broken)):
+					t.Fatalf("event %d (%s): %v, want a rule broken saying %q", i, s.typ, err, s.broken)
+				}
+			}
+		})
+	}
+}
+
+// base is the time of the first event of TestCustodyRulesOfRequests' logs.
+var base = time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+
+// TestCustodyRulesOfTheServersEnrolments: the server enrols people
+// itself only for the development persons of a first start, before
+// anyone acted, and for the first two custodians (custos admin enroll).
+func TestCustodyRulesOfTheServersEnrolments(t *testing.T) {
+	system := events.Actor{Person: "custos", Role: RoleSystem, Auth: "server"}
+	for name, tc := range map[string]struct {
+		enrol  [][2]string // name, role, by the server, after one person's act
+		broken string      // the finding of the last; "" if allowed
+	}{
+		"a third custodian":                  {[][2]string{{"c1", RoleCustodian}, {"c2", RoleCustodian}, {"c3", RoleCustodian}}, "not as one of its first two custodians"},
+		"an investigator":                    {[][2]string{{"c1", RoleCustodian}, {"i1", RoleInvestigator}}, "after people had acted"},
+		"the second custodian, after acting": {[][2]string{{"c1", RoleCustodian}, {"c2", RoleCustodian}}, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var r CustodyRules
+			seq := uint64(0)
+			check := func(ev *events.Event) error {
+				ev.Seq, ev.Time = seq, events.FormatTime(base)
+				seq++
+				return r.Check(ev)
+			}
+			started, _ := json.Marshal(map[string]string{"request_ttl": "72h0m0s"})
+			if err := check(&events.Event{Type: TypeServerStarted, Actor: system, Data: started}); err != nil {
+				t.Fatal(err)
+			}
+			for i, p := range tc.enrol {
+				if i == 1 {
+					// The first custodian signs in.
+					if err := check(&events.Event{Type: TypeSessionOpened, Actor: events.Actor{Person: tc.enrol[0][0], Role: tc.enrol[0][1]}, Data: []byte(`{}`)}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				b, _ := json.Marshal(PersonEnrolled{Name: p[0], Role: p[1]})
+				err := check(&events.Event{Type: TypePersonEnrolled, Actor: system, Data: b})
+				var rb *RuleBroken
+				switch last := i == len(tc.enrol)-1; {
+				case !last || tc.broken == "":
+					if err != nil {
+						t.Fatalf("enrolling %s: %v, want it allowed", p[0], err)
+					}
+				case !errors.As(err, &rb) || !strings.Contains(rb.Reason, tc.broken):
+					t.Fatalf("enrolling %s: %v, want a finding saying %q", p[0], err, tc.broken)
+				}
+			}
+		})
+	}
+}
