@@ -396,9 +396,23 @@ func (sn *snapshots) install(f *os.File, size uint64) error {
 	if err := durable.SyncDir(sn.dir); err != nil {
 		return err
 	}
+	// The vault keeps this one and the newest before it. A file named
+	// for more events than this one is not one the vault wrote on this
+	// log as it now is (put there, or of a history since given up): it
+	// is left for the next start, which reads it and discards it loudly,
+	// never removed here unread, nor counted against the vault's own.
 	names, _ := sn.list()
-	for _, name := range names[min(2, len(names)):] {
-		os.Remove(filepath.Join(sn.dir, name))
+	kept := 0
+	for _, name := range names {
+		n, _ := snapshotSize(name)
+		switch {
+		case n > size:
+			sn.logger.Warn("a state snapshot file named for more events than the vault just saved is in the folder: not the vault's own on this log; the next start checks it and discards it if unfit", "snapshot", filepath.Join(sn.dir, name))
+		case kept < 2:
+			kept++
+		default:
+			os.Remove(filepath.Join(sn.dir, name))
+		}
 	}
 	return nil
 }
@@ -493,11 +507,21 @@ func (sn *snapshots) load(origin string, verifier note.Verifier, size uint64) (l
 	}
 	for i, name := range names {
 		if i >= maxSnapshotTries {
-			// The vault keeps two; more were put there by someone else.
-			discards = append(discards, sn.pending(name, errors.New("more snapshot files than the vault keeps")))
+			// The vault keeps two; more were put there by someone else,
+			// or the newest could not be used. The rest are left as they
+			// are, unread (a file is discarded only for what was found
+			// in it): the next start reads them if the newer ones are
+			// gone by then.
+			sn.logger.Warn("more state snapshot files than a start reads: left in place, unread; the start replays the custody log from its first event", "snapshot", filepath.Join(sn.dir, name))
 			continue
 		}
 		l, err := sn.read(name, origin, verifier, size)
+		if errors.Is(err, errSnapshotRead) {
+			// The storage or the file's permissions refused it: no sign
+			// that it changed, so it is left in place, not discarded.
+			sn.logger.Error("a state snapshot could not be read: left in place, not used; the start resumes from an older snapshot or replays the custody log (check the storage, and that the file belongs to the service's user)", "snapshot", filepath.Join(sn.dir, name), "err", err)
+			continue
+		}
 		var s *signedSnapshotError
 		if errors.As(err, &s) {
 			seen(s.cp)
@@ -565,6 +589,13 @@ var afterSnapshotRead func(path string)
 // check reads instead.
 var beforeSnapshotCheck func(*os.File) *os.File
 
+// openSnapshotFile opens a snapshot file to read, without following a
+// link or blocking on a FIFO put in the folder (a variable: tests make
+// the storage refuse it).
+var openSnapshotFile = func(path string) (int, error) {
+	return unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+}
+
 // maxSnapshotTries is how many snapshot files a start reads at most.
 const maxSnapshotTries = 3
 
@@ -624,10 +655,10 @@ func (sn *snapshots) discard(name string, why error) string {
 		os.Remove(path)
 	}
 	if errors.Is(why, errOtherStateVersion) {
-		sn.logger.Warn("a state snapshot of another version of the state was discarded (an upgrade): the start replays the custody log instead",
+		sn.logger.Warn("a state snapshot of another version of the state was discarded (an upgrade): it is not used; a start resumes from an older snapshot or replays the custody log from its first event",
 			"snapshot", path, "reason", why.Error())
 	} else {
-		sn.logger.Error("a state snapshot was discarded, not trusted: the start replays the custody log instead",
+		sn.logger.Error("a state snapshot was discarded, not trusted: it is not used, and is kept as *.discarded for whoever investigates; a start resumes from an older snapshot or replays the custody log from its first event",
 			"snapshot", path, "reason", why.Error())
 	}
 	return name + ": " + why.Error()
@@ -639,8 +670,11 @@ func (sn *snapshots) discard(name string, why error) string {
 // version's file (its MAC holds: discarded with a warning) from an
 // altered one (an error): such a file is never used.
 func (sn *snapshots) read(name, origin string, verifier note.Verifier, logSize uint64) (*loaded, error) {
-	// Never follow a link or block on a FIFO put in the folder.
-	fd, err := unix.Open(filepath.Join(sn.dir, name), unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	fd, err := openSnapshotFile(filepath.Join(sn.dir, name))
+	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EIO) {
+		// Refused by the storage or the permissions: nothing was read.
+		return nil, fmt.Errorf("%w: opening it: %w", errSnapshotRead, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening it: %w", err)
 	}

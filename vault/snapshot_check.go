@@ -68,7 +68,8 @@ func (v *Vault) checkCovered(ctx context.Context, size uint64, root events.Hash)
 // pages as they are: either way the state the start resumed from cannot
 // be vouched for, and the log is halted as checkCovered halts it (the
 // snapshots are discarded, and the next start replays the log from event
-// 0). It closes l.checkFile.
+// 0), the halt saying that the snapshot is in question, not the log
+// (ErrSnapshotSuspect). It closes l.checkFile.
 func (v *Vault) checkSnapshotPages(ctx context.Context, l *loaded) error {
 	defer l.checkFile.Close()
 	start := time.Now()
@@ -87,7 +88,9 @@ func (v *Vault) checkSnapshotPages(ctx context.Context, l *loaded) error {
 		err = errors.New("its summary is not the one the start read: the file changed since")
 	}
 	if err != nil {
-		return v.halt(fmt.Errorf("%w: the state snapshot this start resumed from (%s), read whole beside the running vault: %v", ErrIntegrity, l.name, err))
+		// The snapshot is suspect, not the log (its events are checked
+		// apart, checkCovered): halt says so.
+		return v.halt(fmt.Errorf("%w: %w: the state snapshot this start resumed from (%s), read whole beside the running vault: %v", ErrSnapshotSuspect, ErrIntegrity, l.name, err))
 	}
 	v.logger.Info("checked the pages of the state snapshot this start resumed from", "snapshot", l.name, "summary_sha256", checked.summary, "took", time.Since(start).Round(time.Millisecond))
 	return nil
@@ -121,9 +124,13 @@ func (v *Vault) checkStore(ctx context.Context) error {
 	return v.halt(fmt.Errorf("%w: the custody log store's integrity check: %v", ErrIntegrity, err))
 }
 
-// errSnapshotPageFailed marks a halt for a page of the state snapshot in
-// use that failed its check: the snapshot is suspect, not the log.
-var errSnapshotPageFailed = errors.New("a page of the state snapshot in use failed its check")
+// ErrSnapshotSuspect marks a halt for the state snapshot the vault
+// resumed from, not for its log: a page of it failed its check (the file
+// changed on disk, or could not be read). The log's halt wraps it, and so
+// does every refusal while halted (ErrLogHalted). A restart discards the
+// snapshot and replays the log; nothing of the log is to be put back
+// (docs/state-snapshots.md, section 2.1).
+var ErrSnapshotSuspect = errors.New("a page of the state snapshot in use failed its check")
 
 func (v *Vault) coveredFailed(size uint64, cause error) error {
 	return v.halt(fmt.Errorf("%w: the custody log's first %d events, which the state snapshot of this start covers: %v", ErrIntegrity, size, cause))
@@ -144,7 +151,7 @@ func (v *Vault) refuseWhileHalted() error {
 // append, and discards the snapshots so that the next start replays the
 // log from event 0.
 func (v *Vault) halt(err error) error {
-	if errors.Is(err, errSnapshotPageFailed) {
+	if errors.Is(err, ErrSnapshotSuspect) {
 		// The snapshot, not the log: nothing of the log is to be put
 		// back, and a start without the snapshot replays it.
 		v.logger.Error("the state snapshot in use cannot be vouched for (a page of it changed on disk, before this start or while the vault ran, or could not be read): the vault stops acting; the custody log is not in question (its events are checked apart); restart the server, which discards the snapshots and replays the log from its first event, and keep this log for the incident report (docs/state-snapshots.md, section 2.1)", "err", err)

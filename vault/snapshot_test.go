@@ -622,7 +622,8 @@ func TestASnapshotTheLogDoesNotExtendRefusesTheStart(t *testing.T) {
 		newest := newestSize(t, dir)
 		copyFiles(t, old, dir, "keyring/"+HeadFile, "objects/head")
 		cutLog(t, filepath.Join(dir, "log.db"), stored)
-		refused(t, dir, fmt.Sprintf("the custody log holds %d events, but this vault signed a checkpoint of %d events (kept in the state snapshot of %d events", stored, newest, newest))
+		refused(t, dir, fmt.Sprintf("the custody log holds %d events, but this vault signed a checkpoint of %d events (kept in the state snapshot of %d events", stored, newest, newest),
+			"If a rollback was accepted", "move it out of "+filepath.Join(dir, "snapshots"))
 	})
 	t.Run("a history written over the cut", func(t *testing.T) {
 		dir, old := t.TempDir(), t.TempDir()

@@ -160,6 +160,9 @@ type Config struct {
 	// the sticky head.
 	acceptRollback bool
 	rollbackReason string
+	// startDiscards are the snapshots a start that began again (Open)
+	// set aside, as server.started records them.
+	startDiscards []string
 }
 
 // Vault is a running vault.
@@ -256,7 +259,38 @@ var System = events.Actor{Person: "custos", Role: RoleSystem, Auth: "server"}
 // checked beside the running vault), writes the log's first event if it
 // is new, and starts, beside the running vault, the sweep of objects that
 // a crash left without a deposit event (sweep.go).
+//
+// A page of the snapshot that fails its check while the start runs (its
+// steps after the replay read some: the keys' check, the retention of
+// recent objects, the hash sets) makes the start set the snapshot aside
+// and begin again from an older one or from event 0, as a page found
+// wrong during the replay does; the discard is recorded in the
+// server.started of the start that goes on.
 func Open(ctx context.Context, cfg Config) (*Vault, error) {
+	for {
+		v, err := open(ctx, cfg)
+		var pf *startPageFailure
+		if !errors.As(err, &pf) {
+			return v, err
+		}
+		// Each time, one file fewer: at worst the start replays the log
+		// from event 0, which reads no snapshot.
+		cfg.Logger.Error("a page of the state snapshot this start resumed from failed its check while the start ran: the snapshot is set aside, not trusted, and the start begins again without it (the custody log is not in question; docs/state-snapshots.md, section 2.1)",
+			"snapshot", pf.discard.name, "err", pf.discard.why)
+		cfg.startDiscards = append(cfg.startDiscards, pf.discard.reason())
+	}
+}
+
+// startPageFailure is the end of a start during which a page of the
+// snapshot it resumed from failed its check: the snapshot was set aside
+// (discard), and Open begins again.
+type startPageFailure struct{ discard snapshotDiscard }
+
+func (e *startPageFailure) Error() string {
+	return "a page of the state snapshot failed its check during the start: " + e.discard.reason()
+}
+
+func open(ctx context.Context, cfg Config) (*Vault, error) {
 	if cfg.Retention == 0 {
 		cfg.Retention = 10 * 365 * 24 * time.Hour
 	}
@@ -403,7 +437,10 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 			if err := checkExtends(head, where, size, root); err != nil {
 				return err
 			}
-			return checkExtends(snapSigned, snapWhere, size, root)
+			if err := checkExtends(snapSigned, snapWhere, size, root); err != nil {
+				return fmt.Errorf("%w. If a rollback was accepted (custos admin accept-rollback) after that snapshot was written, and the snapshot was put back since, it is of the history the rollback gave up: move it out of %s and start again", err, cfg.SnapshotDir)
+			}
+			return nil
 		},
 	}
 	// started is what server.started records of the start: the snapshot
@@ -447,6 +484,9 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	var discards []snapshotDiscard
 	if cfg.SnapshotDir != "" && cfg.TileDir != "" && !cfg.acceptRollback {
 		if err := os.MkdirAll(cfg.SnapshotDir, 0o700); err != nil {
+			if fi, serr := os.Stat(cfg.SnapshotDir); serr == nil && !fi.IsDir() {
+				return nil, fmt.Errorf("refusing to start: the state snapshot folder %s is a file, not a folder: move the file aside (keep it for whoever investigates how it came there); the vault keeps its state snapshots in that folder, and a start without them replays the custody log", cfg.SnapshotDir)
+			}
 			return nil, fmt.Errorf("state snapshot folder: %w", err)
 		}
 		every := cfg.SnapshotEvery
@@ -458,7 +498,7 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		if snapSigned != nil {
 			snapWhere = "the state snapshot of " + strconv.FormatUint(snapSigned.Size, 10) + " events in " + cfg.SnapshotDir
 			if err := checkExtends(snapSigned, snapWhere, size, nil); err != nil {
-				return nil, fmt.Errorf("refusing to start: %w", err)
+				return nil, fmt.Errorf("refusing to start: %w. If a rollback was accepted (custos admin accept-rollback) after that snapshot was written, and the snapshot was put back since, it is of the history the rollback gave up: move it out of %s and start again", err, cfg.SnapshotDir)
 			}
 		}
 	}
@@ -496,8 +536,8 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		started["state_snapshot"] = strconv.FormatUint(snap.resume.Size, 10)
 		started["state_snapshot_summary_sha256"] = snap.summary
 	}
-	if len(discards) > 0 {
-		var reasons []string
+	if len(discards) > 0 || len(cfg.startDiscards) > 0 {
+		reasons := slices.Clone(cfg.startDiscards)
 		for _, d := range discards {
 			reasons = append(reasons, d.reason())
 		}
@@ -520,12 +560,49 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	// check from now on (the file was changed under the running vault)
 	// halts it, as a failed check of the log does: the next start replays
 	// the log.
+	//
+	// Until the start's own steps are done, a page that fails is noted
+	// instead (startPages): the start then sets the snapshot aside and
+	// begins again (Open).
+	var starting sync.Mutex
+	startPages, duringStart := error(nil), true
 	v.state.mu.Lock()
 	v.state.pagesFailed = func(err error) {
-		// halt says what to do: the snapshot is suspect, not the log.
-		go v.halt(fmt.Errorf("%w: %w", errSnapshotPageFailed, err))
+		starting.Lock()
+		during := duringStart
+		if during && startPages == nil {
+			startPages = err
+		}
+		starting.Unlock()
+		if !during {
+			// halt says what to do: the snapshot is suspect, not the log.
+			go v.halt(fmt.Errorf("%w: %w", ErrSnapshotSuspect, err))
+		}
 	}
 	v.state.mu.Unlock()
+	// pageFailure ends the start where a page failed during it: the
+	// snapshot is set aside (renamed, with the start's other discards)
+	// and Open begins again; err (a step's failure, which the page's may
+	// have caused) is then not the start's answer. Without a page
+	// failure, err is.
+	pageFailure := func(err error) error {
+		starting.Lock()
+		failed := startPages
+		if err == nil {
+			duringStart = false // from here on, a page's failure halts
+		}
+		starting.Unlock()
+		if failed == nil || snap == nil {
+			return err
+		}
+		v.log.Close()
+		if v.hashsets != nil {
+			v.hashsets.close()
+		}
+		d := v.snaps.pending(snap.name, fmt.Errorf("a page failed its check during the start: %w", failed))
+		v.snaps.discardAll(append(discards, d))
+		return &startPageFailure{discard: d}
+	}
 	if cfg.acceptRollback {
 		if err := v.acceptRollback(ctx, head); err != nil {
 			v.log.Close()
@@ -546,6 +623,9 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	}
 	if !cfg.skipKeyCheck {
 		if err := v.checkCaseKeys(ctx); err != nil {
+			if pf := pageFailure(err); pf != err {
+				return nil, pf
+			}
 			v.log.Close()
 			return nil, fmt.Errorf("refusing to start: %w", err)
 		}
@@ -555,6 +635,9 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 	if cfg.HashSetDir != "" {
 		h, err := openHashSets(cfg.HashSetDir, v.state, v.logger, v.pdqDistance())
 		if err != nil {
+			if pf := pageFailure(err); pf != err {
+				return nil, pf
+			}
 			v.log.Close()
 			return nil, err
 		}
@@ -573,10 +656,16 @@ func Open(ctx context.Context, cfg Config) (*Vault, error) {
 		names := slices.Sorted(maps.Keys(h.problems))
 		for _, name := range names {
 			if _, err := v.append(ctx, sequencer.Draft{Type: TypeHashSetUnused, Actor: System, Data: HashSetUnused{Name: name, Reason: h.problems[name]}}); err != nil {
+				if pf := pageFailure(err); pf != err {
+					return nil, pf
+				}
 				v.log.Close()
 				return nil, err
 			}
 		}
+	}
+	if err := pageFailure(nil); err != nil {
+		return nil, err
 	}
 	if _, err := v.append(ctx, sequencer.Draft{Type: TypeServerStarted, Actor: System, Data: started}); err != nil {
 		v.log.Close()

@@ -221,6 +221,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if halted := h.v.Log().Halted(); halted != nil {
 		if errors.Is(halted, vault.ErrAnotherServer) {
 			w.Header().Set(HeaderLogHalted, anotherServerWarning)
+		} else if errors.Is(halted, vault.ErrSnapshotSuspect) {
+			w.Header().Set(HeaderLogHalted, snapshotHaltedWarning)
 		} else {
 			w.Header().Set(HeaderLogHalted, haltedWarning)
 		}
@@ -386,6 +388,11 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // anotherServerWarning is HeaderLogHalted's value once another server
 // started on the custody log after this one (vault.ErrAnotherServer).
 const anotherServerWarning = "another server started on this custody log after this one: this one records nothing more, so sign-ins, views, deposits, packages and audits are refused here; use the server that started last, and stop this one (docs/operations.md, \"Upgrades\")"
+
+// snapshotHaltedWarning is HeaderLogHalted's value when a page of the
+// state snapshot in use failed its check: the snapshot is suspect, not
+// the log.
+const snapshotHaltedWarning = "the vault stopped acting: a page of the state snapshot it resumed from failed its check (the file changed on disk, or could not be read); the custody log itself is not in question; nothing can be recorded, so sign-ins, views, deposits, packages and audits are refused until the server is restarted, which discards the snapshot and replays the log (docs/state-snapshots.md, section 2.1)"
 
 // haltedWarning is HeaderLogHalted's value.
 const haltedWarning = "the custody log is halted: the vault found that the events its store holds are not the log's; lists still answer, but nothing can be recorded, so sign-ins, views, deposits, packages and audits are refused (docs/operations.md, \"The custody log halted\")"

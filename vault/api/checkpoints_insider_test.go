@@ -83,9 +83,29 @@ func TestHaltedLogIsSaidToBeHalted(t *testing.T) {
 		req.Header.Set("Authorization", "Bearer "+tv.tokens["inv"])
 		rec := httptest.NewRecorder()
 		tv.h.ServeHTTP(rec, req)
-		if w := rec.Header().Get(HeaderLogHalted); !strings.Contains(w, "the custody log is halted") {
+		if w := rec.Header().Get(HeaderLogHalted); !strings.Contains(w, "the custody log is halted") || rec.Code != 200 {
 			t.Errorf("GET %s: %d, no %s header (%q)", path, rec.Code, HeaderLogHalted, w)
 		}
+	}
+}
+
+// A vault halted for its state snapshot (a page of the snapshot it
+// resumed from failed its check) says that the snapshot is in question,
+// not the log, and that a restart is what to do: nothing of the log is
+// to be put back from a backup.
+func TestSnapshotHaltIsSaidToBeTheSnapshots(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	tv.v.Log().Halt(fmt.Errorf("%w: %w: the state snapshot this start resumed from (state-1.snap): its MAC does not match", vault.ErrSnapshotSuspect, vault.ErrIntegrity))
+	a := tv.do("inv", "POST", "/v1/cases", "application/json", strings.NewReader(`{"case":"C-1","title":"t"}`))
+	if a.code != 503 || !strings.Contains(a.body, "state snapshot") || !strings.Contains(a.body, "restarted") ||
+		strings.Contains(a.body, "put back from a backup") || strings.Contains(a.body, "the events its store holds are not the log's") {
+		t.Fatalf("an action on a vault halted for its snapshot: %d %s", a.code, a.body)
+	}
+	req := httptest.NewRequest("GET", "/v1/health", nil)
+	rec := httptest.NewRecorder()
+	tv.h.ServeHTTP(rec, req)
+	if w := rec.Header().Get(HeaderLogHalted); !strings.Contains(w, "state snapshot") || strings.Contains(w, "not the log's") {
+		t.Errorf("GET /v1/health: the %s header does not say the snapshot is suspect (%q)", HeaderLogHalted, w)
 	}
 }
 
