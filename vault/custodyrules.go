@@ -20,8 +20,8 @@ import (
 //
 //   - a case's destruction approved while a legal hold on it stands, or
 //     by the custodian who asked for it, or for no pending request of the
-//     case, or past the request's expiry, or after its requester was
-//     suspended or removed;
+//     case, or past the request's expiry, or while its requester is not
+//     an active custodian;
 //   - any of these, and a case's members added or removed, a hold placed
 //     or lifted, a destruction requested or rejected, an export policy
 //     set, by someone the log did not enroll as a custodian (a view: as
@@ -33,17 +33,23 @@ import (
 //     its case's destruction was approved, or by anyone but an
 //     investigator or analyst assigned to its case at that position;
 //   - two people for every grant of power (custodyrules_requests.go): a
-//     request opened by someone who may not ask it or for longer than
-//     the request TTL; decided when not pending, expired or void, or
-//     approved by its requester or by someone not an active custodian;
-//     an approval not followed at once by the decision it approved, by
-//     its approver, for its case and person; a decision that grants
+//     request opened by someone who may not ask it, without the case or
+//     person its kind needs, or for longer than the request TTL; decided
+//     when not pending; approved expired, by its requester or by someone
+//     not an active custodian, or while its requester is not active; an
+//     approval not followed at once by the decision it approved, by its
+//     approver, for its case and person, doing what it asked; a package
+//     of another case's items, for someone not an active recipient, or to
+//     another recipient than theirs; a decision that grants
 //     power (an assignment, an enrolment, a reinstatement, a credential
 //     re-issued, a recipient or receipt key replaced, an export approval
 //     dropped, a package of a case that requires approval, a hash set
 //     imported where the start required approval) without an approved
 //     request; the server's own enrolments after people acted, beyond
-//     the first two custodians.
+//     the first two custodians;
+//   - an act in a session the log did not open for its actor, or more
+//     than a week after the session ended or expired
+//     (custodyrules_sessions.go).
 //
 // Its memory is a few entries a case (holds, members, destruction
 // requests) and a person, the pending requests, and one an item (its
@@ -65,15 +71,26 @@ type CustodyRules struct {
 	// The two-person requests (custodyrules_requests.go): those pending,
 	// by id; the approval just read, whose decision must come next;
 	// whether the log runs requests yet; the request TTL and the
-	// hash-set approval of the last start; who has registered a package
-	// recipient and a receipt key.
+	// hash-set approval of the last start; each person's registered
+	// package recipient, and who has registered a receipt key.
 	requests                map[string]*ruleRequest
 	approved                *ruleApproval
 	requestsRun             bool
 	personActed             bool // an event's actor was a person, not the system
 	requestTTL              time.Duration
 	hashSetApproval         bool
-	recipients, receiptKeys map[string]bool
+	recipients              map[string]string
+	receiptKeys             map[string]bool
+	// latest is the latest event time read (the layout orders times as
+	// strings): a rule of time reads it, not an event's own, which
+	// whoever can use the log's key could set back.
+	latest string
+
+	// sessions are the sessions the log opened, until a week after they
+	// ended or expired (custodyrules_sessions.go); opens counts their
+	// openings, to prune them now and then.
+	sessions map[string]*ruleSession
+	opens    int
 }
 
 // itemCase returns the case item was deposited in, and whether it was.
@@ -114,11 +131,12 @@ type ruleCase struct {
 	exportApproval bool
 }
 
-// ruleDestruction is a pending destruction request of a case.
+// ruleDestruction is a pending destruction request of a case: who asked,
+// and until when it may be approved (zero: recorded by a release that
+// set no expiry).
 type ruleDestruction struct {
 	by      string
 	expires time.Time
-	void    bool // its requester was suspended or removed while it waited
 }
 
 // ruleTypes are the event types the rules read.
@@ -137,6 +155,8 @@ var ruleTypes = map[string]bool{
 type RuleBroken struct {
 	Seq    uint64
 	Reason string
+	// ofSession: a rule of sessions (custodyrules_sessions.go).
+	ofSession bool
 }
 
 func (e *RuleBroken) Error() string {
@@ -152,10 +172,28 @@ func (r *CustodyRules) Check(ev *events.Event) error {
 		r.cases = map[string]*ruleCase{}
 		r.items, r.caseIndex = map[string]uint32{}, map[string]uint32{}
 		r.persons = map[string]*rulePerson{}
-		r.requests, r.recipients, r.receiptKeys = map[string]*ruleRequest{}, map[string]bool{}, map[string]bool{}
+		r.requests, r.recipients, r.receiptKeys = map[string]*ruleRequest{}, map[string]string{}, map[string]bool{}
+		r.sessions = map[string]*ruleSession{}
 	}
-	// An approval is appended with its decision (the event after it):
-	// whatever follows it is read against it.
+	if ev.Time > r.latest {
+		r.latest = ev.Time
+	}
+	// Whoever acts in a session acts in one the log opened for them.
+	var named error
+	if ev.Actor.Session != "" || ev.Type == TypeSessionEnded {
+		named = r.session(ev)
+	}
+	err := r.checkOrdered(ev)
+	if err == nil {
+		err = named
+	}
+	return err
+}
+
+// checkOrdered is Check of ev, but for its session: an approval is
+// appended with its decision (the event after it), and whatever follows
+// it is read against it.
+func (r *CustodyRules) checkOrdered(ev *events.Event) error {
 	approved := r.approved
 	r.approved = nil
 	if ev.Actor.Role != RoleSystem {
@@ -187,9 +225,15 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		return nil
 	case TypePersonEnrolled:
 		// A re-enrolment (logs before requests) starts the person anew,
-		// as the vault's replay does.
+		// as the vault's replay does; a log that runs requests enrols a
+		// name once.
 		if d, err := data[PersonEnrolled](ev); err == nil {
+			if r.requestsRun && r.persons[d.Name] != nil && decision == nil {
+				decision = r.broken(ev, "%s was enrolled again, as %s: a name the log enrolled (and one it removed) is never enrolled again", d.Name, d.Role)
+			}
 			r.persons[d.Name] = &rulePerson{role: d.Role}
+			delete(r.recipients, d.Name)
+			delete(r.receiptKeys, d.Name)
 		}
 		return decision
 	case TypePersonSuspended, TypePersonReinstated, TypePersonRemoved:
@@ -198,17 +242,20 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 				switch ev.Type {
 				case TypePersonSuspended:
 					p.suspended = true
-					r.voidRequestsOf(d.Name)
+					r.endSessionsOf(d.Name, ev)
 				case TypePersonReinstated:
 					p.suspended = false
 				default:
 					p.removed = true
-					r.voidRequestsOf(d.Name)
+					r.endSessionsOf(d.Name, ev)
 				}
 			}
 		}
 		return decision
 	case TypeCredentialReissued:
+		if d, err := data[CredentialReissued](ev); err == nil {
+			r.endSessionsOf(d.Name, ev)
+		}
 		return decision
 	case TypeRecipientSet, TypeReceiptKeySet:
 		r.registered(ev)
@@ -248,6 +295,15 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" {
 			return r.broken(ev, "%s of case %s was recorded %s", ev.Type, ev.Case, why)
 		}
+		if ev.Type == TypeCaseMemberAdded && r.requestsRun && decision == nil {
+			// Only investigators and analysts handle evidence
+			// (memberAddable), and only active ones are assigned.
+			if d, err := data[MemberAdded](ev); err == nil {
+				if p := r.persons[d.Person]; p == nil || (p.role != RoleInvestigator && p.role != RoleAnalyst) || p.suspended || p.removed {
+					decision = r.broken(ev, "%s was assigned to case %s, but the log did not enroll them as an active investigator or analyst", d.Person, ev.Case)
+				}
+			}
+		}
 	case TypeItemAccessed:
 		if why := r.cannotAct(ev, "an investigator or analyst", RoleInvestigator, RoleAnalyst); why != "" {
 			return r.broken(ev, "item %s was viewed %s", ev.Item, why)
@@ -285,10 +341,9 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			// Until when a second custodian may approve it: as recorded,
 			// or (events before expiries were) the default TTL's end,
 			// which no server's TTL lengthens.
-			exp, err := time.Parse(time.RFC3339, d.Expires)
-			if err != nil {
-				exp = ev.Timestamp().Add(DefaultRequestTTL).Truncate(time.Second)
-			}
+			// Releases before 2026-12-02 recorded no expiry, and let a
+			// destruction request wait for ever: such a request has none.
+			exp, _ := time.Parse(time.RFC3339, d.Expires)
 			c.requests[d.Request] = &ruleDestruction{by: ev.Actor.Person, expires: exp}
 		}
 	case TypeDestructionRejected:
@@ -308,10 +363,10 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			return r.broken(ev, "case %s's destruction was approved on request %q, which was not pending for it", ev.Case, d.Request)
 		case dr.by == ev.Actor.Person:
 			return r.broken(ev, "case %s's destruction was approved by %s, who asked for it: a second custodian approves", ev.Case, ev.Actor.Person)
-		case ev.Timestamp().After(dr.expires.Add(expirySlack)):
+		case !dr.expires.IsZero() && r.now(ev).After(dr.expires.Add(expirySlack)):
 			return r.broken(ev, "case %s's destruction was approved on request %s, which had expired at %s", ev.Case, d.Request, dr.expires.Format(time.RFC3339))
-		case dr.void || !r.active(dr.by, RoleCustodian):
-			return r.broken(ev, "case %s's destruction was approved on request %s, void since its requester %s was suspended or removed", ev.Case, d.Request, dr.by)
+		case !r.active(dr.by, RoleCustodian):
+			return r.broken(ev, "case %s's destruction was approved on request %s, but its requester %s is no longer an active custodian", ev.Case, d.Request, dr.by)
 		}
 		c.destroyed, c.requests = ev.Seq, map[string]*ruleDestruction{}
 	case TypeItemAccessed:
@@ -323,6 +378,18 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		}
 	}
 	return decision
+}
+
+// now is the time of the rules of time at ev: the latest event time read
+// so far, ev's included (an event stamped earlier than one before it,
+// as a clock set back or whoever can use the log's key would stamp it,
+// does not move time back).
+func (r *CustodyRules) now(ev *events.Event) time.Time {
+	t, err := time.Parse(events.TimeFormat, r.latest)
+	if err != nil {
+		return ev.Timestamp()
+	}
+	return t
 }
 
 // broken is a *RuleBroken at ev.

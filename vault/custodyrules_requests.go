@@ -2,6 +2,7 @@ package vault
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +24,7 @@ type ruleRequest struct {
 	target     string
 	by, byRole string
 	expires    time.Time
-	void       bool // its requester was suspended or removed while it waited
+	params     json.RawMessage // what was asked, as request.opened recorded it
 }
 
 // ruleApproval is a request.approved, read against the event after it.
@@ -31,6 +32,7 @@ type ruleApproval struct {
 	seq                  uint64
 	id, kind, caseID, by string
 	target               string
+	params               json.RawMessage
 }
 
 // expirySlack is how far the rules let an event's time stray from a
@@ -65,6 +67,7 @@ type decisionData struct {
 	ExportApproval string `json:"export_approval"`
 	For            string `json:"for"`
 	Role           string `json:"role"`
+	Recipient      string `json:"recipient"`
 }
 
 // notFollowed is the finding of an approval not followed by its
@@ -101,26 +104,9 @@ func (r *CustodyRules) started(ev *events.Event) {
 	r.hashSetApproval = d["hashset_approval"] == "required"
 }
 
-// voidRequestsOf voids the pending requests of name (suspended or
-// removed), two-person and destruction requests alike: none of them is
-// ever approved, even if name is reinstated.
-func (r *CustodyRules) voidRequestsOf(name string) {
-	for _, q := range r.requests {
-		if q.by == name {
-			q.void = true
-		}
-	}
-	for _, c := range r.cases {
-		for _, d := range c.requests {
-			if d.by == name {
-				d.void = true
-			}
-		}
-	}
-}
-
 // registered notes whose recipient or receipt key a recipient.set or
-// receipt.key.set registers (Check reads the decision first).
+// receipt.key.set registers, and the recipient (Check reads the decision
+// first).
 func (r *CustodyRules) registered(ev *events.Event) {
 	d, err := data[decisionData](ev)
 	if err != nil {
@@ -131,7 +117,7 @@ func (r *CustodyRules) registered(ev *events.Event) {
 		who = ev.Actor.Person
 	}
 	if ev.Type == TypeRecipientSet {
-		r.recipients[who] = true
+		r.recipients[who] = d.Recipient
 	} else {
 		r.receiptKeys[who] = true
 	}
@@ -148,6 +134,10 @@ var openers = map[string][]string{
 }
 
 // request reads a request.opened, request.approved or request.rejected.
+// A rejection takes no power: it must end a pending request as opened,
+// by its requester (a withdrawal) or an active custodian, whenever it
+// comes (releases before 2026-12-05 let one end a request that had
+// expired, or whose requester had been suspended).
 func (r *CustodyRules) request(ev *events.Event) error {
 	if ev.Type == TypeRequestOpened {
 		return r.opened(ev)
@@ -167,27 +157,32 @@ func (r *CustodyRules) request(ev *events.Event) error {
 		return r.broken(ev, "request %s was %s, but the log holds no pending request of that id (never opened, decided already, or expired unanswered)", d.Request, verb)
 	case d.Kind != q.kind || d.RequestedBy != q.by:
 		return r.broken(ev, "request %s was %s as a %s request by %s; it was opened as a %s request by %s", d.Request, verb, d.Kind, d.RequestedBy, q.kind, q.by)
-	case ev.Timestamp().After(q.expires.Add(expirySlack)):
-		return r.broken(ev, "request %s was %s after it expired at %s", d.Request, verb, q.expires.Format(time.RFC3339))
-	case q.void:
-		return r.broken(ev, "request %s was %s after its requester %s was suspended or removed, which voids it", d.Request, verb, q.by)
-	}
-	if ev.Type == TypeRequestRejected && ev.Actor.Person == q.by {
-		return nil // withdrawn by its requester
-	}
-	if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" {
-		return r.broken(ev, "request %s was %s %s", d.Request, verb, why)
 	}
 	if ev.Type == TypeRequestRejected {
+		if ev.Actor.Person == q.by {
+			return nil // withdrawn by its requester
+		}
+		if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" {
+			return r.broken(ev, "request %s was rejected %s", d.Request, why)
+		}
 		return nil
+	}
+	// The decision that follows is read against the approval whatever
+	// is found of the approval itself: one finding, not two.
+	r.approved = &ruleApproval{seq: ev.Seq, id: d.Request, kind: q.kind, caseID: q.caseID, by: ev.Actor.Person, target: q.target, params: q.params}
+	if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" {
+		return r.broken(ev, "request %s was approved %s", d.Request, why)
 	}
 	switch {
 	case ev.Actor.Person == q.by:
 		return r.broken(ev, "request %s was approved by %s, who asked for it: a second custodian approves", d.Request, q.by)
+	case r.now(ev).After(q.expires.Add(expirySlack)):
+		return r.broken(ev, "request %s was approved after it expired at %s", d.Request, q.expires.Format(time.RFC3339))
 	case !r.active(q.by, q.byRole):
 		return r.broken(ev, "request %s was approved, but its requester %s is no longer an active %s", d.Request, q.by, q.byRole)
+	case q.kind == KindSeal && q.byRole == RoleInvestigator && !r.member(q.caseID, q.by):
+		return r.broken(ev, "request %s to seal a package of case %s was approved, but its requester %s is no longer assigned to the case", d.Request, q.caseID, q.by)
 	}
-	r.approved = &ruleApproval{seq: ev.Seq, id: d.Request, kind: q.kind, caseID: q.caseID, by: ev.Actor.Person, target: q.target}
 	return nil
 }
 
@@ -203,14 +198,14 @@ func (r *CustodyRules) opened(ev *events.Event) error {
 	if err != nil {
 		return nil // the vault's replay refuses it
 	}
-	now := ev.Timestamp()
+	now := r.now(ev)
 	// Requests that ended unanswered are no longer pending.
 	for id, q := range r.requests {
 		if now.After(q.expires.Add(expirySlack)) {
 			delete(r.requests, id)
 		}
 	}
-	q := &ruleRequest{kind: d.Kind, caseID: d.Case, target: d.Person, by: ev.Actor.Person, byRole: ev.Actor.Role, expires: exp}
+	q := &ruleRequest{kind: d.Kind, caseID: d.Case, target: d.Person, by: ev.Actor.Person, byRole: ev.Actor.Role, expires: exp, params: d.Params}
 	if d.Kind == KindHashSetImport {
 		var p struct {
 			Name string `json:"name"`
@@ -228,6 +223,10 @@ func (r *CustodyRules) opened(ev *events.Event) error {
 		return r.broken(ev, "request %s (%s) was opened by %s, not active in the role the log enrolled them in", d.Request, d.Kind, ev.Actor.Person)
 	}
 	switch {
+	case caseKinds[d.Kind] && d.Case == "":
+		return r.broken(ev, "request %s (%s) names no case", d.Request, d.Kind)
+	case personKinds[d.Kind] && q.target == "":
+		return r.broken(ev, "request %s (%s) names no person", d.Request, d.Kind)
 	case (d.Kind == KindRecipient || d.Kind == KindReceiptKey) && d.Person != ev.Actor.Person:
 		return r.broken(ev, "request %s asks to replace the %s of %s, but %s asked: each person asks for their own", d.Request, d.Kind, d.Person, ev.Actor.Person)
 	case d.Kind == KindSeal && ev.Actor.Role == RoleInvestigator && !r.member(d.Case, ev.Actor.Person):
@@ -249,6 +248,15 @@ func (r *CustodyRules) custodians() int {
 	}
 	return n
 }
+
+// caseKinds and personKinds are the request kinds that name a case and
+// a person (a package's recipient, a hash set's name): a request of one
+// that names none is not one a vault opens.
+var (
+	caseKinds   = map[string]bool{KindMember: true, KindPolicy: true, KindSeal: true}
+	personKinds = map[string]bool{KindEnroll: true, KindReissue: true, KindReinstate: true, KindMember: true,
+		KindRecipient: true, KindReceiptKey: true, KindSeal: true, KindHashSetImport: true}
+)
 
 // member reports whether name is assigned to caseID at this position.
 func (r *CustodyRules) member(caseID, name string) bool {
@@ -297,12 +305,74 @@ func (r *CustodyRules) decision(ev *events.Event, approved *ruleApproval) error 
 		return r.broken(ev, "%s carries out request %s, a %s request", ev.Type, d.Request, approved.kind)
 	case ev.Actor.Person != approved.by:
 		return r.broken(ev, "%s carries out request %s as %s, but %s approved it", ev.Type, d.Request, ev.Actor.Person, approved.by)
-	case approved.caseID != "" && ev.Case != approved.caseID:
-		return r.broken(ev, "%s carries out request %s for case %q; it asked for case %s", ev.Type, d.Request, ev.Case, approved.caseID)
-	case approved.target != "" && target != approved.target:
-		return r.broken(ev, "%s carries out request %s for %q; it asked for %s", ev.Type, d.Request, target, approved.target)
+	case ev.Case != approved.caseID:
+		return r.broken(ev, "%s carries out request %s for case %q; it asked for case %q", ev.Type, d.Request, ev.Case, approved.caseID)
+	case target != approved.target:
+		return r.broken(ev, "%s carries out request %s for %q; it asked for %q", ev.Type, d.Request, target, approved.target)
+	}
+	if what := asked(ev, kind, approved.params); what != "" {
+		return r.broken(ev, "%s carries out request %s with another %s than it asked", ev.Type, d.Request, what)
 	}
 	return nil
+}
+
+// asked compares a decision with the params its request recorded, by
+// kind (requests.go writes them): the name of what differs, "" if
+// nothing does. Kinds whose params the rules do not read compare nothing.
+func asked(ev *events.Event, kind string, params json.RawMessage) string {
+	switch kind {
+	case KindEnroll:
+		var p enrollParams
+		d, err := data[PersonEnrolled](ev)
+		if err != nil || json.Unmarshal(params, &p) != nil {
+			return ""
+		}
+		switch {
+		case d.Role != p.Role:
+			return "role"
+		case d.OIDC != p.OIDC || d.Certificate != p.Certificate:
+			return "sign-in identity"
+		}
+	case KindRecipient:
+		var p recipientParams
+		if d, err := data[RecipientSet](ev); err == nil && json.Unmarshal(params, &p) == nil && d.Recipient != p.Recipient {
+			return "recipient"
+		}
+	case KindReceiptKey:
+		var p receiptKeyParams
+		if d, err := data[ReceiptKeySet](ev); err == nil && json.Unmarshal(params, &p) == nil && (d.Key != p.Key || d.Fingerprint != p.Fingerprint) {
+			return "receipt key"
+		}
+	case KindPolicy:
+		var p policyParams
+		if d, err := data[CasePolicySet](ev); err == nil && json.Unmarshal(params, &p) == nil && d.ExportApproval != p.ExportApproval {
+			return "export approval"
+		}
+	case KindSeal:
+		var p sealParams
+		d, err := data[PackageSealing](ev)
+		if err != nil || json.Unmarshal(params, &p) != nil {
+			return ""
+		}
+		switch {
+		case d.Purpose != p.Purpose:
+			return "purpose"
+		case d.DisclosesOthers != p.DiscloseOthers:
+			return "disclosure of other packages"
+		case len(p.Items) > 0 && !slices.Equal(d.Items, p.Items):
+			return "items"
+		}
+	case KindHashSetImport:
+		var p hashSetParams
+		d, err := data[HashSetImported](ev)
+		if err != nil || json.Unmarshal(params, &p) != nil {
+			return ""
+		}
+		if d.SourceSHA256 != p.SourceSHA256 || d.Format != p.Format || d.Category != p.Category {
+			return "hash set file"
+		}
+	}
+	return ""
 }
 
 // alone reads a decision that names no request: in a log that runs
@@ -339,18 +409,22 @@ func (r *CustodyRules) alone(ev *events.Event, d decisionData) error {
 		}
 		return nil
 	case TypeRecipientSet, TypeReceiptKeySet:
-		who, has := d.Person, r.recipients
+		who := d.Person
 		if who == "" {
 			who = ev.Actor.Person
 		}
+		_, has := r.recipients[who]
 		if ev.Type == TypeReceiptKeySet {
-			has = r.receiptKeys
+			has = r.receiptKeys[who]
 		}
 		switch {
-		case has[who]:
+		case has:
 			return r.broken(ev, "%s's registered %s was replaced without a request a second custodian approved", who, ev.Type)
 		case who != ev.Actor.Person:
 			return r.broken(ev, "%s's first %s was registered by %s: each person registers their own", who, ev.Type, ev.Actor.Person)
+		}
+		if why := r.cannotAct(ev, "a prosecutor or defence counsel", RoleProsecutor, RoleDefence); why != "" {
+			return r.broken(ev, "%s's first %s was registered %s", who, ev.Type, why)
 		}
 		return nil
 	}
@@ -372,10 +446,24 @@ func (r *CustodyRules) sealing(ev *events.Event, c *ruleCase) error {
 	if ev.Actor.Role == RoleInvestigator && !c.members[ev.Actor.Person] {
 		return r.broken(ev, "a package of case %s was sealed by %s, an investigator not assigned to it", ev.Case, ev.Actor.Person)
 	}
-	if !c.exportApproval {
+	d, err := data[PackageSealing](ev)
+	if err != nil {
 		return nil
 	}
-	if d, err := data[decisionData](ev); err == nil && d.Request == "" {
+	for _, it := range d.Items {
+		if dep, ok := r.itemCase(it); !ok || dep != ev.Case {
+			return r.broken(ev, "a package of case %s was sealed with item %s, which the log did not deposit in that case", ev.Case, it)
+		}
+	}
+	p := r.persons[d.For]
+	switch {
+	case p == nil || !receivesPackages(p.role) || (d.ForRole != "" && p.role != d.ForRole):
+		return r.broken(ev, "a package of case %s was sealed for %s, whom the log did not enroll as the prosecutor or defence counsel it names", ev.Case, d.For)
+	case p.suspended || p.removed:
+		return r.broken(ev, "a package of case %s was sealed for %s, whom the log had suspended or removed", ev.Case, d.For)
+	case r.recipients[d.For] != d.Recipient:
+		return r.broken(ev, "a package of case %s was sealed to a recipient that is not the one %s registered (recipient.set)", ev.Case, d.For)
+	case c.exportApproval && d.Request == "":
 		return r.broken(ev, "a package of case %s was sealed without a request a second custodian approved, though the case's policy requires one", ev.Case)
 	}
 	return nil

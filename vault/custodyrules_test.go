@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 )
@@ -183,10 +184,17 @@ func BenchmarkCustodyRules(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	// The views and their completions are in a session, as a vault's are.
+	now := events.FormatTime(time.Now())
+	opened, _ := json.Marshal(SessionOpened{Session: "se_1", Expires: time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	in := events.Actor{Person: "inv", Role: RoleInvestigator, Auth: "local", Session: "se_1"}
+	if err := r.Check(&events.Event{Type: TypeSessionOpened, Time: now, Actor: in, Data: opened}); err != nil {
+		b.Fatal(err)
+	}
 	var mix []*events.Event
 	for i := range 1000 {
-		mix = append(mix, &events.Event{Type: TypeItemAccessed, Case: fmt.Sprintf("CASE-%d", i%10), Item: fmt.Sprintf("it_%024x", i), Actor: events.Actor{Person: "inv", Role: RoleInvestigator}},
-			&events.Event{Type: TypeItemAccessCompleted, Case: fmt.Sprintf("CASE-%d", i%10), Item: fmt.Sprintf("it_%024x", i)},
+		mix = append(mix, &events.Event{Type: TypeItemAccessed, Time: now, Case: fmt.Sprintf("CASE-%d", i%10), Item: fmt.Sprintf("it_%024x", i), Actor: in},
+			&events.Event{Type: TypeItemAccessCompleted, Time: now, Case: fmt.Sprintf("CASE-%d", i%10), Item: fmt.Sprintf("it_%024x", i), Actor: in},
 			&events.Event{Type: TypeAccessRefused})
 	}
 	b.ReportAllocs()
@@ -215,6 +223,14 @@ func checkRulesHold(t testing.TB, v *Vault) {
 			return err
 		}
 		err = r.Check(ev)
+		if rb := (*RuleBroken)(nil); errors.As(err, &rb) && rb.ofSession {
+			// Tests act through the vault's methods with a Principal
+			// they keep, which no request re-authenticates (the API
+			// does, at each request), under clocks they move by days:
+			// the rules of sessions are checked where the API signs
+			// people in (vault/api's tests, internal/e2e).
+			return nil
+		}
 		if ev.Type == TypePersonEnrolled && ev.Actor.Role == RoleSystem {
 			// Tests enrol people by the server's own method
 			// (Vault.Enroll) whenever they need them; a server calls it

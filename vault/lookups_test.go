@@ -17,6 +17,8 @@ import (
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
+
+	"filippo.io/age"
 )
 
 // openCases opens each case as who.
@@ -754,6 +756,12 @@ func TestItemTimelineIsOneMoment(t *testing.T) {
 	ctx := context.Background()
 	inv := enrolled(t, v, "inv", RoleInvestigator)
 	aud := enrolled(t, v, "aud", RoleAuditor)
+	dan := enrolled(t, v, "dan", RoleProsecutor)
+	id, _ := age.GenerateX25519Identity()
+	recipient, _, err := v.SetRecipient(ctx, dan, id.Recipient().String())
+	if err != nil {
+		t.Fatal(err)
+	}
 	openCases(t, v, inv, "A")
 	d := depositText(t, v, inv, "A", "a.bin", "a")
 	real := v.cfg.Log
@@ -764,7 +772,7 @@ func TestItemTimelineIsOneMoment(t *testing.T) {
 		// item is viewed.
 		if _, err := v.log.Append(ctx,
 			sequencer.Draft{Type: TypePackageSealing, Actor: inv.actor(), Case: "A",
-				Data: PackageSealing{Package: "pk_between", For: "dan", Purpose: "p", Items: []string{d.ID}}},
+				Data: PackageSealing{Package: "pk_between", For: "dan", ForRole: RoleProsecutor, Recipient: recipient, Purpose: "p", Items: []string{d.ID}}},
 			sequencer.Draft{Type: TypeItemAccessed, Actor: inv.actor(), Case: "A", Item: d.ID,
 				Data: ItemAccessed{Purpose: "AFTER THE SEALING", Access: "view"}}); err != nil {
 			t.Error(err)

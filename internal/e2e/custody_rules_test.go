@@ -152,20 +152,25 @@ func TestAuditFindsWhatTheRulesForbid(t *testing.T) {
 // asked and a second approved passes the audit's rules; one recorded by
 // a single custodian, with every signature in place (as whoever can use
 // the log's key, or a build that is not the vault's, could record it),
-// is a finding that names the rule of two people.
+// is a finding that names the rule of two people. So is a view by the
+// case's own investigator in a session the log never opened (a state
+// forged with a session of its own signs such a session in).
 func TestAuditFindsAGrantOfPowerWithoutTwoPeople(t *testing.T) {
 	s := newServer(t)
 	work := t.TempDir()
-	setup(t, s, work)
+	id, _ := setup(t, s, work)
 	add := s.ok("custodian", work, "case", "add-member", "C-1", "analyst", "--json").json(t)
 	s.ok("custodian2", work, "approve", add["request"].(string))
 	s.ok("auditor", work, "audit", "verify")
 	s.stop()
 	appendSigned(t, s.data, &events.Event{Type: "case.member.added", Actor: events.Actor{Person: "custodian", Role: "custodian", Auth: "local"},
-		Case: "C-1", Data: []byte(`{"person":"prosecutor"}`)})
+		Case: "C-1", Data: []byte(`{"person":"prosecutor"}`)},
+		&events.Event{Type: "item.accessed", Actor: events.Actor{Person: "investigator", Role: "investigator", Auth: "local", Session: "se_000000000000000000000000"},
+			Case: "C-1", Item: id, Data: []byte(`{"purpose":"review","access":"view"}`)})
 	s.start()
 	r := s.run("auditor", work, "custos", "audit", "verify")
-	if r.code != 1 || !strings.Contains(r.stderr, "an action its rules forbid") || !strings.Contains(r.stderr, "without a request a second custodian approved") {
-		t.Fatalf("audit verify of an assignment by one custodian: %d\n%s", r.code, r.stderr)
+	if r.code != 1 || !strings.Contains(r.stderr, "an action its rules forbid") || !strings.Contains(r.stderr, "without a request a second custodian approved") ||
+		!strings.Contains(r.stderr, "2 findings in all") || !strings.Contains(r.stderr, "acted in session se_000000000000000000000000, which the log never opened") {
+		t.Fatalf("audit verify of an assignment by one custodian and a view in a session never opened: %d\n%s", r.code, r.stderr)
 	}
 }

@@ -88,9 +88,36 @@ func newTestVault(t *testing.T, opts Options, configure ...func(*vault.Config)) 
 		tv.srv.Close()
 		tv.h.Close()
 		v.Close()
+		checkRulesHold(t, st)
 		st.Close()
 	})
 	return tv
+}
+
+// checkRulesHold reads the test vault's whole log through the custody
+// rules, as an audit does: whatever the test did through the API, signed
+// in as people are, the rules must allow. The server's own enrolments
+// are not read: tests enrol people by the vault's method whenever they
+// need them, which a server does only for --dev and admin enroll.
+func checkRulesHold(t *testing.T, st *sqlite.Store) {
+	t.Helper()
+	if t.Failed() {
+		return
+	}
+	var r vault.CustodyRules
+	err := st.Read(context.Background(), 0, func(rec events.Record) error {
+		ev, err := events.Decode(rec.Bytes)
+		if err != nil {
+			return err
+		}
+		if err := r.Check(ev); err != nil && !(ev.Type == vault.TypePersonEnrolled && ev.Actor.Role == vault.RoleSystem) {
+			t.Errorf("the custody rules refuse what the vault recorded: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("reading the log for the custody rules: %v", err)
+	}
 }
 
 type answer struct {
