@@ -73,14 +73,14 @@ type CustodyRules struct {
 	// whether the log runs requests yet; the request TTL and the
 	// hash-set approval of the last start; each person's registered
 	// package recipient, and who has registered a receipt key.
-	requests                map[string]*ruleRequest
-	approved                *ruleApproval
-	requestsRun             bool
-	personActed             bool // an event's actor was a person, not the system
-	requestTTL              time.Duration
-	hashSetApproval         bool
-	recipients              map[string]string
-	receiptKeys             map[string]bool
+	requests        map[string]*ruleRequest
+	approved        *ruleApproval
+	requestsRun     bool
+	personActed     bool // an event's actor was a person, not the system
+	requestTTL      time.Duration
+	hashSetApproval bool
+	recipients      map[string]string
+	receiptKeys     map[string]bool
 	// latest is the latest event time read (the layout orders times as
 	// strings): a rule of time reads it, not an event's own, which
 	// whoever can use the log's key could set back.
