@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -78,13 +79,10 @@ type CustodyRules struct {
 	requestsRun     bool
 	personActed     bool // an event's actor was a person, not the system
 	requestTTL      time.Duration
+	sessionTTL      time.Duration // the last start's session TTL
 	hashSetApproval bool
 	recipients      map[string]string
 	receiptKeys     map[string]bool
-	// latest is the latest event time read (the layout orders times as
-	// strings): a rule of time reads it, not an event's own, which
-	// whoever can use the log's key could set back.
-	latest string
 
 	// sessions are the sessions the log opened, until a week after they
 	// ended or expired (custodyrules_sessions.go); opens counts their
@@ -164,9 +162,11 @@ func (e *RuleBroken) Error() string {
 }
 
 // Check reads ev, the log's next event, and returns a *RuleBroken if
-// the rules did not allow it there. Events the rules do not read pass,
-// and so do a case's events other than a view where the log never
-// opened the case (the vault's own replay refuses them).
+// the rules did not allow it there (one for the position, naming each
+// rule it broke). Of most events the rules read only the session they
+// name, and whether they follow an approval; a case's events other
+// than a view pass where the log never opened the case (the vault's own
+// replay refuses them).
 func (r *CustodyRules) Check(ev *events.Event) error {
 	if r.cases == nil {
 		r.cases = map[string]*ruleCase{}
@@ -175,17 +175,20 @@ func (r *CustodyRules) Check(ev *events.Event) error {
 		r.requests, r.recipients, r.receiptKeys = map[string]*ruleRequest{}, map[string]string{}, map[string]bool{}
 		r.sessions = map[string]*ruleSession{}
 	}
-	if ev.Time > r.latest {
-		r.latest = ev.Time
-	}
 	// Whoever acts in a session acts in one the log opened for them.
 	var named error
 	if ev.Actor.Session != "" || ev.Type == TypeSessionEnded {
 		named = r.session(ev)
 	}
 	err := r.checkOrdered(ev)
-	if err == nil {
+	var rb, sb *RuleBroken
+	switch {
+	case err == nil:
 		err = named
+	case errors.As(err, &rb) && errors.As(named, &sb):
+		// One finding at a position, naming both: an auditor who
+		// accepts it (--accept-finding) has read both.
+		rb.Reason += "; and " + sb.Reason
 	}
 	return err
 }
@@ -218,7 +221,7 @@ func (r *CustodyRules) checkOrdered(ev *events.Event) error {
 // check is Check of an event the rules read; approved is the approval
 // just before it, if ev is a decision a request may name.
 func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
-	decision := r.decision(ev, approved)
+	finding := r.decision(ev, approved)
 	switch ev.Type {
 	case TypeServerStarted:
 		r.started(ev)
@@ -228,14 +231,14 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		// as the vault's replay does; a log that runs requests enrols a
 		// name once.
 		if d, err := data[PersonEnrolled](ev); err == nil {
-			if r.requestsRun && r.persons[d.Name] != nil && decision == nil {
-				decision = r.broken(ev, "%s was enrolled again, as %s: a name the log enrolled (and one it removed) is never enrolled again", d.Name, d.Role)
+			if r.requestsRun && r.persons[d.Name] != nil && finding == nil {
+				finding = r.broken(ev, "%s was enrolled again, as %s: a name the log enrolled (and one it removed) is never enrolled again", d.Name, d.Role)
 			}
 			r.persons[d.Name] = &rulePerson{role: d.Role}
 			delete(r.recipients, d.Name)
 			delete(r.receiptKeys, d.Name)
 		}
-		return decision
+		return finding
 	case TypePersonSuspended, TypePersonReinstated, TypePersonRemoved:
 		if d, err := data[PersonStatus](ev); err == nil {
 			if p := r.persons[d.Name]; p != nil {
@@ -251,15 +254,15 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 				}
 			}
 		}
-		return decision
+		return finding
 	case TypeCredentialReissued:
 		if d, err := data[CredentialReissued](ev); err == nil {
 			r.endSessionsOf(d.Name, ev)
 		}
-		return decision
+		return finding
 	case TypeRecipientSet, TypeReceiptKeySet:
 		r.registered(ev)
-		return decision
+		return finding
 	case TypeRequestOpened, TypeRequestApproved, TypeRequestRejected:
 		return r.request(ev)
 	}
@@ -287,7 +290,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 	}
 	c := r.cases[ev.Case]
 	if c == nil {
-		return decision
+		return finding
 	}
 	switch ev.Type {
 	case TypeCaseMemberAdded, TypeCaseMemberRemoved, TypeCaseHoldPlaced, TypeCaseHoldLifted,
@@ -295,12 +298,12 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" {
 			return r.broken(ev, "%s of case %s was recorded %s", ev.Type, ev.Case, why)
 		}
-		if ev.Type == TypeCaseMemberAdded && r.requestsRun && decision == nil {
+		if ev.Type == TypeCaseMemberAdded && r.requestsRun && finding == nil {
 			// Only investigators and analysts handle evidence
 			// (memberAddable), and only active ones are assigned.
 			if d, err := data[MemberAdded](ev); err == nil {
-				if p := r.persons[d.Person]; p == nil || (p.role != RoleInvestigator && p.role != RoleAnalyst) || p.suspended || p.removed {
-					decision = r.broken(ev, "%s was assigned to case %s, but the log did not enroll them as an active investigator or analyst", d.Person, ev.Case)
+				if !r.active(d.Person, RoleInvestigator) && !r.active(d.Person, RoleAnalyst) {
+					finding = r.broken(ev, "%s was assigned to case %s, but the log did not enroll them as an active investigator or analyst", d.Person, ev.Case)
 				}
 			}
 		}
@@ -309,8 +312,8 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			return r.broken(ev, "item %s was viewed %s", ev.Item, why)
 		}
 	case TypePackageSealing:
-		if decision == nil {
-			decision = r.sealing(ev, c)
+		if finding == nil {
+			finding = r.sealing(ev, c)
 		}
 	case TypeCasePolicySet:
 		if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" {
@@ -338,12 +341,18 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		c.held = false
 	case TypeDestructionRequested:
 		if d, err := data[DestructionRequested](ev); err == nil {
-			// Until when a second custodian may approve it: as recorded,
-			// or (events before expiries were) the default TTL's end,
-			// which no server's TTL lengthens.
-			// Releases before 2026-12-02 recorded no expiry, and let a
-			// destruction request wait for ever: such a request has none.
+			// A request recorded without an expiry (releases before
+			// 2026-12-02, which let one wait for ever) has none here.
 			exp, _ := time.Parse(time.RFC3339, d.Expires)
+			now := ev.Timestamp()
+			for id, dr := range c.requests {
+				if !dr.expires.IsZero() && now.After(dr.expires.Add(expirySlack)) {
+					delete(c.requests, id) // ended unanswered
+				}
+			}
+			if !exp.IsZero() && r.requestTTL > 0 && exp.Sub(now) > r.requestTTL+expirySlack {
+				return r.broken(ev, "case %s's destruction request %s lasts until %s, longer than the request TTL of %s the vault's last start recorded", ev.Case, d.Request, d.Expires, r.requestTTL)
+			}
 			c.requests[d.Request] = &ruleDestruction{by: ev.Actor.Person, expires: exp}
 		}
 	case TypeDestructionRejected:
@@ -363,7 +372,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			return r.broken(ev, "case %s's destruction was approved on request %q, which was not pending for it", ev.Case, d.Request)
 		case dr.by == ev.Actor.Person:
 			return r.broken(ev, "case %s's destruction was approved by %s, who asked for it: a second custodian approves", ev.Case, ev.Actor.Person)
-		case !dr.expires.IsZero() && r.now(ev).After(dr.expires.Add(expirySlack)):
+		case !dr.expires.IsZero() && ev.Timestamp().After(dr.expires.Add(expirySlack)):
 			return r.broken(ev, "case %s's destruction was approved on request %s, which had expired at %s", ev.Case, d.Request, dr.expires.Format(time.RFC3339))
 		case !r.active(dr.by, RoleCustodian):
 			return r.broken(ev, "case %s's destruction was approved on request %s, but its requester %s is no longer an active custodian", ev.Case, d.Request, dr.by)
@@ -377,19 +386,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			return r.broken(ev, "item %s was viewed by %s, who was not assigned to case %s at that position", ev.Item, ev.Actor.Person, ev.Case)
 		}
 	}
-	return decision
-}
-
-// now is the time of the rules of time at ev: the latest event time read
-// so far, ev's included (an event stamped earlier than one before it,
-// as a clock set back or whoever can use the log's key would stamp it,
-// does not move time back).
-func (r *CustodyRules) now(ev *events.Event) time.Time {
-	t, err := time.Parse(events.TimeFormat, r.latest)
-	if err != nil {
-		return ev.Timestamp()
-	}
-	return t
+	return finding
 }
 
 // broken is a *RuleBroken at ev.

@@ -178,6 +178,15 @@ func TestCustodyRulesOfRequests(t *testing.T) {
 			{TypeRequestApproved, c2, RequestDecided{Request: "rq_3", Kind: KindPolicy, RequestedBy: c1}, "", 0, ""},
 			with(step{TypeCasePolicySet, c2, CasePolicySet{ExportApproval: ExportApprovalNone, Request: "rq_3"}, "", 0, ""}, "with another export approval than it asked"),
 		},
+		"an approval of a request never opened, and its decision: one finding": {
+			started, opened,
+			with(decide(TypeRequestApproved, "rq_9", KindMember, c2, c1), "holds no pending request"),
+			add("rq_9", c2, ana),
+		},
+		"a destruction request longer than the request TTL": {
+			started, opened,
+			with(step{TypeDestructionRequested, c1, DestructionRequested{Request: "dr_1", Order: "o", Expires: base.Add(100 * time.Hour).Format(time.RFC3339)}, "", 0, ""}, "longer than the request TTL of 72h0m0s"),
+		},
 		"requests that name no case or person their kind needs": {
 			started, opened,
 			with(step{TypeRequestOpened, c1, RequestOpened{Request: "rq_1", Kind: KindMember, Person: ana, Params: json.RawMessage(`{}`), Expires: base.Add(time.Hour).Format(time.RFC3339)}, "", 0, "-"}, "names no case"),
@@ -203,11 +212,12 @@ func TestCustodyRulesOfRequests(t *testing.T) {
 			with(step{TypePackageSealing, inv, PackageSealing{Package: "pk_3", For: pros, Recipient: "age1mallory"}, "", 0, ""}, "not the one chan.dara registered"),
 			{TypePackageSealing, inv, PackageSealing{Package: "pk_4", For: pros, Recipient: "age1pros"}, "", 0, ""},
 		},
-		"a backdated approval of an expired request": {
+		"an approval after a clock set forward was put right, read by its own time": {
 			started, opened,
+			later(step{TypeCaseHoldPlaced, c1, HoldChanged{Reason: "x"}, "", 0, ""}, 30*24*time.Hour),
 			ask("rq_1", KindMember, c1, ana, time.Hour),
-			later(step{TypeCaseHoldPlaced, c1, HoldChanged{Reason: "x"}, "", 0, ""}, 3*time.Hour),
-			later(with(decide(TypeRequestApproved, "rq_1", KindMember, c2, c1), "after it expired"), 30*time.Minute),
+			later(decide(TypeRequestApproved, "rq_1", KindMember, c2, c1), 30*time.Minute),
+			add("rq_1", c2, ana),
 		},
 		"a log from before requests: assignments and enrolments alone": {
 			opened,

@@ -755,7 +755,7 @@ func TestUnreadableIndexPageLeavesTheStateAsItWas(t *testing.T) {
 // snapshot it reads is altered so, until none is left), replaying the
 // log; the sweep of that start, which knows every item, takes the
 // orphan alone.
-func TestAlteredObjectPageSweepsNothing(t *testing.T) {
+func TestAlteredObjectPageAtTheStartSetsTheSnapshotsAside(t *testing.T) {
 	dir := t.TempDir()
 	rec, _ := age.GenerateX25519Identity()
 	ctx := context.Background()

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -623,8 +624,9 @@ func TestSnapshotCutShortAfterTheStartHalts(t *testing.T) {
 // items: the retention of recent objects reads them) that fails its
 // check does not end the start, nor halt the vault as if its log were in
 // question: the start sets the snapshot aside, records why in its
-// server.started, and begins again from event 0, coming up with the
-// state a replay gives.
+// server.started, with every other file it found unfit (a planted one
+// here), and begins again from an older snapshot or event 0, coming up
+// with the state a replay gives; the files are renamed only then.
 func TestPageFailedDuringTheStartIsSetAside(t *testing.T) {
 	s := stoppedBusyVault(t, 2)
 	b, err := os.ReadFile(s.snap)
@@ -639,14 +641,26 @@ func TestPageFailedDuringTheStartIsSetAside(t *testing.T) {
 	if err := os.WriteFile(s.snap, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	planted := filepath.Join(s.dir, "snapshots", snapshotName(1_000_000))
+	if err := os.WriteFile(planted, []byte("junk\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	logs := &logBuffer{}
 	v, st := snapshotVault(t, s.dir, slog.New(slog.NewTextHandler(logs, nil)), s.rec)
 	defer st.Close()
 	defer v.Close()
 	started := lastOfType(t, v, TypeServerStarted)
-	if started["state_snapshot"] != "" || !strings.Contains(started["state_snapshots_discarded"], filepath.Base(s.snap)) ||
-		!strings.Contains(started["state_snapshots_discarded"], "during the start") {
-		t.Fatalf("server.started %v: want the snapshot set aside during the start, and the start from event 0", started)
+	discarded := started["state_snapshots_discarded"]
+	if !strings.Contains(discarded, filepath.Base(s.snap)+": a page failed its check during the start") || !strings.Contains(discarded, filepath.Base(planted)) {
+		t.Fatalf("server.started %v: want the altered snapshot set aside during the start, and the planted file, named", started)
+	}
+	if n, _ := strconv.ParseUint(started["state_snapshot"], 10, 64); started["state_snapshot"] != "" && n >= v.log.Size() {
+		t.Fatalf("server.started %v: resumed from a snapshot that is not older", started)
+	}
+	for _, f := range []string{s.snap, planted} {
+		if _, err := os.Stat(f + ".discarded"); err != nil {
+			t.Errorf("%s was not renamed once the start went on: %v", f, err)
+		}
 	}
 	if err := v.log.Halted(); err != nil {
 		t.Fatalf("the vault halted: %v", err)

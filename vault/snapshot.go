@@ -488,8 +488,9 @@ type loaded struct {
 // key that a file whose MAC held carried, used or not: the vault signed
 // it, so the log must extend it as it must extend the sticky head (a
 // snapshot of 31 events beside a log of 28 is the vault's own proof that
-// the log was cut back).
-func (sn *snapshots) load(origin string, verifier note.Verifier, size uint64) (l *loaded, discards []snapshotDiscard, signed *events.Checkpoint) {
+// the log was cut back). The files setAside names (by an earlier attempt
+// of the same start, Open) are not read.
+func (sn *snapshots) load(origin string, verifier note.Verifier, size uint64, setAside []snapshotDiscard) (l *loaded, discards []snapshotDiscard, signed *events.Checkpoint) {
 	// Before anything of this start writes one: what a crash while
 	// writing left.
 	sn.removeTemps()
@@ -505,6 +506,11 @@ func (sn *snapshots) load(origin string, verifier note.Verifier, size uint64) (l
 			signed = cp
 		}
 	}
+	// The files an earlier attempt of this start set aside are not read
+	// again (Open).
+	names = slices.DeleteFunc(names, func(name string) bool {
+		return slices.ContainsFunc(setAside, func(d snapshotDiscard) bool { return d.name == name })
+	})
 	for i, name := range names {
 		if i >= maxSnapshotTries {
 			// The vault keeps two; more were put there by someone else,

@@ -125,12 +125,13 @@ func (v *Vault) checkStore(ctx context.Context) error {
 }
 
 // ErrSnapshotSuspect marks a halt for the state snapshot the vault
-// resumed from, not for its log: a page of it failed its check (the file
-// changed on disk, or could not be read). The log's halt wraps it, and so
+// resumed from, not for its log: a page of it, or the read of the whole
+// file beside the start (its MAC, its summary, its length), failed its
+// check (the file changed on disk, or could not be read). The log's halt wraps it, and so
 // does every refusal while halted (ErrLogHalted). A restart discards the
 // snapshot and replays the log; nothing of the log is to be put back
 // (docs/state-snapshots.md, section 2.1).
-var ErrSnapshotSuspect = errors.New("a page of the state snapshot in use failed its check")
+var ErrSnapshotSuspect = errors.New("the state snapshot in use failed its check")
 
 func (v *Vault) coveredFailed(size uint64, cause error) error {
 	return v.halt(fmt.Errorf("%w: the custody log's first %d events, which the state snapshot of this start covers: %v", ErrIntegrity, size, cause))

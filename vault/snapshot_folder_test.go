@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/custos-vault/custos/events/sqlite"
+
 	"filippo.io/age"
 )
 
@@ -62,6 +64,15 @@ func TestUnreadableSnapshotIsLeftInPlace(t *testing.T) {
 func TestPlantedSnapshotFilesDoNotDisplaceTheVaultsOwn(t *testing.T) {
 	dir := t.TempDir()
 	rec, _ := age.GenerateX25519Identity()
+	// Snapshots written at the stops alone, so that which are the
+	// vault's own is known.
+	snapshotVault := func(t *testing.T, dir string, logger *slog.Logger, rec string) (*Vault, *sqlite.Store) {
+		v, st, err := openSnapshotVault(t, dir, logger, rec, 1<<40)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v, st
+	}
 	v, st := snapshotVault(t, dir, slog.New(slog.DiscardHandler), rec.Recipient().String())
 	busyVault(t, v, 0)
 	v.Close()

@@ -1404,7 +1404,7 @@ func TestSnapshotBeingWrittenSurvivesTheStartsDiscards(t *testing.T) {
 		t.Fatalf("the snapshot being written was removed by the start's discards: %v", err)
 	}
 	// At the next start it is what a crash left.
-	sn.load("origin", nil, 0)
+	sn.load("origin", nil, 0, nil)
 	if _, err := os.Stat(writing.Name()); !os.IsNotExist(err) {
 		t.Fatalf("a temporary file a crash left is still there after the start loaded: %v", err)
 	}

@@ -160,9 +160,10 @@ type Config struct {
 	// the sticky head.
 	acceptRollback bool
 	rollbackReason string
-	// startDiscards are the snapshots a start that began again (Open)
-	// set aside, as server.started records them.
-	startDiscards []string
+	// startDiscards are the snapshots the attempts of a start that
+	// began again (Open) set aside: not read again, and renamed, with
+	// the reasons in server.started, once a start goes on.
+	startDiscards []snapshotDiscard
 }
 
 // Vault is a running vault.
@@ -267,27 +268,36 @@ var System = events.Actor{Person: "custos", Role: RoleSystem, Auth: "server"}
 // wrong during the replay does; the discard is recorded in the
 // server.started of the start that goes on.
 func Open(ctx context.Context, cfg Config) (*Vault, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
 	for {
 		v, err := open(ctx, cfg)
 		var pf *startPageFailure
 		if !errors.As(err, &pf) {
 			return v, err
 		}
-		// Each time, one file fewer: at worst the start replays the log
-		// from event 0, which reads no snapshot.
+		// The next attempt reads none of the files set aside (renamed
+		// only once a start goes on and has recorded why): each attempt
+		// sets one more aside, so that at worst the start replays the
+		// log from event 0, which reads no snapshot's page.
 		cfg.Logger.Error("a page of the state snapshot this start resumed from failed its check while the start ran: the snapshot is set aside, not trusted, and the start begins again without it (the custody log is not in question; docs/state-snapshots.md, section 2.1)",
-			"snapshot", pf.discard.name, "err", pf.discard.why)
-		cfg.startDiscards = append(cfg.startDiscards, pf.discard.reason())
+			"snapshot", pf.discards[len(pf.discards)-1].name, "err", pf.discards[len(pf.discards)-1].why)
+		cfg.startDiscards = append(cfg.startDiscards, pf.discards...)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 	}
 }
 
 // startPageFailure is the end of a start during which a page of the
-// snapshot it resumed from failed its check: the snapshot was set aside
-// (discard), and Open begins again.
-type startPageFailure struct{ discard snapshotDiscard }
+// snapshot it resumed from failed its check: discards are the files it
+// found unfit, that snapshot last, which Open's next attempt does not
+// read (none of them renamed yet).
+type startPageFailure struct{ discards []snapshotDiscard }
 
 func (e *startPageFailure) Error() string {
-	return "a page of the state snapshot failed its check during the start: " + e.discard.reason()
+	return "a page of the state snapshot failed its check during the start: " + e.discards[len(e.discards)-1].reason()
 }
 
 func open(ctx context.Context, cfg Config) (*Vault, error) {
@@ -494,7 +504,7 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 			every = DefaultSnapshotEvery
 		}
 		v.snaps = &snapshots{dir: cfg.SnapshotDir, tileDir: cfg.TileDir, every: every, key: snapKey, logger: cfg.Logger}
-		snap, discards, snapSigned = v.snaps.load(v.origin, verifier, size)
+		snap, discards, snapSigned = v.snaps.load(v.origin, verifier, size, cfg.startDiscards)
 		if snapSigned != nil {
 			snapWhere = "the state snapshot of " + strconv.FormatUint(snapSigned.Size, 10) + " events in " + cfg.SnapshotDir
 			if err := checkExtends(snapSigned, snapWhere, size, nil); err != nil {
@@ -536,8 +546,9 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 		started["state_snapshot"] = strconv.FormatUint(snap.resume.Size, 10)
 		started["state_snapshot_summary_sha256"] = snap.summary
 	}
-	if len(discards) > 0 || len(cfg.startDiscards) > 0 {
-		reasons := slices.Clone(cfg.startDiscards)
+	discards = append(slices.Clone(cfg.startDiscards), discards...)
+	if len(discards) > 0 {
+		var reasons []string
 		for _, d := range discards {
 			reasons = append(reasons, d.reason())
 		}
@@ -581,27 +592,33 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 	}
 	v.state.mu.Unlock()
 	// pageFailure ends the start where a page failed during it: the
-	// snapshot is set aside (renamed, with the start's other discards)
-	// and Open begins again; err (a step's failure, which the page's may
-	// have caused) is then not the start's answer. Without a page
-	// failure, err is.
-	pageFailure := func(err error) error {
+	// snapshot is set aside with the start's other discards, nothing
+	// renamed, and Open begins again; err (a step's failure, which the
+	// page's may have caused) is then not the start's answer. Without a
+	// page failure, err is. final: the start's steps are done, and from
+	// here on a page's failure halts the vault.
+	pageFailure := func(err error, final bool) error {
 		starting.Lock()
 		failed := startPages
-		if err == nil {
-			duringStart = false // from here on, a page's failure halts
+		if final && failed == nil {
+			duringStart = false
 		}
 		starting.Unlock()
 		if failed == nil || snap == nil {
 			return err
+		}
+		if v.snaps != nil {
+			// A snapshot this attempt began to write is not left
+			// writing beside the next attempt's reads.
+			v.snaps.stop(failed)
+			v.snaps.wait()
 		}
 		v.log.Close()
 		if v.hashsets != nil {
 			v.hashsets.close()
 		}
 		d := v.snaps.pending(snap.name, fmt.Errorf("a page failed its check during the start: %w", failed))
-		v.snaps.discardAll(append(discards, d))
-		return &startPageFailure{discard: d}
+		return &startPageFailure{discards: append(slices.Clone(discards[len(cfg.startDiscards):]), d)}
 	}
 	if cfg.acceptRollback {
 		if err := v.acceptRollback(ctx, head); err != nil {
@@ -623,7 +640,7 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 	}
 	if !cfg.skipKeyCheck {
 		if err := v.checkCaseKeys(ctx); err != nil {
-			if pf := pageFailure(err); pf != err {
+			if pf := pageFailure(err, false); pf != err {
 				return nil, pf
 			}
 			v.log.Close()
@@ -635,7 +652,7 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 	if cfg.HashSetDir != "" {
 		h, err := openHashSets(cfg.HashSetDir, v.state, v.logger, v.pdqDistance())
 		if err != nil {
-			if pf := pageFailure(err); pf != err {
+			if pf := pageFailure(err, false); pf != err {
 				return nil, pf
 			}
 			v.log.Close()
@@ -652,11 +669,15 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 			v.recordLater(sequencer.Draft{Type: TypeHashSetUnused, Actor: System, Data: HashSetUnused{Name: name, Reason: reason}})
 		}
 		// A set not used is a custody fact: the matches of later
-		// deposits depend on it.
+		// deposits depend on it. (Not recorded by an attempt that a
+		// page's failure ends: the next records it.)
+		if err := pageFailure(nil, false); err != nil {
+			return nil, err
+		}
 		names := slices.Sorted(maps.Keys(h.problems))
 		for _, name := range names {
 			if _, err := v.append(ctx, sequencer.Draft{Type: TypeHashSetUnused, Actor: System, Data: HashSetUnused{Name: name, Reason: h.problems[name]}}); err != nil {
-				if pf := pageFailure(err); pf != err {
+				if pf := pageFailure(err, false); pf != err {
 					return nil, pf
 				}
 				v.log.Close()
@@ -664,7 +685,7 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 			}
 		}
 	}
-	if err := pageFailure(nil); err != nil {
+	if err := pageFailure(nil, true); err != nil {
 		return nil, err
 	}
 	if _, err := v.append(ctx, sequencer.Draft{Type: TypeServerStarted, Actor: System, Data: started}); err != nil {
