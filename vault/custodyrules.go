@@ -181,16 +181,25 @@ func (r *CustodyRules) Check(ev *events.Event) error {
 		named = r.session(ev)
 	}
 	err := r.checkOrdered(ev)
-	var rb, sb *RuleBroken
 	switch {
 	case err == nil:
-		err = named
-	case errors.As(err, &rb) && errors.As(named, &sb):
-		// One finding at a position, naming both: an auditor who
-		// accepts it (--accept-finding) has read both.
-		rb.Reason += "; and " + sb.Reason
+		return named
+	case named != nil:
+		return bothFindings(err, named)
 	}
 	return err
+}
+
+// bothFindings is one finding naming the reasons of two at a position:
+// an auditor who accepts it (--accept-finding) has read both. (Apart
+// from Check, so that a position without two findings allocates
+// nothing.)
+func bothFindings(a, b error) error {
+	var ra, rb *RuleBroken
+	if errors.As(a, &ra) && errors.As(b, &rb) {
+		ra.Reason += "; and " + rb.Reason
+	}
+	return a
 }
 
 // checkOrdered is Check of ev, but for its session: an approval is
