@@ -242,14 +242,7 @@ func TestCustodyRulesOfRequests(t *testing.T) {
 				default:
 					ev.Case = s.caseID
 				}
-				err = r.Check(ev)
-				var rb *RuleBroken
-				switch {
-				case s.broken == "" && err != nil:
-					t.Fatalf("event %d (%s): %v, want it allowed", i, s.typ, err)
-				case s.broken != "" && (!errors.As(err, &rb) || rb.Seq != uint64(i) || !strings.Contains(rb.Reason, s.broken)):
-					t.Fatalf("event %d (%s): %v, want a rule broken saying %q", i, s.typ, err, s.broken)
-				}
+				checkRule(t, &r, ev, s.broken)
 			}
 		})
 	}

@@ -91,14 +91,7 @@ func TestCustodyRulesOfSessions(t *testing.T) {
 				b, _ := json.Marshal(s.data)
 				ev := &events.Event{Seq: uint64(i), Type: s.typ, Case: "CASE-1", Time: events.FormatTime(base.Add(s.at)), Data: b,
 					Actor: events.Actor{Person: s.person, Role: RoleCustodian, Auth: "local", Session: s.session}}
-				err := r.Check(ev)
-				var rb *RuleBroken
-				switch {
-				case s.broken == "" && err != nil:
-					t.Fatalf("event %d (%s): %v, want it allowed", i, s.typ, err)
-				case s.broken != "" && (!errors.As(err, &rb) || rb.Seq != uint64(i) || !strings.Contains(rb.Reason, s.broken)):
-					t.Fatalf("event %d (%s): %v, want a rule broken saying %q", i, s.typ, err, s.broken)
-				}
+				checkRule(t, &r, ev, s.broken)
 			}
 		})
 	}

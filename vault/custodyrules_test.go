@@ -115,14 +115,7 @@ func TestCustodyRules(t *testing.T) {
 				if s.typ == TypeItemAccessed || s.typ == TypeItemDeposited {
 					ev.Item = "it_0123456789abcdef01234567"
 				}
-				err = r.Check(ev)
-				var rb *RuleBroken
-				switch {
-				case s.broken == "" && err != nil:
-					t.Fatalf("event %d (%s): %v, want it allowed", i, s.typ, err)
-				case s.broken != "" && (!errors.As(err, &rb) || rb.Seq != uint64(i) || !strings.Contains(rb.Reason, s.broken)):
-					t.Fatalf("event %d (%s): %v, want a rule broken saying %q", i, s.typ, err, s.broken)
-				}
+				checkRule(t, &r, ev, s.broken)
 			}
 		})
 	}
@@ -147,6 +140,20 @@ func TestCustodyRulesViewOfAnItemNeverDeposited(t *testing.T) {
 		if !errors.As(err, &rb) || !strings.Contains(rb.Reason, "never deposited") {
 			t.Errorf("a view of %s, never deposited: %v", item, err)
 		}
+	}
+}
+
+// checkRule reads ev through r and fails t unless the rules allow it
+// (broken "") or find it, at its position, saying broken.
+func checkRule(t *testing.T, r *CustodyRules, ev *events.Event, broken string) {
+	t.Helper()
+	err := r.Check(ev)
+	var rb *RuleBroken
+	switch {
+	case broken == "" && err != nil:
+		t.Fatalf("event %d (%s): %v, want it allowed", ev.Seq, ev.Type, err)
+	case broken != "" && (!errors.As(err, &rb) || rb.Seq != ev.Seq || !strings.Contains(rb.Reason, broken)):
+		t.Fatalf("event %d (%s): %v, want a rule broken saying %q", ev.Seq, ev.Type, err, broken)
 	}
 }
 
