@@ -49,8 +49,12 @@ import (
 //     request; the server's own enrolments after people acted, beyond
 //     the first two custodians;
 //   - an act in a session the log did not open for its actor, or more
-//     than a week after the session ended or expired
-//     (custodyrules_sessions.go).
+//     than a week after the session ended or expired, or of a local or
+//     OpenID sign-in without a session (custodyrules_sessions.go);
+//   - in a log that runs requests: a case opened again or with others
+//     than its opener assigned, an item deposited again, and any other
+//     act of a person the log did not enroll in that role, or had
+//     suspended or removed (standing).
 //
 // Its memory is a few entries a case (holds, members, destruction
 // requests) and a person, the pending requests, and one an item (its
@@ -146,7 +150,7 @@ var ruleTypes = map[string]bool{
 	TypeItemDeposited: true, TypeItemAccessed: true,
 	TypeServerStarted: true, TypeRequestOpened: true, TypeRequestApproved: true, TypeRequestRejected: true,
 	TypeCredentialReissued: true, TypeRecipientSet: true, TypeReceiptKeySet: true, TypeCasePolicySet: true,
-	TypePackageSealing: true, TypeHashSetImported: true,
+	TypePackageSealing: true, TypeHashSetImported: true, TypeHashSetRemoved: true, TypeClassificationPolicySet: true,
 }
 
 // RuleBroken is an event the rules did not allow at its position.
@@ -177,7 +181,7 @@ func (r *CustodyRules) Check(ev *events.Event) error {
 	}
 	// Whoever acts in a session acts in one the log opened for them.
 	var named error
-	if ev.Actor.Session != "" || ev.Type == TypeSessionEnded {
+	if a := ev.Actor; a.Session != "" || a.Auth == "local" || a.Auth == "oidc" || ev.Type == TypeSessionEnded {
 		named = r.session(ev)
 	}
 	err := r.checkOrdered(ev)
@@ -215,7 +219,7 @@ func (r *CustodyRules) checkOrdered(ev *events.Event) error {
 		if approved != nil {
 			return approved.notFollowed(ev)
 		}
-		return nil // most of a log: one lookup, no allocation
+		return r.standing(ev) // most of a log: two lookups, no allocation
 	}
 	if approved != nil && decisionTypes[ev.Type] == "" {
 		err := r.check(ev, nil)
@@ -243,12 +247,17 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			if r.requestsRun && r.persons[d.Name] != nil && finding == nil {
 				finding = r.broken(ev, "%s was enrolled again, as %s: a name the log enrolled (and one it removed) is never enrolled again", d.Name, d.Role)
 			}
+			// As the vault's replay: the recipient stays, the receipt
+			// key and the sessions end.
 			r.persons[d.Name] = &rulePerson{role: d.Role}
-			delete(r.recipients, d.Name)
 			delete(r.receiptKeys, d.Name)
+			r.endSessionsOf(d.Name, ev)
 		}
 		return finding
 	case TypePersonSuspended, TypePersonReinstated, TypePersonRemoved:
+		if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" && finding == nil && r.requestsRun {
+			finding = r.broken(ev, "%s was recorded %s", ev.Type, why)
+		}
 		if d, err := data[PersonStatus](ev); err == nil {
 			if p := r.persons[d.Name]; p != nil {
 				switch ev.Type {
@@ -270,8 +279,16 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		}
 		return finding
 	case TypeRecipientSet, TypeReceiptKeySet:
+		if ev.Type == TypeReceiptKeySet && finding == nil && !keyOwnFingerprint(ev) {
+			finding = r.broken(ev, "a receipt key was recorded with a fingerprint that is not its own")
+		}
 		r.registered(ev)
 		return finding
+	case TypeHashSetRemoved:
+		if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" {
+			return r.broken(ev, "a hash set was removed %s", why)
+		}
+		return nil
 	case TypeRequestOpened, TypeRequestApproved, TypeRequestRejected:
 		return r.request(ev)
 	}
@@ -280,12 +297,29 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		if err != nil {
 			return nil
 		}
+		if r.requestsRun && r.cases[ev.Case] != nil {
+			// A vault opens a case id once (OpenCase): a second opening
+			// would wipe its hold, policy, destruction and members.
+			return r.broken(ev, "case %s was opened again: a vault opens a case once, and an opening anew would undo its hold, export policy, destruction and assignments", ev.Case)
+		}
+		if r.requestsRun && (len(d.Members) != 1 || d.Members[0] != ev.Actor.Person) {
+			// Its opener alone is assigned at the opening; everyone
+			// else on a request a second custodian approves.
+			return r.broken(ev, "case %s was opened with members %q: a case is opened with its opener alone assigned", ev.Case, d.Members)
+		}
 		c := &ruleCase{members: map[string]bool{}, requests: map[string]*ruleDestruction{}}
 		for _, m := range d.Members {
 			c.members[m] = true
 		}
 		r.cases[ev.Case] = c
 		return nil
+	}
+	if ev.Type == TypeItemDeposited {
+		if dep, ok := r.itemCase(ev.Item); ok {
+			// The log records each item once (the vault's replay relies
+			// on it): a second deposit would move it to another case.
+			return r.broken(ev, "item %s was deposited again (in case %q); the log deposited it in case %s", ev.Item, ev.Case, dep)
+		}
 	}
 	if ev.Type == TypeItemAccessed {
 		// A view names the case its item was deposited in, and a case
@@ -303,7 +337,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 	}
 	switch ev.Type {
 	case TypeCaseMemberAdded, TypeCaseMemberRemoved, TypeCaseHoldPlaced, TypeCaseHoldLifted,
-		TypeDestructionRequested, TypeDestructionRejected, TypeDestructionApproved:
+		TypeDestructionRequested, TypeDestructionRejected, TypeDestructionApproved, TypeClassificationPolicySet:
 		if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" {
 			return r.broken(ev, "%s of case %s was recorded %s", ev.Type, ev.Case, why)
 		}
@@ -396,6 +430,40 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		}
 	}
 	return finding
+}
+
+// afterTheAct are the events a person's act records once it is done (a
+// deposit's, a view's or a fetch's end, a package's file, a scrub's
+// outcome, a destruction carried out), which may come after a
+// suspension that came while it ran; and a refusal, which records
+// whoever tried. standing does not read them.
+var afterTheAct = map[string]bool{
+	TypeAccessRefused: true, TypeItemDeposited: true, TypeItemAccessCompleted: true, TypePackageSealed: true,
+	TypePackageFetchDone: true, TypeCaseDestroyed: true, TypeAuditScrubbed: true, TypeSessionEnded: true,
+	TypeIntegrityFailed: true, TypeObjectsSwept: true, TypeObjectsRetained: true,
+}
+
+// standing is the rule of every other act of a person, in a log that
+// runs requests: by someone the log enrolled, under that role, neither
+// suspended nor removed (the vault refuses them all else, and records
+// the refusal instead).
+func (r *CustodyRules) standing(ev *events.Event) error {
+	a := ev.Actor
+	if !r.requestsRun || a.Person == "" || a.Role == RoleSystem || a.Role == "public" || afterTheAct[ev.Type] {
+		return nil
+	}
+	p := r.persons[a.Person]
+	switch {
+	case p == nil:
+		return r.broken(ev, "%s by %s, whom the log never enrolled", ev.Type, a.Person)
+	case p.role != a.Role:
+		return r.broken(ev, "%s by %s as %s, but the log enrolled them as %s", ev.Type, a.Person, a.Role, p.role)
+	case p.removed:
+		return r.broken(ev, "%s by %s, whom the log had removed", ev.Type, a.Person)
+	case p.suspended:
+		return r.broken(ev, "%s by %s, whom the log had suspended", ev.Type, a.Person)
+	}
+	return nil
 }
 
 // broken is a *RuleBroken at ev.

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"cmp"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/internal/strictjson"
+	"golang.org/x/crypto/ssh"
 )
 
 // The custody rules of two people for every grant of power
@@ -33,9 +36,11 @@ type ruleApproval struct {
 	id, kind, caseID, by string
 	target               string
 	params               json.RawMessage
-	// unknown: it approved no pending request (its finding); the
-	// decision after it is not read against it.
+	// unknown: it approved no pending request, or not as opened (its
+	// finding); the decision after it is not read against it.
 	unknown bool
+	// requester is who opened the request.
+	requester string
 }
 
 // expirySlack is how far the rules let an event's time stray from a
@@ -71,6 +76,7 @@ type decisionData struct {
 	For            string `json:"for"`
 	Role           string `json:"role"`
 	Recipient      string `json:"recipient"`
+	RequestedBy    string `json:"requested_by"`
 }
 
 // notFollowed is the finding of an approval not followed by its
@@ -171,6 +177,9 @@ func (r *CustodyRules) request(ev *events.Event) error {
 		}
 		return r.broken(ev, "request %s was %s, but the log holds no pending request of that id (never opened, decided already, or expired unanswered)", d.Request, verb)
 	case d.Kind != q.kind || d.RequestedBy != q.by:
+		if ev.Type == TypeRequestApproved {
+			r.approved = &ruleApproval{seq: ev.Seq, id: d.Request, by: ev.Actor.Person, unknown: true}
+		}
 		return r.broken(ev, "request %s was %s as a %s request by %s; it was opened as a %s request by %s", d.Request, verb, d.Kind, d.RequestedBy, q.kind, q.by)
 	}
 	if ev.Type == TypeRequestRejected {
@@ -184,7 +193,7 @@ func (r *CustodyRules) request(ev *events.Event) error {
 	}
 	// The decision that follows is read against the approval whatever
 	// is found of the approval itself: one finding, not two.
-	r.approved = &ruleApproval{seq: ev.Seq, id: d.Request, kind: q.kind, caseID: q.caseID, by: ev.Actor.Person, target: q.target, params: q.params}
+	r.approved = &ruleApproval{seq: ev.Seq, id: d.Request, kind: q.kind, caseID: q.caseID, by: ev.Actor.Person, target: q.target, params: q.params, requester: q.by}
 	if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" {
 		return r.broken(ev, "request %s was approved %s", d.Request, why)
 	}
@@ -225,7 +234,7 @@ func (r *CustodyRules) opened(ev *events.Event) error {
 		var p struct {
 			Name string `json:"name"`
 		}
-		if json.Unmarshal(d.Params, &p) == nil {
+		if decodeParams(d.Params, &p) == nil {
 			q.target = p.Name
 		}
 	}
@@ -330,6 +339,8 @@ func (r *CustodyRules) decision(ev *events.Event, approved *ruleApproval) error 
 		return r.broken(ev, "%s carries out request %s for case %q; it asked for case %q", ev.Type, d.Request, ev.Case, approved.caseID)
 	case target != approved.target:
 		return r.broken(ev, "%s carries out request %s for %q; it asked for %q", ev.Type, d.Request, target, approved.target)
+	case d.RequestedBy != "" && d.RequestedBy != approved.requester:
+		return r.broken(ev, "%s carries out request %s as asked by %q; %s asked", ev.Type, d.Request, d.RequestedBy, approved.requester)
 	}
 	if what := paramsDiffer(ev, kind, approved.params); what != "" {
 		return r.broken(ev, "%s carries out request %s with another %s than it asked", ev.Type, d.Request, what)
@@ -346,8 +357,11 @@ func paramsDiffer(ev *events.Event, kind string, params json.RawMessage) string 
 	case KindEnroll:
 		var p enrollParams
 		d, err := data[PersonEnrolled](ev)
-		if err != nil || json.Unmarshal(params, &p) != nil {
+		if err != nil {
 			return ""
+		}
+		if decodeParams(params, &p) != nil {
+			return "params (the request's do not read by the grammar of event data)"
 		}
 		switch {
 		case d.Role != p.Role:
@@ -357,24 +371,27 @@ func paramsDiffer(ev *events.Event, kind string, params json.RawMessage) string 
 		}
 	case KindRecipient:
 		var p recipientParams
-		if d, err := data[RecipientSet](ev); err == nil && json.Unmarshal(params, &p) == nil && d.Recipient != p.Recipient {
+		if d, err := data[RecipientSet](ev); err == nil && (decodeParams(params, &p) != nil || d.Recipient != p.Recipient) {
 			return "recipient"
 		}
 	case KindReceiptKey:
 		var p receiptKeyParams
-		if d, err := data[ReceiptKeySet](ev); err == nil && json.Unmarshal(params, &p) == nil && (d.Key != p.Key || d.Fingerprint != p.Fingerprint) {
+		if d, err := data[ReceiptKeySet](ev); err == nil && (decodeParams(params, &p) != nil || (d.Key != p.Key || d.Fingerprint != p.Fingerprint)) {
 			return "receipt key"
 		}
 	case KindPolicy:
 		var p policyParams
-		if d, err := data[CasePolicySet](ev); err == nil && json.Unmarshal(params, &p) == nil && d.ExportApproval != p.ExportApproval {
+		if d, err := data[CasePolicySet](ev); err == nil && (decodeParams(params, &p) != nil || d.ExportApproval != p.ExportApproval) {
 			return "export approval"
 		}
 	case KindSeal:
 		var p sealParams
 		d, err := data[PackageSealing](ev)
-		if err != nil || json.Unmarshal(params, &p) != nil {
+		if err != nil {
 			return ""
+		}
+		if decodeParams(params, &p) != nil {
+			return "params (the request's do not read by the grammar of event data)"
 		}
 		switch {
 		case d.Purpose != p.Purpose:
@@ -387,11 +404,15 @@ func paramsDiffer(ev *events.Event, kind string, params json.RawMessage) string 
 	case KindHashSetImport:
 		var p hashSetParams
 		d, err := data[HashSetImported](ev)
-		if err != nil || json.Unmarshal(params, &p) != nil {
+		if err != nil {
 			return ""
 		}
-		if d.SourceSHA256 != p.SourceSHA256 || d.Format != p.Format || d.Category != p.Category {
-			return "hash set file"
+		if decodeParams(params, &p) != nil {
+			return "params (the request's do not read by the grammar of event data)"
+		}
+		if d.SourceSHA256 != p.SourceSHA256 || d.Format != p.Format || d.Category != p.Category ||
+			d.TableSHA256 != p.TableSHA256 || d.Imported != p.Imported || d.Rejected != p.Rejected {
+			return "hash set file or table"
 		}
 	}
 	return ""
@@ -479,7 +500,9 @@ func (r *CustodyRules) sealing(ev *events.Event, c *ruleCase) error {
 	}
 	p := r.persons[d.For]
 	switch {
-	case p == nil || !receivesPackages(p.role) || (d.ForRole != "" && p.role != d.ForRole):
+	case p == nil || p.role != cmp.Or(d.ForRole, RoleProsecutor):
+		// (No for_role: events before defence counsel, for a
+		// prosecutor.)
 		return r.broken(ev, "a package of case %s was sealed for %s, whom the log did not enroll as the prosecutor or defence counsel it names", ev.Case, d.For)
 	case p.suspended || p.removed:
 		return r.broken(ev, "a package of case %s was sealed for %s, whom the log had suspended or removed", ev.Case, d.For)
@@ -489,4 +512,24 @@ func (r *CustodyRules) sealing(ev *events.Event, c *ruleCase) error {
 		return r.broken(ev, "a package of case %s was sealed without a request a second custodian approved, though the case's policy requires one", ev.Case)
 	}
 	return nil
+}
+
+// decodeParams decodes a request's params by the grammar of event data
+// (custody-log.md section 12): exact member names, none repeated. A
+// member that differs from one the rules read only in case is refused,
+// not read as that one, as encoding/json alone would.
+func decodeParams(params json.RawMessage, v any) error {
+	return strictjson.Decode(params, v, strictjson.EventData)
+}
+
+// keyOwnFingerprint reports whether a receipt.key.set's fingerprint is
+// its key's own (the SHA256 form ssh-keygen -l prints): the vault
+// records the one it computed (receipts.go, parseReceiptKey).
+func keyOwnFingerprint(ev *events.Event) bool {
+	d, err := data[ReceiptKeySet](ev)
+	if err != nil {
+		return true // the vault's replay refuses it
+	}
+	pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(d.Key))
+	return err == nil && ssh.FingerprintSHA256(pub) == d.Fingerprint
 }

@@ -23,7 +23,7 @@ func TestCustodyRulesOfRequests(t *testing.T) {
 		caseID      string        // the event's case ("-" for none), if not CASE-1
 	}
 	c1, c2, c3, inv, ana, pros := "keo.vanna", "chea.sopheap", "sam.rith", "sok.dara", "lim.sovann", "chan.dara"
-	roles := map[string]string{c1: RoleCustodian, c2: RoleCustodian, c3: RoleCustodian, inv: RoleInvestigator, ana: RoleAnalyst, pros: RoleProsecutor, "custos": RoleSystem}
+	roles := map[string]string{c1: RoleCustodian, c2: RoleCustodian, c3: RoleCustodian, inv: RoleInvestigator, ana: RoleAnalyst, pros: RoleProsecutor, "defence.one": RoleDefence, "custos": RoleSystem}
 	started := step{TypeServerStarted, "custos", map[string]string{"sealer": "s", "request_ttl": "72h0m0s", "hashset_approval": "required"}, "", 0, "-"}
 	opened := step{TypeCaseOpened, inv, CaseOpened{Title: "t", Members: []string{inv}}, "", 0, ""}
 	ask := func(id, kind, by, person string, expires time.Duration) step {
@@ -186,6 +186,49 @@ func TestCustodyRulesOfRequests(t *testing.T) {
 		"a destruction request longer than the request TTL": {
 			started, opened,
 			with(step{TypeDestructionRequested, c1, DestructionRequested{Request: "dr_1", Order: "o", Expires: base.Add(100 * time.Hour).Format(time.RFC3339)}, "", 0, ""}, "longer than the request TTL of 72h0m0s"),
+		},
+		"a case opened again, or with others assigned; an item deposited again": {
+			started, opened,
+			{TypeItemDeposited, inv, ItemDeposited{Name: "a.jpg"}, "", 0, ""},
+			{TypeCaseOpened, inv, CaseOpened{Title: "u", Members: []string{inv}}, "", 0, "CASE-2"},
+			with(step{TypeItemDeposited, inv, ItemDeposited{Name: "a.jpg"}, "", 0, "CASE-2"}, "was deposited again"),
+			with(step{TypeCaseOpened, inv, CaseOpened{Title: "t", Members: []string{inv}}, "", 0, ""}, "case CASE-1 was opened again"),
+			with(step{TypeCaseOpened, inv, CaseOpened{Title: "v", Members: []string{inv, ana}}, "", 0, "CASE-3"}, "opened with its opener alone assigned"),
+		},
+		"acts of people the log suspended, and decisions for custodians only": {
+			started, opened,
+			with(step{TypePersonSuspended, ana, PersonStatus{Name: inv, Reason: "x"}, "", 0, "-"}, "an analyst: only a custodian does it"),
+			{TypePersonSuspended, c1, PersonStatus{Name: ana, Reason: "x"}, "", 0, "-"},
+			with(step{TypeItemClassified, ana, map[string]string{"category": "x"}, "", 0, ""}, "whom the log had suspended"),
+			{TypeItemAccessCompleted, ana, map[string]string{}, "", 0, ""},
+			with(step{TypeHashSetRemoved, pros, HashSetRemoved{Name: "known", Reason: "x"}, "", 0, "-"}, "a prosecutor: only a custodian does it"),
+			with(step{TypeClassificationPolicySet, pros, map[string]string{}, "", 0, ""}, "a prosecutor: only a custodian does it"),
+		},
+		"a decision naming another requester, and a package for defence without its role": {
+			started, opened,
+			{TypeRecipientSet, "defence.one", RecipientSet{Recipient: "age1def"}, "", 0, "-"},
+			ask("rq_1", KindMember, c1, ana, time.Hour),
+			decide(TypeRequestApproved, "rq_1", KindMember, c2, c1),
+			with(step{TypeCaseMemberAdded, c2, MemberAdded{Person: ana, Request: "rq_1", RequestedBy: c3}, "", 0, ""}, `as asked by "sam.rith"`),
+			with(step{TypePackageSealing, inv, PackageSealing{Package: "pk_1", For: "defence.one", Recipient: "age1def"}, "", 0, ""}, "did not enroll as the prosecutor or defence counsel it names"),
+			{TypePackageSealing, inv, PackageSealing{Package: "pk_2", For: "defence.one", ForRole: RoleDefence, Recipient: "age1def"}, "", 0, ""},
+		},
+		"params read by the grammar of event data, and an import of another table": {
+			started, opened,
+			{TypeRequestOpened, c1, RequestOpened{Request: "rq_1", Kind: KindPolicy, Case: "CASE-1", Params: json.RawMessage(`{"export_approval":"required","Export_approval":"none"}`),
+				Expires: base.Add(time.Hour).Format(time.RFC3339)}, "", 0, ""},
+			{TypeRequestApproved, c2, RequestDecided{Request: "rq_1", Kind: KindPolicy, RequestedBy: c1}, "", 0, ""},
+			with(step{TypeCasePolicySet, c2, CasePolicySet{ExportApproval: ExportApprovalNone, Request: "rq_1"}, "", 0, ""}, "with another export approval than it asked"),
+			{TypeRequestOpened, c1, RequestOpened{Request: "rq_2", Kind: KindHashSetImport, Person: "known", Params: json.RawMessage(`{"name":"known","format":"sha256","source_sha256":"aa","imported":10,"table_sha256":"22"}`),
+				Expires: base.Add(time.Hour).Format(time.RFC3339)}, "", 0, "-"},
+			{TypeRequestApproved, c2, RequestDecided{Request: "rq_2", Kind: KindHashSetImport, RequestedBy: c1}, "", 0, "-"},
+			with(step{TypeHashSetImported, c2, HashSetImported{Name: "known", Format: "sha256", SourceSHA256: "aa", Imported: 3, Rejected: 7, TableSHA256: "ff", Request: "rq_2"}, "", 0, "-"}, "with another hash set file or table"),
+		},
+		"a recipient kept over a re-enrolment of a log before requests": {
+			opened,
+			{TypeRecipientSet, pros, RecipientSet{Recipient: "age1pros"}, "", 0, "-"},
+			{TypePersonEnrolled, "custos", PersonEnrolled{Name: pros, Role: RoleProsecutor}, "", 0, "-"},
+			{TypePackageSealing, inv, PackageSealing{Package: "pk_1", For: pros, Recipient: "age1pros"}, "", 0, ""},
 		},
 		"requests that name no case or person their kind needs": {
 			started, opened,

@@ -27,6 +27,7 @@ const sessionGrace = 7 * 24 * time.Hour
 type ruleSession struct {
 	person string
 	until  string
+	ended  bool // signed out, refreshed, or ended by its person's standing
 }
 
 // session reads ev for its session: a session.opened opens one (by an
@@ -50,6 +51,11 @@ func (r *CustodyRules) session(ev *events.Event) error {
 	a := ev.Actor
 	if a.Person == "" || (a.Auth != "local" && a.Auth != "oidc") {
 		return nil
+	}
+	if a.Session == "" {
+		// Every act of a local or OpenID sign-in is in a session (a
+		// credential alone opens one, session.opened, and acts in it).
+		return &RuleBroken{Seq: ev.Seq, Reason: fmt.Sprintf("%s acted by a %s sign-in without a session", a.Person, a.Auth), ofSession: true}
 	}
 	broken := func(format string, args ...any) error {
 		return &RuleBroken{Seq: ev.Seq, Reason: fmt.Sprintf(format, args...), ofSession: true}
@@ -94,10 +100,13 @@ func (r *CustodyRules) sessionOpened(ev *events.Event, now time.Time) error {
 		// hold each for ever.
 		exp = now.Add(r.sessionTTL)
 	}
+	if r.sessions[d.Session] != nil {
+		return r.broken(ev, "session %s was opened again, for %s: the log opened a session of that id before", d.Session, a.Person)
+	}
 	r.sessions[d.Session] = &ruleSession{person: a.Person, until: events.FormatTime(exp.Add(sessionGrace))}
 	if d.Refreshed != "" {
 		old := r.sessions[d.Refreshed]
-		if old == nil || old.person != a.Person || ev.Time > old.until {
+		if old == nil || old.person != a.Person || old.ended || ev.Time > old.until {
 			return r.broken(ev, "a session of %s was opened as a refresh of session %s, which the log did not open for them (or which had ended)", a.Person, d.Refreshed)
 		}
 		r.endSession(d.Refreshed, now)
@@ -113,6 +122,7 @@ func (r *CustodyRules) sessionOpened(ev *events.Event, now time.Time) error {
 func (r *CustodyRules) endSession(id string, now time.Time) {
 	if se := r.sessions[id]; se != nil {
 		se.until = min(se.until, events.FormatTime(now.Add(sessionGrace)))
+		se.ended = true
 	}
 }
 

@@ -76,6 +76,13 @@ func TestCustodyRulesOfSessions(t *testing.T) {
 			opened("c3", "se_3", time.Hour, ""),
 			with(opened("c3", "se_4", 2*time.Hour, "se_1"), "which the log did not open for them"),
 		},
+		"a refresh of a session that ended, a session id opened twice, an act without a session": {
+			opened("c1", "se_1", 0, ""),
+			{TypeSessionEnded, "c1", "se_1", SessionEnded{Session: "se_1", Reason: "signed out"}, time.Hour, ""},
+			with(opened("c1", "se_2", 2*time.Hour, "se_1"), "which the log did not open for them (or which had ended)"),
+			with(opened("c2", "se_1", 3*time.Hour, ""), "session se_1 was opened again, for c2"),
+			act("c3", "-", 4*time.Hour, "acted by a local sign-in without a session"),
+		},
 		"a refusal names what was presented": {
 			{TypeAccessRefused, "c1", "se_9", map[string]string{"action": "x"}, 0, ""},
 		},
@@ -89,8 +96,17 @@ func TestCustodyRulesOfSessions(t *testing.T) {
 			}
 			for i, s := range steps {
 				b, _ := json.Marshal(s.data)
+				// No session: a certificate's sign-in; "-": a local one
+				// without a session.
+				auth, session := "local", s.session
+				switch session {
+				case "":
+					auth = "certificate"
+				case "-":
+					session = ""
+				}
 				ev := &events.Event{Seq: uint64(i), Type: s.typ, Case: "CASE-1", Time: events.FormatTime(base.Add(s.at)), Data: b,
-					Actor: events.Actor{Person: s.person, Role: RoleCustodian, Auth: "local", Session: s.session}}
+					Actor: events.Actor{Person: s.person, Role: RoleCustodian, Auth: auth, Session: session}}
 				checkRule(t, &r, ev, s.broken)
 			}
 		})
@@ -136,8 +152,12 @@ func TestCustodyRulesOfSessionsTTLAndBothFindings(t *testing.T) {
 	check := func(typ, person, role, session string, at time.Duration, data any) error {
 		b, _ := json.Marshal(data)
 		seq++
+		auth := "local"
+		if session == "" {
+			auth = "server"
+		}
 		return r.Check(&events.Event{Seq: seq, Type: typ, Case: "CASE-1", Time: events.FormatTime(base.Add(at)), Data: b,
-			Actor: events.Actor{Person: person, Role: role, Auth: "local", Session: session}})
+			Actor: events.Actor{Person: person, Role: role, Auth: auth, Session: session}})
 	}
 	if err := check(TypeServerStarted, "custos", RoleSystem, "", 0, map[string]string{"session_ttl": "12h0m0s", "request_ttl": "72h0m0s"}); err != nil {
 		t.Fatal(err)

@@ -206,16 +206,33 @@ func BenchmarkCustodyRules(b *testing.B) {
 			&events.Event{Type: TypeAccessRefused})
 		if i%9 == 0 {
 			// A sign-in about every 27 events, as in the scale group's
-			// history (3.7 %).
-			id := fmt.Sprintf("se_%024x", i%40)
-			b, _ := json.Marshal(SessionOpened{Session: id, TokenSHA256: strings.Repeat("a", 64), Expires: time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
-			mix = append(mix, &events.Event{Type: TypeSessionOpened, Time: now, Actor: events.Actor{Person: "inv", Role: RoleInvestigator, Auth: "local", Session: id}, Data: b})
+			// history (3.7 %), of a session given its id below.
+			mix = append(mix, &events.Event{Type: TypeSessionOpened, Time: now, Actor: events.Actor{Person: "inv", Role: RoleInvestigator, Auth: "local"}})
 		}
 	}
+	// Sign-ins of sessions long ended, each id once until the rules
+	// prune it (every 4,096 sign-ins): 4 x 4,096 ids in turn.
+	type signIn struct {
+		id   string
+		data []byte
+	}
+	ins := make([]signIn, 4*4096)
+	for i := range ins {
+		id := fmt.Sprintf("se_%024x", i+2)
+		b, _ := json.Marshal(SessionOpened{Session: id, TokenSHA256: strings.Repeat("a", 64), Expires: time.Now().Add(-30 * 24 * time.Hour).UTC().Format(time.RFC3339)})
+		ins[i] = signIn{id, b}
+	}
+	next := 0
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		if err := r.Check(mix[i%len(mix)]); err != nil {
+		ev := mix[i%len(mix)]
+		if ev.Type == TypeSessionOpened {
+			in := ins[next%len(ins)]
+			ev.Actor.Session, ev.Data = in.id, in.data
+			next++
+		}
+		if err := r.Check(ev); err != nil {
 			b.Fatal(err)
 		}
 	}
