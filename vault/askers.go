@@ -152,11 +152,7 @@ func askWhom(roles []string) string {
 		if receivesPackages(r) {
 			return ""
 		}
-		article := "a "
-		if strings.ContainsRune("aeiou", rune(r[0])) {
-			article = "an "
-		}
-		who = append(who, article+r)
+		who = append(who, article(r))
 	}
 	if len(who) > 1 {
 		return "ask " + strings.Join(who[:len(who)-1], ", ") + " or " + who[len(who)-1]

@@ -452,16 +452,8 @@ func (r *CustodyRules) standing(ev *events.Event) error {
 	if !r.requestsRun || a.Person == "" || a.Role == RoleSystem || a.Role == "public" || afterTheAct[ev.Type] {
 		return nil
 	}
-	p := r.persons[a.Person]
-	switch {
-	case p == nil:
-		return r.broken(ev, "%s by %s, whom the log never enrolled", ev.Type, a.Person)
-	case p.role != a.Role:
-		return r.broken(ev, "%s by %s as %s, but the log enrolled them as %s", ev.Type, a.Person, a.Role, p.role)
-	case p.removed:
-		return r.broken(ev, "%s by %s, whom the log had removed", ev.Type, a.Person)
-	case p.suspended:
-		return r.broken(ev, "%s by %s, whom the log had suspended", ev.Type, a.Person)
+	if why := r.cannotAct(ev, ""); why != "" {
+		return r.broken(ev, "%s %s", ev.Type, why)
 	}
 	return nil
 }
@@ -472,9 +464,9 @@ func (r *CustodyRules) broken(ev *events.Event, format string, args ...any) erro
 }
 
 // cannotAct says why ev's actor could not act as it does: not a person
-// the log enrolled in one of roles (who words them), enrolled under
-// another role than the event names, suspended or removed ("" if they
-// could).
+// the log enrolled in one of roles (who words them; no roles: in any
+// role), enrolled under another role than the event names, suspended or
+// removed ("" if they could).
 func (r *CustodyRules) cannotAct(ev *events.Event, who string, roles ...string) string {
 	p := r.persons[ev.Actor.Person]
 	switch {
@@ -486,7 +478,7 @@ func (r *CustodyRules) cannotAct(ev *events.Event, who string, roles ...string) 
 		return fmt.Sprintf("by %s, whom the log had removed", ev.Actor.Person)
 	case p.suspended:
 		return fmt.Sprintf("by %s, whom the log had suspended", ev.Actor.Person)
-	case !slices.Contains(roles, p.role):
+	case len(roles) > 0 && !slices.Contains(roles, p.role):
 		return fmt.Sprintf("by %s, %s: only %s does it", ev.Actor.Person, article(p.role), who)
 	}
 	return ""

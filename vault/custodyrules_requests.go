@@ -85,7 +85,7 @@ func (a *ruleApproval) notFollowed(ev *events.Event) error {
 	if a.unknown {
 		return nil
 	}
-	return &RuleBroken{Seq: ev.Seq, Reason: "request " + a.id + " was approved at event " + itoa(a.seq) +
+	return &RuleBroken{Seq: ev.Seq, Reason: "request " + a.id + " was approved at event " + strconv.FormatUint(a.seq, 10) +
 		", but this " + ev.Type + " after it is not the " + decisionTypeOf(a.kind) + " that carries it out: an approval is appended with its decision"}
 }
 
@@ -98,8 +98,6 @@ func decisionTypeOf(kind string) string {
 	}
 	return "decision"
 }
-
-func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
 
 // started reads a server.started: from a start that records its request
 // TTL (since 2026-12-05) on, the log runs requests; its TTL and hash-set
@@ -243,8 +241,8 @@ func (r *CustodyRules) opened(ev *events.Event) error {
 		if why := r.cannotAct(ev, roleWords(roles), roles...); why != "" {
 			return r.broken(ev, "request %s (%s) was opened %s", d.Request, d.Kind, why)
 		}
-	} else if !r.active(ev.Actor.Person, ev.Actor.Role) {
-		return r.broken(ev, "request %s (%s) was opened by %s, not active in the role the log enrolled them in", d.Request, d.Kind, ev.Actor.Person)
+	} else if why := r.cannotAct(ev, ""); why != "" {
+		return r.broken(ev, "request %s (%s) was opened %s", d.Request, d.Kind, why)
 	}
 	switch {
 	case caseKinds[d.Kind] && d.Case == "":
