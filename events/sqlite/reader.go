@@ -213,3 +213,26 @@ func (r *Reader) Close() error {
 // maxValueLength is the longest string or blob the reader's connection
 // handles (SQLITE_LIMIT_LENGTH, sqlite3_limit).
 const maxValueLength = 1 << 20
+
+// scanTransient calls fn for each of rows (seq, id, case_id, item_id,
+// bytes), each record's Bytes the driver's row buffer, valid until fn
+// returns, and closes rows.
+func scanTransient(rows *sql.Rows, fn func(events.Record) error) error {
+	defer rows.Close()
+	var raw sql.RawBytes
+	for rows.Next() {
+		var r events.Record
+		var seq int64
+		if err := rows.Scan(&seq, &r.ID, &r.Case, &r.Item, &raw); err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+		r.Seq, r.Bytes = uint64(seq), raw
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	return nil
+}

@@ -456,61 +456,18 @@ func (s *Store) Read(ctx context.Context, from uint64, fn func(events.Record) er
 }
 
 // ReadTransient implements events.TransientReader: Read, with each
-// record's Bytes the driver's row buffer (sql.RawBytes), valid until fn
-// returns, instead of database/sql's copy of it.
+// record's Bytes in SQLite's own memory, valid until fn returns, read
+// through the C API on a connection of its own (readRaw).
 func (s *Store) ReadTransient(ctx context.Context, from uint64, fn func(events.Record) error) error {
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE seq >= ? ORDER BY seq`, int64(min(from, 1<<63-1)))
-	if err != nil {
-		return fmt.Errorf("sqlite: %w", err)
-	}
-	return scanTransient(rows, fn)
-}
-
-// scanTransient calls fn for each of rows (seq, id, case_id, item_id,
-// bytes), each record's Bytes the driver's row buffer, valid until fn
-// returns, and closes rows.
-func scanTransient(rows *sql.Rows, fn func(events.Record) error) error {
-	defer rows.Close()
-	var raw sql.RawBytes
-	for rows.Next() {
-		var r events.Record
-		var seq int64
-		if err := rows.Scan(&seq, &r.ID, &r.Case, &r.Item, &raw); err != nil {
-			return fmt.Errorf("sqlite: %w", err)
-		}
-		r.Seq, r.Bytes = uint64(seq), raw
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sqlite: %w", err)
-	}
-	return nil
+	return s.readRaw(ctx, `SELECT `+eventColumns+` FROM events WHERE seq >= ? ORDER BY seq`, from, true, fn)
 }
 
 // ReadBytes implements events.BytesReader: the positions and bytes
-// alone, each b the driver's row buffer, valid until fn returns.
+// alone, each b in SQLite's own memory, valid until fn returns (readRaw).
 func (s *Store) ReadBytes(ctx context.Context, from uint64, fn func(seq uint64, b []byte) error) error {
-	rows, err := s.reader.QueryContext(ctx, `SELECT seq, `+boundedBytes("bytes")+` FROM events WHERE seq >= ? ORDER BY seq`, int64(min(from, 1<<63-1)))
-	if err != nil {
-		return fmt.Errorf("sqlite: %w", err)
-	}
-	defer rows.Close()
-	var raw sql.RawBytes
-	for rows.Next() {
-		var seq int64
-		if err := rows.Scan(&seq, &raw); err != nil {
-			return fmt.Errorf("sqlite: %w", err)
-		}
-		if err := fn(uint64(seq), raw); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sqlite: %w", err)
-	}
-	return nil
+	return s.readRaw(ctx, `SELECT seq, `+boundedBytes("bytes")+` FROM events WHERE seq >= ? ORDER BY seq`, from, false, func(r events.Record) error {
+		return fn(r.Seq, r.Bytes)
+	})
 }
 
 // ReadCase implements events.Store.

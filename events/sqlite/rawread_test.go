@@ -1,0 +1,217 @@
+package sqlite_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sqlite"
+)
+
+// appendRecords appends n events after the log's first (sealedLog), in
+// batches of 64, cases and items varying, and returns the store.
+func appendRecords(t *testing.T, path string, n int) *sqlite.Store {
+	t.Helper()
+	ctx := context.Background()
+	s := sealedLog(t, path)
+	t.Cleanup(func() { s.Close() })
+	size := uint64(1)
+	for size < uint64(n)+1 {
+		var recs []events.Record
+		for len(recs) < 64 && size+uint64(len(recs)) < uint64(n)+1 {
+			seq := size + uint64(len(recs))
+			recs = append(recs, events.Record{Seq: seq, ID: events.NewID(),
+				Case: fmt.Sprintf("case-%d", seq/50), Item: fmt.Sprintf("item-%d", seq/7*(seq%2)),
+				Bytes: fmt.Appendf(nil, `{"seq":%d,"pad":%q}`, seq, strings.Repeat("p", int(seq%300)))})
+		}
+		if err := s.Append(ctx, size, recs, nil); err != nil {
+			t.Fatal(err)
+		}
+		size += uint64(len(recs))
+	}
+	return s
+}
+
+// The long reads (ReadTransient and ReadBytes, through SQLite's C API on
+// a connection of their own) give what Read (database/sql) gives, from
+// any position, rows edited by a database administrator included: a
+// lookup value stored as a blob, an id of another type, bytes stored as
+// text.
+func TestRawReadsAgreeWithDatabaseSQL(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "custody.db")
+	s := appendRecords(t, path, 700)
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{
+		`UPDATE events SET case_id = CAST('edited' AS BLOB) WHERE seq = 5`,
+		`UPDATE events SET id = 12345 WHERE seq = 6`,
+		`UPDATE events SET bytes = CAST('{"seq":7}' AS TEXT) WHERE seq = 7`,
+		`UPDATE events SET item_id = '' , case_id = 'ünïcode' WHERE seq = 8`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	collect := func(read func(context.Context, uint64, func(events.Record) error) error, from uint64) []events.Record {
+		t.Helper()
+		var got []events.Record
+		if err := read(ctx, from, func(r events.Record) error {
+			r.Bytes = bytes.Clone(r.Bytes)
+			got = append(got, r)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	for _, from := range []uint64{0, 1, 6, 699, 700, 701, 1 << 63} {
+		want := collect(s.Read, from)
+		got := collect(s.ReadTransient, from)
+		var gotBytes []events.Record
+		if err := s.ReadBytes(ctx, from, func(seq uint64, b []byte) error {
+			gotBytes = append(gotBytes, events.Record{Seq: seq, Bytes: bytes.Clone(b)})
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) || len(gotBytes) != len(want) {
+			t.Fatalf("from %d: ReadTransient %d records, ReadBytes %d, Read %d", from, len(got), len(gotBytes), len(want))
+		}
+		for i := range want {
+			w, g := want[i], got[i]
+			if g.Seq != w.Seq || g.ID != w.ID || g.Case != w.Case || g.Item != w.Item || !bytes.Equal(g.Bytes, w.Bytes) {
+				t.Fatalf("from %d: ReadTransient gave %+v, Read %+v", from, g, w)
+			}
+			if gotBytes[i].Seq != w.Seq || !bytes.Equal(gotBytes[i].Bytes, w.Bytes) {
+				t.Fatalf("from %d: ReadBytes gave %d %q, Read %d %q", from, gotBytes[i].Seq, gotBytes[i].Bytes, w.Seq, w.Bytes)
+			}
+		}
+	}
+	if got := collect(s.ReadTransient, 5); got[0].Case != "edited" || got[1].ID != "12345" || string(got[2].Bytes) != `{"seq":7}` || got[3].Case != "ünïcode" {
+		t.Errorf("the edited rows read %q, %q, %q, %q", got[0].Case, got[1].ID, got[2].Bytes, got[3].Case)
+	}
+}
+
+// A long read is one snapshot of the log: events appended while it runs
+// are not part of it, and none it began with is missed.
+func TestRawReadIsOneSnapshotBesideAppends(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "custody.db")
+	s := appendRecords(t, path, 300)
+	var seqs []uint64
+	err := s.ReadTransient(ctx, 0, func(r events.Record) error {
+		if r.Seq == 10 {
+			recs := []events.Record{{Seq: 301, ID: events.NewID(), Bytes: []byte(`{"seq":301}`)}}
+			if err := s.Append(ctx, 301, recs, nil); err != nil {
+				return err
+			}
+		}
+		seqs = append(seqs, r.Seq)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seqs) != 301 || seqs[300] != 300 {
+		t.Fatalf("the read gave %d events, the last %d; want 301, the last 300", len(seqs), seqs[len(seqs)-1])
+	}
+	for i, seq := range seqs {
+		if seq != uint64(i) {
+			t.Fatalf("event %d read at position %d", seq, i)
+		}
+	}
+	n := 0
+	if err := s.ReadBytes(ctx, 0, func(uint64, []byte) error { n++; return nil }); err != nil || n != 302 {
+		t.Fatalf("the next read gave %d events (%v), want 302", n, err)
+	}
+}
+
+// A long read ends when its context does, within a few thousand rows,
+// and says so; an error of fn ends it at once.
+func TestRawReadEndsWithItsContext(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "custody.db")
+	s := appendRecords(t, path, 5000)
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	err := s.ReadTransient(ctx, 0, func(events.Record) error {
+		n++
+		if n == 10 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || n > 10+2048 {
+		t.Fatalf("the read ended with %v after %d events; want context.Canceled within 2,048 more", err, n)
+	}
+	stop := errors.New("enough")
+	n = 0
+	err = s.ReadBytes(context.Background(), 0, func(uint64, []byte) error {
+		n++
+		if n == 3 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || n != 3 {
+		t.Fatalf("the read ended with %v after %d events; want fn's error after 3", err, n)
+	}
+	if err := s.ReadTransient(ctx, 0, func(events.Record) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a read with an ended context gave %v", err)
+	}
+}
+
+// A lookup value the file holds as NULL (the schema's NOT NULL taken out
+// by an administrator who edits sqlite_schema) is refused by the long
+// read, naming the row and column, as database/sql's scan of it is.
+func TestRawReadRefusesANullLookup(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "custody.db")
+	s := appendRecords(t, path, 20)
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	for _, q := range []string{
+		`PRAGMA writable_schema = ON`,
+		`UPDATE sqlite_schema SET sql = replace(sql, 'item_id TEXT NOT NULL', 'item_id TEXT') WHERE name = 'events'`,
+		`PRAGMA writable_schema = OFF`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	db.Close()
+	db, err = sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE events SET item_id = NULL WHERE seq = 12`); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	err = s.ReadTransient(ctx, 0, func(events.Record) error { n++; return nil })
+	if err == nil || !strings.Contains(err.Error(), "position 12") || !strings.Contains(err.Error(), "item_id") || n != 12 {
+		t.Fatalf("the read of a NULL item gave %v after %d events; want a refusal naming position 12 and item_id after 12", err, n)
+	}
+	if err := s.Read(ctx, 0, func(events.Record) error { return nil }); err == nil {
+		t.Fatal("database/sql's read took the NULL item")
+	}
+	// The bytes alone do not read the lookup columns.
+	n = 0
+	if err := s.ReadBytes(ctx, 0, func(uint64, []byte) error { n++; return nil }); err != nil || n != 21 {
+		t.Fatalf("ReadBytes gave %d events and %v", n, err)
+	}
+}
