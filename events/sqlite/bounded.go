@@ -27,12 +27,16 @@ func boundedText(col string) string {
 	return fmt.Sprintf(`CASE WHEN octet_length(%[1]s) <= %[2]d THEN %[1]s ELSE '(a value of ' || octet_length(%[1]s) || ' bytes)' END`, col, MaxLookup)
 }
 
-// boundedBytes is an expression for an event's bytes: the column when
-// it is at most events.MaxEventSize bytes long, else events.MaxEventSize+1
-// zero bytes, which no event is: a verifier refuses the event at that
-// position for its size (custody-log.md 11.1 carries such a record).
+// boundedBytes is an expression for an event's bytes: the column as a
+// blob when it is at most events.MaxEventSize bytes long, else
+// events.MaxEventSize+1 zero bytes, which no event is: a verifier refuses
+// the event at that position for its size (custody-log.md 11.1 carries
+// such a record). The cast makes every read take the same bytes from a
+// value an edit stored as another type (a number, or text in a file of
+// UTF-16 text, which SQLite's C API and database/sql would otherwise
+// convert differently); a blob it leaves as it is.
 func boundedBytes(col string) string {
-	return fmt.Sprintf(`CASE WHEN octet_length(%[1]s) <= %[2]d THEN %[1]s ELSE zeroblob(%[3]d) END`, col, events.MaxEventSize, events.MaxEventSize+1)
+	return fmt.Sprintf(`CASE WHEN octet_length(%[1]s) <= %[2]d THEN CAST(%[1]s AS BLOB) ELSE zeroblob(%[3]d) END`, col, events.MaxEventSize, events.MaxEventSize+1)
 }
 
 // lookupEquals is a condition that the text column col equals value (an

@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"os"
+	"time"
 	"unsafe"
 
 	"modernc.org/libc"
@@ -13,20 +15,127 @@ import (
 
 // The long reads of the whole log (an auditor's records stream, a start's
 // check of the events a snapshot covers) go through SQLite's C API as
-// modernc.org/sqlite/lib exposes it, not through database/sql, on a
-// read-only connection of their own, opened without the library's
-// per-connection mutex (SQLITE_OPEN_NOMUTEX; the connection is used by one
-// goroutine at a time). On this machine that reads a row of the log in
-// about a third of the CPU: database/sql converts every column of every
-// row into a value of its own and modernc.org/sqlite opens its connections
-// with SQLITE_OPEN_FULLMUTEX, whose locks, emulated in Go, cost as much as
-// the row's read (docs/benchmarks.md, "the log read through SQLite's own
-// interface"). The connection is the same library's, in the same process,
-// so it takes the same file locks as the store's other connections and
-// reads the same committed snapshot a database/sql read would.
+// modernc.org/sqlite/lib exposes it, not through database/sql, on
+// read-only connections opened without the library's per-connection
+// mutex (SQLITE_OPEN_NOMUTEX; a connection is used by one read at a
+// time). On this machine that reads a row of the log in about a third of
+// the CPU: database/sql converts every column of every row into a value
+// of its own, and modernc.org/sqlite opens its connections with
+// SQLITE_OPEN_FULLMUTEX, whose locks, emulated in Go, cost about 0.4 µs a
+// row (docs/benchmarks.md, "the log read through SQLite's own
+// interface").
+//
+// The connections are opened once, by New, after the file was checked
+// (rawConns of them), by the same URI the store's other connections
+// open, and kept: like those, they stay on the file New checked if
+// another is put in its place, and they take the same file locks, as
+// connections of one library in one process. A long read that finds
+// none free, or a store being closed, reads through database/sql as
+// before.
+
+// rawConns is how many long reads run at once on the C API; more read
+// through database/sql.
+const rawConns = 2
+
+// openRawPool opens the store's rawConns connections, and notes which
+// file they read (reopenRaw).
+func (s *Store) openRawPool() error {
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	s.rawFile = fi
+	s.raw = make(chan *rawConn, rawConns)
+	for range rawConns {
+		c, err := openRaw(s.path)
+		if err != nil {
+			s.closeRawPool()
+			return err
+		}
+		s.raw <- c
+	}
+	return nil
+}
+
+// reopenRaw opens a connection in place of one discarded, if the path
+// still names the file the pool was opened on (checked before and after
+// the open); nil otherwise, and the pool has one connection fewer.
+// (database/sql's pool opens its connections by the path too, with no
+// such check.)
+func (s *Store) reopenRaw() *rawConn {
+	same := func() bool {
+		fi, err := os.Stat(s.path)
+		return err == nil && os.SameFile(fi, s.rawFile)
+	}
+	if !same() {
+		return nil
+	}
+	c, err := openRaw(s.path)
+	if err != nil {
+		return nil
+	}
+	if !same() {
+		c.close()
+		return nil
+	}
+	return c
+}
+
+// takeRaw returns a free connection, or nil when none is free or the
+// store is closing. putRaw gives it back.
+func (s *Store) takeRaw() *rawConn {
+	s.rawMu.Lock()
+	defer s.rawMu.Unlock()
+	if s.rawClosed || s.raw == nil {
+		return nil
+	}
+	select {
+	case c := <-s.raw:
+		s.rawReads.Add(1)
+		return c
+	default:
+		return nil
+	}
+}
+
+// A connection whose read was interrupted is closed, not given back: an
+// interrupt SQLite has not yet cleared can cut the connection's next
+// reload of the schema short, and the connection then reads by the
+// schema it had (an edited one, say). modernc.org/sqlite discards such a
+// connection too (its IsValid). One is opened in its place (reopenRaw).
+func (s *Store) putRaw(c *rawConn) {
+	defer s.rawReads.Done()
+	if sqlite3.Xsqlite3_is_interrupted(c.tls, c.db) != 0 {
+		c.close()
+		if c = s.reopenRaw(); c == nil {
+			return
+		}
+	}
+	s.raw <- c
+}
+
+// closeRawPool waits for the long reads under way and closes the
+// connections.
+func (s *Store) closeRawPool() {
+	s.rawMu.Lock()
+	s.rawClosed = true
+	s.rawMu.Unlock()
+	s.rawReads.Wait()
+	if s.raw == nil {
+		return
+	}
+	for {
+		select {
+		case c := <-s.raw:
+			c.close()
+		default:
+			return
+		}
+	}
+}
 
 // rawConn is one read-only connection through the C API. Not safe for
-// concurrent use.
+// concurrent use, except for its interruption.
 type rawConn struct {
 	tls *libc.TLS
 	db  uintptr // sqlite3*
@@ -36,25 +145,27 @@ type rawConn struct {
 // milliseconds.
 const rawBusyTimeout = 10000
 
-// openRaw opens the log's file at path read-only, with the store's
-// busy timeout and trusted_schema off (dsn).
+// openRaw opens the log's file at path read-only, by the URI the
+// store's other connections open (dsn), with the store's busy timeout,
+// extended result codes and trusted_schema off.
 func openRaw(path string) (_ *rawConn, err error) {
 	c := &rawConn{tls: libc.NewTLS()}
-	name, err := libc.CString(path)
+	name, err := libc.CString("file:" + path)
 	if err != nil {
 		c.tls.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	defer libc.Xfree(c.tls, name)
 	pdb := c.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
-	defer c.tls.Free(int(unsafe.Sizeof(uintptr(0))))
-	rc := sqlite3.Xsqlite3_open_v2(c.tls, name, pdb, sqlite3.SQLITE_OPEN_READONLY|sqlite3.SQLITE_OPEN_NOMUTEX, 0)
+	rc := sqlite3.Xsqlite3_open_v2(c.tls, name, pdb, sqlite3.SQLITE_OPEN_READONLY|sqlite3.SQLITE_OPEN_NOMUTEX|sqlite3.SQLITE_OPEN_URI, 0)
 	c.db = *(*uintptr)(cPointer(pdb))
+	c.tls.Free(int(unsafe.Sizeof(uintptr(0))))
+	libc.Xfree(c.tls, name)
 	if rc != sqlite3.SQLITE_OK {
 		err := c.err(rc)
 		c.close()
 		return nil, fmt.Errorf("sqlite: opening %s to read: %w", path, err)
 	}
+	sqlite3.Xsqlite3_extended_result_codes(c.tls, c.db, 1)
 	sqlite3.Xsqlite3_busy_timeout(c.tls, c.db, rawBusyTimeout)
 	if err := c.exec("PRAGMA trusted_schema = 0"); err != nil {
 		c.close()
@@ -153,9 +264,8 @@ func (s *rawStmt) step() (bool, error) {
 
 func (s *rawStmt) int64(i int32) int64 { return sqlite3.Xsqlite3_column_int64(s.c.tls, s.st, i) }
 
-func (s *rawStmt) null(i int32) bool {
-	return sqlite3.Xsqlite3_column_type(s.c.tls, s.st, i) == sqlite3.SQLITE_NULL
-}
+// colType is column i's type in the current row (SQLITE_INTEGER, ...).
+func (s *rawStmt) colType(i int32) int32 { return sqlite3.Xsqlite3_column_type(s.c.tls, s.st, i) }
 
 // bytes is column i of the current row as text (text true) or as a
 // blob, in SQLite's memory: valid until the next step, reset or
@@ -184,20 +294,24 @@ func cPointer(p uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Point
 const rawCheckEvery = 1024
 
 // readRaw runs q (columns as eventColumns, or seq and bytes when lookups
-// is false; one parameter, the first position) on a connection of its
-// own and calls fn for each row, each record's Bytes valid only until fn
-// returns. A lookup column read as NULL (which the schema's NOT NULL
-// allows only in an edited file) is an error, as database/sql's scan of
-// it into a string is.
-func (s *Store) readRaw(ctx context.Context, q string, from uint64, lookups bool, fn func(events.Record) error) error {
+// is false; one parameter, the first position) on a connection of the
+// pool and calls fn for each row, each record's Bytes valid only until fn
+// returns; with no connection free, or the store closing, it reads by
+// fallback, through database/sql. The end of ctx interrupts the read,
+// inside a step too (a step may take long on an edited file). A row whose
+// position is not a whole number, or whose lookup value is NULL (which
+// the schema allows only in an edited file), is an error naming it, as
+// database/sql's scan of it is.
+func (s *Store) readRaw(ctx context.Context, q string, from uint64, lookups bool, fn func(events.Record) error, fallback func() error) error {
 	if err := ctx.Err(); err != nil {
-		return err
+		return fmt.Errorf("sqlite: %w", err)
 	}
-	c, err := openRaw(s.path)
-	if err != nil {
-		return err
+	c := s.takeRaw()
+	if c == nil {
+		return fallback()
 	}
-	defer c.close()
+	defer s.putRaw(c)
+	defer c.interruptWhenDone(ctx)()
 	st, err := c.prepare(q)
 	if err != nil {
 		return err
@@ -213,23 +327,35 @@ func (s *Store) readRaw(ctx context.Context, q string, from uint64, lookups bool
 	if lookups {
 		bytesCol = 4
 	}
+	var last uint64
 	for n := 0; ; n++ {
 		if n%rawCheckEvery == rawCheckEvery-1 {
 			if err := ctx.Err(); err != nil {
-				return err
+				return fmt.Errorf("sqlite: %w", err)
 			}
 		}
 		ok, err := st.step()
 		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("sqlite: %w", ctx.Err())
+			}
 			return fmt.Errorf("sqlite: reading the events: %w", err)
 		}
 		if !ok {
 			return nil
 		}
+		if t := st.colType(0); t != sqlite3.SQLITE_INTEGER {
+			where := "the first event read"
+			if n > 0 {
+				where = fmt.Sprintf("the event after position %d", last)
+			}
+			return fmt.Errorf("sqlite: %s has a seq that is not a whole number (SQLite type %d)", where, t)
+		}
 		r := events.Record{Seq: uint64(st.int64(0))}
+		last = r.Seq
 		if lookups {
 			for col := int32(1); col <= 3; col++ {
-				if st.null(col) {
+				if st.colType(col) == sqlite3.SQLITE_NULL {
 					return fmt.Errorf("sqlite: the event at position %d has no %s (NULL)", r.Seq, eventColumnNames[col])
 				}
 			}
@@ -243,6 +369,42 @@ func (s *Store) readRaw(ctx context.Context, q string, from uint64, lookups bool
 		}
 	}
 }
+
+// interruptWhenDone interrupts c's statement (sqlite3_interrupt, which
+// may be called from another goroutine) once ctx ends, and again every
+// rawInterruptEvery until the returned function is called: an interrupt
+// that comes before a statement runs is forgotten when it starts. The
+// returned function stops the interrupts, and returns only when none
+// can reach the connection any more, so that it goes back to the pool
+// clean.
+func (c *rawConn) interruptWhenDone(ctx context.Context) (stop func()) {
+	done, exited := make(chan struct{}), make(chan struct{})
+	stopAfter := context.AfterFunc(ctx, func() {
+		defer close(exited)
+		tls := libc.NewTLS()
+		defer tls.Close()
+		t := time.NewTicker(rawInterruptEvery)
+		defer t.Stop()
+		for {
+			sqlite3.Xsqlite3_interrupt(tls, c.db)
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return func() {
+		if !stopAfter() {
+			close(done)
+			<-exited
+		}
+	}
+}
+
+// rawInterruptEvery is how often an ended read's connection is
+// interrupted again.
+const rawInterruptEvery = 10 * time.Millisecond
 
 // eventColumnNames names the events table's columns by their index in
 // eventColumns.

@@ -6,9 +6,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sqlite"
@@ -39,10 +42,9 @@ func appendRecords(t *testing.T, path string, n int) *sqlite.Store {
 }
 
 // The long reads (ReadTransient and ReadBytes, through SQLite's C API on
-// a connection of their own) give what Read (database/sql) gives, from
-// any position, rows edited by a database administrator included: a
-// lookup value stored as a blob, an id of another type, bytes stored as
-// text.
+// connections of their own) give what Read (database/sql) gives, from
+// any position, rows edited by a database administrator included: lookup
+// values stored as blobs, bytes stored as text and as a number.
 func TestRawReadsAgreeWithDatabaseSQL(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "custody.db")
@@ -54,7 +56,7 @@ func TestRawReadsAgreeWithDatabaseSQL(t *testing.T) {
 	defer db.Close()
 	for _, q := range []string{
 		`UPDATE events SET case_id = CAST('edited' AS BLOB) WHERE seq = 5`,
-		`UPDATE events SET id = 12345 WHERE seq = 6`,
+		`UPDATE events SET id = CAST('blob-id' AS BLOB), bytes = 1e20 WHERE seq = 6`,
 		`UPDATE events SET bytes = CAST('{"seq":7}' AS TEXT) WHERE seq = 7`,
 		`UPDATE events SET item_id = '' , case_id = 'ünïcode' WHERE seq = 8`,
 	} {
@@ -97,8 +99,8 @@ func TestRawReadsAgreeWithDatabaseSQL(t *testing.T) {
 			}
 		}
 	}
-	if got := collect(s.ReadTransient, 5); got[0].Case != "edited" || got[1].ID != "12345" || string(got[2].Bytes) != `{"seq":7}` || got[3].Case != "ünïcode" {
-		t.Errorf("the edited rows read %q, %q, %q, %q", got[0].Case, got[1].ID, got[2].Bytes, got[3].Case)
+	if got := collect(s.ReadTransient, 5); got[0].Case != "edited" || got[1].ID != "blob-id" || string(got[1].Bytes) != "1.0e+20" || string(got[2].Bytes) != `{"seq":7}` || got[3].Case != "ünïcode" {
+		t.Errorf("the edited rows read %q, %q %q, %q, %q", got[0].Case, got[1].ID, got[1].Bytes, got[2].Bytes, got[3].Case)
 	}
 }
 
@@ -213,5 +215,206 @@ func TestRawReadRefusesANullLookup(t *testing.T) {
 	n = 0
 	if err := s.ReadBytes(ctx, 0, func(uint64, []byte) error { n++; return nil }); err != nil || n != 21 {
 		t.Fatalf("ReadBytes gave %d events and %v", n, err)
+	}
+}
+
+// execAll runs each statement on the file at path through a connection
+// of its own, as a database administrator would.
+func execAll(t *testing.T, path string, stmts ...string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+}
+
+// A file put in the log's place while the vault has it open (a copy of
+// it renamed over it, or another log) changes neither what the long reads
+// give nor the appends: the store's connections, the long reads' among
+// them, stay on the file the store opened and checked. (Connections
+// opened by the path at each read read the other file, and one opened
+// on a copy of the same bytes made the store's next commit fail.)
+func TestFileReplacedUnderTheStoreIsNotRead(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "custody.db")
+	s := appendRecords(t, path, 300)
+	other := filepath.Join(dir, "other.db")
+	execAll(t, other, `CREATE TABLE events(seq INTEGER PRIMARY KEY, id TEXT, case_id TEXT, item_id TEXT, bytes BLOB)`,
+		`INSERT INTO events VALUES (0, 'forged', 'c', '', CAST('{"forged":true}' AS BLOB))`)
+	for round := range 6 {
+		if round == 5 {
+			if err := os.Rename(other, path); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path+".new", b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(path+".new", path); err != nil {
+				t.Fatal(err)
+			}
+		}
+		size := uint64(301 + round)
+		var ids []string
+		if err := s.ReadTransient(ctx, 0, func(r events.Record) error { ids = append(ids, r.ID); return nil }); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if uint64(len(ids)) != size || ids[0] == "forged" {
+			t.Fatalf("round %d: the read gave %d events, the first %q; want the store's %d", round, len(ids), ids[0], size)
+		}
+		n := 0
+		if err := s.ReadBytes(ctx, 0, func(uint64, []byte) error { n++; return nil }); err != nil || uint64(n) != size {
+			t.Fatalf("round %d: ReadBytes gave %d events and %v", round, n, err)
+		}
+		recs := []events.Record{{Seq: size, ID: events.NewID(), Bytes: fmt.Appendf(nil, `{"seq":%d}`, size)}}
+		if err := s.Append(ctx, size, recs, nil); err != nil {
+			t.Fatalf("round %d: the append after the read: %v", round, err)
+		}
+	}
+}
+
+// A read whose context ends is interrupted inside a step too: an edit
+// of the schema (the events table made a view that never yields a row)
+// keeps one step running, and it ends with the context; the connection
+// then serves the next read.
+func TestRawReadIsInterruptedInsideAStep(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "custody.db")
+	s := appendRecords(t, path, 20)
+	execAll(t, path, `ALTER TABLE events RENAME TO e0`,
+		`CREATE VIEW events AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c)
+		 SELECT x AS seq, 'id' AS id, '' AS case_id, '' AS item_id, X'' AS bytes FROM c WHERE x < 0`)
+	for _, read := range []func(context.Context) error{
+		func(ctx context.Context) error {
+			return s.ReadTransient(ctx, 0, func(events.Record) error { return nil })
+		},
+		func(ctx context.Context) error {
+			return s.ReadBytes(ctx, 0, func(uint64, []byte) error { return nil })
+		},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		done := make(chan error, 1)
+		go func() { done <- read(ctx) }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("the read ended with %v, want the context's deadline", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("the read still runs 20 s after its context ended")
+		}
+		cancel()
+	}
+	execAll(t, path, `DROP VIEW events`, `ALTER TABLE e0 RENAME TO events`)
+	for range rawConnsForTest + 1 {
+		n := 0
+		if err := s.ReadTransient(context.Background(), 0, func(events.Record) error { n++; return nil }); err != nil || n != 21 {
+			t.Fatalf("the read after the interrupted ones gave %d events and %v", n, err)
+		}
+	}
+}
+
+// rawConnsForTest is at least the number of the store's long-read
+// connections (rawConns).
+const rawConnsForTest = 4
+
+// A position that is not a whole number (the table made again without
+// its INTEGER PRIMARY KEY) is refused by the long reads, naming where,
+// as database/sql's scan refuses it, not read as another position.
+func TestRawReadRefusesAPositionThatIsNotAWholeNumber(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "custody.db")
+	s := appendRecords(t, path, 5)
+	// Text sorts after every number: the row read last.
+	for v, after := range map[string]string{"2.5": "after position 1", "'2x'": "after position 5"} {
+		execAll(t, path, `ALTER TABLE events RENAME TO e0`,
+			`CREATE TABLE events(seq, id TEXT NOT NULL, case_id TEXT NOT NULL, item_id TEXT NOT NULL, bytes BLOB NOT NULL)`,
+			`INSERT INTO events SELECT * FROM e0`, `DROP TABLE e0`, `UPDATE events SET seq = `+v+` WHERE seq = 2`)
+		var seqs []uint64
+		err := s.ReadTransient(ctx, 0, func(r events.Record) error { seqs = append(seqs, r.Seq); return nil })
+		if err == nil || !strings.Contains(err.Error(), after) || !strings.Contains(err.Error(), "not a whole number") {
+			t.Errorf("seq %s: the read gave %v and %v; want a refusal %s", v, seqs, err, after)
+		}
+		if err := s.ReadBytes(ctx, 0, func(uint64, []byte) error { return nil }); err == nil {
+			t.Errorf("seq %s: ReadBytes took it", v)
+		}
+		if err := s.Read(ctx, 0, func(events.Record) error { return nil }); err == nil {
+			t.Errorf("seq %s: database/sql's read took it", v)
+		}
+		execAll(t, path, `UPDATE events SET seq = 2 WHERE seq = `+v)
+	}
+}
+
+// When every long-read connection is busy, a read goes through
+// database/sql and gives the same; once the store is closed, reads are
+// refused, and Close waits for the reads under way.
+func TestRawReadsBeyondThePoolAndAfterClose(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "custody.db")
+	s := appendRecords(t, path, 50)
+	hold, held := make(chan struct{}), make(chan struct{}, rawConnsForTest)
+	var wg sync.WaitGroup
+	for range rawConnsForTest {
+		wg.Go(func() {
+			first := true
+			s.ReadBytes(ctx, 0, func(uint64, []byte) error {
+				if first {
+					first = false
+					held <- struct{}{}
+					<-hold
+				}
+				return nil
+			})
+		})
+	}
+	for range rawConnsForTest {
+		<-held
+	}
+	var got []events.Record
+	if err := s.ReadTransient(ctx, 0, func(r events.Record) error {
+		r.Bytes = bytes.Clone(r.Bytes)
+		got = append(got, r)
+		return nil
+	}); err != nil || len(got) != 51 || string(got[50].Bytes) != fmt.Sprintf(`{"seq":50,"pad":%q}`, strings.Repeat("p", 50)) {
+		t.Fatalf("the read beside %d others gave %d events and %v", rawConnsForTest, len(got), err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned with reads under way")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(hold)
+	wg.Wait()
+	<-closed
+	if err := s.ReadBytes(ctx, 0, func(uint64, []byte) error { return nil }); err == nil {
+		t.Fatal("a closed store read its events")
+	}
+	if err := s.ReadTransient(ctx, 0, func(events.Record) error { return nil }); err == nil {
+		t.Fatal("a closed store read its events")
+	}
+}
+
+// A path with a percent sign names one file for every connection of the
+// store: the long reads open it by the same URI as the others.
+func TestRawReadsOfAPathWithAPercentSign(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "log%41.db")
+	s := appendRecords(t, path, 10)
+	n := 0
+	if err := s.ReadTransient(ctx, 0, func(events.Record) error { n++; return nil }); err != nil || n != 11 {
+		t.Fatalf("the read gave %d events and %v", n, err)
 	}
 }

@@ -83,6 +83,15 @@ type Store struct {
 	schemaCookie atomic.Int64
 	stopIndexer  chan struct{}
 	indexerDone  chan struct{}
+
+	// raw holds the free connections of the long reads (rawread.go);
+	// rawReads counts those under way, and rawClosed refuses new ones
+	// once Close began.
+	raw       chan *rawConn
+	rawFile   os.FileInfo // the file the pool opened
+	rawMu     sync.Mutex
+	rawClosed bool
+	rawReads  sync.WaitGroup
 }
 
 var _ events.Store = (*Store)(nil)
@@ -144,6 +153,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.inserts = map[int]*sql.Stmt{}
 	if err := restrictFiles(cfg.Path); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.openRawPool(); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -457,16 +470,43 @@ func (s *Store) Read(ctx context.Context, from uint64, fn func(events.Record) er
 
 // ReadTransient implements events.TransientReader: Read, with each
 // record's Bytes in SQLite's own memory, valid until fn returns, read
-// through the C API on a connection of its own (readRaw).
+// through the C API (readRaw; through database/sql when its connections
+// are busy).
 func (s *Store) ReadTransient(ctx context.Context, from uint64, fn func(events.Record) error) error {
-	return s.readRaw(ctx, `SELECT `+eventColumns+` FROM events WHERE seq >= ? ORDER BY seq`, from, true, fn)
+	q := `SELECT ` + eventColumns + ` FROM events WHERE seq >= ? ORDER BY seq`
+	return s.readRaw(ctx, q, from, true, fn, func() error {
+		rows, err := s.reader.QueryContext(ctx, q, int64(min(from, 1<<63-1)))
+		if err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+		return scanTransient(rows, fn)
+	})
 }
 
 // ReadBytes implements events.BytesReader: the positions and bytes
-// alone, each b in SQLite's own memory, valid until fn returns (readRaw).
+// alone, each b valid until fn returns (readRaw, as ReadTransient).
 func (s *Store) ReadBytes(ctx context.Context, from uint64, fn func(seq uint64, b []byte) error) error {
-	return s.readRaw(ctx, `SELECT seq, `+boundedBytes("bytes")+` FROM events WHERE seq >= ? ORDER BY seq`, from, false, func(r events.Record) error {
-		return fn(r.Seq, r.Bytes)
+	q := `SELECT seq, ` + boundedBytes("bytes") + ` FROM events WHERE seq >= ? ORDER BY seq`
+	return s.readRaw(ctx, q, from, false, func(r events.Record) error { return fn(r.Seq, r.Bytes) }, func() error {
+		rows, err := s.reader.QueryContext(ctx, q, int64(min(from, 1<<63-1)))
+		if err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+		defer rows.Close()
+		var raw sql.RawBytes
+		for rows.Next() {
+			var seq int64
+			if err := rows.Scan(&seq, &raw); err != nil {
+				return fmt.Errorf("sqlite: %w", err)
+			}
+			if err := fn(uint64(seq), raw); err != nil {
+				return err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+		return nil
 	})
 }
 
@@ -627,6 +667,7 @@ func readCheckpointPages(ctx context.Context, q interface {
 
 // Close implements events.Store.
 func (s *Store) Close() error {
+	s.closeRawPool()
 	if s.stopIndexer != nil {
 		close(s.stopIndexer)
 		<-s.indexerDone
