@@ -79,9 +79,9 @@ type Store interface {
 
 // TransientReader is implemented by a Store that can read the log without
 // copying each record's bytes for the caller: Bytes is valid only until
-// fn returns, and may be overwritten by the next record's after that (the
-// SQLite store lends SQLite's own memory), so a caller that keeps them
-// copies them. Streams that hash or send each record and keep none of it
+// fn returns and must not be read after that (the SQLite store lends
+// SQLite's own memory, which the next row reuses or frees), so a caller
+// that keeps them copies them. Streams that hash or send each record and keep none of it
 // (the API's log streams, the check of the events a snapshot covered)
 // use it, so that reading millions of events leaves less garbage for the
 // collector to chase.

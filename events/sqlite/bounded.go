@@ -23,8 +23,12 @@ import (
 // no id, case or item the vault writes (it writes none longer than 64
 // bytes, and none with a space), so that it is compared as any edited
 // value is, and found to differ, and names what was stored.
+//
+// The value is cast to text, so that every read takes the same string
+// from one an edit stored as a number (SQLite's C API and database/sql
+// word a REAL differently).
 func boundedText(col string) string {
-	return fmt.Sprintf(`CASE WHEN octet_length(%[1]s) <= %[2]d THEN %[1]s ELSE '(a value of ' || octet_length(%[1]s) || ' bytes)' END`, col, MaxLookup)
+	return fmt.Sprintf(`CASE WHEN octet_length(%[1]s) <= %[2]d THEN CAST(%[1]s AS TEXT) ELSE '(a value of ' || octet_length(%[1]s) || ' bytes)' END`, col, MaxLookup)
 }
 
 // boundedBytes is an expression for an event's bytes: the column as a

@@ -17,3 +17,11 @@ func SetCheckpointPage(n int) (restore func()) {
 
 // CommitFailed is commitFailed, for the external tests.
 var CommitFailed = commitFailed
+
+// CheckpointWAL moves the write-ahead log's frames into the database
+// file through the store's writer, on the file the store opened, for
+// tests.
+func (s *Store) CheckpointWAL() error {
+	_, err := s.writer.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	return err
+}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -25,21 +26,25 @@ import (
 // row (docs/benchmarks.md, "the log read through SQLite's own
 // interface").
 //
-// The connections are opened once, by New, after the file was checked
-// (rawConns of them), by the same URI the store's other connections
-// open, and kept: like those, they stay on the file New checked if
-// another is put in its place, and they take the same file locks, as
-// connections of one library in one process. A long read that finds
-// none free, or a store being closed, reads through database/sql as
-// before.
+// The connections are opened by New, after the file was checked, by the
+// same URI the store's other connections open (paths with a % are
+// refused, so that the URI names the file the checks read), and kept:
+// they stay on the file New checked if another is put in its place, and
+// they take the same file locks, as connections of one library in one
+// process. A long read waits for a free one (there are rawConns); a
+// connection closed after an interrupted read is opened again only
+// while the path still names the file New opened, and a read that finds
+// none free and cannot open one so is refused, saying why, rather than
+// read through a connection opened by the path, which would read
+// whatever file the path names now.
 
-// rawConns is how many long reads run at once on the C API; more read
-// through database/sql.
-const rawConns = 2
+// rawConns is how many long reads run at once; more wait.
+const rawConns = 4
 
 // openRawPool opens the store's rawConns connections, and notes which
 // file they read (reopenRaw).
 func (s *Store) openRawPool() error {
+	s.closing, s.closeReads = context.WithCancel(context.Background())
 	fi, err := os.Stat(s.path)
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
@@ -52,74 +57,114 @@ func (s *Store) openRawPool() error {
 			s.closeRawPool()
 			return err
 		}
+		s.rawOpen++
 		s.raw <- c
 	}
 	return nil
 }
 
-// reopenRaw opens a connection in place of one discarded, if the path
+// errFileReplaced refuses a long read when every connection was closed
+// and the path no longer names the file the store opened.
+var errFileReplaced = errors.New("sqlite: the log's path no longer names the file the store opened (it was replaced, moved or removed while the vault had it open); restart the vault to read the file the path names, after checking why it changed")
+
+// errStoreClosed refuses a long read once Close began.
+var errStoreClosed = errors.New("sqlite: the store is closed")
+
+// reopenRaw opens a connection in place of one closed, if the path
 // still names the file the pool was opened on (checked before and after
-// the open); nil otherwise, and the pool has one connection fewer.
-// (database/sql's pool opens its connections by the path too, with no
-// such check.)
-func (s *Store) reopenRaw() *rawConn {
+// the open).
+func (s *Store) reopenRaw() (*rawConn, error) {
 	same := func() bool {
 		fi, err := os.Stat(s.path)
 		return err == nil && os.SameFile(fi, s.rawFile)
 	}
 	if !same() {
-		return nil
+		return nil, errFileReplaced
 	}
 	c, err := openRaw(s.path)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	if !same() {
 		c.close()
-		return nil
+		return nil, errFileReplaced
 	}
-	return c
+	return c, nil
 }
 
-// takeRaw returns a free connection, or nil when none is free or the
-// store is closing. putRaw gives it back.
-func (s *Store) takeRaw() *rawConn {
+// takeRaw returns a connection for a long read: a free one, or one
+// opened in place of one closed (reopenRaw), or, with all rawConns in
+// use, the first one given back; an error when ctx ends or the store
+// closes first, or no connection is open and none can be. putRaw gives
+// it back.
+func (s *Store) takeRaw(ctx context.Context) (*rawConn, error) {
 	s.rawMu.Lock()
-	defer s.rawMu.Unlock()
 	if s.rawClosed || s.raw == nil {
-		return nil
+		s.rawMu.Unlock()
+		return nil, errStoreClosed
+	}
+	s.rawReads.Add(1)
+	var c *rawConn
+	select {
+	case c = <-s.raw:
+	default:
+		if s.rawOpen < rawConns {
+			var err error
+			if c, err = s.reopenRaw(); err != nil && s.rawOpen == 0 {
+				s.rawMu.Unlock()
+				s.rawReads.Done()
+				return nil, err
+			} else if err == nil {
+				s.rawOpen++
+			}
+		}
+	}
+	s.rawMu.Unlock()
+	if c != nil {
+		return c, nil
 	}
 	select {
-	case c := <-s.raw:
-		s.rawReads.Add(1)
-		return c
-	default:
-		return nil
+	case c = <-s.raw:
+		return c, nil
+	case <-ctx.Done():
+		s.rawReads.Done()
+		return nil, fmt.Errorf("sqlite: waiting for a connection to read the log: %w", ctx.Err())
+	case <-s.closing.Done():
+		s.rawReads.Done()
+		return nil, errStoreClosed
 	}
 }
 
+// putRaw gives c back after a long read.
+//
 // A connection whose read was interrupted is closed, not given back: an
 // interrupt SQLite has not yet cleared can cut the connection's next
 // reload of the schema short, and the connection then reads by the
 // schema it had (an edited one, say). modernc.org/sqlite discards such a
-// connection too (its IsValid). One is opened in its place (reopenRaw).
+// connection too (its IsValid). The next read that finds no connection
+// free opens one in its place (takeRaw).
 func (s *Store) putRaw(c *rawConn) {
 	defer s.rawReads.Done()
 	if sqlite3.Xsqlite3_is_interrupted(c.tls, c.db) != 0 {
 		c.close()
-		if c = s.reopenRaw(); c == nil {
-			return
-		}
+		s.rawMu.Lock()
+		s.rawOpen--
+		s.rawMu.Unlock()
+		return
 	}
 	s.raw <- c
 }
 
-// closeRawPool waits for the long reads under way and closes the
-// connections.
+// closeRawPool interrupts the long reads under way, waits for them to
+// end (a read ends at its next row, or when its fn returns: Close must
+// not be called from fn), and closes the connections.
 func (s *Store) closeRawPool() {
 	s.rawMu.Lock()
 	s.rawClosed = true
 	s.rawMu.Unlock()
+	if s.closeReads != nil {
+		s.closeReads()
+	}
 	s.rawReads.Wait()
 	if s.raw == nil {
 		return
@@ -295,30 +340,43 @@ const rawCheckEvery = 1024
 
 // readRaw runs q (columns as eventColumns, or seq and bytes when lookups
 // is false; one parameter, the first position) on a connection of the
-// pool and calls fn for each row, each record's Bytes valid only until fn
-// returns; with no connection free, or the store closing, it reads by
-// fallback, through database/sql. The end of ctx interrupts the read,
-// inside a step too (a step may take long on an edited file). A row whose
-// position is not a whole number, or whose lookup value is NULL (which
-// the schema allows only in an edited file), is an error naming it, as
-// database/sql's scan of it is.
-func (s *Store) readRaw(ctx context.Context, q string, from uint64, lookups bool, fn func(events.Record) error, fallback func() error) error {
+// pool (takeRaw: it may wait for one) and calls fn for each row, each
+// record's Bytes valid only until fn returns. The end of ctx, or Close,
+// interrupts the read, inside a step too (a step may take long on an
+// edited file), except a wait for a lock, which ends by the busy timeout
+// (rawBusyTimeout). A row whose position is not a whole number, or whose
+// lookup value is NULL (which the schema allows only in an edited file),
+// is an error naming it, as database/sql's scan of it is.
+func (s *Store) readRaw(ctx context.Context, q string, from uint64, lookups bool, fn func(events.Record) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
-	c := s.takeRaw()
-	if c == nil {
-		return fallback()
-	}
-	defer s.putRaw(c)
-	defer c.interruptWhenDone(ctx)()
-	st, err := c.prepare(q)
+	c, err := s.takeRaw(ctx)
 	if err != nil {
 		return err
 	}
+	defer s.putRaw(c)
+	// The read ends with ctx or with the store.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(s.closing, cancel)()
+	defer c.interruptWhenDone(ctx)()
+	ended := func(err error) error {
+		if s.closing.Err() != nil {
+			return errStoreClosed
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("sqlite: %w", ctx.Err())
+		}
+		return err
+	}
+	st, err := c.prepare(q)
+	if err != nil {
+		return ended(err)
+	}
 	defer st.finalize()
 	if err := st.bindInt64(1, int64(min(from, 1<<63-1))); err != nil {
-		return err
+		return ended(err)
 	}
 	// The case and item of consecutive events are mostly the same: the
 	// last ones are kept and reused rather than made again.
@@ -329,17 +387,12 @@ func (s *Store) readRaw(ctx context.Context, q string, from uint64, lookups bool
 	}
 	var last uint64
 	for n := 0; ; n++ {
-		if n%rawCheckEvery == rawCheckEvery-1 {
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("sqlite: %w", err)
-			}
+		if n%rawCheckEvery == rawCheckEvery-1 && ctx.Err() != nil {
+			return ended(nil)
 		}
 		ok, err := st.step()
 		if err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("sqlite: %w", ctx.Err())
-			}
-			return fmt.Errorf("sqlite: reading the events: %w", err)
+			return ended(fmt.Errorf("sqlite: reading the events: %w", err))
 		}
 		if !ok {
 			return nil

@@ -235,12 +235,12 @@ func execAll(t *testing.T, path string, stmts ...string) {
 	}
 }
 
-// A file put in the log's place while the vault has it open (a copy of
-// it renamed over it, or another log) changes neither what the long reads
-// give nor the appends: the store's connections, the long reads' among
-// them, stay on the file the store opened and checked. (Connections
-// opened by the path at each read read the other file, and one opened
-// on a copy of the same bytes made the store's next commit fail.)
+// A file put in the log's place while the vault has it open (an older
+// copy of it renamed over it, or another log) changes neither what the
+// long reads give nor the appends: the store's connections, the long
+// reads' among them, stay on the file the store opened and checked.
+// (Connections opened by the path at each read read the other file, and
+// one opened on a copy made the store's next commit fail.)
 func TestFileReplacedUnderTheStoreIsNotRead(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -249,38 +249,44 @@ func TestFileReplacedUnderTheStoreIsNotRead(t *testing.T) {
 	other := filepath.Join(dir, "other.db")
 	execAll(t, other, `CREATE TABLE events(seq INTEGER PRIMARY KEY, id TEXT, case_id TEXT, item_id TEXT, bytes BLOB)`,
 		`INSERT INTO events VALUES (0, 'forged', 'c', '', CAST('{"forged":true}' AS BLOB))`)
+	size := uint64(301)
 	for round := range 6 {
-		if round == 5 {
-			if err := os.Rename(other, path); err != nil {
-				t.Fatal(err)
-			}
-		} else {
-			b, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path+".new", b, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Rename(path+".new", path); err != nil {
-				t.Fatal(err)
-			}
+		// The copy is of the file before the round's event, whose frame
+		// then goes into the file the store opened: a connection opened
+		// by the path would read the copy alone, one event short.
+		if err := s.CheckpointWAL(); err != nil {
+			t.Fatal(err)
 		}
-		size := uint64(301 + round)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs := []events.Record{{Seq: size, ID: events.NewID(), Bytes: fmt.Appendf(nil, `{"seq":%d}`, size)}}
+		if err := s.Append(ctx, size, recs, nil); err != nil {
+			t.Fatalf("round %d: the append: %v", round, err)
+		}
+		size++
+		if err := s.CheckpointWAL(); err != nil {
+			t.Fatal(err)
+		}
+		if round == 5 {
+			err = os.Rename(other, path)
+		} else if err = os.WriteFile(path+".new", b, 0o600); err == nil {
+			err = os.Rename(path+".new", path)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 		var ids []string
 		if err := s.ReadTransient(ctx, 0, func(r events.Record) error { ids = append(ids, r.ID); return nil }); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
-		if uint64(len(ids)) != size || ids[0] == "forged" {
-			t.Fatalf("round %d: the read gave %d events, the first %q; want the store's %d", round, len(ids), ids[0], size)
+		if uint64(len(ids)) != size || ids[0] == "forged" || ids[size-1] != recs[0].ID {
+			t.Fatalf("round %d: the read gave %d events, the first %q; want the store's %d, the last %q", round, len(ids), ids[0], size, recs[0].ID)
 		}
 		n := 0
 		if err := s.ReadBytes(ctx, 0, func(uint64, []byte) error { n++; return nil }); err != nil || uint64(n) != size {
 			t.Fatalf("round %d: ReadBytes gave %d events and %v", round, n, err)
-		}
-		recs := []events.Record{{Seq: size, ID: events.NewID(), Bytes: fmt.Appendf(nil, `{"seq":%d}`, size)}}
-		if err := s.Append(ctx, size, recs, nil); err != nil {
-			t.Fatalf("round %d: the append after the read: %v", round, err)
 		}
 	}
 }
@@ -325,8 +331,8 @@ func TestRawReadIsInterruptedInsideAStep(t *testing.T) {
 	}
 }
 
-// rawConnsForTest is at least the number of the store's long-read
-// connections (rawConns).
+// rawConnsForTest is the number of the store's long-read connections
+// (rawConns).
 const rawConnsForTest = 4
 
 // A position that is not a whole number (the table made again without
@@ -356,12 +362,15 @@ func TestRawReadRefusesAPositionThatIsNotAWholeNumber(t *testing.T) {
 	}
 }
 
-// When every long-read connection is busy, a read goes through
-// database/sql and gives the same; once the store is closed, reads are
-// refused, and Close waits for the reads under way.
+// When every long-read connection is busy, a read waits for one (it is
+// not read through a connection opened by the path, which would read a
+// file put in the log's place meanwhile), and ends with its context;
+// once the store is closed, reads are refused, and Close waits for the
+// reads under way.
 func TestRawReadsBeyondThePoolAndAfterClose(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "custody.db")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "custody.db")
 	s := appendRecords(t, path, 50)
 	hold, held := make(chan struct{}), make(chan struct{}, rawConnsForTest)
 	var wg sync.WaitGroup
@@ -381,40 +390,164 @@ func TestRawReadsBeyondThePoolAndAfterClose(t *testing.T) {
 	for range rawConnsForTest {
 		<-held
 	}
-	var got []events.Record
-	if err := s.ReadTransient(ctx, 0, func(r events.Record) error {
-		r.Bytes = bytes.Clone(r.Bytes)
-		got = append(got, r)
-		return nil
-	}); err != nil || len(got) != 51 || string(got[50].Bytes) != fmt.Sprintf(`{"seq":50,"pad":%q}`, strings.Repeat("p", 50)) {
-		t.Fatalf("the read beside %d others gave %d events and %v", rawConnsForTest, len(got), err)
+	// Another log put in the log's place: a connection opened by the
+	// path now would read it (or it with the log's write-ahead log).
+	other := filepath.Join(dir, "other.db")
+	execAll(t, other, `CREATE TABLE events(seq INTEGER PRIMARY KEY, id TEXT, case_id TEXT, item_id TEXT, bytes BLOB)`,
+		`INSERT INTO events VALUES (0, 'forged', 'c', '', CAST('{"forged":true}' AS BLOB))`)
+	if err := os.Rename(path, path+".kept"); err != nil {
+		t.Fatal(err)
 	}
+	if err := os.Rename(other, path); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	var ids []string
+	err := s.ReadTransient(short, 0, func(r events.Record) error { ids = append(ids, r.ID); return nil })
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) || len(ids) != 0 {
+		t.Fatalf("a read beside %d others gave %q and %v; want it to wait, and end with its context", rawConnsForTest, ids, err)
+	}
+	var got []events.Record
+	waited := make(chan error, 1)
+	go func() {
+		waited <- s.ReadTransient(ctx, 0, func(r events.Record) error {
+			r.Bytes = bytes.Clone(r.Bytes)
+			got = append(got, r)
+			return nil
+		})
+	}()
+	close(hold)
+	wg.Wait()
+	if err := <-waited; err != nil || len(got) != 51 || got[0].ID == "forged" || string(got[50].Bytes) != fmt.Sprintf(`{"seq":50,"pad":%q}`, strings.Repeat("p", 50)) {
+		t.Fatalf("the read that waited gave %d events and %v", len(got), err)
+	}
+	hold2, held2 := make(chan struct{}), make(chan struct{})
+	go func() {
+		first := true
+		s.ReadBytes(ctx, 0, func(uint64, []byte) error {
+			if first {
+				first = false
+				close(held2)
+				<-hold2
+			}
+			return nil
+		})
+	}()
+	<-held2
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
 	select {
 	case <-closed:
-		t.Fatal("Close returned with reads under way")
+		t.Fatal("Close returned with a read under way")
 	case <-time.After(200 * time.Millisecond):
 	}
-	close(hold)
-	wg.Wait()
+	close(hold2)
 	<-closed
-	if err := s.ReadBytes(ctx, 0, func(uint64, []byte) error { return nil }); err == nil {
-		t.Fatal("a closed store read its events")
+	if err := s.ReadBytes(ctx, 0, func(uint64, []byte) error { return nil }); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Fatalf("a closed store's read gave %v", err)
 	}
-	if err := s.ReadTransient(ctx, 0, func(events.Record) error { return nil }); err == nil {
-		t.Fatal("a closed store read its events")
+	if err := s.ReadTransient(ctx, 0, func(events.Record) error { return nil }); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Fatalf("a closed store's read gave %v", err)
 	}
 }
 
-// A path with a percent sign names one file for every connection of the
-// store: the long reads open it by the same URI as the others.
-func TestRawReadsOfAPathWithAPercentSign(t *testing.T) {
+// Connections closed after interrupted reads are opened again while the
+// path names the file the store opened; when it no longer does (the file
+// moved away), a read that finds none open is refused, saying so, and
+// reads again once the file is back. Close interrupts a read stuck in a
+// step.
+func TestRawConnectionsAreOpenedAgainOnlyOnTheirFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "custody.db")
+	s := appendRecords(t, path, 20)
+	stuck := []string{`ALTER TABLE events RENAME TO e0`,
+		`CREATE VIEW events AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c)
+		 SELECT x AS seq, 'id' AS id, '' AS case_id, '' AS item_id, X'' AS bytes FROM c WHERE x < 0`}
+	execAll(t, path, stuck...)
+	for range rawConnsForTest {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		if err := s.ReadBytes(ctx, 0, func(uint64, []byte) error { return nil }); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("the stuck read gave %v", err)
+		}
+		cancel()
+	}
+	execAll(t, path, `DROP VIEW events`, `ALTER TABLE e0 RENAME TO events`)
+	if err := os.Rename(path, path+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	err := s.ReadTransient(context.Background(), 0, func(events.Record) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "no longer names the file") {
+		t.Fatalf("a read with every connection closed and the file moved gave %v", err)
+	}
+	if err := os.Rename(path+".moved", path); err != nil {
+		t.Fatal(err)
+	}
+	for range rawConnsForTest + 1 {
+		n := 0
+		if err := s.ReadTransient(context.Background(), 0, func(events.Record) error { n++; return nil }); err != nil || n != 21 {
+			t.Fatalf("the read with the file back gave %d events and %v", n, err)
+		}
+	}
+	execAll(t, path, stuck...)
+	done := make(chan error, 1)
+	go func() { done <- s.ReadBytes(context.Background(), 0, func(uint64, []byte) error { return nil }) }()
+	time.Sleep(100 * time.Millisecond)
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Close waits 20 s for a read stuck in a step")
+	}
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Fatalf("the read stuck when the store closed gave %v", err)
+	}
+}
+
+// A lookup value an edit stored as a number (the column made again
+// without its TEXT type) reads the same through the long reads and
+// database/sql.
+func TestRawReadsOfALookupStoredAsANumber(t *testing.T) {
 	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "custody.db")
+	s := appendRecords(t, path, 5)
+	execAll(t, path, `ALTER TABLE events RENAME TO e0`,
+		`CREATE TABLE events(seq INTEGER PRIMARY KEY, id TEXT NOT NULL, case_id NOT NULL, item_id TEXT NOT NULL, bytes BLOB NOT NULL)`,
+		`INSERT INTO events SELECT * FROM e0`, `DROP TABLE e0`, `UPDATE events SET case_id = 1e20 WHERE seq = 2`)
+	var viaSQL, viaRaw string
+	s.Read(ctx, 2, func(r events.Record) error {
+		if r.Seq == 2 {
+			viaSQL = r.Case
+		}
+		return nil
+	})
+	if err := s.ReadTransient(ctx, 2, func(r events.Record) error {
+		if r.Seq == 2 {
+			viaRaw = r.Case
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if viaSQL != viaRaw || viaRaw == "" {
+		t.Fatalf("the case stored as a number reads %q through database/sql and %q through the C API", viaSQL, viaRaw)
+	}
+}
+
+// A path with a percent sign is refused: SQLite reads the path as a URI
+// and would open the file its escape names, not the one the store checks
+// and restricts (log%41.db would open logA.db); the offline reader
+// refuses it too.
+func TestPathWithAPercentSignIsRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "log%41.db")
-	s := appendRecords(t, path, 10)
-	n := 0
-	if err := s.ReadTransient(ctx, 0, func(events.Record) error { n++; return nil }); err != nil || n != 11 {
-		t.Fatalf("the read gave %d events and %v", n, err)
+	if _, err := sqlite.New(context.Background(), sqlite.Config{Path: path}); err == nil || !strings.Contains(err.Error(), "%") {
+		t.Fatalf("New of %s gave %v, want a refusal naming %%", path, err)
+	}
+	if _, err := sqlite.OpenReader(context.Background(), path); err == nil || !strings.Contains(err.Error(), "%") {
+		t.Fatalf("OpenReader of %s gave %v, want a refusal naming %%", path, err)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(path), "logA.db")); err == nil {
+		t.Fatal("the refusal created logA.db")
 	}
 }

@@ -90,8 +90,12 @@ type Store struct {
 	raw       chan *rawConn
 	rawFile   os.FileInfo // the file the pool opened
 	rawMu     sync.Mutex
+	rawOpen   int // connections open, idle or in use
 	rawClosed bool
 	rawReads  sync.WaitGroup
+	// closing ends when Close begins: it interrupts the long reads.
+	closing    context.Context
+	closeReads context.CancelFunc
 }
 
 var _ events.Store = (*Store)(nil)
@@ -125,8 +129,11 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Path == "" {
 		return nil, errors.New("sqlite: no path")
 	}
-	if strings.ContainsAny(cfg.Path, "?#") {
-		return nil, fmt.Errorf("sqlite: path %q may not contain ? or #", cfg.Path)
+	// SQLite reads the path as a URI ("file:" + path): a ? or # would
+	// end it, and a % escape would name another file than the one the
+	// store checks and restricts (the checks read the path as it is).
+	if strings.ContainsAny(cfg.Path, "?#%") {
+		return nil, fmt.Errorf("sqlite: path %q may not contain ?, # or %%", cfg.Path)
 	}
 	fi, err := os.Stat(cfg.Path)
 	fresh := errors.Is(err, os.ErrNotExist) || (err == nil && fi.Size() == 0)
@@ -470,43 +477,16 @@ func (s *Store) Read(ctx context.Context, from uint64, fn func(events.Record) er
 
 // ReadTransient implements events.TransientReader: Read, with each
 // record's Bytes in SQLite's own memory, valid until fn returns, read
-// through the C API (readRaw; through database/sql when its connections
-// are busy).
+// through SQLite's C API (readRaw). fn must not call Close.
 func (s *Store) ReadTransient(ctx context.Context, from uint64, fn func(events.Record) error) error {
-	q := `SELECT ` + eventColumns + ` FROM events WHERE seq >= ? ORDER BY seq`
-	return s.readRaw(ctx, q, from, true, fn, func() error {
-		rows, err := s.reader.QueryContext(ctx, q, int64(min(from, 1<<63-1)))
-		if err != nil {
-			return fmt.Errorf("sqlite: %w", err)
-		}
-		return scanTransient(rows, fn)
-	})
+	return s.readRaw(ctx, `SELECT `+eventColumns+` FROM events WHERE seq >= ? ORDER BY seq`, from, true, fn)
 }
 
 // ReadBytes implements events.BytesReader: the positions and bytes
 // alone, each b valid until fn returns (readRaw, as ReadTransient).
 func (s *Store) ReadBytes(ctx context.Context, from uint64, fn func(seq uint64, b []byte) error) error {
-	q := `SELECT seq, ` + boundedBytes("bytes") + ` FROM events WHERE seq >= ? ORDER BY seq`
-	return s.readRaw(ctx, q, from, false, func(r events.Record) error { return fn(r.Seq, r.Bytes) }, func() error {
-		rows, err := s.reader.QueryContext(ctx, q, int64(min(from, 1<<63-1)))
-		if err != nil {
-			return fmt.Errorf("sqlite: %w", err)
-		}
-		defer rows.Close()
-		var raw sql.RawBytes
-		for rows.Next() {
-			var seq int64
-			if err := rows.Scan(&seq, &raw); err != nil {
-				return fmt.Errorf("sqlite: %w", err)
-			}
-			if err := fn(uint64(seq), raw); err != nil {
-				return err
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("sqlite: %w", err)
-		}
-		return nil
+	return s.readRaw(ctx, `SELECT seq, `+boundedBytes("bytes")+` FROM events WHERE seq >= ? ORDER BY seq`, from, false, func(r events.Record) error {
+		return fn(r.Seq, r.Bytes)
 	})
 }
 
