@@ -126,15 +126,8 @@ func readEvents(t *testing.T, path string) {
 		}
 	}
 	collect := func(read func(context.Context, uint64, func(events.Record) error) error) []events.Record {
-		var got []events.Record
-		if err := read(ctx, 0, func(r events.Record) error {
-			r.Bytes = bytes.Clone(r.Bytes)
-			got = append(got, r)
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return got
+		t.Helper()
+		return collectRecords(t, read, 0)
 	}
 	want("Read", collect(s.Read))
 	want("ReadTransient", collect(s.ReadTransient))

@@ -99,7 +99,7 @@ func (s *Store) reopenRaw() (*rawConn, error) {
 // it back.
 func (s *Store) takeRaw(ctx context.Context) (*rawConn, error) {
 	s.rawMu.Lock()
-	if s.rawClosed || s.raw == nil {
+	if s.raw == nil || s.closing.Err() != nil {
 		s.rawMu.Unlock()
 		return nil, errStoreClosed
 	}
@@ -159,12 +159,13 @@ func (s *Store) putRaw(c *rawConn) {
 // end (a read ends at its next row, or when its fn returns: Close must
 // not be called from fn), and closes the connections.
 func (s *Store) closeRawPool() {
+	// Under the lock, so that no read is counted (takeRaw) after the
+	// wait below begins.
 	s.rawMu.Lock()
-	s.rawClosed = true
-	s.rawMu.Unlock()
 	if s.closeReads != nil {
 		s.closeReads()
 	}
+	s.rawMu.Unlock()
 	s.rawReads.Wait()
 	if s.raw == nil {
 		return

@@ -49,32 +49,15 @@ func TestRawReadsAgreeWithDatabaseSQL(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "custody.db")
 	s := appendRecords(t, path, 700)
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, q := range []string{
+	execAll(t, path,
 		`UPDATE events SET case_id = CAST('edited' AS BLOB) WHERE seq = 5`,
 		`UPDATE events SET id = CAST('blob-id' AS BLOB), bytes = 1e20 WHERE seq = 6`,
 		`UPDATE events SET bytes = CAST('{"seq":7}' AS TEXT) WHERE seq = 7`,
 		`UPDATE events SET item_id = '' , case_id = 'ünïcode' WHERE seq = 8`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(q, err)
-		}
-	}
+	)
 	collect := func(read func(context.Context, uint64, func(events.Record) error) error, from uint64) []events.Record {
 		t.Helper()
-		var got []events.Record
-		if err := read(ctx, from, func(r events.Record) error {
-			r.Bytes = bytes.Clone(r.Bytes)
-			got = append(got, r)
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return got
+		return collectRecords(t, read, from)
 	}
 	for _, from := range []uint64{0, 1, 6, 699, 700, 701, 1 << 63} {
 		want := collect(s.Read, from)
@@ -179,32 +162,15 @@ func TestRawReadRefusesANullLookup(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "custody.db")
 	s := appendRecords(t, path, 20)
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	for _, q := range []string{
+	execAll(t, path,
 		`PRAGMA writable_schema = ON`,
 		`UPDATE sqlite_schema SET sql = replace(sql, 'item_id TEXT NOT NULL', 'item_id TEXT') WHERE name = 'events'`,
 		`PRAGMA writable_schema = OFF`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(q, err)
-		}
-	}
-	db.Close()
-	db, err = sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`UPDATE events SET item_id = NULL WHERE seq = 12`); err != nil {
-		t.Fatal(err)
-	}
+	)
+	// A connection of its own, which reads the schema as edited.
+	execAll(t, path, `UPDATE events SET item_id = NULL WHERE seq = 12`)
 	n := 0
-	err = s.ReadTransient(ctx, 0, func(events.Record) error { n++; return nil })
+	err := s.ReadTransient(ctx, 0, func(events.Record) error { n++; return nil })
 	if err == nil || !strings.Contains(err.Error(), "position 12") || !strings.Contains(err.Error(), "item_id") || n != 12 {
 		t.Fatalf("the read of a NULL item gave %v after %d events; want a refusal naming position 12 and item_id after 12", err, n)
 	}
@@ -216,6 +182,21 @@ func TestRawReadRefusesANullLookup(t *testing.T) {
 	if err := s.ReadBytes(ctx, 0, func(uint64, []byte) error { n++; return nil }); err != nil || n != 21 {
 		t.Fatalf("ReadBytes gave %d events and %v", n, err)
 	}
+}
+
+// collectRecords reads the log from position from with read (a Store's
+// Read, ReadTransient, ...), each record's bytes copied.
+func collectRecords(t *testing.T, read func(context.Context, uint64, func(events.Record) error) error, from uint64) []events.Record {
+	t.Helper()
+	var got []events.Record
+	if err := read(context.Background(), from, func(r events.Record) error {
+		r.Bytes = bytes.Clone(r.Bytes)
+		got = append(got, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
 
 // execAll runs each statement on the file at path through a connection

@@ -85,15 +85,14 @@ type Store struct {
 	indexerDone  chan struct{}
 
 	// raw holds the free connections of the long reads (rawread.go);
-	// rawReads counts those under way, and rawClosed refuses new ones
-	// once Close began.
-	raw       chan *rawConn
-	rawFile   os.FileInfo // the file the pool opened
-	rawMu     sync.Mutex
-	rawOpen   int // connections open, idle or in use
-	rawClosed bool
-	rawReads  sync.WaitGroup
-	// closing ends when Close begins: it interrupts the long reads.
+	// rawReads counts those under way.
+	raw      chan *rawConn
+	rawFile  os.FileInfo // the file the pool opened
+	rawMu    sync.Mutex
+	rawOpen  int // connections open, idle or in use
+	rawReads sync.WaitGroup
+	// closing ends when Close begins: it interrupts the long reads and
+	// refuses new ones.
 	closing    context.Context
 	closeReads context.CancelFunc
 }
