@@ -37,3 +37,16 @@ func BenchmarkParseCanonical(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseCanonicalPacked is BenchmarkParseCanonical with the
+// strings cut from one copy (the audit engine's reader).
+func BenchmarkParseCanonicalPacked(b *testing.B) {
+	enc, _ := events.Encode(sample())
+	b.SetBytes(int64(len(enc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := events.ParseCanonicalPacked(enc); !ok {
+			b.Fatal("not read by the fast path")
+		}
+	}
+}

@@ -47,6 +47,10 @@ func FuzzParseCanonical(f *testing.F) {
 	f.Add(bytes.Replace(b, []byte(`"seq":18446744073709551615`), []byte(`"seq":01`), 1))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fast, ok := ParseCanonical(b)
+		packed, pok := ParseCanonicalPacked(b)
+		if pok != ok || ok && !reflect.DeepEqual(packed, fast) {
+			t.Fatalf("ParseCanonicalPacked (%v) and ParseCanonical (%v) read %q differently", pok, ok, b)
+		}
 		std, err := Decode(b)
 		if ok {
 			if err != nil {
@@ -76,6 +80,9 @@ func TestParseCanonicalReadsTheVaultsEvents(t *testing.T) {
 		if err != nil || !ok || !reflect.DeepEqual(fast, std) {
 			t.Fatalf("line %d: ParseCanonical %v, Decode %v, same event %v", i, ok, err, ok && reflect.DeepEqual(fast, std))
 		}
+		if packed, ok := ParseCanonicalPacked(line); !ok || !reflect.DeepEqual(packed, std) {
+			t.Fatalf("line %d: ParseCanonicalPacked %v, same event %v", i, ok, ok && reflect.DeepEqual(packed, std))
+		}
 		for _, change := range [][2]string{
 			{`{"v":1,`, `{"v":2,`},
 			{`{"v":1,"seq":`, `{"v":1, "seq":`},
@@ -96,6 +103,9 @@ func TestParseCanonicalReadsTheVaultsEvents(t *testing.T) {
 			changed := bytes.Replace(line, []byte(change[0]), []byte(change[1]), 1)
 			if _, ok := ParseCanonical(changed); ok {
 				t.Errorf("line %d with %q made %q is read by the fast path", i, change[0], change[1])
+			}
+			if _, ok := ParseCanonicalPacked(changed); ok {
+				t.Errorf("line %d with %q made %q is read by the packed fast path", i, change[0], change[1])
 			}
 			if _, err := Decode(changed); err == nil {
 				t.Errorf("line %d with %q made %q decodes", i, change[0], change[1])
@@ -121,5 +131,35 @@ func TestParseCanonicalNestingLimit(t *testing.T) {
 		if want := depth <= 9999; ok != want || (derr == nil) != want {
 			t.Errorf("data nested %d deep: ParseCanonical %v, Decode %v; want both to accept: %v", depth, ok, derr, want)
 		}
+	}
+}
+
+// The packed parse cuts every string from one copy of the bytes: the
+// event, that copy and its data are all it allocates, whatever the
+// number of strings; the copy is the bytes', not the caller's slice.
+func TestParseCanonicalPackedAllocations(t *testing.T) {
+	log, err := os.ReadFile(filepath.Join("..", "testdata", "custody-log", "events.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := bytes.SplitN(log, []byte("\n"), 3)[1]
+	ev, ok := ParseCanonicalPacked(line)
+	if !ok {
+		t.Fatalf("not read by the packed path: %q", line)
+	}
+	if n := testing.AllocsPerRun(100, func() { ParseCanonicalPacked(line) }); n > 3 {
+		t.Errorf("ParseCanonicalPacked allocates %v times an event, want at most 3", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { ParseCanonical(line) }); n <= 3 {
+		t.Errorf("ParseCanonical allocates %v times an event: the packed parse no longer saves anything", n)
+	}
+	// Changing the caller's bytes changes nothing of the event read.
+	before := *ev
+	id := ev.ID
+	for i := range line {
+		line[i] = 'x'
+	}
+	if ev.ID != id || !reflect.DeepEqual(*ev, before) {
+		t.Errorf("the packed event changed with the bytes it was read from")
 	}
 }

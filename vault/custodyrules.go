@@ -58,8 +58,11 @@ import (
 //
 // Its memory is a few entries a case (holds, members, destruction
 // requests) and a person, the pending requests, and one an item (its
-// case), not an entry an event. The zero value is ready;
-// it is not safe for concurrent use.
+// case), not an entry an event. What it keeps of an event's strings it
+// copies (strings.Clone): the audit engine's events share one
+// allocation (events.ParseCanonicalPacked), which a kept name would
+// otherwise keep whole. The zero value is ready; it is not safe for
+// concurrent use.
 type CustodyRules struct {
 	cases map[string]*ruleCase
 	// persons are each enrolled person's role and standing, as the log
@@ -109,10 +112,11 @@ func (r *CustodyRules) deposited(item, caseID string) {
 	i, ok := r.caseIndex[caseID]
 	if !ok {
 		i = uint32(len(r.caseIDs))
+		caseID = strings.Clone(caseID)
 		r.caseIDs = append(r.caseIDs, caseID)
 		r.caseIndex[caseID] = i
 	}
-	r.items[item] = i
+	r.items[strings.Clone(item)] = i
 }
 
 // rulePerson is what the rules keep of a person.
@@ -311,7 +315,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		for _, m := range d.Members {
 			c.members[m] = true
 		}
-		r.cases[ev.Case] = c
+		r.cases[strings.Clone(ev.Case)] = c
 		return nil
 	}
 	if ev.Type == TypeItemDeposited {
@@ -396,7 +400,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			if !exp.IsZero() && r.requestTTL > 0 && exp.Sub(now) > r.requestTTL+expirySlack {
 				return r.broken(ev, "case %s's destruction request %s lasts until %s, longer than the request TTL of %s the vault's last start recorded", ev.Case, d.Request, d.Expires, r.requestTTL)
 			}
-			c.requests[d.Request] = &ruleDestruction{by: ev.Actor.Person, expires: exp}
+			c.requests[d.Request] = &ruleDestruction{by: strings.Clone(ev.Actor.Person), expires: exp}
 		}
 	case TypeDestructionRejected:
 		if d, err := data[DestructionRejected](ev); err == nil {

@@ -127,7 +127,7 @@ func (r *CustodyRules) registered(ev *events.Event) {
 	}
 	who := d.Person
 	if who == "" {
-		who = ev.Actor.Person
+		who = strings.Clone(ev.Actor.Person)
 	}
 	if r.persons[who] == nil {
 		return // the vault's state keeps none for a name it never enrolled
@@ -227,7 +227,7 @@ func (r *CustodyRules) opened(ev *events.Event) error {
 			delete(r.requests, id)
 		}
 	}
-	q := &ruleRequest{kind: d.Kind, caseID: d.Case, target: d.Person, by: ev.Actor.Person, byRole: ev.Actor.Role, expires: exp, params: d.Params}
+	q := &ruleRequest{kind: d.Kind, caseID: d.Case, target: d.Person, by: strings.Clone(ev.Actor.Person), byRole: strings.Clone(ev.Actor.Role), expires: exp, params: d.Params}
 	if d.Kind == KindHashSetImport {
 		var p struct {
 			Name string `json:"name"`

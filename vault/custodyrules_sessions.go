@@ -2,6 +2,7 @@ package vault
 
 import (
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -103,7 +104,7 @@ func (r *CustodyRules) sessionOpened(ev *events.Event, now time.Time) error {
 	if r.sessions[d.Session] != nil {
 		return r.broken(ev, "session %s was opened again, for %s: the log opened a session of that id before", d.Session, a.Person)
 	}
-	r.sessions[d.Session] = &ruleSession{person: a.Person, until: events.FormatTime(exp.Add(sessionGrace))}
+	r.sessions[d.Session] = &ruleSession{person: strings.Clone(a.Person), until: events.FormatTime(exp.Add(sessionGrace))}
 	if d.Refreshed != "" {
 		old := r.sessions[d.Refreshed]
 		if old == nil || old.person != a.Person || old.ended || ev.Time > old.until {

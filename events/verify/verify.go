@@ -79,7 +79,10 @@ type Engine struct {
 // OnEvent sets f to be called with each event the replay accepts, in log
 // order, on the goroutine that calls Add or AddBatch: a caller that
 // checks more of each event (an auditor's check of the store's lookup
-// values) uses the engine's decoding instead of decoding again.
+// values) uses the engine's decoding instead of decoding again. The
+// event's strings share one allocation (events.ParseCanonicalPacked):
+// f copies any it keeps beyond the call (strings.Clone), or the whole
+// event's text stays in memory with it.
 func (e *Engine) OnEvent(f func(*events.Event)) { e.onEvent = f }
 
 var factory = compact.RangeFactory{Hash: events.HashChildren}
@@ -223,7 +226,7 @@ type decoded struct {
 }
 
 func decodeOne(b []byte) decoded {
-	ev, err := DecodeEvent(b)
+	ev, err := decodePacked(b)
 	if err != nil {
 		return decoded{err: err}
 	}
