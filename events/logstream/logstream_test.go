@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/custos-vault/custos/events"
 )
@@ -44,7 +46,12 @@ func write(t testing.TB, recs []events.Record) []byte {
 }
 
 func readAll(b []byte) ([]events.Record, error) {
-	r := NewReader(bytes.NewReader(b))
+	return readFrom(bytes.NewReader(b))
+}
+
+// readFrom reads a whole stream from rd.
+func readFrom(rd io.Reader) ([]events.Record, error) {
+	r := NewReader(rd)
 	var out []events.Record
 	for {
 		rec, err := r.Next()
@@ -229,6 +236,13 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte(Magic))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		recs, err := readAll(b)
+		// Read a byte at a time, every record is read element by
+		// element; read whole, from the buffer: the same records, the
+		// same refusal.
+		slow, slowErr := readFrom(iotest.OneByteReader(bytes.NewReader(b)))
+		if fmt.Sprint(err) != fmt.Sprint(slowErr) || !reflect.DeepEqual(recs, slow) {
+			t.Fatalf("read whole: %d records, %v; a byte at a time: %d records, %v", len(recs), err, len(slow), slowErr)
+		}
 		if err != nil {
 			return
 		}
@@ -284,6 +298,76 @@ func TestRecordsDoNotShareBytes(t *testing.T) {
 		want[0] ^= 0xff
 		if !bytes.Equal(got[i].Bytes, want) {
 			t.Fatalf("record %d: %q, want %q", i, got[i].Bytes, want)
+		}
+	}
+}
+
+// A record the buffer holds whole is read from it at once; one it cuts,
+// and the end marker, are left to the reading element by element.
+func TestBufferedRecords(t *testing.T) {
+	recs := sample()
+	stream := write(t, recs)
+	r := NewReader(bytes.NewReader(stream))
+	if _, err := r.Next(); err != nil { // the magic and the first record
+		t.Fatal(err)
+	}
+	got, ok := r.buffered()
+	if !ok || !reflect.DeepEqual(got, recs[1]) {
+		t.Fatalf("buffered: %v %+v, want %+v", ok, got, recs[1])
+	}
+	for range recs[2:] {
+		if _, ok := r.buffered(); !ok {
+			t.Fatal("a record the buffer holds was not read from it")
+		}
+	}
+	if _, ok := r.buffered(); ok {
+		t.Fatal("the end marker was read as a record")
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("after the records: %v, want io.EOF", err)
+	}
+	// The same stream cut inside its last record: that record is left
+	// to Next, which refuses it.
+	r = NewReader(bytes.NewReader(stream[:len(stream)-3]))
+	for range recs[:len(recs)-1] {
+		if _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := r.buffered(); ok {
+		t.Fatal("a cut record was read from the buffer")
+	}
+	if _, err := r.Next(); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("a cut record: %v, want ErrMalformed", err)
+	}
+}
+
+// BenchmarkRead is the reader alone, over records the size of the scale
+// group's (an auditor's side of GET /v1/log/records).
+func BenchmarkRead(b *testing.B) {
+	ev := bytes.Repeat([]byte("e"), 480)
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	const n = 100000
+	for i := range n {
+		rec := events.Record{Seq: uint64(i), ID: "ev_0123456789abcdef01234567", Case: "NCU-04832", Item: "it_703ff5186e34970b22e9004b", Bytes: ev}
+		if err := w.Write(rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	stream := buf.Bytes()
+	b.SetBytes(int64(len(stream) / n))
+	b.ReportAllocs()
+	var r *Reader
+	for i := 0; b.Loop(); i++ {
+		if i%n == 0 {
+			r = NewReader(bytes.NewReader(stream))
+		}
+		if _, err := r.Next(); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
