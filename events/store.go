@@ -73,7 +73,9 @@ type Store interface {
 	// Seal returns the newest batch seal (Seal set), or nil if none was
 	// ever stored.
 	Seal(ctx context.Context) (*StoredCheckpoint, error)
-	// Close releases the store.
+	// Close releases the store. It may be called again, also from
+	// several goroutines at once: later calls return nil or the first
+	// call's error, and release nothing twice.
 	Close() error
 }
 

@@ -168,6 +168,9 @@ type Config struct {
 
 // Vault is a running vault.
 type Vault struct {
+	closeOnce sync.Once
+	closeErr  error
+
 	cfg      Config
 	log      *sequencer.Sequencer
 	state    *State
@@ -782,7 +785,14 @@ func (v *Vault) recordLater(d sequencer.Draft) {
 
 // Close records what is pending (refusal summaries, recordLater's
 // events), flushes the log (with a final checkpoint) and closes it.
+// Calls after the first, at once or later, wait for it and return its
+// error.
 func (v *Vault) Close() error {
+	v.closeOnce.Do(func() { v.closeErr = v.close() })
+	return v.closeErr
+}
+
+func (v *Vault) close() error {
 	v.later.Lock()
 	v.laterClosed = true
 	v.later.Unlock()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"filippo.io/age"
@@ -179,4 +180,27 @@ func benchCase(b *testing.B) (*Vault, Principal) {
 		b.Fatal(err)
 	}
 	return v, who
+}
+
+// Close may be called again, and by two goroutines at once (a signal's
+// shutdown beside a failed request's clean-up): each call waits for the
+// first and returns its result; the log was closed once, with its final
+// checkpoint.
+func TestCloseTwiceAtOnce(t *testing.T) {
+	v := openTestVault(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Go(func() { errs[i] = v.Close() })
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatalf("Close at once: %v, %v", errs[0], errs[1])
+	}
+	if err := v.Close(); err != nil {
+		t.Fatalf("Close again: %v", err)
+	}
+	if cp := v.log.LatestCheckpoint(); cp == nil || cp.Size != v.log.Size() {
+		t.Fatalf("after Close the newest checkpoint is %+v, the log %d events", cp, v.log.Size())
+	}
 }

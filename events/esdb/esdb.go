@@ -291,6 +291,9 @@ func (s *Store) call(op func(*esdb.Client) error) error {
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil // closed by an earlier call, at once or before
+	}
 	s.closed = true
 	return s.client.Close()
 }

@@ -86,8 +86,11 @@ type Store struct {
 
 	// raw holds the free connections of the long reads (rawread.go);
 	// rawReads counts those under way.
-	raw      chan *rawConn
-	rawFile  os.FileInfo // the file the pool opened
+	raw       chan *rawConn
+	rawFile   os.FileInfo // the file the pool opened
+	closeOnce sync.Once
+	closeErr  error
+
 	rawMu    sync.Mutex
 	rawOpen  int // connections open, idle or in use
 	rawReads sync.WaitGroup
@@ -644,8 +647,14 @@ func readCheckpointPages(ctx context.Context, q interface {
 	}, fn)
 }
 
-// Close implements events.Store.
+// Close implements events.Store. Calls after the first, at once or
+// later, wait for it and return its error.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Store) close() error {
 	s.closeRawPool()
 	if s.stopIndexer != nil {
 		close(s.stopIndexer)

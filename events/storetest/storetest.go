@@ -277,8 +277,16 @@ func testReopen(t *testing.T, open Opener) {
 	if err := s.Append(context.Background(), 10, b, &cp); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
+	// Closed by two callers at once (a shutdown beside a failed start's
+	// clean-up), then again: each waits for the close and none fails.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Go(func() { errs[i] = s.Close() })
+	}
+	wg.Wait()
+	if err := errors.Join(errors.Join(errs...), s.Close()); err != nil {
+		t.Fatalf("closing twice at once, then again: %v", err)
 	}
 	s2 := reopen()
 	defer s2.Close()
