@@ -164,6 +164,7 @@ func (r *CustodyRules) request(ev *events.Event) error {
 	}
 	q := r.requests[d.Request]
 	delete(r.requests, d.Request)
+	approver := strings.Clone(ev.Actor.Person) // kept until the next event, and by an audit's end
 	verb := "approved"
 	if ev.Type == TypeRequestRejected {
 		verb = "rejected"
@@ -171,12 +172,12 @@ func (r *CustodyRules) request(ev *events.Event) error {
 	switch {
 	case q == nil:
 		if ev.Type == TypeRequestApproved {
-			r.approved = &ruleApproval{seq: ev.Seq, id: d.Request, by: ev.Actor.Person, unknown: true}
+			r.approved = &ruleApproval{seq: ev.Seq, id: d.Request, by: approver, unknown: true}
 		}
 		return r.broken(ev, "request %s was %s, but the log holds no pending request of that id (never opened, decided already, or expired unanswered)", d.Request, verb)
 	case d.Kind != q.kind || d.RequestedBy != q.by:
 		if ev.Type == TypeRequestApproved {
-			r.approved = &ruleApproval{seq: ev.Seq, id: d.Request, by: ev.Actor.Person, unknown: true}
+			r.approved = &ruleApproval{seq: ev.Seq, id: d.Request, by: approver, unknown: true}
 		}
 		return r.broken(ev, "request %s was %s as a %s request by %s; it was opened as a %s request by %s", d.Request, verb, d.Kind, d.RequestedBy, q.kind, q.by)
 	}
@@ -191,7 +192,7 @@ func (r *CustodyRules) request(ev *events.Event) error {
 	}
 	// The decision that follows is read against the approval whatever
 	// is found of the approval itself: one finding, not two.
-	r.approved = &ruleApproval{seq: ev.Seq, id: d.Request, kind: q.kind, caseID: q.caseID, by: ev.Actor.Person, target: q.target, params: q.params, requester: q.by}
+	r.approved = &ruleApproval{seq: ev.Seq, id: d.Request, kind: q.kind, caseID: q.caseID, by: approver, target: q.target, params: q.params, requester: q.by}
 	if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" {
 		return r.broken(ev, "request %s was approved %s", d.Request, why)
 	}

@@ -351,5 +351,8 @@ func (r *CustodyRules) keptStrings() []string {
 	for id, s := range r.sessions {
 		kept = append(kept, id, s.person, s.until)
 	}
+	if a := r.approved; a != nil {
+		kept = append(kept, a.id, a.kind, a.caseID, a.by, a.target, a.requester)
+	}
 	return kept
 }

@@ -69,6 +69,8 @@ type Store struct {
 	mu     sync.Mutex
 	client *esdb.Client // replaced when it has closed itself (call)
 	closed bool
+	// closeErr is the first Close's result, which later calls return.
+	closeErr error
 }
 
 var (
@@ -292,8 +294,9 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil // closed by an earlier call, at once or before
+		return s.closeErr // closed by an earlier call, at once or before
 	}
 	s.closed = true
-	return s.client.Close()
+	s.closeErr = s.client.Close()
+	return s.closeErr
 }

@@ -2,12 +2,14 @@ package logstream
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -368,6 +370,73 @@ func BenchmarkRead(b *testing.B) {
 		}
 		if _, err := r.Next(); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// chunkReader answers each Read with at most a random number of bytes up
+// to 300 KiB, so that records fall across the reader's 256 KiB buffer.
+type chunkReader struct {
+	r   io.Reader
+	rng *rand.Rand
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if n := 1 + c.rng.IntN(300<<10); n < len(p) {
+		p = p[:n]
+	}
+	return c.r.Read(p)
+}
+
+// TestBufferedAgreesAtEveryEdge: streams of records at the limits
+// (values of MaxLookup and MaxLookup+1 bytes, events of MaxBytes and
+// MaxBytes+1, uvarints padded to ten bytes, cut anywhere) read the same,
+// record for record and refusal for refusal, from the buffer, a byte at
+// a time, and in chunks that cut records at the buffer's edge.
+func TestBufferedAgreesAtEveryEdge(t *testing.T) {
+	for seed := range uint64(200) {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		uvarint := func(s []byte, x uint64) []byte {
+			b := binary.AppendUvarint(nil, x)
+			if pad := rng.IntN(binary.MaxVarintLen64 - len(b) + 1); rng.IntN(4) == 0 && pad > 0 {
+				b[len(b)-1] |= 0x80
+				b = append(b, bytes.Repeat([]byte{0x80}, pad-1)...)
+				b = append(b, 0)
+			}
+			return append(s, b...)
+		}
+		s := []byte(Magic)
+		n := rng.IntN(24)
+		for range n {
+			s = append(s, tagRecord)
+			s = uvarint(s, rng.Uint64()>>rng.IntN(64))
+			for k := range 3 {
+				l := []int{0, 1, 27, MaxLookup, MaxLookup + 1}[rng.IntN(5)]
+				if l > MaxLookup && rng.IntN(10) != 0 {
+					l = MaxLookup
+				}
+				s = uvarint(s, uint64(l))
+				s = append(s, bytes.Repeat([]byte{byte('a' + k)}, l)...)
+			}
+			l := []int{0, 480, 60000, MaxBytes, MaxBytes + 1}[rng.IntN(5)]
+			if l > MaxBytes && rng.IntN(20) != 0 {
+				l = MaxBytes
+			}
+			s = uvarint(s, uint64(l))
+			s = append(s, bytes.Repeat([]byte{'e'}, l)...)
+		}
+		s = append(s, tagEnd)
+		s = uvarint(s, uint64(n))
+		if rng.IntN(5) == 0 {
+			s = s[:rng.IntN(len(s)+1)]
+		}
+		whole, err := readAll(s)
+		slow, slowErr := readFrom(iotest.OneByteReader(bytes.NewReader(s)))
+		cut, cutErr := readFrom(&chunkReader{bytes.NewReader(s), rng})
+		if fmt.Sprint(err) != fmt.Sprint(slowErr) || fmt.Sprint(cutErr) != fmt.Sprint(slowErr) ||
+			!reflect.DeepEqual(whole, slow) || !reflect.DeepEqual(cut, slow) {
+			t.Fatalf("seed %d: from the buffer %d records, %v; a byte at a time %d, %v; in chunks %d, %v",
+				seed, len(whole), err, len(slow), slowErr, len(cut), cutErr)
 		}
 	}
 }
