@@ -28,7 +28,6 @@ build:
 run: build
 	@mkdir -p $(DATA)
 	@echo "Starting Custos (development mode) on http://$(LISTEN); data in $(DATA). Stop with Ctrl-C."
-	@echo "Use it from another terminal: export PATH=\$$PWD/bin:\$$HOME/.cache/custos/tools/bin:\$$PATH; . $(DATA)/dev/investigator.env"
 	bin/custos server --dev --data $(DATA) --listen $(LISTEN)$(if $(PUBLIC_LISTEN), --public-listen $(PUBLIC_LISTEN) --hotline-name "Development hotline")
 
 ## tools: install the pinned real components (MinIO, age, swtpm, SoftHSM2, ...).

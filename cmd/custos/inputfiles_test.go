@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -91,6 +92,26 @@ func TestStoppedDepositSaysHowToGoOn(t *testing.T) {
 	} {
 		if got := rerunHint(c.before, c.some); !strings.Contains(got, c.says) {
 			t.Errorf("%+v: %q, want %q", c.before, got, c.says)
+		}
+	}
+}
+
+// A refusal is not met by sending the same again: only a failure on the
+// way or of the server is worth retrying as it is.
+func TestRefusedIsNotRetried(t *testing.T) {
+	for err, want := range map[error]bool{
+		&statusError{code: http.StatusNotFound, msg: "no such case"}:            true,
+		&statusError{code: http.StatusForbidden, msg: "only investigators"}:     true,
+		&statusError{code: http.StatusConflict, msg: "assess it first"}:         true,
+		fmt.Errorf("a.txt: %w", &statusError{code: http.StatusNotFound}):        true,
+		&statusError{code: http.StatusTooManyRequests, msg: "slow down"}:        false,
+		&statusError{code: http.StatusRequestTimeout, msg: "too slow"}:          false,
+		&statusError{code: http.StatusServiceUnavailable, msg: "disk full"}:     false,
+		&statusError{code: http.StatusInternalServerError, msg: "server fault"}: false,
+		errors.New("connection reset by peer"):                                  false,
+	} {
+		if got := refused(err); got != want {
+			t.Errorf("refused(%v) = %v, want %v", err, got, want)
 		}
 	}
 }

@@ -69,7 +69,10 @@ func serveCmd(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Check(err)
-	cmd := exec.Command(bin, "server", "--dev", "--data", data, "--listen", addr)
+	// The folder named as make run names it, relative to where the
+	// server runs.
+	cmd := exec.Command(bin, "server", "--dev", "--data", "data", "--listen", addr)
+	cmd.Dir = ts.MkAbs(".")
 	cmd.Env = append(os.Environ(), "TMPDIR="+ts.MkAbs("tmp"))
 	os.MkdirAll(ts.MkAbs("tmp"), 0o700)
 	logf, err := os.Create(ts.MkAbs("server.log"))

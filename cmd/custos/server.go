@@ -349,12 +349,19 @@ func runServer(args []string, stderr io.Writer) error {
 			}
 			publicLine = fmt.Sprintf("The public report intake (the form the public reports through): %s%s/\n", scheme, pln.Addr())
 		}
+		// Absolute, so that the lines work from any folder (evidence,
+		// even test files, belongs outside the checkout).
+		devData := f.data
+		if abs, err := filepath.Abs(f.data); err == nil {
+			devData = abs
+		}
 		fmt.Fprintf(stderr, "\nCustos is running (development mode). In another terminal:\n"+pathLine+
+			"  cd \"$(mktemp -d)\"   # a scratch folder: test files stay out of the checkout\n"+
 			"  . %s        # then: custos case open CASE-1 --title 'First case'\n"+
 			"  custos deposit --case CASE-1 FILE\n"+
 			"Other persons: %s/{analyst,prosecutor,defence,auditor,custodian,custodian2}.env\n"+
 			"In a browser: %s/app/ and sign in with a person's CUSTOS_TOKEN from their .env file.\n"+publicLine+"\n",
-			filepath.Join(f.data, "dev", "investigator.env"), filepath.Join(f.data, "dev"), base)
+			filepath.Join(devData, "dev", "investigator.env"), filepath.Join(devData, "dev"), base)
 	}
 	select {
 	case <-ctx.Done():

@@ -65,6 +65,10 @@ func runCaseOpen(args []string, stdout io.Writer) error {
 	}
 	var out api.CaseResponse
 	if err := c.call("POST", "/v1/cases", nil, api.CaseRequest{Case: pos[0], Title: *title, Retention: *retention}, &out); err != nil {
+		if se := (*statusError)(nil); errors.As(err, &se) && se.code == http.StatusConflict {
+			// The id is taken (a vault opens a case id once).
+			return fmt.Errorf("%w: choose another case id, or ask a custodian to assign you to it", err)
+		}
 		return err
 	}
 	return printResult(stdout, *asJSON, out, "opened case "+out.Case)
@@ -204,7 +208,13 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 			if len(out.Items) > 0 {
 				err = fmt.Errorf("%w (deposited before it: %s)", err, depositedList(out.Items))
 			}
-			return fmt.Errorf("%w; %s", err, rerunHint(uploads[:n], len(out.Items) > 0))
+			hint := rerunHint(uploads[:n], len(out.Items) > 0)
+			if refused(err) {
+				// Running it again as it is cannot help: what the
+				// refusal asks for comes first.
+				hint = "once that is done, " + hint
+			}
+			return fmt.Errorf("%w; %s", err, hint)
 		}
 		out.Items = append(out.Items, *res)
 		if !*asJSON {
@@ -485,6 +495,16 @@ func rerunHint(before []upload, some bool) string {
 		}
 	}
 	return "run the command again to deposit the rest: files of a folder already deposited are skipped"
+}
+
+// refused reports whether err is the vault's refusal of the request as
+// it was made (an answer of 4xx other than 408 Request Timeout and 429
+// Too Many Requests), which the same command sent again meets again; a
+// failure on the way, or of the server, may pass the next time.
+func refused(err error) bool {
+	var se *statusError
+	return errors.As(err, &se) && se.code >= 400 && se.code < 500 &&
+		se.code != http.StatusRequestTimeout && se.code != http.StatusTooManyRequests
 }
 
 // depositMeta is what every file of one deposit command carries.
