@@ -380,7 +380,8 @@ func (v *Vault) Timeline(ctx context.Context, who Principal, caseID, itemID stri
 		case n.n == 0 && kind == byItem:
 			return v.refusedAs(ctx, who, "audit.log", itemID, refused(ErrNotFound, "no item %q: none was ever deposited, and no event of the custody log names it as its item", truncate(itemID)))
 		case n.n == 0:
-			return v.refusedAs(ctx, who, "audit.log", caseID, refused(ErrNotFound, "no case %q: none was ever opened, and no event of the custody log names it as its case", truncate(caseID)))
+			return v.refusedAs(ctx, who, "audit.log", caseID, refusedHints(ErrNotFound, "an attempt on a case that was never opened is recorded without one: find it with --person", "an attempt on a case that was never opened is recorded without one: look for it by the person's name",
+				"no case %q: none was ever opened, and no event of the custody log names it as its case", truncate(caseID)))
 		}
 	}
 	switch {

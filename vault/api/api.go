@@ -12,6 +12,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -366,6 +367,13 @@ func (h *Handler) route(pattern, action string, f handlerFunc) {
 				Target: shortTarget(r.URL.EscapedPath()), Reason: sanitize(err.Error()), Grounds: vault.RefusalGrounds(err), Source: clientIP(r)}); rerr != nil {
 				err = rerr
 			}
+		}
+		if status(err) == http.StatusForbidden && who.Name != "" {
+			// A refusal for the role names the one the asker has: "only
+			// auditors read the custody log" says what to do only to
+			// someone who knows they are not one. (The answer only; the
+			// log recorded the refusal as the vault gave it.)
+			err = fmt.Errorf("%w (you are signed in as %s, %s)", err, who.Name, who.Role)
 		}
 		h.fail(w, r, err)
 	})
