@@ -134,7 +134,7 @@ func runReportShow(args []string, stdout io.Writer) error {
 // reporter's contact (report show --contact).
 func printReport(w io.Writer, r vault.ReportView, askedContact bool) {
 	fmt.Fprintf(w, "report %s (%s)\n", r.Report, r.Status)
-	fmt.Fprintf(w, "  received   %s by %s%s\n", when(r.ReceivedAt), r.Channel, prefixed(" from ", r.ReceivedBy))
+	fmt.Fprintf(w, "  received   %s by %s%s\n", when(r.ReceivedAt), r.Channel, prefixed(", recorded by ", r.ReceivedBy))
 	if r.Anonymous {
 		fmt.Fprintln(w, "  reporter   anonymous")
 	} else if r.Contact != "" {

@@ -240,3 +240,14 @@ func TestOutputFailuresOfTheFileSystemAreNotMistakes(t *testing.T) {
 		}
 	}
 }
+
+// A report shown names the analyst who entered it as the one who
+// recorded it, not as its sender: an anonymous report has none.
+func TestReportShowsWhoRecordedIt(t *testing.T) {
+	var out bytes.Buffer
+	printReport(&out, vault.ReportView{Report: "rp_1", Status: "received", Channel: "email", ReceivedBy: "sok.dara",
+		ReceivedAt: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC), Anonymous: true}, false)
+	if s := out.String(); !strings.Contains(s, "by email, recorded by sok.dara") || strings.Contains(s, "from sok.dara") {
+		t.Errorf("report shown as:\n%s", s)
+	}
+}
