@@ -675,6 +675,10 @@ func TestOpenCaseAndRecordReport(t *testing.T) {
 	if !strings.Contains(body, "https://example.org/b") || !strings.Contains(body, "MAIL-7") {
 		t.Fatal("the report page lacks its URLs or reference")
 	}
+	// The analyst who entered it recorded it; they did not send it.
+	if !strings.Contains(body, "UTC, email, recorded by ana") {
+		t.Fatal("the report page does not say who recorded the report")
+	}
 	pros := newWebClient(t, base, nil)
 	pros.signIn(bv.creds["pros"])
 	pt := pros.csrf("/app/")
