@@ -75,7 +75,9 @@ type Store interface {
 	Seal(ctx context.Context) (*StoredCheckpoint, error)
 	// Close releases the store. It may be called again, also from
 	// several goroutines at once: later calls return nil or the first
-	// call's error, and release nothing twice.
+	// call's error, and release nothing twice. It may be called while
+	// appends or reads are under way: each ends or fails, and none
+	// touches what Close releases.
 	Close() error
 }
 

@@ -69,8 +69,11 @@ type Store struct {
 	mu     sync.Mutex
 	client *esdb.Client // replaced when it has closed itself (call)
 	closed bool
+	// calls counts the calls under way (call), which Close waits for.
+	calls sync.WaitGroup
 	// closeErr is the first Close's result, which later calls return.
-	closeErr error
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var (
@@ -262,6 +265,15 @@ func isCode(err error, code esdb.ErrorCode) bool {
 // repeating it, even an append, is safe.
 func (s *Store) call(op func(*esdb.Client) error) error {
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errClosed
+	}
+	// Counted, so that Close closes the client only once no call uses it:
+	// the client's Close beside one of its calls is a data race in the
+	// client, and can panic (a send on the channel Close closes).
+	s.calls.Add(1)
+	defer s.calls.Done()
 	c := s.client
 	s.mu.Unlock()
 	err := op(c)
@@ -289,14 +301,19 @@ func (s *Store) call(op func(*esdb.Client) error) error {
 	return op(c)
 }
 
-// Close implements events.Store.
+// errClosed answers a call made after Close began.
+var errClosed = errors.New("esdb: the store is closed")
+
+// Close implements events.Store: calls under way end first (a read
+// under way is read to its end), then the client is closed. Calls after
+// the first, at once or later, wait for it and return its error.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return s.closeErr // closed by an earlier call, at once or before
-	}
-	s.closed = true
-	s.closeErr = s.client.Close()
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true // no call starts, no client is replaced
+		s.mu.Unlock()
+		s.calls.Wait()
+		s.closeErr = s.client.Close()
+	})
 	return s.closeErr
 }

@@ -70,6 +70,8 @@ type Store struct {
 	// statement per batch costs far less than one per event.
 	mu      sync.Mutex
 	inserts map[int]*sql.Stmt
+	// insertsClosed: Close closed them; an append finds none.
+	insertsClosed bool
 
 	// The case and item lookups are a table in a file of their own,
 	// filled beside the appends, not in them (lookups.go).
@@ -433,6 +435,9 @@ const maxRowsPerInsert = 256
 func (s *Store) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.insertsClosed {
+		return nil, errors.New("sqlite: the store is closed")
+	}
 	if st, ok := s.inserts[n]; ok {
 		return st, nil
 	}
@@ -662,9 +667,14 @@ func (s *Store) close() error {
 		s.stopIndexer = nil
 	}
 	var errs []error
+	// Under the lock an append takes to find or prepare its statement:
+	// an append under way meets a closed store, not a map being read.
+	s.mu.Lock()
 	for _, st := range s.inserts {
 		errs = append(errs, st.Close())
 	}
+	s.inserts, s.insertsClosed = map[int]*sql.Stmt{}, true
+	s.mu.Unlock()
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
 	}

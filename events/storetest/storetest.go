@@ -28,6 +28,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ConflictOnWrongPosition", func(t *testing.T) { testConflict(t, open) })
 	t.Run("IdempotentRetry", func(t *testing.T) { testRetry(t, open) })
 	t.Run("DurableAcrossReopen", func(t *testing.T) { testReopen(t, open) })
+	t.Run("CloseBesideAppends", func(t *testing.T) { testCloseBesideAppends(t, open) })
 	t.Run("ConcurrentWritersNeverFork", func(t *testing.T) { testConcurrent(t, open) })
 	t.Run("ReadByCaseAndItem", func(t *testing.T) { testByCaseItem(t, open) })
 	t.Run("ReadAcrossPages", func(t *testing.T) { testReadAcrossPages(t, open) })
@@ -295,6 +296,41 @@ func testReopen(t *testing.T, open Opener) {
 	if err != nil || len(cps) != 1 || cps[0].Size != 10 || !bytes.Equal(cps[0].Note, cp.Note) {
 		t.Fatalf("checkpoint after reopen: %v %v", cps, err)
 	}
+}
+
+// testCloseBesideAppends closes the store while appends of ever new
+// sizes are under way (a shutdown that does not wait for the writer):
+// each append succeeds or fails, Close succeeds, and nothing of the
+// store is touched by both at once (go test -race).
+func testCloseBesideAppends(t *testing.T, open Opener) {
+	s, _ := open(t)
+	var c chain
+	var batches [][]events.Record
+	for n := 1; n <= 40; n++ {
+		batches = append(batches, c.batch(t, n))
+	}
+	started := make(chan struct{})
+	begin := sync.OnceFunc(func() { close(started) })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer begin()
+		size := uint64(0)
+		for i, b := range batches {
+			if i == 3 {
+				begin()
+			}
+			if err := s.Append(context.Background(), size, b, nil); err != nil {
+				return
+			}
+			size += uint64(len(b))
+		}
+	}()
+	<-started
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close beside appends: %v", err)
+	}
+	<-done
 }
 
 func testConcurrent(t *testing.T, open Opener) {
