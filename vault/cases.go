@@ -37,7 +37,7 @@ func (v *Vault) OpenCaseWith(ctx context.Context, who Principal, caseID, title s
 	}
 	notYet := func(c Case, exists bool) error {
 		if exists {
-			return refused(ErrConflict, "case %s already exists", caseID)
+			return refusedHint(ErrConflict, "choose another case id, or ask a custodian to assign you to it", "case %s already exists", caseID)
 		}
 		return nil
 	}

@@ -65,10 +65,6 @@ func runCaseOpen(args []string, stdout io.Writer) error {
 	}
 	var out api.CaseResponse
 	if err := c.call("POST", "/v1/cases", nil, api.CaseRequest{Case: pos[0], Title: *title, Retention: *retention}, &out); err != nil {
-		if se := (*statusError)(nil); errors.As(err, &se) && se.code == http.StatusConflict {
-			// The id is taken (a vault opens a case id once).
-			return fmt.Errorf("%w: choose another case id, or ask a custodian to assign you to it", err)
-		}
 		return err
 	}
 	return printResult(stdout, *asJSON, out, "opened case "+out.Case)

@@ -221,15 +221,30 @@ func (r *Reader) bytes() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	b := r.carve(n)
+	if _, err := io.ReadFull(r.r, b); err != nil {
+		return nil, r.short(err, what)
+	}
+	return b, nil
+}
+
+// carve returns the next n bytes of the slab, a new slab begun when it
+// holds fewer, with the capacity ending where they do.
+func (r *Reader) carve(n int) []byte {
 	if n > len(r.slab) {
 		r.slab = make([]byte, max(slabSize, n))
 	}
 	b := r.slab[:n:n]
-	if _, err := io.ReadFull(r.r, b); err != nil {
-		return nil, r.short(err, what)
-	}
 	r.slab = r.slab[n:]
-	return b, nil
+	return b
+}
+
+// lookupValues makes the three lookup values read into scratch, ending
+// at id, cs and item, one string that they share (one allocation, not
+// three).
+func (r *Reader) lookupValues(id, cs, item int) (string, string, string) {
+	values := string(r.scratch[:item])
+	return values[:id], values[id:cs], values[cs:item]
 }
 
 // Next returns the next record, with Bytes and the lookup values its own
@@ -292,15 +307,9 @@ func (r *Reader) buffered() (events.Record, bool) {
 	if !ok {
 		return events.Record{}, false
 	}
-	n := end - start
-	if n > len(r.slab) {
-		r.slab = make([]byte, max(slabSize, n))
-	}
-	rec := events.Record{Seq: seq, Bytes: r.slab[:n:n]}
+	rec := events.Record{Seq: seq, Bytes: r.carve(end - start)}
 	copy(rec.Bytes, buf[start:end])
-	r.slab = r.slab[n:]
-	values := string(r.scratch[:at])
-	rec.ID, rec.Case, rec.Item = values[:cut[0]], values[cut[0]:cut[1]], values[cut[1]:cut[2]]
+	rec.ID, rec.Case, rec.Item = r.lookupValues(cut[0], cut[1], cut[2])
 	if _, err := r.r.Discard(i); err != nil {
 		// Peek answered these bytes: Discard cannot fail here.
 		panic(err)
@@ -369,8 +378,7 @@ func (r *Reader) next() (events.Record, error) {
 	if item, err = r.lookup("an item", cs); err != nil {
 		return events.Record{}, err
 	}
-	values := string(r.scratch[:item])
-	rec.ID, rec.Case, rec.Item = values[:id], values[id:cs], values[cs:item]
+	rec.ID, rec.Case, rec.Item = r.lookupValues(id, cs, item)
 	if rec.Bytes, err = r.bytes(); err != nil {
 		return events.Record{}, err
 	}

@@ -44,7 +44,6 @@ const rawConns = 4
 // openRawPool opens the store's rawConns connections, and notes which
 // file they read (reopenRaw).
 func (s *Store) openRawPool() error {
-	s.closing, s.closeReads = context.WithCancel(context.Background())
 	fi, err := os.Stat(s.path)
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
@@ -67,7 +66,7 @@ func (s *Store) openRawPool() error {
 // and the path no longer names the file the store opened.
 var errFileReplaced = errors.New("sqlite: the log's path no longer names the file the store opened (it was replaced, moved or removed while the vault had it open); restart the vault to read the file the path names, after checking why it changed")
 
-// errStoreClosed refuses a long read once Close began.
+// errStoreClosed refuses a long read, or an append, once Close began.
 var errStoreClosed = errors.New("sqlite: the store is closed")
 
 // reopenRaw opens a connection in place of one closed, if the path
@@ -110,12 +109,15 @@ func (s *Store) takeRaw(ctx context.Context) (*rawConn, error) {
 	default:
 		if s.rawOpen < rawConns {
 			var err error
-			if c, err = s.reopenRaw(); err != nil && s.rawOpen == 0 {
+			c, err = s.reopenRaw()
+			switch {
+			case err == nil:
+				s.rawOpen++
+			case s.rawOpen == 0:
+				// None open and none can be: no read gives one back.
 				s.rawMu.Unlock()
 				s.rawReads.Done()
 				return nil, err
-			} else if err == nil {
-				s.rawOpen++
 			}
 		}
 	}
@@ -162,9 +164,7 @@ func (s *Store) closeRawPool() {
 	// Under the lock, so that no read is counted (takeRaw) after the
 	// wait below begins.
 	s.rawMu.Lock()
-	if s.closeReads != nil {
-		s.closeReads()
-	}
+	s.closeReads()
 	s.rawMu.Unlock()
 	s.rawReads.Wait()
 	if s.raw == nil {

@@ -532,26 +532,3 @@ func TestPathWithAPercentSignIsRefused(t *testing.T) {
 		t.Fatal("the refusal created logA.db")
 	}
 }
-
-// Close may be called again, and by two goroutines at once (a server's
-// shutdown beside a failed start's clean-up): each call waits for the
-// first and returns its result, and a read after it is refused.
-func TestCloseTwiceAtOnce(t *testing.T) {
-	s := appendRecords(t, filepath.Join(t.TempDir(), "custody.db"), 200)
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i := range errs {
-		wg.Go(func() { errs[i] = s.Close() })
-	}
-	wg.Wait()
-	if errs[0] != nil || errs[1] != nil {
-		t.Fatalf("Close at once: %v, %v", errs[0], errs[1])
-	}
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close again: %v", err)
-	}
-	err := s.ReadTransient(context.Background(), 0, func(events.Record) error { return nil })
-	if err == nil {
-		t.Fatal("a read after Close succeeded")
-	}
-}

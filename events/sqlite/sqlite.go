@@ -70,8 +70,6 @@ type Store struct {
 	// statement per batch costs far less than one per event.
 	mu      sync.Mutex
 	inserts map[int]*sql.Stmt
-	// insertsClosed: Close closed them; an append finds none.
-	insertsClosed bool
 
 	// The case and item lookups are a table in a file of their own,
 	// filled beside the appends, not in them (lookups.go).
@@ -97,7 +95,7 @@ type Store struct {
 	rawOpen  int // connections open, idle or in use
 	rawReads sync.WaitGroup
 	// closing ends when Close begins: it interrupts the long reads and
-	// refuses new ones.
+	// refuses new ones, and new appends.
 	closing    context.Context
 	closeReads context.CancelFunc
 }
@@ -153,6 +151,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	writer.SetMaxOpenConns(1)
 	s := &Store{path: cfg.Path, writer: writer}
+	s.closing, s.closeReads = context.WithCancel(context.Background())
 	if err := s.init(ctx, fresh); err != nil {
 		writer.Close()
 		return nil, err
@@ -435,8 +434,8 @@ const maxRowsPerInsert = 256
 func (s *Store) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.insertsClosed {
-		return nil, errors.New("sqlite: the store is closed")
+	if s.closing.Err() != nil {
+		return nil, errStoreClosed
 	}
 	if st, ok := s.inserts[n]; ok {
 		return st, nil
@@ -667,13 +666,14 @@ func (s *Store) close() error {
 		s.stopIndexer = nil
 	}
 	var errs []error
-	// Under the lock an append takes to find or prepare its statement:
-	// an append under way meets a closed store, not a map being read.
+	// Under the lock an append takes to find or prepare its statement
+	// (insertStmt, which refuses once closing ended): an append under
+	// way meets a closed store, not a map being read.
 	s.mu.Lock()
 	for _, st := range s.inserts {
 		errs = append(errs, st.Close())
 	}
-	s.inserts, s.insertsClosed = map[int]*sql.Stmt{}, true
+	clear(s.inserts)
 	s.mu.Unlock()
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())

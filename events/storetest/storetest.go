@@ -289,6 +289,21 @@ func testReopen(t *testing.T, open Opener) {
 	if err := errors.Join(errors.Join(errs...), s.Close()); err != nil {
 		t.Fatalf("closing twice at once, then again: %v", err)
 	}
+	// A read after Close is refused, by each way the store reads.
+	none := func(events.Record) error { return nil }
+	if err := s.Read(context.Background(), 0, none); err == nil {
+		t.Fatal("a read after Close succeeded")
+	}
+	if tr, ok := s.(events.TransientReader); ok {
+		if err := tr.ReadTransient(context.Background(), 0, none); err == nil {
+			t.Fatal("a transient read after Close succeeded")
+		}
+	}
+	if br, ok := s.(events.BytesReader); ok {
+		if err := br.ReadBytes(context.Background(), 0, func(uint64, []byte) error { return nil }); err == nil {
+			t.Fatal("a read of the bytes after Close succeeded")
+		}
+	}
 	s2 := reopen()
 	defer s2.Close()
 	sameRecords(t, readAll(t, s2, 0), append(a, b...))

@@ -18,17 +18,20 @@ import (
 // offline verifier does not use this package; it decodes with the
 // standard library alone.
 func DecodeEvent(b []byte) (*events.Event, error) {
-	if e, ok := events.ParseCanonical(b); ok {
-		return e, nil
-	}
-	return events.DecodeWith(b, gojson.Unmarshal)
+	return decode(b, events.ParseCanonical)
 }
 
 // decodePacked is DecodeEvent for the engine's replay, whose events are
 // dropped once checked: the vault's own events by
 // events.ParseCanonicalPacked, their strings cut from one copy of b.
 func decodePacked(b []byte) (*events.Event, error) {
-	if e, ok := events.ParseCanonicalPacked(b); ok {
+	return decode(b, events.ParseCanonicalPacked)
+}
+
+// decode reads b by parse, the scanner of the vault's layout, and
+// anything it does not read by events.DecodeWith.
+func decode(b []byte, parse func([]byte) (*events.Event, bool)) (*events.Event, error) {
+	if e, ok := parse(b); ok {
 		return e, nil
 	}
 	return events.DecodeWith(b, gojson.Unmarshal)

@@ -645,6 +645,10 @@ func TestOpenCaseAndRecordReport(t *testing.T) {
 	if _, body := inv.do("GET", "/app/cases/KH-2026-1", nil); strings.Contains(body, "The case is open") {
 		t.Fatal("the notice is shown twice")
 	}
+	// A case id already taken says what to do instead, as the CLI does.
+	if resp, body := inv.do("POST", "/app/cases", url.Values{"csrf": {token}, "case": {"KH-2026-1"}, "title": {"Again"}}); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "choose another case id") {
+		t.Fatalf("opening a case again: %d, the page says what to do: %v", resp.StatusCode, strings.Contains(body, "choose another case id"))
+	}
 	if resp, _ := inv.do("POST", "/app/cases", url.Values{"csrf": {token}, "case": {"bad id!"}, "title": {"x"}}); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("a malformed case id: %d", resp.StatusCode)
 	}
