@@ -40,7 +40,10 @@ type anchors struct {
 	ctx       context.Context
 	stop      context.CancelFunc
 	latencies []time.Duration
-	saved     chan uint64
+	// witnessedSize is the size of the largest checkpoint saved with its
+	// quorum of cosignatures.
+	witnessedSize uint64
+	saved         chan uint64
 }
 
 func startAnchors(logVKey string) (*anchors, error) {
@@ -95,6 +98,7 @@ func (a *anchors) start(seq *sequencer.Sequencer) {
 			if t, ok := a.signedAt[cp.Size]; ok {
 				a.latencies = append(a.latencies, time.Since(t))
 			}
+			a.witnessedSize = max(a.witnessedSize, cp.Size)
 			a.mu.Unlock()
 			select {
 			case a.saved <- cp.Size:
@@ -147,10 +151,34 @@ func (a *anchors) stampLoop(ctx context.Context) {
 	}
 }
 
-func (a *anchors) witnessedCount() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.latencies)
+// settle signs a checkpoint of everything appended so far and waits up to
+// limit for it to be witnessed by the quorum and for at least one
+// checkpoint of the run to be time-stamped. Its error says which of the
+// two did not happen, with the witness client's status.
+func (a *anchors) settle(ctx context.Context, seq *sequencer.Sequencer, limit time.Duration) error {
+	cp, err := seq.Checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	deadline := time.After(limit)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		a.mu.Lock()
+		witnessed, stamped := a.witnessedSize >= cp.Size, a.stamps > 0
+		a.mu.Unlock()
+		if witnessed && stamped {
+			return nil
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			if !witnessed {
+				return fmt.Errorf("checkpoint %d was not witnessed within %v: %+v", cp.Size, limit, a.client.Status())
+			}
+			return fmt.Errorf("no checkpoint was time-stamped within %v of the run's end", limit)
+		}
+	}
 }
 
 func (a *anchors) close() {
