@@ -223,7 +223,7 @@ func CheckpointWitnessed(dir string, n int) ([]Metric, error) {
 		if err != nil {
 			return nil, err
 		}
-		timeout := time.After(10 * time.Second)
+		timeout := time.After(30 * time.Second)
 	wait:
 		for {
 			select {
@@ -232,7 +232,7 @@ func CheckpointWitnessed(dir string, n int) ([]Metric, error) {
 					break wait
 				}
 			case <-timeout:
-				return nil, fmt.Errorf("checkpoint %d not witnessed within 10s: %+v", cp.Size, an.client.Status())
+				return nil, fmt.Errorf("checkpoint %d not witnessed within 30 s: %+v", cp.Size, an.client.Status())
 			}
 		}
 	}
