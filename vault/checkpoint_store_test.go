@@ -54,7 +54,7 @@ func TestEveryTimeStampTokenHasItsNoteBesideIt(t *testing.T) {
 		if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "T-1", Name: fmt.Sprintf("f%d.txt", i), Body: strings.NewReader(fmt.Sprint("file ", i))}); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(30 * time.Second)
 		for cp := v.log.LatestCheckpoint(); cp == nil || cp.Size < v.log.Size(); cp = v.log.LatestCheckpoint() {
 			if time.Now().After(deadline) {
 				t.Fatal("no checkpoint published")

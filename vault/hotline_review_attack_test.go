@@ -120,8 +120,8 @@ func TestAttackSlowProbeBlocksDeposit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("the deposit of a 256 KiB file is still blocked after 3 s by a probe that does not read: the probe blocks the deposit")
+	case <-time.After(20 * time.Second):
+		t.Fatal("the deposit of a 256 KiB file is still blocked after 20 s by a probe that does not read: the probe blocks the deposit")
 	}
 }
 

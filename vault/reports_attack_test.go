@@ -53,7 +53,7 @@ func TestAttackReportRacesDepositIntoIntegrityFailure(t *testing.T) {
 	if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "R-1", Name: "a.jpg", Body: strings.NewReader("a")}); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); hits.Load() == 0 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(30 * time.Second); hits.Load() == 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond) // the background stamping's first (and, per interval, only) request
 	}
 	armed.Store(true)

@@ -956,7 +956,7 @@ func TestCheckpointsAreStoredOnTheStoreInterval(t *testing.T) {
 				if _, err := seq.Append(ctx, sequencer.Draft{Type: "t"}); err != nil {
 					t.Fatal(err)
 				}
-				deadline := time.Now().Add(5 * time.Second)
+				deadline := time.Now().Add(30 * time.Second)
 				for cp := seq.LatestCheckpoint(); cp == nil || cp.Size < uint64(i); cp = seq.LatestCheckpoint() {
 					if time.Now().After(deadline) {
 						t.Fatalf("no checkpoint published for event %d", i)

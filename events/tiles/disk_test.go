@@ -38,7 +38,7 @@ func TestFIFOTileRefused(t *testing.T) {
 	}()
 	select {
 	case <-appended:
-	case <-time.After(3 * time.Second):
+	case <-time.After(20 * time.Second):
 		t.Errorf("an append is blocked behind a tile read of a FIFO in DATA/tiles")
 	}
 }

@@ -27,7 +27,7 @@ func TestWORMAgainstRoot(t *testing.T) {
 	srv := testenv.SharedMinIO(t)
 	s, cfg := open(t, srv)
 	root := rootClient(t, srv)
-	until := time.Now().Add(4 * time.Second)
+	until := time.Now().Add(8 * time.Second) // the refusals below must all come before it, on a loaded machine too
 	if _, err := s.Put(ctx, "ev/locked", bytes.NewReader([]byte("evidence")), objects.PutOptions{RetainUntil: until}); err != nil {
 		t.Fatal(err)
 	}
