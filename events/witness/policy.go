@@ -121,6 +121,7 @@ func ParsePolicy(b []byte) (*Policy, error) {
 			if err := checkGroup(f); err != nil {
 				return nil, fmt.Errorf("witness policy line %d: %v", n+1, err)
 			}
+			names[f[1]] = true // checkGroup saw its name
 		}
 		// The format's parser keeps the last quorum line it reads: a
 		// second one would silently replace the first.
@@ -129,6 +130,13 @@ func ParsePolicy(b []byte) (*Policy, error) {
 				return nil, fmt.Errorf("witness policy line %d: a second quorum line (the first is line %d): a policy has exactly one", n+1, quorumLine)
 			}
 			quorumLine = n + 1
+			// The format's parser resolves the quorum's name after the
+			// last line; a name is defined before the line that uses it
+			// (docs/witnesses.md section 1.1), so that the policy reads
+			// the same from top to bottom.
+			if len(f) == 2 && f[1] != "none" && !names[f[1]] {
+				return nil, fmt.Errorf("witness policy line %d: quorum %s: no witness or group of that name is defined above it (a name is defined before the line that uses it)", n+1, f[1])
+			}
 		}
 		text.WriteString(body + "\n")
 	}

@@ -79,6 +79,8 @@ func TestParsePolicy(t *testing.T) {
 		"witness a " + va + "\nquorum a\nquorum a\n",
 		// Names are defined before use.
 		"group g any a\nwitness a " + va + "\nquorum g\n",
+		"quorum a\nwitness a " + va + "\n",
+		"witness a " + va + "\nquorum g\ngroup g any a\n",
 	} {
 		if _, err := ParsePolicy([]byte(bad)); err == nil {
 			t.Errorf("accepted %q", bad)
