@@ -482,6 +482,12 @@ func packageCases() []caseDef {
 			func(k *caseKit) []byte {
 				return k.header(k.base, pkgformat.ReportName, func(h []byte) { copy(h[108:116], []byte{0x80, 0, 0, 0, 0, 0, 0, 0x01}) })
 			}),
+		valid("container-base256-negative-mtime", "container.metadata", "report.txt's header gives its modification time in base-256 as a negative number (first byte 0xff: before 1970), which carries no meaning",
+			func(k *caseKit) []byte {
+				return k.header(k.base, pkgformat.ReportName, func(h []byte) {
+					copy(h[136:148], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00})
+				})
+			}),
 		invalid("container-name-hidden-bytes", "container.hidden", "manifest.json's name field holds bytes after the NUL that ends the name", "after the name's end",
 			func(k *caseKit) []byte {
 				return k.header(k.base, pkgformat.ManifestName, func(h []byte) { copy(h[len(pkgformat.ManifestName)+1:], "hidden") })
@@ -1113,6 +1119,31 @@ func packageCases() []caseDef {
 				fp := pkgformat.KeyFingerprint(k.vkey)
 				r := bytes.Replace(k.get(k.ms, pkgformat.ReportName), []byte("Log key fingerprint:   "+fp), []byte("Log key fingerprint:   \u202e"+fp+"\u202c"), 1)
 				return k.tar(k.commit(k.clone(), pkgformat.ReportName, r))
+			}),
+		invalid("report-key-nbsp-label", "report.key", "report.txt with a second Log key fingerprint line, naming another key, before the right one, indented with a NO-BREAK SPACE (U+00A0) where the vault writes a space (its hash updated in the manifest, which is signed again): a person reads it as the report's first Log key fingerprint", "report.txt states the log key fingerprint",
+			func(k *caseKit) []byte {
+				fp := pkgformat.KeyFingerprint(k.vkey)
+				other := "\u00a0 Log key fingerprint:   " + strings.Repeat("ab", 32) + "\n  Log key fingerprint:   " + fp
+				r := bytes.Replace(k.get(k.ms, pkgformat.ReportName), []byte("  Log key fingerprint:   "+fp), []byte(other), 1)
+				return k.tar(k.commit(k.clone(), pkgformat.ReportName, r))
+			}),
+		invalid("report-key-lookalike-label", "report.key", "report.txt with a second Log key line, naming another key, whose label is written with a CYRILLIC SMALL LETTER O (U+043E) for the o of Log (its hash updated in the manifest, which is signed again)", "report.txt states the log key",
+			func(k *caseKit) []byte {
+				r := string(k.get(k.ms, pkgformat.ReportName))
+				i := strings.Index(r, "  Log key:")
+				return k.tar(k.commit(k.clone(), pkgformat.ReportName, []byte(r[:i]+"  L\u043eg key:               custos-other+89abcdef+AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n"+r[i:])))
+			}),
+		invalid("report-key-other-in-text", "report.key", "report.txt's how-to-verify step 1 says the fingerprint must equal another key's, its Log key lines left right (its hash updated in the manifest, which is signed again)", "report.txt says \"must equal",
+			func(k *caseKit) []byte {
+				fp := pkgformat.KeyFingerprint(k.vkey)
+				r := bytes.Replace(k.get(k.ms, pkgformat.ReportName), []byte("It must equal "+fp), []byte("It must equal "+strings.Repeat("AB", 32)), 1)
+				return k.tar(k.commit(k.clone(), pkgformat.ReportName, r))
+			}),
+		invalid("report-text-unassigned", "report.text", "report.txt holds U+1FAE9, a code point unassigned in Unicode 15.0.0 (assigned in 16.0), after its Log key lines (its hash updated in the manifest, which is signed again)", "hidden character U+1FAE9",
+			func(k *caseKit) []byte {
+				r := string(k.get(k.ms, pkgformat.ReportName))
+				i := strings.Index(r, "  Log key:")
+				return k.tar(k.commit(k.clone(), pkgformat.ReportName, []byte(r[:i]+"  \U0001fae9\n"+r[i:])))
 			}),
 		invalid("report-no-key", "report.key", "report.txt without its Log key and Log key fingerprint lines (its hash updated in the manifest, which is signed again)", "does not state the log key",
 			func(k *caseKit) []byte {

@@ -803,7 +803,8 @@ func (v *verification) report(name string) error {
 	var head prefixWriter
 	head.max = reportHead + reportLineMax
 	var text reportText
-	sum, err := v.hashNextTee(name, MaxReportMember, io.MultiWriter(&head, &text))
+	statements := keyStatements{m: v.m}
+	sum, err := v.hashNextTee(name, MaxReportMember, io.MultiWriter(&head, &text, &statements))
 	if err != nil {
 		return err
 	}
@@ -813,7 +814,10 @@ func (v *verification) report(name string) error {
 	if err := text.finish(); err != nil {
 		return err
 	}
-	return reportNamesKey(head.b, head.cut, v.m)
+	if err := reportNamesKey(head.b, head.cut, v.m); err != nil {
+		return err
+	}
+	return statements.finish()
 }
 
 // reportText checks, as report.txt streams by, that it is text a
@@ -862,71 +866,6 @@ func (r *reportText) finish() error {
 		r.err = fmt.Errorf("report.txt is not UTF-8 at byte %d", r.at)
 	}
 	return r.err
-}
-
-// reportHead is the part of report.txt in which its Log key lines are
-// looked for (section 8): a line counts when its first byte is among the
-// first reportHead bytes. Its checkpoint section comes within the first
-// few hundred.
-const reportHead = 16 << 10
-
-// reportLineMax bounds how far past reportHead a line that starts within
-// it is read, to its line feed.
-const reportLineMax = 4 << 10
-
-// reportNamesKey checks that report.txt states the log key that signed
-// the package: the key a person reads in the report (and is told to
-// compare with the one the vault's operators publish) must be the
-// manifest's, or a package re-signed by another key with a genuine
-// report copied in would show the genuine fingerprint. A version 2
-// report states none; a version 3 report must.
-//
-// head is the report's first reportHead+reportLineMax bytes (all of it
-// if shorter), and cut tells that the report goes on beyond them. Every
-// line whose first byte is among the first reportHead bytes is read
-// whole, up to its line feed (or the report's end); such a line that is
-// a Log key line and does not end within head fails, as one whose value
-// cannot be read.
-func reportNamesKey(head []byte, cut bool, m *Manifest) error {
-	var fp, key string
-	var haveFP, haveKey bool
-	// Every such line, not only the first: a report states one key.
-	for start := 0; start < len(head) && start < reportHead; {
-		line := string(head[start:])
-		end := strings.IndexByte(line, '\n')
-		if end >= 0 {
-			line = line[:end]
-		}
-		at := start
-		start += len(line) + 1
-		label := strings.TrimLeft(line, " ")
-		isKeyLine := strings.HasPrefix(label, "Log key fingerprint:") || strings.HasPrefix(label, "Log key:")
-		if end < 0 && cut && isKeyLine {
-			return fmt.Errorf("report.txt's Log key line starting at byte %d does not end within %d bytes: its value cannot be read", at, reportLineMax)
-		}
-		if rest, ok := strings.CutPrefix(label, "Log key fingerprint:"); ok {
-			if fp = strings.TrimSpace(rest); fp != m.LogKeyFingerprint {
-				break
-			}
-			haveFP = true
-		} else if rest, ok := strings.CutPrefix(label, "Log key:"); ok {
-			if key = strings.TrimSpace(rest); key != m.LogKey {
-				break
-			}
-			haveKey = true
-		}
-	}
-	switch {
-	case fp != "" && fp != m.LogKeyFingerprint:
-		return fmt.Errorf("report.txt states the log key fingerprint %s, but the package is signed by the key whose fingerprint is %s: the report is not this key's", truncate(fp), m.LogKeyFingerprint)
-	case key != "" && key != m.LogKey:
-		return fmt.Errorf("report.txt states the log key %s, but the package is signed by %s: the report is not this key's", truncate(key), m.LogKey)
-	case !haveFP && !haveKey && m.Format == FormatV2:
-		return nil
-	case !haveFP || !haveKey:
-		return errors.New("report.txt does not state the log key that signed the package (its Log key and Log key fingerprint lines)")
-	}
-	return nil
 }
 
 // prefixWriter keeps the first max bytes written to it; cut tells that
