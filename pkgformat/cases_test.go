@@ -947,6 +947,18 @@ func packageCases() []caseDef {
 			func(k *caseKit) []byte {
 				return k.forged(onSealing(replaceOnce(`{`, `{"for_role":"judge",`)))
 			}),
+		invalid("sealing-not-signed-in", "sealing.event", `forged log: the sealing event's actor has "auth":"none" (no sign-in)`, "not signed in",
+			func(k *caseKit) []byte {
+				return k.forged(func(ev *events.Event) {
+					if ev.Type == "package.sealing" {
+						ev.Actor.Auth = "none"
+					}
+				})
+			}),
+		invalid("sealing-by-analyst", "sealing.event", "forged log: the package sealed by a hotline analyst (role analyst), the manifest naming the same", "sealed by investigators and custodians",
+			func(k *caseKit) []byte {
+				return buildPackageOpts(k.t, k.id, packageItems, k.signer, k.vkey, vectorOptions{SealedBy: &events.Actor{Person: "lim.sreyneang", Role: "analyst", Auth: "local", Session: "se_0123456789abcdef0123dddd"}})
+			}),
 		valid("sealing-for-defence", "sealing.event", `forged log: the sealing event's data says "for_role":"defence" (the manifest names the person, not the role)`,
 			func(k *caseKit) []byte {
 				return k.forged(onSealing(replaceOnce(`{`, `{"for_role":"defence",`)))
@@ -1036,11 +1048,10 @@ func packageCases() []caseDef {
 					r.sealer = r.approver
 				})
 			}),
-		invalid("sealing-approval-not-signed-in", "sealing.request", `forged log: the approval's actor authenticated as "none"`, "an approval is another person's",
+		invalid("sealing-approval-not-signed-in", "sealing.request", `forged log: the approval's actor authenticated as "none" (the same custodian sealing signed in)`, "an approval is another person's",
 			func(k *caseKit) []byte {
 				return k.sealedOnRequest(func(r *sealingOnRequest) {
 					r.approver.Auth, r.approver.Session = "none", ""
-					r.sealer = r.approver
 				})
 			}),
 		invalid("sealing-approved-after-expiry", "sealing.request", "forged log: the request expired a day before its approval", "after that",

@@ -1297,6 +1297,16 @@ func checkSealing(m *Manifest, evs map[uint64]*events.Event) (string, error) {
 	if r := d.forRole(); r != "prosecutor" && r != "defence" {
 		return "", fmt.Errorf("sealing event %d says the package is for a %q; a package is sealed for a prosecutor or defence counsel (for_role prosecutor or defence, or absent)", m.SealingEvent, truncate(d.ForRole))
 	}
+	// Who seals (custody-log.md section 8): an investigator or a
+	// custodian, signed in. The vault writes no other sealing.
+	if r := ev.Actor.Role; r != "investigator" && r != "custodian" {
+		return "", fmt.Errorf("sealing event %d was sealed by %s as a %q; packages are sealed by investigators and custodians", m.SealingEvent, truncate(ev.Actor.Person), truncate(r))
+	}
+	switch ev.Actor.Auth {
+	case "local", "oidc", "certificate", "token":
+	default:
+		return "", fmt.Errorf("sealing event %d was sealed by %s with auth %q, not signed in (local, oidc, certificate, or token in logs before sessions): a package is sealed by a person who signed in", m.SealingEvent, truncate(ev.Actor.Person), truncate(ev.Actor.Auth))
+	}
 	return d.forRole(), nil
 }
 
