@@ -800,11 +800,9 @@ func (v *verification) item(i int, it Item) error {
 }
 
 func (v *verification) report(name string) error {
-	var head prefixWriter
-	head.max = reportHead + reportLineMax
 	var text reportText
-	statements := keyStatements{m: v.m}
-	sum, err := v.hashNextTee(name, MaxReportMember, io.MultiWriter(&head, &text, &statements))
+	key := keyLines{m: v.m}
+	sum, err := v.hashNextTee(name, MaxReportMember, io.MultiWriter(&text, &key))
 	if err != nil {
 		return err
 	}
@@ -814,10 +812,7 @@ func (v *verification) report(name string) error {
 	if err := text.finish(); err != nil {
 		return err
 	}
-	if err := reportNamesKey(head.b, head.cut, v.m); err != nil {
-		return err
-	}
-	return statements.finish()
+	return key.finish()
 }
 
 // reportText checks, as report.txt streams by, that it is text a
@@ -866,25 +861,6 @@ func (r *reportText) finish() error {
 		r.err = fmt.Errorf("report.txt is not UTF-8 at byte %d", r.at)
 	}
 	return r.err
-}
-
-// prefixWriter keeps the first max bytes written to it; cut tells that
-// more were written.
-type prefixWriter struct {
-	b   []byte
-	max int
-	cut bool
-}
-
-func (p *prefixWriter) Write(b []byte) (int, error) {
-	room := p.max - len(p.b)
-	if room > 0 {
-		p.b = append(p.b, b[:min(room, len(b))]...)
-	}
-	if len(b) > max(room, 0) {
-		p.cut = true
-	}
-	return len(b), nil
 }
 
 func (v *verification) reportPDF(name string) error {
@@ -1236,9 +1212,15 @@ func canonicalKey(key string) error {
 	return nil
 }
 
+// truncate is s, or its first 64 bytes and "..." (cut at the start of a
+// character) if it is longer.
 func truncate(s string) string {
 	if len(s) > 64 {
-		return s[:64] + "..."
+		i := 64
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		return s[:i] + "..."
 	}
 	return s
 }
