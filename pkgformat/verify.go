@@ -432,7 +432,11 @@ func (v *verification) end(k kind) error {
 			v.rep.passed("%s decrypted; every plaintext SHA-256 matches its deposit", Count(v.rep.Decrypted, "item", "items"))
 		}
 	case kindReport:
-		v.rep.passed("report.txt is the one the signed manifest names")
+		if v.m.Format == FormatV2 {
+			v.rep.passed("report.txt is the one the signed manifest names")
+		} else {
+			v.rep.passed("report.txt is the one the signed manifest names; its Log key lines and numbered steps name the key that signed (the key to compare is the one above, not the report's)")
+		}
 	case kindReportPDF:
 		if v.m.Format != FormatV2 {
 			v.rep.passed("report.pdf is the one the signed manifest names")
