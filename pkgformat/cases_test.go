@@ -323,6 +323,24 @@ func (k *caseKit) sealedOnRequest(edit func(*sealingOnRequest)) []byte {
 		Sealing: func(d *vault.PackageSealing) { d.Request, d.RequestedBy = r.request, r.requestedBy }})
 }
 
+// policyDropped is the case events of a drop of the case's export
+// approval as the vault writes them: the approver of r (keo.vanna) asks,
+// another custodian (lim.sovann) approves and writes the case.policy.set
+// right after; edit changes them for a case.
+func policyDropped(r *sealingOnRequest, edit func(opened, approved, drop *vectorEvent)) []vectorEvent {
+	other := r.approver
+	other.Person, other.Session = "lim.sovann", "se_0123456789abcdef0123cccc"
+	const id = "rq_0123456789abcdef0123dddd"
+	opened := vectorEvent{"request.opened", r.approver, map[string]any{"request": id, "kind": "case.policy", "case": packageCase,
+		"params": map[string]string{"export_approval": "none"}, "expires": "2026-12-14T10:00:00Z"}}
+	approved := vectorEvent{"request.approved", other, map[string]string{"request": id, "kind": "case.policy", "requested_by": r.approver.Person}}
+	drop := vectorEvent{"case.policy.set", other, map[string]string{"export_approval": "none", "request": id, "requested_by": r.approver.Person}}
+	if edit != nil {
+		edit(&opened, &approved, &drop)
+	}
+	return []vectorEvent{opened, approved, drop}
+}
+
 // onSealing edits the data of the sealing event.
 func onSealing(edit func(string) string) func(*events.Event) {
 	return func(ev *events.Event) {
@@ -1032,12 +1050,31 @@ func packageCases() []caseDef {
 			func(k *caseKit) []byte {
 				return k.sealedOnRequest(func(r *sealingOnRequest) { r.policy = "REQUIRED" })
 			}),
-		valid("sealing-policy-dropped-on-request", "sealing.request", "forged log: the case's policy requires approval; a custodian asked to drop it and another approved (case.policy.set none naming the request and its requester); the investigator seals without a request",
+		valid("sealing-policy-dropped-on-request", "sealing.request", "forged log: the case's policy requires approval; a custodian asked to drop it and another approved (the request's request.opened and request.approved, then case.policy.set none naming the request and its requester, written by the approver); the investigator seals without a request",
 			func(k *caseKit) []byte {
 				return k.sealedOnRequest(func(r *sealingOnRequest) {
-					other := r.approver
-					other.Person, other.Session = "lim.sovann", "se_0123456789abcdef0123cccc"
-					r.later = []vectorEvent{{"case.policy.set", other, map[string]string{"export_approval": "none", "request": "rq_0123456789abcdef0123dddd", "requested_by": r.approver.Person}}}
+					r.later = policyDropped(r, nil)
+					r.noOpened, r.noApproved, r.request, r.requestedBy, r.sealer = true, true, "", "", r.requester
+				})
+			}),
+		invalid("sealing-policy-drop-request-not-carried", "sealing.request", "forged log: as valid-sealing-policy-dropped-on-request, but without the drop's request.opened and request.approved: a drop from 2026-12-07 is checked against its request in the package", "does not hold the request's request.opened and request.approved",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					r.later = policyDropped(r, nil)[2:]
+					r.noOpened, r.noApproved, r.request, r.requestedBy, r.sealer = true, true, "", "", r.requester
+				})
+			}),
+		invalid("sealing-policy-drop-approved-by-investigator", "sealing.request", "forged log: the drop's request approved, and the drop written, by the case's investigator", "an approval is a custodian's other than the requester's",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					r.later = policyDropped(r, func(_, approved, drop *vectorEvent) { approved.Actor, drop.Actor = r.requester, r.requester })
+					r.noOpened, r.noApproved, r.request, r.requestedBy, r.sealer = true, true, "", "", r.requester
+				})
+			}),
+		invalid("sealing-policy-drop-other-kind", "sealing.request", "forged log: the request the drop names is a case.member.add request", "not a case.policy request for none",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					r.later = policyDropped(r, func(opened, _, _ *vectorEvent) { opened.Data.(map[string]any)["kind"] = "case.member.add" })
 					r.noOpened, r.noApproved, r.request, r.requestedBy, r.sealer = true, true, "", "", r.requester
 				})
 			}),

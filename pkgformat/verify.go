@@ -1311,6 +1311,7 @@ type requestData struct {
 		Purpose        string   `json:"purpose"`
 		Items          []string `json:"items"`
 		DiscloseOthers bool     `json:"disclose_others"`
+		ExportApproval string   `json:"export_approval"` // of a case.policy request
 	} `json:"params"`
 }
 
@@ -1390,6 +1391,11 @@ func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, err
 		if required && !now && (p.Request == "" || p.RequestedBy == "" || p.RequestedBy == ev.Actor.Person) {
 			return "", fmt.Errorf("the case's export approval was dropped at event %d by %s alone: dropping it is a request another custodian approves (custody-log.md section 8), so the sealing (event %d) was not free of it", seq, truncate(ev.Actor.Person), sealing.Seq)
 		}
+		if required && !now {
+			if err := checkPolicyDrop(m, evs, order, ev, p); err != nil {
+				return "", err
+			}
+		}
 		policy, required = ev, now
 	}
 	if d.Request == "" {
@@ -1398,28 +1404,7 @@ func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, err
 		}
 		return "no approval was needed: the case's export policy did not require one at the sealing", nil
 	}
-	find := func(typ string) (*events.Event, requestData, error) {
-		var found *events.Event
-		var data requestData
-		for _, seq := range order {
-			ev := evs[seq]
-			if ev.Type != typ {
-				continue
-			}
-			var r requestData
-			if err := ev.DecodeData(&r); err != nil {
-				return nil, r, err
-			}
-			if r.Request != d.Request {
-				continue
-			}
-			if found != nil {
-				return nil, r, fmt.Errorf("request %s has two %s events (%d and %d)", truncate(d.Request), typ, found.Seq, ev.Seq)
-			}
-			found, data = ev, r
-		}
-		return found, data, nil
-	}
+	find := func(typ string) (*events.Event, requestData, error) { return findRequest(evs, order, typ, d.Request) }
 	opened, asked, err := find("request.opened")
 	if err != nil {
 		return "", err
@@ -1460,18 +1445,16 @@ func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, err
 		return "", fmt.Errorf("request %s is opened at event %d and approved at event %d; its sealing (event %d) must come right after its approval, and the approval after the request", truncate(d.Request), opened.Seq, approved.Seq, sealing.Seq)
 	case decided.RequestedBy != requester.Person || d.RequestedBy != requester.Person:
 		return "", fmt.Errorf("request %s was opened by %s, but its approval (event %d) or its sealing (event %d) names %q as who asked", truncate(d.Request), truncate(requester.Person), approved.Seq, sealing.Seq, truncate(map[bool]string{true: decided.RequestedBy, false: d.RequestedBy}[decided.RequestedBy != requester.Person]))
-	case approved.Actor.Role != "custodian" || approved.Actor.Person == requester.Person || approved.Actor.Person == "":
-		return "", fmt.Errorf("request %s, asked by %s, is approved (event %d) by %s (%s): an approval is a custodian's other than the requester's", truncate(d.Request), truncate(requester.Person), approved.Seq, truncate(approved.Actor.Person), truncate(approved.Actor.Role))
-	case !signedIn[approved.Actor.Auth] || samePerson(approved.Actor, requester):
-		return "", fmt.Errorf("request %s is approved (event %d) with the credential %q of the requester's or of nobody signed in (auth %q): an approval is another person's, signed in", truncate(d.Request), approved.Seq, truncate(approved.Actor.Session+approved.Actor.Certificate+approved.Actor.Subject), truncate(approved.Actor.Auth))
+	}
+	if err := checkApproval(d.Request, opened, approved, asked); err != nil {
+		return "", err
+	}
+	switch {
 	case sealing.Actor.Person != approved.Actor.Person || sealing.Actor.Role != approved.Actor.Role:
 		return "", fmt.Errorf("request %s is approved by %s (event %d), but sealed by %s (event %d): the approving custodian seals", truncate(d.Request), truncate(approved.Actor.Person), approved.Seq, truncate(sealing.Actor.Person), sealing.Seq)
 	case p.For != d.For || asked.Person != "" && asked.Person != d.For || p.Purpose != d.Purpose || p.DiscloseOthers != d.DisclosesOthers:
 		return "", fmt.Errorf("request %s (event %d) asked for a package for %s with the purpose %q (disclosing other packages: %v); sealing event %d is for %s with the purpose %q (disclosing: %v)",
 			truncate(d.Request), opened.Seq, truncate(p.For), truncate(p.Purpose), p.DiscloseOthers, sealing.Seq, truncate(d.For), truncate(d.Purpose), d.DisclosesOthers)
-	}
-	if exp, err := time.Parse(time.RFC3339, asked.Expires); err != nil || approved.Timestamp().After(exp.Add(approvalSlack)) {
-		return "", fmt.Errorf("request %s (event %d) could be approved until %q; its approval (event %d) is at %s, after that", truncate(d.Request), opened.Seq, truncate(asked.Expires), approved.Seq, approved.Time)
 	}
 	if len(p.Items) > 0 {
 		if !slices.Equal(p.Items, d.Items) {
@@ -1493,6 +1476,104 @@ func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, err
 	}
 	return fmt.Sprintf("the sealing was asked by %s in request %s (event %d) and approved by custodian %s (event %d), who sealed it; %s",
 		printable.Terminal(requester.Person), d.Request, opened.Seq, printable.Terminal(approved.Actor.Person), approved.Seq, why), nil
+}
+
+// findRequest returns the one event of type typ (request.opened,
+// request.approved or request.rejected) among the package's events whose
+// data names request id, read in the log's order (order), with its data;
+// nil if there is none, an error for two, or for data that does not
+// read.
+func findRequest(evs map[uint64]*events.Event, order []uint64, typ, id string) (*events.Event, requestData, error) {
+	var found *events.Event
+	var data requestData
+	for _, seq := range order {
+		ev := evs[seq]
+		if ev.Type != typ {
+			continue
+		}
+		var r requestData
+		if err := ev.DecodeData(&r); err != nil {
+			return nil, r, err
+		}
+		if r.Request != id {
+			continue
+		}
+		if found != nil {
+			return nil, r, fmt.Errorf("request %s has two %s events (%d and %d)", truncate(id), typ, found.Seq, ev.Seq)
+		}
+		found, data = ev, r
+	}
+	return found, data, nil
+}
+
+// checkApproval checks who approved request id (event approved) against
+// who asked for it (the actor of opened, whose data is asked): a
+// custodian other than the requester, signed in with another credential,
+// at most approvalSlack after the request's expiry (custody-log.md
+// section 8, "Decisions").
+func checkApproval(id string, opened, approved *events.Event, asked requestData) error {
+	requester := opened.Actor
+	switch {
+	case approved.Actor.Role != "custodian" || approved.Actor.Person == requester.Person || approved.Actor.Person == "":
+		return fmt.Errorf("request %s, asked by %s, is approved (event %d) by %s (%s): an approval is a custodian's other than the requester's", truncate(id), truncate(requester.Person), approved.Seq, truncate(approved.Actor.Person), truncate(approved.Actor.Role))
+	case !signedIn[approved.Actor.Auth] || samePerson(approved.Actor, requester):
+		return fmt.Errorf("request %s is approved (event %d) with the credential %q of the requester's or of nobody signed in (auth %q): an approval is another person's, signed in", truncate(id), approved.Seq, truncate(approved.Actor.Session+approved.Actor.Certificate+approved.Actor.Subject), truncate(approved.Actor.Auth))
+	}
+	if exp, err := time.Parse(time.RFC3339, asked.Expires); err != nil || approved.Timestamp().After(exp.Add(approvalSlack)) {
+		return fmt.Errorf("request %s (event %d) could be approved until %q; its approval (event %d) is at %s, after that", truncate(id), opened.Seq, truncate(asked.Expires), approved.Seq, approved.Time)
+	}
+	return nil
+}
+
+// PolicyRequestsCarriedSince is the first day a drop of a case's export
+// approval is checked against its request in the package (section 9
+// step 7a): a case.policy.set before it is checked by its own data alone.
+var PolicyRequestsCarriedSince = time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+
+// checkPolicyDrop checks a case.policy.set (drop, data p) that dropped the
+// case's export approval, from the events the package carries (a package
+// carries the case's own events, its requests among them; section 9 step
+// 7a): it carried out the case.policy request it names, asked by a
+// custodian for export_approval none in this case, its request.opened and
+// request.approved in the package and no request.rejected, approved right
+// before it by the custodian who wrote it, another than the requester,
+// signed in with another credential, before the request expired.
+func checkPolicyDrop(m *Manifest, evs map[uint64]*events.Event, order []uint64, drop *events.Event, p policyData) error {
+	if drop.Timestamp().Before(PolicyRequestsCarriedSince) {
+		return nil
+	}
+	opened, asked, err := findRequest(evs, order, "request.opened", p.Request)
+	if err != nil {
+		return err
+	}
+	approved, decided, err := findRequest(evs, order, "request.approved", p.Request)
+	if err != nil {
+		return err
+	}
+	if rejected, _, err := findRequest(evs, order, "request.rejected", p.Request); err != nil {
+		return err
+	} else if rejected != nil {
+		return fmt.Errorf("request %s is rejected (event %d), yet the case's export approval was dropped on it (event %d)", truncate(p.Request), rejected.Seq, drop.Seq)
+	}
+	if opened == nil || approved == nil {
+		return fmt.Errorf("the case's export approval was dropped (event %d) on request %s, but the package does not hold the request's request.opened and request.approved (a package carries the case's own events, its requests among them)", drop.Seq, truncate(p.Request))
+	}
+	requester := opened.Actor
+	switch {
+	case asked.Kind != "case.policy" || decided.Kind != "case.policy" || asked.Params.ExportApproval != "none":
+		return fmt.Errorf("request %s, on which the case's export approval was dropped (event %d), is of kind %q (approved as %q) asking for export approval %q, not a case.policy request for none", truncate(p.Request), drop.Seq, truncate(asked.Kind), truncate(decided.Kind), truncate(asked.Params.ExportApproval))
+	case opened.Case != m.Case || asked.Case != "" && asked.Case != m.Case:
+		return fmt.Errorf("request %s (event %d), on which the case's export approval was dropped, is of the case %q, not %s", truncate(p.Request), opened.Seq, truncate(opened.Case), m.Case)
+	case requester.Role != "custodian":
+		return fmt.Errorf("request %s is asked (event %d) by %s as %q: only custodians ask to drop a case's export approval", truncate(p.Request), opened.Seq, truncate(requester.Person), truncate(requester.Role))
+	case !(opened.Seq < approved.Seq && approved.Seq+1 == drop.Seq):
+		return fmt.Errorf("request %s is opened at event %d and approved at event %d; the drop of the case's export approval (event %d) must come right after its approval, and the approval after the request", truncate(p.Request), opened.Seq, approved.Seq, drop.Seq)
+	case decided.RequestedBy != requester.Person || p.RequestedBy != requester.Person:
+		return fmt.Errorf("request %s was opened by %s, but its approval (event %d) or the drop (event %d) names another as who asked", truncate(p.Request), truncate(requester.Person), approved.Seq, drop.Seq)
+	case drop.Actor.Person != approved.Actor.Person || drop.Actor.Role != approved.Actor.Role:
+		return fmt.Errorf("request %s is approved by %s (event %d), but the drop of the case's export approval is written by %s (event %d): the approving custodian writes it", truncate(p.Request), truncate(approved.Actor.Person), approved.Seq, truncate(drop.Actor.Person), drop.Seq)
+	}
+	return checkApproval(p.Request, opened, approved, asked)
 }
 
 // checkOpened requires the case's opening among the package's events: it

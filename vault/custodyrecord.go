@@ -90,10 +90,11 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 	}
 	carries := map[string]bool{} // packages sealing any of the items
 	// The request.opened and request.approved of a sealing under export
-	// approval, by request id: what its requester asked, signed in their
-	// name, is shown with the sealing that names it.
+	// approval, or of a drop of the export approval, by request id: what
+	// its requester asked, signed in their name, is shown with the
+	// sealing or the case.policy.set that names it.
 	asked := map[string][]events.Record{}
-	var sealedOn []string // the requests of the sealings shown
+	var sealedOn []string // the requests of the sealings and policy drops shown
 	// The case's own events alone (byCaseOwn): its items' events, which
 	// in a case of long standing are most of them, are read below for
 	// the items the record shows, so that the record costs what its
@@ -105,6 +106,22 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 		switch {
 		case caseCustodyTypes[ev.Type]:
 			raw[r.Seq] = r.Bytes
+			if ev.Type == TypeCasePolicySet {
+				// A drop of the export approval carries out a
+				// case.policy request: its request.opened and
+				// request.approved are shown with it, for a verifier
+				// to check the drop against (docs/package-format.md
+				// section 9 step 7a).
+				var d struct {
+					Request string `json:"request"`
+				}
+				if err := ev.DecodeData(&d); err != nil {
+					return err
+				}
+				if d.Request != "" {
+					sealedOn = append(sealedOn, d.Request)
+				}
+			}
 		case ev.Type == TypeAccessRefused:
 			// Refused attempts on the case itself (to seal, to
 			// destroy, to list it), as an item's refusals are in its
@@ -124,11 +141,11 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 			if err := ev.DecodeData(&d); err != nil {
 				return err
 			}
-			if d.Kind != KindSeal {
+			if d.Kind != KindSeal && d.Kind != KindPolicy {
 				return nil
 			}
 			asked[d.Request] = append(asked[d.Request], r)
-			if ev.Type == TypeRequestOpened && allRequests && (len(d.Params.Items) == 0 || slices.ContainsFunc(d.Params.Items, func(id string) bool { return want[id] })) {
+			if ev.Type == TypeRequestOpened && allRequests && d.Kind == KindSeal && (len(d.Params.Items) == 0 || slices.ContainsFunc(d.Params.Items, func(id string) bool { return want[id] })) {
 				sealedOn = append(sealedOn, d.Request)
 			}
 		case packageTypes[ev.Type]:

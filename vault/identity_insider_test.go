@@ -549,6 +549,69 @@ func TestPackageCarriesItsSealingsRequest(t *testing.T) {
 	}
 }
 
+// TestPackageCarriesItsPolicyDropsRequest: a package sealed after the
+// case's export approval was dropped carries the drop's request.opened
+// and request.approved (the case's own events), which a verifier checks
+// the drop against (docs/package-format.md section 9 step 7a); the
+// package verifies.
+func TestPackageCarriesItsPolicyDropsRequest(t *testing.T) {
+	ctx := context.Background()
+	v := openTestVault(t)
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "inv": RoleInvestigator, "pros": RoleProsecutor})
+	if err := v.OpenCase(ctx, p["inv"], "Q-1", "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Deposit(ctx, p["inv"], DepositRequest{Case: "Q-1", Name: "chat.txt", Body: strings.NewReader("a chat")}); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := age.GenerateX25519Identity()
+	if _, _, err := v.SetRecipient(ctx, p["pros"], id.Recipient().String()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.SetCasePolicy(ctx, p["c1"], "Q-1", ExportApprovalRequired, "court order"); err != nil {
+		t.Fatal(err)
+	}
+	drop, err := v.SetCasePolicy(ctx, p["c1"], "Q-1", ExportApprovalNone, "order lifted")
+	if err != nil || drop.Request == nil {
+		t.Fatalf("asking to drop the export approval: %+v %v", drop, err)
+	}
+	if _, err := v.Approve(ctx, p["c2"], drop.Request.ID); err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := v.SealPackage(ctx, p["inv"], SealRequest{Case: "Q-1", For: "pros", Purpose: "trial"})
+	if err != nil || sealed.Request != nil {
+		t.Fatalf("sealing after the drop: %+v %v", sealed, err)
+	}
+	pkg := fetchedPackage(t, v, p["pros"], sealed.ID)
+	// Checked as a drop after the day packages began to carry its
+	// request, whatever the day the test runs.
+	since := pkgformat.PolicyRequestsCarriedSince
+	pkgformat.PolicyRequestsCarriedSince = time.Time{}
+	defer func() { pkgformat.PolicyRequestsCarriedSince = since }()
+	if _, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: v.VerifierKey(), Identities: []age.Identity{id}}); err != nil {
+		t.Fatalf("the package does not verify: %v", err)
+	}
+	var opened, approved *events.Event
+	for _, m := range testenv.TarMembers(t, bytes.NewReader(pkg)) {
+		if !strings.HasPrefix(m.Name, pkgformat.EventsDir) {
+			continue
+		}
+		ev, err := events.Decode(m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ev.Type {
+		case TypeRequestOpened:
+			opened = ev
+		case TypeRequestApproved:
+			approved = ev
+		}
+	}
+	if opened == nil || approved == nil || opened.Actor.Person != "c1" || approved.Actor.Person != "c2" {
+		t.Fatalf("the package carries the drop's request as %+v and %+v", opened, approved)
+	}
+}
+
 // cancelledPackageStore is the file store whose next write of a package,
 // once armed, waits until released, and then fails if its caller's
 // context has ended meanwhile, as a store honouring its context does.
