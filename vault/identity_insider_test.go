@@ -494,12 +494,11 @@ func fetchedPackage(t *testing.T, v *Vault, who Principal, id string) []byte {
 	return pkg
 }
 
-// TestPackageCarriesItsSealingsRequest: a package sealed on an approved
-// request carries the request.opened its requester signed in and the
-// request.approved, beside its package.sealing naming both, so that a
-// reader checks from the package who asked for what and who agreed; the
-// package verifies as before.
-func TestPackageCarriesItsSealingsRequest(t *testing.T) {
+// caseToSeal is a vault with custodians c1 and c2, investigator inv and
+// prosecutor pros, and case Q-1 of inv's with one item, for pros (whose
+// age identity it returns) to receive a package of.
+func caseToSeal(t *testing.T) (*Vault, map[string]Principal, *age.X25519Identity) {
+	t.Helper()
 	ctx := context.Background()
 	v := openTestVault(t)
 	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "inv": RoleInvestigator, "pros": RoleProsecutor})
@@ -513,6 +512,17 @@ func TestPackageCarriesItsSealingsRequest(t *testing.T) {
 	if _, _, err := v.SetRecipient(ctx, p["pros"], id.Recipient().String()); err != nil {
 		t.Fatal(err)
 	}
+	return v, p, id
+}
+
+// TestPackageCarriesItsSealingsRequest: a package sealed on an approved
+// request carries the request.opened its requester signed in and the
+// request.approved, beside its package.sealing naming both, so that a
+// reader checks from the package who asked for what and who agreed; the
+// package verifies as before.
+func TestPackageCarriesItsSealingsRequest(t *testing.T) {
+	ctx := context.Background()
+	v, p, id := caseToSeal(t)
 	if _, err := v.SetCasePolicy(ctx, p["c1"], "Q-1", ExportApprovalRequired, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -556,18 +566,7 @@ func TestPackageCarriesItsSealingsRequest(t *testing.T) {
 // package verifies.
 func TestPackageCarriesItsPolicyDropsRequest(t *testing.T) {
 	ctx := context.Background()
-	v := openTestVault(t)
-	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "inv": RoleInvestigator, "pros": RoleProsecutor})
-	if err := v.OpenCase(ctx, p["inv"], "Q-1", "t"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.Deposit(ctx, p["inv"], DepositRequest{Case: "Q-1", Name: "chat.txt", Body: strings.NewReader("a chat")}); err != nil {
-		t.Fatal(err)
-	}
-	id, _ := age.GenerateX25519Identity()
-	if _, _, err := v.SetRecipient(ctx, p["pros"], id.Recipient().String()); err != nil {
-		t.Fatal(err)
-	}
+	v, p, id := caseToSeal(t)
 	if _, err := v.SetCasePolicy(ctx, p["c1"], "Q-1", ExportApprovalRequired, "court order"); err != nil {
 		t.Fatal(err)
 	}
