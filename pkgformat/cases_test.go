@@ -1175,6 +1175,13 @@ func packageCases() []caseDef {
 				r := bytes.Replace(k.get(k.ms, pkgformat.ReportName), []byte("  Log key fingerprint:   "+fp), []byte(other), 1)
 				return k.tar(k.commit(k.clone(), pkgformat.ReportName, r))
 			}),
+		invalid("report-key-padded-label", "report.key", "report.txt with a second Log key fingerprint line, naming another key, before the right one, its label padded with 46 no-break spaces before its colon (its hash updated in the manifest, which is signed again)", "report.txt states the log key fingerprint",
+			func(k *caseKit) []byte {
+				fp := pkgformat.KeyFingerprint(k.vkey)
+				other := "  Log key fingerprint" + strings.Repeat("\u00a0", 46) + ":   " + strings.Repeat("ab", 32) + "\n  Log key fingerprint:   " + fp
+				r := bytes.Replace(k.get(k.ms, pkgformat.ReportName), []byte("  Log key fingerprint:   "+fp), []byte(other), 1)
+				return k.tar(k.commit(k.clone(), pkgformat.ReportName, r))
+			}),
 		valid("report-key-lookalike-label", "report.key", "report.txt with a second line like a Log key line, naming another key, whose label is written with a CYRILLIC SMALL LETTER O (U+043E) for the o of Log (its hash updated in the manifest, which is signed again): not a Log key line, whatever a person reads in it; the rule reads the lines the vault writes, and the key to compare is the one custos-verify prints (section 8)",
 			func(k *caseKit) []byte {
 				r := string(k.get(k.ms, pkgformat.ReportName))

@@ -46,12 +46,25 @@ type keyLines struct {
 	line    []byte // the current line after its leading white space, its first keyLineMax bytes
 	started bool   // the current line's leading white space is behind
 	long    bool   // the current line went on past keyLineMax bytes
-	carry   []byte // the start of a rune cut by the end of a write
-	n       int    // the current line's number, from 0
-	haveFP  bool
-	haveKey bool
-	err     error
+	// label is the current line's text before its first colon as
+	// foldLabel reads it, while it can still be a label (at most
+	// labelMax bytes); colon is the offset in line after that colon, -1
+	// before it (or when it is past keyLineMax).
+	label     []byte
+	space     bool // white space after the label's last character
+	notLabel  bool // label grew past labelMax
+	colonSeen bool
+	colon     int
+	carry     []byte // the start of a rune cut by the end of a write
+	n         int    // the current line's number, from 0
+	haveFP    bool
+	haveKey   bool
+	err       error
 }
+
+// labelMax bounds a folded label: longer than "log key fingerprint" is
+// not one, however much white space it holds.
+const labelMax = 32
 
 func (k *keyLines) Write(b []byte) (int, error) {
 	n := len(b)
@@ -71,11 +84,14 @@ func (k *keyLines) Write(b []byte) (int, error) {
 		case r == '\n':
 			k.endLine()
 		case !k.started && unicode.IsSpace(r):
-		case len(k.line)+size <= keyLineMax:
-			k.started = true
-			k.line = append(k.line, b[:size]...)
 		default:
-			k.long = true
+			k.started = true
+			if len(k.line)+size <= keyLineMax {
+				k.line = append(k.line, b[:size]...)
+			} else {
+				k.long = true
+			}
+			k.fold(r)
 		}
 		b = b[size:]
 	}
@@ -92,24 +108,62 @@ func (k *keyLines) finish() error {
 	switch {
 	case k.err != nil:
 		return k.err
-	case k.m.Format == FormatV2 && !k.haveFP && !k.haveKey:
-		return nil
+	case k.m.Format == FormatV2:
+		return nil // a version 2 report states no key; the lines it has were read
 	case !k.haveFP || !k.haveKey:
 		return errors.New("report.txt does not state the log key that signed the package (its Log key and Log key fingerprint lines)")
 	}
 	return nil
 }
 
+// fold reads r, a character of the current line after its leading
+// white space, into its label, up to the line's first colon.
+func (k *keyLines) fold(r rune) {
+	switch {
+	case k.colonSeen || k.notLabel && r != ':':
+	case r == ':':
+		k.colonSeen, k.colon = true, -1
+		if !k.long {
+			k.colon = len(k.line)
+		}
+	case unicode.IsSpace(r):
+		k.space = true
+	default:
+		if k.space {
+			k.label = append(k.label, ' ')
+			k.space = false
+		}
+		if r >= 'A' && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		k.label = utf8.AppendRune(k.label, r)
+		k.notLabel = len(k.label) > labelMax
+	}
+}
+
 func (k *keyLines) endLine() {
 	k.err = k.check(string(k.line))
 	k.line, k.started, k.long = k.line[:0], false, false
+	k.label, k.space, k.notLabel, k.colonSeen, k.colon = k.label[:0], false, false, false, -1
 	k.n++
 }
 
-// check checks one line, its leading white space removed.
+// check checks one line, its leading white space removed (its first
+// keyLineMax bytes).
 func (k *keyLines) check(line string) error {
-	kind, value := keyLine(line)
-	if kind == "" {
+	kind, value := "", ""
+	switch {
+	case k.colonSeen && !k.notLabel && (string(k.label) == "log key fingerprint" || string(k.label) == "log key"):
+		kind = strings.TrimPrefix(string(k.label), "log key ")
+		if kind == "log key" {
+			kind = "key"
+		}
+		if k.colon >= 0 {
+			value = strings.TrimFunc(line[k.colon:], unicode.IsSpace)
+		}
+	case isStep(line):
+		kind = "step"
+	default:
 		return nil
 	}
 	if k.long {
@@ -141,50 +195,15 @@ func (k *keyLines) check(line string) error {
 	return nil
 }
 
-// keyLine says what a line, its leading white space removed, is to rule
-// report.key: "fingerprint" or "key" (a Log key line, with its value),
-// "step" (a numbered step), or "" (none of them).
-func keyLine(line string) (kind, value string) {
-	if label, rest, ok := strings.Cut(line, ":"); ok {
-		switch foldLabel(label) {
-		case "log key fingerprint":
-			return "fingerprint", strings.TrimFunc(rest, unicode.IsSpace)
-		case "log key":
-			return "key", strings.TrimFunc(rest, unicode.IsSpace)
-		}
-	}
+// isStep reports whether a line, its leading white space removed, is a
+// numbered step: ASCII digits, a '.', then white space.
+func isStep(line string) bool {
 	digits := len(line) - len(strings.TrimLeft(line, "0123456789"))
-	if digits > 0 && digits+1 < len(line) && line[digits] == '.' {
-		if r, _ := utf8.DecodeRuneInString(line[digits+1:]); unicode.IsSpace(r) {
-			return "step", ""
-		}
+	if digits == 0 || digits+1 >= len(line) || line[digits] != '.' {
+		return false
 	}
-	return "", ""
-}
-
-// foldLabel is s with its ASCII letters in lower case, every run of white
-// space as one space, and none at its ends.
-func foldLabel(s string) string {
-	if len(s) > 64 {
-		return "" // longer than any label
-	}
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		switch {
-		case unicode.IsSpace(r):
-			space = b.Len() > 0
-			continue
-		case space:
-			b.WriteByte(' ')
-			space = false
-		}
-		if r >= 'A' && r <= 'Z' {
-			r += 'a' - 'A'
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	r, _ := utf8.DecodeRuneInString(line[digits+1:])
+	return unicode.IsSpace(r)
 }
 
 // hexRuns returns the runs of 64 or more ASCII hexadecimal digits in s.

@@ -48,6 +48,10 @@ func TestReportKeyLines(t *testing.T) {
 		{"a line too long to read", good + "  Log key:" + strings.Repeat(" ", keyLineMax) + key + "\n", "goes on past 4096 bytes"},
 		{"a long line that states no key", good + "  Note: " + strings.Repeat("x", 3*keyLineMax) + "\n", ""},
 		{"labels that are not the key's", good + "  Log keys: " + other + "\n  Logged key: " + other + "\n  Root hash: " + other + "\n", ""},
+		{"a label padded with spaces", good + "Log key fingerprint" + strings.Repeat(" ", 46) + ": " + other + "\n", "states the log key fingerprint cdcd"},
+		{"a label padded past the line's bound", good + "Log key" + strings.Repeat("\u00a0", keyLineMax) + ": " + other + "\n", "goes on past 4096 bytes"},
+		{"an empty value after a padded label", good + "Log key" + strings.Repeat(" ", 58) + ":\n", "states the log key  (line 3)"},
+		{"a step in a Log key line's place", good + "1. Log key: custos-y+89abcdef+BBBB\n", "gives the log key custos-y"},
 	} {
 		for _, chunk := range []int{1, 3, 4096, 1 << 20} {
 			err := keyVerdict(m, c.text, chunk)
@@ -63,6 +67,9 @@ func TestReportKeyLines(t *testing.T) {
 	}
 	if err := keyVerdict(v2, "  Log key fingerprint: "+other+"\n", 7); err == nil {
 		t.Error("a version 2 report naming another fingerprint verified")
+	}
+	if err := keyVerdict(v2, "  Log key fingerprint: "+fp+"\n", 7); err != nil {
+		t.Errorf("a version 2 report with its right fingerprint's line alone: %v", err)
 	}
 }
 
@@ -87,6 +94,8 @@ func TestReportKeySteps(t *testing.T) {
 		{"a 40-digit hash", "3. compute sha1sum ITEM: f4611a4aadc4499ee8d80f44c5eec54e1e7cd16e", ""},
 		{"not a step", "  Note: It must equal " + other + " per the seizure form.", ""},
 		{"a number without its point", "2 Run: --key " + other, ""},
+		{"a plus in a name", "1. It must equal " + fp + ", not a+b+12345678+c.", ""}, // split at the first two: HASH is b
+		{"a key between brackets", "4. Run: custos-verify --key (custos-y+89abcdef+BBBB).", "gives the log key"},
 	} {
 		for _, chunk := range []int{1, 5, 1 << 20} {
 			err := keyVerdict(m, lines+c.step+"\n", chunk)
