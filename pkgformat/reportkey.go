@@ -26,30 +26,33 @@ const keyLineMax = 4 << 10
 // keyLines checks, as report.txt streams by, every line that states the
 // key. A line is read after its leading white space (Unicode's
 // White_Space: the no-break space as much as the space); what follows
-// decides what it is (keyLine):
+// decides what it is (check):
 //
 //   - a Log key line: the text before its first colon (':') reads, with
 //     every run of white space as one space, with or without one before
 //     the colon, and ASCII letters in either case, "log key fingerprint"
-//     or "log key". Its value, the rest after the colon without the white
+//     or "log key", however long its white space. Its value, the rest after the colon without the white
 //     space around it, must be the manifest's log_key_fingerprint, or
 //     log_key, exactly;
 //   - a numbered step: it begins with ASCII digits, a '.' and white
 //     space. Every run of 64 or more ASCII hexadecimal digits in it must
 //     be log_key_fingerprint exactly, and every word (between white
 //     space, without the characters .,;:)]}"' at its end) of the form
-//     NAME+HASH+KEY, HASH 8 hexadecimal digits, log_key exactly.
+//     NAME+HASH+KEY (split at its first two '+', NAME and KEY not empty,
+//     HASH 8 hexadecimal digits), log_key exactly.
 //
-// A version 3 report must have at least one Log key line of each kind.
+// A line of either kind longer than keyLineMax bytes fails. A version 3
+// report must have at least one Log key fingerprint line and one Log key
+// line; a version 2 report needs neither.
 type keyLines struct {
 	m       *Manifest
 	line    []byte // the current line after its leading white space, its first keyLineMax bytes
 	started bool   // the current line's leading white space is behind
 	long    bool   // the current line went on past keyLineMax bytes
-	// label is the current line's text before its first colon as
-	// foldLabel reads it, while it can still be a label (at most
-	// labelMax bytes); colon is the offset in line after that colon, -1
-	// before it (or when it is past keyLineMax).
+	// label is the current line's text before its first colon, folded
+	// (fold), while it can still be a label (at most labelMax bytes);
+	// colon is the offset in line after that colon, -1 when it is past
+	// keyLineMax.
 	label     []byte
 	space     bool // white space after the label's last character
 	notLabel  bool // label grew past labelMax
