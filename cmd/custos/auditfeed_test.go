@@ -158,8 +158,17 @@ func TestNoteQueueGivesBackWhatArrives(t *testing.T) {
 	most := 0
 	for i := range n {
 		if i%1000 == 0 {
-			// Let the writer run ahead as far as it may.
-			time.Sleep(2 * time.Millisecond)
+			// Let the writer run ahead as far as it may: until it waits
+			// at the bound, or has added its last note (a bound in time
+			// for a broken queue only; a loaded machine takes its time).
+			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+				q.mu.Lock()
+				full, done := q.bytes >= noteQueueBytes, q.done
+				q.mu.Unlock()
+				if full || done {
+					break
+				}
+			}
 		}
 		q.mu.Lock()
 		most = max(most, q.bytes)
@@ -176,8 +185,8 @@ func TestNoteQueueGivesBackWhatArrives(t *testing.T) {
 		t.Fatalf("after the last: %v %v", ok, err)
 	}
 	wg.Wait()
-	if most > noteQueueBytes+2000 || most < noteQueueBytes/2 {
-		t.Fatalf("the queue held at most %d bytes, its bound %d", most, noteQueueBytes)
+	if most > noteQueueBytes+2000 || most < noteQueueBytes {
+		t.Fatalf("the queue held at most %d bytes, its bound %d: want the bound reached, and at most one note past it", most, noteQueueBytes)
 	}
 }
 
