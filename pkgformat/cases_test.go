@@ -1024,7 +1024,7 @@ func packageCases() []caseDef {
 			func(k *caseKit) []byte {
 				return k.sealedOnRequest(func(r *sealingOnRequest) { r.gap = true })
 			}),
-		invalid("sealing-other-sealer", "sealing.request", "forged log: one custodian approves, and the investigator who asked seals", "the approving custodian seals",
+		invalid("sealing-other-sealer", "sealing.request", "forged log: one custodian approves, and the investigator who asked seals", "the approving custodian carries it out",
 			func(k *caseKit) []byte {
 				return k.sealedOnRequest(func(r *sealingOnRequest) { r.sealer = r.requester })
 			}),
@@ -1068,6 +1068,15 @@ func packageCases() []caseDef {
 			func(k *caseKit) []byte {
 				return k.sealedOnRequest(func(r *sealingOnRequest) {
 					r.later = policyDropped(r, func(_, approved, drop *vectorEvent) { approved.Actor, drop.Actor = r.requester, r.requester })
+					r.noOpened, r.noApproved, r.request, r.requestedBy, r.sealer = true, true, "", "", r.requester
+				})
+			}),
+		invalid("sealing-policy-drop-written-by-another", "sealing.request", "forged log: the drop's request approved by one custodian, and the drop written by a third", "the approving custodian carries it out",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					r.later = policyDropped(r, func(_, _, drop *vectorEvent) {
+						drop.Actor.Person, drop.Actor.Session = "chan.dara", "se_0123456789abcdef0123eeee"
+					})
 					r.noOpened, r.noApproved, r.request, r.requestedBy, r.sealer = true, true, "", "", r.requester
 				})
 			}),

@@ -1285,12 +1285,10 @@ func checkSealing(m *Manifest, evs map[uint64]*events.Event) (string, error) {
 	}
 	// Who seals (custody-log.md section 8): an investigator or a
 	// custodian, signed in. The vault writes no other sealing.
-	if r := ev.Actor.Role; r != "investigator" && r != "custodian" {
-		return "", fmt.Errorf("sealing event %d was sealed by %s as a %q; packages are sealed by investigators and custodians", m.SealingEvent, truncate(ev.Actor.Person), truncate(r))
+	if !sealerRoles[ev.Actor.Role] {
+		return "", fmt.Errorf("sealing event %d was sealed by %s as a %q; packages are sealed by investigators and custodians", m.SealingEvent, truncate(ev.Actor.Person), truncate(ev.Actor.Role))
 	}
-	switch ev.Actor.Auth {
-	case "local", "oidc", "certificate", "token":
-	default:
+	if !signedIn[ev.Actor.Auth] {
 		return "", fmt.Errorf("sealing event %d was sealed by %s with auth %q, not signed in (local, oidc, certificate, or token in logs before sessions): a package is sealed by a person who signed in", m.SealingEvent, truncate(ev.Actor.Person), truncate(ev.Actor.Auth))
 	}
 	return d.forRole(), nil
@@ -1404,20 +1402,11 @@ func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, err
 		}
 		return "no approval was needed: the case's export policy did not require one at the sealing", nil
 	}
-	find := func(typ string) (*events.Event, requestData, error) { return findRequest(evs, order, typ, d.Request) }
-	opened, asked, err := find("request.opened")
+	c, err := findCarriedOut(evs, order, d.Request, sealing, fmt.Sprintf("sealing event %d", sealing.Seq))
 	if err != nil {
 		return "", err
 	}
-	approved, decided, err := find("request.approved")
-	if err != nil {
-		return "", err
-	}
-	if rejected, _, err := find("request.rejected"); err != nil {
-		return "", err
-	} else if rejected != nil {
-		return "", fmt.Errorf("request %s is rejected (event %d), yet sealing event %d carries it out", truncate(d.Request), rejected.Seq, sealing.Seq)
-	}
+	opened, approved, asked := c.opened, c.approved, c.asked
 	if opened == nil && approved == nil && sealing.Timestamp().Before(RequestsCarriedSince) {
 		// Sealed before packages carried their request: the approval
 		// is on the record, not in the package.
@@ -1435,24 +1424,15 @@ func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, err
 	requester := opened.Actor
 	p := asked.Params
 	switch {
-	case asked.Kind != "package.seal" || decided.Kind != "package.seal":
-		return "", fmt.Errorf("request %s, which sealing event %d carries out, is of kind %q (approved as %q), not package.seal", truncate(d.Request), sealing.Seq, truncate(asked.Kind), truncate(decided.Kind))
-	case asked.Case != "" && asked.Case != m.Case:
-		return "", fmt.Errorf("request %s (event %d) names the case %q in its data, not %s", truncate(d.Request), opened.Seq, truncate(asked.Case), m.Case)
+	case asked.Kind != "package.seal" || c.decided.Kind != "package.seal":
+		return "", fmt.Errorf("request %s, which sealing event %d carries out, is of kind %q (approved as %q), not package.seal", truncate(d.Request), sealing.Seq, truncate(asked.Kind), truncate(c.decided.Kind))
 	case !sealerRoles[requester.Role]:
 		return "", fmt.Errorf("request %s is asked (event %d) by %s as %q: only investigators and custodians ask for a sealing", truncate(d.Request), opened.Seq, truncate(requester.Person), truncate(requester.Role))
-	case !(opened.Seq < approved.Seq && approved.Seq+1 == sealing.Seq):
-		return "", fmt.Errorf("request %s is opened at event %d and approved at event %d; its sealing (event %d) must come right after its approval, and the approval after the request", truncate(d.Request), opened.Seq, approved.Seq, sealing.Seq)
-	case decided.RequestedBy != requester.Person || d.RequestedBy != requester.Person:
-		return "", fmt.Errorf("request %s was opened by %s, but its approval (event %d) or its sealing (event %d) names %q as who asked", truncate(d.Request), truncate(requester.Person), approved.Seq, sealing.Seq, truncate(map[bool]string{true: decided.RequestedBy, false: d.RequestedBy}[decided.RequestedBy != requester.Person]))
 	}
-	if err := checkApproval(d.Request, opened, approved, asked); err != nil {
+	if err := c.check(m, sealing, "its sealing", d.RequestedBy); err != nil {
 		return "", err
 	}
-	switch {
-	case sealing.Actor.Person != approved.Actor.Person || sealing.Actor.Role != approved.Actor.Role:
-		return "", fmt.Errorf("request %s is approved by %s (event %d), but sealed by %s (event %d): the approving custodian seals", truncate(d.Request), truncate(approved.Actor.Person), approved.Seq, truncate(sealing.Actor.Person), sealing.Seq)
-	case p.For != d.For || asked.Person != "" && asked.Person != d.For || p.Purpose != d.Purpose || p.DiscloseOthers != d.DisclosesOthers:
+	if p.For != d.For || asked.Person != "" && asked.Person != d.For || p.Purpose != d.Purpose || p.DiscloseOthers != d.DisclosesOthers {
 		return "", fmt.Errorf("request %s (event %d) asked for a package for %s with the purpose %q (disclosing other packages: %v); sealing event %d is for %s with the purpose %q (disclosing: %v)",
 			truncate(d.Request), opened.Seq, truncate(p.For), truncate(p.Purpose), p.DiscloseOthers, sealing.Seq, truncate(d.For), truncate(d.Purpose), d.DisclosesOthers)
 	}
@@ -1506,21 +1486,66 @@ func findRequest(evs map[uint64]*events.Event, order []uint64, typ, id string) (
 	return found, data, nil
 }
 
-// checkApproval checks who approved request id (event approved) against
-// who asked for it (the actor of opened, whose data is asked): a
-// custodian other than the requester, signed in with another credential,
-// at most approvalSlack after the request's expiry (custody-log.md
-// section 8, "Decisions").
-func checkApproval(id string, opened, approved *events.Event, asked requestData) error {
+// carriedOut is a request a decision carried out (a sealing, a drop of
+// the export approval), as the package's events show it: its
+// request.opened and request.approved, nil where the package holds none,
+// and their data.
+type carriedOut struct {
+	id               string
+	opened, approved *events.Event
+	asked, decided   requestData
+}
+
+// findCarriedOut finds request id's request.opened and request.approved
+// among the package's events, and refuses a request.rejected of it, which
+// decision (named as what) carried out all the same.
+func findCarriedOut(evs map[uint64]*events.Event, order []uint64, id string, decision *events.Event, what string) (carriedOut, error) {
+	c := carriedOut{id: id}
+	var err error
+	if c.opened, c.asked, err = findRequest(evs, order, "request.opened", id); err != nil {
+		return c, err
+	}
+	if c.approved, c.decided, err = findRequest(evs, order, "request.approved", id); err != nil {
+		return c, err
+	}
+	if rejected, _, err := findRequest(evs, order, "request.rejected", id); err != nil {
+		return c, err
+	} else if rejected != nil {
+		return c, fmt.Errorf("request %s is rejected (event %d), yet %s carries it out", truncate(id), rejected.Seq, what)
+	}
+	return c, nil
+}
+
+// check checks that decision (named as what), which names requestedBy as
+// who asked, carried out c, whose request.opened and request.approved the
+// package holds, as custody-log.md section 8 ("Decisions") asks: the
+// request's data names no other case than the package's; the decision comes right after the approval, the
+// approval after the request; the approval and the decision name the
+// requester; the approver is a custodian other than the requester, signed
+// in with another credential, at most approvalSlack after the request's
+// expiry, and writes the decision.
+func (c carriedOut) check(m *Manifest, decision *events.Event, what, requestedBy string) error {
+	id, opened, approved := truncate(c.id), c.opened, c.approved
 	requester := opened.Actor
 	switch {
+	case c.asked.Case != "" && c.asked.Case != m.Case:
+		// (Its envelope names the package's case, as every event in the
+		// package does: section 9 step 6.)
+		return fmt.Errorf("request %s (event %d) names the case %q in its data, not %s", id, opened.Seq, truncate(c.asked.Case), m.Case)
+	case !(opened.Seq < approved.Seq && approved.Seq+1 == decision.Seq):
+		return fmt.Errorf("request %s is opened at event %d and approved at event %d; %s (event %d) must come right after its approval, and the approval after the request", id, opened.Seq, approved.Seq, what, decision.Seq)
+	case c.decided.RequestedBy != requester.Person || requestedBy != requester.Person:
+		return fmt.Errorf("request %s was opened by %s, but its approval (event %d) or %s (event %d) names %q as who asked", id, truncate(requester.Person), approved.Seq, what, decision.Seq, truncate(map[bool]string{true: c.decided.RequestedBy, false: requestedBy}[c.decided.RequestedBy != requester.Person]))
 	case approved.Actor.Role != "custodian" || approved.Actor.Person == requester.Person || approved.Actor.Person == "":
-		return fmt.Errorf("request %s, asked by %s, is approved (event %d) by %s (%s): an approval is a custodian's other than the requester's", truncate(id), truncate(requester.Person), approved.Seq, truncate(approved.Actor.Person), truncate(approved.Actor.Role))
+		return fmt.Errorf("request %s, asked by %s, is approved (event %d) by %s (%s): an approval is a custodian's other than the requester's", id, truncate(requester.Person), approved.Seq, truncate(approved.Actor.Person), truncate(approved.Actor.Role))
 	case !signedIn[approved.Actor.Auth] || samePerson(approved.Actor, requester):
-		return fmt.Errorf("request %s is approved (event %d) with the credential %q of the requester's or of nobody signed in (auth %q): an approval is another person's, signed in", truncate(id), approved.Seq, truncate(approved.Actor.Session+approved.Actor.Certificate+approved.Actor.Subject), truncate(approved.Actor.Auth))
+		return fmt.Errorf("request %s is approved (event %d) with the credential %q of the requester's or of nobody signed in (auth %q): an approval is another person's, signed in", id, approved.Seq, truncate(approved.Actor.Session+approved.Actor.Certificate+approved.Actor.Subject), truncate(approved.Actor.Auth))
 	}
-	if exp, err := time.Parse(time.RFC3339, asked.Expires); err != nil || approved.Timestamp().After(exp.Add(approvalSlack)) {
-		return fmt.Errorf("request %s (event %d) could be approved until %q; its approval (event %d) is at %s, after that", truncate(id), opened.Seq, truncate(asked.Expires), approved.Seq, approved.Time)
+	if exp, err := time.Parse(time.RFC3339, c.asked.Expires); err != nil || approved.Timestamp().After(exp.Add(approvalSlack)) {
+		return fmt.Errorf("request %s (event %d) could be approved until %q; its approval (event %d) is at %s, after that", id, opened.Seq, truncate(c.asked.Expires), approved.Seq, approved.Time)
+	}
+	if decision.Actor.Person != approved.Actor.Person || decision.Actor.Role != approved.Actor.Role {
+		return fmt.Errorf("request %s is approved by %s (event %d), but %s (event %d) is by %s: the approving custodian carries it out", id, truncate(approved.Actor.Person), approved.Seq, what, decision.Seq, truncate(decision.Actor.Person))
 	}
 	return nil
 }
@@ -1534,46 +1559,28 @@ var PolicyRequestsCarriedSince = time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 // case's export approval, from the events the package carries (a package
 // carries the case's own events, its requests among them; section 9 step
 // 7a): it carried out the case.policy request it names, asked by a
-// custodian for export_approval none in this case, its request.opened and
-// request.approved in the package and no request.rejected, approved right
-// before it by the custodian who wrote it, another than the requester,
-// signed in with another credential, before the request expired.
+// custodian for export_approval none, its request.opened and
+// request.approved in the package and no request.rejected, under the
+// rules of carriedOut.check.
 func checkPolicyDrop(m *Manifest, evs map[uint64]*events.Event, order []uint64, drop *events.Event, p policyData) error {
 	if drop.Timestamp().Before(PolicyRequestsCarriedSince) {
 		return nil
 	}
-	opened, asked, err := findRequest(evs, order, "request.opened", p.Request)
+	what := fmt.Sprintf("the drop of the case's export approval (event %d)", drop.Seq)
+	c, err := findCarriedOut(evs, order, p.Request, drop, what)
 	if err != nil {
 		return err
 	}
-	approved, decided, err := findRequest(evs, order, "request.approved", p.Request)
-	if err != nil {
-		return err
-	}
-	if rejected, _, err := findRequest(evs, order, "request.rejected", p.Request); err != nil {
-		return err
-	} else if rejected != nil {
-		return fmt.Errorf("request %s is rejected (event %d), yet the case's export approval was dropped on it (event %d)", truncate(p.Request), rejected.Seq, drop.Seq)
-	}
-	if opened == nil || approved == nil {
+	if c.opened == nil || c.approved == nil {
 		return fmt.Errorf("the case's export approval was dropped (event %d) on request %s, but the package does not hold the request's request.opened and request.approved (a package carries the case's own events, its requests among them)", drop.Seq, truncate(p.Request))
 	}
-	requester := opened.Actor
 	switch {
-	case asked.Kind != "case.policy" || decided.Kind != "case.policy" || asked.Params.ExportApproval != "none":
-		return fmt.Errorf("request %s, on which the case's export approval was dropped (event %d), is of kind %q (approved as %q) asking for export approval %q, not a case.policy request for none", truncate(p.Request), drop.Seq, truncate(asked.Kind), truncate(decided.Kind), truncate(asked.Params.ExportApproval))
-	case opened.Case != m.Case || asked.Case != "" && asked.Case != m.Case:
-		return fmt.Errorf("request %s (event %d), on which the case's export approval was dropped, is of the case %q, not %s", truncate(p.Request), opened.Seq, truncate(opened.Case), m.Case)
-	case requester.Role != "custodian":
-		return fmt.Errorf("request %s is asked (event %d) by %s as %q: only custodians ask to drop a case's export approval", truncate(p.Request), opened.Seq, truncate(requester.Person), truncate(requester.Role))
-	case !(opened.Seq < approved.Seq && approved.Seq+1 == drop.Seq):
-		return fmt.Errorf("request %s is opened at event %d and approved at event %d; the drop of the case's export approval (event %d) must come right after its approval, and the approval after the request", truncate(p.Request), opened.Seq, approved.Seq, drop.Seq)
-	case decided.RequestedBy != requester.Person || p.RequestedBy != requester.Person:
-		return fmt.Errorf("request %s was opened by %s, but its approval (event %d) or the drop (event %d) names another as who asked", truncate(p.Request), truncate(requester.Person), approved.Seq, drop.Seq)
-	case drop.Actor.Person != approved.Actor.Person || drop.Actor.Role != approved.Actor.Role:
-		return fmt.Errorf("request %s is approved by %s (event %d), but the drop of the case's export approval is written by %s (event %d): the approving custodian writes it", truncate(p.Request), truncate(approved.Actor.Person), approved.Seq, truncate(drop.Actor.Person), drop.Seq)
+	case c.asked.Kind != "case.policy" || c.decided.Kind != "case.policy" || c.asked.Params.ExportApproval != "none":
+		return fmt.Errorf("request %s, on which the case's export approval was dropped (event %d), is of kind %q (approved as %q) asking for export approval %q, not a case.policy request for none", truncate(p.Request), drop.Seq, truncate(c.asked.Kind), truncate(c.decided.Kind), truncate(c.asked.Params.ExportApproval))
+	case c.opened.Actor.Role != "custodian":
+		return fmt.Errorf("request %s is asked (event %d) by %s as %q: only custodians ask to drop a case's export approval", truncate(p.Request), c.opened.Seq, truncate(c.opened.Actor.Person), truncate(c.opened.Actor.Role))
 	}
-	return checkApproval(p.Request, opened, approved, asked)
+	return c.check(m, drop, "the drop of the case's export approval", p.RequestedBy)
 }
 
 // checkOpened requires the case's opening among the package's events: it
