@@ -70,42 +70,32 @@ type keyLines struct {
 const labelMax = 32
 
 func (k *keyLines) Write(b []byte) (int, error) {
-	n := len(b)
-	if k.err != nil {
-		return n, nil
-	}
-	if len(k.carry) > 0 {
-		b = append(k.carry, b...)
-		k.carry = nil
-	}
-	for len(b) > 0 && k.err == nil {
-		r, size := utf8.DecodeRune(b)
-		switch {
-		case r == utf8.RuneError && size <= 1 && !utf8.FullRune(b):
-			k.carry = append([]byte(nil), b...) // completed by the next write
-			return n, nil
-		case r == '\n':
-			k.endLine()
-		case !k.started && unicode.IsSpace(r):
-		default:
-			k.started = true
-			if len(k.line)+size <= keyLineMax {
-				k.line = append(k.line, b[:size]...)
-			} else {
-				k.long = true
+	if k.err == nil {
+		eachRune(&k.carry, b, func(r rune, c []byte) bool {
+			switch {
+			case r == '\n':
+				k.endLine()
+			case !k.started && unicode.IsSpace(r):
+			default:
+				k.started = true
+				if len(k.line)+len(c) <= keyLineMax {
+					k.line = append(k.line, c...)
+				} else {
+					k.long = true
+				}
+				k.fold(r)
 			}
-			k.fold(r)
-		}
-		b = b[size:]
+			return k.err == nil
+		})
 	}
-	return n, nil
+	return len(b), nil
 }
 
 // finish reads the last line (one without a line feed) and returns the
 // first fault found.
 func (k *keyLines) finish() error {
 	if k.err == nil && (len(k.line) > 0 || len(k.carry) > 0) {
-		k.line = append(k.line, k.carry...)
+		k.line = append(k.line, k.carry...) // not UTF-8: report.text fails it first
 		k.endLine()
 	}
 	switch {

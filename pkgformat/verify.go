@@ -833,31 +833,42 @@ type reportText struct {
 }
 
 func (r *reportText) Write(b []byte) (int, error) {
-	n := len(b)
-	if r.err != nil {
-		return n, nil
+	if r.err == nil {
+		eachRune(&r.carry, b, func(c rune, enc []byte) bool {
+			switch {
+			case c == utf8.RuneError && len(enc) == 1:
+				r.err = fmt.Errorf("report.txt is not UTF-8 at byte %d", r.at)
+			case c != '\n' && printable.Hidden(c):
+				r.err = fmt.Errorf("report.txt holds the hidden character %U at byte %d: a report holds none (it could hide or rewrite what a terminal shows of it)", c, r.at)
+			}
+			r.at += int64(len(enc))
+			return r.err == nil
+		})
 	}
-	if len(r.carry) > 0 {
-		b = append(r.carry, b...)
+	return len(b), nil
+}
+
+// eachRune calls f with each character of *carry and b, in order (its
+// rune and bytes; utf8.RuneError and the one byte for a byte that is not
+// UTF-8), until f returns false. A character that b cuts short is kept in *carry,
+// for the next call to complete; the report's streaming checks read it
+// so, whatever the writes' sizes.
+func eachRune(carry *[]byte, b []byte, f func(r rune, enc []byte) bool) {
+	if len(*carry) > 0 {
+		b = append(*carry, b...)
 	}
 	for len(b) > 0 {
-		c, size := utf8.DecodeRune(b)
-		switch {
-		case c == utf8.RuneError && size <= 1 && !utf8.FullRune(b):
-			r.carry = append(r.carry[:0], b...) // completed by the next write
-			return n, nil
-		case c == utf8.RuneError && size <= 1:
-			r.err = fmt.Errorf("report.txt is not UTF-8 at byte %d", r.at)
-			return n, nil
-		case c != '\n' && printable.Hidden(c):
-			r.err = fmt.Errorf("report.txt holds the hidden character %U at byte %d: a report holds none (it could hide or rewrite what a terminal shows of it)", c, r.at)
-			return n, nil
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size <= 1 && !utf8.FullRune(b) {
+			*carry = append((*carry)[:0], b...)
+			return
+		}
+		if !f(r, b[:size]) {
+			break
 		}
 		b = b[size:]
-		r.at += int64(size)
 	}
-	r.carry = r.carry[:0]
-	return n, nil
+	*carry = (*carry)[:0]
 }
 
 func (r *reportText) finish() error {
