@@ -534,21 +534,7 @@ func TestPackageCarriesItsSealingsRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pkg := fetchedPackage(t, v, p["pros"], a.Package.ID)
-	if _, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: v.VerifierKey(), Identities: []age.Identity{id}}); err != nil {
-		t.Fatalf("the package does not verify: %v", err)
-	}
-	byType := map[string]*events.Event{}
-	for _, m := range testenv.TarMembers(t, bytes.NewReader(pkg)) {
-		if !strings.HasPrefix(m.Name, pkgformat.EventsDir) {
-			continue
-		}
-		ev, err := events.Decode(m.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		byType[ev.Type] = ev
-	}
+	byType := verifiedPackageEvents(t, v, fetchedPackage(t, v, p["pros"], a.Package.ID), id)
 	opened, approved := byType[TypeRequestOpened], byType[TypeRequestApproved]
 	if opened == nil || approved == nil || opened.Actor.Person != "inv" || approved.Actor.Person != "c2" {
 		t.Fatalf("the package carries the request as %+v and %+v", opened, approved)
@@ -581,16 +567,26 @@ func TestPackageCarriesItsPolicyDropsRequest(t *testing.T) {
 	if err != nil || sealed.Request != nil {
 		t.Fatalf("sealing after the drop: %+v %v", sealed, err)
 	}
-	pkg := fetchedPackage(t, v, p["pros"], sealed.ID)
 	// Checked as a drop after the day packages began to carry its
 	// request, whatever the day the test runs.
 	since := pkgformat.PolicyRequestsCarriedSince
 	pkgformat.PolicyRequestsCarriedSince = time.Time{}
 	defer func() { pkgformat.PolicyRequestsCarriedSince = since }()
+	byType := verifiedPackageEvents(t, v, fetchedPackage(t, v, p["pros"], sealed.ID), id)
+	opened, approved := byType[TypeRequestOpened], byType[TypeRequestApproved]
+	if opened == nil || approved == nil || opened.Actor.Person != "c1" || approved.Actor.Person != "c2" {
+		t.Fatalf("the package carries the drop's request as %+v and %+v", opened, approved)
+	}
+}
+
+// verifiedPackageEvents verifies pkg, a package of v's for the holder of
+// id, and returns its events by type (the last of each).
+func verifiedPackageEvents(t *testing.T, v *Vault, pkg []byte, id *age.X25519Identity) map[string]*events.Event {
+	t.Helper()
 	if _, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: v.VerifierKey(), Identities: []age.Identity{id}}); err != nil {
 		t.Fatalf("the package does not verify: %v", err)
 	}
-	var opened, approved *events.Event
+	byType := map[string]*events.Event{}
 	for _, m := range testenv.TarMembers(t, bytes.NewReader(pkg)) {
 		if !strings.HasPrefix(m.Name, pkgformat.EventsDir) {
 			continue
@@ -599,16 +595,9 @@ func TestPackageCarriesItsPolicyDropsRequest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		switch ev.Type {
-		case TypeRequestOpened:
-			opened = ev
-		case TypeRequestApproved:
-			approved = ev
-		}
+		byType[ev.Type] = ev
 	}
-	if opened == nil || approved == nil || opened.Actor.Person != "c1" || approved.Actor.Person != "c2" {
-		t.Fatalf("the package carries the drop's request as %+v and %+v", opened, approved)
-	}
+	return byType
 }
 
 // cancelledPackageStore is the file store whose next write of a package,
