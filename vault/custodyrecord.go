@@ -94,7 +94,7 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 	// its requester asked, signed in their name, is shown with the
 	// sealing or the case.policy.set that names it.
 	asked := map[string][]events.Record{}
-	var sealedOn []string // the requests of the sealings and policy drops shown
+	var requestsShown []string // the requests shown: of the sealings and policy drops shown, and on demand every seal request of the items
 	// The case's own events alone (byCaseOwn): its items' events, which
 	// in a case of long standing are most of them, are read below for
 	// the items the record shows, so that the record costs what its
@@ -112,14 +112,12 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 				// request.approved are shown with it, for a verifier
 				// to check the drop against (docs/package-format.md
 				// section 9 step 7a).
-				var d struct {
-					Request string `json:"request"`
-				}
+				var d CasePolicySet
 				if err := ev.DecodeData(&d); err != nil {
 					return err
 				}
 				if d.Request != "" {
-					sealedOn = append(sealedOn, d.Request)
+					requestsShown = append(requestsShown, d.Request)
 				}
 			}
 		case ev.Type == TypeAccessRefused:
@@ -146,7 +144,7 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 			}
 			asked[d.Request] = append(asked[d.Request], r)
 			if ev.Type == TypeRequestOpened && allRequests && d.Kind == KindSeal && (len(d.Params.Items) == 0 || slices.ContainsFunc(d.Params.Items, func(id string) bool { return want[id] })) {
-				sealedOn = append(sealedOn, d.Request)
+				requestsShown = append(requestsShown, d.Request)
 			}
 		case packageTypes[ev.Type]:
 			var d struct {
@@ -167,7 +165,7 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 			if carries[d.Package] && shown(d.Package) {
 				raw[r.Seq] = r.Bytes
 				if ev.Type == TypePackageSealing && d.Request != "" {
-					sealedOn = append(sealedOn, d.Request)
+					requestsShown = append(requestsShown, d.Request)
 				}
 			}
 		}
@@ -175,7 +173,7 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 	}); err != nil {
 		return nil, err
 	}
-	for _, id := range sealedOn {
+	for _, id := range requestsShown {
 		for _, r := range asked[id] {
 			raw[r.Seq] = r.Bytes // (a request already shown is shown once)
 		}
