@@ -43,7 +43,6 @@ type anchors struct {
 	// witnessedSize is the size of the largest checkpoint saved with its
 	// quorum of cosignatures.
 	witnessedSize uint64
-	saved         chan uint64
 }
 
 func startAnchors(logVKey string) (*anchors, error) {
@@ -51,7 +50,7 @@ func startAnchors(logVKey string) (*anchors, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &anchors{signedAt: map[uint64]time.Time{}, saved: make(chan uint64, 1024), toStamp: make(chan *events.Checkpoint, 1)}
+	a := &anchors{signedAt: map[uint64]time.Time{}, toStamp: make(chan *events.Checkpoint, 1)}
 	a.ctx, a.stop = context.WithCancel(context.Background())
 	var list []witness.Witness
 	for _, name := range []string{"witness-a.bench.example", "witness-b.bench.example"} {
@@ -100,10 +99,6 @@ func (a *anchors) start(seq *sequencer.Sequencer) {
 			}
 			a.witnessedSize = max(a.witnessedSize, cp.Size)
 			a.mu.Unlock()
-			select {
-			case a.saved <- cp.Size:
-			default:
-			}
 			return nil
 		},
 	})
@@ -152,31 +147,42 @@ func (a *anchors) stampLoop(ctx context.Context) {
 }
 
 // settle signs a checkpoint of everything appended so far and waits up to
-// limit for it to be witnessed by the quorum and for at least one
-// checkpoint of the run to be time-stamped. Its error says which of the
-// two did not happen, with the witness client's status.
+// limit for it to be witnessed by the quorum (witnessed), then up to limit
+// for at least one checkpoint of the run to be time-stamped. Its error
+// says which of the two did not happen.
 func (a *anchors) settle(ctx context.Context, seq *sequencer.Sequencer, limit time.Duration) error {
 	cp, err := seq.Checkpoint(ctx)
 	if err != nil {
 		return err
 	}
-	deadline := time.After(limit)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	if err := a.witnessed(cp.Size, limit); err != nil {
+		return err
+	}
+	if !a.await(limit, func() bool { return a.stamps > 0 }) {
+		return fmt.Errorf("no checkpoint was time-stamped within %v of the run's end", limit)
+	}
+	return nil
+}
+
+// witnessed waits up to limit for a checkpoint of size or more to be
+// saved with its quorum of cosignatures; its error gives the witness
+// client's status.
+func (a *anchors) witnessed(size uint64, limit time.Duration) error {
+	if !a.await(limit, func() bool { return a.witnessedSize >= size }) {
+		return fmt.Errorf("checkpoint %d was not witnessed within %v: %+v", size, limit, a.client.Status())
+	}
+	return nil
+}
+
+// await reports whether cond, read under a.mu, holds within limit,
+// looking every millisecond.
+func (a *anchors) await(limit time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(limit); ; time.Sleep(time.Millisecond) {
 		a.mu.Lock()
-		witnessed, stamped := a.witnessedSize >= cp.Size, a.stamps > 0
+		ok := cond()
 		a.mu.Unlock()
-		if witnessed && stamped {
-			return nil
-		}
-		select {
-		case <-tick.C:
-		case <-deadline:
-			if !witnessed {
-				return fmt.Errorf("checkpoint %d was not witnessed within %v: %+v", cp.Size, limit, a.client.Status())
-			}
-			return fmt.Errorf("no checkpoint was time-stamped within %v of the run's end", limit)
+		if ok || time.Now().After(deadline) {
+			return ok
 		}
 	}
 }
@@ -223,17 +229,8 @@ func CheckpointWitnessed(dir string, n int) ([]Metric, error) {
 		if err != nil {
 			return nil, err
 		}
-		timeout := time.After(30 * time.Second)
-	wait:
-		for {
-			select {
-			case size := <-an.saved:
-				if size >= cp.Size {
-					break wait
-				}
-			case <-timeout:
-				return nil, fmt.Errorf("checkpoint %d not witnessed within 30 s: %+v", cp.Size, an.client.Status())
-			}
+		if err := an.witnessed(cp.Size, 30*time.Second); err != nil {
+			return nil, err
 		}
 	}
 	an.mu.Lock()
