@@ -45,24 +45,20 @@ const keyLineMax = 4 << 10
 // report must have at least one Log key fingerprint line and one Log key
 // line; a version 2 report needs neither.
 type keyLines struct {
-	m       *Manifest
-	line    []byte // the current line after its leading white space, its first keyLineMax bytes
-	started bool   // the current line's leading white space is behind
-	long    bool   // the current line went on past keyLineMax bytes
+	m    *Manifest
+	line []byte // the current line after its leading white space, its first keyLineMax bytes
+	long bool   // the current line went on past keyLineMax bytes
 	// label is the current line's text before its first colon, folded
-	// (fold), while it can still be a label (at most labelMax bytes);
-	// colon is the offset in line after that colon, -1 when it is past
-	// keyLineMax.
-	label     []byte
-	space     bool // white space after the label's last character
-	notLabel  bool // label grew past labelMax
-	colonSeen bool
-	colon     int
-	carry     []byte // the start of a rune cut by the end of a write
-	n         int    // the current line's number, from 0
-	haveFP    bool
-	haveKey   bool
-	err       error
+	// (fold), up to one byte past labelMax (no label then); colon is the
+	// offset in line just after that colon, 0 before it.
+	label   []byte
+	space   bool // white space after the label's last character
+	colon   int
+	carry   []byte // the start of a rune cut by the end of a write
+	n       int    // the current line's number, from 0
+	haveFP  bool
+	haveKey bool
+	err     error
 }
 
 // labelMax bounds a folded label: longer than "log key fingerprint" is
@@ -75,9 +71,8 @@ func (k *keyLines) Write(b []byte) (int, error) {
 			switch {
 			case r == '\n':
 				k.endLine()
-			case !k.started && unicode.IsSpace(r):
+			case len(k.line) == 0 && unicode.IsSpace(r): // leading white space
 			default:
-				k.started = true
 				if len(k.line)+len(c) <= keyLineMax {
 					k.line = append(k.line, c...)
 				} else {
@@ -113,12 +108,10 @@ func (k *keyLines) finish() error {
 // white space, into its label, up to the line's first colon.
 func (k *keyLines) fold(r rune) {
 	switch {
-	case k.colonSeen || k.notLabel && r != ':':
+	case k.colon > 0:
 	case r == ':':
-		k.colonSeen, k.colon = true, -1
-		if !k.long {
-			k.colon = len(k.line)
-		}
+		k.colon = len(k.line) // (past the line's first keyLineMax bytes: long, and failed)
+	case len(k.label) > labelMax:
 	case unicode.IsSpace(r):
 		k.space = true
 	default:
@@ -130,30 +123,25 @@ func (k *keyLines) fold(r rune) {
 			r += 'a' - 'A'
 		}
 		k.label = utf8.AppendRune(k.label, r)
-		k.notLabel = len(k.label) > labelMax
 	}
 }
 
 func (k *keyLines) endLine() {
 	k.err = k.check(string(k.line))
-	k.line, k.started, k.long = k.line[:0], false, false
-	k.label, k.space, k.notLabel, k.colonSeen, k.colon = k.label[:0], false, false, false, -1
+	k.line, k.long = k.line[:0], false
+	k.label, k.space, k.colon = k.label[:0], false, 0
 	k.n++
 }
 
 // check checks one line, its leading white space removed (its first
 // keyLineMax bytes).
 func (k *keyLines) check(line string) error {
-	kind, value := "", ""
+	kind := ""
 	switch {
-	case k.colonSeen && !k.notLabel && (string(k.label) == "log key fingerprint" || string(k.label) == "log key"):
-		kind = strings.TrimPrefix(string(k.label), "log key ")
-		if kind == "log key" {
-			kind = "key"
-		}
-		if k.colon >= 0 {
-			value = strings.TrimFunc(line[k.colon:], unicode.IsSpace)
-		}
+	case k.colon > 0 && string(k.label) == "log key fingerprint":
+		kind = "fingerprint"
+	case k.colon > 0 && string(k.label) == "log key":
+		kind = "key"
 	case isStep(line):
 		kind = "step"
 	default:
@@ -162,6 +150,7 @@ func (k *keyLines) check(line string) error {
 	if k.long {
 		return fmt.Errorf("report.txt's line %d states the log key but goes on past %d bytes: its value cannot be read", k.n+1, keyLineMax)
 	}
+	value := strings.TrimFunc(line[k.colon:], unicode.IsSpace) // of a Log key line
 	switch kind {
 	case "fingerprint":
 		if value != k.m.LogKeyFingerprint {
