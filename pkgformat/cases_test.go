@@ -341,6 +341,27 @@ func policyDropped(r *sealingOnRequest, edit func(opened, approved, drop *vector
 	return []vectorEvent{opened, approved, drop}
 }
 
+// report is the vector with its report.txt edited, its hash updated in
+// the manifest, which is signed again.
+func (k *caseKit) report(edit func(string) string) []byte {
+	return k.tar(k.commit(k.clone(), pkgformat.ReportName, []byte(edit(string(k.get(k.ms, pkgformat.ReportName))))))
+}
+
+// beforeKeyLines inserts line before the report's first Log key
+// fingerprint line; beforeKeyLine before its Log key line.
+func beforeKeyLines(line string) func(string) string {
+	return insertBefore("  Log key fingerprint:", line)
+}
+
+func beforeKeyLine(line string) func(string) string { return insertBefore("  Log key:", line) }
+
+func insertBefore(at, line string) func(string) string {
+	return func(r string) string {
+		i := strings.Index(r, at)
+		return r[:i] + line + r[i:]
+	}
+}
+
 // onSealing edits the data of the sealing event.
 func onSealing(edit func(string) string) func(*events.Event) {
 	return func(ev *events.Event) {
@@ -1159,65 +1180,59 @@ func packageCases() []caseDef {
 		invalid("report-other-key", "report.key", "report.txt's Log key fingerprint line names another key (its hash updated in the manifest, which is signed again): what a person compares is not the key that signed", "report.txt states the log key fingerprint",
 			func(k *caseKit) []byte {
 				fp := pkgformat.KeyFingerprint(k.vkey)
-				other := strings.Repeat("ab", 32)
-				r := bytes.Replace(k.get(k.ms, pkgformat.ReportName), []byte("Log key fingerprint:   "+fp), []byte("Log key fingerprint:   "+other), 1)
-				return k.tar(k.commit(k.clone(), pkgformat.ReportName, r))
+				return k.report(func(r string) string {
+					return strings.Replace(r, "Log key fingerprint:   "+fp, "Log key fingerprint:   "+strings.Repeat("ab", 32), 1)
+				})
 			}),
 		invalid("report-escape-sequence", "report.text", "report.txt with terminal escape sequences (ESC [2A, ESC [2K) after its Log key lines, then lines naming another key that a terminal would show in their place (its hash updated in the manifest, which is signed again)", "hidden character U+001B",
 			func(k *caseKit) []byte {
-				r := string(k.get(k.ms, pkgformat.ReportName))
-				i := strings.Index(r, "  Log key:")
-				j := i + strings.Index(r[i:], "\n") + 1
-				other := "\x1b[2A\x1b[2K  Log key fingerprint:   " + strings.Repeat("ab", 32) + "\n"
-				return k.tar(k.commit(k.clone(), pkgformat.ReportName, []byte(r[:j]+other+r[j:])))
+				return k.report(func(r string) string {
+					i := strings.Index(r, "  Log key:")
+					j := i + strings.Index(r[i:], "\n") + 1
+					return r[:j] + "\x1b[2A\x1b[2K  Log key fingerprint:   " + strings.Repeat("ab", 32) + "\n" + r[j:]
+				})
 			}),
 		invalid("report-bidi-override", "report.text", "report.txt's Log key fingerprint written between RIGHT-TO-LEFT OVERRIDE and POP DIRECTIONAL FORMATTING, which a terminal shows reversed (its hash updated in the manifest, which is signed again)", "hidden character U+202E",
 			func(k *caseKit) []byte {
 				fp := pkgformat.KeyFingerprint(k.vkey)
-				r := bytes.Replace(k.get(k.ms, pkgformat.ReportName), []byte("Log key fingerprint:   "+fp), []byte("Log key fingerprint:   \u202e"+fp+"\u202c"), 1)
-				return k.tar(k.commit(k.clone(), pkgformat.ReportName, r))
+				return k.report(func(r string) string {
+					return strings.Replace(r, "Log key fingerprint:   "+fp, "Log key fingerprint:   \u202e"+fp+"\u202c", 1)
+				})
 			}),
 		invalid("report-key-nbsp-label", "report.key", "report.txt with a second Log key fingerprint line, naming another key, before the right one, indented with a NO-BREAK SPACE (U+00A0) where the vault writes a space (its hash updated in the manifest, which is signed again): a person reads it as the report's first Log key fingerprint", "report.txt states the log key fingerprint",
 			func(k *caseKit) []byte {
-				fp := pkgformat.KeyFingerprint(k.vkey)
-				other := "\u00a0 Log key fingerprint:   " + strings.Repeat("ab", 32) + "\n  Log key fingerprint:   " + fp
-				r := bytes.Replace(k.get(k.ms, pkgformat.ReportName), []byte("  Log key fingerprint:   "+fp), []byte(other), 1)
-				return k.tar(k.commit(k.clone(), pkgformat.ReportName, r))
+				return k.report(beforeKeyLines("\u00a0 Log key fingerprint:   " + strings.Repeat("ab", 32) + "\n"))
 			}),
 		invalid("report-key-padded-label", "report.key", "report.txt with a second Log key fingerprint line, naming another key, before the right one, its label padded with 46 no-break spaces before its colon (its hash updated in the manifest, which is signed again)", "report.txt states the log key fingerprint",
 			func(k *caseKit) []byte {
-				fp := pkgformat.KeyFingerprint(k.vkey)
-				other := "  Log key fingerprint" + strings.Repeat("\u00a0", 46) + ":   " + strings.Repeat("ab", 32) + "\n  Log key fingerprint:   " + fp
-				r := bytes.Replace(k.get(k.ms, pkgformat.ReportName), []byte("  Log key fingerprint:   "+fp), []byte(other), 1)
-				return k.tar(k.commit(k.clone(), pkgformat.ReportName, r))
+				return k.report(beforeKeyLines("  Log key fingerprint" + strings.Repeat("\u00a0", 46) + ":   " + strings.Repeat("ab", 32) + "\n"))
 			}),
 		valid("report-key-lookalike-label", "report.key", "report.txt with a second line like a Log key line, naming another key, whose label is written with a CYRILLIC SMALL LETTER O (U+043E) for the o of Log (its hash updated in the manifest, which is signed again): not a Log key line, whatever a person reads in it; the rule reads the lines the vault writes, and the key to compare is the one custos-verify prints (section 8)",
 			func(k *caseKit) []byte {
-				r := string(k.get(k.ms, pkgformat.ReportName))
-				i := strings.Index(r, "  Log key:")
-				return k.tar(k.commit(k.clone(), pkgformat.ReportName, []byte(r[:i]+"  L\u043eg key:               custos-other+89abcdef+AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n"+r[i:])))
+				return k.report(beforeKeyLine("  L\u043eg key:               custos-other+89abcdef+AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n"))
 			}),
 		invalid("report-key-other-in-text", "report.key", "report.txt's how-to-verify step 1 says the fingerprint must equal another key's, in upper case, its Log key lines left right (its hash updated in the manifest, which is signed again)", "(a numbered step) gives the fingerprint ABAB",
 			func(k *caseKit) []byte {
 				fp := pkgformat.KeyFingerprint(k.vkey)
-				r := bytes.Replace(k.get(k.ms, pkgformat.ReportName), []byte("It must equal "+fp), []byte("It must equal "+strings.Repeat("AB", 32)), 1)
-				return k.tar(k.commit(k.clone(), pkgformat.ReportName, r))
+				return k.report(func(r string) string {
+					return strings.Replace(r, "It must equal "+fp, "It must equal "+strings.Repeat("AB", 32), 1)
+				})
 			}),
 		invalid("report-text-unassigned", "report.text", "report.txt holds U+1FAE9, a code point unassigned in Unicode 15.0.0 (assigned in 16.0), after its Log key lines (its hash updated in the manifest, which is signed again)", "hidden character U+1FAE9",
 			func(k *caseKit) []byte {
-				r := string(k.get(k.ms, pkgformat.ReportName))
-				i := strings.Index(r, "  Log key:")
-				return k.tar(k.commit(k.clone(), pkgformat.ReportName, []byte(r[:i]+"  \U0001fae9\n"+r[i:])))
+				return k.report(beforeKeyLine("  \U0001fae9\n"))
 			}),
 		invalid("report-no-key", "report.key", "report.txt without its Log key and Log key fingerprint lines (its hash updated in the manifest, which is signed again)", "does not state the log key",
 			func(k *caseKit) []byte {
-				var kept []string
-				for _, line := range strings.Split(string(k.get(k.ms, pkgformat.ReportName)), "\n") {
-					if !strings.Contains(line, "Log key") {
-						kept = append(kept, line)
+				return k.report(func(r string) string {
+					var kept []string
+					for _, line := range strings.Split(r, "\n") {
+						if !strings.Contains(line, "Log key") {
+							kept = append(kept, line)
+						}
 					}
-				}
-				return k.tar(k.commit(k.clone(), pkgformat.ReportName, []byte(strings.Join(kept, "\n"))))
+					return strings.Join(kept, "\n")
+				})
 			}),
 	)
 	return out
