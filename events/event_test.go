@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -115,5 +116,36 @@ func TestImpossibleDatesRefused(t *testing.T) {
 	leap := strings.Replace(string(good), "2026-11-27", "2028-02-29", 1)
 	if _, err := events.Decode([]byte(leap)); err != nil {
 		t.Errorf("refused a leap day: %v", err)
+	}
+}
+
+// PrevHash reads the 64 lowercase hex digits Decode accepts as
+// encoding/hex does, and panics on any other prev (an event built by
+// hand): one digit upper case, one not a digit, one short.
+func TestPrevHashReadsWhatCheckAccepts(t *testing.T) {
+	for _, want := range []events.Hash{{}, {0x01, 0xab, 0xff}, events.LeafHash([]byte("x"))} {
+		e := events.Event{Prev: hex.EncodeToString(want[:])}
+		if got := e.PrevHash(); got != want {
+			t.Errorf("PrevHash of %s = %x", e.Prev, got)
+		}
+	}
+	good := hex.EncodeToString(bytes.Repeat([]byte{0xab}, 32))
+	for _, prev := range []string{
+		strings.ToUpper(good[:1]) + good[1:],
+		good[:63] + "g",
+		good[:10] + "/" + good[11:],
+		good[:62],
+		good + "00",
+		"",
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("PrevHash of %q did not panic", prev)
+				}
+			}()
+			e := events.Event{Prev: prev}
+			e.PrevHash()
+		}()
 	}
 }

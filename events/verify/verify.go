@@ -12,7 +12,6 @@
 package verify
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"runtime"
@@ -222,6 +221,7 @@ func (e *Engine) fail(err error) error {
 type decoded struct {
 	ev   *events.Event
 	leaf events.Hash
+	prev events.Hash // ev's prev, decoded beside the leaf hash
 	err  error
 }
 
@@ -230,7 +230,7 @@ func decodeOne(b []byte) decoded {
 	if err != nil {
 		return decoded{err: err}
 	}
-	return decoded{ev: ev, leaf: events.LeafHash(b)}
+	return decoded{ev: ev, leaf: events.LeafHash(b), prev: ev.PrevHash()}
 }
 
 // Add replays the next event's stored bytes.
@@ -298,7 +298,10 @@ func (e *Engine) link(d decoded) error {
 		return e.fail(&Problem{Seq: seq, Reason: fmt.Sprintf(
 			"event claims position %d: events were removed, inserted or reordered", d.ev.Seq)})
 	}
-	if prev := d.ev.PrevHash(); !bytes.Equal(prev[:], e.prev[:]) {
+	if d.prev != e.prev {
+		// Copies made here alone: a hash the message formats escapes to
+		// the heap, which an event that chains must not pay for.
+		prev := d.prev
 		if seq == 0 {
 			return e.fail(&Problem{Seq: seq, Reason: fmt.Sprintf("prev is %x, but the first event's prev is all zeros: the chain is broken", prev[:8])})
 		}
@@ -308,7 +311,10 @@ func (e *Engine) link(d decoded) error {
 			"its bytes hash to %x, but event %d records %x as the hash of the event before it: the chain is broken between events %d and %d (event %d altered, or an event removed or inserted there)",
 			e.prev[:8], seq, prev[:8], seq-1, seq, seq-1)})
 	}
-	if err := e.rng.Append(d.leaf[:], nil); err != nil {
+	// The tree keeps the slice it is given: the leaf gets 32 bytes of
+	// its own, not a move of d to the heap.
+	leaf := d.leaf
+	if err := e.rng.Append(leaf[:], nil); err != nil {
 		return e.fail(&Problem{Seq: seq, Reason: err.Error()})
 	}
 	e.prev = d.leaf

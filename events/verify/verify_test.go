@@ -38,7 +38,7 @@ func keys(t testing.TB) (note.Signer, note.Verifier) {
 // build appends n events in batches through the real sequencer and SQLite
 // store, forcing a checkpoint after every batch, and returns what an
 // auditor would download.
-func build(t *testing.T, n, batch int, signer note.Signer, verifier note.Verifier) logCopy {
+func build(t testing.TB, n, batch int, signer note.Signer, verifier note.Verifier) logCopy {
 	t.Helper()
 	st, err := sqlite.New(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "log.db")})
 	if err != nil {
