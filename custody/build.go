@@ -54,7 +54,8 @@ type Input struct {
 	VaultRetention time.Duration
 }
 
-// Event types the record reads (docs/custody-log.md, section 5).
+// Event types the record reads (docs/custody-log.md, section 8, "Event
+// types"; vault's tests check that the vault writes each).
 const (
 	typeCaseOpened       = "case.opened"
 	typeItemDeposited    = "item.deposited"
@@ -82,7 +83,7 @@ const (
 )
 
 // data is the union of the event data fields the record reads; each
-// event type fills its own (docs/custody-log.md, section 5).
+// event type fills its own (docs/custody-log.md, section 8).
 type data struct {
 	Title     string   `json:"title"`
 	Retention string   `json:"retention"`
@@ -389,7 +390,7 @@ func Build(in Input) (*Record, error) {
 }
 
 // Authentication says in words how an event's actor authenticated
-// (docs/custody-log.md, section 3: the actor's credential fields).
+// (docs/custody-log.md, section 2.1: the actor's credential fields).
 func Authentication(a events.Actor) string {
 	switch a.Auth {
 	case "oidc":

@@ -9,7 +9,7 @@ import (
 )
 
 // describe fills an event's Action, Purpose and Details in words, from
-// its type and data (docs/custody-log.md, section 5). The Action is the
+// its type and data (docs/custody-log.md, section 8). The Action is the
 // type's words in Labels unless a case below says more. An event of a type
 // this version does not know is shown by its type.
 func describe(x *decoded) {
@@ -318,7 +318,7 @@ func granted(x *decoded, add func(string, ...any)) {
 }
 
 // Labels are the words a record shows for each event type the vault
-// writes (docs/custody-log.md, section 5), where describe has none more
+// writes (docs/custody-log.md, section 8), where describe has none more
 // particular. vault's tests check that every type it defines is here.
 var Labels = map[string]string{
 	"access.refused":             "Refused",
@@ -406,9 +406,6 @@ var GroundsWords = map[string]string{
 	"limit":       "on the grounds that there were too many requests",
 }
 
-// quoted is free text in quotation marks, as documents show it: through
-// Shown, with any quotation mark inside written \u201c or \u201d, so that
-// a text cannot close its quotes and append a clause of its own.
 // ActionWords says in words what a person asked to do, by the action
 // name an access.refused event records (its "action"), for the custody
 // documents: a judge reads "asked to see the item's description (not
@@ -484,6 +481,9 @@ var ActionWords = map[string]string{
 	"stats":                      "read the hotline's statistics",
 }
 
+// quoted is free text in quotation marks, as documents show it: through
+// Shown, with any quotation mark inside written \u201c or \u201d, so that
+// a text cannot close its quotes and append a clause of its own.
 func quoted(s string) string {
 	s = strings.NewReplacer("“", `\u201c`, "”", `\u201d`).Replace(Shown(s))
 	return "“" + s + "”"

@@ -153,7 +153,6 @@ func Text(r *Record) []byte {
 	return []byte(b.String())
 }
 
-// textEvent writes one event as an indented block.
 // NotYet says that something had not happened as of the report's
 // checkpoint ("no signed receipt in the 52 events this report covers"):
 // a later event may record it, and a reader comparing two documents
@@ -162,6 +161,7 @@ func NotYet(r *Record, what string) string {
 	return fmt.Sprintf("%s in the %d events this report covers", what, r.Checkpoint.Size)
 }
 
+// textEvent writes one event as an indented block.
 func textEvent(b *strings.Builder, e Event) {
 	fmt.Fprintf(b, "    Event %d  %s  %s\n", e.Seq, TimeText(e.Time), e.Action)
 	fmt.Fprintf(b, "      Person:           %s\n", PersonText(e.Actor))

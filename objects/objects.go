@@ -123,12 +123,12 @@ var (
 	ErrExists   = errors.New("object already exists")
 	ErrNotFound = errors.New("object not found")
 	ErrLocked   = errors.New("object is under retention or legal hold")
+	// ErrTooLarge: ReadSmall found more than its limit.
+	ErrTooLarge = errors.New("larger than expected")
 	// ErrNotRegular: what holds the name (or the folder it is in) is
 	// not a plain file or folder but a link, a named pipe, a device or
 	// a socket, which no store writes: someone with the store's folder
 	// put it there. The file store neither follows nor opens it.
-	// ErrTooLarge: ReadSmall found more than its limit.
-	ErrTooLarge   = errors.New("larger than expected")
 	ErrNotRegular = errors.New("not an object: a link, pipe, device or socket holds its name")
 )
 

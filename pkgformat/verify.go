@@ -84,9 +84,6 @@ type VerifyOptions struct {
 	Now func() time.Time
 }
 
-// ErrNotAuthenticated is returned, after every other check has passed,
-// when no trusted key was given: the package is intact and consistent
-// with the key it names, but nothing shows that key is the vault's.
 // ErrIncomplete is a package file that ends before the package does: cut
 // short while it was downloaded or copied. An error that wraps it also
 // wraps io.ErrUnexpectedEOF.
@@ -123,6 +120,9 @@ var ErrForkedFromSaved = errors.New("the package and your saved checkpoint show 
 // the same package fails alike; the key is what to check.
 var ErrOtherKey = errors.New("the package is not signed by the key you trust")
 
+// ErrNotAuthenticated is returned, after every other check has passed,
+// when no trusted key was given: the package is intact and consistent
+// with the key it names, but nothing shows that key is the vault's.
 var ErrNotAuthenticated = errors.New("authenticity not established: the package is intact and consistent, " +
 	"but its log key was not pinned (give the vault's key with --key, a trusted-keys file, or a saved checkpoint)")
 
@@ -266,7 +266,7 @@ type sealingData struct {
 }
 
 // forRole is the role a sealing event's for_role states: absent means
-// prosecutor (custody-log.md section 10).
+// prosecutor (custody-log.md section 8, "Event types").
 func (d sealingData) forRole() string {
 	if d.ForRole == "" {
 		return "prosecutor"
@@ -1736,17 +1736,6 @@ func rehash(out io.Writer, plain io.Reader, it Item) error {
 	return nil
 }
 
-// TrustedKeysFlag reads what a --key flag was given: a note verifier key
-// or a KeyFingerprint, what custos audit key prints pasted whole (with
-// its comment lines, or its --json), or else the name of a file holding
-// them ("-":
-// standard input): a trusted-keys file (ParseTrustedKeys; what `custos
-// audit key > FILE` writes) or the JSON `custos audit key --json` prints,
-// so that the file a user was handed can be given where the key can. It
-// returns the key or keys, or a *keyfile.MalformedError naming flag (such
-// as "--key") when the value is neither a well-formed key nor a readable
-// file of them. A value that is a well-formed key is never looked up as a
-// file.
 // looksLikePath reports whether a value given for a key names a file
 // rather than being a mistyped key: it has a folder in it, or ends in an
 // extension such as .key or .txt, and no "+" (a log key is its name, "+",
@@ -1758,6 +1747,17 @@ func looksLikePath(value string) bool {
 	return strings.ContainsRune(value, filepath.Separator) || filepath.Ext(value) != ""
 }
 
+// TrustedKeysFlag reads what a --key flag was given: a note verifier key
+// or a KeyFingerprint, what custos audit key prints pasted whole (with
+// its comment lines, or its --json), or else the name of a file holding
+// them ("-": standard input): a trusted-keys file (ParseTrustedKeys;
+// what `custos audit key > FILE` writes) or the JSON `custos audit key
+// --json` prints, so that the file a user was handed can be given where
+// the key can. It
+// returns the key or keys, or a *keyfile.MalformedError naming flag (such
+// as "--key") when the value is neither a well-formed key nor a readable
+// file of them. A value that is a well-formed key is never looked up as a
+// file.
 func TrustedKeysFlag(flag, value string) ([]string, error) {
 	k := keyfile.NormalizeKey(value)
 	err := CheckTrustedKey(k)

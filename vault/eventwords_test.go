@@ -1,9 +1,13 @@
 package vault
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -11,36 +15,149 @@ import (
 	"github.com/custos-vault/custos/events"
 )
 
-// TestEveryEventTypeHasWords: a custody report, the web timeline and
-// the audit pages say in words what each event is; an event type the
-// vault defines (a Type... constant anywhere in this package) without
-// words in custody.Labels would be shown to a court by its raw type.
-func TestEveryEventTypeHasWords(t *testing.T) {
+// eventTypes reads the event types this package declares, from its
+// source: every constant named Type... whose value is a dotted lower-case
+// string, in a const block or alone. It maps each type to its file.
+func eventTypes(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	fset := token.NewFileSet()
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	decl := regexp.MustCompile(`(?m)^\s*Type[A-Za-z]+\s*=\s*"([a-z]+(?:\.[a-z]+)+)"`)
-	found := 0
-	for _, f := range files {
-		src, err := os.ReadFile(f)
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range decl.FindAllStringSubmatch(string(src), -1) {
-			found++
-			typ := m[1]
-			if custody.Labels[typ] == "" {
-				t.Errorf("event type %s (%s) has no words in custody.Labels", typ, f)
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
 				continue
 			}
-			if action, _ := custody.Describe(&events.Event{Type: typ, Data: []byte(`{}`)}); action == typ {
-				t.Errorf("event type %s is described by its type", typ)
+			for _, spec := range g.Specs {
+				v := spec.(*ast.ValueSpec)
+				for i, n := range v.Names {
+					if !strings.HasPrefix(n.Name, "Type") || i >= len(v.Values) {
+						continue
+					}
+					if typ, ok := stringLiteral(v.Values[i]); ok && eventTypeShape.MatchString(typ) {
+						out[typ] = name
+					}
+				}
 			}
 		}
 	}
-	if found < 50 {
-		t.Fatalf("found only %d event types: the pattern no longer matches their declarations", found)
+	if len(out) < 50 {
+		t.Fatalf("found only %d event types: their declarations are no longer read", len(out))
+	}
+	return out
+}
+
+var eventTypeShape = regexp.MustCompile(`^[a-z]+(?:\.[a-z]+)+$`)
+
+// stringLiteral is the value of e when it is a string literal.
+func stringLiteral(e ast.Expr) (string, bool) {
+	lit, ok := e.(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING {
+		return "", false
+	}
+	s, err := strconv.Unquote(lit.Value)
+	return s, err == nil
+}
+
+// TestEveryEventTypeHasWords: a custody report, the web timeline and
+// the audit pages say in words what each event is; an event type the
+// vault defines (a Type... constant anywhere in this package) without
+// words in custody.Labels would be shown to a court by its raw type. And
+// custody.Labels has words for no type the vault does not define: a
+// label for a misspelt type would leave the real one without words.
+func TestEveryEventTypeHasWords(t *testing.T) {
+	types := eventTypes(t)
+	for typ, file := range types {
+		if custody.Labels[typ] == "" {
+			t.Errorf("event type %s (%s) has no words in custody.Labels", typ, file)
+			continue
+		}
+		if action, _ := custody.Describe(&events.Event{Type: typ, Data: []byte(`{}`)}); action == typ {
+			t.Errorf("event type %s is described by its type", typ)
+		}
+	}
+	for typ := range custody.Labels {
+		if types[typ] == "" {
+			t.Errorf("custody.Labels has words for %s, which is no event type of the vault", typ)
+		}
+	}
+}
+
+// TestEventTypesSpelledElsewhereAreTheVaultsOwn: the court documents
+// (package custody) and the offline verifier (package pkgformat, which
+// imports nothing of the vault) name the event types they read in their
+// own strings. Each must be a type the vault writes: a misspelt one
+// would make a court report or a verifier pass over the events it
+// means. Read from their source: custody's constants named type..., and
+// in pkgformat every string compared with an event's Type or given to
+// findRequest as the type to find.
+func TestEventTypesSpelledElsewhereAreTheVaultsOwn(t *testing.T) {
+	types := eventTypes(t)
+	found := 0
+	for _, dir := range []string{"../custody", "../pkgformat"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fset := token.NewFileSet()
+		for _, name := range files {
+			if strings.HasSuffix(name, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check := func(e ast.Expr) {
+				typ, ok := stringLiteral(e)
+				if !ok {
+					return
+				}
+				found++
+				if types[typ] == "" {
+					t.Errorf("%s: %q is named as an event type, but the vault writes no event of that type", fset.Position(e.Pos()), typ)
+				}
+			}
+			isType := func(e ast.Expr) bool {
+				sel, ok := e.(*ast.SelectorExpr)
+				return ok && sel.Sel.Name == "Type"
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.ValueSpec:
+					for i, id := range n.Names {
+						if strings.HasPrefix(id.Name, "type") && i < len(n.Values) {
+							check(n.Values[i])
+						}
+					}
+				case *ast.BinaryExpr:
+					if isType(n.X) {
+						check(n.Y)
+					} else if isType(n.Y) {
+						check(n.X)
+					}
+				case *ast.CallExpr:
+					if fn, ok := n.Fun.(*ast.Ident); ok && fn.Name == "findRequest" && len(n.Args) > 2 {
+						check(n.Args[2])
+					}
+				}
+				return true
+			})
+		}
+	}
+	if found < 25 {
+		t.Fatalf("found only %d event types named in custody and pkgformat: their spelling is no longer read", found)
 	}
 }
 

@@ -368,7 +368,6 @@ func entryCategory(m hashset.Match, setCategory string) string {
 	return setCategory
 }
 
-// loaded reports whether any hash set is loaded.
 // outOfUse lists, sorted, the sets the custody log says are imported (and
 // not removed) that are not in use and may list illegal material
 // (mayListIllegal): their files were altered, are missing, or could not
@@ -419,6 +418,7 @@ func mayListIllegal(set HashSetImported) bool {
 	return true
 }
 
+// loaded reports whether any hash set is loaded.
 func (h *hashSets) loaded() bool {
 	if h == nil {
 		return false

@@ -80,7 +80,7 @@ const (
 	StatusClosed    = "closed"
 )
 
-// Report channels.
+// ReportChannels are the channels a report can arrive by.
 var ReportChannels = []string{"web", "email", "phone", "hotline", "police", "other"}
 
 // ReportCloseReasons are why a report is closed.

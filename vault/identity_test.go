@@ -347,7 +347,7 @@ func TestRequestHygiene(t *testing.T) {
 }
 
 // TestIdentityBadInputChangesNothing: malformed requests to the identity
-// commands are answered and leave the log as it was (DESIGN.md,
+// commands are answered and leave the log as it was (docs/architecture.md,
 // invariant 7).
 func TestIdentityBadInputChangesNothing(t *testing.T) {
 	v := openTestVault(t)

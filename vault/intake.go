@@ -265,12 +265,12 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-// view is the report as who may see it: the contact for analysts only,
-// and only when open (its opening recorded by the caller:
+// reportView is the report as who may see it: the contact for analysts
+// only, and only when open (its opening recorded by the caller:
 // ReportDetail), and the case and its items only for those who may know
 // the case (its analysts, custodians and auditors).
 func (v *Vault) reportView(ctx context.Context, r Report, who Principal, open bool) ReportView {
-	out := r.view(who)
+	out := r.fullView()
 	if r.ContactSealed != "" && (who.Role != RoleAnalyst || !open) {
 		out.ContactWithheld = true
 	}
@@ -310,7 +310,9 @@ func (v *Vault) reportView(ctx context.Context, r Report, who Principal, open bo
 	return out
 }
 
-func (r Report) view(who Principal) ReportView {
+// fullView is the whole report as the API shows it, before reportView
+// withholds what a person may not see.
+func (r Report) fullView() ReportView {
 	out := ReportView{Report: r.Report, Channel: r.Channel, Status: r.Status, ReceivedAt: r.ReceivedAt.UTC(), ReceivedBy: r.ReceivedBy,
 		URLs: r.URLs, Description: r.Description, Anonymous: r.Anonymous, Reference: r.Reference, Case: r.Case, AssessedBy: r.AssessedBy,
 		ClosedReason: r.ClosedReason, ClosedAt: timePtr(r.ClosedAt), Items: r.Items, Notices: []NoticeView{}, Forwards: []ForwardView{}}

@@ -415,8 +415,6 @@ func (s *State) apply(ev *events.Event) error {
 	return nil
 }
 
-// countItem counts an event that names item id: on the item, or in
-// itemEvents if the state holds no such item (yet).
 // readPagesFor reads what applying ev reads from the pages: the item it
 // names, moved among the changed ones, and the owner of the object a
 // deposit or a package's sealing records (then in the page cache).
@@ -445,6 +443,8 @@ func (s *State) readPagesFor(ev *events.Event) error {
 	return nil
 }
 
+// countItem counts an event that names item id: on the item, or in
+// itemEvents if the state holds no such item (yet).
 // The item, if any, is among the changed ones already (apply).
 func (s *State) countItem(id string, seq uint64) {
 	if it := s.items[id]; it != nil {

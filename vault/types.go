@@ -7,7 +7,10 @@ import (
 
 // Event types. The custody log is the only record of what happened; these
 // names and the data each carries are part of the log format
-// (docs/custody-log.md) and never change meaning once written.
+// (docs/custody-log.md) and never change meaning once written. A new
+// type is read in several places that must agree (the state's appliers,
+// the audit's custody rules, the court documents' words):
+// docs/architecture.md, "Adding an event type", lists them.
 const (
 	TypeLogOpened            = "log.opened"
 	TypePersonEnrolled       = "person.enrolled"
@@ -54,7 +57,8 @@ const (
 	TypeCredentialReissued = "person.credential.reissued"
 )
 
-// Roles, as in DESIGN.md.
+// Roles: each person is enrolled in one (docs/identity.md, section 1);
+// roleGates says what each may ask.
 const (
 	RoleInvestigator = "investigator"
 	RoleProsecutor   = "prosecutor"

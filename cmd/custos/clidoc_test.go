@@ -165,3 +165,40 @@ func TestUsageValues(t *testing.T) {
 		}
 	}
 }
+
+// TestServerFlagsDocumented: docs/cli.md's table of server flags (under
+// "## Server") names every flag `custos server` takes, and no flag it
+// does not: the table is written by hand, for its longer explanations.
+func TestServerFlagsDocumented(t *testing.T) {
+	b, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	i := strings.Index(doc, "\n## Server\n")
+	j := strings.Index(doc[i+1:], "\n## ")
+	if i < 0 || j < 0 {
+		t.Fatal(`docs/cli.md has no "## Server" section followed by another`)
+	}
+	inTable := map[string]bool{}
+	flagName := regexp.MustCompile("`--([a-z0-9-]+)")
+	for _, line := range strings.Split(doc[i:i+1+j], "\n") {
+		if !strings.HasPrefix(line, "| `--") {
+			continue
+		}
+		first := strings.SplitN(line[1:], "|", 2)[0]
+		for _, m := range flagName.FindAllStringSubmatch(first, -1) {
+			inTable[m[1]] = true
+		}
+	}
+	fs, _ := newServerFlags()
+	fs.VisitAll(func(f *flag.Flag) {
+		if !inTable[f.Name] {
+			t.Errorf("docs/cli.md's server flags lack --%s (%s)", f.Name, f.Usage)
+		}
+		delete(inTable, f.Name)
+	})
+	for name := range inTable {
+		t.Errorf("docs/cli.md's server flags name --%s, which custos server does not take", name)
+	}
+}

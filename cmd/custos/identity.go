@@ -299,7 +299,6 @@ func runLogout(args []string, stdout io.Writer) error {
 	return printResult(stdout, *asJSON, out, "signed out of "+server)
 }
 
-// plural is "1 item", "2 items".
 // recipientText names whom a package is for, with their role in words
 // where it is known: "vanna (prosecutor)", "dara (defence counsel)",
 // "dara".
@@ -313,6 +312,7 @@ func recipientText(name, role string) string {
 	return name + " (" + role + ")"
 }
 
+// plural is "1 item", "2 items".
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun

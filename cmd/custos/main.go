@@ -154,7 +154,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		return usageErr("unknown command %q (%scustos help lists them)", args[0], didYouMean(args[0], subCommands(""), ""))
 	}
-	// Two declarations share `login`: one help for both.
 	current = c
 	return c.run(rest, stdout, stderr)
 }
@@ -236,6 +235,7 @@ func printOverview(w io.Writer) {
 // what it does, its flags (from the flag set, when it is known) and
 // examples.
 func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
+	// Two declarations share `login`: one help shows the usage of both.
 	for _, d := range commands {
 		if d.name != c.name {
 			continue

@@ -335,13 +335,13 @@ func collectUploads(paths []string, stdinName string) ([]upload, []skipped, erro
 	return ups, skips, nil
 }
 
-// assignExpected gives each upload its acquisition hashes: the --expect
-// flags (one upload only), or the entries of a sha256sum/sha1sum/md5sum
-// file, which must list every file.
 // maxExpectFrom bounds an --expect-from file: a hash list of some
 // million files (a line of about 100 bytes each).
 const maxExpectFrom = 256 << 20
 
+// assignExpected gives each upload its acquisition hashes: the --expect
+// flags (one upload only), or the entries of a sha256sum/sha1sum/md5sum
+// file, which must list every file.
 func assignExpected(ups []upload, flags api.Hashes, from string) error {
 	given := flags != (api.Hashes{})
 	if given && len(ups) != 1 {

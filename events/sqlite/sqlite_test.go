@@ -124,20 +124,16 @@ func TestVersionOneIsUpgraded(t *testing.T) {
 	}
 }
 
-// The lookup file is derived data: case and item lookups are right before
-// the indexer has run (a scan of the log), after it (the table), when the
-// file was deleted, replaced by garbage, or taken from another log (made
-// again from the log).
 // waitIndexed waits until the lookup file of the log at path covers n
 // events.
 func waitIndexed(t *testing.T, path string, n int) {
 	t.Helper()
 	raw, _ := sql.Open("sqlite", "file:"+path+"-lookups?_pragma=busy_timeout(10000)")
 	defer raw.Close()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for got := -1; got != n; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the lookup file covers %d events after 10 s, want %d", got, n)
+			t.Fatalf("the lookup file covers %d events after 30 s, want %d", got, n)
 		}
 		raw.QueryRow(`SELECT size FROM lookups_size`).Scan(&got)
 	}
@@ -152,6 +148,10 @@ func itemOf(i int) string {
 	return fmt.Sprint("I-", i%7)
 }
 
+// The lookup file is derived data: case and item lookups are right before
+// the indexer has run (a scan of the log), after it (the table), when the
+// file was deleted, replaced by garbage, or taken from another log (made
+// again from the log).
 func TestLookupFileIsDerived(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()

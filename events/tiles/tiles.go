@@ -14,7 +14,8 @@
 // held in memory, so a tile altered on disk is detected (ErrAltered) and
 // never used.
 //
-// docs/custody-log.md section 9 describes the layout and what is served.
+// docs/custody-log.md section 4.1 describes the layout, and section 11
+// what is served.
 package tiles
 
 import (

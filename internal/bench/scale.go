@@ -265,7 +265,6 @@ func Scale(custos, dir string, n int, progress io.Writer, keep string) ([]Metric
 	}, nil
 }
 
-// keptHistory reads a kept history's description (nil if there is none).
 // keepHistory writes what keptHistory reads back.
 func keepHistory(path string, g *history) error {
 	b, err := json.Marshal(g)
@@ -275,6 +274,7 @@ func keepHistory(path string, g *history) error {
 	return os.WriteFile(path, b, 0o600)
 }
 
+// keptHistory reads a kept history's description (nil if there is none).
 func keptHistory(path string) (*history, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {

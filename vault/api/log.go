@@ -397,10 +397,6 @@ func (h *Handler) consistency(w http.ResponseWriter, r *http.Request, who vault.
 	return nil
 }
 
-// consistencyBounds refuses a consistency query that RFC 9162 section
-// 2.1.4 does not define (it needs 0 < from <= to) or that the log cannot
-// answer (to beyond its size). An empty tree extends nothing that a proof
-// could show: a verifier holding a checkpoint of size 0 needs none.
 // decimalSize reads a position or tree size as the log's formats write
 // one: decimal digits, no sign, no leading zero (but "0" itself), below
 // 2^63 (the stores' bound); anything else is an error.
@@ -420,6 +416,10 @@ func decimalSize(s string) (uint64, error) {
 	return n, nil
 }
 
+// consistencyBounds refuses a consistency query that RFC 9162 section
+// 2.1.4 does not define (it needs 0 < from <= to) or that the log cannot
+// answer (to beyond its size). An empty tree extends nothing that a proof
+// could show: a verifier holding a checkpoint of size 0 needs none.
 func consistencyBounds(from, to, size uint64, errFrom, errTo error) error {
 	switch {
 	case errFrom != nil || errTo != nil:

@@ -288,15 +288,15 @@ func hashSetMeaning(category string) string {
 	return category
 }
 
-// describeRequest says what a request asks, as custos requests does.
-// forRole is the role of whom a sealing is for, where the vault says it
-// (to custodians), "" otherwise.
 // quoted is text a requester typed, to be shown between the “ and ” of
 // a request's description: quotation marks of its own are shown as
 // straight ones, so that it cannot close the description's quotes and
 // go on in words that read as the vault's own.
 var quoted = strings.NewReplacer("“", `"`, "”", `"`, "„", `"`, "‟", `"`, "«", `"`, "»", `"`, "＂", `"`).Replace
 
+// describeRequest says what a request asks, as custos requests does.
+// forRole is the role of whom a sealing is for, where the vault says it
+// (to custodians), "" otherwise.
 func describeRequest(c *catalog, r vault.Request, forRole string) string {
 	p := r.Parameters()
 	switch r.Kind {

@@ -1,0 +1,4 @@
+// Package sourcecheck holds tests that read the module's own Go source
+// for faults the compiler, go vet and staticcheck do not report: doc
+// comments left above a declaration that is not theirs.
+package sourcecheck
