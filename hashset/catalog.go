@@ -161,14 +161,6 @@ func (c *Catalog) List() []Manifest {
 	return ms
 }
 
-// Set returns the open set name, or nil. It stays valid until the set is
-// replaced or removed.
-func (c *Catalog) Set(name string) *Set {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.sets[name]
-}
-
 // Match looks a file's digests up in every set; nil digests are skipped.
 // Matches are ordered by set name, then algorithm (MD5, SHA-1, SHA-256),
 // then entry number.

@@ -243,9 +243,6 @@ func (s *Set) Close() error {
 // Manifest returns the set's manifest.
 func (s *Set) Manifest() Manifest { return s.m }
 
-// Name returns the set's name.
-func (s *Set) Name() string { return s.m.Name }
-
 // Lookup returns the entries whose digest of algorithm a is digest, in
 // entry order; none is not an error. A digest of the wrong length is.
 func (s *Set) Lookup(a Algorithm, digest []byte) ([]Match, error) {

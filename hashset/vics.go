@@ -52,7 +52,7 @@ func parseVICS(r io.Reader, fn func(Entry) error, st *ParseStats, caid bool) err
 		name = "CAID (VICS 1.2)"
 	}
 	// A leading byte-order mark, which some exporters write.
-	if err := skipBOM(ol, dec); err != nil {
+	if err := skipBOM(ol); err != nil {
 		return err
 	}
 	tok, err := dec.Token()
@@ -102,7 +102,7 @@ func parseVICS(r io.Reader, fn func(Entry) error, st *ParseStats, caid bool) err
 	return nil
 }
 
-func skipBOM(ol *offsetLines, dec *json.Decoder) error {
+func skipBOM(ol *offsetLines) error {
 	// json.Decoder refuses a BOM; peek at the stream through the reader.
 	b := make([]byte, 3)
 	n, err := io.ReadFull(ol.r, b)

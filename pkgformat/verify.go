@@ -1413,7 +1413,7 @@ func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, err
 		}
 		return "no approval was needed: the case's export policy did not require one at the sealing", nil
 	}
-	c, err := findCarriedOut(evs, order, d.Request, sealing, fmt.Sprintf("sealing event %d", sealing.Seq))
+	c, err := findCarriedOut(evs, order, d.Request, fmt.Sprintf("sealing event %d", sealing.Seq))
 	if err != nil {
 		return "", err
 	}
@@ -1509,8 +1509,9 @@ type carriedOut struct {
 
 // findCarriedOut finds request id's request.opened and request.approved
 // among the package's events, and refuses a request.rejected of it, which
-// decision (named as what) carried out all the same.
-func findCarriedOut(evs map[uint64]*events.Event, order []uint64, id string, decision *events.Event, what string) (carriedOut, error) {
+// the decision named as what carried out all the same. Where the events
+// stand against the decision is carriedOut.check's.
+func findCarriedOut(evs map[uint64]*events.Event, order []uint64, id, what string) (carriedOut, error) {
 	c := carriedOut{id: id}
 	var err error
 	if c.opened, c.asked, err = findRequest(evs, order, "request.opened", id); err != nil {
@@ -1578,7 +1579,7 @@ func checkPolicyDrop(m *Manifest, evs map[uint64]*events.Event, order []uint64, 
 		return nil
 	}
 	what := fmt.Sprintf("the drop of the case's export approval (event %d)", drop.Seq)
-	c, err := findCarriedOut(evs, order, p.Request, drop, what)
+	c, err := findCarriedOut(evs, order, p.Request, what)
 	if err != nil {
 		return err
 	}

@@ -73,7 +73,7 @@ func (v *Vault) Open(ctx context.Context, who Principal, req RevealRequest) (*Re
 		}
 		return nil
 	}
-	if err := v.now(it.Case, pre); err != nil {
+	if err := v.checkNow(it.Case, pre); err != nil {
 		return nil, v.refusedAs(ctx, who, "item.get", itemID, err)
 	}
 	// The deposit record does not change: read once, it serves both

@@ -43,7 +43,7 @@ func (v *Vault) OpenCaseWith(ctx context.Context, who Principal, caseID, title s
 	}
 	v.openMu.Lock()
 	defer v.openMu.Unlock()
-	if err := v.now(caseID, notYet); err != nil {
+	if err := v.checkNow(caseID, notYet); err != nil {
 		return v.refusedAs(ctx, who, "case.open", caseID, err)
 	}
 	// Both copies of the key are durable, locally and replicated, before
@@ -187,7 +187,7 @@ func (v *Vault) SetCasePolicy(ctx context.Context, who Principal, caseID, export
 		}
 		return nil
 	}
-	if err := v.now(caseID, pre); err != nil {
+	if err := v.checkNow(caseID, pre); err != nil {
 		return PolicyChange{}, v.refusedAs(ctx, who, "case.policy", caseID, err)
 	}
 	if !required {
@@ -234,7 +234,7 @@ func (v *Vault) RemoveMember(ctx context.Context, who Principal, caseID, person,
 		}
 		return nil
 	}
-	if err := v.now(caseID, pre); err != nil {
+	if err := v.checkNow(caseID, pre); err != nil {
 		return v.refusedAs(ctx, who, "case.member.remove", caseID, err)
 	}
 	_, err := v.decide(ctx, who, "case.member.remove", caseID, pre,
@@ -317,7 +317,7 @@ func (v *Vault) SetHold(ctx context.Context, who Principal, caseID string, on bo
 	}
 	// Asking again for the state the case is already in records nothing
 	// and re-applies the hold to the objects below.
-	if err := v.now(caseID, pre); err != nil && !errors.Is(err, errUnchanged) {
+	if err := v.checkNow(caseID, pre); err != nil && !errors.Is(err, errUnchanged) {
 		return HoldResult{}, v.refusedAs(ctx, who, action, caseID, err)
 	}
 	// The decision and its application to the objects under holdMu, so

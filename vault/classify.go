@@ -226,7 +226,7 @@ func (v *Vault) Classify(ctx context.Context, who Principal, itemID string, req 
 		}
 		return nil
 	}
-	if err := v.now(it.Case, pre); err != nil {
+	if err := v.checkNow(it.Case, pre); err != nil {
 		return Classification{}, v.refusedAs(ctx, who, "item.classify", itemID, err)
 	}
 	if _, err := v.decide(ctx, who, "item.classify", itemID, pre, sequencer.Draft{Type: TypeItemClassified, Actor: who.actor(), Case: it.Case, Item: itemID, Data: req}); err != nil {
@@ -280,7 +280,7 @@ func (v *Vault) SetClassificationPolicy(ctx context.Context, who Principal, case
 		}
 		return nil
 	}
-	if err := v.now(caseID, pre); err != nil {
+	if err := v.checkNow(caseID, pre); err != nil {
 		return PolicyEffect{}, v.refusedAs(ctx, who, "case.classification.policy", caseID, err)
 	}
 	before, err := v.settledByVotes(caseID)

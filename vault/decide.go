@@ -174,8 +174,9 @@ func liveCase(caseID string, c Case, ok bool) error {
 	return nil
 }
 
-// now evaluates pre against the current state.
-func (v *Vault) now(caseID string, pre casePrecondition) error {
+// checkNow evaluates pre against the current state (atPosition checks
+// it again where the event lands in the log).
+func (v *Vault) checkNow(caseID string, pre casePrecondition) error {
 	c, ok := v.state.getCase(caseID)
 	return pre(c, ok)
 }
@@ -186,7 +187,7 @@ func (v *Vault) atPosition(caseID string, pre casePrecondition) func([]*events.E
 		if dependsOn(ahead, caseID) {
 			return sequencer.ErrNotYet
 		}
-		return v.now(caseID, pre)
+		return v.checkNow(caseID, pre)
 	}
 }
 

@@ -193,7 +193,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 			return nil, err
 		}
 	}
-	if err := v.now(req.Case, pre); err != nil {
+	if err := v.checkNow(req.Case, pre); err != nil {
 		return nil, v.refusedAs(ctx, who, "item.deposit", req.Case, err)
 	}
 	c, _ = v.state.getCase(req.Case)

@@ -50,7 +50,7 @@ func (v *Vault) RequestDestruction(ctx context.Context, who Principal, caseID, o
 		}
 		return nil
 	}
-	if err := v.now(caseID, pre); err != nil {
+	if err := v.checkNow(caseID, pre); err != nil {
 		return "", v.refusedAs(ctx, who, "case.destroy.request", caseID, err)
 	}
 	id := "dr_" + randomHex(8)
@@ -89,7 +89,7 @@ func (v *Vault) rejectDestruction(ctx context.Context, who Principal, id, reason
 		req = r
 		return nil
 	}
-	if err := v.now(caseID, pre); err != nil {
+	if err := v.checkNow(caseID, pre); err != nil {
 		return nil, v.refusedAs(ctx, who, "case.destroy.reject", caseID, err)
 	}
 	if _, err := v.decide(ctx, who, "case.destroy.reject", caseID, pre, sequencer.Draft{Type: TypeDestructionRejected, Actor: who.actor(), Case: caseID,
@@ -182,7 +182,7 @@ func (v *Vault) ApproveDestruction(ctx context.Context, who Principal, caseID, r
 		req = r
 		return nil
 	}
-	if err := v.now(caseID, pre); err != nil {
+	if err := v.checkNow(caseID, pre); err != nil {
 		return nil, v.refusedAs(ctx, who, "case.destroy.approve", caseID, err)
 	}
 	// A request never changes once recorded: if it is still pending at

@@ -151,7 +151,7 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 		}
 		return nil
 	}
-	if err := v.now(caseID, pre); err != nil {
+	if err := v.checkNow(caseID, pre); err != nil {
 		return nil, v.refusedAs(ctx, who, "case.hashes", caseID, err)
 	}
 	var items []Item

@@ -690,9 +690,6 @@ type PackageFetch struct {
 	sent  int64
 }
 
-// Event is the position of the retrieval's package.fetched event.
-func (f *PackageFetch) Event() uint64 { return f.fetch }
-
 // Read reads the file, checked as it goes; what it returns counts as
 // sent. A caller that writes it on should use WriteTo (io.Copy does),
 // which counts only what the writer took.

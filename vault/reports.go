@@ -180,7 +180,7 @@ func (v *Vault) CustodyDocument(ctx context.Context, who Principal, req Document
 		doc.ContentType = "text/plain; charset=utf-8"
 		b.Write(custody.Text(rec))
 	case FormatCaseUCO:
-		doc.ContentType = "application/ld+json"
+		doc.ContentType = caseuco.ContentType
 		err = caseuco.Export(&b, rec)
 	}
 	if err != nil {

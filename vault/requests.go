@@ -215,7 +215,7 @@ func init() {
 					Data: PersonStatus{Name: r.Person, Request: r.ID, RequestedBy: r.By, Reason: r.Reason}}}, nil
 			}},
 		KindMember: {
-			check: func(v *Vault, r Request) error { return v.now(r.Case, v.memberAddable(r.Case, r.Person)) },
+			check: func(v *Vault, r Request) error { return v.checkNow(r.Case, v.memberAddable(r.Case, r.Person)) },
 			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
 				return []sequencer.Draft{{Type: TypeCaseMemberAdded, Actor: by.actor(), Case: r.Case,
 					Data: MemberAdded{Person: r.Person, Request: r.ID, RequestedBy: r.By, Reason: r.Reason}}}, nil
@@ -238,7 +238,7 @@ func init() {
 			}},
 		KindPolicy: {
 			check: func(v *Vault, r Request) error {
-				return v.now(r.Case, func(c Case, ok bool) error { return liveCase(r.Case, c, ok) })
+				return v.checkNow(r.Case, func(c Case, ok bool) error { return liveCase(r.Case, c, ok) })
 			},
 			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
 				return []sequencer.Draft{{Type: TypeCasePolicySet, Actor: by.actor(), Case: r.Case,
@@ -250,7 +250,7 @@ func init() {
 		// case.
 		KindSeal: {
 			check: func(v *Vault, r Request) error {
-				return v.now(r.Case, func(c Case, ok bool) error {
+				return v.checkNow(r.Case, func(c Case, ok bool) error {
 					requester := Principal{Name: r.By, Role: r.ByRole}
 					if err := liveCase(r.Case, c, ok); err != nil {
 						return err

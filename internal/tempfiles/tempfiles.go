@@ -86,14 +86,8 @@ func install() {
 // nothing, and Sweep goes by age.
 func Hold(f *os.File) error { return hold(f) }
 
-// RemoveTracked removes every tracked path and returns those it removed.
-func RemoveTracked() []string {
-	mu.Lock()
-	defer mu.Unlock()
-	return removeTracked()
-}
-
-// removeTracked is RemoveTracked with mu held.
+// removeTracked removes every tracked path and returns those it
+// removed; mu is held.
 func removeTracked() []string {
 	var out []string
 	for p := range tracked {

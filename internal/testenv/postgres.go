@@ -170,9 +170,6 @@ func (p *Postgres) run(name string, args ...string) ([]byte, error) {
 	return cmd.CombinedOutput()
 }
 
-// Port is the TCP port the server listens on (127.0.0.1 only).
-func (p *Postgres) Port() int { return p.port }
-
 // Start runs the server and waits until it accepts connections. Starting
 // a running server does nothing.
 func (p *Postgres) Start() error {

@@ -77,15 +77,6 @@ func NewSoftHSM(t testing.TB) *SoftHSM {
 	return h
 }
 
-// SoftHSMWithToken is the short form: a fresh SoftHSM2 with one token labelled
-// label, returning what a PKCS#11 client needs.
-func SoftHSMWithToken(t testing.TB, label string) (modulePath, confPath, pinFile string) {
-	t.Helper()
-	h := NewSoftHSM(t)
-	tok := h.InitToken(t, label)
-	return h.Module, h.Conf, tok.PINFile
-}
-
 // InitToken initialises a new token with random PINs in the first free
 // slot, as an operator would with softhsm2-util.
 func (h *SoftHSM) InitToken(t testing.TB, label string) SoftHSMToken {

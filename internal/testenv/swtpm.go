@@ -116,12 +116,6 @@ func (s *Swtpm) Kill() {
 	s.cmd, s.done = nil, nil
 }
 
-// Restart kills swtpm and starts it again on the same state and ports.
-func (s *Swtpm) Restart() error {
-	s.Kill()
-	return s.Start()
-}
-
 // Wipe kills swtpm, destroys its state and starts a fresh TPM on the same
 // ports: new seeds, so everything sealed by the old one is lost.
 func (s *Swtpm) Wipe() error {

@@ -20,15 +20,6 @@ type Font struct {
 	anchor int
 }
 
-// PostScriptName is the font's name (name table ID 6), "NotoSans-Regular".
-func (f *Font) PostScriptName() string { return f.tt.postScriptName }
-
-// UnitsPerEm is the font's design grid.
-func (f *Font) UnitsPerEm() int { return f.tt.unitsPerEm }
-
-// NumGlyphs is the number of glyphs in the font.
-func (f *Font) NumGlyphs() int { return f.tt.numGlyphs }
-
 // Width is glyph g's advance as the PDF's W array gives it, in
 // thousandths of the font size (rounded to 1/1000).
 func (f *Font) Width(g uint16) float64 {

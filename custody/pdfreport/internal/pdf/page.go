@@ -14,9 +14,6 @@ type Page struct {
 	content bytes.Buffer
 }
 
-// Size is the page's width and height in points.
-func (p *Page) Size() (w, h float64) { return p.w, p.h }
-
 // Glyph is one glyph as a shaper placed it. Advance, XOffset and YOffset
 // are in thousandths of the font size (text space units × 1000 / size),
 // YOffset upwards.
