@@ -43,6 +43,13 @@ var ErrConflict = errors.New("custody log conflict: the log does not end at the 
 // what it did ahead of them.
 var ErrOutcomeUnknown = errors.New("whether the events were stored is not known")
 
+// ErrStoreReplaced is wrapped by the errors of a store that found the
+// storage it opened replaced, moved or removed under it (a SQLite file
+// renamed over while the vault runs): what it writes would not be in the
+// log the next open reads, so it writes nothing more, and answers every
+// use with it.
+var ErrStoreReplaced = errors.New("the custody log's storage was replaced, moved or removed while the vault had it open")
+
 // Store is a custody-log backend. It stores bytes; it never interprets,
 // re-encodes or repairs them. Every backend passes events/storetest.
 type Store interface {

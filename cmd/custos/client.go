@@ -225,13 +225,21 @@ var streamStallLimit = 2 * time.Minute
 // longer than streamStallLimit for the answer, or for more of its body,
 // fails instead of hanging the command.
 func (c *client) get(path string, q url.Values) (*http.Response, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, "GET", c.url(path, q), nil)
+	req, err := http.NewRequest("GET", c.url(path, q), nil)
 	if err != nil {
-		cancel()
 		return nil, err
 	}
-	// The wait for the answer's header is bounded the same way.
+	return c.doBounded(req)
+}
+
+// doBounded is do for a request the vault answers without long work
+// first (a GET): waiting longer than streamStallLimit for the answer's
+// header, or for more of its body, fails instead of hanging the command
+// on a vault that stopped answering (a stopped process keeps the
+// connection open).
+func (c *client) doBounded(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancel(req.Context())
+	req = req.WithContext(ctx)
 	var waited atomic.Bool
 	t := time.AfterFunc(streamStallLimit, func() {
 		waited.Store(true)
@@ -294,7 +302,14 @@ func (c *client) call(method, path string, q url.Values, body, out any) error {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.do(req)
+	// A GET is answered at once, and its wait is bounded; a POST may
+	// be long work the vault answers at its end (a package sealed, a
+	// scrub that re-hashes all the evidence), and is waited for.
+	do := c.do
+	if method == http.MethodGet {
+		do = c.doBounded
+	}
+	resp, err := do(req)
 	if err != nil {
 		return err
 	}

@@ -31,8 +31,9 @@ func refusing(status int, body string) http.Handler {
 	})
 }
 
-// TestStalledStreamFails: a streamed answer that stops sending fails the
-// read after streamStallLimit instead of hanging the command; one that
+// TestStalledStreamFails: a streamed answer that stops sending, and a GET
+// never answered, fail after streamStallLimit instead of hanging the
+// command (a POST may be long work and is waited for); an answer that
 // keeps sending, however slowly, is read whole.
 func TestStalledStreamFails(t *testing.T) {
 	defer func(d time.Duration) { streamStallLimit = d }(streamStallLimit)
@@ -66,6 +67,13 @@ func TestStalledStreamFails(t *testing.T) {
 	start := time.Now()
 	if _, err := silent.get("/silent", nil); err == nil || !strings.Contains(err.Error(), "did not answer") || time.Since(start) > 5*time.Second {
 		t.Fatalf("a vault that never answers gave %v after %v", err, time.Since(start))
+	}
+	// The JSON answers of GETs too (an audit's key and consistency
+	// proof): a vault stopped with SIGSTOP kept audit verify waiting.
+	start = time.Now()
+	var key map[string]any
+	if err := silent.call("GET", "/v1/log/key", nil, nil, &key); err == nil || !strings.Contains(err.Error(), "did not answer") || time.Since(start) > 5*time.Second {
+		t.Fatalf("a vault that never answers a JSON GET gave %v after %v", err, time.Since(start))
 	}
 	resp, err := c.get("/stall", nil)
 	if err != nil {

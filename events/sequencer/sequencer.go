@@ -547,7 +547,7 @@ func continues(r events.Record, pos uint64, head events.Hash) (*events.Event, ev
 		if ev.Seq == 0 {
 			return nil, events.Hash{}, fmt.Errorf("%w: custody log event 0: hash chain broken (its prev is not all zeros)", ErrLogAltered)
 		}
-		return nil, events.Hash{}, fmt.Errorf("%w: custody log event %d: hash chain broken (event %d altered, or an event removed or inserted before it)", ErrLogAltered, ev.Seq, ev.Seq-1)
+		return nil, events.Hash{}, fmt.Errorf("%w: custody log event %d: hash chain broken (event %d altered, this event's record of its hash altered, or an event removed or inserted before it)", ErrLogAltered, ev.Seq, ev.Seq-1)
 	}
 	return ev, events.LeafHash(r.Bytes), nil
 }

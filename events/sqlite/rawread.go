@@ -352,6 +352,9 @@ func (s *Store) readRaw(ctx context.Context, q string, from uint64, lookups bool
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
+	if err := s.replacedErr(); err != nil {
+		return err
+	}
 	c, err := s.takeRaw(ctx)
 	if err != nil {
 		return err

@@ -217,58 +217,117 @@ func execAll(t *testing.T, path string, stmts ...string) {
 }
 
 // A file put in the log's place while the vault has it open (an older
-// copy of it renamed over it, or another log) changes neither what the
-// long reads give nor the appends: the store's connections, the long
-// reads' among them, stay on the file the store opened and checked.
-// (Connections opened by the path at each read read the other file, and
-// one opened on a copy made the store's next commit fail.)
-func TestFileReplacedUnderTheStoreIsNotRead(t *testing.T) {
+// copy of it renamed over it, another log, or its WAL removed) is never
+// read as the log, and stops the store: the append after it fails with
+// ErrFileReplaced, naming the file, and so does every later append,
+// read, size and seal. What that append committed went to the file the
+// store opened, which is no longer in its place: the file that is there
+// holds none of it. (Before, the store went on appending to the file it
+// had opened, acknowledging events a restart then lost.)
+func TestFileReplacedUnderTheStoreStopsIt(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "custody.db")
-	s := appendRecords(t, path, 300)
-	other := filepath.Join(dir, "other.db")
-	execAll(t, other, `CREATE TABLE events(seq INTEGER PRIMARY KEY, id TEXT, case_id TEXT, item_id TEXT, bytes BLOB)`,
-		`INSERT INTO events VALUES (0, 'forged', 'c', '', CAST('{"forged":true}' AS BLOB))`)
-	size := uint64(301)
-	for round := range 6 {
-		// The copy is of the file before the round's event, whose frame
-		// then goes into the file the store opened: a connection opened
-		// by the path would read the copy alone, one event short.
+	for _, how := range []string{"an older copy", "another log", "the WAL removed", "the file moved away"} {
+		t.Run(how, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "custody.db")
+			s := appendRecords(t, path, 300)
+			if err := s.CheckpointWAL(); err != nil {
+				t.Fatal(err)
+			}
+			older, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			next := func(seq uint64) []events.Record {
+				return []events.Record{{Seq: seq, ID: events.NewID(), Bytes: fmt.Appendf(nil, `{"seq":%d}`, seq)}}
+			}
+			if err := s.Append(ctx, 301, next(301), nil); err != nil {
+				t.Fatal(err)
+			}
+			switch how {
+			case "an older copy":
+				err = os.WriteFile(path+".new", older, 0o600)
+				if err == nil {
+					err = os.Rename(path+".new", path)
+				}
+			case "another log":
+				other := filepath.Join(dir, "other.db")
+				execAll(t, other, `CREATE TABLE events(seq INTEGER PRIMARY KEY, id TEXT, case_id TEXT, item_id TEXT, bytes BLOB)`,
+					`INSERT INTO events VALUES (0, 'forged', 'c', '', CAST('{"forged":true}' AS BLOB))`)
+				err = os.Rename(other, path)
+			case "the WAL removed":
+				err = os.Remove(path + "-wal")
+			case "the file moved away":
+				err = os.Rename(path, filepath.Join(dir, "elsewhere.db"))
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var there []byte
+			if how != "the WAL removed" && how != "the file moved away" {
+				there, _ = os.ReadFile(path)
+			}
+			err = s.Append(ctx, 302, next(302), nil)
+			if !errors.Is(err, sqlite.ErrFileReplaced) {
+				t.Fatalf("the append after the change gave %v, want ErrFileReplaced", err)
+			}
+			if !strings.Contains(err.Error(), "custody.db") {
+				t.Errorf("the refusal does not name the file: %v", err)
+			}
+			if there != nil {
+				if now, _ := os.ReadFile(path); !bytes.Equal(now, there) {
+					t.Errorf("the file put in the log's place was written to")
+				}
+			}
+			if err := s.Append(ctx, 303, next(303), nil); !errors.Is(err, sqlite.ErrFileReplaced) {
+				t.Errorf("a later append gave %v", err)
+			}
+			var ids []string
+			if err := s.ReadTransient(ctx, 0, func(r events.Record) error { ids = append(ids, r.ID); return nil }); !errors.Is(err, sqlite.ErrFileReplaced) || len(ids) != 0 {
+				t.Errorf("a long read gave %d events and %v", len(ids), err)
+			}
+			if err := s.Read(ctx, 0, func(events.Record) error { return nil }); !errors.Is(err, sqlite.ErrFileReplaced) {
+				t.Errorf("a read gave %v", err)
+			}
+			if _, err := s.Size(ctx); !errors.Is(err, sqlite.ErrFileReplaced) {
+				t.Errorf("Size gave %v", err)
+			}
+			if _, err := s.Seal(ctx); !errors.Is(err, sqlite.ErrFileReplaced) {
+				t.Errorf("Seal gave %v", err)
+			}
+		})
+	}
+}
+
+// Appends, the WAL's checkpoints and a store opened again on its file
+// are no change of file: a long run of them is never refused as one.
+func TestTheStoresOwnFilesAreNotTakenForReplaced(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "custody.db")
+	s := appendRecords(t, path, 200)
+	size := uint64(201)
+	for round := range 3 {
+		for range 20 {
+			recs := []events.Record{{Seq: size, ID: events.NewID(), Bytes: fmt.Appendf(nil, `{"seq":%d}`, size)}}
+			if err := s.Append(ctx, size, recs, nil); err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			size++
+		}
 		if err := s.CheckpointWAL(); err != nil {
 			t.Fatal(err)
 		}
-		b, err := os.ReadFile(path)
-		if err != nil {
+		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
-		recs := []events.Record{{Seq: size, ID: events.NewID(), Bytes: fmt.Appendf(nil, `{"seq":%d}`, size)}}
-		if err := s.Append(ctx, size, recs, nil); err != nil {
-			t.Fatalf("round %d: the append: %v", round, err)
-		}
-		size++
-		if err := s.CheckpointWAL(); err != nil {
+		var err error
+		if s, err = sqlite.New(ctx, sqlite.Config{Path: path}); err != nil {
 			t.Fatal(err)
 		}
-		if round == 5 {
-			err = os.Rename(other, path)
-		} else if err = os.WriteFile(path+".new", b, 0o600); err == nil {
-			err = os.Rename(path+".new", path)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ids []string
-		if err := s.ReadTransient(ctx, 0, func(r events.Record) error { ids = append(ids, r.ID); return nil }); err != nil {
-			t.Fatalf("round %d: %v", round, err)
-		}
-		if uint64(len(ids)) != size || ids[0] == "forged" || ids[size-1] != recs[0].ID {
-			t.Fatalf("round %d: the read gave %d events, the first %q; want the store's %d, the last %q", round, len(ids), ids[0], size, recs[0].ID)
-		}
-		n := 0
-		if err := s.ReadBytes(ctx, 0, func(uint64, []byte) error { n++; return nil }); err != nil || uint64(n) != size {
-			t.Fatalf("round %d: ReadBytes gave %d events and %v", round, n, err)
-		}
+		t.Cleanup(func() { s.Close() })
+	}
+	if n, err := s.Size(ctx); err != nil || n != size {
+		t.Fatalf("size %d, %v; want %d", n, err, size)
 	}
 }
 

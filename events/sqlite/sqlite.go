@@ -88,6 +88,10 @@ type Store struct {
 	// rawReads counts those under way.
 	raw       chan *rawConn
 	rawFile   os.FileInfo // the file the pool opened
+	// walFile is the WAL the store writes, once seen; replaced is the
+	// error a check found the files replaced with (itsfile.go).
+	walFile  atomic.Pointer[os.FileInfo]
+	replaced atomic.Pointer[error]
 	closeOnce sync.Once
 	closeErr  error
 
@@ -349,6 +353,9 @@ func (s *Store) CheckIntegrity(ctx context.Context) error {
 
 // Append implements events.Store.
 func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Record, cp *events.StoredCheckpoint) error {
+	if err := s.replacedErr(); err != nil {
+		return err
+	}
 	for i, r := range recs {
 		if r.Seq != expected+uint64(i) {
 			return fmt.Errorf("sqlite: record %d has seq %d, want %d", i, r.Seq, expected+uint64(i))
@@ -406,7 +413,9 @@ func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Recor
 	if err := tx.Commit(); err != nil {
 		return commitFailed(err)
 	}
-	return nil
+	// Committed to the files the store opened: still the log's only if
+	// its path names them (itsfile.go).
+	return s.checkItsFiles()
 }
 
 // commitFailed words a failed COMMIT. An I/O error may come after the
@@ -469,6 +478,9 @@ func (s *Store) alreadyStored(ctx context.Context, tx *sql.Tx, recs []events.Rec
 
 // Size implements events.Store.
 func (s *Store) Size(ctx context.Context) (uint64, error) {
+	if err := s.replacedErr(); err != nil {
+		return 0, err
+	}
 	var n uint64
 	if err := s.reader.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq)+1, 0) FROM events`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: %w", err)
@@ -556,6 +568,9 @@ func (s *Store) readSeqsWhere(ctx context.Context, seqs []uint64, cond string, f
 }
 
 func (s *Store) query(ctx context.Context, fn func(events.Record) error, q string, args ...any) error {
+	if err := s.replacedErr(); err != nil {
+		return err
+	}
 	rows, err := s.reader.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
@@ -580,6 +595,9 @@ func (s *Store) query(ctx context.Context, fn func(events.Record) error, q strin
 
 // Seal implements events.Store.
 func (s *Store) Seal(ctx context.Context) (*events.StoredCheckpoint, error) {
+	if err := s.replacedErr(); err != nil {
+		return nil, err
+	}
 	rows, err := s.reader.QueryContext(ctx, `SELECT `+noteColumns+` FROM seal WHERE one = 1`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: reading the seal: %w", err)

@@ -305,11 +305,18 @@ func (e *Engine) link(d decoded) error {
 		if seq == 0 {
 			return e.fail(&Problem{Seq: seq, Reason: fmt.Sprintf("prev is %x, but the first event's prev is all zeros: the chain is broken", prev[:8])})
 		}
+		if e.latest != nil && e.latest.Size == seq {
+			// The checkpoint just matched commits to event seq-1 as it
+			// is: the break is event seq's own.
+			return e.fail(&Problem{Seq: seq, Reason: fmt.Sprintf(
+				"it records %x as the hash of the event before it, but event %d, which the checkpoint of the first %d events commits to as it is, hashes to %x: event %d was altered (or an event was inserted at its position)",
+				prev[:8], seq-1, seq, e.prev[:8], seq)})
+		}
 		// Named by the event before the break: an edited event keeps its
 		// position and breaks the chain at the next one.
 		return e.fail(&Problem{Seq: seq - 1, Reason: fmt.Sprintf(
-			"its bytes hash to %x, but event %d records %x as the hash of the event before it: the chain is broken between events %d and %d (event %d altered, or an event removed or inserted there)",
-			e.prev[:8], seq, prev[:8], seq-1, seq, seq-1)})
+			"its bytes hash to %x, but event %d records %x as the hash of the event before it: the chain is broken between events %d and %d (event %d altered, event %d's record of it altered, or an event removed or inserted there)",
+			e.prev[:8], seq, prev[:8], seq-1, seq, seq-1, seq)})
 	}
 	// The tree keeps the slice it is given: the leaf gets 32 bytes of
 	// its own, not a move of d to the heap.

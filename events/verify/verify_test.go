@@ -156,6 +156,18 @@ func TestEveryTamperingIsDetected(t *testing.T) {
 			// The checkpoint of 40 events still matches: the one of 50
 			// narrows the fault to the ten after it.
 		}, nil, "events 40 to 49 (the checkpoint of the first 40 events matched) were altered, removed, inserted or reordered; or, if the vault's key also signed the checkpoints of a rewritten log, the two histories part anywhere before event 50"},
+		// An event's record of the hash before it edited: right after a
+		// checkpoint, which proves the event before, the edited event is
+		// named; elsewhere the break is named by the event before it,
+		// with both readings.
+		{"edited prev after a checkpoint", func(l *logCopy) { l.events[50] = editPrev(l.events[50]) }, nil,
+			"event 50: it records"},
+		{"edited prev after a checkpoint, what it says", func(l *logCopy) { l.events[50] = editPrev(l.events[50]) }, nil,
+			"the checkpoint of the first 50 events commits to as it is, hashes to"},
+		{"edited prev elsewhere", func(l *logCopy) { l.events[55] = editPrev(l.events[55]) }, nil,
+			"event 54: its bytes hash to"},
+		{"edited prev elsewhere, what it says", func(l *logCopy) { l.events[55] = editPrev(l.events[55]) }, nil,
+			"(event 54 altered, event 55's record of it altered, or an event removed or inserted there)"},
 		{"deleted event", func(l *logCopy) { l.events = append(l.events[:30], l.events[31:]...) }, nil, "event 30"},
 		{"inserted event", func(l *logCopy) {
 			extra := append([]byte(nil), l.events[60]...)
@@ -193,6 +205,21 @@ func TestEveryTamperingIsDetected(t *testing.T) {
 			t.Logf("detected: %v", err)
 		})
 	}
+}
+
+// editPrev changes the first hex digit of an event's prev.
+func editPrev(b []byte) []byte {
+	ev, err := events.Decode(b)
+	if err != nil {
+		panic(err)
+	}
+	edited := []byte(ev.Prev)
+	if edited[0] == '0' {
+		edited[0] = '1'
+	} else {
+		edited[0] = '0'
+	}
+	return bytes.Replace(b, []byte(`"prev":"`+ev.Prev), []byte(`"prev":"`+string(edited)), 1)
 }
 
 func TestExtendsEarlierCheckpoint(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/vault"
 )
 
@@ -42,7 +43,7 @@ func status(err error) int {
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, errMediaType):
 		return http.StatusUnsupportedMediaType
-	case errors.Is(err, vault.ErrUnavailable), diskFull(err):
+	case errors.Is(err, vault.ErrUnavailable), errors.Is(err, events.ErrStoreReplaced), diskFull(err):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled):
 		return 499
@@ -95,6 +96,9 @@ func (h *Handler) answer(r *http.Request, err error) (int, string) {
 		if diskFull(err) {
 			msg = diskFullMessage
 		}
+		if errors.Is(err, events.ErrStoreReplaced) {
+			msg = storeReplacedMessage
+		}
 		if errors.Is(err, vault.ErrKey) {
 			msg = "case key unavailable: the case's key is missing, cannot be unsealed, or is not the case's own; this is a problem of the keys, recorded in the custody log, not of the evidence"
 		}
@@ -102,6 +106,10 @@ func (h *Handler) answer(r *http.Request, err error) (int, string) {
 	}
 	return code, msg
 }
+
+// storeReplacedMessage answers every request that must be recorded once
+// the log store found its files replaced under the running vault.
+const storeReplacedMessage = "the custody log's files were replaced, moved or removed while the vault ran: what it recorded from then on would be lost at its next start, so nothing more is recorded, and nothing that must be recorded is done (sign-ins, views, deposits, packages, audits); an operator stops the vault and finds out who changed its files (docs/operations.md, \"The log's file replaced under the vault\")"
 
 // diskFullMessage answers a request a full disk stopped: retrying
 // cannot help until an operator frees space.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -239,23 +240,40 @@ func (h *Handler) auditFrom(r *http.Request, who vault.Principal, action string)
 // records stream (events/logstream, docs/custody-log.md 11.1): what
 // logEvents and logLookups serve, in one read of the store. The end
 // marker is written only after the last record; a failure before it cuts
-// the connection.
+// the connection, except one before anything was sent (the stream is
+// buffered: its first 256 KiB), which is answered as the error it is.
 func (h *Handler) logRecords(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
 	g, err := h.auditFrom(r, who, "audit.records")
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", logstream.MediaType)
-	w.WriteHeader(http.StatusOK)
-	sw := logstream.NewWriter(w)
+	sent := &sentWriter{w: w}
+	sw := logstream.NewWriter(sent)
 	err = g.read(r, h.v.Store(), sw.Write)
 	if err == nil {
 		err = sw.Close()
+	}
+	if err != nil && !sent.any {
+		w.Header().Del("Content-Type")
+		return err
 	}
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}
 	return nil
+}
+
+// sentWriter is w, noting whether anything was written to it (and so
+// the answer's status sent).
+type sentWriter struct {
+	w   io.Writer
+	any bool
+}
+
+func (s *sentWriter) Write(p []byte) (int, error) {
+	s.any = true
+	return s.w.Write(p)
 }
 
 // TimestampObject is one line of GET /v1/log/timestamps: an object of

@@ -1,13 +1,18 @@
 package api
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/vault"
 )
 
 // TestConsistencyBounds: GET /v1/log/consistency answers only what RFC
@@ -95,5 +100,74 @@ func TestLogStreamRangesInCanonicalDecimal(t *testing.T) {
 		if a := tv.do("inv", "GET", "/v1/items/"+item+"/similar?"+q, "", nil); a.code != 400 {
 			t.Errorf("similar?%s: %d %s; want 400", q, a.code, a.body)
 		}
+	}
+}
+
+// TestLogFileReplacedIsAnsweredAsSuch: once the log store found its file
+// replaced under the running vault (events.ErrStoreReplaced), an audit's
+// read of the records stream and a case's opening are answered 503 with
+// words that say what happened and what to do, not a records stream cut
+// before its first byte, and not "a backend is unavailable".
+func TestLogFileReplacedIsAnsweredAsSuch(t *testing.T) {
+	tv := newTestVault(t, Options{})
+	if a := tv.postJSON("inv", "/v1/cases", `{"case":"C-1","title":"first"}`); a.code != 201 {
+		t.Fatalf("opening a case: %d %s", a.code, a.body)
+	}
+	tv.storeGone = true
+	path := filepath.Join(tv.dir, "custody.db")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+".older", b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".older", path); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []answer{
+		tv.postJSON("inv", "/v1/cases", `{"case":"C-2","title":"second"}`),
+		tv.do("aud", "GET", "/v1/log/records", "", nil),
+		tv.do("aud", "GET", "/v1/log/records", "", nil),
+	} {
+		if a.code != 503 || !strings.Contains(a.body, "replaced, moved or removed while the vault ran") || !strings.Contains(a.body, "operations.md") {
+			t.Errorf("after the log's file was replaced: %d %q", a.code, a.body)
+		}
+		if ct := a.header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("the refusal's Content-Type is %q", ct)
+		}
+	}
+}
+
+// failingReads is a log store whose reads fail once fail is set.
+type failingReads struct {
+	events.Store
+	fail atomic.Bool
+}
+
+func (f *failingReads) Read(ctx context.Context, from uint64, fn func(events.Record) error) error {
+	if f.fail.Load() {
+		return fmt.Errorf("%w: the test's store refuses reads", vault.ErrUnavailable)
+	}
+	return f.Store.Read(ctx, from, fn)
+}
+
+// TestRecordsStreamFailingBeforeItsFirstByte: a records stream whose read
+// fails before anything of it was sent is answered as the error (here
+// 503, as JSON), not as a 200 whose body ends before the stream's magic.
+func TestRecordsStreamFailingBeforeItsFirstByte(t *testing.T) {
+	var store *failingReads
+	tv := newTestVault(t, Options{}, func(cfg *vault.Config) {
+		store = &failingReads{Store: cfg.Log}
+		cfg.Log = store
+	})
+	if a := tv.do("aud", "GET", "/v1/log/records", "", nil); a.code != 200 {
+		t.Fatalf("the stream before the store fails: %d %s", a.code, a.body)
+	}
+	store.fail.Store(true)
+	defer store.fail.Store(false)
+	a := tv.do("aud", "GET", "/v1/log/records", "", nil)
+	if a.code != 503 || a.header.Get("Content-Type") != "application/json" || !strings.Contains(a.body, `"error"`) {
+		t.Fatalf("the stream whose read failed at once: %d %q %q", a.code, a.header.Get("Content-Type"), a.body)
 	}
 }
