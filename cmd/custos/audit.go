@@ -147,6 +147,12 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	// given are the saved checkpoints given with --checkpoint, in the
 	// order given; the log must extend each.
 	var given []savedCheckpoint
+	if local != nil && local.objectHead != "" && !slices.ContainsFunc(saved, func(f string) bool { return sameFile(f, local.objectHead) }) {
+		// The sticky head's copy in the data folder's file object store,
+		// which a start compares too (before the keyring's, which a
+		// failure then names where both commit to the same size).
+		saved = append(saved, local.objectHead)
+	}
 	if local != nil && local.head != "" && !slices.ContainsFunc(saved, func(f string) bool { return sameFile(f, local.head) }) {
 		// The sticky head beside the store's file is checked too: the
 		// vault's own record of its newest checkpoint, which an

@@ -35,10 +35,16 @@ type localLog struct {
 	// headMissing says why there is no sticky head where the data
 	// folder's keyring is ("" if there is one, or no keyring).
 	headMissing string
+	// objectHead is the newest copy of the sticky head in the data
+	// folder's file object store (DATA/objects/head/), "" if none.
+	objectHead string
 	// rows is how many events the store holds as the audit began, and
 	// last the position of the last, read before its checkpoints and seal
 	// (which a server appending meanwhile only makes newer).
 	rows, last uint64
+	// storeCovered is how many events the store's own signatures cover:
+	// its batch seal and its newest stored checkpoint (checkpoints).
+	storeCovered uint64
 }
 
 // logFile is what a log store's reader gives an audit without the
@@ -74,6 +80,7 @@ func openLocalLog(path string) (*localLog, error) {
 	l := &localLog{path: name, r: r}
 	if _, ok := r.(*sqlite.Reader); ok {
 		l.head, l.headMissing = stickyHeadBeside(path)
+		l.objectHead = objectHeadBeside(path)
 	}
 	l.rows, l.last, err = r.Count(ctx)
 	var first []byte
@@ -117,9 +124,14 @@ func (l *localLog) checkpoints() (head api.CheckpointsResponse, feed *checkpoint
 	}
 	// The seal is given whatever the rows' size columns (not signed) say:
 	// a seal of a size a checkpoint has too is checked twice, no harm.
+	// A seal row whose size column is not the size its note signs was
+	// edited, and a server refuses to start on it: so does the audit.
 	if seal != nil {
 		head.Newest = string(seal.Note)
 		_, goal, _ = events.PeekCheckpoint(seal.Note)
+		if goal != seal.Size {
+			return head, nil, 0, fmt.Errorf("%w: --store %s: the log's seal is stored for size %d but signs size %d: the seal row was altered by someone with write access to the store (a server refuses to start on it)", errAuditFailed, l.path, seal.Size, goal)
+		}
 	}
 	last, err := l.r.LastCheckpoint(ctx)
 	if err != nil {
@@ -128,6 +140,7 @@ func (l *localLog) checkpoints() (head api.CheckpointsResponse, feed *checkpoint
 	if last != nil {
 		goal = max(goal, last.Size)
 	}
+	l.storeCovered = goal
 	return head, l.checkpointFeed(goal), goal, nil
 }
 
@@ -160,8 +173,17 @@ func (l *localLog) Close() error { return l.r.Close() }
 // newest signature of the log's key there covers (its checkpoints and
 // its seal, covered events of them), or nil: events no key signed, which
 // a server refuses to start on (custody-log.md 5.8).
+//
+// Events the checkpoints given with --checkpoint cover (the sticky head,
+// a saved one) but the store's own seal and checkpoints do not fail too,
+// as they make a server refuse to start (sequencer.ErrSealRolledBack):
+// the vault wrote them, and someone with write access to the store
+// rolled back or deleted its seal and checkpoint rows.
 func (l *localLog) uncovered(covered uint64) error {
 	if l.rows <= covered {
+		if l.rows > l.storeCovered {
+			return fmt.Errorf("%s holds %d events, but its batch seal and stored checkpoints cover %d: events %d to %d are covered only by the checkpoints given with --checkpoint (the vault's sticky head, or one you saved), so the vault wrote them and the store's seal or checkpoint rows were rolled back or deleted by someone with write access to it; a server refuses to start on it. Do not restore an older backup of the store or accept a rollback (either would lose those events); put the seal back from the sticky head (docs/operations.md, \"A seal row rolled back\")", l.path, l.rows, l.storeCovered, l.storeCovered, l.rows-1)
+		}
 		return nil
 	}
 	return fmt.Errorf("%s holds %d events after the %d that its newest checkpoint or batch seal covers (up to position %d): no signature of the log's key covers them, so they were written without the key (custody-log.md 5.8), or the store lost the checkpoints and seal that covered them", l.path, l.rows-covered, covered, l.last)
@@ -190,15 +212,63 @@ func stickyHeadBeside(store string) (head, missing string) {
 	return head, ""
 }
 
+// objectHeadBeside returns the newest copy of the vault's sticky head in
+// the file object store of the data folder a SQLite log file is in
+// (DATA/objects/head/ and the size in 20 digits, as the vault names
+// them), or "" if there is none: the vault keeps its head there too, and
+// a start refuses a log that does not extend the larger of the two, so
+// the audit compares both. An object store elsewhere (another folder,
+// MinIO) is not looked for. Names the vault never gives are passed over
+// here; a start refuses them.
+func objectHeadBeside(store string) string {
+	dir := filepath.Join(filepath.Dir(store), "objects", "head")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	newest := ""
+	for _, e := range entries {
+		if n := e.Name(); isObjectHeadName(n) && e.Type().IsRegular() && n > newest {
+			newest = n
+		}
+	}
+	if newest == "" {
+		return ""
+	}
+	return filepath.Join(dir, newest)
+}
+
+// isObjectHeadName reports whether name is a head object's name within
+// head/: the size in 20 digits.
+func isObjectHeadName(name string) bool {
+	if len(name) != 20 {
+		return false
+	}
+	for _, c := range name {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // isStickyHead reports whether a --checkpoint file is a vault's sticky
 // head: DATA/keyring/head.checkpoint, or a copy of it that kept its name
 // head.checkpoint (of a data folder elsewhere, for a copy of the log's
-// file or a PostgreSQL store). It is the vault's own record, which the
+// file or a PostgreSQL store), or a copy in a file object store
+// (objects/head/ and 20 digits). It is the vault's own record, which the
 // administrators of the log store may hold too, unlike a checkpoint an
 // auditor saved outside the vault.
 func isStickyHead(file string) bool {
 	abs, err := filepath.Abs(file)
-	return err == nil && filepath.Base(abs) == vault.HeadFile
+	if err != nil {
+		return false
+	}
+	if filepath.Base(abs) == vault.HeadFile {
+		return true
+	}
+	dir := filepath.Dir(abs)
+	return isObjectHeadName(filepath.Base(abs)) && filepath.Base(dir) == "head" && filepath.Base(filepath.Dir(dir)) == "objects"
 }
 
 // headNotCompared is the warning of an audit of the store that passed
