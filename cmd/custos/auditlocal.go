@@ -180,6 +180,12 @@ func (l *localLog) Close() error { return l.r.Close() }
 // the vault wrote them, and someone with write access to the store
 // rolled back or deleted its seal and checkpoint rows.
 func (l *localLog) uncovered(covered uint64) error {
+	if l.rows > l.last+1 {
+		// Positions are unique and the replay read 0 to last without a
+		// gap: the other rows are below 0, where no event is, and
+		// neither the server nor the replay reads them.
+		return fmt.Errorf("%s holds %d rows at positions below 0, besides the events at positions 0 to %d: no event of the log is there, so someone with write access to the store added them (the server never reads them)", l.path, l.rows-(l.last+1), l.last)
+	}
 	if l.rows <= covered {
 		if l.rows > l.storeCovered {
 			return fmt.Errorf("%s holds %d events, but its batch seal and stored checkpoints cover %d: events %d to %d are covered only by the checkpoints given with --checkpoint (the vault's sticky head, or one you saved), so the vault wrote them and the store's seal or checkpoint rows were rolled back or deleted by someone with write access to it; a server refuses to start on it. Do not restore an older backup of the store or accept a rollback (either would lose those events); put the seal back from the sticky head (docs/operations.md, \"A seal row rolled back\")", l.path, l.rows, l.storeCovered, l.storeCovered, l.rows-1)

@@ -541,7 +541,7 @@ func continues(r events.Record, pos uint64, head events.Hash) (*events.Event, ev
 		return nil, events.Hash{}, fmt.Errorf("%w: custody log event %d: %w", ErrLogAltered, r.Seq, err)
 	}
 	if ev.Seq != pos || r.Seq != pos {
-		return nil, events.Hash{}, fmt.Errorf("%w: custody log event %d: found at position %d, expected %d", ErrLogAltered, ev.Seq, r.Seq, pos)
+		return nil, events.Hash{}, fmt.Errorf("%w: custody log: the event stored at position %d states position %d, where event %d was expected: events were removed, inserted, reordered or copied", ErrLogAltered, r.Seq, ev.Seq, pos)
 	}
 	if ev.PrevHash() != head {
 		if ev.Seq == 0 {

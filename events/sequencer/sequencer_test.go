@@ -188,7 +188,7 @@ func TestOpenRefusesATamperedLog(t *testing.T) {
 		name, sql, want string
 	}{
 		{"edited", `UPDATE events SET bytes = replace(bytes, '"n":3', '"n":4') WHERE seq = 3`, "hash chain broken"},
-		{"deleted", `DELETE FROM events WHERE seq = 9`, "found at position 10, expected 9"},
+		{"deleted", `DELETE FROM events WHERE seq = 9`, "the event stored at position 10 states position 10, where event 9 was expected"},
 		{"truncated", `DELETE FROM events WHERE seq >= 15`, "stored checkpoint for size 20: the log has only 15 events: it was truncated or rolled back"},
 		{"truncated with its checkpoints", `DELETE FROM events WHERE seq >= 15; DELETE FROM checkpoints WHERE size > 15`, "the log's seal covers 20 events but only 15 are stored: it was truncated"},
 		{"a checkpoint row moved", `UPDATE checkpoints SET size = 7 WHERE size = 20`, "the stored checkpoint row of size 7 holds the checkpoint of size 20: the row was altered"},
