@@ -252,6 +252,9 @@ func runServer(args []string, stderr io.Writer) error {
 	// to it, so that the server's resident memory is its live state.
 	debug.FreeOSMemory()
 	setServerGC(ctx, logger)
+	// The data folder's permissions, checked beside the serving vault
+	// (a large vault's tiles are many files).
+	go narrowDataFolder(f.data, logger)
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
