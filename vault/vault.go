@@ -64,12 +64,12 @@ type Config struct {
 	// RecoveryRecipient is the offline recovery recipient (age1...).
 	RecoveryRecipient string
 	// Retention is how long evidence objects stay write-once. Default
-	// ten years.
+	// DefaultRetention.
 	Retention time.Duration
 	// PendingRetention is the retention an object is written with before
 	// its deposit event is durable; the vault then extends it to
 	// Retention. Ciphertext a crash left without an event can be swept
-	// once it ends. Default 24 hours.
+	// once it ends. Default DefaultPendingRetention.
 	PendingRetention time.Duration
 	// MinRetention is the floor below which no case's retention may be
 	// set, so that nobody can switch write-once protection off for a
@@ -303,12 +303,20 @@ func (e *startPageFailure) Error() string {
 	return "a page of the state snapshot failed its check during the start: " + e.discards[len(e.discards)-1].reason()
 }
 
+// DefaultRetention (ten years of 365 days) and DefaultPendingRetention
+// (24 hours) are Config.Retention's and Config.PendingRetention's
+// defaults, and custos server's.
+const (
+	DefaultRetention        = 10 * 365 * 24 * time.Hour
+	DefaultPendingRetention = 24 * time.Hour
+)
+
 func open(ctx context.Context, cfg Config) (*Vault, error) {
 	if cfg.Retention == 0 {
-		cfg.Retention = 10 * 365 * 24 * time.Hour
+		cfg.Retention = DefaultRetention
 	}
 	if cfg.PendingRetention == 0 {
-		cfg.PendingRetention = 24 * time.Hour
+		cfg.PendingRetention = DefaultPendingRetention
 	}
 	if cfg.RefusalWindow <= 0 {
 		cfg.RefusalWindow = time.Minute

@@ -64,7 +64,7 @@ func (f *serverFlags) register(fs interface {
 	fs.StringVar(&f.objURL, "objects", "", "object store (a `URL`): "+objectstore.Forms)
 	fs.StringVar(&f.sealerURL, "sealer", "", "key sealer: tpm:/dev/tpmrm0, tpm+tcp://HOST:PORT, pkcs11:..., transit://HOST:PORT/KEY, soft:PATH (--dev only)")
 	fs.StringVar(&f.recovery, "recovery-recipient", "", "offline recovery recipient (age1...); generated under --data with --dev")
-	f.retention, f.pending = 10*365*24*time.Hour, 24*time.Hour
+	f.retention, f.pending = vault.DefaultRetention, vault.DefaultPendingRetention
 	fs.Var(durationFlag{&f.retention}, "retention", "how long evidence objects stay write-once: 10y, 3650d or 87600h (default 10y)")
 	fs.Var(durationFlag{&f.minRet}, "min-retention", "the floor for any case's retention (default: 24h, or --retention if shorter)")
 	fs.Var(durationFlag{&f.pending}, "pending-retention", "retention of an object until its deposit event is durable (orphans of crashes are swept after it; default 24h)")
@@ -399,7 +399,7 @@ func (l *limitFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&l.headerTimeout, "read-header-timeout", 10*time.Second, "time a client has to send a request's headers")
 	fs.DurationVar(&l.idleTimeout, "idle-timeout", time.Minute, "how long an idle keep-alive connection is kept open")
 	fs.IntVar(&l.connsPerClient, "max-conns-per-client", 64, "open connections allowed per client IP address; more are closed at once")
-	fs.Int64Var(&l.minUploadRate, "min-upload-rate", 1024, "bytes/s a request body must average over each --upload-window, or it is cut (0: no limit)")
+	fs.Int64Var(&l.minUploadRate, "min-upload-rate", api.DefaultMinUploadRate, "bytes/s a request body must average over each --upload-window, or it is cut (0: no limit)")
 	fs.DurationVar(&l.uploadWindow, "upload-window", 30*time.Second, "window over which --min-upload-rate is measured")
 	fs.DurationVar(&l.writeStall, "write-stall-timeout", 30*time.Second, "a response write a client does not take within it (the client stopped reading) cuts the connection")
 	fs.Float64Var(&l.unauthRate, "unauth-rate", 5, "requests/s without valid credentials allowed per client IP address (token bucket; then 429)")

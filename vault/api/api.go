@@ -63,6 +63,10 @@ const (
 // MaxJSONBody bounds every JSON request body.
 const MaxJSONBody = 64 << 10
 
+// DefaultMinUploadRate is Options.MinUploadRate's default, and custos
+// server's, in bytes per second.
+const DefaultMinUploadRate = 1024
+
 // Options bound what the API spends on requests nobody answers for. A
 // zero field takes the default named in its comment.
 type Options struct {
@@ -83,8 +87,8 @@ type Options struct {
 	MaxTracked int
 	// MinUploadRate, in bytes per second, over UploadWindow: a request
 	// body that delivers fewer than MinUploadRate x UploadWindow bytes in
-	// any UploadWindow is cut (default 1024 bytes/s over 30 seconds;
-	// negative: no limit).
+	// any UploadWindow is cut (default DefaultMinUploadRate over 30
+	// seconds; negative: no limit).
 	MinUploadRate int64
 	UploadWindow  time.Duration
 	// WriteStall: a response write that cannot hand its bytes to a client
@@ -116,7 +120,7 @@ func (o *Options) defaults() {
 		o.MaxTracked = 10000
 	}
 	if o.MinUploadRate == 0 {
-		o.MinUploadRate = 1024
+		o.MinUploadRate = DefaultMinUploadRate
 	}
 	if o.UploadWindow <= 0 {
 		o.UploadWindow = 30 * time.Second
