@@ -21,19 +21,8 @@ import (
 func eventTypes(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	fset := token.NewFileSet()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
-		}
+	_, files := parseSources(t, ".")
+	for name, f := range files {
 		for _, d := range f.Decls {
 			g, ok := d.(*ast.GenDecl)
 			if !ok || g.Tok != token.CONST {
@@ -56,6 +45,28 @@ func eventTypes(t *testing.T) map[string]string {
 		t.Fatalf("found only %d event types: their declarations are no longer read", len(out))
 	}
 	return out
+}
+
+// parseSources parses the Go files of dir that are not tests, by name.
+func parseSources(t *testing.T, dir string) (*token.FileSet, map[string]*ast.File) {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	files := map[string]*ast.File{}
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = f
+	}
+	return fset, files
 }
 
 var eventTypeShape = regexp.MustCompile(`^[a-z]+(?:\.[a-z]+)+$`)
@@ -106,19 +117,8 @@ func TestEventTypesSpelledElsewhereAreTheVaultsOwn(t *testing.T) {
 	types := eventTypes(t)
 	found := 0
 	for _, dir := range []string{"../custody", "../pkgformat"} {
-		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fset := token.NewFileSet()
-		for _, name := range files {
-			if strings.HasSuffix(name, "_test.go") {
-				continue
-			}
-			f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
-			if err != nil {
-				t.Fatal(err)
-			}
+		fset, files := parseSources(t, dir)
+		for _, f := range files {
 			check := func(e ast.Expr) {
 				typ, ok := stringLiteral(e)
 				if !ok {

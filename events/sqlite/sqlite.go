@@ -86,12 +86,12 @@ type Store struct {
 
 	// raw holds the free connections of the long reads (rawread.go);
 	// rawReads counts those under way.
-	raw       chan *rawConn
-	rawFile   os.FileInfo // the file the pool opened
+	raw     chan *rawConn
+	rawFile os.FileInfo // the file the pool opened
 	// walFile is the WAL the store writes, once seen; replaced is the
 	// error a check found the files replaced with (itsfile.go).
-	walFile  atomic.Pointer[os.FileInfo]
-	replaced atomic.Pointer[error]
+	walFile   atomic.Pointer[os.FileInfo]
+	replaced  atomic.Pointer[error]
 	closeOnce sync.Once
 	closeErr  error
 
