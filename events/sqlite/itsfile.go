@@ -45,7 +45,9 @@ func (s *Store) replacedErr() error {
 
 // checkItsFiles stats the log's path and its WAL's against the files
 // the store opened (s.rawFile, and s.walFile once the WAL exists), and
-// remembers the first difference for good. The WAL's identity is taken
+// remembers the first difference for good. A path that is a link is
+// followed, as SQLite follows it (its WAL is beside the file the link
+// names: s.walPath). The WAL's identity is taken
 // the first time it is seen: SQLite makes it at the first write, and
 // never removes it while a connection is open (the long reads' pool
 // keeps some open for the store's life).
@@ -54,7 +56,7 @@ func (s *Store) checkItsFiles() error {
 		return err
 	}
 	found := func(path string, want os.FileInfo) error {
-		fi, err := os.Lstat(path)
+		fi, err := os.Stat(path)
 		switch {
 		case err != nil:
 			return &replacedError{path, "is no longer there"}
@@ -65,7 +67,7 @@ func (s *Store) checkItsFiles() error {
 	}
 	err := found(s.path, s.rawFile)
 	if err == nil {
-		wal := s.path + "-wal"
+		wal := s.walPath
 		if w := s.walFile.Load(); w != nil {
 			err = found(wal, *w)
 		} else if fi, statErr := os.Lstat(wal); statErr == nil && fi.Mode().IsRegular() {

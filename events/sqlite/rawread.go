@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 	"unsafe"
 
@@ -49,6 +50,10 @@ func (s *Store) openRawPool() error {
 		return fmt.Errorf("sqlite: %w", err)
 	}
 	s.rawFile = fi
+	s.walPath = s.path + "-wal"
+	if real, err := filepath.EvalSymlinks(s.path); err == nil {
+		s.walPath = real + "-wal"
+	}
 	s.raw = make(chan *rawConn, rawConns)
 	for range rawConns {
 		c, err := openRaw(s.path)

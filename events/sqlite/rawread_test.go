@@ -591,3 +591,53 @@ func TestPathWithAPercentSignIsRefused(t *testing.T) {
 		t.Fatal("the refusal created logA.db")
 	}
 }
+
+// A log opened by a path that is a link (to a file on another disk, say)
+// is its file: appends through it are not taken for a replacement, and
+// SQLite's WAL, beside the file the link names, is checked there. The
+// file the link names replaced, or its WAL removed, stops the store.
+func TestALogOpenedThroughALink(t *testing.T) {
+	ctx := context.Background()
+	for _, change := range []string{"none", "the file replaced", "the WAL removed"} {
+		t.Run(change, func(t *testing.T) {
+			real := filepath.Join(t.TempDir(), "custody.db")
+			link := filepath.Join(t.TempDir(), "custody.db")
+			s := sealedLog(t, real)
+			s.Close()
+			if err := os.Symlink(real, link); err != nil {
+				t.Fatal(err)
+			}
+			s, err := sqlite.New(ctx, sqlite.Config{Path: link})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			appendOne := func(seq uint64) error {
+				return s.Append(ctx, seq, []events.Record{{Seq: seq, ID: events.NewID(), Bytes: fmt.Appendf(nil, `{"seq":%d}`, seq)}}, nil)
+			}
+			for seq := uint64(1); seq < 20; seq++ {
+				if err := appendOne(seq); err != nil {
+					t.Fatalf("append %d through the link: %v", seq, err)
+				}
+			}
+			switch change {
+			case "the file replaced":
+				b, _ := os.ReadFile(real)
+				os.WriteFile(real+".older", b, 0o600)
+				err = os.Rename(real+".older", real)
+			case "the WAL removed":
+				err = os.Remove(real + "-wal")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = appendOne(20)
+			if change == "none" && err != nil {
+				t.Fatalf("append after %s: %v", change, err)
+			}
+			if change != "none" && !errors.Is(err, sqlite.ErrFileReplaced) {
+				t.Fatalf("append after %s: %v, want ErrFileReplaced", change, err)
+			}
+		})
+	}
+}

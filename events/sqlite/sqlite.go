@@ -90,6 +90,7 @@ type Store struct {
 	rawFile os.FileInfo // the file the pool opened
 	// walFile is the WAL the store writes, once seen; replaced is the
 	// error a check found the files replaced with (itsfile.go).
+	walPath   string // the WAL's path: beside the file s.path names
 	walFile   atomic.Pointer[os.FileInfo]
 	replaced  atomic.Pointer[error]
 	closeOnce sync.Once
