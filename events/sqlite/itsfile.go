@@ -55,6 +55,9 @@ func (s *Store) checkItsFiles() error {
 	if err := s.replacedErr(); err != nil {
 		return err
 	}
+	if s.rawFile == nil {
+		return nil // still opening: nothing to compare with yet
+	}
 	found := func(path string, want os.FileInfo) error {
 		fi, err := os.Stat(path)
 		switch {
