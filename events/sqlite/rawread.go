@@ -54,6 +54,12 @@ func (s *Store) openRawPool() error {
 	if real, err := filepath.EvalSymlinks(s.path); err == nil {
 		s.walPath = real + "-wal"
 	}
+	// The WAL SQLite opened with the store's first connections: known
+	// from here on, so that one put in its place before the first
+	// append is not taken for the store's own.
+	if wal, err := os.Stat(s.walPath); err == nil && wal.Mode().IsRegular() {
+		s.walFile.Store(&wal)
+	}
 	s.raw = make(chan *rawConn, rawConns)
 	for range rawConns {
 		c, err := openRaw(s.path)
