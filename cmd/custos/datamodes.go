@@ -11,10 +11,11 @@ import (
 // beside the serving vault: the vault writes each one so, and a wider
 // one was widened by someone with the data folder, which hands the keys'
 // sealed copies, the sticky head and the log to other accounts. The
-// object store's objects under DATA/objects are not walked (a large
-// vault holds millions; each is ciphertext, and a scrub finds one
-// altered). Links are neither followed nor changed. What it narrowed is
-// logged at WARN, with what to do; what it could not, too.
+// evidence objects under DATA/objects/ev are not walked (a large vault
+// holds millions; each is ciphertext, and a scrub finds one altered);
+// the key replicas, heads and the rest of the object store's folder are.
+// Links are neither followed nor changed. What it narrowed is logged at
+// WARN, with what to do; what it could not, too.
 func narrowDataFolder(dir string, logger *slog.Logger) {
 	narrowed, failed := narrowModes(dir)
 	if len(narrowed) > 0 {

@@ -3,61 +3,102 @@
 package main
 
 import (
-	"io/fs"
-	"path/filepath"
+	"errors"
+	"os"
+	"path"
 
 	"golang.org/x/sys/unix"
 )
 
-// narrowModes takes group and other permissions off every folder and
-// regular file under dir, and dir itself, except what is below
-// dir/objects; it returns the paths (relative to dir) it narrowed, and
-// those it could not, with why. Each is opened without following a link
-// (O_NOFOLLOW) and changed through its descriptor, after its type is
-// checked there, so that nothing put in its place meanwhile (a link to a
-// file elsewhere, a named pipe) is changed or waited on.
+// narrowModes takes group and other permissions off the folder dir (a
+// link given as dir itself is followed: a data folder kept on another
+// disk) and every folder and regular file under it, except what is
+// below dir/objects/ev, the evidence objects; it returns the paths
+// (relative to dir) it narrowed, and those it could not, with why.
+//
+// Every entry is opened relative to its folder's descriptor
+// (openat(2)), without following a link (O_NOFOLLOW), and changed
+// through its own descriptor after its type is checked there: a folder
+// or file swapped for a link while the walk runs is never followed out
+// of dir, and nothing put in a place meanwhile (a named pipe) is waited
+// on or changed.
 func narrowModes(dir string) (narrowed, failed []string) {
-	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		rel, _ := filepath.Rel(dir, path)
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, []string{".: " + err.Error()}
+	}
+	w := &modeWalk{}
+	w.folder(fd, ".")
+	return w.narrowed, w.failed
+}
+
+type modeWalk struct{ narrowed, failed []string }
+
+// evidence is the folder of the evidence objects, which is not walked.
+const evidence = "objects/ev"
+
+// folder narrows the folder open as fd (rel names it), then what is in
+// it; it closes fd.
+func (w *modeWalk) folder(fd int, rel string) {
+	defer unix.Close(fd)
+	w.narrow(fd, rel)
+	if rel == evidence {
+		return
+	}
+	dup, err := unix.Dup(fd)
+	if err != nil {
+		w.failed = append(w.failed, rel+": "+err.Error())
+		return
+	}
+	f := os.NewFile(uintptr(dup), rel)
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		w.failed = append(w.failed, rel+": "+err.Error())
+	}
+	for _, name := range names {
+		child := path.Join(rel, name)
+		cfd, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 		if err != nil {
-			failed = append(failed, rel+": "+err.Error())
-			return nil
-		}
-		if d.IsDir() && filepath.Dir(rel) == "objects" {
-			return filepath.SkipDir
-		}
-		if !d.IsDir() && !d.Type().IsRegular() {
-			return nil
-		}
-		flags := unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC
-		if d.IsDir() {
-			flags |= unix.O_DIRECTORY
-		}
-		fd, err := unix.Open(path, flags, 0)
-		if err != nil {
-			if info, ierr := d.Info(); ierr == nil && info.Mode().Perm()&0o077 != 0 {
-				failed = append(failed, rel+": "+err.Error())
+			// A link (ELOOP) is left as it is; anything else open to
+			// others that cannot be opened is said.
+			var st unix.Stat_t
+			if !errors.Is(err, unix.ELOOP) && unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&0o077 != 0 {
+				w.failed = append(w.failed, child+": "+err.Error())
 			}
-			return nil
+			continue
 		}
-		defer unix.Close(fd)
 		var st unix.Stat_t
-		if err := unix.Fstat(fd, &st); err != nil {
-			failed = append(failed, rel+": "+err.Error())
-			return nil
+		if err := unix.Fstat(cfd, &st); err != nil {
+			unix.Close(cfd)
+			w.failed = append(w.failed, child+": "+err.Error())
+			continue
 		}
-		if kind := st.Mode & unix.S_IFMT; kind != unix.S_IFREG && kind != unix.S_IFDIR {
-			return nil
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFDIR:
+			w.folder(cfd, child)
+		case unix.S_IFREG:
+			w.narrow(cfd, child)
+			unix.Close(cfd)
+		default:
+			unix.Close(cfd)
 		}
-		if st.Mode&0o077 == 0 {
-			return nil
-		}
-		if err := unix.Fchmod(fd, st.Mode&0o7700); err != nil {
-			failed = append(failed, rel+": "+err.Error())
-			return nil
-		}
-		narrowed = append(narrowed, rel)
-		return nil
-	})
-	return narrowed, failed
+	}
+}
+
+// narrow takes group and other permissions off what fd is open on.
+func (w *modeWalk) narrow(fd int, rel string) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		w.failed = append(w.failed, rel+": "+err.Error())
+		return
+	}
+	if st.Mode&0o077 == 0 {
+		return
+	}
+	if err := unix.Fchmod(fd, st.Mode&0o7700); err != nil {
+		w.failed = append(w.failed, rel+": "+err.Error())
+		return
+	}
+	w.narrowed = append(w.narrowed, rel)
 }
