@@ -147,11 +147,15 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	// given are the saved checkpoints given with --checkpoint, in the
 	// order given; the log must extend each.
 	var given []savedCheckpoint
-	if local != nil && local.objectHead != "" && !slices.ContainsFunc(saved, func(f string) bool { return sameFile(f, local.objectHead) }) {
-		// The sticky head's copy in the data folder's file object store,
-		// which a start compares too (before the keyring's, which a
-		// failure then names where both commit to the same size).
-		saved = append(saved, local.objectHead)
+	if local != nil {
+		// The sticky head's copies in the data folder's file object
+		// store, which a start compares too (before the keyring's, which
+		// a failure then names where both commit to the same size).
+		for _, c := range slices.Backward(local.objectHeads) {
+			if !slices.ContainsFunc(saved, func(f string) bool { return sameFile(f, c) }) {
+				saved = append(saved, c)
+			}
+		}
 	}
 	if local != nil && local.head != "" && !slices.ContainsFunc(saved, func(f string) bool { return sameFile(f, local.head) }) {
 		// The sticky head beside the store's file is checked too: the
@@ -163,7 +167,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		// Saved and mailed checkpoints come back with CRLF, a byte-order
 		// mark or trailing blanks (normalised); a damaged one is malformed,
 		// not a signature the log fails.
-		b, err := keyfile.ReadCheckpoint(file)
+		b, err := local.savedBytes(file)
 		if err != nil {
 			return inputErr("--checkpoint", err)
 		}

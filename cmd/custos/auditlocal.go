@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/custos-vault/custos/events"
@@ -15,6 +18,7 @@ import (
 	"github.com/custos-vault/custos/events/postgres"
 	"github.com/custos-vault/custos/events/sqlite"
 	"github.com/custos-vault/custos/events/verify"
+	"github.com/custos-vault/custos/internal/keyfile"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 )
@@ -35,9 +39,12 @@ type localLog struct {
 	// headMissing says why there is no sticky head where the data
 	// folder's keyring is ("" if there is one, or no keyring).
 	headMissing string
-	// objectHead is the newest copy of the sticky head in the data
-	// folder's file object store (DATA/objects/head/), "" if none.
-	objectHead string
+	// objectHeads are the copies of the sticky head in the data folder's
+	// file object store (DATA/objects/head/), newest first.
+	objectHeads []string
+	// heads are the sticky head's and its copies' bytes, read before the
+	// store was opened (readHeads), by path.
+	heads map[string][]byte
 	// rows is how many events the store holds as the audit began, and
 	// last the position of the last, read before its checkpoints and seal
 	// (which a server appending meanwhile only makes newer).
@@ -64,6 +71,9 @@ func openLocalLog(path string) (*localLog, error) {
 	ctx := context.Background()
 	var r logFile
 	var err error
+	var head, missing string
+	var heads map[string][]byte
+	var copies []string
 	name := path
 	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
 		if u, perr := url.Parse(path); perr == nil {
@@ -72,16 +82,20 @@ func openLocalLog(path string) (*localLog, error) {
 		r, err = postgres.OpenReader(ctx, postgres.Config{URL: path})
 	} else {
 		name = filepath.Clean(path)
+		// The heads beside the file are read before the store: a vault
+		// running beside the audit writes its head only once the events
+		// it covers are durable, so a head read first is never ahead of
+		// the store read after it (and is not removed under the audit).
+		head, missing = stickyHeadBeside(path)
+		if heads, copies, err = readHeads(head, objectHeadsBeside(path)); err != nil {
+			return nil, err
+		}
 		r, err = sqlite.OpenReader(ctx, path)
 	}
 	if err != nil {
 		return nil, inputErr("--store", err)
 	}
-	l := &localLog{path: name, r: r}
-	if _, ok := r.(*sqlite.Reader); ok {
-		l.head, l.headMissing = stickyHeadBeside(path)
-		l.objectHead = objectHeadBeside(path)
-	}
+	l := &localLog{path: name, r: r, head: head, headMissing: missing, objectHeads: copies, heads: heads}
 	l.rows, l.last, err = r.Count(ctx)
 	var first []byte
 	if err == nil {
@@ -169,6 +183,23 @@ var errStopLocal = errors.New("end of the range")
 
 func (l *localLog) Close() error { return l.r.Close() }
 
+// savedBytes reads a --checkpoint file: the bytes read before the store
+// was opened for the sticky head and its copies (readHeads; given by
+// another path to the same file too), any other file now. l may be nil.
+func (l *localLog) savedBytes(file string) ([]byte, error) {
+	if l != nil {
+		if b, ok := l.heads[file]; ok {
+			return b, nil
+		}
+		for p, b := range l.heads {
+			if sameFile(p, file) {
+				return b, nil
+			}
+		}
+	}
+	return keyfile.ReadCheckpoint(file)
+}
+
 // uncovered is the failure of a store holding events after those the
 // newest signature of the log's key there covers (its checkpoints and
 // its seal, covered events of them), or nil: events no key signed, which
@@ -218,30 +249,71 @@ func stickyHeadBeside(store string) (head, missing string) {
 	return head, ""
 }
 
-// objectHeadBeside returns the newest copy of the vault's sticky head in
-// the file object store of the data folder a SQLite log file is in
+// objectHeadsBeside returns the copies of the vault's sticky head in the
+// file object store of the data folder a SQLite log file is in
 // (DATA/objects/head/ and the size in 20 digits, as the vault names
-// them), or "" if there is none: the vault keeps its head there too, and
-// a start refuses a log that does not extend the larger of the two, so
-// the audit compares both. An object store elsewhere (another folder,
-// MinIO) is not looked for. Names the vault never gives are passed over
-// here; a start refuses them.
-func objectHeadBeside(store string) string {
+// them), newest first, at most maxHeadCopies: the vault keeps its head
+// there too, and a start refuses a log that does not extend the largest,
+// so the audit compares them all. An object store elsewhere (another
+// folder, MinIO) is not looked for.
+func objectHeadsBeside(store string) []string {
 	dir := filepath.Join(filepath.Dir(store), "objects", "head")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return ""
+		return nil
 	}
-	newest := ""
+	var names []string
 	for _, e := range entries {
-		if n := e.Name(); isObjectHeadName(n) && e.Type().IsRegular() && n > newest {
-			newest = n
+		if n := e.Name(); isObjectHeadName(n) && e.Type().IsRegular() {
+			names = append(names, n)
 		}
 	}
-	if newest == "" {
-		return ""
+	slices.Sort(names)
+	slices.Reverse(names)
+	var out []string
+	for _, n := range names[:min(len(names), maxHeadCopies)] {
+		out = append(out, filepath.Join(dir, n))
 	}
-	return filepath.Join(dir, newest)
+	return out
+}
+
+// maxHeadCopies bounds the head copies an audit reads from the object
+// store, as a start does (vault's maxHeadObjects).
+const maxHeadCopies = 64
+
+// readHeads reads the sticky head (head, "" for none) and its copies in
+// the object store. A copy gone since it was listed is passed over (the
+// vault removes its older one once a newer is written); a copy whose
+// note is not a checkpoint of the size its name gives fails the audit,
+// as it refuses a start: whoever could write the object store could
+// otherwise hide the largest head behind a name that sorts higher.
+// It returns the bytes by path, and the copies read, newest first.
+func readHeads(head string, copies []string) (map[string][]byte, []string, error) {
+	out := map[string][]byte{}
+	if head != "" {
+		b, err := keyfile.ReadCheckpoint(head)
+		if err != nil {
+			return nil, nil, inputErr("the sticky head", err)
+		}
+		out[head] = b
+	}
+	var read []string
+	for _, c := range copies {
+		b, err := keyfile.ReadCheckpoint(c)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, inputErr("the sticky head's copy in the object store", err)
+		}
+		want, _ := strconv.ParseUint(filepath.Base(c), 10, 64)
+		if _, size, err := events.PeekCheckpoint(b); err != nil || size != want {
+			return nil, nil, fmt.Errorf("%w: the vault's log head in the object store (%s) is not a checkpoint of %d events, the size its name gives: it was altered or copied there by someone with write access to the object store (a server refuses to start on it)", errAuditFailed, c, want)
+		}
+		out[c] = b
+		read = append(read, c)
+	}
+	return out, read, nil
 }
 
 // isObjectHeadName reports whether name is a head object's name within
