@@ -257,3 +257,16 @@ func TestSignInRefusalsInPlainWords(t *testing.T) {
 		t.Errorf("unknown CUSTOS_TOKEN: %q, want it to say %q", got, want)
 	}
 }
+
+// A deposit the vault answers with an outcome it cannot tell (the log's
+// store lost its answer to the append) is not said to have kept nothing:
+// its record may be in the log.
+func TestDepositOfUnknownOutcomeIsNotSaidLost(t *testing.T) {
+	unknown := &statusError{503, "a backend is unavailable; " + api.OutcomeUnknown + " (reference 0 in the server log) (HTTP 503)"}
+	if err := depositFailure("a.txt", unknown, false); strings.Contains(err.Error(), "nothing of it was kept") || !strings.Contains(err.Error(), "not known") {
+		t.Errorf("an unknown outcome reads %q", err)
+	}
+	if err := depositFailure("a.txt", &statusError{503, "a backend is unavailable (HTTP 503)"}, false); !strings.Contains(err.Error(), "nothing of it was kept") {
+		t.Errorf("a failure reads %q", err)
+	}
+}

@@ -193,11 +193,7 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 		mu.Unlock()
 		res, err := depositOne(ctx, c, stderr, *caseID, u, depositMeta{*source, *note, *report}, *asJSON)
 		if err != nil {
-			if ctx.Err() != nil {
-				err = fmt.Errorf("cancelled: %s was not stored (nothing of it is kept)", describe(u))
-			} else {
-				err = fmt.Errorf("%s: %w (nothing of it was kept)", describe(u), err)
-			}
+			err = depositFailure(describe(u), err, ctx.Err() != nil)
 			if rest := len(uploads) - n - 1; rest > 0 {
 				err = fmt.Errorf("%w; %s after it not deposited", err, plural(rest, "file"))
 			}
@@ -1234,4 +1230,17 @@ func prefixed(prefix, s string) string {
 		return ""
 	}
 	return prefix + s
+}
+
+// depositFailure words a deposit of what that failed with err: nothing of
+// it was kept, unless the vault answered that whether its record was
+// kept is not known (api.OutcomeUnknown), or the command was cancelled.
+func depositFailure(what string, err error, cancelled bool) error {
+	switch {
+	case cancelled:
+		return fmt.Errorf("cancelled: %s was not stored (nothing of it is kept)", what)
+	case strings.Contains(err.Error(), api.OutcomeUnknown):
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return fmt.Errorf("%s: %w (nothing of it was kept)", what, err)
 }

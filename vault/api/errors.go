@@ -99,6 +99,9 @@ func (h *Handler) answer(r *http.Request, err error) (int, string) {
 		if errors.Is(err, events.ErrStoreReplaced) {
 			msg = storeReplacedMessage
 		}
+		if errors.Is(err, events.ErrOutcomeUnknown) {
+			msg += "; " + OutcomeUnknown
+		}
 		if errors.Is(err, vault.ErrKey) {
 			msg = "case key unavailable: the case's key is missing, cannot be unsealed, or is not the case's own; this is a problem of the keys, recorded in the custody log, not of the evidence"
 		}
@@ -106,6 +109,11 @@ func (h *Handler) answer(r *http.Request, err error) (int, string) {
 	}
 	return code, msg
 }
+
+// OutcomeUnknown ends the answer of a request whose record the custody
+// log may or may not hold (its store's answer to the append was lost):
+// the client says so instead of saying that nothing was kept.
+const OutcomeUnknown = "whether it was recorded is not known: the custody log may hold it (look for it, in the case's items or the log, before doing it again)"
 
 // storeReplacedMessage answers every request that must be recorded once
 // the log store found its files replaced under the running vault.

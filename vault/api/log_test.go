@@ -125,8 +125,16 @@ func TestLogFileReplacedIsAnsweredAsSuch(t *testing.T) {
 	if err := os.Rename(path+".older", path); err != nil {
 		t.Fatal(err)
 	}
+	// The first record after the change was committed to the file no
+	// longer in place: whether the log holds it is not known, and the
+	// answer says so.
+	first := tv.postJSON("inv", "/v1/cases", `{"case":"C-2","title":"second"}`)
+	if !strings.Contains(first.body, OutcomeUnknown) {
+		t.Errorf("the first answer after the change does not say the outcome is unknown: %q", first.body)
+	}
 	for _, a := range []answer{
-		tv.postJSON("inv", "/v1/cases", `{"case":"C-2","title":"second"}`),
+		first,
+		tv.postJSON("inv", "/v1/cases", `{"case":"C-3","title":"third"}`),
 		tv.do("aud", "GET", "/v1/log/records", "", nil),
 		tv.do("aud", "GET", "/v1/log/records", "", nil),
 	} {
