@@ -202,9 +202,8 @@ func sameItemsOfAFork(t *testing.T, views int) {
 	var cut int64
 	var note []byte
 	{
-		// Read-only, as any program beside the running vault opens its
-		// log: a read-write connection's close removes the write-ahead
-		// log the vault writes, which stops the vault (operations.md).
+		// Read-only, as anything beside the running vault opens its log
+		// (operations.md, "Backups").
 		db, err := sql.Open("sqlite", "file:"+filepath.Join(s.data, "custody.db")+"?mode=ro&_pragma=busy_timeout(10000)")
 		if err != nil {
 			t.Fatal(err)

@@ -1,11 +1,10 @@
-//go:build unix
-
 package main
 
 import (
 	"errors"
 	"os"
 	"path"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,11 +16,12 @@ import (
 // (relative to dir) it narrowed, and those it could not, with why.
 //
 // Every entry is opened relative to its folder's descriptor
-// (openat(2)), without following a link (O_NOFOLLOW), and changed
-// through its own descriptor after its type is checked there: a folder
-// or file swapped for a link while the walk runs is never followed out
-// of dir, and nothing put in a place meanwhile (a named pipe) is waited
-// on or changed.
+// (openat(2)), without following a link (O_NOFOLLOW), as a path only
+// (O_PATH: neither read nor locked), and changed through that
+// descriptor after its type is checked there: a folder or file swapped
+// for a link while the walk runs is never followed out of dir, nothing
+// put in a place meanwhile (a named pipe) is waited on or changed, and
+// the locks SQLite holds on the custody log stay held.
 func narrowModes(dir string) (narrowed, failed []string) {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -58,7 +58,13 @@ func (w *modeWalk) folder(fd int, rel string) {
 	}
 	for _, name := range names {
 		child := path.Join(rel, name)
-		cfd, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		// O_PATH: the entry is not opened for reading, so that closing
+		// the descriptor does not drop the POSIX locks this process
+		// holds on it (closing any descriptor of a file drops them all,
+		// and SQLite's locks on the custody log are such locks: another
+		// program could then take the file, and remove the WAL the vault
+		// writes).
+		cfd, err := unix.Openat(fd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if err != nil {
 			// A link (ELOOP) is left as it is; anything else open to
 			// others that cannot be opened is said.
@@ -76,7 +82,15 @@ func (w *modeWalk) folder(fd int, rel string) {
 		}
 		switch st.Mode & unix.S_IFMT {
 		case unix.S_IFDIR:
-			w.folder(cfd, child)
+			// A folder is read through a descriptor of its own, opened
+			// from the one O_PATH holds (no lock is held on a folder).
+			dfd, err := unix.Openat(cfd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			unix.Close(cfd)
+			if err != nil {
+				w.failed = append(w.failed, child+": "+err.Error())
+				continue
+			}
+			w.folder(dfd, child)
 		case unix.S_IFREG:
 			w.narrow(cfd, child)
 			unix.Close(cfd)
@@ -86,7 +100,9 @@ func (w *modeWalk) folder(fd int, rel string) {
 	}
 }
 
-// narrow takes group and other permissions off what fd is open on.
+// narrow takes group and other permissions off what fd is open on (an
+// O_PATH descriptor, or a folder's): through /proc/self/fd, which names
+// that very file, as fchmod cannot change one opened with O_PATH.
 func (w *modeWalk) narrow(fd int, rel string) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
@@ -96,7 +112,7 @@ func (w *modeWalk) narrow(fd int, rel string) {
 	if st.Mode&0o077 == 0 {
 		return
 	}
-	if err := unix.Fchmod(fd, st.Mode&0o7700); err != nil {
+	if err := unix.Chmod("/proc/self/fd/"+strconv.Itoa(fd), st.Mode&0o7700); err != nil {
 		w.failed = append(w.failed, rel+": "+err.Error())
 		return
 	}

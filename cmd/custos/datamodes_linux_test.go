@@ -1,14 +1,18 @@
-//go:build unix
-
 package main
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/events/sqlite"
 )
 
 // TestDataFolderNarrowedAtStart: a data folder whose files and folders
@@ -101,4 +105,63 @@ func TestDataFolderNarrowedAtStart(t *testing.T) {
 	if log.Len() != 0 {
 		t.Errorf("a second check logged %s", log.String())
 	}
+}
+
+// The narrowing keeps the POSIX locks SQLite holds on the custody log:
+// closing any descriptor of a file drops all of a process's locks on it,
+// and without them another program's connection to the log, as it
+// closes, removes the WAL the running vault writes (an earlier walk
+// opened each file to change it, and did just that).
+func TestNarrowingKeepsTheLogsLocks(t *testing.T) {
+	data := t.TempDir()
+	path := filepath.Join(data, "custody.db")
+	ctx := context.Background()
+	st, err := sqlite.New(ctx, sqlite.Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Append(ctx, 0, []events.Record{{Seq: 0, ID: events.NewID(), Bytes: []byte(`{"seq":0}`)}}, &events.StoredCheckpoint{Size: 1, Note: []byte("seal"), Seal: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Size(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := heldLocks(t, path)
+	if before == 0 {
+		t.Fatal("the store holds no lock on its file: the case this guards does not arise")
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		os.Chmod(p, 0o644)
+	}
+	narrowDataFolder(data, slog.New(slog.DiscardHandler))
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the log's file was not narrowed: %v %v", fi.Mode(), err)
+	}
+	if after := heldLocks(t, path); after < before {
+		t.Fatalf("the store held %d locks on its file before the narrowing, %d after", before, after)
+	}
+}
+
+// heldLocks counts the POSIX locks this process holds on the file at path
+// (/proc/locks).
+func heldLocks(t *testing.T, path string) int {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ino := fi.Sys().(*syscall.Stat_t).Ino
+	b, err := os.ReadFile("/proc/locks")
+	if err != nil {
+		t.Skipf("no /proc/locks: %v", err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 6 && f[1] == "POSIX" && f[4] == strconv.Itoa(os.Getpid()) && strings.HasSuffix(f[5], ":"+strconv.FormatUint(ino, 10)) {
+			n++
+		}
+	}
+	return n
 }
