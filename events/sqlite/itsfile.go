@@ -23,7 +23,7 @@ import (
 // ErrFileReplaced is a use of the store after its database file or WAL
 // was found replaced, moved or removed while the store had it open. The
 // errors that carry it also wrap events.ErrStoreReplaced.
-var ErrFileReplaced = errors.New("the custody log's file or its write-ahead log was replaced, moved or removed while the vault had it open: nothing more is recorded, as what is written to a file no longer in its place would be lost at the next start; stop the vault and find out who changed the files (docs/operations.md)")
+var ErrFileReplaced = errors.New("the custody log's file or its write-ahead log was replaced, moved or removed while the vault had it open: nothing more is recorded, as what is written to a file no longer in its place would be lost at the next start; save the files the vault still holds open, then stop it, and find out who changed them (docs/operations.md, \"The log's file replaced under the vault\")")
 
 // replacedError is ErrFileReplaced naming the file found changed.
 type replacedError struct{ path, how string }

@@ -117,7 +117,7 @@ const OutcomeUnknown = "whether it was recorded is not known: the custody log ma
 
 // storeReplacedMessage answers every request that must be recorded once
 // the log store found its files replaced under the running vault.
-const storeReplacedMessage = "the custody log's files were replaced, moved or removed while the vault ran: what it recorded from then on would be lost at its next start, so nothing more is recorded, and nothing that must be recorded is done (sign-ins, views, deposits, packages, audits); an operator stops the vault and finds out who changed its files (docs/operations.md, \"The log's file replaced under the vault\")"
+const storeReplacedMessage = "the custody log's files were replaced, moved or removed while the vault ran: what it recorded from then on would be lost at its next start, so nothing more is recorded, and nothing that must be recorded is done (sign-ins, views, deposits, packages, audits); an operator saves the files the vault still holds open, then stops it, and finds out who changed them (docs/operations.md, \"The log's file replaced under the vault\")"
 
 // diskFullMessage answers a request a full disk stopped: retrying
 // cannot help until an operator frees space.
