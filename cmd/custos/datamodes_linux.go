@@ -21,18 +21,30 @@ import (
 // descriptor after its type is checked there: a folder or file swapped
 // for a link while the walk runs is never followed out of dir, nothing
 // put in a place meanwhile (a named pipe) is waited on or changed, and
-// the locks SQLite holds on the custody log stay held.
+// the locks SQLite holds on the custody log stay held. The walk stays on
+// the data folder's file system, and leaves a file with more than one
+// name (a hard link, whose other name may be outside) as it is.
 func narrowModes(dir string) (narrowed, failed []string) {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, []string{".: " + err.Error()}
 	}
-	w := &modeWalk{}
+	var root unix.Stat_t
+	if err := unix.Fstat(fd, &root); err != nil {
+		unix.Close(fd)
+		return nil, []string{".: " + err.Error()}
+	}
+	w := &modeWalk{dev: root.Dev}
 	w.folder(fd, ".")
 	return w.narrowed, w.failed
 }
 
-type modeWalk struct{ narrowed, failed []string }
+// modeWalk is one walk's findings; dev is the data folder's file
+// system, which the walk does not leave.
+type modeWalk struct {
+	narrowed, failed []string
+	dev              uint64
+}
 
 // evidence is the folder of the evidence objects, which is not walked.
 const evidence = "objects/ev"
@@ -78,6 +90,13 @@ func (w *modeWalk) folder(fd int, rel string) {
 		if err := unix.Fstat(cfd, &st); err != nil {
 			unix.Close(cfd)
 			w.failed = append(w.failed, child+": "+err.Error())
+			continue
+		}
+		// Another file system mounted inside the folder, and a file with
+		// another name elsewhere (a hard link: the vault makes none),
+		// are not the data folder's, and are left as they are.
+		if st.Dev != w.dev || (st.Mode&unix.S_IFMT == unix.S_IFREG && st.Nlink > 1) {
+			unix.Close(cfd)
 			continue
 		}
 		switch st.Mode & unix.S_IFMT {

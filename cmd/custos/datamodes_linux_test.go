@@ -62,6 +62,16 @@ func TestDataFolderNarrowedAtStart(t *testing.T) {
 	if err := os.Symlink(outsideDir, filepath.Join(data, "spool")); err != nil {
 		t.Fatal(err)
 	}
+	// A hard link to a file outside: its other name is not the data
+	// folder's.
+	hardOutside := filepath.Join(elsewhere, "linked.txt")
+	if err := os.WriteFile(hardOutside, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(hardOutside, 0o644)
+	if err := os.Link(hardOutside, filepath.Join(data, "keyring", "hard")); err != nil {
+		t.Fatal(err)
+	}
 	// The data folder itself given through a link.
 	link := filepath.Join(t.TempDir(), "data")
 	if err := os.Symlink(data, link); err != nil {
@@ -84,6 +94,7 @@ func TestDataFolderNarrowedAtStart(t *testing.T) {
 		filepath.Join(data, "objects", "ev"):                 0o700,
 		filepath.Join(data, "objects", "ev", "ciphertext"):   0o644,
 		outsideFile:                        0o644,
+		hardOutside:                        0o644,
 		outsideDir:                         0o777,
 		filepath.Join(outsideDir, "inner"): 0o644,
 	}
