@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -158,16 +157,15 @@ func (h *Handler) logEvents(w http.ResponseWriter, r *http.Request, who vault.Pr
 // streamLog answers an auditor's read of the log (the query's "from" and
 // "to" positions, auditFrom), one NDJSON line per stored record, as line
 // makes it.
-// A failure once the answer has begun cuts the connection, so that a
-// client never takes a short answer for a whole one.
+// A failure before anything was sent is answered as the error it is;
+// one after cuts the connection (streamAnswer).
 func (h *Handler) streamLog(w http.ResponseWriter, r *http.Request, who vault.Principal, action string, line func(events.Record) ([]byte, error)) error {
 	g, err := h.auditFrom(r, who, action)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.WriteHeader(http.StatusOK)
-	bw := newLineWriter(w)
+	answer := &streamAnswer{w: w, contentType: "application/x-ndjson"}
+	bw := newLineWriter(answer)
 	// Each line is written before the next record is read: the record's
 	// bytes need not outlive the callback.
 	err = g.read(r, h.v.Store(), func(rec events.Record) error {
@@ -180,10 +178,7 @@ func (h *Handler) streamLog(w http.ResponseWriter, r *http.Request, who vault.Pr
 	if err == nil {
 		err = bw.flush()
 	}
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	return nil
+	return answer.end(err)
 }
 
 // logRange is the part of the log an auditor's read asks for: positions
@@ -247,33 +242,13 @@ func (h *Handler) logRecords(w http.ResponseWriter, r *http.Request, who vault.P
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", logstream.MediaType)
-	sent := &sentWriter{w: w}
-	sw := logstream.NewWriter(sent)
+	answer := &streamAnswer{w: w, contentType: logstream.MediaType}
+	sw := logstream.NewWriter(answer)
 	err = g.read(r, h.v.Store(), sw.Write)
 	if err == nil {
 		err = sw.Close()
 	}
-	if err != nil && !sent.any {
-		w.Header().Del("Content-Type")
-		return err
-	}
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	return nil
-}
-
-// sentWriter is w, noting whether anything was written to it (and so
-// the answer's status sent).
-type sentWriter struct {
-	w   io.Writer
-	any bool
-}
-
-func (s *sentWriter) Write(p []byte) (int, error) {
-	s.any = true
-	return s.w.Write(p)
+	return answer.end(err)
 }
 
 // TimestampObject is one line of GET /v1/log/timestamps: an object of
@@ -313,34 +288,19 @@ func (h *Handler) logTimestamps(w http.ResponseWriter, r *http.Request, who vaul
 			return fmt.Errorf("%w: to must be a checkpoint size in decimal, without leading zeros", vault.ErrBadInput)
 		}
 	}
-	started := false
-	var bw *lineWriter
+	answer := &streamAnswer{w: w, contentType: "application/x-ndjson"}
+	bw := newLineWriter(answer)
 	err = h.v.TimestampObjects(r.Context(), who, from, to, func(o vault.TimestampObject) error {
-		if !started {
-			w.Header().Set("Content-Type", "application/x-ndjson")
-			w.WriteHeader(http.StatusOK)
-			bw, started = newLineWriter(w), true
-		}
 		b, err := json.Marshal(TimestampObject{Name: o.Name, Bytes: o.Bytes, Unreadable: o.Unreadable})
 		if err != nil {
 			return err
 		}
 		return bw.line(b)
 	})
-	switch {
-	case err != nil && !started:
-		return err // refused, or nothing sent yet: answered as an error
-	case err != nil:
-		panic(http.ErrAbortHandler)
-	case !started:
-		w.Header().Set("Content-Type", "application/x-ndjson")
-		w.WriteHeader(http.StatusOK)
-		return nil
+	if err == nil {
+		err = bw.flush()
 	}
-	if err := bw.flush(); err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	return nil
+	return answer.end(err)
 }
 
 // Lookup is one line of GET /v1/log/lookups: the values a log store keeps

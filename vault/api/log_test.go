@@ -160,9 +160,10 @@ func (f *failingReads) Read(ctx context.Context, from uint64, fn func(events.Rec
 	return f.Store.Read(ctx, from, fn)
 }
 
-// TestRecordsStreamFailingBeforeItsFirstByte: a records stream whose read
-// fails before anything of it was sent is answered as the error (here
-// 503, as JSON), not as a 200 whose body ends before the stream's magic.
+// TestRecordsStreamFailingBeforeItsFirstByte: a records stream, or an
+// NDJSON stream of the log, whose read fails before anything of it was
+// sent is answered as the error (here 503, as JSON), not as a 200 whose
+// body ends before its first byte.
 func TestRecordsStreamFailingBeforeItsFirstByte(t *testing.T) {
 	var store *failingReads
 	tv := newTestVault(t, Options{}, func(cfg *vault.Config) {
@@ -174,8 +175,11 @@ func TestRecordsStreamFailingBeforeItsFirstByte(t *testing.T) {
 	}
 	store.fail.Store(true)
 	defer store.fail.Store(false)
-	a := tv.do("aud", "GET", "/v1/log/records", "", nil)
-	if a.code != 503 || a.header.Get("Content-Type") != "application/json" || !strings.Contains(a.body, `"error"`) {
-		t.Fatalf("the stream whose read failed at once: %d %q %q", a.code, a.header.Get("Content-Type"), a.body)
+	// The records stream, and the NDJSON streams of the same reads.
+	for _, route := range []string{"/v1/log/records", "/v1/log/events", "/v1/log/lookups"} {
+		a := tv.do("aud", "GET", route, "", nil)
+		if a.code != 503 || a.header.Get("Content-Type") != "application/json" || !strings.Contains(a.body, `"error"`) {
+			t.Errorf("%s whose read failed at once: %d %q %q", route, a.code, a.header.Get("Content-Type"), a.body)
+		}
 	}
 }
