@@ -61,9 +61,11 @@ func newStickyHead(keyringDir string, store objects.Store) *stickyHead {
 
 func headObject(size uint64) string { return fmt.Sprintf("%s%020d", headPrefix, size) }
 
-// headSize is the size a head object's name gives: "head/" and 20
-// digits (headObject), and false for any other name.
-func headSize(name string) (uint64, bool) {
+// HeadObjectSize is the size a head object's name in the object store
+// gives: "head/" and 20 digits (headObject), and false for any other
+// name. What `custos audit verify --store` finds in a file object store
+// beside the log is checked by it too.
+func HeadObjectSize(name string) (uint64, bool) {
 	digits, ok := strings.CutPrefix(name, headPrefix)
 	if !ok || len(digits) != 20 {
 		return 0, false
@@ -187,7 +189,7 @@ func (h *stickyHead) load(ctx context.Context, origin string, v note.Verifier, e
 	// under higher names). A name the vault never gives is refused, not
 	// skipped.
 	for _, name := range names {
-		if _, ok := headSize(name); !ok {
+		if _, ok := HeadObjectSize(name); !ok {
 			return nil, "", fmt.Errorf("the object store holds %s, a name the vault never gives its log head: someone wrote to the object store; remove it after finding out who", name)
 		}
 	}
@@ -209,7 +211,7 @@ func (h *stickyHead) load(ctx context.Context, origin string, v note.Verifier, e
 		if err != nil {
 			return nil, "", err
 		}
-		if size, _ := headSize(name); cp.Size != size {
+		if size, _ := HeadObjectSize(name); cp.Size != size {
 			return nil, "", fmt.Errorf("the vault's log head in %s is a checkpoint of %d events, not of the size its name gives: it was altered or copied there", where, cp.Size)
 		}
 		if i == 0 {

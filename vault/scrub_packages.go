@@ -332,7 +332,7 @@ func logSigned(msg *note.Note, log note.Verifier) bool {
 // vault's (an older head is deleted once a newer one is stored); a link,
 // pipe or device, or anything larger than a head, is not.
 func (v *Vault) headIsTheVaults(ctx context.Context, name string) (bool, error) {
-	size, ok := headSize(name)
+	size, ok := HeadObjectSize(name)
 	if !ok {
 		return false, nil
 	}

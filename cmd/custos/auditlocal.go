@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/custos-vault/custos/events"
@@ -264,8 +263,8 @@ func objectHeadsBeside(store string) []string {
 	}
 	var names []string
 	for _, e := range entries {
-		if n := e.Name(); isObjectHeadName(n) && e.Type().IsRegular() {
-			names = append(names, n)
+		if _, ok := objectHeadSize(e.Name()); ok && e.Type().IsRegular() {
+			names = append(names, e.Name())
 		}
 	}
 	slices.Sort(names)
@@ -306,7 +305,7 @@ func readHeads(head string, copies []string) (map[string][]byte, []string, error
 		if err != nil {
 			return nil, nil, inputErr("the sticky head's copy in the object store", err)
 		}
-		want, _ := strconv.ParseUint(filepath.Base(c), 10, 64)
+		want, _ := objectHeadSize(filepath.Base(c))
 		if _, size, err := events.PeekCheckpoint(b); err != nil || size != want {
 			return nil, nil, fmt.Errorf("%w: the vault's log head in the object store (%s) is not a checkpoint of %d events, the size its name gives: it was altered or copied there by someone with write access to the object store (a server refuses to start on it)", errAuditFailed, c, want)
 		}
@@ -316,19 +315,10 @@ func readHeads(head string, copies []string) (map[string][]byte, []string, error
 	return out, read, nil
 }
 
-// isObjectHeadName reports whether name is a head object's name within
-// head/: the size in 20 digits.
-func isObjectHeadName(name string) bool {
-	if len(name) != 20 {
-		return false
-	}
-	for _, c := range name {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
+// objectHeadSize is the size a file of a file object store's head/
+// folder gives by its name (vault.HeadObjectSize), and false for a name
+// the vault never gives its head.
+func objectHeadSize(name string) (uint64, bool) { return vault.HeadObjectSize("head/" + name) }
 
 // isStickyHead reports whether a --checkpoint file is a vault's sticky
 // head: DATA/keyring/head.checkpoint, or a copy of it that kept its name
@@ -346,7 +336,8 @@ func isStickyHead(file string) bool {
 		return true
 	}
 	dir := filepath.Dir(abs)
-	return isObjectHeadName(filepath.Base(abs)) && filepath.Base(dir) == "head" && filepath.Base(filepath.Dir(dir)) == "objects"
+	_, named := objectHeadSize(filepath.Base(abs))
+	return named && filepath.Base(dir) == "head" && filepath.Base(filepath.Dir(dir)) == "objects"
 }
 
 // headNotCompared is the warning of an audit of the store that passed

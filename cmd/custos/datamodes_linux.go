@@ -35,7 +35,7 @@ func narrowModes(dir string) (narrowed, failed []string) {
 		return nil, []string{".: " + err.Error()}
 	}
 	w := &modeWalk{dev: root.Dev}
-	w.folder(fd, ".")
+	w.folder(fd, ".", &root)
 	return w.narrowed, w.failed
 }
 
@@ -49,11 +49,11 @@ type modeWalk struct {
 // evidence is the folder of the evidence objects, which is not walked.
 const evidence = "objects/ev"
 
-// folder narrows the folder open as fd (rel names it), then what is in
-// it; it closes fd.
-func (w *modeWalk) folder(fd int, rel string) {
+// folder narrows the folder open as fd (rel names it, st is its
+// status), then what is in it; it closes fd.
+func (w *modeWalk) folder(fd int, rel string, st *unix.Stat_t) {
 	defer unix.Close(fd)
-	w.narrow(fd, rel)
+	w.narrow(fd, rel, st)
 	if rel == evidence {
 		return
 	}
@@ -109,9 +109,9 @@ func (w *modeWalk) folder(fd int, rel string) {
 				w.failed = append(w.failed, child+": "+err.Error())
 				continue
 			}
-			w.folder(dfd, child)
+			w.folder(dfd, child, &st)
 		case unix.S_IFREG:
-			w.narrow(cfd, child)
+			w.narrow(cfd, child, &st)
 			unix.Close(cfd)
 		default:
 			unix.Close(cfd)
@@ -120,14 +120,10 @@ func (w *modeWalk) folder(fd int, rel string) {
 }
 
 // narrow takes group and other permissions off what fd is open on (an
-// O_PATH descriptor, or a folder's): through /proc/self/fd, which names
-// that very file, as fchmod cannot change one opened with O_PATH.
-func (w *modeWalk) narrow(fd int, rel string) {
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		w.failed = append(w.failed, rel+": "+err.Error())
-		return
-	}
+// O_PATH descriptor, or a folder's), whose status st was read through
+// it: through /proc/self/fd, which names that very file, as fchmod
+// cannot change one opened with O_PATH.
+func (w *modeWalk) narrow(fd int, rel string, st *unix.Stat_t) {
 	if st.Mode&0o077 == 0 {
 		return
 	}
