@@ -673,22 +673,25 @@ func TestARecoveredContactsKeyIsLiveAgain(t *testing.T) {
 	if _, err := v.sealContact(ctx, "reporter@example.org"); err != nil {
 		t.Fatal(err)
 	}
+	// A case's key, whose recovery copy stays, is recovered each time.
+	openCases(t, v, enrolled(t, v, "inv", RoleInvestigator), "K-1")
 	recPath := v.keys.caseFile(contactsKeyID, recoverySuffix)
 	rec, _ := os.ReadFile(recPath)
 	v.Close()
 	os.Remove(recPath)
 	removeReplicas(t, v, contactsKeyID, recoverySuffix)
-	if r, err := Recover(ctx, cfg, rid); err != nil || len(r.Lost) != 1 || r.ContactsKey {
+	if r, err := Recover(ctx, cfg, rid); err != nil || len(r.Lost) != 1 || r.ContactsKey || !slices.Equal(r.Cases, []string{"K-1"}) {
 		t.Fatalf("the first recovery: %+v %v", r, err)
 	}
 	os.WriteFile(recPath, rec, 0o600)
-	if r, err := Recover(ctx, cfg, rid); err != nil || len(r.Lost) != 0 || !r.ContactsKey {
+	if r, err := Recover(ctx, cfg, rid); err != nil || len(r.Lost) != 0 || !r.ContactsKey || !slices.Equal(r.Cases, []string{"K-1"}) {
 		t.Fatalf("the second recovery: %+v %v", r, err)
 	}
 	if v, err = Open(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
 	defer v.Close()
+	defer recordStateCorpus(t, cfg.Log)
 	if v.state.keyLost(contactsKeyID) {
 		t.Fatal("still recorded as lost")
 	}

@@ -42,6 +42,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // stateVersion names what the appliers derive from the log. Bump it
 // whenever an applier changes what it records, or a field is added to
 // the state: snapshots of another version are discarded, never read.
+// TestStateVersionRaisedWhenTheStateChanges (statecorpus_test.go) fails
+// when logs recorded in testdata/state-corpus replay to other states
+// under the same version.
 //
 // Version 2: items keep a summary of their deposit record
 // (DepositSummary), not the whole record.

@@ -36,6 +36,7 @@ func openTestVaultDir(t testing.TB, configure ...func(*Config)) (*Vault, string)
 	t.Cleanup(func() {
 		checkSnapshotRoundTrip(t, v)
 		checkRulesHold(t, v)
+		recordStateCorpus(t, v.cfg.Log)
 		v.Close()
 	})
 	return v, dir
