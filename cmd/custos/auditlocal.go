@@ -64,6 +64,11 @@ type logFile interface {
 	Close() error
 }
 
+// afterHeadsRead, when a test sets it, runs once the sticky head and its
+// copies are read, as a vault running beside the audit may append and
+// write a newer head then.
+var afterHeadsRead func()
+
 // openLocalLog opens the log store at path read-only: a SQLite file, or
 // a PostgreSQL database given by its URL (postgres://...).
 func openLocalLog(path string) (*localLog, error) {
@@ -311,6 +316,9 @@ func readHeads(head string, copies []string) (map[string][]byte, []string, error
 		}
 		out[c] = b
 		read = append(read, c)
+	}
+	if afterHeadsRead != nil {
+		afterHeadsRead()
 	}
 	return out, read, nil
 }

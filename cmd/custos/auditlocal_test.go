@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"filippo.io/age"
+	"github.com/custos-vault/custos/events/sqlite"
+	"github.com/custos-vault/custos/hsm/soft"
+	"github.com/custos-vault/custos/objects/fs"
+	"github.com/custos-vault/custos/vault"
+)
+
+// runDataVault opens a vault on the server's layout of the data folder
+// data (DATA/custody.db, DATA/keyring, DATA/objects), enrols the persons
+// named, and stops it, which publishes a checkpoint of every event and
+// writes the sticky head and its copy. It returns the log's verifier key.
+func runDataVault(t *testing.T, data string, persons ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(data, "custody.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	objs, err := fs.New(ctx, fs.Config{Dir: filepath.Join(data, "objects")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := soft.New(ctx, soft.Config{Dir: filepath.Join(data, "keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := age.GenerateX25519Identity()
+	v, err := vault.Open(ctx, vault.Config{Log: st, Objects: objs, Sealer: sealer,
+		KeyringDir: filepath.Join(data, keyringDir), SpoolDir: filepath.Join(data, "spool"),
+		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range persons {
+		if _, err := v.Enroll(ctx, p, vault.RoleInvestigator); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key := v.VerifierKey()
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// TestAuditOfTheStoreReadsTheHeadsFirst: a vault running beside an
+// audit of its store appends, and then writes a newer head, at any
+// moment. The audit reads the heads (readHeads) before it opens the
+// store, so that a head it compares is never ahead of the events it
+// read: here the vault runs again as soon as the heads are read, and the
+// audit passes, having read the events that run added. An audit that
+// read the heads after the store's events would find the newer head
+// ahead of them and fail; one that did not read them by readHeads fails
+// here too.
+func TestAuditOfTheStoreReadsTheHeadsFirst(t *testing.T) {
+	data := t.TempDir()
+	key := runDataVault(t, data, "inv-1")
+	keyFile := filepath.Join(t.TempDir(), "vault.key")
+	os.WriteFile(keyFile, []byte(key+"\n"), 0o600)
+	runs := 0
+	afterHeadsRead = func() {
+		runs++
+		if k := runDataVault(t, data, fmt.Sprintf("inv-%d-a", runs), fmt.Sprintf("inv-%d-b", runs)); k != key {
+			t.Fatalf("the vault's run beside the audit has key %q, not %q", k, key)
+		}
+	}
+	defer func() { afterHeadsRead = nil }()
+	var out, errs bytes.Buffer
+	err := run([]string{"audit", "verify", "--store", filepath.Join(data, "custody.db"), "--key", keyFile, "--json"}, &out, &errs)
+	if runs == 0 {
+		t.Fatal("the audit did not read the heads by readHeads")
+	}
+	if err != nil {
+		t.Fatalf("an audit beside a vault that ran again once the heads were read: %v\n%s\n%s", err, out.String(), errs.String())
+	}
+	var res struct {
+		OK     bool   `json:"ok"`
+		Events uint64 `json:"events"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	if want := storedEvents(t, filepath.Join(data, "custody.db")); !res.OK || res.Events != want || runs != 1 {
+		t.Fatalf("the audit checked %d events (ok %v, the heads read %d times), want the store's %d, once: %s", res.Events, res.OK, runs, want, out.String())
+	}
+}
+
+// storedEvents is how many events the SQLite log at path holds.
+func storedEvents(t *testing.T, path string) uint64 {
+	t.Helper()
+	r, err := sqlite.OpenReader(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	n, _, err := r.Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
