@@ -215,3 +215,51 @@ func TestEveryRefusedActionHasWords(t *testing.T) {
 		t.Errorf("a refusal to show an item is described as %q", details)
 	}
 }
+
+// TestActionsTableInCustodyLog: docs/custody-log.md lists every action
+// (custody.ActionWords) once, with its words as the custody documents
+// give them, and names in what is recorded when it is done only event
+// types the vault writes or other actions; each request kind is an
+// action whose row says it opens a request.
+func TestActionsTableInCustodyLog(t *testing.T) {
+	b, err := os.ReadFile("../docs/custody-log.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(b), "**Actions, request kinds and routes.**")
+	sec, _, _ = strings.Cut(sec, "\n**")
+	if !ok {
+		t.Fatal(`docs/custody-log.md has no "Actions, request kinds and routes"`)
+	}
+	row := regexp.MustCompile("(?m)^\\| `([a-z.]+)` \\| (.*) \\| (.*) \\|$")
+	named := regexp.MustCompile("`([a-z]+(?:\\.[a-z]+)+)`")
+	types := eventTypes(t)
+	rows := map[string]string{}
+	for _, m := range row.FindAllStringSubmatch(sec, -1) {
+		action, words, recorded := m[1], m[2], m[3]
+		if _, twice := rows[action]; twice {
+			t.Errorf("%s is listed twice", action)
+		}
+		rows[action] = recorded
+		if w, ok := custody.ActionWords[action]; !ok {
+			t.Errorf("%s is listed but is no action of the vault (custody.ActionWords)", action)
+		} else if words != w {
+			t.Errorf("%s: the table says %q, the custody documents %q", action, words, w)
+		}
+		for _, n := range named.FindAllStringSubmatch(recorded, -1) {
+			if types[n[1]] == "" && custody.ActionWords[n[1]] == "" {
+				t.Errorf("%s: %s is recorded, but the vault writes no such event type", action, n[1])
+			}
+		}
+	}
+	for a := range custody.ActionWords {
+		if _, ok := rows[a]; !ok {
+			t.Errorf("action %s is not listed in docs/custody-log.md", a)
+		}
+	}
+	for kind := range requestKinds {
+		if !strings.Contains(rows[kind], "`request.opened`") {
+			t.Errorf("request kind %s: its row does not say it opens a request (%q)", kind, rows[kind])
+		}
+	}
+}

@@ -188,8 +188,9 @@ func TestNewRegistersTheRoutes(t *testing.T) {
 	}
 }
 
-// TestRoutesMatchOpenAPI checks each route's operationId, summary and
-// bearer token against docs/api.yaml, and that an operation with a JSON
+// TestRoutesMatchOpenAPI checks each route's operationId, summary,
+// action (x-custos-action, Route.Asks) and bearer token against
+// docs/api.yaml, and that an operation with a JSON
 // body documents the answers of a bad one (400, 415).
 func TestRoutesMatchOpenAPI(t *testing.T) {
 	doc := loadSpec(t)
@@ -204,6 +205,12 @@ func TestRoutesMatchOpenAPI(t *testing.T) {
 		}
 		if op["summary"] != rt.Summary {
 			t.Errorf("%s: summary %q, the table says %q", rt.action(), op["summary"], rt.Summary)
+		}
+		// The vault's action a route is gated by, which its refusals
+		// record (custody-log.md section 8, "Actions, request kinds and
+		// routes").
+		if got, _ := op["x-custos-action"].(string); got != rt.Asks {
+			t.Errorf("%s: x-custos-action %q, the table's Asks is %q", rt.action(), got, rt.Asks)
 		}
 		sec, hasSec := op["security"].([]any)
 		if public := hasSec && len(sec) == 0; public == rt.Auth {
