@@ -312,54 +312,15 @@ const (
 )
 
 func open(ctx context.Context, cfg Config) (*Vault, error) {
-	if cfg.Retention == 0 {
-		cfg.Retention = DefaultRetention
-	}
-	if cfg.PendingRetention == 0 {
-		cfg.PendingRetention = DefaultPendingRetention
-	}
-	if cfg.RefusalWindow <= 0 {
-		cfg.RefusalWindow = time.Minute
-	}
-	if cfg.RefusalBurst <= 0 {
-		cfg.RefusalBurst = 20
-	}
-	if cfg.MinRetention == 0 {
-		cfg.MinRetention = min(24*time.Hour, cfg.Retention)
-	}
-	if cfg.Retention < cfg.MinRetention {
-		return nil, fmt.Errorf("the default retention %s is below the retention floor %s", cfg.Retention, cfg.MinRetention)
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.SessionTTL <= 0 {
-		cfg.SessionTTL = 12 * time.Hour
-	}
-	if cfg.InvitationTTL <= 0 {
-		cfg.InvitationTTL = 72 * time.Hour
-	}
-	if cfg.RequestTTL <= 0 {
-		cfg.RequestTTL = DefaultRequestTTL
-	}
-	if cfg.OIDCClaim == "" {
-		cfg.OIDCClaim = "sub"
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
 	}
 	recovery, err := age.ParseX25519Recipient(cfg.RecoveryRecipient)
 	if err != nil {
 		return nil, fmt.Errorf("recovery recipient: %w", err)
 	}
-	if err := os.MkdirAll(cfg.SpoolDir, 0o700); err != nil {
+	if err := clearSpool(cfg.SpoolDir); err != nil {
 		return nil, err
-	}
-	// Leftover spool files are incomplete packages (ciphertext only).
-	if old, err := os.ReadDir(cfg.SpoolDir); err == nil {
-		for _, e := range old {
-			os.RemoveAll(filepath.Join(cfg.SpoolDir, e.Name()))
-		}
 	}
 	keys, err := newKeyring(cfg.KeyringDir, cfg.Sealer, cfg.Objects)
 	if err != nil {
@@ -369,33 +330,9 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("custody log: %w", err)
 	}
-	if size == 0 && keys.hasLogKey() {
-		return nil, fmt.Errorf("the custody log is empty, but the keyring %s holds this vault's log key: the log store was lost or replaced. "+
-			"Restore the custody log from backup. An empty log with an existing log key is never a new vault "+
-			"(only if this vault never finished its first start may its keyring folder be removed to begin again)", cfg.KeyringDir)
-	}
-	skey, vkey, err := keys.logKey(ctx, size == 0, recovery, func() (string, string, error) {
-		return note.GenerateKey(rand.Reader, "custos-"+randomHex(6))
-	})
+	signer, verifier, vkey, snapKey, err := openLogKey(ctx, cfg, keys, size, recovery)
 	if err != nil {
 		return nil, err
-	}
-	signer, err := note.NewSigner(string(skey))
-	snapKey, kerr := deriveSnapshotKey(skey)
-	hsm.Zero(skey)
-	if kerr != nil {
-		return nil, fmt.Errorf("state snapshot key: %w", kerr)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("log signing key: %w", err)
-	}
-	verifier, err := note.NewVerifier(vkey)
-	if err != nil {
-		return nil, fmt.Errorf("log verifier key: %w", err)
-	}
-	if err := sameKey(signer, verifier); err != nil {
-		return nil, fmt.Errorf("refusing to start: the log's public key (%s) is not the public half of its sealed signing key (%v): "+
-			"the keyring was altered, or holds files of another vault; restore it from backup", filepath.Join(cfg.KeyringDir, "log.pub"), err)
 	}
 	v := &Vault{
 		hashImage: hashImagePDQ,
@@ -464,43 +401,8 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 			return nil
 		},
 	}
-	// started is what server.started records of the start: the snapshot
-	// it resumed from, and any it discarded.
-	started := map[string]string{"sealer": cfg.Sealer.KeyRef(), "pdq_max_distance": strconv.Itoa(v.pdqDistance()),
-		// Which program wrote what follows: an upgrade is on the record.
-		"build": custody.Generator()}
-	switch {
-	case cfg.Run != "":
-		started[startedRun] = cfg.Run
-	case cfg.skipKeyCheck:
-		// Not a server: the recovery, which opens the vault with the
-		// server stopped to seal its keys again.
-		started[startedRun] = "custos admin recover"
-	}
-	// What decides who signs in, how long sessions, invitations and
-	// requests last, and how long evidence stays write-once: server
-	// configuration, not signed anywhere else, so that a change of it
-	// is on the record with the start that made it (custody-log.md,
-	// server.started).
-	if started[startedRun] == "" {
-		for k, val := range cfg.startedConfig() {
-			started[k] = val
-		}
-	}
-	// The witnesses' keys, so that what they cosigned stays the vault's
-	// to a scrub after they leave the policy (State.witnessKeys).
-	if cfg.Witnesses != nil {
-		var vkeys []string
-		for _, w := range cfg.Witnesses.Witnesses {
-			// As the cosignature key each signs with, whichever form
-			// the policy gave (the policy parsed it already).
-			if k, err := witness.CosignatureVKey(w.VKey); err == nil {
-				vkeys = append(vkeys, k)
-			}
-		}
-		slices.Sort(vkeys)
-		started[startedWitnessKeys] = strings.Join(slices.Compact(vkeys), " ")
-	}
+	// started is what server.started records of the start.
+	started := v.startRecord()
 	// The snapshots' files found unfit, renamed once the start goes on.
 	var discards []snapshotDiscard
 	if cfg.SnapshotDir != "" && cfg.TileDir != "" && !cfg.acceptRollback {
@@ -747,6 +649,144 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 	}()
 	opened = true
 	return v, nil
+}
+
+// setDefaults gives every unset setting of cfg its default, and
+// refuses a default retention below the retention floor.
+func (cfg *Config) setDefaults() error {
+	if cfg.Retention == 0 {
+		cfg.Retention = DefaultRetention
+	}
+	if cfg.PendingRetention == 0 {
+		cfg.PendingRetention = DefaultPendingRetention
+	}
+	if cfg.RefusalWindow <= 0 {
+		cfg.RefusalWindow = time.Minute
+	}
+	if cfg.RefusalBurst <= 0 {
+		cfg.RefusalBurst = 20
+	}
+	if cfg.MinRetention == 0 {
+		cfg.MinRetention = min(24*time.Hour, cfg.Retention)
+	}
+	if cfg.Retention < cfg.MinRetention {
+		return fmt.Errorf("the default retention %s is below the retention floor %s", cfg.Retention, cfg.MinRetention)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.InvitationTTL <= 0 {
+		cfg.InvitationTTL = 72 * time.Hour
+	}
+	if cfg.RequestTTL <= 0 {
+		cfg.RequestTTL = DefaultRequestTTL
+	}
+	if cfg.OIDCClaim == "" {
+		cfg.OIDCClaim = "sub"
+	}
+	return nil
+}
+
+// clearSpool makes the spool folder and empties it: files left there
+// are packages whose building a stop cut short (ciphertext only).
+func clearSpool(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if old, err := os.ReadDir(dir); err == nil {
+		for _, e := range old {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
+	return nil
+}
+
+// openLogKey unseals the log's signing key from the keyring (making
+// it for a new log, size 0) and returns its signer and verifier, the
+// verifier key as log.opened records it, and the key of the state
+// snapshots' MAC derived from it. The unsealed key is zeroed before it
+// returns. A log key beside an empty log, or a public key that is not
+// the signing key's, refuses the start.
+func openLogKey(ctx context.Context, cfg Config, keys *Keyring, size uint64, recovery *age.X25519Recipient) (note.Signer, note.Verifier, string, snapshotKey, error) {
+	if size == 0 && keys.hasLogKey() {
+		return nil, nil, "", snapshotKey{}, fmt.Errorf("the custody log is empty, but the keyring %s holds this vault's log key: the log store was lost or replaced. "+
+			"Restore the custody log from backup. An empty log with an existing log key is never a new vault "+
+			"(only if this vault never finished its first start may its keyring folder be removed to begin again)", cfg.KeyringDir)
+	}
+	skey, vkey, err := keys.logKey(ctx, size == 0, recovery, func() (string, string, error) {
+		return note.GenerateKey(rand.Reader, "custos-"+randomHex(6))
+	})
+	if err != nil {
+		return nil, nil, "", snapshotKey{}, err
+	}
+	signer, err := note.NewSigner(string(skey))
+	snapKey, kerr := deriveSnapshotKey(skey)
+	hsm.Zero(skey)
+	if kerr != nil {
+		return nil, nil, "", snapshotKey{}, fmt.Errorf("state snapshot key: %w", kerr)
+	}
+	if err != nil {
+		return nil, nil, "", snapshotKey{}, fmt.Errorf("log signing key: %w", err)
+	}
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, nil, "", snapshotKey{}, fmt.Errorf("log verifier key: %w", err)
+	}
+	if err := sameKey(signer, verifier); err != nil {
+		return nil, nil, "", snapshotKey{}, fmt.Errorf("refusing to start: the log's public key (%s) is not the public half of its sealed signing key (%v): "+
+			"the keyring was altered, or holds files of another vault; restore it from backup", filepath.Join(cfg.KeyringDir, "log.pub"), err)
+	}
+	return signer, verifier, vkey, snapKey, nil
+}
+
+// startRecord is what server.started records of a start before the
+// start's own steps: the sealer, the build, which run it is, the server's
+// configuration and the witnesses' keys. The start adds the snapshot it
+// resumed from, and any it discarded.
+func (v *Vault) startRecord() map[string]string {
+	cfg := v.cfg
+	started := map[string]string{"sealer": cfg.Sealer.KeyRef(), "pdq_max_distance": strconv.Itoa(v.pdqDistance()),
+		// Which program wrote what follows: an upgrade is on the record.
+		"build": custody.Generator()}
+	switch {
+	case cfg.Run != "":
+		started[startedRun] = cfg.Run
+	case cfg.skipKeyCheck:
+		// Not a server: the recovery, which opens the vault with the
+		// server stopped to seal its keys again.
+		started[startedRun] = "custos admin recover"
+	}
+	// What decides who signs in, how long sessions, invitations and
+	// requests last, and how long evidence stays write-once: server
+	// configuration, not signed anywhere else, so that a change of it
+	// is on the record with the start that made it (custody-log.md,
+	// server.started).
+	if started[startedRun] == "" {
+		for k, val := range cfg.startedConfig() {
+			started[k] = val
+		}
+	}
+	// The witnesses' keys, so that what they cosigned stays the vault's
+	// to a scrub after they leave the policy (State.witnessKeys).
+	if cfg.Witnesses != nil {
+		var vkeys []string
+		for _, w := range cfg.Witnesses.Witnesses {
+			// As the cosignature key each signs with, whichever form
+			// the policy gave (the policy parsed it already).
+			if k, err := witness.CosignatureVKey(w.VKey); err == nil {
+				vkeys = append(vkeys, k)
+			}
+		}
+		slices.Sort(vkeys)
+		started[startedWitnessKeys] = strings.Join(slices.Compact(vkeys), " ")
+	}
+	return started
 }
 
 // onEvent applies each durable event to the state, on the sequencer's

@@ -297,83 +297,21 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	// The replay already proved the log extends the saved checkpoints; the
 	// vault's consistency proofs must agree with it too.
-	for _, ext := range extended() {
-		if ext.Size == 0 || local != nil {
-			continue
-		}
-		var cr api.ConsistencyResponse
-		q := url.Values{"from": {strconv.FormatUint(ext.Size, 10)}, "to": {strconv.FormatUint(res.Latest.Size, 10)}}
-		if err := c.call("GET", "/v1/log/consistency", q, nil, &cr); err != nil {
+	if local == nil {
+		if err := checkConsistency(c, extended(), res.Latest); err != nil {
 			return fail(err)
-		}
-		proof := make([][]byte, len(cr.Proof))
-		for i, h := range cr.Proof {
-			proof[i], _ = hex.DecodeString(h)
-		}
-		if err := events.VerifyConsistency(ext.Size, res.Latest.Size, proof, ext.Root, res.Latest.Root); err != nil {
-			return fail(fmt.Errorf("consistency proof from the saved checkpoint of %d events: %v", ext.Size, err))
 		}
 	}
 	var wout *witnessedOutput
 	if policy != nil {
-		verdict := policy.Check([]byte(cps.Witnessed))
-		wout = &witnessedOutput{Size: witnessed.Size, Quorum: policy.Quorum, Cosigned: orEmpty(verdict.Cosigned), Missing: orEmpty(verdict.Missing),
-			CosignedAt: map[string]string{}}
-		for name, t := range verdict.Times {
-			wout.CosignedAt[name] = t.Format(time.RFC3339)
-		}
-		if witnessed.Size < res.Latest.Size {
-			// An older witnessed checkpoint proves nothing of the events
-			// after it: the vault could have rewritten them unseen.
-			return fail(fmt.Errorf("the witnessed checkpoint covers %d events, but the log's newest checkpoint %d: the vault did not have its newest checkpoint witnessed", witnessed.Size, res.Latest.Size))
-		}
-		if !verdict.Satisfied {
-			msg := fmt.Sprintf("the newest checkpoint (%d events) lacks its witness quorum: %s", witnessed.Size, policy.Describe(verdict))
-			for _, w := range policy.Witnesses {
-				if !slices.Contains(verdict.Missing, w.Name) {
-					continue
-				}
-				for _, st := range cps.Witnesses {
-					if st.Key == witness.KeyID(w.Key) && st.LastError != "" {
-						msg += fmt.Sprintf("; the vault reports of witness %s: %s", w.Name, printable.Terminal(st.LastError))
-					}
-				}
-			}
-			return fail(errors.New(msg))
+		if wout, err = checkWitnessed(policy, cps, witnessed, res.Latest.Size); err != nil {
+			return fail(err)
 		}
 	}
 	var stamps []timestampOutput
 	if len(tsaCerts) > 0 {
-		cp, err := events.ParseCheckpoint([]byte(cps.Timestamped), k.Origin, verifier)
-		if err != nil {
-			return fail(fmt.Errorf("the time-stamped checkpoint: %v", err))
-		}
-		msg, err := events.LogSigned(cp.Note, verifier)
-		if err != nil {
-			return fail(fmt.Errorf("the time-stamped checkpoint: %v", err))
-		}
-		var errs []string
-		for i, b64 := range cps.Timestamps {
-			tok, err := base64.StdEncoding.DecodeString(b64)
-			if err != nil {
-				return fail(fmt.Errorf("time-stamp token %d is not base64", i+1))
-			}
-			a, err := tsa.Verify(tok, msg, tsaCerts)
-			if errors.Is(err, tsa.ErrUntrustedSigner) {
-				errs = append(errs, fmt.Sprintf("token %d: %v", i+1, err))
-				continue
-			}
-			if err != nil {
-				return fail(fmt.Errorf("time-stamp token %d over the checkpoint of %d events: %v", i+1, cp.Size, err))
-			}
-			stamps = append(stamps, timestampOutput{Size: cp.Size, Time: a.Time.UTC().Format(time.RFC3339Nano), Accuracy: a.Accuracy.String(), TSA: printable.Terminal(a.Subject),
-				text: pkgformat.WithAccuracy(a.Time, a.Accuracy)})
-		}
-		if len(cps.Timestamps) == 0 {
-			return fail(fmt.Errorf("the vault has no time-stamp token for its newest checkpoint (%d events): its time-stamping authorities did not answer (the server's log and custos_tsa_failures_total say why)", cp.Size))
-		}
-		if len(stamps) == 0 {
-			return fail(fmt.Errorf("the newest checkpoint (%d events) carries no time-stamp token of a TSA whose certificate was given (%d token(s): %s)", cp.Size, len(cps.Timestamps), strings.Join(errs, "; ")))
+		if stamps, err = checkTimestamps(cps, k.Origin, verifier, tsaCerts); err != nil {
+			return fail(err)
 		}
 	}
 	replaced := false
@@ -475,6 +413,105 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		text += "\nwarning: " + w
 	}
 	return printResult(stdout, *asJSON, out, text)
+}
+
+// checkConsistency asks the vault for a consistency proof from each
+// saved checkpoint to latest (GET /v1/log/consistency) and verifies it
+// (RFC 9162 section 2.1.4): the replay proved the log extends them, and
+// the vault's own proofs must agree.
+func checkConsistency(c *client, saved []*events.Checkpoint, latest *events.Checkpoint) error {
+	for _, ext := range saved {
+		if ext.Size == 0 {
+			continue
+		}
+		var cr api.ConsistencyResponse
+		q := url.Values{"from": {strconv.FormatUint(ext.Size, 10)}, "to": {strconv.FormatUint(latest.Size, 10)}}
+		if err := c.call("GET", "/v1/log/consistency", q, nil, &cr); err != nil {
+			return err
+		}
+		proof := make([][]byte, len(cr.Proof))
+		for i, h := range cr.Proof {
+			proof[i], _ = hex.DecodeString(h)
+		}
+		if err := events.VerifyConsistency(ext.Size, latest.Size, proof, ext.Root, latest.Root); err != nil {
+			return fmt.Errorf("consistency proof from the saved checkpoint of %d events: %v", ext.Size, err)
+		}
+	}
+	return nil
+}
+
+// checkWitnessed checks the witnessed checkpoint against the policy: it
+// must be of the log's newest checkpoint (latest, its size) and carry
+// the quorum's cosignatures (docs/witnesses.md). It returns what the
+// audit reports of it, or why it fails, with what the vault says of each
+// missing witness.
+func checkWitnessed(policy *witness.Policy, cps api.CheckpointsResponse, witnessed *events.Checkpoint, latest uint64) (*witnessedOutput, error) {
+	verdict := policy.Check([]byte(cps.Witnessed))
+	wout := &witnessedOutput{Size: witnessed.Size, Quorum: policy.Quorum, Cosigned: orEmpty(verdict.Cosigned), Missing: orEmpty(verdict.Missing),
+		CosignedAt: map[string]string{}}
+	for name, t := range verdict.Times {
+		wout.CosignedAt[name] = t.Format(time.RFC3339)
+	}
+	if witnessed.Size < latest {
+		// An older witnessed checkpoint proves nothing of the events
+		// after it: the vault could have rewritten them unseen.
+		return nil, fmt.Errorf("the witnessed checkpoint covers %d events, but the log's newest checkpoint %d: the vault did not have its newest checkpoint witnessed", witnessed.Size, latest)
+	}
+	if !verdict.Satisfied {
+		msg := fmt.Sprintf("the newest checkpoint (%d events) lacks its witness quorum: %s", witnessed.Size, policy.Describe(verdict))
+		for _, w := range policy.Witnesses {
+			if !slices.Contains(verdict.Missing, w.Name) {
+				continue
+			}
+			for _, st := range cps.Witnesses {
+				if st.Key == witness.KeyID(w.Key) && st.LastError != "" {
+					msg += fmt.Sprintf("; the vault reports of witness %s: %s", w.Name, printable.Terminal(st.LastError))
+				}
+			}
+		}
+		return nil, errors.New(msg)
+	}
+	return wout, nil
+}
+
+// checkTimestamps verifies the RFC 3161 tokens the vault keeps for its
+// time-stamped checkpoint against the TSA certificates the auditor
+// trusts (docs/timestamps.md): at least one must be of one of them. It
+// returns the tokens that verified, or why none did.
+func checkTimestamps(cps api.CheckpointsResponse, origin string, verifier note.Verifier, tsaCerts []*x509.Certificate) ([]timestampOutput, error) {
+	var stamps []timestampOutput
+	cp, err := events.ParseCheckpoint([]byte(cps.Timestamped), origin, verifier)
+	if err != nil {
+		return nil, fmt.Errorf("the time-stamped checkpoint: %v", err)
+	}
+	msg, err := events.LogSigned(cp.Note, verifier)
+	if err != nil {
+		return nil, fmt.Errorf("the time-stamped checkpoint: %v", err)
+	}
+	var errs []string
+	for i, b64 := range cps.Timestamps {
+		tok, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			return nil, fmt.Errorf("time-stamp token %d is not base64", i+1)
+		}
+		a, err := tsa.Verify(tok, msg, tsaCerts)
+		if errors.Is(err, tsa.ErrUntrustedSigner) {
+			errs = append(errs, fmt.Sprintf("token %d: %v", i+1, err))
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("time-stamp token %d over the checkpoint of %d events: %v", i+1, cp.Size, err)
+		}
+		stamps = append(stamps, timestampOutput{Size: cp.Size, Time: a.Time.UTC().Format(time.RFC3339Nano), Accuracy: a.Accuracy.String(), TSA: printable.Terminal(a.Subject),
+			text: pkgformat.WithAccuracy(a.Time, a.Accuracy)})
+	}
+	if len(cps.Timestamps) == 0 {
+		return nil, fmt.Errorf("the vault has no time-stamp token for its newest checkpoint (%d events): its time-stamping authorities did not answer (the server's log and custos_tsa_failures_total say why)", cp.Size)
+	}
+	if len(stamps) == 0 {
+		return nil, fmt.Errorf("the newest checkpoint (%d events) carries no time-stamp token of a TSA whose certificate was given (%d token(s): %s)", cp.Size, len(cps.Timestamps), strings.Join(errs, "; "))
+	}
+	return stamps, nil
 }
 
 // saveTarget is the file --save-checkpoint writes, as it was when the
