@@ -1291,3 +1291,53 @@ func TestHeldAsOfADestroyedCaseIsTheDepositsRefusal(t *testing.T) {
 		t.Errorf("a malformed sum of the destroyed case: %v", err)
 	}
 }
+
+// TestAReportWithoutActionIsNotClosedActioned: "actioned" says a notice
+// was sent or the report forwarded, and the statistics count it so; a
+// report with neither is refused that reason (recorded, nothing closed),
+// and closes with another. A notice, or a forwarding, makes it one.
+func TestAReportWithoutActionIsNotClosedActioned(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	record := func() string {
+		t.Helper()
+		rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/gallery/1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rp
+	}
+	received, assessed, noticed, forwarded := record(), record(), record(), record()
+	for _, rp := range []string{assessed, forwarded} {
+		if err := v.AssessReport(ctx, h.a1, rp, "HL-1", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refusals := countType(t, v, TypeAccessRefused)
+	for _, rp := range []string{received, assessed} {
+		err := v.CloseReport(ctx, h.a1, rp, "actioned", "")
+		if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "no notice sent and no forwarding") {
+			t.Fatalf("closing as actioned a report nothing was done with: %v", err)
+		}
+		if rv, _ := v.ReportDetail(ctx, h.a1, rp); rv.Status == StatusClosed {
+			t.Fatalf("the refused closing closed report %s", rp)
+		}
+	}
+	if n := countType(t, v, TypeAccessRefused); n != refusals+2 {
+		t.Fatalf("%d refusals recorded, want 2", n-refusals)
+	}
+	if err := v.CloseReport(ctx, h.a1, received, "content-gone", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.SendNotice(ctx, h.a1, noticed, NoticeSent{URL: "https://host.example/gallery/1", To: "Host Ltd", Via: "email"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ForwardReport(ctx, h.a1, forwarded, "national police", "police", "csv"); err != nil {
+		t.Fatal(err)
+	}
+	for _, rp := range []string{noticed, forwarded} {
+		if err := v.CloseReport(ctx, h.a1, rp, "actioned", ""); err != nil {
+			t.Fatalf("closing as actioned report %s: %v", rp, err)
+		}
+	}
+}

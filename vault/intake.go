@@ -678,7 +678,18 @@ func (v *Vault) CloseReport(ctx context.Context, who Principal, id, reason, note
 		return err
 	}
 	r, _ := v.state.getReport(id)
-	_, err := v.reportDecision(ctx, who, "report.close", id, func(Report) error { return nil },
+	// "actioned" says a notice was sent or the report forwarded, and the
+	// statistics count it so: a report with neither closes with the
+	// reason no action was taken (decided at the event's position).
+	pre := func(r Report) error {
+		if reason == StatusActioned && r.openStatus() != StatusActioned {
+			return refusedHints(ErrConflict, "record the notice (custos report notice) or the forwarding (custos report forward) first, or close it with the reason no action was taken",
+				"record the notice or the forwarding first, on the report's page, or close it with the reason no action was taken",
+				"report %s has no notice sent and no forwarding, so it was not actioned; the reasons without an action are %s", id, strings.Join(ReportCloseReasons[1:], ", "))
+		}
+		return nil
+	}
+	_, err := v.reportDecision(ctx, who, "report.close", id, pre,
 		sequencer.Draft{Type: TypeReportClosed, Case: r.Case, Data: ReportClosed{Report: id, Reason: reason, Note: note}})
 	return err
 }

@@ -153,7 +153,7 @@ func TestRefusalGroundsFollowTheTruth(t *testing.T) {
 	if err := v.AssessReport(ctx, h.a1, rp, "HL-1", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := v.CloseReport(ctx, h.a1, rp, "actioned", ""); err != nil {
+	if err := v.CloseReport(ctx, h.a1, rp, "not-illegal", ""); err != nil {
 		t.Fatal(err)
 	}
 	lastRefusal := func() AccessRefused {
