@@ -45,12 +45,20 @@ type Classification struct {
 	// clearers counts the counted not-illegal votes whose voters are
 	// assigned to the item's case now (clearedByVotes).
 	clearers int
+	// unchanged: Classify was asked for the vote its voter's current
+	// vote is already, and recorded nothing.
+	unchanged bool
 }
 
 // Known is why the item is known material after the vote Classify
 // recorded, and so hidden from review ("" when it is not, or when the
 // classification was not made by Classify).
 func (cl Classification) Known() string { return cl.known }
+
+// Unchanged reports whether Classify was asked for the very vote (every
+// field) its voter's current vote on the item is, and so recorded
+// nothing: a vote repeated is no second vote.
+func (cl Classification) Unchanged() bool { return cl.unchanged }
 
 // VoteView is one vote as shown.
 type VoteView struct {
@@ -226,10 +234,24 @@ func (v *Vault) Classify(ctx context.Context, who Principal, itemID string, req 
 		}
 		return nil
 	}
+	// The same vote again, every field as the voter's current one, is
+	// not recorded a second time (decided at the event's position too).
+	unchanged := false
+	decided := func(c Case, ok bool) error {
+		if err := pre(c, ok); err != nil {
+			return err
+		}
+		if cur, ok := v.state.voteOf(itemID, who.Name); ok && cur.ItemClassified == req {
+			unchanged = true
+			return errUnchanged
+		}
+		unchanged = false
+		return nil
+	}
 	if err := v.checkNow(it.Case, pre); err != nil {
 		return Classification{}, v.refusedAs(ctx, who, "item.classify", itemID, err)
 	}
-	if _, err := v.decide(ctx, who, "item.classify", itemID, pre, sequencer.Draft{Type: TypeItemClassified, Actor: who.actor(), Case: it.Case, Item: itemID, Data: req}); err != nil {
+	if _, err := v.decide(ctx, who, "item.classify", itemID, decided, sequencer.Draft{Type: TypeItemClassified, Actor: who.actor(), Case: it.Case, Item: itemID, Data: req}); err != nil {
 		return Classification{}, err
 	}
 	// The item was read a moment ago, and is now among the changed.
@@ -238,6 +260,7 @@ func (v *Vault) Classify(ctx context.Context, who Principal, itemID string, req 
 		return Classification{}, err
 	}
 	cl := v.classification(it)
+	cl.unchanged = unchanged
 	// What the vote left hidden, said with it: a settlement as not
 	// illegal does not unhide what one person's vote cannot (a set's
 	// listing, a copy of known material).

@@ -1341,3 +1341,39 @@ func TestAReportWithoutActionIsNotClosedActioned(t *testing.T) {
 		}
 	}
 }
+
+// TestARepeatedVoteIsNotASecondVote: the vote a voter already gave,
+// every field the same, is answered as unchanged and records nothing; a
+// vote that differs in any field (here its note) is recorded.
+func TestARepeatedVoteIsNotASecondVote(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	it := h.deposit(t, h.a1, "a.png", []byte("a repeated vote"), "")
+	vote := ClassifyRequest{Category: CategoryBaseline, AgeGroup: AgeGroups[0]}
+	first, err := v.Classify(ctx, h.a1, it.ID, vote)
+	if err != nil || first.Unchanged() {
+		t.Fatalf("the first vote: %+v %v", first, err)
+	}
+	before := countType(t, v, TypeItemClassified)
+	again, err := v.Classify(ctx, h.a1, it.ID, vote)
+	if err != nil || !again.Unchanged() {
+		t.Fatalf("the same vote again: unchanged %v, %v", again.Unchanged(), err)
+	}
+	if n := countType(t, v, TypeItemClassified); n != before {
+		t.Fatalf("the same vote again recorded %d events", n-before)
+	}
+	if again.Tally[CategoryBaseline] != 1 {
+		t.Fatalf("the tally after a repeated vote: %v", again.Tally)
+	}
+	// Another analyst's same vote is theirs, and counts.
+	if cl, err := v.Classify(ctx, h.a2, it.ID, vote); err != nil || cl.Unchanged() || cl.Tally[CategoryBaseline] != 2 {
+		t.Fatalf("a second analyst's vote: %+v %v", cl, err)
+	}
+	vote.Note = "seen again at full size"
+	if cl, err := v.Classify(ctx, h.a1, it.ID, vote); err != nil || cl.Unchanged() {
+		t.Fatalf("a vote with a new note: unchanged %v, %v", cl.Unchanged(), err)
+	}
+	if n := countType(t, v, TypeItemClassified); n != before+2 {
+		t.Fatalf("%d votes recorded after the first, want 2", n-before)
+	}
+}

@@ -641,6 +641,14 @@ func (s *State) votesOf(item string) []Vote {
 	return out
 }
 
+// voteOf is person's current vote on item, if they have one.
+func (s *State) voteOf(item, person string) (Vote, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	vote, ok := s.hot.votes[item][person]
+	return vote, ok
+}
+
 func (s *State) votesNeeded(caseID string) int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -364,6 +364,9 @@ func runClassify(args []string, stdout io.Writer) error {
 		return err
 	}
 	text := fmt.Sprintf("%s: your vote %s recorded; agreeing votes: %d of the %d that settle it", out.Item, out.Category, out.Votes, out.Needed)
+	if out.Unchanged {
+		text = fmt.Sprintf("%s: your vote %s stands: it is the vote you gave before, so nothing new was recorded; agreeing votes: %d of the %d that settle it", out.Item, out.Category, out.Votes, out.Needed)
+	}
 	switch {
 	case out.Disputed:
 		text += "; the votes disagree: " + tally(out.Classification.Tally)

@@ -105,6 +105,9 @@ type ClassifyResponse struct {
 	// Known says why the item is known material after the vote (hidden
 	// from review), "" when it is not.
 	Known string `json:"known,omitempty"`
+	// Unchanged: the vote asked for is the voter's current vote on the
+	// item, every field the same; nothing was recorded.
+	Unchanged bool `json:"unchanged,omitempty"`
 }
 
 // ClassificationPolicyRequest is the body of POST
@@ -250,7 +253,7 @@ func (h *Handler) classify(w http.ResponseWriter, r *http.Request, who vault.Pri
 		return err
 	}
 	writeJSON(w, http.StatusOK, ClassifyResponse{Item: r.PathValue("item"), Category: req.Category, Votes: cl.Tally[req.Category],
-		Needed: cl.Needed, Settled: cl.Category, Disputed: cl.Disputed, Classification: cl, Known: cl.Known()})
+		Needed: cl.Needed, Settled: cl.Category, Disputed: cl.Disputed, Classification: cl, Known: cl.Known(), Unchanged: cl.Unchanged()})
 	return nil
 }
 

@@ -112,10 +112,15 @@ func (h *Handler) classify(w http.ResponseWriter, r *http.Request, s *session) e
 	}
 	f := r.PostForm
 	id := r.PathValue("item")
-	if _, err := h.v.Classify(r.Context(), s.who, id, vault.ClassifyRequest{Category: f.Get("category"), AgeGroup: f.Get("age_group"),
-		Sex: f.Get("sex"), Series: strings.TrimSpace(f.Get("series")), Note: strings.TrimSpace(f.Get("note"))}); err != nil {
+	cl, err := h.v.Classify(r.Context(), s.who, id, vault.ClassifyRequest{Category: f.Get("category"), AgeGroup: f.Get("age_group"),
+		Sex: f.Get("sex"), Series: strings.TrimSpace(f.Get("series")), Note: strings.TrimSpace(f.Get("note"))})
+	if err != nil {
 		return err
 	}
-	h.redirectDone(w, r, Prefix+"items/"+id, "classified")
+	notice := "classified"
+	if cl.Unchanged() {
+		notice = "classified.unchanged"
+	}
+	h.redirectDone(w, r, Prefix+"items/"+id, notice)
 	return nil
 }

@@ -830,7 +830,8 @@ func TestReportPageOpensTheContactOnlyWhenAsked(t *testing.T) {
 }
 
 // TestCaseListSaysHowFarTheVotesAre: an item with agreeing votes short
-// of the case's policy is listed with their count, not as unclassified.
+// of the case's policy is listed with their count, not as unclassified,
+// and its page says the same.
 func TestCaseListSaysHowFarTheVotesAre(t *testing.T) {
 	bv := openTestVault(t)
 	base := serve(t, bv, api.Options{}, nil)
@@ -849,6 +850,12 @@ func TestCaseListSaysHowFarTheVotesAre(t *testing.T) {
 	_, body := c.do("GET", "/app/cases/VO-1", nil)
 	if !strings.Contains(body, "unsettled: 1 of 3 votes for national") || !strings.Contains(body, "not classified") {
 		t.Fatalf("the case's list does not say how far the votes are:\n%s", body)
+	}
+	// So does the item's own page, which said "not classified" above its
+	// votes.
+	_, body = c.do("GET", "/app/items/"+item, nil)
+	if !strings.Contains(body, "unsettled: 1 of 3 votes for national") || strings.Contains(body, "not classified") {
+		t.Fatalf("the item's page does not say how far the votes are:\n%s", body)
 	}
 }
 
