@@ -247,3 +247,33 @@ func TestSumsOfAnotherLengthNameTheirFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestACutShortJSONDocumentSaysSo: a VICS or CAID document cut short at
+// any byte, or with a byte that is not JSON, is refused in words (the
+// file ends before its JSON document does; where the syntax error is),
+// never as encoding/json's bare "EOF" or "unexpected EOF".
+func TestACutShortJSONDocumentSaysSo(t *testing.T) {
+	for _, tc := range []struct{ file, format string }{{"vics-2.0.json", "vics"}, {"vics-1.3.json", "vics"}, {"caid.json", "caid"}} {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "hashset", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for cut := 0; cut < len(b)-1; cut++ {
+			_, err := Parse(bytes.NewReader(b[:cut]), tc.format, func(Entry) error { return nil })
+			if err == nil {
+				// A cut inside trailing white space leaves a whole document.
+				if strings.TrimSpace(string(b[cut:])) != "" {
+					t.Fatalf("%s cut at byte %d: accepted", tc.file, cut)
+				}
+				continue
+			}
+			if msg := err.Error(); msg == "EOF" || msg == "unexpected EOF" || strings.HasSuffix(msg, ": EOF") || strings.HasSuffix(msg, ": unexpected EOF") {
+				t.Fatalf("%s cut at byte %d: %q", tc.file, cut, msg)
+			}
+		}
+		bad := bytes.Replace(b, []byte(":"), []byte(";"), 1)
+		if _, err := Parse(bytes.NewReader(bad), tc.format, func(Entry) error { return nil }); err == nil || !strings.Contains(err.Error(), "not valid JSON at byte") {
+			t.Fatalf("%s with a syntax error: %v", tc.file, err)
+		}
+	}
+}

@@ -42,7 +42,8 @@ type vicsMedia struct {
 	MediaFiles        []struct{ FileName json.RawMessage }
 }
 
-func parseVICS(r io.Reader, fn func(Entry) error, st *ParseStats, caid bool) error {
+func parseVICS(r io.Reader, fn func(Entry) error, st *ParseStats, caid bool) (err error) {
+	defer func() { err = jsonReadError(err) }()
 	ol := newOffsetLines(r)
 	dec := json.NewDecoder(ol)
 	dec.UseNumber()
@@ -100,6 +101,22 @@ func parseVICS(r io.Reader, fn func(Entry) error, st *ParseStats, caid bool) err
 		return errors.New("data after the JSON document")
 	}
 	return nil
+}
+
+// jsonReadError says in words what encoding/json's errors of a document
+// cut short say as "EOF" or "unexpected EOF", and where a syntax error
+// is; other errors pass unchanged.
+func jsonReadError(err error) error {
+	var syntax *json.SyntaxError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("the file ends before its JSON document does: it is empty, was cut short, or is not all of what was exported (%w)", err)
+	case errors.As(err, &syntax):
+		return fmt.Errorf("not valid JSON at byte %d of the file: %w", syntax.Offset, err)
+	}
+	return err
 }
 
 func skipBOM(ol *offsetLines) error {

@@ -31,7 +31,7 @@ var roles = func() map[string]bool {
 
 // unknownRole refuses a role no person may have, naming those they may.
 func unknownRole(role string) error {
-	return badInput("unknown role %q: use one of %s", truncate(role), strings.Join(Roles, ", "))
+	return notOneOf("unknown role", role, Roles)
 }
 
 // Enroll enrols a person directly, as the vault itself (no request, no

@@ -3,7 +3,6 @@ package vault
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"github.com/custos-vault/custos/events/sequencer"
 )
@@ -211,13 +210,13 @@ func (v *Vault) Classify(ctx context.Context, who Principal, itemID string, req 
 		return Classification{}, err
 	}
 	if !slices.Contains(Categories, req.Category) {
-		return Classification{}, badInput("category %q: use one of %s", truncate(req.Category), strings.Join(Categories, ", "))
+		return Classification{}, notOneOf("category", req.Category, Categories)
 	}
 	if req.AgeGroup != "" && !slices.Contains(AgeGroups, req.AgeGroup) {
-		return Classification{}, badInput("age group %q: use one of %s", truncate(req.AgeGroup), strings.Join(AgeGroups, ", "))
+		return Classification{}, notOneOf("age group", req.AgeGroup, AgeGroups)
 	}
 	if req.Sex != "" && !slices.Contains(Sexes, req.Sex) {
-		return Classification{}, badInput("sex %q: use one of %s", truncate(req.Sex), strings.Join(Sexes, ", "))
+		return Classification{}, notOneOf("sex", req.Sex, Sexes)
 	}
 	if err := checkText("series", req.Series, 128, false, false); err != nil {
 		return Classification{}, err

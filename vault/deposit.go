@@ -178,7 +178,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 			}
 			switch {
 			case !ok || r.Case != c.ID && who.Role != RoleAnalyst:
-				return badInput("no report %s", req.Report)
+				return badInput("no report %s that you may deposit for in case %s: check its id in the list of reports", req.Report, c.ID)
 			case r.Status == StatusClosed:
 				return refused(ErrConflict, "report %s was closed (%s)", req.Report, r.ClosedReason)
 			case r.Case != c.ID:

@@ -140,7 +140,7 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 	}
 	// What was asked, once who may ask is decided (security.md rule 9).
 	if !slices.Contains(HashFormats, format) {
-		return nil, badInput("format %q: use one of %s", truncate(format), strings.Join(HashFormats, ", "))
+		return nil, notOneOf("format", format, HashFormats)
 	}
 	pre := func(c Case, ok bool) error {
 		if err := liveCase(caseID, c, ok); err != nil {

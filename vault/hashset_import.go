@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/custos-vault/custos/events/sequencer"
@@ -109,10 +108,10 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 		return nil, badInput("hash set name %q: use 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit", truncate(req.Name))
 	}
 	if !slices.Contains(hashset.Formats, req.Format) {
-		return nil, badInput("format %q: use one of %s", truncate(req.Format), strings.Join(hashset.Formats, ", "))
+		return nil, notOneOf("format", req.Format, hashset.Formats)
 	}
 	if req.Category != "" && !slices.Contains(HashSetCategories, req.Category) {
-		return nil, badInput("category %q: use one of %s", truncate(req.Category), strings.Join(HashSetCategories, ", "))
+		return nil, notOneOf("category", req.Category, HashSetCategories)
 	}
 	if req.Category == "" && slices.Contains(uncategorisedFormats, req.Format) {
 		return nil, badInput("a %s file names no category for its entries: say what a match means with a category (--category: baseline or national: known-illegal, hidden from review; not-illegal; known-good: ordinary files, as NSRL lists)", req.Format)

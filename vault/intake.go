@@ -100,7 +100,7 @@ func (v *Vault) RecordReport(ctx context.Context, who Principal, req ReportReque
 
 func checkReport(req ReportRequest) (ReportReceived, error) {
 	if !slices.Contains(ReportChannels, req.Channel) {
-		return ReportReceived{}, badInput("channel %q: use one of %s", truncate(req.Channel), strings.Join(ReportChannels, ", "))
+		return ReportReceived{}, notOneOf("channel", req.Channel, ReportChannels)
 	}
 	if len(req.URLs) == 0 {
 		return ReportReceived{}, badInput("a report names at least one URL")
@@ -672,7 +672,7 @@ func (v *Vault) CloseReport(ctx context.Context, who Principal, id, reason, note
 		return err
 	}
 	if !slices.Contains(ReportCloseReasons, reason) {
-		return badInput("reason %q: use one of %s", truncate(reason), strings.Join(ReportCloseReasons, ", "))
+		return notOneOf("reason", reason, ReportCloseReasons)
 	}
 	if err := checkText("note", note, maxReportNoteBytes, false, true); err != nil {
 		return err
@@ -738,7 +738,7 @@ func (v *Vault) SendNotice(ctx context.Context, who Principal, id string, n Noti
 		return err
 	}
 	if !slices.Contains(NoticeVias, n.Via) {
-		return badInput("via %q: use one of %s", truncate(n.Via), strings.Join(NoticeVias, ", "))
+		return notOneOf("via", n.Via, NoticeVias)
 	}
 	if err := checkText("reference", n.Reference, maxReportFieldBytes, false, false); err != nil {
 		return err
@@ -851,7 +851,7 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 		return nil, badInput("kind %q: hotline or police", truncate(kind))
 	}
 	if !slices.Contains(ForwardFormats, format) {
-		return nil, badInput("format %q: use one of %s", truncate(format), strings.Join(ForwardFormats, ", "))
+		return nil, notOneOf("format", format, ForwardFormats)
 	}
 	r, _ := v.state.getReport(id)
 	items, unsettled, exported, err := v.forwardItems(r, format)

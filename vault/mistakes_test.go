@@ -532,3 +532,43 @@ func TestEndedDestructionRequestsSayHowTheyEnded(t *testing.T) {
 		}
 	}
 }
+
+// TestAMistypedValueIsNamed: a value that is none of those allowed (a
+// category, a close reason, a format) is answered with them all and,
+// where one is near, the one it was likely meant to be; nothing is
+// recorded for it.
+func TestAMistypedValueIsNamed(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	it := h.deposit(t, h.a1, "a.png", []byte("a mistyped category"), "")
+	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/m"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(logged(t, v))
+	for _, tc := range []struct {
+		what  string
+		err   error
+		guess string
+	}{
+		{"category", func() error { _, err := v.Classify(ctx, h.a1, it.ID, ClassifyRequest{Category: "basline"}); return err }(), "did you mean baseline?"},
+		{"close reason", v.CloseReport(ctx, h.a1, rp, "duplcate", ""), "did you mean duplicate?"},
+		{"hash list format", func() error { _, err := v.ExportHashes(ctx, h.a1, "HL-1", "sha265sum"); return err }(), "did you mean sha256sum?"},
+		{"far from any", func() error {
+			_, err := v.Classify(ctx, h.a1, it.ID, ClassifyRequest{Category: "zzzzzzzz"})
+			return err
+		}(), ""},
+	} {
+		switch {
+		case !errors.Is(tc.err, ErrBadInput) || !strings.Contains(tc.err.Error(), "use one of"):
+			t.Errorf("%s: %v, want ErrBadInput naming the values", tc.what, tc.err)
+		case tc.guess != "" && !strings.Contains(tc.err.Error(), tc.guess):
+			t.Errorf("%s: %v, want %q", tc.what, tc.err, tc.guess)
+		case tc.guess == "" && strings.Contains(tc.err.Error(), "did you mean"):
+			t.Errorf("%s: %v guesses", tc.what, tc.err)
+		}
+	}
+	if n := len(logged(t, v)); n != before {
+		t.Fatalf("%d events recorded for mistyped values", n-before)
+	}
+}

@@ -35,6 +35,7 @@ import (
 	"github.com/custos-vault/custos/events/witness"
 	"github.com/custos-vault/custos/events/witness/witnessclient"
 	"github.com/custos-vault/custos/hsm"
+	"github.com/custos-vault/custos/internal/cliflags"
 	"github.com/custos-vault/custos/objects"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -911,6 +912,18 @@ var (
 
 func badInput(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrBadInput, fmt.Sprintf(format, args...))
+}
+
+// notOneOf is ErrBadInput for a value of what (a category, a format)
+// that is none of allowed: it names them, and the one a mistyped value
+// was most likely meant to be (cliflags.Closest), as the command line
+// does for its flags.
+func notOneOf(what, got string, allowed []string) error {
+	guess := ""
+	if c := cliflags.Closest(got, allowed); c != "" {
+		guess = fmt.Sprintf("did you mean %s? ", c)
+	}
+	return badInput("%s %q: %suse one of %s", what, truncate(got), guess, strings.Join(allowed, ", "))
 }
 
 // sameKey checks that verifier accepts what signer signs: the keyring's

@@ -235,6 +235,12 @@ func printOverview(w io.Writer) {
 // what it does, its flags (from the flag set, when it is known) and
 // examples.
 func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
+	if c.name == "report" {
+		// One word, two things: an analyst asking for help with the
+		// hotline's reports is told where they are before the court's
+		// document of a case's custody.
+		fmt.Fprintf(w, "custos report has two uses:\n  hotline reports (analysts): custos report new|list|show|assess|notice|acknowledged|removed|forward|close|reopen\n    (custos report COMMAND --help for each; docs/hotline.md)\n  a case's chain-of-custody report for a court (auditors, custodians): below\n\n")
+	}
 	// Two declarations share `login`: one help shows the usage of both.
 	for _, d := range commands {
 		if d.name != c.name {

@@ -344,6 +344,12 @@ func runServer(args []string, stderr io.Writer) error {
 			}
 			pathLine = fmt.Sprintf("  export PATH=%s:$PATH\n", dirs)
 		}
+		// Absolute, so that the lines work from any folder (evidence,
+		// even test files, belongs outside the checkout).
+		devData := f.data
+		if abs, err := filepath.Abs(f.data); err == nil {
+			devData = abs
+		}
 		publicLine := ""
 		if pln != nil {
 			scheme := "http://"
@@ -351,12 +357,9 @@ func runServer(args []string, stderr io.Writer) error {
 				scheme = "https://"
 			}
 			publicLine = fmt.Sprintf("The public report intake (the form the public reports through): %s%s/\n", scheme, pln.Addr())
-		}
-		// Absolute, so that the lines work from any folder (evidence,
-		// even test files, belongs outside the checkout).
-		devData := f.data
-		if abs, err := filepath.Abs(f.data); err == nil {
-			devData = abs
+			// A hotline's analysts start from their own file.
+			publicLine += fmt.Sprintf("Hotline work, as an analyst: . %s   # then: custos report list (the public's reports), custos report --help\n",
+				filepath.Join(devData, "dev", "analyst.env"))
 		}
 		fmt.Fprintf(stderr, "\nCustos is running (development mode). In another terminal:\n"+pathLine+
 			"  cd \"$(mktemp -d)\"   # a scratch folder: test files stay out of the checkout\n"+

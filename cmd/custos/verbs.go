@@ -204,7 +204,7 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 			if refused(err) {
 				// Running it again as it is cannot help: what the
 				// refusal asks for comes first.
-				hint = "once that is done, " + hint
+				hint = "once what it says is put right, " + hint
 			}
 			return fmt.Errorf("%w; %s", err, hint)
 		}
@@ -443,6 +443,11 @@ func depositedBefore(c *client, caseID string, u upload) (string, error) {
 	var out api.ItemsResponse
 	q := url.Values{"sha256": {sum}}
 	if err := c.call("GET", "/v1/cases/"+url.PathEscape(caseID)+"/items", q, nil, &out); err != nil {
+		if refused(err) {
+			// Said as what the user asked: a deposit, which looks for the
+			// folder's files already in the case first.
+			return "", fmt.Errorf("nothing was deposited into case %s: before a folder is deposited, the case's items are looked up to skip those already there, and that was refused: %w", caseID, err)
+		}
 		return "", err
 	}
 	for _, it := range out.Items {
@@ -1147,7 +1152,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		// `report WORD`: a hotline report verb mistyped, not the
 		// chain-of-custody document.
-		return usageErr("unknown report command %q: hotline reports are report new|list|show|assess|notice|acknowledged|removed|forward|close|reopen; the chain-of-custody document is report --case CASE -o FILE", args[0])
+		return usageErr("unknown report command %q: %shotline reports are report new|list|show|assess|notice|acknowledged|removed|forward|close|reopen; the chain-of-custody document is report --case CASE -o FILE", args[0], didYouMean(args[0], subCommands("report"), "report "))
 	}
 	return runDocument("report", "/report", args, stdout, stderr)
 }
