@@ -174,7 +174,7 @@ func logCases(k *logKit) []logCaseDef {
 		ev(false, "repeated-member", "event.canonical", `"case" twice`, sub(e7, `"case":"",`, `"case":"","case":"",`)),
 		ev(false, "missing-member", "event.canonical", `"item" missing`, sub(e7, `"item":"",`, ``)),
 		ev(false, "null", "event.canonical", `"case":null`, sub(e7, `"case":""`, `"case":null`)),
-		ev(false, "escaped-hyphen", "event.canonical", `"-" in the id escaped as \u002d... in the time`, sub(e7, `"time":"2026-03`, `"time":"2026\u002d03`)),
+		ev(false, "escaped-hyphen", "event.canonical", `the first "-" of the time escaped as \u002d`, sub(e7, `"time":"2026-03`, `"time":"2026\u002d03`)),
 		ev(false, "escaped-slash", "event.canonical", `"/" escaped as \/ in the id of a case`, sub(e7, `"case":""`, `"case":"KH\/1"`)),
 		ev(true, "literal-slash", "event.canonical", `a literal "/" in the case`, sub(e7, `"case":""`, `"case":"KH/1"`)),
 		ev(false, "uppercase-escape", "event.canonical", `U+001F written \u001F`, sub(e7, `"case":""`, `"case":"\u001F"`)),
@@ -233,6 +233,9 @@ func logCases(k *logKit) []logCaseDef {
 		cp(false, "valid-then-invalid", "checkpoint.log-signature", "the log key's valid line, then an invalid one of the same key", []byte(string(cp5)+bad)),
 		cp(false, "invalid-then-valid", "checkpoint.log-signature", "an invalid line of the log key, then its valid one", []byte(t5+"\n"+bad+line)),
 		cp(false, "no-log-line", "checkpoint.log-signature", "only a line of another key", []byte(t5+"\n"+other("witness.example"))),
+		// A reader that never verifies a signature passes every other
+		// case: one line of the log key, whose signature is wrong.
+		cp(false, "signature-wrong", "checkpoint.log-signature", "the log key's one line, one bit of its Ed25519 signature flipped (its base64 canonical)", []byte(t5+"\n"+bad)),
 		cp(false, "other-origin", "checkpoint.text", "signed by the log key for origin custos-other", k.sign(strings.Replace(t5, vectorKeyName, "custos-other", 1))),
 		cp(true, "cosignature-before", "checkpoint.log-signature", "a line of an unknown key before the log's line", []byte(t5+"\n"+other("witness.example")+line)),
 		cp(true, "cosignature-after", "checkpoint.log-signature", "a line of an unknown key after the log's line", []byte(string(cp5)+other("witness.example"))),

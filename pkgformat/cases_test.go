@@ -203,6 +203,21 @@ func cosign(cp []byte, name string, sig []byte) []byte {
 	return append(bytes.Clone(cp), []byte("\u2014 "+name+" "+base64.StdEncoding.EncodeToString(sig)+"\n")...)
 }
 
+// flipSignature flips one bit of the last signature line's Ed25519
+// signature (after the 4-byte key hash), its base64 still canonical.
+func flipSignature(b []byte) []byte {
+	line := logLine(b)
+	fields := strings.Fields(string(line))
+	sig, err := base64.StdEncoding.DecodeString(fields[len(fields)-1])
+	if err != nil || len(sig) < 5 {
+		panic("not a signature line: " + string(line))
+	}
+	sig[len(sig)-1] ^= 1
+	fields[len(fields)-1] = base64.StdEncoding.EncodeToString(sig)
+	out := bytes.Clone(b[:bytes.LastIndex(b, line)])
+	return append(out, []byte(strings.Join(fields, " ")+"\n")...)
+}
+
 // logLine returns the log key's signature line of a note (its last line).
 func logLine(b []byte) []byte {
 	return b[bytes.LastIndex(b[:len(b)-1], []byte("\n"))+1:]
@@ -841,6 +856,66 @@ func packageCases() []caseDef {
 			func(k *caseKit) []byte {
 				cp := k.get(k.ms, pkgformat.CheckpointName)
 				return k.tar(k.commit(k.clone(), pkgformat.CheckpointName, cosign(cp, "witness.example/w1", bytes.Repeat([]byte{9}, 76))))
+			}),
+
+		// The checks a reader could leave out and still pass every case
+		// above: each signature verified, each hash compared, each proof
+		// checked, each deposit compared.
+		invalid("signature-wrong", "signature.verify", "manifest.sig's signature with one bit of the Ed25519 signature flipped (its base64 canonical): the line, its key and its text are right, the signature does not verify", "manifest.sig",
+			func(k *caseKit) []byte {
+				return k.tar(set(k.clone(), pkgformat.SignatureName, flipSignature(k.get(k.ms, pkgformat.SignatureName))))
+			}),
+		invalid("checkpoint-signature-wrong", "checkpoint.signature", "the checkpoint's log signature with one bit of the Ed25519 signature flipped (its hash updated in the manifest, which is signed again)", "checkpoint",
+			func(k *caseKit) []byte {
+				return k.tar(k.commit(k.clone(), pkgformat.CheckpointName, flipSignature(k.get(k.ms, pkgformat.CheckpointName))))
+			}),
+		invalid("checkpoint-hash", "checkpoint.hash", "a cosignature line of an unknown witness key added to the checkpoint (a note valid as it is: checkpoint.cosignatures) without updating checkpoint_sha256", "checkpoint",
+			func(k *caseKit) []byte {
+				cp := k.get(k.ms, pkgformat.CheckpointName)
+				return k.tar(set(k.clone(), pkgformat.CheckpointName, cosign(cp, "witness.example/w1", bytes.Repeat([]byte{9}, 76))))
+			}),
+		invalid("proofs-hash", "proofs.hash", "a space after proofs.json's first '{' (JSON as valid as before: proofs.json) without updating proofs_sha256", "proofs.json",
+			func(k *caseKit) []byte {
+				pr := k.get(k.ms, pkgformat.ProofsName)
+				return k.tar(set(k.clone(), pkgformat.ProofsName, bytes.Replace(pr, []byte("{"), []byte("{ "), 1)))
+			}),
+		invalid("events-inclusion", "events.inclusion", "the last hash of event 2's inclusion proof replaced by another (lowercase hex; proofs_sha256 updated, the manifest signed again): the event, its leaf hash and its prev are right, its proof does not reach the checkpoint's root", "not in the checkpointed log",
+			func(k *caseKit) []byte {
+				pr := string(k.get(k.ms, pkgformat.ProofsName))
+				at := strings.Index(pr, `"2": [`)
+				end := at + strings.Index(pr[at:], "]")
+				last := strings.LastIndex(pr[:end], `"`)
+				other := strings.Repeat("0", 63) + "1"
+				return k.tar(k.commit(k.clone(), pkgformat.ProofsName, []byte(pr[:last-64]+other+pr[last:])))
+			}),
+		invalid("events-leaf", "events.leaf", "the manifest's leaf_hash of event 3 replaced by event 4's (the manifest signed again): the event's bytes do not hash to the leaf the manifest names", "leaf",
+			func(k *caseKit) []byte {
+				var m struct {
+					Events []struct {
+						Seq  uint64 `json:"seq"`
+						Leaf string `json:"leaf_hash"`
+					} `json:"events"`
+				}
+				if err := json.Unmarshal(k.get(k.ms, pkgformat.ManifestName), &m); err != nil {
+					k.t.Fatal(err)
+				}
+				leaf := map[uint64]string{}
+				for _, e := range m.Events {
+					leaf[e.Seq] = e.Leaf
+				}
+				return k.tar(k.manifest(k.clone(), replaceOnce(`"leaf_hash": "`+leaf[3]+`"`, `"leaf_hash": "`+leaf[4]+`"`)))
+			}),
+		invalid("items-deposit", "items.deposit", "the first item's md5 in the manifest replaced by another lowercase hex value (the manifest signed again): the deposit event records another", "md5",
+			func(k *caseKit) []byte {
+				var m struct {
+					Items []struct {
+						MD5 string `json:"md5"`
+					} `json:"items"`
+				}
+				if err := json.Unmarshal(k.get(k.ms, pkgformat.ManifestName), &m); err != nil {
+					k.t.Fatal(err)
+				}
+				return k.tar(k.manifest(k.clone(), replaceOnce(`"md5": "`+m.Items[0].MD5+`"`, `"md5": "`+strings.Repeat("0", 32)+`"`)))
 			}),
 	}
 	// Signer names (custody-log.md 5.3): white space refused, other
