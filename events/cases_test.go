@@ -180,7 +180,7 @@ func logCases(k *logKit) []logCaseDef {
 		ev(false, "uppercase-escape", "event.canonical", `U+001F written \u001F`, sub(e7, `"case":""`, `"case":"\u001F"`)),
 		ev(true, "lowercase-escape", "event.canonical", `U+001F written \u001f`, sub(e7, `"case":""`, `"case":"\u001f"`)),
 		ev(false, "seq-fraction", "event.canonical", `"seq":7.0`, sub(e7, `"seq":7,`, `"seq":7.0,`)),
-		ev(false, "seq-leading-zero", "event.canonical", `"seq":07`, sub(e7, `"seq":7,`, `"seq":07,`)),
+		ev(false, "seq-leading-zero", "event.json", `"seq":07 (not JSON: RFC 8259 allows no leading zero)`, sub(e7, `"seq":7,`, `"seq":07,`)),
 		ev(false, "seq-exponent", "event.canonical", `"seq":7e0`, sub(e7, `"seq":7,`, `"seq":7e0,`)),
 		ev(false, "literal-u2028", "event.canonical", "a literal U+2028 in the case", sub(e7, `"case":""`, "\"case\":\"a\u2028b\"")),
 		ev(true, "escaped-u2028", "event.canonical", `U+2028 written \u2028`, sub(e7, `"case":""`, `"case":"a\u2028b"`)),

@@ -831,7 +831,7 @@ func packageCases() []caseDef {
 			}),
 
 		// checkpoint (section 4, custody-log.md 5).
-		invalid("checkpoint-log-signature-twice", "checkpoint.one-log-signature", "the checkpoint carries the log key's signature line twice", "exactly one",
+		invalid("checkpoint-log-signature-twice", "checkpoint.log-signature", "the checkpoint carries the log key's signature line twice", "exactly one",
 			func(k *caseKit) []byte {
 				cp := k.get(k.ms, pkgformat.CheckpointName)
 				return k.tar(k.commit(k.clone(), pkgformat.CheckpointName, append(bytes.Clone(cp), logLine(cp)...)))
@@ -840,7 +840,7 @@ func packageCases() []caseDef {
 			func(k *caseKit) []byte {
 				return k.tar(k.commit(k.clone(), pkgformat.CheckpointName, nonCanonical(k.get(k.ms, pkgformat.CheckpointName))))
 			}),
-		invalid("checkpoint-size-leading-zero", "checkpoint.size", "the checkpoint's size written 08, signed by the log key", "canonical decimal",
+		invalid("checkpoint-size-leading-zero", "checkpoint.text", "the checkpoint's size written 08, signed by the log key", "canonical decimal",
 			func(k *caseKit) []byte {
 				cp := string(k.get(k.ms, pkgformat.CheckpointName))
 				text := strings.Replace(cp[:strings.Index(cp, "\n\n")+1], "\n8\n", "\n08\n", 1)
@@ -865,7 +865,7 @@ func packageCases() []caseDef {
 			func(k *caseKit) []byte {
 				return k.tar(set(k.clone(), pkgformat.SignatureName, flipSignature(k.get(k.ms, pkgformat.SignatureName))))
 			}),
-		invalid("checkpoint-signature-wrong", "checkpoint.signature", "the checkpoint's log signature with one bit of the Ed25519 signature flipped (its hash updated in the manifest, which is signed again)", "checkpoint",
+		invalid("checkpoint-signature-wrong", "checkpoint.log-signature", "the checkpoint's log signature with one bit of the Ed25519 signature flipped (its hash updated in the manifest, which is signed again)", "checkpoint",
 			func(k *caseKit) []byte {
 				return k.tar(k.commit(k.clone(), pkgformat.CheckpointName, flipSignature(k.get(k.ms, pkgformat.CheckpointName))))
 			}),
