@@ -55,7 +55,51 @@ func runReportNew(args []string, stdout io.Writer) error {
 		Contact: *contact, Reference: *ref, At: *at}, &out); err != nil {
 		return err
 	}
-	return printResult(stdout, *asJSON, out, "recorded report "+out.Report)
+	text := "recorded report " + out.Report
+	if !*asJSON {
+		// Was it reported before? Said at once, as the web page says it.
+		text += reportedBefore(c, out.Report, urls)
+	}
+	return printResult(stdout, *asJSON, out, text)
+}
+
+// reportedBefore lists, one line each, the other reports the caller may
+// see that name one of urls (as report list --url finds them), or "";
+// a list that cannot be read is left out, as the report is recorded.
+func reportedBefore(c *client, report string, urls []string) string {
+	return otherReports(c, report, urls, "reported before (custos report show REPORT; close this one --reason duplicate if it adds nothing):")
+}
+
+// otherReports is heading and a line for each other report the caller
+// may see that names one of urls, or "" when there is none.
+func otherReports(c *client, report string, urls []string, heading string) string {
+	seen := map[string]bool{report: true}
+	var lines []string
+	for _, u := range urls {
+		var out api.ReportsResponse
+		if err := c.call("GET", "/v1/reports", url.Values{"url": {u}}, nil, &out); err != nil {
+			return ""
+		}
+		for _, r := range out.Reports {
+			if seen[r.Report] {
+				continue
+			}
+			seen[r.Report] = true
+			lines = append(lines, fmt.Sprintf("\n  %s  received %s, %s, names %s", r.Report, when(r.ReceivedAt), reportStatus(r), cut(u, 60)))
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return "\n" + heading + strings.Join(lines, "")
+}
+
+// reportStatus is a report's status, with the reason of a closed one.
+func reportStatus(r vault.ReportView) string {
+	if r.Status == vault.StatusClosed && r.ClosedReason != "" {
+		return "closed (" + r.ClosedReason + ")"
+	}
+	return r.Status
 }
 
 func runReportList(args []string, stdout io.Writer) error {
@@ -94,7 +138,7 @@ func runReportList(args []string, stdout io.Writer) error {
 	}
 	var rows [][]string
 	for _, r := range out.Reports {
-		rows = append(rows, []string{r.Report, when(r.ReceivedAt), r.Channel, r.Status, orDash(r.Case), fmt.Sprint(len(r.URLs)), cut(r.URLs[0], 60)})
+		rows = append(rows, []string{r.Report, when(r.ReceivedAt), r.Channel, reportStatus(r), orDash(r.Case), fmt.Sprint(len(r.URLs)), cut(r.URLs[0], 60)})
 	}
 	_, err = fmt.Fprintln(stdout, table([]string{"REPORT", "RECEIVED", "CHANNEL", "STATUS", "CASE", "URLS", "FIRST URL"}, rows))
 	return err
@@ -127,6 +171,9 @@ func runReportShow(args []string, stdout io.Writer) error {
 		return printResult(stdout, true, r, "")
 	}
 	printReport(stdout, r, *contact)
+	if others := otherReports(c, r.Report, r.URLs, "other reports naming its URLs:"); others != "" {
+		fmt.Fprintln(stdout, strings.TrimPrefix(others, "\n"))
+	}
 	return nil
 }
 
@@ -376,7 +423,8 @@ func runClassify(args []string, stdout io.Writer) error {
 	switch {
 	case out.Known != "" && out.Settled == vault.CategoryNotIllegal:
 		text += "\nstill hidden from review as known material: " + out.Known +
-			"\n(one not-illegal vote does not clear known material: a second person's agreeing not-illegal vote does)"
+			"\n(one not-illegal vote does not clear known material: a second person's agreeing not-illegal vote does; "+
+			"where nobody else on the case may vote, a custodian assigns a second analyst or investigator: custos case add-member CASE PERSON)"
 	case out.Known != "":
 		text += "\nhidden from review as known material: " + out.Known
 	}

@@ -321,6 +321,21 @@ func TestHotlineEndToEnd(t *testing.T) {
 	}
 	s.ok("custodian", work, "exposure", "--person", "analyst")
 	s.refused("custodian", work, "no person", "exposure", "--person", "nobody")
+	// The same URL reported again (after the statistics above): said at
+	// once, with the earlier report and how it ended; the report's page
+	// names the others, and the list says why each closed one closed.
+	again := s.ok("analyst", work, "report", "new", "--url", u, "--channel", "phone").stdout
+	if !strings.Contains(again, "reported before") || !strings.Contains(again, rep) || !strings.Contains(again, "closed (actioned)") {
+		t.Fatalf("a URL reported again:\n%s", again)
+	}
+	dup := strings.Fields(strings.TrimPrefix(again, "recorded report "))[0]
+	if shown := s.ok("analyst", work, "report", "show", dup).stdout; !strings.Contains(shown, "other reports naming its URLs") || !strings.Contains(shown, rep) {
+		t.Fatalf("report show of a URL reported before:\n%s", shown)
+	}
+	s.ok("analyst", work, "report", "close", dup, "--reason", "duplicate")
+	if l := s.ok("analyst", work, "report", "list").stdout; !strings.Contains(l, "closed (duplicate)") || !strings.Contains(l, "closed (actioned)") {
+		t.Fatalf("report list does not say why reports closed:\n%s", l)
+	}
 	s.refused("analyst", work, "only custodians", "hashset", "remove", "md5list", "--reason", "superseded")
 	s.ok("custodian", work, "hashset", "remove", "md5list", "--reason", "superseded")
 	if l := s.ok("auditor", work, "hashset", "list").stdout; strings.Contains(l, "md5list") || !strings.Contains(l, "in use") {
