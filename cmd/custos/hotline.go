@@ -423,7 +423,7 @@ func runClassify(args []string, stdout io.Writer) error {
 	switch {
 	case out.Known != "" && out.Settled == vault.CategoryNotIllegal:
 		text += "\nstill hidden from review as known material: " + out.Known +
-			"\n(one not-illegal vote does not clear known material: a second person's agreeing not-illegal vote does; "+
+			"\n(one not-illegal vote does not clear known material: a second person's agreeing not-illegal vote does; " +
 			"where nobody else on the case may vote, a custodian assigns a second analyst or investigator: custos case add-member CASE PERSON)"
 	case out.Known != "":
 		text += "\nhidden from review as known material: " + out.Known
