@@ -1377,3 +1377,65 @@ func TestARepeatedVoteIsNotASecondVote(t *testing.T) {
 		t.Fatalf("%d votes recorded after the first, want 2", n-before)
 	}
 }
+
+// TestForwardedItemsSayHowTheirCategoryStands: the forwarded csv's
+// classification column tells an item nobody classified from one whose
+// votes disagree, one short of the case's policy, and one settled (both
+// of the first three have no category).
+func TestForwardedItemsSayHowTheirCategoryStands(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 2); err != nil {
+		t.Fatal(err)
+	}
+	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/s"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AssessReport(ctx, h.a1, rp, "HL-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	untouched := h.deposit(t, h.a1, "untouched.txt", []byte("nobody voted"), rp)
+	voting := h.deposit(t, h.a1, "voting.txt", []byte("one vote of two"), rp)
+	disputed := h.deposit(t, h.a1, "disputed.txt", []byte("the votes disagree"), rp)
+	settled := h.deposit(t, h.a1, "settled.txt", []byte("two agree"), rp)
+	for _, vote := range []struct {
+		who Principal
+		id  string
+		cat string
+	}{
+		{h.a1, voting.ID, CategoryNational},
+		{h.a1, disputed.ID, CategoryNational}, {h.a2, disputed.ID, CategoryNotIllegal},
+		{h.a1, settled.ID, CategoryNotIllegal}, {h.a2, settled.ID, CategoryNotIllegal},
+	} {
+		if _, err := v.Classify(ctx, vote.who, vote.id, ClassifyRequest{Category: vote.cat}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := v.ForwardReport(ctx, h.a1, rp, "police unit", "police", "csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(list.Body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	got := map[string][2]string{}
+	for _, row := range rows[1:] {
+		got[row[col["url_or_item"]]] = [2]string{row[col["category"]], row[col["classification"]]}
+	}
+	want := map[string][2]string{
+		"https://host.example/s": {"", ""},
+		untouched.ID:             {"", "unclassified"},
+		voting.ID:                {"", "voting"},
+		disputed.ID:              {"", "disputed"},
+		settled.ID:               {CategoryNotIllegal, "votes"},
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("the forwarded items:\n got %v\nwant %v", got, want)
+	}
+}

@@ -944,7 +944,7 @@ func (v *Vault) forwardBody(r Report, format string, items []recordedItem) ([]by
 	// columns after removed_at are appended, so that those before keep
 	// their places (docs/hotline.md section 3).
 	writeCSVRow(&b, "report", "kind", "url_or_item", "name", "size", "sha256", "sha1", "md5", "category", "notice_to", "notice_sent_at", "removed_at",
-		"first_notice_sent_at", "notice_via", "notice_reference", "notice_country", "acknowledged_at")
+		"first_notice_sent_at", "notice_via", "notice_reference", "notice_country", "acknowledged_at", "classification")
 	stamp := func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -960,14 +960,32 @@ func (v *Vault) forwardBody(r Report, format string, items []recordedItem) ([]by
 			}
 			row = [8]string{csvText(n.To), stamp(last), stamp(n.RemovedAt), stamp(n.SentAt), n.Via, csvText(n.Reference), n.Country, stamp(n.AcknowledgedAt)}
 		}
-		writeCSVRow(&b, append([]string{r.Report, "url", csvText(u), "", "", "", "", "", ""}, row[:]...)...)
+		writeCSVRow(&b, append(append([]string{r.Report, "url", csvText(u), "", "", "", "", "", ""}, row[:]...), "")...)
 	}
 	for _, it := range items {
 		d := it.Record
 		cl := v.classification(it.Item)
-		writeCSVRow(&b, r.Report, "item", it.ID, csvText(d.Name), strconv.FormatInt(d.Size, 10), d.SHA256, d.SHA1, d.MD5, cl.Category, "", "", "", "", "", "", "", "")
+		writeCSVRow(&b, r.Report, "item", it.ID, csvText(d.Name), strconv.FormatInt(d.Size, 10), d.SHA256, d.SHA1, d.MD5, cl.Category, "", "", "", "", "", "", "", "",
+			classificationState(cl))
 	}
 	return b.Bytes(), nil
+}
+
+// classificationState says how an item's category stands, for a reader
+// of a forwarded csv who must tell an item nobody classified from one the
+// analysts disagree on (both have no category): votes or hashset (what
+// settled the category), disputed, voting (agreeing votes short of the
+// case's policy), unclassified (no vote, no hash-set match).
+func classificationState(cl Classification) string {
+	switch {
+	case cl.Category != "":
+		return cl.Source
+	case cl.Disputed:
+		return "disputed"
+	case len(cl.Votes) > 0:
+		return "voting"
+	}
+	return "unclassified"
 }
 
 // checkStated checks a stated time of something that happened before it
