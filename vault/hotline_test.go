@@ -1212,18 +1212,7 @@ func TestForwardedNoticePairsItsRecipientAndTime(t *testing.T) {
 	if err := h.v.NoticeProgressed(h.ctx, h.a1, rp, "https://files.example.net/x.zip", false, "", ""); err != nil {
 		t.Fatal(err)
 	}
-	list, err := h.v.ForwardReport(h.ctx, h.a1, rp, "police unit", "police", "csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(bytes.NewReader(list.Body)).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, name := range rows[0] {
-		col[name] = i
-	}
+	list, rows, col := forwardedCSV(t, h, rp)
 	got := map[string][7]string{}
 	for _, row := range rows[1:] {
 		if row[col["kind"]] == "url" {
@@ -1412,18 +1401,7 @@ func TestForwardedItemsSayHowTheirCategoryStands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	list, err := v.ForwardReport(ctx, h.a1, rp, "police unit", "police", "csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(bytes.NewReader(list.Body)).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, name := range rows[0] {
-		col[name] = i
-	}
+	_, rows, col := forwardedCSV(t, h, rp)
 	got := map[string][2]string{}
 	for _, row := range rows[1:] {
 		got[row[col["url_or_item"]]] = [2]string{row[col["category"]], row[col["classification"]]}
@@ -1438,4 +1416,24 @@ func TestForwardedItemsSayHowTheirCategoryStands(t *testing.T) {
 	if !maps.Equal(got, want) {
 		t.Fatalf("the forwarded items:\n got %v\nwant %v", got, want)
 	}
+}
+
+// forwardedCSV forwards report rp as csv (analyst ana1, to the police)
+// and returns the export, its rows (the header first) and the column of
+// each header name.
+func forwardedCSV(t *testing.T, h *hotline, rp string) (*HashList, [][]string, map[string]int) {
+	t.Helper()
+	list, err := h.v.ForwardReport(h.ctx, h.a1, rp, "police unit", "police", "csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(list.Body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	return list, rows, col
 }
