@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 )
 
@@ -53,6 +54,28 @@ type Classification struct {
 // recorded, and so hidden from review ("" when it is not, or when the
 // classification was not made by Classify).
 func (cl Classification) Known() string { return cl.known }
+
+// Undecided is, for an item whose category is neither settled nor
+// disputed, the one category its counted votes are for and how many
+// there are (the tally: the votes of people suspended or removed, or no
+// longer on the case, do not count); "" and 0 when there is none.
+func (cl Classification) Undecided() (category string, votes int) {
+	if cl.Category != "" || cl.Disputed {
+		return "", 0
+	}
+	for cat, n := range cl.Tally {
+		if n > 0 {
+			category, votes = cat, n
+		}
+	}
+	return category, votes
+}
+
+// UndecidedVotes is Undecided's count, for templates.
+func (cl Classification) UndecidedVotes() int { _, n := cl.Undecided(); return n }
+
+// UndecidedCategory is Undecided's category, for templates.
+func (cl Classification) UndecidedCategory() string { c, _ := cl.Undecided(); return c }
 
 // Unchanged reports whether Classify was asked for the very vote (every
 // field) its voter's current vote on the item is, and so recorded
@@ -234,7 +257,10 @@ func (v *Vault) Classify(ctx context.Context, who Principal, itemID string, req 
 		return nil
 	}
 	// The same vote again, every field as the voter's current one, is
-	// not recorded a second time (decided at the event's position too).
+	// not recorded a second time, decided at the event's position: after
+	// any vote on the item ahead of it in the batch is applied (a vote
+	// changed and changed back in one batch is two votes, and two equal
+	// new votes are one).
 	unchanged := false
 	decided := func(c Case, ok bool) error {
 		if err := pre(c, ok); err != nil {
@@ -250,7 +276,17 @@ func (v *Vault) Classify(ctx context.Context, who Principal, itemID string, req 
 	if err := v.checkNow(it.Case, pre); err != nil {
 		return Classification{}, v.refusedAs(ctx, who, "item.classify", itemID, err)
 	}
-	if _, err := v.decide(ctx, who, "item.classify", itemID, decided, sequencer.Draft{Type: TypeItemClassified, Actor: who.actor(), Case: it.Case, Item: itemID, Data: req}); err != nil {
+	atPosition := v.atPosition(it.Case, decided)
+	_, err = v.append(ctx, sequencer.Draft{Type: TypeItemClassified, Actor: who.actor(), Case: it.Case, Item: itemID, Data: req,
+		Check: func(ahead []*events.Event) error {
+			for _, ev := range ahead {
+				if ev.Type == TypeItemClassified && ev.Item == itemID {
+					return sequencer.ErrNotYet
+				}
+			}
+			return atPosition(ahead)
+		}})
+	if err := v.refusedAs(ctx, who, "item.classify", itemID, err); err != nil {
 		return Classification{}, err
 	}
 	// The item was read a moment ago, and is now among the changed.

@@ -1388,6 +1388,8 @@ func TestForwardedItemsSayHowTheirCategoryStands(t *testing.T) {
 	voting := h.deposit(t, h.a1, "voting.txt", []byte("one vote of two"), rp)
 	disputed := h.deposit(t, h.a1, "disputed.txt", []byte("the votes disagree"), rp)
 	settled := h.deposit(t, h.a1, "settled.txt", []byte("two agree"), rp)
+	// Voted on only by someone suspended since: no vote counts.
+	uncounted := h.deposit(t, h.a1, "uncounted.txt", []byte("a vote that no longer counts"), rp)
 	for _, vote := range []struct {
 		who Principal
 		id  string
@@ -1396,10 +1398,14 @@ func TestForwardedItemsSayHowTheirCategoryStands(t *testing.T) {
 		{h.a1, voting.ID, CategoryNational},
 		{h.a1, disputed.ID, CategoryNational}, {h.a2, disputed.ID, CategoryNotIllegal},
 		{h.a1, settled.ID, CategoryNotIllegal}, {h.a2, settled.ID, CategoryNotIllegal},
+		{h.a3, uncounted.ID, CategoryBaseline},
 	} {
 		if _, err := v.Classify(ctx, vote.who, vote.id, ClassifyRequest{Category: vote.cat}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := v.Suspend(ctx, h.cust, "ana3", "under review"); err != nil {
+		t.Fatal(err)
 	}
 	_, rows, col := forwardedCSV(t, h, rp)
 	got := map[string][2]string{}
@@ -1412,6 +1418,7 @@ func TestForwardedItemsSayHowTheirCategoryStands(t *testing.T) {
 		voting.ID:                {"", "voting"},
 		disputed.ID:              {"", "disputed"},
 		settled.ID:               {CategoryNotIllegal, "votes"},
+		uncounted.ID:             {"", "unclassified"},
 	}
 	if !maps.Equal(got, want) {
 		t.Fatalf("the forwarded items:\n got %v\nwant %v", got, want)
@@ -1436,4 +1443,109 @@ func forwardedCSV(t *testing.T, h *hotline, rp string) (*HashList, [][]string, m
 		col[name] = i
 	}
 	return list, rows, col
+}
+
+// TestTwoEqualVotesInOneBatchAreOneVote: whether a vote repeats the
+// voter's current one is decided at the event's position, after the
+// votes on the item ahead of it in the same batch: two equal votes of one
+// voter written together are one vote (one event, the other answered
+// unchanged), however they were ordered. Decided against the state
+// before the batch, both were recorded (and a vote changed and changed
+// back in one batch was answered unchanged, and lost).
+func TestTwoEqualVotesInOneBatchAreOneVote(t *testing.T) {
+	g := &gatedStore{typ: TypeCaseOpened, entered: make(chan struct{}), release: make(chan struct{})}
+	h := newHotline(t, func(c *Config) { g.Store = c.Log; c.Log = g })
+	it := h.deposit(t, h.a1, "a.png", []byte("two equal votes in one batch"), "")
+	before := countType(t, h.v, TypeItemClassified)
+	g.mu.Lock()
+	g.armed = true
+	g.mu.Unlock()
+	// An unrelated event held in the store: the votes asked meanwhile
+	// queue up and are written in one batch.
+	other := make(chan error, 1)
+	go func() { other <- h.v.OpenCase(h.ctx, h.a3, "HL-9", "unrelated") }()
+	<-g.entered
+	answers := make(chan Classification, 2)
+	for range 2 {
+		go func() {
+			cl, err := h.v.Classify(h.ctx, h.a1, it.ID, ClassifyRequest{Category: CategoryNational})
+			if err != nil {
+				t.Error(err)
+			}
+			answers <- cl
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(g.release)
+	if err := <-other; err != nil {
+		t.Fatal(err)
+	}
+	unchanged := 0
+	for range 2 {
+		if (<-answers).Unchanged() {
+			unchanged++
+		}
+	}
+	if n := countType(t, h.v, TypeItemClassified) - before; n != 1 || unchanged != 1 {
+		t.Fatalf("two equal votes in one batch: %d recorded, %d answered unchanged; want 1 and 1", n, unchanged)
+	}
+}
+
+// TestAForwardSaysHowItsItemsStandAtItsPosition: the forwarded csv's
+// classification column is part of what the forward's event checks at
+// its position: a vote written just before it, while the export was
+// made, is in the export (the column said "unclassified" of an item a
+// vote ahead of it had made "voting").
+func TestAForwardSaysHowItsItemsStandAtItsPosition(t *testing.T) {
+	g := &gatedStore{typ: TypeItemClassified, entered: make(chan struct{}), release: make(chan struct{})}
+	h := newHotline(t, func(c *Config) { g.Store = c.Log; c.Log = g })
+	v, ctx := h.v, h.ctx
+	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 2); err != nil {
+		t.Fatal(err)
+	}
+	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/s"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AssessReport(ctx, h.a1, rp, "HL-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	it := h.deposit(t, h.a1, "x.txt", []byte("about to get a vote"), rp)
+	g.mu.Lock()
+	g.armed = true
+	g.mu.Unlock()
+	voted := make(chan error, 1)
+	go func() {
+		_, err := v.Classify(ctx, h.a2, it.ID, ClassifyRequest{Category: CategoryNational})
+		voted <- err
+	}()
+	<-g.entered
+	type answer struct {
+		list *HashList
+		err  error
+	}
+	fwd := make(chan answer, 1)
+	go func() {
+		l, err := v.ForwardReport(ctx, h.a1, rp, "police unit", "police", "csv")
+		fwd <- answer{l, err}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	close(g.release)
+	if err := <-voted; err != nil {
+		t.Fatal(err)
+	}
+	a := <-fwd
+	if errors.Is(a.err, ErrConflict) && strings.Contains(a.err.Error(), "classified while its export was built") {
+		return // refused at its position, to be repeated: nothing stale went out
+	}
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	list := a.list
+	rows, _ := csv.NewReader(bytes.NewReader(list.Body)).ReadAll()
+	voteSeq := h.eventsOf(t, TypeItemClassified)[0].Seq
+	got := rows[len(rows)-1][len(rows[0])-1]
+	if voteSeq < list.Event && got != "voting" {
+		t.Fatalf("the export recorded at %d says %q of an item voted on at %d", list.Event, got, voteSeq)
+	}
 }

@@ -898,7 +898,8 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 
 // forwardItems returns the items of a report an export of format holds,
 // how many were left out for want of a settled category, and what the
-// export says of them (each item with its category and series), which
+// export says of them (each item with its category, series and how its
+// category stands, classificationState), which
 // the export's event checks at its position. A VICS document is read as
 // a hash set: an item without a category would take whatever category
 // the receiver's import gives entries without one (a partner importing it
@@ -924,7 +925,7 @@ func (v *Vault) forwardItems(r Report, format string) ([]Item, int, string, erro
 			continue
 		}
 		items = append(items, it)
-		fmt.Fprintf(&said, "%s %s %q\n", it.ID, cl.Category, itemSeries(cl))
+		fmt.Fprintf(&said, "%s %s %q %s\n", it.ID, cl.Category, itemSeries(cl), classificationState(cl))
 	}
 	return items, unsettled, said.String(), nil
 }
@@ -974,15 +975,17 @@ func (v *Vault) forwardBody(r Report, format string, items []recordedItem) ([]by
 // classificationState says how an item's category stands, for a reader
 // of a forwarded csv who must tell an item nobody classified from one the
 // analysts disagree on (both have no category): votes or hashset (what
-// settled the category), disputed, voting (agreeing votes short of the
-// case's policy), unclassified (no vote, no hash-set match).
+// settled the category), disputed, voting (agreeing counted votes short
+// of the case's policy), unclassified (no counted vote, no hash-set
+// match: the votes of people suspended, removed or taken off the case
+// do not count).
 func classificationState(cl Classification) string {
 	switch {
 	case cl.Category != "":
 		return cl.Source
 	case cl.Disputed:
 		return "disputed"
-	case len(cl.Votes) > 0:
+	case cl.UndecidedVotes() > 0:
 		return "voting"
 	}
 	return "unclassified"

@@ -980,3 +980,46 @@ func TestApprovalsShowLongRecipientsShort(t *testing.T) {
 		t.Fatalf("the request is described as %q", got)
 	}
 }
+
+// TestAnItemsPageCountsOnlyTheVotesThatCount: an item's page says how
+// far its votes are as the case's list does, from the votes that count:
+// a suspended analyst's vote is not one of them (the page counted every
+// vote, and named the first one's category).
+func TestAnItemsPageCountsOnlyTheVotesThatCount(t *testing.T) {
+	ctx := context.Background()
+	bv := openTestVault(t)
+	base := serve(t, bv, api.Options{}, nil)
+	bv.openCase(t, "VO-1")
+	item := bv.deposit(t, "VO-1", "voted.jpg", photo(t, 64, 48, 5))
+	cust := vault.Principal{Name: "cust", Role: vault.RoleCustodian}
+	cust2 := vault.Principal{Name: "cust2", Role: vault.RoleCustodian}
+	ana := vault.Principal{Name: "ana", Role: vault.RoleAnalyst}
+	req, err := bv.v.AddMember(ctx, cust, "VO-1", "ana", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bv.v.Approve(ctx, cust2, req.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bv.v.SetClassificationPolicy(ctx, cust, "VO-1", 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bv.v.Classify(ctx, ana, item, vault.ClassifyRequest{Category: vault.CategoryBaseline}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bv.v.Classify(ctx, inv, item, vault.ClassifyRequest{Category: vault.CategoryNational}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bv.v.Suspend(ctx, cust, "ana", "under investigation"); err != nil {
+		t.Fatal(err)
+	}
+	c := newWebClient(t, base, nil)
+	c.signIn(bv.creds["inv"])
+	re := regexp.MustCompile(`unsettled: \d+ of \d+ votes for [a-z-]+`)
+	_, list := c.do("GET", "/app/cases/VO-1", nil)
+	_, page := c.do("GET", "/app/items/"+item, nil)
+	const want = "unsettled: 1 of 3 votes for national"
+	if re.FindString(list) != want || re.FindString(page) != want {
+		t.Fatalf("a suspended analyst's vote and a counted one: the case list says %q, the item page %q; want %q for both", re.FindString(list), re.FindString(page), want)
+	}
+}
