@@ -1056,7 +1056,7 @@ func TestRolesReportPageForwardAndHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rv.v.CloseReport(ctx, ana, rp, vault.ReportCloseReasons[0], "handled by phone"); err != nil {
+	if err := rv.v.CloseReport(ctx, ana, rp, "content-gone", "handled by phone"); err != nil {
 		t.Fatal(err)
 	}
 	if err := rv.v.ReopenReport(ctx, ana, rp, "the page is back"); err != nil {
