@@ -38,9 +38,10 @@ import (
 //	go test ./vault -update-state-corpus
 //
 // It records the log of each test named in stateCorpusTests that has no
-// file yet (delete a file to record its test's log again), and, after
-// the run, writes RECORD. It refuses to record a replay that changed
-// under the same state version.
+// file yet, and, after the run, writes RECORD. Under the state version
+// RECORD names, it refuses a log that replays to another state and a log
+// recorded again (deleted and written anew): once stateVersion is raised,
+// a log may be deleted to record its test's log again.
 var updateStateCorpus = flag.Bool("update-state-corpus", false, "record the missing logs of testdata/state-corpus and what each replays to")
 
 // stateCorpusDir holds the corpus's logs and its RECORD.
@@ -229,7 +230,7 @@ func checkStateRecord(rec *stateRecord, replays []corpusReplay) []string {
 		was, ok := rec.logs[r.name]
 		switch {
 		case !ok || was[0] != r.log:
-			bad = append(bad, fmt.Sprintf("%s is not the log RECORD names: record again with go test ./vault -update-state-corpus", r.name))
+			bad = append(bad, fmt.Sprintf("%s is not the log RECORD names: put it back (git checkout) while state version %d stands; a new log is recorded with go test ./vault -update-state-corpus", r.name, stateVersion))
 		case was[1] != r.state && rec.version == stateVersion:
 			changed = append(changed, r.name)
 		}
@@ -242,20 +243,42 @@ func checkStateRecord(rec *stateRecord, replays []corpusReplay) []string {
 	return bad
 }
 
-// writeStateRecord writes RECORD for the corpus as it replays now. It
-// refuses when a log that RECORD names replays to another state under
-// the same state version: the raise of stateVersion is missing.
+// recordRefusal says why RECORD may not be written for the corpus as it
+// replays now, or nil. Under the state version RECORD names, a log it
+// names is kept as it was: one that replays to another state means the
+// raise of stateVersion is missing, and one recorded again (other bytes)
+// would hide just that. Logs it does not name yet may be added; under a
+// raised version, everything may be recorded again.
+func recordRefusal(rec *stateRecord, replays []corpusReplay) error {
+	if rec == nil || rec.version != stateVersion {
+		return nil
+	}
+	for _, r := range replays {
+		was, ok := rec.logs[r.name]
+		switch {
+		case !ok:
+		case was[0] != r.log:
+			return fmt.Errorf("%s is not the log RECORD names for state version %d: a corpus log is kept as it was recorded while the version stands (recorded again, it would hide a change of what it replays to); put it back (git checkout), or raise stateVersion (vault/snapshot.go) first", r.name, stateVersion)
+		case was[1] != r.state:
+			return fmt.Errorf("%s replays to another state than at state version %d: raise stateVersion (vault/snapshot.go) before recording", r.name, stateVersion)
+		}
+	}
+	return nil
+}
+
+// writeStateRecord writes RECORD for the corpus as it replays now,
+// unless recordRefusal refuses it.
 func writeStateRecord() error {
 	replays, err := replayCorpus()
 	if err != nil {
 		return err
 	}
-	if rec, err := readStateRecord(); err == nil && rec.version == stateVersion {
-		for _, r := range replays {
-			if was, ok := rec.logs[r.name]; ok && was[0] == r.log && was[1] != r.state {
-				return fmt.Errorf("%s replays to another state than at state version %d: raise stateVersion (vault/snapshot.go) before recording", r.name, stateVersion)
-			}
-		}
+	rec, err := readStateRecord()
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := recordRefusal(rec, replays); err != nil {
+		return err
 	}
 	var b strings.Builder
 	b.WriteString("# What each log of this folder replays to: the SHA-256 of the log's bytes\n")
@@ -302,18 +325,27 @@ func TestStateVersionRaisedWhenTheStateChanges(t *testing.T) {
 
 // TestAMissedStateVersionRaiseIsSeen: the check and the recording both
 // refuse a corpus log whose replay changed under the same state version,
-// and accept it under a raised one.
+// and the recording refuses a log recorded again under it (how the check
+// could otherwise be passed); under a raised version, or for a log not
+// yet recorded, they accept.
 func TestAMissedStateVersionRaiseIsSeen(t *testing.T) {
 	replays, err := replayCorpus()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &stateRecord{version: stateVersion, logs: map[string][2]string{}}
-	for _, r := range replays {
-		rec.logs[r.name] = [2]string{r.log, r.state}
+	record := func(version int) *stateRecord {
+		rec := &stateRecord{version: version, logs: map[string][2]string{}}
+		for _, r := range replays {
+			rec.logs[r.name] = [2]string{r.log, r.state}
+		}
+		return rec
 	}
+	rec := record(stateVersion)
 	if bad := checkStateRecord(rec, replays); len(bad) != 0 {
 		t.Fatalf("the corpus against its own replay: %q", bad)
+	}
+	if err := recordRefusal(rec, replays); err != nil {
+		t.Fatalf("recording the corpus as it is: %v", err)
 	}
 	// An applier that records one more thing: the replay of the log
 	// holding its type changes.
@@ -323,19 +355,32 @@ func TestAMissedStateVersionRaiseIsSeen(t *testing.T) {
 	if len(bad) != 1 || !strings.Contains(bad[0], "Raise stateVersion") || !strings.Contains(bad[0], changed[0].name) {
 		t.Fatalf("a changed replay under the same state version: %q", bad)
 	}
-	// Under a raised version, RECORD is only out of date.
-	rec.version = stateVersion - 1
-	bad = checkStateRecord(rec, changed)
-	if len(bad) != 1 || strings.Contains(bad[0], "Raise stateVersion") {
+	if err := recordRefusal(rec, changed); err == nil || !strings.Contains(err.Error(), "raise stateVersion") {
+		t.Fatalf("recording a changed replay under the same state version: %v", err)
+	}
+	// The same change, with its log deleted and recorded anew: other
+	// bytes, another state.
+	rerecorded := slices.Clone(changed)
+	rerecorded[0].log = strings.Repeat("1", 64)
+	if err := recordRefusal(rec, rerecorded); err == nil || !strings.Contains(err.Error(), "is not the log RECORD names") {
+		t.Fatalf("recording a log recorded again under the same state version: %v", err)
+	}
+	if bad := checkStateRecord(rec, rerecorded); len(bad) != 1 || !strings.Contains(bad[0], "is not the log RECORD names") {
+		t.Fatalf("a log recorded again: %q", bad)
+	}
+	// A log RECORD does not name yet is added.
+	added := append(slices.Clone(replays), corpusReplay{name: "TestNew.ndjson", log: strings.Repeat("2", 64), state: strings.Repeat("3", 64)})
+	if err := recordRefusal(rec, added); err != nil {
+		t.Fatalf("recording a new log: %v", err)
+	}
+	// Under a raised version, RECORD is only out of date, and anything
+	// is recorded again.
+	raised := record(stateVersion - 1)
+	if bad := checkStateRecord(raised, changed); len(bad) != 1 || strings.Contains(bad[0], "Raise stateVersion") {
 		t.Fatalf("a changed replay under a raised state version: %q", bad)
 	}
-	// A log edited or re-recorded is named as such, not taken for a change
-	// of what the vault derives.
-	rec.version = stateVersion
-	changed[0] = replays[0]
-	changed[0].log = strings.Repeat("1", 64)
-	if bad := checkStateRecord(rec, changed); len(bad) != 1 || !strings.Contains(bad[0], "is not the log RECORD names") {
-		t.Fatalf("an edited log: %q", bad)
+	if err := recordRefusal(raised, rerecorded); err != nil {
+		t.Fatalf("recording under a raised state version: %v", err)
 	}
 }
 
