@@ -133,7 +133,21 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	defer feed.close()
 	eng := verify.New(k.Origin, verifier)
+	// unsure is the answer where the store was written while it was read
+	// as a file nobody writes (localLog.written): what was read may mix
+	// two states of it, so nothing found is a finding, and no pass a
+	// pass.
+	unsure := func() error {
+		err := local.written()
+		if *asJSON {
+			json.NewEncoder(stdout).Encode(verifyFailure{OK: false, Events: eng.Size(), Error: err.Error()})
+		}
+		return err
+	}
 	fail := func(err error) error {
+		if local != nil && local.written() != nil {
+			return unsure()
+		}
 		if *asJSON {
 			out := verifyFailure{OK: false, Events: eng.Size(), Error: err.Error()}
 			var p *verify.Problem
@@ -325,6 +339,9 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	// integrity is proven; a finding is of what it records).
 	if err := findings.err(); err != nil {
 		return fail(err)
+	}
+	if local != nil && local.written() != nil {
+		return unsure()
 	}
 	out := verifyOutput{OK: true, KeyPinned: *key != "", Events: res.Events, Checkpoints: res.Checkpoints,
 		Root: hex.EncodeToString(res.Root[:]), RootBase64: base64.StdEncoding.EncodeToString(res.Root[:]), Origin: k.Origin, Key: k.Key, Fingerprint: pkgformat.KeyFingerprint(k.Key)}

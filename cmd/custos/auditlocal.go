@@ -69,6 +69,11 @@ type logFile interface {
 // write a newer head then.
 var afterHeadsRead func()
 
+// afterStoreOpened, when a test sets it, runs once the store is opened
+// and its events counted, as a server started on a stopped vault's store
+// may write it then.
+var afterStoreOpened func()
+
 // openLocalLog opens the log store at path read-only: a SQLite file, or
 // a PostgreSQL database given by its URL (postgres://...).
 func openLocalLog(path string) (*localLog, error) {
@@ -101,6 +106,9 @@ func openLocalLog(path string) (*localLog, error) {
 	}
 	l := &localLog{path: name, r: r, head: head, headMissing: missing, objectHeads: copies, heads: heads}
 	l.rows, l.last, err = r.Count(ctx)
+	if afterStoreOpened != nil {
+		afterStoreOpened()
+	}
 	var first []byte
 	if err == nil {
 		err = r.Read(ctx, 0, func(rec events.Record) error {
@@ -186,6 +194,19 @@ func (l *localLog) records(upto uint64) io.ReadCloser {
 var errStopLocal = errors.New("end of the range")
 
 func (l *localLog) Close() error { return l.r.Close() }
+
+// written is the answer of an audit of a SQLite file that was written
+// while it was read as a file nobody writes (sqlite.Reader.Changed: no
+// write-ahead log was beside it at the start, as of a stopped vault, and
+// a server was started on it since), or nil. What was read may mix the
+// file's states before and after, so the audit reports neither a finding
+// nor a pass: it says to audit again.
+func (l *localLog) written() error {
+	if c, ok := l.r.(interface{ Changed() bool }); !ok || !c.Changed() {
+		return nil
+	}
+	return fmt.Errorf("%s was written while this audit read it: no write-ahead log was beside it when the audit began (as of a stopped vault), so it was read as a file nobody writes, and a server was started on it since. What was read may mix the file's states before and after that, so nothing is reported of it, neither a finding nor a pass: audit it again, beside the running server or with the server kept stopped until the audit ends", l.path)
+}
 
 // savedBytes reads a --checkpoint file: the bytes read before the store
 // was opened for the sticky head and its copies (readHeads; given by

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"filippo.io/age"
@@ -111,4 +113,43 @@ func storedEvents(t *testing.T, path string) uint64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestAStoreWrittenDuringItsAuditIsNoFinding: a stopped vault's SQLite
+// file (no write-ahead log beside it) is read as a file nobody writes. A
+// server started on it while the audit reads it changes it under the
+// reader, which may then read two states of it: the audit says so and
+// asks for another, rather than report the mixture as a log truncated or
+// rolled back (it did, a false alarm of tampering) or pass it.
+func TestAStoreWrittenDuringItsAuditIsNoFinding(t *testing.T) {
+	data := t.TempDir()
+	key := runDataVault(t, data, "inv-1")
+	keyFile := filepath.Join(t.TempDir(), "vault.key")
+	os.WriteFile(keyFile, []byte(key+"\n"), 0o600)
+	if _, err := os.Stat(filepath.Join(data, "custody.db-wal")); err == nil {
+		t.Fatal("a stopped vault's store has a write-ahead log beside it: the case this guards does not arise")
+	}
+	runs := 0
+	afterStoreOpened = func() {
+		runs++
+		runDataVault(t, data, "inv-2", "inv-3")
+	}
+	defer func() { afterStoreOpened = nil }()
+	var out, errs bytes.Buffer
+	err := run([]string{"audit", "verify", "--store", filepath.Join(data, "custody.db"), "--key", keyFile, "--json"}, &out, &errs)
+	if runs != 1 {
+		t.Fatalf("the store was opened %d times", runs)
+	}
+	if err == nil || errors.Is(err, errAuditFailed) || !strings.Contains(err.Error(), "was written while this audit read it") {
+		t.Fatalf("an audit of a store a server wrote meanwhile: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), `"ok":false`) {
+		t.Fatalf("--json: %s", out.String())
+	}
+	// Audited again, the store passes.
+	afterStoreOpened = nil
+	out.Reset()
+	if err := run([]string{"audit", "verify", "--store", filepath.Join(data, "custody.db"), "--key", keyFile, "--json"}, &out, &errs); err != nil {
+		t.Fatalf("the store audited again: %v\n%s", err, out.String())
+	}
 }

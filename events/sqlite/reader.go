@@ -43,6 +43,32 @@ type Reader struct {
 	conn    *sql.Conn
 	tx      *sql.Tx
 	version int64 // the file's schema version
+	// immutable: no write-ahead log was beside the file at its opening,
+	// so SQLite reads it as a file nobody writes (Changed); file and
+	// opened are the file read and its status then.
+	immutable bool
+	file      string
+	opened    os.FileInfo
+}
+
+// Changed reports whether the file was written since the reader opened
+// it as a file nobody writes (no write-ahead log was beside it then, as
+// of a stopped vault): its identity, size or modification time differ,
+// or a write-ahead log is beside it now. SQLite takes no locks on such a
+// file and keeps no view of it consistent under a writer, so what a
+// reader read of a file that Changed may mix two states of it: an audit
+// says so rather than report a finding. A reader opened beside a
+// write-ahead log reads through SQLite's own locks, and Changed is false.
+func (r *Reader) Changed() bool {
+	if !r.immutable {
+		return false
+	}
+	now, err := os.Stat(r.file)
+	if err != nil || !os.SameFile(now, r.opened) || now.Size() != r.opened.Size() || !now.ModTime().Equal(r.opened.ModTime()) {
+		return true
+	}
+	_, err = os.Lstat(r.file + "-wal")
+	return err == nil
 }
 
 // MaxLookup bounds a lookup value (id, case, item) as the store and the
@@ -84,8 +110,12 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 	}
 	q := url.Values{}
 	q.Set("mode", "ro")
+	var opened os.FileInfo
 	if _, err := os.Lstat(file + "-wal"); errors.Is(err, os.ErrNotExist) {
 		q.Set("immutable", "1")
+		if opened, err = os.Stat(file); err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
 	}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "query_only(1)")
@@ -100,7 +130,7 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	db.SetMaxOpenConns(1)
-	r := &Reader{path: path, db: db}
+	r := &Reader{path: path, db: db, immutable: opened != nil, file: file, opened: opened}
 	// No value SQLite handles for the reader, the schema's own text
 	// included (which it reads whole before any check can run), may be
 	// longer than 1 MiB: the log's longest is an event, 64 KiB.

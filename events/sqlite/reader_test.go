@@ -315,3 +315,57 @@ func TestReaderReadsCheckpointsByPages(t *testing.T) {
 		t.Fatalf("a row of a negative size: %v", err)
 	}
 }
+
+// TestReaderSaysWhenItsFileWasWritten: a log without a write-ahead log
+// beside it (a stopped vault's) is read as a file nobody writes, and
+// Changed says when a store wrote it since; a log read beside its
+// write-ahead log is read through SQLite's locks, and never Changed.
+func TestReaderSaysWhenItsFileWasWritten(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "custody.db")
+	rec := func(seq uint64) events.Record {
+		return events.Record{Seq: seq, ID: events.NewID(), Bytes: []byte(fmt.Sprintf(`{"seq":%d}`, seq))}
+	}
+	s, err := sqlite.New(ctx, sqlite.Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(ctx, 0, []events.Record{rec(0)}, &events.StoredCheckpoint{Size: 1, Note: []byte("seal 1"), Seal: true}); err != nil {
+		t.Fatal(err)
+	}
+	// Beside the open store: its write-ahead log is there.
+	live, err := sqlite.OpenReader(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(ctx, 1, []events.Record{rec(1)}, &events.StoredCheckpoint{Size: 2, Note: []byte("seal 2"), Seal: true}); err != nil {
+		t.Fatal(err)
+	}
+	if live.Changed() {
+		t.Error("a reader beside the write-ahead log says its file was written under it")
+	}
+	live.Close()
+	s.Close()
+	if _, err := os.Stat(path + "-wal"); err == nil {
+		t.Fatal("the closed store left its write-ahead log: the case this guards does not arise")
+	}
+	stopped, err := sqlite.OpenReader(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopped.Close()
+	if stopped.Changed() {
+		t.Fatal("a stopped store's file is said written before anything wrote it")
+	}
+	s, err = sqlite.New(ctx, sqlite.Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Append(ctx, 2, []events.Record{rec(2)}, &events.StoredCheckpoint{Size: 3, Note: []byte("seal 3"), Seal: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !stopped.Changed() {
+		t.Fatal("a store started on the file and appending is not seen by the reader that read it as a file nobody writes")
+	}
+}
