@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -271,9 +272,15 @@ func TestACutShortJSONDocumentSaysSo(t *testing.T) {
 				t.Fatalf("%s cut at byte %d: %q", tc.file, cut, msg)
 			}
 		}
+		at := bytes.IndexByte(b, ':')
 		bad := bytes.Replace(b, []byte(":"), []byte(";"), 1)
-		if _, err := Parse(bytes.NewReader(bad), tc.format, func(Entry) error { return nil }); err == nil || !strings.Contains(err.Error(), "not valid JSON at byte") {
-			t.Fatalf("%s with a syntax error: %v", tc.file, err)
+		// The bytes before the wrong one are counted, with a byte-order
+		// mark before them or without.
+		for _, doc := range [][]byte{bad, append([]byte("\xef\xbb\xbf"), bad...)} {
+			want := fmt.Sprintf("not valid JSON after the first %d bytes of the file", at+len(doc)-len(bad))
+			if _, err := Parse(bytes.NewReader(doc), tc.format, func(Entry) error { return nil }); err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("%s with a syntax error after its first %d bytes: %v, want %q", tc.file, at+len(doc)-len(bad), err, want)
+			}
 		}
 	}
 }

@@ -43,7 +43,8 @@ type vicsMedia struct {
 }
 
 func parseVICS(r io.Reader, fn func(Entry) error, st *ParseStats, caid bool) (err error) {
-	defer func() { err = jsonReadError(err) }()
+	bom := 0
+	defer func() { err = jsonReadError(err, bom) }()
 	ol := newOffsetLines(r)
 	dec := json.NewDecoder(ol)
 	dec.UseNumber()
@@ -53,7 +54,7 @@ func parseVICS(r io.Reader, fn func(Entry) error, st *ParseStats, caid bool) (er
 		name = "CAID (VICS 1.2)"
 	}
 	// A leading byte-order mark, which some exporters write.
-	if err := skipBOM(ol); err != nil {
+	if bom, err = skipBOM(ol); err != nil {
 		return err
 	}
 	tok, err := dec.Token()
@@ -105,8 +106,9 @@ func parseVICS(r io.Reader, fn func(Entry) error, st *ParseStats, caid bool) (er
 
 // jsonReadError says in words what encoding/json's errors of a document
 // cut short say as "EOF" or "unexpected EOF", and where a syntax error
-// is; other errors pass unchanged.
-func jsonReadError(err error) error {
+// is, as a byte of the file (bom: the length of the byte-order mark read
+// before the decoder's input); other errors pass unchanged.
+func jsonReadError(err error, bom int) error {
 	var syntax *json.SyntaxError
 	switch {
 	case err == nil:
@@ -114,24 +116,27 @@ func jsonReadError(err error) error {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("the file ends before its JSON document does: it is empty, was cut short, or is not all of what was exported (%w)", err)
 	case errors.As(err, &syntax):
-		return fmt.Errorf("not valid JSON at byte %d of the file: %w", syntax.Offset, err)
+		return fmt.Errorf("not valid JSON after the first %d bytes of the file: %w", syntax.Offset+int64(bom), err)
 	}
 	return err
 }
 
-func skipBOM(ol *offsetLines) error {
+// skipBOM reads past a leading UTF-8 byte-order mark and returns its
+// length (3, or 0 where there is none).
+func skipBOM(ol *offsetLines) (int, error) {
 	// json.Decoder refuses a BOM; peek at the stream through the reader.
 	b := make([]byte, 3)
 	n, err := io.ReadFull(ol.r, b)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return err
+		return 0, err
 	}
 	b = b[:n]
+	skipped := 0
 	if bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		b = nil
+		b, skipped = nil, 3
 	}
 	ol.r = io.MultiReader(bytes.NewReader(b), ol.r)
-	return nil
+	return skipped, nil
 }
 
 // vicsValue reads the "value" array: cases with a Media array, or media

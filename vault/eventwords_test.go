@@ -262,4 +262,44 @@ func TestActionsTableInCustodyLog(t *testing.T) {
 			t.Errorf("request kind %s: its row does not say it opens a request (%q)", kind, rows[kind])
 		}
 	}
+	// What each approval wrote, in the logs the vault's tests recorded:
+	// the event after a request.approved is what its kind carries out.
+	seen := map[string]bool{}
+	for _, test := range stateCorpusTests {
+		raw, err := os.ReadFile(stateCorpusFile(test))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var evs []*events.Event
+		for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+			ev, err := events.Decode([]byte(line))
+			if err != nil {
+				t.Fatal(err)
+			}
+			evs = append(evs, ev)
+		}
+		kinds := map[string]string{}
+		for i, ev := range evs {
+			var d struct {
+				Request string `json:"request"`
+				Kind    string `json:"kind"`
+			}
+			if ev.DecodeData(&d) != nil {
+				continue
+			}
+			switch {
+			case ev.Type == TypeRequestOpened:
+				kinds[d.Request] = d.Kind
+			case ev.Type == TypeRequestApproved && i+1 < len(evs):
+				kind, next := kinds[d.Request], evs[i+1].Type
+				seen[kind] = true
+				if !strings.Contains(rows[kind], "once approved") || !strings.Contains(rows[kind], "`"+next+"`") {
+					t.Errorf("%s: an approval of a %s request wrote %s, which its row does not name after 'once approved' (%q)", test, kind, next, rows[kind])
+				}
+			}
+		}
+	}
+	if len(seen) < 6 {
+		t.Fatalf("the corpus's logs hold approvals of only %d request kinds: the check no longer reads them", len(seen))
+	}
 }
