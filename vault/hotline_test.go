@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"regexp"
 	"strings"
 	"testing"
@@ -1547,5 +1548,49 @@ func TestAForwardSaysHowItsItemsStandAtItsPosition(t *testing.T) {
 	got := rows[len(rows)-1][len(rows[0])-1]
 	if voteSeq < list.Event && got != "voting" {
 		t.Fatalf("the export recorded at %d says %q of an item voted on at %d", list.Event, got, voteSeq)
+	}
+}
+
+// TestAReportNamesItsCapturesToItsCasesAnalysts: a report's detail
+// describes its items (name, and how each one's category stands) to an
+// analyst assigned to its case, and to no one else: a custodian or
+// auditor reads the report but may not see its items, and an analyst of
+// another case is not told of them at all.
+func TestAReportNamesItsCapturesToItsCasesAnalysts(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	outsider := enrolled(t, v, "ana4", RoleAnalyst)
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AssessReport(ctx, h.a1, rp, "HL-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	voted := h.deposit(t, h.a1, "chat export.txt", []byte("a capture with a vote"), rp)
+	plain := h.deposit(t, h.a1, "page.html", []byte("a capture without one"), rp)
+	if _, err := v.Classify(ctx, h.a1, voted.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+		t.Fatal(err)
+	}
+	rv, err := v.ReportDetail(ctx, h.a2, rp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []CaptureView{
+		{ID: voted.ID, Name: "chat export.txt", Category: CategoryNotIllegal, Classification: "votes"},
+		{ID: plain.ID, Name: "page.html", Classification: "unclassified"},
+	}
+	if !slices.Equal(rv.Captures, want) {
+		t.Fatalf("the captures an assigned analyst reads: %+v, want %+v", rv.Captures, want)
+	}
+	for _, who := range []Principal{h.cust, aud, outsider} {
+		rv, err := v.ReportDetail(ctx, who, rp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rv.Captures) != 0 {
+			t.Errorf("%s (%s) is told of the report's items: %+v", who.Name, who.Role, rv.Captures)
+		}
 	}
 }

@@ -201,17 +201,32 @@ type ReportView struct {
 	// CaseWithheld says that the report is in a case the reader is not
 	// assigned to: its case, items, assessor, closing reason, and the
 	// notices and forwardings made in that case are not shown.
-	CaseWithheld bool          `json:"case_withheld,omitempty"`
-	AssessedBy   string        `json:"assessed_by,omitempty"`
-	ClosedReason string        `json:"closed_reason,omitempty"`
-	ClosedAt     *time.Time    `json:"closed_at,omitempty"`
-	Items        []string      `json:"items"`
-	Notices      []NoticeView  `json:"notices"`
-	Forwards     []ForwardView `json:"forwards"`
+	CaseWithheld bool       `json:"case_withheld,omitempty"`
+	AssessedBy   string     `json:"assessed_by,omitempty"`
+	ClosedReason string     `json:"closed_reason,omitempty"`
+	ClosedAt     *time.Time `json:"closed_at,omitempty"`
+	Items        []string   `json:"items"`
+	// Captures describe Items, in their order, to an analyst assigned to
+	// the report's case (ReportDetail only; no one else may see the
+	// items): each one's name and how its category stands.
+	Captures []CaptureView `json:"captures,omitempty"`
+	Notices  []NoticeView  `json:"notices"`
+	Forwards []ForwardView `json:"forwards"`
 	// History is every event of the report, oldest first, in words:
 	// notes, reasons, closings and reopenings included (ReportDetail
 	// only; read from the custody log).
 	History []ReportEventView `json:"history,omitempty"`
+}
+
+// CaptureView is one item captured for a report, as its page shows it.
+type CaptureView struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Category is the settled category ("" while unsettled), and
+	// Classification how it stands: votes or hashset (what settled it),
+	// disputed, voting, or unclassified (as a forwarded csv says it).
+	Category       string `json:"category,omitempty"`
+	Classification string `json:"classification"`
 }
 
 // ReportEventView is one event of a report's history, as the custody
@@ -428,6 +443,19 @@ func (v *Vault) reportDetail(ctx context.Context, who Principal, id string, cont
 		}
 	}
 	view := v.reportView(ctx, r, who, open)
+	if c, _ := v.state.getCase(view.Case); view.Case != "" && who.Role == RoleAnalyst && v.memberOf(who, c) {
+		for _, iid := range view.Items {
+			it, ok, err := v.state.getItem(iid)
+			if err != nil {
+				return ReportView{}, err
+			}
+			if !ok {
+				continue
+			}
+			cl := v.classification(it)
+			view.Captures = append(view.Captures, CaptureView{ID: it.ID, Name: it.Deposit.Name, Category: cl.Category, Classification: classificationState(cl)})
+		}
+	}
 	inCase := "" // the case the report was in at each event, in order
 	for _, seq := range r.Events {
 		// Read from the log, checked against its tree: what the report's

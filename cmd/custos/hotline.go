@@ -230,7 +230,13 @@ func printReport(w io.Writer, r vault.ReportView, askedContact bool) {
 			}
 		}
 	}
-	if len(r.Items) > 0 {
+	switch {
+	case len(r.Captures) > 0:
+		fmt.Fprintf(w, "  items (%d):\n", len(r.Captures))
+		for _, c := range r.Captures {
+			fmt.Fprintf(w, "    %s  %s  %s\n", c.ID, displayName(c.Name), captureState(c))
+		}
+	case len(r.Items) > 0:
 		fmt.Fprintf(w, "  items: %s\n", strings.Join(r.Items, ", "))
 	}
 	for _, f := range r.Forwards {
@@ -429,6 +435,19 @@ func runClassify(args []string, stdout io.Writer) error {
 		text += "\nhidden from review as known material: " + out.Known
 	}
 	return printResult(stdout, *asJSON, out, text)
+}
+
+// captureState says how a report's item's category stands, in words.
+func captureState(c vault.CaptureView) string {
+	switch c.Classification {
+	case "votes", "hashset":
+		return c.Category + " (settled by " + map[string]string{"votes": "votes", "hashset": "a hash set"}[c.Classification] + ")"
+	case "disputed":
+		return "disputed: the votes disagree"
+	case "voting":
+		return "unsettled: votes short of the case's policy"
+	}
+	return "not classified"
 }
 
 func tally(t map[string]int) string {

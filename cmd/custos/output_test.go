@@ -251,3 +251,27 @@ func TestReportShowsWhoRecordedIt(t *testing.T) {
 		t.Errorf("report shown as:\n%s", s)
 	}
 }
+
+// A report shown to its case's analyst names its items and says how each
+// one's category stands; to anyone else, its items are ids alone.
+func TestReportShowsItsCaptures(t *testing.T) {
+	r := vault.ReportView{Report: "rp_1", Status: "assessing", Channel: "email", ReceivedAt: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC),
+		Items: []string{"it_1", "it_2", "it_3"}}
+	var ids bytes.Buffer
+	printReport(&ids, r, false)
+	if s := ids.String(); !strings.Contains(s, "items: it_1, it_2, it_3") {
+		t.Errorf("a report without captures shown as:\n%s", s)
+	}
+	r.Captures = []vault.CaptureView{
+		{ID: "it_1", Name: "chat export.txt", Category: vault.CategoryNotIllegal, Classification: "votes"},
+		{ID: "it_2", Name: "photo.png", Classification: "disputed"},
+		{ID: "it_3", Name: "page.html", Classification: "unclassified"},
+	}
+	var named bytes.Buffer
+	printReport(&named, r, false)
+	for _, want := range []string{"items (3):", "it_1  chat export.txt  not-illegal (settled by votes)", "it_2  photo.png  disputed", "it_3  page.html  not classified"} {
+		if !strings.Contains(named.String(), want) {
+			t.Errorf("a report with captures shown without %q:\n%s", want, named.String())
+		}
+	}
+}

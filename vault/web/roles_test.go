@@ -1235,11 +1235,12 @@ func TestReportPageOfAnotherTeamSaysWhatIsWithheld(t *testing.T) {
 		t.Fatal(err)
 	}
 	own := ana.get("/app/reports/" + report)
-	own.has(t, "the report page of its own analyst", "host.example")
+	// Its own analyst reads its captures by name, with how each stands.
+	own.has(t, "the report page of its own analyst", "host.example", ">capture.png</a>", "not classified")
 	own.lacks(t, "the report page of its own analyst", "not shown: ")
 	p := rv.signIn("ana-other").get("/app/reports/" + report)
 	p.has(t, "the report page of another team", "not shown: notices are recorded in the case", "not shown: captures are in the case")
-	p.lacks(t, "the report page of another team", "no notice sent", "host.example")
+	p.lacks(t, "the report page of another team", "no notice sent", "host.example", "capture.png")
 }
 
 // TestTriageLeadsToEveryWaitingItem: the triage queue lists the first
