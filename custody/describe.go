@@ -342,8 +342,8 @@ var Labels = map[string]string{
 	"hashset.removed":            "Hash set of known material removed",
 	"hashset.unused":             "Hash set of known material set aside",
 	"integrity.failed":           "INTEGRITY FAILURE",
-	"item.access.completed":      "Viewing completed",
-	"item.accessed":              "Viewed (plaintext opened)",
+	"item.access.completed":      "Opening completed (plaintext sent in full)",
+	"item.accessed":              "Opened (plaintext sent to the person, to view or to save)",
 	"item.classified":            "Classified",
 	"item.deposited":             "Deposited (received into custody)",
 	"key.stored":                 "Key files recorded",
@@ -490,7 +490,7 @@ func quoted(s string) string {
 }
 
 // Describe says in words what one event is, as the custody documents show
-// it: its Action ("Viewed (plaintext opened)") and Details (escaped and
+// it: its Action ("Opened (plaintext sent to the person, to view or to save)") and Details (escaped and
 // quoted already, as Event's). An event whose data does not decode, or of
 // a type this version does not know, is described by its type.
 func Describe(ev *events.Event) (action, details string) {

@@ -141,7 +141,7 @@ type Event struct {
 	Time time.Time
 	// Type is the event's type ("item.accessed").
 	Type string
-	// Action says in words what happened ("Viewed (plaintext opened)").
+	// Action says in words what happened ("Deposited (received into custody)").
 	// Action and Details are written as documents show them: every text
 	// from the event in them is escaped (Shown) and quoted already, so
 	// renderers write them as they are, never through Shown again.

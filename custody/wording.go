@@ -124,8 +124,11 @@ func HoldText(r *Record) string {
 // asked for, which need not be all of the case's.
 func ItemsText(r *Record) string {
 	s := Count(len(r.Items), "item")
-	if r.Chosen {
+	switch {
+	case r.Chosen:
 		s += ", those asked for this report (the case may hold others, which it does not cover)"
+	case r.Package == nil && r.Report != nil:
+		s += ", every item the case held when this report was asked for"
 	}
 	return s
 }
@@ -153,9 +156,9 @@ func Instructions(r *Record) []string {
 	if r.Package != nil {
 		return []string{
 			"Apart from the vault's log key, which step 1 has you obtain from elsewhere, nothing in this report needs to be taken on trust: every fact in it comes from the custody events inside the package, each signed into the custody log and proven included in the checkpoint above. Check them with the offline verifier, which needs no network and no access to the vault.",
-			"1. Obtain the custody log's key fingerprint from a source other than this report (the vault's operators give it with custos audit key; a court may have it on file). It must equal " + fp + ".",
-			"2. Run: custos-verify PACKAGE.tar --key " + fp + " --identity YOUR_AGE_KEY --extract FOLDER. It checks the manifest's signature, the checkpoint's signature, every event's inclusion proof in the checkpoint, decrypts every item and compares its SHA-256 with its deposit event, and writes the items to FOLDER. It exits with status 0 only if every check passes. If the checkpoint above lists witness cosignatures or RFC 3161 time-stamps, add --witness-policy FILE (the witnesses' keys, obtained from the witnesses themselves) and --tsa-cert FILE (the time-stamp authority's certificate) to check them; without these it says they were not checked.",
-			"3. By hand, with the stock tools: extract the package (tar -xf PACKAGE.tar); decrypt each item with age (age -d -i YOUR_AGE_KEY -o ITEM items/NNN-NAME.age); compute sha256sum ITEM, sha1sum ITEM and md5sum ITEM; each must equal the hashes printed for the item in this report.",
+			"1. Obtain the custody log's key fingerprint from a source other than this report and other than the vault that gave you the package: one its operators published or gave you on paper, or one a court has on file. It must equal " + fp + ".",
+			"2. Run: custos-verify PACKAGE.tar --key " + fp + " --identity YOUR_AGE_KEY --extract FOLDER. It checks the manifest's signature, the checkpoint's signature, every event's inclusion proof in the checkpoint, decrypts every item and compares its SHA-256 with its deposit event, and writes the items to FOLDER. It prints VERIFIED on its last line, and exits with status 0, only if every check passes. If you are not the package's recipient (a court, a clerk, a custodian), leave out --identity YOUR_AGE_KEY and --extract FOLDER: it then checks everything but the items' decrypted contents, which only the recipient's key opens, and says so. If the checkpoint above lists witness cosignatures or RFC 3161 time-stamps, add --witness-policy FILE (the witnesses' keys, obtained from the witnesses themselves) and --tsa-cert FILE (the time-stamp authority's certificate) to check them; without these it says they were not checked.",
+			"3. By hand, with the stock tools, the recipient also checks the items against this report: extract the package (tar -xf PACKAGE.tar); decrypt each item with age (age -d -i YOUR_AGE_KEY -o ITEM items/NNN-NAME.age); compute sha256sum ITEM, sha1sum ITEM and md5sum ITEM; each must equal the hashes printed for the item in this report. This shows that the items match this copy of the report, not that the report is genuine: step 2 shows that.",
 			"4. Whoever holds two packages (for example the prosecution's and the defence's) shows that they carry exactly the same items, without decrypting either: custos-verify --same-items PACKAGE_A.tar PACKAGE_B.tar --key " + fp + ".",
 		}
 	}
@@ -236,7 +239,7 @@ func Certificate(r *Record) CertificateText {
 	c := CertificateText{
 		Title: "Certificate of authenticity of digital evidence by hash value",
 		Paragraphs: []string{
-			"I, the undersigned, a custodian or auditor of the evidence vault whose custody log is " + Shown(r.Checkpoint.Origin) + ", certify the following from the vault's signed custody records, which I have checked as the section “How to verify this independently” describes.",
+			"I, the undersigned, a custodian or auditor of the evidence vault whose custody log is " + Shown(r.Checkpoint.Origin) + ", certify the following from the vault's signed custody records, which I have checked as step 2 of the section “How to verify this independently” describes (without the recipient's key, as it says).",
 			"1. Each item listed below was received into the vault's custody at the time, and from the person, that its deposit event records. As the vault received each item it computed, over the item's exact bytes, its SHA-256 (FIPS 180-4) and, unless the vault was configured not to, its SHA-1 and MD5, and recorded them in the deposit event before confirming the deposit. Where an acquisition hash is shown, the depositor supplied it from the acquisition, and the vault refused the deposit unless the content matched it.",
 			"2. The vault stores each item encrypted (age format) and records every access, export and other action on it in an append-only, hash-chained custody log before the action takes place; each event in this report is proven included in the signed checkpoint of " + fmt.Sprint(r.Checkpoint.Size) + " events whose log key fingerprint is " + r.Checkpoint.LogKeyFingerprint + ".",
 		},

@@ -1594,3 +1594,28 @@ func TestAReportNamesItsCapturesToItsCasesAnalysts(t *testing.T) {
 		}
 	}
 }
+
+// TestACaseReportSaysWhichItemsItCovers: a custody report of every item
+// of a case says it covers every item the case held (it said the case
+// might hold others, as a report of chosen items does), and a report of
+// chosen items still says so.
+func TestACaseReportSaysWhichItemsItCovers(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	first := h.deposit(t, h.a1, "one.txt", []byte("one"), "")
+	h.deposit(t, h.a1, "two.txt", []byte("two"), "")
+	whole, err := v.CustodyDocument(ctx, h.cust, DocumentRequest{Case: "HL-1", Format: FormatText})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(whole.Body); !strings.Contains(s, "2 items, every item the case held when this report was asked for.") || strings.Contains(s, "may hold others") {
+		t.Fatalf("a report of every item says:\n%s", s)
+	}
+	chosen, err := v.CustodyDocument(ctx, h.cust, DocumentRequest{Case: "HL-1", Items: []string{first.ID}, Format: FormatText})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(chosen.Body); !strings.Contains(s, "1 item, those asked for this report (the case may hold others, which it does not cover).") {
+		t.Fatalf("a report of a chosen item says:\n%s", s)
+	}
+}

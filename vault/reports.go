@@ -233,5 +233,8 @@ func (v *Vault) custodyRecord(ctx context.Context, caseID string, items []string
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("%w: the custody record of case %s: %v", ErrIntegrity, caseID, strings.TrimPrefix(err.Error(), "custody record: "))
 	}
+	// Every item of the case is no choice of items: the report says it
+	// covers them all (it said the case might hold others).
+	rec.Chosen = len(items) > 0
 	return rec, size, len(in.Events), nil
 }

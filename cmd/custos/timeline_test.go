@@ -27,7 +27,7 @@ func TestTimelineReadsDataStrictly(t *testing.T) {
 	if strings.Contains(lines[0], "forged.jpg") || !strings.Contains(lines[1], "photo.jpg") {
 		t.Errorf("item names:\n%s", out.String())
 	}
-	if strings.Contains(lines[2], "purpose") || !strings.Contains(lines[3], "purpose “trial”") || !strings.Contains(lines[3], "Viewed") {
+	if strings.Contains(lines[2], "purpose") || !strings.Contains(lines[3], "purpose “trial”") || !strings.Contains(lines[3], "Opened (plaintext") {
 		t.Errorf("purposes:\n%s", out.String())
 	}
 }

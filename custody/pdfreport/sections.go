@@ -233,7 +233,9 @@ func (rep *report) items() {
 	rep.h2(fmt.Sprintf("Items (%d)", len(r.Items)))
 	if len(r.Items) == 0 {
 		rep.para("No items.")
-	} else if r.Chosen {
+	} else if r.Chosen || r.Package == nil && r.Report != nil {
+		// Which items the report covers: those asked for, or every item
+		// the case held (as the text report's Items line says).
 		rep.para(custody.ItemsText(r) + ".")
 	}
 	for _, it := range r.Items {
