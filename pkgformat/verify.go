@@ -427,7 +427,11 @@ func (v *verification) end(k kind) error {
 		}
 		v.rep.passed("%s", approval)
 	case kindItem:
-		v.rep.passed("%s the bytes the signed manifest names, and match their deposit events (name, size, SHA-256, MD5, SHA-1)", Count(len(v.m.Items), "item file is", "item files are"))
+		if len(v.opts.Identities) > 0 {
+			v.rep.passed("%s the bytes the signed manifest names, and the items' recorded hashes match their deposit events (name, size, SHA-256, MD5, SHA-1)", Count(len(v.m.Items), "encrypted item file is", "encrypted item files are"))
+		} else {
+			v.rep.passed("%s the bytes the signed manifest names, and the items' recorded hashes match their deposit events (name, size, SHA-256, MD5, SHA-1); the items' decrypted contents were not checked (that needs the recipient's key, --identity)", Count(len(v.m.Items), "encrypted item file is", "encrypted item files are"))
+		}
 		if len(v.opts.Identities) > 0 {
 			v.rep.passed("%s decrypted; every plaintext SHA-256 matches its deposit", Count(v.rep.Decrypted, "item", "items"))
 		}
@@ -1055,7 +1059,7 @@ func ParseManifest(b []byte) (*Manifest, error) {
 		Format string `json:"format"`
 	}
 	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("manifest.json: %w", err)
+		return nil, fmt.Errorf("manifest.json: damaged or altered: it is not JSON (%w)", err)
 	}
 	switch f.Format {
 	case Format, FormatV2:
@@ -1072,7 +1076,7 @@ func ParseManifest(b []byte) (*Manifest, error) {
 	}
 	var m Manifest
 	if err := strictjson.Decode(b, &m, strictjson.Manifest); err != nil {
-		return nil, fmt.Errorf("manifest.json: %w", err)
+		return nil, fmt.Errorf("manifest.json: damaged or altered: it is not written as the format writes it (%w)", err)
 	}
 	if len(m.Events) > MaxMembers || len(m.Items) > MaxMembers {
 		return nil, errors.New("manifest.json: too many members")
@@ -1665,7 +1669,7 @@ func checkItem(tr io.Reader, i int, it Item, recipient string, opts VerifyOption
 	// manifest); a file that hashes right keeps the check's own error.
 	altered := func(err error) error {
 		if _, cerr := io.Copy(io.Discard, br); cerr == nil && hex.EncodeToString(fh.Sum(nil)) != it.FileSHA256 {
-			return fmt.Errorf("%s is not the file the signed manifest names (its SHA-256 differs from the manifest's file_sha256: it was altered); the check that met it: %v", it.Path, err)
+			return fmt.Errorf("%s is not the file the signed manifest names (its SHA-256 differs from the manifest's file_sha256: it was altered after the package was sealed); the alteration, not the key you gave, is why a check of it failed first: %v", it.Path, err)
 		}
 		return err
 	}

@@ -607,9 +607,9 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			} else if errors.Is(verr, pkgformat.ErrForkedFromSaved) {
 				fmt.Fprintln(stdout, "  the vault's custody log was rewritten: the package and your saved checkpoint are two histories of it, each signed by its key; a fresh copy would fail the same way. Keep both files as they are, as evidence, and ask for an audit of the vault's log against your checkpoint (custos audit verify --checkpoint, docs/operations.md)")
 			} else if errors.Is(verr, io.ErrUnexpectedEOF) {
-				fmt.Fprintln(stdout, "  the file is incomplete: it ends before the package does (cut off while it was downloaded or copied, or cut on purpose); fetch it again (custos package fetch)")
+				fmt.Fprintln(stdout, "  the file is incomplete: it ends before the package does (cut off while it was downloaded or copied, or cut on purpose); fetch it again (custos package fetch), or, if you are not its recipient, ask whoever gave it to you for a fresh copy")
 			} else {
-				fmt.Fprintln(stdout, "  do not rely on this copy: fetch the package again (custos package fetch); if a fresh copy fails too, keep this one as it is and tell the vault's custodians")
+				fmt.Fprintln(stdout, "  do not rely on this copy: fetch the package again (custos package fetch), or, if you are not its recipient, ask whoever gave it to you for a fresh copy; if a fresh copy fails too, keep this one as it is and tell the vault's custodians")
 			}
 			// The reason on the standard output too, so that a
 			// transcript of it says why.

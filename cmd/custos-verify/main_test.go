@@ -77,9 +77,21 @@ func TestExitStatus(t *testing.T) {
 			t.Errorf("%q: %d\n%s\n%s", args, code, out, errs)
 		}
 	}
+	// Without the identity, what was checked of the items is said as
+	// what it is: the encrypted files, not their contents.
+	if _, out, _ := runVerify(vectorPkg, "--key", key); !strings.Contains(out, "encrypted item files are the bytes the signed manifest names") ||
+		!strings.Contains(out, "decrypted contents were not checked") {
+		t.Errorf("without the identity, the items are said checked as:\n%s", out)
+	}
 	// One byte of an item's ciphertext changed: caught without the identity.
 	if code, out, _ := runVerify(badFile, "--key", key); code != 1 || !strings.HasSuffix(out, "FAILED\n") {
 		t.Errorf("altered item without identity: %d\n%s", code, out)
+	}
+	// With it, the failure names the alteration, not the recipient's key,
+	// and tells a reader who is not the recipient where a fresh copy is.
+	if code, out, _ := runVerify(badFile, "--key", key, "--identity", vectorID); code != 1 || !strings.Contains(out, "it was altered after the package was sealed") ||
+		!strings.Contains(out, "the alteration, not the key you gave") || !strings.Contains(out, "if you are not its recipient, ask whoever gave it to you") {
+		t.Errorf("altered item with the identity: %d\n%s", code, out)
 	}
 	if code, _, _ := runVerify(badFile); code != 1 {
 		t.Errorf("altered item, no key: %d, want 1 (failed takes precedence)", code)

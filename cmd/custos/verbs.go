@@ -816,7 +816,7 @@ func runPackageFetch(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return printResult(stdout, *asJSON, fetchOutput{Package: pos[0], SHA256: sum, Size: size, File: *out},
-		fmt.Sprintf("package %s written to %s (sha256 %s); check it with: custos-verify %s --key FINGERPRINT --identity KEYFILE (the fingerprint from the vault's operators, or custos audit key; add --witness-policy FILE and --tsa-cert FILE where the vault has witnesses and a time-stamping authority: docs/witnesses.md)", pos[0], *out, sum, *out))
+		fmt.Sprintf("package %s written to %s (sha256 %s); check it with: custos-verify %s --key FINGERPRINT --identity KEYFILE (the fingerprint the vault's operators published or gave you outside the vault: one this vault gives you, as custos audit key does, proves nothing against it; add --witness-policy FILE and --tsa-cert FILE where the vault has witnesses and a time-stamping authority: docs/witnesses.md)", pos[0], *out, sum, *out))
 }
 
 var errAuditFailed = errors.New("audit failed")
