@@ -52,6 +52,12 @@ func Text(r *Record) []byte {
 		line("  - %s", s)
 	}
 
+	heading("READING THIS REPORT")
+	line("  %s", Reading())
+	for _, t := range Terms(r) {
+		line("  - %s", t)
+	}
+
 	heading("CHECKPOINT")
 	cp := r.Checkpoint
 	field("  ", "Custody log", Shown(cp.Origin))
@@ -136,7 +142,6 @@ func Text(r *Record) []byte {
 	for _, p := range Instructions(r) {
 		line("%s", p)
 	}
-	line("%s", Reading())
 
 	c := Certificate(r)
 	heading(strings.ToUpper(c.Title))

@@ -68,3 +68,25 @@ func TestEstablishesSaysWhatTheHistoryRestsOn(t *testing.T) {
 		t.Errorf("an on-demand report's lead: %q", lead)
 	}
 }
+
+// The report says how to read it, and what its words mean, before the
+// rows that use them: the terms come right after what it establishes,
+// before the checkpoint; a package's report explains its recipient, a
+// report made on demand has none to explain.
+func TestTheReportExplainsItsWordsFirst(t *testing.T) {
+	for _, r := range []*Record{{Package: &Package{}}, {Report: &Event{}}} {
+		text := string(Text(r))
+		at := strings.Index(text, "READING THIS REPORT")
+		if at < 0 || at < strings.Index(text, "WHAT THIS REPORT ESTABLISHES") || at > strings.Index(text, "CHECKPOINT") {
+			t.Fatalf("the terms are not between what the report establishes and its checkpoint:\n%s", text)
+		}
+		for _, term := range append([]string{Reading()}, Terms(r)...) {
+			if !strings.Contains(text, term) {
+				t.Errorf("the report lacks %.50q...", term)
+			}
+		}
+		if recipient := strings.Contains(text, "Recipient (age):"); recipient != (r.Package != nil) {
+			t.Errorf("the age recipient explained: %v, in a report of a package: %v", recipient, r.Package != nil)
+		}
+	}
+}

@@ -35,6 +35,25 @@ func Reading() string {
 	return "Reading this report: times are in UTC, to the second (fractions are cut, not rounded); events in the same second happened in the order of their event numbers. Text that could hide, reorder or forge characters is shown escaped: \\uXXXX stands for the Unicode character with that hexadecimal code (\\u000a a line break, \\u202e a right-to-left override), \\xHH for a byte that is not text (a file name from old media), and \\x5c for a backslash that would otherwise look like the start of an escape."
 }
 
+// Terms explains, one paragraph each, the words of a custody document a
+// reader who is not an engineer meets in it, in the order they meet
+// them: event numbers, the checkpoint and its root, the log key and its
+// fingerprint, witnesses and time-stamps, the sign-in an event names, and
+// an age recipient (a package's).
+func Terms(r *Record) []string {
+	out := []string{
+		"Event: one entry of the vault's custody log, written before the act it records takes effect. Events are numbered across the whole vault, every case together, so the numbers in this report skip those of other cases and of the vault's own housekeeping; a gap is not a missing event of this case.",
+		"Checkpoint and root hash: the checkpoint is a short statement, signed with the vault's log key, that the log held a given number of events; its root hash is a fingerprint of all of them together, so that changing, removing or reordering any one of them changes it. Each event below is shown to be one of them (its inclusion proof).",
+		"Log key and its fingerprint: the log key is the vault's signing key for its custody log; its fingerprint is a short form of it (64 hexadecimal characters) to compare by eye with the one the vault's operators published or gave the court. A report is only as trustworthy as that comparison.",
+		"Witness cosignature and RFC 3161 time-stamp: a witness is an independent service that countersigns a checkpoint only if it extends the history it saw before; a time-stamp is a dated signature of an independent authority (RFC 3161) showing the checkpoint existed by then. Either is evidence independent of the vault, once checked with the witness's or authority's own key.",
+		"Signed in with: how the person was authenticated for the act (a local credential, the organisation's single sign-on, or a smart-card certificate) and the session the act was done in; the vault records who acted, not who sat at the keyboard.",
+	}
+	if r.Package != nil {
+		out = append(out, "Recipient (age): the public half of the key the package's items are encrypted to (the age encryption format); only the holder of its private half, the person the package is for, can decrypt them.")
+	}
+	return out
+}
+
 // TimeText is how documents write a time: UTC, to the second, with the
 // zone stated ("2026-11-30 21:50:03 UTC").
 func TimeText(t time.Time) string {

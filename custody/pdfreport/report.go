@@ -53,6 +53,7 @@ func render(w io.Writer, r *custody.Record, o options) error {
 	rep.L = newLayout(rep.sh, []span{{headerText(r), stHeader}}, stHeader)
 	rep.title()
 	rep.establishes()
+	rep.reading()
 	rep.checkpoint()
 	rep.caseSection()
 	rep.items()

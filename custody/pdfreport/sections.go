@@ -363,7 +363,17 @@ func (rep *report) instructions() {
 	for _, p := range custody.Instructions(rep.r) {
 		rep.para(p)
 	}
+}
+
+// reading says how to read the report (times, order, escapes) and what
+// its words mean, before the rows that use them, in the words the text
+// report uses.
+func (rep *report) reading() {
+	rep.h2("Reading this report")
 	rep.para(custody.Reading())
+	for _, t := range custody.Terms(rep.r) {
+		rep.para("• " + t)
+	}
 }
 
 // certificate is the certificate of the items' hashes, on a page of its
