@@ -159,11 +159,12 @@ func Text(r *Record) []byte {
 }
 
 // NotYet says that something had not happened as of the report's
-// checkpoint ("no signed receipt in the 52 events this report covers"):
-// a later event may record it, and a reader comparing two documents
-// made at different times sees why they differ.
+// checkpoint ("no signed receipt as of the checkpoint of 52 events"): a
+// later event may record it, and a reader comparing two documents made
+// at different times sees why they differ. The checkpoint's size counts
+// the vault's whole log, not the events the report lists.
 func NotYet(r *Record, what string) string {
-	return fmt.Sprintf("%s in the %d events this report covers", what, r.Checkpoint.Size)
+	return fmt.Sprintf("%s as of the checkpoint of %s events (the vault's log then, every case together)", what, Thousands(int64(r.Checkpoint.Size)))
 }
 
 // textEvent writes one event as an indented block.

@@ -90,7 +90,7 @@ func TestEveryEventOfEveryItemIsInTheText(t *testing.T) {
 		"witness.example.net", "CN=Example TSA, O=Example, C=KH", "1234567890123456789",
 		"Every event listed in this report is proven included in this checkpoint.",
 		"Legal hold on", "Export approval required: every package needs a custodian's approval", "Retention 10y", "Destroyed no",
-		"pk_11aa", "defence.lee (defence)", "pk_22bb", "it_01, it_02", "no signed receipt in the",
+		"pk_11aa", "defence.lee (defence)", "pk_22bb", "it_01, it_02", "no signed receipt as of the checkpoint of",
 		"matched at deposit", "Acquisition hash none given",
 		"Name of the person certifying", "Signature", "Date", "Place",
 	} {
