@@ -721,13 +721,7 @@ func TestClassificationPolicySaysWhatItUnsettled(t *testing.T) {
 func TestVICSForwardNamesTheCategoriesAtItsPosition(t *testing.T) {
 	h := newHotline(t)
 	v, ctx := h.v, h.ctx
-	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/r"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := v.AssessReport(ctx, h.a1, rp, "HL-1", ""); err != nil {
-		t.Fatal(err)
-	}
+	rp := h.assessedReport(t, "https://host.example/r")
 	photo := h.deposit(t, h.a1, "photo.jpg", []byte("a photo"), rp)
 	if _, err := v.Classify(ctx, h.a2, photo.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
 		t.Fatal(err)
@@ -1378,13 +1372,7 @@ func TestForwardedItemsSayHowTheirCategoryStands(t *testing.T) {
 	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 2); err != nil {
 		t.Fatal(err)
 	}
-	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/s"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := v.AssessReport(ctx, h.a1, rp, "HL-1", ""); err != nil {
-		t.Fatal(err)
-	}
+	rp := h.assessedReport(t, "https://host.example/s")
 	untouched := h.deposit(t, h.a1, "untouched.txt", []byte("nobody voted"), rp)
 	voting := h.deposit(t, h.a1, "voting.txt", []byte("one vote of two"), rp)
 	disputed := h.deposit(t, h.a1, "disputed.txt", []byte("the votes disagree"), rp)
@@ -1504,13 +1492,7 @@ func TestAForwardSaysHowItsItemsStandAtItsPosition(t *testing.T) {
 	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 2); err != nil {
 		t.Fatal(err)
 	}
-	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/s"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := v.AssessReport(ctx, h.a1, rp, "HL-1", ""); err != nil {
-		t.Fatal(err)
-	}
+	rp := h.assessedReport(t, "https://host.example/s")
 	it := h.deposit(t, h.a1, "x.txt", []byte("about to get a vote"), rp)
 	g.mu.Lock()
 	g.armed = true
@@ -1561,13 +1543,7 @@ func TestAReportNamesItsCapturesToItsCasesAnalysts(t *testing.T) {
 	v, ctx := h.v, h.ctx
 	outsider := enrolled(t, v, "ana4", RoleAnalyst)
 	aud := enrolled(t, v, "aud", RoleAuditor)
-	rp, err := v.RecordReport(ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{"https://host.example/c"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := v.AssessReport(ctx, h.a1, rp, "HL-1", ""); err != nil {
-		t.Fatal(err)
-	}
+	rp := h.assessedReport(t, "https://host.example/c")
 	voted := h.deposit(t, h.a1, "chat export.txt", []byte("a capture with a vote"), rp)
 	plain := h.deposit(t, h.a1, "page.html", []byte("a capture without one"), rp)
 	if _, err := v.Classify(ctx, h.a1, voted.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
@@ -1618,4 +1594,18 @@ func TestACaseReportSaysWhichItemsItCovers(t *testing.T) {
 	if s := string(chosen.Body); !strings.Contains(s, "1 item, those asked for this report (the case may hold others, which it does not cover).") {
 		t.Fatalf("a report of a chosen item says:\n%s", s)
 	}
+}
+
+// assessedReport records a report of url (analyst ana1, by email) and
+// assesses it into case HL-1, and returns its id.
+func (h *hotline) assessedReport(t *testing.T, url string) string {
+	t.Helper()
+	rp, err := h.v.RecordReport(h.ctx, h.a1, ReportRequest{Channel: "email", URLs: []string{url}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.v.AssessReport(h.ctx, h.a1, rp, "HL-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	return rp
 }

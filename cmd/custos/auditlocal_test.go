@@ -58,6 +58,19 @@ func runDataVault(t *testing.T, data string, persons ...string) string {
 	return key
 }
 
+// stoppedVault is a data folder whose vault ran once and stopped, its
+// log key, and a file holding it as custos audit key writes it.
+func stoppedVault(t *testing.T) (data, key, keyFile string) {
+	t.Helper()
+	data = t.TempDir()
+	key = runDataVault(t, data, "inv-1")
+	keyFile = filepath.Join(t.TempDir(), "vault.key")
+	if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return data, key, keyFile
+}
+
 // TestAuditOfTheStoreReadsTheHeadsFirst: a vault running beside an
 // audit of its store appends, and then writes a newer head, at any
 // moment. The audit reads the heads (readHeads) before it opens the
@@ -68,10 +81,7 @@ func runDataVault(t *testing.T, data string, persons ...string) string {
 // ahead of them and fail; one that did not read them by readHeads fails
 // here too.
 func TestAuditOfTheStoreReadsTheHeadsFirst(t *testing.T) {
-	data := t.TempDir()
-	key := runDataVault(t, data, "inv-1")
-	keyFile := filepath.Join(t.TempDir(), "vault.key")
-	os.WriteFile(keyFile, []byte(key+"\n"), 0o600)
+	data, key, keyFile := stoppedVault(t)
 	runs := 0
 	afterHeadsRead = func() {
 		runs++
@@ -122,10 +132,7 @@ func storedEvents(t *testing.T, path string) uint64 {
 // asks for another, rather than report the mixture as a log truncated or
 // rolled back (it did, a false alarm of tampering) or pass it.
 func TestAStoreWrittenDuringItsAuditIsNoFinding(t *testing.T) {
-	data := t.TempDir()
-	key := runDataVault(t, data, "inv-1")
-	keyFile := filepath.Join(t.TempDir(), "vault.key")
-	os.WriteFile(keyFile, []byte(key+"\n"), 0o600)
+	data, _, keyFile := stoppedVault(t)
 	if _, err := os.Stat(filepath.Join(data, "custody.db-wal")); err == nil {
 		t.Fatal("a stopped vault's store has a write-ahead log beside it: the case this guards does not arise")
 	}
