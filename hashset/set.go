@@ -487,3 +487,49 @@ func (s *Set) Verify(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Overlap counts the distinct digests of algorithm alg that both sets
+// list: a merge of their resident indexes (in memory, in table order),
+// each candidate confirmed against its whole key on disk. It is what
+// tells an importer that a set of known-good files and one of known
+// material list the same files.
+func Overlap(a, b *Set, alg Algorithm) (uint64, error) {
+	k := indexOf(alg)
+	if k < 0 {
+		return 0, fmt.Errorf("unknown algorithm %q", alg)
+	}
+	ta, tb := a.tables[k], b.tables[k]
+	na, nb := int64(len(ta.resident)/residentRecord), int64(len(tb.resident)/residentRecord)
+	prefixOf := func(t *table, i int64) []byte { return t.resident[i*residentRecord : i*residentRecord+residentKey] }
+	var n uint64
+	var last []byte
+	key := make([]byte, ta.ks)
+	for i, j := int64(0), int64(0); i < na && j < nb; {
+		switch c := bytes.Compare(prefixOf(ta, i), prefixOf(tb, j)); {
+		case c < 0:
+			i++
+		case c > 0:
+			j++
+		default:
+			if ta.ks > residentKey {
+				if _, err := ta.f.ReadAt(key, headerSize+i*int64(ta.ks+4)); err != nil {
+					return 0, ta.readErr(err)
+				}
+			} else {
+				copy(key, prefixOf(ta, i))
+			}
+			if !bytes.Equal(key, last) {
+				found, err := tb.find(key, b.nEntries)
+				if err != nil {
+					return 0, err
+				}
+				if len(found) > 0 {
+					n++
+				}
+				last = append(last[:0], key...)
+			}
+			i++
+		}
+	}
+	return n, nil
+}

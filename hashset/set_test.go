@@ -591,3 +591,37 @@ func TestStagedBuildCommitAndDiscard(t *testing.T) {
 		t.Fatal("a stage naming a path was taken")
 	}
 }
+
+// TestOverlapCountsTheDigestsBothSetsList: two sets sharing some
+// digests (one of them twice in a set) are found to share exactly those,
+// either way round; sets sharing none, none; a digest sharing only its
+// first 128 bits with another set's is not counted.
+func TestOverlapCountsTheDigestsBothSetsList(t *testing.T) {
+	root := t.TempDir()
+	a := sumLines("a", 3000)
+	b := append(sumLines("b", 2000), sumLines("a", 40)...) // a0..a39 in both
+	b = append(b, fmt.Sprintf("%x  again.jpg\n", genKey("a", 7))...)
+	near := genKey("a", 100)
+	near = append(append([]byte{}, near[:16]...), bytes.Repeat([]byte{0xee}, 16)...)
+	b = append(b, fmt.Sprintf("%x  near.jpg\n", near)...)
+	sets := map[string]*Set{}
+	for name, src := range map[string][]byte{"a": a, "b": b, "c": sumLines("c", 500)} {
+		if _, err := Build(root, name, bytes.NewReader(src), "sha256sum", BuildOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		sets[name] = s
+	}
+	for _, tc := range []struct {
+		x, y string
+		want uint64
+	}{{"a", "b", 40}, {"b", "a", 40}, {"a", "c", 0}, {"c", "b", 0}} {
+		if n, err := Overlap(sets[tc.x], sets[tc.y], SHA256); err != nil || n != tc.want {
+			t.Errorf("sets %s and %s share %d SHA-256 digests (%v), want %d", tc.x, tc.y, n, err, tc.want)
+		}
+	}
+}

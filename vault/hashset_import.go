@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -84,6 +85,24 @@ type HashSetImportResult struct {
 	Expires      time.Time         `json:"expires,omitzero"`
 	RequestedBy  string            `json:"requested_by,omitempty"`
 	Event        uint64            `json:"event,omitempty"`
+	// Conflicts are the sets in use of the other kind (known-good where
+	// this one lists known material, or the reverse) that list some of
+	// the same files (hashSets.conflicts).
+	Conflicts []HashSetConflict `json:"conflicts,omitempty"`
+}
+
+// HashSetConflict is a set in use of the other kind that lists files the
+// imported one lists too: a deposit of one of them matches both, and
+// counts as known material (the graver category wins), which the
+// importer and the approver should know before relying on either.
+type HashSetConflict struct {
+	Set string `json:"set"`
+	// KnownGood is the other set's kind: it lists known-good files
+	// (true), or known material (false).
+	KnownGood bool `json:"known_good"`
+	// Shared is how many digests both list (of the algorithm they share
+	// most: SHA-256, SHA-1 or MD5).
+	Shared uint64 `json:"shared"`
 }
 
 // ImportHashSet asks for the import of a known-material hash set
@@ -150,6 +169,12 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 	}
 	res := importResult(req, sum)
 	res.Request, res.Expires = info.ID, info.Expires
+	if staged, err := hashset.Open(hashset.StagedDir(h.root, id)); err == nil {
+		h.mu.RLock()
+		res.Conflicts = h.conflicts(req.Name, staged)
+		h.mu.RUnlock()
+		staged.Close()
+	}
 	return res, nil
 }
 
@@ -278,7 +303,38 @@ func (v *Vault) importNow(ctx context.Context, who Principal, req HashSetImport)
 	}
 	res := importResult(req, sum)
 	res.Event = seq
+	h.mu.RLock()
+	if s := h.sets[req.Name]; s != nil {
+		res.Conflicts = h.conflicts(req.Name, s)
+	}
+	h.mu.RUnlock()
 	return res, nil
+}
+
+// conflicts lists the sets in use, other than name, of the other kind
+// than s (known-good against known material), that list some of the
+// digests s lists (hashset.Overlap), each with how many of the algorithm
+// they share most. A set that cannot be read is left out: its own
+// reading takes it out of use where it matters (match). The caller holds
+// h.mu for reading.
+func (h *hashSets) conflicts(name string, s *hashset.Set) []HashSetConflict {
+	var out []HashSetConflict
+	for _, other := range slices.Sorted(maps.Keys(h.sets)) {
+		o := h.sets[other]
+		if other == name || o.Manifest().KnownGood == s.Manifest().KnownGood {
+			continue
+		}
+		var most uint64
+		for _, a := range hashset.Algorithms {
+			if n, err := hashset.Overlap(s, o, a); err == nil {
+				most = max(most, n)
+			}
+		}
+		if most > 0 {
+			out = append(out, HashSetConflict{Set: other, KnownGood: o.Manifest().KnownGood, Shared: most})
+		}
+	}
+	return out
 }
 
 // putInUse opens the set name whose files were just put in place, checks

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -484,5 +485,59 @@ func TestAVaultsOwnVICSListIsNotImportedBack(t *testing.T) {
 	}
 	if evs := h.eventsOf(t, TypeHashSetImported); len(evs) != 0 {
 		t.Fatalf("%d imports recorded", len(evs))
+	}
+}
+
+// TestAnImportSaysWhichSetsOfTheOtherKindListTheSameFiles: a set of
+// known-good files imported beside one of known material that lists some
+// of the same files is answered with that set and how many files both
+// list (a deposit of one matches both, and counts as known material), as
+// is the reverse, whether the import is used at once or waits for a
+// second custodian; a set of the same kind, or listing none of them, is
+// not named.
+func TestAnImportSaysWhichSetsOfTheOtherKindListTheSameFiles(t *testing.T) {
+	for _, approval := range []bool{false, true} {
+		dir := t.TempDir()
+		h := newHotline(t, func(c *Config) { c.HashSetDir, c.HashSetApproval = filepath.Join(dir, "hashsets"), approval })
+		v, ctx := h.v, h.ctx
+		sum := func(s string) string { return fmt.Sprintf("%x", sha256.Sum256([]byte(s))) }
+		lines := func(names ...string) string {
+			var b strings.Builder
+			for _, n := range names {
+				fmt.Fprintf(&b, "%s  %s\n", sum(n), n)
+			}
+			return b.String()
+		}
+		imp := func(name, category, body string) *HashSetImportResult {
+			t.Helper()
+			res, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: name, Format: "sha256sum", Category: category, Body: strings.NewReader(body)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Request != "" {
+				if _, err := v.Approve(ctx, h.cust2, res.Request); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return res
+		}
+		if res := imp("known", CategoryBaseline, lines("a", "b", "c")); len(res.Conflicts) != 0 {
+			t.Fatalf("approval %v: the first set: %+v", approval, res.Conflicts)
+		}
+		if res := imp("also-known", CategoryNational, lines("b", "c", "d")); len(res.Conflicts) != 0 {
+			t.Fatalf("approval %v: a set of the same kind is named: %+v", approval, res.Conflicts)
+		}
+		res := imp("ordinary", CategoryKnownGood, lines("c", "d", "e", "f"))
+		want := []HashSetConflict{{Set: "also-known", Shared: 2}, {Set: "known", Shared: 1}}
+		if !slices.Equal(res.Conflicts, want) {
+			t.Fatalf("approval %v: a known-good set listing known material: %+v, want %+v", approval, res.Conflicts, want)
+		}
+		res = imp("more-known", CategoryBaseline, lines("e", "x"))
+		if want := []HashSetConflict{{Set: "ordinary", KnownGood: true, Shared: 1}}; !slices.Equal(res.Conflicts, want) {
+			t.Fatalf("approval %v: known material listed by a known-good set: %+v, want %+v", approval, res.Conflicts, want)
+		}
+		if res := imp("unrelated", CategoryKnownGood, lines("y", "z")); len(res.Conflicts) != 0 {
+			t.Fatalf("approval %v: a set sharing no file: %+v", approval, res.Conflicts)
+		}
 	}
 }

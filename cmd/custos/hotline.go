@@ -720,6 +720,13 @@ func runHashSetImport(args []string, stdout, stderr io.Writer) error {
 	if out.Rejected > len(out.Problems) {
 		text += fmt.Sprintf("\n  (%d more rejected lines not listed)", out.Rejected-len(out.Problems))
 	}
+	for _, c := range out.Conflicts {
+		kind := "known material"
+		if c.KnownGood {
+			kind = "known-good files"
+		}
+		text += fmt.Sprintf("\nwarning: set %s, in use, lists %s, and %d of its hashes are this set's too: a deposit of one of them matches both and counts as known material; check which set is wrong", c.Set, kind, c.Shared)
+	}
 	if out.Request == "" {
 		text += fmt.Sprintf("\nrecorded in the custody log (event %d); the set is in use", out.Event)
 		return printResult(stdout, *asJSON, out, text)
