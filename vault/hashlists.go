@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/internal/printable"
 )
@@ -172,14 +173,57 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 	if err != nil {
 		return nil, err
 	}
-	body, err := hashList(caseID, format, recorded, v.classification)
+	// A VICS list names each item's category: read once, for the body
+	// and for what the event's check compares at its position, as a
+	// report's forward does (a vote in between refuses the export, to be
+	// repeated, rather than let it name a category the log replaced).
+	cls := map[string]Classification{}
+	said := func(items []Item, classify func(Item) Classification) string {
+		var b strings.Builder
+		if format == "vics" {
+			for _, it := range items {
+				cl := classify(it)
+				fmt.Fprintf(&b, "%s %s %q\n", it.ID, cl.Category, itemSeries(cl))
+			}
+		}
+		return b.String()
+	}
+	exported := said(items, func(it Item) Classification { cl := v.classification(it); cls[it.ID] = cl; return cl })
+	body, err := hashList(caseID, format, recorded, func(it Item) Classification { return cls[it.ID] })
 	if err != nil {
 		return nil, err
 	}
 	sum := sha256Hex(body)
-	evs, err := v.decide(ctx, who, "case.hashes", caseID, pre, sequencer.Draft{Type: TypeHashesExported, Actor: who.actor(), Case: caseID,
-		Data: HashesExported{Format: format, Items: len(items), Size: len(body), SHA256: sum}})
-	if err != nil {
+	atPosition := v.atPosition(caseID, func(c Case, ok bool) error {
+		if err := pre(c, ok); err != nil {
+			return err
+		}
+		now := make([]Item, 0, len(items))
+		for _, it := range items {
+			cur, ok, err := v.state.getItem(it.ID)
+			if err != nil {
+				return err
+			}
+			if ok {
+				now = append(now, cur)
+			}
+		}
+		if said(now, v.classification) != exported {
+			return refused(ErrConflict, "an item of case %s was classified while its export was built; repeat", caseID)
+		}
+		return nil
+	})
+	evs, err := v.append(ctx, sequencer.Draft{Type: TypeHashesExported, Actor: who.actor(), Case: caseID,
+		Data: HashesExported{Format: format, Items: len(items), Size: len(body), SHA256: sum},
+		Check: func(ahead []*events.Event) error {
+			for _, ev := range ahead {
+				if format == "vics" && changesCategories(ev) {
+					return sequencer.ErrNotYet
+				}
+			}
+			return atPosition(ahead)
+		}})
+	if err = v.refusedAs(ctx, who, "case.hashes", caseID, err); err != nil {
 		return nil, fmt.Errorf("recording the export: %w", err)
 	}
 	return &HashList{Format: format, Body: body, SHA256: sum, Event: evs[0].Seq, Items: len(items)}, nil

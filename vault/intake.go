@@ -882,7 +882,7 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 		return nil, notOneOf("format", format, ForwardFormats)
 	}
 	r, _ := v.state.getReport(id)
-	items, unsettled, exported, err := v.forwardItems(r, format)
+	items, unsettled, exported, cls, err := v.forwardItems(r, format)
 	if err != nil {
 		return nil, err
 	}
@@ -897,7 +897,11 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 	if err != nil {
 		return nil, err
 	}
-	body, err := v.forwardBody(r, format, recorded)
+	// The export says of each item what exported says: the categories
+	// read once, which the event's check compares at its position (read
+	// again for the body, a vote in between could make the body say
+	// what no check compared).
+	body, err := v.forwardBody(r, format, recorded, func(it Item) Classification { return cls[it.ID] })
 	if err != nil {
 		return nil, err
 	}
@@ -909,7 +913,7 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 		// The categories the export names are those at the event's
 		// position (votes, a policy or a voter's standing may change
 		// them in between).
-		if _, _, at, err := v.forwardItems(now, format); err != nil {
+		if _, _, at, _, err := v.forwardItems(now, format); err != nil {
 			return err
 		} else if at != exported {
 			return refused(ErrConflict, "an item of report %s was classified while its export was built; repeat", id)
@@ -925,7 +929,8 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 }
 
 // forwardItems returns the items of a report an export of format holds,
-// how many were left out for want of a settled category, and what the
+// how many were left out for want of a settled category, their
+// classifications as read (by id), and what the
 // export says of them (each item with its category, series and how its
 // category stands, classificationState), which
 // the export's event checks at its position. A VICS document is read as
@@ -935,14 +940,15 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 // only items whose category is settled as illegal go in one: VICS has no
 // category every reader takes for "not illegal" (0 is read as
 // uncategorised, by this vault's import among others).
-func (v *Vault) forwardItems(r Report, format string) ([]Item, int, string, error) {
+func (v *Vault) forwardItems(r Report, format string) ([]Item, int, string, map[string]Classification, error) {
 	var items []Item
 	var said strings.Builder
+	cls := map[string]Classification{}
 	unsettled := 0
 	for _, iid := range r.Items {
 		it, ok, err := v.state.getItem(iid)
 		if err != nil {
-			return nil, 0, "", err
+			return nil, 0, "", nil, err
 		}
 		if !ok {
 			continue
@@ -953,17 +959,18 @@ func (v *Vault) forwardItems(r Report, format string) ([]Item, int, string, erro
 			continue
 		}
 		items = append(items, it)
+		cls[it.ID] = cl
 		fmt.Fprintf(&said, "%s %s %q %s\n", it.ID, cl.Category, itemSeries(cl), classificationState(cl))
 	}
-	return items, unsettled, said.String(), nil
+	return items, unsettled, said.String(), cls, nil
 }
 
 // forwardBody renders a report's export: csv has one row per URL (with
 // its notice) and one per item (with hashes and classification); vics is
 // the items as a VICS 2.0 case named by the report id.
-func (v *Vault) forwardBody(r Report, format string, items []recordedItem) ([]byte, error) {
+func (v *Vault) forwardBody(r Report, format string, items []recordedItem, classify func(Item) Classification) ([]byte, error) {
 	if format == "vics" {
-		return hashList(r.Report, "vics", items, v.classification)
+		return hashList(r.Report, "vics", items, classify)
 	}
 	var b bytes.Buffer
 	// notice_to, notice_sent_at, notice_via, notice_reference and
@@ -993,7 +1000,7 @@ func (v *Vault) forwardBody(r Report, format string, items []recordedItem) ([]by
 	}
 	for _, it := range items {
 		d := it.Record
-		cl := v.classification(it.Item)
+		cl := classify(it.Item)
 		writeCSVRow(&b, r.Report, "item", it.ID, csvText(d.Name), strconv.FormatInt(d.Size, 10), d.SHA256, d.SHA1, d.MD5, cl.Category, "", "", "", "", "", "", "", "",
 			classificationState(cl))
 	}
