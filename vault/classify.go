@@ -276,16 +276,8 @@ func (v *Vault) Classify(ctx context.Context, who Principal, itemID string, req 
 	if err := v.checkNow(it.Case, pre); err != nil {
 		return Classification{}, v.refusedAs(ctx, who, "item.classify", itemID, err)
 	}
-	atPosition := v.atPosition(it.Case, decided)
 	_, err = v.append(ctx, sequencer.Draft{Type: TypeItemClassified, Actor: who.actor(), Case: it.Case, Item: itemID, Data: req,
-		Check: func(ahead []*events.Event) error {
-			for _, ev := range ahead {
-				if ev.Type == TypeItemClassified && ev.Item == itemID {
-					return sequencer.ErrNotYet
-				}
-			}
-			return atPosition(ahead)
-		}})
+		Check: v.atPositionAfter(it.Case, decided, func(ev *events.Event) bool { return ev.Type == TypeItemClassified && ev.Item == itemID })})
 	if err := v.refusedAs(ctx, who, "item.classify", itemID, err); err != nil {
 		return Classification{}, err
 	}

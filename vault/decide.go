@@ -191,6 +191,21 @@ func (v *Vault) atPosition(caseID string, pre casePrecondition) func([]*events.E
 	}
 }
 
+// atPositionAfter is atPosition for a decision that also depends on
+// events waits names (votes on an item, changes of categories): while one
+// is ahead of it in the batch, not yet applied, it waits (ErrNotYet).
+func (v *Vault) atPositionAfter(caseID string, pre casePrecondition, waits func(*events.Event) bool) func([]*events.Event) error {
+	at := v.atPosition(caseID, pre)
+	return func(ahead []*events.Event) error {
+		for _, ev := range ahead {
+			if waits(ev) {
+				return sequencer.ErrNotYet
+			}
+		}
+		return at(ahead)
+	}
+}
+
 // decide appends a decision's event with its precondition checked at the
 // event's position. A refusal is itself recorded, as every refusal is;
 // errUnchanged is answered with no event and no error.

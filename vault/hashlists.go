@@ -182,8 +182,7 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 		var b strings.Builder
 		if format == "vics" {
 			for _, it := range items {
-				cl := classify(it)
-				fmt.Fprintf(&b, "%s %s %q\n", it.ID, cl.Category, itemSeries(cl))
+				b.WriteString(exportedLine(it, classify(it)))
 			}
 		}
 		return b.String()
@@ -194,7 +193,7 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 		return nil, err
 	}
 	sum := sha256Hex(body)
-	atPosition := v.atPosition(caseID, func(c Case, ok bool) error {
+	check := v.atPositionAfter(caseID, func(c Case, ok bool) error {
 		if err := pre(c, ok); err != nil {
 			return err
 		}
@@ -212,21 +211,20 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 			return refused(ErrConflict, "an item of case %s was classified while its export was built; repeat", caseID)
 		}
 		return nil
-	})
+	}, func(ev *events.Event) bool { return format == "vics" && changesCategories(ev) })
 	evs, err := v.append(ctx, sequencer.Draft{Type: TypeHashesExported, Actor: who.actor(), Case: caseID,
-		Data: HashesExported{Format: format, Items: len(items), Size: len(body), SHA256: sum},
-		Check: func(ahead []*events.Event) error {
-			for _, ev := range ahead {
-				if format == "vics" && changesCategories(ev) {
-					return sequencer.ErrNotYet
-				}
-			}
-			return atPosition(ahead)
-		}})
+		Data: HashesExported{Format: format, Items: len(items), Size: len(body), SHA256: sum}, Check: check})
 	if err = v.refusedAs(ctx, who, "case.hashes", caseID, err); err != nil {
 		return nil, fmt.Errorf("recording the export: %w", err)
 	}
 	return &HashList{Format: format, Body: body, SHA256: sum, Event: evs[0].Seq, Items: len(items)}, nil
+}
+
+// exportedLine is what an export names of an item whose category it
+// gives, one line, which its event's check compares at its position
+// (ForwardReport, ExportHashes): its id, category and series.
+func exportedLine(it Item, cl Classification) string {
+	return fmt.Sprintf("%s %s %q\n", it.ID, cl.Category, itemSeries(cl))
 }
 
 // hashList renders items in format; classify gives each item's

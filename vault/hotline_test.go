@@ -726,17 +726,7 @@ func TestVICSForwardNamesTheCategoriesAtItsPosition(t *testing.T) {
 	if _, err := v.Classify(ctx, h.a2, photo.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for i := 0; i < 200; i++ {
-			c := CategoryBaseline
-			if i%2 == 0 {
-				c = CategoryNational
-			}
-			v.Classify(ctx, h.a2, photo.ID, ClassifyRequest{Category: c})
-		}
-	}()
+	done := h.alternateVotes(photo.ID)
 	exported := map[string]string{} // body's SHA-256 -> the category it names
 	forward := func() error {
 		list, err := v.ForwardReport(ctx, h.a1, rp, "partner", "hotline", "vics")
@@ -761,28 +751,11 @@ func TestVICSForwardNamesTheCategoriesAtItsPosition(t *testing.T) {
 	if err := forward(); err != nil {
 		t.Fatalf("a forward after the votes: %v", err)
 	}
-	last := ""
-	checked := 0
-	for _, ev := range logged(t, v) {
-		switch ev.Type {
-		case TypeItemClassified:
-			var d ClassifyRequest
-			ev.DecodeData(&d)
-			last = d.Category
-		case TypeReportForwarded:
-			var f ReportForwarded
-			ev.DecodeData(&f)
-			if got, ok := exported[f.SHA256]; ok {
-				checked++
-				if got != last {
-					t.Errorf("forward at %d exported %s, but the last vote before it is %s", ev.Seq, got, last)
-				}
-			}
-		}
-	}
-	if checked == 0 {
-		t.Fatal("no forward was checked")
-	}
+	checkCategoriesAtPosition(t, v, TypeReportForwarded, exported, func(ev *events.Event) string {
+		var f ReportForwarded
+		ev.DecodeData(&f)
+		return f.SHA256
+	})
 }
 
 // UK, which ISO 3166-1 reserves for the United Kingdom, is recorded as
@@ -1630,17 +1603,7 @@ func TestACaseVICSListNamesTheCategoriesAtItsPosition(t *testing.T) {
 	if _, err := v.Classify(ctx, h.a2, photo.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for i := 0; i < 200; i++ {
-			c := CategoryBaseline
-			if i%2 == 0 {
-				c = CategoryNational
-			}
-			v.Classify(ctx, h.a2, photo.ID, ClassifyRequest{Category: c})
-		}
-	}()
+	done := h.alternateVotes(photo.ID)
 	exported := map[string]string{} // body's SHA-256 -> the category it names
 	export := func() error {
 		list, err := v.ExportHashes(ctx, h.a1, "HL-1", "vics")
@@ -1663,6 +1626,36 @@ func TestACaseVICSListNamesTheCategoriesAtItsPosition(t *testing.T) {
 	if err := export(); err != nil {
 		t.Fatalf("an export after the votes: %v", err)
 	}
+	checkCategoriesAtPosition(t, v, TypeHashesExported, exported, func(ev *events.Event) string {
+		var x HashesExported
+		ev.DecodeData(&x)
+		return x.SHA256
+	})
+}
+
+// alternateVotes has analyst ana2 vote 200 times on item, national and
+// baseline in turn, beside what the test does; the channel closes when
+// the votes are done.
+func (h *hotline) alternateVotes(item string) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			c := CategoryBaseline
+			if i%2 == 0 {
+				c = CategoryNational
+			}
+			h.v.Classify(h.ctx, h.a2, item, ClassifyRequest{Category: c})
+		}
+	}()
+	return done
+}
+
+// checkCategoriesAtPosition fails unless each export of type typ whose
+// SHA-256 (sumOf) is in exported names the category of the last vote
+// before it in the log, and at least one was checked.
+func checkCategoriesAtPosition(t *testing.T, v *Vault, typ string, exported map[string]string, sumOf func(*events.Event) string) {
+	t.Helper()
 	last, checked := "", 0
 	for _, ev := range logged(t, v) {
 		switch ev.Type {
@@ -1670,18 +1663,16 @@ func TestACaseVICSListNamesTheCategoriesAtItsPosition(t *testing.T) {
 			var d ClassifyRequest
 			ev.DecodeData(&d)
 			last = d.Category
-		case TypeHashesExported:
-			var x HashesExported
-			ev.DecodeData(&x)
-			if got, ok := exported[x.SHA256]; ok {
+		case typ:
+			if got, ok := exported[sumOf(ev)]; ok {
 				checked++
 				if got != last {
-					t.Errorf("export at %d names %s, but the last vote before it is %s", ev.Seq, got, last)
+					t.Errorf("%s at %d names %s, but the last vote before it is %s", typ, ev.Seq, got, last)
 				}
 			}
 		}
 	}
 	if checked == 0 {
-		t.Fatal("no export was checked")
+		t.Fatalf("no %s was checked", typ)
 	}
 }

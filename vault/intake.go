@@ -960,7 +960,7 @@ func (v *Vault) forwardItems(r Report, format string) ([]Item, int, string, map[
 		}
 		items = append(items, it)
 		cls[it.ID] = cl
-		fmt.Fprintf(&said, "%s %s %q %s\n", it.ID, cl.Category, itemSeries(cl), classificationState(cl))
+		said.WriteString(exportedLine(it, cl) + classificationState(cl) + "\n")
 	}
 	return items, unsettled, said.String(), cls, nil
 }

@@ -453,11 +453,8 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 		cl := v.classification(it)
 		sum := it.brief()
 		sum.Category, sum.Disputed, sum.Known, sum.Report = cl.Category, cl.Category == "" && cl.Disputed, known, d.Report()
-		if cl.Category == "" && !cl.Disputed {
-			for cat, n := range cl.Tally {
-				// Undisputed: every current vote is for one category.
-				sum.Voted, sum.Votes, sum.Needed = cat, n, cl.Needed
-			}
+		if cat, n := cl.Undecided(); n > 0 {
+			sum.Voted, sum.Votes, sum.Needed = cat, n, cl.Needed
 		}
 		if cl.Category == "" && known == "" {
 			// (A copy that is itself known material is hidden for what
