@@ -112,3 +112,65 @@ func TestTrustedKeysFileOfPrintedJSON(t *testing.T) {
 		t.Fatalf("JSON without a key: %v", err)
 	}
 }
+
+// A fingerprint as it is printed on paper or read aloud, in groups, is
+// the fingerprint, given to --key or written in a trusted-keys file; one
+// cut short, run together with other text, or beginning or ending in a
+// separator is not guessed at.
+func TestAGroupedFingerprintIsTheFingerprint(t *testing.T) {
+	_, vkey, err := note.GenerateKey(rand.Reader, "custos-0a1b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := KeyFingerprint(vkey)
+	groups := func(fp string, n int, sep string) string {
+		var parts []string
+		for i := 0; i < len(fp); i += n {
+			parts = append(parts, fp[i:min(i+n, len(fp))])
+		}
+		return strings.Join(parts, sep)
+	}
+	dir := t.TempDir()
+	for name, value := range map[string]string{
+		"in fours":             groups(fp, 4, " "),
+		"in upper-case eights": groups(strings.ToUpper(fp), 8, " "),
+		"in colon pairs":       groups(fp, 2, ":"),
+		"in hyphened sixteens": groups(fp, 16, "-"),
+		"over two lines":       groups(fp[:32], 4, " ") + "\t" + groups(fp[32:], 4, " "),
+	} {
+		keys, err := TrustedKeysFlag("--key", value)
+		if err != nil || len(keys) != 1 || keys[0] != fp {
+			t.Errorf("%s %q: %v %v", name, value, keys, err)
+		}
+		p := filepath.Join(dir, "grouped.keys")
+		if err := os.WriteFile(p, []byte("# published 2026-12-01\n"+value+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if keys, err := readTrustedKeysFile(t, p); err != nil || len(keys) != 1 || !KeyMatches(keys[0], vkey) {
+			t.Errorf("%s, in a file: %v %v", name, keys, err)
+		}
+	}
+	for name, value := range map[string]string{
+		"one digit short":         groups(fp[:63], 4, " "),
+		"one digit more":          groups(fp+"0", 4, " "),
+		"a letter not hex":        groups("g"+fp[1:], 4, " "),
+		"with a word before":      "fingerprint: " + groups(fp, 4, " "),
+		"ending in a separator":   groups(fp, 4, ":") + ":",
+		"two fingerprints joined": groups(fp, 4, " ") + " " + groups(fp, 4, " "),
+	} {
+		if keys, err := TrustedKeysFlag("--key", value); err == nil {
+			t.Errorf("%s %q: taken as %v", name, value, keys)
+		}
+	}
+}
+
+// readTrustedKeysFile reads a trusted-keys file as custos-verify
+// --trusted-keys does.
+func readTrustedKeysFile(t *testing.T, path string) ([]string, error) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ParseTrustedKeys(b)
+}

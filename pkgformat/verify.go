@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"filippo.io/age"
@@ -986,6 +987,39 @@ func CheckTrustedKey(k string) error {
 	return errors.New("neither the vault's log key as custos audit key prints it (one line like custos-NAME+1a2b3c4d+BASE64) nor its fingerprint (64 characters, 0-9 and a-f)")
 }
 
+// groupedFingerprint returns a KeyFingerprint written in groups, as one
+// is read aloud or printed on paper ("9f86 d081 ...", "9f:86:d0:...",
+// "9F86-D081-..."), as the one word CheckTrustedKey takes, in lower
+// case. ok is false unless s is hex digits and those separators (a
+// space, tab, colon or hyphen) only, with exactly 64 digits, beginning
+// and ending with a digit: a fingerprint cut short or run together with
+// something else is not guessed at.
+func groupedFingerprint(s string) (fp string, ok bool) {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case '0' <= r && r <= '9', 'a' <= r && r <= 'f', 'A' <= r && r <= 'F':
+			b.WriteRune(unicode.ToLower(r))
+		case (r == ' ' || r == '\t' || r == ':' || r == '-') && i > 0 && i < len(s)-1:
+		default:
+			return "", false
+		}
+	}
+	if b.Len() != 2*sha256.Size {
+		return "", false
+	}
+	return b.String(), true
+}
+
+// trustedKeyLine is one key of a trusted-keys file or --key as given,
+// with a fingerprint written in groups made one word (groupedFingerprint).
+func trustedKeyLine(k string) string {
+	if fp, ok := groupedFingerprint(k); ok {
+		return fp
+	}
+	return k
+}
+
 // ParseTrustedKeys reads a trusted-keys file: one note verifier key (or
 // KeyFingerprint) per line; blank lines and lines starting with # are
 // ignored, and white space around a line (CR included) is. Every other
@@ -1024,6 +1058,7 @@ func ParseTrustedKeys(b []byte) ([]string, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
+		line = trustedKeyLine(line)
 		if err := CheckTrustedKey(line); err != nil {
 			return nil, fmt.Errorf("line %d is %v", i+1, err)
 		}
@@ -1764,7 +1799,7 @@ func looksLikePath(value string) bool {
 // file of them. A value that is a well-formed key is never looked up as a
 // file.
 func TrustedKeysFlag(flag, value string) ([]string, error) {
-	k := keyfile.NormalizeKey(value)
+	k := trustedKeyLine(keyfile.NormalizeKey(value))
 	err := CheckTrustedKey(k)
 	if err == nil {
 		return []string{k}, nil

@@ -59,9 +59,10 @@ const usage = `Usage: custos-verify PACKAGE (--key KEY | --trusted-keys FILE | -
 
 Checks a Custos sealed package offline. Exits 0 (VERIFIED) only if every
 check passes and the package's log key is one you trust.
-  --key KEY             the vault's log verifier key, or its SHA-256 fingerprint, or a
-                        file holding it ("-": standard input; custos audit key prints
-                        both; get them from the vault's operators, not the package)
+  --key KEY             the vault's log verifier key, or its SHA-256 fingerprint (in
+                        groups too, as printed on paper: "9f86 d081 ..."), or a file
+                        holding it ("-": standard input; custos audit key prints both;
+                        get them from the vault's operators, not the package)
   --trusted-keys FILE   a file of trusted log verifier keys or fingerprints, one per line
                         (blank lines and lines starting with # are ignored)
   --checkpoint FILE     a checkpoint saved earlier (custos audit verify --save-checkpoint):
