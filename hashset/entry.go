@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/custos-vault/custos/internal/printable"
 )
 
 // Entry is one record of a hash set. Absent values are nil or empty; a
@@ -68,11 +71,31 @@ const maxField = 4096
 
 // accept checks what every format's entry must be (text members of at
 // most maxField bytes, so that every entry record stays far below what a
-// reader accepts) and hands it to fn, or rejects it at line.
+// reader accepts; the members people are shown, its identifier,
+// category, series and PhotoDNA, valid UTF-8 without a control, format
+// or other hidden character, printable.Hidden, which could move, hide or
+// forge what a terminal or a page shows beside them) and hands it to fn,
+// or rejects it at line. The file name, which no one is shown, is kept as
+// the set gives it: names from seized devices hold anything.
 func (s *ParseStats) accept(line int, e Entry, fn func(Entry) error) error {
-	for name, v := range map[string]string{"identifier": e.ID, "category": e.Category, "series": e.Series, "file name": e.FileName, "PhotoDNA": e.PhotoDNA} {
-		if len(v) > maxField {
-			s.reject(line, "%s of %d bytes: the limit is %d", name, len(v), maxField)
+	for _, f := range []struct {
+		name, v string
+		shown   bool
+	}{{"identifier", e.ID, true}, {"category", e.Category, true}, {"series", e.Series, true}, {"file name", e.FileName, false}, {"PhotoDNA", e.PhotoDNA, true}} {
+		if len(f.v) > maxField {
+			s.reject(line, "%s of %d bytes: the limit is %d", f.name, len(f.v), maxField)
+			return nil
+		}
+		if !f.shown {
+			continue
+		}
+		if !utf8.ValidString(f.v) {
+			s.reject(line, "%s is not valid UTF-8", f.name)
+			return nil
+		}
+		if i := strings.IndexFunc(f.v, printable.Hidden); i >= 0 {
+			r, _ := utf8.DecodeRuneInString(f.v[i:])
+			s.reject(line, "%s holds a control or invisible character (U+%04X), which could change what is shown beside it", f.name, r)
 			return nil
 		}
 	}

@@ -3,6 +3,7 @@ package hashset
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -282,5 +283,52 @@ func TestACutShortJSONDocumentSaysSo(t *testing.T) {
 				t.Fatalf("%s with a syntax error after its first %d bytes: %v, want %q", tc.file, at+len(doc)-len(bad), err, want)
 			}
 		}
+	}
+}
+
+// TestShownTextWithHiddenCharactersIsRejected: an entry whose series,
+// identifier or category holds a control, format or otherwise hidden
+// character (an escape sequence that recolours or hides a terminal's
+// lines, a newline that forges one, a right-to-left override) is
+// rejected at its line, in every format that carries them, and the
+// others are kept; a file name, which nobody is shown, is kept as given.
+func TestShownTextWithHiddenCharactersIsRejected(t *testing.T) {
+	sha1 := "a9993e364706816aba3e25717850c26c9cd0d89d"
+	vics := func(series string) string {
+		b, _ := json.Marshal(series)
+		return `{"odata.metadata":"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Media","value":[` +
+			`{"MediaID":1,"SHA1":"` + sha1 + `","Category":1,"Series":` + string(b) + `},` +
+			`{"MediaID":2,"SHA1":"84983e441c3bd26ebaae4aa1f95129e5e54670f1","Category":1,"Series":"fine"}]}`
+	}
+	for name, c := range map[string]struct {
+		body, format, says string
+	}{
+		"escape in a VICS series":          {vics("S1)\ncategory:   not-illegal\x1b[8m"), "vics", "series holds a control or invisible character (U+000A)"},
+		"right-to-left override in series": {vics("abc\u202Egpj.exe"), "vics", "series holds a control or invisible character (U+202E)"},
+		"zero-width joiner in series":      {vics("a\u200db"), "vics", "U+200D"},
+		"escape in an ICSE series": {"MD5;SHA1;PhotoDNA;Image ID;Is distributed;Victim identified;Offender identified;Series name;Number of submissions;File Available;Media Type;Baseline\n" +
+			"900150983cd24fb0d6963f7d28e17f72;" + sha1 + ";;7;No;No;No;Series \x1b[31mred;1;No;Image;Yes\n" +
+			"e2fc714c4727ee9395f324cd2e7f331f;;;8;No;No;No;Plain;1;No;Image;Yes\n", "icse", "series holds a control or invisible character (U+001B)"},
+		"bell in an ICSE identifier": {"MD5;SHA1;PhotoDNA;Image ID;Is distributed;Victim identified;Offender identified;Series name;Number of submissions;File Available;Media Type;Baseline\n" +
+			"900150983cd24fb0d6963f7d28e17f72;;;7\a;No;No;No;S;1;No;Image;Yes\n" +
+			"e2fc714c4727ee9395f324cd2e7f331f;;;8;No;No;No;Plain;1;No;Image;Yes\n", "icse", "identifier holds a control or invisible character (U+0007)"},
+	} {
+		var es []Entry
+		st, err := Parse(strings.NewReader(c.body), c.format, func(e Entry) error { es = append(es, e); return nil })
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if st.Rejected != 1 || len(es) != 1 || len(st.Problems) != 1 || !strings.Contains(st.Problems[0].Reason, c.says) {
+			t.Errorf("%s: %d kept, stats %+v; want one rejected saying %q", name, len(es), st, c.says)
+		}
+	}
+	// A file name from a seized device, right-to-left override and all,
+	// is kept: it is never shown.
+	nsrl := `"SHA-1","MD5","CRC32","FileName","FileSize","ProductCode","OpSystemCode","SpecialCode"` + "\n" +
+		`"A9993E364706816ABA3E25717850C26C9CD0D89D","900150983CD24FB0D6963F7D28E17F72","00000000","abc` + "\u202E" + `gpj.exe",3,1,"WIN",""` + "\n"
+	var es []Entry
+	if st, err := Parse(strings.NewReader(nsrl), "nsrl", func(e Entry) error { es = append(es, e); return nil }); err != nil || len(es) != 1 || st.Rejected != 0 {
+		t.Errorf("a file name with an override: %d kept, %+v %v", len(es), st, err)
 	}
 }

@@ -169,13 +169,33 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 	}
 	res := importResult(req, sum)
 	res.Request, res.Expires = info.ID, info.Expires
-	if staged, err := hashset.Open(hashset.StagedDir(h.root, id)); err == nil {
-		h.mu.RLock()
-		res.Conflicts = h.conflicts(req.Name, staged)
-		h.mu.RUnlock()
-		staged.Close()
-	}
+	res.Conflicts = h.stagedConflicts(id, req.Name)
 	return res, nil
+}
+
+// stagedConflicts are the conflicts (hashSets.conflicts) of the set
+// request id staged under name, as the sets in use stand now; none
+// where its tables are gone (the request ended and they were swept) or
+// cannot be read (its approval is refused then).
+func (h *hashSets) stagedConflicts(id, name string) []HashSetConflict {
+	staged, err := hashset.Open(hashset.StagedDir(h.root, id))
+	if err != nil {
+		return nil
+	}
+	defer staged.Close()
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.conflicts(name, staged)
+}
+
+// inUseConflicts are the conflicts of the set in use under name.
+func (h *hashSets) inUseConflicts(name string) []HashSetConflict {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if s := h.sets[name]; s != nil {
+		return h.conflicts(name, s)
+	}
+	return nil
 }
 
 // notImported is the answer to an import whose file was refused (err,
@@ -303,11 +323,7 @@ func (v *Vault) importNow(ctx context.Context, who Principal, req HashSetImport)
 	}
 	res := importResult(req, sum)
 	res.Event = seq
-	h.mu.RLock()
-	if s := h.sets[req.Name]; s != nil {
-		res.Conflicts = h.conflicts(req.Name, s)
-	}
-	h.mu.RUnlock()
+	res.Conflicts = h.inUseConflicts(req.Name)
 	return res, nil
 }
 
@@ -450,7 +466,7 @@ func (v *Vault) approveHashSetImport(ctx context.Context, who Principal, r Reque
 	return &Approval{RequestInfo: r.info(),
 		HashSet: &HashSetImportResult{HashSet: p.Name, Format: p.Format, Category: p.Category, Lines: p.Lines, Imported: p.Imported,
 			Rejected: p.Rejected, Problems: []hashset.Problem{}, SourceSHA256: p.SourceSHA256, TableSHA256: p.TableSHA256,
-			Request: r.ID, RequestedBy: r.By, Event: seq}}, nil
+			Request: r.ID, RequestedBy: r.By, Event: seq, Conflicts: h.inUseConflicts(p.Name)}}, nil
 }
 
 // sweepStaged removes the staged tables of every hashset.import request

@@ -493,8 +493,9 @@ func TestAVaultsOwnVICSListIsNotImportedBack(t *testing.T) {
 // of the same files is answered with that set and how many files both
 // list (a deposit of one matches both, and counts as known material), as
 // is the reverse, whether the import is used at once or waits for a
-// second custodian; a set of the same kind, or listing none of them, is
-// not named.
+// second custodian (who is told them with the request and in the
+// approval's answer, as the sets in use stand then); a set of the same
+// kind, or listing none of them, is not named.
 func TestAnImportSaysWhichSetsOfTheOtherKindListTheSameFiles(t *testing.T) {
 	for _, approval := range []bool{false, true} {
 		dir := t.TempDir()
@@ -515,8 +516,24 @@ func TestAnImportSaysWhichSetsOfTheOtherKindListTheSameFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			if res.Request != "" {
-				if _, err := v.Approve(ctx, h.cust2, res.Request); err != nil {
+				// The approver is shown them too: listed with the
+				// request, and in the approval's answer.
+				var listed []HashSetConflict
+				found := false
+				for _, q := range v.Requests(h.cust2) {
+					if q.ID == res.Request {
+						listed, found = q.Conflicts, true
+					}
+				}
+				if !found || !slices.Equal(listed, res.Conflicts) {
+					t.Fatalf("request %s is listed (%v) to its approver with conflicts %+v, its importer was told %+v", res.Request, found, listed, res.Conflicts)
+				}
+				a, err := v.Approve(ctx, h.cust2, res.Request)
+				if err != nil {
 					t.Fatal(err)
+				}
+				if !slices.Equal(a.HashSet.Conflicts, res.Conflicts) {
+					t.Fatalf("the approval of %s answers conflicts %+v, its importer was told %+v", res.Request, a.HashSet.Conflicts, res.Conflicts)
 				}
 			}
 			return res
@@ -538,6 +555,26 @@ func TestAnImportSaysWhichSetsOfTheOtherKindListTheSameFiles(t *testing.T) {
 		}
 		if res := imp("unrelated", CategoryKnownGood, lines("y", "z")); len(res.Conflicts) != 0 {
 			t.Fatalf("approval %v: a set sharing no file: %+v", approval, res.Conflicts)
+		}
+		if !approval {
+			continue
+		}
+		// A set put in use while a request waits is named to its
+		// approver, though its importer could not be told of it.
+		res, err := v.ImportHashSet(ctx, h.cust, HashSetImport{Name: "late", Format: "sha256sum", Category: CategoryBaseline, Body: strings.NewReader(lines("q", "r"))})
+		if err != nil || len(res.Conflicts) != 0 {
+			t.Fatalf("%+v %v", res, err)
+		}
+		imp("meanwhile", CategoryKnownGood, lines("r"))
+		want = []HashSetConflict{{Set: "meanwhile", KnownGood: true, Shared: 1}}
+		for _, q := range v.Requests(h.cust2) {
+			if q.ID == res.Request && !slices.Equal(q.Conflicts, want) {
+				t.Fatalf("request %s is listed with conflicts %+v, want %+v", q.ID, q.Conflicts, want)
+			}
+		}
+		a, err := v.Approve(ctx, h.cust2, res.Request)
+		if err != nil || !slices.Equal(a.HashSet.Conflicts, want) {
+			t.Fatalf("the approval answers conflicts %+v (%v), want %+v", a.HashSet.Conflicts, err, want)
 		}
 	}
 }

@@ -417,6 +417,11 @@ func (v *Vault) Requests(who Principal) []PendingRequest {
 					pr.ForRole = p.Role
 				}
 			}
+			if who.Role == RoleCustodian && r.Kind == KindHashSetImport && v.hashsets != nil {
+				// Whoever decides an import is told the sets in use
+				// it contradicts, as its importer was.
+				pr.Conflicts = v.hashsets.stagedConflicts(r.ID, params[hashSetParams](r).Name)
+			}
 			if who.Role == RoleCustodian && r.Kind == KindReinstate {
 				// Whoever decides a reinstatement is told the
 				// suspension it would end: by whom, when and why.
@@ -532,6 +537,10 @@ type PendingRequest struct {
 	// Suspension is, to custodians, the suspension a person.reinstate
 	// request would end: who suspended the person, when and why.
 	Suspension *StatusNote `json:"suspension,omitempty"`
+	// Conflicts are, to custodians, the sets in use of the other kind
+	// that list files a hashset.import request's set lists too
+	// (HashSetImportResult.Conflicts), as they stand now.
+	Conflicts []HashSetConflict `json:"conflicts,omitempty"`
 }
 
 // AskedItems are the items a package.seal request asks to seal, as the

@@ -720,13 +720,7 @@ func runHashSetImport(args []string, stdout, stderr io.Writer) error {
 	if out.Rejected > len(out.Problems) {
 		text += fmt.Sprintf("\n  (%d more rejected lines not listed)", out.Rejected-len(out.Problems))
 	}
-	for _, c := range out.Conflicts {
-		kind := "known material"
-		if c.KnownGood {
-			kind = "known-good files"
-		}
-		text += fmt.Sprintf("\nwarning: set %s, in use, lists %s, and %d of its hashes are this set's too: a deposit of one of them matches both and counts as known material; check which set is wrong", c.Set, kind, c.Shared)
-	}
+	text += conflictWarnings(out.Conflicts)
 	if out.Request == "" {
 		text += fmt.Sprintf("\nrecorded in the custody log (event %d); the set is in use", out.Event)
 		return printResult(stdout, *asJSON, out, text)
@@ -734,6 +728,21 @@ func runHashSetImport(args []string, stdout, stderr io.Writer) error {
 	text += fmt.Sprintf("\nThe set is not in use until a second custodian approves it: request %s (%s), open until %s.\nA custodian other than you approves it with: custos approve %s (or rejects it; you may withdraw it with custos reject %s --reason ...)",
 		out.Request, vault.KindHashSetImport, when(out.Expires), out.Request, out.Request)
 	return printResult(stdout, *asJSON, out, text)
+}
+
+// conflictWarnings are the lines that warn of the sets in use of the
+// other kind that list files an imported set lists too, each beginning
+// with a line break ("" if there are none).
+func conflictWarnings(conflicts []vault.HashSetConflict) string {
+	var text string
+	for _, c := range conflicts {
+		kind := "known material"
+		if c.KnownGood {
+			kind = "known-good files"
+		}
+		text += fmt.Sprintf("\nwarning: set %s, in use, lists %s, and %d of its hashes are this set's too: a deposit of one of them matches both and counts as known material; check which set is wrong", c.Set, kind, c.Shared)
+	}
+	return text
 }
 
 func runHashSetList(args []string, stdout io.Writer) error {
@@ -917,7 +926,7 @@ func hotlineLines(d api.ItemDetailResponse) []string {
 		lines = append(lines, "known good: it matched a known-good (NSRL-style) hash set")
 	}
 	for _, m := range d.Matches {
-		lines = append(lines, fmt.Sprintf("matches:    hash set %s, entry %d (%s%s%s)", m.Set, m.Entry, matchHow(m), prefixed(", ", m.Category), prefixed(", series ", m.Series)))
+		lines = append(lines, fmt.Sprintf("matches:    hash set %s, entry %d (%s%s%s)", m.Set, m.Entry, matchHow(m), prefixed(", ", m.Category), prefixed(", series ", printable.Terminal(m.Series))))
 	}
 	if m := d.Media; m != nil {
 		switch {

@@ -448,11 +448,14 @@ func runRequests(args []string, stdout io.Writer) error {
 		var rows [][]string
 		// The items a sealing asks are named below the table, one
 		// request a line, so that its columns stay readable.
-		var items []string
+		var items, warnings []string
 		for _, r := range out.Requests {
 			asks := describeRequest(r.Request, r.ForRole)
 			if n := r.Suspension; n != nil {
 				asks += " (suspended " + suspensionText(*n) + ")"
+			}
+			if w := conflictWarnings(r.Conflicts); w != "" {
+				warnings = append(warnings, "Before deciding "+r.ID+":"+strings.ReplaceAll(w, "\n", "\n  "))
 			}
 			if a := r.Items; a != nil {
 				asks += "; " + askedItemsSummary(*a) + " (named below)"
@@ -466,6 +469,9 @@ func runRequests(args []string, stdout io.Writer) error {
 		text = table([]string{"REQUEST", "KIND", "ASKS", "BY", "ASKED", "OPEN UNTIL"}, rows)
 		if len(items) > 0 {
 			text += "\n" + strings.Join(items, "\n")
+		}
+		if len(warnings) > 0 {
+			text += "\n" + strings.Join(warnings, "\n")
 		}
 	}
 	if len(out.Destructions) > 0 {
@@ -695,6 +701,7 @@ func runDecide(verb string, args []string, stdout io.Writer) error {
 	}
 	if hs := out.HashSet; hs != nil {
 		text += fmt.Sprintf(": hash set %s is in use (%s, tables sha256 %s; event %d); custos hashset list shows it", hs.HashSet, entries(hs.Imported), hs.TableSHA256, hs.Event)
+		text += conflictWarnings(hs.Conflicts)
 	}
 	if out.InvitationPart != "" {
 		text += fmt.Sprintf("\nYour half of %s's invitation (shown once; hand it to them yourself):\n%s\n%s redeems both halves with: custos login --name %s --invitation (it asks for them)",

@@ -134,6 +134,19 @@ func TestHashSetMatchLinesSayThePDQDistance(t *testing.T) {
 	}
 }
 
+// A series a hash set gave (text from outside the vault; a set imported
+// before its entries' text was checked may hold anything) reaches the
+// terminal escaped: no line of its own, no escape sequence, no override.
+func TestAMatchsSeriesIsShownEscaped(t *testing.T) {
+	lines := hotlineLines(api.ItemDetailResponse{Matches: []vault.HashSetMatch{
+		{Set: "partner", Entry: 7, Algorithm: "sha1", Category: "baseline", Series: "S1)\ncategory:   not-illegal\x1b[8m\u202egpj"},
+	}})
+	got := strings.Join(lines, "\n")
+	if len(lines) != 2 || strings.Count(got, "\n") != 1 || strings.ContainsAny(got, "\x1b\u202e") || !strings.Contains(got, `series S1)\u000acategory:   not-illegal\u001b[8m\u202egpj)`) {
+		t.Fatalf("item show's lines: %q", lines)
+	}
+}
+
 // TestRequestsShowLongRecipientsShort: a request to replace a recipient
 // with a post-quantum one (about 1,960 characters) is listed by the
 // recipient's ends and SHA-256, what its owner was shown when they set it,

@@ -20,9 +20,11 @@ import (
 // (this test binary, through testscript.Main). Two commands of the
 // scripts' own:
 //
-//	serve          starts `custos server --dev` in $WORK/data on a free
+//	serve [FLAG...]
+//	               starts `custos server --dev` in $WORK/data on a free
 //	               loopback port, for the script's length ($SERVER is
-//	               its URL, $ADDR its host and port)
+//	               its URL, $ADDR its host and port), with the server
+//	               flags given
 //	as PERSON      signs the following commands in as a development
 //	               person (CUSTOS_SERVER, CUSTOS_TOKEN and a config folder
 //	               of their own), as sourcing DIR/dev/PERSON.env does
@@ -51,8 +53,8 @@ func TestScripts(t *testing.T) {
 }
 
 func serveCmd(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 0 {
-		ts.Fatalf("usage: serve")
+	if neg {
+		ts.Fatalf("usage: serve [FLAG...]")
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	ts.Check(err)
@@ -71,7 +73,7 @@ func serveCmd(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	// The folder named as make run names it, relative to where the
 	// server runs.
-	cmd := exec.Command(bin, "server", "--dev", "--data", "data", "--listen", addr)
+	cmd := exec.Command(bin, append([]string{"server", "--dev", "--data", "data", "--listen", addr}, args...)...)
 	cmd.Dir = ts.MkAbs(".")
 	cmd.Env = append(os.Environ(), "TMPDIR="+ts.MkAbs("tmp"))
 	os.MkdirAll(ts.MkAbs("tmp"), 0o700)

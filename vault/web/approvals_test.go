@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -187,4 +188,30 @@ func TestARefusalNamesThePageNotACommand(t *testing.T) {
 	if strings.Contains(p.body, "custos reject") {
 		t.Errorf("the web names a command: %s", p.body)
 	}
+}
+
+// TestApprovalsPageNamesTheSetsAnImportContradicts: a hash-set import
+// waiting for approval is shown to the approver with the set in use of
+// the other kind that lists some of its files, and how many; so is the
+// approval's answer.
+func TestApprovalsPageNamesTheSetsAnImportContradicts(t *testing.T) {
+	rv := newRolesVault(t, func(c *vault.Config) { c.HashSetApproval = true })
+	known := "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  abc.jpg\nd4735e3a265e16eee03f59718b9b5d03019c07d8b6c51f90da3a666eec13ab35  2.jpg\n"
+	importHashSet(t, rv.v, vault.HashSetImport{Name: "known", Format: "sha256sum", Category: vault.CategoryBaseline, Body: strings.NewReader(known)})
+	ordinary := "d4735e3a265e16eee03f59718b9b5d03019c07d8b6c51f90da3a666eec13ab35  readme.txt\n4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce  3.txt\n"
+	res, err := rv.v.ImportHashSet(context.Background(), vault.Principal{Name: "cust", Role: vault.RoleCustodian},
+		vault.HashSetImport{Name: "ordinary", Format: "sha256sum", Category: vault.CategoryKnownGood, Body: strings.NewReader(ordinary)})
+	if err != nil || res.Request == "" {
+		t.Fatalf("%+v %v", res, err)
+	}
+	cust2 := rv.signIn("cust2")
+	page := cust2.get("/app/requests")
+	page.has(t, "the Approvals page", "Set known, in use, lists known material, and 1 of its hashes are this set's too", "Check which set is wrong before you approve")
+	once := regexp.MustCompile(`name="once" value="([0-9a-f]{32})"`).FindStringSubmatch(page.raw2())
+	if once == nil {
+		t.Fatal("no approval form")
+	}
+	done := cust2.send("/app/requests/"+res.Request+"/approve", url.Values{"once": {once[1]}})
+	done.status(t, "the approval", http.StatusOK)
+	done.has(t, "the approval", "Set known, in use, lists known material, and 1 of this set's hashes are its too")
 }

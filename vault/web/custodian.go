@@ -99,6 +99,9 @@ type decisionData struct {
 	// package its approval sealed.
 	Approved bool
 	Package  *vault.SealedPackage
+	// Conflicts are those of the hash set an approval put in use
+	// (vault.HashSetImportResult.Conflicts).
+	Conflicts []vault.HashSetConflict
 	// Half is this custodian's half of an invitation (shown once);
 	// HalfHours how many hours the invitation may be redeemed once
 	// issued.
@@ -381,6 +384,9 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, s *session) er
 			HalfHours: int(h.v.InvitationTTL().Hours()), HalfUntil: h.opts.Now().Add(h.v.InvitationTTL()).UTC()}
 		if a.Package != nil {
 			d.For = recipientText(s.lang, a.Package.For, a.Package.ForRole)
+		}
+		if a.HashSet != nil {
+			d.Conflicts = a.HashSet.Conflicts
 		}
 		// Remembered without the invitation half: it is shown once.
 		cached := d
