@@ -96,10 +96,6 @@ func serverFlags(t *testing.T) map[string]bool {
 	return flags
 }
 
-// serverOnly are flags of `custos server` that `custos admin recover`
-// does not take, so a config file shared by both must not hold them.
-var serverOnly = []string{"listen", "tls-cert", "tls-key"}
-
 var getenvCall = regexp.MustCompile(`[gG]etenv\("([A-Z][A-Z0-9_]*)"\)`)
 
 // codeEnv returns the environment variables that the packages linked into
@@ -469,14 +465,6 @@ func TestFlagsAreFlagsOfCustosServer(t *testing.T) {
 			t.Errorf("%s: --dev in a production deployment", inv.where)
 		}
 		checkURLs(t, inv.where, eff)
-	}
-	// custos.conf of the one-server guide is also read by `custos admin
-	// recover`, which has no listener flags.
-	sys := systemdInvocation(t)
-	for name := range confLines(t, sys.confFrom, sys.conf, known) {
-		if slices.Contains(serverOnly, name) {
-			t.Errorf("%s: %s is a server-only flag; `custos admin recover --config` would refuse the file", sys.confFrom, name)
-		}
 	}
 }
 

@@ -138,6 +138,34 @@ func missingHead(size uint64, file string) error {
 		"If no copy exists anywhere, continue on this log only with `custos admin accept-rollback`, which records the loss in the log", ErrHeadMissing, size, file)
 }
 
+// ErrEmptyObjectStore is a start refused because the object store holds
+// nothing while the custody log holds events (notThisVaultsStore).
+var ErrEmptyObjectStore = errors.New("the object store holds none of this vault's objects")
+
+// errFound stops a listing at its first object.
+var errFound = errors.New("found")
+
+// notThisVaultsStore returns ErrEmptyObjectStore, with what to do, if
+// store holds no object at all, where the custody log holds size (> 0)
+// events: a vault writes its head there before its first event, and an
+// object for every deposit and case key. headFile is where the head was
+// found (the keyring folder), headName the name its copy has in the
+// store. nil if the store holds any object.
+func notThisVaultsStore(ctx context.Context, store objects.Store, size uint64, headFile, headName string) error {
+	err := store.List(ctx, "", func(objects.Info) error { return errFound })
+	switch {
+	case errors.Is(err, errFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading the object store: %w", err)
+	}
+	return fmt.Errorf("%w: the custody log holds %d events, and the vault writes its newest checkpoint (head/), every deposit's ciphertext (ev/) and copies of its keys there, yet the store is empty. "+
+		"The object store given (--objects) is not the vault's: a mistyped path or bucket, a disk or share not mounted, or another server's. Check --objects and start again; "+
+		"if the store is the right one and was emptied, restore it from backup (docs/operations.md, \"Restoring\"). "+
+		"Only if its contents are lost for good, and the vault is to go on without them, copy %s into it as %s: custos audit scrub then lists every item whose object is missing",
+		ErrEmptyObjectStore, size, headFile, headName)
+}
+
 // load returns the largest head found in either place (nil if none),
 // each verified as a checkpoint of this log signed by its key, and where
 // it was found. For an empty log (empty), a head of no events that this

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -395,7 +396,7 @@ func TestALogWithoutItsHeadIsRefused(t *testing.T) {
 			sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
 			got, err := AcceptRollback(ctx, Config{Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"),
 				SpoolDir: filepath.Join(dir, "spool"), TileDir: filepath.Join(dir, "tiles"), SnapshotDir: filepath.Join(dir, "snapshots"),
-				RecoveryRecipient: rec.Recipient().String(), Logger: logger}, "the head was deleted; see incident 7")
+				RecoveryRecipient: rec.Recipient().String(), Logger: logger}, "the head was deleted; see incident 7", nil)
 			st.Close()
 			if err != nil {
 				t.Fatal(err)
@@ -518,5 +519,176 @@ func TestAFailedFirstStartCanBeginAgain(t *testing.T) {
 		if _, _, err := newStickyHead(filepath.Join(dir, "keyring"), store).load(ctx, "custos-test", otherVerifier, empty); err == nil {
 			t.Fatalf("another key's head of one event was taken (empty log %v)", empty)
 		}
+	}
+}
+
+// TestAnEmptyObjectStoreIsNotTheVaults: a start on a log of events with
+// an object store that holds nothing (a mistyped --objects path, a disk
+// not mounted) is refused before anything is written, saying to check
+// --objects; the right store starts; a store emptied for good is taken
+// once the keyring's head is copied into it under the name the refusal
+// gives.
+func TestAnEmptyObjectStoreIsNotTheVaults(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	logger := slog.New(slog.DiscardHandler)
+	v, st := snapshotVault(t, dir, logger, rec.Recipient().String())
+	busyVault(t, v, 0)
+	v.Close()
+	st.Close()
+	objectsDir := filepath.Join(dir, "objects")
+	if err := os.Rename(objectsDir, objectsDir+".real"); err != nil {
+		t.Fatal(err)
+	}
+	logBefore, _ := os.ReadFile(filepath.Join(dir, "log.db"))
+	_, _, err := openSnapshotVault(t, dir, logger, rec.Recipient().String(), 50)
+	if !errors.Is(err, ErrEmptyObjectStore) || !strings.Contains(err.Error(), "Check --objects") {
+		t.Fatalf("a start on an empty object store: %v", err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "log.db")); !bytes.Equal(after, logBefore) {
+		t.Error("the refused start wrote to the log")
+	}
+	if n := countObjects(t, objectsDir); n != 0 {
+		t.Errorf("the refused start wrote %d objects into the empty store", n)
+	}
+	// The name the refusal gives for the keyring's head.
+	name := regexp.MustCompile(`as (head/[0-9]{20})`).FindStringSubmatch(err.Error())
+	if name == nil {
+		t.Fatalf("the refusal names no head object: %v", err)
+	}
+
+	// The right store: the vault starts.
+	os.RemoveAll(objectsDir)
+	if err := os.Rename(objectsDir+".real", objectsDir); err != nil {
+		t.Fatal(err)
+	}
+	v, st, err = openSnapshotVault(t, dir, logger, rec.Recipient().String(), 50)
+	if err != nil {
+		t.Fatalf("the vault's own store: %v", err)
+	}
+	v.Close()
+	st.Close()
+
+	// A store emptied for good: the head copied in as the refusal says.
+	os.RemoveAll(objectsDir)
+	os.MkdirAll(objectsDir, 0o700)
+	_, _, err = openSnapshotVault(t, dir, logger, rec.Recipient().String(), 50)
+	if !errors.Is(err, ErrEmptyObjectStore) {
+		t.Fatalf("an emptied store: %v", err)
+	}
+	name = regexp.MustCompile(`as (head/[0-9]{20})`).FindStringSubmatch(err.Error())
+	b, rerr := os.ReadFile(filepath.Join(dir, "keyring", HeadFile))
+	if rerr != nil || name == nil {
+		t.Fatal(rerr, err)
+	}
+	objs, _ := fs.New(context.Background(), fs.Config{Dir: objectsDir})
+	if _, err := objs.Put(context.Background(), name[1], bytes.NewReader(b), objects.PutOptions{Unlocked: true}); err != nil {
+		t.Fatal(err)
+	}
+	v, st, err = openSnapshotVault(t, dir, logger, rec.Recipient().String(), 50)
+	if err != nil {
+		t.Fatalf("with the head copied in as named: %v", err)
+	}
+	v.Close()
+	st.Close()
+}
+
+// countObjects counts the objects of the fs store in dir.
+func countObjects(t *testing.T, dir string) int {
+	t.Helper()
+	objs, err := fs.New(context.Background(), fs.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	objs.List(context.Background(), "", func(objects.Info) error { n++; return nil })
+	return n
+}
+
+// TestARollbackRecordsWhatTheOutsideKnew: a whole backup restored, head
+// and all, starts (its log extends its own head), and its head knows
+// nothing of the events after it. Accepting the rollback with the
+// auditors' newer checkpoint records the loss that checkpoint proves; a
+// checkpoint the log extends, or one of another log, proves none and is
+// refused, recording nothing.
+func TestARollbackRecordsWhatTheOutsideKnew(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	rec, _ := age.GenerateX25519Identity()
+	logger := slog.New(slog.DiscardHandler)
+	v, st := snapshotVault(t, dir, logger, rec.Recipient().String())
+	busyVault(t, v, 0)
+	old, err := v.Log().Checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	st.Close()
+	backup := t.TempDir()
+	if err := os.CopyFS(backup, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	v, st = snapshotVault(t, dir, logger, rec.Recipient().String())
+	busyVault(t, v, 1)
+	newer, err := v.Log().Checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	st.Close()
+	// The whole backup put back.
+	os.RemoveAll(dir)
+	if err := os.CopyFS(dir, os.DirFS(backup)); err != nil {
+		t.Fatal(err)
+	}
+	cfg := func() (Config, func()) {
+		st, err := sqlite.New(ctx, sqlite.Config{Path: filepath.Join(dir, "log.db")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, _ := fs.New(ctx, fs.Config{Dir: filepath.Join(dir, "objects")})
+		sealer, _ := soft.New(ctx, soft.Config{Dir: filepath.Join(dir, "keys")})
+		return Config{Log: st, Objects: objs, Sealer: sealer, KeyringDir: filepath.Join(dir, "keyring"),
+			SpoolDir: filepath.Join(dir, "spool"), TileDir: filepath.Join(dir, "tiles"), SnapshotDir: filepath.Join(dir, "snapshots"),
+			RecoveryRecipient: rec.Recipient().String(), Logger: logger}, func() { st.Close() }
+	}
+	// A checkpoint of the same size and root under this log's name,
+	// signed by another key.
+	sk, _, _ := note.GenerateKey(rand.Reader, v.origin)
+	otherSigner, err := note.NewSigner(sk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := events.SignCheckpoint(otherSigner, v.origin, newer.Size, newer.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		saved []byte
+		says  string
+	}{
+		"no checkpoint":                {nil, "extends the vault's head"},
+		"a checkpoint the log extends": {old.Note, "proves no loss"},
+		"another key's checkpoint":     {forged, "not one of this custody log signed by its key"},
+	} {
+		c0, done := cfg()
+		size := func() uint64 { n, _ := c0.Log.Size(ctx); return n }()
+		_, err := AcceptRollback(ctx, c0, "restored the backup of the night before", c.saved)
+		if err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s: %v, want it to say %q", name, err, c.says)
+		}
+		if n, _ := c0.Log.Size(ctx); n != size {
+			t.Errorf("%s: the refused acceptance appended %d events", name, n-size)
+		}
+		done()
+	}
+	c0, done := cfg()
+	got, err := AcceptRollback(ctx, c0, "restored the backup of the night before", newer.Note)
+	done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.LostSize != newer.Size || got.LostHead != string(newer.Note) || got.Size < old.Size || got.Size >= newer.Size || got.HeadMissing {
+		t.Fatalf("recorded %+v; want the loss of events up to %d, which the auditors' checkpoint proves", got, newer.Size)
 	}
 }

@@ -1,7 +1,9 @@
 package vault
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -18,6 +20,7 @@ import (
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/hsm"
 	"github.com/custos-vault/custos/objects"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // Key files on the record (docs/keys.md): each key's two files are
@@ -1108,5 +1111,99 @@ func TestAReSealedFileIsRecordedBeforeItIsWritten(t *testing.T) {
 	}
 	if got := replicaNames(t, v, "K-1", sealedSuffix); !slices.Equal(got, replicas) {
 		t.Errorf("replicas %v, before %v: a replica was written though its record was not", got, replicas)
+	}
+}
+
+// TestALostKeyringIsRecoveredFromTheObjectStore: the log key's recovery
+// copy is replicated to the object store as every case key's is, so that
+// a keyring folder lost with no backup loses no key: custos admin
+// recover restores the log key from the replica (and the public key from
+// the log's record of it), the next start the case keys from theirs, and
+// the evidence opens. A replica planted beside it that holds another key
+// (encrypted to the same, public, recovery recipient) is never taken,
+// and a scrub lists it.
+func TestALostKeyringIsRecoveredFromTheObjectStore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	rid, _ := age.GenerateX25519Identity()
+	cfg := testConfig(t, dir, func(c *Config) { c.RecoveryRecipient = rid.Recipient().String() })
+	v, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	openCases(t, v, inv, "K-1")
+	item := depositText(t, v, inv, "K-1", "chat.txt", "the evidence")
+	vkey := v.vkey
+	v.Close()
+
+	// Someone with the object store plants a newer replica of another
+	// log key, encrypted to the recovery recipient (which is public).
+	sk, otherKey, _ := note.GenerateKey(rand.Reader, "custos-planted")
+	planted, err := encryptRecovery([]byte(sk), rid.Recipient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Objects.Put(ctx, logRecoveryPrefix+"ffffffffffffffff", bytes.NewReader(planted), objects.PutOptions{Unlocked: true}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The keyring folder is lost, with no backup.
+	if err := os.RemoveAll(cfg.KeyringDir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, cfg); err == nil {
+		t.Fatal("a vault without its keyring started")
+	}
+	res, err := Recover(ctx, cfg, rid)
+	if err != nil {
+		t.Fatalf("recovery from the object store: %v", err)
+	}
+	if !slices.Equal(res.Cases, []string{"K-1"}) || len(res.Lost) != 0 {
+		t.Fatalf("recovered %+v", res)
+	}
+	pub, _ := os.ReadFile(filepath.Join(cfg.KeyringDir, "log.pub"))
+	if strings.TrimSpace(string(pub)) != vkey || strings.Contains(string(pub), otherKey) {
+		t.Fatalf("log.pub restored as %q, the log's key is %q", pub, vkey)
+	}
+	v, err = Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("the start after the recovery: %v", err)
+	}
+	defer v.Close()
+	if v.vkey != vkey {
+		t.Fatalf("the vault signs with %q, its log with %q", v.vkey, vkey)
+	}
+	r, err := v.OpenItem(ctx, inv, item.ID, "after the recovery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r)
+	if err := r.Finish(ctx); err != nil || string(b) != "the evidence" {
+		t.Fatalf("the item reads %q after the recovery: %v", b, err)
+	}
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	scrub, err := v.Scrub(ctx, aud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{logRecoveryPrefix + "ffffffffffffffff"}; !slices.Equal(scrub.Unaccounted, want) {
+		t.Fatalf("scrub: unaccounted %v, want the planted replica", scrub.Unaccounted)
+	}
+
+	// With only the planted replica left, the recovery refuses.
+	v.Close()
+	names, _ := v.keys.logRecoveryReplicas(ctx)
+	for _, n := range names {
+		if n != logRecoveryPrefix+"ffffffffffffffff" {
+			cfg.Objects.Delete(ctx, n)
+		}
+	}
+	os.RemoveAll(cfg.KeyringDir)
+	if _, err := Recover(ctx, cfg, rid); err == nil || !strings.Contains(err.Error(), "not the key the log was opened with") {
+		t.Fatalf("a recovery from a planted replica only: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.KeyringDir, "log.key.sealed")); err == nil {
+		t.Fatal("the refused recovery sealed the planted key into the keyring")
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/custos-vault/custos/internal/durable"
 	"github.com/custos-vault/custos/internal/smallfile"
 	"github.com/custos-vault/custos/objects"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // Keyring holds every key the vault has, each only in sealed form: the
@@ -333,8 +334,13 @@ func (k *Keyring) keyCopies(ctx context.Context, caseID string, files KeyFiles, 
 }
 
 // hasLogKey reports whether the keyring holds a log signing key.
-func (k *Keyring) hasLogKey() bool {
-	_, err := os.Stat(filepath.Join(k.dir, "log.key.sealed"))
+func (k *Keyring) hasLogKey() bool { return HasLogKey(k.dir) }
+
+// HasLogKey reports whether the keyring folder dir holds a vault's
+// sealed log key: whether a vault was made there (its first start, or
+// its first custodian's enrolment, makes the key before its first event).
+func HasLogKey(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "log.key.sealed"))
 	return err == nil
 }
 
@@ -346,7 +352,7 @@ func (k *Keyring) logKey(ctx context.Context, create bool, recovery age.Recipien
 	blob, err := smallfile.Read(sealedPath, maxKeyFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		if !create {
-			return nil, "", fmt.Errorf("keyring %s has no log signing key, but the custody log is not empty: restore the keyring from backup", k.dir)
+			return nil, "", fmt.Errorf("keyring %s has no log signing key, but the custody log is not empty: restore the keyring folder from backup, or, with the server stopped, restore its keys from their recovery copies in the object store: custos admin recover --identity FILE (the offline recovery identity; docs/operations.md, \"Restoring\")", k.dir)
 		}
 		s, v, err := gen()
 		if err != nil {
@@ -377,7 +383,7 @@ func (k *Keyring) logKey(ctx context.Context, create bool, recovery age.Recipien
 	}
 	sk, err := k.sealer.Unseal(ctx, blob)
 	if err != nil {
-		return nil, "", fmt.Errorf("unsealing the log signing key with %s: %w", k.sealer.KeyRef(), err)
+		return nil, "", fmt.Errorf("unsealing the log signing key with %s: %w. If the sealer's key is gone (a TPM or HSM replaced or reset, a key-encryption key retired after the keyring was backed up), re-seal every key under the sealer now configured from the offline recovery identity, with the server stopped: custos admin recover --identity FILE (docs/keys.md)", k.sealer.KeyRef(), err)
 	}
 	return sk, strings.TrimSpace(string(pub)), nil
 }
@@ -525,10 +531,95 @@ func (k *Keyring) sealFromRecovery(ctx context.Context, caseID, want string, rec
 	return sealed, nil
 }
 
+// logRecoveryPrefix names the replicas of the log key's recovery copy in
+// the object store: "logkey/recovery-" and a 16-digit hex time. The
+// copy is encrypted to the offline recovery recipient, as every case
+// key's recovery replica is; with it, a keyring folder lost with no
+// backup loses no key (Recover).
+const logRecoveryPrefix = "logkey/recovery-"
+
+// logRecoveryFile is the log key's recovery copy in the keyring folder.
+func (k *Keyring) logRecoveryFile() string { return filepath.Join(k.dir, "log.key.recovery.age") }
+
+// logRecoveryReplicas lists the replicas of the log key's recovery copy,
+// newest first.
+func (k *Keyring) logRecoveryReplicas(ctx context.Context) ([]string, error) {
+	var names []string
+	err := k.replica.List(ctx, logRecoveryPrefix, func(i objects.Info) error {
+		names = append(names, i.Name)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing the log key's recovery replicas: %w", err)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(names)))
+	return names, nil
+}
+
+// replicateLogRecovery makes sure the object store holds a replica of
+// the keyring's recovery copy of the log key (a vault made before the
+// replicas were, or whose replica was deleted, gets one at its start).
+// A replica that differs from the keyring's copy is left as it is and
+// reported (a scrub lists it as unaccounted): which of the two is the
+// key's is for Recover to find, by the log's signatures.
+func (k *Keyring) replicateLogRecovery(ctx context.Context) error {
+	if k.replica == nil {
+		return nil
+	}
+	local, err := smallfile.ReadNoLink(k.logRecoveryFile(), maxKeyFile)
+	if err != nil {
+		return fmt.Errorf("reading the log key's recovery copy: %w", err)
+	}
+	names, err := k.logRecoveryReplicas(ctx)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		b, err := objects.ReadSmall(ctx, k.replica, name, maxKeyFile)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", name, err)
+		}
+		if bytes.Equal(b, local) {
+			return nil
+		}
+	}
+	name := fmt.Sprintf("%s%016x", logRecoveryPrefix, time.Now().UnixNano())
+	if _, err := k.replica.Put(ctx, name, bytes.NewReader(local), objects.PutOptions{Unlocked: true}); err != nil {
+		return fmt.Errorf("replicating the log key's recovery copy to the object store: %w", err)
+	}
+	return nil
+}
+
+// isLogRecoveryReplica reports whether the object name holds the same
+// bytes as the keyring's recovery copy of the log key.
+func (k *Keyring) isLogRecoveryReplica(ctx context.Context, name string) (bool, error) {
+	local, err := smallfile.ReadNoLink(k.logRecoveryFile(), maxKeyFile)
+	if err != nil {
+		return false, nil // nothing to be the replica of
+	}
+	b, err := objects.ReadSmall(ctx, k.replica, name, maxKeyFile+1)
+	if errors.Is(err, objects.ErrNotFound) {
+		return true, nil // gone since it was listed
+	}
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(b, local), nil
+}
+
 // resealLogKeyFromRecovery seals the log signing key again under the
-// current sealer, from its recovery copy.
-func (k *Keyring) resealLogKeyFromRecovery(ctx context.Context, recovery age.Identity) error {
-	blob, err := smallfile.Read(filepath.Join(k.dir, "log.key.recovery.age"), maxKeyFile)
+// current sealer, from its recovery copy: the keyring's, or, if the
+// keyring lost it, a replica in the object store. A replica is taken
+// only if the key it holds is the one the log was opened with
+// (recorded, the log.opened event's checkpoint key, which the caller
+// reads from the log) and signed a head the object store holds (heads;
+// none there: the recorded key alone); it is then written back into
+// the keyring, with the public key (log.pub) if that is lost too.
+func (k *Keyring) resealLogKeyFromRecovery(ctx context.Context, recovery age.Identity, recorded func() (string, error), signedHead func(note.Verifier) (bool, error)) error {
+	blob, err := smallfile.Read(k.logRecoveryFile(), maxKeyFile)
+	if errors.Is(err, fs.ErrNotExist) && k.replica != nil {
+		return k.restoreLogKeyFromReplica(ctx, recovery, recorded, signedHead)
+	}
 	if err != nil {
 		return fmt.Errorf("reading the recovery copy of the log key: %w", err)
 	}
@@ -538,6 +629,66 @@ func (k *Keyring) resealLogKeyFromRecovery(ctx context.Context, recovery age.Ide
 	}
 	defer hsm.Zero(skey)
 	return k.resealLogKey(ctx, skey)
+}
+
+// restoreLogKeyFromReplica is resealLogKeyFromRecovery for a keyring
+// that lost the log key's recovery copy.
+func (k *Keyring) restoreLogKeyFromReplica(ctx context.Context, recovery age.Identity, recorded func() (string, error), signedHead func(note.Verifier) (bool, error)) error {
+	names, err := k.logRecoveryReplicas(ctx)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("the keyring %s has no recovery copy of the log key (log.key.recovery.age), and the object store no replica of it (%s...): restore the keyring folder from backup", k.dir, logRecoveryPrefix)
+	}
+	vkey, err := recorded()
+	if err != nil {
+		return err
+	}
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		return fmt.Errorf("the log records a checkpoint key that is not one (%v)", err)
+	}
+	var problems []string
+	for _, name := range names {
+		blob, err := objects.ReadSmall(ctx, k.replica, name, maxKeyFile)
+		if err != nil {
+			problems = append(problems, name+": "+err.Error())
+			continue
+		}
+		skey, err := openRecovery(blob, recovery)
+		if err != nil {
+			problems = append(problems, name+": "+err.Error())
+			continue
+		}
+		signer, err := note.NewSigner(string(skey))
+		if err == nil {
+			err = sameKey(signer, verifier)
+		}
+		if err == nil {
+			var ok bool
+			if ok, err = signedHead(verifier); err == nil && !ok {
+				err = errors.New("it signed no head the object store holds")
+			}
+		}
+		if err != nil {
+			hsm.Zero(skey)
+			problems = append(problems, name+": not the key the log was opened with ("+err.Error()+")")
+			continue
+		}
+		defer hsm.Zero(skey)
+		if err := durable.Replace(k.logRecoveryFile(), blob); err != nil {
+			return fmt.Errorf("keyring: restoring the log key's recovery copy: %w", err)
+		}
+		pub := filepath.Join(k.dir, "log.pub")
+		if _, err := os.Lstat(pub); errors.Is(err, fs.ErrNotExist) {
+			if err := durable.Replace(pub, []byte(vkey+"\n")); err != nil {
+				return fmt.Errorf("keyring: restoring the log's public key: %w", err)
+			}
+		}
+		return k.resealLogKey(ctx, skey)
+	}
+	return fmt.Errorf("no replica of the log key's recovery copy holds the key the log was opened with: %s", strings.Join(problems, "; "))
 }
 
 // resealLogKey seals the log signing key again from its plaintext.

@@ -13,6 +13,7 @@ import (
 	"github.com/custos-vault/custos/hsm"
 	"github.com/custos-vault/custos/internal/durable"
 	"github.com/custos-vault/custos/internal/smallfile"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // RecoverResult describes a recovery: the cases whose keys were sealed
@@ -40,7 +41,16 @@ func Recover(ctx context.Context, cfg Config, recovery age.Identity) (*RecoverRe
 	if err != nil {
 		return nil, err
 	}
-	if err := keys.resealLogKeyFromRecovery(ctx, recovery); err != nil {
+	recorded := func() (string, error) { return recordedLogKey(ctx, cfg.Log) }
+	signedHead := func(v note.Verifier) (bool, error) {
+		// Every head kept (the object store's; the keyring's, unless it
+		// was lost with the key) must be a checkpoint this key signed:
+		// load refuses any other. None kept: the log's own record of its
+		// key is all there is to compare with.
+		_, _, err := newStickyHead(cfg.KeyringDir, cfg.Objects).load(ctx, v.Name(), v, false)
+		return err == nil, err
+	}
+	if err := keys.resealLogKeyFromRecovery(ctx, recovery, recorded, signedHead); err != nil {
 		return nil, err
 	}
 	cfg.skipKeyCheck = true
@@ -83,6 +93,39 @@ func Recover(ctx context.Context, cfg Config, recovery age.Identity) (*RecoverRe
 		Reason: "recovered from the offline recovery identity",
 	}})
 	return res, err
+}
+
+// recordedLogKey reads the checkpoint key the custody log in store was
+// opened with (its log.opened event, among its first events).
+func recordedLogKey(ctx context.Context, store events.Store) (string, error) {
+	var key string
+	errDone := errors.New("done")
+	n := 0
+	err := store.Read(ctx, 0, func(r events.Record) error {
+		if n++; n > 64 {
+			return errDone
+		}
+		ev, err := events.Decode(r.Bytes)
+		if err != nil {
+			return fmt.Errorf("event %d: %w", r.Seq, err)
+		}
+		if ev.Type != TypeLogOpened {
+			return nil
+		}
+		var d LogOpened
+		if err := ev.DecodeData(&d); err != nil {
+			return fmt.Errorf("event %d: %w", r.Seq, err)
+		}
+		key = d.CheckpointKey
+		return errDone
+	})
+	if err != nil && !errors.Is(err, errDone) {
+		return "", fmt.Errorf("reading the custody log's first events: %w", err)
+	}
+	if key == "" {
+		return "", errors.New("the custody log records no log.opened among its first events (is it empty, or another vault's?): the log key cannot be told from a replica without it; restore the keyring folder from backup")
+	}
+	return key, nil
 }
 
 // errNotRecorded marks a failure to record a key's new files: nothing

@@ -19,6 +19,9 @@ import (
 // all (both copies deleted), HeadMissing is set and the lost head's
 // fields are empty: what was lost is unknown to the vault, and only the
 // holders of its checkpoints (auditors, witnesses, packages) can say.
+// Where the operator gave such a checkpoint (custos admin
+// accept-rollback --checkpoint), the lost head is that checkpoint,
+// where it is larger than the vault's own (or the vault had none).
 type RollbackAccepted struct {
 	LostSize    uint64 `json:"lost_size"`
 	LostRoot    string `json:"lost_root"`
@@ -37,12 +40,21 @@ const TypeRollbackAccepted = "log.rollback.accepted"
 // makes the restored log's checkpoint the new head. It runs with the
 // server stopped. A log that does extend the head needs no acceptance and
 // is refused here.
-func AcceptRollback(ctx context.Context, cfg Config, reason string) (*RollbackAccepted, error) {
+//
+// saved, if not nil, is a checkpoint of this log kept outside the vault
+// (an auditor's, custos audit verify --save-checkpoint) that the log
+// does not extend either: where it is larger than the vault's own head
+// (a whole backup restored, head and all), it is the loss recorded, so
+// that the record says what the outside knew was lost, not only what
+// the restored head did. A checkpoint that is not this log's, or that
+// the log extends, is refused (ErrBadInput).
+func AcceptRollback(ctx context.Context, cfg Config, reason string, saved []byte) (*RollbackAccepted, error) {
 	if err := checkText("reason", reason, 1024, true, false); err != nil {
 		return nil, err
 	}
 	cfg.acceptRollback = true
 	cfg.rollbackReason = reason
+	cfg.rollbackSaved = saved
 	v, err := Open(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -54,6 +66,21 @@ func AcceptRollback(ctx context.Context, cfg Config, reason string) (*RollbackAc
 // acceptRollback is AcceptRollback's work inside Open, after the replay
 // and before anything else is appended.
 func (v *Vault) acceptRollback(ctx context.Context, head *events.Checkpoint) error {
+	missing := head == nil
+	if saved := v.cfg.rollbackSaved; saved != nil {
+		cp, err := events.ParseCheckpoint(saved, v.origin, v.verifier)
+		if err != nil {
+			return badInput("the checkpoint given is not one of this custody log signed by its key (%v): give the one the auditors saved from this vault", err)
+		}
+		if checkExtends(cp, "", v.log.Size(), v.log.Tree().Root) == nil {
+			return badInput("the custody log (%d events) extends the checkpoint given (%d events): it proves no loss", v.log.Size(), cp.Size)
+		}
+		if head == nil || cp.Size > head.Size || checkExtends(head, "", v.log.Size(), v.log.Tree().Root) == nil {
+			// The outside knew more than the restored head: a restore of
+			// the head with the log, or a head the log still extends.
+			head = cp
+		}
+	}
 	var d RollbackAccepted
 	switch {
 	case head == nil && v.log.Size() == 0:
@@ -65,7 +92,7 @@ func (v *Vault) acceptRollback(ctx context.Context, head *events.Checkpoint) err
 		return errors.New("the custody log extends the vault's head: there is no rollback to accept")
 	default:
 		d = RollbackAccepted{LostSize: head.Size, LostRoot: head.Root.String(), LostHead: string(head.Note),
-			Size: v.log.Size(), Reason: v.cfg.rollbackReason}
+			Size: v.log.Size(), Reason: v.cfg.rollbackReason, HeadMissing: missing}
 	}
 	// Recorded first: a crash before the head is reset leaves the vault
 	// refusing to start as before (accept again), never a forgotten head.

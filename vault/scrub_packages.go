@@ -465,6 +465,16 @@ func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *Scru
 		}
 		return nil
 	}
+	if strings.HasPrefix(info.Name, logRecoveryPrefix) {
+		// A replica of the log key's recovery copy: the keyring's bytes,
+		// or not the vault's.
+		if ok, err := v.keys.isLogRecoveryReplica(ctx, info.Name); err != nil {
+			return err
+		} else if !ok {
+			res.Unaccounted = append(res.Unaccounted, info.Name)
+		}
+		return nil
+	}
 	if anchorObject(info.Name) {
 		// What the name says, read and checked: anything else under
 		// these names is not the vault's.

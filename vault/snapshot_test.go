@@ -784,7 +784,7 @@ func TestSnapshotsOfALostHistoryNotUsed(t *testing.T) {
 		TileDir: filepath.Join(dir, "tiles"), SnapshotDir: filepath.Join(dir, "snapshots"),
 		RecoveryRecipient: rec.Recipient().String(), Logger: slog.New(slog.DiscardHandler),
 	}
-	if _, err := AcceptRollback(ctx, cfg, "restored from the backup of the night before"); err != nil {
+	if _, err := AcceptRollback(ctx, cfg, "restored from the backup of the night before", nil); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()

@@ -161,6 +161,8 @@ type Config struct {
 	// the sticky head.
 	acceptRollback bool
 	rollbackReason string
+	// rollbackSaved is AcceptRollback's checkpoint kept outside, if any.
+	rollbackSaved []byte
 	// startDiscards are the snapshots the attempts of a start that
 	// began again (Open) set aside: not read again, and renamed, with
 	// the reasons in server.started, once a start goes on.
@@ -358,6 +360,16 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
+	if size > 0 && v.head.stored == "" && head != nil {
+		// Not one copy of the head in the object store, which every
+		// checkpoint writes there: a store that holds nothing at all is
+		// not this vault's (a mistyped --objects path, a bucket or disk
+		// not mounted), and a deposit made into it would be lost to the
+		// vault's own store.
+		if err := notThisVaultsStore(ctx, cfg.Objects, size, where, headObject(head.Size)); err != nil {
+			return nil, fmt.Errorf("refusing to start: %w", err)
+		}
+	}
 	if !cfg.acceptRollback {
 		// A log shorter than the head is refused before anything is
 		// read or changed (checkExtends compares no root for it).
@@ -551,6 +563,12 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 	} else if got := v.state.logInfo().CheckpointKey; got != vkey {
 		v.log.Close()
 		return nil, fmt.Errorf("the keyring's log key %q is not the key this custody log was opened with (%q)", vkey, got)
+	}
+	// The log key's recovery copy, replicated as every case key's is,
+	// so that a keyring folder lost with no backup loses no key. A
+	// failure costs that replica only, not the start.
+	if err := v.keys.replicateLogRecovery(ctx); err != nil {
+		v.logger.Error("the log key's recovery copy could not be replicated to the object store; back the keyring folder up", "err", err)
 	}
 	if !cfg.skipKeyCheck {
 		if err := v.checkCaseKeys(ctx); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/custos-vault/custos/events/migrate"
 	"github.com/custos-vault/custos/internal/inputfile"
+	"github.com/custos-vault/custos/internal/keyfile"
 	"golang.org/x/mod/sumdb/note"
 	"io"
 	"log/slog"
@@ -112,11 +113,22 @@ func (o *offlineVerb) start(args []string, stderr io.Writer, check func(pos []st
 		return err
 	}
 	o.pos = pos
-	if err := loadConfig(o.fs, o.f.config); err != nil {
+	// The server's config file, shared: its listener, TLS, sign-in and
+	// limit keys configure the server, not this verb.
+	serverFS, _ := newServerFlags()
+	if err := loadConfig(o.fs, o.f.config, serverFS); err != nil {
 		return err
 	}
 	if err := o.f.defaults(); err != nil {
 		return err
+	}
+	// Only admin enroll makes a new vault; admin recover restores a
+	// keyring that was lost, from the object store's replicas (it
+	// refuses a log that records no key to restore).
+	if o.name != "admin enroll" && o.name != "admin recover" {
+		if err := o.f.requireVault("custos " + o.name); err != nil {
+			return err
+		}
 	}
 	lock, err := lockData(o.f.data)
 	if err != nil {
@@ -285,7 +297,9 @@ func runAdminMigrateLog(args []string, stdout io.Writer) error {
 func runAdminAcceptRollback(args []string, stdout, stderr io.Writer) error {
 	o := newOfflineVerb("admin accept-rollback")
 	reason := o.fs.String("reason", "", "why the lost events cannot be restored (recorded)")
+	checkpoint := o.fs.String("checkpoint", "", "the newest checkpoint of this vault kept outside it (an auditor's, custos audit verify --save-checkpoint) that the restored log does not extend: the loss recorded is then what it proves, where the vault's own head knew less")
 	asJSON := o.fs.Bool("json", false, "print JSON")
+	var saved []byte
 	err := o.start(args, stderr, func(pos []string) error {
 		if err := noArgs("admin accept-rollback")(pos); err != nil {
 			return err
@@ -294,16 +308,26 @@ func runAdminAcceptRollback(args []string, stdout, stderr io.Writer) error {
 			return usageErr("admin accept-rollback needs --reason TEXT (recorded in the custody log)")
 		}
 		return nil
+	}, func() error {
+		if *checkpoint == "" {
+			return nil
+		}
+		raw, err := keyfile.ReadFile(*checkpoint, "checkpoint")
+		if err != nil {
+			return fmt.Errorf("--checkpoint: %w", err)
+		}
+		saved, err = keyfile.ParseCheckpoint(*checkpoint, raw)
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	defer o.close()
-	res, err := vault.AcceptRollback(o.ctx, o.cfg, *reason)
+	res, err := vault.AcceptRollback(o.ctx, o.cfg, *reason, saved)
 	if err != nil {
 		return err
 	}
-	if res.HeadMissing {
+	if res.HeadMissing && res.LostSize == 0 {
 		return printResult(stdout, *asJSON, res, fmt.Sprintf(
 			"recorded: the vault's head was missing, so the vault cannot say which events were lost; the custody log continues from %d events; "+
 				"holders of a newer checkpoint (auditors, witnesses, package recipients) can prove what was lost", res.Size))

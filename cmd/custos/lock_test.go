@@ -51,3 +51,72 @@ func TestRootIsRefusedAnotherUsersDataFolder(t *testing.T) {
 		}
 	}
 }
+
+// TestAFolderWithoutAVaultIsNoNewVault: outside --dev, the server and
+// the offline verbs other than admin enroll refuse a data folder that
+// holds no vault (missing, not mounted, mistyped, or emptied) before
+// anything is written there, saying to check the path or restore it, and
+// how a new vault is made; admin enroll makes one.
+func TestAFolderWithoutAVaultIsNoNewVault(t *testing.T) {
+	rec := "age1qmc082n9ma9kdejp033xk3u3jeuucts30ca03ysptuvp43ev4elq49rxk6"
+	for _, c := range []struct {
+		name   string
+		args   []string
+		exists bool
+	}{
+		{"server, no folder", []string{"server", "--listen", "127.0.0.1:0"}, false},
+		{"server, empty folder", []string{"server", "--listen", "127.0.0.1:0"}, true},
+		{"accept-rollback", []string{"admin", "accept-rollback", "--reason", "restored"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data := filepath.Join(t.TempDir(), "data")
+			if c.exists {
+				if err := os.Mkdir(data, 0o700); err != nil {
+					t.Fatal(err)
+				}
+			}
+			args := append(c.args, "--data", data, "--log", "sqlite:"+filepath.Join(data, "custody.db"),
+				"--objects", "fs:"+filepath.Join(data, "objects"), "--sealer", "tpm:/dev/null", "--recovery-recipient", rec)
+			err := run(args, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), "holds no vault") || !strings.Contains(err.Error(), "restore the folder from backup") || !strings.Contains(err.Error(), "custos admin enroll") {
+				t.Fatalf("custos %s on a folder without a vault: %v", strings.Join(c.args, " "), err)
+			}
+			entries, statErr := os.ReadDir(data)
+			if c.exists && len(entries) != 0 || !c.exists && statErr == nil {
+				t.Errorf("the refused command wrote in the data folder: %v %v", entries, statErr)
+			}
+		})
+	}
+}
+
+// TestAdminVerbsShareTheServersConfigFile: the offline verbs read the
+// server's config file with its listener, TLS and sign-in keys (which
+// configure the server) skipped, not refused; a key neither knows is
+// still refused, by its line.
+func TestAdminVerbsShareTheServersConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	conf := filepath.Join(dir, "custos.conf")
+	body := "data = " + data + "\nlog = sqlite:" + filepath.Join(data, "custody.db") + "\nobjects = fs:" + filepath.Join(data, "objects") +
+		"\nsealer = tpm:/dev/null\nrecovery-recipient = age1qmc082n9ma9kdejp033xk3u3jeuucts30ca03ysptuvp43ev4elq49rxk6\n" +
+		"listen = 0.0.0.0:8443\ntls-cert = /etc/custos/tls/cert.pem\ntls-key = /etc/custos/tls/key.pem\noidc-claim = email\n"
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"admin", "accept-rollback", "--reason", "restored"},
+		{"admin", "enroll", "ana", "--role", "custodian"},
+	} {
+		err := run(append(args, "--config", conf), io.Discard, io.Discard)
+		if err == nil || strings.Contains(err.Error(), "is not a flag") {
+			t.Errorf("custos %s --config with the server's keys: %v", strings.Join(args[:2], " "), err)
+		}
+	}
+	if err := os.WriteFile(conf, []byte(body+"lisen = 127.0.0.1:1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := run([]string{"admin", "accept-rollback", "--reason", "restored", "--config", conf}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `line 10: "lisen" is not a flag of admin accept-rollback`) {
+		t.Errorf("a mistyped key: %v", err)
+	}
+}

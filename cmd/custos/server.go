@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -91,7 +92,34 @@ func (f *serverFlags) defaults() error {
 	if f.logURL == "" || f.objURL == "" || f.sealerURL == "" {
 		return usageErr("--log, --objects and --sealer are required without --dev")
 	}
+	if !f.dev && strings.HasPrefix(f.sealerURL, "soft:") {
+		// Said before the data folder is looked at (requireVault).
+		return fmt.Errorf("--sealer: %w", sealers.ErrDevOnly)
+	}
 	return nil
+}
+
+// requireVault refuses verb (a server start, an offline admin verb) a
+// data folder that holds no vault, outside --dev: no log key in its
+// keyring. Only custos admin enroll makes a new vault there (the first
+// custodians are enrolled before the first start), so that a data
+// folder lost, not mounted or mistyped is never silently replaced by a
+// new, empty vault with another log key, which would answer its users
+// as if they had never been enrolled.
+func (f *serverFlags) requireVault(verb string) error {
+	if f.dev {
+		return nil
+	}
+	keyring := filepath.Join(f.data, keyringDir)
+	if vault.HasLogKey(keyring) {
+		return nil
+	}
+	what := "the folder does not exist"
+	if _, err := os.Stat(f.data); err == nil {
+		what = "it has no log key in " + keyring
+	}
+	return fmt.Errorf("%s: --data %s holds no vault (%s). If a vault ran here, its data folder is missing, not mounted, or --data is mistyped: check the path, or restore the folder from backup (docs/operations.md, \"Restoring\"); a new vault in its place would have another log key, and none of its people, cases or evidence. "+
+		"To set up a new vault, enrol its first two custodians first, with the server stopped: custos admin enroll --config FILE NAME --role custodian (deploy/one-server.md section 4), which creates it", verb, f.data, what)
 }
 
 // backends opens the three backends the flags name.
@@ -212,6 +240,9 @@ func runServer(args []string, stderr io.Writer) error {
 		return fmt.Errorf("--listen %s: plain HTTP is served only on loopback; give --tls-cert and --tls-key", *listen)
 	}
 	if err := sc.hotline.check(f.dev, useTLS); err != nil {
+		return err
+	}
+	if err := f.requireVault("custos server"); err != nil {
 		return err
 	}
 	lock, err := lockData(f.data)
@@ -547,7 +578,11 @@ func envValue(content, name string) string {
 
 // loadConfig applies `name = value` lines (# starts a comment) from path
 // to the flags that were not given on the command line.
-func loadConfig(fs *flag.FlagSet, path string) error {
+//
+// also, if given, is a flag set whose flags the file may hold though fs
+// has none of them, and which are skipped: the server's own (--listen,
+// TLS, sign-in, limits) in a file an offline admin verb shares with it.
+func loadConfig(fs *flag.FlagSet, path string, also ...*flag.FlagSet) error {
 	if path == "" {
 		return nil
 	}
@@ -567,6 +602,9 @@ func loadConfig(fs *flag.FlagSet, path string) error {
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
 		if !ok {
 			return fmt.Errorf("--config %s line %d: expected `flag = value` with a known flag", path, n)
+		}
+		if fs.Lookup(name) == nil && slices.ContainsFunc(also, func(o *flag.FlagSet) bool { return o.Lookup(name) != nil }) {
+			continue // the server's, not this verb's
 		}
 		if fs.Lookup(name) == nil || name == "config" {
 			// An upgrade's removed or renamed flag, or a typing
