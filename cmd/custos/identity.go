@@ -143,6 +143,49 @@ func readHalves(stdin io.Reader, stderr io.Writer) ([]string, error) {
 	return halves, nil
 }
 
+// moveLogin takes the login kept for the vault's former address (a
+// redeemed local credential, never printed, so that it cannot be given
+// again otherwise) to c's, once it opens a session there; the former
+// address's file is then removed. An OpenID login is not moved: the
+// provider signs the person in at the new address (custos login).
+func (c *client) moveLogin(from string) (*storedLogin, error) {
+	u, err := url.Parse(from)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, usageErr("--moved-from %q is not an http(s) URL: give the address the vault had (as CUSTOS_SERVER was set before)", from)
+	}
+	if u.String() == c.base.String() {
+		return nil, usageErr("--moved-from %s is CUSTOS_SERVER itself: set CUSTOS_SERVER to the vault's new address", from)
+	}
+	oldPath, err := loginPath(u.String(), "login")
+	if err != nil {
+		return nil, err
+	}
+	old, err := readLogin(oldPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no login is kept for %s in this account's config folder: give the address exactly as CUSTOS_SERVER was set when you signed in (https:// or http://, the port), or ask the custodians for a new invitation (custos person reissue)", from)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if old.Kind != "local" || old.Credential == "" {
+		return nil, fmt.Errorf("the login kept for %s is through the identity provider: sign in at the new address with custos login", from)
+	}
+	s, err := c.openSession(api.SessionRequest{Credential: old.Credential})
+	if err != nil {
+		return nil, fmt.Errorf("the credential kept for %s does not sign you in at %s (%w): check CUSTOS_SERVER, or ask the custodians for a new invitation", from, c.base, err)
+	}
+	l := &storedLogin{Server: c.base.String(), Kind: "local", Credential: old.Credential, Session: s.Token, Expires: s.Expires}
+	path, err := loginPath(c.base.String(), "login")
+	if err != nil {
+		return nil, err
+	}
+	if err := writeLogin(path, l); err != nil {
+		return nil, err
+	}
+	os.Remove(oldPath) // moved: the credential is kept once
+	return l, nil
+}
+
 func runLogin(args []string, stdout, stderr io.Writer) error {
 	return runLoginFrom(args, os.Stdin, stdout, stderr)
 }
@@ -152,6 +195,7 @@ func runLoginFrom(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	name := fs.String("name", "", "your name in the vault (with --invitation)")
 	invited := fs.Bool("invitation", false, "redeem your invitation: asks for its two halves (one from each custodian), never taken on the command line")
 	browser := fs.Bool("browser", false, "sign in through a browser on this machine (authorization code with PKCE) instead of a code typed on another device")
+	movedFrom := fs.String("moved-from", "", "the vault's former address (`URL`), whose kept login (a redeemed credential) this moves to CUSTOS_SERVER, once it signs you in there: after the vault moved or took TLS")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if pos, err := parse(fs, args); err != nil {
 		return err
@@ -162,6 +206,9 @@ func runLoginFrom(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	}
 	if *invited && *name == "" {
 		return usageErr("login --invitation needs --name NAME")
+	}
+	if *movedFrom != "" && *invited {
+		return usageErr("login --moved-from moves a login kept for the vault's former address; --invitation redeems a new one: give one of them")
 	}
 	c, err := newAnonymousClient()
 	if err != nil {
@@ -177,6 +224,10 @@ func runLoginFrom(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	}
 	var l *storedLogin
 	switch {
+	case *movedFrom != "":
+		if l, err = c.moveLogin(*movedFrom); err != nil {
+			return err
+		}
 	case *invited:
 		halves, err := readHalves(stdin, stderr)
 		if err != nil {

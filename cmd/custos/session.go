@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -128,6 +129,28 @@ func writeLogin(path string, l *storedLogin) error {
 	return os.Rename(tmp.Name(), path)
 }
 
+// keptLogins lists the servers, other than server, that the folder dir
+// keeps a redeemed credential for (at most three, sorted).
+func keptLogins(dir, server string) []string {
+	ents, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		l, err := readLogin(filepath.Join(dir, e.Name()))
+		if err != nil || l.Kind != "local" || l.Credential == "" || l.Server == server {
+			continue
+		}
+		if p, err := loginPath(l.Server, "login"); err != nil || filepath.Base(p) != e.Name() {
+			continue // a session of an environment credential, or misplaced
+		}
+		out = append(out, l.Server)
+	}
+	slices.Sort(out)
+	return out[:min(len(out), 3)]
+}
+
 // signIn gives c a session token (see the comment at the top). A session
 // taken from the folder may have ended at the vault (signed out
 // elsewhere, a credential re-issued): c.resign then signs in anew.
@@ -182,7 +205,11 @@ func (c *client) signInWith(fresh bool) (cached bool, err error) {
 	}
 	l, err := readLogin(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return false, fmt.Errorf("not signed in to %s: run custos login (through the vault's identity provider), custos login --name NAME --invitation (with an invitation from the custodians), or set CUSTOS_TOKEN", server)
+		msg := fmt.Sprintf("not signed in to %s: run custos login (through the vault's identity provider), custos login --name NAME --invitation (with an invitation from the custodians), or set CUSTOS_TOKEN", server)
+		if others := keptLogins(filepath.Dir(path), server); len(others) > 0 {
+			msg += fmt.Sprintf(". A login is kept for %s: if the vault moved from there (a new address, or TLS), move it with custos login --moved-from %s", strings.Join(others, " and "), others[0])
+		}
+		return false, errors.New(msg)
 	}
 	if err != nil {
 		return false, err
