@@ -21,8 +21,9 @@ import (
 //
 //   - a case's destruction approved while a legal hold on it stands, or
 //     by the custodian who asked for it, or for no pending request of the
-//     case, or past the request's expiry, or while its requester is not
-//     an active custodian;
+//     case, or past the request's expiry, or on a request asked before a
+//     legal hold placed since (lifted or not), or while its requester is
+//     not an active custodian;
 //   - any of these, and a case's members added or removed, a hold placed
 //     or lifted, a destruction requested or rejected, an export policy
 //     set, by someone the log did not enroll as a custodian (a view: as
@@ -143,6 +144,9 @@ type ruleCase struct {
 type ruleDestruction struct {
 	by      string
 	expires time.Time
+	// heldAfter is the case.hold.placed recorded while it was pending
+	// (0: none), which voids it (DestructionRequest.HeldAfter).
+	heldAfter uint64
 }
 
 // ruleTypes are the event types the rules read.
@@ -384,6 +388,11 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		}
 	case TypeCaseHoldPlaced:
 		c.held, c.heldAt = true, ev.Seq
+		for _, dr := range c.requests {
+			if dr.heldAfter == 0 && (dr.expires.IsZero() || !ev.Timestamp().After(dr.expires.Add(expirySlack))) {
+				dr.heldAfter = ev.Seq
+			}
+		}
 	case TypeCaseHoldLifted:
 		c.held = false
 	case TypeDestructionRequested:
@@ -419,6 +428,8 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			return r.broken(ev, "case %s's destruction was approved on request %q, which was not pending for it", ev.Case, d.Request)
 		case dr.by == ev.Actor.Person:
 			return r.broken(ev, "case %s's destruction was approved by %s, who asked for it: a second custodian approves", ev.Case, ev.Actor.Person)
+		case dr.heldAfter != 0:
+			return r.broken(ev, "case %s's destruction was approved on request %s, asked before the legal hold placed at event %d: a hold voids the destruction requests waiting, and lifting it does not bring them back", ev.Case, d.Request, dr.heldAfter)
 		case !dr.expires.IsZero() && ev.Timestamp().After(dr.expires.Add(expirySlack)):
 			return r.broken(ev, "case %s's destruction was approved on request %s, which had expired at %s", ev.Case, d.Request, dr.expires.Format(time.RFC3339))
 		case !r.active(dr.by, RoleCustodian):

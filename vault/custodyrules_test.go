@@ -89,6 +89,21 @@ func TestCustodyRules(t *testing.T) {
 			{TypeCaseMemberAdded, "chan.dara", RoleCustodian, MemberAdded{Person: ana}, "as custodian, but the log enrolled them as prosecutor", ""},
 			{TypeDestructionRequested, "ghost", RoleCustodian, DestructionRequested{Request: "dr_1", Order: "o"}, "whom the log never enrolled", ""},
 		},
+		"a destruction approved on a request asked before a hold since lifted": {
+			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, "", ""},
+			{TypeDestructionRequested, c1, RoleCustodian, DestructionRequested{Request: "dr_1", Order: "o"}, "", ""},
+			{TypeCaseHoldPlaced, c1, RoleCustodian, HoldChanged{Reason: "appeal"}, "", ""},
+			{TypeCaseHoldLifted, c2, RoleCustodian, HoldChanged{Reason: "appeal withdrawn"}, "", ""},
+			{TypeDestructionApproved, c2, RoleCustodian, DestructionApproved{Request: "dr_1", Order: "o", RequestedBy: c1}, "asked before the legal hold placed at event 2", ""},
+		},
+		"a destruction asked again after the hold and approved": {
+			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, "", ""},
+			{TypeDestructionRequested, c1, RoleCustodian, DestructionRequested{Request: "dr_1", Order: "o"}, "", ""},
+			{TypeCaseHoldPlaced, c1, RoleCustodian, HoldChanged{Reason: "appeal"}, "", ""},
+			{TypeCaseHoldLifted, c2, RoleCustodian, HoldChanged{Reason: "appeal withdrawn"}, "", ""},
+			{TypeDestructionRequested, c1, RoleCustodian, DestructionRequested{Request: "dr_2", Order: "o"}, "", ""},
+			{TypeDestructionApproved, c2, RoleCustodian, DestructionApproved{Request: "dr_2", Order: "o", RequestedBy: c1}, "", ""},
+		},
 		"a destruction approved by its requester": {
 			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, "", ""},
 			{TypeDestructionRequested, c1, RoleCustodian, DestructionRequested{Request: "dr_1", Order: "o"}, "", ""},

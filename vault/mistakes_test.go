@@ -169,6 +169,8 @@ func TestTimelineOfUnknownIDsAndRepeatedHolds(t *testing.T) {
 // and once it has expired: its approval is refused and recorded as
 // refused, the case is left whole, and the lists no longer offer it. Nor
 // do they offer a two-person request whose requester was suspended.
+//
+// A legal hold placed while it waits voids it too, lifted or not.
 func TestVoidDestructionRequestIsNotApproved(t *testing.T) {
 	clk := newClock(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
 	v, _ := openTestVaultDir(t, withClock(clk))
@@ -262,8 +264,29 @@ func TestVoidDestructionRequestIsNotApproved(t *testing.T) {
 	clk.advance(v.cfg.RequestTTL + time.Second)
 	refusedApproval("past its expiry", id, "expired")
 
-	// A fresh one is approved as before.
+	// A legal hold placed while it waits: lifted again by the custodian
+	// who would approve it, the request stays void, so that one
+	// custodian cannot undo a hold another placed and destroy the case
+	// on a request asked before it.
 	id, err = v.RequestDestruction(ctx, c4, "V-1", "ORD-4", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.SetHold(ctx, c4, "V-1", true, "appeal lodged"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.SetHold(ctx, p["c2"], "V-1", false, "appeal withdrawn"); err != nil {
+		t.Fatal(err)
+	}
+	refusedApproval("asked before a hold since lifted", id, "a legal hold was placed on the case (event ")
+	for _, e := range v.EndedRequests(c4) {
+		if e.Request == id && e.Outcome != OutcomeVoid {
+			t.Fatalf("the requester is told the request ended %q", e.Outcome)
+		}
+	}
+
+	// A fresh one, asked once the hold is lifted, is approved as before.
+	id, err = v.RequestDestruction(ctx, c4, "V-1", "ORD-5", "court order")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -681,6 +681,10 @@ func (v *Vault) destructionVoid(r DestructionRequest) error {
 	if exp := v.destructionExpires(r); !v.cfg.Now().Before(exp) {
 		return refusedHints(ErrConflict, "a custodian asks again with custos case destroy", "a custodian asks again on the case's manage page", "destruction request %s expired at %s", r.Request, spokenTime(exp))
 	}
+	if r.HeldAfter != 0 {
+		return refusedHints(ErrConflict, "a custodian asks again with custos case destroy, once the hold is lifted", "a custodian asks again on the case's manage page, once the hold is lifted",
+			"a legal hold was placed on the case (event %d) after destruction request %s was asked, which voids it: lifting the hold does not bring it back", r.HeldAfter, r.Request)
+	}
 	if r.Void || !v.requesterActive(r.By, RoleCustodian) {
 		return refusedHints(ErrConflict, "a custodian asks again with custos case destroy", "a custodian asks again on the case's manage page", "the requester %s was suspended or removed after asking, which voids their destruction request %s", r.By, r.Request)
 	}

@@ -126,7 +126,10 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 28: a case.policy.set whose export_approval is neither
 // "required" nor "none" is read as requiring approval (only "none" drops
 // it): a version 27 snapshot may hold such a case as not requiring it.
-const stateVersion = 28
+// Version 29: a legal hold placed on a case voids its pending destruction
+// requests (DestructionRequest.HeldAfter): a version 28 snapshot holds
+// them as pending.
+const stateVersion = 29
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

@@ -187,6 +187,13 @@ type DestructionRequest struct {
 	// Void is set when its requester is suspended or removed while it
 	// is pending: it is never approved, even after a reinstatement.
 	Void bool
+	// HeldAfter is the position of a legal hold placed on the case
+	// while the request was pending (0: none): the hold voids it, and
+	// lifting the hold does not bring it back, so that the custodian
+	// who lifts a hold alone cannot then approve a destruction another
+	// asked for before the hold; destruction is asked again, and decided
+	// by two, once the hold is lifted.
+	HeldAfter uint64 `json:",omitempty"`
 }
 
 // Item is a deposited evidence item.
@@ -849,6 +856,13 @@ func applyHold(on bool) applier {
 				return err
 			}
 			c.Hold = &HoldView{By: ev.Actor.Person, At: ev.Timestamp(), Reason: d.Reason, Event: ev.Seq}
+			for id, r := range c.Requests {
+				// One whose recorded expiry passed had expired already.
+				if exp, err := time.Parse(time.RFC3339, r.Expires); r.HeldAfter == 0 && (err != nil || ev.Timestamp().Before(exp)) {
+					r.HeldAfter = ev.Seq
+					c.Requests[id] = r
+				}
+			}
 		}
 		return nil
 	}
@@ -890,8 +904,9 @@ func applyDestructionApproved(s *State, ev *events.Event) error {
 		}
 		switch {
 		case id == d.Request:
-		case r.Void:
-			// Void before: its requester was suspended or removed.
+		case r.Void || r.HeldAfter != 0:
+			// Void before: its requester was suspended or removed, or
+			// a hold was placed on the case while it waited.
 			dec = requestEnd{Outcome: OutcomeVoid, By: r.By, At: r.At}
 		case err == nil && !ev.Timestamp().Before(exp):
 			dec = requestEnd{Outcome: OutcomeExpired, At: exp.UTC()}

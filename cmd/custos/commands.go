@@ -127,7 +127,7 @@ func init() {
 			json:    `{"case","export_approval","recorded"}` + " or a request", run: out(runCasePolicy)},
 		{name: "case destroy", args: "CASE --order REF --reason TEXT", group: cs, who: "custodian",
 			summary: "request a case's destruction under a court order (refused while the case is held)",
-			details: "The request may be approved until it expires (the vault's request TTL, 7 days by default); it is void if its custodian is suspended or removed before then. custos reject REQUEST --reason TEXT ends it sooner (withdrawn by its custodian, rejected by another).",
+			details: "The request may be approved until it expires (the vault's request TTL, 7 days by default); it is void if its custodian is suspended or removed before then, or if a legal hold is placed on the case while it waits (lifting the hold does not bring it back: destruction is asked again once the hold is lifted, so that the custodian who lifts a hold cannot approve a destruction asked before it). custos reject REQUEST --reason TEXT ends it sooner (withdrawn by its custodian, rejected by another).",
 			json:    `{"case","request"}`, run: out(runCaseDestroy)},
 		{name: "case approve-destruction", args: "CASE REQUEST", group: cs, who: "a second custodian",
 			summary: "destroy the case's keys (crypto-shredding) and delete its objects where retention allows",
