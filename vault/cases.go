@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/custos-vault/custos/events"
@@ -286,6 +287,9 @@ type HoldResult struct {
 	// for: nothing was recorded (the reason given is not kept), and the
 	// case's hold was applied to its objects again.
 	Recorded bool
+	// Voided are the destruction requests the hold placed voided
+	// (DestructionRequest.HeldAfter), by id, sorted.
+	Voided []string `json:",omitempty"`
 }
 
 // SetHold places (on) or lifts a legal hold on a case: every object of
@@ -335,6 +339,14 @@ func (v *Vault) SetHold(ctx context.Context, who Principal, caseID string, on bo
 	}
 	res := HoldResult{Recorded: len(evs) > 0}
 	c, _ := v.state.getCase(caseID)
+	if on && res.Recorded {
+		for id, r := range c.Requests {
+			if r.HeldAfter == evs[0].Seq {
+				res.Voided = append(res.Voided, id)
+			}
+		}
+		slices.Sort(res.Voided)
+	}
 	objs, err := v.state.caseObjects(caseID)
 	if err != nil {
 		return res, err

@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -272,8 +273,8 @@ func TestVoidDestructionRequestIsNotApproved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.SetHold(ctx, c4, "V-1", true, "appeal lodged"); err != nil {
-		t.Fatal(err)
+	if res, err := v.SetHold(ctx, c4, "V-1", true, "appeal lodged"); err != nil || !slices.Equal(res.Voided, []string{id}) {
+		t.Fatalf("the hold voided %v (%v), want %s", res.Voided, err, id)
 	}
 	if _, err := v.SetHold(ctx, p["c2"], "V-1", false, "appeal withdrawn"); err != nil {
 		t.Fatal(err)

@@ -894,7 +894,11 @@ func runCaseHold(args []string, stdout io.Writer, on bool) error {
 		return printResult(stdout, *asJSON, out, fmt.Sprintf("%s is %s: nothing recorded, and --reason was not kept (the case's hold was applied again: %s, its items' encrypted files and sealed packages)", pos[0], state, plural(out.Objects, "stored object")))
 	}
 	verb := map[bool]string{true: "placed on", false: "lifted from"}[on]
-	return printResult(stdout, *asJSON, out, fmt.Sprintf("legal hold %s %s (%s %s: its items' encrypted files and sealed packages)", verb, pos[0], plural(out.Objects, "stored object"), map[bool]string{true: "held", false: "released"}[on]))
+	text := fmt.Sprintf("legal hold %s %s (%s %s: its items' encrypted files and sealed packages)", verb, pos[0], plural(out.Objects, "stored object"), map[bool]string{true: "held", false: "released"}[on])
+	if len(out.Voided) > 0 {
+		text += fmt.Sprintf("\nthe hold voids destruction request %s, which was waiting: lifting the hold does not bring it back (destruction is asked again, custos case destroy)", strings.Join(out.Voided, ", "))
+	}
+	return printResult(stdout, *asJSON, out, text)
 }
 
 func runCaseDestroy(args []string, stdout io.Writer) error {

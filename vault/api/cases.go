@@ -104,6 +104,8 @@ type HoldResponse struct {
 	// Recorded is false when the case was already in that state: nothing
 	// was recorded, and the hold was applied to its objects again.
 	Recorded bool `json:"recorded"`
+	// Voided are the destruction requests the hold placed voided.
+	Voided []string `json:"voided,omitempty"`
 }
 
 func (h *Handler) hold(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
@@ -115,7 +117,7 @@ func (h *Handler) hold(w http.ResponseWriter, r *http.Request, who vault.Princip
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, HoldResponse{Case: r.PathValue("case"), Held: req.On, Objects: res.Objects, Recorded: res.Recorded})
+	writeJSON(w, http.StatusOK, HoldResponse{Case: r.PathValue("case"), Held: req.On, Objects: res.Objects, Recorded: res.Recorded, Voided: res.Voided})
 	return nil
 }
 

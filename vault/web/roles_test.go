@@ -1145,7 +1145,7 @@ func TestWhoMayAskFirstInForms(t *testing.T) {
 
 // TestRolesDestroyedCasePackages: the manage page offers a destruction
 // request's approval only to a custodian who may give it (not to its
-// requester, not while the case is held); once the case is destroyed, its
+// requester; not one a hold voided, even once it is lifted); once the case is destroyed, its
 // package is marked so in the recipient's list and page, which offer no
 // download or receipt, and the result says the vault can no longer read
 // the case, with the package file it keeps named apart.
@@ -1165,11 +1165,16 @@ func TestRolesDestroyedCasePackages(t *testing.T) {
 	cust2.get("/app/requests").lacks(t, "the approvals page with a destruction waiting", "No request is waiting.")
 	rv.signIn("inv").get("/app/requests").has(t, "an investigator's approvals page", "No request of yours is waiting")
 	cust2.get("/app/cases/C-1/manage").has(t, "another's destruction request", approve)
+	// A hold voids the request waiting; lifted, it does not bring it
+	// back: destruction is asked again.
 	rv.apiCall("cust2", "POST", "/v1/cases/C-1/hold", api.HoldRequest{On: true, Reason: "appeal"}, http.StatusOK, nil)
 	p = cust2.get("/app/cases/C-1/manage")
-	p.has(t, "a held case's destruction request", "cannot be approved until a custodian lifts the hold")
-	p.lacks(t, "a held case's destruction request", approve)
+	p.has(t, "a held case's page", "its destruction cannot be asked for until a custodian lifts the hold", "The hold also voided any destruction request that was waiting")
+	p.lacks(t, "a held case's page", approve, dr.Request)
 	rv.apiCall("cust2", "POST", "/v1/cases/C-1/hold", api.HoldRequest{On: false, Reason: "appeal dismissed"}, http.StatusOK, nil)
+	cust2.get("/app/cases/C-1/manage").lacks(t, "the case's page once the hold is lifted", approve, dr.Request)
+	rv.apiCall("cust", "POST", "/v1/cases/C-1/destruction", api.DestructionRequest{Order: "CO-9", Reason: "ordered, asked again after the appeal"}, http.StatusCreated, &dr)
+	cust2.get("/app/cases/C-1/manage").has(t, "the request asked again", approve, dr.Request)
 
 	pros.get("/app/packages/"+pkg).has(t, "the package before", "/app/packages/"+pkg+"/download")
 	p = cust2.send("/app/cases/C-1/destruction/approve", url.Values{"request": {dr.Request}, "confirm": {"yes"}})
