@@ -57,8 +57,9 @@ func (cl Classification) Known() string { return cl.known }
 
 // Undecided is, for an item whose category is neither settled nor
 // disputed, the one category its counted votes are for and how many
-// there are (the tally: the votes of people suspended or removed, or no
-// longer on the case, do not count); "" and 0 when there is none.
+// there are (the tally: the votes of people suspended or removed do not
+// count; those of people no longer on the case do, but do not clear
+// known material); "" and 0 when there is none.
 func (cl Classification) Undecided() (category string, votes int) {
 	if cl.Category != "" || cl.Disputed {
 		return "", 0

@@ -1012,8 +1012,8 @@ func (v *Vault) forwardBody(r Report, format string, items []recordedItem, class
 // analysts disagree on (both have no category): votes or hashset (what
 // settled the category), disputed, voting (agreeing counted votes short
 // of the case's policy), unclassified (no counted vote, no hash-set
-// match: the votes of people suspended, removed or taken off the case
-// do not count).
+// match: the votes of people suspended or removed do not count; those of
+// people taken off the case count, but do not clear known material).
 func classificationState(cl Classification) string {
 	switch {
 	case cl.Category != "":
@@ -1073,18 +1073,77 @@ func (v *Vault) reportURL(id, u string) (string, error) {
 	return "", badInput("%q could be any of the report's URLs %s: give it exactly as the report has it", truncate(u), strings.Join(same, " "))
 }
 
-// SameURL compares two reported URLs as a person means them: the scheme,
-// a leading "www." and a final "/" set aside, the host in any case (as
-// report lists filter by a URL).
-func SameURL(a, b string) bool {
-	norm := func(s string) string {
-		s = strings.TrimSpace(s)
-		if i := strings.Index(s, "://"); i >= 0 {
-			s = s[i+3:]
-		}
-		host, rest, _ := strings.Cut(s, "/")
-		host = strings.TrimPrefix(strings.ToLower(host), "www.")
-		return strings.TrimSuffix(host+"/"+rest, "/")
+// SameURL compares two reported URLs as a person means them: what does
+// not change the page a browser opens set aside (sameURLForm): the
+// scheme, user information, a default port (80 or 443), a leading "www."
+// and a final "." of the host, the host's case, a fragment, a final
+// "/", and percent-encoding of characters that need none (RFC 3986
+// section 6.2.2). The path and query keep their case: a server may tell
+// /A from /a.
+func SameURL(a, b string) bool { return sameURLForm(a) == sameURLForm(b) }
+
+// sameURLForm is the form of a reported URL SameURL compares.
+func sameURLForm(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[i+3:]
 	}
-	return norm(a) == norm(b)
+	if i := strings.IndexByte(s, '#'); i >= 0 {
+		s = s[:i]
+	}
+	end := strings.IndexAny(s, "/?")
+	if end < 0 {
+		end = len(s)
+	}
+	host, rest := s[:end], s[end:]
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	host = strings.ToLower(host)
+	for _, port := range []string{":80", ":443"} {
+		if h, ok := strings.CutSuffix(host, port); ok && !strings.HasSuffix(h, ":") {
+			host = h
+			break
+		}
+	}
+	host = strings.TrimPrefix(strings.TrimSuffix(host, "."), "www.")
+	rest = strings.TrimPrefix(rest, "/")
+	return strings.TrimSuffix(host+"/"+unreservedDecoded(rest), "/")
+}
+
+// unreservedDecoded is s with each percent-encoded unreserved character
+// (RFC 3986 section 2.3: letters, digits, "-", ".", "_", "~") decoded and
+// every other percent-encoding's hex digits in upper case, as RFC 3986
+// section 6.2.2 normalises them; anything else as it is.
+func unreservedDecoded(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			c := unhex(s[i+1])<<4 | unhex(s[i+2])
+			if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+				b.WriteByte(c)
+			} else {
+				b.WriteString(strings.ToUpper(s[i : i+3]))
+			}
+			i += 2
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
