@@ -353,7 +353,7 @@ var Labels = map[string]string{
 	"log.opened":                 "Custody log opened",
 	"log.rollback.accepted":      "Custody log restored from an older copy (loss accepted)",
 	"objects.retained":           "Objects kept by their retention",
-	"objects.swept":              "Orphaned objects deleted",
+	"objects.swept":              "Orphaned objects swept (deleted unless their retention keeps them)",
 	"package.fetched":            "Package fetched",
 	"package.fetch.completed":    "Package download completed",
 	"package.received":           "Package receipt signed",

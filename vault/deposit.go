@@ -149,6 +149,11 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	if ok && c.Destroyed && assigned(who, c) {
 		return nil, v.refuseDestroyedDeposit(ctx, who, req.Case)
 	}
+	if ok && seesAllCases(who) {
+		// Custodians and auditors know every case: not told it does
+		// not exist, but who deposits.
+		return nil, v.refuse(ctx, who, "item.deposit", req.Case, fmt.Sprintf("a %s does not deposit evidence: only investigators and analysts assigned to case %s do (a custodian who opened a case is listed among its members to manage it); %s", who.Role, req.Case, assignsPeople), ErrForbidden)
+	}
 	if !ok || !v.memberOf(who, c) {
 		return nil, v.refuseUnseen(ctx, who, "item.deposit", "case", req.Case, ok, "only investigators and analysts assigned to the case deposit", "only investigators and analysts assigned to a case deposit to it; "+assignsPeople)
 	}

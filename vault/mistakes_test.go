@@ -596,3 +596,30 @@ func TestAMistypedValueIsNamed(t *testing.T) {
 		t.Fatalf("%d events recorded for mistyped values", n-before)
 	}
 }
+
+// TestACustodianIsToldWhoDeposits: a custodian (or auditor), who knows
+// every case, is refused a deposit with who deposits, not with "no such
+// case", even in a case they opened and are listed in; the refusal is
+// recorded and nothing is stored.
+func TestACustodianIsToldWhoDeposits(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "aud": RoleAuditor, "inv": RoleInvestigator})
+	if err := v.OpenCase(ctx, p["inv"], "K-1", "t"); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []Principal{p["c1"], p["aud"]} {
+		before := v.log.Size()
+		_, err := v.Deposit(ctx, who, DepositRequest{Case: "K-1", Name: "a.txt", Body: strings.NewReader("x")})
+		if !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "does not deposit evidence: only investigators and analysts assigned to case K-1 do") || strings.Contains(err.Error(), "no such case") {
+			t.Errorf("%s's deposit: %v", who.Role, err)
+		}
+		if evs := logged(t, v)[before:]; len(evs) != 1 || evs[0].Type != TypeAccessRefused {
+			t.Errorf("%s's refused deposit recorded %v", who.Role, evs)
+		}
+	}
+	// A case that does not exist is still "no such case" to everyone.
+	if _, err := v.Deposit(ctx, p["c1"], DepositRequest{Case: "K-404", Name: "a.txt", Body: strings.NewReader("x")}); err == nil || !strings.Contains(err.Error(), "no such case") {
+		t.Errorf("a custodian's deposit to no case: %v", err)
+	}
+}

@@ -842,6 +842,9 @@ func runAuditScrub(args []string, stdout io.Writer) error {
 	if res.InFlight > 0 {
 		text += fmt.Sprintf("; %s being written by deposits or packages under way, not judged", plural(res.InFlight, "object"))
 	}
+	if res.AwaitingSweep > 0 {
+		text += fmt.Sprintf("; %s of interrupted or refused deposits, recorded as kept by the store until their pending retention ends (a start after that deletes them)", plural(res.AwaitingSweep, "object"))
+	}
 	if err := printResult(stdout, *asJSON, res, text); err != nil {
 		return err
 	}

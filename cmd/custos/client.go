@@ -198,6 +198,12 @@ func (c *client) do(req *http.Request) (*http.Response, error) {
 		if json.Unmarshal(b, &e) == nil && e.Error != "" {
 			return nil, &statusError{resp.StatusCode, fmt.Sprintf("%s (HTTP %d)", e.Error, resp.StatusCode)}
 		}
+		if resp.StatusCode == http.StatusBadRequest && req.URL.Scheme == "http" && strings.Contains(string(b), "HTTP request to an HTTPS server") {
+			// Go's TLS listener's answer to plain HTTP.
+			https := *c.base
+			https.Scheme = "https"
+			return nil, &statusError{resp.StatusCode, fmt.Sprintf("the vault at %s speaks HTTPS, not plain HTTP: set CUSTOS_SERVER=%s (and CUSTOS_CACERT to its CA certificate, where it is not publicly trusted); a login kept for the http:// address moves with custos login --moved-from %s", c.base.Host, https.String(), c.base.String())}
+		}
 		return nil, &statusError{resp.StatusCode, fmt.Sprintf("vault answered HTTP %d", resp.StatusCode)}
 	}
 	return resp, nil

@@ -176,6 +176,15 @@ func TestUnreachableSaysWhatToCheck(t *testing.T) {
 	if h := signInHint(err); strings.Contains(h.Error(), "custos login") {
 		t.Errorf("https to a plain vault: %v", h)
 	}
+	// The reverse: plain HTTP to a vault that speaks HTTPS.
+	tlsVault := httptest.NewTLSServer(http.NotFoundHandler())
+	defer tlsVault.Close()
+	plainURL, _ := url.Parse(strings.Replace(tlsVault.URL, "https://", "http://", 1))
+	c = &client{base: plainURL, http: &http.Client{}}
+	err = c.call("GET", "/v1/cases", nil, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "speaks HTTPS, not plain HTTP: set CUSTOS_SERVER="+tlsVault.URL) || !strings.Contains(err.Error(), "custos login --moved-from "+plainURL.String()) {
+		t.Errorf("http to a TLS vault: %v", err)
+	}
 }
 
 // A vault whose custody log is halted says so on every answer; the

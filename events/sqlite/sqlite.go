@@ -333,13 +333,17 @@ var quickCheckAtOpen int64 = 64 << 20
 func (s *Store) quickCheck(ctx context.Context, db *sql.DB) error {
 	var check string
 	if err := db.QueryRowContext(ctx, `PRAGMA quick_check`).Scan(&check); err != nil {
-		return fmt.Errorf("sqlite: %s is corrupt: %w", s.path, err)
+		return fmt.Errorf("sqlite: %s is corrupt: %w; %s", s.path, err, corruptAdvice)
 	}
 	if check != "ok" {
-		return fmt.Errorf("sqlite: %s is corrupt: %s", s.path, check)
+		return fmt.Errorf("sqlite: %s is corrupt: %s; %s", s.path, check, corruptAdvice)
 	}
 	return nil
 }
+
+// corruptAdvice is what to do about a custody log file SQLite finds
+// corrupt.
+const corruptAdvice = "nothing was appended to it. Keep the file as it is (for the incident's record), restore the custody log from backup and check the restore against the auditors' newest saved checkpoint before any start (docs/operations.md, \"Restoring\")"
 
 // CheckIntegrity implements events.IntegrityChecker: SQLite's
 // quick_check of the whole database file (its pages and b-trees; the
