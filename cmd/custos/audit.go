@@ -294,6 +294,12 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		var rerr *replayError
 		if errors.As(err, &rerr) {
+			var p *verify.Problem
+			if errors.As(rerr.err, &p) {
+				if advice := findings.rollbackAdvice(p.Seq); advice != "" && strings.Contains(p.Reason, "commits to root") {
+					p.Reason += advice
+				}
+			}
 			return fail(rerr.err)
 		}
 		return err

@@ -263,6 +263,34 @@ type ruleFindings struct {
 	// kept and acceptedSeen are the findings kept, failing and accepted.
 	kept, acceptedSeen []*vault.RuleBroken
 	total              int
+	// rollbacks are the log.rollback.accepted events replayed, by
+	// position: what a saved checkpoint of the history given up no
+	// longer matching is explained by.
+	rollbacks []rollbackSeen
+}
+
+// rollbackSeen is a log.rollback.accepted event of the log.
+type rollbackSeen struct {
+	seq uint64
+	vault.RollbackAccepted
+}
+
+// rollbackAdvice is what an audit that failed on a saved checkpoint of
+// size (a root the log does not have, at that size) adds where the log
+// records an accepted rollback to fewer events than that: the checkpoint
+// is of the history the rollback gave up. "" where none explains it.
+func (f *ruleFindings) rollbackAdvice(size uint64) string {
+	for _, r := range f.rollbacks {
+		if r.Size < size {
+			what := fmt.Sprintf("events %d to %d", r.Size, r.LostSize-1)
+			if r.LostSize <= r.Size {
+				what = "an unknown number of events (the vault's head was missing)"
+			}
+			return fmt.Sprintf(". The log records, at event %d, an accepted rollback (custos admin accept-rollback): the vault continued from %d events and gave up %s, because %q. A checkpoint saved before it, of more than %d events, is of the history given up and cannot match: keep it, as the proof of what was lost, and save a new checkpoint to a new file (--save-checkpoint; docs/operations.md, \"Restoring\", step 4); if the rollback is not one the vault's operators told you of, follow the incident response below",
+				r.seq, r.Size, what, r.Reason, r.Size)
+		}
+	}
+	return ""
 }
 
 // shownRuleFindings is how many findings of each kind (failing,
@@ -270,6 +298,12 @@ type ruleFindings struct {
 const shownRuleFindings = 10
 
 func (f *ruleFindings) check(ev *events.Event) {
+	if ev.Type == vault.TypeRollbackAccepted {
+		var d vault.RollbackAccepted
+		if ev.DecodeData(&d) == nil {
+			f.rollbacks = append(f.rollbacks, rollbackSeen{ev.Seq, d})
+		}
+	}
 	var rb *vault.RuleBroken
 	if err := f.rules.Check(ev); !errors.As(err, &rb) {
 		return

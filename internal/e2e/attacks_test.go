@@ -451,7 +451,9 @@ func TestLostOrShortenedLogIsRefused(t *testing.T) {
 	}
 	s.start()
 	s.ok("investigator", work, "case", "open", "C-9", "--title", "after the backup")
-	s.ok("auditor", work, "audit", "verify") // a checkpoint covers C-9
+	// A checkpoint covers C-9, saved by the auditors outside the vault.
+	auditorsCheckpoint := filepath.Join(work, "auditors.checkpoint")
+	s.ok("auditor", work, "audit", "verify", "--save-checkpoint", auditorsCheckpoint)
 	s.stop()
 	start := func() result {
 		return s.run("", work, "custos", append([]string{"server", "--dev", "--data", s.data, "--listen", s.listen}, s.extra...)...)
@@ -514,6 +516,12 @@ func TestLostOrShortenedLogIsRefused(t *testing.T) {
 		t.Fatal("the accepted rollback is not on the record")
 	}
 	s.ok("auditor", work, "audit", "verify")
+	// The auditors' checkpoint, of the history given up, no longer
+	// matches: the audit fails, and says the log records the rollback.
+	if r := s.run("auditor", work, "custos", "audit", "verify", "--checkpoint", auditorsCheckpoint); r.code == 0 ||
+		!strings.Contains(r.stderr, "an accepted rollback (custos admin accept-rollback)") || !strings.Contains(r.stderr, `because "the only backup left"`) {
+		t.Fatalf("an audit against a checkpoint of the history a rollback gave up: %d %s", r.code, r.stderr)
+	}
 	s.stop()
 	// A log that extends the head has nothing to accept.
 	if r := s.run("", work, "custos", "admin", "accept-rollback", "--dev", "--data", s.data, "--reason", "x"); r.code == 0 {
