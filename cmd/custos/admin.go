@@ -140,7 +140,9 @@ func (o *offlineVerb) start(args []string, stderr io.Writer, check func(pos []st
 			return err
 		}
 	}
-	logger := slog.New(logscrub.New(slog.NewTextHandler(stderr, nil)))
+	// Warnings and errors only: what a verb did is its own answer, and
+	// a credential it prints once is not to be read between log lines.
+	logger := slog.New(logscrub.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if o.b, o.cfg, err = o.f.open(o.ctx, logger); err != nil {
 		lock.Close()
 		return err
