@@ -143,6 +143,16 @@ func readHalves(stdin io.Reader, stderr io.Writer) ([]string, error) {
 	return halves, nil
 }
 
+// mayReceiveCredential refuses to send a kept credential to c's address
+// where no vault can answer: plain HTTP off loopback (a vault serves
+// plain HTTP on loopback only), across which it would go in the clear.
+func (c *client) mayReceiveCredential() error {
+	if c.base.Scheme != "https" && !isLoopback(c.base.Hostname()) {
+		return usageErr("CUSTOS_SERVER %s is plain HTTP off this machine, where no vault answers (a vault off loopback speaks HTTPS): your credential is not sent there; set CUSTOS_SERVER to the vault's https:// address", c.base)
+	}
+	return nil
+}
+
 // moveLogin takes the login kept for the vault's former address (a
 // redeemed local credential, never printed, so that it cannot be given
 // again otherwise) to c's, once it opens a session there; the former
@@ -155,6 +165,9 @@ func (c *client) moveLogin(from string) (*storedLogin, error) {
 	}
 	if u.String() == c.base.String() {
 		return nil, usageErr("--moved-from %s is CUSTOS_SERVER itself: set CUSTOS_SERVER to the vault's new address", from)
+	}
+	if err := c.mayReceiveCredential(); err != nil {
+		return nil, err
 	}
 	oldPath, err := loginPath(u.String(), "login")
 	if err != nil {
@@ -217,6 +230,11 @@ func runLoginFrom(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	path, err := loginPath(c.base.String(), "login")
 	if err != nil {
 		return fmt.Errorf("no folder to keep the login in: %w (set CUSTOS_CONFIG_DIR)", err)
+	}
+	if *movedFrom != "" {
+		if err := c.mayReceiveCredential(); err != nil {
+			return err
+		}
 	}
 	var auth api.AuthResponse
 	if err := c.call("GET", "/v1/auth", nil, nil, &auth); err != nil {
