@@ -352,7 +352,7 @@ func (k *Keyring) logKey(ctx context.Context, create bool, recovery age.Recipien
 	blob, err := smallfile.Read(sealedPath, maxKeyFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		if !create {
-			return nil, "", fmt.Errorf("keyring %s has no log signing key, but the custody log is not empty: restore the keyring folder from backup, or, with the server stopped, restore its keys from their recovery copies in the object store: custos admin recover --identity FILE (the offline recovery identity; docs/operations.md, \"Restoring\")", k.dir)
+			return nil, "", fmt.Errorf("keyring %s has no log signing key, but the custody log is not empty: check that --data names the vault's data folder (mounted, not mistyped); if it does, restore the keyring folder from backup, or, with the server stopped, restore its keys from their recovery copies in the object store: custos admin recover --identity FILE (the offline recovery identity; docs/operations.md, \"Restoring\")", k.dir)
 		}
 		s, v, err := gen()
 		if err != nil {

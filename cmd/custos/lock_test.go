@@ -52,9 +52,9 @@ func TestRootIsRefusedAnotherUsersDataFolder(t *testing.T) {
 	}
 }
 
-// TestAFolderWithoutAVaultIsNoNewVault: outside --dev, the server and
-// the offline verbs other than admin enroll refuse a data folder that
-// holds no vault (missing, not mounted, mistyped, or emptied) before
+// TestAFolderWithoutAVaultIsNoNewVault: outside --dev, with the custody
+// log an embedded SQLite file, the server and the offline verbs other
+// than admin enroll refuse a data folder that holds no vault (missing, not mounted, mistyped, or emptied) before
 // anything is written there, saying to check the path or restore it, and
 // how a new vault is made; admin enroll makes one.
 func TestAFolderWithoutAVaultIsNoNewVault(t *testing.T) {
@@ -86,6 +86,15 @@ func TestAFolderWithoutAVaultIsNoNewVault(t *testing.T) {
 				t.Errorf("the refused command wrote in the data folder: %v %v", entries, statErr)
 			}
 		})
+	}
+	// A log kept elsewhere tells a lost data folder by itself (a start on
+	// a log with events and no log key is refused); a container's first
+	// start on an empty one makes the vault: not refused here.
+	data := filepath.Join(t.TempDir(), "data")
+	err := run([]string{"server", "--listen", "127.0.0.1:0", "--data", data, "--log", "postgres://custos@127.0.0.1:1/custody",
+		"--objects", "fs:" + filepath.Join(data, "objects"), "--sealer", "tpm:/dev/null", "--recovery-recipient", rec}, io.Discard, io.Discard)
+	if err == nil || strings.Contains(err.Error(), "holds no vault") {
+		t.Errorf("a server with its log elsewhere, on a new data folder: %v", err)
 	}
 }
 

@@ -100,14 +100,18 @@ func (f *serverFlags) defaults() error {
 }
 
 // requireVault refuses verb (a server start, an offline admin verb) a
-// data folder that holds no vault, outside --dev: no log key in its
-// keyring. Only custos admin enroll makes a new vault there (the first
-// custodians are enrolled before the first start), so that a data
-// folder lost, not mounted or mistyped is never silently replaced by a
-// new, empty vault with another log key, which would answer its users
-// as if they had never been enrolled.
+// data folder that holds no vault, outside --dev, where the custody log
+// is an embedded SQLite file: no log key in its keyring. Only custos
+// admin enroll makes such a vault (the first custodians are enrolled
+// before the first start, deploy/one-server.md), so that a data folder
+// lost, not mounted or mistyped, with the log in it, is never silently
+// replaced by a new, empty vault with another log key, which would
+// answer its users as if they had never been enrolled. A log kept
+// elsewhere (KurrentDB, PostgreSQL) says it by itself: a start on a log
+// with events and a keyring without its key is refused (openLogKey),
+// and a container's first start on an empty one makes the vault.
 func (f *serverFlags) requireVault(verb string) error {
-	if f.dev {
+	if f.dev || !strings.HasPrefix(f.logURL, "sqlite:") {
 		return nil
 	}
 	keyring := filepath.Join(f.data, keyringDir)
