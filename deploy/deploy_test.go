@@ -891,3 +891,78 @@ func writeTestCA(t *testing.T) string {
 	}
 	return path
 }
+
+// TestComposeFirstCustodiansCommand: the compose guide's enrolment of
+// the first custodians gives admin enroll the custos service's own flags
+// (each with the service's value), leaves out the listener and TLS
+// (flags of the server only, which admin enroll refuses on its command
+// line), and the built binary takes them: it fails only on reaching the
+// services, never on a flag (exit 2).
+func TestComposeFirstCustodiansCommand(t *testing.T) {
+	b, err := os.ReadFile("compose/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile("(?s)docker compose run --rm --no-deps custos admin enroll (.*?)\n   ```").FindSubmatch(b)
+	if block == nil {
+		t.Fatal("compose/README.md gives no docker compose run ... admin enroll command")
+	}
+	args := strings.Fields(strings.ReplaceAll(string(block[1]), "\\\n", " "))
+	inv := composeInvocation(t)
+	service := map[string]string{}
+	for _, a := range inv.args {
+		if k, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(k, "--") {
+			service[k] = v
+		}
+	}
+	var flags []string
+	for _, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok || !strings.HasPrefix(k, "--") {
+			continue
+		}
+		switch {
+		case k == "--listen" || strings.HasPrefix(k, "--tls-"):
+			t.Errorf("the enrolment gives %s, a flag of the server only", k)
+		case service[k] == "":
+			t.Errorf("the enrolment gives %s, which the custos service's command does not", k)
+		case k == "--recovery-recipient":
+			if v != `"$CUSTOS_RECOVERY_RECIPIENT"` {
+				t.Errorf("--recovery-recipient=%s, not the service's variable", v)
+			}
+		case v != service[k]:
+			t.Errorf("the enrolment gives %s=%s, the service %s", k, v, service[k])
+		}
+		flags = append(flags, k)
+	}
+	for _, k := range []string{"--config", "--data", "--objects", "--sealer", "--recovery-recipient"} {
+		if !slices.Contains(flags, k) {
+			t.Errorf("the enrolment does not give %s", k)
+		}
+	}
+	bin := custosBinary(t)
+	dir := t.TempDir()
+	confPath := filepath.Join(dir, "custos.conf")
+	if err := os.WriteFile(confPath, []byte(inv.conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var run []string
+	for _, a := range args {
+		switch {
+		case strings.HasPrefix(a, "--config="):
+			a = "--config=" + confPath
+		case strings.HasPrefix(a, "--data="):
+			a = "--data=" + filepath.Join(dir, "data")
+		case strings.HasPrefix(a, "--recovery-recipient="):
+			a = "--recovery-recipient=age1qmc082n9ma9kdejp033xk3u3jeuucts30ca03ysptuvp43ev4elq49rxk6"
+		}
+		run = append(run, a)
+	}
+	cmd := exec.Command(bin, append([]string{"admin", "enroll"}, run...)...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "VAULT_TOKEN=x"}
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() == 2 || strings.Contains(string(out), "not a flag") {
+		t.Errorf("custos admin enroll %s: %v\n%s", strings.Join(run, " "), err, out)
+	}
+}
