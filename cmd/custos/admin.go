@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"github.com/custos-vault/custos/events/migrate"
@@ -101,9 +102,10 @@ func newOfflineVerb(name string) *offlineVerb {
 
 // start parses args, lets check judge the positional arguments and the
 // verb's own flags (a usage error), loads the config file, applies the
-// defaults, runs prepare (if any: what the verb can check before any
-// backend is touched), and opens the backends, logging to stderr. Call
-// o.close after.
+// defaults, runs prepare (if any: what the verb can check before the
+// data folder or any backend is touched), checks the data folder
+// (requireVault), locks it, and opens the backends, logging to stderr.
+// Call o.close after.
 func (o *offlineVerb) start(args []string, stderr io.Writer, check func(pos []string) error, prepare ...func() error) error {
 	pos, err := parse(o.fs, args)
 	if err != nil {
@@ -122,23 +124,23 @@ func (o *offlineVerb) start(args []string, stderr io.Writer, check func(pos []st
 	if err := o.f.defaults(); err != nil {
 		return err
 	}
-	// Only admin enroll makes a new vault; admin recover restores a
-	// keyring that was lost, from the object store's replicas (it
-	// refuses a log that records no key to restore).
-	if o.name != "admin enroll" && o.name != "admin recover" {
-		if err := o.f.requireVault("custos " + o.name); err != nil {
+	// The verb's own inputs first: a mistake in them is said before the
+	// data folder is looked at.
+	for _, p := range prepare {
+		if err := p(); err != nil {
 			return err
 		}
+	}
+	// Only admin enroll makes a new vault (in a data folder that
+	// exists); admin recover restores a keyring that was lost, from the
+	// object store's replicas (it refuses a log that records no key to
+	// restore), in a data folder that exists.
+	if err := o.f.requireVault("custos " + o.name); err != nil && !(o.name == "admin enroll" && errors.As(err, new(noVault))) {
+		return err
 	}
 	lock, err := lockData(o.f.data)
 	if err != nil {
 		return err
-	}
-	for _, p := range prepare {
-		if err := p(); err != nil {
-			lock.Close()
-			return err
-		}
 	}
 	// Warnings and errors only: what a verb did is its own answer, and
 	// a credential it prints once is not to be read between log lines.

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"filippo.io/age"
 )
 
 // TestRootIsRefusedAnotherUsersDataFolder: an offline admin verb, or the
@@ -52,21 +54,36 @@ func TestRootIsRefusedAnotherUsersDataFolder(t *testing.T) {
 	}
 }
 
-// TestAFolderWithoutAVaultIsNoNewVault: outside --dev, with the custody
-// log an embedded SQLite file, the server and the offline verbs other
-// than admin enroll refuse a data folder that holds no vault (missing, not mounted, mistyped, or emptied) before
-// anything is written there, saying to check the path or restore it, and
-// how a new vault is made; admin enroll makes one.
+// TestAFolderWithoutAVaultIsNoNewVault: outside --dev, the server and
+// the offline verbs refuse a data folder that does not exist (missing,
+// not mounted, mistyped) before anything is written; with the custody
+// log an embedded SQLite file, all but admin enroll also refuse one that
+// holds no vault (no log key, no log), saying to check the path or
+// restore it, and how a new vault is made. A log without its keyring is
+// left to the start's own refusal, which says to recover the keyring.
 func TestAFolderWithoutAVaultIsNoNewVault(t *testing.T) {
 	rec := "age1qmc082n9ma9kdejp033xk3u3jeuucts30ca03ysptuvp43ev4elq49rxk6"
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	identity := filepath.Join(t.TempDir(), "recovery.key")
+	if err := os.WriteFile(identity, []byte(id.String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name   string
 		args   []string
 		exists bool
+		says   []string
 	}{
-		{"server, no folder", []string{"server", "--listen", "127.0.0.1:0"}, false},
-		{"server, empty folder", []string{"server", "--listen", "127.0.0.1:0"}, true},
-		{"accept-rollback", []string{"admin", "accept-rollback", "--reason", "restored"}, false},
+		{"server, no folder", []string{"server", "--listen", "127.0.0.1:0"}, false, []string{"does not exist: check the path", "restore the folder from backup", "For a new vault, create it first"}},
+		{"server, empty folder", []string{"server", "--listen", "127.0.0.1:0"}, true, []string{"holds no vault", "restore the folder from backup", "custos admin enroll"}},
+		{"accept-rollback, no folder", []string{"admin", "accept-rollback", "--reason", "restored"}, false, []string{"does not exist"}},
+		{"accept-rollback, empty folder", []string{"admin", "accept-rollback", "--reason", "restored"}, true, []string{"holds no vault"}},
+		{"recover, no folder", []string{"admin", "recover", "--identity", identity}, false, []string{"does not exist"}},
+		{"recover, empty folder", []string{"admin", "recover", "--identity", identity}, true, []string{"holds no vault"}},
+		{"enroll, no folder", []string{"admin", "enroll", "ana", "--role", "custodian"}, false, []string{"does not exist", "create it first"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			data := filepath.Join(t.TempDir(), "data")
@@ -78,8 +95,10 @@ func TestAFolderWithoutAVaultIsNoNewVault(t *testing.T) {
 			args := append(c.args, "--data", data, "--log", "sqlite:"+filepath.Join(data, "custody.db"),
 				"--objects", "fs:"+filepath.Join(data, "objects"), "--sealer", "tpm:/dev/null", "--recovery-recipient", rec)
 			err := run(args, io.Discard, io.Discard)
-			if err == nil || !strings.Contains(err.Error(), "holds no vault") || !strings.Contains(err.Error(), "restore the folder from backup") || !strings.Contains(err.Error(), "custos admin enroll") {
-				t.Fatalf("custos %s on a folder without a vault: %v", strings.Join(c.args, " "), err)
+			for _, want := range c.says {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Fatalf("custos %s: %v, want it to say %q", strings.Join(c.args, " "), err, want)
+				}
 			}
 			entries, statErr := os.ReadDir(data)
 			if c.exists && len(entries) != 0 || !c.exists && statErr == nil {
@@ -87,14 +106,29 @@ func TestAFolderWithoutAVaultIsNoNewVault(t *testing.T) {
 			}
 		})
 	}
-	// A log kept elsewhere tells a lost data folder by itself (a start on
-	// a log with events and no log key is refused); a container's first
-	// start on an empty one makes the vault: not refused here.
-	data := filepath.Join(t.TempDir(), "data")
-	err := run([]string{"server", "--listen", "127.0.0.1:0", "--data", data, "--log", "postgres://custos@127.0.0.1:1/custody",
-		"--objects", "fs:" + filepath.Join(data, "objects"), "--sealer", "tpm:/dev/null", "--recovery-recipient", rec}, io.Discard, io.Discard)
-	if err == nil || strings.Contains(err.Error(), "holds no vault") {
-		t.Errorf("a server with its log elsewhere, on a new data folder: %v", err)
+	for name, prepare := range map[string]func(data string){
+		// A container's first start on an empty log kept elsewhere
+		// makes the vault (a log with events beside no keyring is
+		// refused by the start itself).
+		"a log kept elsewhere": func(string) {},
+		// The keyring lost beside a log with events: the start says to
+		// recover it, not to enrol anyone.
+		"a log without its keyring": func(data string) {
+			os.WriteFile(filepath.Join(data, "custody.db"), []byte("SQLite format 3\x00"), 0o600)
+		},
+	} {
+		data := filepath.Join(t.TempDir(), "data")
+		os.Mkdir(data, 0o700)
+		prepare(data)
+		log := "sqlite:" + filepath.Join(data, "custody.db")
+		if name == "a log kept elsewhere" {
+			log = "postgres://custos@127.0.0.1:1/custody"
+		}
+		err := run([]string{"server", "--listen", "127.0.0.1:0", "--data", data, "--log", log,
+			"--objects", "fs:" + filepath.Join(data, "objects"), "--sealer", "tpm:/dev/null", "--recovery-recipient", rec}, io.Discard, io.Discard)
+		if err == nil || strings.Contains(err.Error(), "holds no vault") || strings.Contains(err.Error(), "does not exist: check the path") {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io/fs"
 	"flag"
 	"fmt"
 	"io"
@@ -99,6 +100,10 @@ func (f *serverFlags) defaults() error {
 	return nil
 }
 
+// noVault is requireVault's refusal of an existing data folder that
+// holds no vault, which admin enroll makes one in.
+type noVault struct{ error }
+
 // requireVault refuses verb (a server start, an offline admin verb) a
 // data folder that holds no vault, outside --dev, where the custody log
 // is an embedded SQLite file: no log key in its keyring. Only custos
@@ -111,19 +116,31 @@ func (f *serverFlags) defaults() error {
 // with events and a keyring without its key is refused (openLogKey),
 // and a container's first start on an empty one makes the vault.
 func (f *serverFlags) requireVault(verb string) error {
-	if f.dev || !strings.HasPrefix(f.logURL, "sqlite:") {
+	if f.dev {
+		return nil
+	}
+	if _, err := os.Stat(f.data); errors.Is(err, fs.ErrNotExist) {
+		// Never made here: a folder missing, not mounted, or mistyped.
+		// A new vault's is made before its first custodians are
+		// enrolled (deploy/one-server.md section 3).
+		return fmt.Errorf("%s: --data %s does not exist: check the path (mounted, not mistyped), or restore the folder from backup (docs/operations.md, \"Restoring\"). For a new vault, create it first, owned by the vault's user (install -d -m 0700 -o custos -g custos %s; deploy/one-server.md section 3)", verb, f.data, f.data)
+	}
+	if !strings.HasPrefix(f.logURL, "sqlite:") {
 		return nil
 	}
 	keyring := filepath.Join(f.data, keyringDir)
 	if vault.HasLogKey(keyring) {
 		return nil
 	}
-	what := "the folder does not exist"
-	if _, err := os.Stat(f.data); err == nil {
-		what = "it has no log key in " + keyring
+	if st, err := os.Stat(strings.TrimPrefix(f.logURL, "sqlite:")); err == nil && st.Size() > 0 {
+		// A log without its keyring: the start's own refusal says
+		// what to do (check --data, restore the keyring, or admin
+		// recover).
+		return nil
 	}
-	return fmt.Errorf("%s: --data %s holds no vault (%s). If a vault ran here, its data folder is missing, not mounted, or --data is mistyped: check the path, or restore the folder from backup (docs/operations.md, \"Restoring\"); a new vault in its place would have another log key, and none of its people, cases or evidence. "+
-		"To set up a new vault, enrol its first two custodians first, with the server stopped: custos admin enroll --config FILE NAME --role custodian (deploy/one-server.md section 4), which creates it", verb, f.data, what)
+	what := "it has no log key in " + keyring + ", and no custody log " + strings.TrimPrefix(f.logURL, "sqlite:")
+	return noVault{fmt.Errorf("%s: --data %s holds no vault (%s). If a vault ran here, its data folder is missing, not mounted, or --data is mistyped: check the path, or restore the folder from backup (docs/operations.md, \"Restoring\"); a new vault in its place would have another log key, and none of its people, cases or evidence. "+
+		"To set up a new vault, enrol its first two custodians first, with the server stopped: custos admin enroll --config FILE NAME --role custodian (deploy/one-server.md section 4), which creates it", verb, f.data, what)}
 }
 
 // backends opens the three backends the flags name.
