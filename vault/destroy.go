@@ -172,6 +172,10 @@ func (v *Vault) ApproveDestruction(ctx context.Context, who Principal, caseID, r
 			return refused(ErrNotFound, "no pending destruction request %q for case %s", request, caseID)
 		case r.By == who.Name:
 			return refused(ErrForbidden, "a custodian cannot approve their own request; a second custodian must")
+		case r.HeldAfter != 0:
+			// Void by a hold, whether it stands or not: lifting it
+			// would not help.
+			return v.destructionVoid(r)
 		case c.Held:
 			return refusedHints(ErrConflict, fmt.Sprintf("nothing of it is destroyed while the hold stands: the hold is lifted first (custos case release %s --reason TEXT), or the request rejected (custos reject %s --reason TEXT)", caseID, request),
 				"nothing of it is destroyed while the hold stands: the hold is lifted first, on the case's manage page, or the request rejected on the Approvals page", "the case is under a legal hold")

@@ -146,20 +146,27 @@ var ErrEmptyObjectStore = errors.New("the object store holds none of this vault'
 var errFound = errors.New("found")
 
 // notThisVaultsStore returns ErrEmptyObjectStore, with what to do, if
-// store holds no object at all, where the custody log holds size (> 0)
-// events: a vault writes its head there before its first event, and an
-// object for every deposit and case key. headFile is where the head was
+// store holds none of the vault's kinds of object (evidence ev/,
+// packages pk/, key replicas key/ and logkey/), where the custody log
+// holds size (> 0) events and the store no head: a vault writes its
+// head there before its first event, and an object for every deposit
+// and case key. headFile is where the head was
 // found (the keyring folder), headName the name its copy has in the
 // store. nil if the store holds any object.
 func notThisVaultsStore(ctx context.Context, store objects.Store, size uint64, headFile, headName string) error {
-	err := store.List(ctx, "", func(objects.Info) error { return errFound })
-	switch {
-	case errors.Is(err, errFound):
-		return nil
-	case err != nil:
-		return fmt.Errorf("reading the object store: %w", err)
+	// Only the vault's own kinds of object count: evidence, packages,
+	// key replicas. Anything else (a file someone left, another
+	// program's objects) makes no store the vault's.
+	for _, prefix := range []string{"ev/", "pk/", "key/", logRecoveryPrefix} {
+		err := store.List(ctx, prefix, func(objects.Info) error { return errFound })
+		switch {
+		case errors.Is(err, errFound):
+			return nil
+		case err != nil:
+			return fmt.Errorf("reading the object store: %w", err)
+		}
 	}
-	return fmt.Errorf("%w: the custody log holds %d events, and the vault writes its newest checkpoint (head/), every deposit's ciphertext (ev/) and copies of its keys there, yet the store is empty. "+
+	return fmt.Errorf("%w: the custody log holds %d events, and the vault writes its newest checkpoint (head/), every deposit's ciphertext (ev/) and copies of its keys there, yet the store holds none of them. "+
 		"The object store given (--objects) is not the vault's: a mistyped path or bucket, a disk or share not mounted, or another server's. Check --objects and start again; "+
 		"if the store is the right one and was emptied, restore it from backup (docs/operations.md, \"Restoring\"). "+
 		"Only if its contents are lost for good, and the vault is to go on without them, copy %s into it as %s: custos audit scrub then lists every item whose object is missing",

@@ -557,6 +557,16 @@ func TestAnEmptyObjectStoreIsNotTheVaults(t *testing.T) {
 		t.Fatalf("the refusal names no head object: %v", err)
 	}
 
+	// A store with something in it, but nothing of the vault's: refused
+	// all the same.
+	planted, _ := fs.New(context.Background(), fs.Config{Dir: objectsDir})
+	if _, err := planted.Put(context.Background(), "misc/notes", strings.NewReader("junk"), objects.PutOptions{Unlocked: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := openSnapshotVault(t, dir, logger, rec.Recipient().String(), 50); !errors.Is(err, ErrEmptyObjectStore) {
+		t.Fatalf("a start on a store holding one object not the vault's: %v", err)
+	}
+
 	// The right store: the vault starts.
 	os.RemoveAll(objectsDir)
 	if err := os.Rename(objectsDir+".real", objectsDir); err != nil {
@@ -690,5 +700,24 @@ func TestARollbackRecordsWhatTheOutsideKnew(t *testing.T) {
 	}
 	if got.LostSize != newer.Size || got.LostHead != string(newer.Note) || got.Size < old.Size || got.Size >= newer.Size || got.HeadMissing {
 		t.Fatalf("recorded %+v; want the loss of events up to %d, which the auditors' checkpoint proves", got, newer.Size)
+	}
+
+	// Later, the vault has grown past the history it gave up; the
+	// checkpoint of that history, given to another acceptance, tells
+	// nothing of what a restore loses now.
+	v, st = snapshotVault(t, dir, logger, rec.Recipient().String())
+	for v.log.Size() <= newer.Size {
+		busyVault(t, v, 2+int(v.log.Size()%20))
+	}
+	v.Close()
+	st.Close()
+	c0, done = cfg()
+	defer done()
+	size, _ := c0.Log.Size(ctx)
+	if _, err := AcceptRollback(ctx, c0, "restored again", newer.Note); err == nil || !strings.Contains(err.Error(), "tells nothing of what this restore lost") {
+		t.Fatalf("an acceptance with a checkpoint of a history given up before: %v", err)
+	}
+	if n, _ := c0.Log.Size(ctx); n != size {
+		t.Fatal("the refused acceptance appended")
 	}
 }

@@ -276,6 +276,9 @@ func TestVoidDestructionRequestIsNotApproved(t *testing.T) {
 	if res, err := v.SetHold(ctx, c4, "V-1", true, "appeal lodged"); err != nil || !slices.Equal(res.Voided, []string{id}) {
 		t.Fatalf("the hold voided %v (%v), want %s", res.Voided, err, id)
 	}
+	// While the hold stands, the refusal says the request is void, not
+	// to lift the hold.
+	refusedApproval("asked before a hold that stands", id, "a legal hold was placed on the case (event ")
 	if _, err := v.SetHold(ctx, p["c2"], "V-1", false, "appeal withdrawn"); err != nil {
 		t.Fatal(err)
 	}

@@ -75,6 +75,12 @@ func (v *Vault) acceptRollback(ctx context.Context, head *events.Checkpoint) err
 		if checkExtends(cp, "", v.log.Size(), v.log.Tree().Root) == nil {
 			return badInput("the custody log (%d events) extends the checkpoint given (%d events): it proves no loss", v.log.Size(), cp.Size)
 		}
+		if cp.Size <= v.log.Size() {
+			// Of a history given up before (an earlier rollback's), or
+			// of another fork: it says nothing of what this restore
+			// lost, which is events from the log's size on.
+			return badInput("the checkpoint given is of %d events, and the restored custody log holds %d already: it tells nothing of what this restore lost (it is of a history given up before, or of another fork). Give the auditors' newest checkpoint, of more events than the restored log", cp.Size, v.log.Size())
+		}
 		if head == nil || cp.Size > head.Size || checkExtends(head, "", v.log.Size(), v.log.Tree().Root) == nil {
 			// The outside knew more than the restored head: a restore of
 			// the head with the log, or a head the log still extends.

@@ -296,7 +296,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		if errors.As(err, &rerr) {
 			var p *verify.Problem
 			if errors.As(rerr.err, &p) {
-				if advice := findings.rollbackAdvice(p.Seq); advice != "" && strings.Contains(p.Reason, "commits to root") {
+				if advice := findings.rollbackAdvice(p.Checkpoint); advice != "" && p.Checkpoint > 0 {
 					p.Reason += advice
 				}
 			}
@@ -364,6 +364,16 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	out.Timestamps = stamps
 	for _, rb := range findings.acceptedSeen {
 		out.Warnings = append(out.Warnings, fmt.Sprintf("custody-rule finding accepted (--accept-finding %d): %s", rb.Seq, rb.Error()))
+	}
+	// A rollback the operators accepted is a fork every holder of a
+	// checkpoint of the history given up can prove: said at every audit,
+	// so that no auditor learns of it only when an old checkpoint fails.
+	for _, r := range findings.rollbacks {
+		lost := fmt.Sprintf("events %d to %d", r.Size, r.LostSize-1)
+		if r.LostSize <= r.Size {
+			lost = "an unknown number of events (its head was missing)"
+		}
+		out.Warnings = append(out.Warnings, fmt.Sprintf("the log records, at event %d, an accepted rollback (custos admin accept-rollback): the vault continued from %d events and gave up %s, because %q", r.seq, r.Size, lost, r.Reason))
 	}
 	if local != nil {
 		// Without the vault's sticky head, a store cut short after the

@@ -280,8 +280,13 @@ type rollbackSeen struct {
 // records an accepted rollback to fewer events than that: the checkpoint
 // is of the history the rollback gave up. "" where none explains it.
 func (f *ruleFindings) rollbackAdvice(size uint64) string {
-	for _, r := range f.rollbacks {
-		if r.Size < size {
+	// The rollback that gave up the events the checkpoint commits to:
+	// it continued from fewer, and gave up at least as many (one whose
+	// head was missing gave up an unknown number). The last such, for a
+	// checkpoint a later fork gave up is not explained by an earlier.
+	for i := len(f.rollbacks) - 1; i >= 0; i-- {
+		r := f.rollbacks[i]
+		if r.Size < size && (size <= r.LostSize || r.HeadMissing && r.LostSize == 0) {
 			what := fmt.Sprintf("events %d to %d", r.Size, r.LostSize-1)
 			if r.LostSize <= r.Size {
 				what = "an unknown number of events (the vault's head was missing)"

@@ -29,6 +29,9 @@ import (
 type Problem struct {
 	Seq    uint64
 	Reason string
+	// Checkpoint is the size of the checkpoint given (AddCheckpoint) that
+	// the log does not extend, where that is the problem (0 otherwise).
+	Checkpoint uint64
 }
 
 func (p *Problem) Error() string { return fmt.Sprintf("event %d: %s", p.Seq, p.Reason) }
@@ -189,7 +192,7 @@ func (e *Engine) reach() error {
 				// its own checkpoints and not one saved before.
 				fork = fmt.Sprintf("; or, if the vault's key also signed the checkpoints of a rewritten log, the two histories part anywhere before event %d", p.cp.Size)
 			}
-			return e.fail(&Problem{Seq: p.cp.Size, Reason: fmt.Sprintf(
+			return e.fail(&Problem{Seq: p.cp.Size, Checkpoint: p.cp.Size, Reason: fmt.Sprintf(
 				"%s commits to root %x for the first %d events, but the replayed log has root %x: %s were altered, removed, inserted or reordered%s",
 				p.source, p.cp.Root[:8], p.cp.Size, root[:8], where, fork)})
 		}
@@ -347,7 +350,7 @@ func (e *Engine) Finish() (*Result, error) {
 		} else if n > 1 {
 			others = fmt.Sprintf(" (and %d other checkpoints, to between %d and %d)", n, e.pending[0].cp.Size, e.pending[n-1].cp.Size)
 		}
-		return nil, e.fail(&Problem{Seq: e.Size(), Reason: fmt.Sprintf(
+		return nil, e.fail(&Problem{Seq: e.Size(), Checkpoint: p.cp.Size, Reason: fmt.Sprintf(
 			"the log ends after %d events, but %s commits to %d%s: %s missing; the log was truncated or rolled back",
 			e.Size(), p.source, p.cp.Size, others, eventSpan(e.Size(), p.cp.Size-1))})
 	}

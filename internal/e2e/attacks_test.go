@@ -515,7 +515,9 @@ func TestLostOrShortenedLogIsRefused(t *testing.T) {
 	if !strings.Contains(tl, `"log.rollback.accepted"`) || !strings.Contains(tl, "the only backup left") || strings.Contains(tl, "after the backup") {
 		t.Fatal("the accepted rollback is not on the record")
 	}
-	s.ok("auditor", work, "audit", "verify")
+	if r := s.ok("auditor", work, "audit", "verify"); !strings.Contains(r.stdout, "warning: the log records, at event ") || !strings.Contains(r.stdout, `because "the only backup left"`) {
+		t.Fatalf("an audit passing over an accepted rollback does not say so: %s", r.stdout)
+	}
 	// The auditors' checkpoint, of the history given up, no longer
 	// matches: the audit fails, and says the log records the rollback.
 	if r := s.run("auditor", work, "custos", "audit", "verify", "--checkpoint", auditorsCheckpoint); r.code == 0 ||
