@@ -14,6 +14,7 @@ import (
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
 	"github.com/custos-vault/custos/hsm"
+	"github.com/custos-vault/custos/internal/durable"
 	"github.com/custos-vault/custos/internal/smallfile"
 	"github.com/custos-vault/custos/objects"
 )
@@ -450,17 +451,24 @@ func (v *Vault) checkKeyFiles(ctx context.Context, k liveKey, have map[string][]
 }
 
 // keyStored is the draft of a key.stored event for the key id
-// (contactsKeyID or a case's).
+// (contactsKeyID, logKeyID or a case's).
 func (v *Vault) keyStored(id string, files KeyFiles, reason string, actor events.Actor) sequencer.Draft {
 	d := sequencer.Draft{Type: TypeKeyStored, Actor: actor,
 		Data: KeyStored{Key: keyStoredCase, KeyFiles: files, Sealer: v.cfg.Sealer.KeyRef(), Reason: reason}}
-	if id == contactsKeyID {
+	switch id {
+	case contactsKeyID:
 		d.Data = KeyStored{Key: keyStoredContacts, KeyFiles: files, Sealer: v.cfg.Sealer.KeyRef(), Reason: reason}
-	} else {
+	case logKeyID:
+		d.Data = KeyStored{Key: keyStoredLog, KeyFiles: files, Sealer: v.cfg.Sealer.KeyRef(), Reason: reason}
+	default:
 		d.Case = id
 	}
 	return d
 }
+
+// logKeyID is the log signing key's id in the key records (keyFiles):
+// only its recovery copy is recorded (key.stored, key "log").
+const logKeyID = "~log-key"
 
 // caseIdentity unseals the key of a case, bound to the recipient its
 // opening recorded. A failure is recorded as a key problem
@@ -584,5 +592,72 @@ func (v *Vault) keysAltered(ctx context.Context) (out []string, err error) {
 			}
 		}
 	}
+	// The log key's recovery copy, judged by its record as its replicas
+	// are (a start writes a copy that is not the recorded one back).
+	if want := v.recordedLogRecovery(); want != "" {
+		b, err := smallfile.ReadNoLink(v.keys.logRecoveryFile(), maxKeyFile)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			out = append(out, "the log key: recovery copy: missing from the keyring folder")
+		case err != nil:
+			out = append(out, "the log key: recovery copy: not a file the vault can read")
+		case fileDigest(b) != want:
+			out = append(out, "the log key: recovery copy: not the file the log recorded")
+		}
+	}
 	return out, nil
+}
+
+// recordedLogRecovery is the SHA-256 of the log key's recovery copy as
+// the log recorded it: its newest key.stored (key "log"), else its
+// log.opened; "" for a log opened before it was recorded, until its
+// next start records it.
+func (v *Vault) recordedLogRecovery() string {
+	if d := v.state.keyRecordOf(logKeyID).Recovery; d != "" {
+		return d
+	}
+	return v.state.logInfo().RecoveryCopy
+}
+
+// settleLogRecovery keeps the log key's recovery copy on the record and
+// replicated, at a start: a log that does not record it yet records the
+// keyring's copy (key.stored, key "log"); a keyring copy that is not the
+// recorded one (altered, or missing) is written back from a replica that
+// is, and never replicated itself; the recorded copy is replicated where
+// the object store holds no replica of it.
+func (v *Vault) settleLogRecovery(ctx context.Context) error {
+	k := v.keys
+	local, lerr := smallfile.ReadNoLink(k.logRecoveryFile(), maxKeyFile)
+	recorded := v.recordedLogRecovery()
+	if recorded == "" {
+		if lerr != nil {
+			return fmt.Errorf("reading the log key's recovery copy: %w", lerr)
+		}
+		recorded = fileDigest(local)
+		if _, err := v.append(ctx, v.keyStored(logKeyID, KeyFiles{Recovery: recorded},
+			"the log key's recovery copy as the keyring holds it at this start, recorded to judge its replicas in the object store (logkey/) by", System)); err != nil {
+			return err
+		}
+	}
+	if lerr != nil || fileDigest(local) != recorded {
+		what := "missing"
+		if lerr == nil {
+			what = "not the one the log recorded"
+		} else if !errors.Is(lerr, fs.ErrNotExist) {
+			what = "unreadable (" + lerr.Error() + ")"
+		}
+		b, name, err := k.logRecoveryReplica(ctx, recorded)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			return fmt.Errorf("the log key's recovery copy in the keyring is %s, and no replica in the object store is the one the log recorded (SHA-256 %s): restore the keyring folder from backup", what, recorded)
+		}
+		if err := durable.Replace(k.logRecoveryFile(), b); err != nil {
+			return fmt.Errorf("keyring: writing the log key's recovery copy back from its replica: %w", err)
+		}
+		v.logger.Warn("the log key's recovery copy in the keyring was "+what+"; written back from its replica", "replica", name)
+		local = b
+	}
+	return k.replicateLogRecovery(ctx, local)
 }

@@ -1207,3 +1207,138 @@ func TestALostKeyringIsRecoveredFromTheObjectStore(t *testing.T) {
 		t.Fatal("the refused recovery sealed the planted key into the keyring")
 	}
 }
+
+// TestAPlantedLogRecoveryCopyIsNotTaken: the log key's recovery copy is
+// on the record (log.opened's recovery_copy_sha256). A copy of another
+// key planted in the keyring by someone with the server's disk (anyone
+// may encrypt to the recovery recipient) is written back from the
+// replica at the next start, never replicated; a scrub names it in
+// keys_altered and passes the genuine replica; a recovery run on it
+// takes the genuine replica and never seals the planted key.
+func TestAPlantedLogRecoveryCopyIsNotTaken(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	rid, _ := age.GenerateX25519Identity()
+	cfg := testConfig(t, dir, func(c *Config) { c.RecoveryRecipient = rid.Recipient().String() })
+	v, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.state.logInfo().RecoveryCopy == "" {
+		t.Fatal("log.opened does not record the log key's recovery copy")
+	}
+	genuine, _ := os.ReadFile(v.keys.logRecoveryFile())
+	v.Close()
+	sk, _, _ := note.GenerateKey(rand.Reader, "custos-planted")
+	planted, err := encryptRecovery([]byte(sk), rid.Recipient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plant := func() {
+		if err := os.WriteFile(v.keys.logRecoveryFile(), planted, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replicas := func() (out []string) {
+		names, _ := v.keys.logRecoveryReplicas(ctx)
+		for _, n := range names {
+			b, _ := objects.ReadSmall(ctx, cfg.Objects, n, maxKeyFile)
+			out = append(out, fileDigest(b))
+		}
+		return out
+	}
+
+	// A start writes the recorded copy back, and replicates nothing else.
+	plant()
+	v, err = Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(v.keys.logRecoveryFile()); !bytes.Equal(b, genuine) {
+		t.Fatal("the start kept the planted recovery copy")
+	}
+	if got := replicas(); !slices.Equal(got, []string{fileDigest(genuine)}) {
+		t.Fatalf("replicas %v, want only the genuine copy's", got)
+	}
+
+	// Planted while the vault runs: the scrub names it, and passes the
+	// genuine replica.
+	plant()
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	res, err := v.Scrub(ctx, aud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(res.KeysAltered, "the log key: recovery copy: not the file the log recorded") || len(res.Unaccounted) != 0 {
+		t.Fatalf("scrub: keys altered %q, unaccounted %v", res.KeysAltered, res.Unaccounted)
+	}
+	v.Close()
+
+	// A recovery run on it takes the genuine replica; the sealed key is
+	// the log's.
+	plant()
+	if _, err := Recover(ctx, cfg, rid); err != nil {
+		t.Fatalf("recovery beside a planted copy: %v", err)
+	}
+	if b, _ := os.ReadFile(v.keys.logRecoveryFile()); !bytes.Equal(b, genuine) {
+		t.Fatal("the recovery kept the planted recovery copy")
+	}
+	v, err = Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("the start after the recovery: %v", err)
+	}
+	v.Close()
+
+	// With the genuine replica gone too, the recovery refuses, and
+	// leaves the working sealed key as it was.
+	sealedBefore, _ := os.ReadFile(filepath.Join(cfg.KeyringDir, "log.key.sealed"))
+	names, _ := v.keys.logRecoveryReplicas(ctx)
+	for _, n := range names {
+		cfg.Objects.Delete(ctx, n)
+	}
+	plant()
+	if _, err := Recover(ctx, cfg, rid); err == nil || !strings.Contains(err.Error(), "not this log's key") {
+		t.Fatalf("a recovery with only a planted copy: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(cfg.KeyringDir, "log.key.sealed")); !bytes.Equal(b, sealedBefore) {
+		t.Fatal("the refused recovery rewrote the sealed log key")
+	}
+}
+
+// TestALogOpenedBeforeRecordsItsRecoveryCopy: a log whose log.opened
+// does not record the log key's recovery copy (releases before
+// 2026-12-06) records it at its next start (key.stored, key "log"), as
+// the keyring holds it then, and only once; the copy is judged by that
+// record from then on.
+func TestALogOpenedBeforeRecordsItsRecoveryCopy(t *testing.T) {
+	ctx := context.Background()
+	testHookOpenedAsBefore = true
+	v, _ := openTestVaultDir(t)
+	testHookOpenedAsBefore = false
+	if v.state.logInfo().RecoveryCopy != "" {
+		t.Fatal("the hook did not open the log as before")
+	}
+	stored := func(v *Vault) (n int, digest string) {
+		for _, ev := range logged(t, v) {
+			var d KeyStored
+			if ev.Type == TypeKeyStored && ev.DecodeData(&d) == nil && d.Key == keyStoredLog {
+				n, digest = n+1, d.KeyFiles.Recovery
+			}
+		}
+		return n, digest
+	}
+	local, _ := os.ReadFile(v.keys.logRecoveryFile())
+	if n, d := stored(v); n != 1 || d != fileDigest(local) || v.recordedLogRecovery() != d {
+		t.Fatalf("the first start recorded %d key.stored of the log key (%s), want 1 of %s", n, d, fileDigest(local))
+	}
+	v.Close()
+	cfg := v.cfg
+	v2, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v2.Close()
+	if n, _ := stored(v2); n != 1 {
+		t.Fatalf("a later start recorded it again: %d records", n)
+	}
+}

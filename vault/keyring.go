@@ -557,31 +557,15 @@ func (k *Keyring) logRecoveryReplicas(ctx context.Context) ([]string, error) {
 }
 
 // replicateLogRecovery makes sure the object store holds a replica of
-// the keyring's recovery copy of the log key (a vault made before the
-// replicas were, or whose replica was deleted, gets one at its start).
-// A replica that differs from the keyring's copy is left as it is and
-// reported (a scrub lists it as unaccounted): which of the two is the
-// key's is for Recover to find, by the log's signatures.
-func (k *Keyring) replicateLogRecovery(ctx context.Context) error {
+// local, the log key's recovery copy as the log recorded it (a vault made
+// before the replicas were, or whose replica was deleted, gets one at
+// its start).
+func (k *Keyring) replicateLogRecovery(ctx context.Context, local []byte) error {
 	if k.replica == nil {
 		return nil
 	}
-	local, err := smallfile.ReadNoLink(k.logRecoveryFile(), maxKeyFile)
-	if err != nil {
-		return fmt.Errorf("reading the log key's recovery copy: %w", err)
-	}
-	names, err := k.logRecoveryReplicas(ctx)
-	if err != nil {
+	if b, _, err := k.logRecoveryReplica(ctx, fileDigest(local)); err != nil || b != nil {
 		return err
-	}
-	for _, name := range names {
-		b, err := objects.ReadSmall(ctx, k.replica, name, maxKeyFile)
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", name, err)
-		}
-		if bytes.Equal(b, local) {
-			return nil
-		}
 	}
 	name := fmt.Sprintf("%s%016x", logRecoveryPrefix, time.Now().UnixNano())
 	if _, err := k.replica.Put(ctx, name, bytes.NewReader(local), objects.PutOptions{Unlocked: true}); err != nil {
@@ -590,12 +574,42 @@ func (k *Keyring) replicateLogRecovery(ctx context.Context) error {
 	return nil
 }
 
-// isLogRecoveryReplica reports whether the object name holds the same
-// bytes as the keyring's recovery copy of the log key.
-func (k *Keyring) isLogRecoveryReplica(ctx context.Context, name string) (bool, error) {
-	local, err := smallfile.ReadNoLink(k.logRecoveryFile(), maxKeyFile)
+// logRecoveryReplica returns the newest replica of the log key's
+// recovery copy whose SHA-256 is digest, and its name (nil, "" if none
+// is).
+func (k *Keyring) logRecoveryReplica(ctx context.Context, digest string) ([]byte, string, error) {
+	if k.replica == nil {
+		return nil, "", nil
+	}
+	names, err := k.logRecoveryReplicas(ctx)
 	if err != nil {
-		return false, nil // nothing to be the replica of
+		return nil, "", err
+	}
+	for _, name := range names {
+		b, err := objects.ReadSmall(ctx, k.replica, name, maxKeyFile)
+		if errors.Is(err, objects.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("reading %s: %w", name, err)
+		}
+		if fileDigest(b) == digest {
+			return b, name, nil
+		}
+	}
+	return nil, "", nil
+}
+
+// isLogRecoveryReplica reports whether the object name holds the log
+// key's recovery copy as the log recorded it (digest; where nothing is
+// recorded, as the keyring holds it).
+func (k *Keyring) isLogRecoveryReplica(ctx context.Context, name, digest string) (bool, error) {
+	if digest == "" {
+		local, err := smallfile.ReadNoLink(k.logRecoveryFile(), maxKeyFile)
+		if err != nil {
+			return false, nil // nothing to be the replica of
+		}
+		digest = fileDigest(local)
 	}
 	b, err := objects.ReadSmall(ctx, k.replica, name, maxKeyFile+1)
 	if errors.Is(err, objects.ErrNotFound) {
@@ -604,7 +618,7 @@ func (k *Keyring) isLogRecoveryReplica(ctx context.Context, name string) (bool, 
 	if err != nil {
 		return false, err
 	}
-	return bytes.Equal(b, local), nil
+	return fileDigest(b) == digest, nil
 }
 
 // resealLogKeyFromRecovery seals the log signing key again under the
@@ -617,66 +631,91 @@ func (k *Keyring) isLogRecoveryReplica(ctx context.Context, name string) (bool, 
 // the keyring, with the public key (log.pub) if that is lost too.
 func (k *Keyring) resealLogKeyFromRecovery(ctx context.Context, recovery age.Identity, recorded func() (string, error), signedHead func(note.Verifier) (bool, error)) error {
 	blob, err := smallfile.Read(k.logRecoveryFile(), maxKeyFile)
-	if errors.Is(err, fs.ErrNotExist) && k.replica != nil {
-		return k.restoreLogKeyFromReplica(ctx, recovery, recorded, signedHead)
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && k.replica != nil:
+		return k.restoreLogKeyFromReplica(ctx, recovery, recorded, signedHead, "")
+	case err != nil:
 		return fmt.Errorf("reading the recovery copy of the log key: %w", err)
 	}
-	skey, err := openRecovery(blob, recovery)
-	if err != nil {
-		return fmt.Errorf("opening the recovery copy of the log key: %w", err)
+	// The keyring's copy is judged as a replica is, before anything is
+	// written: one planted there (anyone may encrypt to the recovery
+	// recipient) must not replace a working sealed key.
+	skey, why := k.logKeyOf(blob, recovery, recorded, signedHead)
+	if why != "" {
+		if k.replica == nil {
+			return fmt.Errorf("the keyring's recovery copy of the log key is not this log's key (%s), and there is no object store to look for a replica in", why)
+		}
+		return k.restoreLogKeyFromReplica(ctx, recovery, recorded, signedHead, "the keyring's copy: "+why)
 	}
 	defer hsm.Zero(skey)
 	return k.resealLogKey(ctx, skey)
 }
 
+// logKeyOf opens a recovery copy of the log key with the recovery
+// identity and returns the key, if it is the one the log was opened
+// with (recorded) and signed the heads kept (signedHead); else why not.
+func (k *Keyring) logKeyOf(blob []byte, recovery age.Identity, recorded func() (string, error), signedHead func(note.Verifier) (bool, error)) ([]byte, string) {
+	vkey, err := recorded()
+	if err != nil {
+		return nil, err.Error()
+	}
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, fmt.Sprintf("the log records a checkpoint key that is not one (%v)", err)
+	}
+	skey, err := openRecovery(blob, recovery)
+	if err != nil {
+		return nil, err.Error()
+	}
+	signer, err := note.NewSigner(string(skey))
+	if err == nil {
+		err = sameKey(signer, verifier)
+	}
+	if err == nil {
+		var ok bool
+		if ok, err = signedHead(verifier); err == nil && !ok {
+			err = errors.New("it signed no head the object store holds")
+		}
+	}
+	if err != nil {
+		hsm.Zero(skey)
+		return nil, "not the key the log was opened with (" + err.Error() + ")"
+	}
+	return skey, ""
+}
+
 // restoreLogKeyFromReplica is resealLogKeyFromRecovery for a keyring
-// that lost the log key's recovery copy.
-func (k *Keyring) restoreLogKeyFromReplica(ctx context.Context, recovery age.Identity, recorded func() (string, error), signedHead func(note.Verifier) (bool, error)) error {
+// that lost the log key's recovery copy, or holds one that is not the
+// log's key (why, to name in the refusal): the newest replica whose key
+// is, written back with the public key if that is lost too.
+func (k *Keyring) restoreLogKeyFromReplica(ctx context.Context, recovery age.Identity, recorded func() (string, error), signedHead func(note.Verifier) (bool, error), why string) error {
 	names, err := k.logRecoveryReplicas(ctx)
 	if err != nil {
 		return err
 	}
 	if len(names) == 0 {
+		if why != "" {
+			return fmt.Errorf("the keyring's recovery copy of the log key is not this log's key (%s), and the object store holds no replica of it (%s...): restore the keyring folder from backup", why, logRecoveryPrefix)
+		}
 		return fmt.Errorf("the keyring %s has no recovery copy of the log key (log.key.recovery.age), and the object store no replica of it (%s...): restore the keyring folder from backup", k.dir, logRecoveryPrefix)
 	}
-	vkey, err := recorded()
-	if err != nil {
-		return err
-	}
-	verifier, err := note.NewVerifier(vkey)
-	if err != nil {
-		return fmt.Errorf("the log records a checkpoint key that is not one (%v)", err)
-	}
 	var problems []string
+	if why != "" {
+		problems = append(problems, why)
+	}
 	for _, name := range names {
 		blob, err := objects.ReadSmall(ctx, k.replica, name, maxKeyFile)
 		if err != nil {
 			problems = append(problems, name+": "+err.Error())
 			continue
 		}
-		skey, err := openRecovery(blob, recovery)
-		if err != nil {
-			problems = append(problems, name+": "+err.Error())
-			continue
-		}
-		signer, err := note.NewSigner(string(skey))
-		if err == nil {
-			err = sameKey(signer, verifier)
-		}
-		if err == nil {
-			var ok bool
-			if ok, err = signedHead(verifier); err == nil && !ok {
-				err = errors.New("it signed no head the object store holds")
-			}
-		}
-		if err != nil {
-			hsm.Zero(skey)
-			problems = append(problems, name+": not the key the log was opened with ("+err.Error()+")")
+		skey, bad := k.logKeyOf(blob, recovery, recorded, signedHead)
+		if bad != "" {
+			problems = append(problems, name+": "+bad)
 			continue
 		}
 		defer hsm.Zero(skey)
+		vkey, _ := recorded()
 		if err := durable.Replace(k.logRecoveryFile(), blob); err != nil {
 			return fmt.Errorf("keyring: restoring the log key's recovery copy: %w", err)
 		}
@@ -688,7 +727,7 @@ func (k *Keyring) restoreLogKeyFromReplica(ctx context.Context, recovery age.Ide
 		}
 		return k.resealLogKey(ctx, skey)
 	}
-	return fmt.Errorf("no replica of the log key's recovery copy holds the key the log was opened with: %s", strings.Join(problems, "; "))
+	return fmt.Errorf("no recovery copy of the log key, in the keyring or the object store, holds the key the log was opened with: %s", strings.Join(problems, "; "))
 }
 
 // resealLogKey seals the log signing key again from its plaintext.

@@ -466,9 +466,9 @@ func (v *Vault) classifyListed(ctx context.Context, info objects.Info, res *Scru
 		return nil
 	}
 	if strings.HasPrefix(info.Name, logRecoveryPrefix) {
-		// A replica of the log key's recovery copy: the keyring's bytes,
-		// or not the vault's.
-		if ok, err := v.keys.isLogRecoveryReplica(ctx, info.Name); err != nil {
+		// A replica of the log key's recovery copy: the bytes the log
+		// recorded, or not the vault's.
+		if ok, err := v.keys.isLogRecoveryReplica(ctx, info.Name, v.recordedLogRecovery()); err != nil {
 			return err
 		} else if !ok {
 			res.Unaccounted = append(res.Unaccounted, info.Name)

@@ -726,8 +726,13 @@ func applyKeyStored(s *State, ev *events.Event) error {
 			return errors.New("records the files of a reporter-contacts key the log never created")
 		}
 		return s.setKeyFiles(contactsKeyID, &d.KeyFiles, false, ev.Seq)
+	case keyStoredLog:
+		if d.KeyFiles.Sealed != "" || d.KeyFiles.Recovery == "" {
+			return errors.New("records the log key's sealed file, or no recovery copy: only its recovery copy is recorded")
+		}
+		return s.setKeyFiles(logKeyID, &d.KeyFiles, false, ev.Seq)
 	}
-	return fmt.Errorf("key %q is neither %q nor %q", d.Key, keyStoredCase, keyStoredContacts)
+	return fmt.Errorf("key %q is neither %q, %q nor %q", d.Key, keyStoredCase, keyStoredContacts, keyStoredLog)
 }
 
 // applyServerStarted keeps the witnesses' keys a start names and the

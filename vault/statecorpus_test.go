@@ -72,6 +72,8 @@ var stateCorpusTests = []string{
 	// settled votes, a case's own retention, a witness's key, a
 	// recipient set for a person.
 	"TestResentNoticeNotBeforeTheLast",
+	// A log opened before the log key's recovery copy was recorded.
+	"TestALogOpenedBeforeRecordsItsRecoveryCopy",
 	"TestEndedDestructionRequestsSayHowTheyEnded",
 	"TestVoidDestructionRequestIsNotApproved",
 	"TestClassificationPolicySaysWhatItUnsettled",

@@ -90,6 +90,11 @@ type LogOpened struct {
 	CheckpointKey     string `json:"checkpoint_key"`
 	RecoveryRecipient string `json:"recovery_recipient"`
 	Sealer            string `json:"sealer"`
+	// RecoveryCopy is the SHA-256 (hex) of the log key's recovery copy
+	// (keyring/log.key.recovery.age), by which its replicas in the object
+	// store are judged; a log opened before it was recorded records it
+	// at a later start (key.stored, key "log").
+	RecoveryCopy string `json:"recovery_copy_sha256,omitempty"`
 }
 
 // PersonEnrolled records a person, their role, and how they prove who
@@ -299,6 +304,10 @@ type KeyStored struct {
 const (
 	keyStoredCase     = "case"
 	keyStoredContacts = "reporter-contacts"
+	// keyStoredLog: the log's signing key, of which only the recovery
+	// copy's digest is recorded (its replicas in the object store are
+	// judged by it).
+	keyStoredLog = "log"
 )
 
 // HoldChanged records a legal hold placed on or lifted from a case, and

@@ -36,6 +36,7 @@ import (
 	"github.com/custos-vault/custos/events/witness/witnessclient"
 	"github.com/custos-vault/custos/hsm"
 	"github.com/custos-vault/custos/internal/cliflags"
+	"github.com/custos-vault/custos/internal/smallfile"
 	"github.com/custos-vault/custos/objects"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -553,9 +554,11 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 		}
 	}
 	if v.state.empty() {
-		_, err := v.append(ctx, sequencer.Draft{Type: TypeLogOpened, Actor: System, Data: LogOpened{
-			Origin: v.origin, CheckpointKey: vkey, RecoveryRecipient: cfg.RecoveryRecipient, Sealer: cfg.Sealer.KeyRef(),
-		}})
+		opened := LogOpened{Origin: v.origin, CheckpointKey: vkey, RecoveryRecipient: cfg.RecoveryRecipient, Sealer: cfg.Sealer.KeyRef()}
+		if b, err := smallfile.ReadNoLink(v.keys.logRecoveryFile(), maxKeyFile); err == nil && !testHookOpenedAsBefore {
+			opened.RecoveryCopy = fileDigest(b)
+		}
+		_, err := v.append(ctx, sequencer.Draft{Type: TypeLogOpened, Actor: System, Data: opened})
 		if err != nil {
 			v.log.Close()
 			return nil, err
@@ -564,11 +567,11 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 		v.log.Close()
 		return nil, fmt.Errorf("the keyring's log key %q is not the key this custody log was opened with (%q)", vkey, got)
 	}
-	// The log key's recovery copy, replicated as every case key's is,
-	// so that a keyring folder lost with no backup loses no key. A
-	// failure costs that replica only, not the start.
-	if err := v.keys.replicateLogRecovery(ctx); err != nil {
-		v.logger.Error("the log key's recovery copy could not be replicated to the object store; back the keyring folder up", "err", err)
+	// The log key's recovery copy, on the record and replicated as every
+	// case key's is, so that a keyring folder lost with no backup loses
+	// no key. A failure costs that replica only, not the start.
+	if err := v.settleLogRecovery(ctx); err != nil {
+		v.logger.Error("the log key's recovery copy could not be settled; back the keyring folder up", "err", err)
 	}
 	if !cfg.skipKeyCheck {
 		if err := v.checkCaseKeys(ctx); err != nil {
@@ -763,6 +766,10 @@ func openLogKey(ctx context.Context, cfg Config, keys *Keyring, size uint64, rec
 	}
 	return signer, verifier, vkey, snapKey, nil
 }
+
+// testHookOpenedAsBefore makes a new log's log.opened as a release
+// before 2026-12-06 wrote it, without the log key's recovery copy.
+var testHookOpenedAsBefore bool
 
 // startRecord is what server.started records of a start before the
 // start's own steps: the sealer, the build, which run it is, the server's
