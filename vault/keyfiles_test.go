@@ -1124,13 +1124,7 @@ func TestAReSealedFileIsRecordedBeforeItIsWritten(t *testing.T) {
 // and a scrub lists it.
 func TestALostKeyringIsRecoveredFromTheObjectStore(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	rid, _ := age.GenerateX25519Identity()
-	cfg := testConfig(t, dir, func(c *Config) { c.RecoveryRecipient = rid.Recipient().String() })
-	v, err := Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, rid, v := recoverableVault(t)
 	inv := enrolled(t, v, "inv", RoleInvestigator)
 	openCases(t, v, inv, "K-1")
 	item := depositText(t, v, inv, "K-1", "chat.txt", "the evidence")
@@ -1139,11 +1133,7 @@ func TestALostKeyringIsRecoveredFromTheObjectStore(t *testing.T) {
 
 	// Someone with the object store plants a newer replica of another
 	// log key, encrypted to the recovery recipient (which is public).
-	sk, otherKey, _ := note.GenerateKey(rand.Reader, "custos-planted")
-	planted, err := encryptRecovery([]byte(sk), rid.Recipient())
-	if err != nil {
-		t.Fatal(err)
-	}
+	planted, otherKey := plantedLogRecovery(t, rid)
 	if _, err := cfg.Objects.Put(ctx, logRecoveryPrefix+"ffffffffffffffff", bytes.NewReader(planted), objects.PutOptions{Unlocked: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -1217,23 +1207,13 @@ func TestALostKeyringIsRecoveredFromTheObjectStore(t *testing.T) {
 // takes the genuine replica and never seals the planted key.
 func TestAPlantedLogRecoveryCopyIsNotTaken(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	rid, _ := age.GenerateX25519Identity()
-	cfg := testConfig(t, dir, func(c *Config) { c.RecoveryRecipient = rid.Recipient().String() })
-	v, err := Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, rid, v := recoverableVault(t)
 	if v.state.logInfo().RecoveryCopy == "" {
 		t.Fatal("log.opened does not record the log key's recovery copy")
 	}
 	genuine, _ := os.ReadFile(v.keys.logRecoveryFile())
 	v.Close()
-	sk, _, _ := note.GenerateKey(rand.Reader, "custos-planted")
-	planted, err := encryptRecovery([]byte(sk), rid.Recipient())
-	if err != nil {
-		t.Fatal(err)
-	}
+	planted, _ := plantedLogRecovery(t, rid)
 	plant := func() {
 		if err := os.WriteFile(v.keys.logRecoveryFile(), planted, 0o600); err != nil {
 			t.Fatal(err)
@@ -1250,7 +1230,7 @@ func TestAPlantedLogRecoveryCopyIsNotTaken(t *testing.T) {
 
 	// A start writes the recorded copy back, and replicates nothing else.
 	plant()
-	v, err = Open(ctx, cfg)
+	v, err := Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1341,4 +1321,33 @@ func TestALogOpenedBeforeRecordsItsRecoveryCopy(t *testing.T) {
 	if n, _ := stored(v2); n != 1 {
 		t.Fatalf("a later start recorded it again: %d records", n)
 	}
+}
+
+// recoverableVault is a test vault whose recovery identity the test
+// holds, and its configuration.
+func recoverableVault(t *testing.T) (Config, *age.X25519Identity, *Vault) {
+	t.Helper()
+	rid, _ := age.GenerateX25519Identity()
+	cfg := testConfig(t, t.TempDir(), func(c *Config) { c.RecoveryRecipient = rid.Recipient().String() })
+	v, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, rid, v
+}
+
+// plantedLogRecovery is a recovery copy of a log key of someone else's,
+// encrypted to rid's (public) recipient as anyone may, and that key's
+// verifier key.
+func plantedLogRecovery(t *testing.T, rid *age.X25519Identity) ([]byte, string) {
+	t.Helper()
+	sk, vk, err := note.GenerateKey(rand.Reader, "custos-planted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := encryptRecovery([]byte(sk), rid.Recipient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, vk
 }
