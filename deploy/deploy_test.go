@@ -240,7 +240,7 @@ func TestKustomizationListsEveryManifest(t *testing.T) {
 	files, _ := filepath.Glob("kubernetes/*.yaml")
 	for _, f := range files {
 		base := filepath.Base(f)
-		if base == "kustomization.yaml" || base == "secrets.example.yaml" {
+		if base == "kustomization.yaml" || strings.HasSuffix(base, ".example.yaml") {
 			continue
 		}
 		if !listed[base] {
@@ -892,13 +892,14 @@ func writeTestCA(t *testing.T) string {
 	return path
 }
 
-// TestComposeFirstCustodiansCommand: the compose guide's enrolment of
-// the first custodians gives admin enroll the custos service's own flags
-// (each with the service's value), leaves out the listener and TLS
-// (flags of the server only, which admin enroll refuses on its command
-// line), and the built binary takes them: it fails only on reaching the
-// services, never on a flag (exit 2).
-func TestComposeFirstCustodiansCommand(t *testing.T) {
+// TestFirstCustodiansCommands: the compose guide's and the Kubernetes
+// Job's enrolment of the first custodians give admin enroll the custos
+// service's own flags (each with the service's value), leave out the
+// listener and TLS (flags of the server only, which admin enroll refuses
+// on its command line), and the built binary takes them: it fails only
+// on reaching the services, never on a flag (exit 2). The Job mounts and
+// sets what the Deployment does.
+func TestFirstCustodiansCommands(t *testing.T) {
 	b, err := os.ReadFile("compose/README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -907,8 +908,57 @@ func TestComposeFirstCustodiansCommand(t *testing.T) {
 	if block == nil {
 		t.Fatal("compose/README.md gives no docker compose run ... admin enroll command")
 	}
-	args := strings.Fields(strings.ReplaceAll(string(block[1]), "\\\n", " "))
-	inv := composeInvocation(t)
+	checkEnrolment(t, "compose/README.md", strings.Fields(strings.ReplaceAll(string(block[1]), "\\\n", " ")), composeInvocation(t), `"$CUSTOS_RECOVERY_RECIPIENT"`)
+
+	var job map[string]any
+	for _, d := range loadYAMLDocs(t, "kubernetes/enroll-custodian.example.yaml") {
+		if d["kind"] == "Job" {
+			job = d
+		}
+	}
+	if job == nil {
+		t.Fatal("kubernetes/enroll-custodian.example.yaml: no Job")
+	}
+	containers := asList(dig(job, "spec", "template", "spec", "containers"))
+	if len(containers) != 1 {
+		t.Fatalf("kubernetes/enroll-custodian.example.yaml: %d containers", len(containers))
+	}
+	c, _ := containers[0].(map[string]any)
+	var args []string
+	for _, a := range asList(c["args"]) {
+		args = append(args, fmt.Sprint(a))
+	}
+	if len(args) < 2 || args[0] != "admin" || args[1] != "enroll" {
+		t.Fatalf("the Job runs %v, not admin enroll", args)
+	}
+	inv := kubernetesInvocation(t)
+	checkEnrolment(t, "kubernetes/enroll-custodian.example.yaml", args[2:], inv, "$(CUSTOS_RECOVERY_RECIPIENT)")
+	// What the server's container has, the Job's has: the same secrets,
+	// settings and volumes.
+	var deployment map[string]any
+	for _, d := range loadYAMLDocs(t, "kubernetes/custos.yaml") {
+		if d["kind"] == "Deployment" {
+			deployment = d
+		}
+	}
+	server, _ := asList(dig(deployment, "spec", "template", "spec", "containers"))[0].(map[string]any)
+	for _, part := range []string{"env", "volumeMounts"} {
+		if want, got := fmt.Sprint(server[part]), fmt.Sprint(c[part]); want != got {
+			t.Errorf("the Job's %s differ from the Deployment's:\n%s\n%s", part, got, want)
+		}
+	}
+	if want, got := fmt.Sprint(dig(deployment, "spec", "template", "spec", "volumes")), fmt.Sprint(dig(job, "spec", "template", "spec", "volumes")); want != got {
+		t.Errorf("the Job's volumes differ from the Deployment's:\n%s\n%s", got, want)
+	}
+}
+
+// checkEnrolment checks an admin enroll command's arguments (args,
+// from where) against the server invocation inv: the flags are the
+// server's, with its values (recipient: the recovery recipient as the
+// enrolment writes it), without --listen or TLS; and the built binary
+// takes them.
+func checkEnrolment(t *testing.T, where string, args []string, inv invocation, recipient string) {
+	t.Helper()
 	service := map[string]string{}
 	for _, a := range inv.args {
 		if k, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(k, "--") {
@@ -918,26 +968,26 @@ func TestComposeFirstCustodiansCommand(t *testing.T) {
 	var flags []string
 	for _, a := range args {
 		k, v, ok := strings.Cut(a, "=")
-		if !ok || !strings.HasPrefix(k, "--") {
+		if !ok || !strings.HasPrefix(k, "--") || k == "--role" {
 			continue
 		}
 		switch {
 		case k == "--listen" || strings.HasPrefix(k, "--tls-"):
-			t.Errorf("the enrolment gives %s, a flag of the server only", k)
+			t.Errorf("%s: the enrolment gives %s, a flag of the server only", where, k)
 		case service[k] == "":
-			t.Errorf("the enrolment gives %s, which the custos service's command does not", k)
+			t.Errorf("%s: the enrolment gives %s, which the server's command does not", where, k)
 		case k == "--recovery-recipient":
-			if v != `"$CUSTOS_RECOVERY_RECIPIENT"` {
-				t.Errorf("--recovery-recipient=%s, not the service's variable", v)
+			if v != recipient {
+				t.Errorf("%s: --recovery-recipient=%s, not %s", where, v, recipient)
 			}
 		case v != service[k]:
-			t.Errorf("the enrolment gives %s=%s, the service %s", k, v, service[k])
+			t.Errorf("%s: the enrolment gives %s=%s, the server %s", where, k, v, service[k])
 		}
 		flags = append(flags, k)
 	}
 	for _, k := range []string{"--config", "--data", "--objects", "--sealer", "--recovery-recipient"} {
 		if !slices.Contains(flags, k) {
-			t.Errorf("the enrolment does not give %s", k)
+			t.Errorf("%s: the enrolment does not give %s", where, k)
 		}
 	}
 	bin := custosBinary(t)
@@ -946,13 +996,17 @@ func TestComposeFirstCustodiansCommand(t *testing.T) {
 	if err := os.WriteFile(confPath, []byte(inv.conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	var run []string
 	for _, a := range args {
 		switch {
 		case strings.HasPrefix(a, "--config="):
 			a = "--config=" + confPath
 		case strings.HasPrefix(a, "--data="):
-			a = "--data=" + filepath.Join(dir, "data")
+			a = "--data=" + data
 		case strings.HasPrefix(a, "--recovery-recipient="):
 			a = "--recovery-recipient=age1qmc082n9ma9kdejp033xk3u3jeuucts30ca03ysptuvp43ev4elq49rxk6"
 		}
@@ -963,6 +1017,6 @@ func TestComposeFirstCustodiansCommand(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() == 2 || strings.Contains(string(out), "not a flag") {
-		t.Errorf("custos admin enroll %s: %v\n%s", strings.Join(run, " "), err, out)
+		t.Errorf("%s: custos admin enroll %s: %v\n%s", where, strings.Join(run, " "), err, out)
 	}
 }
