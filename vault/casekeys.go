@@ -620,44 +620,47 @@ func (v *Vault) recordedLogRecovery() string {
 }
 
 // settleLogRecovery keeps the log key's recovery copy on the record and
-// replicated, at a start: a log that does not record it yet records the
-// keyring's copy (key.stored, key "log"); a keyring copy that is not the
-// recorded one (altered, or missing) is written back from a replica that
-// is, and never replicated itself; the recorded copy is replicated where
-// the object store holds no replica of it.
+// replicated, at a start. The copy recorded is always one the vault can
+// vouch for: a log that records none yet (opened before it was
+// recorded) records, writes and replicates a copy made now from the
+// key itself (v.freshRecovery), never the keyring's as found, which
+// anyone may have planted (anyone may encrypt to the recovery
+// recipient). A keyring copy that is not the recorded one (altered, or
+// missing) is written back from a replica that is; where none is, a
+// copy made now is recorded in its place. Replicas that are not the
+// recorded copy are left for a scrub to list.
 func (v *Vault) settleLogRecovery(ctx context.Context) error {
 	k := v.keys
 	local, lerr := smallfile.ReadNoLink(k.logRecoveryFile(), maxKeyFile)
 	recorded := v.recordedLogRecovery()
-	if recorded == "" {
-		if lerr != nil {
-			return fmt.Errorf("reading the log key's recovery copy: %w", lerr)
-		}
-		recorded = fileDigest(local)
-		if _, err := v.append(ctx, v.keyStored(logKeyID, KeyFiles{Recovery: recorded},
-			"the log key's recovery copy as the keyring holds it at this start, recorded to judge its replicas in the object store (logkey/) by", System)); err != nil {
-			return err
-		}
-	}
-	if lerr != nil || fileDigest(local) != recorded {
-		what := "missing"
-		if lerr == nil {
-			what = "not the one the log recorded"
-		} else if !errors.Is(lerr, fs.ErrNotExist) {
-			what = "unreadable (" + lerr.Error() + ")"
-		}
+	if recorded != "" && (lerr != nil || fileDigest(local) != recorded) {
 		b, name, err := k.logRecoveryReplica(ctx, recorded)
 		if err != nil {
 			return err
 		}
-		if b == nil {
-			return fmt.Errorf("the log key's recovery copy in the keyring is %s, and no replica in the object store is the one the log recorded (SHA-256 %s): restore the keyring folder from backup", what, recorded)
+		if b != nil {
+			if err := durable.Replace(k.logRecoveryFile(), b); err != nil {
+				return fmt.Errorf("keyring: writing the log key's recovery copy back from its replica: %w", err)
+			}
+			v.logger.Warn("the log key's recovery copy in the keyring was not the one the log recorded; written back from its replica", "replica", name)
+			local, lerr = b, nil
+		} else {
+			v.logger.Error("the log key's recovery copy in the keyring is not the one the log recorded, and no replica is: a new one is made from the key and recorded")
+			recorded = ""
 		}
-		if err := durable.Replace(k.logRecoveryFile(), b); err != nil {
-			return fmt.Errorf("keyring: writing the log key's recovery copy back from its replica: %w", err)
+	}
+	if recorded == "" {
+		if len(v.freshRecovery) == 0 {
+			return errors.New("no recovery copy of the log key was made at this start")
 		}
-		v.logger.Warn("the log key's recovery copy in the keyring was "+what+"; written back from its replica", "replica", name)
-		local = b
+		local = v.freshRecovery
+		reason := "the log key's recovery copy, made at this start from the key itself and encrypted to the recovery recipient, recorded to judge its copies in the keyring and the object store (logkey/) by"
+		if _, err := v.append(ctx, v.keyStored(logKeyID, KeyFiles{Recovery: fileDigest(local)}, reason, System)); err != nil {
+			return err
+		}
+		if err := durable.Replace(k.logRecoveryFile(), local); err != nil {
+			return fmt.Errorf("keyring: writing the log key's recovery copy: %w", err)
+		}
 	}
 	return k.replicateLogRecovery(ctx, local)
 }

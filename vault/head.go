@@ -173,6 +173,50 @@ func notThisVaultsStore(ctx context.Context, store objects.Store, size uint64, h
 		ErrEmptyObjectStore, size, headFile, headName)
 }
 
+// holdsRecordedObjects returns ErrEmptyObjectStore, with what to do, if
+// the object store holds none of the first few evidence objects of live
+// cases the log records (where it records any): a store with no head of
+// the vault's must at least hold its evidence, not only objects under
+// its names (an ev/ file of anyone's). Called after the replay, before
+// anything is written to the store.
+func (v *Vault) holdsRecordedObjects(ctx context.Context, size uint64, headFile, headName string) error {
+	const sample = 3
+	checked := 0
+	for _, id := range v.state.allCases() {
+		if c, ok := v.state.getCase(id); !ok || c.Destroyed {
+			continue
+		}
+		objs, err := v.state.caseObjects(id)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if checked == sample {
+				break
+			}
+			checked++
+			_, err := v.objects.Stat(ctx, o)
+			switch {
+			case err == nil:
+				return nil
+			case !errors.Is(err, objects.ErrNotFound):
+				return fmt.Errorf("reading the object store: %w", err)
+			}
+		}
+		if checked == sample {
+			break
+		}
+	}
+	if checked == 0 {
+		return nil // nothing recorded to look for
+	}
+	return fmt.Errorf("%w: it holds no head of the vault's, and none of the %d first evidence objects the custody log records that it looked for. "+
+		"The object store given (--objects) is not the vault's: a mistyped path or bucket, a disk or share not mounted, or another vault's. Check --objects and start again; "+
+		"if the store is the right one and lost them, restore it from backup (docs/operations.md, \"Restoring\"). "+
+		"Only if its contents are lost for good, and the vault is to go on without them, copy %s into it as %s: custos audit scrub then lists every item whose object is missing",
+		ErrEmptyObjectStore, checked, headFile, headName)
+}
+
 // load returns the largest head found in either place (nil if none),
 // each verified as a checkpoint of this log signed by its key, and where
 // it was found. For an empty log (empty), a head of no events that this

@@ -566,6 +566,21 @@ func TestAnEmptyObjectStoreIsNotTheVaults(t *testing.T) {
 	if _, _, err := openSnapshotVault(t, dir, logger, rec.Recipient().String(), 50); !errors.Is(err, ErrEmptyObjectStore) {
 		t.Fatalf("a start on a store holding one object not the vault's: %v", err)
 	}
+	// Nor does an object under the vault's own names that the log never
+	// recorded (another vault's, or a decoy); and the decoy stays.
+	decoy := "ev/" + strings.Repeat("0", 32)
+	if _, err := planted.Put(context.Background(), decoy, strings.NewReader("junk"), objects.PutOptions{Unlocked: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := openSnapshotVault(t, dir, logger, rec.Recipient().String(), 50); !errors.Is(err, ErrEmptyObjectStore) || !strings.Contains(err.Error(), "evidence objects the custody log records") {
+		t.Fatalf("a start on a store holding an evidence object the log never recorded: %v", err)
+	}
+	if _, err := planted.Stat(context.Background(), decoy); err != nil {
+		t.Fatalf("the refused start swept the decoy: %v", err)
+	}
+	if n := countObjects(t, objectsDir); n != 2 {
+		t.Errorf("the refused start wrote into the store: %d objects", n)
+	}
 
 	// The right store: the vault starts.
 	os.RemoveAll(objectsDir)
@@ -700,6 +715,39 @@ func TestARollbackRecordsWhatTheOutsideKnew(t *testing.T) {
 	}
 	if got.LostSize != newer.Size || got.LostHead != string(newer.Note) || got.Size < old.Size || got.Size >= newer.Size || got.HeadMissing {
 		t.Fatalf("recorded %+v; want the loss of events up to %d, which the auditors' checkpoint proves", got, newer.Size)
+	}
+
+	if got.VaultHead != "" {
+		t.Errorf("the vault's own head, which the restored log extends, is recorded as lost too: %q", got.VaultHead)
+	}
+
+	// A restore soon after, to fewer events than that checkpoint: the
+	// checkpoint the first acceptance recorded as given up is refused.
+	backup2 := t.TempDir()
+	if err := os.CopyFS(backup2, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	v, st = snapshotVault(t, dir, logger, rec.Recipient().String())
+	if _, err := v.Log().Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	st.Close()
+	os.RemoveAll(dir)
+	if err := os.CopyFS(dir, os.DirFS(backup2)); err != nil {
+		t.Fatal(err)
+	}
+	c0, done = cfg()
+	if n, _ := c0.Log.Size(ctx); n >= newer.Size {
+		t.Fatalf("the log holds %d events already, the test wants fewer than %d", n, newer.Size)
+	}
+	if _, err := AcceptRollback(ctx, c0, "restored again", newer.Note); err == nil || !strings.Contains(err.Error(), "gave up already") {
+		t.Fatalf("an acceptance with the head an earlier rollback gave up: %v", err)
+	}
+	done()
+	os.RemoveAll(dir)
+	if err := os.CopyFS(dir, os.DirFS(backup2)); err != nil {
+		t.Fatal(err)
 	}
 
 	// Later, the vault has grown past the history it gave up; the

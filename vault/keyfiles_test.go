@@ -1287,13 +1287,15 @@ func TestAPlantedLogRecoveryCopyIsNotTaken(t *testing.T) {
 
 // TestALogOpenedBeforeRecordsItsRecoveryCopy: a log whose log.opened
 // does not record the log key's recovery copy (releases before
-// 2026-12-06) records it at its next start (key.stored, key "log"), as
-// the keyring holds it then, and only once; the copy is judged by that
-// record from then on.
+// 2026-12-06) records one at its next start (key.stored, key "log"),
+// once: a copy made then from the key itself, never the keyring's as
+// found, which someone may have planted before the upgrade (anyone may
+// encrypt to the recovery recipient).
 func TestALogOpenedBeforeRecordsItsRecoveryCopy(t *testing.T) {
 	ctx := context.Background()
+	rid, _ := age.GenerateX25519Identity()
 	testHookOpenedAsBefore = true
-	v, _ := openTestVaultDir(t)
+	v, _ := openTestVaultDir(t, func(c *Config) { c.RecoveryRecipient = rid.Recipient().String() })
 	testHookOpenedAsBefore = false
 	if v.state.logInfo().RecoveryCopy != "" {
 		t.Fatal("the hook did not open the log as before")
@@ -1307,18 +1309,40 @@ func TestALogOpenedBeforeRecordsItsRecoveryCopy(t *testing.T) {
 		}
 		return n, digest
 	}
-	local, _ := os.ReadFile(v.keys.logRecoveryFile())
-	if n, d := stored(v); n != 1 || d != fileDigest(local) || v.recordedLogRecovery() != d {
-		t.Fatalf("the first start recorded %d key.stored of the log key (%s), want 1 of %s", n, d, fileDigest(local))
+	if n, _ := stored(v); n != 0 {
+		t.Fatal("the start as before recorded the copy")
 	}
 	v.Close()
+	planted, _ := plantedLogRecovery(t, rid)
+	if err := os.WriteFile(v.keys.logRecoveryFile(), planted, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cfg := v.cfg
 	v2, err := Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer v2.Close()
-	if n, _ := stored(v2); n != 1 {
+	local, _ := os.ReadFile(v2.keys.logRecoveryFile())
+	n, d := stored(v2)
+	if n != 1 || d != fileDigest(local) || d == fileDigest(planted) || v2.recordedLogRecovery() != d {
+		t.Fatalf("the upgrade recorded %d copies (%s), the keyring holds %s, the planted copy is %s", n, d, fileDigest(local), fileDigest(planted))
+	}
+	// The copy recorded holds the log's key.
+	skey, err := openRecovery(local, rid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(string(skey))
+	if err != nil || sameKey(signer, v2.verifier) != nil {
+		t.Fatalf("the recorded copy does not hold the log's key: %v", err)
+	}
+	v2.Close()
+	v3, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v3.Close()
+	if n, _ := stored(v3); n != 1 {
 		t.Fatalf("a later start recorded it again: %d records", n)
 	}
 }

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,11 @@ type RollbackAccepted struct {
 	Size        uint64 `json:"size"`
 	Reason      string `json:"reason"`
 	HeadMissing bool   `json:"head_missing,omitempty"`
+	// VaultHead is the vault's own head (a signed checkpoint note) where
+	// the lost head recorded is a larger checkpoint the operator gave
+	// (custos admin accept-rollback --checkpoint) and the log does not
+	// extend the vault's own either: both are kept on the record.
+	VaultHead string `json:"vault_head,omitempty"`
 }
 
 // TypeRollbackAccepted is the event of RollbackAccepted.
@@ -67,6 +73,7 @@ func AcceptRollback(ctx context.Context, cfg Config, reason string, saved []byte
 // and before anything else is appended.
 func (v *Vault) acceptRollback(ctx context.Context, head *events.Checkpoint) error {
 	missing := head == nil
+	var ownHead string
 	if saved := v.cfg.rollbackSaved; saved != nil {
 		cp, err := events.ParseCheckpoint(saved, v.origin, v.verifier)
 		if err != nil {
@@ -81,9 +88,19 @@ func (v *Vault) acceptRollback(ctx context.Context, head *events.Checkpoint) err
 			// lost, which is events from the log's size on.
 			return badInput("the checkpoint given is of %d events, and the restored custody log holds %d already: it tells nothing of what this restore lost (it is of a history given up before, or of another fork). Give the auditors' newest checkpoint, of more events than the restored log", cp.Size, v.log.Size())
 		}
+		if given, err := v.rollbackGaveUp(ctx, cp); err != nil {
+			return err
+		} else if given != 0 {
+			return badInput("the checkpoint given is the head the rollback recorded at event %d gave up already: it tells nothing of what this restore lost. Give the auditors' newest checkpoint, saved since", given)
+		}
 		if head == nil || cp.Size > head.Size || checkExtends(head, "", v.log.Size(), v.log.Tree().Root) == nil {
 			// The outside knew more than the restored head: a restore of
 			// the head with the log, or a head the log still extends.
+			// The vault's own head, where the log does not extend it
+			// either, stays on the record beside it.
+			if head != nil && checkExtends(head, "", v.log.Size(), v.log.Tree().Root) != nil {
+				ownHead = string(head.Note)
+			}
 			head = cp
 		}
 	}
@@ -98,7 +115,7 @@ func (v *Vault) acceptRollback(ctx context.Context, head *events.Checkpoint) err
 		return errors.New("the custody log extends the vault's head: there is no rollback to accept")
 	default:
 		d = RollbackAccepted{LostSize: head.Size, LostRoot: head.Root.String(), LostHead: string(head.Note),
-			Size: v.log.Size(), Reason: v.cfg.rollbackReason, HeadMissing: missing}
+			Size: v.log.Size(), Reason: v.cfg.rollbackReason, HeadMissing: missing, VaultHead: ownHead}
 	}
 	// Recorded first: a crash before the head is reset leaves the vault
 	// refusing to start as before (accept again), never a forgotten head.
@@ -117,4 +134,29 @@ func (v *Vault) acceptRollback(ctx context.Context, head *events.Checkpoint) err
 	}
 	v.rolledBack = &d
 	return nil
+}
+
+// rollbackGaveUp returns the position of a log.rollback.accepted of the
+// log that recorded cp as the head it gave up (0 if none did), reading
+// the log from its start.
+func (v *Vault) rollbackGaveUp(ctx context.Context, cp *events.Checkpoint) (uint64, error) {
+	var at uint64
+	err := v.cfg.Log.Read(ctx, 0, func(r events.Record) error {
+		if !bytes.Contains(r.Bytes, []byte(TypeRollbackAccepted)) {
+			return nil
+		}
+		ev, err := events.Decode(r.Bytes)
+		if err != nil || ev.Type != TypeRollbackAccepted {
+			return err
+		}
+		var d RollbackAccepted
+		if err := ev.DecodeData(&d); err != nil {
+			return err
+		}
+		if d.LostSize == cp.Size && d.LostRoot == cp.Root.String() {
+			at = r.Seq
+		}
+		return nil
+	})
+	return at, err
 }

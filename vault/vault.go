@@ -181,12 +181,15 @@ type Vault struct {
 	keys     *Keyring
 	objects  objects.Store
 	recovery age.Recipient
-	origin   string
-	vkey     string
-	verifier note.Verifier
-	signer   note.Signer
-	logger   *slog.Logger
-	head     *stickyHead
+	// freshRecovery is a recovery copy of the log key made at this start
+	// from the key itself (openLogKey), for settleLogRecovery.
+	freshRecovery []byte
+	origin        string
+	vkey          string
+	verifier      note.Verifier
+	signer        note.Signer
+	logger        *slog.Logger
+	head          *stickyHead
 	// later runs recordLater's appends; laterClosed is set once Close
 	// waits for them.
 	later       sync.Mutex
@@ -334,13 +337,13 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("custody log: %w", err)
 	}
-	signer, verifier, vkey, snapKey, err := openLogKey(ctx, cfg, keys, size, recovery)
+	signer, verifier, vkey, snapKey, freshRecovery, err := openLogKey(ctx, cfg, keys, size, recovery)
 	if err != nil {
 		return nil, err
 	}
 	v := &Vault{
 		hashImage: hashImagePDQ,
-		cfg:       cfg, state: newState(), keys: keys, objects: cfg.Objects, recovery: recovery,
+		cfg:       cfg, state: newState(), keys: keys, objects: cfg.Objects, recovery: recovery, freshRecovery: freshRecovery,
 		origin: verifier.Name(), vkey: vkey, verifier: verifier, signer: signer, logger: cfg.Logger,
 		head:     newStickyHead(cfg.KeyringDir, cfg.Objects),
 		refusals: &refusalBudget{window: cfg.RefusalWindow, burst: cfg.RefusalBurst, open: map[refusalKey]*refusalWindow{}},
@@ -361,7 +364,8 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
-	if size > 0 && v.head.stored == "" && head != nil {
+	noHeadInStore := size > 0 && v.head.stored == "" && head != nil
+	if noHeadInStore {
 		// Not one copy of the head in the object store, which every
 		// checkpoint writes there: a store that holds nothing at all is
 		// not this vault's (a mistyped --objects path, a bucket or disk
@@ -547,6 +551,14 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 		d := v.snaps.pending(snap.name, fmt.Errorf("a page failed its check during the start: %w", failed))
 		return &startPageFailure{discards: append(slices.Clone(discards[len(cfg.startDiscards):]), d)}
 	}
+	if noHeadInStore && !cfg.acceptRollback {
+		// Before anything is written to the store: a store without
+		// the vault's head must hold evidence the log recorded.
+		if err := v.holdsRecordedObjects(ctx, size, where, headObject(head.Size)); err != nil {
+			v.log.Close()
+			return nil, fmt.Errorf("refusing to start: %w", err)
+		}
+	}
 	if cfg.acceptRollback {
 		if err := v.acceptRollback(ctx, head); err != nil {
 			v.log.Close()
@@ -570,7 +582,9 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 	// The log key's recovery copy, on the record and replicated as every
 	// case key's is, so that a keyring folder lost with no backup loses
 	// no key. A failure costs that replica only, not the start.
-	if err := v.settleLogRecovery(ctx); err != nil {
+	if testHookOpenedAsBefore {
+		// As a release before 2026-12-06: no record, no replica.
+	} else if err := v.settleLogRecovery(ctx); err != nil {
 		v.logger.Error("the log key's recovery copy could not be settled; back the keyring folder up", "err", err)
 	}
 	if !cfg.skipKeyCheck {
@@ -735,9 +749,15 @@ func clearSpool(dir string) error {
 // snapshots' MAC derived from it. The unsealed key is zeroed before it
 // returns. A log key beside an empty log, or a public key that is not
 // the signing key's, refuses the start.
-func openLogKey(ctx context.Context, cfg Config, keys *Keyring, size uint64, recovery *age.X25519Recipient) (note.Signer, note.Verifier, string, snapshotKey, error) {
+//
+// freshRecovery is a recovery copy of the log key made now, from the
+// key itself, encrypted to recovery: what settleLogRecovery records and
+// writes where the log records none (a log opened before it was
+// recorded) or the recorded one is lost, so that no copy it records was
+// ever one it could not check.
+func openLogKey(ctx context.Context, cfg Config, keys *Keyring, size uint64, recovery *age.X25519Recipient) (note.Signer, note.Verifier, string, snapshotKey, []byte, error) {
 	if size == 0 && keys.hasLogKey() {
-		return nil, nil, "", snapshotKey{}, fmt.Errorf("the custody log is empty, but the keyring %s holds this vault's log key: the log store was lost or replaced. "+
+		return nil, nil, "", snapshotKey{}, nil, fmt.Errorf("the custody log is empty, but the keyring %s holds this vault's log key: the log store was lost or replaced. "+
 			"Restore the custody log from backup. An empty log with an existing log key is never a new vault "+
 			"(only if this vault never finished its first start may its keyring folder be removed to begin again)", cfg.KeyringDir)
 	}
@@ -745,30 +765,35 @@ func openLogKey(ctx context.Context, cfg Config, keys *Keyring, size uint64, rec
 		return note.GenerateKey(rand.Reader, "custos-"+randomHex(6))
 	})
 	if err != nil {
-		return nil, nil, "", snapshotKey{}, err
+		return nil, nil, "", snapshotKey{}, nil, err
 	}
 	signer, err := note.NewSigner(string(skey))
 	snapKey, kerr := deriveSnapshotKey(skey)
+	fresh, ferr := encryptRecovery(skey, recovery)
 	hsm.Zero(skey)
+	if ferr != nil {
+		return nil, nil, "", snapshotKey{}, nil, fmt.Errorf("a recovery copy of the log key: %w", ferr)
+	}
 	if kerr != nil {
-		return nil, nil, "", snapshotKey{}, fmt.Errorf("state snapshot key: %w", kerr)
+		return nil, nil, "", snapshotKey{}, nil, fmt.Errorf("state snapshot key: %w", kerr)
 	}
 	if err != nil {
-		return nil, nil, "", snapshotKey{}, fmt.Errorf("log signing key: %w", err)
+		return nil, nil, "", snapshotKey{}, nil, fmt.Errorf("log signing key: %w", err)
 	}
 	verifier, err := note.NewVerifier(vkey)
 	if err != nil {
-		return nil, nil, "", snapshotKey{}, fmt.Errorf("log verifier key: %w", err)
+		return nil, nil, "", snapshotKey{}, nil, fmt.Errorf("log verifier key: %w", err)
 	}
 	if err := sameKey(signer, verifier); err != nil {
-		return nil, nil, "", snapshotKey{}, fmt.Errorf("refusing to start: the log's public key (%s) is not the public half of its sealed signing key (%v): "+
+		return nil, nil, "", snapshotKey{}, nil, fmt.Errorf("refusing to start: the log's public key (%s) is not the public half of its sealed signing key (%v): "+
 			"the keyring was altered, or holds files of another vault; restore it from backup", filepath.Join(cfg.KeyringDir, "log.pub"), err)
 	}
-	return signer, verifier, vkey, snapKey, nil
+	return signer, verifier, vkey, snapKey, fresh, nil
 }
 
-// testHookOpenedAsBefore makes a new log's log.opened as a release
-// before 2026-12-06 wrote it, without the log key's recovery copy.
+// testHookOpenedAsBefore makes a start as a release before 2026-12-06
+// made it: a new log's log.opened without the log key's recovery copy,
+// and the copy neither recorded nor replicated.
 var testHookOpenedAsBefore bool
 
 // startRecord is what server.started records of a start before the

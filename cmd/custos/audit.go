@@ -296,8 +296,11 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		if errors.As(err, &rerr) {
 			var p *verify.Problem
 			if errors.As(rerr.err, &p) {
-				if advice := findings.rollbackAdvice(p.Checkpoint); advice != "" && p.Checkpoint > 0 {
-					p.Reason += advice
+				for _, g := range given {
+					if g.Size == p.Checkpoint && p.Checkpoint > 0 {
+						p.Reason += findings.rollbackAdvice(g.Checkpoint)
+						break
+					}
 				}
 			}
 			return fail(rerr.err)

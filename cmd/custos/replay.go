@@ -272,28 +272,33 @@ type ruleFindings struct {
 // rollbackSeen is a log.rollback.accepted event of the log.
 type rollbackSeen struct {
 	seq uint64
+	at  time.Time
 	vault.RollbackAccepted
 }
 
-// rollbackAdvice is what an audit that failed on a saved checkpoint of
-// size (a root the log does not have, at that size) adds where the log
-// records an accepted rollback to fewer events than that: the checkpoint
-// is of the history the rollback gave up. "" where none explains it.
-func (f *ruleFindings) rollbackAdvice(size uint64) string {
-	// The rollback that gave up the events the checkpoint commits to:
-	// it continued from fewer, and gave up at least as many (one whose
-	// head was missing gave up an unknown number). The last such, for a
-	// checkpoint a later fork gave up is not explained by an earlier.
+// rollbackAdvice is what an audit that failed on a saved checkpoint cp
+// (a root the log does not have at its size, or more events than the log
+// has) adds where the log records an accepted rollback that may explain
+// it: one that gave up cp itself (its lost head) says so; one whose
+// given-up events cp's size falls in (or whose head was missing) may,
+// if cp was saved before the rollback, which only its holder knows, so
+// the advice says when the rollback was and what to do either way. ""
+// where no rollback can explain it.
+func (f *ruleFindings) rollbackAdvice(cp *events.Checkpoint) string {
 	for i := len(f.rollbacks) - 1; i >= 0; i-- {
 		r := f.rollbacks[i]
-		if r.Size < size && (size <= r.LostSize || r.HeadMissing && r.LostSize == 0) {
-			what := fmt.Sprintf("events %d to %d", r.Size, r.LostSize-1)
-			if r.LostSize <= r.Size {
-				what = "an unknown number of events (the vault's head was missing)"
-			}
-			return fmt.Sprintf(". The log records, at event %d, an accepted rollback (custos admin accept-rollback): the vault continued from %d events and gave up %s, because %q. A checkpoint saved before it, of more than %d events, is of the history given up and cannot match: keep it, as the proof of what was lost, and save a new checkpoint to a new file (--save-checkpoint; docs/operations.md, \"Restoring\", step 4); if the rollback is not one the vault's operators told you of, follow the incident response below",
-				r.seq, r.Size, what, r.Reason, r.Size)
+		if r.Size >= cp.Size || !(cp.Size <= r.LostSize || r.HeadMissing && r.LostSize == 0) {
+			continue
 		}
+		what := fmt.Sprintf("events %d to %d", r.Size, r.LostSize-1)
+		if r.LostSize <= r.Size {
+			what = "an unknown number of events (the vault's head was missing)"
+		}
+		told := fmt.Sprintf(". The log records, at event %d (%s), an accepted rollback (custos admin accept-rollback): the vault continued from %d events and gave up %s, because %q", r.seq, r.at.UTC().Format(time.RFC3339), r.Size, what, r.Reason)
+		if r.LostSize == cp.Size && r.LostRoot == cp.Root.String() {
+			return told + ". The checkpoint given is the head that rollback gave up: keep it, as the proof of what was lost, and save a new checkpoint to a new file (--save-checkpoint; docs/operations.md, \"Restoring\", step 4); if the rollback is not one the vault's operators told you of, follow the incident response below"
+		}
+		return told + fmt.Sprintf(". If the checkpoint given was saved before %s, it is of the history that rollback gave up: keep it, as the proof of what was lost, and save a new checkpoint to a new file (docs/operations.md, \"Restoring\", step 4). If it was saved after, no rollback explains it: the log was rewritten since; follow the incident response below", r.at.UTC().Format(time.RFC3339))
 	}
 	return ""
 }
@@ -306,7 +311,7 @@ func (f *ruleFindings) check(ev *events.Event) {
 	if ev.Type == vault.TypeRollbackAccepted {
 		var d vault.RollbackAccepted
 		if ev.DecodeData(&d) == nil {
-			f.rollbacks = append(f.rollbacks, rollbackSeen{ev.Seq, d})
+			f.rollbacks = append(f.rollbacks, rollbackSeen{ev.Seq, ev.Timestamp(), d})
 		}
 	}
 	var rb *vault.RuleBroken
