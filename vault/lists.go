@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"path"
 	"sort"
 	"strings"
@@ -59,6 +60,12 @@ type CaseDetail struct {
 	// custodians), oldest first, for the second custodian to read before
 	// approving one.
 	Destructions []PendingDestruction `json:"destructions,omitempty"`
+	// VoidDestructions are, to custodians, the case's destruction
+	// requests that can no longer be approved though nobody decided them
+	// (a legal hold placed while they waited, their requester suspended
+	// or removed, or their expiry), each with why: so that a requester
+	// learns what became of one.
+	VoidDestructions []VoidDestruction `json:"void_destructions,omitempty"`
 	// Destruction, for a destroyed case, says who asked for it and
 	// under which order and why, who approved it and when, and whether
 	// its keys are gone yet, as the log's events record them.
@@ -106,6 +113,16 @@ type PendingDestruction struct {
 	Order   string    `json:"order"`
 	Reason  string    `json:"reason"`
 	Request string    `json:"request"`
+}
+
+// VoidDestruction is a destruction request of a case that can no longer
+// be approved though nobody decided it, and why.
+type VoidDestruction struct {
+	Request string    `json:"request"`
+	By      string    `json:"by"`
+	At      time.Time `json:"at"`
+	Order   string    `json:"order"`
+	Why     string    `json:"why"`
 }
 
 // ItemSummary is one item in a list.
@@ -269,6 +286,16 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 		}
 		sort.Slice(pending, func(i, j int) bool { return pending[i].Request < pending[j].Request })
 		d.Destructions = v.openDestructions(pending)
+		for _, r := range pending {
+			if err := v.destructionVoid(r.DestructionRequest); err != nil {
+				why := err.Error()
+				var rf *refusal
+				if errors.As(err, &rf) {
+					why = rf.reason // the refusal's reason, without a command to run
+				}
+				d.VoidDestructions = append(d.VoidDestructions, VoidDestruction{Request: r.Request, By: r.By, At: r.At, Order: r.Order, Why: why})
+			}
+		}
 	}
 	ids, err := v.state.caseItems(caseID)
 	if err != nil {

@@ -283,6 +283,20 @@ func TestVoidDestructionRequestIsNotApproved(t *testing.T) {
 		t.Fatal(err)
 	}
 	refusedApproval("asked before a hold since lifted", id, "a legal hold was placed on the case (event ")
+	// Its requester finds on the case what became of it.
+	d, err := v.ShowCase(ctx, c4, "V-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var voided *VoidDestruction
+	for i, r := range d.VoidDestructions {
+		if r.Request == id {
+			voided = &d.VoidDestructions[i]
+		}
+	}
+	if voided == nil || !strings.Contains(voided.Why, "a legal hold was placed on the case (event ") || voided.By != "c4" {
+		t.Fatalf("the case shows the voided request as %+v (%+v)", voided, d.VoidDestructions)
+	}
 	for _, e := range v.EndedRequests(c4) {
 		if e.Request == id && e.Outcome != OutcomeVoid {
 			t.Fatalf("the requester is told the request ended %q", e.Outcome)

@@ -84,7 +84,7 @@ func init() {
 			json: `{"cases":[{"case","title","items","held","destroyed","opened_at"}]}`, run: out(runCaseList)},
 		{name: "case show", args: "CASE", group: cs, who: "the case's investigators, custodians, auditors, and prosecutors with a package of the case",
 			summary: "a case's title, members, hold, retention, item count and size, and whether its packages need approval (who decided so, when and why)",
-			json:    `{"case","title","items","members","size","held","hold"?:{"by","at","reason","event"},"retention"?,"vault_retention","export_approval","export_policy"?:{"by","at","reason"?,"requested_by"?},"classification_votes","opened_by","opened_at","destroyed","destructions"?}`, run: out(runCaseShow)},
+			json:    `{"case","title","items","members","size","held","hold"?:{"by","at","reason","event"},"retention"?,"vault_retention","export_approval","export_policy"?:{"by","at","reason"?,"requested_by"?},"classification_votes","opened_by","opened_at","destroyed","destructions"?,"void_destructions"?}`, run: out(runCaseShow)},
 		{name: "case open", args: "CASE --title TEXT [--retention DURATION [--yes]]", group: cs, who: "investigator, analyst, custodian",
 			summary: "open a case with its own key; the opener is a member",
 			details: "--retention gives the case its own write-once period (10y, 3650d or 87600h); shorter than a year needs --yes, shorter than the vault's default is a custodian's decision, and never below the vault's floor.",

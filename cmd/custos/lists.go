@@ -139,6 +139,9 @@ func runCaseShow(args []string, stdout io.Writer) error {
 		lines = append(lines, fmt.Sprintf("destruction requested: %s by %s at %s under order %s, approvable until %s (custos case approve-destruction %s %s)",
 			r.Request, r.By, when(r.At), safeText(r.Order), when(r.Expires), d.Case, r.Request))
 	}
+	for _, r := range d.VoidDestructions {
+		lines = append(lines, fmt.Sprintf("destruction request %s by %s at %s under order %s can no longer be approved: %s", r.Request, r.By, when(r.At), safeText(r.Order), safeText(r.Why)))
+	}
 	return printResult(stdout, *asJSON, d, strings.Join(lines, "\n"))
 }
 
