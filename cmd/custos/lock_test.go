@@ -106,6 +106,21 @@ func TestAFolderWithoutAVaultIsNoNewVault(t *testing.T) {
 			}
 		})
 	}
+	// A vault's local-disk store that is missing is refused, not made.
+	{
+		data := filepath.Join(t.TempDir(), "data")
+		os.MkdirAll(filepath.Join(data, "keyring"), 0o700)
+		os.WriteFile(filepath.Join(data, "keyring", "log.key.sealed"), []byte("x"), 0o600)
+		mistyped := filepath.Join(data, "objekts")
+		err := run([]string{"server", "--listen", "127.0.0.1:0", "--data", data, "--log", "sqlite:" + filepath.Join(data, "custody.db"),
+			"--objects", "fs:" + mistyped, "--sealer", "tpm:/dev/null", "--recovery-recipient", rec}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "the folder does not exist, but --data") {
+			t.Errorf("a vault's object store mistyped: %v", err)
+		}
+		if _, err := os.Stat(mistyped); err == nil {
+			t.Error("the refused start made the mistyped folder")
+		}
+	}
 	for name, prepare := range map[string]func(data string){
 		// A container's first start on an empty log kept elsewhere
 		// makes the vault (a log with events beside no keyring is

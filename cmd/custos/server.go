@@ -125,10 +125,17 @@ func (f *serverFlags) requireVault(verb string) error {
 		// enrolled (deploy/one-server.md section 3).
 		return fmt.Errorf("%s: --data %s does not exist: check the path (mounted, not mistyped), or restore the folder from backup (docs/operations.md, \"Restoring\"). For a new vault, create it first, owned by the vault's user (install -d -m 0700 -o custos -g custos %s; deploy/one-server.md section 3)", verb, f.data, f.data)
 	}
+	keyring := filepath.Join(f.data, keyringDir)
+	if dir, ok := strings.CutPrefix(f.objURL, "fs:"); ok && vault.HasLogKey(keyring) {
+		// A vault's local-disk store exists from its first start on: one
+		// missing is mistyped or not mounted, and is not made here.
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s: --objects %s: the folder does not exist, but --data %s holds a vault, whose object store exists from its first start: check the path (mounted, not mistyped), or restore the store from backup (docs/operations.md, \"Restoring\")", verb, f.objURL, f.data)
+		}
+	}
 	if !strings.HasPrefix(f.logURL, "sqlite:") {
 		return nil
 	}
-	keyring := filepath.Join(f.data, keyringDir)
 	if vault.HasLogKey(keyring) {
 		return nil
 	}
