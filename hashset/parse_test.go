@@ -305,7 +305,7 @@ func TestShownTextWithHiddenCharactersIsRejected(t *testing.T) {
 	}{
 		"escape in a VICS series":          {vics("S1)\ncategory:   not-illegal\x1b[8m"), "vics", "series holds a control or invisible character (U+000A)"},
 		"right-to-left override in series": {vics("abc\u202Egpj.exe"), "vics", "series holds a control or invisible character (U+202E)"},
-		"zero-width joiner in series":      {vics("a\u200db"), "vics", "U+200D"},
+		"left-to-right isolate in series":  {vics("a\u2066b"), "vics", "U+2066"},
 		"escape in an ICSE series": {"MD5;SHA1;PhotoDNA;Image ID;Is distributed;Victim identified;Offender identified;Series name;Number of submissions;File Available;Media Type;Baseline\n" +
 			"900150983cd24fb0d6963f7d28e17f72;" + sha1 + ";;7;No;No;No;Series \x1b[31mred;1;No;Image;Yes\n" +
 			"e2fc714c4727ee9395f324cd2e7f331f;;;8;No;No;No;Plain;1;No;Image;Yes\n", "icse", "series holds a control or invisible character (U+001B)"},
@@ -322,6 +322,12 @@ func TestShownTextWithHiddenCharactersIsRejected(t *testing.T) {
 		if st.Rejected != 1 || len(es) != 1 || len(st.Problems) != 1 || !strings.Contains(st.Problems[0].Reason, c.says) {
 			t.Errorf("%s: %d kept, stats %+v; want one rejected saying %q", name, len(es), st, c.says)
 		}
+	}
+	// A series in Khmer, with the zero-width spaces its words are
+	// separated by, is kept.
+	var kept []Entry
+	if st, err := Parse(strings.NewReader(vics("\u179f\u17c1\u200b\u179a\u17b8")), "vics", func(e Entry) error { kept = append(kept, e); return nil }); err != nil || st.Rejected != 0 || len(kept) != 2 {
+		t.Errorf("a Khmer series: %d kept, %+v %v", len(kept), st, err)
 	}
 	// A file name from a seized device, right-to-left override and all,
 	// is kept: it is never shown.
