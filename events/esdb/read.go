@@ -31,37 +31,56 @@ func (s *Store) scan(ctx context.Context, stream string, from uint64, fn func(*e
 }
 
 // page reads up to count entries and reports how many it passed to fn.
+// The whole read runs as one call (Store.call): Close waits for it to
+// end, since the client's Close beside a read's Recv panics in the
+// client (a send on the channel Close closes). A read found closed
+// before it passed anything on is run again on a new client; one cut
+// after is not (fn would see its entries twice), and fails.
 func (s *Store) page(ctx context.Context, stream string, opts esdb.ReadStreamOptions, count uint64, fn func(*esdb.RecordedEvent) error) (uint64, error) {
-	var rs *esdb.ReadStream
-	err := s.call(func(c *esdb.Client) (err error) {
-		rs, err = c.ReadStream(ctx, stream, opts, count)
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("esdb: reading stream %q: %w", stream, err)
-	}
-	defer rs.Close()
 	var n uint64
-	for {
-		ev, err := rs.Recv()
-		switch {
-		case errors.Is(err, io.EOF):
-			return n, nil
-		case err != nil && isCode(err, esdb.ErrorCodeResourceNotFound):
-			return n, nil
-		case err != nil:
-			return n, fmt.Errorf("esdb: reading stream %q: %w", stream, err)
+	err := s.call(func(c *esdb.Client) error {
+		rs, err := c.ReadStream(ctx, stream, opts, count)
+		if err != nil {
+			return err
 		}
-		rec := ev.OriginalEvent()
-		if ev.Link != nil || rec == nil || rec.StreamID != stream {
-			return n, fmt.Errorf("esdb: stream %q holds a link to another stream: not a custody log", stream)
+		defer rs.Close()
+		for {
+			ev, err := rs.Recv()
+			switch {
+			case errors.Is(err, io.EOF):
+				return nil
+			case err != nil && isCode(err, esdb.ErrorCodeResourceNotFound):
+				return nil
+			case err != nil && n > 0:
+				// Not retried: the code is not passed on.
+				return fmt.Errorf("cut after %d entries: %v", n, err)
+			case err != nil:
+				return err
+			}
+			rec := ev.OriginalEvent()
+			if ev.Link != nil || rec == nil || rec.StreamID != stream {
+				return fmt.Errorf("stream %q holds a link to another stream: not a custody log", stream)
+			}
+			n++
+			if err := fn(rec); err != nil {
+				return fnError{err}
+			}
 		}
-		n++
-		if err := fn(rec); err != nil {
-			return n, err
-		}
+	})
+	var fe fnError
+	if errors.As(err, &fe) {
+		return n, fe.err
 	}
+	if err != nil {
+		return n, fmt.Errorf("esdb: reading stream %q: %w", stream, err)
+	}
+	return n, nil
 }
+
+// fnError carries an error of page's fn out of its call unchanged.
+type fnError struct{ err error }
+
+func (e fnError) Error() string { return e.err.Error() }
 
 // first decodes the stream's first entry, if any, with decode.
 func (s *Store) first(ctx context.Context, stream string, decode func(*esdb.RecordedEvent) error) (bool, error) {
