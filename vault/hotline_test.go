@@ -726,32 +726,9 @@ func TestVICSForwardNamesTheCategoriesAtItsPosition(t *testing.T) {
 	if _, err := v.Classify(ctx, h.a2, photo.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
 		t.Fatal(err)
 	}
-	done := h.alternateVotes(photo.ID)
-	exported := map[string]string{} // body's SHA-256 -> the category it names
-	forward := func() error {
-		list, err := v.ForwardReport(ctx, h.a1, rp, "partner", "hotline", "vics")
-		if err != nil {
-			return err
-		}
-		var doc VICSDocument
-		if err := json.Unmarshal(list.Body, &doc); err != nil {
-			t.Fatal(err)
-		}
-		exported[list.SHA256] = map[int]string{1: CategoryBaseline, 2: CategoryNational}[*doc.Value[0].Media[0].Category]
-		return nil
-	}
-	for i := 0; i < 100; i++ {
-		if err := forward(); err != nil && !errors.Is(err, ErrConflict) {
-			t.Fatal(err)
-		}
-	}
-	<-done
-	// Once the votes stop, a forward goes through: on a loaded machine
-	// every forward beside them may have met a vote and been refused.
-	if err := forward(); err != nil {
-		t.Fatalf("a forward after the votes: %v", err)
-	}
-	checkCategoriesAtPosition(t, v, TypeReportForwarded, exported, func(ev *events.Event) string {
+	h.exportBesideVotes(t, photo.ID, "forward", TypeReportForwarded, func() (*HashList, error) {
+		return v.ForwardReport(ctx, h.a1, rp, "partner", "hotline", "vics")
+	}, func(ev *events.Event) string {
 		var f ReportForwarded
 		ev.DecodeData(&f)
 		return f.SHA256
@@ -1603,30 +1580,9 @@ func TestACaseVICSListNamesTheCategoriesAtItsPosition(t *testing.T) {
 	if _, err := v.Classify(ctx, h.a2, photo.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
 		t.Fatal(err)
 	}
-	done := h.alternateVotes(photo.ID)
-	exported := map[string]string{} // body's SHA-256 -> the category it names
-	export := func() error {
-		list, err := v.ExportHashes(ctx, h.a1, "HL-1", "vics")
-		if err != nil {
-			return err
-		}
-		var doc VICSDocument
-		if err := json.Unmarshal(list.Body, &doc); err != nil {
-			t.Fatal(err)
-		}
-		exported[list.SHA256] = map[int]string{1: CategoryBaseline, 2: CategoryNational}[*doc.Value[0].Media[0].Category]
-		return nil
-	}
-	for i := 0; i < 100; i++ {
-		if err := export(); err != nil && !errors.Is(err, ErrConflict) {
-			t.Fatal(err)
-		}
-	}
-	<-done
-	if err := export(); err != nil {
-		t.Fatalf("an export after the votes: %v", err)
-	}
-	checkCategoriesAtPosition(t, v, TypeHashesExported, exported, func(ev *events.Event) string {
+	h.exportBesideVotes(t, photo.ID, "export", TypeHashesExported, func() (*HashList, error) {
+		return v.ExportHashes(ctx, h.a1, "HL-1", "vics")
+	}, func(ev *events.Event) string {
 		var x HashesExported
 		ev.DecodeData(&x)
 		return x.SHA256
@@ -1654,6 +1610,42 @@ func (h *hotline) alternateVotes(item string) <-chan struct{} {
 // checkCategoriesAtPosition fails unless each export of type typ whose
 // SHA-256 (sumOf) is in exported names the category of the last vote
 // before it in the log, and at least one was checked.
+// exportBesideVotes makes VICS lists of item with export (what, for
+// the messages: a forward, an export) while votes change its category,
+// a hundred times (a refusal for a vote ahead of it is expected), and
+// once more after the votes stop, which must go through; then each list
+// must name the category its event's position gave it (typ, sumOf:
+// the list's SHA-256 its event records).
+func (h *hotline) exportBesideVotes(t *testing.T, item, what, typ string, export func() (*HashList, error), sumOf func(*events.Event) string) {
+	t.Helper()
+	done := h.alternateVotes(item)
+	exported := map[string]string{} // body's SHA-256 -> the category it names
+	once := func() error {
+		list, err := export()
+		if err != nil {
+			return err
+		}
+		var doc VICSDocument
+		if err := json.Unmarshal(list.Body, &doc); err != nil {
+			t.Fatal(err)
+		}
+		exported[list.SHA256] = map[int]string{1: CategoryBaseline, 2: CategoryNational}[*doc.Value[0].Media[0].Category]
+		return nil
+	}
+	for i := 0; i < 100; i++ {
+		if err := once(); err != nil && !errors.Is(err, ErrConflict) {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	// Once the votes stop, it goes through: on a loaded machine every
+	// one beside them may have met a vote and been refused.
+	if err := once(); err != nil {
+		t.Fatalf("a %s after the votes: %v", what, err)
+	}
+	checkCategoriesAtPosition(t, h.v, typ, exported, sumOf)
+}
+
 func checkCategoriesAtPosition(t *testing.T, v *Vault, typ string, exported map[string]string, sumOf func(*events.Event) string) {
 	t.Helper()
 	last, checked := "", 0
