@@ -166,11 +166,20 @@ func notThisVaultsStore(ctx context.Context, store objects.Store, size uint64, h
 			return fmt.Errorf("reading the object store: %w", err)
 		}
 	}
-	return fmt.Errorf("%w: the custody log holds %d events, and the vault writes its newest checkpoint (head/), every deposit's ciphertext (ev/) and copies of its keys there, yet the store holds none of them. "+
-		"The object store given (--objects) is not the vault's: a mistyped path or bucket, a disk or share not mounted, or another server's. Check --objects and start again; "+
-		"if the store is the right one and was emptied, restore it from backup (docs/operations.md, \"Restoring\"). "+
+	return notTheVaultsStore(fmt.Sprintf("the custody log holds %d events, and the vault writes its newest checkpoint (head/), every deposit's ciphertext (ev/) and copies of its keys there, yet the store holds none of them", size), headFile, headName)
+}
+
+// notTheVaultsStore is a start's refusal of an object store that is not
+// the vault's (ErrEmptyObjectStore), for what (what the store lacks),
+// with what to do: check --objects, restore the store, or, where its
+// contents are lost for good, copy the keyring's head (headFile) into it
+// under headName.
+func notTheVaultsStore(what, headFile, headName string) error {
+	return fmt.Errorf("%w: %s. "+
+		"The object store given (--objects) is not the vault's: a mistyped path or bucket, a disk or share not mounted, or another vault's. Check --objects and start again; "+
+		"if the store is the right one and lost them, restore it from backup (docs/operations.md, \"Restoring\"). "+
 		"Only if its contents are lost for good, and the vault is to go on without them, copy %s into it as %s: custos audit scrub then lists every item whose object is missing",
-		ErrEmptyObjectStore, size, headFile, headName)
+		ErrEmptyObjectStore, what, headFile, headName)
 }
 
 // holdsRecordedObjects returns ErrEmptyObjectStore, with what to do, if
@@ -210,11 +219,7 @@ func (v *Vault) holdsRecordedObjects(ctx context.Context, size uint64, headFile,
 	if checked == 0 {
 		return nil // nothing recorded to look for
 	}
-	return fmt.Errorf("%w: it holds no head of the vault's, and none of the %d first evidence objects the custody log records that it looked for. "+
-		"The object store given (--objects) is not the vault's: a mistyped path or bucket, a disk or share not mounted, or another vault's. Check --objects and start again; "+
-		"if the store is the right one and lost them, restore it from backup (docs/operations.md, \"Restoring\"). "+
-		"Only if its contents are lost for good, and the vault is to go on without them, copy %s into it as %s: custos audit scrub then lists every item whose object is missing",
-		ErrEmptyObjectStore, checked, headFile, headName)
+	return notTheVaultsStore(fmt.Sprintf("it holds no head of the vault's, and none of the %d first evidence objects the custody log records that it looked for", checked), headFile, headName)
 }
 
 // load returns the largest head found in either place (nil if none),

@@ -587,12 +587,16 @@ func TestAnEmptyObjectStoreIsNotTheVaults(t *testing.T) {
 	if err := os.Rename(objectsDir+".real", objectsDir); err != nil {
 		t.Fatal(err)
 	}
-	v, st, err = openSnapshotVault(t, dir, logger, rec.Recipient().String(), 50)
-	if err != nil {
-		t.Fatalf("the vault's own store: %v", err)
+	starts := func(what string) {
+		t.Helper()
+		v, st, err := openSnapshotVault(t, dir, logger, rec.Recipient().String(), 50)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		v.Close()
+		st.Close()
 	}
-	v.Close()
-	st.Close()
+	starts("the vault's own store")
 
 	// A store emptied for good: the head copied in as the refusal says.
 	os.RemoveAll(objectsDir)
@@ -610,12 +614,7 @@ func TestAnEmptyObjectStoreIsNotTheVaults(t *testing.T) {
 	if _, err := objs.Put(context.Background(), name[1], bytes.NewReader(b), objects.PutOptions{Unlocked: true}); err != nil {
 		t.Fatal(err)
 	}
-	v, st, err = openSnapshotVault(t, dir, logger, rec.Recipient().String(), 50)
-	if err != nil {
-		t.Fatalf("with the head copied in as named: %v", err)
-	}
-	v.Close()
-	st.Close()
+	starts("with the head copied in as named")
 }
 
 // countObjects counts the objects of the fs store in dir.
