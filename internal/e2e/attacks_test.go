@@ -506,7 +506,12 @@ func TestLostOrShortenedLogIsRefused(t *testing.T) {
 	}
 	// With no newer copy anywhere, the operator accepts the loss on the
 	// record; the vault then continues from the old copy.
-	acc := s.run("", work, "custos", "admin", "accept-rollback", "--dev", "--data", s.data, "--reason", "the only backup left", "--json")
+	// The auditors' checkpoint, typed as the operator would: a restored
+	// log it extends proves no loss; the old copy's is not extended.
+	if r := s.run("", work, "custos", "admin", "accept-rollback", "--dev", "--data", s.data, "--reason", "x", "--checkpoint", filepath.Join(work, "missing.checkpoint")); r.code == 0 || !strings.Contains(r.stderr, "--checkpoint") {
+		t.Fatalf("accept-rollback with a missing checkpoint file: %d %s", r.code, r.stderr)
+	}
+	acc := s.run("", work, "custos", "admin", "accept-rollback", "--dev", "--data", s.data, "--reason", "the only backup left", "--checkpoint", auditorsCheckpoint, "--json")
 	if acc.code != 0 || !strings.Contains(acc.stdout, `"lost_size"`) {
 		t.Fatalf("accept-rollback: %d %s %s", acc.code, acc.stdout, acc.stderr)
 	}
