@@ -1607,9 +1607,6 @@ func (h *hotline) alternateVotes(item string) <-chan struct{} {
 	return done
 }
 
-// checkCategoriesAtPosition fails unless each export of type typ whose
-// SHA-256 (sumOf) is in exported names the category of the last vote
-// before it in the log, and at least one was checked.
 // exportBesideVotes makes VICS lists of item with export (what, for
 // the messages: a forward, an export) while votes change its category,
 // a hundred times (a refusal for a vote ahead of it is expected), and
@@ -1646,6 +1643,9 @@ func (h *hotline) exportBesideVotes(t *testing.T, item, what, typ string, export
 	checkCategoriesAtPosition(t, h.v, typ, exported, sumOf)
 }
 
+// checkCategoriesAtPosition fails unless each export of type typ whose
+// SHA-256 (sumOf) is in exported names the category of the last vote
+// before it in the log, and at least one was checked.
 func checkCategoriesAtPosition(t *testing.T, v *Vault, typ string, exported map[string]string, sumOf func(*events.Event) string) {
 	t.Helper()
 	last, checked := "", 0
