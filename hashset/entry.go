@@ -75,7 +75,8 @@ const maxField = 4096
 // category, series and PhotoDNA, valid UTF-8 without a control, format
 // or other hidden character, printable.Hidden, which could move, hide or
 // forge what a terminal or a page shows beside them; a series may hold
-// the zero-width space, non-joiner and joiner its script needs) and hands
+// the zero-width space, non-joiner and joiner its script needs between
+// two letters, printable.Needed) and hands
 // it to fn,
 // or rejects it at line. The file name, which no one is shown, is kept as
 // the set gives it: names from seized devices hold anything.
@@ -95,19 +96,16 @@ func (s *ParseStats) accept(line int, e Entry, fn func(Entry) error) error {
 			s.reject(line, "%s is not valid UTF-8", f.name)
 			return nil
 		}
-		hidden := printable.Hidden
-		if f.name == "series" {
+		for i, r := range f.v {
 			// A series is a name in people's own script: the zero-width
 			// space, non-joiner and joiner that Khmer, Thai or Indic text
-			// needs are kept (a terminal is shown them escaped); every
-			// other hidden character, the direction overrides first, is
-			// refused.
-			hidden = func(r rune) bool { return r != '\u200b' && r != '\u200c' && r != '\u200d' && printable.Hidden(r) }
-		}
-		if i := strings.IndexFunc(f.v, hidden); i >= 0 {
-			r, _ := utf8.DecodeRuneInString(f.v[i:])
-			s.reject(line, "%s holds a control or invisible character (U+%04X), which could change what is shown beside it", f.name, r)
-			return nil
+			// needs between two letters are kept (printable.Needed; a
+			// terminal is shown them escaped); every other hidden
+			// character, the direction overrides first, is refused.
+			if printable.Hidden(r) && !(f.name == "series" && printable.Joiner(r) && printable.Needed(f.v, i)) {
+				s.reject(line, "%s holds a control or invisible character (U+%04X), which could change what is shown beside it", f.name, r)
+				return nil
+			}
 		}
 	}
 	s.Imported++

@@ -306,6 +306,7 @@ func TestShownTextWithHiddenCharactersIsRejected(t *testing.T) {
 		"escape in a VICS series":          {vics("S1)\ncategory:   not-illegal\x1b[8m"), "vics", "series holds a control or invisible character (U+000A)"},
 		"right-to-left override in series": {vics("abc\u202Egpj.exe"), "vics", "series holds a control or invisible character (U+202E)"},
 		"left-to-right isolate in series":  {vics("a\u2066b"), "vics", "U+2066"},
+		"zero-width space ending a series": {vics("Series 7\u200b"), "vics", "U+200B"},
 		"escape in an ICSE series": {"MD5;SHA1;PhotoDNA;Image ID;Is distributed;Victim identified;Offender identified;Series name;Number of submissions;File Available;Media Type;Baseline\n" +
 			"900150983cd24fb0d6963f7d28e17f72;" + sha1 + ";;7;No;No;No;Series \x1b[31mred;1;No;Image;Yes\n" +
 			"e2fc714c4727ee9395f324cd2e7f331f;;;8;No;No;No;Plain;1;No;Image;Yes\n", "icse", "series holds a control or invisible character (U+001B)"},

@@ -195,7 +195,9 @@ func unwrapPathError(err error) error {
 
 // extractName returns the base of a deposited name, or why it cannot be
 // used. Names are refused here, before any file system sees them, when
-// they are empty, "." or "..", not UTF-8, or names that some common file
+// they are empty, "." or "..", not UTF-8, not in the one form the vault
+// records (printable.Escape), hold a character a person would not see
+// as itself (concealing), or are names that some common file
 // system silently changes or opens as a device instead of refusing:
 // Windows device names (CON, PRN, AUX, NUL, COM0-9, LPT0-9, with or
 // without an extension) and names ending in a dot or a space. Names with
@@ -225,8 +227,11 @@ func extractName(deposited string) (string, string) {
 		if strings.ContainsRune(raw, filepath.Separator) || raw == "." || raw == ".." {
 			return "", "an escaped byte is a path separator here"
 		}
-		if strings.ContainsFunc(raw, printable.Hidden) || printable.Escape(b) != part {
-			return "", "the name holds control or invisible characters, or escapes that spell characters"
+		if printable.Escape(b) != part {
+			return "", "the name has escapes that spell characters shown as they are"
+		}
+		if concealing(raw) {
+			return "", "the name holds a control or invisible character, or is blank (the manifest and report show it escaped)"
 		}
 		if windowsDevice(raw) {
 			return "", "the name is a Windows device name"
@@ -234,6 +239,20 @@ func extractName(deposited string) (string, string) {
 		parts = append(parts, raw)
 	}
 	return filepath.Join(parts...), ""
+}
+
+// concealing reports whether a name's bytes hold a character a person
+// would not see there (printable.Conceals: a control, a separator, an
+// override, a joiner out of place) or show as blank: the vault records
+// such a name with those characters escaped, and a file named with them
+// on the reader's disk could pass for another.
+func concealing(raw string) bool {
+	for i := range raw {
+		if printable.Conceals(raw, i) {
+			return true
+		}
+	}
+	return printable.Blank(raw)
 }
 
 func windowsDevice(name string) bool {

@@ -237,9 +237,12 @@ func checkPersonName(name string) error {
 // checkText accepts free text of at most max bytes that a person will
 // read: valid UTF-8 with no control characters (newlines and tabs are
 // allowed when multiline), no line or paragraph separators (Unicode Zl,
-// Zp), no default-ignorable or otherwise invisible code points (see
-// invisible), and, unless empty and not required, at least one visible
-// character: a text that shows as blank on screen is refused.
+// Zp), no invisible code points (printable.Invisible: default-ignorable
+// and format characters, fillers, private-use, unassigned) except the
+// joiners and variation selectors writing needs where they stand
+// (printable.Needed: U+200B between two Khmer words, U+200D in 👨‍👩‍👧,
+// U+FE0F in ❤️), and, unless empty and not required, at least one
+// visible character: a text that shows as blank on screen is refused.
 func checkText(field, s string, max int, required, multiline bool) error {
 	if required && strings.TrimSpace(s) == "" {
 		return badInput("%s is required", field)
@@ -250,53 +253,43 @@ func checkText(field, s string, max int, required, multiline bool) error {
 	if !utf8.ValidString(s) {
 		return badInput("%s is not valid UTF-8", field)
 	}
-	visible := false
-	for _, r := range s {
+	for i, r := range s {
 		switch {
 		case multiline && (r == '\n' || r == '\t'):
 		case unicode.IsControl(r):
 			return badInput("%s contains a control character (U+%04X)", field, r)
 		case unicode.In(r, unicode.Zl, unicode.Zp):
 			return badInput("%s contains a line or paragraph separator (U+%04X)", field, r)
-		case invisible(r):
+		case (printable.Joiner(r) || printable.Selector(r)) && !printable.Needed(s, i):
+			// Writing needs these between or after visible characters;
+			// anywhere else they only hide that two texts differ.
+			return badInput("%s contains an invisible character (U+%04X) where no writing needs it: a joiner stands between two visible characters, a variation selector right after one", field, r)
+		case printable.Invisible(r) && !printable.Needed(s, i):
 			// Format characters such as U+202E (right-to-left override)
 			// can make a file name read as something it is not; fillers
 			// such as U+3164 show as nothing at all.
 			return badInput("%s contains an invisible character (U+%04X)", field, r)
-		case !unicode.IsSpace(r) && !unicode.Is(unicode.Mn, r):
-			visible = true
 		}
 	}
-	if s != "" && !visible {
+	if s != "" && printable.Blank(s) {
 		return badInput("%s shows as blank: it has no visible character", field)
 	}
 	return nil
 }
 
-// invisible reports whether r is a code point that shows as nothing, or
-// is not a character at all: Unicode Default_Ignorable_Code_Point (format
-// characters Cf, Other_Default_Ignorable_Code_Point such as the Hangul
-// fillers U+115F, U+1160, U+3164, U+FFA0 and U+034F, variation selectors,
-// the U+E0000 block), the blank Braille pattern U+2800, private-use,
-// surrogate and unassigned code points. Spaces (Zs) are not invisible
-// here; checkText refuses a text made of nothing else.
-func invisible(r rune) bool {
-	if unicode.Is(unicode.Zs, r) {
-		return false
-	}
-	return !unicode.IsGraphic(r) || r == '\u2800' ||
-		unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
-}
-
 // checkFileName accepts an evidence item's name as the depositor's
-// machine called it: a file name, or a path relative to a deposited
-// folder (components separated by '/'), at most 1024 bytes. Each
-// component is at most 255 bytes of visible text (checkText), not "." or
-// "..", without '\\' except in the escapes \xHH (two lowercase hex
-// digits, 80 to ff) that stand for the bytes of a name that are not
-// UTF-8 (old Windows media in Latin-1), so that the exact bytes can be
-// restored (UnescapeName). The name is metadata only; nothing is ever
-// written under it on the server.
+// machine called it, in its recorded form (EscapeName): a file name, or
+// a path relative to a deposited folder (components separated by '/'),
+// at most 1024 bytes. Each component is at most 255 bytes of visible
+// text (checkText), not "." or "..", without '\\' except in the escapes
+// \xHH (two lowercase hex digits) that stand for the bytes a name cannot
+// show as they are: bytes that are not UTF-8 (old Windows media in
+// Latin-1), '\\' itself, and characters that would not be seen (a
+// newline, a right-to-left override, a zero-width space out of place, a
+// component that is all blank), so that the exact bytes can be restored
+// (UnescapeName). A name is accepted only in the one form EscapeName
+// gives its bytes. The name is metadata only; nothing is ever written
+// under it on the server.
 func checkFileName(name string) error {
 	if len(name) > 1024 {
 		return badInput("file name of %d bytes; the limit is 1024", len(name))
@@ -309,7 +302,7 @@ func checkFileName(name string) error {
 			if part == "" {
 				return badInput("file name %q has an empty path component (a leading, trailing or doubled '/')", truncate(name))
 			}
-			return err
+			return fmt.Errorf("%w (a name holds such a character as the \\xHH escapes of its bytes, as custos deposit writes it)", err)
 		}
 		if part == "." || part == ".." {
 			return badInput("file name %q must not contain . or .. components", truncate(name))
@@ -318,9 +311,9 @@ func checkFileName(name string) error {
 			return badInput("file name %q: %v", truncate(name), err)
 		}
 		if EscapeName(UnescapeName(part)) != part {
-			// Escapes that spell valid UTF-8 would carry, once restored,
-			// characters the checks above refuse when written plainly.
-			return badInput("file name %q: escapes stand only for bytes that are not UTF-8; write other characters as they are", truncate(name))
+			// One name, one recorded form: escapes that spell characters
+			// shown as they are would make two names of one.
+			return badInput("file name %q: an escape \\xHH stands only for a byte a name cannot show as it is (not UTF-8, '\\', or part of a control or invisible character); write other characters as they are", truncate(name))
 		}
 	}
 	return nil
@@ -330,16 +323,16 @@ func checkFileName(name string) error {
 // (checkFileName), so that a client can tell before it uploads.
 func CheckItemName(name string) error { return checkFileName(name) }
 
-// checkEscapes allows '\\' only in canonical \xHH escapes of bytes that
-// are not UTF-8 on their own (80 to ff, lowercase hex), and \x5c for a
-// backslash itself.
+// checkEscapes allows '\\' only in escapes \xHH (lowercase hex);
+// checkFileName then checks that each stands for a byte that must be
+// escaped.
 func checkEscapes(s string) error {
 	for i := 0; i < len(s); i++ {
 		if s[i] != '\\' {
 			continue
 		}
-		if i+4 > len(s) || s[i+1] != 'x' || !isLowerHex(s[i+2]) || !isLowerHex(s[i+3]) || s[i+2] < '8' && s[i+2:i+4] != "5c" {
-			return errors.New(`'\\' is allowed only in \xHH escapes of bytes 80 to ff, and \x5c for '\\' itself (lowercase hex)`)
+		if i+4 > len(s) || s[i+1] != 'x' || !isLowerHex(s[i+2]) || !isLowerHex(s[i+3]) {
+			return errors.New(`'\\' is allowed only in \xHH escapes (two lowercase hex digits), and written \x5c itself`)
 		}
 		i += 3
 	}
@@ -349,7 +342,8 @@ func checkEscapes(s string) error {
 func isLowerHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
 
 // EscapeName turns a file name's bytes into an item name
-// (printable.Escape): bytes that are not UTF-8, and '\\', as \xHH.
+// (printable.Escape): bytes that are not UTF-8, '\\', and the bytes of
+// characters that would not be seen as themselves, as \xHH.
 func EscapeName(b []byte) string { return printable.Escape(b) }
 
 // UnescapeName returns the bytes an item name stands for (see

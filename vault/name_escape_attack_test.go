@@ -1,31 +1,67 @@
 package vault
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
-// TestFileNameEscapesOnlyForNonUTF8: an escape stands for a byte that is
-// not UTF-8 in its place. A run of escapes that spells valid UTF-8 (here a
-// right-to-left override, the C1 control CSI, a zero-width space and a
-// plain é) would carry, once unescaped (custos-verify --extract, anyone
-// reading the name's bytes), exactly the characters checkText refuses
-// when they are written directly, and makes look-alike names (café and
-// caf\xc3\xa9) that are distinct items but the same file on disk. Only
-// the canonical form, EscapeName(UnescapeName(name)) == name, is safe.
-func TestFileNameEscapesOnlyForNonUTF8(t *testing.T) {
+// TestFileNameEscapesCanonical: a name is accepted only in the one form
+// EscapeName gives its bytes. An escape that spells a character shown as
+// it is (a plain é, a zero-width space between two Khmer words) makes a
+// look-alike of another name (café and caf\xc3\xa9 would be distinct
+// items but the same file on disk), and a character that would not be
+// seen, written plainly (a right-to-left override, a C1 control), makes
+// a name read as another; both are refused. The same characters escaped
+// are the recorded form of a seized file's name, and are accepted.
+func TestFileNameEscapesCanonical(t *testing.T) {
 	for _, name := range []string{
-		`invoice\xe2\x80\xaefdp.exe`, // U+202E, refused when written directly
-		`x\xc2\x9b2J.txt`,            // U+009B (CSI), a C1 control
-		`a\xe2\x80\x8bb.jpg`,         // U+200B zero-width space
-		`caf\xc3\xa9.txt`,            // "café.txt" in disguise
-		`DCIM/\xc2\x85/x.jpg`,        // U+0085 (NEL) as a whole folder name
+		`caf\xc3\xa9.txt`,      // "café.txt" in disguise
+		`a\x41.txt`,            // "aA.txt"
+		`a\xe2\x80\x8bb.jpg`,   // a zero-width space between two letters is written as it is
+		`\x2e\x2e`,             // ".." spelt in escapes
+		`a\x2fb`,               // a '/' inside one component
+		"invoice\u202efdp.exe", // an override written plainly
+		"x\u009b2J.txt",        // a C1 control written plainly
+		"a\u200b",              // a zero-width space out of place, written plainly
+		`\x20a`,                // a space that is shown as it is
 	} {
 		if err := checkFileName(name); err == nil {
 			t.Errorf("checkFileName(%q) accepted; unescaped it is %q", name, UnescapeName(name))
 		}
 	}
-	// Bytes that are not UTF-8 stay accepted.
-	for _, name := range []string{`caf\xe9.txt`, `\xff\xfe`, `a\x5cb`} {
-		if err := checkFileName(name); err != nil {
-			t.Errorf("checkFileName(%q): %v", name, err)
+	for raw, want := range map[string]string{
+		"invoice\u202efdp.exe": `invoice\xe2\x80\xaefdp.exe`,
+		"x\u009b2J.txt":        `x\xc2\x9b2J.txt`,
+		"DCIM/\u0085/x.jpg":    `DCIM/\xc2\x85/x.jpg`,
+		"line\nbreak.txt":      `line\x0abreak.txt`,
+		"caf\xe9.txt":          `caf\xe9.txt`,
+		"\xff\xfe":             `\xff\xfe`,
+		`a\b`:                  `a\x5cb`,
+		" ":                    `\x20`,
+		"DCIM/\u3000/x.jpg":    `DCIM/\xe3\x80\x80/x.jpg`,
+		"a\u200b":              `a\xe2\x80\x8b`,
+		"❤️.jpg":               "❤️.jpg",
+		"👨‍👩‍👧.jpg":            "👨‍👩‍👧.jpg",
+		"ខ្ញុំ\u200bស្រលាញ់.jpg": "ខ្ញុំ\u200bស្រលាញ់.jpg",
+		"می\u200cخواهم.txt":      "می\u200cخواهم.txt",
+		"\ufe0f.jpg":             `\xef\xb8\x8f.jpg`,
+	} {
+		got := EscapeName([]byte(raw))
+		if got != want {
+			t.Errorf("EscapeName(%+q) = %+q, want %+q", raw, got, want)
+			continue
 		}
+		if err := checkFileName(got); err != nil {
+			t.Errorf("checkFileName(%+q) (of %+q): %v", got, raw, err)
+		}
+		if back := string(UnescapeName(got)); back != raw {
+			t.Errorf("UnescapeName(%+q) = %+q, want %+q", got, back, raw)
+		}
+	}
+	// A client that sends a hidden character plainly is told how the
+	// vault records it.
+	err := checkFileName("invoice\u202efdp.exe")
+	if err == nil || !strings.Contains(err.Error(), `\xHH`) {
+		t.Errorf("a plain override: %v, want a message naming the escapes", err)
 	}
 }

@@ -25,8 +25,16 @@ func TestInvisibleAndSeparatorsRefused(t *testing.T) {
 		"grapheme joiner":        "a\u034Fb",
 		"Mongolian selector":     "a\u180Bb",
 		"Mongolian separator":    "a\u180Eb",
-		"variation selector":     "a\uFE0Fb",
-		"variation selector 17":  "a\U000E0100b",
+		"a selector first":       "\uFE0Fb",
+		"a selector after space": "a \uFE0F",
+		"two selectors":          "\u2764\uFE0F\uFE0F",
+		"selector 17 alone":      "\U000E0100",
+		"zero-width space first": "\u200bword",
+		"zero-width space last":  "word\u200b",
+		"two zero-width spaces":  "a\u200b\u200bb",
+		"joiner after a space":   "a \u200db",
+		"non-joiner alone":       "\u200c",
+		"joiner before a line":   "a\u200d\nb",
 		"tag character":          "a\U000E0041b",
 		"language tag":           "a\U000E0001b",
 		"braille blank":          "\u2800",
@@ -54,7 +62,13 @@ func TestInvisibleAndSeparatorsRefused(t *testing.T) {
 			t.Errorf("file name %s (%+q) accepted", what, s)
 		}
 	}
-	for _, s := range []string{"Live-streamed abuse, Phnom Penh", "ឯកសារ 0001.jpg", "Café résumé", "日本語 ファイル", "a b", "e\u0301"} {
+	// Writing in Khmer, Persian or Hindi, and emoji, need joiners and
+	// variation selectors where they stand: a zero-width space between
+	// two Khmer words, a non-joiner inside a Persian word, a joiner in a
+	// family emoji or a Devanagari half form, U+FE0F after ❤ and in a
+	// keycap, an ideographic variation selector after a Han character.
+	for _, s := range []string{"Live-streamed abuse, Phnom Penh", "ឯកសារ 0001.jpg", "Café résumé", "日本語 ファイル", "a b", "e\u0301",
+		"ខ្ញុំ\u200bស្រលាញ់\u200bអ្នក", "می\u200cخواهم", "👨\u200d👩\u200d👧", "क्\u200dष", "I \u2764\uFE0F you", "\u2764\uFE0F\u200d🔥", "1\uFE0F\u20E3", "葛\U000E0100城"} {
 		if err := checkText("title", s, 1024, true, false); err != nil {
 			t.Errorf("%q refused: %v", s, err)
 		}

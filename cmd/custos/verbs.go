@@ -22,7 +22,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unicode"
 
 	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/internal/inputfile"
@@ -31,6 +30,7 @@ import (
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/text/unicode/norm"
 )
 
 func runCaseOpen(args []string, stdout io.Writer) error {
@@ -459,13 +459,13 @@ func depositedBefore(c *client, caseID string, u upload) (string, error) {
 }
 
 // displayName shows an item name so that look-alikes can be told apart:
-// a name with combining marks (NFD) is shown with its code points
-// escaped.
+// a name that is not in Unicode Normalization Form C (café written as e
+// and a combining accent, marks in another order) is shown with its
+// code points escaped; a name in NFC, combining marks and all (Khmer,
+// Thai, Devanagari), is shown as it is written (shownPath).
 func displayName(name string) string {
-	for _, r := range name {
-		if unicode.Is(unicode.Mn, r) {
-			return strconv.QuoteToASCII(name)
-		}
+	if !norm.NFC.IsNormalString(name) {
+		return strconv.QuoteToASCII(name)
 	}
 	return shownPath(name)
 }

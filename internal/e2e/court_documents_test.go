@@ -103,17 +103,31 @@ func TestCourtDocuments(t *testing.T) {
 	os.MkdirAll(filepath.Join(dump, "DCIM"), 0o755)
 	os.WriteFile(filepath.Join(dump, "DCIM", "ស្រីពៅ.jpg"), []byte("khmer name"), 0o644)
 	os.WriteFile(filepath.Join(dump, "caf\xe9.txt"), []byte("a name that is not UTF-8"), 0o644)
-	s.ok("investigator", work, "deposit", "--case", caseID, "--source", "seized phone, exhibit 4", dump)
-	// A name that a right-to-left override would make read as another
-	// is refused at the door; reports show what is recorded escaped.
-	os.WriteFile(filepath.Join(work, "invoice\u202egpj.exe"), []byte("rtl override"), 0o644)
-	s.refused("investigator", work, "invisible character", "deposit", "--case", caseID, "invoice\u202egpj.exe")
+	// Phones name files with emoji; a name that a right-to-left override
+	// makes read as another is kept too, recorded with the override
+	// escaped: nothing of the seized folder is left behind.
+	os.WriteFile(filepath.Join(dump, "\u2764\ufe0f\u200d\U0001f525.jpg"), []byte("an emoji name"), 0o644)
+	os.WriteFile(filepath.Join(dump, "invoice\u202egpj.exe"), []byte("rtl override"), 0o644)
+	if out := s.ok("investigator", work, "deposit", "--case", caseID, "--source", "seized phone, exhibit 4", dump).stdout; !strings.Contains(out, "4 items deposited, 0 already there, 0 skipped") || strings.Contains(out, "\u202e") || !strings.Contains(out, "DCIM/ស្រីពៅ.jpg") {
+		t.Fatalf("the seized folder was not deposited whole, or its names reach the terminal raw:\n%s", out)
+	}
 	os.WriteFile(filepath.Join(work, "ledger.csv"), []byte("payments"), 0o644)
 	acq := sha256sum(t, s, work, "ledger.csv")
-	s.ok("investigator", work, "deposit", "--case", caseID, "--expect-sha256", acq, "--note", "ledger of payments\nEvent 1 FORGED", "ledger.csv")
+	// A Khmer note holds zero-width spaces between its words.
+	s.ok("investigator", work, "deposit", "--case", caseID, "--expect-sha256", acq, "--note", "ledger of payments\nEvent 1 FORGED\nបញ្ជី\u200bការ\u200bបង់\u200bប្រាក់", "ledger.csv")
+	s.refused("investigator", work, "invisible character", "deposit", "--case", caseID, "--note", "a hidden\u202e turn", "ledger.csv")
 	items := s.ok("investigator", work, "item", "list", "--case", caseID, "--json").json(t)["items"].([]any)
-	if len(items) != 3 {
+	if len(items) != 5 {
 		t.Fatalf("items %v", items)
+	}
+	names := map[string]bool{}
+	for _, it := range items {
+		names[it.(map[string]any)["name"].(string)] = true
+	}
+	for _, want := range []string{`invoice\xe2\x80\xaegpj.exe`, "\u2764\ufe0f\u200d\U0001f525.jpg", `caf\xe9.txt`} {
+		if !names[want] {
+			t.Errorf("no item is named %+q: %v", want, names)
+		}
 	}
 	first := items[0].(map[string]any)["id"].(string)
 	s.ok("investigator", work, "get", first, "--purpose", "classify the photograph", "-o", filepath.Join(work, "seen.bin"))
@@ -140,6 +154,24 @@ func TestCourtDocuments(t *testing.T) {
 			t.Fatalf("custos-verify %s: %s%s", c.tar, r.stdout, r.stderr)
 		}
 	}
+	// The prosecution extracts every file under the name it was seized
+	// with, but the override's: that one gets its archive name, and the
+	// report says why, so that no file on the prosecutor's disk passes
+	// for another.
+	if r := s.run("", work, "custos-verify", "pros.tar", "--key", logKey, "--identity", "p.key", "--extract", "seized"); r.code != 0 || !strings.Contains(r.stderr, `the item named invoice\xe2\x80\xaegpj.exe extracted as`) || !strings.Contains(r.stderr, "invisible character") {
+		t.Fatalf("custos-verify --extract: %d %s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, name := range []string{"\u2764\ufe0f\u200d\U0001f525.jpg", filepath.Join("DCIM", "ស្រីពៅ.jpg"), "caf\xe9.txt"} {
+		if _, err := os.Stat(filepath.Join(work, "seized", name)); err != nil {
+			t.Errorf("not extracted under its seized name: %v", err)
+		}
+	}
+	filepath.WalkDir(filepath.Join(work, "seized"), func(path string, d os.DirEntry, err error) error {
+		if strings.Contains(path, "\u202e") {
+			t.Errorf("extracted under a name holding the override: %+q", path)
+		}
+		return nil
+	})
 	if r := s.run("", work, "custos-verify", "--same-items", "pros.tar", "def.tar", "--key", logKey); r.code != 0 {
 		t.Fatalf("custos-verify --same-items: %d %s%s", r.code, r.stdout, r.stderr)
 	}
@@ -202,7 +234,7 @@ func TestCourtDocuments(t *testing.T) {
 				t.Errorf("%s: event %d: purpose %q is not in the report", name, ev.Seq, p)
 			}
 		}
-		for _, want := range []string{"DCIM/ស្រីពៅ.jpg", `caf\xe9.txt`, acq, "preservation order 12/2026", "seized phone, exhibit 4"} {
+		for _, want := range []string{"DCIM/ស្រីពៅ.jpg", `caf\xe9.txt`, `invoice\xe2\x80\xaegpj.exe`, acq, "preservation order 12/2026", "seized phone, exhibit 4"} {
 			if !strings.Contains(flat, want) {
 				t.Errorf("%s lacks %q", name, want)
 			}

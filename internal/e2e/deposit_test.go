@@ -30,6 +30,8 @@ func TestDepositAsEvidenceArrives(t *testing.T) {
 	os.WriteFile(filepath.Join(dump, "DCIM", "Camera", "IMG_0001.jpg"), []byte("jpeg bytes"), 0o644)
 	os.WriteFile(filepath.Join(dump, "caf\xe9.txt"), []byte("latin-1 name"), 0o644)
 	os.WriteFile(filepath.Join(dump, "cafe\u0301.txt"), []byte("nfd name"), 0o644)
+	os.WriteFile(filepath.Join(dump, "ស្រីពៅ.jpg"), []byte("khmer name"), 0o644)
+	os.WriteFile(filepath.Join(dump, "line\nbreak.txt"), []byte("a newline in a name"), 0o644)
 	os.Symlink("/etc/passwd", filepath.Join(dump, "link"))
 	syscall.Mkfifo(filepath.Join(dump, "pipe"), 0o644)
 
@@ -39,7 +41,7 @@ func TestDepositAsEvidenceArrives(t *testing.T) {
 	for _, it := range out["items"].([]any) {
 		names[it.(map[string]any)["name"].(string)] = true
 	}
-	for _, want := range []string{"chat.db", "DCIM/Camera/IMG_0001.jpg", `caf\xe9.txt`, "cafe\u0301.txt"} {
+	for _, want := range []string{"chat.db", "DCIM/Camera/IMG_0001.jpg", `caf\xe9.txt`, "cafe\u0301.txt", "ស្រីពៅ.jpg", `line\x0abreak.txt`} {
 		if !names[want] {
 			t.Errorf("folder deposit lacks %q: %v", want, names)
 		}
@@ -54,7 +56,7 @@ func TestDepositAsEvidenceArrives(t *testing.T) {
 	if items := again["items"].([]any); len(items) != 1 || items[0].(map[string]any)["name"] != "new.txt" {
 		t.Fatalf("second run deposited %v", items)
 	}
-	if len(again["already"].([]any)) != 4 {
+	if len(again["already"].([]any)) != 6 {
 		t.Fatalf("second run: %v", again["already"])
 	}
 
@@ -114,9 +116,10 @@ func TestDepositAsEvidenceArrives(t *testing.T) {
 		t.Errorf("a sums file without the file's hash: exit %d, want 2", r.code)
 	}
 
-	// The Latin-1 name's item shows its escaped form; NFC and NFD stay apart.
+	// The Latin-1 name's item shows its escaped form; NFC and NFD stay
+	// apart; a Khmer name, marks and all, is shown as it is written.
 	all := s.ok("investigator", work, "item", "list", "--case", "F-1").stdout
-	if !strings.Contains(all, `caf\xe9.txt`) || !strings.Contains(all, `cafe\u0301.txt`) {
+	if !strings.Contains(all, `caf\xe9.txt`) || !strings.Contains(all, `cafe\u0301.txt`) || !strings.Contains(all, "ស្រីពៅ.jpg") || !strings.Contains(all, `line\x0abreak.txt`) {
 		t.Fatalf("item list for people:\n%s", all)
 	}
 	refused := false

@@ -6,9 +6,11 @@ import (
 	"unicode/utf8"
 )
 
-// FuzzEscape: any bytes come back exactly, through valid UTF-8.
+// FuzzEscape: any bytes come back exactly, through valid UTF-8 in which
+// every character is seen as itself where it stands and no component is
+// blank.
 func FuzzEscape(f *testing.F) {
-	for _, s := range []string{"caf\xe9.txt", "café", "cafe\u0301", `a\b`, "\xff\xfe", `\x41`, ""} {
+	for _, s := range []string{"caf\xe9.txt", "café", "cafe\u0301", `a\b`, "\xff\xfe", `\x41`, "", "a\u200b\u200bb", "\u2764\ufe0f\u200d\U0001f525", " /a", "\u200d\xff", "a\u202eb"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -20,7 +22,44 @@ func FuzzEscape(f *testing.F) {
 		if !ok || string(got) != string(b) {
 			t.Fatalf("Unescape(Escape(%q)) = %q, %v", b, got, ok)
 		}
+		for _, part := range strings.Split(s, "/") {
+			for i := range part {
+				if Conceals(part, i) {
+					t.Fatalf("Escape(%q) = %+q: a character at byte %d of %+q is not seen", b, s, i, part)
+				}
+			}
+			if part != "" && Blank(part) {
+				t.Fatalf("Escape(%q) = %+q: the component %+q is blank", b, s, part)
+			}
+		}
+		if again := Escape(got); again != s {
+			t.Fatalf("Escape is not one form: %q then %q", s, again)
+		}
 	})
+}
+
+// TestNeeded: joiners between two visible characters and selectors
+// right after one are needed; anywhere else they are not.
+func TestNeeded(t *testing.T) {
+	for s, want := range map[string]bool{
+		"a\u200bb":            true,
+		"\u2764\ufe0f":        true,
+		"\u2764\ufe0f\u200d🔥": true,
+		"\u200bb":             false,
+		"a\u200b":             false,
+		"a \u200bb":           false,
+		"a\u200b\u200bb":      false,
+		"\ufe0f":              false,
+		" \ufe0f":             false,
+		"\ufe0f\ufe0f":        false,
+		"\u3164\u200d\u3164":  false,
+		"a\u200d\u202eb":      false,
+	} {
+		i := strings.IndexFunc(s, func(r rune) bool { return Joiner(r) || Selector(r) })
+		if got := Needed(s, i); got != want {
+			t.Errorf("Needed(%+q, %d) = %v, want %v", s, i, got, want)
+		}
+	}
 }
 
 // FuzzTerminal: nothing that reaches a terminal hides or moves text.

@@ -136,11 +136,11 @@ func (h *Handler) uploadPage(w http.ResponseWriter, r *http.Request, s *session)
 // the case hold a file of this name (name) and SHA-256 (sha256, hashed
 // by the browser) already? {"item": ID} or {"item": ""}, as JSON. It is
 // asked only to save sending a copy: the vault checks again at the
-// deposit, by its own hash. Of a destroyed case it answers the deposit's
+// deposit, by its own hash. The name is taken as upload takes it. Of a destroyed case it answers the deposit's
 // refusal (409), on which the page stops.
 func (h *Handler) held(w http.ResponseWriter, r *http.Request, s *session) error {
 	q := r.URL.Query()
-	item, err := h.v.HeldAs(r.Context(), s.who, r.PathValue("case"), q.Get("name"), q.Get("sha256"))
+	item, err := h.v.HeldAs(r.Context(), s.who, r.PathValue("case"), vault.EscapeName([]byte(q.Get("name"))), q.Get("sha256"))
 	if err != nil {
 		return err
 	}
@@ -154,11 +154,15 @@ func (h *Handler) held(w http.ResponseWriter, r *http.Request, s *session) error
 // file the case already holds under the same name with the same SHA-256
 // is refused (nothing kept), as the CLI skips it, unless again=yes. The
 // page's script sends one request per file, with the CSRF token in a
-// header, and reads the JSON answer.
+// header, and reads the JSON answer. A browser gives a file's name as
+// text, which is recorded in the vault's form of names (vault.EscapeName,
+// as custos deposit records it): a backslash, a newline or a
+// right-to-left override in it is kept, escaped, and never refuses the
+// file.
 func (h *Handler) upload(w http.ResponseWriter, r *http.Request, s *session) error {
 	q := r.URL.Query()
 	res, err := h.v.Deposit(r.Context(), s.who, vault.DepositRequest{
-		Case: r.PathValue("case"), Name: q.Get("name"), Note: q.Get("note"), Source: q.Get("source"), Report: q.Get("report"),
+		Case: r.PathValue("case"), Name: vault.EscapeName([]byte(q.Get("name"))), Note: q.Get("note"), Source: q.Get("source"), Report: q.Get("report"),
 		Body:     r.Body,
 		Expect:   vault.Hashes{SHA256: strings.ToLower(q.Get("expect_sha256"))},
 		NotAgain: q.Get("again") != "yes",

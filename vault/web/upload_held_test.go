@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/custos-vault/custos/vault"
@@ -53,6 +54,45 @@ func TestHeldAnswersOnlyTheCasesMembers(t *testing.T) {
 		}
 		if rv.eventOf(before, vault.TypeAccessRefused) == nil {
 			t.Errorf("held as %s: the refusal is not recorded", who)
+		}
+	}
+}
+
+// TestUploadKeepsEveryName: a browser gives a file's name as text; the
+// upload page's deposit records it as custos deposit does, escaped where
+// a character would not be seen or is a backslash, so that no file of a
+// seized folder is refused for its name, and the page's question before
+// sending finds it again under the name the browser gives.
+func TestUploadKeepsEveryName(t *testing.T) {
+	rv := newRolesVault(t)
+	rv.setupCase()
+	inv := rv.signIn("inv")
+	csrf := inv.csrf()
+	content := []byte("a seized file")
+	sum := fmt.Sprintf("%x", sha256.Sum256(content))
+	for name, recorded := range map[string]string{
+		"invoice\u202egpj.exe": `invoice\xe2\x80\xaegpj.exe`,
+		`back\slash.txt`:       `back\x5cslash.txt`,
+		"❤️.jpg":               "❤️.jpg",
+	} {
+		req, _ := http.NewRequest("POST", rv.srv.URL+"/app/cases/C-1/items?"+url.Values{"name": {name}}.Encode(), strings.NewReader(string(content)))
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.Header.Set("X-Custos-CSRF", csrf)
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Content-Type", "application/octet-stream")
+		p := inv.do(req)
+		var out struct{ ID, Name, Error string }
+		json.Unmarshal(p.raw, &out)
+		if p.code != http.StatusCreated || out.Name != recorded {
+			t.Errorf("upload of %+q: %d %q %s, want it recorded as %+q", name, p.code, out.Name, out.Error, recorded)
+			continue
+		}
+		req, _ = http.NewRequest("GET", rv.srv.URL+"/app/cases/C-1/held?"+url.Values{"name": {name}, "sha256": {sum}}.Encode(), nil)
+		req.Header.Set("Accept", "application/json")
+		var held struct{ Item string }
+		json.Unmarshal(inv.do(req).raw, &held)
+		if held.Item != out.ID {
+			t.Errorf("held %+q: %q, want %s", name, held.Item, out.ID)
 		}
 	}
 }
