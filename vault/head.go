@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/internal/durable"
@@ -359,4 +360,30 @@ func (h *stickyHead) reset(ctx context.Context) error {
 	}
 	h.stored, h.size = "", 0
 	return nil
+}
+
+// QuietWarnAfter is how long a custody log may have recorded nothing
+// before a start says so (warnIfQuiet): 7 days.
+const QuietWarnAfter = 7 * 24 * time.Hour
+
+// warnIfQuiet logs a warning, before the start appends anything, when
+// the log's newest event is older than QuietWarnAfter. A whole backup put
+// back, heads and all, is as consistent as the day it was taken, and
+// without witnesses the vault cannot tell it from the newest; but the
+// person who restored it knows whether the vault was used since the
+// date this names. A vault closed over a holiday warns too, harmlessly.
+func (v *Vault) warnIfQuiet(ctx context.Context) {
+	size := v.log.Size()
+	if size == 0 {
+		return
+	}
+	ev, err := v.eventAt(ctx, size-1)
+	if err != nil {
+		return // the start's own checks report a log that cannot be read
+	}
+	at := ev.Timestamp()
+	if quiet := v.cfg.Now().Sub(at); quiet > QuietWarnAfter {
+		v.logger.Warn("the custody log's newest event was recorded more than a week ago: if the vault was used after that, this log is an older backup and what was recorded since is lost; stop the server now and check the log against the auditors' newest saved checkpoint (docs/operations.md, \"Restoring, and telling a restore from a rollback\")",
+			"event", ev.Seq, "type", ev.Type, "recorded", at.UTC().Format(time.RFC3339), "days_ago", int(quiet/(24*time.Hour)))
+	}
 }

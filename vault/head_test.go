@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -766,5 +767,45 @@ func TestARollbackRecordsWhatTheOutsideKnew(t *testing.T) {
 	}
 	if n, _ := c0.Log.Size(ctx); n != size {
 		t.Fatal("the refused acceptance appended")
+	}
+}
+
+// TestAQuietLogIsNamedAtTheStart: a start on a log whose newest event is
+// more than a week old says so, with that event's date, before it
+// appends anything (a whole backup put back, heads and all, is otherwise
+// started without a word); a start after a shorter pause says nothing.
+func TestAQuietLogIsNamedAtTheStart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	var offset atomic.Int64
+	now := func(c *Config) { c.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) } }
+	v, err := Open(ctx, testConfig(t, dir, now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := v.Log().Size() - 1
+	v.Close()
+	// Two days later (the log's last event, the first start's, two days
+	// old), then 40 days after the first start (38 after the second's).
+	for _, c := range []struct {
+		after time.Duration
+		warns string
+	}{{2 * 24 * time.Hour, ""}, {40 * 24 * time.Hour, "days_ago=38"}} {
+		offset.Store(int64(c.after))
+		var logs testenv.LogBuffer
+		v, err := Open(ctx, testConfig(t, dir, now, func(cfg *Config) { cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil)) }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := v.Log().Size() - 1
+		v.Close()
+		out := logs.String()
+		if got := strings.Contains(out, "newest event was recorded more than a week ago"); got != (c.warns != "") {
+			t.Fatalf("a start %v after the first: warned %v:\n%s", c.after, got, out)
+		}
+		if c.warns != "" && (!strings.Contains(out, fmt.Sprintf("event=%d ", last)) || !strings.Contains(out, c.warns) || !strings.Contains(out, "Restoring")) {
+			t.Errorf("the warning does not name the event %d, its age (%s) and what to do:\n%s", last, c.warns, out)
+		}
+		last = next
 	}
 }

@@ -565,6 +565,9 @@ func open(ctx context.Context, cfg Config) (*Vault, error) {
 			return nil, err
 		}
 	}
+	if !cfg.acceptRollback {
+		v.warnIfQuiet(ctx)
+	}
 	if v.state.empty() {
 		opened := LogOpened{Origin: v.origin, CheckpointKey: vkey, RecoveryRecipient: cfg.RecoveryRecipient, Sealer: cfg.Sealer.KeyRef()}
 		if b, err := smallfile.ReadNoLink(v.keys.logRecoveryFile(), maxKeyFile); err == nil && !testHookOpenedAsBefore {
