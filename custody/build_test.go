@@ -353,3 +353,19 @@ func TestReportSaysTheRetention(t *testing.T) {
 		}
 	}
 }
+
+// A case title is escaped once in the text report, as every other text:
+// a zero-width space between two Khmer words reads \u200b, not \x5cu200b.
+func TestTextEscapesTheTitleOnce(t *testing.T) {
+	c := newChain(t)
+	c.add("case.opened", ana, "C-1", "", m{"title": "ការ\u200bរំលោភ", "recipient": "age1x", "sealer": "soft", "members": []string{"ana"}})
+	rep := c.add("custody.report", aud, "C-1", "", m{"format": "text", "purpose": "for the judge"})
+	rec, err := custody.Build(custody.Input{Case: "C-1", Events: c.raws, Report: rep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(custody.Text(rec))
+	if !strings.Contains(text, "“ការ\\u200bរំលោភ”") || strings.Contains(text, `\x5cu200b`) {
+		t.Errorf("the title is not shown escaped once:\n%s", text[:min(len(text), 600)])
+	}
+}

@@ -20,7 +20,7 @@ func Text(r *Record) []byte {
 	heading := func(s string) { line("\n%s\n%s", s, strings.Repeat("=", len(s))) }
 
 	line("CHAIN OF CUSTODY REPORT")
-	field("", "Case", Shown(r.Case.ID)+"  "+quoted(Shown(r.Case.Title)))
+	field("", "Case", Shown(r.Case.ID)+"  "+quoted(r.Case.Title))
 	if p := r.Package; p != nil {
 		field("", "Package", p.ID)
 		field("", "Sealed by", PersonText(p.SealedBy))

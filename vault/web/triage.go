@@ -282,8 +282,10 @@ func (h *Handler) recordReport(w http.ResponseWriter, r *http.Request, s *sessio
 			urls = append(urls, vault.TypedURL(u))
 		}
 	}
+	// A browser sends a textarea's line ends as CR LF (HTML's form
+	// submission); the vault's text ends its lines with LF alone.
 	id, err := h.v.RecordReport(r.Context(), s.who, vault.ReportRequest{Channel: f.Get("channel"), URLs: urls,
-		Description: strings.TrimSpace(f.Get("description")), Reference: strings.TrimSpace(f.Get("reference")), Anonymous: f.Get("anonymous") == "yes",
+		Description: strings.TrimSpace(strings.ReplaceAll(f.Get("description"), "\r\n", "\n")), Reference: strings.TrimSpace(f.Get("reference")), Anonymous: f.Get("anonymous") == "yes",
 		Contact: strings.TrimSpace(f.Get("contact")), At: at})
 	if err != nil {
 		return err

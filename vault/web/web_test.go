@@ -662,7 +662,7 @@ func TestOpenCaseAndRecordReport(t *testing.T) {
 		t.Fatal("the report form does not offer email first")
 	}
 	resp, _ := ana.do("POST", "/app/reports", url.Values{"csrf": {at}, "channel": {"email"}, "urls": {"https://example.org/a\n\n https://example.org/b \n"},
-		"description": {"two links"}, "reference": {"MAIL-7"}})
+		"description": {"two links\r\nseen in a chat"}, "reference": {"MAIL-7"}})
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/app/reports/rp_") {
 		t.Fatalf("recording a report: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
