@@ -37,7 +37,8 @@ func Shown(s string) string {
 }
 
 // ShownName is an item name as a document shows it. Names are recorded
-// in an escaped form already (docs/package-format.md, section 9: bytes
-// that are not UTF-8, and the backslash itself, as \xHH), so only
-// hidden characters are escaped further, as Shown does.
+// in an escaped form already (docs/package-format.md, section 7: bytes
+// that are not UTF-8, the backslash itself, and the bytes of hidden
+// characters, as \xHH), so only the joiners a name keeps are escaped
+// further (printable.Terminal), as Shown does.
 func ShownName(name string) string { return printable.Terminal(name) }

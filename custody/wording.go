@@ -32,7 +32,7 @@ func RootText(root string) string {
 // Reading is the paragraph telling a reader how to read times, the order
 // of events and escaped text.
 func Reading() string {
-	return "Reading this report: times are in UTC, to the second (fractions are cut, not rounded); events in the same second happened in the order of their event numbers. Text that could hide, reorder or forge characters is shown escaped: \\uXXXX stands for the Unicode character with that hexadecimal code (\\u000a a line break, \\u202e a right-to-left override), \\xHH for a byte that is not text (a file name from old media), and \\x5c for a backslash that would otherwise look like the start of an escape."
+	return "Reading this report: times are in UTC, to the second (fractions are cut, not rounded); events in the same second happened in the order of their event numbers. Text that could hide, reorder or forge characters is shown escaped: \\uXXXX stands for the Unicode character with that hexadecimal code (\\u000a a line break, \\u202e a right-to-left override), \\xHH for a byte of a file name that the name could not show as it is (a byte that is not text, from old media; each byte of a character hidden in a name, such as \\x0a for a line break or \\xe2\\x80\\xae for a right-to-left override; the name's exact bytes are these), and \\x5c for a backslash that would otherwise look like the start of an escape."
 }
 
 // Terms explains, one paragraph each, the words of a custody document a

@@ -212,7 +212,7 @@ var (
 
 func checkCaseID(id string) error {
 	if !caseIDPattern.MatchString(id) {
-		return badInput("case id %q: use 1-64 letters, digits, '.', '_' or '-'", truncate(id))
+		return badInput("case id %q: use 1-64 ASCII letters (A-Z, a-z), digits (0-9), '.', '_' or '-'; the title may be written in any script", truncate(id))
 	}
 	return nil
 }
@@ -229,7 +229,7 @@ func checkItemID(id string) error {
 
 func checkPersonName(name string) error {
 	if !personPattern.MatchString(name) {
-		return badInput("person name %q: use 1-64 lowercase letters, digits, '.', '_' or '-'", truncate(name))
+		return badInput("person name %q: use 1-64 lowercase ASCII letters (a-z), digits (0-9), '.', '_' or '-'", truncate(name))
 	}
 	return nil
 }
@@ -238,11 +238,14 @@ func checkPersonName(name string) error {
 // read: valid UTF-8 with no control characters (newlines and tabs are
 // allowed when multiline), no line or paragraph separators (Unicode Zl,
 // Zp), no invisible code points (printable.Invisible: default-ignorable
-// and format characters, fillers, private-use, unassigned) except the
-// joiners and variation selectors writing needs where they stand
-// (printable.Needed: U+200B between two Khmer words, U+200D in 👨‍👩‍👧,
-// U+FE0F in ❤️), and, unless empty and not required, at least one
-// visible character: a text that shows as blank on screen is refused.
+// and format characters, fillers, private-use, unassigned) except those
+// writing needs where they stand (printable.Needed: U+200B after a Khmer
+// word, U+200D in 👨‍👩‍👧, U+FE0F in ❤️) and, in a text holding
+// right-to-left letters (Arabic, Hebrew, Syriac, Thaana, N'Ko), the
+// direction marks U+200E, U+200F and U+061C that text copied from a chat
+// carries; and, unless empty and not required, at least one visible
+// character: a text that shows as blank on screen is refused. A refusal
+// names the character and its position (from 1).
 func checkText(field, s string, max int, required, multiline bool) error {
 	if required && strings.TrimSpace(s) == "" {
 		return badInput("%s is required", field)
@@ -253,22 +256,27 @@ func checkText(field, s string, max int, required, multiline bool) error {
 	if !utf8.ValidString(s) {
 		return badInput("%s is not valid UTF-8", field)
 	}
+	at := 0
 	for i, r := range s {
+		at++
 		switch {
 		case multiline && (r == '\n' || r == '\t'):
+		case r == '\r':
+			return badInput("%s contains a carriage return (U+000D) at character %d: lines end with a line feed alone (a text saved on Windows ends them with both; convert it, with dos2unix for one)", field, at)
 		case unicode.IsControl(r):
-			return badInput("%s contains a control character (U+%04X)", field, r)
+			return badInput("%s contains a control character (U+%04X) at character %d", field, r, at)
 		case unicode.In(r, unicode.Zl, unicode.Zp):
-			return badInput("%s contains a line or paragraph separator (U+%04X)", field, r)
+			return badInput("%s contains a line or paragraph separator (U+%04X) at character %d", field, r, at)
+		case directionMark(r) && holdsRightToLeft(s):
 		case (printable.Joiner(r) || printable.Selector(r)) && !printable.Needed(s, i):
-			// Writing needs these between or after visible characters;
+			// Writing needs these beside certain letters and symbols;
 			// anywhere else they only hide that two texts differ.
-			return badInput("%s contains an invisible character (U+%04X) where no writing needs it: a joiner stands between two visible characters, a variation selector right after one", field, r)
+			return badInput("%s contains an invisible character (U+%04X) at character %d where no writing needs it: a zero-width space, non-joiner or joiner stands beside a letter of a script written with it (Khmer, Thai, Burmese, the Indic scripts, Arabic) or between two emoji; a variation selector after an emoji or a Han character", field, r, at)
 		case printable.Invisible(r) && !printable.Needed(s, i):
 			// Format characters such as U+202E (right-to-left override)
 			// can make a file name read as something it is not; fillers
 			// such as U+3164 show as nothing at all.
-			return badInput("%s contains an invisible character (U+%04X)", field, r)
+			return badInput("%s contains an invisible character (U+%04X) at character %d: remove it (text copied from elsewhere may carry one)", field, r, at)
 		}
 	}
 	if s != "" && printable.Blank(s) {
@@ -277,11 +285,35 @@ func checkText(field, s string, max int, required, multiline bool) error {
 	return nil
 }
 
+// directionMark reports whether r is a direction mark: LEFT-TO-RIGHT
+// MARK, RIGHT-TO-LEFT MARK or ARABIC LETTER MARK, which order the
+// punctuation and digits around right-to-left words without moving
+// letters, as overrides and isolates do.
+func directionMark(r rune) bool { return r == '\u200e' || r == '\u200f' || r == '\u061c' }
+
+// holdsRightToLeft reports whether s holds a letter of a script written
+// from right to left.
+func holdsRightToLeft(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsLetter(r) && unicode.In(r, unicode.Arabic, unicode.Hebrew, unicode.Syriac, unicode.Thaana, unicode.Nko)
+	})
+}
+
+// The limits of an item's name: a component of at most maxNameComponent
+// bytes as the file system named it (NAME_MAX on Linux, NTFS, APFS, ext4),
+// a whole name of at most maxItemName bytes as recorded (each escaped
+// byte takes four).
+const (
+	maxNameComponent = 255
+	maxItemName      = 4096
+)
+
 // checkFileName accepts an evidence item's name as the depositor's
 // machine called it, in its recorded form (EscapeName): a file name, or
 // a path relative to a deposited folder (components separated by '/'),
-// at most 1024 bytes. Each component is at most 255 bytes of visible
-// text (checkText), not "." or "..", without '\\' except in the escapes
+// at most maxItemName bytes. Each component is visible text (checkText)
+// of at most maxNameComponent bytes once its escapes are read, not "."
+// or "..", without '\\' except in the escapes
 // \xHH (two lowercase hex digits) that stand for the bytes a name cannot
 // show as they are: bytes that are not UTF-8 (old Windows media in
 // Latin-1), '\\' itself, and characters that would not be seen (a
@@ -291,14 +323,14 @@ func checkText(field, s string, max int, required, multiline bool) error {
 // gives its bytes. The name is metadata only; nothing is ever written
 // under it on the server.
 func checkFileName(name string) error {
-	if len(name) > 1024 {
-		return badInput("file name of %d bytes; the limit is 1024", len(name))
+	if len(name) > maxItemName {
+		return badInput("file name of %d bytes; the limit is %d", len(name), maxItemName)
 	}
 	if name == "" {
 		return badInput("file name is required")
 	}
 	for _, part := range strings.Split(name, "/") {
-		if err := checkText("file name", part, 255, true, false); err != nil {
+		if err := checkText("file name", part, 4*maxNameComponent, true, false); err != nil {
 			if part == "" {
 				return badInput("file name %q has an empty path component (a leading, trailing or doubled '/')", truncate(name))
 			}
@@ -309,6 +341,9 @@ func checkFileName(name string) error {
 		}
 		if err := checkEscapes(part); err != nil {
 			return badInput("file name %q: %v", truncate(name), err)
+		}
+		if n := len(UnescapeName(part)); n > maxNameComponent {
+			return badInput("file name %q: a component of %d bytes; the limit is %d, as file systems have", truncate(name), n, maxNameComponent)
 		}
 		if EscapeName(UnescapeName(part)) != part {
 			// One name, one recorded form: escapes that spell characters

@@ -124,7 +124,7 @@ func (v *Vault) ImportHashSet(ctx context.Context, who Principal, req HashSetImp
 		return nil, fmt.Errorf("%w: this vault keeps no hash sets (no hash-set folder configured)", ErrConflict)
 	}
 	if !hashset.ValidName(req.Name) {
-		return nil, badInput("hash set name %q: use 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit", truncate(req.Name))
+		return nil, badInput("hash set name %q: use 1-64 lowercase ASCII letters (a-z), digits (0-9), '.', '_' or '-', starting with a letter or digit", truncate(req.Name))
 	}
 	if !slices.Contains(hashset.Formats, req.Format) {
 		return nil, notOneOf("format", req.Format, hashset.Formats)

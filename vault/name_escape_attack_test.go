@@ -17,12 +17,14 @@ func TestFileNameEscapesCanonical(t *testing.T) {
 	for _, name := range []string{
 		`caf\xc3\xa9.txt`,      // "café.txt" in disguise
 		`a\x41.txt`,            // "aA.txt"
-		`a\xe2\x80\x8bb.jpg`,   // a zero-width space between two letters is written as it is
+		`ក\xe2\x80\x8bខ.jpg`,   // a zero-width space between two Khmer words is written as it is
 		`\x2e\x2e`,             // ".." spelt in escapes
 		`a\x2fb`,               // a '/' inside one component
 		"invoice\u202efdp.exe", // an override written plainly
 		"x\u009b2J.txt",        // a C1 control written plainly
 		"a\u200b",              // a zero-width space out of place, written plainly
+		"ph\u200boto.jpg",      // nor between Latin letters
+		"photo\ufe00.jpg",      // a variation selector after a letter
 		`\x20a`,                // a space that is shown as it is
 	} {
 		if err := checkFileName(name); err == nil {
@@ -56,6 +58,18 @@ func TestFileNameEscapesCanonical(t *testing.T) {
 		}
 		if back := string(UnescapeName(got)); back != raw {
 			t.Errorf("UnescapeName(%+q) = %+q, want %+q", got, back, raw)
+		}
+	}
+	// The limits are the file system's: a component of 255 bytes is
+	// accepted however long its escaped form, one of 256 is not.
+	for raw, ok := range map[string]bool{
+		strings.Repeat("\xe9", 255):                 true,
+		strings.Repeat("\u200b", 60) + "x":          true,
+		strings.Repeat("ឯកសារ\u200b ", 11) + ".jpg": true,
+		strings.Repeat("\xe9", 256):                 false,
+	} {
+		if err := checkFileName(EscapeName([]byte(raw))); (err == nil) != ok {
+			t.Errorf("a name of %d bytes: %v", len(raw), err)
 		}
 	}
 	// A client that sends a hidden character plainly is told how the

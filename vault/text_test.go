@@ -16,34 +16,39 @@ import (
 // includes ordinary text in any script.
 func TestInvisibleAndSeparatorsRefused(t *testing.T) {
 	bad := map[string]string{
-		"line separator":         "line1\u2028APPROVED BY JUDGE",
-		"paragraph separator":    "a\u2029b",
-		"two Hangul fillers":     "\u3164\u3164",
-		"Hangul choseong filler": "a\u115Fb",
-		"Hangul jungseong":       "a\u1160b",
-		"halfwidth filler":       "a\uFFA0b",
-		"grapheme joiner":        "a\u034Fb",
-		"Mongolian selector":     "a\u180Bb",
-		"Mongolian separator":    "a\u180Eb",
-		"a selector first":       "\uFE0Fb",
-		"a selector after space": "a \uFE0F",
-		"two selectors":          "\u2764\uFE0F\uFE0F",
-		"selector 17 alone":      "\U000E0100",
-		"zero-width space first": "\u200bword",
-		"zero-width space last":  "word\u200b",
-		"two zero-width spaces":  "a\u200b\u200bb",
-		"joiner after a space":   "a \u200db",
-		"non-joiner alone":       "\u200c",
-		"joiner before a line":   "a\u200d\nb",
-		"tag character":          "a\U000E0041b",
-		"language tag":           "a\U000E0001b",
-		"braille blank":          "\u2800",
-		"word joiner":            "a\u2060b",
-		"private use":            "a\uE000b",
-		"unassigned":             "a\U000E0080b",
-		"only spaces":            "\u00a0\u3000 ",
-		"spaces and a mark":      " \u0301 ",
-		"next line":              "a\u0085b",
+		"line separator":             "line1\u2028APPROVED BY JUDGE",
+		"paragraph separator":        "a\u2029b",
+		"two Hangul fillers":         "\u3164\u3164",
+		"Hangul choseong filler":     "a\u115Fb",
+		"Hangul jungseong":           "a\u1160b",
+		"halfwidth filler":           "a\uFFA0b",
+		"grapheme joiner":            "a\u034Fb",
+		"Mongolian selector":         "a\u180Bb",
+		"Mongolian separator":        "a\u180Eb",
+		"a selector first":           "\uFE0Fb",
+		"a selector after space":     "a \uFE0F",
+		"two selectors":              "\u2764\uFE0F\uFE0F",
+		"selector 17 alone":          "\U000E0100",
+		"zero-width space first":     "\u200bword",
+		"zero-width space last":      "word\u200b",
+		"two zero-width spaces":      "a\u200b\u200bb",
+		"joiner after a space":       "a \u200db",
+		"non-joiner alone":           "\u200c",
+		"joiner before a line":       "a\u200d\nb",
+		"zero-width in Latin":        "ph\u200boto",
+		"selector after a letter":    "Op Hawk\uFE00",
+		"emoji selector on a letter": "a\uFE0Fb",
+		"direction mark in Latin":    "a\u200fb",
+		"carriage return":            "line one\r\nline two",
+		"tag character":              "a\U000E0041b",
+		"language tag":               "a\U000E0001b",
+		"braille blank":              "\u2800",
+		"word joiner":                "a\u2060b",
+		"private use":                "a\uE000b",
+		"unassigned":                 "a\U000E0080b",
+		"only spaces":                "\u00a0\u3000 ",
+		"spaces and a mark":          " \u0301 ",
+		"next line":                  "a\u0085b",
 	}
 	for what, s := range bad {
 		for _, c := range []struct {
@@ -68,7 +73,11 @@ func TestInvisibleAndSeparatorsRefused(t *testing.T) {
 	// family emoji or a Devanagari half form, U+FE0F after ❤ and in a
 	// keycap, an ideographic variation selector after a Han character.
 	for _, s := range []string{"Live-streamed abuse, Phnom Penh", "ឯកសារ 0001.jpg", "Café résumé", "日本語 ファイル", "a b", "e\u0301",
-		"ខ្ញុំ\u200bស្រលាញ់\u200bអ្នក", "می\u200cخواهم", "👨\u200d👩\u200d👧", "क्\u200dष", "I \u2764\uFE0F you", "\u2764\uFE0F\u200d🔥", "1\uFE0F\u20E3", "葛\U000E0100城"} {
+		"ខ្ញុំ\u200bស្រលាញ់\u200bអ្នក", "می\u200cخواهم", "👨\u200d👩\u200d👧", "क्\u200dष", "I \u2764\uFE0F you", "\u2764\uFE0F\u200d🔥", "1\uFE0F\u20E3", "葛\U000E0100城",
+		// As a Khmer keyboard types: U+200B after each word, before the
+		// sign khan, a space or the end; Arabic copied from a chat with
+		// a right-to-left mark.
+		"ជនរងគ្រោះ\u200bបាន\u200bរាយការណ៍\u200b។\u200b សូម\u200bពិនិត្យ\u200b 🙏", "ពិនិត្យ\u200b", "مرحبا\u200f 123"} {
 		if err := checkText("title", s, 1024, true, false); err != nil {
 			t.Errorf("%q refused: %v", s, err)
 		}

@@ -41,11 +41,11 @@ func FuzzValidators(f *testing.F) {
 			}
 		}
 		check("checkFileName", checkFileName(s), func() bool {
-			if len(s) > 1024 || !noControl(false) || checkEscapes(s) != nil {
+			if len(s) > maxItemName || !noControl(false) || checkEscapes(s) != nil {
 				return false
 			}
 			for _, part := range strings.Split(s, "/") {
-				if len(part) > 255 || strings.TrimSpace(part) == "" || part == "." || part == ".." {
+				if len(UnescapeName(part)) > maxNameComponent || strings.TrimSpace(part) == "" || part == "." || part == ".." {
 					return false
 				}
 			}
@@ -93,8 +93,11 @@ func TestInvisibleFormattingRefused(t *testing.T) {
 	if err := checkText("note", "zero\u200b width", 100, false, false); err == nil {
 		t.Fatal("accepted a zero-width space before a space")
 	}
-	if err := checkText("note", "zero\u200bwidth", 100, false, false); err != nil {
-		t.Fatalf("refused a zero-width space between two letters: %v", err)
+	if err := checkText("note", "zero\u200bwidth", 100, false, false); err == nil {
+		t.Fatal("accepted a zero-width space between two Latin letters")
+	}
+	if err := checkText("note", "ខ្ញុំ\u200bស្រលាញ់", 100, false, false); err != nil {
+		t.Fatalf("refused a zero-width space between two Khmer words: %v", err)
 	}
 }
 
@@ -120,11 +123,11 @@ func FuzzNameEscape(f *testing.F) {
 		}
 		parts := strings.Split(name, "/")
 		for _, p := range parts {
-			if p == "" || p == "." || p == ".." || len(p) > 255 {
+			if p == "" || p == "." || p == ".." || len(UnescapeName(p)) > maxNameComponent {
 				return
 			}
 		}
-		if len(name) <= 1024 && !strings.ContainsRune(string(b), 0) {
+		if len(name) <= maxItemName && !strings.ContainsRune(string(b), 0) {
 			if err := checkFileName(name); err != nil {
 				t.Fatalf("EscapeName(%q) = %q refused: %v", b, name, err)
 			}

@@ -444,8 +444,25 @@ func printResult(w io.Writer, asJSON bool, v any, text string) error {
 	if asJSON {
 		return json.NewEncoder(w).Encode(v)
 	}
-	_, err := fmt.Fprintln(w, text)
+	_, err := fmt.Fprintln(w, readableLines(text))
 	return err
+}
+
+// readableLines is a command's text output as it reaches the terminal:
+// every line and tab-separated field printable.Readable, whatever the
+// vault answered (a title, a note, a source, a name), so that no text
+// from the vault moves, hides or rewrites what is shown, and Khmer or an
+// emoji reads as written.
+func readableLines(text string) string {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		fields := strings.Split(l, "\t")
+		for j, f := range fields {
+			fields[j] = printable.Readable(f)
+		}
+		lines[i] = strings.Join(fields, "\t")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // progress returns a progress bar on stderr when it is a terminal and the

@@ -659,11 +659,12 @@ func orDash(s string) string {
 	return s
 }
 
-// safeText is text the vault stored, escaped for a terminal (lines kept).
+// safeText is text the vault stored, escaped for a terminal (lines kept;
+// printable.Readable).
 func safeText(s string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
-		lines[i] = printable.Terminal(l)
+		lines[i] = printable.Readable(l)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -926,7 +927,7 @@ func hotlineLines(d api.ItemDetailResponse) []string {
 		lines = append(lines, "known good: it matched a known-good (NSRL-style) hash set")
 	}
 	for _, m := range d.Matches {
-		lines = append(lines, fmt.Sprintf("matches:    hash set %s, entry %d (%s%s%s)", m.Set, m.Entry, matchHow(m), prefixed(", ", m.Category), prefixed(", series ", printable.Terminal(m.Series))))
+		lines = append(lines, fmt.Sprintf("matches:    hash set %s, entry %d (%s%s%s)", m.Set, m.Entry, matchHow(m), prefixed(", ", m.Category), prefixed(", series ", printable.Readable(m.Series))))
 	}
 	if m := d.Media; m != nil {
 		switch {

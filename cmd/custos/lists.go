@@ -327,7 +327,7 @@ func runPackageList(args []string, stdout io.Writer) error {
 func holdText(d api.CaseDetailResponse) string {
 	switch {
 	case d.Hold != nil:
-		return fmt.Sprintf("yes, placed by %s at %s (event %d): %s", d.Hold.By, when(d.Hold.At), d.Hold.Event, printable.Terminal(d.Hold.Reason))
+		return fmt.Sprintf("yes, placed by %s at %s (event %d): %s", d.Hold.By, when(d.Hold.At), d.Hold.Event, printable.Readable(d.Hold.Reason))
 	case d.Held:
 		return "yes"
 	}

@@ -288,3 +288,32 @@ func TestReportShowsItsCaptures(t *testing.T) {
 		}
 	}
 }
+
+// TestNamesAndTextReadAsWritten: the command line shows Khmer (marks and
+// the zero-width spaces between its words) and emoji as written, and
+// escapes what makes look-alikes: a mark on a Latin letter, a joiner
+// between Latin letters, a stray variation selector; whatever the vault
+// answers, printResult's text holds nothing hidden but the joiners
+// writing needs.
+func TestNamesAndTextReadAsWritten(t *testing.T) {
+	for name, want := range map[string]string{
+		"DCIM/ឯកសារ/ខ្ញុំ\u200bស្រលាញ់.jpg": "DCIM/ឯកសារ/ខ្ញុំ\u200bស្រលាញ់.jpg",
+		"👨\u200d👩\u200d👧.jpg":               "👨\u200d👩\u200d👧.jpg",
+		"\u2764\ufe0f.jpg":                  "\u2764\ufe0f.jpg",
+		"DCIM/ឯកសារ/e\u0301.txt":            `DCIM/ឯកសារ/e\u0301.txt`,
+		"fi\u0307le.jpg":                    `fi\u0307le.jpg`,
+		"ph\u200boto.jpg":                   `ph\u200boto.jpg`,
+		"photo\ufe00.jpg":                   `photo\ufe00.jpg`,
+		"ภาพถ่าย.jpg":                       "ภาพถ่าย.jpg",
+	} {
+		if got := displayName(name); got != want {
+			t.Errorf("displayName(%+q) = %+q, want %+q", name, got, want)
+		}
+	}
+	var b strings.Builder
+	printResult(&b, false, nil, "CASE\tTITLE\nC-1\tOp Ha\u200bwk \x1b[2J\u202e\nC-2\tការ\u200bរំលោភ")
+	got := b.String()
+	if strings.ContainsAny(got, "\x1b\u202e") || !strings.Contains(got, `Op Ha\u200bwk \u001b[2J\u202e`) || !strings.Contains(got, "ការ\u200bរំលោភ") {
+		t.Errorf("printResult's text:\n%q", got)
+	}
+}

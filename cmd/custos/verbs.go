@@ -22,6 +22,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/internal/inputfile"
@@ -256,10 +258,10 @@ func describe(u upload) string {
 	return shownPath(u.path)
 }
 
-// shownPath is a file-system path as it may reach the terminal
-// (printable.Terminal): the names on seized media are chosen by the other
-// side.
-func shownPath(p string) string { return printable.Terminal(p) }
+// shownPath is a file-system path or an item name as it may reach the
+// terminal (printable.Readable: nothing hidden but the joiners writing
+// needs): the names on seized media are chosen by the other side.
+func shownPath(p string) string { return printable.Readable(p) }
 
 // collectUploads turns the arguments into uploads: files by their base
 // name, folders walked with each file under its path relative to the
@@ -364,12 +366,22 @@ func assignExpected(ups []upload, flags api.Hashes, from string) error {
 	}
 	sums := map[string]api.Hashes{}
 	for n, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
+		// A name's own spaces, leading or trailing, are the name's.
+		line = strings.TrimLeft(line, " \t")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		sum, file, ok := strings.Cut(line, " ")
-		file = strings.TrimPrefix(strings.TrimLeft(file, " "), "*")
+		// GNU coreutils starts the line of a name holding a backslash, a
+		// newline or a carriage return with a backslash, and writes
+		// those as \\, \n and \r.
+		escaped := strings.HasPrefix(line, `\`)
+		sum, file, ok := strings.Cut(strings.TrimPrefix(line, `\`), " ")
+		if len(file) > 0 && (file[0] == ' ' || file[0] == '*') {
+			file = file[1:]
+		}
+		if escaped {
+			file, ok = unescapeSumsName(file)
+		}
 		if !ok || file == "" {
 			return inputErr("--expect-from", fmt.Errorf("%s line %d: expected `HEX  FILE` (sha256sum format)", from, n+1))
 		}
@@ -402,16 +414,47 @@ func assignExpected(ups []upload, flags api.Hashes, from string) error {
 	return nil
 }
 
+// unescapeSumsName reads a name as GNU coreutils escapes it on a line
+// that starts with a backslash: \\ is a backslash, \n a newline, \r a
+// carriage return; ok is false for any other backslash.
+func unescapeSumsName(s string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+1 == len(s) {
+			return "", false
+		}
+		i++
+		switch s[i] {
+		case '\\':
+			b.WriteByte('\\')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
 // sumsNames are the names under which a sums file may list u, first
 // found first: its path as given (a list made where the command runs),
 // its name in the case (made inside the folder given), the folder's own
 // name and then that (made in the folder above it, as the upload page
 // matches one), and its absolute path (a list of absolute paths).
 func sumsNames(u upload) []string {
-	names := []string{filepath.Clean(u.path), filepath.Clean(u.name)}
+	// A sums file names files by their bytes; u.name is recorded
+	// escaped (vault.EscapeName).
+	raw := string(vault.UnescapeName(u.name))
+	names := []string{filepath.Clean(u.path), filepath.Clean(raw)}
 	if u.inFolder {
-		root := strings.TrimSuffix(filepath.ToSlash(u.path), u.name)
-		names = append(names, filepath.Join(filepath.Base(filepath.Clean(root)), filepath.FromSlash(u.name)))
+		root := strings.TrimSuffix(filepath.ToSlash(u.path), raw)
+		names = append(names, filepath.Join(filepath.Base(filepath.Clean(root)), filepath.FromSlash(raw)))
 	}
 	if abs, err := filepath.Abs(u.path); err == nil {
 		names = append(names, abs)
@@ -458,16 +501,33 @@ func depositedBefore(c *client, caseID string, u upload) (string, error) {
 	return "", nil
 }
 
-// displayName shows an item name so that look-alikes can be told apart:
-// a name that is not in Unicode Normalization Form C (café written as e
-// and a combining accent, marks in another order) is shown with its
-// code points escaped; a name in NFC, combining marks and all (Khmer,
-// Thai, Devanagari), is shown as it is written (shownPath).
+// displayName shows an item name so that look-alikes can be told apart,
+// readably (shownPath): a nonspacing mark on a Latin, Greek, Cyrillic or
+// common character (café written as e and U+0301, i with U+0307), and
+// every mark of a name not in Unicode Normalization Form C, is shown as
+// \uXXXX; the marks of other scripts (Khmer, Thai, Devanagari), which
+// their writing is made of, are shown as written, as are variation
+// selectors where they belong (printable.Needed).
 func displayName(name string) string {
-	if !norm.NFC.IsNormalString(name) {
-		return strconv.QuoteToASCII(name)
+	if !utf8.ValidString(name) {
+		return shownPath(name)
 	}
-	return shownPath(name)
+	nfc := norm.NFC.IsNormalString(name)
+	var b strings.Builder
+	base := ' '
+	for _, r := range name {
+		if !unicode.Is(unicode.Mn, r) || printable.Selector(r) {
+			base = r
+			b.WriteRune(r)
+			continue
+		}
+		if !nfc || unicode.In(base, unicode.Latin, unicode.Greek, unicode.Cyrillic, unicode.Common) {
+			fmt.Fprintf(&b, `\u%04x`, r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return shownPath(b.String())
 }
 
 func depositedList(items []api.DepositResponse) string {

@@ -60,6 +60,20 @@ func TestDepositAsEvidenceArrives(t *testing.T) {
 		t.Fatalf("second run: %v", again["already"])
 	}
 
+	// A list sha256sum made itself is read as sha256sum -c reads it: a
+	// name holding a newline on a line that starts with a backslash, a
+	// name that is not UTF-8 as its bytes.
+	if r := s.run("", dump, "/bin/sh", "-c", "find . -type f -print0 | xargs -0 sha256sum > ../listed.sha256"); r.code != 0 {
+		t.Fatalf("sha256sum: %s", r.stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(work, "listed.sha256")); !strings.Contains(string(b), "\n\\") && !strings.HasPrefix(string(b), "\\") {
+		t.Fatalf("sha256sum wrote no escaped line:\n%s", b)
+	}
+	s.ok("investigator", work, "case", "open", "F-LIST", "--title", "listed")
+	if r := s.ok("investigator", work, "deposit", "--case", "F-LIST", "--expect-from", "listed.sha256", dump, "--json"); len(r.json(t)["items"].([]any)) != 7 {
+		t.Fatalf("deposit with sha256sum's list: %s", r.stdout)
+	}
+
 	// Standard input under --name.
 	cmd := exec.Command(filepath.Join(binDir, "custos"), "deposit", "--case", "F-1", "--name", "stream.bin", "-", "--json")
 	cmd.Env, cmd.Dir = s.env("investigator"), work

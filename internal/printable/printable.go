@@ -55,17 +55,27 @@ func Escape(b []byte) string {
 }
 
 // Joiner reports whether r is a character that shows as nothing but
-// that writing needs between two visible characters: the zero-width
-// space U+200B (word boundaries in Khmer, Thai, Lao and Burmese), the
-// zero-width non-joiner U+200C and joiner U+200D (Indic and Persian
-// letters, emoji sequences such as 👨‍👩‍👧).
+// that writing needs: the zero-width space U+200B (word boundaries in
+// Khmer, Thai, Lao and Burmese), the zero-width non-joiner U+200C and
+// joiner U+200D (Indic, Arabic and Persian letters, emoji sequences such
+// as 👨‍👩‍👧).
 func Joiner(r rune) bool { return r == '\u200b' || r == '\u200c' || r == '\u200d' }
 
-// Selector reports whether r is a variation selector that picks the
-// glyph of the character before it: U+FE00 to U+FE0F (U+FE0F makes ❤
-// the emoji ❤️) and U+E0100 to U+E01EF (a variant of a Han ideograph).
+// Selector reports whether r is a variation selector: U+FE00 to U+FE0F
+// (U+FE0F makes ❤ the emoji ❤️) and U+E0100 to U+E01EF (a variant of a
+// Han ideograph).
 func Selector(r rune) bool {
 	return r >= '\ufe00' && r <= '\ufe0f' || r >= '\U000e0100' && r <= '\U000e01ef'
+}
+
+// joinerScripts are the scripts whose writing uses the zero-width space,
+// non-joiner or joiner between or after its letters.
+var joinerScripts = []*unicode.RangeTable{
+	unicode.Khmer, unicode.Thai, unicode.Lao, unicode.Myanmar, unicode.Tibetan, unicode.Tai_Tham, unicode.New_Tai_Lue,
+	unicode.Balinese, unicode.Javanese, unicode.Sundanese, unicode.Buginese,
+	unicode.Devanagari, unicode.Bengali, unicode.Gurmukhi, unicode.Gujarati, unicode.Oriya, unicode.Tamil,
+	unicode.Telugu, unicode.Kannada, unicode.Malayalam, unicode.Sinhala,
+	unicode.Arabic, unicode.Syriac, unicode.Thaana, unicode.Nko, unicode.Mongolian,
 }
 
 // Invisible reports whether r shows as nothing, or is not a character at
@@ -86,38 +96,67 @@ func Invisible(r rune) bool {
 		unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
 }
 
-// Needed reports whether the character at byte i of s is a joiner
-// (Joiner) standing between two visible letters, marks, digits or
-// symbols, the first of which may carry a selector (❤️‍🔥), or a
-// selector (Selector) right after a visible character. A visible
-// character here is graphic, not a space, and not invisible; a byte that
-// is not UTF-8 counts as one after which a selector may stand (it is
-// shown escaped). Anywhere else (first, last, doubled, beside a space or
-// punctuation), a joiner or a selector only hides that two texts
-// differ, and Needed is false; it is false for every other character.
+// Needed reports whether the character at byte i of s is a joiner or a
+// variation selector standing where writing needs it:
+//
+//   - a zero-width space, non-joiner or joiner (Joiner) beside a letter,
+//     mark or sign of a script that writes with them (Khmer, Thai, Lao,
+//     Burmese, Tibetan, the Indic scripts, Arabic, Syriac, Thaana, N'Ko,
+//     Mongolian...) on at least one side, whatever the other side holds
+//     (a Khmer keyboard puts U+200B after each word, before a space or
+//     the sign ។ too), or a joiner U+200D between two symbols (emoji),
+//     the first possibly followed by U+FE0F (❤️‍🔥);
+//   - U+FE0E or U+FE0F right after a symbol, after ‼ ⁉ 〰 〽, or after #,
+//   - or a digit that U+20E3 follows (a keycap, 1️⃣): the text or emoji
+//     form of that character;
+//   - an ideographic variation selector (U+E0100 to U+E01EF) right after
+//     a Han ideograph.
+//
+// Anywhere else (first, doubled, beside Latin letters, after a letter
+// no selector applies to) a joiner or a selector only hides that two
+// texts differ, and Needed is false; it is false for every other
+// character.
 func Needed(s string, i int) bool {
 	r, n := utf8.DecodeRuneInString(s[i:])
-	before, _ := utf8.DecodeLastRuneInString(s[:i])
+	before, bn := utf8.DecodeLastRuneInString(s[:i])
+	after, an := utf8.DecodeRuneInString(s[i+n:])
 	switch {
-	case i == 0:
-		return false
-	case Selector(r):
-		return seen(before)
-	case Joiner(r):
-		if Selector(before) {
-			before, _ = utf8.DecodeLastRuneInString(s[:i-len(string(before))])
+	case r == '\ufe0e' || r == '\ufe0f':
+		switch {
+		case bn == 0, before == utf8.RuneError && bn == 1:
+			return false
+		case unicode.Is(unicode.S, before) && seen(before), before == '\u203c', before == '\u2049', before == '\u3030', before == '\u303d':
+			return true
+		case before == '#' || before == '*' || before >= '0' && before <= '9':
+			return an > 0 && after == '\u20e3'
 		}
-		after, m := utf8.DecodeRuneInString(s[i+n:])
-		return m > 0 && joins(before) && joins(after)
+		return false
+	case r >= '\U000e0100' && r <= '\U000e01ef':
+		return bn > 0 && unicode.Is(unicode.Ideographic, before)
+	case Joiner(r):
+		if bn > 0 && inJoinerScript(before) || an > 0 && inJoinerScript(after) {
+			return true
+		}
+		if r != '\u200d' || bn == 0 || an == 0 {
+			return false
+		}
+		if before == '\ufe0f' {
+			before, _ = utf8.DecodeLastRuneInString(s[:i-bn])
+		}
+		return emoji(before) && emoji(after)
 	}
 	return false
 }
 
-// joins reports whether a joiner may stand beside r: a visible letter,
-// mark, digit or symbol (emoji are symbols), not punctuation.
-func joins(r rune) bool {
-	return r != utf8.RuneError && seen(r) && unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.S)
+// inJoinerScript reports whether r is a letter, mark, digit or sign of a
+// script that writes with joiners (joinerScripts).
+func inJoinerScript(r rune) bool {
+	return r != utf8.RuneError && unicode.In(r, joinerScripts...) && unicode.IsGraphic(r) && !unicode.IsSpace(r) && !Invisible(r)
 }
+
+// emoji reports whether r can stand on either side of an emoji
+// sequence's joiner: a symbol (So, Sk: the skin tones are Sk).
+func emoji(r rune) bool { return r != utf8.RuneError && unicode.In(r, unicode.So, unicode.Sk) }
 
 // seen reports whether r is shown as a mark of its own: graphic, not a
 // space, not invisible; utf8.RuneError stands for a byte shown escaped.
@@ -186,25 +225,39 @@ func Hidden(r rune) bool {
 	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || !unicode.IsGraphic(r) && r != ' '
 }
 
-// Terminal is s as it may reach a terminal: bytes that are not UTF-8 as
-// \xHH, hidden characters (Hidden) as \uXXXX, or \UXXXXXXXX above
-// U+FFFF (fixed widths, so that no two texts are shown alike), the rest
-// as it is.
-func Terminal(s string) string {
+// Terminal is s as it may reach a terminal or a document: bytes that are
+// not UTF-8 as \xHH; hidden characters (Hidden), and invisible ones
+// where writing does not need them (Invisible, Needed: a stray variation
+// selector, a Hangul filler), as \uXXXX, or \UXXXXXXXX above U+FFFF
+// (fixed widths, so that no two texts are shown alike); the rest as it
+// is. Its result holds no hidden character: a joiner writing needs is
+// escaped too (Readable keeps it).
+func Terminal(s string) string { return shown(s, false) }
+
+// Readable is s as the command line shows text people wrote and names
+// they gave: as Terminal, but a zero-width space, non-joiner or joiner
+// where writing needs it (Needed) is kept, so that Khmer, Persian or an
+// emoji sequence reads as written and can be copied back into a command.
+// Custody documents use Terminal.
+func Readable(s string) string { return shown(s, true) }
+
+func shown(s string, keepJoiners bool) string {
 	var b strings.Builder
-	for len(s) > 0 {
-		r, n := utf8.DecodeRuneInString(s)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && n <= 1:
-			fmt.Fprintf(&b, `\x%02x`, s[0])
-		case Hidden(r) && r > 0xffff:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case keepJoiners && Joiner(r) && Needed(s, i):
+			b.WriteString(s[i : i+n])
+		case (Hidden(r) || Invisible(r) && !Needed(s, i)) && r > 0xffff:
 			fmt.Fprintf(&b, `\U%08x`, r)
-		case Hidden(r):
+		case Hidden(r) || Invisible(r) && !Needed(s, i):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
-			b.WriteString(s[:n])
+			b.WriteString(s[i : i+n])
 		}
-		s = s[n:]
+		i += n
 	}
 	return b.String()
 }

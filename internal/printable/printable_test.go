@@ -38,49 +38,100 @@ func FuzzEscape(f *testing.F) {
 	})
 }
 
-// TestNeeded: joiners between two visible characters and selectors
-// right after one are needed; anywhere else they are not.
+// FuzzTerminal: nothing that reaches a terminal hides or moves text, or
+// hides that two texts differ: Terminal's result holds no hidden
+// character and no invisible one out of place, Readable's none but the
+// joiners writing needs; text without such characters is shown as it is.
+func FuzzTerminal(f *testing.F) {
+	for _, s := range []string{"ok", "a\x1b[2Jb", "x\u009b2J", "invoice\u202efdp.exe", "\xff", "a\u200bb", "ក\u200bខ", "photo\ufe00.jpg", "\u2764\ufe0f\u200d🔥", "\u3164"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		plain := utf8.ValidString(s)
+		for i, r := range s {
+			plain = plain && r != '\\' && !Hidden(r) && !(Invisible(r) && !Needed(s, i))
+		}
+		for name, show := range map[string]func(string) string{"Terminal": Terminal, "Readable": Readable} {
+			out := show(s)
+			if !utf8.ValidString(out) {
+				t.Fatalf("%s(%q) = %q is not UTF-8", name, s, out)
+			}
+			for i, r := range out {
+				if name == "Readable" && Joiner(r) && Needed(out, i) {
+					continue
+				}
+				if Hidden(r) || Invisible(r) && !Needed(out, i) {
+					t.Fatalf("%s(%q) = %+q holds U+%04X at %d", name, s, out, r, i)
+				}
+			}
+			if plain && out != s {
+				t.Fatalf("%s(%q) = %q changed plain text", name, s, out)
+			}
+		}
+	})
+}
+
+// TestReadableKeepsWhatWritingNeeds: the command line shows Khmer and
+// emoji as written, and escapes a joiner or selector out of place; a
+// document (Terminal) escapes every joiner.
+func TestReadableKeepsWhatWritingNeeds(t *testing.T) {
+	for in, want := range map[string]string{
+		"ខ្ញុំ\u200bស្រលាញ់":  "ខ្ញុំ\u200bស្រលាញ់",
+		"👨\u200d👩\u200d👧.jpg": "👨\u200d👩\u200d👧.jpg",
+		"ph\u200boto.jpg":     `ph\u200boto.jpg`,
+		"photo\ufe00.jpg":     `photo\ufe00.jpg`,
+		"\u3164":              `\u3164`,
+		"a\u202eb":            `a\u202eb`,
+	} {
+		if got := Readable(in); got != want {
+			t.Errorf("Readable(%+q) = %+q, want %+q", in, got, want)
+		}
+	}
+	if got := Terminal("ខ\u200bខ"); got != `ខ\u200bខ` {
+		t.Errorf("Terminal keeps a joiner: %+q", got)
+	}
+}
+
+// TestNeeded: joiners beside a script that writes with them or between
+// emoji, and selectors after the characters they apply to, are needed;
+// anywhere else they are not.
 func TestNeeded(t *testing.T) {
 	for s, want := range map[string]bool{
-		"a\u200bb":            true,
-		"\u2764\ufe0f":        true,
+		"ក\u200bខ":            true, // between two Khmer words
+		"រាយការណ៍\u200b។":     true, // before the sign khan
+		"ពិនិត្យ\u200b 🙏":     true, // after a word, before a space
+		"ពិនិត្យ\u200b":       true, // at the end
+		"می\u200cخواهم":       true,
+		"क्\u200dष":           true,
+		"👨\u200d👩":            true,
 		"\u2764\ufe0f\u200d🔥": true,
+		"\u2764\ufe0f":        true,
+		"\u203c\ufe0f":        true,
+		"1\ufe0f\u20e3":       true,
+		"葛\U000e0100":         true,
+		"a\u200bb":            false, // Latin needs none
+		"ph\u200doto":         false,
 		"\u200bb":             false,
-		"a\u200b":             false,
 		"a \u200bb":           false,
-		"a\u200b\u200bb":      false,
+		"ក\u200b\u200b":       false, // the second one
 		"\ufe0f":              false,
+		"a\ufe0f":             false,
+		"photo\ufe00.jpg":     false,
 		" \ufe0f":             false,
-		"\ufe0f\ufe0f":        false,
+		"1\ufe0f":             false, // no keycap follows
+		"a\U000e0100":         false,
 		"\u3164\u200d\u3164":  false,
 		"a\u200d\u202eb":      false,
+		"\xff\ufe0f":          false,
 	} {
 		i := strings.IndexFunc(s, func(r rune) bool { return Joiner(r) || Selector(r) })
+		if s == "ក\u200b\u200b" {
+			i = strings.LastIndex(s, "\u200b")
+		}
 		if got := Needed(s, i); got != want {
 			t.Errorf("Needed(%+q, %d) = %v, want %v", s, i, got, want)
 		}
 	}
-}
-
-// FuzzTerminal: nothing that reaches a terminal hides or moves text.
-func FuzzTerminal(f *testing.F) {
-	for _, s := range []string{"ok", "a\x1b[2Jb", "x\u009b2J", "invoice\u202efdp.exe", "\xff", "a\u200bb"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		out := Terminal(s)
-		if !utf8.ValidString(out) {
-			t.Fatalf("Terminal(%q) = %q is not UTF-8", s, out)
-		}
-		for _, r := range out {
-			if Hidden(r) {
-				t.Fatalf("Terminal(%q) = %q holds U+%04X", s, out, r)
-			}
-		}
-		if !strings.ContainsAny(s, "\\") && utf8.ValidString(s) && !strings.ContainsFunc(s, Hidden) && out != s {
-			t.Fatalf("Terminal(%q) = %q changed plain text", s, out)
-		}
-	})
 }
 
 func TestUnescapeRefusesOtherBackslashes(t *testing.T) {
