@@ -366,7 +366,7 @@ func assignExpected(ups []upload, flags api.Hashes, from string) error {
 	}
 	sums := map[string]api.Hashes{}
 	for n, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
-		// A name's own spaces, leading or trailing, are the name's.
+		// A name's own trailing spaces are the name's.
 		line = strings.TrimLeft(line, " \t")
 		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
 			continue
@@ -376,9 +376,7 @@ func assignExpected(ups []upload, flags api.Hashes, from string) error {
 		// those as \\, \n and \r.
 		escaped := strings.HasPrefix(line, `\`)
 		sum, file, ok := strings.Cut(strings.TrimPrefix(line, `\`), " ")
-		if len(file) > 0 && (file[0] == ' ' || file[0] == '*') {
-			file = file[1:]
-		}
+		file = strings.TrimPrefix(strings.TrimLeft(file, " "), "*")
 		if escaped {
 			file, ok = unescapeSumsName(file)
 		}
