@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -297,10 +298,18 @@ func TestVoidDestructionRequestIsNotApproved(t *testing.T) {
 	if voided == nil || !strings.Contains(voided.Why, "a legal hold was placed on the case (event ") || voided.By != "c4" {
 		t.Fatalf("the case shows the voided request as %+v (%+v)", voided, d.VoidDestructions)
 	}
+	// And among their ended requests, with when the hold voided it.
+	told := false
 	for _, e := range v.EndedRequests(c4) {
-		if e.Request == id && e.Outcome != OutcomeVoid {
-			t.Fatalf("the requester is told the request ended %q", e.Outcome)
+		if e.Request == id {
+			told = true
+			if e.Outcome != OutcomeHeld || e.Kind != KindDestroy || e.Case != "V-1" || e.By != "" || e.At.IsZero() || !strings.Contains(string(e.Params), "ORD-4") {
+				t.Fatalf("the requester is told the request ended as %+v", e)
+			}
 		}
+	}
+	if !told {
+		t.Fatal("the requester's ended requests do not name the destruction request the hold voided")
 	}
 
 	// A fresh one, asked once the hold is lifted, is approved as before.
@@ -564,12 +573,33 @@ func TestEndedDestructionRequestsSayHowTheyEnded(t *testing.T) {
 	}
 	for id, want := range map[string]string{
 		expired: "expired unanswered at 2026-03-08 09:00:00 UTC",
-		void:    "asked by c4 at 2026-03-09 09:00:00 UTC, was void: its requester was suspended or removed",
+		void:    "asked by c4, was void from 2026-03-09 09:00:00 UTC, when its requester was suspended or removed",
 		live:    "was already approved by c3",
 		beside:  "ended when c3 approved " + live,
 	} {
 		if _, err := v.Reject(ctx, p["c3"], id, "late"); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", id, err, want)
+		}
+	}
+	// Each requester is told how their own ended, with what it asked,
+	// as a two-person request's requester is.
+	for who, want := range map[string]map[string]string{
+		"c1": {expired: OutcomeExpired, beside: OutcomeSuperseded},
+		"c2": {live: OutcomeApproved},
+		"c4": {void: OutcomeVoid},
+	} {
+		got := map[string]string{}
+		for _, e := range v.EndedRequests(p[who]) {
+			got[e.Request] = e.Outcome
+			if e.Kind != KindDestroy || e.Case != "X-1" || !strings.Contains(string(e.Params), "ORD-") {
+				t.Errorf("%s is told %+v", who, e)
+			}
+			if (e.Outcome == OutcomeApproved || e.Outcome == OutcomeSuperseded) && e.By != "c3" {
+				t.Errorf("%s is told %s ended by %q, not c3", who, e.Request, e.By)
+			}
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("%s is told their destruction requests ended %v, want %v", who, got, want)
 		}
 	}
 }

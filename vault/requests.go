@@ -89,6 +89,9 @@ type RequestParams struct {
 	DiscloseOthers bool `json:"disclose_others"`
 	// case.policy
 	ExportApproval string `json:"export_approval"`
+	// case.destroy (a destruction request, as its requester is told it
+	// ended: EndedRequest)
+	Order, Reason string
 	// hashset.import
 	Name, Format, Category string
 	SourceSHA256           string `json:"source_sha256"`
@@ -442,11 +445,15 @@ const EndedShownFor = 30 * 24 * time.Hour
 // maxEndedShown bounds the ended requests shown at once.
 const maxEndedShown = 50
 
-// EndedRequest is how a two-person request ended, as its requester is
-// told: approved (By, with the package an approved sealing made, once
-// stored), rejected or withdrawn (By, with the decider's reason), void
-// (At: when its requester's suspension or removal voided it; no By), or
-// expired unanswered (At its expiry; no By).
+// EndedRequest is how a two-person request (rq_...) or a destruction
+// request (dr_..., kind case.destroy, its Params the court order and
+// reason) ended, as its requester is told: approved (By, with the
+// package an approved sealing made, once stored), rejected or withdrawn
+// (By, with the decider's reason), void (At: when its requester's
+// suspension or removal voided it; no By), held (a destruction request:
+// At, when a legal hold placed on its case voided it; no By), superseded
+// (a destruction request: another request's approval, By, destroyed the
+// case), or expired unanswered (At its expiry; no By).
 type EndedRequest struct {
 	Request string    `json:"request"`
 	Kind    string    `json:"kind"`
@@ -467,7 +474,7 @@ type EndedRequest struct {
 	Withheld bool `json:"withheld,omitempty"`
 }
 
-// EndedRequests lists the two-person requests (rq_..., not destruction
+// EndedRequests lists the requests (two-person and destruction
 // requests) who asked that ended in the last EndedShownFor, newest
 // first, at most 50: so that a request rejected or expired does not just
 // vanish from its requester's list. A decided one names who decided it
@@ -482,8 +489,8 @@ func (v *Vault) EndedRequests(who Principal) []EndedRequest {
 	for id, e := range ended {
 		r := EndedRequest{Request: id, Kind: e.Kind, Asked: e.Asked, Case: e.Case, Person: e.Person, Params: e.Params,
 			Outcome: e.Outcome, By: e.By, At: e.At, Reason: e.Reason, Package: e.Package}
-		if e.Outcome == OutcomeVoid {
-			r.By = "" // nobody decided it: its requester's suspension or removal voided it
+		if e.Outcome == OutcomeVoid || e.Outcome == OutcomeHeld {
+			r.By = "" // nobody decided it: its requester's suspension or removal, or a hold, voided it
 		}
 		if c, ok := v.state.getCase(e.Case); e.Case != "" && who.Role != RoleCustodian && !(ok && assigned(who, c)) {
 			// No longer assigned to the case (or it is gone): told
@@ -733,11 +740,9 @@ func endedRefusal(what, id string, e requestEnd) error {
 	case OutcomeWithdrawn:
 		return refused(ErrConflict, "%s %s was withdrawn by its requester %s at %s", what, id, e.By, at)
 	case OutcomeVoid:
-		if e.Requester != "" {
-			// A two-person request's: At is when it was voided.
-			return refused(ErrConflict, "%s %s, asked by %s, was void from %s, when its requester was suspended or removed while it waited; ask again", what, id, e.By, at)
-		}
-		return refused(ErrConflict, "%s %s, asked by %s at %s, was void: its requester was suspended or removed while it waited; ask again", what, id, e.By, at)
+		return refused(ErrConflict, "%s %s, asked by %s, was void from %s, when its requester was suspended or removed while it waited; ask again", what, id, e.By, at)
+	case OutcomeHeld:
+		return refused(ErrConflict, "%s %s, asked by %s, was void from %s, when a legal hold was placed on its case while it waited; destruction is asked again once the hold is lifted", what, id, e.By, at)
 	}
 	return refused(ErrConflict, "%s %s was already %s by %s at %s", what, id, e.Outcome, e.By, at)
 }

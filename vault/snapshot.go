@@ -129,7 +129,11 @@ const snapshotMagic = "custos state snapshot v1\n"
 // Version 29: a legal hold placed on a case voids its pending destruction
 // requests (DestructionRequest.HeldAfter): a version 28 snapshot holds
 // them as pending.
-const stateVersion = 29
+// Version 30: a destruction request's end is told its requester
+// (EndedRequests: its kind, case, order and reason, and when a hold or a
+// suspension voided it, DestructionRequest.VoidAt): a version 29
+// snapshot holds ended destruction requests without them.
+const stateVersion = 30
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

@@ -187,6 +187,10 @@ type DestructionRequest struct {
 	// Void is set when its requester is suspended or removed while it
 	// is pending: it is never approved, even after a reinstatement.
 	Void bool
+	// VoidAt is when the request became void (Void or HeldAfter), as
+	// its requester is told it ended (zero in a state of before
+	// 2026-12-06: the request's own time is said).
+	VoidAt time.Time `json:",omitzero"`
 	// HeldAfter is the position of a legal hold placed on the case
 	// while the request was pending (0: none): the hold voids it, and
 	// lifting the hold does not bring it back, so that the custodian
@@ -865,6 +869,9 @@ func applyHold(on bool) applier {
 				// One whose recorded expiry passed had expired already.
 				if exp, err := time.Parse(time.RFC3339, r.Expires); r.HeldAfter == 0 && (err != nil || ev.Timestamp().Before(exp)) {
 					r.HeldAfter = ev.Seq
+					if !r.Void {
+						r.VoidAt = ev.Timestamp()
+					}
 					c.Requests[id] = r
 				}
 			}
@@ -900,21 +907,15 @@ func applyDestructionApproved(s *State, ev *events.Event) error {
 	c.Destroyed = true
 	c.Approved = d
 	for id, r := range c.Requests {
-		dec := requestEnd{Outcome: OutcomeApproved, By: ev.Actor.Person, At: ev.Timestamp()}
-		exp, err := time.Parse(time.RFC3339, r.Expires)
-		if r.Expires == "" {
-			// Recorded before expiries were: the default TTL (the vault
-			// may have run with a shorter one; this says no less).
-			exp, err = r.At.Add(DefaultRequestTTL), nil
-		}
+		dec := r.ended(c.ID, requestEnd{Outcome: OutcomeApproved, By: ev.Actor.Person, At: ev.Timestamp()})
+		unanswered := r.unanswered(c.ID)
 		switch {
 		case id == d.Request:
-		case r.Void || r.HeldAfter != 0:
-			// Void before: its requester was suspended or removed, or
-			// a hold was placed on the case while it waited.
-			dec = requestEnd{Outcome: OutcomeVoid, By: r.By, At: r.At}
-		case err == nil && !ev.Timestamp().Before(exp):
-			dec = requestEnd{Outcome: OutcomeExpired, At: exp.UTC()}
+		case unanswered.Outcome != OutcomeExpired || !ev.Timestamp().Before(unanswered.At):
+			// Void before (a hold was placed on the case, or its
+			// requester was suspended or removed, while it waited), or
+			// expired.
+			dec = unanswered
 		default:
 			dec.Outcome, dec.Through = OutcomeSuperseded, d.Request
 		}
@@ -936,8 +937,11 @@ func applyDestructionRejected(s *State, ev *events.Event) error {
 	if _, ok := c.Requests[d.Request]; !ok {
 		return fmt.Errorf("ends destruction request %q, which case %s does not have pending", d.Request, c.ID)
 	}
+	r := c.Requests[d.Request]
 	delete(c.Requests, d.Request)
-	s.decided[d.Request] = rejection(ev, d.RequestedBy)
+	end := rejection(ev, d.RequestedBy)
+	end.Reason = d.Reason
+	s.decided[d.Request] = r.ended(c.ID, end)
 	return nil
 }
 

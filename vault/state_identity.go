@@ -227,8 +227,11 @@ func (s *State) voidRequestsOf(name string, at time.Time) {
 		for id, r := range c.Requests {
 			// One whose recorded expiry passed had expired, not become
 			// void (one of before expiries were recorded is voided).
-			if exp, err := time.Parse(time.RFC3339, r.Expires); r.By == name && (err != nil || at.Before(exp)) {
+			if exp, err := time.Parse(time.RFC3339, r.Expires); r.By == name && !r.Void && (err != nil || at.Before(exp)) {
 				r.Void = true
+				if r.HeldAfter == 0 {
+					r.VoidAt = at
+				}
 				c.Requests[id] = r
 			}
 		}
@@ -529,6 +532,47 @@ func (r *Request) unanswered() requestEnd {
 	return r.ended(requestEnd{Outcome: OutcomeExpired, At: r.Expires})
 }
 
+// destructionEnded is how the destruction request r of case caseID
+// ended, with what its requester is told of it (EndedRequests): its
+// kind, case, time and what it asked (order, reason).
+func (r DestructionRequest) ended(caseID string, e requestEnd) requestEnd {
+	e.Requester, e.Kind, e.Case, e.Asked = r.By, KindDestroy, caseID, r.At
+	e.Params, _ = json.Marshal(destroyParams{Order: r.Order, Reason: r.Reason})
+	return e
+}
+
+// unanswered is how the destruction request r of case caseID ended if
+// nobody decided it, at now: void since a legal hold was placed on its
+// case (OutcomeHeld) or since its requester was suspended or removed
+// (OutcomeVoid), at when that happened (the request's own time where a
+// state of before 2026-12-06 did not keep it), or else expired.
+func (r DestructionRequest) unanswered(caseID string) requestEnd {
+	at := r.VoidAt
+	if at.IsZero() {
+		at = r.At
+	}
+	switch {
+	case r.HeldAfter != 0:
+		return r.ended(caseID, requestEnd{Outcome: OutcomeHeld, By: r.By, At: at})
+	case r.Void:
+		return r.ended(caseID, requestEnd{Outcome: OutcomeVoid, By: r.By, At: at})
+	}
+	exp, err := time.Parse(time.RFC3339, r.Expires)
+	if r.Expires == "" || err != nil {
+		// Recorded before expiries were: the default TTL (the vault
+		// may have run with a shorter one; this says no less).
+		exp = r.At.Add(DefaultRequestTTL)
+	}
+	return r.ended(caseID, requestEnd{Outcome: OutcomeExpired, At: exp.UTC()})
+}
+
+// destroyParams is what a destruction request asked, as its requester
+// is told it ended (EndedRequest.Params): the court order and reason.
+type destroyParams struct {
+	Order  string `json:"order"`
+	Reason string `json:"reason"`
+}
+
 // The outcomes of a requestEnd.
 const (
 	OutcomeApproved   = "approved"
@@ -541,6 +585,10 @@ const (
 	// (At: when it was voided), or a destruction request found void
 	// when another request's approval ended it.
 	OutcomeVoid = "void"
+	// OutcomeHeld: a destruction request void since a legal hold was
+	// placed on its case while it waited (At: then); lifting the hold
+	// does not bring it back.
+	OutcomeHeld = "held"
 )
 
 // rejection is the end of a request its event rejects: withdrawn when
@@ -553,10 +601,11 @@ func rejection(ev *events.Event, requestedBy string) requestEnd {
 	return requestEnd{Outcome: out, By: ev.Actor.Person, At: ev.Timestamp()}
 }
 
-// endedOf returns the two-person requests person asked that ended at or
-// after since and by now, by id: those the log ended, and those that
-// expired unanswered by now, which leave the state at the next request's
-// opening.
+// endedOf returns the requests person asked (two-person and destruction
+// requests) that ended at or after since and by now, by id: those the
+// log ended, and those void or expired unanswered by now, which leave
+// the state later (a two-person request at the next request's opening, a
+// destruction request when its case is destroyed).
 func (s *State) endedOf(person string, since, now time.Time) map[string]requestEnd {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -574,6 +623,18 @@ func (s *State) endedOf(person string, since, now time.Time) map[string]requestE
 		// though it leaves the state only once expired.
 		if e := r.unanswered(); (r.void || !now.Before(r.Expires)) && !e.At.Before(since) {
 			out[id] = e
+		}
+	}
+	// Destruction requests void or expired while their case lives: they
+	// leave the state only when a later approval destroys it.
+	for _, c := range s.cases {
+		for id, r := range c.Requests {
+			if r.By != person {
+				continue
+			}
+			if e := r.unanswered(c.ID); (e.Outcome != OutcomeExpired || !now.Before(e.At)) && !e.At.Before(since) {
+				out[id] = e
+			}
 		}
 	}
 	return out

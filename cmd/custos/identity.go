@@ -588,6 +588,10 @@ func endedText(e vault.EndedRequest) string {
 		s = fmt.Sprintf("expired unanswered at %s; ask again if it is still needed", when(e.At))
 	case vault.OutcomeVoid:
 		s = fmt.Sprintf("void from %s, when you were suspended or removed while it waited; ask again if it is still needed", when(e.At))
+	case vault.OutcomeHeld:
+		s = fmt.Sprintf("void from %s, when a legal hold was placed on the case while it waited; ask again once the hold is lifted", when(e.At))
+	case vault.OutcomeSuperseded:
+		s = fmt.Sprintf("ended at %s, when %s approved another request to destroy the case", when(e.At), e.By)
 	default:
 		s = fmt.Sprintf("%s at %s", e.Outcome, when(e.At))
 	}
@@ -706,6 +710,8 @@ func describeRequest(r vault.Request, forRole string) string {
 		return s
 	case vault.KindPolicy:
 		return "case " + r.Case + ": export approval " + p.ExportApproval
+	case vault.KindDestroy:
+		return "destroy case " + r.Case + " (court order " + strconv.Quote(p.Order) + "): " + strconv.Quote(p.Reason)
 	case vault.KindReissue:
 		return "a new credential for " + r.Person
 	case vault.KindReinstate:

@@ -335,6 +335,8 @@ func describeRequest(c *catalog, r vault.Request, forRole string) string {
 		return s
 	case vault.KindPolicy:
 		return c.text("request.asks.policy", r.Case, p.ExportApproval)
+	case vault.KindDestroy:
+		return c.text("request.asks.destroy", r.Case, quoted(p.Order), quoted(p.Reason))
 	case vault.KindReissue:
 		return c.text("request.asks.reissue", r.Person)
 	case vault.KindReinstate:

@@ -727,6 +727,8 @@ func TestRolesManageCase(t *testing.T) {
 		t.Fatalf("no case.destruction.rejected event of cust for C-2: %+v", ev)
 	}
 	cust2.get("/app/requests").lacks(t, "a withdrawn destruction request", m[1])
+	// Its requester is told, among their ended requests, what it asked.
+	cust.get("/app/requests").has(t, "one's own withdrawn destruction request", m[1], "destroy case C-2", "CO-2026-7", "Withdrawn by you", "wrong order number")
 	p = cust.send("/app/cases/C-2/destruction", url.Values{"order": {"CO-2026-8"}, "reason": {"retention ended"}})
 	m2 := regexp.MustCompile(`<code id="destruction-request">(dr_[0-9a-f]+)</code>`).FindStringSubmatch(p.raw2())
 	if m2 == nil {
