@@ -40,5 +40,7 @@ func Shown(s string) string {
 // in an escaped form already (docs/package-format.md, section 7: bytes
 // that are not UTF-8, the backslash itself, and the bytes of hidden
 // characters, as \xHH), so only the joiners a name keeps are escaped
-// further (printable.Terminal), as Shown does.
-func ShownName(name string) string { return printable.Terminal(name) }
+// further (printable.Terminal), as Shown does, and the marks that would
+// make it read as another name (printable.LookalikeMarks: café written
+// as e and U+0301 is shown cafe\u0301).
+func ShownName(name string) string { return printable.Terminal(printable.LookalikeMarks(name)) }

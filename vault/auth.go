@@ -240,12 +240,12 @@ func checkPersonName(name string) error {
 // Zp), no invisible code points (printable.Invisible: default-ignorable
 // and format characters, fillers, private-use, unassigned) except those
 // writing needs where they stand (printable.Needed: U+200B after a Khmer
-// word, U+200D in 👨‍👩‍👧, U+FE0F in ❤️) and, in a text holding
-// right-to-left letters (Arabic, Hebrew, Syriac, Thaana, N'Ko), the
-// direction marks U+200E, U+200F and U+061C that text copied from a chat
-// carries; and, unless empty and not required, at least one visible
-// character: a text that shows as blank on screen is refused. A refusal
-// names the character and its position (from 1).
+// word, U+200D in 👨‍👩‍👧, U+FE0F in ❤️); and, unless empty and not
+// required, at least one visible character: a text that shows as blank
+// on screen is refused. A refusal names the character and its position
+// (from 1). The direction marks U+200E, U+200F and U+061C stay refused,
+// though text copied from an Arabic chat carries them: placed between
+// digits they reorder them on a page (16 shown as 61).
 func checkText(field, s string, max int, required, multiline bool) error {
 	if required && strings.TrimSpace(s) == "" {
 		return badInput("%s is required", field)
@@ -267,11 +267,10 @@ func checkText(field, s string, max int, required, multiline bool) error {
 			return badInput("%s contains a control character (U+%04X) at character %d", field, r, at)
 		case unicode.In(r, unicode.Zl, unicode.Zp):
 			return badInput("%s contains a line or paragraph separator (U+%04X) at character %d", field, r, at)
-		case directionMark(r) && holdsRightToLeft(s):
 		case (printable.Joiner(r) || printable.Selector(r)) && !printable.Needed(s, i):
 			// Writing needs these beside certain letters and symbols;
 			// anywhere else they only hide that two texts differ.
-			return badInput("%s contains an invisible character (U+%04X) at character %d where no writing needs it: a zero-width space, non-joiner or joiner stands beside a letter of a script written with it (Khmer, Thai, Burmese, the Indic scripts, Arabic) or between two emoji; a variation selector after an emoji or a Han character", field, r, at)
+			return badInput("%s contains an invisible character (U+%04X) at character %d where no writing needs it: a zero-width space stands after a letter of a script written with it (Khmer, Thai, Burmese, the Indic scripts, Arabic), a non-joiner or joiner between two, or a joiner between two emoji; a variation selector after an emoji or a Han character", field, r, at)
 		case printable.Invisible(r) && !printable.Needed(s, i):
 			// Format characters such as U+202E (right-to-left override)
 			// can make a file name read as something it is not; fillers
@@ -285,24 +284,11 @@ func checkText(field, s string, max int, required, multiline bool) error {
 	return nil
 }
 
-// directionMark reports whether r is a direction mark: LEFT-TO-RIGHT
-// MARK, RIGHT-TO-LEFT MARK or ARABIC LETTER MARK, which order the
-// punctuation and digits around right-to-left words without moving
-// letters, as overrides and isolates do.
-func directionMark(r rune) bool { return r == '\u200e' || r == '\u200f' || r == '\u061c' }
-
-// holdsRightToLeft reports whether s holds a letter of a script written
-// from right to left.
-func holdsRightToLeft(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool {
-		return unicode.IsLetter(r) && unicode.In(r, unicode.Arabic, unicode.Hebrew, unicode.Syriac, unicode.Thaana, unicode.Nko)
-	})
-}
-
-// The limits of an item's name: a component of at most maxNameComponent
-// bytes as the file system named it (NAME_MAX on Linux, NTFS, APFS, ext4),
-// a whole name of at most maxItemName bytes as recorded (each escaped
-// byte takes four).
+// The limits of an item's name, as the file system named it (its
+// escapes read as their bytes): a component of at most maxNameComponent
+// bytes (NAME_MAX of ext4, NTFS, APFS), a whole name of at most
+// maxItemName bytes (Linux's PATH_MAX); as recorded, each escaped byte
+// takes four.
 const (
 	maxNameComponent = 255
 	maxItemName      = 4096
@@ -311,7 +297,7 @@ const (
 // checkFileName accepts an evidence item's name as the depositor's
 // machine called it, in its recorded form (EscapeName): a file name, or
 // a path relative to a deposited folder (components separated by '/'),
-// at most maxItemName bytes. Each component is visible text (checkText)
+// at most maxItemName bytes once its escapes are read. Each component is visible text (checkText)
 // of at most maxNameComponent bytes once its escapes are read, not "."
 // or "..", without '\\' except in the escapes
 // \xHH (two lowercase hex digits) that stand for the bytes a name cannot
@@ -323,8 +309,11 @@ const (
 // gives its bytes. The name is metadata only; nothing is ever written
 // under it on the server.
 func checkFileName(name string) error {
-	if len(name) > maxItemName {
-		return badInput("file name of %d bytes; the limit is %d", len(name), maxItemName)
+	if len(name) > 4*maxItemName {
+		return badInput("file name of %d bytes; the limit is %d as the file system named it, %d as recorded", len(name), maxItemName, 4*maxItemName)
+	}
+	if n := len(UnescapeName(name)); n > maxItemName {
+		return badInput("file name of %d bytes; the limit is %d, as file systems have for a path", n, maxItemName)
 	}
 	if name == "" {
 		return badInput("file name is required")

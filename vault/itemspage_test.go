@@ -129,3 +129,39 @@ func TestDepositNotAgain(t *testing.T) {
 		t.Fatalf("a 2-digit prefix: %v", err)
 	}
 }
+
+// TestNamePatternTakesNamesAsShown: a name copied from a list finds its
+// item: a recorded escape \xHH stands for itself, \uXXXX for the
+// character the command line showed that way; a Khmer name with its
+// zero-width spaces is matched as written; \* is still a star.
+func TestNamePatternTakesNamesAsShown(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	inv := people(t, v, map[string]string{"inv": RoleInvestigator})["inv"]
+	if err := v.OpenCase(ctx, inv, "N-1", "names"); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, raw := range []string{"first\nsecond.txt", "cafe\u0301.txt", "ខ្ញុំ\u200bស្រលាញ់.jpg", "a*b.txt", "axb.txt"} {
+		res, err := v.Deposit(ctx, inv, DepositRequest{Case: "N-1", Name: EscapeName([]byte(raw)), Body: strings.NewReader(raw)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[raw] = res.ID
+	}
+	for pattern, want := range map[string]string{
+		`first\x0asecond.txt`: ids["first\nsecond.txt"],
+		`*\x0a*`:              ids["first\nsecond.txt"],
+		`cafe\u0301.txt`:      ids["cafe\u0301.txt"],
+		"ខ្ញុំ\u200bស្រលាញ់.jpg": ids["ខ្ញុំ\u200bស្រលាញ់.jpg"],
+		`a\*b.txt`: ids["a*b.txt"],
+	} {
+		page, err := v.ItemsPage(ctx, inv, "N-1", ItemFilter{Name: pattern}, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) != 1 || page.Items[0].ID != want {
+			t.Errorf("--name %q: %v, want only %s", pattern, page.Items, want)
+		}
+	}
+}

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custos-vault/custos/events"
 )
@@ -392,6 +394,7 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 	if offset < 0 || limit < 0 {
 		return nil, badInput("offset and limit are not negative")
 	}
+	f.Name = namePattern(f.Name)
 	if _, err := path.Match(f.Name, ""); err != nil {
 		return nil, badInput("the name pattern %q is not valid (use *, ? and [...], as a shell does)", truncate(f.Name))
 	}
@@ -575,6 +578,61 @@ func (v *Vault) settledCopy(it Item) (*SettledCopy, error) {
 		}
 	}
 	return nil, nil
+}
+
+// namePattern reads a name pattern as the names it matches are shown, so
+// that a name copied from a list finds its item: an escape \xHH (two
+// lowercase hex digits) stands for itself, as a recorded name holds it
+// (EscapeName: first\x0asecond.txt); \uXXXX and \UXXXXXXXX, as the
+// command line and the reports show a character (a mark on a Latin
+// letter, a joiner), stand for that character. Any other backslash
+// escapes the character after it, as path.Match reads it (\* is a star).
+func namePattern(p string) string {
+	if !strings.Contains(p, `\`) {
+		return p
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if p[i] != '\\' || i+1 == len(p) {
+			b.WriteByte(p[i])
+			continue
+		}
+		switch n := hexRun(p[i+2:]); {
+		case p[i+1] == 'x' && n >= 2 && isLowerHex(p[i+2]) && isLowerHex(p[i+3]):
+			b.WriteString(`\\`)
+		case p[i+1] == 'u' && n >= 4, p[i+1] == 'U' && n >= 8:
+			width := 4
+			if p[i+1] == 'U' {
+				width = 8
+			}
+			if r, err := strconv.ParseUint(p[i+2:i+2+width], 16, 32); err == nil && utf8.ValidRune(rune(r)) {
+				b.WriteString(patternQuote(string(rune(r))))
+				i += 1 + width
+				continue
+			}
+			b.WriteByte(p[i])
+		default:
+			b.WriteByte(p[i])
+		}
+	}
+	return b.String()
+}
+
+// hexRun is how many hex digits s starts with.
+func hexRun(s string) int {
+	n := 0
+	for n < len(s) && (s[n] >= '0' && s[n] <= '9' || s[n] >= 'a' && s[n] <= 'f' || s[n] >= 'A' && s[n] <= 'F') {
+		n++
+	}
+	return n
+}
+
+// patternQuote writes a character so that path.Match takes it as itself.
+func patternQuote(s string) string {
+	if strings.ContainsAny(s, `*?[\`) {
+		return `\` + s
+	}
+	return s
 }
 
 // matchName matches a name against a pattern (path.Match), without

@@ -67,6 +67,10 @@ func TestFileNameEscapesCanonical(t *testing.T) {
 		strings.Repeat("\u200b", 60) + "x":          true,
 		strings.Repeat("ឯកសារ\u200b ", 11) + ".jpg": true,
 		strings.Repeat("\xe9", 256):                 false,
+		// Five folders of 250 Latin-1 bytes: 1,266 bytes on disk,
+		// 5,017 recorded.
+		strings.Repeat(strings.Repeat("\xe9", 250)+"/", 5) + "a.jpg": true,
+		strings.Repeat(strings.Repeat("a", 250)+"/", 17) + "a.jpg":   false,
 	} {
 		if err := checkFileName(EscapeName([]byte(raw))); (err == nil) != ok {
 			t.Errorf("a name of %d bytes: %v", len(raw), err)

@@ -532,8 +532,7 @@ func (r *Request) unanswered() requestEnd {
 	return r.ended(requestEnd{Outcome: OutcomeExpired, At: r.Expires})
 }
 
-// destructionEnded is how the destruction request r of case caseID
-// ended, with what its requester is told of it (EndedRequests): its
+// ended is how the destruction request r of case caseID ended, with what its requester is told of it (EndedRequests): its
 // kind, case, time and what it asked (order, reason).
 func (r DestructionRequest) ended(caseID string, e requestEnd) requestEnd {
 	e.Requester, e.Kind, e.Case, e.Asked = r.By, KindDestroy, caseID, r.At

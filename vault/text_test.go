@@ -39,16 +39,19 @@ func TestInvisibleAndSeparatorsRefused(t *testing.T) {
 		"selector after a letter":    "Op Hawk\uFE00",
 		"emoji selector on a letter": "a\uFE0Fb",
 		"direction mark in Latin":    "a\u200fb",
-		"carriage return":            "line one\r\nline two",
-		"tag character":              "a\U000E0041b",
-		"language tag":               "a\U000E0001b",
-		"braille blank":              "\u2800",
-		"word joiner":                "a\u2060b",
-		"private use":                "a\uE000b",
-		"unassigned":                 "a\U000E0080b",
-		"only spaces":                "\u00a0\u3000 ",
-		"spaces and a mark":          " \u0301 ",
-		"next line":                  "a\u0085b",
+		// Marks between digits reorder them on a page: 16 read as 61.
+		"direction marks in an age": "aged \u200f1\u200f6 (\u05d1\u05ea)",
+		"direction mark in Arabic":  "\u0645\u0631\u062d\u0628\u0627\u200f 123",
+		"carriage return":           "line one\r\nline two",
+		"tag character":             "a\U000E0041b",
+		"language tag":              "a\U000E0001b",
+		"braille blank":             "\u2800",
+		"word joiner":               "a\u2060b",
+		"private use":               "a\uE000b",
+		"unassigned":                "a\U000E0080b",
+		"only spaces":               "\u00a0\u3000 ",
+		"spaces and a mark":         " \u0301 ",
+		"next line":                 "a\u0085b",
 	}
 	for what, s := range bad {
 		for _, c := range []struct {
@@ -75,9 +78,8 @@ func TestInvisibleAndSeparatorsRefused(t *testing.T) {
 	for _, s := range []string{"Live-streamed abuse, Phnom Penh", "ឯកសារ 0001.jpg", "Café résumé", "日本語 ファイル", "a b", "e\u0301",
 		"ខ្ញុំ\u200bស្រលាញ់\u200bអ្នក", "می\u200cخواهم", "👨\u200d👩\u200d👧", "क्\u200dष", "I \u2764\uFE0F you", "\u2764\uFE0F\u200d🔥", "1\uFE0F\u20E3", "葛\U000E0100城",
 		// As a Khmer keyboard types: U+200B after each word, before the
-		// sign khan, a space or the end; Arabic copied from a chat with
-		// a right-to-left mark.
-		"ជនរងគ្រោះ\u200bបាន\u200bរាយការណ៍\u200b។\u200b សូម\u200bពិនិត្យ\u200b 🙏", "ពិនិត្យ\u200b", "مرحبا\u200f 123"} {
+		// sign khan, a space or the end.
+		"ជនរងគ្រោះ\u200bបាន\u200bរាយការណ៍\u200b។\u200b សូម\u200bពិនិត្យ\u200b 🙏", "ពិនិត្យ\u200b"} {
 		if err := checkText("title", s, 1024, true, false); err != nil {
 			t.Errorf("%q refused: %v", s, err)
 		}

@@ -542,7 +542,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, x := range res.Extracted {
 		if x.Fallback != "" {
-			fmt.Fprintf(stderr, "custos-verify: note: the item named %s extracted as %s: %s\n", x.Name, printablePath(x.Path), x.Fallback)
+			fmt.Fprintf(stderr, "custos-verify: note: the item named %s extracted as %s: %s\n", printablePath(printable.LookalikeMarks(x.Name)), printablePath(x.Path), x.Fallback)
 		}
 	}
 	if *asJSON {
@@ -706,8 +706,11 @@ func readInputs(key, trustedKeys, checkpoint, identity, passFile string) (pkgfor
 	return opts, nil
 }
 
-// printablePath shows a restored path as safeText does.
-func printablePath(p string) string { return safeText(p) }
+// printablePath shows a restored path or an item's name as it may reach
+// a terminal, nothing hidden but the joiners Khmer, Indic or Arabic
+// names and emoji need where they stand (printable.Readable), so that a
+// path shown can be copied back into a command and finds the file.
+func printablePath(p string) string { return printable.Readable(p) }
 
 // safeText is text from a package (or a name restored from it) as it may
 // reach a terminal (printable.Terminal), so that nothing a package says

@@ -188,7 +188,7 @@ func membersText(d api.CaseDetailResponse) string {
 func runItemList(args []string, stdout io.Writer) error {
 	fs := newFlags("item list")
 	caseID := fs.String("case", "", "the case")
-	name := fs.String("name", "", "only items whose name (or its last path element, or a folder above it) matches this pattern (*, ?, [...]), letter case aside")
+	name := fs.String("name", "", "only items whose name (or its last path element, or a folder above it) matches this pattern (*, ?, [...]), letter case aside; a name copied as a list shows it, escapes (\\x0a, \\u0301) and all, finds its item")
 	sha256 := fs.String("sha256", "", "only items with this SHA-256")
 	md5 := fs.String("md5", "", "only items with this MD5")
 	sha1 := fs.String("sha1", "", "only items with this SHA-1")

@@ -97,10 +97,11 @@ func (e *inputError) Error() string {
 func (e *inputError) Unwrap() []error { return []error{errInput, e.err} }
 
 // oneLine is an error's text as the terminal shows it: one line, and
-// nothing in it that a terminal would act on (printable.Terminal), since
+// nothing in it that a terminal would act on or that hides (but the
+// joiners writing needs where they stand: printable.Readable), since
 // much of it may come from the vault or from the network between.
 func oneLine(s string) string {
-	return printable.Terminal(strings.ReplaceAll(strings.TrimSpace(s), "\n", "; "))
+	return printable.Readable(strings.ReplaceAll(strings.TrimSpace(s), "\n", "; "))
 }
 
 func usageErr(format string, args ...any) error {

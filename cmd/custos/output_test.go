@@ -297,14 +297,17 @@ func TestReportShowsItsCaptures(t *testing.T) {
 // writing needs.
 func TestNamesAndTextReadAsWritten(t *testing.T) {
 	for name, want := range map[string]string{
-		"DCIM/ឯកសារ/ខ្ញុំ\u200bស្រលាញ់.jpg": "DCIM/ឯកសារ/ខ្ញុំ\u200bស្រលាញ់.jpg",
-		"👨\u200d👩\u200d👧.jpg":               "👨\u200d👩\u200d👧.jpg",
-		"\u2764\ufe0f.jpg":                  "\u2764\ufe0f.jpg",
-		"DCIM/ឯកសារ/e\u0301.txt":            `DCIM/ឯកសារ/e\u0301.txt`,
-		"fi\u0307le.jpg":                    `fi\u0307le.jpg`,
-		"ph\u200boto.jpg":                   `ph\u200boto.jpg`,
-		"photo\ufe00.jpg":                   `photo\ufe00.jpg`,
-		"ภาพถ่าย.jpg":                       "ภาพถ่าย.jpg",
+		"DCIM/ឯកសារ/ខ្ញុំ\u200bស្រលាញ់.jpg":  "DCIM/ឯកសារ/ខ្ញុំ\u200bស្រលាញ់.jpg",
+		"👨\u200d👩\u200d👧.jpg":                "👨\u200d👩\u200d👧.jpg",
+		"\u2764\ufe0f.jpg":                   "\u2764\ufe0f.jpg",
+		"DCIM/ឯកសារ/e\u0301.txt":             `DCIM/ឯកសារ/e\u0301.txt`,
+		"fi\u0307le.jpg":                     `fi\u0307le.jpg`,
+		"ph\u200boto.jpg":                    `ph\u200boto.jpg`,
+		"photo\ufe00.jpg":                    `photo\ufe00.jpg`,
+		"ภาพถ่าย.jpg":                        "ภาพถ่าย.jpg",
+		"ប្រវត្តិរូប-re\u0301sume\u0301.txt": `ប្រវត្តិរូប-re\u0301sume\u0301.txt`,
+		"a=\ufe0f\u0338b.txt":                `a=\ufe0f\u0338b.txt`,
+		"a$\ufe0f.jpg":                       `a$\ufe0f.jpg`,
 	} {
 		if got := displayName(name); got != want {
 			t.Errorf("displayName(%+q) = %+q, want %+q", name, got, want)

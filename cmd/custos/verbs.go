@@ -22,8 +22,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/internal/inputfile"
@@ -32,7 +30,6 @@ import (
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/text/unicode/norm"
 )
 
 func runCaseOpen(args []string, stdout io.Writer) error {
@@ -500,33 +497,11 @@ func depositedBefore(c *client, caseID string, u upload) (string, error) {
 }
 
 // displayName shows an item name so that look-alikes can be told apart,
-// readably (shownPath): a nonspacing mark on a Latin, Greek, Cyrillic or
-// common character (café written as e and U+0301, i with U+0307), and
-// every mark of a name not in Unicode Normalization Form C, is shown as
-// \uXXXX; the marks of other scripts (Khmer, Thai, Devanagari), which
-// their writing is made of, are shown as written, as are variation
-// selectors where they belong (printable.Needed).
-func displayName(name string) string {
-	if !utf8.ValidString(name) {
-		return shownPath(name)
-	}
-	nfc := norm.NFC.IsNormalString(name)
-	var b strings.Builder
-	base := ' '
-	for _, r := range name {
-		if !unicode.Is(unicode.Mn, r) || printable.Selector(r) {
-			base = r
-			b.WriteRune(r)
-			continue
-		}
-		if !nfc || unicode.In(base, unicode.Latin, unicode.Greek, unicode.Cyrillic, unicode.Common) {
-			fmt.Fprintf(&b, `\u%04x`, r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return shownPath(b.String())
-}
+// readably: a mark on a Latin, Greek, Cyrillic or common character (café
+// written as e and U+0301) as \uXXXX (printable.LookalikeMarks), the
+// marks of other scripts (Khmer, Thai, Devanagari) as written; then as
+// shownPath shows it.
+func displayName(name string) string { return shownPath(printable.LookalikeMarks(name)) }
 
 func depositedList(items []api.DepositResponse) string {
 	var s []string

@@ -99,23 +99,25 @@ func Invisible(r rune) bool {
 // Needed reports whether the character at byte i of s is a joiner or a
 // variation selector standing where writing needs it:
 //
-//   - a zero-width space, non-joiner or joiner (Joiner) beside a letter,
-//     mark or sign of a script that writes with them (Khmer, Thai, Lao,
-//     Burmese, Tibetan, the Indic scripts, Arabic, Syriac, Thaana, N'Ko,
-//     Mongolian...) on at least one side, whatever the other side holds
-//     (a Khmer keyboard puts U+200B after each word, before a space or
-//     the sign ។ too), or a joiner U+200D between two symbols (emoji),
+//   - a zero-width space (U+200B) right after a letter, mark or sign of
+//     a script that writes with joiners (Khmer, Thai, Lao, Burmese,
+//     Tibetan, the Indic scripts, Arabic, Syriac, Thaana, N'Ko,
+//     Mongolian...), whatever follows it (a Khmer keyboard puts one after
+//     each word, before the next, a space, the sign ។ or the end);
+//   - a zero-width non-joiner or joiner (U+200C, U+200D) between two
+//     characters of such a script, or a joiner between two emoji (a
+//     symbol So other than the blank Braille pattern, or a skin tone),
 //     the first possibly followed by U+FE0F (❤️‍🔥);
-//   - U+FE0E or U+FE0F right after a symbol, after ‼ ⁉ 〰 〽, or after #,
-//   - or a digit that U+20E3 follows (a keycap, 1️⃣): the text or emoji
-//     form of that character;
+//   - U+FE0E or U+FE0F right after a symbol So, after ‼ ⁉ 〰 〽, or after
+//     #, * or a digit that U+20E3 follows (a keycap, 1️⃣): the text or
+//     emoji form of that character;
 //   - an ideographic variation selector (U+E0100 to U+E01EF) right after
 //     a Han ideograph.
 //
-// Anywhere else (first, doubled, beside Latin letters, after a letter
-// no selector applies to) a joiner or a selector only hides that two
-// texts differ, and Needed is false; it is false for every other
-// character.
+// Anywhere else (first, doubled, beside Latin letters or ASCII symbols,
+// after a letter no selector applies to) a joiner or a selector only
+// hides that two texts differ, and Needed is false; it is false for
+// every other character.
 func Needed(s string, i int) bool {
 	r, n := utf8.DecodeRuneInString(s[i:])
 	before, bn := utf8.DecodeLastRuneInString(s[:i])
@@ -125,7 +127,7 @@ func Needed(s string, i int) bool {
 		switch {
 		case bn == 0, before == utf8.RuneError && bn == 1:
 			return false
-		case unicode.Is(unicode.S, before) && seen(before), before == '\u203c', before == '\u2049', before == '\u3030', before == '\u303d':
+		case unicode.Is(unicode.So, before) && !Invisible(before), before == '\u203c', before == '\u2049', before == '\u3030', before == '\u303d':
 			return true
 		case before == '#' || before == '*' || before >= '0' && before <= '9':
 			return an > 0 && after == '\u20e3'
@@ -133,11 +135,16 @@ func Needed(s string, i int) bool {
 		return false
 	case r >= '\U000e0100' && r <= '\U000e01ef':
 		return bn > 0 && unicode.Is(unicode.Ideographic, before)
-	case Joiner(r):
-		if bn > 0 && inJoinerScript(before) || an > 0 && inJoinerScript(after) {
+	case r == '\u200b':
+		return bn > 0 && inJoinerScript(before)
+	case r == '\u200c' || r == '\u200d':
+		if bn == 0 || an == 0 {
+			return false
+		}
+		if inJoinerScript(before) && inJoinerScript(after) {
 			return true
 		}
-		if r != '\u200d' || bn == 0 || an == 0 {
+		if r == '\u200c' {
 			return false
 		}
 		if before == '\ufe0f' {
@@ -155,13 +162,11 @@ func inJoinerScript(r rune) bool {
 }
 
 // emoji reports whether r can stand on either side of an emoji
-// sequence's joiner: a symbol (So, Sk: the skin tones are Sk).
-func emoji(r rune) bool { return r != utf8.RuneError && unicode.In(r, unicode.So, unicode.Sk) }
-
-// seen reports whether r is shown as a mark of its own: graphic, not a
-// space, not invisible; utf8.RuneError stands for a byte shown escaped.
-func seen(r rune) bool {
-	return r == utf8.RuneError || unicode.IsGraphic(r) && !unicode.IsSpace(r) && !Invisible(r)
+// sequence's joiner: a symbol So (no ASCII character is one) that is
+// not invisible (the blank Braille pattern U+2800 is So), or a skin tone
+// (U+1F3FB to U+1F3FF, Sk).
+func emoji(r rune) bool {
+	return r != utf8.RuneError && (unicode.Is(unicode.So, r) && !Invisible(r) || r >= 0x1f3fb && r <= 0x1f3ff)
 }
 
 // Conceals reports whether the character at byte i of s would not be
@@ -223,6 +228,37 @@ func unhex(c byte) byte {
 // any other character that is not graphic (a space is shown).
 func Hidden(r rune) bool {
 	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || !unicode.IsGraphic(r) && r != ' '
+}
+
+// LookalikeMarks returns s with each nonspacing mark (Mn) that would
+// make it read as another text written \uXXXX: a mark on a Latin, Greek,
+// Cyrillic or common character (an e and U+0301 read as é, i and U+0307,
+// = and U+0338 read as ≠), letters that are written precomposed, or not
+// marked at all. The marks of other scripts (Khmer, Thai, Devanagari,
+// Arabic), which their writing is made of, are kept, and so are
+// variation selectors, which Needed judges. A name passes through it
+// before it is shown (a command's output, a custody document), so that
+// two names that differ never read alike.
+func LookalikeMarks(s string) string {
+	if !utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	base := ' '
+	for _, r := range s {
+		switch {
+		case Selector(r):
+			b.WriteRune(r)
+		case !unicode.Is(unicode.Mn, r):
+			base = r
+			b.WriteRune(r)
+		case unicode.In(base, unicode.Latin, unicode.Greek, unicode.Cyrillic, unicode.Common):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // Terminal is s as it may reach a terminal or a document: bytes that are

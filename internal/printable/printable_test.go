@@ -110,6 +110,13 @@ func TestNeeded(t *testing.T) {
 		"1\ufe0f\u20e3":       true,
 		"葛\U000e0100":         true,
 		"a\u200bb":            false, // Latin needs none
+		"photo\u200bក":        false, // nor a Latin word before a Khmer one
+		"ក\u200dphoto":        false,
+		"a$\ufe0f":            false, // ASCII symbols take none
+		"x^\u200d^":           false,
+		"\u2800\u200d😀":       false, // the blank Braille pattern is no emoji
+		"👩🏽\u200d💻":           true,  // a skin tone before the joiner
+		"©\ufe0f":             true,
 		"ph\u200doto":         false,
 		"\u200bb":             false,
 		"a \u200bb":           false,

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/internal/printable"
 	"github.com/custos-vault/custos/vault"
 )
 
@@ -165,10 +166,16 @@ func newRef() string {
 // sanitize escapes every character of an answer's message that a
 // terminal would not show as itself: controls, line and paragraph
 // separators, invisible and default-ignorable code points, invalid UTF-8
-// (as \u or \x escapes, as strconv.QuoteToASCII writes them).
+// (as \u or \x escapes, as strconv.QuoteToASCII writes them), but the
+// joiners writing needs where they stand (printable.Needed), so that a
+// Khmer file name a message names reads as written.
 func sanitize(s string) string {
 	var b strings.Builder
 	for i, r := range s {
+		if printable.Joiner(r) && printable.Needed(s, i) {
+			b.WriteRune(r)
+			continue
+		}
 		if r == utf8.RuneError || !unicode.IsGraphic(r) || r == '\u2800' ||
 			unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector) {
 			_, size := utf8.DecodeRuneInString(s[i:])
