@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -102,6 +103,7 @@ func (e *extraction) place(p pending) (Extracted, error) {
 	archive := strings.TrimSuffix(filepath.Base(p.it.Path), ".age")
 	x := Extracted{Name: p.it.Name}
 	name, why := extractName(p.it.Name)
+	made := len(e.made)
 	if why == "" && filepath.Dir(name) != "." {
 		if err := e.mkdirs(filepath.Dir(name)); err != nil {
 			why = fmt.Sprintf("its folder could not be made (%v)", unwrapPathError(err))
@@ -122,11 +124,32 @@ func (e *extraction) place(p pending) (Extracted, error) {
 		}
 	}
 	x.Fallback = why
-	x.Path = filepath.Join(e.dir, archive)
-	if err := renameHook(p.tmp, x.Path); err != nil {
-		return x, fmt.Errorf("extracting %s as %s (%s): %w", p.it.Path, archive, why, err)
+	// The folders made for the name it did not get are not left empty.
+	for i := len(e.made) - 1; i >= made; i-- {
+		if os.Remove(e.made[i]) == nil {
+			e.made = slices.Delete(e.made, i, i+1)
+		}
 	}
-	return x, nil
+	// A deposited name may be any archive name, so the archive name may
+	// be taken: then ~2, ~3, ... after it, the first that is free.
+	for n := 1; ; n++ {
+		as := archive
+		if n > 1 {
+			as = fmt.Sprintf("%s~%d", archive, n)
+		}
+		x.Path = filepath.Join(e.dir, as)
+		err := renameHook(p.tmp, x.Path)
+		switch {
+		case err == nil:
+			if n > 1 {
+				x.Fallback += fmt.Sprintf("; its archive name %s was taken by another item's name", archive)
+			}
+			return x, nil
+		case errors.Is(err, fs.ErrExist) && n <= len(e.files):
+			continue
+		}
+		return x, fmt.Errorf("extracting %s as %s (%s): %w", p.it.Path, as, why, err)
+	}
 }
 
 // mkdirs makes the folders of a relative path under the target folder,

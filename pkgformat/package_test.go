@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/md5"
+	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
@@ -659,5 +660,31 @@ func TestCutShortPackageIsIncomplete(t *testing.T) {
 	trailing := append(bytes.Clone(pkg), "not zeros"...)
 	if _, err := pkgformat.Verify(bytes.NewReader(trailing), pkgformat.VerifyOptions{TrustedKey: vkey}); err == nil || errors.Is(err, pkgformat.ErrIncomplete) {
 		t.Fatalf("bytes after the end: %v", err)
+	}
+}
+
+// TestKeyNameReportedEscaped: the log key's name is the package's own
+// text when no key is pinned; a name holding C1 controls (U+009B, the
+// one-character CSI) must not reach a report's checks raw, where a
+// terminal would act on them (clear the screen, print a verdict).
+func TestKeyNameReportedEscaped(t *testing.T) {
+	id := readIdentity(t)
+	skey, vkey, err := note.GenerateKey(rand.Reader, "custos\u009b2J\u009b32mVERIFIED")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg := buildPackageWith(t, id, packageItems[:1], signer, vkey)
+	res, _ := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{Identities: []age.Identity{id}})
+	if res == nil || len(res.Checks) == 0 {
+		t.Fatal("no checks reported")
+	}
+	for _, c := range res.Checks {
+		if strings.ContainsRune(c, '\u009b') {
+			t.Errorf("a check holds the key name's C1 control raw: %q", c)
+		}
 	}
 }

@@ -470,3 +470,34 @@ func TestSavedCheckpointOfTheSameSizeIsTheSameTree(t *testing.T) {
 		t.Fatalf("a later saved checkpoint: %v, notes %q", err, rep.Notes)
 	}
 }
+
+// TestExtractFallbackNameTaken: a seized file may bear any name, another
+// item's archive name too. A blank name falls back to its archive name;
+// when a file of the package was restored under that very name, the
+// fallback takes the next free one (~2) and the package still verifies;
+// a name the file system refuses leaves no empty folder made for it.
+func TestExtractFallbackNameTaken(t *testing.T) {
+	id := readIdentity(t)
+	signer, vkey := packageKeys(t)
+	items := []vectorItem{
+		{"it_000000000000000000000001", "002-x20", "a file named like an archive name\n"},
+		{"it_000000000000000000000002", `\x20`, "a file named with one space\n"},
+		{"it_000000000000000000000003", "deep/er/" + strings.Repeat("ម", 90) + ".txt", "too long a name\n"},
+	}
+	pkg := buildPackageWith(t, id, items, signer, vkey)
+	dir := t.TempDir()
+	rep, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: vkey, Identities: []age.Identity{id}, ExtractDir: dir})
+	if err != nil {
+		t.Fatalf("a package whose names collide with an archive name: %v", err)
+	}
+	want := []string{"002-x20", "002-x20~2", "003-deep_er_.txt"}
+	for i, x := range rep.Extracted {
+		got, err := os.ReadFile(x.Path)
+		if err != nil || string(got) != items[i].content || filepath.Base(x.Path) != want[i] {
+			t.Errorf("%q extracted as %s (%s), want %s", items[i].name, x.Path, x.Fallback, want[i])
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "deep")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the folders made for a name the file system refused are left: %v", err)
+	}
+}

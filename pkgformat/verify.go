@@ -593,7 +593,7 @@ func (v *verification) signature(name string) error {
 	if _, err := base64.StdEncoding.Strict().DecodeString(n.Sigs[0].Base64); err != nil {
 		return errors.New("manifest.sig's signature is not in canonical base64")
 	}
-	v.rep.passed("manifest signed by the log key %s (fingerprint %s)", v.verifier.Name(), v.m.LogKeyFingerprint)
+	v.rep.passed("manifest signed by the log key %s (fingerprint %s)", printable.Terminal(v.verifier.Name()), printable.Terminal(v.m.LogKeyFingerprint))
 	return nil
 }
 

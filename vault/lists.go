@@ -394,9 +394,10 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 	if offset < 0 || limit < 0 {
 		return nil, badInput("offset and limit are not negative")
 	}
+	typed := f.Name
 	f.Name = namePattern(f.Name)
 	if _, err := path.Match(f.Name, ""); err != nil {
-		return nil, badInput("the name pattern %q is not valid (use *, ? and [...], as a shell does)", truncate(f.Name))
+		return nil, badInput("the name pattern %q is not valid (use *, ? and [...], as a shell does)", truncate(typed))
 	}
 	for _, h := range []struct {
 		name, v string
@@ -598,7 +599,8 @@ func namePattern(p string) string {
 			continue
 		}
 		switch n := hexRun(p[i+2:]); {
-		case p[i+1] == 'x' && n >= 2 && isLowerHex(p[i+2]) && isLowerHex(p[i+3]):
+		case (p[i+1] == 'x' || p[i+1] == 'X') && n >= 2:
+			// Matched without regard to letter case, as names are.
 			b.WriteString(`\\`)
 		case p[i+1] == 'u' && n >= 4, p[i+1] == 'U' && n >= 8:
 			width := 4
@@ -627,9 +629,10 @@ func hexRun(s string) int {
 	return n
 }
 
-// patternQuote writes a character so that path.Match takes it as itself.
+// patternQuote writes a character so that path.Match takes it as
+// itself, within a [...] class too.
 func patternQuote(s string) string {
-	if strings.ContainsAny(s, `*?[\`) {
+	if strings.ContainsAny(s, `*?[]^-\`) {
 		return `\` + s
 	}
 	return s

@@ -44,9 +44,16 @@ func TestFileNameEscapesCanonical(t *testing.T) {
 		"a\u200b":              `a\xe2\x80\x8b`,
 		"❤️.jpg":               "❤️.jpg",
 		"👨‍👩‍👧.jpg":            "👨‍👩‍👧.jpg",
-		"ខ្ញុំ\u200bស្រលាញ់.jpg": "ខ្ញុំ\u200bស្រលាញ់.jpg",
-		"می\u200cخواهم.txt":      "می\u200cخواهم.txt",
-		"\ufe0f.jpg":             `\xef\xb8\x8f.jpg`,
+		"ខ្ញុំ\u200bស្រលាញ់.jpg":       "ខ្ញុំ\u200bស្រលាញ់.jpg",
+		"می\u200cخواهم.txt":            "می\u200cخواهم.txt",
+		"\ufe0f.jpg":                   `\xef\xb8\x8f.jpg`,
+		"ph\u200boto.jpg":              `ph\xe2\x80\x8boto.jpg`,
+		"photo\ufe00.jpg":              `photo\xef\xb8\x80.jpg`,
+		"a$\ufe0f.jpg":                 `a$\xef\xb8\x8f.jpg`,
+		"..\ufe00":                     `..\xef\xb8\x80`,
+		"ឯកសារ\u200b .jpg":             "ឯកសារ\u200b .jpg",
+		"\u2800\u200d😀.jpg":            `\xe2\xa0\x80\xe2\x80\x8d😀.jpg`,
+		"\U0001f3fb\ufe0f\u200d\u2764": "\U0001f3fb" + `\xef\xb8\x8f\xe2\x80\x8d` + "\u2764",
 	} {
 		got := EscapeName([]byte(raw))
 		if got != want {

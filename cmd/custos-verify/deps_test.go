@@ -23,7 +23,8 @@ func TestVerifierStaysSmall(t *testing.T) {
 		"github.com/custos-vault/custos/internal/cliflags",  // standard library only: the flag checks custos makes too
 		"github.com/custos-vault/custos/internal/inputfile", // standard library and printable only: files named on the command line, in plain words
 		"github.com/custos-vault/custos/internal/keyfile",
-		"github.com/custos-vault/custos/internal/printable",  // standard library only: the escaping of names and terminal text
+		"github.com/custos-vault/custos/internal/printable",             // the escaping of names and terminal text
+		"golang.org/x/text/unicode/norm", "golang.org/x/text/transform", // Unicode NFC, for printable.LookalikeMarks
 		"github.com/custos-vault/custos/internal/strictjson", // standard library only: the one JSON grammar of the formats
 		"filippo.io/age", "filippo.io/hpke",
 		"golang.org/x/crypto/", "golang.org/x/sys/cpu", "golang.org/x/mod/sumdb/note",

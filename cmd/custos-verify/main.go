@@ -572,7 +572,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		if !res.KeyPinned && strings.HasPrefix(c, "manifest signed by the log key ") {
 			c += ": the key the package names itself, not one you trust"
 		}
-		fmt.Fprintf(stdout, "  ok  %s\n", c)
+		fmt.Fprintf(stdout, "  ok  %s\n", safeText(c))
 	}
 	if res.FileSHA256 != "" {
 		fmt.Fprintf(stdout, "  package file SHA-256 %s: compare it with the one the vault recorded when it sealed the file (the package's page in the web application, \"SHA-256 of the file\"; custos package list --json; the sha256 line of the receipt custos package receipt wrote beside the file); a different one means this copy was re-packed after sealing\n", res.FileSHA256)
@@ -580,7 +580,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	// Notes whatever the verdict: one may say why a check failed (a
 	// time-stamp token not counted, and why).
 	for _, n := range res.Notes {
-		fmt.Fprintf(stdout, "  note: %s\n", n)
+		fmt.Fprintf(stdout, "  note: %s\n", safeText(n))
 	}
 	if verr != nil {
 		switch res.Status {

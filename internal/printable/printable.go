@@ -14,6 +14,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Escape turns a name's bytes into text a person reads as it is, and
@@ -68,14 +70,20 @@ func Selector(r rune) bool {
 	return r >= '\ufe00' && r <= '\ufe0f' || r >= '\U000e0100' && r <= '\U000e01ef'
 }
 
-// joinerScripts are the scripts whose writing uses the zero-width space,
-// non-joiner or joiner between or after its letters.
-var joinerScripts = []*unicode.RangeTable{
+// spaceScripts are the scripts written without spaces between words,
+// whose writers mark word boundaries with the zero-width space.
+var spaceScripts = []*unicode.RangeTable{
 	unicode.Khmer, unicode.Thai, unicode.Lao, unicode.Myanmar, unicode.Tibetan, unicode.Tai_Tham, unicode.New_Tai_Lue,
 	unicode.Balinese, unicode.Javanese, unicode.Sundanese, unicode.Buginese,
+}
+
+// joiningScripts are the scripts whose letters the zero-width non-joiner
+// and joiner keep apart or join (Indic conjuncts and half forms, Arabic
+// and Persian letter forms).
+var joiningScripts = []*unicode.RangeTable{
 	unicode.Devanagari, unicode.Bengali, unicode.Gurmukhi, unicode.Gujarati, unicode.Oriya, unicode.Tamil,
-	unicode.Telugu, unicode.Kannada, unicode.Malayalam, unicode.Sinhala,
-	unicode.Arabic, unicode.Syriac, unicode.Thaana, unicode.Nko, unicode.Mongolian,
+	unicode.Telugu, unicode.Kannada, unicode.Malayalam, unicode.Sinhala, unicode.Myanmar, unicode.Khmer,
+	unicode.Arabic, unicode.Syriac, unicode.Nko, unicode.Mongolian,
 }
 
 // Invisible reports whether r shows as nothing, or is not a character at
@@ -99,24 +107,27 @@ func Invisible(r rune) bool {
 // Needed reports whether the character at byte i of s is a joiner or a
 // variation selector standing where writing needs it:
 //
-//   - a zero-width space (U+200B) right after a letter, mark or sign of
-//     a script that writes with joiners (Khmer, Thai, Lao, Burmese,
-//     Tibetan, the Indic scripts, Arabic, Syriac, Thaana, N'Ko,
-//     Mongolian...), whatever follows it (a Khmer keyboard puts one after
-//     each word, before the next, a space, the sign ។ or the end);
+//   - a zero-width space (U+200B) right after a letter, mark, digit or
+//     punctuation of a script written without spaces between words
+//     (Khmer, Thai, Lao, Burmese, Tibetan, Tai Tham, New Tai Lue,
+//     Balinese, Javanese, Sundanese, Buginese), whatever follows it (a
+//     Khmer keyboard puts one after each word, before the next, a space,
+//     the sign ។ or the end);
 //   - a zero-width non-joiner or joiner (U+200C, U+200D) between two
-//     characters of such a script, or a joiner between two emoji (a
-//     symbol So other than the blank Braille pattern, or a skin tone),
-//     the first possibly followed by U+FE0F (❤️‍🔥);
+//     letters or marks of a script whose letters they keep apart or join
+//     (the Indic scripts, Sinhala, Burmese, Khmer, Arabic, Syriac, N'Ko,
+//     Mongolian), or a joiner between two emoji (a symbol So other than
+//     the blank Braille pattern, or a skin tone), the first possibly
+//     followed by a U+FE0F that is itself needed (❤️‍🔥);
 //   - U+FE0E or U+FE0F right after a symbol So, after ‼ ⁉ 〰 〽, or after
 //     #, * or a digit that U+20E3 follows (a keycap, 1️⃣): the text or
 //     emoji form of that character;
 //   - an ideographic variation selector (U+E0100 to U+E01EF) right after
 //     a Han ideograph.
 //
-// Anywhere else (first, doubled, beside Latin letters or ASCII symbols,
-// after a letter no selector applies to) a joiner or a selector only
-// hides that two texts differ, and Needed is false; it is false for
+// Anywhere else (first, doubled, beside Latin letters, digits or ASCII
+// symbols, after a letter no selector applies to) a joiner or a selector
+// only hides that two texts differ, and Needed is false; it is false for
 // every other character.
 func Needed(s string, i int) bool {
 	r, n := utf8.DecodeRuneInString(s[i:])
@@ -136,18 +147,24 @@ func Needed(s string, i int) bool {
 	case r >= '\U000e0100' && r <= '\U000e01ef':
 		return bn > 0 && unicode.Is(unicode.Ideographic, before)
 	case r == '\u200b':
-		return bn > 0 && inJoinerScript(before)
+		return bn > 0 && inScript(before, spaceScripts, unicode.L, unicode.M, unicode.N, unicode.P)
 	case r == '\u200c' || r == '\u200d':
 		if bn == 0 || an == 0 {
 			return false
 		}
-		if inJoinerScript(before) && inJoinerScript(after) {
+		if inScript(before, joiningScripts, unicode.L, unicode.M) && inScript(after, joiningScripts, unicode.L, unicode.M) {
 			return true
 		}
 		if r == '\u200c' {
 			return false
 		}
 		if before == '\ufe0f' {
+			// Only a selector that is itself where it belongs: one that
+			// is escaped (after a skin tone) leaves the joiner beside an
+			// escape.
+			if !Needed(s, i-bn) {
+				return false
+			}
 			before, _ = utf8.DecodeLastRuneInString(s[:i-bn])
 		}
 		return emoji(before) && emoji(after)
@@ -155,10 +172,10 @@ func Needed(s string, i int) bool {
 	return false
 }
 
-// inJoinerScript reports whether r is a letter, mark, digit or sign of a
-// script that writes with joiners (joinerScripts).
-func inJoinerScript(r rune) bool {
-	return r != utf8.RuneError && unicode.In(r, joinerScripts...) && unicode.IsGraphic(r) && !unicode.IsSpace(r) && !Invisible(r)
+// inScript reports whether r is a character of one of scripts and of
+// one of the general categories given (letters, marks...).
+func inScript(r rune, scripts []*unicode.RangeTable, categories ...*unicode.RangeTable) bool {
+	return r != utf8.RuneError && unicode.In(r, scripts...) && unicode.In(r, categories...) && !Invisible(r)
 }
 
 // emoji reports whether r can stand on either side of an emoji
@@ -230,12 +247,19 @@ func Hidden(r rune) bool {
 	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || !unicode.IsGraphic(r) && r != ' '
 }
 
-// LookalikeMarks returns s with each nonspacing mark (Mn) that would
-// make it read as another text written \uXXXX: a mark on a Latin, Greek,
-// Cyrillic or common character (an e and U+0301 read as é, i and U+0307,
-// = and U+0338 read as ≠), letters that are written precomposed, or not
-// marked at all. The marks of other scripts (Khmer, Thai, Devanagari,
-// Arabic), which their writing is made of, are kept, and so are
+// LookalikeMarks returns s with the characters that would make it read
+// as another text written \uXXXX (\UXXXXXXXX above U+FFFF):
+//
+//   - each nonspacing mark (Mn) on a Latin, Greek, Cyrillic or common
+//     character (an e and U+0301 read as é, i and U+0307, = and U+0338
+//     read as ≠): letters that are written precomposed, or not marked at
+//     all;
+//   - in a part of s that Unicode Normalization Form C would change (か
+//     and U+3099 for が, a Hangul syllable spelt in conjoining jamo, as
+//     macOS names files), every character after the part's first.
+//
+// The marks of other scripts (Khmer, Thai, Devanagari, Arabic), which
+// their writing is made of, are kept where NFC keeps them, and so are
 // variation selectors, which Needed judges. A name passes through it
 // before it is shown (a command's output, a custody document), so that
 // two names that differ never read alike.
@@ -245,17 +269,44 @@ func LookalikeMarks(s string) string {
 	}
 	var b strings.Builder
 	base := ' '
-	for _, r := range s {
-		switch {
-		case Selector(r):
-			b.WriteRune(r)
-		case !unicode.Is(unicode.Mn, r):
-			base = r
-			b.WriteRune(r)
-		case unicode.In(base, unicode.Latin, unicode.Greek, unicode.Cyrillic, unicode.Common):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
+	for len(s) > 0 {
+		n := norm.NFC.NextBoundaryInString(s, true)
+		if n <= 0 {
+			n = len(s)
+		}
+		seg := s[:n]
+		s = s[n:]
+		if !norm.NFC.IsNormalString(seg) {
+			first := true
+			for _, r := range seg {
+				// The part's first character, unless it is a mark
+				// itself (a run of marks is cut into parts of at most
+				// 30), is shown as it is.
+				switch {
+				case first && !unicode.Is(unicode.M, r):
+					b.WriteRune(r)
+				case r > 0xffff:
+					fmt.Fprintf(&b, `\U%08x`, r)
+				default:
+					fmt.Fprintf(&b, `\u%04x`, r)
+				}
+				first = false
+			}
+			base = ' '
+			continue
+		}
+		for _, r := range seg {
+			switch {
+			case Selector(r):
+				b.WriteRune(r)
+			case !unicode.Is(unicode.Mn, r):
+				base = r
+				b.WriteRune(r)
+			case unicode.In(base, unicode.Latin, unicode.Greek, unicode.Cyrillic, unicode.Common):
+				fmt.Fprintf(&b, `\u%04x`, r)
+			default:
+				b.WriteRune(r)
+			}
 		}
 	}
 	return b.String()

@@ -10,7 +10,8 @@ import (
 // every character is seen as itself where it stands and no component is
 // blank.
 func FuzzEscape(f *testing.F) {
-	for _, s := range []string{"caf\xe9.txt", "café", "cafe\u0301", `a\b`, "\xff\xfe", `\x41`, "", "a\u200b\u200bb", "\u2764\ufe0f\u200d\U0001f525", " /a", "\u200d\xff", "a\u202eb"} {
+	for _, s := range []string{"caf\xe9.txt", "café", "cafe\u0301", `a\b`, "\xff\xfe", `\x41`, "", "a\u200b\u200bb", "\u2764\ufe0f\u200d\U0001f525", " /a", "\u200d\xff", "a\u202eb",
+		"\U0001f3fb\ufe0f\u200d\u2764", "ក\u200b\ufe0f\u200dខ", "\u2764\ufe0f\ufe0f\u200d\u2764"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -117,6 +118,9 @@ func TestNeeded(t *testing.T) {
 		"\u2800\u200d😀":       false, // the blank Braille pattern is no emoji
 		"👩🏽\u200d💻":           true,  // a skin tone before the joiner
 		"©\ufe0f":             true,
+		"محمد\u200b.jpg":      false, // Arabic has spaces: no zero-width space
+		"١\u200d٦":            false, // digits join nothing
+		"ก\u200dข":            false, // nor do Thai letters
 		"ph\u200doto":         false,
 		"\u200bb":             false,
 		"a \u200bb":           false,
@@ -139,12 +143,41 @@ func TestNeeded(t *testing.T) {
 			t.Errorf("Needed(%+q, %d) = %v, want %v", s, i, got, want)
 		}
 	}
+	// A joiner after a selector that is out of place (after a skin
+	// tone) stands beside its escape: not needed either.
+	s := "\U0001f3fb\ufe0f\u200d\u2764"
+	if Needed(s, strings.Index(s, "\u200d")) {
+		t.Error("a joiner after an escaped selector is needed")
+	}
 }
 
 func TestUnescapeRefusesOtherBackslashes(t *testing.T) {
 	for _, s := range []string{`a\b`, `\xE9`, `\x4`, `\y41`} {
 		if _, ok := Unescape(s); ok {
 			t.Errorf("Unescape(%q) accepted", s)
+		}
+	}
+}
+
+// TestLookalikeMarks: names that NFC or a Latin mark would make read as
+// another are shown with those characters escaped; marks that Khmer,
+// Thai or Devanagari are written with are kept.
+func TestLookalikeMarks(t *testing.T) {
+	for in, want := range map[string]string{
+		"cafe\u0301.txt":         `cafe\u0301.txt`,
+		"fi\u0307le.jpg":         `fi\u0307le.jpg`,
+		"a=\u0338b":              `a=\u0338b`,
+		"\u304b\u3099.txt":       `` + "\u304b" + `\u3099.txt`,
+		"\u1112\u1161\u11ab.txt": "\u1112" + `\u1161\u11ab.txt`,
+		"ស្រីពៅ.jpg":             "ស្រីពៅ.jpg",
+		"ภาพถ่าย.jpg":            "ภาพถ่าย.jpg",
+		"क्\u200dष":              "क्\u200dष",
+		"ប្រវត្តិរូប-re\u0301sume": `ប្រវត្តិរូប-re\u0301sume`,
+		"\u2764\ufe0f.jpg": "\u2764\ufe0f.jpg",
+		"é.txt":            "é.txt",
+	} {
+		if got := LookalikeMarks(in); got != want {
+			t.Errorf("LookalikeMarks(%+q) = %+q, want %+q", in, got, want)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/custody"
+	"github.com/custos-vault/custos/internal/printable"
 	"github.com/custos-vault/custos/vault"
 )
 
@@ -49,6 +50,11 @@ var funcs = template.FuncMap{
 		return s[:n] + "…"
 	},
 	"add": func(a, b int) int { return a + b },
+	// itemname shows an item's name as the command line and the custody
+	// documents do, with the marks that would make it read as another
+	// name escaped (printable.LookalikeMarks: café spelt with a
+	// combining accent is cafe\u0301).
+	"itemname": printable.LookalikeMarks,
 	// upper writes a media format as people name it: PNG, JPEG, MP4.
 	"upper": strings.ToUpper,
 	// seconds writes a duration in milliseconds as seconds: "12.5 s".

@@ -96,3 +96,21 @@ func TestUploadKeepsEveryName(t *testing.T) {
 		}
 	}
 }
+
+// TestPagesShowLookalikeNamesApart: two items whose names differ only in
+// how é is spelt (precomposed, or e and a combining accent) do not read
+// alike on the case's page or the item's: the combining accent is shown
+// escaped, as the command line and the custody documents show it.
+func TestPagesShowLookalikeNamesApart(t *testing.T) {
+	rv := newRolesVault(t)
+	rv.setupCase()
+	nfd := rv.deposit("inv", "C-1", url.QueryEscape("cafe\u0301.jpg"), []byte("one"))
+	rv.deposit("inv", "C-1", url.QueryEscape("café.jpg"), []byte("two"))
+	inv := rv.signIn("inv")
+	page := inv.get("/app/cases/C-1")
+	page.has(t, "the case page", `cafe\u0301.jpg`, "café.jpg")
+	if strings.Contains(page.body, "cafe\u0301.jpg") {
+		t.Error("the case page shows a combining accent raw, as café")
+	}
+	inv.get("/app/items/"+nfd).has(t, "the item page", `cafe\u0301.jpg`)
+}
