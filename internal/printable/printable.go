@@ -256,7 +256,9 @@ func Hidden(r rune) bool {
 //     all;
 //   - in a part of s that Unicode Normalization Form C would change (か
 //     and U+3099 for が, a Hangul syllable spelt in conjoining jamo, as
-//     macOS names files), every character after the part's first.
+//     macOS names files), every character after the part's first, and
+//     the first too where NFC changes it alone (U+F90F, a compatibility
+//     form of 蘿).
 //
 // The marks of other scripts (Khmer, Thai, Devanagari, Arabic), which
 // their writing is made of, are kept where NFC keeps them, and so are
@@ -279,11 +281,12 @@ func LookalikeMarks(s string) string {
 		if !norm.NFC.IsNormalString(seg) {
 			first := true
 			for _, r := range seg {
-				// The part's first character, unless it is a mark
-				// itself (a run of marks is cut into parts of at most
-				// 30), is shown as it is.
+				// The part's first character is shown as it is, unless
+				// it is a mark itself (a run of marks is cut into parts
+				// of at most 30) or NFC changes it alone (a CJK
+				// compatibility ideograph).
 				switch {
-				case first && !unicode.Is(unicode.M, r):
+				case first && !unicode.Is(unicode.M, r) && norm.NFC.IsNormalString(string(r)):
 					b.WriteRune(r)
 				case r > 0xffff:
 					fmt.Fprintf(&b, `\U%08x`, r)

@@ -3,7 +3,10 @@ package printable
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // FuzzEscape: any bytes come back exactly, through valid UTF-8 in which
@@ -180,4 +183,34 @@ func TestLookalikeMarks(t *testing.T) {
 			t.Errorf("LookalikeMarks(%+q) = %+q, want %+q", in, got, want)
 		}
 	}
+}
+
+// FuzzLookalikeMarks: the result is valid UTF-8 for valid input, is what
+// NFC leaves as it is, holds no mark on a Latin, Greek, Cyrillic or
+// common character, and is its own result again.
+func FuzzLookalikeMarks(f *testing.F) {
+	for _, s := range []string{"cafe\u0301", "\u304b\u3099", "\u1112\u1161\u11ab", "ស្រីពៅ", "Z" + strings.Repeat("\u0301\u0316", 20), "\u2764\ufe0f", "a=\u0338"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		out := LookalikeMarks(s)
+		if !utf8.ValidString(out) || !norm.NFC.IsNormalString(out) {
+			t.Fatalf("LookalikeMarks(%+q) = %+q: not valid NFC", s, out)
+		}
+		base := ' '
+		for _, r := range out {
+			if unicode.Is(unicode.Mn, r) && !Selector(r) && unicode.In(base, unicode.Latin, unicode.Greek, unicode.Cyrillic, unicode.Common) {
+				t.Fatalf("LookalikeMarks(%+q) = %+q keeps U+%04X on %q", s, out, r, base)
+			}
+			if !unicode.Is(unicode.Mn, r) {
+				base = r
+			}
+		}
+		if again := LookalikeMarks(out); again != out {
+			t.Fatalf("LookalikeMarks is not settled: %+q, then %+q", out, again)
+		}
+	})
 }
