@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/custos-vault/custos/events"
@@ -286,9 +287,11 @@ func checkText(field, s string, max int, required, multiline bool) error {
 
 // The limits of an item's name, as the file system named it (its
 // escapes read as their bytes): a component of at most maxNameComponent
-// bytes (NAME_MAX of ext4, NTFS, APFS), a whole name of at most
-// maxItemName bytes (Linux's PATH_MAX); as recorded, each escaped byte
-// takes four.
+// bytes (NAME_MAX of ext4 and most Unix file systems) or, UTF-8, of at
+// most maxNameComponent UTF-16 code units (NTFS, exFAT, FAT long names
+// and HFS+ count so: a Khmer name of 255 letters is 765 bytes), a whole
+// name of at most maxItemName bytes (Linux's PATH_MAX); as recorded,
+// each escaped byte takes four.
 const (
 	maxNameComponent = 255
 	maxItemName      = 4096
@@ -319,7 +322,7 @@ func checkFileName(name string) error {
 		return badInput("file name is required")
 	}
 	for _, part := range strings.Split(name, "/") {
-		if err := checkText("file name", part, 4*maxNameComponent, true, false); err != nil {
+		if err := checkText("file name", part, 12*maxNameComponent, true, false); err != nil {
 			if part == "" {
 				return badInput("file name %q has an empty path component (a leading, trailing or doubled '/')", truncate(name))
 			}
@@ -331,8 +334,8 @@ func checkFileName(name string) error {
 		if err := checkEscapes(part); err != nil {
 			return badInput("file name %q: %v", truncate(name), err)
 		}
-		if n := len(UnescapeName(part)); n > maxNameComponent {
-			return badInput("file name %q: a component of %d bytes; the limit is %d, as file systems have", truncate(name), n, maxNameComponent)
+		if raw := UnescapeName(part); len(raw) > maxNameComponent && (!utf8.Valid(raw) || utf16Len(raw) > maxNameComponent) {
+			return badInput("file name %q: a component of %d bytes; the limit is %d bytes, or %d UTF-16 units for UTF-8, as file systems have", truncate(name), len(raw), maxNameComponent, maxNameComponent)
 		}
 		if EscapeName(UnescapeName(part)) != part {
 			// One name, one recorded form: escapes that spell characters
@@ -361,6 +364,18 @@ func checkEscapes(s string) error {
 		i += 3
 	}
 	return nil
+}
+
+// utf16Len is how many UTF-16 code units the UTF-8 text b takes: one
+// for a character of the Basic Multilingual Plane, two above it.
+func utf16Len(b []byte) int {
+	n := 0
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		n += utf16.RuneLen(r)
+		b = b[size:]
+	}
+	return n
 }
 
 func isLowerHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }

@@ -670,3 +670,55 @@ func TestACustodianIsToldWhoDeposits(t *testing.T) {
 		t.Errorf("a custodian's deposit to no case: %v", err)
 	}
 }
+
+// TestEndedDestructionRequestKeepsItsCause: a destruction request void
+// since its requester's suspension stays void for that when a hold is
+// placed later (the hold voids nothing more, and the requester is told
+// the suspension and its time); a request that expired or is void is
+// decided no more: a rejection would rewrite how it ended.
+func TestEndedDestructionRequestKeepsItsCause(t *testing.T) {
+	clk := newClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	v, _ := openTestVaultDir(t, withClock(clk))
+	ctx := context.Background()
+	inv := enrolled(t, v, "inv", RoleInvestigator)
+	p := people(t, v, map[string]string{"c1": RoleCustodian, "c2": RoleCustodian, "c3": RoleCustodian})
+	if err := v.OpenCase(ctx, inv, "Y-1", "causes"); err != nil {
+		t.Fatal(err)
+	}
+	expired, err := v.RequestDestruction(ctx, p["c1"], "Y-1", "ORD-1", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(DefaultRequestTTL + time.Hour)
+	void, err := v.RequestDestruction(ctx, p["c3"], "Y-1", "ORD-2", "court order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Suspend(ctx, p["c1"], "c3", "on leave"); err != nil {
+		t.Fatal(err)
+	}
+	suspended := clk.now()
+	clk.advance(time.Hour)
+	res, err := v.SetHold(ctx, p["c2"], "Y-1", true, "appeal lodged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Voided) != 0 {
+		t.Errorf("the hold claims to void %v, void already", res.Voided)
+	}
+	for _, e := range v.EndedRequests(p["c3"]) {
+		if e.Request == void && (e.Outcome != OutcomeVoid || !e.At.Equal(suspended)) {
+			t.Errorf("the requester is told %s at %v, want void at the suspension, %v", e.Outcome, e.At, suspended)
+		}
+	}
+	for _, id := range []string{expired, void} {
+		if _, err := v.Reject(ctx, p["c2"], id, "late"); !errors.Is(err, ErrConflict) {
+			t.Errorf("rejecting %s, which ended already: %v", id, err)
+		}
+	}
+	for _, e := range v.EndedRequests(p["c1"]) {
+		if e.Request == expired && e.Outcome != OutcomeExpired {
+			t.Errorf("the expired request is now told %s", e.Outcome)
+		}
+	}
+}

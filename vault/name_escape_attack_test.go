@@ -74,6 +74,11 @@ func TestFileNameEscapesCanonical(t *testing.T) {
 		strings.Repeat("\u200b", 60) + "x":          true,
 		strings.Repeat("ឯកសារ\u200b ", 11) + ".jpg": true,
 		strings.Repeat("\xe9", 256):                 false,
+		// NTFS, exFAT and HFS+ count UTF-16 units: 255 Khmer letters
+		// are a name there (765 bytes), 256 are not.
+		strings.Repeat("ក", 86) + ".jpg": true,
+		strings.Repeat("ក", 255):         true,
+		strings.Repeat("ក", 256):         false,
 		// Five folders of 250 Latin-1 bytes: 1,266 bytes on disk,
 		// 5,017 recorded.
 		strings.Repeat(strings.Repeat("\xe9", 250)+"/", 5) + "a.jpg": true,

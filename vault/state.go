@@ -867,11 +867,10 @@ func applyHold(on bool) applier {
 			c.Hold = &HoldView{By: ev.Actor.Person, At: ev.Timestamp(), Reason: d.Reason, Event: ev.Seq}
 			for id, r := range c.Requests {
 				// One whose recorded expiry passed had expired already.
-				if exp, err := time.Parse(time.RFC3339, r.Expires); r.HeldAfter == 0 && (err != nil || ev.Timestamp().Before(exp)) {
-					r.HeldAfter = ev.Seq
-					if !r.Void {
-						r.VoidAt = ev.Timestamp()
-					}
+				// One void already (its requester suspended or removed)
+				// stays void for that.
+				if exp, err := time.Parse(time.RFC3339, r.Expires); r.HeldAfter == 0 && !r.Void && (err != nil || ev.Timestamp().Before(exp)) {
+					r.HeldAfter, r.VoidAt = ev.Seq, ev.Timestamp()
 					c.Requests[id] = r
 				}
 			}

@@ -228,9 +228,8 @@ func (s *State) voidRequestsOf(name string, at time.Time) {
 			// One whose recorded expiry passed had expired, not become
 			// void (one of before expiries were recorded is voided).
 			if exp, err := time.Parse(time.RFC3339, r.Expires); r.By == name && !r.Void && (err != nil || at.Before(exp)) {
-				r.Void = true
 				if r.HeldAfter == 0 {
-					r.VoidAt = at
+					r.Void, r.VoidAt = true, at
 				}
 				c.Requests[id] = r
 			}

@@ -45,7 +45,8 @@ func FuzzValidators(f *testing.F) {
 				return false
 			}
 			for _, part := range strings.Split(s, "/") {
-				if len(UnescapeName(part)) > maxNameComponent || strings.TrimSpace(part) == "" || part == "." || part == ".." {
+				raw := UnescapeName(part)
+				if len(raw) > maxNameComponent && (!utf8.Valid(raw) || utf16Len(raw) > maxNameComponent) || strings.TrimSpace(part) == "" || part == "." || part == ".." {
 					return false
 				}
 			}
@@ -123,7 +124,7 @@ func FuzzNameEscape(f *testing.F) {
 		}
 		parts := strings.Split(name, "/")
 		for _, p := range parts {
-			if p == "" || p == "." || p == ".." || len(UnescapeName(p)) > maxNameComponent {
+			if raw := UnescapeName(p); p == "" || p == "." || p == ".." || len(raw) > maxNameComponent && (!utf8.Valid(raw) || utf16Len(raw) > maxNameComponent) {
 				return
 			}
 		}

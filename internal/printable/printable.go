@@ -305,6 +305,8 @@ func LookalikeMarks(s string) string {
 			case !unicode.Is(unicode.Mn, r):
 				base = r
 				b.WriteRune(r)
+			case unicode.In(base, unicode.Latin, unicode.Greek, unicode.Cyrillic, unicode.Common) && r > 0xffff:
+				fmt.Fprintf(&b, `\U%08x`, r)
 			case unicode.In(base, unicode.Latin, unicode.Greek, unicode.Cyrillic, unicode.Common):
 				fmt.Fprintf(&b, `\u%04x`, r)
 			default:
