@@ -19,6 +19,8 @@ func TestDependencies(t *testing.T) {
 	allowed := []string{
 		"github.com/custos-vault/custos/events/tsa",
 		"github.com/custos-vault/custos/internal/printable",
+		// Unicode normalization, for printable.LookalikeMarks.
+		"golang.org/x/text/unicode/norm", "golang.org/x/text/transform",
 		"github.com/smallstep/pkcs7",
 	}
 	for _, pkg := range strings.Fields(string(out)) {
