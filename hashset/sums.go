@@ -73,7 +73,7 @@ func sumLine(b []byte, n int) (Entry, string) {
 	case len(rest) >= 3 && rest[0] == ' ' && (rest[1] == ' ' || rest[1] == '*'):
 		name := string(rest[2:])
 		if escaped {
-			name = unescapeName(name)
+			name = UnescapeSumsName(name)
 		}
 		e.FileName = name
 	default:
@@ -100,7 +100,10 @@ func isHexDigit(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-func unescapeName(s string) string {
+// UnescapeSumsName reads a name as GNU coreutils escapes it on a line
+// that starts with a backslash: \\ is a backslash, \n a newline, \r a
+// carriage return (any other escaped character is itself).
+func UnescapeSumsName(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}

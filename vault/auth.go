@@ -271,7 +271,7 @@ func checkText(field, s string, max int, required, multiline bool) error {
 		case (printable.Joiner(r) || printable.Selector(r)) && !printable.Needed(s, i):
 			// Writing needs these beside certain letters and symbols;
 			// anywhere else they only hide that two texts differ.
-			return badInput("%s contains an invisible character (U+%04X) at character %d where no writing needs it: a zero-width space stands after a letter of a script written with it (Khmer, Thai, Burmese, the Indic scripts, Arabic), a non-joiner or joiner between two, or a joiner between two emoji; a variation selector after an emoji or a Han character", field, r, at)
+			return badInput("%s contains an invisible character (U+%04X) at character %d where no writing needs it: a zero-width space stands after a word of a script written without spaces (Khmer, Thai, Lao, Burmese), a non-joiner or joiner between two letters of a script it joins (the Indic scripts, Arabic), a joiner between two emoji; a variation selector after an emoji or a Han character", field, r, at)
 		case printable.Invisible(r) && !printable.Needed(s, i):
 			// Format characters such as U+202E (right-to-left override)
 			// can make a file name read as something it is not; fillers
@@ -334,10 +334,11 @@ func checkFileName(name string) error {
 		if err := checkEscapes(part); err != nil {
 			return badInput("file name %q: %v", truncate(name), err)
 		}
-		if raw := UnescapeName(part); len(raw) > maxNameComponent && (!utf8.Valid(raw) || utf16Len(raw) > maxNameComponent) {
+		raw := UnescapeName(part)
+		if len(raw) > maxNameComponent && (!utf8.Valid(raw) || utf16Len(raw) > maxNameComponent) {
 			return badInput("file name %q: a component of %d bytes; the limit is %d bytes, or %d UTF-16 units for UTF-8, as file systems have", truncate(name), len(raw), maxNameComponent, maxNameComponent)
 		}
-		if EscapeName(UnescapeName(part)) != part {
+		if EscapeName(raw) != part {
 			// One name, one recorded form: escapes that spell characters
 			// shown as they are would make two names of one.
 			return badInput("file name %q: an escape \\xHH stands only for a byte a name cannot show as it is (not UTF-8, '\\', or part of a control or invisible character); write other characters as they are", truncate(name))

@@ -86,11 +86,11 @@ func (v *Vault) rejectDestruction(ctx context.Context, who Principal, id, reason
 		if !ok || c.Destroyed || !pending {
 			return v.notPending("destruction request", id)
 		}
-		if r.Void || r.HeldAfter != 0 || !v.cfg.Now().Before(v.destructionExpires(r)) {
-			// Ended already, though its case keeps it: decided no
-			// more, so that how it ended stays what its requester is
-			// told (EndedRequests).
-			return endedRefusal("destruction request", id, r.unanswered(c.ID))
+		// Ended already (expired, or void), though its case keeps it:
+		// decided no more, so that how it ended stays what its
+		// requester is told (EndedRequests).
+		if err := v.destructionVoid(r); err != nil {
+			return err
 		}
 		req = r
 		return nil

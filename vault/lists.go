@@ -583,7 +583,8 @@ func (v *Vault) settledCopy(it Item) (*SettledCopy, error) {
 
 // namePattern reads a name pattern as the names it matches are shown, so
 // that a name copied from a list finds its item: an escape \xHH (two
-// lowercase hex digits) stands for itself, as a recorded name holds it
+// hex digits, in either case, as names are matched) stands for itself,
+// as a recorded name holds it
 // (EscapeName: first\x0asecond.txt); \uXXXX and \UXXXXXXXX, as the
 // command line and the reports show a character (a mark on a Latin
 // letter, a joiner), stand for that character. Any other backslash

@@ -531,8 +531,9 @@ func (r *Request) unanswered() requestEnd {
 	return r.ended(requestEnd{Outcome: OutcomeExpired, At: r.Expires})
 }
 
-// ended is how the destruction request r of case caseID ended, with what its requester is told of it (EndedRequests): its
-// kind, case, time and what it asked (order, reason).
+// ended is how the destruction request r of case caseID ended, with
+// what its requester is told of it (EndedRequests): its kind, case,
+// time and what it asked (order, reason).
 func (r DestructionRequest) ended(caseID string, e requestEnd) requestEnd {
 	e.Requester, e.Kind, e.Case, e.Asked = r.By, KindDestroy, caseID, r.At
 	e.Params, _ = json.Marshal(destroyParams{Order: r.Order, Reason: r.Reason})

@@ -444,16 +444,16 @@ func printResult(w io.Writer, asJSON bool, v any, text string) error {
 	if asJSON {
 		return json.NewEncoder(w).Encode(v)
 	}
-	_, err := fmt.Fprintln(w, readableLines(text))
+	_, err := fmt.Fprintln(w, safeText(text))
 	return err
 }
 
-// readableLines is a command's text output as it reaches the terminal:
-// every line and tab-separated field printable.Readable, whatever the
-// vault answered (a title, a note, a source, a name), so that no text
-// from the vault moves, hides or rewrites what is shown, and Khmer or an
-// emoji reads as written.
-func readableLines(text string) string {
+// safeText is a command's text output, or text the vault stored, as it
+// reaches the terminal: every line and tab-separated field
+// printable.Readable, whatever the vault answered (a title, a note, a
+// source, a name), so that no text from the vault moves, hides or
+// rewrites what is shown, and Khmer or an emoji reads as written.
+func safeText(text string) string {
 	lines := strings.Split(text, "\n")
 	for i, l := range lines {
 		fields := strings.Split(l, "\t")

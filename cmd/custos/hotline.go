@@ -659,16 +659,6 @@ func orDash(s string) string {
 	return s
 }
 
-// safeText is text the vault stored, escaped for a terminal (lines kept;
-// printable.Readable).
-func safeText(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = printable.Readable(l)
-	}
-	return strings.Join(lines, "\n")
-}
-
 func runHashSetImport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("hashset import")
 	format := fs.String("format", "", "vics, caid, icse, nsrl, md5sum, sha1sum or sha256sum")

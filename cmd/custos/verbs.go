@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/custody"
+	"github.com/custos-vault/custos/hashset"
 	"github.com/custos-vault/custos/internal/inputfile"
 	"github.com/custos-vault/custos/internal/printable"
 	"github.com/custos-vault/custos/internal/tempfiles"
@@ -375,7 +376,7 @@ func assignExpected(ups []upload, flags api.Hashes, from string) error {
 		sum, file, ok := strings.Cut(strings.TrimPrefix(line, `\`), " ")
 		file = strings.TrimPrefix(strings.TrimLeft(file, " "), "*")
 		if escaped {
-			file, ok = unescapeSumsName(file)
+			file = hashset.UnescapeSumsName(file)
 		}
 		if !ok || file == "" {
 			return inputErr("--expect-from", fmt.Errorf("%s line %d: expected `HEX  FILE` (sha256sum format)", from, n+1))
@@ -407,34 +408,6 @@ func assignExpected(ups []upload, flags api.Hashes, from string) error {
 		ups[i].expect = h
 	}
 	return nil
-}
-
-// unescapeSumsName reads a name as GNU coreutils escapes it on a line
-// that starts with a backslash: \\ is a backslash, \n a newline, \r a
-// carriage return; ok is false for any other backslash.
-func unescapeSumsName(s string) (string, bool) {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' {
-			b.WriteByte(s[i])
-			continue
-		}
-		if i+1 == len(s) {
-			return "", false
-		}
-		i++
-		switch s[i] {
-		case '\\':
-			b.WriteByte('\\')
-		case 'n':
-			b.WriteByte('\n')
-		case 'r':
-			b.WriteByte('\r')
-		default:
-			return "", false
-		}
-	}
-	return b.String(), true
 }
 
 // sumsNames are the names under which a sums file may list u, first

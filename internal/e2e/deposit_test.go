@@ -136,6 +136,13 @@ func TestDepositAsEvidenceArrives(t *testing.T) {
 	if !strings.Contains(all, `caf\xe9.txt`) || !strings.Contains(all, `cafe\u0301.txt`) || !strings.Contains(all, "ស្រីពៅ.jpg") || !strings.Contains(all, `line\x0abreak.txt`) {
 		t.Fatalf("item list for people:\n%s", all)
 	}
+	// A name copied from that list, escapes and all, finds its item.
+	for _, shown := range []string{`line\x0abreak.txt`, `cafe\u0301.txt`} {
+		found := s.ok("investigator", work, "item", "list", "--case", "F-1", "--name", shown, "--json").json(t)["items"].([]any)
+		if len(found) != 1 {
+			t.Errorf("item list --name %s: %v", shown, found)
+		}
+	}
 	refused := false
 	for _, ev := range logEvents(t, s) {
 		refused = refused || ev.Type == "access.refused" && strings.Contains(string(ev.Data), "not the expected")

@@ -36,17 +36,13 @@ func Escape(b []byte) string {
 			out.WriteByte('/')
 		}
 		if part != "" && Blank(part) {
-			for i := 0; i < len(part); i++ {
-				fmt.Fprintf(&out, `\x%02x`, part[i])
-			}
+			escapeBytes(&out, part)
 			continue
 		}
 		for i := 0; i < len(part); {
 			r, n := utf8.DecodeRuneInString(part[i:])
 			if r == utf8.RuneError && n <= 1 || r == '\\' || Conceals(part, i) {
-				for j := i; j < i+n; j++ {
-					fmt.Fprintf(&out, `\x%02x`, part[j])
-				}
+				escapeBytes(&out, part[i:i+n])
 			} else {
 				out.WriteString(part[i : i+n])
 			}
@@ -54,6 +50,23 @@ func Escape(b []byte) string {
 		}
 	}
 	return out.String()
+}
+
+// escapeBytes writes each byte of s as \xHH.
+func escapeBytes(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		fmt.Fprintf(b, `\x%02x`, s[i])
+	}
+}
+
+// escapeRune writes r as \uXXXX, or \UXXXXXXXX above U+FFFF: fixed
+// widths, so that no two texts are shown alike.
+func escapeRune(b *strings.Builder, r rune) {
+	if r > 0xffff {
+		fmt.Fprintf(b, `\U%08x`, r)
+	} else {
+		fmt.Fprintf(b, `\u%04x`, r)
+	}
 }
 
 // Joiner reports whether r is a character that shows as nothing but
@@ -285,13 +298,10 @@ func LookalikeMarks(s string) string {
 				// it is a mark itself (a run of marks is cut into parts
 				// of at most 30) or NFC changes it alone (a CJK
 				// compatibility ideograph).
-				switch {
-				case first && !unicode.Is(unicode.M, r) && norm.NFC.IsNormalString(string(r)):
+				if first && !unicode.Is(unicode.M, r) && norm.NFC.IsNormalString(string(r)) {
 					b.WriteRune(r)
-				case r > 0xffff:
-					fmt.Fprintf(&b, `\U%08x`, r)
-				default:
-					fmt.Fprintf(&b, `\u%04x`, r)
+				} else {
+					escapeRune(&b, r)
 				}
 				first = false
 			}
@@ -305,10 +315,8 @@ func LookalikeMarks(s string) string {
 			case !unicode.Is(unicode.Mn, r):
 				base = r
 				b.WriteRune(r)
-			case unicode.In(base, unicode.Latin, unicode.Greek, unicode.Cyrillic, unicode.Common) && r > 0xffff:
-				fmt.Fprintf(&b, `\U%08x`, r)
 			case unicode.In(base, unicode.Latin, unicode.Greek, unicode.Cyrillic, unicode.Common):
-				fmt.Fprintf(&b, `\u%04x`, r)
+				escapeRune(&b, r)
 			default:
 				b.WriteRune(r)
 			}
@@ -342,10 +350,8 @@ func shown(s string, keepJoiners bool) string {
 			fmt.Fprintf(&b, `\x%02x`, s[i])
 		case keepJoiners && Joiner(r) && Needed(s, i):
 			b.WriteString(s[i : i+n])
-		case (Hidden(r) || Invisible(r) && !Needed(s, i)) && r > 0xffff:
-			fmt.Fprintf(&b, `\U%08x`, r)
-		case Hidden(r) || Invisible(r) && !Needed(s, i):
-			fmt.Fprintf(&b, `\u%04x`, r)
+		case Hidden(r) || Conceals(s, i):
+			escapeRune(&b, r)
 		default:
 			b.WriteString(s[i : i+n])
 		}

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/custos-vault/custos/events"
@@ -165,19 +164,15 @@ func newRef() string {
 
 // sanitize escapes every character of an answer's message that a
 // terminal would not show as itself: controls, line and paragraph
-// separators, invisible and default-ignorable code points, invalid UTF-8
+// separators, invisible and default-ignorable code points
+// (printable.Invisible), invalid UTF-8
 // (as \u or \x escapes, as strconv.QuoteToASCII writes them), but the
 // joiners writing needs where they stand (printable.Needed), so that a
 // Khmer file name a message names reads as written.
 func sanitize(s string) string {
 	var b strings.Builder
 	for i, r := range s {
-		if printable.Joiner(r) && printable.Needed(s, i) {
-			b.WriteRune(r)
-			continue
-		}
-		if r == utf8.RuneError || !unicode.IsGraphic(r) || r == '\u2800' ||
-			unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector) {
+		if r == utf8.RuneError || printable.Invisible(r) && !(printable.Joiner(r) && printable.Needed(s, i)) {
 			_, size := utf8.DecodeRuneInString(s[i:])
 			q := strconv.QuoteToASCII(s[i : i+size])
 			b.WriteString(q[1 : len(q)-1])
