@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -103,10 +104,15 @@ type upload struct {
 	inFolder bool
 }
 
-// skipped is a file a folder deposit did not store, and why.
+// skipped is a file a folder deposit did not store, and why. LeftBehind
+// marks content the vault does not hold for it: a folder that could not
+// be read (its files unknown) or a file whose name no file system the
+// package may be opened on can hold. A link, a device or a pipe is no
+// content of its own and is only reported.
 type skipped struct {
-	Path   string `json:"path"`
-	Reason string `json:"reason"`
+	Path       string `json:"path"`
+	Reason     string `json:"reason"`
+	LeftBehind bool   `json:"left_behind,omitempty"`
 }
 
 // already is a file found deposited before, with the same name and
@@ -224,14 +230,41 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 	}
 	out.Skipped = skips
 	if *asJSON {
-		return printResult(stdout, true, out, "")
-	}
-	if len(uploads) > 1 || len(skips) > 0 {
+		if err := printResult(stdout, true, out, ""); err != nil {
+			return err
+		}
+	} else if len(uploads) > 1 || len(skips) > 0 {
 		fmt.Fprintf(stdout, "%s deposited, %d already there, %d skipped\n", plural(len(out.Items), "item"), len(out.Already), len(skips))
 	} else {
 		fmt.Fprintf(stdout, "%s deposited\n", plural(len(out.Items), "item"))
 	}
-	return nil
+	return leftBehind(skips)
+}
+
+// leftBehind is the error a deposit ends with when content it found was
+// not stored (skipped.LeftBehind): what was deposited stays deposited,
+// but a script, or an investigator reading only the last line, must not
+// take the folder for deposited whole. Links, devices and pipes alone
+// are no such failure.
+func leftBehind(skips []skipped) error {
+	var left []string
+	for _, sk := range skips {
+		if sk.LeftBehind {
+			left = append(left, cut(sk.Path, 120)) // a path may run to 4 KiB
+		}
+	}
+	if len(left) == 0 {
+		return nil
+	}
+	shown := left
+	if len(shown) > 3 {
+		shown = append(slices.Clip(shown[:3]), fmt.Sprintf("and %d more", len(left)-3))
+	}
+	what := "1 file or folder"
+	if len(left) > 1 {
+		what = fmt.Sprintf("%d files or folders", len(left))
+	}
+	return fmt.Errorf("not all of it was deposited: %s left behind (%s), each listed as skipped with why; once that is put right, run the same command again: files of a folder already deposited are skipped", what, strings.Join(shown, ", "))
 }
 
 // kindOf names what a file that is not a regular file is.
@@ -296,7 +329,11 @@ func collectUploads(paths []string, stdinName string) ([]upload, []skipped, erro
 		case fi.IsDir():
 			err := filepath.WalkDir(p, func(path string, d iofs.DirEntry, err error) error {
 				if err != nil {
-					skips = append(skips, skipped{Path: shownPath(path), Reason: unwrapPath(err).Error()})
+					what := "could not be read"
+					if d != nil && d.IsDir() {
+						what = "a folder that could not be read: none of its files was deposited"
+					}
+					skips = append(skips, skipped{Path: shownPath(path), Reason: what + ": " + unwrapPath(err).Error(), LeftBehind: true})
 					return nil
 				}
 				if d.IsDir() {
@@ -312,7 +349,7 @@ func collectUploads(paths []string, stdinName string) ([]upload, []skipped, erro
 				}
 				name := vault.EscapeName([]byte(filepath.ToSlash(rel)))
 				if err := vault.CheckItemName(name); err != nil {
-					skips = append(skips, skipped{Path: shownPath(path), Reason: "a name the vault does not accept: " + strings.TrimPrefix(err.Error(), "bad request: ")})
+					skips = append(skips, skipped{Path: shownPath(path), Reason: "a name the vault does not accept: " + strings.TrimPrefix(err.Error(), "bad request: "), LeftBehind: true})
 					return nil
 				}
 				ups = append(ups, upload{path: path, name: name, inFolder: true})

@@ -160,6 +160,62 @@ func TestDepositAsEvidenceArrives(t *testing.T) {
 	}
 }
 
+// TestDepositLeftBehindFails: a folder deposit that could not read part
+// of what it was given stores the rest, lists what it left behind, and
+// exits 1 with its answer still printed, so that neither a script nor an
+// investigator reading the last line takes the folder for deposited
+// whole; once that part is put right, the same command deposits only it.
+func TestDepositLeftBehindFails(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	s.ok("investigator", work, "case", "open", "F-9", "--title", "seized drive")
+	dump := filepath.Join(work, "drive")
+	os.MkdirAll(dump, 0o755)
+	os.WriteFile(filepath.Join(dump, "ledger.xlsx"), []byte("payments"), 0o644)
+	os.Symlink("/etc/passwd", filepath.Join(dump, "link"))
+	// A folder nested beyond PATH_MAX: made by walking down with cd,
+	// which no path-based read follows back.
+	deep := `d=$(printf 'd%.0s' $(seq 250)); mkdir -p deep && cd deep && for i in $(seq 18); do mkdir $d && cd $d || exit 1; done; echo evidence > buried.txt`
+	if r := s.run("", dump, "/bin/bash", "-c", deep); r.code != 0 {
+		t.Fatalf("making the deep folder: %s", r.stderr)
+	}
+
+	r := s.run("investigator", work, "custos", "deposit", "--case", "F-9", dump, "--json")
+	if r.code != 1 || !strings.Contains(r.stderr, "not all of it was deposited: 1 file or folder left behind") {
+		t.Fatalf("a deposit that left a folder behind: exit %d, %s", r.code, r.stderr)
+	}
+	out := r.json(t)
+	if items := out["items"].([]any); len(items) != 1 || items[0].(map[string]any)["name"] != "ledger.xlsx" {
+		t.Fatalf("what could be read was not deposited: %v", items)
+	}
+	marked := 0
+	for _, sk := range out["skipped"].([]any) {
+		if sk.(map[string]any)["left_behind"] == true {
+			marked++
+		}
+	}
+	if marked != 1 || len(out["skipped"].([]any)) != 2 {
+		t.Fatalf("skipped: %v", out["skipped"])
+	}
+
+	// The same without --json: the summary, then the error.
+	r = s.run("investigator", work, "custos", "deposit", "--case", "F-9", dump)
+	if r.code != 1 || !strings.Contains(r.stdout, "0 items deposited, 1 already there, 2 skipped") || !strings.Contains(r.stderr, "left behind") {
+		t.Fatalf("again, for people: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+
+	// Put right (here: the buried file brought up, as a forensic copy
+	// would), run again: exit 0, only the new file stored; the link
+	// alone fails nothing.
+	if r := s.run("", dump, "/bin/sh", "-c", "echo evidence > buried.txt && rm -rf deep"); r.code != 0 {
+		t.Fatalf("%s", r.stderr)
+	}
+	again := s.ok("investigator", work, "deposit", "--case", "F-9", dump, "--json").json(t)
+	if items := again["items"].([]any); len(items) != 1 || items[0].(map[string]any)["name"] != "buried.txt" {
+		t.Fatalf("the rerun: %v", again)
+	}
+}
+
 // TestGetChecksItsOutputFirst: a copy that could never be written is not
 // asked for, so no access is recorded for it (exit 2, a mistake in the
 // command); messages never name the temporary file.

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// deepFolder makes, under dir, a folder nested beyond PATH_MAX (4,096
+// bytes on Linux) holding one file: seized media can hold one (a
+// program's dependency tree, a backup of a backup), and no path-based
+// read reaches it. It returns the first folder of the chain.
+func deepFolder(t *testing.T, dir string) string {
+	t.Helper()
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	component := strings.Repeat("d", 250)
+	for range 18 {
+		if err := r.Mkdir(component, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		next, err := r.OpenRoot(component)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = next
+	}
+	defer r.Close()
+	if err := r.WriteFile("deep.txt", []byte("evidence out of reach"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, component)
+}
+
+// TestDepositLeavesNothingBehindSilently: what a folder deposit cannot
+// read is content the vault will not hold, so it is marked left behind
+// and the deposit ends in an error naming it, whatever else was stored;
+// a link, a device or a pipe (no content of its own) is only reported.
+// Two members of the class: a folder nested beyond PATH_MAX (which root
+// cannot read either) and, where the tests do not run as root, a folder
+// its owner may not read.
+func TestDepositLeavesNothingBehindSilently(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.txt"), []byte("kept"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	deepFolder(t, dir)
+	wantLeft := 1
+	if os.Geteuid() != 0 {
+		locked := filepath.Join(dir, "locked")
+		os.Mkdir(locked, 0o755)
+		os.WriteFile(filepath.Join(locked, "b.txt"), []byte("unread"), 0o644)
+		os.Chmod(locked, 0)
+		t.Cleanup(func() { os.Chmod(locked, 0o755) })
+		wantLeft++
+	} else {
+		t.Log("running as root: the folder its owner may not read is not tried (root reads it)")
+	}
+
+	ups, skips, err := collectUploads([]string{dir}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ups) != 1 || ups[0].name != "a.txt" {
+		t.Fatalf("uploads: %+v", ups)
+	}
+	left := 0
+	for _, sk := range skips {
+		switch {
+		case strings.HasSuffix(sk.Path, "link"):
+			if sk.LeftBehind {
+				t.Errorf("a symbolic link is marked as content left behind: %+v", sk)
+			}
+		case sk.LeftBehind:
+			left++
+			if !strings.Contains(sk.Reason, "none of its files was deposited") {
+				t.Errorf("an unreadable folder's reason does not say its files were not deposited: %q", sk.Reason)
+			}
+		default:
+			t.Errorf("skipped, not marked left behind: %+v", sk)
+		}
+	}
+	if left != wantLeft {
+		t.Fatalf("%d skips left content behind, want %d: %+v", left, wantLeft, skips)
+	}
+	err = leftBehind(skips)
+	if err == nil || !strings.Contains(err.Error(), "not all of it was deposited") || !strings.Contains(err.Error(), "left behind") {
+		t.Fatalf("the deposit's end: %v", err)
+	}
+	var links []skipped
+	for _, sk := range skips {
+		if !sk.LeftBehind {
+			links = append(links, sk)
+		}
+	}
+	if err := leftBehind(links); err != nil {
+		t.Fatalf("a link alone failed the deposit: %v", err)
+	}
+}
