@@ -182,6 +182,8 @@ type decoded struct {
 	ev *events.Event
 	d  data
 	e  Event
+	// clauses are e.Details before they are joined with "; ".
+	clauses []string
 }
 
 // Build reads a Record out of the events of one case (see Input). It

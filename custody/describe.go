@@ -262,6 +262,7 @@ func describe(x *decoded) {
 		}
 	}
 	e.Action = Shown(e.Action)
+	x.clauses = details
 	e.Details = strings.Join(details, "; ")
 }
 
@@ -496,6 +497,23 @@ func quoted(s string) string {
 func Describe(ev *events.Event) (action, details string) {
 	action, _, details = DescribeWithPurpose(ev)
 	return action, details
+}
+
+// DescribeClauses is Describe with the details as the clauses Describe
+// joins with "; " (nil if none), for a page that sets each apart: the web
+// timeline draws each, and each quoted text in it, in a bidirectional
+// isolate of its own, so that an item's name in Hebrew does not draw the
+// size after it before it.
+func DescribeClauses(ev *events.Event) (action string, clauses []string) {
+	x := decoded{ev: ev}
+	if err := ev.DecodeData(&x.d); err != nil {
+		return ev.Type, nil
+	}
+	describe(&x)
+	if x.e.Action == "" {
+		x.e.Action = ev.Type
+	}
+	return x.e.Action, x.clauses
 }
 
 // DescribeWithPurpose is Describe with the purpose the event states (a

@@ -26,6 +26,25 @@ func TestDescribe(t *testing.T) {
 	}
 }
 
+// TestDescribeClauses: the clauses are the details Describe joins, one
+// by one; an event that does not decode has none.
+func TestDescribeClauses(t *testing.T) {
+	for _, ev := range []*events.Event{
+		{Type: "item.deposited", Data: json.RawMessage(`{"name":"הקלטה","size":11,"sha256":"` + strings.Repeat("ab", 32) + `","report":"rp_1"}`)},
+		{Type: "case.held", Data: json.RawMessage(`{"reason":"צו \u201d 12"}`)},
+		{Type: "item.accessed", Data: json.RawMessage(`{"purpose":"review","access":"view","override":"a match"}`)},
+	} {
+		action, details := Describe(ev)
+		a, clauses := DescribeClauses(ev)
+		if a != action || strings.Join(clauses, "; ") != details || len(clauses) < 2 && ev.Type == "item.deposited" {
+			t.Errorf("%s: clauses %q, action %q; Describe says %q %q", ev.Type, clauses, a, action, details)
+		}
+	}
+	if a, c := DescribeClauses(&events.Event{Type: "item.deposited", Data: json.RawMessage(`{"size":"x"}`)}); a != "item.deposited" || c != nil {
+		t.Errorf("an event that does not decode: %q %q", a, c)
+	}
+}
+
 // A court reads, from the record alone, that known material was revealed
 // on purpose and why it counted as known, and what a deposit matched.
 func TestDescribeHotlineFacts(t *testing.T) {

@@ -160,10 +160,12 @@ type timelineRow struct {
 	Purpose  string
 	Reason   string
 	// Words are the event's details as the custody report says them
-	// (custody.Describe); Details, shown when it says nothing, the
-	// event's other telling data members as custos audit log prints them
-	// (key=value).
+	// (custody.DescribeClauses, joined as custody.Describe joins them),
+	// Clauses the same in their parts; Details, shown when it says
+	// nothing, the event's other telling data members as custos audit
+	// log prints them (key=value).
 	Words   string
+	Clauses []string
 	Details []string
 }
 
@@ -257,7 +259,8 @@ func (h *Handler) showTimeline(w http.ResponseWriter, r *http.Request, s *sessio
 		if d.Case == "" {
 			row.Case = ev.Case
 		}
-		row.Action, row.Words = custody.Describe(ev)
+		row.Action, row.Clauses = custody.DescribeClauses(ev)
+		row.Words = strings.Join(row.Clauses, "; ")
 		row.Purpose, _ = data["purpose"].(string)
 		if reason, _ := data["reason"].(string); !strings.Contains(row.Words, custody.Shown(reason)) {
 			// Said once: most descriptions quote the reason already.

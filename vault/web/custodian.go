@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"html/template"
 	"net/http"
 	"slices"
 	"strconv"
@@ -232,7 +233,7 @@ func (h *Handler) reissue(w http.ResponseWriter, r *http.Request, s *session) er
 type requestRow struct {
 	vault.PendingRequest
 	// Asks says what it asks, as its approver must check it.
-	Asks string
+	Asks template.HTML
 	// Mine: the signed-in person asked it (they may withdraw it, not
 	// approve it).
 	Mine bool
@@ -256,7 +257,7 @@ type requestsData struct {
 
 type endedRow struct {
 	vault.EndedRequest
-	Asks string
+	Asks template.HTML
 }
 
 // recipientText names whom a package is for, with their role in words
@@ -297,52 +298,53 @@ func hashSetMeaning(category string) string {
 // go on in words that read as the vault's own.
 var quoted = strings.NewReplacer("“", `"`, "”", `"`, "„", `"`, "‟", `"`, "«", `"`, "»", `"`, "＂", `"`).Replace
 
-// describeRequest says what a request asks, as custos requests does.
+// describeRequest says what a request asks, as custos requests does, as
+// HTML: each value in its own bidirectional isolate (bidi.go).
 // forRole is the role of whom a sealing is for, where the vault says it
 // (to custodians), "" otherwise.
-func describeRequest(c *catalog, r vault.Request, forRole string) string {
+func describeRequest(c *catalog, r vault.Request, forRole string) template.HTML {
 	p := r.Parameters()
 	switch r.Kind {
 	case vault.KindHashSetImport:
-		s := c.text("request.asks.hashset", p.Name, p.Format, hashSetMeaning(p.Category), entriesText(p.Imported), p.SourceSHA256)
+		s := c.isolatedText("request.asks.hashset", p.Name, p.Format, hashSetMeaning(p.Category), entriesText(p.Imported), p.SourceSHA256)
 		if p.Replaces != nil {
-			s += c.text("request.asks.hashset.replaces", p.Name, entriesText(p.Replaces.Imported), hashSetMeaning(p.Replaces.Category))
+			s += c.isolatedText("request.asks.hashset.replaces", p.Name, entriesText(p.Replaces.Imported), hashSetMeaning(p.Replaces.Category))
 		} else {
-			s += c.text("request.asks.hashset.new")
+			s += c.isolatedText("request.asks.hashset.new")
 		}
-		return s + c.text("request.asks.hashset.check")
+		return s + c.isolatedText("request.asks.hashset.check")
 	case vault.KindEnroll:
-		s := c.text("request.asks.enroll", r.Person, p.Role)
+		s := c.isolatedText("request.asks.enroll", r.Person, p.Role)
 		if p.OIDC != "" {
-			s += c.text("request.asks.oidc", quoted(p.OIDC))
+			s += c.isolatedText("request.asks.oidc", quoted(p.OIDC))
 		}
 		if p.Certificate != "" {
-			s += c.text("request.asks.certificate", quoted(p.Certificate))
+			s += c.isolatedText("request.asks.certificate", quoted(p.Certificate))
 		}
 		return s
 	case vault.KindMember:
-		return c.text("request.asks.member", r.Person, r.Case)
+		return c.isolatedText("request.asks.member", r.Person, r.Case)
 	case vault.KindRecipient:
-		return c.text("request.asks.recipient", r.Person, custody.RecipientText(p.Recipient))
+		return c.isolatedText("request.asks.recipient", r.Person, custody.RecipientText(p.Recipient))
 	case vault.KindReceiptKey:
-		return c.text("request.asks.receiptkey", r.Person, p.Fingerprint)
+		return c.isolatedText("request.asks.receiptkey", r.Person, p.Fingerprint)
 	case vault.KindSeal:
 		// The items themselves are listed beside it (PendingRequest.Items).
-		s := c.text("request.asks.seal", r.Case, recipientText(c, p.For, forRole), quoted(p.Purpose))
+		s := c.isolatedText("request.asks.seal", r.Case, recipientText(c, p.For, forRole), quoted(p.Purpose))
 		if p.DiscloseOthers {
-			s += c.text("request.asks.seal.disclose")
+			s += c.isolatedText("request.asks.seal.disclose")
 		}
 		return s
 	case vault.KindPolicy:
-		return c.text("request.asks.policy", r.Case, p.ExportApproval)
+		return c.isolatedText("request.asks.policy", r.Case, p.ExportApproval)
 	case vault.KindDestroy:
-		return c.text("request.asks.destroy", r.Case, quoted(p.Order), quoted(p.Reason))
+		return c.isolatedText("request.asks.destroy", r.Case, quoted(p.Order), quoted(p.Reason))
 	case vault.KindReissue:
-		return c.text("request.asks.reissue", r.Person)
+		return c.isolatedText("request.asks.reissue", r.Person)
 	case vault.KindReinstate:
-		return c.text("request.asks.reinstate", r.Person)
+		return c.isolatedText("request.asks.reinstate", r.Person)
 	}
-	return r.Person
+	return iso(r.Person)
 }
 
 func (h *Handler) requests(w http.ResponseWriter, r *http.Request, s *session) error {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/internal/printable"
@@ -43,9 +44,14 @@ func parsePages() (map[string]*template.Template, error) {
 // funcs are the helpers templates may call: formatting only.
 var funcs = template.FuncMap{
 	"bytes": humanBytes,
+	// short is s cut to at most n bytes, at a character's start (a
+	// description in Khmer is not cut inside a letter), and "…".
 	"short": func(s string, n int) string {
 		if len(s) <= n {
 			return s
+		}
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
 		}
 		return s[:n] + "…"
 	},
@@ -55,6 +61,12 @@ var funcs = template.FuncMap{
 	// name escaped (printable.LookalikeMarks: café spelt with a
 	// combining accent is cafe\u0301).
 	"itemname": printable.LookalikeMarks,
+	// iso puts a value people wrote in the page's text in its own
+	// bidirectional isolate (bidi.go): {{iso .Case.Title}}.
+	"iso": iso,
+	// clauses writes an event's details in words with each clause and
+	// each quoted text isolated (bidi.go).
+	"clauses": clauses,
 	// upper writes a media format as people name it: PNG, JPEG, MP4.
 	"upper": strings.ToUpper,
 	// seconds writes a duration in milliseconds as seconds: "12.5 s".

@@ -263,7 +263,9 @@ func (b *browser) do(req *http.Request) page {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	return page{code: resp.StatusCode, header: resp.Header, body: html.UnescapeString(string(raw)), raw: raw, url: resp.Request.URL.String()}
+	// body is the page's text as read: the isolates values sit in
+	// (<bdi>, bidi.go) break no word.
+	return page{code: resp.StatusCode, header: resp.Header, body: html.UnescapeString(isolates.Replace(string(raw))), raw: raw, url: resp.Request.URL.String()}
 }
 
 func (b *browser) get(path string) page {
@@ -280,6 +282,8 @@ func (b *browser) post(path string, form url.Values) page {
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	return b.do(req)
 }
+
+var isolates = strings.NewReplacer("<bdi>", "", "</bdi>", "")
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 

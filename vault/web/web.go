@@ -483,8 +483,12 @@ type navLink struct {
 }
 
 // T is the translation of key in the page's language, with args put in
-// as fmt.Sprintf would.
-func (v *view) T(key string, args ...any) string { return v.Lang.text(key, args...) }
+// as fmt.Sprintf would, each in its own bidirectional isolate
+// (catalog.isolatedText; bidi.go says why).
+func (v *view) T(key string, args ...any) template.HTML { return v.Lang.isolatedText(key, args...) }
+
+// AppName is the application's name in the page's language, as text.
+func (v *view) AppName() string { return v.Lang.text("app.name") }
 
 // Kind is a two-person request's kind in words ("Enrol a person"), or
 // the kind itself for one the catalog does not name.
@@ -517,7 +521,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, cod
 		v.Nav = navFor(s.who, r.URL.Path, s.lang)
 	}
 	if v.Title == "" {
-		v.Title = v.T("app.name")
+		v.Title = v.AppName()
 	}
 	v.Notice = h.takeNotice(w, r, v.Lang)
 	var buf bytes.Buffer

@@ -12,6 +12,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"html"
+	"html/template"
 	"image"
 	pngpkg "image/png"
 	"io"
@@ -848,12 +850,14 @@ func TestCaseListSaysHowFarTheVotesAre(t *testing.T) {
 	c := newWebClient(t, base, nil)
 	c.signIn(bv.creds["inv"])
 	_, body := c.do("GET", "/app/cases/VO-1", nil)
+	body = isolates.Replace(body) // the text as read
 	if !strings.Contains(body, "unsettled: 1 of 3 votes for national") || !strings.Contains(body, "not classified") {
 		t.Fatalf("the case's list does not say how far the votes are:\n%s", body)
 	}
 	// So does the item's own page, which said "not classified" above its
 	// votes.
 	_, body = c.do("GET", "/app/items/"+item, nil)
+	body = isolates.Replace(body)
 	if !strings.Contains(body, "unsettled: 1 of 3 votes for national") || strings.Contains(body, "not classified") {
 		t.Fatalf("the item's page does not say how far the votes are:\n%s", body)
 	}
@@ -943,6 +947,10 @@ func TestSignInPageSaysWhyTheSessionEnded(t *testing.T) {
 	}
 }
 
+// asRead is HTML a page shows as its text reads: tags of isolates
+// dropped, entities decoded.
+func asRead(h template.HTML) string { return html.UnescapeString(isolates.Replace(string(h))) }
+
 // A sealing's request names whom the package is for with their role in
 // words, so that a person named after a role reads clearly: "for defence
 // (defence counsel)", never "defence is defence".
@@ -953,7 +961,7 @@ func TestApprovalsNameTheRecipientAndRole(t *testing.T) {
 		"prosecutor": `a package of C-1 for defence (prosecutor): “disclosure”`,
 		"":           `a package of C-1 for defence: “disclosure”`,
 	} {
-		if got := describeRequest(defaultCatalog, vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: params}, role); !strings.HasPrefix(got, want) {
+		if got := asRead(describeRequest(defaultCatalog, vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: params}, role)); !strings.HasPrefix(got, want) {
 			t.Errorf("role %q: the request is described as %q, want %q", role, got, want)
 		}
 	}
@@ -961,11 +969,11 @@ func TestApprovalsNameTheRecipientAndRole(t *testing.T) {
 	// curly quotes cannot close the description's and go on in words
 	// that read as the vault's.
 	forged := []byte(`{"for":"dara","purpose":"trial” — re-addressed to pros (prosecutor) by order 14/2026: “trial","items":["it_0123456789abcdef01234567"]}`)
-	if got := describeRequest(defaultCatalog, vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: forged}, "defence"); strings.Count(got, "“") != 1 || strings.Count(got, "”") != 1 || !strings.HasSuffix(got, `“trial" — re-addressed to pros (prosecutor) by order 14/2026: "trial”`) {
+	if got := asRead(describeRequest(defaultCatalog, vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: forged}, "defence")); strings.Count(got, "“") != 1 || strings.Count(got, "”") != 1 || !strings.HasSuffix(got, `“trial" — re-addressed to pros (prosecutor) by order 14/2026: "trial”`) {
 		t.Errorf("a purpose closing its quotes is described as %q", got)
 	}
 	quoted := []byte(`{"for":"defence","purpose":"bundle for the \"judge\"","items":["it_0123456789abcdef01234567"]}`)
-	if got := describeRequest(defaultCatalog, vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: quoted}, ""); !strings.Contains(got, `“bundle for the "judge"”`) {
+	if got := asRead(describeRequest(defaultCatalog, vault.Request{Kind: vault.KindSeal, Case: "C-1", Params: quoted}, "")); !strings.Contains(got, `“bundle for the "judge"”`) {
 		t.Errorf("a purpose with quotes is described as %q", got)
 	}
 }
@@ -975,7 +983,7 @@ func TestApprovalsNameTheRecipientAndRole(t *testing.T) {
 func TestApprovalsShowLongRecipientsShort(t *testing.T) {
 	long := "age1pq1" + strings.Repeat("q", 1952)
 	params, _ := json.Marshal(map[string]string{"recipient": long})
-	got := describeRequest(defaultCatalog, vault.Request{Kind: vault.KindRecipient, Person: "pros", Params: params}, "")
+	got := asRead(describeRequest(defaultCatalog, vault.Request{Kind: vault.KindRecipient, Person: "pros", Params: params}, ""))
 	if len(got) > 200 || !strings.Contains(got, "1959 characters; SHA-256 ") {
 		t.Fatalf("the request is described as %q", got)
 	}
@@ -1018,6 +1026,7 @@ func TestAnItemsPageCountsOnlyTheVotesThatCount(t *testing.T) {
 	re := regexp.MustCompile(`unsettled: \d+ of \d+ votes for [a-z-]+`)
 	_, list := c.do("GET", "/app/cases/VO-1", nil)
 	_, page := c.do("GET", "/app/items/"+item, nil)
+	list, page = isolates.Replace(list), isolates.Replace(page)
 	const want = "unsettled: 1 of 3 votes for national"
 	if re.FindString(list) != want || re.FindString(page) != want {
 		t.Fatalf("a suspended analyst's vote and a counted one: the case list says %q, the item page %q; want %q for both", re.FindString(list), re.FindString(page), want)
