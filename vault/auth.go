@@ -228,6 +228,12 @@ func checkItemID(id string) error {
 	return nil
 }
 
+// CheckPersonName refuses (ErrBadInput) a name no person can have (1-64
+// of a-z, 0-9, '.', '_' and '-', starting with a letter or digit), for
+// a page that takes one from its address: a link cannot put words of its
+// own into the page as a person's name.
+func CheckPersonName(name string) error { return checkPersonName(name) }
+
 func checkPersonName(name string) error {
 	if !personPattern.MatchString(name) {
 		return badInput("person name %q: use 1-64 lowercase ASCII letters (a-z), digits (0-9), '.', '_' or '-'", truncate(name))

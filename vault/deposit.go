@@ -37,8 +37,38 @@ func (v *Vault) heldAs(caseID, name, sum string) (string, error) {
 	return "", nil
 }
 
+// heldFrom is heldAs narrowed to an item deposited from source (its
+// signed deposit record's Source, "" for none): a deposit resumed, as
+// opposed to the same files from another exhibit (a second suspect's
+// phone holding the same folder), which are that exhibit's evidence and
+// are deposited again. Only items of the same name and content are read
+// from the log.
+func (v *Vault) heldFrom(ctx context.Context, caseID, name, sum, source string) (string, error) {
+	others, err := v.state.itemsBySHA256(sum)
+	if err != nil {
+		return "", err
+	}
+	for _, other := range others {
+		o, ok, err := v.state.getItem(other)
+		if err != nil {
+			return "", err
+		}
+		if !ok || o.Case != caseID || o.Deposit.Name != name {
+			continue
+		}
+		rec, err := v.depositRecord(ctx, o)
+		if err != nil {
+			return "", err
+		}
+		if rec.Source == source {
+			return o.ID, nil
+		}
+	}
+	return "", nil
+}
+
 // HeldAs says which item of caseID, if any, was deposited under name with
-// content of SHA-256 sum, to the case's assigned investigators and
+// content of SHA-256 sum from source, to the case's assigned investigators and
 // analysts (refused as ItemsPage refuses): a page about to upload a file
 // asks it first, and sends nothing the case already holds, as custos
 // deposit hashes a folder's files first. "" if none. A malformed sum is
@@ -46,7 +76,7 @@ func (v *Vault) heldAs(caseID, name, sum string) (string, error) {
 // would (ErrConflict, recorded as a refused item.deposit): the page
 // stops there, with one refusal on the record, not one for each file it
 // would have sent.
-func (v *Vault) HeldAs(ctx context.Context, who Principal, caseID, name, sum string) (string, error) {
+func (v *Vault) HeldAs(ctx context.Context, who Principal, caseID, name, sum, source string) (string, error) {
 	if err := v.mayListItems(ctx, who, caseID); err != nil {
 		return "", err
 	}
@@ -56,7 +86,7 @@ func (v *Vault) HeldAs(ctx context.Context, who Principal, caseID, name, sum str
 	if c, _ := v.state.getCase(caseID); c.Destroyed {
 		return "", v.refuseDestroyedDeposit(ctx, who, caseID)
 	}
-	return v.heldAs(caseID, name, sum)
+	return v.heldFrom(ctx, caseID, name, sum, source)
 }
 
 // refuseDestroyedDeposit records and answers the refusal of a deposit to
@@ -303,18 +333,22 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	}
 	res := enc.res
 	sum := hex.EncodeToString(res.Plain.SHA256[:])
-	// The item the case already holds under this name with this content:
-	// refused under NotAgain; otherwise told (Again), and a store that
-	// cannot say leaves it unsaid.
+	// The item the case already holds under this name with this content
+	// from this source: refused under NotAgain (a deposit resumed).
+	// Otherwise the item of this name and content, whatever its source,
+	// is told (Again), and a store that cannot say leaves it unsaid.
+	if req.NotAgain {
+		held, err := v.heldFrom(ctx, c.ID, req.Name, sum, req.Source)
+		if err == nil && held != "" {
+			err = &AlreadyDeposited{Item: held, err: fmt.Errorf("%w: %s is already in case %s as %s, with the same SHA-256 and source; it was not deposited again (to do that on purpose: custos deposit --again, or on the upload page the box 'Upload files the case already holds (same name and content) again')", ErrConflict, req.Name, c.ID, held)}
+		}
+		if err != nil {
+			fail(nil)
+			return nil, err
+		}
+	}
 	again, err := v.heldAs(c.ID, req.Name, sum)
-	switch {
-	case req.NotAgain && err != nil:
-		fail(nil)
-		return nil, err
-	case req.NotAgain && again != "":
-		fail(nil)
-		return nil, &AlreadyDeposited{Item: again, err: fmt.Errorf("%w: %s is already in case %s as %s, with the same SHA-256; it was not deposited again (to do that on purpose: custos deposit --again, or on the upload page the box 'Upload files the case already holds (same name and content) again')", ErrConflict, req.Name, c.ID, again)}
-	case err != nil:
+	if err != nil {
 		again = ""
 	}
 	d := ItemDeposited{

@@ -1200,7 +1200,7 @@ func TestHeldAsOfADestroyedCaseIsTheDepositsRefusal(t *testing.T) {
 	body := []byte("a capture")
 	res := h.deposit(t, h.a1, "capture.png", body, "")
 	sum := fmt.Sprintf("%x", sha256.Sum256(body))
-	if held, err := v.HeldAs(ctx, h.a1, "HL-1", "capture.png", sum); err != nil || held != res.ID {
+	if held, err := v.HeldAs(ctx, h.a1, "HL-1", "capture.png", sum, ""); err != nil || held != res.ID {
 		t.Fatalf("HeldAs before the destruction: %q %v", held, err)
 	}
 	req, err := v.RequestDestruction(ctx, h.cust, "HL-1", "order 7", "court order")
@@ -1212,7 +1212,7 @@ func TestHeldAsOfADestroyedCaseIsTheDepositsRefusal(t *testing.T) {
 	}
 	before := len(h.eventsOf(t, TypeAccessRefused))
 	for _, name := range []string{"capture.png", "another.png"} {
-		held, err := v.HeldAs(ctx, h.a1, "HL-1", name, sum)
+		held, err := v.HeldAs(ctx, h.a1, "HL-1", name, sum, "")
 		if !errors.Is(err, ErrConflict) || held != "" || !strings.Contains(err.Error(), "case HL-1 was destroyed under a court order: nothing can be deposited to it") {
 			t.Fatalf("HeldAs of %s in the destroyed case: %q %v", name, held, err)
 		}
@@ -1229,7 +1229,7 @@ func TestHeldAsOfADestroyedCaseIsTheDepositsRefusal(t *testing.T) {
 		t.Errorf("the refusal recorded: %+v by %s", d, refusals[0].Actor.Person)
 	}
 	// Bad input is told before the case's state.
-	if _, err := v.HeldAs(ctx, h.a1, "HL-1", "capture.png", "abc"); !errors.Is(err, ErrBadInput) {
+	if _, err := v.HeldAs(ctx, h.a1, "HL-1", "capture.png", "abc", ""); !errors.Is(err, ErrBadInput) {
 		t.Errorf("a malformed sum of the destroyed case: %v", err)
 	}
 }

@@ -128,6 +128,28 @@ func TestDepositNotAgain(t *testing.T) {
 	if _, err := v.ItemsPage(ctx, inv, "D-1", ItemFilter{SHA256Prefix: "55"}, 0, 10); !errors.Is(err, ErrBadInput) {
 		t.Fatalf("a 2-digit prefix: %v", err)
 	}
+	// The same name and content from another exhibit is that exhibit's:
+	// deposited, and named as the item the case already held (Again);
+	// from that exhibit again, it is a deposit resumed: refused.
+	src := func(source string) (*DepositResult, error) {
+		return v.Deposit(ctx, inv, DepositRequest{Case: "D-1", Name: "b.txt", Source: source, Body: strings.NewReader("A"), NotAgain: true})
+	}
+	res, err := src("phone JD/3")
+	if err != nil || res.Again == "" {
+		t.Fatalf("the same file from another source: %+v %v", res, err)
+	}
+	if held, err := v.HeldAs(ctx, inv, "D-1", "b.txt", res.SHA256, "phone JD/3"); err != nil || held != res.ID {
+		t.Fatalf("HeldAs from that source: %q %v, want %s", held, err, res.ID)
+	}
+	if held, err := v.HeldAs(ctx, inv, "D-1", "b.txt", res.SHA256, "phone JD/4"); err != nil || held != "" {
+		t.Fatalf("HeldAs from a third source: %q %v", held, err)
+	}
+	if _, err := src("phone JD/3"); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "same SHA-256 and source") {
+		t.Fatalf("the same file from that source again: %v", err)
+	}
+	if items, _ := v.Items(ctx, inv, "D-1", ItemFilter{}); len(items) != 5 {
+		t.Fatalf("the case holds %d items, want 5", len(items))
+	}
 }
 
 // TestNamePatternTakesNamesAsShown: a name copied from a list finds its

@@ -90,7 +90,7 @@ func TestDepositLeavesNothingBehindSilently(t *testing.T) {
 	if left != wantLeft {
 		t.Fatalf("%d skips left content behind, want %d: %+v", left, wantLeft, skips)
 	}
-	err = leftBehind(skips)
+	err = notAllDeposited(skips, nil)
 	if err == nil || !strings.Contains(err.Error(), "not all of it was deposited") || !strings.Contains(err.Error(), "left behind") {
 		t.Fatalf("the deposit's end: %v", err)
 	}
@@ -100,7 +100,7 @@ func TestDepositLeavesNothingBehindSilently(t *testing.T) {
 			links = append(links, sk)
 		}
 	}
-	if err := leftBehind(links); err != nil {
+	if err := notAllDeposited(links, nil); err != nil {
 		t.Fatalf("a link alone failed the deposit: %v", err)
 	}
 }

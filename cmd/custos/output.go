@@ -13,8 +13,12 @@ type depositOutput struct {
 	// not stored again.
 	Already []already             `json:"already,omitempty"`
 	Items   []api.DepositResponse `json:"items"`
-	// Skipped lists what a folder held that is not a regular file.
+	// Skipped lists what a folder held that is not a regular file, and
+	// what could not be read (LeftBehind).
 	Skipped []skipped `json:"skipped,omitempty"`
+	// Refused lists the files whose content did not have the acquisition
+	// hash given for them: nothing of them kept, each refusal recorded.
+	Refused []skipped `json:"refused,omitempty"`
 }
 
 // getOutput is what get prints once the plaintext is written and

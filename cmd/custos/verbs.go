@@ -151,11 +151,16 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	for _, sk := range skips {
-		fmt.Fprintf(stderr, "custos: skipped %s: %s\n", shownPath(sk.Path), sk.Reason)
+		fmt.Fprintf(stderr, "custos: skipped %s: %s\n", cut(sk.Path, 120), sk.Reason)
 	}
-	if err := assignExpected(uploads, expect, *expectFrom); err != nil {
+	missing, err := assignExpected(uploads, expect, *expectFrom)
+	if err != nil {
 		return err
 	}
+	for _, sk := range missing {
+		fmt.Fprintf(stderr, "custos: skipped %s: %s\n", cut(sk.Path, 120), sk.Reason)
+	}
+	skips = append(skips, missing...)
 	c, err := newClient()
 	if err != nil {
 		return err
@@ -182,10 +187,30 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 		os.Exit(130)
 	}()
 	out := depositOutput{Items: []api.DepositResponse{}}
+	// stop ends the deposit early with err, the answer so far printed
+	// first with --json: a script learns what was deposited from it.
+	stop := func(err error) error {
+		if *asJSON {
+			out.Skipped = skips
+			printResult(stdout, true, out, "")
+		}
+		return err
+	}
+	// leaveBehind: a file that cannot be read is left behind as an
+	// unreadable folder is; the rest goes on.
+	leaveBehind := func(u upload, e *unreadable) {
+		sk := skipped{Path: describe(u), Reason: "could not be read: " + unwrapPath(e.err).Error(), LeftBehind: true}
+		skips = append(skips, sk)
+		fmt.Fprintf(stderr, "custos: skipped %s: %s\n", cut(sk.Path, 120), sk.Reason)
+	}
 	for n, u := range uploads {
 		if u.inFolder && !*again {
-			if id, err := depositedBefore(c, *caseID, u); err != nil {
-				return err
+			var unread *unreadable
+			if id, err := depositedBefore(c, *caseID, u, *source); errors.As(err, &unread) {
+				leaveBehind(u, unread)
+				continue
+			} else if err != nil {
+				return stop(err)
 			} else if id != "" {
 				out.Already = append(out.Already, already{ID: id, Name: u.name})
 				if !*asJSON {
@@ -198,7 +223,30 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 		sending = describe(u)
 		mu.Unlock()
 		res, err := depositOne(ctx, c, stderr, *caseID, u, depositMeta{*source, *note, *report}, *asJSON)
+		var unread *unreadable
+		switch {
+		case err != nil && errors.As(err, &unread) && len(uploads) > 1:
+			leaveBehind(u, unread)
+			continue
+		case err != nil && notExpected(err) && len(uploads) > 1:
+			// Its content is not what its acquisition hash says: refused,
+			// nothing of it kept, the refusal recorded; the rest goes on.
+			r := skipped{Path: describe(u), Reason: strings.TrimPrefix(err.Error(), "bad request: ")}
+			out.Refused = append(out.Refused, r)
+			fmt.Fprintf(stderr, "custos: refused %s: %s (nothing of it was kept; the refusal is recorded)\n", r.Path, r.Reason)
+			continue
+		}
 		if err != nil {
+			wasRefused := refused(err)
+			hint := rerunHint(uploads[:n], len(out.Items) > 0)
+			switch {
+			case notExpected(err):
+				hint = notExpectedAdvice
+			case wasRefused:
+				// Running it again as it is cannot help: what the
+				// refusal asks for comes first.
+				hint = "once what it says is put right, " + hint
+			}
 			err = depositFailure(describe(u), err, ctx.Err() != nil)
 			if rest := len(uploads) - n - 1; rest > 0 {
 				err = fmt.Errorf("%w; %s after it not deposited", err, plural(rest, "file"))
@@ -206,13 +254,7 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 			if len(out.Items) > 0 {
 				err = fmt.Errorf("%w (deposited before it: %s)", err, depositedList(out.Items))
 			}
-			hint := rerunHint(uploads[:n], len(out.Items) > 0)
-			if refused(err) {
-				// Running it again as it is cannot help: what the
-				// refusal asks for comes first.
-				hint = "once what it says is put right, " + hint
-			}
-			return fmt.Errorf("%w; %s", err, hint)
+			return stop(fmt.Errorf("%w; %s", err, hint))
 		}
 		out.Items = append(out.Items, *res)
 		if !*asJSON {
@@ -223,7 +265,13 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 			if res.Known != "" {
 				fmt.Fprintf(stdout, "    known material, hidden from review: %s\n", res.Known)
 			}
-			if res.Again != "" {
+			switch {
+			case res.Again == "":
+			case u.inFolder && !*again:
+				fmt.Fprintf(stdout, "    the case holds %s with the same name and content from another source: deposited again for this one\n", res.Again)
+			case u.inFolder:
+				fmt.Fprintf(stdout, "    a repeat of %s (same name and content, already in the case): deposited again, as --again asks\n", res.Again)
+			default:
 				fmt.Fprintf(stdout, "    a repeat of %s (same name and content, already in the case): files named one by one are always deposited\n", res.Again)
 			}
 		}
@@ -234,37 +282,90 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else if len(uploads) > 1 || len(skips) > 0 {
-		fmt.Fprintf(stdout, "%s deposited, %d already there, %d skipped\n", plural(len(out.Items), "item"), len(out.Already), len(skips))
+		left := 0
+		for _, sk := range skips {
+			if sk.LeftBehind {
+				left++
+			}
+		}
+		fmt.Fprintf(stdout, "%s deposited, %d already there, %d skipped%s%s\n", plural(len(out.Items), "item"), len(out.Already), len(skips),
+			map[bool]string{true: fmt.Sprintf(" (%d of them left behind)", left)}[left > 0], map[bool]string{true: fmt.Sprintf(", %d refused", len(out.Refused))}[len(out.Refused) > 0])
 	} else {
 		fmt.Fprintf(stdout, "%s deposited\n", plural(len(out.Items), "item"))
 	}
-	return leftBehind(skips)
+	return notAllDeposited(skips, out.Refused)
 }
 
-// leftBehind is the error a deposit ends with when content it found was
-// not stored (skipped.LeftBehind): what was deposited stays deposited,
-// but a script, or an investigator reading only the last line, must not
-// take the folder for deposited whole. Links, devices and pipes alone
-// are no such failure.
-func leftBehind(skips []skipped) error {
+// unreadable is a file of a deposit that could not be opened or read
+// before anything of it was sent.
+type unreadable struct{ err error }
+
+func (e *unreadable) Error() string { return e.err.Error() }
+func (e *unreadable) Unwrap() error { return e.err }
+
+// notExpected reports whether err is the vault's refusal of a file whose
+// content does not have the acquisition hash given for it
+// (vault/deposit.go's errNotExpected, said "..., not the expected ...").
+func notExpected(err error) bool {
+	var se *statusError
+	return errors.As(err, &se) && se.code == http.StatusBadRequest && strings.Contains(se.msg, ", not the expected ")
+}
+
+// notExpectedAdvice is what to do about a file refused for its
+// acquisition hash: no run of the command can put it right.
+const notExpectedAdvice = "its content is not what its acquisition hash says: nothing of it was kept and the refusal is recorded; compare the file with the exhibit and its acquisition record (never change the list to match the file)"
+
+// notAllDeposited is the error a deposit ends with when content it found
+// was not stored: left behind (skipped.LeftBehind) or refused for its
+// acquisition hash. What was deposited stays deposited, but a script, or
+// an investigator reading only the last line, must not take the folder
+// for deposited whole. Links, devices and pipes alone are no such
+// failure.
+func notAllDeposited(skips, refusedFiles []skipped) error {
 	var left []string
 	for _, sk := range skips {
 		if sk.LeftBehind {
-			left = append(left, cut(sk.Path, 120)) // a path may run to 4 KiB
+			left = append(left, sk.Path)
 		}
 	}
-	if len(left) == 0 {
+	var parts []string
+	if len(left) > 0 {
+		parts = append(parts, fmt.Sprintf("%s left behind (%s), each listed as skipped with why; once that is put right, run the same command again: files of a folder already deposited are skipped",
+			count(len(left), "file or folder", "files or folders"), listed(left)))
+	}
+	if len(refusedFiles) > 0 {
+		var paths []string
+		for _, r := range refusedFiles {
+			paths = append(paths, r.Path)
+		}
+		parts = append(parts, fmt.Sprintf("%s refused (%s): %s", count(len(refusedFiles), "file", "files"), listed(paths), strings.Replace(notExpectedAdvice, "its content is", "the content of each is", 1)))
+	}
+	if len(parts) == 0 {
 		return nil
 	}
-	shown := left
-	if len(shown) > 3 {
-		shown = append(slices.Clip(shown[:3]), fmt.Sprintf("and %d more", len(left)-3))
+	return fmt.Errorf("not all of it was deposited: %s", strings.Join(parts, "; "))
+}
+
+// count is n things in words, with the plural given.
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
 	}
-	what := "1 file or folder"
-	if len(left) > 1 {
-		what = fmt.Sprintf("%d files or folders", len(left))
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// listed names at most three paths, each cut to 120 characters (a path
+// may run to 4 KiB), and how many more.
+func listed(paths []string) string {
+	var shown []string
+	for i, p := range paths {
+		if i == 3 {
+			shown = append(shown, fmt.Sprintf("and %d more", len(paths)-3))
+			break
+		}
+		shown = append(shown, cut(p, 120))
 	}
-	return fmt.Errorf("not all of it was deposited: %s left behind (%s), each listed as skipped with why; once that is put right, run the same command again: files of a folder already deposited are skipped", what, strings.Join(shown, ", "))
+	return strings.Join(shown, ", ")
 }
 
 // kindOf names what a file that is not a regular file is.
@@ -333,7 +434,11 @@ func collectUploads(paths []string, stdinName string) ([]upload, []skipped, erro
 					if d != nil && d.IsDir() {
 						what = "a folder that could not be read: none of its files was deposited"
 					}
-					skips = append(skips, skipped{Path: shownPath(path), Reason: what + ": " + unwrapPath(err).Error(), LeftBehind: true})
+					why := unwrapPath(err).Error()
+					if errors.Is(err, syscall.ENAMETOOLONG) {
+						why = "it lies deeper than this system's limit on a path (4,096 bytes): deposit what it holds from inside it (cd there first), saying in --source where it lies"
+					}
+					skips = append(skips, skipped{Path: shownPath(path), Reason: what + ": " + why, LeftBehind: true})
 					return nil
 				}
 				if d.IsDir() {
@@ -374,30 +479,32 @@ const maxExpectFrom = 256 << 20
 
 // assignExpected gives each upload its acquisition hashes: the --expect
 // flags (one upload only), or the entries of a sha256sum/sha1sum/md5sum
-// file, which must list every file.
-func assignExpected(ups []upload, flags api.Hashes, from string) error {
+// file, which must list every file. It returns, as left behind, the
+// files the list names inside a folder given that are not there: the
+// acquisition holds them, this deposit does not.
+func assignExpected(ups []upload, flags api.Hashes, from string) ([]skipped, error) {
 	given := flags != (api.Hashes{})
 	if given && len(ups) != 1 {
-		return usageErr("--expect-sha256, --expect-md5 and --expect-sha1 go with one file or -; use --expect-from FILE for many")
+		return nil, usageErr("--expect-sha256, --expect-md5 and --expect-sha1 go with one file or -; use --expect-from FILE for many")
 	}
 	if given && from != "" {
-		return usageErr("give --expect-* or --expect-from, not both")
+		return nil, usageErr("give --expect-* or --expect-from, not both")
 	}
 	if given {
 		for _, h := range []struct{ flag, v string }{{"--expect-sha256", flags.SHA256}, {"--expect-md5", flags.MD5}, {"--expect-sha1", flags.SHA1}} {
 			if h.v != "" && !isDigest(h.v, h.flag) {
-				return usageErr("%s %q is not a %s: %d hex digits", h.flag, cut(h.v, 80), strings.ToUpper(strings.TrimPrefix(h.flag, "--expect-")), digestLen[h.flag])
+				return nil, usageErr("%s %q is not a %s: %d hex digits", h.flag, cut(h.v, 80), strings.ToUpper(strings.TrimPrefix(h.flag, "--expect-")), digestLen[h.flag])
 			}
 		}
 		ups[0].expect = flags
-		return nil
+		return nil, nil
 	}
 	if from == "" {
-		return nil
+		return nil, nil
 	}
 	b, err := inputfile.ReadFile(from, maxExpectFrom)
 	if err != nil {
-		return inputErr("--expect-from", fmt.Errorf("%w (nothing was deposited)", err))
+		return nil, inputErr("--expect-from", fmt.Errorf("%w (nothing was deposited)", err))
 	}
 	sums := map[string]api.Hashes{}
 	for n, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
@@ -416,7 +523,7 @@ func assignExpected(ups []upload, flags api.Hashes, from string) error {
 			file = hashset.UnescapeSumsName(file)
 		}
 		if !ok || file == "" {
-			return inputErr("--expect-from", fmt.Errorf("%s line %d: expected `HEX  FILE` (sha256sum format)", from, n+1))
+			return nil, inputErr("--expect-from", fmt.Errorf("%s line %d: expected `HEX  FILE` (sha256sum format)", from, n+1))
 		}
 		h := sums[filepath.Clean(file)]
 		switch {
@@ -427,24 +534,75 @@ func assignExpected(ups []upload, flags api.Hashes, from string) error {
 		case isDigest(sum, "--expect-md5"):
 			h.MD5 = sum
 		default:
-			return inputErr("--expect-from", fmt.Errorf("%s line %d: %q is not a SHA-256, SHA-1 or MD5 (64, 40 or 32 hex digits)", from, n+1, cut(sum, 80)))
+			return nil, inputErr("--expect-from", fmt.Errorf("%s line %d: %q is not a SHA-256, SHA-1 or MD5 (64, 40 or 32 hex digits)", from, n+1, cut(sum, 80)))
 		}
 		sums[filepath.Clean(file)] = h
 	}
+	used := map[string]bool{}
+	// under: for each folder given and the way the list names its files
+	// (sumsNames), the prefix of the list's names inside it ("" when
+	// the list was made inside it) and where such a name is on disk.
+	under := map[string]func(string) string{}
 	for i := range ups {
 		var h api.Hashes
 		ok := false
-		for _, name := range sumsNames(ups[i]) {
+		for k, name := range sumsNames(ups[i]) {
 			if h, ok = sums[name]; ok {
+				used[name] = true
+				if ups[i].inFolder {
+					prefix, at := listedUnder(ups[i], k)
+					under[prefix] = at
+				}
 				break
 			}
 		}
 		if !ok {
-			return inputErr("--expect-from", fmt.Errorf("%s has no hash for %s: nothing was deposited", from, describe(ups[i])))
+			return nil, inputErr("--expect-from", fmt.Errorf("%s has no hash for %s: nothing was deposited", from, describe(ups[i])))
 		}
 		ups[i].expect = h
 	}
-	return nil
+	var missing []skipped
+	for name := range sums {
+		if used[name] {
+			continue
+		}
+		for prefix, at := range under {
+			if prefix != "" && !strings.HasPrefix(name, prefix+string(filepath.Separator)) {
+				continue
+			}
+			if _, err := os.Lstat(at(name)); errors.Is(err, iofs.ErrNotExist) {
+				// Not there at all (what is there but was not deposited,
+				// a link or an unreadable folder, is reported as such).
+				missing = append(missing, skipped{Path: shownPath(at(name)), Reason: "listed in " + shownPath(from) + " (acquired) but not in the folder", LeftBehind: true})
+			}
+			break
+		}
+	}
+	slices.SortFunc(missing, func(a, b skipped) int { return strings.Compare(a.Path, b.Path) })
+	return missing, nil
+}
+
+// listedUnder is, for a file of a folder given that a sums file lists
+// under sumsNames(u)[k], the prefix of the list's names for the files of
+// that folder ("" for a list made inside it) and where a name of the
+// list is on disk.
+func listedUnder(u upload, k int) (string, func(string) string) {
+	raw := string(vault.UnescapeName(u.name))
+	root := filepath.Clean(strings.TrimSuffix(filepath.ToSlash(u.path), raw))
+	same := func(name string) string { return name }
+	switch k {
+	case 0: // where the command runs
+		return root, same
+	case 1: // inside the folder
+		return "", func(name string) string { return filepath.Join(root, name) }
+	case 2: // in the folder above it
+		return filepath.Base(root), func(name string) string { return filepath.Join(filepath.Dir(root), name) }
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return root, same
+	}
+	return abs, same
 }
 
 // sumsNames are the names under which a sums file may list u, first
@@ -482,11 +640,12 @@ func isDigest(s, flag string) bool {
 }
 
 // depositedBefore hashes a file and asks the vault whether the case has
-// an item of the same name and SHA-256; it returns that item's id.
-func depositedBefore(c *client, caseID string, u upload) (string, error) {
+// an item of the same name, SHA-256 and source (--source, "" for none);
+// it returns that item's id. A file that cannot be read is *unreadable.
+func depositedBefore(c *client, caseID string, u upload, source string) (string, error) {
 	sum, err := fileSHA256(u.path)
 	if err != nil {
-		return "", err
+		return "", &unreadable{err}
 	}
 	var out api.ItemsResponse
 	q := url.Values{"sha256": {sum}}
@@ -499,7 +658,17 @@ func depositedBefore(c *client, caseID string, u upload) (string, error) {
 		return "", err
 	}
 	for _, it := range out.Items {
-		if it.Name == u.name {
+		if it.Name != u.name {
+			continue
+		}
+		// The same name and content from another source (a second
+		// suspect's phone holding the same folder) is another seizure,
+		// not this deposit resumed.
+		var d api.ItemDetailResponse
+		if err := c.call("GET", "/v1/items/"+url.PathEscape(it.ID)+"/details", nil, nil, &d); err != nil {
+			return "", err
+		}
+		if d.Source == source {
 			return it.ID, nil
 		}
 	}
@@ -557,12 +726,12 @@ func depositOne(ctx context.Context, c *client, stderr io.Writer, caseID string,
 	if u.path != "" {
 		f, err := os.Open(u.path)
 		if err != nil {
-			return nil, err
+			return nil, &unreadable{err}
 		}
 		defer f.Close()
 		fi, err := f.Stat()
 		if err != nil {
-			return nil, err
+			return nil, &unreadable{err}
 		}
 		r, total = f, fi.Size()
 	}

@@ -216,6 +216,63 @@ func TestDepositLeftBehindFails(t *testing.T) {
 	}
 }
 
+// TestDepositEachExhibitWhole: a second exhibit holding the same files
+// (another suspect's phone) is deposited whole under its own --source,
+// never taken for the first one resumed; a file whose content is not its
+// acquisition hash is refused while the rest of the folder goes in, and
+// a file the acquisition list names that is not in the folder is left
+// behind: either way the deposit exits 1 with its answer printed.
+func TestDepositEachExhibitWhole(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	s.ok("investigator", work, "case", "open", "F-10", "--title", "two suspects")
+	for _, ex := range []string{"usb", "phone3"} {
+		os.MkdirAll(filepath.Join(work, ex, "DCIM"), 0o755)
+		os.WriteFile(filepath.Join(work, ex, "DCIM", "IMG_0001.jpg"), []byte("the same photo"), 0o644)
+	}
+	first := s.ok("investigator", work, "deposit", "--case", "F-10", "--source", "exhibit JD/1", "usb", "--json").json(t)
+	if len(first["items"].([]any)) != 1 {
+		t.Fatalf("the first exhibit: %v", first)
+	}
+	second := s.ok("investigator", work, "deposit", "--case", "F-10", "--source", "exhibit JD/3", "phone3")
+	if !strings.Contains(second.stdout, "from another source: deposited again for this one") || strings.Contains(second.stdout, "already deposited") {
+		t.Fatalf("the second exhibit, with the same file, was not deposited as its own:\n%s", second.stdout)
+	}
+	resumed := s.ok("investigator", work, "deposit", "--case", "F-10", "--source", "exhibit JD/3", "phone3", "--json").json(t)
+	if len(resumed["items"].([]any)) != 0 || len(resumed["already"].([]any)) != 1 {
+		t.Fatalf("the second exhibit again, same source: %v", resumed)
+	}
+
+	// An acquisition list with a wrong hash for one file and a file
+	// that is no longer there.
+	card := filepath.Join(work, "card")
+	os.MkdirAll(card, 0o755)
+	for _, f := range []string{"a.jpg", "b.jpg", "c.jpg", "gone.jpg"} {
+		os.WriteFile(filepath.Join(card, f), []byte("content of "+f), 0o644)
+	}
+	if r := s.run("", card, "/bin/sh", "-c", "sha256sum *.jpg > ../card.sha256 && rm gone.jpg && echo altered >> b.jpg"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	r := s.run("investigator", work, "custos", "deposit", "--case", "F-10", "--expect-from", "card.sha256", "card", "--json")
+	if r.code != 1 || !strings.Contains(r.stderr, "not all of it was deposited") || !strings.Contains(r.stderr, "1 file refused") || !strings.Contains(r.stderr, "1 file or folder left behind") {
+		t.Fatalf("a wrong hash and a missing file: exit %d\n%s", r.code, r.stderr)
+	}
+	out := r.json(t)
+	var names []string
+	for _, it := range out["items"].([]any) {
+		names = append(names, it.(map[string]any)["name"].(string))
+	}
+	if strings.Join(names, ",") != "a.jpg,c.jpg" {
+		t.Errorf("deposited %v, want a.jpg and c.jpg (b.jpg refused, gone.jpg gone)", names)
+	}
+	if ref := out["refused"].([]any); len(ref) != 1 || !strings.Contains(ref[0].(map[string]any)["path"].(string), "b.jpg") {
+		t.Errorf("refused: %v", out["refused"])
+	}
+	if sk := out["skipped"].([]any); len(sk) != 1 || !strings.Contains(sk[0].(map[string]any)["path"].(string), "gone.jpg") || sk[0].(map[string]any)["left_behind"] != true {
+		t.Errorf("skipped: %v", out["skipped"])
+	}
+}
+
 // TestGetChecksItsOutputFirst: a copy that could never be written is not
 // asked for, so no access is recorded for it (exit 2, a mistake in the
 // command); messages never name the temporary file.

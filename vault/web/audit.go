@@ -221,6 +221,10 @@ func (h *Handler) showTimeline(w http.ResponseWriter, r *http.Request, s *sessio
 	if caseID == "" && (d.Person == "" || d.Item != "") {
 		return fmt.Errorf("%w: a person's history needs ?person=NAME (an item's is on its case's timeline)", vault.ErrBadInput)
 	}
+	if d.Person != "" && vault.CheckPersonName(d.Person) != nil {
+		// Not shown back: a link cannot put words of its own on the page.
+		return fmt.Errorf("%w: ?person= is not a person's name (1-64 lowercase ASCII letters, digits, '.', '_' or '-')", vault.ErrBadInput)
+	}
 	hasAfter := q.Get("after") != ""
 	if hasAfter {
 		n, err := strconv.ParseUint(q.Get("after"), 10, 64)
@@ -262,7 +266,7 @@ func (h *Handler) showTimeline(w http.ResponseWriter, r *http.Request, s *sessio
 		row.Action, row.Clauses = custody.DescribeClauses(ev)
 		row.Words = strings.Join(row.Clauses, "; ")
 		row.Purpose, _ = data["purpose"].(string)
-		if reason, _ := data["reason"].(string); !strings.Contains(row.Words, custody.Shown(reason)) {
+		if reason, _ := data["reason"].(string); !strings.Contains(row.Words, "“"+custody.Shown(reason)+"”") {
 			// Said once: most descriptions quote the reason already.
 			row.Reason = reason
 		}

@@ -84,3 +84,8 @@ func clauses(cs []string) template.HTML {
 	}
 	return template.HTML(b.String())
 }
+
+// isoText is a value as one bidirectional isolate in plain text (U+2068
+// FIRST STRONG ISOLATE ... U+2069 POP DIRECTIONAL ISOLATE), for where
+// HTML takes no element: the text of an <option>.
+func isoText(s string) string { return "\u2068" + s + "\u2069" }

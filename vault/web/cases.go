@@ -134,13 +134,14 @@ func (h *Handler) uploadPage(w http.ResponseWriter, r *http.Request, s *session)
 
 // held answers the upload page's question before it sends a file: does
 // the case hold a file of this name (name) and SHA-256 (sha256, hashed
-// by the browser) already? {"item": ID} or {"item": ""}, as JSON. It is
+// by the browser) from this source (source, as the form gives it)
+// already? {"item": ID} or {"item": ""}, as JSON. It is
 // asked only to save sending a copy: the vault checks again at the
 // deposit, by its own hash. The name is taken as upload takes it. Of a destroyed case it answers the deposit's
 // refusal (409), on which the page stops.
 func (h *Handler) held(w http.ResponseWriter, r *http.Request, s *session) error {
 	q := r.URL.Query()
-	item, err := h.v.HeldAs(r.Context(), s.who, r.PathValue("case"), vault.EscapeName([]byte(q.Get("name"))), q.Get("sha256"))
+	item, err := h.v.HeldAs(r.Context(), s.who, r.PathValue("case"), vault.EscapeName([]byte(q.Get("name"))), q.Get("sha256"), q.Get("source"))
 	if err != nil {
 		return err
 	}
@@ -152,7 +153,8 @@ func (h *Handler) held(w http.ResponseWriter, r *http.Request, s *session) error
 // /v1/cases/{case}/items does: name, note, source, report and
 // expect_sha256 (an acquisition hash the vault checks) in the query. A
 // file the case already holds under the same name with the same SHA-256
-// is refused (nothing kept), as the CLI skips it, unless again=yes. The
+// and source is refused (nothing kept), as the CLI skips it, unless
+// again=yes. The
 // page's script sends one request per file, with the CSRF token in a
 // header, and reads the JSON answer. A browser gives a file's name as
 // text, which is recorded in the vault's form of names (vault.EscapeName,

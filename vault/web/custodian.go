@@ -196,7 +196,7 @@ func (h *Handler) removePerson(w http.ResponseWriter, r *http.Request, s *sessio
 	// For good: only with its own box ticked, never on a key press in
 	// another form.
 	if r.PostForm.Get("confirm") != "yes" {
-		return fmt.Errorf("%w: tick the box that confirms that %s is removed for good", vault.ErrBadInput, r.PathValue("person"))
+		return fmt.Errorf("%w: tick the box that confirms that the person is removed for good", vault.ErrBadInput)
 	}
 	if _, err := h.v.Remove(r.Context(), s.who, r.PathValue("person"), reason(r), statusOptions(r)...); err != nil {
 		return err

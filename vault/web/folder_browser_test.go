@@ -74,6 +74,10 @@ func TestBrowserFolderHashList(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#overall-text.error")))
 	if got := text(t, ctx, "#overall-text"); !strings.Contains(got, "no hash for") {
 		t.Fatalf("a file without a listed hash: the page says %q", got)
+	} else if !strings.Contains(got, "\u2068") || !strings.Contains(got, "\u2069") {
+		// Names listed one after another, each its own isolate: two
+		// Hebrew names do not run together or change places.
+		t.Errorf("the names the list lacks are not isolated: %q", got)
 	}
 	if items, _ := bv.v.Items(context.Background(), inv, "FD-2", vault.ItemFilter{}); len(items) != 0 {
 		t.Fatalf("%d files were sent although the list lacked one", len(items))
@@ -130,6 +134,18 @@ func TestBrowserFolderHashList(t *testing.T) {
 	value(t, ctx, chromedp.Poll[bool](`document.querySelectorAll('#uploads li.already').length === 1 && document.querySelectorAll('#uploads li.failed').length === 1`))
 	if got := text(t, ctx, "#uploads li.failed"); !strings.Contains(got, "notes.txt") {
 		t.Fatalf("the file that differs from its listed hash says %q", got)
+	}
+
+	// The same files from another exhibit (a second suspect's phone,
+	// named in Source) are that exhibit's evidence: stored, not taken
+	// for this folder uploaded again.
+	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/FD-2/upload"),
+		chromedp.SetUploadFiles(chromedp.ID("folder"), []string{dir}),
+		chromedp.SendKeys(chromedp.ID("source"), "phone of the second suspect, exhibit JD/3"),
+		chromedp.Click(chromedp.ID("start")))
+	value(t, ctx, chromedp.Poll[bool](`document.querySelectorAll('#uploads li.done').length === 2`))
+	if n := len(bv.events(t, vault.TypeItemDeposited)); n != 4 {
+		t.Fatalf("the second exhibit's files made %d deposits in all, want 4", n)
 	}
 }
 

@@ -64,9 +64,15 @@ var funcs = template.FuncMap{
 	// iso puts a value people wrote in the page's text in its own
 	// bidirectional isolate (bidi.go): {{iso .Case.Title}}.
 	"iso": iso,
+	// isotext isolates a value where HTML takes no element (an option's
+	// text), with Unicode's isolate characters (bidi.go).
+	"isotext": isoText,
 	// clauses writes an event's details in words with each clause and
 	// each quoted text isolated (bidi.go).
 	"clauses": clauses,
+	// words is clauses of details given joined (a report's history, as
+	// the API gives it).
+	"words": func(details string) template.HTML { return clauses([]string{details}) },
 	// upper writes a media format as people name it: PNG, JPEG, MP4.
 	"upper": strings.ToUpper,
 	// seconds writes a duration in milliseconds as seconds: "12.5 s".

@@ -1046,6 +1046,14 @@ func TestRolesStatistics(t *testing.T) {
 	p.status(t, "statistics of another year", http.StatusOK)
 	p.has(t, "statistics of another year", "Received in the period</dt><dd>0</dd>", `value="2000-01-01"`)
 	rv.signIn("cust").get("/app/stats?from=yesterday").status(t, "a period that is not a date", http.StatusBadRequest)
+	// A link cannot put words of its own on the page: a value that is
+	// no date is not shown back, nor is a person's name no person has.
+	bad := rv.signIn("cust").get("/app/stats?from=" + url.QueryEscape("call 555 0100 to confirm"))
+	bad.status(t, "a period of someone else's words", http.StatusBadRequest)
+	bad.lacks(t, "a period of someone else's words", "555 0100")
+	hist := rv.signIn("aud").get("/app/audit/person?person=" + url.QueryEscape("דנה 16 asks you to call"))
+	hist.status(t, "a history of a name no person has", http.StatusBadRequest)
+	hist.lacks(t, "a history of a name no person has", "asks you to call")
 	inv := rv.signIn("inv")
 	inv.get("/app/").lacks(t, "an investigator's menu", `href="/app/stats"`)
 	inv.get("/app/stats").status(t, "statistics as inv", http.StatusForbidden)

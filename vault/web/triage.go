@@ -210,11 +210,11 @@ func (h *Handler) stats(w http.ResponseWriter, r *http.Request, s *session) erro
 	}
 	from, err := time.Parse(time.DateOnly, d.From)
 	if err != nil {
-		return fmt.Errorf("%w: the first day %q is not a date", vault.ErrBadInput, d.From)
+		return fmt.Errorf("%w: the first day is not a date (YYYY-MM-DD)", vault.ErrBadInput)
 	}
 	to, err := time.Parse(time.DateOnly, d.To)
 	if err != nil {
-		return fmt.Errorf("%w: the last day %q is not a date", vault.ErrBadInput, d.To)
+		return fmt.Errorf("%w: the last day is not a date (YYYY-MM-DD)", vault.ErrBadInput)
 	}
 	st, err := h.v.Statistics(r.Context(), s.who, from, to.AddDate(0, 0, 1))
 	if err != nil {
@@ -248,12 +248,12 @@ func statedAt(f url.Values) (string, error) {
 	t, err := time.Parse("2006-01-02T15:04", local)
 	if err != nil {
 		if t, err = time.Parse("2006-01-02T15:04:05", local); err != nil {
-			return "", fmt.Errorf("%w: the time %q is not a date and time", vault.ErrBadInput, local)
+			return "", fmt.Errorf("%w: the time given is not a date and time (YYYY-MM-DDTHH:MM)", vault.ErrBadInput)
 		}
 	}
 	tz, err := strconv.Atoi(strings.TrimSpace(f.Get("tz")))
 	if err != nil || tz < -14*60 || tz > 14*60 {
-		return "", fmt.Errorf("%w: your browser did not give its time zone, so %s cannot be placed in time; leave the time empty, or give it with the command line's --at", vault.ErrBadInput, local)
+		return "", fmt.Errorf("%w: your browser did not give its time zone, so the time given cannot be placed in time; leave the time empty, or give it with the command line's --at", vault.ErrBadInput)
 	}
 	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.FixedZone("", tz*60)).Format(time.RFC3339), nil
 }

@@ -15,6 +15,12 @@
     return s.replace(/%[sd]/g, function () { return args.length ? String(args.shift()) : ''; });
   }
 
+  // isolated is a file name as one bidirectional isolate in plain text
+  // (U+2068 FIRST STRONG ISOLATE ... U+2069 POP DIRECTIONAL ISOLATE), as
+  // the pages' <bdi> are: names in Hebrew or Arabic listed one after
+  // another do not run together or change places.
+  function isolated(s) { return '\u2068' + s + '\u2069'; }
+
   function human(n) {
     var u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'], i = 0;
     while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
@@ -93,7 +99,7 @@
       if (missing.length) {
         // A file without its acquisition hash would be stored unchecked:
         // nothing is sent until the list and the files agree.
-        overallText.textContent = msg('nohash', missing.slice(0, 10).map(function (c) { return c.name; }).join(', ') +
+        overallText.textContent = msg('nohash', missing.slice(0, 10).map(function (c) { return isolated(c.name); }).join(', ') +
           (missing.length > 10 ? ' …' : ''));
         overallText.className = 'error';
         section.classList.remove('hidden');
@@ -106,7 +112,7 @@
       if (unlisted.length) {
         var w = document.createElement('li');
         w.className = 'failed';
-        w.textContent = msg('unlisted', unlisted.join(', '));
+        w.textContent = msg('unlisted', unlisted.map(isolated).join(', '));
         list.appendChild(w);
       }
       var rows = chosen.map(function (c) {
@@ -155,7 +161,7 @@
           // what it receives, and its hashes are the record.
           row.state.textContent = msg('checking');
           sha256hex(c.file).then(function (sum) {
-            return fetch(form.dataset.held + '?' + new URLSearchParams({ name: c.name, sha256: sum }).toString(),
+            return fetch(form.dataset.held + '?' + new URLSearchParams({ name: c.name, sha256: sum, source: q.get('source') || '' }).toString(),
               { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
               .then(function (resp) {
                 if (resp.status === 403 || resp.status === 404 || resp.status === 409) {
