@@ -6,12 +6,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/custos-vault/custos/internal/printable"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
+	"github.com/rivo/uniseg"
 )
 
 // Finding one's work: case list/show, item list/show, package list.
@@ -48,16 +48,37 @@ func when(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
-// table writes rows as aligned columns.
+// table writes rows as aligned columns, two spaces apart, each cell
+// measured by the columns a terminal gives it (uniseg.StringWidth, after
+// Unicode's grapheme clusters and East Asian widths): a Thai or Khmer
+// name's marks take none, a CJK character two, so the columns after such
+// a name stay in line (text/tabwriter counted runes).
 func table(header []string, rows [][]string) string {
-	var b strings.Builder
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
-	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	all := append([][]string{header}, rows...)
+	var widths []int
+	for _, r := range all {
+		for i, c := range r {
+			w := uniseg.StringWidth(c)
+			if i == len(widths) {
+				widths = append(widths, w)
+			} else if w > widths[i] {
+				widths[i] = w
+			}
+		}
 	}
-	tw.Flush()
-	return strings.TrimSuffix(b.String(), "\n")
+	var b strings.Builder
+	for n, r := range all {
+		if n > 0 {
+			b.WriteByte('\n')
+		}
+		for i, c := range r {
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-uniseg.StringWidth(c)+2))
+			}
+		}
+	}
+	return b.String()
 }
 
 func runCaseList(args []string, stdout io.Writer) error {

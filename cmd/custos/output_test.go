@@ -14,6 +14,7 @@ import (
 
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
+	"github.com/rivo/uniseg"
 )
 
 // TestOutputKeyOrder checks that the objects the verbs print (and those
@@ -318,5 +319,30 @@ func TestNamesAndTextReadAsWritten(t *testing.T) {
 	got := b.String()
 	if strings.ContainsAny(got, "\x1b\u202e") || !strings.Contains(got, `Op Ha\u200bwk \u001b[2J\u202e`) || !strings.Contains(got, "ការ\u200bរំលោភ") {
 		t.Errorf("printResult's text:\n%q", got)
+	}
+}
+
+// TestTableColumnsByWidth: a table's columns line up as a terminal draws
+// them: a Thai name with its marks, a Khmer one with its subscripts, a
+// name in CJK (two columns a character) and an emoji sequence are
+// measured by the columns they take, not by their runes.
+func TestTableColumnsByWidth(t *testing.T) {
+	out := table([]string{"ID", "NAME", "SIZE"}, [][]string{
+		{"it_1", "ภาพที่ถ่าย.jpg", "1 KiB"},
+		{"it_2", "ស្រីពៅ.jpg", "2 KiB"},
+		{"it_3", "照片.jpg", "3 KiB"},
+		{"it_4", "👨‍👩‍👧.jpg", "4 KiB"},
+		{"it_5", "plain.jpg", "5 KiB"},
+	})
+	lines := strings.Split(out, "\n")
+	col := -1
+	for _, l := range lines {
+		i := strings.LastIndex(l, "  ")
+		w := uniseg.StringWidth(l[:i+2])
+		if col == -1 {
+			col = w
+		} else if w != col {
+			t.Errorf("the last column starts at %d in %q, at %d above:\n%s", w, l, col, out)
+		}
 	}
 }
