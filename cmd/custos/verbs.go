@@ -247,7 +247,11 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 				// refusal asks for comes first.
 				hint = "once what it says is put right, " + hint
 			}
-			err = depositFailure(describe(u), err, ctx.Err() != nil)
+			if notExpected(err) {
+				err = fmt.Errorf("%s: %w", describe(u), err) // the advice says what became of it
+			} else {
+				err = depositFailure(describe(u), err, ctx.Err() != nil)
+			}
 			if rest := len(uploads) - n - 1; rest > 0 {
 				err = fmt.Errorf("%w; %s after it not deposited", err, plural(rest, "file"))
 			}
@@ -313,7 +317,7 @@ func notExpected(err error) bool {
 
 // notExpectedAdvice is what to do about a file refused for its
 // acquisition hash: no run of the command can put it right.
-const notExpectedAdvice = "its content is not what its acquisition hash says: nothing of it was kept and the refusal is recorded; compare the file with the exhibit and its acquisition record (never change the list to match the file)"
+const notExpectedAdvice = "nothing of it was kept and the refusal is recorded; compare the file with the exhibit and its acquisition record (never change the list to match the file)"
 
 // notAllDeposited is the error a deposit ends with when content it found
 // was not stored: left behind (skipped.LeftBehind) or refused for its
@@ -338,7 +342,7 @@ func notAllDeposited(skips, refusedFiles []skipped) error {
 		for _, r := range refusedFiles {
 			paths = append(paths, r.Path)
 		}
-		parts = append(parts, fmt.Sprintf("%s refused (%s): %s", count(len(refusedFiles), "file", "files"), listed(paths), strings.Replace(notExpectedAdvice, "its content is", "the content of each is", 1)))
+		parts = append(parts, fmt.Sprintf("%s refused (%s), each listed as refused with why: its content is not what its acquisition hash says; nothing of it was kept and each refusal is recorded; compare each with the exhibit and its acquisition record (never change the list to match a file)", count(len(refusedFiles), "file", "files"), listed(paths)))
 	}
 	if len(parts) == 0 {
 		return nil
