@@ -125,6 +125,7 @@ type data struct {
 	Grounds         string          `json:"grounds"`
 	Target          string          `json:"target"`
 	Count           int64           `json:"count"`
+	Files           []skippedFile   `json:"files"` // of a deposit.skipped`
 	First           string          `json:"first"` // of a summary of refusals: when the first happened (RFC 3339)
 	Last            string          `json:"last"`  // and the last; the summary is written after them
 	Person          string          `json:"person"`
@@ -184,6 +185,13 @@ type decoded struct {
 	e  Event
 	// clauses are e.Details before they are joined with "; ".
 	clauses []string
+}
+
+// skippedFile is one file or folder a deposit.skipped event lists.
+type skippedFile struct {
+	Path       string `json:"path"`
+	Reason     string `json:"reason"`
+	LeftBehind bool   `json:"left_behind"`
 }
 
 // Build reads a Record out of the events of one case (see Input). It

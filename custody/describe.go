@@ -22,6 +22,24 @@ func describe(x *decoded) {
 		if d.Retention != "" {
 			add("retention %s", Shown(d.Retention))
 		}
+	case "deposit.skipped":
+		left := 0
+		for _, f := range d.Files {
+			if f.LeftBehind {
+				left++
+			}
+		}
+		add("%d found and not deposited, of which %d listed left content behind (the rest: links, devices, pipes)", d.Count, left)
+		if d.Source != "" {
+			add("from %s", quoted(d.Source))
+		}
+		for i, f := range d.Files {
+			if i == maxSkippedShown {
+				add("and %d more", d.Count-int64(i))
+				break
+			}
+			add("%s: %s", quoted(f.Path), quoted(f.Reason))
+		}
 	case typeItemDeposited:
 		add("%s, sha256 %s", Bytes(d.Size), Shown(d.SHA256))
 		if d.Acquisition.SHA256 != "" || d.Acquisition.SHA1 != "" || d.Acquisition.MD5 != "" {
@@ -347,6 +365,7 @@ var Labels = map[string]string{
 	"item.accessed":              "Opened (plaintext sent to the person, to view or to save)",
 	"item.classified":            "Classified",
 	"item.deposited":             "Deposited (received into custody)",
+	"deposit.skipped":            "Deposit incomplete, as its depositor reported",
 	"key.stored":                 "Key files recorded",
 	"keys.recovered":             "Case keys recovered",
 	"keys.rotated":               "Keys rotated",
@@ -445,6 +464,7 @@ var ActionWords = map[string]string{
 	"invitation.redeem":          "redeem an invitation",
 	"item.classify":              "classify the item",
 	"item.deposit":               "deposit evidence",
+	"deposit.skipped":            "record what a deposit skipped",
 	"item.get":                   "view the item's content",
 	"item.list":                  "list the case's items (names and hashes, not content)",
 	"item.show":                  "see the item's description (not its content)",
@@ -481,6 +501,10 @@ var ActionWords = map[string]string{
 	"session.open":               "sign in",
 	"stats":                      "read the hotline's statistics",
 }
+
+// maxSkippedShown bounds the files of a deposit.skipped event a
+// document lists; the event itself lists up to 1,000.
+const maxSkippedShown = 20
 
 // quoted is free text in quotation marks, as documents show it: through
 // Shown, with any quotation mark inside written \u201c or \u201d, so that

@@ -81,7 +81,9 @@ var roleGates = map[string]roleGate{
 	"audit.scrub":                {roles: []string{RoleAuditor, RoleCustodian}, reason: "only auditors and custodians scrub"},
 	"keys.rotate":                {roles: []string{RoleCustodian}, reason: "only custodians rotate key-encryption keys"},
 	"report.record":              {roles: []string{RoleAnalyst}, reason: "only analysts record reports"},
-	"stats":                      {roles: []string{RoleCustodian, RoleAuditor, RoleAnalyst}, reason: "only custodians, auditors and analysts read the statistics"},
+	// The rest (assigned to the case) is RecordSkipped's, as a deposit's.
+	"deposit.skipped": {roles: []string{RoleInvestigator, RoleAnalyst}, reason: "only investigators and analysts assigned to a case deposit to it"},
+	"stats":           {roles: []string{RoleCustodian, RoleAuditor, RoleAnalyst}, reason: "only custodians, auditors and analysts read the statistics"},
 	// The rest of who seals (an investigator only of their own cases)
 	// depends on the case, which SealPackage decides next.
 	"package.seal": {roles: []string{RoleInvestigator, RoleCustodian}, reason: "only the case's investigators and custodians seal packages",

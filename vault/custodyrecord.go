@@ -14,7 +14,8 @@ import (
 
 // caseCustodyTypes are the case's own events that a package's report
 // shows besides its items' events: how the case was opened, staffed,
-// held, governed (its export and classification policies) and exported
+// held, governed (its export and classification policies), what its
+// deposits left out (deposit.skipped), and exported
 // (hash lists, reports, CASE/UCO, and its reports' forwards to partner
 // hotlines and the police, which carry its items' hashes). Requests are
 // not among them (a pending request to seal for someone else is not this
@@ -26,6 +27,9 @@ var caseCustodyTypes = map[string]bool{
 	TypeCaseHoldPlaced: true, TypeCaseHoldLifted: true, TypeCasePolicySet: true, TypeCaseKeyFailed: true,
 	TypeClassificationPolicySet: true,
 	TypeHashesExported:          true, TypeCustodyReport: true, TypeCaseUCOExported: true, TypeReportForwarded: true,
+	// What a deposit of seized media found and did not store, as its
+	// depositor stated it (since 2026-12-07).
+	TypeDepositSkipped: true,
 	// Its destruction, asked for, decided and done (until 2026-12-04 a
 	// destroyed case's report said "Destroyed: no", its destruction not
 	// read).

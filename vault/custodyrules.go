@@ -155,7 +155,7 @@ var ruleTypes = map[string]bool{
 	TypeCaseOpened: true, TypeCaseMemberAdded: true, TypeCaseMemberRemoved: true,
 	TypeCaseHoldPlaced: true, TypeCaseHoldLifted: true,
 	TypeDestructionRequested: true, TypeDestructionRejected: true, TypeDestructionApproved: true,
-	TypeItemDeposited: true, TypeItemAccessed: true,
+	TypeItemDeposited: true, TypeItemAccessed: true, TypeDepositSkipped: true,
 	TypeServerStarted: true, TypeRequestOpened: true, TypeRequestApproved: true, TypeRequestRejected: true,
 	TypeCredentialReissued: true, TypeRecipientSet: true, TypeReceiptKeySet: true, TypeCasePolicySet: true,
 	TypePackageSealing: true, TypeHashSetImported: true, TypeHashSetRemoved: true, TypeClassificationPolicySet: true,
@@ -362,6 +362,10 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		if why := r.cannotAct(ev, "an investigator or analyst", RoleInvestigator, RoleAnalyst); why != "" {
 			return r.broken(ev, "item %s was viewed %s", ev.Item, why)
 		}
+	case TypeDepositSkipped:
+		if why := r.cannotAct(ev, "an investigator or analyst", RoleInvestigator, RoleAnalyst); why != "" {
+			return r.broken(ev, "what a deposit to case %s skipped was stated %s", ev.Case, why)
+		}
 	case TypePackageSealing:
 		if finding == nil {
 			finding = r.sealing(ev, c)
@@ -442,6 +446,15 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 			return r.broken(ev, "item %s was viewed after the destruction of its case %s was approved (event %d)", ev.Item, ev.Case, c.destroyed)
 		case !c.members[ev.Actor.Person]:
 			return r.broken(ev, "item %s was viewed by %s, who was not assigned to case %s at that position", ev.Item, ev.Actor.Person, ev.Case)
+		}
+	case TypeDepositSkipped:
+		// The depositor's statement, as a deposit: by a member, of a
+		// case not destroyed.
+		switch {
+		case c.destroyed != 0:
+			return r.broken(ev, "what a deposit to case %s skipped was stated after its destruction was approved (event %d)", ev.Case, c.destroyed)
+		case !c.members[ev.Actor.Person]:
+			return r.broken(ev, "what a deposit to case %s skipped was stated by %s, who was not assigned to it at that position", ev.Case, ev.Actor.Person)
 		}
 	}
 	return finding

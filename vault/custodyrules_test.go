@@ -35,6 +35,12 @@ func TestCustodyRules(t *testing.T) {
 			view(inv, RoleInvestigator, ""),
 			view(ana, RoleAnalyst, "who was not assigned to case CASE-1"),
 		},
+		"what a deposit skipped, stated by members only": {
+			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, "", ""},
+			{TypeDepositSkipped, inv, RoleInvestigator, DepositSkipped{Count: 1, Files: []SkippedFile{{Path: "p", Reason: "r"}}}, "", ""},
+			{TypeDepositSkipped, ana, RoleAnalyst, DepositSkipped{Count: 1, Files: []SkippedFile{{Path: "p", Reason: "r"}}}, "stated by lim.sovann, who was not assigned", ""},
+			{TypeDepositSkipped, c1, RoleCustodian, DepositSkipped{Count: 1, Files: []SkippedFile{{Path: "p", Reason: "r"}}}, "a custodian: only an investigator or analyst does it", ""},
+		},
 		"a member added, then removed": {
 			{TypeCaseOpened, inv, RoleInvestigator, CaseOpened{Title: "t", Members: []string{inv}}, "", ""},
 			deposit,

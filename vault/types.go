@@ -26,6 +26,7 @@ const (
 	TypeDestructionRejected  = "case.destruction.rejected"
 	TypeCaseDestroyed        = "case.destroyed"
 	TypeItemDeposited        = "item.deposited"
+	TypeDepositSkipped       = "deposit.skipped"
 	TypeItemAccessed         = "item.accessed"
 	TypeItemAccessCompleted  = "item.access.completed"
 	TypeIntegrityFailed      = "integrity.failed"

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/custos-vault/custos/vault"
 )
 
 // deepFolder makes, under dir, a folder nested beyond PATH_MAX (4,096
@@ -102,5 +106,31 @@ func TestDepositLeavesNothingBehindSilently(t *testing.T) {
 	}
 	if err := notAllDeposited(links, nil); err != nil {
 		t.Fatalf("a link alone failed the deposit: %v", err)
+	}
+}
+
+// TestSkippedStatementFitsAnEvent: what a deposit skipped is sent as the
+// first files that fit the vault's bounds on one event (vault.
+// MaxSkippedListed, vault.MaxSkippedBytes), each path and reason cut to
+// its limit at a character's start, with the count of all.
+func TestSkippedStatementFitsAnEvent(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		path string
+	}{{3000, "DCIM/a.jpg"}, {40, strings.Repeat("ស្រី/", 600)}} {
+		var skips []skipped
+		for range c.n {
+			skips = append(skips, skipped{Path: c.path, Reason: "could not be read", LeftBehind: true})
+		}
+		req := skippedRequest("exhibit 4", skips)
+		b, _ := json.Marshal(req.Files)
+		if req.Count != c.n || len(req.Files) == 0 || len(req.Files) > vault.MaxSkippedListed || len(b) > vault.MaxSkippedBytes {
+			t.Errorf("%d skips of %d bytes: count %d, %d files, %d bytes", c.n, len(c.path), req.Count, len(req.Files), len(b))
+		}
+		for _, f := range req.Files {
+			if len(f.Path) > 4096 || !utf8.ValidString(f.Path) {
+				t.Fatalf("a path of %d bytes sent, valid UTF-8: %v", len(f.Path), utf8.ValidString(f.Path))
+			}
+		}
 	}
 }

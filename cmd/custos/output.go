@@ -19,6 +19,9 @@ type depositOutput struct {
 	// Refused lists the files whose content did not have the acquisition
 	// hash given for them: nothing of them kept, each refusal recorded.
 	Refused []skipped `json:"refused,omitempty"`
+	// SkippedEvent is the deposit.skipped event that records what was
+	// skipped, when anything was.
+	SkippedEvent uint64 `json:"skipped_event,omitempty"`
 }
 
 // getOutput is what get prints once the plaintext is written and

@@ -23,6 +23,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custos-vault/custos/custody"
 	"github.com/custos-vault/custos/hashset"
@@ -281,6 +282,12 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	out.Skipped = skips
+	var recordErr error
+	if len(skips) > 0 {
+		// What the media held and the case does not is said in the
+		// custody log, under the depositor's name (deposit.skipped).
+		out.SkippedEvent, recordErr = recordSkipped(c, *caseID, *source, skips)
+	}
 	if *asJSON {
 		if err := printResult(stdout, true, out, ""); err != nil {
 			return err
@@ -297,7 +304,59 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 	} else {
 		fmt.Fprintf(stdout, "%s deposited\n", plural(len(out.Items), "item"))
 	}
-	return notAllDeposited(skips, out.Refused)
+	if !*asJSON && out.SkippedEvent != 0 {
+		fmt.Fprintf(stdout, "what was skipped is recorded in the custody log (event %d)\n", out.SkippedEvent)
+	}
+	err = notAllDeposited(skips, out.Refused)
+	if recordErr != nil {
+		recordErr = fmt.Errorf("what was deposited is in the case, but the custody log does not record what was skipped: %w", recordErr)
+		if err != nil {
+			return fmt.Errorf("%w; and %w", err, recordErr)
+		}
+		return recordErr
+	}
+	return err
+}
+
+// recordSkipped sends what a deposit skipped to the vault, to be
+// recorded as a deposit.skipped event (the first ones, within
+// vault.MaxSkippedListed and vault.MaxSkippedBytes, each path and reason
+// cut to the vault's limits), and returns the event's sequence number.
+func recordSkipped(c *client, caseID, source string, skips []skipped) (uint64, error) {
+	var res api.SkippedResponse
+	if err := c.call("POST", "/v1/cases/"+url.PathEscape(caseID)+"/skipped", nil, skippedRequest(source, skips), &res); err != nil {
+		return 0, err
+	}
+	return res.Event, nil
+}
+
+// skippedRequest is the statement recordSkipped sends.
+func skippedRequest(source string, skips []skipped) api.SkippedRequest {
+	req := api.SkippedRequest{Source: source, Count: len(skips)}
+	size := 2 // the list's brackets, as JSON
+	for _, sk := range skips {
+		f := vault.SkippedFile{Path: cutBytes(sk.Path, 4000), Reason: cutBytes(sk.Reason, 1000), LeftBehind: sk.LeftBehind}
+		b, err := json.Marshal(f)
+		if err != nil || len(req.Files) == vault.MaxSkippedListed || size+len(b)+1 > vault.MaxSkippedBytes {
+			break // the first ones; Count says how many in all
+		}
+		req.Files = append(req.Files, f)
+		size += len(b) + 1
+	}
+	return req
+}
+
+// cutBytes is s cut to at most n bytes at a character's start, with "…"
+// (3 bytes, within n) where it was cut.
+func cutBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	n -= len("…")
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // unreadable is a file of a deposit that could not be opened or read
@@ -453,7 +512,12 @@ func collectUploads(paths []string, stdinName string) ([]upload, []skipped, erro
 					return err
 				}
 				if !d.Type().IsRegular() {
-					skips = append(skips, skipped{Path: shownPath(path), Reason: kindOf(d.Type())})
+					why := kindOf(d.Type())
+					if target, err := os.Readlink(path); err == nil {
+						// Where it pointed is a fact of the media.
+						why = "a symbolic link to " + shownPath(target) + " (not followed)"
+					}
+					skips = append(skips, skipped{Path: shownPath(path), Reason: why})
 					return nil
 				}
 				name := vault.EscapeName([]byte(filepath.ToSlash(rel)))

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/custos-vault/custos/events"
 )
 
 // TestDepositAsEvidenceArrives: folders keep their files' relative paths
@@ -197,10 +199,28 @@ func TestDepositLeftBehindFails(t *testing.T) {
 	if marked != 1 || len(out["skipped"].([]any)) != 2 {
 		t.Fatalf("skipped: %v", out["skipped"])
 	}
+	// The custody log says so, under the depositor's name: what was
+	// left behind and why, and where the link pointed.
+	seq, _ := out["skipped_event"].(float64)
+	var stated *events.Event
+	for _, ev := range logEvents(t, s) {
+		if ev.Seq == uint64(seq) {
+			stated = ev
+		}
+	}
+	if stated == nil || stated.Type != "deposit.skipped" || stated.Actor.Person != "investigator" || stated.Case != "F-9" ||
+		!strings.Contains(string(stated.Data), `"count":2`) || !strings.Contains(string(stated.Data), "not followed") || !strings.Contains(string(stated.Data), "/etc/passwd") || !strings.Contains(string(stated.Data), `"left_behind":true`) {
+		t.Fatalf("the deposit's skips in the custody log (event %v): %+v", seq, stated)
+	}
+	// And the case's custody report tells it, in words.
+	s.ok("auditor", work, "report", "--case", "F-9", "-o", "custody.txt")
+	if b, _ := os.ReadFile(filepath.Join(work, "custody.txt")); !strings.Contains(string(b), "Deposit incomplete, as its depositor reported") || !strings.Contains(string(b), "2 found and not deposited, of which 1 listed left content behind") {
+		t.Fatalf("the custody report does not tell what the deposit skipped:\n%s", b)
+	}
 
 	// The same without --json: the summary, then the error.
 	r = s.run("investigator", work, "custos", "deposit", "--case", "F-9", dump)
-	if r.code != 1 || !strings.Contains(r.stdout, "0 items deposited, 1 already there, 2 skipped") || !strings.Contains(r.stderr, "left behind") {
+	if r.code != 1 || !strings.Contains(r.stdout, "0 items deposited, 1 already there, 2 skipped (1 of them left behind)") || !strings.Contains(r.stdout, "recorded in the custody log") || !strings.Contains(r.stderr, "left behind") {
 		t.Fatalf("again, for people: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 

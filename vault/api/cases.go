@@ -121,6 +121,34 @@ func (h *Handler) hold(w http.ResponseWriter, r *http.Request, who vault.Princip
 	return nil
 }
 
+// SkippedRequest is the body of POST /v1/cases/{case}/skipped: what a
+// deposit left out (vault.RecordSkipped).
+type SkippedRequest struct {
+	Source string              `json:"source,omitempty"`
+	Count  int                 `json:"count"`
+	Files  []vault.SkippedFile `json:"files"`
+}
+
+// SkippedResponse is the answer of POST /v1/cases/{case}/skipped: the
+// deposit.skipped event's sequence number.
+type SkippedResponse struct {
+	Case  string `json:"case"`
+	Event uint64 `json:"event"`
+}
+
+func (h *Handler) recordSkipped(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
+	var req SkippedRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	seq, err := h.v.RecordSkipped(r.Context(), who, r.PathValue("case"), req.Source, req.Count, req.Files)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, SkippedResponse{Case: r.PathValue("case"), Event: seq})
+	return nil
+}
+
 // DestructionRequest is the body of POST /v1/cases/{case}/destruction.
 type DestructionRequest struct {
 	Order  string `json:"order"`
