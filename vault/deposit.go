@@ -21,20 +21,7 @@ import (
 // SHA-256 sum (64 lowercase hex digits), or "" if none is: what a
 // deposit not to be made again (DepositRequest.NotAgain) looks for.
 func (v *Vault) heldAs(caseID, name, sum string) (string, error) {
-	others, err := v.state.itemsBySHA256(sum)
-	if err != nil {
-		return "", err
-	}
-	for _, other := range others {
-		o, ok, err := v.state.getItem(other)
-		if err != nil {
-			return "", err
-		}
-		if ok && o.Case == caseID && o.Deposit.Name == name {
-			return o.ID, nil
-		}
-	}
-	return "", nil
+	return v.heldWhere(caseID, name, sum, func(Item) (bool, error) { return true, nil })
 }
 
 // heldFrom is heldAs narrowed to an item deposited from source (its
@@ -44,23 +31,32 @@ func (v *Vault) heldAs(caseID, name, sum string) (string, error) {
 // are deposited again. Only items of the same name and content are read
 // from the log.
 func (v *Vault) heldFrom(ctx context.Context, caseID, name, sum, source string) (string, error) {
+	return v.heldWhere(caseID, name, sum, func(o Item) (bool, error) {
+		rec, err := v.depositRecord(ctx, o)
+		return err == nil && rec.Source == source, err
+	})
+}
+
+// heldWhere is the first item of caseID deposited under name with
+// content of SHA-256 sum for which ok holds, or "".
+func (v *Vault) heldWhere(caseID, name, sum string, ok func(Item) (bool, error)) (string, error) {
 	others, err := v.state.itemsBySHA256(sum)
 	if err != nil {
 		return "", err
 	}
 	for _, other := range others {
-		o, ok, err := v.state.getItem(other)
+		o, found, err := v.state.getItem(other)
 		if err != nil {
 			return "", err
 		}
-		if !ok || o.Case != caseID || o.Deposit.Name != name {
+		if !found || o.Case != caseID || o.Deposit.Name != name {
 			continue
 		}
-		rec, err := v.depositRecord(ctx, o)
+		yes, err := ok(o)
 		if err != nil {
 			return "", err
 		}
-		if rec.Source == source {
+		if yes {
 			return o.ID, nil
 		}
 	}
