@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/internal/testenv"
 )
 
 // TestDepositAsEvidenceArrives: folders keep their files' relative paths
@@ -216,6 +218,23 @@ func TestDepositLeftBehindFails(t *testing.T) {
 	s.ok("auditor", work, "report", "--case", "F-9", "-o", "custody.txt")
 	if b, _ := os.ReadFile(filepath.Join(work, "custody.txt")); !strings.Contains(string(b), "Deposit incomplete, as its depositor reported") || !strings.Contains(string(b), "2 found and not deposited, of which 1 listed left content behind") {
 		t.Fatalf("the custody report does not tell what the deposit skipped:\n%s", b)
+	}
+	// A package of the case carries the statement among the case's
+	// events, and verifies offline.
+	key := filepath.Join(work, "prosecutor.key")
+	kg := s.run("", work, testenv.Binary(t, "age-keygen"), "-o", key)
+	if kg.code != 0 {
+		t.Fatal(kg.stderr)
+	}
+	s.ok("prosecutor", work, "recipient", "set", strings.TrimSpace(strings.TrimPrefix(kg.stderr, "Public key: ")))
+	pkgID := s.ok("investigator", work, "package", "seal", "--case", "F-9", "--for", "prosecutor", "--purpose", "trial bundle", "--json").json(t)["package"].(string)
+	s.ok("prosecutor", work, "package", "fetch", pkgID, "-o", "bundle.tar")
+	logKey, _ := vaultKey(t, s, work, "prosecutor")
+	if r := s.run("", work, "custos-verify", "bundle.tar", "--key", logKey); r.code != 0 || !strings.Contains(r.stdout, "VERIFIED") {
+		t.Fatalf("custos-verify of a package with a deposit's statement: %s %s", r.stdout, r.stderr)
+	}
+	if r := s.run("", work, "/bin/sh", "-c", fmt.Sprintf("tar -xOf bundle.tar events/%012d.json", uint64(seq))); r.code != 0 || !strings.Contains(r.stdout, `"deposit.skipped"`) {
+		t.Fatalf("the package does not carry the deposit's statement (event %v): %s %s", seq, r.stdout, r.stderr)
 	}
 
 	// The same without --json: the summary, then the error.
