@@ -125,7 +125,9 @@ type data struct {
 	Grounds         string          `json:"grounds"`
 	Target          string          `json:"target"`
 	Count           int64           `json:"count"`
-	Files           []skippedFile   `json:"files"` // of a deposit.skipped`
+	Files           []skippedFile   `json:"files"` // of a deposit.skipped
+	Deposited       int64           `json:"deposited"`
+	Already         int64           `json:"already"`
 	First           string          `json:"first"` // of a summary of refusals: when the first happened (RFC 3339)
 	Last            string          `json:"last"`  // and the last; the summary is written after them
 	Person          string          `json:"person"`

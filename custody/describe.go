@@ -29,13 +29,20 @@ func describe(x *decoded) {
 				left++
 			}
 		}
-		add("%d found and not deposited, of which %d listed left content behind (the rest: links, devices, pipes)", d.Count, left)
+		// Said as what it is: the depositor's statement, which the vault
+		// cannot check against the media.
+		what := "1 file or folder"
+		if d.Count != 1 {
+			what = fmt.Sprintf("%d files or folders", d.Count)
+		}
+		add("the depositor stated %s found and not deposited, %d listed here, %d of those content the case does not hold (left behind or refused)", what, len(d.Files), left)
+		add("the same run deposited %d and found %d in the case already", d.Deposited, d.Already)
 		if d.Source != "" {
 			add("from %s", quoted(d.Source))
 		}
 		for i, f := range d.Files {
 			if i == maxSkippedShown {
-				add("and %d more", d.Count-int64(i))
+				add("and %d more listed", len(d.Files)-i)
 				break
 			}
 			add("%s: %s", quoted(f.Path), quoted(f.Reason))
@@ -365,7 +372,7 @@ var Labels = map[string]string{
 	"item.accessed":              "Opened (plaintext sent to the person, to view or to save)",
 	"item.classified":            "Classified",
 	"item.deposited":             "Deposited (received into custody)",
-	"deposit.skipped":            "Deposit incomplete, as its depositor reported",
+	"deposit.skipped":            "Statement of files not deposited, as the person named stated it",
 	"key.stored":                 "Key files recorded",
 	"keys.recovered":             "Case keys recovered",
 	"keys.rotated":               "Keys rotated",

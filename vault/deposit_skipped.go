@@ -17,6 +17,16 @@ const (
 	MaxSkippedBytes  = 48 << 10
 )
 
+// MaxSkippedStatements bounds a case's deposit.skipped events, which every
+// package of the case carries with their proofs: a member who sent them
+// without end would make the case's packages too large to verify
+// offline. A thousand is a deposit with skips every working day for four
+// years; MaxSkippedCount bounds the count one states.
+const (
+	MaxSkippedStatements = 1000
+	MaxSkippedCount      = 100_000_000
+)
+
 // SkippedFile is one file or folder a deposit found and did not store,
 // as its depositor's client shows it: Path escaped as the command line
 // shows names (bytes that are not UTF-8, hidden characters as \xHH),
@@ -35,21 +45,31 @@ type SkippedFile struct {
 // section 8). The vault cannot see the media; it records what the
 // depositor's client reports, under the depositor's name, so that a
 // court reads from the log that an exhibit went in incomplete, and why.
-// Count is how many were reported; Files the first MaxSkippedListed.
+// Count is how many were reported, Files the first of them (content left
+// behind listed before links and the like). It proves that the depositor
+// stated it then, not that the list is complete or true: the vault never
+// sees the media, and a deposit without such an event proves nothing
+// either.
 type DepositSkipped struct {
-	Source string        `json:"source,omitempty"`
-	Count  int           `json:"count"`
-	Files  []SkippedFile `json:"files"`
+	Source string `json:"source,omitempty"`
+	Count  int    `json:"count"`
+	// Deposited and Already are how many files the same run stored and
+	// found the case holding already (a run resumed), as its client
+	// counted them.
+	Deposited int           `json:"deposited"`
+	Already   int           `json:"already"`
+	Files     []SkippedFile `json:"files"`
 }
 
 // RecordSkipped records, for an investigator or analyst assigned to
-// caseID, what a deposit they made from source left out (files: at least
-// one; count: how many in all, at least len(files)). It returns the
+// caseID, what a deposit they made left out (st: Files at least one,
+// Count how many in all, at least len(Files)). It returns the
 // event's sequence number. Errors: bad input (a path or reason that is
 // not readable text, too many files listed, a count below them), a case
 // not seen or destroyed, a person not assigned to it (recorded as the
 // deposit's refusals are).
-func (v *Vault) RecordSkipped(ctx context.Context, who Principal, caseID, source string, count int, files []SkippedFile) (uint64, error) {
+func (v *Vault) RecordSkipped(ctx context.Context, who Principal, caseID string, st DepositSkipped) (uint64, error) {
+	source, count, files := st.Source, st.Count, st.Files
 	if err := v.refuseWhileHalted(); err != nil {
 		return 0, err
 	}
@@ -76,6 +96,10 @@ func (v *Vault) RecordSkipped(ctx context.Context, who Principal, caseID, source
 		return 0, badInput("%d files are named; at most %d are listed (count says how many in all)", len(files), MaxSkippedListed)
 	case count < len(files):
 		return 0, badInput("count %d is below the %d files named", count, len(files))
+	case count > MaxSkippedCount || st.Deposited > MaxSkippedCount || st.Already > MaxSkippedCount:
+		return 0, badInput("a count over %d is no deposit's", MaxSkippedCount)
+	case st.Deposited < 0 || st.Already < 0:
+		return 0, badInput("deposited and already are counts: not negative")
 	}
 	for i, f := range files {
 		if err := checkText(fmt.Sprintf("file %d's path", i+1), f.Path, 4096, true, false); err != nil {
@@ -95,13 +119,16 @@ func (v *Vault) RecordSkipped(ctx context.Context, who Principal, caseID, source
 		if !v.memberOf(who, c) {
 			return refused(ErrForbidden, "only investigators and analysts assigned to the case deposit")
 		}
+		if c.Statements >= MaxSkippedStatements {
+			return refused(ErrConflict, "case %s holds %d statements of what its deposits skipped, the most a case takes (every package of the case carries them): tell a custodian, and keep what this deposit skipped with the exhibit's own records", caseID, c.Statements)
+		}
 		return nil
 	}
 	if err := v.checkNow(caseID, pre); err != nil {
 		return 0, v.refusedAs(ctx, who, "deposit.skipped", caseID, err)
 	}
 	evs, err := v.decide(ctx, who, "deposit.skipped", caseID, pre, sequencer.Draft{Type: TypeDepositSkipped, Actor: who.actor(), Case: caseID,
-		Data: DepositSkipped{Source: source, Count: count, Files: files}})
+		Data: st})
 	if err != nil {
 		return 0, err
 	}

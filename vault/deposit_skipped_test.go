@@ -23,7 +23,7 @@ func TestRecordSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := []SkippedFile{{Path: "drive/deep", Reason: "a folder that could not be read", LeftBehind: true}, {Path: "drive/link", Reason: "a symbolic link to /etc/passwd (not followed)"}}
-	seq, err := v.RecordSkipped(ctx, p["inv"], "S-1", "exhibit JD/1", 2, files)
+	seq, err := v.RecordSkipped(ctx, p["inv"], "S-1", DepositSkipped{Source: "exhibit JD/1", Count: 2, Deposited: 5, Already: 1, Files: files})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestRecordSkipped(t *testing.T) {
 	})
 	var d DepositSkipped
 	if got == nil || got.Type != TypeDepositSkipped || got.Case != "S-1" || got.Actor.Person != "inv" || got.DecodeData(&d) != nil ||
-		d.Source != "exhibit JD/1" || d.Count != 2 || len(d.Files) != 2 || !d.Files[0].LeftBehind || d.Files[1].LeftBehind {
+		d.Source != "exhibit JD/1" || d.Count != 2 || d.Deposited != 5 || d.Already != 1 || len(d.Files) != 2 || !d.Files[0].LeftBehind || d.Files[1].LeftBehind {
 		t.Fatalf("recorded: %+v %+v", got, d)
 	}
 
@@ -60,9 +60,12 @@ func TestRecordSkipped(t *testing.T) {
 		{p["inv"], MaxSkippedListed + 1, make([]SkippedFile, MaxSkippedListed+1), ErrBadInput},
 		{p["inv"], 20, long, ErrBadInput}, // 20 paths of 4 KiB: over the event's bound
 	} {
-		if _, err := v.RecordSkipped(ctx, c.who, "S-1", "", c.count, c.files); !errors.Is(err, c.want) {
+		if _, err := v.RecordSkipped(ctx, c.who, "S-1", DepositSkipped{Count: c.count, Files: c.files}); !errors.Is(err, c.want) {
 			t.Errorf("%s, %d of %d files: %v, want %v", c.who.Name, len(c.files), c.count, err, c.want)
 		}
+	}
+	if _, err := v.RecordSkipped(ctx, p["inv"], "S-1", DepositSkipped{Count: 1, Deposited: -1, Files: files[:1]}); !errors.Is(err, ErrBadInput) {
+		t.Errorf("a negative count deposited: %v", err)
 	}
 	v.cfg.Log.Read(ctx, before, func(r events.Record) error {
 		ev, _ := events.Decode(r.Bytes)
@@ -72,6 +75,24 @@ func TestRecordSkipped(t *testing.T) {
 		return nil
 	})
 
+	// A case takes at most MaxSkippedStatements: every package of it
+	// carries them, and a member sending them without end would make
+	// its packages too large to verify.
+	if err := v.OpenCase(ctx, p["inv"], "S-2", "many"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range MaxSkippedStatements {
+		if _, err := v.RecordSkipped(ctx, p["inv"], "S-2", DepositSkipped{Count: 1, Files: files[:1]}); err != nil {
+			t.Fatalf("statement %d: %v", i+1, err)
+		}
+	}
+	if _, err := v.RecordSkipped(ctx, p["inv"], "S-2", DepositSkipped{Count: 1, Files: files[:1]}); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "the most a case takes") {
+		t.Fatalf("statement %d: %v", MaxSkippedStatements+1, err)
+	}
+	if _, err := v.RecordSkipped(ctx, p["inv"], "S-1", DepositSkipped{Count: MaxSkippedCount + 1, Files: files[:1]}); !errors.Is(err, ErrBadInput) {
+		t.Errorf("a count no deposit has: %v", err)
+	}
+
 	// A destroyed case takes no statement.
 	req, err := v.RequestDestruction(ctx, p["cust"], "S-1", "order 1/2026", "retention ended")
 	if err != nil {
@@ -80,7 +101,7 @@ func TestRecordSkipped(t *testing.T) {
 	if _, err := v.ApproveDestruction(ctx, p["cust2"], "S-1", req); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.RecordSkipped(ctx, p["inv"], "S-1", "", 1, files[:1]); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "destroyed") {
+	if _, err := v.RecordSkipped(ctx, p["inv"], "S-1", DepositSkipped{Count: 1, Files: files[:1]}); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "destroyed") {
 		t.Errorf("a destroyed case: %v", err)
 	}
 }

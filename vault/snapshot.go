@@ -133,7 +133,7 @@ const snapshotMagic = "custos state snapshot v1\n"
 // (EndedRequests: its kind, case, order and reason, and when a hold or a
 // suspension voided it, DestructionRequest.VoidAt): a version 29
 // snapshot holds ended destruction requests without them.
-const stateVersion = 30
+const stateVersion = 31
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

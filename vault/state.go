@@ -175,6 +175,9 @@ type Case struct {
 	OpenedBy  string
 	OpenedAt  time.Time
 	OpenedSeq uint64
+	// Statements counts the case's deposit.skipped events, which every
+	// package of the case carries: MaxSkippedStatements bounds them.
+	Statements int `json:",omitempty"`
 }
 
 // DestructionRequest is a request awaiting a second custodian.
@@ -502,6 +505,7 @@ var appliers = map[string]applier{
 	TypeCaseMemberAdded:      applyMemberAdded,
 	TypeCaseMemberRemoved:    applyMemberRemoved,
 	TypeItemDeposited:        applyItemDeposited,
+	TypeDepositSkipped:       applyDepositSkipped,
 	TypeItemAccessed:         applyItemAccessed,
 	TypePackageSealing:       applyPackageSealing,
 	TypePackageSealed:        applyPackageSealed,
@@ -850,6 +854,17 @@ func (s *State) keyRecordOf(id string) keyRecord {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.keyFiles[id]
+}
+
+// applyDepositSkipped counts a case's statements of what its deposits
+// skipped (Case.Statements).
+func applyDepositSkipped(s *State, ev *events.Event) error {
+	c, err := s.caseOf(ev)
+	if err != nil {
+		return err
+	}
+	c.Statements++
+	return nil
 }
 
 func applyHold(on bool) applier {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,7 +123,7 @@ func TestSkippedStatementFitsAnEvent(t *testing.T) {
 		for range c.n {
 			skips = append(skips, skipped{Path: c.path, Reason: "could not be read", LeftBehind: true})
 		}
-		req := skippedRequest("exhibit 4", skips)
+		req := skippedRequest("exhibit 4", skips, nil, 0, 0)
 		b, _ := json.Marshal(req.Files)
 		if req.Count != c.n || len(req.Files) == 0 || len(req.Files) > vault.MaxSkippedListed || len(b) > vault.MaxSkippedBytes {
 			t.Errorf("%d skips of %d bytes: count %d, %d files, %d bytes", c.n, len(c.path), req.Count, len(req.Files), len(b))
@@ -132,5 +133,27 @@ func TestSkippedStatementFitsAnEvent(t *testing.T) {
 				t.Fatalf("a path of %d bytes sent, valid UTF-8: %v", len(f.Path), utf8.ValidString(f.Path))
 			}
 		}
+	}
+}
+
+// TestSkippedStatementListsContentFirst: when not all fit one event, the
+// content left behind and the files refused are listed before links and
+// the like (a missing file listed last had been cut from the statement,
+// which then said nothing was left behind), and the count holds all of
+// them, refused ones included.
+func TestSkippedStatementListsContentFirst(t *testing.T) {
+	var skips []skipped
+	for i := range 1500 {
+		skips = append(skips, skipped{Path: fmt.Sprintf("big/link%04d", i), Reason: "a symbolic link to /etc/passwd (not followed)"})
+	}
+	skips = append(skips, skipped{Path: "big/gone.txt", Reason: "listed in SUMS (acquired) but not in the folder", LeftBehind: true})
+	refused := []skipped{{Path: "big/altered.txt", Reason: "the content is not what its acquisition hash says"}}
+	req := skippedRequest("phone A", skips, refused, 7, 2)
+	if req.Count != 1502 || req.Deposited != 7 || req.Already != 2 || len(req.Files) < 2 || len(req.Files) >= 1502 {
+		t.Fatalf("count %d, deposited %d, already %d, %d files listed", req.Count, req.Deposited, req.Already, len(req.Files))
+	}
+	if !req.Files[0].LeftBehind || !req.Files[1].LeftBehind || req.Files[2].LeftBehind ||
+		!strings.HasPrefix(req.Files[0].Reason, "refused: ") || req.Files[1].Path != "big/gone.txt" {
+		t.Errorf("the first listed: %+v", req.Files[:3])
 	}
 }

@@ -78,6 +78,10 @@ func TestExpectFromNamesWhatIsMissing(t *testing.T) {
 		}
 		if len(got) != 2 || !strings.HasSuffix(got[0], "card/b.jpg") || !strings.HasSuffix(got[1], "card/sub/d.txt") {
 			t.Errorf("listed as %q: missing %q, want card/b.jpg and card/sub/d.txt", prefix, got)
+		} else if missing[0].statedName() != "b.jpg" || missing[1].statedName() != "sub/d.txt" {
+			// Stated in the custody log as the items are named: from the
+			// folder given, naming no folder of the examiner's machine.
+			t.Errorf("listed as %q: stated as %q and %q", prefix, missing[0].statedName(), missing[1].statedName())
 		}
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/md5"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -114,6 +116,29 @@ type skipped struct {
 	Path       string `json:"path"`
 	Reason     string `json:"reason"`
 	LeftBehind bool   `json:"left_behind,omitempty"`
+	// name is its name as the case would have recorded it (relative to
+	// the folder given, escaped as item names are), which the custody
+	// log's statement uses: it matches the items' names, and names no
+	// folder of the examiner's machine.
+	name string
+}
+
+// statedName is sk's name in the custody log's statement of it.
+func (sk skipped) statedName() string {
+	if sk.name != "" {
+		return sk.name
+	}
+	return sk.Path
+}
+
+// caseName is the name a file at path, found under the folder root
+// given, would have in the case ("." for root itself).
+func caseName(root, path string) string {
+	rel, err := filepath.Rel(root, path)
+	if err != nil {
+		return ""
+	}
+	return vault.EscapeName([]byte(filepath.ToSlash(rel)))
 }
 
 // already is a file found deposited before, with the same name and
@@ -126,7 +151,7 @@ type already struct {
 func runDeposit(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("deposit")
 	caseID := fs.String("case", "", "the case to deposit into")
-	source := fs.String("source", "", "where the evidence came from (URL or description)")
+	source := fs.String("source", "", "where the evidence came from (URL or description; a folder's files already deposited from the same source are skipped, from another source deposited as that exhibit's)")
 	note := fs.String("note", "", "a note kept with the deposit")
 	report := fs.String("report", "", "the hotline report the files were captured for (assessed into --case)")
 	name := fs.String("name", "", "the item's name when depositing standard input (-)")
@@ -135,12 +160,15 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&expect.MD5, "expect-md5", "", "the acquisition MD5 the content must have (one file or -)")
 	fs.StringVar(&expect.SHA1, "expect-sha1", "", "the acquisition SHA-1 the content must have (one file or -)")
 	expectFrom := fs.String("expect-from", "", "a sha256sum, sha1sum or md5sum file with the acquisition hash of every file")
-	again := fs.Bool("again", false, "deposit files found in a folder even if the case already has an item of the same name and SHA-256 (files named one by one are always deposited)")
+	again := fs.Bool("again", false, "deposit files found in a folder even if the case already has an item of the same name, SHA-256 and --source (files named one by one are always deposited)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	paths, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
+	// "Phone A " and "Phone A" read alike on paper: one source. (The
+	// upload page trims it too.)
+	*source = strings.TrimSpace(*source)
 	if *caseID == "" || len(paths) == 0 {
 		return usageErr("deposit needs --case CASE and at least one FILE, DIR or -")
 	}
@@ -200,7 +228,7 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 	// leaveBehind: a file that cannot be read is left behind as an
 	// unreadable folder is; the rest goes on.
 	leaveBehind := func(u upload, e *unreadable) {
-		sk := skipped{Path: describe(u), Reason: "could not be read: " + unwrapPath(e.err).Error(), LeftBehind: true}
+		sk := skipped{Path: describe(u), Reason: "could not be read: " + unwrapPath(e.err).Error(), LeftBehind: true, name: u.name}
 		skips = append(skips, sk)
 		fmt.Fprintf(stderr, "custos: skipped %s: %s\n", cut(sk.Path, 120), sk.Reason)
 	}
@@ -232,7 +260,7 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 		case err != nil && notExpected(err) && len(uploads) > 1:
 			// Its content is not what its acquisition hash says: refused,
 			// nothing of it kept, the refusal recorded; the rest goes on.
-			r := skipped{Path: describe(u), Reason: strings.TrimPrefix(err.Error(), "bad request: ")}
+			r := skipped{Path: describe(u), Reason: strings.TrimPrefix(err.Error(), "bad request: "), name: u.name}
 			out.Refused = append(out.Refused, r)
 			fmt.Fprintf(stderr, "custos: refused %s: %s (nothing of it was kept; the refusal is recorded)\n", r.Path, r.Reason)
 			continue
@@ -283,10 +311,10 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 	}
 	out.Skipped = skips
 	var recordErr error
-	if len(skips) > 0 {
+	if len(skips) > 0 || len(out.Refused) > 0 {
 		// What the media held and the case does not is said in the
 		// custody log, under the depositor's name (deposit.skipped).
-		out.SkippedEvent, recordErr = recordSkipped(c, *caseID, *source, skips)
+		out.SkippedEvent, recordErr = recordSkipped(c, *caseID, skippedRequest(*source, skips, out.Refused, len(out.Items), len(out.Already)))
 	}
 	if *asJSON {
 		if err := printResult(stdout, true, out, ""); err != nil {
@@ -318,24 +346,43 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-// recordSkipped sends what a deposit skipped to the vault, to be
-// recorded as a deposit.skipped event (the first ones, within
-// vault.MaxSkippedListed and vault.MaxSkippedBytes, each path and reason
-// cut to the vault's limits), and returns the event's sequence number.
-func recordSkipped(c *client, caseID, source string, skips []skipped) (uint64, error) {
+// recordSkipped sends a deposit's statement of what it skipped
+// (skippedRequest) to the vault, to be recorded as a deposit.skipped
+// event, and returns the event's sequence number.
+func recordSkipped(c *client, caseID string, req api.SkippedRequest) (uint64, error) {
 	var res api.SkippedResponse
-	if err := c.call("POST", "/v1/cases/"+url.PathEscape(caseID)+"/skipped", nil, skippedRequest(source, skips), &res); err != nil {
+	if err := c.call("POST", "/v1/cases/"+url.PathEscape(caseID)+"/skipped", nil, req, &res); err != nil {
 		return 0, err
 	}
 	return res.Event, nil
 }
 
-// skippedRequest is the statement recordSkipped sends.
-func skippedRequest(source string, skips []skipped) api.SkippedRequest {
-	req := api.SkippedRequest{Source: source, Count: len(skips)}
+// skippedRequest is a deposit's statement of what it did not store: what
+// it skipped and the files refused for their acquisition hash (content
+// the case does not hold, so listed as left behind), the content left
+// behind first, then links and the like; as many as fit one event
+// (vault.MaxSkippedListed, vault.MaxSkippedBytes), each path and reason
+// cut to the vault's limits, with the count of all and of what the run
+// deposited and found deposited already.
+func skippedRequest(source string, skips, refusedFiles []skipped, deposited, already int) api.SkippedRequest {
+	var all []skipped
+	for _, r := range refusedFiles {
+		all = append(all, skipped{Path: r.Path, Reason: "refused: " + r.Reason, LeftBehind: true, name: r.name})
+	}
+	all = append(all, skips...)
+	slices.SortStableFunc(all, func(a, b skipped) int {
+		switch {
+		case a.LeftBehind == b.LeftBehind:
+			return 0
+		case a.LeftBehind:
+			return -1
+		}
+		return 1
+	})
+	req := api.SkippedRequest{Source: source, Count: len(all), Deposited: deposited, Already: already}
 	size := 2 // the list's brackets, as JSON
-	for _, sk := range skips {
-		f := vault.SkippedFile{Path: cutBytes(sk.Path, 4000), Reason: cutBytes(sk.Reason, 1000), LeftBehind: sk.LeftBehind}
+	for _, sk := range all {
+		f := vault.SkippedFile{Path: cutBytes(sk.statedName(), 4000), Reason: cutBytes(sk.Reason, 1000), LeftBehind: sk.LeftBehind}
 		b, err := json.Marshal(f)
 		if err != nil || len(req.Files) == vault.MaxSkippedListed || size+len(b)+1 > vault.MaxSkippedBytes {
 			break // the first ones; Count says how many in all
@@ -501,7 +548,7 @@ func collectUploads(paths []string, stdinName string) ([]upload, []skipped, erro
 					if errors.Is(err, syscall.ENAMETOOLONG) {
 						why = "it lies deeper than this system's limit on a path (4,096 bytes): deposit what it holds from inside it (cd there first), saying in --source where it lies"
 					}
-					skips = append(skips, skipped{Path: shownPath(path), Reason: what + ": " + why, LeftBehind: true})
+					skips = append(skips, skipped{Path: shownPath(path), Reason: what + ": " + why, LeftBehind: true, name: caseName(p, path)})
 					return nil
 				}
 				if d.IsDir() {
@@ -517,12 +564,12 @@ func collectUploads(paths []string, stdinName string) ([]upload, []skipped, erro
 						// Where it pointed is a fact of the media.
 						why = "a symbolic link to " + shownPath(target) + " (not followed)"
 					}
-					skips = append(skips, skipped{Path: shownPath(path), Reason: why})
+					skips = append(skips, skipped{Path: shownPath(path), Reason: why, name: caseName(p, path)})
 					return nil
 				}
 				name := vault.EscapeName([]byte(filepath.ToSlash(rel)))
 				if err := vault.CheckItemName(name); err != nil {
-					skips = append(skips, skipped{Path: shownPath(path), Reason: "a name the vault does not accept: " + strings.TrimPrefix(err.Error(), "bad request: "), LeftBehind: true})
+					skips = append(skips, skipped{Path: shownPath(path), Reason: "a name the vault does not accept: " + strings.TrimPrefix(err.Error(), "bad request: "), LeftBehind: true, name: cutBytes(name, 4000)})
 					return nil
 				}
 				ups = append(ups, upload{path: path, name: name, inFolder: true})
@@ -610,7 +657,11 @@ func assignExpected(ups []upload, flags api.Hashes, from string) ([]skipped, err
 	// under: for each folder given and the way the list names its files
 	// (sumsNames), the prefix of the list's names inside it ("" when
 	// the list was made inside it) and where such a name is on disk.
-	under := map[string]func(string) string{}
+	type folder struct {
+		at   func(string) string
+		root string
+	}
+	under := map[string]folder{}
 	for i := range ups {
 		var h api.Hashes
 		ok := false
@@ -618,8 +669,8 @@ func assignExpected(ups []upload, flags api.Hashes, from string) ([]skipped, err
 			if h, ok = sums[name]; ok {
 				used[name] = true
 				if ups[i].inFolder {
-					prefix, at := listedUnder(ups[i], k)
-					under[prefix] = at
+					prefix, at, root := listedUnder(ups[i], k)
+					under[prefix] = folder{at, root}
 				}
 				break
 			}
@@ -634,14 +685,14 @@ func assignExpected(ups []upload, flags api.Hashes, from string) ([]skipped, err
 		if used[name] {
 			continue
 		}
-		for prefix, at := range under {
+		for prefix, f := range under {
 			if prefix != "" && !strings.HasPrefix(name, prefix+string(filepath.Separator)) {
 				continue
 			}
-			if _, err := os.Lstat(at(name)); errors.Is(err, iofs.ErrNotExist) {
+			if _, err := os.Lstat(f.at(name)); errors.Is(err, iofs.ErrNotExist) {
 				// Not there at all (what is there but was not deposited,
 				// a link or an unreadable folder, is reported as such).
-				missing = append(missing, skipped{Path: shownPath(at(name)), Reason: "listed in " + shownPath(from) + " (acquired) but not in the folder", LeftBehind: true})
+				missing = append(missing, skipped{Path: shownPath(f.at(name)), Reason: "listed in " + filepath.Base(from) + " (acquired) but not in the folder", LeftBehind: true, name: caseName(f.root, f.at(name))})
 			}
 			break
 		}
@@ -654,23 +705,23 @@ func assignExpected(ups []upload, flags api.Hashes, from string) ([]skipped, err
 // under sumsNames(u)[k], the prefix of the list's names for the files of
 // that folder ("" for a list made inside it) and where a name of the
 // list is on disk.
-func listedUnder(u upload, k int) (string, func(string) string) {
+func listedUnder(u upload, k int) (prefix string, at func(string) string, root string) {
 	raw := string(vault.UnescapeName(u.name))
-	root := filepath.Clean(strings.TrimSuffix(filepath.ToSlash(u.path), raw))
+	root = filepath.Clean(strings.TrimSuffix(filepath.ToSlash(u.path), raw))
 	same := func(name string) string { return name }
 	switch k {
 	case 0: // where the command runs
-		return root, same
+		return root, same, root
 	case 1: // inside the folder
-		return "", func(name string) string { return filepath.Join(root, name) }
+		return "", func(name string) string { return filepath.Join(root, name) }, root
 	case 2: // in the folder above it
-		return filepath.Base(root), func(name string) string { return filepath.Join(filepath.Dir(root), name) }
+		return filepath.Base(root), func(name string) string { return filepath.Join(filepath.Dir(root), name) }, root
 	}
 	abs, err := filepath.Abs(root)
 	if err != nil {
-		return root, same
+		return root, same, root
 	}
-	return abs, same
+	return abs, same, abs
 }
 
 // sumsNames are the names under which a sums file may list u, first
@@ -711,9 +762,17 @@ func isDigest(s, flag string) bool {
 // an item of the same name, SHA-256 and source (--source, "" for none);
 // it returns that item's id. A file that cannot be read is *unreadable.
 func depositedBefore(c *client, caseID string, u upload, source string) (string, error) {
-	sum, err := fileSHA256(u.path)
+	sums, err := fileHashes(u.path, u.expect.MD5 != "", u.expect.SHA1 != "")
 	if err != nil {
 		return "", &unreadable{err}
+	}
+	sum := sums.SHA256
+	for _, h := range []struct{ want, got string }{{u.expect.SHA256, sums.SHA256}, {u.expect.MD5, sums.MD5}, {u.expect.SHA1, sums.SHA1}} {
+		if h.want != "" && !strings.EqualFold(h.want, h.got) {
+			// Not its acquisition hash: sent, for the vault to refuse
+			// and record, never skipped as deposited.
+			return "", nil
+		}
 	}
 	var out api.ItemsResponse
 	q := url.Values{"sha256": {sum}}
@@ -1402,6 +1461,35 @@ func publicKeyPath(key string) string {
 }
 
 // fileSHA256 is a file's SHA-256, lowercase hex.
+// fileHashes is a file's SHA-256, and its MD5 and SHA-1 where asked
+// (lowercase hex), in one read.
+func fileHashes(path string, withMD5, withSHA1 bool) (api.Hashes, error) {
+	f, _, err := inputfile.Open(path)
+	if err != nil {
+		return api.Hashes{}, err
+	}
+	defer f.Close()
+	s256, m5, s1 := sha256.New(), md5.New(), sha1.New()
+	ws := []io.Writer{s256}
+	if withMD5 {
+		ws = append(ws, m5)
+	}
+	if withSHA1 {
+		ws = append(ws, s1)
+	}
+	if _, err := io.Copy(io.MultiWriter(ws...), f); err != nil {
+		return api.Hashes{}, err
+	}
+	out := api.Hashes{SHA256: hex.EncodeToString(s256.Sum(nil))}
+	if withMD5 {
+		out.MD5 = hex.EncodeToString(m5.Sum(nil))
+	}
+	if withSHA1 {
+		out.SHA1 = hex.EncodeToString(s1.Sum(nil))
+	}
+	return out, nil
+}
+
 func fileSHA256(path string) (string, error) {
 	f, _, err := inputfile.Open(path)
 	if err != nil {

@@ -211,12 +211,12 @@ func TestDepositLeftBehindFails(t *testing.T) {
 		}
 	}
 	if stated == nil || stated.Type != "deposit.skipped" || stated.Actor.Person != "investigator" || stated.Case != "F-9" ||
-		!strings.Contains(string(stated.Data), `"count":2`) || !strings.Contains(string(stated.Data), "not followed") || !strings.Contains(string(stated.Data), "/etc/passwd") || !strings.Contains(string(stated.Data), `"left_behind":true`) {
+		!strings.Contains(string(stated.Data), `"count":2`) || !strings.Contains(string(stated.Data), `"path":"link"`) || !strings.Contains(string(stated.Data), "not followed") || !strings.Contains(string(stated.Data), "/etc/passwd") || !strings.Contains(string(stated.Data), `"left_behind":true`) {
 		t.Fatalf("the deposit's skips in the custody log (event %v): %+v", seq, stated)
 	}
 	// And the case's custody report tells it, in words.
 	s.ok("auditor", work, "report", "--case", "F-9", "-o", "custody.txt")
-	if b, _ := os.ReadFile(filepath.Join(work, "custody.txt")); !strings.Contains(string(b), "Deposit incomplete, as its depositor reported") || !strings.Contains(string(b), "2 found and not deposited, of which 1 listed left content behind") {
+	if b, _ := os.ReadFile(filepath.Join(work, "custody.txt")); !strings.Contains(string(b), "Statement of files not deposited, as the person named stated it") || !strings.Contains(string(b), "the depositor stated 2 files or folders found and not deposited, 2 listed here, 1 of those content the case does not hold") || !strings.Contains(string(b), "the same run deposited 1 and found 0 in the case already") {
 		t.Fatalf("the custody report does not tell what the deposit skipped:\n%s", b)
 	}
 	// A package of the case carries the statement among the case's
@@ -309,6 +309,23 @@ func TestDepositEachExhibitWhole(t *testing.T) {
 	}
 	if sk := out["skipped"].([]any); len(sk) != 1 || !strings.Contains(sk[0].(map[string]any)["path"].(string), "gone.jpg") || sk[0].(map[string]any)["left_behind"] != true {
 		t.Errorf("skipped: %v", out["skipped"])
+	}
+
+	// A run resumed with an acquisition list checks what it would skip
+	// against it: a file deposited before without a list, whose content
+	// the list now contradicts, is sent and refused, not called deposited.
+	os.MkdirAll(filepath.Join(work, "stick"), 0o755)
+	os.WriteFile(filepath.Join(work, "stick", "x.jpg"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(work, "stick", "y.jpg"), []byte("y"), 0o644)
+	s.ok("investigator", work, "deposit", "--case", "F-10", "--source", "stick JD/5", "stick")
+	sum := sha256.Sum256([]byte("x"))
+	os.WriteFile(filepath.Join(work, "stick.sha256"), []byte(hex.EncodeToString(sum[:])+"  stick/x.jpg\n"+strings.Repeat("0", 64)+"  stick/y.jpg\n"), 0o644)
+	r = s.run("investigator", work, "custos", "deposit", "--case", "F-10", "--source", "stick JD/5", "--expect-from", "stick.sha256", "stick", "--json")
+	if r.code != 1 || !strings.Contains(r.stderr, "1 file refused") {
+		t.Fatalf("a resumed run whose list contradicts a file: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if out := r.json(t); len(out["already"].([]any)) != 1 || len(out["refused"].([]any)) != 1 {
+		t.Fatalf("a resumed run whose list contradicts a file: %v", out)
 	}
 }
 

@@ -123,11 +123,7 @@ func (h *Handler) hold(w http.ResponseWriter, r *http.Request, who vault.Princip
 
 // SkippedRequest is the body of POST /v1/cases/{case}/skipped: what a
 // deposit left out (vault.RecordSkipped).
-type SkippedRequest struct {
-	Source string              `json:"source,omitempty"`
-	Count  int                 `json:"count"`
-	Files  []vault.SkippedFile `json:"files"`
-}
+type SkippedRequest = vault.DepositSkipped
 
 // SkippedResponse is the answer of POST /v1/cases/{case}/skipped: the
 // deposit.skipped event's sequence number.
@@ -141,7 +137,7 @@ func (h *Handler) recordSkipped(w http.ResponseWriter, r *http.Request, who vaul
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	seq, err := h.v.RecordSkipped(r.Context(), who, r.PathValue("case"), req.Source, req.Count, req.Files)
+	seq, err := h.v.RecordSkipped(r.Context(), who, r.PathValue("case"), req)
 	if err != nil {
 		return err
 	}
