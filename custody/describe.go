@@ -45,7 +45,7 @@ func describe(x *decoded) {
 				add("and %d more listed", len(d.Files)-i)
 				break
 			}
-			add("%s: %s", quoted(f.Path), quoted(f.Reason))
+			add("%s: %s", quoted(shortened(f.Path)), quoted(shortened(f.Reason)))
 		}
 	case typeItemDeposited:
 		add("%s, sha256 %s", Bytes(d.Size), Shown(d.SHA256))
@@ -510,8 +510,22 @@ var ActionWords = map[string]string{
 }
 
 // maxSkippedShown bounds the files of a deposit.skipped event a
-// document lists; the event itself lists up to 1,000.
-const maxSkippedShown = 20
+// document lists (the event itself lists up to 1,000), and
+// maxSkippedRunes the characters of each path and reason it shows: a
+// case's thousand statements stay a few megabytes of report.
+const (
+	maxSkippedShown = 20
+	maxSkippedRunes = 200
+)
+
+// shortened is s cut to maxSkippedRunes characters, with "…".
+func shortened(s string) string {
+	r := []rune(s)
+	if len(r) <= maxSkippedRunes {
+		return s
+	}
+	return string(r[:maxSkippedRunes-1]) + "…"
+}
 
 // quoted is free text in quotation marks, as documents show it: through
 // Shown, with any quotation mark inside written \u201c or \u201d, so that

@@ -2,6 +2,7 @@ package custody
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -39,6 +40,18 @@ func TestDescribeClauses(t *testing.T) {
 		if a != action || strings.Join(clauses, "; ") != details || len(clauses) < 2 && ev.Type == "item.deposited" {
 			t.Errorf("%s: clauses %q, action %q; Describe says %q %q", ev.Type, clauses, a, action, details)
 		}
+	}
+	// A statement of what a deposit skipped is said as the named
+	// person's, bounded: twenty files at most, each path and reason cut.
+	var files []string
+	for i := range 30 {
+		files = append(files, fmt.Sprintf(`{"path":"d/%d/%s","reason":"r","left_behind":%v}`, i, strings.Repeat("x", 3000), i < 5))
+	}
+	st := &events.Event{Type: "deposit.skipped", Data: json.RawMessage(`{"count":40,"deposited":3,"already":1,"source":"phone","files":[` + strings.Join(files, ",") + `]}`)}
+	action, details := Describe(st)
+	if !strings.Contains(action, "as the person named stated it") || !strings.Contains(details, "stated 40 files or folders found and not deposited, 30 listed here, 5 of those") ||
+		!strings.Contains(details, "deposited 3 and found 1") || !strings.Contains(details, "and 10 more listed") || len(details) > 20*2*(maxSkippedRunes+10)+1000 {
+		t.Errorf("a statement: %q, %d bytes: %.300q", action, len(details), details)
 	}
 	if a, c := DescribeClauses(&events.Event{Type: "item.deposited", Data: json.RawMessage(`{"size":"x"}`)}); a != "item.deposited" || c != nil {
 		t.Errorf("an event that does not decode: %q %q", a, c)
