@@ -105,3 +105,26 @@ func TestRecordSkipped(t *testing.T) {
 		t.Errorf("a destroyed case: %v", err)
 	}
 }
+
+// TestAStatementOfWhatADepositSkipped: a deposit, then its depositor's
+// statement of what it skipped; its log is in the state corpus
+// (stateCorpusTests), so that a change to how the state counts
+// statements is seen.
+func TestAStatementOfWhatADepositSkipped(t *testing.T) {
+	v := openTestVault(t)
+	ctx := context.Background()
+	inv := people(t, v, map[string]string{"inv": RoleInvestigator})["inv"]
+	if err := v.OpenCase(ctx, inv, "ST-1", "a phone"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "ST-1", Name: "DCIM/a.jpg", Source: "phone JD/1", Body: strings.NewReader("a")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.RecordSkipped(ctx, inv, "ST-1", DepositSkipped{Source: "phone JD/1", Count: 1, Deposited: 1,
+		Files: []SkippedFile{{Path: "DCIM/b.jpg", Reason: "listed in SUMS (acquired) but not in the folder", LeftBehind: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := v.state.getCase("ST-1"); c.Statements != 1 {
+		t.Fatalf("the case counts %d statements", c.Statements)
+	}
+}

@@ -67,6 +67,7 @@ var stateCorpusTests = []string{
 	"TestAMatchOfAReplacedSetSaysSo",
 	"TestARecoveredContactsKeyIsLiveAgain",
 	"TestASignedOutSessionActsNoMore",
+	"TestAStatementOfWhatADepositSkipped",
 	// Less common turns of the appliers: a notice sent again, requests
 	// ended beside an approved destruction, a policy lowered under
 	// settled votes, a case's own retention, a witness's key, a

@@ -1460,7 +1460,6 @@ func publicKeyPath(key string) string {
 	return key + ".pub"
 }
 
-// fileSHA256 is a file's SHA-256, lowercase hex.
 // fileHashes is a file's SHA-256, and its MD5 and SHA-1 where asked
 // (lowercase hex), in one read.
 func fileHashes(path string, withMD5, withSHA1 bool) (api.Hashes, error) {
@@ -1490,6 +1489,7 @@ func fileHashes(path string, withMD5, withSHA1 bool) (api.Hashes, error) {
 	return out, nil
 }
 
+// fileSHA256 is a file's SHA-256, lowercase hex.
 func fileSHA256(path string) (string, error) {
 	f, _, err := inputfile.Open(path)
 	if err != nil {
