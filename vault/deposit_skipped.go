@@ -65,9 +65,10 @@ type DepositSkipped struct {
 // caseID, what a deposit they made left out (st: Files at least one,
 // Count how many in all, at least len(Files)). It returns the
 // event's sequence number. Errors: bad input (a path or reason that is
-// not readable text, too many files listed, a count below them), a case
-// not seen or destroyed, a person not assigned to it (recorded as the
-// deposit's refusals are).
+// not readable text, too many files listed or too many bytes of them, a
+// count below them or over MaxSkippedCount), a case not seen or
+// destroyed, a person not assigned to it (recorded as the deposit's
+// refusals are), ErrConflict once the case holds MaxSkippedStatements.
 func (v *Vault) RecordSkipped(ctx context.Context, who Principal, caseID string, st DepositSkipped) (uint64, error) {
 	source, count, files := st.Source, st.Count, st.Files
 	if err := v.refuseWhileHalted(); err != nil {
