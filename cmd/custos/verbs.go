@@ -321,14 +321,14 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else if len(uploads) > 1 || len(skips) > 0 {
-		left := 0
-		for _, sk := range skips {
-			if sk.LeftBehind {
-				left++
-			}
+		summary := fmt.Sprintf("%s deposited, %d already there, %d skipped", plural(len(out.Items), "item"), len(out.Already), len(skips))
+		if left := len(slices.DeleteFunc(slices.Clone(skips), func(sk skipped) bool { return !sk.LeftBehind })); left > 0 {
+			summary += fmt.Sprintf(" (%d of them left behind)", left)
 		}
-		fmt.Fprintf(stdout, "%s deposited, %d already there, %d skipped%s%s\n", plural(len(out.Items), "item"), len(out.Already), len(skips),
-			map[bool]string{true: fmt.Sprintf(" (%d of them left behind)", left)}[left > 0], map[bool]string{true: fmt.Sprintf(", %d refused", len(out.Refused))}[len(out.Refused) > 0])
+		if len(out.Refused) > 0 {
+			summary += fmt.Sprintf(", %d refused", len(out.Refused))
+		}
+		fmt.Fprintln(stdout, summary)
 	} else {
 		fmt.Fprintf(stdout, "%s deposited\n", plural(len(out.Items), "item"))
 	}
@@ -1491,16 +1491,8 @@ func fileHashes(path string, withMD5, withSHA1 bool) (api.Hashes, error) {
 
 // fileSHA256 is a file's SHA-256, lowercase hex.
 func fileSHA256(path string) (string, error) {
-	f, _, err := inputfile.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	h, err := fileHashes(path, false, false)
+	return h.SHA256, err
 }
 
 // documentOutput is what report and export case-uco print.
