@@ -93,7 +93,9 @@ func serveCmd(ts *testscript.TestScript, neg bool, args []string) {
 		logf.Close()
 	})
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if b, err := os.ReadFile(ts.MkAbs("server.log")); err == nil && strings.Contains(string(b), "listening on") {
+		// Ready once the development server has said how to use it, which
+		// it writes after "listening on" (a script reads those lines).
+		if b, err := os.ReadFile(ts.MkAbs("server.log")); err == nil && strings.Contains(string(b), "listening on") && strings.Contains(string(b), "In a browser: ") {
 			if _, err := os.Stat(filepath.Join(data, "dev", "custodian2.env")); err == nil {
 				ts.Setenv("SERVER", "http://"+addr)
 				ts.Setenv("ADDR", addr)
