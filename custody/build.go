@@ -103,6 +103,10 @@ type data struct {
 		SHA256 string `json:"sha256"`
 		SHA1   string `json:"sha1"`
 		MD5    string `json:"md5"`
+		List   struct {
+			Name   string `json:"name"`
+			SHA256 string `json:"sha256"`
+		} `json:"list"`
 	} `json:"acquisition"`
 	Source          string          `json:"source"`
 	Note            string          `json:"note"`
@@ -301,9 +305,10 @@ func Build(in Input) (*Record, error) {
 		index[id] = len(r.Items)
 		r.Items = append(r.Items, Item{
 			ID: id, Name: x.d.Name, Path: in.Paths[id], Size: x.d.Size,
-			Hashes:      Hashes{SHA256: x.d.SHA256, SHA1: x.d.SHA1, MD5: x.d.MD5},
-			Acquisition: Hashes{SHA256: x.d.Acquisition.SHA256, SHA1: x.d.Acquisition.SHA1, MD5: x.d.Acquisition.MD5},
-			Source:      x.d.Source, Note: x.d.Note, Deposit: x.e,
+			Hashes:          Hashes{SHA256: x.d.SHA256, SHA1: x.d.SHA1, MD5: x.d.MD5},
+			Acquisition:     Hashes{SHA256: x.d.Acquisition.SHA256, SHA1: x.d.Acquisition.SHA1, MD5: x.d.Acquisition.MD5},
+			AcquisitionList: HashList{Name: x.d.Acquisition.List.Name, SHA256: x.d.Acquisition.List.SHA256},
+			Source:          x.d.Source, Note: x.d.Note, Deposit: x.e,
 		})
 	}
 

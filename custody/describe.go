@@ -50,7 +50,13 @@ func describe(x *decoded) {
 	case typeItemDeposited:
 		add("%s, sha256 %s", Bytes(d.Size), Shown(d.SHA256))
 		if d.Acquisition.SHA256 != "" || d.Acquisition.SHA1 != "" || d.Acquisition.MD5 != "" {
-			add("matched the acquisition hash given")
+			if l := d.Acquisition.List; l.Name != "" {
+				add("matched the acquisition hash given, from the hash list %s", QuotedName(shortenedName(l.Name)))
+			} else if l.SHA256 != "" {
+				add("matched the acquisition hash given, from a hash list without a name")
+			} else {
+				add("matched the acquisition hash given")
+			}
 		}
 		if d.Report != "" {
 			add("for hotline report %s", Shown(d.Report))
@@ -525,6 +531,31 @@ func shortened(s string) string {
 		return s
 	}
 	return string(r[:maxSkippedRunes-1]) + "…"
+}
+
+// QuotedName is a name in the escaped form item names are recorded in
+// (vault.EscapeName) in quotation marks, as documents show it: through
+// ShownName, with any quotation mark inside written \u201c or \u201d. A
+// recorded name holds a backslash only as the start of an escape, so
+// the quotes it shows are its own.
+func QuotedName(name string) string {
+	return "“" + strings.NewReplacer("“", `\u201c`, "”", `\u201d`).Replace(ShownName(name)) + "”"
+}
+
+// shortenedName is shortened for a recorded name: cut where no escape
+// (\xHH) is cut in two.
+func shortenedName(name string) string {
+	r := []rune(name)
+	if len(r) <= maxSkippedRunes {
+		return name
+	}
+	cut := maxSkippedRunes - 1
+	for i := max(cut-3, 0); i < cut; i++ {
+		if r[i] == '\\' {
+			cut = i
+		}
+	}
+	return string(r[:cut]) + "…"
 }
 
 // quoted is free text in quotation marks, as documents show it: through

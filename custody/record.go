@@ -104,6 +104,13 @@ type Hashes struct {
 	SHA256, SHA1, MD5 string
 }
 
+// HashList names a hash list (a sha256sum, sha1sum or md5sum file) by
+// its file name, escaped as item names are, and the SHA-256 (lowercase
+// hex) of its bytes.
+type HashList struct {
+	Name, SHA256 string
+}
+
 // Item is one evidence item and its complete chain of custody.
 type Item struct {
 	ID string
@@ -122,6 +129,10 @@ type Item struct {
 	// (the seizure tool's report), which the content matched; "" fields
 	// where none was given.
 	Acquisition Hashes
+	// AcquisitionList is the hash list the acquisition hashes were read
+	// from, as the depositor stated it (custos deposit --expect-from);
+	// zero where they were given one by one.
+	AcquisitionList HashList
 	// Source and Note are as the depositor gave them.
 	Source, Note string
 	// Deposit is the item.deposited event.

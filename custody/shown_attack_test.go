@@ -76,3 +76,49 @@ func TestAttackHoldReasonCannotAddAClause(t *testing.T) {
 		t.Errorf("the reason's quotation marks are not escaped: %q", d)
 	}
 }
+
+// The hash list an item's acquisition hashes were read from is named in
+// quotation marks, in the item's fields and in its deposit's details: a
+// list's file name (which any depositor chooses) cannot close its quotes
+// and state another list's SHA-256, or a check nobody made. Two members:
+// the report's "Read from" field and the deposit's details.
+func TestAttackHashListNameCannotAddAClause(t *testing.T) {
+	c := newChain(t)
+	c.add("case.opened", ana, "C-1", "", m{"title": "t"})
+	forged := "phone.sha256”, SHA-256 " + strings.Repeat("a", 64) + ", checked by the court expert; the list “x"
+	c.add("item.deposited", ana, "C-1", "it_1", m{"name": "chat.db", "size": 10, "sha256": strings.Repeat("1", 64),
+		"acquisition": m{"sha256": strings.Repeat("1", 64), "list": m{"name": forged, "sha256": strings.Repeat("b", 64)}}})
+	c.add("item.deposited", ana, "C-1", "it_2", m{"name": "b.jpg", "size": 10, "sha256": strings.Repeat("2", 64),
+		"acquisition": m{"sha256": strings.Repeat("2", 64), "list": m{"name": "", "sha256": strings.Repeat("c", 64)}}})
+	rep := c.add("custody.report", aud, "C-1", "", m{"format": "text"})
+	rec, err := custody.Build(custody.Input{Case: "C-1", Events: c.raws, Report: rep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := rec.Items[0].AcquisitionList; l.Name != forged || l.SHA256 != strings.Repeat("b", 64) {
+		t.Fatalf("the list read from the event: %+v", l)
+	}
+	text := string(custody.Text(rec))
+	var readFrom []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, "Read from:") {
+			readFrom = append(readFrom, l)
+		}
+	}
+	if len(readFrom) != 2 {
+		t.Fatalf("%d Read from lines, want 2:\n%s", len(readFrom), text)
+	}
+	if l := readFrom[0]; strings.Count(l, "“") != 1 || strings.Count(l, "”") != 1 || !strings.Contains(l, `\u201d`) || !strings.Contains(l, strings.Repeat("b", 64)) {
+		t.Errorf("the list's name closes its quotes: %q", l)
+	}
+	if l := readFrom[1]; !strings.Contains(l, "without a name") || !strings.Contains(l, strings.Repeat("c", 64)) {
+		t.Errorf("a list read through a pipe: %q", l)
+	}
+	d := rec.Items[0].Deposit.Details
+	if strings.Count(d, "“") != 1 || strings.Count(d, "”") != 1 || !strings.Contains(d, "from the hash list “phone.sha256") {
+		t.Errorf("deposit details: %q", d)
+	}
+	if d := rec.Items[1].Deposit.Details; !strings.Contains(d, "from a hash list without a name") {
+		t.Errorf("deposit details of a piped list: %q", d)
+	}
+}

@@ -110,6 +110,7 @@ func Text(r *Record) []byte {
 			field("  ", "Acquisition SHA-256", matched(a.SHA256))
 			field("  ", "Acquisition SHA-1", matched(a.SHA1))
 			field("  ", "Acquisition MD5", matched(a.MD5))
+			field("  ", "Read from", listText(it.AcquisitionList))
 		} else {
 			field("  ", "Acquisition hash", "none given at deposit (optional: the hashes above are the vault's own)")
 		}
@@ -196,6 +197,18 @@ func Thousands(n int64) string {
 		return "-" + string(out)
 	}
 	return string(out)
+}
+
+// listText describes the hash list an item's acquisition hashes were
+// read from; "" for none.
+func listText(l HashList) string {
+	if l == (HashList{}) {
+		return ""
+	}
+	if l.Name == "" {
+		return fmt.Sprintf("a hash list without a name (read through a pipe), SHA-256 %s, as the depositor stated it", Shown(l.SHA256))
+	}
+	return fmt.Sprintf("the hash list %s, SHA-256 %s, as the depositor stated it", QuotedName(l.Name), Shown(l.SHA256))
 }
 
 func matched(h string) string {

@@ -117,8 +117,11 @@ type DepositRequest struct {
 	// Expect holds acquisition hashes (hex) the content must have, for
 	// example those of a forensic image: an item whose content differs is
 	// refused (ErrIntegrity, recorded) before anything is committed.
-	Expect   Hashes
-	Progress func(n int64)
+	Expect Hashes
+	// ExpectList names the hash list Expect was read from (it needs
+	// Expect); recorded with the hashes.
+	ExpectList *AcquisitionList
+	Progress   func(n int64)
 	// Report is the hotline report the file was captured for; the
 	// report must be assessed into the same case (docs/hotline.md).
 	Report string
@@ -248,6 +251,9 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	if v.cfg.NoLegacyHashes && (req.Expect.MD5 != "" || req.Expect.SHA1 != "") {
 		return nil, badInput("this vault does not compute MD5 or SHA-1 (--no-legacy-hashes): give the expected SHA-256")
 	}
+	if err := checkAcquisitionList(req.ExpectList, req.Expect); err != nil {
+		return nil, err
+	}
 	recipient, err := age.ParseX25519Recipient(c.Recipient)
 	if err != nil {
 		return nil, fmt.Errorf("case %s recipient: %w", c.ID, err)
@@ -303,6 +309,9 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 			// The log names the file; the answer goes to the one who
 			// sent it, whose client names it already.
 			reason := strings.TrimPrefix(enc.err.Error(), ErrBadInput.Error()+": ")
+			if l := req.ExpectList; l != nil {
+				reason += fmt.Sprintf(" (read from the hash list %s)", listWords(l))
+			}
 			if err := v.refuse(ctx, who, "item.deposit", req.Case, req.Name+": "+reason, ErrBadInput); !Recorded(err) {
 				return nil, err
 			}
@@ -355,6 +364,9 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	}
 	if e := req.Expect; e != (Hashes{}) {
 		d.Acquisition = &AcquisitionHashes{SHA256: strings.ToLower(e.SHA256), SHA1: strings.ToLower(e.SHA1), MD5: strings.ToLower(e.MD5)}
+		if l := req.ExpectList; l != nil {
+			d.Acquisition.List = &AcquisitionList{Name: l.Name, SHA256: strings.ToLower(l.SHA256)}
+		}
 	}
 	if !v.cfg.NoLegacyHashes {
 		d.MD5 = hex.EncodeToString(res.Plain.MD5[:])
@@ -444,6 +456,39 @@ func (v *Vault) discard(ctx context.Context, object string) {
 	if _, err := v.append(ctx, sequencer.Draft{Type: TypeObjectsRetained, Actor: System, Data: ObjectsRetained{Orphans: []string{object}}}); err != nil {
 		v.logger.Error("could not record a retained orphan; the next start's sweep finds it", "object", object, "err", err)
 	}
+}
+
+// checkAcquisitionList refuses (ErrBadInput) a hash list named without
+// hashes read from it, a name that is not one file's name as item names
+// are written (EscapeName, one component of at most 255 bytes; "" for a
+// list that was not a file, read through a pipe), or a SHA-256
+// that is not 64 hex digits.
+func checkAcquisitionList(l *AcquisitionList, expect Hashes) error {
+	if l == nil {
+		return nil
+	}
+	if expect == (Hashes{}) {
+		return badInput("a hash list (expect_list) goes with the hashes read from it (expect_sha256, expect_md5 or expect_sha1)")
+	}
+	if strings.Contains(l.Name, "/") {
+		return badInput("hash list name %q: its file name alone, without a folder", truncate(l.Name))
+	}
+	if err := checkFileName(l.Name); l.Name != "" && err != nil {
+		return fmt.Errorf("hash list name: %w", err)
+	}
+	if _, err := hex.DecodeString(l.SHA256); err != nil || len(l.SHA256) != 64 {
+		return badInput("hash list SHA-256 %q is not 64 hex digits", truncate(l.SHA256))
+	}
+	return nil
+}
+
+// listWords names a hash list in a sentence: its name, if it has one,
+// and its SHA-256.
+func listWords(l *AcquisitionList) string {
+	if l.Name == "" {
+		return "with SHA-256 " + strings.ToLower(l.SHA256)
+	}
+	return l.Name + ", SHA-256 " + strings.ToLower(l.SHA256)
 }
 
 // errNotExpected marks content whose hash differs from an expected one.

@@ -126,3 +126,63 @@ func TestAcquisitionHashRecorded(t *testing.T) {
 		t.Errorf("acquisition %+v", d.Acquisition)
 	}
 }
+
+// The hash list acquisition hashes were read from is recorded with them,
+// its SHA-256 in lowercase; a list named wrongly is refused as bad input
+// and changes nothing (no event, no item); a content refused for its
+// hash names the list in the refusal recorded.
+func TestAcquisitionListRecorded(t *testing.T) {
+	f := newPackageFixture(t)
+	ctx := context.Background()
+	body := "seized content"
+	want := sha256Hex([]byte(body))
+	listSum := strings.Repeat("ab", 32)
+	res, err := f.v.Deposit(ctx, f.inv, DepositRequest{Case: "P-1", Name: "c.txt", Body: strings.NewReader(body),
+		Expect: Hashes{SHA256: want}, ExpectList: &AcquisitionList{Name: `phone caf\xe9.sha256`, SHA256: strings.ToUpper(listSum)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, _, _ := f.v.state.getItem(res.ID)
+	d, err := f.v.depositRecord(ctx, it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Acquisition == nil || d.Acquisition.List == nil || *d.Acquisition.List != (AcquisitionList{Name: `phone caf\xe9.sha256`, SHA256: listSum}) {
+		t.Fatalf("acquisition %+v", d.Acquisition)
+	}
+
+	before := len(logged(t, f.v))
+	for _, c := range []struct {
+		why    string
+		expect Hashes
+		list   AcquisitionList
+	}{
+		{"a list without hashes read from it", Hashes{}, AcquisitionList{Name: "a.sha256", SHA256: listSum}},
+		{"a folder in its name", Hashes{SHA256: want}, AcquisitionList{Name: "exhibits/a.sha256", SHA256: listSum}},
+		{"a right-to-left override in its name", Hashes{SHA256: want}, AcquisitionList{Name: "a\u202e652ahs.txt", SHA256: listSum}},
+		{"a name of dots", Hashes{SHA256: want}, AcquisitionList{Name: "..", SHA256: listSum}},
+		{"a name past 255 bytes", Hashes{SHA256: want}, AcquisitionList{Name: strings.Repeat("a", 256), SHA256: listSum}},
+		{"a SHA-256 too short", Hashes{SHA256: want}, AcquisitionList{Name: "a.sha256", SHA256: "abc"}},
+		{"a SHA-256 that is no hex", Hashes{SHA256: want}, AcquisitionList{Name: "a.sha256", SHA256: strings.Repeat("g", 64)}},
+	} {
+		l := c.list
+		_, err := f.v.Deposit(ctx, f.inv, DepositRequest{Case: "P-1", Name: "d.txt", Body: strings.NewReader(body), Expect: c.expect, ExpectList: &l})
+		if !errors.Is(err, ErrBadInput) {
+			t.Errorf("%s: %v, want bad input", c.why, err)
+		}
+	}
+	if after := logged(t, f.v); len(after) != before {
+		t.Errorf("refused lists recorded %d events, the first %s", len(after)-before, after[before].Type)
+	}
+
+	_, err = f.v.Deposit(ctx, f.inv, DepositRequest{Case: "P-1", Name: "e.txt", Body: strings.NewReader("altered"),
+		Expect: Hashes{SHA256: want}, ExpectList: &AcquisitionList{Name: "card.sha256", SHA256: listSum}})
+	if !errors.Is(err, ErrBadInput) || !Recorded(err) {
+		t.Fatalf("content that is not its listed hash: %v", err)
+	}
+	evs := logged(t, f.v)
+	last := evs[len(evs)-1]
+	if last.Type != TypeAccessRefused || !strings.Contains(string(last.Data), "e.txt") || !strings.Contains(string(last.Data), "read from the hash list card.sha256, SHA-256 "+listSum) {
+		t.Errorf("the refusal recorded: %s %s", last.Type, last.Data)
+	}
+}

@@ -419,6 +419,24 @@ type AcquisitionHashes struct {
 	SHA256 string `json:"sha256,omitempty"`
 	SHA1   string `json:"sha1,omitempty"`
 	MD5    string `json:"md5,omitempty"`
+	// List is the hash list the hashes were read from (custos deposit
+	// --expect-from), as the depositor stated it; absent when they were
+	// given one by one, and in deposits before 2026-12-07.
+	List *AcquisitionList `json:"list,omitempty"`
+}
+
+// AcquisitionList names the hash list (a sha256sum, sha1sum or md5sum
+// file: the acquisition tool's record) an item's acquisition hashes were
+// read from, so that whoever holds the list can tell it is the one: its
+// base name and the SHA-256 of its bytes as the depositor read them. The
+// vault never sees the list; both are the depositor's word.
+type AcquisitionList struct {
+	// Name is the list's file name, without its folder, escaped as item
+	// names are (EscapeName); at most 255 bytes unescaped; "" for a list
+	// that was not a file (read through a pipe).
+	Name string `json:"name"`
+	// SHA256 is the SHA-256 (lowercase hex) of the list's bytes.
+	SHA256 string `json:"sha256"`
 }
 
 // ItemAccessed is written, and durable, before any plaintext leaves.

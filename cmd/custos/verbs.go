@@ -102,6 +102,8 @@ type upload struct {
 	path   string
 	name   string
 	expect api.Hashes
+	// list names the --expect-from file expect was read from.
+	list *vault.AcquisitionList
 	// inFolder: found by walking a folder given, so checked against what
 	// the case already holds (a deposit resumed).
 	inFolder bool
@@ -621,6 +623,14 @@ func assignExpected(ups []upload, flags api.Hashes, from string) ([]skipped, err
 	if err != nil {
 		return nil, inputErr("--expect-from", fmt.Errorf("%w (nothing was deposited)", err))
 	}
+	// The list is named in custody by its file name and the SHA-256 of
+	// the bytes read, not by where it lies on this machine; a list read
+	// through a pipe (<(...)) has no name worth recording.
+	digest := sha256.Sum256(b)
+	list := &vault.AcquisitionList{SHA256: hex.EncodeToString(digest[:])}
+	if fi, err := os.Stat(from); err == nil && fi.Mode().IsRegular() {
+		list.Name = vault.EscapeName([]byte(filepath.Base(from)))
+	}
 	sums := map[string]api.Hashes{}
 	for n, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
 		// A name's own trailing spaces are the name's.
@@ -678,7 +688,7 @@ func assignExpected(ups []upload, flags api.Hashes, from string) ([]skipped, err
 		if !ok {
 			return nil, inputErr("--expect-from", fmt.Errorf("%s has no hash for %s: nothing was deposited", from, describe(ups[i])))
 		}
-		ups[i].expect = h
+		ups[i].expect, ups[i].list = h, list
 	}
 	var missing []skipped
 	for name := range sums {
@@ -878,6 +888,10 @@ func depositOne(ctx context.Context, c *client, stderr io.Writer, caseID string,
 		if v != "" {
 			q.Set(k, v)
 		}
+	}
+	if u.list != nil {
+		q.Set("expect_list", u.list.Name)
+		q.Set("expect_list_sha256", u.list.SHA256)
 	}
 	hr := &hashingReader{r: r, h: sha256.New(), bar: bar}
 	req, err := http.NewRequestWithContext(ctx, "POST", c.url("/v1/cases/"+url.PathEscape(caseID)+"/items", q), hr)

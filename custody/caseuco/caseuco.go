@@ -282,6 +282,8 @@ func (x *exporter) graph() ([]any, error) {
 			{"acquisition SHA256", it.Acquisition.SHA256},
 			{"acquisition SHA1", it.Acquisition.SHA1},
 			{"acquisition MD5", it.Acquisition.MD5},
+			{"acquisition hash list", it.AcquisitionList.Name},
+			{"acquisition hash list SHA256", it.AcquisitionList.SHA256},
 			{"source", it.Source},
 			{"note", it.Note},
 		} {

@@ -92,6 +92,7 @@ func TestEveryEventOfEveryItemIsInTheText(t *testing.T) {
 		"Legal hold on", "Export approval required: every package needs a custodian's approval", "Retention 10y", "Destroyed no",
 		"pk_11aa", "defence.lee (defence)", "pk_22bb", "it_01, it_02", "no signed receipt as of the checkpoint of",
 		"matched at deposit", "Acquisition hash none given",
+		"Read from the hash list “phone.sha256”, SHA-256 " + fmt.Sprintf("%064x", 0xd8) + ", as the depositor stated it",
 		"Name of the person certifying", "Signature", "Date", "Place",
 	} {
 		if !strings.Contains(text, norm(want)) {

@@ -254,6 +254,13 @@ func (rep *report) items() {
 					rows = append(rows, kvRow{"Acquisition " + h[0], []span{{shown(h[1]), stHash}, {" (matched at deposit)", stValue}}})
 				}
 			}
+			if l := it.AcquisitionList; l != (custody.HashList{}) {
+				what := "the hash list " + custody.QuotedName(l.Name) + ", SHA-256 "
+				if l.Name == "" {
+					what = "a hash list without a name (read through a pipe), SHA-256 "
+				}
+				rows = append(rows, kvRow{"Read from", []span{{what, stValue}, {shown(l.SHA256), stHash}, {", as the depositor stated it", stValue}}})
+			}
 		} else {
 			rows = append(rows, kvRow{"Acquisition hash", val("none given at deposit (optional: the hashes above are the vault's own)")})
 		}

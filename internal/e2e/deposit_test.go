@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -76,6 +77,21 @@ func TestDepositAsEvidenceArrives(t *testing.T) {
 	s.ok("investigator", work, "case", "open", "F-LIST", "--title", "listed")
 	if r := s.ok("investigator", work, "deposit", "--case", "F-LIST", "--expect-from", "listed.sha256", dump, "--json"); len(r.json(t)["items"].([]any)) != 7 {
 		t.Fatalf("deposit with sha256sum's list: %s", r.stdout)
+	}
+	// Each item's acquisition hashes name the list they were read from:
+	// its file name and the SHA-256 of its bytes, nothing of the folder
+	// it lay in on the examiner's machine.
+	listBytes, _ := os.ReadFile(filepath.Join(work, "listed.sha256"))
+	listSum := sha256.Sum256(listBytes)
+	wantList := acquisitionList{Name: "listed.sha256", SHA256: hex.EncodeToString(listSum[:])}
+	if got := depositedLists(t, s, "F-LIST"); len(got) != 7 || got[0] != wantList || got[6] != wantList {
+		t.Fatalf("the lists recorded for F-LIST's items: %+v, want 7 of %+v", got, wantList)
+	}
+	if rep := s.ok("custodian", work, "report", "--case", "F-LIST", "-o", filepath.Join(work, "F-LIST.txt")); rep.code != 0 {
+		t.Fatal(rep.stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(work, "F-LIST.txt")); !strings.Contains(string(b), "Read from") || !strings.Contains(string(b), "the hash list “listed.sha256”, SHA-256 "+wantList.SHA256) {
+		t.Errorf("the custody report does not say which list the acquisition hashes came from:\n%s", b)
 	}
 
 	// Standard input under --name.
@@ -310,6 +326,28 @@ func TestDepositEachExhibitWhole(t *testing.T) {
 	if sk := out["skipped"].([]any); len(sk) != 1 || !strings.Contains(sk[0].(map[string]any)["path"].(string), "gone.jpg") || sk[0].(map[string]any)["left_behind"] != true {
 		t.Errorf("skipped: %v", out["skipped"])
 	}
+	// The refusal names the list whose hash did not hold.
+	cardList, _ := os.ReadFile(filepath.Join(work, "card.sha256"))
+	cardSum := sha256.Sum256(cardList)
+	named := false
+	for _, ev := range logEvents(t, s) {
+		named = named || ev.Type == "access.refused" && strings.Contains(string(ev.Data), "b.jpg") && strings.Contains(string(ev.Data), "card.sha256, SHA-256 "+hex.EncodeToString(cardSum[:]))
+	}
+	if !named {
+		t.Error("the refusal of b.jpg does not name the list card.sha256 and its SHA-256")
+	}
+	// A list read through a pipe has no name worth recording: its
+	// SHA-256 alone is.
+	os.WriteFile(filepath.Join(work, "card", "e.jpg"), []byte("content of e.jpg"), 0o644)
+	eSum := sha256.Sum256([]byte("content of e.jpg"))
+	piped := hex.EncodeToString(eSum[:]) + "  e.jpg\n"
+	pipedSum := sha256.Sum256([]byte(piped))
+	if r := s.run("investigator", work, "/bin/sh", "-c", "printf '%s' \""+piped+"\" | "+filepath.Join(binDir, "custos")+" deposit --case F-10 --expect-from /dev/stdin card/e.jpg"); r.code != 0 {
+		t.Fatalf("a list through a pipe: exit %d\n%s", r.code, r.stderr)
+	}
+	if got := depositedLists(t, s, "F-10"); len(got) == 0 || got[len(got)-1] != (acquisitionList{SHA256: hex.EncodeToString(pipedSum[:])}) {
+		t.Errorf("the lists recorded for F-10's items: %+v, want the piped list's SHA-256 without a name last", got)
+	}
 
 	// A run resumed with an acquisition list checks what it would skip
 	// against it: a file deposited before without a list, whose content
@@ -327,6 +365,34 @@ func TestDepositEachExhibitWhole(t *testing.T) {
 	if out := r.json(t); len(out["already"].([]any)) != 1 || len(out["refused"].([]any)) != 1 {
 		t.Fatalf("a resumed run whose list contradicts a file: %v", out)
 	}
+}
+
+// acquisitionList is item.deposited's data.acquisition.list.
+type acquisitionList struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+}
+
+// depositedLists returns the acquisition lists the item.deposited
+// events of a case record, in log order (zero where none).
+func depositedLists(t *testing.T, s *server, caseID string) []acquisitionList {
+	t.Helper()
+	var out []acquisitionList
+	for _, ev := range logEvents(t, s) {
+		if ev.Type != "item.deposited" || ev.Case != caseID {
+			continue
+		}
+		var d struct {
+			Acquisition struct {
+				List acquisitionList `json:"list"`
+			} `json:"acquisition"`
+		}
+		if err := json.Unmarshal(ev.Data, &d); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, d.Acquisition.List)
+	}
+	return out
 }
 
 // TestGetChecksItsOutputFirst: a copy that could never be written is not

@@ -23,6 +23,7 @@ func (h *Handler) deposit(w http.ResponseWriter, r *http.Request, who vault.Prin
 		Body:         r.Body,
 		ClientSHA256: func() string { return r.Trailer.Get(HeaderContentSHA256) },
 		Expect:       vault.Hashes{SHA256: q.Get("expect_sha256"), MD5: q.Get("expect_md5"), SHA1: q.Get("expect_sha1")},
+		ExpectList:   expectList(q.Get("expect_list"), q.Get("expect_list_sha256")),
 	})
 	if err != nil && r.Context().Err() != nil {
 		// The depositor went away (Ctrl-C, a lost connection): nothing
@@ -35,6 +36,16 @@ func (h *Handler) deposit(w http.ResponseWriter, r *http.Request, who vault.Prin
 	}
 	writeJSON(w, http.StatusCreated, res)
 	return nil
+}
+
+// expectList is the hash list a deposit's expected hashes were read
+// from (expect_list, expect_list_sha256), nil when neither is given;
+// the vault checks both.
+func expectList(name, sum string) *vault.AcquisitionList {
+	if name == "" && sum == "" {
+		return nil
+	}
+	return &vault.AcquisitionList{Name: name, SHA256: sum}
 }
 
 // getItem streams an item's plaintext (GET /v1/items/{item}).
