@@ -13,6 +13,9 @@ type depositOutput struct {
 	// not stored again.
 	Already []already             `json:"already,omitempty"`
 	Items   []api.DepositResponse `json:"items"`
+	// OtherContent lists the files of a folder deposited whose name and
+	// source the case held already with other content: both are kept.
+	OtherContent []otherContent `json:"other_content,omitempty"`
 	// Skipped lists what a folder held that is not a regular file, and
 	// what could not be read (LeftBehind).
 	Skipped []skipped `json:"skipped,omitempty"`
@@ -22,6 +25,14 @@ type depositOutput struct {
 	// SkippedEvent is the deposit.skipped event that records what was
 	// skipped, when anything was.
 	SkippedEvent uint64 `json:"skipped_event,omitempty"`
+}
+
+// otherContent is an item a folder deposit stored (ID, Name) whose name
+// and --source the case held already, as Earlier, with other content.
+type otherContent struct {
+	Earlier []string `json:"earlier"`
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
 }
 
 // getOutput is what get prints once the plaintext is written and

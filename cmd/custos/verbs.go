@@ -234,6 +234,12 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 		skips = append(skips, sk)
 		fmt.Fprintf(stderr, "custos: skipped %s: %s\n", cut(sk.Path, 120), sk.Reason)
 	}
+	earlier := earlierItems{names: map[string]bool{}}
+	for _, u := range uploads {
+		if u.inFolder {
+			earlier.names[u.name] = true
+		}
+	}
 	for n, u := range uploads {
 		if u.inFolder && !*again {
 			var unread *unreadable
@@ -292,6 +298,14 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 			return stop(fmt.Errorf("%w; %s", err, hint))
 		}
 		out.Items = append(out.Items, *res)
+		var before []string
+		if u.inFolder && !*again {
+			if before, err = earlier.otherContent(c, *caseID, res.Name, res.SHA256, res.ID, *source); err != nil {
+				fmt.Fprintf(stderr, "custos: %s was deposited; whether the case held its name from this source with other content could not be checked: %v\n", displayName(res.Name), err)
+			} else if len(before) > 0 {
+				out.OtherContent = append(out.OtherContent, otherContent{Earlier: before, ID: res.ID, Name: res.Name})
+			}
+		}
 		if !*asJSON {
 			fmt.Fprintf(stdout, "%s  %s  %s  sha256 %s\n", res.ID, displayName(res.Name), size(res.Size), res.SHA256)
 			for _, m := range res.Matches {
@@ -299,6 +313,9 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 			}
 			if res.Known != "" {
 				fmt.Fprintf(stdout, "    known material, hidden from review: %s\n", res.Known)
+			}
+			if len(before) > 0 {
+				fmt.Fprintf(stdout, "    the case holds %s under this name from this source with other content: both are kept (has the file changed since?)\n", strings.Join(before, ", "))
 			}
 			switch {
 			case res.Again == "":
@@ -331,6 +348,9 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 			summary += fmt.Sprintf(", %d refused", len(out.Refused))
 		}
 		fmt.Fprintln(stdout, summary)
+		if n := len(out.OtherContent); n > 0 {
+			fmt.Fprintf(stdout, "%s of this source the case held under the same name with other content: both are kept: compare them (custos item show ITEM), and write in your examination notes why they differ\n", plural(n, "file"))
+		}
 	} else {
 		fmt.Fprintf(stdout, "%s deposited\n", plural(len(out.Items), "item"))
 	}
@@ -810,6 +830,49 @@ func depositedBefore(c *client, caseID string, u upload, source string) (string,
 		}
 	}
 	return "", nil
+}
+
+// earlierItems is what a folder deposit knows of the items its case held
+// under the names of the folder's files (names), read from the vault
+// once, at the first file stored.
+type earlierItems struct {
+	names  map[string]bool
+	loaded bool
+	byName map[string][]vault.ItemSummary
+}
+
+// otherContent returns the items the case held, before id, under name
+// from source with content other than sum: a file changed since it was
+// deposited (a database the phone wrote to between two extractions), or
+// another file of the same name, which the deposit's answer tells.
+func (e *earlierItems) otherContent(c *client, caseID, name, sum, id, source string) ([]string, error) {
+	if !e.loaded {
+		var out api.ItemsResponse
+		if err := c.call("GET", "/v1/cases/"+url.PathEscape(caseID)+"/items", nil, nil, &out); err != nil {
+			return nil, err
+		}
+		e.byName = map[string][]vault.ItemSummary{}
+		for _, it := range out.Items {
+			if e.names[it.Name] {
+				e.byName[it.Name] = append(e.byName[it.Name], it)
+			}
+		}
+		e.loaded = true
+	}
+	var ids []string
+	for _, it := range e.byName[name] {
+		if it.ID == id || it.SHA256 == sum {
+			continue
+		}
+		var d api.ItemDetailResponse
+		if err := c.call("GET", "/v1/items/"+url.PathEscape(it.ID)+"/details", nil, nil, &d); err != nil {
+			return nil, err
+		}
+		if d.Source == source {
+			ids = append(ids, it.ID)
+		}
+	}
+	return ids, nil
 }
 
 // displayName shows an item name so that look-alikes can be told apart,

@@ -298,6 +298,35 @@ func TestDepositEachExhibitWhole(t *testing.T) {
 		t.Fatalf("the second exhibit again, same source: %v", resumed)
 	}
 
+	// A file of a folder whose name and source the case holds with other
+	// content is deposited as new and told, with the item it differs
+	// from; the same name from another source is that exhibit's, and not
+	// told.
+	os.WriteFile(filepath.Join(work, "phone3", "DCIM", "IMG_0001.jpg"), []byte("the photo, edited since"), 0o644)
+	changed := s.ok("investigator", work, "deposit", "--case", "F-10", "--source", "exhibit JD/3", "phone3", "--json").json(t)
+	var earlierID string
+	for _, it := range strings.Split(second.stdout, "\n") {
+		if f := strings.Fields(it); len(f) > 1 && strings.HasPrefix(f[0], "it_") {
+			earlierID = f[0]
+		}
+	}
+	oc, _ := changed["other_content"].([]any)
+	if len(changed["items"].([]any)) != 1 || len(oc) != 1 {
+		t.Fatalf("a changed file from the same source: %v", changed)
+	}
+	if got := oc[0].(map[string]any); got["name"] != "DCIM/IMG_0001.jpg" || fmt.Sprint(got["earlier"]) != "["+earlierID+"]" {
+		t.Errorf("other_content %v, want DCIM/IMG_0001.jpg differing from %s", got, earlierID)
+	}
+	os.WriteFile(filepath.Join(work, "usb", "DCIM", "IMG_0001.jpg"), []byte("the photo, edited since"), 0o644)
+	os.WriteFile(filepath.Join(work, "usb", "DCIM", "IMG_0002.jpg"), []byte("a new photo"), 0o644)
+	text := s.ok("investigator", work, "deposit", "--case", "F-10", "--source", "exhibit JD/1", "usb")
+	if !strings.Contains(text.stdout, "under this name from this source with other content: both are kept") || !strings.Contains(text.stdout, "1 file of this source the case held under the same name with other content") {
+		t.Errorf("the changed file of the first exhibit is not told:\n%s", text.stdout)
+	}
+	if r := s.ok("investigator", work, "deposit", "--case", "F-10", "--source", "exhibit JD/9", "usb", "--json"); strings.Contains(r.stdout, "other_content") {
+		t.Errorf("files of another source were told as differing from this one's: %s", r.stdout)
+	}
+
 	// An acquisition list with a wrong hash for one file and a file
 	// that is no longer there.
 	card := filepath.Join(work, "card")
