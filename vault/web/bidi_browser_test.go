@@ -32,6 +32,19 @@ const unisolated = `(() => {
   return out;
 })()`
 
+// titleUnisolated is the document's title if it holds text in a
+// right-to-left script outside U+2068 ... U+2069 (a tab or a window's
+// title bar draws " · Custos" beside it), else "".
+const titleUnisolated = `(() => {
+  const rtl = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/g;
+  const t = document.title;
+  for (const m of t.matchAll(rtl)) {
+    const open = t.lastIndexOf('\u2068', m.index), close = t.lastIndexOf('\u2069', m.index);
+    if (open < 0 || close > open) return t;
+  }
+  return '';
+})()`
+
 // drawnAfter reports where b, the first text after a in the text of
 // the first element sel selects that holds a, is drawn against a: the
 // x of b's left edge minus the x of a's right edge (negative: b is
@@ -130,6 +143,9 @@ func TestBrowserValuesKeepTheirPlace(t *testing.T) {
 		run(t, ctx, chromedp.Navigate(bv.url+path))
 		if bad := value(t, ctx, chromedp.Evaluate[[]string](unisolated)); len(bad) > 0 {
 			t.Errorf("%s %s: right-to-left text outside an isolate:\n  %s", person, path, strings.Join(bad, "\n  "))
+		}
+		if bad := value(t, ctx, chromedp.Evaluate[string](titleUnisolated)); bad != "" {
+			t.Errorf("%s %s: the title's right-to-left text is not isolated: %q", person, path, bad)
 		}
 	}
 	bv.signIn(t, ctx, "inv")
