@@ -26,6 +26,12 @@ const (
 	khmerRegular
 	khmerBold
 	tagalogRegular
+	thaiRegular
+	thaiBold
+	laoRegular
+	laoBold
+	myanmarRegular
+	myanmarBold
 	monoRegular
 	numFontFiles
 )
@@ -36,6 +42,12 @@ var fontFileNames = [numFontFiles]string{
 	khmerRegular:   "NotoSansKhmer-Regular.ttf",
 	khmerBold:      "NotoSansKhmer-Bold.ttf",
 	tagalogRegular: "NotoSansTagalog-Regular.ttf",
+	thaiRegular:    "NotoSansThai-Regular.ttf",
+	thaiBold:       "NotoSansThai-Bold.ttf",
+	laoRegular:     "NotoSansLao-Regular.ttf",
+	laoBold:        "NotoSansLao-Bold.ttf",
+	myanmarRegular: "NotoSansMyanmar-Regular.ttf",
+	myanmarBold:    "NotoSansMyanmar-Bold.ttf",
 	monoRegular:    "NotoSansMono-Regular.ttf",
 }
 
@@ -147,6 +159,21 @@ func (fs *faces) forScript(k styleKind, s language.Script) *face {
 		return fs.all[khmerRegular]
 	case language.Tagalog:
 		return fs.all[tagalogRegular]
+	case language.Thai:
+		if k == bold {
+			return fs.all[thaiBold]
+		}
+		return fs.all[thaiRegular]
+	case language.Lao:
+		if k == bold {
+			return fs.all[laoBold]
+		}
+		return fs.all[laoRegular]
+	case language.Myanmar:
+		if k == bold {
+			return fs.all[myanmarBold]
+		}
+		return fs.all[myanmarRegular]
 	}
 	return nil
 }
@@ -154,9 +181,9 @@ func (fs *faces) forScript(k styleKind, s language.Script) *face {
 // fallbacks are the fonts tried, in order, for a character that the
 // style's own fonts lack.
 func (fs *faces) fallbacks(k styleKind) []*face {
-	order := []fontFile{sansRegular, sansBold, khmerRegular, khmerBold, tagalogRegular, monoRegular}
+	order := []fontFile{sansRegular, sansBold, khmerRegular, khmerBold, tagalogRegular, thaiRegular, thaiBold, laoRegular, laoBold, myanmarRegular, myanmarBold, monoRegular}
 	if k == bold {
-		order = []fontFile{sansBold, sansRegular, khmerBold, khmerRegular, tagalogRegular, monoRegular}
+		order = []fontFile{sansBold, sansRegular, khmerBold, khmerRegular, tagalogRegular, thaiBold, thaiRegular, laoBold, laoRegular, myanmarBold, myanmarRegular, monoRegular}
 	}
 	out := make([]*face, len(order))
 	for i, f := range order {

@@ -22,6 +22,9 @@ var ranges = [][2]rune{
 	{0x1780, 0x17ff},   // Khmer
 	{0x19e0, 0x19ff},   // Khmer symbols
 	{0x1700, 0x171f},   // Tagalog
+	{0x0e00, 0x0e7f},   // Thai
+	{0x0e80, 0x0eff},   // Lao
+	{0x1000, 0x109f},   // Myanmar
 	{0x590, 0x6ff},     // Hebrew, Arabic (no font: escaped)
 	{0x200b, 0x200f},   // zero width, marks
 	{0x202a, 0x202e},   // embeddings, overrides

@@ -6,8 +6,9 @@
 // certificate of the items' hashes to sign by hand.
 //
 // Text is shaped with OpenType (github.com/go-text/typesetting), so
-// Khmer is drawn as it is written: subscript consonants under their base,
-// pre-base vowels before it, marks in place. The fonts are embedded
+// Khmer, Thai, Lao and Myanmar are drawn as they are written: subscript
+// consonants under their base, pre-base vowels before it, marks and
+// tones in place. The fonts are embedded
 // (fonts/README.md); each PDF carries a subset of them. Every text that
 // came from an event is passed through custody.Shown, and anything no
 // embedded font can draw is drawn as its \uXXXX escape, so that nothing

@@ -639,3 +639,87 @@ func hexRun(s, hash string, at int) int {
 	}
 	return n
 }
+
+// TestThaiLaoMyanmarAreExtractedExactly: names and purposes written in
+// the scripts of the region's victims and suspects are drawn with their
+// own fonts (a pre-base vowel in Thai and Lao, the medial ra Myanmar
+// draws left of its consonant, stacked marks and tones) and come back
+// from pdftotext exactly as they went in, none as an escape.
+func TestThaiLaoMyanmarAreExtractedExactly(t *testing.T) {
+	const (
+		thai    = "สมชาย ใจดี"
+		bangkok = "กรุงเทพมหานคร"
+		lao     = "ວຽງຈັນ ແຂວງ"
+		myanmar = "မြန်မာ ရန်ကုန်"
+	)
+	r := testRecord(1, 3)
+	r.Case.Title = bangkok + " " + lao
+	r.Items[0].Name = myanmar + ".jpg"
+	r.Items[0].Chain[1].Actor = custody.Person{Name: thai, Role: "hotline analyst"}
+	r.Items[0].Chain[1].Purpose = "ตรวจสอบรูปภาพ " + myanmar
+	out := renderTest(t, r)
+	for _, raw := range []bool{false, true} {
+		text := norm(strings.Join(pdfText(t, out.pdf, raw), " "))
+		for _, want := range []string{"Case title " + bangkok + " " + lao, "Name " + myanmar + ".jpg"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("raw=%v: text lacks %q", raw, want)
+			}
+		}
+		if strings.Contains(text, `\u0e`) || strings.Contains(text, `\u10`) {
+			t.Errorf("raw=%v: a Thai, Lao or Myanmar character is drawn as an escape", raw)
+		}
+		if !raw {
+			continue
+		}
+		for _, want := range []string{thai + " (hotline analyst)", "ตรวจสอบรูปภาพ " + myanmar} {
+			if !strings.Contains(text, want) {
+				t.Errorf("raw=%v: text lacks %q", raw, want)
+			}
+		}
+	}
+	checkInside(t, out)
+	files := toPNG(t, out.pdf, "thai-lao-myanmar")
+	checkBlankMargins(t, files)
+}
+
+// TestShapingThaiLaoMyanmar: each script goes to its own font, in the
+// style's weight, and the shaper reorders what the script draws before
+// the character it follows in the text (Myanmar's medial ra).
+func TestShapingThaiLaoMyanmar(t *testing.T) {
+	fs, err := newFaces(pdf.New(pdf.Info{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := newShaper(fs)
+	for _, c := range []struct {
+		word          string
+		regular, bold fontFile
+	}{
+		{"ใจดี", thaiRegular, thaiBold},
+		{"ແຂວງ", laoRegular, laoBold},
+		{"မြန်မာ", myanmarRegular, myanmarBold},
+	} {
+		for _, k := range []struct {
+			st   styleKind
+			want fontFile
+		}{{regular, c.regular}, {bold, c.bold}} {
+			cs := sh.word(k.st, c.word)
+			var got strings.Builder
+			for _, cl := range cs {
+				got.WriteString(cl.text)
+				if cl.face.file != k.want {
+					t.Errorf("%s: a cluster %q in %s, want %s", c.word, cl.text, fontFileNames[cl.face.file], fontFileNames[k.want])
+				}
+			}
+			if got.String() != c.word {
+				t.Errorf("%s: clusters hold %q", c.word, got.String())
+			}
+		}
+	}
+	// မြ: the medial ra (U+103C) is drawn first, around its consonant.
+	cs := sh.word(regular, "မြ")
+	ra, _ := fs.all[myanmarRegular].ot.NominalGlyph('\u103c')
+	if len(cs) != 1 || len(cs[0].glyphs) < 2 || cs[0].glyphs[0].ID != uint16(ra) {
+		t.Errorf("မြ not reordered: %+v", cs)
+	}
+}

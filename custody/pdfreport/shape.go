@@ -158,7 +158,7 @@ func (s *shaper) display(k styleKind, text string) []dispRune {
 
 // choose picks the font for r: a character common to scripts
 // (punctuation, digits) or a combining mark stays in the font before it
-// where that font has it; a Khmer or Tagalog character goes to its
+// where that font has it; a Khmer, Tagalog, Thai, Lao or Myanmar character goes to its
 // script's font; anything else to the style's primary font; failing
 // those, to the first font that has it. nil: no font has it.
 func (s *shaper) choose(k styleKind, r rune, prev *face) *face {
@@ -196,6 +196,12 @@ func (s *shaper) shapeRun(f *face, text []rune, start, end int) []cluster {
 		lang = language.NewLanguage("km")
 	case language.Tagalog:
 		lang = language.NewLanguage("tl")
+	case language.Thai:
+		lang = language.NewLanguage("th")
+	case language.Lao:
+		lang = language.NewLanguage("lo")
+	case language.Myanmar:
+		lang = language.NewLanguage("my")
 	}
 	out := s.hb.Shape(shaping.Input{
 		Text:      text,
