@@ -51,9 +51,9 @@ func describe(x *decoded) {
 		add("%s, sha256 %s", Bytes(d.Size), Shown(d.SHA256))
 		if d.Acquisition.SHA256 != "" || d.Acquisition.SHA1 != "" || d.Acquisition.MD5 != "" {
 			if l := d.Acquisition.List; l.Name != "" {
-				add("matched the acquisition hash given, from the hash list %s", QuotedName(shortenedName(l.Name)))
+				add("matched the acquisition hash given, from the hash list %s (SHA-256 %s)", QuotedName(shortenedName(l.Name)), Shown(l.SHA256))
 			} else if l.SHA256 != "" {
-				add("matched the acquisition hash given, from a hash list without a name")
+				add("matched the acquisition hash given, from a hash list without a name (SHA-256 %s)", Shown(l.SHA256))
 			} else {
 				add("matched the acquisition hash given")
 			}

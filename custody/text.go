@@ -206,7 +206,7 @@ func listText(l HashList) string {
 		return ""
 	}
 	if l.Name == "" {
-		return fmt.Sprintf("a hash list without a name (read through a pipe), SHA-256 %s, as the depositor stated it", Shown(l.SHA256))
+		return fmt.Sprintf("a hash list without a name, SHA-256 %s, as the depositor stated it", Shown(l.SHA256))
 	}
 	return fmt.Sprintf("the hash list %s, SHA-256 %s, as the depositor stated it", QuotedName(l.Name), Shown(l.SHA256))
 }

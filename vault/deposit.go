@@ -483,12 +483,13 @@ func checkAcquisitionList(l *AcquisitionList, expect Hashes) error {
 }
 
 // listWords names a hash list in a sentence: its name, if it has one,
-// and its SHA-256.
+// in quotation marks (any inside written \u201c or \u201d, so that a
+// name cannot close them and state another SHA-256), and its SHA-256.
 func listWords(l *AcquisitionList) string {
 	if l.Name == "" {
-		return "with SHA-256 " + strings.ToLower(l.SHA256)
+		return "without a name, SHA-256 " + strings.ToLower(l.SHA256)
 	}
-	return l.Name + ", SHA-256 " + strings.ToLower(l.SHA256)
+	return "“" + strings.NewReplacer("“", `\u201c`, "”", `\u201d`).Replace(l.Name) + "”, SHA-256 " + strings.ToLower(l.SHA256)
 }
 
 // errNotExpected marks content whose hash differs from an expected one.

@@ -180,9 +180,18 @@ func TestAcquisitionListRecorded(t *testing.T) {
 	if !errors.Is(err, ErrBadInput) || !Recorded(err) {
 		t.Fatalf("content that is not its listed hash: %v", err)
 	}
+	// A list's name cannot close its quotes and state another SHA-256.
+	_, err = f.v.Deposit(ctx, f.inv, DepositRequest{Case: "P-1", Name: "f.txt", Body: strings.NewReader("altered again"),
+		Expect: Hashes{SHA256: want}, ExpectList: &AcquisitionList{Name: "a.sum”, SHA-256 " + strings.Repeat("f", 64) + " “x", SHA256: listSum}})
+	if !errors.Is(err, ErrBadInput) || !Recorded(err) {
+		t.Fatalf("content that is not its listed hash: %v", err)
+	}
 	evs := logged(t, f.v)
-	last := evs[len(evs)-1]
-	if last.Type != TypeAccessRefused || !strings.Contains(string(last.Data), "e.txt") || !strings.Contains(string(last.Data), "read from the hash list card.sha256, SHA-256 "+listSum) {
+	if d := string(evs[len(evs)-1].Data); !strings.Contains(d, `“a.sum\\u201d, SHA-256 `+strings.Repeat("f", 64)+` \\u201cx”, SHA-256 `+listSum) {
+		t.Errorf("the refusal of a list with quotation marks in its name: %s", d)
+	}
+	last := evs[len(evs)-2]
+	if last.Type != TypeAccessRefused || !strings.Contains(string(last.Data), "e.txt") || !strings.Contains(string(last.Data), "read from the hash list “card.sha256”, SHA-256 "+listSum) {
 		t.Errorf("the refusal recorded: %s %s", last.Type, last.Data)
 	}
 }

@@ -16,6 +16,9 @@ type depositOutput struct {
 	// OtherContent lists the files of a folder deposited whose name and
 	// source the case held already with other content: both are kept.
 	OtherContent []otherContent `json:"other_content,omitempty"`
+	// OtherContentUnchecked lists the items stored for which that could
+	// not be checked (the vault did not answer).
+	OtherContentUnchecked []string `json:"other_content_unchecked,omitempty"`
 	// Skipped lists what a folder held that is not a regular file, and
 	// what could not be read (LeftBehind).
 	Skipped []skipped `json:"skipped,omitempty"`

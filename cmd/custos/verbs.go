@@ -234,16 +234,18 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 		skips = append(skips, sk)
 		fmt.Fprintf(stderr, "custos: skipped %s: %s\n", cut(sk.Path, 120), sk.Reason)
 	}
-	earlier := earlierItems{names: map[string]bool{}}
+	earlier := earlierItems{names: map[string]bool{}, source: map[string]string{}}
 	for _, u := range uploads {
-		if u.inFolder {
-			earlier.names[u.name] = true
-		}
+		earlier.names[u.name] = true
 	}
+	// storedNow: the items this run stored, which a file of it is never
+	// skipped for: two folders given may hold the same name and content
+	// (DCIM/IMG_0001.jpg on two cards), each a file of the media.
+	storedNow := map[string]bool{}
 	for n, u := range uploads {
 		if u.inFolder && !*again {
 			var unread *unreadable
-			if id, err := depositedBefore(c, *caseID, u, *source); errors.As(err, &unread) {
+			if id, err := depositedBefore(c, *caseID, u, *source, storedNow); errors.As(err, &unread) {
 				leaveBehind(u, unread)
 				continue
 			} else if err != nil {
@@ -298,13 +300,13 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 			return stop(fmt.Errorf("%w; %s", err, hint))
 		}
 		out.Items = append(out.Items, *res)
-		var before []string
-		if u.inFolder && !*again {
-			if before, err = earlier.otherContent(c, *caseID, res.Name, res.SHA256, res.ID, *source); err != nil {
-				fmt.Fprintf(stderr, "custos: %s was deposited; whether the case held its name from this source with other content could not be checked: %v\n", displayName(res.Name), err)
-			} else if len(before) > 0 {
-				out.OtherContent = append(out.OtherContent, otherContent{Earlier: before, ID: res.ID, Name: res.Name})
-			}
+		storedNow[res.ID] = true
+		before, err := earlier.otherContent(c, *caseID, res, *source)
+		if err != nil {
+			out.OtherContentUnchecked = append(out.OtherContentUnchecked, res.ID)
+			fmt.Fprintf(stderr, "custos: %s was deposited as %s; whether the case holds its name from this source with other content could not be checked (other_content_unchecked): %v\n", displayName(res.Name), res.ID, err)
+		} else if len(before) > 0 {
+			out.OtherContent = append(out.OtherContent, otherContent{Earlier: before, ID: res.ID, Name: res.Name})
 		}
 		if !*asJSON {
 			fmt.Fprintf(stdout, "%s  %s  %s  sha256 %s\n", res.ID, displayName(res.Name), size(res.Size), res.SHA256)
@@ -319,6 +321,8 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 			}
 			switch {
 			case res.Again == "":
+			case storedNow[res.Again]:
+				fmt.Fprintf(stdout, "    the same name and content as %s, which this deposit stored from another file given: deposited as its own\n", res.Again)
 			case u.inFolder && !*again:
 				fmt.Fprintf(stdout, "    the case holds %s with the same name and content from another source: deposited again for this one\n", res.Again)
 			case u.inFolder:
@@ -643,14 +647,8 @@ func assignExpected(ups []upload, flags api.Hashes, from string) ([]skipped, err
 	if err != nil {
 		return nil, inputErr("--expect-from", fmt.Errorf("%w (nothing was deposited)", err))
 	}
-	// The list is named in custody by its file name and the SHA-256 of
-	// the bytes read, not by where it lies on this machine; a list read
-	// through a pipe (<(...)) has no name worth recording.
-	digest := sha256.Sum256(b)
-	list := &vault.AcquisitionList{SHA256: hex.EncodeToString(digest[:])}
-	if fi, err := os.Stat(from); err == nil && fi.Mode().IsRegular() {
-		list.Name = vault.EscapeName([]byte(filepath.Base(from)))
-	}
+	list := hashList(from, b)
+	listFile, _ := os.Stat(from)
 	sums := map[string]api.Hashes{}
 	for n, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
 		// A name's own trailing spaces are the name's.
@@ -706,6 +704,12 @@ func assignExpected(ups []upload, flags api.Hashes, from string) ([]skipped, err
 			}
 		}
 		if !ok {
+			if fi, err := os.Stat(ups[i].path); err == nil && listFile != nil && os.SameFile(fi, listFile) {
+				// The list itself, in the folder it lists: deposited
+				// as a file of it, its SHA-256 then the one each
+				// item's acquisition hashes name.
+				continue
+			}
 			return nil, inputErr("--expect-from", fmt.Errorf("%s has no hash for %s: nothing was deposited", from, describe(ups[i])))
 		}
 		ups[i].expect, ups[i].list = h, list
@@ -722,13 +726,39 @@ func assignExpected(ups []upload, flags api.Hashes, from string) ([]skipped, err
 			if _, err := os.Lstat(f.at(name)); errors.Is(err, iofs.ErrNotExist) {
 				// Not there at all (what is there but was not deposited,
 				// a link or an unreadable folder, is reported as such).
-				missing = append(missing, skipped{Path: shownPath(f.at(name)), Reason: "listed in " + filepath.Base(from) + " (acquired) but not in the folder", LeftBehind: true, name: caseName(f.root, f.at(name))})
+				missing = append(missing, skipped{Path: shownPath(f.at(name)), Reason: "listed in " + listWords(list) + " (acquired) but not in the folder", LeftBehind: true, name: caseName(f.root, f.at(name))})
 			}
 			break
 		}
 	}
 	slices.SortFunc(missing, func(a, b skipped) int { return strings.Compare(a.Path, b.Path) })
 	return missing, nil
+}
+
+// hashList names the --expect-from file from, whose bytes are b, for
+// the custody log: by the name of the file it is (a link's target, the
+// file /dev/stdin stands for), never by where it lies on this machine,
+// and by the SHA-256 of b. A list that is no file (a pipe: <(...)) has
+// no name.
+func hashList(from string, b []byte) *vault.AcquisitionList {
+	digest := sha256.Sum256(b)
+	list := &vault.AcquisitionList{SHA256: hex.EncodeToString(digest[:])}
+	real, err := filepath.EvalSymlinks(from)
+	if err != nil {
+		return list
+	}
+	if fi, err := os.Stat(real); err == nil && fi.Mode().IsRegular() && !strings.HasPrefix(real, "/proc/") && !strings.HasPrefix(real, "/dev/") {
+		list.Name = vault.EscapeName([]byte(filepath.Base(real)))
+	}
+	return list
+}
+
+// listWords names a hash list in a sentence.
+func listWords(l *vault.AcquisitionList) string {
+	if l.Name == "" {
+		return "the hash list without a name"
+	}
+	return "the hash list “" + l.Name + "”"
 }
 
 // listedUnder is, for a file of a folder given that a sums file lists
@@ -790,8 +820,9 @@ func isDigest(s, flag string) bool {
 
 // depositedBefore hashes a file and asks the vault whether the case has
 // an item of the same name, SHA-256 and source (--source, "" for none);
-// it returns that item's id. A file that cannot be read is *unreadable.
-func depositedBefore(c *client, caseID string, u upload, source string) (string, error) {
+// it returns that item's id, never one of storedNow (stored by this
+// run). A file that cannot be read is *unreadable.
+func depositedBefore(c *client, caseID string, u upload, source string, storedNow map[string]bool) (string, error) {
 	sums, err := fileHashes(u.path, u.expect.MD5 != "", u.expect.SHA1 != "")
 	if err != nil {
 		return "", &unreadable{err}
@@ -815,7 +846,7 @@ func depositedBefore(c *client, caseID string, u upload, source string) (string,
 		return "", err
 	}
 	for _, it := range out.Items {
-		if it.Name != u.name {
+		if it.Name != u.name || storedNow[it.ID] {
 			continue
 		}
 		// The same name and content from another source (a second
@@ -832,20 +863,24 @@ func depositedBefore(c *client, caseID string, u upload, source string) (string,
 	return "", nil
 }
 
-// earlierItems is what a folder deposit knows of the items its case held
-// under the names of the folder's files (names), read from the vault
-// once, at the first file stored.
+// earlierItems is what a deposit knows of the items its case holds under
+// the names of its files (names): read from the vault once, at the
+// first file stored, then kept up to date with the files the run stores
+// (byName); the sources of the items looked at (source).
 type earlierItems struct {
 	names  map[string]bool
 	loaded bool
 	byName map[string][]vault.ItemSummary
+	source map[string]string
 }
 
-// otherContent returns the items the case held, before id, under name
-// from source with content other than sum: a file changed since it was
-// deposited (a database the phone wrote to between two extractions), or
-// another file of the same name, which the deposit's answer tells.
-func (e *earlierItems) otherContent(c *client, caseID, name, sum, id, source string) ([]string, error) {
+// otherContent returns the items the case holds, besides res (just
+// stored from source), under res's name from source with other content:
+// a file changed since it was deposited (a database the phone wrote to
+// between two extractions), or another file of the same name (two
+// folders given, each with DCIM/IMG_0001.jpg), which the deposit's
+// answer tells.
+func (e *earlierItems) otherContent(c *client, caseID string, res *api.DepositResponse, source string) ([]string, error) {
 	if !e.loaded {
 		var out api.ItemsResponse
 		if err := c.call("GET", "/v1/cases/"+url.PathEscape(caseID)+"/items", nil, nil, &out); err != nil {
@@ -853,25 +888,32 @@ func (e *earlierItems) otherContent(c *client, caseID, name, sum, id, source str
 		}
 		e.byName = map[string][]vault.ItemSummary{}
 		for _, it := range out.Items {
-			if e.names[it.Name] {
+			if e.names[it.Name] && it.ID != res.ID {
 				e.byName[it.Name] = append(e.byName[it.Name], it)
 			}
 		}
 		e.loaded = true
 	}
 	var ids []string
-	for _, it := range e.byName[name] {
-		if it.ID == id || it.SHA256 == sum {
+	for _, it := range e.byName[res.Name] {
+		if it.SHA256 == res.SHA256 {
 			continue
 		}
-		var d api.ItemDetailResponse
-		if err := c.call("GET", "/v1/items/"+url.PathEscape(it.ID)+"/details", nil, nil, &d); err != nil {
-			return nil, err
+		from, ok := e.source[it.ID]
+		if !ok {
+			var d api.ItemDetailResponse
+			if err := c.call("GET", "/v1/items/"+url.PathEscape(it.ID)+"/details", nil, nil, &d); err != nil {
+				return nil, err
+			}
+			from = d.Source
+			e.source[it.ID] = from
 		}
-		if d.Source == source {
+		if from == source {
 			ids = append(ids, it.ID)
 		}
 	}
+	e.byName[res.Name] = append(e.byName[res.Name], vault.ItemSummary{ID: res.ID, Name: res.Name, SHA256: res.SHA256})
+	e.source[res.ID] = source
 	return ids, nil
 }
 

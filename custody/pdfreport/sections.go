@@ -257,7 +257,7 @@ func (rep *report) items() {
 			if l := it.AcquisitionList; l != (custody.HashList{}) {
 				what := "the hash list " + custody.QuotedName(l.Name) + ", SHA-256 "
 				if l.Name == "" {
-					what = "a hash list without a name (read through a pipe), SHA-256 "
+					what = "a hash list without a name, SHA-256 "
 				}
 				rows = append(rows, kvRow{"Read from", []span{{what, stValue}, {shown(l.SHA256), stHash}, {", as the depositor stated it", stValue}}})
 			}

@@ -326,6 +326,34 @@ func TestDepositEachExhibitWhole(t *testing.T) {
 	if r := s.ok("investigator", work, "deposit", "--case", "F-10", "--source", "exhibit JD/9", "usb", "--json"); strings.Contains(r.stdout, "other_content") {
 		t.Errorf("files of another source were told as differing from this one's: %s", r.stdout)
 	}
+	// Told with --again too, and for a file named on its own.
+	os.WriteFile(filepath.Join(work, "usb", "DCIM", "IMG_0001.jpg"), []byte("edited a second time"), 0o644)
+	if r := s.ok("investigator", work, "deposit", "--case", "F-10", "--source", "exhibit JD/1", "--again", "usb", "--json"); !strings.Contains(r.stdout, `"other_content"`) {
+		t.Errorf("--again: %s", r.stdout)
+	}
+	notes := filepath.Join(work, "usb", "notes.txt")
+	os.WriteFile(notes, []byte("notes"), 0o644)
+	s.ok("investigator", work, "deposit", "--case", "F-10", "--source", "exhibit JD/1", notes)
+	os.WriteFile(notes, []byte("notes, edited"), 0o644)
+	if r := s.ok("investigator", work, "deposit", "--case", "F-10", "--source", "exhibit JD/1", notes, "--json"); !strings.Contains(r.stdout, `"other_content"`) {
+		t.Errorf("a file named on its own: %s", r.stdout)
+	}
+
+	// Two folders of one run, each holding a file of the same name: the
+	// same content is deposited twice (each a file of the media), other
+	// content is told.
+	for _, card := range []string{"cardA", "cardB"} {
+		os.MkdirAll(filepath.Join(work, card, "DCIM"), 0o755)
+		os.WriteFile(filepath.Join(work, card, "DCIM", "same.jpg"), []byte("one photo on both cards"), 0o644)
+		os.WriteFile(filepath.Join(work, card, "DCIM", "differs.jpg"), []byte("the photo of "+card), 0o644)
+	}
+	two := s.ok("investigator", work, "deposit", "--case", "F-10", "--source", "reader JD/7", "cardA", "cardB", "--json").json(t)
+	if n := len(two["items"].([]any)); n != 4 || two["already"] != nil {
+		t.Errorf("two cards in one run: %d items deposited, already %v; want all 4", n, two["already"])
+	}
+	if oc, _ := two["other_content"].([]any); len(oc) != 1 || oc[0].(map[string]any)["name"] != "DCIM/differs.jpg" {
+		t.Errorf("two cards in one run: other_content %v, want DCIM/differs.jpg", two["other_content"])
+	}
 
 	// An acquisition list with a wrong hash for one file and a file
 	// that is no longer there.
@@ -360,7 +388,7 @@ func TestDepositEachExhibitWhole(t *testing.T) {
 	cardSum := sha256.Sum256(cardList)
 	named := false
 	for _, ev := range logEvents(t, s) {
-		named = named || ev.Type == "access.refused" && strings.Contains(string(ev.Data), "b.jpg") && strings.Contains(string(ev.Data), "card.sha256, SHA-256 "+hex.EncodeToString(cardSum[:]))
+		named = named || ev.Type == "access.refused" && strings.Contains(string(ev.Data), "b.jpg") && strings.Contains(string(ev.Data), `“card.sha256”, SHA-256 `+hex.EncodeToString(cardSum[:]))
 	}
 	if !named {
 		t.Error("the refusal of b.jpg does not name the list card.sha256 and its SHA-256")
@@ -376,6 +404,47 @@ func TestDepositEachExhibitWhole(t *testing.T) {
 	}
 	if got := depositedLists(t, s, "F-10"); len(got) == 0 || got[len(got)-1] != (acquisitionList{SHA256: hex.EncodeToString(pipedSum[:])}) {
 		t.Errorf("the lists recorded for F-10's items: %+v, want the piped list's SHA-256 without a name last", got)
+	}
+	// A list is named as the file it is: /dev/stdin redirected from a
+	// file, and a link, give the file's own name; a list inside the
+	// folder it lists is deposited with it, its SHA-256 the one recorded.
+	os.WriteFile(filepath.Join(work, "card", "f.jpg"), []byte("content of f.jpg"), 0o644)
+	os.WriteFile(filepath.Join(work, "card", "g.jpg"), []byte("content of g.jpg"), 0o644)
+	fSum, gSum := sha256.Sum256([]byte("content of f.jpg")), sha256.Sum256([]byte("content of g.jpg"))
+	os.WriteFile(filepath.Join(work, "real.sha256"), []byte(hex.EncodeToString(fSum[:])+"  card/f.jpg\n"), 0o644)
+	realSum := sha256.Sum256([]byte(hex.EncodeToString(fSum[:]) + "  card/f.jpg\n"))
+	if r := s.run("investigator", work, "/bin/sh", "-c", filepath.Join(binDir, "custos")+" deposit --case F-10 --expect-from /dev/stdin card/f.jpg < real.sha256"); r.code != 0 {
+		t.Fatalf("a list on standard input: exit %d\n%s", r.code, r.stderr)
+	}
+	os.Symlink("real.sha256", filepath.Join(work, "innocent.sha256"))
+	s.ok("investigator", work, "deposit", "--case", "F-10", "--again", "--expect-from", "innocent.sha256", "card/f.jpg")
+	if got := depositedLists(t, s, "F-10"); len(got) < 2 || got[len(got)-2].Name != "real.sha256" || got[len(got)-1].Name != "real.sha256" || got[len(got)-1].SHA256 != hex.EncodeToString(realSum[:]) {
+		t.Errorf("lists named through /dev/stdin and a link: %+v, want real.sha256 twice", got[max(0, len(got)-2):])
+	}
+	inside := filepath.Join(work, "exhibit")
+	os.MkdirAll(inside, 0o755)
+	os.WriteFile(filepath.Join(inside, "g.jpg"), []byte("content of g.jpg"), 0o644)
+	os.WriteFile(filepath.Join(inside, "SHA256SUMS"), []byte(hex.EncodeToString(gSum[:])+"  g.jpg\n"), 0o644)
+	got := s.ok("investigator", work, "deposit", "--case", "F-10", "--source", "exhibit JD/4", "--expect-from", "exhibit/SHA256SUMS", "exhibit", "--json").json(t)
+	var listItem string
+	for _, it := range got["items"].([]any) {
+		if it.(map[string]any)["name"] == "SHA256SUMS" {
+			listItem = it.(map[string]any)["sha256"].(string)
+		}
+	}
+	if lists := depositedLists(t, s, "F-10"); listItem == "" || len(got["items"].([]any)) != 2 || lists[len(lists)-1].SHA256 != listItem && lists[len(lists)-2].SHA256 != listItem {
+		t.Errorf("a list inside its folder: %v; lists %+v", got, lists)
+	}
+	// A file the list names that is not there is stated left behind
+	// with the list's name escaped as names are: the statement is
+	// recorded.
+	odd := "miss\u202e\nlist.sum"
+	os.WriteFile(filepath.Join(work, odd), []byte(hex.EncodeToString(gSum[:])+"  g.jpg\n"+strings.Repeat("1", 64)+"  gone.jpg\n"), 0o644)
+	os.MkdirAll(filepath.Join(work, "exhibit5"), 0o755)
+	os.WriteFile(filepath.Join(work, "exhibit5", "g.jpg"), []byte("content of g.jpg"), 0o644)
+	r = s.run("investigator", work, "custos", "deposit", "--case", "F-10", "--source", "exhibit JD/5", "--expect-from", odd, "exhibit5", "--json")
+	if r.code != 1 || r.json(t)["skipped_event"] == nil || strings.Contains(r.stdout+r.stderr, "\u202e") {
+		t.Errorf("a file missing from a list of an odd name: exit %d, %s\n%s", r.code, r.stdout, r.stderr)
 	}
 
 	// A run resumed with an acquisition list checks what it would skip

@@ -132,7 +132,7 @@ func TestRequesterFollowsTheirSealingRequest(t *testing.T) {
 	home.has(t, "the investigator's Start page", "Your requests that ended in the last 7 days: 1, of which not approved: 1.", `href="/app/requests"`)
 	home.lacks(t, "the investigator's Start page", "waiting for a custodian")
 	page := inv.get("/app/requests")
-	page.has(t, "My requests", "<title>\u2068My requests\u2069 · ", asked.Request, `a package of C-1 for pros: “bundle for the "judge"”`,
+	page.has(t, "My requests", "<title>My requests · ", asked.Request, `a package of C-1 for pros: “bundle for the "judge"”`,
 		"Rejected by cust at 20", "Why, as cust gave it: the order is not signed yet", `href="/app/cases/C-1/seal"`)
 	rv.apiCall("inv", "POST", "/v1/packages", api.PackageRequest{Case: "C-1", For: "pros", Purpose: "trial"}, http.StatusAccepted, &asked)
 	var approved api.RequestResponse

@@ -361,7 +361,7 @@ func TestBrowserSignInEachRole(t *testing.T) {
 			if got, want := text(t, ctx, "header .who .role"), "("+p.role+")"; got != want {
 				t.Errorf("start page shows the role %q, want %q", got, want)
 			}
-			if title := value(t, ctx, chromedp.Title()); !strings.HasPrefix(title, "\u2068Start\u2069 · ") {
+			if title := value(t, ctx, chromedp.Title()); !strings.HasPrefix(title, "Start · ") {
 				t.Errorf("title %q", title)
 			}
 			testenv.Screenshot(t, ctx, "start")

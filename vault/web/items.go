@@ -56,7 +56,7 @@ func (h *Handler) itemPage(w http.ResponseWriter, r *http.Request, s *session) e
 	if e, err := h.v.Exposure(r.Context(), s.who, ""); err == nil {
 		d.Exposure = &e
 	}
-	return h.render(w, r, s, http.StatusOK, "item", printable.LookalikeMarks(it.Name), d)
+	return h.renderValueTitle(w, r, s, http.StatusOK, "item", printable.LookalikeMarks(it.Name), d)
 }
 
 // reveal sends an item's plaintext to the person who asked for it with a

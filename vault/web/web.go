@@ -462,7 +462,11 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 
 // view is what every page's template gets.
 type view struct {
-	Title   string
+	Title string
+	// TitleIsValue: Title is a value people wrote (an item's name), which
+	// the document's <title> isolates (U+2068 ... U+2069); the page's own
+	// titles need no marks in bookmarks and history.
+	TitleIsValue bool
 	Who     *vault.Principal
 	Expires time.Time
 	CSRF    string
@@ -511,11 +515,23 @@ func (v *view) Raw(key string) string {
 // render writes a page. Templates run into a buffer first, so that a
 // failing one sends an error page, never half a page.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, code int, name, title string, data any) error {
+	return h.renderView(w, r, s, &view{Title: title, Data: data, Status: code}, name)
+}
+
+// renderValueTitle is render for a page titled by a value people wrote
+// (view.TitleIsValue).
+func (h *Handler) renderValueTitle(w http.ResponseWriter, r *http.Request, s *session, code int, name, title string, data any) error {
+	return h.renderView(w, r, s, &view{Title: title, TitleIsValue: true, Data: data, Status: code}, name)
+}
+
+// renderView writes page name for v (its Title, TitleIsValue, Data and
+// Status set).
+func (h *Handler) renderView(w http.ResponseWriter, r *http.Request, s *session, v *view, name string) error {
 	t, ok := h.pages[name]
 	if !ok {
 		return fmt.Errorf("no page template %q", name)
 	}
-	v := &view{Title: title, Data: data, Status: code, Lang: defaultCatalog, Posted: r.Method == http.MethodPost}
+	v.Lang, v.Posted = defaultCatalog, r.Method == http.MethodPost
 	if s != nil {
 		v.Who, v.CSRF, v.Lang, v.Expires = &s.who, s.csrf, s.lang, s.expires
 		v.Nav = navFor(s.who, r.URL.Path, s.lang)
@@ -529,7 +545,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, cod
 		return err
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
+	w.WriteHeader(v.Status)
 	w.Write(buf.Bytes())
 	return nil
 }
