@@ -467,13 +467,13 @@ type view struct {
 	// the document's <title> isolates (U+2068 ... U+2069); the page's own
 	// titles need no marks in bookmarks and history.
 	TitleIsValue bool
-	Who     *vault.Principal
-	Expires time.Time
-	CSRF    string
-	Lang    *catalog
-	Notice  string
-	Error   string
-	Status  int
+	Who          *vault.Principal
+	Expires      time.Time
+	CSRF         string
+	Lang         *catalog
+	Notice       string
+	Error        string
+	Status       int
 	// Posted: the page answers a form sent (POST), so that going back
 	// returns to the form; otherwise to the page before.
 	Posted bool
