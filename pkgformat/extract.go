@@ -101,7 +101,7 @@ func (e *extraction) commit(rep *Report) error {
 // this file system.
 func (e *extraction) place(p pending) (Extracted, error) {
 	archive := strings.TrimSuffix(filepath.Base(p.it.Path), ".age")
-	x := Extracted{Name: p.it.Name}
+	x := Extracted{ID: p.it.ID, Name: p.it.Name}
 	name, why := extractName(p.it.Name)
 	made := len(e.made)
 	if why == "" && filepath.Dir(name) != "." {
@@ -111,6 +111,18 @@ func (e *extraction) place(p pending) (Extracted, error) {
 	}
 	if why == "" {
 		err := renameHook(p.tmp, filepath.Join(e.dir, name))
+		// A name taken (the same file name from two exhibits, or an
+		// item deposited twice): the name with ~2, ~3, ... before its
+		// extension, in the same folder, so that it keeps its name's
+		// letters and its folders.
+		for n := 2; errors.Is(err, fs.ErrExist) && n <= len(e.files)+1; n++ {
+			alt := numberedName(name, n)
+			if err = renameHook(p.tmp, filepath.Join(e.dir, alt)); err == nil {
+				x.Path = filepath.Join(e.dir, alt)
+				x.Fallback = fmt.Sprintf("a file of its name exists; extracted with ~%d", n)
+				return x, nil
+			}
+		}
 		switch {
 		case err == nil:
 			x.Path = filepath.Join(e.dir, name)
@@ -150,6 +162,18 @@ func (e *extraction) place(p pending) (Extracted, error) {
 		}
 		return x, fmt.Errorf("extracting %s as %s (%s): %w", p.it.Path, as, why, err)
 	}
+}
+
+// numberedName is name with ~n before its extension: DCIM/a.jpg, 2 gives
+// DCIM/a~2.jpg; a name whose only dot starts it (.profile) takes it at
+// its end.
+func numberedName(name string, n int) string {
+	dir, base := filepath.Split(name)
+	ext := filepath.Ext(base)
+	if ext == base {
+		ext = ""
+	}
+	return dir + strings.TrimSuffix(base, ext) + fmt.Sprintf("~%d", n) + ext
 }
 
 // mkdirs makes the folders of a relative path under the target folder,

@@ -501,3 +501,39 @@ func TestExtractFallbackNameTaken(t *testing.T) {
 		t.Errorf("the folders made for a name the file system refused are left: %v", err)
 	}
 }
+
+// TestExtractSameNameKeepsItsLetters: the same file name from two
+// exhibits (a Thai photo on two phones) is extracted the second time
+// with ~2 before its extension, in its own folders, its letters kept
+// (not the archive name, which keeps ASCII alone); each extracted file
+// names its item's id.
+func TestExtractSameNameKeepsItsLetters(t *testing.T) {
+	id := readIdentity(t)
+	signer, vkey := packageKeys(t)
+	items := []vectorItem{
+		{"it_000000000000000000000001", "DCIM/รูปภาพ.jpg", "the photo on the first phone\n"},
+		{"it_000000000000000000000002", "DCIM/รูปภาพ.jpg", "the photo on the second phone\n"},
+		{"it_000000000000000000000003", "DCIM/รูปภาพ.jpg", "and on a third\n"},
+		{"it_000000000000000000000004", ".profile", "a dot file\n"},
+		{"it_000000000000000000000005", ".profile", "its twin\n"},
+	}
+	pkg := buildPackageWith(t, id, items, signer, vkey)
+	dir := t.TempDir()
+	rep, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: vkey, Identities: []age.Identity{id}, ExtractDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"DCIM/รูปภาพ.jpg", "DCIM/รูปภาพ~2.jpg", "DCIM/รูปภาพ~3.jpg", ".profile", ".profile~2"}
+	if len(rep.Extracted) != len(want) {
+		t.Fatalf("extracted %d files", len(rep.Extracted))
+	}
+	for i, x := range rep.Extracted {
+		got, err := os.ReadFile(x.Path)
+		if err != nil || string(got) != items[i].content || x.Path != filepath.Join(dir, filepath.FromSlash(want[i])) || x.ID != items[i].id {
+			t.Errorf("%s %q extracted as %s (%s, id %s), want %s", items[i].id, items[i].name, x.Path, x.Fallback, x.ID, want[i])
+		}
+		if i%3 != 0 && i != 3 && !strings.Contains(x.Fallback, "~") {
+			t.Errorf("%s: the fallback does not say so: %q", want[i], x.Fallback)
+		}
+	}
+}

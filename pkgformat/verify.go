@@ -223,7 +223,9 @@ func WithAccuracy(t time.Time, d time.Duration) string {
 
 // Extracted is one plaintext written by an extraction.
 type Extracted struct {
-	// Name is the item's deposited name; Path is the file written.
+	// ID is the item's id (the manifest's), Name its deposited name;
+	// Path is the file written.
+	ID   string `json:"id"`
 	Name string `json:"name"`
 	Path string `json:"path"`
 	// Fallback, if not empty, says why Path is the item's archive name
