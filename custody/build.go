@@ -106,6 +106,7 @@ type data struct {
 		List   struct {
 			Name   string `json:"name"`
 			SHA256 string `json:"sha256"`
+			Entry  string `json:"entry"`
 		} `json:"list"`
 	} `json:"acquisition"`
 	Source          string          `json:"source"`
@@ -307,7 +308,7 @@ func Build(in Input) (*Record, error) {
 			ID: id, Name: x.d.Name, Path: in.Paths[id], Size: x.d.Size,
 			Hashes:          Hashes{SHA256: x.d.SHA256, SHA1: x.d.SHA1, MD5: x.d.MD5},
 			Acquisition:     Hashes{SHA256: x.d.Acquisition.SHA256, SHA1: x.d.Acquisition.SHA1, MD5: x.d.Acquisition.MD5},
-			AcquisitionList: HashList{Name: x.d.Acquisition.List.Name, SHA256: x.d.Acquisition.List.SHA256},
+			AcquisitionList: HashList{Name: x.d.Acquisition.List.Name, SHA256: x.d.Acquisition.List.SHA256, Entry: x.d.Acquisition.List.Entry},
 			Source:          x.d.Source, Note: x.d.Note, Deposit: x.e,
 		})
 	}

@@ -35,7 +35,7 @@ func describe(x *decoded) {
 		if d.Count != 1 {
 			what = fmt.Sprintf("%d files or folders", d.Count)
 		}
-		add("the depositor stated %s found and not deposited, %d listed here, %d of those content the case does not hold (left behind or refused)", what, len(d.Files), left)
+		add("the depositor stated %s found and not deposited, %d listed here, of which %d are content the case does not hold (left behind or refused)", what, len(d.Files), left)
 		add("the same run deposited %d and found %d in the case already", d.Deposited, d.Already)
 		if d.Source != "" {
 			add("from %s", quoted(d.Source))
@@ -45,7 +45,7 @@ func describe(x *decoded) {
 				add("and %d more listed", len(d.Files)-i)
 				break
 			}
-			add("%s: %s", quoted(shortened(f.Path)), quoted(shortened(f.Reason)))
+			add("%s: %s", quoted(shortened(f.Path)), quoted(shortenedWords(f.Reason)))
 		}
 	case typeItemDeposited:
 		add("%s, sha256 %s", Bytes(d.Size), Shown(d.SHA256))
@@ -516,13 +516,29 @@ var ActionWords = map[string]string{
 }
 
 // maxSkippedShown bounds the files of a deposit.skipped event a
-// document lists (the event itself lists up to 1,000), and
-// maxSkippedRunes the characters of each path and reason it shows: a
-// case's thousand statements stay a few megabytes of report.
+// document lists (the event itself lists up to 1,000), maxSkippedRunes
+// the characters of each path it shows and maxReasonRunes of each
+// reason (a refusal's reason holds three SHA-256 in full): a case's
+// thousand statements stay a few megabytes of report.
 const (
 	maxSkippedShown = 20
 	maxSkippedRunes = 200
+	maxReasonRunes  = 480
 )
+
+// shortenedWords is s cut to maxReasonRunes characters at the last space
+// before them, with "…": a hash is shown whole or not at all.
+func shortenedWords(s string) string {
+	r := []rune(s)
+	if len(r) <= maxReasonRunes {
+		return s
+	}
+	cut := maxReasonRunes - 1
+	if i := strings.LastIndex(string(r[:cut]), " "); i > 0 {
+		return string(r[:cut])[:i] + " …"
+	}
+	return string(r[:cut]) + "…"
+}
 
 // shortened is s cut to maxSkippedRunes characters, with "…".
 func shortened(s string) string {

@@ -3,6 +3,7 @@ package custody
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -49,8 +50,8 @@ func TestDescribeClauses(t *testing.T) {
 	}
 	st := &events.Event{Type: "deposit.skipped", Data: json.RawMessage(`{"count":40,"deposited":3,"already":1,"source":"phone","files":[` + strings.Join(files, ",") + `]}`)}
 	action, details := Describe(st)
-	if !strings.Contains(action, "as the person named stated it") || !strings.Contains(details, "stated 40 files or folders found and not deposited, 30 listed here, 5 of those") ||
-		!strings.Contains(details, "deposited 3 and found 1") || !strings.Contains(details, "and 10 more listed") || len(details) > 20*2*(maxSkippedRunes+10)+1000 {
+	if !strings.Contains(action, "as the person named stated it") || !strings.Contains(details, "stated 40 files or folders found and not deposited, 30 listed here, of which 5 are content the case does not hold") ||
+		!strings.Contains(details, "deposited 3 and found 1") || !strings.Contains(details, "and 10 more listed") || len(details) > 20*(maxSkippedRunes+maxReasonRunes+20)+1000 {
 		t.Errorf("a statement: %q, %d bytes: %.300q", action, len(details), details)
 	}
 	if a, c := DescribeClauses(&events.Event{Type: "item.deposited", Data: json.RawMessage(`{"size":"x"}`)}); a != "item.deposited" || c != nil {
@@ -241,5 +242,25 @@ func TestDescribeStarts(t *testing.T) {
 		if c.details == nil && strings.Contains(details, "set aside") {
 			t.Errorf("%s: %q", c.data, details)
 		}
+	}
+}
+
+// TestStatementReasonsKeepHashesWhole: a statement's reason (a refusal
+// for an acquisition hash names three SHA-256) is shown cut at a space,
+// so that no hash is shown in part, where a document would let a reader
+// take a prefix for the whole.
+func TestStatementReasonsKeepHashesWhole(t *testing.T) {
+	h := func(c string) string { return strings.Repeat(c, 64) }
+	reason := "refused: " + strings.Repeat("DCIM/", 40) + "x.jpg: its sha256 is " + h("a") + ", not the expected " + h("b") + " (read from the hash list ‘SHA256SUMS’, SHA-256 " + h("c") + ")"
+	st := &events.Event{Type: "deposit.skipped", Data: json.RawMessage(`{"count":1,"files":[{"path":"x.jpg","reason":` + strconv.Quote(reason) + `,"left_behind":true}]}`)}
+	_, details := Describe(st)
+	for _, c := range []string{"a", "b", "c"} {
+		n := strings.Count(details, strings.Repeat(c, 8))
+		if n != 0 && !strings.Contains(details, h(c)) {
+			t.Errorf("the hash of %s is shown in part: %q", c, details)
+		}
+	}
+	if !strings.Contains(details, h("a")) || strings.Contains(details, h("c")) || !strings.Contains(details, " …") {
+		t.Errorf("the reason is not cut where it should be (%d runes): %q", len([]rune(details)), details)
 	}
 }

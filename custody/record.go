@@ -106,9 +106,10 @@ type Hashes struct {
 
 // HashList names a hash list (a sha256sum, sha1sum or md5sum file) by
 // its file name, escaped as item names are, and the SHA-256 (lowercase
-// hex) of its bytes.
+// hex) of its bytes; Entry is the name the list gives the item's file,
+// escaped as item names are ("" where not recorded).
 type HashList struct {
-	Name, SHA256 string
+	Name, SHA256, Entry string
 }
 
 // Item is one evidence item and its complete chain of custody.

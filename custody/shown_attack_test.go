@@ -89,7 +89,8 @@ func TestAttackHashListNameCannotAddAClause(t *testing.T) {
 	c.add("item.deposited", ana, "C-1", "it_1", m{"name": "chat.db", "size": 10, "sha256": strings.Repeat("1", 64),
 		"acquisition": m{"sha256": strings.Repeat("1", 64), "list": m{"name": forged, "sha256": strings.Repeat("b", 64)}}})
 	c.add("item.deposited", ana, "C-1", "it_2", m{"name": "b.jpg", "size": 10, "sha256": strings.Repeat("2", 64),
-		"acquisition": m{"sha256": strings.Repeat("2", 64), "list": m{"name": "", "sha256": strings.Repeat("c", 64)}}})
+		"acquisition": m{"sha256": strings.Repeat("2", 64), "list": m{"name": "", "sha256": strings.Repeat("c", 64), "entry": "./b.jpg”, checked “x"}}})
+	c.add("item.deposited", ana, "C-1", "it_3", m{"name": "SHA256SUMS", "size": 10, "sha256": strings.Repeat("c", 64)})
 	rep := c.add("custody.report", aud, "C-1", "", m{"format": "text"})
 	rec, err := custody.Build(custody.Input{Case: "C-1", Events: c.raws, Report: rep})
 	if err != nil {
@@ -113,6 +114,14 @@ func TestAttackHashListNameCannotAddAClause(t *testing.T) {
 	}
 	if l := readFrom[1]; !strings.Contains(l, "without a name") || !strings.Contains(l, strings.Repeat("c", 64)) {
 		t.Errorf("a list read through a pipe: %q", l)
+	}
+	// Its line's name is quoted as names are; the list deposited is
+	// named by its item.
+	if l := readFrom[1]; !strings.Contains(l, `its line for “./b.jpg\u201d, checked \u201cx”`) || !strings.Contains(l, "held in this record as item it_3") {
+		t.Errorf("the list's line and item: %q", l)
+	}
+	if strings.Contains(readFrom[0], "held in this record") {
+		t.Errorf("a list no item holds is said held: %q", readFrom[0])
 	}
 	d := rec.Items[0].Deposit.Details
 	if strings.Count(d, "“") != 1 || strings.Count(d, "”") != 1 || !strings.Contains(d, "from the hash list “phone.sha256") {

@@ -110,7 +110,7 @@ func Text(r *Record) []byte {
 			field("  ", "Acquisition SHA-256", matched(a.SHA256))
 			field("  ", "Acquisition SHA-1", matched(a.SHA1))
 			field("  ", "Acquisition MD5", matched(a.MD5))
-			field("  ", "Read from", listText(it.AcquisitionList))
+			field("  ", "Read from", listText(r, it.AcquisitionList))
 		} else {
 			field("  ", "Acquisition hash", "none given at deposit (optional: the hashes above are the vault's own)")
 		}
@@ -199,16 +199,39 @@ func Thousands(n int64) string {
 	return string(out)
 }
 
+// ListTail is what the documents say of hash list l after its name and
+// SHA-256: the line the item's hashes were read from, the items of r
+// whose content has the list's SHA-256 (the list itself, deposited),
+// and that the depositor stated it.
+func ListTail(r *Record, l HashList) string {
+	var b strings.Builder
+	if l.Entry != "" {
+		b.WriteString(", its line for " + QuotedName(l.Entry))
+	}
+	var held []string
+	for _, it := range r.Items {
+		if it.Hashes.SHA256 == l.SHA256 {
+			held = append(held, it.ID)
+		}
+	}
+	if len(held) > 0 {
+		b.WriteString(", held in this record as item " + strings.Join(held, ", "))
+	}
+	b.WriteString(", as the depositor stated it")
+	return b.String()
+}
+
 // listText describes the hash list an item's acquisition hashes were
 // read from; "" for none.
-func listText(l HashList) string {
+func listText(r *Record, l HashList) string {
 	if l == (HashList{}) {
 		return ""
 	}
-	if l.Name == "" {
-		return fmt.Sprintf("a hash list without a name, SHA-256 %s, as the depositor stated it", Shown(l.SHA256))
+	what := "a hash list without a name"
+	if l.Name != "" {
+		what = "the hash list " + QuotedName(l.Name)
 	}
-	return fmt.Sprintf("the hash list %s, SHA-256 %s, as the depositor stated it", QuotedName(l.Name), Shown(l.SHA256))
+	return what + ", SHA-256 " + Shown(l.SHA256) + ListTail(r, l)
 }
 
 func matched(h string) string {

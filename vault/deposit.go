@@ -365,7 +365,7 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	if e := req.Expect; e != (Hashes{}) {
 		d.Acquisition = &AcquisitionHashes{SHA256: strings.ToLower(e.SHA256), SHA1: strings.ToLower(e.SHA1), MD5: strings.ToLower(e.MD5)}
 		if l := req.ExpectList; l != nil {
-			d.Acquisition.List = &AcquisitionList{Name: l.Name, SHA256: strings.ToLower(l.SHA256)}
+			d.Acquisition.List = &AcquisitionList{Name: l.Name, SHA256: strings.ToLower(l.SHA256), Entry: l.Entry}
 		}
 	}
 	if !v.cfg.NoLegacyHashes {
@@ -458,11 +458,16 @@ func (v *Vault) discard(ctx context.Context, object string) {
 	}
 }
 
+// maxListEntry bounds a hash list's entry for a file (a path of up to
+// 4,096 bytes, escaped).
+const maxListEntry = 4 * 4096
+
 // checkAcquisitionList refuses (ErrBadInput) a hash list named without
 // hashes read from it, a name that is not one file's name as item names
 // are written (EscapeName, one component of at most 255 bytes; "" for a
-// list that was not a file, read through a pipe), or a SHA-256
-// that is not 64 hex digits.
+// list that was not a file, read through a pipe), a SHA-256 that is not
+// 64 hex digits, or an entry not escaped as names are or longer than
+// maxListEntry.
 func checkAcquisitionList(l *AcquisitionList, expect Hashes) error {
 	if l == nil {
 		return nil
@@ -479,18 +484,30 @@ func checkAcquisitionList(l *AcquisitionList, expect Hashes) error {
 	if _, err := hex.DecodeString(l.SHA256); err != nil || len(l.SHA256) != 64 {
 		return badInput("hash list SHA-256 %q is not 64 hex digits", truncate(l.SHA256))
 	}
+	if l.Entry != "" {
+		if err := checkText("hash list entry", l.Entry, maxListEntry, false, false); err != nil {
+			return err
+		}
+		if err := checkEscapes(l.Entry); err != nil || EscapeName(UnescapeName(l.Entry)) != l.Entry {
+			return badInput("hash list entry %q: write it escaped as item names are (\\xHH for a byte a name cannot show as it is)", truncate(l.Entry))
+		}
+	}
 	return nil
 }
 
 // listWords names a hash list in a sentence: its name, if it has one,
-// in quotation marks (any inside written \u201c or \u201d, so that a
-// name cannot close them and state another SHA-256), and its SHA-256.
+// in single quotation marks (any inside written \u2018 or \u2019, so
+// that a name cannot close them and state another SHA-256; documents
+// quote the whole reason in double ones), and its SHA-256.
 func listWords(l *AcquisitionList) string {
 	if l.Name == "" {
 		return "without a name, SHA-256 " + strings.ToLower(l.SHA256)
 	}
-	return "“" + strings.NewReplacer("“", `\u201c`, "”", `\u201d`).Replace(l.Name) + "”, SHA-256 " + strings.ToLower(l.SHA256)
+	return "‘" + singleQuotes.Replace(l.Name) + "’, SHA-256 " + strings.ToLower(l.SHA256)
 }
+
+// singleQuotes escapes the single quotation marks of a name put in them.
+var singleQuotes = strings.NewReplacer("‘", `\u2018`, "’", `\u2019`)
 
 // errNotExpected marks content whose hash differs from an expected one.
 var errNotExpected = errors.New("the content is not what its acquisition hash says")

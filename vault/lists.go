@@ -171,8 +171,11 @@ type SettledCopy struct {
 // Matches (the hash-set entries it matched at deposit) and Media (what
 // the deposit learned of the image or video).
 type ItemDetail struct {
-	Accesses int    `json:"accesses"`
-	Case     string `json:"case"`
+	Accesses int `json:"accesses"`
+	// Acquisition is the acquisition hashes the content matched at
+	// deposit, and the list they were read from (ItemDeposited's).
+	Acquisition *AcquisitionHashes `json:"acquisition,omitempty"`
+	Case        string             `json:"case"`
 	// CaseDestroyed: its case was destroyed; it can no longer be
 	// viewed or classified.
 	CaseDestroyed  bool           `json:"case_destroyed,omitempty"`
@@ -688,7 +691,7 @@ func (v *Vault) ShowItem(ctx context.Context, who Principal, itemID string) (*It
 	}
 	c, _ := v.state.getCase(it.Case)
 	return &ItemDetail{ID: it.ID, Case: it.Case, CaseDestroyed: c.Destroyed, Name: d.Name, Size: d.Size, SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1,
-		Source: d.Source, Note: d.Note, DepositedBy: it.By, DepositedAt: it.At.Time(), Accesses: it.Accesses,
+		Source: d.Source, Note: d.Note, DepositedBy: it.By, DepositedAt: it.At.Time(), Accesses: it.Accesses, Acquisition: d.Acquisition,
 		Report: d.Report, Matches: d.Matches, Media: d.Media, Classification: v.classification(it), Known: known}, nil
 }
 

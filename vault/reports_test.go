@@ -138,7 +138,7 @@ func TestAcquisitionListRecorded(t *testing.T) {
 	want := sha256Hex([]byte(body))
 	listSum := strings.Repeat("ab", 32)
 	res, err := f.v.Deposit(ctx, f.inv, DepositRequest{Case: "P-1", Name: "c.txt", Body: strings.NewReader(body),
-		Expect: Hashes{SHA256: want}, ExpectList: &AcquisitionList{Name: `phone caf\xe9.sha256`, SHA256: strings.ToUpper(listSum)}})
+		Expect: Hashes{SHA256: want}, ExpectList: &AcquisitionList{Name: `phone caf\xe9.sha256`, SHA256: strings.ToUpper(listSum), Entry: "/media/exhibit 4/c.txt"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestAcquisitionListRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Acquisition == nil || d.Acquisition.List == nil || *d.Acquisition.List != (AcquisitionList{Name: `phone caf\xe9.sha256`, SHA256: listSum}) {
+	if d.Acquisition == nil || d.Acquisition.List == nil || *d.Acquisition.List != (AcquisitionList{Name: `phone caf\xe9.sha256`, SHA256: listSum, Entry: "/media/exhibit 4/c.txt"}) {
 		t.Fatalf("acquisition %+v", d.Acquisition)
 	}
 
@@ -164,6 +164,9 @@ func TestAcquisitionListRecorded(t *testing.T) {
 		{"a name past 255 bytes", Hashes{SHA256: want}, AcquisitionList{Name: strings.Repeat("a", 256), SHA256: listSum}},
 		{"a SHA-256 too short", Hashes{SHA256: want}, AcquisitionList{Name: "a.sha256", SHA256: "abc"}},
 		{"a SHA-256 that is no hex", Hashes{SHA256: want}, AcquisitionList{Name: "a.sha256", SHA256: strings.Repeat("g", 64)}},
+		{"an entry with a newline", Hashes{SHA256: want}, AcquisitionList{Name: "a.sha256", SHA256: listSum, Entry: "a\nb.txt"}},
+		{"an entry with a needless escape", Hashes{SHA256: want}, AcquisitionList{Name: "a.sha256", SHA256: listSum, Entry: `a\x41.txt`}},
+		{"an entry past 16,384 bytes", Hashes{SHA256: want}, AcquisitionList{Name: "a.sha256", SHA256: listSum, Entry: strings.Repeat("a", 16385)}},
 	} {
 		l := c.list
 		_, err := f.v.Deposit(ctx, f.inv, DepositRequest{Case: "P-1", Name: "d.txt", Body: strings.NewReader(body), Expect: c.expect, ExpectList: &l})
@@ -182,16 +185,16 @@ func TestAcquisitionListRecorded(t *testing.T) {
 	}
 	// A list's name cannot close its quotes and state another SHA-256.
 	_, err = f.v.Deposit(ctx, f.inv, DepositRequest{Case: "P-1", Name: "f.txt", Body: strings.NewReader("altered again"),
-		Expect: Hashes{SHA256: want}, ExpectList: &AcquisitionList{Name: "a.sum”, SHA-256 " + strings.Repeat("f", 64) + " “x", SHA256: listSum}})
+		Expect: Hashes{SHA256: want}, ExpectList: &AcquisitionList{Name: "a.sum’, SHA-256 " + strings.Repeat("f", 64) + " ‘x", SHA256: listSum}})
 	if !errors.Is(err, ErrBadInput) || !Recorded(err) {
 		t.Fatalf("content that is not its listed hash: %v", err)
 	}
 	evs := logged(t, f.v)
-	if d := string(evs[len(evs)-1].Data); !strings.Contains(d, `“a.sum\\u201d, SHA-256 `+strings.Repeat("f", 64)+` \\u201cx”, SHA-256 `+listSum) {
+	if d := string(evs[len(evs)-1].Data); !strings.Contains(d, `‘a.sum\\u2019, SHA-256 `+strings.Repeat("f", 64)+` \\u2018x’, SHA-256 `+listSum) {
 		t.Errorf("the refusal of a list with quotation marks in its name: %s", d)
 	}
 	last := evs[len(evs)-2]
-	if last.Type != TypeAccessRefused || !strings.Contains(string(last.Data), "e.txt") || !strings.Contains(string(last.Data), "read from the hash list “card.sha256”, SHA-256 "+listSum) {
+	if last.Type != TypeAccessRefused || !strings.Contains(string(last.Data), "e.txt") || !strings.Contains(string(last.Data), "read from the hash list ‘card.sha256’, SHA-256 "+listSum) {
 		t.Errorf("the refusal recorded: %s %s", last.Type, last.Data)
 	}
 }

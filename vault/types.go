@@ -437,6 +437,11 @@ type AcquisitionList struct {
 	Name string `json:"name"`
 	// SHA256 is the SHA-256 (lowercase hex) of the list's bytes.
 	SHA256 string `json:"sha256"`
+	// Entry is the file's name as the list writes it on the line the
+	// hashes were read from (sha256sum's own escapes undone: ./DCIM/a.jpg,
+	// phone/DCIM/a.jpg, an absolute path), escaped as item names are; at
+	// most 16,384 bytes; absent in lists recorded before 2026-12-07.
+	Entry string `json:"entry,omitempty"`
 }
 
 // ItemAccessed is written, and durable, before any plaintext leaves.

@@ -290,6 +290,23 @@ func runItemShow(args []string, stdout io.Writer) error {
 	if d.SHA1 != "" {
 		lines = append(lines, "sha1:       "+d.SHA1)
 	}
+	if a := d.Acquisition; a != nil {
+		for _, h := range [][2]string{{"sha256", a.SHA256}, {"sha1", a.SHA1}, {"md5", a.MD5}} {
+			if h[1] != "" {
+				lines = append(lines, "acquired:   "+h[0]+" "+h[1]+" (the acquisition hash given, matched at deposit)")
+			}
+		}
+		if l := a.List; l != nil {
+			what := "a hash list without a name"
+			if l.Name != "" {
+				what = "the hash list " + displayName(l.Name)
+			}
+			if l.Entry != "" {
+				what += ", its line for " + displayName(l.Entry)
+			}
+			lines = append(lines, "read from:  "+what+", sha256 "+l.SHA256)
+		}
+	}
 	if d.Source != "" {
 		lines = append(lines, "source:     "+d.Source)
 	}

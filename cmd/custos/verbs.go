@@ -359,7 +359,7 @@ func runDeposit(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s deposited\n", plural(len(out.Items), "item"))
 	}
 	if !*asJSON && out.SkippedEvent != 0 {
-		fmt.Fprintf(stdout, "what was skipped is recorded in the custody log (event %d)\n", out.SkippedEvent)
+		fmt.Fprintf(stdout, "what was found and not deposited (skipped, left behind or refused) is recorded in the custody log as your statement (event %d)\n", out.SkippedEvent)
 	}
 	err = notAllDeposited(skips, out.Refused)
 	if recordErr != nil {
@@ -650,6 +650,8 @@ func assignExpected(ups []upload, flags api.Hashes, from string) ([]skipped, err
 	list := hashList(from, b)
 	listFile, _ := os.Stat(from)
 	sums := map[string]api.Hashes{}
+	// entries: each name's entry as the list writes it.
+	entries := map[string]string{}
 	for n, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
 		// A name's own trailing spaces are the name's.
 		line = strings.TrimLeft(line, " \t")
@@ -680,6 +682,7 @@ func assignExpected(ups []upload, flags api.Hashes, from string) ([]skipped, err
 			return nil, inputErr("--expect-from", fmt.Errorf("%s line %d: %q is not a SHA-256, SHA-1 or MD5 (64, 40 or 32 hex digits)", from, n+1, cut(sum, 80)))
 		}
 		sums[filepath.Clean(file)] = h
+		entries[filepath.Clean(file)] = file
 	}
 	used := map[string]bool{}
 	// under: for each folder given and the way the list names its files
@@ -693,9 +696,10 @@ func assignExpected(ups []upload, flags api.Hashes, from string) ([]skipped, err
 	for i := range ups {
 		var h api.Hashes
 		ok := false
+		entry := ""
 		for k, name := range sumsNames(ups[i]) {
 			if h, ok = sums[name]; ok {
-				used[name] = true
+				used[name], entry = true, entries[name]
 				if ups[i].inFolder {
 					prefix, at, root := listedUnder(ups[i], k)
 					under[prefix] = folder{at, root}
@@ -712,7 +716,9 @@ func assignExpected(ups []upload, flags api.Hashes, from string) ([]skipped, err
 			}
 			return nil, inputErr("--expect-from", fmt.Errorf("%s has no hash for %s: nothing was deposited", from, describe(ups[i])))
 		}
-		ups[i].expect, ups[i].list = h, list
+		l := *list
+		l.Entry = vault.EscapeName([]byte(entry))
+		ups[i].expect, ups[i].list = h, &l
 	}
 	var missing []skipped
 	for name := range sums {
@@ -753,12 +759,13 @@ func hashList(from string, b []byte) *vault.AcquisitionList {
 	return list
 }
 
-// listWords names a hash list in a sentence.
+// listWords names a hash list in a sentence, its name in single
+// quotation marks (documents quote a statement's reason in double ones).
 func listWords(l *vault.AcquisitionList) string {
 	if l.Name == "" {
 		return "the hash list without a name"
 	}
-	return "the hash list “" + l.Name + "”"
+	return "the hash list ‘" + strings.NewReplacer("‘", `\u2018`, "’", `\u2019`).Replace(l.Name) + "’"
 }
 
 // listedUnder is, for a file of a folder given that a sums file lists
@@ -997,6 +1004,7 @@ func depositOne(ctx context.Context, c *client, stderr io.Writer, caseID string,
 	if u.list != nil {
 		q.Set("expect_list", u.list.Name)
 		q.Set("expect_list_sha256", u.list.SHA256)
+		q.Set("expect_list_entry", u.list.Entry)
 	}
 	hr := &hashingReader{r: r, h: sha256.New(), bar: bar}
 	req, err := http.NewRequestWithContext(ctx, "POST", c.url("/v1/cases/"+url.PathEscape(caseID)+"/items", q), hr)

@@ -284,6 +284,7 @@ func (x *exporter) graph() ([]any, error) {
 			{"acquisition MD5", it.Acquisition.MD5},
 			{"acquisition hash list", it.AcquisitionList.Name},
 			{"acquisition hash list SHA256", it.AcquisitionList.SHA256},
+			{"acquisition hash list entry", it.AcquisitionList.Entry},
 			{"source", it.Source},
 			{"note", it.Note},
 		} {

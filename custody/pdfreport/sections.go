@@ -259,7 +259,8 @@ func (rep *report) items() {
 				if l.Name == "" {
 					what = "a hash list without a name, SHA-256 "
 				}
-				rows = append(rows, kvRow{"Read from", []span{{what, stValue}, {shown(l.SHA256), stHash}, {", as the depositor stated it", stValue}}})
+				after := custody.ListTail(r, l)
+				rows = append(rows, kvRow{"Read from", []span{{what, stValue}, {shown(l.SHA256), stHash}, {after, stValue}}})
 			}
 		} else {
 			rows = append(rows, kvRow{"Acquisition hash", val("none given at deposit (optional: the hashes above are the vault's own)")})

@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/custos-vault/custos/events"
+	"github.com/custos-vault/custos/hashset"
 	"github.com/custos-vault/custos/internal/testenv"
+	"github.com/custos-vault/custos/vault"
 )
 
 // TestDepositAsEvidenceArrives: folders keep their files' relative paths
@@ -75,8 +77,14 @@ func TestDepositAsEvidenceArrives(t *testing.T) {
 		t.Fatalf("sha256sum wrote no escaped line:\n%s", b)
 	}
 	s.ok("investigator", work, "case", "open", "F-LIST", "--title", "listed")
-	if r := s.ok("investigator", work, "deposit", "--case", "F-LIST", "--expect-from", "listed.sha256", dump, "--json"); len(r.json(t)["items"].([]any)) != 7 {
-		t.Fatalf("deposit with sha256sum's list: %s", r.stdout)
+	listed := s.ok("investigator", work, "deposit", "--case", "F-LIST", "--expect-from", "listed.sha256", dump, "--json").json(t)["items"].([]any)
+	if len(listed) != 7 {
+		t.Fatalf("deposit with sha256sum's list: %v", listed)
+	}
+	// item show tells the acquisition hash and the list it came from.
+	shown := s.ok("investigator", work, "item", "show", listed[0].(map[string]any)["id"].(string)).stdout
+	if !strings.Contains(shown, "acquired:   sha256 "+listed[0].(map[string]any)["sha256"].(string)) || !strings.Contains(shown, "read from:  the hash list listed.sha256, its line for ") {
+		t.Errorf("item show of an item deposited with a list:\n%s", shown)
 	}
 	// Each item's acquisition hashes name the list they were read from:
 	// its file name and the SHA-256 of its bytes, nothing of the folder
@@ -84,8 +92,24 @@ func TestDepositAsEvidenceArrives(t *testing.T) {
 	listBytes, _ := os.ReadFile(filepath.Join(work, "listed.sha256"))
 	listSum := sha256.Sum256(listBytes)
 	wantList := acquisitionList{Name: "listed.sha256", SHA256: hex.EncodeToString(listSum[:])}
-	if got := depositedLists(t, s, "F-LIST"); len(got) != 7 || got[0] != wantList || got[6] != wantList {
+	got := depositedLists(t, s, "F-LIST")
+	if len(got) != 7 {
 		t.Fatalf("the lists recorded for F-LIST's items: %+v, want 7 of %+v", got, wantList)
+	}
+	// Each names the line its hashes were read from: the list's names,
+	// sha256sum's escapes undone, escaped as item names are.
+	lines := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSuffix(string(listBytes), "\n"), "\n") {
+		name := line[strings.Index(line, "  ")+2:]
+		if strings.HasPrefix(line, `\`) {
+			name = hashset.UnescapeSumsName(name)
+		}
+		lines[vault.EscapeName([]byte(name))] = true
+	}
+	for _, l := range got {
+		if l.Name != wantList.Name || l.SHA256 != wantList.SHA256 || !lines[l.Entry] {
+			t.Errorf("a list recorded for F-LIST: %+v, want %+v and one of its lines' names %v", l, wantList, lines)
+		}
 	}
 	if rep := s.ok("custodian", work, "report", "--case", "F-LIST", "-o", filepath.Join(work, "F-LIST.txt")); rep.code != 0 {
 		t.Fatal(rep.stderr)
@@ -388,7 +412,7 @@ func TestDepositEachExhibitWhole(t *testing.T) {
 	cardSum := sha256.Sum256(cardList)
 	named := false
 	for _, ev := range logEvents(t, s) {
-		named = named || ev.Type == "access.refused" && strings.Contains(string(ev.Data), "b.jpg") && strings.Contains(string(ev.Data), `“card.sha256”, SHA-256 `+hex.EncodeToString(cardSum[:]))
+		named = named || ev.Type == "access.refused" && strings.Contains(string(ev.Data), "b.jpg") && strings.Contains(string(ev.Data), `‘card.sha256’, SHA-256 `+hex.EncodeToString(cardSum[:]))
 	}
 	if !named {
 		t.Error("the refusal of b.jpg does not name the list card.sha256 and its SHA-256")
@@ -402,7 +426,7 @@ func TestDepositEachExhibitWhole(t *testing.T) {
 	if r := s.run("investigator", work, "/bin/sh", "-c", "printf '%s' \""+piped+"\" | "+filepath.Join(binDir, "custos")+" deposit --case F-10 --expect-from /dev/stdin card/e.jpg"); r.code != 0 {
 		t.Fatalf("a list through a pipe: exit %d\n%s", r.code, r.stderr)
 	}
-	if got := depositedLists(t, s, "F-10"); len(got) == 0 || got[len(got)-1] != (acquisitionList{SHA256: hex.EncodeToString(pipedSum[:])}) {
+	if got := depositedLists(t, s, "F-10"); len(got) == 0 || got[len(got)-1] != (acquisitionList{SHA256: hex.EncodeToString(pipedSum[:]), Entry: "e.jpg"}) {
 		t.Errorf("the lists recorded for F-10's items: %+v, want the piped list's SHA-256 without a name last", got)
 	}
 	// A list is named as the file it is: /dev/stdin redirected from a
@@ -418,7 +442,7 @@ func TestDepositEachExhibitWhole(t *testing.T) {
 	}
 	os.Symlink("real.sha256", filepath.Join(work, "innocent.sha256"))
 	s.ok("investigator", work, "deposit", "--case", "F-10", "--again", "--expect-from", "innocent.sha256", "card/f.jpg")
-	if got := depositedLists(t, s, "F-10"); len(got) < 2 || got[len(got)-2].Name != "real.sha256" || got[len(got)-1].Name != "real.sha256" || got[len(got)-1].SHA256 != hex.EncodeToString(realSum[:]) {
+	if got := depositedLists(t, s, "F-10"); len(got) < 2 || got[len(got)-2].Name != "real.sha256" || got[len(got)-1].Name != "real.sha256" || got[len(got)-1].SHA256 != hex.EncodeToString(realSum[:]) || got[len(got)-1].Entry != "card/f.jpg" {
 		t.Errorf("lists named through /dev/stdin and a link: %+v, want real.sha256 twice", got[max(0, len(got)-2):])
 	}
 	inside := filepath.Join(work, "exhibit")
@@ -469,6 +493,7 @@ func TestDepositEachExhibitWhole(t *testing.T) {
 type acquisitionList struct {
 	Name   string `json:"name"`
 	SHA256 string `json:"sha256"`
+	Entry  string `json:"entry"`
 }
 
 // depositedLists returns the acquisition lists the item.deposited

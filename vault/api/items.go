@@ -23,7 +23,7 @@ func (h *Handler) deposit(w http.ResponseWriter, r *http.Request, who vault.Prin
 		Body:         r.Body,
 		ClientSHA256: func() string { return r.Trailer.Get(HeaderContentSHA256) },
 		Expect:       vault.Hashes{SHA256: q.Get("expect_sha256"), MD5: q.Get("expect_md5"), SHA1: q.Get("expect_sha1")},
-		ExpectList:   expectList(q.Get("expect_list"), q.Get("expect_list_sha256")),
+		ExpectList:   expectList(q.Get("expect_list"), q.Get("expect_list_sha256"), q.Get("expect_list_entry")),
 	})
 	if err != nil && r.Context().Err() != nil {
 		// The depositor went away (Ctrl-C, a lost connection): nothing
@@ -39,13 +39,13 @@ func (h *Handler) deposit(w http.ResponseWriter, r *http.Request, who vault.Prin
 }
 
 // expectList is the hash list a deposit's expected hashes were read
-// from (expect_list, expect_list_sha256), nil when neither is given;
-// the vault checks both.
-func expectList(name, sum string) *vault.AcquisitionList {
-	if name == "" && sum == "" {
+// from (expect_list, expect_list_sha256, expect_list_entry), nil when
+// none is given; the vault checks them.
+func expectList(name, sum, entry string) *vault.AcquisitionList {
+	if name == "" && sum == "" && entry == "" {
 		return nil
 	}
-	return &vault.AcquisitionList{Name: name, SHA256: sum}
+	return &vault.AcquisitionList{Name: name, SHA256: sum, Entry: entry}
 }
 
 // getItem streams an item's plaintext (GET /v1/items/{item}).
