@@ -369,3 +369,37 @@ func TestTextEscapesTheTitleOnce(t *testing.T) {
 		t.Errorf("the title is not shown escaped once:\n%s", text[:min(len(text), 600)])
 	}
 }
+
+// TestCertificateNamesTheStepTaken: the certificate says which step of
+// the report's instructions its signer took, and that step is the one
+// the instructions number so: a package's offline check (step 2), an
+// on-demand report's audit of the whole log (step 1).
+func TestCertificateNamesTheStepTaken(t *testing.T) {
+	c, s := sample(t)
+	for _, in := range []custody.Input{
+		{Case: "C-1", Events: c.raws, Sealing: s["seal1"], Paths: map[string]string{"it_1": "items/001-a.age", "it_2": "items/002-b.age"}, Items: []string{"it_1", "it_2"}},
+		{Case: "C-1", Events: c.raws, Report: s["report"]},
+	} {
+		rec, err := custody.Build(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		step := "step 1 "
+		if rec.Package != nil {
+			step = "step 2 "
+		}
+		cert := custody.Certificate(rec).Paragraphs[0]
+		if !strings.Contains(cert, "as "+step+"of the section") {
+			t.Fatalf("package %v: the certificate says %q", rec.Package != nil, cert)
+		}
+		var said string
+		for _, p := range custody.Instructions(rec) {
+			if strings.HasPrefix(p, strings.TrimSpace(strings.TrimPrefix(step, "step "))+". ") {
+				said = p
+			}
+		}
+		if rec.Package != nil && !strings.Contains(said, "custos-verify") || rec.Package == nil && !strings.Contains(said, "custos audit verify") {
+			t.Errorf("package %v: the %sof the instructions is %q", rec.Package != nil, step, said)
+		}
+	}
+}

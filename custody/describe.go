@@ -434,7 +434,7 @@ var GroundsWords = map[string]string{
 	"permission":  "on the grounds that it is not theirs to do",
 	"unknown":     "on the grounds that what they named does not exist",
 	"state":       "on the grounds that the record did not allow it at that moment, whoever asked (the reason says why: a case destroyed or on hold, known material hidden from review, a request already decided, for instance)",
-	"input":       "on the grounds that the request was not valid",
+	"input":       "on the grounds that what was sent did not hold (the reason says why: content that is not its acquisition hash, an upload altered on its way, a form from elsewhere, for instance)",
 	"credentials": "on the grounds that the request carried no valid credentials",
 	"limit":       "on the grounds that there were too many requests",
 }

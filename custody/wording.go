@@ -258,8 +258,8 @@ func Certificate(r *Record) CertificateText {
 	c := CertificateText{
 		Title: "Certificate of authenticity of digital evidence by hash value",
 		Paragraphs: []string{
-			"I, the undersigned, a custodian or auditor of the evidence vault whose custody log is " + Shown(r.Checkpoint.Origin) + ", certify the following from the vault's signed custody records, which I have checked as step 2 of the section “How to verify this independently” describes (without the recipient's key, as it says).",
-			"1. Each item listed below was received into the vault's custody at the time, and from the person, that its deposit event records. As the vault received each item it computed, over the item's exact bytes, its SHA-256 (FIPS 180-4) and, unless the vault was configured not to, its SHA-1 and MD5, and recorded them in the deposit event before confirming the deposit. Where an acquisition hash is shown, the depositor supplied it from the acquisition, and the vault refused the deposit unless the content matched it.",
+			"I, the undersigned, a custodian or auditor of the evidence vault whose custody log is " + Shown(r.Checkpoint.Origin) + ", certify the following from the vault's signed custody records, which I have checked as " + checkedAs(r) + ".",
+			"1. Each item listed below was received into the vault's custody at the time, and from the person, that its deposit event records. As the vault received each item it computed, over the item's exact bytes, its SHA-256 (FIPS 180-4) and, unless the vault was configured not to, its SHA-1 and MD5, and recorded them in the deposit event before confirming the deposit. Where an item's section of this report shows an acquisition hash, the depositor supplied it from the acquisition, and the vault refused the deposit unless the content matched it.",
 			"2. The vault stores each item encrypted (age format) and records every access, export and other action on it in an append-only, hash-chained custody log before the action takes place; each event in this report is proven included in the signed checkpoint of " + fmt.Sprint(r.Checkpoint.Size) + " events whose log key fingerprint is " + r.Checkpoint.LogKeyFingerprint + ".",
 		},
 		Columns: []string{"Item", "Name", "SHA-256", "Hash produced by"},
@@ -275,6 +275,17 @@ func Certificate(r *Record) CertificateText {
 		c.Rows = append(c.Rows, []string{Shown(it.ID), ShownName(it.Name), Shown(it.Hashes.SHA256), fmt.Sprintf("deposit, event %d", it.Deposit.Seq)})
 	}
 	return c
+}
+
+// checkedAs says which step of the report's "How to verify this
+// independently" the certifying person took: a package's step 2 (the
+// offline verifier, without the recipient's key), an on-demand report's
+// step 1 (the auditor's replay of the whole log).
+func checkedAs(r *Record) string {
+	if r.Package != nil {
+		return "step 2 of the section “How to verify this independently” describes (without the recipient's key, as it says)"
+	}
+	return "step 1 of the section “How to verify this independently” describes (an audit of the whole custody log)"
 }
 
 // Version is the release or source revision this binary was built from,
