@@ -263,41 +263,51 @@ func TestHiddenCharactersAreShownEscaped(t *testing.T) {
 	}
 }
 
-// TestKhmerAndTagalogAreExtractedExactly: Khmer syllables (a subscript
-// consonant, a pre-base vowel, a split vowel) and Baybayin come back
-// from pdftotext exactly as they went in.
-func TestKhmerAndTagalogAreExtractedExactly(t *testing.T) {
-	const (
-		name    = "ស្រីពៅ"
-		kingdom = "ព្រះរាជាណាចក្រកម្ពុជា"
-		baybay  = "ᜊᜌ᜔ᜊᜌᜒᜈ᜔"
-	)
-	r := testRecord(1, 3)
-	r.Case.Title = kingdom
-	r.Items[0].Name = name + " " + baybay + ".jpg"
-	r.Items[0].Chain[1].Actor = custody.Person{Name: name, Role: "hotline analyst"}
-	r.Items[0].Chain[1].Purpose = "ពិនិត្យ\u200bរូបភាព " + kingdom
-	out := renderTest(t, r)
-	for _, raw := range []bool{false, true} {
-		text := norm(strings.Join(pdfText(t, out.pdf, raw), " "))
-		for _, want := range []string{"Case title " + kingdom, "Name " + name + " " + baybay + ".jpg"} {
-			if !strings.Contains(text, want) {
-				t.Errorf("raw=%v: text lacks %q", raw, want)
+// TestScriptsAreExtractedExactly: the scripts of the region's victims
+// and suspects come back from pdftotext exactly as they went in, in
+// names, titles, persons and purposes, none as an escape: Khmer
+// syllables (a subscript consonant, a pre-base vowel, a split vowel),
+// Baybayin, Thai and Lao (pre-base vowels, stacked vowels and tones) and
+// Myanmar (the medial ra drawn left of its consonant).
+func TestScriptsAreExtractedExactly(t *testing.T) {
+	for _, c := range []struct {
+		png                          string
+		title, name, person, purpose string
+		// shown is the purpose as the table draws it.
+		shown string
+	}{
+		{png: "khmer", title: "ព្រះរាជាណាចក្រកម្ពុជា", name: "ស្រីពៅ ᜊᜌ᜔ᜊᜌᜒᜈ᜔.jpg", person: "ស្រីពៅ",
+			purpose: "ពិនិត្យ\u200bរូបភាព ព្រះរាជាណាចក្រកម្ពុជា", shown: custody.Shown("ពិនិត្យ\u200bរូបភាព") + " ព្រះរាជាណាចក្រកម្ពុជា"},
+		{png: "thai-lao-myanmar", title: "กรุงเทพมหานคร ວຽງຈັນ ແຂວງ", name: "မြန်မာ ရန်ကုန်.jpg", person: "สมชาย ใจดี",
+			purpose: "ตรวจสอบรูปภาพ မြန်မာ ရန်ကုန်", shown: "ตรวจสอบรูปภาพ မြန်မာ ရန်ကုန်"},
+	} {
+		r := testRecord(1, 3)
+		r.Case.Title = c.title
+		r.Items[0].Name = c.name
+		r.Items[0].Chain[1].Actor = custody.Person{Name: c.person, Role: "hotline analyst"}
+		r.Items[0].Chain[1].Purpose = c.purpose
+		out := renderTest(t, r)
+		for _, raw := range []bool{false, true} {
+			text := norm(strings.Join(pdfText(t, out.pdf, raw), " "))
+			want := []string{"Case title " + c.title, "Name " + c.name}
+			if raw {
+				// Table cells, in the order they are drawn.
+				want = append(want, c.person+" (hotline analyst)", c.shown)
+			}
+			for _, w := range want {
+				if !strings.Contains(text, w) {
+					t.Errorf("%s, raw=%v: text lacks %q", c.png, raw, w)
+				}
+			}
+			for _, esc := range []string{`\u0e`, `\u10`, `\u17`} {
+				if strings.Contains(text, esc) {
+					t.Errorf("%s, raw=%v: a letter is drawn as an escape (%s...)", c.png, raw, esc)
+				}
 			}
 		}
-		if !raw {
-			continue
-		}
-		// Table cells, in the order they are drawn.
-		for _, want := range []string{name + " (hotline analyst)", custody.Shown("ពិនិត្យ\u200bរូបភាព") + " " + kingdom} {
-			if !strings.Contains(text, want) {
-				t.Errorf("raw=%v: text lacks %q", raw, want)
-			}
-		}
+		checkInside(t, out)
+		checkBlankMargins(t, toPNG(t, out.pdf, c.png))
 	}
-	checkInside(t, out)
-	files := toPNG(t, out.pdf, "khmer")
-	checkBlankMargins(t, files)
 }
 
 // TestShapingKhmer: the shaper reorders and stacks Khmer as the font's
@@ -638,48 +648,6 @@ func hexRun(s, hash string, at int) int {
 		n++
 	}
 	return n
-}
-
-// TestThaiLaoMyanmarAreExtractedExactly: names and purposes written in
-// the scripts of the region's victims and suspects are drawn with their
-// own fonts (a pre-base vowel in Thai and Lao, the medial ra Myanmar
-// draws left of its consonant, stacked marks and tones) and come back
-// from pdftotext exactly as they went in, none as an escape.
-func TestThaiLaoMyanmarAreExtractedExactly(t *testing.T) {
-	const (
-		thai    = "สมชาย ใจดี"
-		bangkok = "กรุงเทพมหานคร"
-		lao     = "ວຽງຈັນ ແຂວງ"
-		myanmar = "မြန်မာ ရန်ကုန်"
-	)
-	r := testRecord(1, 3)
-	r.Case.Title = bangkok + " " + lao
-	r.Items[0].Name = myanmar + ".jpg"
-	r.Items[0].Chain[1].Actor = custody.Person{Name: thai, Role: "hotline analyst"}
-	r.Items[0].Chain[1].Purpose = "ตรวจสอบรูปภาพ " + myanmar
-	out := renderTest(t, r)
-	for _, raw := range []bool{false, true} {
-		text := norm(strings.Join(pdfText(t, out.pdf, raw), " "))
-		for _, want := range []string{"Case title " + bangkok + " " + lao, "Name " + myanmar + ".jpg"} {
-			if !strings.Contains(text, want) {
-				t.Errorf("raw=%v: text lacks %q", raw, want)
-			}
-		}
-		if strings.Contains(text, `\u0e`) || strings.Contains(text, `\u10`) {
-			t.Errorf("raw=%v: a Thai, Lao or Myanmar character is drawn as an escape", raw)
-		}
-		if !raw {
-			continue
-		}
-		for _, want := range []string{thai + " (hotline analyst)", "ตรวจสอบรูปภาพ " + myanmar} {
-			if !strings.Contains(text, want) {
-				t.Errorf("raw=%v: text lacks %q", raw, want)
-			}
-		}
-	}
-	checkInside(t, out)
-	files := toPNG(t, out.pdf, "thai-lao-myanmar")
-	checkBlankMargins(t, files)
 }
 
 // TestShapingThaiLaoMyanmar: each script goes to its own font, in the
