@@ -35,7 +35,11 @@ func describe(x *decoded) {
 		if d.Count != 1 {
 			what = fmt.Sprintf("%d files or folders", d.Count)
 		}
-		add("the depositor stated %s found and not deposited, %d listed here, of which %d are content the case does not hold (left behind or refused)", what, len(d.Files), left)
+		are := "are"
+		if left == 1 {
+			are = "is"
+		}
+		add("the depositor stated %s found and not deposited, %d listed here, of which %d %s content the case does not hold (left behind or refused)", what, len(d.Files), left, are)
 		add("the same run deposited %d and found %d in the case already", d.Deposited, d.Already)
 		if d.Source != "" {
 			add("from %s", quoted(d.Source))

@@ -256,7 +256,7 @@ func TestDepositLeftBehindFails(t *testing.T) {
 	}
 	// And the case's custody report tells it, in words.
 	s.ok("auditor", work, "report", "--case", "F-9", "-o", "custody.txt")
-	if b, _ := os.ReadFile(filepath.Join(work, "custody.txt")); !strings.Contains(string(b), "Statement of files not deposited, as the person named stated it") || !strings.Contains(string(b), "the depositor stated 2 files or folders found and not deposited, 2 listed here, 1 of those content the case does not hold") || !strings.Contains(string(b), "the same run deposited 1 and found 0 in the case already") {
+	if b, _ := os.ReadFile(filepath.Join(work, "custody.txt")); !strings.Contains(string(b), "Statement of files not deposited, as the person named stated it") || !strings.Contains(string(b), "the depositor stated 2 files or folders found and not deposited, 2 listed here, of which 1 is content the case does not hold") || !strings.Contains(string(b), "the same run deposited 1 and found 0 in the case already") {
 		t.Fatalf("the custody report does not tell what the deposit skipped:\n%s", b)
 	}
 	// A package of the case carries the statement among the case's
