@@ -399,7 +399,9 @@ func (rep *report) certificate() {
 	L.y += 4
 	if len(c.Rows) > 0 {
 		cols := make([]column, len(c.Columns))
-		// The SHA-256 column holds a hash in two lines of 32 digits.
+		// The SHA-256 column holds a hash in two lines of 32 digits; the
+		// name takes what the others leave, so that a file name breaks
+		// across lines as seldom as the page allows.
 		zero := rep.sh.width([]span{{strings.Repeat("0", 32), stCellH}})
 		for i, h := range c.Columns {
 			cols[i] = column{head: shown(h)}
@@ -409,9 +411,9 @@ func (rep *report) certificate() {
 			case i == 0:
 				cols[i].width = 70
 			case i == len(c.Columns)-1:
-				cols[i].width = 0
+				cols[i].width = 88
 			default:
-				cols[i].width = 96
+				cols[i].width = 0
 			}
 		}
 		rows := make([][]cell, len(c.Rows))
