@@ -7,9 +7,11 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"html"
@@ -1030,5 +1032,36 @@ func TestAnItemsPageCountsOnlyTheVotesThatCount(t *testing.T) {
 	const want = "unsettled: 1 of 3 votes for national"
 	if re.FindString(list) != want || re.FindString(page) != want {
 		t.Fatalf("a suspended analyst's vote and a counted one: the case list says %q, the item page %q; want %q for both", re.FindString(list), re.FindString(page), want)
+	}
+}
+
+// TestItemPageShowsItsAcquisition: an item deposited against an
+// acquisition list shows, on its page, the acquisition hash it matched
+// and the list it was read from (name, SHA-256, its line), each name in
+// an isolate; an item deposited without one shows no such rows.
+func TestItemPageShowsItsAcquisition(t *testing.T) {
+	bv := openTestVault(t)
+	base := serve(t, bv, api.Options{}, nil)
+	bv.openCase(t, "ACQ-1")
+	body := []byte("the photo as acquired")
+	sum := sha256.Sum256(body)
+	listSum := strings.Repeat("ab", 32)
+	res, err := bv.v.Deposit(context.Background(), inv, vault.DepositRequest{Case: "ACQ-1", Name: "DCIM/a.jpg", Body: bytes.NewReader(body),
+		Expect: vault.Hashes{SHA256: hex.EncodeToString(sum[:])}, ExpectList: &vault.AcquisitionList{Name: "טלפון.sha256", SHA256: listSum, Entry: "./DCIM/a.jpg"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := bv.deposit(t, "ACQ-1", "b.jpg", []byte("no list"))
+	c := newWebClient(t, base, nil)
+	c.signIn(bv.creds["inv"])
+	_, page := c.do("GET", "/app/items/"+res.ID, nil)
+	for _, want := range []string{"Acquisition <bdi>SHA-256</bdi>", hex.EncodeToString(sum[:]), "matched at deposit",
+		"Read from", "the hash list <bdi>טלפון.sha256</bdi>", listSum, "its line for <bdi>./DCIM/a.jpg</bdi>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the item page lacks %q", want)
+		}
+	}
+	if _, page := c.do("GET", "/app/items/"+plain, nil); strings.Contains(page, "Acquisition") || strings.Contains(page, "Read from") {
+		t.Error("an item deposited without an acquisition hash shows one")
 	}
 }
