@@ -248,6 +248,10 @@ type CertificateText struct {
 	Rows    [][]string
 	// Blanks are the labels of the lines to fill in by hand.
 	Blanks []string
+	// Continued heads the lines to fill in when a page break parts them
+	// from the rest: it says what the signature below certifies, so that
+	// a signed page cannot pass for another certificate's.
+	Continued string
 }
 
 // Certificate is the certificate of the items' hashes, in the manner of
@@ -274,6 +278,16 @@ func Certificate(r *Record) CertificateText {
 	for _, it := range r.Items {
 		c.Rows = append(c.Rows, []string{Shown(it.ID), ShownName(it.Name), Shown(it.Hashes.SHA256), fmt.Sprintf("deposit, event %d", it.Deposit.Seq)})
 	}
+	of := "case " + Shown(r.Case.ID)
+	if r.Package != nil {
+		of = "package " + Shown(r.Package.ID) + " of " + of
+	}
+	items := "no items"
+	if n := len(r.Items); n > 0 {
+		items = fmt.Sprintf("the %s listed above, from %s to %s", Count(n, "item"), Shown(r.Items[0].ID), Shown(r.Items[n-1].ID))
+	}
+	c.Continued = fmt.Sprintf("%s, continued. The person signing below certifies paragraphs 1 to 4 above and %s, of %s, from the checkpoint of %d events whose log key fingerprint is %s.",
+		c.Title, items, of, r.Checkpoint.Size, r.Checkpoint.LogKeyFingerprint)
 	return c
 }
 

@@ -68,8 +68,23 @@ func (e *extraction) write(i int, plain io.Reader, it Item) error {
 // those already moved are removed again, so that the target folder holds
 // all of the package's plaintexts or none.
 func (e *extraction) commit(rep *Report) error {
+	// Each deposited name that is usable and the first of its kind is
+	// placed first, so that no other item's numbered (~2) or archive
+	// name takes it; the repeats and the unusable names after them.
+	var order, later []int
+	seen := map[string]bool{}
+	for i, p := range e.files {
+		if _, why := extractName(p.it.Name); why != "" || seen[p.it.Name] {
+			later = append(later, i)
+			continue
+		}
+		seen[p.it.Name] = true
+		order = append(order, i)
+	}
+	placed := make([]Extracted, len(e.files))
 	var done []Extracted
-	for _, p := range e.files {
+	for _, i := range append(order, later...) {
+		p := e.files[i]
 		x, err := e.place(p)
 		if err != nil {
 			for _, d := range done {
@@ -83,6 +98,7 @@ func (e *extraction) commit(rep *Report) error {
 			return err
 		}
 		done = append(done, x)
+		placed[i] = x
 	}
 	// Make the new names durable where the OS allows it. Errors are not
 	// failures: some systems (Windows) cannot open or sync a folder, and
@@ -91,7 +107,7 @@ func (e *extraction) commit(rep *Report) error {
 		_ = d.Sync()
 		_ = d.Close()
 	}
-	rep.Extracted = done
+	rep.Extracted = placed
 	return nil
 }
 
@@ -115,12 +131,16 @@ func (e *extraction) place(p pending) (Extracted, error) {
 		// item deposited twice): the name with ~2, ~3, ... before its
 		// extension, in the same folder, so that it keeps its name's
 		// letters and its folders.
+		numbered := "" // why a numbered name was refused
 		for n := 2; errors.Is(err, fs.ErrExist) && n <= len(e.files)+1; n++ {
 			alt := numberedName(name, n)
 			if err = renameHook(p.tmp, filepath.Join(e.dir, alt)); err == nil {
 				x.Path = filepath.Join(e.dir, alt)
-				x.Fallback = fmt.Sprintf("a file of its name exists; extracted with ~%d", n)
+				x.Fallback = fmt.Sprintf("a file or folder of its name exists; extracted with ~%d", n)
 				return x, nil
+			}
+			if nameRefused(err) {
+				numbered = fmt.Sprintf("a file or folder of its name exists, and the file system refused it with ~%d (%v)", n, unwrapPathError(err))
 			}
 		}
 		switch {
@@ -128,7 +148,9 @@ func (e *extraction) place(p pending) (Extracted, error) {
 			x.Path = filepath.Join(e.dir, name)
 			return x, nil
 		case errors.Is(err, fs.ErrExist):
-			why = "a file of that name exists"
+			why = "a file or folder of its name exists"
+		case numbered != "":
+			why = numbered
 		case nameRefused(err):
 			why = fmt.Sprintf("the file system refused the name (%v)", unwrapPathError(err))
 		default:

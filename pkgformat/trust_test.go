@@ -537,3 +537,33 @@ func TestExtractSameNameKeepsItsLetters(t *testing.T) {
 		}
 	}
 }
+
+// TestExtractOwnNamesFirst: an item deposited under a name another
+// item's fallback would take (a~2.jpg beside two a.jpg; 001-CON beside
+// CON, whose archive name it is) keeps its own name: the usable first
+// names are placed before the repeats and the fallbacks, and the answer
+// stays in the manifest's order.
+func TestExtractOwnNamesFirst(t *testing.T) {
+	id := readIdentity(t)
+	signer, vkey := packageKeys(t)
+	items := []vectorItem{
+		{"it_000000000000000000000001", "CON", "a Windows device name\n"},
+		{"it_000000000000000000000002", "a.jpg", "the first a.jpg\n"},
+		{"it_000000000000000000000003", "a.jpg", "the second a.jpg\n"},
+		{"it_000000000000000000000004", "a~2.jpg", "a file deposited as a~2.jpg\n"},
+		{"it_000000000000000000000005", "001-CON", "a file deposited as 001-CON\n"},
+	}
+	pkg := buildPackageWith(t, id, items, signer, vkey)
+	dir := t.TempDir()
+	rep, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: vkey, Identities: []age.Identity{id}, ExtractDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"001-CON~2", "a.jpg", "a~3.jpg", "a~2.jpg", "001-CON"}
+	for i, x := range rep.Extracted {
+		got, err := os.ReadFile(x.Path)
+		if err != nil || string(got) != items[i].content || x.Path != filepath.Join(dir, want[i]) || x.ID != items[i].id {
+			t.Errorf("%s %q extracted as %s (%s), want %s", items[i].id, items[i].name, x.Path, x.Fallback, want[i])
+		}
+	}
+}

@@ -542,7 +542,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, x := range res.Extracted {
 		if x.Fallback != "" {
-			fmt.Fprintf(stderr, "custos-verify: note: the item named %s extracted as %s: %s\n", printablePath(printable.LookalikeMarks(x.Name)), printablePath(x.Path), x.Fallback)
+			fmt.Fprintf(stderr, "custos-verify: note: the item named %s extracted as %s: %s (item %s)\n", printablePath(printable.LookalikeMarks(x.Name)), printablePath(x.Path), x.Fallback, x.ID)
 		}
 	}
 	if *asJSON {
@@ -626,7 +626,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	// section 9), said where the verdict is read, not only in the docs.
 	fmt.Fprintln(stdout, "  note: each custody event the package holds is proven to be in the signed log; that none was left out is not (an auditor's custos audit log --item shows an item's whole timeline)")
 	for _, x := range res.Extracted {
-		fmt.Fprintf(stdout, "  extracted %s\n", printablePath(x.Path))
+		fmt.Fprintf(stdout, "  extracted %s (item %s)\n", printablePath(x.Path), x.ID)
 	}
 	fmt.Fprintln(stdout, "VERIFIED")
 	return nil

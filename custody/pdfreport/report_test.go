@@ -691,3 +691,39 @@ func TestShapingThaiLaoMyanmar(t *testing.T) {
 		t.Errorf("မြ not reordered: %+v", cs)
 	}
 }
+
+// TestCertificateSignatureStaysWithWhatItCertifies: the lines to sign
+// are never split across pages, and when a page break parts them from
+// the certificate's text they are headed by what they certify (the
+// items, the case, the checkpoint), so that a signed last page cannot be
+// moved to another certificate. The record sizes tried make the table
+// end at each height of its page.
+func TestCertificateSignatureStaysWithWhatItCertifies(t *testing.T) {
+	parted := 0
+	for items := 1; items <= 40; items++ {
+		r := testRecord(items, 1)
+		pages := pdfText(t, renderTest(t, r).pdf, false)
+		var signed string
+		for _, p := range pages {
+			if strings.Contains(p, "Signature:") {
+				signed = norm(p)
+			}
+		}
+		for _, b := range custody.Certificate(r).Blanks {
+			if !strings.Contains(signed, b+":") {
+				t.Fatalf("%d items: the page with the signature line lacks %q:\n%s", items, b, signed)
+			}
+		}
+		if strings.Contains(signed, "Certificate of authenticity of digital evidence by hash value I, the undersigned") {
+			continue
+		}
+		parted++
+		want := fmt.Sprintf("continued. The person signing below certifies paragraphs 1 to 4 above and the %d item", items)
+		if !strings.Contains(signed, want) || !strings.Contains(signed, r.Checkpoint.LogKeyFingerprint) || !strings.Contains(signed, r.Items[items-1].ID) {
+			t.Errorf("%d items: the signature page, parted from the certificate, does not say what it certifies:\n%s", items, signed)
+		}
+	}
+	if parted == 0 {
+		t.Error("no record size parted the signature lines from the certificate's text: the test tried nothing")
+	}
+}

@@ -393,6 +393,7 @@ func (rep *report) certificate() {
 		L.newPage()
 	}
 	L.heading(shown(c.Title), stCertT, 0, 10, 60, false)
+	first := len(L.pages)
 	for _, p := range c.Paragraphs { // escaped already
 		rep.para(p)
 	}
@@ -433,6 +434,22 @@ func (rep *report) certificate() {
 		L.table(ruledSpec(cols), rows, stCell)
 	}
 	L.y += 18
+	// The lines to sign stay together; on another page than the
+	// certificate's text they are headed by what they certify (about
+	// three lines, 60 points with room to spare).
+	parted := len(L.pages) != first
+	need := 30 * float64(len(c.Blanks))
+	if parted {
+		need += 60
+	}
+	if L.y+need > L.bottom {
+		L.newPage()
+		parted = true
+	}
+	if parted {
+		rep.para(c.Continued) // escaped already
+		L.y += 8
+	}
 	for _, b := range c.Blanks {
 		L.blank(shown(b), stBlankLb)
 	}
