@@ -502,68 +502,63 @@ func TestExtractFallbackNameTaken(t *testing.T) {
 	}
 }
 
-// TestExtractSameNameKeepsItsLetters: the same file name from two
-// exhibits (a Thai photo on two phones) is extracted the second time
-// with ~2 before its extension, in its own folders, its letters kept
-// (not the archive name, which keeps ASCII alone); each extracted file
-// names its item's id.
-func TestExtractSameNameKeepsItsLetters(t *testing.T) {
-	id := readIdentity(t)
-	signer, vkey := packageKeys(t)
-	items := []vectorItem{
-		{"it_000000000000000000000001", "DCIM/รูปภาพ.jpg", "the photo on the first phone\n"},
-		{"it_000000000000000000000002", "DCIM/รูปภาพ.jpg", "the photo on the second phone\n"},
-		{"it_000000000000000000000003", "DCIM/รูปภาพ.jpg", "and on a third\n"},
-		{"it_000000000000000000000004", ".profile", "a dot file\n"},
-		{"it_000000000000000000000005", ".profile", "its twin\n"},
-	}
-	pkg := buildPackageWith(t, id, items, signer, vkey)
-	dir := t.TempDir()
-	rep, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: vkey, Identities: []age.Identity{id}, ExtractDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"DCIM/รูปภาพ.jpg", "DCIM/รูปภาพ~2.jpg", "DCIM/รูปภาพ~3.jpg", ".profile", ".profile~2"}
-	if len(rep.Extracted) != len(want) {
-		t.Fatalf("extracted %d files", len(rep.Extracted))
-	}
-	for i, x := range rep.Extracted {
-		got, err := os.ReadFile(x.Path)
-		if err != nil || string(got) != items[i].content || x.Path != filepath.Join(dir, filepath.FromSlash(want[i])) || x.ID != items[i].id {
-			t.Errorf("%s %q extracted as %s (%s, id %s), want %s", items[i].id, items[i].name, x.Path, x.Fallback, x.ID, want[i])
+// TestExtractNamesTaken: the same file name from two exhibits (a Thai
+// photo on two phones) is extracted the second time with ~2 before its
+// extension, in its own folders, its letters kept (not the archive name,
+// which keeps ASCII alone), and the fallback says so; an item deposited
+// under a name another item's fallback would take (a~2.jpg beside two
+// a.jpg; 001-CON beside CON, whose archive name it is) keeps its own
+// name: the usable first names are placed before the repeats and the
+// fallbacks. The answer stays in the manifest's order, each file with
+// its item's id.
+func TestExtractNamesTaken(t *testing.T) {
+	for _, c := range []struct {
+		items []vectorItem
+		want  []string
+	}{
+		{[]vectorItem{
+			{"it_000000000000000000000001", "DCIM/รูปภาพ.jpg", "the photo on the first phone\n"},
+			{"it_000000000000000000000002", "DCIM/รูปภาพ.jpg", "the photo on the second phone\n"},
+			{"it_000000000000000000000003", "DCIM/รูปภาพ.jpg", "and on a third\n"},
+			{"it_000000000000000000000004", ".profile", "a dot file\n"},
+			{"it_000000000000000000000005", ".profile", "its twin\n"},
+		}, []string{"DCIM/รูปภาพ.jpg", "DCIM/รูปภาพ~2.jpg", "DCIM/รูปภาพ~3.jpg", ".profile", ".profile~2"}},
+		{[]vectorItem{
+			{"it_000000000000000000000001", "CON", "a Windows device name\n"},
+			{"it_000000000000000000000002", "a.jpg", "the first a.jpg\n"},
+			{"it_000000000000000000000003", "a.jpg", "the second a.jpg\n"},
+			{"it_000000000000000000000004", "a~2.jpg", "a file deposited as a~2.jpg\n"},
+			{"it_000000000000000000000005", "001-CON", "a file deposited as 001-CON\n"},
+		}, []string{"001-CON~2", "a.jpg", "a~3.jpg", "a~2.jpg", "001-CON"}},
+	} {
+		dir, rep := extractItems(t, c.items)
+		if len(rep.Extracted) != len(c.want) {
+			t.Fatalf("extracted %d files", len(rep.Extracted))
 		}
-		if i%3 != 0 && i != 3 && !strings.Contains(x.Fallback, "~") {
-			t.Errorf("%s: the fallback does not say so: %q", want[i], x.Fallback)
+		for i, x := range rep.Extracted {
+			it := c.items[i]
+			got, err := os.ReadFile(x.Path)
+			if err != nil || string(got) != it.content || x.Path != filepath.Join(dir, filepath.FromSlash(c.want[i])) || x.ID != it.id {
+				t.Errorf("%s %q extracted as %s (%s, id %s), want %s", it.id, it.name, x.Path, x.Fallback, x.ID, c.want[i])
+			}
+			if (x.Fallback != "") != (c.want[i] != it.name) {
+				t.Errorf("%s: the fallback says %q", c.want[i], x.Fallback)
+			}
 		}
 	}
 }
 
-// TestExtractOwnNamesFirst: an item deposited under a name another
-// item's fallback would take (a~2.jpg beside two a.jpg; 001-CON beside
-// CON, whose archive name it is) keeps its own name: the usable first
-// names are placed before the repeats and the fallbacks, and the answer
-// stays in the manifest's order.
-func TestExtractOwnNamesFirst(t *testing.T) {
+// extractItems seals items into a package, verifies it and extracts it
+// into a new folder, which it returns with the report.
+func extractItems(t *testing.T, items []vectorItem) (string, *pkgformat.Report) {
+	t.Helper()
 	id := readIdentity(t)
 	signer, vkey := packageKeys(t)
-	items := []vectorItem{
-		{"it_000000000000000000000001", "CON", "a Windows device name\n"},
-		{"it_000000000000000000000002", "a.jpg", "the first a.jpg\n"},
-		{"it_000000000000000000000003", "a.jpg", "the second a.jpg\n"},
-		{"it_000000000000000000000004", "a~2.jpg", "a file deposited as a~2.jpg\n"},
-		{"it_000000000000000000000005", "001-CON", "a file deposited as 001-CON\n"},
-	}
 	pkg := buildPackageWith(t, id, items, signer, vkey)
 	dir := t.TempDir()
 	rep, err := pkgformat.Verify(bytes.NewReader(pkg), pkgformat.VerifyOptions{TrustedKey: vkey, Identities: []age.Identity{id}, ExtractDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"001-CON~2", "a.jpg", "a~3.jpg", "a~2.jpg", "001-CON"}
-	for i, x := range rep.Extracted {
-		got, err := os.ReadFile(x.Path)
-		if err != nil || string(got) != items[i].content || x.Path != filepath.Join(dir, want[i]) || x.ID != items[i].id {
-			t.Errorf("%s %q extracted as %s (%s), want %s", items[i].id, items[i].name, x.Path, x.Fallback, want[i])
-		}
-	}
+	return dir, rep
 }
