@@ -304,7 +304,18 @@ func runItemShow(args []string, stdout io.Writer) error {
 			if l.Entry != "" {
 				what += ", its line for " + displayName(l.Entry)
 			}
-			lines = append(lines, "read from:  "+what+", sha256 "+l.SHA256)
+			what += ", sha256 " + l.SHA256
+			// The list deposited in the case (custos deposit deposits one
+			// inside the folder it lists): its item, to open and compare.
+			var held api.ItemsResponse
+			if err := c.call("GET", "/v1/cases/"+url.PathEscape(d.Case)+"/items", url.Values{"sha256": {l.SHA256}}, nil, &held); err == nil && len(held.Items) > 0 {
+				var ids []string
+				for _, it := range held.Items {
+					ids = append(ids, it.ID)
+				}
+				what += " (held in the case as item " + strings.Join(ids, ", ") + ")"
+			}
+			lines = append(lines, "read from:  "+what)
 		}
 	}
 	if d.Source != "" {

@@ -459,6 +459,14 @@ func TestDepositEachExhibitWhole(t *testing.T) {
 	if lists := depositedLists(t, s, "F-10"); listItem == "" || len(got["items"].([]any)) != 2 || lists[len(lists)-1].SHA256 != listItem && lists[len(lists)-2].SHA256 != listItem {
 		t.Errorf("a list inside its folder: %v; lists %+v", got, lists)
 	}
+	// item show names the list's own item.
+	for _, it := range got["items"].([]any) {
+		if m := it.(map[string]any); m["name"] == "g.jpg" {
+			if out := s.ok("investigator", work, "item", "show", m["id"].(string)).stdout; !strings.Contains(out, "read from:  the hash list SHA256SUMS, its line for g.jpg, sha256 "+listItem+" (held in the case as item it_") {
+				t.Errorf("item show of a file whose list was deposited with it:\n%s", out)
+			}
+		}
+	}
 	// A file the list names that is not there is stated left behind
 	// with the list's name escaped as names are: the statement is
 	// recorded.
