@@ -58,6 +58,22 @@ type Record struct {
 	// Generator names the software that made the record and its version
 	// ("custos devel (vcs 4352c33)"), for the certificate of the hashes.
 	Generator string
+
+	// bySHA256 indexes Items by content SHA-256 (itemsWithSHA256), made
+	// at its first use.
+	bySHA256 map[string][]string
+}
+
+// itemsWithSHA256 returns the ids of r's items whose content has SHA-256
+// sum, in r's order.
+func (r *Record) itemsWithSHA256(sum string) []string {
+	if r.bySHA256 == nil {
+		r.bySHA256 = make(map[string][]string, len(r.Items))
+		for _, it := range r.Items {
+			r.bySHA256[it.Hashes.SHA256] = append(r.bySHA256[it.Hashes.SHA256], it.ID)
+		}
+	}
+	return r.bySHA256[sum]
 }
 
 // The words of a case's export approval policy in the documents.

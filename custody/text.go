@@ -199,6 +199,15 @@ func Thousands(n int64) string {
 	return string(out)
 }
 
+// ListHead names hash list l in the documents' words: "the hash list
+// “NAME”" (QuotedName), or "a hash list without a name".
+func ListHead(l HashList) string {
+	if l.Name == "" {
+		return "a hash list without a name"
+	}
+	return "the hash list " + QuotedName(l.Name)
+}
+
 // ListTail is what the documents say of hash list l after its name and
 // SHA-256: the line the item's hashes were read from, the items of r
 // whose content has the list's SHA-256 (the list itself, deposited),
@@ -208,13 +217,7 @@ func ListTail(r *Record, l HashList) string {
 	if l.Entry != "" {
 		b.WriteString(", its line for " + QuotedName(l.Entry))
 	}
-	var held []string
-	for _, it := range r.Items {
-		if it.Hashes.SHA256 == l.SHA256 {
-			held = append(held, it.ID)
-		}
-	}
-	if len(held) > 0 {
+	if held := r.itemsWithSHA256(l.SHA256); len(held) > 0 {
 		b.WriteString(", held in this record as item " + strings.Join(held, ", "))
 	}
 	b.WriteString(", as the depositor stated it")
@@ -227,11 +230,7 @@ func listText(r *Record, l HashList) string {
 	if l == (HashList{}) {
 		return ""
 	}
-	what := "a hash list without a name"
-	if l.Name != "" {
-		what = "the hash list " + QuotedName(l.Name)
-	}
-	return what + ", SHA-256 " + Shown(l.SHA256) + ListTail(r, l)
+	return ListHead(l) + ", SHA-256 " + Shown(l.SHA256) + ListTail(r, l)
 }
 
 func matched(h string) string {

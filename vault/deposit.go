@@ -503,10 +503,14 @@ func listWords(l *AcquisitionList) string {
 	if l.Name == "" {
 		return "without a name, SHA-256 " + strings.ToLower(l.SHA256)
 	}
-	return "‘" + singleQuotes.Replace(l.Name) + "’, SHA-256 " + strings.ToLower(l.SHA256)
+	return QuotedListName(l.Name) + ", SHA-256 " + strings.ToLower(l.SHA256)
 }
 
-// singleQuotes escapes the single quotation marks of a name put in them.
+// QuotedListName is a hash list's name in single quotation marks, any
+// inside written \u2018 or \u2019, as a reason a document quotes in
+// double ones holds it: the name cannot close them and add a clause.
+func QuotedListName(name string) string { return "‘" + singleQuotes.Replace(name) + "’" }
+
 var singleQuotes = strings.NewReplacer("‘", `\u2018`, "’", `\u2019`)
 
 // errNotExpected marks content whose hash differs from an expected one.

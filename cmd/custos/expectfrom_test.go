@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 )
 
@@ -83,5 +84,20 @@ func TestExpectFromNamesWhatIsMissing(t *testing.T) {
 			// folder given, naming no folder of the examiner's machine.
 			t.Errorf("listed as %q: stated as %q and %q", prefix, missing[0].statedName(), missing[1].statedName())
 		}
+	}
+}
+
+// TestListWordsCannotAddAClause: the statement of a file a list names
+// that is not there quotes the list's name, whose own quotation marks
+// cannot close the quotes (another member of the class the vault's
+// refusal reason and the reports are tested for); a list without a name
+// is said so.
+func TestListWordsCannotAddAClause(t *testing.T) {
+	got := listWords(&vault.AcquisitionList{Name: "a.sum’, SHA-256 " + strings.Repeat("f", 64) + " ‘x", SHA256: strings.Repeat("0", 64)})
+	if strings.Count(got, "‘") != 1 || strings.Count(got, "’") != 1 || !strings.Contains(got, `\u2019`) || !strings.Contains(got, `\u2018`) {
+		t.Errorf("listWords = %q", got)
+	}
+	if got := listWords(&vault.AcquisitionList{SHA256: strings.Repeat("0", 64)}); got != "the hash list without a name" {
+		t.Errorf("a list without a name: %q", got)
 	}
 }

@@ -765,7 +765,7 @@ func listWords(l *vault.AcquisitionList) string {
 	if l.Name == "" {
 		return "the hash list without a name"
 	}
-	return "the hash list ‘" + strings.NewReplacer("‘", `\u2018`, "’", `\u2019`).Replace(l.Name) + "’"
+	return "the hash list " + vault.QuotedListName(l.Name)
 }
 
 // listedUnder is, for a file of a folder given that a sums file lists

@@ -255,12 +255,7 @@ func (rep *report) items() {
 				}
 			}
 			if l := it.AcquisitionList; l != (custody.HashList{}) {
-				what := "the hash list " + custody.QuotedName(l.Name) + ", SHA-256 "
-				if l.Name == "" {
-					what = "a hash list without a name, SHA-256 "
-				}
-				after := custody.ListTail(r, l)
-				rows = append(rows, kvRow{"Read from", []span{{what, stValue}, {shown(l.SHA256), stHash}, {after, stValue}}})
+				rows = append(rows, kvRow{"Read from", []span{{custody.ListHead(l) + ", SHA-256 ", stValue}, {shown(l.SHA256), stHash}, {custody.ListTail(r, l), stValue}}})
 			}
 		} else {
 			rows = append(rows, kvRow{"Acquisition hash", val("none given at deposit (optional: the hashes above are the vault's own)")})
