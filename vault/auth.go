@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -341,6 +342,9 @@ func checkFileName(name string) error {
 			return badInput("file name %q: %v", truncate(name), err)
 		}
 		raw := UnescapeName(part)
+		if bytes.IndexByte(raw, 0) >= 0 {
+			return badInput("file name %q: holds a NUL byte (\\x00), which no file system allows in a name", truncate(name))
+		}
 		if len(raw) > maxNameComponent && (!utf8.Valid(raw) || utf16Len(raw) > maxNameComponent) {
 			return badInput("file name %q: a component of %d bytes; the limit is %d bytes, or %d UTF-16 units for UTF-8, as file systems have", truncate(name), len(raw), maxNameComponent, maxNameComponent)
 		}

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/hex"
@@ -490,6 +491,9 @@ func checkAcquisitionList(l *AcquisitionList, expect Hashes) error {
 		}
 		if err := checkEscapes(l.Entry); err != nil || EscapeName(UnescapeName(l.Entry)) != l.Entry {
 			return badInput("hash list entry %q: write it escaped as item names are (\\xHH for a byte a name cannot show as it is)", truncate(l.Entry))
+		}
+		if bytes.IndexByte(UnescapeName(l.Entry), 0) >= 0 {
+			return badInput("hash list entry %q: holds a NUL byte (\\x00), which no file system allows in a name", truncate(l.Entry))
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -86,6 +87,13 @@ func TestFileNameEscapesCanonical(t *testing.T) {
 	} {
 		if err := checkFileName(EscapeName([]byte(raw))); (err == nil) != ok {
 			t.Errorf("a name of %d bytes: %v", len(raw), err)
+		}
+	}
+	// No file system names a file with a NUL byte: its escape is refused
+	// in any component, as the hash list entries' is.
+	for _, name := range []string{`\x00`, `DCIM/a\x00b.jpg`, `a\x00/b.jpg`} {
+		if err := checkFileName(name); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "NUL") {
+			t.Errorf("checkFileName(%q) = %v, want a refusal naming the NUL byte", name, err)
 		}
 	}
 	// A client that sends a hidden character plainly is told how the

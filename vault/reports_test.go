@@ -161,6 +161,8 @@ func TestAcquisitionListRecorded(t *testing.T) {
 		{"a folder in its name", Hashes{SHA256: want}, AcquisitionList{Name: "exhibits/a.sha256", SHA256: listSum}},
 		{"a right-to-left override in its name", Hashes{SHA256: want}, AcquisitionList{Name: "a\u202e652ahs.txt", SHA256: listSum}},
 		{"a name of dots", Hashes{SHA256: want}, AcquisitionList{Name: "..", SHA256: listSum}},
+		{"a NUL byte in its name", Hashes{SHA256: want}, AcquisitionList{Name: `a\x00.sha256`, SHA256: listSum}},
+		{"a NUL byte in an entry", Hashes{SHA256: want}, AcquisitionList{Name: "a.sha256", SHA256: listSum, Entry: `DCIM/a\x00b.jpg`}},
 		{"a name past 255 bytes", Hashes{SHA256: want}, AcquisitionList{Name: strings.Repeat("a", 256), SHA256: listSum}},
 		{"a SHA-256 too short", Hashes{SHA256: want}, AcquisitionList{Name: "a.sha256", SHA256: "abc"}},
 		{"a SHA-256 that is no hex", Hashes{SHA256: want}, AcquisitionList{Name: "a.sha256", SHA256: strings.Repeat("g", 64)}},
