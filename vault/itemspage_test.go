@@ -128,6 +128,39 @@ func TestDepositNotAgain(t *testing.T) {
 	if _, err := v.ItemsPage(ctx, inv, "D-1", ItemFilter{SHA256Prefix: "55"}, 0, 10); !errors.Is(err, ErrBadInput) {
 		t.Fatalf("a 2-digit prefix: %v", err)
 	}
+	// By a whole SHA-256 (read from the vault's content index): the
+	// case's items of that content, in deposit order, in any case of
+	// its digits, and none of another case holding it too.
+	if err := v.OpenCase(ctx, inv, "D-2", "another"); err != nil {
+		t.Fatal(err)
+	}
+	other, err := v.Deposit(ctx, inv, DepositRequest{Case: "D-2", Name: "a.txt", Body: strings.NewReader("A")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := v.Items(ctx, inv, "D-1", ItemFilter{})
+	var wantA []string
+	for _, it := range all {
+		if it.SHA256 == other.SHA256 {
+			wantA = append(wantA, it.ID)
+		}
+	}
+	if len(wantA) != 3 {
+		t.Fatalf("case D-1 holds %d items of content A, want 3", len(wantA))
+	}
+	for c, want := range map[string][]string{"D-1": wantA, "D-2": {other.ID}} {
+		got, err := v.Items(ctx, inv, c, ItemFilter{SHA256: strings.ToUpper(other.SHA256)})
+		var ids []string
+		for _, it := range got {
+			ids = append(ids, it.ID)
+		}
+		if err != nil || strings.Join(ids, ",") != strings.Join(want, ",") {
+			t.Fatalf("case %s by SHA-256: %v %v, want %v", c, err, ids, want)
+		}
+	}
+	if got, _ := v.Items(ctx, inv, "D-1", ItemFilter{SHA256: other.SHA256, Name: "b.txt"}); len(got) != 1 || got[0].Name != "b.txt" {
+		t.Fatalf("by SHA-256 and name: %+v", got)
+	}
 	// The same name and content from another exhibit is that exhibit's:
 	// deposited, and named as the item the case already held (Again);
 	// from that exhibit again, it is a deposit resumed: refused.

@@ -421,6 +421,11 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 		// their number, read as far as it goes.
 		ids, page.Total, err = v.state.caseItemsRange(caseID, offset, limit)
 		offset = 0
+	} else if f.SHA256 != "" {
+		// One content: its items from the vault's content index, in
+		// deposit order, whatever the case's size (a folder's deposit
+		// asks this of each file); those of other cases are left below.
+		ids, err = v.state.itemsBySHA256(strings.ToLower(f.SHA256))
 	} else {
 		ids, err = v.state.caseItems(caseID)
 	}
@@ -435,6 +440,7 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 		d := it.Deposit
 		switch {
 		case !ok,
+			it.Case != caseID,
 			f.Name != "" && !matchName(f.Name, d.Name),
 			f.SHA256 != "" && !strings.EqualFold(f.SHA256, d.SHA256),
 			(f.MD5 != "" || f.SHA1 != "") && !d.Legacy,
