@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/custos-vault/custos/events"
@@ -22,8 +23,17 @@ const MaxClassificationVotes = 9
 type Classification struct {
 	// Category is the settled category ("" while unsettled or disputed).
 	Category string `json:"category,omitempty"`
-	// Source says what settled it: "votes" or "hashset".
+	// Source says what settled it: "votes", "hashset", or "once-settled"
+	// (votes settled it in an illegal category, and one person's vote
+	// since does not clear it: NotSettledBecause).
 	Source string `json:"source,omitempty"`
+	// NotSettledBecause says why votes that reach the case's policy for
+	// not illegal do not settle the item: it is known material (a
+	// known-illegal hash set lists it, votes once settled it illegal, it
+	// copies an item held illegal), which only two people assigned to
+	// the case agreeing clear (minNotIllegalVoters). Category is then
+	// what holds it, or "" for a copy. "" otherwise.
+	NotSettledBecause string `json:"not_settled_because,omitempty"`
 	// Needed is the agreeing votes that settle a category in the case.
 	Needed int `json:"needed"`
 	// Tally counts the current votes by category.
@@ -220,6 +230,78 @@ func (v *Vault) classification(it Item) Classification {
 	if cl.Category == "" && len(cl.Tally) == 0 && cl.Inherit != nil {
 		cl.Category, cl.Source = cl.Inherit.Category, "hashset"
 	}
+	// One person's not-illegal vote settles new material where the case
+	// asks one vote, but never what is known illegal: exports, lists and
+	// figures say the category that holds the item, as hiding does.
+	if cl.Source == "votes" && cl.Category == CategoryNotIllegal && !cl.clearedByVotes() {
+		switch c, by := cl.heldIllegal(); by {
+		case "hashset":
+			cl.Category, cl.Source = c, "hashset"
+			cl.NotSettledBecause = cl.notClearing(fmt.Sprintf("it matches entry %d of hash set %s (%s)", cl.Inherit.Entry, cl.Inherit.Set, c))
+		case "once settled":
+			cl.Category, cl.Source = c, "once-settled"
+			cl.NotSettledBecause = cl.notClearing(fmt.Sprintf("votes settled it as %s", c))
+		}
+	}
+	return cl
+}
+
+// knownChecks holds the known-material checks (knownBecause) of the
+// items an export states (statedClassification), by item id, so that the
+// check at its event's position compares what the export says without
+// reading the log: there, an item not checked before (a vote since made
+// it need one) is a change (atPosition).
+type knownChecks struct {
+	m          map[string]string
+	atPosition bool
+}
+
+func newKnownChecks() *knownChecks { return &knownChecks{m: map[string]string{}} }
+
+// statedClassification is an item's classification as exports and
+// figures state it (AgainstKnown): the known-material check is made only
+// for an item whose votes settle it as not illegal without clearing
+// known material. Errors: knownBecause's, or ErrConflict at a position
+// where an item needs a check not made before.
+func (v *Vault) statedClassification(ctx context.Context, it Item, k *knownChecks) (Classification, error) {
+	cl := v.classification(it)
+	if cl.Source != "votes" || cl.Category != CategoryNotIllegal || cl.clearedByVotes() {
+		return cl, nil
+	}
+	known, ok := k.m[it.ID]
+	switch {
+	case !ok && k.atPosition:
+		return Classification{}, refused(ErrConflict, "item %s was classified while its export was built; repeat", it.ID)
+	case !ok:
+		var err error
+		if known, err = v.knownBecause(ctx, it, nil); err != nil {
+			return Classification{}, err
+		}
+		k.m[it.ID] = known
+	}
+	return cl.AgainstKnown(known), nil
+}
+
+// notClearing says why not-illegal votes do not settle known material
+// (NotSettledBecause): why it is known, and how many of the people it
+// takes agree.
+func (cl Classification) notClearing(known string) string {
+	return fmt.Sprintf("%s, and known material is settled as not illegal only when %d people assigned to the case agree (%d %s)",
+		known, minNotIllegalVoters, cl.clearers, map[bool]string{true: "does", false: "do"}[cl.clearers == 1])
+}
+
+// AgainstKnown is cl as lists, exports and figures state it for an item
+// known as material for the reason known (knownBecause; "" when it is
+// not): a not-illegal settlement by votes that do not clear known
+// material (clearedByVotes) is not stated as settled, whatever made the
+// item known (a copy of an item held illegal, a near-copy of a listed
+// image), and NotSettledBecause says why.
+func (cl Classification) AgainstKnown(known string) Classification {
+	if known == "" || cl.Source != "votes" || cl.Category != CategoryNotIllegal || cl.clearedByVotes() {
+		return cl
+	}
+	cl.Category, cl.Source = "", ""
+	cl.NotSettledBecause = cl.notClearing(known)
 	return cl
 }
 
@@ -287,7 +369,10 @@ func (v *Vault) Classify(ctx context.Context, who Principal, itemID string, req 
 	if err != nil {
 		return Classification{}, err
 	}
-	cl := v.classification(it)
+	cl, err := v.statedClassification(ctx, it, newKnownChecks())
+	if err != nil {
+		return Classification{}, err
+	}
 	cl.unchanged = unchanged
 	// What the vote left hidden, said with it: a settlement as not
 	// illegal does not unhide what one person's vote cannot (a set's

@@ -177,17 +177,29 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 	// and for what the event's check compares at its position, as a
 	// report's forward does (a vote in between refuses the export, to be
 	// repeated, rather than let it name a category the log replaced).
+	// Categories are as exports state them (statedClassification).
 	cls := map[string]Classification{}
-	said := func(items []Item, classify func(Item) Classification) string {
+	known := newKnownChecks()
+	said := func(items []Item, k *knownChecks) (string, error) {
 		var b strings.Builder
 		if format == "vics" {
 			for _, it := range items {
-				b.WriteString(exportedLine(it, classify(it)))
+				cl, err := v.statedClassification(ctx, it, k)
+				if err != nil {
+					return "", err
+				}
+				if !k.atPosition {
+					cls[it.ID] = cl
+				}
+				b.WriteString(exportedLine(it, cl))
 			}
 		}
-		return b.String()
+		return b.String(), nil
 	}
-	exported := said(items, func(it Item) Classification { cl := v.classification(it); cls[it.ID] = cl; return cl })
+	exported, err := said(items, known)
+	if err != nil {
+		return nil, err
+	}
 	body, err := hashList(caseID, format, recorded, func(it Item) Classification { return cls[it.ID] })
 	if err != nil {
 		return nil, err
@@ -207,7 +219,9 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 				now = append(now, cur)
 			}
 		}
-		if said(now, v.classification) != exported {
+		if at, err := said(now, &knownChecks{m: known.m, atPosition: true}); err != nil {
+			return err
+		} else if at != exported {
 			return refused(ErrConflict, "an item of case %s was classified while its export was built; repeat", caseID)
 		}
 		return nil

@@ -444,6 +444,7 @@ func (v *Vault) reportDetail(ctx context.Context, who Principal, id string, cont
 	}
 	view := v.reportView(ctx, r, who, open)
 	if c, _ := v.state.getCase(view.Case); view.Case != "" && who.Role == RoleAnalyst && v.memberOf(who, c) {
+		stated := newKnownChecks()
 		for _, iid := range view.Items {
 			it, ok, err := v.state.getItem(iid)
 			if err != nil {
@@ -452,7 +453,10 @@ func (v *Vault) reportDetail(ctx context.Context, who Principal, id string, cont
 			if !ok {
 				continue
 			}
-			cl := v.classification(it)
+			cl, err := v.statedClassification(ctx, it, stated)
+			if err != nil {
+				return ReportView{}, err
+			}
 			view.Captures = append(view.Captures, CaptureView{ID: it.ID, Name: it.Deposit.Name, Category: cl.Category, Classification: classificationState(cl)})
 		}
 	}
@@ -882,7 +886,8 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 		return nil, notOneOf("format", format, ForwardFormats)
 	}
 	r, _ := v.state.getReport(id)
-	items, unsettled, exported, cls, err := v.forwardItems(r, format)
+	known := newKnownChecks()
+	items, unsettled, exported, cls, err := v.forwardItems(ctx, r, format, known)
 	if err != nil {
 		return nil, err
 	}
@@ -913,7 +918,7 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 		// The categories the export names are those at the event's
 		// position (votes, a policy or a voter's standing may change
 		// them in between).
-		if _, _, at, _, err := v.forwardItems(now, format); err != nil {
+		if _, _, at, _, err := v.forwardItems(ctx, now, format, &knownChecks{m: known.m, atPosition: true}); err != nil {
 			return err
 		} else if at != exported {
 			return refused(ErrConflict, "an item of report %s was classified while its export was built; repeat", id)
@@ -940,7 +945,11 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 // only items whose category is settled as illegal go in one: VICS has no
 // category every reader takes for "not illegal" (0 is read as
 // uncategorised, by this vault's import among others).
-func (v *Vault) forwardItems(r Report, format string) ([]Item, int, string, map[string]Classification, error) {
+//
+// Categories are as exports state them (statedClassification): one
+// person's not-illegal vote does not take known material out of a VICS
+// document, nor make a csv call it not illegal.
+func (v *Vault) forwardItems(ctx context.Context, r Report, format string, known *knownChecks) ([]Item, int, string, map[string]Classification, error) {
 	var items []Item
 	var said strings.Builder
 	cls := map[string]Classification{}
@@ -953,7 +962,10 @@ func (v *Vault) forwardItems(r Report, format string) ([]Item, int, string, map[
 		if !ok {
 			continue
 		}
-		cl := v.classification(it)
+		cl, err := v.statedClassification(ctx, it, known)
+		if err != nil {
+			return nil, 0, "", nil, err
+		}
 		if format == "vics" && !Illegal(cl.Category) {
 			unsettled++
 			continue

@@ -414,6 +414,7 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 		return nil, badInput("a SHA-256 prefix %q is 8 to 64 hex digits", truncate(p))
 	}
 	page := &ItemPage{Items: []ItemSummary{}, Offset: offset}
+	stated := newKnownChecks()
 	var ids []string
 	var err error
 	if f == (ItemFilter{}) && limit > 0 {
@@ -490,7 +491,10 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 				return nil, err
 			}
 		}
-		cl := v.classification(it)
+		cl, err := v.statedClassification(ctx, it, stated)
+		if err != nil {
+			return nil, err
+		}
 		sum := it.brief()
 		sum.Category, sum.Disputed, sum.Known, sum.Report = cl.Category, cl.Category == "" && cl.Disputed, known, d.Report()
 		if cat, n := cl.Undecided(); n > 0 {
@@ -695,10 +699,14 @@ func (v *Vault) ShowItem(ctx context.Context, who Principal, itemID string) (*It
 	if err != nil {
 		return nil, err
 	}
+	cl, err := v.statedClassification(ctx, it, newKnownChecks())
+	if err != nil {
+		return nil, err
+	}
 	c, _ := v.state.getCase(it.Case)
 	return &ItemDetail{ID: it.ID, Case: it.Case, CaseDestroyed: c.Destroyed, Name: d.Name, Size: d.Size, SHA256: d.SHA256, MD5: d.MD5, SHA1: d.SHA1,
 		Source: d.Source, Note: d.Note, DepositedBy: it.By, DepositedAt: it.At.Time(), Accesses: it.Accesses, Acquisition: d.Acquisition,
-		Report: d.Report, Matches: d.Matches, Media: d.Media, Classification: v.classification(it), Known: known}, nil
+		Report: d.Report, Matches: d.Matches, Media: d.Media, Classification: cl, Known: known}, nil
 }
 
 // Packages lists the packages who may know: a prosecutor's own, those of

@@ -594,6 +594,7 @@ func (v *Vault) askedItems(r Request) *AskedItems {
 	}
 	a := &AskedItems{First: []ItemSummary{}}
 	checked := 0
+	stated := newKnownChecks()
 	ids := params[sealParams](r).Items
 	a.Count = len(ids)
 	for _, id := range ids {
@@ -613,7 +614,12 @@ func (v *Vault) askedItems(r Request) *AskedItems {
 		} else {
 			a.KnownUnchecked++
 		}
-		cl := v.classification(it)
+		cl, err := v.statedClassification(context.Background(), it, stated)
+		if err != nil {
+			// As a known-material check that cannot be completed: said
+			// unsettled, never not illegal.
+			cl = Classification{}
+		}
 		if cl.Category == "" {
 			a.Unclassified++
 		} else {

@@ -178,13 +178,18 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 		}
 		return ok
 	}
-	// Items are scanned a chunk at a time (State.scanItems), not held.
+	// Items are scanned a chunk at a time (State.scanItems), not held;
+	// categories are stated as exports state them.
+	stated := newKnownChecks()
 	err := v.state.scanItems(scanChunk, func(it Item) error {
 		if !in(it.At.Time()) || !counts(it.Case) {
 			return nil
 		}
 		s.Items.Deposited++
-		cl := v.classification(it)
+		cl, err := v.statedClassification(ctx, it, stated)
+		if err != nil {
+			return err
+		}
 		switch {
 		case cl.Category != "":
 			s.ByCategory[cl.Category]++

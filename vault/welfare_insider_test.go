@@ -101,7 +101,10 @@ func TestOneVoteNeverUnhidesKnownMaterial(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cl.Category != CategoryNotIllegal || !strings.Contains(cl.Known(), "hash set caid") {
+		// The vote is counted, and does not settle: the set's category
+		// stands, and the answer says why.
+		if cl.Category != CategoryBaseline || cl.Source != "hashset" || cl.Tally[CategoryNotIllegal] != 1 ||
+			!strings.Contains(cl.NotSettledBecause, "2 people assigned to the case agree (1 does)") || !strings.Contains(cl.Known(), "hash set caid") {
 			t.Fatalf("the vote's answer does not say the item stays hidden: %+v, known %q", cl, cl.Known())
 		}
 		if _, err := h.view(h.a2, d.ID, false); !errors.Is(err, ErrForbidden) {

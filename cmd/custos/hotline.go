@@ -420,14 +420,17 @@ func runClassify(args []string, stdout io.Writer) error {
 	if out.Unchanged {
 		text = fmt.Sprintf("%s: your vote %s stands: it is the vote you gave before, so nothing new was recorded; agreeing votes: %d of the %d that settle it", out.Item, out.Category, out.Votes, out.Needed)
 	}
+	why := out.Classification.NotSettledBecause
 	switch {
 	case out.Disputed:
 		text += "; the votes disagree: " + tally(out.Classification.Tally)
+	case why != "":
+		text += "; not settled as not-illegal: " + why
 	case out.Settled != "":
 		text += "; settled as " + out.Settled
 	}
 	switch {
-	case out.Known != "" && out.Settled == vault.CategoryNotIllegal:
+	case out.Known != "" && (out.Settled == vault.CategoryNotIllegal || why != ""):
 		text += "\nstill hidden from review as known material: " + out.Known +
 			"\n(one not-illegal vote does not clear known material: a second person's agreeing not-illegal vote does; " +
 			"where nobody else on the case may vote, a custodian assigns a second analyst or investigator: custos case add-member CASE PERSON)"
@@ -442,6 +445,8 @@ func captureState(c vault.CaptureView) string {
 	switch c.Classification {
 	case "votes", "hashset":
 		return c.Category + " (settled by " + map[string]string{"votes": "votes", "hashset": "a hash set"}[c.Classification] + ")"
+	case "once-settled":
+		return c.Category + " (votes settled it so; one person's not-illegal vote since does not clear it)"
 	case "disputed":
 		return "disputed: the votes disagree"
 	case "voting":
@@ -886,6 +891,8 @@ func hotlineLines(d api.ItemDetailResponse) []string {
 	switch {
 	case cl.Category != "" && cl.Source == "hashset":
 		lines = append(lines, fmt.Sprintf("category:   %s (inherited from hash set %s, entry %d)", cl.Category, cl.Inherit.Set, cl.Inherit.Entry))
+	case cl.Category != "" && cl.Source == "once-settled":
+		lines = append(lines, fmt.Sprintf("category:   %s (votes settled it so; the not-illegal votes since do not clear it)", cl.Category))
 	case cl.Category != "":
 		lines = append(lines, fmt.Sprintf("category:   %s (settled: %d of %d agreeing votes needed)", cl.Category, cl.Tally[cl.Category], cl.Needed))
 	case cl.Disputed:
@@ -898,6 +905,9 @@ func hotlineLines(d api.ItemDetailResponse) []string {
 		} else {
 			lines = append(lines, "category:   not classified")
 		}
+	}
+	if cl.NotSettledBecause != "" {
+		lines = append(lines, "            not settled as not-illegal: "+cl.NotSettledBecause)
 	}
 	for _, v := range cl.Votes {
 		note := ""

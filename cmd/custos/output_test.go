@@ -346,3 +346,22 @@ func TestTableColumnsByWidth(t *testing.T) {
 		}
 	}
 }
+
+// An item held by a set's listing, on which one person voted not
+// illegal, says the set's category, and why the vote does not settle it.
+func TestItemShowSaysWhyOneVoteDoesNotSettle(t *testing.T) {
+	why := "it matches entry 0 of hash set caid (baseline), and known material is settled as not illegal only when 2 people assigned to the case agree (1 does)"
+	lines := hotlineLines(api.ItemDetailResponse{Classification: vault.Classification{Category: "baseline", Source: "hashset", NotSettledBecause: why,
+		Needed: 1, Tally: map[string]int{"not-illegal": 1}, Votes: []vault.VoteView{{By: "ana1", Category: "not-illegal", At: "2026-12-07T08:00:00Z"}},
+		Inherit: &vault.InheritView{Category: "baseline", Set: "caid"}}})
+	got := strings.Join(lines, "\n")
+	for _, want := range []string{"category:   baseline (inherited from hash set caid, entry 0)", "not settled as not-illegal: " + why, "vote:     not-illegal by ana1"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("item show's lines lack %q:\n%s", want, got)
+		}
+	}
+	lines = hotlineLines(api.ItemDetailResponse{Classification: vault.Classification{Category: "national", Source: "once-settled", Needed: 1, Tally: map[string]int{"not-illegal": 1}}})
+	if got := strings.Join(lines, "\n"); !strings.Contains(got, "national (votes settled it so; the not-illegal votes since do not clear it)") {
+		t.Errorf("a category once settled reads:\n%s", got)
+	}
+}

@@ -1,0 +1,131 @@
+package vault
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestOneVoteNeverClearsKnownMaterialForOthers: one analyst's not-illegal
+// vote, where the case's policy settles with one vote, leaves known
+// material hidden (TestOneVoteNeverUnhidesKnownMaterial); it must not
+// clear it either in what the vault says of it to others: the VICS
+// document a partner hotline imports as a hash set, the csv the police
+// receive, the case's VICS export, the item lists and the figures. The
+// class: material a known-illegal set lists, material whose votes once
+// settled it illegal, a copy of an item held illegal. Two people
+// assigned to the case agreeing clear it, in all of them at once.
+func TestOneVoteNeverClearsKnownMaterialForOthers(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// known makes the deposited item known material and returns its
+		// id, and the category the vault states for it after one
+		// not-illegal vote ("" for a copy: unsettled).
+		known func(t *testing.T, h *hotline, rp string) (string, string)
+	}{
+		{"a set lists it", func(t *testing.T, h *hotline, rp string) (string, string) {
+			listed := []byte("material a known-illegal set lists")
+			_, _, sha := sums(listed)
+			if _, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "caid", Format: "sha256sum", Category: CategoryBaseline,
+				Body: strings.NewReader(sha + "  x\n")}); err != nil {
+				t.Fatal(err)
+			}
+			return h.deposit(t, h.a1, "listed.jpg", listed, rp).ID, CategoryBaseline
+		}},
+		{"its votes once settled it", func(t *testing.T, h *hotline, rp string) (string, string) {
+			d := h.deposit(t, h.a1, "judged.jpg", []byte("material one analyst settled as national"), rp)
+			if _, err := h.v.Classify(h.ctx, h.a1, d.ID, ClassifyRequest{Category: CategoryNational}); err != nil {
+				t.Fatal(err)
+			}
+			return d.ID, CategoryNational
+		}},
+		{"it copies an item held illegal", func(t *testing.T, h *hotline, rp string) (string, string) {
+			file := []byte("material classified baseline, and its copy")
+			orig := h.deposit(t, h.a1, "orig.jpg", file, "")
+			if _, err := h.v.Classify(h.ctx, h.a2, orig.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+				t.Fatal(err)
+			}
+			return h.deposit(t, h.a1, "copy.jpg", file, rp).ID, ""
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
+			rp, err := h.v.ReceivePublicReport(h.ctx, ReportRequest{URLs: []string{"https://host.example/a"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.v.AssessReport(h.ctx, h.a1, rp, "HL-1", ""); err != nil {
+				t.Fatal(err)
+			}
+			id, held := tc.known(t, h, rp)
+			cl, err := h.v.Classify(h.ctx, h.a1, id, ClassifyRequest{Category: CategoryNotIllegal})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cl.Known() == "" {
+				t.Fatalf("the item is not known material after one vote: %+v", cl)
+			}
+			stated := func(who string) {
+				t.Helper()
+				items, err := h.v.Items(h.ctx, h.a2, "HL-1", ItemFilter{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got *ItemSummary
+				for i := range items {
+					if items[i].ID == id {
+						got = &items[i]
+					}
+				}
+				d, err := h.v.ShowItem(h.ctx, h.a2, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cat := held
+				if who == "two" {
+					cat = CategoryNotIllegal
+				}
+				if got == nil || got.Category != cat || d.Classification.Category != cat {
+					t.Fatalf("after %s vote(s) the list says %+v, the item %+v; want category %q", who, got, d.Classification, cat)
+				}
+				if (who == "one") != strings.Contains(d.Classification.NotSettledBecause, "only when 2 people assigned to the case agree (1 does)") {
+					t.Fatalf("after %s vote(s), why it is not settled: %q", who, d.Classification.NotSettledBecause)
+				}
+				s, err := h.v.Statistics(h.ctx, h.cust, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := s.ByCategory[CategoryNotIllegal]; (n == 1) != (who == "two") {
+					t.Fatalf("after %s vote(s) the figures count %d not illegal: %+v", who, n, s.ByCategory)
+				}
+				police, err := h.v.ForwardReport(h.ctx, h.a1, rp, "police", "police", "csv")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(string(police.Body), `"`+CategoryNotIllegal+`"`) != (who == "two") {
+					t.Fatalf("after %s vote(s) the police csv says:\n%s", who, police.Body)
+				}
+				partner, err := h.v.ForwardReport(h.ctx, h.a1, rp, "partner hotline", "hotline", "vics")
+				if held != "" && who == "one" && (err != nil || !strings.Contains(string(partner.Body), "MediaID")) {
+					t.Fatalf("after one vote the partner's VICS document leaves the item out: %v\n%v", err, partner)
+				}
+				if who == "two" && err == nil && strings.Contains(string(partner.Body), "MediaID") {
+					t.Fatalf("after two votes the partner's VICS document still lists it:\n%s", partner.Body)
+				}
+				export, err := h.v.ExportHashes(h.ctx, h.cust, "HL-1", "vics")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if held != "" && who == "one" && strings.Count(string(export.Body), `"Category": `+map[string]string{CategoryBaseline: "1", CategoryNational: "2"}[held]) < 1 {
+					t.Fatalf("after one vote the case's VICS export does not give the item category %s:\n%s", held, export.Body)
+				}
+			}
+			stated("one")
+			if _, err := h.v.Classify(h.ctx, h.a2, id, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+				t.Fatal(err)
+			}
+			stated("two")
+		})
+	}
+}
