@@ -378,6 +378,8 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		}
 		out.Warnings = append(out.Warnings, fmt.Sprintf("the log records, at event %d, an accepted rollback (custos admin accept-rollback): the vault continued from %d events and gave up %s, because %q", r.seq, r.Size, lost, r.Reason))
 	}
+	out.IntegrityFailures = findings.integrityTotal
+	out.Warnings = append(out.Warnings, findings.integrityWarnings()...)
 	if local != nil {
 		// Without the vault's sticky head, a store cut short after the
 		// newest checkpoint it was compared with passes: said in the

@@ -69,7 +69,12 @@ type verifyOutput struct {
 	// --save-checkpoint replaces.
 	ExtendsCheckpoints []uint64 `json:"extends_checkpoints,omitempty"`
 	Fingerprint        string   `json:"fingerprint"`
-	Key                string   `json:"key"`
+	// IntegrityFailures counts the integrity.failed events the log
+	// records (what the vault found altered, missing or unreadable);
+	// Warnings says the first of them. The audit passes all the same: the
+	// log holds the record of each.
+	IntegrityFailures int    `json:"integrity_failures"`
+	Key               string `json:"key"`
 	// KeyPinned: the key was the one given with --key, not only the one
 	// the vault named.
 	KeyPinned bool   `json:"key_pinned"`

@@ -17,6 +17,7 @@ import (
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/logstream"
 	"github.com/custos-vault/custos/events/verify"
+	"github.com/custos-vault/custos/internal/printable"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 	"github.com/schollz/progressbar/v3"
@@ -267,6 +268,37 @@ type ruleFindings struct {
 	// position: what a saved checkpoint of the history given up no
 	// longer matching is explained by.
 	rollbacks []rollbackSeen
+	// integrity are the first shownRuleFindings integrity.failed events
+	// replayed (what the vault found altered, missing or unreadable, and
+	// recorded), integrityTotal how many there are: an audit that passes
+	// says them, as the log's own record of incidents.
+	integrity      []integritySeen
+	integrityTotal int
+}
+
+// integritySeen is an integrity.failed event of the log.
+type integritySeen struct {
+	seq uint64
+	at  time.Time
+	vault.IntegrityFailed
+}
+
+// integrityWarnings says each integrity failure the log records, the
+// first shownRuleFindings of them, and how many more there are.
+func (f *ruleFindings) integrityWarnings() []string {
+	var out []string
+	for _, x := range f.integrity {
+		object := ""
+		if x.Object != "" {
+			object = " (" + printable.Readable(x.Object) + ")"
+		}
+		out = append(out, fmt.Sprintf("the log records, at event %d (%s), an integrity failure the vault detected%s: %s; find out what happened (docs/operations.md, \"Integrity failures an audit reports\")",
+			x.seq, x.at.UTC().Format(time.RFC3339), object, printable.Readable(x.Reason)))
+	}
+	if n := f.integrityTotal - len(f.integrity); n > 0 {
+		out = append(out, fmt.Sprintf("the log records %d more integrity failures after event %d (custos audit log shows them in order)", n, f.integrity[len(f.integrity)-1].seq))
+	}
+	return out
 }
 
 // rollbackSeen is a log.rollback.accepted event of the log.
@@ -308,6 +340,15 @@ func (f *ruleFindings) rollbackAdvice(cp *events.Checkpoint) string {
 const shownRuleFindings = 10
 
 func (f *ruleFindings) check(ev *events.Event) {
+	if ev.Type == vault.TypeIntegrityFailed {
+		var d vault.IntegrityFailed
+		if ev.DecodeData(&d) == nil {
+			f.integrityTotal++
+			if len(f.integrity) < shownRuleFindings {
+				f.integrity = append(f.integrity, integritySeen{ev.Seq, ev.Timestamp(), d})
+			}
+		}
+	}
 	if ev.Type == vault.TypeRollbackAccepted {
 		var d vault.RollbackAccepted
 		if ev.DecodeData(&d) == nil {

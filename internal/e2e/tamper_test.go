@@ -74,6 +74,16 @@ func TestFlippedObjectByteIsCaughtByScrubAndGet(t *testing.T) {
 		t.Fatalf("%d integrity events recorded, want 3 (scrub, get, seal): %s", n, tl)
 	}
 	s.ok("investigator", work, "get", id2, "--purpose", "check", "-o", filepath.Join(work, "b.out"))
+	// The log is intact, and the audit says the incidents it records,
+	// to a reader of the exit status, the text or the JSON alike.
+	text := s.ok("auditor", work, "audit", "verify").stdout
+	if n := strings.Count(text, "warning: the log records, at event "); n != 3 || !strings.Contains(text, "an integrity failure the vault detected") {
+		t.Fatalf("audit verify names %d integrity failures, want 3:\n%s", n, text)
+	}
+	v := s.ok("auditor", work, "audit", "verify", "--json").json(t)
+	if v["ok"] != true || v["integrity_failures"] != 3.0 {
+		t.Fatalf("audit verify --json: %v", v)
+	}
 }
 
 func tamperLog(t *testing.T, s *server, stmt string) {
