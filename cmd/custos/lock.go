@@ -22,6 +22,7 @@ func lockData(dir string) (*os.File, error) {
 	if err := checkDataOwner(dir, os.Geteuid()); err != nil {
 		return nil, err
 	}
+	privateIfNew(dir)
 	path := filepath.Join(dir, "lock")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -57,4 +58,20 @@ func checkDataOwner(dir string, euid int) error {
 	}
 	return fmt.Errorf("%s belongs to %s, and this command runs as root: the files it would write there would be root's, and the server, running as %s, could no longer read them. "+
 		"Run it as the vault's user, with the server's groups: runuser -u %s -- custos ... (docs/operations.md, \"Offline admin verbs\"); nothing was done", dir, owner, owner, owner)
+}
+
+// privateIfNew makes a new data folder, empty, the vault's user's alone
+// (group and other permissions off) before anything is written in it, as
+// a folder made with the usual umask (mkdir -p, 0755) is open to other
+// accounts: nothing in it was ever open to them, so nothing is said. A
+// folder that holds anything is left to narrowDataFolder, which warns of
+// what someone widened.
+func privateIfNew(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) > 0 {
+		return
+	}
+	if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		os.Chmod(dir, fi.Mode().Perm()&0o700)
+	}
 }

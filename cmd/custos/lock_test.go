@@ -178,3 +178,38 @@ func TestAdminVerbsShareTheServersConfigFile(t *testing.T) {
 		t.Errorf("a mistyped key: %v", err)
 	}
 }
+
+// TestANewDataFolderIsMadePrivateSilently: a new, empty data folder made
+// with the usual umask (0755, as make run's mkdir -p makes it) is the
+// vault's user's alone once the vault takes it, without the warning a
+// folder someone widened gets; a folder that holds anything keeps its
+// mode here (narrowDataFolder narrows it, and warns).
+func TestANewDataFolderIsMadePrivateSilently(t *testing.T) {
+	fresh := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(fresh, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(fresh, 0o755) // whatever the test's umask
+	lock, err := lockData(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock.Close()
+	if fi, _ := os.Stat(fresh); fi.Mode().Perm() != 0o700 {
+		t.Fatalf("a new data folder is %v after the vault took it, want 0700", fi.Mode().Perm())
+	}
+	used := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(used, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(used, "custody.db"), nil, 0o600)
+	os.Chmod(used, 0o755)
+	lock, err = lockData(used)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock.Close()
+	if fi, _ := os.Stat(used); fi.Mode().Perm() != 0o755 {
+		t.Fatalf("a data folder holding files was changed to %v by its lock; narrowing it is the start's, with a warning", fi.Mode().Perm())
+	}
+}
