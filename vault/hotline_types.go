@@ -299,6 +299,13 @@ type MediaInfo struct {
 	DurationMS int64    `json:"duration_ms,omitempty"`
 }
 
+// NearCopiesUnsearched reports whether the image has a PDQ hash too poor
+// to compare (quality below pdq.MinQuality, 50): neither it nor its
+// near-copies are found by PDQ, only exact copies by their hashes.
+func (m *MediaInfo) NearCopiesUnsearched() bool {
+	return m != nil && m.PDQ != "" && m.Quality < pdqMinQuality
+}
+
 // pdqMinQuality is the quality below which a PDQ hash is not matched
 // (Meta's recommendation: discard hashes of quality 49 or less).
 const pdqMinQuality = pdq.MinQuality

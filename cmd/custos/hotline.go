@@ -16,6 +16,7 @@ import (
 
 	"github.com/custos-vault/custos/internal/inputfile"
 	"github.com/custos-vault/custos/internal/printable"
+	"github.com/custos-vault/custos/pdq"
 	"github.com/custos-vault/custos/vault"
 	"github.com/custos-vault/custos/vault/api"
 )
@@ -932,7 +933,11 @@ func hotlineLines(d api.ItemDetailResponse) []string {
 	if m := d.Media; m != nil {
 		switch {
 		case m.PDQ != "":
-			lines = append(lines, fmt.Sprintf("image:      %s, %d x %d, PDQ %s (quality %d)", m.Format, m.Width, m.Height, m.PDQ, m.Quality))
+			line := fmt.Sprintf("image:      %s, %d x %d, PDQ %s (quality %d)", m.Format, m.Width, m.Height, m.PDQ, m.Quality)
+			if m.NearCopiesUnsearched() {
+				line += fmt.Sprintf(": below %d, so near-copies are not searched for (of known material or of other items); exact copies still are, by their hashes", pdq.MinQuality)
+			}
+			lines = append(lines, line)
 		case m.Kind == "video" && m.DurationMS > 0:
 			lines = append(lines, fmt.Sprintf("video:      %s long", (time.Duration(m.DurationMS)*time.Millisecond).Round(time.Second)))
 		case m.NotHashed != "":

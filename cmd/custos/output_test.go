@@ -365,3 +365,15 @@ func TestItemShowSaysWhyOneVoteDoesNotSettle(t *testing.T) {
 		t.Errorf("a category once settled reads:\n%s", got)
 	}
 }
+
+// An image whose PDQ hash is too poor to compare says that its
+// near-copies are not searched for; one good enough does not.
+func TestItemShowSaysALowQualityImageIsNotSearched(t *testing.T) {
+	for q, unsearched := range map[int]bool{3: true, 49: true, 50: false, 100: false} {
+		lines := hotlineLines(api.ItemDetailResponse{Media: &vault.MediaInfo{Kind: "image", Format: "jpeg", Width: 8, Height: 8, PDQ: strings.Repeat("0", 64), Quality: q}})
+		got := strings.Join(lines, "\n")
+		if strings.Contains(got, "near-copies are not searched for") != unsearched {
+			t.Errorf("quality %d:\n%s", q, got)
+		}
+	}
+}
