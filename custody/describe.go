@@ -435,7 +435,7 @@ func roleOr(role, dflt string) string {
 // from one of what the record did not allow at that moment. Events
 // written before grounds were recorded have none, and get no words.
 var GroundsWords = map[string]string{
-	"permission":  "on the grounds that it is not theirs to do",
+	"permission":  "on the grounds that their role, or their assignment to the case, does not include it (the vault refused it; nothing was done or shown)",
 	"unknown":     "on the grounds that what they named does not exist",
 	"state":       "on the grounds that the record did not allow it at that moment, whoever asked (the reason says why: a case destroyed or on hold, known material hidden from review, a request already decided, for instance)",
 	"input":       "on the grounds that what was sent did not hold (the reason says why: content that is not its acquisition hash, an upload altered on its way, a form from elsewhere, for instance)",

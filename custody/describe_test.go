@@ -88,7 +88,7 @@ func TestDescribeHotlineFacts(t *testing.T) {
 // were says only its reason.
 func TestDescribeRefusalGrounds(t *testing.T) {
 	for grounds, want := range map[string]string{
-		"permission": "not theirs to do",
+		"permission": "their role, or their assignment to the case, does not include it",
 		"state":      "whoever asked",
 		"unknown":    "does not exist",
 	} {

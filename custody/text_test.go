@@ -90,3 +90,23 @@ func TestTheReportExplainsItsWordsFirst(t *testing.T) {
 		}
 	}
 }
+
+// A refusal in the record is explained among the terms (what it is, that
+// nothing was done, that one is no sign of misconduct by itself); a
+// record without one has no such paragraph.
+func TestTheReportExplainsRefusalsWhereItHasOne(t *testing.T) {
+	refused := Event{Seq: 9, Type: typeAccessRefused, Action: "Refused"}
+	for _, c := range []struct {
+		r    *Record
+		want bool
+	}{
+		{&Record{Report: &Event{}}, false},
+		{&Record{Report: &Event{}, CaseEvents: []Event{refused}}, true},
+		{&Record{Package: &Package{}, Items: []Item{{Chain: []Event{refused}}}}, true},
+	} {
+		text := string(Text(c.r))
+		if got := strings.Contains(text, "Refused: a request the vault declined") && strings.Contains(text, "not, by itself, a sign of misconduct"); got != c.want {
+			t.Errorf("refusal explained %v, want %v:\n%s", got, c.want, text)
+		}
+	}
+}

@@ -38,8 +38,9 @@ func Reading() string {
 // Terms explains, one paragraph each, the words of a custody document a
 // reader who is not an engineer meets in it, in the order they meet
 // them: event numbers, the checkpoint and its root, the log key and its
-// fingerprint, witnesses and time-stamps, the sign-in an event names, and
-// an age recipient (a package's).
+// fingerprint, witnesses and time-stamps, the sign-in an event names, a
+// refusal (where the record holds one), and an age recipient (a
+// package's).
 func Terms(r *Record) []string {
 	out := []string{
 		"Event: one entry of the vault's custody log, written before the act it records takes effect. Events are numbered across the whole vault, every case together, so the numbers in this report skip those of other cases and of the vault's own housekeeping; a gap is not a missing event of this case.",
@@ -47,6 +48,9 @@ func Terms(r *Record) []string {
 		"Log key and its fingerprint: the log key is the vault's signing key for its custody log; its fingerprint is a short form of it (64 hexadecimal characters) to compare by eye with the one the vault's operators published or gave the court. A report is only as trustworthy as that comparison.",
 		"Witness cosignature and RFC 3161 time-stamp: a witness is an independent service that countersigns a checkpoint only if it extends the history it saw before; a time-stamp is a dated signature of an independent authority (RFC 3161) showing the checkpoint existed by then. Either is evidence independent of the vault, once checked with the witness's or authority's own key.",
 		"Signed in with: how the person was authenticated for the act (a local credential, the organisation's single sign-on, or a smart-card certificate) and the session the act was done in; the vault records who acted, not who sat at the keyboard.",
+	}
+	if hasRefusal(r) {
+		out = append(out, "Refused: a request the vault declined, recorded with who asked, what for and on what grounds, before it was answered; nothing of it was done or shown. Refusals are recorded whatever their cause (a person's role not including the act, a mistyped name, a case on hold), so that the record shows the controls at work; one is not, by itself, a sign of misconduct.")
 	}
 	if r.Package != nil {
 		out = append(out, "Recipient (age): the public half of the key the package's items are encrypted to (the age encryption format); only the holder of its private half, the person the package is for, can decrypt them.")
@@ -348,4 +352,22 @@ func RecipientText(r string) string {
 		return r
 	}
 	return fmt.Sprintf("%s…%s (%d characters; SHA-256 %x)", r[:16], r[len(r)-16:], len(r), sha256.Sum256([]byte(r)))
+}
+
+// hasRefusal reports whether the record shows a refused request, in the
+// case's events or an item's chain.
+func hasRefusal(r *Record) bool {
+	for _, ev := range r.CaseEvents {
+		if ev.Type == typeAccessRefused {
+			return true
+		}
+	}
+	for _, it := range r.Items {
+		for _, ev := range it.Chain {
+			if ev.Type == typeAccessRefused {
+				return true
+			}
+		}
+	}
+	return false
 }
