@@ -64,6 +64,22 @@ func (s *State) allPackages() []Package {
 	return out
 }
 
+// unfinishedSealings counts the packages whose sealing the log records
+// (package.sealing) and whose stored file it does not (package.sealed):
+// a seal interrupted between the two, whose file, if it was written, is
+// an orphan of the store.
+func (s *State) unfinishedSealings() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := 0
+	for _, p := range s.packages {
+		if p.Sealed == nil {
+			n++
+		}
+	}
+	return n
+}
+
 // checkPackageObject reads a sealed package's object whole and compares
 // its size and SHA-256 with the package.sealed event. It returns nil,
 // errObjectMissing or errObjectAltered (wrapped with the cause).

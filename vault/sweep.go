@@ -148,8 +148,23 @@ func (v *Vault) sweep(ctx context.Context) error {
 	// gen is the generation of the state's pages the orphans held were
 	// judged under, from the first of them on.
 	var gen uint64
+	// unexplained are package files no sealing the log records could
+	// have written: kept, and said (unexplainedPackages).
+	var unexplained []string
+	unexplainedCount := 0
 	// record records and deletes the orphans found so far.
 	record := func() error {
+		if slices.ContainsFunc(orphans, isPackageObject) && v.state.unfinishedSealings() == 0 {
+			orphans = slices.DeleteFunc(orphans, func(name string) bool {
+				if !isPackageObject(name) {
+					return false
+				}
+				if unexplainedCount++; len(unexplained) < 5 {
+					unexplained = append(unexplained, name)
+				}
+				return true
+			})
+		}
 		s, r, err := v.sweepOrphans(ctx, orphans, gen)
 		swept, retained, orphans = swept+s, retained+r, orphans[:0]
 		return err
@@ -234,6 +249,9 @@ func (v *Vault) sweep(ctx context.Context) error {
 		return err
 	}
 	took := time.Since(began).Round(time.Millisecond)
+	if unexplainedCount > 0 {
+		v.logger.Error(unexplainedPackages, "objects", unexplainedCount, "first", strings.Join(unexplained, ", "))
+	}
 	if swept == 0 {
 		v.logger.Info("swept the store: no object left by interrupted deposits", "listed", count, "took", took)
 		return nil
@@ -241,6 +259,20 @@ func (v *Vault) sweep(ctx context.Context) error {
 	v.logger.Info("swept objects left by interrupted deposits", "orphans", swept, "retained", retained, "listed", count, "took", took)
 	return nil
 }
+
+// unexplainedPackages is what a sweep says of package files (pk/) that
+// no package the custody log records owns, when the log records no
+// sealing left unfinished: a sealing is recorded before its file is
+// written, so only a seal interrupted between its sealing and its
+// package.sealed leaves such a file, and none is. They are kept, not
+// swept, as the trace they may be of a log cut back (docs/operations.md,
+// "Package files the log does not explain").
+const unexplainedPackages = "package files in the object store belong to no package the custody log records, and the log records no sealing left unfinished that could have written them: " +
+	"the log may have been cut back after they were sealed (a rollback: compare it with a checkpoint saved outside the vault, a package's, a witness's), or they were put in the store by hand; " +
+	"they are kept, not swept (docs/operations.md, \"Package files the log does not explain\")"
+
+// isPackageObject reports whether name is a package's file.
+func isPackageObject(name string) bool { return strings.HasPrefix(name, packagePrefix) }
 
 // errOrphanOwned refuses an objects.swept whose orphans the state owns at
 // its position in the log.
