@@ -46,7 +46,7 @@ func (s *Store) Append(ctx context.Context, expected uint64, recs []events.Recor
 		return s.errorf("locking the head: %w", err)
 	}
 	if altered {
-		return s.errorf("a table of the custody log was given a trigger, a rule or row-level security, or declared again, while the vault had it open; nothing was appended")
+		return s.errorf("a table of the custody log was given a trigger, a rule or row-level security, or declared again, while the vault had it open; nothing was appended (a trigger dropped since still marks its table until the table is vacuumed: VACUUM it, then restart the server, which checks the tables again)")
 	}
 	if uint64(size) != expected {
 		if uint64(size) > expected {

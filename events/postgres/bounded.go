@@ -162,6 +162,16 @@ func (s *Store) checkColumns(ctx context.Context, q interface {
 				problem = "has rules"
 			case triggers:
 				problem = "has triggers"
+				var n int
+				if err := q.QueryRow(ctx, `SELECT pg_catalog.count(*)::int FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.tgrelid
+					JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+					WHERE n.nspname::text OPERATOR(pg_catalog.=) $1 AND c.relname::text OPERATOR(pg_catalog.=) $2`, schema, table).Scan(&n); err == nil && n == 0 {
+					// PostgreSQL keeps a table marked as having triggers
+					// (pg_class.relhastriggers) after its last one is
+					// dropped, until the table is next vacuumed.
+					problem = "is still marked as having triggers (pg_class.relhastriggers), though none exists now: one was added and dropped since. " +
+						"PostgreSQL clears the mark when the table is next vacuumed (VACUUM " + table + "); the vault starts after that. Find out who added the trigger, and what it did while it was there"
+				}
 			}
 		}
 		if problem != "" {

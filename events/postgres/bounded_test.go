@@ -309,3 +309,32 @@ func asAdministrator(t *testing.T, url string, stmts ...string) {
 		}
 	}
 }
+
+// TestATriggerDroppedSinceSaysToVacuum: PostgreSQL keeps a table marked
+// as having triggers after its last trigger is dropped, until the table
+// is vacuumed. The store's refusal says so, and what to do; once the
+// table is vacuumed, it opens.
+func TestATriggerDroppedSinceSaysToVacuum(t *testing.T) {
+	pg := testenv.SharedPostgres(t)
+	ctx := context.Background()
+	url := pg.URL(t, t.Name())
+	s := open(t, url)
+	var ch chainer
+	if err := s.Append(ctx, 0, ch.recs(2), &events.StoredCheckpoint{Size: 2, Note: []byte("seal 2"), Seal: true}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	asAdministrator(t, url, `CREATE FUNCTION drop_event() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'`,
+		`CREATE TRIGGER drop_events BEFORE INSERT ON custody_events FOR EACH ROW EXECUTE FUNCTION drop_event()`,
+		`DROP TRIGGER drop_events ON custody_events`)
+	_, err := postgres.New(ctx, postgres.Config{URL: url})
+	if err == nil || !strings.Contains(err.Error(), "none exists now") || !strings.Contains(err.Error(), "VACUUM custody_events") {
+		t.Fatalf("a table marked by a dropped trigger: %v, want the refusal to say to vacuum it", err)
+	}
+	asAdministrator(t, url, `VACUUM custody_events`)
+	st, err := postgres.New(ctx, postgres.Config{URL: url})
+	if err != nil {
+		t.Fatalf("after VACUUM: %v", err)
+	}
+	st.Close()
+}
