@@ -240,6 +240,12 @@ func (s *Sequencer) flush(ctx context.Context, batch []*request) (outcome, []*re
 				return retry, nil, fmt.Errorf("custody log: %w", err)
 			case errors.Is(cerr, errNothingStored):
 				return failed, nil, fmt.Errorf("custody log: %w", err)
+			case errors.Is(cerr, ErrLogAltered) && s.Halted() != nil:
+				// The re-read found the store holding fewer events than
+				// the log, and halted it: the store's end is before this
+				// batch, so nothing of it is stored, and the answer says
+				// the log halted, not that the outcome is unknown.
+				return failed, nil, fmt.Errorf("%w: %w", ErrHalted, cerr)
 			default:
 				s.setBroken(cerr)
 				carried := fmt.Errorf("custody log: the write of the batch before failed: %v", err)

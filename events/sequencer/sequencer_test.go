@@ -288,6 +288,11 @@ func TestALogStoreCutShortUnderTheServerHaltsIt(t *testing.T) {
 			if err == nil {
 				t.Fatal("an append onto a store cut short under the server was acknowledged")
 			}
+			// Its own answer says the log halted, not that whether it
+			// was stored is unknown: the store's end is before it.
+			if !errors.Is(err, sequencer.ErrHalted) || errors.Is(err, sequencer.ErrOutcomeUnknown) {
+				t.Fatalf("the append that found the store cut short answered %v, want the log halted and no unknown outcome", err)
+			}
 			halted := seq.Halted()
 			if !errors.Is(halted, sequencer.ErrLogAltered) || !strings.Contains(halted.Error(), "holds 15 events, fewer than the 20") {
 				t.Fatalf("the log did not halt saying what it found: %v (the append: %v)", halted, err)

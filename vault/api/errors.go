@@ -84,7 +84,7 @@ func (h *Handler) answer(r *http.Request, err error) (int, string) {
 		} else if errors.Is(err, vault.ErrLogHalted) && errors.Is(err, vault.ErrSnapshotSuspect) {
 			msg = snapshotHaltedWarning
 		} else if errors.Is(err, vault.ErrLogHalted) {
-			msg = "the custody log is halted: the vault found that the events its store holds are not the log's, recorded that as integrity.failed, and stopped; nothing can be recorded, so nothing that must be recorded is done (sign-ins, views, deposits, packages, audits), until the altered events are put back from a backup and the server restarted (docs/operations.md, \"The custody log halted\"); an auditor checks the store without the server: custos audit verify --store"
+			msg = "the custody log is halted: the vault found that the events its store holds are not the log's, and stopped (recording that as integrity.failed where the store still took a record; the server's log says what it found); nothing can be recorded, so nothing that must be recorded is done (sign-ins, views, deposits, packages, audits), until the altered events are put back from a backup and the server restarted (docs/operations.md, \"The custody log halted\"); an auditor checks the store without the server: custos audit verify --store"
 		}
 		if errors.Is(err, vault.ErrUploadAltered) {
 			// Two digests and what to do: nothing of the server's.
