@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -73,6 +74,7 @@ const (
 	typeAccessCompleted  = "item.access.completed"
 	typeIntegrityFailed  = "integrity.failed"
 	typeAccessRefused    = "access.refused"
+	typeItemClassified   = "item.classified"
 	typeMemberAdded      = "case.member.added"
 	typeMemberRemoved    = "case.member.removed"
 	typePolicySet        = "case.policy.set"
@@ -309,8 +311,11 @@ func Build(in Input) (*Record, error) {
 			Hashes:          Hashes{SHA256: x.d.SHA256, SHA1: x.d.SHA1, MD5: x.d.MD5},
 			Acquisition:     Hashes{SHA256: x.d.Acquisition.SHA256, SHA1: x.d.Acquisition.SHA1, MD5: x.d.Acquisition.MD5},
 			AcquisitionList: HashList{Name: x.d.Acquisition.List.Name, SHA256: x.d.Acquisition.List.SHA256, Entry: x.d.Acquisition.List.Entry},
-			Source:          x.d.Source, Note: x.d.Note, Deposit: x.e,
+			Source:          x.d.Source, Note: x.d.Note, Deposit: x.e, Report: x.d.Report,
 		})
+		for _, m := range x.d.Matches {
+			r.Items[len(r.Items)-1].Matches = append(r.Items[len(r.Items)-1].Matches, Match{Set: m.Set, Entry: m.Entry, Category: m.Category, Algorithm: m.Algorithm, Distance: m.Distance})
+		}
 	}
 
 	// shown: whether a package's events belong in the record. A
@@ -384,6 +389,12 @@ func Build(in Input) (*Record, error) {
 		if x.ev.Item != "" {
 			if j, ok := index[x.ev.Item]; ok {
 				r.Items[j].Chain = append(r.Items[j].Chain, x.e)
+				if x.ev.Type == typeItemClassified {
+					// A person's later vote replaces their earlier one.
+					it := &r.Items[j]
+					it.Votes = slices.DeleteFunc(it.Votes, func(v Vote) bool { return v.By.Name == x.e.Actor.Name })
+					it.Votes = append(it.Votes, Vote{By: x.e.Actor, Category: x.d.Category, Seq: x.ev.Seq})
+				}
 			}
 			continue
 		}

@@ -154,11 +154,38 @@ type Item struct {
 	Source, Note string
 	// Deposit is the item.deposited event.
 	Deposit Event
+	// Report is the hotline report the item was deposited for ("" if
+	// none); Matches the known-material hash-set entries its deposit
+	// matched; Votes each person's latest classification vote in its
+	// chain, in the order cast (ClassificationText).
+	Report  string
+	Matches []Match
+	Votes   []Vote
 	// Chain is every event of the item, in log order, starting with its
 	// deposit (the same event as Deposit): accesses and their completion, integrity failures, refusals, and
 	// the package events (sealing, sealed, fetched, received) of every
 	// package the record shows that carries the item.
 	Chain []Event
+}
+
+// Match is a hash-set entry an item's deposit matched: the set's name,
+// the entry's number, its category ("" for none), and how it matched
+// (algorithm "sha256", "md5", "sha1" or "pdq", with the PDQ distance in
+// bits of 256).
+type Match struct {
+	Set       string
+	Entry     uint64
+	Category  string
+	Algorithm string
+	Distance  int
+}
+
+// Vote is a person's latest classification vote on an item
+// (item.classified): its category and the event that cast it.
+type Vote struct {
+	By       Person
+	Category string
+	Seq      uint64
 }
 
 // Event is one custody event as a person reads it.

@@ -116,6 +116,8 @@ func Text(r *Record) []byte {
 		}
 		field("  ", "Source", Shown(it.Source))
 		field("  ", "Note", Shown(it.Note))
+		field("  ", "Hotline report", Shown(it.Report))
+		field("  ", "Classification", ClassificationText(it))
 		field("  ", "Deposited", fmt.Sprintf("%s by %s (event %d)", TimeText(it.Deposit.Time), PersonText(it.Deposit.Actor), it.Deposit.Seq))
 		line("  Chain of custody (%s):", Count(len(it.Chain), "event"))
 		for _, e := range it.Chain {

@@ -371,3 +371,43 @@ func hasRefusal(r *Record) bool {
 	}
 	return false
 }
+
+// ClassificationText says what the record holds of an item's
+// classification: each person's latest vote (item.classified, in the
+// order cast) and the known-material hash-set entries its deposit
+// matched; "" where it holds neither (an item nobody classified, or a
+// case that does not classify). It states what was recorded, not a
+// category settled from it: that depends on the case's policy (how many
+// agreeing votes settle one) and on who may vote then, which the vault
+// decides (docs/hotline.md, section 6).
+func ClassificationText(it Item) string {
+	var parts []string
+	if len(it.Votes) > 0 {
+		var votes []string
+		for _, v := range it.Votes {
+			votes = append(votes, fmt.Sprintf("%s by %s (event %d)", Shown(v.Category), PersonText(v.By), v.Seq))
+		}
+		parts = append(parts, "votes, each person's latest: "+strings.Join(votes, ", "))
+	}
+	var matched []string
+	for _, m := range it.Matches {
+		if m.Category == "" {
+			continue
+		}
+		how := "by " + map[string]string{"sha256": "SHA-256", "sha1": "SHA-1", "md5": "MD5", "pdq": "PDQ"}[m.Algorithm]
+		if how == "by " {
+			how = "by " + Shown(m.Algorithm)
+		}
+		if m.Algorithm == "pdq" {
+			how += fmt.Sprintf(", distance %d of 256 bits", m.Distance)
+		}
+		matched = append(matched, fmt.Sprintf("hash set %s, entry %d (%s, %s)", Shown(m.Set), m.Entry, Shown(m.Category), how))
+	}
+	if len(matched) > 0 {
+		parts = append(parts, "matched at deposit: "+strings.Join(matched, ", "))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, "; ") + " (as recorded; the category these settle follows the case's classification policy)"
+}

@@ -129,3 +129,60 @@ func TestOneVoteNeverClearsKnownMaterialForOthers(t *testing.T) {
 		})
 	}
 }
+
+// TestCustodyReportSaysAnItemsClassification: a custody report (and so
+// a package's) says of each item what its chain records of its
+// classification: each person's latest vote, with its event, and the
+// known-material hash-set entries its deposit matched, and the hotline
+// report it was deposited for; a prosecutor reads them there, not among
+// the events' details.
+func TestCustodyReportSaysAnItemsClassification(t *testing.T) {
+	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
+	listed := []byte("material a known-illegal set lists")
+	_, _, sha := sums(listed)
+	if _, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "caid", Format: "sha256sum", Category: CategoryBaseline,
+		Body: strings.NewReader(sha + "  x\n")}); err != nil {
+		t.Fatal(err)
+	}
+	rp, err := h.v.ReceivePublicReport(h.ctx, ReportRequest{URLs: []string{"https://host.example/a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.v.AssessReport(h.ctx, h.a1, rp, "HL-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	d := h.deposit(t, h.a1, "listed.jpg", listed, rp)
+	plain := h.deposit(t, h.a1, "chat.txt", []byte("a chat nobody classified"), "")
+	for _, v := range []struct {
+		who Principal
+		cat string
+	}{{h.a1, CategoryNational}, {h.a2, CategoryBaseline}, {h.a1, CategoryBaseline}} {
+		if _, err := h.v.Classify(h.ctx, v.who, d.ID, ClassifyRequest{Category: v.cat}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doc, err := h.v.CustodyDocument(h.ctx, h.cust, DocumentRequest{Case: "HL-1", Format: FormatText, Purpose: "review"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc.Body)
+	at := strings.Index(text, "Item "+d.ID)
+	end := strings.Index(text, "Item "+plain.ID)
+	if at < 0 || end < at {
+		t.Fatalf("the report lacks the items:\n%s", text)
+	}
+	item := text[at:end]
+	for _, want := range []string{"Hotline report:        " + rp,
+		"votes, each person's latest: baseline by ana2 (analyst) (event ", ", baseline by ana1 (analyst) (event ",
+		"matched at deposit: hash set caid, entry 0 (baseline, by SHA-256)"} {
+		if !strings.Contains(item, want) {
+			t.Errorf("the item's section lacks %q:\n%s", want, item)
+		}
+	}
+	if strings.Contains(item, "national by ana1") {
+		t.Errorf("a vote its voter replaced is given as theirs:\n%s", item)
+	}
+	if rest := text[end:]; strings.Contains(rest[:strings.Index(rest, "Chain of custody")], "Classification:") {
+		t.Errorf("an item nobody classified has a classification line:\n%s", rest)
+	}
+}

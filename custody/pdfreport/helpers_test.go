@@ -54,6 +54,9 @@ func testRecord(items, n int) *custody.Record {
 		if i == 0 {
 			it.Acquisition = custody.Hashes{SHA256: it.Hashes.SHA256, MD5: it.Hashes.MD5}
 			it.AcquisitionList = custody.HashList{Name: "phone.sha256", SHA256: fmt.Sprintf("%064x", 0xd8)}
+			it.Report = "rp_0a1b"
+			it.Matches = []custody.Match{{Set: "caid", Entry: 7, Category: "baseline", Algorithm: "pdq", Distance: 16}}
+			it.Votes = []custody.Vote{{By: ana, Category: "baseline", Seq: 31}}
 		}
 		it.Deposit = ev("item.deposited", "Deposited (received into custody)", ana, "", fmt.Sprintf("%q, %d bytes, sha256 %s", it.Name, it.Size, it.Hashes.SHA256))
 		it.Chain = append(it.Chain, it.Deposit)

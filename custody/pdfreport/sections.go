@@ -263,6 +263,8 @@ func (rep *report) items() {
 		rows = append(rows,
 			kvRow{"Source", val(shown(it.Source))},
 			kvRow{"Note", val(shown(it.Note))},
+			kvRow{"Hotline report", val(shown(it.Report))},
+			kvRow{"Classification", val(custody.ClassificationText(it))},
 			kvRow{"Deposited", val(fmt.Sprintf("%s by %s (event %d)", custody.TimeText(it.Deposit.Time), custody.PersonText(it.Deposit.Actor), it.Deposit.Seq))},
 		)
 		rep.kv(rows)
