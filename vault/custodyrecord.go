@@ -15,7 +15,8 @@ import (
 // caseCustodyTypes are the case's own events that a package's report
 // shows besides its items' events: how the case was opened, staffed,
 // held, governed (its export and classification policies), what its
-// deposits left out (deposit.skipped), and exported
+// deposits left out (deposit.skipped), its hotline reports' notice and
+// takedown, and exported
 // (hash lists, reports, CASE/UCO, and its reports' forwards to partner
 // hotlines and the police, which carry its items' hashes). Requests are
 // not among them (a pending request to seal for someone else is not this
@@ -30,6 +31,14 @@ var caseCustodyTypes = map[string]bool{
 	// What a deposit of seized media found and did not store, as its
 	// depositor stated it (since 2026-12-07).
 	TypeDepositSkipped: true,
+	// Its hotline reports' work while in the case: assessed into it,
+	// notice and takedown of each URL (to whom, how, the provider's
+	// acknowledgement, the removal), closed and reopened (since
+	// 2026-12-07). Not report.received, which holds what the reporter
+	// wrote and their sealed contact, nor report.contact.opened: a
+	// reporter's words and identity are not for the package's reader.
+	TypeReportAssessing: true, TypeNoticeSent: true, TypeNoticeAcknowledged: true, TypeContentRemoved: true,
+	TypeReportClosed: true, TypeReportReopened: true,
 	// Its destruction, asked for, decided and done (until 2026-12-04 a
 	// destroyed case's report said "Destroyed: no", its destruction not
 	// read).

@@ -1,10 +1,15 @@
 package vault
 
 import (
+	"bytes"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"filippo.io/age"
+	"github.com/custos-vault/custos/internal/testenv"
+	"github.com/custos-vault/custos/pkgformat"
 )
 
 // TestOneVoteNeverClearsKnownMaterialForOthers: one analyst's not-illegal
@@ -184,5 +189,65 @@ func TestCustodyReportSaysAnItemsClassification(t *testing.T) {
 	}
 	if rest := text[end:]; strings.Contains(rest[:strings.Index(rest, "Chain of custody")], "Classification:") {
 		t.Errorf("an item nobody classified has a classification line:\n%s", rest)
+	}
+}
+
+// TestAPackageCarriesItsReportsTakedown: a package of a hotline case
+// carries its reports' work while in the case (assessed, the notice of
+// each URL, to whom and how, its acknowledgement and the removal), which
+// its report shows and its verifier checks like any event; never the
+// report's receipt (what the reporter wrote, their sealed contact) nor
+// that an analyst opened the contact.
+func TestAPackageCarriesItsReportsTakedown(t *testing.T) {
+	h := newHotline(t)
+	pros := enrolled(t, h.v, "pros", RoleProsecutor)
+	id, _ := age.GenerateX25519Identity()
+	if _, _, err := h.v.SetRecipient(h.ctx, pros, id.Recipient().String()); err != nil {
+		t.Fatal(err)
+	}
+	rp, err := h.v.ReceivePublicReport(h.ctx, ReportRequest{URLs: []string{"https://host.example/abuse"}, Description: "the reporter's own words",
+		Contact: "reporter@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.v.AssessReport(h.ctx, h.a1, rp, "HL-1", "confirmed"); err != nil {
+		t.Fatal(err)
+	}
+	h.deposit(t, h.a1, "capture.png", []byte("a capture of the page"), rp)
+	if err := h.v.SendNotice(h.ctx, h.a1, rp, NoticeSent{URL: "https://host.example/abuse", To: "Example Hosting abuse desk", Via: "email", Reference: "T-42", Country: "NL"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.v.NoticeProgressed(h.ctx, h.a1, rp, "https://host.example/abuse", true, "gone at 10:02", ""); err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := h.v.SealPackage(h.ctx, h.cust, SealRequest{Case: "HL-1", For: "pros", Purpose: "trial"})
+	if err != nil || sealed.Request != nil {
+		t.Fatalf("sealing: %+v %v", sealed, err)
+	}
+	pkg := fetchedPackage(t, h.v, pros, sealed.ID)
+	byType := verifiedPackageEvents(t, h.v, pkg, id)
+	for _, typ := range []string{TypeReportAssessing, TypeNoticeSent, TypeContentRemoved} {
+		if byType[typ] == nil {
+			t.Errorf("the package lacks its report's %s", typ)
+		}
+	}
+	for _, typ := range []string{TypeReportReceived, TypeReportContactOpened} {
+		if byType[typ] != nil {
+			t.Errorf("the package carries %s", typ)
+		}
+	}
+	var report string
+	for _, m := range testenv.TarMembers(t, bytes.NewReader(pkg)) {
+		if m.Name == pkgformat.ReportName {
+			report = string(m.Data)
+		}
+		if strings.Contains(string(m.Data), "the reporter's own words") || strings.Contains(string(m.Data), "reporter@example.org") {
+			t.Errorf("%s holds the reporter's words or contact", m.Name)
+		}
+	}
+	for _, want := range []string{"Notice and takedown sent", "https://host.example/abuse", "Example Hosting abuse desk", "Content reported removed"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("the package's report lacks %q", want)
+		}
 	}
 }
