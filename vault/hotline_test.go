@@ -406,7 +406,8 @@ func TestClassificationVotesAndKnownMaterial(t *testing.T) {
 	if e, err := v.Exposure(ctx, h.cust, "ana2"); err != nil || e.Today.Items != 2 {
 		t.Fatalf("the custodian's view of the exposure: %+v %v", e, err)
 	}
-	// Unrelated material stays visible.
+	// Unrelated material stays visible. Of the new (first.jpg, other.txt),
+	// first.jpg is known now (classified baseline), other.txt is not.
 	other := h.deposit(t, h.a1, "other.txt", []byte("unrelated"), "")
 	if other.Known != "" {
 		t.Fatalf("unrelated item known: %q", other.Known)
@@ -415,7 +416,7 @@ func TestClassificationVotesAndKnownMaterial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.ByCategory[CategoryBaseline] != 1 || s.ByCategory["unclassified"] != 2 || s.Items.Known != 2 || s.Items.New != 2 {
+	if s.ByCategory[CategoryBaseline] != 1 || s.ByCategory["unclassified"] != 2 || s.Items.Known != 2 || s.Items.New != 2 || s.Items.NewNotKnown != 1 {
 		t.Fatalf("stats: %+v", s)
 	}
 }

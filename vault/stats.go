@@ -59,6 +59,11 @@ type ItemStats struct {
 	Matched   int `json:"matched"`
 	Known     int `json:"known"`
 	New       int `json:"new"`
+	// NewNotKnown are those of New that are not known material now: new
+	// when deposited, and since neither a near-copy of known material (by
+	// PDQ) nor listed by a set imported later. A hotline's figure of new
+	// material is this one.
+	NewNotKnown int `json:"new_not_known"`
 	KnownGood int `json:"known_good"`
 	Images    int `json:"images"`
 	Videos    int `json:"videos"`
@@ -211,7 +216,8 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 		if len(sets) > 0 {
 			s.Items.Matched++
 		}
-		if known, err := v.knownBecause(ctx, it, nil); err != nil {
+		known, err := v.knownBecause(ctx, it, nil)
+		if err != nil {
 			return err
 		} else if known != "" {
 			s.Items.Known++
@@ -232,6 +238,9 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 		}
 		if len(sets) == 0 && !earlier {
 			s.Items.New++
+			if known == "" {
+				s.Items.NewNotKnown++
+			}
 		}
 		switch it.Deposit.Media {
 		case MediaImage:

@@ -589,8 +589,8 @@ func runStats(args []string, stdout io.Writer) error {
 	if s.ItemsOfAssignedCases {
 		fmt.Fprintln(stdout, "items: of the cases you are assigned to (another case's items are for its own analysts)")
 	}
-	fmt.Fprintf(stdout, "items deposited: %d; of them (one item may count in several): %d matched a hash set, %d are known material now, %d were new (first seen, matching no set), %d known good, %d images, %d videos\n",
-		s.Items.Deposited, s.Items.Matched, s.Items.Known, s.Items.New, s.Items.KnownGood, s.Items.Images, s.Items.Videos)
+	fmt.Fprintf(stdout, "items deposited: %d; of them (one item may count in several): %d matched a hash set, %d are known material now, %d were new when deposited (first seen, matching no set), of which %d are not known material now (neither a near-copy of known material nor listed by a set imported since), %d known good, %d images, %d videos\n",
+		s.Items.Deposited, s.Items.Matched, s.Items.Known, s.Items.New, s.Items.NewNotKnown, s.Items.KnownGood, s.Items.Images, s.Items.Videos)
 	fmt.Fprintf(stdout, "by settled category (by votes, or a hash-set match at deposit; known material with no settled category counts as unclassified): %s\n", counts(s.ByCategory))
 	fmt.Fprintf(stdout, "matches by hash set: %s\n", counts(s.MatchesByHashSet))
 	n := s.Notices
