@@ -64,9 +64,9 @@ type ItemStats struct {
 	// PDQ) nor listed by a set imported later. A hotline's figure of new
 	// material is this one.
 	NewNotKnown int `json:"new_not_known"`
-	KnownGood int `json:"known_good"`
-	Images    int `json:"images"`
-	Videos    int `json:"videos"`
+	KnownGood   int `json:"known_good"`
+	Images      int `json:"images"`
+	Videos      int `json:"videos"`
 }
 
 // NoticeStats counts notices and times their takedowns.
