@@ -49,6 +49,11 @@ type Classification struct {
 	// (State.settledMarkOf).
 	onceSettled       string
 	onceSettledVoters []string
+	// released is the illegal category votes once settled the item in
+	// before a custodian's decision sent it back for review (a released
+	// mark, settledMark.Released): it holds nothing, but one person's
+	// not-illegal vote does not settle the item.
+	released string
 	// known is why the item is known material (knownBecause), where the
 	// classification was made for an answer that says so (Classify).
 	known string
@@ -183,7 +188,12 @@ func (cl Classification) heldIllegal() (category, by string) {
 // classification computes an item's classification from the state.
 func (v *Vault) classification(it Item) Classification {
 	mark := v.state.settledMarkOf(it.ID)
-	cl := Classification{Needed: v.state.votesNeeded(it.Case), Tally: map[string]int{}, Votes: []VoteView{}, onceSettled: mark.Category, onceSettledVoters: mark.Voters}
+	cl := Classification{Needed: v.state.votesNeeded(it.Case), Tally: map[string]int{}, Votes: []VoteView{}}
+	if mark.Released {
+		cl.released = mark.Category
+	} else {
+		cl.onceSettled, cl.onceSettledVoters = mark.Category, mark.Voters
+	}
 	c, _ := v.state.getCase(it.Case)
 	for _, vt := range v.state.votesOf(it.ID) {
 		view := VoteView{By: vt.By, Category: vt.Category, AgeGroup: vt.AgeGroup, Sex: vt.Sex, Series: vt.Series,
@@ -241,6 +251,12 @@ func (v *Vault) classification(it Item) Classification {
 		case "once settled":
 			cl.Category, cl.Source = c, "once-settled"
 			cl.NotSettledBecause = cl.notClearing(fmt.Sprintf("votes settled it as %s", c))
+		default:
+			if cl.released != "" {
+				// Sent back for review: visible, and unsettled.
+				cl.Category, cl.Source = "", ""
+				cl.NotSettledBecause = cl.notClearing(fmt.Sprintf("votes settled it as %s before a custodian's decision sent it back for review", cl.released))
+			}
 		}
 	}
 	return cl

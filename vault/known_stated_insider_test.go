@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -249,5 +250,80 @@ func TestAPackageCarriesItsReportsTakedown(t *testing.T) {
 		if !strings.Contains(report, want) {
 			t.Errorf("the package's report lacks %q", want)
 		}
+	}
+}
+
+// TestAPolicyRaisedAndLoweredDoesNotLetOneVoteClear: votes settled an
+// item as baseline; a custodian raises the case's policy, which sends it
+// back for review (visible, unsettled); one analyst votes not-illegal;
+// the custodian lowers the policy again. One person's vote must not then
+// settle as not illegal what votes once held illegal: the item stays
+// unsettled, visible for review, and says why, until a second person
+// agrees. A voter suspended and reinstated is the same class: the
+// reinstatement settles it as illegal again, and the mark holds again.
+func TestAPolicyRaisedAndLoweredDoesNotLetOneVoteClear(t *testing.T) {
+	h := newHotline(t)
+	d := h.deposit(t, h.a1, "judged.jpg", []byte("material one analyst settled as baseline"), "")
+	if _, err := h.v.Classify(h.ctx, h.a1, d.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+		t.Fatal(err)
+	}
+	if effect, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 2); err != nil || effect.Unsettled != 1 {
+		t.Fatalf("raising the policy: %+v %v", effect, err)
+	}
+	if _, err := h.view(h.a2, d.ID, false); err != nil {
+		t.Fatalf("an item sent back for review is not shown for review: %v", err)
+	}
+	if _, err := h.v.Classify(h.ctx, h.a1, d.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 1); err != nil {
+		t.Fatal(err)
+	}
+	show := func() Classification {
+		t.Helper()
+		detail, err := h.v.ShowItem(h.ctx, h.a2, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return detail.Classification
+	}
+	if cl := show(); cl.Category != "" || !strings.Contains(cl.NotSettledBecause, "sent it back for review") {
+		t.Fatalf("one vote after the policy was lowered again: %+v", cl)
+	}
+	if _, err := h.view(h.a2, d.ID, false); err != nil {
+		t.Fatalf("the item under review was hidden: %v", err)
+	}
+	if diff := diffFromReplay(t, h.v); diff != "" {
+		t.Fatalf("replaying the log gives another state: %s", diff)
+	}
+	if _, err := h.v.Classify(h.ctx, h.a2, d.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+		t.Fatal(err)
+	}
+	if cl := show(); cl.Category != CategoryNotIllegal || cl.NotSettledBecause != "" {
+		t.Fatalf("two people agreeing did not settle it: %+v", cl)
+	}
+	// Settled illegal again, then a policy lowered after a raise: the
+	// mark holds again.
+	e := h.deposit(t, h.a1, "again.jpg", []byte("material settled, released, settled again"), "")
+	if _, err := h.v.Classify(h.ctx, h.a1, e.ID, ClassifyRequest{Category: CategoryNational}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.view(h.a2, e.ID, false); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("settled illegal again by the policy lowered, the item was shown: %v", err)
+	}
+	if _, err := h.v.Classify(h.ctx, h.a1, e.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.view(h.a2, e.ID, false); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("one vote changed unhid an item settled illegal again: %v", err)
+	}
+	if diff := diffFromReplay(t, h.v); diff != "" {
+		t.Fatalf("replaying the log gives another state: %s", diff)
 	}
 }

@@ -133,7 +133,11 @@ const snapshotMagic = "custos state snapshot v1\n"
 // (EndedRequests: its kind, case, order and reason, and when a hold or a
 // suspension voided it, DestructionRequest.VoidAt): a version 29
 // snapshot holds ended destruction requests without them.
-const stateVersion = 31
+// Version 32: a mark a custodian's decision unsettles is released, not
+// dropped (settledMark.Released), so that one person's not-illegal vote
+// does not settle the item when the policy is lowered again: a version
+// 31 snapshot lacks the marks of the items sent back for review.
+const stateVersion = 32
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

@@ -155,6 +155,12 @@ type settledMark struct {
 	// stricter policy is judged by how many of them still count
 	// (Vault.heldIllegalCopy), not by their votes since.
 	Voters []string `json:"voters"`
+	// Released: a custodian's decision (a policy raised, a voter
+	// suspended or removed) unsettled the item since, and sent it back
+	// for review: the mark no longer holds it, but one person's
+	// not-illegal vote does not settle it either (Classification's
+	// NotSettledBecause), as two people's agreeing does.
+	Released bool `json:"released,omitempty"`
 }
 
 type pdqItem struct {
@@ -470,15 +476,24 @@ func (s *State) markSettledVotedBy(person string) {
 	}
 }
 
-// dropUnsettled drops the marks of the items the decision unsettled:
+// dropUnsettled releases the marks of the items the decision unsettled:
 // settled as illegal before it (marksSettled), not after. A custodian's
 // decision sends back for review what it unsettles (counted by
 // PolicyEffect), and nothing else: an item held by its mark alone (its
-// votes disagree) stays held.
+// votes disagree) stays held. A released mark stays, so that one
+// person's not-illegal vote does not settle the item later (a policy
+// lowered again); one whose votes settle it as illegal again (a policy
+// lowered, a voter reinstated) holds again.
 func (s *State) dropUnsettled(before map[string]bool) {
 	for item, was := range before {
-		if c, _ := s.settlement(item, s.hot.settled[item].Case); was && !Illegal(c) {
-			delete(s.hot.settled, item)
+		mk := s.hot.settled[item]
+		c, voters := s.settlement(item, mk.Case)
+		switch {
+		case Illegal(c) && mk.Released:
+			s.hot.settled[item] = settledMark{Case: mk.Case, Category: c, Voters: voters}
+		case was && !mk.Released && !Illegal(c):
+			mk.Released = true
+			s.hot.settled[item] = mk
 		}
 	}
 }

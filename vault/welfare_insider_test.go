@@ -454,9 +454,10 @@ func TestViewsDecideFromTheirOwnAnswers(t *testing.T) {
 // unhide known material only while both are assigned to the item's case.
 // Once a custodian removes one of them from the case (for cause, or
 // because they moved on), the item is hidden again, whether a hash set
-// lists it or votes once settled it as illegal; their vote still counts
-// toward its category, and the classification says why it no longer
-// clears. Restarting replays the same.
+// lists it or votes once settled it as illegal, and its category is
+// again what holds it; their vote is still counted, and the
+// classification says why it no longer clears. Restarting replays the
+// same.
 func TestClearingNeedsVotersStillOnTheCase(t *testing.T) {
 	for _, known := range []string{"listed by a set", "once settled illegal"} {
 		t.Run(known, func(t *testing.T) {
@@ -490,10 +491,14 @@ func TestClearingNeedsVotersStillOnTheCase(t *testing.T) {
 			if _, err := h.view(h.a3, d.ID, false); !errors.Is(err, ErrForbidden) {
 				t.Fatalf("after a clearing voter left the case the item was shown: %v", err)
 			}
+			// Their vote is still counted; the category is again what
+			// holds the item (the set's, or the one the votes once
+			// settled), and says why the votes do not settle it.
 			it, _, _ := h.v.state.getItem(d.ID)
 			cl := h.v.classification(it)
-			if cl.Category != CategoryNotIllegal {
-				t.Errorf("the category changed: %+v", cl)
+			want := map[string]string{"listed by a set": CategoryBaseline, "once settled illegal": CategoryNational}[known]
+			if cl.Category != want || cl.Tally[CategoryNotIllegal] != 2 || !strings.Contains(cl.NotSettledBecause, "(1 does)") {
+				t.Errorf("after a clearing voter left the case, the classification is %+v; want category %s, the two votes counted, and why", cl, want)
 			}
 			var said bool
 			for _, vt := range cl.Votes {
