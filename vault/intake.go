@@ -1022,8 +1022,9 @@ func (v *Vault) forwardBody(r Report, format string, items []recordedItem, class
 // classificationState says how an item's category stands, for a reader
 // of a forwarded csv who must tell an item nobody classified from one the
 // analysts disagree on (both have no category): votes or hashset (what
-// settled the category), disputed, voting (agreeing counted votes short
-// of the case's policy), unclassified (no counted vote, no hash-set
+// settled the category), once-settled, disputed, voting (agreeing
+// counted votes short of what settles it: the case's policy, or, for
+// known material, two people of the case), unclassified (no counted vote, no hash-set
 // match: the votes of people suspended or removed do not count; those of
 // people taken off the case count, but do not clear known material).
 func classificationState(cl Classification) string {

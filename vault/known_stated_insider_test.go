@@ -327,3 +327,28 @@ func TestAPolicyRaisedAndLoweredDoesNotLetOneVoteClear(t *testing.T) {
 		t.Fatalf("replaying the log gives another state: %s", diff)
 	}
 }
+
+// TestItemListCountsTheVotesKnownMaterialNeeds: a known copy with one
+// not-illegal vote is listed as one of the two votes that clear it, not
+// "1 of 1" under a one-vote policy.
+func TestItemListCountsTheVotesKnownMaterialNeeds(t *testing.T) {
+	h := newHotline(t)
+	file := []byte("material classified baseline, and its copy")
+	orig := h.deposit(t, h.a1, "orig.jpg", file, "")
+	if _, err := h.v.Classify(h.ctx, h.a2, orig.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+		t.Fatal(err)
+	}
+	copied := h.deposit(t, h.a1, "copy.jpg", file, "")
+	if _, err := h.v.Classify(h.ctx, h.a1, copied.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+		t.Fatal(err)
+	}
+	items, err := h.v.Items(h.ctx, h.a3, "HL-1", ItemFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.ID == copied.ID && (it.Category != "" || it.Voted != CategoryNotIllegal || it.Votes != 1 || it.Needed != 2 || it.Known == "") {
+			t.Fatalf("the known copy with one not-illegal vote is listed as %+v; want 1 of 2 votes for not-illegal, known", it)
+		}
+	}
+}

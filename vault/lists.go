@@ -499,6 +499,11 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 		sum.Category, sum.Disputed, sum.Known, sum.Report = cl.Category, cl.Category == "" && cl.Disputed, known, d.Report()
 		if cat, n := cl.Undecided(); n > 0 {
 			sum.Voted, sum.Votes, sum.Needed = cat, n, cl.Needed
+			if cl.NotSettledBecause != "" {
+				// Known material: what settles it is two people of the
+				// case agreeing, not the case's policy.
+				sum.Votes, sum.Needed = cl.clearers, minNotIllegalVoters
+			}
 		}
 		if cl.Category == "" && known == "" {
 			// (A copy that is itself known material is hidden for what

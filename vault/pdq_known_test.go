@@ -243,3 +243,43 @@ func TestPDQKnownNearestTie(t *testing.T) {
 		}
 	}
 }
+
+// TestSimilarSaysKnownMaterialAsListsDo: a near-copy of an item
+// classified baseline, on which one analyst voted not-illegal, is known
+// material still: a search of similar images does not call it
+// not-illegal (as the reviewer's search did), but unsettled, as the
+// item list does; two people agreeing settle it.
+func TestSimilarSaysKnownMaterialAsListsDo(t *testing.T) {
+	h := newHotline(t)
+	bridge := h.deposit(t, h.a1, "bridge.jpg", readPhoto(t, "reg-test-input/dih/bridge-1-original.jpg"), "")
+	mirrored := h.deposit(t, h.a1, "mirrored.jpg", readPhoto(t, "reg-test-input/dih/bridge-5-flipx.jpg"), "")
+	if _, err := h.v.Classify(h.ctx, h.a1, bridge.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+		t.Fatal(err)
+	}
+	categoryOf := func() string {
+		t.Helper()
+		near, err := h.v.Similar(h.ctx, h.a3, "", bridge.ID, 0)
+		if err != nil || len(near) != 1 {
+			t.Fatalf("similar: %+v %v", near, err)
+		}
+		for _, m := range near[0].Matches {
+			if m.Item == mirrored.ID {
+				return m.Category
+			}
+		}
+		t.Fatalf("the mirrored copy was not found: %+v", near)
+		return ""
+	}
+	if _, err := h.v.Classify(h.ctx, h.a2, mirrored.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+		t.Fatal(err)
+	}
+	if c := categoryOf(); c != "" {
+		t.Fatalf("after one not-illegal vote on a near-copy of baseline material, similar says %q", c)
+	}
+	if _, err := h.v.Classify(h.ctx, h.a3, mirrored.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+		t.Fatal(err)
+	}
+	if c := categoryOf(); c != CategoryNotIllegal {
+		t.Fatalf("after two, similar says %q", c)
+	}
+}

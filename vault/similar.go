@@ -75,6 +75,7 @@ func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID strin
 		}
 	}
 	out := []SimilarItems{}
+	stated := newKnownChecks()
 	for _, it := range items {
 		s := SimilarItems{Item: it.ID, Name: it.Deposit.Name, Matches: []SimilarMatch{}}
 		var m *MediaInfo
@@ -113,7 +114,17 @@ func (v *Vault) Similar(ctx context.Context, who Principal, caseID, itemID strin
 				if !found {
 					continue
 				}
-				cat := v.classification(o).Category
+				// Said as lists and exports say it (one person's vote does
+				// not clear known material), or, where nothing settles it,
+				// the illegal category that holds it.
+				cl, err := v.statedClassification(ctx, o, stated)
+				if err != nil {
+					return nil, err
+				}
+				cat := cl.Category
+				if c, by := cl.heldIllegal(); cat == "" && by != "" {
+					cat = c
+				}
 				oc, _ := v.state.getCase(o.Case)
 				if !assigned(who, oc) {
 					if !Illegal(cat) {

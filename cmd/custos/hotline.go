@@ -451,7 +451,7 @@ func captureState(c vault.CaptureView) string {
 	case "disputed":
 		return "disputed: the votes disagree"
 	case "voting":
-		return "unsettled: votes short of the case's policy"
+		return "unsettled: agreeing votes short of what settles it (the case's policy, or for known material two people of the case)"
 	}
 	return "not classified"
 }
