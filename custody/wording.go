@@ -409,5 +409,5 @@ func ClassificationText(it Item) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return strings.Join(parts, "; ") + " (as recorded; the category these settle follows the case's classification policy)"
+	return strings.Join(parts, "; ") + " (as recorded, not a settled category: whether these settle one follows rules the vault applies and this report does not state, namely the case's classification policy, whether each voter was still on the case and trusted to vote, and, for known material, two people of the case agreeing that it is not illegal)"
 }
