@@ -31,13 +31,7 @@ func TestOneVoteNeverClearsKnownMaterialForOthers(t *testing.T) {
 		known func(t *testing.T, h *hotline, rp string) (string, string)
 	}{
 		{"a set lists it", func(t *testing.T, h *hotline, rp string) (string, string) {
-			listed := []byte("material a known-illegal set lists")
-			_, _, sha := sums(listed)
-			if _, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "caid", Format: "sha256sum", Category: CategoryBaseline,
-				Body: strings.NewReader(sha + "  x\n")}); err != nil {
-				t.Fatal(err)
-			}
-			return h.deposit(t, h.a1, "listed.jpg", listed, rp).ID, CategoryBaseline
+			return h.deposit(t, h.a1, "listed.jpg", h.listedBaseline(t), rp).ID, CategoryBaseline
 		}},
 		{"its votes once settled it", func(t *testing.T, h *hotline, rp string) (string, string) {
 			d := h.deposit(t, h.a1, "judged.jpg", []byte("material one analyst settled as national"), rp)
@@ -144,12 +138,7 @@ func TestOneVoteNeverClearsKnownMaterialForOthers(t *testing.T) {
 // the events' details.
 func TestCustodyReportSaysAnItemsClassification(t *testing.T) {
 	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
-	listed := []byte("material a known-illegal set lists")
-	_, _, sha := sums(listed)
-	if _, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "caid", Format: "sha256sum", Category: CategoryBaseline,
-		Body: strings.NewReader(sha + "  x\n")}); err != nil {
-		t.Fatal(err)
-	}
+	listed := h.listedBaseline(t)
 	rp, err := h.v.ReceivePublicReport(h.ctx, ReportRequest{URLs: []string{"https://host.example/a"}})
 	if err != nil {
 		t.Fatal(err)
@@ -351,4 +340,17 @@ func TestItemListCountsTheVotesKnownMaterialNeeds(t *testing.T) {
 			t.Fatalf("the known copy with one not-illegal vote is listed as %+v; want 1 of 2 votes for not-illegal, known", it)
 		}
 	}
+}
+
+// listedBaseline imports a known-illegal hash set, caid, whose one entry
+// (0, baseline, by SHA-256) lists the content it returns.
+func (h *hotline) listedBaseline(t *testing.T) []byte {
+	t.Helper()
+	listed := []byte("material a known-illegal set lists")
+	_, _, sha := sums(listed)
+	if _, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "caid", Format: "sha256sum", Category: CategoryBaseline,
+		Body: strings.NewReader(sha + "  x\n")}); err != nil {
+		t.Fatal(err)
+	}
+	return listed
 }

@@ -90,13 +90,7 @@ func TestOneVoteNeverUnhidesKnownMaterial(t *testing.T) {
 	})
 	t.Run("one not-illegal vote against a set", func(t *testing.T) {
 		h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
-		listed := []byte("material a known-illegal set lists")
-		_, _, sha := sums(listed)
-		if _, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "caid", Format: "sha256sum", Category: CategoryBaseline,
-			Body: strings.NewReader(sha + "  x\n")}); err != nil {
-			t.Fatal(err)
-		}
-		d := h.deposit(t, h.a1, "listed.jpg", listed, "")
+		d := h.deposit(t, h.a1, "listed.jpg", h.listedBaseline(t), "")
 		cl, err := h.v.Classify(h.ctx, h.a1, d.ID, ClassifyRequest{Category: CategoryNotIllegal})
 		if err != nil {
 			t.Fatal(err)

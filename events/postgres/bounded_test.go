@@ -264,13 +264,7 @@ func TestTablesDeclaredAgainAreRefused(t *testing.T) {
 			`INSERT INTO custody_events SELECT * FROM kept_events`}, true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			url := pg.URL(t, t.Name())
-			s := open(t, url)
-			var ch chainer
-			if err := s.Append(ctx, 0, ch.recs(2), &events.StoredCheckpoint{Size: 2, Note: []byte("seal 2"), Seal: true}); err != nil {
-				t.Fatal(err)
-			}
-			s.Close()
+			url := sealedLog(t, pg)
 			asAdministrator(t, url, c.stmts...)
 			if st, err := postgres.New(ctx, postgres.Config{URL: url}); err == nil {
 				st.Close()
@@ -315,15 +309,8 @@ func asAdministrator(t *testing.T, url string, stmts ...string) {
 // is vacuumed. The store's refusal says so, and what to do; once the
 // table is vacuumed, it opens.
 func TestATriggerDroppedSinceSaysToVacuum(t *testing.T) {
-	pg := testenv.SharedPostgres(t)
 	ctx := context.Background()
-	url := pg.URL(t, t.Name())
-	s := open(t, url)
-	var ch chainer
-	if err := s.Append(ctx, 0, ch.recs(2), &events.StoredCheckpoint{Size: 2, Note: []byte("seal 2"), Seal: true}); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
+	url := sealedLog(t, testenv.SharedPostgres(t))
 	asAdministrator(t, url, `CREATE FUNCTION drop_event() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'`,
 		`CREATE TRIGGER drop_events BEFORE INSERT ON custody_events FOR EACH ROW EXECUTE FUNCTION drop_event()`,
 		`DROP TRIGGER drop_events ON custody_events`)
@@ -337,4 +324,18 @@ func TestATriggerDroppedSinceSaysToVacuum(t *testing.T) {
 		t.Fatalf("after VACUUM: %v", err)
 	}
 	st.Close()
+}
+
+// sealedLog makes a database of pg for the test holding a log of two
+// events and their seal, closed, and returns its URL.
+func sealedLog(t *testing.T, pg *testenv.Postgres) string {
+	t.Helper()
+	url := pg.URL(t, t.Name())
+	s := open(t, url)
+	var ch chainer
+	if err := s.Append(context.Background(), 0, ch.recs(2), &events.StoredCheckpoint{Size: 2, Note: []byte("seal 2"), Seal: true}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	return url
 }
