@@ -58,30 +58,33 @@ type Input struct {
 // Event types the record reads (docs/custody-log.md, section 8, "Event
 // types"; vault's tests check that the vault writes each).
 const (
-	typeCaseOpened       = "case.opened"
-	typeItemDeposited    = "item.deposited"
-	typeHoldPlaced       = "case.hold.placed"
-	typeHoldLifted       = "case.hold.lifted"
-	typeDestroyApproved  = "case.destruction.approved"
-	typeCaseDestroyed    = "case.destroyed"
-	typePackageSealing   = "package.sealing"
-	typePackageSealed    = "package.sealed"
-	typePackageFetched   = "package.fetched"
-	typePackageFetchDone = "package.fetch.completed"
-	typePackageReceived  = "package.received"
-	typeReport           = "custody.report"
-	typeItemAccessed     = "item.accessed"
-	typeAccessCompleted  = "item.access.completed"
-	typeIntegrityFailed  = "integrity.failed"
-	typeAccessRefused    = "access.refused"
-	typeItemClassified   = "item.classified"
-	typeMemberAdded      = "case.member.added"
-	typeMemberRemoved    = "case.member.removed"
-	typePolicySet        = "case.policy.set"
-	typeDestroyRequested = "case.destruction.requested"
-	typeHashesExported   = "case.hashes.exported"
-	typeCaseUCOExported  = "case.caseuco.exported"
-	typeCaseKeyFailed    = "case.key.failed"
+	typeCaseOpened         = "case.opened"
+	typeItemDeposited      = "item.deposited"
+	typeHoldPlaced         = "case.hold.placed"
+	typeHoldLifted         = "case.hold.lifted"
+	typeDestroyApproved    = "case.destruction.approved"
+	typeCaseDestroyed      = "case.destroyed"
+	typePackageSealing     = "package.sealing"
+	typePackageSealed      = "package.sealed"
+	typePackageFetched     = "package.fetched"
+	typePackageFetchDone   = "package.fetch.completed"
+	typePackageReceived    = "package.received"
+	typeReport             = "custody.report"
+	typeItemAccessed       = "item.accessed"
+	typeAccessCompleted    = "item.access.completed"
+	typeIntegrityFailed    = "integrity.failed"
+	typeAccessRefused      = "access.refused"
+	typeItemClassified     = "item.classified"
+	typeNoticeSent         = "report.notice.sent"
+	typeNoticeAcknowledged = "report.notice.acknowledged"
+	typeContentRemoved     = "report.content.removed"
+	typeMemberAdded        = "case.member.added"
+	typeMemberRemoved      = "case.member.removed"
+	typePolicySet          = "case.policy.set"
+	typeDestroyRequested   = "case.destruction.requested"
+	typeHashesExported     = "case.hashes.exported"
+	typeCaseUCOExported    = "case.caseuco.exported"
+	typeCaseKeyFailed      = "case.key.failed"
 )
 
 // data is the union of the event data fields the record reads; each
@@ -169,6 +172,7 @@ type data struct {
 		Algorithm string `json:"algorithm"`
 		Category  string `json:"category"`
 		Distance  int    `json:"distance"`
+		Table     string `json:"table"`
 	} `json:"matches"`
 	// Of server.started: the command that opened the vault with the
 	// server stopped, the program's build, and the state snapshots the
@@ -314,7 +318,7 @@ func Build(in Input) (*Record, error) {
 			Source:          x.d.Source, Note: x.d.Note, Deposit: x.e, Report: x.d.Report,
 		})
 		for _, m := range x.d.Matches {
-			r.Items[len(r.Items)-1].Matches = append(r.Items[len(r.Items)-1].Matches, Match{Set: m.Set, Entry: m.Entry, Category: m.Category, Algorithm: m.Algorithm, Distance: m.Distance})
+			r.Items[len(r.Items)-1].Matches = append(r.Items[len(r.Items)-1].Matches, Match{Set: m.Set, Entry: m.Entry, Category: m.Category, Algorithm: m.Algorithm, Distance: m.Distance, Table: m.Table})
 		}
 	}
 
@@ -349,7 +353,8 @@ func Build(in Input) (*Record, error) {
 		return p, ids, true
 	}
 	disclosures := map[string]*Disclosure{}
-	var sealedIn []string // the disclosures' packages, in log order
+	noticed := map[string]bool{} // the notices of the record so far, by report and URL
+	var sealedIn []string        // the disclosures' packages, in log order
 	for i := range evs {
 		x := &evs[i]
 		switch x.ev.Type {
@@ -409,6 +414,16 @@ func Build(in Input) (*Record, error) {
 			// Read as the vault reads it: only "none" drops the approval
 			// (docs/custody-log.md, case.policy.set).
 			r.ExportApproval = x.d.ExportApproval != "none"
+		}
+		if (x.ev.Type == typeNoticeAcknowledged || x.ev.Type == typeContentRemoved) && !noticed[x.d.Report+"\x00"+x.d.URL] {
+			// A notice sent before its report came into the case is no
+			// case's, and not in the record: said, so that an
+			// acknowledgement does not read as of a notice never sent.
+			x.clauses = append(x.clauses, "its notice was sent before the report was assessed into this case, and is not in this record")
+			x.e.Details = strings.Join(x.clauses, "; ")
+		}
+		if x.ev.Type == typeNoticeSent {
+			noticed[x.d.Report+"\x00"+x.d.URL] = true
 		}
 		r.CaseEvents = append(r.CaseEvents, x.e)
 	}

@@ -169,15 +169,19 @@ type Item struct {
 }
 
 // Match is a hash-set entry an item's deposit matched: the set's name,
-// the entry's number, its category ("" for none), and how it matched
+// the entry's number, its category ("" for none), how it matched
 // (algorithm "sha256", "md5", "sha1" or "pdq", with the PDQ distance in
-// bits of 256).
+// bits of 256), and which import of the set it was.
 type Match struct {
 	Set       string
 	Entry     uint64
 	Category  string
 	Algorithm string
 	Distance  int
+	// Table is the SHA-256 of the set's tables as imported
+	// (hashset.imported's table_sha256), which tells one import of a
+	// set of that name from another; "" in deposits that recorded none.
+	Table string
 }
 
 // Vote is a person's latest classification vote on an item

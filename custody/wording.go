@@ -401,6 +401,11 @@ func ClassificationText(it Item) string {
 		if m.Algorithm == "pdq" {
 			how += fmt.Sprintf(", distance %d of 256 bits", m.Distance)
 		}
+		if m.Table != "" {
+			// Which import of the set: its tables' SHA-256, as the
+			// vault's hashset.imported recorded it.
+			how += "; the set's tables as imported had SHA-256 " + Shown(m.Table)
+		}
 		matched = append(matched, fmt.Sprintf("hash set %s, entry %d (%s, %s)", Shown(m.Set), m.Entry, Shown(m.Category), how))
 	}
 	if len(matched) > 0 {

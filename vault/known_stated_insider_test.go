@@ -160,6 +160,8 @@ func TestCustodyReportSaysAnItemsClassification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	set, _ := h.v.state.hashSet("caid")
+	tables := set.TableSHA256
 	text := string(doc.Body)
 	at := strings.Index(text, "Item "+d.ID)
 	end := strings.Index(text, "Item "+plain.ID)
@@ -169,7 +171,7 @@ func TestCustodyReportSaysAnItemsClassification(t *testing.T) {
 	item := text[at:end]
 	for _, want := range []string{"Hotline report:        " + rp,
 		"votes, each person's latest: baseline by ana2 (analyst) (event ", ", baseline by ana1 (analyst) (event ",
-		"matched at deposit: hash set caid, entry 0 (baseline, by SHA-256)"} {
+		"matched at deposit: hash set caid, entry 0 (baseline, by SHA-256; the set's tables as imported had SHA-256 " + tables + ")"} {
 		if !strings.Contains(item, want) {
 			t.Errorf("the item's section lacks %q:\n%s", want, item)
 		}
@@ -195,12 +197,21 @@ func TestAPackageCarriesItsReportsTakedown(t *testing.T) {
 	if _, _, err := h.v.SetRecipient(h.ctx, pros, id.Recipient().String()); err != nil {
 		t.Fatal(err)
 	}
-	rp, err := h.v.ReceivePublicReport(h.ctx, ReportRequest{URLs: []string{"https://host.example/abuse"}, Description: "the reporter's own words",
+	rp, err := h.v.ReceivePublicReport(h.ctx, ReportRequest{URLs: []string{"https://host.example/abuse", "https://early.example/v.mp4"}, Description: "the reporter's own words",
 		Contact: "reporter@example.org"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A notice sent before the report came into the case is no case's:
+	// its acknowledgement, recorded in the case, says that its notice is
+	// not in the record.
+	if err := h.v.SendNotice(h.ctx, h.a1, rp, NoticeSent{URL: "https://early.example/v.mp4", To: "Early Host", Via: "web-form"}); err != nil {
+		t.Fatal(err)
+	}
 	if err := h.v.AssessReport(h.ctx, h.a1, rp, "HL-1", "confirmed"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.v.NoticeProgressed(h.ctx, h.a1, rp, "https://early.example/v.mp4", false, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	h.deposit(t, h.a1, "capture.png", []byte("a capture of the page"), rp)
@@ -235,7 +246,11 @@ func TestAPackageCarriesItsReportsTakedown(t *testing.T) {
 			t.Errorf("%s holds the reporter's words or contact", m.Name)
 		}
 	}
-	for _, want := range []string{"Notice and takedown sent", "https://host.example/abuse", "Example Hosting abuse desk", "Content reported removed"} {
+	if n := strings.Count(report, "its notice was sent before"); n != 1 {
+		t.Errorf("%d events say their notice is not in the record, want 1 (the early URL's acknowledgement)", n)
+	}
+	for _, want := range []string{"Notice and takedown sent", "https://host.example/abuse", "Example Hosting abuse desk", "Content reported removed",
+		"https://early.example/v.mp4; its notice was sent before the report was assessed into this case, and is not in this record"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("the package's report lacks %q", want)
 		}
