@@ -278,8 +278,9 @@ type ruleFindings struct {
 
 // integritySeen is an integrity.failed event of the log.
 type integritySeen struct {
-	seq uint64
-	at  time.Time
+	seq        uint64
+	at         time.Time
+	item, kase string // the event's envelope: the item and case it concerns, if any
 	vault.IntegrityFailed
 }
 
@@ -288,9 +289,19 @@ type integritySeen struct {
 func (f *ruleFindings) integrityWarnings() []string {
 	var out []string
 	for _, x := range f.integrity {
-		object := ""
+		var about []string
+		if x.item != "" {
+			about = append(about, "item "+printable.Readable(x.item))
+		}
+		if x.kase != "" {
+			about = append(about, "case "+printable.Readable(x.kase))
+		}
 		if x.Object != "" {
-			object = " (" + printable.Readable(x.Object) + ")"
+			about = append(about, "object "+printable.Readable(x.Object))
+		}
+		object := ""
+		if len(about) > 0 {
+			object = " (" + strings.Join(about, ", ") + ")"
 		}
 		out = append(out, fmt.Sprintf("the log records, at event %d (%s), an integrity failure the vault detected%s: %s; find out what happened (docs/operations.md, \"Integrity failures an audit reports\")",
 			x.seq, x.at.UTC().Format(time.RFC3339), object, printable.Readable(x.Reason)))
@@ -345,7 +356,7 @@ func (f *ruleFindings) check(ev *events.Event) {
 		if ev.DecodeData(&d) == nil {
 			f.integrityTotal++
 			if len(f.integrity) < shownRuleFindings {
-				f.integrity = append(f.integrity, integritySeen{ev.Seq, ev.Timestamp(), d})
+				f.integrity = append(f.integrity, integritySeen{ev.Seq, ev.Timestamp(), ev.Item, ev.Case, d})
 			}
 		}
 	}

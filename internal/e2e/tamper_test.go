@@ -77,7 +77,7 @@ func TestFlippedObjectByteIsCaughtByScrubAndGet(t *testing.T) {
 	// The log is intact, and the audit says the incidents it records,
 	// to a reader of the exit status, the text or the JSON alike.
 	text := s.ok("auditor", work, "audit", "verify").stdout
-	if n := strings.Count(text, "warning: the log records, at event "); n != 3 || !strings.Contains(text, "an integrity failure the vault detected") {
+	if n := strings.Count(text, "warning: the log records, at event "); n != 3 || !strings.Contains(text, "an integrity failure the vault detected (item "+id1+", case C-1") {
 		t.Fatalf("audit verify names %d integrity failures, want 3:\n%s", n, text)
 	}
 	v := s.ok("auditor", work, "audit", "verify", "--json").json(t)
