@@ -417,11 +417,22 @@ func runClassify(args []string, stdout io.Writer) error {
 		Sex: *sex, Series: *series, Note: *note}, &out); err != nil {
 		return err
 	}
-	text := fmt.Sprintf("%s: your vote %s recorded; agreeing votes: %d of the %d that settle it", out.Item, out.Category, out.Votes, out.Needed)
-	if out.Unchanged {
-		text = fmt.Sprintf("%s: your vote %s stands: it is the vote you gave before, so nothing new was recorded; agreeing votes: %d of the %d that settle it", out.Item, out.Category, out.Votes, out.Needed)
-	}
+	return printResult(stdout, *asJSON, out, classifyText(out))
+}
+
+// classifyText is what classify prints of the vault's answer to a vote.
+func classifyText(out api.ClassifyResponse) string {
 	why := out.Classification.NotSettledBecause
+	// Known material is cleared by two people of the case, whatever the
+	// case's policy: the reason says how many agree, not the policy.
+	agreeing := fmt.Sprintf("; agreeing votes: %d of the %d that settle it", out.Votes, out.Needed)
+	if why != "" {
+		agreeing = ""
+	}
+	text := fmt.Sprintf("%s: your vote %s recorded%s", out.Item, out.Category, agreeing)
+	if out.Unchanged {
+		text = fmt.Sprintf("%s: your vote %s stands: it is the vote you gave before, so nothing new was recorded%s", out.Item, out.Category, agreeing)
+	}
 	switch {
 	case out.Disputed:
 		text += "; the votes disagree: " + tally(out.Classification.Tally)
@@ -438,7 +449,7 @@ func runClassify(args []string, stdout io.Writer) error {
 	case out.Known != "":
 		text += "\nhidden from review as known material: " + out.Known
 	}
-	return printResult(stdout, *asJSON, out, text)
+	return text
 }
 
 // captureState says how a report's item's category stands, in words.

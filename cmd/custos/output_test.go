@@ -377,3 +377,20 @@ func TestItemShowSaysALowQualityImageIsNotSearched(t *testing.T) {
 		}
 	}
 }
+
+// A vote that does not settle known material does not say it is one of
+// the votes that settle it under the case's policy ("1 of the 1"): it
+// says why it does not settle, and that the item stays hidden.
+func TestClassifySaysWhyAVoteDoesNotClear(t *testing.T) {
+	why := "it matches entry 0 of hash set caid (baseline), and known material is settled as not illegal only when 2 people assigned to the case agree (1 does)"
+	got := classifyText(api.ClassifyResponse{Item: "it_1", Category: "not-illegal", Votes: 1, Needed: 1, Settled: "baseline",
+		Classification: vault.Classification{Category: "baseline", Source: "hashset", NotSettledBecause: why}, Known: "it matches entry 0 of hash set caid (baseline)"})
+	if strings.Contains(got, "1 of the 1") || strings.Contains(got, "settled as baseline") || !strings.Contains(got, "not settled as not-illegal: "+why) ||
+		!strings.Contains(got, "still hidden from review as known material") {
+		t.Errorf("classify says:\n%s", got)
+	}
+	got = classifyText(api.ClassifyResponse{Item: "it_2", Category: "baseline", Votes: 1, Needed: 1, Settled: "baseline"})
+	if !strings.Contains(got, "agreeing votes: 1 of the 1 that settle it; settled as baseline") {
+		t.Errorf("a vote on new material: %s", got)
+	}
+}
