@@ -43,7 +43,8 @@ func parsePages() (map[string]*template.Template, error) {
 
 // funcs are the helpers templates may call: formatting only.
 var funcs = template.FuncMap{
-	"bytes": humanBytes,
+	"bytes":     humanBytes,
+	"tzOffsets": tzOffsets,
 	// short is s cut to at most n bytes, at a character's start (a
 	// description in Khmer is not cut inside a letter), and "…".
 	"short": func(s string, n int) string {
@@ -319,4 +320,26 @@ func (h *Handler) openCase(w http.ResponseWriter, r *http.Request, s *session) e
 	}
 	h.redirectDone(w, r, Prefix+"cases/"+url.PathEscape(id), "case-opened")
 	return nil
+}
+
+// tzOption is one time zone offset a form offers where the browser's
+// scripts, which give the person's own, are off: minutes east of UTC, and
+// its label ("UTC+05:45").
+type tzOption struct {
+	Minutes int
+	Label   string
+}
+
+// tzOffsets are the offsets from UTC-12:00 to UTC+14:00 in steps of a
+// quarter hour, every offset in use (Nepal's +05:45, Chatham's +12:45).
+func tzOffsets() []tzOption {
+	var out []tzOption
+	for m := -12 * 60; m <= 14*60; m += 15 {
+		sign, a := "+", m
+		if m < 0 {
+			sign, a = "-", -m
+		}
+		out = append(out, tzOption{Minutes: m, Label: fmt.Sprintf("UTC%s%02d:%02d", sign, a/60, a%60)})
+	}
+	return out
 }

@@ -236,7 +236,8 @@ func (h *Handler) staffExposure(w http.ResponseWriter, r *http.Request, s *sessi
 
 // statedAt is a form's "when, if earlier": a datetime-local value
 // (at_local, the person's own clock) and the offset of its time zone from
-// UTC in minutes east (tz, set by app.js from the browser for that date),
+// UTC in minutes east (tz, set by app.js from the browser for that date;
+// or, with scripts off, tz_manual, chosen beside the time),
 // as RFC 3339 for the vault to check (at most 30 days ago, not in the
 // future); "" when left empty. Without the offset the time cannot be
 // placed, and is refused rather than guessed.
@@ -251,9 +252,14 @@ func statedAt(f url.Values) (string, error) {
 			return "", fmt.Errorf("%w: the time given is not a date and time (YYYY-MM-DDTHH:MM)", vault.ErrBadInput)
 		}
 	}
-	tz, err := strconv.Atoi(strings.TrimSpace(f.Get("tz")))
+	given := strings.TrimSpace(f.Get("tz"))
+	if given == "" {
+		// Scripts off: the zone the person chose beside the time.
+		given = strings.TrimSpace(f.Get("tz_manual"))
+	}
+	tz, err := strconv.Atoi(given)
 	if err != nil || tz < -14*60 || tz > 14*60 {
-		return "", fmt.Errorf("%w: your browser did not give its time zone, so the time given cannot be placed in time; leave the time empty, or give it with the command line's --at", vault.ErrBadInput)
+		return "", fmt.Errorf("%w: your browser did not give its time zone, so the time given cannot be placed in time; choose your time zone beside the time (offered when the browser's scripts are off), leave the time empty, or give it with the command line's --at", vault.ErrBadInput)
 	}
 	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.FixedZone("", tz*60)).Format(time.RFC3339), nil
 }
