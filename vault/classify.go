@@ -270,6 +270,10 @@ func (v *Vault) classification(it Item) Classification {
 type knownChecks struct {
 	m          map[string]string
 	atPosition bool
+	// sets is the generation of the hash sets in use when the first
+	// check was made: at the position, another generation (a set
+	// imported or removed in between) makes every check stale.
+	sets uint64
 }
 
 func newKnownChecks() *knownChecks { return &knownChecks{m: map[string]string{}} }
@@ -288,7 +292,12 @@ func (v *Vault) statedClassification(ctx context.Context, it Item, k *knownCheck
 	switch {
 	case !ok && k.atPosition:
 		return Classification{}, refused(ErrConflict, "item %s was classified while its export was built; repeat", it.ID)
+	case k.atPosition && v.hashsets.generation() != k.sets:
+		return Classification{}, refused(ErrConflict, "a hash set was imported or removed while the export was built; repeat")
 	case !ok:
+		if len(k.m) == 0 {
+			k.sets = v.hashsets.generation()
+		}
 		var err error
 		if known, err = v.knownBecause(ctx, it, nil); err != nil {
 			return Classification{}, err

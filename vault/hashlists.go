@@ -219,7 +219,7 @@ func (v *Vault) ExportHashes(ctx context.Context, who Principal, caseID, format 
 				now = append(now, cur)
 			}
 		}
-		if at, err := said(now, &knownChecks{m: known.m, atPosition: true}); err != nil {
+		if at, err := said(now, &knownChecks{m: known.m, atPosition: true, sets: known.sets}); err != nil {
 			return err
 		} else if at != exported {
 			return refused(ErrConflict, "an item of case %s was classified while its export was built; repeat", caseID)

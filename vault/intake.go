@@ -918,7 +918,7 @@ func (v *Vault) ForwardReport(ctx context.Context, who Principal, id, to, kind, 
 		// The categories the export names are those at the event's
 		// position (votes, a policy or a voter's standing may change
 		// them in between).
-		if _, _, at, _, err := v.forwardItems(ctx, now, format, &knownChecks{m: known.m, atPosition: true}); err != nil {
+		if _, _, at, _, err := v.forwardItems(ctx, now, format, &knownChecks{m: known.m, atPosition: true, sets: known.sets}); err != nil {
 			return err
 		} else if at != exported {
 			return refused(ErrConflict, "an item of report %s was classified while its export was built; repeat", id)

@@ -369,3 +369,35 @@ func (h *hotline) listedBaseline(t *testing.T) []byte {
 	}
 	return listed
 }
+
+// TestAnExportsKnownChecksGoStaleWithTheSets: what an export states of an
+// item whose one not-illegal vote rests on a known-material check is
+// compared at the export event's position from the check made before;
+// a hash set imported in between makes that check stale, and the export
+// is refused, to be repeated, rather than state what the sets no longer
+// say.
+func TestAnExportsKnownChecksGoStaleWithTheSets(t *testing.T) {
+	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
+	file := []byte("material classified baseline, and its copy")
+	orig := h.deposit(t, h.a1, "orig.jpg", file, "")
+	if _, err := h.v.Classify(h.ctx, h.a2, orig.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+		t.Fatal(err)
+	}
+	copied := h.deposit(t, h.a1, "copy.jpg", file, "")
+	if _, err := h.v.Classify(h.ctx, h.a1, copied.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+		t.Fatal(err)
+	}
+	it, _, _ := h.v.state.getItem(copied.ID)
+	k := newKnownChecks()
+	if cl, err := h.v.statedClassification(h.ctx, it, k); err != nil || cl.Category != "" || cl.NotSettledBecause == "" {
+		t.Fatalf("the copy is stated %+v %v", cl, err)
+	}
+	at := &knownChecks{m: k.m, atPosition: true, sets: k.sets}
+	if _, err := h.v.statedClassification(h.ctx, it, at); err != nil {
+		t.Fatalf("at the position, nothing changed: %v", err)
+	}
+	h.listedBaseline(t)
+	if _, err := h.v.statedClassification(h.ctx, it, at); !errors.Is(err, ErrConflict) {
+		t.Fatalf("a set imported since the check: %v, want a conflict", err)
+	}
+}
