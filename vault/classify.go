@@ -90,6 +90,16 @@ func (cl Classification) Undecided() (category string, votes int) {
 // UndecidedVotes is Undecided's count, for templates.
 func (cl Classification) UndecidedVotes() int { _, n := cl.Undecided(); return n }
 
+// UndecidedNeeded is how many agreeing votes settle an undecided item:
+// the case's policy, or, for known material whose not-illegal votes do
+// not clear it (NotSettledBecause), the two people of the case it takes.
+func (cl Classification) UndecidedNeeded() int {
+	if cl.NotSettledBecause != "" && cl.Category == "" {
+		return minNotIllegalVoters
+	}
+	return cl.Needed
+}
+
 // UndecidedCategory is Undecided's category, for templates.
 func (cl Classification) UndecidedCategory() string { c, _ := cl.Undecided(); return c }
 

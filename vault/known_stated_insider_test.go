@@ -355,6 +355,13 @@ func TestItemListCountsTheVotesKnownMaterialNeeds(t *testing.T) {
 			t.Fatalf("the known copy with one not-illegal vote is listed as %+v; want 1 of 2 votes for not-illegal, known", it)
 		}
 	}
+	d, err := h.v.ShowItem(h.ctx, h.a3, copied.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl := d.Classification; cl.UndecidedVotes() != 1 || cl.UndecidedNeeded() != 2 || cl.UndecidedCategory() != CategoryNotIllegal {
+		t.Fatalf("the item page would say %d of %d votes for %q", cl.UndecidedVotes(), cl.UndecidedNeeded(), cl.UndecidedCategory())
+	}
 }
 
 // listedBaseline imports a known-illegal hash set, caid, whose one entry

@@ -502,7 +502,7 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 			if cl.NotSettledBecause != "" {
 				// Known material: what settles it is two people of the
 				// case agreeing, not the case's policy.
-				sum.Votes, sum.Needed = cl.clearers, minNotIllegalVoters
+				sum.Votes, sum.Needed = cl.clearers, cl.UndecidedNeeded()
 			}
 		}
 		if cl.Category == "" && known == "" {
