@@ -910,7 +910,8 @@ func TestAssessingAsksWhoFirst(t *testing.T) {
 // TestSameFileSettledIsSaid: an item whose content another item of its
 // case has, settled by votes, is listed with that item and its category,
 // so that its analysts vote without opening the same file again; its own
-// category is still theirs to vote. A copy in another case is not named.
+// category is still theirs to vote. A copy in another case is named, with
+// its case, only to a reader assigned to it.
 func TestSameFileSettledIsSaid(t *testing.T) {
 	h := newHotline(t)
 	v, ctx := h.v, h.ctx
@@ -937,10 +938,16 @@ func TestSameFileSettledIsSaid(t *testing.T) {
 	if c := p.Items[0].SameAs; c == nil || c.Item != first.ID || c.Category != CategoryNotIllegal {
 		t.Fatalf("the copy does not name the settled item: %+v", c)
 	}
-	// The other case's copy: its own case's settled item is not there.
+	// The other case's copy: its own case holds no settled copy; HL-1's
+	// is named, with its case, to ana3, who is assigned to both
+	// (TestACopyJudgedInAnotherCaseIsNamedToItsAnalysts: never to a
+	// reader of HL-2 alone).
 	p, err = v.ItemsPage(ctx, h.a3, "HL-2", ItemFilter{}, 0, 0)
-	if err != nil || len(p.Items) != 1 || p.Items[0].ID != elsewhere.ID || p.Items[0].SameAs != nil {
-		t.Fatalf("another case's copy names an item of HL-1: %+v %v", p.Items, err)
+	if err != nil || len(p.Items) != 1 || p.Items[0].ID != elsewhere.ID {
+		t.Fatalf("HL-2's items: %+v %v", p.Items, err)
+	}
+	if c := p.Items[0].SameAs; c == nil || c.Item != first.ID || c.Case != "HL-1" {
+		t.Fatalf("to an analyst of both cases, HL-2's copy names %+v", c)
 	}
 	// Once the copy is settled itself, it names nothing.
 	if _, err := v.Classify(ctx, h.a2, second.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {

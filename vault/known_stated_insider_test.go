@@ -408,3 +408,46 @@ func TestAnExportsKnownChecksGoStaleWithTheSets(t *testing.T) {
 		t.Fatalf("a set imported since the check: %v, want a conflict", err)
 	}
 }
+
+// TestACopyJudgedInAnotherCaseIsNamedToItsAnalysts: an analyst of two
+// cases who settled a file in one is told, in the other's list, that an
+// item there is the same file, with its case, so that they vote without
+// opening it again; an analyst of the second case alone is not told of
+// the first case's item.
+func TestACopyJudgedInAnotherCaseIsNamedToItsAnalysts(t *testing.T) {
+	h := newHotline(t)
+	file := []byte("an adult's holiday photo, assessed not illegal")
+	first := h.deposit(t, h.a1, "holiday.jpg", file, "")
+	if _, err := h.v.Classify(h.ctx, h.a1, first.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.v.OpenCase(h.ctx, h.a1, "HL-2", "another report's case"); err != nil {
+		t.Fatal(err)
+	}
+	only := enrolled(t, h.v, "ana4", RoleAnalyst)
+	req, err := h.v.AddMember(h.ctx, h.cust, "HL-2", "ana4", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.v.Approve(h.ctx, h.cust2, req.ID); err != nil {
+		t.Fatal(err)
+	}
+	second, err := h.v.Deposit(h.ctx, h.a1, DepositRequest{Case: "HL-2", Name: "copy.jpg", Body: bytes.NewReader(file)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameAs := func(who Principal) *SettledCopy {
+		t.Helper()
+		items, err := h.v.Items(h.ctx, who, "HL-2", ItemFilter{})
+		if err != nil || len(items) != 1 || items[0].ID != second.ID {
+			t.Fatalf("HL-2's items as %s: %+v %v", who.Name, items, err)
+		}
+		return items[0].SameAs
+	}
+	if c := sameAs(h.a1); c == nil || c.Item != first.ID || c.Case != "HL-1" || c.Category != CategoryNotIllegal {
+		t.Fatalf("to an analyst of both cases the copy is named as %+v", c)
+	}
+	if c := sameAs(only); c != nil {
+		t.Fatalf("to an analyst of HL-2 alone, HL-1's item is named: %+v", c)
+	}
+}

@@ -150,9 +150,9 @@ type ItemSummary struct {
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`
 	// SameAs, for an item with no settled category that is not known
-	// material, is an item of the
-	// same case with the same content (SHA-256) whose votes settle one:
-	// the same file, judged already, which its analysts can vote on
+	// material, is an item with the same content (SHA-256) whose votes
+	// settle one, of the same case or of another the reader is assigned
+	// to: the same file, judged already, which its analysts can vote on
 	// without opening it again (settledCopy). Absent otherwise.
 	SameAs *SettledCopy `json:"same_as,omitempty"`
 }
@@ -162,6 +162,9 @@ type ItemSummary struct {
 type SettledCopy struct {
 	Item     string `json:"item"`
 	Category string `json:"category"`
+	// Case is the copy's case where it is another than the item's, one
+	// the reader is assigned to ("" for a copy in the item's own case).
+	Case string `json:"case,omitempty"`
 }
 
 // ItemDetail is one item as `item show` describes it.
@@ -508,7 +511,7 @@ func (v *Vault) ItemsPage(ctx context.Context, who Principal, caseID string, f I
 		if cl.Category == "" && known == "" {
 			// (A copy that is itself known material is hidden for what
 			// makes it known, whatever a copy's votes say.)
-			if sum.SameAs, err = v.settledCopy(it); err != nil {
+			if sum.SameAs, err = v.settledCopy(it, who); err != nil {
 				return nil, err
 			}
 		}
@@ -571,16 +574,18 @@ func (v *Vault) mayListItems(ctx context.Context, who Principal, caseID string) 
 }
 
 // settledCopy is the first item (in deposit order) of it's case with
-// its content (SHA-256) whose votes settle a category, or nil. Only the
-// case's own items are looked at: a copy in another case is that case's
-// to know (a copy settled as illegal anywhere already makes the item
-// known material, knownBecause). It says nothing of the item's own
-// category: its analysts still vote on it, without opening it again.
-func (v *Vault) settledCopy(it Item) (*SettledCopy, error) {
+// its content (SHA-256) whose votes settle a category, or else the first
+// such item of another case who is assigned to (a case not destroyed),
+// or nil. A copy in a case who is not assigned to is that case's to know
+// (a copy settled as illegal anywhere already makes the item known
+// material, knownBecause). It says nothing of the item's own category:
+// its analysts still vote on it, without opening it again.
+func (v *Vault) settledCopy(it Item, who Principal) (*SettledCopy, error) {
 	ids, err := v.state.itemsBySHA256(it.Deposit.SHA256)
 	if err != nil {
 		return nil, err
 	}
+	var other *SettledCopy
 	for _, id := range ids {
 		if id == it.ID {
 			continue
@@ -589,14 +594,23 @@ func (v *Vault) settledCopy(it Item) (*SettledCopy, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !ok || o.Case != it.Case {
+		if !ok {
 			continue
 		}
-		if cl := v.classification(o); cl.Source == "votes" && cl.Category != "" {
+		cl := v.classification(o)
+		if cl.Source != "votes" || cl.Category == "" {
+			continue
+		}
+		if o.Case == it.Case {
 			return &SettledCopy{Item: o.ID, Category: cl.Category}, nil
 		}
+		// Another case's copy is named only to a reader assigned to it,
+		// who may list it anyway; the case's own is named first.
+		if c, _ := v.state.getCase(o.Case); other == nil && assigned(who, c) && !c.Destroyed {
+			other = &SettledCopy{Item: o.ID, Category: cl.Category, Case: o.Case}
+		}
 	}
-	return nil, nil
+	return other, nil
 }
 
 // namePattern reads a name pattern as the names it matches are shown, so

@@ -252,7 +252,11 @@ func runItemList(args []string, stdout io.Writer) error {
 			note = "known material, " + note
 		}
 		if c := it.SameAs; c != nil {
-			note += fmt.Sprintf(" (the same file as %s, settled %s)", c.Item, c.Category)
+			where := ""
+			if c.Case != "" {
+				where = " in case " + c.Case
+			}
+			note += fmt.Sprintf(" (the same file as %s%s, settled %s)", c.Item, where, c.Category)
 		}
 		rows = append(rows, []string{it.ID, displayName(it.Name), size(it.Size), it.SHA256, note})
 	}
