@@ -253,7 +253,7 @@ func (v *Vault) classification(it Item) Classification {
 	// One person's not-illegal vote settles new material where the case
 	// asks one vote, but never what is known illegal: exports, lists and
 	// figures say the category that holds the item, as hiding does.
-	if cl.Source == "votes" && cl.Category == CategoryNotIllegal && !cl.clearedByVotes() {
+	if cl.notIllegalUncleared() {
 		switch c, by := cl.heldIllegal(); by {
 		case "hashset":
 			cl.Category, cl.Source = c, "hashset"
@@ -295,7 +295,7 @@ func newKnownChecks() *knownChecks { return &knownChecks{m: map[string]string{}}
 // where an item needs a check not made before.
 func (v *Vault) statedClassification(ctx context.Context, it Item, k *knownChecks) (Classification, error) {
 	cl := v.classification(it)
-	if cl.Source != "votes" || cl.Category != CategoryNotIllegal || cl.clearedByVotes() {
+	if !cl.notIllegalUncleared() {
 		return cl, nil
 	}
 	known, ok := k.m[it.ID]
@@ -317,12 +317,23 @@ func (v *Vault) statedClassification(ctx context.Context, it Item, k *knownCheck
 	return cl.AgainstKnown(known), nil
 }
 
+// notIllegalUncleared reports whether votes settle the item as not
+// illegal under the case's policy without clearing known material
+// (clearedByVotes): a settlement that stands for new material only.
+func (cl Classification) notIllegalUncleared() bool {
+	return cl.Source == "votes" && cl.Category == CategoryNotIllegal && !cl.clearedByVotes()
+}
+
 // notClearing says why not-illegal votes do not settle known material
 // (NotSettledBecause): why it is known, and how many of the people it
 // takes agree.
 func (cl Classification) notClearing(known string) string {
+	verb := "do"
+	if cl.clearers == 1 {
+		verb = "does"
+	}
 	return fmt.Sprintf("%s, and known material is settled as not illegal only when %d people assigned to the case agree (%d %s)",
-		known, minNotIllegalVoters, cl.clearers, map[bool]string{true: "does", false: "do"}[cl.clearers == 1])
+		known, minNotIllegalVoters, cl.clearers, verb)
 }
 
 // AgainstKnown is cl as lists, exports and figures state it for an item
@@ -332,7 +343,7 @@ func (cl Classification) notClearing(known string) string {
 // item known (a copy of an item held illegal, a near-copy of a listed
 // image), and NotSettledBecause says why.
 func (cl Classification) AgainstKnown(known string) Classification {
-	if known == "" || cl.Source != "votes" || cl.Category != CategoryNotIllegal || cl.clearedByVotes() {
+	if known == "" || !cl.notIllegalUncleared() {
 		return cl
 	}
 	cl.Category, cl.Source = "", ""

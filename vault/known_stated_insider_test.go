@@ -41,12 +41,7 @@ func TestOneVoteNeverClearsKnownMaterialForOthers(t *testing.T) {
 			return d.ID, CategoryNational
 		}},
 		{"it copies an item held illegal", func(t *testing.T, h *hotline, rp string) (string, string) {
-			file := []byte("material classified baseline, and its copy")
-			orig := h.deposit(t, h.a1, "orig.jpg", file, "")
-			if _, err := h.v.Classify(h.ctx, h.a2, orig.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
-				t.Fatal(err)
-			}
-			return h.deposit(t, h.a1, "copy.jpg", file, rp).ID, ""
+			return h.copyOfBaseline(t, rp), ""
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -337,13 +332,8 @@ func TestAPolicyRaisedAndLoweredDoesNotLetOneVoteClear(t *testing.T) {
 // "1 of 1" under a one-vote policy.
 func TestItemListCountsTheVotesKnownMaterialNeeds(t *testing.T) {
 	h := newHotline(t)
-	file := []byte("material classified baseline, and its copy")
-	orig := h.deposit(t, h.a1, "orig.jpg", file, "")
-	if _, err := h.v.Classify(h.ctx, h.a2, orig.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
-		t.Fatal(err)
-	}
-	copied := h.deposit(t, h.a1, "copy.jpg", file, "")
-	if _, err := h.v.Classify(h.ctx, h.a1, copied.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+	copied := h.copyOfBaseline(t, "")
+	if _, err := h.v.Classify(h.ctx, h.a1, copied, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
 		t.Fatal(err)
 	}
 	items, err := h.v.Items(h.ctx, h.a3, "HL-1", ItemFilter{})
@@ -351,11 +341,11 @@ func TestItemListCountsTheVotesKnownMaterialNeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, it := range items {
-		if it.ID == copied.ID && (it.Category != "" || it.Voted != CategoryNotIllegal || it.Votes != 1 || it.Needed != 2 || it.Known == "") {
+		if it.ID == copied && (it.Category != "" || it.Voted != CategoryNotIllegal || it.Votes != 1 || it.Needed != 2 || it.Known == "") {
 			t.Fatalf("the known copy with one not-illegal vote is listed as %+v; want 1 of 2 votes for not-illegal, known", it)
 		}
 	}
-	d, err := h.v.ShowItem(h.ctx, h.a3, copied.ID)
+	d, err := h.v.ShowItem(h.ctx, h.a3, copied)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,16 +375,11 @@ func (h *hotline) listedBaseline(t *testing.T) []byte {
 // say.
 func TestAnExportsKnownChecksGoStaleWithTheSets(t *testing.T) {
 	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
-	file := []byte("material classified baseline, and its copy")
-	orig := h.deposit(t, h.a1, "orig.jpg", file, "")
-	if _, err := h.v.Classify(h.ctx, h.a2, orig.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+	copied := h.copyOfBaseline(t, "")
+	if _, err := h.v.Classify(h.ctx, h.a1, copied, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
 		t.Fatal(err)
 	}
-	copied := h.deposit(t, h.a1, "copy.jpg", file, "")
-	if _, err := h.v.Classify(h.ctx, h.a1, copied.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
-		t.Fatal(err)
-	}
-	it, _, _ := h.v.state.getItem(copied.ID)
+	it, _, _ := h.v.state.getItem(copied)
 	k := newKnownChecks()
 	if cl, err := h.v.statedClassification(h.ctx, it, k); err != nil || cl.Category != "" || cl.NotSettledBecause == "" {
 		t.Fatalf("the copy is stated %+v %v", cl, err)
@@ -450,4 +435,17 @@ func TestACopyJudgedInAnotherCaseIsNamedToItsAnalysts(t *testing.T) {
 	if c := sameAs(only); c != nil {
 		t.Fatalf("to an analyst of HL-2 alone, HL-1's item is named: %+v", c)
 	}
+}
+
+// copyOfBaseline deposits a file whose first copy ana2 classified
+// baseline, and returns the second copy's id (deposited for report rp,
+// if any): known material, as identical to an item held illegal.
+func (h *hotline) copyOfBaseline(t *testing.T, rp string) string {
+	t.Helper()
+	file := []byte("material classified baseline, and its copy")
+	orig := h.deposit(t, h.a1, "orig.jpg", file, "")
+	if _, err := h.v.Classify(h.ctx, h.a2, orig.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+		t.Fatal(err)
+	}
+	return h.deposit(t, h.a1, "copy.jpg", file, rp).ID
 }

@@ -597,18 +597,24 @@ func (v *Vault) settledCopy(it Item, who Principal) (*SettledCopy, error) {
 		if !ok {
 			continue
 		}
+		// Another case's copy is named only to a reader assigned to it,
+		// who may list it anyway, and only the first of them; the case's
+		// own is named first. A file held in many cases is classified
+		// only for the copies that could be named.
+		same := o.Case == it.Case
+		if !same {
+			if c, _ := v.state.getCase(o.Case); other != nil || !assigned(who, c) || c.Destroyed {
+				continue
+			}
+		}
 		cl := v.classification(o)
 		if cl.Source != "votes" || cl.Category == "" {
 			continue
 		}
-		if o.Case == it.Case {
+		if same {
 			return &SettledCopy{Item: o.ID, Category: cl.Category}, nil
 		}
-		// Another case's copy is named only to a reader assigned to it,
-		// who may list it anyway; the case's own is named first.
-		if c, _ := v.state.getCase(o.Case); other == nil && assigned(who, c) && !c.Destroyed {
-			other = &SettledCopy{Item: o.ID, Category: cl.Category, Case: o.Case}
-		}
+		other = &SettledCopy{Item: o.ID, Category: cl.Category, Case: o.Case}
 	}
 	return other, nil
 }

@@ -183,18 +183,21 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 		}
 		return ok
 	}
-	// Items are scanned a chunk at a time (State.scanItems), not held;
-	// categories are stated as exports state them.
-	stated := newKnownChecks()
+	// Items are scanned a chunk at a time (State.scanItems), not held.
 	err := v.state.scanItems(scanChunk, func(it Item) error {
 		if !in(it.At.Time()) || !counts(it.Case) {
 			return nil
 		}
 		s.Items.Deposited++
-		cl, err := v.statedClassification(ctx, it, stated)
+		known, err := v.knownBecause(ctx, it, nil)
 		if err != nil {
 			return err
+		} else if known != "" {
+			s.Items.Known++
 		}
+		// Categories as exports state them (statedClassification), from
+		// the one known-material check each item needs here anyway.
+		cl := v.classification(it).AgainstKnown(known)
 		switch {
 		case cl.Category != "":
 			s.ByCategory[cl.Category]++
@@ -215,12 +218,6 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 		}
 		if len(sets) > 0 {
 			s.Items.Matched++
-		}
-		known, err := v.knownBecause(ctx, it, nil)
-		if err != nil {
-			return err
-		} else if known != "" {
-			s.Items.Known++
 		}
 		earlier := false
 		others, err := v.state.itemsBySHA256(it.Deposit.SHA256)
