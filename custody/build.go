@@ -166,14 +166,7 @@ type data struct {
 	// as known (the reveal was explicit).
 	Override string `json:"override"`
 	// Matches are the hash-set entries a deposit matched.
-	Matches []struct {
-		Set       string `json:"set"`
-		Entry     uint64 `json:"entry"`
-		Algorithm string `json:"algorithm"`
-		Category  string `json:"category"`
-		Distance  int    `json:"distance"`
-		Table     string `json:"table"`
-	} `json:"matches"`
+	Matches []Match `json:"matches"`
 	// Of server.started: the command that opened the vault with the
 	// server stopped, the program's build, and the state snapshots the
 	// start set aside.
@@ -315,11 +308,8 @@ func Build(in Input) (*Record, error) {
 			Hashes:          Hashes{SHA256: x.d.SHA256, SHA1: x.d.SHA1, MD5: x.d.MD5},
 			Acquisition:     Hashes{SHA256: x.d.Acquisition.SHA256, SHA1: x.d.Acquisition.SHA1, MD5: x.d.Acquisition.MD5},
 			AcquisitionList: HashList{Name: x.d.Acquisition.List.Name, SHA256: x.d.Acquisition.List.SHA256, Entry: x.d.Acquisition.List.Entry},
-			Source:          x.d.Source, Note: x.d.Note, Deposit: x.e, Report: x.d.Report,
+			Source:          x.d.Source, Note: x.d.Note, Deposit: x.e, Report: x.d.Report, Matches: x.d.Matches,
 		})
-		for _, m := range x.d.Matches {
-			r.Items[len(r.Items)-1].Matches = append(r.Items[len(r.Items)-1].Matches, Match{Set: m.Set, Entry: m.Entry, Category: m.Category, Algorithm: m.Algorithm, Distance: m.Distance, Table: m.Table})
-		}
 	}
 
 	// shown: whether a package's events belong in the record. A

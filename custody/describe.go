@@ -66,14 +66,7 @@ func describe(x *decoded) {
 			add("for hotline report %s", Shown(d.Report))
 		}
 		for _, m := range d.Matches {
-			how := Shown(m.Algorithm)
-			if m.Algorithm == "pdq" {
-				how = fmt.Sprintf("pdq, distance %d of 256 bits", m.Distance)
-			}
-			if m.Category != "" {
-				how += ", " + Shown(m.Category)
-			}
-			add("matched entry %d of hash set %s (%s)", m.Entry, Shown(m.Set), how)
+			add("matched %s", m.words())
 		}
 	case "hashset.imported":
 		meaning := "the category each entry names"

@@ -12,7 +12,10 @@
 // forge a line of a document.
 package custody
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Record is a case's chain of custody, or the part of it that a package or
 // a report covers.
@@ -168,20 +171,34 @@ type Item struct {
 	Chain []Event
 }
 
-// Match is a hash-set entry an item's deposit matched: the set's name,
+// Match is a hash-set entry an item's deposit matched (item.deposited's
+// data.matches): the set's name,
 // the entry's number, its category ("" for none), how it matched
 // (algorithm "sha256", "md5", "sha1" or "pdq", with the PDQ distance in
 // bits of 256), and which import of the set it was.
 type Match struct {
-	Set       string
-	Entry     uint64
-	Category  string
-	Algorithm string
-	Distance  int
+	Set       string `json:"set"`
+	Entry     uint64 `json:"entry"`
+	Category  string `json:"category"`
+	Algorithm string `json:"algorithm"`
+	Distance  int    `json:"distance"`
 	// Table is the SHA-256 of the set's tables as imported
 	// (hashset.imported's table_sha256), which tells one import of a
 	// set of that name from another; "" in deposits that recorded none.
-	Table string
+	Table string `json:"table"`
+}
+
+// words says the match as the documents do: "entry 3 of hash set caid
+// (sha256, baseline)", "(pdq, distance 16 of 256 bits, baseline)".
+func (m Match) words() string {
+	how := Shown(m.Algorithm)
+	if m.Algorithm == "pdq" {
+		how = fmt.Sprintf("pdq, distance %d of 256 bits", m.Distance)
+	}
+	if m.Category != "" {
+		how += ", " + Shown(m.Category)
+	}
+	return fmt.Sprintf("entry %d of hash set %s (%s)", m.Entry, Shown(m.Set), how)
 }
 
 // Vote is a person's latest classification vote on an item

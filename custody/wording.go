@@ -394,19 +394,13 @@ func ClassificationText(it Item) string {
 		if m.Category == "" {
 			continue
 		}
-		how := "by " + map[string]string{"sha256": "SHA-256", "sha1": "SHA-1", "md5": "MD5", "pdq": "PDQ"}[m.Algorithm]
-		if how == "by " {
-			how = "by " + Shown(m.Algorithm)
-		}
-		if m.Algorithm == "pdq" {
-			how += fmt.Sprintf(", distance %d of 256 bits", m.Distance)
-		}
+		w := m.words()
 		if m.Table != "" {
 			// Which import of the set: its tables' SHA-256, as the
 			// vault's hashset.imported recorded it.
-			how += "; the set's tables as imported had SHA-256 " + Shown(m.Table)
+			w += ", whose tables as imported had SHA-256 " + Shown(m.Table)
 		}
-		matched = append(matched, fmt.Sprintf("hash set %s, entry %d (%s, %s)", Shown(m.Set), m.Entry, Shown(m.Category), how))
+		matched = append(matched, w)
 	}
 	if len(matched) > 0 {
 		parts = append(parts, "matched at deposit: "+strings.Join(matched, ", "))

@@ -166,7 +166,7 @@ func TestCustodyReportSaysAnItemsClassification(t *testing.T) {
 	item := text[at:end]
 	for _, want := range []string{"Hotline report:        " + rp,
 		"votes, each person's latest: baseline by ana2 (analyst) (event ", ", baseline by ana1 (analyst) (event ",
-		"matched at deposit: hash set caid, entry 0 (baseline, by SHA-256; the set's tables as imported had SHA-256 " + tables + ")"} {
+		"matched at deposit: entry 0 of hash set caid (sha256, baseline), whose tables as imported had SHA-256 " + tables + " (as recorded"} {
 		if !strings.Contains(item, want) {
 			t.Errorf("the item's section lacks %q:\n%s", want, item)
 		}

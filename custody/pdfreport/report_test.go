@@ -92,7 +92,7 @@ func TestEveryEventOfEveryItemIsInTheText(t *testing.T) {
 		"Legal hold on", "Export approval required: every package needs a custodian's approval", "Retention 10y", "Destroyed no",
 		"pk_11aa", "defence.lee (defence)", "pk_22bb", "it_01, it_02", "no signed receipt as of the checkpoint of",
 		"matched at deposit", "Acquisition hash none given", "Hotline report rp_0a1b",
-		"Classification votes, each person's latest: baseline by ana.silva (investigator) (event 31); matched at deposit: hash set caid, entry 7 (baseline, by PDQ, distance 16 of 256 bits)",
+		"Classification votes, each person's latest: baseline by ana.silva (investigator) (event 31); matched at deposit: entry 7 of hash set caid (pdq, distance 16 of 256 bits, baseline)",
 		"Read from the hash list “phone.sha256”, SHA-256 " + fmt.Sprintf("%064x", 0xd8) + ", as the depositor stated it",
 		"Name of the person certifying", "Signature", "Date", "Place",
 	} {
