@@ -1338,6 +1338,14 @@ func TestReportsListFindsClosedAndRepeatedReports(t *testing.T) {
 	if lateID == "" || strings.Index(list, lateID) < strings.Index(list, first) {
 		t.Errorf("a report received ten days ago is listed before one received today (%s)", lateID)
 	}
+	// With the browser's scripts off, the forms offer the time zones
+	// beside the time, and the one chosen places it.
+	page.has(t, "a report's page, for a browser without scripts", `<noscript>`, `name="tz_manual"`, `<option value="345">UTC+05:45</option>`)
+	manual := ana.send("/app/reports", url.Values{"channel": {"phone"}, "urls": {"https://noscript.example/"},
+		"at_local": {time.Now().Add(-2 * time.Hour).UTC().Add(7 * time.Hour).Format("2006-01-02T15:04")}, "tz": {""}, "tz_manual": {"420"}})
+	if regexp.MustCompile(`rp_[0-9a-f]{24}`).FindString(manual.url) == "" {
+		t.Errorf("a report timed with the zone chosen beside it was not recorded: %s\n%s", manual.url, manual.body)
+	}
 	rv.signIn("inv").get("/app/reports").status(t, "the reports list as an investigator", http.StatusForbidden)
 }
 
