@@ -215,6 +215,11 @@ func describe(x *decoded) {
 		}
 	case "case.classification.policy":
 		add("%d agreeing classifications settle an item's category", d.Votes)
+		if d.Request != "" {
+			granted(x, add) // a lowering (since 2026-12-07)
+		} else if d.Reason != "" {
+			add("because %s", quoted(d.Reason))
+		}
 	case "report.received", "report.assessing", "report.closed", "report.reopened", "report.forwarded", "report.contact.opened":
 		if d.Report != "" {
 			add("report %s", Shown(d.Report))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/custos-vault/custos/events"
 	"github.com/custos-vault/custos/events/sequencer"
@@ -440,37 +441,89 @@ type PolicyEffect struct {
 	Settled   int `json:"settled"`
 }
 
+// ClassificationPolicyChange is the outcome of SetClassificationPolicy:
+// what a raising did to the case's items (Effect), or the request opened
+// to lower the policy (Request; its approval, by another custodian,
+// carries it out: Approval.ClassificationPolicy). Recorded is false when
+// the policy asked for was in force already: nothing was recorded, and
+// the reason was not kept.
+type ClassificationPolicyChange struct {
+	Effect   PolicyEffect
+	Request  *RequestInfo
+	Recorded bool
+}
+
 // SetClassificationPolicy sets how many agreeing votes settle a category
-// in a case (custodian, 1 to MaxClassificationVotes), and says what the
-// change did to the case's items.
-func (v *Vault) SetClassificationPolicy(ctx context.Context, who Principal, caseID string, votes int) (PolicyEffect, error) {
+// in a case (custodian, 1 to MaxClassificationVotes), with the
+// custodian's reason (optional, at most 1,024 bytes). Raising it takes
+// effect at once, and says what it did to the case's items; lowering it
+// (fewer people settle a category, and one analyst could settle what two
+// had to) is a request another custodian approves
+// (KindClassificationPolicy; docs/identity.md).
+func (v *Vault) SetClassificationPolicy(ctx context.Context, who Principal, caseID string, votes int, reason string) (ClassificationPolicyChange, error) {
 	if err := v.MaySetClassificationPolicy(ctx, who, caseID); err != nil {
-		return PolicyEffect{}, err
+		return ClassificationPolicyChange{}, err
 	}
 	if err := checkCaseID(caseID); err != nil {
-		return PolicyEffect{}, err
+		return ClassificationPolicyChange{}, err
 	}
 	if votes < 1 || votes > MaxClassificationVotes {
-		return PolicyEffect{}, badInput("votes %d: between 1 and %d agreeing analysts settle a category", votes, MaxClassificationVotes)
+		return ClassificationPolicyChange{}, badInput("votes %d: between 1 and %d agreeing analysts settle a category", votes, MaxClassificationVotes)
 	}
+	if err := checkText("reason", reason, 1024, false, false); err != nil {
+		return ClassificationPolicyChange{}, err
+	}
+	var lowering bool
 	pre := func(c Case, ok bool) error {
 		if err := liveCase(caseID, c, ok); err != nil {
 			return err
 		}
-		if v.state.votesNeeded(caseID) == votes {
+		switch now := v.state.votesNeeded(caseID); {
+		case now == votes:
 			return errUnchanged
+		case votes < now && !lowering:
+			// Asked as a raising, it became a lowering while it waited
+			// to be appended (someone raised it further): asked again,
+			// it is a request.
+			return refused(ErrConflict, "%s's classification policy was raised to %s meanwhile: asking for %d lowers it now, which another custodian approves; ask again", caseID, agreeingVotes(now), votes)
 		}
 		return nil
 	}
+	from := v.state.votesNeeded(caseID)
+	lowering = votes < from
 	if err := v.checkNow(caseID, pre); err != nil {
-		return PolicyEffect{}, v.refusedAs(ctx, who, "case.classification.policy", caseID, err)
+		return ClassificationPolicyChange{}, v.refusedAs(ctx, who, "case.classification.policy", caseID, err)
 	}
+	if lowering {
+		info, err := v.openRequest(ctx, who, Request{Kind: KindClassificationPolicy, Case: caseID, Reason: reason}, classificationPolicyParams{Votes: votes, From: from})
+		return ClassificationPolicyChange{Request: info, Recorded: err == nil}, err
+	}
+	var evs []*events.Event
+	effect, err := v.policyEffect(caseID, func() (err error) {
+		evs, err = v.decide(ctx, who, "case.classification.policy", caseID, pre, sequencer.Draft{Type: TypeClassificationPolicySet, Actor: who.actor(), Case: caseID,
+			Data: ClassificationPolicySet{Votes: votes, Reason: reason}})
+		return err
+	})
+	return ClassificationPolicyChange{Effect: effect, Recorded: len(evs) > 0}, err
+}
+
+// agreeingVotes words a classification policy: "1 agreeing vote", "3
+// agreeing votes".
+func agreeingVotes(n int) string {
+	if n == 1 {
+		return "1 agreeing vote"
+	}
+	return strconv.Itoa(n) + " agreeing votes"
+}
+
+// policyEffect runs change, a change of caseID's classification policy,
+// and says what it did to the case's items.
+func (v *Vault) policyEffect(caseID string, change func() error) (PolicyEffect, error) {
 	before, err := v.settledByVotes(caseID)
 	if err != nil {
 		return PolicyEffect{}, err
 	}
-	if _, err := v.decide(ctx, who, "case.classification.policy", caseID, pre, sequencer.Draft{Type: TypeClassificationPolicySet, Actor: who.actor(), Case: caseID,
-		Data: ClassificationPolicySet{Votes: votes}}); err != nil {
+	if err := change(); err != nil {
 		return PolicyEffect{}, err
 	}
 	var effect PolicyEffect

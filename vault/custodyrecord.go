@@ -103,11 +103,12 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 	}
 	carries := map[string]bool{} // packages sealing any of the items
 	// The request.opened and request.approved of a sealing under export
-	// approval, or of a drop of the export approval, by request id: what
-	// its requester asked, signed in their name, is shown with the
-	// sealing or the case.policy.set that names it.
+	// approval, of a drop of the export approval, or of a lowering of the
+	// classification policy, by request id: what its requester asked,
+	// signed in their name, is shown with the sealing, the
+	// case.policy.set or the case.classification.policy that names it.
 	asked := map[string][]events.Record{}
-	var requestsShown []string // the requests shown: of the sealings and policy drops shown, and on demand every seal request of the items
+	var requestsShown []string // the requests shown: of the sealings, policy drops and lowerings shown, and on demand every seal request of the items
 	// The case's own events alone (byCaseOwn): its items' events, which
 	// in a case of long standing are most of them, are read below for
 	// the items the record shows, so that the record costs what its
@@ -119,13 +120,17 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 		switch {
 		case caseCustodyTypes[ev.Type]:
 			raw[r.Seq] = r.Bytes
-			if ev.Type == TypeCasePolicySet {
+			if ev.Type == TypeCasePolicySet || ev.Type == TypeClassificationPolicySet {
 				// A drop of the export approval carries out a
-				// case.policy request: its request.opened and
-				// request.approved are shown with it, for a verifier
-				// to check the drop against (docs/package-format.md
-				// section 9 step 7a).
-				var d CasePolicySet
+				// case.policy request, a lowering of the classification
+				// policy a case.classification.policy request: its
+				// request.opened and request.approved are shown with
+				// it, what its requester asked signed in their name
+				// (for a drop, for a verifier to check it against:
+				// docs/package-format.md section 9 step 7a).
+				var d struct {
+					Request string `json:"request"`
+				}
 				if err := ev.DecodeData(&d); err != nil {
 					return err
 				}
@@ -152,7 +157,7 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 			if err := ev.DecodeData(&d); err != nil {
 				return err
 			}
-			if d.Kind != KindSeal && d.Kind != KindPolicy {
+			if d.Kind != KindSeal && d.Kind != KindPolicy && d.Kind != KindClassificationPolicy {
 				return nil
 			}
 			asked[d.Request] = append(asked[d.Request], r)

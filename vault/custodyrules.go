@@ -89,8 +89,12 @@ type CustodyRules struct {
 	requestTTL      time.Duration
 	sessionTTL      time.Duration // the last start's session TTL
 	hashSetApproval bool
-	recipients      map[string]string
-	receiptKeys     map[string]bool
+	// classificationRequests: a start recorded that lowering a case's
+	// classification policy is a request (since 2026-12-07); from it on,
+	// for good, a lowering names the request it carries out.
+	classificationRequests bool
+	recipients             map[string]string
+	receiptKeys            map[string]bool
 
 	// sessions are the sessions the log opened, until a week after they
 	// ended or expired (custodyrules_sessions.go); opens counts their
@@ -136,7 +140,17 @@ type ruleCase struct {
 	// exportApproval: the case's packages need a second custodian's
 	// approval (case.policy.set other than "none").
 	exportApproval bool
+	// votes is the case's last case.classification.policy (0: none,
+	// the default of 1).
+	votes int
 }
+
+// votesNeeded is the agreeing votes that settle a category in the case.
+func (c *ruleCase) votesNeeded() int { return votesOf(c.votes) }
+
+// votesOf reads a case.classification.policy's votes as the vault does
+// (State.votesNeeded): below 1, the default of 1.
+func votesOf(n int) int { return max(n, 1) }
 
 // ruleDestruction is a pending destruction request of a case: who asked,
 // and until when it may be approved (zero: recorded by a release that
@@ -389,6 +403,10 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 	case TypeCaseMemberRemoved:
 		if d, err := data[MemberRemoved](ev); err == nil {
 			delete(c.members, d.Person)
+		}
+	case TypeClassificationPolicySet:
+		if d, err := data[ClassificationPolicySet](ev); err == nil {
+			c.votes = d.Votes
 		}
 	case TypeCaseHoldPlaced:
 		c.held, c.heldAt = true, ev.Seq

@@ -52,7 +52,8 @@ const expirySlack = time.Minute
 // decisionTypes are the events that carry out an approved request, each
 // with the request kind that asks for it. Outside a request, some are
 // direct decisions of their own (a first recipient, a stricter policy,
-// a package of a case without the approval policy).
+// a package of a case without the approval policy, a classification
+// policy raised).
 var decisionTypes = map[string]string{
 	TypePersonEnrolled:     KindEnroll,
 	TypeCredentialReissued: KindReissue,
@@ -63,6 +64,8 @@ var decisionTypes = map[string]string{
 	TypeCasePolicySet:      KindPolicy,
 	TypePackageSealing:     KindSeal,
 	TypeHashSetImported:    KindHashSetImport,
+	// (since 2026-12-07: CustodyRules.classificationRequests)
+	TypeClassificationPolicySet: KindClassificationPolicy,
 }
 
 // decisionData is what the rules read of a decision's data: the request
@@ -77,6 +80,7 @@ type decisionData struct {
 	Role           string `json:"role"`
 	Recipient      string `json:"recipient"`
 	RequestedBy    string `json:"requested_by"`
+	Votes          int    `json:"votes"`
 }
 
 // notFollowed is the finding of an approval not followed by its
@@ -115,6 +119,11 @@ func (r *CustodyRules) started(ev *events.Event) {
 		r.sessionTTL = ttl
 	}
 	r.hashSetApproval = d["hashset_approval"] == "required"
+	if d[startedClassificationLowering] == "request" {
+		// For good: a later start that does not say so (an older
+		// release) does not let one custodian lower a policy.
+		r.classificationRequests = true
+	}
 }
 
 // registered notes whose recipient or receipt key a recipient.set or
@@ -145,8 +154,9 @@ func (r *CustodyRules) registered(ev *events.Event) {
 var openers = map[string][]string{
 	KindEnroll: {RoleCustodian}, KindReissue: {RoleCustodian}, KindReinstate: {RoleCustodian},
 	KindMember: {RoleCustodian}, KindPolicy: {RoleCustodian}, KindHashSetImport: {RoleCustodian},
-	KindSeal:      {RoleInvestigator, RoleCustodian},
-	KindRecipient: {RoleProsecutor, RoleDefence}, KindReceiptKey: {RoleProsecutor, RoleDefence},
+	KindClassificationPolicy: {RoleCustodian},
+	KindSeal:                 {RoleInvestigator, RoleCustodian},
+	KindRecipient:            {RoleProsecutor, RoleDefence}, KindReceiptKey: {RoleProsecutor, RoleDefence},
 }
 
 // request reads a request.opened, request.approved or request.rejected.
@@ -279,7 +289,7 @@ func (r *CustodyRules) custodians() int {
 // a person (a package's recipient, a hash set's name): a request of one
 // that names none is not one a vault opens.
 var (
-	caseKinds   = map[string]bool{KindMember: true, KindPolicy: true, KindSeal: true}
+	caseKinds   = map[string]bool{KindMember: true, KindPolicy: true, KindSeal: true, KindClassificationPolicy: true}
 	personKinds = map[string]bool{KindEnroll: true, KindReissue: true, KindReinstate: true, KindMember: true,
 		KindRecipient: true, KindReceiptKey: true, KindSeal: true, KindHashSetImport: true}
 )
@@ -383,6 +393,11 @@ func paramsDiffer(ev *events.Event, kind string, params json.RawMessage) string 
 		if d, err := data[CasePolicySet](ev); err == nil && (decodeParams(params, &p) != nil || d.ExportApproval != p.ExportApproval) {
 			return "export approval"
 		}
+	case KindClassificationPolicy:
+		var p classificationPolicyParams
+		if d, err := data[ClassificationPolicySet](ev); err == nil && (decodeParams(params, &p) != nil || d.Votes != p.Votes) {
+			return "number of votes"
+		}
 	case KindSeal:
 		var p sealParams
 		d, err := data[PackageSealing](ev)
@@ -434,6 +449,12 @@ func (r *CustodyRules) unrequested(ev *events.Event, d decisionData) error {
 		return nil
 	case TypePackageSealing:
 		return nil // by its case's policy (sealing)
+	case TypeClassificationPolicySet:
+		c := r.cases[ev.Case]
+		if r.classificationRequests && c != nil && votesOf(d.Votes) < c.votesNeeded() {
+			return r.broken(ev, "case %s's classification policy was lowered from %s to %d without a request a second custodian approved", ev.Case, agreeingVotes(c.votesNeeded()), d.Votes)
+		}
+		return nil
 	}
 	if !r.requestsRun {
 		return nil // a log from before requests

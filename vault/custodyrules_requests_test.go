@@ -26,6 +26,7 @@ func TestCustodyRulesOfRequests(t *testing.T) {
 	roles := map[string]string{c1: RoleCustodian, c2: RoleCustodian, c3: RoleCustodian, inv: RoleInvestigator, ana: RoleAnalyst, pros: RoleProsecutor, "defence.one": RoleDefence, "custos": RoleSystem}
 	started := step{TypeServerStarted, "custos", map[string]string{"sealer": "s", "request_ttl": "72h0m0s", "hashset_approval": "required"}, "", 0, "-"}
 	opened := step{TypeCaseOpened, inv, CaseOpened{Title: "t", Members: []string{inv}}, "", 0, ""}
+	lowering := step{TypeServerStarted, "custos", map[string]string{"sealer": "s", "request_ttl": "72h0m0s", "classification_lowering": "request"}, "", 0, "-"}
 	ask := func(id, kind, by, person string, expires time.Duration) step {
 		caseID := "CASE-1"
 		if kind != KindMember && kind != KindPolicy && kind != KindSeal {
@@ -261,6 +262,41 @@ func TestCustodyRulesOfRequests(t *testing.T) {
 			ask("rq_1", KindMember, c1, ana, time.Hour),
 			later(decide(TypeRequestApproved, "rq_1", KindMember, c2, c1), 30*time.Minute),
 			add("rq_1", c2, ana),
+		},
+		"a classification policy lowered alone, after a start that says lowering is a request": {
+			lowering, opened,
+			{TypeClassificationPolicySet, c1, ClassificationPolicySet{Votes: 3, Reason: "CAID-style review"}, "", 0, ""},
+			with(step{TypeClassificationPolicySet, c1, ClassificationPolicySet{Votes: 1}, "", 0, ""}, "lowered from 3 agreeing votes to 1 without a request a second custodian approved"),
+			{TypeClassificationPolicySet, c1, ClassificationPolicySet{Votes: 2}, "", 0, ""},
+			// Read as the vault reads it: 0 is the default of 1.
+			with(step{TypeClassificationPolicySet, c1, ClassificationPolicySet{Votes: 0}, "", 0, ""}, "lowered from 2 agreeing votes to 0"),
+		},
+		"a classification policy lowered alone under a later start that does not say lowering is a request": {
+			lowering, opened,
+			{TypeClassificationPolicySet, c1, ClassificationPolicySet{Votes: 2}, "", 0, ""},
+			started,
+			with(step{TypeClassificationPolicySet, c1, ClassificationPolicySet{Votes: 1}, "", 0, ""}, "lowered from 2 agreeing votes to 1 without a request"),
+		},
+		"a classification policy lowered alone in a log whose starts never said lowering is a request": {
+			started, opened,
+			{TypeClassificationPolicySet, c1, ClassificationPolicySet{Votes: 3}, "", 0, ""},
+			{TypeClassificationPolicySet, c1, ClassificationPolicySet{Votes: 1}, "", 0, ""},
+		},
+		"a classification policy lowered on a request, and one lowered further than asked": {
+			lowering, opened,
+			{TypeClassificationPolicySet, c1, ClassificationPolicySet{Votes: 3}, "", 0, ""},
+			{TypeRequestOpened, c1, RequestOpened{Request: "rq_1", Kind: KindClassificationPolicy, Case: "CASE-1", Params: json.RawMessage(`{"votes":2,"from":3}`),
+				Expires: base.Add(time.Hour).Format(time.RFC3339)}, "", 0, ""},
+			{TypeRequestApproved, c2, RequestDecided{Request: "rq_1", Kind: KindClassificationPolicy, RequestedBy: c1}, "", 0, ""},
+			{TypeClassificationPolicySet, c2, ClassificationPolicySet{Votes: 2, Request: "rq_1", RequestedBy: c1}, "", 0, ""},
+			{TypeRequestOpened, c1, RequestOpened{Request: "rq_2", Kind: KindClassificationPolicy, Case: "CASE-1", Params: json.RawMessage(`{"votes":2,"from":3}`),
+				Expires: base.Add(time.Hour).Format(time.RFC3339)}, "", 0, ""},
+			{TypeRequestApproved, c2, RequestDecided{Request: "rq_2", Kind: KindClassificationPolicy, RequestedBy: c1}, "", 0, ""},
+			with(step{TypeClassificationPolicySet, c2, ClassificationPolicySet{Votes: 1, Request: "rq_2", RequestedBy: c1}, "", 0, ""}, "with another number of votes than it asked"),
+			with(step{TypeRequestOpened, ana, RequestOpened{Request: "rq_3", Kind: KindClassificationPolicy, Case: "CASE-1", Params: json.RawMessage(`{"votes":1,"from":2}`),
+				Expires: base.Add(time.Hour).Format(time.RFC3339)}, "", 0, ""}, "by lim.sovann, an analyst: only a custodian does it"),
+			with(step{TypeRequestOpened, c1, RequestOpened{Request: "rq_4", Kind: KindClassificationPolicy, Params: json.RawMessage(`{"votes":1,"from":2}`),
+				Expires: base.Add(time.Hour).Format(time.RFC3339)}, "", 0, "-"}, "names no case"),
 		},
 		"a log from before requests: assignments and enrolments alone": {
 			opened,

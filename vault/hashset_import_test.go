@@ -423,7 +423,7 @@ func TestEveryExportedListWithoutCategoriesIsRefusedACategory(t *testing.T) {
 func TestAVaultsOwnVICSListIsNotImportedBack(t *testing.T) {
 	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(t.TempDir(), "hashsets") })
 	v, ctx := h.v, h.ctx
-	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 3); err != nil {
+	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 3, ""); err != nil {
 		t.Fatal(err)
 	}
 	body := []byte("a file nobody in HL-1 classified")

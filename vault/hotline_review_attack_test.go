@@ -170,7 +170,7 @@ func TestAttackOneVoteUnhidesKnownMaterial(t *testing.T) {
 	if _, err := importSet(t, h.v, h.ctx, h.cust, HashSetImport{Name: "caid", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(sha + "  x\n")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 2); err != nil {
+	if _, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 2, ""); err != nil {
 		t.Fatal(err)
 	}
 	d := h.deposit(t, h.a1, "listed.jpg", file, "")

@@ -29,6 +29,31 @@ type hotline struct {
 	ctx             context.Context
 }
 
+// lowerPolicy lowers HL-1's classification policy to votes as the vault
+// lets it be: a request of cust that cust2 approves. It returns what the
+// approval did to the case's items.
+func (h *hotline) lowerPolicy(t *testing.T, votes int) PolicyEffect {
+	t.Helper()
+	ch, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", votes, "the case's review is done")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.Request == nil || ch.Request.Kind != KindClassificationPolicy {
+		t.Fatalf("lowering the policy to %d opened no request: %+v", votes, ch)
+	}
+	a, err := h.v.Approve(h.ctx, h.cust2, ch.Request.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ClassificationPolicy == nil {
+		t.Fatalf("the approval of a lowering says nothing of its effect: %+v", a)
+	}
+	if got := h.v.state.votesNeeded("HL-1"); got != votes {
+		t.Fatalf("approved, the policy is %d, not %d", got, votes)
+	}
+	return *a.ClassificationPolicy
+}
+
 func newHotline(t *testing.T, configure ...func(*Config)) *hotline {
 	t.Helper()
 	v, _ := openTestVaultDir(t, configure...)
@@ -307,10 +332,10 @@ func TestReportBadInputChangesNothing(t *testing.T) {
 func TestClassificationVotesAndKnownMaterial(t *testing.T) {
 	h := newHotline(t)
 	v, ctx := h.v, h.ctx
-	if _, err := v.SetClassificationPolicy(ctx, h.a1, "HL-1", 3); !errors.Is(err, ErrForbidden) {
+	if _, err := v.SetClassificationPolicy(ctx, h.a1, "HL-1", 3, ""); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("an analyst set the policy: %v", err)
 	}
-	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 3); err != nil {
+	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 3, ""); err != nil {
 		t.Fatal(err)
 	}
 	photo := []byte("pretend this is a photo that analysts must classify")
@@ -702,16 +727,15 @@ func TestClassificationPolicySaysWhatItUnsettled(t *testing.T) {
 	if _, err := v.Classify(ctx, h.a2, it.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
 		t.Fatal(err)
 	}
-	effect, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 2)
-	if err != nil || effect != (PolicyEffect{Unsettled: 1}) {
-		t.Fatalf("raising the policy: %+v %v, want 1 item unsettled", effect, err)
+	ch, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 2, "")
+	if err != nil || ch.Effect != (PolicyEffect{Unsettled: 1}) || ch.Request != nil || !ch.Recorded {
+		t.Fatalf("raising the policy: %+v %v, want 1 item unsettled", ch, err)
 	}
 	if _, err := h.view(h.a3, it.ID, false); err != nil {
 		t.Fatalf("the unsettled item is no longer known material, as the change said: %v", err)
 	}
-	effect, err = v.SetClassificationPolicy(ctx, h.cust, "HL-1", 1)
-	if err != nil || effect != (PolicyEffect{Settled: 1}) {
-		t.Fatalf("lowering the policy: %+v %v, want 1 item settled", effect, err)
+	if effect := h.lowerPolicy(t, 1); effect != (PolicyEffect{Settled: 1}) {
+		t.Fatalf("lowering the policy: %+v, want 1 item settled", effect)
 	}
 }
 
@@ -1335,7 +1359,7 @@ func TestARepeatedVoteIsNotASecondVote(t *testing.T) {
 func TestForwardedItemsSayHowTheirCategoryStands(t *testing.T) {
 	h := newHotline(t)
 	v, ctx := h.v, h.ctx
-	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 2); err != nil {
+	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 2, ""); err != nil {
 		t.Fatal(err)
 	}
 	rp := h.assessedReport(t, "https://host.example/s")
@@ -1455,7 +1479,7 @@ func TestAForwardSaysHowItsItemsStandAtItsPosition(t *testing.T) {
 	g := &gatedStore{typ: TypeItemClassified, entered: make(chan struct{}), release: make(chan struct{})}
 	h := newHotline(t, func(c *Config) { g.Store = c.Log; c.Log = g })
 	v, ctx := h.v, h.ctx
-	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 2); err != nil {
+	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 2, ""); err != nil {
 		t.Fatal(err)
 	}
 	rp := h.assessedReport(t, "https://host.example/s")

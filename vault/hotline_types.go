@@ -223,9 +223,16 @@ type ItemClassified struct {
 	Note     string `json:"note,omitempty"`
 }
 
-// ClassificationPolicySet is the data of case.classification.policy.
+// ClassificationPolicySet is the data of case.classification.policy:
+// the agreeing votes that settle a category from its position on; a
+// lowering carries out a request a second custodian approved (since
+// 2026-12-07: Request, RequestedBy and the requester's Reason, copied
+// from it), a raising is the custodian's own, with their Reason.
 type ClassificationPolicySet struct {
-	Votes int `json:"votes"`
+	Votes       int    `json:"votes"`
+	Request     string `json:"request,omitempty"`
+	RequestedBy string `json:"requested_by,omitempty"`
+	Reason      string `json:"reason,omitempty"`
 }
 
 // HashSetImported is the data of hashset.imported: the set's name, the

@@ -218,7 +218,7 @@ func TestAttackOneVoteInACaseOfOnesOwnDoesNotSettleAnotherCasesCopy(t *testing.T
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHotline(t)
 			v, ctx := h.v, h.ctx
-			if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 3); err != nil {
+			if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 3, ""); err != nil {
 				t.Fatal(err)
 			}
 			y := h.deposit(t, h.a1, "y.jpg", tc.hl1, "")
@@ -251,7 +251,7 @@ func TestAttackOneVoteInACaseOfOnesOwnDoesNotSettleAnotherCasesCopy(t *testing.T
 func TestAttackSuspendedVotersNoLongerHideAnotherCasesCopy(t *testing.T) {
 	h := newHotline(t)
 	v, ctx := h.v, h.ctx
-	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 3); err != nil {
+	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 3, ""); err != nil {
 		t.Fatal(err)
 	}
 	body := []byte("fresh capture for HL-1")

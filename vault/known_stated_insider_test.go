@@ -266,8 +266,8 @@ func TestAPolicyRaisedAndLoweredDoesNotLetOneVoteClear(t *testing.T) {
 	if _, err := h.v.Classify(h.ctx, h.a1, d.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
 		t.Fatal(err)
 	}
-	if effect, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 2); err != nil || effect.Unsettled != 1 {
-		t.Fatalf("raising the policy: %+v %v", effect, err)
+	if ch, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 2, ""); err != nil || ch.Effect.Unsettled != 1 {
+		t.Fatalf("raising the policy: %+v %v", ch, err)
 	}
 	if _, err := h.view(h.a2, d.ID, false); err != nil {
 		t.Fatalf("an item sent back for review is not shown for review: %v", err)
@@ -275,9 +275,7 @@ func TestAPolicyRaisedAndLoweredDoesNotLetOneVoteClear(t *testing.T) {
 	if _, err := h.v.Classify(h.ctx, h.a1, d.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 1); err != nil {
-		t.Fatal(err)
-	}
+	h.lowerPolicy(t, 1)
 	show := func() Classification {
 		t.Helper()
 		detail, err := h.v.ShowItem(h.ctx, h.a2, d.ID)
@@ -307,12 +305,10 @@ func TestAPolicyRaisedAndLoweredDoesNotLetOneVoteClear(t *testing.T) {
 	if _, err := h.v.Classify(h.ctx, h.a1, e.ID, ClassifyRequest{Category: CategoryNational}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 2); err != nil {
+	if _, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 2, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 1); err != nil {
-		t.Fatal(err)
-	}
+	h.lowerPolicy(t, 1)
 	if _, err := h.view(h.a2, e.ID, false); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("settled illegal again by the policy lowered, the item was shown: %v", err)
 	}

@@ -26,7 +26,8 @@ import (
 // Nobody approves their own request; a request expires
 // (Config.RequestTTL); a rejection is recorded too. Decisions that only
 // take power away (suspending or removing a person, ending a membership,
-// placing a hold, requiring approval for exports) stay immediate.
+// placing a hold, requiring approval for exports, raising the votes that
+// settle a category) stay immediate.
 
 // Request kinds.
 const (
@@ -39,6 +40,9 @@ const (
 	KindReceiptKey = "receipt.key.replace"
 	KindPolicy     = "case.policy"
 	KindSeal       = "package.seal"
+	// KindClassificationPolicy lowers a case's classification policy:
+	// fewer agreeing votes settle a category (raising it is immediate).
+	KindClassificationPolicy = "case.classification.policy"
 )
 
 // Export approval policies of a case (CasePolicySet).
@@ -71,6 +75,9 @@ type Approval struct {
 	Package *SealedPackage
 	// HashSet is the hash set an approved hashset.import put in use.
 	HashSet *HashSetImportResult
+	// ClassificationPolicy is what an approved lowering of a case's
+	// classification policy did to its items.
+	ClassificationPolicy *PolicyEffect
 }
 
 var requestIDPattern = regexp.MustCompile(`^rq_[0-9a-f]{24}$`)
@@ -89,6 +96,9 @@ type RequestParams struct {
 	DiscloseOthers bool `json:"disclose_others"`
 	// case.policy
 	ExportApproval string `json:"export_approval"`
+	// case.classification.policy: the agreeing votes asked for, and
+	// those in force when asked
+	Votes, From int
 	// case.destroy (a destruction request, as its requester is told it
 	// ended: EndedRequest)
 	Order, Reason string
@@ -142,6 +152,15 @@ type receiptKeyParams struct {
 
 type policyParams struct {
 	ExportApproval string `json:"export_approval"`
+}
+
+// classificationPolicyParams are a case.classification.policy request's:
+// the agreeing votes that are to settle a category, and those in force
+// when it was asked (for its approver to read; the approval sets Votes
+// whatever is in force then).
+type classificationPolicyParams struct {
+	Votes int `json:"votes"`
+	From  int `json:"from"`
 }
 
 type sealParams struct {
@@ -246,6 +265,23 @@ func init() {
 			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
 				return []sequencer.Draft{{Type: TypeCasePolicySet, Actor: by.actor(), Case: r.Case,
 					Data: CasePolicySet{ExportApproval: params[policyParams](r).ExportApproval, Request: r.ID, RequestedBy: r.By, Reason: r.Reason}}}, nil
+			}},
+		KindClassificationPolicy: {
+			check: func(v *Vault, r Request) error {
+				votes := params[classificationPolicyParams](r).Votes
+				return v.checkNow(r.Case, func(c Case, ok bool) error {
+					if err := liveCase(r.Case, c, ok); err != nil {
+						return err
+					}
+					if v.state.votesNeeded(r.Case) == votes {
+						return refused(ErrConflict, "%s already settles a category with %s", r.Case, agreeingVotes(votes))
+					}
+					return nil
+				})
+			},
+			drafts: func(v *Vault, r Request, by Principal) ([]sequencer.Draft, error) {
+				return []sequencer.Draft{{Type: TypeClassificationPolicySet, Actor: by.actor(), Case: r.Case,
+					Data: ClassificationPolicySet{Votes: params[classificationPolicyParams](r).Votes, Request: r.ID, RequestedBy: r.By, Reason: r.Reason}}}, nil
 			}},
 		KindHashSetImport: hashSetImportKind,
 		// KindSeal's approval seals the package (packages.go), of the
@@ -827,12 +863,25 @@ func (v *Vault) ApproveWithReason(ctx context.Context, who Principal, id, reason
 		return nil, err
 	}
 	drafts = append([]sequencer.Draft{v.approvalDraft(who, r, decided)}, drafts...)
-	if _, err := v.append(ctx, drafts...); err != nil {
-		return nil, v.refusedAs(ctx, who, "request.approve", id, err)
+	appendAll := func() error {
+		if _, err := v.append(ctx, drafts...); err != nil {
+			return v.refusedAs(ctx, who, "request.approve", id, err)
+		}
+		return nil
+	}
+	var effect *PolicyEffect
+	if r.Kind == KindClassificationPolicy {
+		e, err := v.policyEffect(r.Case, appendAll)
+		if err != nil {
+			return nil, err
+		}
+		effect = &e
+	} else if err := appendAll(); err != nil {
+		return nil, err
 	}
 	info := r.info()
 	info.InvitationPart = secret.New(half)
-	return &Approval{RequestInfo: info}, nil
+	return &Approval{RequestInfo: info, ClassificationPolicy: effect}, nil
 }
 
 // approvalDraft is the request.approved event of r by who, with the rules

@@ -35,6 +35,9 @@ func (cfg Config) startedConfig() map[string]string {
 		"min_retention":         cfg.MinRetention.String(),
 		startedPendingRetention: cfg.PendingRetention.String(),
 		"hashset_approval":      map[bool]string{true: "required", false: "none"}[cfg.HashSetApproval],
+		// Lowering a case's classification policy is a request
+		// (since 2026-12-07; CustodyRules.started).
+		startedClassificationLowering: "request",
 	}
 	if cfg.NoLegacyHashes {
 		m["legacy_hashes"] = "off"

@@ -667,10 +667,7 @@ func (s *State) voteOf(item, person string) (Vote, bool) {
 func (s *State) votesNeeded(caseID string) int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if n := s.hot.policy[caseID]; n > 0 {
-		return n
-	}
-	return 1
+	return votesOf(s.hot.policy[caseID])
 }
 
 func (s *State) hashSets() []HashSet {

@@ -270,11 +270,14 @@ const startedWitnessKeys = "witness_keys"
 // startedRetention, startedPendingRetention and startedRun are the
 // members of server.started that record the default and the pending
 // retention of the start, and name an offline command that is not a
-// start (custody-log.md section 8).
+// start; startedClassificationLowering ("request") says that the server
+// lowers a case's classification policy only on an approved request
+// (custody-log.md section 8).
 const (
-	startedRetention        = "retention"
-	startedPendingRetention = "pending_retention"
-	startedRun              = "run"
+	startedRetention              = "retention"
+	startedPendingRetention       = "pending_retention"
+	startedRun                    = "run"
+	startedClassificationLowering = "classification_lowering"
 )
 
 // KeyFiles are the SHA-256 digests (64 lowercase hex digits each) of a

@@ -68,7 +68,7 @@ func TestNearCopyOfAnItemListedLater(t *testing.T) {
 func TestOneVoteNeverUnhidesKnownMaterial(t *testing.T) {
 	t.Run("a dissenting vote", func(t *testing.T) {
 		h := newHotline(t)
-		if _, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 3); err != nil {
+		if _, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 3, ""); err != nil {
 			t.Fatal(err)
 		}
 		file := []byte("material three analysts classified")
@@ -370,7 +370,7 @@ func TestCustodiansDecisionsUnhideOnlyWhatTheyUnsettle(t *testing.T) {
 	t.Run("the policy lowered over a dispute", func(t *testing.T) {
 		h := newHotline(t)
 		d := h.deposit(t, h.a1, "x.jpg", []byte("material two analysts settled baseline"), "")
-		if _, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 2); err != nil {
+		if _, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 2, ""); err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range []Principal{h.a1, h.a2} {
@@ -381,10 +381,7 @@ func TestCustodiansDecisionsUnhideOnlyWhatTheyUnsettle(t *testing.T) {
 		if _, err := h.v.Classify(h.ctx, h.a3, d.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
 			t.Fatal(err)
 		}
-		eff, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 1)
-		if err != nil {
-			t.Fatal(err)
-		}
+		eff := h.lowerPolicy(t, 1)
 		if _, err := h.view(h.a1, d.ID, false); !errors.Is(err, ErrForbidden) {
 			t.Fatalf("lowering the policy (%+v) unhid material held illegal: %v", eff, err)
 		}

@@ -638,6 +638,7 @@ func sortedKeys(m map[string]int) []string {
 
 func runCaseClassificationPolicy(args []string, stdout io.Writer) error {
 	fs := newFlags("case classification-votes")
+	reason := fs.String("reason", "", "why (recorded with a raising, or with the request a lowering opens)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -655,18 +656,32 @@ func runCaseClassificationPolicy(args []string, stdout io.Writer) error {
 		return err
 	}
 	var out api.ClassificationPolicyResponse
-	if err := c.call("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/classification-policy", nil, api.ClassificationPolicyRequest{Votes: n}, &out); err != nil {
+	req, err := c.callOrRequest("POST", "/v1/cases/"+url.PathEscape(pos[0])+"/classification-policy", api.ClassificationPolicyRequest{Votes: n, Reason: *reason}, &out)
+	if err != nil {
 		return err
 	}
+	if req != nil {
+		return printRequest(stdout, *asJSON, *req, fmt.Sprintf("lowering the agreeing votes that settle an item's category in %s to %d", pos[0], n))
+	}
+	if !out.Recorded {
+		return printResult(stdout, *asJSON, out, fmt.Sprintf("case %s: %d agreeing votes already settle an item's category; nothing changed (nothing recorded, and --reason was not kept)", out.Case, out.Votes))
+	}
 	text := fmt.Sprintf("case %s: agreeing votes that settle an item's category: %d", out.Case, out.Votes)
-	if out.Unsettled > 0 {
+	return printResult(stdout, *asJSON, out, text+policyEffectText(out.Case, vault.PolicyEffect{Unsettled: out.Unsettled, Settled: out.Settled}))
+}
+
+// policyEffectText says what a change of a case's classification policy
+// did to its items, as lines to add to what the command prints.
+func policyEffectText(caseID string, e vault.PolicyEffect) string {
+	var text string
+	if e.Unsettled > 0 {
 		text += fmt.Sprintf("\nwarning: the category of %s is no longer settled: those that were known material by it, and their copies, may come back for review (custos item list --case %s)",
-			plural(out.Unsettled, "item"), out.Case)
+			plural(e.Unsettled, "item"), caseID)
 	}
-	if out.Settled > 0 {
-		text += fmt.Sprintf("\nthe category of %s is now settled by the votes already cast", plural(out.Settled, "item"))
+	if e.Settled > 0 {
+		text += fmt.Sprintf("\nthe category of %s is now settled by the votes already cast", plural(e.Settled, "item"))
 	}
-	return printResult(stdout, *asJSON, out, text)
+	return text
 }
 
 func orDash(s string) string {

@@ -710,6 +710,8 @@ func describeRequest(r vault.Request, forRole string) string {
 		return s
 	case vault.KindPolicy:
 		return "case " + r.Case + ": export approval " + p.ExportApproval
+	case vault.KindClassificationPolicy:
+		return fmt.Sprintf("case %s: lower the agreeing votes that settle an item's category from %d to %d", r.Case, p.From, p.Votes)
 	case vault.KindDestroy:
 		return "destroy case " + r.Case + " (court order " + strconv.Quote(p.Order) + "): " + strconv.Quote(p.Reason)
 	case vault.KindReissue:
@@ -777,6 +779,9 @@ func runDecide(verb string, args []string, stdout io.Writer) error {
 	if hs := out.HashSet; hs != nil {
 		text += fmt.Sprintf(": hash set %s is in use (%s, tables sha256 %s; event %d); custos hashset list shows it", hs.HashSet, entries(hs.Imported), hs.TableSHA256, hs.Event)
 		text += conflictWarnings(hs.Conflicts)
+	}
+	if e := out.ClassificationPolicy; e != nil {
+		text += ": case " + out.Case + "'s classification policy is lowered" + policyEffectText(out.Case, *e)
 	}
 	if out.InvitationPart != "" {
 		text += fmt.Sprintf("\nYour half of %s's invitation (shown once; hand it to them yourself):\n%s\n%s redeems both halves with: custos login --name %s --invitation (it asks for them)",

@@ -174,3 +174,53 @@ func TestAuditFindsAGrantOfPowerWithoutTwoPeople(t *testing.T) {
 		t.Fatalf("audit verify of an assignment by one custodian and a view in a session never opened: %d\n%s", r.code, r.stderr)
 	}
 }
+
+// TestAuditFindsAClassificationPolicyLoweredByOne: a custodian raises a
+// case's classification policy alone; lowering it is a request a second
+// custodian approves, and the approval says what it settled. The audit
+// passes both; a lowering recorded by one custodian, with every
+// signature in place, is a finding.
+func TestAuditFindsAClassificationPolicyLoweredByOne(t *testing.T) {
+	s := newServer(t)
+	work := t.TempDir()
+	setup(t, s, work)
+	raised := s.ok("custodian", work, "case", "classification-votes", "C-1", "3", "--reason", "CAID-style review", "--json").json(t)
+	if raised["votes"] != 3.0 || raised["recorded"] != true {
+		t.Fatalf("raising the policy: %v", raised)
+	}
+	lower := s.ok("custodian", work, "case", "classification-votes", "C-1", "2", "--reason", "backlog agreed with the unit head")
+	if !strings.Contains(lower.stdout, "needs a second custodian") {
+		t.Fatalf("lowering the policy says:\n%s", lower.stdout)
+	}
+	s.refused("custodian2", work, "already asks this", "case", "classification-votes", "C-1", "1")
+	pending := s.ok("custodian2", work, "requests", "--json").json(t)
+	var id string
+	for _, r := range pending["requests"].([]any) {
+		if r := r.(map[string]any); r["kind"] == "case.classification.policy" {
+			id = r["request"].(string)
+		}
+	}
+	if id == "" {
+		t.Fatalf("the lowering is not among the pending requests: %v", pending)
+	}
+	if shown := s.ok("custodian2", work, "requests").stdout; !strings.Contains(shown, "lower the agreeing votes that settle an item's category from 3 to 2") {
+		t.Fatalf("custos requests shows the lowering as:\n%s", shown)
+	}
+	s.refused("custodian", work, "nobody approves their own request", "approve", id)
+	if out := s.ok("custodian2", work, "approve", id).stdout; !strings.Contains(out, "classification policy is lowered") {
+		t.Fatalf("the approval says:\n%s", out)
+	}
+	if show := s.ok("custodian", work, "case", "show", "C-1", "--json").json(t); show["classification_votes"] != 2.0 {
+		t.Fatalf("approved, the case shows %v", show["classification_votes"])
+	}
+	s.ok("auditor", work, "audit", "verify")
+	s.stop()
+	appendSigned(t, s.data, &events.Event{Type: "case.classification.policy", Actor: events.Actor{Person: "custodian", Role: "custodian", Auth: "local"},
+		Case: "C-1", Data: []byte(`{"votes":1}`)})
+	s.start()
+	r := s.run("auditor", work, "custos", "audit", "verify")
+	if r.code != 1 || !strings.Contains(r.stderr, "an action its rules forbid") ||
+		!strings.Contains(r.stderr, "classification policy was lowered from 2 agreeing votes to 1 without a request a second custodian approved") {
+		t.Fatalf("audit verify of a lowering by one custodian: %d\n%s", r.code, r.stderr)
+	}
+}

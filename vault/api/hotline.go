@@ -114,16 +114,22 @@ type ClassifyResponse struct {
 // /v1/cases/{case}/classification-policy.
 type ClassificationPolicyRequest struct {
 	Votes int `json:"votes"`
+	// Reason is why (optional, at most 1,024 bytes): recorded with a
+	// raising, or with the request a lowering opens.
+	Reason string `json:"reason"`
 }
 
-// ClassificationPolicyResponse answers it.
+// ClassificationPolicyResponse answers a raising, or a policy already in
+// force (Recorded false); a lowering is answered with the request it
+// opened (RequestResponse, 202).
 type ClassificationPolicyResponse struct {
 	Case  string `json:"case"`
 	Votes int    `json:"votes"`
 	// Unsettled and Settled count the case's items whose category the
 	// change unsettled, or settled (vault.PolicyEffect).
-	Unsettled int `json:"unsettled"`
-	Settled   int `json:"settled"`
+	Unsettled int  `json:"unsettled"`
+	Settled   int  `json:"settled"`
+	Recorded  bool `json:"recorded"`
 }
 
 func (h *Handler) recordReport(w http.ResponseWriter, r *http.Request, who vault.Principal) error {
@@ -262,11 +268,15 @@ func (h *Handler) setClassificationPolicy(w http.ResponseWriter, r *http.Request
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	effect, err := h.v.SetClassificationPolicy(r.Context(), who, r.PathValue("case"), req.Votes)
+	ch, err := h.v.SetClassificationPolicy(r.Context(), who, r.PathValue("case"), req.Votes, req.Reason)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, ClassificationPolicyResponse{Case: r.PathValue("case"), Votes: req.Votes, Unsettled: effect.Unsettled, Settled: effect.Settled})
+	if ch.Request != nil {
+		writeJSON(w, http.StatusAccepted, requestResponse(ch.Request, false))
+		return nil
+	}
+	writeJSON(w, http.StatusOK, ClassificationPolicyResponse{Case: r.PathValue("case"), Votes: req.Votes, Unsettled: ch.Effect.Unsettled, Settled: ch.Effect.Settled, Recorded: ch.Recorded})
 	return nil
 }
 

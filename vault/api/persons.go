@@ -55,8 +55,11 @@ type RequestResponse struct {
 	Package *vault.SealedPackage `json:"package,omitempty"`
 	// HashSet is the hash set an approved hashset.import put in use.
 	HashSet *vault.HashSetImportResult `json:"hashset,omitempty"`
-	Person  string                     `json:"person,omitempty"`
-	Request string                     `json:"request"`
+	// ClassificationPolicy is what an approved lowering of a case's
+	// classification policy did to its items.
+	ClassificationPolicy *vault.PolicyEffect `json:"classification_policy,omitempty"`
+	Person               string              `json:"person,omitempty"`
+	Request              string              `json:"request"`
 	// Reason is why the requester asked, as they typed it (absent if
 	// they gave none).
 	Reason string `json:"reason,omitempty"`

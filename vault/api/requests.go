@@ -35,7 +35,7 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, who vault.Prin
 		return err
 	}
 	resp := requestResponse(&a.RequestInfo, true)
-	resp.Package, resp.HashSet = a.Package, a.HashSet
+	resp.Package, resp.HashSet, resp.ClassificationPolicy = a.Package, a.HashSet, a.ClassificationPolicy
 	writeJSON(w, http.StatusOK, resp)
 	return nil
 }

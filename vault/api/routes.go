@@ -205,7 +205,7 @@ var routes = []Route{
 		Summary:  "Near-duplicates of every image of a case (?max_distance=BITS) (analysts and investigators assigned to the case)",
 		Response: SimilarResponse{}, serve: (*Handler).similar},
 	{Method: "POST", Pattern: "/v1/cases/{case}/classification-policy", Name: "setClassificationPolicy", Asks: "case.classification.policy", Auth: true,
-		Summary: "How many agreeing votes settle an item's category in the case (custodian)",
+		Summary: "How many agreeing votes settle an item's category in the case (custodian; lowering it is a request)",
 		Request: ClassificationPolicyRequest{}, Response: ClassificationPolicyResponse{}, serve: (*Handler).setClassificationPolicy},
 	{Method: "GET", Pattern: "/v1/exposure", Name: "exposure", Auth: true,
 		Summary:  "What a person was shown, day by day (?person=; one's own, anyone's for custodians)",

@@ -103,6 +103,9 @@ type decisionData struct {
 	// Conflicts are those of the hash set an approval put in use
 	// (vault.HashSetImportResult.Conflicts).
 	Conflicts []vault.HashSetConflict
+	// PolicyEffect is what an approved lowering of a classification
+	// policy did to the case's items.
+	PolicyEffect *vault.PolicyEffect
 	// Half is this custodian's half of an invitation (shown once);
 	// HalfHours how many hours the invitation may be redeemed once
 	// issued.
@@ -337,6 +340,8 @@ func describeRequest(c *catalog, r vault.Request, forRole string) template.HTML 
 		return s
 	case vault.KindPolicy:
 		return c.isolatedText("request.asks.policy", r.Case, p.ExportApproval)
+	case vault.KindClassificationPolicy:
+		return c.isolatedText("request.asks.votes", r.Case, p.From, p.Votes)
 	case vault.KindDestroy:
 		return c.isolatedText("request.asks.destroy", r.Case, quoted(p.Order), quoted(p.Reason))
 	case vault.KindReissue:
@@ -392,6 +397,7 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, s *session) er
 		if a.HashSet != nil {
 			d.Conflicts = a.HashSet.Conflicts
 		}
+		d.PolicyEffect = a.ClassificationPolicy
 		// Remembered without the invitation half: it is shown once.
 		cached := d
 		kept.InvitationPart = secret.New("")
@@ -588,15 +594,20 @@ func (h *Handler) classificationPolicy(w http.ResponseWriter, r *http.Request, s
 	if err != nil {
 		return fmt.Errorf("%w: the number of votes must be a whole number", vault.ErrBadInput)
 	}
-	effect, err := h.v.SetClassificationPolicy(r.Context(), s.who, r.PathValue("case"), votes)
+	ch, err := h.v.SetClassificationPolicy(r.Context(), s.who, r.PathValue("case"), votes, reason(r))
 	if err != nil {
 		return err
 	}
-	if effect.Unsettled > 0 {
+	switch {
+	case ch.Request != nil:
+		return h.showRequest(w, r, s, ch.Request, s.lang.text("decision.votes", r.PathValue("case"), votes), managePath(r))
+	case !ch.Recorded:
+		h.redirectDone(w, r, managePath(r), "votes-unchanged")
+	case ch.Effect.Unsettled > 0:
 		h.redirectDone(w, r, managePath(r), "votes-set-unsettled")
-		return nil
+	default:
+		h.redirectDone(w, r, managePath(r), "votes-set")
 	}
-	h.redirectDone(w, r, managePath(r), "votes-set")
 	return nil
 }
 

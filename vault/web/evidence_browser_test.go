@@ -315,7 +315,7 @@ func TestBrowserKnownMaterialHidden(t *testing.T) {
 	img := photo(t, 320, 240, 2)
 	first := bv.deposit(t, "KN-1", "first.jpg", img)
 	cust := vault.Principal{Name: "cust", Role: vault.RoleCustodian}
-	if _, err := bv.v.SetClassificationPolicy(context.Background(), cust, "KN-1", 1); err != nil {
+	if _, err := bv.v.SetClassificationPolicy(context.Background(), cust, "KN-1", 1, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bv.v.Classify(context.Background(), inv, first, vault.ClassifyRequest{Category: vault.CategoryBaseline}); err != nil {

@@ -666,6 +666,38 @@ func TestRolesManageCase(t *testing.T) {
 	if rv.eventOf(before, vault.TypeClassificationPolicySet) == nil {
 		t.Error("no classification policy event")
 	}
+	// Lowering it is a request: nothing recorded but the request, which
+	// the page names for the second custodian; the same number again
+	// records nothing.
+	cust.get("/app/cases/C-1/manage").has(t, "the policy in force", "Now 2.", "lowering it lets fewer people settle a category")
+	before = rv.size()
+	lowerAt := before
+	p = cust.send("/app/cases/C-1/classification-policy", url.Values{"votes": {"1"}, "reason": {"backlog agreed with the unit head"}})
+	p.status(t, "lowering", http.StatusOK)
+	p.has(t, "lowering", "Lowering the agreeing votes that settle an item's category in case C-1 to 1 needs a second custodian")
+	if rv.eventOf(before, vault.TypeClassificationPolicySet) != nil || rv.eventOf(before, vault.TypeRequestOpened) == nil {
+		t.Error("lowering the classification policy recorded a policy, or no request")
+	}
+	before = rv.size()
+	p = cust.send("/app/cases/C-1/classification-policy", url.Values{"votes": {"2"}})
+	p.has(t, "unchanged votes", "The case already had that classification policy: nothing was recorded")
+	if rv.size() != before {
+		t.Error("asking for the policy in force recorded something")
+	}
+	var asked vault.RequestOpened
+	if err := rv.eventOf(lowerAt, vault.TypeRequestOpened).DecodeData(&asked); err != nil || asked.Kind != vault.KindClassificationPolicy {
+		t.Fatalf("the lowering's request: %+v %v", asked, err)
+	}
+	lowering := asked.Request
+	p = cust2.get("/app/requests")
+	p.has(t, "the lowering to approve", lowering, "case C-1: lower the agreeing votes that settle an item's category from 2 to 1", "backlog agreed with the unit head")
+	before = rv.size()
+	p = cust2.send("/app/requests/"+lowering+"/approve", nil)
+	p.status(t, "approving the lowering", http.StatusOK)
+	p.has(t, "approving the lowering", "is approved and carried out", "Items of the case whose category the votes already cast now settle: 0; no longer settled: 0.")
+	if rv.eventOf(before, vault.TypeClassificationPolicySet) == nil {
+		t.Error("the approved lowering recorded no classification policy")
+	}
 
 	// Members.
 	p = cust.send("/app/cases/C-1/members", url.Values{"person": {"inv2"}})

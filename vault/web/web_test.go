@@ -843,7 +843,7 @@ func TestCaseListSaysHowFarTheVotesAre(t *testing.T) {
 	item := bv.deposit(t, "VO-1", "voted.jpg", photo(t, 64, 48, 5))
 	bv.deposit(t, "VO-1", "untouched.jpg", photo(t, 64, 48, 6))
 	cust := vault.Principal{Name: "cust", Role: vault.RoleCustodian}
-	if _, err := bv.v.SetClassificationPolicy(context.Background(), cust, "VO-1", 3); err != nil {
+	if _, err := bv.v.SetClassificationPolicy(context.Background(), cust, "VO-1", 3, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bv.v.Classify(context.Background(), inv, item, vault.ClassifyRequest{Category: vault.CategoryNational}); err != nil {
@@ -1011,7 +1011,7 @@ func TestAnItemsPageCountsOnlyTheVotesThatCount(t *testing.T) {
 	if _, err := bv.v.Approve(ctx, cust2, req.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bv.v.SetClassificationPolicy(ctx, cust, "VO-1", 3); err != nil {
+	if _, err := bv.v.SetClassificationPolicy(ctx, cust, "VO-1", 3, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bv.v.Classify(ctx, ana, item, vault.ClassifyRequest{Category: vault.CategoryBaseline}); err != nil {
