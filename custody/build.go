@@ -58,33 +58,34 @@ type Input struct {
 // Event types the record reads (docs/custody-log.md, section 8, "Event
 // types"; vault's tests check that the vault writes each).
 const (
-	typeCaseOpened         = "case.opened"
-	typeItemDeposited      = "item.deposited"
-	typeHoldPlaced         = "case.hold.placed"
-	typeHoldLifted         = "case.hold.lifted"
-	typeDestroyApproved    = "case.destruction.approved"
-	typeCaseDestroyed      = "case.destroyed"
-	typePackageSealing     = "package.sealing"
-	typePackageSealed      = "package.sealed"
-	typePackageFetched     = "package.fetched"
-	typePackageFetchDone   = "package.fetch.completed"
-	typePackageReceived    = "package.received"
-	typeReport             = "custody.report"
-	typeItemAccessed       = "item.accessed"
-	typeAccessCompleted    = "item.access.completed"
-	typeIntegrityFailed    = "integrity.failed"
-	typeAccessRefused      = "access.refused"
-	typeItemClassified     = "item.classified"
-	typeNoticeSent         = "report.notice.sent"
-	typeNoticeAcknowledged = "report.notice.acknowledged"
-	typeContentRemoved     = "report.content.removed"
-	typeMemberAdded        = "case.member.added"
-	typeMemberRemoved      = "case.member.removed"
-	typePolicySet          = "case.policy.set"
-	typeDestroyRequested   = "case.destruction.requested"
-	typeHashesExported     = "case.hashes.exported"
-	typeCaseUCOExported    = "case.caseuco.exported"
-	typeCaseKeyFailed      = "case.key.failed"
+	typeCaseOpened           = "case.opened"
+	typeItemDeposited        = "item.deposited"
+	typeHoldPlaced           = "case.hold.placed"
+	typeHoldLifted           = "case.hold.lifted"
+	typeDestroyApproved      = "case.destruction.approved"
+	typeCaseDestroyed        = "case.destroyed"
+	typePackageSealing       = "package.sealing"
+	typePackageSealed        = "package.sealed"
+	typePackageFetched       = "package.fetched"
+	typePackageFetchDone     = "package.fetch.completed"
+	typePackageReceived      = "package.received"
+	typeReport               = "custody.report"
+	typeItemAccessed         = "item.accessed"
+	typeAccessCompleted      = "item.access.completed"
+	typeIntegrityFailed      = "integrity.failed"
+	typeAccessRefused        = "access.refused"
+	typeItemClassified       = "item.classified"
+	typeNoticeSent           = "report.notice.sent"
+	typeNoticeAcknowledged   = "report.notice.acknowledged"
+	typeContentRemoved       = "report.content.removed"
+	typeMemberAdded          = "case.member.added"
+	typeMemberRemoved        = "case.member.removed"
+	typePolicySet            = "case.policy.set"
+	typeClassificationPolicy = "case.classification.policy"
+	typeDestroyRequested     = "case.destruction.requested"
+	typeHashesExported       = "case.hashes.exported"
+	typeCaseUCOExported      = "case.caseuco.exported"
+	typeCaseKeyFailed        = "case.key.failed"
 )
 
 // data is the union of the event data fields the record reads; each
@@ -95,10 +96,15 @@ type data struct {
 	Members   []string `json:"members"`
 	Name      string   `json:"name"`
 	Role      string   `json:"role"`
-	// Params are what a request asks (request.opened), of which a
-	// sealing's purpose is said.
+	// Params are what a request asks (request.opened), of which are
+	// said a sealing's purpose, a case.classification.policy request's
+	// votes and those in force when asked (from), and a case.policy
+	// request's export approval.
 	Params struct {
-		Purpose string `json:"purpose"`
+		Purpose        string `json:"purpose"`
+		Votes          int    `json:"votes"`
+		From           int    `json:"from"`
+		ExportApproval string `json:"export_approval"`
 	} `json:"params"`
 	Size        int64  `json:"size"`
 	SHA256      string `json:"sha256"`
@@ -404,6 +410,8 @@ func Build(in Input) (*Record, error) {
 			// Read as the vault reads it: only "none" drops the approval
 			// (docs/custody-log.md, case.policy.set).
 			r.ExportApproval = x.d.ExportApproval != "none"
+		case typeClassificationPolicy:
+			r.ClassificationPolicy, r.ClassificationVotes = &x.e, x.d.Votes
 		}
 		if (x.ev.Type == typeNoticeAcknowledged || x.ev.Type == typeContentRemoved) && !noticed[x.d.Report+"\x00"+x.d.URL] {
 			// A notice sent before its report came into the case is no

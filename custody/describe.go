@@ -214,7 +214,7 @@ func describe(x *decoded) {
 			add("note %s", quoted(d.Note))
 		}
 	case "case.classification.policy":
-		add("%d agreeing classifications settle an item's category", d.Votes)
+		add("agreeing classifications that settle an item's category: %d", d.Votes)
 		if d.Request != "" {
 			granted(x, add) // a lowering (since 2026-12-07)
 		} else if d.Reason != "" {
@@ -257,6 +257,16 @@ func describe(x *decoded) {
 		add("request %s, %s", Shown(d.Request), kind)
 		if x.ev.Type == "request.opened" && d.Person != "" {
 			add("concerning %s", Shown(d.Person))
+		}
+		if x.ev.Type == "request.opened" {
+			// What is asked, where the request's kind says more than
+			// its action's words.
+			switch p := d.Params; d.Kind {
+			case "case.classification.policy":
+				add("agreeing classifications that settle an item's category: lower them from %d to %d", p.From, p.Votes)
+			case "case.policy":
+				add("export approval %s", Shown(p.ExportApproval))
+			}
 		}
 		if x.ev.Type == "request.opened" && d.Kind == "package.seal" && d.Params.Purpose != "" {
 			// A sealing's why is its purpose, asked in the request.

@@ -44,6 +44,11 @@ type Record struct {
 	// whether every package of the case needs a custodian's approval
 	// then, as its last case.policy.set says (none: not required).
 	Held, Destroyed, ExportApproval bool
+	// ClassificationPolicy is the case's last case.classification.policy
+	// the record carries (nil: none, the default of one vote), and
+	// ClassificationVotes the agreeing votes it sets.
+	ClassificationPolicy *Event
+	ClassificationVotes  int
 	// Hold is the case.hold.placed event of the hold on the case at the
 	// checkpoint (who placed it, when), nil while none is.
 	Hold *Event

@@ -89,6 +89,7 @@ func Text(r *Record) []byte {
 	field("  ", "Opened", fmt.Sprintf("%s by %s (event %d)", TimeText(r.Case.Opened.Time), PersonText(r.Case.Opened.Actor), r.Case.Opened.Seq))
 	field("  ", "Legal hold", HoldText(r))
 	field("  ", "Export approval", yesNo(r.ExportApproval, ExportApprovalRequired, ExportApprovalNone))
+	field("  ", "Classification", ClassificationPolicyText(r))
 	field("  ", "Retention", RetentionText(r))
 	field("  ", "Destroyed", yesNo(r.Destroyed, "yes", "no"))
 	line("  Case events (%d):", len(r.CaseEvents))

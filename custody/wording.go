@@ -94,6 +94,27 @@ func OtherPackages(r *Record) string {
 	return fmt.Sprintf("%d other packages carried some of these items; they are listed under Other disclosures, and their events are in each item's chain of custody.", len(r.Disclosures))
 }
 
+// ClassificationPolicyText says how many agreeing votes settle an item's
+// category in the case, as the last case.classification.policy of the
+// record sets it (who set it, at which event, and its details: on whose
+// request, why), or the default of one vote where the record carries
+// none.
+func ClassificationPolicyText(r *Record) string {
+	e := r.ClassificationPolicy
+	if e == nil {
+		return "1 classification settles an item's category (the default: the case's policy was never set)"
+	}
+	words := fmt.Sprintf("%d agreeing classifications settle an item's category", r.ClassificationVotes)
+	if r.ClassificationVotes <= 1 {
+		words = "1 classification settles an item's category"
+	}
+	words += fmt.Sprintf(", set by %s (event %d)", PersonText(e.Actor), e.Seq)
+	if _, why, ok := strings.Cut(e.Details, "; "); ok {
+		words += ": " + why
+	}
+	return words
+}
+
 // RetentionText says how long the case's evidence is kept: its own
 // period in words ("10 years", with its recorded form where that is not
 // whole years or days), or the vault's default and, where the record
@@ -408,5 +429,5 @@ func ClassificationText(it Item) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return strings.Join(parts, "; ") + " (as recorded, not a settled category: whether these settle one follows rules the vault applies and this report does not state, namely the case's classification policy, whether each voter was still on the case and trusted to vote, and, for known material, two people of the case agreeing that it is not illegal)"
+	return strings.Join(parts, "; ") + " (as recorded, not a settled category: whether these settle one follows rules the vault applies, namely the case's classification policy (under CASE), whether each voter was still on the case and trusted to vote, which this report does not state, and, for known material, two people of the case agreeing that it is not illegal)"
 }

@@ -256,6 +256,9 @@ func checkPersonName(name string) error {
 // digits they reorder them on a page (16 shown as 61).
 func checkText(field, s string, max int, required, multiline bool) error {
 	if required && strings.TrimSpace(s) == "" {
+		if field == "reason" {
+			return badInput("a reason is required: say why (it is recorded, and read by whoever checks the decision)")
+		}
 		return badInput("%s is required", field)
 	}
 	if len(s) > max {

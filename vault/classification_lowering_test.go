@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -92,8 +93,24 @@ func TestLoweringTheClassificationPolicyIsARequest(t *testing.T) {
 	if _, details := custody.Describe(last); !strings.Contains(details, "asked by cust in request "+asked.Request.ID+", approved by cust2; because “"+why+"”") {
 		t.Errorf("the lowering is described as %q", details)
 	}
-	if _, details := custody.Describe(set[len(set)-2]); !strings.Contains(details, "3 agreeing classifications") || !strings.Contains(details, "because “CAID-style review”") {
+	if _, details := custody.Describe(set[len(set)-2]); !strings.Contains(details, "settle an item's category: 3") || !strings.Contains(details, "because “CAID-style review”") {
 		t.Errorf("the raising is described as %q", details)
+	}
+	// The case's custody report says the policy in force, who set it on
+	// whose request, and what the request asked.
+	aud := enrolled(t, v, "aud", RoleAuditor)
+	doc, err := v.CustodyDocument(ctx, aud, DocumentRequest{Case: "HL-1", Format: FormatText})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc.Body)
+	for _, want := range []string{
+		"1 classification settles an item's category, set by cust2 (custodian) (event " + strconv.FormatUint(last.Seq, 10) + "): asked by cust in request " + asked.Request.ID + ", approved by cust2; because “" + why + "”",
+		"request " + asked.Request.ID + ", to set the case's classification policy (case.classification.policy); agreeing classifications that settle an item's category: lower them from 3 to 1",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the custody report does not say %q:\n%s", want, text)
+		}
 	}
 
 	// The policy in force: nothing recorded, no request.

@@ -435,7 +435,7 @@ func classifyText(out api.ClassifyResponse) string {
 	}
 	switch {
 	case out.Disputed:
-		text += "; the votes disagree: " + tally(out.Classification.Tally)
+		text += "; the votes disagree: " + tally(out.Classification.Tally) + " (nothing is settled until they agree: talk it over; a later vote of yours replaces this one)"
 	case why != "":
 		text += "; not settled as not-illegal: " + why
 	case out.Settled != "":
@@ -675,7 +675,7 @@ func runCaseClassificationPolicy(args []string, stdout io.Writer) error {
 func policyEffectText(caseID string, e vault.PolicyEffect) string {
 	var text string
 	if e.Unsettled > 0 {
-		text += fmt.Sprintf("\nwarning: the category of %s is no longer settled: those that were known material by it, and their copies, may come back for review (custos item list --case %s)",
+		text += fmt.Sprintf("\nwarning: the category of %s of %s is no longer settled: those that were known material by it, and their copies, may come back for review, and the case's analysts see them again in their review queue",
 			plural(e.Unsettled, "item"), caseID)
 	}
 	if e.Settled > 0 {

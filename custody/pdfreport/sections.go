@@ -220,6 +220,7 @@ func (rep *report) caseSection() {
 		{"Opened", val(fmt.Sprintf("%s by %s (event %d)", custody.TimeText(r.Case.Opened.Time), custody.PersonText(r.Case.Opened.Actor), r.Case.Opened.Seq))},
 		{"Legal hold", val(custody.HoldText(r))},
 		{"Export approval", val(yesNo(r.ExportApproval, custody.ExportApprovalRequired, custody.ExportApprovalNone))},
+		{"Classification", val(custody.ClassificationPolicyText(r))},
 		{"Retention", val(custody.RetentionText(r))},
 		{"Destroyed", val(yesNo(r.Destroyed, "yes", "no"))},
 	})
