@@ -64,6 +64,9 @@ func TestLoweringTheClassificationPolicyIsARequest(t *testing.T) {
 	if p := pending.Parameters(); p.Votes != 1 || p.From != 3 || pending.Reason != why {
 		t.Fatalf("the request shows %+v, reason %q; want from 3 to 1, and why", p, pending.Reason)
 	}
+	if l := pending.Lowering; l == nil || l.Now != 3 || len(l.Settle) != 1 || l.Settle[CategoryBaseline] != 1 {
+		t.Fatalf("the approver is shown %+v; want now 3, and one item it would settle as baseline", l)
+	}
 	if _, err := v.Approve(ctx, h.cust, asked.Request.ID); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("the requester approved their own lowering: %v", err)
 	}
@@ -137,10 +140,11 @@ func TestLoweringTheClassificationPolicyIsARequest(t *testing.T) {
 }
 
 // TestLoweringTheClassificationPolicyIsCheckedAtItsPosition: a lowering
-// asked while another custodian raised the policy further still sets
-// what was asked once approved (the second custodian approved that), and
-// a raising whose policy another decision raised further meanwhile is
-// refused rather than recorded as a lowering nobody approved.
+// whose policy another custodian raised while it waited is shown to the
+// approver as it stands and refused (it would lower more than was
+// asked); and a raising whose policy another decision raised further
+// meanwhile is refused rather than recorded as a lowering nobody
+// approved.
 func TestLoweringTheClassificationPolicyIsCheckedAtItsPosition(t *testing.T) {
 	g := &gatedStore{typ: TypeClassificationPolicySet, entered: make(chan struct{}), release: make(chan struct{})}
 	h := newHotline(t, func(c *Config) { g.Store = c.Log; c.Log = g })
@@ -155,7 +159,27 @@ func TestLoweringTheClassificationPolicyIsCheckedAtItsPosition(t *testing.T) {
 	if _, err := v.SetClassificationPolicy(ctx, h.cust2, "HL-1", 5, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.Approve(ctx, h.cust2, ask.Request.ID); err != nil {
+	// Shown to the approver as it stands now, and refused: the approver
+	// would lower 5 to 2, where 4 to 2 was asked.
+	for _, r := range v.Requests(h.cust2) {
+		if r.ID == ask.Request.ID && (r.Lowering == nil || r.Lowering.Now != 5) {
+			t.Fatalf("the approver is shown %+v", r.Lowering)
+		}
+	}
+	if _, err := v.Approve(ctx, h.cust2, ask.Request.ID); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "with 4 agreeing votes when the lowering was asked, and with 5 agreeing votes now") {
+		t.Fatalf("approving a lowering asked under another policy: %v", err)
+	}
+	if got := v.state.votesNeeded("HL-1"); got != 5 {
+		t.Fatalf("the refused lowering left %d votes", got)
+	}
+	if _, err := v.Reject(ctx, h.cust2, ask.Request.ID, "asked under another policy"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 2, "")
+	if err != nil || again.Request == nil {
+		t.Fatalf("%+v %v", again, err)
+	}
+	if _, err := v.Approve(ctx, h.cust2, again.Request.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got := v.state.votesNeeded("HL-1"); got != 2 {

@@ -198,8 +198,14 @@ func (cl Classification) heldIllegal() (category, by string) {
 
 // classification computes an item's classification from the state.
 func (v *Vault) classification(it Item) Classification {
+	return v.classificationUnder(it, v.state.votesNeeded(it.Case))
+}
+
+// classificationUnder is classification as it would be if needed
+// agreeing votes settled a category in the item's case.
+func (v *Vault) classificationUnder(it Item, needed int) Classification {
 	mark := v.state.settledMarkOf(it.ID)
-	cl := Classification{Needed: v.state.votesNeeded(it.Case), Tally: map[string]int{}, Votes: []VoteView{}}
+	cl := Classification{Needed: needed, Tally: map[string]int{}, Votes: []VoteView{}}
 	if mark.Released {
 		cl.released = mark.Category
 	} else {

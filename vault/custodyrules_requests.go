@@ -354,6 +354,13 @@ func (r *CustodyRules) decision(ev *events.Event, approved *ruleApproval) error 
 	if what := paramsDiffer(ev, kind, approved.params); what != "" {
 		return r.broken(ev, "%s carries out request %s with another %s than it asked", ev.Type, d.Request, what)
 	}
+	if kind == KindClassificationPolicy {
+		// A lowering changes the policy its request was asked under.
+		var p classificationPolicyParams
+		if c := r.cases[ev.Case]; c != nil && decodeParams(approved.params, &p) == nil && p.From != 0 && c.votesNeeded() != p.From {
+			return r.broken(ev, "%s carries out request %s, asked to lower the case's classification policy from %s, but it was %s then", ev.Type, d.Request, agreeingVotes(p.From), agreeingVotes(c.votesNeeded()))
+		}
+	}
 	return nil
 }
 

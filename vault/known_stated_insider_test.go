@@ -445,3 +445,72 @@ func (h *hotline) copyOfBaseline(t *testing.T, rp string) string {
 	}
 	return h.deposit(t, h.a1, "copy.jpg", file, rp).ID
 }
+
+// TestACustodiansDecisionInOneCaseDoesNotClearACopyInAnother: two
+// analysts of HL-1 settle an item as baseline, which holds its identical
+// copy in HL-2 (one vote settles there) as known material, and the one
+// not-illegal vote cast on the copy does not clear it. A custodian's
+// decision in HL-1 alone sends HL-1's item back for review there: a
+// policy raised, or one of the two voters suspended. Neither lets the
+// single vote in HL-2 clear the copy: it stays hidden, and is not stated
+// not illegal, until two people clear it.
+func TestACustodiansDecisionInOneCaseDoesNotClearACopyInAnother(t *testing.T) {
+	for name, decide := range map[string]func(h *hotline) error{
+		"a policy raised": func(h *hotline) error {
+			_, err := h.v.SetClassificationPolicy(h.ctx, h.cust, "HL-1", 4, "")
+			return err
+		},
+		"a voter suspended": func(h *hotline) error {
+			_, err := h.v.Suspend(h.ctx, h.cust, "ana2", "under review")
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHotline(t)
+			v, ctx := h.v, h.ctx
+			if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 2, ""); err != nil {
+				t.Fatal(err)
+			}
+			body := []byte("material two analysts of HL-1 settled as baseline")
+			d := h.deposit(t, h.a1, "d.jpg", body, "")
+			for _, p := range []Principal{h.a1, h.a2} {
+				if _, err := v.Classify(ctx, p, d.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			own := newOwnCase(t, h, body)
+			own.vote(t, own.mallory, CategoryNotIllegal)
+			held := func(when string) {
+				t.Helper()
+				if _, err := v.Open(ctx, own.mallory, RevealRequest{Item: own.x.ID, Purpose: "review"}); !errors.Is(err, ErrForbidden) {
+					t.Fatalf("%s: the copy is shown for review on one not-illegal vote: %v", when, err)
+				}
+				detail, err := v.ShowItem(ctx, own.mallory, own.x.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cl := detail.Classification; cl.Category == CategoryNotIllegal {
+					t.Fatalf("%s: the copy is stated not illegal on one vote: %+v", when, cl)
+				}
+			}
+			held("before the decision")
+			if err := decide(h); err != nil {
+				t.Fatal(err)
+			}
+			if detail, err := v.ShowItem(ctx, h.a3, d.ID); err != nil || detail.Classification.Category != "" {
+				t.Fatalf("HL-1's item is not back for review: %+v %v", detail, err)
+			}
+			held("after the decision in HL-1")
+			if diff := diffFromReplay(t, v); diff != "" {
+				t.Fatalf("replaying the log gives another state: %s", diff)
+			}
+			// A second person of HL-2 agreeing clears the copy.
+			own.addVoter(t, "m2")
+			own.vote(t, Principal{Name: "m2", Role: RoleAnalyst}, CategoryNotIllegal)
+			detail, err := v.ShowItem(ctx, own.mallory, own.x.ID)
+			if err != nil || detail.Classification.Category != CategoryNotIllegal {
+				t.Fatalf("two people clearing the copy: %+v %v", detail.Classification, err)
+			}
+		})
+	}
+}

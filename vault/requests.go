@@ -267,14 +267,21 @@ func init() {
 					Data: CasePolicySet{ExportApproval: params[policyParams](r).ExportApproval, Request: r.ID, RequestedBy: r.By, Reason: r.Reason}}}, nil
 			}},
 		KindClassificationPolicy: {
+			// The approval carries out the change asked, from the
+			// policy in force when it was asked: one changed since
+			// (raised, say) is not what the approver would approve.
 			check: func(v *Vault, r Request) error {
-				votes := params[classificationPolicyParams](r).Votes
+				p := params[classificationPolicyParams](r)
 				return v.checkNow(r.Case, func(c Case, ok bool) error {
 					if err := liveCase(r.Case, c, ok); err != nil {
 						return err
 					}
-					if v.state.votesNeeded(r.Case) == votes {
-						return refused(ErrConflict, "%s already settles a category with %s", r.Case, agreeingVotes(votes))
+					switch now := v.state.votesNeeded(r.Case); {
+					case now == p.Votes:
+						return refused(ErrConflict, "%s already settles a category with %s", r.Case, agreeingVotes(p.Votes))
+					case p.From != 0 && now != p.From:
+						return refused(ErrConflict, "%s settled a category with %s when the lowering was asked, and with %s now: this request is not the change it would make; reject it, and ask again if the lowering is still wanted",
+							r.Case, agreeingVotes(p.From), agreeingVotes(now))
 					}
 					return nil
 				})
@@ -461,6 +468,9 @@ func (v *Vault) Requests(who Principal) []PendingRequest {
 				// it contradicts, as its importer was.
 				pr.Conflicts = v.hashsets.stagedConflicts(r.ID, params[hashSetParams](r).Name)
 			}
+			if who.Role == RoleCustodian {
+				pr.Lowering = v.loweringPreview(r)
+			}
 			if who.Role == RoleCustodian && r.Kind == KindReinstate {
 				// Whoever decides a reinstatement is told the
 				// suspension it would end: by whom, when and why.
@@ -584,6 +594,46 @@ type PendingRequest struct {
 	// that list files a hashset.import request's set lists too
 	// (HashSetImportResult.Conflicts), as they stand now.
 	Conflicts []HashSetConflict `json:"conflicts,omitempty"`
+	// Lowering is, to custodians, what a case.classification.policy
+	// request would do if approved now.
+	Lowering *LoweringPreview `json:"lowering,omitempty"`
+}
+
+// LoweringPreview is what lowering a case's classification policy would
+// do now: the agreeing votes that settle a category in force (Now), and
+// the case's items whose category the votes already cast would settle,
+// by category (Settle; the approval's answer gives what it did at its
+// own position, PolicyEffect).
+type LoweringPreview struct {
+	Now    int            `json:"now"`
+	Settle map[string]int `json:"settle"`
+}
+
+// loweringPreview is r's LoweringPreview, nil for another kind or a case
+// whose items cannot be read now.
+func (v *Vault) loweringPreview(r Request) *LoweringPreview {
+	if r.Kind != KindClassificationPolicy {
+		return nil
+	}
+	votes := params[classificationPolicyParams](r).Votes
+	ids, err := v.state.caseItems(r.Case)
+	if err != nil {
+		return nil
+	}
+	p := &LoweringPreview{Now: v.state.votesNeeded(r.Case), Settle: map[string]int{}}
+	for _, id := range ids {
+		it, ok, err := v.state.getItem(id)
+		if err != nil || !ok {
+			continue
+		}
+		if now := v.classification(it); now.Source == "votes" && now.Category != "" {
+			continue
+		}
+		if then := v.classificationUnder(it, votes); then.Source == "votes" && then.Category != "" {
+			p.Settle[then.Category]++
+		}
+	}
+	return p
 }
 
 // AskedItems are the items a package.seal request asks to seal, as the

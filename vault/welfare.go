@@ -254,6 +254,12 @@ func (v *Vault) matchedSetSince(m *InheritView) string {
 // known-illegal hash-set match holds it so whatever the case; a
 // settlement that later votes undid, by as many of those who agreed when
 // they last settled it as still count.
+//
+// So does a settlement a custodian's decision in the item's own case
+// sent back for review there (a policy raised, a voter suspended: a
+// released mark): a copy in another case stays held by those who agreed,
+// as many as forCase asks and still counted, until two people clear it,
+// however the item's own case reviews it.
 func (v *Vault) heldIllegalCopy(id, forCase string) (string, error) {
 	o, ok, err := v.state.getItem(id)
 	if err != nil || !ok {
@@ -261,6 +267,10 @@ func (v *Vault) heldIllegalCopy(id, forCase string) (string, error) {
 	}
 	cl := v.classification(o)
 	c, by := cl.heldIllegal()
+	if c == "" && cl.released != "" && o.Case != forCase && !cl.clearedByVotes() {
+		c, by = cl.released, "once settled"
+		cl.onceSettledVoters = v.state.settledMarkOf(o.ID).Voters
+	}
 	agreed := cl.Tally[c]
 	if by == "once settled" {
 		// Those who agreed when the votes last settled it, and whose

@@ -526,6 +526,9 @@ func runRequests(args []string, stdout io.Writer) error {
 			if w := conflictWarnings(r.Conflicts); w != "" {
 				warnings = append(warnings, "Before deciding "+r.ID+":"+strings.ReplaceAll(w, "\n", "\n  "))
 			}
+			if l := r.Lowering; l != nil {
+				asks += "; " + loweringText(*l)
+			}
 			if a := r.Items; a != nil {
 				asks += "; " + askedItemsSummary(*a) + " (named below)"
 				items = append(items, fmt.Sprintf("Items asked in %s: %s", r.ID, askedItemsNames(*a)))
@@ -720,6 +723,21 @@ func describeRequest(r vault.Request, forRole string) string {
 		return "reinstate " + r.Person
 	}
 	return r.Person
+}
+
+// loweringText says what lowering a case's classification policy would
+// do now: "now 3; approved now, the votes already cast would settle 2
+// items: baseline 1, not-illegal 1".
+func loweringText(l vault.LoweringPreview) string {
+	n := 0
+	for _, k := range l.Settle {
+		n += k
+	}
+	s := fmt.Sprintf("now %d; approved now, the votes already cast would settle ", l.Now)
+	if n == 0 {
+		return s + "no item"
+	}
+	return s + plural(n, "item") + ": " + tally(l.Settle)
 }
 
 // suspensionText says who suspended a person, when and why.

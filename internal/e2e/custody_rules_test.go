@@ -203,7 +203,7 @@ func TestAuditFindsAClassificationPolicyLoweredByOne(t *testing.T) {
 	if id == "" {
 		t.Fatalf("the lowering is not among the pending requests: %v", pending)
 	}
-	if shown := s.ok("custodian2", work, "requests").stdout; !strings.Contains(shown, "lower the agreeing votes that settle an item's category from 3 to 2") {
+	if shown := s.ok("custodian2", work, "requests").stdout; !strings.Contains(shown, "lower the agreeing votes that settle an item's category from 3 to 2; now 3; approved now, the votes already cast would settle no item") {
 		t.Fatalf("custos requests shows the lowering as:\n%s", shown)
 	}
 	s.refused("custodian", work, "nobody approves their own request", "approve", id)

@@ -690,7 +690,8 @@ func TestRolesManageCase(t *testing.T) {
 	}
 	lowering := asked.Request
 	p = cust2.get("/app/requests")
-	p.has(t, "the lowering to approve", lowering, "case C-1: lower the agreeing votes that settle an item's category from 2 to 1", "backlog agreed with the unit head")
+	p.has(t, "the lowering to approve", lowering, "case C-1: lower the agreeing votes that settle an item's category from 2 to 1", "backlog agreed with the unit head",
+		"Now 2. Approved now, the votes already cast would settle these items of the case, by category: none.")
 	before = rv.size()
 	p = cust2.send("/app/requests/"+lowering+"/approve", nil)
 	p.status(t, "approving the lowering", http.StatusOK)
