@@ -89,6 +89,9 @@ type CustodyRules struct {
 	requestTTL      time.Duration
 	sessionTTL      time.Duration // the last start's session TTL
 	hashSetApproval bool
+	// hashSetRemovals: the last start removed hash sets on requests
+	// under hashSetApproval (startedHashSetRemoval; since 2026-12-07).
+	hashSetRemovals bool
 	// classificationRequests: a start recorded that lowering a case's
 	// classification policy is a request (since 2026-12-07); from it on,
 	// for good, a lowering names the request it carries out.
@@ -310,7 +313,7 @@ func (r *CustodyRules) check(ev *events.Event, approved *ruleApproval) error {
 		if why := r.cannotAct(ev, "a custodian", RoleCustodian); why != "" {
 			return r.broken(ev, "a hash set was removed %s", why)
 		}
-		return nil
+		return finding
 	case TypeRequestOpened, TypeRequestApproved, TypeRequestRejected:
 		return r.request(ev)
 	}

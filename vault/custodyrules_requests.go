@@ -64,6 +64,7 @@ var decisionTypes = map[string]string{
 	TypeCasePolicySet:      KindPolicy,
 	TypePackageSealing:     KindSeal,
 	TypeHashSetImported:    KindHashSetImport,
+	TypeHashSetRemoved:     KindHashSetRemove,
 	// (since 2026-12-07: CustodyRules.classificationRequests)
 	TypeClassificationPolicySet: KindClassificationPolicy,
 }
@@ -119,6 +120,9 @@ func (r *CustodyRules) started(ev *events.Event) {
 		r.sessionTTL = ttl
 	}
 	r.hashSetApproval = d["hashset_approval"] == "required"
+	// Removals are requests under it from the builds that say so
+	// (since 2026-12-07).
+	r.hashSetRemovals = d[startedHashSetRemoval] == "request"
 	if d[startedClassificationLowering] == "request" {
 		// For good: a later start that does not say so (an older
 		// release) does not let one custodian lower a policy.
@@ -154,9 +158,9 @@ func (r *CustodyRules) registered(ev *events.Event) {
 var openers = map[string][]string{
 	KindEnroll: {RoleCustodian}, KindReissue: {RoleCustodian}, KindReinstate: {RoleCustodian},
 	KindMember: {RoleCustodian}, KindPolicy: {RoleCustodian}, KindHashSetImport: {RoleCustodian},
-	KindClassificationPolicy: {RoleCustodian},
-	KindSeal:                 {RoleInvestigator, RoleCustodian},
-	KindRecipient:            {RoleProsecutor, RoleDefence}, KindReceiptKey: {RoleProsecutor, RoleDefence},
+	KindClassificationPolicy: {RoleCustodian}, KindHashSetRemove: {RoleCustodian},
+	KindSeal:      {RoleInvestigator, RoleCustodian},
+	KindRecipient: {RoleProsecutor, RoleDefence}, KindReceiptKey: {RoleProsecutor, RoleDefence},
 }
 
 // request reads a request.opened, request.approved or request.rejected.
@@ -239,7 +243,7 @@ func (r *CustodyRules) opened(ev *events.Event) error {
 		}
 	}
 	q := &ruleRequest{kind: d.Kind, caseID: d.Case, target: d.Person, by: strings.Clone(ev.Actor.Person), byRole: strings.Clone(ev.Actor.Role), expires: exp, params: d.Params}
-	if d.Kind == KindHashSetImport {
+	if d.Kind == KindHashSetImport || d.Kind == KindHashSetRemove {
 		var p struct {
 			Name string `json:"name"`
 		}
@@ -291,7 +295,7 @@ func (r *CustodyRules) custodians() int {
 var (
 	caseKinds   = map[string]bool{KindMember: true, KindPolicy: true, KindSeal: true, KindClassificationPolicy: true}
 	personKinds = map[string]bool{KindEnroll: true, KindReissue: true, KindReinstate: true, KindMember: true,
-		KindRecipient: true, KindReceiptKey: true, KindSeal: true, KindHashSetImport: true}
+		KindRecipient: true, KindReceiptKey: true, KindSeal: true, KindHashSetImport: true, KindHashSetRemove: true}
 )
 
 // member reports whether name is assigned to caseID at this position.
@@ -332,7 +336,7 @@ func (r *CustodyRules) decision(ev *events.Event, approved *ruleApproval) error 
 	}
 	target := d.Person
 	switch ev.Type {
-	case TypePersonEnrolled, TypeCredentialReissued, TypePersonReinstated, TypeHashSetImported:
+	case TypePersonEnrolled, TypeCredentialReissued, TypePersonReinstated, TypeHashSetImported, TypeHashSetRemoved:
 		target = d.Name
 	case TypePackageSealing:
 		target = d.For
@@ -452,6 +456,11 @@ func (r *CustodyRules) unrequested(ev *events.Event, d decisionData) error {
 	case TypeHashSetImported:
 		if r.hashSetApproval {
 			return r.broken(ev, "hash set %s was imported without a request a second custodian approved, though the vault's last start required one (hashset_approval)", d.Name)
+		}
+		return nil
+	case TypeHashSetRemoved:
+		if r.hashSetApproval && r.hashSetRemovals {
+			return r.broken(ev, "hash set %s was removed without a request a second custodian approved, though the vault's last start required one (hashset_approval)", d.Name)
 		}
 		return nil
 	case TypePackageSealing:

@@ -26,6 +26,7 @@ func TestCustodyRulesOfRequests(t *testing.T) {
 	roles := map[string]string{c1: RoleCustodian, c2: RoleCustodian, c3: RoleCustodian, inv: RoleInvestigator, ana: RoleAnalyst, pros: RoleProsecutor, "defence.one": RoleDefence, "custos": RoleSystem}
 	started := step{TypeServerStarted, "custos", map[string]string{"sealer": "s", "request_ttl": "72h0m0s", "hashset_approval": "required"}, "", 0, "-"}
 	opened := step{TypeCaseOpened, inv, CaseOpened{Title: "t", Members: []string{inv}}, "", 0, ""}
+	removals := step{TypeServerStarted, "custos", map[string]string{"sealer": "s", "request_ttl": "72h0m0s", "hashset_approval": "required", "hashset_removal": "request"}, "", 0, "-"}
 	lowering := step{TypeServerStarted, "custos", map[string]string{"sealer": "s", "request_ttl": "72h0m0s", "classification_lowering": "request"}, "", 0, "-"}
 	ask := func(id, kind, by, person string, expires time.Duration) step {
 		caseID := "CASE-1"
@@ -302,6 +303,22 @@ func TestCustodyRulesOfRequests(t *testing.T) {
 				Expires: base.Add(time.Hour).Format(time.RFC3339)}, "", 0, ""}, "by lim.sovann, an analyst: only a custodian does it"),
 			with(step{TypeRequestOpened, c1, RequestOpened{Request: "rq_4", Kind: KindClassificationPolicy, Params: json.RawMessage(`{"votes":1,"from":2}`),
 				Expires: base.Add(time.Hour).Format(time.RFC3339)}, "", 0, "-"}, "names no case"),
+		},
+		"a hash set removed alone, where the last start says removals are requests": {
+			removals, opened,
+			with(step{TypeHashSetRemoved, c1, HashSetRemoved{Name: "known", Reason: "x"}, "", 0, "-"}, "hash set known was removed without a request a second custodian approved"),
+			{TypeRequestOpened, c1, RequestOpened{Request: "rq_1", Kind: KindHashSetRemove, Params: json.RawMessage(`{"name":"known","imported":1,"table_sha256":"aa"}`),
+				Expires: base.Add(time.Hour).Format(time.RFC3339)}, "", 0, "-"},
+			{TypeRequestApproved, c2, RequestDecided{Request: "rq_1", Kind: KindHashSetRemove, RequestedBy: c1}, "", 0, "-"},
+			{TypeHashSetRemoved, c2, HashSetRemoved{Name: "known", Reason: "x", Request: "rq_1", RequestedBy: c1}, "", 0, "-"},
+			{TypeRequestOpened, c1, RequestOpened{Request: "rq_2", Kind: KindHashSetRemove, Params: json.RawMessage(`{"name":"known","imported":1,"table_sha256":"aa"}`),
+				Expires: base.Add(time.Hour).Format(time.RFC3339)}, "", 0, "-"},
+			{TypeRequestApproved, c2, RequestDecided{Request: "rq_2", Kind: KindHashSetRemove, RequestedBy: c1}, "", 0, "-"},
+			with(step{TypeHashSetRemoved, c2, HashSetRemoved{Name: "other", Reason: "x", Request: "rq_2", RequestedBy: c1}, "", 0, "-"}, `for "other"; it asked for "known"`),
+		},
+		"a hash set removed alone under a start of a build that did not ask removals to be requests": {
+			started, opened,
+			{TypeHashSetRemoved, c1, HashSetRemoved{Name: "known", Reason: "x"}, "", 0, "-"},
 		},
 		"a log from before requests: assignments and enrolments alone": {
 			opened,

@@ -214,7 +214,7 @@ func TestAMatchOfAReplacedSetSaysSo(t *testing.T) {
 	if k := reason(); !strings.Contains(k, "when it was deposited") || !strings.Contains(k, "the set was replaced since") {
 		t.Fatalf("after the set was replaced: %q", k)
 	}
-	if err := v.RemoveHashSet(ctx, h.cust, "sync", "superseded"); err != nil {
+	if rq, err := v.RemoveHashSet(ctx, h.cust, "sync", "superseded"); err != nil || rq != nil {
 		t.Fatal(err)
 	}
 	if k := reason(); !strings.Contains(k, "the set was removed since") {
@@ -576,5 +576,102 @@ func TestAnImportSaysWhichSetsOfTheOtherKindListTheSameFiles(t *testing.T) {
 		if err != nil || !slices.Equal(a.HashSet.Conflicts, want) {
 			t.Fatalf("the approval answers conflicts %+v (%v), want %+v", a.HashSet.Conflicts, err, want)
 		}
+	}
+}
+
+// TestAHashSetRemovalTakesTwoCustodians: on a vault whose imports need a
+// second custodian, so does a removal. A set lists an item imported
+// after its deposit, and one analyst's not-illegal vote does not clear
+// it; one custodian's removal would have let that vote settle it. The
+// removal is a request: the set stays in use, the item stays known
+// material, the requester cannot approve; a set replaced while the
+// request waited is not removed on it; another custodian's approval
+// removes the set in use it was asked of, recorded with who asked.
+func TestAHashSetRemovalTakesTwoCustodians(t *testing.T) {
+	dir := t.TempDir()
+	h := newHotline(t, func(c *Config) { c.HashSetDir, c.HashSetApproval = filepath.Join(dir, "hashsets"), true })
+	v, ctx := h.v, h.ctx
+	body := []byte("material a partner's list names, deposited before the list came")
+	it := h.deposit(t, h.a1, "c.txt", body, "")
+	sum := sha256.Sum256(body)
+	listing := func(extra string) HashSetImport {
+		return HashSetImport{Name: "partner", Format: "sha256sum", Category: CategoryBaseline,
+			Body: strings.NewReader(fmt.Sprintf("%x  c\n%s", sum, extra))}
+	}
+	if _, err := importSet(t, v, ctx, h.cust, listing("")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Classify(ctx, h.a2, it.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+		t.Fatal(err)
+	}
+	stated := func() string {
+		t.Helper()
+		detail, err := v.ShowItem(ctx, h.a3, it.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return detail.Classification.Category
+	}
+	if c := stated(); c == CategoryNotIllegal {
+		t.Fatal("one vote cleared listed material")
+	}
+	removals := len(eventsOfType(t, v, TypeHashSetRemoved))
+	rq, err := v.RemoveHashSet(ctx, h.cust, "partner", "the partner withdrew the list")
+	if err != nil || rq == nil || rq.Kind != KindHashSetRemove {
+		t.Fatalf("removing a set: %+v %v, want a request", rq, err)
+	}
+	if len(eventsOfType(t, v, TypeHashSetRemoved)) != removals || stated() == CategoryNotIllegal {
+		t.Fatal("asked, the removal took effect")
+	}
+	if _, err := h.view(h.a3, it.ID, false); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("asked, the removal unhid what the set lists: %v", err)
+	}
+	if again, err := v.RemoveHashSet(ctx, h.cust2, "partner", "twice"); !errors.Is(err, ErrConflict) || again != nil {
+		t.Fatalf("a second removal of the set while one waits: %+v %v", again, err)
+	}
+	if _, err := v.Approve(ctx, h.cust, rq.ID); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("the requester approved their own removal: %v", err)
+	}
+	var shown bool
+	for _, r := range v.Requests(h.cust2) {
+		if p := r.Parameters(); r.ID == rq.ID && p.Name == "partner" && p.Category == CategoryBaseline && p.Imported == 1 {
+			shown = true
+		}
+	}
+	if !shown {
+		t.Fatal("the approver is not shown which set the removal asks for")
+	}
+
+	// Replaced while the request waited: the approval is refused.
+	if _, err := importSet(t, v, ctx, h.cust2, listing(strings.Repeat("1", 64)+"  other\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Approve(ctx, h.cust2, rq.ID); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "was replaced since its removal was asked") {
+		t.Fatalf("approving the removal of a set replaced since: %v", err)
+	}
+	if _, ok := v.state.hashSet("partner"); !ok {
+		t.Fatal("a refused approval removed the set")
+	}
+	if _, err := v.Reject(ctx, h.cust, rq.ID, "the set was replaced"); err != nil {
+		t.Fatal(err)
+	}
+	rq, err = v.RemoveHashSet(ctx, h.cust, "partner", "the partner withdrew the list")
+	if err != nil || rq == nil {
+		t.Fatalf("%+v %v", rq, err)
+	}
+	if _, err := v.Approve(ctx, h.cust2, rq.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := v.state.hashSet("partner"); ok {
+		t.Fatal("the approved removal left the set in use")
+	}
+	removed := eventsOfType(t, v, TypeHashSetRemoved)
+	var d HashSetRemoved
+	last := removed[len(removed)-1]
+	if err := last.DecodeData(&d); err != nil || d != (HashSetRemoved{Name: "partner", Reason: "the partner withdrew the list", Request: rq.ID, RequestedBy: "cust"}) || last.Actor.Person != "cust2" {
+		t.Fatalf("hashset.removed records %+v by %s (%v)", d, last.Actor.Person, err)
+	}
+	if diff := diffFromReplay(t, v); diff != "" {
+		t.Fatalf("replaying the log gives another state: %s", diff)
 	}
 }

@@ -598,23 +598,82 @@ func (v *Vault) HashSets(ctx context.Context, who Principal) ([]HashSetView, err
 	return out, nil
 }
 
-// RemoveHashSet removes a set (custodian): recorded, then its files are
-// deleted. Items whose deposit matched it keep that recorded match;
-// items it matched only since their deposit are no longer known by it.
-func (v *Vault) RemoveHashSet(ctx context.Context, who Principal, name, reason string) error {
+// KindHashSetRemove removes a hash set in use on a vault whose hash-set
+// decisions need a second custodian (Config.HashSetApproval): a set's
+// removal may unhide what it listed, and one analyst's not-illegal vote
+// then settle it, as an import hides and classifies (docs/hotline.md
+// section 4).
+const KindHashSetRemove = "hashset.remove"
+
+// hashSetRemoveParams are a hashset.remove request's: the set, and what
+// it was when asked (its category, entries and tables), which its
+// approver reads and the approval checks is still the set in use.
+type hashSetRemoveParams struct {
+	Name        string `json:"name"`
+	Category    string `json:"category,omitempty"`
+	Imported    int    `json:"imported"`
+	TableSHA256 string `json:"table_sha256"`
+}
+
+// hashSetRemoveKind is what an approved hashset.remove does: the
+// approval removes the set (approveHashSetRemove), while it is the set
+// the request was asked of (not replaced since).
+var hashSetRemoveKind = requestKind{
+	check: func(v *Vault, r Request) error {
+		p := params[hashSetRemoveParams](r)
+		hs, ok := v.state.hashSet(p.Name)
+		switch {
+		case v.hashsets == nil:
+			return refused(ErrConflict, "this vault keeps no hash sets (no hash-set folder configured)")
+		case !ok:
+			return refused(ErrConflict, "hash set %s is no longer in use", p.Name)
+		case hs.TableSHA256 != p.TableSHA256:
+			return refused(ErrConflict, "hash set %s was replaced since its removal was asked (tables %s, not %s): reject this request, and ask again to remove the set in use", p.Name, hs.TableSHA256, p.TableSHA256)
+		}
+		return nil
+	},
+}
+
+// RemoveHashSet removes a set (custodian), with a reason (required, at
+// most 1,024 bytes): recorded, then its files are deleted. Items whose
+// deposit matched it keep that recorded match; items it matched only
+// since their deposit are no longer known by it. On a vault whose
+// hash-set decisions need a second custodian (Config.HashSetApproval)
+// the removal is a request (KindHashSetRemove, returned) that another
+// custodian approves; otherwise it is done at once (nil request).
+func (v *Vault) RemoveHashSet(ctx context.Context, who Principal, name, reason string) (*RequestInfo, error) {
 	if err := v.MayAsk(ctx, who, "hashset.remove", name); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkText("reason", reason, 1024, true, false); err != nil {
-		return err
+		return nil, err
 	}
 	h := v.hashsets
 	if h == nil {
-		return fmt.Errorf("%w: this vault keeps no hash sets", ErrConflict)
+		return nil, fmt.Errorf("%w: this vault keeps no hash sets", ErrConflict)
 	}
 	h.imu.Lock()
 	defer h.imu.Unlock()
-	exists := func(ahead []*events.Event) error {
+	exists := setInUse(v, name)
+	if err := exists(nil); err != nil {
+		return nil, v.refusedAs(ctx, who, "hashset.remove", name, err)
+	}
+	if v.cfg.HashSetApproval {
+		hs, _ := v.state.hashSet(name)
+		return v.openRequest(ctx, who, Request{Kind: KindHashSetRemove, Reason: reason},
+			hashSetRemoveParams{Name: name, Category: hs.Category, Imported: hs.Imported, TableSHA256: hs.TableSHA256})
+	}
+	if _, err := v.append(ctx, sequencer.Draft{Type: TypeHashSetRemoved, Actor: who.actor(), Check: exists, Data: HashSetRemoved{Name: name, Reason: reason}}); err != nil {
+		return nil, v.refusedAs(ctx, who, "hashset.remove", name, err)
+	}
+	h.removed(v, name)
+	return nil, nil
+}
+
+// setInUse is the check, now and at an event's position, that hash set
+// name is in use: one decision about hash sets at a time.
+func setInUse(v *Vault, name string) func(ahead []*events.Event) error {
+	return func(ahead []*events.Event) error {
 		for _, ev := range ahead {
 			if strings.HasPrefix(ev.Type, "hashset.") {
 				return sequencer.ErrNotYet
@@ -625,12 +684,28 @@ func (v *Vault) RemoveHashSet(ctx context.Context, who Principal, name, reason s
 		}
 		return nil
 	}
-	if err := exists(nil); err != nil {
-		return v.refusedAs(ctx, who, "hashset.remove", name, err)
+}
+
+// approveHashSetRemove carries out an approved hashset.remove: the
+// approval and the removal appended together, then the set's files
+// deleted.
+func (v *Vault) approveHashSetRemove(ctx context.Context, who Principal, r Request, reason string) (*Approval, error) {
+	h := v.hashsets
+	p := params[hashSetRemoveParams](r)
+	h.imu.Lock()
+	defer h.imu.Unlock()
+	decided := RequestDecided{Request: r.ID, Kind: r.Kind, RequestedBy: r.By, Reason: reason}
+	if _, err := v.append(ctx, v.approvalDraft(who, r, decided), sequencer.Draft{Type: TypeHashSetRemoved, Actor: who.actor(), Check: setInUse(v, p.Name),
+		Data: HashSetRemoved{Name: p.Name, Reason: r.Reason, Request: r.ID, RequestedBy: r.By}}); err != nil {
+		return nil, v.refusedAs(ctx, who, "request.approve", r.ID, err)
 	}
-	if _, err := v.append(ctx, sequencer.Draft{Type: TypeHashSetRemoved, Actor: who.actor(), Check: exists, Data: HashSetRemoved{Name: name, Reason: reason}}); err != nil {
-		return v.refusedAs(ctx, who, "hashset.remove", name, err)
-	}
+	h.removed(v, p.Name)
+	return &Approval{RequestInfo: r.info()}, nil
+}
+
+// removed takes a set whose removal is recorded out of use and deletes
+// its files; under imu.
+func (h *hashSets) removed(v *Vault, name string) {
 	h.mu.Lock()
 	s := h.sets[name]
 	h.gen++
@@ -644,8 +719,7 @@ func (v *Vault) RemoveHashSet(ctx context.Context, who Principal, name, reason s
 	gone := filepath.Join(h.root, ".tmp-"+name+"-removed-"+randomHex(4))
 	if err := os.Rename(filepath.Join(h.root, name), gone); err != nil && !errors.Is(err, os.ErrNotExist) {
 		v.logger.Error("could not delete a removed hash set's files; it is no longer used", "set", name, "err", err)
-		return nil
+		return
 	}
 	os.RemoveAll(gone)
-	return nil
 }

@@ -259,6 +259,12 @@ type HashSetImported struct {
 type HashSetRemoved struct {
 	Name   string `json:"name"`
 	Reason string `json:"reason"`
+	// Request and RequestedBy: the hashset.remove request the removal
+	// carries out, and who asked (since 2026-12-07, on a vault whose
+	// hash-set decisions need a second custodian); Reason is then the
+	// requester's.
+	Request     string `json:"request,omitempty"`
+	RequestedBy string `json:"requested_by,omitempty"`
 }
 
 // HashSetUnused is the data of hashset.unused.

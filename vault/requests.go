@@ -291,6 +291,7 @@ func init() {
 					Data: ClassificationPolicySet{Votes: params[classificationPolicyParams](r).Votes, Request: r.ID, RequestedBy: r.By, Reason: r.Reason}}}, nil
 			}},
 		KindHashSetImport: hashSetImportKind,
+		KindHashSetRemove: hashSetRemoveKind,
 		// KindSeal's approval seals the package (packages.go), of the
 		// items the request named, while its requester may still seal the
 		// case.
@@ -388,8 +389,7 @@ func (v *Vault) openRequest(ctx context.Context, who Principal, r Request, p any
 			// A void request can never be approved: it does not stand
 			// in the way of asking again. Imports of hash sets of two
 			// names do not stand in each other's way.
-			if !o.void && o.Kind == r.Kind && o.Case == r.Case && o.Person == r.Person &&
-				(r.Kind != KindHashSetImport || params[hashSetParams](o).Name == params[hashSetParams](r).Name) {
+			if !o.void && o.Kind == r.Kind && o.Case == r.Case && o.Person == r.Person && o.target() == r.target() {
 				if r.Kind == KindHashSetImport {
 					return refused(ErrConflict, "request %s by %s already asks to import hash set %s, of another file or the same; a second custodian approves or rejects it, or its requester withdraws it, before this file can be asked for", o.ID, o.By, params[hashSetParams](r).Name)
 				}
@@ -429,8 +429,11 @@ func (v *Vault) openRequest(ctx context.Context, who Principal, r Request, p any
 }
 
 func (r Request) target() string {
-	if r.Kind == KindHashSetImport {
+	switch r.Kind {
+	case KindHashSetImport:
 		return params[hashSetParams](r).Name
+	case KindHashSetRemove:
+		return params[hashSetRemoveParams](r).Name
 	}
 	if r.Case != "" {
 		return r.Case
@@ -901,6 +904,8 @@ func (v *Vault) ApproveWithReason(ctx context.Context, who Principal, id, reason
 		return v.approveSeal(ctx, who, r, reason)
 	case KindHashSetImport:
 		return v.approveHashSetImport(ctx, who, r, reason)
+	case KindHashSetRemove:
+		return v.approveHashSetRemove(ctx, who, r, reason)
 	}
 	var half string
 	decided := RequestDecided{Request: r.ID, Kind: r.Kind, RequestedBy: r.By, Reason: reason}

@@ -39,6 +39,9 @@ func (cfg Config) startedConfig() map[string]string {
 		// (since 2026-12-07; CustodyRules.started).
 		startedClassificationLowering: "request",
 	}
+	if cfg.HashSetApproval {
+		m[startedHashSetRemoval] = "request"
+	}
 	if cfg.NoLegacyHashes {
 		m["legacy_hashes"] = "off"
 	}

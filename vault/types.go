@@ -271,13 +271,15 @@ const startedWitnessKeys = "witness_keys"
 // members of server.started that record the default and the pending
 // retention of the start, and name an offline command that is not a
 // start; startedClassificationLowering ("request") says that the server
-// lowers a case's classification policy only on an approved request
-// (custody-log.md section 8).
+// lowers a case's classification policy only on an approved request, and
+// startedHashSetRemoval ("request") that it removes a hash set only on
+// one where hashset_approval is required (custody-log.md section 8).
 const (
 	startedRetention              = "retention"
 	startedPendingRetention       = "pending_retention"
 	startedRun                    = "run"
 	startedClassificationLowering = "classification_lowering"
+	startedHashSetRemoval         = "hashset_removal"
 )
 
 // KeyFiles are the SHA-256 digests (64 lowercase hex digits each) of a

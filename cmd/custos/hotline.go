@@ -826,8 +826,12 @@ func runHashSetRemove(args []string, stdout io.Writer) error {
 		return err
 	}
 	var out api.RemoveHashSetResponse
-	if err := c.call("POST", "/v1/hashsets/"+url.PathEscape(pos[0])+"/remove", nil, api.RemoveHashSetRequest{Reason: *reason}, &out); err != nil {
+	req, err := c.callOrRequest("POST", "/v1/hashsets/"+url.PathEscape(pos[0])+"/remove", api.RemoveHashSetRequest{Reason: *reason}, &out)
+	if err != nil {
 		return err
+	}
+	if req != nil {
+		return printRequest(stdout, *asJSON, *req, "removing hash set "+pos[0]+" (it stays in use until then)")
 	}
 	return printResult(stdout, *asJSON, out, "removed hash set "+out.HashSet+"; items whose deposit matched it keep that recorded match, but items it matched only after their deposit are no longer known material by it and may come back for review (the web application's triage page, custos item list)")
 }

@@ -674,6 +674,8 @@ func categoryText(it vault.ItemSummary) string {
 func describeRequest(r vault.Request, forRole string) string {
 	p := r.Parameters()
 	switch r.Kind {
+	case vault.KindHashSetRemove:
+		return fmt.Sprintf("remove hash set %s (a match means %s; %s): what it lists is no longer known material by it, and may come back for review", p.Name, orDash(p.Category), entries(p.Imported))
 	case vault.KindHashSetImport:
 		meaning := func(c string) string {
 			if c == "" {

@@ -383,8 +383,13 @@ func (h *Handler) removeHashSet(w http.ResponseWriter, r *http.Request, who vaul
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	if err := h.v.RemoveHashSet(r.Context(), who, r.PathValue("name"), req.Reason); err != nil {
+	info, err := h.v.RemoveHashSet(r.Context(), who, r.PathValue("name"), req.Reason)
+	if err != nil {
 		return err
+	}
+	if info != nil {
+		writeJSON(w, http.StatusAccepted, requestResponse(info, false))
+		return nil
 	}
 	writeJSON(w, http.StatusOK, RemoveHashSetResponse{HashSet: r.PathValue("name"), Removed: true})
 	return nil

@@ -308,6 +308,8 @@ var quoted = strings.NewReplacer("“", `"`, "”", `"`, "„", `"`, "‟", `"`,
 func describeRequest(c *catalog, r vault.Request, forRole string) template.HTML {
 	p := r.Parameters()
 	switch r.Kind {
+	case vault.KindHashSetRemove:
+		return c.isolatedText("request.asks.hashset.remove", p.Name, p.Category, p.Imported)
 	case vault.KindHashSetImport:
 		s := c.isolatedText("request.asks.hashset", p.Name, p.Format, hashSetMeaning(p.Category), entriesText(p.Imported), p.SourceSHA256)
 		if p.Replaces != nil {
@@ -665,8 +667,12 @@ func (h *Handler) removeHashSet(w http.ResponseWriter, r *http.Request, s *sessi
 	if err := form(w, r); err != nil {
 		return err
 	}
-	if err := h.v.RemoveHashSet(r.Context(), s.who, r.PathValue("name"), reason(r)); err != nil {
+	info, err := h.v.RemoveHashSet(r.Context(), s.who, r.PathValue("name"), reason(r))
+	if err != nil {
 		return err
+	}
+	if info != nil {
+		return h.showRequest(w, r, s, info, s.lang.text("decision.hashset.remove", r.PathValue("name")), Prefix+"hashsets")
 	}
 	h.redirectDone(w, r, Prefix+"hashsets", "hashset-removed")
 	return nil

@@ -821,6 +821,37 @@ func TestRolesHashSets(t *testing.T) {
 	}
 }
 
+// TestRolesHashSetRemovalTakesTwo: on a vault whose hash-set decisions
+// need a second custodian, the removal form opens a request, the set
+// stays in use, and the Approvals page shows the second custodian which
+// set it removes; their approval removes it.
+func TestRolesHashSetRemovalTakesTwo(t *testing.T) {
+	rv := newRolesVault(t, func(c *vault.Config) { c.HashSetApproval = true })
+	sum := sha256.Sum256([]byte("known picture"))
+	importHashSet(t, rv.v, vault.HashSetImport{Name: "known", Format: "sha256sum", Category: "baseline", Body: strings.NewReader(hex.EncodeToString(sum[:]) + "  x.jpg\n")})
+	cust, cust2 := rv.signIn("cust"), rv.signIn("cust2")
+	before := rv.size()
+	p := cust.send("/app/hashsets/known/remove", url.Values{"reason": {"superseded by the 2026 list"}})
+	p.status(t, "remove", http.StatusOK)
+	p.has(t, "remove", "Removing hash set known needs a second custodian")
+	opened := rv.eventOf(before, vault.TypeRequestOpened)
+	if opened == nil || rv.eventOf(before, vault.TypeHashSetRemoved) != nil {
+		t.Fatal("the removal recorded no request, or a removal")
+	}
+	var asked vault.RequestOpened
+	if err := opened.DecodeData(&asked); err != nil {
+		t.Fatal(err)
+	}
+	cust.get("/app/hashsets").has(t, "hash sets with a removal waiting", "known", "in use")
+	cust2.get("/app/requests").has(t, "the removal to approve", asked.Request, "remove hash set known (a match means baseline; entries: 1)")
+	before = rv.size()
+	cust2.send("/app/requests/"+asked.Request+"/approve", nil).status(t, "approving the removal", http.StatusOK)
+	if rv.eventOf(before, vault.TypeHashSetRemoved) == nil {
+		t.Fatal("the approved removal recorded no hashset.removed")
+	}
+	cust.get("/app/hashsets").has(t, "hash sets after the removal", "No hash set is imported")
+}
+
 func TestRolesAuditPage(t *testing.T) {
 	rv := newRolesVault(t)
 	rv.setupCase()
