@@ -134,6 +134,18 @@ func TestLoweringTheClassificationPolicyIsARequest(t *testing.T) {
 	if again, err := v.SetClassificationPolicy(ctx, h.cust2, "HL-1", 1, ""); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "already asks this") {
 		t.Fatalf("a second lowering asked while one waits: %+v %v", again, err)
 	}
+	// Rejected, it is in the case's custody report made on demand, with
+	// its rejection.
+	if _, err := v.Reject(ctx, h.cust2, toTwo.Request.ID, "the backlog is no reason to lower it"); err != nil {
+		t.Fatal(err)
+	}
+	doc, err = v.CustodyDocument(ctx, aud, DocumentRequest{Case: "HL-1", Format: FormatText})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := string(doc.Body); strings.Count(text, toTwo.Request.ID) < 2 || !strings.Contains(text, "the backlog is no reason to lower it") {
+		t.Errorf("the custody report does not show the rejected lowering %s and its rejection:\n%s", toTwo.Request.ID, text)
+	}
 	if diff := diffFromReplay(t, v); diff != "" {
 		t.Fatalf("replaying the log gives another state: %s", diff)
 	}

@@ -164,6 +164,13 @@ func (v *Vault) custodyEvents(ctx context.Context, caseID string, items []string
 			if ev.Type == TypeRequestOpened && allRequests && d.Kind == KindSeal && (len(d.Params.Items) == 0 || slices.ContainsFunc(d.Params.Items, func(id string) bool { return want[id] })) {
 				requestsShown = append(requestsShown, d.Request)
 			}
+			if ev.Type == TypeRequestOpened && allRequests && (d.Kind == KindPolicy || d.Kind == KindClassificationPolicy) {
+				// On demand, every request to drop the case's export
+				// approval or lower its classification policy, with how
+				// it ended: one rejected or withdrawn is part of the
+				// case's story too.
+				requestsShown = append(requestsShown, d.Request)
+			}
 		case packageTypes[ev.Type]:
 			var d struct {
 				Package string   `json:"package"`

@@ -380,6 +380,8 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	out.IntegrityFailures = findings.integrityTotal
 	out.Warnings = append(out.Warnings, findings.integrityWarnings()...)
+	out.ConfigurationChanges = findings.changesTotal
+	out.Warnings = append(out.Warnings, findings.configWarnings()...)
 	if local != nil {
 		// Without the vault's sticky head, a store cut short after the
 		// newest checkpoint it was compared with passes: said in the

@@ -44,3 +44,44 @@ func TestIntegrityWarningsNameTheFirstAndCountTheRest(t *testing.T) {
 		t.Errorf("the rest are said as %q", last)
 	}
 }
+
+// TestConfigurationChangesAreSaid: an audit says each member of
+// server.started that differs from the start before it (a threshold
+// lowered, an approval dropped, a member no longer recorded), never the
+// first start's, an offline command's or what differs at every start
+// (the build, the snapshot resumed from), escaped; the first ten, and
+// how many more.
+func TestConfigurationChangesAreSaid(t *testing.T) {
+	f := &ruleFindings{accepted: map[uint64]bool{}}
+	start := func(seq uint64, data string) {
+		f.check(&events.Event{V: events.Version, Seq: seq, Type: vault.TypeServerStarted, Time: "2026-12-07T09:15:07.000000000Z",
+			Actor: events.Actor{Person: "custos", Role: "system"}, Data: json.RawMessage(data)})
+	}
+	start(1, `{"sealer":"dev","build":"a","pdq_max_distance":"31","hashset_approval":"required","session_ttl":"12h0m0s","exposure_daily_limit":"200"}`)
+	start(5, `{"run":"admin enroll"}`)
+	start(9, `{"sealer":"tpm","build":"b","state_snapshot":"8","pdq_max_distance":"31","hashset_approval":"required","session_ttl":"12h0m0s","exposure_daily_limit":"200"}`)
+	if f.changesTotal != 0 {
+		t.Fatalf("a restart that changed only its build, sealer and snapshot counts %d changes: %v", f.changesTotal, f.configWarnings())
+	}
+	start(12, `{"sealer":"tpm","pdq_max_distance":"4","hashset_approval":"none","session_ttl":"12h0m0s","oidc_issuer":"https://id.example/\u202e"}`)
+	w := f.configWarnings()
+	if f.changesTotal != 4 || len(w) != 4 {
+		t.Fatalf("%d changes, want 4:\n%s", f.changesTotal, strings.Join(w, "\n"))
+	}
+	for _, want := range []string{
+		"at event 12 (2026-12-07T09:15:07Z) with hashset_approval none, where the start before had required",
+		"with pdq_max_distance 4, where the start before had 31",
+		"with exposure_daily_limit (not set), where the start before had 200",
+		`with oidc_issuer https://id.example/\u202e, where the start before had (not set)`,
+	} {
+		if !strings.Contains(strings.Join(w, "\n"), want) {
+			t.Errorf("the warnings do not say %q:\n%s", want, strings.Join(w, "\n"))
+		}
+	}
+	for i := range 12 {
+		start(uint64(20+i), fmt.Sprintf(`{"session_ttl":"%dh0m0s"}`, i+1))
+	}
+	if w := f.configWarnings(); len(w) != shownRuleFindings+1 || !strings.Contains(w[len(w)-1], "more changes of the server's configuration after event") {
+		t.Fatalf("past the first ten: %d warnings, the last %q", len(w), w[len(w)-1])
+	}
+}

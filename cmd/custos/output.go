@@ -58,8 +58,12 @@ type fetchOutput struct {
 
 // verifyOutput is what audit verify prints when every check passes.
 type verifyOutput struct {
-	Checkpoints int    `json:"checkpoints"`
-	Events      uint64 `json:"events"`
+	Checkpoints int `json:"checkpoints"`
+	// ConfigurationChanges counts the members of server.started that
+	// differ from the start before (ruleFindings.started), each said in
+	// Warnings (the first ten).
+	ConfigurationChanges int    `json:"configuration_changes"`
+	Events               uint64 `json:"events"`
 	// ExtendsCheckpoint is the size of the largest saved checkpoint
 	// (--checkpoint) the log was proved to extend.
 	ExtendsCheckpoint *uint64 `json:"extends_checkpoint,omitempty"`

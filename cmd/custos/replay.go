@@ -274,6 +274,84 @@ type ruleFindings struct {
 	// says them, as the log's own record of incidents.
 	integrity      []integritySeen
 	integrityTotal int
+	// config is the configuration the last server start recorded (its
+	// server.started data, but what changes at every start), and
+	// changes the first shownRuleFindings changes of it from one start
+	// to the next, changesTotal how many: an operator who restarts the
+	// vault with another threshold, approval or session life changes
+	// what it holds and who may act, and an audit says so.
+	config       map[string]string
+	changes      []configChange
+	changesTotal int
+}
+
+// configChange is a member of server.started that differs from the
+// start before it (absent: "").
+type configChange struct {
+	seq           uint64
+	at            time.Time
+	key, was, now string
+}
+
+// startedNotConfig are the members of server.started that are not the
+// server's configuration, or differ at every start: its key sealer's
+// reference, its build, the snapshot it resumed from.
+var startedNotConfig = map[string]bool{"sealer": true, "build": true, "state_snapshot": true, "state_snapshot_summary_sha256": true,
+	"state_snapshot_sha256": true, "state_snapshots_discarded": true}
+
+// started notes the configuration a server.started records, and each
+// member that differs from the start before it. An offline command's
+// (run) records none.
+func (f *ruleFindings) started(ev *events.Event) {
+	var d map[string]string
+	if ev.DecodeData(&d) != nil || d["run"] != "" {
+		return
+	}
+	now := map[string]string{}
+	for k, v := range d {
+		if !startedNotConfig[k] {
+			now[k] = v
+		}
+	}
+	if f.config != nil {
+		keys := slices.Sorted(maps.Keys(now))
+		for k := range f.config {
+			if _, ok := now[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		for _, k := range keys {
+			if f.config[k] == now[k] {
+				continue
+			}
+			f.changesTotal++
+			if len(f.changes) < shownRuleFindings {
+				f.changes = append(f.changes, configChange{ev.Seq, ev.Timestamp(), k, f.config[k], now[k]})
+			}
+		}
+	}
+	f.config = now
+}
+
+// configWarnings says each change of the server's configuration the log
+// records from one start to the next, the first shownRuleFindings of
+// them, and how many more there are.
+func (f *ruleFindings) configWarnings() []string {
+	var out []string
+	shown := func(v string) string {
+		if v == "" {
+			return "(not set)"
+		}
+		return printable.Readable(v)
+	}
+	for _, c := range f.changes {
+		out = append(out, fmt.Sprintf("the server started at event %d (%s) with %s %s, where the start before had %s: a change of how the vault runs, by whoever runs it; make sure it was meant (docs/operations.md, \"Configuration changes an audit reports\")",
+			c.seq, c.at.UTC().Format(time.RFC3339), printable.Readable(c.key), shown(c.now), shown(c.was)))
+	}
+	if n := f.changesTotal - len(f.changes); n > 0 {
+		out = append(out, fmt.Sprintf("the log records %d more changes of the server's configuration after event %d (custos audit log --verbose shows each start's server.started)", n, f.changes[len(f.changes)-1].seq))
+	}
+	return out
 }
 
 // integritySeen is an integrity.failed event of the log.
@@ -351,6 +429,9 @@ func (f *ruleFindings) rollbackAdvice(cp *events.Checkpoint) string {
 const shownRuleFindings = 10
 
 func (f *ruleFindings) check(ev *events.Event) {
+	if ev.Type == vault.TypeServerStarted {
+		f.started(ev)
+	}
 	if ev.Type == vault.TypeIntegrityFailed {
 		var d vault.IntegrityFailed
 		if ev.DecodeData(&d) == nil {
