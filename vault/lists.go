@@ -34,9 +34,13 @@ type CaseDetail struct {
 	Case string `json:"case"`
 	// ClassificationVotes is how many agreeing votes settle an item's
 	// category in the case (custos case classification-votes).
-	ClassificationVotes int  `json:"classification_votes"`
-	Destroyed           bool `json:"destroyed"`
-	ExportApproval      bool `json:"export_approval"`
+	ClassificationVotes int `json:"classification_votes"`
+	// ClassificationPolicy says who set the classification policy in
+	// force, when and why, and who asked for a lowering (absent if it
+	// was never set).
+	ClassificationPolicy *StatusNote `json:"classification_policy,omitempty"`
+	Destroyed            bool        `json:"destroyed"`
+	ExportApproval       bool        `json:"export_approval"`
 	// ExportPolicy says who set the export policy in force, when and
 	// why (absent if it was never set).
 	ExportPolicy *StatusNote `json:"export_policy,omitempty"`
@@ -268,7 +272,7 @@ func (v *Vault) ShowCase(ctx context.Context, who Principal, caseID string) (*Ca
 	if !ok || !(seesAllCases(who) || assigned(who, c) || v.packageFor(who, caseID)) {
 		return nil, v.refuseUnseen(ctx, who, "case.show", "case", caseID, ok, "not assigned to the case", "only the case's investigators and analysts, custodians, auditors and the prosecutors it has packages for see a case; "+assignsPeople)
 	}
-	d := &CaseDetail{Case: c.ID, Title: c.Title, Held: c.Held, Hold: c.Hold, Destroyed: c.Destroyed, ExportApproval: c.ExportApproval, ExportPolicy: c.ExportPolicy, ClassificationVotes: v.state.votesNeeded(c.ID),
+	d := &CaseDetail{Case: c.ID, Title: c.Title, Held: c.Held, Hold: c.Hold, Destroyed: c.Destroyed, ExportApproval: c.ExportApproval, ExportPolicy: c.ExportPolicy, ClassificationVotes: v.state.votesNeeded(c.ID), ClassificationPolicy: c.ClassificationPolicy,
 		OpenedBy: c.OpenedBy, OpenedAt: c.OpenedAt, Retention: durationString(c.Retention), VaultRetention: v.cfg.Retention.String(),
 		Members: []string{}}
 	for m := range c.Members {

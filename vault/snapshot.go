@@ -137,7 +137,9 @@ const snapshotMagic = "custos state snapshot v1\n"
 // dropped (settledMark.Released), so that one person's not-illegal vote
 // does not settle the item when the policy is lowered again: a version
 // 31 snapshot lacks the marks of the items sent back for review.
-const stateVersion = 32
+// Version 33: a case keeps who set its classification policy
+// (Case.ClassificationPolicy), which a version 32 snapshot lacks.
+const stateVersion = 33
 
 // errOtherStateVersion marks a snapshot that is the vault's own (its MAC
 // holds) but of another state version: what an upgrade leaves, not a sign

@@ -168,6 +168,10 @@ type Case struct {
 	// ExportPolicy is who set the export policy in force, when and
 	// why (nil for a case whose policy was never set).
 	ExportPolicy *StatusNote `json:",omitempty"`
+	// ClassificationPolicy is who set the classification policy in
+	// force, when and why, and who asked for a lowering (nil for a case
+	// whose policy was never set).
+	ClassificationPolicy *StatusNote `json:",omitempty"`
 	// OpenedBy and OpenedAt: who opened the case, and when; OpenedSeq
 	// the position of its case.opened event (the later, in a log from
 	// before opening was checked at the event's position, where two

@@ -524,9 +524,11 @@ func applyClassificationPolicy(s *State, ev *events.Event) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.caseOf(ev); err != nil {
+	c, err := s.caseOf(ev)
+	if err != nil {
 		return err
 	}
+	c.ClassificationPolicy = &StatusNote{By: ev.Actor.Person, At: ev.Timestamp(), Reason: d.Reason, RequestedBy: d.RequestedBy}
 	marks := s.marksSettled(func(_ string, mk settledMark) bool { return mk.Case == ev.Case })
 	s.hot.policy[ev.Case] = d.Votes
 	s.dropUnsettled(marks)

@@ -150,7 +150,7 @@ func runCaseShow(args []string, stdout io.Writer) error {
 		"retention:  " + retention,
 		"legal hold: " + holdText(d),
 		"exports:    " + map[bool]string{true: "need a custodian's approval, never the requester's own", false: "no approval needed"}[d.ExportApproval] + policyText(d.ExportPolicy),
-		"votes:      " + map[bool]string{true: "1 classification settles an item's category", false: fmt.Sprintf("%d agreeing classifications settle an item's category", d.ClassificationVotes)}[d.ClassificationVotes == 1],
+		"votes:      " + map[bool]string{true: "1 classification settles an item's category", false: fmt.Sprintf("%d agreeing classifications settle an item's category", d.ClassificationVotes)}[d.ClassificationVotes == 1] + policyText(d.ClassificationPolicy),
 	}
 	if d.Destroyed {
 		lines = append(lines, destructionLines(d.Destruction)...)

@@ -213,6 +213,10 @@ func TestAuditFindsAClassificationPolicyLoweredByOne(t *testing.T) {
 	if show := s.ok("custodian", work, "case", "show", "C-1", "--json").json(t); show["classification_votes"] != 2.0 {
 		t.Fatalf("approved, the case shows %v", show["classification_votes"])
 	}
+	if show := s.ok("custodian", work, "case", "show", "C-1").stdout; !strings.Contains(show, "2 agreeing classifications settle an item's category (set by custodian2 at ") ||
+		!strings.Contains(show, `asked by custodian, because: "backlog agreed with the unit head"`) {
+		t.Fatalf("case show after the lowering:\n%s", show)
+	}
 	s.ok("auditor", work, "audit", "verify")
 	s.stop()
 	appendSigned(t, s.data, &events.Event{Type: "case.classification.policy", Actor: events.Actor{Person: "custodian", Role: "custodian", Auth: "local"},

@@ -699,6 +699,11 @@ func TestRolesManageCase(t *testing.T) {
 	if rv.eventOf(before, vault.TypeClassificationPolicySet) == nil {
 		t.Error("the approved lowering recorded no classification policy")
 	}
+	// Who set the policy in force, on whose request and why, on the
+	// case's pages.
+	for _, path := range []string{"/app/cases/C-1/manage", "/app/cases/C-1"} {
+		cust.get(path).has(t, path, "Agreeing votes that settle an item's category: 1.", "Set by cust2 at ", "as cust asked.", "Why: backlog agreed with the unit head")
+	}
 
 	// Members.
 	p = cust.send("/app/cases/C-1/members", url.Values{"person": {"inv2"}})
