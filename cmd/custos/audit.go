@@ -423,6 +423,10 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	} else {
 		text += " (the key you gave with --key)"
 	}
+	text += fmt.Sprintf("\ncustody rules: every event was allowed where it stands (docs/custody-log.md section 8), %s a custodian other than who asked approved among them", plural(findings.approvals, "decision"))
+	if n := len(findings.acceptedSeen); n > 0 {
+		text += fmt.Sprintf("; %s accepted (see the warnings below)", plural(n, "finding"))
+	}
 	if previous != nil {
 		text += fmt.Sprintf("; the log extends the checkpoint of %s that %s held", sizeAsOf(previous.Size, asOf), *save)
 	}

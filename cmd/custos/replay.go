@@ -283,6 +283,10 @@ type ruleFindings struct {
 	config       map[string]string
 	changes      []configChange
 	changesTotal int
+	// approvals counts the two-person requests the log records approved
+	// (request.approved) and destructions approved: decisions whose
+	// second custodian the rules checked.
+	approvals int
 }
 
 // configChange is a member of server.started that differs from the
@@ -429,8 +433,11 @@ func (f *ruleFindings) rollbackAdvice(cp *events.Checkpoint) string {
 const shownRuleFindings = 10
 
 func (f *ruleFindings) check(ev *events.Event) {
-	if ev.Type == vault.TypeServerStarted {
+	switch ev.Type {
+	case vault.TypeServerStarted:
 		f.started(ev)
+	case vault.TypeRequestApproved, vault.TypeDestructionApproved:
+		f.approvals++
 	}
 	if ev.Type == vault.TypeIntegrityFailed {
 		var d vault.IntegrityFailed

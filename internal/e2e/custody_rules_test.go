@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -217,7 +218,11 @@ func TestAuditFindsAClassificationPolicyLoweredByOne(t *testing.T) {
 		!strings.Contains(show, `asked by custodian, because: "backlog agreed with the unit head"`) {
 		t.Fatalf("case show after the lowering:\n%s", show)
 	}
-	s.ok("auditor", work, "audit", "verify")
+	ok := s.ok("auditor", work, "audit", "verify").stdout
+	approved := regexp.MustCompile(`custody rules: every event was allowed where it stands \(docs/custody-log.md section 8\), (\d+) decisions? a custodian other than who asked approved among them`).FindStringSubmatch(ok)
+	if approved == nil || approved[1] == "0" {
+		t.Fatalf("audit verify does not count the decisions a second custodian approved:\n%s", ok)
+	}
 	s.stop()
 	appendSigned(t, s.data, &events.Event{Type: "case.classification.policy", Actor: events.Actor{Person: "custodian", Role: "custodian", Auth: "local"},
 		Case: "C-1", Data: []byte(`{"votes":1}`)})
