@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 )
@@ -209,7 +210,7 @@ func Instructions(r *Record) []string {
 	return []string{
 		"This report was made on demand from the vault's custody log. Every event listed is signed into the log and was proven included in the checkpoint above when the report was made.",
 		"1. An auditor replays the whole log, checking every event, the hash chain, the tree and the signed checkpoints: custos audit verify. The events of this case are listed with custos audit log --case " + Shown(r.Case.ID) + ".",
-		"2. The log's key fingerprint is " + fp + "; obtain it from a source other than this report (custos audit key) before relying on the checkpoint.",
+		"2. The log's key fingerprint is " + fp + "; obtain it from a source other than this report before relying on the checkpoint: one the vault's operators published or gave you on paper, one a court has on file, or one you saved at an earlier audit you trust (custos audit key asks the vault itself, which pins nothing against a vault that lies).",
 		"3. Items delivered in a sealed package are checked offline with custos-verify, and by hand with age and sha256sum, as each package's own report describes.",
 	}
 }
@@ -408,7 +409,13 @@ func ClassificationText(it Item) string {
 		for _, v := range it.Votes {
 			votes = append(votes, fmt.Sprintf("%s by %s (event %d)", Shown(v.Category), PersonText(v.By), v.Seq))
 		}
-		parts = append(parts, "votes, each person's latest: "+strings.Join(votes, ", "))
+		lead := "votes, each person's latest: "
+		if slices.ContainsFunc(it.Votes, func(v Vote) bool { return v.Category != it.Votes[0].Category }) {
+			// Said first: a disagreement settles nothing, whatever the
+			// policy.
+			lead = "votes that disagree, so that they settle no category however many agree, each person's latest: "
+		}
+		parts = append(parts, lead+strings.Join(votes, ", "))
 	}
 	var matched []string
 	for _, m := range it.Matches {
@@ -428,6 +435,11 @@ func ClassificationText(it Item) string {
 	}
 	if len(parts) == 0 {
 		return ""
+	}
+	if len(it.Votes) == 0 {
+		// A deposit's match alone: what the item is held as until
+		// someone votes.
+		return strings.Join(parts, "; ") + " (as recorded: no one has voted on the item; a match holds it in the entry's category until people of the case vote otherwise, two of them agreeing for known material)"
 	}
 	return strings.Join(parts, "; ") + " (as recorded, not a settled category: whether these settle one follows rules the vault applies, namely the case's classification policy (under CASE), whether each voter was still on the case and trusted to vote, which this report does not state, and, for known material, two people of the case agreeing that it is not illegal)"
 }

@@ -287,6 +287,16 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		return ""
 	}
 	findings := &ruleFindings{accepted: map[uint64]bool{}}
+	// Configuration changes are said once: those before the auditor's
+	// newest saved checkpoint were said at the audit that saved it.
+	for _, g := range given {
+		if g.isOwn() {
+			findings.changesSince = max(findings.changesSince, g.Size)
+		}
+	}
+	if previous != nil {
+		findings.changesSince = max(findings.changesSince, previous.Size)
+	}
 	for _, n := range accept {
 		findings.accepted[n] = true
 	}
@@ -381,6 +391,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	out.IntegrityFailures = findings.integrityTotal
 	out.Warnings = append(out.Warnings, findings.integrityWarnings()...)
 	out.ConfigurationChanges = findings.changesTotal
+	out.ApprovedDecisions = findings.approvals
 	out.Warnings = append(out.Warnings, findings.configWarnings()...)
 	if local != nil {
 		// Without the vault's sticky head, a store cut short after the
@@ -423,7 +434,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	} else {
 		text += " (the key you gave with --key)"
 	}
-	text += fmt.Sprintf("\ncustody rules: every event was allowed where it stands (docs/custody-log.md section 8), %s a custodian other than who asked approved among them", plural(findings.approvals, "decision"))
+	text += fmt.Sprintf("\ncustody rules: every event was allowed where it stands (docs/custody-log.md section 7, step 8), %s a custodian other than who asked approved among them", plural(findings.approvals, "decision"))
 	if n := len(findings.acceptedSeen); n > 0 {
 		text += fmt.Sprintf("; %s accepted (see the warnings below)", plural(n, "finding"))
 	}

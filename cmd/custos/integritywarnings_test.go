@@ -85,3 +85,19 @@ func TestConfigurationChangesAreSaid(t *testing.T) {
 		t.Fatalf("past the first ten: %d warnings, the last %q", len(w), w[len(w)-1])
 	}
 }
+
+// TestConfigurationChangesBeforeASavedCheckpointAreCounted: the changes
+// before the auditor's saved checkpoint were said at the audit that
+// saved it: counted in one line, not said again; those after are.
+func TestConfigurationChangesBeforeASavedCheckpointAreCounted(t *testing.T) {
+	f := &ruleFindings{accepted: map[uint64]bool{}, changesSince: 10}
+	for i, seq := range []uint64{1, 5, 9, 14} {
+		f.check(&events.Event{V: events.Version, Seq: seq, Type: vault.TypeServerStarted, Time: "2026-12-07T09:15:07.000000000Z",
+			Actor: events.Actor{Person: "custos", Role: "system"}, Data: json.RawMessage(fmt.Sprintf(`{"pdq_max_distance":"%d"}`, 31-i))})
+	}
+	w := f.configWarnings()
+	if f.changesTotal != 1 || len(w) != 2 || !strings.Contains(w[0], "at event 14") ||
+		!strings.Contains(w[1], "2 earlier changes of the server's configuration, before your saved checkpoint of 10 events, are not said again") {
+		t.Fatalf("%d changes said:\n%s", f.changesTotal, strings.Join(w, "\n"))
+	}
+}

@@ -58,9 +58,14 @@ type fetchOutput struct {
 
 // verifyOutput is what audit verify prints when every check passes.
 type verifyOutput struct {
-	Checkpoints int `json:"checkpoints"`
+	// ApprovedDecisions counts the decisions a custodian other than who
+	// asked approved (request.approved, case.destruction.approved),
+	// whose rules the audit checked.
+	ApprovedDecisions int `json:"approved_decisions"`
+	Checkpoints       int `json:"checkpoints"`
 	// ConfigurationChanges counts the members of server.started that
-	// differ from the start before (ruleFindings.started), each said in
+	// differ from the start before (ruleFindings.started), after the
+	// auditor's newest saved checkpoint where one is given, each said in
 	// Warnings (the first ten).
 	ConfigurationChanges int    `json:"configuration_changes"`
 	Events               uint64 `json:"events"`

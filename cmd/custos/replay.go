@@ -283,6 +283,10 @@ type ruleFindings struct {
 	config       map[string]string
 	changes      []configChange
 	changesTotal int
+	// changesSince is the size of the auditor's newest saved checkpoint
+	// (0: none): the changes before it were said at the audit that saved
+	// it, and are counted (changesBefore), not said again.
+	changesSince, changesBefore uint64
 	// approvals counts the two-person requests the log records approved
 	// (request.approved) and destructions approved: decisions whose
 	// second custodian the rules checked.
@@ -328,6 +332,10 @@ func (f *ruleFindings) started(ev *events.Event) {
 			if f.config[k] == now[k] {
 				continue
 			}
+			if ev.Seq < f.changesSince {
+				f.changesBefore++
+				continue
+			}
 			f.changesTotal++
 			if len(f.changes) < shownRuleFindings {
 				f.changes = append(f.changes, configChange{ev.Seq, ev.Timestamp(), k, f.config[k], now[k]})
@@ -354,6 +362,9 @@ func (f *ruleFindings) configWarnings() []string {
 	}
 	if n := f.changesTotal - len(f.changes); n > 0 {
 		out = append(out, fmt.Sprintf("the log records %d more changes of the server's configuration after event %d (custos audit log --verbose shows each start's server.started)", n, f.changes[len(f.changes)-1].seq))
+	}
+	if f.changesBefore > 0 {
+		out = append(out, fmt.Sprintf("%d earlier changes of the server's configuration, before your saved checkpoint of %d events, are not said again: the audit that saved it said them", f.changesBefore, f.changesSince))
 	}
 	return out
 }

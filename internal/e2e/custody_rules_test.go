@@ -219,9 +219,12 @@ func TestAuditFindsAClassificationPolicyLoweredByOne(t *testing.T) {
 		t.Fatalf("case show after the lowering:\n%s", show)
 	}
 	ok := s.ok("auditor", work, "audit", "verify").stdout
-	approved := regexp.MustCompile(`custody rules: every event was allowed where it stands \(docs/custody-log.md section 8\), (\d+) decisions? a custodian other than who asked approved among them`).FindStringSubmatch(ok)
+	approved := regexp.MustCompile(`custody rules: every event was allowed where it stands \(docs/custody-log.md section 7, step 8\), (\d+) decisions? a custodian other than who asked approved among them`).FindStringSubmatch(ok)
 	if approved == nil || approved[1] == "0" {
 		t.Fatalf("audit verify does not count the decisions a second custodian approved:\n%s", ok)
+	}
+	if j := s.ok("auditor", work, "audit", "verify", "--json").json(t); fmt.Sprint(j["approved_decisions"]) != approved[1] {
+		t.Fatalf("audit verify --json counts %v approved decisions, the text %s", j["approved_decisions"], approved[1])
 	}
 	s.stop()
 	appendSigned(t, s.data, &events.Event{Type: "case.classification.policy", Actor: events.Actor{Person: "custodian", Role: "custodian", Auth: "local"},
