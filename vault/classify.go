@@ -316,7 +316,7 @@ func (v *Vault) statedClassification(ctx context.Context, it Item, k *knownCheck
 			k.sets = v.hashsets.generation()
 		}
 		var err error
-		if known, err = v.knownBecause(ctx, it, nil); err != nil {
+		if known, err = v.statedBecause(ctx, it); err != nil {
 			return Classification{}, err
 		}
 		k.m[it.ID] = known

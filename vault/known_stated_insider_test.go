@@ -2,7 +2,10 @@ package vault
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -512,5 +515,126 @@ func TestACustodiansDecisionInOneCaseDoesNotClearACopyInAnother(t *testing.T) {
 				t.Fatalf("two people clearing the copy: %+v %v", detail.Classification, err)
 			}
 		})
+	}
+}
+
+// TestADiscountedSettlementStillKeepsOneVoteFromClearingACopy: an
+// analyst alone settles an item as baseline (one vote settles in her
+// case), which makes its identical copy, in another case or in the same
+// one, known material. A custodian then suspends or removes her, alone:
+// her vote no longer counts, and the copy is shown for review again. One
+// analyst's not-illegal vote on the copy, cast before or after, still
+// does not settle it in what the vault states (lists, item show, the
+// case's hash export): two people must agree, as for the item itself.
+func TestADiscountedSettlementStillKeepsOneVoteFromClearingACopy(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		sameCase bool
+		decide   func(h *hotline) error
+	}{
+		{"a voter suspended, the copy in another case", false, func(h *hotline) error {
+			_, err := h.v.Suspend(h.ctx, h.cust, "ana2", "under review")
+			return err
+		}},
+		{"a voter removed, the copy in another case", false, func(h *hotline) error {
+			_, err := h.v.Remove(h.ctx, h.cust, "ana2", "left the hotline")
+			return err
+		}},
+		{"a voter suspended, the copy in the same case", true, func(h *hotline) error {
+			_, err := h.v.Suspend(h.ctx, h.cust, "ana2", "under review")
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHotline(t)
+			v, ctx := h.v, h.ctx
+			body := []byte("material one analyst settled as baseline")
+			d := h.deposit(t, h.a2, "d.jpg", body, "")
+			if _, err := v.Classify(ctx, h.a2, d.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+				t.Fatal(err)
+			}
+			voter, copyID := h.a1, ""
+			if tc.sameCase {
+				copyID = h.deposit(t, h.a1, "copy.jpg", body, "").ID
+			} else {
+				own := newOwnCase(t, h, body)
+				voter, copyID = own.mallory, own.x.ID
+			}
+			if _, err := v.Classify(ctx, voter, copyID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.decide(h); err != nil {
+				t.Fatal(err)
+			}
+			detail, err := v.ShowItem(ctx, voter, copyID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cl := detail.Classification; cl.Category == CategoryNotIllegal || !strings.Contains(cl.NotSettledBecause, "since discounted by a custodian's decision, settled it as baseline") {
+				t.Fatalf("the copy is stated %+v after one not-illegal vote", cl)
+			}
+			caseID := map[bool]string{true: "HL-1", false: "HL-2"}[tc.sameCase]
+			page, err := v.ItemsPage(ctx, voter, caseID, ItemFilter{}, 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range page.Items {
+				if it.ID == copyID && it.Category == CategoryNotIllegal {
+					t.Fatalf("the list states the copy not illegal: %+v", it)
+				}
+			}
+		})
+	}
+}
+
+// TestAHashSetOutOfUseIsNeverTakenForNoMatchInWhatIsStated: a set lists
+// an item (imported after its deposit) on which one analyst voted not
+// illegal. The set's files are altered on disk, and it is out of use: the
+// item stays hidden, as before, and what the vault states of it does not
+// take the set's silence for "no match": its one vote does not settle it.
+func TestAHashSetOutOfUseIsNeverTakenForNoMatchInWhatIsStated(t *testing.T) {
+	dir := t.TempDir()
+	h := newHotline(t, func(c *Config) { c.HashSetDir = filepath.Join(dir, "hashsets") })
+	v, ctx := h.v, h.ctx
+	body := []byte("material a partner's list names")
+	it := h.deposit(t, h.a1, "z3.bin", body, "")
+	sum := sha256.Sum256(body)
+	if _, err := importSet(t, v, ctx, h.cust, HashSetImport{Name: "partner2", Format: "sha256sum", Category: CategoryNational,
+		Body: strings.NewReader(hex.EncodeToString(sum[:]) + "  z3\n")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Classify(ctx, h.a1, it.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "hashsets", "partner2", "sha256.tab"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, 32); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0xff
+	if _, err := f.WriteAt(b, 32); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if res, err := v.Scrub(ctx, enrolled(t, v, "aud", RoleAuditor)); err != nil || res.OK {
+		t.Fatalf("the scrub did not find the set altered: %+v %v", res, err)
+	}
+	detail, err := v.ShowItem(ctx, h.a2, it.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl := detail.Classification; cl.Category == CategoryNotIllegal || !strings.Contains(cl.NotSettledBecause, "hash set partner2, which may list it, is out of use") {
+		t.Fatalf("with the set out of use, one vote is stated as %+v", cl)
+	}
+	it0, _, _ := v.state.getItem(it.ID)
+	st, err := v.Statistics(ctx, h.cust, it0.At.Time().Add(-time.Minute), it0.At.Time().Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ByCategory[CategoryNotIllegal] != 0 {
+		t.Fatalf("statistics count %d not-illegal items", st.ByCategory[CategoryNotIllegal])
 	}
 }

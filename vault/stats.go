@@ -196,8 +196,18 @@ func (v *Vault) Statistics(ctx context.Context, who Principal, from, to time.Tim
 			s.Items.Known++
 		}
 		// Categories as exports state them (statedClassification), from
-		// the one known-material check each item needs here anyway.
-		cl := v.classification(it).AgainstKnown(known)
+		// the one known-material check each item needs here anyway, and,
+		// for a not-illegal settlement it does not find known, the
+		// check exports make (statedBecause).
+		cl := v.classification(it)
+		if stated := known; cl.notIllegalUncleared() {
+			if stated == "" {
+				if stated, err = v.statedBecause(ctx, it); err != nil {
+					return err
+				}
+			}
+			cl = cl.AgainstKnown(stated)
+		}
 		switch {
 		case cl.Category != "":
 			s.ByCategory[cl.Category]++

@@ -100,6 +100,14 @@ func (n *neighbourRecords) keep(item string, gen uint64, m *HashSetMatch) {
 // knownWith is knownBecause, reading the records of near-copies through
 // n (nil: read each from the log).
 func (v *Vault) knownWith(ctx context.Context, it Item, rec *ItemDeposited, n *neighbourRecords) (string, error) {
+	return v.knownFor(ctx, it, rec, n, false)
+}
+
+// knownFor is knownWith; stated asks it for what the vault states of the
+// item (statedBecause), where a copy of an item whose votes once settled
+// it illegal counts until two people clear either, though a custodian's
+// decision has since discounted those votes (heldIllegalCopy).
+func (v *Vault) knownFor(ctx context.Context, it Item, rec *ItemDeposited, n *neighbourRecords, stated bool) (string, error) {
 	record := func() (*ItemDeposited, error) {
 		if rec == nil {
 			d, err := v.depositRecord(ctx, it)
@@ -148,12 +156,12 @@ func (v *Vault) knownWith(ctx context.Context, it Item, rec *ItemDeposited, n *n
 		if other == it.ID {
 			continue
 		}
-		c, err := v.heldIllegalCopy(other, it.Case)
+		c, discounted, err := v.heldIllegalCopy(other, it.Case, stated)
 		if err != nil {
 			return "", err
 		}
 		if c != "" {
-			return fmt.Sprintf("it is identical (SHA-256) to an item classified %s", c), nil
+			return fmt.Sprintf("it is identical (SHA-256) to an item %s %s", classifiedWords(discounted), c), nil
 		}
 	}
 	if !hashed || !anyJudged && !setsLoaded {
@@ -174,23 +182,23 @@ func (v *Vault) knownWith(ctx context.Context, it Item, rec *ItemDeposited, n *n
 	if anyJudged {
 		// Nearest first, and among as near ones the lowest id, so that
 		// the same item always gets the same words.
-		best, cat := v.pdqDistance()+1, ""
+		best, cat, how := v.pdqDistance()+1, "", false
 		near := v.state.pdqWithin(qs, v.pdqDistance(), true)
 		for _, other := range nearestFirst(near) {
 			d := near[other]
 			if other == it.ID || d >= best {
 				continue
 			}
-			c, err := v.heldIllegalCopy(other, it.Case)
+			c, discounted, err := v.heldIllegalCopy(other, it.Case, stated)
 			if err != nil {
 				return "", err
 			}
-			if c != "" {
-				best, cat = d, c
+			if c != "" && (cat == "" || !discounted) {
+				best, cat, how = d, c, discounted
 			}
 		}
 		if cat != "" {
-			return fmt.Sprintf("it looks like (PDQ distance %d) an item classified %s", best, cat), nil
+			return fmt.Sprintf("it looks like (PDQ distance %d) an item %s %s", best, classifiedWords(how), cat), nil
 		}
 	}
 	if setsLoaded {
@@ -260,7 +268,41 @@ func (v *Vault) matchedSetSince(m *InheritView) string {
 // released mark): a copy in another case stays held by those who agreed,
 // as many as forCase asks and still counted, until two people clear it,
 // however the item's own case reviews it.
-func (v *Vault) heldIllegalCopy(id, forCase string) (string, error) {
+//
+// stated asks for what the vault states of the copy: then an item whose
+// votes once settled it illegal holds it whoever still counts, unless two
+// people cleared the item (discounted true when only this holds it), so
+// that one person's not-illegal vote never settles a copy a custodian's
+// decision (a voter suspended or removed, a policy raised) released for
+// review.
+func (v *Vault) heldIllegalCopy(id, forCase string, stated bool) (category string, discounted bool, err error) {
+	c, err := v.heldIllegalCopyNow(id, forCase)
+	if c != "" || err != nil || !stated {
+		return c, false, err
+	}
+	o, ok, err := v.state.getItem(id)
+	if err != nil || !ok {
+		return "", false, err
+	}
+	if mk := v.state.settledMarkOf(id); Illegal(mk.Category) && !v.classification(o).clearedByVotes() {
+		return mk.Category, true, nil
+	}
+	return "", false, nil
+}
+
+// classifiedWords says how a copy's original holds it: "classified", or,
+// where a custodian's decision discounted the votes that settled it,
+// "votes once settled as".
+func classifiedWords(discounted bool) string {
+	if discounted {
+		return "whose votes, since discounted by a custodian's decision, settled it as"
+	}
+	return "classified"
+}
+
+// heldIllegalCopyNow is heldIllegalCopy of what the vault hides: the
+// votes that hold it count as they stand now.
+func (v *Vault) heldIllegalCopyNow(id, forCase string) (string, error) {
 	o, ok, err := v.state.getItem(id)
 	if err != nil || !ok {
 		return "", err
@@ -318,7 +360,23 @@ func (v *Vault) hiddenBecause(ctx context.Context, it Item, rec *ItemDeposited) 
 // hiddenWith is hiddenBecause, reading the records of near-copies
 // through n (knownWith).
 func (v *Vault) hiddenWith(ctx context.Context, it Item, rec *ItemDeposited, n *neighbourRecords) (string, error) {
-	known, err := v.knownWith(ctx, it, rec, n)
+	return v.hiddenFor(ctx, it, rec, n, false)
+}
+
+// statedBecause is why the vault does not state an item's not-illegal
+// settlement by votes that do not clear known material (AgainstKnown):
+// hiddenBecause, with a copy of an item whose votes once settled it
+// illegal counted as known though a custodian's decision has since
+// discounted those votes (heldIllegalCopy), and a hash set out of use
+// counted as one that may list the item: what cannot be checked is never
+// stated as not illegal on one person's word.
+func (v *Vault) statedBecause(ctx context.Context, it Item) (string, error) {
+	return v.hiddenFor(ctx, it, nil, nil, true)
+}
+
+// hiddenFor is hiddenWith; stated as knownFor's.
+func (v *Vault) hiddenFor(ctx context.Context, it Item, rec *ItemDeposited, n *neighbourRecords, stated bool) (string, error) {
+	known, err := v.knownFor(ctx, it, rec, n, stated)
 	if known != "" || err != nil {
 		return known, err
 	}

@@ -390,6 +390,8 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	out.IntegrityFailures = findings.integrityTotal
 	out.Warnings = append(out.Warnings, findings.integrityWarnings()...)
+	out.HashSetsUnused = findings.unusedTotal
+	out.Warnings = append(out.Warnings, findings.unusedWarnings()...)
 	out.ConfigurationChanges = findings.changesTotal
 	out.ApprovedDecisions = findings.approvals
 	out.Warnings = append(out.Warnings, findings.configWarnings()...)

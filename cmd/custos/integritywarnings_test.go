@@ -101,3 +101,23 @@ func TestConfigurationChangesBeforeASavedCheckpointAreCounted(t *testing.T) {
 		t.Fatalf("%d changes said:\n%s", f.changesTotal, strings.Join(w, "\n"))
 	}
 }
+
+// TestHashSetsTakenOutOfUseAreSaid: each hashset.unused event is said,
+// escaped, the first ten, and the rest counted.
+func TestHashSetsTakenOutOfUseAreSaid(t *testing.T) {
+	f := &ruleFindings{accepted: map[uint64]bool{}}
+	for i := range 12 {
+		f.check(&events.Event{V: events.Version, Seq: uint64(40 + i), Type: vault.TypeHashSetUnused, Time: "2026-12-07T09:15:07.000000000Z",
+			Actor: events.Actor{Person: "custos", Role: "system"}, Data: json.RawMessage(fmt.Sprintf(`{"name":"partner%d","reason":"its files differ\n from its import"}`, i))})
+	}
+	w := f.unusedWarnings()
+	if f.unusedTotal != 12 || len(w) != shownRuleFindings+1 {
+		t.Fatalf("%d counted, %d warnings:\n%s", f.unusedTotal, len(w), strings.Join(w, "\n"))
+	}
+	if !strings.Contains(w[0], "at event 40 (2026-12-07T09:15:07Z), that the vault stopped matching against hash set partner0: its files differ\\u000a from its import") {
+		t.Errorf("the first warning: %s", w[0])
+	}
+	if !strings.Contains(w[len(w)-1], "2 more hash sets taken out of use after event 49") {
+		t.Errorf("the rest: %s", w[len(w)-1])
+	}
+}

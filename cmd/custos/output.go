@@ -78,6 +78,10 @@ type verifyOutput struct {
 	// --save-checkpoint replaces.
 	ExtendsCheckpoints []uint64 `json:"extends_checkpoints,omitempty"`
 	Fingerprint        string   `json:"fingerprint"`
+	// HashSetsUnused counts the hashset.unused events the log records
+	// (a set the vault stopped matching against), each said in Warnings
+	// (the first ten).
+	HashSetsUnused int `json:"hashsets_unused"`
 	// IntegrityFailures counts the integrity.failed events the log
 	// records (what the vault found altered, missing or unreadable);
 	// Warnings says the first of them. The audit passes all the same: the

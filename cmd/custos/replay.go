@@ -287,10 +287,37 @@ type ruleFindings struct {
 	// (0: none): the changes before it were said at the audit that saved
 	// it, and are counted (changesBefore), not said again.
 	changesSince, changesBefore uint64
+	// unused are the first shownRuleFindings hashset.unused events (a
+	// set the vault stopped matching against: its files differ from its
+	// import), unusedTotal how many: files altered under the vault, and
+	// put back, would otherwise leave no trace an audit says.
+	unused      []unusedSeen
+	unusedTotal int
 	// approvals counts the two-person requests the log records approved
 	// (request.approved) and destructions approved: decisions whose
 	// second custodian the rules checked.
 	approvals int
+}
+
+// unusedSeen is a hashset.unused event of the log.
+type unusedSeen struct {
+	seq uint64
+	at  time.Time
+	vault.HashSetUnused
+}
+
+// unusedWarnings says each hash set the log records taken out of use,
+// the first shownRuleFindings of them, and how many more there are.
+func (f *ruleFindings) unusedWarnings() []string {
+	var out []string
+	for _, x := range f.unused {
+		out = append(out, fmt.Sprintf("the log records, at event %d (%s), that the vault stopped matching against hash set %s: %s; its files were changed or lost, and until it is imported again or removed what it lists is hidden without being known; find out who changed them (docs/operations.md, \"Hash sets taken out of use\")",
+			x.seq, x.at.UTC().Format(time.RFC3339), printable.Readable(x.Name), printable.Readable(x.Reason)))
+	}
+	if n := f.unusedTotal - len(f.unused); n > 0 {
+		out = append(out, fmt.Sprintf("the log records %d more hash sets taken out of use after event %d (custos audit log shows them in order)", n, f.unused[len(f.unused)-1].seq))
+	}
+	return out
 }
 
 // configChange is a member of server.started that differs from the
@@ -449,6 +476,14 @@ func (f *ruleFindings) check(ev *events.Event) {
 		f.started(ev)
 	case vault.TypeRequestApproved, vault.TypeDestructionApproved:
 		f.approvals++
+	case vault.TypeHashSetUnused:
+		var d vault.HashSetUnused
+		if ev.DecodeData(&d) == nil {
+			f.unusedTotal++
+			if len(f.unused) < shownRuleFindings {
+				f.unused = append(f.unused, unusedSeen{ev.Seq, ev.Timestamp(), d})
+			}
+		}
 	}
 	if ev.Type == vault.TypeIntegrityFailed {
 		var d vault.IntegrityFailed
