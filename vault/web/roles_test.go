@@ -705,7 +705,15 @@ func TestRolesManageCase(t *testing.T) {
 		cust.get(path).has(t, path, "Agreeing votes that settle an item's category: 1.", "Set by cust2 at ", "as cust asked.", "Why: backlog agreed with the unit head")
 	}
 
-	// Members.
+	// A custodian who opened a case is listed among its members, with
+	// what a custodian does not do there.
+	if err := rv.v.OpenCase(context.Background(), vault.Principal{Name: "cust", Role: vault.RoleCustodian}, "C-9", "opened by a custodian"); err != nil {
+		t.Fatal(err)
+	}
+	cust.get("/app/cases/C-9/manage").has(t, "a case a custodian opened", "a custodian manages it, and may seal its packages, but does not view, deposit or classify its evidence")
+	cust.get("/app/cases/C-1/manage").lacks(t, "a case an investigator opened", "a custodian manages it")
+
+		// Members.
 	p = cust.send("/app/cases/C-1/members", url.Values{"person": {"inv2"}})
 	p.status(t, "add member", http.StatusOK)
 	p.has(t, "add member", "Assigning inv2 to case C-1 needs a second custodian")
