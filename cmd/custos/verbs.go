@@ -1717,7 +1717,7 @@ func runDocument(verb, route string, args []string, stdout, stderr io.Writer) er
 	nItems, _ := strconv.Atoi(h.Get(api.HeaderItems))
 	evs, _ := strconv.Atoi(h.Get(api.HeaderEvents))
 	return printResult(stdout, *asJSON, documentOutput{Case: *caseID, Format: *format, SHA256: sum, Size: size, File: *out, Event: ev, Checkpoint: cp, Items: nItems, Events: evs},
-		fmt.Sprintf("%s of case %s written to %s (sha256 %s): %s, %s; recorded as event %d, its events proven in the checkpoint of %d events", kind, *caseID, *out, sum, plural(nItems, "item"), plural(evs, "custody event"), ev, cp))
+		fmt.Sprintf("%s of case %s written to %s (sha256 %s): %s, %s; recorded as event %d, its events proven in the checkpoint of %d events", kind, *caseID, *out, sum, plural(nItems, "item"), plural(evs, "custody event")+" (each once, though an event of several items is listed under each of them)", ev, cp))
 }
 
 // prefixed is prefix and s, or "" when s is empty.
