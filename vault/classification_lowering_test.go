@@ -81,8 +81,8 @@ func TestLoweringTheClassificationPolicyIsARequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.ClassificationPolicy == nil || *a.ClassificationPolicy != (PolicyEffect{Settled: 1}) {
-		t.Fatalf("the approval says %+v, want 1 item settled", a.ClassificationPolicy)
+	if e := a.ClassificationPolicy; e == nil || e.Settled != 1 || e.Unsettled != 0 || len(e.SettledAs) != 1 || e.SettledAs[CategoryBaseline] != 1 {
+		t.Fatalf("the approval says %+v, want 1 item settled as baseline", a.ClassificationPolicy)
 	}
 	if c := category(); c != CategoryBaseline {
 		t.Fatalf("approved, the vote cast settles %q", c)
@@ -273,5 +273,49 @@ func TestPackageCarriesItsClassificationLoweringsRequest(t *testing.T) {
 	var d RequestOpened
 	if err := opened.DecodeData(&d); err != nil || d.Request != lower.Request.ID || d.Kind != KindClassificationPolicy || d.Reason != "review finished" {
 		t.Fatalf("the request carried is %+v (%v)", d, err)
+	}
+}
+
+// TestALoweringSaysWhatItSettlesAsTheVaultStatesIt: under a policy of
+// two votes, two analysts settle an item as baseline, and a third votes
+// its identical copy not illegal. Lowering the policy to one vote would
+// settle the copy by that vote, but the vault never states known
+// material not illegal on one person's word: neither the approver's
+// preview nor the approval's answer counts it as settled.
+func TestALoweringSaysWhatItSettlesAsTheVaultStatesIt(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 2, ""); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("material two analysts settled as baseline")
+	d := h.deposit(t, h.a1, "d.jpg", body, "")
+	for _, p := range []Principal{h.a1, h.a2} {
+		if _, err := v.Classify(ctx, p, d.ID, ClassifyRequest{Category: CategoryBaseline}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := h.deposit(t, h.a3, "copy.jpg", body, "")
+	if _, err := v.Classify(ctx, h.a3, c.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
+		t.Fatal(err)
+	}
+	ask, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 1, "")
+	if err != nil || ask.Request == nil {
+		t.Fatalf("%+v %v", ask, err)
+	}
+	for _, r := range v.Requests(h.cust2) {
+		if r.ID == ask.Request.ID && (r.Lowering == nil || len(r.Lowering.Settle) != 0) {
+			t.Fatalf("the preview counts %+v", r.Lowering)
+		}
+	}
+	a, err := v.Approve(ctx, h.cust2, ask.Request.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := a.ClassificationPolicy; e == nil || e.Settled != 0 || len(e.SettledAs) != 0 {
+		t.Fatalf("the approval says %+v: the copy settled as not illegal on one vote", e)
+	}
+	if detail, err := v.ShowItem(ctx, h.a3, c.ID); err != nil || detail.Classification.Category == CategoryNotIllegal {
+		t.Fatalf("the copy is stated %+v %v", detail.Classification, err)
 	}
 }

@@ -445,6 +445,9 @@ func (v *Vault) Classify(ctx context.Context, who Principal, itemID string, req 
 type PolicyEffect struct {
 	Unsettled int `json:"unsettled"`
 	Settled   int `json:"settled"`
+	// SettledAs counts the items settled by category (absent when none
+	// was).
+	SettledAs map[string]int `json:"settled_as,omitempty"`
 }
 
 // ClassificationPolicyChange is the outcome of SetClassificationPolicy:
@@ -538,21 +541,27 @@ func (v *Vault) policyEffect(caseID string, change func() error) (PolicyEffect, 
 		return PolicyEffect{}, err
 	}
 	for id := range before {
-		if !after[id] {
+		if after[id] == "" {
 			effect.Unsettled++
 		}
 	}
-	for id := range after {
-		if !before[id] {
+	for id, c := range after {
+		if before[id] == "" {
 			effect.Settled++
+			if effect.SettledAs == nil {
+				effect.SettledAs = map[string]int{}
+			}
+			effect.SettledAs[c]++
 		}
 	}
 	return effect, nil
 }
 
-// settledByVotes returns the items of a case whose category votes settle.
-func (v *Vault) settledByVotes(caseID string) (map[string]bool, error) {
-	out := map[string]bool{}
+// settledByVotes returns the items of a case whose category votes
+// settle, with the category, as the vault states it (a not-illegal
+// settlement that does not clear known material is none).
+func (v *Vault) settledByVotes(caseID string) (map[string]string, error) {
+	out := map[string]string{}
 	ids, err := v.state.caseItems(caseID)
 	if err != nil {
 		return nil, err
@@ -563,8 +572,16 @@ func (v *Vault) settledByVotes(caseID string) (map[string]bool, error) {
 			return nil, err
 		}
 		if ok {
-			if cl := v.classification(it); cl.Source == "votes" && cl.Category != "" {
-				out[id] = true
+			cl := v.classification(it)
+			if cl.notIllegalUncleared() {
+				// As the vault states it: not settled where it is
+				// known material, or cannot be checked.
+				if known, err := v.statedBecause(context.Background(), it); err != nil || known != "" {
+					continue
+				}
+			}
+			if cl.Source == "votes" && cl.Category != "" {
+				out[id] = cl.Category
 			}
 		}
 	}

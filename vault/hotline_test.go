@@ -728,13 +728,13 @@ func TestClassificationPolicySaysWhatItUnsettled(t *testing.T) {
 		t.Fatal(err)
 	}
 	ch, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 2, "")
-	if err != nil || ch.Effect != (PolicyEffect{Unsettled: 1}) || ch.Request != nil || !ch.Recorded {
+	if err != nil || ch.Effect.Unsettled != 1 || ch.Effect.Settled != 0 || ch.Request != nil || !ch.Recorded {
 		t.Fatalf("raising the policy: %+v %v, want 1 item unsettled", ch, err)
 	}
 	if _, err := h.view(h.a3, it.ID, false); err != nil {
 		t.Fatalf("the unsettled item is no longer known material, as the change said: %v", err)
 	}
-	if effect := h.lowerPolicy(t, 1); effect != (PolicyEffect{Settled: 1}) {
+	if effect := h.lowerPolicy(t, 1); effect.Settled != 1 || effect.Unsettled != 0 || effect.SettledAs[CategoryBaseline] != 1 {
 		t.Fatalf("lowering the policy: %+v, want 1 item settled", effect)
 	}
 }

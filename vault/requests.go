@@ -632,7 +632,15 @@ func (v *Vault) loweringPreview(r Request) *LoweringPreview {
 		if now := v.classification(it); now.Source == "votes" && now.Category != "" {
 			continue
 		}
-		if then := v.classificationUnder(it, votes); then.Source == "votes" && then.Category != "" {
+		then := v.classificationUnder(it, votes)
+		if then.notIllegalUncleared() {
+			// As the vault would state it: known material is not
+			// settled as not illegal by fewer than two people.
+			if known, err := v.statedBecause(context.Background(), it); err != nil || known != "" {
+				continue
+			}
+		}
+		if then.Source == "votes" && then.Category != "" {
 			p.Settle[then.Category]++
 		}
 	}

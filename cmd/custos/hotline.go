@@ -680,6 +680,9 @@ func policyEffectText(caseID string, e vault.PolicyEffect) string {
 	}
 	if e.Settled > 0 {
 		text += fmt.Sprintf("\nthe category of %s is now settled by the votes already cast", plural(e.Settled, "item"))
+		if len(e.SettledAs) > 0 {
+			text += ": " + tally(e.SettledAs)
+		}
 	}
 	return text
 }
