@@ -713,7 +713,7 @@ func TestRolesManageCase(t *testing.T) {
 	cust.get("/app/cases/C-9/manage").has(t, "a case a custodian opened", "a custodian manages it, and may seal its packages, but does not view, deposit or classify its evidence")
 	cust.get("/app/cases/C-1/manage").lacks(t, "a case an investigator opened", "a custodian manages it")
 
-		// Members.
+	// Members.
 	p = cust.send("/app/cases/C-1/members", url.Values{"person": {"inv2"}})
 	p.status(t, "add member", http.StatusOK)
 	p.has(t, "add member", "Assigning inv2 to case C-1 needs a second custodian")
