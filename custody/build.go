@@ -179,6 +179,13 @@ type data struct {
 	Run                string `json:"run"`
 	Build              string `json:"build"`
 	SnapshotsDiscarded string `json:"state_snapshots_discarded"`
+	// Of a server.started: the configuration that decides what is
+	// known material and who decides it.
+	PDQMaxDistance  string `json:"pdq_max_distance"`
+	HashSetApproval string `json:"hashset_approval"`
+	HashSetRemoval  string `json:"hashset_removal"`
+	SessionTTL      string `json:"session_ttl"`
+	LocalAccounts   string `json:"local_accounts"`
 }
 
 // itemList is the items field of a package.sealing or custody.report

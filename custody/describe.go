@@ -87,6 +87,26 @@ func describe(x *decoded) {
 		if d.SnapshotsDiscarded != "" {
 			add("state snapshots not used, set aside: %s", Shown(d.SnapshotsDiscarded))
 		}
+		// What decides what is known material and who decides it, so
+		// that a timeline shows a start that changed it (custos audit
+		// verify says each change).
+		if d.PDQMaxDistance != "" {
+			add("near-copies within %s bits (PDQ)", Shown(d.PDQMaxDistance))
+		}
+		switch {
+		case d.HashSetApproval == "required" && d.HashSetRemoval == "request":
+			add("hash-set imports and removals need a second custodian")
+		case d.HashSetApproval == "required":
+			add("hash-set imports need a second custodian")
+		case d.HashSetApproval == "none":
+			add("one custodian imports a hash set")
+		}
+		if d.SessionTTL != "" {
+			add("sessions last %s", Shown(d.SessionTTL))
+		}
+		if d.LocalAccounts == "off" {
+			add("no local accounts")
+		}
 	case "hashset.removed", "hashset.unused":
 		add("%s", Shown(d.Name))
 	case typeItemAccessed:

@@ -1,8 +1,11 @@
 package custody
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/custos-vault/custos/events"
 )
 
 // TestClassificationTextSaysADisagreementAndAMatchAlone: an item's
@@ -35,6 +38,30 @@ func TestClassificationTextSaysADisagreementAndAMatchAlone(t *testing.T) {
 			if strings.Contains(got, n) {
 				t.Errorf("%s: %q says %q", tc.name, got, n)
 			}
+		}
+	}
+}
+
+// TestAStartSaysWhatDecidesKnownMaterial: a server.started is described
+// with the configuration that decides what is known material and who
+// decides it, so that a timeline shows a start that changed it.
+func TestAStartSaysWhatDecidesKnownMaterial(t *testing.T) {
+	for data, want := range map[string][]string{
+		`{"sealer":"dev","pdq_max_distance":"4","hashset_approval":"none","session_ttl":"2h0m0s","local_accounts":"off"}`: {
+			"near-copies within 4 bits (PDQ)", "one custodian imports a hash set", "sessions last 2h0m0s", "no local accounts"},
+		`{"sealer":"dev","hashset_approval":"required","hashset_removal":"request","local_accounts":"on"}`: {
+			"hash-set imports and removals need a second custodian"},
+		`{"sealer":"dev","hashset_approval":"required"}`: {"hash-set imports need a second custodian"},
+	} {
+		_, details := Describe(&events.Event{V: events.Version, Seq: 3, Type: "server.started", Time: "2026-12-07T09:15:07.000000000Z",
+			Actor: events.Actor{Person: "custos", Role: "system"}, Data: json.RawMessage(data)})
+		for _, w := range want {
+			if !strings.Contains(details, w) {
+				t.Errorf("%s is described as %q, without %q", data, details, w)
+			}
+		}
+		if strings.Contains(data, `"on"`) && strings.Contains(details, "no local accounts") {
+			t.Errorf("%s is described as %q", data, details)
 		}
 	}
 }
