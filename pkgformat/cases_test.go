@@ -356,6 +356,26 @@ func policyDropped(r *sealingOnRequest, edit func(opened, approved, drop *vector
 	return []vectorEvent{opened, approved, drop}
 }
 
+// lowered is the case events of a lowering of the case's classification
+// policy as the vault writes them: the approver of r (keo.vanna) raises
+// it to 2 alone, then asks to lower it to 1; another custodian
+// (lim.sovann) approves and writes the lowering right after; edit changes
+// them for a case.
+func lowered(r *sealingOnRequest, edit func(opened, approved, lowering *vectorEvent)) []vectorEvent {
+	other := r.approver
+	other.Person, other.Session = "lim.sovann", "se_0123456789abcdef0123cccc"
+	const id = "rq_0123456789abcdef0123eeee"
+	raised := vectorEvent{"case.classification.policy", r.approver, map[string]any{"votes": 2, "reason": "two analysts agree"}}
+	opened := vectorEvent{"request.opened", r.approver, map[string]any{"request": id, "kind": "case.classification.policy", "case": packageCase,
+		"params": map[string]int{"votes": 1, "from": 2}, "expires": "2026-12-14T10:00:00Z"}}
+	approved := vectorEvent{"request.approved", other, map[string]string{"request": id, "kind": "case.classification.policy", "requested_by": r.approver.Person}}
+	lowering := vectorEvent{"case.classification.policy", other, map[string]any{"votes": 1, "request": id, "requested_by": r.approver.Person}}
+	if edit != nil {
+		edit(&opened, &approved, &lowering)
+	}
+	return []vectorEvent{raised, opened, approved, lowering}
+}
+
 // report is the vector with its report.txt edited, its hash updated in
 // the manifest, which is signed again.
 func (k *caseKit) report(edit func(string) string) []byte {
@@ -1180,6 +1200,37 @@ func packageCases() []caseDef {
 			func(k *caseKit) []byte {
 				return k.sealedOnRequest(func(r *sealingOnRequest) {
 					r.later = policyDropped(r, func(opened, _, _ *vectorEvent) { opened.Data.(map[string]any)["kind"] = "case.member.add" })
+					r.noOpened, r.noApproved, r.request, r.requestedBy, r.sealer = true, true, "", "", r.requester
+				})
+			}),
+		valid("classification-lowered-on-request", "classification.request", "forged log: a custodian raises the case's classification policy to 2, then asks to lower it to 1; another approves and writes the lowering, naming the request and its requester; the package is sealed without a request",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					r.policy, r.later = "", lowered(r, nil)
+					r.noOpened, r.noApproved, r.request, r.requestedBy, r.sealer = true, true, "", "", r.requester
+				})
+			}),
+		invalid("classification-lowering-request-not-carried", "classification.request", "forged log: as valid-classification-lowered-on-request, but without the lowering's request.opened and request.approved", "does not hold the request's request.opened and request.approved",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					l := lowered(r, nil)
+					r.policy, r.later = "", []vectorEvent{l[0], l[3]}
+					r.noOpened, r.noApproved, r.request, r.requestedBy, r.sealer = true, true, "", "", r.requester
+				})
+			}),
+		invalid("classification-lowering-self-approved", "classification.request", "forged log: the custodian who asked to lower the classification policy approves the request and writes the lowering", "an approval is a custodian's other than the requester's",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					r.policy, r.later = "", lowered(r, func(_, approved, lowering *vectorEvent) { approved.Actor, lowering.Actor = r.approver, r.approver })
+					r.noOpened, r.noApproved, r.request, r.requestedBy, r.sealer = true, true, "", "", r.requester
+				})
+			}),
+		invalid("classification-lowering-from-another-policy", "classification.request", "forged log: the request asked to lower the policy from 3 to 1, but the policy before the lowering was 2", "asked to lower the case's classification policy from 3 to 1",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					r.policy, r.later = "", lowered(r, func(opened, _, _ *vectorEvent) {
+						opened.Data.(map[string]any)["params"] = map[string]int{"votes": 1, "from": 3}
+					})
 					r.noOpened, r.noApproved, r.request, r.requestedBy, r.sealer = true, true, "", "", r.requester
 				})
 			}),

@@ -429,6 +429,13 @@ func (v *verification) end(k kind) error {
 			return err
 		}
 		v.rep.passed("%s", approval)
+		lowered, err := checkLowerings(v.m, v.decoded)
+		if err != nil {
+			return err
+		}
+		if lowered != "" {
+			v.rep.passed("%s", lowered)
+		}
 	case kindItem:
 		if len(v.opts.Identities) > 0 {
 			v.rep.passed("%s the bytes the signed manifest names, and the items' recorded hashes match their deposit events (name, size, SHA-256, MD5, SHA-1)", Count(len(v.m.Items), "encrypted item file is", "encrypted item files are"))
@@ -1362,6 +1369,10 @@ type requestData struct {
 		Items          []string `json:"items"`
 		DiscloseOthers bool     `json:"disclose_others"`
 		ExportApproval string   `json:"export_approval"` // of a case.policy request
+		// of a case.classification.policy request: the votes asked for,
+		// and those in force when asked
+		Votes int `json:"votes"`
+		From  int `json:"from"`
 	} `json:"params"`
 }
 
@@ -1634,6 +1645,65 @@ func checkPolicyDrop(m *Manifest, evs map[uint64]*events.Event, order []uint64, 
 		return fmt.Errorf("request %s is asked (event %d) by %s as %q: only custodians ask to drop a case's export approval", truncate(p.Request), c.opened.Seq, truncate(c.opened.Actor.Person), truncate(c.opened.Actor.Role))
 	}
 	return c.check(m, drop, "the drop of the case's export approval", p.RequestedBy)
+}
+
+// checkLowerings checks each case.classification.policy of the package
+// that names a request (a lowering, since 2026-12-07; section 9 step 7b):
+// it carried out the case.classification.policy request it names, asked
+// by a custodian for its votes, from the policy before it (the case's
+// previous case.classification.policy the package carries, 1 if none),
+// its request.opened and request.approved in the package and no
+// request.rejected, under the rules of carriedOut.check. A lowering that
+// names no request is an older build's (or was recorded by whoever
+// holds the log's key): the package cannot tell which, and the audit of
+// the log (custody-log.md section 7, step 8) does. It returns what it
+// established, in words ("" where there is no such lowering).
+func checkLowerings(m *Manifest, evs map[uint64]*events.Event) (string, error) {
+	order := slices.Sorted(maps.Keys(evs))
+	votes, checked := 1, 0
+	for _, seq := range order {
+		ev := evs[seq]
+		if ev.Type != "case.classification.policy" {
+			continue
+		}
+		var d struct {
+			Votes       int    `json:"votes"`
+			Request     string `json:"request"`
+			RequestedBy string `json:"requested_by"`
+		}
+		if err := ev.DecodeData(&d); err != nil {
+			return "", err
+		}
+		before := votes
+		votes = max(d.Votes, 1)
+		if d.Request == "" {
+			continue
+		}
+		what := fmt.Sprintf("the lowering of the case's classification policy (event %d)", seq)
+		c, err := findCarriedOut(evs, order, d.Request, what)
+		if err != nil {
+			return "", err
+		}
+		if c.opened == nil || c.approved == nil {
+			return "", fmt.Errorf("the case's classification policy was lowered (event %d) on request %s, but the package does not hold the request's request.opened and request.approved (a package carries the case's own events, its requests among them)", seq, truncate(d.Request))
+		}
+		switch {
+		case c.asked.Kind != "case.classification.policy" || c.decided.Kind != "case.classification.policy":
+			return "", fmt.Errorf("request %s, on which the case's classification policy was lowered (event %d), is of kind %q (approved as %q), not a case.classification.policy request", truncate(d.Request), seq, truncate(c.asked.Kind), truncate(c.decided.Kind))
+		case c.asked.Params.Votes != d.Votes || c.asked.Params.From != before:
+			return "", fmt.Errorf("request %s asked to lower the case's classification policy from %d to %d agreeing votes; event %d sets %d, where the policy before it was %d", truncate(d.Request), c.asked.Params.From, c.asked.Params.Votes, seq, d.Votes, before)
+		case c.opened.Actor.Role != "custodian":
+			return "", fmt.Errorf("request %s is asked (event %d) by %s as %q: only custodians ask to lower a case's classification policy", truncate(d.Request), c.opened.Seq, truncate(c.opened.Actor.Person), truncate(c.opened.Actor.Role))
+		}
+		if err := c.check(m, ev, "the lowering of the case's classification policy", d.RequestedBy); err != nil {
+			return "", err
+		}
+		checked++
+	}
+	if checked == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf("%s of the case's classification policy, each carried out on a custodian's request that another custodian approved", Count(checked, "lowering", "lowerings")), nil
 }
 
 // checkOpened requires the case's opening among the package's events: it
