@@ -236,20 +236,7 @@ func TestScrubFindsAHashSetEditedInPlace(t *testing.T) {
 	if err != nil || !res.OK || res.HashSets != 2 || len(res.HashSetsAltered) != 0 {
 		t.Fatalf("a scrub of untouched sets: %+v %v", res, err)
 	}
-	// One byte of the SHA-256 table's first record, written in place.
-	f, err := os.OpenFile(filepath.Join(dir, "hashsets", "partner", "sha256.tab"), os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 1)
-	if _, err := f.ReadAt(b, 32); err != nil {
-		t.Fatal(err)
-	}
-	b[0] ^= 0xff
-	if _, err := f.WriteAt(b, 32); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	alterHashSetTable(t, filepath.Join(dir, "hashsets"), "partner")
 	before := v.log.Size()
 	res, err = v.Scrub(ctx, auditor)
 	if err != nil || res.OK || !slices.Equal(res.HashSetsAltered, []string{"partner"}) {
@@ -757,4 +744,25 @@ func otherCustodian(t testing.TB, v *Vault, name string) Principal {
 		}
 	}
 	return enrolled(t, v, "second-custodian", RoleCustodian)
+}
+
+// alterHashSetTable flips one byte of the first record of set name's
+// SHA-256 table under root, written in place (the same file, so that an
+// open descriptor reads the edit), as an administrator of the folder
+// could.
+func alterHashSetTable(t *testing.T, root, name string) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(root, name, "sha256.tab"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, 32); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0xff
+	if _, err := f.WriteAt(b, 32); err != nil {
+		t.Fatal(err)
+	}
 }

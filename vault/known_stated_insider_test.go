@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -606,19 +605,7 @@ func TestAHashSetOutOfUseIsNeverTakenForNoMatchInWhatIsStated(t *testing.T) {
 	if _, err := v.Classify(ctx, h.a1, it.ID, ClassifyRequest{Category: CategoryNotIllegal}); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "hashsets", "partner2", "sha256.tab"), os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 1)
-	if _, err := f.ReadAt(b, 32); err != nil {
-		t.Fatal(err)
-	}
-	b[0] ^= 0xff
-	if _, err := f.WriteAt(b, 32); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	alterHashSetTable(t, filepath.Join(dir, "hashsets"), "partner2")
 	if res, err := v.Scrub(ctx, enrolled(t, v, "aud", RoleAuditor)); err != nil || res.OK {
 		t.Fatalf("the scrub did not find the set altered: %+v %v", res, err)
 	}

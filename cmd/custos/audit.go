@@ -388,11 +388,11 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 		}
 		out.Warnings = append(out.Warnings, fmt.Sprintf("the log records, at event %d, an accepted rollback (custos admin accept-rollback): the vault continued from %d events and gave up %s, because %q", r.seq, r.Size, lost, r.Reason))
 	}
-	out.IntegrityFailures = findings.integrityTotal
+	out.IntegrityFailures = findings.integrity.total
 	out.Warnings = append(out.Warnings, findings.integrityWarnings()...)
-	out.HashSetsUnused = findings.unusedTotal
+	out.HashSetsUnused = findings.unused.total
 	out.Warnings = append(out.Warnings, findings.unusedWarnings()...)
-	out.ConfigurationChanges = findings.changesTotal
+	out.ConfigurationChanges = findings.changes.total
 	out.ApprovedDecisions = findings.approvals
 	out.Warnings = append(out.Warnings, findings.configWarnings()...)
 	if local != nil {

@@ -24,8 +24,8 @@ func TestIntegrityWarningsNameTheFirstAndCountTheRest(t *testing.T) {
 		f.check(ev)
 		f.check(&events.Event{V: events.Version, Seq: uint64(200 + i), Type: "item.accessed", Time: ev.Time, Data: json.RawMessage(`{}`)})
 	}
-	if f.integrityTotal != 13 {
-		t.Fatalf("%d integrity failures counted, want 13", f.integrityTotal)
+	if f.integrity.total != 13 {
+		t.Fatalf("%d integrity failures counted, want 13", f.integrity.total)
 	}
 	w := f.integrityWarnings()
 	if len(w) != shownRuleFindings+1 {
@@ -60,13 +60,13 @@ func TestConfigurationChangesAreSaid(t *testing.T) {
 	start(1, `{"sealer":"dev","build":"a","pdq_max_distance":"31","hashset_approval":"required","session_ttl":"12h0m0s","exposure_daily_limit":"200"}`)
 	start(5, `{"run":"admin enroll"}`)
 	start(9, `{"sealer":"tpm","build":"b","state_snapshot":"8","pdq_max_distance":"31","hashset_approval":"required","session_ttl":"12h0m0s","exposure_daily_limit":"200"}`)
-	if f.changesTotal != 0 {
-		t.Fatalf("a restart that changed only its build, sealer and snapshot counts %d changes: %v", f.changesTotal, f.configWarnings())
+	if f.changes.total != 0 {
+		t.Fatalf("a restart that changed only its build, sealer and snapshot counts %d changes: %v", f.changes.total, f.configWarnings())
 	}
 	start(12, `{"sealer":"tpm","pdq_max_distance":"4","hashset_approval":"none","session_ttl":"12h0m0s","oidc_issuer":"https://id.example/\u202e"}`)
 	w := f.configWarnings()
-	if f.changesTotal != 4 || len(w) != 4 {
-		t.Fatalf("%d changes, want 4:\n%s", f.changesTotal, strings.Join(w, "\n"))
+	if f.changes.total != 4 || len(w) != 4 {
+		t.Fatalf("%d changes, want 4:\n%s", f.changes.total, strings.Join(w, "\n"))
 	}
 	for _, want := range []string{
 		"at event 12 (2026-12-07T09:15:07Z) with hashset_approval none, where the start before had required",
@@ -96,9 +96,9 @@ func TestConfigurationChangesBeforeASavedCheckpointAreCounted(t *testing.T) {
 			Actor: events.Actor{Person: "custos", Role: "system"}, Data: json.RawMessage(fmt.Sprintf(`{"pdq_max_distance":"%d"}`, 31-i))})
 	}
 	w := f.configWarnings()
-	if f.changesTotal != 1 || len(w) != 2 || !strings.Contains(w[0], "at event 14") ||
+	if f.changes.total != 1 || len(w) != 2 || !strings.Contains(w[0], "at event 14") ||
 		!strings.Contains(w[1], "2 earlier changes of the server's configuration, before your saved checkpoint of 10 events, are not said again") {
-		t.Fatalf("%d changes said:\n%s", f.changesTotal, strings.Join(w, "\n"))
+		t.Fatalf("%d changes said:\n%s", f.changes.total, strings.Join(w, "\n"))
 	}
 }
 
@@ -111,8 +111,8 @@ func TestHashSetsTakenOutOfUseAreSaid(t *testing.T) {
 			Actor: events.Actor{Person: "custos", Role: "system"}, Data: json.RawMessage(fmt.Sprintf(`{"name":"partner%d","reason":"its files differ\n from its import"}`, i))})
 	}
 	w := f.unusedWarnings()
-	if f.unusedTotal != 12 || len(w) != shownRuleFindings+1 {
-		t.Fatalf("%d counted, %d warnings:\n%s", f.unusedTotal, len(w), strings.Join(w, "\n"))
+	if f.unused.total != 12 || len(w) != shownRuleFindings+1 {
+		t.Fatalf("%d counted, %d warnings:\n%s", f.unused.total, len(w), strings.Join(w, "\n"))
 	}
 	if !strings.Contains(w[0], "at event 40 (2026-12-07T09:15:07Z), that the vault stopped matching against hash set partner0: its files differ\\u000a from its import") {
 		t.Errorf("the first warning: %s", w[0])

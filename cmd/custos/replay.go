@@ -272,17 +272,15 @@ type ruleFindings struct {
 	// replayed (what the vault found altered, missing or unreadable, and
 	// recorded), integrityTotal how many there are: an audit that passes
 	// says them, as the log's own record of incidents.
-	integrity      []integritySeen
-	integrityTotal int
+	integrity firstShown[integritySeen]
 	// config is the configuration the last server start recorded (its
 	// server.started data, but what changes at every start), and
 	// changes the first shownRuleFindings changes of it from one start
 	// to the next, changesTotal how many: an operator who restarts the
 	// vault with another threshold, approval or session life changes
 	// what it holds and who may act, and an audit says so.
-	config       map[string]string
-	changes      []configChange
-	changesTotal int
+	config  map[string]string
+	changes firstShown[configChange]
 	// changesSince is the size of the auditor's newest saved checkpoint
 	// (0: none): the changes before it were said at the audit that saved
 	// it, and are counted (changesBefore), not said again.
@@ -291,13 +289,41 @@ type ruleFindings struct {
 	// set the vault stopped matching against: its files differ from its
 	// import), unusedTotal how many: files altered under the vault, and
 	// put back, would otherwise leave no trace an audit says.
-	unused      []unusedSeen
-	unusedTotal int
+	unused firstShown[unusedSeen]
 	// approvals counts the two-person requests the log records approved
 	// (request.approved) and destructions approved: decisions whose
 	// second custodian the rules checked.
 	approvals int
 }
+
+// firstShown keeps the first shownRuleFindings events of a kind that an
+// audit says as warnings (an integrity failure, a hash set taken out of
+// use, a change of configuration), and counts them all.
+type firstShown[T interface{ position() uint64 }] struct {
+	kept  []T
+	total int
+}
+
+func (s *firstShown[T]) add(x T) {
+	s.total++
+	if len(s.kept) < shownRuleFindings {
+		s.kept = append(s.kept, x)
+	}
+}
+
+// more says how many there are after the last kept: "the log records 3
+// more WHAT after event 109 (HOW)", "" when none.
+func (s *firstShown[T]) more(what, how string) string {
+	n := s.total - len(s.kept)
+	if n <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("the log records %d more %s after event %d (%s)", n, what, s.kept[len(s.kept)-1].position(), how)
+}
+
+func (x integritySeen) position() uint64 { return x.seq }
+func (x unusedSeen) position() uint64    { return x.seq }
+func (x configChange) position() uint64  { return x.seq }
 
 // unusedSeen is a hashset.unused event of the log.
 type unusedSeen struct {
@@ -310,12 +336,12 @@ type unusedSeen struct {
 // the first shownRuleFindings of them, and how many more there are.
 func (f *ruleFindings) unusedWarnings() []string {
 	var out []string
-	for _, x := range f.unused {
+	for _, x := range f.unused.kept {
 		out = append(out, fmt.Sprintf("the log records, at event %d (%s), that the vault stopped matching against hash set %s: %s; its files were changed or lost, and until it is imported again or removed what it lists is hidden without being known; find out who changed them (docs/operations.md, \"Hash sets taken out of use\")",
 			x.seq, x.at.UTC().Format(time.RFC3339), printable.Readable(x.Name), printable.Readable(x.Reason)))
 	}
-	if n := f.unusedTotal - len(f.unused); n > 0 {
-		out = append(out, fmt.Sprintf("the log records %d more hash sets taken out of use after event %d (custos audit log shows them in order)", n, f.unused[len(f.unused)-1].seq))
+	if more := f.unused.more("hash sets taken out of use", "custos audit log shows them in order"); more != "" {
+		out = append(out, more)
 	}
 	return out
 }
@@ -363,10 +389,7 @@ func (f *ruleFindings) started(ev *events.Event) {
 				f.changesBefore++
 				continue
 			}
-			f.changesTotal++
-			if len(f.changes) < shownRuleFindings {
-				f.changes = append(f.changes, configChange{ev.Seq, ev.Timestamp(), k, f.config[k], now[k]})
-			}
+			f.changes.add(configChange{ev.Seq, ev.Timestamp(), k, f.config[k], now[k]})
 		}
 	}
 	f.config = now
@@ -383,12 +406,12 @@ func (f *ruleFindings) configWarnings() []string {
 		}
 		return printable.Readable(v)
 	}
-	for _, c := range f.changes {
+	for _, c := range f.changes.kept {
 		out = append(out, fmt.Sprintf("the server started at event %d (%s) with %s %s, where the start before had %s: a change of how the vault runs, by whoever runs it; make sure it was meant (docs/operations.md, \"Configuration changes an audit reports\")",
 			c.seq, c.at.UTC().Format(time.RFC3339), printable.Readable(c.key), shown(c.now), shown(c.was)))
 	}
-	if n := f.changesTotal - len(f.changes); n > 0 {
-		out = append(out, fmt.Sprintf("the log records %d more changes of the server's configuration after event %d (custos audit log --verbose shows each start's server.started)", n, f.changes[len(f.changes)-1].seq))
+	if more := f.changes.more("changes of the server's configuration", "custos audit log --verbose shows each start's server.started"); more != "" {
+		out = append(out, more)
 	}
 	if f.changesBefore > 0 {
 		out = append(out, fmt.Sprintf("%d earlier changes of the server's configuration, before your saved checkpoint of %d events, are not said again: the audit that saved it said them", f.changesBefore, f.changesSince))
@@ -408,7 +431,7 @@ type integritySeen struct {
 // first shownRuleFindings of them, and how many more there are.
 func (f *ruleFindings) integrityWarnings() []string {
 	var out []string
-	for _, x := range f.integrity {
+	for _, x := range f.integrity.kept {
 		var about []string
 		if x.item != "" {
 			about = append(about, "item "+printable.Readable(x.item))
@@ -426,8 +449,8 @@ func (f *ruleFindings) integrityWarnings() []string {
 		out = append(out, fmt.Sprintf("the log records, at event %d (%s), an integrity failure the vault detected%s: %s; find out what happened (docs/operations.md, \"Integrity failures an audit reports\")",
 			x.seq, x.at.UTC().Format(time.RFC3339), object, printable.Readable(x.Reason)))
 	}
-	if n := f.integrityTotal - len(f.integrity); n > 0 {
-		out = append(out, fmt.Sprintf("the log records %d more integrity failures after event %d (custos audit log shows them in order)", n, f.integrity[len(f.integrity)-1].seq))
+	if more := f.integrity.more("integrity failures", "custos audit log shows them in order"); more != "" {
+		out = append(out, more)
 	}
 	return out
 }
@@ -479,19 +502,13 @@ func (f *ruleFindings) check(ev *events.Event) {
 	case vault.TypeHashSetUnused:
 		var d vault.HashSetUnused
 		if ev.DecodeData(&d) == nil {
-			f.unusedTotal++
-			if len(f.unused) < shownRuleFindings {
-				f.unused = append(f.unused, unusedSeen{ev.Seq, ev.Timestamp(), d})
-			}
+			f.unused.add(unusedSeen{ev.Seq, ev.Timestamp(), d})
 		}
 	}
 	if ev.Type == vault.TypeIntegrityFailed {
 		var d vault.IntegrityFailed
 		if ev.DecodeData(&d) == nil {
-			f.integrityTotal++
-			if len(f.integrity) < shownRuleFindings {
-				f.integrity = append(f.integrity, integritySeen{ev.Seq, ev.Timestamp(), ev.Item, ev.Case, d})
-			}
+			f.integrity.add(integritySeen{ev.Seq, ev.Timestamp(), ev.Item, ev.Case, d})
 		}
 	}
 	if ev.Type == vault.TypeRollbackAccepted {
