@@ -284,6 +284,7 @@ type sealingOnRequest struct {
 	later        []vectorEvent
 	base         time.Time // the first event's time
 	expires      string    // the request's expiry
+	person       string    // whom the request's data names (the package's recipient)
 	openedCase   string    // the case its data names
 	rejected     bool      // a request.rejected of it too
 	requester    events.Actor
@@ -312,7 +313,7 @@ func (k *caseKit) sealedOnRequest(edit func(*sealingOnRequest)) []byte {
 	r := sealingOnRequest{policy: "required", requester: inv, approver: cust, sealer: cust, kind: "package.seal",
 		params:  `{"for":"chea.sopheap","purpose":"Trial 2026/88","items":[` + strings.Join(ids, ",") + `]}`,
 		request: caseRequest, requestedBy: inv.Person, approvalSays: inv.Person,
-		base: time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC), expires: "2026-12-14T10:00:00Z", openedCase: packageCase}
+		base: time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC), expires: "2026-12-14T10:00:00Z", openedCase: packageCase, person: "chea.sopheap"}
 	if edit != nil {
 		edit(&r)
 	}
@@ -323,7 +324,7 @@ func (k *caseKit) sealedOnRequest(edit func(*sealingOnRequest)) []byte {
 	before = append(before, r.later...)
 	if !r.noOpened {
 		before = append(before, vectorEvent{"request.opened", r.requester, map[string]any{"request": caseRequest, "kind": r.kind, "case": r.openedCase,
-			"person": "chea.sopheap", "params": json.RawMessage(r.params), "expires": r.expires}})
+			"person": r.person, "params": json.RawMessage(r.params), "expires": r.expires}})
 	}
 	if r.rejected {
 		before = append(before, vectorEvent{"request.rejected", r.approver, map[string]string{"request": caseRequest, "kind": r.kind, "requested_by": r.approvalSays, "reason": "not this one"}})
@@ -1124,7 +1125,9 @@ func packageCases() []caseDef {
 			}),
 		invalid("sealing-request-other-person", "sealing.request", "forged log: the request asked for a package for another person than the sealing's", "asked for a package for",
 			func(k *caseKit) []byte {
-				return k.sealedOnRequest(func(r *sealingOnRequest) { r.params = strings.Replace(r.params, "chea.sopheap", "lim.defence", 1) })
+				return k.sealedOnRequest(func(r *sealingOnRequest) {
+					r.params, r.person = strings.Replace(r.params, "chea.sopheap", "lim.defence", 1), "lim.defence"
+				})
 			}),
 		invalid("sealing-request-fewer-items", "sealing.request", "forged log: the request asked to seal the first item only; the sealing seals both", "asked to seal 1 item",
 			func(k *caseKit) []byte {
@@ -1246,6 +1249,14 @@ func packageCases() []caseDef {
 				return k.sealedOnRequest(func(r *sealingOnRequest) {
 					r.approver.Auth, r.approver.Session = "none", ""
 				})
+			}),
+		invalid("sealing-request-expiry-unreadable", "sealing.request", "forged log: the request gives its expiry as \"2026-12-14 10:00\", not a time in RFC 3339", "is not a time in RFC 3339",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) { r.expires = "2026-12-14 10:00" })
+			}),
+		invalid("sealing-request-person-not-for", "sealing.request", "forged log: the request's data names another person than the one its params ask a package for", "names lim.sovann as whom it concerns, but asks for a package for chea.sopheap",
+			func(k *caseKit) []byte {
+				return k.sealedOnRequest(func(r *sealingOnRequest) { r.person = "lim.sovann" })
 			}),
 		invalid("sealing-approved-after-expiry", "sealing.request", "forged log: the request expired a day before its approval", "after that",
 			func(k *caseKit) []byte {

@@ -1495,7 +1495,10 @@ func checkSealingRequest(m *Manifest, evs map[uint64]*events.Event) (string, err
 	if err := c.check(m, sealing, "its sealing", d.RequestedBy); err != nil {
 		return "", err
 	}
-	if p.For != d.For || asked.Person != "" && asked.Person != d.For || p.Purpose != d.Purpose || p.DiscloseOthers != d.DisclosesOthers {
+	if asked.Person != "" && asked.Person != p.For {
+		return "", fmt.Errorf("request %s (event %d) names %s as whom it concerns, but asks for a package for %s: the two must be one person", truncate(d.Request), opened.Seq, truncate(asked.Person), truncate(p.For))
+	}
+	if p.For != d.For || p.Purpose != d.Purpose || p.DiscloseOthers != d.DisclosesOthers {
 		return "", fmt.Errorf("request %s (event %d) asked for a package for %s with the purpose %q (disclosing other packages: %v); sealing event %d is for %s with the purpose %q (disclosing: %v)",
 			truncate(d.Request), opened.Seq, truncate(p.For), truncate(p.Purpose), p.DiscloseOthers, sealing.Seq, truncate(d.For), truncate(d.Purpose), d.DisclosesOthers)
 	}
@@ -1605,7 +1608,11 @@ func (c carriedOut) check(m *Manifest, decision *events.Event, what, requestedBy
 	case !signedIn[approved.Actor.Auth] || samePerson(approved.Actor, requester):
 		return fmt.Errorf("request %s is approved (event %d) with the credential %q of the requester's or of nobody signed in (auth %q): an approval is another person's, signed in", id, approved.Seq, truncate(approved.Actor.Session+approved.Actor.Certificate+approved.Actor.Subject), truncate(approved.Actor.Auth))
 	}
-	if exp, err := time.Parse(time.RFC3339, c.asked.Expires); err != nil || approved.Timestamp().After(exp.Add(approvalSlack)) {
+	exp, err := time.Parse(time.RFC3339, c.asked.Expires)
+	switch {
+	case err != nil:
+		return fmt.Errorf("request %s (event %d) gives its expiry as %q, which is not a time in RFC 3339 (2026-12-14T10:00:00Z): an opening says until when it may be approved, and its approval (event %d) cannot be shown to be before that", id, opened.Seq, truncate(c.asked.Expires), approved.Seq)
+	case approved.Timestamp().After(exp.Add(approvalSlack)):
 		return fmt.Errorf("request %s (event %d) could be approved until %q; its approval (event %d) is at %s, after that", id, opened.Seq, truncate(c.asked.Expires), approved.Seq, approved.Time)
 	}
 	if decision.Actor.Person != approved.Actor.Person || decision.Actor.Role != approved.Actor.Role {
