@@ -557,6 +557,22 @@ func (v *Vault) policyEffect(caseID string, change func() error) (PolicyEffect, 
 	return effect, nil
 }
 
+// settledAsStated is the category cl, a classification of it, settles
+// by votes as the vault states it: "" where votes settle none, or settle
+// it as not illegal without clearing known material (AgainstKnown), or
+// where that cannot be checked now.
+func (v *Vault) settledAsStated(it Item, cl Classification) string {
+	if cl.Source != "votes" || cl.Category == "" {
+		return ""
+	}
+	if cl.notIllegalUncleared() {
+		if known, err := v.statedBecause(context.Background(), it); err != nil || known != "" {
+			return ""
+		}
+	}
+	return cl.Category
+}
+
 // settledByVotes returns the items of a case whose category votes
 // settle, with the category, as the vault states it (a not-illegal
 // settlement that does not clear known material is none).
@@ -572,16 +588,8 @@ func (v *Vault) settledByVotes(caseID string) (map[string]string, error) {
 			return nil, err
 		}
 		if ok {
-			cl := v.classification(it)
-			if cl.notIllegalUncleared() {
-				// As the vault states it: not settled where it is
-				// known material, or cannot be checked.
-				if known, err := v.statedBecause(context.Background(), it); err != nil || known != "" {
-					continue
-				}
-			}
-			if cl.Source == "votes" && cl.Category != "" {
-				out[id] = cl.Category
+			if c := v.settledAsStated(it, v.classification(it)); c != "" {
+				out[id] = c
 			}
 		}
 	}

@@ -629,19 +629,11 @@ func (v *Vault) loweringPreview(r Request) *LoweringPreview {
 		if err != nil || !ok {
 			continue
 		}
-		if now := v.classification(it); now.Source == "votes" && now.Category != "" {
-			continue
+		if v.settledAsStated(it, v.classification(it)) != "" {
+			continue // settled now
 		}
-		then := v.classificationUnder(it, votes)
-		if then.notIllegalUncleared() {
-			// As the vault would state it: known material is not
-			// settled as not illegal by fewer than two people.
-			if known, err := v.statedBecause(context.Background(), it); err != nil || known != "" {
-				continue
-			}
-		}
-		if then.Source == "votes" && then.Category != "" {
-			p.Settle[then.Category]++
+		if c := v.settledAsStated(it, v.classificationUnder(it, votes)); c != "" {
+			p.Settle[c]++
 		}
 	}
 	return p
