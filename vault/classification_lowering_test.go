@@ -319,3 +319,30 @@ func TestALoweringSaysWhatItSettlesAsTheVaultStatesIt(t *testing.T) {
 		t.Fatalf("the copy is stated %+v %v", detail.Classification, err)
 	}
 }
+
+// TestABadClassificationPolicyChangesNothing: a policy out of range, or
+// a reason that is not text a person can read, is refused as bad input
+// before anything is recorded: no policy, no request, no refusal.
+func TestABadClassificationPolicyChangesNothing(t *testing.T) {
+	h := newHotline(t)
+	v, ctx := h.v, h.ctx
+	if _, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", 3, ""); err != nil {
+		t.Fatal(err)
+	}
+	before := len(logged(t, v))
+	for _, tc := range []struct {
+		votes  int
+		reason string
+	}{
+		{0, ""}, {MaxClassificationVotes + 1, ""},
+		{1, "backlog\x00"}, {5, "raised\u202e"}, {1, strings.Repeat("x", 1025)},
+	} {
+		ch, err := v.SetClassificationPolicy(ctx, h.cust, "HL-1", tc.votes, tc.reason)
+		if !errors.Is(err, ErrBadInput) || ch.Request != nil || ch.Recorded {
+			t.Errorf("votes %d, reason %q: %+v %v, want bad input", tc.votes, tc.reason, ch, err)
+		}
+	}
+	if after := len(logged(t, v)); after != before || v.state.votesNeeded("HL-1") != 3 {
+		t.Fatalf("bad input recorded %d events, policy %d", after-before, v.state.votesNeeded("HL-1"))
+	}
+}
