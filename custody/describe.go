@@ -466,7 +466,7 @@ var GroundsWords = map[string]string{
 	"permission":  "on the grounds that their role, or their assignment to the case, does not include it (the vault refused it; nothing was done or shown)",
 	"unknown":     "on the grounds that what they named does not exist",
 	"state":       "on the grounds that the record did not allow it at that moment, whoever asked (the reason says why: a case destroyed or on hold, known material hidden from review, a request already decided, for instance)",
-	"input":       "on the grounds that what was sent did not hold (the reason says why: content that is not its acquisition hash, an upload altered on its way, a form from elsewhere, for instance)",
+	"input":       "on the grounds that the request as sent could not be carried out (the reason says what was wrong or missing: most often a mistake, such as a name misspelt or a field left out; sometimes content that does not match the hash stated for it, or a form that did not come from the vault's own pages)",
 	"credentials": "on the grounds that the request carried no valid credentials",
 	"limit":       "on the grounds that there were too many requests",
 }

@@ -85,7 +85,7 @@ func OtherPackages(r *Record) string {
 	case r.Package == nil:
 		return ""
 	case !r.Package.DisclosesOthers:
-		return "Not stated: the sealer did not choose to disclose other packages of these items. Each item's chain of custody below shows this package's events, and leaves out those of any other package that carried the item; a report made on demand by the vault's auditors shows them."
+		return "Not stated: the sealer did not choose to disclose other packages of these items. Each item's chain of custody below shows this package's events, and leaves out those of any other package that carried the item, and refused attempts to seal other packages of the case; a report made on demand by the vault's auditors shows them."
 	case len(r.Disclosures) == 0:
 		return "None: no other package carried these items when this one was sealed."
 	}

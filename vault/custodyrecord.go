@@ -45,13 +45,31 @@ var caseCustodyTypes = map[string]bool{
 	TypeDestructionRequested: true, TypeDestructionApproved: true, TypeDestructionRejected: true, TypeCaseDestroyed: true,
 }
 
-// othersRefused reports whether ev is a refusal of someone who receives
-// packages (a prosecutor, defence counsel) other than person: in a package
-// for person whose sealer did not disclose other packages, it would tell
-// that the other side holds the item.
+// othersRefused reports whether ev is a refusal that a package for
+// person, whose sealer did not disclose other packages, leaves out:
+//   - one of someone who receives packages (a prosecutor, defence
+//     counsel) other than person: it would tell that the other side
+//     holds the item;
+//   - a refused attempt to seal a package of the case, for whomever it
+//     was: a refused sealing is another package, one that was not made,
+//     and its reason names whom it was for ("... has not registered an
+//     age recipient"), which tells one side of the other's.
+//
+// A report made on demand shows them all.
 func othersRefused(person string) func(*events.Event) bool {
 	return func(ev *events.Event) bool {
-		return ev.Type == TypeAccessRefused && receivesPackages(ev.Actor.Role) && ev.Actor.Person != person
+		if ev.Type != TypeAccessRefused {
+			return false
+		}
+		if receivesPackages(ev.Actor.Role) && ev.Actor.Person != person {
+			return true
+		}
+		var d struct {
+			Action string `json:"action"`
+		}
+		// An event the strict grammar cannot read is left out too: a
+		// package carries what it can say of.
+		return ev.DecodeData(&d) != nil || d.Action == "package.seal"
 	}
 }
 

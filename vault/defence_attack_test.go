@@ -53,3 +53,73 @@ func TestAttackDefencePackageCarriesProsecutorRefusals(t *testing.T) {
 		}
 	}
 }
+
+// A refused attempt to seal a package of the case is another package,
+// one that was not made, and its reason names whom it was for: a package
+// for the defence sealed without --disclose-others carried an
+// investigator's refused sealings for a prosecutor (one who had not
+// registered a key yet, one misspelt), which told the defence what the
+// prosecution was about to receive. Both are left out of it, carried by
+// a package that discloses others; the one for a person without a key is
+// refused on the grounds of the record's state, not of bad input.
+func TestAttackUndisclosingPackageCarriesNoRefusedSealing(t *testing.T) {
+	f := newPackageFixture(t)
+	v := f.v
+	ctx := context.Background()
+	dan := defenceCounsel(t, v)
+	enrolled(t, v, "pam", RoleProsecutor) // no key registered yet
+	for _, forWhom := range []string{"pam", "pamm"} {
+		if _, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: forWhom, Purpose: "trial"}); err == nil {
+			t.Fatalf("a package was sealed for %s", forWhom)
+		}
+	}
+	grounds := map[string]string{}
+	for _, ev := range eventsOfType(t, v, TypeAccessRefused) {
+		var d AccessRefused
+		if err := json.Unmarshal(ev.Data, &d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Action == "package.seal" {
+			grounds[d.Reason] = d.Grounds
+		}
+	}
+	if len(grounds) != 2 {
+		t.Fatalf("refused sealings recorded: %v, want 2", grounds)
+	}
+	for reason, g := range grounds {
+		if strings.Contains(reason, "has not registered") && g != GroundsState {
+			t.Errorf("refusal %q recorded on grounds %q, want %q", reason, g, GroundsState)
+		}
+	}
+	refusedSealings := func(p *SealedPackage) (n int, named bool) {
+		ms := packageMembers(t, v, dan, p.ID)
+		var m pkgformat.Manifest
+		if err := json.Unmarshal(ms[pkgformat.ManifestName], &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range m.Events {
+			ev, err := events.Decode(ms[e.Path])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.Type == TypeAccessRefused && strings.Contains(string(ev.Data), `"package.seal"`) {
+				n++
+			}
+		}
+		return n, strings.Contains(string(ms[pkgformat.ReportName]), "pam")
+	}
+	quiet, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "dan", Purpose: "disclosure to the defence"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, named := refusedSealings(quiet); n != 0 || named {
+		t.Errorf("the undisclosing defence package carries %d refused sealings (its report names pam: %v)", n, named)
+	}
+	open, err := v.SealPackage(ctx, f.inv, SealRequest{Case: "P-1", For: "dan", Purpose: "disclosure to the defence", DiscloseOthers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, named := refusedSealings(open); n != 2 || !named {
+		t.Errorf("the disclosing defence package carries %d refused sealings (its report names pam: %v), want 2", n, named)
+	}
+}

@@ -211,7 +211,7 @@ func (v *Vault) authoriseSealing(ctx context.Context, who Principal, req SealReq
 		// the package's file did by any road.
 		return nil, v.refusedAs(ctx, who, "package.seal", req.Case, cannotReceive(who, req.For, ErrConflict, "%s is %s", target.Name, standing(target)))
 	case target.Recipient == "":
-		return nil, v.refusedAs(ctx, who, "package.seal", req.Case, cannotReceive(who, req.For, nil, "%s has not registered an age recipient (custos recipient set)", req.For))
+		return nil, v.refusedAs(ctx, who, "package.seal", req.Case, cannotReceive(who, req.For, ErrConflict, "%s has not registered an age recipient (custos recipient set)", req.For))
 	}
 	recipient, _, err := parsePackageRecipient(target.Recipient)
 	if err != nil {
