@@ -9,6 +9,7 @@ import (
 	"github.com/custos-vault/custos/internal/secret"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -64,6 +65,24 @@ func (v *Vault) Enroll(ctx context.Context, name, role string) (secret.String, e
 		return secret.String{}, err
 	}
 	return secret.New(token), nil
+}
+
+// EnrolledOutside returns, sorted, the name of every person ever
+// enrolled (suspended and removed ones included) who is not in set with
+// the role set gives their name: a development start enrols its persons
+// only in a vault that holds none but them, never beside people enrolled
+// otherwise.
+func (v *Vault) EnrolledOutside(set map[string]string) []string {
+	v.state.mu.RLock()
+	defer v.state.mu.RUnlock()
+	var out []string
+	for name, p := range v.state.persons {
+		if set[name] != p.Role {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // CustodiansEver counts every custodian ever enrolled, suspended and

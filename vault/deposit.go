@@ -168,6 +168,9 @@ func (v *Vault) Deposit(ctx context.Context, who Principal, req DepositRequest) 
 	if err := v.refuseWhileHalted(); err != nil {
 		return nil, err
 	}
+	if err := v.headKept(ctx); err != nil {
+		return nil, err
+	}
 	if handlesEvidence(who.Role) {
 		// Who could deposit is told of a malformed case id; anyone
 		// else is refused below before it is read (rule 9).

@@ -809,3 +809,91 @@ func TestAQuietLogIsNamedAtTheStart(t *testing.T) {
 		last = next
 	}
 }
+
+// A person's act is answered only once a checkpoint covering it is kept
+// as the sticky head, as a view is: a suspension or a refusal the vault
+// confirmed, covered only by the log store's batch seal, could be
+// removed after a stop by whoever administers the store and the keyring
+// folder (the log cut back, the seal put back from the head), and the
+// next start would find nothing missing. An act recorded as the head
+// fails is not confirmed; while it cannot be kept, people's acts are
+// refused before anything is recorded; once it can, they are taken
+// again at once.
+func TestActsWaitForTheHead(t *testing.T) {
+	ctx := context.Background()
+	v, dir := openTestVaultDir(t, func(c *Config) { c.CheckpointInterval = time.Hour })
+	cust, inv := enrolled(t, v, "cust", RoleCustodian), enrolled(t, v, "inv", RoleInvestigator)
+	enrolled(t, v, "ana", RoleAnalyst)
+	enrolled(t, v, "ben", RoleAnalyst)
+	headPath := filepath.Join(dir, "keyring", HeadFile)
+	covered := func(what string) {
+		t.Helper()
+		b, err := os.ReadFile(headPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp, err := events.ParseCheckpoint(b, v.origin, v.verifier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cp.Size < v.log.Size() {
+			t.Fatalf("%s was answered with the head at %d events, the log at %d", what, cp.Size, v.log.Size())
+		}
+	}
+	if err := v.OpenCase(ctx, inv, "P-1", "acts"); err != nil {
+		t.Fatal(err)
+	}
+	covered("a case opened")
+	if _, err := v.Suspend(ctx, cust, "ana", "on leave"); err != nil {
+		t.Fatal(err)
+	}
+	covered("a suspension")
+	if _, err := v.Suspend(ctx, inv, "ben", "not theirs to do"); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("an investigator's suspension: %v", err)
+	}
+	covered("a refusal")
+
+	// The head cannot be saved (its file made a folder).
+	if err := os.Remove(headPath); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(headPath, "in-the-way"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	before := v.log.Size()
+	_, err := v.Suspend(ctx, cust, "ben", "on leave")
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, ErrRecordedUnkept) || !errors.Is(err, sequencer.ErrOutcomeUnknown) {
+		t.Fatalf("a suspension as the head failed was answered %v, want it not confirmed", err)
+	}
+	if v.log.Size() != before+1 {
+		t.Fatalf("the log went from %d to %d events, want the suspension recorded", before, v.log.Size())
+	}
+	before = v.log.Size()
+	if _, err := v.Suspend(ctx, inv, "cust", "not theirs to do"); !errors.Is(err, ErrUnavailable) || !errors.Is(err, ErrHeadUnkept) {
+		t.Fatalf("a refusal while no head can be kept was answered %v", err)
+	}
+	if err := v.OpenCase(ctx, inv, "P-2", "more"); !errors.Is(err, ErrUnavailable) || !errors.Is(err, ErrHeadUnkept) {
+		t.Fatalf("a case opened while no head can be kept was answered %v", err)
+	}
+	if _, err := v.Deposit(ctx, inv, DepositRequest{Case: "P-1", Name: "a.txt", Body: strings.NewReader("evidence")}); !errors.Is(err, ErrHeadUnkept) {
+		t.Fatalf("a deposit while no head can be kept was answered %v", err)
+	}
+	if v.log.Size() != before {
+		var got []string
+		v.cfg.Log.Read(ctx, before, func(rec events.Record) error {
+			ev, _ := verify.DecodeEvent(rec.Bytes)
+			got = append(got, ev.Type+" "+string(ev.Data))
+			return nil
+		})
+		t.Fatalf("acts refused while no head can be kept recorded %q", got)
+	}
+
+	// Mended: the next act is taken at once, and covered.
+	if err := os.RemoveAll(headPath); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.OpenCase(ctx, inv, "P-2", "more"); err != nil {
+		t.Fatalf("a case opened once the head can be kept: %v", err)
+	}
+	covered("an act once the head can be kept again")
+}

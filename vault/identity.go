@@ -469,12 +469,82 @@ func (v *Vault) standing(d sequencer.Draft) func(ahead []*events.Event) error {
 
 // append appends drafts, each held to its actor's standing (see
 // standing) as well as its own check.
+//
+// A person's act (any draft whose actor is not the server itself) is
+// answered only once a checkpoint covering it is kept as the log's
+// sticky head (sequencer.AppendPublished), as a view is: until then it
+// is covered only by the log store's batch seal, and whoever
+// administers that store and the keyring folder could remove it after a
+// stop (a suspension, a hold lifted, a refusal) with nothing missing at
+// the next start. An act recorded when its head could not be kept stands
+// but is not confirmed (ErrRecordedUnkept); while a head cannot be kept
+// (HeadUnkept), people's acts are refused before anything is recorded
+// (ErrHeadUnkept; each refused act tries once to keep one).
 func (v *Vault) append(ctx context.Context, drafts ...sequencer.Draft) ([]*events.Event, error) {
+	personal, closing := false, true
 	for i := range drafts {
 		drafts[i].Check = v.standing(drafts[i])
+		personal = personal || drafts[i].Actor.Role != RoleSystem
+		closing = closing && closesAccess[drafts[i].Type]
 	}
-	return v.log.Append(ctx, drafts...)
+	if !personal {
+		return v.log.Append(ctx, drafts...)
+	}
+	if !closing {
+		if err := v.headKept(ctx); err != nil {
+			return nil, err
+		}
+	}
+	evs, _, err := v.log.AppendPublished(ctx, drafts...)
+	if errors.Is(err, sequencer.ErrUnpublished) {
+		// The events are durable and applied: the act stands, but it is
+		// not confirmed. Its caller treats it as an append whose outcome
+		// it cannot vouch for (a deposit's object is kept, not
+		// discarded); people's next acts are refused until a head is
+		// kept.
+		v.logger.Error("an act was recorded, but no checkpoint covering it could be kept as the log's head: it is answered as not confirmed, and people's acts are refused until one is (the keyring folder and the object store's head/ must be writable)",
+			"events", len(evs), "err", err)
+		return evs, fmt.Errorf("%w: %w: %w (%w)", ErrUnavailable, ErrRecordedUnkept, err, sequencer.ErrOutcomeUnknown)
+	}
+	return evs, err
 }
+
+// headKept returns nil unless the last attempt to keep a checkpoint as
+// the log's head failed and one more, now, fails too (a checkpoint of
+// the log as it is, stored once it is kept, so that the vault takes acts
+// again as soon as the keyring folder or the object store is mended):
+// then an error wrapping ErrUnavailable and ErrHeadUnkept. Work that
+// writes to the object store before its event (a deposit, a package)
+// asks it first, so that nothing is written for an act that would be
+// refused.
+func (v *Vault) headKept(ctx context.Context) error {
+	if v.log.HeadUnkept() == nil {
+		return nil
+	}
+	if _, err := v.log.Checkpoint(ctx); err != nil || v.log.HeadUnkept() != nil {
+		return fmt.Errorf("%w: %w: nothing was recorded or done", ErrUnavailable, ErrHeadUnkept)
+	}
+	return nil
+}
+
+// closesAccess are the events that close a view or a retrieval already
+// recorded (how it ended: what was sent, or that nothing was): recorded
+// even while no head can be kept, as a view refused for that reason is
+// closed by one saying nothing was sent.
+var closesAccess = map[string]bool{TypeItemAccessCompleted: true, TypePackageFetchDone: true}
+
+// ErrHeadUnkept is wrapped, with ErrUnavailable, by the answer to a
+// person's act while no checkpoint of the custody log can be kept as its
+// head (in the keyring folder and the object store): nothing was
+// recorded or done (Vault.append).
+var ErrHeadUnkept = errors.New("the vault cannot keep its custody log's head (its newest signed checkpoint)")
+
+// ErrRecordedUnkept is wrapped, with ErrUnavailable and
+// sequencer.ErrOutcomeUnknown, by the answer to a person's act that was
+// recorded when the log's head could not be kept: the act stands in the
+// log, but no head covers it, so the vault does not confirm it
+// (Vault.append).
+var ErrRecordedUnkept = errors.New("recorded, but no checkpoint covering it could be kept as the custody log's head")
 
 // appendPublished is append for events that release what they record
 // (sequencer.AppendPublished): it returns once a checkpoint covering

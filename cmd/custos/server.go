@@ -561,9 +561,29 @@ var devRoles = []struct{ name, role string }{
 
 // devPersons enrols one person per role on first start and writes their
 // credentials as shell-sourceable files; on later starts it points the
-// files at the current address.
+// files at the current address. It enrols only in a vault that holds no
+// one but the development persons: --dev on a vault in use (its people
+// enrolled by custodians, no development credentials in DATA/dev) would
+// give whoever starts the server two custodians of their own, so that
+// start is refused, nothing enrolled. A development vault whose people
+// were joined by others since starts as before: it enrols no one.
 func devPersons(ctx context.Context, v *vault.Vault, data, base string, logger *slog.Logger) error {
 	dir := filepath.Join(data, "dev")
+	set := map[string]string{}
+	enrols := false
+	for _, p := range devRoles {
+		set[p.name] = p.role
+		b, err := os.ReadFile(filepath.Join(dir, p.name+".env"))
+		enrols = enrols || err != nil || envValue(string(b), "CUSTOS_TOKEN") == ""
+	}
+	if others := v.EnrolledOutside(set); enrols && len(others) > 0 {
+		shown := others[:min(len(others), 3)]
+		for i, n := range shown {
+			shown[i] = printable.Terminal(n)
+		}
+		return fmt.Errorf("--dev enrols its development persons (custodian, custodian2, analyst and the others) only in a vault of its own, and this vault has %d people enrolled otherwise (%s): it is a vault in use, and --dev would give whoever starts it two custodians; start it without --dev (nothing was enrolled)",
+			len(others), strings.Join(shown, ", "))
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}

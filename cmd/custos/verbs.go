@@ -1730,12 +1730,13 @@ func prefixed(prefix, s string) string {
 
 // depositFailure words a deposit of what that failed with err: nothing of
 // it was kept, unless the vault answered that whether its record was
-// kept is not known (api.OutcomeUnknown), or the command was cancelled.
+// kept is not known (api.OutcomeUnknown) or that it was recorded but
+// not confirmed (api.RecordedUnkept), or the command was cancelled.
 func depositFailure(what string, err error, cancelled bool) error {
 	switch {
 	case cancelled:
 		return fmt.Errorf("cancelled: %s was not stored (nothing of it is kept)", what)
-	case strings.Contains(err.Error(), api.OutcomeUnknown):
+	case strings.Contains(err.Error(), api.OutcomeUnknown), strings.Contains(err.Error(), api.RecordedUnkept):
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return fmt.Errorf("%s: %w (nothing of it was kept)", what, err)

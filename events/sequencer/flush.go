@@ -413,11 +413,30 @@ func (s *Sequencer) keep(ctx context.Context, cp *events.Checkpoint) error {
 	}
 	if s.cfg.BeforePublish != nil {
 		if err := s.cfg.BeforePublish(ctx, cp); err != nil {
-			return fmt.Errorf("keeping checkpoint %d as the log's head: %w", cp.Size, err)
+			err = fmt.Errorf("keeping checkpoint %d as the log's head: %w", cp.Size, err)
+			s.keepErr.Store(&err)
+			return err
 		}
 	}
 	s.kept = cp.Size
+	s.keepErr.Store(nil)
 	s.publishedAgain()
+	return nil
+}
+
+// HeadUnkept returns, while the last attempt to keep a checkpoint as the
+// log's head (BeforePublish) failed, that failure; nil before any
+// attempt and once one is kept again. While it fails, the events since
+// the last kept head are covered only by the log store's batch seal:
+// whoever administers the store and the keyring folder could remove them
+// with it after a stop, and a start would find nothing missing. A caller
+// that answers people (the vault) refuses to record their acts until a
+// head is kept again: the writer retries every checkpoint interval while
+// events are uncovered.
+func (s *Sequencer) HeadUnkept() error {
+	if p := s.keepErr.Load(); p != nil {
+		return *p
+	}
 	return nil
 }
 

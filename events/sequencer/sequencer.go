@@ -246,6 +246,9 @@ type Sequencer struct {
 	// the largest checkpoint it took.
 	keepMu sync.Mutex
 	kept   uint64
+	// keepErr is the failure of the last attempt to keep a checkpoint as
+	// the log's head, nil once one is kept (HeadUnkept).
+	keepErr atomic.Pointer[error]
 
 	// unpublished says, at most once every unpublishedEvery, that
 	// checkpoints cannot be published, and once that they are again

@@ -102,6 +102,12 @@ func (h *Handler) answer(r *http.Request, err error) (int, string) {
 		if errors.Is(err, events.ErrOutcomeUnknown) {
 			msg += "; " + OutcomeUnknown
 		}
+		switch {
+		case errors.Is(err, vault.ErrRecordedUnkept):
+			msg = RecordedUnkept
+		case errors.Is(err, vault.ErrHeadUnkept):
+			msg = headUnkeptMessage
+		}
 		if errors.Is(err, vault.ErrKey) {
 			msg = "case key unavailable: the case's key is missing, cannot be unsealed, or is not the case's own; this is a problem of the keys, recorded in the custody log, not of the evidence"
 		}
@@ -114,6 +120,16 @@ func (h *Handler) answer(r *http.Request, err error) (int, string) {
 // log may or may not hold (its store's answer to the append was lost):
 // the client says so instead of saying that nothing was kept.
 const OutcomeUnknown = "whether it was recorded is not known: the custody log may hold it (look for it, in the case's items or the log, before doing it again)"
+
+// RecordedUnkept answers a person's act that the custody log recorded
+// while no checkpoint covering it could be kept as the log's head: the
+// act stands, but the vault does not confirm it (vault.ErrRecordedUnkept).
+// The client says so instead of saying that nothing was kept.
+const RecordedUnkept = "the custody log recorded this, but the vault could not keep a signed checkpoint covering it as the log's head (in its keyring folder and object store), so it does not confirm it: look for it in the case's items or the log before doing it again; until a head can be kept the vault records and does nothing for anyone; tell the server's operator (the server's log says why)"
+
+// headUnkeptMessage answers a person's act refused while no checkpoint
+// can be kept as the log's head (vault.ErrHeadUnkept).
+const headUnkeptMessage = "the vault cannot keep its custody log's head (its newest signed checkpoint, in its keyring folder and object store), so it records and does nothing for now: nothing of this was recorded or done; try again later, and tell the server's operator (the server's log says why)"
 
 // storeReplacedMessage answers every request that must be recorded once
 // the log store found its files replaced under the running vault.
