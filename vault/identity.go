@@ -179,6 +179,17 @@ func (v *Vault) Authenticate(token string) (Principal, error) {
 	if !v.cfg.Now().Before(s.expires) {
 		return Principal{}, fmt.Errorf("%w: the session expired; sign in again", ErrUnauthenticated)
 	}
+	// A session lasts no longer than the vault's session life now
+	// allows from its sign-in: one opened under a longer --session-ttl
+	// (a restart with a year's, then the configuration put back) ends
+	// as the configuration in force says.
+	cred := s.credential
+	if end := s.signedIn.Add(v.cfg.SessionTTL).UTC().Truncate(time.Second); end.Before(cred.Expires) {
+		if !v.cfg.Now().Before(end) {
+			return Principal{}, fmt.Errorf("%w: the session is older than this vault's session life now allows (%s from its sign-in); sign in again", ErrUnauthenticated, v.cfg.SessionTTL)
+		}
+		cred.Expires = end
+	}
 	if err := inactive(p, s.credential); err != nil {
 		return Principal{}, err
 	}
@@ -199,7 +210,7 @@ func (v *Vault) Authenticate(token string) (Principal, error) {
 			return Principal{}, fmt.Errorf("%w: a %s must now sign in with multi-factor authentication (%s); sign in again", ErrUnauthenticated, p.Role, req)
 		}
 	}
-	return Principal{Name: p.Name, Role: p.Role, Credential: s.credential}, nil
+	return Principal{Name: p.Name, Role: p.Role, Credential: cred}, nil
 }
 
 // AuthenticateCertificate maps a verified client certificate to the

@@ -842,6 +842,18 @@ func endedRefusal(what, id string, e requestEnd) error {
 	return refused(ErrConflict, "%s %s was already %s by %s at %s", what, id, e.Outcome, e.By, at)
 }
 
+// requestExpires is when r stops being approvable: its recorded expiry,
+// or earlier where the vault's request life now (--request-ttl) ends
+// sooner from its opening, so that a request opened under a longer life
+// (a restart with a month's, then the configuration put back) ends as
+// the configuration in force says.
+func (v *Vault) requestExpires(r Request) time.Time {
+	if end := r.Opened.Add(v.cfg.RequestTTL).UTC().Truncate(time.Second); end.Before(r.Expires) {
+		return end
+	}
+	return r.Expires
+}
+
 // approvable is the rule of an approval or rejection by who, now and at
 // its position: a pending, unexpired request; who a custodian other than
 // the requester; the requester still enrolled in the role they asked in,
@@ -854,8 +866,8 @@ func (v *Vault) approvable(who Principal, id string) (Request, error) {
 	case r.void:
 		// As its requester is told it ended (EndedRequests).
 		return Request{}, endedRefusal("request", id, r.unanswered())
-	case !v.cfg.Now().Before(r.Expires):
-		return Request{}, refused(ErrConflict, "request %s expired at %s", id, spokenTime(r.Expires))
+	case !v.cfg.Now().Before(v.requestExpires(r)):
+		return Request{}, refused(ErrConflict, "request %s expired at %s", id, spokenTime(v.requestExpires(r)))
 	case r.By == who.Name:
 		return Request{}, refusedHints(ErrForbidden, "another custodian must (its requester may withdraw it: custos reject REQUEST --reason TEXT)", "another custodian must (its requester may withdraw it on the Approvals page)", "nobody approves their own request")
 	}
@@ -982,7 +994,7 @@ func (v *Vault) Reject(ctx context.Context, who Principal, id, reason string) (*
 	rejectable := func() (Request, error) {
 		r, ok := v.state.request(id)
 		end, ended := v.state.requestEnded(id)
-		if ok && (r.void || !v.cfg.Now().Before(r.Expires)) {
+		if ok && (r.void || !v.cfg.Now().Before(v.requestExpires(r))) {
 			// Ended unanswered, though still in the state until the next
 			// request's opening: not decided again, so that how it
 			// ended, as its requester was told, stays so.
