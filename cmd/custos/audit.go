@@ -395,6 +395,8 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) error {
 	out.ConfigurationChanges = findings.changes.total
 	out.ApprovedDecisions = findings.approvals
 	out.Warnings = append(out.Warnings, findings.configWarnings()...)
+	out.SnapshotsDiscarded = findings.discards.total
+	out.Warnings = append(out.Warnings, findings.discardWarnings()...)
 	if local != nil {
 		// Without the vault's sticky head, a store cut short after the
 		// newest checkpoint it was compared with passes: said in the

@@ -121,3 +121,32 @@ func TestHashSetsTakenOutOfUseAreSaid(t *testing.T) {
 		t.Errorf("the rest: %s", w[len(w)-1])
 	}
 }
+
+// TestSnapshotsSetAsideAreSaid: a start that set state snapshots aside
+// (a page of one edited on disk, found by its check) was recorded in
+// server.started and shown by audit log, but audit verify said nothing:
+// each is said, escaped, offline commands' starts too; those before the
+// auditor's saved checkpoint are counted; a start that set none aside
+// is not said.
+func TestSnapshotsSetAsideAreSaid(t *testing.T) {
+	f := &ruleFindings{accepted: map[uint64]bool{}, changesSince: 10}
+	start := func(seq uint64, data string) {
+		f.check(&events.Event{V: events.Version, Seq: seq, Type: vault.TypeServerStarted, Time: "2026-12-07T09:15:07.000000000Z",
+			Actor: events.Actor{Person: "custos", Role: "system"}, Data: json.RawMessage(data)})
+	}
+	start(3, `{"state_snapshots_discarded":"state-00000002.snap: an older state version"}`)
+	start(12, `{"sealer":"dev"}`)
+	start(14, `{"state_snapshots_discarded":"state-00000013.snap: page 4 is not the page its summary names\n"}`)
+	start(16, `{"run":"custos admin recover","state_snapshots_discarded":"state-00000015.snap: unreadable"}`)
+	w := f.discardWarnings()
+	if f.discards.total != 2 || len(w) != 3 {
+		t.Fatalf("%d starts counted, warnings:\n%s", f.discards.total, strings.Join(w, "\n"))
+	}
+	if !strings.Contains(w[0], "at event 14 (2026-12-07T09:15:07Z) without the state snapshots it found, set aside because state-00000013.snap: page 4 is not the page its summary names\\u000a") ||
+		!strings.Contains(w[1], "at event 16") {
+		t.Errorf("the warnings: %s", strings.Join(w, "\n"))
+	}
+	if !strings.Contains(w[2], "1 earlier starts that set state snapshots aside, before your saved checkpoint of 10 events") {
+		t.Errorf("the earlier ones: %s", w[2])
+	}
+}

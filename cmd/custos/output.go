@@ -97,6 +97,11 @@ type verifyOutput struct {
 	// as a checkpoint note writes them.
 	Root       string `json:"root"`
 	RootBase64 string `json:"root_base64"`
+	// SnapshotsDiscarded counts the server starts that set state
+	// snapshots aside (server.started's state_snapshots_discarded), after
+	// the auditor's newest saved checkpoint where one is given, each
+	// said in Warnings (the first ten).
+	SnapshotsDiscarded int `json:"snapshots_discarded"`
 	// StickyHeadCompared is, with --store, whether the vault's sticky
 	// head (beside a SQLite file in its data folder, or given with
 	// --checkpoint) was among the checkpoints the log was proven to

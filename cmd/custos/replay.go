@@ -290,6 +290,14 @@ type ruleFindings struct {
 	// import), unusedTotal how many: files altered under the vault, and
 	// put back, would otherwise leave no trace an audit says.
 	unused firstShown[unusedSeen]
+	// discards are the first shownRuleFindings server starts that set
+	// state snapshots aside (server.started's
+	// state_snapshots_discarded: a file a start could not use, changed
+	// or unreadable on disk, or of an older state version), after the
+	// auditor's newest saved checkpoint (changesSince); discardsBefore
+	// counts those before it, said by the audit that saved it.
+	discards       firstShown[discardSeen]
+	discardsBefore uint64
 	// approvals counts the two-person requests the log records approved
 	// (request.approved) and destructions approved: decisions whose
 	// second custodian the rules checked.
@@ -324,6 +332,33 @@ func (s *firstShown[T]) more(what, how string) string {
 func (x integritySeen) position() uint64 { return x.seq }
 func (x unusedSeen) position() uint64    { return x.seq }
 func (x configChange) position() uint64  { return x.seq }
+func (x discardSeen) position() uint64   { return x.seq }
+
+// discardSeen is a server start that set state snapshots aside, with
+// the reasons it recorded.
+type discardSeen struct {
+	seq     uint64
+	at      time.Time
+	reasons string
+}
+
+// discardWarnings says each server start that set state snapshots
+// aside, the first shownRuleFindings of them, and how many more there
+// are.
+func (f *ruleFindings) discardWarnings() []string {
+	var out []string
+	for _, x := range f.discards.kept {
+		out = append(out, fmt.Sprintf("the server started at event %d (%s) without the state snapshots it found, set aside because %s: a snapshot of an older state version is set aside after an upgrade, but one changed, unreadable or not the vault's own is someone's doing or a failing disk: find out which (docs/operations.md, \"Configuration changes an audit reports\")",
+			x.seq, x.at.UTC().Format(time.RFC3339), printable.Readable(x.reasons)))
+	}
+	if more := f.discards.more("starts that set state snapshots aside", "custos audit log --verbose shows each start's server.started"); more != "" {
+		out = append(out, more)
+	}
+	if f.discardsBefore > 0 {
+		out = append(out, fmt.Sprintf("%d earlier starts that set state snapshots aside, before your saved checkpoint of %d events, are not said again: the audit that saved it said them", f.discardsBefore, f.changesSince))
+	}
+	return out
+}
 
 // unusedSeen is a hashset.unused event of the log.
 type unusedSeen struct {
@@ -365,7 +400,17 @@ var startedNotConfig = map[string]bool{"sealer": true, "build": true, "state_sna
 // (run) records none.
 func (f *ruleFindings) started(ev *events.Event) {
 	var d map[string]string
-	if ev.DecodeData(&d) != nil || d["run"] != "" {
+	if ev.DecodeData(&d) != nil {
+		return
+	}
+	if r := d["state_snapshots_discarded"]; r != "" {
+		if ev.Seq < f.changesSince {
+			f.discardsBefore++
+		} else {
+			f.discards.add(discardSeen{ev.Seq, ev.Timestamp(), r})
+		}
+	}
+	if d["run"] != "" {
 		return
 	}
 	now := map[string]string{}
