@@ -123,7 +123,7 @@ func (f *serverFlags) requireVault(verb string) error {
 		// Never made here: a folder missing, not mounted, or mistyped.
 		// A new vault's is made before its first custodians are
 		// enrolled (deploy/one-server.md section 3).
-		return fmt.Errorf("%s: --data %s does not exist: check the path (mounted, not mistyped), or restore the folder from backup (docs/operations.md, \"Restoring\"). For a new vault, create it first, owned by the vault's user (install -d -m 0700 -o custos -g custos %s; deploy/one-server.md section 3)", verb, f.data, f.data)
+		return fmt.Errorf("%s: --data %s does not exist: check the path (mounted, not mistyped), or restore the folder from backup (docs/operations.md, \"Restoring\"). For a new vault, create it first, owned by the vault's user (install -d -m 0700 -o custos -g custos %s; deploy/one-server.md section 3)", verb, f.data, shellWord(f.data))
 	}
 	keyring := filepath.Join(f.data, keyringDir)
 	if dir, ok := strings.CutPrefix(f.objURL, "fs:"); ok && vault.HasLogKey(keyring) {

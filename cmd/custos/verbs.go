@@ -1282,7 +1282,7 @@ func runPackageFetch(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return printResult(stdout, *asJSON, fetchOutput{Package: pos[0], SHA256: sum, Size: size, File: *out},
-		fmt.Sprintf("package %s written to %s (sha256 %s); check it with: custos-verify %s --key FINGERPRINT --identity KEYFILE (the fingerprint the vault's operators published or gave you outside the vault: one this vault gives you, as custos audit key does, proves nothing against it; add --witness-policy FILE and --tsa-cert FILE where the vault has witnesses and a time-stamping authority: docs/witnesses.md)", pos[0], *out, sum, *out))
+		fmt.Sprintf("package %s written to %s (sha256 %s); check it with: custos-verify %s --key FINGERPRINT --identity KEYFILE (the fingerprint the vault's operators published or gave you outside the vault: one this vault gives you, as custos audit key does, proves nothing against it; add --witness-policy FILE and --tsa-cert FILE where the vault has witnesses and a time-stamping authority: docs/witnesses.md)", pos[0], *out, sum, shellWord(*out)))
 }
 
 var errAuditFailed = errors.New("audit failed")
@@ -1553,7 +1553,7 @@ func runPackageReceipt(args []string, stdout, stderr io.Writer) error {
 		text += fmt.Sprintf("Kept beside the package: %s (the receipt message) and %s (its signature). Anyone checks them without Custos (docs/formats.md):\n"+
 			"  echo \"me $(cat %s)\" > allowed_signers\n"+
 			"  ssh-keygen -Y verify -f allowed_signers -I me -n %s -s %s < %s",
-			kept[0], kept[1], publicKeyPath(*key), vault.ReceiptNamespace, kept[1], kept[0])
+			kept[0], kept[1], shellWord(publicKeyPath(*key)), vault.ReceiptNamespace, shellWord(kept[1]), shellWord(kept[0]))
 	} else {
 		text += fmt.Sprintf("Keep this receipt; anyone checks it with ssh-keygen -Y verify -n %s over the receipt message (docs/formats.md):\n%s",
 			vault.ReceiptNamespace, strings.TrimRight(out.Signature, "\n"))

@@ -29,7 +29,7 @@ func TestPackageReceipts(t *testing.T) {
 	file, _, _ := evidence(t, work, "ledger.csv", 3_000)
 	s.ok("investigator", work, "deposit", "--case", "KH-2026-950", file)
 	s.prosecutorRecipient(work)
-	id := s.sealAndFetch("investigator", "prosecutor", work, "KH-2026-950", "bundle.tar")
+	id := s.sealAndFetch("investigator", "prosecutor", work, "KH-2026-950", "court bundle.tar")
 
 	for _, k := range []string{"receipt_key", "other_key"} {
 		if r := s.run("", work, keygen, "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(work, k)); r.code != 0 {
@@ -37,7 +37,7 @@ func TestPackageReceipts(t *testing.T) {
 		}
 	}
 	// No key registered yet.
-	s.refused("prosecutor", work, "register your receipt key first", "package", "receipt", id, "--file", "bundle.tar", "--ssh-key", "receipt_key")
+	s.refused("prosecutor", work, "register your receipt key first", "package", "receipt", id, "--file", "court bundle.tar", "--ssh-key", "receipt_key")
 	set := s.ok("prosecutor", work, "receipt-key", "set", "receipt_key.pub", "--json").json(t)
 	if !strings.HasPrefix(set["fingerprint"].(string), "SHA256:") {
 		t.Fatalf("receipt-key set answered %v", set)
@@ -53,24 +53,30 @@ func TestPackageReceipts(t *testing.T) {
 	// Another file, another key, another person: refused.
 	os.WriteFile(filepath.Join(work, "other.tar"), []byte("not the package"), 0o644)
 	s.refused("prosecutor", work, "not the package file's", "package", "receipt", id, "--file", "other.tar", "--ssh-key", "receipt_key")
-	s.refused("prosecutor", work, "not by the registered receipt key", "package", "receipt", id, "--file", "bundle.tar", "--ssh-key", "other_key")
-	s.refused("investigator", work, "sealed for", "package", "receipt", id, "--file", "bundle.tar", "--ssh-key", "receipt_key")
+	s.refused("prosecutor", work, "not by the registered receipt key", "package", "receipt", id, "--file", "court bundle.tar", "--ssh-key", "other_key")
+	s.refused("investigator", work, "sealed for", "package", "receipt", id, "--file", "court bundle.tar", "--ssh-key", "receipt_key")
 
-	rec := s.ok("prosecutor", work, "package", "receipt", id, "--file", "bundle.tar", "--ssh-key", "receipt_key", "--json").json(t)
-	if rec["package"] != id || rec["sha256"] != sha256sum(t, s, work, "bundle.tar") || rec["fingerprint"] != set["fingerprint"] {
-		t.Fatalf("package receipt answered %v", rec)
+	// As a prosecutor runs it, on a package file whose name has a space
+	// (the commands it prints are pasted into a shell as they are).
+	printed := s.ok("prosecutor", work, "package", "receipt", id, "--file", "court bundle.tar", "--ssh-key", "receipt_key").stdout
+	rec := map[string]any{"sha256": sha256sum(t, s, work, "court bundle.tar")}
+	if !strings.Contains(printed, "package "+id+" acknowledged: receipt signed by "+set["fingerprint"].(string)) {
+		t.Fatalf("package receipt answered %s", printed)
 	}
-	s.refused("prosecutor", work, "acknowledged already", "package", "receipt", id, "--file", "bundle.tar", "--ssh-key", "receipt_key")
+	s.refused("prosecutor", work, "acknowledged already", "package", "receipt", id, "--file", "court bundle.tar", "--ssh-key", "receipt_key")
 	// Kept beside the package: the files the printed commands check, as
 	// a prosecutor runs them.
-	for _, f := range []string{"bundle.tar.receipt.txt", "bundle.tar.receipt.sig"} {
+	for _, f := range []string{"court bundle.tar.receipt.txt", "court bundle.tar.receipt.sig"} {
 		if _, err := os.Stat(filepath.Join(work, f)); err != nil {
 			t.Fatalf("the receipt was not kept as %s: %v", f, err)
 		}
 	}
-	kept := `echo "me $(cat receipt_key.pub)" > kept_signers && ssh-keygen -Y verify -f kept_signers -I me -n custos-receipt -s bundle.tar.receipt.sig < bundle.tar.receipt.txt`
+	_, kept, ok := strings.Cut(printed, "(docs/formats.md):\n")
+	if !ok {
+		t.Fatalf("the receipt's answer prints no commands to check it: %s", printed)
+	}
 	if r := s.run("", work, "/bin/sh", "-c", kept); r.code != 0 || !strings.Contains(r.stdout+r.stderr, "Good") {
-		t.Fatalf("the kept receipt: %s: %d %s%s", kept, r.code, r.stdout, r.stderr)
+		t.Fatalf("the kept receipt, checked by the commands printed: %s: %d %s%s", kept, r.code, r.stdout, r.stderr)
 	}
 
 	// Later, from the log alone: the recorded signature, the message of
