@@ -199,9 +199,9 @@ func init() {
 
 		{name: "recipient set", args: "AGE_RECIPIENT", group: pk, who: "prosecutor, defence",
 			summary: "register your own age recipient for packages",
-			details: "The first registration takes effect at once; replacing a registered recipient is a request a custodian approves.",
+			details: "The first registration takes effect at once; replacing a registered recipient is a request a custodian approves. Make the key with age-keygen -pq (hybrid post-quantum, as docs/keys.md advises) and keep its file safe and backed up, on your own machine, never in the vault: every package sealed for you opens only with it, and nobody, the vault's custodians included, can open one for you if it is lost.",
 			json:    `{"recipient"}` + " or a request", run: out(runRecipientSet),
-			examples: []string{"age-keygen -o prosecutor.key", `custos recipient set "$(age-keygen -y prosecutor.key)"`}},
+			examples: []string{"age-keygen -pq -o prosecutor.key", `custos recipient set "$(age-keygen -y prosecutor.key)"`}},
 		{name: "package seal", args: "--case CASE --for PERSON --purpose TEXT [--items ID,...] [--disclose-others]", group: pk, who: "investigator assigned to the case, custodian",
 			summary: "seal a package of the case's items (or the listed ones) for a prosecutor or defence counsel",
 			details: "The package is encrypted to the age key the person it is for registered first (custos recipient set, as that person). The package holds report.txt and report.pdf, the items' chain of custody; --disclose-others makes them state the other packages the same items were sealed in. Under a case's export approval policy, opens a request that a custodian other than you approves (custos approve), which seals the package.",

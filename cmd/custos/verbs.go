@@ -714,7 +714,7 @@ func assignExpected(ups []upload, flags api.Hashes, from string) ([]skipped, err
 				// item's acquisition hashes name.
 				continue
 			}
-			return nil, inputErr("--expect-from", fmt.Errorf("%s has no hash for %s: nothing was deposited", from, describe(ups[i])))
+			return nil, inputErr("--expect-from", fmt.Errorf("%s has no hash for %s: nothing was deposited; every file deposited with a list must be in it. If the file is not part of the acquisition (added to the folder since), deposit the others without it, naming them; if it is, its hash was left out of the list: ask whoever made the acquisition, and deposit it apart, without --expect-from, with a --note saying why. Never add a hash to the list yourself", from, describe(ups[i])))
 		}
 		l := *list
 		l.Entry = vault.EscapeName([]byte(entry))
