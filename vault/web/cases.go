@@ -2,7 +2,9 @@ package web
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +18,7 @@ func init() {
 	register("GET "+Prefix+"cases/{case}/upload", (*Handler).uploadPage)
 	register("POST "+Prefix+"cases/{case}/items", (*Handler).upload)
 	register("GET "+Prefix+"cases/{case}/held", (*Handler).held)
+	register("POST "+Prefix+"cases/{case}/skipped", (*Handler).recordSkipped)
 }
 
 // PageSize is how many items a case page lists.
@@ -183,5 +186,31 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, s *session) err
 		return err
 	}
 	writeJSON(w, http.StatusCreated, res)
+	return nil
+}
+
+// maxSkippedBody bounds the JSON of a statement of files not deposited
+// (vault.MaxSkippedBytes of files, with room for the JSON around them).
+const maxSkippedBody = 256 << 10
+
+// recordSkipped records, as POST /v1/cases/{case}/skipped does, the
+// upload page's statement of what a run found and did not store (a file
+// the browser could not read, one the vault refused for its acquisition
+// hash, one the pasted acquisition list names but that was not among the
+// files chosen): a vault.DepositSkipped as JSON, sent by the page's
+// script with the CSRF token in a header once the run ends. The answer is
+// {"event": N}, the deposit.skipped event's position.
+func (h *Handler) recordSkipped(w http.ResponseWriter, r *http.Request, s *session) error {
+	var st vault.DepositSkipped
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSkippedBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		return fmt.Errorf("%w: the statement of files not deposited is not one this page writes: %v", vault.ErrBadInput, err)
+	}
+	seq, err := h.v.RecordSkipped(r.Context(), s.who, r.PathValue("case"), st)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]uint64{"event": seq})
 	return nil
 }

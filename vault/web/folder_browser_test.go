@@ -309,3 +309,71 @@ func TestBrowserUploadStopsAtADestroyedCase(t *testing.T) {
 		t.Errorf("the refusals recorded: %v", refusals)
 	}
 }
+
+// TestBrowserUploadRecordsWhatItDidNotStore: an upload of seized media
+// that leaves content behind records it, as custos deposit does, in the
+// depositor's statement (deposit.skipped): a file the browser could not
+// read (here deleted after it was chosen; a file without read permission
+// fails alike), which the page called a lost connection, one refused for
+// its acquisition hash, and one the pasted list names that was not
+// chosen. The page names every file not stored in its summary, and the
+// statement's event.
+func TestBrowserUploadRecordsWhatItDidNotStore(t *testing.T) {
+	bv := newBrowserVault(t)
+	ctx := bv.ctx
+	bv.openCase(t, "FD-6")
+	dir := filepath.Join(t.TempDir(), "seized")
+	os.MkdirAll(dir, 0o700)
+	var list strings.Builder
+	for name, content := range map[string]string{"a.txt": "one", "gone.txt": "two", "wrong.txt": "three", "extra.txt": "four"} {
+		if name != "extra.txt" {
+			os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600)
+		}
+		sum := sha256.Sum256([]byte(content))
+		if name == "wrong.txt" {
+			sum = sha256.Sum256([]byte("not three"))
+		}
+		fmt.Fprintf(&list, "%x  %s\n", sum, name)
+	}
+	bv.expectRefused(bv.url + "/app/cases/FD-6/items")
+	bv.signIn(t, ctx, "inv")
+	run(t, ctx, chromedp.Navigate(bv.url+"/app/cases/FD-6/upload"),
+		chromedp.SetUploadFiles(chromedp.ID("folder"), []string{dir}),
+		chromedp.SendKeys(chromedp.ID("sums"), list.String()),
+		chromedp.SendKeys(chromedp.ID("source"), "phone of the suspect, exhibit JD/1"))
+	if err := os.Remove(filepath.Join(dir, "gone.txt")); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, chromedp.Click(chromedp.ID("start")))
+	value(t, ctx, chromedp.Poll[bool](`document.getElementById('upload').dataset.statement !== undefined`))
+	summary := text(t, ctx, "#overall-text")
+	for _, want := range []string{"1 of 3 files stored", "Not stored:", "seized/gone.txt", "seized/wrong.txt", "recorded in the custody log as your statement (event"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("the summary lacks %q: %s", want, summary)
+		}
+	}
+	if got := text(t, ctx, "#uploads"); !strings.Contains(got, "this computer could not read the file") || strings.Contains(got, "connection to the vault was lost") {
+		t.Errorf("the file that could not be read is said as: %s", got)
+	}
+	evs := bv.events(t, vault.TypeDepositSkipped)
+	if len(evs) != 1 {
+		t.Fatalf("%d statements recorded, want 1", len(evs))
+	}
+	var d vault.DepositSkipped
+	if err := json.Unmarshal(evs[0].Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[string]string{}
+	for _, f := range d.Files {
+		if !f.LeftBehind {
+			t.Errorf("%s is not stated as content left behind", f.Path)
+		}
+		reasons[f.Path] = f.Reason
+	}
+	if d.Count != 3 || d.Deposited != 1 || d.Source != "phone of the suspect, exhibit JD/1" ||
+		!strings.Contains(reasons["extra.txt"], "not among the files chosen") ||
+		!strings.Contains(reasons["seized/gone.txt"], "could not be read") ||
+		!strings.HasPrefix(reasons["seized/wrong.txt"], "refused: ") {
+		t.Fatalf("the statement recorded: %+v", d)
+	}
+}

@@ -107,6 +107,13 @@
       }
       var total = chosen.reduce(function (a, c) { return a + c.file.size; }, 0);
       var done = 0, skipped = 0, stored = 0, failed = 0, already = 0;
+      // What the run found and did not store, for the depositor's
+      // statement in the custody log (deposit.skipped), as custos deposit
+      // records it: content left behind (a file the browser could not
+      // read, one the vault refused for its acquisition hash, one the
+      // pasted list names that was not chosen); failedNames names every
+      // failure in the summary.
+      var notDeposited = [], failedNames = [];
       list.textContent = '';
       section.classList.remove('hidden');
       if (unlisted.length) {
@@ -114,6 +121,9 @@
         w.className = 'failed';
         w.textContent = msg('unlisted', unlisted.map(isolated).join(', '));
         list.appendChild(w);
+        unlisted.forEach(function (n) {
+          notDeposited.push({ path: n, reason: 'listed in the acquisition list pasted on the upload page, but not among the files chosen', left_behind: true });
+        });
       }
       var rows = chosen.map(function (c) {
         var li = document.createElement('li');
@@ -140,9 +150,11 @@
           // The rate only when something was sent: files already held
           // send nothing.
           overallText.textContent = msg('summary', stored, chosen.length, already, failed + (chosen.length - i)) +
-            (done - skipped > 0 ? ' ' + msg('rate', human(done - skipped), secs.toFixed(1), human((done - skipped) / Math.max(secs, 0.001))) : '');
+            (done - skipped > 0 ? ' ' + msg('rate', human(done - skipped), secs.toFixed(1), human((done - skipped) / Math.max(secs, 0.001))) : '') +
+            (failedNames.length ? ' ' + msg('failednames', failedNames.slice(0, 10).map(isolated).join(', ') + (failedNames.length > 10 ? ' …' : '')) : '');
           document.getElementById('start').disabled = false;
           cancel.disabled = true;
+          if (notDeposited.length) state(notDeposited);
           return;
         }
         var c = chosen[i], row = rows[i];
@@ -179,6 +191,7 @@
               next(i);
             } else if (held.refused) {
               failed++;
+              failedNames.push(c.name);
               row.li.className = 'failed';
               row.bar.className = 'failed';
               row.state.textContent = msg('failed', held.refused);
@@ -243,9 +256,17 @@
             row.state.textContent = msg('already', body.already);
           } else {
             failed++;
+            failedNames.push(c.name);
             row.li.className = 'failed';
             row.bar.className = 'failed';
             row.state.textContent = msg('failed', body.error || xhr.statusText);
+            if (xhr.status === 400 || xhr.status === 422) {
+              // Refused for what was sent (its content not its
+              // acquisition hash, a name the vault does not accept, an
+              // upload altered on its way): content the case does not
+              // hold, as custos deposit states it.
+              notDeposited.push({ path: c.name, reason: 'refused: ' + (body.error || xhr.statusText), left_behind: true });
+            }
           }
           done += c.file.size;
           overall.value = done;
@@ -253,13 +274,46 @@
         };
         xhr.onerror = xhr.onabort = function () {
           failed++;
+          failedNames.push(c.name);
           row.li.className = 'failed';
           row.bar.className = 'failed';
-          row.state.textContent = msg('failed', stopped ? 'cancelled' : 'connection lost');
           done += c.file.size;
-          next(i + 1);
+          if (stopped) {
+            row.state.textContent = msg('failed', msg('cancelled'));
+            next(i + 1);
+            return;
+          }
+          // A file the browser cannot read (no permission, moved or
+          // deleted since it was chosen) fails as a lost connection
+          // does: read a byte of it to tell which.
+          // (A file gone since it was chosen may give its size as 0:
+          // then the whole of it, nothing, is read.)
+          (c.file.size ? c.file.slice(0, 1) : c.file).arrayBuffer().then(function () { return null; }, function (e) { return e || 'unreadable'; }).then(function (e) {
+            if (e) {
+              row.state.textContent = msg('failed', msg('unreadable'));
+              notDeposited.push({ path: c.name, reason: 'could not be read on the depositor\'s computer (' + (e.name || String(e)) + ')', left_behind: true });
+            } else {
+              row.state.textContent = msg('failed', msg('lost'));
+            }
+            next(i + 1);
+          });
         };
         xhr.send(c.file);
+      }
+
+      // state records what the run found and did not store as the
+      // depositor's statement (deposit.skipped), and says so.
+      function state(files) {
+        var st = { source: document.getElementById('source').value.trim(), count: files.length, deposited: stored, already: already, files: files.slice(0, 500) };
+        fetch(form.dataset.skipped, {
+          method: 'POST', credentials: 'same-origin', body: JSON.stringify(st),
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-Custos-CSRF': form.dataset.csrf }
+        }).then(function (resp) {
+          return resp.json().then(function (b) { return { ok: resp.status === 201, b: b }; }, function () { return { ok: false, b: { error: resp.statusText } }; });
+        }, function () { return { ok: false, b: { error: msg('lost') } }; }).then(function (r) {
+          overallText.textContent += ' ' + (r.ok ? msg('statement', r.b.event) : msg('nostatement', r.b.error || ''));
+          form.dataset.statement = r.ok ? String(r.b.event) : 'failed';
+        });
       }
       var began = performance.now();
       next(0);
